@@ -1,0 +1,3 @@
+"""Async client SDK for ocp-server."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""Local-first model routing."""
+
+__all__: list[str] = []

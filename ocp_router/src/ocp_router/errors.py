@@ -1,0 +1,53 @@
+"""The ocp_router error hierarchy.
+
+    RouterError                  anything the router raises on purpose
+     +-- ConfigError             an OCP_* variable (or argument) has an invalid value
+     +-- BackendError            a model backend failed; `.backend` names it
+          +-- BackendUnavailable     cannot reach the server, or the model is not there
+          +-- BackendTimeout         no complete answer within the timeout
+          +-- BackendAuthError       the key is missing or rejected
+          +-- BackendRateLimited     429 / overloaded: try later or elsewhere
+          +-- BackendResponseError   the server answered with an error or a malformed body
+
+Every message says what to do next. Backends translate vendor and httpx errors into
+these at the boundary (`raise ... from exc`), so callers never see a vendor exception.
+"""
+
+from __future__ import annotations
+
+
+class RouterError(Exception):
+    """Base class for every error ocp_router raises on purpose."""
+
+
+class ConfigError(RouterError, ValueError):
+    """An environment variable or argument has a value the router cannot use."""
+
+
+class BackendError(RouterError):
+    """A model backend failed."""
+
+    def __init__(self, message: str, *, backend: str = "", status_code: int | None = None):
+        super().__init__(message)
+        self.backend = backend
+        self.status_code = status_code
+
+
+class BackendUnavailable(BackendError):
+    """The backend cannot be reached, or the model is not available on it."""
+
+
+class BackendTimeout(BackendError):
+    """The backend did not answer in time."""
+
+
+class BackendAuthError(BackendError):
+    """The API key is missing or was rejected."""
+
+
+class BackendRateLimited(BackendError):
+    """The backend is rate limiting or overloaded (HTTP 429, 529)."""
+
+
+class BackendResponseError(BackendError):
+    """The backend answered with an error status or a body we could not read."""
