@@ -1,0 +1,281 @@
+"""Keyword families: the classifier's explainable first layer.
+
+Each family has a weight (escalating > 0, de-escalating < 0) and the task type it suggests.
+The weights of the families named in the product's origin (security, architecture,
+migration, deadlock, multi-file, refactor, explain, summarise, search) are the seed's.
+Every family fires at most once per request. Patterns match word forms
+(secure/security/vulnerability, migrate/migrating, architect/architectural) and a few
+non-English forms; all patterns are compiled once into one alternation and run over the
+lower-cased prose in a single pass.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class TaskType(StrEnum):
+    EXPLAIN = "explain"
+    SUMMARISE = "summarise"
+    RETRIEVAL = "retrieval"
+    REFACTOR = "refactor"
+    DEBUG = "debug"
+    ARCHITECT = "architect"
+    SECURITY = "security"
+    MIGRATE = "migrate"
+    TEST = "test"
+    EDIT = "edit"
+    GENERATE = "generate"
+    REVIEW = "review"
+    PERFORMANCE = "performance"
+    OPS = "ops"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class Family:
+    name: str
+    weight: float
+    task_type: TaskType
+    pattern: str
+    label: str
+
+
+_T = TaskType
+
+FAMILIES: tuple[Family, ...] = (
+    # ---- escalating -------------------------------------------------------------------
+    Family(
+        "security", 0.55, _T.SECURITY,
+        r"\bsecur\w*|\bvulnerab\w*|\bexploit\w*|\binjection\b|\bxss\b|\bcsrf\b|\bssrf\b|"
+        r"\bcve\b|\bthreat[- ]?model\w*|\bpen-?test\w*|\battack surface|privilege escalation|"
+        r"\bsanitiz\w*|\binsecure\b|\bauth\w* bypass|\bhardening\b|\bsafe to (?:store|keep|expose|"
+        r"log|trust)|\bis (?:it|this|that) (?:safe|secure)\b|"
+        r"seguridad|sicherheit|sécurité|segurança|безопасн\w*|安全|セキュリティ|脆弱",
+        "security",
+    ),
+    Family(
+        "architecture", 0.55, _T.ARCHITECT,
+        r"\barchitect\w*|\bsystem design|\b(?:re)?design(?:ing)? (?:the|a|an|our|my|this)\b|"
+        r"arquitectura|architektur|архитектур\w*|架构|アーキテクチャ|设计|設計",
+        "architecture / design",
+    ),
+    Family(
+        "migration", 0.55, _T.MIGRATE,
+        r"\bmigrat\w*|\bupgrad\w* (?:\w+ ){0,4}(?:from|to) |\bport(?:ing)? (?:\w+ ){0,4}from |"
+        r"\b(?:move|switch|moving|switching) (?:\w+ ){0,3}from [\w.-]+(?: [\w.-]+)? to\b|"
+        r"\bconvert (?:the )?(?:whole|entire|all)\b|\bzero[- ]downtime|\bwithout downtime|"
+        r"\bbackwards?[- ]compatib\w*|升级|"
+        r"migraci\w*|migração|migrier\w*|миграц\w*|迁移|移行",
+        "migration",
+    ),
+    Family(
+        "concurrency", 0.40, _T.DEBUG,
+        r"\bdeadlock\w*|\brace condition|\bdata race|\bracy\b|\blivelock|\bconcurren\w*|"
+        r"\bthread[- ]?safe\w*|\bsynchroni[sz]\w*|\bstarvation\b|\bmemory ordering|"
+        r"\block contention|\batomicity\b|\block-?free|\bwait-?free|\blockless\b|\bspsc\b|"
+        r"\bmpmc\b|\bmpsc\b|\bmemory model\b|"
+        r"死锁|并发|デッドロック|競合|interbloqueo|verklemmung|взаимоблокировк\w*",
+        "deadlock / race / concurrency",
+    ),
+    Family(
+        "multi_file", 0.35, _T.REFACTOR,
+        r"\bacross (?:all |the |every |multiple |several |our |many )*(?:files|modules|packages|"
+        r"services|repos|repositories|codebase|project|layers|components|microservices)\b|"
+        r"\b(?:multiple|several|many|every|all the|all) (?:source )?(?:files|modules|packages|"
+        r"services|microservices|repos|repositories)\b|\bwhole (?:codebase|project|repo\w*|app)\b|"
+        r"\bentire (?:codebase|project|repo\w*|app\w*)\b|\bcodebase[- ]wide|\bmonorepo\b|"
+        r"\bevery (?:single )?(?:file|module|package|service|endpoint|import)\b|"
+        r"\b\d+ (?:\w+ )?(?:endpoints|files|modules|services|handlers|call ?sites|repos)\b|"
+        r"整个项目|整个",
+        "multi-file scope",
+    ),
+    Family(
+        "refactor", 0.25, _T.REFACTOR,
+        r"\brefactor\w*|\brestructur\w*|\bre-?architect\w*|\bdecoupl\w*|"
+        r"refactoriz\w*|refaktor\w*|рефактор\w*|重构|リファクタ",
+        "refactor",
+    ),
+    Family(
+        "performance", 0.30, _T.PERFORMANCE,
+        r"\bperformance\b|\boptimi[sz]\w*|\blatenc\w*|\bthroughput\b|\bbottleneck\w*|"
+        r"\bmemory leak\w*|\bleak(?:s|ing)?\b|\bp9\d\b|\bprofil(?:e|ing|er)\b|\bslow\w*|"
+        r"\bscal(?:e|es|ing|ability)\b|\bn\+1\b|\bhot path|\bcpu\b|\bspik\w*|\boom\b|"
+        r"\bpeg(?:s|ged)\b|\bmemory (?:usage|grows|growth|keeps)|"
+        r"\btakes? (?:about |over |almost )?\d+(?:\.\d+)? ?(?:s|ms|sec|secs|seconds|minutes|min)\b|"
+        r"rendimiento|leistung|性能|パフォーマンス|производительн\w*",
+        "performance / optimisation",
+    ),
+    Family(
+        "production", 0.20, _T.OPS,
+        r"\bproduction\b|\bprod\b|\bdeploy\w*|\boutage\w*|\bincident\w*|\brollback\b|"
+        r"\brollout\b|\bon-?call\b|\bhotfix\w*|\bpost-?mortem\w*|\blive traffic|"
+        r"\bcustomers? (?:are|is|keep) (?:seeing|reporting|getting)",
+        "production / deploy",
+    ),
+    Family(
+        "diagnosis", 0.30, _T.DEBUG,
+        r"\bintermittent\w*|\bsporadic\w*|\bflak(?:y|iness)|\brandomly\b|"
+        r"\bnon-?deterministic\w*|\bheisenbug|\bsometimes\b|\boccasionally\b|"
+        r"\bonly (?:happens|fails|breaks|occurs|shows up|reproduces)|"
+        r"\bcan(?:'|no)?t reproduce|\bhard to reproduce|\bunder load\b|\broot cause|"
+        r"\bregress(?:ion|ed)\w*|\bcorrupt\w*|\bstale\b|\bout of order\b|\blost (?:updates?|"
+        r"writes?|messages?|events?)|\bsilently\b|\bhang(?:s|ing)?\b|\bstuck\b|\bdouble[- ]"
+        r"(?:charg|process|send|submit|count)\w*|\btwice\b|\bno idea why|\bwrong results?\b|"
+        r"\bflap\w*|\bkeeps? (?:restarting|crashing|failing|timing out|dropping|growing|"
+        r"flapping|reconnecting)\b|\bthrash\w*|\boscillat\w*|\bevery few (?:minutes|seconds|hours)|"
+        r"a veces|manchmal|parfois|иногда|有时|時々|ときどき",
+        "hard-to-diagnose behaviour",
+    ),
+    Family(
+        "why", 0.20, _T.DEBUG,
+        r"^(?:so )?(?:why|how come)\b|\bwhy (?:does|do|is|are|would|did|was|were|can|could|"
+        r"doesn|don|isn|aren)\b|\bpor qué|\bwarum\b|\bpourquoi\b|\bпочему\b|为什么|なぜ|どうして",
+        "asks why something behaves as it does",
+    ),
+    Family(
+        "decision", 0.30, _T.ARCHITECT,
+        r"\btrade-?offs?\b|\bpros and cons\b|\bshould (?:we|i)\b|\bwhich (?:approach|option|"
+        r"design|pattern|library|framework|database|db|strategy)\b|\bbest (?:way|approach|"
+        r"practice|pattern) (?:to|for) (?:structure|design|model|organi[sz]e|handle|scale|"
+        r"implement)|\bhow (?:should|would|do|can) (?:we|i) (?:structure|design|model|"
+        r"organi[sz]e|scale|shard|partition|version|approach|split|guarantee|ensure)\b|"
+        r"\bstrateg(?:y|ies)\b|\balternatives?\b|\bevaluate\b|\bplan (?:for|to|out|the)\b|"
+        r"\bvs\.?\s(?!code\b)|\bversus\b|\bor \S+ for this\b|"
+        r"\b(?:cleanest|right|proper|idiomatic|best|safest) way to\b|\bplugin (?:system|architecture)",
+        "design decision / trade-offs",
+    ),
+    Family(
+        "distributed", 0.35, _T.ARCHITECT,
+        r"\bdistributed\b|\bshard\w*|\bpartition\w*|\breplicat\w*|\bread replicas?\b|"
+        r"\bconsensus\b|"
+        r"\bconsisten(?:cy|t)\b|\bidempoten\w*|\bexactly[- ]once|\bat[- ]least[- ]once|"
+        r"\bisolation level|\btwo[- ]phase|\bsaga\b|\bevent sourcing|\bcqrs\b|\bbackpressure|"
+        r"\bcircuit breaker|\bmulti[- ]region|\bfailover|\bleader election|\bcache invalidation|"
+        r"\bmulti[- ]tenan\w*|\brate[- ]limit\w*",
+        "distributed-systems reasoning",
+    ),
+    Family(
+        "feature", 0.30, _T.GENERATE,
+        r"\bimplement (?:a |an |the |our )?(?:\w+ ){0,3}(?:system|service|feature|pipeline|"
+        r"engine|framework|protocol|scheduler|queue|parser|compiler|interpreter|sync|workflow|"
+        r"integration|subsystem)\b|\bbuild (?:a |an |the |our )(?:\w+ ){0,3}(?:system|service|"
+        r"feature|pipeline|platform|app|backend|api)\b|\bend[- ]to[- ]end\b|\bfrom scratch\b",
+        "substantial new feature",
+    ),
+    Family(
+        "review", 0.25, _T.REVIEW,
+        r"\bcode review\b|\breview (?:this|my|the|our) (?:pr|pull request|diff|change\w*|code|"
+        r"implementation|design|approach|logic|patch)\b|\baudit\w*|\bis (?:this|it|our \w+) "
+        r"(?:correct|safe|sound|fine)\b|\bcorrectness\b|\bedge cases?\b|\bsound\?|"
+        r"\b(?:is|are) (?:\w[\w-]* ){1,5}(?:actually |really |still )?(?:safe|secure|correct|sound|"
+        r"thread-?safe)\b",
+        "careful review",
+    ),
+    Family(
+        "test_strategy", 0.30, _T.TEST,
+        r"\btest(?:ing)? (?:strategy|plan|harness|infrastructure|pyramid)\b|\bproperty[- ]based\b|"
+        r"\bfuzz\w*|\bmutation testing\b|\bload test\w*|\bchaos\b",
+        "test strategy",
+    ),
+    # ---- de-escalating ----------------------------------------------------------------
+    Family(
+        "explain", -0.10, _T.EXPLAIN,
+        r"\bexplain\w*|\bwalk me through|\bhow does (?:this|that|it) work|\bwhat does (?:this|"
+        r"that|it|the \w+) (?:do|return|print|mean)\b|\bexplica\w*|erklär\w*|expliqu\w*|"
+        r"объясн\w*|解释|説明",
+        "explain",
+    ),
+    Family(
+        "summarise", -0.10, _T.SUMMARISE,
+        r"\bsummar\w*|\btl;?dr\b|\brecap\b|\boverview of\b|\bresum\w*|zusammenfass\w*|résum\w*|"
+        r"кратко|总结|要約|まとめ",
+        "summarise",
+    ),
+    Family(
+        "search", -0.10, _T.RETRIEVAL,
+        r"\bfind\b|\bsearch\w*|\bgrep\b|\blocate\b|\blist (?:all|the|every)\b|\bshow me\b|"
+        r"\bwhere(?:'s| is| are| do| does| did)\b|\bwhich files?\b|\busages?\b|"
+        r"\breferences? to\b|\blook ?up\b|\bbusca\w*|\bencuentra\w*|\bfinde\b|\bsuche\w*|"
+        r"\btrouve\w*|\bcherche\w*|найди|где |查找|找到|どこ|探して",
+        "search / find / grep",
+    ),
+    Family(
+        "what_is", -0.10, _T.EXPLAIN,
+        r"^(?:what(?:'s| is| are)|define|definition of|meaning of)\b|\bwhat does the (?:word|"
+        r"term) |\bwhat(?:'s| is) the difference between|\bqué es\b|\bwas ist\b|"
+        r"\bqu'est-ce\b|\bчто такое\b|是什么|とは",
+        '"what is"',
+    ),
+    Family(
+        "definition", -0.30, _T.EXPLAIN,
+        r"\bwhat (?:does|do) (?:the (?:word|term|flag|option) )?\S+ (?:mean|stand for)\b|"
+        r"\bdefinition of\b|\bmeaning of\b|^define\b|\bwhat is meant by\b",
+        "definition question",
+    ),
+    Family(
+        "one_line", -0.10, _T.UNKNOWN,
+        r"\bone[- ]liner\b|\bone line\b|\bquick(?:ly)?\b|\bshort answer\b|\bjust (?:tell|give|"
+        r"show)\b|\bbriefly\b|\bin one sentence\b|\byes or no\b",
+        "one-line answer",
+    ),
+    Family(
+        "trivial_edit", -0.20, _T.EDIT,
+        r"\brename\w*|\btypos?\b|\bspelling\b|\bdocstrings?\b|\badd (?:a |some )?comments?\b|"
+        r"\breformat\w*|\bformat(?:ting)? (?:this|the)\b|\bindent\w*|\blint\w*|"
+        r"\btype hints?\b|\btype annotations?\b|\bsort (?:the )?imports\b|\bunused imports?\b|"
+        r"\bumbenenn\w*|\brenombr\w*|\brenomm\w*|переименуй",
+        "small single-place edit",
+    ),
+    Family(
+        "boilerplate", -0.15, _T.GENERATE,
+        r"\bregex\w*|\bregular expression|\bboilerplate\b|\bsnippet\b|\bshell command\b|"
+        r"\bbash command\b|\bcommand (?:to|for)\b|\bcli flag|\bflag (?:for|to)\b|"
+        r"\bcommit message\b|\.gitignore\b|\bconvert (?:this|the|it)\b|"
+        r"\btranslate (?:this|the) (?:snippet|function|code|line)|"
+        r"\bunit tests? for (?:this|the|my) (?:function|method|helper)\b|\bcron expression\b|"
+        r"\bsql query (?:to|that)\b|\bjq\b",
+        "small self-contained snippet",
+    ),
+)
+
+_BY_NAME = {f.name: f for f in FAMILIES}
+# One pass over the text. The alternation sits inside a lookahead so matches are zero-width:
+# a long match of one family ("is this endpoint secure") cannot hide another family's match
+# that starts later inside it ("secure").
+FAMILY_RE = re.compile(
+    "(?=" + "|".join(f"(?P<{f.name}>{f.pattern})" for f in FAMILIES) + ")", re.M
+)
+
+# Bulk-file operations: an edit verb aimed at every file, module, call site…
+_BULK_TARGET = re.compile(
+    r"\b(?:all|every|each) (?:of )?(?:the |our |its )?(?:files|modules|call ?sites|callers|"
+    r"usages|occurrences|endpoints|services|handlers|components|controllers|models|places|"
+    r"packages|tests|routes|tables|repos)\b"
+)
+_EDIT_VERB = re.compile(
+    r"\b(?:refactor\w*|renam\w*|replac\w*|updat\w*|chang\w*|convert\w*|rewrit\w*|migrat\w*|"
+    r"mov\w*|delet\w*|remov\w*|fix\w*|apply|add|edit\w*|switch\w*|port)\b"
+)
+BULK = Family("bulk_files", 0.20, _T.REFACTOR, "", "bulk-file operation")
+
+
+def family(name: str) -> Family:
+    return _BY_NAME[name]
+
+
+def match_families(prose_lower: str) -> dict[str, str]:
+    """Map each family that fires to the first text that fired it."""
+    fired: dict[str, str] = {}
+    for m in FAMILY_RE.finditer(prose_lower):
+        name = m.lastgroup
+        if name is not None and name not in fired:
+            fired[name] = m.group(name)
+    if ("all" in prose_lower or "every" in prose_lower or "each" in prose_lower) and (
+        target := _BULK_TARGET.search(prose_lower)
+    ):
+        if _EDIT_VERB.search(prose_lower):
+            fired[BULK.name] = target.group(0)
+    return fired

@@ -1,0 +1,1 @@
+"""Model backends: every one speaks the ModelBackend protocol."""

@@ -1,0 +1,115 @@
+"""AnthropicBackend: Claude through the official SDK (AsyncAnthropic), with its retries.
+
+Needs the `anthropic` extra: `pip install 'ocp-router[anthropic]'`.
+"""
+
+from __future__ import annotations
+
+import time
+
+import anthropic
+
+from ocp_router.backends.base import GenerateRequest, GenerateResponse
+from ocp_router.errors import (
+    BackendAuthError,
+    BackendError,
+    BackendRateLimited,
+    BackendResponseError,
+    BackendTimeout,
+    BackendUnavailable,
+)
+
+_KEY_HINT = "Set ANTHROPIC_API_KEY in the env block of .mcp.json (or your shell)."
+
+
+def translate(exc: anthropic.AnthropicError, model: str) -> BackendError:
+    """Map every anthropic SDK error onto our hierarchy (tests pin each mapping)."""
+    name = "anthropic"
+    status = getattr(exc, "status_code", None)
+    if isinstance(exc, anthropic.APITimeoutError):
+        return BackendTimeout(f"anthropic did not answer in time; raise OCP_PAID_TIMEOUT. ({exc})",
+                              backend=name)
+    if isinstance(exc, anthropic.APIConnectionError):
+        return BackendUnavailable(
+            f"cannot reach the Anthropic API ({exc}); check the network or ANTHROPIC_BASE_URL.",
+            backend=name)
+    if isinstance(exc, anthropic.AuthenticationError | anthropic.PermissionDeniedError):
+        return BackendAuthError(f"anthropic rejected the key ({status}). {_KEY_HINT}",
+                                backend=name, status_code=status)
+    if isinstance(exc, anthropic.RateLimitError) or status == 529:
+        return BackendRateLimited(
+            f"anthropic is rate limiting or overloaded ({status}); retry later or route "
+            "elsewhere.", backend=name, status_code=status)
+    if isinstance(exc, anthropic.NotFoundError):
+        return BackendUnavailable(f"anthropic has no model {model!r}; check OCP_PAID_MODEL.",
+                                  backend=name, status_code=status)
+    if isinstance(exc, anthropic.APIStatusError):
+        return BackendResponseError(f"anthropic answered {status}: {exc.message}",
+                                    backend=name, status_code=status)
+    return BackendResponseError(f"anthropic sent a response we could not read ({exc})",
+                                backend=name)
+
+
+class AnthropicBackend:
+    name = "anthropic"
+    supports_streaming = False
+    key_env_var = "ANTHROPIC_API_KEY"
+
+    def __init__(
+        self,
+        model: str = "claude-sonnet-4-6",
+        *,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        timeout: float = 120.0,
+        max_tokens: int = 4096,
+        max_retries: int = 2,
+    ) -> None:
+        if not api_key:
+            raise BackendAuthError(f"no Anthropic API key. {_KEY_HINT}", backend=self.name)
+        self._model = model
+        self.max_tokens = max_tokens
+        self.timeout = timeout
+        self._client = anthropic.AsyncAnthropic(
+            api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries
+        )
+
+    @property
+    def model(self) -> str:
+        return self._model
+
+    def __repr__(self) -> str:  # never show the key
+        return f"AnthropicBackend(model={self._model!r})"
+
+    async def aclose(self) -> None:
+        await self._client.close()
+
+    async def is_available(self) -> bool:
+        """A key is configured; the API itself is only contacted by real requests."""
+        return True
+
+    async def generate(self, request: GenerateRequest) -> GenerateResponse:
+        started = time.perf_counter()
+        try:
+            message = await self._client.messages.create(
+                model=self._model,
+                max_tokens=request.max_tokens or self.max_tokens,
+                system=request.system or anthropic.omit,
+                messages=[{"role": "user", "content": request.prompt}],
+            )
+        except anthropic.AnthropicError as exc:
+            raise translate(exc, self._model) from exc
+        text = "".join(block.text for block in message.content if block.type == "text")
+        usage = message.usage
+        cache_read = usage.cache_read_input_tokens or 0
+        cache_write = usage.cache_creation_input_tokens or 0
+        return GenerateResponse(
+            text=text,
+            model=message.model,
+            prompt_tokens=usage.input_tokens + cache_read + cache_write,
+            completion_tokens=usage.output_tokens,
+            duration_ms=round((time.perf_counter() - started) * 1000, 3),
+            stop_reason=message.stop_reason,
+            cache_read_tokens=cache_read,
+            cache_write_tokens=cache_write,
+        )

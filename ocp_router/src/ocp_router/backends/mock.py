@@ -1,0 +1,47 @@
+"""MockBackend: answers with a function of yours. For tests and for routing without a network."""
+
+from __future__ import annotations
+
+import inspect
+import time
+from collections.abc import Awaitable, Callable
+
+from ocp_router._tokens import estimate_tokens
+from ocp_router.backends.base import GenerateRequest, GenerateResponse
+
+Handler = Callable[[GenerateRequest], "str | GenerateResponse | Awaitable[str | GenerateResponse]"]
+
+
+class MockBackend:
+    name = "mock"
+    supports_streaming = False
+
+    def __init__(self, handler: Handler, *, model: str = "mock", available: bool = True) -> None:
+        self._handler = handler
+        self._model = model
+        self.available = available
+        self.requests: list[GenerateRequest] = []
+
+    @property
+    def model(self) -> str:
+        return self._model
+
+    async def is_available(self) -> bool:
+        return self.available
+
+    async def generate(self, request: GenerateRequest) -> GenerateResponse:
+        started = time.perf_counter()
+        self.requests.append(request)
+        result = self._handler(request)
+        if inspect.isawaitable(result):
+            result = await result
+        if isinstance(result, GenerateResponse):
+            return result
+        return GenerateResponse(
+            text=result,
+            model=self._model,
+            prompt_tokens=estimate_tokens((request.system or "") + request.prompt),
+            completion_tokens=estimate_tokens(result),
+            duration_ms=round((time.perf_counter() - started) * 1000, 3),
+            stop_reason="stop",
+        )

@@ -1,0 +1,154 @@
+"""OllamaBackend: a local model through Ollama's native /api/chat (streamed NDJSON)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from typing import Any
+
+import httpx
+
+from ocp_router.backends._http import malformed, status_error, transport_error
+from ocp_router.backends.base import GenerateRequest, GenerateResponse
+from ocp_router.errors import BackendError, BackendTimeout, BackendUnavailable
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_URL = "http://localhost:11434"
+
+
+def _full_name(model: str) -> str:
+    return model if ":" in model.rsplit("/", 1)[-1] else f"{model}:latest"
+
+
+class OllamaBackend:
+    """Ollama's native API. `timeout` bounds a whole answer, including model load."""
+
+    name = "ollama"
+    supports_streaming = True
+
+    def __init__(
+        self,
+        model: str = "llama3.2",
+        *,
+        base_url: str = DEFAULT_URL,
+        timeout: float = 60.0,
+        keep_alive: str | None = None,
+        num_ctx: int | None = None,
+        client: httpx.AsyncClient | None = None,
+    ) -> None:
+        self._model = model
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.keep_alive = keep_alive
+        self.num_ctx = num_ctx
+        self._client = client or httpx.AsyncClient(timeout=httpx.Timeout(timeout, connect=5.0))
+
+    @property
+    def model(self) -> str:
+        return self._model
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def is_available(self) -> bool:
+        """True when the server answers within 2 s and the model is pulled."""
+        try:
+            await self.check()
+        except BackendError:
+            return False
+        return True
+
+    async def check(self) -> None:
+        """Raise a BackendError that says what to do when the server or model is missing."""
+        try:
+            response = await self._client.get(f"{self.base_url}/api/tags", timeout=2.0)
+        except httpx.HTTPError as exc:
+            raise transport_error(exc, backend=self.name, url=self.base_url,
+                                  hint=self._start_hint) from exc
+        if response.status_code != 200:
+            raise status_error(response, backend=self.name, auth_hint="check OLLAMA_API_KEY",
+                               model_hint=self._pull_hint)
+        try:
+            names = {m.get("name") or m.get("model") for m in response.json().get("models", [])}
+        except (json.JSONDecodeError, AttributeError) as exc:
+            raise malformed(self.name, "/api/tags is not a model list") from exc
+        if _full_name(self._model) not in names and self._model not in names:
+            raise BackendUnavailable(f"model {self._model!r} is not pulled in Ollama at "
+                                     f"{self.base_url}. {self._pull_hint}", backend=self.name)
+
+    @property
+    def _start_hint(self) -> str:
+        return "Start it with `ollama serve`, or set OCP_OLLAMA_URL to where it runs."
+
+    @property
+    def _pull_hint(self) -> str:
+        return f"Run `ollama pull {self._model}` or set OCP_LOCAL_MODEL to a pulled model."
+
+    def _body(self, request: GenerateRequest) -> dict[str, Any]:
+        messages = []
+        if request.system:
+            messages.append({"role": "system", "content": request.system})
+        messages.append({"role": "user", "content": request.prompt})
+        options: dict[str, Any] = {}
+        if request.max_tokens is not None:
+            options["num_predict"] = request.max_tokens
+        if request.temperature is not None:
+            options["temperature"] = request.temperature
+        if self.num_ctx is not None:
+            options["num_ctx"] = self.num_ctx
+        body: dict[str, Any] = {"model": self._model, "messages": messages, "stream": True}
+        if options:
+            body["options"] = options
+        if self.keep_alive is not None:
+            body["keep_alive"] = self.keep_alive
+        return body
+
+    async def generate(self, request: GenerateRequest) -> GenerateResponse:
+        started = time.perf_counter()
+        try:
+            async with asyncio.timeout(self.timeout):
+                final, text = await self._stream(request)
+        except TimeoutError as exc:
+            raise BackendTimeout(
+                f"ollama ({self._model}) gave no complete answer within {self.timeout:g}s; raise "
+                "OCP_LOCAL_TIMEOUT or use a smaller model.", backend=self.name) from exc
+        except httpx.HTTPError as exc:
+            raise transport_error(exc, backend=self.name, url=self.base_url,
+                                  hint=self._start_hint) from exc
+        return GenerateResponse(
+            text=text,
+            model=str(final.get("model") or self._model),
+            prompt_tokens=int(final.get("prompt_eval_count", 0)),
+            completion_tokens=int(final.get("eval_count", 0)),
+            duration_ms=round((time.perf_counter() - started) * 1000, 3),
+            stop_reason=final.get("done_reason"),
+        )
+
+    async def _stream(self, request: GenerateRequest) -> tuple[dict[str, Any], str]:
+        parts: list[str] = []
+        async with self._client.stream(
+            "POST", f"{self.base_url}/api/chat", json=self._body(request)
+        ) as response:
+            if response.status_code != 200:
+                await response.aread()
+                raise status_error(response, backend=self.name, auth_hint="check OLLAMA_API_KEY",
+                                   model_hint=self._pull_hint)
+            async for line in response.aiter_lines():
+                if not line.strip():
+                    continue
+                try:
+                    chunk = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise malformed(self.name, f"non-JSON stream line {line[:80]!r}") from exc
+                if not isinstance(chunk, dict):
+                    raise malformed(self.name, "stream line is not an object")
+                if "error" in chunk:
+                    raise BackendError(f"ollama failed mid-answer: {chunk['error']}",
+                                       backend=self.name)
+                parts.append(str((chunk.get("message") or {}).get("content", "")))
+                if chunk.get("done"):
+                    return chunk, "".join(parts)
+        raise malformed(self.name, "stream ended without a final done line")

@@ -1,0 +1,113 @@
+"""OpenAIBackend: any OpenAI-compatible /chat/completions endpoint over plain httpx.
+
+One code path for OpenAI, OpenRouter, LM Studio, llama.cpp's server, vLLM and Ollama's /v1:
+plain httpx keeps us in control of the fields those servers disagree on (`max_tokens`, an
+explicit `temperature`) and of timeouts, without the openai SDK's weight.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import Any
+
+import httpx
+
+from ocp_router.backends._http import malformed, status_error, transport_error
+from ocp_router.backends.base import GenerateRequest, GenerateResponse
+from ocp_router.errors import BackendError, BackendTimeout
+
+DEFAULT_URL = "https://api.openai.com/v1"
+
+
+class OpenAIBackend:
+    name = "openai"
+    supports_streaming = False
+    key_env_var = "OPENAI_API_KEY"
+
+    def __init__(
+        self,
+        model: str,
+        *,
+        base_url: str = DEFAULT_URL,
+        api_key: str | None = None,
+        timeout: float = 120.0,
+        max_tokens: int | None = None,
+        client: httpx.AsyncClient | None = None,
+    ) -> None:
+        self._model = model
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.max_tokens = max_tokens
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self._client = client or httpx.AsyncClient(
+            timeout=httpx.Timeout(timeout, connect=5.0), headers=headers
+        )
+
+    @property
+    def model(self) -> str:
+        return self._model
+
+    def __repr__(self) -> str:  # never show the key
+        return f"OpenAIBackend(model={self._model!r}, base_url={self.base_url!r})"
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def is_available(self) -> bool:
+        try:
+            response = await self._client.get(f"{self.base_url}/models", timeout=2.0)
+        except httpx.HTTPError:
+            return False
+        return response.status_code == 200
+
+    async def generate(self, request: GenerateRequest) -> GenerateResponse:
+        messages = []
+        if request.system:
+            messages.append({"role": "system", "content": request.system})
+        messages.append({"role": "user", "content": request.prompt})
+        body: dict[str, Any] = {"model": self._model, "messages": messages, "stream": False}
+        max_tokens = request.max_tokens or self.max_tokens
+        if max_tokens is not None:
+            body["max_tokens"] = max_tokens
+        if request.temperature is not None:
+            body["temperature"] = request.temperature
+        started = time.perf_counter()
+        try:
+            async with asyncio.timeout(self.timeout):
+                response = await self._client.post(f"{self.base_url}/chat/completions", json=body)
+        except TimeoutError as exc:
+            raise BackendTimeout(f"{self.base_url} gave no answer within {self.timeout:g}s.",
+                                 backend=self.name) from exc
+        except httpx.HTTPError as exc:
+            raise transport_error(exc, backend=self.name, url=self.base_url,
+                                  hint="Check OPENAI_BASE_URL and that the server is running.",
+                                  ) from exc
+        if response.status_code != 200:
+            raise status_error(
+                response, backend=self.name,
+                auth_hint="Set OPENAI_API_KEY in the env block of .mcp.json.",
+                model_hint=f"Check that model {self._model!r} exists on {self.base_url}.")
+        return self._parse(response, started)
+
+    def _parse(self, response: httpx.Response, started: float) -> GenerateResponse:
+        try:
+            data = response.json()
+            choice = data["choices"][0]
+            text = choice["message"].get("content") or ""
+            usage = data.get("usage") or {}
+        except (json.JSONDecodeError, KeyError, IndexError, TypeError, AttributeError) as exc:
+            raise malformed(self.name, f"no choices[0].message in {response.text[:80]!r}") from exc
+        if not isinstance(text, str):
+            raise BackendError("the server answered with non-text content", backend=self.name)
+        details = usage.get("prompt_tokens_details") or {}
+        return GenerateResponse(
+            text=text,
+            model=str(data.get("model") or self._model),
+            prompt_tokens=int(usage.get("prompt_tokens") or 0),
+            completion_tokens=int(usage.get("completion_tokens") or 0),
+            duration_ms=round((time.perf_counter() - started) * 1000, 3),
+            stop_reason=choice.get("finish_reason"),
+            cache_read_tokens=int(details.get("cached_tokens") or 0),
+        )

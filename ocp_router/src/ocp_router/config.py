@@ -1,0 +1,143 @@
+"""Router settings from OCP_* environment variables, and `make_router()`.
+
+Every variable has a default; an invalid value fails fast with the variable's name and the
+values it accepts. A value that is still a literal `${VAR}` (some IDEs pass unset variables
+through unexpanded) counts as unset.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ocp_router.backends.base import ModelBackend
+from ocp_router.backends.ollama import DEFAULT_URL as OLLAMA_URL
+from ocp_router.backends.ollama import OllamaBackend
+from ocp_router.backends.openai import DEFAULT_URL as OPENAI_URL
+from ocp_router.backends.openai import OpenAIBackend
+from ocp_router.classifier import TaskClassifier
+from ocp_router.errors import ConfigError
+from ocp_router.router import OCPRouter, PaidFallback, RouteMode
+
+_UNEXPANDED = re.compile(r"^\$\{[^}]*\}$|^\$[A-Za-z_]\w*$")
+
+
+def env_value(env: Mapping[str, str], name: str) -> str | None:
+    """The variable's value, or None when unset, empty or an unexpanded `${VAR}`."""
+    value = env.get(name)
+    if value is None:
+        return None
+    value = value.strip()
+    if not value or _UNEXPANDED.match(value):
+        return None
+    return value
+
+
+class RouterSettings(BaseModel):
+    """Everything `make_router()` reads. Field aliases are the environment variable names."""
+
+    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore")
+
+    local_backend: Literal["ollama", "openai"] = Field("ollama", alias="OCP_LOCAL_BACKEND")
+    local_model: str = Field("llama3.2", alias="OCP_LOCAL_MODEL", min_length=1)
+    ollama_url: str = Field(OLLAMA_URL, alias="OCP_OLLAMA_URL", pattern=r"^https?://")
+    local_base_url: str = Field("http://127.0.0.1:8080/v1", alias="OCP_LOCAL_BASE_URL",
+                                pattern=r"^https?://")
+    local_timeout: float = Field(60.0, alias="OCP_LOCAL_TIMEOUT", gt=0)
+    local_max_tokens: int | None = Field(None, alias="OCP_LOCAL_MAX_TOKENS", gt=0)
+    paid_backend: Literal["anthropic", "openai", "none"] = Field(
+        "anthropic", alias="OCP_PAID_BACKEND")
+    paid_model: str = Field("claude-sonnet-4-6", alias="OCP_PAID_MODEL", min_length=1)
+    paid_timeout: float = Field(120.0, alias="OCP_PAID_TIMEOUT", gt=0)
+    paid_max_tokens: int = Field(4096, alias="OCP_PAID_MAX_TOKENS", gt=0)
+    paid_fallback: PaidFallback = Field(PaidFallback.LOCAL, alias="OCP_PAID_FALLBACK")
+    route_threshold: float = Field(0.5, alias="OCP_ROUTE_THRESHOLD", ge=0.0, le=1.0)
+    route_mode: RouteMode = Field(RouteMode.AUTO, alias="OCP_ROUTE_MODE")
+    anthropic_api_key: str | None = Field(None, alias="ANTHROPIC_API_KEY", repr=False)
+    anthropic_base_url: str | None = Field(None, alias="ANTHROPIC_BASE_URL")
+    openai_api_key: str | None = Field(None, alias="OPENAI_API_KEY", repr=False)
+    openai_base_url: str = Field(OPENAI_URL, alias="OPENAI_BASE_URL", pattern=r"^https?://")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> RouterSettings:
+        env = os.environ if env is None else env
+        values = {}
+        for field in cls.model_fields.values():
+            alias = field.alias
+            if alias and (value := env_value(env, alias)) is not None:
+                values[alias] = value
+        try:
+            return cls.model_validate(values)
+        except ValidationError as exc:
+            raise ConfigError(_explain(exc)) from exc
+
+    @property
+    def paid_configured(self) -> bool:
+        if self.paid_backend == "anthropic":
+            return bool(self.anthropic_api_key)
+        if self.paid_backend == "openai":
+            return bool(self.openai_api_key)
+        return False
+
+
+def _explain(exc: ValidationError) -> str:
+    lines = []
+    for err in exc.errors():
+        alias = str(err["loc"][0]) if err["loc"] else "?"
+        got = err.get("input")
+        expected = err["msg"]
+        ctx = err.get("ctx") or {}
+        if "expected" in ctx:
+            expected = f"one of {ctx['expected']}"
+        lines.append(f"{alias}={got!r} is invalid: expected {expected}")
+    return "; ".join(lines)
+
+
+def build_local(settings: RouterSettings) -> ModelBackend:
+    if settings.local_backend == "openai":
+        return OpenAIBackend(settings.local_model, base_url=settings.local_base_url,
+                             timeout=settings.local_timeout)
+    return OllamaBackend(settings.local_model, base_url=settings.ollama_url,
+                         timeout=settings.local_timeout)
+
+
+def build_paid(settings: RouterSettings) -> ModelBackend | None:
+    """The paid backend, or None when it is not configured (no key, or OCP_PAID_BACKEND=none)."""
+    if not settings.paid_configured:
+        return None
+    if settings.paid_backend == "openai":
+        return OpenAIBackend(settings.paid_model, base_url=settings.openai_base_url,
+                             api_key=settings.openai_api_key, timeout=settings.paid_timeout,
+                             max_tokens=settings.paid_max_tokens)
+    try:
+        # Imported here on purpose: the anthropic SDK is an optional extra, and ocp_router
+        # must import and classify without it.
+        from ocp_router.backends.anthropic import AnthropicBackend
+    except ImportError as exc:
+        raise ConfigError(
+            "OCP_PAID_BACKEND=anthropic needs the anthropic SDK: "
+            "pip install 'ocp-router[anthropic]'") from exc
+    return AnthropicBackend(settings.paid_model, api_key=settings.anthropic_api_key,
+                            base_url=settings.anthropic_base_url, timeout=settings.paid_timeout,
+                            max_tokens=settings.paid_max_tokens)
+
+
+async def make_router(
+    env: Mapping[str, str] | None = None, *, settings: RouterSettings | None = None
+) -> OCPRouter:
+    """A router configured from the environment. Contacts nothing until the first request."""
+    settings = settings or RouterSettings.from_env(env)
+    return OCPRouter(
+        local=build_local(settings),
+        paid=build_paid(settings),
+        classifier=TaskClassifier(settings.route_threshold),
+        mode=settings.route_mode,
+        paid_fallback=settings.paid_fallback,
+        local_max_tokens=settings.local_max_tokens,
+        paid_max_tokens=settings.paid_max_tokens,
+        total_timeout=settings.local_timeout + settings.paid_timeout,
+    )
