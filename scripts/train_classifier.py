@@ -21,7 +21,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from ocp_router._features import extract
+from ocp_router._features import extract, words_of
 from ocp_router._rules import BULK, family, match_families
 from ocp_router._text import split_request
 
@@ -51,11 +51,12 @@ SEED_SCORES: tuple[tuple[str, float], ...] = (
 def rule_offset(text: str) -> tuple[float, list[str]]:
     split = split_request(text)
     lower = split.plain.lower()
-    fired = match_families(lower)
+    words = words_of(lower)
+    fired = match_families(lower, words)
     offset = sum((BULK if n == BULK.name else family(n)).weight for n in fired)
     if len(split.paths) > 5 and "multi_file" not in fired:
         offset += 0.35
-    return offset, extract(split, lower, fired.keys())
+    return offset, extract(split, lower, words, fired.keys())
 
 
 def load(path: Path) -> list[tuple[str, int]]:

@@ -79,8 +79,14 @@ def test_real_file_paths_are_counted_once_each() -> None:
 
 def test_keywords_inside_pasted_code_do_not_escalate() -> None:
     code = "\n".join(
-        ["```python", "def migrate_locks(db):", "    with deadlock_guard(db.lock):",
-         "        security.audit(db)", "        return db.migrate()", "```"]
+        [
+            "```python",
+            "def migrate_locks(db):",
+            "    with deadlock_guard(db.lock):",
+            "        security.audit(db)",
+            "        return db.migrate()",
+            "```",
+        ]
     )
     result = TaskClassifier().classify("add a docstring to this function\n" + code)
     assert result.route_to is Route.LOCAL

@@ -49,6 +49,7 @@ __all__ = [
     "RouteResult",
     "RouterError",
     "RouterSettings",
+    "RoutingFailed",
     "Signal",
     "TaskClassifier",
     "TaskType",

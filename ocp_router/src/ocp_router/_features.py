@@ -9,15 +9,29 @@ so the weights always see the features they were trained on.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from functools import lru_cache
 
 from ocp_router._text import SplitText
 
-_WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
+WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
 MAX_WORDS = 400
 
-_SUFFIXES = ("ations", "ation", "ments", "ment", "ities", "ity", "ing", "ies", "ied", "ed", "es",
-             "ly", "s")
+_SUFFIXES = (
+    "ations",
+    "ation",
+    "ments",
+    "ment",
+    "ities",
+    "ity",
+    "ing",
+    "ies",
+    "ied",
+    "ed",
+    "es",
+    "ly",
+    "s",
+)
 
 
 @lru_cache(maxsize=8192)
@@ -38,16 +52,29 @@ def _bucket(n: int, edges: tuple[int, ...]) -> str:
     return f">{edges[-1]}"
 
 
-def extract(split: SplitText, prose_lower: str, fired: frozenset[str] | set[str]) -> list[str]:
-    words = _WORD.findall(prose_lower)
+def words_of(prose_lower: str) -> list[str]:
+    return WORD.findall(prose_lower)
+
+
+@lru_cache(maxsize=8192)
+def _unigram(word: str) -> tuple[str, str]:
+    """(stem, feature name) of a word, cached: the same words recur across requests."""
+    s = stem(word)
+    return s, "w:" + s
+
+
+def extract(
+    split: SplitText, prose_lower: str, words: list[str], fired: Iterable[str]
+) -> list[str]:
     if len(words) > MAX_WORDS:
         words = words[: MAX_WORDS - 100] + words[-100:]
-    stems = [stem(w) for w in words]
+    pairs = [_unigram(w) for w in words]
     feats = ["s:bias"]
-    feats.extend({f"w:{s}" for s in stems})
-    feats.extend({f"b:{a}_{b}" for a, b in zip(stems, stems[1:], strict=False)})
+    feats.extend({name for _, name in pairs})
+    stems = [s for s, _ in pairs]
+    feats.extend({"b:" + a + "_" + b for a, b in zip(stems, stems[1:], strict=False)})
     if stems:
-        feats.append(f"s:first:{stems[0]}")
+        feats.append("s:first:" + stems[0])
     feats.append("s:words:" + _bucket(len(words), (5, 12, 25, 50, 100)))
     feats.append("s:code:" + _bucket(split.code_lines, (0, 20, 80)))
     feats.append("s:pasted:" + _bucket(split.pasted_lines, (0, 10, 50)))
@@ -58,5 +85,5 @@ def extract(split: SplitText, prose_lower: str, fired: frozenset[str] | set[str]
         non_ascii = sum(1 for ch in prose_lower[:2000] if ord(ch) > 127)
         if non_ascii * 3 > min(len(prose_lower), 2000):
             feats.append("s:non_ascii")
-    feats.extend(f"f:{name}" for name in fired)
+    feats.extend("f:" + name for name in fired)
     return feats

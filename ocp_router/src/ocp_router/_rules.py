@@ -48,7 +48,9 @@ _T = TaskType
 FAMILIES: tuple[Family, ...] = (
     # ---- escalating -------------------------------------------------------------------
     Family(
-        "security", 0.55, _T.SECURITY,
+        "security",
+        0.55,
+        _T.SECURITY,
         r"\bsecur\w*|\bvulnerab\w*|\bexploit\w*|\binjection\b|\bxss\b|\bcsrf\b|\bssrf\b|"
         r"\bcve\b|\bthreat[- ]?model\w*|\bpen-?test\w*|\battack surface|privilege escalation|"
         r"\bsanitiz\w*|\binsecure\b|\bauth\w* bypass|\bhardening\b|\bsafe to (?:store|keep|expose|"
@@ -57,13 +59,17 @@ FAMILIES: tuple[Family, ...] = (
         "security",
     ),
     Family(
-        "architecture", 0.55, _T.ARCHITECT,
-        r"\barchitect\w*|\bsystem design|\b(?:re)?design(?:ing)? (?:the|a|an|our|my|this)\b|"
+        "architecture",
+        0.55,
+        _T.ARCHITECT,
+        r"\barchitect\w*|\bsystem design|\b(?:design|redesign)(?:ing)? (?:the|a|an|our|my|this)\b|"
         r"arquitectura|architektur|архитектур\w*|架构|アーキテクチャ|设计|設計",
         "architecture / design",
     ),
     Family(
-        "migration", 0.55, _T.MIGRATE,
+        "migration",
+        0.55,
+        _T.MIGRATE,
         r"\bmigrat\w*|\bupgrad\w* (?:\w+ ){0,4}(?:from|to) |\bport(?:ing)? (?:\w+ ){0,4}from |"
         r"\b(?:move|switch|moving|switching) (?:\w+ ){0,3}from [\w.-]+(?: [\w.-]+)? to\b|"
         r"\bconvert (?:the )?(?:whole|entire|all)\b|\bzero[- ]downtime|\bwithout downtime|"
@@ -72,7 +78,9 @@ FAMILIES: tuple[Family, ...] = (
         "migration",
     ),
     Family(
-        "concurrency", 0.40, _T.DEBUG,
+        "concurrency",
+        0.40,
+        _T.DEBUG,
         r"\bdeadlock\w*|\brace condition|\bdata race|\bracy\b|\blivelock|\bconcurren\w*|"
         r"\bthread[- ]?safe\w*|\bsynchroni[sz]\w*|\bstarvation\b|\bmemory ordering|"
         r"\block contention|\batomicity\b|\block-?free|\bwait-?free|\blockless\b|\bspsc\b|"
@@ -81,7 +89,9 @@ FAMILIES: tuple[Family, ...] = (
         "deadlock / race / concurrency",
     ),
     Family(
-        "multi_file", 0.35, _T.REFACTOR,
+        "multi_file",
+        0.35,
+        _T.REFACTOR,
         r"\bacross (?:all |the |every |multiple |several |our |many )*(?:files|modules|packages|"
         r"services|repos|repositories|codebase|project|layers|components|microservices)\b|"
         r"\b(?:multiple|several|many|every|all the|all) (?:source )?(?:files|modules|packages|"
@@ -93,13 +103,17 @@ FAMILIES: tuple[Family, ...] = (
         "multi-file scope",
     ),
     Family(
-        "refactor", 0.25, _T.REFACTOR,
+        "refactor",
+        0.25,
+        _T.REFACTOR,
         r"\brefactor\w*|\brestructur\w*|\bre-?architect\w*|\bdecoupl\w*|"
         r"refactoriz\w*|refaktor\w*|рефактор\w*|重构|リファクタ",
         "refactor",
     ),
     Family(
-        "performance", 0.30, _T.PERFORMANCE,
+        "performance",
+        0.30,
+        _T.PERFORMANCE,
         r"\bperformance\b|\boptimi[sz]\w*|\blatenc\w*|\bthroughput\b|\bbottleneck\w*|"
         r"\bmemory leak\w*|\bleak(?:s|ing)?\b|\bp9\d\b|\bprofil(?:e|ing|er)\b|\bslow\w*|"
         r"\bscal(?:e|es|ing|ability)\b|\bn\+1\b|\bhot path|\bcpu\b|\bspik\w*|\boom\b|"
@@ -109,14 +123,18 @@ FAMILIES: tuple[Family, ...] = (
         "performance / optimisation",
     ),
     Family(
-        "production", 0.20, _T.OPS,
+        "production",
+        0.20,
+        _T.OPS,
         r"\bproduction\b|\bprod\b|\bdeploy\w*|\boutage\w*|\bincident\w*|\brollback\b|"
         r"\brollout\b|\bon-?call\b|\bhotfix\w*|\bpost-?mortem\w*|\blive traffic|"
         r"\bcustomers? (?:are|is|keep) (?:seeing|reporting|getting)",
         "production / deploy",
     ),
     Family(
-        "diagnosis", 0.30, _T.DEBUG,
+        "diagnosis",
+        0.30,
+        _T.DEBUG,
         r"\bintermittent\w*|\bsporadic\w*|\bflak(?:y|iness)|\brandomly\b|"
         r"\bnon-?deterministic\w*|\bheisenbug|\bsometimes\b|\boccasionally\b|"
         r"\bonly (?:happens|fails|breaks|occurs|shows up|reproduces)|"
@@ -130,13 +148,17 @@ FAMILIES: tuple[Family, ...] = (
         "hard-to-diagnose behaviour",
     ),
     Family(
-        "why", 0.20, _T.DEBUG,
-        r"^(?:so )?(?:why|how come)\b|\bwhy (?:does|do|is|are|would|did|was|were|can|could|"
+        "why",
+        0.20,
+        _T.DEBUG,
+        r"^why\b|^how come\b|^so why\b|\bwhy (?:does|do|is|are|would|did|was|were|can|could|"
         r"doesn|don|isn|aren)\b|\bpor qué|\bwarum\b|\bpourquoi\b|\bпочему\b|为什么|なぜ|どうして",
         "asks why something behaves as it does",
     ),
     Family(
-        "decision", 0.30, _T.ARCHITECT,
+        "decision",
+        0.30,
+        _T.ARCHITECT,
         r"\btrade-?offs?\b|\bpros and cons\b|\bshould (?:we|i)\b|\bwhich (?:approach|option|"
         r"design|pattern|library|framework|database|db|strategy)\b|\bbest (?:way|approach|"
         r"practice|pattern) (?:to|for) (?:structure|design|model|organi[sz]e|handle|scale|"
@@ -144,11 +166,14 @@ FAMILIES: tuple[Family, ...] = (
         r"organi[sz]e|scale|shard|partition|version|approach|split|guarantee|ensure)\b|"
         r"\bstrateg(?:y|ies)\b|\balternatives?\b|\bevaluate\b|\bplan (?:for|to|out|the)\b|"
         r"\bvs\.?\s(?!code\b)|\bversus\b|\bor \S+ for this\b|"
-        r"\b(?:cleanest|right|proper|idiomatic|best|safest) way to\b|\bplugin (?:system|architecture)",
+        r"\b(?:cleanest|right|proper|idiomatic|best|safest) way to\b|"
+        r"\bplugin (?:system|architecture)",
         "design decision / trade-offs",
     ),
     Family(
-        "distributed", 0.35, _T.ARCHITECT,
+        "distributed",
+        0.35,
+        _T.ARCHITECT,
         r"\bdistributed\b|\bshard\w*|\bpartition\w*|\breplicat\w*|\bread replicas?\b|"
         r"\bconsensus\b|"
         r"\bconsisten(?:cy|t)\b|\bidempoten\w*|\bexactly[- ]once|\bat[- ]least[- ]once|"
@@ -158,7 +183,9 @@ FAMILIES: tuple[Family, ...] = (
         "distributed-systems reasoning",
     ),
     Family(
-        "feature", 0.30, _T.GENERATE,
+        "feature",
+        0.30,
+        _T.GENERATE,
         r"\bimplement (?:a |an |the |our )?(?:\w+ ){0,3}(?:system|service|feature|pipeline|"
         r"engine|framework|protocol|scheduler|queue|parser|compiler|interpreter|sync|workflow|"
         r"integration|subsystem)\b|\bbuild (?:a |an |the |our )(?:\w+ ){0,3}(?:system|service|"
@@ -166,7 +193,9 @@ FAMILIES: tuple[Family, ...] = (
         "substantial new feature",
     ),
     Family(
-        "review", 0.25, _T.REVIEW,
+        "review",
+        0.25,
+        _T.REVIEW,
         r"\bcode review\b|\breview (?:this|my|the|our) (?:pr|pull request|diff|change\w*|code|"
         r"implementation|design|approach|logic|patch)\b|\baudit\w*|\bis (?:this|it|our \w+) "
         r"(?:correct|safe|sound|fine)\b|\bcorrectness\b|\bedge cases?\b|\bsound\?|"
@@ -175,27 +204,35 @@ FAMILIES: tuple[Family, ...] = (
         "careful review",
     ),
     Family(
-        "test_strategy", 0.30, _T.TEST,
+        "test_strategy",
+        0.30,
+        _T.TEST,
         r"\btest(?:ing)? (?:strategy|plan|harness|infrastructure|pyramid)\b|\bproperty[- ]based\b|"
         r"\bfuzz\w*|\bmutation testing\b|\bload test\w*|\bchaos\b",
         "test strategy",
     ),
     # ---- de-escalating ----------------------------------------------------------------
     Family(
-        "explain", -0.10, _T.EXPLAIN,
+        "explain",
+        -0.10,
+        _T.EXPLAIN,
         r"\bexplain\w*|\bwalk me through|\bhow does (?:this|that|it) work|\bwhat does (?:this|"
         r"that|it|the \w+) (?:do|return|print|mean)\b|\bexplica\w*|erklär\w*|expliqu\w*|"
         r"объясн\w*|解释|説明",
         "explain",
     ),
     Family(
-        "summarise", -0.10, _T.SUMMARISE,
+        "summarise",
+        -0.10,
+        _T.SUMMARISE,
         r"\bsummar\w*|\btl;?dr\b|\brecap\b|\boverview of\b|\bresum\w*|zusammenfass\w*|résum\w*|"
         r"кратко|总结|要約|まとめ",
         "summarise",
     ),
     Family(
-        "search", -0.10, _T.RETRIEVAL,
+        "search",
+        -0.10,
+        _T.RETRIEVAL,
         r"\bfind\b|\bsearch\w*|\bgrep\b|\blocate\b|\blist (?:all|the|every)\b|\bshow me\b|"
         r"\bwhere(?:'s| is| are| do| does| did)\b|\bwhich files?\b|\busages?\b|"
         r"\breferences? to\b|\blook ?up\b|\bbusca\w*|\bencuentra\w*|\bfinde\b|\bsuche\w*|"
@@ -203,26 +240,35 @@ FAMILIES: tuple[Family, ...] = (
         "search / find / grep",
     ),
     Family(
-        "what_is", -0.10, _T.EXPLAIN,
-        r"^(?:what(?:'s| is| are)|define|definition of|meaning of)\b|\bwhat does the (?:word|"
-        r"term) |\bwhat(?:'s| is) the difference between|\bqué es\b|\bwas ist\b|"
+        "what_is",
+        -0.10,
+        _T.EXPLAIN,
+        r"^what's\b|^what is\b|^what are\b|^define\b|^definition of\b|^meaning of\b|"
+        r"\bwhat does the (?:word|term) |\bwhat(?:'s| is) the difference between|"
+        r"\bqué es\b|\bwas ist\b|"
         r"\bqu'est-ce\b|\bчто такое\b|是什么|とは",
         '"what is"',
     ),
     Family(
-        "definition", -0.30, _T.EXPLAIN,
+        "definition",
+        -0.30,
+        _T.EXPLAIN,
         r"\bwhat (?:does|do) (?:the (?:word|term|flag|option) )?\S+ (?:mean|stand for)\b|"
         r"\bdefinition of\b|\bmeaning of\b|^define\b|\bwhat is meant by\b",
         "definition question",
     ),
     Family(
-        "one_line", -0.10, _T.UNKNOWN,
+        "one_line",
+        -0.10,
+        _T.UNKNOWN,
         r"\bone[- ]liner\b|\bone line\b|\bquick(?:ly)?\b|\bshort answer\b|\bjust (?:tell|give|"
         r"show)\b|\bbriefly\b|\bin one sentence\b|\byes or no\b",
         "one-line answer",
     ),
     Family(
-        "trivial_edit", -0.20, _T.EDIT,
+        "trivial_edit",
+        -0.20,
+        _T.EDIT,
         r"\brename\w*|\btypos?\b|\bspelling\b|\bdocstrings?\b|\badd (?:a |some )?comments?\b|"
         r"\breformat\w*|\bformat(?:ting)? (?:this|the)\b|\bindent\w*|\blint\w*|"
         r"\btype hints?\b|\btype annotations?\b|\bsort (?:the )?imports\b|\bunused imports?\b|"
@@ -230,10 +276,12 @@ FAMILIES: tuple[Family, ...] = (
         "small single-place edit",
     ),
     Family(
-        "boilerplate", -0.15, _T.GENERATE,
+        "boilerplate",
+        -0.15,
+        _T.GENERATE,
         r"\bregex\w*|\bregular expression|\bboilerplate\b|\bsnippet\b|\bshell command\b|"
         r"\bbash command\b|\bcommand (?:to|for)\b|\bcli flag|\bflag (?:for|to)\b|"
-        r"\bcommit message\b|\.gitignore\b|\bconvert (?:this|the|it)\b|"
+        r"\bcommit message\b|\bgitignore\b|\bconvert (?:this|the|it)\b|"
         r"\btranslate (?:this|the) (?:snippet|function|code|line)|"
         r"\bunit tests? for (?:this|the|my) (?:function|method|helper)\b|\bcron expression\b|"
         r"\bsql query (?:to|that)\b|\bjq\b",
@@ -242,12 +290,88 @@ FAMILIES: tuple[Family, ...] = (
 )
 
 _BY_NAME = {f.name: f for f in FAMILIES}
-# One pass over the text. The alternation sits inside a lookahead so matches are zero-width:
-# a long match of one family ("is this endpoint secure") cannot hide another family's match
-# that starts later inside it ("secure").
-FAMILY_RE = re.compile(
-    "(?=" + "|".join(f"(?P<{f.name}>{f.pattern})" for f in FAMILIES) + ")", re.M
-)
+
+
+def _alternatives(pattern: str) -> list[str]:
+    """Split a pattern at its top-level `|`."""
+    parts, depth, start, i = [], 0, 0, 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\":
+            i += 2
+            continue
+        depth += ch == "("
+        depth -= ch == ")"
+        if ch == "|" and depth == 0:
+            parts.append(pattern[start:i])
+            start = i + 1
+        i += 1
+    parts.append(pattern[start:])
+    return parts
+
+
+_META = frozenset("\\()[]{}?*+|.^$")
+_LEADING_GROUP = re.compile(r"\(\?:((?:[^()\\|?*+]+\|)*[^()\\|?*+]+)\)(?![?*])")
+
+
+def _trigger_keys(alternative: str) -> set[str] | None:
+    """The first three letters of every word this alternative can start with, as the request's
+    words are keyed; "#" for a digit; None when it cannot be told (always search)."""
+    alt = alternative.removeprefix("\\b").removeprefix("^")
+    if group := _LEADING_GROUP.match(alt):
+        heads = group.group(1).split("|")
+    else:
+        heads = [alt]
+    keys = set()
+    for head in heads:
+        if head.startswith(("\\d", "0", "1", "2", "3", "4", "5", "6", "7", "8", "9")):
+            keys.add("#")
+            continue
+        letters = ""
+        for ch in head:
+            if not ch.isalpha():
+                break
+            letters += ch
+        if not letters:
+            return None
+        keys.add(letters[:3])
+    return keys
+
+
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    family: Family
+    regex: re.Pattern[str]
+    keys: frozenset[str] | None  # None: no cheap pre-check, always search
+    cjk: re.Pattern[str] | None
+
+
+def _compile(fam: Family) -> _Compiled:
+    """Words are matched per family, but only for families whose trigger words appear (a
+    3-letter prefix check against the request's words); a single big alternation of every
+    family costs 10x more in Python's regex engine. CJK alternatives, which have no word
+    boundaries, live in their own regex that runs only on non-ASCII text."""
+    alts = _alternatives(fam.pattern)
+    words = [a for a in alts if ord(a[0]) < 0x2E80]
+    cjk = [a for a in alts if ord(a[0]) >= 0x2E80]
+    keys: set[str] | None = set()
+    for alt in words:
+        alt_keys = _trigger_keys(alt)
+        if alt_keys is None or keys is None:
+            keys = None
+        else:
+            keys |= alt_keys
+    return _Compiled(
+        fam,
+        re.compile("|".join(a if a.startswith(("\\b", "^")) else "\\b" + a for a in words), re.M),
+        None if keys is None else frozenset(keys),
+        re.compile("|".join(cjk)) if cjk else None,
+    )
+
+
+_COMPILED = tuple(_compile(f) for f in FAMILIES)
+_DIGIT = re.compile(r"\d")
+
 
 # Bulk-file operations: an edit verb aimed at every file, module, call site…
 _BULK_TARGET = re.compile(
@@ -266,13 +390,23 @@ def family(name: str) -> Family:
     return _BY_NAME[name]
 
 
-def match_families(prose_lower: str) -> dict[str, str]:
-    """Map each family that fires to the first text that fired it."""
+def match_families(prose_lower: str, words: list[str]) -> dict[str, str]:
+    """Map each family that fires to the first text that fired it.
+
+    `words` are the request's words (letters only) as the classifier's features read them.
+    """
     fired: dict[str, str] = {}
-    for m in FAMILY_RE.finditer(prose_lower):
-        name = m.lastgroup
-        if name is not None and name not in fired:
-            fired[name] = m.group(name)
+    present = {w[:3] for w in words}
+    if _DIGIT.search(prose_lower):
+        present.add("#")
+    foreign = not prose_lower.isascii()
+    for c in _COMPILED:
+        if c.keys is None or not c.keys.isdisjoint(present):
+            if m := c.regex.search(prose_lower):
+                fired[c.family.name] = m.group(0)
+                continue
+        if foreign and c.cjk is not None and (m := c.cjk.search(prose_lower)):
+            fired[c.family.name] = m.group(0)
     if ("all" in prose_lower or "every" in prose_lower or "each" in prose_lower) and (
         target := _BULK_TARGET.search(prose_lower)
     ):

@@ -30,30 +30,78 @@ _PASTED_LINE = re.compile(
     re.M | re.X,
 )
 
-# Distinct file paths: with a directory part, or a bare name with a known source/config
-# extension. `self.cents`, `db.connect` and `12:03:44.123` are not paths.
-_EXTENSIONS = (
-    "py|pyi|ipynb|js|mjs|cjs|jsx|ts|tsx|go|rs|java|kt|kts|scala|c|h|cc|cpp|cxx|hpp|hh|cs|rb|"
-    "php|swift|m|mm|sql|md|rst|txt|json|jsonc|ya?ml|toml|ini|cfg|conf|env|sh|bash|zsh|ps1|"
-    "html?|css|scss|sass|less|vue|svelte|proto|graphql|gql|tf|tfvars|hcl|gradle|xml|lock|"
-    "dockerfile|mk|cmake|lua|dart|ex|exs|erl|hs|ml|clj|r|jl|zig|nim|sol|csv|properties"
+# File paths are recognised per whitespace-separated token (a regex scan with lookbehinds over
+# every position costs ten times more): a token with a directory part and an extension, a
+# rooted or relative directory (./x, ../x, ~/x), two or more slashes, or a bare name with a
+# known source/config extension. `self.cents`, `db.connect`, `and/or`, `TCP/IP` and
+# `12:03:44.123` are not paths.
+EXTENSIONS = frozenset(
+    "py pyi ipynb js mjs cjs jsx ts tsx go rs java kt kts scala c h cc cpp cxx hpp hh cs rb "
+    "php swift m mm sql md rst txt json jsonc yml yaml toml ini cfg conf env sh bash zsh ps1 "
+    "htm html css scss sass less vue svelte proto graphql gql tf tfvars hcl gradle xml lock "
+    "dockerfile mk cmake lua dart ex exs erl hs ml clj r jl zig nim sol csv properties".split()
 )
-_PATH = re.compile(
-    # dir/name.ext, or a rooted/relative dir (./x, ../x, ~/x), or two or more slashes
-    # (`and/or`, `TCP/IP` and `async/await` are not paths).
-    rf"(?<![\w/.-])(?:[\w@.-]+/)+[\w.-]*\.(?:{_EXTENSIONS})\b(?![(\w])"
-    r"|(?<![\w/.-])(?:\.{1,2}/|~/)(?:[\w@.-]+/)*[\w.-]*\w"
-    r"|(?<![\w/.-])/?(?:[\w@.-]+/){2,}[\w.-]*\w"
-    rf"|(?<![\w/.-])[\w-]+(?:\.[\w-]+)*\.(?:{_EXTENSIONS})\b(?![(\w]|\.\w)"  # name.ext
-    r"|\b(?:Dockerfile|Makefile|Gemfile|Rakefile|Procfile|Jenkinsfile)\b",
-    re.I,
+_PATH_NAMES = frozenset(
+    "dockerfile makefile gemfile rakefile procfile jenkinsfile justfile".split()
 )
-_URL = re.compile(r"\b\w+://\S+")
-# Code-shaped tokens inside prose: `inline code`, snake_case, camelCase and dotted names.
-# Their words (`migrate_rows`, `deadlockCount`) name things; they do not describe the task.
-_CODE_TOKEN = re.compile(
-    r"`[^`\n]*`|\b\w*_\w*\b|\b[a-z]+[A-Z]\w*\b|\b\w+(?:\.\w+)+(?:\(\))?"
+# Product names that look like files.
+_NOT_PATHS = frozenset(
+    "node.js next.js vue.js nuxt.js express.js three.js d3.js chart.js react.js angular.js "
+    "p5.js ember.js backbone.js socket.io".split()
 )
+_STRIP = ",;:()[]{}<>\"'`!?*"
+_CODE_SHAPED = re.compile(r"_|[a-z][A-Z]|\w\.\w|\(\)|`")
+# Prose longer than this is only sampled for paths and words: a request is asked in its first
+# lines, and the cost must stay flat however much is pasted.
+_PROSE_LIMIT = 20_000
+
+
+def _as_path(token: str) -> str | None:
+    token = token.strip(_STRIP).rstrip(".").split(":", 1)[0]
+    if not token or "://" in token:
+        return None
+    lower = token.lower()
+    if "/" in token:
+        name = lower.rsplit("/", 1)[-1]
+        ext = name.rsplit(".", 1)[-1] if "." in name else ""
+        if (
+            ext in EXTENSIONS
+            or lower.startswith(("./", "../", "~/"))
+            or (lower.strip("/").count("/") >= 2)
+        ):
+            return lower
+        return None
+    if "." in token:
+        ext = lower.rsplit(".", 1)[-1]
+        if (
+            ext in EXTENSIONS
+            and lower not in _NOT_PATHS
+            and (token[0].isalnum() or token[0] == "_")
+        ):
+            return lower
+        return None
+    return lower if lower in _PATH_NAMES else None
+
+
+def _paths_and_plain(prose: str) -> tuple[frozenset[str], str]:
+    """File paths named in the prose, and the prose without paths and code-shaped tokens
+    (`inline code`, snake_case, camelCase, dotted names): their words name things, they do not
+    describe the task (`migrate_rows` is not a migration)."""
+    paths: set[str] = set()
+    kept: list[str] = []
+    for line in prose[:_PROSE_LIMIT].split("\n"):
+        words = []
+        for token in line.split():
+            if token.isalpha():
+                words.append(token)
+                if token[0].isupper() and token.lower() in _PATH_NAMES:
+                    paths.add(token.lower())
+            elif ("/" in token or "." in token) and (path := _as_path(token)):
+                paths.add(path)
+            elif not _CODE_SHAPED.search(token):
+                words.append(token)
+        kept.append(" ".join(words))
+    return frozenset(paths), "\n".join(kept)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,10 +133,7 @@ def split_request(text: str) -> SplitText:
         # A request that is nothing but paste (no prose at all) keeps its first line: it is
         # usually the question ("fix this:") or the error itself.
         text = stripped if stripped.strip() else text.split("\n", 1)[0]
-    without_urls = _URL.sub(" ", text) if "://" in text else text
-    paths = frozenset(m.group(0).lower().rstrip(".") for m in _PATH.finditer(without_urls))
-    plain = _CODE_TOKEN.sub(" ", _PATH.sub(" ", without_urls)) if paths else _CODE_TOKEN.sub(
-        " ", without_urls)
+    paths, plain = _paths_and_plain(text)
     return SplitText(
         prose=text,
         plain=plain,

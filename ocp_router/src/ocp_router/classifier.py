@@ -21,7 +21,7 @@ from enum import StrEnum
 from functools import lru_cache
 from importlib import resources
 
-from ocp_router._features import extract
+from ocp_router._features import extract, words_of
 from ocp_router._rules import BULK, FAMILIES, TaskType, family, match_families
 from ocp_router._text import SplitText, split_request
 from ocp_router._tokens import estimate_tokens
@@ -29,7 +29,9 @@ from ocp_router.errors import ConfigError
 
 DEFAULT_THRESHOLD = 0.5
 _MANY_FILES = 5
-_LEARNED_SHOWN = 0.02  # learned contributions smaller than this are folded into one signal
+# The largest learned contributions are shown one by one; the rest are folded into one signal.
+_LEARNED_SHOWN = 0.02
+_LEARNED_SHOWN_MAX = 5
 
 
 class Route(StrEnum):
@@ -89,6 +91,10 @@ def validate_threshold(value: float, *, source: str = "threshold") -> float:
     return float(value)
 
 
+def _magnitude(contribution: tuple[str, float]) -> float:
+    return abs(contribution[1])
+
+
 def _describe(feature: str) -> str:
     kind, _, rest = feature.partition(":")
     if kind == "w":
@@ -114,9 +120,7 @@ class TaskClassifier:
     """Scores requests. `threshold=None` uses 0.5: a score >= threshold routes to paid."""
 
     def __init__(self, threshold: float | None = None) -> None:
-        self.threshold = validate_threshold(
-            DEFAULT_THRESHOLD if threshold is None else threshold
-        )
+        self.threshold = validate_threshold(DEFAULT_THRESHOLD if threshold is None else threshold)
         self._weights = _load_weights()
 
     @property
@@ -126,7 +130,8 @@ class TaskClassifier:
     def classify(self, prompt: str) -> ClassifyResult:
         split = split_request(prompt)
         prose_lower = split.plain.lower()
-        fired = match_families(prose_lower)
+        words = words_of(prose_lower)
+        fired = match_families(prose_lower, words)
 
         signals: list[Signal] = []
         for name, matched in fired.items():
@@ -135,7 +140,7 @@ class TaskClassifier:
         if len(split.paths) > _MANY_FILES and "multi_file" not in fired:
             signals.append(Signal("many files named", 0.35, f"{len(split.paths)} distinct paths"))
 
-        learned = self._learned(split, prose_lower, fired)
+        learned = self._learned(split, prose_lower, words, fired)
         signals.extend(learned)
         if split.code_lines:
             signals.append(Signal("fenced code", 0.0, f"{split.code_lines} lines, not read"))
@@ -157,18 +162,23 @@ class TaskClassifier:
             estimated_tokens=estimate_tokens(prompt),
         )
 
-    def _learned(self, split: SplitText, prose_lower: str, fired: dict[str, str]) -> list[Signal]:
+    def _learned(
+        self, split: SplitText, prose_lower: str, words: list[str], fired: dict[str, str]
+    ) -> list[Signal]:
         weights = self._weights.features
-        contributions = [
-            (f, w) for f in extract(split, prose_lower, fired.keys()) if (w := weights.get(f))
-        ]
-        shown = [c for c in contributions if abs(c[1]) >= _LEARNED_SHOWN]
-        rest = sum(w for _, w in contributions) - sum(w for _, w in shown)
-        shown.sort(key=lambda c: -abs(c[1]))
-        out = [Signal(f"learned: {_describe(f)}", round(w, 4)) for f, w in shown]
+        contributions = []
+        total = 0.0
+        for f in extract(split, prose_lower, words, fired.keys()):
+            if w := weights.get(f):
+                contributions.append((f, w))
+                total += w
+        contributions.sort(key=_magnitude, reverse=True)
+        shown = [c for c in contributions[:_LEARNED_SHOWN_MAX] if abs(c[1]) >= _LEARNED_SHOWN]
+        out = [Signal("learned: " + _describe(f), round(w, 4)) for f, w in shown]
+        rest = total - sum(w for _, w in shown)
         if abs(rest) >= 1e-4:
             n = len(contributions) - len(shown)
-            out.append(Signal("learned: small features", round(rest, 4), f"{n} features"))
+            out.append(Signal("learned: other features", round(rest, 4), f"{n} features"))
         return out
 
 
@@ -186,5 +196,7 @@ def _task_type(fired: dict[str, str], route: Route) -> TaskType:
     first, second = (up, down) if route is Route.PAID else (down, up)
     for group in (first, second):
         if group:
-            return max(group, key=lambda f: (abs(f.weight), -_FAMILY_ORDER.get(f.name, 99))).task_type
+            return max(
+                group, key=lambda f: (abs(f.weight), -_FAMILY_ORDER.get(f.name, 99))
+            ).task_type
     return TaskType.UNKNOWN

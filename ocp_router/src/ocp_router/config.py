@@ -45,12 +45,14 @@ class RouterSettings(BaseModel):
     local_backend: Literal["ollama", "openai"] = Field("ollama", alias="OCP_LOCAL_BACKEND")
     local_model: str = Field("llama3.2", alias="OCP_LOCAL_MODEL", min_length=1)
     ollama_url: str = Field(OLLAMA_URL, alias="OCP_OLLAMA_URL", pattern=r"^https?://")
-    local_base_url: str = Field("http://127.0.0.1:8080/v1", alias="OCP_LOCAL_BASE_URL",
-                                pattern=r"^https?://")
+    local_base_url: str = Field(
+        "http://127.0.0.1:8080/v1", alias="OCP_LOCAL_BASE_URL", pattern=r"^https?://"
+    )
     local_timeout: float = Field(60.0, alias="OCP_LOCAL_TIMEOUT", gt=0)
     local_max_tokens: int | None = Field(None, alias="OCP_LOCAL_MAX_TOKENS", gt=0)
     paid_backend: Literal["anthropic", "openai", "none"] = Field(
-        "anthropic", alias="OCP_PAID_BACKEND")
+        "anthropic", alias="OCP_PAID_BACKEND"
+    )
     paid_model: str = Field("claude-sonnet-4-6", alias="OCP_PAID_MODEL", min_length=1)
     paid_timeout: float = Field(120.0, alias="OCP_PAID_TIMEOUT", gt=0)
     paid_max_tokens: int = Field(4096, alias="OCP_PAID_MAX_TOKENS", gt=0)
@@ -99,10 +101,12 @@ def _explain(exc: ValidationError) -> str:
 
 def build_local(settings: RouterSettings) -> ModelBackend:
     if settings.local_backend == "openai":
-        return OpenAIBackend(settings.local_model, base_url=settings.local_base_url,
-                             timeout=settings.local_timeout)
-    return OllamaBackend(settings.local_model, base_url=settings.ollama_url,
-                         timeout=settings.local_timeout)
+        return OpenAIBackend(
+            settings.local_model, base_url=settings.local_base_url, timeout=settings.local_timeout
+        )
+    return OllamaBackend(
+        settings.local_model, base_url=settings.ollama_url, timeout=settings.local_timeout
+    )
 
 
 def build_paid(settings: RouterSettings) -> ModelBackend | None:
@@ -110,9 +114,13 @@ def build_paid(settings: RouterSettings) -> ModelBackend | None:
     if not settings.paid_configured:
         return None
     if settings.paid_backend == "openai":
-        return OpenAIBackend(settings.paid_model, base_url=settings.openai_base_url,
-                             api_key=settings.openai_api_key, timeout=settings.paid_timeout,
-                             max_tokens=settings.paid_max_tokens)
+        return OpenAIBackend(
+            settings.paid_model,
+            base_url=settings.openai_base_url,
+            api_key=settings.openai_api_key,
+            timeout=settings.paid_timeout,
+            max_tokens=settings.paid_max_tokens,
+        )
     try:
         # Imported here on purpose: the anthropic SDK is an optional extra, and ocp_router
         # must import and classify without it.
@@ -120,10 +128,15 @@ def build_paid(settings: RouterSettings) -> ModelBackend | None:
     except ImportError as exc:
         raise ConfigError(
             "OCP_PAID_BACKEND=anthropic needs the anthropic SDK: "
-            "pip install 'ocp-router[anthropic]'") from exc
-    return AnthropicBackend(settings.paid_model, api_key=settings.anthropic_api_key,
-                            base_url=settings.anthropic_base_url, timeout=settings.paid_timeout,
-                            max_tokens=settings.paid_max_tokens)
+            "pip install 'ocp-router[anthropic]'"
+        ) from exc
+    return AnthropicBackend(
+        settings.paid_model,
+        api_key=settings.anthropic_api_key,
+        base_url=settings.anthropic_base_url,
+        timeout=settings.paid_timeout,
+        max_tokens=settings.paid_max_tokens,
+    )
 
 
 async def make_router(

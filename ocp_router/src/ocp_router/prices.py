@@ -18,8 +18,9 @@ class Price:
     cache_read_per_mtok: float | None = None
     cache_write_per_mtok: float | None = None
 
-    def cost(self, prompt_tokens: int, completion_tokens: int, cache_read: int = 0,
-             cache_write: int = 0) -> float:
+    def cost(
+        self, prompt_tokens: int, completion_tokens: int, cache_read: int = 0, cache_write: int = 0
+    ) -> float:
         read_rate = self.cache_read_per_mtok
         write_rate = self.cache_write_per_mtok
         uncached = prompt_tokens - cache_read - cache_write

@@ -165,26 +165,45 @@ class OCPRouter:
             raise RoutingFailed(
                 "this request needs the paid tier and none is configured: set ANTHROPIC_API_KEY "
                 "(or OCP_PAID_BACKEND=openai with OPENAI_API_KEY), or set OCP_PAID_FALLBACK=local.",
-                (), trace_id)
+                (),
+                trace_id,
+            )
         current = plan[0]
         try:
             async with asyncio.timeout(self.total_timeout):
                 for current in plan:
                     tier, backend = current
                     text = paid_prompt if (tier is Route.PAID and paid_prompt) else prompt
-                    max_tokens = self.paid_max_tokens if tier is Route.PAID else self.local_max_tokens
+                    max_tokens = (
+                        self.paid_max_tokens if tier is Route.PAID else self.local_max_tokens
+                    )
                     request = GenerateRequest(prompt=text, system=system, max_tokens=max_tokens)
                     response = await self._try(tier, backend, request, attempts)
                     if response is not None:
-                        return self._result(response, tier, decision, decided_by, classify,
-                                            backend, started, trace_id, attempts)
+                        return self._result(
+                            response,
+                            tier,
+                            decision,
+                            decided_by,
+                            classify,
+                            backend,
+                            started,
+                            trace_id,
+                            attempts,
+                        )
         except TimeoutError:
             tier, backend = current
-            attempts.append(Attempt(
-                tier, _backend_name(backend), backend.model, "error",
-                round((time.perf_counter() - started) * 1000, 3),
-                f"the router's total time limit of {self.total_timeout:g}s ran out",
-                BackendTimeout.__name__))
+            attempts.append(
+                Attempt(
+                    tier,
+                    _backend_name(backend),
+                    backend.model,
+                    "error",
+                    round((time.perf_counter() - started) * 1000, 3),
+                    f"the router's total time limit of {self.total_timeout:g}s ran out",
+                    BackendTimeout.__name__,
+                )
+            )
         summary = "; ".join(f"{a.backend}: {a.error}" for a in attempts)
         raise RoutingFailed(f"no backend could answer ({summary})", tuple(attempts), trace_id)
 
@@ -196,9 +215,17 @@ class OCPRouter:
         try:
             response = await backend.generate(request)
         except BackendError as exc:
-            attempts.append(Attempt(tier, name, backend.model, "error",
-                                    round((time.perf_counter() - t0) * 1000, 3), str(exc),
-                                    type(exc).__name__))
+            attempts.append(
+                Attempt(
+                    tier,
+                    name,
+                    backend.model,
+                    "error",
+                    round((time.perf_counter() - t0) * 1000, 3),
+                    str(exc),
+                    type(exc).__name__,
+                )
+            )
             logger.warning("route: %s (%s) failed: %s", name, backend.model, exc)
             return None
         attempts.append(Attempt(tier, name, backend.model, "ok", response.duration_ms))
@@ -219,14 +246,28 @@ class OCPRouter:
         cost: float | None = 0.0
         if tier is Route.PAID:
             price = price_for(response.model, self.prices) or price_for(backend.model, self.prices)
-            cost = price.cost(response.prompt_tokens, response.completion_tokens,
-                              response.cache_read_tokens, response.cache_write_tokens
-                              ) if price else None
+            cost = (
+                price.cost(
+                    response.prompt_tokens,
+                    response.completion_tokens,
+                    response.cache_read_tokens,
+                    response.cache_write_tokens,
+                )
+                if price
+                else None
+            )
         duration = round((time.perf_counter() - started) * 1000, 3)
         logger.info(
             "route %s: %s -> %s/%s (score %.2f, %s) %d+%d tokens in %.0f ms",
-            trace_id[:8], decision, tier, response.model, classify.complexity_score, decided_by,
-            response.prompt_tokens, response.completion_tokens, duration,
+            trace_id[:8],
+            decision,
+            tier,
+            response.model,
+            classify.complexity_score,
+            decided_by,
+            response.prompt_tokens,
+            response.completion_tokens,
+            duration,
         )
         return RouteResult(
             text=response.text,

@@ -20,12 +20,14 @@ from ocp_router.errors import (
 def transport_error(exc: httpx.HTTPError, *, backend: str, url: str, hint: str) -> BackendError:
     """Translate an httpx transport failure into our hierarchy; `hint` says what to do."""
     if isinstance(exc, httpx.TimeoutException):
-        return BackendTimeout(f"{backend} at {url} did not answer in time ({exc!r}). {hint}",
-                              backend=backend)
+        return BackendTimeout(
+            f"{backend} at {url} did not answer in time ({exc!r}). {hint}", backend=backend
+        )
     if isinstance(exc, httpx.ConnectError):
         return BackendUnavailable(f"cannot reach {backend} at {url}. {hint}", backend=backend)
-    return BackendUnavailable(f"{backend} at {url} broke the connection ({exc!r}). {hint}",
-                              backend=backend)
+    return BackendUnavailable(
+        f"{backend} at {url} broke the connection ({exc!r}). {hint}", backend=backend
+    )
 
 
 def error_text(response: httpx.Response) -> str:
@@ -49,20 +51,30 @@ def status_error(
     code = response.status_code
     text = error_text(response)
     if code in (401, 403):
-        return BackendAuthError(f"{backend} rejected the key ({code}: {text}). {auth_hint}",
-                                backend=backend, status_code=code)
+        return BackendAuthError(
+            f"{backend} rejected the key ({code}: {text}). {auth_hint}",
+            backend=backend,
+            status_code=code,
+        )
     if code == 404:
-        return BackendUnavailable(f"{backend}: {text}. {model_hint}", backend=backend,
-                                  status_code=code)
+        return BackendUnavailable(
+            f"{backend}: {text}. {model_hint}", backend=backend, status_code=code
+        )
     if code in (429, 529) or (code == 503 and "overload" in text.lower()):
         return BackendRateLimited(
             f"{backend} is rate limiting or overloaded ({code}: {text}); retry later or route "
-            "elsewhere.", backend=backend, status_code=code)
-    return BackendResponseError(f"{backend} answered {code}: {text}", backend=backend,
-                                status_code=code)
+            "elsewhere.",
+            backend=backend,
+            status_code=code,
+        )
+    return BackendResponseError(
+        f"{backend} answered {code}: {text}", backend=backend, status_code=code
+    )
 
 
 def malformed(backend: str, detail: str) -> BackendResponseError:
     return BackendResponseError(
         f"{backend} sent a response we could not read ({detail}); check that the URL points "
-        "at the right kind of server.", backend=backend)
+        "at the right kind of server.",
+        backend=backend,
+    )

@@ -9,7 +9,7 @@ import time
 
 import anthropic
 
-from ocp_router.backends.base import GenerateRequest, GenerateResponse
+from ocp_router.backends.base import ClosingBackend, GenerateRequest, GenerateResponse
 from ocp_router.errors import (
     BackendAuthError,
     BackendError,
@@ -27,30 +27,40 @@ def translate(exc: anthropic.AnthropicError, model: str) -> BackendError:
     name = "anthropic"
     status = getattr(exc, "status_code", None)
     if isinstance(exc, anthropic.APITimeoutError):
-        return BackendTimeout(f"anthropic did not answer in time; raise OCP_PAID_TIMEOUT. ({exc})",
-                              backend=name)
+        return BackendTimeout(
+            f"anthropic did not answer in time; raise OCP_PAID_TIMEOUT. ({exc})", backend=name
+        )
     if isinstance(exc, anthropic.APIConnectionError):
         return BackendUnavailable(
             f"cannot reach the Anthropic API ({exc}); check the network or ANTHROPIC_BASE_URL.",
-            backend=name)
+            backend=name,
+        )
     if isinstance(exc, anthropic.AuthenticationError | anthropic.PermissionDeniedError):
-        return BackendAuthError(f"anthropic rejected the key ({status}). {_KEY_HINT}",
-                                backend=name, status_code=status)
+        return BackendAuthError(
+            f"anthropic rejected the key ({status}). {_KEY_HINT}", backend=name, status_code=status
+        )
     if isinstance(exc, anthropic.RateLimitError) or status == 529:
         return BackendRateLimited(
-            f"anthropic is rate limiting or overloaded ({status}); retry later or route "
-            "elsewhere.", backend=name, status_code=status)
+            f"anthropic is rate limiting or overloaded ({status}); retry later or route elsewhere.",
+            backend=name,
+            status_code=status,
+        )
     if isinstance(exc, anthropic.NotFoundError):
-        return BackendUnavailable(f"anthropic has no model {model!r}; check OCP_PAID_MODEL.",
-                                  backend=name, status_code=status)
+        return BackendUnavailable(
+            f"anthropic has no model {model!r}; check OCP_PAID_MODEL.",
+            backend=name,
+            status_code=status,
+        )
     if isinstance(exc, anthropic.APIStatusError):
-        return BackendResponseError(f"anthropic answered {status}: {exc.message}",
-                                    backend=name, status_code=status)
-    return BackendResponseError(f"anthropic sent a response we could not read ({exc})",
-                                backend=name)
+        return BackendResponseError(
+            f"anthropic answered {status}: {exc.message}", backend=name, status_code=status
+        )
+    return BackendResponseError(
+        f"anthropic sent a response we could not read ({exc})", backend=name
+    )
 
 
-class AnthropicBackend:
+class AnthropicBackend(ClosingBackend):
     name = "anthropic"
     supports_streaming = False
     key_env_var = "ANTHROPIC_API_KEY"
@@ -99,6 +109,11 @@ class AnthropicBackend:
             )
         except anthropic.AnthropicError as exc:
             raise translate(exc, self._model) from exc
+        except ValueError as exc:  # the SDK lets a body that is not JSON escape as ValueError
+            raise BackendResponseError(
+                f"anthropic sent a response we could not read ({exc}); check ANTHROPIC_BASE_URL.",
+                backend=self.name,
+            ) from exc
         text = "".join(block.text for block in message.content if block.type == "text")
         usage = message.usage
         cache_read = usage.cache_read_input_tokens or 0

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from types import TracebackType
+from typing import Protocol, Self, runtime_checkable
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,3 +41,21 @@ class ModelBackend(Protocol):
     async def is_available(self) -> bool: ...
 
     async def generate(self, request: GenerateRequest) -> GenerateResponse: ...
+
+
+class ClosingBackend:
+    """Mixin: `async with Backend(...) as b:` closes the backend's HTTP client on exit."""
+
+    async def aclose(self) -> None:
+        raise NotImplementedError
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()

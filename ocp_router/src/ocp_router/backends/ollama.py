@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 
 from ocp_router.backends._http import malformed, status_error, transport_error
-from ocp_router.backends.base import GenerateRequest, GenerateResponse
+from ocp_router.backends.base import ClosingBackend, GenerateRequest, GenerateResponse
 from ocp_router.errors import BackendError, BackendTimeout, BackendUnavailable
 
 logger = logging.getLogger(__name__)
@@ -23,7 +23,7 @@ def _full_name(model: str) -> str:
     return model if ":" in model.rsplit("/", 1)[-1] else f"{model}:latest"
 
 
-class OllamaBackend:
+class OllamaBackend(ClosingBackend):
     """Ollama's native API. `timeout` bounds a whole answer, including model load."""
 
     name = "ollama"
@@ -66,18 +66,26 @@ class OllamaBackend:
         try:
             response = await self._client.get(f"{self.base_url}/api/tags", timeout=2.0)
         except httpx.HTTPError as exc:
-            raise transport_error(exc, backend=self.name, url=self.base_url,
-                                  hint=self._start_hint) from exc
+            raise transport_error(
+                exc, backend=self.name, url=self.base_url, hint=self._start_hint
+            ) from exc
         if response.status_code != 200:
-            raise status_error(response, backend=self.name, auth_hint="check OLLAMA_API_KEY",
-                               model_hint=self._pull_hint)
+            raise status_error(
+                response,
+                backend=self.name,
+                auth_hint="check OLLAMA_API_KEY",
+                model_hint=self._pull_hint,
+            )
         try:
             names = {m.get("name") or m.get("model") for m in response.json().get("models", [])}
         except (json.JSONDecodeError, AttributeError) as exc:
             raise malformed(self.name, "/api/tags is not a model list") from exc
         if _full_name(self._model) not in names and self._model not in names:
-            raise BackendUnavailable(f"model {self._model!r} is not pulled in Ollama at "
-                                     f"{self.base_url}. {self._pull_hint}", backend=self.name)
+            raise BackendUnavailable(
+                f"model {self._model!r} is not pulled in Ollama at "
+                f"{self.base_url}. {self._pull_hint}",
+                backend=self.name,
+            )
 
     @property
     def _start_hint(self) -> str:
@@ -114,10 +122,13 @@ class OllamaBackend:
         except TimeoutError as exc:
             raise BackendTimeout(
                 f"ollama ({self._model}) gave no complete answer within {self.timeout:g}s; raise "
-                "OCP_LOCAL_TIMEOUT or use a smaller model.", backend=self.name) from exc
+                "OCP_LOCAL_TIMEOUT or use a smaller model.",
+                backend=self.name,
+            ) from exc
         except httpx.HTTPError as exc:
-            raise transport_error(exc, backend=self.name, url=self.base_url,
-                                  hint=self._start_hint) from exc
+            raise transport_error(
+                exc, backend=self.name, url=self.base_url, hint=self._start_hint
+            ) from exc
         return GenerateResponse(
             text=text,
             model=str(final.get("model") or self._model),
@@ -134,8 +145,12 @@ class OllamaBackend:
         ) as response:
             if response.status_code != 200:
                 await response.aread()
-                raise status_error(response, backend=self.name, auth_hint="check OLLAMA_API_KEY",
-                                   model_hint=self._pull_hint)
+                raise status_error(
+                    response,
+                    backend=self.name,
+                    auth_hint="check OLLAMA_API_KEY",
+                    model_hint=self._pull_hint,
+                )
             async for line in response.aiter_lines():
                 if not line.strip():
                     continue
@@ -146,8 +161,9 @@ class OllamaBackend:
                 if not isinstance(chunk, dict):
                     raise malformed(self.name, "stream line is not an object")
                 if "error" in chunk:
-                    raise BackendError(f"ollama failed mid-answer: {chunk['error']}",
-                                       backend=self.name)
+                    raise BackendError(
+                        f"ollama failed mid-answer: {chunk['error']}", backend=self.name
+                    )
                 parts.append(str((chunk.get("message") or {}).get("content", "")))
                 if chunk.get("done"):
                     return chunk, "".join(parts)

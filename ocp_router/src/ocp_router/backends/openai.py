@@ -15,13 +15,13 @@ from typing import Any
 import httpx
 
 from ocp_router.backends._http import malformed, status_error, transport_error
-from ocp_router.backends.base import GenerateRequest, GenerateResponse
+from ocp_router.backends.base import ClosingBackend, GenerateRequest, GenerateResponse
 from ocp_router.errors import BackendError, BackendTimeout
 
 DEFAULT_URL = "https://api.openai.com/v1"
 
 
-class OpenAIBackend:
+class OpenAIBackend(ClosingBackend):
     name = "openai"
     supports_streaming = False
     key_env_var = "OPENAI_API_KEY"
@@ -78,17 +78,23 @@ class OpenAIBackend:
             async with asyncio.timeout(self.timeout):
                 response = await self._client.post(f"{self.base_url}/chat/completions", json=body)
         except TimeoutError as exc:
-            raise BackendTimeout(f"{self.base_url} gave no answer within {self.timeout:g}s.",
-                                 backend=self.name) from exc
+            raise BackendTimeout(
+                f"{self.base_url} gave no answer within {self.timeout:g}s.", backend=self.name
+            ) from exc
         except httpx.HTTPError as exc:
-            raise transport_error(exc, backend=self.name, url=self.base_url,
-                                  hint="Check OPENAI_BASE_URL and that the server is running.",
-                                  ) from exc
+            raise transport_error(
+                exc,
+                backend=self.name,
+                url=self.base_url,
+                hint="Check OPENAI_BASE_URL and that the server is running.",
+            ) from exc
         if response.status_code != 200:
             raise status_error(
-                response, backend=self.name,
+                response,
+                backend=self.name,
                 auth_hint="Set OPENAI_API_KEY in the env block of .mcp.json.",
-                model_hint=f"Check that model {self._model!r} exists on {self.base_url}.")
+                model_hint=f"Check that model {self._model!r} exists on {self.base_url}.",
+            )
         return self._parse(response, started)
 
     def _parse(self, response: httpx.Response, started: float) -> GenerateResponse:

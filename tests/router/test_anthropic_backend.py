@@ -1,0 +1,118 @@
+"""AnthropicBackend through the real anthropic SDK against a fake Messages API."""
+
+from __future__ import annotations
+
+import anthropic
+import httpx2
+import pytest
+
+from ocp_router import (
+    BackendAuthError,
+    BackendError,
+    BackendRateLimited,
+    BackendResponseError,
+    BackendTimeout,
+    BackendUnavailable,
+    GenerateRequest,
+)
+from ocp_router.backends.anthropic import AnthropicBackend, translate
+from tests.fakes import FakeAnthropic
+
+
+def _backend(fake: FakeAnthropic, **kw) -> AnthropicBackend:
+    kw.setdefault("max_retries", 0)
+    return AnthropicBackend("claude-sonnet-4-6", api_key="sk-ant-test", base_url=fake.url, **kw)
+
+
+async def _generate(backend: AnthropicBackend, prompt: str = "hi"):
+    async with backend:
+        return await backend.generate(GenerateRequest(prompt=prompt))
+
+
+async def test_generate_returns_text_usage_and_stop_reason(fake_anthropic: FakeAnthropic):
+    fake_anthropic.reply = "Use a saga with compensating actions."
+    backend = _backend(fake_anthropic, max_tokens=200)
+    response = await backend.generate(GenerateRequest(prompt="design it", system="be careful"))
+    assert response.text == "Use a saga with compensating actions."
+    assert response.stop_reason == "end_turn"
+    assert response.prompt_tokens > 0 and response.completion_tokens > 0
+    body = fake_anthropic.message_requests()[0]
+    assert body["max_tokens"] == 200 and body["system"] == "be careful"
+    assert "temperature" not in body
+    await backend.aclose()
+
+
+async def test_no_system_prompt_sends_no_system_field(fake_anthropic: FakeAnthropic):
+    backend = _backend(fake_anthropic)
+    await backend.generate(GenerateRequest(prompt="hi"))
+    assert "system" not in fake_anthropic.message_requests()[0]
+    await backend.aclose()
+
+
+async def test_refusal_stop_reason_is_reported(fake_anthropic: FakeAnthropic):
+    fake_anthropic.script = [{"text": "", "stop_reason": "refusal"}]
+    response = await _generate(_backend(fake_anthropic), "x")
+    assert response.stop_reason == "refusal"
+
+
+async def test_missing_key_fails_at_construction_saying_which_variable():
+    with pytest.raises(BackendAuthError, match="ANTHROPIC_API_KEY"):
+        AnthropicBackend(api_key=None)
+
+
+@pytest.mark.parametrize(
+    ("status", "error"),
+    [
+        (401, BackendAuthError),
+        (429, BackendRateLimited),
+        (529, BackendRateLimited),
+        (500, BackendResponseError),
+        (404, BackendUnavailable),
+    ],
+)
+async def test_http_errors_map_onto_the_router_hierarchy(fake_anthropic, status, error):
+    fake_anthropic.fail_next(status)
+    with pytest.raises(error):
+        await _generate(_backend(fake_anthropic))
+
+
+async def test_sdk_retries_a_rate_limit_then_succeeds(fake_anthropic: FakeAnthropic):
+    fake_anthropic.fail_next(429, headers={"retry-after": "0"})
+    response = await _generate(_backend(fake_anthropic, max_retries=2))
+    assert response.text
+    assert len(fake_anthropic.message_requests()) == 2
+
+
+async def test_timeout_and_refused_connection(fake_anthropic: FakeAnthropic, refused_url: str):
+    fake_anthropic.delay = 3.0
+    with pytest.raises(BackendTimeout):
+        await _generate(_backend(fake_anthropic, timeout=0.3))
+    refused = AnthropicBackend(api_key="k", base_url=refused_url, max_retries=0)
+    with pytest.raises(BackendUnavailable):
+        await _generate(refused)
+
+
+async def test_malformed_body_is_a_backend_error(fake_anthropic: FakeAnthropic):
+    fake_anthropic.malformed_next()
+    with pytest.raises(BackendError):
+        await _generate(_backend(fake_anthropic))
+
+
+def test_every_sdk_error_class_is_translated():
+    request = httpx2.Request("POST", "https://api.anthropic.com/v1/messages")
+    status_classes = [
+        c
+        for c in vars(anthropic).values()
+        if isinstance(c, type) and issubclass(c, anthropic.APIStatusError)
+    ]
+    assert len(status_classes) >= 10
+    for cls in status_classes:
+        response = httpx2.Response(getattr(cls, "status_code", 500) or 500, request=request)
+        err = translate(cls("boom", response=response, body=None), "m")
+        assert isinstance(err, BackendError), cls
+    for exc in (
+        anthropic.APIConnectionError(request=request),
+        anthropic.APITimeoutError(request=request),
+        anthropic.APIResponseValidationError(httpx2.Response(200, request=request), body=None),
+    ):
+        assert isinstance(translate(exc, "m"), BackendError)

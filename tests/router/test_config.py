@@ -1,0 +1,98 @@
+"""make_router() and RouterSettings: env names, defaults, fail-fast validation."""
+
+from __future__ import annotations
+
+import pytest
+
+from ocp_router import (
+    ConfigError,
+    OllamaBackend,
+    OpenAIBackend,
+    RouteMode,
+    RouterSettings,
+    make_router,
+)
+from ocp_router.backends.anthropic import AnthropicBackend
+
+
+def test_defaults_match_the_seed_release_notes():
+    s = RouterSettings.from_env({})
+    assert (s.local_model, s.ollama_url, s.paid_backend, s.paid_model, s.route_threshold) == (
+        "llama3.2",
+        "http://localhost:11434",
+        "anthropic",
+        "claude-sonnet-4-6",
+        0.5,
+    )
+    assert s.route_mode is RouteMode.AUTO and s.local_backend == "ollama"
+
+
+async def test_make_router_builds_ollama_and_anthropic_from_env():
+    router = await make_router(
+        {
+            "ANTHROPIC_API_KEY": "sk-ant-x",
+            "OCP_LOCAL_MODEL": "qwen3:4b",
+            "OCP_ROUTE_THRESHOLD": "0.4",
+        }
+    )
+    assert isinstance(router.local, OllamaBackend) and router.local.model == "qwen3:4b"
+    assert isinstance(router.paid, AnthropicBackend)
+    assert router.classifier.threshold == 0.4
+    assert "sk-ant-x" not in repr(router.paid)
+    await router.aclose()
+
+
+async def test_without_a_key_there_is_no_paid_backend():
+    router = await make_router({})
+    assert router.paid is None
+    await router.aclose()
+
+
+async def test_openai_compatible_local_slot_uses_the_local_base_url():
+    router = await make_router(
+        {
+            "OCP_LOCAL_BACKEND": "openai",
+            "OCP_LOCAL_BASE_URL": "http://127.0.0.1:9999/v1",
+            "OCP_PAID_BACKEND": "openai",
+            "OPENAI_API_KEY": "sk-o",
+        }
+    )
+    assert isinstance(router.local, OpenAIBackend)
+    assert router.local.base_url == "http://127.0.0.1:9999/v1"
+    assert (
+        isinstance(router.paid, OpenAIBackend)
+        and router.paid.base_url == "https://api.openai.com/v1"
+    )
+    await router.aclose()
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"OCP_ROUTE_THRESHOLD": "1.5"}, "OCP_ROUTE_THRESHOLD='1.5' is invalid"),
+        ({"OCP_ROUTE_THRESHOLD": "high"}, "OCP_ROUTE_THRESHOLD='high' is invalid"),
+        (
+            {"OCP_ROUTE_MODE": "cloud"},
+            "OCP_ROUTE_MODE='cloud' is invalid: expected one of 'auto', 'local' or 'paid'",
+        ),
+        ({"OCP_PAID_BACKEND": "gemini"}, "OCP_PAID_BACKEND='gemini' is invalid: expected one of"),
+        ({"OCP_LOCAL_TIMEOUT": "-1"}, "OCP_LOCAL_TIMEOUT='-1' is invalid"),
+        ({"OCP_OLLAMA_URL": "localhost:11434"}, "OCP_OLLAMA_URL='localhost:11434' is invalid"),
+    ],
+)
+def test_invalid_values_fail_fast_naming_the_variable(env, message):
+    with pytest.raises(ConfigError) as info:
+        RouterSettings.from_env(env)
+    assert message in str(info.value)
+
+
+def test_unexpanded_placeholders_count_as_unset():
+    s = RouterSettings.from_env(
+        {"OCP_LOCAL_MODEL": "${OCP_LOCAL_MODEL}", "ANTHROPIC_API_KEY": "${ANTHROPIC_API_KEY}"}
+    )
+    assert s.local_model == "llama3.2" and not s.paid_configured
+
+
+def test_api_keys_never_appear_in_the_settings_repr():
+    s = RouterSettings.from_env({"ANTHROPIC_API_KEY": "sk-ant-secret", "OPENAI_API_KEY": "sk-o"})
+    assert "sk-ant-secret" not in repr(s) and "sk-o" not in repr(s)

@@ -1,0 +1,75 @@
+"""OpenAIBackend against a fake OpenAI-compatible server speaking the documented wire shape."""
+
+from __future__ import annotations
+
+import pytest
+
+from ocp_router import (
+    BackendAuthError,
+    BackendRateLimited,
+    BackendResponseError,
+    BackendTimeout,
+    BackendUnavailable,
+    GenerateRequest,
+    OpenAIBackend,
+)
+from tests.fakes import FakeOpenAI
+
+
+async def test_generate_reads_choices_and_usage(fake_openai: FakeOpenAI):
+    fake_openai.reply = "use a dict comprehension"
+    backend = OpenAIBackend("gpt-4o-mini", base_url=fake_openai.base_url, max_tokens=64)
+    response = await backend.generate(GenerateRequest(prompt="invert a dict", system="terse"))
+    assert response.text == "use a dict comprehension"
+    assert response.prompt_tokens > 0 and response.completion_tokens == 4
+    assert response.stop_reason == "stop"
+    body = fake_openai.requests_to("/v1/chat/completions")[0].body
+    assert body["max_tokens"] == 64 and body["stream"] is False
+    assert body["messages"][0] == {"role": "system", "content": "terse"}
+    await backend.aclose()
+
+
+async def test_bearer_key_is_sent_and_a_wrong_key_is_an_auth_error():
+    with FakeOpenAI(api_key="sk-right") as fake:
+        async with OpenAIBackend("m", base_url=fake.base_url, api_key="sk-right") as good:
+            assert (await good.generate(GenerateRequest(prompt="hi"))).text
+        assert fake.requests[-1].headers["authorization"] == "Bearer sk-right"
+        async with OpenAIBackend("m", base_url=fake.base_url, api_key="sk-wrong") as bad:
+            with pytest.raises(BackendAuthError, match="OPENAI_API_KEY"):
+                await bad.generate(GenerateRequest(prompt="hi"))
+            assert "sk-wrong" not in repr(bad)
+
+
+@pytest.mark.parametrize(
+    ("status", "error"),
+    [(429, BackendRateLimited), (500, BackendResponseError), (404, BackendUnavailable)],
+)
+async def test_error_statuses_map_onto_the_router_hierarchy(fake_openai: FakeOpenAI, status, error):
+    fake_openai.fail_next(status)
+    backend = OpenAIBackend("m", base_url=fake_openai.base_url)
+    with pytest.raises(error):
+        await backend.generate(GenerateRequest(prompt="hi"))
+    await backend.aclose()
+
+
+async def test_malformed_body_is_a_response_error(fake_openai: FakeOpenAI):
+    fake_openai.malformed_next()
+    backend = OpenAIBackend("m", base_url=fake_openai.base_url)
+    with pytest.raises(BackendResponseError):
+        await backend.generate(GenerateRequest(prompt="hi"))
+    await backend.aclose()
+
+
+async def test_slow_server_times_out(fake_openai: FakeOpenAI):
+    fake_openai.delay = 3.0
+    backend = OpenAIBackend("m", base_url=fake_openai.base_url, timeout=0.3)
+    with pytest.raises(BackendTimeout):
+        await backend.generate(GenerateRequest(prompt="hi"))
+    await backend.aclose()
+
+
+async def test_availability_follows_the_models_endpoint(fake_openai: FakeOpenAI, refused_url: str):
+    async with OpenAIBackend("m", base_url=fake_openai.base_url) as up:
+        assert await up.is_available()
+    async with OpenAIBackend("m", base_url=refused_url + "/v1") as down:
+        assert not await down.is_available()

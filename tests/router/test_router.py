@@ -1,0 +1,163 @@
+"""OCPRouter: dispatch, forcing, fallback and the trace, over real HTTP to fake servers."""
+
+from __future__ import annotations
+
+import pytest
+
+from ocp_router import (
+    GenerateRequest,
+    MockBackend,
+    OCPRouter,
+    OllamaBackend,
+    PaidFallback,
+    Route,
+    RouteMode,
+    RoutingFailed,
+    TaskClassifier,
+)
+from ocp_router.backends.anthropic import AnthropicBackend
+from tests.fakes import FakeAnthropic, FakeOllama
+
+
+@pytest.fixture
+async def router(fake_ollama: FakeOllama, fake_anthropic: FakeAnthropic):
+    fake_anthropic.reply = "paid answer"
+    r = OCPRouter(
+        local=OllamaBackend("llama3.2", base_url=fake_ollama.url, timeout=2.0),
+        paid=AnthropicBackend(
+            "claude-sonnet-4-6", api_key="sk-ant-test", base_url=fake_anthropic.url, max_retries=0
+        ),
+        classifier=TaskClassifier(),
+    )
+    yield r
+    await r.aclose()
+
+
+async def test_simple_request_goes_raw_to_the_local_model(router, fake_ollama, fake_anthropic):
+    result = await router.route("explain the auth middleware")
+    assert result.route_to is Route.LOCAL and result.decision is Route.LOCAL
+    assert result.text == "local answer: explain the auth middleware"
+    assert result.model == "llama3.2:latest"
+    assert result.estimated_cost_usd == 0.0
+    assert [(a.tier, a.outcome) for a in result.attempts] == [(Route.LOCAL, "ok")]
+    assert fake_ollama.requests_to("/api/chat")[0].body["messages"][-1]["content"] == (
+        "explain the auth middleware"
+    )
+    assert fake_anthropic.message_requests() == []
+
+
+async def test_complex_request_goes_to_paid_with_cost_and_trace(router, fake_anthropic):
+    result = await router.route("refactor auth across all files")
+    assert result.route_to is Route.PAID and result.text == "paid answer"
+    assert result.classify.complexity_score == pytest.approx(0.8, abs=0.05)
+    assert result.prompt_tokens > 0 and result.completion_tokens > 0
+    assert result.estimated_cost_usd is not None and result.estimated_cost_usd > 0
+    assert len(result.trace_id) == 32
+    assert result.duration_ms > 0
+
+
+async def test_paid_tier_receives_the_paid_prompt_and_local_the_raw_one(router, fake_anthropic):
+    await router.route("refactor auth across all files", paid_prompt="CONTEXT...\nrefactor auth")
+    sent = fake_anthropic.message_requests()[0]["messages"][0]["content"]
+    assert sent == "CONTEXT...\nrefactor auth"
+
+
+async def test_force_overrides_the_classifier_and_is_marked(router):
+    result = await router.route("refactor auth across all files", force="local")
+    assert result.route_to is Route.LOCAL and result.decided_by == "forced by caller"
+
+
+async def test_route_mode_forces_every_request(fake_ollama):
+    paid = MockBackend(lambda r: "paid", model="claude-sonnet-4-6")
+    router = OCPRouter(
+        local=OllamaBackend(base_url=fake_ollama.url), paid=paid, mode=RouteMode.PAID
+    )
+    result = await router.route("explain this function")
+    assert result.route_to is Route.PAID and result.decided_by == "OCP_ROUTE_MODE=paid"
+    await router.aclose()
+
+
+async def test_local_down_falls_back_to_paid_and_the_trace_shows_it(refused_url, fake_anthropic):
+    router = OCPRouter(
+        local=OllamaBackend(base_url=refused_url),
+        paid=AnthropicBackend(api_key="sk-ant-test", base_url=fake_anthropic.url, max_retries=0),
+    )
+    result = await router.route("explain this function")
+    assert result.decision is Route.LOCAL and result.route_to is Route.PAID and result.fell_back
+    first, second = result.attempts
+    assert (first.tier, first.outcome, first.error_type) == (
+        Route.LOCAL,
+        "error",
+        "BackendUnavailable",
+    )
+    assert "ollama serve" in (first.error or "")
+    assert (second.tier, second.outcome) == (Route.PAID, "ok")
+    await router.aclose()
+
+
+async def test_paid_failing_falls_back_to_local_when_policy_allows(fake_ollama, fake_anthropic):
+    fake_anthropic.fail_next(529)
+    router = OCPRouter(
+        local=OllamaBackend(base_url=fake_ollama.url),
+        paid=AnthropicBackend(api_key="sk-ant-test", base_url=fake_anthropic.url, max_retries=0),
+    )
+    result = await router.route("design the payment architecture")
+    assert result.route_to is Route.LOCAL
+    assert [a.error_type for a in result.attempts] == ["BackendRateLimited", None]
+    await router.aclose()
+
+
+async def test_paid_failing_is_an_error_with_every_attempt_when_policy_says_so(
+    fake_ollama, fake_anthropic
+):
+    fake_anthropic.fail_next(401)
+    router = OCPRouter(
+        local=OllamaBackend(base_url=fake_ollama.url),
+        paid=AnthropicBackend(api_key="sk-ant-test", base_url=fake_anthropic.url, max_retries=0),
+        paid_fallback=PaidFallback.ERROR,
+    )
+    with pytest.raises(RoutingFailed, match="ANTHROPIC_API_KEY") as info:
+        await router.route("design the payment architecture")
+    assert [a.error_type for a in info.value.attempts] == ["BackendAuthError"]
+    await router.aclose()
+
+
+async def test_no_paid_backend_and_no_fallback_says_how_to_configure_one(fake_ollama):
+    router = OCPRouter(
+        local=OllamaBackend(base_url=fake_ollama.url), paid=None, paid_fallback=PaidFallback.ERROR
+    )
+    with pytest.raises(RoutingFailed, match="set ANTHROPIC_API_KEY"):
+        await router.route("design the payment architecture")
+    await router.aclose()
+
+
+async def test_nothing_hangs_past_the_total_timeout(fake_ollama):
+    fake_ollama.delay = 5.0
+    router = OCPRouter(
+        local=OllamaBackend(base_url=fake_ollama.url, timeout=30), paid=None, total_timeout=0.3
+    )
+    with pytest.raises(RoutingFailed, match="total time limit") as info:
+        await router.route("explain this")
+    assert info.value.attempts[-1].error_type == "BackendTimeout"
+    await router.aclose()
+
+
+async def test_mock_backend_accepts_sync_and_async_handlers():
+    async def shout(req: GenerateRequest) -> str:
+        return req.prompt.upper()
+
+    router = OCPRouter(local=MockBackend(shout), paid=MockBackend(lambda r: "deep", model="x"))
+    assert (await router.route("explain this function")).text == "EXPLAIN THIS FUNCTION"
+    assert (await router.route("refactor auth across all files")).text == "deep"
+
+
+async def test_unknown_paid_model_has_no_invented_price():
+    router = OCPRouter(local=None, paid=MockBackend(lambda r: "ok", model="my-private-model"))
+    result = await router.route("design the payment architecture")
+    assert result.estimated_cost_usd is None
+
+
+async def test_invalid_force_value_names_the_accepted_values():
+    router = OCPRouter(local=MockBackend(lambda r: "x"), paid=None)
+    with pytest.raises(ValueError, match="'local' or 'paid'"):
+        await router.route("hi", force="cloud")
