@@ -1,0 +1,1 @@
+"""Workspace search index: syntax-aware chunking of source files for a lexical index."""

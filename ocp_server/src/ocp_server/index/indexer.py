@@ -1,0 +1,329 @@
+"""Bring the index in line with the workspace, doing as little work as possible.
+
+Size and mtime decide what looks changed; only those files are read and hashed. A file whose
+hash is unchanged (a touch, a revert, a branch switched back) only gets its stat updated. A
+changed file is re-chunked, and its chunks are matched to the stored ones by content hash:
+unchanged chunks keep their rows (moved ones get new line numbers), so an edit re-indexes
+only what it touched. Each batch of files is one transaction, and removed files are deleted
+in the first one: killing the indexer leaves a consistent database that the next run
+completes, and the database never keeps rows of files that are gone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiosqlite
+
+from ocp_server.index.chunking import chunk_text
+from ocp_server.index.files import Candidate, content_exclusion, list_workspace
+from ocp_server.index.languages import detect_language
+from ocp_server.index.models import IndexSummary
+from ocp_server.index.terms import body_terms, path_terms, symbol_terms
+
+logger = logging.getLogger(__name__)
+
+BATCH_FILES = 200
+Progress = Callable[[int, int], None]  # (files done, files to do)
+
+
+@dataclass(frozen=True, slots=True)
+class _Chunk:
+    start_line: int
+    end_line: int
+    symbol: str | None
+    kind: str
+    scope: str | None
+    text: str
+    content_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Processed:
+    candidate: Candidate
+    content_hash: str = ""
+    language: str | None = None
+    chunks: tuple[_Chunk, ...] | None = None  # None: content unchanged
+    skip: str | None = None
+
+
+def _hash(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def _chunk_hash(kind: str, symbol: str | None, scope: str | None, text: str) -> str:
+    return _hash(f"{kind}\0{symbol or ''}\0{scope or ''}\0{text}".encode())
+
+
+def process_file(workspace: Path, candidate: Candidate, known_hash: str | None) -> _Processed:
+    """Read, hash and (if changed) chunk one file. Runs in a worker thread."""
+    try:
+        data = (workspace / candidate.path).read_bytes()
+    except FileNotFoundError:
+        return _Processed(candidate, skip="vanished")
+    except OSError:
+        return _Processed(candidate, skip="unreadable")
+    name = candidate.path.rsplit("/", 1)[-1].lower()
+    if reason := content_exclusion(data[:8192], name):
+        return _Processed(candidate, skip=reason)
+    digest = _hash(data)
+    if digest == known_hash:
+        return _Processed(candidate, content_hash=digest)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        text = data.decode("utf-8", errors="replace")
+    language = detect_language(candidate.path)
+    try:
+        pieces = chunk_text(candidate.path, text, language)
+    except Exception:  # noqa: BLE001 - one bad file must not stop the index
+        logger.exception("chunking %s failed; indexing it as plain text", candidate.path)
+        pieces = chunk_text(candidate.path, text, "text")
+    chunks = tuple(
+        _Chunk(
+            c.start_line,
+            c.end_line,
+            c.symbol,
+            c.kind,
+            c.scope,
+            c.text,
+            _chunk_hash(c.kind, c.symbol, c.scope, c.text),
+        )
+        for c in pieces
+    )
+    return _Processed(candidate, digest, language, chunks)
+
+
+def _fts_values(path: str, c: _Chunk | tuple[str | None, str | None, str]) -> tuple[str, str, str]:
+    if isinstance(c, _Chunk):
+        symbol, scope, text = c.symbol, c.scope, c.text
+    else:
+        symbol, scope, text = c
+    return symbol_terms(symbol, scope), path_terms(path), body_terms(text)
+
+
+class Indexer:
+    """Runs updates against one open database. Callers hold the indexing lease."""
+
+    def __init__(
+        self,
+        db: aiosqlite.Connection,
+        workspace: Path,
+        *,
+        max_file_bytes: int,
+        git_head: Callable[[], str | None],
+    ) -> None:
+        self.db = db
+        self.workspace = workspace
+        self.max_file_bytes = max_file_bytes
+        self.git_head = git_head
+
+    async def update(self, progress: Progress | None = None) -> IndexSummary:
+        started = time.perf_counter()
+        summary = IndexSummary()
+        listing = await asyncio.to_thread(
+            list_workspace, self.workspace, max_file_bytes=self.max_file_bytes
+        )
+        summary.git = listing.git
+        summary.skipped = dict(listing.skipped)
+        known = {
+            row[0]: (row[1], row[2], row[3], row[4])
+            for row in await self.db.execute_fetchall(
+                "SELECT path, id, size, mtime_ns, content_hash FROM files"
+            )
+        }
+        listed = {c.path for c in listing.candidates}
+        removed = [known[p][0] for p in known if p not in listed]
+        todo = [
+            c
+            for c in listing.candidates
+            if c.path not in known or known[c.path][1:3] != (c.size, c.mtime_ns)
+        ]
+        head = self.git_head()
+        if removed:
+            await self._transaction(self._delete_files, removed)
+            summary.removed = len(removed)
+        for i in range(0, len(todo), BATCH_FILES):
+            batch = todo[i : i + BATCH_FILES]
+            processed = await asyncio.to_thread(
+                lambda b=batch: [  # type: ignore[misc]
+                    process_file(self.workspace, c, known[c.path][3] if c.path in known else None)
+                    for c in b
+                ]
+            )
+            await self._transaction(self._write, processed, known, head, summary)
+            if progress is not None:
+                progress(min(i + BATCH_FILES, len(todo)), len(todo))
+        await self.db.execute(
+            "INSERT INTO meta VALUES ('last_update', ?), ('git_head', ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (str(time.time()), head or ""),
+        )
+        rows = await self.db.execute_fetchall(
+            "SELECT (SELECT count(*) FROM files), (SELECT count(*) FROM chunks)"
+        )
+        summary.files, summary.chunks = next(iter(rows))
+        summary.scanned = len(todo)
+        summary.seconds = round(time.perf_counter() - started, 3)
+        return summary
+
+    async def _transaction(self, fn: Callable[..., object], *args: object) -> None:
+        await self.db.execute("BEGIN IMMEDIATE")
+        try:
+            result = fn(*args)
+            if asyncio.iscoroutine(result):
+                await result
+            await self.db.execute("COMMIT")
+        except BaseException:
+            await self.db.execute("ROLLBACK")
+            raise
+
+    async def _delete_files(self, file_ids: list[int]) -> None:
+        for start in range(0, len(file_ids), 500):
+            ids = file_ids[start : start + 500]
+            marks = ",".join("?" * len(ids))
+            rows = await self.db.execute_fetchall(
+                f"SELECT c.id, f.path, c.symbol, c.scope, c.text FROM chunks c "
+                f"JOIN files f ON f.id = c.file_id WHERE c.file_id IN ({marks})",
+                ids,
+            )
+            await self._fts_delete([(r[0], r[1], (r[2], r[3], r[4])) for r in rows])
+            await self.db.execute(f"DELETE FROM chunks WHERE file_id IN ({marks})", ids)
+            await self.db.execute(f"DELETE FROM files WHERE id IN ({marks})", ids)
+
+    async def _fts_delete(
+        self, rows: list[tuple[int, str, tuple[str | None, str | None, str]]]
+    ) -> None:
+        if rows:
+            await self.db.executemany(
+                "INSERT INTO chunks_fts(chunks_fts, rowid, symbol_terms, path_terms, body_terms)"
+                " VALUES ('delete', ?, ?, ?, ?)",
+                [(cid, *_fts_values(path, values)) for cid, path, values in rows],
+            )
+
+    async def _write(
+        self,
+        processed: list[_Processed],
+        known: dict[str, tuple[int, int, int, str]],
+        head: str | None,
+        summary: IndexSummary,
+    ) -> None:
+        now = time.time()
+        gone: list[int] = []
+        for p in processed:
+            if p.skip:
+                summary.skipped[p.skip] = summary.skipped.get(p.skip, 0) + 1
+                if p.candidate.path in known:
+                    gone.append(known[p.candidate.path][0])
+        if gone:
+            await self._delete_files(gone)
+        live = [p for p in processed if not p.skip]
+        same = [p for p in live if p.chunks is None]
+        if same:
+            await self.db.executemany(
+                "UPDATE files SET size = ?, mtime_ns = ? WHERE path = ?",
+                [(p.candidate.size, p.candidate.mtime_ns, p.candidate.path) for p in same],
+            )
+        changed = [p for p in live if p.chunks is not None]
+        if not changed:
+            return
+        summary.changed += len(changed)
+        await self.db.executemany(
+            "INSERT INTO files (path, size, mtime_ns, content_hash, language, git_head, indexed_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(path) DO UPDATE SET size = excluded.size,"
+            " mtime_ns = excluded.mtime_ns, content_hash = excluded.content_hash,"
+            " language = excluded.language, git_head = excluded.git_head,"
+            " indexed_at = excluded.indexed_at",
+            [
+                (
+                    p.candidate.path,
+                    p.candidate.size,
+                    p.candidate.mtime_ns,
+                    p.content_hash,
+                    p.language,
+                    head,
+                    now,
+                )
+                for p in changed
+            ],
+        )
+        paths = [p.candidate.path for p in changed]
+        marks = ",".join("?" * len(paths))
+        file_ids = {
+            row[0]: row[1]
+            for row in await self.db.execute_fetchall(
+                f"SELECT path, id FROM files WHERE path IN ({marks})", paths
+            )
+        }
+        existing: dict[int, dict[str, list[tuple[int, int, int, str | None, str | None, str]]]]
+        existing = {}
+        old_ids = [known[p][0] for p in paths if p in known]
+        if old_ids:
+            id_marks = ",".join("?" * len(old_ids))
+            for row in await self.db.execute_fetchall(
+                f"SELECT id, file_id, content_hash, start_line, end_line, symbol, scope, text "
+                f"FROM chunks WHERE file_id IN ({id_marks})",
+                old_ids,
+            ):
+                existing.setdefault(row[1], {}).setdefault(row[2], []).append(
+                    (row[0], row[3], row[4], row[5], row[6], row[7])
+                )
+        next_id = next(
+            iter(await self.db.execute_fetchall("SELECT coalesce(max(id), 0) + 1 FROM chunks"))
+        )[0]
+        inserts: list[tuple[object, ...]] = []
+        fts_inserts: list[tuple[object, ...]] = []
+        moves: list[tuple[int, int, int]] = []
+        deletes: list[tuple[int, str, tuple[str | None, str | None, str]]] = []
+        for p in changed:
+            assert p.chunks is not None
+            path = p.candidate.path
+            file_id = file_ids[path]
+            old = existing.get(file_id, {})
+            for c in p.chunks:
+                bucket = old.get(c.content_hash)
+                if bucket:
+                    cid, start, end, *_ = bucket.pop()
+                    if (start, end) != (c.start_line, c.end_line):
+                        moves.append((c.start_line, c.end_line, cid))
+                    continue
+                inserts.append(
+                    (
+                        next_id,
+                        file_id,
+                        c.start_line,
+                        c.end_line,
+                        c.symbol,
+                        c.kind,
+                        c.scope,
+                        c.text,
+                        c.content_hash,
+                    )
+                )
+                fts_inserts.append((next_id, *_fts_values(path, c)))
+                next_id += 1
+            for bucket in old.values():
+                deletes.extend(
+                    (cid, path, (sym, scope, text)) for cid, _s, _e, sym, scope, text in bucket
+                )
+        await self._fts_delete(deletes)
+        if deletes:
+            await self.db.executemany("DELETE FROM chunks WHERE id = ?", [(d[0],) for d in deletes])
+        if moves:
+            await self.db.executemany(
+                "UPDATE chunks SET start_line = ?, end_line = ? WHERE id = ?", moves
+            )
+        await self.db.executemany("INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", inserts)
+        await self.db.executemany(
+            "INSERT INTO chunks_fts(rowid, symbol_terms, path_terms, body_terms) "
+            "VALUES (?, ?, ?, ?)",
+            fts_inserts,
+        )
+        summary.chunks_added += len(inserts)
+        summary.chunks_removed += len(deletes)

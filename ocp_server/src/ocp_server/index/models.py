@@ -1,0 +1,61 @@
+"""Values the index hands out: search results, status and update summaries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    path: str
+    start_line: int
+    end_line: int
+    symbol: str | None
+    kind: str
+    score: float
+    text: str
+    language: str | None = None
+    scope: str | None = None
+    matched_terms: tuple[str, ...] = ()
+    truncated: bool = False
+
+    @property
+    def citation(self) -> str:
+        return f"{self.path}:{self.start_line}-{self.end_line}"
+
+
+@dataclass(frozen=True, slots=True)
+class IndexStatus:
+    workspace: str
+    db_path: str
+    files: int
+    chunks: int
+    last_update: float | None
+    stale: bool
+    building: bool
+    git_head: str | None
+    indexer: bool  # this process holds the lease to index and watch
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResponse:
+    query: str
+    results: tuple[SearchResult, ...]
+    status: IndexStatus
+    terms: tuple[str, ...]
+    note: str | None = None
+
+
+@dataclass(slots=True)
+class IndexSummary:
+    files: int = 0  # files in the index after the update
+    chunks: int = 0
+    scanned: int = 0  # files that looked changed and were read
+    changed: int = 0  # files whose content changed (re-chunked)
+    removed: int = 0
+    chunks_added: int = 0
+    chunks_removed: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+    db_bytes: int = 0
+    git: bool = False

@@ -1,0 +1,248 @@
+"""WorkspaceIndex: one workspace's index, kept fresh, shared safely between processes.
+
+Several processes may open the same database (one per IDE window). One of them holds a lease
+(a row in `leases`, renewed while it lives) and is the only one that indexes and watches; the
+others only read. A lease whose holder died expires and is taken over.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+import uuid
+from collections.abc import Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+
+import aiosqlite
+import watchfiles
+
+from ocp_server.db import connect
+from ocp_server.index.files import DEFAULT_MAX_FILE_BYTES, VENDORED_DIRS, git_head, load_ocpignore
+from ocp_server.index.indexer import Indexer, Progress
+from ocp_server.index.models import IndexStatus, IndexSummary, SearchResponse
+from ocp_server.index.search import search_chunks
+
+logger = logging.getLogger(__name__)
+
+LEASE_NAME = "indexer"
+LEASE_SECONDS = 30.0
+DEBOUNCE_MS = 300
+
+
+def default_db_path(workspace: Path, env: Mapping[str, str] | None = None) -> Path:
+    """`OCP_DB_PATH` when set, else `<workspace>/.ocp/ocp.db`."""
+    env = os.environ if env is None else env
+    value = (env.get("OCP_DB_PATH") or "").strip()
+    if value and not value.startswith("$"):
+        return Path(value).expanduser()
+    return workspace / ".ocp" / "ocp.db"
+
+
+class WorkspaceIndex:
+    def __init__(
+        self,
+        workspace: Path,
+        db: aiosqlite.Connection,
+        db_path: Path,
+        *,
+        max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+    ) -> None:
+        self.workspace = workspace
+        self.db = db
+        self.db_path = db_path
+        self.owner = uuid.uuid4().hex
+        self.building = False
+        self._holds_lease = False
+        self._lock = asyncio.Lock()
+        self._indexer = Indexer(
+            db, workspace, max_file_bytes=max_file_bytes, git_head=lambda: git_head(workspace)
+        )
+
+    @classmethod
+    async def open(
+        cls,
+        workspace: Path,
+        db_path: Path | None = None,
+        *,
+        max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+    ) -> WorkspaceIndex:
+        workspace = workspace.resolve()
+        if not workspace.is_dir():
+            raise NotADirectoryError(f"workspace {workspace} is not a folder")
+        db_path = db_path or default_db_path(workspace)
+        return cls(workspace, await connect(db_path), db_path, max_file_bytes=max_file_bytes)
+
+    async def close(self) -> None:
+        if self._holds_lease:
+            try:
+                await self.db.execute(
+                    "DELETE FROM leases WHERE name = ? AND owner = ?", (LEASE_NAME, self.owner)
+                )
+            except aiosqlite.Error:
+                logger.debug("could not release the indexing lease", exc_info=True)
+        await self.db.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    # ---- the lease --------------------------------------------------------------------
+    async def acquire_lease(self, seconds: float = LEASE_SECONDS) -> bool:
+        """Take or renew the right to index and watch. False when a live process holds it."""
+        now = time.time()
+        await self.db.execute("BEGIN IMMEDIATE")
+        try:
+            rows = list(
+                await self.db.execute_fetchall(
+                    "SELECT owner, expires_at FROM leases WHERE name = ?", (LEASE_NAME,)
+                )
+            )
+            free = not rows or rows[0][0] == self.owner or rows[0][1] < now
+            if free:
+                await self.db.execute(
+                    "INSERT INTO leases VALUES (?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET "
+                    "owner = excluded.owner, pid = excluded.pid, expires_at = excluded.expires_at",
+                    (LEASE_NAME, self.owner, os.getpid(), now + seconds),
+                )
+            await self.db.execute("COMMIT")
+        except BaseException:
+            await self.db.execute("ROLLBACK")
+            raise
+        self._holds_lease = free
+        return free
+
+    # ---- indexing ---------------------------------------------------------------------
+    async def update(self, progress: Progress | None = None) -> IndexSummary | None:
+        """Index what changed. None when another process holds the lease (it indexes)."""
+        if not await self.acquire_lease():
+            return None
+        async with self._lock:
+            files = next(iter(await self.db.execute_fetchall("SELECT count(*) FROM files")))[0]
+            self.building = files == 0
+            try:
+                summary = await self._indexer.update(progress)
+            finally:
+                self.building = False
+        summary.db_bytes = self.db_size()
+        return summary
+
+    def db_size(self) -> int:
+        total = 0
+        for suffix in ("", "-wal", "-shm"):
+            try:
+                total += os.path.getsize(f"{self.db_path}{suffix}")
+            except OSError:
+                pass
+        return total
+
+    async def _stored_head(self) -> str | None:
+        rows = list(await self.db.execute_fetchall("SELECT value FROM meta WHERE key = 'git_head'"))
+        return rows[0][0] or None if rows else None
+
+    async def status(self) -> IndexStatus:
+        files, chunks = next(
+            iter(
+                await self.db.execute_fetchall(
+                    "SELECT (SELECT count(*) FROM files), (SELECT count(*) FROM chunks)"
+                )
+            )
+        )
+        rows = list(
+            await self.db.execute_fetchall("SELECT value FROM meta WHERE key = 'last_update'")
+        )
+        last = float(rows[0][0]) if rows else None
+        head = git_head(self.workspace)
+        stale = last is None or (head is not None and head != await self._stored_head())
+        return IndexStatus(
+            str(self.workspace),
+            str(self.db_path),
+            files,
+            chunks,
+            last,
+            stale,
+            self.building,
+            head,
+            self._holds_lease,
+        )
+
+    # ---- search -----------------------------------------------------------------------
+    async def search(
+        self,
+        query: str,
+        *,
+        k: int = 8,
+        path_glob: str | None = None,
+        language: str | None = None,
+        max_tokens: int | None = None,
+        refresh: bool = True,
+    ) -> SearchResponse:
+        """Best chunks for `query`. A git HEAD change since the last update (a checkout made
+        while nothing ran) is noticed here and indexed first, when this process may index."""
+        note = None
+        if refresh and not self._lock.locked():
+            head = git_head(self.workspace)
+            if head is not None and head != await self._stored_head():
+                if await self.update() is not None:
+                    note = "git HEAD changed since the last update: re-indexed first"
+        results, terms = await search_chunks(
+            self.db,
+            query,
+            k=k,
+            path_glob=path_glob,
+            language=language,
+            max_tokens=max_tokens,
+            ocpignore=load_ocpignore(self.workspace),
+        )
+        if not terms:
+            note = "the query has no searchable words (only punctuation or empty)"
+        return SearchResponse(query, tuple(results), await self.status(), tuple(terms), note)
+
+    # ---- watching ---------------------------------------------------------------------
+    def _relevant(self, change: watchfiles.Change, path: str) -> bool:
+        rel = os.path.relpath(path, self.workspace).replace(os.sep, "/")
+        parts = rel.split("/")
+        if parts[0] == ".git":
+            return rel == ".git/HEAD" or rel.startswith(".git/refs/heads")
+        if Path(path).resolve() == self.db_path.resolve() or rel.startswith(".ocp/"):
+            return False
+        return not any(p in VENDORED_DIRS for p in parts[:-1])
+
+    async def watch(self, stop: asyncio.Event) -> None:
+        """Keep the index current until `stop` is set: a debounced watcher re-indexes changed
+        files about a second after a save. Only the lease holder indexes; the others keep
+        trying to take the lease over in case the holder goes away."""
+        await self.update()
+        async for changes in watchfiles.awatch(
+            self.workspace,
+            watch_filter=self._relevant,
+            debounce=DEBOUNCE_MS,
+            stop_event=stop,
+            rust_timeout=int(LEASE_SECONDS * 1000 / 3),
+            yield_on_timeout=True,
+            recursive=True,
+        ):
+            if stop.is_set():
+                break
+            if not await self.acquire_lease():
+                continue
+            if changes:
+                try:
+                    summary = await self.update()
+                except Exception:
+                    logger.exception("re-indexing after a change failed; will retry on the next")
+                    continue
+                if summary is not None:
+                    logger.info(
+                        "re-indexed %d changed file(s) in %.3fs", summary.changed, summary.seconds
+                    )

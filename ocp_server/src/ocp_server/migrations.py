@@ -1,0 +1,98 @@
+"""The one ordered list of schema migrations for OCP's SQLite database.
+
+Each migration is a function that runs inside a transaction; `_migrations` records which have
+run. A migration that has shipped is never edited: add a new one at the end.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+
+import aiosqlite
+
+Migration = Callable[[aiosqlite.Connection], Awaitable[None]]
+
+
+async def _run(db: aiosqlite.Connection, script: str) -> None:
+    """Run statements one by one: `executescript` would commit the migration's transaction."""
+    for statement in script.split(";\n"):
+        lines = [
+            ln for ln in statement.splitlines() if ln.strip() and not ln.strip().startswith("--")
+        ]
+        if lines:
+            await db.execute(statement)
+
+
+async def m001_index(db: aiosqlite.Connection) -> None:
+    await _run(
+        db,
+        """
+        CREATE TABLE files (
+            id INTEGER PRIMARY KEY,
+            path TEXT NOT NULL UNIQUE,          -- relative to the workspace, '/' separated
+            size INTEGER NOT NULL,
+            mtime_ns INTEGER NOT NULL,
+            content_hash TEXT NOT NULL,         -- blake2b of the bytes
+            language TEXT,
+            git_head TEXT,                      -- HEAD commit when the file was indexed
+            indexed_at REAL NOT NULL
+        );
+        CREATE TABLE chunks (
+            id INTEGER PRIMARY KEY,
+            file_id INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,
+            start_line INTEGER NOT NULL,
+            end_line INTEGER NOT NULL,
+            symbol TEXT,
+            kind TEXT NOT NULL,
+            scope TEXT,
+            text TEXT NOT NULL,
+            content_hash TEXT NOT NULL          -- of kind, symbol, scope and text
+        );
+        CREATE INDEX chunks_by_file ON chunks(file_id);
+        -- Contentless: the searchable terms (identifiers whole and split) are derived from
+        -- chunks.text, so they are not stored twice. Deleting a row re-derives its terms.
+        CREATE VIRTUAL TABLE chunks_fts USING fts5(
+            symbol_terms, path_terms, body_terms,
+            content='', tokenize='unicode61 remove_diacritics 2 tokenchars _'
+        );
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE leases (
+            name TEXT PRIMARY KEY,
+            owner TEXT NOT NULL,
+            pid INTEGER NOT NULL,
+            expires_at REAL NOT NULL
+        );
+        """,
+    )
+
+
+MIGRATIONS: tuple[Migration, ...] = (m001_index,)
+
+
+async def migrate(
+    db: aiosqlite.Connection, migrations: tuple[Migration, ...] = MIGRATIONS
+) -> list[str]:
+    """Apply the migrations that have not run yet, each in its own transaction.
+
+    `BEGIN IMMEDIATE` takes the write lock first, so two processes opening a new database at
+    once do not both migrate it: the second waits, then sees the migration recorded.
+    """
+    await db.execute(
+        "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at REAL NOT NULL)"
+    )
+    applied = []
+    for migration in migrations:
+        name = migration.__name__
+        await db.execute("BEGIN IMMEDIATE")
+        try:
+            done = await db.execute_fetchall("SELECT 1 FROM _migrations WHERE name = ?", (name,))
+            if not done:
+                await migration(db)
+                await db.execute("INSERT INTO _migrations VALUES (?, ?)", (name, time.time()))
+                applied.append(name)
+            await db.execute("COMMIT")
+        except BaseException:
+            await db.execute("ROLLBACK")
+            raise
+    return applied
