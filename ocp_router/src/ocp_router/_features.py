@@ -70,9 +70,10 @@ def extract(
         words = words[: MAX_WORDS - 100] + words[-100:]
     pairs = [_unigram(w) for w in words]
     feats = ["s:bias"]
-    feats.extend({name for _, name in pairs})
+    # dict.fromkeys, not a set: a stable order keeps training bit-for-bit reproducible.
+    feats.extend(dict.fromkeys(name for _, name in pairs))
     stems = [s for s, _ in pairs]
-    feats.extend({"b:" + a + "_" + b for a, b in zip(stems, stems[1:], strict=False)})
+    feats.extend(dict.fromkeys("b:" + a + "_" + b for a, b in zip(stems, stems[1:], strict=False)))
     if stems:
         feats.append("s:first:" + stems[0])
     feats.append("s:words:" + _bucket(len(words), (5, 12, 25, 50, 100)))

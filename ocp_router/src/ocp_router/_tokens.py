@@ -2,43 +2,46 @@
 
 ``estimate_tokens`` runs on every routed request, so it is pure stdlib, keeps
 no state, loads no vocabulary and never touches the network.  It approximates
-OpenAI's ``cl100k_base`` BPE (GPT-4 class; ``o200k_base`` counts English and
-code the same to within a few percent) from a handful of cheap counts, instead
+OpenAI's ``cl100k_base`` BPE (GPT-4 class; ``o200k_base`` counts English, code
+and data within a point or two of it) from a handful of cheap counts, instead
 of plain ``len(text) / 4``.
 
 How: the text is encoded to UTF-8 and ``bytes.translate`` turns every byte
 into a byte of class bits (letter, punctuation, space, upper case, digit,
 newline, UTF-8 lead byte).  That string is read as one big integer, so "where
-does a run of letters start" is ``x & ~(x << 8)`` and every count is an
+does a run of letters start" is ``x & ~(x << 8)`` and each count is an
 ``int.bit_count()``: a few linear passes in C, no Python loop per character.
-The estimate is a linear model of:
+The estimate is a linear model of
 
-    characters, digits, runs of digits, newlines, runs of letters (~words),
-    runs of punctuation, runs of 2+ spaces (indentation), camelCase steps,
-    and non-ASCII characters per script (by UTF-8 lead byte).
+    letters, runs of letters (~words), runs of digits, digits past the 3rd
+    of a run, runs of punctuation, runs of 2+ spaces (indentation), newlines,
+    camelCase steps, and non-ASCII characters per script (by UTF-8 lead byte).
 
-The weights were fitted (non-negative least squares on relative error) to real
-``cl100k_base`` counts on the calibration half of the corpora that
-``bench/bench_tokens.py`` collects on this machine.  Error per file on the
-held-out half, in % of the real count (signed mean / mean absolute / p90
+The weights were fitted (non-negative least squares on the relative error per
+file) to real ``cl100k_base`` counts on the calibration half of the corpora
+that ``bench/bench_tokens.py`` collects on this machine.  Error per file on
+the held-out half, in % of the real count (signed mean / mean absolute / p90
 absolute), against ``cl100k_base``:
 
-    corpus                                  estimate_tokens         len(text) / 4
-    code (159 files: .py, .js, C headers)   -0.7 / 5.1 /  9.7       -0.3 / 10.9 / 22.3
-    prose (159 READMEs, NEWS, docs)         -2.1 / 3.5 /  6.8       +0.5 /  8.8 / 17.4
-    translations (137 .mo, 28 languages)    -3.8 / 9.5 / 19.2      -45.9 / 46.5 / 78.2
-    hand-written non-English (12 texts)     +2.4 / 8.4 / 16.2      -52.4 / 52.4 / 75.4
+    corpus                                   estimate_tokens     len(text) / 4
+    code: .py, .js, C headers (159 files)    -0.1 / 4.9 / 10.4   -0.4 / 10.9 / 22.3
+    prose: docs, licenses, manuals (163)     -2.4 / 3.9 /  8.0   +4.2 /  9.6 / 18.6
+    data: JSON, YAML, CSV, logs (59)         -0.7 / 6.0 / 14.9  -12.4 / 26.7 / 60.1
+    translations: .mo, 28 languages (137)    -3.2 / 9.0 / 18.3  -45.9 / 46.5 / 78.2
+    hand-written non-English (12)            +4.9 / 10.3 / 16.8 -52.4 / 52.4 / 75.4
 
-Against ``o200k_base`` code and prose come out the same (-1.8 / 4.9 / 10.0 and
--2.5 / 3.6 / 6.8), but non-English text is over-counted by about 55% on
-average (up to 3x for Georgian or Tamil): o200k spends far fewer tokens on it.
-Erring high is the safe side for context limits.  Single texts can still be
-off by 20% or more (long escape sequences, data tables, Finnish or Italian).
+Against ``o200k_base`` code, prose and data come out the same (-1.2 / 4.9,
+-2.8 / 4.1, -0.8 / 5.7), but non-English text is over-counted by 55-80% on
+average (3-4x for Georgian or Tamil): o200k spends far fewer tokens on it.
+Erring high there is the safe side for context limits.  A single text can
+still be off by 20% or more: simplified Chinese comes out 10-35% high and
+traditional Chinese about 12% low, French 10-15% high, Finnish, Italian and
+German 15-30% low, base64 about 30% low.
 
-Speed on this 2-core machine (CPython 3.11, best of several runs): about
-1.2 us for 100 ASCII characters, 2 us for 100 CJK characters, 0.4 ms for
-100 KB of code or prose, 0.6 ms for 100 KB of mixed scripts.
-``bench/bench_tokens.py`` re-measures all of this.
+Speed on this 2-core machine (CPython 3.11, best of 7): about 1.2 us for 100
+ASCII or CJK characters (2 us mixed), 0.45 ms for 100 KB of code or prose,
+0.6 ms for 100 KB of mixed scripts, 4.6 ms per MB.  ``bench/bench_tokens.py``
+re-measures all of this.
 """
 
 from __future__ import annotations
@@ -53,12 +56,11 @@ __all__ = ["estimate_tokens"]
 # item, fitted by ``bench/bench_tokens.py --fit`` (which prints these blocks).
 # ---------------------------------------------------------------------------
 
-#: Counts of the text's structure (the first one over all characters, the
-#: others over its ASCII characters).
+#: Counts over the ASCII characters of a text.
 ASCII_FEATURES: Final = (
-    "chars",  # every character (code point)
-    "digits",
+    "letters",
     "digit_runs",
+    "long_digits",  # digits after the 3rd of a run (BPE splits numbers every 3 digits)
     "newlines",
     "word_runs",  # runs of letters
     "punct_runs",  # runs of punctuation and symbols
@@ -88,34 +90,33 @@ SCRIPT_FEATURES: Final = (
 FEATURE_NAMES: Final = ASCII_FEATURES + SCRIPT_FEATURES
 
 ASCII_WEIGHTS: Final[tuple[float, ...]] = (
-    0.039,  # chars
-    0.397,  # digits
-    1.161,  # digit_runs
-    0.501,  # newlines
-    0.913,  # word_runs
-    0.448,  # punct_runs
-    1.014,  # space_runs
-    0.592,  # camel_steps
+    0.093,  # letters
+    1.738,  # digit_runs
+    0.374,  # long_digits
+    0.347,  # newlines
+    0.678,  # word_runs
+    0.582,  # punct_runs
+    1.28,  # space_runs
+    0.484,  # camel_steps
 )
 
-# On top of the 'chars' weight.  Multiples of 1/16 from 0 to 4.4375 (see
-# _script_sum).  Vietnamese letters come out free: each one already splits its
-# word into two runs of ASCII letters.
+# Multiples of 1/16 from 0 to 4.4375 (see _script_sum).  Vietnamese letters
+# come out free: each one already splits its word into two runs of letters.
 SCRIPT_WEIGHTS: Final[tuple[float, ...]] = (
-    2.0,  # latin_ext
-    1.0,  # greek
-    0.5,  # cyrillic
-    1.1875,  # hebrew
-    0.875,  # arabic
-    1.3125,  # indic
-    0.9375,  # thai
-    2.0625,  # e1_other
+    2.25,  # latin_ext
+    1.0625,  # greek
+    0.5625,  # cyrillic
+    1.25,  # hebrew
+    0.9375,  # arabic
+    1.375,  # indic
+    1.0,  # thai
+    2.125,  # e1_other
     0.0,  # vietnamese
-    0.5625,  # symbols
-    0.9375,  # cjk_punct
-    1.25,  # cjk
-    1.25,  # hangul
-    2.75,  # astral
+    0.625,  # symbols
+    1.0,  # cjk_punct
+    1.3125,  # cjk
+    1.3125,  # hangul
+    2.8125,  # astral
 )
 
 # ---------------------------------------------------------------------------
@@ -128,7 +129,6 @@ _SPACE: Final = 4
 _UPPER: Final = 8
 _DIGIT: Final = 16
 _NEWLINE: Final = 32
-_LEAD: Final = 64  # first byte of a non-ASCII character
 
 
 def _class_table() -> bytes:
@@ -147,10 +147,8 @@ def _class_table() -> bytes:
         table[ch] = _SPACE
     table[ord("\n")] = _NEWLINE
     table[ord("\r")] = 0  # "\r\n" costs what "\n" does
-    for ch in range(0xC0, 0x100):
-        table[ch] = _LEAD
-    # Continuation bytes (0x80-0xBF) stay 0: no class, so they neither start
-    # nor continue a run, and deleting them changes no count.
+    # Bytes of non-ASCII characters (0x80-0xFF) stay 0: no class, so they end
+    # runs and count for nothing here (their scripts are weighed separately).
     return bytes(table)
 
 
@@ -160,9 +158,6 @@ _NOT_LEAD: Final = bytes(range(0xC0))
 
 # Long texts go in chunks, so that the masks below stay 64 KiB each.
 _CHUNK: Final = 1 << 16
-# Up to this many bytes the continuation bytes are left in (one pass fewer);
-# past it they are deleted first (shorter integers for non-Latin text).
-_SHORT: Final = 2048
 
 
 def _mask(bit: int) -> int:
@@ -177,14 +172,18 @@ _M_DIGIT: Final = _mask(_DIGIT)
 _M_NEWLINE: Final = _mask(_NEWLINE)
 
 
-def _ascii_counts(classes: bytes) -> tuple[int, int, int, int, int, int, int]:
-    """ASCII_FEATURES[1:] of one chunk of class bytes (at most _CHUNK of them)."""
+def _ascii_counts(classes: bytes) -> tuple[int, int, int, int, int, int, int, int]:
+    """ASCII_FEATURES of one chunk of class bytes (at most _CHUNK of them)."""
     x = int.from_bytes(classes, "little")
-    # Bit k of byte i is set in ``starts`` iff byte i has class bit k and byte i-1 has not.
-    starts = x ^ (x & (x << 8))
+    # Bit k of byte i is set in ``same`` iff bytes i-1 and i both have class bit k,
+    # and in ``starts`` iff byte i has it and byte i-1 has not.
+    same = x & (x << 8)
+    starts = x ^ same
     return (
-        (x & _M_DIGIT).bit_count(),
+        (x & _M_LETTER).bit_count(),
         (starts & _M_DIGIT).bit_count(),
+        # bytes i-3 .. i all digits
+        (same & (same << 16) & _M_DIGIT).bit_count(),
         (x & _M_NEWLINE).bit_count(),
         (starts & _M_LETTER).bit_count(),
         (starts & _M_PUNCT).bit_count(),
@@ -192,16 +191,16 @@ def _ascii_counts(classes: bytes) -> tuple[int, int, int, int, int, int, int]:
         (starts & (x >> 8) & _M_SPACE).bit_count(),
         # a run of capitals starting right after a (so lower-case) letter:
         # the letter bit of byte i-1 lands on the upper-case bit of byte i
-        (starts & (x << 5) & _M_UPPER).bit_count(),
+        (starts & (x << 11) & _M_UPPER).bit_count(),
     )
 
 
-def _structure(text: str, utf8: bytes) -> list[int]:
-    """ASCII_FEATURES of a text (for calibration and tests)."""
-    counts = [len(text), 0, 0, 0, 0, 0, 0, 0]
+def _structure(utf8: bytes) -> list[int]:
+    """ASCII_FEATURES of a UTF-8 text (for calibration and tests)."""
+    counts = [0] * len(ASCII_FEATURES)
     for start in range(0, len(utf8), _CHUNK):
         chunk = utf8[start : start + _CHUNK].translate(_CLASSES, _CONTINUATION)
-        for i, n in enumerate(_ascii_counts(chunk), start=1):
+        for i, n in enumerate(_ascii_counts(chunk)):
             counts[i] += n
     return counts
 
@@ -230,18 +229,26 @@ _VIET: Final = 8
 
 
 def _thai_and_viet(utf8: bytes) -> tuple[int, int]:
-    thai = utf8.count(b"\xe0\xb8") + utf8.count(b"\xe0\xb9") if b"\xe0" in utf8 else 0
-    viet = utf8.count(b"\xe1\xba") + utf8.count(b"\xe1\xbb") if b"\xe1" in utf8 else 0
+    """Thai and Vietnamese letters (0xE0 and 0xE1 are only ever lead bytes)."""
+    thai = utf8.count(b"\xe0\xb8") + utf8.count(b"\xe0\xb9") if 0xE0 in utf8 else 0
+    viet = utf8.count(b"\xe1\xba") + utf8.count(b"\xe1\xbb") if 0xE1 in utf8 else 0
     return thai, viet
 
 
-def _scripts(utf8: bytes) -> list[int]:
-    """SCRIPT_FEATURES of a UTF-8 text (for calibration and tests)."""
+def _script_table() -> bytes:
     table = bytearray(256)
     for lead_range, script in _SCRIPT_OF_LEAD:
         for lead in lead_range:
             table[lead] = script + 1
-    scripts = utf8.translate(None, _NOT_LEAD).translate(table)
+    return bytes(table)
+
+
+_SCRIPT: Final = _script_table()
+
+
+def _scripts(utf8: bytes) -> list[int]:
+    """SCRIPT_FEATURES of a UTF-8 text (for calibration and tests)."""
+    scripts = utf8.translate(None, _NOT_LEAD).translate(_SCRIPT)
     counts = [scripts.count(s + 1) for s in range(len(SCRIPT_FEATURES))]
     counts[_THAI], counts[_VIET] = _thai_and_viet(utf8)
     counts[_INDIC] -= counts[_THAI]
@@ -252,7 +259,7 @@ def _scripts(utf8: bytes) -> list[int]:
 def _features(text: str) -> tuple[int, ...]:
     """All counts of the model, in FEATURE_NAMES order."""
     utf8 = text.encode("utf-8", "surrogatepass")
-    return (*_structure(text, utf8), *_scripts(utf8))
+    return (*_structure(utf8), *_scripts(utf8))
 
 
 # ---------------------------------------------------------------------------
@@ -277,9 +284,9 @@ _HALVES, _SIXTEENTHS = _popcount_tables()
 _THAI_DELTA: Final = SCRIPT_WEIGHTS[_THAI] - SCRIPT_WEIGHTS[_INDIC]
 _VIET_DELTA: Final = SCRIPT_WEIGHTS[_VIET] - SCRIPT_WEIGHTS[_E1]
 (
-    _W_CHAR,
-    _W_DIGIT,
+    _W_LETTER,
     _W_DIGIT_RUN,
+    _W_LONG_DIGIT,
     _W_NEWLINE,
     _W_WORD,
     _W_PUNCT_RUN,
@@ -289,15 +296,19 @@ _VIET_DELTA: Final = SCRIPT_WEIGHTS[_VIET] - SCRIPT_WEIGHTS[_E1]
 
 
 def _ascii_sum(classes: bytes) -> float:
-    d, r, n, w, p, s, c = _ascii_counts(classes)
+    """Weighted ASCII_FEATURES of one chunk: _ascii_counts, inlined for speed."""
+    x = int.from_bytes(classes, "little")
+    same = x & (x << 8)
+    starts = x ^ same
     return (
-        _W_DIGIT * d
-        + _W_DIGIT_RUN * r
-        + _W_NEWLINE * n
-        + _W_WORD * w
-        + _W_PUNCT_RUN * p
-        + _W_SPACE_RUN * s
-        + _W_CAMEL * c
+        _W_LETTER * (x & _M_LETTER).bit_count()
+        + _W_DIGIT_RUN * (starts & _M_DIGIT).bit_count()
+        + _W_LONG_DIGIT * (same & (same << 16) & _M_DIGIT).bit_count()
+        + _W_NEWLINE * (x & _M_NEWLINE).bit_count()
+        + _W_WORD * (starts & _M_LETTER).bit_count()
+        + _W_PUNCT_RUN * (starts & _M_PUNCT).bit_count()
+        + _W_SPACE_RUN * (starts & (x >> 8) & _M_SPACE).bit_count()
+        + _W_CAMEL * (starts & (x << 11) & _M_UPPER).bit_count()
     )
 
 
@@ -316,24 +327,27 @@ def estimate_tokens(text: str) -> int:
     """
     if not text:
         return 0
-    total = _W_CHAR * len(text)
     if text.isascii():
         utf8 = text.encode()
         if len(utf8) <= _CHUNK:
-            total += _ascii_sum(utf8.translate(_CLASSES))
+            total = _ascii_sum(utf8.translate(_CLASSES))
         else:
+            total = 0.0
             for i in range(0, len(utf8), _CHUNK):
                 total += _ascii_sum(utf8[i : i + _CHUNK].translate(_CLASSES))
     else:
         utf8 = text.encode("utf-8", "surrogatepass")
-        if len(utf8) <= _SHORT:
-            total += _ascii_sum(utf8.translate(_CLASSES)) + _script_sum(utf8)
+        leads = utf8.translate(None, _NOT_LEAD)
+        total = _script_sum(leads)
+        if 0xE0 in leads or 0xE1 in leads:
+            thai, viet = _thai_and_viet(utf8)
+            total += _THAI_DELTA * thai + _VIET_DELTA * viet
+        if len(leads) == len(text):
+            pass  # no ASCII character at all
+        elif len(utf8) <= _CHUNK:
+            total += _ascii_sum(utf8.translate(_CLASSES, _CONTINUATION))
         else:
             for i in range(0, len(utf8), _CHUNK):
                 total += _ascii_sum(utf8[i : i + _CHUNK].translate(_CLASSES, _CONTINUATION))
-            total += _script_sum(utf8.translate(None, _NOT_LEAD))
-        if b"\xe0" in utf8 or b"\xe1" in utf8:
-            thai, viet = _thai_and_viet(utf8)
-            total += _THAI_DELTA * thai + _VIET_DELTA * viet
     estimate = int(total + 0.5)
     return estimate if estimate > 0 else 1

@@ -3,9 +3,32 @@
 from __future__ import annotations
 
 import argparse
+import logging
+import os
 import sys
+from pathlib import Path
 
 from ocp_server import __version__
+from ocp_server.cli_index import add_index_commands
+
+
+def resolve_workspace(flag: str | None) -> Path:
+    """`--workspace`, else `OCP_WORKSPACE`, else the current directory."""
+    env = (os.environ.get("OCP_WORKSPACE") or "").strip()
+    if flag:
+        return Path(flag).expanduser().resolve()
+    if env and not env.startswith("$"):
+        return Path(env).expanduser().resolve()
+    return Path.cwd()
+
+
+def configure_logging(verbose: bool = False) -> None:
+    """Logs go to stderr: stdout belongs to the MCP protocol (and to --json output)."""
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -14,13 +37,22 @@ def build_parser() -> argparse.ArgumentParser:
         description="Local-first context and model routing for IDE coding agents (MCP over stdio).",
     )
     parser.add_argument("--version", action="version", version=f"ocp-server {__version__}")
+    parser.add_argument("--workspace", help="workspace folder (default: OCP_WORKSPACE or cwd)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging on stderr")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    add_index_commands(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    parser.parse_args(argv)
-    return 0
+    args = parser.parse_args(argv)
+    configure_logging(args.verbose)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return 0
+    result: int = args.handler(args, resolve_workspace(args.workspace))
+    return result
 
 
 if __name__ == "__main__":

@@ -32,7 +32,7 @@ async def _prepare(db: aiosqlite.Connection) -> None:
 
 
 def ensure_ocp_dir(db_path: Path) -> None:
-    """Create the database's folder; an `.ocp/` folder gets a .gitignore so it is never committed."""
+    """Create the folder; an `.ocp/` folder gets a .gitignore so it is never committed."""
     folder = db_path.parent
     folder.mkdir(parents=True, exist_ok=True)
     if folder.name == ".ocp":

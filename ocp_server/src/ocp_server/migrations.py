@@ -36,7 +36,8 @@ async def m001_index(db: aiosqlite.Connection) -> None:
             content_hash TEXT NOT NULL,         -- blake2b of the bytes
             language TEXT,
             git_head TEXT,                      -- HEAD commit when the file was indexed
-            indexed_at REAL NOT NULL
+            indexed_at REAL NOT NULL,
+            skip_reason TEXT                    -- set: read once, not indexed (binary, ...)
         );
         CREATE TABLE chunks (
             id INTEGER PRIMARY KEY,

@@ -265,7 +265,13 @@ def git_files(workspace: Path) -> list[str] | None:
 
 
 def _ignored(specs: list[tuple[str, pathspec.GitIgnoreSpec]], rel: str) -> bool:
-    return any(spec.match_file(rel[len(folder) :]) for folder, spec in specs)
+    """Git's rule: the last matching pattern wins, deeper .gitignore files last."""
+    ignored = False
+    for folder, spec in specs:
+        verdict = spec.check_file(rel[len(folder) :]).include
+        if verdict is not None:
+            ignored = verdict
+    return ignored
 
 
 def _walk_with_gitignore(workspace: Path) -> list[str]:

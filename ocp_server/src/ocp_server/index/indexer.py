@@ -166,9 +166,16 @@ class Indexer:
             (str(time.time()), head or ""),
         )
         rows = await self.db.execute_fetchall(
-            "SELECT (SELECT count(*) FROM files), (SELECT count(*) FROM chunks)"
+            "SELECT (SELECT count(*) FROM files WHERE skip_reason IS NULL),"
+            " (SELECT count(*) FROM chunks)"
         )
         summary.files, summary.chunks = next(iter(rows))
+        for reason, count in await self.db.execute_fetchall(
+            "SELECT skip_reason, count(*) FROM files WHERE skip_reason IS NOT NULL "
+            "GROUP BY skip_reason"
+        ):
+            if reason not in summary.skipped:
+                summary.skipped[reason] = count
         summary.scanned = len(todo)
         summary.seconds = round(time.perf_counter() - started, 3)
         return summary
@@ -216,13 +223,27 @@ class Indexer:
     ) -> None:
         now = time.time()
         gone: list[int] = []
+        remembered: list[_Processed] = []
         for p in processed:
             if p.skip:
                 summary.skipped[p.skip] = summary.skipped.get(p.skip, 0) + 1
                 if p.candidate.path in known:
                     gone.append(known[p.candidate.path][0])
+                if p.skip not in ("vanished", "unreadable"):
+                    remembered.append(p)
         if gone:
             await self._delete_files(gone)
+        if remembered:
+            # Remember files skipped for their content, so they are not read again until
+            # their size or mtime changes.
+            await self.db.executemany(
+                "INSERT INTO files (path, size, mtime_ns, content_hash, language, git_head,"
+                " indexed_at, skip_reason) VALUES (?, ?, ?, '', NULL, ?, ?, ?)",
+                [
+                    (p.candidate.path, p.candidate.size, p.candidate.mtime_ns, head, now, p.skip)
+                    for p in remembered
+                ],
+            )
         live = [p for p in processed if not p.skip]
         same = [p for p in live if p.chunks is None]
         if same:

@@ -90,6 +90,7 @@ async def search_chunks(
     rows = await db.execute_fetchall(sql, args)
 
     idents = _identifiers(query)
+    raw_tokens = set(re.findall(r"\w+", query))
     named_files = [m.lower().strip("./") for m in _QUERY_FILE.findall(query)]
     content_terms = [t for t in terms if "_" not in t or t in idents]
     scored: list[SearchResult] = []
@@ -101,12 +102,14 @@ async def search_chunks(
         coverage = len({m for m in matched if "_" not in m}) / max(
             1, len({t for t in content_terms if "_" not in t})
         )
-        score = -float(rank)
+        # bm25 is near zero in tiny corpora (every term is common): the constant keeps the
+        # code-aware boosts below meaningful there.
+        score = -float(rank) + 1.0
         score *= 0.5 + coverage
         if symbol:
             norm = _normalised(symbol)
             if norm in idents or symbol.lower() in idents:
-                score *= 3.0
+                score *= 4.5 if symbol in raw_tokens else 3.0
             elif any(part in norm.split("_") for part in terms if len(part) > 2):
                 score *= 1.3
         score *= 1.25 if kind in DEFINITION_KINDS else 1.0

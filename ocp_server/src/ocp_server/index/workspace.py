@@ -128,7 +128,13 @@ class WorkspaceIndex:
         if not await self.acquire_lease():
             return None
         async with self._lock:
-            files = next(iter(await self.db.execute_fetchall("SELECT count(*) FROM files")))[0]
+            files = next(
+                iter(
+                    await self.db.execute_fetchall(
+                        "SELECT count(*) FROM files WHERE skip_reason IS NULL"
+                    )
+                )
+            )[0]
             self.building = files == 0
             try:
                 summary = await self._indexer.update(progress)
@@ -154,7 +160,8 @@ class WorkspaceIndex:
         files, chunks = next(
             iter(
                 await self.db.execute_fetchall(
-                    "SELECT (SELECT count(*) FROM files), (SELECT count(*) FROM chunks)"
+                    "SELECT (SELECT count(*) FROM files WHERE skip_reason IS NULL),"
+                    " (SELECT count(*) FROM chunks)"
                 )
             )
         )

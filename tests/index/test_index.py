@@ -1,0 +1,234 @@
+"""WorkspaceIndex end to end on real files and a real SQLite database."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from ocp_server.db import DatabaseError
+from ocp_server.index import indexer as indexer_module
+from ocp_server.index.workspace import WorkspaceIndex
+from tests.index.conftest import git
+
+
+@pytest.fixture
+async def index(workspace: Path, tmp_path: Path):
+    idx = await WorkspaceIndex.open(workspace, tmp_path / "db" / "ocp.db")
+    yield idx
+    await idx.close()
+
+
+def _counts(db_path: Path) -> tuple[int, int, int]:
+    with sqlite3.connect(db_path) as db:
+        files = db.execute("SELECT count(*) FROM files").fetchone()[0]
+        chunks = db.execute("SELECT count(*) FROM chunks").fetchone()[0]
+        orphans = db.execute(
+            "SELECT count(*) FROM chunks WHERE file_id NOT IN (SELECT id FROM files)"
+        ).fetchone()[0]
+    return files, chunks, orphans
+
+
+async def test_cold_index_then_search_cites_the_definition(index: WorkspaceIndex) -> None:
+    summary = await index.update()
+    assert summary is not None and summary.files == 5 and summary.chunks > 0
+    assert summary.skipped["binary"] == 1  # logo.png
+    response = await index.search("verify_token")
+    top = response.results[0]
+    assert (top.path, top.symbol, top.kind) == ("src/auth.py", "verify_token", "function")
+    assert (top.start_line, top.end_line) == (6, 8)
+    assert top.citation == "src/auth.py:6-8"
+    assert "verify_token" in top.matched_terms
+    assert response.status.files == 5 and not response.status.stale
+
+
+@pytest.mark.parametrize("query", ["verify_token", "verifyToken", "verify token", "VerifyToken"])
+async def test_every_spelling_of_an_identifier_finds_its_definition_first(index, query):
+    await index.update()
+    top = (await index.search(query)).results[0]
+    assert top.symbol == "verify_token"
+
+
+async def test_methods_carry_their_class_as_scope(index: WorkspaceIndex) -> None:
+    await index.update()
+    top = (await index.search("rotate session")).results[0]
+    assert (top.symbol, top.kind, top.scope) == ("rotate_session", "method", "SessionStore")
+
+
+async def test_ignored_and_secret_files_never_appear_in_results(index: WorkspaceIndex) -> None:
+    await index.update()
+    paths = {r.path for r in (await index.search("verify_token token API_KEY", k=50)).results}
+    assert paths <= {"src/auth.py", "web/billing.ts", "README.md", "keep.log"}
+    assert "keep.log" in paths
+
+
+async def test_no_change_reindex_reads_nothing(index: WorkspaceIndex) -> None:
+    await index.update()
+    again = await index.update()
+    assert again is not None and (again.scanned, again.changed, again.chunks_added) == (0, 0, 0)
+
+
+async def test_an_edit_rechunks_only_that_file_and_keeps_unchanged_chunks(index, workspace):
+    await index.update()
+    before = dict(await index.db.execute_fetchall("SELECT content_hash, id FROM chunks"))
+    auth = workspace / "src" / "auth.py"
+    auth.write_text(auth.read_text().replace("return new\n", "return new + '!'\n"))
+    summary = await index.update()
+    assert summary is not None and (summary.scanned, summary.changed) == (1, 1)
+    assert summary.chunks_added == 1 and summary.chunks_removed == 1
+    after = dict(await index.db.execute_fetchall("SELECT content_hash, id FROM chunks"))
+    kept = set(before) & set(after)
+    assert len(kept) == len(after) - 1 and all(before[h] == after[h] for h in kept)
+    top = (await index.search("rotate_session")).results[0]
+    assert "+ '!'" in top.text
+
+
+async def test_touch_without_change_costs_a_hash_not_a_rechunk(index, workspace):
+    await index.update()
+    auth = workspace / "src" / "auth.py"
+    auth.write_text(auth.read_text())
+    summary = await index.update()
+    assert summary is not None and (summary.scanned, summary.changed) == (1, 0)
+
+
+async def test_moved_lines_update_line_numbers_without_reinserting(index, workspace):
+    await index.update()
+    auth = workspace / "src" / "auth.py"
+    auth.write_text("# a new first line\n" + auth.read_text())
+    summary = await index.update()
+    assert summary is not None and summary.chunks_added <= 1
+    top = (await index.search("verify_token")).results[0]
+    assert (top.start_line, top.end_line) == (7, 9)
+
+
+async def test_deleted_files_leave_no_rows(index, workspace, tmp_path):
+    await index.update()
+    (workspace / "web" / "billing.ts").unlink()
+    summary = await index.update()
+    assert summary is not None and summary.removed == 1
+    assert not (await index.search("totalCents")).results
+    files, _chunks, orphans = _counts(tmp_path / "db" / "ocp.db")
+    assert (files - 1, orphans) == (4, 0)  # the binary logo.png is remembered as skipped
+
+
+async def test_a_checkout_made_while_nothing_ran_is_noticed_at_the_next_query(index, workspace):
+    await index.update()
+    git(workspace, "checkout", "-qb", "feature")
+    (workspace / "src" / "payments.py").write_text("def charge_card(amount):\n    return amount\n")
+    git(workspace, "add", "-A")
+    git(workspace, "commit", "-qm", "payments")
+    response = await index.search("charge_card")
+    assert response.results and response.results[0].symbol == "charge_card"
+    assert response.note and "HEAD changed" in response.note
+
+
+@pytest.mark.parametrize(
+    "query",
+    ['"unbalanced', "NEAR(a b)", "a:b OR c*", "!!!", "   ", "verify_token " * 5000, "()^{}"],
+)
+async def test_hostile_queries_never_crash(index: WorkspaceIndex, query: str) -> None:
+    await index.update()
+    response = await index.search(query)
+    assert isinstance(response.results, tuple)
+    if not query.strip(" !()^{}"):
+        assert response.note and "no searchable words" in response.note
+
+
+async def test_token_budget_packs_the_best_results_and_trims(index: WorkspaceIndex) -> None:
+    await index.update()
+    full = (await index.search("session token verify", k=5)).results
+    budget = (await index.search("session token verify", k=5, max_tokens=60)).results
+    assert budget and len(budget) <= len(full)
+    assert budget[0].path == full[0].path
+    assert sum(len(r.text) for r in budget) < sum(len(r.text) for r in full)
+
+
+async def test_filters_by_glob_and_language(index: WorkspaceIndex) -> None:
+    await index.update()
+    ts = (await index.search("verifyToken cents", language="typescript")).results
+    assert ts and all(r.path.endswith(".ts") for r in ts)
+    only_src = (await index.search("token", path_glob="src/*")).results
+    assert only_src and all(r.path.startswith("src/") for r in only_src)
+
+
+async def test_invalid_utf8_is_indexed_with_replacement(index, workspace):
+    (workspace / "latin1.py").write_bytes(b"def caf\xe9():\n    return 'na\xefve'\n")
+    summary = await index.update()
+    assert summary is not None
+    assert (await index.search("naive OR caf")).results is not None
+
+
+async def test_second_process_does_not_index_while_the_first_holds_the_lease(
+    workspace: Path, tmp_path: Path
+) -> None:
+    db = tmp_path / "shared.db"
+    first = await WorkspaceIndex.open(workspace, db)
+    second = await WorkspaceIndex.open(workspace, db)
+    try:
+        assert await first.update() is not None
+        assert await second.update() is None
+        assert (await second.search("verify_token", refresh=False)).results
+        assert (await second.status()).indexer is False
+    finally:
+        await first.close()
+    assert await second.acquire_lease()  # released on close: the reader takes over
+    await second.close()
+
+
+async def test_killing_the_indexer_mid_run_leaves_a_consistent_database(
+    workspace, tmp_path, monkeypatch
+):
+    for i in range(12):
+        (workspace / f"mod_{i}.py").write_text(f"def function_{i}():\n    return {i}\n")
+    monkeypatch.setattr(indexer_module, "BATCH_FILES", 4)
+    db_path = tmp_path / "k.db"
+    idx = await WorkspaceIndex.open(workspace, db_path)
+
+    class Killed(Exception):
+        """Stands in for the process dying between two batches."""
+
+    def die(done: int, total: int) -> None:
+        if done >= 8:
+            raise Killed
+
+    with pytest.raises(Killed):
+        await idx.update(die)
+    await idx.close()
+    files, _, orphans = _counts(db_path)
+    assert 0 < files < 17 and orphans == 0
+    idx = await WorkspaceIndex.open(workspace, db_path)
+    summary = await idx.update()
+    assert summary is not None and summary.files == 17  # 5 + 12 new modules
+    await idx.close()
+
+
+async def test_a_corrupt_database_gets_a_clear_error(workspace: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.db"
+    bad.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(DatabaseError, match="delete it"):
+        await WorkspaceIndex.open(workspace, bad)
+
+
+async def test_the_default_database_lives_in_a_gitignored_ocp_folder(workspace: Path):
+    idx = await WorkspaceIndex.open(workspace)
+    await idx.update()
+    await idx.close()
+    assert (workspace / ".ocp" / "ocp.db").exists()
+    assert git(workspace, "status", "--porcelain", "--untracked-files=all").strip() == ""
+
+
+async def test_the_watcher_indexes_a_save_within_seconds(index, workspace):
+    stop = asyncio.Event()
+    task = asyncio.create_task(index.watch(stop))
+    try:
+        async with asyncio.timeout(20):
+            while (await index.status()).last_update is None:
+                await asyncio.sleep(0.05)
+            (workspace / "src" / "fresh.py").write_text("def brand_new_helper():\n    pass\n")
+            while not (await index.search("brand_new_helper", refresh=False)).results:
+                await asyncio.sleep(0.1)
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 10)
