@@ -57,6 +57,8 @@ async def m001_index(db: aiosqlite.Connection) -> None:
             symbol_terms, path_terms, body_terms,
             content='', tokenize='unicode61 remove_diacritics 2 tokenchars _'
         );
+        -- Document frequency per term: lets a query skip terms that are everywhere.
+        CREATE VIRTUAL TABLE chunks_vocab USING fts5vocab(chunks_fts, 'row');
         CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
         CREATE TABLE leases (
             name TEXT PRIMARY KEY,

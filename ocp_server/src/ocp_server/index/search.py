@@ -19,6 +19,7 @@ from ocp_server.index.models import SearchResult
 from ocp_server.index.terms import fts_query, query_terms, split_identifier
 
 CANDIDATES = 150
+COMMON_SHARE = 0.04
 DEFINITION_KINDS = frozenset(
     {
         "function",
@@ -56,6 +57,34 @@ def _identifiers(query: str) -> set[str]:
     return out
 
 
+async def _selective_terms(
+    db: aiosqlite.Connection, terms: list[str], cache: dict[str, int] | None
+) -> list[str]:
+    """The terms worth matching on. Terms found in more than COMMON_SHARE of all chunks
+    (`self`, `return`, `model` in a Django tree) make FTS5 score most of the index for
+    little signal; they are left to re-ranking, unless nothing rarer is in the query."""
+    cache = {} if cache is None else cache
+    missing = [t for t in terms if t not in cache]
+    if missing:
+        marks = ",".join("?" * len(missing))
+        found: dict[str, int] = {
+            str(row[0]): int(row[1])
+            for row in await db.execute_fetchall(
+                f"SELECT term, doc FROM chunks_vocab WHERE term IN ({marks})", missing
+            )
+        }
+        for t in missing:
+            cache[t] = int(found.get(t, 0))
+        if "\0total" not in cache:
+            cache["\0total"] = next(iter(await db.execute_fetchall("SELECT count(*) FROM chunks")))[
+                0
+            ]
+    total = max(cache.get("\0total", 1), 1)
+    present = [t for t in terms if cache[t] > 0]
+    rare = [t for t in present if cache[t] <= total * COMMON_SHARE]
+    return rare or present or terms
+
+
 def _normalised(symbol: str) -> str:
     return "_".join(split_identifier(symbol))
 
@@ -69,17 +98,19 @@ async def search_chunks(
     language: str | None = None,
     max_tokens: int | None = None,
     ocpignore: object = None,
+    df_cache: dict[str, int] | None = None,
 ) -> tuple[list[SearchResult], list[str]]:
     terms = query_terms(query)
     if not terms:
         return [], []
+    match_terms = await _selective_terms(db, terms, df_cache)
     sql = (
         "SELECT c.id, f.path, c.start_line, c.end_line, c.symbol, c.kind, c.scope, c.text, "
         "f.language, bm25(chunks_fts, 8.0, 4.0, 1.0) AS rank "
         "FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.rowid "
         "JOIN files f ON f.id = c.file_id WHERE chunks_fts MATCH ?"
     )
-    args: list[object] = [fts_query(terms)]
+    args: list[object] = [fts_query(match_terms)]
     if language:
         sql += " AND f.language = ?"
         args.append(language.lower())

@@ -58,6 +58,7 @@ class WorkspaceIndex:
         self.building = False
         self._holds_lease = False
         self._lock = asyncio.Lock()
+        self._df_cache: dict[str, int] = {}  # term -> chunks containing it; reset by updates
         self._indexer = Indexer(
             db, workspace, max_file_bytes=max_file_bytes, git_head=lambda: git_head(workspace)
         )
@@ -140,6 +141,7 @@ class WorkspaceIndex:
                 summary = await self._indexer.update(progress)
             finally:
                 self.building = False
+                self._df_cache.clear()
         summary.db_bytes = self.db_size()
         return summary
 
@@ -210,6 +212,7 @@ class WorkspaceIndex:
             language=language,
             max_tokens=max_tokens,
             ocpignore=load_ocpignore(self.workspace),
+            df_cache=self._df_cache,
         )
         if not terms:
             note = "the query has no searchable words (only punctuation or empty)"
