@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import subprocess
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -322,22 +323,23 @@ def list_workspace(workspace: Path, *, max_file_bytes: int = DEFAULT_MAX_FILE_BY
     if paths is None:
         paths = _walk_with_gitignore(workspace)
     ocpignore = load_ocpignore(workspace)
+    root = str(workspace)
     for rel in paths:
         if reason := path_exclusion(rel, ocpignore):
             listing.skip(reason)
             continue
-        full = workspace / rel
+        full = os.path.join(root, rel)
         try:
-            if full.is_symlink():
-                target = full.resolve()
-                if not target.is_relative_to(workspace):
+            st = os.lstat(full)  # one stat per file: this loop runs on every update
+            if stat.S_ISLNK(st.st_mode):
+                if not Path(full).resolve().is_relative_to(workspace):
                     listing.skip("symlink_outside")
                     continue
-            st = full.stat()
+                st = os.stat(full)
         except OSError:
             listing.skip("unreadable")
             continue
-        if not os.path.isfile(full):
+        if not stat.S_ISREG(st.st_mode):
             continue  # a submodule or a directory entry
         if st.st_size > max_file_bytes:
             listing.skip("too_large")
