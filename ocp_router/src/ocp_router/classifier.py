@@ -95,6 +95,16 @@ def _magnitude(contribution: tuple[str, float]) -> float:
     return abs(contribution[1])
 
 
+_SHAPES = {
+    "words": "request length {} words",
+    "code": "fenced code {} lines",
+    "pasted": "pasted log/code {} lines",
+    "paths": "file paths named {}",
+    "first": 'starts with "{}"',
+}
+_FLAGS = {"bias": "baseline", "question": "asked as a question", "non_ascii": "non-Latin script"}
+
+
 def _describe(feature: str) -> str:
     kind, _, rest = feature.partition(":")
     if kind == "w":
@@ -104,16 +114,9 @@ def _describe(feature: str) -> str:
     if kind == "f":
         return f"learned adjustment for {rest}"
     what, _, bucket = rest.partition(":")
-    return {
-        "bias": "baseline",
-        "first": f'starts with "{bucket}"',
-        "words": f"request length {bucket} words",
-        "code": f"fenced code {bucket} lines",
-        "pasted": f"pasted log/code {bucket} lines",
-        "paths": f"file paths named {bucket}",
-        "question": "asked as a question",
-        "non_ascii": "mostly non-Latin script",
-    }.get(what, feature)
+    if what in _SHAPES:
+        return _SHAPES[what].format(bucket)
+    return _FLAGS.get(what, feature)
 
 
 class TaskClassifier:

@@ -75,7 +75,7 @@ def run_index(args: argparse.Namespace, workspace: Path) -> int:
     try:
         summary = asyncio.run(_index(workspace, console))
     except (DatabaseError, NotADirectoryError) as exc:
-        console.print(f"[red]error:[/red] {exc}")
+        console.print(f"[red]error:[/red] {exc}", soft_wrap=True)
         return 1
     if summary is None:
         console.print("another ocp-server process is indexing this workspace; nothing to do")

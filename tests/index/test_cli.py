@@ -1,0 +1,48 @@
+"""`ocp-server index` and `ocp-server search` as a user runs them."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+JSON_KEYS = {"path", "start_line", "end_line", "symbol", "kind", "score", "text"}
+
+
+def run(ws: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "ocp_server.cli", "--workspace", str(ws), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_index_prints_a_summary_with_skips_by_reason(workspace: Path) -> None:
+    done = run(workspace, "index")
+    assert done.returncode == 0, done.stderr
+    assert "files" in done.stdout and "secret 3" in done.stdout and "binary 1" in done.stdout
+    assert (workspace / ".ocp" / "ocp.db").exists()
+
+
+def test_search_json_has_exactly_the_documented_fields(workspace: Path) -> None:
+    run(workspace, "index")
+    done = run(workspace, "search", "verify token", "-k", "2", "--json")
+    assert done.returncode == 0, done.stderr
+    rows = json.loads(done.stdout)
+    assert 1 <= len(rows) <= 2
+    assert all(set(r) == JSON_KEYS for r in rows)
+    assert rows[0]["path"] == "src/auth.py" and rows[0]["symbol"] == "verify_token"
+
+
+def test_search_builds_the_index_when_there_is_none(workspace: Path) -> None:
+    done = run(workspace, "search", "rotate_session", "--json")
+    assert json.loads(done.stdout)[0]["symbol"] == "rotate_session"
+
+
+def test_bad_arguments_and_missing_workspaces_fail_clearly(tmp_path: Path) -> None:
+    done = run(tmp_path / "nope", "index")
+    assert done.returncode == 1 and "not a folder" in done.stderr
+    bad_k = run(tmp_path, "search", "x", "-k", "0")
+    assert bad_k.returncode == 2 and "-k must be at least 1" in bad_k.stderr
