@@ -96,3 +96,11 @@ def test_unexpanded_placeholders_count_as_unset():
 def test_api_keys_never_appear_in_the_settings_repr():
     s = RouterSettings.from_env({"ANTHROPIC_API_KEY": "sk-ant-secret", "OPENAI_API_KEY": "sk-o"})
     assert "sk-ant-secret" not in repr(s) and "sk-o" not in repr(s)
+
+
+async def test_local_answers_are_always_capped(fake_ollama):
+    router = await make_router({"OCP_OLLAMA_URL": fake_ollama.url})
+    await router.route("explain this function")
+    body = fake_ollama.requests_to("/api/chat")[0].body
+    assert body["options"]["num_predict"] == 1024
+    await router.aclose()

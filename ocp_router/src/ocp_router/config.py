@@ -49,7 +49,8 @@ class RouterSettings(BaseModel):
         "http://127.0.0.1:8080/v1", alias="OCP_LOCAL_BASE_URL", pattern=r"^https?://"
     )
     local_timeout: float = Field(60.0, alias="OCP_LOCAL_TIMEOUT", gt=0)
-    local_max_tokens: int | None = Field(None, alias="OCP_LOCAL_MAX_TOKENS", gt=0)
+    # Always sent: llama.cpp and vLLM otherwise generate until the context window is full.
+    local_max_tokens: int = Field(1024, alias="OCP_LOCAL_MAX_TOKENS", gt=0)
     paid_backend: Literal["anthropic", "openai", "none"] = Field(
         "anthropic", alias="OCP_PAID_BACKEND"
     )
