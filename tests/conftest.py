@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-pytest_plugins = ["tests.fakes.fixtures"]
+pytest_plugins = ["tests.fakes.fixtures", "tests.workspace_fixture"]
 
 _PREFIXES = ("OCP_", "ANTHROPIC_", "OPENAI_", "CLAUDE_PROJECT_DIR", "OLLAMA_")
 

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 from ocp_server.index.files import list_workspace, path_exclusion
-from tests.index.conftest import git
+from tests.workspace_fixture import git
 
 
 def paths(ws: Path) -> set[str]:

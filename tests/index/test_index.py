@@ -11,7 +11,7 @@ import pytest
 from ocp_server.db import DatabaseError
 from ocp_server.index import indexer as indexer_module
 from ocp_server.index.workspace import WorkspaceIndex
-from tests.index.conftest import git
+from tests.workspace_fixture import git
 
 
 @pytest.fixture

@@ -1,3 +1,5 @@
-"""Async client SDK for ocp-server."""
+"""Async client SDK for ocp-server: start it over stdio and call its tools with typed results."""
 
-__all__: list[str] = []
+from ocp_client.client import OCPClient, OCPToolError
+
+__all__ = ["OCPClient", "OCPToolError"]

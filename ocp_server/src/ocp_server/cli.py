@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import os
 import sys
 from pathlib import Path
 
+from ocp_router.errors import ConfigError
 from ocp_server import __version__
 from ocp_server.cli_index import add_index_commands
+from ocp_server.server import serve_stdio
+from ocp_server.settings import ServerSettings
 
 
 def resolve_workspace(flag: str | None) -> Path:
@@ -34,7 +38,8 @@ def configure_logging(verbose: bool = False) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ocp-server",
-        description="Local-first context and model routing for IDE coding agents (MCP over stdio).",
+        description="Local-first context and model routing for IDE coding agents. With no "
+        "command, serves MCP over stdio (what an IDE runs from .mcp.json).",
     )
     parser.add_argument("--version", action="version", version=f"ocp-server {__version__}")
     parser.add_argument("--workspace", help="workspace folder (default: OCP_WORKSPACE or cwd)")
@@ -44,13 +49,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def serve() -> int:
+    """Serve MCP over stdio until the client closes stdin."""
+    try:
+        settings = ServerSettings.from_env()
+    except ConfigError as exc:
+        print(f"ocp-server: {exc}", file=sys.stderr)
+        return 2
+    asyncio.run(serve_stdio(settings))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     configure_logging(args.verbose)
     if args.command is None:
-        parser.print_help(sys.stderr)
-        return 0
+        return serve()
     result: int = args.handler(args, resolve_workspace(args.workspace))
     return result
 

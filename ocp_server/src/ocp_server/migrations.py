@@ -70,7 +70,85 @@ async def m001_index(db: aiosqlite.Connection) -> None:
     )
 
 
-MIGRATIONS: tuple[Migration, ...] = (m001_index,)
+async def m002_memory(db: aiosqlite.Connection) -> None:
+    """Session memory: sessions, route traces, decisions, versioned state, notes."""
+    await _run(
+        db,
+        """
+        CREATE TABLE sessions (
+            id TEXT PRIMARY KEY,                -- uuid hex, or an id the client chose
+            workspace TEXT NOT NULL,
+            started_at REAL NOT NULL,
+            ended_at REAL,
+            summary TEXT                        -- the latest; earlier ones stay in notes
+        );
+        CREATE INDEX sessions_by_start ON sessions(started_at);
+        CREATE TABLE traces (
+            id TEXT PRIMARY KEY,                -- the router's trace_id
+            session_id TEXT NOT NULL REFERENCES sessions(id),
+            created_at REAL NOT NULL,
+            request TEXT NOT NULL,
+            route_to TEXT NOT NULL,             -- the tier that answered
+            decision TEXT NOT NULL,             -- the tier tried first
+            decided_by TEXT NOT NULL,
+            model TEXT NOT NULL,
+            backend TEXT NOT NULL,
+            task_type TEXT NOT NULL,
+            complexity REAL NOT NULL,
+            prompt_tokens INTEGER NOT NULL,
+            completion_tokens INTEGER NOT NULL,
+            duration_ms REAL NOT NULL,
+            cost_usd REAL,                      -- NULL: paid model without a known price
+            counterfactual_usd REAL,            -- what the paid tier would have cost
+            outcome TEXT,                       -- the latest; every outcome is also a note
+            trace_json TEXT NOT NULL,           -- the full trace
+            answered_by TEXT                    -- NULL: no tier answered (the route failed)
+        );
+        CREATE INDEX traces_by_time ON traces(created_at);
+        CREATE INDEX traces_by_session ON traces(session_id);
+        CREATE TABLE decisions (
+            id INTEGER PRIMARY KEY,
+            session_id TEXT NOT NULL REFERENCES sessions(id),
+            created_at REAL NOT NULL,
+            title TEXT NOT NULL,
+            decision TEXT NOT NULL,
+            rationale TEXT,
+            status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'superseded')),
+            superseded_by INTEGER REFERENCES decisions(id),
+            trace_id TEXT REFERENCES traces(id)
+        );
+        CREATE INDEX decisions_by_status ON decisions(status, created_at);
+        CREATE INDEX decisions_by_title ON decisions(title COLLATE NOCASE, status);
+        -- Never updated in place: a new value for a key is a new version; the highest is current.
+        CREATE TABLE state (
+            key TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            value TEXT NOT NULL,
+            session_id TEXT NOT NULL REFERENCES sessions(id),
+            updated_at REAL NOT NULL,
+            PRIMARY KEY (key, version)
+        );
+        CREATE TABLE notes (
+            id INTEGER PRIMARY KEY,
+            session_id TEXT NOT NULL REFERENCES sessions(id),
+            created_at REAL NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('note', 'open_item', 'summary', 'outcome')),
+            text TEXT NOT NULL,
+            trace_id TEXT REFERENCES traces(id),
+            resolved INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX notes_by_kind ON notes(kind, resolved, created_at);
+        -- Relevance for session_restore: kind is decision, open_item, note, state, session or
+        -- trace; ref_id is the row's id (the key for state) as text.
+        CREATE VIRTUAL TABLE memory_fts USING fts5(
+            kind UNINDEXED, ref_id UNINDEXED, text,
+            tokenize='unicode61 remove_diacritics 2 tokenchars _'
+        );
+        """,
+    )
+
+
+MIGRATIONS: tuple[Migration, ...] = (m001_index, m002_memory)
 
 
 async def migrate(

@@ -101,6 +101,11 @@ class WorkspaceIndex:
     # ---- the lease --------------------------------------------------------------------
     async def acquire_lease(self, seconds: float = LEASE_SECONDS) -> bool:
         """Take or renew the right to index and watch. False when a live process holds it."""
+        async with self._lock:
+            return await self._acquire_lease(seconds)
+
+    async def _acquire_lease(self, seconds: float = LEASE_SECONDS) -> bool:
+        # Callers hold self._lock: one connection runs one transaction at a time.
         now = time.time()
         await self.db.execute("BEGIN IMMEDIATE")
         try:
@@ -126,9 +131,9 @@ class WorkspaceIndex:
     # ---- indexing ---------------------------------------------------------------------
     async def update(self, progress: Progress | None = None) -> IndexSummary | None:
         """Index what changed. None when another process holds the lease (it indexes)."""
-        if not await self.acquire_lease():
-            return None
         async with self._lock:
+            if not await self._acquire_lease():
+                return None
             files = next(
                 iter(
                     await self.db.execute_fetchall(

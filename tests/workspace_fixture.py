@@ -1,4 +1,4 @@
-"""Workspaces on disk for index tests."""
+"""Workspaces on disk for index and server tests (a pytest plugin, see tests/conftest.py)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,180 @@
+"""OCPClient: starts `ocp-server` (or any command) over stdio and calls the four tools.
+
+    async with OCPClient(env={"OCP_WORKSPACE": "/path/to/repo"}) as ocp:
+        hits = await ocp.search("verify token")
+        result = await ocp.route("why do two workers process the same job?")
+
+Results are the same pydantic models the server declares (ocp_server.wire).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping, Sequence
+from contextlib import AsyncExitStack
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self, TypeVar
+
+from mcp import ClientSession, StdioServerParameters, stdio_client
+from mcp.types import CallToolResult, TextContent, Tool
+from pydantic import BaseModel
+
+from ocp_server import wire
+
+T = TypeVar("T", bound=BaseModel)
+
+
+class OCPToolError(RuntimeError):
+    """The server answered a tool call with an error; the message is the server's."""
+
+
+class OCPClient:
+    def __init__(
+        self,
+        command: str | None = None,
+        args: Sequence[str] = (),
+        *,
+        env: Mapping[str, str] | None = None,
+        cwd: str | Path | None = None,
+        timeout: float = 120.0,
+    ) -> None:
+        if command is None:  # the ocp-server installed next to this interpreter
+            command, args = sys.executable, ["-m", "ocp_server.cli", *args]
+        self._params = StdioServerParameters(
+            command=command,
+            args=list(args),
+            env=dict(env or {}),
+            cwd=str(cwd) if cwd is not None else None,
+        )
+        self.timeout = timeout
+        self._stack: AsyncExitStack | None = None
+        self._session: ClientSession | None = None
+
+    async def __aenter__(self) -> Self:
+        stack = AsyncExitStack()
+        try:
+            read, write = await stack.enter_async_context(stdio_client(self._params))
+            session = await stack.enter_async_context(ClientSession(read, write))
+            await session.initialize()
+        except BaseException:
+            await stack.aclose()
+            raise
+        self._stack, self._session = stack, session
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._stack is not None:
+            await self._stack.aclose()
+        self._stack = self._session = None
+
+    @property
+    def session(self) -> ClientSession:
+        if self._session is None:
+            raise RuntimeError("use `async with OCPClient(...) as client:` first")
+        return self._session
+
+    async def list_tools(self) -> list[Tool]:
+        return list((await self.session.list_tools()).tools)
+
+    async def call(self, name: str, arguments: Mapping[str, Any]) -> CallToolResult:
+        """Call a tool by name and return the raw result (errors are not raised)."""
+        return await self.session.call_tool(
+            name, dict(arguments), read_timeout_seconds=self.timeout
+        )
+
+    async def _typed(self, name: str, model: type[T], arguments: Mapping[str, Any]) -> T:
+        result = await self.call(name, {k: v for k, v in arguments.items() if v is not None})
+        if result.is_error:
+            text = " ".join(c.text for c in result.content if isinstance(c, TextContent))
+            raise OCPToolError(text)
+        return model.model_validate(result.structured_content)
+
+    async def search(
+        self,
+        query: str,
+        *,
+        k: int = 8,
+        path_glob: str | None = None,
+        language: str | None = None,
+        max_tokens: int | None = None,
+        workspace: str | None = None,
+    ) -> wire.SearchResult:
+        return await self._typed(
+            "ocp_context_search",
+            wire.SearchResult,
+            {
+                "query": query,
+                "k": k,
+                "path_glob": path_glob,
+                "language": language,
+                "max_tokens": max_tokens,
+                "workspace": workspace,
+            },
+        )
+
+    async def restore(
+        self, query: str | None = None, *, max_tokens: int = 2000, workspace: str | None = None
+    ) -> wire.RestoreResult:
+        return await self._typed(
+            "ocp_session_restore",
+            wire.RestoreResult,
+            {"query": query, "max_tokens": max_tokens, "workspace": workspace},
+        )
+
+    async def route(
+        self,
+        request: str,
+        *,
+        force: str | None = None,
+        session_id: str | None = None,
+        max_context_tokens: int | None = None,
+        dry_run: bool = False,
+        workspace: str | None = None,
+    ) -> wire.RouteResult:
+        return await self._typed(
+            "ocp_model_route",
+            wire.RouteResult,
+            {
+                "request": request,
+                "force": force,
+                "session_id": session_id,
+                "max_context_tokens": max_context_tokens,
+                "dry_run": dry_run or None,
+                "workspace": workspace,
+            },
+        )
+
+    async def save(
+        self,
+        *,
+        trace_id: str | None = None,
+        outcome: str | None = None,
+        summary: str | None = None,
+        decisions: Sequence[wire.DecisionArg] = (),
+        state: Mapping[str, str] | None = None,
+        notes: Sequence[str] = (),
+        open_items: Sequence[str] = (),
+        session_id: str | None = None,
+        workspace: str | None = None,
+    ) -> wire.SaveResult:
+        return await self._typed(
+            "ocp_result_save",
+            wire.SaveResult,
+            {
+                "trace_id": trace_id,
+                "outcome": outcome,
+                "summary": summary,
+                "decisions": [d.model_dump(exclude_none=True) for d in decisions] or None,
+                "state": dict(state) if state else None,
+                "notes": list(notes) or None,
+                "open_items": list(open_items) or None,
+                "session_id": session_id,
+                "workspace": workspace,
+            },
+        )

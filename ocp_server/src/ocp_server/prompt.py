@@ -1,0 +1,55 @@
+"""The enriched prompt a paid model receives: workspace context with citations, the session
+brief, then the request unchanged. Local models get the raw request only (seed 000)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ocp_router._tokens import estimate_tokens
+from ocp_server.index.models import SearchResult
+
+PREAMBLE = (
+    "You are answering a developer's request about their codebase. The workspace context and "
+    "session notes below were retrieved for this request; rely on them where relevant and cite "
+    "code as path:start-end."
+)
+
+
+@dataclass(frozen=True, slots=True)
+class EnrichedPrompt:
+    text: str
+    citations: tuple[str, ...]
+    context_tokens: int
+    brief_tokens: int
+
+
+def _fence(text: str) -> str:
+    fence = "```"
+    while fence in text:
+        fence += "`"
+    return fence
+
+
+def build_prompt(request: str, hits: Sequence[SearchResult], brief: str | None) -> EnrichedPrompt:
+    parts = [PREAMBLE]
+    citations = []
+    context_tokens = 0
+    if hits:
+        parts.append("## Workspace context")
+        for hit in hits:
+            label = f"{hit.kind} {hit.symbol}" if hit.symbol else hit.kind
+            fence = _fence(hit.text)
+            block = (
+                f"### {hit.citation} ({label})\n{fence}{hit.language or ''}\n{hit.text}\n{fence}"
+            )
+            parts.append(block)
+            citations.append(hit.citation)
+            context_tokens += estimate_tokens(block)
+    brief_tokens = 0
+    if brief and brief.strip():
+        section = "## Session notes (from earlier sessions)\n" + brief.strip()
+        parts.append(section)
+        brief_tokens = estimate_tokens(section)
+    parts.append("## Request\n" + request)
+    return EnrichedPrompt("\n\n".join(parts), tuple(citations), context_tokens, brief_tokens)

@@ -1,0 +1,50 @@
+"""Short text renderings of tool results, for clients that only read the text content."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from ocp_server import wire
+
+
+def render(out: BaseModel) -> str:
+    if isinstance(out, wire.SearchResult):
+        return _search(out)
+    if isinstance(out, wire.RestoreResult):
+        return out.brief or "No earlier sessions left anything in this workspace yet."
+    if isinstance(out, wire.RouteResult):
+        return _route(out)
+    if isinstance(out, wire.SaveResult):
+        saved = ", ".join(f"{v} {k}" for k, v in out.saved.items() if v) or "nothing"
+        lines = [f"Saved {saved} (session {out.session_id})."]
+        if out.decision_ids:
+            lines.append("Decision ids: " + ", ".join(map(str, out.decision_ids)))
+        lines.extend(f"Warning: {w}" for w in out.warnings)
+        return "\n".join(lines)
+    return out.model_dump_json(indent=2)
+
+
+def _search(out: wire.SearchResult) -> str:
+    idx = out.index
+    head = f"{len(out.results)} result(s) for {out.query!r} ({idx.files} files indexed)"
+    lines = [head]
+    if out.note:
+        lines.append(f"Note: {out.note}")
+    for hit in out.results:
+        label = f"{hit.kind} {hit.symbol}" if hit.symbol else hit.kind
+        lines.append(f"\n{hit.citation} — {label}\n{hit.text}")
+    return "\n".join(lines)
+
+
+def _route(out: wire.RouteResult) -> str:
+    t = out.trace
+    cost = "" if t.estimated_cost_usd is None else f", ${t.estimated_cost_usd:.4f}"
+    trace = (
+        f"[route {t.trace_id[:8]}: {t.decision} by {t.decided_by}, score "
+        f"{t.complexity_score:.2f}, {t.task_type}; answered by {out.answered_by}"
+        f"{' (' + t.model + ')' if t.model else ''}{cost}]"
+    )
+    if t.redactions:
+        trace += f" [{sum(t.redactions.values())} secret(s) redacted]"
+    body = out.answer if out.answer is not None else (out.prompt or "")
+    return f"{out.note}\n{trace}\n\n{body}".rstrip()

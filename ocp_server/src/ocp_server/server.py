@@ -1,0 +1,279 @@
+"""The MCP server: four tools over stdio on the mcp SDK's low-level Server.
+
+The low-level server gives full control of what matters to real clients: underscore tool
+names by default (several clients reject dots) with the dotted verb as the title, calls by
+either name, argument errors that name the field, and results whose structured content is
+complete on its own next to a short text rendering.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import warnings
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import anyio
+from mcp.server import Server, ServerRequestContext
+from mcp.server.stdio import stdio_server
+from mcp.types import (
+    CallToolRequestParams,
+    CallToolResult,
+    ListToolsResult,
+    PaginatedRequestParams,
+    TextContent,
+    Tool,
+    ToolAnnotations,
+)
+from pydantic import BaseModel, ValidationError
+
+from ocp_server import __version__, wire
+from ocp_server.app import AppState, Workspace
+from ocp_server.render import render
+from ocp_server.settings import ServerSettings, WorkspaceError, resolve_workspace
+
+logger = logging.getLogger(__name__)
+
+SERVER_NAME = "ocp"
+INSTRUCTIONS = (
+    "OCP gives you this workspace's code and memory. Search before reading files "
+    "(ocp_context_search), restore earlier sessions' decisions at the start "
+    "(ocp_session_restore), route a question to a local or paid model with context "
+    "(ocp_model_route), and save decisions and outcomes for the next session (ocp_result_save)."
+)
+
+Handler = Callable[[AppState, Workspace | None, Any], Awaitable[BaseModel]]
+
+
+@dataclass(frozen=True, slots=True)
+class ToolSpec:
+    verb: str
+    args: type[BaseModel]
+    output: type[BaseModel]
+    description: str
+    handler: Handler
+    read_only: bool
+    needs_workspace: bool = True
+
+    @property
+    def underscore(self) -> str:
+        return self.verb.replace(".", "_")
+
+
+async def _search(state: AppState, ws: Workspace | None, args: wire.SearchArgs) -> BaseModel:
+    assert ws is not None
+    return await state.search(ws, args)
+
+
+async def _restore(state: AppState, ws: Workspace | None, args: wire.RestoreArgs) -> BaseModel:
+    assert ws is not None
+    return await state.restore(ws, args)
+
+
+async def _route(state: AppState, ws: Workspace | None, args: wire.RouteArgs) -> BaseModel:
+    return await state.route(ws, args)
+
+
+async def _save(state: AppState, ws: Workspace | None, args: wire.SaveArgs) -> BaseModel:
+    assert ws is not None
+    return await state.save(ws, args)
+
+
+TOOLS: tuple[ToolSpec, ...] = (
+    ToolSpec(
+        "ocp.context.search",
+        wire.SearchArgs,
+        wire.SearchResult,
+        "Find the code that answers a question in this workspace: the most relevant "
+        "definitions and text chunks, each cited as path:start-end, from an always-fresh "
+        "index. Use before opening files. Accepts identifiers in any spelling "
+        "(verify_token, verifyToken, 'verify token') or plain questions.",
+        _search,
+        read_only=True,
+    ),
+    ToolSpec(
+        "ocp.session.restore",
+        wire.RestoreArgs,
+        wire.RestoreResult,
+        "Restore what earlier sessions left: their summaries, active decisions with reasons, "
+        "key/value state, notable model routes and open items, most recent and most relevant "
+        "first, within a token budget. Call at the start of a task.",
+        _restore,
+        read_only=True,
+    ),
+    ToolSpec(
+        "ocp.model.route",
+        wire.RouteArgs,
+        wire.RouteResult,
+        "Answer a request on the right model: simple requests go to a local model (private, "
+        "free); complex ones to the paid model with retrieved code context and the session "
+        "brief, secrets redacted. Returns the answer and the full routing trace. Without a "
+        "paid API key, complex requests come back as an enriched prompt for you to answer.",
+        _route,
+        read_only=False,
+        needs_workspace=False,
+    ),
+    ToolSpec(
+        "ocp.result.save",
+        wire.SaveArgs,
+        wire.SaveResult,
+        "Save what the next session should know: a summary, decisions (which may supersede "
+        "earlier ones by id), key/value state, notes and open items, and the outcome of a "
+        "routed answer (by trace_id). Nothing is silently overwritten.",
+        _save,
+        read_only=False,
+    ),
+)
+
+
+def tool_name(spec: ToolSpec, settings: ServerSettings) -> str:
+    return spec.verb if settings.tool_names == "dotted" else spec.underscore
+
+
+def list_tools_result(settings: ServerSettings) -> ListToolsResult:
+    return ListToolsResult(
+        tools=[
+            Tool(
+                name=tool_name(spec, settings),
+                title=spec.verb,
+                description=spec.description,
+                input_schema=spec.args.model_json_schema(),
+                output_schema=spec.output.model_json_schema(),
+                annotations=ToolAnnotations(
+                    title=spec.verb,
+                    read_only_hint=spec.read_only,
+                    destructive_hint=False,
+                    open_world_hint=False,
+                ),
+            )
+            for spec in TOOLS
+        ]
+    )
+
+
+def _find(name: str) -> ToolSpec | None:
+    for spec in TOOLS:
+        if name in (spec.verb, spec.underscore):
+            return spec
+    return None
+
+
+def argument_error(exc: ValidationError) -> str:
+    """`k`: expected an integer <= 50 (got 99) — one line per problem, naming the field."""
+    lines = []
+    for err in exc.errors():
+        field = ".".join(str(p) for p in err["loc"]) or "arguments"
+        got = err.get("input")
+        shown = f" (got {got!r:.80})" if err["type"] != "missing" else ""
+        message = err["msg"]
+        if err["type"] == "extra_forbidden":
+            message = "is not an argument of this tool"
+        lines.append(f"`{field}`: {message}{shown}")
+    return "invalid arguments: " + "; ".join(lines)
+
+
+def error_result(message: str) -> CallToolResult:
+    return CallToolResult(content=[TextContent(type="text", text=message)], is_error=True)
+
+
+async def _client_roots(ctx: ServerRequestContext[AppState]) -> list[str]:
+    """The client's root URIs, or none when it has no roots (Windsurf, Claude Desktop…)."""
+    try:
+        with anyio.fail_after(3), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            result = await ctx.session.list_roots()
+    except Exception:  # noqa: BLE001 - no roots capability, no back-channel, timeout
+        logger.debug("client roots unavailable", exc_info=True)
+        return []
+    return [str(root.uri) for root in result.roots]
+
+
+def build_server(settings: ServerSettings, *, cwd: Path | None = None) -> Server[AppState]:
+    background: set[asyncio.Task[Workspace]] = set()
+
+    @asynccontextmanager
+    async def lifespan(_: Server[AppState]) -> AsyncIterator[AppState]:
+        state = await AppState.create(settings)
+        try:
+            try:  # warm up in the background: never delays `initialize`
+                path = resolve_workspace(settings, None, None, cwd)
+            except WorkspaceError:
+                path = None
+            if path is not None:
+                warm = asyncio.create_task(state.workspace(path), name="open workspace")
+                warm.add_done_callback(_log_failure)
+                background.add(warm)
+            yield state
+        finally:
+            for task in background:
+                task.cancel()
+            await asyncio.gather(*background, return_exceptions=True)
+            await state.aclose()
+
+    async def on_list_tools(
+        ctx: ServerRequestContext[AppState], params: PaginatedRequestParams | None
+    ) -> ListToolsResult:
+        return list_tools_result(settings)
+
+    async def on_call_tool(
+        ctx: ServerRequestContext[AppState], params: CallToolRequestParams
+    ) -> CallToolResult:
+        spec = _find(params.name)
+        if spec is None:
+            names = ", ".join(tool_name(s, settings) for s in TOOLS)
+            return error_result(f"unknown tool {params.name!r}; this server has: {names}")
+        try:
+            args = spec.args.model_validate(params.arguments or {})
+        except ValidationError as exc:
+            return error_result(argument_error(exc))
+        state = ctx.lifespan_context
+        ws: Workspace | None = None
+        try:
+            try:
+                path = resolve_workspace(settings, getattr(args, "workspace", None), None, cwd)
+            except WorkspaceError:
+                roots = await _client_roots(ctx)
+                path = resolve_workspace(settings, getattr(args, "workspace", None), roots, cwd)
+            ws = await state.workspace(path)
+        except WorkspaceError as exc:
+            if spec.needs_workspace:
+                return error_result(str(exc))
+        try:
+            out = await spec.handler(state, ws, args)
+        except ValueError as exc:  # bad references in arguments (unknown trace_id, …)
+            return error_result(str(exc))
+        except Exception as exc:
+            logger.exception("tool %s failed", spec.verb)
+            return error_result(
+                f"{spec.verb} failed: {type(exc).__name__}: {exc}. The server "
+                "keeps serving; details are in its stderr log."
+            )
+        return CallToolResult(
+            content=[TextContent(type="text", text=render(out))],
+            structured_content=out.model_dump(mode="json"),
+        )
+
+    return Server(
+        SERVER_NAME,
+        version=__version__,
+        title="OCP",
+        instructions=INSTRUCTIONS,
+        lifespan=lifespan,
+        on_list_tools=on_list_tools,
+        on_call_tool=on_call_tool,
+    )
+
+
+def _log_failure(task: asyncio.Task[Workspace]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        logger.error("opening the workspace failed: %s", task.exception())
+
+
+async def serve_stdio(settings: ServerSettings) -> None:
+    server = build_server(settings)
+    async with stdio_server() as (read, write):
+        await server.run(read, write, server.create_initialization_options())

@@ -1,0 +1,114 @@
+"""Server settings from OCP_* variables, and where the workspace is.
+
+Clients disagree on where they start a server: Claude Desktop in `/`, VS Code in the home
+directory, Windsurf declares no roots, Claude Code sets CLAUDE_PROJECT_DIR. The workspace is
+resolved in this order: a tool argument, OCP_WORKSPACE, CLAUDE_PROJECT_DIR, the client's MCP
+roots, the working directory unless it is `/` or home. A variable that is still a literal
+`${VAR}` counts as unset.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from ocp_router.config import env_value
+from ocp_router.errors import ConfigError
+from ocp_server.index.files import DEFAULT_MAX_FILE_BYTES
+
+
+class WorkspaceError(ValueError):
+    """No workspace could be found; the message says how to set one."""
+
+
+NO_WORKSPACE = (
+    "no workspace: pass `workspace` (an absolute folder path), or set OCP_WORKSPACE in the env "
+    'block of your MCP config (e.g. "OCP_WORKSPACE": "${workspaceFolder}")'
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ServerSettings:
+    tool_names: str = "underscore"  # or "dotted"
+    context_tokens: int = 6000
+    search_tokens: int = 8000
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+    db_path: Path | None = None
+    workspace: Path | None = None
+    claude_project_dir: Path | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> ServerSettings:
+        env = os.environ if env is None else env
+        names = (env_value(env, "OCP_TOOL_NAMES") or "underscore").lower()
+        if names not in ("underscore", "dotted"):
+            raise ConfigError(
+                f"OCP_TOOL_NAMES={names!r} is invalid: expected 'underscore' or 'dotted'"
+            )
+        db = env_value(env, "OCP_DB_PATH")
+        ws = env_value(env, "OCP_WORKSPACE")
+        cpd = env_value(env, "CLAUDE_PROJECT_DIR")
+        return cls(
+            tool_names=names,
+            context_tokens=_int(env, "OCP_CONTEXT_TOKENS", 6000, 0),
+            search_tokens=_int(env, "OCP_SEARCH_TOKENS", 8000, 100),
+            max_file_bytes=_int(env, "OCP_MAX_FILE_BYTES", DEFAULT_MAX_FILE_BYTES, 1),
+            db_path=Path(db).expanduser() if db else None,
+            workspace=Path(ws).expanduser() if ws else None,
+            claude_project_dir=Path(cpd).expanduser() if cpd else None,
+        )
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:
+    value = env_value(env, name)
+    if value is None:
+        return default
+    try:
+        parsed = int(value)
+    except ValueError:
+        parsed = minimum - 1
+    if parsed < minimum:
+        raise ConfigError(f"{name}={value!r} is invalid: expected an integer >= {minimum}")
+    return parsed
+
+
+def _usable(path: Path, source: str) -> Path:
+    path = path.expanduser()
+    if not path.is_absolute():
+        raise WorkspaceError(f"{source} must be an absolute path, got {str(path)!r}")
+    if not path.is_dir():
+        raise WorkspaceError(f"{source} {str(path)!r} is not an existing folder")
+    return path.resolve()
+
+
+def root_to_path(uri: str) -> Path | None:
+    parsed = urlparse(uri)
+    if parsed.scheme != "file":
+        return None
+    return Path(unquote(parsed.path))
+
+
+def resolve_workspace(
+    settings: ServerSettings,
+    argument: str | None,
+    roots: list[str] | None,
+    cwd: Path | None = None,
+) -> Path:
+    """The workspace for a tool call, in the documented order; WorkspaceError if none."""
+    if argument:
+        return _usable(Path(argument), "workspace")
+    if settings.workspace is not None:
+        return _usable(settings.workspace, "OCP_WORKSPACE")
+    if settings.claude_project_dir is not None:
+        return _usable(settings.claude_project_dir, "CLAUDE_PROJECT_DIR")
+    for uri in roots or []:
+        path = root_to_path(uri)
+        if path is not None and path.is_dir():
+            return path.resolve()
+    cwd = (cwd or Path.cwd()).resolve()
+    if cwd != Path("/") and cwd != Path.home().resolve():
+        return cwd
+    raise WorkspaceError(NO_WORKSPACE)

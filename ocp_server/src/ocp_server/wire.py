@@ -1,0 +1,229 @@
+"""The wire models of OCP's four MCP tools: one definition, used by the server to validate
+arguments and shape results, and by ocp_client to parse them.
+
+Inputs are flat (each field is a top-level tool argument). Every output is complete and
+readable on its own, because some clients (Claude Code) show the model only the structured
+content, never the text rendering.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Route = Literal["local", "paid"]
+WorkspaceArg = Field(
+    None,
+    description="Absolute path of the workspace folder. Defaults to OCP_WORKSPACE, "
+    "CLAUDE_PROJECT_DIR, the client's roots, or the server's working directory.",
+)
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# ---- ocp_context_search --------------------------------------------------------------
+class SearchArgs(_In):
+    query: str = Field(
+        min_length=1,
+        max_length=20_000,
+        description="What to look for: identifiers (verify_token, verifyToken), file names "
+        "or a plain-language question.",
+    )
+    k: int = Field(8, ge=1, le=50, description="How many results at most.")
+    path_glob: str | None = Field(
+        None, max_length=500, description="Only paths matching this glob, e.g. 'src/**/*.py'."
+    )
+    language: str | None = Field(
+        None, max_length=40, description="Only this language: python, typescript, go, …"
+    )
+    max_tokens: int | None = Field(
+        None,
+        ge=100,
+        le=50_000,
+        description="Token budget for all result texts together (default: OCP_SEARCH_TOKENS).",
+    )
+    workspace: str | None = WorkspaceArg
+
+
+class SearchHit(_Out):
+    citation: str = Field(description="path:start-end")
+    path: str
+    start_line: int
+    end_line: int
+    symbol: str | None
+    kind: str
+    scope: str | None
+    language: str | None
+    score: float
+    matched_terms: list[str]
+    truncated: bool
+    text: str
+
+
+class IndexState(_Out):
+    workspace: str
+    files: int
+    chunks: int
+    last_update: str | None = Field(description="ISO time of the last completed update")
+    building: bool = Field(description="The first index is still being built")
+    stale: bool
+    indexer: bool = Field(description="This server process indexes and watches the workspace")
+
+
+class SearchResult(_Out):
+    query: str
+    results: list[SearchHit]
+    index: IndexState
+    note: str | None = None
+
+
+# ---- ocp_session_restore -------------------------------------------------------------
+class RestoreArgs(_In):
+    query: str | None = Field(
+        None, max_length=5_000, description="Put what relates to this first (optional)."
+    )
+    max_tokens: int = Field(2000, ge=100, le=20_000, description="Token budget of the brief.")
+    workspace: str | None = WorkspaceArg
+
+
+class DecisionOut(_Out):
+    id: int
+    title: str
+    decision: str
+    rationale: str | None
+    decided_at: str
+
+
+class TraceSummary(_Out):
+    trace_id: str
+    at: str
+    request: str
+    route_to: str
+    model: str | None
+    outcome: str | None
+
+
+class SessionSummary(_Out):
+    session_id: str
+    started_at: str
+    summary: str | None
+
+
+class RestoreResult(_Out):
+    brief: str = Field(description="The whole brief as compact markdown")
+    decisions: list[DecisionOut]
+    state: dict[str, str]
+    open_items: list[str]
+    notes: list[str]
+    sessions: list[SessionSummary]
+    traces: list[TraceSummary]
+    tokens: int
+    truncated: bool
+    session_id: str = Field(description="This server session (pass it to ocp_result_save)")
+
+
+# ---- ocp_model_route -----------------------------------------------------------------
+class RouteArgs(_In):
+    request: str = Field(
+        min_length=1,
+        max_length=400_000,
+        description="The request to answer, as the user asked it (paste code or logs as is).",
+    )
+    force: Route | None = Field(None, description="Force the tier: 'local' or 'paid'.")
+    session_id: str | None = Field(
+        None, max_length=200, description="Record the trace under this session id."
+    )
+    max_context_tokens: int | None = Field(
+        None,
+        ge=0,
+        le=100_000,
+        description="Budget for workspace context and session brief in a paid prompt "
+        "(default OCP_CONTEXT_TOKENS; 0 sends the request alone).",
+    )
+    dry_run: bool = Field(False, description="Decide and build the prompt, but call no model.")
+    workspace: str | None = WorkspaceArg
+
+
+class AttemptOut(_Out):
+    tier: str
+    backend: str
+    model: str
+    outcome: str
+    duration_ms: float
+    error: str | None
+
+
+class RouteTrace(_Out):
+    trace_id: str
+    decision: Route = Field(description="The tier chosen first (classifier or forced)")
+    decided_by: str
+    route_to: Route | Literal["agent", "none"] = Field(
+        description="Who answered: local, paid, agent (no paid backend: the calling agent "
+        "answers the prompt itself) or none (dry run)"
+    )
+    complexity_score: float
+    threshold: float
+    confidence: float
+    task_type: str
+    signals: list[str]
+    model: str | None
+    backend: str | None
+    prompt_tokens: int
+    completion_tokens: int
+    duration_ms: float
+    estimated_cost_usd: float | None
+    attempts: list[AttemptOut]
+    context_citations: list[str] = Field(description="path:start-end of each context chunk")
+    context_tokens: int
+    redactions: dict[str, int] = Field(description="Secrets redacted before sending, by kind")
+
+
+class RouteResult(_Out):
+    answer: str | None = Field(description="The model's answer (None when the agent answers)")
+    answered_by: Literal["local", "paid", "agent", "none"]
+    prompt: str | None = Field(
+        description="The enriched prompt, when the calling agent is to answer it itself or on "
+        "a dry run"
+    )
+    note: str
+    trace: RouteTrace
+
+
+# ---- ocp_result_save -----------------------------------------------------------------
+class DecisionArg(_In):
+    title: str = Field(min_length=1, max_length=300, description="Short name of the decision")
+    decision: str = Field(min_length=1, max_length=5_000, description="What was decided")
+    rationale: str | None = Field(None, max_length=5_000, description="Why")
+    supersedes: int | None = Field(
+        None, ge=1, description="Id of an earlier decision this one replaces"
+    )
+
+
+class SaveArgs(_In):
+    trace_id: str | None = Field(None, max_length=64, description="Link to a route trace")
+    outcome: str | None = Field(
+        None, max_length=5_000, description="How the routed answer worked out"
+    )
+    summary: str | None = Field(None, max_length=20_000, description="What this session did")
+    decisions: list[DecisionArg] = Field(default_factory=list, max_length=50)
+    state: dict[str, str] = Field(
+        default_factory=dict, description="Key/value state for the next session"
+    )
+    notes: list[str] = Field(default_factory=list, max_length=100)
+    open_items: list[str] = Field(default_factory=list, max_length=100)
+    session_id: str | None = Field(None, max_length=200)
+    workspace: str | None = WorkspaceArg
+
+
+class SaveResult(_Out):
+    session_id: str
+    saved: dict[str, int]
+    decision_ids: list[int]
+    warnings: list[str]

@@ -1,0 +1,216 @@
+"""End to end over real stdio: ocp_client starts ocp-server on a temporary workspace, with the
+fake Ollama (and, where said, the fake Anthropic) as the models."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ocp_client import OCPClient, OCPToolError
+from ocp_server import wire
+from tests.fakes import FakeAnthropic, FakeOllama
+
+NAME_RE = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
+
+
+def server_env(workspace: Path, ollama: FakeOllama, **extra: str) -> dict[str, str]:
+    return {
+        "OCP_WORKSPACE": str(workspace),
+        "OCP_OLLAMA_URL": ollama.url,
+        "OCP_DB_PATH": str(workspace.parent / "ocp.db"),
+        **extra,
+    }
+
+
+async def wait_for_index(client: OCPClient, query: str) -> wire.SearchResult:
+    async with asyncio.timeout(30):
+        while True:
+            result = await client.search(query)
+            if result.results and not result.index.building:
+                return result
+            await asyncio.sleep(0.2)
+
+
+async def test_tools_are_listed_with_portable_names_and_dotted_titles(workspace, fake_ollama):
+    async with OCPClient(env=server_env(workspace, fake_ollama)) as client:
+        tools = {t.name: t for t in await client.list_tools()}
+    assert set(tools) == {
+        "ocp_context_search",
+        "ocp_session_restore",
+        "ocp_model_route",
+        "ocp_result_save",
+    }
+    for name, tool in tools.items():
+        assert NAME_RE.match(name) and len("ocp" + name) < 60
+        assert tool.title == name.replace("_", ".")
+        assert tool.description and len(tool.description) < 2000
+        assert tool.input_schema["type"] == "object"
+        assert tool.output_schema is not None
+
+
+async def test_dotted_mode_advertises_dotted_names_and_both_forms_work(workspace, fake_ollama):
+    env = server_env(workspace, fake_ollama, OCP_TOOL_NAMES="dotted")
+    async with OCPClient(env=env) as client:
+        names = {t.name for t in await client.list_tools()}
+        assert "ocp.context.search" in names
+        dotted = await client.call("ocp.context.search", {"query": "verify_token"})
+        plain = await client.call("ocp_context_search", {"query": "verify_token"})
+    assert not dotted.is_error and not plain.is_error
+
+
+async def test_search_cites_path_and_lines_from_a_fresh_index(workspace, fake_ollama):
+    async with OCPClient(env=server_env(workspace, fake_ollama)) as client:
+        result = await wait_for_index(client, "verify token")
+        top = result.results[0]
+        assert (top.citation, top.symbol) == ("src/auth.py:6-8", "verify_token")
+        assert result.index.files == 5
+        (workspace / "src" / "late.py").write_text("def saved_after_start():\n    pass\n")
+        async with asyncio.timeout(20):
+            while not (await client.search("saved_after_start")).results:
+                await asyncio.sleep(0.2)
+
+
+async def test_bad_arguments_name_the_field_and_the_server_keeps_serving(workspace, fake_ollama):
+    async with OCPClient(env=server_env(workspace, fake_ollama)) as client:
+        bad = await client.call("ocp_context_search", {"query": "x", "k": 0})
+        assert bad.is_error and "`k`" in bad.content[0].text
+        missing = await client.call("ocp_model_route", {})
+        assert missing.is_error and "`request`" in missing.content[0].text
+        extra = await client.call("ocp_session_restore", {"bogus": 1})
+        assert extra.is_error and "`bogus`" in extra.content[0].text
+        unknown = await client.call("ocp_nope", {})
+        assert unknown.is_error and "ocp_context_search" in unknown.content[0].text
+        with pytest.raises(OCPToolError, match="trace_id"):
+            await client.save(trace_id="does-not-exist", outcome="worked")
+        assert (await client.search("verify_token")).query == "verify_token"
+
+
+async def test_simple_request_goes_raw_to_the_local_model(workspace, fake_ollama):
+    async with OCPClient(env=server_env(workspace, fake_ollama)) as client:
+        result = await client.route("explain the auth middleware")
+    assert result.answered_by == "local"
+    assert result.answer == "local answer: explain the auth middleware"
+    assert result.trace.decision == "local" and result.trace.context_citations == []
+    sent = fake_ollama.requests_to("/api/chat")[-1].body["messages"][-1]["content"]
+    assert sent == "explain the auth middleware"
+
+
+async def test_without_a_paid_key_a_complex_request_returns_the_enriched_prompt(
+    workspace, fake_ollama
+):
+    async with OCPClient(env=server_env(workspace, fake_ollama)) as client:
+        await wait_for_index(client, "verify_token")
+        result = await client.route(
+            "review security vulnerabilities in verify_token and rotate_session across all files"
+        )
+    assert result.answered_by == "agent" and result.answer is None
+    assert "answer the prompt below yourself" in result.note
+    assert result.prompt and "## Workspace context" in result.prompt
+    assert "src/auth.py:" in result.prompt and result.prompt.rstrip().endswith("all files")
+    assert result.trace.context_citations
+    assert fake_ollama.requests_to("/api/chat") == []
+
+
+async def test_paid_route_sends_an_enriched_redacted_prompt(workspace, fake_ollama):
+    with FakeAnthropic(reply="Use constant-time comparison.") as anthropic:
+        env = server_env(
+            workspace,
+            fake_ollama,
+            ANTHROPIC_API_KEY="sk-ant-test",
+            ANTHROPIC_BASE_URL=anthropic.url,
+        )
+        async with OCPClient(env=env) as client:
+            await wait_for_index(client, "verify_token")
+            key = "sk-ant-api03-" + "A1b2C3d4" * 10
+            result = await client.route(
+                f"design the token architecture; our key is ANTHROPIC_API_KEY={key}", force="paid"
+            )
+            sent = json.dumps(anthropic.message_requests()[-1])
+    assert result.answered_by == "paid" and result.answer == "Use constant-time comparison."
+    assert key not in sent and "[REDACTED" in sent
+    assert sum(result.trace.redactions.values()) >= 1
+    assert "## Request" in sent and "src/auth.py" in sent
+    assert result.trace.estimated_cost_usd is not None
+
+
+async def test_a_second_session_restores_what_the_first_saved(workspace, fake_ollama):
+    env = server_env(workspace, fake_ollama)
+    async with OCPClient(env=env) as client:
+        routed = await client.route("explain the auth middleware")
+        saved = await client.save(
+            trace_id=routed.trace.trace_id,
+            outcome="good enough",
+            summary="Reviewed the auth helpers.",
+            decisions=[
+                wire.DecisionArg(
+                    title="token comparison",
+                    decision="always use hmac.compare_digest",
+                    rationale="timing attacks",
+                )
+            ],
+            state={"auth.status": "reviewed"},
+            open_items=["add tests for rotate_session"],
+        )
+        assert saved.decision_ids and not saved.warnings
+    async with OCPClient(env=env) as client:
+        brief = await client.restore("token")
+    assert any(d.decision == "always use hmac.compare_digest" for d in brief.decisions)
+    assert brief.state["auth.status"] == "reviewed"
+    assert "add tests for rotate_session" in brief.open_items
+    assert "hmac.compare_digest" in brief.brief
+    assert brief.session_id != saved.session_id
+
+
+def test_stdout_carries_only_json_rpc(workspace: Path, fake_ollama: FakeOllama) -> None:
+    messages = [
+        {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "initialize",
+            "params": {
+                "protocolVersion": "2025-06-18",
+                "capabilities": {},
+                "clientInfo": {"name": "raw", "version": "0"},
+            },
+        },
+        {"jsonrpc": "2.0", "method": "notifications/initialized"},
+        {"jsonrpc": "2.0", "id": 2, "method": "tools/list"},
+        {
+            "jsonrpc": "2.0",
+            "id": 3,
+            "method": "tools/call",
+            "params": {"name": "ocp_context_search", "arguments": {"query": "verify_token"}},
+        },
+    ]
+    lines = []
+    with subprocess.Popen(
+        [sys.executable, "-m", "ocp_server.cli"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "HOME": str(workspace.parent),
+            **server_env(workspace, fake_ollama),
+        },
+    ) as proc:
+        assert proc.stdin is not None and proc.stdout is not None
+        for message in messages:
+            proc.stdin.write(json.dumps(message) + "\n")
+            proc.stdin.flush()
+            if "id" in message:
+                lines.append(proc.stdout.readline())
+        proc.stdin.close()
+        lines += [ln for ln in proc.stdout.read().splitlines() if ln.strip()]
+        proc.wait(timeout=30)
+    parsed = [json.loads(line) for line in lines]
+    assert all(p.get("jsonrpc") == "2.0" for p in parsed)
+    assert [p.get("id") for p in parsed[:3]] == [1, 2, 3]
+    assert parsed[0]["result"]["serverInfo"]["name"] == "ocp"

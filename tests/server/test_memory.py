@@ -1,0 +1,316 @@
+"""Session memory: what one session saves, the next one restores, within a token budget."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import aiosqlite
+import pytest
+
+from ocp_router._tokens import estimate_tokens
+from ocp_server.db import connect
+from ocp_server.memory import DecisionIn, MemoryStore, TraceRecord
+
+
+class Clock:
+    """A clock the test moves by hand: each reading is one second after the last."""
+
+    def __init__(self, start: float = 1_700_000_000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        self.now += 1.0
+        return self.now
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[aiosqlite.Connection]:
+    conn = await connect(tmp_path / ".ocp" / "ocp.db")
+    yield conn
+    await conn.close()
+
+
+@pytest.fixture
+def store(db: aiosqlite.Connection) -> MemoryStore:
+    return MemoryStore(db, clock=Clock())
+
+
+def trace(trace_id: str, request: str = "explain the router", **kw: object) -> TraceRecord:
+    fields: dict[str, object] = {
+        "id": trace_id,
+        "request": request,
+        "route_to": "local",
+        "decision": "local",
+        "decided_by": "classifier",
+        "model": "qwen2.5-coder:7b",
+        "backend": "ollama",
+        "task_type": "explain",
+        "complexity": 0.2,
+        "prompt_tokens": 100,
+        "completion_tokens": 50,
+        "duration_ms": 120.0,
+        "cost_usd": 0.0,
+        "counterfactual_usd": 0.002,
+        "answered_by": "ollama",
+        "trace_json": json.dumps({"trace_id": trace_id, "attempts": []}),
+    }
+    fields.update(kw)
+    return TraceRecord(**fields)  # type: ignore[arg-type]
+
+
+async def test_a_second_session_restores_what_the_first_saved(store: MemoryStore) -> None:
+    first = await store.start_session("/ws")
+    await store.record_trace(
+        first, trace("t1", "refactor the billing module", route_to="paid", decision="paid")
+    )
+    await store.save(
+        first,
+        trace_id="t1",
+        outcome="refactor merged, tests green",
+        decisions=[DecisionIn("Database", "use SQLite with WAL", "one file, no server")],
+        state={"branch": "feature/billing"},
+        notes=["the CI cache is flaky on macOS"],
+        open_items=["add a migration test for billing"],
+    )
+    await store.end_session(first, summary="Refactored billing; SQLite chosen.")
+
+    second = await store.start_session("/ws")
+    brief = await store.restore(exclude_session=second)
+
+    assert [d.title for d in brief.decisions] == ["Database"]
+    assert brief.decisions[0].rationale == "one file, no server"
+    assert brief.state == {"branch": "feature/billing"}
+    assert [s.summary for s in brief.sessions] == ["Refactored billing; SQLite chosen."]
+    assert [i.text for i in brief.open_items] == ["add a migration test for billing"]
+    assert [n.text for n in brief.notes] == ["the CI cache is flaky on macOS"]
+    assert [(t.id, t.outcome) for t in brief.traces] == [("t1", "refactor merged, tests green")]
+    assert "paid" in brief.traces[0].why
+    for text in ("use SQLite with WAL", "feature/billing", "Refactored billing", "flaky"):
+        assert text in brief.text
+    assert not brief.truncated
+    assert brief.tokens == estimate_tokens(brief.text)
+    # The current session's own summary is left out; the full trace is kept.
+    await store.end_session(second, summary="second session")
+    again = await store.restore(exclude_session=second)
+    assert [s.id for s in again.sessions] == [first]
+    assert json.loads(await store.trace_json("t1") or "")["trace_id"] == "t1"
+
+
+async def test_a_decision_superseded_by_id_is_retired_and_its_successor_is_active(
+    store: MemoryStore, db: aiosqlite.Connection
+) -> None:
+    sid = await store.start_session("/ws")
+    old = (await store.save(sid, decisions=[DecisionIn("Queue", "use Redis")])).decision_ids[0]
+    result = await store.save(
+        sid, decisions=[DecisionIn("Queue", "use SQLite", "one less service", supersedes=old)]
+    )
+    new = result.decision_ids[0]
+    assert result.superseded == (old,)
+    assert result.warnings == ()
+    rows = await db.execute_fetchall("SELECT id, status, superseded_by FROM decisions ORDER BY id")
+    assert [tuple(r) for r in rows] == [(old, "superseded", new), (new, "active", None)]
+    brief = await store.restore()
+    assert [d.decision for d in brief.decisions] == ["use SQLite"]
+    assert "use Redis" not in brief.text
+    with pytest.raises(ValueError, match="^supersedes: .*already superseded"):
+        await store.save(sid, decisions=[DecisionIn("Queue", "use Kafka", supersedes=old)])
+
+
+async def test_a_same_title_decision_without_supersedes_keeps_both_and_warns(
+    store: MemoryStore,
+) -> None:
+    sid = await store.start_session("/ws")
+    first = (await store.save(sid, decisions=[DecisionIn("Logging", "use structlog")])).decision_ids
+    result = await store.save(sid, decisions=[DecisionIn("logging", "use the stdlib logger")])
+    assert len(result.warnings) == 1
+    assert f"#{first[0]}" in result.warnings[0] and "both stay active" in result.warnings[0]
+    assert result.superseded == ()
+    brief = await store.restore()
+    assert {d.decision for d in brief.decisions} == {"use structlog", "use the stdlib logger"}
+
+
+async def test_state_keeps_every_version_and_the_latest_wins(store: MemoryStore) -> None:
+    sid = await store.start_session("/ws")
+    first = await store.save(sid, state={"branch": "main", "python": "3.11"})
+    assert first.replaced == {}
+    second = await store.save(sid, state={"branch": "feature/x", "python": "3.11"})
+    assert second.replaced == {"branch": "main"}  # an unchanged value is not a new version
+    assert [(c.key, c.version) for c in second.state] == [("branch", 2)]
+    await store.save(sid, state={"branch": "feature/y"})
+    history = await store.state_history("branch")
+    assert [(v, value) for v, value, _, _ in history] == [
+        (3, "feature/y"),
+        (2, "feature/x"),
+        (1, "main"),
+    ]
+    assert (await store.restore()).state == {"branch": "feature/y", "python": "3.11"}
+
+
+async def test_unknown_trace_id_or_supersedes_raises_naming_the_field_and_saves_nothing(
+    store: MemoryStore, db: aiosqlite.Connection
+) -> None:
+    sid = await store.start_session("/ws")
+    with pytest.raises(ValueError, match="^trace_id: .*'nope'"):
+        await store.save(sid, trace_id="nope", outcome="worked", notes=["kept?"])
+    with pytest.raises(ValueError, match="^supersedes: .*#999"):
+        await store.save(
+            sid,
+            state={"k": "v"},
+            decisions=[DecisionIn("A", "first"), DecisionIn("B", "second", supersedes=999)],
+        )
+    with pytest.raises(ValueError, match="^resolve: "):
+        await store.save(sid, resolve=[42])
+    with pytest.raises(ValueError, match="^session_id: "):
+        await store.save("no-such-session", notes=["x"])
+    counts = await db.execute_fetchall(
+        "SELECT (SELECT count(*) FROM decisions), (SELECT count(*) FROM notes),"
+        " (SELECT count(*) FROM state), (SELECT count(*) FROM memory_fts)"
+    )
+    assert tuple(next(iter(counts))) == (0, 0, 0, 0)  # each failed save rolled back whole
+
+
+async def test_items_matching_the_query_come_before_more_recent_ones(store: MemoryStore) -> None:
+    sid = await store.start_session("/ws")
+    await store.save(
+        sid,
+        decisions=[DecisionIn("Auth tokens", "rotate session tokens hourly", "leaked tokens")],
+        open_items=["rotate_session must invalidate the old token"],
+        notes=["payments use Stripe"],
+        state={"auth_mode": "session token"},
+    )
+    await store.save(
+        sid,
+        decisions=[DecisionIn("Payments", "Stripe for cards")],
+        open_items=["document the webhook"],
+        state={"deploy": "fly.io"},
+        notes=["deploys happen on Fridays"],
+    )
+    recent = await store.restore()
+    assert recent.decisions[0].title == "Payments"  # no query: newest first
+    assert recent.matched == 0
+
+    brief = await store.restore(query="session token rotation")
+    assert brief.decisions[0].title == "Auth tokens"
+    assert brief.open_items[0].text.startswith("rotate_session")  # identifier parts match
+    assert next(iter(brief.state)) == "auth_mode"
+    assert brief.matched >= 3
+    assert brief.text.index("rotate session tokens") < brief.text.index("Stripe for cards")
+    # FTS5 syntax in a query is never interpreted.
+    for hostile in ('"', "NEAR(", "a:b*", "()", "-"):
+        await store.restore(query=hostile)
+
+
+@pytest.mark.parametrize("budget", [0, 5, 40, 120, 300, 700])
+async def test_the_token_budget_is_never_exceeded_and_truncation_is_flagged(
+    store: MemoryStore, budget: int
+) -> None:
+    sid = await store.start_session("/ws")
+    for n in range(30):
+        await store.save(
+            sid,
+            decisions=[DecisionIn(f"Decision {n}", f"we chose option {n} " * 5, "because " * 8)],
+            state={f"key{n}": f"value {n}"},
+            open_items=[f"follow up on item {n}"],
+        )
+    brief = await store.restore(max_tokens=budget)
+    assert brief.tokens == estimate_tokens(brief.text) <= budget
+    assert brief.truncated
+    assert sum(brief.omitted.values()) > 0
+    # What is listed is exactly what the text shows, most recent first.
+    for d in brief.decisions:
+        assert f"#{d.id} **{d.title}**" in brief.text
+    assert [d.id for d in brief.decisions] == sorted((d.id for d in brief.decisions), reverse=True)
+    full = await store.restore(max_tokens=100_000)
+    assert not full.truncated and len(full.decisions) == 30
+    assert len(full.state) == 30 and len(full.open_items) == 30
+
+
+async def test_a_long_item_is_cut_short_and_flagged(store: MemoryStore) -> None:
+    sid = await store.start_session("/ws")
+    await store.save(sid, notes=["word " * 2000])
+    brief = await store.restore(max_tokens=100_000)
+    assert brief.truncated and brief.notes[0].text.endswith("…")
+    assert brief.tokens < 400
+
+
+async def test_restore_with_a_thousand_traces_stays_correct(
+    store: MemoryStore, db: aiosqlite.Connection
+) -> None:
+    sid = await store.start_session("/ws")
+    for n in range(1000):
+        kw: dict[str, object] = {}
+        if n % 100 == 0:
+            kw = {"route_to": "paid", "decision": "paid", "cost_usd": 0.01, "model": "claude"}
+        elif n % 100 == 50:
+            kw = {"route_to": "paid", "decision": "local", "cost_usd": None}  # fallback
+        elif n == 777:
+            kw = {"answered_by": None}  # no tier answered
+        await store.record_trace(sid, trace(f"t{n:04d}", f"request number {n}", **kw))
+    await store.save(sid, trace_id="t0123", outcome="the answer was wrong")
+    brief = await store.restore(max_tokens=100_000)
+    ids = [t.id for t in brief.traces]
+    expected = {f"t{n:04d}" for n in range(1000) if n % 50 == 0} | {"t0777", "t0123"}
+    assert set(ids) == expected
+    assert ids[:2] == ["t0950", "t0900"]  # most recent first
+    why = {t.id: t.why for t in brief.traces}
+    assert why["t0777"] == ("error",)
+    assert why["t0050"] == ("fallback", "paid")
+    assert why["t0123"] == ("outcome",)
+    matched = await store.restore(query="request number 123", max_tokens=100_000)
+    assert matched.traces[0].id == "t0123"
+
+    stats = await store.stats()
+    assert stats["routes"] == 1000 and stats["sessions"] == 1
+    assert stats["by_tier"]["paid"]["routes"] == 20
+    assert stats["by_tier"]["local"]["routes"] == 980
+    assert stats["fallbacks"] == 10 and stats["errors"] == 1 and stats["unpriced"] == 10
+    assert stats["prompt_tokens"] == 100_000 and stats["completion_tokens"] == 50_000
+    assert stats["cost_usd"] == pytest.approx(0.1)
+    assert stats["counterfactual_usd"] == pytest.approx(2.0)
+    assert stats["savings_usd"] == pytest.approx(990 * 0.002 - 0.1)
+    later = await store.stats(since=10**10)
+    assert later["routes"] == 0 and later["by_tier"] == {}
+
+
+async def test_the_injected_clock_orders_items(db: aiosqlite.Connection) -> None:
+    times = iter([100.0, 300.0, 200.0, 50.0, 400.0])  # session, then one reading per save
+    clock: Callable[[], float] = lambda: next(times)  # noqa: E731
+    store = MemoryStore(db, clock=clock)
+    sid = await store.start_session("/ws")
+    await store.save(sid, notes=["written second-latest"])  # 300
+    await store.save(sid, notes=["written third"])  # 200
+    await store.save(sid, notes=["written oldest"])  # 50
+    await store.save(sid, notes=["written latest"])  # 400
+    brief = await store.restore()
+    assert [n.text for n in brief.notes] == [
+        "written latest",
+        "written second-latest",
+        "written third",
+        "written oldest",
+    ]
+    assert [n.created_at for n in brief.notes] == [400.0, 300.0, 200.0, 50.0]
+
+
+async def test_sessions_start_idempotently_and_open_items_can_be_resolved(
+    store: MemoryStore,
+) -> None:
+    assert await store.start_session("/ws", "client-7") == "client-7"
+    assert await store.start_session("/ws", "client-7") == "client-7"
+    assert len(await store.start_session("/ws")) == 32
+    saved = await store.save("client-7", open_items=["ship it", "write docs"])
+    done = await store.save("client-7", resolve=[saved.open_item_ids[0]])
+    assert done.resolved == (saved.open_item_ids[0],)
+    assert [i.text for i in (await store.restore()).open_items] == ["write docs"]
+    again = await store.save("client-7", resolve=[saved.open_item_ids[0]])
+    assert again.resolved == () and "already resolved" in again.warnings[0]
+    with pytest.raises(ValueError, match="^trace_id: .*already recorded"):
+        await store.record_trace("client-7", trace("dup"))
+        await store.record_trace("client-7", trace("dup"))
+
+
+async def test_an_empty_memory_restores_a_short_note(store: MemoryStore) -> None:
+    brief = await store.restore()
+    assert brief.text == "Nothing saved by earlier sessions yet."
+    assert not brief.truncated and brief.decisions == () and brief.state == {}

@@ -1,0 +1,787 @@
+"""The secret scanner that runs on everything OCP sends to a paid model provider.
+
+Every secret below is fake: built at run time from a seeded generator (or a repeated pattern) so
+it has the shape of a real credential without being one, and without a literal token in the
+source for secret scanners to trip on.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import string
+from textwrap import dedent
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ocp_server.redact import KINDS, Redaction, RedactionResult, marker, redact
+
+ALNUM = string.ascii_letters + string.digits
+UPPER_DIGITS = string.ascii_uppercase + string.digits
+HEX = "0123456789abcdef"
+B64 = ALNUM + "+/"
+URLSAFE = ALNUM + "-_"
+
+
+def fake(n: int, alphabet: str = ALNUM, seed: int = 0) -> str:
+    """A random-looking string with at least one lower, upper and digit when the alphabet has them."""
+    rng = random.Random(f"{seed}:{n}:{alphabet}")
+    while True:
+        s = "".join(rng.choice(alphabet) for _ in range(n))
+        needed = [set(string.ascii_lowercase), set(string.ascii_uppercase), set(string.digits)]
+        if all(not (cls & set(alphabet)) or cls & set(s) for cls in needed):
+            return s
+
+
+AWS_KEY_ID = "AKIA" + fake(16, UPPER_DIGITS, 1)
+AWS_SECRET = fake(40, B64, 2)
+GITHUB = "ghp_" + fake(36, ALNUM, 3)
+ANTHROPIC = "sk-ant-api03-" + fake(93, URLSAFE, 4) + "AA"
+OPENAI = "sk-proj-" + fake(48, URLSAFE, 5)
+OPENAI_LEGACY = "sk-" + fake(20, ALNUM, 6) + "T3BlbkFJ" + fake(20, ALNUM, 7)
+SLACK = "xoxb-" + fake(12, string.digits, 8) + "-" + fake(13, string.digits, 9) + "-" + fake(24)
+STRIPE = "sk_live_" + fake(24, ALNUM, 10)
+GOOGLE = "AIza" + fake(35, URLSAFE, 11)
+NPM = "npm_" + fake(36, ALNUM, 12)
+PYPI = "pypi-AgEIcHlwaS5vcmc" + fake(60, URLSAFE, 13)
+HF = "hf_" + fake(34, ALNUM, 14)
+GITLAB = "glpat-" + fake(20, URLSAFE, 15)
+SENDGRID = "SG." + fake(22, URLSAFE, 16) + "." + fake(43, URLSAFE, 17)
+AZURE_STORAGE = fake(86, B64, 18) + "=="
+AZURE_AD_SECRET = fake(3, ALNUM, 19) + "8Q~" + fake(34, ALNUM, 20)
+PASSWORD = "Tr0ub4dor&3x"
+TOKEN_40_HEX = fake(40, HEX, 21)
+
+
+def b64url(n: int, seed: int) -> str:
+    return fake(n, URLSAFE, seed)
+
+
+JWT = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9." + "eyJ" + b64url(60, 22) + "." + b64url(43, 23)
+
+PEM_BODY = "\n".join(fake(64, B64, 30 + i) for i in range(6)) + "\n" + fake(20, B64, 40) + "=="
+
+
+def pem(label: str, headers: str = "") -> str:
+    return f"-----BEGIN {label}-----\n{headers}{PEM_BODY}\n-----END {label}-----"
+
+
+def src(text: str) -> str:
+    return dedent(text).lstrip("\n")
+
+
+def only_kinds(result: RedactionResult) -> set[str]:
+    return {r.kind for r in result.redactions}
+
+
+def assert_redacted(text: str, secret: str, kind: str) -> RedactionResult:
+    result = redact(text)
+    assert secret not in result.text, result.text
+    assert marker(kind) in result.text, result.text
+    assert kind in result.counts
+    return result
+
+
+def assert_untouched(text: str) -> None:
+    result = redact(text)
+    assert result.redactions == (), [text[r.start : r.end] for r in result.redactions]
+    assert result.text == text
+
+
+# ---------------------------------------------------------------------------------------------
+# The result type
+# ---------------------------------------------------------------------------------------------
+
+
+def test_text_without_secrets_comes_back_unchanged_with_no_redactions() -> None:
+    text = "def add(a: int, b: int) -> int:\n    return a + b\n"
+    result = redact(text)
+    assert result == RedactionResult(text, ())
+    assert result.counts == {}
+
+
+def test_empty_text_is_fine() -> None:
+    assert redact("") == RedactionResult("", ())
+
+
+def test_each_secret_is_replaced_by_a_marker_naming_its_kind() -> None:
+    assert marker("github_token") == "[REDACTED:github_token]"
+    result = redact(f"token: {GITHUB}\n")
+    assert result.text == "token: [REDACTED:github_token]\n"
+
+
+def test_redactions_give_offsets_into_the_original_text() -> None:
+    text = f"a = 1\nGITHUB_TOKEN={GITHUB}\nb = 2  # {AWS_KEY_ID}\n"
+    result = redact(text)
+    assert [text[r.start : r.end] for r in result.redactions] == [GITHUB, AWS_KEY_ID]
+    assert [r.kind for r in result.redactions] == ["github_token", "aws_access_key"]
+
+
+def test_the_redacted_text_is_the_original_with_each_span_replaced_by_its_marker() -> None:
+    text = f"x = '{OPENAI}'; y = \"{STRIPE}\"; url = 'postgres://app:{PASSWORD}@db/app'"
+    result = redact(text)
+    rebuilt, pos = [], 0
+    for r in result.redactions:
+        rebuilt += [text[pos : r.start], marker(r.kind)]
+        pos = r.end
+    rebuilt.append(text[pos:])
+    assert "".join(rebuilt) == result.text
+
+
+def test_counts_tally_redactions_by_kind() -> None:
+    text = src(
+        f"""
+        AWS_ACCESS_KEY_ID={AWS_KEY_ID}
+        aws_secret_access_key = {AWS_SECRET}
+        backup_key_id: {"AKIA" + fake(16, UPPER_DIGITS, 99)}
+        DB_PASSWORD={PASSWORD}
+        """
+    )
+    result = redact(text)
+    assert result.counts == {"aws_access_key": 2, "aws_secret_key": 1, "password_assignment": 1}
+    assert sum(result.counts.values()) == len(result.redactions)
+
+
+def test_redaction_and_its_result_are_immutable() -> None:
+    result = redact(f"key={GITHUB}")
+    with pytest.raises(AttributeError):
+        result.text = "x"  # type: ignore[misc]
+    with pytest.raises(AttributeError):
+        result.redactions[0].kind = "x"  # type: ignore[misc]
+    assert isinstance(result.redactions, tuple) and isinstance(result.redactions[0], Redaction)
+
+
+def test_every_kind_has_a_distinct_name() -> None:
+    assert len(set(KINDS)) == len(KINDS)
+    assert {"private_key", "jwt", "password_assignment", "generic_secret_assignment"} <= set(KINDS)
+
+
+# ---------------------------------------------------------------------------------------------
+# Private keys
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "label",
+    ["RSA PRIVATE KEY", "EC PRIVATE KEY", "OPENSSH PRIVATE KEY", "PRIVATE KEY",
+     "ENCRYPTED PRIVATE KEY", "DSA PRIVATE KEY", "PGP PRIVATE KEY BLOCK"],
+)
+def test_a_pem_private_key_is_redacted_as_one_whole_block(label: str) -> None:
+    key = pem(label)
+    text = f'KEY = """\n{key}\n"""\nprint("loaded")\n'
+    result = assert_redacted(text, PEM_BODY.splitlines()[2], "private_key")
+    assert result.text == 'KEY = """\n[REDACTED:private_key]\n"""\nprint("loaded")\n'
+    assert "BEGIN" not in result.text and "END" not in result.text
+
+
+def test_a_legacy_encrypted_pem_key_with_headers_is_redacted_whole() -> None:
+    headers = "Proc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC," + fake(32, "0123456789ABCDEF") + "\n\n"
+    result = redact("id_rsa:\n" + pem("RSA PRIVATE KEY", headers))
+    assert result.text == "id_rsa:\n[REDACTED:private_key]"
+
+
+def test_a_pasted_private_key_missing_its_end_line_is_still_redacted() -> None:
+    text = "here is my key:\n-----BEGIN OPENSSH PRIVATE KEY-----\n" + PEM_BODY + "\nthanks"
+    result = redact(text)
+    assert result.text == "here is my key:\n[REDACTED:private_key]\nthanks"
+
+
+def test_code_that_only_names_the_pem_markers_is_left_alone() -> None:
+    assert_untouched(
+        '_SK_START = b"-----BEGIN OPENSSH PRIVATE KEY-----"\n'
+        '_SK_END = b"-----END OPENSSH PRIVATE KEY-----"\n'
+    )
+
+
+def test_a_gcp_service_account_file_loses_its_private_key_and_key_id() -> None:
+    key_id = fake(40, HEX, 50)
+    account = {
+        "type": "service_account",
+        "project_id": "demo-project",
+        "private_key_id": key_id,
+        "private_key": pem("PRIVATE KEY") + "\n",
+        "client_email": "deployer@demo-project.iam.gserviceaccount.com",
+        "client_id": "104857600000000000000",
+    }
+    text = json.dumps(account, indent=2)
+    result = redact(text)
+    assert result.counts == {"gcp_service_account": 2}
+    assert key_id not in result.text and "BEGIN PRIVATE KEY" not in result.text
+    redacted = json.loads(result.text)  # still valid JSON: only string contents were replaced
+    assert redacted["private_key"] == "[REDACTED:gcp_service_account]"
+    assert redacted["client_email"] == account["client_email"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Provider tokens
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kind", "secret", "template"),
+    [
+        ("aws_access_key", AWS_KEY_ID,
+         "2024-05-01T12:00:03Z ERROR botocore AccessDenied for key {s} on s3://assets\n"),
+        ("aws_access_key", "ASIA" + fake(16, UPPER_DIGITS, 60), "aws_access_key_id = {s}\n"),
+        ("github_token", GITHUB, 'git clone https://{s}@github.com/acme/app.git'),
+        ("github_token", "gho_" + fake(36, ALNUM, 61), "export GH_TOKEN={s}\n"),
+        ("github_token", "ghu_" + fake(36, ALNUM, 62), '{{"token": "{s}"}}'),
+        ("github_token", "ghs_" + fake(36, ALNUM, 63), "token: {s}\n"),
+        ("github_token", "ghr_" + fake(36, ALNUM, 64), "refresh={s}"),
+        ("github_token", "github_pat_" + fake(22, ALNUM, 65) + "_" + fake(59, ALNUM, 66),
+         "GITHUB_TOKEN={s}\n"),
+        ("gitlab_token", GITLAB, "PRIVATE-TOKEN: {s}"),
+        ("anthropic_key", ANTHROPIC, "client = Anthropic(api_key=\"{s}\")\n"),
+        ("openai_key", OPENAI, "OPENAI_API_KEY={s}\n"),
+        ("openai_key", OPENAI_LEGACY, "openai.api_key = '{s}'\n"),
+        ("slack_token", SLACK, "slack:\n  bot_token: {s}\n"),
+        ("slack_token", "xoxp-" + fake(12, string.digits, 67) + "-" + fake(32, HEX, 68),
+         "curl -d token={s} https://slack.com/api/chat.postMessage"),
+        ("stripe_key", STRIPE, "stripe.api_key = \"{s}\"\n"),
+        ("stripe_key", "rk_live_" + fake(24, ALNUM, 69), "STRIPE_RESTRICTED={s}\n"),
+        ("stripe_key", "sk_test_" + fake(24, ALNUM, 70), "Stripe::API_KEY = '{s}'"),
+        ("google_api_key", GOOGLE, "<script src=\"https://maps.googleapis.com/maps/api/js?key={s}\">"),
+        ("sendgrid_key", SENDGRID, "SENDGRID_API_KEY='{s}'"),
+        ("huggingface_token", HF, "huggingface-cli login --token {s}"),
+        ("npm_token", NPM, "//registry.npmjs.org/:_authToken={s}\n"),
+        ("pypi_token", PYPI, "[pypi]\nusername = __token__\npassword = {s}\n"),
+        ("azure_key", AZURE_STORAGE,
+         "DefaultEndpointsProtocol=https;AccountName=acme;AccountKey={s};EndpointSuffix=core.windows.net"),
+        ("azure_key", AZURE_AD_SECRET, "AZURE_CLIENT_SECRET={s}\n"),
+        ("jwt", JWT, "INFO auth ok session={s} user=42"),
+    ],
+)
+def test_provider_tokens_are_recognised_by_their_shape(kind: str, secret: str, template: str) -> None:
+    result = assert_redacted(template.format(s=secret), secret, kind)
+    assert only_kinds(result) == {kind}
+
+
+def test_an_anthropic_key_is_not_mistaken_for_an_openai_key() -> None:
+    result = redact(f"ANTHROPIC_API_KEY={ANTHROPIC}")
+    assert result.text == "ANTHROPIC_API_KEY=[REDACTED:anthropic_key]"
+
+
+def test_an_aws_secret_key_is_redacted_where_it_is_assigned() -> None:
+    text = src(
+        f"""
+        [default]
+        aws_access_key_id = {AWS_KEY_ID}
+        aws_secret_access_key = {AWS_SECRET}
+        region = eu-west-1
+        """
+    )
+    result = redact(text)
+    assert result.text == src(
+        """
+        [default]
+        aws_access_key_id = [REDACTED:aws_access_key]
+        aws_secret_access_key = [REDACTED:aws_secret_key]
+        region = eu-west-1
+        """
+    )
+
+
+def test_sts_credentials_in_json_are_redacted() -> None:
+    session = "IQoJb3JpZ2luX2VjE" + fake(200, B64, 71)
+    text = json.dumps({"Credentials": {
+        "AccessKeyId": "ASIA" + fake(16, UPPER_DIGITS, 72),
+        "SecretAccessKey": AWS_SECRET,
+        "SessionToken": session,
+        "Expiration": "2024-05-01T13:00:00Z",
+    }})
+    result = redact(text)
+    assert AWS_SECRET not in result.text and session not in result.text
+    assert "ASIA" not in result.text and "2024-05-01T13:00:00Z" in result.text
+    assert only_kinds(result) == {"aws_access_key", "aws_secret_key", "generic_secret_assignment"}
+
+
+def test_a_slack_webhook_keeps_its_host_and_loses_its_path() -> None:
+    path = "T" + fake(8, UPPER_DIGITS, 73) + "/B" + fake(8, UPPER_DIGITS, 74) + "/" + fake(24)
+    result = redact(f"SLACK_WEBHOOK_URL=https://hooks.slack.com/services/{path}\n")
+    assert result.text == "SLACK_WEBHOOK_URL=https://hooks.slack.com/services/[REDACTED:slack_webhook]\n"
+
+
+@pytest.mark.parametrize("body", ["x" * 48, "X" * 48, "0" * 48, "xxxx-xxxx-xxxx-xxxx-xxxx-xxxx"])
+def test_a_provider_prefix_with_a_filler_body_is_a_placeholder(body: str) -> None:
+    assert_untouched(f'OPENAI_API_KEY = "sk-{body}"\nGITHUB_TOKEN = "ghp_{body[:36]}"')
+
+
+# ---------------------------------------------------------------------------------------------
+# HTTP credentials
+# ---------------------------------------------------------------------------------------------
+
+
+def test_a_curl_command_loses_its_bearer_token_and_keeps_the_header_name() -> None:
+    token = fake(40, URLSAFE, 80)
+    text = f'curl -s -H "Authorization: Bearer {token}" -H "Accept: application/json" https://api.acme.dev/v1/me'
+    result = redact(text)
+    assert result.text == (
+        'curl -s -H "Authorization: Bearer [REDACTED:bearer_token]" '
+        '-H "Accept: application/json" https://api.acme.dev/v1/me'
+    )
+
+
+def test_a_bearer_jwt_is_one_redaction_of_the_more_specific_kind() -> None:
+    text = f"headers = {{'Authorization': 'Bearer {JWT}'}}"
+    result = redact(text)
+    assert result.text == "headers = {'Authorization': 'Bearer [REDACTED:jwt]'}"
+    assert len(result.redactions) == 1
+
+
+def test_an_authorization_token_header_in_a_log_line_is_redacted() -> None:
+    text = f"2024-05-01 12:00:00,113 DEBUG > Authorization: Token {TOKEN_40_HEX}\n"
+    assert_redacted(text, TOKEN_40_HEX, "bearer_token")
+
+
+def test_basic_auth_credentials_are_redacted_and_the_curl_user_is_kept() -> None:
+    creds = "YWRtaW46" + fake(16, B64, 81) + "=="
+    result = redact(f"Authorization: Basic {creds}\ncurl -u deploy:{PASSWORD} https://ci.acme.dev\n")
+    assert result.text == (
+        "Authorization: Basic [REDACTED:basic_auth]\n"
+        "curl -u deploy:[REDACTED:basic_auth] https://ci.acme.dev\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'headers["Authorization"] = f"Bearer {token}"',
+        'headers = {"Authorization": "Bearer " + access_token}',
+        "curl -H \"Authorization: Bearer $API_TOKEN\" https://api.acme.dev",
+        "curl -H 'Authorization: Bearer <token>' https://api.acme.dev",
+        "Use the Bearer authentication scheme with an OAuth token.",
+        'token = request.headers["Authorization"]',
+        "auth = request.headers.get('Authorization', '')",
+    ],
+)
+def test_authorization_headers_built_from_variables_are_left_alone(text: str) -> None:
+    assert_untouched(text)
+
+
+# ---------------------------------------------------------------------------------------------
+# Connection strings
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("postgres://user:pass@host", "postgres://user:[REDACTED:connection_string_password]@host"),
+        (
+            f"DATABASE_URL=postgresql://app_rw:{PASSWORD}@db.internal:5432/app?sslmode=require",
+            "DATABASE_URL=postgresql://app_rw:[REDACTED:connection_string_password]"
+            "@db.internal:5432/app?sslmode=require",
+        ),
+        (
+            f'MONGO_URI = "mongodb+srv://svc:{PASSWORD}@cluster0.ab1cd.mongodb.net/prod"',
+            'MONGO_URI = "mongodb+srv://svc:[REDACTED:connection_string_password]'
+            '@cluster0.ab1cd.mongodb.net/prod"',
+        ),
+        (
+            "cache:\n  url: redis://:Zq8wV3tLp0@cache:6379/0\n",
+            "cache:\n  url: redis://:[REDACTED:connection_string_password]@cache:6379/0\n",
+        ),
+        (
+            "jdbc:mysql://db:3306/app?user=svc&password=Wq7zP2kL9x&useSSL=true",
+            "jdbc:mysql://db:3306/app?user=svc&password=[REDACTED:connection_string_password]"
+            "&useSSL=true",
+        ),
+        (
+            "Server=tcp:db.acme.net,1433;Database=app;User Id=svc;Password=Wq7zP2kL9x!;",
+            "Server=tcp:db.acme.net,1433;Database=app;User Id=svc;"
+            "Password=[REDACTED:connection_string_password];",
+        ),
+        (
+            "2024-05-01 WARN retrying amqp://worker:Wq7zP2kL9x@rabbit:5672/ in 5s",
+            "2024-05-01 WARN retrying amqp://worker:[REDACTED:connection_string_password]"
+            "@rabbit:5672/ in 5s",
+        ),
+    ],
+)
+def test_connection_strings_keep_the_user_and_host_and_lose_the_password(
+    text: str, expected: str
+) -> None:
+    assert redact(text).text == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'url = f"postgres://{user}:{password}@{host}:5432/{db}"',
+        "DATABASE_URL=postgres://app:${DB_PASSWORD}@db:5432/app",
+        "postgres://app:<password>@localhost/app",
+        "redis://cache:6379/0",
+        "ssh://git@github.com/acme/app.git",
+        "see http://localhost:8080/admin for the dashboard",
+    ],
+)
+def test_connection_strings_without_a_literal_password_are_left_alone(text: str) -> None:
+    assert_untouched(text)
+
+
+# ---------------------------------------------------------------------------------------------
+# Assignments in code and config: only the value goes, the name stays
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Python
+        (f'password = "{PASSWORD}"', 'password = "[REDACTED:password_assignment]"'),
+        (f"self.db_password = '{PASSWORD}'", "self.db_password = '[REDACTED:password_assignment]'"),
+        (
+            f'def connect(user: str, password: str = "{PASSWORD}") -> None:',
+            'def connect(user: str, password: str = "[REDACTED:password_assignment]") -> None:',
+        ),
+        (
+            f'conn = psycopg.connect(host="db", user="app", password="{PASSWORD}")',
+            'conn = psycopg.connect(host="db", user="app", password="[REDACTED:password_assignment]")',
+        ),
+        (f'os.environ["API_TOKEN"] = "{TOKEN_40_HEX}"',
+         'os.environ["API_TOKEN"] = "[REDACTED:generic_secret_assignment]"'),
+        (f'SECRET_KEY = "django-insecure-{fake(40, ALNUM + "!@#%^&*(-_=+)", 90)}"',
+         'SECRET_KEY = "[REDACTED:generic_secret_assignment]"'),
+        # JavaScript / TypeScript / Go / PHP / Ruby
+        (f'const apiKey = "{TOKEN_40_HEX}";', 'const apiKey = "[REDACTED:generic_secret_assignment]";'),
+        (f"  clientSecret: '{fake(32, ALNUM, 91)}',",
+         "  clientSecret: '[REDACTED:generic_secret_assignment]',"),
+        (f'dbPassword := "{PASSWORD}"', 'dbPassword := "[REDACTED:password_assignment]"'),
+        (f"'password' => '{PASSWORD}',", "'password' => '[REDACTED:password_assignment]',"),
+        (f'config.access_token = "{TOKEN_40_HEX}"',
+         'config.access_token = "[REDACTED:generic_secret_assignment]"'),
+        # JSON, YAML, TOML, INI, XML
+        (f'{{"api_key": "{TOKEN_40_HEX}", "region": "eu"}}',
+         '{"api_key": "[REDACTED:generic_secret_assignment]", "region": "eu"}'),
+        (f"database:\n  host: db\n  PASSWORD: {PASSWORD}\n",
+         "database:\n  host: db\n  PASSWORD: [REDACTED:password_assignment]\n"),
+        (f"  - name: svc\n    password: \"{PASSWORD}\"  # rotated monthly\n",
+         "  - name: svc\n    password: \"[REDACTED:password_assignment]\"  # rotated monthly\n"),
+        (f'[database]\npassword = "{PASSWORD}"\n', '[database]\npassword = "[REDACTED:password_assignment]"\n'),
+        (f"[smtp]\npasswd = {PASSWORD}\n", "[smtp]\npasswd = [REDACTED:password_assignment]\n"),
+        (f"<server><id>nexus</id><password>{PASSWORD}</password></server>",
+         "<server><id>nexus</id><password>[REDACTED:password_assignment]</password></server>"),
+        # .env, shell, Dockerfile, command lines
+        (f"DB_PASSWORD={PASSWORD}\nDB_HOST=db\n", "DB_PASSWORD=[REDACTED:password_assignment]\nDB_HOST=db\n"),
+        (f"export SECRET_KEY={TOKEN_40_HEX}", "export SECRET_KEY=[REDACTED:generic_secret_assignment]"),
+        (f'API_KEY="{TOKEN_40_HEX}"', 'API_KEY="[REDACTED:generic_secret_assignment]"'),
+        (f"ENV REDIS_PASSWORD={PASSWORD}", "ENV REDIS_PASSWORD=[REDACTED:password_assignment]"),
+        (f"mysql -u root --password={PASSWORD} app", "mysql -u root --password=[REDACTED:password_assignment] app"),
+        (f"vault login --token {TOKEN_40_HEX}", "vault login --token [REDACTED:generic_secret_assignment]"),
+        # escaped JSON inside a log line
+        (f'ERROR bad payload "{{\\"password\\": \\"{PASSWORD}\\"}}"',
+         'ERROR bad payload "{\\"password\\": \\"[REDACTED:password_assignment]\\"}"'),
+    ],
+)
+def test_assignments_lose_their_value_and_keep_their_name(text: str, expected: str) -> None:
+    assert redact(text).text == expected
+
+
+def test_a_pasted_env_file_keeps_every_name() -> None:
+    text = src(
+        f"""
+        # production settings
+        APP_ENV=production
+        DATABASE_PASSWORD={PASSWORD}
+        STRIPE_SECRET_KEY={STRIPE}
+        SENTRY_DSN=https://{fake(32, HEX, 92)}@o1.ingest.sentry.io/42
+        JWT_SECRET={fake(48, ALNUM, 93)}
+        LOG_LEVEL=info
+        """
+    )
+    result = redact(text)
+    names = [line.split("=", 1)[0] for line in result.text.splitlines() if "=" in line]
+    assert names == ["APP_ENV", "DATABASE_PASSWORD", "STRIPE_SECRET_KEY", "SENTRY_DSN",
+                     "JWT_SECRET", "LOG_LEVEL"]
+    assert "APP_ENV=production" in result.text and "LOG_LEVEL=info" in result.text
+    assert result.counts == {"password_assignment": 1, "stripe_key": 1,
+                             "generic_secret_assignment": 1}
+
+
+def test_a_high_entropy_value_assigned_to_a_key_like_name_is_redacted() -> None:
+    value = fake(44, B64, 94)
+    result = redact(f'encryption_key_material = "{value}"\nsigning_key = "{fake(32, HEX, 95)}"')
+    assert result.counts == {"generic_secret_assignment": 2}
+    assert "encryption_key_material" in result.text and "signing_key" in result.text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # placeholders
+        'password = "changeme"',
+        'PASSWORD: "change_me"',
+        'api_key = "<your-key>"',
+        'api_key = "<YOUR_API_KEY>"',
+        'API_KEY = "your-api-key-here"',
+        "token: xxx",
+        'secret = "xxxxxxxxxxxxxxxx"',
+        'password = "********"',
+        'password = "..."',
+        'password = ""',
+        "password=''",
+        'api_key: ""',
+        'password = "password"',
+        '"password1": "password1"',
+        "DB_PASSWORD=",
+        'SECRET_KEY = "REDACTED"',
+        'token = "TODO"',
+        # environment lookups and templates
+        "API_KEY=${API_KEY}",
+        "export GITHUB_TOKEN=$GH_TOKEN",
+        "password: ${DB_PASSWORD}",
+        'password: "{{ .Values.db.password }}"',
+        "token: {{ secrets.DEPLOY_TOKEN }}",
+        "api_key = os.environ['API_KEY']",
+        'api_key = os.getenv("API_KEY", "")',
+        "apiKey: process.env.OPENAI_API_KEY,",
+        "const token = process.env.GITHUB_TOKEN!;",
+        "password = settings.DATABASES['default']['PASSWORD']",
+        'password = f"{prefix}-{suffix}"',
+        'password = "%(db_password)s"',
+        "password: !vault |",
+        "password: !secret mqtt_password",
+        "password = %DB_PASSWORD%",
+        # code, not literals
+        "password = get_password()",
+        "password = getpass.getpass('Password: ')",
+        "password = user_password",
+        "password = pw",
+        "token = request.headers[\"Authorization\"]",
+        "secret = self.secret",
+        "connect(password=password, token=token)",
+        "{ password: userPassword, apiKey }",
+        "if password == confirm_password:",
+        "if token == bos_token_id:",
+        "api_key_env = \"OPENAI_API_KEY\"",
+        # declarations and annotations
+        "password: str",
+        "password: str | None = None",
+        "token: Optional[str] = None",
+        "api_key: SecretStr",
+        "  password: string;",
+        "  apiKey?: string;",
+        "private String password;",
+        "Password string `json:\"password\"`",
+        # names that only look secret
+        'token_type = "bearer"',
+        'max_tokens = 4096',
+        'token_url = "https://oauth2.googleapis.com/token"',
+        'TOKEN = "IDENTIFIER"',
+        'password_field = "password"',
+        'secret_name = "prod/db/credentials"',
+        'private_key_path = "~/.ssh/id_ed25519"',
+        'ssl_key_file = "/etc/ssl/private/server.key"',
+        'cache_key = "user_profile_v2"',
+        'session_key = "_messages"',
+        'api_key_header = "X-API-Key"',
+        "sort_key = lambda item: item.name",
+        "primary_key=True",
+        "monkey = 'banana'",
+        "bypass = 'enabled'",
+        # prose
+        "Use the --password option to set it.",
+        "password: The password part of the URL.",
+        "The token: a short-lived credential issued by the server.",
+    ],
+)
+def test_placeholders_lookups_declarations_and_code_are_left_alone(text: str) -> None:
+    assert_untouched(text)
+
+
+def test_ordinary_code_with_hashes_uuids_and_images_is_left_alone() -> None:
+    text = src(
+        f'''
+        import hashlib
+        from uuid import UUID
+
+        EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        REQUEST_ID = UUID("550e8400-e29b-41d4-a716-446655440000")
+        LOGO = "data:image/png;base64,{fake(120, B64, 96)}=="
+        commit = "{fake(40, HEX, 97)}"
+        ETAG = '"{fake(32, HEX, 98)}"'
+
+
+        class Lexer:
+            token = "IDENTIFIER"
+            keywords = {{"if", "else", "return"}}
+
+            def next_token(self, key: str, password_hint: str | None = None) -> str:
+                """Return the next token; key is the lookup key."""
+                tokens = self.tokens
+                value = tokens.get(key, "")
+                return hashlib.sha1(value.encode()).hexdigest()
+        '''
+    )
+    assert_untouched(text)
+
+
+# ---------------------------------------------------------------------------------------------
+# Merging, repeats, idempotence
+# ---------------------------------------------------------------------------------------------
+
+
+def test_overlapping_detections_are_merged_into_one_redaction_of_the_most_specific_kind() -> None:
+    result = redact(f'OPENAI_API_KEY="{OPENAI}"\nauth = "Bearer {OPENAI}"')
+    assert result.counts == {"openai_key": 2}
+    assert result.text == 'OPENAI_API_KEY="[REDACTED:openai_key]"\nauth = "Bearer [REDACTED:openai_key]"'
+    spans = [(r.start, r.end) for r in result.redactions]
+    assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:], strict=False))
+
+
+def test_a_token_inside_a_connection_string_user_and_password_is_redacted_once_each() -> None:
+    text = f"https://{GITHUB}:x-oauth-basic@github.com/acme/app.git"
+    result = redact(text)
+    assert result.text == (
+        "https://[REDACTED:github_token]:[REDACTED:connection_string_password]"
+        "@github.com/acme/app.git"
+    )
+
+
+def test_a_secret_found_once_is_redacted_wherever_else_it_appears() -> None:
+    text = f"DB_PASSWORD={PASSWORD}\n...\nERROR login failed for app with {PASSWORD!r}\n"
+    result = redact(text)
+    assert PASSWORD not in result.text
+    assert result.counts == {"password_assignment": 2}
+
+
+def test_a_word_like_password_is_not_hunted_down_elsewhere_in_the_text() -> None:
+    result = redact('session_password = "messages"\nprint(messages)\n')
+    assert result.text == 'session_password = "[REDACTED:password_assignment]"\nprint(messages)\n'
+
+
+def test_redacting_redacted_text_changes_nothing() -> None:
+    text = src(
+        f"""
+        password = "{PASSWORD}"
+        DB_PASSWORD={PASSWORD}x
+        url: postgres://app:{PASSWORD}@db/app
+        token = '{GITHUB}'
+        Authorization: Bearer {fake(40, URLSAFE, 99)}
+        {pem("RSA PRIVATE KEY")}
+        """
+    )
+    once = redact(text)
+    twice = redact(once.text)
+    assert twice.text == once.text and twice.redactions == ()
+
+
+def test_markers_already_in_the_text_are_not_redacted_again() -> None:
+    text = 'password = "[REDACTED:password_assignment]"\nDB_PASSWORD=[REDACTED:password_assignment]\n'
+    assert_untouched(text)
+
+
+def test_a_secret_hidden_right_after_another_is_found_too() -> None:
+    # The GitHub pattern needs a non-word character before the token; the AWS key in front
+    # hides it until the AWS key has been replaced by a marker.
+    text = f"{AWS_KEY_ID}{GITHUB}"
+    result = redact(text)
+    assert result.text == "[REDACTED:aws_access_key][REDACTED:github_token]"
+    assert [text[r.start : r.end] for r in result.redactions] == [AWS_KEY_ID, GITHUB]
+
+
+def test_offsets_stay_right_when_lower_casing_changes_the_length_of_the_text() -> None:
+    text = f"İstanbul İzmir: password = '{PASSWORD}'"
+    result = redact(text)
+    assert [text[r.start : r.end] for r in result.redactions] == [PASSWORD]
+    assert result.text == "İstanbul İzmir: password = '[REDACTED:password_assignment]'"
+
+
+# ---------------------------------------------------------------------------------------------
+# Properties
+# ---------------------------------------------------------------------------------------------
+
+_secret_bodies = st.text(alphabet=ALNUM, min_size=24, max_size=40).filter(
+    lambda s: any(c.isdigit() for c in s) and any(c.isupper() for c in s)
+    and any(c.islower() for c in s)
+)
+
+
+@st.composite
+def secret_lines(draw: st.DrawFn) -> str:
+    body = draw(_secret_bodies)
+    template = draw(
+        st.sampled_from(
+            [
+                "password = '{b}'",
+                "DB_PASSWORD={b}",
+                '"api_key": "{b}"',
+                "token: {b}",
+                "export SECRET_KEY={b}",
+                "ghp_{b36}",
+                "sk-proj-{b}",
+                "AKIA{B16}",
+                "Authorization: Bearer {b}",
+                "postgres://svc:{b}@db:5432/app",
+                "curl -u admin:{b} https://x",
+                "xoxb-1234567890-{b}",
+                "AIza{b35}",
+                "eyJhbGciOiJIUzI1NiJ9.eyJ{b}.{b}",
+                "-----BEGIN PRIVATE KEY-----\n{b}{b}\n-----END PRIVATE KEY-----",
+            ]
+        )
+    )
+    b36 = (body * 2)[:36]
+    b35 = (body * 2)[:35]
+    b16 = "".join(c for c in body.upper() if c.isalnum())[:16].ljust(16, "7")
+    return template.format(b=body, b36=b36, b35=b35, B16=b16)
+
+
+_benign_lines = st.sampled_from(
+    [
+        "def f(password: str) -> None:",
+        "    return hashlib.sha256(password.encode()).hexdigest()",
+        "api_key = os.environ['API_KEY']",
+        'password = "changeme"',
+        "token = request.headers['Authorization']",
+        'commit = "9fceb02d0ae598e95dc970b74767f19372d61af8"',
+        "x = 1",
+        "# TODO: rotate keys",
+        "password: ${DB_PASSWORD}",
+        "",
+    ]
+)
+
+_texts = st.lists(
+    st.one_of(secret_lines(), _benign_lines, st.text(max_size=20)), max_size=8
+).flatmap(lambda parts: st.sampled_from(["\n", " ", "", "; "]).map(lambda sep: sep.join(parts)))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_texts)
+def test_no_secret_that_was_found_survives_and_redacting_again_is_a_fixpoint(text: str) -> None:
+    result = redact(text)
+    for r in result.redactions:
+        assert 0 <= r.start < r.end <= len(text)
+        secret = text[r.start : r.end]
+        if len(secret) >= 8 and any(c.isdigit() for c in secret):
+            assert secret not in result.text, (secret, result.text)
+    spans = [(r.start, r.end) for r in result.redactions]
+    assert spans == sorted(spans)
+    assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:], strict=False))
+    again = redact(result.text)
+    assert again.text == result.text and again.redactions == ()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text())
+def test_arbitrary_text_never_breaks_the_redactor_and_it_is_idempotent(text: str) -> None:
+    result = redact(text)
+    rebuilt, pos = [], 0
+    for r in result.redactions:
+        assert pos <= r.start < r.end <= len(text) and r.kind in KINDS
+        rebuilt += [text[pos : r.start], marker(r.kind)]
+        pos = r.end
+    rebuilt.append(text[pos:])
+    assert "".join(rebuilt) == result.text
+    assert redact(result.text).text == result.text
+
+
+@settings(max_examples=200, deadline=None)
+@given(secret_lines())
+def test_every_planted_secret_line_is_redacted(line: str) -> None:
+    result = redact(line)
+    assert result.redactions, line
+    assert result.text != line
