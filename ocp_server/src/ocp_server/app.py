@@ -205,7 +205,15 @@ class AppState:
             request, k=12, max_tokens=max(budget - brief_budget, 100), refresh=not ws.index.building
         )
         brief = await ws.memory.restore(query=request, max_tokens=brief_budget)
-        return build_prompt(request, response.results, brief.text)
+        remembered = (
+            brief.decisions
+            or brief.open_items
+            or brief.state
+            or brief.sessions
+            or brief.notes
+            or brief.traces
+        )
+        return build_prompt(request, response.results, brief.text if remembered else None)
 
     async def route(self, ws: Workspace | None, args: wire.RouteArgs) -> wire.RouteResult:
         router = self.router
@@ -256,7 +264,7 @@ class AppState:
             trace_id=trace_id,
             decision=decision.value,
             decided_by=decided_by,
-            route_to=answered_by,  # type: ignore[arg-type]
+            route_to=answered_by,
             complexity_score=classify.complexity_score,
             threshold=classify.threshold,
             confidence=classify.confidence,
@@ -285,7 +293,7 @@ class AppState:
         )
         out = wire.RouteResult(
             answer=result.text if result else None,
-            answered_by=answered_by,  # type: ignore[arg-type]
+            answered_by=answered_by,
             prompt=redacted.text if answered_by in ("agent", "none") and not failure else None,
             note=note,
             trace=trace,

@@ -12,6 +12,7 @@ from pathlib import Path
 from ocp_router.errors import ConfigError
 from ocp_server import __version__
 from ocp_server.cli_index import add_index_commands
+from ocp_server.cli_server import add_server_commands
 from ocp_server.server import serve_stdio
 from ocp_server.settings import ServerSettings
 
@@ -46,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging on stderr")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     add_index_commands(sub)
+    add_server_commands(sub)
     return parser
 
 

@@ -1,0 +1,76 @@
+"""`ocp-server route`, `restore`, `stats` and `doctor` as a user runs them."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ocp_server.cli_server import parse_since
+from tests.fakes import FakeOllama
+
+
+def run(ws: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "ocp_server.cli", "--workspace", str(ws), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(ws.parent), **env},
+    )
+
+
+def test_route_dry_run_shows_the_decision_and_the_exact_prompt(workspace: Path) -> None:
+    done = run(
+        workspace,
+        "route",
+        "review security vulnerabilities in verify_token",
+        "--dry-run",
+        "--json",
+        "--force",
+        "paid",
+    )
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["answered_by"] == "none" and result["trace"]["decision"] == "paid"
+    assert result["trace"]["decided_by"] == "forced by caller"
+    assert "## Workspace context" in result["prompt"]
+    assert result["prompt"].endswith("## Request\nreview security vulnerabilities in verify_token")
+    assert "src/auth.py:6-8" in result["trace"]["context_citations"]
+
+
+def test_route_answers_locally_and_stats_count_it(workspace: Path, fake_ollama: FakeOllama):
+    done = run(workspace, "route", "explain the auth middleware", OCP_OLLAMA_URL=fake_ollama.url)
+    assert done.returncode == 0, done.stderr
+    assert "local answer: explain the auth middleware" in done.stdout
+    stats = json.loads(run(workspace, "stats", "--json").stdout)
+    assert stats["routes"] == 1 and stats["by_tier"]["local"]["routes"] == 1
+    assert run(workspace, "stats", "--since", "7d").returncode == 0
+
+
+def test_restore_prints_the_brief(workspace: Path) -> None:
+    done = run(workspace, "restore")
+    assert done.returncode == 0 and "Nothing saved by earlier sessions yet." in done.stdout
+
+
+def test_doctor_names_each_problem_with_its_fix(workspace: Path, refused_url: str) -> None:
+    done = run(workspace, "doctor", OCP_OLLAMA_URL=refused_url)
+    assert done.returncode == 1
+    assert "ollama serve" in done.stdout and "ANTHROPIC_API_KEY" in done.stdout
+
+
+def test_doctor_passes_when_the_local_model_is_there(workspace, fake_ollama) -> None:
+    run(workspace, "index")
+    done = run(workspace, "doctor", OCP_OLLAMA_URL=fake_ollama.url)
+    assert done.returncode == 0, done.stdout
+
+
+def test_since_accepts_days_hours_minutes_and_rejects_the_rest() -> None:
+    assert parse_since("7d", now=1_000_000.0) == 1_000_000.0 - 7 * 86400
+    assert parse_since("12h", now=100_000.0) == 100_000.0 - 12 * 3600
+    assert parse_since(None) is None
+    with pytest.raises(ValueError, match="--since"):
+        parse_since("last week")
