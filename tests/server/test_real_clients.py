@@ -1,0 +1,439 @@
+"""ocp-server driven by independent, real MCP clients (run with `pytest -m clients`).
+
+* The MCP Inspector CLI (`@modelcontextprotocol/inspector`, a Node implementation of the MCP
+  client) lists the tools and calls each of them over stdio.
+* Claude Code (`@anthropic-ai/claude-code`, the native binary) runs in print mode in a project
+  folder whose `.mcp.json` starts ocp-server; its model is the scripted fake Anthropic API, which
+  asks for each OCP tool in turn. The assertions are on the `tool_result` blocks Claude Code
+  sends back to the model.
+
+Both clients are npm packages pinned in tests/clients/package.json and installed with
+`cd tests/clients && npm ci` (what .ci/clients.sh does). Everything talks to 127.0.0.1 only: the
+model servers are the fakes, and any other HTTP(S) traffic is sent to a closed local proxy port.
+A missing client is a test failure, never a skip.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.fakes import FakeAnthropic, FakeOllama, closed_port
+from tests.fakes._http import Request, Response
+
+pytestmark = pytest.mark.clients
+
+REPO = Path(__file__).resolve().parents[2]
+CLIENTS = REPO / "tests" / "clients"
+NODE_MODULES = CLIENTS / "node_modules"
+INSTALL_HINT = "install the pinned clients with `cd tests/clients && npm ci` (see .ci/clients.sh)"
+NAME_RE = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
+TOOLS = ("ocp_context_search", "ocp_session_restore", "ocp_model_route", "ocp_result_save")
+EXIT_TOOL_ERROR = 5  # the inspector CLI's EXIT_CODES.TOOL_ERROR
+
+
+# ---- helpers ------------------------------------------------------------------------------------
+
+
+def server_command() -> list[str]:
+    """Absolute command line of the ocp-server under test (the venv's console script)."""
+    script = Path(sys.executable).parent / "ocp-server"
+    if script.is_file():
+        return [str(script)]
+    return [sys.executable, "-m", "ocp_server.cli"]
+
+
+def server_env(workspace: Path, ollama: FakeOllama) -> dict[str, str]:
+    return {
+        "OCP_WORKSPACE": str(workspace),
+        "OCP_DB_PATH": str(workspace.parent / "ocp.db"),
+        "OCP_OLLAMA_URL": ollama.url,
+    }
+
+
+def client_env(home: Path, **extra: str) -> dict[str, str]:
+    """A minimal environment for a client process: isolated HOME, no keys, local traffic only."""
+    home.mkdir(parents=True, exist_ok=True)
+    blackhole = f"http://127.0.0.1:{closed_port()}"
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(home),
+        "XDG_CONFIG_HOME": str(home / ".config"),
+        "XDG_CACHE_HOME": str(home / ".cache"),
+        "LANG": "C.UTF-8",
+        "TERM": "dumb",
+        "NO_COLOR": "1",
+        "CI": "1",
+        # Anything that is not 127.0.0.1 goes to a port where nothing listens.
+        "HTTP_PROXY": blackhole,
+        "HTTPS_PROXY": blackhole,
+        "http_proxy": blackhole,
+        "https_proxy": blackhole,
+        "NO_PROXY": "127.0.0.1,localhost",
+        "no_proxy": "127.0.0.1,localhost",
+        "NPM_CONFIG_UPDATE_NOTIFIER": "false",
+        "NPM_CONFIG_OFFLINE": "true",
+        "NO_UPDATE_NOTIFIER": "1",
+        **extra,
+    }
+
+
+def require_file(path: Path, what: str) -> Path:
+    if not path.exists():
+        pytest.fail(f"{what} is not installed ({path} is missing): {INSTALL_HINT}", pytrace=False)
+    return path
+
+
+def text_of(content: Any) -> str:
+    """The text of a tool_result's content (a string or a list of text blocks)."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "\n".join(
+            str(b.get("text", ""))
+            for b in content
+            if isinstance(b, dict) and b.get("type") == "text"
+        )
+    return ""
+
+
+# ---- 1. MCP Inspector CLI -----------------------------------------------------------------------
+
+
+class Inspector:
+    """`npx --no-install mcp-inspector --cli --format json ... -- ocp-server`, in tests/clients."""
+
+    def __init__(self, home: Path, server_env: dict[str, str], server_cwd: Path) -> None:
+        self.env = client_env(home)
+        self.server_env = server_env
+        self.server_cwd = server_cwd
+
+    def run(self, *args: str) -> tuple[int, dict[str, Any] | None, str]:
+        """Exit code, the parsed JSON document on stdout (None if there is none), stderr."""
+        require_file(NODE_MODULES / "@modelcontextprotocol" / "inspector", "the MCP Inspector")
+        npx = shutil.which("npx", path=self.env["PATH"])
+        if npx is None:
+            pytest.fail(
+                "npx (Node.js >= 20) is not on PATH: the inspector cannot run", pytrace=False
+            )
+        env_args = [a for k, v in self.server_env.items() for a in ("-e", f"{k}={v}")]
+        cmd = [
+            npx, "--no-install", "mcp-inspector", "--cli", "--format", "json",
+            *args, *env_args, "--cwd", str(self.server_cwd), "--", *server_command(),
+        ]  # fmt: skip
+        try:
+            proc = subprocess.run(
+                cmd, cwd=CLIENTS, env=self.env, capture_output=True, text=True, timeout=90
+            )
+        except subprocess.TimeoutExpired as exc:
+            pytest.fail(f"the inspector did not finish within 90 s: {cmd}\n{exc.stderr!r}")
+        out = proc.stdout.strip()
+        try:
+            doc = json.loads(out) if out else None
+        except json.JSONDecodeError:
+            pytest.fail(
+                f"the inspector printed non-JSON on stdout (exit {proc.returncode}):\n{out}\n"
+                f"stderr:\n{proc.stderr[-3000:]}"
+            )
+        return proc.returncode, doc, proc.stderr
+
+    def call(self, tool: str, args: dict[str, Any]) -> tuple[int, dict[str, Any], str]:
+        rc, doc, err = self.run(
+            "--method", "tools/call", "--tool-name", tool, "--tool-args-json", json.dumps(args)
+        )
+        if doc is None or "result" not in doc:
+            pytest.fail(f"tools/call {tool} gave no result (exit {rc}): {doc}\n{err[-3000:]}")
+        return rc, doc["result"], err
+
+    def ok(self, tool: str, args: dict[str, Any]) -> dict[str, Any]:
+        """Call a tool that must succeed; return its structured content."""
+        rc, result, err = self.call(tool, args)
+        assert rc == 0 and result.get("isError") is False, (tool, rc, result, err[-3000:])
+        structured = result.get("structuredContent")
+        assert isinstance(structured, dict), result
+        text = text_of(result.get("content"))
+        assert text, f"{tool} returned no text content for clients that ignore structuredContent"
+        return structured
+
+
+@pytest.fixture
+def inspector(tmp_path: Path, workspace: Path, fake_ollama: FakeOllama) -> Inspector:
+    return Inspector(tmp_path / "inspector-home", server_env(workspace, fake_ollama), workspace)
+
+
+def test_inspector_lists_the_four_tools_with_portable_names(inspector: Inspector) -> None:
+    rc, doc, err = inspector.run("--method", "tools/list")
+    assert rc == 0 and doc is not None, (rc, doc, err[-3000:])
+    tools = {t["name"]: t for t in doc["result"]["tools"]}
+    assert set(tools) == set(TOOLS)
+    for name, tool in tools.items():
+        assert NAME_RE.fullmatch(name), name
+        assert tool.get("description", "").strip(), f"{name} has no description"
+        assert tool["inputSchema"]["type"] == "object"
+
+
+def test_inspector_calls_every_tool(
+    inspector: Inspector, workspace: Path, fake_ollama: FakeOllama
+) -> None:
+    # Each inspector run is a fresh server process; the first ones may race the first index.
+    deadline = time.monotonic() + 45
+    searches = 0
+    while True:
+        found = inspector.ok("ocp_context_search", {"query": "verify token", "k": 3})
+        searches += 1
+        if found["results"] and not found["index"]["building"]:
+            break
+        assert time.monotonic() < deadline, f"the index never answered: {found}"
+        time.sleep(0.5)
+    print(f"the inspector searched {searches} time(s) before the first index was complete")
+    top = found["results"][0]
+    assert (top["citation"], top["symbol"]) == ("src/auth.py:6-8", "verify_token")
+
+    routed = inspector.ok("ocp_model_route", {"request": "explain the auth middleware"})
+    assert routed["answered_by"] == "local"
+    assert routed["answer"] == "local answer: explain the auth middleware"
+    assert fake_ollama.requests_to("/api/chat"), "the fake Ollama was never asked"
+
+    saved = inspector.ok(
+        "ocp_result_save",
+        {
+            "trace_id": routed["trace"]["trace_id"],
+            "outcome": "good enough",
+            "summary": "Reviewed the auth helpers with the inspector.",
+            "decisions": [
+                {
+                    "title": "token comparison",
+                    "decision": "always use hmac.compare_digest",
+                    "rationale": "timing attacks",
+                }
+            ],
+            "state": {"auth.status": "reviewed"},
+            "open_items": ["add tests for rotate_session"],
+        },
+    )
+    assert saved["decision_ids"] and not saved["warnings"], saved
+
+    brief = inspector.ok("ocp_session_restore", {"query": "token"})
+    assert any(
+        d["id"] in saved["decision_ids"] and d["decision"] == "always use hmac.compare_digest"
+        for d in brief["decisions"]
+    ), brief
+    assert brief["state"].get("auth.status") == "reviewed"
+    assert "add tests for rotate_session" in brief["open_items"]
+
+
+def test_inspector_bad_argument_is_a_tool_error_naming_the_field(inspector: Inspector) -> None:
+    rc, result, err = inspector.call("ocp_context_search", {"query": "x", "k": 0})
+    assert rc == EXIT_TOOL_ERROR, (rc, result, err[-3000:])
+    assert result["isError"] is True
+    assert "`k`" in text_of(result["content"]), result
+
+
+# ---- 2. Claude Code -----------------------------------------------------------------------------
+
+CLAUDE_TOOLS = [f"mcp__ocp__{name}" for name in TOOLS]
+FINAL_TEXT = "All four OCP tools answered."
+DECISION = {
+    "title": "token comparison",
+    "decision": "always use hmac.compare_digest",
+    "rationale": "timing attacks",
+}
+
+
+MID_CONVERSATION_SYSTEM = "mid-conversation-system-2026-04-07"
+
+
+class AgentLoopAnthropic(FakeAnthropic):
+    """FakeAnthropic, extended for Claude Code.
+
+    * The script only advances on the agent's main-loop requests: Claude Code may also send side
+      requests (`count_tokens`, `/v1/messages` calls without our tools, e.g. for titles). Only a
+      `/v1/messages` request whose `tools` carry the OCP MCP tools consumes a script step; any
+      other gets the plain `reply`.
+    * With the `anthropic-beta: mid-conversation-system-2026-04-07` header, `messages` may hold
+      `role: "system"` entries (Claude Code 2.1.197 sends one listing its agent types). They are
+      validated like the rest of the request with those entries left out.
+    """
+
+    def _validate(self, req: Request, *, need_max_tokens: bool) -> dict[str, Any] | Response:
+        beta = {b.strip() for b in req.headers.get("anthropic-beta", "").split(",")}
+        body = req.json
+        if MID_CONVERSATION_SYSTEM not in beta or not isinstance(body, dict):
+            return super()._validate(req, need_max_tokens=need_max_tokens)
+        messages = body.get("messages")
+        if isinstance(messages, list):
+            for i, m in enumerate(messages):
+                if isinstance(m, dict) and m.get("role") == "system":
+                    if not isinstance(m.get("content"), (str, list)) or not m["content"]:
+                        return self._invalid(f"messages.{i}.content: Field required")
+            kept = [m for m in messages if not (isinstance(m, dict) and m.get("role") == "system")]
+            req = dataclasses.replace(req, json={**body, "messages": kept})
+        checked = super()._validate(req, need_max_tokens=need_max_tokens)
+        return checked if isinstance(checked, Response) else body
+
+    def _next_step(self, body: dict[str, Any]) -> dict[str, Any]:
+        names = {t.get("name") for t in body.get("tools") or [] if isinstance(t, dict)}
+        if not names & set(CLAUDE_TOOLS):
+            return {"text": str(self.reply if isinstance(self.reply, str) else "ok")}
+        return super()._next_step(body)
+
+    def agent_requests(self) -> list[dict[str, Any]]:
+        return [
+            b
+            for b in self.message_requests()
+            if isinstance(b, dict)
+            and {t.get("name") for t in b.get("tools") or []} & set(CLAUDE_TOOLS)
+        ]
+
+    def tool_result_for(self, tool: str) -> str:
+        """Text of the tool_result Claude Code sent back for our scripted call of `tool`."""
+        ids = [
+            block["id"]
+            for message in self.responses
+            for block in message["content"]
+            if block["type"] == "tool_use" and block["name"] == tool
+        ]
+        assert len(ids) == 1, f"expected one scripted {tool} call, got {ids}"
+        for body in self.message_requests():
+            for m in body.get("messages") or []:
+                if m.get("role") != "user" or not isinstance(m.get("content"), list):
+                    continue
+                for block in m["content"]:
+                    if block.get("type") == "tool_result" and block.get("tool_use_id") == ids[0]:
+                        text = text_of(block.get("content"))
+                        assert not block.get("is_error"), f"{tool} failed in Claude Code: {text}"
+                        return text
+        pytest.fail(f"Claude Code never sent a tool_result for {tool} ({ids[0]})")
+
+
+def claude_binary() -> Path:
+    """The native binary of the optional platform package (works without npm's postinstall)."""
+    require_file(NODE_MODULES / "@anthropic-ai" / "claude-code", "Claude Code")
+    if sys.platform != "linux":
+        pytest.fail("this test runs Claude Code's linux binary only", pytrace=False)
+    arch = {"x86_64": "x64", "aarch64": "arm64"}.get(platform.machine(), platform.machine())
+    for suffix in ("", "-musl"):
+        native = NODE_MODULES / "@anthropic-ai" / f"claude-code-linux-{arch}{suffix}" / "claude"
+        if native.is_file():
+            return native
+    return require_file(NODE_MODULES / ".bin" / "claude", "Claude Code's native binary")
+
+
+@pytest.mark.timeout(240)
+def test_claude_code_calls_every_ocp_tool(
+    tmp_path: Path, workspace: Path, fake_ollama: FakeOllama
+) -> None:
+    claude = claude_binary()
+    env = server_env(workspace, fake_ollama)
+    # Build the index first, so the one scripted search never races the first index build.
+    subprocess.run(
+        [*server_command(), "index", str(workspace)],
+        env={"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path), **env},
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    (workspace / ".mcp.json").write_text(
+        json.dumps(
+            {
+                "mcpServers": {
+                    "ocp": {
+                        "command": server_command()[0],
+                        "args": server_command()[1:],
+                        "env": env,
+                    }
+                }
+            },
+            indent=2,
+        )
+    )
+    script: list[dict[str, Any]] = [
+        {"tool_use": {"name": "mcp__ocp__ocp_context_search", "input": {"query": "verify token"}}},
+        {
+            "tool_use": {
+                "name": "mcp__ocp__ocp_model_route",
+                "input": {"request": "explain the auth middleware"},
+            }
+        },
+        {
+            "tool_use": {
+                "name": "mcp__ocp__ocp_result_save",
+                "input": {
+                    "summary": "Claude Code reviewed the auth helpers.",
+                    "decisions": [DECISION],
+                },
+            }
+        },
+        {"tool_use": {"name": "mcp__ocp__ocp_session_restore", "input": {}}},
+        {"text": FINAL_TEXT},
+    ]
+    with AgentLoopAnthropic(reply="ok", script=script) as anthropic:
+        cmd = [
+            str(claude), "-p",
+            "Use the OCP tools: search for verify token, route 'explain the auth middleware', "
+            "save the decision, then restore the session.",
+            "--allowedTools", ",".join(CLAUDE_TOOLS),
+            "--output-format", "json",
+        ]  # fmt: skip
+        cenv = client_env(
+            tmp_path / "claude-home",
+            ANTHROPIC_BASE_URL=anthropic.url,
+            ANTHROPIC_API_KEY="sk-ant-test",
+            CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC="1",
+            DISABLE_AUTOUPDATER="1",
+            # Connect the MCP servers before the first model request. By default (nonblocking)
+            # the first request can go out before ocp is connected, without its tools.
+            MCP_CONNECTION_NONBLOCKING="0",
+        )
+        started = time.monotonic()
+        try:
+            proc = subprocess.run(
+                cmd, cwd=workspace, env=cenv, capture_output=True, text=True, timeout=180
+            )
+        except subprocess.TimeoutExpired as exc:
+            pytest.fail(
+                f"Claude Code did not finish within 180 s; {anthropic.script_remaining} script "
+                f"steps left; requests: {[(r.method, r.path) for r in anthropic.requests]}\n"
+                f"stdout: {exc.stdout!r}\nstderr: {exc.stderr!r}"
+            )
+        elapsed = time.monotonic() - started
+        seen = [(r.method, r.path) for r in anthropic.requests]
+        print(f"Claude Code took {elapsed:.1f}s and sent {len(seen)} requests: {seen}")
+        assert proc.returncode == 0, (
+            f"claude exited {proc.returncode}; requests {seen}\n"
+            f"stdout: {proc.stdout[-3000:]}\nstderr: {proc.stderr[-3000:]}"
+        )
+        assert anthropic.script_remaining == 0, (
+            f"{anthropic.script_remaining} script steps unused; requests {seen}\n{proc.stdout}"
+        )
+        outcome = json.loads(proc.stdout)
+        assert outcome.get("is_error") is False and outcome.get("result") == FINAL_TEXT, outcome
+
+        assert len(anthropic.agent_requests()) == len(script)
+        found = anthropic.tool_result_for("mcp__ocp__ocp_context_search")
+        routed = anthropic.tool_result_for("mcp__ocp__ocp_model_route")
+        saved = anthropic.tool_result_for("mcp__ocp__ocp_result_save")
+        restored = anthropic.tool_result_for("mcp__ocp__ocp_session_restore")
+
+    assert "src/auth.py:6-8" in found and "verify_token" in found, found
+    route = json.loads(routed)
+    assert route["answered_by"] == "local", route
+    assert route["answer"] == "local answer: explain the auth middleware", route
+    save = json.loads(saved)
+    assert save["decision_ids"] and not save["warnings"], save
+    brief = json.loads(restored)
+    assert any(
+        d["id"] in save["decision_ids"] and d["decision"] == DECISION["decision"]
+        for d in brief["decisions"]
+    ), brief
