@@ -232,3 +232,17 @@ async def test_the_watcher_indexes_a_save_within_seconds(index, workspace):
     finally:
         stop.set()
         await asyncio.wait_for(task, 10)
+
+
+async def test_a_running_update_reports_how_far_it_is(workspace, tmp_path, monkeypatch) -> None:
+    for i in range(9):
+        (workspace / f"extra_{i}.py").write_text(f"def extra_{i}():\n    return {i}\n")
+    monkeypatch.setattr(indexer_module, "BATCH_FILES", 4)
+    seen: list[tuple[int, int]] = []
+    idx = await WorkspaceIndex.open(workspace, tmp_path / "p.db")
+    try:
+        await idx.update(lambda done, total: seen.append((done, total)))
+        assert seen == [(4, 15), (8, 15), (12, 15), (15, 15)]
+        assert idx.progress == (15, 15)
+    finally:
+        await idx.close()

@@ -34,6 +34,9 @@ def configure_logging(verbose: bool = False) -> None:
         stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # One INFO line per routed request is ours; httpx's per-request lines are noise here.
+    for noisy in ("httpx", "httpcore", "anthropic", "mcp"):
+        logging.getLogger(noisy).setLevel(logging.DEBUG if verbose else logging.WARNING)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -242,6 +242,13 @@ def build_server(settings: ServerSettings, *, cwd: Path | None = None) -> Server
         except WorkspaceError as exc:
             if spec.needs_workspace:
                 return error_result(str(exc))
+        if ws is not None and ws.index.building:
+            # Tell clients that show progress how far the first index is (a no-op when the
+            # call carried no progress token).
+            done, total = ws.index.progress
+            await ctx.session.report_progress(
+                done, total or None, f"building the workspace index: {done}/{total} files"
+            )
         try:
             out = await spec.handler(state, ws, args)
         except ValueError as exc:  # bad references in arguments (unknown trace_id, …)

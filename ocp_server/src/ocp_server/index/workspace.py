@@ -56,6 +56,7 @@ class WorkspaceIndex:
         self.db_path = db_path
         self.owner = uuid.uuid4().hex
         self.building = False
+        self.progress: tuple[int, int] = (0, 0)  # files done, files to do, of the running update
         self._holds_lease = False
         self._lock = asyncio.Lock()
         self._df_cache: dict[str, int] = {}  # term -> chunks containing it; reset by updates
@@ -142,8 +143,15 @@ class WorkspaceIndex:
                 )
             )[0]
             self.building = files == 0
+
+            def record(done: int, total: int) -> None:
+                self.progress = (done, total)
+                if progress is not None:
+                    progress(done, total)
+
+            self.progress = (0, 0)
             try:
-                summary = await self._indexer.update(progress)
+                summary = await self._indexer.update(record)
             finally:
                 self.building = False
                 self._df_cache.clear()

@@ -1,0 +1,163 @@
+"""MCP server benchmark over real stdio (ocp_client drives ocp-server).
+
+    uv run python bench/bench_server.py
+
+Reports: server start to `initialize` answered; a search tool call's round trip on a warm
+index; route overhead excluding model time (tool round trip minus the model's own time, with
+the fake Ollama answering, context assembly included for paid routes in dry-run); restore
+latency with 1,000 saved traces. The workspace is this repository.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from ocp_client import OCPClient  # noqa: E402
+from ocp_server.db import connect  # noqa: E402
+from ocp_server.memory import MemoryStore, TraceRecord  # noqa: E402
+from tests.fakes import FakeOllama  # noqa: E402
+
+
+def pct(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(len(values) * q))]
+
+
+async def main() -> None:
+    tmp = Path(tempfile.mkdtemp(prefix="ocp-bench-server-"))
+    db = tmp / "ocp.db"
+    rows: list[tuple[str, str, str, str]] = []
+    with FakeOllama() as ollama:
+        env = {"OCP_WORKSPACE": str(ROOT), "OCP_DB_PATH": str(db), "OCP_OLLAMA_URL": ollama.url}
+
+        starts = []
+        for _ in range(7):
+            t0 = time.perf_counter()
+            async with OCPClient(env=env):
+                starts.append((time.perf_counter() - t0) * 1000)
+        rows.append(
+            (
+                "start to initialize answered",
+                f"{statistics.median(starts):.0f}",
+                f"{pct(starts, 0.95):.0f}",
+                "ms, 7 starts (<= 700 goal)",
+            )
+        )
+
+        async with OCPClient(env=env) as client:
+            async with asyncio.timeout(60):
+                while (await client.search("TaskClassifier")).index.building:
+                    await asyncio.sleep(0.2)
+            queries = [
+                "verify token",
+                "TaskClassifier",
+                "how does the router fall back",
+                "redact secrets",
+                "watchfiles",
+                "migrations",
+                "session restore brief",
+            ]
+            times = []
+            for _ in range(10):
+                for q in queries:
+                    t0 = time.perf_counter()
+                    await client.search(q, k=5)
+                    times.append((time.perf_counter() - t0) * 1000)
+            rows.append(
+                (
+                    "search round trip (warm)",
+                    f"{statistics.median(times):.1f}",
+                    f"{pct(times, 0.95):.1f}",
+                    f"ms, {len(times)} calls (p50 <= 5 goal)",
+                )
+            )
+
+            local, paid = [], []
+            for _ in range(15):
+                t0 = time.perf_counter()
+                r = await client.route("explain the auth middleware")
+                local.append((time.perf_counter() - t0) * 1000 - r.trace.duration_ms)
+                t0 = time.perf_counter()
+                await client.route(
+                    "design the routing architecture across all modules", dry_run=True
+                )
+                paid.append((time.perf_counter() - t0) * 1000)
+            rows.append(
+                (
+                    "route overhead, local (minus model time)",
+                    f"{statistics.median(local):.1f}",
+                    f"{pct(local, 0.95):.1f}",
+                    "ms",
+                )
+            )
+            rows.append(
+                (
+                    "route overhead, paid with context (dry run)",
+                    f"{statistics.median(paid):.1f}",
+                    f"{pct(paid, 0.95):.1f}",
+                    "ms (<= 15 goal)",
+                )
+            )
+
+        conn = await connect(db)
+        memory = MemoryStore(conn)
+        session = await memory.start_session(str(ROOT), "bench-session")
+        for i in range(1000):
+            await memory.record_trace(
+                session,
+                TraceRecord(
+                    id=f"bench-{i}",
+                    request=f"request number {i} about module {i % 37}",
+                    route_to="paid" if i % 3 == 0 else "local",
+                    decision="paid",
+                    decided_by="bench",
+                    model="m",
+                    backend="b",
+                    task_type="debug",
+                    complexity=0.6,
+                    prompt_tokens=100,
+                    completion_tokens=50,
+                    duration_ms=10.0,
+                    trace_json=json.dumps({"i": i}),
+                    answered_by="paid" if i % 3 == 0 else "local",
+                    cost_usd=0.001,
+                ),
+            )
+        await conn.close()
+        async with OCPClient(env=env) as client:
+            times = []
+            for i in range(20):
+                t0 = time.perf_counter()
+                await client.restore(f"module {i}" if i % 2 else None)
+                times.append((time.perf_counter() - t0) * 1000)
+            rows.append(
+                (
+                    "restore with 1,000 traces",
+                    f"{statistics.median(times):.1f}",
+                    f"{pct(times, 0.95):.1f}",
+                    "ms, 20 calls",
+                )
+            )
+
+    table = Table(title="ocp-server over stdio")
+    for col in ("measure", "p50", "p95", "unit / goal"):
+        table.add_column(col, justify="right" if col in ("p50", "p95") else "left")
+    for row in rows:
+        table.add_row(*row)
+    Console().print(table)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
