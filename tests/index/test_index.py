@@ -156,8 +156,10 @@ async def test_filters_by_glob_and_language(index: WorkspaceIndex) -> None:
 async def test_invalid_utf8_is_indexed_with_replacement(index, workspace):
     (workspace / "latin1.py").write_bytes(b"def caf\xe9():\n    return 'na\xefve'\n")
     summary = await index.update()
-    assert summary is not None
-    assert (await index.search("naive OR caf")).results is not None
+    assert summary is not None and "unreadable" not in summary.skipped
+    hits = (await index.search("latin1")).results
+    assert hits and hits[0].path == "latin1.py"
+    assert "\ufffd" in hits[0].text  # the undecodable bytes became replacement characters
 
 
 async def test_second_process_does_not_index_while_the_first_holds_the_lease(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -14,25 +13,21 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from ocp_router.errors import ConfigError
 from ocp_server.db import DatabaseError
-from ocp_server.index.files import DEFAULT_MAX_FILE_BYTES
 from ocp_server.index.models import IndexSummary, SearchResponse
 from ocp_server.index.workspace import WorkspaceIndex, default_db_path
+from ocp_server.settings import ServerSettings
 
 JSON_FIELDS = ("path", "start_line", "end_line", "symbol", "kind", "score", "text")
 
 
 def _max_file_bytes() -> int:
-    value = os.environ.get("OCP_MAX_FILE_BYTES", "").strip()
-    if not value or value.startswith("$"):
-        return DEFAULT_MAX_FILE_BYTES
+    """OCP_MAX_FILE_BYTES as the server reads it (one parser for every entry point)."""
     try:
-        parsed = int(value)
-    except ValueError:
-        parsed = -1
-    if parsed <= 0:
-        raise SystemExit(f"OCP_MAX_FILE_BYTES={value!r} is invalid: expected a positive integer")
-    return parsed
+        return ServerSettings.from_env().max_file_bytes
+    except ConfigError as exc:
+        raise SystemExit(f"error: {exc}") from exc
 
 
 def add_index_commands(sub: Any) -> None:

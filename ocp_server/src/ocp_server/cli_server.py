@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import re
 import sys
@@ -50,15 +51,9 @@ def add_server_commands(sub: Any) -> None:
 
 
 def _settings(workspace: Path) -> ServerSettings:
-    base = ServerSettings.from_env()
-    return ServerSettings(
-        tool_names=base.tool_names,
-        context_tokens=base.context_tokens,
-        search_tokens=base.search_tokens,
-        max_file_bytes=base.max_file_bytes,
-        db_path=base.db_path,
-        workspace=workspace,
-        claude_project_dir=None,
+    """The environment's settings, pinned to the workspace the command was given."""
+    return dataclasses.replace(
+        ServerSettings.from_env(), workspace=workspace, claude_project_dir=None
     )
 
 
