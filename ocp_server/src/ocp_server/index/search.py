@@ -12,6 +12,7 @@ import re
 from dataclasses import replace
 
 import aiosqlite
+import pathspec
 
 from ocp_router._tokens import estimate_tokens
 from ocp_server.index.files import path_exclusion
@@ -97,7 +98,7 @@ async def search_chunks(
     path_glob: str | None = None,
     language: str | None = None,
     max_tokens: int | None = None,
-    ocpignore: object = None,
+    ocpignore: pathspec.GitIgnoreSpec | None = None,
     df_cache: dict[str, int] | None = None,
 ) -> tuple[list[SearchResult], list[str]]:
     terms = query_terms(query)
@@ -126,7 +127,7 @@ async def search_chunks(
     content_terms = [t for t in terms if "_" not in t or t in idents]
     scored: list[SearchResult] = []
     for _cid, path, start, end, symbol, kind, scope, text, lang, rank in rows:
-        if path_exclusion(path, ocpignore) is not None:  # type: ignore[arg-type]
+        if path_exclusion(path, ocpignore) is not None:
             continue  # became secret/ignored after indexing: never returned
         lower = text.lower()
         matched = tuple(t for t in content_terms if t in lower or t in path.lower())
