@@ -1,4 +1,6 @@
-"""OCPRouter: dispatch, forcing, fallback and the trace, over real HTTP to fake servers."""
+"""OCPRouter: dispatch, forcing, fallback and the trace, over real HTTP to fake servers.
+
+Tiers, escalation, pins and budgets have their own file (test_tiers.py)."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from ocp_router import (
     RouteMode,
     RoutingFailed,
     TaskClassifier,
+    Tier,
 )
 from ocp_router.backends.anthropic import AnthropicBackend
 from tests.fakes import FakeAnthropic, FakeOllama
@@ -35,11 +38,11 @@ async def router(fake_ollama: FakeOllama, fake_anthropic: FakeAnthropic):
 
 async def test_simple_request_goes_raw_to_the_local_model(router, fake_ollama, fake_anthropic):
     result = await router.route("explain the auth middleware")
-    assert result.route_to is Route.LOCAL and result.decision is Route.LOCAL
+    assert result.route_to is Route.LOCAL and result.decision.tier is Tier.LOCAL
     assert result.text == "local answer: explain the auth middleware"
     assert result.model == "llama3.2:latest"
-    assert result.estimated_cost_usd == 0.0
-    assert [(a.tier, a.outcome) for a in result.attempts] == [(Route.LOCAL, "ok")]
+    assert result.cost_usd == 0.0
+    assert [(a.tier, a.outcome) for a in result.attempts] == [(Tier.LOCAL, "ok")]
     assert fake_ollama.requests_to("/api/chat")[0].body["messages"][-1]["content"] == (
         "explain the auth middleware"
     )
@@ -51,7 +54,8 @@ async def test_complex_request_goes_to_paid_with_cost_and_trace(router, fake_ant
     assert result.route_to is Route.PAID and result.text == "paid answer"
     assert result.classify.complexity_score == pytest.approx(0.8, abs=0.05)
     assert result.prompt_tokens > 0 and result.completion_tokens > 0
-    assert result.estimated_cost_usd is not None and result.estimated_cost_usd > 0
+    assert result.cost_usd is not None and result.cost_usd > 0
+    assert result.estimated_usd is not None and result.estimated_usd >= result.cost_usd
     assert len(result.trace_id) == 32
     assert result.duration_ms > 0
 
@@ -64,7 +68,8 @@ async def test_paid_tier_receives_the_paid_prompt_and_local_the_raw_one(router, 
 
 async def test_force_overrides_the_classifier_and_is_marked(router):
     result = await router.route("refactor auth across all files", force="local")
-    assert result.route_to is Route.LOCAL and result.decided_by == "forced by caller"
+    assert result.route_to is Route.LOCAL and result.decided_by == "local forced by caller"
+    assert result.decision.forced and result.decision.phase == "explicit"
 
 
 async def test_route_mode_forces_every_request(fake_ollama):
@@ -83,15 +88,16 @@ async def test_local_down_falls_back_to_paid_and_the_trace_shows_it(refused_url,
         paid=AnthropicBackend(api_key="sk-ant-test", base_url=fake_anthropic.url, max_retries=0),
     )
     result = await router.route("explain this function")
-    assert result.decision is Route.LOCAL and result.route_to is Route.PAID and result.fell_back
+    assert result.decision.tier is Tier.LOCAL and result.route_to is Route.PAID
+    assert result.fell_back and result.escalated
     first, second = result.attempts
     assert (first.tier, first.outcome, first.error_type) == (
-        Route.LOCAL,
+        Tier.LOCAL,
         "error",
         "BackendUnavailable",
     )
     assert "ollama serve" in (first.error or "")
-    assert (second.tier, second.outcome) == (Route.PAID, "ok")
+    assert (second.tier, second.outcome) == (Tier.MID, "ok")
     await router.aclose()
 
 
@@ -154,10 +160,10 @@ async def test_mock_backend_accepts_sync_and_async_handlers():
 async def test_unknown_paid_model_has_no_invented_price():
     router = OCPRouter(local=None, paid=MockBackend(lambda r: "ok", model="my-private-model"))
     result = await router.route("design the payment architecture")
-    assert result.estimated_cost_usd is None
+    assert result.cost_usd is None and result.estimated_usd is None
 
 
 async def test_invalid_force_value_names_the_accepted_values():
     router = OCPRouter(local=MockBackend(lambda r: "x"), paid=None)
-    with pytest.raises(ValueError, match="'local' or 'paid'"):
+    with pytest.raises(ValueError, match="local, mid, top, paid"):
         await router.route("hi", force="cloud")

@@ -36,7 +36,8 @@ def test_route_dry_run_shows_the_decision_and_the_exact_prompt(workspace: Path) 
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     assert result["answered_by"] == "none" and result["trace"]["decision"] == "paid"
-    assert result["trace"]["decided_by"] == "forced by caller"
+    assert result["trace"]["decided_by"] == "paid forced by caller"
+    assert result["trace"]["forced"] and result["trace"]["phase"] == "explicit"
     assert "## Workspace context" in result["prompt"]
     assert result["prompt"].endswith("## Request\nreview security vulnerabilities in verify_token")
     assert "src/auth.py:6-8" in result["trace"]["context_citations"]

@@ -263,15 +263,16 @@ async def test_restore_with_a_thousand_traces_stays_correct(
 
     stats = await store.stats()
     assert stats["routes"] == 1000 and stats["sessions"] == 1
-    assert stats["by_tier"]["paid"]["routes"] == 20
-    assert stats["by_tier"]["local"]["routes"] == 980
+    # Traces from before routing v2 count their paid routes as the mid tier.
+    assert stats["by_tier"]["mid"]["routes"] == 20
+    assert stats["by_tier"]["local"]["routes"] == 979 and stats["by_tier"]["none"]["routes"] == 1
     assert stats["fallbacks"] == 10 and stats["errors"] == 1 and stats["unpriced"] == 10
     assert stats["prompt_tokens"] == 100_000 and stats["completion_tokens"] == 50_000
     assert stats["cost_usd"] == pytest.approx(0.1)
     assert stats["counterfactual_usd"] == pytest.approx(2.0)
     assert stats["savings_usd"] == pytest.approx(990 * 0.002 - 0.1)
     later = await store.stats(since=10**10)
-    assert later["routes"] == 0 and later["by_tier"] == {}
+    assert later["routes"] == 0 and later["by_tier"] == {} and later["daily"] == []
 
 
 async def test_the_injected_clock_orders_items(db: aiosqlite.Connection) -> None:

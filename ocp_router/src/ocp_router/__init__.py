@@ -1,7 +1,8 @@
-"""Local-first model routing: classify a request, send it to the right tier, trace it."""
+"""Local-first model routing: judge a request or a whole agent payload, send it to the right
+tier (local, mid, top), escalate on failure, respect budgets, trace it."""
 
 from ocp_router._rules import TaskType
-from ocp_router.backends.base import GenerateRequest, GenerateResponse, ModelBackend
+from ocp_router.backends.base import GenerateRequest, GenerateResponse, ModelBackend, Turn
 from ocp_router.backends.mock import MockBackend
 from ocp_router.backends.ollama import OllamaBackend
 from ocp_router.backends.openai import OpenAIBackend
@@ -17,16 +18,28 @@ from ocp_router.errors import (
     ConfigError,
     RouterError,
 )
+from ocp_router.payload import AgentPayload, PayloadError, parse_payload
+from ocp_router.phase1 import Assessment, LocalProfile, assess
+from ocp_router.phase2 import LLMClassifier, Verdict
+from ocp_router.pins import PinState, SessionPins
 from ocp_router.router import (
     Attempt,
+    Budget,
+    BudgetExceeded,
+    Decision,
+    MemoryLedger,
     OCPRouter,
     PaidFallback,
     RouteMode,
     RouteResult,
     RoutingFailed,
+    SpendLedger,
 )
+from ocp_router.tiers import Band, Phase, Tier
 
 __all__ = [
+    "AgentPayload",
+    "Assessment",
     "Attempt",
     "BackendAuthError",
     "BackendError",
@@ -34,24 +47,41 @@ __all__ = [
     "BackendResponseError",
     "BackendTimeout",
     "BackendUnavailable",
+    "Band",
+    "Budget",
+    "BudgetExceeded",
     "ClassifyResult",
     "ConfigError",
+    "Decision",
     "GenerateRequest",
     "GenerateResponse",
+    "LLMClassifier",
+    "LocalProfile",
+    "MemoryLedger",
     "MockBackend",
     "ModelBackend",
     "OCPRouter",
     "OllamaBackend",
     "OpenAIBackend",
     "PaidFallback",
+    "PayloadError",
+    "Phase",
+    "PinState",
     "Route",
     "RouteMode",
     "RouteResult",
     "RouterError",
     "RouterSettings",
     "RoutingFailed",
+    "SessionPins",
     "Signal",
+    "SpendLedger",
     "TaskClassifier",
     "TaskType",
+    "Tier",
+    "Turn",
+    "Verdict",
+    "assess",
     "make_router",
+    "parse_payload",
 ]

@@ -61,6 +61,10 @@ class ClassifyResult:
     confidence: float
     threshold: float
     estimated_tokens: int
+    # The keyword families that fired (names from _rules.FAMILIES) and the distinct file
+    # paths named in the user's words: phase 1 reads them on whole payloads.
+    families: tuple[str, ...] = ()
+    file_refs: int = 0
 
     def explain(self) -> str:
         """One line a person can read: score, route, and the signals that moved it."""
@@ -163,6 +167,8 @@ class TaskClassifier:
             confidence=confidence,
             threshold=self.threshold,
             estimated_tokens=estimate_tokens(prompt),
+            families=tuple(fired),
+            file_refs=len(split.paths),
         )
 
     def _learned(

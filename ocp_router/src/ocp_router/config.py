@@ -21,7 +21,13 @@ from ocp_router.backends.openai import DEFAULT_URL as OPENAI_URL
 from ocp_router.backends.openai import OpenAIBackend
 from ocp_router.classifier import TaskClassifier
 from ocp_router.errors import ConfigError
-from ocp_router.router import OCPRouter, PaidFallback, RouteMode
+from ocp_router.phase1 import LocalProfile
+from ocp_router.phase2 import LLMClassifier
+from ocp_router.pins import SessionPins
+from ocp_router.prices import Price, load_prices
+from ocp_router.router import Budget, OCPRouter, PaidFallback, RouteMode, SpendLedger
+
+_OFF = {"none", "off", "0", "false", "no"}
 
 _UNEXPANDED = re.compile(r"^\$\{[^}]*\}$|^\$[A-Za-z_]\w*$")
 
@@ -55,11 +61,29 @@ class RouterSettings(BaseModel):
         "anthropic", alias="OCP_PAID_BACKEND"
     )
     paid_model: str = Field("claude-sonnet-4-6", alias="OCP_PAID_MODEL", min_length=1)
+    # Default for the Anthropic backend; "none" turns the top tier off.
+    paid_top_model: str | None = Field(None, alias="OCP_PAID_TOP_MODEL")
+    top_threshold: float = Field(0.8, alias="OCP_TOP_THRESHOLD", ge=0.0, le=1.0)
     paid_timeout: float = Field(120.0, alias="OCP_PAID_TIMEOUT", gt=0)
     paid_max_tokens: int = Field(4096, alias="OCP_PAID_MAX_TOKENS", gt=0)
     paid_fallback: PaidFallback = Field(PaidFallback.LOCAL, alias="OCP_PAID_FALLBACK")
     route_threshold: float = Field(0.5, alias="OCP_ROUTE_THRESHOLD", ge=0.0, le=1.0)
     route_mode: RouteMode = Field(RouteMode.AUTO, alias="OCP_ROUTE_MODE")
+    route_timeout: float | None = Field(None, alias="OCP_ROUTE_TIMEOUT", gt=0)
+    ambiguous_margin: float = Field(0.25, alias="OCP_AMBIGUOUS_MARGIN", ge=0.0, le=0.5)
+    local_context_chars: int = Field(30_000, alias="OCP_LOCAL_CONTEXT_CHAR_LIMIT", gt=0)
+    local_context_tokens: int | None = Field(None, alias="OCP_LOCAL_CONTEXT_TOKENS", gt=0)
+    local_tools: bool = Field(False, alias="OCP_LOCAL_TOOLS")
+    local_max_turns: int = Field(15, alias="OCP_LOCAL_MAX_TURNS", gt=0)
+    # Phase 2: the local model by default; "none" turns it off.
+    classifier_model: str | None = Field(None, alias="OCP_CLASSIFIER_MODEL")
+    classifier_timeout: float = Field(5.0, alias="OCP_CLASSIFIER_TIMEOUT", gt=0)
+    classifier_cache_size: int = Field(256, alias="OCP_CLASSIFIER_CACHE_SIZE", ge=0)
+    pin_hard_seconds: float = Field(300.0, alias="OCP_PIN_HARD_SECONDS", ge=0)
+    pin_soft_seconds: float = Field(1800.0, alias="OCP_PIN_SOFT_SECONDS", ge=0)
+    prices_file: str | None = Field(None, alias="OCP_PRICES")
+    daily_budget_usd: float | None = Field(None, alias="OCP_DAILY_BUDGET_USD", ge=0)
+    max_request_usd: float | None = Field(None, alias="OCP_MAX_REQUEST_USD", ge=0)
     anthropic_api_key: str | None = Field(None, alias="ANTHROPIC_API_KEY", repr=False)
     anthropic_base_url: str | None = Field(None, alias="ANTHROPIC_BASE_URL")
     openai_api_key: str | None = Field(None, alias="OPENAI_API_KEY", repr=False)
@@ -77,6 +101,31 @@ class RouterSettings(BaseModel):
             return cls.model_validate(values)
         except ValidationError as exc:
             raise ConfigError(_explain(exc)) from exc
+
+    @property
+    def top_model(self) -> str | None:
+        """The top tier's model: OCP_PAID_TOP_MODEL, by default Opus on Anthropic and none
+        on an OpenAI-compatible paid backend (name one to get a top tier there)."""
+        value = self.paid_top_model
+        if value is not None:
+            return None if value.lower() in _OFF else value
+        return "claude-opus-4-6" if self.paid_backend == "anthropic" else None
+
+    @property
+    def phase2_model(self) -> str | None:
+        value = self.classifier_model
+        if value is not None and value.lower() in _OFF:
+            return None
+        return value or self.local_model
+
+    @property
+    def total_timeout(self) -> float:
+        if self.route_timeout is not None:
+            return self.route_timeout
+        return self.classifier_timeout + self.local_timeout + 2 * self.paid_timeout
+
+    def prices(self) -> dict[str, Price] | None:
+        return load_prices(self.prices_file) if self.prices_file else None
 
     @property
     def paid_configured(self) -> bool:
@@ -141,17 +190,50 @@ def build_paid(settings: RouterSettings) -> ModelBackend | None:
 
 
 async def make_router(
-    env: Mapping[str, str] | None = None, *, settings: RouterSettings | None = None
+    env: Mapping[str, str] | None = None,
+    *,
+    settings: RouterSettings | None = None,
+    ledger: SpendLedger | None = None,
 ) -> OCPRouter:
-    """A router configured from the environment. Contacts nothing until the first request."""
+    """A router configured from the environment. Contacts nothing until the first request.
+    `ledger` tells the router what was spent today (default: this process's own spend)."""
     settings = settings or RouterSettings.from_env(env)
+    prices = settings.prices()
+    local = build_local(settings)
+    phase2_model = settings.phase2_model
+    phase2 = (
+        LLMClassifier(
+            local,
+            model=phase2_model if phase2_model != settings.local_model else None,
+            timeout=settings.classifier_timeout,
+            cache_size=settings.classifier_cache_size,
+        )
+        if phase2_model
+        else None
+    )
     return OCPRouter(
-        local=build_local(settings),
+        local=local,
         paid=build_paid(settings),
         classifier=TaskClassifier(settings.route_threshold),
         mode=settings.route_mode,
         paid_fallback=settings.paid_fallback,
         local_max_tokens=settings.local_max_tokens,
         paid_max_tokens=settings.paid_max_tokens,
-        total_timeout=settings.local_timeout + settings.paid_timeout,
+        total_timeout=settings.total_timeout,
+        prices=prices,
+        top_model=settings.top_model,
+        top_threshold=settings.top_threshold,
+        ambiguous_margin=settings.ambiguous_margin,
+        local_profile=LocalProfile(
+            context_chars=settings.local_context_chars,
+            context_tokens=settings.local_context_tokens,
+            tools=settings.local_tools,
+            max_turns=settings.local_max_turns,
+        ),
+        phase2=phase2,
+        budget=Budget(settings.daily_budget_usd, settings.max_request_usd),
+        ledger=ledger,
+        pins=SessionPins(
+            hard_seconds=settings.pin_hard_seconds, soft_seconds=settings.pin_soft_seconds
+        ),
     )

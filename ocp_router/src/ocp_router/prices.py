@@ -3,12 +3,25 @@
 USD per million tokens, from Anthropic's pricing page
 (https://platform.claude.com/docs/en/about-claude/pricing, read 2026-11) and OpenAI's public
 price list for the two OpenAI defaults. Local models cost nothing. Unknown models are priced
-as `None` (unknown), never guessed.
+as `None` (unknown), never guessed. `OCP_PRICES` names a JSON or TOML file whose entries
+override or extend the table (see `load_prices`).
 """
 
 from __future__ import annotations
 
+import json
+import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ocp_router.errors import ConfigError
+
+PRICES_SOURCE = "https://platform.claude.com/docs/en/about-claude/pricing"
+PRICES_READ = "2026-11"
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,3 +70,46 @@ def price_for(model: str, table: dict[str, Price] | None = None) -> Price | None
         if model.startswith(name + "-"):
             return table[name]
     return None
+
+
+class _PriceEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    input: float = Field(ge=0, description="USD per million input tokens")
+    output: float = Field(ge=0, description="USD per million output tokens")
+    cache_read: float | None = Field(None, ge=0)
+    cache_write: float | None = Field(None, ge=0)
+
+
+def parse_prices(data: Any, *, source: str = "OCP_PRICES") -> dict[str, Price]:
+    """Prices from `{"model": {"input": 3, "output": 15, "cache_read": 0.3, ...}}` (USD per
+    million tokens). A top-level `"models"` table is also accepted."""
+    if isinstance(data, Mapping) and isinstance(data.get("models"), Mapping):
+        data = data["models"]
+    if not isinstance(data, Mapping) or not data:
+        raise ConfigError(f"{source}: expected a table of model name -> prices")
+    out: dict[str, Price] = {}
+    for model, entry in data.items():
+        try:
+            p = _PriceEntry.model_validate(entry)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            where = ".".join(str(x) for x in err["loc"]) or "entry"
+            raise ConfigError(f"{source}: {model}.{where}: {err['msg']}") from exc
+        out[str(model)] = Price(p.input, p.output, p.cache_read, p.cache_write)
+    return out
+
+
+def load_prices(path: str | Path) -> dict[str, Price]:
+    """The default table with a JSON or TOML file's entries laid over it."""
+    file = Path(path).expanduser()
+    try:
+        text = file.read_text("utf-8")
+    except OSError as exc:
+        raise ConfigError(f"OCP_PRICES={str(path)!r}: cannot read the file ({exc})") from exc
+    try:
+        data = tomllib.loads(text) if file.suffix == ".toml" else json.loads(text)
+    except (ValueError, tomllib.TOMLDecodeError) as exc:
+        kind = "TOML" if file.suffix == ".toml" else "JSON"
+        raise ConfigError(f"OCP_PRICES={str(path)!r}: not valid {kind} ({exc})") from exc
+    return {**DEFAULT_PRICES, **parse_prices(data, source=f"OCP_PRICES={str(path)!r}")}

@@ -1,24 +1,47 @@
-"""OCPRouter: classify, dispatch to the right tier, fall back when a tier fails, trace it all."""
+"""OCPRouter: decide a tier for a whole agent payload, dispatch it, escalate when a tier fails,
+respect budgets, and trace it all.
+
+    plan()     phase 1 on the payload; phase 2 for the ambiguous band; forced choices; pins
+    execute()  try the plan's chain: local -> mid -> top on failure, across paid models on a
+               rate limit, within budgets and one total time limit
+    route()    both
+"""
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import hashlib
 import logging
 import time
 import uuid
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any, Protocol
 
+from ocp_router._tokens import estimate_tokens
 from ocp_router.backends.base import GenerateRequest, GenerateResponse, ModelBackend
 from ocp_router.classifier import ClassifyResult, Route, TaskClassifier
-from ocp_router.errors import BackendError, BackendTimeout, ConfigError, RouterError
+from ocp_router.errors import (
+    BackendAuthError,
+    BackendError,
+    BackendTimeout,
+    ConfigError,
+    RouterError,
+)
+from ocp_router.payload import AgentPayload, parse_payload
+from ocp_router.phase1 import Assessment, LocalProfile, assess
+from ocp_router.phase2 import LLMClassifier, Verdict
+from ocp_router.pins import PinState, SessionPins
 from ocp_router.prices import Price, price_for
+from ocp_router.tiers import Phase, Tier
 
 logger = logging.getLogger(__name__)
 
 
 class RouteMode(StrEnum):
-    """`auto` follows the classifier; `local` and `paid` force every request to one tier."""
+    """`auto` decides per request; `local` and `paid` force every request to one tier."""
 
     AUTO = "auto"
     LOCAL = "local"
@@ -33,10 +56,48 @@ class PaidFallback(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class Attempt:
-    """One backend tried for a request: `outcome` is ok, error or skipped."""
+class Budget:
+    """Spending limits in USD; None is no limit."""
 
-    tier: Route
+    daily_usd: float | None = None
+    max_request_usd: float | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.daily_usd is not None or self.max_request_usd is not None
+
+
+class SpendLedger(Protocol):
+    """What paid calls have cost today (the server backs this with its trace store)."""
+
+    async def spent_today(self) -> float: ...
+
+    async def add(self, usd: float) -> None: ...
+
+
+class MemoryLedger:
+    """Today's spend of this process, reset at local midnight."""
+
+    def __init__(self, today: Callable[[], dt.date] = dt.date.today) -> None:
+        self._today = today
+        self._day = today()
+        self._spent = 0.0
+
+    async def spent_today(self) -> float:
+        if self._today() != self._day:
+            self._day, self._spent = self._today(), 0.0
+        return self._spent
+
+    async def add(self, usd: float) -> None:
+        await self.spent_today()
+        self._spent += usd
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """One backend tried: `outcome` is ok, error, empty (a blank answer) or skipped."""
+
+    tier: Tier
     backend: str
     model: str
     outcome: str
@@ -46,48 +107,118 @@ class Attempt:
 
 
 @dataclass(frozen=True, slots=True)
+class Decision:
+    """Where a request goes first, and why."""
+
+    tier: Tier
+    model: str
+    phase: Phase
+    reason: str
+    forced: bool
+    assessment: Assessment
+    verdict: Verdict | None = None
+    pin_state: PinState = PinState.NONE
+    session: str | None = None
+
+    @property
+    def route(self) -> Route:
+        return Route.PAID if self.tier.paid else Route.LOCAL
+
+
+@dataclass(frozen=True, slots=True)
 class RouteResult:
     """The answer and the full trace of how it was reached.
 
-    `route_to` is the tier that answered; `decision` is the tier the request was sent to
-    first (classifier or forced). They differ exactly when a fallback happened.
+    `tier` answered; `decision.tier` was tried first. They differ exactly when the request
+    escalated (a higher tier answered) or fell back (a lower or sideways one did).
     """
 
     text: str
-    route_to: Route
-    decision: Route
-    decided_by: str
-    classify: ClassifyResult
+    tier: Tier
+    decision: Decision
     model: str
     backend: str
     prompt_tokens: int
     completion_tokens: int
     duration_ms: float
     trace_id: str
-    estimated_cost_usd: float | None
+    cost_usd: float | None  # from the real usage; None when the model has no known price
+    estimated_usd: float | None  # the upper bound computed before the first paid call
+    counterfactual_usd: float | None  # the same tokens on the top model
     attempts: tuple[Attempt, ...]
     stop_reason: str | None = None
+    cache_read_tokens: int = 0
+    notes: tuple[str, ...] = ()
+
+    @property
+    def route_to(self) -> Route:
+        return Route.PAID if self.tier.paid else Route.LOCAL
+
+    @property
+    def classify(self) -> ClassifyResult:
+        return self.decision.assessment.classify
+
+    @property
+    def decided_by(self) -> str:
+        return self.decision.reason
 
     @property
     def fell_back(self) -> bool:
-        return self.route_to is not self.decision
+        return self.model != self.decision.model or self.tier is not self.decision.tier
+
+    @property
+    def escalated(self) -> bool:
+        return self.tier.rank > self.decision.tier.rank
 
 
 class RoutingFailed(RouterError):
     """No tier could answer. `attempts` lists what was tried and why each failed."""
 
-    def __init__(self, message: str, attempts: tuple[Attempt, ...], trace_id: str) -> None:
+    def __init__(
+        self,
+        message: str,
+        attempts: tuple[Attempt, ...],
+        trace_id: str,
+        notes: tuple[str, ...] = (),
+    ) -> None:
         super().__init__(message)
         self.attempts = attempts
         self.trace_id = trace_id
+        self.notes = notes
+
+
+class BudgetExceeded(RoutingFailed):
+    """A paid call would break OCP_DAILY_BUDGET_USD or OCP_MAX_REQUEST_USD and nothing else
+    could answer."""
 
 
 def _backend_name(backend: ModelBackend) -> str:
     return str(getattr(backend, "name", type(backend).__name__))
 
 
+def session_key(payload: AgentPayload) -> str:
+    """A session id for callers that give none: the hash of the first user message."""
+    first = next((m.text for m in payload.messages if m.role == "user"), "")
+    return hashlib.sha1(first.encode(), usedforsecurity=False).hexdigest()
+
+
+# Paid errors the other paid model may not share: worth one more try across models.
+_RETRY_ACROSS = ("BackendRateLimited", "BackendTimeout", "BackendUnavailable")
+
+
+@dataclass(slots=True)
+class _Run:
+    """The mutable state of one execution."""
+
+    attempts: list[Attempt] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    estimated_usd: float | None = None
+    budget_blocked: bool = False
+    paid_dead: bool = False  # the paid credentials themselves failed: skip the other model
+
+
 class OCPRouter:
-    """Routes prompts between a local and a paid backend. Either slot may be None."""
+    """Routes payloads between a local model and two paid models. Either backend may be None."""
 
     def __init__(
         self,
@@ -101,6 +232,14 @@ class OCPRouter:
         paid_max_tokens: int | None = None,
         total_timeout: float = 300.0,
         prices: dict[str, Price] | None = None,
+        top_model: str | None = None,
+        top_threshold: float = 0.8,
+        ambiguous_margin: float = 0.25,
+        local_profile: LocalProfile | None = None,
+        phase2: LLMClassifier | None = None,
+        budget: Budget | None = None,
+        ledger: SpendLedger | None = None,
+        pins: SessionPins | None = None,
     ) -> None:
         if local is None and paid is None:
             raise ConfigError("OCPRouter needs at least one backend (local or paid)")
@@ -113,175 +252,451 @@ class OCPRouter:
         self.paid_max_tokens = paid_max_tokens
         self.total_timeout = total_timeout
         self.prices = prices
+        self.mid_model = paid.model if paid is not None else None
+        self.top_model = top_model if paid is not None else None
+        self.top_threshold = top_threshold
+        self.ambiguous_margin = ambiguous_margin
+        self.local_profile = local_profile or LocalProfile()
+        self.phase2 = phase2
+        self.budget = budget or Budget()
+        self.ledger: SpendLedger = ledger or MemoryLedger()
+        self.pins = pins if pins is not None else SessionPins()
 
     async def aclose(self) -> None:
-        for backend in (self.local, self.paid):
+        closed: set[int] = set()
+        backends = (self.local, self.paid, self.phase2.backend if self.phase2 else None)
+        for backend in backends:
             close = getattr(backend, "aclose", None)
-            if close is not None:
+            if close is not None and id(backend) not in closed:
+                closed.add(id(backend))
                 await close()
 
-    def decide(self, classify: ClassifyResult, force: Route | str | None) -> tuple[Route, str]:
-        """The first tier to try, and who decided it."""
+    # ---- models -------------------------------------------------------------------------------
+    def model_for(self, tier: Tier) -> str:
+        if tier is Tier.LOCAL:
+            return self.local.model if self.local is not None else "none"
+        if tier is Tier.TOP and self.top_model:
+            return self.top_model
+        return self.mid_model or "none"
+
+    def price(self, model: str) -> Price | None:
+        return price_for(model, self.prices)
+
+    @property
+    def counterfactual_model(self) -> str | None:
+        """The model savings are measured against: the top model, else the mid one."""
+        return self.top_model or self.mid_model
+
+    # ---- phase 1 -----------------------------------------------------------------------------
+    def assess(self, payload: AgentPayload) -> Assessment:
+        return assess(
+            payload,
+            self.classifier,
+            local=self.local_profile,
+            margin=self.ambiguous_margin,
+            top_threshold=self.top_threshold,
+        )
+
+    # ---- plan --------------------------------------------------------------------------------
+    def _forced(
+        self, force: Tier | Route | str | None, model: str | None
+    ) -> tuple[Tier, str, str] | None:
+        if model is not None:
+            if self.local is not None and model == self.local.model:
+                return Tier.LOCAL, model, f"model {model} forced by caller"
+            if self.paid is None:
+                raise ConfigError(
+                    f"model {model!r} is not the local model and no paid backend is configured"
+                )
+            tier = Tier.TOP if model == self.top_model else Tier.MID
+            return tier, model, f"model {model} forced by caller"
         if force is not None:
-            try:
-                return Route(force), "forced by caller"
-            except ValueError as exc:
-                raise ConfigError(f"force must be 'local' or 'paid', got {force!r}") from exc
+            value = str(force.value if isinstance(force, StrEnum) else force).lower()
+            forced_tier = {"paid": Tier.MID}.get(value) or _tier_or_none(value)
+            if forced_tier is None:
+                raise ConfigError(f"force must be one of local, mid, top, paid; got {force!r}")
+            if forced_tier is Tier.TOP and not self.top_model:
+                forced_tier = Tier.MID
+            return forced_tier, self.model_for(forced_tier), f"{value} forced by caller"
         if self.mode is not RouteMode.AUTO:
-            return Route(self.mode.value), f"OCP_ROUTE_MODE={self.mode.value}"
-        return classify.route_to, "classifier"
+            tier = Tier.LOCAL if self.mode is RouteMode.LOCAL else Tier.MID
+            return tier, self.model_for(tier), f"OCP_ROUTE_MODE={self.mode.value}"
+        return None
 
-    def plan(self, decision: Route) -> list[tuple[Route, ModelBackend]]:
-        """Backends in the order they will be tried."""
-        local = [(Route.LOCAL, self.local)] if self.local is not None else []
-        paid = [(Route.PAID, self.paid)] if self.paid is not None else []
-        if decision is Route.LOCAL:
-            return local + paid
-        if self.paid_fallback is PaidFallback.LOCAL:
-            return paid + local
-        return paid
-
-    async def route(
+    async def plan(
         self,
-        prompt: str,
+        payload: AgentPayload,
         *,
-        force: Route | str | None = None,
+        force: Tier | Route | str | None = None,
+        model: str | None = None,
+        session: str | None = None,
+    ) -> Decision:
+        """Decide the first tier and model. Phase 2 runs only for the ambiguous band."""
+        assessment = self.assess(payload)
+        forced = self._forced(force, model)
+        session = session or session_key(payload)
+        if forced is not None:
+            tier, chosen, reason = forced
+            pin_state = PinState.FORCED if self.pins.lookup(session)[0] else PinState.NONE
+            return Decision(
+                tier, chosen, Phase.EXPLICIT, reason, True, assessment, None, pin_state, session
+            )
+        verdict: Verdict | None = None
+        if assessment.band.value == "AMBIGUOUS" and self.phase2 is not None:
+            verdict = await self.phase2.classify(payload, assessment)
+            tier, phase = verdict.tier, verdict.phase
+            reason = f"phase 2 ({verdict.phase}): {verdict.reason}"
+        else:
+            tier, phase = assessment.tier, Phase.HEURISTIC
+            reason = f"phase 1: {assessment.explain()}"
+        if tier is Tier.TOP and not self.top_model:
+            tier = Tier.MID
+        chosen = self.model_for(tier)
+        pin_state = PinState.NONE
+        if tier.paid and self.paid is not None:
+            tier, chosen, pin_state = self._apply_pin(session, tier, chosen, assessment)
+        return Decision(tier, chosen, phase, reason, False, assessment, verdict, pin_state, session)
+
+    def _apply_pin(
+        self, session: str, tier: Tier, chosen: str, assessment: Assessment
+    ) -> tuple[Tier, str, PinState]:
+        pin, state = self.pins.lookup(session)
+        if pin is None:
+            return tier, chosen, state
+        if state is PinState.HARD or pin.model == chosen:
+            return pin.tier, pin.model, state
+        # Soft window: climb when the request needs a higher tier; otherwise keep the warm
+        # cache unless the decided model is cheaper even against cached reads.
+        if tier.rank > pin.tier.rank:
+            return tier, chosen, PinState.RELEASED
+        tokens = max(assessment.total_chars // 4, pin.prompt_tokens)
+        cached = min(pin.prompt_tokens, tokens)
+        pinned_price, chosen_price = self.price(pin.model), self.price(chosen)
+        if pinned_price is None or chosen_price is None:
+            return pin.tier, pin.model, state
+        warm = pinned_price.cost(tokens, 0, cache_read=cached)
+        cold = chosen_price.cost(tokens, 0)
+        if cold < warm:
+            return tier, chosen, PinState.RELEASED
+        return pin.tier, pin.model, state
+
+    # ---- execute -----------------------------------------------------------------------------
+    def _chain(self, decision: Decision) -> list[tuple[Tier, str]]:
+        """(tier, model) in the order they will be tried."""
+        mid = [(Tier.MID, self.mid_model)] if self.mid_model else []
+        top = [(Tier.TOP, self.top_model)] if self.top_model else []
+        local = [(Tier.LOCAL, self.local.model)] if self.local is not None else []
+        if decision.forced:
+            if decision.tier is Tier.LOCAL:
+                return local
+            return [(decision.tier, decision.model)] if self.paid is not None else []
+        first = [(decision.tier, decision.model)]
+        if decision.tier is Tier.LOCAL:
+            rest = mid + top
+        else:
+            rest = top + mid if decision.tier is Tier.MID else mid + top
+            if self.paid_fallback is PaidFallback.LOCAL:
+                rest += local
+        chain: list[tuple[Tier, str]] = []
+        for tier, model in first + rest:
+            if model and (tier, model) not in chain and all(m != model for _, m in chain):
+                if tier.paid and self.paid is None:
+                    continue
+                chain.append((tier, model))
+        return chain
+
+    async def execute(
+        self,
+        decision: Decision,
+        payload: AgentPayload,
+        *,
         system: str | None = None,
         paid_prompt: str | None = None,
-        classify: ClassifyResult | None = None,
+        paid_payload: AgentPayload | None = None,
+        timeout: float | None = None,
     ) -> RouteResult:
-        """Answer `prompt` on the right tier.
-
-        `paid_prompt`, when given, is what the paid tier receives instead of `prompt` (the
-        server sends an enriched prompt there; the local tier always gets the raw request).
-        """
+        """Answer along the decision's chain. The local tier gets the raw conversation; the
+        paid tiers get `paid_payload` (e.g. redacted) when given, with `paid_prompt` (e.g.
+        enriched) in place of its latest user turn. `timeout` (default: the router's total)
+        bounds the whole chain."""
+        limit = self.total_timeout if timeout is None else timeout
         trace_id = uuid.uuid4().hex
         started = time.perf_counter()
-        classify = classify or self.classifier.classify(prompt)
-        decision, decided_by = self.decide(classify, force)
-        attempts: list[Attempt] = []
-        plan = self.plan(decision)
-        if not plan:
-            raise RoutingFailed(
-                "this request needs the paid tier and none is configured: set ANTHROPIC_API_KEY "
-                "(or OCP_PAID_BACKEND=openai with OPENAI_API_KEY), or set OCP_PAID_FALLBACK=local.",
-                (),
-                trace_id,
-            )
-        current = plan[0]
+        run = _Run()
+        chain = self._chain(decision)
+        if not chain:
+            raise RoutingFailed(self._nothing_configured(decision), (), trace_id)
+        system = system if system is not None else (payload.system or None)
+        history = payload.history()
+        paid_payload = paid_payload or payload
+        paid_system = paid_payload.system or None if paid_payload is not payload else system
+        paid_history = paid_payload.history() if paid_payload is not payload else history
+        current = chain[0]
         try:
-            async with asyncio.timeout(self.total_timeout):
-                for current in plan:
-                    tier, backend = current
-                    text = paid_prompt if (tier is Route.PAID and paid_prompt) else prompt
-                    max_tokens = (
-                        self.paid_max_tokens if tier is Route.PAID else self.local_max_tokens
-                    )
-                    request = GenerateRequest(prompt=text, system=system, max_tokens=max_tokens)
-                    response = await self._try(tier, backend, request, attempts)
+            async with asyncio.timeout(limit):
+                i = 0
+                while i < len(chain):
+                    current = chain[i]
+                    i += 1
+                    tier, model = current
+                    if tier.paid:
+                        prompt = paid_prompt or paid_payload.user_turn
+                        request = GenerateRequest(
+                            prompt,
+                            paid_system,
+                            self.paid_max_tokens,
+                            history=paid_history,
+                            model=model,
+                        )
+                        if not await self._paid_allowed(decision, request, run):
+                            if not decision.forced and self.local is not None:
+                                if all(t is not Tier.LOCAL for t, _ in chain):
+                                    chain.append((Tier.LOCAL, self.local.model))
+                            continue
+                        assert self.paid is not None
+                        backend = self.paid
+                    else:
+                        assert self.local is not None
+                        backend = self.local
+                        request = GenerateRequest(
+                            payload.user_turn, system, self.local_max_tokens, history=history
+                        )
+                    response = await self._try(tier, backend, request, run, decision)
                     if response is not None:
-                        return self._result(
-                            response,
-                            tier,
-                            decision,
-                            decided_by,
-                            classify,
-                            backend,
-                            started,
-                            trace_id,
-                            attempts,
+                        return await self._result(
+                            response, tier, decision, backend, started, trace_id, run
                         )
         except TimeoutError:
-            tier, backend = current
-            attempts.append(
+            tier, model = current
+            run.attempts.append(
                 Attempt(
                     tier,
-                    _backend_name(backend),
-                    backend.model,
+                    self._backend_label(tier),
+                    model,
                     "error",
                     round((time.perf_counter() - started) * 1000, 3),
                     f"the router's total time limit of {self.total_timeout:g}s ran out",
                     BackendTimeout.__name__,
                 )
             )
-        summary = "; ".join(f"{a.backend}: {a.error}" for a in attempts)
-        raise RoutingFailed(f"no backend could answer ({summary})", tuple(attempts), trace_id)
+        summary = (
+            "; ".join(f"{a.backend} {a.model}: {a.error}" for a in run.attempts if a.error)
+            or "nothing was tried"
+        )
+        if run.budget_blocked:
+            raise BudgetExceeded(
+                f"{' '.join(run.notes)} No local model could answer instead ({summary}).",
+                tuple(run.attempts),
+                trace_id,
+                tuple(run.notes),
+            )
+        raise RoutingFailed(
+            f"no backend could answer ({summary})", tuple(run.attempts), trace_id, tuple(run.notes)
+        )
+
+    def _backend_label(self, tier: Tier) -> str:
+        backend = self.paid if tier.paid else self.local
+        return _backend_name(backend) if backend is not None else "none"
+
+    def _nothing_configured(self, decision: Decision) -> str:
+        if decision.tier.paid:
+            return (
+                "this request needs the paid tier and none is configured: set ANTHROPIC_API_KEY "
+                "(or OCP_PAID_BACKEND=openai with OPENAI_API_KEY)"
+                + ("." if decision.forced else ", or set OCP_PAID_FALLBACK=local.")
+            )
+        return "this request was forced local and no local model is configured."
+
+    def estimate(self, model: str, request: GenerateRequest) -> float | None:
+        """Upper bound of a paid call's cost: its input plus a full `max_tokens` answer."""
+        price = self.price(model)
+        if price is None:
+            return None
+        text = "".join(t.text for t in request.history) + (request.system or "") + request.prompt
+        return price.cost(estimate_tokens(text), request.max_tokens or 4096)
+
+    async def _paid_allowed(self, decision: Decision, request: GenerateRequest, run: _Run) -> bool:
+        model = request.model or self.mid_model or ""
+        if run.paid_dead:
+            run.attempts.append(
+                Attempt(
+                    Tier.TOP if model == self.top_model else Tier.MID,
+                    self._backend_label(Tier.MID),
+                    model,
+                    "skipped",
+                    0.0,
+                    "the paid credentials already failed on another model",
+                )
+            )
+            return False
+        estimate = self.estimate(model, request)
+        if run.estimated_usd is None:
+            run.estimated_usd = estimate
+        budget = self.budget
+        if not budget.active:
+            return True
+        why = None
+        if estimate is None:
+            why = f"no price is known for {model}, so the budget cannot be checked (OCP_PRICES)."
+        elif budget.max_request_usd is not None and estimate > budget.max_request_usd:
+            why = (
+                f"{model} could cost up to ${estimate:.4f} here, over "
+                f"OCP_MAX_REQUEST_USD=${budget.max_request_usd:g}."
+            )
+        elif budget.daily_usd is not None:
+            spent = await self.ledger.spent_today()
+            if spent + estimate > budget.daily_usd:
+                why = (
+                    f"${spent:.4f} spent today; {model} could add up to ${estimate:.4f}, over "
+                    f"OCP_DAILY_BUDGET_USD=${budget.daily_usd:g}."
+                )
+        if why is None:
+            return True
+        run.budget_blocked = True
+        run.notes.append("budget: " + why)
+        run.attempts.append(
+            Attempt(
+                Tier.TOP if model == self.top_model else Tier.MID,
+                _backend_name(self.paid) if self.paid else "paid",
+                model,
+                "skipped",
+                0.0,
+                "budget: " + why,
+                "BudgetExceeded",
+            )
+        )
+        return False
 
     async def _try(
-        self, tier: Route, backend: ModelBackend, request: GenerateRequest, attempts: list[Attempt]
+        self,
+        tier: Tier,
+        backend: ModelBackend,
+        request: GenerateRequest,
+        run: _Run,
+        decision: Decision,
     ) -> GenerateResponse | None:
         name = _backend_name(backend)
+        model = request.model or backend.model
         t0 = time.perf_counter()
         try:
             response = await backend.generate(request)
         except BackendError as exc:
-            attempts.append(
-                Attempt(
-                    tier,
-                    name,
-                    backend.model,
-                    "error",
-                    round((time.perf_counter() - t0) * 1000, 3),
-                    str(exc),
-                    type(exc).__name__,
-                )
+            ms = round((time.perf_counter() - t0) * 1000, 3)
+            run.attempts.append(
+                Attempt(tier, name, model, "error", ms, str(exc), type(exc).__name__)
             )
-            logger.warning("route: %s (%s) failed: %s", name, backend.model, exc)
+            logger.warning("route: %s (%s) failed: %s", name, model, exc)
+            if tier.paid:
+                if type(exc).__name__ not in _RETRY_ACROSS:
+                    run.paid_dead = isinstance(exc, BackendAuthError) or run.paid_dead
+                if decision.session and model == decision.model:
+                    self.pins.drop(decision.session)
             return None
-        attempts.append(Attempt(tier, name, backend.model, "ok", response.duration_ms))
+        if not response.text.strip():
+            run.attempts.append(
+                Attempt(tier, name, model, "empty", response.duration_ms, "empty answer")
+            )
+            return None
+        run.attempts.append(Attempt(tier, name, model, "ok", response.duration_ms))
         return response
 
-    def _result(
+    async def _result(
         self,
         response: GenerateResponse,
-        tier: Route,
-        decision: Route,
-        decided_by: str,
-        classify: ClassifyResult,
+        tier: Tier,
+        decision: Decision,
         backend: ModelBackend,
         started: float,
         trace_id: str,
-        attempts: list[Attempt],
+        run: _Run,
     ) -> RouteResult:
         cost: float | None = 0.0
-        if tier is Route.PAID:
-            price = price_for(response.model, self.prices) or price_for(backend.model, self.prices)
-            cost = (
-                price.cost(
-                    response.prompt_tokens,
-                    response.completion_tokens,
-                    response.cache_read_tokens,
-                    response.cache_write_tokens,
-                )
-                if price
-                else None
-            )
+        usage = (
+            response.prompt_tokens,
+            response.completion_tokens,
+            response.cache_read_tokens,
+            response.cache_write_tokens,
+        )
+        model = response.model
+        if tier.paid:
+            price = self.price(model) or self.price(self.model_for(tier))
+            cost = price.cost(*usage) if price else None
+            if cost:
+                await self.ledger.add(cost)
+            if decision.session:
+                self.pins.pin(decision.session, model, tier, response.prompt_tokens)
+        counter_model = self.counterfactual_model
+        counter_price = self.price(counter_model) if counter_model else None
+        counterfactual = (
+            counter_price.cost(response.prompt_tokens, response.completion_tokens)
+            if counter_price
+            else None
+        )
         duration = round((time.perf_counter() - started) * 1000, 3)
         logger.info(
-            "route %s: %s -> %s/%s (score %.2f, %s) %d+%d tokens in %.0f ms",
+            "route %s: %s -> %s/%s (%s, %s) %d+%d tokens in %.0f ms",
             trace_id[:8],
-            decision,
+            decision.tier,
             tier,
-            response.model,
-            classify.complexity_score,
-            decided_by,
+            model,
+            decision.phase,
+            decision.reason[:80],
             response.prompt_tokens,
             response.completion_tokens,
             duration,
         )
         return RouteResult(
             text=response.text,
-            route_to=tier,
+            tier=tier,
             decision=decision,
-            decided_by=decided_by,
-            classify=classify,
-            model=response.model,
+            model=model,
             backend=_backend_name(backend),
             prompt_tokens=response.prompt_tokens,
             completion_tokens=response.completion_tokens,
             duration_ms=duration,
             trace_id=trace_id,
-            estimated_cost_usd=cost,
-            attempts=tuple(attempts),
+            cost_usd=cost,
+            estimated_usd=run.estimated_usd,
+            counterfactual_usd=counterfactual,
+            attempts=tuple(run.attempts),
             stop_reason=response.stop_reason,
+            cache_read_tokens=response.cache_read_tokens,
+            notes=tuple(run.notes),
         )
+
+    # ---- both --------------------------------------------------------------------------------
+    async def route(
+        self,
+        request: str | Sequence[Any] | Mapping[str, Any] | AgentPayload,
+        *,
+        force: Tier | Route | str | None = None,
+        model: str | None = None,
+        system: str | None = None,
+        tools: Sequence[Any] | None = None,
+        paid_prompt: str | None = None,
+        session: str | None = None,
+    ) -> RouteResult:
+        """Decide and answer. `request` is a prompt, a message list or a request body."""
+        payload = (
+            request
+            if isinstance(request, AgentPayload)
+            else parse_payload(request, system=system, tools=tools)
+        )
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.total_timeout
+        decision = await self.plan(payload, force=force, model=model, session=session)
+        remaining = deadline - loop.time()
+        if remaining <= 0:
+            raise RoutingFailed(
+                f"the router's total time limit of {self.total_timeout:g}s ran out while deciding",
+                (),
+                uuid.uuid4().hex,
+            )
+        return await self.execute(decision, payload, paid_prompt=paid_prompt, timeout=remaining)
+
+
+def _tier_or_none(value: str) -> Tier | None:
+    try:
+        return Tier(value)
+    except ValueError:
+        return None

@@ -8,22 +8,33 @@ memory lazily and keeps the index fresh in the background (the first build never
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import datetime as dt
 import json
 import logging
 import uuid
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from ocp_router import OCPRouter, Route, RouteResult, RoutingFailed
+from ocp_router import (
+    AgentPayload,
+    Decision,
+    GenerateRequest,
+    OCPRouter,
+    RouteResult,
+    RoutingFailed,
+    parse_payload,
+)
 from ocp_router._tokens import estimate_tokens
 from ocp_router.config import RouterSettings, make_router
-from ocp_router.prices import price_for
 from ocp_server import wire
 from ocp_server.db import connect
 from ocp_server.index.models import SearchResponse
 from ocp_server.index.workspace import WorkspaceIndex, default_db_path
-from ocp_server.memory import DecisionIn, MemoryStore, TraceRecord
+from ocp_server.memory import AttemptRecord, DecisionIn, MemoryStore, TraceRecord
 from ocp_server.prompt import EnrichedPrompt, build_prompt
 from ocp_server.redact import redact
 from ocp_server.settings import ServerSettings
@@ -46,6 +57,26 @@ class Workspace:
     stop: asyncio.Event | None = None
 
 
+class WorkspaceLedger:
+    """The daily budget's ledger: what the trace stores say was spent today, or what this
+    process spent, whichever is more (a trace is stored only after its call returns)."""
+
+    def __init__(self) -> None:
+        self.state: AppState | None = None
+        self._day = dt.date.today()
+        self._process = 0.0
+
+    async def spent_today(self) -> float:
+        if dt.date.today() != self._day:
+            self._day, self._process = dt.date.today(), 0.0
+        stored = await self.state.spent_today() if self.state is not None else 0.0
+        return max(stored, self._process)
+
+    async def add(self, usd: float) -> None:
+        await self.spent_today()
+        self._process += usd
+
+
 class AppState:
     def __init__(
         self, settings: ServerSettings, router: OCPRouter, router_settings: RouterSettings
@@ -60,7 +91,20 @@ class AppState:
     @classmethod
     async def create(cls, settings: ServerSettings) -> AppState:
         router_settings = RouterSettings.from_env()
-        return cls(settings, await make_router(settings=router_settings), router_settings)
+        ledger = WorkspaceLedger()
+        state = cls(
+            settings, await make_router(settings=router_settings, ledger=ledger), router_settings
+        )
+        ledger.state = state
+        return state
+
+    async def spent_today(self) -> float:
+        """Paid spend since local midnight, over every open workspace's trace store."""
+        midnight = dt.datetime.combine(dt.date.today(), dt.time()).timestamp()
+        total = 0.0
+        for ws in list(self._workspaces.values()):
+            total += await ws.memory.spent_since(midnight)
+        return total
 
     async def aclose(self) -> None:
         for ws in self._workspaces.values():
@@ -217,28 +261,35 @@ class AppState:
 
     async def route(self, ws: Workspace | None, args: wire.RouteArgs) -> wire.RouteResult:
         router = self.router
-        classify = router.classifier.classify(args.request)
-        decision, decided_by = router.decide(classify, args.force)
+        source: str | list[dict[str, Any]] = (
+            args.messages if args.messages is not None else (args.request or "")
+        )
+        payload = parse_payload(source, system=args.system, tools=args.tools)
+        session = args.session_id or self.session_id
+        decision = await router.plan(payload, force=args.force, model=args.model, session=session)
+        request = payload.user_turn
         budget = (
             self.settings.context_tokens
             if args.max_context_tokens is None
-            else (args.max_context_tokens)
+            else args.max_context_tokens
         )
+        paid = decision.tier.paid
         enriched = (
-            await self.enriched_prompt(ws, args.request, budget)
-            if decision is Route.PAID
-            else build_prompt(args.request, (), None)
+            await self.enriched_prompt(ws, request, budget)
+            if paid
+            else build_prompt(request, (), None)
         )
-        # Everything that may reach a paid provider is redacted first, including the raw
-        # request when a local route falls back to paid.
-        paid_text = enriched.text if decision is Route.PAID else args.request
-        redacted = redact(paid_text)
-        trace_id = uuid.uuid4().hex
+        # Everything that may reach a paid provider is redacted first: the enriched prompt,
+        # the conversation before it and the system prompt, including when a local route
+        # escalates to paid.
+        redacted = redact(enriched.text if paid else request)
+        paid_payload, counts = _redacted(payload)
+        counts.update(redacted.counts)
         result: RouteResult | None = None
         failure: RoutingFailed | None = None
         if args.dry_run:
             answered_by, note = "none", "dry run: decided and built the prompt; no model called"
-        elif decision is Route.PAID and router.paid is None:
+        elif paid and router.paid is None:
             answered_by = "agent"
             note = (
                 "No paid backend is configured (no API key), and you are already a strong "
@@ -246,75 +297,130 @@ class AppState:
             )
         else:
             try:
-                result = await router.route(
-                    args.request, force=decision, paid_prompt=redacted.text, classify=classify
+                result = await router.execute(
+                    decision, payload, paid_prompt=redacted.text, paid_payload=paid_payload
                 )
             except RoutingFailed as exc:
                 failure = exc
             if result is not None:
                 answered_by = result.route_to.value
-                trace_id = result.trace_id
-                note = f"answered by the {answered_by} model {result.model}" + (
-                    " after a fallback" if result.fell_back else ""
-                )
+                note = f"answered by the {result.tier} model {result.model}"
+                if result.escalated:
+                    note += " after escalating"
+                elif result.fell_back:
+                    note += " after a fallback"
             else:
                 answered_by = "none"
                 note = f"no model could answer: {failure}"
-        trace = wire.RouteTrace(
-            trace_id=trace_id,
-            decision=decision.value,
-            decided_by=decided_by,
-            route_to=answered_by,
-            complexity_score=classify.complexity_score,
-            threshold=classify.threshold,
-            confidence=classify.confidence,
-            task_type=classify.task_type.value,
-            signals=[str(s) for s in classify.signals if s.weight],
-            model=result.model if result else None,
-            backend=result.backend if result else None,
-            prompt_tokens=result.prompt_tokens if result else estimate_tokens(redacted.text),
-            completion_tokens=result.completion_tokens if result else 0,
-            duration_ms=result.duration_ms if result else 0.0,
-            estimated_cost_usd=result.estimated_cost_usd if result else 0.0,
-            attempts=[
-                wire.AttemptOut(
-                    tier=a.tier.value,
-                    backend=a.backend,
-                    model=a.model,
-                    outcome=a.outcome,
-                    duration_ms=a.duration_ms,
-                    error=a.error,
-                )
-                for a in (result.attempts if result else failure.attempts if failure else ())
-            ],
-            context_citations=list(enriched.citations),
-            context_tokens=enriched.context_tokens + enriched.brief_tokens,
-            redactions=redacted.counts,
-        )
         out = wire.RouteResult(
             answer=result.text if result else None,
             answered_by=answered_by,
             prompt=redacted.text if answered_by in ("agent", "none") and not failure else None,
             note=note,
-            trace=trace,
+            trace=self._trace(decision, result, failure, enriched, counts, redacted.text),
         )
         if ws is not None:
-            await self._record(ws, args, out)
+            await self._record(ws, args, out, result, failure)
         return out
 
-    async def _record(self, ws: Workspace, args: wire.RouteArgs, out: wire.RouteResult) -> None:
+    def _trace(
+        self,
+        decision: Decision,
+        result: RouteResult | None,
+        failure: RoutingFailed | None,
+        enriched: EnrichedPrompt,
+        redactions: Counter[str],
+        paid_text: str,
+    ) -> wire.RouteTrace:
+        router = self.router
+        a = decision.assessment
+        c = a.classify
+        verdict = decision.verdict
+        attempts = result.attempts if result else failure.attempts if failure else ()
+        estimate = result.estimated_usd if result else None
+        if result is None and decision.tier.paid:
+            estimate = router.estimate(
+                decision.model,
+                GenerateRequest(paid_text, max_tokens=router.paid_max_tokens),
+            )
+        return wire.RouteTrace(
+            trace_id=result.trace_id if result else failure.trace_id if failure else new_id(),
+            decision=decision.route.value,
+            tier=decision.tier.value,
+            answered_tier=result.tier.value if result else None,
+            decided_by=decision.reason,
+            phase=decision.phase.value,
+            forced=decision.forced,
+            band=a.band.value,
+            band_confidence=a.confidence,
+            reasons=[*a.forced, *(str(s) for s in a.signals)],
+            phase2=(
+                wire.Phase2Out(
+                    tier=verdict.tier.value,
+                    reason=verdict.reason,
+                    duration_ms=verdict.duration_ms,
+                    fallback=verdict.fallback,
+                )
+                if verdict
+                else None
+            ),
+            pin_state=decision.pin_state.value,
+            route_to="none",
+            escalated=bool(result and result.escalated),
+            fell_back=bool(result and result.fell_back and not result.escalated),
+            complexity_score=c.complexity_score,
+            threshold=c.threshold,
+            confidence=c.confidence,
+            task_type=c.task_type.value,
+            signals=[str(s) for s in c.signals if s.weight],
+            turns=a.turns,
+            context_chars=a.total_chars,
+            model=result.model if result else decision.model,
+            backend=result.backend if result else None,
+            prompt_tokens=result.prompt_tokens if result else estimate_tokens(paid_text),
+            completion_tokens=result.completion_tokens if result else 0,
+            duration_ms=result.duration_ms if result else 0.0,
+            estimated_cost_usd=estimate,
+            cost_usd=result.cost_usd if result else 0.0,
+            counterfactual_usd=result.counterfactual_usd if result else None,
+            attempts=[
+                wire.AttemptOut(
+                    tier=t.tier.value,
+                    backend=t.backend,
+                    model=t.model,
+                    outcome=t.outcome,
+                    duration_ms=t.duration_ms,
+                    error=t.error,
+                )
+                for t in attempts
+            ],
+            notes=list(result.notes if result else failure.notes if failure else ()),
+            context_citations=list(enriched.citations),
+            context_tokens=enriched.context_tokens + enriched.brief_tokens,
+            redactions=dict(redactions),
+        )
+
+    async def _record(
+        self,
+        ws: Workspace,
+        args: wire.RouteArgs,
+        out: wire.RouteResult,
+        result: RouteResult | None,
+        failure: RoutingFailed | None,
+    ) -> None:
+        out.trace.route_to = out.answered_by
         t = out.trace
         session = args.session_id or self.session_id
         if args.session_id:
             await ws.memory.start_session(str(ws.path), session)
-        price = price_for(self.router_settings.paid_model)
-        counterfactual = price.cost(t.prompt_tokens, t.completion_tokens) if price else None
+        attempts = result.attempts if result else failure.attempts if failure else ()
+        request = args.request if args.request is not None else _last_user_text(t, args)
         await ws.memory.record_trace(
             session,
             TraceRecord(
                 id=t.trace_id,
                 created_at=None,
-                request=redact(args.request).text[:2000],
+                request=redact(request).text[:2000],
                 route_to=t.route_to,
                 decision=t.decision,
                 decided_by=t.decided_by,
@@ -326,11 +432,65 @@ class AppState:
                 prompt_tokens=t.prompt_tokens,
                 completion_tokens=t.completion_tokens,
                 duration_ms=t.duration_ms,
-                cost_usd=t.estimated_cost_usd,
-                counterfactual_usd=counterfactual,
+                cost_usd=t.cost_usd,
+                counterfactual_usd=t.counterfactual_usd,
                 trace_json=json.dumps(out.model_dump(mode="json", exclude={"answer", "prompt"})),
+                tier=t.tier,
+                answered_tier=t.answered_tier,
+                phase=t.phase,
+                band=t.band,
+                phase2=_phase2_kind(t.phase2, t.phase),
+                pin_state=t.pin_state,
+                escalated=t.escalated,
+                fell_back=t.fell_back,
+                budget_note=next((n for n in t.notes if n.startswith("budget")), None),
+                estimated_usd=t.estimated_cost_usd,
+                counterfactual_model=self.router.counterfactual_model,
+                attempts=tuple(
+                    AttemptRecord(
+                        a.tier.value, a.backend, a.model, a.outcome, a.duration_ms, a.error_type
+                    )
+                    for a in attempts
+                ),
             ),
         )
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def _phase2_kind(phase2: wire.Phase2Out | None, phase: str) -> str | None:
+    if phase == "cache":
+        return "cache"
+    if phase2 is None:
+        return None
+    return "fallback" if phase2.fallback else "llm"
+
+
+def _last_user_text(trace: wire.RouteTrace, args: wire.RouteArgs) -> str:
+    payload = parse_payload(args.messages or [], system=None)
+    return payload.user_turn or f"({trace.turns} messages)"
+
+
+def _redacted(payload: AgentPayload) -> tuple[AgentPayload, Counter[str]]:
+    """The payload with every secret in its text redacted, and how many of each kind."""
+    counts: Counter[str] = Counter()
+    messages = []
+    for message in payload.messages:
+        r = redact(message.text) if message.text else None
+        if r is not None:
+            counts.update(r.counts)
+        messages.append(dataclasses.replace(message, text=r.text) if r else message)
+    system = redact(payload.system) if payload.system else None
+    if system is not None:
+        counts.update(system.counts)
+    return (
+        dataclasses.replace(
+            payload, messages=tuple(messages), system=system.text if system else ""
+        ),
+        counts,
+    )
 
 
 def _search_result(response: SearchResponse) -> wire.SearchResult:

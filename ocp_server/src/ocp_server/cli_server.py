@@ -22,6 +22,7 @@ from ocp_server import wire
 from ocp_server.app import AppState
 from ocp_server.db import DatabaseError
 from ocp_server.render import render
+from ocp_server.report_html import render_html
 from ocp_server.server import TOOLS, tool_name
 from ocp_server.settings import ServerSettings, WorkspaceError, resolve_workspace
 
@@ -34,7 +35,8 @@ def add_server_commands(sub: Any) -> None:
         action="store_true",
         help="show the decision and the exact prompt; call no model",
     )
-    route.add_argument("--force", choices=["local", "paid"])
+    route.add_argument("--force", choices=["local", "mid", "top", "paid"])
+    route.add_argument("--model", help="force one model by name")
     route.add_argument("--json", action="store_true", help="print the full result as JSON")
     route.set_defaults(handler=run_route)
     restore = sub.add_parser("restore", help="print what earlier sessions left")
@@ -42,9 +44,12 @@ def add_server_commands(sub: Any) -> None:
     restore.add_argument("--max-tokens", type=int, default=2000)
     restore.add_argument("--json", action="store_true")
     restore.set_defaults(handler=run_restore)
-    stats = sub.add_parser("stats", help="routes by tier, tokens, cost and savings")
+    stats = sub.add_parser("stats", help="the savings report: tiers, cost, savings, latency")
     stats.add_argument("--since", help="only this recent: 7d, 12h, 30m (default: all)")
-    stats.add_argument("--json", action="store_true")
+    stats.add_argument("--json", action="store_true", help="print the report as JSON")
+    stats.add_argument(
+        "--html", metavar="FILE", type=Path, help="also write a self-contained HTML report"
+    )
     stats.set_defaults(handler=run_stats)
     doctor = sub.add_parser("doctor", help="check the setup; each problem comes with its fix")
     doctor.set_defaults(handler=run_doctor)
@@ -68,7 +73,10 @@ async def _route(args: argparse.Namespace, workspace: Path) -> wire.RouteResult:
         ws = await state.workspace(workspace, watch=False)
         await ws.index.update()
         return await state.route(
-            ws, wire.RouteArgs(request=args.text, force=args.force, dry_run=args.dry_run)
+            ws,
+            wire.RouteArgs(
+                request=args.text, force=args.force, model=args.model, dry_run=args.dry_run
+            ),
         )
     finally:
         await state.aclose()
@@ -123,7 +131,11 @@ async def _stats(since: float | None, workspace: Path) -> dict[str, Any]:
     state = await AppState.create(_settings(workspace))
     try:
         ws = await state.workspace(workspace, watch=False)
-        return await ws.memory.stats(since)
+        return await ws.memory.stats(
+            since,
+            workspace=str(workspace),
+            counterfactual_model=state.router.counterfactual_model or "",
+        )
     finally:
         await state.aclose()
 
@@ -133,50 +145,74 @@ def run_stats(args: argparse.Namespace, workspace: Path) -> int:
         stats = asyncio.run(_stats(parse_since(args.since), workspace))
     except (ConfigError, DatabaseError, WorkspaceError, ValueError) as exc:
         return _fail(str(exc))
+    if args.html is not None:
+        try:
+            args.html.write_text(render_html(stats), "utf-8")
+        except OSError as exc:
+            return _fail(f"--html {args.html}: cannot write the report ({exc})")
+        print(f"wrote {args.html}", file=sys.stderr)
     if args.json:
         sys.stdout.write(json.dumps(stats, indent=2) + "\n")
         return 0
-    table = Table(title=f"OCP routes in {workspace}")
-    for col in (
-        "tier",
-        "routes",
-        "tokens in",
-        "tokens out",
-        "cost $",
-        "if all paid $",
-        "saved $",
-        "fallbacks",
-        "errors",
-    ):
-        table.add_column(col, justify="right")
-    rows = dict(stats.get("by_tier", {}))
-    rows["total"] = {
-        k: stats.get(k, 0)
-        for k in (
-            "routes",
-            "prompt_tokens",
-            "completion_tokens",
-            "cost_usd",
-            "counterfactual_usd",
-            "savings_usd",
-            "fallbacks",
-            "errors",
-        )
-    }
-    for tier, r in rows.items():
-        table.add_row(
+    print_stats(stats, Console())
+    return 0
+
+
+def _usd(value: float) -> str:
+    return f"${value:,.4f}"
+
+
+def print_stats(stats: dict[str, Any], console: Console) -> None:
+    """The savings report as terminal tables."""
+    pct = stats["savings_pct"]
+    console.print(
+        f"[bold]{stats['routes']}[/] routes, {stats['sessions']} sessions in "
+        f"{stats['workspace']}: cost {_usd(stats['cost_usd'])} vs "
+        f"{_usd(stats['counterfactual_usd'])} all on {stats['counterfactual_model'] or 'top'}"
+        f" → saved [bold]{_usd(stats['savings_usd'])}[/]"
+        + (f" ({pct:.1f}%)" if pct is not None else "")
+    )
+    cache = stats["classifier_cache"]
+    rate = cache["hit_rate"]
+    console.print(
+        f"escalations {stats['escalations']} · fallbacks {stats['fallbacks']} · budget "
+        f"downgrades {stats['budget_downgrades']} · pinned {stats['pinned']} · errors "
+        f"{stats['errors']} · phase-2 cache {cache['hits']}/{cache['lookups']}"
+        + (f" ({rate:.0%})" if rate is not None else "")
+    )
+    tiers = Table(title="by tier")
+    for col in ("tier", "routes", "tokens in", "tokens out", "cost", "on top model", "saved"):
+        tiers.add_column(col, justify="right")
+    for tier, r in stats["by_tier"].items():
+        tiers.add_row(
             tier,
             str(r["routes"]),
             f"{r['prompt_tokens']:,}",
             f"{r['completion_tokens']:,}",
-            f"{r['cost_usd']:.4f}",
-            f"{r['counterfactual_usd']:.4f}",
-            f"{r['savings_usd']:.4f}",
-            str(r["fallbacks"]),
-            str(r["errors"]),
+            _usd(r["cost_usd"]),
+            _usd(r["counterfactual_usd"]),
+            _usd(r["savings_usd"]),
         )
-    Console().print(table)
-    return 0
+    console.print(tiers)
+    tasks = Table(title="by task type")
+    for col in ("task type", "routes", "local", "mid", "top", "other"):
+        tasks.add_column(col, justify="right")
+    for task, r in stats["by_task_type"].items():
+        tasks.add_row(task, *(str(r[k]) for k in ("routes", "local", "mid", "top", "other")))
+    console.print(tasks)
+    latency = Table(title="latency per backend (ms)")
+    for col in ("backend", "answers", "errors", "p50", "p90", "p99"):
+        latency.add_column(col, justify="right")
+    for backend, r in stats["latency"].items():
+        latency.add_row(
+            backend,
+            str(r["count"]),
+            str(r["errors"]),
+            *(f"{r[k]:,.0f}" for k in ("p50", "p90", "p99")),
+        )
+    console.print(latency)
+    phases = ", ".join(f"{k} {v}" for k, v in stats["by_phase"].items())
+    console.print(f"decided by: {phases}")
 
 
 async def _doctor(workspace_flag: Path | None) -> list[tuple[str, bool, str]]:

@@ -28,6 +28,7 @@ import aiosqlite
 
 from ocp_router._tokens import estimate_tokens
 from ocp_server.index.terms import body_terms, fts_query, query_terms
+from ocp_server.savings import savings_report
 
 __all__ = [
     "Brief",
@@ -58,6 +59,18 @@ _NO_STATE: Final[Mapping[str, str]] = MappingProxyType({})
 
 
 # ---- values --------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class AttemptRecord:
+    """One backend tried for a route, for per-backend latency."""
+
+    tier: str
+    backend: str
+    model: str
+    outcome: str
+    duration_ms: float
+    error_type: str | None = None
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TraceRecord:
     """One model-route call, as stored in `traces`. `trace_json` is the full trace.
@@ -84,14 +97,22 @@ class TraceRecord:
     counterfactual_usd: float | None = None
     outcome: str | None = None
     created_at: float | None = None
+    tier: str | None = None
+    answered_tier: str | None = None
+    phase: str | None = None
+    band: str | None = None
+    phase2: str | None = None
+    pin_state: str | None = None
+    escalated: bool = False
+    fell_back: bool = False
+    budget_note: str | None = None
+    estimated_usd: float | None = None
+    counterfactual_model: str | None = None
+    attempts: tuple[AttemptRecord, ...] = ()
 
     @property
     def failed(self) -> bool:
         return self.answered_by is None
-
-    @property
-    def fell_back(self) -> bool:
-        return self.route_to != self.decision
 
 
 @dataclass(frozen=True, slots=True)
@@ -377,8 +398,9 @@ class MemoryStore:
                 "INSERT INTO traces (id, session_id, created_at, request, route_to, decision, "
                 "decided_by, model, backend, task_type, complexity, prompt_tokens, "
                 "completion_tokens, duration_ms, cost_usd, counterfactual_usd, outcome, "
-                "trace_json, answered_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                "?, ?, ?, ?)",
+                "trace_json, answered_by, tier, answered_tier, phase, band, phase2, pin_state, "
+                "escalated, fell_back, budget_note, estimated_usd, counterfactual_model) "
+                f"VALUES ({_placeholders(30)})",
                 (
                     trace.id,
                     session_id,
@@ -399,7 +421,36 @@ class MemoryStore:
                     trace.outcome,
                     trace.trace_json,
                     trace.answered_by,
+                    trace.tier,
+                    trace.answered_tier,
+                    trace.phase,
+                    trace.band,
+                    trace.phase2,
+                    trace.pin_state,
+                    int(trace.escalated),
+                    int(trace.fell_back),
+                    trace.budget_note,
+                    trace.estimated_usd,
+                    trace.counterfactual_model,
                 ),
+            )
+            await self.db.executemany(
+                "INSERT INTO route_attempts (trace_id, n, created_at, tier, backend, model, "
+                "outcome, duration_ms, error_type) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        trace.id,
+                        n,
+                        created,
+                        a.tier,
+                        a.backend,
+                        a.model,
+                        a.outcome,
+                        a.duration_ms,
+                        a.error_type,
+                    )
+                    for n, a in enumerate(trace.attempts)
+                ],
             )
             if trace.outcome:
                 await self.db.execute(
@@ -815,50 +866,24 @@ class MemoryStore:
         return items
 
     # ---- stats ----------------------------------------------------------------------------
-    async def stats(self, since: float | None = None) -> dict[str, Any]:
-        """Routes by tier, tokens in and out, cost, what the paid tier would have cost, and the
-        savings (over the routes where both are known), since `since` (all time when None)."""
-        where, args = ("WHERE created_at >= ?", (since,)) if since is not None else ("", ())
+    async def stats(
+        self, since: float | None = None, *, workspace: str = "", counterfactual_model: str = ""
+    ) -> dict[str, Any]:
+        """The savings report (see savings.py) over the traces since `since` (all when None)."""
+        return await savings_report(
+            self.db,
+            since=since,
+            workspace=workspace,
+            counterfactual_model=counterfactual_model,
+            now=self.clock(),
+        )
+
+    async def spent_since(self, since: float) -> float:
+        """What paid routes have cost since `since` (the daily budget's ledger)."""
         rows = await self._fetch(
-            "SELECT route_to, count(*), coalesce(sum(prompt_tokens), 0), "
-            "coalesce(sum(completion_tokens), 0), coalesce(sum(cost_usd), 0), "
-            "sum(cost_usd IS NULL), coalesce(sum(counterfactual_usd), 0), "
-            "coalesce(sum(CASE WHEN cost_usd IS NOT NULL AND counterfactual_usd IS NOT NULL "
-            "THEN counterfactual_usd - cost_usd END), 0), sum(route_to != decision), "
-            f"sum(answered_by IS NULL) FROM traces {where} GROUP BY route_to ORDER BY route_to",
-            args,
+            "SELECT coalesce(sum(cost_usd), 0) FROM traces WHERE created_at >= ?", (since,)
         )
-        by_tier: dict[str, dict[str, Any]] = {}
-        totals: dict[str, Any] = {
-            "routes": 0,
-            "prompt_tokens": 0,
-            "completion_tokens": 0,
-            "cost_usd": 0.0,
-            "unpriced": 0,
-            "counterfactual_usd": 0.0,
-            "savings_usd": 0.0,
-            "fallbacks": 0,
-            "errors": 0,
-        }
-        for tier, n, p_tok, c_tok, cost, unpriced, counter, saved, fell, failed in rows:
-            entry = {
-                "routes": int(n),
-                "prompt_tokens": int(p_tok),
-                "completion_tokens": int(c_tok),
-                "cost_usd": float(cost),
-                "unpriced": int(unpriced),
-                "counterfactual_usd": float(counter),
-                "savings_usd": float(saved),
-                "fallbacks": int(fell),
-                "errors": int(failed),
-            }
-            by_tier[str(tier)] = entry
-            for name, value in entry.items():
-                totals[name] += value
-        sessions = await self._fetch(
-            f"SELECT count(*) FROM sessions {where.replace('created_at', 'started_at')}", args
-        )
-        return {"since": since, "sessions": int(sessions[0][0]), **totals, "by_tier": by_tier}
+        return float(rows[0][0])
 
 
 def _check_decisions(decisions: Sequence[DecisionIn]) -> None:

@@ -148,7 +148,48 @@ async def m002_memory(db: aiosqlite.Connection) -> None:
     )
 
 
-MIGRATIONS: tuple[Migration, ...] = (m001_index, m002_memory)
+async def m003_routing_v2(db: aiosqlite.Connection) -> None:
+    """Tiers, decision phases, escalation, budgets and per-attempt latency for the savings
+    report. Traces recorded before this migration keep NULL in the new columns."""
+    await _run(
+        db,
+        """
+        -- decided: local | mid | top
+        ALTER TABLE traces ADD COLUMN tier TEXT;
+        -- NULL: no tier answered
+        ALTER TABLE traces ADD COLUMN answered_tier TEXT;
+        -- how it was decided
+        ALTER TABLE traces ADD COLUMN phase TEXT;
+        -- LOCAL | PAID | AMBIGUOUS
+        ALTER TABLE traces ADD COLUMN band TEXT;
+        -- NULL: not asked; cache, llm, fallback
+        ALTER TABLE traces ADD COLUMN phase2 TEXT;
+        ALTER TABLE traces ADD COLUMN pin_state TEXT;
+        ALTER TABLE traces ADD COLUMN escalated INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE traces ADD COLUMN fell_back INTEGER NOT NULL DEFAULT 0;
+        -- set: a budget kept a paid call out
+        ALTER TABLE traces ADD COLUMN budget_note TEXT;
+        -- upper bound before the call
+        ALTER TABLE traces ADD COLUMN estimated_usd REAL;
+        ALTER TABLE traces ADD COLUMN counterfactual_model TEXT;
+        CREATE TABLE route_attempts (
+            trace_id TEXT NOT NULL REFERENCES traces(id),
+            n INTEGER NOT NULL,                 -- 0 = tried first
+            created_at REAL NOT NULL,
+            tier TEXT NOT NULL,
+            backend TEXT NOT NULL,
+            model TEXT NOT NULL,
+            outcome TEXT NOT NULL,              -- ok | error | empty | skipped
+            duration_ms REAL NOT NULL,
+            error_type TEXT,
+            PRIMARY KEY (trace_id, n)
+        );
+        CREATE INDEX route_attempts_by_time ON route_attempts(created_at);
+        """,
+    )
+
+
+MIGRATIONS: tuple[Migration, ...] = (m001_index, m002_memory, m003_routing_v2)
 
 
 async def migrate(

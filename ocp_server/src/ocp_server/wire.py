@@ -8,9 +8,9 @@ content, never the text rendering.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Route = Literal["local", "paid"]
 WorkspaceArg = Field(
@@ -130,15 +130,42 @@ class RestoreResult(_Out):
 
 
 # ---- ocp_model_route -----------------------------------------------------------------
+Tier = Literal["local", "mid", "top"]
+
+
 class RouteArgs(_In):
-    request: str = Field(
+    request: str | None = Field(
+        None,
         min_length=1,
         max_length=400_000,
-        description="The request to answer, as the user asked it (paste code or logs as is).",
+        description="The request to answer, as the user asked it (paste code or logs as is). "
+        "Optional when `messages` is given.",
     )
-    force: Route | None = Field(None, description="Force the tier: 'local' or 'paid'.")
+    messages: list[dict[str, Any]] | None = Field(
+        None,
+        min_length=1,
+        max_length=5_000,
+        description="A whole conversation instead of `request`: OpenAI or Anthropic message "
+        "objects (role + content; content blocks, tool calls and tool results allowed). The "
+        "latest user turn is the request.",
+    )
+    system: str | None = Field(
+        None, max_length=400_000, description="The system prompt the conversation runs under."
+    )
+    tools: list[dict[str, Any]] | None = Field(
+        None, max_length=1_000, description="The tool definitions offered to the model."
+    )
+    force: Literal["local", "mid", "top", "paid"] | None = Field(
+        None, description="Force the tier: local, mid, top ('paid' means mid)."
+    )
+    model: str | None = Field(
+        None, min_length=1, max_length=200, description="Force one model by name."
+    )
     session_id: str | None = Field(
-        None, max_length=200, description="Record the trace under this session id."
+        None,
+        max_length=200,
+        description="Record the trace under this session id (and keep the session's paid "
+        "calls on one model while its prompt cache is warm).",
     )
     max_context_tokens: int | None = Field(
         None,
@@ -150,36 +177,69 @@ class RouteArgs(_In):
     dry_run: bool = Field(False, description="Decide and build the prompt, but call no model.")
     workspace: str | None = WorkspaceArg
 
+    @model_validator(mode="after")
+    def _request_or_messages(self) -> RouteArgs:
+        if self.request is None and self.messages is None:
+            raise ValueError("`request`: required (a string), unless `messages` is given")
+        if self.request is not None and self.messages is not None:
+            raise ValueError("`request` and `messages`: give one, not both")
+        return self
+
 
 class AttemptOut(_Out):
     tier: str
     backend: str
     model: str
-    outcome: str
+    outcome: str = Field(description="ok, error, empty (a blank answer) or skipped")
     duration_ms: float
     error: str | None
 
 
+class Phase2Out(_Out):
+    tier: Tier
+    reason: str
+    duration_ms: float
+    fallback: bool = Field(description="The classifier failed; phase 1's best guess stood")
+
+
 class RouteTrace(_Out):
     trace_id: str
-    decision: Route = Field(description="The tier chosen first (classifier or forced)")
-    decided_by: str
+    decision: Route = Field(description="The side chosen first: local or paid")
+    tier: Tier = Field(description="The tier chosen first")
+    answered_tier: Tier | None = Field(description="The tier that answered (None: nobody)")
+    decided_by: str = Field(description="Why, in one line")
+    phase: Literal["explicit", "heuristic", "cache", "llm_classifier"]
+    forced: bool
+    band: Literal["LOCAL", "PAID", "AMBIGUOUS"] = Field(description="Phase 1's band")
+    band_confidence: float
+    reasons: list[str] = Field(description="What forced paid, and the conversation's signals")
+    phase2: Phase2Out | None
+    pin_state: str = Field(description="Sticky-session state: none, fresh, hard, soft, ...")
     route_to: Route | Literal["agent", "none"] = Field(
         description="Who answered: local, paid, agent (no paid backend: the calling agent "
-        "answers the prompt itself) or none (dry run)"
+        "answers the prompt itself) or none (dry run, or nothing could answer)"
     )
+    escalated: bool = Field(description="A higher tier answered after a lower one failed")
+    fell_back: bool = Field(description="Another model than the one decided answered")
     complexity_score: float
     threshold: float
     confidence: float
     task_type: str
     signals: list[str]
+    turns: int
+    context_chars: int
     model: str | None
     backend: str | None
     prompt_tokens: int
     completion_tokens: int
     duration_ms: float
-    estimated_cost_usd: float | None
+    estimated_cost_usd: float | None = Field(
+        description="Upper bound before the call: input plus a full max_tokens answer"
+    )
+    cost_usd: float | None = Field(description="From the real usage (None: unknown price)")
+    counterfactual_usd: float | None = Field(description="The same tokens on the top model")
     attempts: list[AttemptOut]
+    notes: list[str] = Field(description="Budget decisions and other remarks")
     context_citations: list[str] = Field(description="path:start-end of each context chunk")
     context_tokens: int
     redactions: dict[str, int] = Field(description="Secrets redacted before sending, by kind")

@@ -9,7 +9,12 @@ import time
 
 import anthropic
 
-from ocp_router.backends.base import ClosingBackend, GenerateRequest, GenerateResponse
+from ocp_router.backends.base import (
+    ClosingBackend,
+    GenerateRequest,
+    GenerateResponse,
+    chat_messages,
+)
 from ocp_router.errors import (
     BackendAuthError,
     BackendError,
@@ -100,15 +105,17 @@ class AnthropicBackend(ClosingBackend):
 
     async def generate(self, request: GenerateRequest) -> GenerateResponse:
         started = time.perf_counter()
+        model = request.model or self._model
+        messages = chat_messages(request, system_inline=False)
         try:
             message = await self._client.messages.create(
-                model=self._model,
+                model=model,
                 max_tokens=request.max_tokens or self.max_tokens,
                 system=request.system or anthropic.omit,
-                messages=[{"role": "user", "content": request.prompt}],
+                messages=messages,  # type: ignore[arg-type]
             )
         except anthropic.AnthropicError as exc:
-            raise translate(exc, self._model) from exc
+            raise translate(exc, model) from exc
         except ValueError as exc:  # the SDK lets a body that is not JSON escape as ValueError
             raise BackendResponseError(
                 f"anthropic sent a response we could not read ({exc}); check ANTHROPIC_BASE_URL.",

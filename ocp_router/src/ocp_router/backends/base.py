@@ -4,17 +4,55 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Protocol, Self, runtime_checkable
+from typing import Any, Literal, Protocol, Self, runtime_checkable
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """One earlier turn of a conversation, flattened to text."""
+
+    role: Literal["user", "assistant"]
+    text: str
 
 
 @dataclass(frozen=True, slots=True)
 class GenerateRequest:
-    """One completion request. `prompt` is the user turn; `system` an optional system prompt."""
+    """One completion request.
+
+    `prompt` is the latest user turn and `history` the turns before it (oldest first);
+    `system` an optional system prompt. `model` overrides the backend's model for this request
+    (one paid client serves every paid tier). `json_schema` asks for structured output where
+    the backend supports it (Ollama `format`, OpenAI-compatible `response_format`).
+    """
 
     prompt: str
     system: str | None = None
     max_tokens: int | None = None
     temperature: float | None = None
+    history: tuple[Turn, ...] = ()
+    model: str | None = None
+    json_schema: dict[str, Any] | None = None
+
+
+def chat_messages(request: GenerateRequest, *, system_inline: bool) -> list[dict[str, str]]:
+    """The request as chat messages: history then prompt, consecutive same-role turns merged
+    (Anthropic rejects two user turns in a row), starting with a user turn. With
+    `system_inline` the system prompt leads as a `system` message (OpenAI, Ollama)."""
+    messages: list[dict[str, str]] = []
+    for turn in (*request.history, Turn("user", request.prompt)):
+        if not turn.text:
+            continue
+        if messages and messages[-1]["role"] == turn.role:
+            messages[-1]["content"] += "\n\n" + turn.text
+        elif not messages and turn.role == "assistant":
+            continue  # a conversation may not open with the assistant
+        else:
+            messages.append({"role": turn.role, "content": turn.text})
+    if not messages:
+        messages.append({"role": "user", "content": request.prompt})
+    if system_inline and request.system:
+        messages.insert(0, {"role": "system", "content": request.system})
+    return messages
 
 
 @dataclass(frozen=True, slots=True)

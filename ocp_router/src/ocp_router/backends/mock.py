@@ -39,7 +39,7 @@ class MockBackend:
             return result
         return GenerateResponse(
             text=result,
-            model=self._model,
+            model=request.model or self._model,
             prompt_tokens=estimate_tokens((request.system or "") + request.prompt),
             completion_tokens=estimate_tokens(result),
             duration_ms=round((time.perf_counter() - started) * 1000, 3),

@@ -11,7 +11,12 @@ from typing import Any
 import httpx
 
 from ocp_router.backends._http import malformed, status_error, transport_error
-from ocp_router.backends.base import ClosingBackend, GenerateRequest, GenerateResponse
+from ocp_router.backends.base import (
+    ClosingBackend,
+    GenerateRequest,
+    GenerateResponse,
+    chat_messages,
+)
 from ocp_router.errors import BackendError, BackendTimeout, BackendUnavailable
 
 logger = logging.getLogger(__name__)
@@ -96,10 +101,7 @@ class OllamaBackend(ClosingBackend):
         return f"Run `ollama pull {self._model}` or set OCP_LOCAL_MODEL to a pulled model."
 
     def _body(self, request: GenerateRequest) -> dict[str, Any]:
-        messages = []
-        if request.system:
-            messages.append({"role": "system", "content": request.system})
-        messages.append({"role": "user", "content": request.prompt})
+        messages = chat_messages(request, system_inline=True)
         options: dict[str, Any] = {}
         if request.max_tokens is not None:
             options["num_predict"] = request.max_tokens
@@ -107,7 +109,10 @@ class OllamaBackend(ClosingBackend):
             options["temperature"] = request.temperature
         if self.num_ctx is not None:
             options["num_ctx"] = self.num_ctx
-        body: dict[str, Any] = {"model": self._model, "messages": messages, "stream": True}
+        model = request.model or self._model
+        body: dict[str, Any] = {"model": model, "messages": messages, "stream": True}
+        if request.json_schema is not None:
+            body["format"] = request.json_schema
         if options:
             body["options"] = options
         if self.keep_alive is not None:
@@ -131,7 +136,7 @@ class OllamaBackend(ClosingBackend):
             ) from exc
         return GenerateResponse(
             text=text,
-            model=str(final.get("model") or self._model),
+            model=str(final.get("model") or request.model or self._model),
             prompt_tokens=int(final.get("prompt_eval_count", 0)),
             completion_tokens=int(final.get("eval_count", 0)),
             duration_ms=round((time.perf_counter() - started) * 1000, 3),

@@ -15,7 +15,12 @@ from typing import Any
 import httpx
 
 from ocp_router.backends._http import malformed, status_error, transport_error
-from ocp_router.backends.base import ClosingBackend, GenerateRequest, GenerateResponse
+from ocp_router.backends.base import (
+    ClosingBackend,
+    GenerateRequest,
+    GenerateResponse,
+    chat_messages,
+)
 from ocp_router.errors import BackendError, BackendTimeout
 
 DEFAULT_URL = "https://api.openai.com/v1"
@@ -63,11 +68,14 @@ class OpenAIBackend(ClosingBackend):
         return response.status_code == 200
 
     async def generate(self, request: GenerateRequest) -> GenerateResponse:
-        messages = []
-        if request.system:
-            messages.append({"role": "system", "content": request.system})
-        messages.append({"role": "user", "content": request.prompt})
-        body: dict[str, Any] = {"model": self._model, "messages": messages, "stream": False}
+        model = request.model or self._model
+        messages = chat_messages(request, system_inline=True)
+        body: dict[str, Any] = {"model": model, "messages": messages, "stream": False}
+        if request.json_schema is not None:
+            body["response_format"] = {
+                "type": "json_schema",
+                "json_schema": {"name": "answer", "strict": True, "schema": request.json_schema},
+            }
         max_tokens = request.max_tokens or self.max_tokens
         if max_tokens is not None:
             body["max_tokens"] = max_tokens
@@ -93,11 +101,11 @@ class OpenAIBackend(ClosingBackend):
                 response,
                 backend=self.name,
                 auth_hint="Set OPENAI_API_KEY in the env block of .mcp.json.",
-                model_hint=f"Check that model {self._model!r} exists on {self.base_url}.",
+                model_hint=f"Check that model {model!r} exists on {self.base_url}.",
             )
-        return self._parse(response, started)
+        return self._parse(response, started, model)
 
-    def _parse(self, response: httpx.Response, started: float) -> GenerateResponse:
+    def _parse(self, response: httpx.Response, started: float, model: str) -> GenerateResponse:
         try:
             data = response.json()
             choice = data["choices"][0]
@@ -110,7 +118,7 @@ class OpenAIBackend(ClosingBackend):
         details = usage.get("prompt_tokens_details") or {}
         return GenerateResponse(
             text=text,
-            model=str(data.get("model") or self._model),
+            model=str(data.get("model") or model),
             prompt_tokens=int(usage.get("prompt_tokens") or 0),
             completion_tokens=int(usage.get("completion_tokens") or 0),
             duration_ms=round((time.perf_counter() - started) * 1000, 3),

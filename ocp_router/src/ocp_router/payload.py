@@ -1,0 +1,271 @@
+"""What agents really send: a message list (OpenAI or Anthropic shape), a system prompt and a
+tool list, read into one small `AgentPayload` that phase 1 can judge in microseconds.
+
+Accepted inputs:
+- a plain string (one user message);
+- a message list in either provider's shape (content as a string or a list of blocks:
+  text, image, tool_use / tool_result, OpenAI `tool_calls` and `role: "tool"` messages);
+- a whole request body: a mapping with `messages`, and optionally `system` and `tools`
+  (or the legacy OpenAI `functions`).
+
+Only the user's own words are kept as `text`: tool results, tool calls and the reminder
+blocks harnesses wrap around a request (`<system-reminder>`, `<environment_details>`, …) are
+counted as context, never read as the request.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ocp_router.backends.base import Turn
+from ocp_router.errors import ConfigError
+
+
+class PayloadError(ConfigError):
+    """The payload is not a message list either provider would accept; names the field."""
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One message, reduced to what routing needs."""
+
+    role: str  # user | assistant | tool (OpenAI tool results)
+    text: str  # the human-readable text blocks, reminders removed
+    chars: int  # everything the model would read: text, tool calls, tool results
+    tool_calls: int = 0
+    tool_results: int = 0
+    images: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class AgentPayload:
+    system: str
+    messages: tuple[Message, ...]
+    tools: tuple[str, ...]  # names of the tools offered
+    tools_chars: int
+
+    @property
+    def turns(self) -> int:
+        return len(self.messages)
+
+    @property
+    def total_chars(self) -> int:
+        return len(self.system) + self.tools_chars + sum(m.chars for m in self.messages)
+
+    @property
+    def tool_calls(self) -> int:
+        return sum(m.tool_calls for m in self.messages)
+
+    @property
+    def tool_results(self) -> int:
+        return sum(m.tool_results for m in self.messages)
+
+    @property
+    def images(self) -> int:
+        return sum(m.images for m in self.messages)
+
+    @property
+    def user_turn(self) -> str:
+        """The latest request in the user's own words (the task to judge)."""
+        for message in reversed(self.messages):
+            if message.role == "user" and message.text.strip():
+                return message.text
+        return ""
+
+    @property
+    def user_messages(self) -> int:
+        return sum(1 for m in self.messages if m.role == "user" and m.text.strip())
+
+    def history(self) -> tuple[Turn, ...]:
+        """The turns before the latest user request, as text, for a text-only model.
+        Tool traffic becomes a short bracketed note so the model sees the conversation's shape.
+        """
+        last = _last_user_index(self.messages)
+        out: list[Turn] = []
+        for message in self.messages[:last] if last >= 0 else self.messages:
+            text = message.text
+            if message.tool_calls or message.tool_results:
+                note = f"[{message.tool_calls} tool calls, {message.tool_results} tool results]"
+                text = f"{text}\n{note}" if text else note
+            if not text:
+                continue
+            out.append(Turn("assistant" if message.role == "assistant" else "user", text))
+        return tuple(out)
+
+
+def _last_user_index(messages: Sequence[Message]) -> int:
+    for i in range(len(messages) - 1, -1, -1):
+        if messages[i].role == "user" and messages[i].text.strip():
+            return i
+    return -1
+
+
+# Blocks a harness wraps around the request: context for the model, not the user's words.
+_BOILERPLATE = re.compile(
+    r"<(system-reminder|environment_details|additional_data|attached_files|"
+    r"context|local-command-stdout|command-message|command-args|user_info|rules|"
+    r"project_layout|cursor_rules|git_status)\b[^>]*>.*?</\1>",
+    re.S | re.I,
+)
+# Where a harness marks the request itself, only the marked text is the request.
+_REQUEST_TAG = re.compile(r"<(user_query|task|user_request)\b[^>]*>(.*?)</\1>", re.S | re.I)
+
+
+def user_words(text: str) -> str:
+    """The user's own words in one message: reminder blocks dropped, a tagged query unwrapped."""
+    if "<" not in text:
+        return text
+    if tagged := _REQUEST_TAG.findall(text):
+        return "\n".join(inner.strip() for _, inner in tagged)
+    return _BOILERPLATE.sub("", text).strip()
+
+
+def _size(value: Any) -> int:
+    """Characters in a JSON-ish value: strings summed, structure roughly counted."""
+    if isinstance(value, str):
+        return len(value)
+    if isinstance(value, Mapping):
+        return sum(len(str(k)) + _size(v) + 4 for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return sum(_size(v) + 1 for v in value)
+    return len(str(value))
+
+
+def _system_text(value: Any, field: str) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        parts = []
+        for i, block in enumerate(value):
+            if isinstance(block, str):
+                parts.append(block)
+            elif isinstance(block, Mapping) and isinstance(block.get("text"), str):
+                parts.append(block["text"])
+            else:
+                raise PayloadError(f"{field}[{i}]: expected a text block with a 'text' string")
+        return "\n".join(parts)
+    raise PayloadError(f"{field}: expected a string or a list of text blocks")
+
+
+def _message(raw: Any, field: str) -> tuple[Message | None, str]:
+    """One message, or (None, system text) for a system/developer message."""
+    if not isinstance(raw, Mapping):
+        raise PayloadError(f"{field}: expected an object with 'role' and 'content'")
+    role = raw.get("role")
+    if role in ("system", "developer"):
+        return None, _system_text(raw.get("content"), f"{field}.content")
+    if role not in ("user", "assistant", "tool", "function"):
+        raise PayloadError(
+            f"{field}.role: expected user, assistant, system, developer or tool, got {role!r}"
+        )
+    content = raw.get("content")
+    texts: list[str] = []
+    chars = 0
+    tool_calls = tool_results = images = 0
+    if isinstance(content, str):
+        texts.append(content)
+        chars += len(content)
+    elif isinstance(content, list):
+        for j, block in enumerate(content):
+            if isinstance(block, str):
+                texts.append(block)
+                chars += len(block)
+                continue
+            if not isinstance(block, Mapping):
+                raise PayloadError(f"{field}.content[{j}]: expected a content block object")
+            kind = block.get("type")
+            if kind in ("text", "input_text", "output_text"):
+                text = block.get("text")
+                if not isinstance(text, str):
+                    raise PayloadError(f"{field}.content[{j}].text: expected a string")
+                texts.append(text)
+                chars += len(text)
+            elif kind in ("tool_use", "server_tool_use", "function_call"):
+                tool_calls += 1
+                chars += _size(block.get("input", block.get("arguments", "")))
+            elif kind in ("tool_result", "web_search_tool_result", "function_call_output"):
+                tool_results += 1
+                chars += _size(block.get("content", block.get("output", "")))
+            elif kind in ("image", "image_url", "input_image", "document", "file", "input_file"):
+                images += 1
+            elif kind in ("thinking", "redacted_thinking"):
+                chars += _size(block.get("thinking", block.get("data", "")))
+            elif kind is None:
+                raise PayloadError(f"{field}.content[{j}].type: missing")
+            else:
+                chars += _size(block)
+    elif content is not None:
+        raise PayloadError(f"{field}.content: expected a string or a list of content blocks")
+    calls = raw.get("tool_calls") or raw.get("function_call")
+    if calls:
+        calls = calls if isinstance(calls, list) else [calls]
+        tool_calls += len(calls)
+        chars += _size(calls)
+    if role in ("tool", "function"):
+        tool_results += 1
+        texts = []  # a tool's output is context, not anyone's words
+    text = "\n".join(texts)
+    if role == "user":
+        text = user_words(text)
+    return Message(str(role), text, chars, tool_calls, tool_results, images), ""
+
+
+def _tool_names(tools: Any) -> tuple[tuple[str, ...], int]:
+    if tools is None:
+        return (), 0
+    if not isinstance(tools, list):
+        raise PayloadError("tools: expected a list of tool definitions")
+    names = []
+    for i, tool in enumerate(tools):
+        if not isinstance(tool, Mapping):
+            raise PayloadError(f"tools[{i}]: expected an object")
+        fn = tool.get("function")
+        name = (fn.get("name") if isinstance(fn, Mapping) else None) or tool.get("name")
+        names.append(str(name or tool.get("type") or f"tool {i}"))
+    return tuple(names), _size(tools)
+
+
+def parse_payload(
+    payload: str | Sequence[Any] | Mapping[str, Any],
+    *,
+    system: str | Sequence[Any] | None = None,
+    tools: Sequence[Any] | None = None,
+) -> AgentPayload:
+    """Read a request body, a message list or a plain string. Raises `PayloadError` naming
+    the field that is not what either provider accepts."""
+    if isinstance(payload, str):
+        return AgentPayload(
+            _system_text(system, "system"),
+            (Message("user", user_words(payload), len(payload)),),
+            *_tool_names(tools),
+        )
+    body_system: Any = system
+    body_tools: Any = tools
+    if isinstance(payload, Mapping):
+        messages = payload.get("messages")
+        if not isinstance(messages, list):
+            raise PayloadError("messages: expected a list of messages")
+        if body_system is None:
+            body_system = payload.get("system")
+        if body_tools is None:
+            body_tools = payload.get("tools") or payload.get("functions")
+    else:
+        messages = list(payload)
+    systems = [_system_text(body_system, "system")] if body_system is not None else []
+    parsed = []
+    for i, raw in enumerate(messages):
+        message, system_text = _message(raw, f"messages[{i}]")
+        if message is None:
+            systems.append(system_text)
+        else:
+            parsed.append(message)
+    if not parsed:
+        raise PayloadError("messages: expected at least one user or assistant message")
+    return AgentPayload(
+        "\n\n".join(s for s in systems if s), tuple(parsed), *_tool_names(body_tools)
+    )

@@ -1,0 +1,43 @@
+"""The vocabulary of a routing decision: tiers, phase-1 bands and decision phases."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Tier(StrEnum):
+    """Who answers: the local model, the paid mid model (OCP_PAID_MODEL) or the paid top model
+    (OCP_PAID_TOP_MODEL)."""
+
+    LOCAL = "local"
+    MID = "mid"
+    TOP = "top"
+
+    @property
+    def paid(self) -> bool:
+        return self is not Tier.LOCAL
+
+    @property
+    def rank(self) -> int:
+        return _RANK[self]
+
+
+_RANK = {Tier.LOCAL: 0, Tier.MID: 1, Tier.TOP: 2}
+
+
+class Band(StrEnum):
+    """Phase 1's verdict: sure enough to route (LOCAL, PAID), or not (AMBIGUOUS)."""
+
+    LOCAL = "LOCAL"
+    PAID = "PAID"
+    AMBIGUOUS = "AMBIGUOUS"
+
+
+class Phase(StrEnum):
+    """What made the decision: a forced choice, phase 1's heuristics, a cached phase-2
+    verdict, or the phase-2 local classifier model."""
+
+    EXPLICIT = "explicit"
+    HEURISTIC = "heuristic"
+    CACHE = "cache"
+    LLM_CLASSIFIER = "llm_classifier"
