@@ -379,7 +379,7 @@ _BULK_TARGET = re.compile(
     r"usages|occurrences|endpoints|services|handlers|components|controllers|models|places|"
     r"packages|tests|routes|tables|repos)\b"
 )
-_EDIT_VERB = re.compile(
+EDIT_VERB = re.compile(
     r"\b(?:refactor\w*|renam\w*|replac\w*|updat\w*|chang\w*|convert\w*|rewrit\w*|migrat\w*|"
     r"mov\w*|delet\w*|remov\w*|fix\w*|apply|add|edit\w*|switch\w*|port)\b"
 )
@@ -410,6 +410,6 @@ def match_families(prose_lower: str, words: list[str]) -> dict[str, str]:
     if ("all" in prose_lower or "every" in prose_lower or "each" in prose_lower) and (
         target := _BULK_TARGET.search(prose_lower)
     ):
-        if _EDIT_VERB.search(prose_lower):
+        if EDIT_VERB.search(prose_lower):
             fired[BULK.name] = target.group(0)
     return fired

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
+from ocp_router._rules import EDIT_VERB as _EDIT_VERB
 from ocp_router.classifier import ClassifyResult, Signal, TaskClassifier
 from ocp_router.payload import AgentPayload
 from ocp_router.tiers import Band, Tier
@@ -42,6 +43,7 @@ MULTI_FILE_FAMILIES = frozenset({"multi_file", "bulk_files"})
 SHORT_MESSAGE_CHARS = 3000
 SHORT_SYSTEM_CHARS = 500
 MANY_FILES = 5
+MULTI_FILE_EDIT = 3  # an edit verb and this many files named is a multi-file change
 # Each local-favouring signal narrows the ambiguous band on the local side by this much.
 _FAVOUR_STEP = 0.03
 # Conversation shape that is not decisive on its own adds this much per signal.
@@ -171,6 +173,8 @@ def assess(
         forced.append(f"{classify.file_refs} files named")
     if any(f in MULTI_FILE_FAMILIES for f in fams):
         forced.append("multi-file change")
+    elif classify.file_refs >= MULTI_FILE_EDIT and _EDIT_VERB.search(payload.user_turn.lower()):
+        forced.append(f"multi-file change: an edit across {classify.file_refs} files")
 
     # Conversation shape that leans paid without deciding on its own.
     if markers and local.tools:
@@ -198,9 +202,9 @@ def assess(
     threshold = classify.threshold
     span = max(threshold, 1.0 - threshold) or 1.0
     paid_guess = score >= threshold
-    tier = _paid_tier(score, top_threshold, len(deep)) if paid_guess else Tier.LOCAL
+    tier = _paid_tier(score, top_threshold) if paid_guess else Tier.LOCAL
     if forced:
-        tier = _paid_tier(score, top_threshold, len(deep))
+        tier = _paid_tier(score, top_threshold)
         return Assessment(
             Band.PAID,
             _FORCED_CONFIDENCE,
@@ -237,5 +241,5 @@ def assess(
     )
 
 
-def _paid_tier(score: float, top_threshold: float, deep: int) -> Tier:
+def _paid_tier(score: float, top_threshold: float) -> Tier:
     return Tier.TOP if score >= top_threshold else Tier.MID
