@@ -49,7 +49,15 @@ def test_route_answers_locally_and_stats_count_it(workspace: Path, fake_ollama: 
     assert "local answer: explain the auth middleware" in done.stdout
     stats = json.loads(run(workspace, "stats", "--json").stdout)
     assert stats["routes"] == 1 and stats["by_tier"]["local"]["routes"] == 1
-    assert run(workspace, "stats", "--since", "7d").returncode == 0
+    assert stats["by_phase"]["heuristic"] == 1 and stats["daily"][0]["local"] == 1
+    assert stats["latency"]["ollama"]["count"] == 1
+    assert stats["counterfactual_model"] == "claude-opus-4-6"
+    table = run(workspace, "stats", "--since", "7d")
+    assert table.returncode == 0 and "by tier" in table.stdout and "ollama" in table.stdout
+    html = workspace.parent / "report.html"
+    done = run(workspace, "stats", "--html", str(html))
+    assert done.returncode == 0 and html.read_text().startswith("<!DOCTYPE html>")
+    assert '"routes": 1' in html.read_text() or '"routes":1' in html.read_text()
 
 
 def test_restore_prints_the_brief(workspace: Path) -> None:

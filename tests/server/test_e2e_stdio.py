@@ -139,6 +139,86 @@ async def test_paid_route_sends_an_enriched_redacted_prompt(workspace, fake_olla
     assert result.trace.estimated_cost_usd is not None
 
 
+async def test_a_whole_agent_conversation_is_routed_with_tiers_and_a_full_trace(
+    workspace, fake_ollama
+):
+    secret = "ghp_" + "A1b2C3d4E5f6" * 3
+    messages = [
+        {"role": "user", "content": f"our CI token is {secret}; the deploy job uses it"},
+        {
+            "role": "assistant",
+            "content": [
+                {"type": "text", "text": "Let me look."},
+                {"type": "tool_use", "id": "t1", "name": "read_file", "input": {"path": "ci.yml"}},
+            ],
+        },
+        {
+            "role": "user",
+            "content": [
+                {"type": "tool_result", "tool_use_id": "t1", "content": "steps: [deploy]"},
+                {"type": "text", "text": "<system-reminder>be brief</system-reminder>why 403?"},
+            ],
+        },
+    ]
+    with FakeAnthropic(reply="The token lacks the deploy scope.") as anthropic:
+        env = server_env(
+            workspace,
+            fake_ollama,
+            ANTHROPIC_API_KEY="sk-ant-test",
+            ANTHROPIC_BASE_URL=anthropic.url,
+            OCP_PAID_TOP_MODEL="claude-opus-4-6",
+        )
+        async with OCPClient(env=env) as client:
+            result = await client.route(
+                messages=messages, system="You deploy things.", max_context_tokens=0
+            )
+            sent = anthropic.message_requests()[-1]
+            stats_source = await client.restore()
+    t = result.trace
+    assert result.answered_by == "paid" and result.answer == "The token lacks the deploy scope."
+    assert (t.decision, t.tier, t.answered_tier, t.band) == ("paid", "mid", "mid", "PAID")
+    assert t.phase == "heuristic" and not t.forced and t.turns == 3
+    assert any("agent loop" in r for r in t.reasons)
+    assert t.model == "claude-sonnet-4-6" and t.cost_usd and t.counterfactual_usd
+    assert t.counterfactual_usd > t.cost_usd and t.estimated_cost_usd
+    # The conversation reaches the paid model as a conversation, redacted, without reminders.
+    assert [m["role"] for m in sent["messages"]] == ["user", "assistant", "user"]
+    assert secret not in json.dumps(sent) and t.redactions
+    assert sent["messages"][-1]["content"].endswith("why 403?")
+    assert sent["system"] == "You deploy things."
+    assert stats_source.traces[0].trace_id == t.trace_id
+
+
+async def test_route_without_request_or_messages_names_the_field(workspace, fake_ollama):
+    async with OCPClient(env=server_env(workspace, fake_ollama)) as client:
+        with pytest.raises(OCPToolError, match="request"):
+            await client.route()
+        with pytest.raises(OCPToolError, match=r"messages\[0\]\.role"):
+            await client.route(messages=[{"role": "robot", "content": "hi"}])
+        assert (await client.route("explain the auth middleware")).answered_by == "local"
+
+
+async def test_an_ambiguous_request_is_settled_by_the_local_classifier_and_then_cached(
+    workspace, fake_ollama
+):
+    def reply(messages: list[dict[str, object]], body: dict[str, object]) -> str:
+        if body.get("format"):
+            return json.dumps({"tier": "local", "reason": "a focused debugging question"})
+        return "look at the cron schedule"
+
+    fake_ollama.reply = reply
+    text = "debug why the nightly export job intermittently fails"
+    async with OCPClient(env=server_env(workspace, fake_ollama)) as client:
+        first = await client.route(text)
+        second = await client.route(text)
+    assert first.trace.band == "AMBIGUOUS" and first.trace.phase == "llm_classifier"
+    assert first.trace.phase2 and first.trace.phase2.reason == "a focused debugging question"
+    assert first.answered_by == "local" and first.answer == "look at the cron schedule"
+    assert second.trace.phase == "cache"
+    classifier_calls = [r for r in fake_ollama.requests_to("/api/chat") if r.body.get("format")]
+    assert len(classifier_calls) == 1
+
+
 async def test_a_second_session_restores_what_the_first_saved(workspace, fake_ollama):
     env = server_env(workspace, fake_ollama)
     async with OCPClient(env=env) as client:

@@ -129,20 +129,30 @@ class OCPClient:
 
     async def route(
         self,
-        request: str,
+        request: str | None = None,
         *,
+        messages: Sequence[Mapping[str, Any]] | None = None,
+        system: str | None = None,
+        tools: Sequence[Mapping[str, Any]] | None = None,
         force: str | None = None,
+        model: str | None = None,
         session_id: str | None = None,
         max_context_tokens: int | None = None,
         dry_run: bool = False,
         workspace: str | None = None,
     ) -> wire.RouteResult:
+        """Route a request, or a whole conversation (`messages` in OpenAI or Anthropic shape,
+        with its `system` prompt and `tools`)."""
         return await self._typed(
             "ocp_model_route",
             wire.RouteResult,
             {
                 "request": request,
+                "messages": [dict(m) for m in messages] if messages is not None else None,
+                "system": system,
+                "tools": [dict(t) for t in tools] if tools is not None else None,
                 "force": force,
+                "model": model,
                 "session_id": session_id,
                 "max_context_tokens": max_context_tokens,
                 "dry_run": dry_run or None,

@@ -236,4 +236,5 @@ async def make_router(
         pins=SessionPins(
             hard_seconds=settings.pin_hard_seconds, soft_seconds=settings.pin_soft_seconds
         ),
+        counterfactual_model=settings.top_model or settings.paid_model,
     )

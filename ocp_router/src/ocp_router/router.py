@@ -240,6 +240,7 @@ class OCPRouter:
         budget: Budget | None = None,
         ledger: SpendLedger | None = None,
         pins: SessionPins | None = None,
+        counterfactual_model: str | None = None,
     ) -> None:
         if local is None and paid is None:
             raise ConfigError("OCPRouter needs at least one backend (local or paid)")
@@ -261,6 +262,7 @@ class OCPRouter:
         self.budget = budget or Budget()
         self.ledger: SpendLedger = ledger or MemoryLedger()
         self.pins = pins if pins is not None else SessionPins()
+        self._counterfactual = counterfactual_model
 
     async def aclose(self) -> None:
         closed: set[int] = set()
@@ -284,8 +286,9 @@ class OCPRouter:
 
     @property
     def counterfactual_model(self) -> str | None:
-        """The model savings are measured against: the top model, else the mid one."""
-        return self.top_model or self.mid_model
+        """The model savings are measured against: the top model, else the mid one (also
+        when no paid backend is configured: what staying local saved)."""
+        return self._counterfactual or self.top_model or self.mid_model
 
     # ---- phase 1 -----------------------------------------------------------------------------
     def assess(self, payload: AgentPayload) -> Assessment:

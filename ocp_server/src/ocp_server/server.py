@@ -110,8 +110,10 @@ TOOLS: tuple[ToolSpec, ...] = (
         wire.RouteArgs,
         wire.RouteResult,
         "Answer a request on the right model: simple requests go to a local model (private, "
-        "free); complex ones to the paid model with retrieved code context and the session "
-        "brief, secrets redacted. Returns the answer and the full routing trace. Without a "
+        "free); complex ones to a paid model (mid, or top for the hardest) with retrieved code "
+        "context and the session brief, secrets redacted. Pass `request`, or a whole "
+        "conversation as `messages` (with `system`/`tools`). Failures escalate to the next "
+        "tier; budgets are respected. Returns the answer and the full routing trace. Without a "
         "paid API key, complex requests come back as an enriched prompt for you to answer.",
         _route,
         read_only=False,
