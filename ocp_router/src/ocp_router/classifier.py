@@ -15,7 +15,9 @@ score (before clamping). Deterministic, no network, no tokenizer download.
 
 from __future__ import annotations
 
+import heapq
 import json
+from collections import OrderedDict
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
@@ -28,6 +30,7 @@ from ocp_router._tokens import estimate_tokens
 from ocp_router.errors import ConfigError
 
 DEFAULT_THRESHOLD = 0.5
+_CACHED_CHARS = 20_000
 _MANY_FILES = 5
 # The largest learned contributions are shown one by one; the rest are folded into one signal.
 _LEARNED_SHOWN = 0.02
@@ -126,15 +129,31 @@ def _describe(feature: str) -> str:
 class TaskClassifier:
     """Scores requests. `threshold=None` uses 0.5: a score >= threshold routes to paid."""
 
-    def __init__(self, threshold: float | None = None) -> None:
+    def __init__(self, threshold: float | None = None, *, cache_size: int = 512) -> None:
         self.threshold = validate_threshold(DEFAULT_THRESHOLD if threshold is None else threshold)
         self._weights = _load_weights()
+        # Agent loops resend the same user turn with every tool round trip: a result is a
+        # pure function of the text, so the last few are kept.
+        self._cache: OrderedDict[str, ClassifyResult] = OrderedDict()
+        self._cache_size = cache_size
 
     @property
     def model_version(self) -> str:
         return self._weights.version
 
     def classify(self, prompt: str) -> ClassifyResult:
+        cached = self._cache.get(prompt)
+        if cached is not None:
+            self._cache.move_to_end(prompt)
+            return cached
+        result = self._classify(prompt)
+        if self._cache_size and len(prompt) <= _CACHED_CHARS:
+            self._cache[prompt] = result
+            if len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        return result
+
+    def _classify(self, prompt: str) -> ClassifyResult:
         split = split_request(prompt)
         prose_lower = split.plain.lower()
         words = words_of(prose_lower)
@@ -174,19 +193,18 @@ class TaskClassifier:
     def _learned(
         self, split: SplitText, prose_lower: str, words: list[str], fired: dict[str, str]
     ) -> list[Signal]:
-        weights = self._weights.features
-        contributions = []
+        get = self._weights.features.get
+        found = [(f, w) for f in extract(split, prose_lower, words, fired.keys()) if (w := get(f))]
         total = 0.0
-        for f in extract(split, prose_lower, words, fired.keys()):
-            if w := weights.get(f):
-                contributions.append((f, w))
-                total += w
-        contributions.sort(key=_magnitude, reverse=True)
-        shown = [c for c in contributions[:_LEARNED_SHOWN_MAX] if abs(c[1]) >= _LEARNED_SHOWN]
+        for _, w in found:
+            total += w
+        # The largest few by magnitude, in a stable order (ties keep feature order).
+        top = heapq.nlargest(_LEARNED_SHOWN_MAX, found, key=_magnitude)
+        shown = [c for c in top if abs(c[1]) >= _LEARNED_SHOWN]
         out = [Signal("learned: " + _describe(f), round(w, 4)) for f, w in shown]
         rest = total - sum(w for _, w in shown)
         if abs(rest) >= 1e-4:
-            n = len(contributions) - len(shown)
+            n = len(found) - len(shown)
             out.append(Signal("learned: other features", round(rest, 4), f"{n} features"))
         return out
 

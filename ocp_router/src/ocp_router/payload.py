@@ -28,16 +28,22 @@ class PayloadError(ConfigError):
     """The payload is not a message list either provider would accept; names the field."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Message:
-    """One message, reduced to what routing needs."""
+    """One message, reduced to what routing needs. (Not frozen: frozen dataclasses are slow
+    to build, and phase 1 builds one per message within its microsecond budget.)"""
 
     role: str  # user | assistant | tool (OpenAI tool results)
-    text: str  # the human-readable text blocks, reminders removed
+    text: str  # the text blocks as sent; `words` is the user's own words
     chars: int  # everything the model would read: text, tool calls, tool results
     tool_calls: int = 0
     tool_results: int = 0
     images: int = 0
+
+    @property
+    def words(self) -> str:
+        """The user's own words: reminder blocks dropped, a tagged request unwrapped."""
+        return user_words(self.text) if self.role == "user" else self.text
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,38 +52,34 @@ class AgentPayload:
     messages: tuple[Message, ...]
     tools: tuple[str, ...]  # names of the tools offered
     tools_chars: int
+    # Totals over the messages, computed once (see `of`).
+    total_chars: int = 0
+    tool_calls: int = 0
+    tool_results: int = 0
+    images: int = 0
+
+    @classmethod
+    def of(
+        cls, system: str, messages: tuple[Message, ...], tools: tuple[str, ...], tools_chars: int
+    ) -> AgentPayload:
+        chars = calls = results = images = 0
+        for m in messages:
+            chars += m.chars
+            calls += m.tool_calls
+            results += m.tool_results
+            images += m.images
+        total = len(system) + tools_chars + chars
+        return cls(system, messages, tools, tools_chars, total, calls, results, images)
 
     @property
     def turns(self) -> int:
         return len(self.messages)
 
     @property
-    def total_chars(self) -> int:
-        return len(self.system) + self.tools_chars + sum(m.chars for m in self.messages)
-
-    @property
-    def tool_calls(self) -> int:
-        return sum(m.tool_calls for m in self.messages)
-
-    @property
-    def tool_results(self) -> int:
-        return sum(m.tool_results for m in self.messages)
-
-    @property
-    def images(self) -> int:
-        return sum(m.images for m in self.messages)
-
-    @property
     def user_turn(self) -> str:
         """The latest request in the user's own words (the task to judge)."""
-        for message in reversed(self.messages):
-            if message.role == "user" and message.text.strip():
-                return message.text
-        return ""
-
-    @property
-    def user_messages(self) -> int:
-        return sum(1 for m in self.messages if m.role == "user" and m.text.strip())
+        i = _last_user_index(self.messages)
+        return self.messages[i].words if i >= 0 else ""
 
     def history(self) -> tuple[Turn, ...]:
         """The turns before the latest user request, as text, for a text-only model.
@@ -86,7 +88,7 @@ class AgentPayload:
         last = _last_user_index(self.messages)
         out: list[Turn] = []
         for message in self.messages[:last] if last >= 0 else self.messages:
-            text = message.text
+            text = message.words
             if message.tool_calls or message.tool_results:
                 note = f"[{message.tool_calls} tool calls, {message.tool_results} tool results]"
                 text = f"{text}\n{note}" if text else note
@@ -98,7 +100,8 @@ class AgentPayload:
 
 def _last_user_index(messages: Sequence[Message]) -> int:
     for i in range(len(messages) - 1, -1, -1):
-        if messages[i].role == "user" and messages[i].text.strip():
+        message = messages[i]
+        if message.role == "user" and message.text and message.words.strip():
             return i
     return -1
 
@@ -209,9 +212,7 @@ def _message(raw: Any, field: str) -> tuple[Message | None, str]:
     if role in ("tool", "function"):
         tool_results += 1
         texts = []  # a tool's output is context, not anyone's words
-    text = "\n".join(texts)
-    if role == "user":
-        text = user_words(text)
+    text = texts[0] if len(texts) == 1 else "\n".join(texts)
     return Message(str(role), text, chars, tool_calls, tool_results, images), ""
 
 
@@ -239,9 +240,9 @@ def parse_payload(
     """Read a request body, a message list or a plain string. Raises `PayloadError` naming
     the field that is not what either provider accepts."""
     if isinstance(payload, str):
-        return AgentPayload(
+        return AgentPayload.of(
             _system_text(system, "system"),
-            (Message("user", user_words(payload), len(payload)),),
+            (Message("user", payload, len(payload)),),
             *_tool_names(tools),
         )
     body_system: Any = system
@@ -266,6 +267,6 @@ def parse_payload(
             parsed.append(message)
     if not parsed:
         raise PayloadError("messages: expected at least one user or assistant message")
-    return AgentPayload(
+    return AgentPayload.of(
         "\n\n".join(s for s in systems if s), tuple(parsed), *_tool_names(body_tools)
     )

@@ -67,7 +67,7 @@ def cache_key(payload: AgentPayload) -> str:
     """A hash of the last two messages: the request and what it answers."""
     h = hashlib.sha256()
     for message in payload.messages[-2:]:
-        h.update(f"{message.role}\0{message.chars}\0{message.text}\0".encode())
+        h.update(f"{message.role}\0{message.chars}\0{message.words}\0".encode())
     return h.hexdigest()
 
 
@@ -80,7 +80,7 @@ def _prompt(payload: AgentPayload, assessment: Assessment) -> str:
     previous = [m for m in payload.messages[:-1] if m.text.strip()]
     if previous:
         lines.append(
-            f"Previous message ({previous[-1].role}): {previous[-1].text[:_PREVIOUS_CHARS]}"
+            f"Previous message ({previous[-1].role}): {previous[-1].words[:_PREVIOUS_CHARS]}"
         )
     lines.append(f"Request:\n{request}")
     lines.append("Which tier should answer the request? JSON only.")

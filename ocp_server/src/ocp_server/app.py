@@ -485,12 +485,10 @@ def _redacted(payload: AgentPayload) -> tuple[AgentPayload, Counter[str]]:
     system = redact(payload.system) if payload.system else None
     if system is not None:
         counts.update(system.counts)
-    return (
-        dataclasses.replace(
-            payload, messages=tuple(messages), system=system.text if system else ""
-        ),
-        counts,
+    redacted = AgentPayload.of(
+        system.text if system else "", tuple(messages), payload.tools, payload.tools_chars
     )
+    return redacted, counts
 
 
 def _search_result(response: SearchResponse) -> wire.SearchResult:

@@ -139,9 +139,7 @@ async def savings_report(
         )
         day_entry[tier if tier in TIERS else "other"] += int(n)
         day_entry["cost_usd"] = round(day_entry["cost_usd"] + float(cost), 6)
-        day_entry["counterfactual_usd"] = round(
-            day_entry["counterfactual_usd"] + float(counter), 6
-        )
+        day_entry["counterfactual_usd"] = round(day_entry["counterfactual_usd"] + float(counter), 6)
 
     durations: dict[str, list[float]] = defaultdict(list)
     errors: dict[str, int] = defaultdict(int)
