@@ -12,6 +12,7 @@ AMBIGUOUS, for phase 2 to settle, with phase 1's best guess kept as the fallback
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -39,6 +40,10 @@ SIMPLE_FAMILIES = frozenset(
     {"explain", "summarise", "search", "what_is", "definition", "one_line", "trivial_edit"}
 )
 MULTI_FILE_FAMILIES = frozenset({"multi_file", "bulk_files"})
+# A paid request goes to the top model only when it is scored high AND is of a kind where the
+# strongest model earns its price: design, security, distributed systems, data migrations.
+TOP_FAMILIES = frozenset({"architecture", "security", "distributed", "migration"})
+_EVERYWHERE = re.compile(r"\beverywhere\b|\bthroughout the (?:code|repo|project|app)")
 
 SHORT_MESSAGE_CHARS = 3000
 SHORT_SYSTEM_CHARS = 500
@@ -173,8 +178,12 @@ def assess(
         forced.append(f"{classify.file_refs} files named")
     if any(f in MULTI_FILE_FAMILIES for f in fams):
         forced.append("multi-file change")
-    elif classify.file_refs >= MULTI_FILE_EDIT and _EDIT_VERB.search(payload.user_turn.lower()):
-        forced.append(f"multi-file change: an edit across {classify.file_refs} files")
+    else:
+        turn = payload.user_turn.lower()
+        if classify.file_refs >= MULTI_FILE_EDIT and _EDIT_VERB.search(turn):
+            forced.append(f"multi-file change: an edit across {classify.file_refs} files")
+        elif _EVERYWHERE.search(turn) and _EDIT_VERB.search(turn):
+            forced.append("multi-file change: an edit everywhere")
 
     # Conversation shape that leans paid without deciding on its own.
     if markers and local.tools:
@@ -202,9 +211,10 @@ def assess(
     threshold = classify.threshold
     span = max(threshold, 1.0 - threshold) or 1.0
     paid_guess = score >= threshold
-    tier = _paid_tier(score, top_threshold) if paid_guess else Tier.LOCAL
+    top_kind = any(f in TOP_FAMILIES for f in fams)
+    tier = _paid_tier(score, top_threshold, top_kind) if paid_guess else Tier.LOCAL
     if forced:
-        tier = _paid_tier(score, top_threshold)
+        tier = _paid_tier(score, top_threshold, top_kind)
         return Assessment(
             Band.PAID,
             _FORCED_CONFIDENCE,
@@ -241,5 +251,5 @@ def assess(
     )
 
 
-def _paid_tier(score: float, top_threshold: float) -> Tier:
-    return Tier.TOP if score >= top_threshold else Tier.MID
+def _paid_tier(score: float, top_threshold: float, top_kind: bool) -> Tier:
+    return Tier.TOP if score >= top_threshold and top_kind else Tier.MID

@@ -36,7 +36,7 @@ VERDICT_SCHEMA: dict[str, object] = {
     "additionalProperties": False,
 }
 
-SYSTEM = """You route coding requests to the cheapest model that will answer them well.
+INSTRUCTIONS = """You route coding requests to the cheapest model that will answer them well.
 Tiers:
 - local: a small local model. Simple explanations, definitions, one small function or regex,
   formatting, renaming in one file, reading an error whose cause is visible.
@@ -72,8 +72,11 @@ def cache_key(payload: AgentPayload) -> str:
 
 
 def _prompt(payload: AgentPayload, assessment: Assessment) -> str:
+    # The instructions travel in the user turn: small local models often have no system role
+    # (Gemma's chat format drops system messages).
     request = payload.user_turn[:_REQUEST_CHARS]
     lines = [
+        INSTRUCTIONS,
         f"Conversation: {payload.turns} messages, {assessment.total_chars:,} characters, "
         f"{assessment.tools} tools offered, {assessment.tool_traffic} tool calls/results.",
     ]
@@ -133,7 +136,6 @@ class LLMClassifier:
             return Verdict(cached[0], Phase.CACHE, cached[1])
         request = GenerateRequest(
             prompt=_prompt(payload, assessment),
-            system=SYSTEM,
             max_tokens=self.max_tokens,
             temperature=0.0,
             model=self.model,

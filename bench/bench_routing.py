@@ -1,0 +1,349 @@
+"""Routing v2 benchmark: phase 1 latency on whole agent payloads, and routing quality with
+phase 1 alone and with phase 2 settling the ambiguous band.
+
+    uv run python bench/bench_routing.py                      # phase 1 only
+    uv run --group llama python bench/bench_routing.py --gemma
+        # + phase 2 on Gemma 3 270M, served by llama.cpp (the CI's real model)
+    uv run python bench/bench_routing.py --phase2-url http://127.0.0.1:11434 --phase2-ollama \\
+        --phase2-model qwen2.5-coder:7b   # + phase 2 on any local model you run
+
+Labeled sets: the plain-request holdout (tests/data/routing_holdout.jsonl, never trained on)
+and the agent-payload sets (tests/data/routing_payloads_{dev,holdout}.jsonl: tool lists,
+long conversations, pasted logs, agent system prompts). Phase-1 settings were looked at on
+the train and dev sets only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import subprocess
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from ocp_router import (  # noqa: E402
+    AgentPayload,
+    Band,
+    LLMClassifier,
+    ModelBackend,
+    OllamaBackend,
+    OpenAIBackend,
+    TaskClassifier,
+    Tier,
+    assess,
+    parse_payload,
+)
+from tests.data.payloads import load_payloads  # noqa: E402
+
+DATA = ROOT / "tests" / "data"
+MARGIN = 0.25
+TOP_THRESHOLD = 0.8
+
+
+@dataclass(frozen=True)
+class Item:
+    id: str
+    payload: AgentPayload
+    route: str  # local | paid
+    tier: str | None  # local | mid | top, when labeled
+
+
+def plain_items(name: str) -> list[Item]:
+    out = []
+    for line in (DATA / name).read_text("utf-8").splitlines():
+        if line.strip():
+            row = json.loads(line)
+            out.append(Item(row["id"], parse_payload(row["text"]), row["route"], None))
+    return out
+
+
+def payload_items(name: str) -> list[Item]:
+    return [
+        Item(
+            p.id,
+            parse_payload({k: v for k, v in p.payload.items() if k != "format"}),
+            p.route,
+            p.tier,
+        )
+        for p in load_payloads(name)
+    ]
+
+
+# ---- latency ---------------------------------------------------------------------------------
+def conversation(last: str, system: str) -> list[dict[str, Any]]:
+    msgs: list[dict[str, Any]] = [{"role": "system", "content": system}]
+    for i in range(19):
+        role = "user" if i % 2 == 0 else "assistant"
+        msgs.append(
+            {"role": role, "content": f"turn {i}: we looked at the parser and the lexer. " * 6}
+        )
+    msgs.append({"role": "user", "content": last})
+    return msgs
+
+
+def percentiles(samples: list[float]) -> tuple[float, float]:
+    samples = sorted(samples)
+    return statistics.median(samples), samples[max(0, int(len(samples) * 0.99) - 1)]
+
+
+def latency_rows() -> list[tuple[str, float, float]]:
+    texts = [
+        json.loads(line)["text"]
+        for name in ("routing_train.jsonl", "routing_holdout.jsonl")
+        for line in (DATA / name).read_text("utf-8").splitlines()
+        if line.strip()
+    ]
+    texts = [t for t in texts if len(t) < 400]
+    system = "You are a helpful coding assistant. Answer concisely. " * 12
+    payloads = [conversation(t, system) for t in texts]
+    rows = []
+
+    clf = TaskClassifier(cache_size=0)  # cold: every user turn is new
+    for p in payloads[:50]:
+        assess(parse_payload(p), clf, margin=MARGIN)
+    cold = []
+    for _ in range(5):
+        for p in payloads:
+            t0 = time.perf_counter_ns()
+            assess(parse_payload(p), clf, margin=MARGIN)
+            cold.append((time.perf_counter_ns() - t0) / 1000)
+    rows.append(("20 messages, new user turn (cold)", *percentiles(cold)))
+
+    warm_clf = TaskClassifier()
+    p = payloads[0]
+    for _ in range(100):
+        assess(parse_payload(p), warm_clf, margin=MARGIN)
+    warm = []
+    for _ in range(5000):
+        t0 = time.perf_counter_ns()
+        assess(parse_payload(p), warm_clf, margin=MARGIN)
+        warm.append((time.perf_counter_ns() - t0) / 1000)
+    rows.append(("20 messages, same user turn (agent loop)", *percentiles(warm)))
+
+    parse = []
+    for _ in range(5):
+        for p in payloads:
+            t0 = time.perf_counter_ns()
+            parse_payload(p)
+            parse.append((time.perf_counter_ns() - t0) / 1000)
+    rows.append(("  of which parsing the payload", *percentiles(parse)))
+
+    agent = [it for it in load_payloads("routing_payloads_holdout.jsonl") if it.kind == "tools"]
+    bodies = [{k: v for k, v in it.payload.items() if k != "format"} for it in agent]
+    clf = TaskClassifier(cache_size=0)
+    samples = []
+    for _ in range(200):
+        for body in bodies:
+            t0 = time.perf_counter_ns()
+            assess(parse_payload(body), clf, margin=MARGIN)
+            samples.append((time.perf_counter_ns() - t0) / 1000)
+    rows.append((f"agent payloads with tools ({len(bodies)} of them, cold)", *percentiles(samples)))
+    return rows
+
+
+# ---- quality ---------------------------------------------------------------------------------
+@dataclass
+class Score:
+    n: int = 0
+    right: int = 0
+    paid: int = 0
+    paid_found: int = 0
+    said_paid: int = 0
+    tier_n: int = 0
+    tier_right: int = 0
+
+    def add(self, item: Item, tier: Tier) -> None:
+        guess = "local" if tier is Tier.LOCAL else "paid"
+        self.n += 1
+        self.right += guess == item.route
+        self.paid += item.route == "paid"
+        self.paid_found += item.route == "paid" and guess == "paid"
+        self.said_paid += guess == "paid"
+        if item.tier is not None:
+            self.tier_n += 1
+            self.tier_right += tier.value == item.tier
+
+    def row(self) -> list[str]:
+        def pct(a: int, b: int) -> str:
+            return f"{a / b:.3f}" if b else "–"
+
+        return [
+            str(self.n),
+            pct(self.right, self.n),
+            pct(self.paid_found, self.paid),
+            pct(self.paid_found, self.said_paid),
+            pct(self.tier_right, self.tier_n),
+        ]
+
+
+async def quality(
+    sets: dict[str, list[Item]], phase2: LLMClassifier | None, console: Console
+) -> None:
+    clf = TaskClassifier()
+    table = Table(title="routing quality (accuracy = local/paid right; tier = local/mid/top)")
+    for col in ("set", "policy", "n", "accuracy", "paid recall", "paid precision", "tier acc"):
+        table.add_column(col, justify="right")
+    bands = Table(title="phase 1 bands")
+    for col in (
+        "set",
+        "LOCAL",
+        "PAID",
+        "AMBIGUOUS",
+        "ambiguous: p1 right",
+        "p2 right",
+        "p2 fell back",
+    ):
+        bands.add_column(col, justify="right")
+    all_p1, all_p2 = Score(), Score()
+    p2_ms: list[float] = []
+    for name, items in sets.items():
+        p1, p2 = Score(), Score()
+        count: Counter[Band] = Counter()
+        amb_p1 = amb_p2 = fallbacks = 0
+        for item in items:
+            a = assess(item.payload, clf, margin=MARGIN, top_threshold=TOP_THRESHOLD)
+            count[a.band] += 1
+            p1.add(item, a.tier)
+            all_p1.add(item, a.tier)
+            tier = a.tier
+            if a.band is Band.AMBIGUOUS:
+                amb_p1 += (a.tier is Tier.LOCAL) == (item.route == "local")
+                if phase2 is not None:
+                    verdict = await phase2.classify(item.payload, a)
+                    tier = verdict.tier
+                    fallbacks += verdict.fallback
+                    p2_ms.append(verdict.duration_ms)
+                    amb_p2 += (tier is Tier.LOCAL) == (item.route == "local")
+            p2.add(item, tier)
+            all_p2.add(item, tier)
+        table.add_row(name, "phase 1", *p1.row())
+        if phase2 is not None:
+            table.add_row(name, "phase 1 + 2", *p2.row())
+        bands.add_row(
+            name,
+            str(count[Band.LOCAL]),
+            str(count[Band.PAID]),
+            str(count[Band.AMBIGUOUS]),
+            f"{amb_p1}/{count[Band.AMBIGUOUS]}",
+            f"{amb_p2}/{count[Band.AMBIGUOUS]}" if phase2 else "–",
+            str(fallbacks) if phase2 else "–",
+        )
+    table.add_row("all", "phase 1", *all_p1.row(), style="bold")
+    if phase2 is not None:
+        table.add_row("all", "phase 1 + 2", *all_p2.row(), style="bold")
+    console.print(table)
+    console.print(bands)
+    if p2_ms:
+        console.print(
+            f"phase 2: {len(p2_ms)} calls, p50 {statistics.median(p2_ms):.0f} ms, "
+            f"max {max(p2_ms):.0f} ms"
+        )
+
+
+def start_gemma() -> tuple[subprocess.Popen[bytes], str, str]:
+    """Gemma 3 270M behind llama-cpp-python's server, as the llama tests run it."""
+    from tests import llama_fixture as lf
+
+    model = lf._assemble_model()
+    port = lf._free_port()
+    log = open(Path("/tmp") / "bench-llama.log", "wb")  # noqa: SIM115 - lives as long as the server
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "llama_cpp.server",
+            "--model",
+            str(model),
+            "--model_alias",
+            lf.MODEL_ALIAS,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--n_ctx",
+            str(lf.N_CTX),
+            "--chat_format",
+            "gemma",
+            "--seed",
+            str(lf.SEED),
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=lf._server_env(),
+    )
+    base = f"http://127.0.0.1:{port}/v1"
+    deadline = time.monotonic() + lf.STARTUP_TIMEOUT_S
+    import httpx
+
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/models", timeout=2).status_code == 200:
+                return proc, base, lf.MODEL_ALIAS
+        except httpx.HTTPError:
+            time.sleep(0.5)
+    proc.kill()
+    raise SystemExit("llama.cpp server did not start; see /tmp/bench-llama.log")
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--gemma", action="store_true", help="phase 2 on Gemma 3 270M")
+    parser.add_argument("--phase2-url", help="an OpenAI-compatible /v1 URL (or Ollama root)")
+    parser.add_argument("--phase2-ollama", action="store_true", help="the URL is Ollama's")
+    parser.add_argument("--phase2-model", default="local")
+    parser.add_argument("--phase2-timeout", type=float, default=5.0)
+    parser.add_argument("--no-latency", action="store_true")
+    args = parser.parse_args()
+    console = Console()
+
+    if not args.no_latency:
+        table = Table(title="phase 1 latency (parse + assess), µs")
+        for col in ("payload", "p50", "p99"):
+            table.add_column(col, justify="right")
+        for name, p50, p99 in latency_rows():
+            table.add_row(name, f"{p50:.1f}", f"{p99:.1f}")
+        console.print(table)
+
+    sets = {
+        "plain holdout": plain_items("routing_holdout.jsonl"),
+        "payloads dev": payload_items("routing_payloads_dev.jsonl"),
+        "payloads holdout": payload_items("routing_payloads_holdout.jsonl"),
+    }
+    server = None
+    backend: ModelBackend | None = None
+    if args.gemma:
+        server, url, model = start_gemma()
+        backend = OpenAIBackend(model, base_url=url, timeout=args.phase2_timeout + 5)
+    elif args.phase2_url:
+        backend = (
+            OllamaBackend(args.phase2_model, base_url=args.phase2_url)
+            if args.phase2_ollama
+            else OpenAIBackend(args.phase2_model, base_url=args.phase2_url)
+        )
+    phase2 = LLMClassifier(backend, timeout=args.phase2_timeout, cache_size=0) if backend else None
+    try:
+        await quality(sets, phase2, console)
+    finally:
+        if backend is not None:
+            close = getattr(backend, "aclose", None)
+            if close is not None:
+                await close()
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
