@@ -90,9 +90,15 @@ async def test_without_a_top_model_the_top_tier_folds_into_mid(fake_ollama, fake
 
 
 async def test_top_threshold_moves_requests_between_mid_and_top(fake_ollama, fake_anthropic):
-    router = make(fake_ollama, fake_anthropic, top_threshold=0.7)
-    assert (await router.route(PAID)).tier is Tier.TOP
-    await router.aclose()
+    review = "review the security of our password reset flow"  # scored ~0.68, a top kind
+    low = make(fake_ollama, fake_anthropic, top_threshold=0.6)
+    high = make(fake_ollama, fake_anthropic, top_threshold=0.9)
+    assert (await low.route(review)).tier is Tier.TOP
+    assert (await high.route(review)).tier is Tier.MID
+    # a multi-file refactor is paid work, but not the kind the top model earns its price on
+    assert (await low.route(PAID)).tier is Tier.MID
+    await low.aclose()
+    await high.aclose()
 
 
 # ---- forced choices ------------------------------------------------------------------------
@@ -365,3 +371,25 @@ async def test_cost_and_counterfactual_come_from_real_usage(router, fake_anthrop
     assert result.counterfactual_usd == pytest.approx(result.cost_usd * 5 / 3, rel=0.01)
     local = await router.route(SIMPLE)
     assert local.cost_usd == 0.0 and local.counterfactual_usd and local.counterfactual_usd > 0
+
+
+async def test_tool_traffic_after_the_request_reaches_the_model_as_text(router, fake_anthropic):
+    messages = [
+        {"role": "user", "content": "why does the build fail?"},
+        {
+            "role": "assistant",
+            "content": [
+                {"type": "text", "text": "Running it."},
+                {"type": "tool_use", "id": "t1", "name": "bash", "input": {"cmd": "make"}},
+            ],
+        },
+        {
+            "role": "user",
+            "content": [{"type": "tool_result", "tool_use_id": "t1", "content": "exit 2"}],
+        },
+    ]
+    await router.route(messages)
+    sent = fake_anthropic.message_requests()[0]["messages"][-1]["content"]
+    assert sent.startswith("why does the build fail?")
+    assert "## Since this request" in sent and "assistant: Running it." in sent
+    assert "1 tool calls" in sent and "1 tool results" in sent

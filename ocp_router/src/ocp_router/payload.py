@@ -81,6 +81,22 @@ class AgentPayload:
         i = _last_user_index(self.messages)
         return self.messages[i].words if i >= 0 else ""
 
+    def since_request(self) -> str:
+        """What happened after the latest user request (an agent loop's tool calls and
+        results, assistant notes), flattened to text for a text-only model; empty when the
+        request is the last message."""
+        last = _last_user_index(self.messages)
+        parts = []
+        for message in self.messages[last + 1 :] if last >= 0 else ():
+            if message.tool_calls or message.tool_results:
+                parts.append(
+                    f"[{message.role}: {message.tool_calls} tool calls, "
+                    f"{message.tool_results} tool results]"
+                )
+            if message.words.strip():
+                parts.append(f"{message.role}: {message.words}")
+        return "\n".join(parts)
+
     def history(self) -> tuple[Turn, ...]:
         """The turns before the latest user request, as text, for a text-only model.
         Tool traffic becomes a short bracketed note so the model sees the conversation's shape.
@@ -121,9 +137,11 @@ def user_words(text: str) -> str:
     """The user's own words in one message: reminder blocks dropped, a tagged query unwrapped."""
     if "<" not in text:
         return text
+    # Reminders go first: a request tag quoted inside one is context, not the request.
+    text = _BOILERPLATE.sub("", text)
     if tagged := _REQUEST_TAG.findall(text):
         return "\n".join(inner.strip() for _, inner in tagged)
-    return _BOILERPLATE.sub("", text).strip()
+    return text.strip()
 
 
 def _size(value: Any) -> int:
@@ -255,8 +273,13 @@ def parse_payload(
             body_system = payload.get("system")
         if body_tools is None:
             body_tools = payload.get("tools") or payload.get("functions")
-    else:
+    elif isinstance(payload, list | tuple):
         messages = list(payload)
+    else:
+        raise PayloadError(
+            "messages: expected a string, a list of messages or a request body with "
+            f"'messages', got {type(payload).__name__}"
+        )
     systems = [_system_text(body_system, "system")] if body_system is not None else []
     parsed = []
     for i, raw in enumerate(messages):

@@ -49,6 +49,7 @@ Answer with JSON only: {"tier": "local" | "mid" | "top", "reason": "<at most 15 
 _REQUEST_CHARS = 2000
 _PREVIOUS_CHARS = 400
 _OBJECT = re.compile(r"\{.*\}", re.S)
+_FENCE = re.compile(r"^\s*```(?:json)?\s*|\s*```\s*$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,12 +94,18 @@ def _prompt(payload: AgentPayload, assessment: Assessment) -> str:
 def parse_verdict(text: str) -> tuple[Tier, str]:
     """The tier and reason in a model's answer; ValueError says what was wrong with it.
     Tolerates a code fence or chatter around the one JSON object."""
-    match = _OBJECT.search(text)
-    if not match:
-        raise ValueError(f"no JSON object in {text[:80]!r}")
-    data = json.loads(match.group(0))
+    body = _FENCE.sub("", text).strip()
+    try:
+        data = json.loads(body)
+    except ValueError:
+        match = _OBJECT.search(body)
+        if not match:
+            raise ValueError(f"no JSON object in {text[:80]!r}") from None
+        if body[: match.start()].rstrip().endswith("["):
+            raise ValueError("the answer is a JSON array, not an object") from None
+        data = json.loads(match.group(0))
     if not isinstance(data, dict):
-        raise ValueError("the answer is not a JSON object")
+        raise ValueError(f"no JSON object in {text[:80]!r}")
     tier = data.get("tier")
     if not isinstance(tier, str) or tier.strip().lower() not in ("local", "mid", "top"):
         raise ValueError(f"tier must be local, mid or top, got {tier!r}")

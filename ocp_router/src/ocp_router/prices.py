@@ -10,6 +10,7 @@ override or extend the table (see `load_prices`).
 from __future__ import annotations
 
 import json
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -67,24 +68,34 @@ def price_for(model: str, table: dict[str, Price] | None = None) -> Price | None
     if model in table:
         return table[model]
     for name in sorted(table, key=len, reverse=True):
-        if model.startswith(name + "-"):
+        if model.startswith(name + "-") and _DATED.fullmatch(model[len(name) :]):
             return table[name]
     return None
+
+
+# A dated or pinned snapshot of a priced model: claude-haiku-4-5-20251001, gpt-4o-2024-08-06.
+_DATED = re.compile(r"-(?:\d{8}|\d{4}-\d{2}-\d{2}|latest|v\d+(?::\d+)?)")
 
 
 class _PriceEntry(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    input: float = Field(ge=0, description="USD per million input tokens")
-    output: float = Field(ge=0, description="USD per million output tokens")
-    cache_read: float | None = Field(None, ge=0)
-    cache_write: float | None = Field(None, ge=0)
+    input: float = Field(ge=0, allow_inf_nan=False, description="USD per million input tokens")
+    output: float = Field(ge=0, allow_inf_nan=False, description="USD per million output tokens")
+    cache_read: float | None = Field(None, ge=0, allow_inf_nan=False)
+    cache_write: float | None = Field(None, ge=0, allow_inf_nan=False)
 
 
 def parse_prices(data: Any, *, source: str = "OCP_PRICES") -> dict[str, Price]:
     """Prices from `{"model": {"input": 3, "output": 15, "cache_read": 0.3, ...}}` (USD per
     million tokens). A top-level `"models"` table is also accepted."""
     if isinstance(data, Mapping) and isinstance(data.get("models"), Mapping):
+        beside = sorted(str(k) for k in data if k != "models")
+        if beside:
+            raise ConfigError(
+                f"{source}: {', '.join(beside)} beside the `models` table; put every model "
+                "inside it (or use no `models` table at all)"
+            )
         data = data["models"]
     if not isinstance(data, Mapping) or not data:
         raise ConfigError(f"{source}: expected a table of model name -> prices")
@@ -107,6 +118,8 @@ def load_prices(path: str | Path) -> dict[str, Price]:
         text = file.read_text("utf-8")
     except OSError as exc:
         raise ConfigError(f"OCP_PRICES={str(path)!r}: cannot read the file ({exc})") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"OCP_PRICES={str(path)!r}: not UTF-8 text ({exc.reason})") from exc
     try:
         data = tomllib.loads(text) if file.suffix == ".toml" else json.loads(text)
     except (ValueError, tomllib.TOMLDecodeError) as exc:

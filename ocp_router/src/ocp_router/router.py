@@ -434,6 +434,7 @@ class OCPRouter:
         paid_payload = paid_payload or payload
         paid_system = paid_payload.system or None if paid_payload is not payload else system
         paid_history = paid_payload.history() if paid_payload is not payload else history
+        local_prompt = _with_since(payload.user_turn, payload.since_request())
         current = chain[0]
         try:
             async with asyncio.timeout(limit):
@@ -443,7 +444,9 @@ class OCPRouter:
                     i += 1
                     tier, model = current
                     if tier.paid:
-                        prompt = paid_prompt or paid_payload.user_turn
+                        prompt = _with_since(
+                            paid_prompt or paid_payload.user_turn, paid_payload.since_request()
+                        )
                         request = GenerateRequest(
                             prompt,
                             paid_system,
@@ -462,7 +465,7 @@ class OCPRouter:
                         assert self.local is not None
                         backend = self.local
                         request = GenerateRequest(
-                            payload.user_turn, system, self.local_max_tokens, history=history
+                            local_prompt, system, self.local_max_tokens, history=history
                         )
                     response = await self._try(tier, backend, request, run, decision)
                     if response is not None:
@@ -696,6 +699,10 @@ class OCPRouter:
                 uuid.uuid4().hex,
             )
         return await self.execute(decision, payload, paid_prompt=paid_prompt, timeout=remaining)
+
+
+def _with_since(prompt: str, since: str) -> str:
+    return f"{prompt}\n\n## Since this request\n{since}" if since else prompt
 
 
 def _tier_or_none(value: str) -> Tier | None:

@@ -169,7 +169,10 @@ class OllamaBackend(ClosingBackend):
                     raise BackendError(
                         f"ollama failed mid-answer: {chunk['error']}", backend=self.name
                     )
-                parts.append(str((chunk.get("message") or {}).get("content", "")))
+                message = chunk.get("message") or {}
+                if not isinstance(message, dict):
+                    raise malformed(self.name, "stream line's message is not an object")
+                parts.append(str(message.get("content") or ""))
                 if chunk.get("done"):
                     return chunk, "".join(parts)
         raise malformed(self.name, "stream ended without a final done line")

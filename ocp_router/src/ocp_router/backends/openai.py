@@ -111,11 +111,15 @@ class OpenAIBackend(ClosingBackend):
             choice = data["choices"][0]
             text = choice["message"].get("content") or ""
             usage = data.get("usage") or {}
+            if not isinstance(usage, dict):
+                usage = {}
         except (json.JSONDecodeError, KeyError, IndexError, TypeError, AttributeError) as exc:
             raise malformed(self.name, f"no choices[0].message in {response.text[:80]!r}") from exc
         if not isinstance(text, str):
             raise BackendError("the server answered with non-text content", backend=self.name)
         details = usage.get("prompt_tokens_details") or {}
+        if not isinstance(details, dict):
+            details = {}
         return GenerateResponse(
             text=text,
             model=str(data.get("model") or model),
