@@ -192,7 +192,7 @@ async def test_router_routes_simple_prompt_to_local(llama_server: LlamaServer) -
     finally:
         await router.aclose()
     assert result.route_to == "local"
-    assert result.decision == "local"
+    assert result.decision.tier == "local"
     assert not result.fell_back
     assert result.text.strip()
     assert result.model == llama_server.model
@@ -200,7 +200,7 @@ async def test_router_routes_simple_prompt_to_local(llama_server: LlamaServer) -
     assert 1 <= result.completion_tokens <= 32
     assert result.stop_reason in FINISH_REASONS
     assert result.duration_ms > 0
-    assert result.estimated_cost_usd == 0.0
+    assert result.cost_usd == 0.0
     assert isinstance(result.trace_id, str) and len(result.trace_id) >= 16
     assert len(result.attempts) == 1
     attempt = result.attempts[0]
@@ -228,3 +228,26 @@ async def test_router_local_max_tokens_reaches_the_server(llama_server: LlamaSer
         assert 1 <= result.completion_tokens <= 4
         assert result.stop_reason in FINISH_REASONS
     assert a.trace_id != c.trace_id
+
+
+async def test_phase_two_gets_a_schema_valid_verdict_from_the_real_model(
+    llama_server: LlamaServer,
+) -> None:
+    """llama-cpp-python's server turns `json_schema` down and takes the schema as
+    `json_object` + `schema`; the backend switches once and the verdict parses."""
+    from ocp_router import LLMClassifier, Phase, TaskClassifier, assess, parse_payload
+    from ocp_router.backends.openai import OpenAIBackend
+
+    b = OpenAIBackend(model=llama_server.model, base_url=llama_server.base_url, timeout=60.0)
+    classifier = LLMClassifier(b, timeout=60.0)
+    payload = parse_payload("debug why the nightly export job intermittently fails")
+    assessment = assess(payload, TaskClassifier(), margin=0.25)
+    try:
+        first = await classifier.classify(payload, assessment)
+        again = await classifier.classify(payload, assessment)
+    finally:
+        await b.aclose()
+    assert first.phase is Phase.LLM_CLASSIFIER and not first.fallback, first.reason
+    assert first.tier in ("local", "mid", "top")
+    assert again.phase is Phase.CACHE and again.tier is first.tier
+    assert classifier.hits == 1 and classifier.lookups == 2

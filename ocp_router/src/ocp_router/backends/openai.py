@@ -45,6 +45,7 @@ class OpenAIBackend(ClosingBackend):
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.max_tokens = max_tokens
+        self._json_object_schema = False  # set once the server turns `json_schema` down
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self._client = client or httpx.AsyncClient(
             timeout=httpx.Timeout(timeout, connect=5.0), headers=headers
@@ -72,10 +73,7 @@ class OpenAIBackend(ClosingBackend):
         messages = chat_messages(request, system_inline=True)
         body: dict[str, Any] = {"model": model, "messages": messages, "stream": False}
         if request.json_schema is not None:
-            body["response_format"] = {
-                "type": "json_schema",
-                "json_schema": {"name": "answer", "strict": True, "schema": request.json_schema},
-            }
+            body["response_format"] = self._response_format(request.json_schema)
         max_tokens = request.max_tokens or self.max_tokens
         if max_tokens is not None:
             body["max_tokens"] = max_tokens
@@ -85,6 +83,14 @@ class OpenAIBackend(ClosingBackend):
         try:
             async with asyncio.timeout(self.timeout):
                 response = await self._client.post(f"{self.base_url}/chat/completions", json=body)
+                if self._rejects_json_schema(response, body):
+                    # llama-cpp-python's server takes a schema only as {"type": "json_object",
+                    # "schema": ...}: ask again that way, and remember it for this server.
+                    self._json_object_schema = True
+                    body["response_format"] = self._response_format(request.json_schema or {})
+                    response = await self._client.post(
+                        f"{self.base_url}/chat/completions", json=body
+                    )
         except TimeoutError as exc:
             raise BackendTimeout(
                 f"{self.base_url} gave no answer within {self.timeout:g}s.", backend=self.name
@@ -104,6 +110,23 @@ class OpenAIBackend(ClosingBackend):
                 model_hint=f"Check that model {model!r} exists on {self.base_url}.",
             )
         return self._parse(response, started, model)
+
+    def _response_format(self, schema: dict[str, Any]) -> dict[str, Any]:
+        if self._json_object_schema:
+            return {"type": "json_object", "schema": schema}
+        return {
+            "type": "json_schema",
+            "json_schema": {"name": "answer", "strict": True, "schema": schema},
+        }
+
+    def _rejects_json_schema(self, response: httpx.Response, body: dict[str, Any]) -> bool:
+        fmt = body.get("response_format")
+        return (
+            response.status_code in (400, 422, 500)
+            and isinstance(fmt, dict)
+            and fmt.get("type") == "json_schema"
+            and "json_object" in response.text
+        )
 
     def _parse(self, response: httpx.Response, started: float, model: str) -> GenerateResponse:
         try:
