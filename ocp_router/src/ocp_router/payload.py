@@ -15,6 +15,7 @@ counted as context, never read as the request.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -145,14 +146,14 @@ def user_words(text: str) -> str:
 
 
 def _size(value: Any) -> int:
-    """Characters in a JSON-ish value: strings summed, structure roughly counted."""
+    """Characters in a JSON-ish value, as the model would read it serialised (json.dumps
+    runs in C: tool schemas are large and resent with every call)."""
     if isinstance(value, str):
         return len(value)
-    if isinstance(value, Mapping):
-        return sum(len(str(k)) + _size(v) + 4 for k, v in value.items())
-    if isinstance(value, list | tuple):
-        return sum(_size(v) + 1 for v in value)
-    return len(str(value))
+    try:
+        return len(json.dumps(value, ensure_ascii=False, default=str))
+    except (TypeError, ValueError):
+        return len(str(value))
 
 
 def _system_text(value: Any, field: str) -> str:
@@ -173,9 +174,19 @@ def _system_text(value: Any, field: str) -> str:
     raise PayloadError(f"{field}: expected a string or a list of text blocks")
 
 
+_PLAIN_ROLES = frozenset({"user", "assistant"})
+
+
 def _message(raw: Any, field: str) -> tuple[Message | None, str]:
     """One message, or (None, system text) for a system/developer message."""
-    if not isinstance(raw, Mapping):
+    if type(raw) is dict:
+        role = raw.get("role")
+        content = raw.get("content")
+        # The common case first: a plain text message with no tool calls.
+        if type(content) is str and role in _PLAIN_ROLES and len(raw) <= 3:
+            if "tool_calls" not in raw and "function_call" not in raw:
+                return Message(role, content, len(content)), ""
+    elif not isinstance(raw, Mapping):
         raise PayloadError(f"{field}: expected an object with 'role' and 'content'")
     role = raw.get("role")
     if role in ("system", "developer"):
