@@ -177,7 +177,7 @@ async def test_a_whole_agent_conversation_is_routed_with_tiers_and_a_full_trace(
     t = result.trace
     assert result.answered_by == "paid" and result.answer == "The token lacks the deploy scope."
     assert (t.decision, t.tier, t.answered_tier, t.band) == ("paid", "mid", "mid", "PAID")
-    assert t.phase == "heuristic" and not t.forced and t.turns == 3
+    assert t.phase == "heuristic" and not t.forced and t.turns == 3 and t.route_to == "paid"
     assert any("agent loop" in r for r in t.reasons)
     assert t.model == "claude-sonnet-4-6" and t.cost_usd and t.counterfactual_usd
     assert t.counterfactual_usd > t.cost_usd and t.estimated_cost_usd

@@ -17,7 +17,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from ocp_router import (
     AgentPayload,
@@ -287,8 +287,9 @@ class AppState:
         counts.update(redacted.counts)
         result: RouteResult | None = None
         failure: RoutingFailed | None = None
+        answered_by: Literal["local", "paid", "agent", "none"] = "none"
         if args.dry_run:
-            answered_by, note = "none", "dry run: decided and built the prompt; no model called"
+            note = "dry run: decided and built the prompt; no model called"
         elif paid and router.paid is None:
             answered_by = "agent"
             note = (
@@ -303,24 +304,25 @@ class AppState:
             except RoutingFailed as exc:
                 failure = exc
             if result is not None:
-                answered_by = result.route_to.value
+                answered_by = "paid" if result.tier.paid else "local"
                 note = f"answered by the {result.tier} model {result.model}"
                 if result.escalated:
                     note += " after escalating"
                 elif result.fell_back:
                     note += " after a fallback"
             else:
-                answered_by = "none"
                 note = f"no model could answer: {failure}"
         out = wire.RouteResult(
             answer=result.text if result else None,
             answered_by=answered_by,
             prompt=redacted.text if answered_by in ("agent", "none") and not failure else None,
             note=note,
-            trace=self._trace(decision, result, failure, enriched, counts, redacted.text),
+            trace=self._trace(
+                decision, result, failure, enriched, counts, redacted.text, answered_by
+            ),
         )
         if ws is not None:
-            await self._record(ws, args, out, result, failure)
+            await self._record(ws, args, out, result, failure, request)
         return out
 
     def _trace(
@@ -331,6 +333,7 @@ class AppState:
         enriched: EnrichedPrompt,
         redactions: Counter[str],
         paid_text: str,
+        answered_by: Literal["local", "paid", "agent", "none"],
     ) -> wire.RouteTrace:
         router = self.router
         a = decision.assessment
@@ -365,7 +368,7 @@ class AppState:
                 else None
             ),
             pin_state=decision.pin_state.value,
-            route_to="none",
+            route_to=answered_by,
             escalated=bool(result and result.escalated),
             fell_back=bool(result and result.fell_back and not result.escalated),
             complexity_score=c.complexity_score,
@@ -407,14 +410,14 @@ class AppState:
         out: wire.RouteResult,
         result: RouteResult | None,
         failure: RoutingFailed | None,
+        request: str,
     ) -> None:
-        out.trace.route_to = out.answered_by
         t = out.trace
         session = args.session_id or self.session_id
         if args.session_id:
             await ws.memory.start_session(str(ws.path), session)
         attempts = result.attempts if result else failure.attempts if failure else ()
-        request = args.request if args.request is not None else _last_user_text(t, args)
+        request = request or f"({t.turns} messages)"
         await ws.memory.record_trace(
             session,
             TraceRecord(
@@ -466,11 +469,6 @@ def _phase2_kind(phase2: wire.Phase2Out | None, phase: str) -> str | None:
     if phase2 is None:
         return None
     return "fallback" if phase2.fallback else "llm"
-
-
-def _last_user_text(trace: wire.RouteTrace, args: wire.RouteArgs) -> str:
-    payload = parse_payload(args.messages or [], system=None)
-    return payload.user_turn or f"({trace.turns} messages)"
 
 
 def _redacted(payload: AgentPayload) -> tuple[AgentPayload, Counter[str]]:
