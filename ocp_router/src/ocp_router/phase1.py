@@ -214,35 +214,25 @@ def assess(
     top_kind = any(f in TOP_FAMILIES for f in fams)
     tier = _paid_tier(score, top_threshold, top_kind) if paid_guess else Tier.LOCAL
     if forced:
-        tier = _paid_tier(score, top_threshold, top_kind)
-        return Assessment(
-            Band.PAID,
-            _FORCED_CONFIDENCE,
-            tier,
-            round(score, 4),
-            classify,
-            tuple(forced),
-            tuple(signals),
-            payload.turns,
-            chars,
-            len(payload.tools),
-            tool_traffic,
-        )
-    local_margin = max(0.0, margin - _FAVOUR_STEP * len(favour))
-    if score >= threshold + margin:
         band = Band.PAID
-    elif score < threshold - local_margin:
-        band = Band.LOCAL
+        tier = _paid_tier(score, top_threshold, top_kind)
+        confidence = _FORCED_CONFIDENCE
     else:
-        band = Band.AMBIGUOUS
-    confidence = round(min(1.0, abs(score - threshold) / span), 4)
+        local_margin = max(0.0, margin - _FAVOUR_STEP * len(favour))
+        if score >= threshold + margin:
+            band = Band.PAID
+        elif score < threshold - local_margin:
+            band = Band.LOCAL
+        else:
+            band = Band.AMBIGUOUS
+        confidence = round(min(1.0, abs(score - threshold) / span), 4)
     return Assessment(
         band,
         confidence,
         tier,
         round(score, 4),
         classify,
-        (),
+        tuple(forced),
         tuple(signals),
         payload.turns,
         chars,

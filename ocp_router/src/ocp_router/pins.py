@@ -30,8 +30,6 @@ class PinState(StrEnum):
     SOFT = "soft"
     RELEASED = "released"  # soft window, but the decision moved to another model
     FORCED = "forced"  # a forced choice overrode the pin
-    EVICTED_FAILURE = "evicted_post_failure"
-    EVICTED_CONTEXT = "evicted_context"
 
 
 @dataclass(frozen=True, slots=True)

@@ -454,7 +454,7 @@ class OCPRouter:
                             history=paid_history,
                             model=model,
                         )
-                        if not await self._paid_allowed(decision, request, run):
+                        if not await self._paid_allowed(tier, request, run):
                             if not decision.forced and self.local is not None:
                                 if all(t is not Tier.LOCAL for t, _ in chain):
                                     chain.append((Tier.LOCAL, self.local.model))
@@ -521,18 +521,18 @@ class OCPRouter:
         text = "".join(t.text for t in request.history) + (request.system or "") + request.prompt
         return price.cost(estimate_tokens(text), request.max_tokens or 4096)
 
-    async def _paid_allowed(self, decision: Decision, request: GenerateRequest, run: _Run) -> bool:
+    def _skip(self, run: _Run, tier: Tier, model: str, why: str, kind: str | None) -> None:
+        run.attempts.append(
+            Attempt(tier, self._backend_label(tier), model, "skipped", 0.0, why, kind)
+        )
+
+    async def _paid_allowed(self, tier: Tier, request: GenerateRequest, run: _Run) -> bool:
+        """Whether this paid call may go out: the credentials have not failed already and
+        the budgets allow its estimated cost. Records a skipped attempt when not."""
         model = request.model or self.mid_model or ""
         if run.paid_dead:
-            run.attempts.append(
-                Attempt(
-                    Tier.TOP if model == self.top_model else Tier.MID,
-                    self._backend_label(Tier.MID),
-                    model,
-                    "skipped",
-                    0.0,
-                    "the paid credentials already failed on another model",
-                )
+            self._skip(
+                run, tier, model, "the paid credentials already failed on another model", None
             )
             return False
         estimate = self.estimate(model, request)
@@ -560,17 +560,7 @@ class OCPRouter:
             return True
         run.budget_blocked = True
         run.notes.append("budget: " + why)
-        run.attempts.append(
-            Attempt(
-                Tier.TOP if model == self.top_model else Tier.MID,
-                _backend_name(self.paid) if self.paid else "paid",
-                model,
-                "skipped",
-                0.0,
-                "budget: " + why,
-                "BudgetExceeded",
-            )
-        )
+        self._skip(run, tier, model, "budget: " + why, BudgetExceeded.__name__)
         return False
 
     async def _try(

@@ -23,6 +23,7 @@ from ocp_router import (
     AgentPayload,
     Decision,
     GenerateRequest,
+    MemoryLedger,
     OCPRouter,
     RouteResult,
     RoutingFailed,
@@ -63,18 +64,14 @@ class WorkspaceLedger:
 
     def __init__(self) -> None:
         self.state: AppState | None = None
-        self._day = dt.date.today()
-        self._process = 0.0
+        self._process = MemoryLedger()
 
     async def spent_today(self) -> float:
-        if dt.date.today() != self._day:
-            self._day, self._process = dt.date.today(), 0.0
         stored = await self.state.spent_today() if self.state is not None else 0.0
-        return max(stored, self._process)
+        return max(stored, await self._process.spent_today())
 
     async def add(self, usd: float) -> None:
-        await self.spent_today()
-        self._process += usd
+        await self._process.add(usd)
 
 
 class AppState:
