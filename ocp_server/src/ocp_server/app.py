@@ -280,7 +280,8 @@ class AppState:
         # the conversation before it and the system prompt, including when a local route
         # escalates to paid.
         redacted = redact(enriched.text if paid else request)
-        paid_payload, counts = _redacted(payload)
+        # The conversation is redacted only when a paid backend could receive it.
+        paid_payload, counts = _redacted(payload) if router.paid else (payload, Counter[str]())
         counts.update(redacted.counts)
         result: RouteResult | None = None
         failure: RoutingFailed | None = None
