@@ -189,7 +189,35 @@ async def m003_routing_v2(db: aiosqlite.Connection) -> None:
     )
 
 
-MIGRATIONS: tuple[Migration, ...] = (m001_index, m002_memory, m003_routing_v2)
+async def m004_search(db: aiosqlite.Connection) -> None:
+    """Search moves from FTS5 to postings read into memory (`index/lexical.py`): each chunk
+    stores its stemmed terms with counts, its adjacent term pairs and its definition names,
+    packed (`index/lexicon.py`). The index is derived data, so it is emptied here and rebuilt
+    with the new columns at the next update."""
+    await _run(
+        db,
+        """
+        DROP TABLE IF EXISTS chunks_vocab;
+        DROP TABLE IF EXISTS chunks_fts;
+        DELETE FROM chunks;
+        DELETE FROM files;
+        -- (term hash u32, count u16) records
+        ALTER TABLE chunks ADD COLUMN terms BLOB;
+        -- distinct adjacent term pairs, u32 hashes
+        ALTER TABLE chunks ADD COLUMN pairs BLOB;
+        -- symbol and scope words, and the identifier defined, u32 hashes
+        ALTER TABLE chunks ADD COLUMN names BLOB;
+        -- terms in the text
+        ALTER TABLE chunks ADD COLUMN length INTEGER;
+        -- bumped by every index write; readers rebuild their postings when it moves
+        INSERT INTO meta VALUES ('generation', '0')
+            ON CONFLICT(key) DO UPDATE SET value = excluded.value;
+        DELETE FROM meta WHERE key = 'last_update'
+        """,
+    )
+
+
+MIGRATIONS: tuple[Migration, ...] = (m001_index, m002_memory, m003_routing_v2, m004_search)
 
 
 async def migrate(

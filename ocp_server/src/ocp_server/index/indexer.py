@@ -24,8 +24,9 @@ import aiosqlite
 from ocp_server.index.chunking import chunk_text
 from ocp_server.index.files import Candidate, content_exclusion, list_workspace
 from ocp_server.index.languages import detect_language
+from ocp_server.index.lexical import DEFINITION_KINDS
+from ocp_server.index.lexicon import body_blob, names_blob
 from ocp_server.index.models import IndexSummary
-from ocp_server.index.terms import body_terms, path_terms, symbol_terms
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +43,10 @@ class _Chunk:
     scope: str | None
     text: str
     content_hash: str
+    terms: bytes  # packed search terms (see lexicon)
+    pairs: bytes
+    names: bytes
+    length: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,27 +90,25 @@ def process_file(workspace: Path, candidate: Candidate, known_hash: str | None) 
     except Exception:  # noqa: BLE001 - one bad file must not stop the index
         logger.exception("chunking %s failed; indexing it as plain text", candidate.path)
         pieces = chunk_text(candidate.path, text, "text")
-    chunks = tuple(
-        _Chunk(
-            c.start_line,
-            c.end_line,
-            c.symbol,
-            c.kind,
-            c.scope,
-            c.text,
-            _chunk_hash(c.kind, c.symbol, c.scope, c.text),
+    chunks = []
+    for c in pieces:
+        terms, pairs, length = body_blob(c.text)
+        chunks.append(
+            _Chunk(
+                c.start_line,
+                c.end_line,
+                c.symbol,
+                c.kind,
+                c.scope,
+                c.text,
+                _chunk_hash(c.kind, c.symbol, c.scope, c.text),
+                terms,
+                pairs,
+                names_blob(c.symbol, c.scope, c.kind in DEFINITION_KINDS),
+                length,
+            )
         )
-        for c in pieces
-    )
-    return _Processed(candidate, digest, language, chunks)
-
-
-def _fts_values(path: str, c: _Chunk | tuple[str | None, str | None, str]) -> tuple[str, str, str]:
-    if isinstance(c, _Chunk):
-        symbol, scope, text = c.symbol, c.scope, c.text
-    else:
-        symbol, scope, text = c
-    return symbol_terms(symbol, scope), path_terms(path), body_terms(text)
+    return _Processed(candidate, digest, language, tuple(chunks))
 
 
 class Indexer:
@@ -185,34 +188,25 @@ class Indexer:
         try:
             result = fn(*args)
             if asyncio.iscoroutine(result):
-                await result
+                result = await result
+            if result:
+                # Chunks changed: every reader rebuilds its in-memory postings (`lexical`).
+                await self.db.execute(
+                    "INSERT INTO meta VALUES ('generation', '1') ON CONFLICT(key) DO UPDATE "
+                    "SET value = CAST(value AS INTEGER) + 1"
+                )
             await self.db.execute("COMMIT")
         except BaseException:
             await self.db.execute("ROLLBACK")
             raise
 
-    async def _delete_files(self, file_ids: list[int]) -> None:
+    async def _delete_files(self, file_ids: list[int]) -> bool:
         for start in range(0, len(file_ids), 500):
             ids = file_ids[start : start + 500]
             marks = ",".join("?" * len(ids))
-            rows = await self.db.execute_fetchall(
-                f"SELECT c.id, f.path, c.symbol, c.scope, c.text FROM chunks c "
-                f"JOIN files f ON f.id = c.file_id WHERE c.file_id IN ({marks})",
-                ids,
-            )
-            await self._fts_delete([(r[0], r[1], (r[2], r[3], r[4])) for r in rows])
             await self.db.execute(f"DELETE FROM chunks WHERE file_id IN ({marks})", ids)
             await self.db.execute(f"DELETE FROM files WHERE id IN ({marks})", ids)
-
-    async def _fts_delete(
-        self, rows: list[tuple[int, str, tuple[str | None, str | None, str]]]
-    ) -> None:
-        if rows:
-            await self.db.executemany(
-                "INSERT INTO chunks_fts(chunks_fts, rowid, symbol_terms, path_terms, body_terms)"
-                " VALUES ('delete', ?, ?, ?, ?)",
-                [(cid, *_fts_values(path, values)) for cid, path, values in rows],
-            )
+        return bool(file_ids)
 
     async def _write(
         self,
@@ -220,7 +214,8 @@ class Indexer:
         known: dict[str, tuple[int, int, int, str]],
         head: str | None,
         summary: IndexSummary,
-    ) -> None:
+    ) -> bool:
+        """Write one batch; True when chunks changed."""
         now = time.time()
         gone: list[int] = []
         remembered: list[_Processed] = []
@@ -253,7 +248,7 @@ class Indexer:
             )
         changed = [p for p in live if p.chunks is not None]
         if not changed:
-            return
+            return bool(gone)
         summary.changed += len(changed)
         await self.db.executemany(
             "INSERT INTO files (path, size, mtime_ns, content_hash, language, git_head, indexed_at)"
@@ -282,26 +277,24 @@ class Indexer:
                 f"SELECT path, id FROM files WHERE path IN ({marks})", paths
             )
         }
-        existing: dict[int, dict[str, list[tuple[int, int, int, str | None, str | None, str]]]]
-        existing = {}
+        existing: dict[int, dict[str, list[tuple[int, int, int]]]] = {}
         old_ids = [known[p][0] for p in paths if p in known]
         if old_ids:
             id_marks = ",".join("?" * len(old_ids))
             for row in await self.db.execute_fetchall(
-                f"SELECT id, file_id, content_hash, start_line, end_line, symbol, scope, text "
+                f"SELECT id, file_id, content_hash, start_line, end_line "
                 f"FROM chunks WHERE file_id IN ({id_marks})",
                 old_ids,
             ):
                 existing.setdefault(row[1], {}).setdefault(row[2], []).append(
-                    (row[0], row[3], row[4], row[5], row[6], row[7])
+                    (row[0], row[3], row[4])
                 )
         next_id = next(
             iter(await self.db.execute_fetchall("SELECT coalesce(max(id), 0) + 1 FROM chunks"))
         )[0]
         inserts: list[tuple[object, ...]] = []
-        fts_inserts: list[tuple[object, ...]] = []
         moves: list[tuple[int, int, int]] = []
-        deletes: list[tuple[int, str, tuple[str | None, str | None, str]]] = []
+        deletes: list[int] = []
         for p in changed:
             assert p.chunks is not None
             path = p.candidate.path
@@ -310,7 +303,7 @@ class Indexer:
             for c in p.chunks:
                 bucket = old.get(c.content_hash)
                 if bucket:
-                    cid, start, end, *_ = bucket.pop()
+                    cid, start, end = bucket.pop()
                     if (start, end) != (c.start_line, c.end_line):
                         moves.append((c.start_line, c.end_line, cid))
                     continue
@@ -325,26 +318,27 @@ class Indexer:
                         c.scope,
                         c.text,
                         c.content_hash,
+                        c.terms,
+                        c.pairs,
+                        c.names,
+                        c.length,
                     )
                 )
-                fts_inserts.append((next_id, *_fts_values(path, c)))
                 next_id += 1
             for bucket in old.values():
-                deletes.extend(
-                    (cid, path, (sym, scope, text)) for cid, _s, _e, sym, scope, text in bucket
-                )
-        await self._fts_delete(deletes)
+                deletes.extend(cid for cid, _s, _e in bucket)
         if deletes:
-            await self.db.executemany("DELETE FROM chunks WHERE id = ?", [(d[0],) for d in deletes])
+            await self.db.executemany("DELETE FROM chunks WHERE id = ?", [(d,) for d in deletes])
         if moves:
             await self.db.executemany(
                 "UPDATE chunks SET start_line = ?, end_line = ? WHERE id = ?", moves
             )
-        await self.db.executemany("INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", inserts)
         await self.db.executemany(
-            "INSERT INTO chunks_fts(rowid, symbol_terms, path_terms, body_terms) "
-            "VALUES (?, ?, ?, ?)",
-            fts_inserts,
+            "INSERT INTO chunks (id, file_id, start_line, end_line, symbol, kind, scope, text,"
+            " content_hash, terms, pairs, names, length)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            inserts,
         )
         summary.chunks_added += len(inserts)
         summary.chunks_removed += len(deletes)
+        return True

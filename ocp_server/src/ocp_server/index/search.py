@@ -1,97 +1,104 @@
-"""Ranking: FTS5 bm25 over the three term columns, then code-aware re-ranking in Python.
+"""Search: rank files (`ranking`), choose what to show of each, cite it, fit it in a budget.
 
-bm25 weighs symbol terms 8x and path terms 4x above the body. The top candidates are then
-re-scored: an exact definition of an identifier in the query ranks first, definitions
-outrank mentions, more of the query's terms matched beats fewer, files named in the query are
-boosted, and tests, vendored and generated code are down-weighted.
+Results are chunks with `path:start-end` citations. The default shape puts the best chunk of
+each of the best files first, then further chunks of those files: an agent sees more files in
+the same number of results, and the files come in the ranker's order. `group_by="file"` returns
+the same as files, each with its best chunks.
+
+Path rules (secret files, `.ocpignore`) are checked again on every result: a file that became
+secret or ignored after it was indexed is never returned.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import re
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import aiosqlite
+import numpy as np
+import numpy.typing as npt
 import pathspec
 
 from ocp_router._tokens import estimate_tokens
 from ocp_server.index.files import path_exclusion
+from ocp_server.index.lexical import Snapshot
 from ocp_server.index.models import SearchResult
-from ocp_server.index.terms import fts_query, query_terms, split_identifier
+from ocp_server.index.ranking import Ranked, parse_query, rank
 
-CANDIDATES = 150
-COMMON_SHARE = 0.04
-DEFINITION_KINDS = frozenset(
-    {
-        "function",
-        "method",
-        "class",
-        "struct",
-        "interface",
-        "enum",
-        "trait",
-        "impl",
-        "module",
-        "type",
-        "constant",
-        "macro",
-    }
-)
-_TEST_PATH = re.compile(
-    r"(?:^|/)(?:tests?|__tests__|spec|specs|testing)/|(?:^|/)test_[^/]*$|"
-    r"_test\.\w+$|\.(?:test|spec)\.\w+$|(?:^|/)conftest\.py$"
-)
-_LOW_VALUE = re.compile(r"(?:^|/)(?:vendor|third_party|generated|gen|migrations)/|\.min\.|_pb2")
-_QUERY_FILE = re.compile(r"[\w./-]*\w\.\w{1,8}\b|[\w-]+/[\w./-]+")
+__all__ = ["CHUNKS_PER_FILE", "search_chunks"]
+
+#: With `group_by="file"`: at most this many chunks of each file.
+CHUNKS_PER_FILE = 3
 
 
-def _identifiers(query: str) -> set[str]:
-    """Identifier spellings the query names, normalised: `verifyToken` -> `verify_token`."""
-    out = set()
-    for token in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", query):
-        parts = split_identifier(token)
-        if parts:
-            out.add("_".join(parts))
-    words = [w.lower() for w in re.findall(r"[A-Za-z][A-Za-z0-9]*", query)]
-    for a, b in zip(words, words[1:], strict=False):
-        out.add(f"{a}_{b}")
+@dataclass(frozen=True, slots=True)
+class _Pick:
+    chunk: int  # index into the snapshot's chunks
+    score: float
+
+
+def _allowed(
+    snap: Snapshot, path_glob: str | None, language: str | None
+) -> npt.NDArray[np.bool_] | None:
+    if not path_glob and not language:
+        return None
+    mask = np.ones(snap.n_files, dtype=bool)
+    if language:
+        wanted = language.strip().lower()
+        mask &= np.array([lang == wanted for lang in snap.languages], dtype=bool)
+    if path_glob:
+        pattern = path_glob if any(ch in path_glob for ch in "*?[") else f"{path_glob}*"
+        match = re.compile(fnmatch.translate(pattern)).match
+        mask &= np.array([match(p) is not None for p in snap.paths], dtype=bool)
+    return mask
+
+
+def _picks(
+    snap: Snapshot,
+    ranked: Ranked,
+    k: int,
+    per_file: int,
+    ocpignore: pathspec.GitIgnoreSpec | None,
+) -> list[list[_Pick]]:
+    """For the best `k` files in order: their best chunks, at most `per_file` each. A chunk
+    scores as its file, less how far it is behind the file's best chunk."""
+    out: list[list[_Pick]] = []
+    for file, score in zip(ranked.files.tolist(), ranked.scores.tolist(), strict=True):
+        if len(out) >= k:
+            break
+        if path_exclusion(snap.paths[file], ocpignore) is not None:
+            continue  # became secret or ignored after it was indexed: never returned
+        lo, hi = int(snap.file_chunks[file]), int(snap.file_chunks[file + 1])
+        if lo == hi:
+            continue
+        own = ranked.chunk_scores[lo:hi]
+        order = np.argsort(-own, kind="stable")[:per_file]
+        values = own[order]
+        keep = 1 + int(np.count_nonzero(values[1:] > 0))
+        best = float(values[0])
+        relative = values[:keep] / best if best > 0 else np.ones(keep)
+        scores = score + np.log(np.maximum(relative, 1e-3))
+        out.append(
+            [_Pick(lo + i, s) for i, s in zip(order[:keep].tolist(), scores.tolist(), strict=True)]
+        )
     return out
 
 
-async def _selective_terms(
-    db: aiosqlite.Connection, terms: list[str], cache: dict[str, int] | None
-) -> list[str]:
-    """The terms worth matching on. Terms found in more than COMMON_SHARE of all chunks
-    (`self`, `return`, `model` in a Django tree) make FTS5 score most of the index for
-    little signal; they are left to re-ranking, unless nothing rarer is in the query."""
-    cache = {} if cache is None else cache
-    missing = [t for t in terms if t not in cache]
-    if missing:
-        marks = ",".join("?" * len(missing))
-        found: dict[str, int] = {
-            str(row[0]): int(row[1])
-            for row in await db.execute_fetchall(
-                f"SELECT term, doc FROM chunks_vocab WHERE term IN ({marks})", missing
-            )
-        }
-        for t in missing:
-            cache[t] = int(found.get(t, 0))
-        if "\0total" not in cache:
-            cache["\0total"] = next(iter(await db.execute_fetchall("SELECT count(*) FROM chunks")))[
-                0
-            ]
-    total = max(cache.get("\0total", 1), 1)
-    present = [t for t in terms if cache[t] > 0]
-    rare = [t for t in present if cache[t] <= total * COMMON_SHARE]
-    return rare or present or terms
-
-
-def _normalised(symbol: str) -> str:
-    return "_".join(split_identifier(symbol))
+def _order(groups: list[list[_Pick]], k: int, group_by_file: bool) -> list[_Pick]:
+    if group_by_file:
+        return [p for group in groups for p in group]
+    chosen = [g[0] for g in groups[:k]]
+    depth = 1
+    while len(chosen) < k and any(len(g) > depth for g in groups):
+        chosen.extend(g[depth] for g in groups if len(g) > depth and len(chosen) < k)
+        depth += 1
+    return chosen[:k]
 
 
 async def search_chunks(
     db: aiosqlite.Connection,
+    snap: Snapshot,
     query: str,
     *,
     k: int = 8,
@@ -99,82 +106,70 @@ async def search_chunks(
     language: str | None = None,
     max_tokens: int | None = None,
     ocpignore: pathspec.GitIgnoreSpec | None = None,
-    df_cache: dict[str, int] | None = None,
+    group_by_file: bool = False,
 ) -> tuple[list[SearchResult], list[str]]:
-    terms = query_terms(query)
-    if not terms:
+    """The best chunks for `query` and the query's search terms (empty: nothing to search)."""
+    parsed = parse_query(query)
+    if parsed.empty:
         return [], []
-    match_terms = await _selective_terms(db, terms, df_cache)
-    sql = (
-        "SELECT c.id, f.path, c.start_line, c.end_line, c.symbol, c.kind, c.scope, c.text, "
-        "f.language, bm25(chunks_fts, 8.0, 4.0, 1.0) AS rank "
-        "FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.rowid "
-        "JOIN files f ON f.id = c.file_id WHERE chunks_fts MATCH ?"
-    )
-    args: list[object] = [fts_query(match_terms)]
-    if language:
-        sql += " AND f.language = ?"
-        args.append(language.lower())
-    if path_glob:
-        sql += " AND f.path GLOB ?"
-        args.append(path_glob if any(ch in path_glob for ch in "*?[") else f"{path_glob}*")
-    sql += f" ORDER BY rank LIMIT {CANDIDATES}"
-    rows = await db.execute_fetchall(sql, args)
-
-    idents = _identifiers(query)
-    raw_tokens = set(re.findall(r"\w+", query))
-    named_files = [m.lower().strip("./") for m in _QUERY_FILE.findall(query)]
-    content_terms = [t for t in terms if "_" not in t or t in idents]
-    scored: list[SearchResult] = []
-    for _cid, path, start, end, symbol, kind, scope, text, lang, rank in rows:
-        if path_exclusion(path, ocpignore) is not None:
-            continue  # became secret/ignored after indexing: never returned
-        lower = text.lower()
-        matched = tuple(t for t in content_terms if t in lower or t in path.lower())
-        coverage = len({m for m in matched if "_" not in m}) / max(
-            1, len({t for t in content_terms if "_" not in t})
+    ranked = rank(snap, parsed, _allowed(snap, path_glob, language))
+    # one chunk per file first, more of the best files when fewer files than k have any
+    per_file = CHUNKS_PER_FILE if group_by_file else k
+    groups = _picks(snap, ranked, k, per_file, ocpignore)
+    picks = _order(groups, k, group_by_file)
+    if not picks:
+        return [], list(ranked.term_list)
+    ids = [int(snap.chunk_ids[p.chunk]) for p in picks]
+    marks = ",".join("?" * len(ids))
+    rows = {
+        row[0]: row[1:]
+        for row in await db.execute_fetchall(
+            f"SELECT id, start_line, end_line, symbol, kind, scope, text FROM chunks "
+            f"WHERE id IN ({marks})",
+            ids,
         )
-        # bm25 is near zero in tiny corpora (every term is common): the constant keeps the
-        # code-aware boosts below meaningful there.
-        score = -float(rank) + 1.0
-        score *= 0.5 + coverage
-        if symbol:
-            norm = _normalised(symbol)
-            if norm in idents or symbol.lower() in idents:
-                score *= 4.5 if symbol in raw_tokens else 3.0
-            elif any(part in norm.split("_") for part in terms if len(part) > 2):
-                score *= 1.3
-        score *= 1.25 if kind in DEFINITION_KINDS else 1.0
-        lower_path = path.lower()
-        if any(lower_path.endswith(f) or f in lower_path for f in named_files):
-            score *= 2.0
-        stem = lower_path.rsplit("/", 1)[-1].split(".", 1)[0]
-        if stem in terms:
-            score *= 1.3
-        if _TEST_PATH.search(lower_path):
-            score *= 0.6
-        if _LOW_VALUE.search(lower_path):
-            score *= 0.6
-        scored.append(
+    }
+    matched = _matched_terms(ranked, [p.chunk for p in picks], parsed.originals)
+    results: list[SearchResult] = []
+    for pick, cid in zip(picks, ids, strict=True):
+        row = rows.get(cid)
+        if row is None:  # deleted since the snapshot was read
+            continue
+        start, end, symbol, kind, scope, text = row
+        file = int(snap.chunk_file[pick.chunk])
+        results.append(
             SearchResult(
-                path, start, end, symbol, kind, round(score, 4), text, lang, scope, matched
+                snap.paths[file],
+                start,
+                end,
+                symbol,
+                kind,
+                round(pick.score, 4),
+                text,
+                snap.languages[file],
+                scope,
+                matched.get(pick.chunk, ()),
             )
         )
-    scored.sort(key=lambda r: -r.score)
-    return _pack(_dedupe(scored), k, max_tokens), terms
+    return _pack(results, k if not group_by_file else len(results), max_tokens), list(
+        ranked.term_list
+    )
 
 
-def _dedupe(results: list[SearchResult]) -> list[SearchResult]:
-    """Drop results whose lines are inside a better result of the same file."""
-    kept: list[SearchResult] = []
-    for r in results:
-        if any(
-            o.path == r.path and o.start_line <= r.start_line and r.end_line <= o.end_line
-            for o in kept
-        ):
-            continue
-        kept.append(r)
-    return kept
+def _matched_terms(
+    ranked: Ranked, chunks: list[int], originals: dict[str, str]
+) -> dict[int, tuple[str, ...]]:
+    """Per chosen chunk: the query's words found in it."""
+    hits = ranked.chunk_hits
+    wanted = np.isin(hits.docs, np.asarray(chunks))
+    out: dict[int, list[str]] = {}
+    for doc, term in zip(hits.docs[wanted].tolist(), hits.term[wanted].tolist(), strict=True):
+        stem = ranked.term_list[term]
+        word = originals.get(stem, stem)
+        found = out.setdefault(doc, [])
+        if word not in found:
+            found.append(word)
+    return {doc: tuple(words) for doc, words in out.items()}
 
 
 def _pack(results: list[SearchResult], k: int, max_tokens: int | None) -> list[SearchResult]:

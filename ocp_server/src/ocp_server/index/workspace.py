@@ -23,6 +23,7 @@ import watchfiles
 from ocp_server.db import connect
 from ocp_server.index.files import DEFAULT_MAX_FILE_BYTES, VENDORED_DIRS, git_head, load_ocpignore
 from ocp_server.index.indexer import Indexer, Progress
+from ocp_server.index.lexical import Snapshot, load_snapshot
 from ocp_server.index.models import IndexStatus, IndexSummary, SearchResponse
 from ocp_server.index.search import search_chunks
 
@@ -59,7 +60,8 @@ class WorkspaceIndex:
         self.progress: tuple[int, int] = (0, 0)  # files done, files to do, of the running update
         self._holds_lease = False
         self._lock = asyncio.Lock()
-        self._df_cache: dict[str, int] = {}  # term -> chunks containing it; reset by updates
+        self._snapshot: Snapshot | None = None  # postings in memory, for search
+        self._snapshot_lock = asyncio.Lock()
         self._indexer = Indexer(
             db, workspace, max_file_bytes=max_file_bytes, git_head=lambda: git_head(workspace)
         )
@@ -154,7 +156,6 @@ class WorkspaceIndex:
                 summary = await self._indexer.update(record)
             finally:
                 self.building = False
-                self._df_cache.clear()
         summary.db_bytes = self.db_size()
         return summary
 
@@ -208,6 +209,7 @@ class WorkspaceIndex:
         language: str | None = None,
         max_tokens: int | None = None,
         refresh: bool = True,
+        group_by_file: bool = False,
     ) -> SearchResponse:
         """Best chunks for `query`. A git HEAD change since the last update (a checkout made
         while nothing ran) is noticed here and indexed first, when this process may index."""
@@ -219,17 +221,35 @@ class WorkspaceIndex:
                     note = "git HEAD changed since the last update: re-indexed first"
         results, terms = await search_chunks(
             self.db,
+            await self.snapshot(),
             query,
             k=k,
             path_glob=path_glob,
             language=language,
             max_tokens=max_tokens,
             ocpignore=load_ocpignore(self.workspace),
-            df_cache=self._df_cache,
+            group_by_file=group_by_file,
         )
         if not terms:
             note = "the query has no searchable words (only punctuation or empty)"
         return SearchResponse(query, tuple(results), await self.status(), tuple(terms), note)
+
+    async def snapshot(self) -> Snapshot:
+        """The postings of the index as it is now. Any process's index write moves the
+        database's generation on; the next search then reads the postings again."""
+        rows = list(
+            await self.db.execute_fetchall("SELECT value FROM meta WHERE key = 'generation'")
+        )
+        generation = rows[0][0] if rows else ""
+        current = self._snapshot
+        if current is not None and current.generation == generation:
+            return current
+        async with self._snapshot_lock:
+            current = self._snapshot
+            if current is None or current.generation != generation:
+                current = await asyncio.to_thread(load_snapshot, self.db_path)
+                self._snapshot = current
+            return current
 
     # ---- watching ---------------------------------------------------------------------
     def _relevant(self, change: watchfiles.Change, path: str) -> bool:

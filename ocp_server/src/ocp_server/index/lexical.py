@@ -1,0 +1,342 @@
+"""The in-memory side of the index: postings arrays built from what the indexer stored.
+
+SQLite holds every chunk with its packed terms (see `lexicon`). Searching through SQL would cost
+a scan per query term; instead a `Snapshot` reads the packed terms once, into sorted numpy
+arrays, and answers a query with a few vectorised look-ups. It is rebuilt when the database's
+`generation` (bumped by every index write, from any process) moves on.
+
+Per chunk: body terms with counts, name terms and defined identifiers. Per file: the same body
+terms summed over its chunks, the distinct term pairs, its name terms, its path's terms, and
+what kind of file it is (code, test, docs, config).
+"""
+
+from __future__ import annotations
+
+import math
+import posixpath
+import re
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from ocp_server.index.languages import detect_language
+from ocp_server.index.lexicon import TERM_RECORD, term_hash, terms
+
+__all__ = ["FileClass", "Postings", "Snapshot", "load_snapshot"]
+
+Floats = npt.NDArray[np.float64]
+Ints = npt.NDArray[np.int64]
+
+DEFINITION_KINDS = frozenset(
+    {
+        "function",
+        "method",
+        "class",
+        "struct",
+        "interface",
+        "enum",
+        "trait",
+        "impl",
+        "module",
+        "type",
+        "constant",
+        "macro",
+    }
+)
+
+_PROSE = frozenset({"markdown", "text", "rst"})
+_CONFIG = frozenset({"json", "yaml", "toml", "ini", "xml", "csv", "html", "css", "diff"})
+_TEST_PATH = re.compile(
+    r"(?:^|/)(?:tests?|__tests__|specs?|testing|testdata)/|(?:^|/)test_[^/]*$|"
+    r"_test\.\w+$|_spec\.\w+$|\.(?:test|spec)\.\w+$|(?:^|/)conftest\.py$"
+)
+_AUX_PATH = re.compile(
+    r"(?:^|/)(?:docs?|examples?|samples?|demos?|bench(?:es|marks?)?|scripts?|tools|contrib)/"
+)
+_TEST_AFFIX = re.compile(r"^test_|_test$|\.test$|\.spec$|_spec$")
+
+
+class FileClass:
+    """What a file is, for ranking: code questions want code first."""
+
+    CODE = 0  # source
+    TEST = 1  # tests of the source
+    AUX = 2  # code beside the product: docs/, examples/, benchmarks/, scripts/
+    PROSE = 3  # markdown, reStructuredText, plain text, unknown kinds
+    CONFIG = 4  # json, yaml, toml, ini, xml, html, css, csv
+
+
+def classify_path(path: str, language: str | None) -> int:
+    lang = language if language is not None else detect_language(path)
+    if lang is None or lang in _PROSE:
+        return FileClass.PROSE
+    if lang in _CONFIG:
+        return FileClass.CONFIG
+    lower = path.lower()
+    if _TEST_PATH.search(lower):
+        return FileClass.TEST
+    if _AUX_PATH.search(lower):
+        return FileClass.AUX
+    return FileClass.CODE
+
+
+def file_stem(path: str) -> str:
+    """`src/click/termui.py` -> "termui"; `test/res.send.js` -> "res"."""
+    return posixpath.basename(path).split(".", 1)[0].lower()
+
+
+def partner_key(path: str) -> str:
+    """Source and its tests share a key: `termui.py`, `test_termui.py`, `termui_test.go`."""
+    return _TEST_AFFIX.sub("", file_stem(path))
+
+
+# A posting packs into one 64-bit integer, (key << 32) | (doc << 10) | count, so that building
+# the postings is one `np.sort` of integers (SIMD-sorted, several times faster than an argsort).
+_DOC_BITS = 22
+_COUNT_BITS = 10
+MAX_DOCS = 1 << _DOC_BITS
+_COUNT_MAX = (1 << _COUNT_BITS) - 1
+
+
+@dataclass(frozen=True, slots=True)
+class Postings:
+    """Documents per key: `docs[starts[i]:starts[i+1]]` hold `keys[i]`, `counts` times each;
+    within a key, docs ascend."""
+
+    keys: npt.NDArray[np.uint32]
+    starts: Ints
+    docs: npt.NDArray[np.int32]
+    counts: npt.NDArray[np.float32]
+
+    @classmethod
+    def build(
+        cls,
+        keys: npt.NDArray[np.uint32],
+        docs: npt.NDArray[np.int32],
+        counts: npt.NDArray[np.float32] | None = None,
+    ) -> Postings:
+        """From (key, doc, count) records in any order; a repeated (key, doc) is summed."""
+        if len(docs) and int(docs.max()) >= MAX_DOCS:
+            raise ValueError(f"more than {MAX_DOCS} documents in one index")
+        packed = (keys.astype(np.uint64) << np.uint64(32)) | (
+            docs.astype(np.uint64) << np.uint64(_COUNT_BITS)
+        )
+        if counts is None:
+            packed |= np.uint64(1)
+        else:
+            packed |= np.minimum(counts, _COUNT_MAX).astype(np.uint64)
+        packed.sort()
+        key = (packed >> np.uint64(32)).astype(np.uint32)
+        doc = ((packed >> np.uint64(_COUNT_BITS)) & np.uint64(MAX_DOCS - 1)).astype(np.int32)
+        count = (packed & np.uint64(_COUNT_MAX)).astype(np.float32)
+        return cls._merged(key, doc, count)
+
+    @classmethod
+    def _merged(
+        cls,
+        key: npt.NDArray[np.uint32],
+        doc: npt.NDArray[np.int32],
+        count: npt.NDArray[np.float32],
+    ) -> Postings:
+        """From records sorted by key, then doc: sum repeated (key, doc), index the keys."""
+        if not len(key):
+            return cls(key, np.zeros(1, dtype=np.int64), doc, count)
+        first = np.empty(len(key), dtype=bool)
+        first[0] = True
+        np.not_equal(key[1:], key[:-1], out=first[1:])
+        new_key = first.copy()
+        first[1:] |= doc[1:] != doc[:-1]
+        at = np.flatnonzero(first)
+        if len(at) < len(key):
+            count = np.add.reduceat(count, at)
+            key, doc, new_key = key[at], doc[at], new_key[at]
+        heads = np.flatnonzero(new_key)
+        return cls(key[heads], np.append(heads, len(key)).astype(np.int64), doc, count)
+
+    def rolled_up(self, owner: npt.NDArray[np.int32]) -> Postings:
+        """The same postings one level up (chunks to files): `owner[doc]` must not decrease
+        as doc grows, so sorted order survives."""
+        key = np.repeat(self.keys, np.diff(self.starts))
+        return Postings._merged(key, owner[self.docs], self.counts)
+
+    def spans(self, keys: npt.NDArray[np.uint32]) -> tuple[Ints, Ints]:
+        """Per key: the slice of `docs` holding it (empty when absent)."""
+        if not len(self.keys):
+            zero = np.zeros(len(keys), dtype=np.int64)
+            return zero, zero
+        at = np.searchsorted(self.keys, keys)
+        found = at < len(self.keys)
+        found[found] = self.keys[at[found]] == keys[found]
+        lo = np.where(found, self.starts[np.minimum(at, len(self.keys) - 1)], 0)
+        hi = np.where(found, self.starts[np.minimum(at + 1, len(self.keys))], 0)
+        return lo, hi
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    generation: str
+    # chunks, ordered by file then line
+    chunk_ids: Ints
+    chunk_file: npt.NDArray[np.int32]
+    chunk_len: npt.NDArray[np.float32]
+    chunk_defines: npt.NDArray[np.bool_]
+    chunk_body: Postings
+    chunk_names: Postings  # name terms and defined identifiers, per chunk
+    # files
+    paths: tuple[str, ...]
+    languages: tuple[str | None, ...]
+    file_class: npt.NDArray[np.int8]
+    file_len: npt.NDArray[np.float32]
+    file_lines: npt.NDArray[np.float32]
+    file_defs: npt.NDArray[np.float32]
+    file_partner: npt.NDArray[np.int32]  # files with one partner key share a number
+    file_chunks: Ints  # chunks of file i: file_chunks[i]:file_chunks[i + 1]
+    file_body: Postings
+    file_pairs: Postings
+    file_names: Postings
+    file_path: Postings
+    stems: dict[str, Ints]  # file stem -> files
+
+    @property
+    def n_chunks(self) -> int:
+        return len(self.chunk_ids)
+
+    @property
+    def n_files(self) -> int:
+        return len(self.paths)
+
+    @property
+    def chunk_avg(self) -> float:
+        return float(self.chunk_len.mean()) if self.n_chunks else 1.0
+
+    @property
+    def file_avg(self) -> float:
+        return float(self.file_len.mean()) if self.n_files else 1.0
+
+
+def idf(df: int, n: int) -> float:
+    return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
+
+
+def _blobs(blobs: list[bytes], dtype: np.dtype | str) -> tuple[np.ndarray, Ints]:
+    """Concatenate per-row packed arrays; also return how many records each row had."""
+    itemsize = np.dtype(dtype).itemsize
+    lengths = np.fromiter((len(b) // itemsize for b in blobs), dtype=np.int64, count=len(blobs))
+    return np.frombuffer(b"".join(blobs), dtype=dtype), lengths
+
+
+def _path_terms(path: str) -> list[str]:
+    return terms(path.replace("/", " ").replace(".", " ").replace("-", " "))
+
+
+def load_snapshot(db_path: Path) -> Snapshot:
+    """Read the packed terms of every chunk into a Snapshot (blocking; run it in a thread)."""
+    conn = sqlite3.connect(f"{db_path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+    try:
+        conn.execute("BEGIN")
+        rows = conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchall()
+        generation = rows[0][0] if rows else ""
+        files = conn.execute(
+            "SELECT id, path, language FROM files WHERE skip_reason IS NULL ORDER BY id"
+        ).fetchall()
+        chunks = conn.execute(
+            "SELECT id, file_id, end_line, kind, terms, pairs, names, length FROM chunks "
+            "WHERE terms IS NOT NULL ORDER BY file_id, start_line"
+        ).fetchall()
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
+    return build_snapshot(generation, files, chunks)
+
+
+def build_snapshot(
+    generation: str,
+    files: list[tuple[int, str, str | None]],
+    chunks: list[tuple[int, int, int, str, bytes, bytes, bytes, int]],
+) -> Snapshot:
+    index_of = {row[0]: i for i, row in enumerate(files)}
+    chunks = [c for c in chunks if c[1] in index_of]
+    n_files = len(files)
+    chunk_ids = np.fromiter((c[0] for c in chunks), dtype=np.int64, count=len(chunks))
+    chunk_file = np.fromiter((index_of[c[1]] for c in chunks), dtype=np.int32, count=len(chunks))
+    chunk_len = np.fromiter((c[7] for c in chunks), dtype=np.float32, count=len(chunks))
+    chunk_defines = np.fromiter(
+        (c[3] in DEFINITION_KINDS for c in chunks), dtype=bool, count=len(chunks)
+    )
+    n = np.arange(len(chunks), dtype=np.int32)
+
+    records, per_chunk = _blobs([c[4] for c in chunks], TERM_RECORD)
+    chunk_body = Postings.build(
+        records["term"], np.repeat(n, per_chunk), records["count"].astype(np.float32)
+    )
+    file_body = chunk_body.rolled_up(chunk_file)
+
+    pair_keys, per_chunk = _blobs([c[5] for c in chunks], "<u4")
+    file_pairs = Postings.build(pair_keys, chunk_file[np.repeat(n, per_chunk)])
+    file_pairs.counts[:] = 1.0  # present or not
+
+    name_keys, per_chunk = _blobs([c[6] for c in chunks], "<u4")
+    chunk_names = Postings.build(name_keys, np.repeat(n, per_chunk))
+    file_names = chunk_names.rolled_up(chunk_file)
+
+    file_len = np.bincount(chunk_file, weights=chunk_len, minlength=n_files).astype(np.float32)
+    file_lines = np.zeros(n_files, dtype=np.float32)
+    if len(chunks):
+        np.maximum.at(
+            file_lines,
+            chunk_file,
+            np.fromiter((c[2] for c in chunks), dtype=np.float32, count=len(chunks)),
+        )
+    file_defs = np.bincount(chunk_file, weights=chunk_defines, minlength=n_files).astype(np.float32)
+
+    paths = tuple(row[1] for row in files)
+    languages = tuple(row[2] for row in files)
+    file_class = np.fromiter(
+        (classify_path(p, lang) for p, lang in zip(paths, languages, strict=True)),
+        dtype=np.int8,
+        count=n_files,
+    )
+    path_keys: list[int] = []
+    path_docs: list[int] = []
+    for i, p in enumerate(paths):
+        for t in _path_terms(p):
+            path_keys.append(term_hash(t))
+            path_docs.append(i)
+    file_path = Postings.build(
+        np.asarray(path_keys, dtype=np.uint32), np.asarray(path_docs, dtype=np.int32)
+    )
+    partner_ids: dict[str, int] = {}
+    file_partner = np.fromiter(
+        (partner_ids.setdefault(partner_key(p), len(partner_ids)) for p in paths),
+        dtype=np.int32,
+        count=n_files,
+    )
+    stem_lists: dict[str, list[int]] = {}
+    for i, p in enumerate(paths):
+        stem_lists.setdefault(file_stem(p), []).append(i)
+    stems = {s: np.asarray(v, dtype=np.int64) for s, v in stem_lists.items()}
+    return Snapshot(
+        generation=generation,
+        chunk_ids=chunk_ids,
+        chunk_file=chunk_file,
+        chunk_len=chunk_len,
+        chunk_defines=chunk_defines,
+        chunk_body=chunk_body,
+        chunk_names=chunk_names,
+        paths=paths,
+        languages=languages,
+        file_class=file_class,
+        file_len=file_len,
+        file_lines=file_lines,
+        file_defs=file_defs,
+        file_partner=file_partner,
+        file_chunks=np.searchsorted(chunk_file, np.arange(n_files + 1)).astype(np.int64),
+        file_body=file_body,
+        file_pairs=file_pairs,
+        file_names=file_names,
+        file_path=file_path,
+        stems=stems,
+    )

@@ -1,0 +1,187 @@
+"""The search vocabulary: how text becomes terms, for chunks and queries alike.
+
+A word is split the way code is written (`verifyToken`, `verify_token`, `VerifyToken` all give
+`verify` and `token`) and kept whole as well, in one spelling for all three (`verify_token`),
+so an identifier still matches as a whole. Stop words and one-letter words are dropped, and the
+rest is stemmed with the Snowball English stemmer (PyStemmer), so "handling" meets `handle`.
+
+Terms are stored and looked up as 32-bit CRC hashes: no vocabulary table to keep in step between
+processes, and with a few hundred thousand distinct terms a collision is rare and costs at most
+a little ranking noise. Three kinds of terms live in separate hash namespaces:
+
+- body terms (`term_hash(t)`): the stemmed words of a chunk's text, with their counts;
+- name terms (`name_hash(t)`): the stemmed words of a definition's symbol and scope, plus
+  `defined_hash(identifier)` for the whole identifier it defines;
+- pairs (`pair_hash(a, b)`): two body terms that follow each other, for phrase evidence.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from collections import Counter
+from collections.abc import Sequence
+
+import numpy as np
+import Stemmer
+
+__all__ = [
+    "MAX_QUERY_CHARS",
+    "code_identifiers",
+    "code_terms",
+    "defined_hash",
+    "identifier_key",
+    "first_sentence",
+    "name_hash",
+    "pair_hash",
+    "pairs",
+    "term_hash",
+    "terms",
+    "words",
+]
+
+#: Queries are cut to this many characters before any pattern runs on them.
+MAX_QUERY_CHARS = 4000
+#: Longer runs of word characters are data (hashes, base64), not vocabulary.
+MAX_WORD_CHARS = 64
+
+_WORD = re.compile(r"[^\W\d]\w*|\d+")
+_PARTS = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+|[^\W\d_A-Za-z]+")
+# Spans a person writes as code: `backticked`, dotted.names, snake_case, camelCase, calls().
+_CODE_SPAN = re.compile(
+    r"`([^`\n]{1,80})`"
+    r"|\b([^\W\d]\w*(?:\.[^\W\d]\w*)+)\b"
+    r"|\b(\w*[a-z][A-Z]\w*|\w+_\w+|[^\W\d]\w*\(\))"
+)
+_SENTENCE_END = re.compile(r"[.!?](?:\s|$)")
+
+STOPWORDS = frozenset(
+    """a an and are as at be been but by can could did do does doing for from had has have
+having he her here his how i if in into is it its itself just me more most my no nor not of off
+on once only or other our out over own same she should so some such than that the their them
+then there these they this those through to too under until up very was we were what when where
+which while who whom why will with would you your also via use used using""".split()
+)
+
+_stemmer = Stemmer.Stemmer("english")
+_STEMS: dict[str, tuple[str, ...]] = {}
+_HASHES: dict[str, int] = {}
+_CACHE_LIMIT = 500_000
+
+
+def _word_terms(word: str) -> tuple[str, ...]:
+    """The stemmed terms of one word: its parts, and the compound when it has several."""
+    cached = _STEMS.get(word)
+    if cached is not None:
+        return cached
+    parts = [p.lower() for piece in word.split("_") if piece for p in _PARTS.findall(piece)]
+    raw = parts if len(parts) < 2 else ["_".join(parts), *parts]
+    out = tuple(_stemmer.stemWord(t) for t in raw if len(t) > 1 and t not in STOPWORDS)
+    if len(_STEMS) > _CACHE_LIMIT:
+        _STEMS.clear()
+    _STEMS[word] = out
+    return out
+
+
+def words(text: str) -> list[str]:
+    """The words of `text` (runs of letters, digits and `_` not starting with a digit, or
+    numbers), longer-than-vocabulary runs dropped."""
+    return [w for w in _WORD.findall(text) if len(w) <= MAX_WORD_CHARS]
+
+
+def terms(text: str) -> list[str]:
+    """Stemmed terms of `text` in order, compounds before their parts."""
+    out: list[str] = []
+    for word in words(text):
+        out.extend(_word_terms(word))
+    return out
+
+
+def term_hash(term: str) -> int:
+    h = _HASHES.get(term)
+    if h is None:
+        if len(_HASHES) > _CACHE_LIMIT:
+            _HASHES.clear()
+        h = _HASHES[term] = zlib.crc32(term.encode())
+    return h
+
+
+def name_hash(term: str) -> int:
+    return zlib.crc32(b"name\0" + term.encode())
+
+
+def identifier_key(identifier: str) -> str:
+    """One spelling for every way of writing an identifier: `verifyToken`, `VerifyToken`
+    and `verify_token` all give "verify_token"."""
+    return "_".join(
+        p.lower() for piece in identifier.split("_") if piece for p in _PARTS.findall(piece)
+    )
+
+
+def defined_hash(identifier: str) -> int:
+    """The whole identifier a definition defines, in its `identifier_key` spelling."""
+    return zlib.crc32(b"def\0" + identifier_key(identifier).encode())
+
+
+def pair_hash(first: str, second: str) -> int:
+    return zlib.crc32(b"pair\0" + first.encode() + b"\0" + second.encode())
+
+
+def pairs(seq: Sequence[str]) -> list[tuple[str, str]]:
+    """Adjacent term pairs of a term sequence (as `terms` gives it, compounds included)."""
+    return list(zip(seq, seq[1:], strict=False))
+
+
+def first_sentence(text: str) -> str:
+    """The first sentence: a commit subject, or the question before its details."""
+    end = _SENTENCE_END.search(text)
+    return text[: end.start()] if end else text
+
+
+def code_identifiers(text: str) -> list[str]:
+    """Identifiers written as code in `text` (backticked, dotted, snake_case, camelCase,
+    called), one-letter and two-letter names left out."""
+    out: list[str] = []
+    for match in _CODE_SPAN.finditer(text):
+        span = next(g for g in match.groups() if g)
+        out.extend(w for w in words(span) if len(w) > 2)
+    return out
+
+
+def code_terms(text: str) -> set[str]:
+    """The stemmed terms of the spans written as code."""
+    out: set[str] = set()
+    for match in _CODE_SPAN.finditer(text):
+        out.update(terms(next(g for g in match.groups() if g)))
+    return out
+
+
+# ---- what the indexer stores per chunk ----------------------------------------------------
+TERM_RECORD = np.dtype([("term", "<u4"), ("count", "<u2")])
+
+
+def body_blob(text: str) -> tuple[bytes, bytes, int]:
+    """(term counts, distinct pairs, length in terms) of a chunk's text, packed for storage."""
+    seq = terms(text)
+    counts = Counter(seq)
+    records = np.fromiter(
+        ((term_hash(t), min(n, 65535)) for t, n in counts.items()),
+        dtype=TERM_RECORD,
+        count=len(counts),
+    )
+    pair_set = {pair_hash(a, b) for a, b in pairs(seq)}
+    pair_arr = np.fromiter(pair_set, dtype="<u4", count=len(pair_set))
+    return records.tobytes(), pair_arr.tobytes(), len(seq)
+
+
+def names_blob(symbol: str | None, scope: str | None, defines: bool) -> bytes:
+    """Name terms of a chunk: its symbol's and scope's words, and the identifier it defines."""
+    if not symbol and not scope:
+        return b""
+    found: set[int] = set()
+    for part in (symbol, scope):
+        if part:
+            found.update(name_hash(t) for t in terms(part.replace(".", " ")))
+    if defines and symbol:
+        found.add(defined_hash(symbol.rsplit(".", 1)[-1]))
+    return np.fromiter(found, dtype="<u4", count=len(found)).tobytes()

@@ -1,0 +1,395 @@
+"""Ranking: which files answer a query, and which chunk of each to show.
+
+Files are ranked, not chunks, because an agent's next step is to open a file and because
+evidence spread over a file (five matching definitions, the words of the question in its tests)
+is what a single best chunk hides. Each candidate file gets the features below, and a linear
+model learned on the development queries of `../shared/bench/retrieval` (commit message ->
+files it changed, doc comment -> function; see `scripts/train_ranker.py`) weighs them. The
+weights ship as data (`ranker_weights.json`).
+
+The features, all per (query, file), scaled by their maximum over the query's candidates where
+marked "rel" so that long and short queries weigh alike:
+
+- BM25 of the file as one document (k1 1.2, b 0.75 and b 0.3), rel, and log of the raw value;
+- the best chunk's BM25, rel and log, and the sum over chunks, rel;
+- BM25 over the words of the first sentence only, over the rest, and over words written as
+  code (`backticked`, snake_case, camelCase), rel;
+- the best chunk's BM25 over words written as code, rel;
+- coverage: the IDF-weighted share of the query's terms in the file, and in its best chunk;
+  the share of the query's rarest terms in the file;
+- phrases: the share of the query's adjacent term pairs found adjacent in the file;
+- names: BM25 over the names of the file's definitions, rel; identifiers written as code in
+  the query that the file defines (1/number of files defining each). A short query (a lookup,
+  at most LOOKUP_WORDS words) names identifiers with any word or adjacent pair of words, and
+  the files defining them rank first;
+- the path: BM25 over the path's words, rel; the file's stem named as a word in the query;
+- the partner: the best file BM25 among its source/test partners (`x.py` <-> `test_x.py`), rel;
+- what it is: code, test, code beside the product (docs/, examples/), prose, config; size in
+  lines and definitions (log).
+
+Stemming, identifier splitting and the query-term counts follow `lexicon`. A query that asks for
+documentation or configuration ("docs", "readme", "yaml", ...) does not hold prose or config
+back.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+import numpy as np
+import numpy.typing as npt
+
+from ocp_server.index.lexical import FileClass, Postings, Snapshot
+from ocp_server.index.lexicon import (
+    MAX_QUERY_CHARS,
+    STOPWORDS,
+    code_identifiers,
+    code_terms,
+    defined_hash,
+    first_sentence,
+    name_hash,
+    pair_hash,
+    pairs,
+    term_hash,
+    terms,
+    words,
+)
+
+__all__ = ["FEATURES", "Query", "Ranked", "candidate_features", "parse_query", "rank"]
+
+Floats = npt.NDArray[np.float64]
+
+FEATURES: tuple[str, ...] = (
+    "file_bm25",
+    "file_bm25_flat",
+    "chunk_best",
+    "chunk_sum",
+    "path",
+    "names",
+    "coverage",
+    "rare_coverage",
+    "stem_named",
+    "code",
+    "test",
+    "aux",
+    "prose",
+    "config",
+    "log_lines",
+    "log_definitions",
+    "partner",
+    "log_file_bm25",
+    "log_chunk_best",
+    "subject_bm25",
+    "body_bm25",
+    "code_words_bm25",
+    "code_words_chunk",
+    "defines_named",
+    "phrases",
+    "chunk_coverage",
+)
+
+K1 = 1.2
+CANDIDATES = 80
+#: A query of at most this many words (stop words aside) is a lookup.
+LOOKUP_WORDS = 4
+_DOCS_QUERY = re.compile(
+    r"\b(?:docs?|documentation|documented|readme|changelog|changes|guide|tutorial|manual|"
+    r"config(?:uration)?|settings|yaml|yml|toml|json|ini|markdown|md|rst)\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    text: str
+    counts: Counter[str]  # stemmed term -> times in the query
+    subject: frozenset[str]  # terms of the first sentence
+    code: frozenset[str]  # terms written as code
+    pair_keys: tuple[int, ...]
+    identifiers: tuple[str, ...]  # written as code, whole
+    words: frozenset[str]  # lower-cased words, for file stems
+    wants_docs: bool
+    lookup: bool  # a few words naming something: files defining what it names go first
+    originals: dict[str, str]  # stemmed term -> the query word it came from
+
+    @property
+    def empty(self) -> bool:
+        return not self.counts
+
+
+def parse_query(text: str) -> Query:
+    text = text[:MAX_QUERY_CHARS]
+    seq = terms(text)
+    originals: dict[str, str] = {}
+    for word in words(text):
+        for t in terms(word):
+            originals.setdefault(t, word)
+    content = [w for w in words(text) if w.lower() not in STOPWORDS]
+    identifiers = code_identifiers(text)
+    lookup = 0 < len(content) <= LOOKUP_WORDS
+    if lookup:
+        # "verify token" names verify_token as surely as `verify_token` does
+        identifiers += [w for w in content if len(w) > 2]
+        identifiers += [f"{a}_{b}" for a, b in zip(content, content[1:], strict=False)]
+    return Query(
+        text=text,
+        counts=Counter(seq),
+        subject=frozenset(terms(first_sentence(text))),
+        code=frozenset(code_terms(text)),
+        pair_keys=tuple(dict.fromkeys(pair_hash(a, b) for a, b in pairs(seq))),
+        identifiers=tuple(dict.fromkeys(identifiers)),
+        words=frozenset(w.lower() for w in words(text)),
+        wants_docs=bool(_DOCS_QUERY.search(text)),
+        lookup=lookup,
+        originals=originals,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Hits:
+    """The postings of the query's terms in one postings table, flattened."""
+
+    docs: npt.NDArray[np.int32]
+    counts: npt.NDArray[np.float32]
+    term: npt.NDArray[np.int64]  # which query term (index into the query's term list)
+    df: Floats  # per query term: documents holding it (0: none)
+
+
+def _gather(post: Postings, keys: list[int]) -> _Hits:
+    lo, hi = post.spans(np.asarray(keys, dtype=np.uint32))
+    lengths = hi - lo
+    total = int(lengths.sum())
+    term = np.repeat(np.arange(len(keys), dtype=np.int64), lengths)
+    at = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(lengths) - lengths - lo, lengths)
+    return _Hits(post.docs[at], post.counts[at], term, lengths.astype(np.float64))
+
+
+def _idf(df: Floats, n: int) -> Floats:
+    """BM25's IDF; 0 for a term no document holds."""
+    return np.where(df > 0, np.log1p((n - df + 0.5) / (df + 0.5)), 0.0)
+
+
+def _bm25(
+    hits: _Hits, term_weight: Floats, lengths: npt.NDArray[np.float32], avg: float, b: float
+) -> Floats:
+    """Per posting: the term's weight (query count x IDF, or 0 to leave it out) x BM25's
+    saturated, length-normalised term frequency."""
+    tf = hits.counts.astype(np.float64)
+    norm = K1 * (1.0 - b + b * lengths[hits.docs] / max(avg, 1e-9))
+    return term_weight[hits.term] * tf * (K1 + 1.0) / (tf + norm)
+
+
+def _sum(docs: npt.NDArray[np.int32], weights: Floats | None, n: int) -> Floats:
+    """Per document 0..n-1: the sum of `weights` over its postings (their count without)."""
+    return np.bincount(docs, weights=weights, minlength=n).astype(np.float64, copy=False)
+
+
+def _saturated(hits: _Hits, term_weight: Floats, n: int) -> Floats:
+    """Per document: sum of weight x tf / (tf + K1) (no length normalisation: names, paths)."""
+    tf = hits.counts.astype(np.float64)
+    return _sum(hits.docs, term_weight[hits.term] * tf * (K1 + 1.0) / (tf + K1), n)
+
+
+@dataclass(frozen=True, slots=True)
+class Ranked:
+    files: npt.NDArray[np.int64]  # file indexes, best first
+    scores: Floats  # their scores
+    chunk_scores: Floats  # per chunk: how well it answers (for picking chunks in a file)
+    chunk_hits: _Hits  # body-term postings of the query over chunks (for matched terms)
+    term_list: tuple[str, ...]
+
+
+def _per_file(snap: Snapshot, per_chunk: Floats, how: np.ufunc) -> Floats:
+    """Reduce a per-chunk array to files (chunks are stored file by file)."""
+    out = np.zeros(snap.n_files)
+    if not snap.n_chunks:
+        return out
+    starts = snap.file_chunks[:-1]
+    has = starts < snap.file_chunks[1:]
+    out[has] = how.reduceat(per_chunk, starts[has])
+    return out
+
+
+def _partner(
+    groups: npt.NDArray[np.int32], file_bm25: Floats, cand: npt.NDArray[np.int64]
+) -> Floats:
+    """Per candidate: the best file BM25 among the other files sharing its partner key."""
+    scored = np.flatnonzero(file_bm25)
+    if not len(scored) or not len(cand):
+        return np.zeros(len(cand))
+    g, v = groups[scored], file_bm25[scored]
+    order = np.lexsort((-v, g))
+    g, v, files = g[order], v[order], scored[order]
+    head = np.ones(len(g), dtype=bool)
+    head[1:] = g[1:] != g[:-1]
+    firsts = np.flatnonzero(head)
+    second = np.zeros(len(firsts))
+    has_second = np.append(firsts[1:], len(g)) - firsts > 1
+    second[has_second] = v[firsts[has_second] + 1]
+    at = np.searchsorted(g[firsts], groups[cand])
+    at = np.minimum(at, len(firsts) - 1)
+    in_group = g[firsts][at] == groups[cand]
+    best = np.where(files[firsts][at] == cand, second[at], v[firsts][at])
+    return np.where(in_group, best, 0.0)
+
+
+def candidate_features(
+    snap: Snapshot, query: Query, allowed: npt.NDArray[np.bool_] | None = None
+) -> tuple[npt.NDArray[np.int64], Floats, Floats, _Hits, tuple[str, ...]]:
+    """(candidate files, their feature matrix, chunk scores, chunk hits, query terms)."""
+    term_list = tuple(query.counts)
+    qtf = np.array([query.counts[t] for t in term_list], dtype=np.float64)
+    n_files, n_chunks = snap.n_files, snap.n_chunks
+    keys = [term_hash(t) for t in term_list]
+    is_code = np.array([t in query.code for t in term_list], dtype=bool)
+    in_subject = np.array([t in query.subject for t in term_list], dtype=bool)
+
+    # ---- chunks
+    ch = _gather(snap.chunk_body, keys)
+    chunk_idf = _idf(ch.df, n_chunks)
+    chunk_post = _bm25(ch, qtf * chunk_idf, snap.chunk_len, snap.chunk_avg, 0.75)
+    chunk_scores = _sum(ch.docs, chunk_post, n_chunks)
+    chunk_code = _sum(ch.docs, chunk_post * is_code[ch.term], n_chunks)
+    cover_w = chunk_idf / max(float(chunk_idf.sum()), 1e-9)
+    chunk_cov = _sum(ch.docs, cover_w[ch.term], n_chunks)
+    chunk_best = _per_file(snap, chunk_scores, np.maximum)
+    chunk_code_best = _per_file(snap, chunk_code, np.maximum)
+    chunk_cov_best = _per_file(snap, chunk_cov, np.maximum)
+    chunk_sum = _per_file(snap, chunk_scores, np.add)
+
+    # ---- files
+    fh = _gather(snap.file_body, keys)
+    file_idf = _idf(fh.df, n_files)
+    w_file = qtf * file_idf
+    post = _bm25(fh, w_file, snap.file_len, snap.file_avg, 0.75)
+    file_bm25 = _sum(fh.docs, post, n_files)
+    flat = _bm25(fh, w_file, snap.file_len, snap.file_avg, 0.3)
+    file_flat = _sum(fh.docs, flat, n_files)
+    subject = _sum(fh.docs, post * in_subject[fh.term], n_files)
+    body = _sum(fh.docs, post * ~in_subject[fh.term], n_files)
+    code_words = _sum(fh.docs, post * is_code[fh.term], n_files)
+    file_cover_w = file_idf / max(float(file_idf.sum()), 1e-9)
+    coverage = _sum(fh.docs, file_cover_w[fh.term], n_files)
+    rare_mask = (file_idf > 0) & (file_idf >= 0.7 * float(file_idf.max(initial=0.0)))
+    rare_w = rare_mask / max(int(rare_mask.sum()), 1)
+    rare = _sum(fh.docs, rare_w[fh.term], n_files)
+
+    ph = _gather(snap.file_pairs, list(query.pair_keys))
+    phrases = _sum(ph.docs, None, n_files) / max(len(query.pair_keys), 1)
+
+    nh = _gather(snap.file_names, [name_hash(t) for t in term_list])
+    names = _saturated(nh, qtf * _idf(nh.df, n_files), n_files)
+    dh = _gather(snap.file_names, [defined_hash(i) for i in query.identifiers])
+    defines = _sum(dh.docs, 1.0 / np.maximum(dh.df, 1.0)[dh.term], n_files)
+
+    path_h = _gather(snap.file_path, keys)
+    path = _saturated(path_h, qtf * _idf(path_h.df, n_files), n_files)
+    stem_named = np.zeros(n_files)
+    for word in query.words:
+        found = snap.stems.get(word)
+        if found is not None and len(word) > 2:
+            stem_named[found] = 1.0
+
+    # ---- candidates: the best by each of the main signals
+    evidence = (file_bm25 > 0) | (path > 0) | (defines > 0)
+    if allowed is not None:
+        evidence &= allowed
+    pool = np.flatnonzero(evidence)
+    picks: list[npt.NDArray[np.int64]] = []
+    for signal in (file_bm25, chunk_best, path, defines):
+        values = signal[pool]
+        if len(pool) > CANDIDATES:
+            top = np.argpartition(-values, CANDIDATES)[:CANDIDATES]
+            picks.append(pool[top[values[top] > 0]])
+        else:
+            picks.append(pool[values > 0])
+    cand = np.unique(np.concatenate(picks))
+    partner = _partner(snap.file_partner, file_bm25, cand)
+
+    cls = snap.file_class[cand]
+    prose = cls == FileClass.PROSE
+    config = cls == FileClass.CONFIG
+    if query.wants_docs:
+        prose = np.zeros(len(cand), dtype=bool)
+        config = prose
+
+    def rel(values: Floats) -> Floats:
+        top = float(values.max(initial=0.0))
+        return values / top if top > 0 else values
+
+    columns = {
+        "file_bm25": rel(file_bm25[cand]),
+        "file_bm25_flat": rel(file_flat[cand]),
+        "chunk_best": rel(chunk_best[cand]),
+        "chunk_sum": rel(chunk_sum[cand]),
+        "path": rel(path[cand]),
+        "names": rel(names[cand]),
+        "coverage": coverage[cand],
+        "rare_coverage": rare[cand],
+        "stem_named": stem_named[cand],
+        "code": cls == FileClass.CODE,
+        "test": cls == FileClass.TEST,
+        "aux": cls == FileClass.AUX,
+        "prose": prose,
+        "config": config,
+        "log_lines": np.log1p(snap.file_lines[cand]) / 8.0,
+        "log_definitions": np.log1p(snap.file_defs[cand]) / 5.0,
+        "partner": rel(partner),
+        "log_file_bm25": np.log1p(file_bm25[cand]) / 5.0,
+        "log_chunk_best": np.log1p(chunk_best[cand]) / 5.0,
+        "subject_bm25": rel(subject[cand]),
+        "body_bm25": rel(body[cand]),
+        "code_words_bm25": rel(code_words[cand]),
+        "code_words_chunk": rel(chunk_code_best[cand]),
+        "defines_named": np.log1p(defines[cand]),
+        "phrases": phrases[cand],
+        "chunk_coverage": chunk_cov_best[cand],
+    }
+    x = np.empty((len(cand), len(FEATURES)))
+    for j, name in enumerate(FEATURES):
+        x[:, j] = columns[name]
+    # A chunk's own score, for choosing what to show of a file: its BM25, plus the
+    # identifiers it defines that the query names.
+    if query.identifiers:
+        dc = _gather(snap.chunk_names, [defined_hash(i) for i in query.identifiers])
+        if len(dc.docs):
+            chunk_scores[dc.docs] += float(chunk_scores.max(initial=0.0)) + 1.0
+    return cand, x, chunk_scores, ch, term_list
+
+
+@cache
+def load_weights() -> tuple[Floats, float]:
+    """The shipped model: one weight per feature, in FEATURES order."""
+    data = json.loads(
+        resources.files("ocp_server.index").joinpath("ranker_weights.json").read_text("utf-8")
+    )
+    if tuple(data["features"]) != FEATURES:
+        raise RuntimeError(
+            "ranker_weights.json was trained for other features: run "
+            "`uv run python scripts/train_ranker.py`"
+        )
+    return np.asarray(data["weights"], dtype=np.float64), float(data.get("bias", 0.0))
+
+
+def rank(
+    snap: Snapshot,
+    query: Query,
+    allowed: npt.NDArray[np.bool_] | None = None,
+    weights: Floats | None = None,
+) -> Ranked:
+    cand, x, chunk_scores, ch, term_list = candidate_features(snap, query, allowed)
+    w = load_weights()[0] if weights is None else weights
+    scores = x @ w if len(cand) else np.zeros(0)
+    if query.lookup and len(cand):
+        # A lookup ("verifyToken", "where is parse_config defined") wants the definition
+        # first; in longer requests a named identifier is one clue among others, and the
+        # learned weight of `defines_named` already counts it.
+        defines = x[:, FEATURES.index("defines_named")] > 0
+        scores = scores + defines * (float(np.ptp(scores)) + 1.0)
+    order = np.argsort(-scores, kind="stable")
+    return Ranked(cand[order], scores[order], chunk_scores, ch, term_list)

@@ -1,0 +1,236 @@
+"""Learn the search ranker's weights from the development queries of the retrieval benchmark.
+
+    uv run python scripts/train_ranker.py features   # index the six corpora, store features
+    uv run python scripts/train_ranker.py train      # fit, report leave-one-repo-out, write
+    uv run python scripts/train_ranker.py --check    # refit from the stored features, compare
+
+`features` needs `../shared/bench/retrieval` (six repositories in five languages, their commit
+and doc-comment queries). It indexes each corpus with OCP's own indexer, computes
+`ranking.candidate_features` for every query, and stores the feature rows of each query's
+relevant candidates and of its best-scoring others, with labels, in
+`tests/data/ranker_features.npz` (numbers only: no text of the corpora).
+
+`train` fits a linear model with a listwise softmax loss (the probability mass the model puts on
+a query's relevant files), by full-batch Adam with L2: deterministic, a few seconds. It reports
+MRR@10 per corpus with each corpus held out of training (leave-one-repository-out), the figure
+that says how the weights do on repositories they never saw, then fits on all six and writes
+`ocp_server/index/ranker_weights.json`. `--check` refits and fails if the result differs from
+the shipped weights.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import tarfile
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from ocp_server.index.ranking import FEATURES, candidate_features, parse_query
+from ocp_server.index.workspace import WorkspaceIndex
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH = ROOT.parent / "shared" / "bench" / "retrieval"
+FEATURES_FILE = ROOT / "tests" / "data" / "ranker_features.npz"
+WEIGHTS_FILE = ROOT / "ocp_server" / "src" / "ocp_server" / "index" / "ranker_weights.json"
+SETS = ("commits", "docstrings")
+NEGATIVES = 40  # per query, the best-scoring non-relevant candidates kept for training
+L2 = 1e-3
+EPOCHS = 300
+LEARNING_RATE = 0.05
+
+
+# ---- features -----------------------------------------------------------------------------
+def _corpus_root(entry: dict[str, object], cache: Path) -> Path:
+    name = str(entry["name"])
+    root = cache / name
+    if not root.exists():
+        cache.mkdir(parents=True, exist_ok=True)
+        with tarfile.open(BENCH / "corpora" / f"{name}.tar.gz") as tar:
+            tar.extractall(cache / f".{name}.tmp", filter="data")
+        inner = next((cache / f".{name}.tmp").iterdir())
+        inner.rename(root)
+    return root
+
+
+async def _corpus_features(name: str, root: Path) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    out = []
+    with tempfile.TemporaryDirectory() as tmp:
+        index = await WorkspaceIndex.open(root, Path(tmp) / "ocp.db")
+        try:
+            await index.update()
+            snap = await index.snapshot()
+        finally:
+            await index.close()
+    for qset in SETS:
+        path = BENCH / "queries" / f"{name}.{qset}.jsonl"
+        for line in path.read_text("utf-8").splitlines():
+            q = json.loads(line)
+            relevant = set(q["relevant_files"])
+            cand, x, *_ = candidate_features(snap, parse_query(q["query"]))
+            labels = np.array([snap.paths[i] in relevant for i in cand], dtype=bool)
+            first = x[:, FEATURES.index("file_bm25")] + x[:, FEATURES.index("chunk_best")]
+            negatives = np.flatnonzero(~labels)
+            keep = np.concatenate(
+                [np.flatnonzero(labels), negatives[np.argsort(-first[negatives])[:NEGATIVES]]]
+            )
+            out.append((qset, x[keep].astype(np.float16), labels[keep]))
+    return out
+
+
+def build_features(cache: Path) -> None:
+    manifest = json.loads((BENCH / "manifest.json").read_text("utf-8"))
+    rows, labels, query, corpus, qset = [], [], [], [], []
+    names = [str(e["name"]) for e in manifest["corpora"]]
+    n = 0
+    for c, entry in enumerate(manifest["corpora"]):
+        root = _corpus_root(entry, cache)
+        for s, x, y in asyncio.run(_corpus_features(str(entry["name"]), root)):
+            rows.append(x)
+            labels.append(y)
+            query.append(np.full(len(y), n, dtype=np.int32))
+            corpus.append(np.full(len(y), c, dtype=np.int8))
+            qset.append(np.full(len(y), SETS.index(s), dtype=np.int8))
+            n += 1
+        print(f"{entry['name']}: {n} queries so far", file=sys.stderr)
+    FEATURES_FILE.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(
+        FEATURES_FILE,
+        x=np.concatenate(rows),
+        y=np.concatenate(labels),
+        query=np.concatenate(query),
+        corpus=np.concatenate(corpus),
+        qset=np.concatenate(qset),
+        features=np.array(FEATURES),
+        corpora=np.array(names),
+    )
+
+
+# ---- training -----------------------------------------------------------------------------
+class Data:
+    def __init__(self, path: Path = FEATURES_FILE) -> None:
+        data = np.load(path)
+        if tuple(data["features"].tolist()) != FEATURES:
+            raise SystemExit(
+                f"{path} holds other features than ranking.FEATURES: run "
+                "`uv run python scripts/train_ranker.py features` first"
+            )
+        self.x = data["x"].astype(np.float64)
+        self.y = data["y"].astype(np.float64)
+        self.query = data["query"]
+        self.corpus = data["corpus"]
+        self.qset = data["qset"]
+        self.corpora = [str(c) for c in data["corpora"]]
+
+    def subset(self, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return self.x[mask], self.y[mask], self.query[mask]
+
+
+def fit(x: np.ndarray, y: np.ndarray, query: np.ndarray) -> np.ndarray:
+    """Listwise softmax over each query's candidates, L2, full-batch Adam from zero."""
+    _, starts, sizes = np.unique(query, return_index=True, return_counts=True)
+    group = np.repeat(np.arange(len(starts)), sizes)
+    positives = np.add.reduceat(y, starts)
+    useful = positives[group] > 0
+    x, y, group = x[useful], y[useful], group[useful]
+    _, starts = np.unique(group, return_index=True)
+    group = np.searchsorted(starts, np.arange(len(group)), side="right") - 1
+    target = y / np.add.reduceat(y, starts)[group]
+    w = np.zeros(x.shape[1])
+    m = np.zeros_like(w)
+    v = np.zeros_like(w)
+    for t in range(1, EPOCHS + 1):
+        s = x @ w
+        e = np.exp(s - np.maximum.reduceat(s, starts)[group])
+        p = e / np.add.reduceat(e, starts)[group]
+        grad = x.T @ (p - target) / len(starts) + L2 * w
+        m = 0.9 * m + 0.1 * grad
+        v = 0.999 * v + 0.001 * grad * grad
+        w -= LEARNING_RATE * (m / (1 - 0.9**t)) / (np.sqrt(v / (1 - 0.999**t)) + 1e-8)
+    return w
+
+
+def mrr_at_10(x: np.ndarray, y: np.ndarray, query: np.ndarray, w: np.ndarray) -> float:
+    scores = x @ w
+    total, n = 0.0, 0
+    for q in np.unique(query):
+        rows = query == q
+        order = np.argsort(-scores[rows], kind="stable")[:10]
+        hit = np.flatnonzero(y[rows][order] > 0)
+        total += 1.0 / (hit[0] + 1) if len(hit) else 0.0
+        n += 1
+    return total / max(n, 1)
+
+
+def leave_one_repository_out(data: Data) -> dict[tuple[str, str], float]:
+    out = {}
+    for c, name in enumerate(data.corpora):
+        w = fit(*data.subset(data.corpus != c))
+        for s, qset in enumerate(SETS):
+            out[(name, qset)] = mrr_at_10(*data.subset((data.corpus == c) & (data.qset == s)), w)
+    return out
+
+
+def report(data: Data) -> None:
+    loro = leave_one_repository_out(data)
+    print("MRR@10 with each corpus held out of training (leave-one-repository-out):")
+    print("| corpus | commits | doc comments |")
+    print("|---|---|---|")
+    for name in data.corpora:
+        print(f"| {name} | {loro[(name, 'commits')]:.3f} | {loro[(name, 'docstrings')]:.3f} |")
+    mean = {s: np.mean([loro[(n, s)] for n in data.corpora]) for s in SETS}
+    print(f"| **mean** | {mean['commits']:.3f} | {mean['docstrings']:.3f} |")
+
+
+def write(weights: np.ndarray) -> None:
+    payload = {
+        "features": list(FEATURES),
+        "weights": [round(float(w), 6) for w in weights],
+        "trained_on": "../shared/bench/retrieval development queries (commits, doc comments)",
+        "how": f"scripts/train_ranker.py: listwise softmax, L2 {L2:g}, {EPOCHS} epochs of Adam",
+    }
+    WEIGHTS_FILE.write_text(json.dumps(payload, indent=1) + "\n", "utf-8")
+
+
+def check(data: Data) -> int:
+    shipped = json.loads(WEIGHTS_FILE.read_text("utf-8"))
+    if tuple(shipped["features"]) != FEATURES:
+        print("ranker_weights.json names other features than ranking.FEATURES", file=sys.stderr)
+        return 1
+    fresh = fit(data.x, data.y, data.query)
+    drift = np.abs(fresh - np.asarray(shipped["weights"])).max()
+    if drift > 1e-3:
+        print(f"ranker_weights.json differs from a refit by up to {drift:.4f}", file=sys.stderr)
+        return 1
+    print(f"ranker weights match a refit of {FEATURES_FILE.name} (max drift {drift:.2e})")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("step", nargs="?", choices=("features", "train"), default="train")
+    parser.add_argument("--check", action="store_true", help="refit and compare; write nothing")
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        default=Path.home() / ".cache" / "ocp-bench" / "ranker-corpora",
+        help="where the corpora are unpacked",
+    )
+    args = parser.parse_args(argv)
+    if args.check:
+        return check(Data())
+    if args.step == "features":
+        build_features(args.cache)
+    data = Data()
+    report(data)
+    write(fit(data.x, data.y, data.query))
+    print(f"wrote {WEIGHTS_FILE.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
