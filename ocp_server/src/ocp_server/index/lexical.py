@@ -175,6 +175,23 @@ class Postings:
         return lo, hi
 
 
+#: Blocks (see `Block`) span about this many lines.
+BLOCK_LINES = 50
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """One tiling of the files into blocks of about BLOCK_LINES lines (whole chunks)."""
+
+    body: Postings
+    length: npt.NDArray[np.float32]
+    file: npt.NDArray[np.int32]  # the file of each block; blocks are stored file by file
+
+    @property
+    def avg(self) -> float:
+        return float(self.length.mean()) if len(self.length) else 1.0
+
+
 @dataclass(frozen=True, slots=True)
 class Snapshot:
     generation: str
@@ -185,6 +202,7 @@ class Snapshot:
     chunk_defines: npt.NDArray[np.bool_]
     chunk_body: Postings
     chunk_names: Postings  # name terms and defined identifiers, per chunk
+    blocks: tuple[Block, ...]
     # files
     paths: tuple[str, ...]
     languages: tuple[str | None, ...]
@@ -243,7 +261,8 @@ def load_snapshot(db_path: Path) -> Snapshot:
             "SELECT id, path, language FROM files WHERE skip_reason IS NULL ORDER BY id"
         ).fetchall()
         chunks = conn.execute(
-            "SELECT id, file_id, end_line, kind, terms, pairs, names, length FROM chunks "
+            "SELECT id, file_id, end_line, kind, terms, pairs, names, length, start_line "
+            "FROM chunks "
             "WHERE terms IS NOT NULL ORDER BY file_id, start_line"
         ).fetchall()
         conn.execute("COMMIT")
@@ -255,7 +274,7 @@ def load_snapshot(db_path: Path) -> Snapshot:
 def build_snapshot(
     generation: str,
     files: list[tuple[int, str, str | None]],
-    chunks: list[tuple[int, int, int, str, bytes, bytes, bytes, int]],
+    chunks: list[tuple[int, int, int, str, bytes, bytes, bytes, int, int]],
 ) -> Snapshot:
     index_of = {row[0]: i for i, row in enumerate(files)}
     chunks = [c for c in chunks if c[1] in index_of]
@@ -273,6 +292,23 @@ def build_snapshot(
         records["term"], np.repeat(n, per_chunk), records["count"].astype(np.float32)
     )
     file_body = chunk_body.rolled_up(chunk_file)
+    # Blocks: runs of about BLOCK_LINES lines, two tilings half a block apart, so that
+    # evidence spread over neighbouring small definitions counts together.
+    starts = np.fromiter((c[8] for c in chunks), dtype=np.int64, count=len(chunks))
+    blocks = []
+    for shift in (0, BLOCK_LINES // 2):
+        key = chunk_file.astype(np.int64) * (1 << 24) + (starts + shift) // BLOCK_LINES
+        head = np.ones(len(key), dtype=bool)
+        head[1:] = key[1:] != key[:-1]
+        block_of = (np.cumsum(head) - 1).astype(np.int32)
+        n_blocks = int(block_of[-1]) + 1 if len(block_of) else 0
+        blocks.append(
+            Block(
+                chunk_body.rolled_up(block_of),
+                np.bincount(block_of, weights=chunk_len, minlength=n_blocks).astype(np.float32),
+                chunk_file[head],
+            )
+        )
 
     pair_keys, per_chunk = _blobs([c[5] for c in chunks], "<u4")
     file_pairs = Postings.build(pair_keys, chunk_file[np.repeat(n, per_chunk)])
@@ -326,6 +362,7 @@ def build_snapshot(
         chunk_defines=chunk_defines,
         chunk_body=chunk_body,
         chunk_names=chunk_names,
+        blocks=tuple(blocks),
         paths=paths,
         languages=languages,
         file_class=file_class,

@@ -91,12 +91,20 @@ FEATURES: tuple[str, ...] = (
     "defines_named",
     "phrases",
     "chunk_coverage",
+    "test_asked",
+    "block_best",
+    "log_block_best",
 )
 
 K1 = 1.2
 CANDIDATES = 80
 #: A query of at most this many words (stop words aside) is a lookup.
 LOOKUP_WORDS = 4
+_TEST_QUERY = re.compile(
+    r"\b(?:tests?|testing|tested|flaky|fixtures?|coverage|asserts?|assertions?|specs?|"
+    r"regression|unit|e2e)\b",
+    re.IGNORECASE,
+)
 _DOCS_QUERY = re.compile(
     r"\b(?:docs?|documentation|documented|readme|changelog|changes|guide|tutorial|manual|"
     r"config(?:uration)?|settings|yaml|yml|toml|json|ini|markdown|md|rst)\b",
@@ -114,6 +122,7 @@ class Query:
     identifiers: tuple[str, ...]  # written as code, whole
     words: frozenset[str]  # lower-cased words, for file stems
     wants_docs: bool
+    wants_tests: bool
     lookup: bool  # a few words naming something: files defining what it names go first
     originals: dict[str, str]  # stemmed term -> the query word it came from
 
@@ -145,6 +154,7 @@ def parse_query(text: str) -> Query:
         identifiers=tuple(dict.fromkeys(identifiers)),
         words=frozenset(w.lower() for w in words(text)),
         wants_docs=bool(_DOCS_QUERY.search(text)),
+        wants_tests=bool(_TEST_QUERY.search(text)),
         lookup=lookup,
         originals=originals,
     )
@@ -262,6 +272,14 @@ def candidate_features(
     chunk_cov_best = _per_file(snap, chunk_cov, np.maximum)
     chunk_sum = _per_file(snap, chunk_scores, np.add)
 
+    # ---- blocks: neighbouring chunks together
+    block_best = np.zeros(n_files)
+    for tiling in snap.blocks:
+        bh = _gather(tiling.body, keys)
+        n_blocks = len(tiling.length)
+        block_post = _bm25(bh, qtf * _idf(bh.df, n_blocks), tiling.length, tiling.avg, 0.75)
+        np.maximum.at(block_best, tiling.file, _sum(bh.docs, block_post, n_blocks))
+
     # ---- files
     fh = _gather(snap.file_body, keys)
     file_idf = _idf(fh.df, n_files)
@@ -349,6 +367,9 @@ def candidate_features(
         "defines_named": np.log1p(defines[cand]),
         "phrases": phrases[cand],
         "chunk_coverage": chunk_cov_best[cand],
+        "test_asked": (cls == FileClass.TEST) & query.wants_tests,
+        "block_best": rel(block_best[cand]),
+        "log_block_best": np.log1p(block_best[cand]) / 5.0,
     }
     x = np.empty((len(cand), len(FEATURES)))
     for j, name in enumerate(FEATURES):
