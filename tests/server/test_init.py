@@ -244,3 +244,12 @@ def test_the_check_runs_the_command_and_says_why_it_does_not_start(tmp_path) -> 
     assert "not installed or not on PATH" in (check_launch(missing) or "")
     broken = Launch("installed", sys.executable, ("-c", "raise SystemExit(3)"), "broken")
     assert "failed (exit 3)" in (check_launch(broken) or "")
+
+
+def test_the_example_config_is_what_init_writes_for_this_release_without_a_key() -> None:
+    example = load(REPO / ".mcp.json.example")["mcpServers"]["ocp"]
+    launch = detect_launch(prefix=Path("/cache/uv/archive-v0/x"), direct=None)
+    assert (example["command"], example["args"]) == (launch.command, list(launch.args))
+    assert example["type"] == "stdio"
+    # No key (nobody pays twice) and no ${CLAUDE_PROJECT_DIR} (a warning in Claude Code).
+    assert "ANTHROPIC_API_KEY" not in example["env"] and "OCP_WORKSPACE" not in example["env"]
