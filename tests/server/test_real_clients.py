@@ -398,6 +398,9 @@ def test_claude_code_calls_every_ocp_tool(
             # Connect the MCP servers before the first model request. By default (nonblocking)
             # the first request can go out before ocp is connected, without its tools.
             MCP_CONNECTION_NONBLOCKING="0",
+            # … and wait for them longer than the default 5 s: on a loaded machine the server's
+            # imports alone take that long.
+            MCP_CONNECT_TIMEOUT_MS="60000",
         )
         started = time.monotonic()
         try:
