@@ -161,7 +161,12 @@ def run_init(args: argparse.Namespace, workspace: Path) -> int:
     else:
         print("no API key passed: complex requests come back to your agent as an enriched prompt")
     if not args.no_check:
-        problem = check_launch(launch)
+        print(f"checking that `{launch.shown()} --version` starts…", flush=True)
+        try:
+            problem = check_launch(launch)
+        except KeyboardInterrupt:
+            print("interrupted: the config is written; the check did not finish", file=sys.stderr)
+            return 130
         if problem is not None:
             print(f"error: the command does not start: {problem}", file=sys.stderr)
             return 1
