@@ -9,6 +9,7 @@ import os
 import stat
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -258,8 +259,6 @@ def test_the_example_config_is_what_init_writes_for_this_release_without_a_key()
 def test_uvx_from_a_checkout_rebuilds_when_the_code_changes_not_only_pyproject() -> None:
     # uv caches a folder's build keyed on pyproject.toml alone by default: after a `git pull`
     # the IDE would keep starting the old server (seen here before the cache keys were set).
-    import tomllib
-
     keys = tomllib.loads((REPO / "ocp_server" / "pyproject.toml").read_text())["tool"]["uv"]
     files = {k["file"] for k in keys["cache-keys"] if "file" in k}
     assert {"pyproject.toml", "src/**/*.py", "src/**/*.json"} <= files
