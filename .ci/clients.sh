@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # ocp-server driven by independent, real MCP clients: the MCP Inspector CLI and Claude Code
-# (tests/server/test_real_clients.py, marker `clients`). Both are npm packages pinned in
+# (tests/server/test_real_clients.py, marker `clients`), Claude Code also after `ocp-server init
+# --client claude-code` (`claude mcp list` connected, a tool called through the written uvx
+# command, built offline from uv's cache). Both are npm packages pinned in
 # tests/clients/package.json; `npm ci` installs exactly what tests/clients/package-lock.json
 # records. Everything talks to 127.0.0.1 only (fake model servers); no API key is used.
 #
@@ -11,8 +13,8 @@
 #
 # Timing here (2 cores, registry.npmjs.org): npm ci takes 12-20 s whether the npm cache is cold
 # (empty) or warm: the time goes into unpacking Claude Code's ~245 MB native binary, not the
-# download. The tests take 20-25 s (each inspector call starts a fresh ocp-server; Claude Code
-# about 5 s). Total about 40-45 s.
+# download. The tests take 60-90 s (each inspector call starts a fresh ocp-server; Claude Code
+# about 5 s; the init test about 45 s, most of it uvx building the checkout). Total 1.5-2 min.
 #
 # Extra arguments are passed to pytest.
 set -euo pipefail

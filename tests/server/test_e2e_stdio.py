@@ -294,3 +294,19 @@ def test_stdout_carries_only_json_rpc(workspace: Path, fake_ollama: FakeOllama) 
     assert all(p.get("jsonrpc") == "2.0" for p in parsed)
     assert [p.get("id") for p in parsed[:3]] == [1, 2, 3]
     assert parsed[0]["result"]["serverInfo"]["name"] == "ocp"
+
+
+async def test_index_status_resource_reports_the_index_and_who_watches_it(workspace, fake_ollama):
+    async with OCPClient(env=server_env(workspace, fake_ollama)) as client:
+        listed = await client.session.list_resources()
+        assert [str(r.uri) for r in listed.resources] == [wire.STATUS_URI]
+        await wait_for_index(client, "verify token")
+        report = await client.index_status()
+        assert report.workspace == str(workspace) and report.files == 5 and report.chunks > 5
+        assert report.skipped["secret"] == 3 and report.skipped["binary"] == 1
+        assert report.last_update is not None and report.build.state == "idle"
+        assert report.watcher.state == "this_process"
+        with pytest.raises(Exception, match="no resource ocp://nope"):
+            await client.session.read_resource("ocp://nope")
+        # The server keeps serving after the bad read.
+        assert (await client.search("verify token")).results

@@ -6,6 +6,9 @@
   folder whose `.mcp.json` starts ocp-server; its model is the scripted fake Anthropic API, which
   asks for each OCP tool in turn. The assertions are on the `tool_result` blocks Claude Code
   sends back to the model.
+* The install path: `ocp-server init --client claude-code` in a git work tree writes the
+  project's `.mcp.json` (and approves it); `claude mcp list` then shows ocp connected, and a
+  scripted Claude Code session calls a tool through the command init wrote.
 
 Both clients are npm packages pinned in tests/clients/package.json and installed with
 `cd tests/clients && npm ci` (what .ci/clients.sh does). Everything talks to 127.0.0.1 only: the
@@ -395,6 +398,9 @@ def test_claude_code_calls_every_ocp_tool(
             # Connect the MCP servers before the first model request. By default (nonblocking)
             # the first request can go out before ocp is connected, without its tools.
             MCP_CONNECTION_NONBLOCKING="0",
+            # … and wait for them longer than the default 5 s: on a loaded machine the server's
+            # imports alone take that long.
+            MCP_CONNECT_TIMEOUT_MS="60000",
         )
         started = time.monotonic()
         try:
@@ -437,3 +443,90 @@ def test_claude_code_calls_every_ocp_tool(
         d["id"] in save["decision_ids"] and d["decision"] == DECISION["decision"]
         for d in brief["decisions"]
     ), brief
+
+
+# ---- 3. `ocp-server init`, then Claude Code as a user starts it ---------------------------------
+
+
+def uv_cache_dir() -> str:
+    """The uv cache this test run uses (warm in CI after `uv sync`): the `uvx` that `init`
+    writes builds the checkout from it, offline, inside the sandboxed client environment."""
+    uv = shutil.which("uv")
+    if uv is None:
+        pytest.fail("uv is not on PATH: `init` writes a uvx command for a checkout", pytrace=False)
+    return subprocess.run(
+        [uv, "cache", "dir"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+
+@pytest.mark.timeout(400)
+def test_claude_code_connects_after_init_and_calls_a_tool(
+    tmp_path: Path, workspace: Path, fake_ollama: FakeOllama
+) -> None:
+    claude = claude_binary()
+    home = tmp_path / "claude-home"
+    cache = uv_cache_dir()
+    # 1. What a user runs in the project. Its check runs the written command once (`uvx
+    #    --from <checkout>/ocp_server ocp-server --version`), which also fills uv's cache.
+    done = subprocess.run(
+        [*server_command(), "init", "--client", "claude-code"],
+        cwd=workspace,
+        env={**os.environ, "HOME": str(home), "UV_CACHE_DIR": cache},  # the user's shell
+        capture_output=True,
+        text=True,
+        timeout=320,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "checked: the command starts" in done.stdout, done.stdout
+    config = json.loads((workspace / ".mcp.json").read_text())
+    entry = config["mcpServers"]["ocp"]
+    assert entry["command"] == "uvx" and entry["args"][-1] == "ocp-server"
+    assert "env" not in entry, "no API key and no workspace variable for Claude Code"
+
+    # 2. Claude Code itself: isolated HOME, no network but 127.0.0.1, uv offline. The server
+    #    inherits Claude Code's environment (the fake Ollama) and gets CLAUDE_PROJECT_DIR from it.
+    cenv = client_env(
+        home,
+        UV_CACHE_DIR=cache,
+        UV_OFFLINE="1",
+        OCP_OLLAMA_URL=fake_ollama.url,
+        CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC="1",
+        DISABLE_AUTOUPDATER="1",
+        MCP_CONNECTION_NONBLOCKING="0",
+        # Print mode waits for MCP servers 5 s by default, then goes on without them; uvx
+        # building the checkout takes 3-6 s here before the server even starts.
+        MCP_CONNECT_TIMEOUT_MS="60000",
+    )
+    listed = subprocess.run(
+        [str(claude), "mcp", "list"], cwd=workspace, env=cenv, capture_output=True, text=True,
+        timeout=120,
+    )  # fmt: skip
+    assert listed.returncode == 0, listed.stdout + listed.stderr
+    ocp_line = next((line for line in listed.stdout.splitlines() if line.startswith("ocp:")), "")
+    assert "Connected" in ocp_line, listed.stdout + listed.stderr
+    assert "Missing environment variables" not in listed.stdout, listed.stdout
+
+    script: list[dict[str, Any]] = [
+        {"tool_use": {"name": "mcp__ocp__ocp_context_search", "input": {"query": "verify token"}}},
+        {"text": FINAL_TEXT},
+    ]
+    with AgentLoopAnthropic(reply="ok", script=script) as anthropic:
+        session = subprocess.run(
+            [
+                str(claude), "-p", "Search the code for verify token with OCP.",
+                "--allowedTools", "mcp__ocp__ocp_context_search", "--output-format", "json",
+            ],
+            cwd=workspace,
+            env={**cenv, "ANTHROPIC_BASE_URL": anthropic.url, "ANTHROPIC_API_KEY": "sk-ant-test"},
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )  # fmt: skip
+        seen = [(r.method, r.path) for r in anthropic.requests]
+        assert session.returncode == 0, (seen, session.stdout[-3000:], session.stderr[-3000:])
+        assert anthropic.script_remaining == 0, (seen, session.stdout)
+        found = anthropic.tool_result_for("mcp__ocp__ocp_context_search")
+    # The workspace came from Claude Code (CLAUDE_PROJECT_DIR): nothing in .mcp.json names it.
+    result = json.loads(found)
+    assert result["index"]["workspace"] == str(workspace), result["index"]
+    assert "src/auth.py:6-8" in found and "verify_token" in found, found

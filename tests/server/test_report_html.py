@@ -1,5 +1,8 @@
 """`ocp-server stats --html`: one self-contained page, inert whatever the data holds, and drawn
-for real by a headless Chromium (the DOM it dumps is checked mark by mark against the input)."""
+for real by a headless Chromium (the DOM it dumps is checked mark by mark against the input).
+
+The Chromium tests carry the `browser` marker: `uv run pytest` leaves them out (a fresh machine
+has no browser); `uv run pytest -m browser` runs them (CI installs chromium first)."""
 
 from __future__ import annotations
 
@@ -414,6 +417,7 @@ def test_hostile_names_stay_text() -> None:
 
 
 # ---- in a real browser ------------------------------------------------------------------------
+@pytest.mark.browser
 def test_chromium_draws_every_chart_from_the_data(tmp_path: Path) -> None:
     stats = sample_stats()
     dom = dump_dom(tmp_path, render_html(stats))
@@ -464,6 +468,7 @@ def test_chromium_draws_every_chart_from_the_data(tmp_path: Path) -> None:
     assert {"ollama", "anthropic"} <= set(dom.svg_text["chart-latency"])
 
 
+@pytest.mark.browser
 def test_chromium_shows_the_no_routes_message_for_an_empty_period(tmp_path: Path) -> None:
     dom = dump_dom(tmp_path, render_html(empty_stats()))
     assert dom.body().get("data-charts-drawn") == "0"
@@ -471,6 +476,7 @@ def test_chromium_shows_the_no_routes_message_for_an_empty_period(tmp_path: Path
     assert not dom.marks and not dom.tags("svg")
 
 
+@pytest.mark.browser
 def test_chromium_keeps_hostile_names_as_text(tmp_path: Path) -> None:
     dom = dump_dom(tmp_path, render_html(hostile_stats()))
     assert dom.body().get("data-charts-drawn") == "3"
@@ -490,6 +496,7 @@ def test_chromium_keeps_hostile_names_as_text(tmp_path: Path) -> None:
     assert HOSTILE_TASK in dom.all_text() and HOSTILE_WORKSPACE in dom.all_text()
 
 
+@pytest.mark.browser
 def test_chromium_screenshot_is_a_real_picture(tmp_path: Path) -> None:
     shot = tmp_path / "report.png"
     run_chromium(

@@ -1,5 +1,8 @@
 """Async client SDK for ocp-server: start it over stdio and call its tools with typed results."""
 
+from importlib.metadata import version as _version
+
 from ocp_client.client import OCPClient, OCPToolError
 
-__all__ = ["OCPClient", "OCPToolError"]
+__version__ = _version("ocp-client")
+__all__ = ["OCPClient", "OCPToolError", "__version__"]

@@ -17,7 +17,7 @@ from types import TracebackType
 from typing import Any, Self, TypeVar
 
 from mcp import ClientSession, StdioServerParameters, stdio_client
-from mcp.types import CallToolResult, TextContent, Tool
+from mcp.types import CallToolResult, TextContent, TextResourceContents, Tool
 from pydantic import BaseModel
 
 from ocp_server import wire
@@ -159,6 +159,15 @@ class OCPClient:
                 "workspace": workspace,
             },
         )
+
+    async def index_status(self) -> wire.IndexReport:
+        """The `ocp://index/status` resource: files, chunks, skips by reason, last update,
+        watcher and build progress of the server's workspace."""
+        result = await self.session.read_resource(wire.STATUS_URI)
+        for content in result.contents:
+            if isinstance(content, TextResourceContents):
+                return wire.IndexReport.model_validate_json(content.text)
+        raise OCPToolError(f"{wire.STATUS_URI} returned no text")
 
     async def save(
         self,

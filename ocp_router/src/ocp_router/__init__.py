@@ -1,6 +1,8 @@
 """Local-first model routing: judge a request or a whole agent payload, send it to the right
 tier (local, mid, top), escalate on failure, respect budgets, trace it."""
 
+from importlib.metadata import version as _version
+
 from ocp_router._rules import TaskType
 from ocp_router.backends.base import GenerateRequest, GenerateResponse, ModelBackend, Turn
 from ocp_router.backends.mock import MockBackend
@@ -36,6 +38,8 @@ from ocp_router.router import (
     SpendLedger,
 )
 from ocp_router.tiers import Band, Phase, Tier
+
+__version__ = _version("ocp-router")
 
 __all__ = [
     "AgentPayload",
@@ -81,6 +85,7 @@ __all__ = [
     "Tier",
     "Turn",
     "Verdict",
+    "__version__",
     "assess",
     "make_router",
     "parse_payload",

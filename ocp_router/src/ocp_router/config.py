@@ -152,7 +152,11 @@ def _explain(exc: ValidationError) -> str:
 def build_local(settings: RouterSettings) -> ModelBackend:
     if settings.local_backend == "openai":
         return OpenAIBackend(
-            settings.local_model, base_url=settings.local_base_url, timeout=settings.local_timeout
+            settings.local_model,
+            base_url=settings.local_base_url,
+            timeout=settings.local_timeout,
+            url_var="OCP_LOCAL_BASE_URL",
+            key_var=None,
         )
     return OllamaBackend(
         settings.local_model, base_url=settings.ollama_url, timeout=settings.local_timeout

@@ -1,4 +1,4 @@
-"""`ocp-server index` and `ocp-server search`."""
+"""`ocp-server index`, `search` and `status`."""
 
 from __future__ import annotations
 
@@ -9,71 +9,120 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from ocp_router.errors import ConfigError
+from ocp_server.cli_output import IndexProgress, console
 from ocp_server.db import DatabaseError
+from ocp_server.first_run import WorkspaceRefused, check_workspace
 from ocp_server.index.models import IndexSummary, SearchResponse
 from ocp_server.index.workspace import WorkspaceIndex, default_db_path
 from ocp_server.settings import ServerSettings
+from ocp_server.status import index_report, render_report
+from ocp_server.wire import IndexReport
 
 JSON_FIELDS = ("path", "start_line", "end_line", "symbol", "kind", "score", "text")
+EXIT_INTERRUPTED = 130  # the shell's code for a command ended by Ctrl-C
 
 
-def _max_file_bytes() -> int:
-    """OCP_MAX_FILE_BYTES as the server reads it (one parser for every entry point)."""
+def _settings() -> ServerSettings:
+    """The server's settings (one parser for every entry point)."""
     try:
-        return ServerSettings.from_env().max_file_bytes
+        return ServerSettings.from_env()
     except ConfigError as exc:
         raise SystemExit(f"error: {exc}") from exc
 
 
-def add_index_commands(sub: Any) -> None:
-    index = sub.add_parser("index", help="index the workspace (incremental)")
+def add_force(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="index even /, the home folder or more than OCP_MAX_FILES files",
+    )
+
+
+def add_index_commands(sub: Any, common: argparse.ArgumentParser) -> None:
+    index = sub.add_parser("index", parents=[common], help="index the workspace (incremental)")
     index.add_argument("path", nargs="?", help="workspace to index (default: the workspace)")
+    add_force(index)
     index.set_defaults(handler=run_index)
-    search = sub.add_parser("search", help="search the workspace index")
+    search = sub.add_parser("search", parents=[common], help="search the workspace index")
     search.add_argument("query")
     search.add_argument("-k", type=int, default=8, help="number of results (default 8)")
     search.add_argument("--json", action="store_true", help="print a JSON list of results")
     search.add_argument("--glob", dest="path_glob", help="only paths matching this glob")
     search.add_argument("--language", help="only this language (python, go, …)")
+    add_force(search)
     search.set_defaults(handler=run_search)
+    status = sub.add_parser(
+        "status",
+        parents=[common],
+        help="the index: files, chunks, skips by reason, last update, watcher, build progress",
+    )
+    status.add_argument("--json", action="store_true", help="print the report as JSON")
+    status.set_defaults(handler=run_status)
 
 
-async def _index(workspace: Path, console: Console) -> IndexSummary | None:
+async def _files_indexed(workspace: Path) -> int:
+    """Files in the workspace's index; 0 without opening (creating) it when it does not exist."""
+    db = default_db_path(workspace)
+    if not db.exists():
+        return 0
+    async with await WorkspaceIndex.open(workspace, db) as index:
+        return (await index.status()).files
+
+
+async def first_run_check(workspace: Path, settings: ServerSettings, force: bool) -> None:
+    """Before a first index (nothing indexed yet), refuse /, the home folder and folders with
+    more than OCP_MAX_FILES files unless forced. Runs before the database is created."""
+    if not workspace.is_dir():
+        raise NotADirectoryError(f"workspace {workspace} is not a folder")
+    if force or await _files_indexed(workspace) > 0:
+        return
+    check_workspace(workspace, max_files=settings.max_files)
+
+
+async def _index(workspace: Path, force: bool) -> IndexSummary | None:
+    settings = _settings()
+    await first_run_check(workspace, settings, force)
     index = await WorkspaceIndex.open(
-        workspace, default_db_path(workspace), max_file_bytes=_max_file_bytes()
+        workspace, default_db_path(workspace), max_file_bytes=settings.max_file_bytes
     )
     async with index:
-        with Progress(
-            TextColumn("indexing"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=console,
-            transient=True,
-        ) as bar:
-            task = bar.add_task("files", total=None)
+        with IndexProgress(console(stderr=True)) as progress:
+            return await index.update(progress.update)
 
-            def progress(done: int, total: int) -> None:
-                bar.update(task, completed=done, total=total)
 
-            return await index.update(progress)
+def interrupted(workspace: Path) -> int:
+    """One line after Ctrl-C: what is there and how to finish. Every committed batch is whole,
+    so the index is consistent; the next `ocp-server index` completes it."""
+    try:
+        files = asyncio.run(_files_indexed(workspace))
+        kept = f"{files:,} files indexed so far"
+    except Exception:  # noqa: BLE001 - the one line must come out whatever happened
+        kept = "what was indexed so far is kept"
+    print(
+        f"interrupted: the index is consistent ({kept}); run `ocp-server index` to finish it",
+        file=sys.stderr,
+    )
+    return EXIT_INTERRUPTED
 
 
 def run_index(args: argparse.Namespace, workspace: Path) -> int:
     workspace = Path(args.path).resolve() if args.path else workspace
-    console = Console(stderr=True)
+    err = console(stderr=True)
     try:
-        summary = asyncio.run(_index(workspace, console))
+        summary = asyncio.run(_index(workspace, args.force))
+    except KeyboardInterrupt:
+        return interrupted(workspace)
+    except WorkspaceRefused as exc:
+        print(f"ocp-server: {exc}", file=sys.stderr)
+        return 2
     except (DatabaseError, NotADirectoryError) as exc:
-        console.print(f"[red]error:[/red] {exc}", soft_wrap=True)
+        err.print(f"[red]error:[/red] {exc}", soft_wrap=True)
         return 1
     if summary is None:
-        console.print("another ocp-server process is indexing this workspace; nothing to do")
+        err.print("another ocp-server process is indexing this workspace; nothing to do")
         return 0
     table = Table(title=f"index of {workspace}", show_header=False)
     table.add_row("files", f"{summary.files:,}")
@@ -85,18 +134,21 @@ def run_index(args: argparse.Namespace, workspace: Path) -> int:
     table.add_row("skipped", skipped)
     table.add_row("seconds", f"{summary.seconds:.2f}")
     table.add_row("database", f"{summary.db_bytes / 1e6:.1f} MB at {default_db_path(workspace)}")
-    Console().print(table)
+    console().print(table)
     return 0
 
 
 async def _search(workspace: Path, args: argparse.Namespace) -> SearchResponse:
+    settings = _settings()
+    await first_run_check(workspace, settings, args.force)
     index = await WorkspaceIndex.open(
-        workspace, default_db_path(workspace), max_file_bytes=_max_file_bytes()
+        workspace, default_db_path(workspace), max_file_bytes=settings.max_file_bytes
     )
     async with index:
         status = await index.status()
         if status.files == 0:
-            await index.update()
+            with IndexProgress(console(stderr=True)) as progress:
+                await index.update(progress.update)
         return await index.search(
             args.query, k=args.k, path_glob=args.path_glob, language=args.language
         )
@@ -108,6 +160,11 @@ def run_search(args: argparse.Namespace, workspace: Path) -> int:
         return 2
     try:
         response = asyncio.run(_search(workspace, args))
+    except KeyboardInterrupt:
+        return interrupted(workspace)
+    except WorkspaceRefused as exc:
+        print(f"ocp-server: {exc}", file=sys.stderr)
+        return 2
     except (DatabaseError, NotADirectoryError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -115,15 +172,37 @@ def run_search(args: argparse.Namespace, workspace: Path) -> int:
         rows = [{f: getattr(r, f) for f in JSON_FIELDS} for r in response.results]
         sys.stdout.write(json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
         return 0
-    console = Console()
+    out = console()
     if response.note:
-        console.print(f"[yellow]{response.note}[/yellow]")
+        out.print(f"[yellow]{response.note}[/yellow]")
     if not response.results:
-        console.print("no results")
+        out.print("no results")
     for r in response.results:
         title = f"[bold]{r.citation}[/bold]  {r.kind} {r.symbol or ''}  score {r.score:.2f}"
-        console.print(title)
+        out.print(title)
         preview = "\n".join(r.text.split("\n")[:8])
-        console.print(preview, markup=False, highlight=False)
-        console.print()
+        out.print(preview, markup=False, highlight=False)
+        out.print()
+    return 0
+
+
+async def _status(workspace: Path) -> IndexReport:
+    db = default_db_path(workspace)
+    if not db.exists():
+        raise FileNotFoundError(
+            f"no index of {workspace} yet ({db} does not exist): run `ocp-server index`, "
+            "or let your IDE start the server, which builds it"
+        )
+    async with await WorkspaceIndex.open(workspace, db) as index:
+        return await index_report(index)
+
+
+def run_status(args: argparse.Namespace, workspace: Path) -> int:
+    try:
+        report = asyncio.run(_status(workspace))
+    except (FileNotFoundError, DatabaseError, NotADirectoryError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    text = report.model_dump_json(indent=2) if args.json else render_report(report)
+    sys.stdout.write(text + "\n")
     return 0

@@ -15,20 +15,23 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from ocp_router.backends.ollama import OllamaBackend
-from ocp_router.config import RouterSettings
-from ocp_router.errors import BackendError, ConfigError
+from ocp_router.errors import ConfigError
 from ocp_server import wire
 from ocp_server.app import AppState
+from ocp_server.cli_index import first_run_check, interrupted
+from ocp_server.cli_output import console
 from ocp_server.db import DatabaseError
+from ocp_server.doctor import run_checks
+from ocp_server.first_run import WorkspaceRefused
 from ocp_server.render import render
 from ocp_server.report_html import render_html
-from ocp_server.server import TOOLS, tool_name
-from ocp_server.settings import ServerSettings, WorkspaceError, resolve_workspace
+from ocp_server.settings import ServerSettings, WorkspaceError
 
 
-def add_server_commands(sub: Any) -> None:
-    route = sub.add_parser("route", help="route a request as the ocp_model_route tool would")
+def add_server_commands(sub: Any, common: argparse.ArgumentParser) -> None:
+    route = sub.add_parser(
+        "route", parents=[common], help="route a request as the ocp_model_route tool would"
+    )
     route.add_argument("text")
     route.add_argument(
         "--dry-run",
@@ -39,19 +42,26 @@ def add_server_commands(sub: Any) -> None:
     route.add_argument("--model", help="force one model by name")
     route.add_argument("--json", action="store_true", help="print the full result as JSON")
     route.set_defaults(handler=run_route)
-    restore = sub.add_parser("restore", help="print what earlier sessions left")
+    restore = sub.add_parser("restore", parents=[common], help="print what earlier sessions left")
     restore.add_argument("--query")
     restore.add_argument("--max-tokens", type=int, default=2000)
     restore.add_argument("--json", action="store_true")
     restore.set_defaults(handler=run_restore)
-    stats = sub.add_parser("stats", help="the savings report: tiers, cost, savings, latency")
+    stats = sub.add_parser(
+        "stats", parents=[common], help="the savings report: tiers, cost, savings, latency"
+    )
     stats.add_argument("--since", help="only this recent: 7d, 12h, 30m (default: all)")
     stats.add_argument("--json", action="store_true", help="print the report as JSON")
     stats.add_argument(
         "--html", metavar="FILE", type=Path, help="also write a self-contained HTML report"
     )
     stats.set_defaults(handler=run_stats)
-    doctor = sub.add_parser("doctor", help="check the setup; each problem comes with its fix")
+    doctor = sub.add_parser(
+        "doctor",
+        parents=[common],
+        help="check the setup: contacts each configured model; each problem comes with its fix",
+    )
+    doctor.add_argument("--json", action="store_true", help="print the checks as JSON")
     doctor.set_defaults(handler=run_doctor)
 
 
@@ -68,7 +78,14 @@ def _fail(message: str) -> int:
 
 
 async def _route(args: argparse.Namespace, workspace: Path) -> wire.RouteResult:
-    state = await AppState.create(_settings(workspace))
+    settings = _settings(workspace)
+    try:
+        await first_run_check(workspace, settings, force=False)
+    except WorkspaceRefused as exc:
+        raise WorkspaceRefused(
+            f"{exc} (route's --force picks a tier: index it first with `ocp-server index --force`)"
+        ) from None
+    state = await AppState.create(settings)
     try:
         ws = await state.workspace(workspace, watch=False)
         await ws.index.update()
@@ -85,6 +102,11 @@ async def _route(args: argparse.Namespace, workspace: Path) -> wire.RouteResult:
 def run_route(args: argparse.Namespace, workspace: Path) -> int:
     try:
         result = asyncio.run(_route(args, workspace))
+    except KeyboardInterrupt:
+        return interrupted(workspace)
+    except WorkspaceRefused as exc:
+        print(f"ocp-server: {exc}", file=sys.stderr)
+        return 2
     except (ConfigError, DatabaseError, WorkspaceError, ValueError) as exc:
         return _fail(str(exc))
     if args.json:
@@ -154,7 +176,7 @@ def run_stats(args: argparse.Namespace, workspace: Path) -> int:
     if args.json:
         sys.stdout.write(json.dumps(stats, indent=2) + "\n")
         return 0
-    print_stats(stats, Console())
+    print_stats(stats, console())
     return 0
 
 
@@ -215,97 +237,29 @@ def print_stats(stats: dict[str, Any], console: Console) -> None:
     console.print(f"decided by: {phases}")
 
 
-async def _doctor(workspace_flag: Path | None) -> list[tuple[str, bool, str]]:
-    checks: list[tuple[str, bool, str]] = []
-    try:
-        settings = ServerSettings.from_env()
-        router_settings = RouterSettings.from_env()
-    except ConfigError as exc:
-        return [("configuration", False, str(exc))]
-    names = ", ".join(tool_name(t, settings) for t in TOOLS)
-    checks.append(("tool names", True, f"{settings.tool_names}: {names}"))
-    try:
-        path = resolve_workspace(settings, str(workspace_flag) if workspace_flag else None, None)
-        checks.append(("workspace", True, str(path)))
-    except WorkspaceError as exc:
-        checks.append(("workspace", False, str(exc)))
-        path = None
-    if path is not None:
-        state = await AppState.create(_settings(path))
-        try:
-            ws = await state.workspace(path, watch=False)
-            status = await ws.index.status()
-            checks.append(("database", True, status.db_path))
-            if status.files == 0:
-                checks.append(
-                    (
-                        "index",
-                        False,
-                        "empty: run `ocp-server index` (the server also "
-                        "builds it in the background)",
-                    )
-                )
-            else:
-                stale = (
-                    " (stale: the server refreshes it at the next search)" if status.stale else ""
-                )
-                checks.append(
-                    ("index", True, f"{status.files} files, {status.chunks} chunks" + stale)
-                )
-        except (DatabaseError, OSError) as exc:
-            checks.append(("database", False, str(exc)))
-        finally:
-            await state.aclose()
-    if router_settings.local_backend == "ollama":
-        backend = OllamaBackend(
-            router_settings.local_model, base_url=router_settings.ollama_url, timeout=5
-        )
-        try:
-            await backend.check()
-            checks.append(
-                (
-                    "local model",
-                    True,
-                    f"{router_settings.local_model} at {router_settings.ollama_url}",
-                )
-            )
-        except BackendError as exc:
-            checks.append(("local model", False, str(exc)))
-        finally:
-            await backend.aclose()
-    else:
-        checks.append(
-            (
-                "local model",
-                True,
-                f"{router_settings.local_model} at {router_settings.local_base_url}",
-            )
-        )
-    if router_settings.paid_configured:
-        checks.append(
-            ("paid model", True, f"{router_settings.paid_backend} {router_settings.paid_model}")
-        )
-    else:
-        checks.append(
-            (
-                "paid model",
-                False,
-                "no key: complex requests come back as an enriched prompt for your agent "
-                "to answer. To route them to a paid model, set ANTHROPIC_API_KEY (or "
-                "OCP_PAID_BACKEND=openai and OPENAI_API_KEY) in the env block of .mcp.json",
-            )
-        )
-    return checks
+STATUS_STYLE = {
+    "ok": "[green]ok[/green]",
+    "warn": "[yellow]warn[/yellow]",
+    "fail": "[red]FAIL[/red]",
+}
 
 
 def run_doctor(args: argparse.Namespace, workspace: Path) -> int:
     flag = workspace if args.workspace else None
-    checks = asyncio.run(_doctor(flag))
-    table = Table(title="ocp-server doctor")
-    table.add_column("check")
-    table.add_column("ok")
-    table.add_column("detail / fix", overflow="fold")
-    for name, ok, detail in checks:
-        table.add_row(name, "[green]yes[/green]" if ok else "[red]no[/red]", detail)
-    Console().print(table)
-    return 0 if all(ok for name, ok, _ in checks if name != "paid model") else 1
+    checks = asyncio.run(run_checks(flag))
+    if args.json:
+        rows = [{"check": c.name, "status": c.status, "detail": c.detail} for c in checks]
+        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+    elif not sys.stdout.isatty():  # one check a line: greppable, never wrapped
+        width = max(len(c.name) for c in checks)
+        for c in checks:
+            print(f"{c.status:<4}  {c.name:<{width}}  {c.detail}")
+    else:
+        table = Table(title="ocp-server doctor")
+        table.add_column("check")
+        table.add_column("status")
+        table.add_column("what was found / the fix", overflow="fold")
+        for c in checks:
+            table.add_row(c.name, STATUS_STYLE[c.status], c.detail)
+        console().print(table)
+    return 1 if any(c.status == "fail" for c in checks) else 0

@@ -20,12 +20,19 @@ from typing import Any
 import anyio
 from mcp.server import Server, ServerRequestContext
 from mcp.server.stdio import stdio_server
+from mcp.shared.exceptions import MCPError
 from mcp.types import (
+    INVALID_PARAMS,
     CallToolRequestParams,
     CallToolResult,
+    ListResourcesResult,
     ListToolsResult,
     PaginatedRequestParams,
+    ReadResourceRequestParams,
+    ReadResourceResult,
+    Resource,
     TextContent,
+    TextResourceContents,
     Tool,
     ToolAnnotations,
 )
@@ -35,6 +42,7 @@ from ocp_server import __version__, wire
 from ocp_server.app import AppState, Workspace
 from ocp_server.render import render
 from ocp_server.settings import ServerSettings, WorkspaceError, resolve_workspace
+from ocp_server.status import index_report
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +53,17 @@ INSTRUCTIONS = (
     "(ocp_session_restore), route a question to a local or paid model with context "
     "(ocp_model_route), and save decisions and outcomes for the next session (ocp_result_save)."
 )
+
+STATUS_URI = wire.STATUS_URI
+STATUS_RESOURCE = Resource(
+    name="index-status",
+    title="OCP index status",
+    uri=STATUS_URI,
+    description="The workspace index: files, chunks, files skipped by reason, last update, "
+    "which process watches for changes, and the progress of a running build.",
+    mime_type="application/json",
+)
+RESOURCE_NOT_FOUND = -32002  # the MCP specification's code for an unknown resource URI
 
 Handler = Callable[[AppState, Workspace | None, Any], Awaitable[BaseModel]]
 
@@ -266,6 +285,34 @@ def build_server(settings: ServerSettings, *, cwd: Path | None = None) -> Server
             structured_content=out.model_dump(mode="json"),
         )
 
+    async def on_list_resources(
+        ctx: ServerRequestContext[AppState], params: PaginatedRequestParams | None
+    ) -> ListResourcesResult:
+        return ListResourcesResult(resources=[STATUS_RESOURCE])
+
+    async def on_read_resource(
+        ctx: ServerRequestContext[AppState], params: ReadResourceRequestParams
+    ) -> ReadResourceResult:
+        if str(params.uri) != STATUS_URI:
+            raise MCPError(RESOURCE_NOT_FOUND, f"no resource {params.uri}; OCP has {STATUS_URI}")
+        try:
+            try:
+                path = resolve_workspace(settings, None, None, cwd)
+            except WorkspaceError:
+                path = resolve_workspace(settings, None, await _client_roots(ctx), cwd)
+        except WorkspaceError as exc:
+            raise MCPError(INVALID_PARAMS, str(exc)) from exc
+        ws = await ctx.lifespan_context.workspace(path)
+        watching = ws.watcher is not None and not ws.watcher.done()
+        report = await index_report(ws.index, watching=watching)
+        return ReadResourceResult(
+            contents=[
+                TextResourceContents(
+                    uri=STATUS_URI, mime_type="application/json", text=report.model_dump_json()
+                )
+            ]
+        )
+
     return Server(
         SERVER_NAME,
         version=__version__,
@@ -274,6 +321,8 @@ def build_server(settings: ServerSettings, *, cwd: Path | None = None) -> Server
         lifespan=lifespan,
         on_list_tools=on_list_tools,
         on_call_tool=on_call_tool,
+        on_list_resources=on_list_resources,
+        on_read_resource=on_read_resource,
     )
 
 

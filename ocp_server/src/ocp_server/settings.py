@@ -19,14 +19,18 @@ from ocp_router.config import env_value
 from ocp_router.errors import ConfigError
 from ocp_server.index.files import DEFAULT_MAX_FILE_BYTES
 
+DEFAULT_MAX_FILES = 200_000  # a first index of more files needs --force (the CLI asks)
+
 
 class WorkspaceError(ValueError):
     """No workspace could be found; the message says how to set one."""
 
 
 NO_WORKSPACE = (
-    "no workspace: pass `workspace` (an absolute folder path), or set OCP_WORKSPACE in the env "
-    'block of your MCP config (e.g. "OCP_WORKSPACE": "${workspaceFolder}")'
+    "no workspace: pass `workspace` (an absolute folder path), or run `ocp-server init "
+    "--client <your IDE>` in the project: it sets OCP_WORKSPACE in the MCP config the way "
+    'that IDE expands it (Cursor and VS Code: "${workspaceFolder}"; Windsurf and Claude '
+    "Desktop: the absolute path; Claude Code passes CLAUDE_PROJECT_DIR by itself)"
 )
 
 
@@ -36,6 +40,7 @@ class ServerSettings:
     context_tokens: int = 6000
     search_tokens: int = 8000
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+    max_files: int = DEFAULT_MAX_FILES
     db_path: Path | None = None
     workspace: Path | None = None
     claude_project_dir: Path | None = None
@@ -56,6 +61,7 @@ class ServerSettings:
             context_tokens=_int(env, "OCP_CONTEXT_TOKENS", 6000, 0),
             search_tokens=_int(env, "OCP_SEARCH_TOKENS", 8000, 100),
             max_file_bytes=_int(env, "OCP_MAX_FILE_BYTES", DEFAULT_MAX_FILE_BYTES, 1),
+            max_files=_int(env, "OCP_MAX_FILES", DEFAULT_MAX_FILES, 1),
             db_path=Path(db).expanduser() if db else None,
             workspace=Path(ws).expanduser() if ws else None,
             claude_project_dir=Path(cpd).expanduser() if cpd else None,

@@ -287,3 +287,39 @@ class SaveResult(_Out):
     saved: dict[str, int]
     decision_ids: list[int]
     warnings: list[str]
+
+
+# ---- the index's status: the ocp://index/status resource and `ocp-server status` -------
+STATUS_URI = "ocp://index/status"
+
+
+class BuildState(_Out):
+    state: Literal["idle", "building", "interrupted"] = Field(
+        description="building: an update of many files is running; interrupted: one stopped "
+        "part way (the next update completes it)"
+    )
+    done: int = Field(description="Files done by the running (or interrupted) update")
+    total: int = Field(description="Files that update has to do")
+    started_at: str | None = None
+
+
+class WatcherState(_Out):
+    state: Literal["this_process", "other_process", "none"] = Field(
+        description="Which process keeps the index fresh as files change (holds the lease)"
+    )
+    pid: int | None = None
+    detail: str
+
+
+class IndexReport(_Out):
+    workspace: str
+    database: str
+    db_bytes: int
+    files: int = Field(description="Files in the index")
+    chunks: int
+    skipped: dict[str, int] = Field(description="Files not indexed, by reason")
+    last_update: str | None = Field(description="ISO time of the last completed update")
+    stale: bool = Field(description="Never completed, or git HEAD moved since")
+    git_head: str | None
+    build: BuildState
+    watcher: WatcherState

@@ -15,6 +15,7 @@ from ocp_router.backends.base import (
     GenerateResponse,
     chat_messages,
 )
+from ocp_router.backends.probe import ModelProbe
 from ocp_router.errors import (
     BackendAuthError,
     BackendError,
@@ -102,6 +103,26 @@ class AnthropicBackend(ClosingBackend):
     async def is_available(self) -> bool:
         """A key is configured; the API itself is only contacted by real requests."""
         return True
+
+    async def probe(self, model: str | None = None) -> ModelProbe:
+        """Ask the Models API about `model` (default: this backend's): it exists for this key,
+        and its context window (`max_input_tokens`, where the API reports it). Free: no tokens
+        are spent. Every Claude model takes tools."""
+        model = model or self._model
+        try:
+            info = await self._client.models.retrieve(model)
+        except anthropic.NotFoundError:
+            return ModelProbe(self.name, str(self._client.base_url), model, False)
+        except anthropic.AnthropicError as exc:
+            raise translate(exc, model) from exc
+        return ModelProbe(
+            self.name,
+            str(self._client.base_url),
+            model,
+            True,
+            tools=True,
+            context_window=info.max_input_tokens,
+        )
 
     async def generate(self, request: GenerateRequest) -> GenerateResponse:
         started = time.perf_counter()

@@ -17,6 +17,7 @@ from ocp_router.backends.base import (
     GenerateResponse,
     chat_messages,
 )
+from ocp_router.backends.probe import ModelProbe
 from ocp_router.errors import BackendError, BackendTimeout, BackendUnavailable
 
 logger = logging.getLogger(__name__)
@@ -78,7 +79,7 @@ class OllamaBackend(ClosingBackend):
             raise status_error(
                 response,
                 backend=self.name,
-                auth_hint="check OLLAMA_API_KEY",
+                auth_hint=self._auth_hint,
                 model_hint=self._pull_hint,
             )
         try:
@@ -91,6 +92,65 @@ class OllamaBackend(ClosingBackend):
                 f"{self.base_url}. {self._pull_hint}",
                 backend=self.name,
             )
+
+    async def probe(self, model: str | None = None) -> ModelProbe:
+        """Ask Ollama about `model` (default: this backend's): pulled or not (/api/tags), its
+        capabilities and trained context (/api/show), its loaded context (/api/ps). Raises a
+        BackendError with the fix when the server cannot be reached."""
+        model = model or self._model
+        try:
+            tags = await self._client.get(f"{self.base_url}/api/tags", timeout=5.0)
+            if tags.status_code != 200:
+                raise status_error(
+                    tags, backend=self.name, auth_hint=self._auth_hint, model_hint=self._pull_hint
+                )
+            names = tuple(
+                str(m.get("name") or m.get("model")) for m in tags.json().get("models", [])
+            )
+            present = _full_name(model) in names or model in names
+            if not present:
+                return ModelProbe(self.name, self.base_url, model, False, names)
+            show = await self._client.post(
+                f"{self.base_url}/api/show", json={"model": model}, timeout=5.0
+            )
+            info = show.json() if show.status_code == 200 else {}
+            ps = await self._client.get(f"{self.base_url}/api/ps", timeout=5.0)
+            loaded = ps.json().get("models", []) if ps.status_code == 200 else []
+        except httpx.HTTPError as exc:
+            raise transport_error(
+                exc, backend=self.name, url=self.base_url, hint=self._start_hint
+            ) from exc
+        except (json.JSONDecodeError, AttributeError) as exc:
+            raise malformed(self.name, "/api/tags, /api/show or /api/ps is not JSON") from exc
+        caps = info.get("capabilities") if isinstance(info, dict) else None
+        model_info = info.get("model_info") if isinstance(info, dict) else None
+        context = None
+        if isinstance(model_info, dict):
+            for key, value in model_info.items():
+                if key.endswith(".context_length") and isinstance(value, int):
+                    context = value
+        loaded_context = None
+        for m in loaded if isinstance(loaded, list) else []:
+            if isinstance(m, dict) and m.get("name") in (model, _full_name(model)):
+                value = m.get("context_length")
+                loaded_context = value if isinstance(value, int) else None
+        return ModelProbe(
+            self.name,
+            self.base_url,
+            model,
+            True,
+            names,
+            tools=("tools" in caps) if isinstance(caps, list) else None,
+            context_window=context,
+            loaded_context=loaded_context,
+        )
+
+    @property
+    def _auth_hint(self) -> str:
+        return (
+            "OCP sends Ollama no credentials: point OCP_OLLAMA_URL at an Ollama that needs "
+            "none (a local `ollama serve`)."
+        )
 
     @property
     def _start_hint(self) -> str:
@@ -153,7 +213,7 @@ class OllamaBackend(ClosingBackend):
                 raise status_error(
                     response,
                     backend=self.name,
-                    auth_hint="check OLLAMA_API_KEY",
+                    auth_hint=self._auth_hint,
                     model_hint=self._pull_hint,
                 )
             async for line in response.aiter_lines():

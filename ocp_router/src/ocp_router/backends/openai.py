@@ -21,6 +21,7 @@ from ocp_router.backends.base import (
     GenerateResponse,
     chat_messages,
 )
+from ocp_router.backends.probe import ModelProbe
 from ocp_router.errors import BackendError, BackendTimeout
 
 DEFAULT_URL = "https://api.openai.com/v1"
@@ -40,8 +41,14 @@ class OpenAIBackend(ClosingBackend):
         timeout: float = 120.0,
         max_tokens: int | None = None,
         client: httpx.AsyncClient | None = None,
+        url_var: str = "OPENAI_BASE_URL",
+        key_var: str | None = "OPENAI_API_KEY",
     ) -> None:
         self._model = model
+        # The variables that set this server's URL and key, named in every hint: the local
+        # tier is OCP_LOCAL_BASE_URL with no key, the paid one OPENAI_BASE_URL/OPENAI_API_KEY.
+        self.url_var = url_var
+        self.key_var = key_var
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.max_tokens = max_tokens
@@ -97,19 +104,106 @@ class OpenAIBackend(ClosingBackend):
             ) from exc
         except httpx.HTTPError as exc:
             raise transport_error(
-                exc,
-                backend=self.name,
-                url=self.base_url,
-                hint="Check OPENAI_BASE_URL and that the server is running.",
+                exc, backend=self.name, url=self.base_url, hint=self._url_hint
             ) from exc
         if response.status_code != 200:
             raise status_error(
                 response,
                 backend=self.name,
-                auth_hint="Set OPENAI_API_KEY in the env block of .mcp.json.",
+                auth_hint=self._key_hint,
                 model_hint=f"Check that model {model!r} exists on {self.base_url}.",
             )
         return self._parse(response, started, model)
+
+    @property
+    def _url_hint(self) -> str:
+        return f"Check {self.url_var} and that the server is running."
+
+    @property
+    def _key_hint(self) -> str:
+        if self.key_var is None:
+            return (
+                f"OCP sends this server no key: point {self.url_var} at a server that needs none."
+            )
+        return f"Set {self.key_var} in the environment the server runs in."
+
+    async def probe(self, model: str | None = None, *, tools: bool = False) -> ModelProbe:
+        """Ask the server about `model` (default: this backend's): listed by /models or not,
+        its context window where the server reports one (llama.cpp `meta.n_ctx_train`, vLLM
+        `max_model_len`, OpenRouter `context_length`, LM Studio `max_context_length`). With
+        `tools`, a one-token chat offering one tool tells whether it takes tools."""
+        model = model or self._model
+        try:
+            response = await self._client.get(f"{self.base_url}/models", timeout=5.0)
+        except httpx.HTTPError as exc:
+            raise transport_error(
+                exc, backend=self.name, url=self.base_url, hint=self._url_hint
+            ) from exc
+        if response.status_code != 200:
+            raise status_error(
+                response,
+                backend=self.name,
+                auth_hint=self._key_hint,
+                model_hint=f"Check {self.url_var}: {self.base_url}/models does not exist.",
+            )
+        try:
+            listed = [m for m in response.json().get("data", []) if isinstance(m, dict)]
+        except (json.JSONDecodeError, AttributeError) as exc:
+            raise malformed(self.name, "/models is not a model list") from exc
+        names = tuple(str(m.get("id")) for m in listed)
+        entry = next((m for m in listed if m.get("id") == model), None)
+        if entry is None and len(listed) == 1:
+            entry = listed[0]  # a one-model server (llama.cpp) answers under any name
+        context = None
+        if entry is not None:
+            meta = entry.get("meta")
+            meta = meta if isinstance(meta, dict) else {}
+            for value in (
+                meta.get("n_ctx_train"),
+                entry.get("max_model_len"),
+                entry.get("context_length"),
+                entry.get("max_context_length"),
+            ):
+                if isinstance(value, int) and value > 0:
+                    context = value
+                    break
+        takes_tools = await self._takes_tools(model) if tools and model in names else None
+        return ModelProbe(
+            self.name,
+            self.base_url,
+            model,
+            model in names,
+            names,
+            tools=takes_tools,
+            context_window=context,
+        )
+
+    async def _takes_tools(self, model: str) -> bool | None:
+        body = {
+            "model": model,
+            "messages": [{"role": "user", "content": "ping"}],
+            "max_tokens": 1,
+            "stream": False,
+            "tools": [
+                {
+                    "type": "function",
+                    "function": {
+                        "name": "ping",
+                        "description": "Answer a ping.",
+                        "parameters": {"type": "object", "properties": {}},
+                    },
+                }
+            ],
+        }
+        try:
+            response = await self._client.post(
+                f"{self.base_url}/chat/completions", json=body, timeout=self.timeout
+            )
+        except httpx.HTTPError:
+            return None
+        if response.status_code == 200:
+            return True
+        return False if response.status_code in (400, 422, 500) else None
 
     def _response_format(self, schema: dict[str, Any]) -> dict[str, Any]:
         if self._json_object_schema:

@@ -23,6 +23,7 @@ import os
 import re
 import stat
 import subprocess
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
@@ -294,7 +295,10 @@ def _ignored(specs: list[tuple[str, pathspec.GitIgnoreSpec]], rel: str) -> bool:
 
 def _walk_with_gitignore(workspace: Path) -> list[str]:
     """Every file below the workspace, honouring nested .gitignore files (no git needed)."""
-    found: list[str] = []
+    return list(_iter_walk_with_gitignore(workspace))
+
+
+def _iter_walk_with_gitignore(workspace: Path) -> Iterator[str]:
     specs: list[tuple[str, pathspec.GitIgnoreSpec]] = []
     for dirpath, dirnames, filenames in os.walk(workspace):
         rel_dir = os.path.relpath(dirpath, workspace).replace(os.sep, "/")
@@ -310,8 +314,25 @@ def _walk_with_gitignore(workspace: Path) -> list[str]:
         dirnames[:] = sorted(
             d for d in dirnames if d not in VENDORED_DIRS and not _ignored(specs, rel_dir + d + "/")
         )
-        found.extend(rel_dir + f for f in sorted(filenames) if not _ignored(specs, rel_dir + f))
-    return found
+        yield from (rel_dir + f for f in sorted(filenames) if not _ignored(specs, rel_dir + f))
+
+
+def count_files(workspace: Path, limit: int) -> int:
+    """How many files the index would consider by their paths (ignore files and the path
+    rules applied, nothing read), counting no further than `limit` + 1: a first run can
+    refuse a huge folder before it walks all of it."""
+    workspace = workspace.resolve()
+    paths: Iterable[str] | None = git_files(workspace)
+    if paths is None:
+        paths = _iter_walk_with_gitignore(workspace)
+    ocpignore = load_ocpignore(workspace)
+    count = 0
+    for rel in paths:
+        if path_exclusion(rel, ocpignore) is None:
+            count += 1
+            if count > limit:
+                break
+    return count
 
 
 def list_workspace(workspace: Path, *, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> Listing:

@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import logging
+import sqlite3
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,7 +34,9 @@ from ocp_server.index.models import IndexSummary
 logger = logging.getLogger(__name__)
 
 BATCH_FILES = 200
-Progress = Callable[[int, int], None]  # (files done, files to do)
+# (files done, files to do): called once with (0, total) when the work is known, then after
+# every file, from a worker thread.
+Progress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,25 +154,37 @@ class Indexer:
             if c.path not in known or known[c.path][1:3] != (c.size, c.mtime_ns)
         ]
         head = self.git_head()
+        if progress is not None:
+            progress(0, len(todo))
         if removed:
             await self._transaction(self._delete_files, removed)
             summary.removed = len(removed)
+        # A build of several batches records how far it got, for `ocp-server status` and the
+        # ocp://index/status resource of other processes.
+        build = {"done": 0, "total": len(todo), "started_at": time.time()}
+        track = len(todo) > BATCH_FILES
+        stop = threading.Event()  # set when the update is cancelled (Ctrl-C): the batch ends
         for i in range(0, len(todo), BATCH_FILES):
             batch = todo[i : i + BATCH_FILES]
-            processed = await asyncio.to_thread(
-                lambda b=batch: [  # type: ignore[misc]
-                    process_file(self.workspace, c, known[c.path][3] if c.path in known else None)
-                    for c in b
-                ]
+            try:
+                processed = await asyncio.to_thread(
+                    self._process_batch, batch, known, i, len(todo), progress, stop
+                )
+            except asyncio.CancelledError:
+                stop.set()
+                raise
+            build["done"] = i + len(batch)
+            await self._transaction(
+                self._write, processed, known, head, summary, build if track else None
             )
-            await self._transaction(self._write, processed, known, head, summary)
-            if progress is not None:
-                progress(min(i + BATCH_FILES, len(todo)), len(todo))
         await self.db.execute(
-            "INSERT INTO meta VALUES ('last_update', ?), ('git_head', ?) "
+            "INSERT INTO meta VALUES ('last_update', ?), ('git_head', ?), ('skipped', ?) "
             "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            (str(time.time()), head or ""),
+            # What the listing skipped by path; files skipped for their content have rows.
+            (str(time.time()), head or "", json.dumps(listing.skipped, sort_keys=True)),
         )
+        if track:
+            await self.db.execute("DELETE FROM meta WHERE key = 'build'")
         rows = await self.db.execute_fetchall(
             "SELECT (SELECT count(*) FROM files WHERE skip_reason IS NULL),"
             " (SELECT count(*) FROM chunks)"
@@ -183,6 +200,27 @@ class Indexer:
         summary.seconds = round(time.perf_counter() - started, 3)
         return summary
 
+    def _process_batch(
+        self,
+        batch: list[Candidate],
+        known: dict[str, tuple[int, int, int, str]],
+        offset: int,
+        total: int,
+        progress: Progress | None,
+        stop: threading.Event,
+    ) -> list[_Processed]:
+        """Process one batch in a worker thread, reporting progress per file."""
+        processed = []
+        for j, c in enumerate(batch, start=1):
+            if stop.is_set():
+                break  # cancelled: the caller raises, and nothing of this batch is written
+            processed.append(
+                process_file(self.workspace, c, known[c.path][3] if c.path in known else None)
+            )
+            if progress is not None:
+                progress(offset + j, total)
+        return processed
+
     async def _transaction(self, fn: Callable[..., object], *args: object) -> None:
         await self.db.execute("BEGIN IMMEDIATE")
         try:
@@ -197,7 +235,10 @@ class Indexer:
                 )
             await self.db.execute("COMMIT")
         except BaseException:
-            await self.db.execute("ROLLBACK")
+            try:
+                await self.db.execute("ROLLBACK")
+            except sqlite3.OperationalError:
+                pass  # cancelled while COMMIT ran: it went through, nothing to roll back
             raise
 
     async def _delete_files(self, file_ids: list[int]) -> bool:
@@ -214,9 +255,16 @@ class Indexer:
         known: dict[str, tuple[int, int, int, str]],
         head: str | None,
         summary: IndexSummary,
+        build: dict[str, float] | None = None,
     ) -> bool:
         """Write one batch; True when chunks changed."""
         now = time.time()
+        if build is not None:
+            await self.db.execute(
+                "INSERT INTO meta VALUES ('build', ?) "
+                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                (json.dumps(build),),
+            )
         gone: list[int] = []
         remembered: list[_Processed] = []
         for p in processed:

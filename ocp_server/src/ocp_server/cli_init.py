@@ -1,0 +1,175 @@
+"""`ocp-server init --client NAME`: wire OCP into an IDE's MCP configuration."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from ocp_server.first_run import refuse_reason
+from ocp_server.launcher import Launch, detect_launch
+from ocp_server.mcp_config import (
+    CLIENTS,
+    SERVER_NAME,
+    Client,
+    ConfigFileError,
+    Written,
+    approve_in_claude_code,
+    merge_server,
+    read_config,
+    render,
+    write_config,
+)
+
+CHECK_TIMEOUT = 300.0  # a first `uvx` run may download and build for a while
+
+NEXT_STEPS = {
+    "claude-code": "start `claude` in {ws}: `claude mcp list` shows ocp connected, and the "
+    "agent has ocp_context_search, ocp_session_restore, ocp_model_route and ocp_result_save",
+    "cursor": "open {ws} in Cursor: Settings → MCP lists ocp (enable it there if asked)",
+    "windsurf": "in Windsurf, refresh Cascade's MCP servers (Settings → Cascade → MCP); the "
+    "config is global, so ocp serves {ws} in every window",
+    "vscode": "open {ws} in VS Code and start ocp from .vscode/mcp.json (Copilot agent mode "
+    "lists its tools)",
+    "claude-desktop": "restart Claude Desktop; the config is global, so ocp serves {ws}",
+}
+
+
+def add_init_command(sub: Any, common: argparse.ArgumentParser) -> None:
+    init = sub.add_parser(
+        "init",
+        parents=[common],
+        help="wire OCP into an IDE's MCP config (claude-code, cursor, windsurf, vscode, …)",
+        description="Write or merge the MCP configuration that makes an IDE start OCP for "
+        "this workspace: other servers are left alone, the old file is backed up, and running "
+        "it twice changes nothing.",
+    )
+    init.add_argument("--client", required=True, choices=sorted(CLIENTS), help="which IDE")
+    init.add_argument(
+        "--paid",
+        action="store_true",
+        help="also pass ANTHROPIC_API_KEY, so OCP calls paid models itself (without it, "
+        "complex requests go back to your agent, which is already a paid model)",
+    )
+    init.add_argument(
+        "--print", action="store_true", help="print the resulting config; write nothing"
+    )
+    init.add_argument(
+        "--no-check",
+        action="store_true",
+        help="do not run the written command once to check that it starts",
+    )
+    init.add_argument(
+        "--force", action="store_true", help="accept / or the home folder as the workspace"
+    )
+    init.set_defaults(handler=run_init)
+
+
+def check_launch(launch: Launch, env: dict[str, str] | None = None) -> str | None:
+    """Run `<command> --version` as the IDE will start it; None when it works, else why not.
+    For uvx this also fills uv's cache, so the IDE's first start is fast."""
+    try:
+        done = subprocess.run(
+            [*launch.argv, "--version"],
+            capture_output=True,
+            text=True,
+            timeout=CHECK_TIMEOUT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+        )
+    except FileNotFoundError:
+        return f"{launch.command} is not installed or not on PATH"
+    except subprocess.TimeoutExpired:
+        return f"`{launch.shown()} --version` took more than {CHECK_TIMEOUT:.0f} s"
+    if done.returncode != 0 or "ocp-server" not in done.stdout:
+        tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
+        return f"`{launch.shown()} --version` failed (exit {done.returncode}): " + " / ".join(tail)
+    return None
+
+
+def _plan(
+    client: Client, workspace: Path, launch: Launch, paid: bool
+) -> list[tuple[Path, dict[str, Any], bool]]:
+    """The files to write: (path, document, private)."""
+    env = dict(os.environ)
+    path = client.config_path(workspace, Path.home(), env)
+    entry = client.entry(launch, workspace, paid=paid, env=env)
+    doc = merge_server(read_config(path), client, entry)
+    private = client.name == "claude-desktop" and paid  # it holds the key itself
+    plan = [(path, doc, private)]
+    if client.name == "claude-code":
+        approval = workspace / ".claude" / "settings.local.json"
+        plan.append((approval, approve_in_claude_code(read_config(approval)), False))
+    return plan
+
+
+def _masked(doc: dict[str, Any], client: Client) -> dict[str, Any]:
+    """The document with a literal API key hidden (for --print)."""
+    text = render(doc)
+    key = os.environ.get("ANTHROPIC_API_KEY", "").strip()
+    if client.name == "claude-desktop" and key:
+        text = text.replace(key, "<your ANTHROPIC_API_KEY>")
+    masked: dict[str, Any] = json.loads(text)
+    return masked
+
+
+def run_init(args: argparse.Namespace, workspace: Path) -> int:
+    client = CLIENTS[args.client]
+    workspace = workspace.resolve()
+    if not workspace.is_dir():
+        print(f"error: the workspace {workspace} is not a folder", file=sys.stderr)
+        return 1
+    reason = refuse_reason(workspace, max_files=0, count=False, verb="serve")
+    if reason is not None and not args.force:
+        print(f"ocp-server: {reason}", file=sys.stderr)
+        return 2
+    launch = detect_launch(absolute_uvx=not client.project)
+    try:
+        plan = _plan(client, workspace, launch, args.paid)
+    except ConfigFileError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        entry = client.entry(launch, workspace, paid=False, env={})
+        print(render({client.key: {SERVER_NAME: entry}}), end="", file=sys.stderr)
+        return 1
+    if args.print:
+        for i, (path, doc, _) in enumerate(plan):
+            stream = sys.stdout if i == 0 else sys.stderr
+            print(f"# {path}", file=sys.stderr)
+            stream.write(render(_masked(doc, client)))
+        return 0
+    results: list[Written] = []
+    try:
+        for path, doc, private in plan:
+            results.append(write_config(path, doc, private=private))
+    except (OSError, ConfigFileError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    for w in results:
+        if not w.changed:
+            print(f"{w.path}: already up to date")
+        elif w.backup is not None:
+            print(f"updated {w.path} (the previous version is in {w.backup})")
+        else:
+            print(f"wrote {w.path}")
+    print(f"{client.title} starts ocp with: {launch.shown()}  ({launch.detail})")
+    if args.paid:
+        print("paid calls: OCP reads ANTHROPIC_API_KEY (leave --paid out to never pay twice)")
+    else:
+        print("no API key passed: complex requests come back to your agent as an enriched prompt")
+    if not args.no_check:
+        print(f"checking that `{launch.shown()} --version` starts…", flush=True)
+        try:
+            problem = check_launch(launch)
+        except KeyboardInterrupt:
+            print("interrupted: the config is written; the check did not finish", file=sys.stderr)
+            return 130
+        if problem is not None:
+            print(f"error: the command does not start: {problem}", file=sys.stderr)
+            return 1
+        print("checked: the command starts")
+    print("next: " + NEXT_STEPS[client.name].format(ws=workspace))
+    return 0

@@ -1,0 +1,315 @@
+"""`ocp-server doctor`: every check contacts what it checks, and every problem comes with
+its fix, naming the variable to set.
+
+A check is `ok`, `warn` (works, but something is worth knowing or improving) or `fail`
+(something the user relies on does not work); doctor exits 1 when any check fails.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as dist_version
+from pathlib import Path
+from typing import Any, Literal
+
+from ocp_router.backends.base import ClosingBackend
+from ocp_router.backends.ollama import OllamaBackend
+from ocp_router.backends.openai import OpenAIBackend
+from ocp_router.backends.probe import ModelProbe, Probing
+from ocp_router.config import RouterSettings, build_local, build_paid
+from ocp_router.errors import BackendError, ConfigError
+from ocp_server import __version__
+from ocp_server.db import DatabaseError
+from ocp_server.first_run import refuse_reason
+from ocp_server.index.workspace import WorkspaceIndex, default_db_path
+from ocp_server.mcp_config import find_ocp_entries
+from ocp_server.server import TOOLS, tool_name
+from ocp_server.settings import ServerSettings, WorkspaceError, resolve_workspace
+from ocp_server.status import index_report
+
+Status = Literal["ok", "warn", "fail"]
+CHARS_PER_TOKEN = 4  # what OCP's own budgets assume for code and prose
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    name: str
+    status: Status
+    detail: str
+
+
+def _versions() -> Check:
+    found: dict[str, str | None] = {}
+    for dist in ("ocp-router", "ocp-client"):
+        try:
+            found[dist] = dist_version(dist)
+        except PackageNotFoundError:
+            found[dist] = None
+    router = found["ocp-router"]
+    line = f"ocp-server {__version__}, ocp-router {router}"
+    if found["ocp-client"]:
+        line += f", ocp-client {found['ocp-client']}"
+    wrong = [f"{d} {v}" for d, v in found.items() if v is not None and v != __version__]
+    if router is None or wrong:
+        return Check(
+            "versions",
+            "fail",
+            f"{line}: the distributions must be the same release. Reinstall them together: "
+            f"`uvx ocp-server@{__version__}` or `pip install -U 'ocp-server=={__version__}'`",
+        )
+    return Check("versions", "ok", line)
+
+
+async def _workspace_checks(settings: ServerSettings, flag: Path | None) -> list[Check]:
+    try:
+        path = resolve_workspace(settings, str(flag) if flag else None, None)
+    except WorkspaceError as exc:
+        return [Check("workspace", "fail", str(exc))]
+    checks = [Check("workspace", "ok", str(path))]
+    if reason := refuse_reason(path, max_files=settings.max_files, count=False):
+        checks.append(Check("index", "warn", reason))
+        return checks
+    db = settings.db_path or default_db_path(path)
+    if not db.exists():
+        checks.append(
+            Check(
+                "index",
+                "warn",
+                f"no index yet ({db}): the server builds it when your IDE starts it, or run "
+                "`ocp-server index` now",
+            )
+        )
+        return checks
+    try:
+        async with await WorkspaceIndex.open(path, db) as index:
+            report = await index_report(index)
+    except (DatabaseError, OSError) as exc:
+        return [*checks, Check("index", "fail", f"{db}: {exc}")]
+    state = f"{report.files:,} files, {report.chunks:,} chunks in {db}"
+    if report.build.state != "idle":
+        state += f"; build {report.build.state} at {report.build.done:,}/{report.build.total:,}"
+    if report.files == 0:
+        return [*checks, Check("index", "warn", f"empty: {state}. Run `ocp-server index`")]
+    if report.stale:
+        state += " (stale: refreshed at the next search)"
+    return [*checks, Check("index", "ok", state)]
+
+
+def _local_tokens(rs: RouterSettings) -> int:
+    """The most tokens OCP sends the local model (its own limits on a local request)."""
+    by_chars = rs.local_context_chars // CHARS_PER_TOKEN
+    return min(by_chars, rs.local_context_tokens) if rs.local_context_tokens else by_chars
+
+
+def _judge_local(probe: ModelProbe, rs: RouterSettings, role: str) -> list[Check]:
+    name = f"{role} model"
+    where = f"{probe.model} on {probe.backend} at {probe.url}"
+    if not probe.present:
+        offered = ", ".join(probe.available[:8]) or "none"
+        if probe.backend == "ollama":
+            fix = f"run `ollama pull {probe.model}`, or set OCP_LOCAL_MODEL to one it has"
+        else:
+            fix = "set OCP_LOCAL_MODEL to a model the server lists"
+        if role == "phase-2 classifier":
+            fix = fix.replace("OCP_LOCAL_MODEL", "OCP_CLASSIFIER_MODEL") + " (or `none`)"
+        # A one-model OpenAI-compatible server (llama.cpp) answers under any model name.
+        lenient = probe.backend != "ollama" and len(probe.available) == 1
+        status: Status = "warn" if lenient else "fail"
+        note = " (a one-model server may answer under any name)" if status == "warn" else ""
+        return [Check(name, status, f"{where}: not found{note}; it offers {offered}. Fix: {fix}")]
+    facts = []
+    checks: list[Check] = []
+    if probe.context_window:
+        facts.append(f"context {probe.context_window:,} tokens")
+    if probe.loaded_context:
+        facts.append(f"loaded with {probe.loaded_context:,}")
+    if probe.tools is not None:
+        facts.append("takes tools" if probe.tools else "no tool support")
+    found = f"{where}: present" + (f", {', '.join(facts)}" if facts else "")
+    checks.append(Check(name, "ok", found))
+    if role != "local":
+        return checks
+    if rs.local_tools and probe.tools is False:
+        checks.append(
+            Check(
+                "local tools",
+                "fail",
+                f"OCP_LOCAL_TOOLS=1 but {probe.model} takes no tools: tool-using conversations "
+                "would fail locally. Fix: set OCP_LOCAL_TOOLS=0, or a model with tool support",
+            )
+        )
+    elif not rs.local_tools and probe.tools:
+        checks.append(
+            Check(
+                "local tools",
+                "warn",
+                f"{probe.model} takes tools but OCP_LOCAL_TOOLS=0 sends every conversation with "
+                "tools to the paid tier. To keep them local: set OCP_LOCAL_TOOLS=1",
+            )
+        )
+    budget = _local_tokens(rs)
+    window = probe.loaded_context or probe.context_window
+    if (
+        rs.local_context_tokens
+        and probe.context_window
+        and (rs.local_context_tokens > probe.context_window)
+    ):
+        checks.append(
+            Check(
+                "local context",
+                "fail",
+                f"OCP_LOCAL_CONTEXT_TOKENS={rs.local_context_tokens} is more than {probe.model}'s "
+                f"context of {probe.context_window:,}. Fix: set OCP_LOCAL_CONTEXT_TOKENS="
+                f"{probe.context_window}",
+            )
+        )
+    elif window and budget > window:
+        which = "is loaded with" if probe.loaded_context else "has"
+        fix = (
+            "start Ollama with a larger OLLAMA_CONTEXT_LENGTH, or "
+            if probe.backend == "ollama" and probe.loaded_context
+            else ""
+        )
+        checks.append(
+            Check(
+                "local context",
+                "warn",
+                f"OCP may send up to ~{budget:,} tokens locally (OCP_LOCAL_CONTEXT_CHAR_LIMIT="
+                f"{rs.local_context_chars}) but {probe.model} {which} {window:,}: long prompts "
+                f"get cut. Fix: {fix}set OCP_LOCAL_CONTEXT_TOKENS={window}",
+            )
+        )
+    return checks
+
+
+async def _local_checks(rs: RouterSettings) -> list[Check]:
+    backend = build_local(rs)
+    assert isinstance(backend, OllamaBackend | OpenAIBackend), backend
+    try:
+        try:
+            if isinstance(backend, OpenAIBackend):
+                probe = await backend.probe(tools=rs.local_tools)
+            else:
+                probe = await backend.probe()
+        except BackendError as exc:
+            return [Check("local model", "fail", str(exc))]
+        checks = _judge_local(probe, rs, "local")
+        phase2 = rs.phase2_model
+        if probe.present and phase2 and phase2 != rs.local_model:
+            try:
+                checks.extend(_judge_local(await backend.probe(phase2), rs, "phase-2 classifier"))
+            except BackendError as exc:
+                checks.append(Check("phase-2 classifier model", "fail", str(exc)))
+        return checks
+    finally:
+        await backend.aclose()
+
+
+NO_PAID = (
+    "not configured: complex requests come back to your agent as an enriched prompt (it is "
+    "already a paid model: nobody pays twice). For OCP to call a paid model itself, set "
+    "ANTHROPIC_API_KEY (`ocp-server init --client … --paid` passes it through), or "
+    "OCP_PAID_BACKEND=openai with OPENAI_API_KEY"
+)
+
+
+async def _paid_checks(rs: RouterSettings) -> list[Check]:
+    if not rs.paid_configured:
+        return [Check("paid model", "ok", NO_PAID)]
+    try:
+        backend = build_paid(rs)
+    except ConfigError as exc:
+        return [Check("paid model", "fail", str(exc))]
+    assert isinstance(backend, Probing) and isinstance(backend, ClosingBackend), backend
+    key_var = "ANTHROPIC_API_KEY" if rs.paid_backend == "anthropic" else "OPENAI_API_KEY"
+    checks = []
+    try:
+        tiers = [("paid model", rs.paid_model, "OCP_PAID_MODEL")]
+        if rs.top_model:
+            tiers.append(("top model", rs.top_model, "OCP_PAID_TOP_MODEL"))
+        for name, model, var in tiers:
+            try:
+                probe = await backend.probe(model)
+            except BackendError as exc:
+                checks.append(Check(name, "fail", f"{exc} (key from {key_var})"))
+                break
+            where = f"{model} on {rs.paid_backend}"
+            if not probe.present:
+                fix = f"set {var} to a model this key can use"
+                if var == "OCP_PAID_TOP_MODEL":
+                    fix += " (or `none` for no top tier)"
+                checks.append(Check(name, "fail", f"{where}: not found. Fix: {fix}"))
+                continue
+            ctx = f", context {probe.context_window:,} tokens" if probe.context_window else ""
+            checks.append(Check(name, "ok", f"{where}: present{ctx}"))
+    finally:
+        await backend.aclose()
+    return checks
+
+
+def _command_runs(entry: Mapping[str, Any], env: Mapping[str, str]) -> str | None:
+    command = str(entry.get("command") or "")
+    if not command:
+        return "it has no command"
+    if os.path.isabs(command):
+        return None if os.access(command, os.X_OK) else f"{command} does not exist"
+    found = shutil.which(command, path=env.get("PATH", os.defpath))
+    return None if found else f"`{command}` is not on PATH"
+
+
+def _client_checks(workspace: Path | None, home: Path, env: Mapping[str, str]) -> list[Check]:
+    found = find_ocp_entries(workspace or Path.cwd(), home, env)
+    if not found:
+        return [
+            Check(
+                "IDE config",
+                "warn",
+                "no MCP config here starts ocp. Run `ocp-server init --client claude-code` "
+                "(or cursor, windsurf, vscode, claude-desktop) in your project",
+            )
+        ]
+    checks = []
+    for client, path, entry in found:
+        shown = " ".join([str(entry.get("command", "")), *map(str, entry.get("args") or [])])
+        problem = _command_runs(entry, env)
+        if problem is not None:
+            checks.append(
+                Check(
+                    client.title,
+                    "fail",
+                    f"{path} starts `{shown}`, but {problem}. Fix: run "
+                    f"`ocp-server init --client {client.name}` again",
+                )
+            )
+            continue
+        keyed = "ANTHROPIC_API_KEY" in (entry.get("env") or {})
+        note = " (passes ANTHROPIC_API_KEY: OCP makes paid calls)" if keyed else ""
+        checks.append(Check(client.title, "ok", f"{path} starts `{shown}`{note}"))
+    return checks
+
+
+async def run_checks(
+    workspace_flag: Path | None, env: Mapping[str, str] | None = None, home: Path | None = None
+) -> list[Check]:
+    """Every check, in order. `env` and `home` default to this process's."""
+    env = os.environ if env is None else env
+    home = Path.home() if home is None else home
+    checks = [_versions()]
+    try:
+        settings = ServerSettings.from_env(env)
+        rs = RouterSettings.from_env(env)
+    except ConfigError as exc:
+        return [*checks, Check("configuration", "fail", str(exc))]
+    names = ", ".join(tool_name(t, settings) for t in TOOLS)
+    checks.append(Check("tool names", "ok", f"{settings.tool_names}: {names}"))
+    ws_checks = await _workspace_checks(settings, workspace_flag)
+    checks.extend(ws_checks)
+    checks.extend(await _local_checks(rs))
+    checks.extend(await _paid_checks(rs))
+    workspace = Path(ws_checks[0].detail) if ws_checks[0].status == "ok" else None
+    checks.extend(_client_checks(workspace, home, env))
+    return checks

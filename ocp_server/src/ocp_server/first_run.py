@@ -1,0 +1,58 @@
+"""A first run that cannot hurt: the CLI does not index `/`, the home folder or a folder with
+more than OCP_MAX_FILES files unless told to with `--force`.
+
+Run by accident in the wrong folder, `ocp-server search foo` would otherwise walk everything
+below it and write a database of gigabytes next to it. The server already refuses `/` and the
+home folder as an implicit working directory (settings.resolve_workspace).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ocp_server.index.files import count_files
+
+
+class WorkspaceRefused(Exception):
+    """The CLI will not index this folder without --force; the message says why and how."""
+
+
+def refuse_reason(
+    workspace: Path, *, max_files: int, count: bool = True, verb: str = "index"
+) -> str | None:
+    """Why indexing `workspace` needs --force, or None when it is fine.
+
+    `count` also counts the files the index would consider (at most max_files + 1 of them):
+    worth it before a first index, not before an update of an index that already exists."""
+    path = workspace.resolve()
+    if path == Path(path.anchor):
+        return (
+            f"refusing to {verb} {path}: that is the whole file system. Run ocp-server in a "
+            "project folder or pass --workspace PATH (--force accepts it anyway)."
+        )
+    if path == Path.home().resolve():
+        return (
+            f"refusing to {verb} your home folder ({path}): it holds every project and far "
+            "more, and its index would be huge. Run ocp-server in a project folder or pass "
+            "--workspace PATH (--force accepts it anyway)."
+        )
+    if count:
+        found = count_files(path, max_files)
+        if found > max_files:
+            return (
+                f"refusing to index {path}: more than {max_files:,} files would be indexed "
+                f"(OCP_MAX_FILES={max_files}). Point --workspace at one project, exclude "
+                "folders in an .ocpignore file, raise OCP_MAX_FILES, or pass --force."
+            )
+    return None
+
+
+def check_workspace(
+    workspace: Path, *, max_files: int, force: bool = False, count: bool = True
+) -> None:
+    """Raise WorkspaceRefused when `workspace` needs --force and it was not given."""
+    if force:
+        return
+    reason = refuse_reason(workspace, max_files=max_files, count=count)
+    if reason is not None:
+        raise WorkspaceRefused(reason)

@@ -1,0 +1,258 @@
+"""Each IDE's MCP configuration: where it lives, its shape, and merging OCP into it.
+
+What differs per client (sources in ../shared/reference/mcp-clients.md, Claude Code checked
+against the real binary in tests/server/test_real_clients.py):
+
+* claude-code: `<project>/.mcp.json`, key `mcpServers`. No workspace variable: Claude Code
+  passes CLAUDE_PROJECT_DIR to the server itself (`${CLAUDE_PROJECT_DIR}` written in the file
+  only draws a "Missing environment variables" warning). OCP is also approved in
+  `.claude/settings.local.json` (`enabledMcpjsonServers`), which is what Claude Code's one-time
+  prompt records; without it `claude mcp list` says "Pending approval". Key: `${VAR}`.
+* cursor: `<project>/.cursor/mcp.json`, `mcpServers`, `${workspaceFolder}`; key `${env:VAR}`.
+* windsurf: `~/.codeium/windsurf/mcp_config.json` (global: one workspace for every window),
+  `mcpServers`, the absolute workspace path; key `${env:VAR}`.
+* vscode: `<project>/.vscode/mcp.json`, top-level `servers` (+ `type: "stdio"`),
+  `${workspaceFolder}`; key `${input:anthropic-key}`, an input VS Code prompts for once.
+* claude-desktop: the app's `claude_desktop_config.json` (global), `mcpServers`, the absolute
+  path. It expands no variables, so --paid writes the key itself (file mode 0600).
+
+Merging never touches other servers or keys. OCP's own entry is replaced, keeping env
+variables the user added to it; OCP_WORKSPACE and ANTHROPIC_API_KEY are OCP's to set (the key
+goes away again without --paid). A file that changes is backed up first; a file that would
+not change is not written at all.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ocp_server.launcher import Launch
+
+SERVER_NAME = "ocp"
+MANAGED_ENV = ("OCP_WORKSPACE", "ANTHROPIC_API_KEY")
+VSCODE_KEY_INPUT = {
+    "id": "anthropic-key",
+    "type": "promptString",
+    "description": "Anthropic API key for OCP's paid tier",
+    "password": True,
+}
+
+
+class ConfigFileError(Exception):
+    """An existing config file cannot be merged into; the message names it and says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Client:
+    name: str
+    title: str
+    key: str  # the top-level key holding the servers
+    project: bool  # the file lives in the workspace (else it is global, for every workspace)
+
+    def config_path(
+        self, workspace: Path, home: Path, env: Mapping[str, str], platform: str = sys.platform
+    ) -> Path:
+        if self.name == "claude-code":
+            return workspace / ".mcp.json"
+        if self.name == "cursor":
+            return workspace / ".cursor" / "mcp.json"
+        if self.name == "vscode":
+            return workspace / ".vscode" / "mcp.json"
+        if self.name == "windsurf":
+            return home / ".codeium" / "windsurf" / "mcp_config.json"
+        # claude-desktop
+        if platform == "darwin":
+            base = home / "Library" / "Application Support"
+        elif platform == "win32":
+            base = Path(env.get("APPDATA") or home / "AppData" / "Roaming")
+        else:  # Linux builds (unofficial) follow XDG
+            base = Path(env.get("XDG_CONFIG_HOME") or home / ".config")
+        return base / "Claude" / "claude_desktop_config.json"
+
+    def workspace_value(self, workspace: Path) -> str | None:
+        if self.name == "claude-code":
+            return None
+        if self.name in ("cursor", "vscode"):
+            return "${workspaceFolder}"
+        return str(workspace)
+
+    def key_value(self, env: Mapping[str, str]) -> str:
+        if self.name == "claude-code":
+            return "${ANTHROPIC_API_KEY}"
+        if self.name in ("cursor", "windsurf"):
+            return "${env:ANTHROPIC_API_KEY}"
+        if self.name == "vscode":
+            return "${input:anthropic-key}"
+        key = (env.get("ANTHROPIC_API_KEY") or "").strip()
+        if not key:
+            raise ConfigFileError(
+                "--paid for Claude Desktop writes the key itself into its config (it expands "
+                "no variables): set ANTHROPIC_API_KEY in this shell and run init again"
+            )
+        return key
+
+    def entry(self, launch: Launch, workspace: Path, *, paid: bool, env: Mapping[str, str]) -> Any:
+        server: dict[str, Any] = {}
+        if self.name in ("vscode", "claude-code"):
+            server["type"] = "stdio"
+        server["command"] = launch.command
+        server["args"] = list(launch.args)
+        server_env: dict[str, str] = {}
+        if (value := self.workspace_value(workspace)) is not None:
+            server_env["OCP_WORKSPACE"] = value
+        if paid:
+            server_env["ANTHROPIC_API_KEY"] = self.key_value(env)
+        if server_env:
+            server["env"] = server_env
+        return server
+
+
+CLIENTS: dict[str, Client] = {
+    c.name: c
+    for c in (
+        Client("claude-code", "Claude Code", "mcpServers", project=True),
+        Client("cursor", "Cursor", "mcpServers", project=True),
+        Client("windsurf", "Windsurf", "mcpServers", project=False),
+        Client("vscode", "VS Code", "servers", project=True),
+        Client("claude-desktop", "Claude Desktop", "mcpServers", project=False),
+    )
+}
+
+
+def read_config(path: Path) -> dict[str, Any] | None:
+    """The file's JSON object, None when there is no file; ConfigFileError when it is not
+    plain JSON (comments included: rewriting the file would drop them)."""
+    try:
+        text = path.read_text("utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigFileError(f"cannot read {path}: {exc}") from exc
+    if not text.strip():
+        return {}
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigFileError(
+            f"{path} is not plain JSON (line {exc.lineno}: {exc.msg}; comments are not kept "
+            "by a rewrite): fix it, or add the entry below by hand"
+        ) from exc
+    if not isinstance(data, dict):
+        raise ConfigFileError(f"{path} holds JSON but not an object: fix it or move it away")
+    return data
+
+
+def merge_server(
+    existing: Mapping[str, Any] | None, client: Client, entry: dict[str, Any]
+) -> dict[str, Any]:
+    """`existing` with OCP's entry set under the client's key; nothing else changes."""
+    doc = copy.deepcopy(dict(existing or {}))
+    servers = doc.setdefault(client.key, {})
+    if not isinstance(servers, dict):
+        raise ConfigFileError(f'"{client.key}" is not an object in this file')
+    new = copy.deepcopy(entry)
+    old = servers.get(SERVER_NAME)
+    if isinstance(old, dict) and isinstance(old.get("env"), dict):
+        kept = {k: v for k, v in old["env"].items() if k not in MANAGED_ENV}
+        env = {**kept, **new.get("env", {})}
+        if env:
+            new["env"] = env
+    servers[SERVER_NAME] = new
+    if client.name == "vscode":
+        uses_input = "${input:anthropic-key}" in json.dumps(new)
+        inputs = doc.get("inputs", [])
+        if not isinstance(inputs, list):
+            raise ConfigFileError('"inputs" is not a list in this file')
+        ours = [i for i in inputs if isinstance(i, dict) and i.get("id") == "anthropic-key"]
+        if uses_input and not ours:
+            doc["inputs"] = [*inputs, dict(VSCODE_KEY_INPUT)]
+    return doc
+
+
+def approve_in_claude_code(existing: Mapping[str, Any] | None) -> dict[str, Any]:
+    """`.claude/settings.local.json` with OCP approved among the project's .mcp.json servers
+    (what Claude Code's one-time approval prompt records); nothing else changes."""
+    doc = copy.deepcopy(dict(existing or {}))
+    enabled = doc.get("enabledMcpjsonServers", [])
+    disabled = doc.get("disabledMcpjsonServers", [])
+    if not isinstance(enabled, list) or not isinstance(disabled, list):
+        raise ConfigFileError("enabledMcpjsonServers/disabledMcpjsonServers are not lists")
+    if SERVER_NAME not in enabled:
+        doc["enabledMcpjsonServers"] = [*enabled, SERVER_NAME]
+    if SERVER_NAME in disabled:
+        doc["disabledMcpjsonServers"] = [s for s in disabled if s != SERVER_NAME]
+    return doc
+
+
+def backup_path(path: Path) -> Path:
+    """`<file>.bak`, or `<file>.bak.2`, `.bak.3`… so an earlier backup is never overwritten."""
+    candidate = path.with_name(path.name + ".bak")
+    n = 2
+    while candidate.exists():
+        candidate = path.with_name(f"{path.name}.bak.{n}")
+        n += 1
+    return candidate
+
+
+def render(doc: Mapping[str, Any]) -> str:
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    path: Path
+    changed: bool
+    backup: Path | None
+
+
+def write_config(path: Path, doc: Mapping[str, Any], *, private: bool = False) -> Written:
+    """Write `doc` to `path` atomically, backing up the old file first; nothing happens when
+    the file already says the same. `private` keeps the file readable by its owner only."""
+    old = read_config(path)
+    if old is not None and old == doc:
+        return Written(path, False, None)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    backup = None
+    mode = 0o600 if private else 0o644
+    if path.exists():
+        backup = backup_path(path)
+        backup.write_bytes(path.read_bytes())
+        mode = path.stat().st_mode & 0o777
+        if private:
+            mode &= 0o600
+        os.chmod(backup, mode)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(render(doc))
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return Written(path, True, backup)
+
+
+def find_ocp_entries(
+    workspace: Path, home: Path, env: Mapping[str, str]
+) -> list[tuple[Client, Path, dict[str, Any]]]:
+    """Every client config that has an OCP server (for `doctor`), unreadable files skipped."""
+    found = []
+    for client in CLIENTS.values():
+        path = client.config_path(workspace, home, env)
+        try:
+            doc = read_config(path)
+        except ConfigFileError:
+            continue
+        servers = (doc or {}).get(client.key)
+        if isinstance(servers, dict) and isinstance(servers.get(SERVER_NAME), dict):
+            found.append((client, path, servers[SERVER_NAME]))
+    return found

@@ -1,0 +1,124 @@
+"""The index's status as users look for it: the `ocp://index/status` MCP resource and
+`ocp-server status`. Both read the same database, so one process can see another's build."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime
+
+from ocp_server import wire
+from ocp_server.index.workspace import LEASE_NAME, WorkspaceIndex
+
+
+def _iso(ts: float | None) -> str | None:
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds") if ts else None
+
+
+async def _meta(index: WorkspaceIndex, key: str) -> str | None:
+    rows = list(await index.db.execute_fetchall("SELECT value FROM meta WHERE key = ?", (key,)))
+    return str(rows[0][0]) if rows else None
+
+
+async def skipped_by_reason(index: WorkspaceIndex) -> dict[str, int]:
+    """Skips of the last update: by path (recorded by the listing) plus by content (rows)."""
+    skipped: dict[str, int] = {}
+    try:
+        skipped.update(json.loads(await _meta(index, "skipped") or "{}"))
+    except (json.JSONDecodeError, TypeError):
+        pass
+    for reason, count in await index.db.execute_fetchall(
+        "SELECT skip_reason, count(*) FROM files WHERE skip_reason IS NOT NULL GROUP BY skip_reason"
+    ):
+        skipped[reason] = skipped.get(reason, 0) + count
+    return dict(sorted(skipped.items()))
+
+
+async def _lease(index: WorkspaceIndex) -> tuple[str, int, float] | None:
+    """The live indexing lease (owner, pid, expires_at), or None when nobody holds one."""
+    rows = list(
+        await index.db.execute_fetchall(
+            "SELECT owner, pid, expires_at FROM leases WHERE name = ?", (LEASE_NAME,)
+        )
+    )
+    if not rows or rows[0][2] < time.time():
+        return None
+    return str(rows[0][0]), int(rows[0][1]), float(rows[0][2])
+
+
+async def index_report(index: WorkspaceIndex, *, watching: bool = False) -> wire.IndexReport:
+    """Everything about one workspace's index. `watching`: this process runs a watcher on it
+    (the server does; the CLI does not)."""
+    status = await index.status()
+    lease = await _lease(index)
+    ours = lease is not None and lease[0] == index.owner
+    if ours and watching:
+        watcher = wire.WatcherState(
+            state="this_process",
+            pid=lease[1] if lease else None,
+            detail="this server indexes the workspace and re-indexes saved files",
+        )
+    elif lease is not None and not ours:
+        watcher = wire.WatcherState(
+            state="other_process",
+            pid=lease[1],
+            detail=f"ocp-server process {lease[1]} indexes and watches this workspace",
+        )
+    else:
+        watcher = wire.WatcherState(
+            state="none",
+            detail="no ocp-server is watching: changes are indexed at the next search, "
+            "`ocp-server index`, or when your IDE starts the server",
+        )
+
+    build = wire.BuildState(state="idle", done=0, total=0)
+    recorded = await _meta(index, "build")
+    if index.building:  # this process builds the first index right now
+        done, total = index.progress
+        build = wire.BuildState(state="building", done=done, total=total)
+    elif recorded is not None:
+        try:
+            values = json.loads(recorded)
+            done, total = int(values["done"]), int(values["total"])
+            started = _iso(float(values["started_at"]))
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError):
+            done, total, started = 0, 0, None
+        running = lease is not None
+        build = wire.BuildState(
+            state="building" if running else "interrupted",
+            done=done,
+            total=total,
+            started_at=started,
+        )
+    return wire.IndexReport(
+        workspace=status.workspace,
+        database=status.db_path,
+        db_bytes=index.db_size(),
+        files=status.files,
+        chunks=status.chunks,
+        skipped=await skipped_by_reason(index),
+        last_update=_iso(status.last_update),
+        stale=status.stale,
+        git_head=status.git_head,
+        build=build,
+        watcher=watcher,
+    )
+
+
+def render_report(report: wire.IndexReport) -> str:
+    """The report as a few lines of text, for terminals and clients that show text."""
+    skipped = ", ".join(f"{k} {v:,}" for k, v in report.skipped.items()) or "none"
+    lines = [
+        f"workspace  {report.workspace}",
+        f"database   {report.database} ({report.db_bytes / 1e6:.1f} MB)",
+        f"indexed    {report.files:,} files, {report.chunks:,} chunks",
+        f"skipped    {skipped}",
+        f"updated    {report.last_update or 'never'}" + (" (stale)" if report.stale else ""),
+    ]
+    b = report.build
+    if b.state != "idle":
+        pct = f" ({100 * b.done / b.total:.0f}%)" if b.total else ""
+        note = "" if b.state == "building" else ": the next update completes it"
+        lines.append(f"build      {b.state}: {b.done:,}/{b.total:,} files{pct}{note}")
+    lines.append(f"watcher    {report.watcher.detail}")
+    return "\n".join(lines)

@@ -1,0 +1,259 @@
+"""A first run that cannot hurt, and a CLI that behaves in terminals and pipes: refusals with
+--force, progress with files/s and ETA, Ctrl-C, -v, unwrapped piped output, `status`."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from ocp_server.cli_output import IndexProgress
+from ocp_server.index.files import count_files, list_workspace
+from ocp_server.index.workspace import WorkspaceIndex
+from tests.workspace_fixture import git
+
+
+def run(
+    cwd: Path, *args: str, home: Path | None = None, **env: str
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "ocp_server.cli", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PATH": os.environ["PATH"], "HOME": str(home or cwd.parent), **env},
+    )
+
+
+def many_files(ws: Path, n: int, functions: int = 20) -> Path:
+    """A workspace of `n` Python files, each with `functions` small definitions."""
+    for i in range(n):
+        folder = ws / f"pkg{i // 100}"
+        folder.mkdir(parents=True, exist_ok=True)
+        body = "".join(
+            f"def f_{i}_{j}(x):\n    '''doc {j}'''\n    return x * {j}\n\n"
+            for j in range(functions)
+        )
+        (folder / f"m{i}.py").write_text(body)
+    return ws
+
+
+# ---- refusals ---------------------------------------------------------------------------------
+
+
+def test_the_home_folder_is_refused_with_a_message_and_nothing_is_written(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    (home / "notes").mkdir(parents=True)
+    (home / "notes" / "a.py").write_text("def verify_token(): pass\n")
+    for args in (["search", "verify"], ["index"], ["route", "explain x", "--dry-run"]):
+        done = run(home, *args, home=home)
+        assert done.returncode == 2, (args, done.stderr)
+        assert "refusing to index your home folder" in done.stderr and "--force" in done.stderr
+        assert "Traceback" not in done.stderr
+    assert not (home / ".ocp").exists(), "a refused run must not create the database"
+    forced = run(home, "search", "verify_token", "--json", "--force", home=home)
+    assert forced.returncode == 0, forced.stderr
+    assert json.loads(forced.stdout)[0]["symbol"] == "verify_token"
+
+
+def test_the_root_folder_is_refused(tmp_path: Path) -> None:
+    done = run(tmp_path, "--workspace", "/", "index", home=tmp_path)
+    assert done.returncode == 2 and "whole file system" in done.stderr and "--force" in done.stderr
+
+
+def test_a_folder_over_OCP_MAX_FILES_is_refused_before_its_first_index_only(workspace) -> None:
+    done = run(workspace, "index", OCP_MAX_FILES="3")
+    assert done.returncode == 2, done.stderr
+    assert "more than 3 files" in done.stderr and "OCP_MAX_FILES" in done.stderr
+    assert not (workspace / ".ocp").exists()
+    assert run(workspace, "index", "--force", OCP_MAX_FILES="3").returncode == 0
+    # Once indexed (the user said so), updates and searches are not refused again.
+    assert run(workspace, "index", OCP_MAX_FILES="3").returncode == 0
+    assert run(workspace, "search", "verify", OCP_MAX_FILES="3").returncode == 0
+
+
+def test_bad_OCP_MAX_FILES_names_the_variable(workspace) -> None:
+    done = run(workspace, "index", OCP_MAX_FILES="lots")
+    assert done.returncode != 0 and "OCP_MAX_FILES='lots' is invalid" in done.stderr
+
+
+def test_count_files_counts_what_the_index_considers_and_stops_past_the_limit(workspace) -> None:
+    considered = len(list_workspace(workspace).candidates)
+    assert count_files(workspace, 1000) == considered
+    assert count_files(workspace, 2) == 3  # stops at limit + 1
+    plain = many_files(workspace.parent / "plain", 30, functions=1)  # no git: the walk
+    (plain / "node_modules").mkdir()
+    (plain / "node_modules" / "x.js").write_text("x")
+    assert count_files(plain, 1000) == 30
+    assert count_files(plain, 5) == 6
+
+
+# ---- progress ---------------------------------------------------------------------------------
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_progress_line_has_counts_files_per_second_and_an_eta() -> None:
+    clock = Clock()
+    progress = IndexProgress(Console(file=io.StringIO()), clock=clock)
+    assert progress.line() == "listing files… (0s)"
+    progress.update(0, 1000)
+    clock.now += 2
+    progress.update(250, 1000)
+    assert progress.line() == "indexing 250/1,000 files (25%), 125 files/s, ETA 6s, 2s"
+    progress.update(1000, 1000)
+    assert "ETA 0s" in progress.line()
+
+
+def test_progress_is_due_every_half_second_while_files_move_and_every_five_when_stuck() -> None:
+    clock = Clock()
+    progress = IndexProgress(Console(file=io.StringIO()), clock=clock)
+    assert not progress.due(clock.now + 0.4) and progress.due(clock.now + 0.5)
+    progress._last_line = (clock.now + 0.5, 0)
+    progress.update(10, 100)
+    assert progress.due(clock.now + 1.0)  # moved: half a second later
+    progress._last_line = (clock.now + 1.0, 10)
+    assert not progress.due(clock.now + 2.0)  # nothing moved: a heartbeat only …
+    assert progress.due(clock.now + 6.0)  # … every five seconds
+
+
+def test_a_piped_progress_prints_lines_on_its_own_while_files_are_done() -> None:
+    out = io.StringIO()
+    with IndexProgress(Console(file=out), interval=0.05) as progress:
+        for done in range(0, 60, 3):  # 0.6 s of work: about 12 intervals
+            progress.update(done, 60)
+            time.sleep(0.03)
+    lines = out.getvalue().splitlines()
+    assert len(lines) >= 3, lines
+    assert all(line.startswith(("indexing", "listing")) for line in lines), lines
+    assert any("files/s" in line and "ETA" in line for line in lines), lines
+
+
+async def test_the_indexer_reports_progress_for_every_file_not_every_batch(tmp_path) -> None:
+    ws = many_files(tmp_path / "ws", 450, functions=1)
+    calls: list[tuple[int, int]] = []
+    async with await WorkspaceIndex.open(ws, tmp_path / "ocp.db") as index:
+        await index.update(lambda done, total: calls.append((done, total)))
+    assert calls[0] == (0, 450)
+    assert [done for done, _ in calls[1:]] == list(range(1, 451))
+
+
+# ---- Ctrl-C -----------------------------------------------------------------------------------
+
+
+def test_ctrl_c_leaves_a_consistent_index_prints_one_line_and_the_next_run_finishes(
+    tmp_path,
+) -> None:
+    files_total = 2500  # enough that a fast machine is still indexing when Ctrl-C lands
+    ws = many_files(tmp_path / "ws", files_total, functions=8)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ocp_server.cli", "index"],
+        cwd=ws,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={"PATH": os.environ["PATH"], "HOME": str(tmp_path)},
+    )
+    assert proc.stderr is not None
+    while True:  # past the first batch of 200 files: it is committed (the next one runs)
+        line = proc.stderr.readline()
+        assert line, "indexing ended before it could be interrupted: use more files"
+        # On a pipe, progress comes as plain lines with files/s and an ETA.
+        assert line.startswith(("indexing", "listing")), line
+        if line.startswith("indexing"):
+            assert "files/s" in line and "ETA" in line, line
+            if int(line.split()[1].split("/")[0].replace(",", "")) > 200:
+                break
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, (out, err)
+    assert "Traceback" not in err, err
+    others = [line for line in err.splitlines() if not line.startswith(("indexing", "listing"))]
+    assert len(others) == 1 and others[0].startswith("interrupted: the index is consistent"), err
+
+    db = sqlite3.connect(ws / ".ocp" / "ocp.db")
+    assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    files, chunks = db.execute(
+        "SELECT (SELECT count(*) FROM files), (SELECT count(*) FROM chunks)"
+    ).fetchone()
+    assert 200 <= files < files_total, "the run was meant to be interrupted part way"
+    assert chunks == 8 * files, "every file is whole: all its chunks or none"
+    assert db.execute(
+        "SELECT count(*) FROM chunks WHERE file_id NOT IN (SELECT id FROM files)"
+    ).fetchone() == (0,)
+    searchable = db.execute("SELECT count(*) FROM chunks WHERE terms IS NOT NULL").fetchone()
+    assert searchable == (chunks,), "every chunk carries its search terms"
+    db.close()
+
+    status = json.loads(run(ws, "status", "--json").stdout)
+    assert status["files"] == files and status["build"]["state"] == "interrupted"
+    assert status["build"]["done"] == files and status["build"]["total"] == files_total
+
+    again = run(ws, "index")
+    assert again.returncode == 0, again.stderr
+    status = json.loads(run(ws, "status", "--json").stdout)
+    assert status["files"] == files_total and status["chunks"] == 8 * files_total
+    assert status["build"]["state"] == "idle" and not status["stale"]
+
+
+# ---- logging and pipes ------------------------------------------------------------------------
+
+
+def test_verbose_shows_ocp_debug_lines_without_every_sql_call(workspace) -> None:
+    quiet = run(workspace, "-v", "index")
+    assert quiet.returncode == 0, quiet.stderr
+    assert "aiosqlite" not in quiet.stderr and len(quiet.stderr.splitlines()) < 40
+    loud = run(workspace.parent, "--workspace", str(workspace), "index", "-vv")
+    assert "aiosqlite" in loud.stderr, "-vv opens every library's debug log"
+
+
+def test_piped_search_output_is_not_wrapped_at_80_columns(workspace) -> None:
+    long_line = "    return " + " + ".join(f"value_{i}" for i in range(30))
+    assert len(long_line) > 200
+    (workspace / "src" / "wide.py").write_text(f"def wide_sum():\n{long_line}\n")
+    git(workspace, "add", "-A")
+    done = run(workspace, "search", "wide_sum")
+    assert done.returncode == 0, done.stderr
+    assert long_line in done.stdout.splitlines(), done.stdout
+
+
+# ---- status -----------------------------------------------------------------------------------
+
+
+def test_status_reports_files_chunks_skips_last_update_watcher_and_build(workspace) -> None:
+    before = run(workspace, "status")
+    assert before.returncode == 1 and "ocp-server index" in before.stderr
+    assert not (workspace / ".ocp").exists(), "status does not create an index"
+    run(workspace, "index")
+    report = json.loads(run(workspace, "status", "--json").stdout)
+    assert report["files"] == 5 and report["chunks"] > 5
+    assert report["skipped"]["secret"] == 3 and report["skipped"]["binary"] == 1
+    assert report["skipped"]["lockfile"] == 1 and report["skipped"]["minified"] == 1
+    assert report["last_update"] and not report["stale"]
+    assert report["build"] == {"state": "idle", "done": 0, "total": 0, "started_at": None}
+    assert report["watcher"]["state"] == "none"
+    text = run(workspace, "status").stdout
+    assert "5 files" in text and "secret 3" in text and "no ocp-server is watching" in text
+
+
+@pytest.mark.parametrize("command", ["index", "status", "doctor", "init"])
+def test_every_command_takes_the_common_options_after_its_name(workspace, command) -> None:
+    done = run(workspace.parent, command, "--help")
+    assert done.returncode == 0
+    assert "--workspace" in done.stdout and "--version" in done.stdout and "-v" in done.stdout

@@ -1,0 +1,191 @@
+"""`ocp-server doctor` contacts every configured backend and says what it found, with the fix
+(naming the right variable) for each problem. Backends are the protocol-faithful fakes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ocp_server.doctor import run_checks
+from tests.fakes import FakeAnthropic, FakeOllama, FakeOpenAI
+from tests.fakes._http import Request, Response, json_response
+
+
+async def checks(
+    workspace: Path, home: Path | None = None, **env: str
+) -> dict[str, tuple[str, str]]:
+    found = await run_checks(workspace, env, home or workspace.parent / "home")
+    return {c.name: (c.status, c.detail) for c in found}
+
+
+# ---- the local model --------------------------------------------------------------------------
+
+
+async def test_ollama_model_present_with_tools_and_context_is_reported(workspace) -> None:
+    with FakeOllama(context_length=131072) as ollama:
+        found = await checks(workspace, OCP_OLLAMA_URL=ollama.url)
+        asked = {r.path for r in ollama.requests}
+    assert {"/api/tags", "/api/show", "/api/ps"} <= asked
+    status, detail = found["local model"]
+    assert status == "ok" and "llama3.2 on ollama" in detail
+    assert "context 131,072 tokens" in detail and "takes tools" in detail
+    # It takes tools but OCP_LOCAL_TOOLS=0 sends tool conversations to the paid tier: a hint.
+    assert found["local tools"][0] == "warn" and "OCP_LOCAL_TOOLS=1" in found["local tools"][1]
+
+
+async def test_a_missing_ollama_model_fails_with_the_pull_command(workspace) -> None:
+    with FakeOllama(models=["qwen3:4b"]) as ollama:
+        found = await checks(workspace, OCP_OLLAMA_URL=ollama.url)
+    status, detail = found["local model"]
+    assert status == "fail" and "not found" in detail and "qwen3:4b" in detail
+    assert "ollama pull llama3.2" in detail and "OCP_LOCAL_MODEL" in detail
+
+
+async def test_unreachable_ollama_fails_naming_OCP_OLLAMA_URL(workspace, refused_url) -> None:
+    found = await checks(workspace, OCP_OLLAMA_URL=refused_url)
+    status, detail = found["local model"]
+    assert status == "fail" and "ollama serve" in detail and "OCP_OLLAMA_URL" in detail
+
+
+async def test_tools_switched_on_for_a_model_without_tools_fails(workspace) -> None:
+    with FakeOllama(capabilities=["completion"]) as ollama:
+        found = await checks(workspace, OCP_OLLAMA_URL=ollama.url, OCP_LOCAL_TOOLS="1")
+    assert "no tool support" in found["local model"][1]
+    status, detail = found["local tools"]
+    assert status == "fail" and "set OCP_LOCAL_TOOLS=0" in detail
+
+
+async def test_a_context_smaller_than_what_ocp_sends_is_a_warning_with_the_setting(
+    workspace,
+) -> None:
+    with FakeOllama(context_length=2048) as ollama:
+        found = await checks(workspace, OCP_OLLAMA_URL=ollama.url)
+        too_big = await checks(
+            workspace, OCP_OLLAMA_URL=ollama.url, OCP_LOCAL_CONTEXT_TOKENS="4096"
+        )
+    status, detail = found["local context"]
+    assert status == "warn" and "~7,500 tokens" in detail and "2,048" in detail
+    assert "OCP_LOCAL_CONTEXT_TOKENS=2048" in detail
+    status, detail = too_big["local context"]
+    assert status == "fail" and "OCP_LOCAL_CONTEXT_TOKENS=4096 is more than" in detail
+
+
+async def test_the_phase_2_classifier_model_is_checked_too(workspace) -> None:
+    with FakeOllama(models=["llama3.2"]) as ollama:
+        found = await checks(
+            workspace, OCP_OLLAMA_URL=ollama.url, OCP_CLASSIFIER_MODEL="qwen3:0.6b"
+        )
+    status, detail = found["phase-2 classifier model"]
+    assert status == "fail" and "OCP_CLASSIFIER_MODEL" in detail and "`none`" in detail
+
+
+class LlamaCppLike(FakeOpenAI):
+    """FakeOpenAI with llama.cpp's /v1/models `meta` block, serving one model, and a server
+    that rejects `tools` (as llama-server without --jinja does)."""
+
+    def _model(self, mid: str) -> dict[str, Any]:
+        return {**super()._model(mid), "meta": {"n_ctx_train": 32768, "n_vocab": 262144}}
+
+    def handle(self, req: Request) -> Response:  # type: ignore[override]
+        body = req.json if isinstance(req.json, dict) else {}
+        if req.path == "/v1/chat/completions" and body.get("tools"):
+            return json_response(
+                500, {"error": {"code": 500, "message": "tools param requires --jinja flag"}}
+            )
+        return super().handle(req)  # type: ignore[return-value]
+
+
+async def test_an_openai_compatible_local_server_is_contacted_not_assumed_fine(workspace) -> None:
+    with LlamaCppLike(models=["gemma-3-270m"]) as server:
+        env = {
+            "OCP_LOCAL_BACKEND": "openai",
+            "OCP_LOCAL_BASE_URL": f"{server.url}/v1",
+            "OCP_LOCAL_MODEL": "gemma-3-270m",
+        }
+        found = await checks(workspace, **env)
+        with_tools = await checks(workspace, **env, OCP_LOCAL_TOOLS="1")
+        assert server.requests_to("/v1/models")
+    status, detail = found["local model"]
+    assert status == "ok" and "present" in detail and "context 32,768 tokens" in detail
+    status, detail = with_tools["local tools"]
+    assert status == "fail" and "OCP_LOCAL_TOOLS=0" in detail
+
+
+async def test_an_unreachable_openai_compatible_server_names_OCP_LOCAL_BASE_URL(
+    workspace, refused_url
+) -> None:
+    found = await checks(
+        workspace, OCP_LOCAL_BACKEND="openai", OCP_LOCAL_BASE_URL=f"{refused_url}/v1"
+    )
+    status, detail = found["local model"]
+    assert status == "fail" and "OCP_LOCAL_BASE_URL" in detail
+    assert "OPENAI_BASE_URL" not in detail and "OPENAI_API_KEY" not in detail
+
+
+async def test_a_model_the_local_server_does_not_list_fails(workspace) -> None:
+    with FakeOpenAI(models=["a", "b"]) as server:
+        found = await checks(
+            workspace,
+            OCP_LOCAL_BACKEND="openai",
+            OCP_LOCAL_BASE_URL=f"{server.url}/v1",
+            OCP_LOCAL_MODEL="c",
+        )
+    status, detail = found["local model"]
+    assert status == "fail" and "it offers a, b" in detail and "OCP_LOCAL_MODEL" in detail
+
+
+# ---- the paid tier ----------------------------------------------------------------------------
+
+
+async def test_no_paid_key_is_fine_and_says_nobody_pays_twice(workspace, fake_ollama) -> None:
+    found = await checks(workspace, OCP_OLLAMA_URL=fake_ollama.url)
+    status, detail = found["paid model"]
+    assert status == "ok" and "nobody pays twice" in detail and "ANTHROPIC_API_KEY" in detail
+
+
+async def test_anthropic_models_are_looked_up_with_the_key(workspace, fake_ollama) -> None:
+    with FakeAnthropic(models=["claude-sonnet-5-5"]) as anthropic:
+        env = {
+            "OCP_OLLAMA_URL": fake_ollama.url,
+            "ANTHROPIC_API_KEY": "sk-ant-test",
+            "ANTHROPIC_BASE_URL": anthropic.url,
+            "OCP_PAID_MODEL": "claude-sonnet-5-5",
+        }
+        found = await checks(workspace, **env, OCP_PAID_TOP_MODEL="claude-opus-9")
+        wrong_key = await checks(workspace, **{**env, "ANTHROPIC_API_KEY": "sk-ant-wrong"})
+        asked = [r.path for r in anthropic.requests]
+    assert "/v1/models/claude-sonnet-5-5" in asked and not any("messages" in p for p in asked)
+    assert found["paid model"][0] == "ok" and "present" in found["paid model"][1]
+    status, detail = found["top model"]
+    assert status == "fail" and "claude-opus-9" in detail and "OCP_PAID_TOP_MODEL" in detail
+    status, detail = wrong_key["paid model"]
+    assert status == "fail" and "ANTHROPIC_API_KEY" in detail
+
+
+# ---- versions, workspace, IDE configs ---------------------------------------------------------
+
+
+async def test_versions_and_an_unwired_workspace(workspace, fake_ollama) -> None:
+    found = await checks(workspace, OCP_OLLAMA_URL=fake_ollama.url)
+    assert found["versions"] == ("ok", "ocp-server 0.4.0, ocp-router 0.4.0, ocp-client 0.4.0")
+    assert found["workspace"] == ("ok", str(workspace))
+    assert found["index"][0] == "warn" and "ocp-server index" in found["index"][1]
+    status, detail = found["IDE config"]
+    assert status == "warn" and "ocp-server init --client claude-code" in detail
+
+
+async def test_a_config_whose_command_is_gone_fails_with_the_init_command(
+    workspace, fake_ollama
+) -> None:
+    (workspace / ".cursor").mkdir()
+    (workspace / ".cursor" / "mcp.json").write_text(
+        '{"mcpServers": {"ocp": {"command": "/nowhere/ocp-server", "args": []}}}'
+    )
+    (workspace / ".mcp.json").write_text(
+        '{"mcpServers": {"ocp": {"command": "sh", "args": ["-c", "true"]}}}'
+    )
+    found = await checks(workspace, OCP_OLLAMA_URL=fake_ollama.url, PATH="/usr/bin:/bin")
+    status, detail = found["Cursor"]
+    assert status == "fail" and "/nowhere/ocp-server does not exist" in detail
+    assert "ocp-server init --client cursor" in detail
+    assert found["Claude Code"][0] == "ok"

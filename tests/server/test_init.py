@@ -1,0 +1,264 @@
+"""`ocp-server init --client NAME`: the right file, key, workspace variable and command per
+client; merged without touching other servers, backed up, idempotent; no key unless --paid.
+(The real Claude Code connecting after `init` is in test_real_clients.py, marker `clients`.)"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ocp_server import __version__
+from ocp_server.cli_init import check_launch
+from ocp_server.launcher import Launch, detect_launch
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def init(ws: Path, *args: str, home: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "ocp_server.cli", "init", *args],
+        cwd=ws,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PATH": os.environ["PATH"], "HOME": str(home), **env},
+    )
+
+
+def load(path: Path) -> Any:
+    return json.loads(path.read_text())
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    path = tmp_path / "home"
+    path.mkdir()
+    return path
+
+
+# The test suite runs from this checkout (an editable install), so init writes the checkout's
+# command: uvx builds ocp-server from it, with ocp-router and ocp-client from the same workspace.
+CHECKOUT = {"command": "uvx", "args": ["--from", str(REPO / "ocp_server"), "ocp-server"]}
+
+
+def test_claude_code_gets_project_mcp_json_no_key_and_the_approval(workspace, home) -> None:
+    done = init(workspace, "--client", "claude-code", "--no-check", home=home)
+    assert done.returncode == 0, done.stderr
+    config = load(workspace / ".mcp.json")
+    assert config == {"mcpServers": {"ocp": {"type": "stdio", **CHECKOUT}}}
+    # No workspace variable: Claude Code passes CLAUDE_PROJECT_DIR to the server itself.
+    assert load(workspace / ".claude" / "settings.local.json") == {"enabledMcpjsonServers": ["ocp"]}
+    assert "ANTHROPIC_API_KEY" not in done.stdout.split("no API key")[0]
+    assert "the checkout at" in done.stdout and "claude mcp list" in done.stdout
+
+
+def test_merge_keeps_other_servers_and_keys_backs_up_and_is_idempotent(workspace, home) -> None:
+    original = {
+        "mcpServers": {
+            "github": {"command": "gh-mcp", "args": ["--stdio"]},
+            "ocp": {"command": "uvx", "args": ["ocp-server"], "env": {"OCP_LOCAL_MODEL": "qwen3"}},
+        },
+        "someOtherKey": [1, 2],
+    }
+    text = json.dumps(original)
+    (workspace / ".mcp.json").write_text(text)
+    settings = workspace / ".claude" / "settings.local.json"
+    settings.parent.mkdir()
+    settings.write_text('{"permissions": {"allow": ["Bash(ls)"]}, "enabledMcpjsonServers": ["x"]}')
+
+    done = init(workspace, "--client", "claude-code", "--no-check", home=home)
+    assert done.returncode == 0, done.stderr
+    config = load(workspace / ".mcp.json")
+    assert config["mcpServers"]["github"] == original["mcpServers"]["github"]
+    assert config["someOtherKey"] == [1, 2]
+    # OCP's entry is replaced, keeping the variable the user added to it.
+    assert config["mcpServers"]["ocp"] == {
+        "type": "stdio",
+        **CHECKOUT,
+        "env": {"OCP_LOCAL_MODEL": "qwen3"},
+    }
+    assert (workspace / ".mcp.json.bak").read_text() == text
+    assert load(settings) == {
+        "permissions": {"allow": ["Bash(ls)"]},
+        "enabledMcpjsonServers": ["x", "ocp"],
+    }
+
+    again = init(workspace, "--client", "claude-code", "--no-check", home=home)
+    assert again.returncode == 0 and again.stdout.count("already up to date") == 2
+    assert not (workspace / ".mcp.json.bak.2").exists()
+
+
+def test_paid_passes_the_key_and_leaving_it_out_takes_it_away_again(workspace, home) -> None:
+    assert (
+        init(workspace, "--client", "claude-code", "--paid", "--no-check", home=home).returncode
+        == 0
+    )
+    env = load(workspace / ".mcp.json")["mcpServers"]["ocp"]["env"]
+    assert env == {"ANTHROPIC_API_KEY": "${ANTHROPIC_API_KEY}"}
+    assert init(workspace, "--client", "claude-code", "--no-check", home=home).returncode == 0
+    assert "env" not in load(workspace / ".mcp.json")["mcpServers"]["ocp"]
+    # Both earlier versions are kept.
+    assert (workspace / ".mcp.json.bak").exists()
+
+
+def test_cursor_uses_its_project_file_and_workspace_folder(workspace, home) -> None:
+    done = init(workspace, "--client", "cursor", "--paid", "--no-check", home=home)
+    assert done.returncode == 0, done.stderr
+    entry = load(workspace / ".cursor" / "mcp.json")["mcpServers"]["ocp"]
+    assert entry == {
+        **CHECKOUT,
+        "env": {
+            "OCP_WORKSPACE": "${workspaceFolder}",
+            "ANTHROPIC_API_KEY": "${env:ANTHROPIC_API_KEY}",
+        },
+    }
+
+
+def test_vscode_uses_servers_a_stdio_type_and_a_prompted_key(workspace, home) -> None:
+    done = init(workspace, "--client", "vscode", "--no-check", home=home)
+    assert done.returncode == 0, done.stderr
+    config = load(workspace / ".vscode" / "mcp.json")
+    assert config == {
+        "servers": {
+            "ocp": {"type": "stdio", **CHECKOUT, "env": {"OCP_WORKSPACE": "${workspaceFolder}"}}
+        }
+    }
+    assert init(workspace, "--client", "vscode", "--paid", "--no-check", home=home).returncode == 0
+    config = load(workspace / ".vscode" / "mcp.json")
+    assert config["servers"]["ocp"]["env"]["ANTHROPIC_API_KEY"] == "${input:anthropic-key}"
+    assert [i["id"] for i in config["inputs"]] == ["anthropic-key"]
+    assert config["inputs"][0]["password"] is True
+
+
+def test_windsurf_is_global_with_the_absolute_workspace(workspace, home) -> None:
+    done = init(workspace, "--client", "windsurf", "--no-check", home=home)
+    assert done.returncode == 0, done.stderr
+    entry = load(home / ".codeium" / "windsurf" / "mcp_config.json")["mcpServers"]["ocp"]
+    assert entry["env"] == {"OCP_WORKSPACE": str(workspace)}
+    assert entry["args"] == CHECKOUT["args"]
+    # A desktop app may not see the shell's PATH: uvx by its full path when it is found.
+    assert entry["command"] == "uvx" or Path(entry["command"]).name == "uvx"
+
+
+def test_claude_desktop_writes_the_key_itself_privately_and_print_hides_it(workspace, home) -> None:
+    config = home / ".config" / "Claude" / "claude_desktop_config.json"
+    missing = init(workspace, "--client", "claude-desktop", "--paid", "--no-check", home=home)
+    assert missing.returncode == 1 and "set ANTHROPIC_API_KEY" in missing.stderr
+    assert not config.exists()
+    key = "sk-ant-api03-secret-value"
+    shown = init(
+        workspace, "--client", "claude-desktop", "--paid", "--print", home=home,
+        ANTHROPIC_API_KEY=key,
+    )  # fmt: skip
+    assert shown.returncode == 0 and key not in shown.stdout + shown.stderr
+    assert "<your ANTHROPIC_API_KEY>" in shown.stdout and not config.exists()
+    done = init(
+        workspace, "--client", "claude-desktop", "--paid", "--no-check", home=home,
+        ANTHROPIC_API_KEY=key,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    entry = load(config)["mcpServers"]["ocp"]
+    assert entry["env"] == {"OCP_WORKSPACE": str(workspace), "ANTHROPIC_API_KEY": key}
+    assert stat.S_IMODE(config.stat().st_mode) == 0o600
+
+
+def test_print_shows_the_merged_file_and_writes_nothing(workspace, home) -> None:
+    (workspace / ".mcp.json").write_text('{"mcpServers": {"other": {"command": "x"}}}')
+    done = init(workspace, "--client", "claude-code", "--print", home=home)
+    assert done.returncode == 0, done.stderr
+    shown = json.loads(done.stdout)
+    assert set(shown["mcpServers"]) == {"other", "ocp"}
+    assert load(workspace / ".mcp.json") == {"mcpServers": {"other": {"command": "x"}}}
+    assert not (workspace / ".claude").exists() and not (workspace / ".mcp.json.bak").exists()
+
+
+def test_a_file_that_is_not_plain_json_is_left_alone(workspace, home) -> None:
+    (workspace / ".vscode").mkdir()
+    text = '{\n  // my servers\n  "servers": {}\n}\n'
+    (workspace / ".vscode" / "mcp.json").write_text(text)
+    done = init(workspace, "--client", "vscode", "--no-check", home=home)
+    assert done.returncode == 1 and "not plain JSON" in done.stderr and '"ocp"' in done.stderr
+    assert (workspace / ".vscode" / "mcp.json").read_text() == text
+
+
+def test_the_home_folder_is_not_a_workspace_to_wire(home) -> None:
+    done = init(home, "--client", "cursor", "--no-check", home=home)
+    assert done.returncode == 2 and "home folder" in done.stderr and "--force" in done.stderr
+    assert not (home / ".cursor").exists()
+
+
+# ---- how OCP was installed decides the command ------------------------------------------------
+
+
+def test_a_checkout_runs_through_uvx_from_the_checkout(tmp_path) -> None:
+    src = tmp_path / "ocp" / "ocp_server"
+    src.mkdir(parents=True)
+    (src / "pyproject.toml").write_text("[project]\nname = 'ocp-server'\n")
+    editable = {"url": src.as_uri(), "dir_info": {"editable": True}}
+    launch = detect_launch(prefix=tmp_path / "ocp" / ".venv", direct=editable)
+    assert (launch.how, launch.argv) == ("checkout", ["uvx", "--from", str(src), "ocp-server"])
+    # `uvx --from <checkout>/ocp_server`: an ephemeral environment built from the folder.
+    cached = tmp_path / "cache" / "uv" / "archive-v0" / "abc123"
+    plain = {"url": src.as_uri(), "dir_info": {}}
+    assert detect_launch(prefix=cached, direct=plain).argv == launch.argv
+
+
+def test_uvx_from_the_index_runs_this_version_again(tmp_path) -> None:
+    cached = tmp_path / ".cache" / "uv" / "archive-v0" / "xyz"
+    launch = detect_launch(prefix=cached, direct=None)
+    assert (launch.how, launch.argv) == ("uvx", ["uvx", f"ocp-server@{__version__}"])
+    git = {
+        "url": "https://github.com/example/ocp",
+        "vcs_info": {"vcs": "git", "commit_id": "abc123"},
+        "subdirectory": "ocp_server",
+    }
+    assert detect_launch(prefix=cached, direct=git).argv == [
+        "uvx",
+        "--from",
+        "git+https://github.com/example/ocp@abc123#subdirectory=ocp_server",
+        "ocp-server",
+    ]
+
+
+def test_an_installed_ocp_server_runs_its_own_entry_point(tmp_path) -> None:
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "bin" / "ocp-server").write_text("#!/bin/sh\n")
+    wheel = {"url": "file:///dist/ocp_server-0.4.0-py3-none-any.whl", "archive_info": {}}
+    for direct in (None, wheel):
+        launch = detect_launch(prefix=venv, direct=direct)
+        assert (launch.how, launch.argv) == ("installed", [str(venv / "bin" / "ocp-server")])
+
+
+def test_the_check_runs_the_command_and_says_why_it_does_not_start(tmp_path) -> None:
+    works = Launch("installed", sys.executable, ("-m", "ocp_server.cli"), "this interpreter")
+    assert check_launch(works) is None
+    missing = Launch("installed", str(tmp_path / "nope"), (), "nothing")
+    assert "not installed or not on PATH" in (check_launch(missing) or "")
+    broken = Launch("installed", sys.executable, ("-c", "raise SystemExit(3)"), "broken")
+    assert "failed (exit 3)" in (check_launch(broken) or "")
+
+
+def test_the_example_config_is_what_init_writes_for_this_release_without_a_key() -> None:
+    example = load(REPO / ".mcp.json.example")["mcpServers"]["ocp"]
+    launch = detect_launch(prefix=Path("/cache/uv/archive-v0/x"), direct=None)
+    assert (example["command"], example["args"]) == (launch.command, list(launch.args))
+    assert example["type"] == "stdio"
+    # No key (nobody pays twice) and no ${CLAUDE_PROJECT_DIR} (a warning in Claude Code).
+    assert "ANTHROPIC_API_KEY" not in example["env"] and "OCP_WORKSPACE" not in example["env"]
+
+
+def test_uvx_from_a_checkout_rebuilds_when_the_code_changes_not_only_pyproject() -> None:
+    # uv caches a folder's build keyed on pyproject.toml alone by default: after a `git pull`
+    # the IDE would keep starting the old server (seen here before the cache keys were set).
+    keys = tomllib.loads((REPO / "ocp_server" / "pyproject.toml").read_text())["tool"]["uv"]
+    files = {k["file"] for k in keys["cache-keys"] if "file" in k}
+    assert {"pyproject.toml", "src/**/*.py", "src/**/*.json"} <= files
