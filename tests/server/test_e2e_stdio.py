@@ -76,6 +76,20 @@ async def test_search_cites_path_and_lines_from_a_fresh_index(workspace, fake_ol
                 await asyncio.sleep(0.2)
 
 
+async def test_search_grouped_by_file_gives_files_with_their_best_chunks(workspace, fake_ollama):
+    async with OCPClient(env=server_env(workspace, fake_ollama)) as client:
+        await wait_for_index(client, "verify token")
+        grouped = await client.search("session token verify", k=2, group_by="file")
+        assert grouped.results == [] and grouped.files is not None
+        assert 1 <= len(grouped.files) <= 2
+        top = grouped.files[0]
+        assert top.path == "src/auth.py" and len(top.hits) >= 2
+        assert all(hit.path == top.path for hit in top.hits)
+        assert [f.score for f in grouped.files] == sorted(
+            (f.score for f in grouped.files), reverse=True
+        )
+
+
 async def test_bad_arguments_name_the_field_and_the_server_keeps_serving(workspace, fake_ollama):
     async with OCPClient(env=server_env(workspace, fake_ollama)) as client:
         bad = await client.call("ocp_context_search", {"query": "x", "k": 0})

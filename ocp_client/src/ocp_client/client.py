@@ -103,6 +103,7 @@ class OCPClient:
         path_glob: str | None = None,
         language: str | None = None,
         max_tokens: int | None = None,
+        group_by: str = "chunk",
         workspace: str | None = None,
     ) -> wire.SearchResult:
         return await self._typed(
@@ -114,6 +115,7 @@ class OCPClient:
                 "path_glob": path_glob,
                 "language": language,
                 "max_tokens": max_tokens,
+                "group_by": group_by,
                 "workspace": workspace,
             },
         )

@@ -159,8 +159,12 @@ class AppState:
             language=args.language,
             max_tokens=args.max_tokens or self.settings.search_tokens,
             refresh=not ws.index.building,
+            group_by_file=args.group_by == "file",
         )
-        return _search_result(response)
+        result = _search_result(response)
+        if args.group_by == "file":
+            result = _grouped(result)
+        return result
 
     # ---- ocp_session_restore ----------------------------------------------------------
     async def restore(self, ws: Workspace, args: wire.RestoreArgs) -> wire.RestoreResult:
@@ -485,6 +489,19 @@ def _redacted(payload: AgentPayload) -> tuple[AgentPayload, Counter[str]]:
         system.text if system else "", tuple(messages), payload.tools, payload.tools_chars
     )
     return redacted, counts
+
+
+def _grouped(result: wire.SearchResult) -> wire.SearchResult:
+    """The hits (which come file by file, best file first) as files with their chunks."""
+    files: dict[str, wire.FileHits] = {}
+    for hit in result.results:
+        group = files.get(hit.path)
+        if group is None:
+            group = files[hit.path] = wire.FileHits(
+                path=hit.path, language=hit.language, score=hit.score, hits=[]
+            )
+        group.hits.append(hit)
+    return result.model_copy(update={"results": [], "files": list(files.values())})
 
 
 def _search_result(response: SearchResponse) -> wire.SearchResult:

@@ -26,13 +26,21 @@ def render(out: BaseModel) -> str:
 
 def _search(out: wire.SearchResult) -> str:
     idx = out.index
-    head = f"{len(out.results)} result(s) for {out.query!r} ({idx.files} files indexed)"
+    count = (
+        f"{len(out.files)} file(s)" if out.files is not None else f"{len(out.results)} result(s)"
+    )
+    head = f"{count} for {out.query!r} ({idx.files} files indexed)"
     lines = [head]
     if out.note:
         lines.append(f"Note: {out.note}")
     for hit in out.results:
         label = f"{hit.kind} {hit.symbol}" if hit.symbol else hit.kind
         lines.append(f"\n{hit.citation} — {label}\n{hit.text}")
+    for group in out.files or ():
+        lines.append(f"\n## {group.path}")
+        for hit in group.hits:
+            label = f"{hit.kind} {hit.symbol}" if hit.symbol else hit.kind
+            lines.append(f"\n{hit.citation} — {label}\n{hit.text}")
     return "\n".join(lines)
 
 

@@ -49,6 +49,11 @@ class SearchArgs(_In):
         le=50_000,
         description="Token budget for all result texts together (default: OCP_SEARCH_TOKENS).",
     )
+    group_by: Literal["chunk", "file"] = Field(
+        "chunk",
+        description="'chunk' (default): the best chunks, the best one of each file first. "
+        "'file': the best k files, each with its best chunks (results come in `files`).",
+    )
     workspace: str | None = WorkspaceArg
 
 
@@ -77,9 +82,17 @@ class IndexState(_Out):
     indexer: bool = Field(description="This server process indexes and watches the workspace")
 
 
+class FileHits(_Out):
+    path: str
+    language: str | None
+    score: float = Field(description="The file's rank score; the files come best first")
+    hits: list[SearchHit] = Field(description="Its best chunks, best first")
+
+
 class SearchResult(_Out):
     query: str
-    results: list[SearchHit]
+    results: list[SearchHit] = Field(description="With group_by 'chunk'; empty with 'file'")
+    files: list[FileHits] | None = Field(None, description="With group_by 'file' only")
     index: IndexState
     note: str | None = None
 

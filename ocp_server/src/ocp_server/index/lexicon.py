@@ -47,12 +47,12 @@ MAX_WORD_CHARS = 64
 
 _WORD = re.compile(r"[^\W\d]\w*|\d+")
 _PARTS = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+|[^\W\d_A-Za-z]+")
-# Spans a person writes as code: `backticked`, dotted.names, snake_case, camelCase, calls().
-_CODE_SPAN = re.compile(
-    r"`([^`\n]{1,80})`"
-    r"|\b([^\W\d]\w*(?:\.[^\W\d]\w*)+)\b"
-    r"|\b(\w*[a-z][A-Z]\w*|\w+_\w+|[^\W\d]\w*\(\))"
-)
+# Spans a person writes as code: `backticked`, or a token that is dotted.names, snake_case,
+# camelCase or a call(). Tokens are looked at one by one (each short), so no pattern ever runs
+# over a long unbroken string.
+_BACKTICKED = re.compile(r"`([^`\n]{1,80})`")
+_TOKEN_EDGES = "\"'()[]{}<>,;:!?*"
+_CAMEL_HUMP = re.compile(r"[a-z][A-Z]")
 _SENTENCE_END = re.compile(r"[.!?](?:\s|$)")
 
 STOPWORDS = frozenset(
@@ -138,22 +138,29 @@ def first_sentence(text: str) -> str:
     return text[: end.start()] if end else text
 
 
+def _code_spans(text: str) -> list[str]:
+    spans = _BACKTICKED.findall(text)
+    for token in _BACKTICKED.sub(" ", text).split():
+        if len(token) > MAX_WORD_CHARS:
+            continue
+        called = token.endswith("()") or "()." in token
+        token = token.strip(_TOKEN_EDGES + ".")
+        if not token or token[0].isdigit():
+            continue
+        if called or "_" in token.strip("_") or "." in token or _CAMEL_HUMP.search(token):
+            spans.append(token)
+    return spans
+
+
 def code_identifiers(text: str) -> list[str]:
     """Identifiers written as code in `text` (backticked, dotted, snake_case, camelCase,
     called), one-letter and two-letter names left out."""
-    out: list[str] = []
-    for match in _CODE_SPAN.finditer(text):
-        span = next(g for g in match.groups() if g)
-        out.extend(w for w in words(span) if len(w) > 2)
-    return out
+    return [w for span in _code_spans(text) for w in words(span) if len(w) > 2]
 
 
 def code_terms(text: str) -> set[str]:
     """The stemmed terms of the spans written as code."""
-    out: set[str] = set()
-    for match in _CODE_SPAN.finditer(text):
-        out.update(terms(next(g for g in match.groups() if g)))
-    return out
+    return {t for span in _code_spans(text) for t in terms(span)}
 
 
 # ---- what the indexer stores per chunk ----------------------------------------------------
