@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ocp_server.index.history import DEFAULT_HISTORY_COMMITS, read_history, store_history
 from ocp_server.index.ranking import FEATURES, candidate_features, parse_query
 from ocp_server.index.workspace import WorkspaceIndex
 
@@ -57,44 +58,61 @@ def _corpus_root(entry: dict[str, object], cache: Path) -> Path:
     return root
 
 
-async def _corpus_features(name: str, root: Path) -> list[tuple[str, np.ndarray, np.ndarray]]:
+async def _corpus_features(
+    entry: dict[str, str], root: Path, mirrors: Path
+) -> list[tuple[str, int, np.ndarray, np.ndarray]]:
+    """Per query: (set, regime, features, labels); regime 0 without history, 1 with the
+    commits before the query's own (its history at the time: a time split)."""
+    name = entry["name"]
+    repo = mirrors / entry["repository"].removeprefix("github.com/").replace("/", "+") / "repo"
+    commits = read_history(repo, DEFAULT_HISTORY_COMMITS, rev=entry["snapshot"])
+    when = {c.hash: c.time for c in commits}
+    snapshot_time = max(when.values(), default=0) + 1
     out = []
     with tempfile.TemporaryDirectory() as tmp:
-        index = await WorkspaceIndex.open(root, Path(tmp) / "ocp.db")
+        index = await WorkspaceIndex.open(root, Path(tmp) / "ocp.db", history_commits=0)
         try:
             await index.update()
+            await index.db.execute("BEGIN IMMEDIATE")
+            await store_history(index.db, commits)
+            await index.db.execute("UPDATE meta SET value = value + 1 WHERE key = 'generation'")
+            await index.db.execute("COMMIT")
             snap = await index.snapshot()
         finally:
             await index.close()
+    regimes = (0, 1) if commits else (0,)
     for qset in SETS:
         path = BENCH / "queries" / f"{name}.{qset}.jsonl"
         for line in path.read_text("utf-8").splitlines():
             q = json.loads(line)
             relevant = set(q["relevant_files"])
-            cand, x, *_ = candidate_features(snap, parse_query(q["query"]))
-            labels = np.array([snap.paths[i] in relevant for i in cand], dtype=bool)
-            first = x[:, FEATURES.index("file_bm25")] + x[:, FEATURES.index("chunk_best")]
-            negatives = np.flatnonzero(~labels)
-            keep = np.concatenate(
-                [np.flatnonzero(labels), negatives[np.argsort(-first[negatives])[:NEGATIVES]]]
-            )
-            out.append((qset, x[keep].astype(np.float16), labels[keep]))
+            for regime in regimes:
+                as_of = when.get(q.get("commit", ""), snapshot_time) if regime else 0
+                cand, x, *_ = candidate_features(snap, parse_query(q["query"]), as_of=as_of)
+                labels = np.array([snap.paths[i] in relevant for i in cand], dtype=bool)
+                first = x[:, FEATURES.index("file_bm25")] + x[:, FEATURES.index("chunk_best")]
+                negatives = np.flatnonzero(~labels)
+                keep = np.concatenate(
+                    [np.flatnonzero(labels), negatives[np.argsort(-first[negatives])[:NEGATIVES]]]
+                )
+                out.append((qset, regime, x[keep].astype(np.float16), labels[keep]))
     return out
 
 
-def build_features(cache: Path) -> None:
+def build_features(cache: Path, mirrors: Path) -> None:
     manifest = json.loads((BENCH / "manifest.json").read_text("utf-8"))
-    rows, labels, query, corpus, qset = [], [], [], [], []
+    rows, labels, query, corpus, qset, regime = [], [], [], [], [], []
     names = [str(e["name"]) for e in manifest["corpora"]]
     n = 0
     for c, entry in enumerate(manifest["corpora"]):
         root = _corpus_root(entry, cache)
-        for s, x, y in asyncio.run(_corpus_features(str(entry["name"]), root)):
+        for s, r, x, y in asyncio.run(_corpus_features(entry, root, mirrors)):
             rows.append(x)
             labels.append(y)
             query.append(np.full(len(y), n, dtype=np.int32))
             corpus.append(np.full(len(y), c, dtype=np.int8))
             qset.append(np.full(len(y), SETS.index(s), dtype=np.int8))
+            regime.append(np.full(len(y), r, dtype=np.int8))
             n += 1
         print(f"{entry['name']}: {n} queries so far", file=sys.stderr)
     FEATURES_FILE.parent.mkdir(parents=True, exist_ok=True)
@@ -105,6 +123,7 @@ def build_features(cache: Path) -> None:
         query=np.concatenate(query),
         corpus=np.concatenate(corpus),
         qset=np.concatenate(qset),
+        regime=np.concatenate(regime),
         features=np.array(FEATURES),
         corpora=np.array(names),
     )
@@ -124,6 +143,7 @@ class Data:
         self.query = data["query"]
         self.corpus = data["corpus"]
         self.qset = data["qset"]
+        self.regime = data["regime"]
         self.corpora = [str(c) for c in data["corpora"]]
 
     def subset(self, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -166,24 +186,41 @@ def mrr_at_10(x: np.ndarray, y: np.ndarray, query: np.ndarray, w: np.ndarray) ->
     return total / max(n, 1)
 
 
-def leave_one_repository_out(data: Data) -> dict[tuple[str, str], float]:
+def leave_one_repository_out(data: Data) -> dict[tuple[str, str, int], float]:
     out = {}
     for c, name in enumerate(data.corpora):
         w = fit(*data.subset(data.corpus != c))
         for s, qset in enumerate(SETS):
-            out[(name, qset)] = mrr_at_10(*data.subset((data.corpus == c) & (data.qset == s)), w)
+            for r in np.unique(data.regime):
+                held = (data.corpus == c) & (data.qset == s) & (data.regime == r)
+                out[(name, qset, int(r))] = mrr_at_10(*data.subset(held), w)
     return out
 
 
 def report(data: Data) -> None:
     loro = leave_one_repository_out(data)
-    print("MRR@10 with each corpus held out of training (leave-one-repository-out):")
-    print("| corpus | commits | doc comments |")
-    print("|---|---|---|")
+    with_history = bool((data.regime == 1).any())
+    print("MRR@10 with each corpus held out of training (leave-one-repository-out).")
+    print("Without history: a snapshot (as the benchmark runs). With history: the workspace's")
+    print("git log before each query's own commit (a time split).")
+    head = "| corpus | commits | doc comments |" + (" commits, with history |" * with_history)
+    print(head)
+    print("|---|---|---|" + "---|" * with_history)
     for name in data.corpora:
-        print(f"| {name} | {loro[(name, 'commits')]:.3f} | {loro[(name, 'docstrings')]:.3f} |")
-    mean = {s: np.mean([loro[(n, s)] for n in data.corpora]) for s in SETS}
-    print(f"| **mean** | {mean['commits']:.3f} | {mean['docstrings']:.3f} |")
+        commits, docs = loro[(name, "commits", 0)], loro[(name, "docstrings", 0)]
+        line = f"| {name} | {commits:.3f} | {docs:.3f} |"
+        if with_history:
+            line += f" {loro[(name, 'commits', 1)]:.3f} |"
+        print(line)
+    mean = {
+        (s, r): np.mean([loro[(n, s, r)] for n in data.corpora])
+        for s in SETS
+        for r in ((0, 1) if with_history else (0,))
+    }
+    line = f"| **mean** | {mean[('commits', 0)]:.3f} | {mean[('docstrings', 0)]:.3f} |"
+    if with_history:
+        line += f" {mean[('commits', 1)]:.3f} |"
+    print(line)
 
 
 def write(weights: np.ndarray) -> None:
@@ -220,11 +257,17 @@ def main(argv: list[str] | None = None) -> int:
         default=Path.home() / ".cache" / "ocp-bench" / "ranker-corpora",
         help="where the corpora are unpacked",
     )
+    parser.add_argument(
+        "--mirrors",
+        type=Path,
+        default=ROOT.parent / ".mirror",
+        help="bare clones of the corpora's repositories (<owner>+<name>/repo) for history",
+    )
     args = parser.parse_args(argv)
     if args.check:
         return check(Data())
     if args.step == "features":
-        build_features(args.cache)
+        build_features(args.cache, args.mirrors)
     data = Data()
     report(data)
     write(fit(data.x, data.y, data.query))

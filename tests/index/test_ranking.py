@@ -14,6 +14,7 @@ import pytest
 from ocp_server.index.lexicon import identifier_key, terms
 from ocp_server.index.ranking import FEATURES, load_weights, parse_query
 from ocp_server.index.workspace import WorkspaceIndex
+from tests.workspace_fixture import git
 
 
 async def _index(root: Path, files: dict[str, str], db: Path) -> WorkspaceIndex:
@@ -175,3 +176,34 @@ def test_the_shipped_weights_fit_the_features() -> None:
     # what the model learned across six repositories: prose is held back, code is not
     w = dict(zip(FEATURES, weights, strict=True))
     assert w["prose"] < 0 < w["code"]
+
+
+async def test_a_question_like_a_past_commit_finds_the_files_it_changed(tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    files = {
+        "src/upload.py": "def send_part(part, session):\n    return session.put(part)\n",
+        "src/download.py": "def fetch_part(url, session):\n    return session.get(url)\n",
+        "src/timing.py": "def wait(seconds):\n    return seconds * 2\n",
+    }
+    for rel, text in files.items():
+        (ws / rel).parent.mkdir(parents=True, exist_ok=True)
+        (ws / rel).write_text(text)
+    git(ws, "init", "-q")
+    git(ws, "add", "-A")
+    git(ws, "commit", "-qm", "Start")
+    (ws / "src/upload.py").write_text(files["src/upload.py"] + "# resend once\n")
+    git(ws, "commit", "-qam", "Fix flaky retry timing in the uploader")
+    query = "retry timing is flaky again for big uploads"
+
+    with_history = await WorkspaceIndex.open(ws, tmp_path / "a.db")
+    without = await WorkspaceIndex.open(ws, tmp_path / "b.db", history_commits=0)
+    try:
+        await with_history.update()
+        await without.update()
+        assert (await _paths(with_history, query))[0] == "src/upload.py"
+        assert (await _paths(without, query))[0] == "src/timing.py"  # the words alone
+        stored = await without.db.execute_fetchall("SELECT count(*) FROM commits")
+        assert list(stored) == [(0,)]
+    finally:
+        await with_history.close()
+        await without.close()

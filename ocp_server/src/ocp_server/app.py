@@ -129,7 +129,10 @@ class AppState:
                 return self._workspaces[path]
             db_path = self.settings.db_path or default_db_path(path)
             index = await WorkspaceIndex.open(
-                path, db_path, max_file_bytes=self.settings.max_file_bytes
+                path,
+                db_path,
+                max_file_bytes=self.settings.max_file_bytes,
+                history_commits=self.settings.history_commits,
             )
             # Memory has its own connection: the indexer runs transactions on the index's.
             memory = MemoryStore(await connect(db_path))

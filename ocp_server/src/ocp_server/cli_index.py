@@ -86,7 +86,10 @@ async def _index(workspace: Path, force: bool) -> IndexSummary | None:
     settings = _settings()
     await first_run_check(workspace, settings, force)
     index = await WorkspaceIndex.open(
-        workspace, default_db_path(workspace), max_file_bytes=settings.max_file_bytes
+        workspace,
+        default_db_path(workspace),
+        max_file_bytes=settings.max_file_bytes,
+        history_commits=settings.history_commits,
     )
     async with index:
         with IndexProgress(console(stderr=True)) as progress:
@@ -142,7 +145,10 @@ async def _search(workspace: Path, args: argparse.Namespace) -> SearchResponse:
     settings = _settings()
     await first_run_check(workspace, settings, args.force)
     index = await WorkspaceIndex.open(
-        workspace, default_db_path(workspace), max_file_bytes=settings.max_file_bytes
+        workspace,
+        default_db_path(workspace),
+        max_file_bytes=settings.max_file_bytes,
+        history_commits=settings.history_commits,
     )
     async with index:
         status = await index.status()

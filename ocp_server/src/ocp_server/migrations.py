@@ -193,7 +193,7 @@ async def m004_search(db: aiosqlite.Connection) -> None:
     """Search moves from FTS5 to postings read into memory (`index/lexical.py`): each chunk
     stores its stemmed terms with counts, its adjacent term pairs and its definition names,
     packed (`index/lexicon.py`). The index is derived data, so it is emptied here and rebuilt
-    with the new columns at the next update."""
+    with the new columns at the next update. Recent commits are kept as ranking evidence."""
     await _run(
         db,
         """
@@ -212,7 +212,19 @@ async def m004_search(db: aiosqlite.Connection) -> None:
         -- bumped by every index write; readers rebuild their postings when it moves
         INSERT INTO meta VALUES ('generation', '0')
             ON CONFLICT(key) DO UPDATE SET value = excluded.value;
-        DELETE FROM meta WHERE key = 'last_update'
+        DELETE FROM meta WHERE key = 'last_update';
+        -- A git workspace's recent commits (index/history.py): message terms, no text.
+        CREATE TABLE commits (
+            hash TEXT PRIMARY KEY,
+            time INTEGER NOT NULL,              -- committer time, epoch seconds
+            terms BLOB NOT NULL,                -- packed like chunks.terms
+            length INTEGER NOT NULL
+        );
+        CREATE TABLE commit_files (
+            hash TEXT NOT NULL REFERENCES commits(hash) ON DELETE CASCADE,
+            path TEXT NOT NULL,                 -- as the commit named it; may be gone since
+            PRIMARY KEY (hash, path)
+        ) WITHOUT ROWID
         """,
     )
 

@@ -18,6 +18,7 @@ from urllib.parse import unquote, urlparse
 from ocp_router.config import env_value
 from ocp_router.errors import ConfigError
 from ocp_server.index.files import DEFAULT_MAX_FILE_BYTES
+from ocp_server.index.history import DEFAULT_HISTORY_COMMITS
 
 DEFAULT_MAX_FILES = 200_000  # a first index of more files needs --force (the CLI asks)
 
@@ -41,6 +42,7 @@ class ServerSettings:
     search_tokens: int = 8000
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     max_files: int = DEFAULT_MAX_FILES
+    history_commits: int = DEFAULT_HISTORY_COMMITS  # 0: the git history is not read
     db_path: Path | None = None
     workspace: Path | None = None
     claude_project_dir: Path | None = None
@@ -62,6 +64,7 @@ class ServerSettings:
             search_tokens=_int(env, "OCP_SEARCH_TOKENS", 8000, 100),
             max_file_bytes=_int(env, "OCP_MAX_FILE_BYTES", DEFAULT_MAX_FILE_BYTES, 1),
             max_files=_int(env, "OCP_MAX_FILES", DEFAULT_MAX_FILES, 1),
+            history_commits=_int(env, "OCP_HISTORY_COMMITS", DEFAULT_HISTORY_COMMITS, 0),
             db_path=Path(db).expanduser() if db else None,
             workspace=Path(ws).expanduser() if ws else None,
             claude_project_dir=Path(cpd).expanduser() if cpd else None,

@@ -26,6 +26,7 @@ import aiosqlite
 
 from ocp_server.index.chunking import chunk_text
 from ocp_server.index.files import Candidate, content_exclusion, list_workspace
+from ocp_server.index.history import DEFAULT_HISTORY_COMMITS, read_history, store_history
 from ocp_server.index.languages import detect_language
 from ocp_server.index.lexical import DEFINITION_KINDS
 from ocp_server.index.lexicon import body_blob, names_blob
@@ -126,11 +127,13 @@ class Indexer:
         *,
         max_file_bytes: int,
         git_head: Callable[[], str | None],
+        history_commits: int = DEFAULT_HISTORY_COMMITS,
     ) -> None:
         self.db = db
         self.workspace = workspace
         self.max_file_bytes = max_file_bytes
         self.git_head = git_head
+        self.history_commits = history_commits
 
     async def update(self, progress: Progress | None = None) -> IndexSummary:
         started = time.perf_counter()
@@ -185,6 +188,7 @@ class Indexer:
         )
         if track:
             await self.db.execute("DELETE FROM meta WHERE key = 'build'")
+        await self._update_history(head)
         rows = await self.db.execute_fetchall(
             "SELECT (SELECT count(*) FROM files WHERE skip_reason IS NULL),"
             " (SELECT count(*) FROM chunks)"
@@ -199,6 +203,27 @@ class Indexer:
         summary.scanned = len(todo)
         summary.seconds = round(time.perf_counter() - started, 3)
         return summary
+
+    async def _update_history(self, head: str | None) -> None:
+        """Read the recent commits again when HEAD moved (or history was switched off)."""
+        wanted = f"{head}:{self.history_commits}" if head else ""
+        rows = list(
+            await self.db.execute_fetchall("SELECT value FROM meta WHERE key = 'history_head'")
+        )
+        if (rows[0][0] if rows else "") == wanted:
+            return
+        commits = await asyncio.to_thread(read_history, self.workspace, self.history_commits)
+
+        async def write() -> bool:
+            changed = await store_history(self.db, commits)
+            await self.db.execute(
+                "INSERT INTO meta VALUES ('history_head', ?) "
+                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                (wanted,),
+            )
+            return changed
+
+        await self._transaction(write)
 
     def _process_batch(
         self,

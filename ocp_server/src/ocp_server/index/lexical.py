@@ -16,6 +16,7 @@ import math
 import posixpath
 import re
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -193,6 +194,47 @@ class Block:
 
 
 @dataclass(frozen=True, slots=True)
+class History:
+    """Recent commits (newest first): their message terms and the indexed files they changed."""
+
+    body: Postings
+    length: npt.NDArray[np.float32]
+    time: Ints
+    file_starts: Ints  # commit i changed files[file_starts[i]:file_starts[i + 1]]
+    files: npt.NDArray[np.int32]
+
+    @property
+    def avg(self) -> float:
+        return float(self.length.mean()) if len(self.length) else 1.0
+
+    @property
+    def n_commits(self) -> int:
+        return len(self.time)
+
+
+def build_history(
+    commits: Sequence[tuple[str, int, bytes, int]],
+    changed: Sequence[tuple[str, str]],
+    file_index: dict[str, int],
+) -> History:
+    """From (hash, time, terms, length) newest first and (hash, path) rows."""
+    at = {c[0]: i for i, c in enumerate(commits)}
+    pairs = sorted((at[h], file_index[p]) for h, p in changed if h in at and p in file_index)
+    owner = np.fromiter((c for c, _ in pairs), dtype=np.int64, count=len(pairs))
+    records, per_commit = _blobs([c[2] for c in commits], TERM_RECORD)
+    n = np.arange(len(commits), dtype=np.int32)
+    return History(
+        body=Postings.build(
+            records["term"], np.repeat(n, per_commit), records["count"].astype(np.float32)
+        ),
+        length=np.fromiter((c[3] for c in commits), dtype=np.float32, count=len(commits)),
+        time=np.fromiter((c[1] for c in commits), dtype=np.int64, count=len(commits)),
+        file_starts=np.searchsorted(owner, np.arange(len(commits) + 1)).astype(np.int64),
+        files=np.fromiter((f for _, f in pairs), dtype=np.int32, count=len(pairs)),
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class Snapshot:
     generation: str
     # chunks, ordered by file then line
@@ -217,6 +259,7 @@ class Snapshot:
     file_names: Postings
     file_path: Postings
     stems: dict[str, Ints]  # file stem -> files
+    history: History
 
     @property
     def n_chunks(self) -> int:
@@ -265,16 +308,22 @@ def load_snapshot(db_path: Path) -> Snapshot:
             "FROM chunks "
             "WHERE terms IS NOT NULL ORDER BY file_id, start_line"
         ).fetchall()
+        commits = conn.execute(
+            "SELECT hash, time, terms, length FROM commits ORDER BY time DESC, hash"
+        ).fetchall()
+        changed = conn.execute("SELECT hash, path FROM commit_files").fetchall()
         conn.execute("COMMIT")
     finally:
         conn.close()
-    return build_snapshot(generation, files, chunks)
+    return build_snapshot(generation, files, chunks, commits, changed)
 
 
 def build_snapshot(
     generation: str,
     files: list[tuple[int, str, str | None]],
     chunks: list[tuple[int, int, int, str, bytes, bytes, bytes, int, int]],
+    commits: Sequence[tuple[str, int, bytes, int]] = (),
+    changed: Sequence[tuple[str, str]] = (),
 ) -> Snapshot:
     index_of = {row[0]: i for i, row in enumerate(files)}
     chunks = [c for c in chunks if c[1] in index_of]
@@ -354,6 +403,7 @@ def build_snapshot(
     for i, p in enumerate(paths):
         stem_lists.setdefault(file_stem(p), []).append(i)
     stems = {s: np.asarray(v, dtype=np.int64) for s, v in stem_lists.items()}
+    history = build_history(commits, changed, {p: i for i, p in enumerate(paths)})
     return Snapshot(
         generation=generation,
         chunk_ids=chunk_ids,
@@ -376,4 +426,5 @@ def build_snapshot(
         file_names=file_names,
         file_path=file_path,
         stems=stems,
+        history=history,
     )

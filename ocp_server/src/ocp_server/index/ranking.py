@@ -94,10 +94,14 @@ FEATURES: tuple[str, ...] = (
     "test_asked",
     "block_best",
     "log_block_best",
+    "history_similar",
+    "history_changes",
 )
 
 K1 = 1.2
 CANDIDATES = 80
+#: The past commits most like the query that vote for the files they changed.
+HISTORY_COMMITS = 30
 #: A query of at most this many words (stop words aside) is a lookup.
 LOOKUP_WORDS = 4
 _TEST_QUERY = re.compile(
@@ -248,10 +252,55 @@ def _partner(
     return np.where(in_group, best, 0.0)
 
 
+def _history(
+    snap: Snapshot, keys: list[int], qtf: Floats, as_of: int | None
+) -> tuple[Floats, Floats]:
+    """Per file: (what the past commits most like the query changed, how often it changed).
+
+    `as_of` (epoch seconds) keeps only older commits: for measuring on past queries."""
+    hist, n_files = snap.history, snap.n_files
+    similar, changes = np.zeros(n_files), np.zeros(n_files)
+    if not hist.n_commits:
+        return similar, changes
+    older = None if as_of is None else hist.time < as_of
+    counts = np.diff(hist.file_starts)
+    per_file = np.repeat(np.arange(hist.n_commits), counts)
+    if older is None:
+        changes = _sum(hist.files, None, n_files)
+    else:
+        changes = _sum(hist.files[older[per_file]], None, n_files)
+    hh = _gather(hist.body, keys)
+    if older is not None:
+        keep = older[hh.docs]
+        hh = _Hits(hh.docs[keep], hh.counts[keep], hh.term[keep], hh.df)
+        n = int(older.sum())
+    else:
+        n = hist.n_commits
+    post = _bm25(hh, qtf * _idf(hh.df, max(n, 1)), hist.length, hist.avg, 0.75)
+    score = _sum(hh.docs, post, hist.n_commits)
+    top = np.argsort(-score)[:HISTORY_COMMITS]
+    top = top[score[top] > 0]
+    if len(top):
+        # each similar commit votes for the files it changed, less so when it changed many
+        lo, hi = hist.file_starts[top], hist.file_starts[top + 1]
+        sizes = hi - lo
+        at = np.repeat(lo, sizes) + (
+            np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+        )
+        votes = np.repeat(score[top] / np.sqrt(np.maximum(sizes, 1)), sizes)
+        similar = _sum(hist.files[at], votes, n_files)
+    return similar, changes
+
+
 def candidate_features(
-    snap: Snapshot, query: Query, allowed: npt.NDArray[np.bool_] | None = None
+    snap: Snapshot,
+    query: Query,
+    allowed: npt.NDArray[np.bool_] | None = None,
+    as_of: int | None = None,
 ) -> tuple[npt.NDArray[np.int64], Floats, Floats, _Hits, tuple[str, ...]]:
-    """(candidate files, their feature matrix, chunk scores, chunk hits, query terms)."""
+    """(candidate files, their feature matrix, chunk scores, chunk hits, query terms).
+
+    `as_of` (epoch seconds) limits the history evidence to older commits."""
     term_list = tuple(query.counts)
     qtf = np.array([query.counts[t] for t in term_list], dtype=np.float64)
     n_files, n_chunks = snap.n_files, snap.n_chunks
@@ -313,13 +362,15 @@ def candidate_features(
         if found is not None and len(word) > 2:
             stem_named[found] = 1.0
 
+    similar, changes = _history(snap, keys, qtf, as_of)
+
     # ---- candidates: the best by each of the main signals
-    evidence = (file_bm25 > 0) | (path > 0) | (defines > 0)
+    evidence = (file_bm25 > 0) | (path > 0) | (defines > 0) | (similar > 0)
     if allowed is not None:
         evidence &= allowed
     pool = np.flatnonzero(evidence)
     picks: list[npt.NDArray[np.int64]] = []
-    for signal in (file_bm25, chunk_best, path, defines):
+    for signal in (file_bm25, chunk_best, path, defines, similar):
         values = signal[pool]
         if len(pool) > CANDIDATES:
             top = np.argpartition(-values, CANDIDATES)[:CANDIDATES]
@@ -370,6 +421,8 @@ def candidate_features(
         "test_asked": (cls == FileClass.TEST) & query.wants_tests,
         "block_best": rel(block_best[cand]),
         "log_block_best": np.log1p(block_best[cand]) / 5.0,
+        "history_similar": rel(similar[cand]),
+        "history_changes": np.log1p(changes[cand]) / 5.0,
     }
     x = np.empty((len(cand), len(FEATURES)))
     for j, name in enumerate(FEATURES):

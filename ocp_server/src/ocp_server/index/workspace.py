@@ -22,6 +22,7 @@ import watchfiles
 
 from ocp_server.db import connect
 from ocp_server.index.files import DEFAULT_MAX_FILE_BYTES, VENDORED_DIRS, git_head, load_ocpignore
+from ocp_server.index.history import DEFAULT_HISTORY_COMMITS
 from ocp_server.index.indexer import Indexer, Progress
 from ocp_server.index.lexical import Snapshot, load_snapshot
 from ocp_server.index.models import IndexStatus, IndexSummary, SearchResponse
@@ -51,6 +52,7 @@ class WorkspaceIndex:
         db_path: Path,
         *,
         max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+        history_commits: int = DEFAULT_HISTORY_COMMITS,
     ) -> None:
         self.workspace = workspace
         self.db = db
@@ -63,7 +65,11 @@ class WorkspaceIndex:
         self._snapshot: Snapshot | None = None  # postings in memory, for search
         self._snapshot_lock = asyncio.Lock()
         self._indexer = Indexer(
-            db, workspace, max_file_bytes=max_file_bytes, git_head=lambda: git_head(workspace)
+            db,
+            workspace,
+            max_file_bytes=max_file_bytes,
+            git_head=lambda: git_head(workspace),
+            history_commits=history_commits,
         )
 
     @classmethod
@@ -73,12 +79,19 @@ class WorkspaceIndex:
         db_path: Path | None = None,
         *,
         max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+        history_commits: int = DEFAULT_HISTORY_COMMITS,
     ) -> WorkspaceIndex:
         workspace = workspace.resolve()
         if not workspace.is_dir():
             raise NotADirectoryError(f"workspace {workspace} is not a folder")
         db_path = db_path or default_db_path(workspace)
-        return cls(workspace, await connect(db_path), db_path, max_file_bytes=max_file_bytes)
+        return cls(
+            workspace,
+            await connect(db_path),
+            db_path,
+            max_file_bytes=max_file_bytes,
+            history_commits=history_commits,
+        )
 
     async def close(self) -> None:
         if self._holds_lease:

@@ -1,0 +1,114 @@
+"""A git workspace's own history as free ranking evidence: which files past changes touched.
+
+A commit message says what was changed and the commit says where, so a question that reads like
+a past commit points at the files that commit changed, and files that change often are where
+work tends to happen. At each index update the newest commits (at most `OCP_HISTORY_COMMITS`,
+default 5,000; 0 turns this off) are read with one bounded `git log`: their messages as search
+terms (the text itself is not kept) and the paths they changed. Only the past is read, and only
+commits reachable from HEAD.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiosqlite
+
+from ocp_server.index.lexicon import body_blob
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["DEFAULT_HISTORY_COMMITS", "Commit", "clean_message", "read_history", "store_history"]
+
+DEFAULT_HISTORY_COMMITS = 5000
+GIT_TIMEOUT_S = 30.0
+MAX_FILES_PER_COMMIT = 50  # a bigger commit (a reformat, a vendored update) says little
+_RECORD = "\x1e"
+_PREFIX = re.compile(r"^\s*(?:\[[^\]]{1,40}\]\s*|[\w./-]{1,40}(?:\([^)]{0,40}\))?!?:\s+)")
+_ISSUE = re.compile(r"\(?(?:[\w.-]+/[\w.-]+)?#\d+\)?|https?://\S+")
+
+
+@dataclass(frozen=True, slots=True)
+class Commit:
+    hash: str
+    time: int  # committer time, seconds since the epoch
+    message: str  # subject and first paragraph, cleaned
+    paths: tuple[str, ...]
+
+
+def clean_message(subject: str, body: str) -> str:
+    """The subject without `area:`/`type(scope):`/`[tag]` prefixes, issue references or URLs,
+    and the body's first paragraph (at most 60 words)."""
+    subject = _ISSUE.sub(" ", _PREFIX.sub("", subject, count=1)).strip()
+    first = body.strip().split("\n\n", 1)[0] if body.strip() else ""
+    words = _ISSUE.sub(" ", first).split()[:60]
+    return " ".join([subject, *words]).strip()
+
+
+def read_history(workspace: Path, limit: int, rev: str = "HEAD") -> list[Commit]:
+    """The newest `limit` non-merge commits reachable from `rev`, newest first; [] when the
+    workspace is not a git work tree or git fails."""
+    if limit <= 0:
+        return []
+    try:
+        out = subprocess.run(
+            [
+                "git",
+                "-C",
+                str(workspace),
+                "log",
+                rev,
+                "--no-merges",
+                f"-n{limit}",
+                "--name-only",
+                "--no-renames",
+                f"--format={_RECORD}%H%x00%ct%x00%s%x00%b%x00",
+            ],
+            capture_output=True,
+            timeout=GIT_TIMEOUT_S,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        logger.info("git log failed or took too long; no history evidence this time")
+        return []
+    if out.returncode != 0:
+        return []
+    commits = []
+    for record in out.stdout.decode("utf-8", errors="replace").split(_RECORD)[1:]:
+        fields = record.split("\x00", 4)
+        if len(fields) < 5:
+            continue
+        digest, when, subject, body, names = fields
+        paths = tuple(p for p in names.strip().splitlines() if p)
+        if not paths or len(paths) > MAX_FILES_PER_COMMIT or not when.isdigit():
+            continue
+        commits.append(Commit(digest, int(when), clean_message(subject, body), paths))
+    return commits
+
+
+async def store_history(db: aiosqlite.Connection, commits: list[Commit]) -> bool:
+    """Make the stored history exactly `commits` (new ones added, older ones dropped). Runs
+    inside the caller's transaction; True when anything changed."""
+    stored = {row[0] for row in await db.execute_fetchall("SELECT hash FROM commits")}
+    wanted = {c.hash for c in commits}
+    gone = stored - wanted
+    new = [c for c in commits if c.hash not in stored]
+    if gone:
+        await db.executemany("DELETE FROM commits WHERE hash = ?", [(h,) for h in gone])
+    if new:
+        rows = []
+        for c in new:
+            terms, _pairs, length = body_blob(c.message)
+            rows.append((c.hash, c.time, terms, length))
+        await db.executemany(
+            "INSERT INTO commits (hash, time, terms, length) VALUES (?, ?, ?, ?)", rows
+        )
+        await db.executemany(
+            "INSERT OR IGNORE INTO commit_files (hash, path) VALUES (?, ?)",
+            [(c.hash, p) for c in new for p in c.paths],
+        )
+    return bool(gone or new)
