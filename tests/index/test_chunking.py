@@ -717,6 +717,32 @@ def test_a_comment_separated_by_a_blank_line_or_trailing_code_is_not_a_leading_c
     ]
 
 
+def test_a_jsdoc_block_one_blank_line_above_stays_with_its_function() -> None:
+    text = src(
+        """
+        /**
+         * Parse accept params `str`.
+         * @private
+         */
+
+        function acceptParams (str) {
+          return str.split(';');
+        }
+
+        // a note, not a doc block
+
+        function other () {
+          return 1;
+        }
+        """
+    )
+    assert rows(chunk_text("utils.js", text)) == [
+        ("acceptParams", "function", None, 1, 8),
+        (None, "preamble", None, 10, 10),
+        ("other", "function", None, 12, 14),
+    ]
+
+
 # --------------------------------------------------------------------------------------------
 # Preamble merging, big constants, oversized definitions
 # --------------------------------------------------------------------------------------------

@@ -13,7 +13,8 @@ How a file is cut, by kind:
 
   - A definition chunk starts at its leading comments, doc comments, decorators and attributes
     (comment siblings directly above it, with no blank line between and not trailing code on
-    their own line) and ends at its last line. Python docstrings are inside the body anyway.
+    their own line; a `/** doc block */` may stand one blank line above, as JSDoc often does)
+    and ends at its last line. Python docstrings are inside the body anyway.
   - A container that has member definitions (methods, nested types) gets a *header* chunk from
     its first leading line up to just before its first member (so a class's chunk holds its
     signature, docstring and fields however many methods follow) and every member gets its own
@@ -489,6 +490,11 @@ _MODIFIER = re.compile(
 )
 
 
+def _doc_block(node: Node) -> bool:
+    text = node.text
+    return text is not None and text.startswith(b"/**")
+
+
 def _end_row(node: Node) -> int:
     """The last row a node occupies (a node ending at column 0 ends on the row before)."""
     end = node.end_point
@@ -583,13 +589,17 @@ class _TreeWalker:
         return out
 
     def _lead(self, flat: list[tuple[Node, _Result]], i: int, start: int) -> int:
-        """First row of the comments/attributes directly above flat[i] (which starts at start)."""
+        """First row of the comments/attributes directly above flat[i] (which starts at start).
+        A `/** doc block */` right above may stand one blank line away, as JSDoc often does."""
         lead = start
         j = i - 1
         comments = self.comments
         while j >= 0:
             node = flat[j][0]
-            if node.type not in comments or _end_row(node) < lead - 1:
+            if node.type not in comments:
+                break
+            gap = lead - 1 - _end_row(node)  # blank rows between
+            if gap > (1 if j == i - 1 and _doc_block(node) else 0):
                 break
             row = node.start_point.row
             if j > 0 and _end_row(flat[j - 1][0]) >= row:  # trails code on its line

@@ -244,6 +244,7 @@ class Snapshot:
     chunk_defines: npt.NDArray[np.bool_]
     chunk_body: Postings
     chunk_names: Postings  # name terms and defined identifiers, per chunk
+    chunk_pairs: Postings  # adjacent term pairs, per chunk
     blocks: tuple[Block, ...]
     # files
     paths: tuple[str, ...]
@@ -255,7 +256,7 @@ class Snapshot:
     file_partner: npt.NDArray[np.int32]  # files with one partner key share a number
     file_chunks: Ints  # chunks of file i: file_chunks[i]:file_chunks[i + 1]
     file_body: Postings
-    file_pairs: Postings
+    file_pairs: Postings  # (counts: how many of the file's chunks hold the pair)
     file_names: Postings
     file_path: Postings
     stems: dict[str, Ints]  # file stem -> files
@@ -360,8 +361,8 @@ def build_snapshot(
         )
 
     pair_keys, per_chunk = _blobs([c[5] for c in chunks], "<u4")
-    file_pairs = Postings.build(pair_keys, chunk_file[np.repeat(n, per_chunk)])
-    file_pairs.counts[:] = 1.0  # present or not
+    chunk_pairs = Postings.build(pair_keys, np.repeat(n, per_chunk))
+    file_pairs = chunk_pairs.rolled_up(chunk_file)
 
     name_keys, per_chunk = _blobs([c[6] for c in chunks], "<u4")
     chunk_names = Postings.build(name_keys, np.repeat(n, per_chunk))
@@ -412,6 +413,7 @@ def build_snapshot(
         chunk_defines=chunk_defines,
         chunk_body=chunk_body,
         chunk_names=chunk_names,
+        chunk_pairs=chunk_pairs,
         blocks=tuple(blocks),
         paths=paths,
         languages=languages,

@@ -102,8 +102,11 @@ K1 = 1.2
 CANDIDATES = 80
 #: The past commits most like the query that vote for the files they changed.
 HISTORY_COMMITS = 30
+#: Choosing a file's chunk: how much the share of the query's phrases it holds adds to BM25
+#: (doc comment -> function on the dev sets: chunk hits 0.91 without, 0.97 with).
+CHOICE_PHRASES = 2.0
 #: A query of at most this many words (stop words aside) is a lookup.
-LOOKUP_WORDS = 4
+LOOKUP_WORDS = 3
 _TEST_QUERY = re.compile(
     r"\b(?:tests?|testing|tested|flaky|fixtures?|coverage|asserts?|assertions?|specs?|"
     r"regression|unit|e2e)\b",
@@ -427,13 +430,21 @@ def candidate_features(
     x = np.empty((len(cand), len(FEATURES)))
     for j, name in enumerate(FEATURES):
         x[:, j] = columns[name]
-    # A chunk's own score, for choosing what to show of a file: its BM25, plus the
-    # identifiers it defines that the query names.
+    return cand, x, _chunk_choice(snap, query, chunk_scores), ch, term_list
+
+
+def _chunk_choice(snap: Snapshot, query: Query, bm25: Floats) -> Floats:
+    """A chunk's own score, for choosing what to show of a file: BM25 scaled up by the share
+    of the query's phrases (adjacent term pairs) it holds; in a lookup, the definitions of
+    what the query names come first."""
+    pairs = _gather(snap.chunk_pairs, list(query.pair_keys))
+    phrase = _sum(pairs.docs, None, snap.n_chunks) / max(len(query.pair_keys), 1)
+    score = bm25 * (1.0 + CHOICE_PHRASES * phrase)
     if query.identifiers:
         dc = _gather(snap.chunk_names, [defined_hash(i) for i in query.identifiers])
         if len(dc.docs):
-            chunk_scores[dc.docs] += float(chunk_scores.max(initial=0.0)) + 1.0
-    return cand, x, chunk_scores, ch, term_list
+            score[dc.docs] += float(score.max(initial=0.0)) + 1.0 if query.lookup else 0.0
+    return score
 
 
 @cache
