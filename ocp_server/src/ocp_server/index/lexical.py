@@ -12,7 +12,6 @@ what kind of file it is (code, test, docs, config).
 
 from __future__ import annotations
 
-import math
 import posixpath
 import re
 import sqlite3
@@ -185,12 +184,8 @@ class Block:
     """One tiling of the files into blocks of about BLOCK_LINES lines (whole chunks)."""
 
     body: Postings
-    length: npt.NDArray[np.float32]
+    length: npt.NDArray[np.float32]  # in terms, over the mean (what BM25 normalises by)
     file: npt.NDArray[np.int32]  # the file of each block; blocks are stored file by file
-
-    @property
-    def avg(self) -> float:
-        return float(self.length.mean()) if len(self.length) else 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,14 +193,10 @@ class History:
     """Recent commits (newest first): their message terms and the indexed files they changed."""
 
     body: Postings
-    length: npt.NDArray[np.float32]
+    length: npt.NDArray[np.float32]  # in terms, over the mean
     time: Ints
     file_starts: Ints  # commit i changed files[file_starts[i]:file_starts[i + 1]]
     files: npt.NDArray[np.int32]
-
-    @property
-    def avg(self) -> float:
-        return float(self.length.mean()) if len(self.length) else 1.0
 
     @property
     def n_commits(self) -> int:
@@ -227,7 +218,9 @@ def build_history(
         body=Postings.build(
             records["term"], np.repeat(n, per_commit), records["count"].astype(np.float32)
         ),
-        length=np.fromiter((c[3] for c in commits), dtype=np.float32, count=len(commits)),
+        length=_relative(
+            np.fromiter((c[3] for c in commits), dtype=np.float32, count=len(commits))
+        ),
         time=np.fromiter((c[1] for c in commits), dtype=np.int64, count=len(commits)),
         file_starts=np.searchsorted(owner, np.arange(len(commits) + 1)).astype(np.int64),
         files=np.fromiter((f for _, f in pairs), dtype=np.int32, count=len(pairs)),
@@ -240,7 +233,7 @@ class Snapshot:
     # chunks, ordered by file then line
     chunk_ids: Ints
     chunk_file: npt.NDArray[np.int32]
-    chunk_len: npt.NDArray[np.float32]
+    chunk_len: npt.NDArray[np.float32]  # in terms, over the mean
     chunk_defines: npt.NDArray[np.bool_]
     chunk_body: Postings
     chunk_names: Postings  # name terms and defined identifiers, per chunk
@@ -250,7 +243,7 @@ class Snapshot:
     paths: tuple[str, ...]
     languages: tuple[str | None, ...]
     file_class: npt.NDArray[np.int8]
-    file_len: npt.NDArray[np.float32]
+    file_len: npt.NDArray[np.float32]  # in terms, over the mean
     file_lines: npt.NDArray[np.float32]
     file_defs: npt.NDArray[np.float32]
     file_partner: npt.NDArray[np.int32]  # files with one partner key share a number
@@ -270,17 +263,13 @@ class Snapshot:
     def n_files(self) -> int:
         return len(self.paths)
 
-    @property
-    def chunk_avg(self) -> float:
-        return float(self.chunk_len.mean()) if self.n_chunks else 1.0
 
-    @property
-    def file_avg(self) -> float:
-        return float(self.file_len.mean()) if self.n_files else 1.0
-
-
-def idf(df: int, n: int) -> float:
-    return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
+def _relative(
+    lengths: npt.NDArray[np.floating] | npt.NDArray[np.integer],
+) -> npt.NDArray[np.float32]:
+    """Lengths over their mean, as BM25 normalises them."""
+    mean = float(lengths.mean()) if len(lengths) else 1.0
+    return (lengths / max(mean, 1e-9)).astype(np.float32)
 
 
 def _blobs(blobs: list[bytes], dtype: np.dtype | str) -> tuple[np.ndarray, Ints]:
@@ -355,7 +344,7 @@ def build_snapshot(
         blocks.append(
             Block(
                 chunk_body.rolled_up(block_of),
-                np.bincount(block_of, weights=chunk_len, minlength=n_blocks).astype(np.float32),
+                _relative(np.bincount(block_of, weights=chunk_len, minlength=n_blocks)),
                 chunk_file[head],
             )
         )
@@ -409,7 +398,7 @@ def build_snapshot(
         generation=generation,
         chunk_ids=chunk_ids,
         chunk_file=chunk_file,
-        chunk_len=chunk_len,
+        chunk_len=_relative(chunk_len),
         chunk_defines=chunk_defines,
         chunk_body=chunk_body,
         chunk_names=chunk_names,
@@ -418,7 +407,7 @@ def build_snapshot(
         paths=paths,
         languages=languages,
         file_class=file_class,
-        file_len=file_len,
+        file_len=_relative(file_len),
         file_lines=file_lines,
         file_defs=file_defs,
         file_partner=file_partner,

@@ -191,13 +191,11 @@ def _idf(df: Floats, n: int) -> Floats:
     return np.where(df > 0, np.log1p((n - df + 0.5) / (df + 0.5)), 0.0)
 
 
-def _bm25(
-    hits: _Hits, term_weight: Floats, lengths: npt.NDArray[np.float32], avg: float, b: float
-) -> Floats:
+def _bm25(hits: _Hits, term_weight: Floats, lengths: npt.NDArray[np.float32], b: float) -> Floats:
     """Per posting: the term's weight (query count x IDF, or 0 to leave it out) x BM25's
-    saturated, length-normalised term frequency."""
+    saturated, length-normalised term frequency (`lengths`: over their mean)."""
     tf = hits.counts.astype(np.float64)
-    norm = K1 * (1.0 - b + b * lengths[hits.docs] / max(avg, 1e-9))
+    norm = K1 * (1.0 - b + b * lengths[hits.docs])
     return term_weight[hits.term] * tf * (K1 + 1.0) / (tf + norm)
 
 
@@ -279,7 +277,7 @@ def _history(
         n = int(older.sum())
     else:
         n = hist.n_commits
-    post = _bm25(hh, qtf * _idf(hh.df, max(n, 1)), hist.length, hist.avg, 0.75)
+    post = _bm25(hh, qtf * _idf(hh.df, max(n, 1)), hist.length, 0.75)
     score = _sum(hh.docs, post, hist.n_commits)
     top = np.argsort(-score)[:HISTORY_COMMITS]
     top = top[score[top] > 0]
@@ -314,7 +312,7 @@ def candidate_features(
     # ---- chunks
     ch = _gather(snap.chunk_body, keys)
     chunk_idf = _idf(ch.df, n_chunks)
-    chunk_post = _bm25(ch, qtf * chunk_idf, snap.chunk_len, snap.chunk_avg, 0.75)
+    chunk_post = _bm25(ch, qtf * chunk_idf, snap.chunk_len, 0.75)
     chunk_scores = _sum(ch.docs, chunk_post, n_chunks)
     chunk_code = _sum(ch.docs, chunk_post * is_code[ch.term], n_chunks)
     cover_w = chunk_idf / max(float(chunk_idf.sum()), 1e-9)
@@ -329,16 +327,16 @@ def candidate_features(
     for tiling in snap.blocks:
         bh = _gather(tiling.body, keys)
         n_blocks = len(tiling.length)
-        block_post = _bm25(bh, qtf * _idf(bh.df, n_blocks), tiling.length, tiling.avg, 0.75)
+        block_post = _bm25(bh, qtf * _idf(bh.df, n_blocks), tiling.length, 0.75)
         np.maximum.at(block_best, tiling.file, _sum(bh.docs, block_post, n_blocks))
 
     # ---- files
     fh = _gather(snap.file_body, keys)
     file_idf = _idf(fh.df, n_files)
     w_file = qtf * file_idf
-    post = _bm25(fh, w_file, snap.file_len, snap.file_avg, 0.75)
+    post = _bm25(fh, w_file, snap.file_len, 0.75)
     file_bm25 = _sum(fh.docs, post, n_files)
-    flat = _bm25(fh, w_file, snap.file_len, snap.file_avg, 0.3)
+    flat = _bm25(fh, w_file, snap.file_len, 0.3)
     file_flat = _sum(fh.docs, flat, n_files)
     subject = _sum(fh.docs, post * in_subject[fh.term], n_files)
     body = _sum(fh.docs, post * ~in_subject[fh.term], n_files)

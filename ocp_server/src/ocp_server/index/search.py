@@ -73,7 +73,10 @@ def _picks(
         if lo == hi:
             continue
         own = ranked.chunk_scores[lo:hi]
-        order = np.argsort(-own, kind="stable")[:per_file]
+        if per_file == 1:
+            order = np.array([int(np.argmax(own))])
+        else:
+            order = np.argsort(-own, kind="stable")[:per_file]
         values = own[order]
         keep = 1 + int(np.count_nonzero(values[1:] > 0))
         best = float(values[0])
@@ -114,7 +117,7 @@ async def search_chunks(
         return [], []
     ranked = rank(snap, parsed, _allowed(snap, path_glob, language))
     # one chunk per file first, more of the best files when fewer files than k have any
-    per_file = CHUNKS_PER_FILE if group_by_file else k
+    per_file = CHUNKS_PER_FILE if group_by_file else (1 if len(ranked.files) >= k else k)
     groups = _picks(snap, ranked, k, per_file, ocpignore)
     picks = _order(groups, k, group_by_file)
     if not picks:

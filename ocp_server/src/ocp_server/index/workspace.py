@@ -13,11 +13,13 @@ import os
 import time
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Self
 
 import aiosqlite
+import pathspec
 import watchfiles
 
 from ocp_server.db import connect
@@ -33,6 +35,13 @@ logger = logging.getLogger(__name__)
 LEASE_NAME = "indexer"
 LEASE_SECONDS = 30.0
 DEBOUNCE_MS = 300
+
+
+@dataclass(frozen=True, slots=True)
+class _Meta:
+    generation: str
+    last_update: float | None
+    git_head: str | None
 
 
 def default_db_path(workspace: Path, env: Mapping[str, str] | None = None) -> Path:
@@ -64,6 +73,8 @@ class WorkspaceIndex:
         self._lock = asyncio.Lock()
         self._snapshot: Snapshot | None = None  # postings in memory, for search
         self._snapshot_lock = asyncio.Lock()
+        self._ignore_cache: tuple[tuple[int, int] | None, pathspec.GitIgnoreSpec | None] | None
+        self._ignore_cache = None
         self._indexer = Indexer(
             db,
             workspace,
@@ -227,33 +238,68 @@ class WorkspaceIndex:
         """Best chunks for `query`. A git HEAD change since the last update (a checkout made
         while nothing ran) is noticed here and indexed first, when this process may index."""
         note = None
-        if refresh and not self._lock.locked():
-            head = git_head(self.workspace)
-            if head is not None and head != await self._stored_head():
-                if await self.update() is not None:
-                    note = "git HEAD changed since the last update: re-indexed first"
+        head = git_head(self.workspace)
+        meta = await self._meta()
+        if refresh and not self._lock.locked() and head is not None and head != meta.git_head:
+            if await self.update() is not None:
+                note = "git HEAD changed since the last update: re-indexed first"
+                meta = await self._meta()
+        snap = await self._snapshot_at(meta.generation)
         results, terms = await search_chunks(
             self.db,
-            await self.snapshot(),
+            snap,
             query,
             k=k,
             path_glob=path_glob,
             language=language,
             max_tokens=max_tokens,
-            ocpignore=load_ocpignore(self.workspace),
+            ocpignore=self._ocpignore(),
             group_by_file=group_by_file,
         )
         if not terms:
             note = "the query has no searchable words (only punctuation or empty)"
-        return SearchResponse(query, tuple(results), await self.status(), tuple(terms), note)
+        status = IndexStatus(
+            str(self.workspace),
+            str(self.db_path),
+            snap.n_files,
+            snap.n_chunks,
+            meta.last_update,
+            meta.last_update is None or (head is not None and head != meta.git_head),
+            self.building,
+            head,
+            self._holds_lease,
+        )
+        return SearchResponse(query, tuple(results), status, tuple(terms), note)
+
+    async def _meta(self) -> _Meta:
+        rows = {
+            str(key): str(value)
+            for key, value in await self.db.execute_fetchall(
+                "SELECT key, value FROM meta WHERE key IN ('generation', 'last_update', 'git_head')"
+            )
+        }
+        last = rows.get("last_update")
+        return _Meta(
+            rows.get("generation", ""), float(last) if last else None, rows.get("git_head") or None
+        )
+
+    def _ocpignore(self) -> pathspec.GitIgnoreSpec | None:
+        """The workspace's .ocpignore, read again only when it changed."""
+        try:
+            stat = (self.workspace / ".ocpignore").stat()
+            stamp: tuple[int, int] | None = (stat.st_mtime_ns, stat.st_size)
+        except OSError:
+            stamp = None
+        if self._ignore_cache is None or self._ignore_cache[0] != stamp:
+            self._ignore_cache = (stamp, load_ocpignore(self.workspace) if stamp else None)
+        return self._ignore_cache[1]
 
     async def snapshot(self) -> Snapshot:
         """The postings of the index as it is now. Any process's index write moves the
         database's generation on; the next search then reads the postings again."""
-        rows = list(
-            await self.db.execute_fetchall("SELECT value FROM meta WHERE key = 'generation'")
-        )
-        generation = rows[0][0] if rows else ""
+        return await self._snapshot_at((await self._meta()).generation)
+
+    async def _snapshot_at(self, generation: str) -> Snapshot:
         current = self._snapshot
         if current is not None and current.generation == generation:
             return current
