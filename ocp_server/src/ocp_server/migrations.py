@@ -189,7 +189,64 @@ async def m003_routing_v2(db: aiosqlite.Connection) -> None:
     )
 
 
-MIGRATIONS: tuple[Migration, ...] = (m001_index, m002_memory, m003_routing_v2)
+async def m006_memory(db: aiosqlite.Connection) -> None:
+    """Memory that stays true: citations tying decisions and notes to code, checked at every
+    restore; expiry and forgetting; a vocabulary for choosing selective query terms.
+
+    Reads the index's `files`/`chunks`/`meta`, never changes them."""
+    await _run(
+        db,
+        """
+        -- Lifecycle. renewed_at: when created, or last served while valid; a memory not
+        -- renewed for OCP_MEMORY_TTL_DAYS expires. retired: NULL (live), forgotten, expired.
+        ALTER TABLE decisions ADD COLUMN renewed_at REAL;
+        ALTER TABLE decisions ADD COLUMN retired TEXT CHECK (retired IN ('forgotten', 'expired'));
+        ALTER TABLE decisions ADD COLUMN retired_at REAL;
+        ALTER TABLE notes ADD COLUMN renewed_at REAL;
+        ALTER TABLE notes ADD COLUMN retired TEXT CHECK (retired IN ('forgotten', 'expired'));
+        ALTER TABLE notes ADD COLUMN retired_at REAL;
+        UPDATE decisions SET renewed_at = created_at;
+        UPDATE notes SET renewed_at = created_at;
+        CREATE INDEX decisions_by_renewal ON decisions(renewed_at);
+        CREATE INDEX notes_by_renewal ON notes(renewed_at);
+        -- One cited piece of code: where it is now, and what it was when saved.
+        CREATE TABLE memory_citations (
+            id INTEGER PRIMARY KEY,
+            decision_id INTEGER REFERENCES decisions(id),
+            note_id INTEGER REFERENCES notes(id),
+            cited TEXT NOT NULL,                -- as the caller wrote it
+            path TEXT NOT NULL,                 -- where the lines are now (updated on a move)
+            start_line INTEGER NOT NULL,
+            end_line INTEGER NOT NULL,
+            symbol TEXT,                        -- the definition holding the lines, qualified
+            whole INTEGER NOT NULL DEFAULT 0,   -- 1: the lines are that whole definition
+            content_hash TEXT NOT NULL,         -- of the lines, dedented, trailing blanks cut
+            content TEXT NOT NULL,              -- the lines when saved (for what-changed)
+            status TEXT NOT NULL DEFAULT 'valid' CHECK (status IN ('valid', 'moved', 'stale')),
+            moved_from TEXT,                    -- path:start-end before the last move
+            change TEXT,                        -- stale: what changed, in short
+            index_seen TEXT,                    -- the index's last_update at the last check
+            checked_at REAL NOT NULL,
+            active INTEGER NOT NULL DEFAULT 1,  -- 0: its memory was retired or superseded
+            CHECK ((decision_id IS NULL) != (note_id IS NULL))
+        );
+        CREATE INDEX memory_citations_by_decision ON memory_citations(decision_id);
+        CREATE INDEX memory_citations_by_note ON memory_citations(note_id);
+        CREATE INDEX memory_citations_by_path ON memory_citations(path, active);
+        CREATE INDEX memory_citations_by_status ON memory_citations(status, active);
+        -- Each cited file's size and mtime at its last check: unchanged files are not read.
+        CREATE TABLE memory_files (
+            path TEXT PRIMARY KEY,
+            size INTEGER NOT NULL,
+            mtime_ns INTEGER NOT NULL
+        );
+        -- Document frequency per term: a query skips terms that are in most memories.
+        CREATE VIRTUAL TABLE memory_vocab USING fts5vocab(memory_fts, 'row');
+        """,
+    )
+
+
+MIGRATIONS: tuple[Migration, ...] = (m001_index, m002_memory, m003_routing_v2, m006_memory)
 
 
 async def migrate(
