@@ -276,7 +276,7 @@ async def test_restore_with_a_thousand_traces_stays_correct(
 
 
 async def test_the_injected_clock_orders_items(db: aiosqlite.Connection) -> None:
-    times = iter([100.0, 300.0, 200.0, 50.0, 400.0])  # session, then one reading per save
+    times = iter([100.0, 300.0, 200.0, 50.0, 400.0, 500.0])  # session, each save, restore
     clock: Callable[[], float] = lambda: next(times)  # noqa: E731
     store = MemoryStore(db, clock=clock)
     sid = await store.start_session("/ws")

@@ -119,12 +119,19 @@ class OCPClient:
         )
 
     async def restore(
-        self, query: str | None = None, *, max_tokens: int = 2000, workspace: str | None = None
+        self,
+        query: str | None = None,
+        *,
+        max_tokens: int = 2000,
+        stale: str | None = None,
+        workspace: str | None = None,
     ) -> wire.RestoreResult:
+        """The brief of earlier sessions; `stale="count"` only counts memories whose cited
+        code changed instead of listing them."""
         return await self._typed(
             "ocp_session_restore",
             wire.RestoreResult,
-            {"query": query, "max_tokens": max_tokens, "workspace": workspace},
+            {"query": query, "max_tokens": max_tokens, "stale": stale, "workspace": workspace},
         )
 
     async def route(
@@ -177,11 +184,16 @@ class OCPClient:
         summary: str | None = None,
         decisions: Sequence[wire.DecisionArg] = (),
         state: Mapping[str, str] | None = None,
-        notes: Sequence[str] = (),
+        notes: Sequence[str | wire.NoteArg] = (),
         open_items: Sequence[str] = (),
+        resolve: Sequence[int] = (),
+        forget_decisions: Sequence[int] = (),
+        forget_notes: Sequence[int] = (),
         session_id: str | None = None,
         workspace: str | None = None,
     ) -> wire.SaveResult:
+        """Save for the next session. Decisions and notes (`wire.NoteArg`) may cite code;
+        `forget_*` retire memories by id."""
         return await self._typed(
             "ocp_result_save",
             wire.SaveResult,
@@ -191,8 +203,14 @@ class OCPClient:
                 "summary": summary,
                 "decisions": [d.model_dump(exclude_none=True) for d in decisions] or None,
                 "state": dict(state) if state else None,
-                "notes": list(notes) or None,
+                "notes": [
+                    n if isinstance(n, str) else n.model_dump(exclude_none=True) for n in notes
+                ]
+                or None,
                 "open_items": list(open_items) or None,
+                "resolve": list(resolve) or None,
+                "forget_decisions": list(forget_decisions) or None,
+                "forget_notes": list(forget_notes) or None,
                 "session_id": session_id,
                 "workspace": workspace,
             },

@@ -19,6 +19,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from pydantic import BaseModel
+
 from ocp_router import (
     AgentPayload,
     Decision,
@@ -35,7 +37,21 @@ from ocp_server import wire
 from ocp_server.db import connect
 from ocp_server.index.models import SearchResponse
 from ocp_server.index.workspace import WorkspaceIndex, default_db_path
-from ocp_server.memory import AttemptRecord, DecisionIn, MemoryStore, TraceRecord
+from ocp_server.memory import (
+    SECTION_NAMES,
+    AttemptRecord,
+    Brief,
+    CitationState,
+    DecisionBrief,
+    DecisionIn,
+    MemoryStore,
+    NoteBrief,
+    NoteIn,
+    SessionBrief,
+    StaleBrief,
+    TraceBrief,
+    TraceRecord,
+)
 from ocp_server.prompt import EnrichedPrompt, build_prompt
 from ocp_server.redact import redact
 from ocp_server.settings import ServerSettings
@@ -132,7 +148,12 @@ class AppState:
                 path, db_path, max_file_bytes=self.settings.max_file_bytes
             )
             # Memory has its own connection: the indexer runs transactions on the index's.
-            memory = MemoryStore(await connect(db_path))
+            memory = MemoryStore(
+                await connect(db_path),
+                clock=self.settings.clock,
+                workspace=path,
+                ttl_days=self.settings.memory_ttl_days,
+            )
             await memory.start_session(str(path), self.session_id)
             ws = Workspace(path, index, memory)
             if watch:
@@ -164,39 +185,41 @@ class AppState:
 
     # ---- ocp_session_restore ----------------------------------------------------------
     async def restore(self, ws: Workspace, args: wire.RestoreArgs) -> wire.RestoreResult:
-        brief = await ws.memory.restore(query=args.query, max_tokens=args.max_tokens)
+        """The brief, sized so that the whole result (the brief and the same items in
+        structured form, which is all some clients show the model) fits `max_tokens`."""
+        overhead = estimate_tokens(self._restore_result(Brief(
+            (), (), {}, (), (), (), "", 0, False, omitted=dict.fromkeys(SECTION_NAMES, 99_999),
+            stale_count=99_999, expired=99_999,
+        )).model_dump_json())  # fmt: skip
+        budget = args.max_tokens
+        for _ in range(4):
+            brief = await ws.memory.restore(
+                query=args.query,
+                max_tokens=budget,
+                stale=args.stale,
+                value_cost=_value_tokens,
+                overhead=overhead,
+            )
+            out = self._restore_result(brief)
+            tokens = estimate_tokens(out.model_dump_json())
+            if tokens <= args.max_tokens:
+                return out.model_copy(update={"tokens": tokens})
+            budget -= tokens - args.max_tokens  # estimates of the parts ran short: refit
+        raise RuntimeError(f"the brief could not be fitted into max_tokens={args.max_tokens}")
+
+    def _restore_result(self, brief: Brief) -> wire.RestoreResult:
         return wire.RestoreResult(
             brief=brief.text,
-            decisions=[
-                wire.DecisionOut(
-                    id=d.id,
-                    title=d.title,
-                    decision=d.decision,
-                    rationale=d.rationale,
-                    decided_at=_iso(d.created_at) or "",
-                )
-                for d in brief.decisions
-            ],
+            decisions=[_decision_out(d) for d in brief.decisions],
+            stale=[_stale_out(s) for s in brief.stale],
+            stale_count=brief.stale_count,
             state=dict(brief.state),
-            open_items=[o.text for o in brief.open_items],
-            notes=[n.text for n in brief.notes],
-            sessions=[
-                wire.SessionSummary(
-                    session_id=s.id, started_at=_iso(s.started_at) or "", summary=s.summary
-                )
-                for s in brief.sessions
-            ],
-            traces=[
-                wire.TraceSummary(
-                    trace_id=t.id,
-                    at=_iso(t.created_at) or "",
-                    request=t.request,
-                    route_to=t.route_to,
-                    model=t.model,
-                    outcome=t.outcome,
-                )
-                for t in brief.traces
-            ],
+            open_items=[_open_item_out(o) for o in brief.open_items],
+            notes=[_note_out(n) for n in brief.notes],
+            sessions=[_session_out(s) for s in brief.sessions],
+            traces=[_trace_out(t) for t in brief.traces],
+            omitted=brief.omitted,
+            expired=brief.expired,
             tokens=brief.tokens,
             truncated=brief.truncated,
             session_id=self.session_id,
@@ -213,12 +236,19 @@ class AppState:
             outcome=args.outcome,
             summary=args.summary,
             decisions=[
-                DecisionIn(d.title, d.decision, d.rationale, d.supersedes) for d in args.decisions
+                DecisionIn(d.title, d.decision, d.rationale, d.supersedes, tuple(d.citations))
+                for d in args.decisions
             ],
             state=args.state,
-            notes=args.notes,
+            notes=[
+                n if isinstance(n, str) else NoteIn(n.text, tuple(n.citations)) for n in args.notes
+            ],
             open_items=args.open_items,
+            resolve=args.resolve,
+            forget_decisions=args.forget_decisions,
+            forget_notes=args.forget_notes,
         )
+        merged = len(result.merged)
         saved = {
             "decisions": len(result.decision_ids),
             "superseded": len(result.superseded),
@@ -227,11 +257,30 @@ class AppState:
             "open_items": len(result.open_item_ids),
             "outcome": int(bool(args.outcome)),
             "summary": int(bool(args.summary)),
+            "citations": len(result.citations),
+            "merged": merged,
+            "resolved": len(result.resolved),
+            "forgotten": len(result.forgotten),
         }
         return wire.SaveResult(
             session_id=session,
             saved=saved,
             decision_ids=list(result.decision_ids),
+            note_ids=list(result.note_ids),
+            open_item_ids=list(result.open_item_ids),
+            citations=[
+                wire.SavedCitationOut(item=c.field, citation=c.citation, symbol=c.symbol)
+                for c in result.citations
+            ],
+            suggested=[
+                wire.SuggestionOut(item=s.field, citation=s.citation, symbol=s.symbol, kind=s.kind)
+                for s in result.suggested
+            ],
+            merged=[
+                wire.MergeOut(item=m.field, into=m.into, alike=round(m.alike, 3))
+                for m in result.merged
+            ],
+            forgotten=list(result.forgotten),
             warnings=list(result.warnings),
         )
 
@@ -459,6 +508,89 @@ class AppState:
 
 def new_id() -> str:
     return uuid.uuid4().hex
+
+
+# ---- restore's items on the wire -------------------------------------------------------
+def _citation_out(c: CitationState) -> wire.CitationOut:
+    return wire.CitationOut(
+        citation=c.citation,
+        symbol=c.symbol,
+        status=c.status,
+        moved_from=c.moved_from,
+        change=c.change if c.status == "stale" else None,
+    )
+
+
+def _decision_out(d: DecisionBrief) -> wire.DecisionOut:
+    return wire.DecisionOut(
+        id=d.id,
+        title=d.title,
+        decision=d.decision,
+        rationale=d.rationale,
+        decided_at=_iso(d.created_at) or "",
+        verified=d.verified,
+        citations=[_citation_out(c) for c in d.citations],
+    )
+
+
+def _note_out(n: NoteBrief) -> wire.NoteOut:
+    return wire.NoteOut(
+        id=n.id,
+        text=n.text,
+        noted_at=_iso(n.created_at) or "",
+        verified=n.verified,
+        citations=[_citation_out(c) for c in n.citations],
+    )
+
+
+def _open_item_out(n: NoteBrief) -> wire.OpenItemOut:
+    return wire.OpenItemOut(id=n.id, text=n.text)
+
+
+def _stale_out(s: StaleBrief) -> wire.StaleOut:
+    return wire.StaleOut(
+        kind=s.kind,
+        id=s.id,
+        title=s.title,
+        text=s.text,
+        citations=[_citation_out(c) for c in s.citations],
+    )
+
+
+def _session_out(s: SessionBrief) -> wire.SessionSummary:
+    return wire.SessionSummary(
+        session_id=s.id, started_at=_iso(s.started_at) or "", summary=s.summary
+    )
+
+
+def _trace_out(t: TraceBrief) -> wire.TraceSummary:
+    return wire.TraceSummary(
+        trace_id=t.id,
+        at=_iso(t.created_at) or "",
+        request=t.request,
+        route_to=t.route_to,
+        model=t.model,
+        outcome=t.outcome,
+    )
+
+
+def _value_tokens(value: object) -> int:
+    """What one brief item adds to the structured result, in tokens (and a separator)."""
+    out: BaseModel | None = None
+    if isinstance(value, DecisionBrief):
+        out = _decision_out(value)
+    elif isinstance(value, StaleBrief):
+        out = _stale_out(value)
+    elif isinstance(value, NoteBrief):
+        out = _note_out(value) if value.kind != "open_item" else _open_item_out(value)
+    elif isinstance(value, SessionBrief):
+        out = _session_out(value)
+    elif isinstance(value, TraceBrief):
+        out = _trace_out(value)
+    if out is not None:
+        return estimate_tokens(out.model_dump_json()) + 1
+    key, text = value if isinstance(value, tuple) else ("", "")  # a state key and its value
+    return estimate_tokens(json.dumps({key: text}, ensure_ascii=False)) + 1
 
 
 def _phase2_kind(phase2: wire.Phase2Out | None, phase: str) -> str | None:

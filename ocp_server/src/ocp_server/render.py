@@ -19,6 +19,20 @@ def render(out: BaseModel) -> str:
         lines = [f"Saved {saved} (session {out.session_id})."]
         if out.decision_ids:
             lines.append("Decision ids: " + ", ".join(map(str, out.decision_ids)))
+        if out.note_ids:
+            lines.append("Note ids: " + ", ".join(map(str, out.note_ids)))
+        if out.open_item_ids:
+            lines.append("Open item ids: " + ", ".join(map(str, out.open_item_ids)))
+        lines.extend(
+            f"Cited ({c.item}): {c.citation}" + (f" `{c.symbol}`" if c.symbol else "")
+            for c in out.citations
+        )
+        lines.extend(
+            f"Suggested citation ({s.item}, not added): {s.citation} `{s.symbol}` ({s.kind})"
+            for s in out.suggested
+        )
+        if out.forgotten:
+            lines.append("Forgotten: " + ", ".join(out.forgotten))
         lines.extend(f"Warning: {w}" for w in out.warnings)
         return "\n".join(lines)
     return out.model_dump_json(indent=2)

@@ -10,8 +10,9 @@ roots, the working directory unless it is `/` or home. A variable that is still 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from dataclasses import dataclass
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -44,6 +45,9 @@ class ServerSettings:
     db_path: Path | None = None
     workspace: Path | None = None
     claude_project_dir: Path | None = None
+    memory_ttl_days: int = 28  # memories not served while valid for this long expire; 0: never
+    # Memory's clock (tests move it instead of sleeping).
+    clock: Callable[[], float] = field(default=time.time, compare=False, repr=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ServerSettings:
@@ -62,6 +66,7 @@ class ServerSettings:
             search_tokens=_int(env, "OCP_SEARCH_TOKENS", 8000, 100),
             max_file_bytes=_int(env, "OCP_MAX_FILE_BYTES", DEFAULT_MAX_FILE_BYTES, 1),
             max_files=_int(env, "OCP_MAX_FILES", DEFAULT_MAX_FILES, 1),
+            memory_ttl_days=_int(env, "OCP_MEMORY_TTL_DAYS", 28, 0),
             db_path=Path(db).expanduser() if db else None,
             workspace=Path(ws).expanduser() if ws else None,
             claude_project_dir=Path(cpd).expanduser() if cpd else None,
