@@ -39,6 +39,7 @@ import aiosqlite
 
 from ocp_router._tokens import estimate_tokens
 from ocp_server.citations import CitationError, CodeView, Located, Stored
+from ocp_server.index.files import load_ocpignore, path_exclusion
 from ocp_server.index.terms import body_terms, fts_query, query_terms
 from ocp_server.savings import savings_report
 
@@ -80,6 +81,7 @@ NEAR_IDENTICAL: Final = 0.9  # word-sequence similarity at which a save merges
 COMMON_SHARE: Final = 0.2  # query terms in more of the memory index than this are skipped
 RECENCY_HALF_LIFE: Final = 14 * 86400.0  # seconds: how fast recency fades against relevance
 FOOTER_RESERVE: Final = 60  # tokens kept for the line saying what was left out
+UNINDEXED: Final = (-2, -2)  # the signature of a cited file the index no longer holds
 
 StaleMode = Literal["list", "count"]
 _LIVE: Final = "retired IS NULL"
@@ -435,8 +437,9 @@ class MemoryStore:
                 raise
             await self.db.execute("COMMIT")
 
-    async def _fetch(self, sql: str, args: Iterable[Any] = ()) -> list[Any]:
-        return list(await self.db.execute_fetchall(sql, tuple(args)))
+    async def _fetch(self, sql: str, args: Iterable[Any] | Mapping[str, Any] = ()) -> list[Any]:
+        params = args if isinstance(args, Mapping) else tuple(args)
+        return list(await self.db.execute_fetchall(sql, params))
 
     async def _insert(self, sql: str, args: Iterable[Any]) -> int:
         cursor = await self.db.execute(sql, tuple(args))
@@ -1064,9 +1067,21 @@ class MemoryStore:
                 (seen,),
             )
             recheck = await self._stale_to_recheck(stale)
-        changed = {
-            path: sig for path, size, mtime in signed if (sig := view.stat(path)) != (size, mtime)
-        }
+            # A file the index dropped (deleted, ignored, now secret) is checked again.
+            unindexed = {
+                str(r[0])
+                for r in await self._fetch(
+                    "SELECT m.path FROM memory_files m LEFT JOIN files f ON f.path = m.path "
+                    "AND f.skip_reason IS NULL WHERE f.id IS NULL"
+                )
+            }
+        ignore = load_ocpignore(self.workspace)
+        changed = {}
+        for path, size, mtime in signed:
+            excluded = path in unindexed or path_exclusion(path, ignore) is not None
+            sig = UNINDEXED if excluded else view.stat(path)
+            if sig != (size, mtime):
+                changed[path] = sig
         if not changed and not stale:
             return 0
         async with self._transaction():
