@@ -201,9 +201,13 @@ class AppState:
                 overhead=overhead,
             )
             out = self._restore_result(brief)
-            tokens = estimate_tokens(out.model_dump_json())
-            if tokens <= args.max_tokens:
-                return out.model_copy(update={"tokens": tokens})
+            for _ in range(3):  # `tokens` counts itself: settle on a number that holds
+                tokens = estimate_tokens(out.model_dump_json())
+                if tokens == out.tokens:
+                    break
+                out = out.model_copy(update={"tokens": tokens})
+            if out.tokens <= args.max_tokens:
+                return out
             budget -= tokens - args.max_tokens  # estimates of the parts ran short: refit
         raise RuntimeError(f"the brief could not be fitted into max_tokens={args.max_tokens}")
 
