@@ -34,22 +34,24 @@ from ocp_router import (
 from ocp_router._tokens import estimate_tokens
 from ocp_router.config import RouterSettings, make_router
 from ocp_server import wire
+from ocp_server.brief import (
+    SECTION_NAMES,
+    Brief,
+    CitationState,
+    DecisionBrief,
+    NoteBrief,
+    SessionBrief,
+    StaleBrief,
+    TraceBrief,
+)
 from ocp_server.db import connect
 from ocp_server.index.models import SearchResponse
 from ocp_server.index.workspace import WorkspaceIndex, default_db_path
 from ocp_server.memory import (
-    SECTION_NAMES,
     AttemptRecord,
-    Brief,
-    CitationState,
-    DecisionBrief,
     DecisionIn,
     MemoryStore,
-    NoteBrief,
     NoteIn,
-    SessionBrief,
-    StaleBrief,
-    TraceBrief,
     TraceRecord,
 )
 from ocp_server.prompt import EnrichedPrompt, build_prompt
@@ -100,6 +102,7 @@ class AppState:
         self.session_id = uuid.uuid4().hex
         self._workspaces: dict[Path, Workspace] = {}
         self._open_lock = asyncio.Lock()
+        self._restore_overhead: int | None = None
 
     @classmethod
     async def create(cls, settings: ServerSettings) -> AppState:
@@ -187,10 +190,14 @@ class AppState:
     async def restore(self, ws: Workspace, args: wire.RestoreArgs) -> wire.RestoreResult:
         """The brief, sized so that the whole result (the brief and the same items in
         structured form, which is all some clients show the model) fits `max_tokens`."""
-        overhead = estimate_tokens(self._restore_result(Brief(
-            (), (), {}, (), (), (), "", 0, False, omitted=dict.fromkeys(SECTION_NAMES, 99_999),
-            stale_count=99_999, expired=99_999,
-        )).model_dump_json())  # fmt: skip
+        if self._restore_overhead is None:
+            # The result's fixed part, with every section's left-out count at five digits.
+            empty = Brief(
+                (), (), {}, (), (), (), "", 0, False,
+                omitted=dict.fromkeys(SECTION_NAMES, 99_999), stale_count=99_999, expired=99_999,
+            )  # fmt: skip
+            self._restore_overhead = estimate_tokens(self._restore_result(empty).model_dump_json())
+        overhead = self._restore_overhead
         budget = args.max_tokens
         for _ in range(4):
             brief = await ws.memory.restore(
@@ -579,22 +586,53 @@ def _trace_out(t: TraceBrief) -> wire.TraceSummary:
 
 
 def _value_tokens(value: object) -> int:
-    """What one brief item adds to the structured result, in tokens (and a separator)."""
+    """What one brief item adds to the structured result, in tokens (and a separator).
+    Built without validation: it is only measured, and the fields are ours."""
     out: BaseModel | None = None
     if isinstance(value, DecisionBrief):
-        out = _decision_out(value)
+        out = wire.DecisionOut.model_construct(
+            id=value.id,
+            title=value.title,
+            decision=value.decision,
+            rationale=value.rationale,
+            decided_at=_iso(value.created_at) or "",
+            verified=value.verified,
+            citations=[_citation_construct(c) for c in value.citations],
+        )
     elif isinstance(value, StaleBrief):
-        out = _stale_out(value)
+        out = wire.StaleOut.model_construct(
+            kind=value.kind,
+            id=value.id,
+            title=value.title,
+            text=value.text,
+            citations=[_citation_construct(c) for c in value.citations],
+        )
+    elif isinstance(value, NoteBrief) and value.kind == "open_item":
+        out = wire.OpenItemOut.model_construct(id=value.id, text=value.text)
     elif isinstance(value, NoteBrief):
-        out = _note_out(value) if value.kind != "open_item" else _open_item_out(value)
-    elif isinstance(value, SessionBrief):
-        out = _session_out(value)
-    elif isinstance(value, TraceBrief):
-        out = _trace_out(value)
+        out = wire.NoteOut.model_construct(
+            id=value.id,
+            text=value.text,
+            noted_at=_iso(value.created_at) or "",
+            verified=value.verified,
+            citations=[_citation_construct(c) for c in value.citations],
+        )
+    elif isinstance(value, SessionBrief | TraceBrief):
+        out = _session_out(value) if isinstance(value, SessionBrief) else _trace_out(value)
     if out is not None:
         return estimate_tokens(out.model_dump_json()) + 1
     key, text = value if isinstance(value, tuple) else ("", "")  # a state key and its value
     return estimate_tokens(json.dumps({key: text}, ensure_ascii=False)) + 1
+
+
+def _citation_construct(c: CitationState) -> wire.CitationOut:
+    return wire.CitationOut.model_construct(
+        citation=c.citation,
+        symbol=c.symbol,
+        status=c.status,
+        moved_from=c.moved_from,
+        change=c.change if c.status == "stale" else None,
+    )
 
 
 def _phase2_kind(phase2: wire.Phase2Out | None, phase: str) -> str | None:

@@ -298,6 +298,7 @@ class CodeView:
         self.db = db
         self.workspace = workspace
         self._root = workspace.resolve()
+        self._base = str(workspace)
         self._ignore: pathspec.GitIgnoreSpec | None = load_ocpignore(workspace)
         self._indexed: dict[str, bool] = {}
         self._lines: dict[str, list[str] | None] = {}
@@ -316,7 +317,7 @@ class CodeView:
     def stat(self, path: str) -> tuple[int, int]:
         """(size, mtime_ns), or (-1, -1) when the file is gone."""
         try:
-            st = os.stat(self.workspace / path)
+            st = os.stat(os.path.join(self._base, path))  # pathlib costs more than the stat
         except OSError:
             return (-1, -1)
         return (st.st_size, st.st_mtime_ns)

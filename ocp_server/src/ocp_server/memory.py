@@ -33,11 +33,31 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Final, Literal
+from typing import Any, Final
 
 import aiosqlite
 
-from ocp_router._tokens import estimate_tokens
+from ocp_server.brief import (
+    SECTION_NAMES,
+    Brief,
+    CitationState,
+    DecisionBrief,
+    Fitter,
+    Item,
+    NoteBrief,
+    Rendered,
+    SessionBrief,
+    StaleBrief,
+    StaleMode,
+    TraceBrief,
+    cap,
+    ranked,
+    render_decision,
+    render_note,
+    render_session,
+    render_state,
+    render_trace,
+)
 from ocp_server.citations import CitationError, CodeView, Located, Stored
 from ocp_server.index.files import load_ocpignore, path_exclusion
 from ocp_server.index.terms import body_terms, fts_query, query_terms
@@ -62,35 +82,98 @@ __all__ = [
     "TraceRecord",
 ]
 
-CANDIDATES: Final = 200  # most recent rows per section considered for a brief
 MATCHES: Final = 500  # FTS hits considered for a query
+COUNT_CAP: Final = 1000  # notable routes are counted up to this many
 MAX_SESSION_ID: Final = 200
-# Longest rendering of one item in a brief, in characters; longer text is cut with "…".
-CAP_TITLE: Final = 160
-CAP_DECISION: Final = 800
-CAP_RATIONALE: Final = 500
-CAP_TEXT: Final = 500
-CAP_STATE: Final = 300
-CAP_REQUEST: Final = 120
-CAP_STALE: Final = 200  # a stale memory's own text
-CAP_CHANGE: Final = 300  # what changed in its code
 _FTS_TEXT: Final = 4000  # characters of a text indexed for relevance
 DEFAULT_TTL_DAYS: Final = 28.0
 RENEW_AFTER: Final = 3600.0  # a served memory's renewal is written at most hourly
 NEAR_IDENTICAL: Final = 0.9  # word-sequence similarity at which a save merges
 COMMON_SHARE: Final = 0.2  # query terms in more of the memory index than this are skipped
-RECENCY_HALF_LIFE: Final = 14 * 86400.0  # seconds: how fast recency fades against relevance
-FOOTER_RESERVE: Final = 60  # tokens kept for the line saying what was left out
 UNINDEXED: Final = (-2, -2)  # the signature of a cited file the index no longer holds
 
-StaleMode = Literal["list", "count"]
 _LIVE: Final = "retired IS NULL"
+# Which rows each section of a brief draws from (named parameters: cut, the expiry time;
+# ex, the session left out). _NOTABLE is also the condition of the partial index
+# traces_notable: the two must stay the same text.
 _NOTABLE: Final = (
     "(answered_by IS NULL OR route_to != decision OR route_to = 'paid' OR outcome IS NOT NULL)"
 )
+_DECISIONS: Final = f"status = 'active' AND {_LIVE} AND renewed_at >= :cut"
+_NOTES: Final = (
+    f"(kind = 'note' OR (kind = 'outcome' AND trace_id IS NULL)) AND {_LIVE} "
+    "AND renewed_at >= :cut AND session_id != :ex"
+)
+_OPEN_ITEMS: Final = f"kind = 'open_item' AND resolved = 0 AND {_LIVE} AND renewed_at >= :cut"
+_SESSIONS: Final = "summary IS NOT NULL AND id != :ex"
+_TRACES: Final = f"{_NOTABLE} AND session_id != :ex"
+_EXPIRED_DECISIONS: Final = f"status = 'active' AND {_LIVE} AND renewed_at < :cut"
+_EXPIRED_NOTES: Final = (
+    f"kind IN ('note', 'open_item', 'outcome') AND {_LIVE} AND renewed_at < :cut"
+)
+_CITATIONS_OF: Final = (  # a memory's live citations as one JSON array (one round trip)
+    "(SELECT json_group_array(json_array(path, start_line, end_line, symbol, status, "
+    "moved_from, change, cited)) FROM memory_citations c WHERE c.{column} = {table}.id "
+    "AND c.active = 1)"
+)
+_DECISION_ROW: Final = (
+    "SELECT id, title, decision, rationale, created_at, session_id, trace_id, renewed_at, "
+    + _CITATIONS_OF.format(column="decision_id", table="decisions")
+    + ", stale FROM decisions"
+)
+_NOTE_ROW: Final = (
+    "SELECT id, kind, text, created_at, session_id, trace_id, renewed_at, "
+    + _CITATIONS_OF.format(column="note_id", table="notes")
+    + ", stale FROM notes"
+)
+# section -> (select, where, order, key column, item kind, render)
+_SOURCES: Final[dict[str, tuple[str, str, str, str, str, Callable[[Item], Rendered]]]] = {
+    "open_items": (
+        _NOTE_ROW,
+        _OPEN_ITEMS,
+        "created_at DESC, id DESC",
+        "id",
+        "open_item",
+        render_note,
+    ),
+    "state": (
+        "SELECT key, value, updated_at, seq FROM (SELECT key, value, updated_at, "
+        "rowid AS seq, max(version) FROM state GROUP BY key)",  # the row of max(version)
+        "1",
+        "updated_at DESC, seq DESC",
+        "key",
+        "state",
+        render_state,
+    ),
+    "sessions": (
+        "SELECT id, workspace, started_at, ended_at, summary, rowid FROM sessions",
+        _SESSIONS,
+        "started_at DESC, rowid DESC",
+        "id",
+        "session",
+        render_session,
+    ),
+    "traces": (
+        "SELECT id, created_at, decision, route_to, model, task_type, cost_usd, "
+        "substr(request, 1, 1000), outcome, answered_by, rowid FROM traces",
+        _TRACES,
+        "created_at DESC, rowid DESC",
+        "id",
+        "trace",
+        render_trace,
+    ),
+}
+_NEWEST: Final = "ORDER BY created_at DESC, id DESC"
+_TIME: Final = {"state": 2, "sessions": 2, "traces": 1}  # created_at column
+_SECTION_OF_KIND: Final = {
+    "open_item": "open_items",
+    "state": "state",
+    "session": "sessions",
+    "trace": "traces",
+}
 _STORED: Final = (
     "SELECT id, path, start_line, end_line, symbol, whole, content_hash, content, cited, "
-    "status, moved_from FROM memory_citations"
+    "status, moved_from, decision_id, note_id FROM memory_citations"
 )
 
 _NO_STATE: Final[Mapping[str, str]] = MappingProxyType({})
@@ -174,18 +257,6 @@ class NoteIn:
 
 
 @dataclass(frozen=True, slots=True)
-class CitationState:
-    """A memory's citation as checked: where the code is now and whether it still holds."""
-
-    citation: str  # path:start-end now
-    symbol: str | None
-    status: str  # valid | moved | stale
-    moved_from: str | None  # path:start-end before the last move
-    change: str | None  # stale: what changed
-    cited: str  # as saved (path:start-end then)
-
-
-@dataclass(frozen=True, slots=True)
 class Merged:
     """A save merged into a near-identical live memory instead of adding a duplicate."""
 
@@ -243,160 +314,9 @@ class SaveResult:
         return {c.key: c.previous for c in self.state if c.previous is not None}
 
 
-@dataclass(frozen=True, slots=True)
-class SessionBrief:
-    id: str
-    workspace: str
-    started_at: float
-    ended_at: float | None
-    summary: str
-
-
-@dataclass(frozen=True, slots=True)
-class DecisionBrief:
-    """An active decision served as a fact: `verified` is valid, moved or uncited."""
-
-    id: int
-    title: str
-    decision: str
-    rationale: str | None
-    created_at: float
-    session_id: str
-    trace_id: str | None
-    verified: str = "uncited"
-    citations: tuple[CitationState, ...] = ()
-    renewed_at: float = 0.0
-
-
-@dataclass(frozen=True, slots=True)
-class NoteBrief:
-    """A note or an open item (`kind` note, open_item or outcome)."""
-
-    id: int
-    kind: str
-    text: str
-    created_at: float
-    session_id: str
-    trace_id: str | None
-    verified: str = "uncited"
-    citations: tuple[CitationState, ...] = ()
-    renewed_at: float = 0.0
-
-
-@dataclass(frozen=True, slots=True)
-class StaleBrief:
-    """A decision or note whose cited code changed: not a fact until checked again."""
-
-    kind: str  # decision | note
-    id: int
-    title: str | None
-    text: str
-    created_at: float
-    citations: tuple[CitationState, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class TraceBrief:
-    """A notable route in short form; `why` says what made it notable."""
-
-    id: str
-    created_at: float
-    why: tuple[str, ...]  # of: error, fallback, paid, outcome
-    decision: str
-    route_to: str
-    model: str
-    task_type: str
-    cost_usd: float | None
-    request: str  # the start of the request
-    outcome: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class Brief:
-    """What `restore` hands out: only the items that fit the budget, as values and as `text`."""
-
-    decisions: tuple[DecisionBrief, ...]
-    open_items: tuple[NoteBrief, ...]
-    state: Mapping[str, str]
-    sessions: tuple[SessionBrief, ...]
-    notes: tuple[NoteBrief, ...]
-    traces: tuple[TraceBrief, ...]
-    text: str
-    tokens: int
-    truncated: bool  # something was left out or cut short to fit max_tokens
-    query: str | None = None
-    matched: int = 0  # items in the brief that matched the query
-    omitted: dict[str, int] = field(default_factory=dict)  # section -> items left out
-    stale: tuple[StaleBrief, ...] = ()
-    stale_count: int = 0  # live memories with a stale citation, listed or not
-    expired: int = 0  # memories this restore found expired
-
-
 # ---- helpers -------------------------------------------------------------------------------
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
-
-
-def _cap(text: str, limit: int) -> tuple[str, bool]:
-    """One line of at most `limit` characters; True when it was cut."""
-    line = _one_line(text)
-    if len(line) <= limit:
-        return line, False
-    return line[: limit - 1].rstrip() + "…", True
-
-
-def _when(ts: float) -> str:
-    return time.strftime("%Y-%m-%d %H:%M", time.gmtime(ts))
-
-
-def _usd(value: float | None) -> str:
-    return "unpriced" if value is None else f"${value:.4f}"
-
-
 def _placeholders(n: int) -> str:
     return ", ".join("?" * n)
-
-
-@dataclass(slots=True)
-class _Item:
-    """One candidate line of a brief, with how it ranks; rendered only when considered."""
-
-    section: str
-    row: Any
-    created_at: float
-    seq: int
-    score: float | None  # bm25 (lower is better); None: did not match the query
-    render: Callable[[_Item], tuple[Any, str, bool]]  # -> (value, line, cut short)
-    taken: bool = False
-    made_: tuple[Any, str, bool] | None = None
-
-    def made(self) -> tuple[Any, str, bool]:
-        if self.made_ is None:
-            self.made_ = self.render(self)
-        return self.made_
-
-
-_SECTIONS: Final = (
-    ("decisions", "## Active decisions (supersede or forget by id)"),
-    ("stale", "## Stale: the code they cite changed (not facts; check, then supersede or forget)"),
-    ("open_items", "## Open items"),
-    ("state", "## State"),
-    ("sessions", "## Earlier sessions"),
-    ("notes", "## Notes (forget by id)"),
-    ("traces", "## Notable routes"),
-)
-SECTION_NAMES: Final = tuple(name for name, _ in _SECTIONS)
-_NOUNS: Final = {
-    "decisions": "decisions",
-    "stale": "stale memories",
-    "open_items": "open items",
-    "state": "state keys",
-    "sessions": "session summaries",
-    "notes": "notes",
-    "traces": "notable routes",
-}
-_TITLE: Final = "# Session memory"
-_EMPTY: Final = "Nothing saved by earlier sessions yet."
 
 
 # ---- the store -----------------------------------------------------------------------------
@@ -424,6 +344,8 @@ class MemoryStore:
         self.workspace = workspace
         self.ttl_seconds = ttl_days * 86400.0
         self._lock = lock or asyncio.Lock()
+        self._df: dict[str, int] = {}  # term -> memories holding it (approximate)
+        self._df_total = 0
 
     # ---- transactions ---------------------------------------------------------------------
     @asynccontextmanager
@@ -453,11 +375,19 @@ class MemoryStore:
             "INSERT INTO memory_fts (kind, ref_id, text) VALUES (?, ?, ?)",
             (kind, str(ref_id), body_terms(text[:_FTS_TEXT])),
         )
+        await self.db.execute(
+            "INSERT INTO memory_refs (id, kind, ref_id) VALUES (last_insert_rowid(), ?, ?)",
+            (kind, str(ref_id)),
+        )
+        self._df.clear()
 
     async def _unindex(self, kind: str, ref_id: str | int) -> None:
-        await self.db.execute(
-            "DELETE FROM memory_fts WHERE kind = ? AND ref_id = ?", (kind, str(ref_id))
+        rows = await self._fetch(
+            "SELECT id FROM memory_refs WHERE kind = ? AND ref_id = ?", (kind, str(ref_id))
         )
+        for (rowid,) in rows:
+            await self.db.execute("DELETE FROM memory_fts WHERE rowid = ?", (rowid,))
+            await self.db.execute("DELETE FROM memory_refs WHERE id = ?", (rowid,))
 
     async def _require_session(self, session_id: str) -> None:
         if not await self._fetch("SELECT 1 FROM sessions WHERE id = ?", (session_id,)):
@@ -496,9 +426,9 @@ class MemoryStore:
         """The session's summary is the latest one; each is also kept as a note."""
         await self.db.execute("UPDATE sessions SET summary = ? WHERE id = ?", (summary, session_id))
         await self.db.execute(
-            "INSERT INTO notes (session_id, created_at, kind, text, trace_id) "
-            "VALUES (?, ?, 'summary', ?, ?)",
-            (session_id, now, summary, trace_id),
+            "INSERT INTO notes (session_id, created_at, kind, text, trace_id, renewed_at) "
+            "VALUES (?, ?, 'summary', ?, ?, ?)",
+            (session_id, now, summary, trace_id, now),
         )
         await self._unindex("session", session_id)
         await self._index("session", session_id, summary)
@@ -575,9 +505,9 @@ class MemoryStore:
             )
             if trace.outcome:
                 await self.db.execute(
-                    "INSERT INTO notes (session_id, created_at, kind, text, trace_id) "
-                    "VALUES (?, ?, 'outcome', ?, ?)",
-                    (session_id, created, trace.outcome, trace.id),
+                    "INSERT INTO notes (session_id, created_at, kind, text, trace_id, "
+                    "renewed_at) VALUES (?, ?, 'outcome', ?, ?, ?)",
+                    (session_id, created, trace.outcome, trace.id, created),
                 )
             await self._index("trace", trace.id, f"{trace.request}\n{trace.outcome or ''}")
 
@@ -630,7 +560,7 @@ class MemoryStore:
                     previous = rows[0][0]
                     if previous and previous != outcome.strip():
                         warnings.append(
-                            f"trace {trace_id} already had an outcome ({_cap(previous, 80)[0]!r}); "
+                            f"trace {trace_id} already had an outcome ({cap(previous, 80)[0]!r}); "
                             "the new one is current, the old one stays as a note"
                         )
                     await self.db.execute(
@@ -852,8 +782,8 @@ class MemoryStore:
         if not terms:
             return None
         matches = await self._fetch(
-            "SELECT ref_id FROM memory_fts WHERE memory_fts MATCH ? AND kind = ? "
-            "ORDER BY rank LIMIT 20",
+            "SELECT r.ref_id FROM memory_fts JOIN memory_refs r ON r.id = memory_fts.rowid "
+            "WHERE memory_fts MATCH ? AND r.kind = ? ORDER BY rank LIMIT 20",
             (fts_query(terms), kind),
         )
         ids = [int(r[0]) for r in matches]
@@ -990,10 +920,8 @@ class MemoryStore:
                         (now, item),
                     )
                 await self.db.execute(f"DELETE FROM memory_citations WHERE {kind}_id = ?", (item,))
-                await self.db.execute(
-                    "DELETE FROM memory_fts WHERE ref_id = ? AND kind IN (?, ?)",
-                    (str(item), kind, "open_item" if kind == "note" else kind),
-                )
+                for indexed_as in {kind, "open_item" if kind == "note" else kind}:
+                    await self._unindex(indexed_as, item)
                 done.append(f"{kind} #{item}")
         if done:
             await self._retire_citations("id", [])
@@ -1058,27 +986,34 @@ class MemoryStore:
         if self.workspace is None:
             return 0
         view = CodeView(self.db, self.workspace)
-        async with self._transaction("BEGIN"):
-            signed = await self._fetch("SELECT path, size, mtime_ns FROM memory_files")
-            seen = await self._index_seen()
-            stale = await self._fetch(
-                "SELECT id, symbol, index_seen FROM memory_citations WHERE status = 'stale' "
-                "AND active = 1 AND index_seen IS NOT ?",
-                (seen,),
+        async with self._lock:  # reads only; a stale answer just means a check next time
+            # One query (restore's latency is mostly round trips): each cited file's
+            # signature and whether the index still holds it, the index's last update, and
+            # how many stale citations have not been checked since it.
+            signed = await self._fetch(
+                "SELECT m.path, m.size, m.mtime_ns, f.id IS NOT NULL, "
+                "(SELECT value FROM meta WHERE key = 'last_update'), "
+                "(SELECT count(*) FROM memory_citations WHERE status = 'stale' AND active = 1 "
+                "AND index_seen IS NOT (SELECT value FROM meta WHERE key = 'last_update')) "
+                "FROM memory_files m LEFT JOIN files f ON f.path = m.path "
+                "AND f.skip_reason IS NULL"
             )
-            recheck = await self._stale_to_recheck(stale)
-            # A file the index dropped (deleted, ignored, now secret) is checked again.
-            unindexed = {
-                str(r[0])
-                for r in await self._fetch(
-                    "SELECT m.path FROM memory_files m LEFT JOIN files f ON f.path = m.path "
-                    "AND f.skip_reason IS NULL WHERE f.id IS NULL"
+            if not signed:
+                return 0
+            seen = str(signed[0][4] or "")
+            stale: list[Any] = []
+            if signed[0][5]:
+                stale = await self._fetch(
+                    "SELECT id, symbol, index_seen FROM memory_citations WHERE status = 'stale' "
+                    "AND active = 1 AND index_seen IS NOT ?",
+                    (seen,),
                 )
-            }
+            recheck = await self._stale_to_recheck(stale)
         ignore = load_ocpignore(self.workspace)
         changed = {}
-        for path, size, mtime in signed:
-            excluded = path in unindexed or path_exclusion(path, ignore) is not None
+        for path, size, mtime, indexed, _, _ in signed:
+            # A file the index dropped (deleted, ignored, now secret) is checked again.
+            excluded = not indexed or path_exclusion(path, ignore) is not None
             sig = UNINDEXED if excluded else view.stat(path)
             if sig != (size, mtime):
                 changed[path] = sig
@@ -1144,7 +1079,23 @@ class MemoryStore:
                 )
             await self._sign([*changed.items(), *moved_to])
             await self._retire_citations("id", [])
+            for table, column, owners in (
+                ("decisions", "decision_id", {r[11] for r in rows if r[11] is not None}),
+                ("notes", "note_id", {r[12] for r in rows if r[12] is not None}),
+            ):
+                await self._flag_stale(table, column, sorted(owners))
         return len(updates)
+
+    async def _flag_stale(self, table: str, column: str, ids: Sequence[int]) -> None:
+        """Set each memory's `stale` flag from its live citations."""
+        for start in range(0, len(ids), 400):
+            chunk = ids[start : start + 400]
+            await self.db.execute(
+                f"UPDATE {table} SET stale = EXISTS (SELECT 1 FROM memory_citations c "
+                f"WHERE c.{column} = {table}.id AND c.active = 1 AND c.status = 'stale') "
+                f"WHERE id IN ({_placeholders(len(chunk))})",
+                chunk,
+            )
 
     async def _stale_to_recheck(self, stale: Sequence[Any]) -> list[int]:
         """Stale citations whose symbol a file indexed since their last check defines."""
@@ -1177,14 +1128,14 @@ class MemoryStore:
         Every cited memory is checked first (`verify`): valid and moved ones are served as
         facts with their citations, stale ones are listed apart with what changed
         (`stale="list"`) or only counted (`stale="count"`), uncited ones are marked. Items
-        matching `query` come first in every section (best match, then the newest), then the
-        rest, newest first; sections fill in order (active decisions, stale, open items,
-        state, session summaries, notes, notable routes). What did not fit is counted in
-        `omitted` and said in the text. `value_cost` prices each item's structured form
-        too, `overhead` the fixed rest of the caller's result, so that the whole result
-        fits. Serving a memory that is not stale renews it; memories not renewed for the
-        TTL expire here. `exclude_session` (usually the current one) leaves out that
-        session's summary, notes and routes.
+        matching `query` come first in every section (best match blended with recency),
+        then the rest, newest first; sections fill in order (active decisions, stale, open
+        items, state, session summaries, notes, notable routes), each loaded page by page
+        only while it has room. What did not fit is counted in `omitted` and said in the
+        text. `value_cost` prices each item's structured form too, `overhead` the fixed rest
+        of the caller's result, so that the whole result fits. Serving a memory that is not
+        stale renews it; memories not renewed for the TTL expire here. `exclude_session`
+        (usually the current one) leaves out that session's summary, notes and routes.
         """
         if max_tokens < 0:
             raise ValueError("max_tokens: must be 0 or more")
@@ -1193,276 +1144,201 @@ class MemoryStore:
         query = query.strip() if query and query.strip() else None
         await self.verify()
         now = self.clock()
-        cutoff = now - self.ttl_seconds if self.ttl_seconds else float("-inf")
-        async with self._transaction("BEGIN"):
-            scores = await self._match(query) if query else {}
-            decisions, notes = await self._memories(scores, cutoff, exclude_session)
-            items = (
-                decisions
-                + await self._open_item_items(scores.get("open_item", {}), cutoff)
-                + await self._state_items(scores.get("state", {}))
-                + await self._session_items(scores.get("session", {}), exclude_session)
-                + notes
-                + await self._trace_items(scores.get("trace", {}), exclude_session)
-            )
-            totals = await self._totals(cutoff, exclude_session)
-            expired = await self._expired(cutoff)
-        if stale == "count":
-            items = [i for i in items if i.section != "stale"]
-        brief = _fit(
-            items, max_tokens, query, totals,
-            value_cost=value_cost, overhead=overhead, stale_mode=stale, expired=len(expired),
-        )  # fmt: skip
-        await self._renew(brief, now, expired)
+        cut = now - self.ttl_seconds if self.ttl_seconds else float("-inf")
+        params = {"cut": cut, "ex": exclude_session or ""}
+        fitter = Fitter(max_tokens, value_cost=value_cost, overhead=overhead)
+        sections = [s for s in SECTION_NAMES if stale == "list" or s != "stale"]
+        # Reads without a transaction: each round trip counts (another process saving in
+        # between only shifts a count), and the lock keeps this store's own writes out.
+        async with self._lock:
+            totals, expired = await self._totals(params)
+            if query:
+                matched = await self._matched(query, params, max_tokens)
+                for section in sections:
+                    fitter.offer(ranked((i for i in matched if i.section == section), now))
+            for section in sections:
+                offset, size = 0, fitter.page_size(section)
+                while totals[section] and not fitter.is_full(section) and fitter.has_room():
+                    page = await self._page(section, params, size, offset)
+                    fitter.offer(page)
+                    if len(page) < size:
+                        break
+                    offset, size = offset + size, fitter.page_size(section)
+        brief = fitter.brief(
+            query=query,
+            totals=totals,
+            capped=frozenset({"traces"}) if totals["traces"] >= COUNT_CAP else frozenset(),
+            stale_mode=stale,
+            expired=expired,
+        )
+        await self._renew(brief, now, cut if expired else None)
         return brief
 
-    async def _expired(self, cutoff: float) -> list[tuple[str, int]]:
-        if cutoff == float("-inf"):
-            return []
-        rows = await self._fetch(
-            f"SELECT 'decision', id FROM decisions WHERE status = 'active' AND {_LIVE} "
-            "AND renewed_at < ? UNION ALL "
-            f"SELECT 'note', id FROM notes WHERE kind IN ('note', 'open_item', 'outcome') "
-            f"AND {_LIVE} AND renewed_at < ?",
-            (cutoff, cutoff),
-        )
-        return [(str(r[0]), int(r[1])) for r in rows]
+    async def _totals(self, params: Mapping[str, Any]) -> tuple[dict[str, int], int]:
+        """How many items each section holds in all (notable routes up to COUNT_CAP), and
+        how many memories have expired."""
+        row = (
+            await self._fetch(
+                f"SELECT (SELECT count(*) FROM decisions WHERE {_DECISIONS} AND stale = 0), "
+                f"(SELECT count(*) FROM decisions WHERE {_DECISIONS} AND stale = 1), "
+                f"(SELECT count(*) FROM notes WHERE {_NOTES} AND stale = 0), "
+                f"(SELECT count(*) FROM notes WHERE {_NOTES} AND stale = 1), "
+                f"(SELECT count(*) FROM notes WHERE {_OPEN_ITEMS}), "
+                "(SELECT count(DISTINCT key) FROM state), "
+                f"(SELECT count(*) FROM sessions WHERE {_SESSIONS}), "
+                f"(SELECT count(*) FROM (SELECT 1 FROM traces WHERE {_TRACES} LIMIT {COUNT_CAP})), "
+                f"(SELECT count(*) FROM decisions WHERE {_EXPIRED_DECISIONS}) + "
+                f"(SELECT count(*) FROM notes WHERE {_EXPIRED_NOTES})",
+                params,
+            )
+        )[0]
+        totals = {
+            "decisions": row[0],
+            "stale": row[1] + row[3],
+            "notes": row[2],
+            "open_items": row[4],
+            "state": row[5],
+            "sessions": row[6],
+            "traces": row[7],
+        }
+        return totals, int(row[8])
 
-    async def _renew(self, brief: Brief, now: float, expired: Sequence[tuple[str, int]]) -> None:
-        """Renew what was served as a fact (not stale) and not renewed lately; retire what
-        expired. Skipped entirely when there is nothing to write."""
-        due = now - RENEW_AFTER
-        decisions = [d.id for d in brief.decisions if d.renewed_at < due]
-        notes = [n.id for n in (*brief.notes, *brief.open_items) if n.renewed_at < due]
-        if not (decisions or notes or expired):
-            return
-        async with self._transaction():
-            for table, ids in (("decisions", decisions), ("notes", notes)):
-                if ids:
-                    marks = _placeholders(len(ids))
-                    await self.db.execute(
-                        f"UPDATE {table} SET renewed_at = ? WHERE id IN ({marks})", (now, *ids)
-                    )
-            for kind, column in (("decision", "decision_id"), ("note", "note_id")):
-                ids = [i for k, i in expired if k == kind]
-                if not ids:
+    async def _page(
+        self, section: str, params: Mapping[str, Any], limit: int, offset: int
+    ) -> list[Item]:
+        """The next `limit` items of a section, newest first."""
+        page = {"limit": limit, "offset": offset, **params}
+        tail = "LIMIT :limit OFFSET :offset"
+        if section == "decisions":
+            rows = await self._fetch(
+                f"{_DECISION_ROW} WHERE {_DECISIONS} AND stale = 0 {_NEWEST} {tail}",
+                page,
+            )
+            return await self._memory_items("decision", rows)
+        if section == "notes":
+            rows = await self._fetch(
+                f"{_NOTE_ROW} WHERE {_NOTES} AND stale = 0 {_NEWEST} {tail}",
+                page,
+            )
+            return await self._memory_items("note", rows)
+        if section == "stale":  # a page from each table, merged
+            decisions = await self._fetch(
+                f"{_DECISION_ROW} WHERE {_DECISIONS} AND stale = 1 {_NEWEST} {tail}",
+                page,
+            )
+            notes = await self._fetch(
+                f"{_NOTE_ROW} WHERE {_NOTES} AND stale = 1 {_NEWEST} {tail}",
+                page,
+            )
+            items = await self._memory_items("decision", decisions)
+            items += await self._memory_items("note", notes)
+            return sorted(items, key=lambda i: -i.created_at)
+        select, where, order, _, kind, render = _SOURCES[section]
+        rows = await self._fetch(f"{select} WHERE {where} ORDER BY {order} {tail}", page)
+        return [_item(section, kind, r, render) for r in rows]
+
+    async def _matched(self, query: str, params: Mapping[str, Any], max_tokens: int) -> list[Item]:
+        """Every item matching the query (its best MATCHES), with its bm25 score."""
+        # An item costs 20 tokens or more: more matches than could fit are not looked at.
+        scores = await self._match(query, min(MATCHES, max_tokens // 20 + 20))
+        items: list[Item] = []
+        for kind, found in scores.items():
+            ids = list(found)
+            marks = ", ".join(f":i{n}" for n in range(len(ids)))
+            args = {**params, **{f"i{n}": v for n, v in enumerate(ids)}}
+            if kind in ("decision", "note"):
+                select = _DECISION_ROW if kind == "decision" else _NOTE_ROW
+                where = _DECISIONS if kind == "decision" else _NOTES
+                rows = await self._fetch(f"{select} WHERE {where} AND id IN ({marks})", args)
+                found_items = await self._memory_items(kind, rows)
+            else:
+                section = _SECTION_OF_KIND.get(kind)
+                if section is None:
                     continue
-                table = f"{kind}s"
-                for start in range(0, len(ids), 400):
-                    chunk = ids[start : start + 400]
-                    await self.db.execute(
-                        f"UPDATE {table} SET retired = 'expired', retired_at = ? "
-                        f"WHERE id IN ({_placeholders(len(chunk))}) AND retired IS NULL",
-                        (now, *chunk),
-                    )
-                await self._retire_citations(column, ids)
+                select, where, _, key, _, render = _SOURCES[section]
+                rows = await self._fetch(f"{select} WHERE {where} AND {key} IN ({marks})", args)
+                found_items = [_item(section, kind, r, render) for r in rows]
+            for item in found_items:
+                item.score = found.get(str(item.key[1]))
+            items += found_items
+        return items
+
+    async def _memory_items(self, kind: str, rows: Sequence[Any]) -> list[Item]:
+        """Items of decision or note rows (_DECISION_ROW, _NOTE_ROW): stale ones go to the
+        stale section, open items to theirs."""
+        return [_memory_item(kind, r) for r in rows]
 
     async def _selective(self, terms: list[str], keep: int | None = None) -> list[str]:
         """The terms worth matching: those in at most COMMON_SHARE of the memory index (all
         present ones if none is that rare), the `keep` rarest when given."""
         if not terms:
             return []
-        rows = await self._fetch(
-            f"SELECT term, doc FROM memory_vocab WHERE term IN ({_placeholders(len(terms))})",
-            terms,
-        )
-        df = {str(r[0]): int(r[1]) for r in rows}
+        # FTS5 keeps one docsize row per document: counting them is cheap, unlike the table.
+        total = int((await self._fetch("SELECT count(*) FROM memory_fts_docsize"))[0][0]) or 1
+        if total > self._df_total * 1.05 or total < self._df_total:
+            self._df.clear()  # document frequencies drift slowly: refresh after 5% growth
+            self._df_total = total
+        missing = [t for t in terms if t not in self._df]
+        if missing:
+            # A vocabulary row counts a term's documents by walking its postings: cached.
+            rows = await self._fetch(
+                f"SELECT term, doc FROM memory_vocab WHERE term IN ({_placeholders(len(missing))})",
+                missing,
+            )
+            found = {str(r[0]): int(r[1]) for r in rows}
+            self._df.update(found)  # absent terms are not cached: they may come any time
+        df = self._df
         present = sorted((t for t in terms if df.get(t)), key=lambda t: df[t])
         if not present:
             return []
-        total = int((await self._fetch("SELECT count(*) FROM memory_fts"))[0][0]) or 1
         rare = [t for t in present if df[t] <= total * COMMON_SHARE] or present[:3]
         return rare[:keep] if keep else rare
 
-    async def _match(self, query: str) -> dict[str, dict[str, float]]:
+    async def _match(self, query: str, limit: int = MATCHES) -> dict[str, dict[str, float]]:
         terms = await self._selective(query_terms(query))
         if not terms:
             return {}
         rows = await self._fetch(
-            "SELECT kind, ref_id, bm25(memory_fts) FROM memory_fts WHERE memory_fts MATCH ? "
-            "ORDER BY rank LIMIT ?",
-            (fts_query(terms), MATCHES),
+            "SELECT r.kind, r.ref_id, rank FROM memory_fts JOIN memory_refs r "
+            "ON r.id = memory_fts.rowid WHERE memory_fts MATCH ? ORDER BY rank LIMIT ?",
+            (fts_query(terms), limit),
         )
         out: dict[str, dict[str, float]] = {}
         for kind, ref_id, score in rows:
             out.setdefault(str(kind), {})[str(ref_id)] = float(score)
         return out
 
-    async def _rows(
-        self,
-        select: str,
-        where: str,
-        order: str,
-        key: str,
-        matched: Mapping[str, float],
-        args: Sequence[Any] = (),
-    ) -> list[Any]:
-        """The most recent CANDIDATES rows plus every matched one, without duplicates."""
-        rows = await self._fetch(
-            f"{select} WHERE {where} ORDER BY {order} LIMIT ?", (*args, CANDIDATES)
-        )
-        seen = {str(r[0]) for r in rows}
-        wanted = [m for m in matched if m not in seen]
-        for start in range(0, len(wanted), 400):
-            chunk = wanted[start : start + 400]
-            rows += await self._fetch(
-                f"{select} WHERE {where} AND {key} IN ({_placeholders(len(chunk))})",
-                (*args, *chunk),
+    async def _renew(self, brief: Brief, now: float, expire_before: float | None) -> None:
+        """Renew what was served as a fact (not stale) and not renewed lately; retire what
+        expired. Skipped entirely when there is nothing to write."""
+        due = now - RENEW_AFTER
+        decisions = [d.id for d in brief.decisions if d.renewed_at < due]
+        notes = [n.id for n in (*brief.notes, *brief.open_items) if n.renewed_at < due]
+        if not (decisions or notes or expire_before is not None):
+            return
+        async with self._transaction():
+            for table, ids in (("decisions", decisions), ("notes", notes)):
+                for start in range(0, len(ids), 400):
+                    chunk = ids[start : start + 400]
+                    await self.db.execute(
+                        f"UPDATE {table} SET renewed_at = ? "
+                        f"WHERE id IN ({_placeholders(len(chunk))})",
+                        (now, *chunk),
+                    )
+            if expire_before is None:
+                return
+            cut = {"cut": expire_before, "now": now}
+            await self.db.execute(
+                "UPDATE memory_citations SET active = 0 WHERE decision_id IN "
+                f"(SELECT id FROM decisions WHERE {_EXPIRED_DECISIONS}) OR note_id IN "
+                f"(SELECT id FROM notes WHERE {_EXPIRED_NOTES})",
+                cut,
             )
-        return rows
-
-    async def _memories(
-        self, scores: Mapping[str, Mapping[str, float]], cutoff: float, exclude: str | None
-    ) -> tuple[list[_Item], list[_Item]]:
-        """Decisions and notes, each with its citations' states: a memory with a stale
-        citation goes to the stale section."""
-        matched_d = scores.get("decision", {})
-        matched_n = scores.get("note", {})
-        decisions = await self._rows(
-            "SELECT id, title, decision, rationale, created_at, session_id, trace_id, "
-            "renewed_at FROM decisions",
-            f"status = 'active' AND {_LIVE} AND renewed_at >= ?",
-            "created_at DESC, id DESC",
-            "id",
-            matched_d,
-            (cutoff,),
-        )
-        where = (
-            f"(kind = 'note' OR (kind = 'outcome' AND trace_id IS NULL)) AND {_LIVE} "
-            "AND renewed_at >= ?" + (" AND session_id != ?" if exclude else "")
-        )
-        notes = await self._rows(
-            "SELECT id, kind, text, created_at, session_id, trace_id, renewed_at FROM notes",
-            where,
-            "created_at DESC, id DESC",
-            "id",
-            matched_n,
-            (cutoff, exclude) if exclude else (cutoff,),
-        )
-        cites = await self._citations("decision_id", [r[0] for r in decisions])
-        note_cites = await self._citations("note_id", [r[0] for r in notes])
-        items = []
-        for r in decisions:
-            states = cites.get(r[0], ())
-            section = "stale" if any(c.status == "stale" for c in states) else "decisions"
-            items.append(
-                _Item(section, (r, states), r[4], r[0], matched_d.get(str(r[0])), _decision)
-            )
-        note_items = []
-        for r in notes:
-            states = note_cites.get(r[0], ())
-            section = "stale" if any(c.status == "stale" for c in states) else "notes"
-            note_items.append(
-                _Item(section, (r, states), r[3], r[0], matched_n.get(str(r[0])), _note_line)
-            )
-        return items, note_items
-
-    async def _citations(
-        self, column: str, ids: Sequence[int]
-    ) -> dict[int, tuple[CitationState, ...]]:
-        out: dict[int, list[CitationState]] = {}
-        for start in range(0, len(ids), 400):
-            chunk = ids[start : start + 400]
-            for r in await self._fetch(
-                f"SELECT {column}, path, start_line, end_line, symbol, status, moved_from, "
-                f"change, cited FROM memory_citations WHERE active = 1 AND {column} IN "
-                f"({_placeholders(len(chunk))}) ORDER BY id",
-                chunk,
-            ):
-                out.setdefault(int(r[0]), []).append(
-                    CitationState(f"{r[1]}:{r[2]}-{r[3]}", r[4], r[5], r[6], r[7], r[8])
+            for table, where in (("decisions", _EXPIRED_DECISIONS), ("notes", _EXPIRED_NOTES)):
+                await self.db.execute(
+                    f"UPDATE {table} SET retired = 'expired', retired_at = :now WHERE {where}", cut
                 )
-        return {k: tuple(v) for k, v in out.items()}
-
-    async def _totals(self, cutoff: float, exclude: str | None) -> dict[str, int]:
-        """How many items each section holds in all (for what was left out)."""
-        ex = exclude or ""
-        stale_d = (
-            "EXISTS (SELECT 1 FROM memory_citations c WHERE c.decision_id = decisions.id "
-            "AND c.active = 1 AND c.status = 'stale')"
-        )
-        stale_n = (
-            "EXISTS (SELECT 1 FROM memory_citations c WHERE c.note_id = notes.id "
-            "AND c.active = 1 AND c.status = 'stale')"
-        )
-        live_d = f"status = 'active' AND {_LIVE} AND renewed_at >= :cut"
-        live_n = (
-            f"(kind = 'note' OR (kind = 'outcome' AND trace_id IS NULL)) AND {_LIVE} "
-            "AND renewed_at >= :cut AND session_id != :ex"
-        )
-        row = (
-            await self._fetch(
-                f"SELECT (SELECT count(*) FROM decisions WHERE {live_d}), "
-                f"(SELECT count(*) FROM decisions WHERE {live_d} AND {stale_d}), "
-                f"(SELECT count(*) FROM notes WHERE {live_n}), "
-                f"(SELECT count(*) FROM notes WHERE {live_n} AND {stale_n}), "
-                "(SELECT count(*) FROM notes WHERE kind = 'open_item' AND resolved = 0 "
-                f"AND {_LIVE} AND renewed_at >= :cut), "
-                "(SELECT count(DISTINCT key) FROM state), "
-                "(SELECT count(*) FROM sessions WHERE summary IS NOT NULL AND id != :ex), "
-                f"(SELECT count(*) FROM traces WHERE {_NOTABLE} AND session_id != :ex)",
-                {"cut": cutoff, "ex": ex},
-            )
-        )[0]
-        return {
-            "decisions": row[0] - row[1],
-            "stale": row[1] + row[3],
-            "notes": row[2] - row[3],
-            "open_items": row[4],
-            "state": row[5],
-            "sessions": row[6],
-            "traces": row[7],
-        }
-
-    async def _open_item_items(self, matched: Mapping[str, float], cutoff: float) -> list[_Item]:
-        rows = await self._rows(
-            "SELECT id, kind, text, created_at, session_id, trace_id, renewed_at FROM notes",
-            f"kind = 'open_item' AND resolved = 0 AND {_LIVE} AND renewed_at >= ?",
-            "created_at DESC, id DESC",
-            "id",
-            matched,
-            (cutoff,),
-        )
-        return [
-            _Item("open_items", (r, ()), r[3], r[0], matched.get(str(r[0])), _open_item_line)
-            for r in rows
-        ]
-
-    async def _state_items(self, matched: Mapping[str, float]) -> list[_Item]:
-        # SQLite takes the bare columns from the row holding max(version).
-        select = (
-            "SELECT key, value, updated_at, seq FROM (SELECT key, value, updated_at, "
-            "rowid AS seq, max(version) FROM state GROUP BY key)"
-        )
-        rows = await self._rows(select, "1", "updated_at DESC, seq DESC", "key", matched)
-        return [_Item("state", r, r[2], r[3], matched.get(r[0]), _state_line) for r in rows]
-
-    async def _session_items(
-        self, matched: Mapping[str, float], exclude: str | None
-    ) -> list[_Item]:
-        where = "summary IS NOT NULL" + (" AND id != ?" if exclude else "")
-        rows = await self._rows(
-            "SELECT id, workspace, started_at, ended_at, summary, rowid FROM sessions",
-            where,
-            "started_at DESC, rowid DESC",
-            "id",
-            matched,
-            (exclude,) if exclude else (),
-        )
-        return [_Item("sessions", r, r[2], r[5], matched.get(r[0]), _session_line) for r in rows]
-
-    async def _trace_items(self, matched: Mapping[str, float], exclude: str | None) -> list[_Item]:
-        where = _NOTABLE + (" AND session_id != ?" if exclude else "")
-        rows = await self._rows(
-            "SELECT id, created_at, decision, route_to, model, task_type, cost_usd, "
-            "substr(request, 1, 1000), outcome, answered_by, rowid FROM traces",
-            where,
-            "created_at DESC, rowid DESC",
-            "id",
-            matched,
-            (exclude,) if exclude else (),
-        )
-        return [_Item("traces", r, r[1], r[10], matched.get(r[0]), _trace_line) for r in rows]
+            await self._retire_citations("id", [])
 
     # ---- stats ----------------------------------------------------------------------------
     async def stats(
@@ -1533,252 +1409,25 @@ def _float(value: Any) -> float:
         return 0.0
 
 
-# ---- rendering -----------------------------------------------------------------------------
-def _citation_tag(states: Sequence[CitationState]) -> str:
-    """` [valid: a.py:1-3]`, ` [moved: a.py:1-3 → b.py:4-6]`, ` [uncited]`."""
-    if not states:
-        return " [uncited]"
-    parts = []
-    for c in states:
-        if c.status == "moved" and c.moved_from:
-            parts.append(f"moved: {c.moved_from} → {c.citation}")
-        else:
-            parts.append(f"{c.status}: {c.citation}")
-    return " [" + "; ".join(parts) + "]"
+def _item(section: str, kind: str, row: Any, render: Callable[[Item], Rendered]) -> Item:
+    if section == "open_items":
+        return _memory_item("note", row)
+    return Item(section, (kind, row[0]), row, row[_TIME[section]], render)
 
 
-def _verified(states: Sequence[CitationState]) -> str:
-    if not states:
-        return "uncited"
-    return "moved" if any(c.status == "moved" for c in states) else "valid"
-
-
-def _decision(item: _Item) -> tuple[Any, str, bool]:
-    r, states = item.row
-    title, cut1 = _cap(r[1], CAP_TITLE)
-    decision, cut2 = _cap(r[2], CAP_DECISION)
-    rationale, cut3 = _cap(r[3], CAP_RATIONALE) if r[3] else (None, False)
-    cut = cut1 or cut2 or cut3
-    if item.section == "stale":
-        text, cut4 = _cap(f"{title}: {decision}", CAP_STALE)
-        stale = StaleBrief("decision", r[0], title, decision, r[4], tuple(states))
-        return stale, f"- decision #{r[0]} **{text}**{_stale_tag(states)}", cut or cut4
-    value = DecisionBrief(
-        r[0], title, decision, rationale, r[4], r[5], r[6], _verified(states), tuple(states), r[7]
+def _memory_item(kind: str, row: Any) -> Item:
+    """(row without its citations and stale flag, its citations' states)."""
+    states = tuple(
+        CitationState(f"{c[0]}:{c[1]}-{c[2]}", c[3], c[4], c[5], c[6], c[7])
+        for c in json.loads(row[-2] or "[]")
     )
-    why = f" — why: {rationale}" if rationale else ""
-    line = f"- #{r[0]} **{title}**: {decision}{why} ({_when(r[4])}){_citation_tag(states)}"
-    return value, line, cut
-
-
-def _stale_tag(states: Sequence[CitationState]) -> str:
-    parts = []
-    for c in states:
-        if c.status == "stale":
-            change, _ = _cap(c.change or "changed", CAP_CHANGE)
-            parts.append(f"cites {c.cited}: {change}")
-    return " — " + "; ".join(parts)
-
-
-def _note_line(item: _Item) -> tuple[Any, str, bool]:
-    r, states = item.row
-    text, cut = _cap(r[2], CAP_TEXT)
-    if item.section == "stale":
-        short, cut2 = _cap(r[2], CAP_STALE)
-        stale = StaleBrief("note", r[0], None, short, r[3], tuple(states))
-        return stale, f"- note #{r[0]}: {short}{_stale_tag(states)}", cut or cut2
-    value = NoteBrief(r[0], r[1], text, r[3], r[4], r[5], _verified(states), tuple(states), r[6])
-    return value, f"- #{r[0]} {text} ({_when(r[3])}){_citation_tag(states)}", cut
-
-
-def _open_item_line(item: _Item) -> tuple[Any, str, bool]:
-    r, _ = item.row
-    text, cut = _cap(r[2], CAP_TEXT)
-    value = NoteBrief(r[0], r[1], text, r[3], r[4], r[5], "uncited", (), r[6])
-    return value, f"- #{r[0]} {text} ({_when(r[3])})", cut
-
-
-def _state_line(item: _Item) -> tuple[Any, str, bool]:
-    key, raw = item.row[0], item.row[1]
-    value, cut = _cap(raw, CAP_STATE)
-    return (key, value), f"- `{_one_line(key)}` = {value}", cut
-
-
-def _session_line(item: _Item) -> tuple[Any, str, bool]:
-    r = item.row
-    summary, cut = _cap(r[4], CAP_TEXT)
-    value = SessionBrief(r[0], r[1], r[2], r[3], summary)
-    return value, f"- {_when(r[2])} `{r[0][:12]}`: {summary}", cut
-
-
-def _trace_line(item: _Item) -> tuple[Any, str, bool]:
-    r = item.row
-    why = tuple(
-        name
-        for name, on in (
-            ("error", r[9] is None),
-            ("fallback", r[2] != r[3]),
-            ("paid", r[3] == "paid"),
-            ("outcome", r[8] is not None),
-        )
-        if on
-    )
-    request, _ = _cap(r[7], CAP_REQUEST)
-    outcome, cut = _cap(r[8], CAP_TEXT) if r[8] else (None, False)
-    value = TraceBrief(r[0], r[1], why, r[2], r[3], r[4], r[5], r[6], request, outcome)
-    route = r[3] if r[2] == r[3] else f"{r[2]}->{r[3]}"
-    cost = f", {_usd(r[6])}" if r[3] == "paid" else ""
-    line = (
-        f"- {_when(r[1])} `{r[0][:8]}` [{', '.join(why)}] {route} {r[4]} "
-        f"({r[5]}{cost}): {request}" + (f" → {outcome}" if outcome else "")
-    )
-    return value, line, cut
-
-
-# ---- fitting -------------------------------------------------------------------------------
-def _ranked(items: list[_Item], now: float) -> list[_Item]:
-    """Matches first, best blended with recent; then the rest, newest first."""
-    best = min((i.score for i in items if i.score is not None), default=0.0) or -1.0
-
-    def key(i: _Item) -> tuple[int, float, float, int]:
-        if i.score is None:
-            return (1, 0.0, -i.created_at, -i.seq)
-        relevance = i.score / best  # bm25: lower is better; the best match is 1.0
-        recency = 0.5 ** (max(0.0, now - i.created_at) / RECENCY_HALF_LIFE)
-        return (0, -(0.8 * relevance + 0.2 * recency), -i.created_at, -i.seq)
-
-    return sorted(items, key=key)
-
-
-def _fit(
-    items: list[_Item],
-    max_tokens: int,
-    query: str | None,
-    totals: Mapping[str, int],
-    *,
-    value_cost: Callable[[Any], int] | None = None,
-    overhead: int = 0,
-    stale_mode: StaleMode = "list",
-    expired: int = 0,
-) -> Brief:
-    """Fill the sections within the budget, matches first, then the rest; never over it."""
-    now = max((i.created_at for i in items), default=0.0)
-    by_section: dict[str, list[_Item]] = {s: [] for s, _ in _SECTIONS}
-    for item in items:
-        by_section[item.section].append(item)
-    ranked = {s: _ranked(v, now) for s, v in by_section.items()}
-    budget = max_tokens - overhead
-    used = estimate_tokens(_TITLE) + 1 + FOOTER_RESERVE
-    chosen: list[_Item] = []
-    opened: set[str] = set()
-    full: set[str] = set()
-    passes = (True, False) if query else (None,)
-    for matched_pass in passes:
-        for section, header in _SECTIONS:
-            if section in full:
-                continue
-            for item in ranked[section]:
-                if item.taken or (
-                    matched_pass is not None and (item.score is not None) != matched_pass
-                ):
-                    continue
-                value, line, _ = item.made()
-                # +1 per line covers the newline and the rounding of per-line estimates.
-                cost = estimate_tokens(line) + 1
-                if value_cost is not None:
-                    cost += value_cost(value)
-                if section not in opened:
-                    cost += estimate_tokens(header) + 2  # and the blank line before it
-                if used + cost > budget:
-                    full.add(section)
-                    break
-                item.taken = True
-                opened.add(section)
-                chosen.append(item)
-                used += cost
-    order = {s: n for n, (s, _) in enumerate(_SECTIONS)}
-    chosen.sort(key=lambda i: order[i.section])
-    # Sort within sections by rank again: pass two may have added after pass one.
-    position = {id(i): n for s in ranked for n, i in enumerate(ranked[s])}
-    chosen.sort(key=lambda i: (order[i.section], position[id(i)]))
-
-    def omitted_now(kept: Sequence[_Item]) -> dict[str, int]:
-        counts = {s: totals.get(s, len(by_section[s])) for s, _ in _SECTIONS}
-        if stale_mode == "count":
-            counts["stale"] = 0
-        for i in kept:
-            counts[i.section] -= 1
-        return {s: n for s, n in counts.items() if n > 0}
-
-    omitted = omitted_now(chosen)
-    text = _render(
-        chosen, _footer(omitted, max_tokens, totals.get("stale", 0), stale_mode, expired)
-    )
-
-    def total(text: str, kept: Sequence[_Item]) -> int:
-        extra = sum(value_cost(i.made()[0]) for i in kept) if value_cost else 0
-        return estimate_tokens(text) + extra + overhead
-
-    while chosen and total(text, chosen) > max_tokens:  # a safety net; not expected
-        chosen.pop()
-        omitted = omitted_now(chosen)
-        text = _render(
-            chosen, _footer(omitted, max_tokens, totals.get("stale", 0), stale_mode, expired)
-        )
-    if not items and not any(totals.values()):
-        text = _EMPTY if estimate_tokens(_EMPTY) + overhead <= max_tokens else ""
-    elif total(text, chosen) > max_tokens:
-        text = ""
-    truncated = bool(omitted) or any(i.made()[2] for i in chosen)
-
-    def values(section: str) -> tuple[Any, ...]:
-        return tuple(i.made()[0] for i in chosen if i.section == section)
-
-    return Brief(
-        decisions=values("decisions"),
-        open_items=values("open_items"),
-        state=dict(values("state")),
-        sessions=values("sessions"),
-        notes=values("notes"),
-        traces=values("traces"),
-        stale=values("stale"),
-        text=text,
-        tokens=estimate_tokens(text),
-        truncated=truncated,
-        query=query,
-        matched=sum(1 for i in chosen if i.score is not None),
-        omitted=omitted,
-        stale_count=totals.get("stale", 0),
-        expired=expired,
-    )
-
-
-def _footer(
-    omitted: Mapping[str, int], max_tokens: int, stale: int, stale_mode: StaleMode, expired: int
-) -> str:
-    """What the brief left out, in one line (empty when nothing was)."""
-    parts = [f"{n:,} {_NOUNS[s]}" for s, n in omitted.items()]
-    notes = []
-    if parts:
-        notes.append(f"left out to fit max_tokens={max_tokens:,}: {', '.join(parts)}")
-    if stale_mode == "count" and stale:
-        notes.append(f"{stale:,} stale memories (their cited code changed) not listed")
-    if expired:
-        notes.append(f"{expired:,} memories expired (not served and valid for the TTL)")
-    if not notes:
-        return ""
-    return "_" + "; ".join(notes).capitalize() + "._"
-
-
-def _render(chosen: Sequence[_Item], footer: str) -> str:
-    if not chosen and not footer:
-        return ""
-    lines = [_TITLE]
-    for section, header in _SECTIONS:
-        items = [i for i in chosen if i.section == section]
-        if items:
-            lines += ["", header]
-            lines += [i.made()[1] for i in items]
-    if footer:
-        lines += ["", footer]
-    return "\n".join(lines)
+    if row[-1]:
+        section = "stale"
+    elif kind == "decision":
+        section = "decisions"
+    else:
+        section = "open_items" if row[1] == "open_item" else "notes"
+    created = row[4] if kind == "decision" else row[3]
+    render = render_decision if kind == "decision" else render_note
+    key = ("open_item" if section == "open_items" else kind, row[0])
+    return Item(section, key, (tuple(row[:-2]), states), created, render)

@@ -207,8 +207,27 @@ async def m006_memory(db: aiosqlite.Connection) -> None:
         ALTER TABLE notes ADD COLUMN retired_at REAL;
         UPDATE decisions SET renewed_at = created_at;
         UPDATE notes SET renewed_at = created_at;
-        CREATE INDEX decisions_by_renewal ON decisions(renewed_at);
-        CREATE INDEX notes_by_renewal ON notes(renewed_at);
+        -- 1: a citation of this memory is stale (kept by the checks, so a brief can list
+        -- facts and stale memories apart without reading every citation).
+        ALTER TABLE decisions ADD COLUMN stale INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE notes ADD COLUMN stale INTEGER NOT NULL DEFAULT 0;
+        -- Newest first within a section, and counts of live or expired ones.
+        CREATE INDEX decisions_live ON decisions(status, retired, stale, created_at);
+        CREATE INDEX decisions_fresh ON decisions(status, retired, stale, renewed_at);
+        CREATE INDEX notes_live ON notes(kind, retired, stale, created_at);
+        CREATE INDEX notes_fresh ON notes(kind, retired, stale, renewed_at);
+        -- What each memory_fts row is about, by rowid: reading kind and ref_id from the FTS
+        -- table costs a content lookup per match, and deleting by them a scan.
+        CREATE TABLE memory_refs (
+            id INTEGER PRIMARY KEY,             -- the memory_fts rowid
+            kind TEXT NOT NULL,
+            ref_id TEXT NOT NULL
+        );
+        INSERT INTO memory_refs (id, kind, ref_id) SELECT rowid, kind, ref_id FROM memory_fts;
+        CREATE INDEX memory_refs_by_ref ON memory_refs(kind, ref_id);
+        -- The routes a brief lists, newest first (the condition is memory.py's _NOTABLE).
+        CREATE INDEX traces_notable ON traces(created_at) WHERE (answered_by IS NULL OR
+            route_to != decision OR route_to = 'paid' OR outcome IS NOT NULL);
         -- One cited piece of code: where it is now, and what it was when saved.
         CREATE TABLE memory_citations (
             id INTEGER PRIMARY KEY,
