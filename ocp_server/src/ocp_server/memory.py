@@ -100,10 +100,9 @@ _NOTABLE: Final = (
     "(answered_by IS NULL OR route_to != decision OR route_to = 'paid' OR outcome IS NOT NULL)"
 )
 _DECISIONS: Final = f"status = 'active' AND {_LIVE} AND renewed_at >= :cut"
-_NOTES: Final = (
-    f"(kind = 'note' OR (kind = 'outcome' AND trace_id IS NULL)) AND {_LIVE} "
-    "AND renewed_at >= :cut AND session_id != :ex"
-)
+# Also the condition of the partial index notes_shown: keep the same text.
+_NOTE_KINDS: Final = "(kind = 'note' OR (kind = 'outcome' AND trace_id IS NULL))"
+_NOTES: Final = f"{_NOTE_KINDS} AND {_LIVE} AND renewed_at >= :cut AND session_id != :ex"
 _OPEN_ITEMS: Final = f"kind = 'open_item' AND resolved = 0 AND {_LIVE} AND renewed_at >= :cut"
 _SESSIONS: Final = "summary IS NOT NULL AND id != :ex"
 _TRACES: Final = f"{_NOTABLE} AND session_id != :ex"
@@ -116,20 +115,22 @@ _CITATIONS_OF: Final = (  # a memory's live citations as one JSON array (one rou
     "moved_from, change, cited)) FROM memory_citations c WHERE c.{column} = {table}.id "
     "AND c.active = 1)"
 )
-_DECISION_ROW: Final = (
+# Rows of decisions and notes with their citations: `{where}` (conditions, order, limit)
+# picks the rows first, so the citations are gathered for those rows only.
+_DECISION_ROWS: Final = (
     "SELECT id, title, decision, rationale, created_at, session_id, trace_id, renewed_at, "
     + _CITATIONS_OF.format(column="decision_id", table="decisions")
-    + ", stale FROM decisions"
+    + ", stale FROM (SELECT * FROM decisions WHERE {where}) AS decisions"
 )
-_NOTE_ROW: Final = (
+_NOTE_ROWS: Final = (
     "SELECT id, kind, text, created_at, session_id, trace_id, renewed_at, "
     + _CITATIONS_OF.format(column="note_id", table="notes")
-    + ", stale FROM notes"
+    + ", stale FROM (SELECT * FROM notes WHERE {where}) AS notes"
 )
-# section -> (select, where, order, key column, item kind, render)
+# section -> (select with {where}, where, order, key column, item kind, render)
 _SOURCES: Final[dict[str, tuple[str, str, str, str, str, Callable[[Item], Rendered]]]] = {
     "open_items": (
-        _NOTE_ROW,
+        _NOTE_ROWS,
         _OPEN_ITEMS,
         "created_at DESC, id DESC",
         "id",
@@ -138,7 +139,7 @@ _SOURCES: Final[dict[str, tuple[str, str, str, str, str, Callable[[Item], Render
     ),
     "state": (
         "SELECT key, value, updated_at, seq FROM (SELECT key, value, updated_at, "
-        "rowid AS seq, max(version) FROM state GROUP BY key)",  # the row of max(version)
+        "rowid AS seq, max(version) FROM state GROUP BY key) WHERE {where}",  # max(version)
         "1",
         "updated_at DESC, seq DESC",
         "key",
@@ -146,7 +147,7 @@ _SOURCES: Final[dict[str, tuple[str, str, str, str, str, Callable[[Item], Render
         render_state,
     ),
     "sessions": (
-        "SELECT id, workspace, started_at, ended_at, summary, rowid FROM sessions",
+        "SELECT id, workspace, started_at, ended_at, summary, rowid FROM sessions WHERE {where}",
         _SESSIONS,
         "started_at DESC, rowid DESC",
         "id",
@@ -155,7 +156,7 @@ _SOURCES: Final[dict[str, tuple[str, str, str, str, str, Callable[[Item], Render
     ),
     "traces": (
         "SELECT id, created_at, decision, route_to, model, task_type, cost_usd, "
-        "substr(request, 1, 1000), outcome, answered_by, rowid FROM traces",
+        "substr(request, 1, 1000), outcome, answered_by, rowid FROM traces WHERE {where}",
         _TRACES,
         "created_at DESC, rowid DESC",
         "id",
@@ -1208,34 +1209,30 @@ class MemoryStore:
     ) -> list[Item]:
         """The next `limit` items of a section, newest first."""
         page = {"limit": limit, "offset": offset, **params}
-        tail = "LIMIT :limit OFFSET :offset"
+        tail = f"{_NEWEST} LIMIT :limit OFFSET :offset"
         if section == "decisions":
-            rows = await self._fetch(
-                f"{_DECISION_ROW} WHERE {_DECISIONS} AND stale = 0 {_NEWEST} {tail}",
-                page,
-            )
-            return await self._memory_items("decision", rows)
+            where = f"{_DECISIONS} AND stale = 0 {tail}"
+            rows = await self._fetch(f"{_DECISION_ROWS.format(where=where)} {_NEWEST}", page)
+            return self._memory_items("decision", rows)
         if section == "notes":
-            rows = await self._fetch(
-                f"{_NOTE_ROW} WHERE {_NOTES} AND stale = 0 {_NEWEST} {tail}",
-                page,
-            )
-            return await self._memory_items("note", rows)
+            where = f"{_NOTES} AND stale = 0 {tail}"
+            rows = await self._fetch(f"{_NOTE_ROWS.format(where=where)} {_NEWEST}", page)
+            return self._memory_items("note", rows)
         if section == "stale":  # a page from each table, merged
-            decisions = await self._fetch(
-                f"{_DECISION_ROW} WHERE {_DECISIONS} AND stale = 1 {_NEWEST} {tail}",
-                page,
-            )
-            notes = await self._fetch(
-                f"{_NOTE_ROW} WHERE {_NOTES} AND stale = 1 {_NEWEST} {tail}",
-                page,
-            )
-            items = await self._memory_items("decision", decisions)
-            items += await self._memory_items("note", notes)
+            where = f"{_DECISIONS} AND stale = 1 {tail}"
+            decisions = await self._fetch(_DECISION_ROWS.format(where=where), page)
+            where = f"{_NOTES} AND stale = 1 {tail}"
+            notes = await self._fetch(_NOTE_ROWS.format(where=where), page)
+            items = self._memory_items("decision", decisions)
+            items += self._memory_items("note", notes)
             return sorted(items, key=lambda i: -i.created_at)
         select, where, order, _, kind, render = _SOURCES[section]
-        rows = await self._fetch(f"{select} WHERE {where} ORDER BY {order} {tail}", page)
-        return [_item(section, kind, r, render) for r in rows]
+        limited = f"{where} ORDER BY {order} LIMIT :limit OFFSET :offset"
+        rows = await self._fetch(select.format(where=limited), page)
+        items = [_item(section, kind, r, render) for r in rows]
+        if section == "open_items":  # picked in a subquery: put back in order
+            items.sort(key=lambda i: (-i.created_at, -i.key[1]))
+        return items
 
     async def _matched(self, query: str, params: Mapping[str, Any], max_tokens: int) -> list[Item]:
         """Every item matching the query (its best MATCHES), with its bm25 score."""
@@ -1247,24 +1244,26 @@ class MemoryStore:
             marks = ", ".join(f":i{n}" for n in range(len(ids)))
             args = {**params, **{f"i{n}": v for n, v in enumerate(ids)}}
             if kind in ("decision", "note"):
-                select = _DECISION_ROW if kind == "decision" else _NOTE_ROW
+                select = _DECISION_ROWS if kind == "decision" else _NOTE_ROWS
                 where = _DECISIONS if kind == "decision" else _NOTES
-                rows = await self._fetch(f"{select} WHERE {where} AND id IN ({marks})", args)
-                found_items = await self._memory_items(kind, rows)
+                rows = await self._fetch(select.format(where=f"{where} AND id IN ({marks})"), args)
+                found_items = self._memory_items(kind, rows)
             else:
                 section = _SECTION_OF_KIND.get(kind)
                 if section is None:
                     continue
                 select, where, _, key, _, render = _SOURCES[section]
-                rows = await self._fetch(f"{select} WHERE {where} AND {key} IN ({marks})", args)
+                rows = await self._fetch(
+                    select.format(where=f"{where} AND {key} IN ({marks})"), args
+                )
                 found_items = [_item(section, kind, r, render) for r in rows]
             for item in found_items:
                 item.score = found.get(str(item.key[1]))
             items += found_items
         return items
 
-    async def _memory_items(self, kind: str, rows: Sequence[Any]) -> list[Item]:
-        """Items of decision or note rows (_DECISION_ROW, _NOTE_ROW): stale ones go to the
+    def _memory_items(self, kind: str, rows: Sequence[Any]) -> list[Item]:
+        """Items of decision or note rows (_DECISION_ROWS, _NOTE_ROWS): stale ones go to the
         stale section, open items to theirs."""
         return [_memory_item(kind, r) for r in rows]
 

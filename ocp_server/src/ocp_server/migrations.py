@@ -216,6 +216,9 @@ async def m006_memory(db: aiosqlite.Connection) -> None:
         CREATE INDEX decisions_fresh ON decisions(status, retired, stale, renewed_at);
         CREATE INDEX notes_live ON notes(kind, retired, stale, created_at);
         CREATE INDEX notes_fresh ON notes(kind, retired, stale, renewed_at);
+        -- The notes a brief shows, newest first (the condition is memory.py's _NOTE_KINDS).
+        CREATE INDEX notes_shown ON notes(retired, stale, created_at)
+            WHERE (kind = 'note' OR (kind = 'outcome' AND trace_id IS NULL));
         -- What each memory_fts row is about, by rowid: reading kind and ref_id from the FTS
         -- table costs a content lookup per match, and deleting by them a scan.
         CREATE TABLE memory_refs (
