@@ -212,6 +212,7 @@ class Item:
     score: float | None = None  # bm25 (lower is better); None: did not match the query
     made_: Rendered | None = None
     value_cost: int = 0  # tokens of its structured form, once the fitter priced it
+    cost: int = 0  # all it cost when taken: line, structured form, its header's share
 
     def made(self) -> Rendered:
         if self.made_ is None:
@@ -380,6 +381,7 @@ class Fitter:
             if self.used + cost > self.max_tokens:
                 self.full.add(section)
                 continue
+            item.cost = cost
             self.chosen[section].append(item)
             self.taken.add(item.key)
             self.used += cost
@@ -388,7 +390,7 @@ class Fitter:
         """How many more candidates a section could plausibly take."""
         room = max(0, self.max_tokens - self.used)
         taken = self.chosen[section]
-        average = sum(estimate_tokens(i.made()[1]) for i in taken) / len(taken) * 2 if taken else 40
+        average = sum(i.cost for i in taken) / len(taken) if taken else 40
         return max(8, min(200, int(room / max(average, 8)) + 4))
 
     def brief(

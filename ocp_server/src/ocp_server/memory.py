@@ -980,30 +980,21 @@ class MemoryStore:
         rows = await self._fetch("SELECT value FROM meta WHERE key = 'last_update'")
         return str(rows[0][0]) if rows else ""
 
-    async def verify(self) -> int:
+    async def verify(self, snapshot: _Snapshot | None = None) -> int:
         """Check every live citation whose file changed since its last check, and every stale
         one a re-indexed file may now hold; store what was found. Returns how many were
-        checked. Unchanged files are only stat'ed, never read."""
+        checked. Unchanged files are only stat'ed, never read. `snapshot`: one just read."""
         if self.workspace is None:
             return 0
         view = CodeView(self.db, self.workspace)
         async with self._lock:  # reads only; a stale answer just means a check next time
-            # One query (restore's latency is mostly round trips): each cited file's
-            # signature and whether the index still holds it, the index's last update, and
-            # how many stale citations have not been checked since it.
-            signed = await self._fetch(
-                "SELECT m.path, m.size, m.mtime_ns, f.id IS NOT NULL, "
-                "(SELECT value FROM meta WHERE key = 'last_update'), "
-                "(SELECT count(*) FROM memory_citations WHERE status = 'stale' AND active = 1 "
-                "AND index_seen IS NOT (SELECT value FROM meta WHERE key = 'last_update')) "
-                "FROM memory_files m LEFT JOIN files f ON f.path = m.path "
-                "AND f.skip_reason IS NULL"
-            )
+            if snapshot is None:
+                snapshot = await self._snapshot({"cut": float("-inf"), "ex": ""})
+            signed, seen = snapshot.signed, snapshot.seen
             if not signed:
                 return 0
-            seen = str(signed[0][4] or "")
             stale: list[Any] = []
-            if signed[0][5]:
+            if snapshot.stale_due:
                 stale = await self._fetch(
                     "SELECT id, symbol, index_seen FROM memory_citations WHERE status = 'stale' "
                     "AND active = 1 AND index_seen IS NOT ?",
@@ -1012,7 +1003,7 @@ class MemoryStore:
             recheck = await self._stale_to_recheck(stale)
         ignore = load_ocpignore(self.workspace)
         changed = {}
-        for path, size, mtime, indexed, _, _ in signed:
+        for path, size, mtime, indexed in signed:
             # A file the index dropped (deleted, ignored, now secret) is checked again.
             excluded = not indexed or path_exclusion(path, ignore) is not None
             sig = UNINDEXED if excluded else view.stat(path)
@@ -1030,10 +1021,8 @@ class MemoryStore:
                     chunk,
                 )
             for start in range(0, len(recheck), 400):
-                chunk = recheck[start : start + 400]
-                rows += await self._fetch(
-                    f"{_STORED} WHERE id IN ({_placeholders(len(chunk))})", chunk
-                )
+                ids = recheck[start : start + 400]
+                rows += await self._fetch(f"{_STORED} WHERE id IN ({_placeholders(len(ids))})", ids)
             checked = {}
             for row in rows:
                 stored = Stored(
@@ -1143,7 +1132,6 @@ class MemoryStore:
         if stale not in ("list", "count"):
             raise ValueError("stale: expected 'list' or 'count'")
         query = query.strip() if query and query.strip() else None
-        await self.verify()
         now = self.clock()
         cut = now - self.ttl_seconds if self.ttl_seconds else float("-inf")
         params = {"cut": cut, "ex": exclude_session or ""}
@@ -1152,9 +1140,14 @@ class MemoryStore:
         # Reads without a transaction: each round trip counts (another process saving in
         # between only shifts a count), and the lock keeps this store's own writes out.
         async with self._lock:
-            totals, expired = await self._totals(params)
+            snapshot = await self._snapshot(params)
+        if await self.verify(snapshot):  # citations changed: count again
+            async with self._lock:
+                snapshot = await self._snapshot(params)
+        totals, expired = snapshot.totals, snapshot.expired
+        async with self._lock:
             if query:
-                matched = await self._matched(query, params, max_tokens)
+                matched = await self._matched(query, params, max_tokens, snapshot.documents)
                 for section in sections:
                     fitter.offer(ranked((i for i in matched if i.section == section), now))
             for section in sections:
@@ -1175,9 +1168,12 @@ class MemoryStore:
         await self._renew(brief, now, cut if expired else None)
         return brief
 
-    async def _totals(self, params: Mapping[str, Any]) -> tuple[dict[str, int], int]:
-        """How many items each section holds in all (notable routes up to COUNT_CAP), and
-        how many memories have expired."""
+    async def _snapshot(self, params: Mapping[str, Any]) -> _Snapshot:
+        """Everything a restore needs before its pages, in one query (a restore's latency is
+        mostly round trips): each section's size (notable routes up to COUNT_CAP), expired
+        memories, the memory index's size, each cited file's signature and whether the
+        index still holds it, the index's last update, and the stale citations not checked
+        since it."""
         row = (
             await self._fetch(
                 f"SELECT (SELECT count(*) FROM decisions WHERE {_DECISIONS} AND stale = 0), "
@@ -1189,7 +1185,15 @@ class MemoryStore:
                 f"(SELECT count(*) FROM sessions WHERE {_SESSIONS}), "
                 f"(SELECT count(*) FROM (SELECT 1 FROM traces WHERE {_TRACES} LIMIT {COUNT_CAP})), "
                 f"(SELECT count(*) FROM decisions WHERE {_EXPIRED_DECISIONS}) + "
-                f"(SELECT count(*) FROM notes WHERE {_EXPIRED_NOTES})",
+                f"(SELECT count(*) FROM notes WHERE {_EXPIRED_NOTES}), "
+                # FTS5 keeps one docsize row per document: cheap to count, unlike the table.
+                "(SELECT count(*) FROM memory_fts_docsize), "
+                "(SELECT json_group_array(json_array(m.path, m.size, m.mtime_ns, "
+                "f.id IS NOT NULL)) FROM memory_files m LEFT JOIN files f ON f.path = m.path "
+                "AND f.skip_reason IS NULL), "
+                "(SELECT value FROM meta WHERE key = 'last_update'), "
+                "(SELECT count(*) FROM memory_citations WHERE status = 'stale' AND active = 1 "
+                "AND index_seen IS NOT (SELECT value FROM meta WHERE key = 'last_update'))",
                 params,
             )
         )[0]
@@ -1202,7 +1206,8 @@ class MemoryStore:
             "sessions": row[6],
             "traces": row[7],
         }
-        return totals, int(row[8])
+        signed = [(str(p), int(z), int(m), bool(i)) for p, z, m, i in json.loads(row[10])]
+        return _Snapshot(totals, int(row[8]), int(row[9]), signed, str(row[11] or ""), row[12])
 
     async def _page(
         self, section: str, params: Mapping[str, Any], limit: int, offset: int
@@ -1234,10 +1239,12 @@ class MemoryStore:
             items.sort(key=lambda i: (-i.created_at, -i.key[1]))
         return items
 
-    async def _matched(self, query: str, params: Mapping[str, Any], max_tokens: int) -> list[Item]:
+    async def _matched(
+        self, query: str, params: Mapping[str, Any], max_tokens: int, documents: int
+    ) -> list[Item]:
         """Every item matching the query (its best MATCHES), with its bm25 score."""
         # An item costs 20 tokens or more: more matches than could fit are not looked at.
-        scores = await self._match(query, min(MATCHES, max_tokens // 20 + 20))
+        scores = await self._match(query, min(MATCHES, max_tokens // 20 + 20), documents)
         items: list[Item] = []
         for kind, found in scores.items():
             ids = list(found)
@@ -1267,13 +1274,17 @@ class MemoryStore:
         stale section, open items to theirs."""
         return [_memory_item(kind, r) for r in rows]
 
-    async def _selective(self, terms: list[str], keep: int | None = None) -> list[str]:
+    async def _selective(
+        self, terms: list[str], keep: int | None = None, documents: int | None = None
+    ) -> list[str]:
         """The terms worth matching: those in at most COMMON_SHARE of the memory index (all
-        present ones if none is that rare), the `keep` rarest when given."""
+        present ones if none is that rare), the `keep` rarest when given. `documents`: the
+        index's size when just counted."""
         if not terms:
             return []
-        # FTS5 keeps one docsize row per document: counting them is cheap, unlike the table.
-        total = int((await self._fetch("SELECT count(*) FROM memory_fts_docsize"))[0][0]) or 1
+        if documents is None:
+            documents = int((await self._fetch("SELECT count(*) FROM memory_fts_docsize"))[0][0])
+        total = documents or 1
         if total > self._df_total * 1.05 or total < self._df_total:
             self._df.clear()  # document frequencies drift slowly: refresh after 5% growth
             self._df_total = total
@@ -1293,8 +1304,10 @@ class MemoryStore:
         rare = [t for t in present if df[t] <= total * COMMON_SHARE] or present[:3]
         return rare[:keep] if keep else rare
 
-    async def _match(self, query: str, limit: int = MATCHES) -> dict[str, dict[str, float]]:
-        terms = await self._selective(query_terms(query))
+    async def _match(
+        self, query: str, limit: int = MATCHES, documents: int | None = None
+    ) -> dict[str, dict[str, float]]:
+        terms = await self._selective(query_terms(query), documents=documents)
         if not terms:
             return {}
         rows = await self._fetch(
@@ -1360,7 +1373,17 @@ class MemoryStore:
         return float(rows[0][0])
 
 
-# ---- save helpers --------------------------------------------------------------------------
+# ---- helpers -------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class _Snapshot:
+    totals: dict[str, int]  # section -> items in all
+    expired: int
+    documents: int  # rows of the memory index
+    signed: list[tuple[str, int, int, bool]]  # cited file: path, size, mtime_ns, indexed
+    seen: str  # the index's last update
+    stale_due: int  # stale citations not checked since it
+
+
 @dataclass(slots=True)
 class _SaveOut:
     decision_ids: list[int] = field(default_factory=list)
