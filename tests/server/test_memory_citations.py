@@ -262,6 +262,21 @@ async def test_a_renamed_function_is_stale_and_names_what_replaced_it(repo: Repo
     )
 
 
+async def test_a_same_named_function_elsewhere_is_not_taken_for_the_cited_one(
+    repo: Repo,
+) -> None:
+    await repo.decide("src/auth.py:verify_token")
+    repo.write("src/other.py", "def verify_token(raw):\n    return raw.startswith('tok_')\n")
+    start, end = AUTH_PY.index("def verify_token"), AUTH_PY.index("class SessionStore")
+    repo.write("src/auth.py", AUTH_PY[:start] + AUTH_PY[end:])
+    await repo.reindex()
+    (stale,) = (await repo.memory.restore()).stale
+    assert stale.citations[0].change == (
+        "`verify_token` is no longer defined in src/auth.py (one in src/other.py is not alike)"
+    )
+    assert stale.citations[0].citation == "src/auth.py:6-8"  # what was cited, not the other
+
+
 async def test_a_deleted_file_or_one_no_longer_indexed_makes_its_citations_stale(
     repo: Repo,
 ) -> None:

@@ -24,6 +24,7 @@ import re
 import textwrap
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from typing import Literal
 
@@ -51,7 +52,8 @@ __all__ = [
 MAX_CONTENT = 16_000  # characters of the cited text kept for what-changed summaries
 MAX_CITED_LINES = 2_000
 MIN_LOOSE_BLOCK = 40  # characters a block needs to be looked for anywhere in its file
-CLOSE_ENOUGH = 0.5  # similarity for "most alike now" in a stale summary
+CLOSE_ENOUGH = 0.5  # line similarity for "most alike now" in a stale summary
+MOST_ALIKE_TRIES = 40
 SUGGESTIONS_PER_TEXT = 5
 Status = Literal["valid", "moved", "stale"]
 
@@ -200,6 +202,11 @@ class _Span:
 
 def definitions(path: str, text: str) -> list[Definition]:
     """Every named definition of a file, with its full span (a class with its methods)."""
+    return list(_definitions(path, text))
+
+
+@lru_cache(maxsize=64)  # saves and checks parse the same few files again and again
+def _definitions(path: str, text: str) -> tuple[Definition, ...]:
     spans: list[_Span] = []
     last: dict[str, _Span] = {}
     scope_end: dict[str, int] = {}
@@ -224,7 +231,7 @@ def definitions(path: str, text: str) -> list[Definition]:
             if scope == s.name or scope.startswith((f"{s.name}.", f"{s.name} > ")):
                 end = max(end, scope_stop)
         out.append(Definition(s.name, s.symbol, s.kind, s.start, end))
-    return out
+    return tuple(out)
 
 
 def _matches(d: Definition, symbol: str) -> int:
@@ -476,20 +483,26 @@ class CodeView:
                 now = _located(c.path, lines, d.start_line, d.end_line, d.name, True)
                 what = "its lines" if not c.whole else f"`{c.symbol}`"
                 return now, f"{what} changed: " + diff_summary(old, _region(lines, d, c))
-            for path in await self.files_defining(c.symbol):
-                if path == c.path:
+            # Moved and changed: a definition of that name elsewhere, still much like it
+            # (a same-named function in another file is not enough).
+            elsewhere = [p for p in await self.files_defining(c.symbol) if p != c.path]
+            for path in elsewhere[:10]:
+                other = await self.lines(path) if path != c.path else None
+                if other is None:
                     continue
-                other = await self.lines(path)
-                for d in await self.definitions(path) if other else []:
-                    if other is not None and _matches(d, c.symbol) == 2:
-                        now = _located(path, other, d.start_line, d.end_line, d.name, True)
-                        text = _region(other, d, c)
-                        return now, (
-                            f"`{c.symbol}` is now in {now.citation}, changed: "
-                            + diff_summary(old, text)
-                        )
+                named = [d for d in await self.definitions(path) if _matches(d, c.symbol) == 2]
+                if (moved := _most_alike(named, other, old)) is not None:
+                    now = _located(path, other, moved.start_line, moved.end_line, moved.name, True)
+                    return now, (
+                        f"`{c.symbol}` is now in {now.citation}, changed: "
+                        + diff_summary(old, _region(other, moved, c))
+                    )
             alike = _most_alike(defs, lines, old)
-            gone = f"`{c.symbol}` is no longer defined in {c.path} or elsewhere in the index"
+            gone = f"`{c.symbol}` is no longer defined in {c.path}" + (
+                f" (one in {elsewhere[0]} is not alike)"
+                if elsewhere
+                else " or elsewhere in the index"
+            )
             if alike is None:
                 return None, gone
             now = _located(c.path, lines, alike.start_line, alike.end_line, alike.name, True)
@@ -573,10 +586,17 @@ def _region(lines: Sequence[str], d: Definition, c: Stored) -> str:
 
 
 def _most_alike(defs: Sequence[Definition], lines: Sequence[str], old: str) -> Definition | None:
+    """The definition most like the old text (line by line), if alike enough. Only those of
+    a comparable size are compared, the nearest in size first, at most MOST_ALIKE_TRIES."""
+    want = old.split("\n")
+    sized = sorted(
+        (d for d in defs if 0.5 <= (d.end_line - d.start_line + 1) / len(want) <= 2.0),
+        key=lambda d: abs(d.end_line - d.start_line + 1 - len(want)),
+    )
     best, score = None, CLOSE_ENOUGH
-    for d in defs:
-        text = normalized(lines[d.start_line - 1 : d.end_line])
-        matcher = difflib.SequenceMatcher(None, old, text, autojunk=False)
+    for d in sized[:MOST_ALIKE_TRIES]:
+        text = normalized(lines[d.start_line - 1 : d.end_line]).split("\n")
+        matcher = difflib.SequenceMatcher(None, want, text, autojunk=False)
         if matcher.real_quick_ratio() > score and matcher.quick_ratio() > score:
             ratio = matcher.ratio()
             if ratio > score:
