@@ -105,14 +105,21 @@ def make_repo() -> Path:
     return root
 
 
-def spans(text: str) -> list[tuple[str, int, int, int]]:
-    """(name, start, end, indent) of each def/class, 0-based lines, end exclusive."""
+def spans(text: str) -> list[tuple[str, int, int, int, int]]:
+    """(name, start, end, indent, head) of each def/class: 0-based lines, end exclusive,
+    decorators included from `start`, `head` the def/class line."""
     lines = text.splitlines()
     out = []
     for m in DEF.finditer(text):
-        start = text.count("\n", 0, m.start())
+        start = head = text.count("\n", 0, m.start())
         indent = len(m["indent"].expandtabs())
-        end = start + 1
+        end, depth = start, 0
+        while end < len(lines):  # the header, however many lines its signature takes
+            depth += lines[end].count("(") + lines[end].count("[") - lines[end].count(")")
+            depth -= lines[end].count("]")
+            end += 1
+            if depth <= 0:
+                break
         while end < len(lines):
             line = lines[end]
             if line.strip() and len(line) - len(line.lstrip()) <= indent:
@@ -120,7 +127,9 @@ def spans(text: str) -> list[tuple[str, int, int, int]]:
             end += 1
         while end > start + 1 and not lines[end - 1].strip():
             end -= 1
-        out.append((m["name"], start, end, indent))
+        while start > 0 and lines[start - 1].strip().startswith("@"):
+            start -= 1  # its decorators go with it
+        out.append((m["name"], start, end, indent, head))
     return out
 
 
@@ -135,11 +144,11 @@ class Editor:
     def files(self) -> list[Path]:
         return sorted(p for p in self.root.rglob("*.py") if ".git" not in p.parts)
 
-    def pick(self) -> tuple[Path, list[str], tuple[str, int, int, int]] | None:
+    def pick(self) -> tuple[Path, list[str], tuple[str, int, int, int, int]] | None:
         for _ in range(50):
             path = self.rnd.choice(self.files())
             text = path.read_text("utf-8")
-            found = [s for s in spans(text) if s[2] - s[1] >= 2]
+            found = [s for s in spans(text) if s[2] - s[4] >= 2]
             if found:
                 return path, text.splitlines(), self.rnd.choice(found)
         return None
@@ -171,12 +180,12 @@ class Editor:
         picked = self.pick()
         if picked is None:
             return "none"
-        path, lines, (name, start, end, indent) = picked
+        path, lines, (name, start, end, _, head) = picked
         if kind == "body":
-            n = self.rnd.randrange(start + 1, end)
+            n = self.rnd.randrange(head + 1, end)
             lines[n] = lines[n] + ("  # changed" if lines[n].strip() else "    pass  # new")
         elif kind == "rename":
-            lines[start] = re.sub(rf"\b{name}\b", f"{name}_v2", lines[start], count=1)
+            lines[head] = re.sub(rf"\b{name}\b", f"{name}_v2", lines[head], count=1)
         elif kind == "delete":
             del lines[start:end]
         elif kind == "blanks":
@@ -232,7 +241,7 @@ async def save_memories(
     return saved
 
 
-async def run(memories: int, edits: int, seed: int) -> None:
+async def run(memories: int, edits: int, seed: int, keep: bool = False) -> None:
     rnd = random.Random(seed)
     root = make_repo()
     db_path = root.parent / "ocp.db"
@@ -304,7 +313,10 @@ async def run(memories: int, edits: int, seed: int) -> None:
         print("WRONG:", line)
     for line in missed[:5]:
         print("stale, lines still in the file:", line)
-    shutil.rmtree(root.parent, ignore_errors=True)
+    if keep:
+        print(f"the sample repository and its database are kept in {root.parent}")
+    else:
+        shutil.rmtree(root.parent, ignore_errors=True)
     if wrong:
         raise SystemExit(1)
 
@@ -314,8 +326,9 @@ def main() -> None:
     parser.add_argument("--memories", type=int, default=1000)
     parser.add_argument("--edits", type=int, default=100)
     parser.add_argument("--seed", type=int, default=16)
+    parser.add_argument("--keep", action="store_true", help="keep the sample repository")
     args = parser.parse_args()
-    asyncio.run(run(args.memories, args.edits, args.seed))
+    asyncio.run(run(args.memories, args.edits, args.seed, args.keep))
 
 
 if __name__ == "__main__":
