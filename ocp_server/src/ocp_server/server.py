@@ -118,9 +118,10 @@ TOOLS: tuple[ToolSpec, ...] = (
         "ocp.session.restore",
         wire.RestoreArgs,
         wire.RestoreResult,
-        "Restore what earlier sessions left: their summaries, active decisions with reasons, "
-        "key/value state, notable model routes and open items, most recent and most relevant "
-        "first, within a token budget. Call at the start of a task.",
+        "Restore what earlier sessions left: active decisions with reasons, each checked "
+        "against the code it cites (valid, moved, or listed apart as stale with what changed), "
+        "open items, key/value state, summaries, notes and notable model routes, most relevant "
+        "and most recent first, the whole result within max_tokens. Call at the start of a task.",
         _restore,
         read_only=True,
     ),
@@ -144,7 +145,9 @@ TOOLS: tuple[ToolSpec, ...] = (
         wire.SaveResult,
         "Save what the next session should know: a summary, decisions (which may supersede "
         "earlier ones by id), key/value state, notes and open items, and the outcome of a "
-        "routed answer (by trace_id). Nothing is silently overwritten.",
+        "routed answer (by trace_id). Cite the code a decision or note is about (citations: "
+        "path:start-end or a symbol) so later sessions are told when it changes; forget "
+        "memories by id. Nothing is silently overwritten.",
         _save,
         read_only=False,
     ),
