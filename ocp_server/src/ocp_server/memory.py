@@ -872,6 +872,7 @@ class MemoryStore:
         )
 
     async def _retire_citations(self, column: str, ids: Sequence[int]) -> None:
+        """Stop checking the citations of retired memories (`column` is their owner)."""
         for start in range(0, len(ids), 400):
             chunk = ids[start : start + 400]
             await self.db.execute(
@@ -879,6 +880,10 @@ class MemoryStore:
                 f"({_placeholders(len(chunk))})",
                 chunk,
             )
+        await self._unsign_uncited()
+
+    async def _unsign_uncited(self) -> None:
+        """Forget the signatures of files no live citation points into any more."""
         await self.db.execute(
             "DELETE FROM memory_files WHERE NOT EXISTS (SELECT 1 FROM memory_citations c "
             "WHERE c.path = memory_files.path AND c.active = 1)"
@@ -925,7 +930,7 @@ class MemoryStore:
                     await self._unindex(indexed_as, item)
                 done.append(f"{kind} #{item}")
         if done:
-            await self._retire_citations("id", [])
+            await self._unsign_uncited()
         return done
 
     async def _set_state(
@@ -1068,7 +1073,7 @@ class MemoryStore:
                     (seen,),
                 )
             await self._sign([*changed.items(), *moved_to])
-            await self._retire_citations("id", [])
+            await self._unsign_uncited()
             for table, column, owners in (
                 ("decisions", "decision_id", {r[11] for r in rows if r[11] is not None}),
                 ("notes", "note_id", {r[12] for r in rows if r[12] is not None}),
@@ -1350,7 +1355,7 @@ class MemoryStore:
                 await self.db.execute(
                     f"UPDATE {table} SET retired = 'expired', retired_at = :now WHERE {where}", cut
                 )
-            await self._retire_citations("id", [])
+            await self._unsign_uncited()
 
     # ---- stats ----------------------------------------------------------------------------
     async def stats(
