@@ -31,13 +31,13 @@ from ocp_router import (
 )
 from ocp_router._tokens import estimate_tokens
 from ocp_router.config import RouterSettings, make_router
+from ocp_router.redact import redact
 from ocp_server import wire
 from ocp_server.db import connect
 from ocp_server.index.models import SearchResponse
 from ocp_server.index.workspace import WorkspaceIndex, default_db_path
 from ocp_server.memory import AttemptRecord, DecisionIn, MemoryStore, TraceRecord
 from ocp_server.prompt import EnrichedPrompt, build_prompt
-from ocp_server.redact import redact
 from ocp_server.settings import ServerSettings
 
 logger = logging.getLogger(__name__)

@@ -1,7 +1,8 @@
-"""Find secrets in text bound for a paid model provider and replace them with markers.
+"""Find secrets in text and replace them with markers.
 
-Everything OCP sends to a paid provider (Anthropic, OpenAI) goes through `redact` first, so a
-secret never leaves the machine by accident. Each secret is replaced by ``[REDACTED:<kind>]``;
+Everything `OCPRouter` sends to a paid provider (Anthropic, OpenAI) goes through `redact` first,
+and so does every text ocp-server's tools hand to an IDE agent, so a secret never leaves the
+machine by accident. Each secret is replaced by ``[REDACTED:<kind>]``;
 the result lists every redaction with its kind and its offsets in the original text.
 
 What is detected (kind in brackets):

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ocp_server.redact import KINDS, Redaction, RedactionResult, marker, redact
+from ocp_router.redact import KINDS, Redaction, RedactionResult, marker, redact
 
 ALNUM = string.ascii_letters + string.digits
 UPPER_DIGITS = string.ascii_uppercase + string.digits
