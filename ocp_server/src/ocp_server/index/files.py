@@ -36,6 +36,8 @@ from pathlib import Path, PurePosixPath
 
 import pathspec
 
+from ocp_router.redact import redact
+
 DEFAULT_MAX_FILE_BYTES = 1_000_000
 
 SECRET_PATTERNS: tuple[str, ...] = (
@@ -337,8 +339,6 @@ def _dotenv_with_secret(data: bytes, name: str) -> bool:
     lines = _meaningful_lines(data)
     if not lines or sum(bool(_DOTENV_LINE_RE.match(ln)) for ln in lines) < 0.8 * len(lines):
         return False
-    from ocp_router.redact import redact  # only for the rare file that looks like dotenv
-
     return bool(redact(data.decode("utf-8", "replace")).redactions)
 
 
