@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from ocp_server import wire
+from ocp_server.prompt import one_line
 
 
 def render(out: BaseModel) -> str:
@@ -32,7 +33,7 @@ def _search(out: wire.SearchResult) -> str:
         lines.append(f"Note: {out.note}")
     for hit in out.results:
         label = f"{hit.kind} {hit.symbol}" if hit.symbol else hit.kind
-        lines.append(f"\n{hit.citation} — {label}\n{hit.text}")
+        lines.append(f"\n{one_line(hit.citation)} — {one_line(label)}\n{hit.text}")
     return "\n".join(lines)
 
 
