@@ -11,6 +11,7 @@ import asyncio
 import datetime as dt
 import json
 import logging
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -40,7 +41,7 @@ from ocp_server.index.models import SearchResponse
 from ocp_server.index.workspace import WorkspaceIndex, default_db_path
 from ocp_server.memory import AttemptRecord, DecisionIn, MemoryStore, TraceRecord
 from ocp_server.prompt import EnrichedPrompt, build_prompt
-from ocp_server.settings import ServerSettings
+from ocp_server.settings import ServerSettings, workspace_scope
 
 logger = logging.getLogger(__name__)
 
@@ -67,9 +68,12 @@ class WorkspaceContext:
     state: AppState
     ws: Workspace | None
     budget: int
+    path_glob: str | None = None  # the sub-folder a `workspace` argument named
 
     async def paid_context(self, payload: AgentPayload) -> PaidContext:
-        enriched = await self.state.enriched_prompt(self.ws, payload.user_turn, self.budget)
+        enriched = await self.state.enriched_prompt(
+            self.ws, payload.user_turn, self.budget, self.path_glob
+        )
         return PaidContext(
             enriched.text, enriched.citations, enriched.context_tokens + enriched.brief_tokens
         )
@@ -172,7 +176,7 @@ class AppState:
         response = await ws.index.search(
             args.query,
             k=args.k,
-            path_glob=args.path_glob,
+            path_glob=_scoped_glob(workspace_scope(ws.path, args.workspace), args.path_glob),
             language=args.language,
             max_tokens=args.max_tokens or self.settings.search_tokens,
             refresh=not ws.index.building,
@@ -256,14 +260,18 @@ class AppState:
 
     # ---- ocp_model_route --------------------------------------------------------------
     async def enriched_prompt(
-        self, ws: Workspace | None, request: str, budget: int
+        self, ws: Workspace | None, request: str, budget: int, path_glob: str | None = None
     ) -> EnrichedPrompt:
         """Workspace code and the session brief around `request`, within `budget` tokens."""
         if ws is None or budget <= 0:
             return build_prompt(request, (), None)
         brief_budget = max(budget // 4, 100)
         response = await ws.index.search(
-            request, k=12, max_tokens=max(budget - brief_budget, 100), refresh=not ws.index.building
+            request,
+            k=12,
+            path_glob=path_glob,
+            max_tokens=max(budget - brief_budget, 100),
+            refresh=not ws.index.building,
         )
         brief = await ws.memory.restore(query=request, max_tokens=brief_budget)
         remembered = (
@@ -292,7 +300,8 @@ class AppState:
         )
         # The router asks for the workspace context when, and only when, an attempt is paid
         # (a local route that escalates included), and redacts it with the rest.
-        context = WorkspaceContext(self, ws, budget)
+        scope = workspace_scope(ws.path, args.workspace) if ws is not None else None
+        context = WorkspaceContext(self, ws, budget, _scoped_glob(scope, None))
         paid = decision.tier.paid
         shown: PaidPrompt | None = None  # the paid prompt handed back instead of sent
         result: RouteResult | None = None
@@ -530,6 +539,14 @@ def _redacted_value(value: Any, hidden: set[str], key: str | None = None) -> Any
     if isinstance(value, dict):
         return {k: _redacted_value(v, hidden, str(k)) for k, v in value.items()}
     return value
+
+
+def _scoped_glob(scope: str | None, path_glob: str | None) -> str | None:
+    """`path_glob` inside the sub-folder a `workspace` argument named (GLOB-escaped)."""
+    if scope is None:
+        return path_glob
+    folder = re.sub(r"([*?\[])", r"[\1]", scope)
+    return f"{folder}/{path_glob or '*'}"
 
 
 def _search_result(response: SearchResponse) -> wire.SearchResult:
