@@ -5,14 +5,18 @@ Secrets are assembled at run time, so this file holds no literal token."""
 
 from __future__ import annotations
 
+import io
 import json
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
+from ocp_router.redact import RedactingFilter
 from ocp_server import wire
 from ocp_server.app import AppState, Workspace
+from ocp_server.cli import OUR_LOGGERS, configure_logging
 from ocp_server.settings import ServerSettings
 from tests.fakes import FakeOllama
 
@@ -129,3 +133,34 @@ async def test_dry_run_prompts_are_redacted_with_their_workspace_context(
         ws, wire.RouteArgs(request=f"why is DB_PASSWORD={PASSWORD} rejected", dry_run=True)
     )
     assert local.prompt == "why is DB_PASSWORD=[REDACTED:password_assignment] rejected"
+
+
+def test_log_lines_are_redacted_and_sqlite_statements_are_not_logged_at_v(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    root = logging.getLogger()
+    names = ("", "aiosqlite", *OUR_LOGGERS)
+    levels = {n: logging.getLogger(n).level for n in names}
+    handlers = list(root.handlers)
+    try:
+        configure_logging(1)  # -v: OCP's debug lines
+        assert logging.getLogger("aiosqlite").getEffectiveLevel() == logging.WARNING
+        assert all(any(isinstance(f, RedactingFilter) for f in h.filters) for h in root.handlers)
+    finally:
+        for h in root.handlers:
+            h.filters = [f for f in h.filters if not isinstance(f, RedactingFilter)]
+            if h not in handlers:
+                root.removeHandler(h)
+        for n, level in levels.items():
+            logging.getLogger(n).setLevel(level)
+    handler = logging.StreamHandler(io.StringIO())
+    handler.addFilter(RedactingFilter())
+    log = logging.getLogger("ocp_test_secrets")
+    log.addHandler(handler)
+    try:
+        log.warning("connecting with %s", f"DB_PASSWORD={PASSWORD}")
+    finally:
+        log.removeHandler(handler)
+    stream = handler.stream
+    assert isinstance(stream, io.StringIO)
+    assert stream.getvalue() == "connecting with DB_PASSWORD=[REDACTED:password_assignment]\n"

@@ -105,6 +105,7 @@ in the text. 100 KB of ordinary code takes about 10 ms (bench/bench_secrets.py m
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 import string
@@ -114,7 +115,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
-__all__ = ["KINDS", "Redaction", "RedactionResult", "marker", "redact"]
+__all__ = ["KINDS", "Redaction", "RedactionResult", "RedactingFilter", "marker", "redact"]
 
 # Most specific first: when detections overlap, the merged redaction takes the earliest kind.
 KINDS: tuple[str, ...] = (
@@ -1456,3 +1457,15 @@ def redact(text: str) -> RedactionResult:
         spans = _merge(spans + mapped)
         out, segments = _render(text, spans)
     return RedactionResult(out, tuple(Redaction(KINDS[p], s, e) for s, e, p in spans))
+
+
+class RedactingFilter(logging.Filter):
+    """Redacts every log record's message: install it on a handler, and a secret that reaches
+    a log line (a library's debug output, an error quoting its input) is hidden there too."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        result = redact(message)
+        if result.redactions:
+            record.msg, record.args = result.text, None
+        return True

@@ -33,8 +33,9 @@ from ocp_router import (
     parse_payload,
 )
 from ocp_router._tokens import estimate_tokens
+from ocp_router.boundary import redact_all
 from ocp_router.config import RouterSettings, make_router
-from ocp_router.redact import redact
+from ocp_router.redact import RedactionResult, redact
 from ocp_server import wire
 from ocp_server.db import connect
 from ocp_server.index.models import SearchResponse
@@ -549,6 +550,10 @@ def _scoped_glob(scope: str | None, path_glob: str | None) -> str | None:
     return f"{folder}/{path_glob or '*'}"
 
 
+def _values(text: str, result: RedactionResult) -> list[str]:
+    return [text[r.start : r.end] for r in result.redactions if r.end > r.start]
+
+
 def _search_result(response: SearchResponse) -> wire.SearchResult:
     status = response.status
     note = response.note
@@ -557,9 +562,13 @@ def _search_result(response: SearchResponse) -> wire.SearchResult:
             f"the first index of this workspace is still being built ({status.files} files "
             "so far): results may be incomplete; ask again in a few seconds"
         )
-    hits = [(r, redact(r.text)) for r in response.results]
+    # One pass over the query and every chunk: a secret found in a chunk is hidden in the
+    # query echoed back too (an agent that searched for a value learns nothing new).
+    query, *texts = redact_all([response.query, *(r.text for r in response.results)])
+    hits = list(zip(response.results, texts, strict=True))
+    hidden = {v.lower() for r, red in hits for v in _values(r.text, red)}
     return wire.SearchResult(
-        query=redact(response.query).text,
+        query=query.text,
         results=[
             wire.SearchHit(
                 citation=r.citation,
@@ -571,7 +580,7 @@ def _search_result(response: SearchResponse) -> wire.SearchResult:
                 scope=r.scope,
                 language=r.language,
                 score=r.score,
-                matched_terms=list(r.matched_terms),
+                matched_terms=[t for t in r.matched_terms if t not in hidden],
                 truncated=r.truncated,
                 text=red.text,
                 redactions=len(red.redactions),
