@@ -481,6 +481,8 @@ def _assignment_kind(
     if quoted and _UPPER_SNAKE_RE.fullmatch(v) and name_class != "password":
         return None  # api_key_env = "OPENAI_API_KEY": the name of a variable
     if name_class == "password":
+        if quoted and " " in v and v[0].isupper() and v.rstrip()[-1] in ".!?:":
+            return None  # errors.password = "Use at least 12 characters.": a message
         return "password_assignment"
     v = v.removeprefix("django-insecure-")  # Django's generated keys say so
     if (name_class != "generic" and _credential_like(v)) or _looks_random(v):
@@ -855,7 +857,7 @@ def _env_context(prefix: str) -> bool:
     tokens = prefix.split()
     if not tokens:
         return True
-    last = tokens[-1].lower()
+    last = re.sub(r"^[a-z]{0,2}[\"'`]", "", tokens[-1].lower())  # f"export X=...
     return last in _ENV_PREFIXES or last in _ENV_FLAGS or ("=" in last and "==" not in last)
 
 
@@ -989,6 +991,8 @@ def _assignment_value(
         v = text[s:e]
         if fstring and "{" in v:
             return None
+        if v.endswith(("-", "_")) and text[e + 1 : e + 4].lstrip().startswith("+"):
+            return None  # "sk-ant-api03-" + body: a prefix a value is built from
         quoted = True
     else:
         quoted = False
@@ -1031,6 +1035,8 @@ def _assignment_value(
             code = False
             v = raw
         else:
+            if _is_template(raw):
+                return None  # f"SECRET_KEY={TOKEN}": a field of a format string
             stop = _CUT_RE.search(raw)
             v = raw[: stop.start()] if stop else raw
             if op == ":" and not param:
