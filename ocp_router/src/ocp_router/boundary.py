@@ -19,7 +19,7 @@ from typing import Protocol
 
 from ocp_router.backends.base import Turn
 from ocp_router.payload import AgentPayload
-from ocp_router.redact import Redaction, RedactionResult, marker, redact
+from ocp_router.redact import RedactionResult, redact
 
 __all__ = ["ContextProvider", "PaidContext", "PaidPrompt", "build_paid_prompt", "redact_all"]
 
@@ -71,24 +71,12 @@ def redact_all(texts: Sequence[str]) -> list[RedactionResult]:
                 found.setdefault(value, r.kind)
     if not found:
         return results
-    out = []
-    for result in results:
-        text, extra = result.text, []
-        for value, kind in found.items():
-            if value in text:
-                extra.extend([kind] * text.count(value))
-                text = text.replace(value, marker(kind))
-        out.append(
-            result
-            if not extra
-            else RedactionResult(text, result.redactions + _echoes(extra, len(result.text)))
-        )
-    return out
-
-
-def _echoes(kinds: list[str], at: int) -> tuple[Redaction, ...]:
-    # Echoes found across texts have no offsets in the original of this one: placed at its end.
-    return tuple(Redaction(kind, at, at) for kind in kinds)
+    return [
+        redact(text, found)
+        if any(v in text for v in found) and any(v in r.text for v in found)
+        else r
+        for text, r in zip(texts, results, strict=True)
+    ]
 
 
 def with_since(prompt: str, since: str) -> str:

@@ -111,7 +111,7 @@ import re
 import string
 from bisect import bisect_right
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -1438,9 +1438,18 @@ def _render(text: str, spans: list[_Hit]) -> tuple[str, list[tuple[int, int, int
     return "".join(out), segments
 
 
-def redact(text: str) -> RedactionResult:
-    """Replace every secret in `text` by ``[REDACTED:<kind>]`` (see the module docstring)."""
+def redact(text: str, known: Mapping[str, str] | None = None) -> RedactionResult:
+    """Replace every secret in `text` by ``[REDACTED:<kind>]`` (see the module docstring).
+
+    `known` maps secrets already found elsewhere (in another message of the same request) to
+    their kind: each verbatim occurrence in `text` is redacted too."""
     hits = _detect(text)
+    if known:
+        for value, kind in known.items():
+            i = text.find(value)
+            while i >= 0:
+                hits.append((i, i + len(value), _PRIORITY[kind]))
+                i = text.find(value, i + 1)
     if not hits:
         return RedactionResult(text, ())
     spans = _merge(hits)
