@@ -8,16 +8,15 @@ memory lazily and keeps the index fresh in the background (the first build never
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import datetime as dt
 import json
 import logging
+import re
 import uuid
-from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel
 
@@ -27,12 +26,16 @@ from ocp_router import (
     GenerateRequest,
     MemoryLedger,
     OCPRouter,
+    PaidContext,
+    PaidPrompt,
     RouteResult,
     RoutingFailed,
     parse_payload,
 )
 from ocp_router._tokens import estimate_tokens
+from ocp_router.boundary import redact_all
 from ocp_router.config import RouterSettings, make_router
+from ocp_router.redact import RedactionResult, redact
 from ocp_server import wire
 from ocp_server.brief import (
     SECTION_NAMES,
@@ -55,8 +58,7 @@ from ocp_server.memory import (
     TraceRecord,
 )
 from ocp_server.prompt import EnrichedPrompt, build_prompt
-from ocp_server.redact import redact
-from ocp_server.settings import ServerSettings
+from ocp_server.settings import ServerSettings, workspace_scope
 
 logger = logging.getLogger(__name__)
 
@@ -74,6 +76,24 @@ class Workspace:
     memory: MemoryStore
     watcher: asyncio.Task[None] | None = None
     stop: asyncio.Event | None = None
+
+
+@dataclass(slots=True)
+class WorkspaceContext:
+    """The router's ContextProvider: workspace code and the session brief for a paid prompt."""
+
+    state: AppState
+    ws: Workspace | None
+    budget: int
+    path_glob: str | None = None  # the sub-folder a `workspace` argument named
+
+    async def paid_context(self, payload: AgentPayload) -> PaidContext:
+        enriched = await self.state.enriched_prompt(
+            self.ws, payload.user_turn, self.budget, self.path_glob
+        )
+        return PaidContext(
+            enriched.text, enriched.citations, enriched.context_tokens + enriched.brief_tokens
+        )
 
 
 class WorkspaceLedger:
@@ -179,7 +199,7 @@ class AppState:
         response = await ws.index.search(
             args.query,
             k=args.k,
-            path_glob=args.path_glob,
+            path_glob=_scoped_glob(workspace_scope(ws.path, args.workspace), args.path_glob),
             language=args.language,
             max_tokens=args.max_tokens or self.settings.search_tokens,
             refresh=not ws.index.building,
@@ -207,7 +227,8 @@ class AppState:
                 value_cost=_value_tokens,
                 overhead=overhead,
             )
-            out = self._restore_result(brief)
+            # Redacted before it is measured: a marker may be longer than what it hides.
+            out = _redacted_result(self._restore_result(brief))
             for _ in range(3):  # `tokens` counts itself: settle on a number that holds
                 tokens = estimate_tokens(out.model_dump_json())
                 if tokens == out.tokens:
@@ -297,13 +318,18 @@ class AppState:
 
     # ---- ocp_model_route --------------------------------------------------------------
     async def enriched_prompt(
-        self, ws: Workspace | None, request: str, budget: int
+        self, ws: Workspace | None, request: str, budget: int, path_glob: str | None = None
     ) -> EnrichedPrompt:
+        """Workspace code and the session brief around `request`, within `budget` tokens."""
         if ws is None or budget <= 0:
             return build_prompt(request, (), None)
         brief_budget = max(budget // 4, 100)
         response = await ws.index.search(
-            request, k=12, max_tokens=max(budget - brief_budget, 100), refresh=not ws.index.building
+            request,
+            k=12,
+            path_glob=path_glob,
+            max_tokens=max(budget - brief_budget, 100),
+            refresh=not ws.index.building,
         )
         brief = await ws.memory.restore(query=request, max_tokens=brief_budget)
         remembered = (
@@ -330,35 +356,29 @@ class AppState:
             if args.max_context_tokens is None
             else args.max_context_tokens
         )
+        # The router asks for the workspace context when, and only when, an attempt is paid
+        # (a local route that escalates included), and redacts it with the rest.
+        scope = workspace_scope(ws.path, args.workspace) if ws is not None else None
+        context = WorkspaceContext(self, ws, budget, _scoped_glob(scope, None))
         paid = decision.tier.paid
-        enriched = (
-            await self.enriched_prompt(ws, request, budget)
-            if paid
-            else build_prompt(request, (), None)
-        )
-        # Everything that may reach a paid provider is redacted first: the enriched prompt,
-        # the conversation before it and the system prompt, including when a local route
-        # escalates to paid.
-        redacted = redact(enriched.text if paid else request)
-        # The conversation is redacted only when a paid backend could receive it.
-        paid_payload, counts = _redacted(payload) if router.paid else (payload, Counter[str]())
-        counts.update(redacted.counts)
+        shown: PaidPrompt | None = None  # the paid prompt handed back instead of sent
         result: RouteResult | None = None
         failure: RoutingFailed | None = None
         answered_by: Literal["local", "paid", "agent", "none"] = "none"
         if args.dry_run:
             note = "dry run: decided and built the prompt; no model called"
+            if paid:
+                shown = await router.paid_prompt(payload, context=context)
         elif paid and router.paid is None:
             answered_by = "agent"
             note = (
                 "No paid backend is configured (no API key), and you are already a strong "
                 "model: answer the prompt below yourself. Nothing was sent anywhere."
             )
+            shown = await router.paid_prompt(payload, context=context)
         else:
             try:
-                result = await router.execute(
-                    decision, payload, paid_prompt=redacted.text, paid_payload=paid_payload
-                )
+                result = await router.execute(decision, payload, context=context)
             except RoutingFailed as exc:
                 failure = exc
             if result is not None:
@@ -370,14 +390,27 @@ class AppState:
                     note += " after a fallback"
             else:
                 note = f"no model could answer: {failure}"
+        sent = shown or (result.paid if result else failure.paid if failure else None)
+        # What goes back to the agent reaches its cloud model too: redacted like a paid prompt.
+        prompt: str | None = None
+        hidden = 0
+        if answered_by in ("agent", "none") and not failure:
+            if shown is not None:
+                prompt, hidden = shown.prompt, shown.prompt_redactions
+            else:  # a dry run of a local route: the raw request, as the local model gets it
+                local = redact(request)
+                prompt, hidden = local.text, len(local.redactions)
+        answer = redact(result.text) if result else None
+        note_out = redact(note)
+        hidden += len(note_out.redactions) + (len(answer.redactions) if answer else 0)
+        enriched = sent.context if sent is not None else None
         out = wire.RouteResult(
-            answer=result.text if result else None,
+            answer=answer.text if answer else None,
             answered_by=answered_by,
-            prompt=redacted.text if answered_by in ("agent", "none") and not failure else None,
-            note=note,
-            trace=self._trace(
-                decision, result, failure, enriched, counts, redacted.text, answered_by
-            ),
+            prompt=prompt,
+            note=note_out.text,
+            trace=self._trace(decision, result, failure, sent, enriched, answered_by, request),
+            redacted=hidden,
         )
         if ws is not None:
             await self._record(ws, args, out, result, failure, request)
@@ -388,10 +421,10 @@ class AppState:
         decision: Decision,
         result: RouteResult | None,
         failure: RoutingFailed | None,
-        enriched: EnrichedPrompt,
-        redactions: Counter[str],
-        paid_text: str,
+        sent: PaidPrompt | None,
+        context: PaidContext | None,
         answered_by: Literal["local", "paid", "agent", "none"],
+        request: str,
     ) -> wire.RouteTrace:
         router = self.router
         a = decision.assessment
@@ -399,6 +432,7 @@ class AppState:
         verdict = decision.verdict
         attempts = result.attempts if result else failure.attempts if failure else ()
         estimate = result.estimated_usd if result else None
+        paid_text = sent.prompt if sent is not None else request
         if result is None and decision.tier.paid:
             estimate = router.estimate(
                 decision.model,
@@ -456,9 +490,9 @@ class AppState:
                 for t in attempts
             ],
             notes=list(result.notes if result else failure.notes if failure else ()),
-            context_citations=list(enriched.citations),
-            context_tokens=enriched.context_tokens + enriched.brief_tokens,
-            redactions=dict(redactions),
+            context_citations=list(context.citations if context else ()),
+            context_tokens=context.context_tokens if context else 0,
+            redactions=dict(sent.redactions if sent else {}),
         )
 
     async def _record(
@@ -643,22 +677,52 @@ def _phase2_kind(phase2: wire.Phase2Out | None, phase: str) -> str | None:
     return "fallback" if phase2.fallback else "llm"
 
 
-def _redacted(payload: AgentPayload) -> tuple[AgentPayload, Counter[str]]:
-    """The payload with every secret in its text redacted, and how many of each kind."""
-    counts: Counter[str] = Counter()
-    messages = []
-    for message in payload.messages:
-        r = redact(message.text) if message.text else None
-        if r is not None:
-            counts.update(r.counts)
-        messages.append(dataclasses.replace(message, text=r.text) if r else message)
-    system = redact(payload.system) if payload.system else None
-    if system is not None:
-        counts.update(system.counts)
-    redacted = AgentPayload.of(
-        system.text if system else "", tuple(messages), payload.tools, payload.tools_chars
-    )
-    return redacted, counts
+_Out = TypeVar("_Out", bound=BaseModel)
+
+
+def _redacted_result(out: _Out) -> _Out:
+    """`out` with every string in it redacted, and `redacted` set to how many distinct secret
+    values were hidden (the brief repeats the decisions: one value, counted once)."""
+    hidden: set[str] = set()
+    update = {name: _redacted_value(getattr(out, name), hidden) for name in type(out).model_fields}
+    update["redacted"] = len(hidden)
+    return out.model_copy(update=update)
+
+
+def _redacted_value(value: Any, hidden: set[str], key: str | None = None) -> Any:
+    if isinstance(value, str):
+        # A map's key is the value's context: {"db_password": "hunter2"} reads as an assignment.
+        prefix = f"{key}: " if key else ""
+        text = prefix + value
+        r = redact(text)
+        hidden.update(text[x.start : x.end] for x in r.redactions)
+        if not r.redactions:
+            return value
+        if r.text.startswith(prefix):
+            return r.text[len(prefix) :]
+        return redact(value).text
+    if isinstance(value, BaseModel):
+        fields = type(value).model_fields
+        return value.model_copy(
+            update={name: _redacted_value(getattr(value, name), hidden) for name in fields}
+        )
+    if isinstance(value, list):
+        return [_redacted_value(v, hidden) for v in value]
+    if isinstance(value, dict):
+        return {k: _redacted_value(v, hidden, str(k)) for k, v in value.items()}
+    return value
+
+
+def _scoped_glob(scope: str | None, path_glob: str | None) -> str | None:
+    """`path_glob` inside the sub-folder a `workspace` argument named (GLOB-escaped)."""
+    if scope is None:
+        return path_glob
+    folder = re.sub(r"([*?\[])", r"[\1]", scope)
+    return f"{folder}/{path_glob or '*'}"
+
+
+def _values(text: str, result: RedactionResult) -> list[str]:
+    return [text[r.start : r.end] for r in result.redactions if r.end > r.start]
 
 
 def _search_result(response: SearchResponse) -> wire.SearchResult:
@@ -669,8 +733,13 @@ def _search_result(response: SearchResponse) -> wire.SearchResult:
             f"the first index of this workspace is still being built ({status.files} files "
             "so far): results may be incomplete; ask again in a few seconds"
         )
+    # One pass over the query and every chunk: a secret found in a chunk is hidden in the
+    # query echoed back too (an agent that searched for a value learns nothing new).
+    query, *texts = redact_all([response.query, *(r.text for r in response.results)])
+    hits = list(zip(response.results, texts, strict=True))
+    hidden = {v.lower() for r, red in hits for v in _values(r.text, red)}
     return wire.SearchResult(
-        query=response.query,
+        query=query.text,
         results=[
             wire.SearchHit(
                 citation=r.citation,
@@ -682,11 +751,12 @@ def _search_result(response: SearchResponse) -> wire.SearchResult:
                 scope=r.scope,
                 language=r.language,
                 score=r.score,
-                matched_terms=list(r.matched_terms),
+                matched_terms=[t for t in r.matched_terms if t not in hidden],
                 truncated=r.truncated,
-                text=r.text,
+                text=red.text,
+                redactions=len(red.redactions),
             )
-            for r in response.results
+            for r, red in hits
         ],
         index=wire.IndexState(
             workspace=status.workspace,
@@ -698,4 +768,5 @@ def _search_result(response: SearchResponse) -> wire.SearchResult:
             indexer=status.indexer,
         ),
         note=note,
+        redacted=sum(len(red.redactions) for _, red in hits),
     )

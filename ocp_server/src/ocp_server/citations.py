@@ -31,10 +31,10 @@ from typing import Literal
 import aiosqlite
 import pathspec
 
+from ocp_router.redact import redact
 from ocp_server.index.chunking import chunk_text
 from ocp_server.index.files import load_ocpignore, path_exclusion
 from ocp_server.index.languages import detect_language
-from ocp_server.redact import redact
 
 __all__ = [
     "Check",

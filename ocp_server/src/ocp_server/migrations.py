@@ -268,7 +268,20 @@ async def m006_memory(db: aiosqlite.Connection) -> None:
     )
 
 
-MIGRATIONS: tuple[Migration, ...] = (m001_index, m002_memory, m003_routing_v2, m006_memory)
+async def m007_secrets(db: aiosqlite.Connection) -> None:
+    """Files indexed before secret files were recognised by content are read once more: an
+    impossible mtime makes the next update re-read (not re-chunk) each one, and a key file
+    with an ordinary name then leaves the index."""
+    await db.execute("UPDATE files SET mtime_ns = -1")
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    m001_index,
+    m002_memory,
+    m003_routing_v2,
+    m006_memory,
+    m007_secrets,
+)
 
 
 async def migrate(

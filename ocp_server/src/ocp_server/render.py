@@ -5,13 +5,15 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from ocp_server import wire
+from ocp_server.prompt import one_line
 
 
 def render(out: BaseModel) -> str:
     if isinstance(out, wire.SearchResult):
         return _search(out)
     if isinstance(out, wire.RestoreResult):
-        return out.brief or "No earlier sessions left anything in this workspace yet."
+        brief = out.brief or "No earlier sessions left anything in this workspace yet."
+        return brief + _hidden(out.redacted)
     if isinstance(out, wire.RouteResult):
         return _route(out)
     if isinstance(out, wire.SaveResult):
@@ -44,9 +46,11 @@ def _search(out: wire.SearchResult) -> str:
     lines = [head]
     if out.note:
         lines.append(f"Note: {out.note}")
+    if out.redacted:
+        lines.append(_hidden(out.redacted).strip())
     for hit in out.results:
         label = f"{hit.kind} {hit.symbol}" if hit.symbol else hit.kind
-        lines.append(f"\n{hit.citation} — {label}\n{hit.text}")
+        lines.append(f"\n{one_line(hit.citation)} — {one_line(label)}\n{hit.text}")
     return "\n".join(lines)
 
 
@@ -62,3 +66,9 @@ def _route(out: wire.RouteResult) -> str:
         trace += f" [{sum(t.redactions.values())} secret(s) redacted]"
     body = out.answer if out.answer is not None else (out.prompt or "")
     return f"{out.note}\n{trace}\n\n{body}".rstrip()
+
+
+def _hidden(count: int) -> str:
+    if not count:
+        return ""
+    return f"\n({count} secret value(s) hidden as [REDACTED:<kind>])"

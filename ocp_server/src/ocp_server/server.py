@@ -75,8 +75,11 @@ class ToolSpec:
     output: type[BaseModel]
     description: str
     handler: Handler
+    # read_only: changes nothing of the user's (OCP's own index and memory live in .ocp/ of
+    # a configured workspace); open_world: reaches outside the machine (paid model providers).
     read_only: bool
     needs_workspace: bool = True
+    open_world: bool = False
 
     @property
     def underscore(self) -> str:
@@ -138,6 +141,7 @@ TOOLS: tuple[ToolSpec, ...] = (
         _route,
         read_only=False,
         needs_workspace=False,
+        open_world=True,
     ),
     ToolSpec(
         "ocp.result.save",
@@ -171,7 +175,7 @@ def list_tools_result(settings: ServerSettings) -> ListToolsResult:
                     title=spec.verb,
                     read_only_hint=spec.read_only,
                     destructive_hint=False,
-                    open_world_hint=False,
+                    open_world_hint=spec.open_world,
                 ),
             )
             for spec in TOOLS
@@ -264,8 +268,8 @@ def build_server(settings: ServerSettings, *, cwd: Path | None = None) -> Server
                 path = resolve_workspace(settings, getattr(args, "workspace", None), roots, cwd)
             ws = await state.workspace(path)
         except WorkspaceError as exc:
-            if spec.needs_workspace:
-                return error_result(str(exc))
+            if spec.needs_workspace or getattr(args, "workspace", None):
+                return error_result(str(exc))  # a refused `workspace` is never ignored
         if ws is not None and ws.index.building:
             # Tell clients that show progress how far the first index is (a no-op when the
             # call carried no progress token).

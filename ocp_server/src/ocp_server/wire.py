@@ -3,7 +3,8 @@ arguments and shape results, and by ocp_client to parse them.
 
 Inputs are flat (each field is a top-level tool argument). Every output is complete and
 readable on its own, because some clients (Claude Code) show the model only the structured
-content, never the text rendering.
+content, never the text rendering. Every text in an output has its secrets replaced by
+``[REDACTED:<kind>]`` markers, and `redacted` says how many values were hidden.
 """
 
 from __future__ import annotations
@@ -13,6 +14,12 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 Route = Literal["local", "paid"]
+Redacted = Field(
+    0,
+    ge=0,
+    description="How many secret values in this result were replaced by [REDACTED:<kind>] "
+    "markers (what an agent receives goes to its cloud model)",
+)
 WorkspaceArg = Field(
     None,
     description="Absolute path of the workspace folder. Defaults to OCP_WORKSPACE, "
@@ -65,6 +72,7 @@ class SearchHit(_Out):
     matched_terms: list[str]
     truncated: bool
     text: str
+    redactions: int = Field(0, ge=0, description="Secret values hidden in `text`")
 
 
 class IndexState(_Out):
@@ -82,6 +90,7 @@ class SearchResult(_Out):
     results: list[SearchHit]
     index: IndexState
     note: str | None = None
+    redacted: int = Redacted
 
 
 # ---- ocp_session_restore -------------------------------------------------------------
@@ -181,6 +190,7 @@ class RestoreResult(_Out):
     tokens: int = Field(description="Estimated tokens of this whole result")
     truncated: bool
     session_id: str = Field(description="This server session (pass it to ocp_result_save)")
+    redacted: int = Redacted
 
 
 # ---- ocp_model_route -----------------------------------------------------------------
@@ -308,6 +318,7 @@ class RouteResult(_Out):
     )
     note: str
     trace: RouteTrace
+    redacted: int = Redacted
 
 
 # ---- ocp_result_save -----------------------------------------------------------------
