@@ -256,7 +256,7 @@ async def test_a_second_session_restores_what_the_first_saved(workspace, fake_ol
         brief = await client.restore("token")
     assert any(d.decision == "always use hmac.compare_digest" for d in brief.decisions)
     assert brief.state["auth.status"] == "reviewed"
-    assert "add tests for rotate_session" in brief.open_items
+    assert "add tests for rotate_session" in [o.text for o in brief.open_items]
     assert "hmac.compare_digest" in brief.brief
     assert brief.session_id != saved.session_id
 

@@ -276,7 +276,7 @@ async def test_restore_with_a_thousand_traces_stays_correct(
 
 
 async def test_the_injected_clock_orders_items(db: aiosqlite.Connection) -> None:
-    times = iter([100.0, 300.0, 200.0, 50.0, 400.0])  # session, then one reading per save
+    times = iter([100.0, 300.0, 200.0, 50.0, 400.0, 500.0])  # session, each save, restore
     clock: Callable[[], float] = lambda: next(times)  # noqa: E731
     store = MemoryStore(db, clock=clock)
     sid = await store.start_session("/ws")
@@ -315,3 +315,39 @@ async def test_an_empty_memory_restores_a_short_note(store: MemoryStore) -> None
     brief = await store.restore()
     assert brief.text == "Nothing saved by earlier sessions yet."
     assert not brief.truncated and brief.decisions == () and brief.state == {}
+
+
+async def test_restore_says_exactly_what_it_left_out(store: MemoryStore) -> None:
+    sid = await store.start_session("/ws")
+    for n in range(40):
+        await store.save(
+            sid,
+            decisions=[DecisionIn(f"Decision {n}", f"we chose option {n} for the queue")],
+            notes=[f"note number {n} about the cache"],
+            open_items=[f"follow up {n}"],
+        )
+    brief = await store.restore(max_tokens=600)
+    assert brief.omitted == {
+        "decisions": 40 - len(brief.decisions),
+        "open_items": 40 - len(brief.open_items),
+        "notes": 40 - len(brief.notes),
+    }
+    assert brief.tokens <= 600
+    footer = brief.text.splitlines()[-1]
+    assert footer.startswith("_Left out to fit max_tokens=600: ")
+    assert f"{brief.omitted['notes']} notes" in footer
+
+
+async def test_a_query_brings_matching_items_of_every_section_before_unmatched_ones(
+    store: MemoryStore,
+) -> None:
+    sid = await store.start_session("/ws")
+    note = "the websocket reconnect needs jitter, " + "or every client retries at once " * 4
+    await store.save(sid, notes=[note])
+    for n in range(60):
+        await store.save(sid, decisions=[DecisionIn(f"Decision {n}", f"option {n} " * 6)])
+    plain = await store.restore(max_tokens=400)
+    assert plain.notes == ()  # newer decisions fill the budget
+    asked = await store.restore(query="websocket jitter", max_tokens=400)
+    assert [n.text for n in asked.notes] == [note.strip()]
+    assert asked.matched == 1 and len(asked.decisions) < len(plain.decisions)

@@ -233,7 +233,7 @@ def test_inspector_calls_every_tool(
         for d in brief["decisions"]
     ), brief
     assert brief["state"].get("auth.status") == "reviewed"
-    assert "add tests for rotate_session" in brief["open_items"]
+    assert "add tests for rotate_session" in [o["text"] for o in brief["open_items"]]
 
 
 def test_inspector_bad_argument_is_a_tool_error_naming_the_field(inspector: Inspector) -> None:

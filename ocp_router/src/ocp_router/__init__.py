@@ -8,6 +8,7 @@ from ocp_router.backends.base import GenerateRequest, GenerateResponse, ModelBac
 from ocp_router.backends.mock import MockBackend
 from ocp_router.backends.ollama import OllamaBackend
 from ocp_router.backends.openai import OpenAIBackend
+from ocp_router.boundary import ContextProvider, PaidContext, PaidPrompt
 from ocp_router.classifier import ClassifyResult, Route, Signal, TaskClassifier
 from ocp_router.config import RouterSettings, make_router
 from ocp_router.errors import (
@@ -24,6 +25,7 @@ from ocp_router.payload import AgentPayload, PayloadError, parse_payload
 from ocp_router.phase1 import Assessment, LocalProfile, assess
 from ocp_router.phase2 import LLMClassifier, Verdict
 from ocp_router.pins import PinState, SessionPins
+from ocp_router.redact import Redaction, RedactionResult, redact
 from ocp_router.router import (
     Attempt,
     Budget,
@@ -56,6 +58,7 @@ __all__ = [
     "BudgetExceeded",
     "ClassifyResult",
     "ConfigError",
+    "ContextProvider",
     "Decision",
     "GenerateRequest",
     "GenerateResponse",
@@ -67,10 +70,14 @@ __all__ = [
     "OCPRouter",
     "OllamaBackend",
     "OpenAIBackend",
+    "PaidContext",
     "PaidFallback",
+    "PaidPrompt",
     "PayloadError",
     "Phase",
     "PinState",
+    "Redaction",
+    "RedactionResult",
     "Route",
     "RouteMode",
     "RouteResult",
@@ -89,4 +96,5 @@ __all__ = [
     "assess",
     "make_router",
     "parse_payload",
+    "redact",
 ]

@@ -183,7 +183,7 @@ def _message(raw: Any, field: str) -> tuple[Message | None, str]:
         role = raw.get("role")
         content = raw.get("content")
         # The common case first: a plain text message with no tool calls.
-        if type(content) is str and role in _PLAIN_ROLES and len(raw) <= 3:
+        if type(content) is str and type(role) is str and role in _PLAIN_ROLES and len(raw) <= 3:
             if "tool_calls" not in raw and "function_call" not in raw:
                 return Message(role, content, len(content)), ""
     elif not isinstance(raw, Mapping):

@@ -5,6 +5,9 @@ respect budgets, and trace it all.
     execute()  try the plan's chain: local -> mid -> top on failure, across paid models on a
                rate limit, within budgets and one total time limit
     route()    both
+
+Nothing bound for a paid provider leaves unredacted (`boundary.py`): the paid request is built,
+with the caller's context and secrets redacted, at the first paid attempt of a route.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from typing import Any, Protocol
 
 from ocp_router._tokens import estimate_tokens
 from ocp_router.backends.base import GenerateRequest, GenerateResponse, ModelBackend
+from ocp_router.boundary import ContextProvider, PaidPrompt, build_paid_prompt, with_since
 from ocp_router.classifier import ClassifyResult, Route, TaskClassifier
 from ocp_router.errors import (
     BackendAuthError,
@@ -149,6 +153,7 @@ class RouteResult:
     stop_reason: str | None = None
     cache_read_tokens: int = 0
     notes: tuple[str, ...] = ()
+    paid: PaidPrompt | None = None  # what a paid tier was sent (built only if one was tried)
 
     @property
     def route_to(self) -> Route:
@@ -180,11 +185,13 @@ class RoutingFailed(RouterError):
         attempts: tuple[Attempt, ...],
         trace_id: str,
         notes: tuple[str, ...] = (),
+        paid: PaidPrompt | None = None,
     ) -> None:
         super().__init__(message)
         self.attempts = attempts
         self.trace_id = trace_id
         self.notes = notes
+        self.paid = paid
 
 
 class BudgetExceeded(RoutingFailed):
@@ -215,10 +222,13 @@ class _Run:
     estimated_usd: float | None = None
     budget_blocked: bool = False
     paid_dead: bool = False  # the paid credentials themselves failed: skip the other model
+    paid: PaidPrompt | None = None  # built at the first paid attempt
 
 
 class OCPRouter:
-    """Routes payloads between a local model and two paid models. Either backend may be None."""
+    """Routes payloads between a local model and two paid models. Either backend may be None.
+
+    `redact_paid` (on by default) redacts secrets in everything sent to a paid model."""
 
     def __init__(
         self,
@@ -241,6 +251,7 @@ class OCPRouter:
         ledger: SpendLedger | None = None,
         pins: SessionPins | None = None,
         counterfactual_model: str | None = None,
+        redact_paid: bool = True,
     ) -> None:
         if local is None and paid is None:
             raise ConfigError("OCPRouter needs at least one backend (local or paid)")
@@ -263,6 +274,7 @@ class OCPRouter:
         self.ledger: SpendLedger = ledger or MemoryLedger()
         self.pins = pins if pins is not None else SessionPins()
         self._counterfactual = counterfactual_model
+        self.redact_paid = redact_paid
 
     async def aclose(self) -> None:
         closed: set[int] = set()
@@ -408,6 +420,20 @@ class OCPRouter:
                 chain.append((tier, model))
         return chain
 
+    async def paid_prompt(
+        self,
+        payload: AgentPayload,
+        *,
+        context: ContextProvider | None = None,
+        prompt: str | None = None,
+    ) -> PaidPrompt:
+        """What a paid tier would receive for `payload`: `context`'s prompt (else `prompt`,
+        else the latest user turn), the system prompt and earlier turns, redacted unless the
+        router was built with `redact_paid=False`. `execute` builds it the same way."""
+        return await build_paid_prompt(
+            payload, context=context, prompt=prompt, redacting=self.redact_paid
+        )
+
     async def execute(
         self,
         decision: Decision,
@@ -415,13 +441,13 @@ class OCPRouter:
         *,
         system: str | None = None,
         paid_prompt: str | None = None,
-        paid_payload: AgentPayload | None = None,
+        context: ContextProvider | None = None,
         timeout: float | None = None,
     ) -> RouteResult:
-        """Answer along the decision's chain. The local tier gets the raw conversation; the
-        paid tiers get `paid_payload` (e.g. redacted) when given, with `paid_prompt` (e.g.
-        enriched) in place of its latest user turn. `timeout` (default: the router's total)
-        bounds the whole chain."""
+        """Answer along the decision's chain. The local tier gets the raw conversation (with
+        `system` in place of its own, when given). A paid tier gets `self.paid_prompt(...)`:
+        built at the first paid attempt, `context` called then and only then, secrets
+        redacted. `timeout` (default: the router's total) bounds the whole chain."""
         limit = self.total_timeout if timeout is None else timeout
         trace_id = uuid.uuid4().hex
         started = time.perf_counter()
@@ -431,10 +457,7 @@ class OCPRouter:
             raise RoutingFailed(self._nothing_configured(decision), (), trace_id)
         system = system if system is not None else (payload.system or None)
         history = payload.history()
-        paid_payload = paid_payload or payload
-        paid_system = paid_payload.system or None if paid_payload is not payload else system
-        paid_history = paid_payload.history() if paid_payload is not payload else history
-        local_prompt = _with_since(payload.user_turn, payload.since_request())
+        local_prompt = with_since(payload.user_turn, payload.since_request())
         current = chain[0]
         try:
             async with asyncio.timeout(limit):
@@ -444,14 +467,13 @@ class OCPRouter:
                     i += 1
                     tier, model = current
                     if tier.paid:
-                        prompt = _with_since(
-                            paid_prompt or paid_payload.user_turn, paid_payload.since_request()
-                        )
+                        if run.paid is None:
+                            run.paid = await self._build_paid(payload, context, paid_prompt, run)
                         request = GenerateRequest(
-                            prompt,
-                            paid_system,
+                            run.paid.prompt,
+                            run.paid.system,
                             self.paid_max_tokens,
-                            history=paid_history,
+                            history=run.paid.history,
                             model=model,
                         )
                         if not await self._paid_allowed(tier, request, run):
@@ -495,10 +517,32 @@ class OCPRouter:
                 tuple(run.attempts),
                 trace_id,
                 tuple(run.notes),
+                run.paid,
             )
         raise RoutingFailed(
-            f"no backend could answer ({summary})", tuple(run.attempts), trace_id, tuple(run.notes)
+            f"no backend could answer ({summary})",
+            tuple(run.attempts),
+            trace_id,
+            tuple(run.notes),
+            run.paid,
         )
+
+    async def _build_paid(
+        self,
+        payload: AgentPayload,
+        context: ContextProvider | None,
+        prompt: str | None,
+        run: _Run,
+    ) -> PaidPrompt:
+        """The paid request; a context provider that fails costs the context, not the route."""
+        try:
+            return await self.paid_prompt(payload, context=context, prompt=prompt)
+        except Exception as exc:  # noqa: BLE001 - the caller's code: any failure
+            if context is None:
+                raise
+            logger.warning("route: the context provider failed: %s", exc, exc_info=True)
+            run.notes.append(f"context: the provider failed ({type(exc).__name__}); sent without")
+            return await self.paid_prompt(payload, prompt=prompt)
 
     def _backend_label(self, tier: Tier) -> str:
         backend = self.paid if tier.paid else self.local
@@ -658,6 +702,7 @@ class OCPRouter:
             stop_reason=response.stop_reason,
             cache_read_tokens=response.cache_read_tokens,
             notes=tuple(run.notes),
+            paid=run.paid,
         )
 
     # ---- both --------------------------------------------------------------------------------
@@ -671,8 +716,11 @@ class OCPRouter:
         tools: Sequence[Any] | None = None,
         paid_prompt: str | None = None,
         session: str | None = None,
+        context: ContextProvider | None = None,
     ) -> RouteResult:
-        """Decide and answer. `request` is a prompt, a message list or a request body."""
+        """Decide and answer. `request` is a prompt, a message list or a request body.
+        `context` (or a fixed `paid_prompt`) enriches what a paid tier receives; whatever is
+        sent to a paid tier is redacted (see `execute`)."""
         payload = (
             request
             if isinstance(request, AgentPayload)
@@ -688,11 +736,9 @@ class OCPRouter:
                 (),
                 uuid.uuid4().hex,
             )
-        return await self.execute(decision, payload, paid_prompt=paid_prompt, timeout=remaining)
-
-
-def _with_since(prompt: str, since: str) -> str:
-    return f"{prompt}\n\n## Since this request\n{since}" if since else prompt
+        return await self.execute(
+            decision, payload, paid_prompt=paid_prompt, context=context, timeout=remaining
+        )
 
 
 def _tier_or_none(value: str) -> Tier | None:

@@ -8,16 +8,17 @@ memory lazily and keeps the index fresh in the background (the first build never
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import datetime as dt
 import json
 import logging
+import re
 import uuid
-from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
+
+from pydantic import BaseModel
 
 from ocp_router import (
     AgentPayload,
@@ -25,20 +26,39 @@ from ocp_router import (
     GenerateRequest,
     MemoryLedger,
     OCPRouter,
+    PaidContext,
+    PaidPrompt,
     RouteResult,
     RoutingFailed,
     parse_payload,
 )
 from ocp_router._tokens import estimate_tokens
+from ocp_router.boundary import redact_all
 from ocp_router.config import RouterSettings, make_router
+from ocp_router.redact import RedactionResult, redact
 from ocp_server import wire
+from ocp_server.brief import (
+    SECTION_NAMES,
+    Brief,
+    CitationState,
+    DecisionBrief,
+    NoteBrief,
+    SessionBrief,
+    StaleBrief,
+    TraceBrief,
+)
 from ocp_server.db import connect
 from ocp_server.index.models import SearchResponse
 from ocp_server.index.workspace import WorkspaceIndex, default_db_path
-from ocp_server.memory import AttemptRecord, DecisionIn, MemoryStore, TraceRecord
+from ocp_server.memory import (
+    AttemptRecord,
+    DecisionIn,
+    MemoryStore,
+    NoteIn,
+    TraceRecord,
+)
 from ocp_server.prompt import EnrichedPrompt, build_prompt
-from ocp_server.redact import redact
-from ocp_server.settings import ServerSettings
+from ocp_server.settings import ServerSettings, workspace_scope
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +76,24 @@ class Workspace:
     memory: MemoryStore
     watcher: asyncio.Task[None] | None = None
     stop: asyncio.Event | None = None
+
+
+@dataclass(slots=True)
+class WorkspaceContext:
+    """The router's ContextProvider: workspace code and the session brief for a paid prompt."""
+
+    state: AppState
+    ws: Workspace | None
+    budget: int
+    path_glob: str | None = None  # the sub-folder a `workspace` argument named
+
+    async def paid_context(self, payload: AgentPayload) -> PaidContext:
+        enriched = await self.state.enriched_prompt(
+            self.ws, payload.user_turn, self.budget, self.path_glob
+        )
+        return PaidContext(
+            enriched.text, enriched.citations, enriched.context_tokens + enriched.brief_tokens
+        )
 
 
 class WorkspaceLedger:
@@ -84,6 +122,7 @@ class AppState:
         self.session_id = uuid.uuid4().hex
         self._workspaces: dict[Path, Workspace] = {}
         self._open_lock = asyncio.Lock()
+        self._restore_overhead: int | None = None
 
     @classmethod
     async def create(cls, settings: ServerSettings) -> AppState:
@@ -135,7 +174,12 @@ class AppState:
                 history_commits=self.settings.history_commits,
             )
             # Memory has its own connection: the indexer runs transactions on the index's.
-            memory = MemoryStore(await connect(db_path))
+            memory = MemoryStore(
+                await connect(db_path),
+                clock=self.settings.clock,
+                workspace=path,
+                ttl_days=self.settings.memory_ttl_days,
+            )
             await memory.start_session(str(path), self.session_id)
             ws = Workspace(path, index, memory)
             if watch:
@@ -158,7 +202,7 @@ class AppState:
         response = await ws.index.search(
             args.query,
             k=args.k,
-            path_glob=args.path_glob,
+            path_glob=_scoped_glob(workspace_scope(ws.path, args.workspace), args.path_glob),
             language=args.language,
             max_tokens=args.max_tokens or self.settings.search_tokens,
             refresh=not ws.index.building,
@@ -171,39 +215,50 @@ class AppState:
 
     # ---- ocp_session_restore ----------------------------------------------------------
     async def restore(self, ws: Workspace, args: wire.RestoreArgs) -> wire.RestoreResult:
-        brief = await ws.memory.restore(query=args.query, max_tokens=args.max_tokens)
+        """The brief, sized so that the whole result (the brief and the same items in
+        structured form, which is all some clients show the model) fits `max_tokens`."""
+        if self._restore_overhead is None:
+            # The result's fixed part, with every section's left-out count at five digits.
+            empty = Brief(
+                (), (), {}, (), (), (), "", 0, False,
+                omitted=dict.fromkeys(SECTION_NAMES, 99_999), stale_count=99_999, expired=99_999,
+            )  # fmt: skip
+            self._restore_overhead = estimate_tokens(self._restore_result(empty).model_dump_json())
+        overhead = self._restore_overhead
+        budget = args.max_tokens
+        for _ in range(4):
+            brief = await ws.memory.restore(
+                query=args.query,
+                max_tokens=budget,
+                stale=args.stale,
+                value_cost=_value_tokens,
+                overhead=overhead,
+            )
+            # Redacted before it is measured: a marker may be longer than what it hides.
+            out = _redacted_result(self._restore_result(brief))
+            for _ in range(3):  # `tokens` counts itself: settle on a number that holds
+                tokens = estimate_tokens(out.model_dump_json())
+                if tokens == out.tokens:
+                    break
+                out = out.model_copy(update={"tokens": tokens})
+            if out.tokens <= args.max_tokens:
+                return out
+            budget -= tokens - args.max_tokens  # estimates of the parts ran short: refit
+        raise RuntimeError(f"the brief could not be fitted into max_tokens={args.max_tokens}")
+
+    def _restore_result(self, brief: Brief) -> wire.RestoreResult:
         return wire.RestoreResult(
             brief=brief.text,
-            decisions=[
-                wire.DecisionOut(
-                    id=d.id,
-                    title=d.title,
-                    decision=d.decision,
-                    rationale=d.rationale,
-                    decided_at=_iso(d.created_at) or "",
-                )
-                for d in brief.decisions
-            ],
+            decisions=[_decision_out(d) for d in brief.decisions],
+            stale=[_stale_out(s) for s in brief.stale],
+            stale_count=brief.stale_count,
             state=dict(brief.state),
-            open_items=[o.text for o in brief.open_items],
-            notes=[n.text for n in brief.notes],
-            sessions=[
-                wire.SessionSummary(
-                    session_id=s.id, started_at=_iso(s.started_at) or "", summary=s.summary
-                )
-                for s in brief.sessions
-            ],
-            traces=[
-                wire.TraceSummary(
-                    trace_id=t.id,
-                    at=_iso(t.created_at) or "",
-                    request=t.request,
-                    route_to=t.route_to,
-                    model=t.model,
-                    outcome=t.outcome,
-                )
-                for t in brief.traces
-            ],
+            open_items=[_open_item_out(o) for o in brief.open_items],
+            notes=[_note_out(n) for n in brief.notes],
+            sessions=[_session_out(s) for s in brief.sessions],
+            traces=[_trace_out(t) for t in brief.traces],
+            omitted=brief.omitted,
+            expired=brief.expired,
             tokens=brief.tokens,
             truncated=brief.truncated,
             session_id=self.session_id,
@@ -220,12 +275,19 @@ class AppState:
             outcome=args.outcome,
             summary=args.summary,
             decisions=[
-                DecisionIn(d.title, d.decision, d.rationale, d.supersedes) for d in args.decisions
+                DecisionIn(d.title, d.decision, d.rationale, d.supersedes, tuple(d.citations))
+                for d in args.decisions
             ],
             state=args.state,
-            notes=args.notes,
+            notes=[
+                n if isinstance(n, str) else NoteIn(n.text, tuple(n.citations)) for n in args.notes
+            ],
             open_items=args.open_items,
+            resolve=args.resolve,
+            forget_decisions=args.forget_decisions,
+            forget_notes=args.forget_notes,
         )
+        merged = len(result.merged)
         saved = {
             "decisions": len(result.decision_ids),
             "superseded": len(result.superseded),
@@ -234,23 +296,47 @@ class AppState:
             "open_items": len(result.open_item_ids),
             "outcome": int(bool(args.outcome)),
             "summary": int(bool(args.summary)),
+            "citations": len(result.citations),
+            "merged": merged,
+            "resolved": len(result.resolved),
+            "forgotten": len(result.forgotten),
         }
         return wire.SaveResult(
             session_id=session,
             saved=saved,
             decision_ids=list(result.decision_ids),
+            note_ids=list(result.note_ids),
+            open_item_ids=list(result.open_item_ids),
+            citations=[
+                wire.SavedCitationOut(item=c.field, citation=c.citation, symbol=c.symbol)
+                for c in result.citations
+            ],
+            suggested=[
+                wire.SuggestionOut(item=s.field, citation=s.citation, symbol=s.symbol, kind=s.kind)
+                for s in result.suggested
+            ],
+            merged=[
+                wire.MergeOut(item=m.field, into=m.into, alike=round(m.alike, 3))
+                for m in result.merged
+            ],
+            forgotten=list(result.forgotten),
             warnings=list(result.warnings),
         )
 
     # ---- ocp_model_route --------------------------------------------------------------
     async def enriched_prompt(
-        self, ws: Workspace | None, request: str, budget: int
+        self, ws: Workspace | None, request: str, budget: int, path_glob: str | None = None
     ) -> EnrichedPrompt:
+        """Workspace code and the session brief around `request`, within `budget` tokens."""
         if ws is None or budget <= 0:
             return build_prompt(request, (), None)
         brief_budget = max(budget // 4, 100)
         response = await ws.index.search(
-            request, k=12, max_tokens=max(budget - brief_budget, 100), refresh=not ws.index.building
+            request,
+            k=12,
+            path_glob=path_glob,
+            max_tokens=max(budget - brief_budget, 100),
+            refresh=not ws.index.building,
         )
         brief = await ws.memory.restore(query=request, max_tokens=brief_budget)
         remembered = (
@@ -277,35 +363,29 @@ class AppState:
             if args.max_context_tokens is None
             else args.max_context_tokens
         )
+        # The router asks for the workspace context when, and only when, an attempt is paid
+        # (a local route that escalates included), and redacts it with the rest.
+        scope = workspace_scope(ws.path, args.workspace) if ws is not None else None
+        context = WorkspaceContext(self, ws, budget, _scoped_glob(scope, None))
         paid = decision.tier.paid
-        enriched = (
-            await self.enriched_prompt(ws, request, budget)
-            if paid
-            else build_prompt(request, (), None)
-        )
-        # Everything that may reach a paid provider is redacted first: the enriched prompt,
-        # the conversation before it and the system prompt, including when a local route
-        # escalates to paid.
-        redacted = redact(enriched.text if paid else request)
-        # The conversation is redacted only when a paid backend could receive it.
-        paid_payload, counts = _redacted(payload) if router.paid else (payload, Counter[str]())
-        counts.update(redacted.counts)
+        shown: PaidPrompt | None = None  # the paid prompt handed back instead of sent
         result: RouteResult | None = None
         failure: RoutingFailed | None = None
         answered_by: Literal["local", "paid", "agent", "none"] = "none"
         if args.dry_run:
             note = "dry run: decided and built the prompt; no model called"
+            if paid:
+                shown = await router.paid_prompt(payload, context=context)
         elif paid and router.paid is None:
             answered_by = "agent"
             note = (
                 "No paid backend is configured (no API key), and you are already a strong "
                 "model: answer the prompt below yourself. Nothing was sent anywhere."
             )
+            shown = await router.paid_prompt(payload, context=context)
         else:
             try:
-                result = await router.execute(
-                    decision, payload, paid_prompt=redacted.text, paid_payload=paid_payload
-                )
+                result = await router.execute(decision, payload, context=context)
             except RoutingFailed as exc:
                 failure = exc
             if result is not None:
@@ -317,14 +397,27 @@ class AppState:
                     note += " after a fallback"
             else:
                 note = f"no model could answer: {failure}"
+        sent = shown or (result.paid if result else failure.paid if failure else None)
+        # What goes back to the agent reaches its cloud model too: redacted like a paid prompt.
+        prompt: str | None = None
+        hidden = 0
+        if answered_by in ("agent", "none") and not failure:
+            if shown is not None:
+                prompt, hidden = shown.prompt, shown.prompt_redactions
+            else:  # a dry run of a local route: the raw request, as the local model gets it
+                local = redact(request)
+                prompt, hidden = local.text, len(local.redactions)
+        answer = redact(result.text) if result else None
+        note_out = redact(note)
+        hidden += len(note_out.redactions) + (len(answer.redactions) if answer else 0)
+        enriched = sent.context if sent is not None else None
         out = wire.RouteResult(
-            answer=result.text if result else None,
+            answer=answer.text if answer else None,
             answered_by=answered_by,
-            prompt=redacted.text if answered_by in ("agent", "none") and not failure else None,
-            note=note,
-            trace=self._trace(
-                decision, result, failure, enriched, counts, redacted.text, answered_by
-            ),
+            prompt=prompt,
+            note=note_out.text,
+            trace=self._trace(decision, result, failure, sent, enriched, answered_by, request),
+            redacted=hidden,
         )
         if ws is not None:
             await self._record(ws, args, out, result, failure, request)
@@ -335,10 +428,10 @@ class AppState:
         decision: Decision,
         result: RouteResult | None,
         failure: RoutingFailed | None,
-        enriched: EnrichedPrompt,
-        redactions: Counter[str],
-        paid_text: str,
+        sent: PaidPrompt | None,
+        context: PaidContext | None,
         answered_by: Literal["local", "paid", "agent", "none"],
+        request: str,
     ) -> wire.RouteTrace:
         router = self.router
         a = decision.assessment
@@ -346,6 +439,7 @@ class AppState:
         verdict = decision.verdict
         attempts = result.attempts if result else failure.attempts if failure else ()
         estimate = result.estimated_usd if result else None
+        paid_text = sent.prompt if sent is not None else request
         if result is None and decision.tier.paid:
             estimate = router.estimate(
                 decision.model,
@@ -403,9 +497,9 @@ class AppState:
                 for t in attempts
             ],
             notes=list(result.notes if result else failure.notes if failure else ()),
-            context_citations=list(enriched.citations),
-            context_tokens=enriched.context_tokens + enriched.brief_tokens,
-            redactions=dict(redactions),
+            context_citations=list(context.citations if context else ()),
+            context_tokens=context.context_tokens if context else 0,
+            redactions=dict(sent.redactions if sent else {}),
         )
 
     async def _record(
@@ -468,6 +562,120 @@ def new_id() -> str:
     return uuid.uuid4().hex
 
 
+# ---- restore's items on the wire -------------------------------------------------------
+def _citation_out(c: CitationState) -> wire.CitationOut:
+    return wire.CitationOut(
+        citation=c.citation,
+        symbol=c.symbol,
+        status=c.status,
+        moved_from=c.moved_from,
+        change=c.change if c.status == "stale" else None,
+    )
+
+
+def _decision_out(d: DecisionBrief) -> wire.DecisionOut:
+    return wire.DecisionOut(
+        id=d.id,
+        title=d.title,
+        decision=d.decision,
+        rationale=d.rationale,
+        decided_at=_iso(d.created_at) or "",
+        verified=d.verified,
+        citations=[_citation_out(c) for c in d.citations],
+    )
+
+
+def _note_out(n: NoteBrief) -> wire.NoteOut:
+    return wire.NoteOut(
+        id=n.id,
+        text=n.text,
+        noted_at=_iso(n.created_at) or "",
+        verified=n.verified,
+        citations=[_citation_out(c) for c in n.citations],
+    )
+
+
+def _open_item_out(n: NoteBrief) -> wire.OpenItemOut:
+    return wire.OpenItemOut(id=n.id, text=n.text)
+
+
+def _stale_out(s: StaleBrief) -> wire.StaleOut:
+    return wire.StaleOut(
+        kind=s.kind,
+        id=s.id,
+        title=s.title,
+        text=s.text,
+        citations=[_citation_out(c) for c in s.citations],
+    )
+
+
+def _session_out(s: SessionBrief) -> wire.SessionSummary:
+    return wire.SessionSummary(
+        session_id=s.id, started_at=_iso(s.started_at) or "", summary=s.summary
+    )
+
+
+def _trace_out(t: TraceBrief) -> wire.TraceSummary:
+    return wire.TraceSummary(
+        trace_id=t.id,
+        at=_iso(t.created_at) or "",
+        request=t.request,
+        route_to=t.route_to,
+        model=t.model,
+        outcome=t.outcome,
+    )
+
+
+def _value_tokens(value: object) -> int:
+    """What one brief item adds to the structured result, in tokens (and a separator).
+    Built without validation: it is only measured, and the fields are ours."""
+    out: BaseModel | None = None
+    if isinstance(value, DecisionBrief):
+        out = wire.DecisionOut.model_construct(
+            id=value.id,
+            title=value.title,
+            decision=value.decision,
+            rationale=value.rationale,
+            decided_at=_iso(value.created_at) or "",
+            verified=value.verified,
+            citations=[_citation_construct(c) for c in value.citations],
+        )
+    elif isinstance(value, StaleBrief):
+        out = wire.StaleOut.model_construct(
+            kind=value.kind,
+            id=value.id,
+            title=value.title,
+            text=value.text,
+            citations=[_citation_construct(c) for c in value.citations],
+        )
+    elif isinstance(value, NoteBrief) and value.kind == "open_item":
+        out = wire.OpenItemOut.model_construct(id=value.id, text=value.text)
+    elif isinstance(value, NoteBrief):
+        out = wire.NoteOut.model_construct(
+            id=value.id,
+            text=value.text,
+            noted_at=_iso(value.created_at) or "",
+            verified=value.verified,
+            citations=[_citation_construct(c) for c in value.citations],
+        )
+    elif isinstance(value, SessionBrief | TraceBrief):
+        out = _session_out(value) if isinstance(value, SessionBrief) else _trace_out(value)
+    if out is not None:
+        return estimate_tokens(out.model_dump_json()) + 1
+    key, text = value if isinstance(value, tuple) else ("", "")  # a state key and its value
+    return estimate_tokens(json.dumps({key: text}, ensure_ascii=False)) + 1
+
+
+def _citation_construct(c: CitationState) -> wire.CitationOut:
+    return wire.CitationOut.model_construct(
+        citation=c.citation,
+        symbol=c.symbol,
+        status=c.status,
+        moved_from=c.moved_from,
+        change=c.change if c.status == "stale" else None,
+    )
+
+
 def _phase2_kind(phase2: wire.Phase2Out | None, phase: str) -> str | None:
     if phase == "cache":
         return "cache"
@@ -476,22 +684,52 @@ def _phase2_kind(phase2: wire.Phase2Out | None, phase: str) -> str | None:
     return "fallback" if phase2.fallback else "llm"
 
 
-def _redacted(payload: AgentPayload) -> tuple[AgentPayload, Counter[str]]:
-    """The payload with every secret in its text redacted, and how many of each kind."""
-    counts: Counter[str] = Counter()
-    messages = []
-    for message in payload.messages:
-        r = redact(message.text) if message.text else None
-        if r is not None:
-            counts.update(r.counts)
-        messages.append(dataclasses.replace(message, text=r.text) if r else message)
-    system = redact(payload.system) if payload.system else None
-    if system is not None:
-        counts.update(system.counts)
-    redacted = AgentPayload.of(
-        system.text if system else "", tuple(messages), payload.tools, payload.tools_chars
-    )
-    return redacted, counts
+_Out = TypeVar("_Out", bound=BaseModel)
+
+
+def _redacted_result(out: _Out) -> _Out:
+    """`out` with every string in it redacted, and `redacted` set to how many distinct secret
+    values were hidden (the brief repeats the decisions: one value, counted once)."""
+    hidden: set[str] = set()
+    update = {name: _redacted_value(getattr(out, name), hidden) for name in type(out).model_fields}
+    update["redacted"] = len(hidden)
+    return out.model_copy(update=update)
+
+
+def _redacted_value(value: Any, hidden: set[str], key: str | None = None) -> Any:
+    if isinstance(value, str):
+        # A map's key is the value's context: {"db_password": "hunter2"} reads as an assignment.
+        prefix = f"{key}: " if key else ""
+        text = prefix + value
+        r = redact(text)
+        hidden.update(text[x.start : x.end] for x in r.redactions)
+        if not r.redactions:
+            return value
+        if r.text.startswith(prefix):
+            return r.text[len(prefix) :]
+        return redact(value).text
+    if isinstance(value, BaseModel):
+        fields = type(value).model_fields
+        return value.model_copy(
+            update={name: _redacted_value(getattr(value, name), hidden) for name in fields}
+        )
+    if isinstance(value, list):
+        return [_redacted_value(v, hidden) for v in value]
+    if isinstance(value, dict):
+        return {k: _redacted_value(v, hidden, str(k)) for k, v in value.items()}
+    return value
+
+
+def _scoped_glob(scope: str | None, path_glob: str | None) -> str | None:
+    """`path_glob` inside the sub-folder a `workspace` argument named (GLOB-escaped)."""
+    if scope is None:
+        return path_glob
+    folder = re.sub(r"([*?\[])", r"[\1]", scope)
+    return f"{folder}/{path_glob or '*'}"
+
+
+def _values(text: str, result: RedactionResult) -> list[str]:
+    return [text[r.start : r.end] for r in result.redactions if r.end > r.start]
 
 
 def _grouped(result: wire.SearchResult) -> wire.SearchResult:
@@ -515,8 +753,13 @@ def _search_result(response: SearchResponse) -> wire.SearchResult:
             f"the first index of this workspace is still being built ({status.files} files "
             "so far): results may be incomplete; ask again in a few seconds"
         )
+    # One pass over the query and every chunk: a secret found in a chunk is hidden in the
+    # query echoed back too (an agent that searched for a value learns nothing new).
+    query, *texts = redact_all([response.query, *(r.text for r in response.results)])
+    hits = list(zip(response.results, texts, strict=True))
+    hidden = {v.lower() for r, red in hits for v in _values(r.text, red)}
     return wire.SearchResult(
-        query=response.query,
+        query=query.text,
         results=[
             wire.SearchHit(
                 citation=r.citation,
@@ -528,11 +771,14 @@ def _search_result(response: SearchResponse) -> wire.SearchResult:
                 scope=r.scope,
                 language=r.language,
                 score=r.score,
-                matched_terms=list(r.matched_terms),
+                matched_terms=[
+                    t for t in r.matched_terms if not any(t.lower() in v for v in hidden)
+                ],
                 truncated=r.truncated,
-                text=r.text,
+                text=red.text,
+                redactions=len(red.redactions),
             )
-            for r in response.results
+            for r, red in hits
         ],
         index=wire.IndexState(
             workspace=status.workspace,
@@ -544,4 +790,5 @@ def _search_result(response: SearchResponse) -> wire.SearchResult:
             indexer=status.indexer,
         ),
         note=note,
+        redacted=sum(len(red.redactions) for _, red in hits),
     )

@@ -13,6 +13,7 @@ from importlib.metadata import version as dist_version
 from pathlib import Path
 
 from ocp_router.errors import ConfigError
+from ocp_router.redact import RedactingFilter
 from ocp_server import __version__
 from ocp_server.cli_index import add_index_commands
 from ocp_server.cli_init import add_init_command
@@ -58,6 +59,9 @@ def configure_logging(verbosity: int = 0) -> None:
     )
     for name in OUR_LOGGERS:
         logging.getLogger(name).setLevel(logging.DEBUG if verbosity >= 1 else logging.INFO)
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, RedactingFilter) for f in handler.filters):
+            handler.addFilter(RedactingFilter())  # whatever a log line quotes (-vv: SQL too)
 
 
 def common_options(*, top: bool) -> argparse.ArgumentParser:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 from pathlib import Path
 
@@ -31,14 +32,34 @@ async def _prepare(db: aiosqlite.Connection) -> None:
     await migrate(db)
 
 
+# The database holds copies of the workspace's text (and its memory): readable by its owner
+# only, like the key files some of that text came from.
+DIR_MODE = 0o700
+FILE_MODE = 0o600
+_SIDE_FILES = ("", "-wal", "-shm", "-journal")
+
+
 def ensure_ocp_dir(db_path: Path) -> None:
-    """Create the folder; an `.ocp/` folder gets a .gitignore so it is never committed."""
+    """Create the folder; an `.ocp/` folder is private (0700) and gets a .gitignore so it is
+    never committed. The database file is created 0600 before SQLite opens it (SQLite gives
+    its -wal and -shm files the database's mode), and files an older version left readable
+    by others are made private."""
     folder = db_path.parent
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
     if folder.name == ".ocp":
+        if folder.stat().st_mode & 0o077:
+            folder.chmod(DIR_MODE)
         ignore = folder / ".gitignore"
         if not ignore.exists():
             ignore.write_text("# OCP's local index and memory: never commit.\n*\n", "utf-8")
+    os.close(os.open(db_path, os.O_RDWR | os.O_CREAT, FILE_MODE))
+    for suffix in _SIDE_FILES:
+        path = Path(f"{db_path}{suffix}")
+        try:
+            if path.stat().st_mode & 0o077:
+                path.chmod(FILE_MODE)
+        except FileNotFoundError:
+            pass
 
 
 async def connect(db_path: Path) -> aiosqlite.Connection:

@@ -7,6 +7,7 @@ A check is `ok`, `warn` (works, but something is worth knowing or improving) or 
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 from collections.abc import Mapping
@@ -66,7 +67,9 @@ def _versions() -> Check:
 
 async def _workspace_checks(settings: ServerSettings, flag: Path | None) -> list[Check]:
     try:
-        path = resolve_workspace(settings, str(flag) if flag else None, None)
+        if flag is not None:  # --workspace configures, as OCP_WORKSPACE would
+            settings = dataclasses.replace(settings, workspace=flag)
+        path = resolve_workspace(settings, None, None)
     except WorkspaceError as exc:
         return [Check("workspace", "fail", str(exc))]
     checks = [Check("workspace", "ok", str(path))]

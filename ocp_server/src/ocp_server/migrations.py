@@ -229,7 +229,100 @@ async def m004_search(db: aiosqlite.Connection) -> None:
     )
 
 
-MIGRATIONS: tuple[Migration, ...] = (m001_index, m002_memory, m003_routing_v2, m004_search)
+async def m006_memory(db: aiosqlite.Connection) -> None:
+    """Memory that stays true: citations tying decisions and notes to code, checked at every
+    restore; expiry and forgetting; a vocabulary for choosing selective query terms.
+
+    Reads the index's `files`/`chunks`/`meta`, never changes them."""
+    await _run(
+        db,
+        """
+        -- Lifecycle. renewed_at: when created, or last served while valid; a memory not
+        -- renewed for OCP_MEMORY_TTL_DAYS expires. retired: NULL (live), forgotten, expired.
+        ALTER TABLE decisions ADD COLUMN renewed_at REAL;
+        ALTER TABLE decisions ADD COLUMN retired TEXT CHECK (retired IN ('forgotten', 'expired'));
+        ALTER TABLE decisions ADD COLUMN retired_at REAL;
+        ALTER TABLE notes ADD COLUMN renewed_at REAL;
+        ALTER TABLE notes ADD COLUMN retired TEXT CHECK (retired IN ('forgotten', 'expired'));
+        ALTER TABLE notes ADD COLUMN retired_at REAL;
+        UPDATE decisions SET renewed_at = created_at;
+        UPDATE notes SET renewed_at = created_at;
+        -- 1: a citation of this memory is stale (kept by the checks, so a brief can list
+        -- facts and stale memories apart without reading every citation).
+        ALTER TABLE decisions ADD COLUMN stale INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE notes ADD COLUMN stale INTEGER NOT NULL DEFAULT 0;
+        -- Newest first within a section, and counts of live or expired ones.
+        CREATE INDEX decisions_live ON decisions(status, retired, stale, created_at);
+        CREATE INDEX decisions_fresh ON decisions(status, retired, stale, renewed_at);
+        CREATE INDEX notes_live ON notes(kind, retired, stale, created_at);
+        CREATE INDEX notes_fresh ON notes(kind, retired, stale, renewed_at);
+        -- The notes a brief shows, newest first (the condition is memory.py's _NOTE_KINDS).
+        CREATE INDEX notes_shown ON notes(retired, stale, created_at)
+            WHERE (kind = 'note' OR (kind = 'outcome' AND trace_id IS NULL));
+        -- What each memory_fts row is about, by rowid: reading kind and ref_id from the FTS
+        -- table costs a content lookup per match, and deleting by them a scan.
+        CREATE TABLE memory_refs (
+            id INTEGER PRIMARY KEY,             -- the memory_fts rowid
+            kind TEXT NOT NULL,
+            ref_id TEXT NOT NULL
+        );
+        INSERT INTO memory_refs (id, kind, ref_id) SELECT rowid, kind, ref_id FROM memory_fts;
+        CREATE INDEX memory_refs_by_ref ON memory_refs(kind, ref_id);
+        -- The routes a brief lists, newest first (the condition is memory.py's _NOTABLE).
+        CREATE INDEX traces_notable ON traces(created_at) WHERE (answered_by IS NULL OR
+            route_to != decision OR route_to = 'paid' OR outcome IS NOT NULL);
+        -- One cited piece of code: where it is now, and what it was when saved.
+        CREATE TABLE memory_citations (
+            id INTEGER PRIMARY KEY,
+            decision_id INTEGER REFERENCES decisions(id),
+            note_id INTEGER REFERENCES notes(id),
+            cited TEXT NOT NULL,                -- as the caller wrote it
+            path TEXT NOT NULL,                 -- where the lines are now (updated on a move)
+            start_line INTEGER NOT NULL,
+            end_line INTEGER NOT NULL,
+            symbol TEXT,                        -- the definition holding the lines, qualified
+            whole INTEGER NOT NULL DEFAULT 0,   -- 1: the lines are that whole definition
+            content_hash TEXT NOT NULL,         -- of the lines, dedented, trailing blanks cut
+            content TEXT NOT NULL,              -- the lines when saved (for what-changed)
+            status TEXT NOT NULL DEFAULT 'valid' CHECK (status IN ('valid', 'moved', 'stale')),
+            moved_from TEXT,                    -- path:start-end before the last move
+            change TEXT,                        -- stale: what changed, in short
+            index_seen TEXT,                    -- the index's last_update at the last check
+            checked_at REAL NOT NULL,
+            active INTEGER NOT NULL DEFAULT 1,  -- 0: its memory was retired or superseded
+            CHECK ((decision_id IS NULL) != (note_id IS NULL))
+        );
+        CREATE INDEX memory_citations_by_decision ON memory_citations(decision_id);
+        CREATE INDEX memory_citations_by_note ON memory_citations(note_id);
+        CREATE INDEX memory_citations_by_path ON memory_citations(path, active);
+        CREATE INDEX memory_citations_by_status ON memory_citations(status, active);
+        -- Each cited file's size and mtime at its last check: unchanged files are not read.
+        CREATE TABLE memory_files (
+            path TEXT PRIMARY KEY,
+            size INTEGER NOT NULL,
+            mtime_ns INTEGER NOT NULL
+        );
+        -- Document frequency per term: a query skips terms that are in most memories.
+        CREATE VIRTUAL TABLE memory_vocab USING fts5vocab(memory_fts, 'row');
+        """,
+    )
+
+
+async def m007_secrets(db: aiosqlite.Connection) -> None:
+    """Files indexed before secret files were recognised by content are read once more: an
+    impossible mtime makes the next update re-read (not re-chunk) each one, and a key file
+    with an ordinary name then leaves the index."""
+    await db.execute("UPDATE files SET mtime_ns = -1")
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    m001_index,
+    m002_memory,
+    m003_routing_v2,
+    m004_search,
+    m006_memory,
+    m007_secrets,
+)
 
 
 async def migrate(

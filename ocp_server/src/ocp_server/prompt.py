@@ -3,6 +3,7 @@ brief, then the request unchanged. Local models get the raw request only (seed 0
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -24,6 +25,22 @@ class EnrichedPrompt:
     brief_tokens: int
 
 
+# Characters that would end a header line or hide text: C0/C1 controls and Unicode line breaks.
+_BREAKS_RE = re.compile(r"[\\\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_ESCAPES = {"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def one_line(text: str) -> str:
+    """`text` made safe for a header line: a file name with a newline in it cannot start a
+    section of its own. Line breaks and other control characters become visible escapes
+    (\\n, \\x1b, \\u2028), and so does a backslash, so the escape reads back unambiguously."""
+    return _BREAKS_RE.sub(lambda m: _ESCAPES.get(m[0]) or _escape(m[0]), text)
+
+
+def _escape(c: str) -> str:
+    return f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}"
+
+
 def _fence(text: str) -> str:
     fence = "```"
     while fence in text:
@@ -40,9 +57,9 @@ def build_prompt(request: str, hits: Sequence[SearchResult], brief: str | None) 
         for hit in hits:
             label = f"{hit.kind} {hit.symbol}" if hit.symbol else hit.kind
             fence = _fence(hit.text)
-            block = (
-                f"### {hit.citation} ({label})\n{fence}{hit.language or ''}\n{hit.text}\n{fence}"
-            )
+            language = one_line(hit.language or "")
+            header = f"### {one_line(hit.citation)} ({one_line(label)})"
+            block = f"{header}\n{fence}{language}\n{hit.text}\n{fence}"
             parts.append(block)
             citations.append(hit.citation)
             context_tokens += estimate_tokens(block)

@@ -5,13 +5,15 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from ocp_server import wire
+from ocp_server.prompt import one_line
 
 
 def render(out: BaseModel) -> str:
     if isinstance(out, wire.SearchResult):
         return _search(out)
     if isinstance(out, wire.RestoreResult):
-        return out.brief or "No earlier sessions left anything in this workspace yet."
+        brief = out.brief or "No earlier sessions left anything in this workspace yet."
+        return brief + _hidden(out.redacted)
     if isinstance(out, wire.RouteResult):
         return _route(out)
     if isinstance(out, wire.SaveResult):
@@ -19,6 +21,20 @@ def render(out: BaseModel) -> str:
         lines = [f"Saved {saved} (session {out.session_id})."]
         if out.decision_ids:
             lines.append("Decision ids: " + ", ".join(map(str, out.decision_ids)))
+        if out.note_ids:
+            lines.append("Note ids: " + ", ".join(map(str, out.note_ids)))
+        if out.open_item_ids:
+            lines.append("Open item ids: " + ", ".join(map(str, out.open_item_ids)))
+        lines.extend(
+            f"Cited ({c.item}): {c.citation}" + (f" `{c.symbol}`" if c.symbol else "")
+            for c in out.citations
+        )
+        lines.extend(
+            f"Suggested citation ({s.item}, not added): {s.citation} `{s.symbol}` ({s.kind})"
+            for s in out.suggested
+        )
+        if out.forgotten:
+            lines.append("Forgotten: " + ", ".join(out.forgotten))
         lines.extend(f"Warning: {w}" for w in out.warnings)
         return "\n".join(lines)
     return out.model_dump_json(indent=2)
@@ -33,14 +49,16 @@ def _search(out: wire.SearchResult) -> str:
     lines = [head]
     if out.note:
         lines.append(f"Note: {out.note}")
+    if out.redacted:
+        lines.append(_hidden(out.redacted).strip())
     for hit in out.results:
         label = f"{hit.kind} {hit.symbol}" if hit.symbol else hit.kind
-        lines.append(f"\n{hit.citation} — {label}\n{hit.text}")
+        lines.append(f"\n{one_line(hit.citation)} — {one_line(label)}\n{hit.text}")
     for group in out.files or ():
-        lines.append(f"\n## {group.path}")
+        lines.append(f"\n## {one_line(group.path)}")
         for hit in group.hits:
             label = f"{hit.kind} {hit.symbol}" if hit.symbol else hit.kind
-            lines.append(f"\n{hit.citation} — {label}\n{hit.text}")
+            lines.append(f"\n{one_line(hit.citation)} — {one_line(label)}\n{hit.text}")
     return "\n".join(lines)
 
 
@@ -56,3 +74,9 @@ def _route(out: wire.RouteResult) -> str:
         trace += f" [{sum(t.redactions.values())} secret(s) redacted]"
     body = out.answer if out.answer is not None else (out.prompt or "")
     return f"{out.note}\n{trace}\n\n{body}".rstrip()
+
+
+def _hidden(count: int) -> str:
+    if not count:
+        return ""
+    return f"\n({count} secret value(s) hidden as [REDACTED:<kind>])"

@@ -75,8 +75,11 @@ class ToolSpec:
     output: type[BaseModel]
     description: str
     handler: Handler
+    # read_only: changes nothing of the user's (OCP's own index and memory live in .ocp/ of
+    # a configured workspace); open_world: reaches outside the machine (paid model providers).
     read_only: bool
     needs_workspace: bool = True
+    open_world: bool = False
 
     @property
     def underscore(self) -> str:
@@ -118,9 +121,10 @@ TOOLS: tuple[ToolSpec, ...] = (
         "ocp.session.restore",
         wire.RestoreArgs,
         wire.RestoreResult,
-        "Restore what earlier sessions left: their summaries, active decisions with reasons, "
-        "key/value state, notable model routes and open items, most recent and most relevant "
-        "first, within a token budget. Call at the start of a task.",
+        "Restore what earlier sessions left: active decisions with reasons, each checked "
+        "against the code it cites (valid, moved, or listed apart as stale with what changed), "
+        "open items, key/value state, summaries, notes and notable model routes, most relevant "
+        "and most recent first, the whole result within max_tokens. Call at the start of a task.",
         _restore,
         read_only=True,
     ),
@@ -137,6 +141,7 @@ TOOLS: tuple[ToolSpec, ...] = (
         _route,
         read_only=False,
         needs_workspace=False,
+        open_world=True,
     ),
     ToolSpec(
         "ocp.result.save",
@@ -144,7 +149,9 @@ TOOLS: tuple[ToolSpec, ...] = (
         wire.SaveResult,
         "Save what the next session should know: a summary, decisions (which may supersede "
         "earlier ones by id), key/value state, notes and open items, and the outcome of a "
-        "routed answer (by trace_id). Nothing is silently overwritten.",
+        "routed answer (by trace_id). Cite the code a decision or note is about (citations: "
+        "path:start-end or a symbol) so later sessions are told when it changes; forget "
+        "memories by id. Nothing is silently overwritten.",
         _save,
         read_only=False,
     ),
@@ -168,7 +175,7 @@ def list_tools_result(settings: ServerSettings) -> ListToolsResult:
                     title=spec.verb,
                     read_only_hint=spec.read_only,
                     destructive_hint=False,
-                    open_world_hint=False,
+                    open_world_hint=spec.open_world,
                 ),
             )
             for spec in TOOLS
@@ -261,8 +268,8 @@ def build_server(settings: ServerSettings, *, cwd: Path | None = None) -> Server
                 path = resolve_workspace(settings, getattr(args, "workspace", None), roots, cwd)
             ws = await state.workspace(path)
         except WorkspaceError as exc:
-            if spec.needs_workspace:
-                return error_result(str(exc))
+            if spec.needs_workspace or getattr(args, "workspace", None):
+                return error_result(str(exc))  # a refused `workspace` is never ignored
         if ws is not None and ws.index.building:
             # Tell clients that show progress how far the first index is (a no-op when the
             # call carried no progress token).

@@ -2,16 +2,22 @@
 
 Clients disagree on where they start a server: Claude Desktop in `/`, VS Code in the home
 directory, Windsurf declares no roots, Claude Code sets CLAUDE_PROJECT_DIR. The workspace is
-resolved in this order: a tool argument, OCP_WORKSPACE, CLAUDE_PROJECT_DIR, the client's MCP
-roots, the working directory unless it is `/` or home. A variable that is still a literal
-`${VAR}` counts as unset.
+resolved in this order: OCP_WORKSPACE, CLAUDE_PROJECT_DIR, the client's MCP roots, the working
+directory. A variable that is still a literal `${VAR}` counts as unset.
+
+Those are the folders the user configured, and the only ones a tool may open: a tool's
+`workspace` argument must name one of them or a folder inside one (the index of the folder it
+is in then answers, scoped to it). The root folder, the home folder and its parents, system
+folders and credential folders (~/.ssh, ~/.aws…) are refused wherever they come from: an
+index of them would read, and store, every secret on the machine.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from dataclasses import dataclass
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -46,6 +52,9 @@ class ServerSettings:
     db_path: Path | None = None
     workspace: Path | None = None
     claude_project_dir: Path | None = None
+    memory_ttl_days: int = 28  # memories not served while valid for this long expire; 0: never
+    # Memory's clock (tests move it instead of sleeping).
+    clock: Callable[[], float] = field(default=time.time, compare=False, repr=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ServerSettings:
@@ -65,6 +74,7 @@ class ServerSettings:
             max_file_bytes=_int(env, "OCP_MAX_FILE_BYTES", DEFAULT_MAX_FILE_BYTES, 1),
             max_files=_int(env, "OCP_MAX_FILES", DEFAULT_MAX_FILES, 1),
             history_commits=_int(env, "OCP_HISTORY_COMMITS", DEFAULT_HISTORY_COMMITS, 0),
+            memory_ttl_days=_int(env, "OCP_MEMORY_TTL_DAYS", 28, 0),
             db_path=Path(db).expanduser() if db else None,
             workspace=Path(ws).expanduser() if ws else None,
             claude_project_dir=Path(cpd).expanduser() if cpd else None,
@@ -84,13 +94,67 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:
     return parsed
 
 
+# Refused with everything below them: the system's own folders and where credentials live.
+_SYSTEM_TREES = tuple(
+    Path(p)
+    for p in """/etc /proc /sys /dev /boot /run /bin /sbin /lib /lib32 /lib64 /libx32 /usr/bin
+    /usr/sbin /usr/lib /usr/lib32 /usr/lib64 /usr/libexec /usr/include /usr/share /var/lib
+    /var/log /var/run /var/cache /var/spool /var/mail /var/db /snap /System /Library
+    /private/etc /private/var/db /private/var/root""".split()
+)
+# Refused themselves (a project may live below them): shared roots of many projects or users.
+_SHARED_FOLDERS = frozenset(
+    Path(p)
+    for p in "/ /usr /usr/local /var /opt /home /Users /srv /mnt /media /Volumes /tmp /var/tmp "
+    "/private /private/tmp /private/var".split()
+)
+_HOME_TREES = (
+    ".ssh",
+    ".gnupg",
+    ".aws",
+    ".azure",
+    ".kube",
+    ".docker",
+    ".password-store",
+    ".config/gh",
+    ".config/gcloud",
+    ".local/share/keyrings",
+)
+_HOME_FOLDERS = (".config", ".local", ".local/share", "Library")
+
+
+def refusal(path: Path) -> str | None:
+    """Why this (resolved) folder may never be a workspace, or None."""
+    home = Path.home().resolve()
+    if path == Path(path.anchor):
+        return "is the root folder"
+    if path == home:
+        return "is your home folder"
+    if path in home.parents or path in _SHARED_FOLDERS:
+        return "holds many projects or users' files"
+    if any(path == t or path.is_relative_to(t) for t in _SYSTEM_TREES):
+        return "is a system folder"
+    if any(path == home / t or path.is_relative_to(home / t) for t in _HOME_TREES):
+        return "holds credentials"
+    if any(path == home / f for f in _HOME_FOLDERS):
+        return "holds applications' settings and credentials"
+    return None
+
+
 def _usable(path: Path, source: str) -> Path:
     path = path.expanduser()
     if not path.is_absolute():
         raise WorkspaceError(f"{source} must be an absolute path, got {str(path)!r}")
     if not path.is_dir():
         raise WorkspaceError(f"{source} {str(path)!r} is not an existing folder")
-    return path.resolve()
+    resolved = path.resolve()
+    if why := refusal(resolved):
+        shown = str(path) if resolved == path else f"{path} ({resolved})"
+        raise WorkspaceError(
+            f"{source} {shown!r} {why}: it cannot be a workspace (OCP would read and store "
+            "every file in it, secrets included). Use the folder of one project."
+        )
+    return resolved
 
 
 def root_to_path(uri: str) -> Path | None:
@@ -100,24 +164,60 @@ def root_to_path(uri: str) -> Path | None:
     return Path(unquote(parsed.path))
 
 
+def configured_folders(
+    settings: ServerSettings, roots: list[str] | None, cwd: Path | None = None
+) -> list[Path]:
+    """The folders the user configured, in the documented order: OCP_WORKSPACE,
+    CLAUDE_PROJECT_DIR, the client's roots; the working directory only when none is set. A
+    configured folder that is refused raises WorkspaceError; a refused root is left out."""
+    folders: list[Path] = []
+    if settings.workspace is not None:
+        folders.append(_usable(settings.workspace, "OCP_WORKSPACE"))
+    if settings.claude_project_dir is not None:
+        folders.append(_usable(settings.claude_project_dir, "CLAUDE_PROJECT_DIR"))
+    for uri in roots or []:
+        path = root_to_path(uri)
+        if path is not None and path.is_dir() and refusal(path.resolve()) is None:
+            folders.append(path.resolve())
+    if not folders:
+        here = (cwd or Path.cwd()).resolve()
+        if refusal(here) is None:
+            folders.append(here)
+    return list(dict.fromkeys(folders))
+
+
 def resolve_workspace(
     settings: ServerSettings,
     argument: str | None,
     roots: list[str] | None,
     cwd: Path | None = None,
 ) -> Path:
-    """The workspace for a tool call, in the documented order; WorkspaceError if none."""
-    if argument:
-        return _usable(Path(argument), "workspace")
-    if settings.workspace is not None:
-        return _usable(settings.workspace, "OCP_WORKSPACE")
-    if settings.claude_project_dir is not None:
-        return _usable(settings.claude_project_dir, "CLAUDE_PROJECT_DIR")
-    for uri in roots or []:
-        path = root_to_path(uri)
-        if path is not None and path.is_dir():
-            return path.resolve()
-    cwd = (cwd or Path.cwd()).resolve()
-    if cwd != Path("/") and cwd != Path.home().resolve():
-        return cwd
-    raise WorkspaceError(NO_WORKSPACE)
+    """The workspace to open for a tool call; WorkspaceError (saying what to do) if none.
+
+    Without `argument`, the first configured folder. With one (a tool's `workspace`), the
+    innermost configured folder that contains it: a tool never opens, or creates files in,
+    a folder the user did not configure."""
+    folders = configured_folders(settings, roots, cwd)
+    if not argument:
+        if folders:
+            return folders[0]
+        raise WorkspaceError(NO_WORKSPACE)
+    path = _usable(Path(argument), "`workspace`")
+    containing = [f for f in folders if path.is_relative_to(f)]
+    if containing:
+        return max(containing, key=lambda f: len(f.parts))
+    allowed = ", ".join(str(f) for f in folders) or "none"
+    raise WorkspaceError(
+        f"`workspace` {argument!r} is outside the folders this server may open ({allowed}): "
+        "pass one of them or a folder inside one, or leave `workspace` out. Other folders are "
+        "opened only when configured (OCP_WORKSPACE) or opened in the client (MCP roots)."
+    )
+
+
+def workspace_scope(workspace: Path, argument: str | None) -> str | None:
+    """The sub-folder of `workspace` a tool's `workspace` argument names, as a relative
+    posix path ('pkg/api'), or None when it names the workspace itself (or nothing)."""
+    if not argument:
+        return None
+    rel = Path(argument).expanduser().resolve().relative_to(workspace).as_posix()
+    return None if rel == "." else rel

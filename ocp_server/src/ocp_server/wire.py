@@ -3,16 +3,23 @@ arguments and shape results, and by ocp_client to parse them.
 
 Inputs are flat (each field is a top-level tool argument). Every output is complete and
 readable on its own, because some clients (Claude Code) show the model only the structured
-content, never the text rendering.
+content, never the text rendering. Every text in an output has its secrets replaced by
+``[REDACTED:<kind>]`` markers, and `redacted` says how many values were hidden.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 Route = Literal["local", "paid"]
+Redacted = Field(
+    0,
+    ge=0,
+    description="How many secret values in this result were replaced by [REDACTED:<kind>] "
+    "markers (what an agent receives goes to its cloud model)",
+)
 WorkspaceArg = Field(
     None,
     description="Absolute path of the workspace folder. Defaults to OCP_WORKSPACE, "
@@ -70,6 +77,7 @@ class SearchHit(_Out):
     matched_terms: list[str]
     truncated: bool
     text: str
+    redactions: int = Field(0, ge=0, description="Secret values hidden in `text`")
 
 
 class IndexState(_Out):
@@ -95,6 +103,7 @@ class SearchResult(_Out):
     files: list[FileHits] | None = Field(None, description="With group_by 'file' only")
     index: IndexState
     note: str | None = None
+    redacted: int = Redacted
 
 
 # ---- ocp_session_restore -------------------------------------------------------------
@@ -102,8 +111,30 @@ class RestoreArgs(_In):
     query: str | None = Field(
         None, max_length=5_000, description="Put what relates to this first (optional)."
     )
-    max_tokens: int = Field(2000, ge=100, le=20_000, description="Token budget of the brief.")
+    max_tokens: int = Field(
+        2000,
+        ge=100,
+        le=20_000,
+        description="Token budget of the whole result (brief and structured items together); "
+        "never exceeded.",
+    )
+    stale: Literal["list", "count"] = Field(
+        "list",
+        description="Memories whose cited code changed: 'list' them apart with what changed "
+        "(within the budget), or only 'count' them.",
+    )
     workspace: str | None = WorkspaceArg
+
+
+Verified = Literal["valid", "moved", "uncited"]
+
+
+class CitationOut(_Out):
+    citation: str = Field(description="path:start-end where the cited code is now")
+    symbol: str | None
+    status: Literal["valid", "moved", "stale"]
+    moved_from: str | None = Field(None, description="moved: where it was")
+    change: str | None = Field(None, description="stale: what changed, in short")
 
 
 class DecisionOut(_Out):
@@ -112,6 +143,32 @@ class DecisionOut(_Out):
     decision: str
     rationale: str | None
     decided_at: str
+    verified: Verified = Field(
+        description="valid: its cited code is unchanged; moved: found elsewhere (citations "
+        "updated); uncited: nothing to check"
+    )
+    citations: list[CitationOut]
+
+
+class NoteOut(_Out):
+    id: int
+    text: str
+    noted_at: str
+    verified: Verified
+    citations: list[CitationOut]
+
+
+class OpenItemOut(_Out):
+    id: int
+    text: str
+
+
+class StaleOut(_Out):
+    kind: Literal["decision", "note"]
+    id: int
+    title: str | None
+    text: str
+    citations: list[CitationOut] = Field(description="stale ones say what changed")
 
 
 class TraceSummary(_Out):
@@ -131,15 +188,22 @@ class SessionSummary(_Out):
 
 class RestoreResult(_Out):
     brief: str = Field(description="The whole brief as compact markdown")
-    decisions: list[DecisionOut]
+    decisions: list[DecisionOut] = Field(description="Active decisions served as facts")
+    stale: list[StaleOut] = Field(
+        description="Memories whose cited code changed: not facts (listed when stale='list')"
+    )
+    stale_count: int = Field(description="All live memories whose cited code changed")
     state: dict[str, str]
-    open_items: list[str]
-    notes: list[str]
+    open_items: list[OpenItemOut]
+    notes: list[NoteOut]
     sessions: list[SessionSummary]
     traces: list[TraceSummary]
-    tokens: int
+    omitted: dict[str, int] = Field(description="Items left out to fit max_tokens, by section")
+    expired: int = Field(description="Memories that expired at this restore")
+    tokens: int = Field(description="Estimated tokens of this whole result")
     truncated: bool
     session_id: str = Field(description="This server session (pass it to ocp_result_save)")
+    redacted: int = Redacted
 
 
 # ---- ocp_model_route -----------------------------------------------------------------
@@ -267,9 +331,20 @@ class RouteResult(_Out):
     )
     note: str
     trace: RouteTrace
+    redacted: int = Redacted
 
 
 # ---- ocp_result_save -----------------------------------------------------------------
+Citations: Any = Field(
+    default_factory=list,
+    max_length=20,
+    description="The code this is about: path:start-end (as ocp_context_search cites it), "
+    "path:symbol, or a symbol name (verify_token, SessionStore.rotate_session). Checked at "
+    "every restore: served as fact only while that code is unchanged or moved.",
+)
+CitationArg = Annotated[str, StringConstraints(min_length=1, max_length=500)]
+
+
 class DecisionArg(_In):
     title: str = Field(min_length=1, max_length=300, description="Short name of the decision")
     decision: str = Field(min_length=1, max_length=5_000, description="What was decided")
@@ -277,6 +352,12 @@ class DecisionArg(_In):
     supersedes: int | None = Field(
         None, ge=1, description="Id of an earlier decision this one replaces"
     )
+    citations: list[CitationArg] = Citations
+
+
+class NoteArg(_In):
+    text: str = Field(min_length=1, max_length=5_000)
+    citations: list[CitationArg] = Citations
 
 
 class SaveArgs(_In):
@@ -289,16 +370,63 @@ class SaveArgs(_In):
     state: dict[str, str] = Field(
         default_factory=dict, description="Key/value state for the next session"
     )
-    notes: list[str] = Field(default_factory=list, max_length=100)
+    notes: list[str | NoteArg] = Field(
+        default_factory=list,
+        max_length=100,
+        description="Notes: plain strings, or {text, citations} to tie one to code",
+    )
     open_items: list[str] = Field(default_factory=list, max_length=100)
+    resolve: list[Annotated[int, Field(ge=1)]] = Field(
+        default_factory=list, max_length=100, description="Ids of open items that are done"
+    )
+    forget_decisions: list[Annotated[int, Field(ge=1)]] = Field(
+        default_factory=list,
+        max_length=100,
+        description="Ids of decisions to forget: never served again, their text erased",
+    )
+    forget_notes: list[Annotated[int, Field(ge=1)]] = Field(
+        default_factory=list,
+        max_length=100,
+        description="Ids of notes or open items to forget (their text erased)",
+    )
     session_id: str | None = Field(None, max_length=200)
     workspace: str | None = WorkspaceArg
+
+
+class SavedCitationOut(_Out):
+    item: str = Field(description="Which saved item: decisions[0], notes[1]")
+    citation: str = Field(description="path:start-end as resolved")
+    symbol: str | None
+
+
+class SuggestionOut(_Out):
+    item: str
+    citation: str
+    symbol: str
+    kind: str
+
+
+class MergeOut(_Out):
+    item: str
+    into: int = Field(description="Id of the live memory it merged into")
+    alike: float
 
 
 class SaveResult(_Out):
     session_id: str
     saved: dict[str, int]
-    decision_ids: list[int]
+    decision_ids: list[int] = Field(
+        description="One per decision given, in order (merged ones: the id they merged into)"
+    )
+    note_ids: list[int]
+    open_item_ids: list[int]
+    citations: list[SavedCitationOut] = Field(description="Citations as resolved and stored")
+    suggested: list[SuggestionOut] = Field(
+        description="Citations the texts seem to want (identifiers the index defines once): "
+        "not added; save again with them to tie the memory to that code"
+    )
+    merged: list[MergeOut] = Field(description="Items merged into near-identical live ones")
+    forgotten: list[str]
     warnings: list[str]
 
 

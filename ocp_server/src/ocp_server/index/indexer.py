@@ -81,7 +81,7 @@ def process_file(workspace: Path, candidate: Candidate, known_hash: str | None) 
     except OSError:
         return _Processed(candidate, skip="unreadable")
     name = candidate.path.rsplit("/", 1)[-1].lower()
-    if reason := content_exclusion(data[:8192], name):
+    if reason := content_exclusion(data, name):
         return _Processed(candidate, skip=reason)
     digest = _hash(data)
     if digest == known_hash:

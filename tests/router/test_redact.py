@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ocp_server.redact import KINDS, Redaction, RedactionResult, marker, redact
+from ocp_router.redact import KINDS, Redaction, RedactionResult, marker, redact
 
 ALNUM = string.ascii_letters + string.digits
 UPPER_DIGITS = string.ascii_uppercase + string.digits
@@ -404,7 +404,11 @@ def test_authorization_headers_built_from_variables_are_left_alone(text: str) ->
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("postgres://user:pass@host", "postgres://user:[REDACTED:connection_string_password]@host"),
+        (
+            "postgres://user:k9pass@host",
+            "postgres://user:[REDACTED:connection_string_password]@host",
+        ),
+        ("postgres://user:pass@host", "postgres://user:pass@host"),  # documentation's filler
         (
             f"DATABASE_URL=postgresql://app_rw:{PASSWORD}@db.internal:5432/app?sslmode=require",
             "DATABASE_URL=postgresql://app_rw:[REDACTED:connection_string_password]"

@@ -1,7 +1,8 @@
-"""Find secrets in text bound for a paid model provider and replace them with markers.
+"""Find secrets in text and replace them with markers.
 
-Everything OCP sends to a paid provider (Anthropic, OpenAI) goes through `redact` first, so a
-secret never leaves the machine by accident. Each secret is replaced by ``[REDACTED:<kind>]``;
+Everything `OCPRouter` sends to a paid provider (Anthropic, OpenAI) goes through `redact` first,
+and so does every text ocp-server's tools hand to an IDE agent, so a secret never leaves the
+machine by accident. Each secret is replaced by ``[REDACTED:<kind>]``;
 the result lists every redaction with its kind and its offsets in the original text.
 
 What is detected (kind in brackets):
@@ -18,23 +19,32 @@ What is detected (kind in brackets):
   URLs (``slack_webhook``, host kept); Stripe sk_live_/rk_live_/sk_test_/rk_test_/whsec_
   (``stripe_key``); Google AIza (``google_api_key``); SendGrid SG. (``sendgrid_key``); Hugging
   Face hf_ (``huggingface_token``); npm_ (``npm_token``); pypi-Ag (``pypi_token``); Azure
-  AccountKey=/SharedAccessKey=, SAS ``sig=`` and AAD client secrets (``azure_key``); JWTs,
-  three base64url segments with the header starting ``eyJ`` (``jwt``).
+  AccountKey=/SharedAccessKey=, SAS ``sig=`` and AAD client secrets (``azure_key``); Discord
+  bot tokens (``discord_token``), Telegram bot tokens (``telegram_token``), Vault hvs./hvb.
+  (``vault_token``), Databricks dapi (``databricks_token``), Mailchimp ``...-us12``
+  (``mailchimp_key``), Shopify shpat_ (``shopify_token``), DigitalOcean dop_v1_
+  (``digitalocean_token``), New Relic NRAK-, Linear lin_api_, Postman PMAK-, Doppler dp.st.,
+  Mailgun key- (``service_token``); age secret keys (``private_key``); JWTs, three base64url
+  segments with the header starting ``eyJ`` (``jwt``).
 - HTTP credentials: ``Authorization: Bearer <token>`` / ``Authorization: Token <token>`` and
   random-looking bearer tokens elsewhere (``bearer_token``); ``Authorization: Basic ...`` and
   ``curl -u user:pass`` (``basic_auth``, the user is kept).
-- Connection strings: ``postgres://user:pass@host`` keeps scheme, user and host and loses only
-  the password; so do ``?password=``/``&token=`` URL parameters and ``;Password=`` ADO/ODBC
-  fields (``connection_string_password``).
+- Connection strings: ``postgres://user:s3cret@host`` keeps scheme, user and host and loses
+  only the password (which may hold a raw ``#``, ``/`` or ``@``); so do ``?password=``/
+  ``&token=`` URL parameters and ``;Password=`` ADO/ODBC fields
+  (``connection_string_password``).
 - AWS secret access keys: 40 base64 characters assigned to an ``aws_secret_access_key``-like
   name (``aws_secret_key``).
 - Assignments in code and config: ``password = "..."``, ``PASSWORD: ...`` (YAML),
   ``"api_key": "..."`` (JSON), ``'token' => '...'``, ``password := "..."``, ``export
   SECRET_KEY=...``, .env ``DB_PASSWORD=...``, ``ENV X_TOKEN=...``, ``--password ...``/
-  ``--password=...``, ``<password>...</password>``, escaped JSON in log lines. Only the value
-  is redacted; name, operator and quotes stay, so the model still understands the code. The
-  name decides (split into snake/kebab/camel/dotted words; a trailing ``value``/``b64``/... is
-  ignored):
+  ``--password=...``, ``<password>...</password>``, escaped JSON in log lines, a name and its
+  value side by side (``define('DB_PASSWORD', '...')``, ``os.environ.setdefault("X", "...")``,
+  ``<add key="DbPassword" value="..."/>``, Kubernetes ``- name: DB_PASSWORD`` / ``value:``),
+  setters (``setPassword("...")``), SQL ``WITH PASSWORD '...'``. Only the value is redacted;
+  name, operator and quotes stay, so the model still understands the code. The name decides
+  (split into snake/kebab/camel/dotted words; a trailing ``value``/``b64``/... is ignored;
+  ``pass`` names a password after a qualifier: DB_PASS, ansible_become_pass, not first_pass):
 
   - last word password/passwd/pwd/pass/passphrase/pw: any literal of 3+ characters
     (``password_assignment``);
@@ -48,6 +58,13 @@ What is detected (kind in brackets):
 
   So hashes, UUIDs, commit SHAs and base64 images are left alone unless assigned to such a name.
   "Made of words" needs both long vowel-bearing letter runs and common English letter pairs.
+- Passwords without an assignment: prose ("the prod db password is ..."), ``IDENTIFIED BY
+  '...'``, ``ConvertTo-SecureString "..."``, netrc ``password ...``, .pgpass lines, and
+  commands that take one: ``mysql -p...``, ``sshpass -p``, ``docker/podman/helm login -p``,
+  ``redis-cli -a``, ``mongo -p`` (``password_assignment``).
+- High-entropy values under any name: 20+ characters with lower, upper and digits, not words,
+  assigned (``"k": "0bK5..."``, ``signing: ZTzh...``, ``sessionid=6Wax...``), unless the name
+  says it is random by nature (hash, digest, id, nonce, version...) (``high_entropy_string``).
 - Repeats: a secret that was found, 8+ characters long (passwords only with a digit or symbol
   and no spaces), is redacted wherever else it occurs verbatim in the same text, e.g. a
   password from a pasted .env appearing again in a log line.
@@ -60,12 +77,16 @@ What is left alone, so that explanations of code are not damaged:
   words (``secret``, ``test``, ``none``, ``true``...), paths (``~/.ssh/id_ed25519``), and the
   name of a variable as a string (``api_key_env = "OPENAI_API_KEY"``).
 - Templates and lookups: ``${API_KEY}``, ``$API_KEY``, ``%API_KEY%``, ``{{ secrets.TOKEN }}``,
-  ``%(pw)s``, ``{password}``, f-strings with fields, ``os.environ['API_KEY']``,
-  ``get_password()``, ``request.headers["Authorization"]``, ``settings.SECRET_KEY``,
-  ``process.env.API_KEY!``, YAML tags (``!vault``, ``!secret name``), and on the right of a
-  code assignment a bare variable (snake_case, camelCase, UPPER_SNAKE, or containing pass/
-  key/token/secret/auth: ``password = user_password``). In a .env or shell line (``NAME=value``
-  at the start of a line, no spaces around ``=``) a bare word is a literal and is redacted.
+  ``%(pw)s``, ``{password}`` (a literal that merely contains a brace pair, ``Xk{Gb}9$q!``, is
+  not a template), f-strings with fields, ``os.environ['API_KEY']``, ``get_password()``,
+  ``request.headers["Authorization"]``, ``settings.SECRET_KEY``, ``process.env.API_KEY!``,
+  YAML tags (``!vault``, ``!secret name``).
+- Where names are variables (code), a bare variable on the right: one made of words or
+  naming a secret (``password = user_password``, ``pw = dbPass``), not random letters
+  (``password = jpoKfCiSxxg`` is a literal). Where they are not (YAML, INI after a
+  ``[section]``, .env and shell ``NAME=value``, ``docker -e``, logfmt, command-line flags, URL
+  parameters), every value is a literal except a template or reference; a YAML-style
+  ``name: value`` line is code when the line before opens or continues an object or a call.
 - Declarations and comparisons with code: ``password: str``, ``token: str | None = None``,
   ``apiKey: string;``, ``if token == bos_token_id:``; keywords (None, null, true...).
 - Prose: an unquoted YAML-style value with spaces (``password: The password part of the
@@ -78,20 +99,23 @@ marker is ignored, and `redact` scans its own output again until nothing more is
 secret can hide behind another: a boundary check that saw a letter now sees a marker), so
 ``redact(redact(t).text)`` returns its input unchanged. Every regex is compiled once and starts
 with a literal, so the engine skips to candidates; the assignment scan starts from a keyword
-search on the lower-cased text. 100 KB of ordinary code takes about 3 ms.
+search on the lower-cased text; rarer token shapes are tried only when a prefix of theirs is
+in the text. 100 KB of ordinary code takes about 10 ms (bench/bench_secrets.py measures it).
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import re
+import string
 from bisect import bisect_right
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
-__all__ = ["KINDS", "Redaction", "RedactionResult", "marker", "redact"]
+__all__ = ["KINDS", "Redaction", "RedactionResult", "RedactingFilter", "marker", "redact"]
 
 # Most specific first: when detections overlap, the merged redaction takes the earliest kind.
 KINDS: tuple[str, ...] = (
@@ -112,12 +136,21 @@ KINDS: tuple[str, ...] = (
     "npm_token",
     "pypi_token",
     "azure_key",
+    "discord_token",
+    "telegram_token",
+    "vault_token",
+    "databricks_token",
+    "mailchimp_key",
+    "shopify_token",
+    "digitalocean_token",
+    "service_token",
     "jwt",
     "basic_auth",
     "bearer_token",
     "connection_string_password",
     "password_assignment",
     "generic_secret_assignment",
+    "high_entropy_string",
 )
 _PRIORITY = {kind: i for i, kind in enumerate(KINDS)}
 _MARKERS = tuple(f"[REDACTED:{kind}]" for kind in KINDS)
@@ -161,8 +194,13 @@ _Hit = tuple[int, int, int]
 # ---------------------------------------------------------------------------------------------
 
 _TEMPLATE_RE = re.compile(
-    r"\$\{|\$\(|\{\{|\}\}|\{%|%\(|<%|#\{|^\$[A-Za-z_{]|^%[A-Za-z_]\w*%$|\{[\w.]*\}|%[sd]\b"
+    r"\$\{|\$\(|\{\{|\}\}|\{%|%\([A-Za-z_]\w*\)[-#0 +]*\d*(?:\.\d+)?[sdifrxXeEgGc]|<%|#\{"
+    r"|^\$[A-Za-z_{]|^%[A-Za-z_]\w*%$|\{[A-Za-z_0-9][\w.\[\]]*(?:![rsa])?(?::[^{}]{0,20})?\}|\{\}"
+    r"|%[sd]\b"
 )
+# What a template leaves once its fields are taken out: a password that merely contains a brace
+# pair ("Xk{Gb}9$q!") leaves random characters; "postgres://{user}:{pw}@{host}" leaves a URL.
+_TEMPLATE_FIELD_RE = re.compile(r"\$?\{\{?[^{}]*\}\}?|%\([A-Za-z_]\w*\)\w|<%.*?%>|#\{[^}]*\}")
 _PLACEHOLDER_SUBSTR_RE = re.compile(
     r"your|chang(?:e[_ -]?me|eit)|replace[_ -]?(?:me|with|this)|placeholder|example|dummy"
     r"|redacted|xxxx|\*\*\*|insert[_ -]|sample|(?:^|[\s_-])here$"
@@ -188,6 +226,17 @@ _SNAKE_RE = re.compile(r"_*[a-z][a-z0-9]*(?:_[a-z0-9]+)+_*")
 _CAMEL_RE = re.compile(r"[a-z][a-z0-9]*(?:[A-Z][a-z0-9]*)+")
 _WORD_SEG_RE = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
 _CODE_HINTS = frozenset("([{$`<>")
+# A code expression on the right of an assignment: a name, attribute chain, call, subscript,
+# optionally dereferenced (*p, &x, @ivar, $var) and non-null asserted (x!). Values are cut at
+# quotes, so a call with a string argument arrives open: os.environ.get(
+_CODE_EXPR_RE = re.compile(
+    r"[*&@$]?[A-Za-z_][\w$]*(?:(?:\.|::|->|\?\.)[A-Za-z_$][\w$]*|\([^()]*\)|\[[^\[\]]*\])*"
+    r"(?:\(|\[)?[!?]?[;,]?"
+)
+_CALL_PREFIX_RE = re.compile(r"[*&@$]?[A-Za-z_][\w$]*(?:(?:\.|::|->|\?\.)[A-Za-z_$][\w$]*)*[(\[]")
+_REFERENCE_WORDS = ("pass", "pw", "secret", "token", "key", "cred", "auth")
+# Values YAML, INI and dotenv give a meaning of their own.
+_CONFIG_KEYWORDS = frozenset("~ null none nil true false yes no on off".split())
 
 
 def _has_vowel(s: str) -> bool:
@@ -233,8 +282,18 @@ def _wordy(v: str) -> bool:
     return _wordish_fraction(v) >= 0.4 and _common_bigram_fraction(v) >= 0.6
 
 
+_LOWER_RE = re.compile(r"[a-z]")
+_UPPER_RE = re.compile(r"[A-Z]")
+_DIGIT_RE = re.compile(r"[0-9]")
+
+
 def _classes(v: str) -> int:
-    return any(c.islower() for c in v) + any(c.isupper() for c in v) + any(c.isdigit() for c in v)
+    """How many of lower-case letters, upper-case letters and digits `v` has."""
+    return (
+        (_LOWER_RE.search(v) is not None)
+        + (_UPPER_RE.search(v) is not None)
+        + (_DIGIT_RE.search(v) is not None)
+    )
 
 
 def _entropy(v: str) -> float:
@@ -248,8 +307,8 @@ def _looks_random(v: str, min_len: int = 16) -> bool:
         return False  # a URL or URN-like name ("tag:yaml.org,2002:str")
     if _classes(v) < 2 or _wordy(v):
         return False
-    if sum(c.isalnum() for c in v) < 0.75 * len(v):
-        return False  # punctuation-heavy: a format string, a tag, a path
+    if sum(c.isalnum() for c in v) < 0.75 * len(v) or any(c in "([{" for c in v):
+        return False  # punctuation-heavy or bracketed: a format string, a tag, code
     return _entropy(v) >= 3.0
 
 
@@ -266,12 +325,29 @@ def _is_filler(v: str) -> bool:
     )
 
 
+def _symbol_heavy_random(v: str) -> bool:
+    """Random characters with symbols: what a password manager makes ("D1@rY!Nm$C|r^")."""
+    if len(v) < 8 or any(c.isspace() for c in v) or "://" in v:
+        return False
+    symbols = sum(not c.isalnum() for c in v)
+    return symbols >= 2 and _classes(v) >= 2 and not _wordy(v)
+
+
+def _is_template(v: str) -> bool:
+    """A template or interpolation (${X}, {{ x }}, %(x)s, {name}), not a literal that happens
+    to contain a brace pair."""
+    if not _TEMPLATE_RE.search(v):
+        return False
+    rest = _TEMPLATE_FIELD_RE.sub("", v)
+    return not (_symbol_heavy_random(rest) or _looks_random(rest, 10))
+
+
 def _is_placeholder(v: str, name_words: tuple[str, ...] = ()) -> bool:
     """Empty, a template/lookup, an obvious placeholder, or text a marker contains."""
     s = v.strip()
     if len(s) < 3 or _is_filler(s):
         return True
-    if _TEMPLATE_RE.search(s):
+    if _is_template(s):
         return True
     if (s[0] == "<" and s[-1] == ">") or (s[0] == "[" and s[-1] == "]"):
         return True
@@ -296,28 +372,38 @@ def _is_placeholder(v: str, name_words: tuple[str, ...] = ()) -> bool:
     return len(s) <= 40 and any(s in m for m in _MARKERS)
 
 
-def _is_code_reference(v: str, name_words: tuple[str, ...], bare_names: bool = True) -> bool:
-    """An unquoted right-hand side that is code: a call, lookup, attribute or variable.
+def _is_reference(v: str, name_words: tuple[str, ...], code: bool = True) -> bool:
+    """An unquoted right-hand side that names a value rather than being one.
 
-    With `bare_names` false (.env and shell lines, URL parameters) a bare word is a literal.
+    In code (`code`), a variable, attribute, call or lookup is a reference; a bare identifier
+    counts as one when it is made of words or names a secret (user_password, dbPass), not when
+    it is random letters (a password: jpoKfCiSxxg). In configuration (YAML, INI, .env, shell,
+    command lines, URL parameters) every value is literal except a template or an environment
+    reference ($DB_PASSWORD, ${X}, %X%, {{ x }}) and the format's own keywords (null, ~).
     """
-    if any(c in _CODE_HINTS for c in v) or v[0] in "*&!|@:=%+-" or v.lower() in _TYPE_WORDS:
+    if _is_template(v) or v[0] in "*&!|" and not _symbol_heavy_random(v):
+        return True  # YAML aliases, anchors and tags (*x, &x, !vault), block scalars (|, >)
+    if v.lower() in _CONFIG_KEYWORDS or v.lower() in _TYPE_WORDS and code:
         return True
-    v = v.rstrip("!?")  # TypeScript's non-null assertion: process.env.API_KEY!
-    if not v:
-        return True
-    if _DOTTED_RE.fullmatch(v):
-        return True
-    if not bare_names or not _IDENT_RE.fullmatch(v) or v.isdigit():
+    if not code:
         return False
-    if _looks_random(v):
+    if _looks_random(v, 12) or _symbol_heavy_random(v) and not _CODE_EXPR_RE.fullmatch(v):
         return False
-    low = v.lower()
-    if any(w in low for w in ("pass", "pw", "secret", "token", "key", "cred", "auth")):
+    if _CALL_PREFIX_RE.match(v) or v[0] in "([{":
+        return True  # a call, a subscript or a literal list/dict/tuple: code
+    if v.isdigit():
+        return False
+    if not _CODE_EXPR_RE.fullmatch(v):
+        return _wordy(v)  # ConvertTo-SecureString, a-b: an expression of names
+    core = v.rstrip("!?;,")
+    if not _IDENT_RE.fullmatch(core) or core[0] in "$@":
+        return True  # an attribute, call, subscript, $var or @ivar
+    low = core.lower()
+    if any(w in low for w in _REFERENCE_WORDS):
         return True
     if name_words and any(len(w) > 2 and w in low for w in name_words):
         return True
-    return bool(_SNAKE_RE.fullmatch(v) or _CAMEL_RE.fullmatch(v) or _UPPER_SNAKE_RE.fullmatch(v))
+    return len(core) < 8 or _wordy(core)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -340,7 +426,19 @@ _KEY_QUALIFIERS = frozenset(
 _GENERIC_WORDS = frozenset({"key", "keys", "secrets", "tokens"})
 
 
-def _head_class(word: str) -> str | None:
+# "pass" names a password after one of these (DB_PASS, ansible_become_pass, rootPass); alone
+# it is as often a pass of something (first_pass, test_pass, render_pass).
+_PASS_QUALIFIERS = frozenset(
+    """db database user admin root mysql postgres pg redis smtp mail email ftp sftp ssh ldap
+    api app auth login become sudo vault keystore store trust service account bind rabbitmq
+    amqp mongo wifi proxy http basic client server master super default new old current
+    confirm sa my web site git registry docker""".split()
+)
+
+
+def _head_class(word: str, before: str | None = None) -> str | None:
+    if word == "pass" and before is not None and before not in _PASS_QUALIFIERS:
+        return None
     if word in _PASSWORD_HEADS or word.endswith(("password", "passwd", "passphrase")):
         return "password"
     if word in _SECRET_HEADS or word.endswith(
@@ -364,7 +462,7 @@ def _classify_name(name: str) -> str | None:
     words = _name_words(name)
     if not words:
         return None
-    head = _head_class(words[-1])
+    head = _head_class(words[-1], words[-2] if len(words) >= 2 else None)
     if head:
         return head
     if words[-1] == "key" and len(words) >= 2 and words[-2] in _KEY_QUALIFIERS:
@@ -383,7 +481,10 @@ def _assignment_kind(
     if quoted and _UPPER_SNAKE_RE.fullmatch(v) and name_class != "password":
         return None  # api_key_env = "OPENAI_API_KEY": the name of a variable
     if name_class == "password":
+        if quoted and " " in v and v[0].isupper() and v.rstrip()[-1] in ".!?:":
+            return None  # errors.password = "Use at least 12 characters.": a message
         return "password_assignment"
+    v = v.removeprefix("django-insecure-")  # Django's generated keys say so
     if (name_class != "generic" and _credential_like(v)) or _looks_random(v):
         return "generic_secret_assignment"
     return None
@@ -422,6 +523,7 @@ class _Pattern:
     group: int | str = 0
     check: _Check | None = None
     back: int = 0
+    rare: bool = False  # only tried when one of _RARE_PREFIXES is in the text
 
 
 def _not_filler(v: str) -> bool:
@@ -437,11 +539,65 @@ def _has_digit(v: str) -> bool:
     return any(c.isdigit() for c in v) and not _is_filler(v)
 
 
+def _random_body(v: str) -> bool:
+    return _classes(v) >= 2 and not _is_filler(v) and not _wordy(v)
+
+
+_DISCORD_RE = re.compile(r"\.(?<=[A-Za-z0-9_-]{24}\.)[\w-]{6,7}\.[\w-]{27,40}(?![\w-])")
+_TOKEN_CHARS = frozenset(string.ascii_letters + string.digits + "_-")
+
+
+def _discord_hits(text: str) -> Iterator[_Hit]:
+    """Discord bot tokens: base64 user id (24-28 characters, M/N/O first) . time . HMAC,
+    found from the first dot (a leading letter class would be tried at every position)."""
+    for m in _DISCORD_RE.finditer(text):
+        start = m.start()
+        floor = max(0, start - 28)
+        while start > floor and text[start - 1] in _TOKEN_CHARS:
+            start -= 1
+        head = text[start : m.start()]
+        if start and text[start - 1] in _TOKEN_CHARS or head[:1] not in ("M", "N", "O"):
+            continue
+        if len(head) >= 24 and _random_body(head) and _random_body(m.group()[1:]):
+            yield start, m.end(), _PRIORITY["discord_token"]
+
+
+def _telegram(v: str) -> bool:
+    return _mixed(v.split(":", 1)[1])
+
+
+def _mailchimp(v: str) -> bool:
+    return not _is_filler(v[:32]) and len(set(v[:32])) > 8
+
+
+def _service_token(v: str) -> bool:
+    return not _is_filler(v) and (not v.startswith("key-") or len(set(v[4:])) > 8)
+
+
 _PEM_LABEL = r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----"
 _PEM_END = r"-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----"
 _NL = r"(?:(?:\\r)?\\n|\r?\n|[ \t])"
 # Base64 lines and the headers of legacy encrypted PEM and PGP ("Proc-Type: 4,ENCRYPTED").
 _PEM_BODY = r"(?:[A-Za-z0-9+/=\s:,.()@]|-(?!----)|\\[nr])"  # stops at the next -----
+
+# The prefixes of the rarer token shapes: when none is in the text, their patterns are skipped
+# (a substring test runs at memory speed; a regex pass per pattern does not).
+_RARE_PREFIXES = (
+    "AGE-SECRET-KEY-",
+    ":AA",
+    "hvs.",
+    "hvb.",
+    "hvr.",
+    "dapi",
+    "-us",
+    "shp",
+    "_v1_",
+    "NRAK-",
+    "lin_api_",
+    "PMAK-",
+    "dp.",
+    "key-",
+)
 
 _TOKEN_PATTERNS: tuple[_Pattern, ...] = (
     _Pattern(
@@ -550,6 +706,59 @@ _TOKEN_PATTERNS: tuple[_Pattern, ...] = (
         back=4,
     ),
     _Pattern(
+        "private_key",  # age (age-encryption.org) identities
+        re.compile(r"AGE-SECRET-KEY-1[02-9AC-HJ-NP-Z]{58}"),
+        rare=True,
+    ),
+    _Pattern(
+        "telegram_token",
+        re.compile(r":AA(?<=(?<![\w:])\d{8}:AA)[A-Za-z0-9_-]{33}(?![\w-])"),
+        check=_telegram,
+        back=8,
+        rare=True,
+    ),
+    _Pattern(
+        "vault_token",
+        re.compile(r"hv[sbr]\.(?<![\w.]hv[sbr]\.)[A-Za-z0-9_-]{24,}"),
+        check=_mixed,
+        rare=True,
+    ),
+    _Pattern(
+        "databricks_token",
+        re.compile(r"dapi(?<![\w]dapi)[0-9a-f]{32}(?:-\d)?(?![\w])"),
+        check=_not_filler,
+        rare=True,
+    ),
+    _Pattern(
+        "mailchimp_key",
+        re.compile(r"-us(?<=(?<![0-9a-f])[0-9a-f]{32}-us)\d{1,2}(?!\w)"),
+        check=_mailchimp,
+        back=32,
+        rare=True,
+    ),
+    _Pattern(
+        "shopify_token",
+        re.compile(r"shp(?:at|ca|pa|ss)_(?<![\w]shp.._)[a-fA-F0-9]{32}(?![\w])"),
+        check=_not_filler,
+        rare=True,
+    ),
+    _Pattern(
+        "digitalocean_token",
+        re.compile(r"do[por]_v1_(?<![\w]do._v1_)[a-f0-9]{64}(?![\w])"),
+        check=_not_filler,
+        rare=True,
+    ),
+    *(
+        _Pattern("service_token", re.compile(rx + r"(?![\w-])"), check=_service_token, rare=True)
+        for rx in (  # New Relic, Linear, Postman, Doppler, Mailgun
+            r"NRAK-[A-Z0-9]{27}",
+            r"lin_api_[A-Za-z0-9]{40}",
+            r"PMAK-[a-f0-9]{24}-[a-f0-9]{34}",
+            r"dp\.(?:st|ct|sa|scim)\.[A-Za-z0-9_-]{40,}",
+            r"key-(?<![\w-]key-)[0-9a-f]{32}",
+        )
+    ),
+    _Pattern(
         "jwt",
         re.compile(
             r"eyJ(?<![\w-]eyJ)[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}(?![\w-])"
@@ -565,13 +774,20 @@ _AUTH_HEADER_RE = re.compile(
     r"(?:token[ \t]+)?(?P<v>[a-z0-9._~+/-]{8,}=*)(?![\w.~+/=-])"
 )
 _BASIC_RE = re.compile(r"basic(?<!\wbasic)[ \t]+(?P<v>[a-z0-9+/]{8,}={0,2})(?![\w+/=])")
-_CURL_USER_RE = re.compile(r"(?<![\w-])(?:-u|--user)[ \t]+[\"']?[^\s:\"']+:(?P<v>[^\s\"']+)")
-_CONN_RE = re.compile(r"://(?P<ui>[^\s/?#'\"<>`]+)@(?=[\w\[])")
+_CURL_USER_RE = re.compile(
+    r"(?<![\w-])(?:-u|--user)[ \t]+[\"']?[^\s:\"']+:(?P<v>'[^'\n]+'|\"[^\"\n]+\"|[^\s\"']+)"
+)
+# user:password@host: the password may hold any character but a space or a quote (a raw '#'
+# or '/' included); it ends at the '@' that a host and a delimiter follow.
+_CONN_RE = re.compile(
+    r"://(?P<user>[^\s:/?#@'\"<>`]*):(?P<pw>[^\s'\"<>`]*?)@"
+    r"(?=[\w\[][\w.\[\]%-]*(?::\d+)?(?:[/?#,;)\s'\"<>`]|$))"
+)
 
 # Assignments are found from their keyword outwards: the keyword search runs on the lower-cased
 # text (a plain alternation, fast), then the name is widened to its identifier and the rest of
 # the assignment is matched in place.
-_KW_RE = re.compile(r"pass|pwd|secret|token|key|cred")
+_KW_RE = re.compile(r"pass|pw|secret|token|key|cred")
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.$-")
 _NAME_TAIL_RE = re.compile(r"[\w.$-]*")
 _MAX_NAME = 96  # longer runs of name characters are data (base64, minified code), not names
@@ -606,6 +822,59 @@ _GCP_RE = re.compile(r"\"private_key(?:_id)?\"\s*:\s*\"(?P<v>(?:[^\"\\]|\\.)+)\"
 _AWS_SECRET_VALUE_RE = re.compile(r"[A-Za-z0-9/+]{40}")
 
 _ENV_PREFIXES = frozenset({"", "export", "set", "setx", "env", "arg", "local", "readonly"})
+# Tokens after which NAME=value sets a variable of a command or a container (-e X=y), or one
+# more field of a logfmt line (user=app password=...).
+_ENV_FLAGS = frozenset({"-", "-e", "--env", "--build-arg", "--set", "--set-string", "-var"})
+_INI_SECTION_RE = re.compile(r"(?m)^[ \t]*\[[\w .:\"'/-]+\][ \t]*$")
+# Other shapes of "this name, that value".
+_PAIR_TAIL_RE = re.compile(  # define('DB_PASSWORD', 'x'), setdefault("TOKEN", "x")
+    r"""(?P<rq>["'])[ \t]*,[ \t]*(?P<value>"(?:[^"\\\n]|\\.){1,1024}"|'(?:[^'\\\n]|\\.){1,1024}')"""
+)
+_ATTR_TAIL_RE = re.compile(  # <add key="DbPassword" value="x" />
+    r"""(?P<rq>["'])[ \t]+value[ \t]*=[ \t]*(?P<value>"[^"\n]{0,1024}"|'[^'\n]{0,1024}')"""
+)
+_K8S_TAIL_RE = re.compile(  # - name: DB_PASSWORD \n  value: x
+    r"[ \t]*\r?\n[ \t]*(?:-[ \t]*)?value[ \t]*:[ \t]*(?P<value>[^\n]{1,1024})"
+)
+_CALL_TAIL_RE = re.compile(  # setPassword("x"), .password('x')
+    r"""\([ \t]*(?P<value>"(?:[^"\\\n]|\\.){1,1024}"|'(?:[^'\\\n]|\\.){1,1024}')[ \t]*[),]"""
+)
+_SQL_TAIL_RE = re.compile(r"""[ \t]+(?P<value>'[^'\n]{1,512}'|"[^"\n]{1,512}")""")  # PASSWORD 'x'
+_SQL_BEFORE_RE = re.compile(r"(?i)\b(?:with|encrypted|unencrypted|set)[ \t]+$")
+_SETTERS = frozenset("set with use put update change reset".split())
+_URL_PARAM_CUT_RE = re.compile(r"[&#\s\"'<>`]")
+_ADO_CUT_RE = re.compile(r"[;\"'\s]")
+
+
+def _paren_depth(prefix: str) -> int:
+    return prefix.count("(") - prefix.count(")")
+
+
+def _env_context(prefix: str) -> bool:
+    """NAME=value here sets a variable (shell, .env, docker -e, logfmt), not a keyword argument."""
+    if _paren_depth(prefix) > 0:
+        return False
+    tokens = prefix.split()
+    if not tokens:
+        return True
+    last = re.sub(r"^[a-z]{0,2}[\"'`]", "", tokens[-1].lower())  # f"export X=...
+    return last in _ENV_PREFIXES or last in _ENV_FLAGS or ("=" in last and "==" not in last)
+
+
+def _code_before(text: str, line_start: int) -> bool:
+    """The line before opens or continues code (an object literal, a call's arguments)."""
+    prev = text[max(0, line_start - 512) : max(0, line_start - 1)].rstrip()
+    return prev.endswith(("{", ",", "(", "[", ";", "=>"))
+
+
+def _in_ini(text: str, pos: int) -> bool:
+    """An INI section header ([database]) comes earlier: `key = value` lines are literal."""
+    return _INI_SECTION_RE.search(text, max(0, pos - 4096), pos) is not None
+
+
+def _plain_word(v: str) -> bool:
+    """An ordinary word (Passwort, required), not a chosen password."""
+    return v.isalpha() and (len(v) < 6 or (v.islower() or v.istitle()) and _wordy(v))
 
 
 def _line_prefix(text: str, pos: int, limit: int = 256) -> str:
@@ -652,9 +921,60 @@ def _assignment_hits(text: str, lowered: str) -> Iterator[_Hit]:
         elif name.startswith("-"):
             hit = _cli_value(text, name_end, name, name_class)
         else:
-            hit = None
+            hit = _other_value(text, start, name_end, name, name_class)
         if hit is not None:
             yield hit
+
+
+def _other_value(text: str, start: int, name_end: int, name: str, name_class: str) -> _Hit | None:
+    """A value paired with a secret's name without an assignment operator."""
+    before = text[start - 1] if start else "\n"
+    words = _name_words(name)
+    m: re.Match[str] | None = None
+    if before in "\"'":
+        m = _PAIR_TAIL_RE.match(text, name_end) or _ATTR_TAIL_RE.match(text, name_end)
+        if m is not None and m.group("rq") != before:
+            m = None
+    elif text.startswith("(", name_end):
+        if len(words) == 1 or words[-2] in _SETTERS:
+            m = _CALL_TAIL_RE.match(text, name_end)
+    elif text.startswith(("\n", "\r\n"), name_end) or text.startswith((" \n", "\t\n"), name_end):
+        if re.search(r"name[ \t]*:[ \t]*$", _line_prefix(text, start)):
+            m = _K8S_TAIL_RE.match(text, name_end)
+            if m is not None:
+                return _config_value(text, m.start("value"), m.group("value"), words, name_class)
+        return None
+    elif name.lower() == "password" and _SQL_BEFORE_RE.search(_line_prefix(text, start)):
+        m = _SQL_TAIL_RE.match(text, name_end)
+    if m is None:
+        return None
+    raw = m.group("value")
+    s, e = m.start("value") + 1, m.end("value") - 1
+    v = raw[1:-1]
+    if name_class == "password" and (_plain_word(v) or any(c.isspace() for c in v)):
+        return None
+    if _UPPER_SNAKE_RE.fullmatch(v) or _names_a_secret(v):
+        return None  # ("DB_PASSWORD", "STRIPE_KEY"): a list of names
+    kind = _assignment_kind(name_class, v, True, words)
+    return None if kind is None else (s, e, _PRIORITY[kind])
+
+
+def _config_value(
+    text: str, vs: int, rest: str, words: tuple[str, ...], name_class: str
+) -> _Hit | None:
+    """A YAML-style value (the rest of the line): literal unless a template or keyword."""
+    hash_at = re.search(r"\s#", rest)
+    v = (rest[: hash_at.start()] if hash_at else rest).rstrip()
+    q = _quoted_span(v, vs) if v[:1] in "\"'" else None
+    if q is not None:
+        s, e, _ = q
+        v = text[s:e]
+    elif not v or any(c.isspace() for c in v) or _is_reference(v, words, code=False):
+        return None
+    else:
+        s, e = vs, vs + len(v)
+    kind = _assignment_kind(name_class, v, q is not None, words)
+    return None if kind is None else (s, e, _PRIORITY[kind])
 
 
 def _assignment_value(
@@ -671,32 +991,53 @@ def _assignment_value(
         v = text[s:e]
         if fstring and "{" in v:
             return None
+        if v.endswith(("-", "_")) and text[e + 1 : e + 4].lstrip().startswith("+"):
+            return None  # "sk-ant-api03-" + body: a prefix a value is built from
         quoted = True
     else:
         quoted = False
         op = m.group("op") or "="
+        lq = before if before in "\"'`" else ""
+        line_prefix = _line_prefix(text, start - len(lq))
+        prefix = line_prefix.strip()
+        spaced = bool(m.group("sp1") or m.group("sp2") or m.group("aop"))
+        s = vs
+        if op in ("==", "===", "=>") and not spaced and _env_context(line_prefix):
+            # PASSWORD==x9... / PASSWORD=>x9...: a value that starts with '=' or '>'
+            s, raw, op = m.start("op") + 1, op[1:] + raw, "="
         if op in ("==", "===", "!=", "!=="):
             return None  # token == bos_token_id: a comparison with code
-        lq = before if before in "\"'`" else ""
-        prefix = _line_prefix(text, start - len(lq)).strip()
-        spaced = bool(m.group("sp1") or m.group("sp2") or m.group("aop"))
-        env_style = op == "=" and not spaced and prefix.lower() in _ENV_PREFIXES
-        if env_style and raw.endswith((",", ")")):
-            env_style = False  # a keyword argument on its own line: password=pw,
-        yaml_style = op == ":" and prefix in ("", "-")
-        s = vs
-        if yaml_style:
+        code = True  # is the right-hand side code (where names are variables)?
+        if param:
+            code = False
+            stop = (_URL_PARAM_CUT_RE if before in "?&" else _ADO_CUT_RE).search(raw)
+            v = raw[: stop.start()] if stop else raw
+        elif op == ":" and prefix in ("", "-") and not m.group("aop"):
             rest = text[vs : vs + 1024].split("\n", 1)[0]
             hash_at = re.search(r"\s#", rest)
             v = (rest[: hash_at.start()] if hash_at else rest).rstrip()
-            if v.endswith((",", ";", "{", "(")):
+            if v.endswith((",", ";", "{", "(")) and not _symbol_heavy_random(v):
                 return None  # an object literal or a declaration in code, not YAML
             if any(c.isspace() for c in v):
                 return None  # "password: The password part of the URL." is prose
-        elif env_style:
-            v = raw.rstrip(";")  # PASSWORD=hunter2; echo done
+            code = _code_before(text, start - len(line_prefix))
+        elif (
+            op == "="
+            and not spaced
+            and not raw.endswith((",", ")"))
+            and (name.startswith("-") or _env_context(line_prefix[: len(line_prefix) - len(lq)]))
+        ):
+            code = False  # .env, shell, docker -e, logfmt, --password=: no variables here
+            v = raw
+            if v.endswith(";") and text[s + len(raw) : s + len(raw) + 1] == " ":
+                v = v.rstrip(";")  # PASSWORD=hunter2; echo done
+        elif op == "=" and spaced and prefix == "" and _in_ini(text, start):
+            code = False
+            v = raw
         else:
-            stop = (_PARAM_CUT_RE if param else _CUT_RE).search(raw)
+            if _is_template(raw):
+                return None  # f"SECRET_KEY={TOKEN}": a field of a format string
+            stop = _CUT_RE.search(raw)
             v = raw[: stop.start()] if stop else raw
             if op == ":" and not param:
                 # "X-Api-Key: value" inside a quoted header string; otherwise code or prose
@@ -704,9 +1045,9 @@ def _assignment_value(
                     return None
         if not v or "[REDACTED:" in v:
             return None
-        if re.split(r"\W+", v, maxsplit=1)[0].lower() in _TYPE_WORDS:
+        if code and re.split(r"\W+", v, maxsplit=1)[0].lower() in _TYPE_WORDS:
             return None  # password: str | None
-        if _is_code_reference(v, words, bare_names=not (env_style or param)):
+        if _is_reference(v, words, code):
             return None
         e = s + len(v)
     if (
@@ -734,7 +1075,7 @@ def _cli_value(text: str, name_end: int, name: str, name_class: str) -> _Hit | N
         s, v = s + 1, raw[1:-1]
     else:
         v = raw
-        if _is_code_reference(v, words) or v.isalpha():
+        if _is_reference(v, words, code=False) or _plain_word(v):
             return None  # "use --password option": prose, not a value
     kind = _assignment_kind(name_class, v, raw[0] in "\"'", words)
     return None if kind is None else (s, s + len(v), _PRIORITY[kind])
@@ -767,7 +1108,7 @@ def _auth_hits(text: str, lowered: str) -> Iterator[_Hit]:
         for m in _AUTH_HEADER_RE.finditer(lowered):
             s, e = m.span("v")
             v = text[s:e]
-            if v.lower() in _AUTH_SCHEMES or _is_placeholder(v) or _is_code_reference(v, ()):
+            if v.lower() in _AUTH_SCHEMES or _is_placeholder(v) or _is_reference(v, ()):
                 continue
             if _looks_random(v, 12):
                 yield s, e, _PRIORITY["bearer_token"]
@@ -783,27 +1124,206 @@ def _auth_hits(text: str, lowered: str) -> Iterator[_Hit]:
         for m in _CURL_USER_RE.finditer(text):
             if "curl" not in _line_prefix(lowered, m.start()):
                 continue
-            v = m.group("v")
+            s, e = m.span("v")
+            if text[s] in "'\"":
+                s, e = s + 1, e - 1
+            v = text[s:e]
             if not _is_placeholder(v) and not v.startswith("$"):
-                yield m.start("v"), m.end("v"), _PRIORITY["basic_auth"]
+                yield s, e, _PRIORITY["basic_auth"]
+
+
+# ---- passwords without an assignment: prose, commands, SQL, line formats ----------------------
+
+# On the lower-cased text. "the prod db password is X", "password for staging: X".
+_PROSE_RE = re.compile(
+    r"p(?:assword|asswd|assphrase|asscode|w)(?:[ \t]+(?:for|of|on|to|at)[ \t]+"
+    r"[\w.@:/-]{1,64}){0,2}[ \t]+(?P<op>is|was|will be|should be|=|:|->)[ \t]+[\"'`]?"
+    r"(?P<v>[^\s\"'`]{3,256})"
+)
+_SQL_IDENTIFIED_RE = re.compile(
+    r"identified[ \t]+by[ \t]+(?:password[ \t]+)?(?P<v>'[^'\n]+'|\"[^\"\n]+\")"
+)
+_SECURESTRING_RE = re.compile(
+    r"convertto-securestring[ \t]+(?:-string[ \t]+)?(?P<v>'[^'\n]+'|\"[^\"\n]+\")"
+)
+_NETRC_RE = re.compile(
+    r"(?m)^[ \t]*(?:(?:machine|default|login)\b[^\n]*?[ \t])?password[ \t]+(?P<v>\S+)[ \t]*"
+    r"(?:$|[ \t](?=machine|login|account|macdef|default))"
+)
+_PGPASS_HINT_RE = re.compile(r":(?:\d{1,5}|\*):[^\s:]+:[^\s:]+:")
+_PGPASS_RE = re.compile(
+    r"(?m)^[^\s:#][^\s:]*:(?:\d{1,5}|\*):[^\s:]+:[^\s:]+:(?P<v>(?:[^\s:\\]|\\.)+)[ \t]*\r?$"
+)
+# Commands that take a password as a flag's value.
+_COMMAND_RE = re.compile(
+    r"(?P<cmd>mysql\w*|mariadb\w*|sshpass|docker|podman|nerdctl|helm|oc|cf|redis-cli|mongo\w*)"
+    r"(?![\w-])"
+)
+_FLAG_VALUE = r"(?P<v>'[^'\n]+'|\"[^\"\n]+\"|[^\s'\"-][^\s'\"]*)"
+_COMMAND_FLAGS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("mysql", re.compile(r"[ \t]-p" + _FLAG_VALUE.replace("[^\\s'\"-]", "[^\\s'\"]"))),
+    ("mariadb", re.compile(r"[ \t]-p" + _FLAG_VALUE.replace("[^\\s'\"-]", "[^\\s'\"]"))),
+    ("sshpass", re.compile(r"[ \t]-p[ \t]*" + _FLAG_VALUE)),
+    ("redis-cli", re.compile(r"[ \t]-a[ \t]+" + _FLAG_VALUE)),
+    ("mongo", re.compile(r"[ \t]-p[ \t]+" + _FLAG_VALUE)),
+    ("login", re.compile(r"[ \t]-p[ \t]+" + _FLAG_VALUE)),  # docker/podman/helm/oc/cf login
+)
+
+
+_FLAGS = (" -p", " -a", "\t-p", "\t-a")
+
+
+def _command_words(lowered: str) -> Iterator[re.Match[str]]:
+    """The command names on lines that pass -p or -a (few lines do)."""
+    starts = set()
+    for flag in _FLAGS:
+        i = lowered.find(flag)
+        while i >= 0:
+            starts.add(lowered.rfind("\n", 0, i) + 1)
+            i = lowered.find(flag, i + 1)
+    for start in sorted(starts):
+        end = lowered.find("\n", start)
+        yield from _COMMAND_RE.finditer(lowered, start, end if end >= 0 else len(lowered))
+
+
+def _names_a_secret(v: str) -> bool:
+    """An identifier or attribute chain naming a secret (user.password, STRIPE_KEY)."""
+    return _CODE_EXPR_RE.fullmatch(v) is not None and any(w in v.lower() for w in _REFERENCE_WORDS)
+
+
+def _literal_password(v: str, *, code: bool = False) -> bool:
+    """A value that is a password someone chose, not a word, a template or a reference."""
+    if _is_placeholder(v, ("password",)) or _plain_word(v):
+        return False
+    if v[0] == "$" or _is_reference(v, ("password",), code=code):
+        return False
+    return True
+
+
+def _unquoted(text: str, s: int, e: int) -> tuple[int, int]:
+    if e - s >= 2 and text[s] in "'\"" and text[e - 1] == text[s]:
+        return s + 1, e - 1
+    return s, e
+
+
+def _phrase_hits(text: str, lowered: str) -> Iterator[_Hit]:
+    prio = _PRIORITY["password_assignment"]
+    if "pass" in lowered or "pw" in lowered:
+        for m in _PROSE_RE.finditer(lowered):
+            if m.start() and (lowered[m.start() - 1].isalnum() or lowered[m.start() - 1] in "_-"):
+                continue  # inside a longer name (bypass is, pw_hash:)
+            s, e = m.span("v")
+            v = text[s:e]
+            after = text[e : e + 2]
+            if v[-1] in ".,;:)" and (not after.strip() or after[1:2].isupper()):
+                v = v.rstrip(".,;:)")  # the end of a sentence
+                e = s + len(v)
+            if not v or _names_a_secret(v):
+                continue  # "password is user.password": code, or a sentence about one
+            if _plain_word(v.rstrip(".,;:)!?")):
+                continue  # "(required if password is set)"
+            if _literal_password(v, code=m.group("op") in ("=", ":", "->")):
+                yield s, e, prio
+    if "identified" in lowered:
+        for m in _SQL_IDENTIFIED_RE.finditer(lowered):
+            s, e = _unquoted(text, *m.span("v"))
+            if not _is_placeholder(text[s:e], ("password",)):
+                yield s, e, prio
+    if "convertto-securestring" in lowered:
+        for m in _SECURESTRING_RE.finditer(lowered):
+            s, e = _unquoted(text, *m.span("v"))
+            if not _is_placeholder(text[s:e], ("password",)):
+                yield s, e, prio
+    if "machine " in lowered and "password" in lowered:
+        for m in _NETRC_RE.finditer(lowered):
+            s, e = m.span("v")
+            if _literal_password(text[s:e]):
+                yield s, e, prio
+    if _PGPASS_HINT_RE.search(text):
+        for m in _PGPASS_RE.finditer(text):
+            s, e = m.span("v")
+            if _literal_password(text[s:e]):
+                yield s, e, prio
+    for m in _command_words(lowered):
+        if m.start() and (lowered[m.start() - 1].isalnum() or lowered[m.start() - 1] in "_./-"):
+            continue
+        end = text.find("\n", m.end())
+        line = lowered[m.end() : end if end >= 0 else len(text)]
+        cmd = m.group("cmd")
+        for family, flag_re in _COMMAND_FLAGS:
+            if not cmd.startswith(family) and not (family == "login" and " login" in line):
+                continue
+            if family == "login" and cmd not in ("docker", "podman", "nerdctl", "helm", "oc", "cf"):
+                continue
+            for f in flag_re.finditer(line):
+                s, e = _unquoted(text, m.end() + f.start("v"), m.end() + f.end("v"))
+                if _literal_password(text[s:e]):
+                    yield s, e, prio
+            break
+
+
+# ---- high-entropy values under any name -----------------------------------------------------
+
+# A machine-made secret assigned to a name that says nothing ("k": "0bK50BApl3...", signing:
+# ZTzhzJTAh...): 20+ characters with lower, upper and digits, no words, high entropy.
+_RUN_RE = re.compile(r"[:=][ \t]*[\"'`]?(?P<v>[A-Za-z0-9+/_~-]{20,512}+={0,2})")
+_NEUTRAL_OP_RE = re.compile(
+    r"(?P<name>[A-Za-z_][\w.-]{0,63})[\"']?\]?[ \t]*(?<![=!<>])(?::=|=>|=|:)[ \t]*$"
+)
+# Names of values that are random by nature and not secret.
+_NEUTRAL_SKIP = frozenset(
+    """sha sha1 sha256 sha384 sha512 md5 hash hashes digest checksum integrity etag fingerprint
+    uuid guid id ids commit revision rev version oid nonce data image img src href url uri path
+    file name example sample test fixture expected hint icon svg font base64 encoded payload
+    cursor ref label title message msg text content body alt pattern regex style bytes
+    signature sig n e x y kid x5t x5c modulus exponent public""".split()
+)
+
+
+def _high_entropy(v: str) -> bool:
+    if v.islower() or v.isupper() or _DIGIT_RE.search(v) is None or v.startswith("//"):
+        return False  # most long runs in code: snake_case, paths, CONSTANT_NAMES, ://hosts
+    if len(v) < 20 or _classes(v) < 3 or _is_filler(v):
+        return False
+    upper = sum(c.isupper() for c in v)
+    lower = sum(c.islower() for c in v)
+    if min(upper, lower) < 2 or _wordy(v):
+        return False
+    return _entropy(v) >= min(4.0, math.log2(len(v)) - 0.5)
+
+
+def _neutral_hits(text: str) -> Iterator[_Hit]:
+    prio = _PRIORITY["high_entropy_string"]
+    for m in _RUN_RE.finditer(text):
+        v = m.group("v")
+        if not _high_entropy(v):
+            continue
+        s, e = m.span("v")
+        q = text[s - 1] if s and text[s - 1] in "\"'`" else ""
+        if q and text[e : e + 1] != q:
+            continue
+        a = _NEUTRAL_OP_RE.search(text, max(0, s - len(q) - 96), s - len(q))
+        if a is None:
+            continue
+        words = _NAME_WORD_RE.findall(a.group("name"))
+        if any(w.lower() in _NEUTRAL_SKIP for w in words):
+            continue
+        yield s, e, prio
 
 
 def _connection_hits(text: str) -> Iterator[_Hit]:
     for m in _CONN_RE.finditer(text):
-        ui = m.group("ui")
-        colon = ui.find(":")
-        if colon < 0:
-            continue
-        pw = ui[colon + 1 :]
+        pw = m.group("pw")
         if not pw or _is_connection_placeholder(pw):
             continue
-        s = m.start("ui") + colon + 1
-        yield s, s + len(pw), _PRIORITY["connection_string_password"]
+        yield m.start("pw"), m.end("pw"), _PRIORITY["connection_string_password"]
 
 
 def _is_connection_placeholder(pw: str) -> bool:
     if "[REDACTED" in pw or _TEMPLATE_RE.search(pw) or (pw[0] == "<" and pw[-1] == ">"):
         return True
+    if pw.lower() in _PLACEHOLDER_WORDS:
+        return True  # postgres://user:pass@host in documentation
     return _is_filler(pw) and len(pw) > 2 or bool(_PLACEHOLDER_SUBSTR_RE.search(pw.lower()))
 
 
@@ -814,7 +1334,10 @@ def _gcp_hits(text: str) -> Iterator[_Hit]:
 
 
 def _pattern_hits(text: str) -> Iterator[_Hit]:
+    rare = any(prefix in text for prefix in _RARE_PREFIXES)
     for p in _TOKEN_PATTERNS:
+        if p.rare and not rare:
+            continue
         prio = _PRIORITY[p.kind]
         for m in p.regex.finditer(text):
             start, end = m.span(p.group)
@@ -828,6 +1351,8 @@ def _detect(text: str) -> list[_Hit]:
     if len(lowered) != len(text):  # a few characters lower-case to two (İ): keep offsets
         lowered = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
     hits: list[_Hit] = list(_pattern_hits(text))
+    if "." in text:
+        hits.extend(_discord_hits(text))
     if '"private_key' in text and "service_account" in text:
         hits.extend(_gcp_hits(text))
     hits.extend(_assignment_hits(text, lowered))
@@ -836,6 +1361,8 @@ def _detect(text: str) -> list[_Hit]:
     hits.extend(_auth_hits(text, lowered))
     if "://" in text and "@" in text:
         hits.extend(_connection_hits(text))
+    hits.extend(_phrase_hits(text, lowered))
+    hits.extend(_neutral_hits(text))
     if not hits:
         return hits
     markers = [m.span() for m in _MARKER_RE.finditer(text)] if "[REDACTED:" in text else []
@@ -911,9 +1438,18 @@ def _render(text: str, spans: list[_Hit]) -> tuple[str, list[tuple[int, int, int
     return "".join(out), segments
 
 
-def redact(text: str) -> RedactionResult:
-    """Replace every secret in `text` by ``[REDACTED:<kind>]`` (see the module docstring)."""
+def redact(text: str, known: Mapping[str, str] | None = None) -> RedactionResult:
+    """Replace every secret in `text` by ``[REDACTED:<kind>]`` (see the module docstring).
+
+    `known` maps secrets already found elsewhere (in another message of the same request) to
+    their kind: each verbatim occurrence in `text` is redacted too."""
     hits = _detect(text)
+    if known:
+        for value, kind in known.items():
+            i = text.find(value)
+            while i >= 0:
+                hits.append((i, i + len(value), _PRIORITY[kind]))
+                i = text.find(value, i + 1)
     if not hits:
         return RedactionResult(text, ())
     spans = _merge(hits)
@@ -936,3 +1472,15 @@ def redact(text: str) -> RedactionResult:
         spans = _merge(spans + mapped)
         out, segments = _render(text, spans)
     return RedactionResult(out, tuple(Redaction(KINDS[p], s, e) for s, e, p in spans))
+
+
+class RedactingFilter(logging.Filter):
+    """Redacts every log record's message: install it on a handler, and a secret that reaches
+    a log line (a library's debug output, an error quoting its input) is hidden there too."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        result = redact(message)
+        if result.redactions:
+            record.msg, record.args = result.text, None
+        return True

@@ -1,0 +1,335 @@
+"""Memory under refactoring: are stale memories ever served as valid?
+
+    uv run python bench/bench_memory.py [--memories 1000] [--edits 100] [--seed 16]
+
+A sample repository (a git copy of this repository's Python sources) gets MEMORIES memories,
+each citing code the way agents do: a definition by name, `path:start-end` of a definition
+or of a few lines inside one. Then EDITS random edits land, with a full restore every ten:
+body changes, renames, deletions, functions moved to other files, lines inserted above,
+trailing blanks added, files deleted, files reverted. After each restore every memory served
+as a fact (valid or moved) is compared with the file on disk at the place it names, by an
+oracle written here, independent of OCP's checks: the lines there must be the lines saved.
+
+Reported: memories served as valid whose code changed (the goal: 0), served as valid or
+moved, listed stale, stale ones whose lines still exist unchanged somewhere in the same file
+(possible missed moves), and the time of the first restore after each batch of edits (it
+re-reads the edited files) and of a 2,000-token restore (warm).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from collections import Counter
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from ocp_server.db import connect  # noqa: E402
+from ocp_server.index.workspace import WorkspaceIndex  # noqa: E402
+from ocp_server.memory import MemoryStore, NoteIn  # noqa: E402
+
+SOURCES = ("ocp_router/src", "ocp_server/src", "bench")
+DEF = re.compile(r"^(?P<indent>[ \t]*)(?:async\s+)?(?:def|class)\s+(?P<name>\w+)", re.M)
+
+
+# ---- the oracle: what "the same lines" means, written apart from OCP ---------------------
+def same_lines(a: list[str], b: list[str]) -> bool:
+    def norm(lines: list[str]) -> str:
+        body = [ln.rstrip() for ln in lines]
+        while body and not body[0]:
+            body.pop(0)
+        while body and not body[-1]:
+            body.pop()
+        return textwrap.dedent("\n".join(body))
+
+    return norm(a) == norm(b)
+
+
+def lines_at(root: Path, citation: str) -> list[str] | None:
+    path, span = citation.rsplit(":", 1)
+    start, end = (int(x) for x in span.split("-"))
+    try:
+        lines = (root / path).read_text("utf-8").splitlines()
+    except OSError:
+        return None
+    return lines[start - 1 : end] if end <= len(lines) else None
+
+
+def present_in(root: Path, path: str, saved: list[str]) -> bool:
+    try:
+        lines = (root / path).read_text("utf-8").splitlines()
+    except OSError:
+        return False
+    size = len(saved)
+    first = next((ln.strip() for ln in saved if ln.strip()), "")
+    return any(
+        lines[i].strip() == first and same_lines(lines[i : i + size], saved)
+        for i in range(len(lines) - size + 1)
+    )
+
+
+# ---- the sample repository -----------------------------------------------------------------
+def git(root: Path, *args: str) -> None:
+    subprocess.run(
+        ["git", "-c", "user.email=b@example.com", "-c", "user.name=bench", *args],
+        cwd=root,
+        check=True,
+        capture_output=True,
+    )
+
+
+def make_repo() -> Path:
+    root = Path(tempfile.mkdtemp(prefix="ocp-bench-memory-")) / "repo"
+    for source in SOURCES:
+        for path in (ROOT / source).rglob("*.py"):
+            target = root / path.relative_to(ROOT)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, target)
+    git(root, "init", "-q")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "sample")
+    return root
+
+
+def spans(text: str) -> list[tuple[str, int, int, int, int]]:
+    """(name, start, end, indent, head) of each def/class: 0-based lines, end exclusive,
+    decorators included from `start`, `head` the def/class line."""
+    lines = text.splitlines()
+    out = []
+    for m in DEF.finditer(text):
+        start = head = text.count("\n", 0, m.start())
+        indent = len(m["indent"].expandtabs())
+        end, depth = start, 0
+        while end < len(lines):  # the header, however many lines its signature takes
+            depth += lines[end].count("(") + lines[end].count("[") - lines[end].count(")")
+            depth -= lines[end].count("]")
+            end += 1
+            if depth <= 0:
+                break
+        while end < len(lines):
+            line = lines[end]
+            if line.strip() and len(line) - len(line.lstrip()) <= indent:
+                break
+            end += 1
+        while end > start + 1 and not lines[end - 1].strip():
+            end -= 1
+        while start > 0 and lines[start - 1].strip().startswith("@"):
+            start -= 1  # its decorators go with it
+        out.append((m["name"], start, end, indent, head))
+    return out
+
+
+class Editor:
+    """Random refactoring steps on the sample repository."""
+
+    def __init__(self, root: Path, rnd: random.Random) -> None:
+        self.root, self.rnd = root, rnd
+        self.edited: set[str] = set()
+        self.moves = 0
+
+    def files(self) -> list[Path]:
+        return sorted(p for p in self.root.rglob("*.py") if ".git" not in p.parts)
+
+    def pick(self) -> tuple[Path, list[str], tuple[str, int, int, int, int]] | None:
+        for _ in range(50):
+            path = self.rnd.choice(self.files())
+            text = path.read_text("utf-8")
+            found = [s for s in spans(text) if s[2] - s[4] >= 2]
+            if found:
+                return path, text.splitlines(), self.rnd.choice(found)
+        return None
+
+    def write(self, path: Path, lines: list[str]) -> None:
+        path.write_text("\n".join(lines) + "\n", "utf-8")
+        self.edited.add(str(path.relative_to(self.root)))
+
+    def step(self) -> str:
+        kind = self.rnd.choices(
+            ["body", "shift", "move", "rename", "delete", "blanks", "unlink", "revert"],
+            weights=[30, 20, 15, 10, 5, 10, 3, 7],
+        )[0]
+        if kind == "shift":
+            path = self.rnd.choice(self.files())
+            self.write(path, ["# a new header", "# added by a refactor", "", *_lines(path)])
+            return kind
+        if kind == "unlink":
+            path = self.rnd.choice(self.files())
+            path.unlink()
+            self.edited.add(str(path.relative_to(self.root)))
+            return kind
+        if kind == "revert":
+            if not self.edited:
+                return self.step()
+            rel = self.rnd.choice(sorted(self.edited))
+            subprocess.run(["git", "checkout", "-q", "--", rel], cwd=self.root, capture_output=True)
+            return kind
+        picked = self.pick()
+        if picked is None:
+            return "none"
+        path, lines, (name, start, end, _, head) = picked
+        if kind == "body":
+            n = self.rnd.randrange(head + 1, end)
+            lines[n] = lines[n] + ("  # changed" if lines[n].strip() else "    pass  # new")
+        elif kind == "rename":
+            lines[head] = re.sub(rf"\b{name}\b", f"{name}_v2", lines[head], count=1)
+        elif kind == "delete":
+            del lines[start:end]
+        elif kind == "blanks":
+            lines[start:end] = [ln + "  " if ln.strip() else ln for ln in lines[start:end]]
+        elif kind == "move":
+            block = textwrap.dedent("\n".join(lines[start:end])).splitlines()
+            del lines[start:end]
+            self.moves += 1
+            target = self.root / "moved" / f"moved_{self.moves % 7}.py"
+            target.parent.mkdir(exist_ok=True)
+            before = target.read_text("utf-8").splitlines() if target.exists() else []
+            self.write(target, [*before, "", "", *block])
+        self.write(path, lines)
+        return kind
+
+
+def _lines(path: Path) -> list[str]:
+    return path.read_text("utf-8").splitlines()
+
+
+# ---- the run -------------------------------------------------------------------------------
+async def save_memories(
+    memory: MemoryStore, conn: object, root: Path, count: int, rnd: random.Random
+) -> dict[int, list[str]]:
+    """Notes citing code three ways; returns note id -> the lines saved."""
+    rows = list(
+        await conn.execute_fetchall(  # type: ignore[attr-defined]
+            "SELECT f.path, c.start_line, c.end_line, c.symbol, c.scope FROM chunks c "
+            "JOIN files f ON f.id = c.file_id WHERE c.symbol IS NOT NULL "
+            "AND c.kind IN ('function', 'method', 'class')"
+        )
+    )
+    session = await memory.start_session(str(root), "bench")
+    saved: dict[int, list[str]] = {}
+    while len(saved) < count:
+        path, start, end, symbol, scope = rnd.choice(rows)
+        way = rnd.random()
+        if way < 0.4:
+            cite = f"{path}:{scope + '.' if scope else ''}{symbol}"
+        elif way < 0.7 or end - start < 4:
+            cite = f"{path}:{start}-{end}"
+        else:
+            a = rnd.randrange(start + 1, end - 1)
+            cite = f"{path}:{a}-{min(end, a + rnd.randrange(1, 5))}"
+        text = f"memory {len(saved)}: {symbol} {rnd.random():.10f}"
+        try:
+            result = await memory.save(session, notes=[NoteIn(text, (cite,))])
+        except ValueError:
+            continue  # e.g. a name defined twice in one file: cite another
+        here = lines_at(root, result.citations[0].citation)
+        assert here is not None
+        saved[result.note_ids[0]] = here
+    return saved
+
+
+async def run(memories: int, edits: int, seed: int, keep: bool = False) -> None:
+    rnd = random.Random(seed)
+    root = make_repo()
+    db_path = root.parent / "ocp.db"
+    index = await WorkspaceIndex.open(root, db_path)
+    await index.update()
+    conn = await connect(db_path)
+    # TTL off: this measures checking, not expiry.
+    memory = MemoryStore(conn, workspace=root, ttl_days=0)
+    t0 = time.perf_counter()
+    saved = await save_memories(memory, conn, root, memories, rnd)
+    save_ms = (time.perf_counter() - t0) * 1000 / memories
+    editor = Editor(root, rnd)
+    kinds: Counter[str] = Counter()
+    wrong: list[str] = []
+    served = stale = moved = 0
+    missed: list[str] = []
+    checks: list[float] = []
+    for batch in range(0, edits, 10):
+        for _ in range(min(10, edits - batch)):
+            kinds[editor.step()] += 1
+        await index.update()
+        t0 = time.perf_counter()
+        brief = await memory.restore(max_tokens=10**8)
+        checks.append((time.perf_counter() - t0) * 1000)
+        assert len(brief.notes) + len(brief.stale) == memories, "every memory is accounted"
+        served, stale, moved, missed = len(brief.notes), len(brief.stale), 0, []
+        for note in brief.notes:
+            (citation,) = note.citations
+            moved += citation.status == "moved"
+            here = lines_at(root, citation.citation)
+            if here is None or not same_lines(here, saved[note.id]):
+                wrong.append(f"batch {batch // 10}: note #{note.id} {citation}")
+        for item in brief.stale:
+            (citation,) = item.citations
+            path = citation.citation.rsplit(":", 1)[0]
+            if present_in(root, path, saved[item.id]):
+                missed.append(f"note #{item.id} {citation}")
+    warm, checking = [], []
+    for i in range(20):
+        t0 = time.perf_counter()
+        await memory.verify()
+        checking.append((time.perf_counter() - t0) * 1000)
+        await memory.restore(query=f"memory {i}" if i % 2 else None, max_tokens=2000)
+        warm.append((time.perf_counter() - t0) * 1000 - checking[-1])
+    await conn.close()
+    await index.close()
+
+    table = Table(title=f"memory under refactoring ({memories:,} memories, {edits} edits)")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    for name, value in (
+        ("stale memories served as valid (goal: 0)", f"{len(wrong)}"),
+        ("served as facts after the last edit", f"{served:,}"),
+        ("  of which moved (citation followed the code)", f"{moved:,}"),
+        ("listed stale after the last edit", f"{stale:,}"),
+        ("  stale, yet the lines are unchanged in the same file", f"{len(missed):,}"),
+        ("edits by kind", ", ".join(f"{k} {n}" for k, n in sorted(kinds.items()))),
+        ("save with one citation, mean", f"{save_ms:.1f} ms"),
+        ("restore checking each batch of 10 edits, median", f"{statistics.median(checks):.0f} ms"),
+        ("restore, 2,000 tokens, warm, p50", f"{statistics.median(warm):.1f} ms"),
+        (
+            "  of which checking unchanged files (stat only), p50",
+            f"{statistics.median(checking):.1f} ms",
+        ),
+    ):
+        table.add_row(name, value)
+    Console().print(table)
+    for line in wrong[:20]:
+        print("WRONG:", line)
+    for line in missed[:5]:
+        print("stale, lines still in the file:", line)
+    if keep:
+        print(f"the sample repository and its database are kept in {root.parent}")
+    else:
+        shutil.rmtree(root.parent, ignore_errors=True)
+    if wrong:
+        raise SystemExit(1)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--memories", type=int, default=1000)
+    parser.add_argument("--edits", type=int, default=100)
+    parser.add_argument("--seed", type=int, default=16)
+    parser.add_argument("--keep", action="store_true", help="keep the sample repository")
+    args = parser.parse_args()
+    asyncio.run(run(args.memories, args.edits, args.seed, args.keep))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,493 @@
+"""What a session restore hands out, and how it is fitted into a token budget.
+
+A brief is a compact markdown text and the same items as values. `Fitter` takes candidate
+items section by section (active decisions, stale memories, open items, state, session
+summaries, notes, notable routes), each costed as its line plus, when asked, its structured
+form, and never goes over the budget: within a section it stops at the first item that does
+not fit, so what is shown is always the best-ranked prefix. Lines are rendered only when an
+item is considered, so a thousand candidates cost little. What was left out is counted per
+section and said in the brief's last line.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final, Literal
+
+from ocp_router._tokens import estimate_tokens
+
+__all__ = [
+    "Brief",
+    "CitationState",
+    "DecisionBrief",
+    "Fitter",
+    "Item",
+    "NoteBrief",
+    "SECTION_NAMES",
+    "SessionBrief",
+    "StaleBrief",
+    "StaleMode",
+    "TraceBrief",
+    "Verified",
+]
+
+# Longest rendering of one item in a brief, in characters; longer text is cut with "…".
+CAP_TITLE: Final = 160
+CAP_DECISION: Final = 800
+CAP_RATIONALE: Final = 500
+CAP_TEXT: Final = 500
+CAP_STATE: Final = 300
+CAP_REQUEST: Final = 120
+CAP_STALE: Final = 200  # a stale memory's own text
+CAP_CHANGE: Final = 300  # what changed in its code
+FOOTER_RESERVE: Final = 60  # tokens kept for the line saying what was left out
+MIN_ITEM: Final = 12  # tokens of the shortest item with its section header
+RECENCY_HALF_LIFE: Final = 14 * 86400.0  # seconds: how fast recency fades against relevance
+StaleMode = Literal["list", "count"]
+CitationStatus = Literal["valid", "moved", "stale"]
+Verified = Literal["valid", "moved", "uncited"]  # a memory served as a fact
+
+_SECTIONS: Final = (
+    ("decisions", "## Active decisions (supersede or forget by id)"),
+    ("stale", "## Stale: the code they cite changed (not facts; check, then supersede or forget)"),
+    ("open_items", "## Open items"),
+    ("state", "## State"),
+    ("sessions", "## Earlier sessions"),
+    ("notes", "## Notes (forget by id)"),
+    ("traces", "## Notable routes"),
+)
+SECTION_NAMES: Final = tuple(name for name, _ in _SECTIONS)
+_HEADERS: Final = dict(_SECTIONS)
+_NOUNS: Final = {
+    "decisions": "decisions",
+    "stale": "stale memories",
+    "open_items": "open items",
+    "state": "state keys",
+    "sessions": "session summaries",
+    "notes": "notes",
+    "traces": "notable routes",
+}
+TITLE: Final = "# Session memory"
+EMPTY: Final = "Nothing saved by earlier sessions yet."
+
+
+# ---- values --------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class CitationState:
+    """A memory's citation as checked: where the code is now and whether it still holds."""
+
+    citation: str  # path:start-end now
+    symbol: str | None
+    status: CitationStatus
+    moved_from: str | None  # path:start-end before the last move
+    change: str | None  # stale: what changed
+    cited: str  # as saved (path:start-end then)
+
+
+@dataclass(frozen=True, slots=True)
+class SessionBrief:
+    id: str
+    workspace: str
+    started_at: float
+    ended_at: float | None
+    summary: str
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionBrief:
+    """An active decision served as a fact: `verified` is valid, moved or uncited."""
+
+    id: int
+    title: str
+    decision: str
+    rationale: str | None
+    created_at: float
+    session_id: str
+    trace_id: str | None
+    verified: Verified = "uncited"
+    citations: tuple[CitationState, ...] = ()
+    renewed_at: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class NoteBrief:
+    """A note or an open item (`kind` note, open_item or outcome)."""
+
+    id: int
+    kind: str
+    text: str
+    created_at: float
+    session_id: str
+    trace_id: str | None
+    verified: Verified = "uncited"
+    citations: tuple[CitationState, ...] = ()
+    renewed_at: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class StaleBrief:
+    """A decision or note whose cited code changed: not a fact until checked again."""
+
+    kind: Literal["decision", "note"]
+    id: int
+    title: str | None
+    text: str
+    created_at: float
+    citations: tuple[CitationState, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TraceBrief:
+    """A notable route in short form; `why` says what made it notable."""
+
+    id: str
+    created_at: float
+    why: tuple[str, ...]  # of: error, fallback, paid, outcome
+    decision: str
+    route_to: str
+    model: str
+    task_type: str
+    cost_usd: float | None
+    request: str  # the start of the request
+    outcome: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Brief:
+    """What `restore` hands out: only the items that fit the budget, as values and as `text`."""
+
+    decisions: tuple[DecisionBrief, ...]
+    open_items: tuple[NoteBrief, ...]
+    state: Mapping[str, str]
+    sessions: tuple[SessionBrief, ...]
+    notes: tuple[NoteBrief, ...]
+    traces: tuple[TraceBrief, ...]
+    text: str
+    tokens: int
+    truncated: bool  # something was left out or cut short to fit max_tokens
+    query: str | None = None
+    matched: int = 0  # items in the brief that matched the query
+    omitted: dict[str, int] = field(default_factory=dict)  # section -> items left out
+    stale: tuple[StaleBrief, ...] = ()
+    stale_count: int = 0  # live memories with a stale citation, listed or not
+    expired: int = 0  # memories this restore found expired
+
+
+# ---- text ----------------------------------------------------------------------------------
+def one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def cap(text: str, limit: int) -> tuple[str, bool]:
+    """One line of at most `limit` characters; True when it was cut."""
+    line = one_line(text)
+    if len(line) <= limit:
+        return line, False
+    return line[: limit - 1].rstrip() + "…", True
+
+
+def when(ts: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M", time.gmtime(ts))
+
+
+def _usd(value: float | None) -> str:
+    return "unpriced" if value is None else f"${value:.4f}"
+
+
+# ---- items ---------------------------------------------------------------------------------
+Rendered = tuple[Any, str, bool]  # (value, line, cut short)
+
+
+@dataclass(slots=True)
+class Item:
+    """One candidate line of a brief; rendered only when the fitter considers it."""
+
+    section: str
+    key: tuple[str, Any]  # what it is, whichever way it was found: ("decision", 12)
+    row: Any
+    created_at: float
+    render: Callable[[Item], Rendered]
+    score: float | None = None  # bm25 (lower is better); None: did not match the query
+    made_: Rendered | None = None
+    value_cost: int = 0  # tokens of its structured form, once the fitter priced it
+    cost: int = 0  # all it cost when taken: line, structured form, its header's share
+
+    def made(self) -> Rendered:
+        if self.made_ is None:
+            self.made_ = self.render(self)
+        return self.made_
+
+
+def _citation_tag(states: Sequence[CitationState]) -> str:
+    """` [valid: a.py:1-3]`, ` [moved: a.py:1-3 → b.py:4-6]`, ` [uncited]`."""
+    if not states:
+        return " [uncited]"
+    parts = []
+    for c in states:
+        if c.status == "moved" and c.moved_from:
+            parts.append(f"moved: {c.moved_from} → {c.citation}")
+        else:
+            parts.append(f"{c.status}: {c.citation}")
+    return " [" + "; ".join(parts) + "]"
+
+
+def _verified(states: Sequence[CitationState]) -> Verified:
+    if not states:
+        return "uncited"
+    return "moved" if any(c.status == "moved" for c in states) else "valid"
+
+
+def _stale_tag(states: Sequence[CitationState]) -> str:
+    parts = []
+    for c in states:
+        if c.status == "stale":
+            change, _ = cap(c.change or "changed", CAP_CHANGE)
+            parts.append(f"cites {c.cited}: {change}")
+    return " — " + "; ".join(parts)
+
+
+def render_decision(item: Item) -> Rendered:
+    """row: (id, title, decision, rationale, created_at, session_id, trace_id, renewed_at)."""
+    r, states = item.row
+    title, cut1 = cap(r[1], CAP_TITLE)
+    decision, cut2 = cap(r[2], CAP_DECISION)
+    rationale, cut3 = cap(r[3], CAP_RATIONALE) if r[3] else (None, False)
+    cut = cut1 or cut2 or cut3
+    if item.section == "stale":
+        text, cut4 = cap(f"{title}: {decision}", CAP_STALE)
+        stale = StaleBrief("decision", r[0], title, decision, r[4], tuple(states))
+        return stale, f"- decision #{r[0]} **{text}**{_stale_tag(states)}", cut or cut4
+    value = DecisionBrief(
+        r[0], title, decision, rationale, r[4], r[5], r[6], _verified(states), tuple(states), r[7]
+    )
+    why = f" — why: {rationale}" if rationale else ""
+    line = f"- #{r[0]} **{title}**: {decision}{why} ({when(r[4])}){_citation_tag(states)}"
+    return value, line, cut
+
+
+def render_note(item: Item) -> Rendered:
+    """row: (id, kind, text, created_at, session_id, trace_id, renewed_at)."""
+    r, states = item.row
+    text, cut = cap(r[2], CAP_TEXT)
+    if item.section == "stale":
+        short, cut2 = cap(r[2], CAP_STALE)
+        stale = StaleBrief("note", r[0], None, short, r[3], tuple(states))
+        return stale, f"- note #{r[0]}: {short}{_stale_tag(states)}", cut or cut2
+    value = NoteBrief(r[0], r[1], text, r[3], r[4], r[5], _verified(states), tuple(states), r[6])
+    if item.section == "open_items":
+        return value, f"- #{r[0]} {text} ({when(r[3])})", cut
+    return value, f"- #{r[0]} {text} ({when(r[3])}){_citation_tag(states)}", cut
+
+
+def render_state(item: Item) -> Rendered:
+    """row: (key, value, updated_at, seq)."""
+    key, raw = item.row[0], item.row[1]
+    value, cut = cap(raw, CAP_STATE)
+    return (key, value), f"- `{one_line(key)}` = {value}", cut
+
+
+def render_session(item: Item) -> Rendered:
+    """row: (id, workspace, started_at, ended_at, summary, rowid)."""
+    r = item.row
+    summary, cut = cap(r[4], CAP_TEXT)
+    value = SessionBrief(r[0], r[1], r[2], r[3], summary)
+    return value, f"- {when(r[2])} `{r[0][:12]}`: {summary}", cut
+
+
+def render_trace(item: Item) -> Rendered:
+    """row: (id, created_at, decision, route_to, model, task_type, cost_usd, request,
+    outcome, answered_by, rowid)."""
+    r = item.row
+    why = tuple(
+        name
+        for name, on in (
+            ("error", r[9] is None),
+            ("fallback", r[2] != r[3]),
+            ("paid", r[3] == "paid"),
+            ("outcome", r[8] is not None),
+        )
+        if on
+    )
+    request, _ = cap(r[7], CAP_REQUEST)
+    outcome, cut = cap(r[8], CAP_TEXT) if r[8] else (None, False)
+    value = TraceBrief(r[0], r[1], why, r[2], r[3], r[4], r[5], r[6], request, outcome)
+    route = r[3] if r[2] == r[3] else f"{r[2]}->{r[3]}"
+    cost = f", {_usd(r[6])}" if r[3] == "paid" else ""
+    line = (
+        f"- {when(r[1])} `{r[0][:8]}` [{', '.join(why)}] {route} {r[4]} "
+        f"({r[5]}{cost}): {request}" + (f" → {outcome}" if outcome else "")
+    )
+    return value, line, cut
+
+
+# ---- fitting -------------------------------------------------------------------------------
+def ranked(items: Iterable[Item], now: float) -> list[Item]:
+    """Best match blended with recency first (bm25 relative to the best match)."""
+    pool = list(items)
+    best = min((i.score for i in pool if i.score is not None), default=0.0) or -1.0
+
+    def key(i: Item) -> tuple[float, float]:
+        relevance = (i.score or 0.0) / best
+        recency = 0.5 ** (max(0.0, now - i.created_at) / RECENCY_HALF_LIFE)
+        return (-(0.8 * relevance + 0.2 * recency), -i.created_at)
+
+    return sorted(pool, key=key)
+
+
+class Fitter:
+    """Takes items within a token budget, section by section (see the module docstring)."""
+
+    def __init__(
+        self,
+        max_tokens: int,
+        *,
+        value_cost: Callable[[Any], int] | None = None,
+        overhead: int = 0,
+    ) -> None:
+        self.max_tokens = max_tokens
+        self.value_cost = value_cost
+        self.overhead = overhead
+        self.used = estimate_tokens(TITLE) + 1 + FOOTER_RESERVE + overhead
+        self.chosen: dict[str, list[Item]] = {s: [] for s in SECTION_NAMES}
+        self.full: set[str] = set()
+        self.taken: set[tuple[str, Any]] = set()
+        self.seen = 0
+
+    def is_full(self, section: str) -> bool:
+        return section in self.full
+
+    def has_room(self) -> bool:
+        """Whether even a short item could still fit (else loading more is pointless)."""
+        return self.max_tokens - self.used >= MIN_ITEM
+
+    def offer(self, items: Iterable[Item]) -> None:
+        """Take items in the order given; in a section, the first that does not fit closes
+        it (so a section shows a prefix of its ranking, never a gap)."""
+        for item in items:
+            section = item.section
+            if section in self.full or item.key in self.taken:
+                continue
+            self.seen += 1
+            value, line, _ = item.made()
+            # +1 per line covers the newline and the rounding of per-line estimates.
+            cost = estimate_tokens(line) + 1
+            if self.value_cost is not None:
+                item.value_cost = self.value_cost(value)
+                cost += item.value_cost
+            if not self.chosen[section]:
+                cost += estimate_tokens(_HEADERS[section]) + 2  # and the blank line before it
+            if self.used + cost > self.max_tokens:
+                self.full.add(section)
+                continue
+            item.cost = cost
+            self.chosen[section].append(item)
+            self.taken.add(item.key)
+            self.used += cost
+
+    def page_size(self, section: str) -> int:
+        """How many more candidates a section could plausibly take."""
+        room = max(0, self.max_tokens - self.used)
+        taken = self.chosen[section]
+        average = sum(i.cost for i in taken) / len(taken) if taken else 40
+        return max(8, min(200, int(room / max(average, 8)) + 4))
+
+    def brief(
+        self,
+        *,
+        query: str | None,
+        totals: Mapping[str, int],
+        capped: frozenset[str] = frozenset(),
+        stale_mode: StaleMode = "list",
+        expired: int = 0,
+    ) -> Brief:
+        """The brief of what was taken; `totals`: how many each section holds in all
+        (`capped`: sections counted only up to a bound)."""
+        chosen = [i for s in SECTION_NAMES for i in self.chosen[s]]
+        stale_total = totals.get("stale", 0)
+
+        def omitted_of(kept: Sequence[Item]) -> dict[str, int]:
+            counts = {s: totals.get(s, 0) for s in SECTION_NAMES}
+            if stale_mode == "count":
+                counts["stale"] = 0
+            for i in kept:
+                counts[i.section] = counts[i.section] - 1
+            return {s: n for s, n in counts.items() if n > 0}
+
+        def text_of(kept: Sequence[Item], omitted: Mapping[str, int]) -> str:
+            footer = _footer(omitted, capped, self.max_tokens, stale_total, stale_mode, expired)
+            return _render(kept, footer)
+
+        def total(text: str, kept: Sequence[Item]) -> int:
+            return estimate_tokens(text) + sum(i.value_cost for i in kept) + self.overhead
+
+        omitted = omitted_of(chosen)
+        text = text_of(chosen, omitted)
+        while chosen and total(text, chosen) > self.max_tokens:  # a safety net; not expected
+            chosen.pop()
+            omitted = omitted_of(chosen)
+            text = text_of(chosen, omitted)
+        if not chosen and not any(totals.values()) and not expired:
+            text = EMPTY
+        if total(text, chosen) > self.max_tokens:
+            text = ""
+        truncated = bool(omitted) or any(i.made()[2] for i in chosen)
+
+        def values(section: str) -> tuple[Any, ...]:
+            return tuple(i.made()[0] for i in chosen if i.section == section)
+
+        return Brief(
+            decisions=values("decisions"),
+            open_items=values("open_items"),
+            state=dict(values("state")),
+            sessions=values("sessions"),
+            notes=values("notes"),
+            traces=values("traces"),
+            stale=values("stale"),
+            text=text,
+            tokens=estimate_tokens(text),
+            truncated=truncated,
+            query=query,
+            matched=sum(1 for i in chosen if i.score is not None),
+            omitted=omitted,
+            stale_count=stale_total,
+            expired=expired,
+        )
+
+
+def _footer(
+    omitted: Mapping[str, int],
+    capped: frozenset[str],
+    max_tokens: int,
+    stale: int,
+    stale_mode: StaleMode,
+    expired: int,
+) -> str:
+    """What the brief left out, in one line (empty when nothing was)."""
+    parts = [f"{n:,}{'+' * (s in capped)} {_NOUNS[s]}" for s, n in omitted.items()]
+    notes = []
+    if parts:
+        notes.append(f"left out to fit max_tokens={max_tokens:,}: {', '.join(parts)}")
+    if stale_mode == "count" and stale:
+        notes.append(f"{stale:,} stale memories (their cited code changed) not listed")
+    if expired:
+        notes.append(f"{expired:,} memories expired (not served while valid for the TTL)")
+    if not notes:
+        return ""
+    text = "; ".join(notes)
+    return "_" + text[0].upper() + text[1:] + "._"
+
+
+def _render(chosen: Sequence[Item], footer: str) -> str:
+    if not chosen and not footer:
+        return ""
+    lines = [TITLE]
+    for section, header in _SECTIONS:
+        items = [i for i in chosen if i.section == section]
+        if items:
+            lines += ["", header]
+            lines += [i.made()[1] for i in items]
+    if footer:
+        lines += ["", footer]
+    return "\n".join(lines)

@@ -1,0 +1,416 @@
+"""A corpus of secrets in the formats people actually write them in, for measuring redaction.
+
+`FORMATS` holds one entry per format (a template with `{s}` where the secret goes, and a
+generator of secrets of that shape); `PASSWORD_CONTEXTS` is the subset where the secret is a
+password a person chose, tried with `passwords(n)`: generated passwords of six styles (random
+printable, random alphanumeric, identifier-like letters, memorable words with digits,
+passphrases, machine hex/base64). Every secret is generated from a seeded RNG at run time:
+nothing here is a real credential, and the source holds no literal token.
+
+A sample is recalled when every occurrence of its secret lies inside redacted spans (a
+partly redacted secret counts as a miss: `P@ss#word` redacted up to the `#` leaks the rest).
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import random
+import string
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from ocp_router.redact import RedactionResult, redact
+
+Gen = Callable[[random.Random], str]
+
+ALNUM = string.ascii_letters + string.digits
+UPPER_DIGITS = string.ascii_uppercase + string.digits
+HEX = "0123456789abcdef"
+URLSAFE = ALNUM + "-_"
+B64 = ALNUM + "+/"
+# Symbols people put in passwords; quotes, backslashes and spaces are left out (every format
+# would need its own escaping for them).
+SYMBOLS = "!@#$%^&*()-_=+[]{};:,.<>?/~|"
+WORDS = """amber anchor apple autumn badger banjo beacon canyon cedar cobalt comet coral
+dragon ember falcon fern forest galaxy garnet glacier harbor hazel indigo island jasper
+kettle lantern lemon maple marble meadow nectar nickel ocean onyx orbit pepper pixel
+quartz raven river saffron silver spruce summer tiger timber tulip velvet walnut willow
+winter zephyr""".split()
+
+
+def chars(alphabet: str, n: int) -> Gen:
+    return lambda rng: "".join(rng.choice(alphabet) for _ in range(n))
+
+
+def mixed(alphabet: str, n: int) -> Gen:
+    """Random characters with a lower, an upper and a digit where the alphabet has them (a
+    token without them looks like a word and is not what services issue)."""
+
+    def gen(rng: random.Random) -> str:
+        while True:
+            s = "".join(rng.choice(alphabet) for _ in range(n))
+            classes = (string.ascii_lowercase, string.ascii_uppercase, string.digits)
+            if all(not set(c) & set(alphabet) or set(c) & set(s) for c in classes):
+                return s
+
+    return gen
+
+
+def prefixed(prefix: str, body: Gen) -> Gen:
+    return lambda rng: prefix + body(rng)
+
+
+# ---- passwords -------------------------------------------------------------------------------
+
+
+def password(rng: random.Random) -> str:
+    """One password in one of six styles, chosen at random."""
+    style = rng.randrange(6)
+    n = rng.randint(10, 24)
+    if style == 0:  # a password manager's, with symbols
+        return mixed(ALNUM + SYMBOLS, n)(rng)
+    if style == 1:  # random letters and digits
+        return mixed(ALNUM, n)(rng)
+    if style == 2:  # letters only: looks like an identifier
+        letters = string.ascii_letters if rng.random() < 0.5 else string.ascii_lowercase
+        return "".join(rng.choice(letters) for _ in range(rng.randint(8, 16)))
+    if style == 3:  # memorable: Word + digits + symbol
+        word = rng.choice(WORDS).capitalize()
+        return f"{word}{rng.randint(1, 9999)}{rng.choice('!@#$%&*?.')}"
+    if style == 4:  # a passphrase
+        sep = rng.choice("-_.")
+        return sep.join(rng.choice(WORDS) for _ in range(rng.randint(3, 5)))
+    return (  # openssl rand -hex / -base64
+        chars(HEX, 32)(rng) if rng.random() < 0.5 else base64.b64encode(rng.randbytes(18)).decode()
+    )
+
+
+def passwords(n: int, seed: int = 0) -> list[str]:
+    rng = random.Random(f"passwords:{seed}")
+    return [password(rng) for _ in range(n)]
+
+
+# ---- how a context writes a value ------------------------------------------------------------
+
+_SHELL_SPECIAL = set("$!&;()<>|*?[]{}~#`^")
+_YAML_INDICATORS = set("-?:,[]{}#&*!|>'\"%@`")
+
+
+def shell(v: str) -> str:
+    """As a person types it in a shell: single-quoted when the shell would interpret it."""
+    return f"'{v}'" if _SHELL_SPECIAL & set(v) else v
+
+
+def yaml_scalar(v: str) -> str:
+    """A YAML plain scalar when it can be one, else double-quoted."""
+    if v[0] in _YAML_INDICATORS or ": " in v or " #" in v or v.endswith(":"):
+        return json.dumps(v)
+    return v
+
+
+def url_part(v: str) -> str:
+    """Percent-encoded as URL user-info requires, except `#`, which people paste raw."""
+    return quote(v, safe="!#$&'()*+,;=-._~")
+
+
+def query_value(v: str) -> str:
+    """A URL query parameter's value: fully percent-encoded."""
+    return quote(v, safe="")
+
+
+def xml_text(v: str) -> str:
+    """Escaped as XML requires in text and attribute values."""
+    return html.escape(v, quote=True)
+
+
+def no(chars_: str) -> Callable[[str], str]:
+    """Leaves out characters the format cannot hold unescaped (pgpass's ':', ADO's ';')."""
+    return lambda v: "".join(c if c not in chars_ else "x" for c in v)
+
+
+def same(v: str) -> str:
+    return v
+
+
+@dataclass(frozen=True, slots=True)
+class Format:
+    name: str
+    template: str
+    secret: Gen = password
+    render: Callable[[str], str] = same  # how the format writes the secret
+
+    def sample(self, rng: random.Random) -> tuple[str, str]:
+        """(text, secret as it appears in the text)."""
+        written = self.render(self.secret(rng))
+        return self.template.replace("{s}", written), written.strip("'\"")
+
+    def with_secret(self, secret: str) -> tuple[str, str]:
+        written = self.render(secret)
+        return self.template.replace("{s}", written), written.strip("'\"")
+
+
+def covered(text: str, secret: str, result: RedactionResult) -> bool:
+    """Every occurrence of `secret` in `text` lies inside redacted spans."""
+    spans = [(r.start, r.end) for r in result.redactions]
+    i = text.find(secret)
+    if i < 0:
+        raise ValueError(f"the secret is not in the text: {secret!r} / {text!r}")
+    while i >= 0:
+        start, end = i, i + len(secret)
+        pos = start
+        for s, e in sorted(spans):
+            if s <= pos < e:
+                pos = e
+        if pos < end:
+            return False
+        i = text.find(secret, i + 1)
+    return True
+
+
+def recalled(text: str, secret: str) -> bool:
+    return covered(text, secret, redact(text))
+
+
+# ---- the formats -----------------------------------------------------------------------------
+
+PASSWORD_CONTEXTS: tuple[Format, ...] = (
+    Format("yaml", "database:\n  host: db.internal\n  password: {s}\n", render=yaml_scalar),
+    Format("yaml_quoted", 'database:\n  password: "{s}"\n'),
+    Format("cli_flag", "mysqladmin --user root --password {s} status\n", render=shell),
+    Format("cli_flag_eq", "pg_dump --password={s} app > dump.sql\n", render=shell),
+    Format("dotenv", "DB_HOST=db.internal\nDB_PASSWORD={s}\nDEBUG=false\n"),
+    Format("export", "export DB_PASSWORD={s}\n", render=shell),
+    Format("json", '{"user": "app", "password": "{s}", "port": 5432}'),
+    Format("python", 'DATABASE_PASSWORD = "{s}"\n'),
+    Format("python_kwargs", 'conn = psycopg2.connect(host="db", user="app", password="{s}")\n'),
+    Format("url", "DATABASE_URL = 'postgres://app:{s}@db.internal:5432/app'\n", render=url_part),
+    Format("php_define", "define('DB_PASSWORD', '{s}');\n"),
+    Format(
+        "dotnet_config", '<appSettings>\n  <add key="DbPassword" value="{s}" />\n', render=xml_text
+    ),
+    Format("go_short", 'pw := "{s}"\n'),
+    Format("java_setter", 'dataSource.setPassword("{s}");\n'),
+    Format("mysql_p", "mysql -u root -p{s} app < schema.sql\n", render=shell),
+    Format("sshpass", "sshpass -p {s} ssh deploy@web1\n", render=shell),
+    Format("docker_login", "docker login -u ci -p {s} registry.example.com\n", render=shell),
+    Format(
+        "k8s_env",
+        "env:\n  - name: DB_USER\n    value: app\n  - name: DB_PASSWORD\n    value: {s}\n",
+        render=yaml_scalar,
+    ),
+    Format("pgpass", "db.internal:5432:app:app:{s}\n", render=no(":\\")),
+    Format("environ_setdefault", 'os.environ.setdefault("DB_PASSWORD", "{s}")\n'),
+    Format("prose", "fyi the prod db password is {s} until friday\n"),
+    Format("ini", "[database]\nhost = db.internal\npassword = {s}\n"),
+    Format("properties", "spring.datasource.password={s}\n"),
+    Format(
+        "xml_element", "<connection>\n  <password>{s}</password>\n</connection>\n", render=xml_text
+    ),
+    Format("js_object", "const config = { user: 'app', password: '{s}' };\n"),
+    Format("ruby_hash", "ActiveRecord::Base.establish_connection(password: '{s}')\n"),
+    Format("ado", 'var cs = "Server=db;User Id=app;Password={s};";\n', render=no(';"')),
+    Format("curl_user", "curl -u admin:{s} https://api.example.com/v1\n", render=shell),
+    Format("compose_env", "    environment:\n      - POSTGRES_PASSWORD={s}\n"),
+    Format("dockerfile_env", "ENV DB_PASSWORD={s}\n"),
+    Format("env_prefix", "PGPASSWORD={s} psql -h db app\n", render=shell),
+    Format("git_url", "git clone https://deploy:{s}@github.com/acme/app.git\n", render=url_part),
+    Format("jdbc", "jdbc:mysql://db:3306/app?user=app&password={s}\n", render=query_value),
+    Format("log_line", "2024-05-01 12:00:03 INFO login ok user=app password={s}\n"),
+    Format("sql", "CREATE USER app WITH PASSWORD '{s}';\n"),
+    Format("sql_identified", "ALTER USER 'app'@'%' IDENTIFIED BY '{s}';\n"),
+    Format("ansible", "ansible_user: deploy\nansible_become_pass: {s}\n", render=yaml_scalar),
+    Format("django", "DATABASES = {'default': {'USER': 'app', 'PASSWORD': '{s}'}}\n"),
+    Format("netrc", "machine api.example.com login deploy password {s}\n"),
+    Format("docker_run", "docker run -e MYSQL_ROOT_PASSWORD={s} mysql:8\n", render=shell),
+    Format(
+        "spring_yaml",
+        "spring:\n  datasource:\n    username: app\n    password: {s}\n",
+        render=yaml_scalar,
+    ),
+    Format("markdown_label", "Staging login\n\nUser: admin\nPassword: {s}\n"),
+    Format("go_struct", 'cfg := Config{User: "app", Password: "{s}"}\n'),
+    Format("rust", 'let password = "{s}";\n'),
+    Format("powershell", '$pw = ConvertTo-SecureString "{s}" -AsPlainText -Force\n'),
+    Format(
+        "mongodb_uri", "MONGO_URI=mongodb+srv://admin:{s}@cluster0.example.net/\n", render=url_part
+    ),
+    Format("redis_url", "REDIS_URL=redis://:{s}@cache:6379/0\n", render=url_part),
+    Format("amqp_url", "broker_url = 'amqp://guest:{s}@rabbit:5672//'\n", render=url_part),
+    Format("smtp", 'EMAIL_HOST_PASSWORD = "{s}"\n'),
+    Format("k8s_secret", "kind: Secret\nstringData:\n  password: {s}\n", render=yaml_scalar),
+    Format("helm_values", "auth:\n  rootPassword: {s}\n", render=yaml_scalar),
+    Format("toml", '[database]\npassword = "{s}"\n'),
+    Format("typescript", "export const dbPassword: string = '{s}';\n"),
+    Format("redis_cli", "redis-cli -h cache -a {s} ping\n", render=shell),
+)
+
+_AWS_SECRET = mixed(B64, 40)
+
+TOKEN_FORMATS: tuple[Format, ...] = (
+    Format(
+        "aws_access_key_id", "aws_access_key_id = {s}\n", prefixed("AKIA", mixed(UPPER_DIGITS, 16))
+    ),
+    Format("aws_secret_access_key", "aws_secret_access_key = {s}\n", _AWS_SECRET),
+    Format("aws_secret_env", "export AWS_SECRET_ACCESS_KEY={s}\n", _AWS_SECRET),
+    Format("github_pat_classic", "token: {s}\n", prefixed("ghp_", mixed(ALNUM, 36))),
+    Format("github_oauth", "GH_TOKEN={s}\n", prefixed("gho_", mixed(ALNUM, 36))),
+    Format(
+        "github_fine_grained", 'auth = "{s}"\n', prefixed("github_pat_", mixed(ALNUM + "_", 82))
+    ),
+    Format("gitlab", "GITLAB_TOKEN={s}\n", prefixed("glpat-", mixed(URLSAFE, 20))),
+    Format(
+        "slack_bot",
+        'client = WebClient(token="{s}")\n',
+        lambda r: (
+            "xoxb-"
+            + chars(string.digits, 12)(r)
+            + "-"
+            + chars(string.digits, 13)(r)
+            + "-"
+            + mixed(ALNUM, 24)(r)
+        ),
+    ),
+    Format(
+        "slack_webhook",
+        "url: https://hooks.slack.com/services/{s}\n",
+        lambda r: (
+            "T"
+            + mixed(UPPER_DIGITS, 8)(r)
+            + "/B"
+            + mixed(UPPER_DIGITS, 10)(r)
+            + "/"
+            + mixed(ALNUM, 24)(r)
+        ),
+    ),
+    Format("stripe_live", "stripe.api_key = '{s}'\n", prefixed("sk_live_", mixed(ALNUM, 24))),
+    Format("stripe_restricted", "STRIPE_KEY={s}\n", prefixed("rk_live_", mixed(ALNUM, 24))),
+    Format("stripe_webhook", "endpoint_secret = '{s}'\n", prefixed("whsec_", mixed(ALNUM, 32))),
+    Format("google_api_key", "const key = '{s}';\n", prefixed("AIza", mixed(URLSAFE, 35))),
+    Format(
+        "sendgrid",
+        "SENDGRID_API_KEY={s}\n",
+        lambda r: "SG." + mixed(URLSAFE, 22)(r) + "." + mixed(URLSAFE, 43)(r),
+    ),
+    Format("openai", "OPENAI_API_KEY={s}\n", prefixed("sk-proj-", mixed(URLSAFE, 48))),
+    Format(
+        "anthropic",
+        "client = Anthropic(api_key='{s}')\n",
+        prefixed("sk-ant-api03-", mixed(URLSAFE, 93)),
+    ),
+    Format("huggingface", "HF_TOKEN={s}\n", prefixed("hf_", mixed(ALNUM, 34))),
+    Format(
+        "npm_token", "//registry.npmjs.org/:_authToken={s}\n", prefixed("npm_", mixed(ALNUM, 36))
+    ),
+    Format("pypi_token", "password = {s}\n", prefixed("pypi-AgEIcHlwaS5vcmc", mixed(URLSAFE, 60))),
+    Format("discord_bot", 'client.run("{s}")\n', lambda r: rng_discord(r)),
+    Format(
+        "telegram_bot",
+        "TELEGRAM_BOT_TOKEN = '{s}'\n",
+        lambda r: chars(string.digits, 10)(r) + ":AA" + mixed(URLSAFE, 33)(r),
+    ),
+    Format("twilio_auth", "TWILIO_AUTH_TOKEN={s}\n", mixed(HEX, 32)),
+    Format("twilio_api_key", "api_key_sid = '{s}'\n", prefixed("SK", chars(HEX, 32))),
+    Format("mailgun", "MAILGUN_API_KEY = '{s}'\n", prefixed("key-", chars(HEX, 32))),
+    Format(
+        "mailchimp",
+        "mc = Client('{s}')\n",
+        lambda r: chars(HEX, 32)(r) + "-us" + str(r.randint(1, 20)),
+    ),
+    Format("shopify", "X-Shopify-Access-Token: {s}\n", prefixed("shpat_", chars(HEX, 32))),
+    Format("digitalocean", "DIGITALOCEAN_TOKEN={s}\n", prefixed("dop_v1_", chars(HEX, 64))),
+    Format("databricks", "token = {s}\n", prefixed("dapi", chars(HEX, 32))),
+    Format("vault", "VAULT_TOKEN={s}\n", prefixed("hvs.", mixed(URLSAFE, 90))),
+    Format("new_relic", "NEW_RELIC_API_KEY={s}\n", prefixed("NRAK-", mixed(UPPER_DIGITS, 27))),
+    Format("linear", "LINEAR_API_KEY={s}\n", prefixed("lin_api_", mixed(ALNUM, 40))),
+    Format(
+        "postman",
+        "POSTMAN_API_KEY={s}\n",
+        lambda r: "PMAK-" + chars(HEX, 24)(r) + "-" + chars(HEX, 34)(r),
+    ),
+    Format(
+        "heroku",
+        "HEROKU_API_KEY={s}\n",
+        lambda r: "-".join(chars(HEX, n)(r) for n in (8, 4, 4, 4, 12)),
+    ),
+    Format("datadog", "DD_API_KEY={s}\n", mixed(HEX, 32)),
+    Format(
+        "jwt",
+        "Authorization: Bearer {s}\n",
+        lambda r: "eyJhbGciOiJIUzI1NiJ9.eyJ" + mixed(URLSAFE, 60)(r) + "." + mixed(URLSAFE, 43)(r),
+    ),
+    Format(
+        "bearer_header",
+        "curl -H 'Authorization: Bearer {s}' https://api.example.com\n",
+        mixed(URLSAFE, 40),
+    ),
+    Format(
+        "basic_header",
+        "Authorization: Basic {s}\n",
+        lambda r: base64.b64encode(f"admin:{mixed(ALNUM, 14)(r)}".encode()).decode(),
+    ),
+    Format(
+        "azure_storage",
+        "DefaultEndpointsProtocol=https;AccountName=acme;AccountKey={s};EndpointSuffix=core.windows.net\n",
+        lambda r: mixed(B64, 86)(r) + "==",
+    ),
+    Format(
+        "azure_sas",
+        "https://acme.blob.core.windows.net/c?sv=2022-11-02&sp=r&sig={s}\n",
+        lambda r: mixed(ALNUM, 43)(r) + "%3D",
+    ),
+    Format(
+        "azure_client_secret",
+        "AZURE_CLIENT_SECRET={s}\n",
+        lambda r: mixed(ALNUM, 3)(r) + "8Q~" + mixed(ALNUM, 34)(r),
+    ),
+    Format(
+        "age_key",
+        "{s}\n",
+        prefixed("AGE-SECRET-KEY-1", chars("QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L", 58)),
+    ),
+    Format(
+        "private_key_pem",
+        "-----BEGIN RSA PRIVATE KEY-----\n{s}\n-----END RSA PRIVATE KEY-----\n",
+        lambda r: "\n".join(mixed(B64, 64)(r) for _ in range(6)),
+    ),
+    Format(
+        "gcp_private_key_json",
+        '{"type": "service_account", "private_key_id": "{s}", "client_email": "x@p.iam.gsa.com"}',
+        chars(HEX, 40),
+    ),
+    Format(
+        "neutral_key_json", '{"endpoint": "https://api.example.com", "k": "{s}"}', mixed(ALNUM, 32)
+    ),
+    Format("neutral_key_yaml", "webhook:\n  signing: {s}\n", mixed(ALNUM, 40)),
+    Format("neutral_key_code", 'HOOK_SEED = "{s}"\n', mixed(ALNUM + "+/", 44)),
+    Format("cookie", "Cookie: sessionid={s}; csrftoken=abc\n", mixed(ALNUM, 32)),
+    Format("x_api_key", "curl -H 'X-API-Key: {s}' https://api.example.com\n", mixed(ALNUM, 32)),
+    Format("api_key_query", "GET /v1/data?api_key={s}&limit=10\n", mixed(ALNUM, 32)),
+    Format("client_secret", "OAUTH_CLIENT_SECRET={s}\n", mixed(URLSAFE, 40)),
+    Format(
+        "secret_key_django",
+        "SECRET_KEY = '{s}'\n",
+        lambda r: "django-insecure-" + mixed(ALNUM + "!@#%^&*(-_=+)", 50)(r),
+    ),
+    Format(
+        "encryption_key",
+        'ENCRYPTION_KEY: "{s}"\n',
+        lambda r: base64.b64encode(r.randbytes(32)).decode(),
+    ),
+)
+
+
+def rng_discord(r: random.Random) -> str:
+    return "M" + mixed(ALNUM, 25)(r) + "." + mixed(URLSAFE, 6)(r) + "." + mixed(URLSAFE, 38)(r)
+
+
+FORMATS: tuple[Format, ...] = PASSWORD_CONTEXTS + TOKEN_FORMATS
+
+
+def samples(fmt: Format, n: int, seed: int = 0) -> Iterator[tuple[str, str]]:
+    rng = random.Random(f"{fmt.name}:{seed}")
+    for _ in range(n):
+        yield fmt.sample(rng)

@@ -1,0 +1,521 @@
+"""Memory that stays true: citations resolved on save, checked at every restore, and the
+lifecycle around them (forget, expiry, merging near-identical saves)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiosqlite
+import pytest
+
+from ocp_server.db import connect
+from ocp_server.index.workspace import WorkspaceIndex
+from ocp_server.memory import DecisionIn, MemoryStore, NoteIn
+from tests.workspace_fixture import AUTH_PY
+
+DAY = 86400.0
+
+
+class Clock:
+    """Moved by hand; each reading is a millisecond after the last, so order is kept."""
+
+    def __init__(self) -> None:
+        self.now = 1_700_000_000.0
+
+    def __call__(self) -> float:
+        self.now += 0.001
+        return self.now
+
+    def days(self, n: float) -> None:
+        self.now += n * DAY
+
+
+class Repo:
+    """The workspace fixture with its index, and a memory store that cites into it."""
+
+    def __init__(self, root: Path, index: WorkspaceIndex, memory: MemoryStore, clock: Clock):
+        self.root, self.index, self.memory, self.clock = root, index, memory, clock
+
+    def write(self, rel: str, text: str) -> None:
+        path = self.root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+
+    def edit(self, rel: str, old: str, new: str) -> None:
+        text = (self.root / rel).read_text()
+        assert old in text, old
+        self.write(rel, text.replace(old, new))
+
+    async def reindex(self) -> None:
+        await self.index.update()
+
+    async def decide(self, *citations: str, title: str = "Token check", **kw: object) -> int:
+        sid = await self.memory.start_session(str(self.root), "s1")
+        decision = str(kw.pop("decision", "compare tokens in constant time"))
+        result = await self.memory.save(
+            sid, decisions=[DecisionIn(title, decision, citations=tuple(citations))], **kw
+        )  # type: ignore[arg-type]
+        return result.decision_ids[0]
+
+
+@pytest.fixture
+async def repo(workspace: Path) -> AsyncIterator[Repo]:
+    db_path = workspace.parent / "ocp.db"
+    index = await WorkspaceIndex.open(workspace, db_path)
+    await index.update()
+    clock = Clock()
+    conn = await connect(db_path)
+    memory = MemoryStore(conn, clock=clock, workspace=workspace)
+    yield Repo(workspace, index, memory, clock)
+    await conn.close()
+    await index.close()
+
+
+async def test_every_citation_form_resolves_to_lines_a_hash_and_the_symbol(repo: Repo) -> None:
+    sid = await repo.memory.start_session(str(repo.root))
+    result = await repo.memory.save(
+        sid,
+        decisions=[
+            DecisionIn(
+                "Auth",
+                "tokens and sessions live in src/auth.py",
+                citations=(
+                    "verify_token",
+                    "src/auth.py:17-21",
+                    "SessionStore.rotate_session",  # the same lines: stored once
+                    "web/billing.ts:totalCents",
+                    f"{repo.root}/src/auth.py#L19-L20",
+                ),
+            )
+        ],
+        notes=[NoteIn("the class keeps sessions in memory", ("src/auth.py:SessionStore",))],
+    )
+    assert [(c.field, c.citation, c.symbol) for c in result.citations] == [
+        ("decisions[0]", "src/auth.py:6-8", "verify_token"),
+        ("decisions[0]", "src/auth.py:17-21", "SessionStore.rotate_session"),
+        ("decisions[0]", "web/billing.ts:6-9", "totalCents"),
+        ("decisions[0]", "src/auth.py:19-20", "SessionStore.rotate_session"),
+        ("notes[0]", "src/auth.py:11-21", "SessionStore"),
+    ]
+    rows = await repo.memory.db.execute_fetchall(
+        "SELECT path, start_line, end_line, whole, length(content_hash), content "
+        "FROM memory_citations ORDER BY id"
+    )
+    first = tuple(next(iter(rows)))
+    assert first[:5] == ("src/auth.py", 6, 8, 1, 32)
+    assert first[5].startswith("def verify_token(token: str, secret: str) -> bool:")
+    brief = await repo.memory.restore()
+    assert brief.decisions[0].verified == "valid"
+    assert brief.notes[0].verified == "valid"
+    assert "[valid: src/auth.py:6-8; valid: src/auth.py:17-21" in brief.text
+
+
+@pytest.mark.parametrize(
+    ("citation", "message"),
+    [
+        ("nope_not_defined", "no definition named 'nope_not_defined' in the index"),
+        ("src/auth.py:40-42", "the file has 21 lines"),
+        ("src/auth.py:9-3", "1 <= start <= end"),
+        (".env:1", "not in the workspace index"),  # a secret file is never read
+        ("node_modules/lib/index.js:1", "not in the workspace index"),
+        ("../outside.py:1", "inside the workspace"),
+        ("/etc/passwd:1", "outside the workspace"),
+        ("what is this?", "is not a citation"),
+    ],
+)
+async def test_a_citation_that_cannot_be_resolved_names_the_field_and_saves_nothing(
+    repo: Repo, citation: str, message: str
+) -> None:
+    sid = await repo.memory.start_session(str(repo.root))
+    with pytest.raises(ValueError, match=r"^decisions\[1\]\.citations\[0\]: ") as err:
+        await repo.memory.save(
+            sid,
+            decisions=[DecisionIn("Fine", "fine"), DecisionIn("Bad", "bad", citations=(citation,))],
+        )
+    assert message in str(err.value)
+    count = await repo.memory.db.execute_fetchall("SELECT count(*) FROM decisions")
+    assert next(iter(count))[0] == 0
+
+
+async def test_an_ambiguous_symbol_lists_the_places_to_choose_from(repo: Repo) -> None:
+    repo.write("src/other.py", "def verify_token(token):\n    return bool(token)\n")
+    await repo.reindex()
+    sid = await repo.memory.start_session(str(repo.root))
+    with pytest.raises(ValueError, match="ambiguous") as err:
+        await repo.memory.save(sid, notes=[NoteIn("x", ("verify_token",))])
+    assert "src/auth.py:verify_token" in str(err.value)
+    assert "src/other.py:verify_token" in str(err.value)
+    saved = await repo.memory.save(sid, notes=[NoteIn("x", ("src/other.py:verify_token",))])
+    assert saved.citations[0].citation == "src/other.py:1-2"
+
+
+async def test_saving_suggests_citations_for_identifiers_the_index_defines_and_adds_none(
+    repo: Repo,
+) -> None:
+    sid = await repo.memory.start_session(str(repo.root))
+    result = await repo.memory.save(
+        sid,
+        decisions=[
+            DecisionIn(
+                "Sessions",
+                "rotate_session drops the old id; totalCents() sums invoices; "
+                "SessionStore stays in memory; the Database is SQLite",
+                citations=("totalCents",),
+            )
+        ],
+    )
+    assert [(s.field, s.citation, s.symbol) for s in result.suggested] == [
+        ("decisions[0]", "src/auth.py:17-21", "SessionStore.rotate_session"),
+        ("decisions[0]", "src/auth.py:11-21", "SessionStore"),
+    ]
+    # Only the given citation is stored; the suggestion was returned, not added.
+    rows = await repo.memory.db.execute_fetchall("SELECT cited FROM memory_citations")
+    assert [r[0] for r in rows] == ["web/billing.ts:6-9"]
+
+
+async def test_an_edited_body_makes_the_memory_stale_with_what_changed(repo: Repo) -> None:
+    decision = await repo.decide("verify_token")
+    repo.edit("src/auth.py", "hmac.compare_digest(token, secret)", "token == secret")
+    brief = await repo.memory.restore()
+    assert brief.decisions == ()  # not served as a fact
+    (stale,) = brief.stale
+    assert (stale.kind, stale.id) == ("decision", decision)
+    (citation,) = stale.citations
+    assert citation.status == "stale"
+    assert citation.change == (
+        "`verify_token` changed: -`return hmac.compare_digest(token, secret)` "
+        "+`return token == secret`"
+    )
+    assert brief.stale_count == 1
+    assert "## Stale" in brief.text and "+`return token == secret`" in brief.text
+    # Put back as it was: valid again.
+    repo.edit("src/auth.py", "token == secret", "hmac.compare_digest(token, secret)")
+    again = await repo.memory.restore()
+    assert [d.verified for d in again.decisions] == ["valid"] and again.stale == ()
+
+
+async def test_lines_shifted_by_an_edit_above_are_moved_and_the_citation_follows(
+    repo: Repo,
+) -> None:
+    await repo.decide("verify_token", "src/auth.py:19-20")
+    repo.edit("src/auth.py", '"""Authentication helpers."""\n', '"""Auth."""\n\nimport os\n')
+    brief = await repo.memory.restore()
+    (d,) = brief.decisions
+    assert d.verified == "moved"
+    assert [(c.status, c.moved_from, c.citation) for c in d.citations] == [
+        ("moved", "src/auth.py:6-8", "src/auth.py:8-10"),
+        ("moved", "src/auth.py:19-20", "src/auth.py:21-22"),
+    ]
+    assert "[moved: src/auth.py:6-8 → src/auth.py:8-10" in brief.text
+    rows = await repo.memory.db.execute_fetchall(
+        "SELECT path, start_line, end_line FROM memory_citations ORDER BY id"
+    )
+    assert [tuple(r) for r in rows] == [("src/auth.py", 8, 10), ("src/auth.py", 21, 22)]
+
+
+async def test_a_function_moved_to_another_file_is_found_there_through_the_index(
+    repo: Repo,
+) -> None:
+    await repo.decide("verify_token")
+    start, end = AUTH_PY.index("def verify_token"), AUTH_PY.index("class SessionStore")
+    repo.write("src/auth.py", AUTH_PY[:start] + AUTH_PY[end:])
+    repo.write("src/tokens.py", "import hmac\n\n\n" + AUTH_PY[start:end])
+    await repo.reindex()
+    brief = await repo.memory.restore()
+    (citation,) = brief.decisions[0].citations
+    assert (citation.status, citation.citation, citation.moved_from) == (
+        "moved",
+        "src/tokens.py:4-6",
+        "src/auth.py:6-8",
+    )
+    # The new place is what is checked from now on.
+    repo.edit("src/tokens.py", "compare_digest", "compare_digest_v2")
+    assert (await repo.memory.restore()).stale[0].citations[0].citation == "src/tokens.py:4-6"
+
+
+async def test_a_move_noticed_before_the_index_caught_up_is_found_once_it_has(
+    repo: Repo,
+) -> None:
+    await repo.decide("verify_token")
+    start, end = AUTH_PY.index("def verify_token"), AUTH_PY.index("class SessionStore")
+    repo.write("src/auth.py", AUTH_PY[:start] + AUTH_PY[end:])
+    repo.write("src/tokens.py", "import hmac\n\n\n" + AUTH_PY[start:end])
+    early = await repo.memory.restore()
+    assert early.stale and "no longer defined" in (early.stale[0].citations[0].change or "")
+    await repo.reindex()
+    late = await repo.memory.restore()
+    assert late.stale == () and late.decisions[0].citations[0].citation == "src/tokens.py:4-6"
+
+
+async def test_a_renamed_function_is_stale_and_names_what_replaced_it(repo: Repo) -> None:
+    await repo.decide("verify_token")
+    repo.write("src/auth.py", AUTH_PY.replace("verify_token", "check_token"))
+    await repo.reindex()
+    brief = await repo.memory.restore()
+    (citation,) = brief.stale[0].citations
+    assert citation.change == (
+        "`verify_token` is no longer defined in src/auth.py or elsewhere in the index; most "
+        "alike now: `check_token` at src/auth.py:6-8: "
+        "-`def verify_token(token: str, secret: str) -> bool:` "
+        "+`def check_token(token: str, secret: str) -> bool:`"
+    )
+
+
+async def test_a_same_named_function_elsewhere_is_not_taken_for_the_cited_one(
+    repo: Repo,
+) -> None:
+    await repo.decide("src/auth.py:verify_token")
+    repo.write("src/other.py", "def verify_token(raw):\n    return raw.startswith('tok_')\n")
+    start, end = AUTH_PY.index("def verify_token"), AUTH_PY.index("class SessionStore")
+    repo.write("src/auth.py", AUTH_PY[:start] + AUTH_PY[end:])
+    await repo.reindex()
+    (stale,) = (await repo.memory.restore()).stale
+    assert stale.citations[0].change == (
+        "`verify_token` is no longer defined in src/auth.py (one in src/other.py is not alike)"
+    )
+    assert stale.citations[0].citation == "src/auth.py:6-8"  # what was cited, not the other
+
+
+async def test_a_deleted_file_or_one_no_longer_indexed_makes_its_citations_stale(
+    repo: Repo,
+) -> None:
+    await repo.decide("totalCents", title="Billing")
+    await repo.decide("verify_token")
+    (repo.root / "web" / "billing.ts").unlink()
+    repo.write(".ocpignore", "src/\n")
+    brief = await repo.memory.restore()
+    changes = sorted(s.citations[0].change or "" for s in brief.stale)
+    assert changes == ["src/auth.py is no longer indexed", "web/billing.ts was deleted"]
+
+
+async def test_a_function_moved_into_a_class_is_a_move_not_a_change(repo: Repo) -> None:
+    await repo.decide("verify_token")
+    start, end = AUTH_PY.index("def verify_token"), AUTH_PY.index("class SessionStore")
+    body = "".join(
+        "    " + line if line.strip() else line for line in AUTH_PY[start:end].splitlines(True)
+    )
+    moved = AUTH_PY[:start] + AUTH_PY[end:] + "\n" + body
+    repo.write("src/auth.py", moved)
+    brief = await repo.memory.restore()
+    (citation,) = brief.decisions[0].citations
+    assert citation.status == "moved" and citation.symbol == "SessionStore.verify_token"
+
+
+async def test_stale_memories_can_be_counted_instead_of_listed(repo: Repo) -> None:
+    await repo.decide("verify_token")
+    await repo.decide(title="Style", decision="keep functions short")
+    repo.edit("src/auth.py", "compare_digest", "compare")
+    brief = await repo.memory.restore(stale="count")
+    assert brief.stale == () and brief.stale_count == 1
+    assert [d.verified for d in brief.decisions] == ["uncited"]
+    assert "[uncited]" in brief.text
+    assert "1 stale memories (their cited code changed) not listed" in brief.text
+    assert "compare_digest" not in brief.text
+
+
+async def test_unchanged_files_are_only_stat_ed_at_restore(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await repo.decide("verify_token", "totalCents")
+    reads: list[str] = []
+    from ocp_server.citations import CodeView
+
+    original = CodeView._read
+
+    async def counting(self: CodeView, path: str) -> list[str] | None:
+        reads.append(path)
+        return await original(self, path)
+
+    monkeypatch.setattr(CodeView, "_read", counting)
+    await repo.memory.restore()
+    assert reads == []
+    repo.edit("web/billing.ts", "sum + inv.cents", "sum + inv.cents * 1")
+    await repo.memory.restore()
+    assert reads == ["web/billing.ts"]
+    await repo.memory.restore()
+    assert reads == ["web/billing.ts"]  # its new signature was recorded
+
+
+async def test_a_memory_served_while_valid_lives_on_and_an_unused_one_expires(
+    repo: Repo,
+) -> None:
+    used = await repo.decide("verify_token", title="Tokens", decision="use hmac for tokens " * 3)
+    unused = await repo.decide(title="Billing", decision="cents are integers " * 3)
+    repo.clock.days(27)
+    served = await repo.memory.restore(query="hmac tokens", max_tokens=140)
+    assert [d.id for d in served.decisions] == [used]  # only it fitted
+    repo.clock.days(2)  # 29 days after both were saved
+    later = await repo.memory.restore(max_tokens=5000)
+    assert [d.id for d in later.decisions] == [used]
+    assert later.expired == 1 and "1 memories expired" in later.text
+    rows = await repo.memory.db.execute_fetchall("SELECT id, retired FROM decisions ORDER BY id")
+    assert [tuple(r) for r in rows] == [(used, None), (unused, "expired")]
+
+
+async def test_a_stale_memory_is_not_renewed_by_being_listed(repo: Repo) -> None:
+    await repo.decide("verify_token")
+    repo.edit("src/auth.py", "compare_digest", "compare")
+    for _ in range(3):
+        repo.clock.days(10)
+        brief = await repo.memory.restore()
+    assert brief.stale == () and brief.expired == 1
+
+
+async def test_ttl_zero_never_expires(db_path_memory: MemoryStore) -> None:
+    sid = await db_path_memory.start_session("/ws")
+    await db_path_memory.save(sid, notes=["kept forever"])
+    db_path_memory.clock.days(3650)  # type: ignore[attr-defined]
+    assert [n.text for n in (await db_path_memory.restore()).notes] == ["kept forever"]
+
+
+@pytest.fixture
+async def db_path_memory(tmp_path: Path) -> AsyncIterator[MemoryStore]:
+    conn = await connect(tmp_path / "m.db")
+    yield MemoryStore(conn, clock=Clock(), ttl_days=0)
+    await conn.close()
+
+
+async def test_forget_by_id_erases_the_memory_and_it_is_never_served(repo: Repo) -> None:
+    decision = await repo.decide("verify_token")
+    sid = await repo.memory.start_session(str(repo.root), "s1")
+    note = (await repo.memory.save(sid, notes=["the api key lives in vault"])).note_ids[0]
+    result = await repo.memory.save(sid, forget_decisions=[decision], forget_notes=[note])
+    assert result.forgotten == (f"decision #{decision}", f"note #{note}")
+    brief = await repo.memory.restore()
+    assert brief.decisions == () and brief.notes == ()
+    assert brief.text == "Nothing saved by earlier sessions yet."
+    db: aiosqlite.Connection = repo.memory.db
+    texts = await db.execute_fetchall(
+        "SELECT (SELECT group_concat(decision) FROM decisions), "
+        "(SELECT group_concat(text) FROM notes), (SELECT count(*) FROM memory_citations), "
+        "(SELECT count(*) FROM memory_fts WHERE text LIKE '%vault%')"
+    )
+    assert tuple(next(iter(texts))) == ("", "", 0, 0)
+    again = await repo.memory.save(sid, forget_decisions=[decision])
+    assert again.warnings == (f"decision #{decision} was already forgotten",)
+    with pytest.raises(ValueError, match=r"^forget_notes: no note #999"):
+        await repo.memory.save(sid, forget_notes=[999])
+    with pytest.raises(ValueError, match="^supersedes: .*does not exist"):
+        await repo.memory.save(sid, decisions=[DecisionIn("x", "y", supersedes=decision)])
+
+
+async def test_a_near_identical_save_merges_and_says_so(repo: Repo) -> None:
+    first = await repo.decide(decision="always compare tokens in constant time with hmac")
+    sid = await repo.memory.start_session(str(repo.root), "s1")
+    again = await repo.memory.save(
+        sid,
+        decisions=[
+            DecisionIn(
+                "token check",
+                "Always compare tokens in constant time, with hmac.",
+                "timing attacks",
+                citations=("verify_token",),
+            )
+        ],
+    )
+    assert again.decision_ids == (first,)
+    assert [(m.field, m.into) for m in again.merged] == [("decisions[0]", first)]
+    assert "merged into it" in again.warnings[0] and "1 new citation(s)" in again.warnings[0]
+    brief = await repo.memory.restore()
+    (d,) = brief.decisions
+    assert d.rationale == "timing attacks" and d.verified == "valid"
+    # Different enough: a second decision.
+    other = await repo.memory.save(
+        sid, decisions=[DecisionIn("Token check", "compare tokens with == for speed")]
+    )
+    assert other.merged == () and other.decision_ids[0] != first
+    # Superseding is never a merge.
+    newer = await repo.memory.save(
+        sid,
+        decisions=[
+            DecisionIn(
+                "Token check", "always compare tokens in constant time with hmac", supersedes=first
+            )
+        ],
+    )
+    assert newer.merged == () and newer.superseded == (first,)
+
+
+async def test_the_same_text_citing_different_code_is_not_a_duplicate(repo: Repo) -> None:
+    sid = await repo.memory.start_session(str(repo.root), "s1")
+    a = await repo.memory.save(sid, notes=[NoteIn("this function is hot", ("verify_token",))])
+    b = await repo.memory.save(sid, notes=[NoteIn("this function is hot", ("totalCents",))])
+    c = await repo.memory.save(sid, notes=["this function is hot"])
+    assert b.merged == () and b.note_ids != a.note_ids
+    assert [m.into for m in c.merged] == [a.note_ids[0]]  # uncited: merges with the first
+
+
+async def test_a_scripted_refactor_never_serves_a_stale_memory_as_valid(repo: Repo) -> None:
+    """Memories over every definition; a refactor in steps; after each, every memory served
+    as valid or moved shows exactly the lines it was saved with at the place it names."""
+    repo.write(
+        "src/util.py",
+        "def slug(text):\n    return text.lower().replace(' ', '-')\n\n\n"
+        "def clamp(x, lo, hi):\n    return max(lo, min(hi, x))\n\n\n"
+        "class Money:\n    def __init__(self, cents):\n        self.cents = cents\n\n"
+        "    def add(self, other):\n        return Money(self.cents + other.cents)\n",
+    )
+    await repo.reindex()
+    sid = await repo.memory.start_session(str(repo.root), "s1")
+    cites = [
+        "verify_token",
+        "SessionStore.rotate_session",
+        "SessionStore",
+        "totalCents",
+        "slug",
+        "clamp",
+        "Money.add",
+        "Money",
+        "src/auth.py:19-20",
+        "src/util.py:6",
+    ]
+    saved: dict[int, str] = {}
+    for n, cite in enumerate(cites):
+        result = await repo.memory.save(sid, notes=[NoteIn(f"memory {n} about {cite}", (cite,))])
+        rows = await repo.memory.db.execute_fetchall(
+            "SELECT content FROM memory_citations WHERE note_id = ?", (result.note_ids[0],)
+        )
+        saved[result.note_ids[0]] = next(iter(rows))[0]
+    steps = [
+        lambda: repo.edit("src/auth.py", '"""Authentication helpers."""', '"""Auth."""\n# v2'),
+        lambda: repo.edit("src/util.py", "def slug(text):", "def make_slug(text):"),
+        lambda: repo.edit("src/util.py", "max(lo, min(hi, x))", "min(max(x, lo), hi)"),
+        lambda: repo.write(
+            "src/money.py",
+            "class Money:\n    def __init__(self, cents):\n        self.cents = cents\n\n"
+            "    def add(self, other):\n        return Money(self.cents + other.cents)\n",
+        ),
+        lambda: repo.edit("src/util.py", "class Money:", "class OldMoney:"),
+        lambda: repo.edit("web/billing.ts", "sum + inv.cents", "sum + inv.cents"),  # no-op
+        lambda: repo.edit("src/auth.py", 'self.sessions.pop(old, "")', "self.sessions.pop(old)"),
+        lambda: (repo.root / "web" / "billing.ts").unlink(),
+    ]
+    for step in steps:
+        step()
+        await repo.reindex()
+        brief = await repo.memory.restore(max_tokens=20_000)
+        assert len(brief.notes) + len(brief.stale) == len(cites)
+        for note in brief.notes:
+            for c in note.citations:
+                path, lines = c.citation.rsplit(":", 1)
+                start, end = (int(x) for x in lines.split("-"))
+                text = (repo.root / path).read_text().splitlines()[start - 1 : end]
+                from ocp_server.citations import normalized
+
+                assert normalized(text) == normalized(saved[note.id].splitlines()), (step, c)
+    final = await repo.memory.restore(max_tokens=20_000)
+    verdicts = {n.text.split(" about ")[1]: n.verified for n in final.notes}
+    verdicts |= {s.text.split(" about ")[1]: "stale" for s in final.stale}
+    assert verdicts == {
+        "verify_token": "valid",  # moved by step 1, then checked again where it went
+        "SessionStore.rotate_session": "stale",
+        "SessionStore": "stale",
+        "totalCents": "stale",
+        "slug": "stale",
+        "clamp": "stale",
+        "Money.add": "valid",  # the method's own lines did not change
+        "Money": "moved",  # to src/money.py, as it was
+        "src/auth.py:19-20": "stale",
+        "src/util.py:6": "stale",
+    }

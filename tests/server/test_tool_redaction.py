@@ -1,0 +1,166 @@
+"""Every text a tool returns reaches the IDE agent's cloud model: search chunks, restore briefs,
+route answers and prompts are redacted, and each result says how many values were hidden.
+
+Secrets are assembled at run time, so this file holds no literal token."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from ocp_router.redact import RedactingFilter
+from ocp_server import wire
+from ocp_server.app import AppState, Workspace
+from ocp_server.cli import OUR_LOGGERS, configure_logging
+from ocp_server.settings import ServerSettings
+from tests.fakes import FakeOllama
+
+PASSWORD = "Zq8v" + "R2mLp4Tx!"
+STRIPE = "sk_live_" + "4eC39HqLyjWD" + "arjtT1zdp7dc"
+CONFIG_PY = f'''"""Settings for the billing service."""
+
+DB_HOST = "db.internal"
+DB_PASSWORD = "{PASSWORD}"
+STRIPE_KEY = "{STRIPE}"
+
+
+def database_url() -> str:
+    return f"postgres://billing@{{DB_HOST}}/billing"
+'''
+
+
+@pytest.fixture
+async def state(
+    workspace: Path, fake_ollama: FakeOllama, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[AppState]:
+    monkeypatch.setenv("OCP_OLLAMA_URL", fake_ollama.url)
+    (workspace / "src" / "config.py").write_text(CONFIG_PY)
+    settings = ServerSettings(workspace=workspace, db_path=workspace.parent / "ocp.db")
+    app = await AppState.create(settings)
+    yield app
+    await app.aclose()
+
+
+async def opened(state: AppState, workspace: Path) -> Workspace:
+    ws = await state.workspace(workspace.resolve(), watch=False)
+    await ws.index.update()
+    return ws
+
+
+def dumped(model: wire.BaseModel) -> str:
+    return json.dumps(model.model_dump(mode="json"))
+
+
+async def test_search_chunks_are_redacted_and_exact_identifiers_still_find_them(
+    state: AppState, workspace: Path
+) -> None:
+    ws = await opened(state, workspace)
+    for query in ("DB_PASSWORD", "STRIPE_KEY", "stripe key"):
+        result = await state.search(ws, wire.SearchArgs(query=query))
+        top = result.results[0]
+        assert top.path == "src/config.py", query
+        assert 'DB_PASSWORD = "[REDACTED:password_assignment]"' in top.text
+        assert "[REDACTED:stripe_key]" in top.text
+        assert top.redactions == 2 and result.redacted >= 2
+        assert PASSWORD not in dumped(result) and STRIPE not in dumped(result)
+
+
+async def test_searching_for_the_secret_itself_returns_it_redacted(
+    state: AppState, workspace: Path
+) -> None:
+    ws = await opened(state, workspace)
+    result = await state.search(ws, wire.SearchArgs(query=STRIPE))
+    assert result.results and STRIPE not in dumped(result)
+
+
+async def test_a_result_without_secrets_says_nothing_was_hidden(
+    state: AppState, workspace: Path
+) -> None:
+    ws = await opened(state, workspace)
+    result = await state.search(ws, wire.SearchArgs(query="verify_token"))
+    assert result.results[0].symbol == "verify_token"
+    assert result.redacted == 0 and all(r.redactions == 0 for r in result.results)
+
+
+async def test_restore_briefs_are_redacted_field_by_field(state: AppState, workspace: Path):
+    ws = await opened(state, workspace)
+    await state.save(
+        ws,
+        wire.SaveArgs(
+            summary=f"Rotated the DB; new DB_PASSWORD={PASSWORD}",
+            decisions=[
+                wire.DecisionArg(title="Stripe", decision=f"Use STRIPE_KEY={STRIPE} in prod")
+            ],
+            state={"db_password": PASSWORD},
+            notes=[f"staging still takes DB_PASSWORD={PASSWORD}"],
+        ),
+    )
+    result = await state.restore(ws, wire.RestoreArgs())
+    text = dumped(result)
+    assert PASSWORD not in text and STRIPE not in text
+    assert result.state == {"db_password": "[REDACTED:password_assignment]"}
+    assert result.redacted == 2  # two distinct values, however often the brief repeats them
+
+
+async def test_route_answers_are_redacted(state: AppState, workspace: Path) -> None:
+    ws = await opened(state, workspace)
+    # The fake local model echoes the request back: an answer can carry a secret too.
+    result = await state.route(ws, wire.RouteArgs(request=f"explain DB_PASSWORD={PASSWORD}"))
+    assert result.answered_by == "local"
+    assert result.answer == "local answer: explain DB_PASSWORD=[REDACTED:password_assignment]"
+    assert result.redacted == 1
+
+
+async def test_dry_run_prompts_are_redacted_with_their_workspace_context(
+    state: AppState, workspace: Path
+) -> None:
+    ws = await opened(state, workspace)
+    result = await state.route(
+        ws,
+        wire.RouteArgs(request="review DB_PASSWORD and STRIPE_KEY handling", force="paid"),
+    )
+    assert result.answered_by == "agent" and result.prompt is not None
+    assert "src/config.py" in result.prompt and "## Workspace context" in result.prompt
+    assert PASSWORD not in dumped(result) and STRIPE not in dumped(result)
+    assert result.trace.redactions == {"password_assignment": 1, "stripe_key": 1}
+    assert result.redacted == 2
+    local = await state.route(
+        ws, wire.RouteArgs(request=f"why is DB_PASSWORD={PASSWORD} rejected", dry_run=True)
+    )
+    assert local.prompt == "why is DB_PASSWORD=[REDACTED:password_assignment] rejected"
+
+
+def test_log_lines_are_redacted_and_sqlite_statements_are_not_logged_at_v(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    root = logging.getLogger()
+    names = ("", "aiosqlite", *OUR_LOGGERS)
+    levels = {n: logging.getLogger(n).level for n in names}
+    handlers = list(root.handlers)
+    try:
+        configure_logging(1)  # -v: OCP's debug lines
+        assert logging.getLogger("aiosqlite").getEffectiveLevel() == logging.WARNING
+        assert all(any(isinstance(f, RedactingFilter) for f in h.filters) for h in root.handlers)
+    finally:
+        for h in root.handlers:
+            h.filters = [f for f in h.filters if not isinstance(f, RedactingFilter)]
+            if h not in handlers:
+                root.removeHandler(h)
+        for n, level in levels.items():
+            logging.getLogger(n).setLevel(level)
+    handler = logging.StreamHandler(io.StringIO())
+    handler.addFilter(RedactingFilter())
+    log = logging.getLogger("ocp_test_secrets")
+    log.addHandler(handler)
+    try:
+        log.warning("connecting with %s", f"DB_PASSWORD={PASSWORD}")
+    finally:
+        log.removeHandler(handler)
+    stream = handler.stream
+    assert isinstance(stream, io.StringIO)
+    assert stream.getvalue() == "connecting with DB_PASSWORD=[REDACTED:password_assignment]\n"

@@ -1,0 +1,160 @@
+"""Tools touch only folders the user configured: a `workspace` argument must be a configured
+folder (OCP_WORKSPACE, CLAUDE_PROJECT_DIR, MCP roots, else the working directory) or inside
+one; the root, home and system folders are refused wherever they come from."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from ocp_client import OCPClient
+from ocp_server.settings import ServerSettings, WorkspaceError, resolve_workspace
+from tests.fakes import FakeOllama
+
+GH_TOKEN = "gho_" + "Zq8vR2mLp4Tx" * 3
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A home folder holding a GitHub CLI token, as ~/.config/gh/hosts.yml does."""
+    home = tmp_path / "home"
+    (home / ".config" / "gh").mkdir(parents=True)
+    (home / ".config" / "gh" / "hosts.yml").write_text(
+        f"github.com:\n    oauth_token: {GH_TOKEN}\n    user: dev\n"
+    )
+    (home / ".ssh").mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    return home
+
+
+def refused(settings: ServerSettings, argument: str | None, roots=None, cwd=None) -> str:
+    with pytest.raises(WorkspaceError) as error:
+        resolve_workspace(settings, argument, roots, cwd)
+    return str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("argument", "why"),
+    [
+        ("/", "is the root folder"),
+        ("~", "is your home folder"),
+        ("/etc", "is a system folder"),
+        ("/proc", "is a system folder"),
+        ("/usr/lib", "is a system folder"),
+        ("/tmp", "holds many projects"),
+        ("~/.ssh", "holds credentials"),
+        ("~/.config", "holds applications' settings"),
+    ],
+)
+def test_root_home_and_system_folders_are_refused_with_a_clear_error(
+    workspace: Path, home: Path, argument: str, why: str
+) -> None:
+    message = refused(ServerSettings(workspace=workspace), argument)
+    assert message.startswith("`workspace`") and why in message
+    assert "cannot be a workspace" in message
+
+
+def test_a_folder_outside_the_configured_ones_is_refused(workspace: Path, home: Path) -> None:
+    outside = workspace.parent / "outside"
+    outside.mkdir()
+    for argument in (str(outside), f"{workspace}/../outside"):
+        message = refused(ServerSettings(workspace=workspace), argument)
+        assert "is outside the folders this server may open" in message
+        assert str(workspace) in message
+
+
+def test_a_symlink_out_of_the_workspace_is_judged_by_its_target(workspace: Path, home: Path):
+    outside = workspace.parent / "outside"
+    outside.mkdir()
+    os.symlink(outside, workspace / "escape")
+    assert "outside" in refused(ServerSettings(workspace=workspace), str(workspace / "escape"))
+
+
+def test_the_workspace_or_a_folder_inside_it_opens_the_workspace(workspace: Path, home: Path):
+    settings = ServerSettings(workspace=workspace)
+    assert resolve_workspace(settings, str(workspace), None) == workspace.resolve()
+    assert resolve_workspace(settings, str(workspace / "src"), None) == workspace.resolve()
+
+
+def test_client_roots_are_configured_folders_too(workspace: Path, home: Path) -> None:
+    other = workspace.parent / "other"
+    (other / "pkg").mkdir(parents=True)
+    roots = [workspace.as_uri(), other.as_uri(), "file:///"]
+    settings = ServerSettings()
+    assert resolve_workspace(settings, None, roots) == workspace.resolve()
+    assert resolve_workspace(settings, str(other / "pkg"), roots) == other.resolve()
+    assert "outside" in refused(settings, str(other / "pkg"), [workspace.as_uri()])
+
+
+def test_a_configured_home_or_root_is_refused_rather_than_indexed(home: Path) -> None:
+    assert "is your home folder" in refused(ServerSettings(workspace=home), None)
+    assert "is the root folder" in refused(ServerSettings(claude_project_dir=Path("/")), None)
+    # The working directory counts only when it is a project's folder, not / or home.
+    assert "no workspace" in refused(ServerSettings(), None, cwd=home)
+    assert "no workspace" in refused(ServerSettings(), None, cwd=Path("/"))
+
+
+# ---- over MCP ----------------------------------------------------------------------------
+
+
+async def test_tools_refuse_outside_folders_and_create_nothing_there(
+    workspace: Path, home: Path, fake_ollama: FakeOllama
+) -> None:
+    outside = workspace.parent / "outside"
+    outside.mkdir()
+    (outside / "notes.py").write_text("def private(): pass\n")
+    env = {
+        "OCP_WORKSPACE": str(workspace),
+        "OCP_OLLAMA_URL": fake_ollama.url,
+        "HOME": str(home),
+    }
+    async with OCPClient(env=env) as client:
+        for tool, args in (
+            ("ocp_context_search", {"query": "oauth_token"}),
+            ("ocp_session_restore", {}),
+            ("ocp_result_save", {"notes": ["x"]}),
+            ("ocp_model_route", {"request": "explain private", "dry_run": True}),
+        ):
+            for folder in ("~", str(home), str(outside), f"{workspace}/../outside"):
+                result = await client.call(tool, {**args, "workspace": folder})
+                assert result.is_error, (tool, folder)
+                text = result.content[0].text
+                assert "cannot be a workspace" in text or "outside the folders" in text
+                assert GH_TOKEN not in text
+        inside = await client.call(
+            "ocp_context_search", {"query": "verify_token", "workspace": str(workspace / "src")}
+        )
+        assert not inside.is_error
+    assert not (outside / ".ocp").exists() and not (home / ".ocp").exists()
+    assert sorted(p.name for p in outside.iterdir()) == ["notes.py"]
+
+
+async def test_a_sub_folder_scopes_results_to_it_from_the_workspace_index(
+    workspace: Path, home: Path, fake_ollama: FakeOllama
+) -> None:
+    env = {"OCP_WORKSPACE": str(workspace), "OCP_OLLAMA_URL": fake_ollama.url}
+    async with OCPClient(env=env) as client:
+        everywhere = await client.search("verify token")
+        while everywhere.index.building or not everywhere.results:
+            everywhere = await client.search("verify token")
+        web = await client.search("verify token", workspace=str(workspace / "web"))
+    assert {r.path.split("/")[0] for r in everywhere.results} >= {"src", "web"}
+    assert web.results and all(r.path.startswith("web/") for r in web.results)
+    assert not (workspace / "web" / ".ocp").exists()  # no second index was created
+
+
+async def test_tool_hints_say_what_each_tool_touches(workspace: Path, fake_ollama) -> None:
+    env = {"OCP_WORKSPACE": str(workspace), "OCP_OLLAMA_URL": fake_ollama.url}
+    async with OCPClient(env=env) as client:
+        tools = {t.name: t.annotations for t in await client.list_tools()}
+    hints = {
+        name: (a.read_only_hint, a.open_world_hint) for name, a in tools.items() if a is not None
+    }
+    assert hints == {
+        "ocp_context_search": (True, False),
+        "ocp_session_restore": (True, False),
+        "ocp_model_route": (False, True),  # writes its trace, may call a paid provider
+        "ocp_result_save": (False, False),
+    }
