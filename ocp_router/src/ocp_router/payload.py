@@ -193,7 +193,7 @@ def _message(raw: Any, field: str) -> tuple[Message | None, str]:
         return None, _system_text(raw.get("content"), f"{field}.content")
     if role not in ("user", "assistant", "tool", "function"):
         raise PayloadError(
-            f"{field}.role: expected user, assistant, system, developer or tool, got {role!r}"
+            f"{field}.role: expected user, assistant, system, developer or tool, got {role!r:.80}"
         )
     content = raw.get("content")
     texts: list[str] = []

@@ -190,22 +190,58 @@ def _find(name: str) -> ToolSpec | None:
     return None
 
 
+# Error texts echo the caller's input only this far: a 1 MB tool name must not come back whole.
+ECHO_CHARS = 80
+MAX_ERROR_CHARS = 2_000
+MAX_ARGUMENT_ERRORS = 10
+
+
+def clip(text: str, limit: int = ECHO_CHARS) -> str:
+    """`text` cut to `limit` characters, saying how much was left out."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… ({len(text):,} characters)"
+
+
+def echo(value: object) -> str:
+    """A caller's value as an error text shows it: its repr, cut short when long."""
+    shown = repr(value)
+    if len(shown) <= ECHO_CHARS:
+        return shown
+    size = len(value) if isinstance(value, str | list | dict) else len(shown)
+    unit = "characters" if isinstance(value, str) else "items"
+    return f"{shown[:ECHO_CHARS]}… ({size:,} {unit})"
+
+
 def argument_error(exc: ValidationError) -> str:
     """`k`: expected an integer <= 50 (got 99) — one line per problem, naming the field."""
     lines = []
-    for err in exc.errors():
-        field = ".".join(str(p) for p in err["loc"]) or "arguments"
+    errors = exc.errors()
+    for err in errors[:MAX_ARGUMENT_ERRORS]:
+        field = clip(".".join(str(p) for p in err["loc"]))
         got = err.get("input")
-        shown = f" (got {got!r:.80})" if err["type"] != "missing" else ""
+        shown = f" (got {echo(got)})" if err["type"] != "missing" else ""
         message = err["msg"]
         if err["type"] == "extra_forbidden":
             message = "is not an argument of this tool"
-        lines.append(f"`{field}`: {message}{shown}")
+        elif err["type"] == "value_error":
+            # A check across fields already names them: `request` and `messages`: …
+            message = message.removeprefix("Value error, ")
+            if not field:
+                lines.append(message)
+                continue
+        lines.append(f"`{field or 'arguments'}`: {message}{shown}")
+    if len(errors) > MAX_ARGUMENT_ERRORS:
+        lines.append(f"and {len(errors) - MAX_ARGUMENT_ERRORS} more")
     return "invalid arguments: " + "; ".join(lines)
 
 
-def error_result(message: str) -> CallToolResult:
-    return CallToolResult(content=[TextContent(type="text", text=message)], is_error=True)
+def error_result(message: str, structured: dict[str, Any] | None = None) -> CallToolResult:
+    return CallToolResult(
+        content=[TextContent(type="text", text=clip(message, MAX_ERROR_CHARS))],
+        structured_content=structured,
+        is_error=True,
+    )
 
 
 async def _client_roots(ctx: ServerRequestContext[AppState]) -> list[str]:
@@ -253,7 +289,7 @@ def build_server(settings: ServerSettings, *, cwd: Path | None = None) -> Server
         spec = _find(params.name)
         if spec is None:
             names = ", ".join(tool_name(s, settings) for s in TOOLS)
-            return error_result(f"unknown tool {params.name!r}; this server has: {names}")
+            return error_result(f"unknown tool {echo(params.name)}; this server has: {names}")
         try:
             args = spec.args.model_validate(params.arguments or {})
         except ValidationError as exc:
