@@ -2,7 +2,15 @@
 
 Several processes may open the same database (one per IDE window). One of them holds a lease
 (a row in `leases`, renewed while it lives) and is the only one that indexes and watches; the
-others only read. A lease whose holder died expires and is taken over.
+others only read. A lease whose holder died is taken over at once when the holder ran on this
+host (its pid is gone, or now belongs to a newer process), else when it expires.
+
+A database holds one workspace: opening it for another (a shared OCP_DB_PATH) is refused,
+since search results and saved decisions would mix.
+
+The watcher never stops for good: a failure (a locked database, a folder briefly gone) is
+retried with backoff, and each retry starts with a full incremental update, so no edit made
+meanwhile is lost. Its state is part of the index status.
 """
 
 from __future__ import annotations
@@ -20,7 +28,8 @@ from typing import Self
 import aiosqlite
 import watchfiles
 
-from ocp_server.db import connect
+from ocp_server import proc
+from ocp_server.db import DatabaseError, connect
 from ocp_server.index.files import DEFAULT_MAX_FILE_BYTES, VENDORED_DIRS, git_head, load_ocpignore
 from ocp_server.index.indexer import Indexer, Progress
 from ocp_server.index.models import IndexStatus, IndexSummary, SearchResponse
@@ -31,6 +40,8 @@ logger = logging.getLogger(__name__)
 LEASE_NAME = "indexer"
 LEASE_SECONDS = 30.0
 DEBOUNCE_MS = 300
+RETRY_FIRST = 0.5  # seconds before the watcher's first retry; doubles up to RETRY_MAX
+RETRY_MAX = 30.0
 
 
 def default_db_path(workspace: Path, env: Mapping[str, str] | None = None) -> Path:
@@ -60,8 +71,14 @@ class WorkspaceIndex:
         self._holds_lease = False
         self._lock = asyncio.Lock()
         self._df_cache: dict[str, int] = {}  # term -> chunks containing it; reset by updates
+        self._updated = asyncio.Event()  # set after each update this process completes
+        self.watcher_state = "off"  # off, starting, watching, standby, retrying, stopped
+        self.watcher_error: str | None = None
         self._indexer = Indexer(
-            db, workspace, max_file_bytes=max_file_bytes, git_head=lambda: git_head(workspace)
+            db,
+            workspace,
+            max_file_bytes=max_file_bytes,
+            git_head=lambda: git_head(workspace),
         )
 
     @classmethod
@@ -76,7 +93,13 @@ class WorkspaceIndex:
         if not workspace.is_dir():
             raise NotADirectoryError(f"workspace {workspace} is not a folder")
         db_path = db_path or default_db_path(workspace)
-        return cls(workspace, await connect(db_path), db_path, max_file_bytes=max_file_bytes)
+        db = await connect(db_path)
+        try:
+            await _claim(db, workspace, db_path)
+        except BaseException:
+            await db.close()
+            raise
+        return cls(workspace, db, db_path, max_file_bytes=max_file_bytes)
 
     async def close(self) -> None:
         if self._holds_lease:
@@ -112,15 +135,35 @@ class WorkspaceIndex:
         try:
             rows = list(
                 await self.db.execute_fetchall(
-                    "SELECT owner, expires_at FROM leases WHERE name = ?", (LEASE_NAME,)
+                    "SELECT owner, expires_at, pid, started, host FROM leases WHERE name = ?",
+                    (LEASE_NAME,),
                 )
             )
-            free = not rows or rows[0][0] == self.owner or rows[0][1] < now
+            free = (
+                not rows
+                or rows[0][0] == self.owner
+                or rows[0][1] < now
+                or not proc.holder_alive(int(rows[0][2]), rows[0][3], rows[0][4])
+            )
             if free:
+                if rows and rows[0][0] != self.owner and rows[0][1] >= now:
+                    logger.info(
+                        "the indexing lease's holder (pid %s) is gone: taking over", rows[0][2]
+                    )
+                pid = os.getpid()
                 await self.db.execute(
-                    "INSERT INTO leases VALUES (?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET "
-                    "owner = excluded.owner, pid = excluded.pid, expires_at = excluded.expires_at",
-                    (LEASE_NAME, self.owner, os.getpid(), now + seconds),
+                    "INSERT INTO leases (name, owner, pid, expires_at, started, host) "
+                    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET "
+                    "owner = excluded.owner, pid = excluded.pid, expires_at = excluded.expires_at,"
+                    " started = excluded.started, host = excluded.host",
+                    (
+                        LEASE_NAME,
+                        self.owner,
+                        pid,
+                        now + seconds,
+                        proc.start_token(pid),
+                        proc.host(),
+                    ),
                 )
             await self.db.execute("COMMIT")
         except BaseException:
@@ -156,7 +199,30 @@ class WorkspaceIndex:
                 self.building = False
                 self._df_cache.clear()
         summary.db_bytes = self.db_size()
+        self._updated.set()
         return summary
+
+    async def built(self) -> bool:
+        """Whether the workspace has a complete index: an update has finished (in this process
+        or another one sharing the database) and no first build is running here."""
+        if self.building:
+            return False
+        rows = await self.db.execute_fetchall("SELECT 1 FROM meta WHERE key = 'last_update'")
+        return bool(list(rows))
+
+    async def wait_built(self, timeout: float) -> bool:
+        """Wait up to `timeout` seconds for `built()`; whether it came true."""
+        deadline = time.monotonic() + timeout
+        while not await self.built():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            self._updated.clear()
+            try:  # woken by this process's update, or polling for another process's
+                await asyncio.wait_for(self._updated.wait(), min(left, 0.1))
+            except TimeoutError:
+                pass
+        return True
 
     def db_size(self) -> int:
         total = 0
@@ -196,6 +262,8 @@ class WorkspaceIndex:
             self.building,
             head,
             self._holds_lease,
+            self.watcher_state,
+            self.watcher_error,
         )
 
     # ---- search -----------------------------------------------------------------------
@@ -244,8 +312,37 @@ class WorkspaceIndex:
     async def watch(self, stop: asyncio.Event) -> None:
         """Keep the index current until `stop` is set: a debounced watcher re-indexes changed
         files about a second after a save. Only the lease holder indexes; the others keep
-        trying to take the lease over in case the holder goes away."""
-        await self.update()
+        trying to take the lease over in case the holder goes away. A failure is retried with
+        backoff (RETRY_FIRST doubling to RETRY_MAX); the watcher never gives up."""
+        delay = RETRY_FIRST
+        try:
+            while not stop.is_set():
+                self.watcher_state = "starting"
+                try:
+                    await self._watch(stop)
+                    break
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # noqa: BLE001 - a locked database, a folder gone…
+                    self.watcher_state = "retrying"
+                    self.watcher_error = f"{type(exc).__name__}: {exc}"[:500]
+                    logger.warning(
+                        "the index watcher of %s failed (%s); retrying in %.1fs",
+                        self.workspace,
+                        self.watcher_error,
+                        delay,
+                    )
+                    try:
+                        await asyncio.wait_for(stop.wait(), delay)
+                    except TimeoutError:
+                        pass
+                    delay = min(delay * 2, RETRY_MAX)
+        finally:
+            self.watcher_state = "stopped"
+
+    async def _watch(self, stop: asyncio.Event) -> None:
+        self.watcher_state = "watching" if await self.update() is not None else "standby"
+        self.watcher_error = None
         async for changes in watchfiles.awatch(
             self.workspace,
             watch_filter=self._relevant,
@@ -258,14 +355,47 @@ class WorkspaceIndex:
             if stop.is_set():
                 break
             if not await self.acquire_lease():
+                self.watcher_state = "standby"  # another process indexes
                 continue
-            if changes:
-                try:
-                    summary = await self.update()
-                except Exception:
-                    logger.exception("re-indexing after a change failed; will retry on the next")
-                    continue
+            # A lease just taken over: catch up with what changed while another process held it.
+            took_over = self.watcher_state != "watching"
+            self.watcher_state = "watching"
+            if changes or took_over:
+                summary = await self.update()
                 if summary is not None:
                     logger.info(
                         "re-indexed %d changed file(s) in %.3fs", summary.changed, summary.seconds
                     )
+
+
+async def _claim(db: aiosqlite.Connection, workspace: Path, db_path: Path) -> None:
+    """Record which workspace a database holds; refuse one that holds another workspace."""
+    await db.execute("BEGIN IMMEDIATE")
+    try:
+        rows = list(await db.execute_fetchall("SELECT value FROM meta WHERE key = 'workspace'"))
+        if not rows:  # a database from before workspaces were recorded: its sessions say
+            rows = list(
+                await db.execute_fetchall(
+                    "SELECT workspace FROM sessions ORDER BY started_at DESC LIMIT 1"
+                )
+            )
+        recorded = str(rows[0][0]) if rows else None
+        mine = str(workspace)
+        inside = db_path.resolve().is_relative_to(workspace)
+        if recorded not in (None, mine) and not inside and Path(recorded).is_dir():
+            raise DatabaseError(
+                f"the OCP database at {db_path} holds the workspace {recorded}, not {mine}: "
+                "a database holds one workspace's index and memory, or search results and "
+                "saved decisions would mix. Unset OCP_DB_PATH (each workspace then keeps its "
+                "own in .ocp/), or give each project its own OCP_DB_PATH."
+            )
+        if recorded != mine:
+            await db.execute(
+                "INSERT INTO meta VALUES ('workspace', ?) "
+                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                (mine,),
+            )
+        await db.execute("COMMIT")
+    except BaseException:
+        await db.execute("ROLLBACK")
+        raise
