@@ -40,5 +40,7 @@ async def inproc_client(
             **settings,
         }
     )
-    async with Client(build_server(server_settings), read_timeout_seconds=60) as client:
+    # "legacy": the initialize handshake, as the IDE clients of today connect.
+    server = build_server(server_settings)
+    async with Client(server, read_timeout_seconds=60, mode="legacy") as client:
         yield client

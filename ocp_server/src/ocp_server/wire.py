@@ -95,6 +95,12 @@ class IndexState(_Out):
     building: bool = Field(description="The first index is still being built")
     stale: bool
     indexer: bool = Field(description="This server process indexes and watches the workspace")
+    watcher: str = Field(
+        "off",
+        description="This process's file watcher: watching, standby (another process "
+        "indexes), retrying (after a failure, with backoff), starting, stopped or off",
+    )
+    watcher_error: str | None = Field(None, description="The last failure, while retrying")
 
 
 class SearchResult(_Out):
