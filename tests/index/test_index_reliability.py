@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+import watchfiles
 
 from ocp_server import proc
 from ocp_server.db import DatabaseError
@@ -183,11 +184,26 @@ async def test_a_database_of_another_workspace_is_refused(workspace: Path, tmp_p
     # owns that database, even after the folder moved.
     async with await WorkspaceIndex.open(workspace, shared) as index:
         assert (await index.search("verify_token")).results
+    # A database inside a parent folder is still another workspace's.
+    with pytest.raises(DatabaseError, match="holds the workspace"):
+        await WorkspaceIndex.open(tmp_path, shared)
+    own = workspace / ".ocp" / "ocp.db"
+    async with await WorkspaceIndex.open(workspace, own):
+        pass
     moved = tmp_path / "moved"
     workspace.rename(moved)
-    inside = moved / ".ocp" / "ocp.db"
-    async with await WorkspaceIndex.open(moved, inside):
+    async with await WorkspaceIndex.open(moved, moved / ".ocp" / "ocp.db"):
         pass
+
+
+async def test_writes_to_a_database_inside_the_workspace_are_not_edits(
+    workspace: Path,
+) -> None:
+    db_path = workspace / "ocp.db"  # OCP_DB_PATH pointed inside the workspace
+    async with await WorkspaceIndex.open(workspace, db_path) as index:
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            assert not index._relevant(watchfiles.Change.modified, f"{db_path}{suffix}")
+        assert index._relevant(watchfiles.Change.modified, str(workspace / "ocp.db.py"))
 
 
 async def test_a_file_that_stops_being_binary_is_counted_again(

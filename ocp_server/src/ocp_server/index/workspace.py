@@ -305,9 +305,17 @@ class WorkspaceIndex:
         parts = rel.split("/")
         if parts[0] == ".git":
             return rel == ".git/HEAD" or rel.startswith(".git/refs/heads")
-        if Path(path).resolve() == self.db_path.resolve() or rel.startswith(".ocp/"):
+        if rel.startswith(".ocp/") or self._is_database(path):
             return False
         return not any(p in VENDORED_DIRS for p in parts[:-1])
+
+    def _is_database(self, path: str) -> bool:
+        """The database or its -wal/-shm/-journal files: their writes are not edits (watching
+        them would re-index after every write, for ever)."""
+        base = self.db_path.name
+        if os.path.basename(path) not in (base, f"{base}-wal", f"{base}-shm", f"{base}-journal"):
+            return False
+        return Path(path).parent.resolve() == self.db_path.parent.resolve()
 
     async def watch(self, stop: asyncio.Event) -> None:
         """Keep the index current until `stop` is set: a debounced watcher re-indexes changed
@@ -381,8 +389,10 @@ async def _claim(db: aiosqlite.Connection, workspace: Path, db_path: Path) -> No
             )
         recorded = str(rows[0][0]) if rows else None
         mine = str(workspace)
-        inside = db_path.resolve().is_relative_to(workspace)
-        if recorded not in (None, mine) and not inside and Path(recorded).is_dir():
+        # A workspace's own database (.ocp/ocp.db) follows it when the folder moves; any other
+        # is taken over only when the workspace it holds is gone.
+        own = db_path.resolve() == default_db_path(workspace, {}).resolve()
+        if recorded not in (None, mine) and not own and Path(recorded).is_dir():
             raise DatabaseError(
                 f"the OCP database at {db_path} holds the workspace {recorded}, not {mine}: "
                 "a database holds one workspace's index and memory, or search results and "
