@@ -28,9 +28,7 @@ TOOL_NAMES = [spec.underscore for spec in TOOLS] + [spec.verb for spec in TOOLS]
 MAX_ERROR_TEXT = 2_100  # the server caps error texts at 2,000 characters plus a note
 
 # ---- values -----------------------------------------------------------------------------------
-_text = st.text(
-    st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=0, max_size=60
-)
+_text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=0, max_size=60)
 _words = st.lists(
     st.sampled_from(
         "verify token session rotate explain refactor auth across all files why deadlock "
@@ -50,9 +48,7 @@ _json_scalar = st.one_of(
 )
 _json = st.recursive(
     _json_scalar,
-    lambda inner: st.one_of(
-        st.lists(inner, max_size=4), st.dictionaries(_text, inner, max_size=4)
-    ),
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(_text, inner, max_size=4)),
     max_leaves=12,
 )
 

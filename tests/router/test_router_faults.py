@@ -11,7 +11,6 @@ import pytest
 from ocp_router import (
     Budget,
     GenerateRequest,
-    GenerateResponse,
     MockBackend,
     OCPRouter,
     OllamaBackend,
@@ -167,7 +166,3 @@ async def test_a_dated_model_name_in_the_answer_is_not_a_fallback(
     assert not first.fell_back and not first.escalated
     assert second.decision.pin_state.value == "hard" and not second.fell_back
     assert first.cost_usd and first.cost_usd > 0
-
-
-def test_generate_response_is_what_backends_return() -> None:
-    assert GenerateResponse("x", "m", 1, 1, 1.0).text == "x"

@@ -64,3 +64,47 @@ async def test_error_texts_echo_at_most_a_short_piece_of_the_input(workspace, mo
             "ocp_context_search", {"query": "", "k": 0, **{f"bogus{i}": i for i in range(500)}}
         )
         assert many.is_error and len(text_of(many)) < 2_500 and "more" in text_of(many)
+
+
+def _limits(schema: object, defs: dict[str, object]) -> set[int]:
+    """Every upper bound in a JSON schema (references followed), as README prints them."""
+    found: set[int] = set()
+    if isinstance(schema, dict):
+        ref = schema.get("$ref")
+        if isinstance(ref, str):
+            return _limits(defs[ref.rsplit("/", 1)[-1]], defs)
+        for key, value in schema.items():
+            if key in ("maxLength", "maxItems", "maxProperties", "maximum") and value < 10**9:
+                found.add(int(value))
+            else:
+                found |= _limits(value, defs)
+    elif isinstance(schema, list):
+        for item in schema:
+            found |= _limits(item, defs)
+    return found
+
+
+def test_the_readme_lists_every_inputs_limit() -> None:
+    from pathlib import Path
+
+    from ocp_server.server import TOOLS
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    table = readme.split("**Input limits.**", 1)[1].split("\n\n", 2)[1]
+    rows: dict[str, list[str]] = {}
+    tool = ""
+    for line in table.splitlines()[2:]:
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        tool = cells[0].strip("`") or tool
+        rows.setdefault(tool, []).append(" | ".join(cells[1:]))
+    for spec in TOOLS:
+        schema = spec.args.model_json_schema()
+        defs = schema.get("$defs", {})
+        for field, prop in schema["properties"].items():
+            if not _limits(prop, defs):
+                continue  # a flag or a choice of names: nothing to bound
+            where = "every tool" if field == "workspace" else spec.underscore
+            row = next((r for r in rows[where] if f"`{field}`" in r), None)
+            assert row is not None, f"README: no limit for {spec.underscore}.{field}"
+            for limit in _limits(prop, defs):
+                assert f"{limit:,}" in row, f"README: {spec.underscore}.{field} {limit:,}"

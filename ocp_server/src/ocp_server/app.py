@@ -574,6 +574,7 @@ class AppState:
                     outcome=t.outcome,
                     duration_ms=t.duration_ms,
                     error=t.error,
+                    error_type=t.error_type,
                 )
                 for t in attempts
             ],

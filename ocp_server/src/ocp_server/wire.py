@@ -293,6 +293,9 @@ class AttemptOut(_Out):
     outcome: str = Field(description="ok, error, empty (a blank answer) or skipped")
     duration_ms: float
     error: str | None
+    error_type: str | None = Field(
+        None, description="BackendTimeout, BackendRateLimited, BackendAuthError, …"
+    )
 
 
 class Phase2Out(_Out):
