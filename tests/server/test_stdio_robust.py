@@ -129,8 +129,10 @@ def test_a_bad_environment_value_is_every_tools_answer(
 def test_the_cli_reports_a_bad_environment_value_in_one_line_with_status_2(
     tmp_path: Path, argv: list[str], env: dict[str, str]
 ) -> None:
+    project = tmp_path / "project"  # not the home folder, which the CLI refuses to index
+    project.mkdir()
     done = subprocess.run(
-        [sys.executable, "-m", "ocp_server.cli", "--workspace", str(tmp_path), *argv],
+        [sys.executable, "-m", "ocp_server.cli", "--workspace", str(project), *argv],
         capture_output=True,
         text=True,
         env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), **env},
