@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import threading
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -19,3 +21,19 @@ def clean_environ(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         if name.startswith(_PREFIXES):
             monkeypatch.delenv(name)
     yield
+
+
+def _connection_threads() -> set[threading.Thread]:
+    return {t for t in threading.enumerate() if "_connection_worker_thread" in t.name}
+
+
+@pytest.fixture(autouse=True)
+def no_database_connection_left_open() -> Iterator[None]:
+    """An aiosqlite connection left open keeps a non-daemon thread, and so a whole server
+    process, alive after its client left: no test may leave one behind."""
+    before = _connection_threads()
+    yield
+    deadline = time.monotonic() + 3.0
+    while (left := _connection_threads() - before) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not left, f"database connections left open: {sorted(t.name for t in left)}"

@@ -107,6 +107,8 @@ class FakeAnthropic(FakeServer):
     budgets on 5.x models, as the real API does.
     ``cache_min_tokens``: shortest cacheable prefix (the real API needs 1024+; 0 keeps tests small).
     ``retry_after``: the ``retry-after`` header value sent with a 429.
+    ``stream_always``: answer every message as an event stream, even a non-streaming call
+    (as some misconfigured proxies do).
     """
 
     def __init__(
@@ -132,6 +134,7 @@ class FakeAnthropic(FakeServer):
         self.require_version = require_version
         self.cache_min_tokens = cache_min_tokens
         self.retry_after = retry_after
+        self.stream_always = False
         self._cache: set[str] = set()
         self._ids = itertools.count(1)
         self._responses: list[dict[str, Any]] = []
@@ -523,7 +526,7 @@ class FakeAnthropic(FakeServer):
             "id": f"msg_fake{n:04d}" + uuid.uuid4().hex[:16],
             "type": "message",
             "role": "assistant",
-            "model": body["model"],
+            "model": step.get("model") or body["model"],  # a step may answer as a dated id
             "content": content,
             "stop_reason": stop_reason,
             "stop_sequence": stop_sequence,
@@ -539,7 +542,7 @@ class FakeAnthropic(FakeServer):
             return body
         message = self._build(body)
         rid = self._request_id()
-        if body.get("stream"):
+        if body.get("stream") or self.stream_always:
             return StreamResponse(
                 self._events(message),
                 "text/event-stream; charset=utf-8",

@@ -19,7 +19,7 @@ async def test_migrations_build_the_full_schema_and_record_themselves(tmp_path: 
         )
     }
     assert {"files", "chunks", "meta", "leases", "_migrations"} <= tables
-    names = [r[0] for r in await db.execute_fetchall("SELECT name FROM _migrations")]
+    names = [r[0] for r in await db.execute_fetchall("SELECT name FROM _migrations ORDER BY rowid")]
     assert names == [m.__name__ for m in MIGRATIONS]
     mode = next(iter(await db.execute_fetchall("PRAGMA journal_mode")))[0]
     assert mode == "wal"

@@ -31,6 +31,10 @@ from ocp_router.errors import ConfigError
 
 DEFAULT_THRESHOLD = 0.5
 _CACHED_CHARS = 20_000
+# A request longer than this is judged on its start (where a request is asked; the keyword
+# rules read only the first 20,000 characters of prose anyway), so the regex passes cost the
+# same for a 64 KB and a 400 KB paste.
+JUDGED_CHARS = 64_000
 _MANY_FILES = 5
 # The largest learned contributions are shown one by one; the rest are folded into one signal.
 _LEARNED_SHOWN = 0.02
@@ -154,7 +158,7 @@ class TaskClassifier:
         return result
 
     def _classify(self, prompt: str) -> ClassifyResult:
-        split = split_request(prompt)
+        split = split_request(prompt[:JUDGED_CHARS])
         prose_lower = split.plain.lower()
         words = words_of(prose_lower)
         fired = match_families(prose_lower, words)

@@ -124,14 +124,44 @@ def _last_user_index(messages: Sequence[Message]) -> int:
 
 
 # Blocks a harness wraps around the request: context for the model, not the user's words.
-_BOILERPLATE = re.compile(
-    r"<(system-reminder|environment_details|additional_data|attached_files|"
-    r"context|local-command-stdout|command-message|command-args|user_info|rules|"
-    r"project_layout|cursor_rules|git_status)\b[^>]*>.*?</\1>",
-    re.S | re.I,
+_BOILERPLATE_TAGS = (
+    "system-reminder|environment_details|additional_data|attached_files|context|"
+    "local-command-stdout|command-message|command-args|user_info|rules|project_layout|"
+    "cursor_rules|git_status"
 )
 # Where a harness marks the request itself, only the marked text is the request.
-_REQUEST_TAG = re.compile(r"<(user_query|task|user_request)\b[^>]*>(.*?)</\1>", re.S | re.I)
+_REQUEST_TAGS = "user_query|task|user_request"
+# Opening tags only: `[^<>]*` stops at the next `<`, so scanning every opening costs one pass.
+# (One regex with `.*?</\1>` rescans to the end of the text from every unclosed opening:
+# quadratic, 8 s for 5,000 `<context>` tags.)
+_BOILERPLATE_OPEN = re.compile(rf"<({_BOILERPLATE_TAGS})\b[^<>]*>", re.I)
+_REQUEST_OPEN = re.compile(rf"<({_REQUEST_TAGS})\b[^<>]*>", re.I)
+
+
+def _blocks(text: str, opening: re.Pattern[str]) -> list[tuple[int, int, int, int]]:
+    """(start, inner start, inner end, end) of each tagged block, outermost first and never
+    overlapping, like `<(tag)…>.*?</\1>` would find them, in linear time: a tag with no
+    closing tag after some point has none after any later point either."""
+    found: list[tuple[int, int, int, int]] = []
+    unclosed: dict[str, int] = {}  # tag -> position after which it has no closing tag
+    closings: dict[str, re.Pattern[str]] = {}
+    pos = 0
+    while match := opening.search(text, pos):
+        tag = match.group(1).lower()
+        if match.end() >= unclosed.get(tag, len(text) + 1):
+            pos = match.end()
+            continue
+        closing = closings.get(tag)
+        if closing is None:
+            closing = closings[tag] = re.compile(rf"</{re.escape(tag)}>", re.I)
+        end = closing.search(text, match.end())
+        if end is None:
+            unclosed[tag] = match.end()
+            pos = match.end()
+            continue
+        found.append((match.start(), match.end(), end.start(), end.end()))
+        pos = end.end()
+    return found
 
 
 def user_words(text: str) -> str:
@@ -139,9 +169,16 @@ def user_words(text: str) -> str:
     if "<" not in text:
         return text
     # Reminders go first: a request tag quoted inside one is context, not the request.
-    text = _BOILERPLATE.sub("", text)
-    if tagged := _REQUEST_TAG.findall(text):
-        return "\n".join(inner.strip() for _, inner in tagged)
+    blocks = _blocks(text, _BOILERPLATE_OPEN)
+    if blocks:
+        kept, last = [], 0
+        for start, _, _, end in blocks:
+            kept.append(text[last:start])
+            last = end
+        kept.append(text[last:])
+        text = "".join(kept)
+    if tagged := _blocks(text, _REQUEST_OPEN):
+        return "\n".join(text[inner:inner_end].strip() for _, inner, inner_end, _ in tagged)
     return text.strip()
 
 
@@ -193,7 +230,7 @@ def _message(raw: Any, field: str) -> tuple[Message | None, str]:
         return None, _system_text(raw.get("content"), f"{field}.content")
     if role not in ("user", "assistant", "tool", "function"):
         raise PayloadError(
-            f"{field}.role: expected user, assistant, system, developer or tool, got {role!r}"
+            f"{field}.role: expected user, assistant, system, developer or tool, got {role!r:.80}"
         )
     content = raw.get("content")
     texts: list[str] = []

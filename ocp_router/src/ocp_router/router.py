@@ -30,6 +30,7 @@ from ocp_router.classifier import ClassifyResult, Route, TaskClassifier
 from ocp_router.errors import (
     BackendAuthError,
     BackendError,
+    BackendResponseError,
     BackendTimeout,
     ConfigError,
     RouterError,
@@ -168,8 +169,14 @@ class RouteResult:
         return self.decision.reason
 
     @property
+    def answered_model(self) -> str:
+        """The model that answered, by the name it was asked for (`model` is the name the
+        provider answered with: often a dated version of the alias configured)."""
+        return next((a.model for a in reversed(self.attempts) if a.outcome == "ok"), self.model)
+
+    @property
     def fell_back(self) -> bool:
-        return self.model != self.decision.model or self.tier is not self.decision.tier
+        return self.answered_model != self.decision.model or self.tier is not self.decision.tier
 
     @property
     def escalated(self) -> bool:
@@ -211,6 +218,8 @@ def session_key(payload: AgentPayload) -> str:
 
 # Paid errors the other paid model may not share: worth one more try across models.
 _RETRY_ACROSS = ("BackendRateLimited", "BackendTimeout", "BackendUnavailable")
+# A payload this large is judged in a worker thread, off the event loop.
+OFF_LOOP_CHARS = 50_000
 
 
 @dataclass(slots=True)
@@ -275,6 +284,10 @@ class OCPRouter:
         self.pins = pins if pins is not None else SessionPins()
         self._counterfactual = counterfactual_model
         self.redact_paid = redact_paid
+        # Estimates of paid calls in flight, held against the daily budget until they settle,
+        # so concurrent routes cannot each see the same room under it.
+        self._reserved = 0.0
+        self._budget_lock = asyncio.Lock()
 
     async def aclose(self) -> None:
         closed: set[int] = set()
@@ -347,7 +360,10 @@ class OCPRouter:
         session: str | None = None,
     ) -> Decision:
         """Decide the first tier and model. Phase 2 runs only for the ambiguous band."""
-        assessment = self.assess(payload)
+        if payload.total_chars > OFF_LOOP_CHARS:
+            assessment = await asyncio.to_thread(self.assess, payload)
+        else:
+            assessment = self.assess(payload)
         forced = self._forced(force, model)
         session = session or session_key(payload)
         if forced is not None:
@@ -476,7 +492,8 @@ class OCPRouter:
                             history=run.paid.history,
                             model=model,
                         )
-                        if not await self._paid_allowed(tier, request, run):
+                        reserved = await self._paid_allowed(tier, request, run)
+                        if reserved is None:
                             if not decision.forced and self.local is not None:
                                 if all(t is not Tier.LOCAL for t, _ in chain):
                                     chain.append((Tier.LOCAL, self.local.model))
@@ -486,14 +503,19 @@ class OCPRouter:
                     else:
                         assert self.local is not None
                         backend = self.local
+                        reserved = 0.0
                         request = GenerateRequest(
                             local_prompt, system, self.local_max_tokens, history=history
                         )
-                    response = await self._try(tier, backend, request, run, decision)
-                    if response is not None:
-                        return await self._result(
-                            response, tier, decision, backend, started, trace_id, run
-                        )
+                    try:
+                        response = await self._try(tier, backend, request, run, decision)
+                        if response is not None:
+                            return await self._result(
+                                response, tier, decision, backend, started, trace_id, run
+                            )
+                    finally:
+                        # Settled: the real cost is in the ledger now (or there was none).
+                        await self._release(reserved)
         except TimeoutError:
             tier, model = current
             run.attempts.append(
@@ -570,21 +592,23 @@ class OCPRouter:
             Attempt(tier, self._backend_label(tier), model, "skipped", 0.0, why, kind)
         )
 
-    async def _paid_allowed(self, tier: Tier, request: GenerateRequest, run: _Run) -> bool:
+    async def _paid_allowed(self, tier: Tier, request: GenerateRequest, run: _Run) -> float | None:
         """Whether this paid call may go out: the credentials have not failed already and
-        the budgets allow its estimated cost. Records a skipped attempt when not."""
+        the budgets allow its estimated cost. Returns the amount reserved against the daily
+        budget (release it with `_release` once the call settles), or None with a skipped
+        attempt recorded when the call may not go out."""
         model = request.model or self.mid_model or ""
         if run.paid_dead:
             self._skip(
                 run, tier, model, "the paid credentials already failed on another model", None
             )
-            return False
+            return None
         estimate = self.estimate(model, request)
         if run.estimated_usd is None:
             run.estimated_usd = estimate
         budget = self.budget
         if not budget.active:
-            return True
+            return 0.0
         why = None
         if estimate is None:
             why = f"no price is known for {model}, so the budget cannot be checked (OCP_PRICES)."
@@ -594,18 +618,34 @@ class OCPRouter:
                 f"OCP_MAX_REQUEST_USD=${budget.max_request_usd:g}."
             )
         elif budget.daily_usd is not None:
-            spent = await self.ledger.spent_today()
-            if spent + estimate > budget.daily_usd:
-                why = (
-                    f"${spent:.4f} spent today; {model} could add up to ${estimate:.4f}, over "
-                    f"OCP_DAILY_BUDGET_USD=${budget.daily_usd:g}."
-                )
+            # Check and reserve in one step: routes running at once must not all see the room
+            # that only one of them fits in.
+            async with self._budget_lock:
+                spent = await self.ledger.spent_today()
+                if spent + self._reserved + estimate > budget.daily_usd:
+                    in_flight = (
+                        f" and ${self._reserved:.4f} held by calls in flight"
+                        if self._reserved
+                        else ""
+                    )
+                    why = (
+                        f"${spent:.4f} spent today{in_flight}; {model} could add up to "
+                        f"${estimate:.4f}, over OCP_DAILY_BUDGET_USD=${budget.daily_usd:g}."
+                    )
+                else:
+                    self._reserved += estimate
+                    return estimate
         if why is None:
-            return True
+            return 0.0
         run.budget_blocked = True
         run.notes.append("budget: " + why)
         self._skip(run, tier, model, "budget: " + why, BudgetExceeded.__name__)
-        return False
+        return None
+
+    async def _release(self, reserved: float) -> None:
+        if reserved:
+            async with self._budget_lock:
+                self._reserved = max(0.0, self._reserved - reserved)
 
     async def _try(
         self,
@@ -619,7 +659,18 @@ class OCPRouter:
         model = request.model or backend.model
         t0 = time.perf_counter()
         try:
-            response = await backend.generate(request)
+            try:
+                response = await backend.generate(request)
+                if not isinstance(getattr(response, "text", None), str):
+                    raise TypeError(f"generate() returned {type(response).__name__}")
+            except BackendError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - any other failure is the backend's too
+                logger.exception("route: %s (%s) raised unexpectedly", name, model)
+                raise BackendResponseError(
+                    f"{name} failed unexpectedly ({type(exc).__name__}: {str(exc)[:200]})",
+                    backend=name,
+                ) from exc
         except BackendError as exc:
             ms = round((time.perf_counter() - t0) * 1000, 3)
             run.attempts.append(
@@ -658,13 +709,14 @@ class OCPRouter:
             response.cache_write_tokens,
         )
         model = response.model
+        asked = run.attempts[-1].model if run.attempts else model  # the name as configured
         if tier.paid:
-            price = self.price(model) or self.price(self.model_for(tier))
+            price = self.price(model) or self.price(asked)
             cost = price.cost(*usage) if price else None
             if cost:
                 await self.ledger.add(cost)
             if decision.session:
-                self.pins.pin(decision.session, model, tier, response.prompt_tokens)
+                self.pins.pin(decision.session, asked, tier, response.prompt_tokens)
         counter_model = self.counterfactual_model
         counter_price = self.price(counter_model) if counter_model else None
         counterfactual = (

@@ -12,19 +12,21 @@ import datetime as dt
 import json
 import logging
 import re
+import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
+import anyio
 from pydantic import BaseModel
 
 from ocp_router import (
     AgentPayload,
     Decision,
     GenerateRequest,
-    MemoryLedger,
     OCPRouter,
     PaidContext,
     PaidPrompt,
@@ -61,6 +63,7 @@ from ocp_server.prompt import EnrichedPrompt, build_prompt
 from ocp_server.settings import ServerSettings, workspace_scope
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def _iso(ts: float | None) -> str | None:
@@ -97,40 +100,69 @@ class WorkspaceContext:
 
 
 class WorkspaceLedger:
-    """The daily budget's ledger: what the trace stores say was spent today, or what this
-    process spent, whichever is more (a trace is stored only after its call returns)."""
+    """The daily budget's ledger: what the trace stores say was spent today (every process's
+    routes), plus what this process spent that is not stored yet: a trace is stored after its
+    call returns, and a route without a workspace is never stored."""
 
-    def __init__(self) -> None:
+    def __init__(self, today: Callable[[], dt.date] = dt.date.today) -> None:
         self.state: AppState | None = None
-        self._process = MemoryLedger()
+        self._today = today
+        self._day = today()
+        self._unrecorded = 0.0
+
+    def _roll(self) -> None:
+        today = self._today()
+        if today != self._day:
+            self._day, self._unrecorded = today, 0.0
 
     async def spent_today(self) -> float:
         stored = await self.state.spent_today() if self.state is not None else 0.0
-        return max(stored, await self._process.spent_today())
+        self._roll()
+        return stored + self._unrecorded
 
     async def add(self, usd: float) -> None:
-        await self._process.add(usd)
+        self._roll()
+        self._unrecorded += usd
+
+    def recorded(self, usd: float) -> None:
+        """`usd` of this process's spend is now in a trace store."""
+        self._roll()
+        self._unrecorded = max(0.0, self._unrecorded - usd)
+
+
+class RouteFailure(Exception):
+    """No model could answer a route; `result` holds the trace and every attempt."""
+
+    def __init__(self, result: wire.RouteResult) -> None:
+        super().__init__(result.note)
+        self.result = result
 
 
 class AppState:
     def __init__(
-        self, settings: ServerSettings, router: OCPRouter, router_settings: RouterSettings
+        self,
+        settings: ServerSettings,
+        router: OCPRouter,
+        router_settings: RouterSettings,
+        ledger: WorkspaceLedger | None = None,
     ) -> None:
         self.settings = settings
         self.router = router
         self.router_settings = router_settings
+        self.ledger = ledger
         self.session_id = uuid.uuid4().hex
         self._workspaces: dict[Path, Workspace] = {}
         self._open_lock = asyncio.Lock()
         self._restore_overhead: int | None = None
+        self._closed = False
 
     @classmethod
     async def create(cls, settings: ServerSettings) -> AppState:
+        """Raises ConfigError naming the variable when the environment is misconfigured."""
         router_settings = RouterSettings.from_env()
         ledger = WorkspaceLedger()
-        state = cls(
-            settings, await make_router(settings=router_settings, ledger=ledger), router_settings
-        )
+        router = await make_router(settings=router_settings, ledger=ledger)
+        state = cls(settings, router, router_settings, ledger)
         ledger.state = state
         return state
 
@@ -143,50 +175,80 @@ class AppState:
         return total
 
     async def aclose(self) -> None:
-        for ws in self._workspaces.values():
-            if ws.stop is not None:
-                ws.stop.set()
-            if ws.watcher is not None:
-                ws.watcher.cancel()
-                try:
-                    await ws.watcher
-                except (asyncio.CancelledError, Exception):  # noqa: BLE001 - shutting down
-                    pass
-            try:
-                await ws.memory.end_session(self.session_id)
-            except Exception:  # noqa: BLE001 - best effort at shutdown
-                logger.debug("could not close the session", exc_info=True)
-            await ws.memory.db.close()
-            await ws.index.close()
-        self._workspaces.clear()
-        await self.router.aclose()
+        """Stop indexing and close every database connection. Runs to the end even when the
+        caller is being cancelled: a connection left open keeps its thread, and with it the
+        whole process, alive."""
+        with anyio.CancelScope(shield=True):
+            workspaces = list(self._workspaces.values())
+            self._workspaces.clear()
+            self._closed = True
+            for ws in workspaces:
+                _stop(ws)
+            with anyio.move_on_after(1.0):  # the session's end is a nicety; closing is not
+                for ws in workspaces:
+                    try:
+                        await ws.memory.end_session(self.session_id)
+                    except Exception:  # noqa: BLE001 - best effort at shutdown
+                        logger.debug("could not close the session", exc_info=True)
+            for ws in workspaces:
+                await _close(ws)
+            await self.router.aclose()
 
     async def workspace(self, path: Path, *, watch: bool = True) -> Workspace:
-        """The open workspace for `path`, opening it (and starting its indexer) on first use."""
+        """The open workspace for `path`, opening it (and starting its indexer) on first use.
+        Opening runs to the end even when the caller is cancelled, and what it opened is then
+        closed again: no database connection is left open behind it."""
         async with self._open_lock:
+            if self._closed:
+                raise RuntimeError("the server is shutting down")
             if path in self._workspaces:
                 return self._workspaces[path]
-            db_path = self.settings.db_path or default_db_path(path)
-            index = await WorkspaceIndex.open(
-                path,
-                db_path,
-                max_file_bytes=self.settings.max_file_bytes,
-                history_commits=self.settings.history_commits,
-            )
-            # Memory has its own connection: the indexer runs transactions on the index's.
-            memory = MemoryStore(
-                await connect(db_path),
-                clock=self.settings.clock,
-                workspace=path,
-                ttl_days=self.settings.memory_ttl_days,
-            )
-            await memory.start_session(str(path), self.session_id)
-            ws = Workspace(path, index, memory)
-            if watch:
-                ws.stop = asyncio.Event()
-                ws.watcher = asyncio.create_task(self._keep_fresh(ws), name=f"index {path}")
+            opening = asyncio.ensure_future(self._open(path, watch))
+            try:
+                ws = await asyncio.shield(opening)
+            except asyncio.CancelledError:
+                with anyio.CancelScope(shield=True):
+                    try:
+                        opened = await opening
+                    except Exception:  # noqa: BLE001 - it failed to open: nothing to close
+                        pass
+                    else:
+                        _stop(opened)
+                        await _close(opened)
+                raise
             self._workspaces[path] = ws
             return ws
+
+    async def _open(self, path: Path, watch: bool) -> Workspace:
+        db_path = self.settings.db_path or default_db_path(path)
+        index = await WorkspaceIndex.open(
+            path,
+            db_path,
+            max_file_bytes=self.settings.max_file_bytes,
+            history_commits=self.settings.history_commits,
+        )
+        try:
+            # Memory has its own connection: the indexer runs transactions on the index's.
+            db = await connect(db_path)
+            try:
+                memory = MemoryStore(
+                    db,
+                    clock=self.settings.clock,
+                    workspace=path,
+                    ttl_days=self.settings.memory_ttl_days,
+                )
+                await memory.start_session(str(path), self.session_id)
+            except BaseException:
+                await db.close()
+                raise
+        except BaseException:
+            await index.close()
+            raise
+        ws = Workspace(path, index, memory)
+        if watch:
+            ws.stop = asyncio.Event()
+            ws.watcher = asyncio.create_task(self._keep_fresh(ws), name=f"index {path}")
+        return ws
 
     async def _keep_fresh(self, ws: Workspace) -> None:
         assert ws.stop is not None
@@ -199,8 +261,9 @@ class AppState:
 
     # ---- ocp_context_search -----------------------------------------------------------
     async def search(self, ws: Workspace, args: wire.SearchArgs) -> wire.SearchResult:
+        waited = await self._first_index(ws)
         response = await ws.index.search(
-            args.query,
+            search_query(args.query),
             k=args.k,
             path_glob=_scoped_glob(workspace_scope(ws.path, args.workspace), args.path_glob),
             language=args.language,
@@ -208,10 +271,21 @@ class AppState:
             refresh=not ws.index.building,
             group_by_file=args.group_by == "file",
         )
-        result = _search_result(response)
+        result = _search_result(response, waited)
         if args.group_by == "file":
             result = _grouped(result)
         return result
+
+    async def _first_index(self, ws: Workspace) -> float | None:
+        """Wait (up to OCP_FIRST_INDEX_WAIT) for a workspace's first index to finish, so a
+        one-call client does not get the empty answer of an index not built yet. The seconds
+        waited when the index is still not complete, else None."""
+        if await ws.index.built():
+            return None
+        started = time.perf_counter()
+        if await ws.index.wait_built(self.settings.first_index_wait):
+            return None
+        return time.perf_counter() - started
 
     # ---- ocp_session_restore ----------------------------------------------------------
     async def restore(self, ws: Workspace, args: wire.RestoreArgs) -> wire.RestoreResult:
@@ -269,9 +343,12 @@ class AppState:
         session = args.session_id or self.session_id
         if args.session_id:
             await ws.memory.start_session(str(ws.path), session)
+        # The short trace id shown everywhere (8 characters) names a trace as well as the
+        # whole id, when it is unambiguous.
+        trace_id = await ws.memory.full_trace_id(args.trace_id) if args.trace_id else None
         result = await ws.memory.save(
             session,
-            trace_id=args.trace_id,
+            trace_id=trace_id,
             outcome=args.outcome,
             summary=args.summary,
             decisions=[
@@ -331,14 +408,15 @@ class AppState:
         if ws is None or budget <= 0:
             return build_prompt(request, (), None)
         brief_budget = max(budget // 4, 100)
+        await self._first_index(ws)
         response = await ws.index.search(
-            request,
+            search_query(request),
             k=12,
             path_glob=path_glob,
             max_tokens=max(budget - brief_budget, 100),
             refresh=not ws.index.building,
         )
-        brief = await ws.memory.restore(query=request, max_tokens=brief_budget)
+        brief = await ws.memory.restore(query=search_query(request), max_tokens=brief_budget)
         remembered = (
             brief.decisions
             or brief.open_items
@@ -350,13 +428,21 @@ class AppState:
         return build_prompt(request, response.results, brief.text if remembered else None)
 
     async def route(self, ws: Workspace | None, args: wire.RouteArgs) -> wire.RouteResult:
+        """Decide, answer and record one route. Raises RouteFailure (after recording it)
+        when no model could answer."""
         router = self.router
         source: str | list[dict[str, Any]] = (
             args.messages if args.messages is not None else (args.request or "")
         )
-        payload = parse_payload(source, system=args.system, tools=args.tools)
-        session = args.session_id or self.session_id
-        decision = await router.plan(payload, force=args.force, model=args.model, session=session)
+        payload = await _off_loop(
+            _payload_chars(args), parse_payload, source, system=args.system, tools=args.tools
+        )
+        # Sticky sessions need a conversation: the caller's session id, else the router keys
+        # the conversation by its first user message. (The server run is not a conversation:
+        # an IDE sends every chat's routes through one server.)
+        decision = await router.plan(
+            payload, force=args.force, model=args.model, session=args.session_id
+        )
         request = payload.user_turn
         budget = (
             self.settings.context_tokens
@@ -421,6 +507,8 @@ class AppState:
         )
         if ws is not None:
             await self._record(ws, args, out, result, failure, request)
+        if failure is not None:
+            raise RouteFailure(out)
         return out
 
     def _trace(
@@ -493,6 +581,7 @@ class AppState:
                     outcome=t.outcome,
                     duration_ms=t.duration_ms,
                     error=t.error,
+                    error_type=t.error_type,
                 )
                 for t in attempts
             ],
@@ -554,8 +643,11 @@ class AppState:
                     )
                     for a in attempts
                 ),
+                dry_run=args.dry_run,
             ),
         )
+        if self.ledger is not None and t.cost_usd and t.route_to == "paid":
+            self.ledger.recorded(t.cost_usd)
 
 
 def new_id() -> str:
@@ -676,6 +768,23 @@ def _citation_construct(c: CitationState) -> wire.CitationOut:
     )
 
 
+def _stop(ws: Workspace) -> None:
+    if ws.stop is not None:
+        ws.stop.set()
+    if ws.watcher is not None:
+        ws.watcher.cancel()
+
+
+async def _close(ws: Workspace) -> None:
+    """Close a stopped workspace's connections (callers shield this from cancellation)."""
+    if ws.watcher is not None:
+        await asyncio.wait([ws.watcher], timeout=2.0)
+    try:
+        await ws.memory.db.close()
+    finally:
+        await ws.index.close()
+
+
 def _phase2_kind(phase2: wire.Phase2Out | None, phase: str) -> str | None:
     if phase == "cache":
         return "cache"
@@ -745,13 +854,47 @@ def _grouped(result: wire.SearchResult) -> wire.SearchResult:
     return result.model_copy(update={"results": [], "files": list(files.values())})
 
 
-def _search_result(response: SearchResponse) -> wire.SearchResult:
+# What a search reads of a query: query_terms reads 4,000 characters, and no identifier or
+# file name is longer than MAX_TOKEN_CHARS. Bounding both before the search's regexes keeps a
+# pasted 400 KB request (or one unbroken 40,000-character token) from stalling the server.
+QUERY_CHARS = 4_000
+MAX_TOKEN_CHARS = 256
+
+
+def search_query(text: str) -> str:
+    """`text` as a search reads it: its first QUERY_CHARS characters, long tokens cut (the
+    words are what a search uses; the spacing between them is not)."""
+    head = text[:QUERY_CHARS]
+    if all(len(token) <= MAX_TOKEN_CHARS for token in head.split()):
+        return head
+    return " ".join(token[:MAX_TOKEN_CHARS] for token in head.split())
+
+
+# Payloads above this many characters are parsed and judged in a worker thread, so a huge
+# request does not hold up other tools' calls on the event loop.
+OFF_LOOP_CHARS = 50_000
+
+
+def _payload_chars(args: wire.RouteArgs) -> int:
+    if args.messages is None and args.tools is None:
+        return len(args.request or "") + len(args.system or "")
+    return wire.payload_chars(args.messages, args.system, args.tools)
+
+
+async def _off_loop(size: int, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    if size < OFF_LOOP_CHARS:
+        return fn(*args, **kwargs)
+    return await asyncio.to_thread(fn, *args, **kwargs)
+
+
+def _search_result(response: SearchResponse, waited: float | None = None) -> wire.SearchResult:
     status = response.status
     note = response.note
-    if status.building:
+    if status.building or waited is not None:
+        waited_text = f"; waited {waited:.1f}s for it" if waited else ""
         note = (
             f"the first index of this workspace is still being built ({status.files} files "
-            "so far): results may be incomplete; ask again in a few seconds"
+            f"so far{waited_text}): results may be incomplete; ask again in a few seconds"
         )
     # One pass over the query and every chunk: a secret found in a chunk is hidden in the
     # query echoed back too (an agent that searched for a value learns nothing new).
@@ -788,6 +931,8 @@ def _search_result(response: SearchResponse) -> wire.SearchResult:
             building=status.building,
             stale=status.stale,
             indexer=status.indexer,
+            watcher=status.watcher,
+            watcher_error=status.watcher_error,
         ),
         note=note,
         redacted=sum(len(red.redactions) for _, red in hits),

@@ -100,13 +100,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def serve() -> int:
-    """Serve MCP over stdio until the client closes stdin."""
+    """Serve MCP over stdio until the client closes stdin. A configuration error does not stop
+    the server: it starts, and every tool answers with the error (an IDE shows a tool's error;
+    a server that exits shows only "Connection closed")."""
     try:
-        settings = ServerSettings.from_env()
+        settings: ServerSettings | None = ServerSettings.from_env()
+        error = None
     except ConfigError as exc:
         print(f"ocp-server: {exc}", file=sys.stderr)
-        return 2
-    asyncio.run(serve_stdio(settings))
+        settings, error = None, str(exc)
+    asyncio.run(serve_stdio(settings, error))
     return 0
 
 
@@ -116,7 +119,11 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(args.verbose)
     if args.command is None:
         return serve()
-    result: int = args.handler(args, resolve_workspace(args.workspace))
+    try:
+        result: int = args.handler(args, resolve_workspace(args.workspace))
+    except ConfigError as exc:  # an OCP_* variable: one line naming it, exit status 2
+        print(f"ocp-server: {exc}", file=sys.stderr)
+        return 2
     return result
 
 

@@ -11,7 +11,6 @@ from typing import Any
 
 from rich.table import Table
 
-from ocp_router.errors import ConfigError
 from ocp_server.cli_output import IndexProgress, console
 from ocp_server.db import DatabaseError
 from ocp_server.first_run import WorkspaceRefused, check_workspace
@@ -26,11 +25,9 @@ EXIT_INTERRUPTED = 130  # the shell's code for a command ended by Ctrl-C
 
 
 def _settings() -> ServerSettings:
-    """The server's settings (one parser for every entry point)."""
-    try:
-        return ServerSettings.from_env()
-    except ConfigError as exc:
-        raise SystemExit(f"error: {exc}") from exc
+    """The server's settings (one parser for every entry point; a bad value raises
+    ConfigError, which the CLI reports in one line with exit status 2)."""
+    return ServerSettings.from_env()
 
 
 def add_force(parser: argparse.ArgumentParser) -> None:

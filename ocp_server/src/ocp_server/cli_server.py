@@ -17,7 +17,7 @@ from rich.table import Table
 
 from ocp_router.errors import ConfigError
 from ocp_server import wire
-from ocp_server.app import AppState
+from ocp_server.app import AppState, RouteFailure
 from ocp_server.cli_index import first_run_check, interrupted
 from ocp_server.cli_output import console
 from ocp_server.db import DatabaseError
@@ -107,7 +107,12 @@ def run_route(args: argparse.Namespace, workspace: Path) -> int:
     except WorkspaceRefused as exc:
         print(f"ocp-server: {exc}", file=sys.stderr)
         return 2
-    except (ConfigError, DatabaseError, WorkspaceError, ValueError) as exc:
+    except RouteFailure as failure:  # no model could answer: the trace says what was tried
+        sys.stderr.write(render(failure.result) + "\n")
+        return 1
+    except (DatabaseError, WorkspaceError, ValueError) as exc:
+        if isinstance(exc, ConfigError):
+            raise
         return _fail(str(exc))
     if args.json:
         sys.stdout.write(result.model_dump_json(indent=2) + "\n")
@@ -130,7 +135,9 @@ async def _restore(args: argparse.Namespace, workspace: Path) -> wire.RestoreRes
 def run_restore(args: argparse.Namespace, workspace: Path) -> int:
     try:
         result = asyncio.run(_restore(args, workspace))
-    except (ConfigError, DatabaseError, WorkspaceError, ValueError) as exc:
+    except (DatabaseError, WorkspaceError, ValueError) as exc:
+        if isinstance(exc, ConfigError):
+            raise
         return _fail(str(exc))
     sys.stdout.write((result.model_dump_json(indent=2) if args.json else render(result)) + "\n")
     return 0
@@ -165,7 +172,9 @@ async def _stats(since: float | None, workspace: Path) -> dict[str, Any]:
 def run_stats(args: argparse.Namespace, workspace: Path) -> int:
     try:
         stats = asyncio.run(_stats(parse_since(args.since), workspace))
-    except (ConfigError, DatabaseError, WorkspaceError, ValueError) as exc:
+    except (DatabaseError, WorkspaceError, ValueError) as exc:
+        if isinstance(exc, ConfigError):
+            raise
         return _fail(str(exc))
     if args.html is not None:
         try:

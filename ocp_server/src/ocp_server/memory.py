@@ -105,7 +105,8 @@ _NOTE_KINDS: Final = "(kind = 'note' OR (kind = 'outcome' AND trace_id IS NULL))
 _NOTES: Final = f"{_NOTE_KINDS} AND {_LIVE} AND renewed_at >= :cut AND session_id != :ex"
 _OPEN_ITEMS: Final = f"kind = 'open_item' AND resolved = 0 AND {_LIVE} AND renewed_at >= :cut"
 _SESSIONS: Final = "summary IS NOT NULL AND id != :ex"
-_TRACES: Final = f"{_NOTABLE} AND session_id != :ex"
+# Dry runs called no model: neither answers nor errors worth a line.
+_TRACES: Final = f"{_NOTABLE} AND NOT dry_run AND session_id != :ex"
 _EXPIRED_DECISIONS: Final = f"status = 'active' AND {_LIVE} AND renewed_at < :cut"
 _EXPIRED_NOTES: Final = (
     f"kind IN ('note', 'open_item', 'outcome') AND {_LIVE} AND renewed_at < :cut"
@@ -231,10 +232,11 @@ class TraceRecord:
     estimated_usd: float | None = None
     counterfactual_model: str | None = None
     attempts: tuple[AttemptRecord, ...] = ()
+    dry_run: bool = False  # decided and built, no model called: neither an answer nor an error
 
     @property
     def failed(self) -> bool:
-        return self.answered_by is None
+        return self.answered_by is None and not self.dry_run
 
 
 @dataclass(frozen=True, slots=True)
@@ -451,8 +453,8 @@ class MemoryStore:
                 "decided_by, model, backend, task_type, complexity, prompt_tokens, "
                 "completion_tokens, duration_ms, cost_usd, counterfactual_usd, outcome, "
                 "trace_json, answered_by, tier, answered_tier, phase, band, phase2, pin_state, "
-                "escalated, fell_back, budget_note, estimated_usd, counterfactual_model) "
-                f"VALUES ({_placeholders(30)})",
+                "escalated, fell_back, budget_note, estimated_usd, counterfactual_model, "
+                f"dry_run) VALUES ({_placeholders(31)})",
                 (
                     trace.id,
                     session_id,
@@ -484,6 +486,7 @@ class MemoryStore:
                     trace.budget_note,
                     trace.estimated_usd,
                     trace.counterfactual_model,
+                    int(trace.dry_run),
                 ),
             )
             await self.db.executemany(
@@ -511,6 +514,22 @@ class MemoryStore:
                     (session_id, created, trace.outcome, trace.id, created),
                 )
             await self._index("trace", trace.id, f"{trace.request}\n{trace.outcome or ''}")
+
+    async def full_trace_id(self, trace_id: str) -> str:
+        """The whole id of a trace named by its id or an unambiguous prefix of at least 8
+        characters (the short id printed everywhere); `trace_id` itself when none matches."""
+        prefix = trace_id.strip().lower()
+        if len(prefix) >= 32 or len(prefix) < 8 or prefix.strip("0123456789abcdef"):
+            return trace_id
+        rows = await self._fetch(
+            "SELECT id FROM traces WHERE id >= ? AND id < ? ORDER BY id LIMIT 2",
+            (prefix, prefix + "g"),
+        )
+        if len(rows) > 1:
+            raise ValueError(
+                f"trace_id: {trace_id!r} starts more than one trace; give more of the id"
+            )
+        return str(rows[0][0]) if rows else trace_id
 
     async def trace_json(self, trace_id: str) -> str | None:
         """The full stored trace, or None when there is no such trace."""

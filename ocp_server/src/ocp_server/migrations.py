@@ -308,6 +308,20 @@ async def m006_memory(db: aiosqlite.Connection) -> None:
     )
 
 
+async def m005_reliability(db: aiosqlite.Connection) -> None:
+    """Leases record the holder's host and start time (a dead holder is taken over at once);
+    dry runs are marked, so the savings report does not count them as routes or errors."""
+    await _run(
+        db,
+        """
+        ALTER TABLE leases ADD COLUMN host TEXT;
+        -- the holder's start time (clock ticks since boot): tells it from a reused pid
+        ALTER TABLE leases ADD COLUMN started TEXT;
+        ALTER TABLE traces ADD COLUMN dry_run INTEGER NOT NULL DEFAULT 0;
+        """,
+    )
+
+
 async def m007_secrets(db: aiosqlite.Connection) -> None:
     """Files indexed before secret files were recognised by content are read once more: an
     impossible mtime makes the next update re-read (not re-chunk) each one, and a key file
@@ -322,6 +336,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     m004_search,
     m006_memory,
     m007_secrets,
+    m005_reliability,
 )
 
 

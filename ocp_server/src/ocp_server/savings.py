@@ -52,6 +52,8 @@ async def savings_report(
 ) -> dict[str, Any]:
     until = now if now is not None else time.time()
     where, args = ("WHERE created_at >= ?", (since,)) if since is not None else ("", ())
+    # Dry runs decide and build a prompt but call no model: neither routes nor errors.
+    routes = "WHERE NOT dry_run" + (" AND created_at >= ?" if since is not None else "")
 
     async def rows(sql: str, extra: tuple[Any, ...] = ()) -> list[Any]:
         return list(await db.execute_fetchall(sql, (*args, *extra)))
@@ -73,7 +75,7 @@ async def savings_report(
         "sum(cost_usd IS NULL AND answered_by IS NOT NULL), "
         "coalesce(sum(counterfactual_usd), 0), "
         "coalesce(sum(CASE WHEN cost_usd IS NOT NULL AND counterfactual_usd IS NOT NULL "
-        f"THEN counterfactual_usd - cost_usd END), 0) FROM traces {where} GROUP BY t ORDER BY t"
+        f"THEN counterfactual_usd - cost_usd END), 0) FROM traces {routes} GROUP BY t ORDER BY t"
     ):
         by_tier[str(tier)] = {
             "routes": int(n),
@@ -99,7 +101,7 @@ async def savings_report(
         "coalesce(sum(budget_note IS NOT NULL), 0), "
         "coalesce(sum(pin_state IN ('hard', 'soft')), 0), "
         "coalesce(sum(phase2 = 'cache'), 0), coalesce(sum(phase2 IS NOT NULL), 0) "
-        f"FROM traces {where}"
+        f"FROM traces {routes}"
     )
     escalations, fallbacks, downgrades, pinned, hits, lookups = (int(v) for v in flags)
 
@@ -107,7 +109,7 @@ async def savings_report(
         lambda: {"routes": 0, "local": 0, "mid": 0, "top": 0, "other": 0}
     )
     for task, tier, n in await rows(
-        f"SELECT task_type, {_ANSWERED} AS t, count(*) FROM traces {where} GROUP BY task_type, t"
+        f"SELECT task_type, {_ANSWERED} AS t, count(*) FROM traces {routes} GROUP BY task_type, t"
     ):
         entry = by_task[str(task)]
         entry["routes"] += int(n)
@@ -115,14 +117,14 @@ async def savings_report(
 
     by_phase = dict.fromkeys(PHASES, 0)
     for phase, n in await rows(
-        f"SELECT coalesce(phase, 'heuristic'), count(*) FROM traces {where} GROUP BY 1"
+        f"SELECT coalesce(phase, 'heuristic'), count(*) FROM traces {routes} GROUP BY 1"
     ):
         by_phase[str(phase)] = by_phase.get(str(phase), 0) + int(n)
 
     daily: dict[str, dict[str, Any]] = {}
     for day, tier, n, cost, counter in await rows(
         f"SELECT date(created_at, 'unixepoch') AS d, {_ANSWERED} AS t, count(*), "
-        f"coalesce(sum(cost_usd), 0), coalesce(sum(counterfactual_usd), 0) FROM traces {where} "
+        f"coalesce(sum(cost_usd), 0), coalesce(sum(counterfactual_usd), 0) FROM traces {routes} "
         "GROUP BY d, t ORDER BY d"
     ):
         day_entry = daily.setdefault(
@@ -172,6 +174,9 @@ async def savings_report(
     (sessions,) = await rows(
         f"SELECT count(*) FROM sessions {where.replace('created_at', 'started_at')}"
     )
+    (dry_runs,) = await rows(
+        f"SELECT count(*) FROM traces {where} {'AND' if where else 'WHERE'} dry_run"
+    )
     counter_total = totals["counterfactual_usd"]
     return {
         "since": since,
@@ -184,6 +189,7 @@ async def savings_report(
         "savings_pct": (
             round(100 * totals["savings_usd"] / counter_total, 2) if counter_total > 0 else None
         ),
+        "dry_runs": int(dry_runs[0]),
         "escalations": escalations,
         "fallbacks": fallbacks,
         "budget_downgrades": downgrades,

@@ -13,20 +13,20 @@ import logging
 import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import anyio
 from mcp.server import Server, ServerRequestContext
-from mcp.server.stdio import stdio_server
-from mcp.shared.exceptions import MCPError
+from mcp.shared.exceptions import MCPDeprecationWarning, MCPError
 from mcp.types import (
     INVALID_PARAMS,
     CallToolRequestParams,
     CallToolResult,
     ListResourcesResult,
     ListToolsResult,
+    NotificationParams,
     PaginatedRequestParams,
     ReadResourceRequestParams,
     ReadResourceResult,
@@ -38,11 +38,14 @@ from mcp.types import (
 )
 from pydantic import BaseModel, ValidationError
 
+from ocp_router.errors import ConfigError
 from ocp_server import __version__, wire
-from ocp_server.app import AppState, Workspace
+from ocp_server.app import AppState, RouteFailure, Workspace
+from ocp_server.db import DatabaseError
 from ocp_server.render import render
 from ocp_server.settings import ServerSettings, WorkspaceError, resolve_workspace
 from ocp_server.status import index_report
+from ocp_server.stdio import hardened_stdio
 
 logger = logging.getLogger(__name__)
 
@@ -190,86 +193,199 @@ def _find(name: str) -> ToolSpec | None:
     return None
 
 
+# Error texts echo the caller's input only this far: a 1 MB tool name must not come back whole.
+ECHO_CHARS = 80
+MAX_ERROR_CHARS = 2_000
+MAX_ARGUMENT_ERRORS = 10
+
+
+def clip(text: str, limit: int = ECHO_CHARS) -> str:
+    """`text` cut to `limit` characters, saying how much was left out."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… ({len(text):,} characters)"
+
+
+def echo(value: object) -> str:
+    """A caller's value as an error text shows it: its repr, cut short when long."""
+    shown = repr(value)
+    if len(shown) <= ECHO_CHARS:
+        return shown
+    size = len(value) if isinstance(value, str | list | dict) else len(shown)
+    unit = "characters" if isinstance(value, str) else "items"
+    return f"{shown[:ECHO_CHARS]}… ({size:,} {unit})"
+
+
 def argument_error(exc: ValidationError) -> str:
     """`k`: expected an integer <= 50 (got 99) — one line per problem, naming the field."""
     lines = []
-    for err in exc.errors():
-        field = ".".join(str(p) for p in err["loc"]) or "arguments"
+    errors = exc.errors()
+    for err in errors[:MAX_ARGUMENT_ERRORS]:
+        field = clip(".".join(str(p) for p in err["loc"]))
         got = err.get("input")
-        shown = f" (got {got!r:.80})" if err["type"] != "missing" else ""
+        shown = f" (got {echo(got)})" if err["type"] != "missing" else ""
         message = err["msg"]
         if err["type"] == "extra_forbidden":
             message = "is not an argument of this tool"
-        lines.append(f"`{field}`: {message}{shown}")
+        elif err["type"] == "value_error":
+            # A check across fields already names them: `request` and `messages`: …
+            message = message.removeprefix("Value error, ")
+            if not field:
+                lines.append(message)
+                continue
+        lines.append(f"`{field or 'arguments'}`: {message}{shown}")
+    if len(errors) > MAX_ARGUMENT_ERRORS:
+        lines.append(f"and {len(errors) - MAX_ARGUMENT_ERRORS} more")
     return "invalid arguments: " + "; ".join(lines)
 
 
-def error_result(message: str) -> CallToolResult:
-    return CallToolResult(content=[TextContent(type="text", text=message)], is_error=True)
+def error_result(message: str, structured: dict[str, Any] | None = None) -> CallToolResult:
+    return CallToolResult(
+        content=[TextContent(type="text", text=clip(message, MAX_ERROR_CHARS))],
+        structured_content=structured,
+        is_error=True,
+    )
 
 
-async def _client_roots(ctx: ServerRequestContext[AppState]) -> list[str]:
-    """The client's root URIs, or none when it has no roots (Windsurf, Claude Desktop…)."""
+@dataclass(slots=True)
+class Runtime:
+    """What one server run holds: the tools' state, or the configuration error that stops
+    them (the server still starts, so the client can show that error instead of a closed
+    connection), and the client's roots once asked for."""
+
+    state: AppState | None
+    config_error: str | None = None
+    roots: list[str] | None = None
+    roots_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    async def client_roots(self, ctx: ServerRequestContext[Runtime]) -> list[str]:
+        """The client's root URIs, asked once per session (again after the client says they
+        changed); none when the client declares no roots (Windsurf, Claude Desktop…)."""
+        async with self.roots_lock:
+            if self.roots is None:
+                self.roots = await _ask_roots(ctx)
+            return self.roots
+
+
+async def _ask_roots(ctx: ServerRequestContext[Runtime]) -> list[str]:
+    capabilities = ctx.session.client_capabilities
+    if capabilities is None or capabilities.roots is None:
+        return []
     try:
         with anyio.fail_after(3), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             result = await ctx.session.list_roots()
-    except Exception:  # noqa: BLE001 - no roots capability, no back-channel, timeout
+    except Exception:  # noqa: BLE001 - no back-channel, an error answer, timeout
         logger.debug("client roots unavailable", exc_info=True)
         return []
     return [str(root.uri) for root in result.roots]
 
 
-def build_server(settings: ServerSettings, *, cwd: Path | None = None) -> Server[AppState]:
+def config_error_text(error: str) -> str:
+    return (
+        f"OCP is not configured correctly: {error}. Fix it in the env block of your MCP "
+        "config (or your shell), then restart the server."
+    )
+
+
+def build_server(
+    settings: ServerSettings | None,
+    *,
+    cwd: Path | None = None,
+    config_error: str | None = None,
+) -> Server[Runtime]:
+    """The MCP server. With `settings` None (they could not be read), `config_error` says
+    why, and every tool answers with it."""
     background: set[asyncio.Task[Workspace]] = set()
+    listed = settings or ServerSettings()
 
     @asynccontextmanager
-    async def lifespan(_: Server[AppState]) -> AsyncIterator[AppState]:
-        state = await AppState.create(settings)
+    async def lifespan(_: Server[Runtime]) -> AsyncIterator[Runtime]:
+        runtime = Runtime(None, config_error)
+        if settings is not None and config_error is None:
+            try:
+                runtime.state = await AppState.create(settings)
+            except ConfigError as exc:
+                logger.error("configuration error: %s", exc)
+                runtime.config_error = str(exc)
+        state = runtime.state
         try:
-            try:  # warm up in the background: never delays `initialize`
-                path = resolve_workspace(settings, None, None, cwd)
-            except WorkspaceError:
-                path = None
-            if path is not None:
-                warm = asyncio.create_task(state.workspace(path), name="open workspace")
-                warm.add_done_callback(_log_failure)
-                background.add(warm)
-            yield state
+            named = settings is not None and (
+                settings.workspace is not None or settings.claude_project_dir is not None
+            )
+            if state is not None and settings is not None and named:
+                # Warm up in the background (never delays `initialize`), but only a workspace
+                # named by the environment: the client's roots come before the working
+                # directory, and they can only be asked once the session is up.
+                try:
+                    path: Path | None = resolve_workspace(settings, None, None, cwd)
+                except WorkspaceError:
+                    path = None
+                if path is not None:
+                    warm = asyncio.create_task(state.workspace(path), name="open workspace")
+                    warm.add_done_callback(_log_failure)
+                    background.add(warm)
+            yield runtime
         finally:
-            for task in background:
-                task.cancel()
-            await asyncio.gather(*background, return_exceptions=True)
-            await state.aclose()
+            # Shielded: when the transport cancels the server, its connections still close.
+            with anyio.CancelScope(shield=True):
+                for task in background:
+                    task.cancel()
+                await asyncio.gather(*background, return_exceptions=True)
+                if state is not None:
+                    await state.aclose()
 
     async def on_list_tools(
-        ctx: ServerRequestContext[AppState], params: PaginatedRequestParams | None
+        ctx: ServerRequestContext[Runtime], params: PaginatedRequestParams | None
     ) -> ListToolsResult:
-        return list_tools_result(settings)
+        return list_tools_result(listed)
+
+    async def on_roots_list_changed(
+        ctx: ServerRequestContext[Runtime], params: NotificationParams | None
+    ) -> None:
+        ctx.lifespan_context.roots = None
+
+    async def workspace_for(
+        ctx: ServerRequestContext[Runtime], state: AppState, argument: str | None
+    ) -> Workspace:
+        assert settings is not None
+        if not argument and (
+            settings.workspace is not None or settings.claude_project_dir is not None
+        ):
+            path = resolve_workspace(settings, None, None, cwd)  # the environment comes first
+        else:
+            # The client's roots come before the working directory, and bound the folders a
+            # `workspace` argument may name.
+            roots = await ctx.lifespan_context.client_roots(ctx)
+            path = resolve_workspace(settings, argument, roots, cwd)
+        return await state.workspace(path)
 
     async def on_call_tool(
-        ctx: ServerRequestContext[AppState], params: CallToolRequestParams
+        ctx: ServerRequestContext[Runtime], params: CallToolRequestParams
     ) -> CallToolResult:
         spec = _find(params.name)
         if spec is None:
-            names = ", ".join(tool_name(s, settings) for s in TOOLS)
-            return error_result(f"unknown tool {params.name!r}; this server has: {names}")
+            names = ", ".join(tool_name(s, listed) for s in TOOLS)
+            return error_result(f"unknown tool {echo(params.name)}; this server has: {names}")
+        runtime = ctx.lifespan_context
+        if runtime.state is None:
+            return error_result(config_error_text(runtime.config_error or "unknown error"))
+        state = runtime.state
         try:
             args = spec.args.model_validate(params.arguments or {})
         except ValidationError as exc:
             return error_result(argument_error(exc))
-        state = ctx.lifespan_context
         ws: Workspace | None = None
+        argument = getattr(args, "workspace", None)
         try:
-            try:
-                path = resolve_workspace(settings, getattr(args, "workspace", None), None, cwd)
-            except WorkspaceError:
-                roots = await _client_roots(ctx)
-                path = resolve_workspace(settings, getattr(args, "workspace", None), roots, cwd)
-            ws = await state.workspace(path)
+            ws = await workspace_for(ctx, state, argument)
         except WorkspaceError as exc:
-            if spec.needs_workspace or getattr(args, "workspace", None):
-                return error_result(str(exc))  # a refused `workspace` is never ignored
+            # A route can go without a workspace (no context, no memory), unless the caller
+            # named one: a refused `workspace` is never ignored.
+            if spec.needs_workspace or argument:
+                return error_result(str(exc))
+        except (DatabaseError, OSError) as exc:
+            return error_result(f"cannot open the workspace's index: {exc}")
         if ws is not None and ws.index.building:
             # Tell clients that show progress how far the first index is (a no-op when the
             # call carried no progress token).
@@ -279,6 +395,9 @@ def build_server(settings: ServerSettings, *, cwd: Path | None = None) -> Server
             )
         try:
             out = await spec.handler(state, ws, args)
+        except RouteFailure as failure:
+            # Nothing could answer: a tool error, with the attempts and the full trace.
+            return error_result(render(failure.result), failure.result.model_dump(mode="json"))
         except ValueError as exc:  # bad references in arguments (unknown trace_id, …)
             return error_result(str(exc))
         except Exception as exc:
@@ -293,23 +412,24 @@ def build_server(settings: ServerSettings, *, cwd: Path | None = None) -> Server
         )
 
     async def on_list_resources(
-        ctx: ServerRequestContext[AppState], params: PaginatedRequestParams | None
+        ctx: ServerRequestContext[Runtime], params: PaginatedRequestParams | None
     ) -> ListResourcesResult:
         return ListResourcesResult(resources=[STATUS_RESOURCE])
 
     async def on_read_resource(
-        ctx: ServerRequestContext[AppState], params: ReadResourceRequestParams
+        ctx: ServerRequestContext[Runtime], params: ReadResourceRequestParams
     ) -> ReadResourceResult:
         if str(params.uri) != STATUS_URI:
             raise MCPError(RESOURCE_NOT_FOUND, f"no resource {params.uri}; OCP has {STATUS_URI}")
+        state = ctx.lifespan_context.state
+        if state is None:
+            raise MCPError(
+                INVALID_PARAMS, config_error_text(ctx.lifespan_context.config_error or "")
+            )
         try:
-            try:
-                path = resolve_workspace(settings, None, None, cwd)
-            except WorkspaceError:
-                path = resolve_workspace(settings, None, await _client_roots(ctx), cwd)
+            ws = await workspace_for(ctx, state, None)
         except WorkspaceError as exc:
             raise MCPError(INVALID_PARAMS, str(exc)) from exc
-        ws = await ctx.lifespan_context.workspace(path)
         watching = ws.watcher is not None and not ws.watcher.done()
         report = await index_report(ws.index, watching=watching)
         return ReadResourceResult(
@@ -320,17 +440,21 @@ def build_server(settings: ServerSettings, *, cwd: Path | None = None) -> Server
             ]
         )
 
-    return Server(
-        SERVER_NAME,
-        version=__version__,
-        title="OCP",
-        instructions=INSTRUCTIONS,
-        lifespan=lifespan,
-        on_list_tools=on_list_tools,
-        on_call_tool=on_call_tool,
-        on_list_resources=on_list_resources,
-        on_read_resource=on_read_resource,
-    )
+    with warnings.catch_warnings():
+        # Roots are deprecated by the 2026-07-28 protocol, but today's clients still send them.
+        warnings.simplefilter("ignore", MCPDeprecationWarning)
+        return Server(
+            SERVER_NAME,
+            version=__version__,
+            title="OCP",
+            instructions=INSTRUCTIONS,
+            lifespan=lifespan,
+            on_list_tools=on_list_tools,
+            on_call_tool=on_call_tool,
+            on_list_resources=on_list_resources,
+            on_read_resource=on_read_resource,
+            on_roots_list_changed=on_roots_list_changed,
+        )
 
 
 def _log_failure(task: asyncio.Task[Workspace]) -> None:
@@ -338,7 +462,8 @@ def _log_failure(task: asyncio.Task[Workspace]) -> None:
         logger.error("opening the workspace failed: %s", task.exception())
 
 
-async def serve_stdio(settings: ServerSettings) -> None:
-    server = build_server(settings)
-    async with stdio_server() as (read, write):
+async def serve_stdio(settings: ServerSettings | None, config_error: str | None = None) -> None:
+    """Serve until the client leaves (stdin closes); see ocp_server.stdio."""
+    server = build_server(settings, config_error=config_error)
+    async with hardened_stdio() as (read, write):
         await server.run(read, write, server.create_initialization_options())

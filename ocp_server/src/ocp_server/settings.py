@@ -55,6 +55,8 @@ class ServerSettings:
     memory_ttl_days: int = 28  # memories not served while valid for this long expire; 0: never
     # Memory's clock (tests move it instead of sleeping).
     clock: Callable[[], float] = field(default=time.time, compare=False, repr=False)
+    # Seconds a search waits for a workspace's first index before answering with what exists.
+    first_index_wait: float = 5.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ServerSettings:
@@ -78,6 +80,7 @@ class ServerSettings:
             db_path=Path(db).expanduser() if db else None,
             workspace=Path(ws).expanduser() if ws else None,
             claude_project_dir=Path(cpd).expanduser() if cpd else None,
+            first_index_wait=_seconds(env, "OCP_FIRST_INDEX_WAIT", 5.0, maximum=300.0),
         )
 
 
@@ -91,6 +94,21 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:
         parsed = minimum - 1
     if parsed < minimum:
         raise ConfigError(f"{name}={value!r} is invalid: expected an integer >= {minimum}")
+    return parsed
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float, *, maximum: float) -> float:
+    value = env_value(env, name)
+    if value is None:
+        return default
+    try:
+        parsed = float(value)
+    except ValueError:
+        parsed = -1.0
+    if not 0.0 <= parsed <= maximum:
+        raise ConfigError(
+            f"{name}={value!r} is invalid: expected a number of seconds from 0 to {maximum:g}"
+        )
     return parsed
 
 

@@ -9,9 +9,20 @@ content, never the text rendering. Every text in an output has its secrets repla
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+# Every input is bounded (count and size); the README's "Input limits" table lists them and a
+# test keeps the two in step. Beyond a limit the call is a tool error naming the field.
+MAX_WORKSPACE_CHARS = 4_096
+MAX_PAYLOAD_CHARS = 2_000_000  # messages + system + tools of one route, serialised
+MAX_STATE_KEYS = 200
+MAX_STATE_KEY_CHARS = 200
+MAX_STATE_VALUE_CHARS = 10_000
+MAX_ITEM_CHARS = 5_000  # one note or open item
+MAX_DB_ID = 2**63 - 1  # SQLite's largest integer
 
 Route = Literal["local", "paid"]
 Redacted = Field(
@@ -22,6 +33,7 @@ Redacted = Field(
 )
 WorkspaceArg = Field(
     None,
+    max_length=MAX_WORKSPACE_CHARS,
     description="Absolute path of the workspace folder. Defaults to OCP_WORKSPACE, "
     "CLAUDE_PROJECT_DIR, the client's roots, or the server's working directory.",
 )
@@ -88,6 +100,12 @@ class IndexState(_Out):
     building: bool = Field(description="The first index is still being built")
     stale: bool
     indexer: bool = Field(description="This server process indexes and watches the workspace")
+    watcher: str = Field(
+        "off",
+        description="This process's file watcher: watching, standby (another process "
+        "indexes), retrying (after a failure, with backoff), starting, stopped or off",
+    )
+    watcher_error: str | None = Field(None, description="The last failure, while retrying")
 
 
 class FileHits(_Out):
@@ -260,7 +278,25 @@ class RouteArgs(_In):
             raise ValueError("`request`: required (a string), unless `messages` is given")
         if self.request is not None and self.messages is not None:
             raise ValueError("`request` and `messages`: give one, not both")
+        if self.messages is not None or self.tools is not None:
+            size = payload_chars(self.messages, self.system, self.tools)
+            if size > MAX_PAYLOAD_CHARS:
+                raise ValueError(
+                    f"`messages`: the conversation is {size:,} characters with its system "
+                    f"prompt and tools; at most {MAX_PAYLOAD_CHARS:,}"
+                )
         return self
+
+
+def payload_chars(
+    messages: list[dict[str, Any]] | None, system: str | None, tools: list[dict[str, Any]] | None
+) -> int:
+    """Characters of a route's payload as JSON (json.dumps runs in C)."""
+    size = len(system or "")
+    for part in (messages, tools):
+        if part is not None:
+            size += len(json.dumps(part, ensure_ascii=False, default=str))
+    return size
 
 
 class AttemptOut(_Out):
@@ -270,6 +306,9 @@ class AttemptOut(_Out):
     outcome: str = Field(description="ok, error, empty (a blank answer) or skipped")
     duration_ms: float
     error: str | None
+    error_type: str | None = Field(
+        None, description="BackendTimeout, BackendRateLimited, BackendAuthError, …"
+    )
 
 
 class Phase2Out(_Out):
@@ -343,6 +382,10 @@ Citations: Any = Field(
     "every restore: served as fact only while that code is unchanged or moved.",
 )
 CitationArg = Annotated[str, StringConstraints(min_length=1, max_length=500)]
+StateKey = Annotated[str, Field(min_length=1, max_length=MAX_STATE_KEY_CHARS)]
+StateValue = Annotated[str, Field(max_length=MAX_STATE_VALUE_CHARS)]
+Item = Annotated[str, Field(max_length=MAX_ITEM_CHARS)]
+DbId = Annotated[int, Field(ge=1, le=MAX_DB_ID)]
 
 
 class DecisionArg(_In):
@@ -350,7 +393,7 @@ class DecisionArg(_In):
     decision: str = Field(min_length=1, max_length=5_000, description="What was decided")
     rationale: str | None = Field(None, max_length=5_000, description="Why")
     supersedes: int | None = Field(
-        None, ge=1, description="Id of an earlier decision this one replaces"
+        None, ge=1, le=MAX_DB_ID, description="Id of an earlier decision this one replaces"
     )
     citations: list[CitationArg] = Citations
 
@@ -367,24 +410,26 @@ class SaveArgs(_In):
     )
     summary: str | None = Field(None, max_length=20_000, description="What this session did")
     decisions: list[DecisionArg] = Field(default_factory=list, max_length=50)
-    state: dict[str, str] = Field(
-        default_factory=dict, description="Key/value state for the next session"
+    state: dict[StateKey, StateValue] = Field(
+        default_factory=dict,
+        max_length=MAX_STATE_KEYS,
+        description="Key/value state for the next session",
     )
-    notes: list[str | NoteArg] = Field(
+    notes: list[Item | NoteArg] = Field(
         default_factory=list,
         max_length=100,
         description="Notes: plain strings, or {text, citations} to tie one to code",
     )
-    open_items: list[str] = Field(default_factory=list, max_length=100)
-    resolve: list[Annotated[int, Field(ge=1)]] = Field(
+    open_items: list[Item] = Field(default_factory=list, max_length=100)
+    resolve: list[DbId] = Field(
         default_factory=list, max_length=100, description="Ids of open items that are done"
     )
-    forget_decisions: list[Annotated[int, Field(ge=1)]] = Field(
+    forget_decisions: list[DbId] = Field(
         default_factory=list,
         max_length=100,
         description="Ids of decisions to forget: never served again, their text erased",
     )
-    forget_notes: list[Annotated[int, Field(ge=1)]] = Field(
+    forget_notes: list[DbId] = Field(
         default_factory=list,
         max_length=100,
         description="Ids of notes or open items to forget (their text erased)",

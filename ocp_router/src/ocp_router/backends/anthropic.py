@@ -1,6 +1,9 @@
-"""AnthropicBackend: Claude through the official SDK (AsyncAnthropic), with its retries.
+"""AnthropicBackend: Claude through the official SDK (AsyncAnthropic).
 
-Needs the `anthropic` extra: `pip install 'ocp-router[anthropic]'`.
+The SDK's own retries are off by default: OCP's router owns retries (it escalates to another
+model or tier), and a slow or rate-limited Anthropic must not use up the route's whole time
+bound on repeats of one failing call. Needs the `anthropic` extra:
+`pip install 'ocp-router[anthropic]'`.
 """
 
 from __future__ import annotations
@@ -79,7 +82,7 @@ class AnthropicBackend(ClosingBackend):
         base_url: str | None = None,
         timeout: float = 120.0,
         max_tokens: int = 4096,
-        max_retries: int = 2,
+        max_retries: int = 0,
     ) -> None:
         if not api_key:
             raise BackendAuthError(f"no Anthropic API key. {_KEY_HINT}", backend=self.name)
@@ -142,6 +145,14 @@ class AnthropicBackend(ClosingBackend):
                 f"anthropic sent a response we could not read ({exc}); check ANTHROPIC_BASE_URL.",
                 backend=self.name,
             ) from exc
+        if not isinstance(message, anthropic.types.Message):
+            # A non-streaming call answered with an event stream, or another body the SDK
+            # hands back as it came: a backend error, which escalates like any other.
+            raise BackendResponseError(
+                f"anthropic sent a response we could not read (a {type(message).__name__}, "
+                f"not a message: {str(message)[:80]!r}); check ANTHROPIC_BASE_URL.",
+                backend=self.name,
+            )
         text = "".join(block.text for block in message.content if block.type == "text")
         usage = message.usage
         cache_read = usage.cache_read_input_tokens or 0

@@ -18,7 +18,12 @@ from ocp_router.backends.base import (
     chat_messages,
 )
 from ocp_router.backends.probe import ModelProbe
-from ocp_router.errors import BackendError, BackendTimeout, BackendUnavailable
+from ocp_router.errors import (
+    BackendError,
+    BackendResponseError,
+    BackendTimeout,
+    BackendUnavailable,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -226,7 +231,7 @@ class OllamaBackend(ClosingBackend):
                 if not isinstance(chunk, dict):
                     raise malformed(self.name, "stream line is not an object")
                 if "error" in chunk:
-                    raise BackendError(
+                    raise BackendResponseError(
                         f"ollama failed mid-answer: {chunk['error']}", backend=self.name
                     )
                 message = chunk.get("message") or {}

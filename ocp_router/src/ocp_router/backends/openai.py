@@ -22,7 +22,7 @@ from ocp_router.backends.base import (
     chat_messages,
 )
 from ocp_router.backends.probe import ModelProbe
-from ocp_router.errors import BackendError, BackendTimeout
+from ocp_router.errors import BackendResponseError, BackendTimeout
 
 DEFAULT_URL = "https://api.openai.com/v1"
 
@@ -230,19 +230,24 @@ class OpenAIBackend(ClosingBackend):
             usage = data.get("usage") or {}
             if not isinstance(usage, dict):
                 usage = {}
-        except (json.JSONDecodeError, KeyError, IndexError, TypeError, AttributeError) as exc:
+            details = usage.get("prompt_tokens_details") or {}
+            if not isinstance(details, dict):
+                details = {}
+            prompt_tokens = int(usage.get("prompt_tokens") or 0)
+            completion_tokens = int(usage.get("completion_tokens") or 0)
+            cached = int(details.get("cached_tokens") or 0)
+        except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
             raise malformed(self.name, f"no choices[0].message in {response.text[:80]!r}") from exc
         if not isinstance(text, str):
-            raise BackendError("the server answered with non-text content", backend=self.name)
-        details = usage.get("prompt_tokens_details") or {}
-        if not isinstance(details, dict):
-            details = {}
+            raise BackendResponseError(
+                "the server answered with non-text content", backend=self.name
+            )
         return GenerateResponse(
             text=text,
             model=str(data.get("model") or model),
-            prompt_tokens=int(usage.get("prompt_tokens") or 0),
-            completion_tokens=int(usage.get("completion_tokens") or 0),
+            prompt_tokens=prompt_tokens,
+            completion_tokens=completion_tokens,
             duration_ms=round((time.perf_counter() - started) * 1000, 3),
             stop_reason=choice.get("finish_reason"),
-            cache_read_tokens=int(details.get("cached_tokens") or 0),
+            cache_read_tokens=cached,
         )

@@ -18,6 +18,8 @@ Never indexed, whatever the ignore files say:
 - minified or generated files (by name, a generated-code header, or very long lines);
 - symlinks that lead outside the workspace, or whose target is excluded by the rules above
   (`settings.txt -> .env` is a secret, `x -> .git/config` is vendored).
+- file names that are not valid UTF-8 (counted as `undecodable_name`: the database stores
+  text, and one such name must not fail the batch it is in).
 
 The path rules are checked again at search time, so a file that became secret or ignored after
 it was indexed never comes back in results.
@@ -503,6 +505,9 @@ def list_workspace(workspace: Path, *, max_file_bytes: int = DEFAULT_MAX_FILE_BY
     ocpignore = load_ocpignore(workspace)
     root = str(workspace)
     for rel in paths:
+        if not _decodable(rel):
+            listing.skip("undecodable_name")
+            continue
         if reason := path_exclusion(rel, ocpignore):
             listing.skip(reason)
             continue
@@ -529,6 +534,16 @@ def list_workspace(workspace: Path, *, max_file_bytes: int = DEFAULT_MAX_FILE_BY
             continue
         listing.candidates.append(Candidate(rel, st.st_size, st.st_mtime_ns))
     return listing
+
+
+def _decodable(rel: str) -> bool:
+    """Names that were not UTF-8 on disk reach us with surrogate escapes (os.walk, and git's
+    output decoded with surrogateescape); SQLite text cannot hold them."""
+    try:
+        rel.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def git_head(workspace: Path) -> str | None:

@@ -328,7 +328,7 @@ class Indexer:
             " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(path) DO UPDATE SET size = excluded.size,"
             " mtime_ns = excluded.mtime_ns, content_hash = excluded.content_hash,"
             " language = excluded.language, git_head = excluded.git_head,"
-            " indexed_at = excluded.indexed_at",
+            " indexed_at = excluded.indexed_at, skip_reason = NULL",
             [
                 (
                     p.candidate.path,

@@ -35,6 +35,8 @@ class IndexStatus:
     building: bool
     git_head: str | None
     indexer: bool  # this process holds the lease to index and watch
+    watcher: str = "off"  # off, starting, watching, standby, retrying, stopped
+    watcher_error: str | None = None  # the last failure, while retrying
 
 
 @dataclass(frozen=True, slots=True)

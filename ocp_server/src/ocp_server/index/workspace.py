@@ -2,7 +2,15 @@
 
 Several processes may open the same database (one per IDE window). One of them holds a lease
 (a row in `leases`, renewed while it lives) and is the only one that indexes and watches; the
-others only read. A lease whose holder died expires and is taken over.
+others only read. A lease whose holder died is taken over at once when the holder ran on this
+host (its pid is gone, or now belongs to a newer process), else when it expires.
+
+A database holds one workspace: opening it for another (a shared OCP_DB_PATH) is refused,
+since search results and saved decisions would mix.
+
+The watcher never stops for good: a failure (a locked database, a folder briefly gone) is
+retried with backoff, and each retry starts with a full incremental update, so no edit made
+meanwhile is lost. Its state is part of the index status.
 """
 
 from __future__ import annotations
@@ -22,7 +30,8 @@ import aiosqlite
 import pathspec
 import watchfiles
 
-from ocp_server.db import connect
+from ocp_server import proc
+from ocp_server.db import DatabaseError, connect
 from ocp_server.index.files import DEFAULT_MAX_FILE_BYTES, VENDORED_DIRS, git_head, load_ocpignore
 from ocp_server.index.history import DEFAULT_HISTORY_COMMITS
 from ocp_server.index.indexer import Indexer, Progress
@@ -35,6 +44,8 @@ logger = logging.getLogger(__name__)
 LEASE_NAME = "indexer"
 LEASE_SECONDS = 30.0
 DEBOUNCE_MS = 300
+RETRY_FIRST = 0.5  # seconds before the watcher's first retry; doubles up to RETRY_MAX
+RETRY_MAX = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +86,9 @@ class WorkspaceIndex:
         self._snapshot_lock = asyncio.Lock()
         self._ignore_cache: tuple[tuple[int, int] | None, pathspec.GitIgnoreSpec | None] | None
         self._ignore_cache = None
+        self._updated = asyncio.Event()  # set after each update this process completes
+        self.watcher_state = "off"  # off, starting, watching, standby, retrying, stopped
+        self.watcher_error: str | None = None
         self._indexer = Indexer(
             db,
             workspace,
@@ -96,9 +110,15 @@ class WorkspaceIndex:
         if not workspace.is_dir():
             raise NotADirectoryError(f"workspace {workspace} is not a folder")
         db_path = db_path or default_db_path(workspace)
+        db = await connect(db_path)
+        try:
+            await _claim(db, workspace, db_path)
+        except BaseException:
+            await db.close()
+            raise
         return cls(
             workspace,
-            await connect(db_path),
+            db,
             db_path,
             max_file_bytes=max_file_bytes,
             history_commits=history_commits,
@@ -138,15 +158,35 @@ class WorkspaceIndex:
         try:
             rows = list(
                 await self.db.execute_fetchall(
-                    "SELECT owner, expires_at FROM leases WHERE name = ?", (LEASE_NAME,)
+                    "SELECT owner, expires_at, pid, started, host FROM leases WHERE name = ?",
+                    (LEASE_NAME,),
                 )
             )
-            free = not rows or rows[0][0] == self.owner or rows[0][1] < now
+            free = (
+                not rows
+                or rows[0][0] == self.owner
+                or rows[0][1] < now
+                or not proc.holder_alive(int(rows[0][2]), rows[0][3], rows[0][4])
+            )
             if free:
+                if rows and rows[0][0] != self.owner and rows[0][1] >= now:
+                    logger.info(
+                        "the indexing lease's holder (pid %s) is gone: taking over", rows[0][2]
+                    )
+                pid = os.getpid()
                 await self.db.execute(
-                    "INSERT INTO leases VALUES (?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET "
-                    "owner = excluded.owner, pid = excluded.pid, expires_at = excluded.expires_at",
-                    (LEASE_NAME, self.owner, os.getpid(), now + seconds),
+                    "INSERT INTO leases (name, owner, pid, expires_at, started, host) "
+                    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET "
+                    "owner = excluded.owner, pid = excluded.pid, expires_at = excluded.expires_at,"
+                    " started = excluded.started, host = excluded.host",
+                    (
+                        LEASE_NAME,
+                        self.owner,
+                        pid,
+                        now + seconds,
+                        proc.start_token(pid),
+                        proc.host(),
+                    ),
                 )
             await self.db.execute("COMMIT")
         except BaseException:
@@ -181,7 +221,30 @@ class WorkspaceIndex:
             finally:
                 self.building = False
         summary.db_bytes = self.db_size()
+        self._updated.set()
         return summary
+
+    async def built(self) -> bool:
+        """Whether the workspace has a complete index: an update has finished (in this process
+        or another one sharing the database) and no first build is running here."""
+        if self.building:
+            return False
+        rows = await self.db.execute_fetchall("SELECT 1 FROM meta WHERE key = 'last_update'")
+        return bool(list(rows))
+
+    async def wait_built(self, timeout: float) -> bool:
+        """Wait up to `timeout` seconds for `built()`; whether it came true."""
+        deadline = time.monotonic() + timeout
+        while not await self.built():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            self._updated.clear()
+            try:  # woken by this process's update, or polling for another process's
+                await asyncio.wait_for(self._updated.wait(), min(left, 0.1))
+            except TimeoutError:
+                pass
+        return True
 
     def db_size(self) -> int:
         total = 0
@@ -221,6 +284,8 @@ class WorkspaceIndex:
             self.building,
             head,
             self._holds_lease,
+            self.watcher_state,
+            self.watcher_error,
         )
 
     # ---- search -----------------------------------------------------------------------
@@ -316,15 +381,52 @@ class WorkspaceIndex:
         parts = rel.split("/")
         if parts[0] == ".git":
             return rel == ".git/HEAD" or rel.startswith(".git/refs/heads")
-        if Path(path).resolve() == self.db_path.resolve() or rel.startswith(".ocp/"):
+        if rel.startswith(".ocp/") or self._is_database(path):
             return False
         return not any(p in VENDORED_DIRS for p in parts[:-1])
+
+    def _is_database(self, path: str) -> bool:
+        """The database or its -wal/-shm/-journal files: their writes are not edits (watching
+        them would re-index after every write, for ever)."""
+        base = self.db_path.name
+        if os.path.basename(path) not in (base, f"{base}-wal", f"{base}-shm", f"{base}-journal"):
+            return False
+        return Path(path).parent.resolve() == self.db_path.parent.resolve()
 
     async def watch(self, stop: asyncio.Event) -> None:
         """Keep the index current until `stop` is set: a debounced watcher re-indexes changed
         files about a second after a save. Only the lease holder indexes; the others keep
-        trying to take the lease over in case the holder goes away."""
-        await self.update()
+        trying to take the lease over in case the holder goes away. A failure is retried with
+        backoff (RETRY_FIRST doubling to RETRY_MAX); the watcher never gives up."""
+        delay = RETRY_FIRST
+        try:
+            while not stop.is_set():
+                self.watcher_state = "starting"
+                try:
+                    await self._watch(stop)
+                    break
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # noqa: BLE001 - a locked database, a folder gone…
+                    self.watcher_state = "retrying"
+                    self.watcher_error = f"{type(exc).__name__}: {exc}"[:500]
+                    logger.warning(
+                        "the index watcher of %s failed (%s); retrying in %.1fs",
+                        self.workspace,
+                        self.watcher_error,
+                        delay,
+                    )
+                    try:
+                        await asyncio.wait_for(stop.wait(), delay)
+                    except TimeoutError:
+                        pass
+                    delay = min(delay * 2, RETRY_MAX)
+        finally:
+            self.watcher_state = "stopped"
+
+    async def _watch(self, stop: asyncio.Event) -> None:
+        self.watcher_state = "watching" if await self.update() is not None else "standby"
+        self.watcher_error = None
         async for changes in watchfiles.awatch(
             self.workspace,
             watch_filter=self._relevant,
@@ -337,14 +439,49 @@ class WorkspaceIndex:
             if stop.is_set():
                 break
             if not await self.acquire_lease():
+                self.watcher_state = "standby"  # another process indexes
                 continue
-            if changes:
-                try:
-                    summary = await self.update()
-                except Exception:
-                    logger.exception("re-indexing after a change failed; will retry on the next")
-                    continue
+            # A lease just taken over: catch up with what changed while another process held it.
+            took_over = self.watcher_state != "watching"
+            self.watcher_state = "watching"
+            if changes or took_over:
+                summary = await self.update()
                 if summary is not None:
                     logger.info(
                         "re-indexed %d changed file(s) in %.3fs", summary.changed, summary.seconds
                     )
+
+
+async def _claim(db: aiosqlite.Connection, workspace: Path, db_path: Path) -> None:
+    """Record which workspace a database holds; refuse one that holds another workspace."""
+    await db.execute("BEGIN IMMEDIATE")
+    try:
+        rows = list(await db.execute_fetchall("SELECT value FROM meta WHERE key = 'workspace'"))
+        if not rows:  # a database from before workspaces were recorded: its sessions say
+            rows = list(
+                await db.execute_fetchall(
+                    "SELECT workspace FROM sessions ORDER BY started_at DESC LIMIT 1"
+                )
+            )
+        recorded = str(rows[0][0]) if rows else None
+        mine = str(workspace)
+        # A workspace's own database (.ocp/ocp.db) follows it when the folder moves; any other
+        # is taken over only when the workspace it holds is gone.
+        own = db_path.resolve() == default_db_path(workspace, {}).resolve()
+        if recorded not in (None, mine) and not own and Path(recorded).is_dir():
+            raise DatabaseError(
+                f"the OCP database at {db_path} holds the workspace {recorded}, not {mine}: "
+                "a database holds one workspace's index and memory, or search results and "
+                "saved decisions would mix. Unset OCP_DB_PATH (each workspace then keeps its "
+                "own in .ocp/), or give each project its own OCP_DB_PATH."
+            )
+        if recorded != mine:
+            await db.execute(
+                "INSERT INTO meta VALUES ('workspace', ?) "
+                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                (mine,),
+            )
+        await db.execute("COMMIT")
+    except BaseException:
+        await db.execute("ROLLBACK")
+        raise

@@ -1,0 +1,320 @@
+"""MCP over stdio, hardened: every request gets an answer, stdout carries only protocol
+messages, and the process leaves soon after its client does.
+
+The SDK's stdio transport drops a line it cannot parse without a word, so a client waits for
+ever on that request's id. Here every line is checked first:
+
+- not JSON, not UTF-8, nested too deep, or over MAX_LINE_BYTES: a parse error (-32700);
+- JSON but not a JSON-RPC 2.0 request (a batch, a bad id, a method that is not a short
+  string, params that are not an object): an invalid request (-32600);
+
+each answered with the request's id. When the line is too broken to read an id from it, the id
+is recovered leniently when exactly one `"id": ...` can be seen in it, else it is null, as
+JSON-RPC says. Responses and notifications that are broken are logged, never answered.
+
+While serving, fd 0 reads /dev/null and fd 1 writes to stderr, so a library or child process
+that prints cannot corrupt the wire; the protocol runs on private duplicates of both.
+
+When stdin closes (or the parent process dies) the server shuts down, and a watchdog ends the
+process EXIT_GRACE seconds later whatever is still running: an index batch in a worker thread
+or a database connection left open must not keep an orphan alive. SQLite in WAL mode makes that
+as safe as any crash: the last committed transaction stands.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import re
+import sys
+import threading
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager, suppress
+from typing import Any
+
+import anyio
+import mcp_types as types
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+from mcp.shared.message import SessionMessage
+
+logger = logging.getLogger(__name__)
+
+MAX_LINE_BYTES = 16 * 1024 * 1024
+MAX_METHOD_CHARS = 128
+EXIT_GRACE = 1.0  # seconds between the client leaving and the process ending, at most
+PARENT_POLL = 1.0
+
+PARSE_ERROR = -32700
+INVALID_REQUEST = -32600
+INVALID_PARAMS = -32602
+
+_ID_PATTERN = re.compile(rb'"id"\s*:\s*(-?\d{1,18}|"(?:[^"\\\n]|\\.){0,256}")')
+_ID_SCAN_BYTES = 65_536
+
+RequestId = str | int
+
+
+def _valid_id(value: object) -> bool:
+    return isinstance(value, str | int) and not isinstance(value, bool)
+
+
+def recover_id(raw: bytes) -> RequestId | None:
+    """The id of a line too broken to parse, when exactly one `"id": …` shows in its start."""
+    found = {m.group(1) for m in _ID_PATTERN.finditer(raw[:_ID_SCAN_BYTES])}
+    if len(found) != 1:
+        return None
+    try:
+        value = json.loads(found.pop())
+    except ValueError:
+        return None
+    return value if _valid_id(value) else None
+
+
+def _error(request_id: RequestId | None, code: int, message: str) -> types.JSONRPCError:
+    return types.JSONRPCError(
+        jsonrpc="2.0", id=request_id, error=types.ErrorData(code=code, message=message)
+    )
+
+
+def check_line(raw: bytes) -> types.JSONRPCMessage | types.JSONRPCError | None:
+    """The message on one line; or the error that answers it; or None to ignore the line
+    (blank, or a broken response or notification, which get no answer)."""
+    if not raw.strip():
+        return None
+    try:
+        text = raw.decode("utf-8")
+        obj: Any = json.loads(text)
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        reason = "not UTF-8" if isinstance(exc, UnicodeDecodeError) else "not valid JSON"
+        if isinstance(exc, RecursionError):
+            reason = "nested too deeply"
+        return _error(recover_id(raw), PARSE_ERROR, f"Parse error: the message is {reason}")
+    if isinstance(obj, list):
+        return _error(
+            None, INVALID_REQUEST, "Invalid request: batches are not supported; send one message"
+        )
+    if not isinstance(obj, dict):
+        return _error(None, INVALID_REQUEST, "Invalid request: expected a JSON object")
+    has_id = "id" in obj
+    request_id = obj.get("id")
+    answerable = "method" in obj and has_id
+    if has_id and not _valid_id(request_id):
+        if "method" not in obj:
+            return None
+        return _error(None, INVALID_REQUEST, "Invalid request: `id` must be a string or integer")
+    problem = None
+    if obj.get("jsonrpc") != "2.0":
+        problem = 'Invalid request: `jsonrpc` must be "2.0"'
+    elif "method" in obj:
+        method = obj["method"]
+        if not isinstance(method, str) or not 0 < len(method) <= MAX_METHOD_CHARS:
+            problem = (
+                f"Invalid request: `method` must be a string of 1 to {MAX_METHOD_CHARS} characters"
+            )
+        elif "params" in obj and not isinstance(obj["params"], dict):
+            if answerable:
+                return _error(request_id, INVALID_PARAMS, "Invalid params: expected an object")
+            return None
+    if problem is None:
+        try:
+            return types.jsonrpc_message_adapter.validate_json(text, by_name=False)
+        except ValueError as exc:
+            problem = f"Invalid request: {str(exc).splitlines()[0][:200]}"
+    if answerable:
+        return _error(request_id, INVALID_REQUEST, problem)
+    logger.warning("ignored a malformed message that needs no answer: %s", problem)
+    return None
+
+
+def _claim(fd: int, diversion: Callable[[], int]) -> tuple[int, Callable[[], None]]:
+    """A private duplicate of `fd` for the protocol, with `fd` itself pointed elsewhere."""
+    private = os.dup(fd)
+    os.set_inheritable(private, False)
+    try:
+        target = diversion()
+        os.dup2(target, fd)
+        os.close(target)
+    except OSError:
+        logger.debug("could not divert fd %d", fd, exc_info=True)
+
+    def restore() -> None:
+        with suppress(OSError):
+            os.dup2(private, fd)
+
+    return private, restore
+
+
+class _Watchdog:
+    """Ends the process EXIT_GRACE seconds after the client left, if it has not ended."""
+
+    def __init__(self, grace: float) -> None:
+        self.grace = grace
+        self._armed = False
+
+    def arm(self) -> None:
+        if self._armed or self.grace <= 0:
+            return
+        self._armed = True
+        timer = threading.Timer(self.grace, self._exit)
+        timer.daemon = True
+        timer.start()
+
+    def _exit(self) -> None:
+        logger.warning(
+            "shutdown took longer than %.1fs after the client left: exiting now", self.grace
+        )
+        with suppress(Exception):
+            sys.stderr.flush()
+        os._exit(0)
+
+
+def _read_lines(
+    fd: int, put: Callable[[bytes | None], None], max_line: int = MAX_LINE_BYTES
+) -> None:
+    """Blocking reader (a daemon thread): complete lines to `put`, None at end of input. A line
+    over `max_line` is replaced by its first bytes plus a marker, and the rest skipped."""
+    pending = bytearray()
+    skipping = False
+    while True:
+        try:
+            chunk = os.read(fd, 65_536)
+        except OSError:
+            chunk = b""
+        if not chunk:
+            if pending and not skipping:
+                put(bytes(pending))
+            put(None)
+            return
+        start = 0
+        while True:
+            end = chunk.find(b"\n", start)
+            piece = chunk[start:] if end < 0 else chunk[start:end]
+            if not skipping:
+                pending += piece
+                if len(pending) > max_line:
+                    put(_TOO_LONG + bytes(pending[:_ID_SCAN_BYTES]))
+                    pending.clear()
+                    skipping = True
+            if end < 0:
+                break
+            if not skipping:
+                put(bytes(pending))
+            pending.clear()
+            skipping = False
+            start = end + 1
+
+
+_TOO_LONG = b"\0too-long\0"
+
+
+def _answer_for(raw: bytes) -> types.JSONRPCMessage | types.JSONRPCError | None:
+    if raw.startswith(_TOO_LONG):
+        head = raw[len(_TOO_LONG) :]
+        return _error(
+            recover_id(head),
+            INVALID_REQUEST,
+            f"Invalid request: the message is over {MAX_LINE_BYTES // (1024 * 1024)} MiB",
+        )
+    return check_line(raw)
+
+
+def _watch_parent(on_gone: Callable[[], None]) -> None:
+    """Call `on_gone` when the process that started us dies (we are re-parented)."""
+    parent = os.getppid()
+    stop = threading.Event()
+
+    def poll() -> None:
+        while not stop.wait(PARENT_POLL):
+            if os.getppid() != parent:
+                on_gone()
+                return
+
+    if parent > 1 and sys.platform != "win32":
+        threading.Thread(target=poll, name="ocp parent watch", daemon=True).start()
+
+
+@asynccontextmanager
+async def hardened_stdio(
+    *, exit_grace: float = EXIT_GRACE, stdin_fd: int = 0, stdout_fd: int = 1
+) -> AsyncIterator[
+    tuple[
+        MemoryObjectReceiveStream[SessionMessage | Exception],
+        MemoryObjectSendStream[SessionMessage],
+    ]
+]:
+    """Read and write streams for `Server.run`, over the process's stdin and stdout."""
+    wire_in, restore_in = _claim(stdin_fd, lambda: os.open(os.devnull, os.O_RDONLY))
+    wire_out, restore_out = _claim(stdout_fd, lambda: os.dup(2))
+    watchdog = _Watchdog(exit_grace)
+    loop = asyncio.get_running_loop()
+    lines: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=64)
+    read_send, read_recv = anyio.create_memory_object_stream[SessionMessage | Exception](0)
+    write_send, write_recv = anyio.create_memory_object_stream[SessionMessage](0)
+    answers = write_send.clone()
+    gone = threading.Event()
+
+    def put(line: bytes | None) -> None:
+        if gone.is_set() and line is not None:
+            return
+        future = asyncio.run_coroutine_threadsafe(lines.put(line), loop)
+        with suppress(Exception):
+            future.result()
+
+    def client_left() -> None:
+        if not gone.is_set():
+            gone.set()
+            with suppress(RuntimeError):
+                asyncio.run_coroutine_threadsafe(lines.put(None), loop)
+
+    async def reader() -> None:
+        async with read_send, answers:
+            while (raw := await lines.get()) is not None:
+                message = _answer_for(raw)
+                if isinstance(message, types.JSONRPCError):
+                    await answers.send(SessionMessage(message))
+                elif message is not None:
+                    await read_send.send(SessionMessage(message))
+        # The client has gone: whatever is still running gets EXIT_GRACE seconds.
+        watchdog.arm()
+
+    def write_all(data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            written = os.write(wire_out, view)
+            view = view[written:]
+
+    drained = anyio.Event()
+
+    async def writer() -> None:
+        try:
+            async with write_recv:
+                async for item in write_recv:
+                    data = item.message.model_dump_json(by_alias=True, exclude_unset=True)
+                    try:
+                        await anyio.to_thread.run_sync(write_all, data.encode() + b"\n")
+                    except OSError:  # the client closed its end: nobody listens any more
+                        client_left()
+                        return
+        finally:
+            drained.set()
+
+    threading.Thread(target=_read_lines, args=(wire_in, put), name="ocp stdin", daemon=True).start()
+    _watch_parent(client_left)
+    try:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(reader)
+            tg.start_soon(writer)
+            try:
+                yield read_recv, write_send
+            finally:
+                client_left()
+                watchdog.arm()
+                await write_send.aclose()
+                with anyio.move_on_after(exit_grace / 2):
+                    await drained.wait()
+                tg.cancel_scope.cancel()
+    finally:
+        restore_out()
+        restore_in()

@@ -1,0 +1,219 @@
+"""The index keeps working when things go wrong: a file name that is not UTF-8, a locked
+database, an indexer killed mid-run, two workspaces pointed at one database, a file that stops
+being binary."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import watchfiles
+
+from ocp_server import proc
+from ocp_server.db import DatabaseError
+from ocp_server.index import workspace as workspace_module
+from ocp_server.index.workspace import LEASE_NAME, WorkspaceIndex
+from tests.workspace_fixture import git
+
+BAD_NAME = os.fsdecode(b"caf\xe9_latin1.py")  # Latin-1 bytes: not valid UTF-8
+
+
+@pytest.mark.skipif(sys.platform == "darwin", reason="macOS refuses names that are not UTF-8")
+@pytest.mark.parametrize("tracked", [True, False], ids=["git", "plain"])
+async def test_a_file_name_that_is_not_utf8_is_skipped_and_counted(
+    tmp_path: Path, tracked: bool
+) -> None:
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "good.py").write_text("def still_indexed():\n    pass\n")
+    (ws / BAD_NAME).write_text("def never_seen():\n    pass\n")
+    if tracked:
+        git(ws, "init", "-q")
+        git(ws, "add", "-A")
+        git(ws, "commit", "-qm", "init")
+    async with await WorkspaceIndex.open(ws, tmp_path / "ocp.db") as index:
+        summary = await index.update()
+        assert summary is not None and summary.files == 1
+        assert summary.skipped.get("undecodable_name") == 1
+        assert (await index.search("still_indexed")).results
+
+
+async def test_the_watcher_survives_a_locked_database_and_indexes_later_edits(
+    workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(workspace_module, "RETRY_FIRST", 0.1, raising=False)
+    index = await WorkspaceIndex.open(workspace, tmp_path / "ocp.db")
+    real_update = index.update
+    failures = 0
+
+    async def locked_once(*args, **kwargs):  # type: ignore[no-untyped-def]
+        nonlocal failures
+        if failures == 0:
+            failures += 1
+            raise sqlite3.OperationalError("database is locked")
+        return await real_update(*args, **kwargs)
+
+    monkeypatch.setattr(index, "update", locked_once)
+    stop = asyncio.Event()
+    watcher = asyncio.create_task(index.watch(stop))
+    try:
+        async with asyncio.timeout(20):  # the first update failed; the retry indexes
+            while not (await index.search("verify_token")).results:
+                await asyncio.sleep(0.05)
+        assert failures == 1
+        (workspace / "src" / "late.py").write_text("def written_after_the_lock():\n    pass\n")
+        async with asyncio.timeout(20):
+            while not (await index.search("written_after_the_lock")).results:
+                await asyncio.sleep(0.1)
+    finally:
+        stop.set()
+        await asyncio.wait_for(watcher, 10)
+        await index.close()
+
+
+async def test_the_watchers_failure_is_in_the_status_while_it_retries(
+    workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    index = await WorkspaceIndex.open(workspace, tmp_path / "ocp.db")
+
+    async def always_locked(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(index, "update", always_locked)
+    stop = asyncio.Event()
+    watcher = asyncio.create_task(index.watch(stop))
+    try:
+        async with asyncio.timeout(10):
+            while (await index.status()).watcher != "retrying":
+                await asyncio.sleep(0.02)
+        status = await index.status()
+        assert status.watcher_error == "OperationalError: database is locked"
+        assert not watcher.done()
+    finally:
+        stop.set()
+        await asyncio.wait_for(watcher, 10)
+        await index.close()
+
+
+def _dead_pid() -> int:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def _hold_lease(db_path: Path, pid: int, started: str | None, host: str) -> None:
+    with sqlite3.connect(db_path) as db:
+        db.execute(
+            "INSERT OR REPLACE INTO leases (name, owner, pid, expires_at, started, host) "
+            "VALUES (?, 'crashed-run', ?, ?, ?, ?)",
+            (LEASE_NAME, pid, time.time() + 3600, started, host),
+        )
+
+
+async def test_a_lease_left_by_a_crashed_indexer_is_taken_over_at_once(
+    workspace: Path, tmp_path: Path
+) -> None:
+    db_path = tmp_path / "ocp.db"
+    async with await WorkspaceIndex.open(workspace, db_path):
+        pass  # creates and migrates the database
+    _hold_lease(db_path, _dead_pid(), "1", proc.host())
+    async with await WorkspaceIndex.open(workspace, db_path) as index:
+        summary = await index.update()
+    assert summary is not None and summary.files == 5
+
+
+async def test_a_lease_of_a_live_holder_or_another_host_is_respected(
+    workspace: Path, tmp_path: Path
+) -> None:
+    db_path = tmp_path / "ocp.db"
+    async with await WorkspaceIndex.open(workspace, db_path):
+        pass
+    me = os.getpid()
+    for started, host in ((proc.start_token(me), proc.host()), ("1", "another-host")):
+        _hold_lease(db_path, me if host == proc.host() else _dead_pid(), started, host)
+        async with await WorkspaceIndex.open(workspace, db_path) as index:
+            assert await index.update() is None, host
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="start times come from /proc")
+async def test_a_reused_pid_does_not_keep_a_dead_holders_lease(
+    workspace: Path, tmp_path: Path
+) -> None:
+    db_path = tmp_path / "ocp.db"
+    async with await WorkspaceIndex.open(workspace, db_path):
+        pass
+    # This process's pid, but recorded with another start time: the holder that took the
+    # lease is gone and its pid went to someone else.
+    _hold_lease(db_path, os.getpid(), "12345", proc.host())
+    async with await WorkspaceIndex.open(workspace, db_path) as index:
+        assert await index.update() is not None
+
+
+def test_ocp_server_index_after_a_killed_run_indexes_instead_of_waiting(
+    workspace: Path, tmp_path: Path
+) -> None:
+    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path)}
+    db_path = workspace / ".ocp" / "ocp.db"
+    cli = [sys.executable, "-m", "ocp_server.cli", "index", str(workspace)]
+    subprocess.run(cli, env=env, check=True, capture_output=True, timeout=60)
+    _hold_lease(db_path, _dead_pid(), "1", proc.host())  # as a `kill -9` mid-run leaves it
+    (workspace / "src" / "new.py").write_text("def after_the_crash():\n    pass\n")
+    done = subprocess.run(cli, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "another ocp-server process" not in done.stdout + done.stderr
+    with sqlite3.connect(db_path) as db:
+        assert db.execute("SELECT count(*) FROM files WHERE path = 'src/new.py'").fetchone()[0]
+
+
+async def test_a_database_of_another_workspace_is_refused(workspace: Path, tmp_path: Path) -> None:
+    shared = tmp_path / "shared.db"
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "x.py").write_text("def from_the_other_project():\n    pass\n")
+    async with await WorkspaceIndex.open(workspace, shared) as index:
+        await index.update()
+    with pytest.raises(DatabaseError, match="holds the workspace .*OCP_DB_PATH"):
+        await WorkspaceIndex.open(other, shared)
+    # The same workspace opens it again; a workspace whose database lives inside it always
+    # owns that database, even after the folder moved.
+    async with await WorkspaceIndex.open(workspace, shared) as index:
+        assert (await index.search("verify_token")).results
+    # A database inside a parent folder is still another workspace's.
+    with pytest.raises(DatabaseError, match="holds the workspace"):
+        await WorkspaceIndex.open(tmp_path, shared)
+    own = workspace / ".ocp" / "ocp.db"
+    async with await WorkspaceIndex.open(workspace, own):
+        pass
+    moved = tmp_path / "moved"
+    workspace.rename(moved)
+    async with await WorkspaceIndex.open(moved, moved / ".ocp" / "ocp.db"):
+        pass
+
+
+async def test_writes_to_a_database_inside_the_workspace_are_not_edits(
+    workspace: Path,
+) -> None:
+    db_path = workspace / "ocp.db"  # OCP_DB_PATH pointed inside the workspace
+    async with await WorkspaceIndex.open(workspace, db_path) as index:
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            assert not index._relevant(watchfiles.Change.modified, f"{db_path}{suffix}")
+        assert index._relevant(watchfiles.Change.modified, str(workspace / "ocp.db.py"))
+
+
+async def test_a_file_that_stops_being_binary_is_counted_again(
+    workspace: Path, tmp_path: Path
+) -> None:
+    async with await WorkspaceIndex.open(workspace, tmp_path / "ocp.db") as index:
+        first = await index.update()
+        assert first is not None and first.files == 5 and first.skipped["binary"] == 1
+        (workspace / "logo.png").write_text("now plain text mentioning verify_token\n")
+        second = await index.update()
+        status = await index.status()
+    assert second is not None and second.files == 6 and status.files == 6
+    assert "binary" not in second.skipped

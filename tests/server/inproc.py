@@ -1,0 +1,46 @@
+"""The real MCP server in this process, behind the SDK's in-memory client: fast enough to run
+many tool calls per test, with the same handlers, validation and errors as over stdio."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mcp import Client
+from mcp.types import CallToolResult, TextContent
+
+from ocp_server.server import build_server
+from ocp_server.settings import ServerSettings
+
+
+def text_of(result: CallToolResult) -> str:
+    return " ".join(c.text for c in result.content if isinstance(c, TextContent))
+
+
+@asynccontextmanager
+async def inproc_client(
+    workspace: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    env: dict[str, str] | None = None,
+    **settings: Any,
+) -> AsyncIterator[Client]:
+    """A client connected to `build_server` on `workspace`; `env` sets OCP_* variables (the
+    router reads them when the server starts)."""
+    base = {"OCP_OLLAMA_URL": "http://127.0.0.1:9", "OCP_DB_PATH": str(workspace.parent / "ocp.db")}
+    for name, value in {**base, **(env or {})}.items():
+        monkeypatch.setenv(name, value)
+    server_settings = ServerSettings.from_env()
+    server_settings = ServerSettings(
+        **{
+            **{f: getattr(server_settings, f) for f in ServerSettings.__dataclass_fields__},
+            "workspace": workspace,
+            **settings,
+        }
+    )
+    # "legacy": the initialize handshake, as the IDE clients of today connect.
+    server = build_server(server_settings)
+    async with Client(server, read_timeout_seconds=60, mode="legacy") as client:
+        yield client

@@ -1,0 +1,112 @@
+"""The server answers every tool promptly whatever another call carries: a huge or adversarial
+request is bounded before any regex and judged off the event loop; the first search of a new
+workspace waits (boundedly) for its index; the workspace comes from the client's roots before
+the working directory."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import pytest
+from mcp import Client
+from mcp.types import ListRootsResult, Root
+
+from ocp_server.server import build_server
+from ocp_server.settings import ServerSettings
+from tests.server.inproc import inproc_client, text_of
+
+
+async def _timed(coro):  # type: ignore[no-untyped-def]
+    started = time.perf_counter()
+    result = await coro
+    return result, time.perf_counter() - started
+
+
+@pytest.mark.parametrize(
+    "request_text",
+    [
+        "a" * 40_000,  # one unbroken token: goes paid (too big for local), searched for context
+        "fix src/" + "b" * 40_000 + ".py",
+        "<context>" * 40_000,  # thousands of unclosed reminder tags
+        "x" * 399_000 + " why?",
+    ],
+    ids=["token", "path-token", "unclosed-tags", "max-size"],
+)
+async def test_a_huge_route_request_does_not_hold_up_other_tools(
+    workspace, monkeypatch, request_text
+):
+    async with inproc_client(workspace, monkeypatch) as client:
+        await client.call_tool("ocp_context_search", {"query": "verify_token"})  # index built
+        route = asyncio.create_task(
+            _timed(client.call_tool("ocp_model_route", {"request": request_text}))
+        )
+        await asyncio.sleep(0.01)
+        search, search_seconds = await _timed(
+            client.call_tool("ocp_context_search", {"query": "rotate session"})
+        )
+        routed, route_seconds = await route
+    assert not search.is_error and search.structured_content
+    assert search.structured_content["results"], text_of(search)
+    assert search_seconds < 5, search_seconds
+    assert not routed.is_error, text_of(routed)
+    assert route_seconds < 10, route_seconds
+
+
+async def test_the_first_search_of_a_new_workspace_waits_for_its_index(workspace, monkeypatch):
+    async with inproc_client(workspace, monkeypatch) as client:
+        result = await client.call_tool("ocp_context_search", {"query": "verify token"})
+    out = result.structured_content
+    assert out is not None and not result.is_error
+    assert out["results"] and out["results"][0]["symbol"] == "verify_token"
+    assert out["index"]["files"] == 5 and not out["index"]["building"]
+    assert out["note"] is None
+
+
+async def test_a_first_index_slower_than_the_wait_answers_with_what_exists_and_says_so(
+    workspace, monkeypatch
+):
+    from ocp_server.index import indexer
+
+    real = indexer.process_file
+
+    def slow(*args):  # type: ignore[no-untyped-def]
+        time.sleep(0.6)
+        return real(*args)
+
+    monkeypatch.setattr(indexer, "process_file", slow)
+    async with inproc_client(workspace, monkeypatch, first_index_wait=0.5) as client:
+        result, seconds = await _timed(
+            client.call_tool("ocp_context_search", {"query": "verify token"})
+        )
+    out = result.structured_content
+    assert out is not None and not result.is_error and seconds < 3
+    assert "still being built" in out["note"] and "waited 0.5s" in out["note"]
+
+
+async def test_the_clients_roots_come_before_the_working_directory(
+    workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    elsewhere = tmp_path / "cwd"
+    elsewhere.mkdir()
+    (elsewhere / "other.py").write_text("def only_in_the_working_directory():\n    pass\n")
+    monkeypatch.setenv("OCP_OLLAMA_URL", "http://127.0.0.1:9")
+    asked = 0
+
+    async def roots(context: object) -> ListRootsResult:
+        nonlocal asked
+        asked += 1
+        return ListRootsResult(roots=[Root(uri=workspace.as_uri())])
+
+    settings = ServerSettings(db_path=tmp_path / "ocp.db")
+    server = build_server(settings, cwd=elsewhere)
+    async with Client(
+        server, list_roots_callback=roots, read_timeout_seconds=60, mode="legacy"
+    ) as client:
+        first = await client.call_tool("ocp_context_search", {"query": "verify_token"})
+        second = await client.call_tool("ocp_context_search", {"query": "rotate_session"})
+    assert first.structured_content and second.structured_content
+    assert first.structured_content["index"]["workspace"] == str(workspace.resolve())
+    assert first.structured_content["results"][0]["path"] == "src/auth.py"
+    assert asked == 1  # asked once per session, not on every call

@@ -1,0 +1,155 @@
+"""ocp_model_route and the savings report over the real server: a call without a session id
+does not inherit another conversation's pinned model, a route nothing could answer is a tool
+error listing its attempts, and the report counts what really happened."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from ocp_server.app import WorkspaceLedger
+from ocp_server.db import connect
+from ocp_server.memory import MemoryStore, TraceRecord
+from ocp_server.savings import savings_report
+from tests.fakes import FakeAnthropic, FakeOllama
+from tests.server.inproc import inproc_client, text_of
+
+DESIGN = "design the architecture of our payment service: sharding, consistency, failover"
+REVIEW = "review the security of the token refresh flow in our auth service"
+
+
+def _paid_env(fake_ollama: FakeOllama, fake_anthropic: FakeAnthropic) -> dict[str, str]:
+    return {
+        "OCP_OLLAMA_URL": fake_ollama.url,
+        "ANTHROPIC_API_KEY": "sk-ant-test",
+        "ANTHROPIC_BASE_URL": fake_anthropic.url,
+        "OCP_CLASSIFIER_MODEL": "none",
+    }
+
+
+async def test_calls_without_a_session_id_do_not_share_one_pin(
+    workspace, monkeypatch, fake_ollama, fake_anthropic
+):
+    env = _paid_env(fake_ollama, fake_anthropic)
+    async with inproc_client(workspace, monkeypatch, env) as client:
+        top = await client.call_tool(
+            "ocp_model_route", {"request": DESIGN, "force": "top", "max_context_tokens": 0}
+        )
+        other = await client.call_tool(
+            "ocp_model_route", {"request": REVIEW, "force": "paid", "max_context_tokens": 0}
+        )
+        unforced = await client.call_tool(
+            "ocp_model_route",
+            {"request": REVIEW + " and its error handling", "max_context_tokens": 0},
+        )
+        # The same conversation sent again (an agent loop) keeps its model while warm.
+        conversation = [{"role": "user", "content": DESIGN}]
+        again = await client.call_tool(
+            "ocp_model_route",
+            {
+                "messages": [
+                    *conversation,
+                    {"role": "assistant", "content": "Shard by merchant."},
+                    {"role": "user", "content": "and the failover part?"},
+                ],
+                "max_context_tokens": 0,
+            },
+        )
+    assert top.structured_content and other.structured_content and again.structured_content
+    assert top.structured_content["trace"]["model"] == "claude-opus-4-6"
+    assert other.structured_content["trace"]["model"] == "claude-sonnet-4-6"
+    assert unforced.structured_content is not None
+    assert unforced.structured_content["trace"]["pin_state"] == "fresh"
+    assert again.structured_content["trace"]["pin_state"] == "hard"
+    assert again.structured_content["trace"]["model"] == "claude-opus-4-6"
+
+
+async def test_a_route_nothing_could_answer_is_a_tool_error_with_its_attempts(
+    workspace, monkeypatch, refused_url
+):
+    async with inproc_client(workspace, monkeypatch, {"OCP_OLLAMA_URL": refused_url}) as client:
+        failed = await client.call_tool("ocp_model_route", {"request": "explain this function"})
+        assert failed.is_error
+        text = text_of(failed)
+        assert "no model could answer" in text and "cannot reach ollama" in text
+        trace = (failed.structured_content or {})["trace"]
+        assert trace["attempts"][0]["outcome"] == "error" and trace["route_to"] == "none"
+        # It is recorded: the short trace id (as printed) links an outcome to it.
+        saved = await client.call_tool(
+            "ocp_result_save",
+            {"trace_id": trace["trace_id"][:8], "outcome": "the local model was down"},
+        )
+        assert not saved.is_error, text_of(saved)
+        stats = await client.call_tool("ocp_session_restore", {})
+    assert "the local model was down" in text_of(stats)
+
+
+async def test_the_savings_report_counts_dry_runs_apart_and_dated_models_as_no_fallback(
+    workspace, monkeypatch, fake_ollama, fake_anthropic
+):
+    fake_anthropic.reply = lambda messages, body: {"text": "ok", "model": body["model"] + "-2025"}
+    env = _paid_env(fake_ollama, fake_anthropic)
+    async with inproc_client(workspace, monkeypatch, env) as client:
+        dry = await client.call_tool("ocp_model_route", {"request": DESIGN, "dry_run": True})
+        paid = await client.call_tool(
+            "ocp_model_route", {"request": REVIEW, "force": "paid", "max_context_tokens": 0}
+        )
+        local = await client.call_tool("ocp_model_route", {"request": "explain this function"})
+        assert not dry.is_error and not paid.is_error and not local.is_error
+        assert paid.structured_content is not None
+        assert not paid.structured_content["trace"]["fell_back"]
+    db = await connect(workspace.parent / "ocp.db")
+    try:
+        report = await savings_report(db, since=None)
+    finally:
+        await db.close()
+    assert report["routes"] == 2 and report["errors"] == 0 and report["dry_runs"] == 1
+    assert "none" not in report["by_tier"] and report["fallbacks"] == 0
+
+
+async def test_a_short_trace_id_that_starts_two_traces_is_refused(workspace, monkeypatch):
+    db = await connect(workspace.parent / "ocp.db")
+    memory = MemoryStore(db)
+    session = await memory.start_session(str(workspace))
+    for tail in ("a", "b"):
+        await memory.record_trace(
+            session,
+            TraceRecord(
+                id="abcdef01" + tail * 24,
+                request="r",
+                route_to="local",
+                decision="local",
+                decided_by="x",
+                model="m",
+                backend="b",
+                task_type="explain",
+                complexity=0.1,
+                prompt_tokens=1,
+                completion_tokens=1,
+                duration_ms=1.0,
+                trace_json="{}",
+                answered_by="local",
+            ),
+        )
+    await db.close()
+    async with inproc_client(workspace, monkeypatch) as client:
+        both = await client.call_tool("ocp_result_save", {"trace_id": "abcdef01", "outcome": "x"})
+        one = await client.call_tool("ocp_result_save", {"trace_id": "abcdef01a", "outcome": "y"})
+    assert both.is_error and "more than one trace" in text_of(both)
+    assert not one.is_error
+
+
+async def test_the_ledger_adds_this_processs_unrecorded_spend_to_the_stored_spend() -> None:
+    class Stored:
+        async def spent_today(self) -> float:
+            return 0.05  # what other windows' traces say
+
+    ledger = WorkspaceLedger()
+    ledger.state = Stored()  # type: ignore[assignment]
+    await ledger.add(0.05)  # paid here, its trace not stored yet
+    assert await ledger.spent_today() == 0.10
+    ledger.recorded(0.05)
+    assert await ledger.spent_today() == 0.05
+    days = iter([dt.date(2026, 1, 1), dt.date(2026, 1, 1), dt.date(2026, 1, 2)])
+    rolling = WorkspaceLedger(today=lambda: next(days))
+    await rolling.add(0.5)
+    assert await rolling.spent_today() == 0.0  # a new day

@@ -1,0 +1,166 @@
+"""The server process over real stdio: every request with an id gets an answer however broken
+it is, a misconfigured environment is reported by every tool instead of a crash, and the
+process ends within 2 s of its client closing stdin, whatever it was doing."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.fakes import FakeOllama
+from tests.server.raw_server import RawServer
+
+# (what is wrong, the line sent, the id the error must carry)
+BROKEN_REQUESTS: list[tuple[str, str | bytes, object]] = [
+    ("not JSON", "hello", None),
+    ("truncated JSON", '{"jsonrpc":"2.0","id":1,"method":"tools/list"', 1),
+    ("an empty batch", "[]", None),
+    ("a batch", json.dumps([{"jsonrpc": "2.0", "id": 2, "method": "tools/list"}]), None),
+    ("no jsonrpc member", json.dumps({"id": 3, "method": "tools/list"}), 3),
+    ("jsonrpc 1.0", json.dumps({"jsonrpc": "1.0", "id": 4, "method": "tools/list"}), 4),
+    ("a number as method", json.dumps({"jsonrpc": "2.0", "id": 6, "method": 5}), 6),
+    (
+        "params not an object",
+        json.dumps({"jsonrpc": "2.0", "id": 7, "method": "tools/list", "params": "x"}),
+        7,
+    ),
+    ("an object as id", json.dumps({"jsonrpc": "2.0", "id": {"a": 1}, "method": "ping"}), None),
+    ("a float id", json.dumps({"jsonrpc": "2.0", "id": 1.5, "method": "ping"}), None),
+    ("a null id", json.dumps({"jsonrpc": "2.0", "id": None, "method": "ping"}), None),
+    ("a boolean id", json.dumps({"jsonrpc": "2.0", "id": True, "method": "ping"}), None),
+    ("a bare number", "42", None),
+    ("a bare string", '"x"', None),
+    ("null", "null", None),
+    (
+        "nested too deeply",
+        '{"jsonrpc":"2.0","id":16,"method":"tools/call","params":{"name":"ocp_model_route",'
+        '"arguments":{"messages":' + "[" * 100_000 + "]" * 100_000 + "}}}",
+        16,
+    ),
+    ("not UTF-8", b'{"jsonrpc":"2.0","id":17,"method":"tools/list"}\xff', 17),
+    ("a 1 MB method name", json.dumps({"jsonrpc": "2.0", "id": 18, "method": "m" * 2**20}), 18),
+    (
+        "a 17 MB line",
+        '{"jsonrpc":"2.0","id":19,"method":"tools/call","params":{"x":"' + "y" * (17 << 20) + '"}}',
+        19,
+    ),
+]
+
+
+@pytest.fixture
+def server(workspace: Path, fake_ollama: FakeOllama):  # type: ignore[no-untyped-def]
+    raw = RawServer(
+        {
+            "OCP_WORKSPACE": str(workspace),
+            "OCP_DB_PATH": str(workspace.parent / "ocp.db"),
+            "OCP_OLLAMA_URL": fake_ollama.url,
+        },
+        cwd=workspace.parent,
+    )
+    yield raw
+    raw.kill()
+
+
+def test_every_broken_request_gets_an_error_with_its_id(server: RawServer) -> None:
+    assert server.initialize()["result"]["serverInfo"]["name"] == "ocp"
+    for what, line, request_id in BROKEN_REQUESTS:
+        reply = server.request(line if isinstance(line, bytes) else line.encode())  # type: ignore[arg-type]
+        assert "error" in reply and reply["id"] == request_id, (what, reply)
+        assert reply["error"]["code"] in (-32700, -32600, -32602), what
+        assert len(json.dumps(reply)) < 1_000, what
+    # Broken responses and notifications get no answer; blank lines are skipped.
+    server.send(json.dumps({"jsonrpc": "2.0", "id": 99, "result": {}}))
+    server.send(json.dumps({"jsonrpc": "2.0", "method": "notifications/nope", "params": 5}))
+    server.send("")
+    listed = server.request({"jsonrpc": "2.0", "id": "after", "method": "tools/list"})
+    assert listed["id"] == "after" and len(listed["result"]["tools"]) == 4
+
+
+def _misconfigured(tmp_path: Path, **env: str) -> RawServer:
+    ws = tmp_path / "ws"
+    ws.mkdir(exist_ok=True)
+    return RawServer({"OCP_WORKSPACE": str(ws), **env}, cwd=tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "says"),
+    [
+        ("OCP_ROUTE_MODE", "sometimes", "OCP_ROUTE_MODE='sometimes' is invalid"),
+        ("OCP_TOOL_NAMES", "camel", "OCP_TOOL_NAMES='camel' is invalid"),
+        ("OCP_PRICES", "/nowhere/prices.toml", "/nowhere/prices.toml"),
+    ],
+)
+def test_a_bad_environment_value_is_every_tools_answer(
+    tmp_path: Path, variable: str, value: str, says: str
+) -> None:
+    raw = _misconfigured(tmp_path, **{variable: value})
+    try:
+        assert raw.initialize()["result"]["serverInfo"]["name"] == "ocp"
+        tools = raw.request({"jsonrpc": "2.0", "id": 1, "method": "tools/list"})["result"]
+        for n, tool in enumerate(tools["tools"], start=2):
+            call = {
+                "jsonrpc": "2.0",
+                "id": n,
+                "method": "tools/call",
+                "params": {"name": tool["name"], "arguments": {"query": "x", "request": "x"}},
+            }
+            result = raw.request(call)["result"]
+            assert result["isError"], tool["name"]
+            assert says in result["content"][0]["text"], result
+            assert "restart" in result["content"][0]["text"]
+        assert raw.close_stdin_and_wait() < 5
+        assert "Traceback" not in raw.stderr()
+    finally:
+        raw.kill()
+
+
+@pytest.mark.parametrize(
+    ("argv", "env"),
+    [
+        (["route", "hello"], {"OCP_ROUTE_MODE": "sometimes"}),
+        (["index"], {"OCP_MAX_FILE_BYTES": "lots"}),
+    ],
+)
+def test_the_cli_reports_a_bad_environment_value_in_one_line_with_status_2(
+    tmp_path: Path, argv: list[str], env: dict[str, str]
+) -> None:
+    project = tmp_path / "project"  # not the home folder, which the CLI refuses to index
+    project.mkdir()
+    done = subprocess.run(
+        [sys.executable, "-m", "ocp_server.cli", "--workspace", str(project), *argv],
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), **env},
+        timeout=60,
+    )
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and next(iter(env)) in lines[0], done.stderr
+
+
+def _heavy_workspace(root: Path, files: int = 12) -> Path:
+    """Files big enough that indexing them takes seconds: a shutdown must not wait for it."""
+    ws = root / "heavy"
+    (ws / "src").mkdir(parents=True)
+    body = "".join(f"def f_{i}(x):\n    return x + {i}\n\n" for i in range(12_000))
+    for n in range(files):
+        (ws / "src" / f"h{n}.py").write_text(body)
+    return ws
+
+
+def test_the_server_exits_within_2s_of_stdin_closing_while_indexing(tmp_path: Path) -> None:
+    ws = _heavy_workspace(tmp_path)
+    raw = RawServer(
+        {"OCP_WORKSPACE": str(ws), "OCP_OLLAMA_URL": "http://127.0.0.1:9"}, cwd=tmp_path
+    )
+    try:
+        raw.initialize()
+        time.sleep(1.5)  # the first index batch is under way in a worker thread
+        assert raw.close_stdin_and_wait(timeout=30) < 2.0
+    finally:
+        raw.kill()
