@@ -94,6 +94,9 @@ async def test_the_watchers_failure_is_in_the_status_while_it_retries(
                 await asyncio.sleep(0.02)
         status = await index.status()
         assert status.watcher_error == "OperationalError: database is locked"
+        # A search's answer carries the same status (what an agent sees).
+        searched = (await index.search("verify_token", refresh=False)).status
+        assert (searched.watcher, searched.watcher_error) == ("retrying", status.watcher_error)
         assert not watcher.done()
     finally:
         stop.set()

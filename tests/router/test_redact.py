@@ -883,3 +883,30 @@ def test_every_planted_secret_line_is_redacted(line: str) -> None:
     result = redact(line)
     assert result.redactions, line
     assert result.text != line
+
+
+def test_a_text_redacted_again_gives_the_same_result_from_the_recent_cache() -> None:
+    from ocp_router.redact import _RECENT
+
+    text = 'db_password = "Xk9#mQ2!vL"\nprint("ok")\n'
+    first = redact(text)
+    assert _RECENT.get(text) == first
+    assert redact(text) is first
+    # A redaction with `known` values depends on more than the text: never served from cache.
+    known = redact("a line", known={"line": "password_assignment"})
+    assert "[REDACTED:" in known.text
+    assert redact("a line").text == "a line"
+
+
+def test_the_recent_cache_stays_within_its_character_bound() -> None:
+    from ocp_router.redact import _Recent
+
+    recent = _Recent(max_chars=6_400)
+    for i in range(200):
+        text = f"chunk {i} " + "x" * 90
+        recent.put(text, redact(text))
+    assert recent._chars <= 6_400
+    assert recent.get("chunk 199 " + "x" * 90) is not None
+    assert recent.get("chunk 0 " + "x" * 90) is None  # the oldest went first
+    recent.put("y" * 200, redact("y" * 200))  # over 1/64 of the bound: not kept
+    assert recent.get("y" * 200) is None

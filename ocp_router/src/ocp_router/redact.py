@@ -109,8 +109,9 @@ import logging
 import math
 import re
 import string
+import threading
 from bisect import bisect_right
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -1438,11 +1439,62 @@ def _render(text: str, spans: list[_Hit]) -> tuple[str, list[tuple[int, int, int
     return "".join(out), segments
 
 
+class _Recent:
+    """The results for texts redacted lately, up to a number of characters in all. The same
+    chunk of code is handed out by many searches, and its redaction depends on its text
+    alone; the lock keeps it sound when redactions run in worker threads."""
+
+    def __init__(self, max_chars: int) -> None:
+        self.max_chars = max_chars
+        self._results: OrderedDict[str, RedactionResult] = OrderedDict()
+        self._chars = 0
+        self._lock = threading.Lock()
+
+    def get(self, text: str) -> RedactionResult | None:
+        with self._lock:
+            result = self._results.get(text)
+            if result is not None:
+                self._results.move_to_end(text)
+            return result
+
+    def put(self, text: str, result: RedactionResult) -> None:
+        size = len(text) + (len(result.text) if result.redactions else 0)
+        if size > self.max_chars // 64:  # a large one-off (a pasted log) would evict the rest
+            return
+        with self._lock:
+            if text in self._results:
+                return
+            self._results[text] = result
+            self._chars += size
+            while self._chars > self.max_chars:
+                old, dropped = self._results.popitem(last=False)
+                self._chars -= len(old) + (len(dropped.text) if dropped.redactions else 0)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._results.clear()
+            self._chars = 0
+
+
+# About 8 MB of text: a few thousand chunks, the working set of a session's searches.
+_RECENT = _Recent(max_chars=8_000_000)
+
+
 def redact(text: str, known: Mapping[str, str] | None = None) -> RedactionResult:
     """Replace every secret in `text` by ``[REDACTED:<kind>]`` (see the module docstring).
 
     `known` maps secrets already found elsewhere (in another message of the same request) to
     their kind: each verbatim occurrence in `text` is redacted too."""
+    if known:
+        return _redact(text, known)
+    result = _RECENT.get(text)
+    if result is None:
+        result = _redact(text, None)
+        _RECENT.put(text, result)
+    return result
+
+
+def _redact(text: str, known: Mapping[str, str] | None) -> RedactionResult:
     hits = _detect(text)
     if known:
         for value, kind in known.items():

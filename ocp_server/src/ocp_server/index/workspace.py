@@ -79,6 +79,7 @@ class WorkspaceIndex:
         self.db_path = db_path
         self.owner = uuid.uuid4().hex
         self.building = False
+        self._built = False  # whether built() has seen a complete index
         self.progress: tuple[int, int] = (0, 0)  # files done, files to do, of the running update
         self._holds_lease = False
         self._lock = asyncio.Lock()
@@ -229,8 +230,11 @@ class WorkspaceIndex:
         or another one sharing the database) and no first build is running here."""
         if self.building:
             return False
+        if self._built:  # a complete index stays complete: later updates are incremental
+            return True
         rows = await self.db.execute_fetchall("SELECT 1 FROM meta WHERE key = 'last_update'")
-        return bool(list(rows))
+        self._built = bool(list(rows))
+        return self._built
 
     async def wait_built(self, timeout: float) -> bool:
         """Wait up to `timeout` seconds for `built()`; whether it came true."""
@@ -333,6 +337,8 @@ class WorkspaceIndex:
             self.building,
             head,
             self._holds_lease,
+            self.watcher_state,
+            self.watcher_error,
         )
         return SearchResponse(query, tuple(results), status, tuple(terms), note)
 
