@@ -49,6 +49,7 @@ sys.path.insert(0, str(ROOT))
 from ocp_client import OCPClient  # noqa: E402
 from ocp_router.redact import redact  # noqa: E402
 from ocp_server.index.files import list_workspace  # noqa: E402
+from ocp_server.index.lexicon import unpack_text  # noqa: E402
 from tests.data.secret_corpus import (  # noqa: E402
     PASSWORD_CONTEXTS,
     TOKEN_FORMATS,
@@ -398,7 +399,7 @@ async def exercise(ws: Path, planted: Planted, tmp: Path) -> Seen:
     import sqlite3
 
     with sqlite3.connect(db) as conn:
-        seen.chunks = "\n".join(r[0] for r in conn.execute("SELECT text FROM chunks"))
+        seen.chunks = "\n".join(unpack_text(r[0]) for r in conn.execute("SELECT text FROM chunks"))
     seen.api_key = api_key  # type: ignore[attr-defined]
     return seen
 

@@ -33,3 +33,28 @@ async def test_a_second_connection_does_not_migrate_again(tmp_path: Path) -> Non
     assert await migrate(second) == []
     await first.close()
     await second.close()
+
+
+async def test_chunk_texts_written_before_packing_are_packed_and_read_back_whole(
+    tmp_path: Path,
+) -> None:
+    from ocp_server.index.lexicon import unpack_text
+    from ocp_server.migrations import m011_search_text
+
+    async with aiosqlite.connect(tmp_path / "m.db") as db:
+        await migrate(db, tuple(m for m in MIGRATIONS if m is not m011_search_text))
+        await db.execute(
+            "INSERT INTO files (id, path, size, mtime_ns, content_hash, indexed_at)"
+            " VALUES (1, 'a.py', 9, 0, 'h', 0)"
+        )
+        text = "def ünïcode():\n    return 'naïve'\n" * 20
+        await db.execute(
+            "INSERT INTO chunks (id, file_id, start_line, end_line, kind, text, content_hash)"
+            " VALUES (1, 1, 1, 40, 'function', ?, 'h')",
+            (text,),
+        )
+        await db.commit()
+        assert await migrate(db) == ["m011_search_text"]
+        (stored,) = next(iter(await db.execute_fetchall("SELECT text FROM chunks")))
+        assert isinstance(stored, bytes) and len(stored) < len(text.encode()) / 4
+        assert unpack_text(stored) == text

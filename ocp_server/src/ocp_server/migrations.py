@@ -11,6 +11,8 @@ from collections.abc import Awaitable, Callable
 
 import aiosqlite
 
+from ocp_server.index.lexicon import pack_text
+
 Migration = Callable[[aiosqlite.Connection], Awaitable[None]]
 
 
@@ -329,6 +331,13 @@ async def m007_secrets(db: aiosqlite.Connection) -> None:
     await db.execute("UPDATE files SET mtime_ns = -1")
 
 
+async def m011_search_text(db: aiosqlite.Connection) -> None:
+    """Chunk texts are stored deflated (`index/lexicon.pack_text`): the database shrinks to
+    under twice the source. Rows written before are packed here."""
+    await db.create_function("ocp_pack_text", 1, pack_text, deterministic=True)
+    await db.execute("UPDATE chunks SET text = ocp_pack_text(text) WHERE typeof(text) = 'text'")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     m001_index,
     m002_memory,
@@ -337,6 +346,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     m006_memory,
     m007_secrets,
     m005_reliability,
+    m011_search_text,
 )
 
 

@@ -29,7 +29,7 @@ from ocp_server.index.files import Candidate, content_exclusion, list_workspace
 from ocp_server.index.history import DEFAULT_HISTORY_COMMITS, read_history, store_history
 from ocp_server.index.languages import detect_language
 from ocp_server.index.lexical import DEFINITION_KINDS
-from ocp_server.index.lexicon import body_blob, names_blob
+from ocp_server.index.lexicon import body_blob, names_blob, pack_text
 from ocp_server.index.models import IndexSummary
 
 logger = logging.getLogger(__name__)
@@ -47,7 +47,7 @@ class _Chunk:
     symbol: str | None
     kind: str
     scope: str | None
-    text: str
+    text: bytes  # packed (see lexicon.pack_text)
     content_hash: str
     terms: bytes  # packed search terms (see lexicon)
     pairs: bytes
@@ -106,7 +106,7 @@ def process_file(workspace: Path, candidate: Candidate, known_hash: str | None) 
                 c.symbol,
                 c.kind,
                 c.scope,
-                c.text,
+                pack_text(c.text),
                 _chunk_hash(c.kind, c.symbol, c.scope, c.text),
                 terms,
                 pairs,

@@ -23,6 +23,7 @@ import pathspec
 from ocp_router._tokens import estimate_tokens
 from ocp_server.index.files import path_exclusion
 from ocp_server.index.lexical import Snapshot
+from ocp_server.index.lexicon import unpack_text
 from ocp_server.index.models import SearchResult
 from ocp_server.index.ranking import Ranked, parse_query, rank
 
@@ -138,7 +139,7 @@ async def search_chunks(
         row = rows.get(cid)
         if row is None:  # deleted since the snapshot was read
             continue
-        start, end, symbol, kind, scope, text = row
+        start, end, symbol, kind, scope, stored = row
         file = int(snap.chunk_file[pick.chunk])
         results.append(
             SearchResult(
@@ -148,7 +149,7 @@ async def search_chunks(
                 symbol,
                 kind,
                 round(pick.score, 4),
-                text,
+                unpack_text(stored),
                 snap.languages[file],
                 scope,
                 matched.get(pick.chunk, ()),
