@@ -219,14 +219,19 @@ class Ranked:
     term_list: tuple[str, ...]
 
 
-def _per_file(snap: Snapshot, per_chunk: Floats, how: np.ufunc) -> Floats:
-    """Reduce a per-chunk array to files (chunks are stored file by file)."""
+def _per_file(
+    snap: Snapshot, per_chunk: Floats, how: np.ufunc, hit: npt.NDArray[np.int64]
+) -> Floats:
+    """Reduce a per-chunk array (non-negative, zero outside the sorted chunks `hit`) to files.
+    Only the hit chunks are read: chunks are stored file by file, so they group by file."""
     out = np.zeros(snap.n_files)
-    if not snap.n_chunks:
+    if not len(hit):
         return out
-    starts = snap.file_chunks[:-1]
-    has = starts < snap.file_chunks[1:]
-    out[has] = how.reduceat(per_chunk, starts[has])
+    files = snap.chunk_file[hit]
+    head = np.ones(len(hit), dtype=bool)
+    head[1:] = files[1:] != files[:-1]
+    starts = np.flatnonzero(head)
+    out[files[starts]] = how.reduceat(per_chunk[hit], starts)
     return out
 
 
@@ -317,10 +322,11 @@ def candidate_features(
     chunk_code = _sum(ch.docs, chunk_post * is_code[ch.term], n_chunks)
     cover_w = chunk_idf / max(float(chunk_idf.sum()), 1e-9)
     chunk_cov = _sum(ch.docs, cover_w[ch.term], n_chunks)
-    chunk_best = _per_file(snap, chunk_scores, np.maximum)
-    chunk_code_best = _per_file(snap, chunk_code, np.maximum)
-    chunk_cov_best = _per_file(snap, chunk_cov, np.maximum)
-    chunk_sum = _per_file(snap, chunk_scores, np.add)
+    hit = np.unique(ch.docs).astype(np.int64)
+    chunk_best = _per_file(snap, chunk_scores, np.maximum, hit)
+    chunk_code_best = _per_file(snap, chunk_code, np.maximum, hit)
+    chunk_cov_best = _per_file(snap, chunk_cov, np.maximum, hit)
+    chunk_sum = _per_file(snap, chunk_scores, np.add, hit)
 
     # ---- blocks: neighbouring chunks together
     block_best = np.zeros(n_files)
