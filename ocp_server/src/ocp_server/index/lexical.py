@@ -12,11 +12,14 @@ what kind of file it is (code, test, docs, config).
 
 from __future__ import annotations
 
+import ctypes
 import posixpath
 import re
 import sqlite3
-from collections.abc import Sequence
+import sys
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -305,7 +308,30 @@ def load_snapshot(db_path: Path) -> Snapshot:
         conn.execute("COMMIT")
     finally:
         conn.close()
-    return build_snapshot(generation, files, chunks, commits, changed)
+    snapshot = build_snapshot(generation, files, chunks, commits, changed)
+    del files, chunks, commits, changed
+    _return_freed_memory()
+    return snapshot
+
+
+@cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        trim: Callable[[int], int] = ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # not glibc (musl has no malloc_trim)
+        return None
+    return trim
+
+
+def _return_freed_memory() -> None:
+    """Hand freed heap pages back to the system. Reading the postings allocates many
+    short-lived rows, and glibc keeps the pages they used: on a 1.4M-line repository the
+    server stayed 130 MB larger than its arrays without this."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
 
 
 def build_snapshot(
