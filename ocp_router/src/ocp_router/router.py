@@ -30,8 +30,10 @@ from ocp_router.classifier import ClassifyResult, Route, TaskClassifier
 from ocp_router.errors import (
     BackendAuthError,
     BackendError,
+    BackendRateLimited,
     BackendResponseError,
     BackendTimeout,
+    BackendUnavailable,
     ConfigError,
     RouterError,
 )
@@ -217,7 +219,11 @@ def session_key(payload: AgentPayload) -> str:
 
 
 # Paid errors the other paid model may not share: worth one more try across models.
-_RETRY_ACROSS = ("BackendRateLimited", "BackendTimeout", "BackendUnavailable")
+_RETRY_ACROSS: tuple[type[BackendError], ...] = (
+    BackendRateLimited,
+    BackendTimeout,
+    BackendUnavailable,
+)
 # A payload this large is judged in a worker thread, off the event loop.
 OFF_LOOP_CHARS = 50_000
 
@@ -678,7 +684,7 @@ class OCPRouter:
             )
             logger.warning("route: %s (%s) failed: %s", name, model, exc)
             if tier.paid:
-                if type(exc).__name__ not in _RETRY_ACROSS:
+                if not isinstance(exc, _RETRY_ACROSS):
                     run.paid_dead = isinstance(exc, BackendAuthError) or run.paid_dead
                 if decision.session and model == decision.model:
                     self.pins.drop(decision.session)

@@ -50,6 +50,7 @@ from ocp_server.brief import (
     TraceBrief,
 )
 from ocp_server.db import connect
+from ocp_server.errors import RouteFailure
 from ocp_server.index.models import SearchResponse
 from ocp_server.index.workspace import WorkspaceIndex, default_db_path
 from ocp_server.memory import (
@@ -128,14 +129,6 @@ class WorkspaceLedger:
         """`usd` of this process's spend is now in a trace store."""
         self._roll()
         self._unrecorded = max(0.0, self._unrecorded - usd)
-
-
-class RouteFailure(Exception):
-    """No model could answer a route; `result` holds the trace and every attempt."""
-
-    def __init__(self, result: wire.RouteResult) -> None:
-        super().__init__(result.note)
-        self.result = result
 
 
 class AppState:

@@ -59,6 +59,7 @@ from ocp_server.brief import (
     render_trace,
 )
 from ocp_server.citations import CitationError, CodeView, Located, Stored
+from ocp_server.errors import InputError
 from ocp_server.index.files import load_ocpignore, path_exclusion
 from ocp_server.index.terms import body_terms, fts_query, query_terms
 from ocp_server.savings import savings_report
@@ -394,7 +395,7 @@ class MemoryStore:
 
     async def _require_session(self, session_id: str) -> None:
         if not await self._fetch("SELECT 1 FROM sessions WHERE id = ?", (session_id,)):
-            raise ValueError(f"session_id: no session {session_id!r} (start_session first)")
+            raise InputError(f"session_id: no session {session_id!r} (start_session first)")
 
     # ---- sessions -------------------------------------------------------------------------
     async def start_session(self, workspace: str, session_id: str | None = None) -> str:
@@ -403,7 +404,7 @@ class MemoryStore:
         if session_id is not None:
             session_id = session_id.strip()
             if not session_id or len(session_id) > MAX_SESSION_ID:
-                raise ValueError(f"session_id: must be 1 to {MAX_SESSION_ID} characters")
+                raise InputError(f"session_id: must be 1 to {MAX_SESSION_ID} characters")
         sid = session_id or uuid.uuid4().hex
         async with self._transaction():
             await self.db.execute(
@@ -442,11 +443,11 @@ class MemoryStore:
         try:
             json.loads(trace.trace_json)
         except ValueError as exc:
-            raise ValueError(f"trace_json: not valid JSON ({exc})") from exc
+            raise InputError(f"trace_json: not valid JSON ({exc})") from exc
         async with self._transaction():
             await self._require_session(session_id)
             if await self._fetch("SELECT 1 FROM traces WHERE id = ?", (trace.id,)):
-                raise ValueError(f"trace_id: trace {trace.id!r} is already recorded")
+                raise InputError(f"trace_id: trace {trace.id!r} is already recorded")
             created = self.clock() if trace.created_at is None else trace.created_at
             await self.db.execute(
                 "INSERT INTO traces (id, session_id, created_at, request, route_to, decision, "
@@ -526,7 +527,7 @@ class MemoryStore:
             (prefix, prefix + "g"),
         )
         if len(rows) > 1:
-            raise ValueError(
+            raise InputError(
                 f"trace_id: {trace_id!r} starts more than one trace; give more of the id"
             )
         return str(rows[0][0]) if rows else trace_id
@@ -565,7 +566,7 @@ class MemoryStore:
         note_ins = [n if isinstance(n, NoteIn) else NoteIn(n) for n in notes]
         for key in state:
             if not isinstance(key, str) or not key.strip():
-                raise ValueError("state: keys must be non-empty strings")
+                raise InputError("state: keys must be non-empty strings")
         cited, suggested = await self._cite(decisions, note_ins)
         warnings: list[str] = []
         out = _SaveOut()
@@ -575,7 +576,7 @@ class MemoryStore:
             if trace_id is not None:
                 rows = await self._fetch("SELECT outcome FROM traces WHERE id = ?", (trace_id,))
                 if not rows:
-                    raise ValueError(f"trace_id: no trace {trace_id!r} is recorded")
+                    raise InputError(f"trace_id: no trace {trace_id!r} is recorded")
                 if outcome and outcome.strip():
                     previous = rows[0][0]
                     if previous and previous != outcome.strip():
@@ -641,7 +642,7 @@ class MemoryStore:
             return {}, []
         if self.workspace is None:
             field = next(f for f, c, _ in wanted if c)
-            raise ValueError(f"{field}.citations: this memory has no workspace to cite from")
+            raise InputError(f"{field}.citations: this memory has no workspace to cite from")
         view = CodeView(self.db, self.workspace)
         cited: dict[str, tuple[Located, ...]] = {}
         suggested: list[SuggestedCitation] = []
@@ -652,7 +653,7 @@ class MemoryStore:
                     try:
                         located = await view.resolve(raw)
                     except CitationError as exc:
-                        raise ValueError(f"{field}.citations[{k}]: {exc}") from None
+                        raise InputError(f"{field}.citations[{k}]: {exc}") from None
                     found.setdefault((located.path, located.start_line, located.end_line), located)
                 if found:
                     cited[field] = tuple(found.values())
@@ -731,12 +732,12 @@ class MemoryStore:
                     (d.supersedes,),
                 )
                 if not rows or rows[0][2] == "forgotten":
-                    raise ValueError(
+                    raise InputError(
                         f"supersedes: decisions[{n}] supersedes #{d.supersedes}, "
                         "which does not exist"
                     )
                 if rows[0][0] != "active":
-                    raise ValueError(
+                    raise InputError(
                         f"supersedes: decision #{d.supersedes} is already superseded by "
                         f"#{rows[0][1]}; supersede that one instead"
                     )
@@ -928,7 +929,7 @@ class MemoryStore:
                     f"SELECT retired FROM {table} WHERE id = ?{extra}", (item,)
                 )
                 if not rows:
-                    raise ValueError(f"{arg}: no {kind} #{item}")
+                    raise InputError(f"{arg}: no {kind} #{item}")
                 if rows[0][0] == "forgotten":
                     warnings.append(f"{kind} #{item} was already forgotten")
                     continue
@@ -982,7 +983,7 @@ class MemoryStore:
                 "SELECT resolved FROM notes WHERE id = ? AND kind = 'open_item'", (item,)
             )
             if not rows:
-                raise ValueError(f"resolve: no open item #{item}")
+                raise InputError(f"resolve: no open item #{item}")
             if rows[0][0]:
                 warnings.append(f"open item #{item} was already resolved")
                 continue
@@ -1152,9 +1153,9 @@ class MemoryStore:
         (usually the current one) leaves out that session's summary, notes and routes.
         """
         if max_tokens < 0:
-            raise ValueError("max_tokens: must be 0 or more")
+            raise InputError("max_tokens: must be 0 or more")
         if stale not in ("list", "count"):
-            raise ValueError("stale: expected 'list' or 'count'")
+            raise InputError("stale: expected 'list' or 'count'")
         query = query.strip() if query and query.strip() else None
         now = self.clock()
         cut = now - self.ttl_seconds if self.ttl_seconds else float("-inf")
@@ -1439,13 +1440,13 @@ def _merge_warning(field: str, what: str, into: int, alike: float, added: int) -
 def _check_decisions(decisions: Sequence[DecisionIn]) -> None:
     for n, d in enumerate(decisions):
         if not d.title.strip():
-            raise ValueError(f"decisions[{n}].title: must not be empty")
+            raise InputError(f"decisions[{n}].title: must not be empty")
         if not d.decision.strip():
-            raise ValueError(f"decisions[{n}].decision: must not be empty")
+            raise InputError(f"decisions[{n}].decision: must not be empty")
         if d.supersedes is not None and (
             isinstance(d.supersedes, bool) or not isinstance(d.supersedes, int)
         ):
-            raise ValueError(f"supersedes: decisions[{n}].supersedes must be a decision id")
+            raise InputError(f"supersedes: decisions[{n}].supersedes must be a decision id")
 
 
 def _float(value: Any) -> float:

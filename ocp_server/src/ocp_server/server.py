@@ -40,8 +40,8 @@ from pydantic import BaseModel, ValidationError
 
 from ocp_router.errors import ConfigError
 from ocp_server import __version__, wire
-from ocp_server.app import AppState, RouteFailure, Workspace
-from ocp_server.db import DatabaseError
+from ocp_server.app import AppState, Workspace
+from ocp_server.errors import DatabaseError, InputError, RouteFailure
 from ocp_server.render import render
 from ocp_server.settings import ServerSettings, WorkspaceError, resolve_workspace
 from ocp_server.status import index_report
@@ -281,6 +281,14 @@ async def _ask_roots(ctx: ServerRequestContext[Runtime]) -> list[str]:
     return [str(root.uri) for root in result.roots]
 
 
+def internal_error_text(verb: str, exc: BaseException) -> str:
+    """What the caller sees of an unexpected exception (errors.py: never "bad input")."""
+    return (
+        f"{verb} failed: internal error ({type(exc).__name__}: {exc}). The server keeps "
+        "serving; the traceback is in its stderr log."
+    )
+
+
 def config_error_text(error: str) -> str:
     return (
         f"OCP is not configured correctly: {error}. Fix it in the env block of your MCP "
@@ -398,14 +406,11 @@ def build_server(
         except RouteFailure as failure:
             # Nothing could answer: a tool error, with the attempts and the full trace.
             return error_result(render(failure.result), failure.result.model_dump(mode="json"))
-        except ValueError as exc:  # bad references in arguments (unknown trace_id, …)
+        except (InputError, ConfigError) as exc:  # bad references in arguments (unknown id, …)
             return error_result(str(exc))
-        except Exception as exc:
+        except Exception as exc:  # a bug or a broken environment: never shown as bad input
             logger.exception("tool %s failed", spec.verb)
-            return error_result(
-                f"{spec.verb} failed: {type(exc).__name__}: {exc}. The server "
-                "keeps serving; details are in its stderr log."
-            )
+            return error_result(internal_error_text(spec.verb, exc))
         return CallToolResult(
             content=[TextContent(type="text", text=render(out))],
             structured_content=out.model_dump(mode="json"),

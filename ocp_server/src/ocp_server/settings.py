@@ -23,14 +23,11 @@ from urllib.parse import unquote, urlparse
 
 from ocp_router.config import env_value
 from ocp_router.errors import ConfigError
+from ocp_server.errors import WorkspaceError
 from ocp_server.index.files import DEFAULT_MAX_FILE_BYTES
 from ocp_server.index.history import DEFAULT_HISTORY_COMMITS
 
 DEFAULT_MAX_FILES = 200_000  # a first index of more files needs --force (the CLI asks)
-
-
-class WorkspaceError(ValueError):
-    """No workspace could be found; the message says how to set one."""
 
 
 NO_WORKSPACE = (
