@@ -40,6 +40,7 @@ from ocp_router.router import (
     SpendLedger,
 )
 from ocp_router.tiers import Band, Phase, Tier
+from ocp_router.tokens import estimate_tokens
 
 __version__ = _version("ocp-router")
 
@@ -94,6 +95,7 @@ __all__ = [
     "Verdict",
     "__version__",
     "assess",
+    "estimate_tokens",
     "make_router",
     "parse_payload",
     "redact",

@@ -116,7 +116,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
-__all__ = ["KINDS", "Redaction", "RedactionResult", "RedactingFilter", "marker", "redact"]
+__all__ = ["KINDS", "RedactingFilter", "Redaction", "RedactionResult", "marker", "redact"]
 
 # Most specific first: when detections overlap, the merged redaction takes the earliest kind.
 KINDS: tuple[str, ...] = (

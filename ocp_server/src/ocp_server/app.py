@@ -34,7 +34,7 @@ from ocp_router import (
     RoutingFailed,
     parse_payload,
 )
-from ocp_router._tokens import estimate_tokens
+from ocp_router.tokens import estimate_tokens
 from ocp_router.boundary import redact_all
 from ocp_router.config import RouterSettings, make_router
 from ocp_router.redact import RedactionResult, redact
