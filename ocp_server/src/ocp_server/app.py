@@ -18,15 +18,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
 import anyio
 from pydantic import BaseModel
 
 from ocp_router import (
     AgentPayload,
-    Decision,
-    GenerateRequest,
     OCPRouter,
     PaidContext,
     PaidPrompt,
@@ -34,10 +32,10 @@ from ocp_router import (
     RoutingFailed,
     parse_payload,
 )
-from ocp_router.tokens import estimate_tokens
 from ocp_router.boundary import redact_all
 from ocp_router.config import RouterSettings, make_router
 from ocp_router.redact import RedactionResult, redact
+from ocp_router.tokens import estimate_tokens
 from ocp_server import wire
 from ocp_server.brief import (
     SECTION_NAMES,
@@ -50,17 +48,16 @@ from ocp_server.brief import (
     TraceBrief,
 )
 from ocp_server.db import connect
-from ocp_server.errors import RouteFailure
+from ocp_server.errors import RouteFailure as RouteFailure  # re-exported
 from ocp_server.index.models import SearchResponse
 from ocp_server.index.workspace import WorkspaceIndex, default_db_path
 from ocp_server.memory import (
-    AttemptRecord,
     DecisionIn,
     MemoryStore,
     NoteIn,
-    TraceRecord,
 )
 from ocp_server.prompt import EnrichedPrompt, build_prompt
+from ocp_server.route_record import Answerer, RouteRecord
 from ocp_server.settings import ServerSettings, workspace_scope
 
 logger = logging.getLogger(__name__)
@@ -450,7 +447,7 @@ class AppState:
         shown: PaidPrompt | None = None  # the paid prompt handed back instead of sent
         result: RouteResult | None = None
         failure: RoutingFailed | None = None
-        answered_by: Literal["local", "paid", "agent", "none"] = "none"
+        answered_by: Answerer = "none"
         if args.dry_run:
             note = "dry run: decided and built the prompt; no model called"
             if paid:
@@ -489,162 +486,40 @@ class AppState:
         answer = redact(result.text) if result else None
         note_out = redact(note)
         hidden += len(note_out.redactions) + (len(answer.redactions) if answer else 0)
-        enriched = sent.context if sent is not None else None
+        record = RouteRecord.of_route(
+            router,
+            decision,
+            result=result,
+            failure=failure,
+            sent=sent,
+            route_to=answered_by,
+            request=request,
+            dry_run=args.dry_run,
+        )
         out = wire.RouteResult(
             answer=answer.text if answer else None,
             answered_by=answered_by,
             prompt=prompt,
             note=note_out.text,
-            trace=self._trace(decision, result, failure, sent, enriched, answered_by, request),
+            trace=record.trace(),
             redacted=hidden,
         )
         if ws is not None:
-            await self._record(ws, args, out, result, failure, request)
+            await self._record(ws, args, out, record)
         if failure is not None:
             raise RouteFailure(out)
         return out
 
-    def _trace(
-        self,
-        decision: Decision,
-        result: RouteResult | None,
-        failure: RoutingFailed | None,
-        sent: PaidPrompt | None,
-        context: PaidContext | None,
-        answered_by: Literal["local", "paid", "agent", "none"],
-        request: str,
-    ) -> wire.RouteTrace:
-        router = self.router
-        a = decision.assessment
-        c = a.classify
-        verdict = decision.verdict
-        attempts = result.attempts if result else failure.attempts if failure else ()
-        estimate = result.estimated_usd if result else None
-        paid_text = sent.prompt if sent is not None else request
-        if result is None and decision.tier.paid:
-            estimate = router.estimate(
-                decision.model,
-                GenerateRequest(paid_text, max_tokens=router.paid_max_tokens),
-            )
-        return wire.RouteTrace(
-            trace_id=result.trace_id if result else failure.trace_id if failure else new_id(),
-            decision=decision.route.value,
-            tier=decision.tier.value,
-            answered_tier=result.tier.value if result else None,
-            decided_by=decision.reason,
-            phase=decision.phase.value,
-            forced=decision.forced,
-            band=a.band.value,
-            band_confidence=a.confidence,
-            reasons=[*a.forced, *(str(s) for s in a.signals)],
-            phase2=(
-                wire.Phase2Out(
-                    tier=verdict.tier.value,
-                    reason=verdict.reason,
-                    duration_ms=verdict.duration_ms,
-                    fallback=verdict.fallback,
-                )
-                if verdict
-                else None
-            ),
-            pin_state=decision.pin_state.value,
-            route_to=answered_by,
-            escalated=bool(result and result.escalated),
-            fell_back=bool(result and result.fell_back and not result.escalated),
-            complexity_score=c.complexity_score,
-            threshold=c.threshold,
-            confidence=c.confidence,
-            task_type=c.task_type.value,
-            signals=[str(s) for s in c.signals if s.weight],
-            turns=a.turns,
-            context_chars=a.total_chars,
-            model=result.model if result else decision.model,
-            backend=result.backend if result else None,
-            prompt_tokens=result.prompt_tokens if result else estimate_tokens(paid_text),
-            completion_tokens=result.completion_tokens if result else 0,
-            duration_ms=result.duration_ms if result else 0.0,
-            estimated_cost_usd=estimate,
-            cost_usd=result.cost_usd if result else 0.0,
-            counterfactual_usd=result.counterfactual_usd if result else None,
-            attempts=[
-                wire.AttemptOut(
-                    tier=t.tier.value,
-                    backend=t.backend,
-                    model=t.model,
-                    outcome=t.outcome,
-                    duration_ms=t.duration_ms,
-                    error=t.error,
-                    error_type=t.error_type,
-                )
-                for t in attempts
-            ],
-            notes=list(result.notes if result else failure.notes if failure else ()),
-            context_citations=list(context.citations if context else ()),
-            context_tokens=context.context_tokens if context else 0,
-            redactions=dict(sent.redactions if sent else {}),
-        )
-
     async def _record(
-        self,
-        ws: Workspace,
-        args: wire.RouteArgs,
-        out: wire.RouteResult,
-        result: RouteResult | None,
-        failure: RoutingFailed | None,
-        request: str,
+        self, ws: Workspace, args: wire.RouteArgs, out: wire.RouteResult, record: RouteRecord
     ) -> None:
-        t = out.trace
         session = args.session_id or self.session_id
         if args.session_id:
             await ws.memory.start_session(str(ws.path), session)
-        attempts = result.attempts if result else failure.attempts if failure else ()
-        request = request or f"({t.turns} messages)"
-        await ws.memory.record_trace(
-            session,
-            TraceRecord(
-                id=t.trace_id,
-                created_at=None,
-                request=redact(request).text[:2000],
-                route_to=t.route_to,
-                decision=t.decision,
-                decided_by=t.decided_by,
-                model=t.model or "",
-                backend=t.backend or "",
-                answered_by=t.route_to if t.route_to in ("local", "paid", "agent") else None,
-                task_type=t.task_type,
-                complexity=t.complexity_score,
-                prompt_tokens=t.prompt_tokens,
-                completion_tokens=t.completion_tokens,
-                duration_ms=t.duration_ms,
-                cost_usd=t.cost_usd,
-                counterfactual_usd=t.counterfactual_usd,
-                trace_json=json.dumps(out.model_dump(mode="json", exclude={"answer", "prompt"})),
-                tier=t.tier,
-                answered_tier=t.answered_tier,
-                phase=t.phase,
-                band=t.band,
-                phase2=_phase2_kind(t.phase2, t.phase),
-                pin_state=t.pin_state,
-                escalated=t.escalated,
-                fell_back=t.fell_back,
-                budget_note=next((n for n in t.notes if n.startswith("budget")), None),
-                estimated_usd=t.estimated_cost_usd,
-                counterfactual_model=self.router.counterfactual_model,
-                attempts=tuple(
-                    AttemptRecord(
-                        a.tier.value, a.backend, a.model, a.outcome, a.duration_ms, a.error_type
-                    )
-                    for a in attempts
-                ),
-                dry_run=args.dry_run,
-            ),
-        )
-        if self.ledger is not None and t.cost_usd and t.route_to == "paid":
-            self.ledger.recorded(t.cost_usd)
-
-
-def new_id() -> str:
-    return uuid.uuid4().hex
+        trace_json = json.dumps(out.model_dump(mode="json", exclude={"answer", "prompt"}))
+        await ws.memory.record_route(session, record, trace_json)
+        if self.ledger is not None and record.cost_usd and record.route_to == "paid":
+            self.ledger.recorded(record.cost_usd)
 
 
 # ---- restore's items on the wire -------------------------------------------------------
@@ -776,14 +651,6 @@ async def _close(ws: Workspace) -> None:
         await ws.memory.db.close()
     finally:
         await ws.index.close()
-
-
-def _phase2_kind(phase2: wire.Phase2Out | None, phase: str) -> str | None:
-    if phase == "cache":
-        return "cache"
-    if phase2 is None:
-        return None
-    return "fallback" if phase2.fallback else "llm"
 
 
 _Out = TypeVar("_Out", bound=BaseModel)

@@ -12,7 +12,7 @@ from typing import Any
 from rich.table import Table
 
 from ocp_server.cli_output import IndexProgress, console
-from ocp_server.db import DatabaseError
+from ocp_server.errors import DatabaseError
 from ocp_server.first_run import WorkspaceRefused, check_workspace
 from ocp_server.index.models import IndexSummary, SearchResponse
 from ocp_server.index.workspace import WorkspaceIndex, default_db_path

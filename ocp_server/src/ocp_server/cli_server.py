@@ -17,15 +17,15 @@ from rich.table import Table
 
 from ocp_router.errors import ConfigError
 from ocp_server import wire
-from ocp_server.app import AppState, RouteFailure
+from ocp_server.app import AppState
 from ocp_server.cli_index import first_run_check, interrupted
 from ocp_server.cli_output import console
-from ocp_server.db import DatabaseError
 from ocp_server.doctor import run_checks
+from ocp_server.errors import DatabaseError, RouteFailure, WorkspaceError
 from ocp_server.first_run import WorkspaceRefused
 from ocp_server.render import render
 from ocp_server.report_html import render_html
-from ocp_server.settings import ServerSettings, WorkspaceError
+from ocp_server.settings import ServerSettings
 
 
 def add_server_commands(sub: Any, common: argparse.ArgumentParser) -> None:

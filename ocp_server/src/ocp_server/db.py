@@ -9,7 +9,7 @@ from pathlib import Path
 
 import aiosqlite
 
-from ocp_server.errors import DatabaseError
+from ocp_server.errors import DatabaseError as DatabaseError  # re-exported: index/ imports it here
 from ocp_server.migrations import migrate
 
 logger = logging.getLogger(__name__)

@@ -14,10 +14,12 @@ from typing import Any
 
 import aiosqlite
 
+from ocp_router.tiers import Phase, Tier
+
 # Upper bounds of the latency histogram's buckets, in ms; one open bucket follows the last.
 LATENCY_EDGES_MS = (100.0, 250.0, 500.0, 1000.0, 2500.0, 5000.0, 10000.0, 30000.0)
-TIERS = ("local", "mid", "top")
-PHASES = ("explicit", "heuristic", "cache", "llm_classifier")
+TIERS = tuple(t.value for t in Tier)
+PHASES = tuple(p.value for p in Phase)
 
 # The tier that answered, for old and new rows alike.
 _ANSWERED = (

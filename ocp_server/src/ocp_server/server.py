@@ -41,9 +41,9 @@ from pydantic import BaseModel, ValidationError
 from ocp_router.errors import ConfigError
 from ocp_server import __version__, wire
 from ocp_server.app import AppState, Workspace
-from ocp_server.errors import DatabaseError, InputError, RouteFailure
+from ocp_server.errors import DatabaseError, InputError, RouteFailure, WorkspaceError
 from ocp_server.render import render
-from ocp_server.settings import ServerSettings, WorkspaceError, resolve_workspace
+from ocp_server.settings import ServerSettings, resolve_workspace
 from ocp_server.status import index_report
 from ocp_server.stdio import hardened_stdio
 

@@ -23,7 +23,7 @@ from urllib.parse import unquote, urlparse
 
 from ocp_router.config import env_value
 from ocp_router.errors import ConfigError
-from ocp_server.errors import WorkspaceError
+from ocp_server.errors import WorkspaceError as WorkspaceError  # re-exported
 from ocp_server.index.files import DEFAULT_MAX_FILE_BYTES
 from ocp_server.index.history import DEFAULT_HISTORY_COMMITS
 

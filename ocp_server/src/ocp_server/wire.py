@@ -14,6 +14,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from ocp_router.tiers import Band, Phase, Tier
+
 # Every input is bounded (count and size); the README's "Input limits" table lists them and a
 # test keeps the two in step. Beyond a limit the call is a tool error naming the field.
 MAX_WORKSPACE_CHARS = 4_096
@@ -225,7 +227,7 @@ class RestoreResult(_Out):
 
 
 # ---- ocp_model_route -----------------------------------------------------------------
-Tier = Literal["local", "mid", "top"]
+# Tier, Phase and Band are the router's (ocp_router.tiers): one definition of each.
 
 
 class RouteArgs(_In):
@@ -324,9 +326,9 @@ class RouteTrace(_Out):
     tier: Tier = Field(description="The tier chosen first")
     answered_tier: Tier | None = Field(description="The tier that answered (None: nobody)")
     decided_by: str = Field(description="Why, in one line")
-    phase: Literal["explicit", "heuristic", "cache", "llm_classifier"]
+    phase: Phase
     forced: bool
-    band: Literal["LOCAL", "PAID", "AMBIGUOUS"] = Field(description="Phase 1's band")
+    band: Band = Field(description="Phase 1's band")
     band_confidence: float
     reasons: list[str] = Field(description="What forced paid, and the conversation's signals")
     phase2: Phase2Out | None
