@@ -15,7 +15,8 @@ import pytest
 
 from ocp_router.redact import RedactingFilter
 from ocp_server import wire
-from ocp_server.app import AppState, Workspace
+from ocp_server.app import AppState
+from ocp_server.workspaces import Workspace
 from ocp_server.cli import OUR_LOGGERS, configure_logging
 from ocp_server.settings import ServerSettings
 from tests.fakes import FakeOllama

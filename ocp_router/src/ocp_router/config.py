@@ -112,6 +112,11 @@ class RouterSettings(BaseModel):
         return "claude-opus-4-6" if self.paid_backend == "anthropic" else None
 
     @property
+    def counterfactual_model(self) -> str | None:
+        """The model savings are measured against: the top model, else the paid one."""
+        return self.top_model or self.paid_model
+
+    @property
     def phase2_model(self) -> str | None:
         value = self.classifier_model
         if value is not None and value.lower() in _OFF:
@@ -240,5 +245,5 @@ async def make_router(
         pins=SessionPins(
             hard_seconds=settings.pin_hard_seconds, soft_seconds=settings.pin_soft_seconds
         ),
-        counterfactual_model=settings.top_model or settings.paid_model,
+        counterfactual_model=settings.counterfactual_model,
     )

@@ -47,18 +47,16 @@ from ocp_server.brief import (
     StaleBrief,
     TraceBrief,
 )
-from ocp_server.db import connect
 from ocp_server.errors import RouteFailure as RouteFailure  # re-exported
 from ocp_server.index.models import SearchResponse
-from ocp_server.index.workspace import WorkspaceIndex, default_db_path
 from ocp_server.memory import (
     DecisionIn,
-    MemoryStore,
     NoteIn,
 )
 from ocp_server.prompt import EnrichedPrompt, build_prompt
 from ocp_server.route_record import Answerer, RouteRecord
 from ocp_server.settings import ServerSettings, workspace_scope
+from ocp_server.workspaces import Workspace, close_workspace, open_workspace, stop_workspace
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -66,17 +64,6 @@ T = TypeVar("T")
 
 def _iso(ts: float | None) -> str | None:
     return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds") if ts else None
-
-
-@dataclass(slots=True)
-class Workspace:
-    """One workspace's open index and memory, and the task keeping the index fresh."""
-
-    path: Path
-    index: WorkspaceIndex
-    memory: MemoryStore
-    watcher: asyncio.Task[None] | None = None
-    stop: asyncio.Event | None = None
 
 
 @dataclass(slots=True)
@@ -129,16 +116,16 @@ class WorkspaceLedger:
 
 
 class AppState:
+    """One server run (one session): the open workspaces, the router and the four tools."""
+
     def __init__(
         self,
         settings: ServerSettings,
-        router: OCPRouter,
-        router_settings: RouterSettings,
+        router: OCPRouter | None,
         ledger: WorkspaceLedger | None = None,
     ) -> None:
         self.settings = settings
-        self.router = router
-        self.router_settings = router_settings
+        self._router = router
         self.ledger = ledger
         self.session_id = uuid.uuid4().hex
         self._workspaces: dict[Path, Workspace] = {}
@@ -147,14 +134,34 @@ class AppState:
         self._closed = False
 
     @classmethod
-    async def create(cls, settings: ServerSettings) -> AppState:
-        """Raises ConfigError naming the variable when the environment is misconfigured."""
-        router_settings = RouterSettings.from_env()
+    async def create(
+        cls,
+        settings: ServerSettings,
+        *,
+        router: OCPRouter | None = None,
+        router_settings: RouterSettings | None = None,
+        routing: bool = True,
+    ) -> AppState:
+        """The state of one run. `router`: route with this one (closed with the state; its
+        spend ledger is the caller's); else one is made from `router_settings` (read from the
+        environment when None) with the trace stores as its daily ledger. `routing=False`:
+        no router at all (the CLI's restore and stats). Raises ConfigError naming the
+        variable when the environment is misconfigured."""
+        if router is not None or not routing:
+            return cls(settings, router)
         ledger = WorkspaceLedger()
-        router = await make_router(settings=router_settings, ledger=ledger)
-        state = cls(settings, router, router_settings, ledger)
+        router = await make_router(
+            settings=router_settings or RouterSettings.from_env(), ledger=ledger
+        )
+        state = cls(settings, router, ledger)
         ledger.state = state
         return state
+
+    @property
+    def router(self) -> OCPRouter:
+        if self._router is None:
+            raise RuntimeError("this state was created without a router (routing=False)")
+        return self._router
 
     async def spent_today(self) -> float:
         """Paid spend since local midnight, over every open workspace's trace store."""
@@ -173,7 +180,7 @@ class AppState:
             self._workspaces.clear()
             self._closed = True
             for ws in workspaces:
-                _stop(ws)
+                stop_workspace(ws)
             with anyio.move_on_after(1.0):  # the session's end is a nicety; closing is not
                 for ws in workspaces:
                     try:
@@ -181,8 +188,9 @@ class AppState:
                     except Exception:  # noqa: BLE001 - best effort at shutdown
                         logger.debug("could not close the session", exc_info=True)
             for ws in workspaces:
-                await _close(ws)
-            await self.router.aclose()
+                await close_workspace(ws)
+            if self._router is not None:
+                await self._router.aclose()
 
     async def workspace(self, path: Path, *, watch: bool = True) -> Workspace:
         """The open workspace for `path`, opening it (and starting its indexer) on first use.
@@ -203,51 +211,14 @@ class AppState:
                     except Exception:  # noqa: BLE001 - it failed to open: nothing to close
                         pass
                     else:
-                        _stop(opened)
-                        await _close(opened)
+                        stop_workspace(opened)
+                        await close_workspace(opened)
                 raise
             self._workspaces[path] = ws
             return ws
 
     async def _open(self, path: Path, watch: bool) -> Workspace:
-        db_path = self.settings.db_path or default_db_path(path)
-        index = await WorkspaceIndex.open(
-            path,
-            db_path,
-            max_file_bytes=self.settings.max_file_bytes,
-            history_commits=self.settings.history_commits,
-        )
-        try:
-            # Memory has its own connection: the indexer runs transactions on the index's.
-            db = await connect(db_path)
-            try:
-                memory = MemoryStore(
-                    db,
-                    clock=self.settings.clock,
-                    workspace=path,
-                    ttl_days=self.settings.memory_ttl_days,
-                )
-                await memory.start_session(str(path), self.session_id)
-            except BaseException:
-                await db.close()
-                raise
-        except BaseException:
-            await index.close()
-            raise
-        ws = Workspace(path, index, memory)
-        if watch:
-            ws.stop = asyncio.Event()
-            ws.watcher = asyncio.create_task(self._keep_fresh(ws), name=f"index {path}")
-        return ws
-
-    async def _keep_fresh(self, ws: Workspace) -> None:
-        assert ws.stop is not None
-        try:
-            await ws.index.watch(ws.stop)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            logger.exception("the index watcher for %s stopped", ws.path)
+        return await open_workspace(self.settings, path, self.session_id, watch=watch)
 
     # ---- ocp_context_search -----------------------------------------------------------
     async def search(self, ws: Workspace, args: wire.SearchArgs) -> wire.SearchResult:
@@ -634,23 +605,6 @@ def _citation_construct(c: CitationState) -> wire.CitationOut:
         moved_from=c.moved_from,
         change=c.change if c.status == "stale" else None,
     )
-
-
-def _stop(ws: Workspace) -> None:
-    if ws.stop is not None:
-        ws.stop.set()
-    if ws.watcher is not None:
-        ws.watcher.cancel()
-
-
-async def _close(ws: Workspace) -> None:
-    """Close a stopped workspace's connections (callers shield this from cancellation)."""
-    if ws.watcher is not None:
-        await asyncio.wait([ws.watcher], timeout=2.0)
-    try:
-        await ws.memory.db.close()
-    finally:
-        await ws.index.close()
 
 
 _Out = TypeVar("_Out", bound=BaseModel)

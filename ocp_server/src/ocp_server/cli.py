@@ -12,6 +12,7 @@ from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as dist_version
 from pathlib import Path
 
+from ocp_router.config import env_value
 from ocp_router.errors import ConfigError
 from ocp_router.redact import RedactingFilter
 from ocp_server import __version__
@@ -39,12 +40,10 @@ def version_line() -> str:
 
 def resolve_workspace(flag: str | None) -> Path:
     """`--workspace`, else `OCP_WORKSPACE`, else the current directory."""
-    env = (os.environ.get("OCP_WORKSPACE") or "").strip()
     if flag:
         return Path(flag).expanduser().resolve()
-    if env and not env.startswith("$"):
-        return Path(env).expanduser().resolve()
-    return Path.cwd()
+    env = env_value(os.environ, "OCP_WORKSPACE")  # the one rule for an unexpanded ${VAR}
+    return Path(env).expanduser().resolve() if env else Path.cwd()
 
 
 def configure_logging(verbosity: int = 0) -> None:

@@ -15,10 +15,10 @@ from ocp_server.cli_output import IndexProgress, console
 from ocp_server.errors import DatabaseError
 from ocp_server.first_run import WorkspaceRefused, check_workspace
 from ocp_server.index.models import IndexSummary, SearchResponse
-from ocp_server.index.workspace import WorkspaceIndex, default_db_path
 from ocp_server.settings import ServerSettings
 from ocp_server.status import index_report, render_report
 from ocp_server.wire import IndexReport
+from ocp_server.workspaces import open_index
 
 JSON_FIELDS = ("path", "start_line", "end_line", "symbol", "kind", "score", "text")
 EXIT_INTERRUPTED = 130  # the shell's code for a command ended by Ctrl-C
@@ -62,10 +62,10 @@ def add_index_commands(sub: Any, common: argparse.ArgumentParser) -> None:
 
 async def _files_indexed(workspace: Path) -> int:
     """Files in the workspace's index; 0 without opening (creating) it when it does not exist."""
-    db = default_db_path(workspace)
-    if not db.exists():
+    settings = _settings()
+    if not settings.db_path_for(workspace).exists():
         return 0
-    async with await WorkspaceIndex.open(workspace, db) as index:
+    async with await open_index(settings, workspace) as index:
         return (await index.status()).files
 
 
@@ -82,13 +82,7 @@ async def first_run_check(workspace: Path, settings: ServerSettings, force: bool
 async def _index(workspace: Path, force: bool) -> IndexSummary | None:
     settings = _settings()
     await first_run_check(workspace, settings, force)
-    index = await WorkspaceIndex.open(
-        workspace,
-        default_db_path(workspace),
-        max_file_bytes=settings.max_file_bytes,
-        history_commits=settings.history_commits,
-    )
-    async with index:
+    async with await open_index(settings, workspace) as index:
         with IndexProgress(console(stderr=True)) as progress:
             return await index.update(progress.update)
 
@@ -133,7 +127,9 @@ def run_index(args: argparse.Namespace, workspace: Path) -> int:
     skipped = ", ".join(f"{k} {v:,}" for k, v in sorted(summary.skipped.items())) or "none"
     table.add_row("skipped", skipped)
     table.add_row("seconds", f"{summary.seconds:.2f}")
-    table.add_row("database", f"{summary.db_bytes / 1e6:.1f} MB at {default_db_path(workspace)}")
+    table.add_row(
+        "database", f"{summary.db_bytes / 1e6:.1f} MB at {_settings().db_path_for(workspace)}"
+    )
     console().print(table)
     return 0
 
@@ -141,13 +137,7 @@ def run_index(args: argparse.Namespace, workspace: Path) -> int:
 async def _search(workspace: Path, args: argparse.Namespace) -> SearchResponse:
     settings = _settings()
     await first_run_check(workspace, settings, args.force)
-    index = await WorkspaceIndex.open(
-        workspace,
-        default_db_path(workspace),
-        max_file_bytes=settings.max_file_bytes,
-        history_commits=settings.history_commits,
-    )
-    async with index:
+    async with await open_index(settings, workspace) as index:
         status = await index.status()
         if status.files == 0:
             with IndexProgress(console(stderr=True)) as progress:
@@ -190,13 +180,14 @@ def run_search(args: argparse.Namespace, workspace: Path) -> int:
 
 
 async def _status(workspace: Path) -> IndexReport:
-    db = default_db_path(workspace)
+    settings = _settings()
+    db = settings.db_path_for(workspace)
     if not db.exists():
         raise FileNotFoundError(
             f"no index of {workspace} yet ({db} does not exist): run `ocp-server index`, "
             "or let your IDE start the server, which builds it"
         )
-    async with await WorkspaceIndex.open(workspace, db) as index:
+    async with await open_index(settings, workspace) as index:
         return await index_report(index)
 
 

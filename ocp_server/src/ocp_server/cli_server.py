@@ -15,6 +15,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from ocp_router.config import RouterSettings
 from ocp_router.errors import ConfigError
 from ocp_server import wire
 from ocp_server.app import AppState
@@ -122,7 +123,7 @@ def run_route(args: argparse.Namespace, workspace: Path) -> int:
 
 
 async def _restore(args: argparse.Namespace, workspace: Path) -> wire.RestoreResult:
-    state = await AppState.create(_settings(workspace))
+    state = await AppState.create(_settings(workspace), routing=False)
     try:
         ws = await state.workspace(workspace, watch=False)
         return await state.restore(
@@ -157,13 +158,12 @@ def parse_since(value: str | None, now: float | None = None) -> float | None:
 
 
 async def _stats(since: float | None, workspace: Path) -> dict[str, Any]:
-    state = await AppState.create(_settings(workspace))
+    counterfactual_model = RouterSettings.from_env().counterfactual_model
+    state = await AppState.create(_settings(workspace), routing=False)
     try:
         ws = await state.workspace(workspace, watch=False)
         return await ws.memory.stats(
-            since,
-            workspace=str(workspace),
-            counterfactual_model=state.router.counterfactual_model or "",
+            since, workspace=str(workspace), counterfactual_model=counterfactual_model or ""
         )
     finally:
         await state.aclose()

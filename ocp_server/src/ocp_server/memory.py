@@ -64,6 +64,7 @@ from ocp_server.index.terms import fts_query, query_terms
 from ocp_server.trace_store import AttemptRecord, TraceRecord, TraceStore
 
 __all__ = [
+    "AttemptRecord",
     "Brief",
     "CitationState",
     "DecisionBrief",
@@ -78,7 +79,6 @@ __all__ = [
     "StaleBrief",
     "StateChange",
     "SuggestedCitation",
-    "AttemptRecord",
     "TraceBrief",
     "TraceRecord",
     "TraceStore",

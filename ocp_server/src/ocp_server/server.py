@@ -9,6 +9,7 @@ complete on its own next to a short text rendering.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -38,14 +39,16 @@ from mcp.types import (
 )
 from pydantic import BaseModel, ValidationError
 
+from ocp_router import OCPRouter
 from ocp_router.errors import ConfigError
 from ocp_server import __version__, wire
-from ocp_server.app import AppState, Workspace
+from ocp_server.app import AppState
 from ocp_server.errors import DatabaseError, InputError, RouteFailure, WorkspaceError
 from ocp_server.render import render
 from ocp_server.settings import ServerSettings, resolve_workspace
 from ocp_server.status import index_report
 from ocp_server.stdio import hardened_stdio
+from ocp_server.workspaces import Workspace
 
 logger = logging.getLogger(__name__)
 
@@ -299,12 +302,18 @@ def config_error_text(error: str) -> str:
 def build_server(
     settings: ServerSettings | None,
     *,
+    router: OCPRouter | None = None,
+    clock: Callable[[], float] | None = None,
     cwd: Path | None = None,
     config_error: str | None = None,
 ) -> Server[Runtime]:
-    """The MCP server. With `settings` None (they could not be read), `config_error` says
-    why, and every tool answers with it."""
+    """The MCP server: the composition root. `router`: route with this one instead of one
+    made from the environment; `clock`: memory's clock (tests move it instead of sleeping);
+    `cwd`: the working directory a workspace falls back to. With `settings` None (they could
+    not be read), `config_error` says why, and every tool answers with it."""
     background: set[asyncio.Task[Workspace]] = set()
+    if settings is not None and clock is not None:
+        settings = dataclasses.replace(settings, clock=clock)
     listed = settings or ServerSettings()
 
     @asynccontextmanager
@@ -312,7 +321,7 @@ def build_server(
         runtime = Runtime(None, config_error)
         if settings is not None and config_error is None:
             try:
-                runtime.state = await AppState.create(settings)
+                runtime.state = await AppState.create(settings, router=router)
             except ConfigError as exc:
                 logger.error("configuration error: %s", exc)
                 runtime.config_error = str(exc)

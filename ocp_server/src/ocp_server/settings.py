@@ -55,6 +55,10 @@ class ServerSettings:
     # Seconds a search waits for a workspace's first index before answering with what exists.
     first_index_wait: float = 5.0
 
+    def db_path_for(self, workspace: Path) -> Path:
+        """The database of `workspace`: OCP_DB_PATH when set, else `<workspace>/.ocp/ocp.db`."""
+        return self.db_path or workspace / ".ocp" / "ocp.db"
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ServerSettings:
         env = os.environ if env is None else env
