@@ -84,3 +84,33 @@ def test_the_token_estimator_is_public():
 
     assert estimate_tokens is from_module
     assert estimate_tokens("def verify_token(token: str) -> bool:") > 5
+
+
+def test_the_routers_lazy_names_are_its_public_names():
+    import ocp_router
+    import ocp_router.redact  # noqa: F401 - a module named like a function it exports
+
+    assert set(ocp_router._HOMES) == set(ocp_router.__all__) - {"__version__", "redact"}
+    assert ocp_router.redact is ocp_router.redact.__globals__["redact"]
+    for name, home in ocp_router._HOMES.items():
+        assert getattr(importlib.import_module(home), name) is getattr(ocp_router, name)
+
+
+def test_reading_the_servers_settings_loads_no_router_index_or_numpy():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, ocp_server.settings, ocp_server.server, ocp_server.cli; "
+        "print(sorted(m for m in ('numpy', 'httpx', 'ocp_router.router', 'ocp_server.app', "
+        "'ocp_server.index.workspace', 'tree_sitter') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_the_settings_default_history_depth_is_the_indexs():
+    from ocp_server import settings
+    from ocp_server.index import history
+
+    assert settings.DEFAULT_HISTORY_COMMITS == history.DEFAULT_HISTORY_COMMITS

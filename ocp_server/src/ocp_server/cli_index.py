@@ -7,7 +7,6 @@ import asyncio
 import json
 import sys
 from pathlib import Path
-from typing import Any
 
 from rich.table import Table
 
@@ -28,36 +27,6 @@ def _settings() -> ServerSettings:
     """The server's settings (one parser for every entry point; a bad value raises
     ConfigError, which the CLI reports in one line with exit status 2)."""
     return ServerSettings.from_env()
-
-
-def add_force(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--force",
-        action="store_true",
-        help="index even /, the home folder or more than OCP_MAX_FILES files",
-    )
-
-
-def add_index_commands(sub: Any, common: argparse.ArgumentParser) -> None:
-    index = sub.add_parser("index", parents=[common], help="index the workspace (incremental)")
-    index.add_argument("path", nargs="?", help="workspace to index (default: the workspace)")
-    add_force(index)
-    index.set_defaults(handler=run_index)
-    search = sub.add_parser("search", parents=[common], help="search the workspace index")
-    search.add_argument("query")
-    search.add_argument("-k", type=int, default=8, help="number of results (default 8)")
-    search.add_argument("--json", action="store_true", help="print a JSON list of results")
-    search.add_argument("--glob", dest="path_glob", help="only paths matching this glob")
-    search.add_argument("--language", help="only this language (python, go, …)")
-    add_force(search)
-    search.set_defaults(handler=run_search)
-    status = sub.add_parser(
-        "status",
-        parents=[common],
-        help="the index: files, chunks, skips by reason, last update, watcher, build progress",
-    )
-    status.add_argument("--json", action="store_true", help="print the report as JSON")
-    status.set_defaults(handler=run_status)
 
 
 async def _files_indexed(workspace: Path) -> int:

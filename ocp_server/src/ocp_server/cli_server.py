@@ -29,43 +29,6 @@ from ocp_server.report_html import render_html
 from ocp_server.settings import ServerSettings
 
 
-def add_server_commands(sub: Any, common: argparse.ArgumentParser) -> None:
-    route = sub.add_parser(
-        "route", parents=[common], help="route a request as the ocp_model_route tool would"
-    )
-    route.add_argument("text")
-    route.add_argument(
-        "--dry-run",
-        action="store_true",
-        help="show the decision and the exact prompt; call no model",
-    )
-    route.add_argument("--force", choices=["local", "mid", "top", "paid"])
-    route.add_argument("--model", help="force one model by name")
-    route.add_argument("--json", action="store_true", help="print the full result as JSON")
-    route.set_defaults(handler=run_route)
-    restore = sub.add_parser("restore", parents=[common], help="print what earlier sessions left")
-    restore.add_argument("--query")
-    restore.add_argument("--max-tokens", type=int, default=2000)
-    restore.add_argument("--json", action="store_true")
-    restore.set_defaults(handler=run_restore)
-    stats = sub.add_parser(
-        "stats", parents=[common], help="the savings report: tiers, cost, savings, latency"
-    )
-    stats.add_argument("--since", help="only this recent: 7d, 12h, 30m (default: all)")
-    stats.add_argument("--json", action="store_true", help="print the report as JSON")
-    stats.add_argument(
-        "--html", metavar="FILE", type=Path, help="also write a self-contained HTML report"
-    )
-    stats.set_defaults(handler=run_stats)
-    doctor = sub.add_parser(
-        "doctor",
-        parents=[common],
-        help="check the setup: contacts each configured model; each problem comes with its fix",
-    )
-    doctor.add_argument("--json", action="store_true", help="print the checks as JSON")
-    doctor.set_defaults(handler=run_doctor)
-
-
 def _settings(workspace: Path) -> ServerSettings:
     """The environment's settings, pinned to the workspace the command was given."""
     return dataclasses.replace(

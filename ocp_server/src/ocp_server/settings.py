@@ -21,12 +21,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from ocp_router.config import env_value
+from ocp_router.env import env_value
 from ocp_router.errors import ConfigError
 from ocp_server.errors import WorkspaceError as WorkspaceError  # re-exported
 from ocp_server.index.files import DEFAULT_MAX_FILE_BYTES
-from ocp_server.index.history import DEFAULT_HISTORY_COMMITS
 
+# The index's own default (index/history.py; a test keeps the two equal): not imported from
+# there, because the history module loads numpy, and settings are read before the server starts.
+DEFAULT_HISTORY_COMMITS = 5000
 DEFAULT_MAX_FILES = 200_000  # a first index of more files needs --force (the CLI asks)
 
 
