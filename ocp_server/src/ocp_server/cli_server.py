@@ -10,7 +10,6 @@ import re
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -26,6 +25,7 @@ from ocp_server.errors import DatabaseError, RouteFailure, WorkspaceError
 from ocp_server.first_run import WorkspaceRefused
 from ocp_server.render import render
 from ocp_server.report_html import render_html
+from ocp_server.savings import SavingsReport
 from ocp_server.settings import ServerSettings
 
 
@@ -120,7 +120,7 @@ def parse_since(value: str | None, now: float | None = None) -> float | None:
     return (now or time.time()) - seconds
 
 
-async def _stats(since: float | None, workspace: Path) -> dict[str, Any]:
+async def _stats(since: float | None, workspace: Path) -> SavingsReport:
     counterfactual_model = RouterSettings.from_env().counterfactual_model
     state = await AppState.create(_settings(workspace), routing=False)
     try:
@@ -156,7 +156,7 @@ def _usd(value: float) -> str:
     return f"${value:,.4f}"
 
 
-def print_stats(stats: dict[str, Any], console: Console) -> None:
+def print_stats(stats: SavingsReport, console: Console) -> None:
     """The savings report as terminal tables."""
     pct = stats["savings_pct"]
     console.print(
@@ -191,18 +191,19 @@ def print_stats(stats: dict[str, Any], console: Console) -> None:
     tasks = Table(title="by task type")
     for col in ("task type", "routes", "local", "mid", "top", "other"):
         tasks.add_column(col, justify="right")
-    for task, r in stats["by_task_type"].items():
-        tasks.add_row(task, *(str(r[k]) for k in ("routes", "local", "mid", "top", "other")))
+    for task, split in stats["by_task_type"].items():
+        counts = (split["routes"], split["local"], split["mid"], split["top"], split["other"])
+        tasks.add_row(task, *(str(n) for n in counts))
     console.print(tasks)
     latency = Table(title="latency per backend (ms)")
     for col in ("backend", "answers", "errors", "p50", "p90", "p99"):
         latency.add_column(col, justify="right")
-    for backend, r in stats["latency"].items():
+    for backend, lat in stats["latency"].items():
         latency.add_row(
             backend,
-            str(r["count"]),
-            str(r["errors"]),
-            *(f"{r[k]:,.0f}" for k in ("p50", "p90", "p99")),
+            str(lat["count"]),
+            str(lat["errors"]),
+            *(f"{ms:,.0f}" for ms in (lat["p50"], lat["p90"], lat["p99"])),
         )
     console.print(latency)
     phases = ", ".join(f"{k} {v}" for k, v in stats["by_phase"].items())

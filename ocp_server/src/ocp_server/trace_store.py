@@ -24,7 +24,7 @@ from ocp_router.redact import redact
 from ocp_server.errors import InputError
 from ocp_server.index.terms import body_terms
 from ocp_server.route_record import REQUEST_CHARS, RouteRecord
-from ocp_server.savings import savings_report
+from ocp_server.savings import SavingsReport, savings_report
 
 __all__ = ["AttemptRecord", "TraceRecord", "TraceStore"]
 
@@ -313,7 +313,7 @@ class TraceStore:
     # ---- stats ----------------------------------------------------------------------------
     async def stats(
         self, since: float | None = None, *, workspace: str = "", counterfactual_model: str = ""
-    ) -> dict[str, Any]:
+    ) -> SavingsReport:
         """The savings report (see savings.py) over the traces since `since` (all when None)."""
         return await savings_report(
             self.db,
