@@ -16,12 +16,10 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 import anyio
-from pydantic import BaseModel
 
 from ocp_router import (
     AgentPayload,
@@ -32,23 +30,15 @@ from ocp_router import (
     RoutingFailed,
     parse_payload,
 )
-from ocp_router.boundary import redact_all
 from ocp_router.config import RouterSettings, make_router
-from ocp_router.redact import RedactionResult, redact
+from ocp_router.redact import redact
 from ocp_router.tokens import estimate_tokens
-from ocp_server import wire
+from ocp_server import views, wire
 from ocp_server.brief import (
     SECTION_NAMES,
     Brief,
-    CitationState,
-    DecisionBrief,
-    NoteBrief,
-    SessionBrief,
-    StaleBrief,
-    TraceBrief,
 )
 from ocp_server.errors import RouteFailure as RouteFailure  # re-exported
-from ocp_server.index.models import SearchResponse
 from ocp_server.memory import (
     DecisionIn,
     NoteIn,
@@ -60,10 +50,6 @@ from ocp_server.workspaces import Workspace, close_workspace, open_workspace, st
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
-
-
-def _iso(ts: float | None) -> str | None:
-    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds") if ts else None
 
 
 @dataclass(slots=True)
@@ -232,9 +218,9 @@ class AppState:
             refresh=not ws.index.building,
             group_by_file=args.group_by == "file",
         )
-        result = _search_result(response, waited)
+        result = views.search_result(response, waited)
         if args.group_by == "file":
-            result = _grouped(result)
+            result = views.grouped(result)
         return result
 
     async def _first_index(self, ws: Workspace) -> float | None:
@@ -266,11 +252,11 @@ class AppState:
                 query=args.query,
                 max_tokens=budget,
                 stale=args.stale,
-                value_cost=_value_tokens,
+                value_cost=views.value_tokens,
                 overhead=overhead,
             )
             # Redacted before it is measured: a marker may be longer than what it hides.
-            out = _redacted_result(self._restore_result(brief))
+            out = views.redacted_result(self._restore_result(brief))
             for _ in range(3):  # `tokens` counts itself: settle on a number that holds
                 tokens = estimate_tokens(out.model_dump_json())
                 if tokens == out.tokens:
@@ -284,14 +270,14 @@ class AppState:
     def _restore_result(self, brief: Brief) -> wire.RestoreResult:
         return wire.RestoreResult(
             brief=brief.text,
-            decisions=[_decision_out(d) for d in brief.decisions],
-            stale=[_stale_out(s) for s in brief.stale],
+            decisions=[views.decision_out(d) for d in brief.decisions],
+            stale=[views.stale_out(s) for s in brief.stale],
             stale_count=brief.stale_count,
             state=dict(brief.state),
-            open_items=[_open_item_out(o) for o in brief.open_items],
-            notes=[_note_out(n) for n in brief.notes],
-            sessions=[_session_out(s) for s in brief.sessions],
-            traces=[_trace_out(t) for t in brief.traces],
+            open_items=[views.open_item_out(o) for o in brief.open_items],
+            notes=[views.note_out(n) for n in brief.notes],
+            sessions=[views.session_out(s) for s in brief.sessions],
+            traces=[views.trace_out(t) for t in brief.traces],
             omitted=brief.omitted,
             expired=brief.expired,
             tokens=brief.tokens,
@@ -493,179 +479,12 @@ class AppState:
             self.ledger.recorded(record.cost_usd)
 
 
-# ---- restore's items on the wire -------------------------------------------------------
-def _citation_out(c: CitationState) -> wire.CitationOut:
-    return wire.CitationOut(
-        citation=c.citation,
-        symbol=c.symbol,
-        status=c.status,
-        moved_from=c.moved_from,
-        change=c.change if c.status == "stale" else None,
-    )
-
-
-def _decision_out(d: DecisionBrief) -> wire.DecisionOut:
-    return wire.DecisionOut(
-        id=d.id,
-        title=d.title,
-        decision=d.decision,
-        rationale=d.rationale,
-        decided_at=_iso(d.created_at) or "",
-        verified=d.verified,
-        citations=[_citation_out(c) for c in d.citations],
-    )
-
-
-def _note_out(n: NoteBrief) -> wire.NoteOut:
-    return wire.NoteOut(
-        id=n.id,
-        text=n.text,
-        noted_at=_iso(n.created_at) or "",
-        verified=n.verified,
-        citations=[_citation_out(c) for c in n.citations],
-    )
-
-
-def _open_item_out(n: NoteBrief) -> wire.OpenItemOut:
-    return wire.OpenItemOut(id=n.id, text=n.text)
-
-
-def _stale_out(s: StaleBrief) -> wire.StaleOut:
-    return wire.StaleOut(
-        kind=s.kind,
-        id=s.id,
-        title=s.title,
-        text=s.text,
-        citations=[_citation_out(c) for c in s.citations],
-    )
-
-
-def _session_out(s: SessionBrief) -> wire.SessionSummary:
-    return wire.SessionSummary(
-        session_id=s.id, started_at=_iso(s.started_at) or "", summary=s.summary
-    )
-
-
-def _trace_out(t: TraceBrief) -> wire.TraceSummary:
-    return wire.TraceSummary(
-        trace_id=t.id,
-        at=_iso(t.created_at) or "",
-        request=t.request,
-        route_to=t.route_to,
-        model=t.model,
-        outcome=t.outcome,
-    )
-
-
-def _value_tokens(value: object) -> int:
-    """What one brief item adds to the structured result, in tokens (and a separator).
-    Built without validation: it is only measured, and the fields are ours."""
-    out: BaseModel | None = None
-    if isinstance(value, DecisionBrief):
-        out = wire.DecisionOut.model_construct(
-            id=value.id,
-            title=value.title,
-            decision=value.decision,
-            rationale=value.rationale,
-            decided_at=_iso(value.created_at) or "",
-            verified=value.verified,
-            citations=[_citation_construct(c) for c in value.citations],
-        )
-    elif isinstance(value, StaleBrief):
-        out = wire.StaleOut.model_construct(
-            kind=value.kind,
-            id=value.id,
-            title=value.title,
-            text=value.text,
-            citations=[_citation_construct(c) for c in value.citations],
-        )
-    elif isinstance(value, NoteBrief) and value.kind == "open_item":
-        out = wire.OpenItemOut.model_construct(id=value.id, text=value.text)
-    elif isinstance(value, NoteBrief):
-        out = wire.NoteOut.model_construct(
-            id=value.id,
-            text=value.text,
-            noted_at=_iso(value.created_at) or "",
-            verified=value.verified,
-            citations=[_citation_construct(c) for c in value.citations],
-        )
-    elif isinstance(value, SessionBrief | TraceBrief):
-        out = _session_out(value) if isinstance(value, SessionBrief) else _trace_out(value)
-    if out is not None:
-        return estimate_tokens(out.model_dump_json()) + 1
-    key, text = value if isinstance(value, tuple) else ("", "")  # a state key and its value
-    return estimate_tokens(json.dumps({key: text}, ensure_ascii=False)) + 1
-
-
-def _citation_construct(c: CitationState) -> wire.CitationOut:
-    return wire.CitationOut.model_construct(
-        citation=c.citation,
-        symbol=c.symbol,
-        status=c.status,
-        moved_from=c.moved_from,
-        change=c.change if c.status == "stale" else None,
-    )
-
-
-_Out = TypeVar("_Out", bound=BaseModel)
-
-
-def _redacted_result(out: _Out) -> _Out:
-    """`out` with every string in it redacted, and `redacted` set to how many distinct secret
-    values were hidden (the brief repeats the decisions: one value, counted once)."""
-    hidden: set[str] = set()
-    update = {name: _redacted_value(getattr(out, name), hidden) for name in type(out).model_fields}
-    update["redacted"] = len(hidden)
-    return out.model_copy(update=update)
-
-
-def _redacted_value(value: Any, hidden: set[str], key: str | None = None) -> Any:
-    if isinstance(value, str):
-        # A map's key is the value's context: {"db_password": "hunter2"} reads as an assignment.
-        prefix = f"{key}: " if key else ""
-        text = prefix + value
-        r = redact(text)
-        hidden.update(text[x.start : x.end] for x in r.redactions)
-        if not r.redactions:
-            return value
-        if r.text.startswith(prefix):
-            return r.text[len(prefix) :]
-        return redact(value).text
-    if isinstance(value, BaseModel):
-        fields = type(value).model_fields
-        return value.model_copy(
-            update={name: _redacted_value(getattr(value, name), hidden) for name in fields}
-        )
-    if isinstance(value, list):
-        return [_redacted_value(v, hidden) for v in value]
-    if isinstance(value, dict):
-        return {k: _redacted_value(v, hidden, str(k)) for k, v in value.items()}
-    return value
-
-
 def _scoped_glob(scope: str | None, path_glob: str | None) -> str | None:
     """`path_glob` inside the sub-folder a `workspace` argument named (GLOB-escaped)."""
     if scope is None:
         return path_glob
     folder = re.sub(r"([*?\[])", r"[\1]", scope)
     return f"{folder}/{path_glob or '*'}"
-
-
-def _values(text: str, result: RedactionResult) -> list[str]:
-    return [text[r.start : r.end] for r in result.redactions if r.end > r.start]
-
-
-def _grouped(result: wire.SearchResult) -> wire.SearchResult:
-    """The hits (which come file by file, best file first) as files with their chunks."""
-    files: dict[str, wire.FileHits] = {}
-    for hit in result.results:
-        group = files.get(hit.path)
-        if group is None:
-            group = files[hit.path] = wire.FileHits(
-                path=hit.path, language=hit.language, score=hit.score, hits=[]
-            )
-        group.hits.append(hit)
-    return result.model_copy(update={"results": [], "files": list(files.values())})
 
 
 # What a search reads of a query: query_terms reads 4,000 characters, and no identifier or
@@ -699,55 +518,3 @@ async def _off_loop(size: int, fn: Callable[..., T], *args: Any, **kwargs: Any) 
     if size < OFF_LOOP_CHARS:
         return fn(*args, **kwargs)
     return await asyncio.to_thread(fn, *args, **kwargs)
-
-
-def _search_result(response: SearchResponse, waited: float | None = None) -> wire.SearchResult:
-    status = response.status
-    note = response.note
-    if status.building or waited is not None:
-        waited_text = f"; waited {waited:.1f}s for it" if waited else ""
-        note = (
-            f"the first index of this workspace is still being built ({status.files} files "
-            f"so far{waited_text}): results may be incomplete; ask again in a few seconds"
-        )
-    # One pass over the query and every chunk: a secret found in a chunk is hidden in the
-    # query echoed back too (an agent that searched for a value learns nothing new).
-    query, *texts = redact_all([response.query, *(r.text for r in response.results)])
-    hits = list(zip(response.results, texts, strict=True))
-    hidden = {v.lower() for r, red in hits for v in _values(r.text, red)}
-    return wire.SearchResult(
-        query=query.text,
-        results=[
-            wire.SearchHit(
-                citation=r.citation,
-                path=r.path,
-                start_line=r.start_line,
-                end_line=r.end_line,
-                symbol=r.symbol,
-                kind=r.kind,
-                scope=r.scope,
-                language=r.language,
-                score=r.score,
-                matched_terms=[
-                    t for t in r.matched_terms if not any(t.lower() in v for v in hidden)
-                ],
-                truncated=r.truncated,
-                text=red.text,
-                redactions=len(red.redactions),
-            )
-            for r, red in hits
-        ],
-        index=wire.IndexState(
-            workspace=status.workspace,
-            files=status.files,
-            chunks=status.chunks,
-            last_update=_iso(status.last_update),
-            building=status.building,
-            stale=status.stale,
-            indexer=status.indexer,
-            watcher=status.watcher,
-            watcher_error=status.watcher_error,
-        ),
-        note=note,
-        redacted=sum(len(red.redactions) for _, red in hits),
-    )
