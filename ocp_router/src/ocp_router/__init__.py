@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from ocp_router.backends.ollama import OllamaBackend
     from ocp_router.backends.openai import OpenAIBackend
     from ocp_router.boundary import ContextProvider, PaidContext, PaidPrompt
+    from ocp_router.budget import Budget, MemoryLedger, SpendLedger
     from ocp_router.classifier import ClassifyResult, Route, Signal, TaskClassifier
     from ocp_router.config import RouterSettings, make_router
     from ocp_router.errors import (
@@ -34,19 +35,8 @@ if TYPE_CHECKING:
     from ocp_router.phase2 import LLMClassifier, Verdict
     from ocp_router.pins import PinState, SessionPins
     from ocp_router.redact import Redaction, RedactionResult
-    from ocp_router.router import (
-        Attempt,
-        Budget,
-        BudgetExceeded,
-        Decision,
-        MemoryLedger,
-        OCPRouter,
-        PaidFallback,
-        RouteMode,
-        RouteResult,
-        RoutingFailed,
-        SpendLedger,
-    )
+    from ocp_router.results import Attempt, BudgetExceeded, Decision, RouteResult, RoutingFailed
+    from ocp_router.router import OCPRouter, PaidFallback, RouteMode
     from ocp_router.tiers import Band, Phase, Tier
     from ocp_router.tokens import estimate_tokens
 
@@ -60,7 +50,7 @@ __version__ = _version("ocp-router")
 _HOMES: dict[str, str] = {
     "AgentPayload": "ocp_router.payload",
     "Assessment": "ocp_router.phase1",
-    "Attempt": "ocp_router.router",
+    "Attempt": "ocp_router.results",
     "BackendAuthError": "ocp_router.errors",
     "BackendError": "ocp_router.errors",
     "BackendRateLimited": "ocp_router.errors",
@@ -68,17 +58,17 @@ _HOMES: dict[str, str] = {
     "BackendTimeout": "ocp_router.errors",
     "BackendUnavailable": "ocp_router.errors",
     "Band": "ocp_router.tiers",
-    "Budget": "ocp_router.router",
-    "BudgetExceeded": "ocp_router.router",
+    "Budget": "ocp_router.budget",
+    "BudgetExceeded": "ocp_router.results",
     "ClassifyResult": "ocp_router.classifier",
     "ConfigError": "ocp_router.errors",
     "ContextProvider": "ocp_router.boundary",
-    "Decision": "ocp_router.router",
+    "Decision": "ocp_router.results",
     "GenerateRequest": "ocp_router.backends.base",
     "GenerateResponse": "ocp_router.backends.base",
     "LLMClassifier": "ocp_router.phase2",
     "LocalProfile": "ocp_router.phase1",
-    "MemoryLedger": "ocp_router.router",
+    "MemoryLedger": "ocp_router.budget",
     "MockBackend": "ocp_router.backends.mock",
     "ModelBackend": "ocp_router.backends.base",
     "OCPRouter": "ocp_router.router",
@@ -94,13 +84,13 @@ _HOMES: dict[str, str] = {
     "RedactionResult": "ocp_router.redact",
     "Route": "ocp_router.classifier",
     "RouteMode": "ocp_router.router",
-    "RouteResult": "ocp_router.router",
+    "RouteResult": "ocp_router.results",
     "RouterError": "ocp_router.errors",
     "RouterSettings": "ocp_router.config",
-    "RoutingFailed": "ocp_router.router",
+    "RoutingFailed": "ocp_router.results",
     "SessionPins": "ocp_router.pins",
     "Signal": "ocp_router.classifier",
-    "SpendLedger": "ocp_router.router",
+    "SpendLedger": "ocp_router.budget",
     "TaskClassifier": "ocp_router.classifier",
     "TaskType": "ocp_router._rules",
     "Tier": "ocp_router.tiers",
