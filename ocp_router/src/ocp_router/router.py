@@ -8,6 +8,9 @@ respect budgets, and trace it all.
 
 Nothing bound for a paid provider leaves unredacted (`boundary.py`): the paid request is built,
 with the caller's context and secrets redacted, at the first paid attempt of a route.
+
+Over 600 lines on purpose: this is one class whose plan and dispatch steps share the backends,
+budgets, pins and one route's running state; its values live in results.py and budget.py.
 """
 
 from __future__ import annotations

@@ -13,6 +13,8 @@ hash, their text and the definition they belong to. Checking finds the lines aga
 Lines compare dedented with trailing blanks dropped: re-indenting a function (moving it into a
 class) is a move, not a change. Only files the index holds are read, so a secret or ignored
 file can never be cited, and every text handed out is redacted.
+
+Just over 600 lines: parsing, resolving and checking a citation share the same location types.
 """
 
 from __future__ import annotations

@@ -6,6 +6,10 @@ versioned state, notes and open items, linked to a route trace when given; and
 and rendered by brief.py. Sessions and every model route's trace live in the trace store
 (trace_store.py), which MemoryStore extends: one connection, one transaction discipline.
 
+Over 600 lines on purpose, for now: save, citation checks and restore are steps of the same
+transactions on one connection. Next out: the restore's row selection (see
+docs/architecture.md).
+
 Nothing is silently overwritten: a decision is only retired by superseding it by id (a second
 decision with the same title stays beside the first, with a warning), a new state value is a
 new version row (older ones stay), and every summary and outcome is also kept as a note.
