@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from ocp_router.backends.openai import OpenAIBackend
     from ocp_router.boundary import ContextProvider, PaidContext, PaidPrompt
     from ocp_router.budget import Budget, MemoryLedger, SpendLedger
-    from ocp_router.classifier import ClassifyResult, Route, Signal, TaskClassifier
+    from ocp_router.classifier import ClassifyResult, Signal, TaskClassifier
     from ocp_router.config import RouterSettings, make_router
     from ocp_router.errors import (
         BackendAuthError,
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from ocp_router.redact import Redaction, RedactionResult
     from ocp_router.results import Attempt, BudgetExceeded, Decision, RouteResult, RoutingFailed
     from ocp_router.router import OCPRouter, PaidFallback, RouteMode
-    from ocp_router.tiers import Band, Phase, Tier
+    from ocp_router.tiers import Band, Phase, Route, Tier
     from ocp_router.tokens import estimate_tokens
 
 # Loaded now: `redact` names a function and its module. Importing the module binds the package
@@ -82,7 +82,7 @@ _HOMES: dict[str, str] = {
     "PinState": "ocp_router.pins",
     "Redaction": "ocp_router.redact",
     "RedactionResult": "ocp_router.redact",
-    "Route": "ocp_router.classifier",
+    "Route": "ocp_router.tiers",
     "RouteMode": "ocp_router.router",
     "RouteResult": "ocp_router.results",
     "RouterError": "ocp_router.errors",

@@ -6,12 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ocp_router.boundary import PaidPrompt
-from ocp_router.classifier import ClassifyResult, Route
+from ocp_router.classifier import ClassifyResult
 from ocp_router.errors import RouterError
 from ocp_router.phase1 import Assessment
 from ocp_router.phase2 import Verdict
 from ocp_router.pins import PinState
-from ocp_router.tiers import Phase, Tier
+from ocp_router.tiers import Phase, Route, Tier
 
 __all__ = ["Attempt", "BudgetExceeded", "Decision", "RouteResult", "RoutingFailed"]
 

@@ -29,7 +29,7 @@ from ocp_router._tokens import estimate_tokens
 from ocp_router.backends.base import GenerateRequest, GenerateResponse, ModelBackend
 from ocp_router.boundary import ContextProvider, PaidPrompt, build_paid_prompt, with_since
 from ocp_router.budget import Budget, MemoryLedger, SpendLedger
-from ocp_router.classifier import Route, TaskClassifier
+from ocp_router.classifier import TaskClassifier
 from ocp_router.errors import (
     BackendAuthError,
     BackendError,
@@ -45,7 +45,7 @@ from ocp_router.phase2 import LLMClassifier, Verdict
 from ocp_router.pins import PinState, SessionPins
 from ocp_router.prices import Price, price_for
 from ocp_router.results import Attempt, BudgetExceeded, Decision, RouteResult, RoutingFailed
-from ocp_router.tiers import Phase, Tier
+from ocp_router.tiers import Phase, Route, Tier
 
 logger = logging.getLogger(__name__)
 

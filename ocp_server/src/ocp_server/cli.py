@@ -39,7 +39,7 @@ def version_line() -> str:
     return f"ocp-server {__version__} ({', '.join(parts)})"
 
 
-def resolve_workspace(flag: str | None) -> Path:
+def command_workspace(flag: str | None) -> Path:
     """`--workspace`, else `OCP_WORKSPACE`, else the current directory."""
     if flag:
         return Path(flag).expanduser().resolve()
@@ -227,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         return serve()
     try:
-        result: int = _handler(args)(args, resolve_workspace(args.workspace))
+        result: int = _handler(args)(args, command_workspace(args.workspace))
     except ConfigError as exc:  # an OCP_* variable: one line naming it, exit status 2
         print(f"ocp-server: {exc}", file=sys.stderr)
         return 2

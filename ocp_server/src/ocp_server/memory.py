@@ -77,7 +77,7 @@ __all__ = [
     "Merged",
     "NoteBrief",
     "NoteIn",
-    "SaveResult",
+    "SaveOutcome",
     "SavedCitation",
     "SessionBrief",
     "StaleBrief",
@@ -245,7 +245,7 @@ class StateChange:
 
 
 @dataclass(frozen=True, slots=True)
-class SaveResult:
+class SaveOutcome:
     session_id: str
     trace_id: str | None = None
     decision_ids: tuple[int, ...] = ()
@@ -315,7 +315,7 @@ class MemoryStore(TraceStore):
         resolve: Sequence[int] = (),
         forget_decisions: Sequence[int] = (),
         forget_notes: Sequence[int] = (),
-    ) -> SaveResult:
+    ) -> SaveOutcome:
         """Persist what the next session should know, all in one transaction.
 
         `outcome` is set on the trace (`trace_id` required for that) and kept as a note.
@@ -372,7 +372,7 @@ class MemoryStore(TraceStore):
                         f"open_items[{n}]", warnings, out,
                     )  # fmt: skip
             resolved = await self._resolve(resolve, warnings)
-        return SaveResult(
+        return SaveOutcome(
             session_id=session_id,
             trace_id=trace_id,
             decision_ids=tuple(out.decision_ids),

@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from ocp_router.tiers import Band, Phase, Tier
+from ocp_router.tiers import Band, Phase, Route, Tier
 
 # Every input is bounded (count and size); the README's "Input limits" table lists them and a
 # test keeps the two in step. Beyond a limit the call is a tool error naming the field.
@@ -26,7 +26,6 @@ MAX_STATE_VALUE_CHARS = 10_000
 MAX_ITEM_CHARS = 5_000  # one note or open item
 MAX_DB_ID = 2**63 - 1  # SQLite's largest integer
 
-Route = Literal["local", "paid"]
 Redacted = Field(
     0,
     ge=0,
@@ -227,7 +226,7 @@ class RestoreResult(_Out):
 
 
 # ---- ocp_model_route -----------------------------------------------------------------
-# Tier, Phase and Band are the router's (ocp_router.tiers): one definition of each.
+# Route, Tier, Phase and Band are the router's (ocp_router.tiers): one definition of each.
 
 
 class RouteArgs(_In):
