@@ -81,9 +81,7 @@ Handler = Callable[["AppState", "Workspace | None", Any], Awaitable[BaseModel]]
 
 @dataclass(frozen=True, slots=True)
 class ToolSpec:
-    verb: str
-    args: type[BaseModel]
-    output: type[BaseModel]
+    shape: wire.ToolShape  # names and models, shared with ocp_client
     description: str
     handler: Handler
     # read_only: changes nothing of the user's (OCP's own index and memory live in .ocp/ of
@@ -93,8 +91,20 @@ class ToolSpec:
     open_world: bool = False
 
     @property
+    def verb(self) -> str:
+        return self.shape.verb
+
+    @property
+    def args(self) -> type[BaseModel]:
+        return self.shape.args
+
+    @property
+    def output(self) -> type[BaseModel]:
+        return self.shape.result
+
+    @property
     def underscore(self) -> str:
-        return self.verb.replace(".", "_")
+        return self.shape.name
 
 
 async def _search(state: AppState, ws: Workspace | None, args: wire.SearchArgs) -> BaseModel:
@@ -118,9 +128,7 @@ async def _save(state: AppState, ws: Workspace | None, args: wire.SaveArgs) -> B
 
 TOOLS: tuple[ToolSpec, ...] = (
     ToolSpec(
-        "ocp.context.search",
-        wire.SearchArgs,
-        wire.SearchResult,
+        wire.SEARCH,
         "Find the code that answers a question in this workspace: the most relevant "
         "definitions and text chunks, each cited as path:start-end, from an always-fresh "
         "index. Use before opening files. Accepts identifiers in any spelling "
@@ -129,9 +137,7 @@ TOOLS: tuple[ToolSpec, ...] = (
         read_only=True,
     ),
     ToolSpec(
-        "ocp.session.restore",
-        wire.RestoreArgs,
-        wire.RestoreResult,
+        wire.RESTORE,
         "Restore what earlier sessions left: active decisions with reasons, each checked "
         "against the code it cites (valid, moved, or listed apart as stale with what changed), "
         "open items, key/value state, summaries, notes and notable model routes, most relevant "
@@ -140,9 +146,7 @@ TOOLS: tuple[ToolSpec, ...] = (
         read_only=True,
     ),
     ToolSpec(
-        "ocp.model.route",
-        wire.RouteArgs,
-        wire.RouteResult,
+        wire.ROUTE,
         "Answer a request on the right model: simple requests go to a local model (private, "
         "free); complex ones to a paid model (mid, or top for the hardest) with retrieved code "
         "context and the session brief, secrets redacted. Pass `request`, or a whole "
@@ -155,9 +159,7 @@ TOOLS: tuple[ToolSpec, ...] = (
         open_world=True,
     ),
     ToolSpec(
-        "ocp.result.save",
-        wire.SaveArgs,
-        wire.SaveResult,
+        wire.SAVE,
         "Save what the next session should know: a summary, decisions (which may supersede "
         "earlier ones by id), key/value state, notes and open items, and the outcome of a "
         "routed answer (by trace_id). Cite the code a decision or note is about (citations: "

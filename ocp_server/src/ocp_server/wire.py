@@ -10,6 +10,7 @@ content, never the text rendering. Every text in an output has its secrets repla
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
@@ -474,6 +475,28 @@ class SaveResult(_Out):
     merged: list[MergeOut] = Field(description="Items merged into near-identical live ones")
     forgotten: list[str]
     warnings: list[str]
+
+
+# ---- the tools: one table for the server (which advertises them) and the client ----------
+@dataclass(frozen=True, slots=True)
+class ToolShape:
+    """A tool's names and models. `verb` is dotted (the tool's title, and its name with
+    OCP_TOOL_NAMES=dotted); `name` is the underscore form most clients need."""
+
+    verb: str
+    args: type[BaseModel]
+    result: type[BaseModel]
+
+    @property
+    def name(self) -> str:
+        return self.verb.replace(".", "_")
+
+
+SEARCH = ToolShape("ocp.context.search", SearchArgs, SearchResult)
+RESTORE = ToolShape("ocp.session.restore", RestoreArgs, RestoreResult)
+ROUTE = ToolShape("ocp.model.route", RouteArgs, RouteResult)
+SAVE = ToolShape("ocp.result.save", SaveArgs, SaveResult)
+TOOL_SHAPES = (SEARCH, RESTORE, ROUTE, SAVE)
 
 
 # ---- the index's status: the ocp://index/status resource and `ocp-server status` -------
