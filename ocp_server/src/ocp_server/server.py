@@ -371,6 +371,9 @@ def build_server(
             # Shielded: when the transport cancels the server, its connections still close.
             with anyio.CancelScope(shield=True):
                 if runtime.starting is not None:
+                    # A client that leaves while the app loads does not wait for it: the load
+                    # runs in a daemon thread, and nothing is opened before it is done.
+                    runtime.starting.cancel()
                     await asyncio.gather(runtime.starting, return_exceptions=True)
                 for task in background:
                     task.cancel()
