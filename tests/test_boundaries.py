@@ -109,8 +109,9 @@ def test_reading_the_servers_settings_loads_no_router_index_or_numpy():
     assert out.stdout.strip() == "[]"
 
 
-def test_the_settings_default_history_depth_is_the_indexs():
+def test_the_settings_defaults_are_the_indexs():
     from ocp_server import settings
-    from ocp_server.index import history
+    from ocp_server.index import files, history
 
     assert settings.DEFAULT_HISTORY_COMMITS == history.DEFAULT_HISTORY_COMMITS
+    assert settings.DEFAULT_MAX_FILE_BYTES == files.DEFAULT_MAX_FILE_BYTES

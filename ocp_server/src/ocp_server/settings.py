@@ -24,10 +24,11 @@ from urllib.parse import unquote, urlparse
 from ocp_router.env import env_value
 from ocp_router.errors import ConfigError
 from ocp_server.errors import WorkspaceError as WorkspaceError  # re-exported
-from ocp_server.index.files import DEFAULT_MAX_FILE_BYTES
 
-# The index's own default (index/history.py; a test keeps the two equal): not imported from
-# there, because the history module loads numpy, and settings are read before the server starts.
+# The index's own defaults (index/files.py, index/history.py; a test keeps them equal): not
+# imported from there, because settings are read before the server answers `initialize`, and
+# the index's modules load numpy, pathspec and the redactor.
+DEFAULT_MAX_FILE_BYTES = 1_000_000
 DEFAULT_HISTORY_COMMITS = 5000
 DEFAULT_MAX_FILES = 200_000  # a first index of more files needs --force (the CLI asks)
 
