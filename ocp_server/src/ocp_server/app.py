@@ -108,10 +108,14 @@ class AppState:
         self,
         settings: ServerSettings,
         router: OCPRouter | None,
+        router_settings: RouterSettings | None = None,
         ledger: WorkspaceLedger | None = None,
     ) -> None:
+        """Prefer `create`; `router_settings` are those the router was made from (None when
+        the caller handed in a router of its own, or none)."""
         self.settings = settings
         self._router = router
+        self.router_settings = router_settings
         self.ledger = ledger
         self.session_id = uuid.uuid4().hex
         self._workspaces: dict[Path, Workspace] = {}
@@ -136,10 +140,9 @@ class AppState:
         if router is not None or not routing:
             return cls(settings, router)
         ledger = WorkspaceLedger()
-        router = await make_router(
-            settings=router_settings or RouterSettings.from_env(), ledger=ledger
-        )
-        state = cls(settings, router, ledger)
+        router_settings = router_settings or RouterSettings.from_env()
+        router = await make_router(settings=router_settings, ledger=ledger)
+        state = cls(settings, router, router_settings, ledger)
         ledger.state = state
         return state
 
