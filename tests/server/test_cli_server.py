@@ -83,3 +83,14 @@ def test_since_accepts_days_hours_minutes_and_rejects_the_rest() -> None:
     assert parse_since(None) is None
     with pytest.raises(ValueError, match="--since"):
         parse_since("last week")
+
+
+def test_restore_builds_no_router_so_a_bad_router_variable_does_not_stop_it(
+    workspace: Path,
+) -> None:
+    done = run(workspace, "restore", OCP_LOCAL_BACKEND="bogus")
+    assert done.returncode == 0, done.stderr
+    assert "Nothing saved by earlier sessions yet." in done.stdout
+    # A command that routes still names the variable.
+    routed = run(workspace, "route", "hello", "--dry-run", OCP_LOCAL_BACKEND="bogus")
+    assert routed.returncode == 2 and "OCP_LOCAL_BACKEND" in routed.stderr

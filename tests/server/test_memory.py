@@ -9,7 +9,7 @@ from pathlib import Path
 import aiosqlite
 import pytest
 
-from ocp_router._tokens import estimate_tokens
+from ocp_router.tokens import estimate_tokens
 from ocp_server.db import connect
 from ocp_server.memory import DecisionIn, MemoryStore, TraceRecord
 

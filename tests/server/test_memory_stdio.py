@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from ocp_client import OCPClient, OCPToolError
-from ocp_router._tokens import estimate_tokens
+from ocp_router.tokens import estimate_tokens
 from ocp_server import wire
 from tests.fakes import FakeOllama
 from tests.server.test_e2e_stdio import server_env, wait_for_index

@@ -512,3 +512,27 @@ def test_chromium_screenshot_is_a_real_picture(tmp_path: Path) -> None:
     # The tier and cost bars were painted in their (light-scheme) colours.
     for hex_colour in ("2e9e5b", "e0a526", "d9534f", "3b7dd8", "c2569b"):
         assert bytes.fromhex(hex_colour) in colours, hex_colour
+
+
+def test_the_page_carries_its_stylesheet_and_script_from_the_package_files() -> None:
+    from importlib.resources import files
+
+    assets = files("ocp_server") / "assets"
+    document = render_html(sample_stats())
+    for name in ("report.css", "report.js"):
+        text = (assets / name).read_text(encoding="utf-8")
+        assert text.strip() and text in document
+
+
+def test_the_report_script_is_valid_javascript(tmp_path: Path) -> None:
+    import shutil
+    import subprocess
+    from importlib.resources import files
+
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed (CI installs Node.js 20)")
+    script = tmp_path / "report.js"
+    script.write_text((files("ocp_server") / "assets" / "report.js").read_text("utf-8"))
+    done = subprocess.run([node, "--check", str(script)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr

@@ -15,9 +15,10 @@ import pytest
 
 from ocp_router.redact import RedactingFilter
 from ocp_server import wire
-from ocp_server.app import AppState, Workspace
+from ocp_server.app import AppState
 from ocp_server.cli import OUR_LOGGERS, configure_logging
 from ocp_server.settings import ServerSettings
+from ocp_server.workspaces import Workspace
 from tests.fakes import FakeOllama
 
 PASSWORD = "Zq8v" + "R2mLp4Tx!"

@@ -29,13 +29,11 @@ class OCPToolError(RuntimeError):
     """The server answered a tool call with an error; the message is the server's."""
 
 
-_MODELS: dict[str, type[BaseModel]] = {
-    "ocp.context.search": wire.SearchResult,
-    "ocp.session.restore": wire.RestoreResult,
-    "ocp.model.route": wire.RouteResult,
-    "ocp.result.save": wire.SaveResult,
+# Each tool's result model by either of its names (the server answers to both).
+_OUTPUTS: dict[str, type[BaseModel]] = {
+    **{tool.verb: tool.result for tool in wire.TOOL_SHAPES},
+    **{tool.name: tool.result for tool in wire.TOOL_SHAPES},
 }
-_OUTPUTS = {**_MODELS, **{name.replace(".", "_"): m for name, m in _MODELS.items()}}
 
 
 class _Session(ClientSession):
@@ -134,7 +132,7 @@ class OCPClient:
         workspace: str | None = None,
     ) -> wire.SearchResult:
         return await self._typed(
-            "ocp_context_search",
+            wire.SEARCH.name,
             wire.SearchResult,
             {
                 "query": query,
@@ -158,7 +156,7 @@ class OCPClient:
         """The brief of earlier sessions; `stale="count"` only counts memories whose cited
         code changed instead of listing them."""
         return await self._typed(
-            "ocp_session_restore",
+            wire.RESTORE.name,
             wire.RestoreResult,
             {"query": query, "max_tokens": max_tokens, "stale": stale, "workspace": workspace},
         )
@@ -180,7 +178,7 @@ class OCPClient:
         """Route a request, or a whole conversation (`messages` in OpenAI or Anthropic shape,
         with its `system` prompt and `tools`)."""
         return await self._typed(
-            "ocp_model_route",
+            wire.ROUTE.name,
             wire.RouteResult,
             {
                 "request": request,
@@ -224,7 +222,7 @@ class OCPClient:
         """Save for the next session. Decisions and notes (`wire.NoteArg`) may cite code;
         `forget_*` retire memories by id."""
         return await self._typed(
-            "ocp_result_save",
+            wire.SAVE.name,
             wire.SaveResult,
             {
                 "trace_id": trace_id,

@@ -1,47 +1,120 @@
 """Local-first model routing: judge a request or a whole agent payload, send it to the right
-tier (local, mid, top), escalate on failure, respect budgets, trace it."""
+tier (local, mid, top), escalate on failure, respect budgets, trace it.
 
+The names below load on first use (PEP 562): `import ocp_router.errors` or `ocp_router.env`
+does not pull in httpx, pydantic and every backend, which keeps the server's start short."""
+
+from __future__ import annotations
+
+from importlib import import_module
 from importlib.metadata import version as _version
+from typing import TYPE_CHECKING, Any
 
-from ocp_router._rules import TaskType
-from ocp_router.backends.base import GenerateRequest, GenerateResponse, ModelBackend, Turn
-from ocp_router.backends.mock import MockBackend
-from ocp_router.backends.ollama import OllamaBackend
-from ocp_router.backends.openai import OpenAIBackend
-from ocp_router.boundary import ContextProvider, PaidContext, PaidPrompt
-from ocp_router.classifier import ClassifyResult, Route, Signal, TaskClassifier
-from ocp_router.config import RouterSettings, make_router
-from ocp_router.errors import (
-    BackendAuthError,
-    BackendError,
-    BackendRateLimited,
-    BackendResponseError,
-    BackendTimeout,
-    BackendUnavailable,
-    ConfigError,
-    RouterError,
-)
-from ocp_router.payload import AgentPayload, PayloadError, parse_payload
-from ocp_router.phase1 import Assessment, LocalProfile, assess
-from ocp_router.phase2 import LLMClassifier, Verdict
-from ocp_router.pins import PinState, SessionPins
-from ocp_router.redact import Redaction, RedactionResult, redact
-from ocp_router.router import (
-    Attempt,
-    Budget,
-    BudgetExceeded,
-    Decision,
-    MemoryLedger,
-    OCPRouter,
-    PaidFallback,
-    RouteMode,
-    RouteResult,
-    RoutingFailed,
-    SpendLedger,
-)
-from ocp_router.tiers import Band, Phase, Tier
+if TYPE_CHECKING:
+    from ocp_router._rules import TaskType
+    from ocp_router.backends.base import GenerateRequest, GenerateResponse, ModelBackend, Turn
+    from ocp_router.backends.mock import MockBackend
+    from ocp_router.backends.ollama import OllamaBackend
+    from ocp_router.backends.openai import OpenAIBackend
+    from ocp_router.boundary import ContextProvider, PaidContext, PaidPrompt
+    from ocp_router.budget import Budget, MemoryLedger, SpendLedger
+    from ocp_router.classifier import ClassifyResult, Signal, TaskClassifier
+    from ocp_router.config import RouterSettings, make_router
+    from ocp_router.errors import (
+        BackendAuthError,
+        BackendError,
+        BackendRateLimited,
+        BackendResponseError,
+        BackendTimeout,
+        BackendUnavailable,
+        ConfigError,
+        RouterError,
+    )
+    from ocp_router.payload import AgentPayload, PayloadError, parse_payload
+    from ocp_router.phase1 import Assessment, LocalProfile, assess
+    from ocp_router.phase2 import LLMClassifier, Verdict
+    from ocp_router.pins import PinState, SessionPins
+    from ocp_router.redact import Redaction, RedactionResult
+    from ocp_router.results import Attempt, BudgetExceeded, Decision, RouteResult, RoutingFailed
+    from ocp_router.router import OCPRouter, PaidFallback, RouteMode
+    from ocp_router.tiers import Band, Phase, Route, Tier
+    from ocp_router.tokens import estimate_tokens
+
+# Loaded now: `redact` names a function and its module. Importing the module binds the package
+# attribute to the module; this import binds it back to the function, before anyone looks.
+from ocp_router.redact import redact  # noqa: E402
 
 __version__ = _version("ocp-router")
+
+# name -> the module that defines it
+_HOMES: dict[str, str] = {
+    "AgentPayload": "ocp_router.payload",
+    "Assessment": "ocp_router.phase1",
+    "Attempt": "ocp_router.results",
+    "BackendAuthError": "ocp_router.errors",
+    "BackendError": "ocp_router.errors",
+    "BackendRateLimited": "ocp_router.errors",
+    "BackendResponseError": "ocp_router.errors",
+    "BackendTimeout": "ocp_router.errors",
+    "BackendUnavailable": "ocp_router.errors",
+    "Band": "ocp_router.tiers",
+    "Budget": "ocp_router.budget",
+    "BudgetExceeded": "ocp_router.results",
+    "ClassifyResult": "ocp_router.classifier",
+    "ConfigError": "ocp_router.errors",
+    "ContextProvider": "ocp_router.boundary",
+    "Decision": "ocp_router.results",
+    "GenerateRequest": "ocp_router.backends.base",
+    "GenerateResponse": "ocp_router.backends.base",
+    "LLMClassifier": "ocp_router.phase2",
+    "LocalProfile": "ocp_router.phase1",
+    "MemoryLedger": "ocp_router.budget",
+    "MockBackend": "ocp_router.backends.mock",
+    "ModelBackend": "ocp_router.backends.base",
+    "OCPRouter": "ocp_router.router",
+    "OllamaBackend": "ocp_router.backends.ollama",
+    "OpenAIBackend": "ocp_router.backends.openai",
+    "PaidContext": "ocp_router.boundary",
+    "PaidFallback": "ocp_router.router",
+    "PaidPrompt": "ocp_router.boundary",
+    "PayloadError": "ocp_router.payload",
+    "Phase": "ocp_router.tiers",
+    "PinState": "ocp_router.pins",
+    "Redaction": "ocp_router.redact",
+    "RedactionResult": "ocp_router.redact",
+    "Route": "ocp_router.tiers",
+    "RouteMode": "ocp_router.router",
+    "RouteResult": "ocp_router.results",
+    "RouterError": "ocp_router.errors",
+    "RouterSettings": "ocp_router.config",
+    "RoutingFailed": "ocp_router.results",
+    "SessionPins": "ocp_router.pins",
+    "Signal": "ocp_router.classifier",
+    "SpendLedger": "ocp_router.budget",
+    "TaskClassifier": "ocp_router.classifier",
+    "TaskType": "ocp_router._rules",
+    "Tier": "ocp_router.tiers",
+    "Turn": "ocp_router.backends.base",
+    "Verdict": "ocp_router.phase2",
+    "assess": "ocp_router.phase1",
+    "estimate_tokens": "ocp_router.tokens",
+    "make_router": "ocp_router.config",
+    "parse_payload": "ocp_router.payload",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'ocp_router' has no attribute {name!r}")
+    value = getattr(import_module(home), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
 
 __all__ = [
     "AgentPayload",
@@ -94,6 +167,7 @@ __all__ = [
     "Verdict",
     "__version__",
     "assess",
+    "estimate_tokens",
     "make_router",
     "parse_payload",
     "redact",

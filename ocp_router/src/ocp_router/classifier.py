@@ -19,7 +19,6 @@ import heapq
 import json
 from collections import OrderedDict
 from dataclasses import dataclass
-from enum import StrEnum
 from functools import lru_cache
 from importlib import resources
 
@@ -28,6 +27,7 @@ from ocp_router._rules import BULK, FAMILIES, TaskType, family, match_families
 from ocp_router._text import SplitText, split_request
 from ocp_router._tokens import estimate_tokens
 from ocp_router.errors import ConfigError
+from ocp_router.tiers import Route as Route  # re-exported: Route was defined here
 
 DEFAULT_THRESHOLD = 0.5
 _CACHED_CHARS = 20_000
@@ -39,11 +39,6 @@ _MANY_FILES = 5
 # The largest learned contributions are shown one by one; the rest are folded into one signal.
 _LEARNED_SHOWN = 0.02
 _LEARNED_SHOWN_MAX = 5
-
-
-class Route(StrEnum):
-    LOCAL = "local"
-    PAID = "paid"
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,6 @@ through unexpanded) counts as unset.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from typing import Literal
 
@@ -20,6 +19,7 @@ from ocp_router.backends.ollama import OllamaBackend
 from ocp_router.backends.openai import DEFAULT_URL as OPENAI_URL
 from ocp_router.backends.openai import OpenAIBackend
 from ocp_router.classifier import TaskClassifier
+from ocp_router.env import env_value as env_value  # the one rule, re-exported
 from ocp_router.errors import ConfigError
 from ocp_router.phase1 import LocalProfile
 from ocp_router.phase2 import LLMClassifier
@@ -28,19 +28,6 @@ from ocp_router.prices import Price, load_prices
 from ocp_router.router import Budget, OCPRouter, PaidFallback, RouteMode, SpendLedger
 
 _OFF = {"none", "off", "0", "false", "no"}
-
-_UNEXPANDED = re.compile(r"^\$\{[^}]*\}$|^\$[A-Za-z_]\w*$")
-
-
-def env_value(env: Mapping[str, str], name: str) -> str | None:
-    """The variable's value, or None when unset, empty or an unexpanded `${VAR}`."""
-    value = env.get(name)
-    if value is None:
-        return None
-    value = value.strip()
-    if not value or _UNEXPANDED.match(value):
-        return None
-    return value
 
 
 class RouterSettings(BaseModel):
@@ -110,6 +97,11 @@ class RouterSettings(BaseModel):
         if value is not None:
             return None if value.lower() in _OFF else value
         return "claude-opus-4-6" if self.paid_backend == "anthropic" else None
+
+    @property
+    def counterfactual_model(self) -> str | None:
+        """The model savings are measured against: the top model, else the paid one."""
+        return self.top_model or self.paid_model
 
     @property
     def phase2_model(self) -> str | None:
@@ -240,5 +232,5 @@ async def make_router(
         pins=SessionPins(
             hard_seconds=settings.pin_hard_seconds, soft_seconds=settings.pin_soft_seconds
         ),
-        counterfactual_model=settings.top_model or settings.paid_model,
+        counterfactual_model=settings.counterfactual_model,
     )

@@ -8,41 +8,62 @@ respect budgets, and trace it all.
 
 Nothing bound for a paid provider leaves unredacted (`boundary.py`): the paid request is built,
 with the caller's context and secrets redacted, at the first paid attempt of a route.
+
+Over 600 lines on purpose: this is one class whose plan and dispatch steps share the backends,
+budgets, pins and one route's running state; its values live in results.py and budget.py.
 """
 
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import hashlib
 import logging
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any
 
 from ocp_router._tokens import estimate_tokens
 from ocp_router.backends.base import GenerateRequest, GenerateResponse, ModelBackend
 from ocp_router.boundary import ContextProvider, PaidPrompt, build_paid_prompt, with_since
-from ocp_router.classifier import ClassifyResult, Route, TaskClassifier
+from ocp_router.budget import Budget, MemoryLedger, SpendLedger
+from ocp_router.classifier import TaskClassifier
 from ocp_router.errors import (
     BackendAuthError,
     BackendError,
+    BackendRateLimited,
     BackendResponseError,
     BackendTimeout,
+    BackendUnavailable,
     ConfigError,
-    RouterError,
 )
 from ocp_router.payload import AgentPayload, parse_payload
 from ocp_router.phase1 import Assessment, LocalProfile, assess
 from ocp_router.phase2 import LLMClassifier, Verdict
 from ocp_router.pins import PinState, SessionPins
 from ocp_router.prices import Price, price_for
-from ocp_router.tiers import Phase, Tier
+from ocp_router.results import Attempt, BudgetExceeded, Decision, RouteResult, RoutingFailed
+from ocp_router.tiers import Phase, Route, Tier
 
 logger = logging.getLogger(__name__)
+
+# The values routing returns live in results.py and budget.py; they are importable from here
+# too (the dispatch loop's public names).
+__all__ = [
+    "Attempt",
+    "Budget",
+    "BudgetExceeded",
+    "Decision",
+    "MemoryLedger",
+    "OCPRouter",
+    "PaidFallback",
+    "RouteMode",
+    "RouteResult",
+    "RoutingFailed",
+    "SpendLedger",
+]
 
 
 class RouteMode(StrEnum):
@@ -60,152 +81,6 @@ class PaidFallback(StrEnum):
     ERROR = "error"
 
 
-@dataclass(frozen=True, slots=True)
-class Budget:
-    """Spending limits in USD; None is no limit."""
-
-    daily_usd: float | None = None
-    max_request_usd: float | None = None
-
-    @property
-    def active(self) -> bool:
-        return self.daily_usd is not None or self.max_request_usd is not None
-
-
-class SpendLedger(Protocol):
-    """What paid calls have cost today (the server backs this with its trace store)."""
-
-    async def spent_today(self) -> float: ...
-
-    async def add(self, usd: float) -> None: ...
-
-
-class MemoryLedger:
-    """Today's spend of this process, reset at local midnight."""
-
-    def __init__(self, today: Callable[[], dt.date] = dt.date.today) -> None:
-        self._today = today
-        self._day = today()
-        self._spent = 0.0
-
-    async def spent_today(self) -> float:
-        if self._today() != self._day:
-            self._day, self._spent = self._today(), 0.0
-        return self._spent
-
-    async def add(self, usd: float) -> None:
-        await self.spent_today()
-        self._spent += usd
-
-
-@dataclass(frozen=True, slots=True)
-class Attempt:
-    """One backend tried: `outcome` is ok, error, empty (a blank answer) or skipped."""
-
-    tier: Tier
-    backend: str
-    model: str
-    outcome: str
-    duration_ms: float
-    error: str | None = None
-    error_type: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Decision:
-    """Where a request goes first, and why."""
-
-    tier: Tier
-    model: str
-    phase: Phase
-    reason: str
-    forced: bool
-    assessment: Assessment
-    verdict: Verdict | None = None
-    pin_state: PinState = PinState.NONE
-    session: str | None = None
-
-    @property
-    def route(self) -> Route:
-        return Route.PAID if self.tier.paid else Route.LOCAL
-
-
-@dataclass(frozen=True, slots=True)
-class RouteResult:
-    """The answer and the full trace of how it was reached.
-
-    `tier` answered; `decision.tier` was tried first. They differ exactly when the request
-    escalated (a higher tier answered) or fell back (a lower or sideways one did).
-    """
-
-    text: str
-    tier: Tier
-    decision: Decision
-    model: str
-    backend: str
-    prompt_tokens: int
-    completion_tokens: int
-    duration_ms: float
-    trace_id: str
-    cost_usd: float | None  # from the real usage; None when the model has no known price
-    estimated_usd: float | None  # the upper bound computed before the first paid call
-    counterfactual_usd: float | None  # the same tokens on the top model
-    attempts: tuple[Attempt, ...]
-    stop_reason: str | None = None
-    cache_read_tokens: int = 0
-    notes: tuple[str, ...] = ()
-    paid: PaidPrompt | None = None  # what a paid tier was sent (built only if one was tried)
-
-    @property
-    def route_to(self) -> Route:
-        return Route.PAID if self.tier.paid else Route.LOCAL
-
-    @property
-    def classify(self) -> ClassifyResult:
-        return self.decision.assessment.classify
-
-    @property
-    def decided_by(self) -> str:
-        return self.decision.reason
-
-    @property
-    def answered_model(self) -> str:
-        """The model that answered, by the name it was asked for (`model` is the name the
-        provider answered with: often a dated version of the alias configured)."""
-        return next((a.model for a in reversed(self.attempts) if a.outcome == "ok"), self.model)
-
-    @property
-    def fell_back(self) -> bool:
-        return self.answered_model != self.decision.model or self.tier is not self.decision.tier
-
-    @property
-    def escalated(self) -> bool:
-        return self.tier.rank > self.decision.tier.rank
-
-
-class RoutingFailed(RouterError):
-    """No tier could answer. `attempts` lists what was tried and why each failed."""
-
-    def __init__(
-        self,
-        message: str,
-        attempts: tuple[Attempt, ...],
-        trace_id: str,
-        notes: tuple[str, ...] = (),
-        paid: PaidPrompt | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.attempts = attempts
-        self.trace_id = trace_id
-        self.notes = notes
-        self.paid = paid
-
-
-class BudgetExceeded(RoutingFailed):
-    """A paid call would break OCP_DAILY_BUDGET_USD or OCP_MAX_REQUEST_USD and nothing else
-    could answer."""
-
-
 def _backend_name(backend: ModelBackend) -> str:
     return str(getattr(backend, "name", type(backend).__name__))
 
@@ -217,7 +92,11 @@ def session_key(payload: AgentPayload) -> str:
 
 
 # Paid errors the other paid model may not share: worth one more try across models.
-_RETRY_ACROSS = ("BackendRateLimited", "BackendTimeout", "BackendUnavailable")
+_RETRY_ACROSS: tuple[type[BackendError], ...] = (
+    BackendRateLimited,
+    BackendTimeout,
+    BackendUnavailable,
+)
 # A payload this large is judged in a worker thread, off the event loop.
 OFF_LOOP_CHARS = 50_000
 
@@ -678,7 +557,7 @@ class OCPRouter:
             )
             logger.warning("route: %s (%s) failed: %s", name, model, exc)
             if tier.paid:
-                if type(exc).__name__ not in _RETRY_ACROSS:
+                if not isinstance(exc, _RETRY_ACROSS):
                     run.paid_dead = isinstance(exc, BackendAuthError) or run.paid_dead
                 if decision.session and model == decision.model:
                     self.pins.drop(decision.session)

@@ -1,8 +1,15 @@
-"""The vocabulary of a routing decision: tiers, phase-1 bands and decision phases."""
+"""The vocabulary of a routing decision: sides, tiers, phase-1 bands and decision phases."""
 
 from __future__ import annotations
 
 from enum import StrEnum
+
+
+class Route(StrEnum):
+    """The side a request goes to: the local model, or a paid one (mid or top)."""
+
+    LOCAL = "local"
+    PAID = "paid"
 
 
 class Tier(StrEnum):

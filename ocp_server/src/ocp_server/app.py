@@ -16,17 +16,13 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
 import anyio
-from pydantic import BaseModel
 
 from ocp_router import (
     AgentPayload,
-    Decision,
-    GenerateRequest,
     OCPRouter,
     PaidContext,
     PaidPrompt,
@@ -34,51 +30,26 @@ from ocp_router import (
     RoutingFailed,
     parse_payload,
 )
-from ocp_router._tokens import estimate_tokens
-from ocp_router.boundary import redact_all
 from ocp_router.config import RouterSettings, make_router
-from ocp_router.redact import RedactionResult, redact
-from ocp_server import wire
+from ocp_router.redact import redact
+from ocp_router.tokens import estimate_tokens
+from ocp_server import views, wire
 from ocp_server.brief import (
     SECTION_NAMES,
     Brief,
-    CitationState,
-    DecisionBrief,
-    NoteBrief,
-    SessionBrief,
-    StaleBrief,
-    TraceBrief,
 )
-from ocp_server.db import connect
-from ocp_server.index.models import SearchResponse
-from ocp_server.index.workspace import WorkspaceIndex, default_db_path
+from ocp_server.errors import RouteFailure as RouteFailure  # re-exported
 from ocp_server.memory import (
-    AttemptRecord,
     DecisionIn,
-    MemoryStore,
     NoteIn,
-    TraceRecord,
 )
 from ocp_server.prompt import EnrichedPrompt, build_prompt
+from ocp_server.route_record import Answerer, RouteRecord
 from ocp_server.settings import ServerSettings, workspace_scope
+from ocp_server.workspaces import Workspace, close_workspace, open_workspace, stop_workspace
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
-
-
-def _iso(ts: float | None) -> str | None:
-    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds") if ts else None
-
-
-@dataclass(slots=True)
-class Workspace:
-    """One workspace's open index and memory, and the task keeping the index fresh."""
-
-    path: Path
-    index: WorkspaceIndex
-    memory: MemoryStore
-    watcher: asyncio.Task[None] | None = None
-    stop: asyncio.Event | None = None
 
 
 @dataclass(slots=True)
@@ -130,24 +101,20 @@ class WorkspaceLedger:
         self._unrecorded = max(0.0, self._unrecorded - usd)
 
 
-class RouteFailure(Exception):
-    """No model could answer a route; `result` holds the trace and every attempt."""
-
-    def __init__(self, result: wire.RouteResult) -> None:
-        super().__init__(result.note)
-        self.result = result
-
-
 class AppState:
+    """One server run (one session): the open workspaces, the router and the four tools."""
+
     def __init__(
         self,
         settings: ServerSettings,
-        router: OCPRouter,
-        router_settings: RouterSettings,
+        router: OCPRouter | None,
+        router_settings: RouterSettings | None = None,
         ledger: WorkspaceLedger | None = None,
     ) -> None:
+        """Prefer `create`; `router_settings` are those the router was made from (None when
+        the caller handed in a router of its own, or none)."""
         self.settings = settings
-        self.router = router
+        self._router = router
         self.router_settings = router_settings
         self.ledger = ledger
         self.session_id = uuid.uuid4().hex
@@ -157,14 +124,33 @@ class AppState:
         self._closed = False
 
     @classmethod
-    async def create(cls, settings: ServerSettings) -> AppState:
-        """Raises ConfigError naming the variable when the environment is misconfigured."""
-        router_settings = RouterSettings.from_env()
+    async def create(
+        cls,
+        settings: ServerSettings,
+        *,
+        router: OCPRouter | None = None,
+        router_settings: RouterSettings | None = None,
+        routing: bool = True,
+    ) -> AppState:
+        """The state of one run. `router`: route with this one (closed with the state; its
+        spend ledger is the caller's); else one is made from `router_settings` (read from the
+        environment when None) with the trace stores as its daily ledger. `routing=False`:
+        no router at all (the CLI's restore and stats). Raises ConfigError naming the
+        variable when the environment is misconfigured."""
+        if router is not None or not routing:
+            return cls(settings, router)
         ledger = WorkspaceLedger()
+        router_settings = router_settings or RouterSettings.from_env()
         router = await make_router(settings=router_settings, ledger=ledger)
         state = cls(settings, router, router_settings, ledger)
         ledger.state = state
         return state
+
+    @property
+    def router(self) -> OCPRouter:
+        if self._router is None:
+            raise RuntimeError("this state was created without a router (routing=False)")
+        return self._router
 
     async def spent_today(self) -> float:
         """Paid spend since local midnight, over every open workspace's trace store."""
@@ -183,7 +169,7 @@ class AppState:
             self._workspaces.clear()
             self._closed = True
             for ws in workspaces:
-                _stop(ws)
+                stop_workspace(ws)
             with anyio.move_on_after(1.0):  # the session's end is a nicety; closing is not
                 for ws in workspaces:
                     try:
@@ -191,8 +177,9 @@ class AppState:
                     except Exception:  # noqa: BLE001 - best effort at shutdown
                         logger.debug("could not close the session", exc_info=True)
             for ws in workspaces:
-                await _close(ws)
-            await self.router.aclose()
+                await close_workspace(ws)
+            if self._router is not None:
+                await self._router.aclose()
 
     async def workspace(self, path: Path, *, watch: bool = True) -> Workspace:
         """The open workspace for `path`, opening it (and starting its indexer) on first use.
@@ -213,51 +200,14 @@ class AppState:
                     except Exception:  # noqa: BLE001 - it failed to open: nothing to close
                         pass
                     else:
-                        _stop(opened)
-                        await _close(opened)
+                        stop_workspace(opened)
+                        await close_workspace(opened)
                 raise
             self._workspaces[path] = ws
             return ws
 
     async def _open(self, path: Path, watch: bool) -> Workspace:
-        db_path = self.settings.db_path or default_db_path(path)
-        index = await WorkspaceIndex.open(
-            path,
-            db_path,
-            max_file_bytes=self.settings.max_file_bytes,
-            history_commits=self.settings.history_commits,
-        )
-        try:
-            # Memory has its own connection: the indexer runs transactions on the index's.
-            db = await connect(db_path)
-            try:
-                memory = MemoryStore(
-                    db,
-                    clock=self.settings.clock,
-                    workspace=path,
-                    ttl_days=self.settings.memory_ttl_days,
-                )
-                await memory.start_session(str(path), self.session_id)
-            except BaseException:
-                await db.close()
-                raise
-        except BaseException:
-            await index.close()
-            raise
-        ws = Workspace(path, index, memory)
-        if watch:
-            ws.stop = asyncio.Event()
-            ws.watcher = asyncio.create_task(self._keep_fresh(ws), name=f"index {path}")
-        return ws
-
-    async def _keep_fresh(self, ws: Workspace) -> None:
-        assert ws.stop is not None
-        try:
-            await ws.index.watch(ws.stop)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            logger.exception("the index watcher for %s stopped", ws.path)
+        return await open_workspace(self.settings, path, self.session_id, watch=watch)
 
     # ---- ocp_context_search -----------------------------------------------------------
     async def search(self, ws: Workspace, args: wire.SearchArgs) -> wire.SearchResult:
@@ -271,9 +221,9 @@ class AppState:
             refresh=not ws.index.building,
             group_by_file=args.group_by == "file",
         )
-        result = _search_result(response, waited)
+        result = views.search_result(response, waited)
         if args.group_by == "file":
-            result = _grouped(result)
+            result = views.grouped(result)
         return result
 
     async def _first_index(self, ws: Workspace) -> float | None:
@@ -305,11 +255,11 @@ class AppState:
                 query=args.query,
                 max_tokens=budget,
                 stale=args.stale,
-                value_cost=_value_tokens,
+                value_cost=views.value_tokens,
                 overhead=overhead,
             )
             # Redacted before it is measured: a marker may be longer than what it hides.
-            out = _redacted_result(self._restore_result(brief))
+            out = views.redacted_result(self._restore_result(brief))
             for _ in range(3):  # `tokens` counts itself: settle on a number that holds
                 tokens = estimate_tokens(out.model_dump_json())
                 if tokens == out.tokens:
@@ -323,14 +273,14 @@ class AppState:
     def _restore_result(self, brief: Brief) -> wire.RestoreResult:
         return wire.RestoreResult(
             brief=brief.text,
-            decisions=[_decision_out(d) for d in brief.decisions],
-            stale=[_stale_out(s) for s in brief.stale],
+            decisions=[views.decision_out(d) for d in brief.decisions],
+            stale=[views.stale_out(s) for s in brief.stale],
             stale_count=brief.stale_count,
             state=dict(brief.state),
-            open_items=[_open_item_out(o) for o in brief.open_items],
-            notes=[_note_out(n) for n in brief.notes],
-            sessions=[_session_out(s) for s in brief.sessions],
-            traces=[_trace_out(t) for t in brief.traces],
+            open_items=[views.open_item_out(o) for o in brief.open_items],
+            notes=[views.note_out(n) for n in brief.notes],
+            sessions=[views.session_out(s) for s in brief.sessions],
+            traces=[views.trace_out(t) for t in brief.traces],
             omitted=brief.omitted,
             expired=brief.expired,
             tokens=brief.tokens,
@@ -457,7 +407,7 @@ class AppState:
         shown: PaidPrompt | None = None  # the paid prompt handed back instead of sent
         result: RouteResult | None = None
         failure: RoutingFailed | None = None
-        answered_by: Literal["local", "paid", "agent", "none"] = "none"
+        answered_by: Answerer = "none"
         if args.dry_run:
             note = "dry run: decided and built the prompt; no model called"
             if paid:
@@ -496,337 +446,40 @@ class AppState:
         answer = redact(result.text) if result else None
         note_out = redact(note)
         hidden += len(note_out.redactions) + (len(answer.redactions) if answer else 0)
-        enriched = sent.context if sent is not None else None
+        record = RouteRecord.of_route(
+            router,
+            decision,
+            result=result,
+            failure=failure,
+            sent=sent,
+            route_to=answered_by,
+            request=request,
+            dry_run=args.dry_run,
+        )
         out = wire.RouteResult(
             answer=answer.text if answer else None,
             answered_by=answered_by,
             prompt=prompt,
             note=note_out.text,
-            trace=self._trace(decision, result, failure, sent, enriched, answered_by, request),
+            trace=record.trace(),
             redacted=hidden,
         )
         if ws is not None:
-            await self._record(ws, args, out, result, failure, request)
+            await self._record(ws, args, out, record)
         if failure is not None:
             raise RouteFailure(out)
         return out
 
-    def _trace(
-        self,
-        decision: Decision,
-        result: RouteResult | None,
-        failure: RoutingFailed | None,
-        sent: PaidPrompt | None,
-        context: PaidContext | None,
-        answered_by: Literal["local", "paid", "agent", "none"],
-        request: str,
-    ) -> wire.RouteTrace:
-        router = self.router
-        a = decision.assessment
-        c = a.classify
-        verdict = decision.verdict
-        attempts = result.attempts if result else failure.attempts if failure else ()
-        estimate = result.estimated_usd if result else None
-        paid_text = sent.prompt if sent is not None else request
-        if result is None and decision.tier.paid:
-            estimate = router.estimate(
-                decision.model,
-                GenerateRequest(paid_text, max_tokens=router.paid_max_tokens),
-            )
-        return wire.RouteTrace(
-            trace_id=result.trace_id if result else failure.trace_id if failure else new_id(),
-            decision=decision.route.value,
-            tier=decision.tier.value,
-            answered_tier=result.tier.value if result else None,
-            decided_by=decision.reason,
-            phase=decision.phase.value,
-            forced=decision.forced,
-            band=a.band.value,
-            band_confidence=a.confidence,
-            reasons=[*a.forced, *(str(s) for s in a.signals)],
-            phase2=(
-                wire.Phase2Out(
-                    tier=verdict.tier.value,
-                    reason=verdict.reason,
-                    duration_ms=verdict.duration_ms,
-                    fallback=verdict.fallback,
-                )
-                if verdict
-                else None
-            ),
-            pin_state=decision.pin_state.value,
-            route_to=answered_by,
-            escalated=bool(result and result.escalated),
-            fell_back=bool(result and result.fell_back and not result.escalated),
-            complexity_score=c.complexity_score,
-            threshold=c.threshold,
-            confidence=c.confidence,
-            task_type=c.task_type.value,
-            signals=[str(s) for s in c.signals if s.weight],
-            turns=a.turns,
-            context_chars=a.total_chars,
-            model=result.model if result else decision.model,
-            backend=result.backend if result else None,
-            prompt_tokens=result.prompt_tokens if result else estimate_tokens(paid_text),
-            completion_tokens=result.completion_tokens if result else 0,
-            duration_ms=result.duration_ms if result else 0.0,
-            estimated_cost_usd=estimate,
-            cost_usd=result.cost_usd if result else 0.0,
-            counterfactual_usd=result.counterfactual_usd if result else None,
-            attempts=[
-                wire.AttemptOut(
-                    tier=t.tier.value,
-                    backend=t.backend,
-                    model=t.model,
-                    outcome=t.outcome,
-                    duration_ms=t.duration_ms,
-                    error=t.error,
-                    error_type=t.error_type,
-                )
-                for t in attempts
-            ],
-            notes=list(result.notes if result else failure.notes if failure else ()),
-            context_citations=list(context.citations if context else ()),
-            context_tokens=context.context_tokens if context else 0,
-            redactions=dict(sent.redactions if sent else {}),
-        )
-
     async def _record(
-        self,
-        ws: Workspace,
-        args: wire.RouteArgs,
-        out: wire.RouteResult,
-        result: RouteResult | None,
-        failure: RoutingFailed | None,
-        request: str,
+        self, ws: Workspace, args: wire.RouteArgs, out: wire.RouteResult, record: RouteRecord
     ) -> None:
-        t = out.trace
         session = args.session_id or self.session_id
         if args.session_id:
             await ws.memory.start_session(str(ws.path), session)
-        attempts = result.attempts if result else failure.attempts if failure else ()
-        request = request or f"({t.turns} messages)"
-        await ws.memory.record_trace(
-            session,
-            TraceRecord(
-                id=t.trace_id,
-                created_at=None,
-                request=redact(request).text[:2000],
-                route_to=t.route_to,
-                decision=t.decision,
-                decided_by=t.decided_by,
-                model=t.model or "",
-                backend=t.backend or "",
-                answered_by=t.route_to if t.route_to in ("local", "paid", "agent") else None,
-                task_type=t.task_type,
-                complexity=t.complexity_score,
-                prompt_tokens=t.prompt_tokens,
-                completion_tokens=t.completion_tokens,
-                duration_ms=t.duration_ms,
-                cost_usd=t.cost_usd,
-                counterfactual_usd=t.counterfactual_usd,
-                trace_json=json.dumps(out.model_dump(mode="json", exclude={"answer", "prompt"})),
-                tier=t.tier,
-                answered_tier=t.answered_tier,
-                phase=t.phase,
-                band=t.band,
-                phase2=_phase2_kind(t.phase2, t.phase),
-                pin_state=t.pin_state,
-                escalated=t.escalated,
-                fell_back=t.fell_back,
-                budget_note=next((n for n in t.notes if n.startswith("budget")), None),
-                estimated_usd=t.estimated_cost_usd,
-                counterfactual_model=self.router.counterfactual_model,
-                attempts=tuple(
-                    AttemptRecord(
-                        a.tier.value, a.backend, a.model, a.outcome, a.duration_ms, a.error_type
-                    )
-                    for a in attempts
-                ),
-                dry_run=args.dry_run,
-            ),
-        )
-        if self.ledger is not None and t.cost_usd and t.route_to == "paid":
-            self.ledger.recorded(t.cost_usd)
-
-
-def new_id() -> str:
-    return uuid.uuid4().hex
-
-
-# ---- restore's items on the wire -------------------------------------------------------
-def _citation_out(c: CitationState) -> wire.CitationOut:
-    return wire.CitationOut(
-        citation=c.citation,
-        symbol=c.symbol,
-        status=c.status,
-        moved_from=c.moved_from,
-        change=c.change if c.status == "stale" else None,
-    )
-
-
-def _decision_out(d: DecisionBrief) -> wire.DecisionOut:
-    return wire.DecisionOut(
-        id=d.id,
-        title=d.title,
-        decision=d.decision,
-        rationale=d.rationale,
-        decided_at=_iso(d.created_at) or "",
-        verified=d.verified,
-        citations=[_citation_out(c) for c in d.citations],
-    )
-
-
-def _note_out(n: NoteBrief) -> wire.NoteOut:
-    return wire.NoteOut(
-        id=n.id,
-        text=n.text,
-        noted_at=_iso(n.created_at) or "",
-        verified=n.verified,
-        citations=[_citation_out(c) for c in n.citations],
-    )
-
-
-def _open_item_out(n: NoteBrief) -> wire.OpenItemOut:
-    return wire.OpenItemOut(id=n.id, text=n.text)
-
-
-def _stale_out(s: StaleBrief) -> wire.StaleOut:
-    return wire.StaleOut(
-        kind=s.kind,
-        id=s.id,
-        title=s.title,
-        text=s.text,
-        citations=[_citation_out(c) for c in s.citations],
-    )
-
-
-def _session_out(s: SessionBrief) -> wire.SessionSummary:
-    return wire.SessionSummary(
-        session_id=s.id, started_at=_iso(s.started_at) or "", summary=s.summary
-    )
-
-
-def _trace_out(t: TraceBrief) -> wire.TraceSummary:
-    return wire.TraceSummary(
-        trace_id=t.id,
-        at=_iso(t.created_at) or "",
-        request=t.request,
-        route_to=t.route_to,
-        model=t.model,
-        outcome=t.outcome,
-    )
-
-
-def _value_tokens(value: object) -> int:
-    """What one brief item adds to the structured result, in tokens (and a separator).
-    Built without validation: it is only measured, and the fields are ours."""
-    out: BaseModel | None = None
-    if isinstance(value, DecisionBrief):
-        out = wire.DecisionOut.model_construct(
-            id=value.id,
-            title=value.title,
-            decision=value.decision,
-            rationale=value.rationale,
-            decided_at=_iso(value.created_at) or "",
-            verified=value.verified,
-            citations=[_citation_construct(c) for c in value.citations],
-        )
-    elif isinstance(value, StaleBrief):
-        out = wire.StaleOut.model_construct(
-            kind=value.kind,
-            id=value.id,
-            title=value.title,
-            text=value.text,
-            citations=[_citation_construct(c) for c in value.citations],
-        )
-    elif isinstance(value, NoteBrief) and value.kind == "open_item":
-        out = wire.OpenItemOut.model_construct(id=value.id, text=value.text)
-    elif isinstance(value, NoteBrief):
-        out = wire.NoteOut.model_construct(
-            id=value.id,
-            text=value.text,
-            noted_at=_iso(value.created_at) or "",
-            verified=value.verified,
-            citations=[_citation_construct(c) for c in value.citations],
-        )
-    elif isinstance(value, SessionBrief | TraceBrief):
-        out = _session_out(value) if isinstance(value, SessionBrief) else _trace_out(value)
-    if out is not None:
-        return estimate_tokens(out.model_dump_json()) + 1
-    key, text = value if isinstance(value, tuple) else ("", "")  # a state key and its value
-    return estimate_tokens(json.dumps({key: text}, ensure_ascii=False)) + 1
-
-
-def _citation_construct(c: CitationState) -> wire.CitationOut:
-    return wire.CitationOut.model_construct(
-        citation=c.citation,
-        symbol=c.symbol,
-        status=c.status,
-        moved_from=c.moved_from,
-        change=c.change if c.status == "stale" else None,
-    )
-
-
-def _stop(ws: Workspace) -> None:
-    if ws.stop is not None:
-        ws.stop.set()
-    if ws.watcher is not None:
-        ws.watcher.cancel()
-
-
-async def _close(ws: Workspace) -> None:
-    """Close a stopped workspace's connections (callers shield this from cancellation)."""
-    if ws.watcher is not None:
-        await asyncio.wait([ws.watcher], timeout=2.0)
-    try:
-        await ws.memory.db.close()
-    finally:
-        await ws.index.close()
-
-
-def _phase2_kind(phase2: wire.Phase2Out | None, phase: str) -> str | None:
-    if phase == "cache":
-        return "cache"
-    if phase2 is None:
-        return None
-    return "fallback" if phase2.fallback else "llm"
-
-
-_Out = TypeVar("_Out", bound=BaseModel)
-
-
-def _redacted_result(out: _Out) -> _Out:
-    """`out` with every string in it redacted, and `redacted` set to how many distinct secret
-    values were hidden (the brief repeats the decisions: one value, counted once)."""
-    hidden: set[str] = set()
-    update = {name: _redacted_value(getattr(out, name), hidden) for name in type(out).model_fields}
-    update["redacted"] = len(hidden)
-    return out.model_copy(update=update)
-
-
-def _redacted_value(value: Any, hidden: set[str], key: str | None = None) -> Any:
-    if isinstance(value, str):
-        # A map's key is the value's context: {"db_password": "hunter2"} reads as an assignment.
-        prefix = f"{key}: " if key else ""
-        text = prefix + value
-        r = redact(text)
-        hidden.update(text[x.start : x.end] for x in r.redactions)
-        if not r.redactions:
-            return value
-        if r.text.startswith(prefix):
-            return r.text[len(prefix) :]
-        return redact(value).text
-    if isinstance(value, BaseModel):
-        fields = type(value).model_fields
-        return value.model_copy(
-            update={name: _redacted_value(getattr(value, name), hidden) for name in fields}
-        )
-    if isinstance(value, list):
-        return [_redacted_value(v, hidden) for v in value]
-    if isinstance(value, dict):
-        return {k: _redacted_value(v, hidden, str(k)) for k, v in value.items()}
-    return value
+        trace_json = json.dumps(out.model_dump(mode="json", exclude={"answer", "prompt"}))
+        await ws.memory.record_route(session, record, trace_json)
+        if self.ledger is not None and record.cost_usd and record.route_to == "paid":
+            self.ledger.recorded(record.cost_usd)
 
 
 def _scoped_glob(scope: str | None, path_glob: str | None) -> str | None:
@@ -835,23 +488,6 @@ def _scoped_glob(scope: str | None, path_glob: str | None) -> str | None:
         return path_glob
     folder = re.sub(r"([*?\[])", r"[\1]", scope)
     return f"{folder}/{path_glob or '*'}"
-
-
-def _values(text: str, result: RedactionResult) -> list[str]:
-    return [text[r.start : r.end] for r in result.redactions if r.end > r.start]
-
-
-def _grouped(result: wire.SearchResult) -> wire.SearchResult:
-    """The hits (which come file by file, best file first) as files with their chunks."""
-    files: dict[str, wire.FileHits] = {}
-    for hit in result.results:
-        group = files.get(hit.path)
-        if group is None:
-            group = files[hit.path] = wire.FileHits(
-                path=hit.path, language=hit.language, score=hit.score, hits=[]
-            )
-        group.hits.append(hit)
-    return result.model_copy(update={"results": [], "files": list(files.values())})
 
 
 # What a search reads of a query: query_terms reads 4,000 characters, and no identifier or
@@ -885,55 +521,3 @@ async def _off_loop(size: int, fn: Callable[..., T], *args: Any, **kwargs: Any) 
     if size < OFF_LOOP_CHARS:
         return fn(*args, **kwargs)
     return await asyncio.to_thread(fn, *args, **kwargs)
-
-
-def _search_result(response: SearchResponse, waited: float | None = None) -> wire.SearchResult:
-    status = response.status
-    note = response.note
-    if status.building or waited is not None:
-        waited_text = f"; waited {waited:.1f}s for it" if waited else ""
-        note = (
-            f"the first index of this workspace is still being built ({status.files} files "
-            f"so far{waited_text}): results may be incomplete; ask again in a few seconds"
-        )
-    # One pass over the query and every chunk: a secret found in a chunk is hidden in the
-    # query echoed back too (an agent that searched for a value learns nothing new).
-    query, *texts = redact_all([response.query, *(r.text for r in response.results)])
-    hits = list(zip(response.results, texts, strict=True))
-    hidden = {v.lower() for r, red in hits for v in _values(r.text, red)}
-    return wire.SearchResult(
-        query=query.text,
-        results=[
-            wire.SearchHit(
-                citation=r.citation,
-                path=r.path,
-                start_line=r.start_line,
-                end_line=r.end_line,
-                symbol=r.symbol,
-                kind=r.kind,
-                scope=r.scope,
-                language=r.language,
-                score=r.score,
-                matched_terms=[
-                    t for t in r.matched_terms if not any(t.lower() in v for v in hidden)
-                ],
-                truncated=r.truncated,
-                text=red.text,
-                redactions=len(red.redactions),
-            )
-            for r, red in hits
-        ],
-        index=wire.IndexState(
-            workspace=status.workspace,
-            files=status.files,
-            chunks=status.chunks,
-            last_update=_iso(status.last_update),
-            building=status.building,
-            stale=status.stale,
-            indexer=status.indexer,
-            watcher=status.watcher,
-            watcher_error=status.watcher_error,
-        ),
-        note=note,
-        redacted=sum(len(red.redactions) for _, red in hits),
-    )

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
-from ocp_router._tokens import estimate_tokens
+from ocp_router.tokens import estimate_tokens
 
 __all__ = [
     "Brief",

@@ -13,6 +13,8 @@ hash, their text and the definition they belong to. Checking finds the lines aga
 Lines compare dedented with trailing blanks dropped: re-indenting a function (moving it into a
 class) is a move, not a change. Only files the index holds are read, so a secret or ignored
 file can never be cited, and every text handed out is redacted.
+
+Just over 600 lines: parsing, resolving and checking a citation share the same location types.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ import aiosqlite
 import pathspec
 
 from ocp_router.redact import redact
+from ocp_server.errors import CitationError
 from ocp_server.index.chunking import chunk_text
 from ocp_server.index.files import load_ocpignore, path_exclusion
 from ocp_server.index.languages import detect_language
@@ -60,10 +63,6 @@ Status = Literal["valid", "moved", "stale"]
 _RANGE = re.compile(r"^(?P<path>.+?)(?::|#L)(?P<start>\d+)(?:-L?(?P<end>\d+))?$")
 _SYMBOL = re.compile(r"^[A-Za-z_$][\w$]*(?:(?:\.|::|#)[A-Za-z_$][\w$]*)*(?:\(\))?$")
 _IDENT = re.compile(r"`([^`\s]{2,120})`|\b([A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)*)(\(\))?")
-
-
-class CitationError(ValueError):
-    """A citation could not be resolved; the message says why and what would work."""
 
 
 # ---- values ------------------------------------------------------------------------------

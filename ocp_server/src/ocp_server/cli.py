@@ -8,16 +8,18 @@ import logging
 import os
 import platform
 import sys
+from collections.abc import Callable
+from importlib import import_module
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as dist_version
 from pathlib import Path
+from typing import Any, cast
 
+from ocp_router.env import env_value
 from ocp_router.errors import ConfigError
 from ocp_router.redact import RedactingFilter
 from ocp_server import __version__
-from ocp_server.cli_index import add_index_commands
-from ocp_server.cli_init import add_init_command
-from ocp_server.cli_server import add_server_commands
+from ocp_server.mcp_config import CLIENTS
 from ocp_server.server import serve_stdio
 from ocp_server.settings import ServerSettings
 
@@ -37,14 +39,12 @@ def version_line() -> str:
     return f"ocp-server {__version__} ({', '.join(parts)})"
 
 
-def resolve_workspace(flag: str | None) -> Path:
+def command_workspace(flag: str | None) -> Path:
     """`--workspace`, else `OCP_WORKSPACE`, else the current directory."""
-    env = (os.environ.get("OCP_WORKSPACE") or "").strip()
     if flag:
         return Path(flag).expanduser().resolve()
-    if env and not env.startswith("$"):
-        return Path(env).expanduser().resolve()
-    return Path.cwd()
+    env = env_value(os.environ, "OCP_WORKSPACE")  # the one rule for an unexpanded ${VAR}
+    return Path(env).expanduser().resolve() if env else Path.cwd()
 
 
 def configure_logging(verbosity: int = 0) -> None:
@@ -83,6 +83,103 @@ def common_options(*, top: bool) -> argparse.ArgumentParser:
     return parent
 
 
+def add_init_command(sub: Any, common: argparse.ArgumentParser) -> None:
+    init = sub.add_parser(
+        "init",
+        parents=[common],
+        help="wire OCP into an IDE's MCP config (claude-code, cursor, windsurf, vscode, …)",
+        description="Write or merge the MCP configuration that makes an IDE start OCP for "
+        "this workspace: other servers are left alone, the old file is backed up, and running "
+        "it twice changes nothing.",
+    )
+    init.add_argument("--client", required=True, choices=sorted(CLIENTS), help="which IDE")
+    init.add_argument(
+        "--paid",
+        action="store_true",
+        help="also pass ANTHROPIC_API_KEY, so OCP calls paid models itself (without it, "
+        "complex requests go back to your agent, which is already a paid model)",
+    )
+    init.add_argument(
+        "--print", action="store_true", help="print the resulting config; write nothing"
+    )
+    init.add_argument(
+        "--no-check",
+        action="store_true",
+        help="do not run the written command once to check that it starts",
+    )
+    init.add_argument(
+        "--force", action="store_true", help="accept / or the home folder as the workspace"
+    )
+    init.set_defaults(handler="ocp_server.cli_init:run_init")
+
+
+def add_force(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="index even /, the home folder or more than OCP_MAX_FILES files",
+    )
+
+
+def add_index_commands(sub: Any, common: argparse.ArgumentParser) -> None:
+    index = sub.add_parser("index", parents=[common], help="index the workspace (incremental)")
+    index.add_argument("path", nargs="?", help="workspace to index (default: the workspace)")
+    add_force(index)
+    index.set_defaults(handler="ocp_server.cli_index:run_index")
+    search = sub.add_parser("search", parents=[common], help="search the workspace index")
+    search.add_argument("query")
+    search.add_argument("-k", type=int, default=8, help="number of results (default 8)")
+    search.add_argument("--json", action="store_true", help="print a JSON list of results")
+    search.add_argument("--glob", dest="path_glob", help="only paths matching this glob")
+    search.add_argument("--language", help="only this language (python, go, …)")
+    add_force(search)
+    search.set_defaults(handler="ocp_server.cli_index:run_search")
+    status = sub.add_parser(
+        "status",
+        parents=[common],
+        help="the index: files, chunks, skips by reason, last update, watcher, build progress",
+    )
+    status.add_argument("--json", action="store_true", help="print the report as JSON")
+    status.set_defaults(handler="ocp_server.cli_index:run_status")
+
+
+def add_server_commands(sub: Any, common: argparse.ArgumentParser) -> None:
+    route = sub.add_parser(
+        "route", parents=[common], help="route a request as the ocp_model_route tool would"
+    )
+    route.add_argument("text")
+    route.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="show the decision and the exact prompt; call no model",
+    )
+    route.add_argument("--force", choices=["local", "mid", "top", "paid"])
+    route.add_argument("--model", help="force one model by name")
+    route.add_argument("--json", action="store_true", help="print the full result as JSON")
+    route.set_defaults(handler="ocp_server.cli_server:run_route")
+    restore = sub.add_parser("restore", parents=[common], help="print what earlier sessions left")
+    restore.add_argument("--query")
+    restore.add_argument("--max-tokens", type=int, default=2000)
+    restore.add_argument("--json", action="store_true")
+    restore.set_defaults(handler="ocp_server.cli_server:run_restore")
+    stats = sub.add_parser(
+        "stats", parents=[common], help="the savings report: tiers, cost, savings, latency"
+    )
+    stats.add_argument("--since", help="only this recent: 7d, 12h, 30m (default: all)")
+    stats.add_argument("--json", action="store_true", help="print the report as JSON")
+    stats.add_argument(
+        "--html", metavar="FILE", type=Path, help="also write a self-contained HTML report"
+    )
+    stats.set_defaults(handler="ocp_server.cli_server:run_stats")
+    doctor = sub.add_parser(
+        "doctor",
+        parents=[common],
+        help="check the setup: contacts each configured model; each problem comes with its fix",
+    )
+    doctor.add_argument("--json", action="store_true", help="print the checks as JSON")
+    doctor.set_defaults(handler="ocp_server.cli_server:run_doctor")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ocp-server",
@@ -113,6 +210,16 @@ def serve() -> int:
     return 0
 
 
+def _handler(args: argparse.Namespace) -> Callable[[argparse.Namespace, Path], int]:
+    """The function that runs the command: `module:function`, imported now (a command's
+    libraries are loaded by the command that needs them, never by the server's start)."""
+    handler = args.handler
+    if callable(handler):
+        return cast(Callable[[argparse.Namespace, Path], int], handler)
+    module, name = str(handler).split(":")
+    return cast(Callable[[argparse.Namespace, Path], int], getattr(import_module(module), name))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -120,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         return serve()
     try:
-        result: int = args.handler(args, resolve_workspace(args.workspace))
+        result: int = _handler(args)(args, command_workspace(args.workspace))
     except ConfigError as exc:  # an OCP_* variable: one line naming it, exit status 2
         print(f"ocp-server: {exc}", file=sys.stderr)
         return 2

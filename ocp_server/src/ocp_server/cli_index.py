@@ -7,18 +7,17 @@ import asyncio
 import json
 import sys
 from pathlib import Path
-from typing import Any
 
 from rich.table import Table
 
 from ocp_server.cli_output import IndexProgress, console
-from ocp_server.db import DatabaseError
+from ocp_server.errors import DatabaseError
 from ocp_server.first_run import WorkspaceRefused, check_workspace
 from ocp_server.index.models import IndexSummary, SearchResponse
-from ocp_server.index.workspace import WorkspaceIndex, default_db_path
 from ocp_server.settings import ServerSettings
 from ocp_server.status import index_report, render_report
 from ocp_server.wire import IndexReport
+from ocp_server.workspaces import open_index
 
 JSON_FIELDS = ("path", "start_line", "end_line", "symbol", "kind", "score", "text")
 EXIT_INTERRUPTED = 130  # the shell's code for a command ended by Ctrl-C
@@ -30,42 +29,12 @@ def _settings() -> ServerSettings:
     return ServerSettings.from_env()
 
 
-def add_force(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--force",
-        action="store_true",
-        help="index even /, the home folder or more than OCP_MAX_FILES files",
-    )
-
-
-def add_index_commands(sub: Any, common: argparse.ArgumentParser) -> None:
-    index = sub.add_parser("index", parents=[common], help="index the workspace (incremental)")
-    index.add_argument("path", nargs="?", help="workspace to index (default: the workspace)")
-    add_force(index)
-    index.set_defaults(handler=run_index)
-    search = sub.add_parser("search", parents=[common], help="search the workspace index")
-    search.add_argument("query")
-    search.add_argument("-k", type=int, default=8, help="number of results (default 8)")
-    search.add_argument("--json", action="store_true", help="print a JSON list of results")
-    search.add_argument("--glob", dest="path_glob", help="only paths matching this glob")
-    search.add_argument("--language", help="only this language (python, go, …)")
-    add_force(search)
-    search.set_defaults(handler=run_search)
-    status = sub.add_parser(
-        "status",
-        parents=[common],
-        help="the index: files, chunks, skips by reason, last update, watcher, build progress",
-    )
-    status.add_argument("--json", action="store_true", help="print the report as JSON")
-    status.set_defaults(handler=run_status)
-
-
 async def _files_indexed(workspace: Path) -> int:
     """Files in the workspace's index; 0 without opening (creating) it when it does not exist."""
-    db = default_db_path(workspace)
-    if not db.exists():
+    settings = _settings()
+    if not settings.db_path_for(workspace).exists():
         return 0
-    async with await WorkspaceIndex.open(workspace, db) as index:
+    async with await open_index(settings, workspace) as index:
         return (await index.status()).files
 
 
@@ -82,13 +51,7 @@ async def first_run_check(workspace: Path, settings: ServerSettings, force: bool
 async def _index(workspace: Path, force: bool) -> IndexSummary | None:
     settings = _settings()
     await first_run_check(workspace, settings, force)
-    index = await WorkspaceIndex.open(
-        workspace,
-        default_db_path(workspace),
-        max_file_bytes=settings.max_file_bytes,
-        history_commits=settings.history_commits,
-    )
-    async with index:
+    async with await open_index(settings, workspace) as index:
         with IndexProgress(console(stderr=True)) as progress:
             return await index.update(progress.update)
 
@@ -133,7 +96,9 @@ def run_index(args: argparse.Namespace, workspace: Path) -> int:
     skipped = ", ".join(f"{k} {v:,}" for k, v in sorted(summary.skipped.items())) or "none"
     table.add_row("skipped", skipped)
     table.add_row("seconds", f"{summary.seconds:.2f}")
-    table.add_row("database", f"{summary.db_bytes / 1e6:.1f} MB at {default_db_path(workspace)}")
+    table.add_row(
+        "database", f"{summary.db_bytes / 1e6:.1f} MB at {_settings().db_path_for(workspace)}"
+    )
     console().print(table)
     return 0
 
@@ -141,13 +106,7 @@ def run_index(args: argparse.Namespace, workspace: Path) -> int:
 async def _search(workspace: Path, args: argparse.Namespace) -> SearchResponse:
     settings = _settings()
     await first_run_check(workspace, settings, args.force)
-    index = await WorkspaceIndex.open(
-        workspace,
-        default_db_path(workspace),
-        max_file_bytes=settings.max_file_bytes,
-        history_commits=settings.history_commits,
-    )
-    async with index:
+    async with await open_index(settings, workspace) as index:
         status = await index.status()
         if status.files == 0:
             with IndexProgress(console(stderr=True)) as progress:
@@ -190,13 +149,14 @@ def run_search(args: argparse.Namespace, workspace: Path) -> int:
 
 
 async def _status(workspace: Path) -> IndexReport:
-    db = default_db_path(workspace)
+    settings = _settings()
+    db = settings.db_path_for(workspace)
     if not db.exists():
         raise FileNotFoundError(
             f"no index of {workspace} yet ({db} does not exist): run `ocp-server index`, "
             "or let your IDE start the server, which builds it"
         )
-    async with await WorkspaceIndex.open(workspace, db) as index:
+    async with await open_index(settings, workspace) as index:
         return await index_report(index)
 
 

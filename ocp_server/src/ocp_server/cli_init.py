@@ -39,36 +39,6 @@ NEXT_STEPS = {
 }
 
 
-def add_init_command(sub: Any, common: argparse.ArgumentParser) -> None:
-    init = sub.add_parser(
-        "init",
-        parents=[common],
-        help="wire OCP into an IDE's MCP config (claude-code, cursor, windsurf, vscode, …)",
-        description="Write or merge the MCP configuration that makes an IDE start OCP for "
-        "this workspace: other servers are left alone, the old file is backed up, and running "
-        "it twice changes nothing.",
-    )
-    init.add_argument("--client", required=True, choices=sorted(CLIENTS), help="which IDE")
-    init.add_argument(
-        "--paid",
-        action="store_true",
-        help="also pass ANTHROPIC_API_KEY, so OCP calls paid models itself (without it, "
-        "complex requests go back to your agent, which is already a paid model)",
-    )
-    init.add_argument(
-        "--print", action="store_true", help="print the resulting config; write nothing"
-    )
-    init.add_argument(
-        "--no-check",
-        action="store_true",
-        help="do not run the written command once to check that it starts",
-    )
-    init.add_argument(
-        "--force", action="store_true", help="accept / or the home folder as the workspace"
-    )
-    init.set_defaults(handler=run_init)
-
-
 def check_launch(launch: Launch, env: dict[str, str] | None = None) -> str | None:
     """Run `<command> --version` as the IDE will start it; None when it works, else why not.
     For uvx this also fills uv's cache, so the IDE's first start is fast."""

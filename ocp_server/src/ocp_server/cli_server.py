@@ -10,59 +10,23 @@ import re
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
+from ocp_router.config import RouterSettings
 from ocp_router.errors import ConfigError
 from ocp_server import wire
-from ocp_server.app import AppState, RouteFailure
+from ocp_server.app import AppState
 from ocp_server.cli_index import first_run_check, interrupted
 from ocp_server.cli_output import console
-from ocp_server.db import DatabaseError
 from ocp_server.doctor import run_checks
+from ocp_server.errors import DatabaseError, RouteFailure, WorkspaceError
 from ocp_server.first_run import WorkspaceRefused
 from ocp_server.render import render
 from ocp_server.report_html import render_html
-from ocp_server.settings import ServerSettings, WorkspaceError
-
-
-def add_server_commands(sub: Any, common: argparse.ArgumentParser) -> None:
-    route = sub.add_parser(
-        "route", parents=[common], help="route a request as the ocp_model_route tool would"
-    )
-    route.add_argument("text")
-    route.add_argument(
-        "--dry-run",
-        action="store_true",
-        help="show the decision and the exact prompt; call no model",
-    )
-    route.add_argument("--force", choices=["local", "mid", "top", "paid"])
-    route.add_argument("--model", help="force one model by name")
-    route.add_argument("--json", action="store_true", help="print the full result as JSON")
-    route.set_defaults(handler=run_route)
-    restore = sub.add_parser("restore", parents=[common], help="print what earlier sessions left")
-    restore.add_argument("--query")
-    restore.add_argument("--max-tokens", type=int, default=2000)
-    restore.add_argument("--json", action="store_true")
-    restore.set_defaults(handler=run_restore)
-    stats = sub.add_parser(
-        "stats", parents=[common], help="the savings report: tiers, cost, savings, latency"
-    )
-    stats.add_argument("--since", help="only this recent: 7d, 12h, 30m (default: all)")
-    stats.add_argument("--json", action="store_true", help="print the report as JSON")
-    stats.add_argument(
-        "--html", metavar="FILE", type=Path, help="also write a self-contained HTML report"
-    )
-    stats.set_defaults(handler=run_stats)
-    doctor = sub.add_parser(
-        "doctor",
-        parents=[common],
-        help="check the setup: contacts each configured model; each problem comes with its fix",
-    )
-    doctor.add_argument("--json", action="store_true", help="print the checks as JSON")
-    doctor.set_defaults(handler=run_doctor)
+from ocp_server.savings import SavingsReport
+from ocp_server.settings import ServerSettings
 
 
 def _settings(workspace: Path) -> ServerSettings:
@@ -122,7 +86,7 @@ def run_route(args: argparse.Namespace, workspace: Path) -> int:
 
 
 async def _restore(args: argparse.Namespace, workspace: Path) -> wire.RestoreResult:
-    state = await AppState.create(_settings(workspace))
+    state = await AppState.create(_settings(workspace), routing=False)
     try:
         ws = await state.workspace(workspace, watch=False)
         return await state.restore(
@@ -156,14 +120,13 @@ def parse_since(value: str | None, now: float | None = None) -> float | None:
     return (now or time.time()) - seconds
 
 
-async def _stats(since: float | None, workspace: Path) -> dict[str, Any]:
-    state = await AppState.create(_settings(workspace))
+async def _stats(since: float | None, workspace: Path) -> SavingsReport:
+    counterfactual_model = RouterSettings.from_env().counterfactual_model
+    state = await AppState.create(_settings(workspace), routing=False)
     try:
         ws = await state.workspace(workspace, watch=False)
         return await ws.memory.stats(
-            since,
-            workspace=str(workspace),
-            counterfactual_model=state.router.counterfactual_model or "",
+            since, workspace=str(workspace), counterfactual_model=counterfactual_model or ""
         )
     finally:
         await state.aclose()
@@ -193,7 +156,7 @@ def _usd(value: float) -> str:
     return f"${value:,.4f}"
 
 
-def print_stats(stats: dict[str, Any], console: Console) -> None:
+def print_stats(stats: SavingsReport, console: Console) -> None:
     """The savings report as terminal tables."""
     pct = stats["savings_pct"]
     console.print(
@@ -228,18 +191,19 @@ def print_stats(stats: dict[str, Any], console: Console) -> None:
     tasks = Table(title="by task type")
     for col in ("task type", "routes", "local", "mid", "top", "other"):
         tasks.add_column(col, justify="right")
-    for task, r in stats["by_task_type"].items():
-        tasks.add_row(task, *(str(r[k]) for k in ("routes", "local", "mid", "top", "other")))
+    for task, split in stats["by_task_type"].items():
+        counts = (split["routes"], split["local"], split["mid"], split["top"], split["other"])
+        tasks.add_row(task, *(str(n) for n in counts))
     console.print(tasks)
     latency = Table(title="latency per backend (ms)")
     for col in ("backend", "answers", "errors", "p50", "p90", "p99"):
         latency.add_column(col, justify="right")
-    for backend, r in stats["latency"].items():
+    for backend, lat in stats["latency"].items():
         latency.add_row(
             backend,
-            str(r["count"]),
-            str(r["errors"]),
-            *(f"{r[k]:,.0f}" for k in ("p50", "p90", "p99")),
+            str(lat["count"]),
+            str(lat["errors"]),
+            *(f"{ms:,.0f}" for ms in (lat["p50"], lat["p90"], lat["p99"])),
         )
     console.print(latency)
     phases = ", ".join(f"{k} {v}" for k, v in stats["by_phase"].items())

@@ -9,15 +9,12 @@ from pathlib import Path
 
 import aiosqlite
 
+from ocp_server.errors import DatabaseError as DatabaseError  # re-exported: index/ imports it here
 from ocp_server.migrations import migrate
 
 logger = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 5000
-
-
-class DatabaseError(RuntimeError):
-    """The database cannot be opened or used; the message says what to do."""
 
 
 async def _prepare(db: aiosqlite.Connection) -> None:

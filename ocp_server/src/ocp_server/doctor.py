@@ -24,12 +24,12 @@ from ocp_router.backends.probe import ModelProbe, Probing
 from ocp_router.config import RouterSettings, build_local, build_paid
 from ocp_router.errors import BackendError, ConfigError
 from ocp_server import __version__
-from ocp_server.db import DatabaseError
+from ocp_server.errors import DatabaseError, WorkspaceError
 from ocp_server.first_run import refuse_reason
-from ocp_server.index.workspace import WorkspaceIndex, default_db_path
+from ocp_server.index.workspace import WorkspaceIndex
 from ocp_server.mcp_config import find_ocp_entries
 from ocp_server.server import TOOLS, tool_name
-from ocp_server.settings import ServerSettings, WorkspaceError, resolve_workspace
+from ocp_server.settings import ServerSettings, resolve_workspace
 from ocp_server.status import index_report
 
 Status = Literal["ok", "warn", "fail"]
@@ -76,7 +76,7 @@ async def _workspace_checks(settings: ServerSettings, flag: Path | None) -> list
     if reason := refuse_reason(path, max_files=settings.max_files, count=False):
         checks.append(Check("index", "warn", reason))
         return checks
-    db = settings.db_path or default_db_path(path)
+    db = settings.db_path_for(path)
     if not db.exists():
         checks.append(
             Check(

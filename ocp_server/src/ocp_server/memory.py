@@ -1,9 +1,14 @@
-"""Session memory: what earlier sessions left for the next one, and every route's trace.
+"""Session memory: what earlier sessions left for the next one.
 
 Behind two MCP tools: `ocp_result_save` (MemoryStore.save) persists summaries, decisions,
 versioned state, notes and open items, linked to a route trace when given; and
-`ocp_session_restore` (MemoryStore.restore) hands back a token-budgeted brief of it. Every
-model-route call stores its full trace (MemoryStore.record_trace).
+`ocp_session_restore` (MemoryStore.restore) hands back a token-budgeted brief of it, ranked
+and rendered by brief.py. Sessions and every model route's trace live in the trace store
+(trace_store.py), which MemoryStore extends: one connection, one transaction discipline.
+
+Over 600 lines on purpose, for now: save, citation checks and restore are steps of the same
+transactions on one connection. Next out: the restore's row selection (see
+docs/architecture.md).
 
 Nothing is silently overwritten: a decision is only retired by superseding it by id (a second
 decision with the same title stays beside the first, with a warning), a new state value is a
@@ -27,9 +32,7 @@ import difflib
 import json
 import re
 import time
-import uuid
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -59,11 +62,13 @@ from ocp_server.brief import (
     render_trace,
 )
 from ocp_server.citations import CitationError, CodeView, Located, Stored
+from ocp_server.errors import InputError
 from ocp_server.index.files import load_ocpignore, path_exclusion
-from ocp_server.index.terms import body_terms, fts_query, query_terms
-from ocp_server.savings import savings_report
+from ocp_server.index.terms import fts_query, query_terms
+from ocp_server.trace_store import AttemptRecord, TraceRecord, TraceStore
 
 __all__ = [
+    "AttemptRecord",
     "Brief",
     "CitationState",
     "DecisionBrief",
@@ -72,7 +77,7 @@ __all__ = [
     "Merged",
     "NoteBrief",
     "NoteIn",
-    "SaveResult",
+    "SaveOutcome",
     "SavedCitation",
     "SessionBrief",
     "StaleBrief",
@@ -80,12 +85,11 @@ __all__ = [
     "SuggestedCitation",
     "TraceBrief",
     "TraceRecord",
+    "TraceStore",
 ]
 
 MATCHES: Final = 500  # FTS hits considered for a query
 COUNT_CAP: Final = 1000  # notable routes are counted up to this many
-MAX_SESSION_ID: Final = 200
-_FTS_TEXT: Final = 4000  # characters of a text indexed for relevance
 DEFAULT_TTL_DAYS: Final = 28.0
 RENEW_AFTER: Final = 3600.0  # a served memory's renewal is written at most hourly
 NEAR_IDENTICAL: Final = 0.9  # word-sequence similarity at which a save merges
@@ -182,61 +186,6 @@ _NO_STATE: Final[Mapping[str, str]] = MappingProxyType({})
 
 
 # ---- values --------------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class AttemptRecord:
-    """One backend tried for a route, for per-backend latency."""
-
-    tier: str
-    backend: str
-    model: str
-    outcome: str
-    duration_ms: float
-    error_type: str | None = None
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class TraceRecord:
-    """One model-route call, as stored in `traces`. `trace_json` is the full trace.
-
-    `answered_by` names who produced the answer (the backend/tier); None when no tier could
-    answer, which makes the trace an error trace. `created_at` None: the store's clock.
-    """
-
-    id: str
-    request: str
-    route_to: str
-    decision: str
-    decided_by: str
-    model: str
-    backend: str
-    task_type: str
-    complexity: float
-    prompt_tokens: int
-    completion_tokens: int
-    duration_ms: float
-    trace_json: str
-    answered_by: str | None
-    cost_usd: float | None = None
-    counterfactual_usd: float | None = None
-    outcome: str | None = None
-    created_at: float | None = None
-    tier: str | None = None
-    answered_tier: str | None = None
-    phase: str | None = None
-    band: str | None = None
-    phase2: str | None = None
-    pin_state: str | None = None
-    escalated: bool = False
-    fell_back: bool = False
-    budget_note: str | None = None
-    estimated_usd: float | None = None
-    counterfactual_model: str | None = None
-    attempts: tuple[AttemptRecord, ...] = ()
-    dry_run: bool = False  # decided and built, no model called: neither an answer nor an error
-
-    @property
-    def failed(self) -> bool:
-        return self.answered_by is None and not self.dry_run
 
 
 @dataclass(frozen=True, slots=True)
@@ -296,7 +245,7 @@ class StateChange:
 
 
 @dataclass(frozen=True, slots=True)
-class SaveResult:
+class SaveOutcome:
     session_id: str
     trace_id: str | None = None
     decision_ids: tuple[int, ...] = ()
@@ -323,7 +272,7 @@ def _placeholders(n: int) -> str:
 
 
 # ---- the store -----------------------------------------------------------------------------
-class MemoryStore:
+class MemoryStore(TraceStore):
     """Session memory on an open connection (from `ocp_server.db.connect`).
 
     Writes run one transaction each (`BEGIN IMMEDIATE`); a brief is read in one transaction
@@ -342,199 +291,14 @@ class MemoryStore:
     ) -> None:
         """`workspace`: where cited code lives (None: citations are refused). `ttl_days`:
         memories not served while valid for that long expire (0: never)."""
-        self.db = db
-        self.clock = clock
+        super().__init__(db, clock=clock, lock=lock)
         self.workspace = workspace
         self.ttl_seconds = ttl_days * 86400.0
-        self._lock = lock or asyncio.Lock()
         self._df: dict[str, int] = {}  # term -> memories holding it (approximate)
         self._df_total = 0
 
-    # ---- transactions ---------------------------------------------------------------------
-    @asynccontextmanager
-    async def _transaction(self, begin: str = "BEGIN IMMEDIATE") -> AsyncIterator[None]:
-        async with self._lock:
-            await self.db.execute(begin)
-            try:
-                yield
-            except BaseException:
-                await self.db.execute("ROLLBACK")
-                raise
-            await self.db.execute("COMMIT")
-
-    async def _fetch(self, sql: str, args: Iterable[Any] | Mapping[str, Any] = ()) -> list[Any]:
-        params = args if isinstance(args, Mapping) else tuple(args)
-        return list(await self.db.execute_fetchall(sql, params))
-
-    async def _insert(self, sql: str, args: Iterable[Any]) -> int:
-        cursor = await self.db.execute(sql, tuple(args))
-        rowid = cursor.lastrowid
-        await cursor.close()
-        assert rowid is not None
-        return rowid
-
-    async def _index(self, kind: str, ref_id: str | int, text: str) -> None:
-        await self.db.execute(
-            "INSERT INTO memory_fts (kind, ref_id, text) VALUES (?, ?, ?)",
-            (kind, str(ref_id), body_terms(text[:_FTS_TEXT])),
-        )
-        await self.db.execute(
-            "INSERT INTO memory_refs (id, kind, ref_id) VALUES (last_insert_rowid(), ?, ?)",
-            (kind, str(ref_id)),
-        )
+    def _indexed(self) -> None:
         self._df.clear()
-
-    async def _unindex(self, kind: str, ref_id: str | int) -> None:
-        rows = await self._fetch(
-            "SELECT id FROM memory_refs WHERE kind = ? AND ref_id = ?", (kind, str(ref_id))
-        )
-        for (rowid,) in rows:
-            await self.db.execute("DELETE FROM memory_fts WHERE rowid = ?", (rowid,))
-            await self.db.execute("DELETE FROM memory_refs WHERE id = ?", (rowid,))
-
-    async def _require_session(self, session_id: str) -> None:
-        if not await self._fetch("SELECT 1 FROM sessions WHERE id = ?", (session_id,)):
-            raise ValueError(f"session_id: no session {session_id!r} (start_session first)")
-
-    # ---- sessions -------------------------------------------------------------------------
-    async def start_session(self, workspace: str, session_id: str | None = None) -> str:
-        """Open a session and return its id: a new uuid hex, or `session_id`. Starting an
-        existing session again changes nothing (an explicit id continues that session)."""
-        if session_id is not None:
-            session_id = session_id.strip()
-            if not session_id or len(session_id) > MAX_SESSION_ID:
-                raise ValueError(f"session_id: must be 1 to {MAX_SESSION_ID} characters")
-        sid = session_id or uuid.uuid4().hex
-        async with self._transaction():
-            await self.db.execute(
-                "INSERT INTO sessions (id, workspace, started_at) VALUES (?, ?, ?) "
-                "ON CONFLICT(id) DO NOTHING",
-                (sid, workspace, self.clock()),
-            )
-        return sid
-
-    async def end_session(self, session_id: str, summary: str | None = None) -> None:
-        async with self._transaction():
-            await self._require_session(session_id)
-            now = self.clock()
-            await self.db.execute(
-                "UPDATE sessions SET ended_at = ? WHERE id = ?", (now, session_id)
-            )
-            if summary is not None and summary.strip():
-                await self._summarise(session_id, summary.strip(), now, None)
-
-    async def _summarise(
-        self, session_id: str, summary: str, now: float, trace_id: str | None
-    ) -> None:
-        """The session's summary is the latest one; each is also kept as a note."""
-        await self.db.execute("UPDATE sessions SET summary = ? WHERE id = ?", (summary, session_id))
-        await self.db.execute(
-            "INSERT INTO notes (session_id, created_at, kind, text, trace_id, renewed_at) "
-            "VALUES (?, ?, 'summary', ?, ?, ?)",
-            (session_id, now, summary, trace_id, now),
-        )
-        await self._unindex("session", session_id)
-        await self._index("session", session_id, summary)
-
-    # ---- traces ---------------------------------------------------------------------------
-    async def record_trace(self, session_id: str, trace: TraceRecord) -> None:
-        """Store one route's full trace. A trace id is recorded once."""
-        try:
-            json.loads(trace.trace_json)
-        except ValueError as exc:
-            raise ValueError(f"trace_json: not valid JSON ({exc})") from exc
-        async with self._transaction():
-            await self._require_session(session_id)
-            if await self._fetch("SELECT 1 FROM traces WHERE id = ?", (trace.id,)):
-                raise ValueError(f"trace_id: trace {trace.id!r} is already recorded")
-            created = self.clock() if trace.created_at is None else trace.created_at
-            await self.db.execute(
-                "INSERT INTO traces (id, session_id, created_at, request, route_to, decision, "
-                "decided_by, model, backend, task_type, complexity, prompt_tokens, "
-                "completion_tokens, duration_ms, cost_usd, counterfactual_usd, outcome, "
-                "trace_json, answered_by, tier, answered_tier, phase, band, phase2, pin_state, "
-                "escalated, fell_back, budget_note, estimated_usd, counterfactual_model, "
-                f"dry_run) VALUES ({_placeholders(31)})",
-                (
-                    trace.id,
-                    session_id,
-                    created,
-                    trace.request,
-                    trace.route_to,
-                    trace.decision,
-                    trace.decided_by,
-                    trace.model,
-                    trace.backend,
-                    trace.task_type,
-                    trace.complexity,
-                    trace.prompt_tokens,
-                    trace.completion_tokens,
-                    trace.duration_ms,
-                    trace.cost_usd,
-                    trace.counterfactual_usd,
-                    trace.outcome,
-                    trace.trace_json,
-                    trace.answered_by,
-                    trace.tier,
-                    trace.answered_tier,
-                    trace.phase,
-                    trace.band,
-                    trace.phase2,
-                    trace.pin_state,
-                    int(trace.escalated),
-                    int(trace.fell_back),
-                    trace.budget_note,
-                    trace.estimated_usd,
-                    trace.counterfactual_model,
-                    int(trace.dry_run),
-                ),
-            )
-            await self.db.executemany(
-                "INSERT INTO route_attempts (trace_id, n, created_at, tier, backend, model, "
-                "outcome, duration_ms, error_type) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (
-                        trace.id,
-                        n,
-                        created,
-                        a.tier,
-                        a.backend,
-                        a.model,
-                        a.outcome,
-                        a.duration_ms,
-                        a.error_type,
-                    )
-                    for n, a in enumerate(trace.attempts)
-                ],
-            )
-            if trace.outcome:
-                await self.db.execute(
-                    "INSERT INTO notes (session_id, created_at, kind, text, trace_id, "
-                    "renewed_at) VALUES (?, ?, 'outcome', ?, ?, ?)",
-                    (session_id, created, trace.outcome, trace.id, created),
-                )
-            await self._index("trace", trace.id, f"{trace.request}\n{trace.outcome or ''}")
-
-    async def full_trace_id(self, trace_id: str) -> str:
-        """The whole id of a trace named by its id or an unambiguous prefix of at least 8
-        characters (the short id printed everywhere); `trace_id` itself when none matches."""
-        prefix = trace_id.strip().lower()
-        if len(prefix) >= 32 or len(prefix) < 8 or prefix.strip("0123456789abcdef"):
-            return trace_id
-        rows = await self._fetch(
-            "SELECT id FROM traces WHERE id >= ? AND id < ? ORDER BY id LIMIT 2",
-            (prefix, prefix + "g"),
-        )
-        if len(rows) > 1:
-            raise ValueError(
-                f"trace_id: {trace_id!r} starts more than one trace; give more of the id"
-            )
-        return str(rows[0][0]) if rows else trace_id
-
-    async def trace_json(self, trace_id: str) -> str | None:
-        """The full stored trace, or None when there is no such trace."""
-        rows = await self._fetch("SELECT trace_json FROM traces WHERE id = ?", (trace_id,))
-        return str(rows[0][0]) if rows else None
 
     # ---- save -----------------------------------------------------------------------------
     async def save(
@@ -551,7 +315,7 @@ class MemoryStore:
         resolve: Sequence[int] = (),
         forget_decisions: Sequence[int] = (),
         forget_notes: Sequence[int] = (),
-    ) -> SaveResult:
+    ) -> SaveOutcome:
         """Persist what the next session should know, all in one transaction.
 
         `outcome` is set on the trace (`trace_id` required for that) and kept as a note.
@@ -565,7 +329,7 @@ class MemoryStore:
         note_ins = [n if isinstance(n, NoteIn) else NoteIn(n) for n in notes]
         for key in state:
             if not isinstance(key, str) or not key.strip():
-                raise ValueError("state: keys must be non-empty strings")
+                raise InputError("state: keys must be non-empty strings")
         cited, suggested = await self._cite(decisions, note_ins)
         warnings: list[str] = []
         out = _SaveOut()
@@ -575,7 +339,7 @@ class MemoryStore:
             if trace_id is not None:
                 rows = await self._fetch("SELECT outcome FROM traces WHERE id = ?", (trace_id,))
                 if not rows:
-                    raise ValueError(f"trace_id: no trace {trace_id!r} is recorded")
+                    raise InputError(f"trace_id: no trace {trace_id!r} is recorded")
                 if outcome and outcome.strip():
                     previous = rows[0][0]
                     if previous and previous != outcome.strip():
@@ -608,7 +372,7 @@ class MemoryStore:
                         f"open_items[{n}]", warnings, out,
                     )  # fmt: skip
             resolved = await self._resolve(resolve, warnings)
-        return SaveResult(
+        return SaveOutcome(
             session_id=session_id,
             trace_id=trace_id,
             decision_ids=tuple(out.decision_ids),
@@ -641,7 +405,7 @@ class MemoryStore:
             return {}, []
         if self.workspace is None:
             field = next(f for f, c, _ in wanted if c)
-            raise ValueError(f"{field}.citations: this memory has no workspace to cite from")
+            raise InputError(f"{field}.citations: this memory has no workspace to cite from")
         view = CodeView(self.db, self.workspace)
         cited: dict[str, tuple[Located, ...]] = {}
         suggested: list[SuggestedCitation] = []
@@ -652,7 +416,7 @@ class MemoryStore:
                     try:
                         located = await view.resolve(raw)
                     except CitationError as exc:
-                        raise ValueError(f"{field}.citations[{k}]: {exc}") from None
+                        raise InputError(f"{field}.citations[{k}]: {exc}") from None
                     found.setdefault((located.path, located.start_line, located.end_line), located)
                 if found:
                     cited[field] = tuple(found.values())
@@ -731,12 +495,12 @@ class MemoryStore:
                     (d.supersedes,),
                 )
                 if not rows or rows[0][2] == "forgotten":
-                    raise ValueError(
+                    raise InputError(
                         f"supersedes: decisions[{n}] supersedes #{d.supersedes}, "
                         "which does not exist"
                     )
                 if rows[0][0] != "active":
-                    raise ValueError(
+                    raise InputError(
                         f"supersedes: decision #{d.supersedes} is already superseded by "
                         f"#{rows[0][1]}; supersede that one instead"
                     )
@@ -928,7 +692,7 @@ class MemoryStore:
                     f"SELECT retired FROM {table} WHERE id = ?{extra}", (item,)
                 )
                 if not rows:
-                    raise ValueError(f"{arg}: no {kind} #{item}")
+                    raise InputError(f"{arg}: no {kind} #{item}")
                 if rows[0][0] == "forgotten":
                     warnings.append(f"{kind} #{item} was already forgotten")
                     continue
@@ -982,7 +746,7 @@ class MemoryStore:
                 "SELECT resolved FROM notes WHERE id = ? AND kind = 'open_item'", (item,)
             )
             if not rows:
-                raise ValueError(f"resolve: no open item #{item}")
+                raise InputError(f"resolve: no open item #{item}")
             if rows[0][0]:
                 warnings.append(f"open item #{item} was already resolved")
                 continue
@@ -1152,9 +916,9 @@ class MemoryStore:
         (usually the current one) leaves out that session's summary, notes and routes.
         """
         if max_tokens < 0:
-            raise ValueError("max_tokens: must be 0 or more")
+            raise InputError("max_tokens: must be 0 or more")
         if stale not in ("list", "count"):
-            raise ValueError("stale: expected 'list' or 'count'")
+            raise InputError("stale: expected 'list' or 'count'")
         query = query.strip() if query and query.strip() else None
         now = self.clock()
         cut = now - self.ttl_seconds if self.ttl_seconds else float("-inf")
@@ -1376,26 +1140,6 @@ class MemoryStore:
                 )
             await self._unsign_uncited()
 
-    # ---- stats ----------------------------------------------------------------------------
-    async def stats(
-        self, since: float | None = None, *, workspace: str = "", counterfactual_model: str = ""
-    ) -> dict[str, Any]:
-        """The savings report (see savings.py) over the traces since `since` (all when None)."""
-        return await savings_report(
-            self.db,
-            since=since,
-            workspace=workspace,
-            counterfactual_model=counterfactual_model,
-            now=self.clock(),
-        )
-
-    async def spent_since(self, since: float) -> float:
-        """What paid routes have cost since `since` (the daily budget's ledger)."""
-        rows = await self._fetch(
-            "SELECT coalesce(sum(cost_usd), 0) FROM traces WHERE created_at >= ?", (since,)
-        )
-        return float(rows[0][0])
-
 
 # ---- helpers -------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
@@ -1439,13 +1183,13 @@ def _merge_warning(field: str, what: str, into: int, alike: float, added: int) -
 def _check_decisions(decisions: Sequence[DecisionIn]) -> None:
     for n, d in enumerate(decisions):
         if not d.title.strip():
-            raise ValueError(f"decisions[{n}].title: must not be empty")
+            raise InputError(f"decisions[{n}].title: must not be empty")
         if not d.decision.strip():
-            raise ValueError(f"decisions[{n}].decision: must not be empty")
+            raise InputError(f"decisions[{n}].decision: must not be empty")
         if d.supersedes is not None and (
             isinstance(d.supersedes, bool) or not isinstance(d.supersedes, int)
         ):
-            raise ValueError(f"supersedes: decisions[{n}].supersedes must be a decision id")
+            raise InputError(f"supersedes: decisions[{n}].supersedes must be a decision id")
 
 
 def _float(value: Any) -> float:

@@ -7,7 +7,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ocp_router._tokens import estimate_tokens
+from ocp_router.tokens import estimate_tokens
 from ocp_server.index.models import SearchResult
 
 PREAMBLE = (

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from typing import Any
+from typing import Any, TypedDict
 
 import aiosqlite
 
+from ocp_router.tiers import Phase, Tier
+
 # Upper bounds of the latency histogram's buckets, in ms; one open bucket follows the last.
 LATENCY_EDGES_MS = (100.0, 250.0, 500.0, 1000.0, 2500.0, 5000.0, 10000.0, 30000.0)
-TIERS = ("local", "mid", "top")
-PHASES = ("explicit", "heuristic", "cache", "llm_classifier")
+TIERS = tuple(t.value for t in Tier)
+PHASES = tuple(p.value for p in Phase)
 
 # The tier that answered, for old and new rows alike.
 _ANSWERED = (
@@ -25,6 +27,87 @@ _ANSWERED = (
     "WHEN answered_tier IS NOT NULL THEN answered_tier "
     "WHEN route_to = 'paid' THEN 'mid' ELSE route_to END"
 )
+
+
+class TierTotals(TypedDict):
+    routes: int
+    prompt_tokens: int
+    completion_tokens: int
+    cost_usd: float
+    counterfactual_usd: float
+    savings_usd: float
+
+
+class TaskSplit(TypedDict):
+    """Routes of one task type, by the tier that answered (other: nobody, or the agent)."""
+
+    routes: int
+    local: int
+    mid: int
+    top: int
+    other: int
+
+
+class DaySplit(TypedDict):
+    day: str
+    local: int
+    mid: int
+    top: int
+    other: int
+    cost_usd: float
+    counterfactual_usd: float
+
+
+class CacheStats(TypedDict):
+    hits: int
+    lookups: int
+    hit_rate: float | None
+
+
+class BackendLatency(TypedDict):
+    count: int
+    errors: int
+    p50: float
+    p90: float
+    p99: float
+
+
+class LatencyHistogram(TypedDict):
+    edges_ms: list[float]
+    by_backend: dict[str, list[int]]  # counts per bucket; one open bucket after the last edge
+
+
+class SavingsReport(TypedDict):
+    """The savings report: one typed value, printed by `ocp-server stats`, dumped by its
+    --json and drawn by its --html (report_html.py). Times are epoch seconds."""
+
+    since: float | None
+    until: float
+    generated_at: float
+    workspace: str
+    sessions: int
+    routes: int
+    errors: int
+    prompt_tokens: int
+    completion_tokens: int
+    cost_usd: float
+    unpriced: int  # answered routes whose model has no known price
+    counterfactual_usd: float
+    savings_usd: float
+    counterfactual_model: str
+    savings_pct: float | None
+    dry_runs: int
+    escalations: int
+    fallbacks: int
+    budget_downgrades: int
+    pinned: int
+    by_tier: dict[str, TierTotals]
+    by_task_type: dict[str, TaskSplit]
+    by_phase: dict[str, int]
+    classifier_cache: CacheStats
+    latency: dict[str, BackendLatency]
+    latency_histogram: LatencyHistogram
+    daily: list[DaySplit]
 
 
 def percentile(sorted_values: list[float], q: float) -> float:
@@ -49,7 +132,7 @@ async def savings_report(
     workspace: str = "",
     counterfactual_model: str | None = None,
     now: float | None = None,
-) -> dict[str, Any]:
+) -> SavingsReport:
     until = now if now is not None else time.time()
     where, args = ("WHERE created_at >= ?", (since,)) if since is not None else ("", ())
     # Dry runs decide and build a prompt but call no model: neither routes nor errors.
@@ -58,7 +141,7 @@ async def savings_report(
     async def rows(sql: str, extra: tuple[Any, ...] = ()) -> list[Any]:
         return list(await db.execute_fetchall(sql, (*args, *extra)))
 
-    by_tier: dict[str, dict[str, Any]] = {}
+    by_tier: dict[str, TierTotals] = {}
     totals: dict[str, Any] = {
         "routes": 0,
         "errors": 0,
@@ -105,15 +188,15 @@ async def savings_report(
     )
     escalations, fallbacks, downgrades, pinned, hits, lookups = (int(v) for v in flags)
 
-    by_task: dict[str, dict[str, int]] = defaultdict(
-        lambda: {"routes": 0, "local": 0, "mid": 0, "top": 0, "other": 0}
+    by_task: dict[str, TaskSplit] = defaultdict(
+        lambda: TaskSplit(routes=0, local=0, mid=0, top=0, other=0)
     )
     for task, tier, n in await rows(
         f"SELECT task_type, {_ANSWERED} AS t, count(*) FROM traces {routes} GROUP BY task_type, t"
     ):
         entry = by_task[str(task)]
         entry["routes"] += int(n)
-        entry[tier if tier in TIERS else "other"] += int(n)
+        _count(entry, str(tier), int(n))
 
     by_phase = dict.fromkeys(PHASES, 0)
     for phase, n in await rows(
@@ -121,7 +204,7 @@ async def savings_report(
     ):
         by_phase[str(phase)] = by_phase.get(str(phase), 0) + int(n)
 
-    daily: dict[str, dict[str, Any]] = {}
+    daily: dict[str, DaySplit] = {}
     for day, tier, n, cost, counter in await rows(
         f"SELECT date(created_at, 'unixepoch') AS d, {_ANSWERED} AS t, count(*), "
         f"coalesce(sum(cost_usd), 0), coalesce(sum(counterfactual_usd), 0) FROM traces {routes} "
@@ -129,17 +212,11 @@ async def savings_report(
     ):
         day_entry = daily.setdefault(
             str(day),
-            {
-                "day": str(day),
-                "local": 0,
-                "mid": 0,
-                "top": 0,
-                "other": 0,
-                "cost_usd": 0.0,
-                "counterfactual_usd": 0.0,
-            },
+            DaySplit(
+                day=str(day), local=0, mid=0, top=0, other=0, cost_usd=0.0, counterfactual_usd=0.0
+            ),
         )
-        day_entry[tier if tier in TIERS else "other"] += int(n)
+        _count(day_entry, str(tier), int(n))
         day_entry["cost_usd"] = round(day_entry["cost_usd"] + float(cost), 6)
         day_entry["counterfactual_usd"] = round(day_entry["counterfactual_usd"] + float(counter), 6)
 
@@ -155,13 +232,13 @@ async def savings_report(
             errors[str(backend)] += 1
             durations.setdefault(str(backend), [])
     latency = {
-        backend: {
-            "count": len(values),
-            "errors": errors.get(backend, 0),
-            "p50": percentile(values, 50),
-            "p90": percentile(values, 90),
-            "p99": percentile(values, 99),
-        }
+        backend: BackendLatency(
+            count=len(values),
+            errors=errors.get(backend, 0),
+            p50=percentile(values, 50),
+            p90=percentile(values, 90),
+            p99=percentile(values, 99),
+        )
         for backend, values in sorted(durations.items())
     }
     histogram: dict[str, list[int]] = {}
@@ -178,31 +255,47 @@ async def savings_report(
         f"SELECT count(*) FROM traces {where} {'AND' if where else 'WHERE'} dry_run"
     )
     counter_total = totals["counterfactual_usd"]
-    return {
-        "since": since,
-        "until": until,
-        "generated_at": time.time(),
-        "workspace": workspace,
-        "sessions": int(sessions[0]),
-        **{k: round(v, 6) if isinstance(v, float) else v for k, v in totals.items()},
-        "counterfactual_model": counterfactual_model or "",
-        "savings_pct": (
+    return SavingsReport(
+        since=since,
+        until=until,
+        generated_at=time.time(),
+        workspace=workspace,
+        sessions=int(sessions[0]),
+        routes=totals["routes"],
+        errors=totals["errors"],
+        prompt_tokens=totals["prompt_tokens"],
+        completion_tokens=totals["completion_tokens"],
+        cost_usd=round(totals["cost_usd"], 6),
+        unpriced=totals["unpriced"],
+        counterfactual_usd=round(counter_total, 6),
+        savings_usd=round(totals["savings_usd"], 6),
+        counterfactual_model=counterfactual_model or "",
+        savings_pct=(
             round(100 * totals["savings_usd"] / counter_total, 2) if counter_total > 0 else None
         ),
-        "dry_runs": int(dry_runs[0]),
-        "escalations": escalations,
-        "fallbacks": fallbacks,
-        "budget_downgrades": downgrades,
-        "pinned": pinned,
-        "by_tier": by_tier,
-        "by_task_type": dict(sorted(by_task.items())),
-        "by_phase": by_phase,
-        "classifier_cache": {
-            "hits": hits,
-            "lookups": lookups,
-            "hit_rate": round(hits / lookups, 4) if lookups else None,
-        },
-        "latency": latency,
-        "latency_histogram": {"edges_ms": list(LATENCY_EDGES_MS), "by_backend": histogram},
-        "daily": list(daily.values()),
-    }
+        dry_runs=int(dry_runs[0]),
+        escalations=escalations,
+        fallbacks=fallbacks,
+        budget_downgrades=downgrades,
+        pinned=pinned,
+        by_tier=by_tier,
+        by_task_type=dict(sorted(by_task.items())),
+        by_phase=by_phase,
+        classifier_cache=CacheStats(
+            hits=hits, lookups=lookups, hit_rate=round(hits / lookups, 4) if lookups else None
+        ),
+        latency=latency,
+        latency_histogram=LatencyHistogram(edges_ms=list(LATENCY_EDGES_MS), by_backend=histogram),
+        daily=list(daily.values()),
+    )
+
+
+def _count(split: TaskSplit | DaySplit, tier: str, n: int) -> None:
+    if tier == "local":
+        split["local"] += n
+    elif tier == "mid":
+        split["mid"] += n
+    elif tier == "top":
+        split["top"] += n
+    else:
+        split["other"] += n

@@ -9,13 +9,15 @@ complete on its own next to a short text rendering.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
+import threading
 import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
 from mcp.server import Server, ServerRequestContext
@@ -40,14 +42,20 @@ from pydantic import BaseModel, ValidationError
 
 from ocp_router.errors import ConfigError
 from ocp_server import __version__, wire
-from ocp_server.app import AppState, RouteFailure, Workspace
-from ocp_server.db import DatabaseError
+from ocp_server.errors import DatabaseError, InputError, RouteFailure, WorkspaceError
 from ocp_server.render import render
-from ocp_server.settings import ServerSettings, WorkspaceError, resolve_workspace
-from ocp_server.status import index_report
+from ocp_server.settings import ServerSettings, resolve_workspace
 from ocp_server.stdio import hardened_stdio
 
+if TYPE_CHECKING:
+    # Loaded after `initialize` is answered (see `_load_app`): the router, the index and
+    # their libraries take longer to import than a client waits for the handshake.
+    from ocp_router import OCPRouter
+    from ocp_server.app import AppState
+    from ocp_server.workspaces import Workspace
+
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 SERVER_NAME = "ocp"
 INSTRUCTIONS = (
@@ -68,14 +76,12 @@ STATUS_RESOURCE = Resource(
 )
 RESOURCE_NOT_FOUND = -32002  # the MCP specification's code for an unknown resource URI
 
-Handler = Callable[[AppState, Workspace | None, Any], Awaitable[BaseModel]]
+Handler = Callable[["AppState", "Workspace | None", Any], Awaitable[BaseModel]]
 
 
 @dataclass(frozen=True, slots=True)
 class ToolSpec:
-    verb: str
-    args: type[BaseModel]
-    output: type[BaseModel]
+    shape: wire.ToolShape  # names and models, shared with ocp_client
     description: str
     handler: Handler
     # read_only: changes nothing of the user's (OCP's own index and memory live in .ocp/ of
@@ -85,8 +91,20 @@ class ToolSpec:
     open_world: bool = False
 
     @property
+    def verb(self) -> str:
+        return self.shape.verb
+
+    @property
+    def args(self) -> type[BaseModel]:
+        return self.shape.args
+
+    @property
+    def output(self) -> type[BaseModel]:
+        return self.shape.result
+
+    @property
     def underscore(self) -> str:
-        return self.verb.replace(".", "_")
+        return self.shape.name
 
 
 async def _search(state: AppState, ws: Workspace | None, args: wire.SearchArgs) -> BaseModel:
@@ -110,9 +128,7 @@ async def _save(state: AppState, ws: Workspace | None, args: wire.SaveArgs) -> B
 
 TOOLS: tuple[ToolSpec, ...] = (
     ToolSpec(
-        "ocp.context.search",
-        wire.SearchArgs,
-        wire.SearchResult,
+        wire.SEARCH,
         "Find the code that answers a question in this workspace: the most relevant "
         "definitions and text chunks, each cited as path:start-end, from an always-fresh "
         "index. Use before opening files. Accepts identifiers in any spelling "
@@ -121,9 +137,7 @@ TOOLS: tuple[ToolSpec, ...] = (
         read_only=True,
     ),
     ToolSpec(
-        "ocp.session.restore",
-        wire.RestoreArgs,
-        wire.RestoreResult,
+        wire.RESTORE,
         "Restore what earlier sessions left: active decisions with reasons, each checked "
         "against the code it cites (valid, moved, or listed apart as stale with what changed), "
         "open items, key/value state, summaries, notes and notable model routes, most relevant "
@@ -132,9 +146,7 @@ TOOLS: tuple[ToolSpec, ...] = (
         read_only=True,
     ),
     ToolSpec(
-        "ocp.model.route",
-        wire.RouteArgs,
-        wire.RouteResult,
+        wire.ROUTE,
         "Answer a request on the right model: simple requests go to a local model (private, "
         "free); complex ones to a paid model (mid, or top for the hardest) with retrieved code "
         "context and the session brief, secrets redacted. Pass `request`, or a whole "
@@ -147,9 +159,7 @@ TOOLS: tuple[ToolSpec, ...] = (
         open_world=True,
     ),
     ToolSpec(
-        "ocp.result.save",
-        wire.SaveArgs,
-        wire.SaveResult,
+        wire.SAVE,
         "Save what the next session should know: a summary, decisions (which may supersede "
         "earlier ones by id), key/value state, notes and open items, and the outcome of a "
         "routed answer (by trace_id). Cite the code a decision or note is about (citations: "
@@ -257,6 +267,14 @@ class Runtime:
     config_error: str | None = None
     roots: list[str] | None = None
     roots_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    starting: asyncio.Task[None] | None = None  # loading the app, after `initialize`
+
+    async def ready(self) -> AppState | None:
+        """The tools' state once the app has loaded; None with `config_error` set when it
+        could not start."""
+        if self.starting is not None:
+            await asyncio.shield(self.starting)
+        return self.state
 
     async def client_roots(self, ctx: ServerRequestContext[Runtime]) -> list[str]:
         """The client's root URIs, asked once per session (again after the client says they
@@ -281,6 +299,14 @@ async def _ask_roots(ctx: ServerRequestContext[Runtime]) -> list[str]:
     return [str(root.uri) for root in result.roots]
 
 
+def internal_error_text(verb: str, exc: BaseException) -> str:
+    """What the caller sees of an unexpected exception (errors.py: never "bad input")."""
+    return (
+        f"{verb} failed: internal error ({type(exc).__name__}: {exc}). The server keeps "
+        "serving; the traceback is in its stderr log."
+    )
+
+
 def config_error_text(error: str) -> str:
     return (
         f"OCP is not configured correctly: {error}. Fix it in the env block of your MCP "
@@ -291,49 +317,69 @@ def config_error_text(error: str) -> str:
 def build_server(
     settings: ServerSettings | None,
     *,
+    router: OCPRouter | None = None,
+    clock: Callable[[], float] | None = None,
     cwd: Path | None = None,
     config_error: str | None = None,
 ) -> Server[Runtime]:
-    """The MCP server. With `settings` None (they could not be read), `config_error` says
-    why, and every tool answers with it."""
+    """The MCP server: the composition root. `router`: route with this one instead of one
+    made from the environment; `clock`: memory's clock (tests move it instead of sleeping);
+    `cwd`: the working directory a workspace falls back to. With `settings` None (they could
+    not be read), `config_error` says why, and every tool answers with it."""
     background: set[asyncio.Task[Workspace]] = set()
+    if settings is not None and clock is not None:
+        settings = dataclasses.replace(settings, clock=clock)
     listed = settings or ServerSettings()
+
+    async def start(runtime: Runtime) -> None:
+        assert settings is not None
+        try:
+            app_state = await _in_daemon_thread(_load_app)
+            runtime.state = state = await app_state.create(settings, router=router)
+        except ConfigError as exc:
+            logger.error("configuration error: %s", exc)
+            runtime.config_error = str(exc)
+            return
+        except Exception as exc:
+            logger.exception("the server could not start")
+            runtime.config_error = f"the server could not start ({type(exc).__name__}: {exc})"
+            return
+        named = settings.workspace is not None or settings.claude_project_dir is not None
+        if named:
+            # Warm up in the background, but only a workspace named by the environment: the
+            # client's roots come before the working directory, and they can only be asked
+            # once the session is up.
+            try:
+                path: Path | None = resolve_workspace(settings, None, None, cwd)
+            except WorkspaceError:
+                path = None
+            if path is not None:
+                warm = asyncio.create_task(state.workspace(path), name="open workspace")
+                warm.add_done_callback(_log_failure)
+                background.add(warm)
 
     @asynccontextmanager
     async def lifespan(_: Server[Runtime]) -> AsyncIterator[Runtime]:
         runtime = Runtime(None, config_error)
         if settings is not None and config_error is None:
-            try:
-                runtime.state = await AppState.create(settings)
-            except ConfigError as exc:
-                logger.error("configuration error: %s", exc)
-                runtime.config_error = str(exc)
-        state = runtime.state
+            # Not awaited here: `initialize` is answered while the app loads; every tool
+            # call and resource read waits for it (Runtime.ready).
+            runtime.starting = asyncio.create_task(start(runtime), name="start")
         try:
-            named = settings is not None and (
-                settings.workspace is not None or settings.claude_project_dir is not None
-            )
-            if state is not None and settings is not None and named:
-                # Warm up in the background (never delays `initialize`), but only a workspace
-                # named by the environment: the client's roots come before the working
-                # directory, and they can only be asked once the session is up.
-                try:
-                    path: Path | None = resolve_workspace(settings, None, None, cwd)
-                except WorkspaceError:
-                    path = None
-                if path is not None:
-                    warm = asyncio.create_task(state.workspace(path), name="open workspace")
-                    warm.add_done_callback(_log_failure)
-                    background.add(warm)
             yield runtime
         finally:
             # Shielded: when the transport cancels the server, its connections still close.
             with anyio.CancelScope(shield=True):
+                if runtime.starting is not None:
+                    # A client that leaves while the app loads does not wait for it: the load
+                    # runs in a daemon thread, and nothing is opened before it is done.
+                    runtime.starting.cancel()
+                    await asyncio.gather(runtime.starting, return_exceptions=True)
                 for task in background:
                     task.cancel()
                 await asyncio.gather(*background, return_exceptions=True)
-                if state is not None:
-                    await state.aclose()
+                if runtime.state is not None:
+                    await runtime.state.aclose()
 
     async def on_list_tools(
         ctx: ServerRequestContext[Runtime], params: PaginatedRequestParams | None
@@ -368,9 +414,9 @@ def build_server(
             names = ", ".join(tool_name(s, listed) for s in TOOLS)
             return error_result(f"unknown tool {echo(params.name)}; this server has: {names}")
         runtime = ctx.lifespan_context
-        if runtime.state is None:
+        state = await runtime.ready()
+        if state is None:
             return error_result(config_error_text(runtime.config_error or "unknown error"))
-        state = runtime.state
         try:
             args = spec.args.model_validate(params.arguments or {})
         except ValidationError as exc:
@@ -398,14 +444,11 @@ def build_server(
         except RouteFailure as failure:
             # Nothing could answer: a tool error, with the attempts and the full trace.
             return error_result(render(failure.result), failure.result.model_dump(mode="json"))
-        except ValueError as exc:  # bad references in arguments (unknown trace_id, …)
+        except (InputError, ConfigError) as exc:  # bad references in arguments (unknown id, …)
             return error_result(str(exc))
-        except Exception as exc:
+        except Exception as exc:  # a bug or a broken environment: never shown as bad input
             logger.exception("tool %s failed", spec.verb)
-            return error_result(
-                f"{spec.verb} failed: {type(exc).__name__}: {exc}. The server "
-                "keeps serving; details are in its stderr log."
-            )
+            return error_result(internal_error_text(spec.verb, exc))
         return CallToolResult(
             content=[TextContent(type="text", text=render(out))],
             structured_content=out.model_dump(mode="json"),
@@ -421,7 +464,7 @@ def build_server(
     ) -> ReadResourceResult:
         if str(params.uri) != STATUS_URI:
             raise MCPError(RESOURCE_NOT_FOUND, f"no resource {params.uri}; OCP has {STATUS_URI}")
-        state = ctx.lifespan_context.state
+        state = await ctx.lifespan_context.ready()
         if state is None:
             raise MCPError(
                 INVALID_PARAMS, config_error_text(ctx.lifespan_context.config_error or "")
@@ -430,6 +473,8 @@ def build_server(
             ws = await workspace_for(ctx, state, None)
         except WorkspaceError as exc:
             raise MCPError(INVALID_PARAMS, str(exc)) from exc
+        from ocp_server.status import index_report  # loaded with the app (see _load_app)
+
         watching = ws.watcher is not None and not ws.watcher.done()
         report = await index_report(ws.index, watching=watching)
         return ReadResourceResult(
@@ -455,6 +500,40 @@ def build_server(
             on_read_resource=on_read_resource,
             on_roots_list_changed=on_roots_list_changed,
         )
+
+
+def _load_app() -> type[AppState]:
+    """The tools' implementation and everything it imports (the router, the index, numpy,
+    tree-sitter): loaded once the server is up, so `initialize` does not wait for it."""
+    import ocp_server.status  # noqa: F401 - the status resource's, loaded here too
+    from ocp_server.app import AppState
+
+    return AppState
+
+
+async def _in_daemon_thread(fn: Callable[[], T]) -> T:
+    """`fn()` in a daemon thread: unlike asyncio.to_thread's pool, one that never holds up
+    the process's exit when the client leaves before it is done."""
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[T] = loop.create_future()
+
+    def settle(outcome: Callable[[], None]) -> None:
+        if not done.done():
+            outcome()
+
+    def run() -> None:
+        try:
+            value = fn()
+        except BaseException as exc:  # noqa: BLE001 - handed to the awaiting task
+            error = exc
+            with suppress(RuntimeError):  # the loop closed: nobody is waiting any more
+                loop.call_soon_threadsafe(settle, lambda: done.set_exception(error))
+        else:
+            with suppress(RuntimeError):
+                loop.call_soon_threadsafe(settle, lambda: done.set_result(value))
+
+    threading.Thread(target=run, name="ocp-load", daemon=True).start()
+    return await done
 
 
 def _log_failure(task: asyncio.Task[Workspace]) -> None:

@@ -21,16 +21,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from ocp_router.config import env_value
+from ocp_router.env import env_value
 from ocp_router.errors import ConfigError
-from ocp_server.index.files import DEFAULT_MAX_FILE_BYTES
-from ocp_server.index.history import DEFAULT_HISTORY_COMMITS
+from ocp_server.errors import WorkspaceError as WorkspaceError  # re-exported
 
+# The index's own defaults (index/files.py, index/history.py; a test keeps them equal): not
+# imported from there, because settings are read before the server answers `initialize`, and
+# the index's modules load numpy, pathspec and the redactor.
+DEFAULT_MAX_FILE_BYTES = 1_000_000
+DEFAULT_HISTORY_COMMITS = 5000
 DEFAULT_MAX_FILES = 200_000  # a first index of more files needs --force (the CLI asks)
-
-
-class WorkspaceError(ValueError):
-    """No workspace could be found; the message says how to set one."""
 
 
 NO_WORKSPACE = (
@@ -57,6 +57,10 @@ class ServerSettings:
     clock: Callable[[], float] = field(default=time.time, compare=False, repr=False)
     # Seconds a search waits for a workspace's first index before answering with what exists.
     first_index_wait: float = 5.0
+
+    def db_path_for(self, workspace: Path) -> Path:
+        """The database of `workspace`: OCP_DB_PATH when set, else `<workspace>/.ocp/ocp.db`."""
+        return self.db_path or workspace / ".ocp" / "ocp.db"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ServerSettings:

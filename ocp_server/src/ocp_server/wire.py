@@ -10,9 +10,12 @@ content, never the text rendering. Every text in an output has its secrets repla
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from ocp_router.tiers import Band, Phase, Route, Tier
 
 # Every input is bounded (count and size); the README's "Input limits" table lists them and a
 # test keeps the two in step. Beyond a limit the call is a tool error naming the field.
@@ -24,7 +27,6 @@ MAX_STATE_VALUE_CHARS = 10_000
 MAX_ITEM_CHARS = 5_000  # one note or open item
 MAX_DB_ID = 2**63 - 1  # SQLite's largest integer
 
-Route = Literal["local", "paid"]
 Redacted = Field(
     0,
     ge=0,
@@ -225,7 +227,7 @@ class RestoreResult(_Out):
 
 
 # ---- ocp_model_route -----------------------------------------------------------------
-Tier = Literal["local", "mid", "top"]
+# Route, Tier, Phase and Band are the router's (ocp_router.tiers): one definition of each.
 
 
 class RouteArgs(_In):
@@ -324,9 +326,9 @@ class RouteTrace(_Out):
     tier: Tier = Field(description="The tier chosen first")
     answered_tier: Tier | None = Field(description="The tier that answered (None: nobody)")
     decided_by: str = Field(description="Why, in one line")
-    phase: Literal["explicit", "heuristic", "cache", "llm_classifier"]
+    phase: Phase
     forced: bool
-    band: Literal["LOCAL", "PAID", "AMBIGUOUS"] = Field(description="Phase 1's band")
+    band: Band = Field(description="Phase 1's band")
     band_confidence: float
     reasons: list[str] = Field(description="What forced paid, and the conversation's signals")
     phase2: Phase2Out | None
@@ -473,6 +475,28 @@ class SaveResult(_Out):
     merged: list[MergeOut] = Field(description="Items merged into near-identical live ones")
     forgotten: list[str]
     warnings: list[str]
+
+
+# ---- the tools: one table for the server (which advertises them) and the client ----------
+@dataclass(frozen=True, slots=True)
+class ToolShape:
+    """A tool's names and models. `verb` is dotted (the tool's title, and its name with
+    OCP_TOOL_NAMES=dotted); `name` is the underscore form most clients need."""
+
+    verb: str
+    args: type[BaseModel]
+    result: type[BaseModel]
+
+    @property
+    def name(self) -> str:
+        return self.verb.replace(".", "_")
+
+
+SEARCH = ToolShape("ocp.context.search", SearchArgs, SearchResult)
+RESTORE = ToolShape("ocp.session.restore", RestoreArgs, RestoreResult)
+ROUTE = ToolShape("ocp.model.route", RouteArgs, RouteResult)
+SAVE = ToolShape("ocp.result.save", SaveArgs, SaveResult)
+TOOL_SHAPES = (SEARCH, RESTORE, ROUTE, SAVE)
 
 
 # ---- the index's status: the ocp://index/status resource and `ocp-server status` -------

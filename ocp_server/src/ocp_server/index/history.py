@@ -22,7 +22,13 @@ from ocp_server.index.lexicon import body_blob
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["DEFAULT_HISTORY_COMMITS", "Commit", "clean_message", "read_history", "store_history"]
+__all__ = [
+    "Commit",
+    "DEFAULT_HISTORY_COMMITS",
+    "clean_message",
+    "read_history",
+    "store_history",
+]
 
 DEFAULT_HISTORY_COMMITS = 5000
 GIT_TIMEOUT_S = 30.0

@@ -20,7 +20,7 @@ import numpy as np
 import numpy.typing as npt
 import pathspec
 
-from ocp_router._tokens import estimate_tokens
+from ocp_router.tokens import estimate_tokens
 from ocp_server.index.files import path_exclusion
 from ocp_server.index.lexical import Snapshot
 from ocp_server.index.lexicon import unpack_text

@@ -1,0 +1,66 @@
+"""What a tool call can end in, and what the client sees.
+
+    OCPError                        a tool error; its message is shown to the caller as it is
+    ├── InputError (ValueError)     the arguments name something wrong or unknown: the message
+    │   │                           starts with the field (`trace_id: no trace 'x' is recorded`)
+    │   ├── WorkspaceError          no usable workspace; the message says how to set one
+    │   └── CitationError           a citation that cannot be resolved, and what would work
+    ├── RouteFailure                no model could answer: the tool error carries the whole
+    │                               route result (attempts, trace) as structured content
+    └── DatabaseError (RuntimeError)  the workspace's database cannot be opened or used
+
+    ocp_router.ConfigError          a bad environment value (PayloadError: a malformed payload);
+                                    shown with its message, like an InputError
+    pydantic.ValidationError        arguments that break the tool's schema, before any handler
+                                    runs: "`field`: what was expected"
+    anything else                   a bug: logged with its traceback to stderr and answered as
+                                    "internal error"; never dressed up as bad input
+
+The server (server.py `on_call_tool`) is the one place these turn into MCP results; the CLI
+turns the same tree into one-line messages and exit codes.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ocp_server.wire import RouteResult
+
+__all__ = [
+    "CitationError",
+    "DatabaseError",
+    "InputError",
+    "OCPError",
+    "RouteFailure",
+    "WorkspaceError",
+]
+
+
+class OCPError(Exception):
+    """The root of the errors the server reports to its client with their message."""
+
+
+class InputError(OCPError, ValueError):
+    """Something in the arguments is wrong or names nothing that exists; the message names
+    the field first."""
+
+
+class WorkspaceError(InputError):
+    """No workspace could be found; the message says how to set one."""
+
+
+class CitationError(InputError):
+    """A citation could not be resolved; the message says why and what would work."""
+
+
+class DatabaseError(OCPError, RuntimeError):
+    """The database cannot be opened or used; the message says what to do."""
+
+
+class RouteFailure(OCPError):
+    """No model could answer a route; `result` holds the trace and every attempt."""
+
+    def __init__(self, result: RouteResult) -> None:
+        super().__init__(result.note)
+        self.result = result

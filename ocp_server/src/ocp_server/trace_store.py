@@ -1,0 +1,331 @@
+"""The trace store: sessions and every model route's trace, on one SQLite connection.
+
+`TraceStore` owns the connection's transactions and the sessions; `MemoryStore` (memory.py)
+builds session memory on top of it. A route is stored as one row of `traces` (`TraceRecord`,
+made from the route's `RouteRecord` by name) plus one row of `route_attempts` per backend
+tried; the savings report (savings.py) reads those tables.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, fields
+from enum import Enum
+from typing import Any, Final
+
+import aiosqlite
+
+from ocp_router.redact import redact
+from ocp_server.errors import InputError
+from ocp_server.index.terms import body_terms
+from ocp_server.route_record import REQUEST_CHARS, RouteRecord
+from ocp_server.savings import SavingsReport, savings_report
+
+__all__ = ["AttemptRecord", "TraceRecord", "TraceStore"]
+
+MAX_SESSION_ID: Final = 200
+_FTS_TEXT: Final = 4000  # characters of a text indexed for relevance
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptRecord:
+    """One backend tried for a route, for per-backend latency."""
+
+    tier: str
+    backend: str
+    model: str
+    outcome: str
+    duration_ms: float
+    error_type: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TraceRecord:
+    """One model-route call, as stored in `traces`. `trace_json` is the full trace.
+
+    `answered_by` names who produced the answer (the backend/tier); None when no tier could
+    answer, which makes the trace an error trace. `created_at` None: the store's clock.
+    """
+
+    id: str
+    request: str
+    route_to: str
+    decision: str
+    decided_by: str
+    model: str
+    backend: str
+    task_type: str
+    complexity: float
+    prompt_tokens: int
+    completion_tokens: int
+    duration_ms: float
+    trace_json: str
+    answered_by: str | None
+    cost_usd: float | None = None
+    counterfactual_usd: float | None = None
+    outcome: str | None = None
+    created_at: float | None = None
+    tier: str | None = None
+    answered_tier: str | None = None
+    phase: str | None = None
+    band: str | None = None
+    phase2: str | None = None
+    pin_state: str | None = None
+    escalated: bool = False
+    fell_back: bool = False
+    budget_note: str | None = None
+    estimated_usd: float | None = None
+    counterfactual_model: str | None = None
+    attempts: tuple[AttemptRecord, ...] = ()
+    dry_run: bool = False  # decided and built, no model called: neither an answer nor an error
+
+    @property
+    def failed(self) -> bool:
+        return self.answered_by is None and not self.dry_run
+
+    @classmethod
+    def of(cls, record: RouteRecord, *, trace_json: str) -> TraceRecord:
+        """The row of a route: each column from the record's fact of the same name (or the
+        one `_FROM_RECORD` names); the request redacted and clipped."""
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            source = _FROM_RECORD.get(f.name, f.name)
+            if hasattr(record, source):
+                values[f.name] = _plain(getattr(record, source))
+        request = record.request or f"({record.turns} messages)"
+        values.update(
+            request=redact(request).text[:REQUEST_CHARS],
+            model=record.model or "",
+            backend=record.backend or "",
+            trace_json=trace_json,
+            attempts=tuple(
+                AttemptRecord(
+                    a.tier.value, a.backend, a.model, a.outcome, a.duration_ms, a.error_type
+                )
+                for a in record.attempts
+            ),
+        )
+        return cls(**values)
+
+
+# Columns whose record fact has another name.
+_FROM_RECORD: Final = {
+    "id": "trace_id",
+    "complexity": "complexity_score",
+    "estimated_usd": "estimated_cost_usd",
+    "phase2": "phase2_kind",
+}
+# The columns of `traces` a row fills (session_id and created_at are the store's).
+_COLUMNS: Final = tuple(
+    f.name for f in fields(TraceRecord) if f.name not in ("attempts", "created_at")
+)
+
+
+def _plain(value: Any) -> Any:
+    return value.value if isinstance(value, Enum) else value
+
+
+def _placeholders(n: int) -> str:
+    return ", ".join("?" * n)
+
+
+class TraceStore:
+    """Sessions and route traces on an open connection (from `ocp_server.db.connect`).
+
+    Writes run one transaction each (`BEGIN IMMEDIATE`); calls on one store are serialised by
+    `lock`: pass the lock of anything else that runs transactions on the same connection.
+    """
+
+    def __init__(
+        self,
+        db: aiosqlite.Connection,
+        *,
+        clock: Callable[[], float] = time.time,
+        lock: asyncio.Lock | None = None,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self._lock = lock or asyncio.Lock()
+
+    # ---- transactions ---------------------------------------------------------------------
+    @asynccontextmanager
+    async def _transaction(self, begin: str = "BEGIN IMMEDIATE") -> AsyncIterator[None]:
+        async with self._lock:
+            await self.db.execute(begin)
+            try:
+                yield
+            except BaseException:
+                await self.db.execute("ROLLBACK")
+                raise
+            await self.db.execute("COMMIT")
+
+    async def _fetch(self, sql: str, args: Iterable[Any] | Mapping[str, Any] = ()) -> list[Any]:
+        params = args if isinstance(args, Mapping) else tuple(args)
+        return list(await self.db.execute_fetchall(sql, params))
+
+    async def _insert(self, sql: str, args: Iterable[Any]) -> int:
+        cursor = await self.db.execute(sql, tuple(args))
+        rowid = cursor.lastrowid
+        await cursor.close()
+        assert rowid is not None
+        return rowid
+
+    async def _index(self, kind: str, ref_id: str | int, text: str) -> None:
+        await self.db.execute(
+            "INSERT INTO memory_fts (kind, ref_id, text) VALUES (?, ?, ?)",
+            (kind, str(ref_id), body_terms(text[:_FTS_TEXT])),
+        )
+        await self.db.execute(
+            "INSERT INTO memory_refs (id, kind, ref_id) VALUES (last_insert_rowid(), ?, ?)",
+            (kind, str(ref_id)),
+        )
+        self._indexed()
+
+    def _indexed(self) -> None:
+        """Called after a text is added to the relevance index (MemoryStore drops its cache)."""
+
+    async def _unindex(self, kind: str, ref_id: str | int) -> None:
+        rows = await self._fetch(
+            "SELECT id FROM memory_refs WHERE kind = ? AND ref_id = ?", (kind, str(ref_id))
+        )
+        for (rowid,) in rows:
+            await self.db.execute("DELETE FROM memory_fts WHERE rowid = ?", (rowid,))
+            await self.db.execute("DELETE FROM memory_refs WHERE id = ?", (rowid,))
+
+    async def _require_session(self, session_id: str) -> None:
+        if not await self._fetch("SELECT 1 FROM sessions WHERE id = ?", (session_id,)):
+            raise InputError(f"session_id: no session {session_id!r} (start_session first)")
+
+    # ---- sessions -------------------------------------------------------------------------
+    async def start_session(self, workspace: str, session_id: str | None = None) -> str:
+        """Open a session and return its id: a new uuid hex, or `session_id`. Starting an
+        existing session again changes nothing (an explicit id continues that session)."""
+        if session_id is not None:
+            session_id = session_id.strip()
+            if not session_id or len(session_id) > MAX_SESSION_ID:
+                raise InputError(f"session_id: must be 1 to {MAX_SESSION_ID} characters")
+        sid = session_id or uuid.uuid4().hex
+        async with self._transaction():
+            await self.db.execute(
+                "INSERT INTO sessions (id, workspace, started_at) VALUES (?, ?, ?) "
+                "ON CONFLICT(id) DO NOTHING",
+                (sid, workspace, self.clock()),
+            )
+        return sid
+
+    async def end_session(self, session_id: str, summary: str | None = None) -> None:
+        async with self._transaction():
+            await self._require_session(session_id)
+            now = self.clock()
+            await self.db.execute(
+                "UPDATE sessions SET ended_at = ? WHERE id = ?", (now, session_id)
+            )
+            if summary is not None and summary.strip():
+                await self._summarise(session_id, summary.strip(), now, None)
+
+    async def _summarise(
+        self, session_id: str, summary: str, now: float, trace_id: str | None
+    ) -> None:
+        """The session's summary is the latest one; each is also kept as a note."""
+        await self.db.execute("UPDATE sessions SET summary = ? WHERE id = ?", (summary, session_id))
+        await self.db.execute(
+            "INSERT INTO notes (session_id, created_at, kind, text, trace_id, renewed_at) "
+            "VALUES (?, ?, 'summary', ?, ?, ?)",
+            (session_id, now, summary, trace_id, now),
+        )
+        await self._unindex("session", session_id)
+        await self._index("session", session_id, summary)
+
+    # ---- traces ---------------------------------------------------------------------------
+    async def record_trace(self, session_id: str, trace: TraceRecord) -> None:
+        """Store one route's full trace. A trace id is recorded once."""
+        try:
+            json.loads(trace.trace_json)
+        except ValueError as exc:
+            raise InputError(f"trace_json: not valid JSON ({exc})") from exc
+        async with self._transaction():
+            await self._require_session(session_id)
+            if await self._fetch("SELECT 1 FROM traces WHERE id = ?", (trace.id,)):
+                raise InputError(f"trace_id: trace {trace.id!r} is already recorded")
+            created = self.clock() if trace.created_at is None else trace.created_at
+            row = {name: getattr(trace, name) for name in _COLUMNS}
+            row.update(session_id=session_id, created_at=created)
+            await self.db.execute(
+                f"INSERT INTO traces ({', '.join(row)}) VALUES ({_placeholders(len(row))})",
+                tuple(int(v) if isinstance(v, bool) else v for v in row.values()),
+            )
+            await self.db.executemany(
+                "INSERT INTO route_attempts (trace_id, n, created_at, tier, backend, model, "
+                "outcome, duration_ms, error_type) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        trace.id,
+                        n,
+                        created,
+                        a.tier,
+                        a.backend,
+                        a.model,
+                        a.outcome,
+                        a.duration_ms,
+                        a.error_type,
+                    )
+                    for n, a in enumerate(trace.attempts)
+                ],
+            )
+            if trace.outcome:
+                await self.db.execute(
+                    "INSERT INTO notes (session_id, created_at, kind, text, trace_id, "
+                    "renewed_at) VALUES (?, ?, 'outcome', ?, ?, ?)",
+                    (session_id, created, trace.outcome, trace.id, created),
+                )
+            await self._index("trace", trace.id, f"{trace.request}\n{trace.outcome or ''}")
+
+    async def record_route(self, session_id: str, record: RouteRecord, trace_json: str) -> None:
+        """Store a route's record (`trace_json`: the whole result as the tool returned it)."""
+        await self.record_trace(session_id, TraceRecord.of(record, trace_json=trace_json))
+
+    async def full_trace_id(self, trace_id: str) -> str:
+        """The whole id of a trace named by its id or an unambiguous prefix of at least 8
+        characters (the short id printed everywhere); `trace_id` itself when none matches."""
+        prefix = trace_id.strip().lower()
+        if len(prefix) >= 32 or len(prefix) < 8 or prefix.strip("0123456789abcdef"):
+            return trace_id
+        rows = await self._fetch(
+            "SELECT id FROM traces WHERE id >= ? AND id < ? ORDER BY id LIMIT 2",
+            (prefix, prefix + "g"),
+        )
+        if len(rows) > 1:
+            raise InputError(
+                f"trace_id: {trace_id!r} starts more than one trace; give more of the id"
+            )
+        return str(rows[0][0]) if rows else trace_id
+
+    async def trace_json(self, trace_id: str) -> str | None:
+        """The full stored trace, or None when there is no such trace."""
+        rows = await self._fetch("SELECT trace_json FROM traces WHERE id = ?", (trace_id,))
+        return str(rows[0][0]) if rows else None
+
+    # ---- stats ----------------------------------------------------------------------------
+    async def stats(
+        self, since: float | None = None, *, workspace: str = "", counterfactual_model: str = ""
+    ) -> SavingsReport:
+        """The savings report (see savings.py) over the traces since `since` (all when None)."""
+        return await savings_report(
+            self.db,
+            since=since,
+            workspace=workspace,
+            counterfactual_model=counterfactual_model,
+            now=self.clock(),
+        )
+
+    async def spent_since(self, since: float) -> float:
+        """What paid routes have cost since `since` (the daily budget's ledger)."""
+        rows = await self._fetch(
+            "SELECT coalesce(sum(cost_usd), 0) FROM traces WHERE created_at >= ?", (since,)
+        )
+        return float(rows[0][0])

@@ -1,0 +1,261 @@
+"""Internal values as the tools' wire models: search hits and index state, the restore's
+items, and the redaction of a whole result (what an agent receives goes to its cloud model).
+The route's trace has its own view (route_record.py)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+
+from ocp_router.boundary import redact_all
+from ocp_router.redact import RedactionResult, redact
+from ocp_router.tokens import estimate_tokens
+from ocp_server import wire
+from ocp_server.brief import (
+    CitationState,
+    DecisionBrief,
+    NoteBrief,
+    SessionBrief,
+    StaleBrief,
+    TraceBrief,
+)
+from ocp_server.index.models import SearchResponse
+
+__all__ = [
+    "decision_out",
+    "grouped",
+    "note_out",
+    "open_item_out",
+    "redacted_result",
+    "search_result",
+    "session_out",
+    "stale_out",
+    "trace_out",
+    "value_tokens",
+]
+
+
+def _iso(ts: float | None) -> str | None:
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds") if ts else None
+
+
+# ---- restore's items on the wire -------------------------------------------------------
+def _citation_out(c: CitationState) -> wire.CitationOut:
+    return wire.CitationOut(
+        citation=c.citation,
+        symbol=c.symbol,
+        status=c.status,
+        moved_from=c.moved_from,
+        change=c.change if c.status == "stale" else None,
+    )
+
+
+def decision_out(d: DecisionBrief) -> wire.DecisionOut:
+    return wire.DecisionOut(
+        id=d.id,
+        title=d.title,
+        decision=d.decision,
+        rationale=d.rationale,
+        decided_at=_iso(d.created_at) or "",
+        verified=d.verified,
+        citations=[_citation_out(c) for c in d.citations],
+    )
+
+
+def note_out(n: NoteBrief) -> wire.NoteOut:
+    return wire.NoteOut(
+        id=n.id,
+        text=n.text,
+        noted_at=_iso(n.created_at) or "",
+        verified=n.verified,
+        citations=[_citation_out(c) for c in n.citations],
+    )
+
+
+def open_item_out(n: NoteBrief) -> wire.OpenItemOut:
+    return wire.OpenItemOut(id=n.id, text=n.text)
+
+
+def stale_out(s: StaleBrief) -> wire.StaleOut:
+    return wire.StaleOut(
+        kind=s.kind,
+        id=s.id,
+        title=s.title,
+        text=s.text,
+        citations=[_citation_out(c) for c in s.citations],
+    )
+
+
+def session_out(s: SessionBrief) -> wire.SessionSummary:
+    return wire.SessionSummary(
+        session_id=s.id, started_at=_iso(s.started_at) or "", summary=s.summary
+    )
+
+
+def trace_out(t: TraceBrief) -> wire.TraceSummary:
+    return wire.TraceSummary(
+        trace_id=t.id,
+        at=_iso(t.created_at) or "",
+        request=t.request,
+        route_to=t.route_to,
+        model=t.model,
+        outcome=t.outcome,
+    )
+
+
+def value_tokens(value: object) -> int:
+    """What one brief item adds to the structured result, in tokens (and a separator).
+    Built without validation: it is only measured, and the fields are ours."""
+    out: BaseModel | None = None
+    if isinstance(value, DecisionBrief):
+        out = wire.DecisionOut.model_construct(
+            id=value.id,
+            title=value.title,
+            decision=value.decision,
+            rationale=value.rationale,
+            decided_at=_iso(value.created_at) or "",
+            verified=value.verified,
+            citations=[_citation_construct(c) for c in value.citations],
+        )
+    elif isinstance(value, StaleBrief):
+        out = wire.StaleOut.model_construct(
+            kind=value.kind,
+            id=value.id,
+            title=value.title,
+            text=value.text,
+            citations=[_citation_construct(c) for c in value.citations],
+        )
+    elif isinstance(value, NoteBrief) and value.kind == "open_item":
+        out = wire.OpenItemOut.model_construct(id=value.id, text=value.text)
+    elif isinstance(value, NoteBrief):
+        out = wire.NoteOut.model_construct(
+            id=value.id,
+            text=value.text,
+            noted_at=_iso(value.created_at) or "",
+            verified=value.verified,
+            citations=[_citation_construct(c) for c in value.citations],
+        )
+    elif isinstance(value, SessionBrief | TraceBrief):
+        out = session_out(value) if isinstance(value, SessionBrief) else trace_out(value)
+    if out is not None:
+        return estimate_tokens(out.model_dump_json()) + 1
+    key, text = value if isinstance(value, tuple) else ("", "")  # a state key and its value
+    return estimate_tokens(json.dumps({key: text}, ensure_ascii=False)) + 1
+
+
+def _citation_construct(c: CitationState) -> wire.CitationOut:
+    return wire.CitationOut.model_construct(
+        citation=c.citation,
+        symbol=c.symbol,
+        status=c.status,
+        moved_from=c.moved_from,
+        change=c.change if c.status == "stale" else None,
+    )
+
+
+_Out = TypeVar("_Out", bound=BaseModel)
+
+
+def redacted_result(out: _Out) -> _Out:
+    """`out` with every string in it redacted, and `redacted` set to how many distinct secret
+    values were hidden (the brief repeats the decisions: one value, counted once)."""
+    hidden: set[str] = set()
+    update = {name: _redacted_value(getattr(out, name), hidden) for name in type(out).model_fields}
+    update["redacted"] = len(hidden)
+    return out.model_copy(update=update)
+
+
+def _redacted_value(value: Any, hidden: set[str], key: str | None = None) -> Any:
+    if isinstance(value, str):
+        # A map's key is the value's context: {"db_password": "hunter2"} reads as an assignment.
+        prefix = f"{key}: " if key else ""
+        text = prefix + value
+        r = redact(text)
+        hidden.update(text[x.start : x.end] for x in r.redactions)
+        if not r.redactions:
+            return value
+        if r.text.startswith(prefix):
+            return r.text[len(prefix) :]
+        return redact(value).text
+    if isinstance(value, BaseModel):
+        fields = type(value).model_fields
+        return value.model_copy(
+            update={name: _redacted_value(getattr(value, name), hidden) for name in fields}
+        )
+    if isinstance(value, list):
+        return [_redacted_value(v, hidden) for v in value]
+    if isinstance(value, dict):
+        return {k: _redacted_value(v, hidden, str(k)) for k, v in value.items()}
+    return value
+
+
+def _values(text: str, result: RedactionResult) -> list[str]:
+    return [text[r.start : r.end] for r in result.redactions if r.end > r.start]
+
+
+def grouped(result: wire.SearchResult) -> wire.SearchResult:
+    """The hits (which come file by file, best file first) as files with their chunks."""
+    files: dict[str, wire.FileHits] = {}
+    for hit in result.results:
+        group = files.get(hit.path)
+        if group is None:
+            group = files[hit.path] = wire.FileHits(
+                path=hit.path, language=hit.language, score=hit.score, hits=[]
+            )
+        group.hits.append(hit)
+    return result.model_copy(update={"results": [], "files": list(files.values())})
+
+
+def search_result(response: SearchResponse, waited: float | None = None) -> wire.SearchResult:
+    status = response.status
+    note = response.note
+    if status.building or waited is not None:
+        waited_text = f"; waited {waited:.1f}s for it" if waited else ""
+        note = (
+            f"the first index of this workspace is still being built ({status.files} files "
+            f"so far{waited_text}): results may be incomplete; ask again in a few seconds"
+        )
+    # One pass over the query and every chunk: a secret found in a chunk is hidden in the
+    # query echoed back too (an agent that searched for a value learns nothing new).
+    query, *texts = redact_all([response.query, *(r.text for r in response.results)])
+    hits = list(zip(response.results, texts, strict=True))
+    hidden = {v.lower() for r, red in hits for v in _values(r.text, red)}
+    return wire.SearchResult(
+        query=query.text,
+        results=[
+            wire.SearchHit(
+                citation=r.citation,
+                path=r.path,
+                start_line=r.start_line,
+                end_line=r.end_line,
+                symbol=r.symbol,
+                kind=r.kind,
+                scope=r.scope,
+                language=r.language,
+                score=r.score,
+                matched_terms=[
+                    t for t in r.matched_terms if not any(t.lower() in v for v in hidden)
+                ],
+                truncated=r.truncated,
+                text=red.text,
+                redactions=len(red.redactions),
+            )
+            for r, red in hits
+        ],
+        index=wire.IndexState(
+            workspace=status.workspace,
+            files=status.files,
+            chunks=status.chunks,
+            last_update=_iso(status.last_update),
+            building=status.building,
+            stale=status.stale,
+            indexer=status.indexer,
+            watcher=status.watcher,
+            watcher_error=status.watcher_error,
+        ),
+        note=note,
+        redacted=sum(len(red.redactions) for _, red in hits),
+    )

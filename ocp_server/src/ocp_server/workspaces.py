@@ -1,0 +1,100 @@
+"""Opening a workspace: its index and its memory on the database the settings name. The one
+opener behind the server (AppState) and the CLI (`index`, `search`, `status`, `restore`,
+`stats`), so both find the same database by the same rule."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from ocp_server.db import connect
+from ocp_server.index.workspace import WorkspaceIndex
+from ocp_server.memory import MemoryStore
+from ocp_server.settings import ServerSettings
+
+__all__ = [
+    "Workspace",
+    "close_workspace",
+    "open_index",
+    "open_workspace",
+    "stop_workspace",
+]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class Workspace:
+    """One workspace's open index and memory, and the task keeping the index fresh."""
+
+    path: Path
+    index: WorkspaceIndex
+    memory: MemoryStore
+    watcher: asyncio.Task[None] | None = None
+    stop: asyncio.Event | None = None
+
+
+async def open_index(settings: ServerSettings, path: Path) -> WorkspaceIndex:
+    """The workspace's index (created on first use), with the settings' file limits."""
+    return await WorkspaceIndex.open(
+        path,
+        settings.db_path_for(path),
+        max_file_bytes=settings.max_file_bytes,
+        history_commits=settings.history_commits,
+    )
+
+
+async def open_workspace(
+    settings: ServerSettings, path: Path, session_id: str, *, watch: bool
+) -> Workspace:
+    """The index and memory of `path`, with `session_id` started; `watch` starts the task
+    that keeps the index fresh as files change. Nothing is left open when it fails."""
+    index = await open_index(settings, path)
+    try:
+        # Memory has its own connection: the indexer runs transactions on the index's.
+        db = await connect(settings.db_path_for(path))
+        try:
+            memory = MemoryStore(
+                db, clock=settings.clock, workspace=path, ttl_days=settings.memory_ttl_days
+            )
+            await memory.start_session(str(path), session_id)
+        except BaseException:
+            await db.close()
+            raise
+    except BaseException:
+        await index.close()
+        raise
+    ws = Workspace(path, index, memory)
+    if watch:
+        ws.stop = asyncio.Event()
+        ws.watcher = asyncio.create_task(_keep_fresh(ws), name=f"index {path}")
+    return ws
+
+
+async def _keep_fresh(ws: Workspace) -> None:
+    assert ws.stop is not None
+    try:
+        await ws.index.watch(ws.stop)
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        logger.exception("the index watcher for %s stopped", ws.path)
+
+
+def stop_workspace(ws: Workspace) -> None:
+    if ws.stop is not None:
+        ws.stop.set()
+    if ws.watcher is not None:
+        ws.watcher.cancel()
+
+
+async def close_workspace(ws: Workspace) -> None:
+    """Close a stopped workspace's connections (callers shield this from cancellation)."""
+    if ws.watcher is not None:
+        await asyncio.wait([ws.watcher], timeout=2.0)
+    try:
+        await ws.memory.db.close()
+    finally:
+        await ws.index.close()

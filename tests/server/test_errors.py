@@ -1,0 +1,59 @@
+"""The server's error contract (ocp_server/errors.py): bad input is answered with a message
+naming the field; a bug is logged with its traceback and answered as an internal error."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from ocp_server import errors
+from ocp_server.app import AppState
+from tests.server.inproc import inproc_client, text_of
+
+
+async def test_an_unexpected_value_error_is_an_internal_error_logged_with_its_traceback(
+    workspace, monkeypatch, caplog
+):
+    async def broken_save(self: AppState, ws: object, args: object) -> object:
+        raise ValueError("a bug, not bad input")
+
+    monkeypatch.setattr(AppState, "save", broken_save)
+    caplog.set_level(logging.ERROR, logger="ocp_server.server")
+    async with inproc_client(workspace, monkeypatch) as client:
+        result = await client.call_tool("ocp_result_save", {"summary": "done"})
+        assert result.is_error
+        assert "internal error (ValueError: a bug, not bad input)" in text_of(result)
+        failures = [r for r in caplog.records if r.name == "ocp_server.server"]
+        assert failures and failures[0].exc_info is not None
+        assert failures[0].exc_info[0] is ValueError
+        # The server keeps serving.
+        ok = await client.call_tool("ocp_session_restore", {})
+        assert not ok.is_error
+
+
+async def test_an_unknown_reference_is_bad_input_named_by_its_field_and_not_logged(
+    workspace, monkeypatch, caplog
+):
+    caplog.set_level(logging.ERROR, logger="ocp_server.server")
+    async with inproc_client(workspace, monkeypatch) as client:
+        result = await client.call_tool("ocp_result_save", {"resolve": [12345]})
+        assert result.is_error
+        assert text_of(result).startswith("resolve: no open item #12345")
+        assert "internal error" not in text_of(result)
+    assert not [r for r in caplog.records if r.name == "ocp_server.server"]
+
+
+@pytest.mark.parametrize(
+    ("error", "base"),
+    [
+        (errors.InputError, ValueError),
+        (errors.WorkspaceError, errors.InputError),
+        (errors.CitationError, errors.InputError),
+        (errors.DatabaseError, RuntimeError),
+        (errors.RouteFailure, errors.OCPError),
+    ],
+)
+def test_the_error_tree_is_the_one_drawn_in_the_module_docstring(error, base):
+    assert issubclass(error, base) and issubclass(error, errors.OCPError)
+    assert error.__name__ in (errors.__doc__ or "")

@@ -1,0 +1,112 @@
+"""The boundaries between the three distributions, and each package's public surface.
+
+A distribution may use another's public modules only: a private module (`_name`) is free to
+change inside its own distribution. Every `__all__` lists names the module defines, sorted.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import pkgutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGES = {
+    "ocp_router": ROOT / "ocp_router" / "src" / "ocp_router",
+    "ocp_server": ROOT / "ocp_server" / "src" / "ocp_server",
+    "ocp_client": ROOT / "ocp_client" / "src" / "ocp_client",
+}
+
+
+def _imported_modules(tree: ast.AST) -> list[str]:
+    names: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.extend(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.append(node.module)
+            # `from ocp_router import _tokens` imports a private module too.
+            names.extend(f"{node.module}.{a.name}" for a in node.names if a.name.startswith("_"))
+    return names
+
+
+def _private_imports_of_other_distributions() -> list[tuple[str, str]]:
+    found = []
+    for package, folder in PACKAGES.items():
+        for path in sorted(folder.rglob("*.py")):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            for module in _imported_modules(tree):
+                top, *rest = module.split(".")
+                if top in PACKAGES and top != package and any(p.startswith("_") for p in rest):
+                    where = path.relative_to(folder.parent).as_posix()
+                    found.append((where, module))
+    return found
+
+
+def test_no_distribution_imports_another_distributions_private_modules():
+    violations = list(_private_imports_of_other_distributions())
+    assert violations == []
+
+
+def _modules_with_all() -> list[str]:
+    modules = []
+    for package in PACKAGES:
+        root = importlib.import_module(package)
+        modules.append(package)
+        for info in pkgutil.walk_packages(root.__path__, prefix=f"{package}."):
+            source = Path(importlib.util.find_spec(info.name).origin or "")  # type: ignore[union-attr]
+            if source.suffix == ".py" and "__all__" in source.read_text(encoding="utf-8"):
+                modules.append(info.name)
+    return modules
+
+
+@pytest.mark.parametrize("name", _modules_with_all())
+def test_every_all_is_sorted_and_names_what_the_module_defines(name):
+    module = importlib.import_module(name)
+    exported = list(module.__all__)
+    assert exported == sorted(exported), f"{name}.__all__ is not sorted"
+    assert len(set(exported)) == len(exported), f"{name}.__all__ repeats a name"
+    missing = [n for n in exported if not hasattr(module, n)]
+    assert missing == [], f"{name}.__all__ names what it does not define"
+
+
+def test_the_token_estimator_is_public():
+    from ocp_router import estimate_tokens
+    from ocp_router.tokens import estimate_tokens as from_module
+
+    assert estimate_tokens is from_module
+    assert estimate_tokens("def verify_token(token: str) -> bool:") > 5
+
+
+def test_the_routers_lazy_names_are_its_public_names():
+    import ocp_router
+    import ocp_router.redact  # noqa: F401 - a module named like a function it exports
+
+    assert set(ocp_router._HOMES) == set(ocp_router.__all__) - {"__version__", "redact"}
+    assert ocp_router.redact is ocp_router.redact.__globals__["redact"]
+    for name, home in ocp_router._HOMES.items():
+        assert getattr(importlib.import_module(home), name) is getattr(ocp_router, name)
+
+
+def test_reading_the_servers_settings_loads_no_router_index_or_numpy():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, ocp_server.settings, ocp_server.server, ocp_server.cli; "
+        "print(sorted(m for m in ('numpy', 'httpx', 'ocp_router.router', 'ocp_server.app', "
+        "'ocp_server.index.workspace', 'tree_sitter') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_the_settings_defaults_are_the_indexs():
+    from ocp_server import settings
+    from ocp_server.index import files, history
+
+    assert settings.DEFAULT_HISTORY_COMMITS == history.DEFAULT_HISTORY_COMMITS
+    assert settings.DEFAULT_MAX_FILE_BYTES == files.DEFAULT_MAX_FILE_BYTES
