@@ -333,3 +333,45 @@ def test_count_tokens_is_answered_by_the_upstream_with_credentials_else_estimate
         estimated = http.post("/v1/messages/count_tokens", json=body).json()
     assert estimated["input_tokens"] > 10
     assert len(fake_anthropic.requests_to("/v1/messages/count_tokens")) == 1
+
+
+def test_with_local_tools_a_tool_call_is_answered_locally_in_the_clients_dialect(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_ollama: FakeOllama,
+    fake_anthropic: FakeAnthropic,
+) -> None:
+    fake_ollama.reply = {
+        "content": "",
+        "tool_calls": [{"name": "read_file", "arguments": {"path": "a.py"}}],
+    }
+    proxy = start_proxy(proxy_env | {"OCP_LOCAL_TOOLS": "1"})
+    message = _anthropic(proxy).messages.create(
+        model="claude-haiku-5-5",
+        max_tokens=100,
+        tools=TOOLS,  # type: ignore[arg-type]
+        messages=[{"role": "user", "content": SIMPLE}],
+    )
+    assert message.model == "llama3.2"
+    assert message.stop_reason == "tool_use"
+    (call,) = [b for b in message.content if b.type == "tool_use"]
+    assert (call.name, call.input) == ("read_file", {"path": "a.py"})
+    sent = fake_ollama.requests_to("/api/chat")[0].body
+    assert sent["tools"][0]["function"]["name"] == "read_file"
+    assert fake_anthropic.requests == []
+
+
+def test_over_the_daily_budget_a_paid_request_without_tools_is_answered_locally(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_anthropic: FakeAnthropic,
+) -> None:
+    proxy = start_proxy(proxy_env | {"OCP_DAILY_BUDGET_USD": "0"})
+    message = _anthropic(proxy).messages.create(
+        model="claude-opus-5-5", max_tokens=100, messages=[{"role": "user", "content": HARD}]
+    )
+    assert message.model == "llama3.2"
+    assert fake_anthropic.requests_to("/v1/messages") == []
+    row = proxy.call(_rows)[0]
+    assert (row["tier"], row["answered_tier"]) == ("top", "local")
+    assert row["notes"][0].startswith("paid: budget: $0.0000 spent today")
