@@ -332,3 +332,43 @@ def test_shutdown_lets_an_open_stream_finish(
             rest = "\n".join(lines)
     assert _sse_events(rest)[-1][0] == "message_stop"
     assert rest.count("text_delta") >= 20
+
+
+def test_an_openai_client_leaving_mid_stream_cancels_the_upstream_request(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_openai: FakeOpenAI,
+) -> None:
+    fake_openai.reply = "word " * 200
+    fake_openai.stream_delay = 0.05
+    proxy = start_proxy(proxy_env)
+    with httpx.Client(base_url=proxy.url, timeout=20) as http:
+        with http.stream(
+            "POST", "/v1/chat/completions", json=_chat(stream=True), headers=OPENAI_HEADERS
+        ) as response:
+            first = next(response.iter_lines())
+    assert first.startswith("data: {")
+    left = time.monotonic()
+    while fake_openai._conns and time.monotonic() - left < 5:
+        time.sleep(0.05)
+    assert not fake_openai._conns, "the upstream connection stayed open"
+    deadline = time.monotonic() + 5
+    while not proxy.call(_rows_count) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert proxy.call(_last_row)["error"] == "the client went away mid-stream"
+
+
+def test_an_openai_upstream_that_stalls_mid_stream_ends_with_an_error_chunk(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_openai: FakeOpenAI,
+) -> None:
+    fake_openai.stream_delay = 3.0
+    proxy = start_proxy(proxy_env | {"OCP_PROXY_UPSTREAM_TIMEOUT": "0.5"})
+    with httpx.Client(base_url=proxy.url, timeout=20) as http:
+        response = http.post(
+            "/v1/chat/completions", json=_chat(stream=True), headers=OPENAI_HEADERS
+        )
+    last = json.loads(_sse_events(response.text)[-1][1])
+    assert "ReadTimeout" in last["error"]["message"]
+    assert "[DONE]" not in response.text
