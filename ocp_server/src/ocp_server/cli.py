@@ -180,6 +180,25 @@ def add_server_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     doctor.set_defaults(handler="ocp_server.cli_server:run_doctor")
 
 
+def add_proxy_command(sub: Any, common: argparse.ArgumentParser) -> None:
+    proxy = sub.add_parser(
+        "proxy",
+        parents=[common],
+        help="route an agent's own model requests: an Anthropic/OpenAI-compatible proxy",
+        description="Serve Anthropic Messages (/v1/messages) and OpenAI Chat Completions "
+        "(/v1/chat/completions) on 127.0.0.1, each request routed to the local model or "
+        "relayed to the paid provider. Dashboard at /ui. Claude Code: "
+        "ANTHROPIC_BASE_URL=http://127.0.0.1:8787",
+    )
+    proxy.add_argument("--port", type=int, help="port (default: OCP_PROXY_PORT or 8787)")
+    proxy.add_argument(
+        "--host",
+        help="address to bind (default: OCP_PROXY_HOST or 127.0.0.1); another address "
+        "needs OCP_PROXY_TOKEN",
+    )
+    proxy.set_defaults(handler="ocp_server.proxy.cli:run_proxy")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ocp-server",
@@ -193,6 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_init_command(sub, common)
     add_index_commands(sub, common)
     add_server_commands(sub, common)
+    add_proxy_command(sub, common)
     return parser
 
 

@@ -1,0 +1,285 @@
+"""The Anthropic Messages dialect: reading a request for a local model, answering in it
+(JSON and server-sent events), its errors, and the usage a paid answer reports."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+
+from ocp_server.proxy.chat import BadRequest, Chat, ChatMessage, Event, ToolCall, Usage, text_of
+
+NAME = "anthropic"
+_STOP = {"stop": "end_turn", "length": "max_tokens", "tool_calls": "tool_use"}
+# HTTP status -> the error type the API uses for it.
+_KINDS = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    403: "permission_error",
+    404: "not_found_error",
+    413: "request_too_large",
+    429: "rate_limit_error",
+    502: "api_error",
+    503: "api_error",
+    504: "api_error",
+    529: "overloaded_error",
+}
+
+
+def error_body(status: int, message: str, kind: str | None = None) -> dict[str, Any]:
+    if kind is None or kind == "invalid_request_error":
+        kind = _KINDS.get(status, "api_error" if status >= 500 else "invalid_request_error")
+    return {"type": "error", "error": {"type": kind, "message": message}}
+
+
+def stream_error(message: str, kind: str = "api_error") -> bytes:
+    """The `error` event: how a failure after the first byte reaches the client."""
+    data = json.dumps(error_body(500, message, kind))
+    return f"event: error\ndata: {data}\n\n".encode()
+
+
+def validate(body: Any) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise BadRequest("body: expected a JSON object")
+    if not isinstance(body.get("model"), str) or not body["model"]:
+        raise BadRequest("model: expected a model name (a non-empty string)")
+    if not isinstance(body.get("messages"), list):
+        raise BadRequest("messages: expected a list of messages")
+    max_tokens = body.get("max_tokens")
+    if not isinstance(max_tokens, int) or isinstance(max_tokens, bool) or max_tokens < 1:
+        raise BadRequest("max_tokens: expected a positive integer")
+    return body
+
+
+def credentials(headers: Mapping[str, str]) -> dict[str, str]:
+    """The client's own credential headers, as they came."""
+    out = {}
+    if key := headers.get("x-api-key"):
+        out["x-api-key"] = key
+    if auth := headers.get("authorization"):
+        out["authorization"] = auth
+    return out
+
+
+def env_credentials(key: str) -> dict[str, str]:
+    return {"x-api-key": key}
+
+
+def session_hint(body: Mapping[str, Any], headers: Mapping[str, str]) -> str | None:
+    metadata = body.get("metadata")
+    if isinstance(metadata, dict) and isinstance(metadata.get("user_id"), str):
+        return str(metadata["user_id"])
+    return headers.get("x-claude-code-session-id")
+
+
+# ---- to a local model ----------------------------------------------------------------------
+def to_chat(body: Mapping[str, Any]) -> Chat:
+    messages: list[ChatMessage] = []
+    system = text_of(body.get("system"))
+    if system:
+        messages.append(ChatMessage("system", system))
+    for i, raw in enumerate(body.get("messages") or ()):
+        if not isinstance(raw, dict) or raw.get("role") not in ("user", "assistant"):
+            raise BadRequest(f"messages[{i}]: expected a user or assistant message")
+        role, content = raw["role"], raw.get("content")
+        if isinstance(content, str):
+            messages.append(ChatMessage(role, content))
+            continue
+        if not isinstance(content, list):
+            raise BadRequest(f"messages[{i}].content: expected a string or a list of blocks")
+        current = ChatMessage(role, "")
+        results: list[ChatMessage] = []
+        for block in content:
+            kind = block.get("type") if isinstance(block, dict) else None
+            if kind == "text":
+                current.content += str(block.get("text", ""))
+            elif kind == "image":
+                source = block.get("source") or {}
+                if source.get("type") == "base64" and isinstance(source.get("data"), str):
+                    current.images.append(source["data"])
+                else:
+                    current.content += "[image]"
+            elif kind == "tool_use":
+                args = block.get("input")
+                current.tool_calls.append(
+                    ToolCall(
+                        str(block.get("id", "")),
+                        str(block.get("name", "")),
+                        args if isinstance(args, dict) else {},
+                    )
+                )
+            elif kind == "tool_result":
+                results.append(
+                    ChatMessage(
+                        "tool",
+                        text_of(block.get("content")),
+                        tool_call_id=str(block.get("tool_use_id", "")),
+                    )
+                )
+            elif kind == "document":
+                current.content += "[document]"
+            # thinking / redacted_thinking blocks mean nothing to another model
+        messages.extend(results)
+        if current.content or current.images or current.tool_calls:
+            messages.append(current)
+    stop = body.get("stop_sequences")
+    tools = [
+        {
+            "name": t["name"],
+            "description": t.get("description", ""),
+            "parameters": t["input_schema"],
+        }
+        for t in body.get("tools") or ()
+        if isinstance(t, dict) and "name" in t and isinstance(t.get("input_schema"), dict)
+    ]
+    temperature = body.get("temperature")
+    return Chat(
+        messages,
+        max_tokens=body.get("max_tokens"),
+        temperature=float(temperature) if isinstance(temperature, int | float) else None,
+        stop=[s for s in stop if isinstance(s, str)] if isinstance(stop, list) else [],
+        tools=tools,
+    )
+
+
+# ---- from a local model --------------------------------------------------------------------
+def _usage(usage: Usage) -> dict[str, int]:
+    return {
+        "input_tokens": usage.input_tokens,
+        "output_tokens": usage.output_tokens,
+        "cache_creation_input_tokens": 0,
+        "cache_read_input_tokens": 0,
+    }
+
+
+def render_json(events: list[Event], model: str, message_id: str) -> dict[str, Any]:
+    content: list[dict[str, Any]] = []
+    text = "".join(e.text for e in events if e.kind == "text")
+    if text:
+        content.append({"type": "text", "text": text})
+    for e in events:
+        if e.kind == "tool" and e.tool is not None:
+            content.append(
+                {
+                    "type": "tool_use",
+                    "id": e.tool.id,
+                    "name": e.tool.name,
+                    "input": e.tool.arguments,
+                }
+            )
+    done = next((e for e in events if e.kind == "done"), Event("done"))
+    if not content:
+        content.append({"type": "text", "text": ""})
+    return {
+        "id": message_id,
+        "type": "message",
+        "role": "assistant",
+        "model": model,
+        "content": content,
+        "stop_reason": _STOP.get(done.stop, "end_turn"),
+        "stop_sequence": None,
+        "usage": _usage(done.usage),
+    }
+
+
+def _event(kind: str, data: dict[str, Any]) -> bytes:
+    return f"event: {kind}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n".encode()
+
+
+async def render_stream(
+    events: AsyncIterator[Event], model: str, message_id: str, input_tokens: int
+) -> AsyncIterator[bytes]:
+    """The Messages event stream for a local answer: message_start, one block per text run
+    or tool call, message_delta with the stop reason and usage, message_stop."""
+    start = render_json([], model, message_id) | {"content": [], "stop_reason": None}
+    start["usage"] = _usage(Usage(input_tokens, 1))
+    yield _event("message_start", {"type": "message_start", "message": start})
+    index, text_open = 0, False
+    block: dict[str, Any]
+    delta: dict[str, Any]
+    async for e in events:
+        if e.kind == "text" and e.text:
+            if not text_open:
+                block = {"type": "text", "text": ""}
+                yield _event(
+                    "content_block_start",
+                    {"type": "content_block_start", "index": index, "content_block": block},
+                )
+                text_open = True
+            delta = {"type": "text_delta", "text": e.text}
+            yield _event(
+                "content_block_delta",
+                {"type": "content_block_delta", "index": index, "delta": delta},
+            )
+        elif e.kind == "tool" and e.tool is not None:
+            if text_open:
+                yield _event("content_block_stop", {"type": "content_block_stop", "index": index})
+                index, text_open = index + 1, False
+            block = {
+                "type": "tool_use",
+                "id": e.tool.id,
+                "name": e.tool.name,
+                "input": {},
+            }
+            delta = {"type": "input_json_delta", "partial_json": json.dumps(e.tool.arguments)}
+            yield _event(
+                "content_block_start",
+                {"type": "content_block_start", "index": index, "content_block": block},
+            )
+            yield _event(
+                "content_block_delta",
+                {"type": "content_block_delta", "index": index, "delta": delta},
+            )
+            yield _event("content_block_stop", {"type": "content_block_stop", "index": index})
+            index += 1
+        elif e.kind == "done":
+            if text_open:
+                yield _event("content_block_stop", {"type": "content_block_stop", "index": index})
+            delta = {"stop_reason": _STOP.get(e.stop, "end_turn"), "stop_sequence": None}
+            # (stop_sequence: the client's sequence that stopped it; a local model does not say)
+            usage = {"output_tokens": e.usage.output_tokens}
+            yield _event("message_delta", {"type": "message_delta", "delta": delta, "usage": usage})
+            yield _event("message_stop", {"type": "message_stop"})
+            # (no return: reading the events to their end frees the local connection)
+
+
+# ---- a paid answer's usage -----------------------------------------------------------------
+def usage_of_message(obj: Any) -> Usage:
+    usage = obj.get("usage") if isinstance(obj, dict) else None
+    if not isinstance(usage, dict):
+        return Usage()
+    read = int(usage.get("cache_read_input_tokens") or 0)
+    write = int(usage.get("cache_creation_input_tokens") or 0)
+    return Usage(
+        int(usage.get("input_tokens") or 0) + read + write,
+        int(usage.get("output_tokens") or 0),
+        read,
+        write,
+    )
+
+
+def usage_of_event(data: Any, usage: Usage) -> Usage:
+    """Fold one streamed event into the usage so far: message_start carries the input side,
+    message_delta the cumulative output."""
+    if not isinstance(data, dict):
+        return usage
+    if data.get("type") == "message_start":
+        return usage_of_message(data.get("message"))
+    if data.get("type") == "message_delta" and isinstance(data.get("usage"), dict):
+        out = data["usage"].get("output_tokens")
+        if isinstance(out, int):
+            return Usage(usage.input_tokens, out, usage.cache_read_tokens, usage.cache_write_tokens)
+    return usage
+
+
+def models_list(models: list[str]) -> dict[str, Any]:
+    data = [
+        {"type": "model", "id": m, "display_name": m, "created_at": "2026-01-01T00:00:00Z"}
+        for m in models
+    ]
+    return {
+        "data": data,
+        "has_more": False,
+        "first_id": models[0] if models else None,
+        "last_id": models[-1] if models else None,
+    }

@@ -1,0 +1,667 @@
+"""The proxy's HTTP application: Anthropic Messages and OpenAI Chat Completions in, each
+request decided by the router, answered by the local model (translated) or relayed to the
+paid provider (faithfully), traced.
+
+Per request:
+1. the bearer token (OCP_PROXY_TOKEN), the size limit and the body's shape are checked, each
+   failure answered in the client's dialect;
+2. `OCPRouter.plan` decides the tier over the whole payload (phase 1, phase 2 for the
+   ambiguous band, pins); OCP_STICKY=upward keeps a session at its highest tier;
+3. local: the conversation is translated for the local model and its answer back; a failure
+   before the first byte reaches the client escalates to the paid tier; after it, the stream
+   ends with an error in the client's dialect;
+4. paid: the client's body, with the tier's model (never above the requested one unless
+   OCP_PROXY_CEILING=none) and redacted, goes to the provider with the client's credentials
+   (else the environment's key); the answer comes back as it was sent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass
+from importlib.resources import files
+from types import ModuleType
+from typing import Any
+
+import httpx
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from ocp_router import (
+    OCPRouter,
+    PaidFallback,
+    PayloadError,
+    RouterSettings,
+    Tier,
+    estimate_tokens,
+    parse_payload,
+)
+from ocp_server.proxy import anthropic, openai
+from ocp_server.proxy.boundary import RedactionCache, redact_body
+from ocp_server.proxy.chat import BadRequest, Event, Usage
+from ocp_server.proxy.local import LocalFailed, LocalTarget, stream_local
+from ocp_server.proxy.recorder import Attempted, ProxyRecord, Recorder
+from ocp_server.proxy.settings import Ceiling, ProxySettings, Sticky
+from ocp_server.proxy.upstream import (
+    Outcome,
+    UpstreamUnreachable,
+    open_upstream,
+    relay_headers,
+    relay_stream,
+)
+
+logger = logging.getLogger(__name__)
+
+LOOP_HEADER = "x-ocp-proxy"
+TOKEN_HEADER = "x-ocp-proxy-token"
+# Client headers the provider sees as they came (besides credentials): API versions and
+# betas, SDK identification (Claude Code's OAuth access depends on them).
+_FORWARD_PREFIXES = ("anthropic-", "openai-", "x-stainless-")
+_FORWARD = frozenset({"user-agent", "x-app"})
+
+
+@dataclass(frozen=True, slots=True)
+class Dialect:
+    name: str
+    module: ModuleType
+    path: str  # the upstream path, appended to the upstream base URL
+
+
+ANTHROPIC = Dialect("anthropic", anthropic, "/v1/messages")
+OPENAI = Dialect("openai", openai, "/chat/completions")
+
+
+class Refused(Exception):
+    """A request answered with an error before any routing (status, message, error kind)."""
+
+    def __init__(self, status: int, message: str, kind: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.kind = kind
+
+
+def _error(d: Dialect, status: int, message: str, kind: str | None = None) -> JSONResponse:
+    return JSONResponse(d.module.error_body(status, message, kind), status_code=status)
+
+
+class Proxy:
+    """The routes and the state they share. Build with `build_app`."""
+
+    def __init__(
+        self,
+        settings: ProxySettings,
+        router: OCPRouter,
+        router_settings: RouterSettings,
+        recorder: Recorder,
+        client: httpx.AsyncClient,
+    ) -> None:
+        self.settings = settings
+        self.router = router
+        self.router_settings = router_settings
+        self.recorder = recorder
+        self.client = client
+        rs = router_settings
+        self.local = LocalTarget(
+            rs.local_backend,
+            rs.ollama_url if rs.local_backend == "ollama" else rs.local_base_url,
+            rs.local_model,
+            rs.local_timeout,
+        )
+        # Session -> the highest tier it reached (OCP_STICKY=upward).
+        self.sticky: dict[str, Tier] = {}
+        self.redactions = RedactionCache()
+        self._dashboard = (files("ocp_server.proxy") / "dashboard.html").read_text("utf-8")
+
+    # ---- admission ------------------------------------------------------------------------------
+    def _check_token(self, request: Request, *, allow_query: bool = False) -> set[str]:
+        """Raises Refused unless OCP_PROXY_TOKEN is unset or presented; returns the header
+        names that carried it (they are the proxy's, not the provider's: not forwarded)."""
+        token = self.settings.token
+        if token is None:
+            return set()
+        headers = request.headers
+        offered = {
+            TOKEN_HEADER: headers.get(TOKEN_HEADER, ""),
+            "authorization": headers.get("authorization", "").removeprefix("Bearer ").strip(),
+            "x-api-key": headers.get("x-api-key", ""),
+        }
+        if allow_query:
+            offered["query"] = request.query_params.get("token", "")
+        used = {k for k, v in offered.items() if v and hmac.compare_digest(v, token)}
+        if not used:
+            raise Refused(
+                401,
+                "this proxy needs its token (OCP_PROXY_TOKEN): send it as "
+                "`Authorization: Bearer <token>`, `x-api-key` or `x-ocp-proxy-token`",
+                "authentication_error",
+            )
+        return used
+
+    async def _read_body(self, request: Request) -> Any:
+        limit = self.settings.max_body_bytes
+        declared = request.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > limit:
+            raise Refused(
+                413,
+                f"the request body is {int(declared):,} bytes; the limit is "
+                f"{limit:,} (OCP_PROXY_MAX_BODY_BYTES)",
+            )
+        chunks, size = [], 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise Refused(
+                    413,
+                    f"the request body is over the limit of {limit:,} bytes "
+                    "(OCP_PROXY_MAX_BODY_BYTES)",
+                )
+            chunks.append(chunk)
+        try:
+            return json.loads(b"".join(chunks))
+        except ValueError as exc:
+            raise Refused(400, f"body: not valid JSON ({exc})") from exc
+
+    # ---- routes ---------------------------------------------------------------------------------
+    async def messages(self, request: Request) -> Response:
+        return await self._guarded(request, ANTHROPIC)
+
+    async def chat_completions(self, request: Request) -> Response:
+        return await self._guarded(request, OPENAI)
+
+    async def _guarded(self, request: Request, d: Dialect) -> Response:
+        """A bug of ours is still an answer in the client's dialect, not a bare 500 page."""
+        try:
+            return await self._serve(request, d)
+        except Exception as exc:  # noqa: BLE001 - the top-level handler
+            logger.exception("proxy: the request failed")
+            return _error(d, 500, f"the OCP proxy failed: {type(exc).__name__}")
+
+    async def count_tokens(self, request: Request) -> Response:
+        d = ANTHROPIC
+        try:
+            consumed = self._check_token(request)
+            body = await self._read_body(request)
+        except Refused as exc:
+            return _error(d, exc.status, str(exc), exc.kind)
+        if not isinstance(body, dict) or not isinstance(body.get("messages"), list):
+            return _error(d, 400, "messages: expected a list of messages")
+        creds = self._credentials(d, request.headers, consumed)
+        if creds:
+            redact_body(body, self.redactions)
+            headers = creds | self._forwarded(request.headers)
+            url = self.settings.anthropic_upstream.rstrip("/") + "/v1/messages/count_tokens"
+            try:
+                response = await open_upstream(
+                    self.client, url, headers, body, self.settings.upstream_timeout
+                )
+            except UpstreamUnreachable as exc:
+                return _error(d, 502, f"the Anthropic upstream did not answer ({exc})")
+            try:
+                content = await response.aread()
+            except httpx.HTTPError as exc:
+                return _error(d, 502, f"the Anthropic upstream failed ({exc!r})")
+            finally:
+                await response.aclose()
+            return Response(content, response.status_code, relay_headers(response.headers))
+        # No credentials: the router's estimate, which is what routing used anyway.
+        text = json.dumps([body.get("system"), body["messages"], body.get("tools")])
+        return JSONResponse({"input_tokens": estimate_tokens(text)})
+
+    async def models(self, request: Request) -> Response:
+        anthropic_client = "anthropic-version" in request.headers
+        d = ANTHROPIC if anthropic_client else OPENAI
+        try:
+            self._check_token(request)
+        except Refused as exc:
+            return _error(d, exc.status, str(exc), exc.kind)
+        rs = self.router_settings
+        names = [rs.paid_model, rs.top_model, rs.local_model]
+        models = [m for i, m in enumerate(names) if m and m not in names[:i]]
+        return JSONResponse(d.module.models_list(models))
+
+    async def ui(self, request: Request) -> Response:
+        try:
+            self._check_token(request, allow_query=True)
+        except Refused as exc:
+            return JSONResponse({"error": str(exc)}, status_code=exc.status)
+        return HTMLResponse(self._dashboard, headers={"cache-control": "no-store"})
+
+    async def api_stats(self, request: Request) -> Response:
+        try:
+            self._check_token(request, allow_query=True)
+        except Refused as exc:
+            return JSONResponse({"error": str(exc)}, status_code=exc.status)
+        sticky = {s: t.value for s, t in self.sticky.items()}
+        return JSONResponse(self.recorder.summary(sticky))
+
+    async def health(self, request: Request) -> Response:
+        return JSONResponse({"ok": True})
+
+    # ---- one request ----------------------------------------------------------------------------
+    async def _serve(self, request: Request, d: Dialect) -> Response:
+        started = time.perf_counter()
+        headers = request.headers
+        if headers.get(LOOP_HEADER):
+            return _error(
+                d,
+                508,
+                "this request came back to the proxy: its upstream URL "
+                "points at itself (OCP_PROXY_*_UPSTREAM)",
+            )
+        try:
+            consumed = self._check_token(request)
+            body = d.module.validate(await self._read_body(request))
+            payload = parse_payload(body)
+        except Refused as exc:
+            return _error(d, exc.status, str(exc), exc.kind)
+        except (BadRequest, PayloadError) as exc:
+            return _error(d, 400, str(exc))
+        requested = body["model"]
+        stream = body.get("stream") is True
+        session = self._session(d, body, headers, payload)
+        decision = await self.router.plan(payload, session=session)
+        cls = decision.assessment.classify
+        record = ProxyRecord(
+            id=uuid.uuid4().hex,
+            started_at=time.time(),
+            dialect=d.name,
+            client=(headers.get("user-agent") or "")[:60],
+            session=session,
+            stream=stream,
+            requested_model=requested,
+            tier=decision.tier.value,
+            reason=decision.reason,
+            phase=decision.phase.value,
+            band=decision.assessment.band.value,
+            pin_state=decision.pin_state.value,
+            task_type=cls.task_type.value,
+            complexity=cls.complexity_score,
+            request_text=payload.user_turn if self.settings.trace_content else "",
+        )
+        tier = decision.tier
+        if self.settings.sticky is Sticky.UPWARD:
+            reached = self.sticky.get(session)
+            if reached is not None and reached.rank > tier.rank:
+                record.notes.append(f"sticky: the session reached {reached} before")
+                tier = reached
+        finish = self._finisher(record, started)
+        if tier is Tier.LOCAL:
+            answered = await self._local(d, body, stream, record, finish, started)
+            if answered is not None:
+                return answered
+            tier = Tier.MID
+        creds = self._credentials(d, headers, consumed)
+        problem = await self._paid_blocked(creds)
+        if problem is not None:
+            tried_local = any(a.tier == "local" for a in record.attempts)
+            may_fall_back = self.router.paid_fallback is PaidFallback.LOCAL and not body.get(
+                "tools"
+            )
+            if not tried_local and may_fall_back:
+                record.notes.append(f"paid: {problem}; answered locally instead")
+                answered = await self._local(d, body, stream, record, finish, started)
+                if answered is not None:
+                    return answered
+            record.status, record.error = problem_status(problem), problem
+            finish()
+            return _error(d, record.status, problem + self._attempts_note(record))
+        return await self._paid(d, request, body, tier, stream, creds, record, finish, started)
+
+    def _finisher(self, record: ProxyRecord, started: float) -> Callable[[], None]:
+        done = False
+
+        def finish() -> None:
+            nonlocal done
+            if done:
+                return
+            done = True
+            record.latency_ms = round((time.perf_counter() - started) * 1000, 3)
+            self.recorder.add(record)
+            logger.info(
+                "proxy %s %s: %s -> %s/%s %d+%d tokens, %s in %.0f ms",
+                record.id[:8],
+                record.dialect,
+                record.tier,
+                record.answered_tier,
+                record.model,
+                record.input_tokens,
+                record.output_tokens,
+                record.status,
+                record.latency_ms,
+            )
+
+        return finish
+
+    @staticmethod
+    def _attempts_note(record: ProxyRecord) -> str:
+        failed = [f"{a.backend} {a.model}: {a.error}" for a in record.attempts if a.error]
+        return f" (tried: {'; '.join(failed)})" if failed else ""
+
+    def _session(
+        self, d: Dialect, body: Mapping[str, Any], headers: Mapping[str, str], payload: Any
+    ) -> str:
+        hint = headers.get("x-ocp-session") or d.module.session_hint(body, headers)
+        if not hint:
+            first = next((m.text for m in payload.messages if m.role == "user"), "")
+            hint = f"{payload.system}\x00{first}"
+        return "proxy-" + hashlib.sha1(hint.encode(), usedforsecurity=False).hexdigest()[:20]
+
+    def _credentials(
+        self, d: Dialect, headers: Mapping[str, str], consumed: set[str]
+    ) -> dict[str, str]:
+        """The client's own credentials (minus the proxy's token), else the environment's."""
+        own = {k: v for k, v in d.module.credentials(headers).items() if k not in consumed}
+        if any(k in own for k in ("x-api-key", "authorization")):
+            return own
+        rs = self.router_settings
+        key = rs.anthropic_api_key if d is ANTHROPIC else rs.openai_api_key
+        return own | d.module.env_credentials(key) if key else {}
+
+    async def _paid_blocked(self, creds: dict[str, str]) -> str | None:
+        if not creds:
+            return (
+                "no paid credentials: the client sent none and no API key is set in the environment"
+            )
+        daily = self.router.budget.daily_usd
+        if daily is not None:
+            spent = await self.router.ledger.spent_today()
+            if spent >= daily:
+                return f"budget: ${spent:.4f} spent today, OCP_DAILY_BUDGET_USD=${daily:g}"
+        return None
+
+    @staticmethod
+    def _forwarded(headers: Mapping[str, str]) -> dict[str, str]:
+        out = {k: v for k, v in headers.items() if k in _FORWARD or k.startswith(_FORWARD_PREFIXES)}
+        out[LOOP_HEADER] = "1"
+        return out
+
+    def paid_model(self, d: Dialect, tier: Tier, requested: str) -> str:
+        """The tier's model for this dialect, never dearer than `requested` (unless
+        OCP_PROXY_CEILING=none). A dialect the paid backend does not speak keeps `requested`."""
+        rs = self.router_settings
+        if rs.paid_backend != d.name:
+            return requested
+        candidate = (rs.top_model if tier is Tier.TOP else None) or rs.paid_model
+        if self.settings.ceiling is Ceiling.NONE or candidate == requested:
+            return candidate
+        if requested == rs.top_model:
+            return candidate  # the top model asked for: any tier's model is at or below it
+        if candidate == rs.top_model:
+            return requested
+        mine, theirs = self.router.price(candidate), self.router.price(requested)
+        if mine is None or theirs is None:
+            return requested
+        cheaper = (
+            mine.input_per_mtok <= theirs.input_per_mtok
+            and mine.output_per_mtok <= theirs.output_per_mtok
+        )
+        return candidate if cheaper else requested
+
+    # ---- local ----------------------------------------------------------------------------------
+    async def _local(
+        self,
+        d: Dialect,
+        body: dict[str, Any],
+        stream: bool,
+        record: ProxyRecord,
+        finish: Callable[[], None],
+        started: float,
+    ) -> Response | None:
+        """The local answer, or None (attempt recorded) when it failed before the first byte."""
+        t0 = time.perf_counter()
+        target = self.local
+
+        def failed(outcome: str, error: str) -> None:
+            ms = round((time.perf_counter() - t0) * 1000, 3)
+            record.attempts.append(
+                Attempted(
+                    "local",
+                    target.kind,
+                    target.model,
+                    outcome,
+                    ms,
+                    error[:300],
+                    "BackendUnavailable" if outcome == "error" else None,
+                )
+            )
+            logger.warning("proxy %s: local %s failed: %s", record.id[:8], target.model, error)
+
+        try:
+            chat = d.module.to_chat(body)
+        except BadRequest as exc:
+            failed("error", str(exc))
+            return None
+        events = stream_local(self.client, target, chat)
+        try:
+            first = await events.__anext__()
+        except LocalFailed as exc:
+            failed("error", str(exc))
+            return None
+        if first.kind == "done":
+            failed("empty", "empty answer")
+            await events.aclose()
+            return None
+        message_id = ("msg_ocp" if d is ANTHROPIC else "chatcmpl-ocp") + uuid.uuid4().hex[:20]
+        record.answered_tier, record.model, record.backend = "local", target.model, target.kind
+        price = self.router.price(record.requested_model)
+
+        def settle(done: Event | None, ok: bool, error: str | None = None) -> None:
+            ms = round((time.perf_counter() - t0) * 1000, 3)
+            record.attempts.append(
+                Attempted("local", target.kind, target.model, "ok" if ok else "error", ms, error)
+            )
+            if done is not None:
+                record.input_tokens = done.usage.input_tokens
+                record.output_tokens = done.usage.output_tokens
+            record.cost_usd = 0.0
+            if price is not None:
+                record.counterfactual_usd = price.cost(record.input_tokens, record.output_tokens)
+            record.error = error
+            finish()
+
+        if not stream:
+            collected = [first]
+            try:
+                async for e in events:
+                    collected.append(e)
+            except LocalFailed as exc:
+                # Nothing reached the client yet: this is still "before the first byte".
+                record.answered_tier = None
+                failed("error", str(exc))
+                return None
+            done = collected[-1]
+            record.status = 200
+            settle(done, True)
+            return JSONResponse(d.module.render_json(collected, target.model, message_id))
+
+        record.status = 200
+        record.first_byte_ms = round((time.perf_counter() - started) * 1000, 3)
+        seen: list[Event] = []
+
+        async def tee() -> AsyncIterator[Event]:
+            yield first
+            async for e in events:
+                seen.append(e)
+                yield e
+
+        if d is ANTHROPIC:
+            rendered = anthropic.render_stream(
+                tee(), target.model, message_id, estimate_tokens(json.dumps(body.get("messages")))
+            )
+        else:
+            options = body.get("stream_options")
+            include = isinstance(options, dict) and options.get("include_usage") is True
+            rendered = openai.render_stream(tee(), target.model, message_id, include)
+
+        async def body_stream() -> AsyncIterator[bytes]:
+            error: str | None = None
+            try:
+                async for chunk in rendered:
+                    yield chunk
+            except LocalFailed as exc:
+                error = f"the local model failed mid-stream: {exc}"
+                yield d.module.stream_error(error)
+            finally:
+                await events.aclose()
+                done = next((e for e in seen if e.kind == "done"), None)
+                if done is None and error is None:
+                    error = "the client went away mid-stream"
+                settle(done, error is None, error)
+
+        return StreamingResponse(
+            body_stream(), media_type="text/event-stream", headers={"cache-control": "no-cache"}
+        )
+
+    # ---- paid -----------------------------------------------------------------------------------
+    async def _paid(
+        self,
+        d: Dialect,
+        request: Request,
+        body: dict[str, Any],
+        tier: Tier,
+        stream: bool,
+        creds: dict[str, str],
+        record: ProxyRecord,
+        finish: Callable[[], None],
+        started: float,
+    ) -> Response:
+        model = self.paid_model(d, tier, record.requested_model)
+        body["model"] = model
+        if self.router.redact_paid:
+            hidden = redact_body(body, self.redactions)
+            if hidden:
+                record.notes.append(f"redacted {sum(hidden.values())} secrets before sending")
+        base = self.settings.anthropic_upstream if d is ANTHROPIC else self.settings.openai_upstream
+        url = base.rstrip("/") + d.path
+        headers = creds | self._forwarded(request.headers)
+        record.model, record.backend = model, f"{d.name}-upstream"
+        t0 = time.perf_counter()
+        outcome = Outcome()
+
+        async def settle() -> None:
+            ok = outcome.status == 200 and outcome.error is None
+            ms = round((time.perf_counter() - t0) * 1000, 3)
+            record.attempts.append(
+                Attempted(
+                    tier.value,
+                    record.backend,
+                    model,
+                    "ok" if ok else "error",
+                    ms,
+                    outcome.error,
+                    None if ok else f"HTTP {outcome.status}",
+                )
+            )
+            record.status, record.error = outcome.status, outcome.error
+            if ok or outcome.usage.output_tokens:
+                record.answered_tier = tier.value if ok else None
+                await self._account(record, tier, model, outcome.usage)
+            finish()
+
+        try:
+            response = await open_upstream(
+                self.client, url, headers, body, self.settings.upstream_timeout
+            )
+        except UpstreamUnreachable as exc:
+            outcome.status, outcome.error = 502, f"the {d.name} upstream did not answer: {exc}"
+            await settle()
+            return _error(d, 502, outcome.error)
+        outcome.status = response.status_code
+        relayed = relay_headers(response.headers)
+        is_stream = response.headers.get("content-type", "").startswith("text/event-stream")
+        if response.status_code != 200 or not is_stream:
+            try:
+                content = await response.aread()
+            except httpx.HTTPError as exc:
+                outcome.status, outcome.error = 502, f"the {d.name} upstream failed: {exc!r}"
+                await settle()
+                return _error(d, 502, outcome.error)
+            finally:
+                await response.aclose()
+            if response.status_code == 200:
+                try:
+                    outcome.usage = d.module.usage_of_message(json.loads(content))
+                except ValueError:
+                    outcome.status = 502
+                    outcome.error = (
+                        f"the {d.name} upstream answered 200 with a body that is not JSON"
+                    )
+                    await settle()
+                    return _error(d, 502, outcome.error)
+            else:
+                outcome.error = content.decode("utf-8", "replace")[:300]
+            await settle()
+            return Response(content, response.status_code, relayed)
+        record.first_byte_ms = round((time.perf_counter() - started) * 1000, 3)
+
+        async def body_stream() -> AsyncIterator[bytes]:
+            try:
+                async for chunk in relay_stream(
+                    response, outcome, d.module.usage_of_event, d.module.stream_error
+                ):
+                    yield chunk
+            except BaseException:
+                outcome.error = outcome.error or "the client went away mid-stream"
+                raise
+            finally:
+                await settle()
+
+        return StreamingResponse(body_stream(), status_code=200, headers=relayed)
+
+    async def _account(self, record: ProxyRecord, tier: Tier, model: str, usage: Usage) -> None:
+        record.input_tokens, record.output_tokens = usage.input_tokens, usage.output_tokens
+        record.cache_read_tokens = usage.cache_read_tokens
+        price = self.router.price(model)
+        record.cost_usd = (
+            price.cost(
+                usage.input_tokens,
+                usage.output_tokens,
+                usage.cache_read_tokens,
+                usage.cache_write_tokens,
+            )
+            if price
+            else None
+        )
+        asked = self.router.price(record.requested_model)
+        if asked is not None:
+            record.counterfactual_usd = asked.cost(
+                usage.input_tokens,
+                usage.output_tokens,
+                usage.cache_read_tokens,
+                usage.cache_write_tokens,
+            )
+        if record.cost_usd:
+            await self.router.ledger.add(record.cost_usd)
+        if record.answered_tier:
+            self.router.pins.pin(record.session, model, tier, usage.input_tokens)
+            if self.settings.sticky is Sticky.UPWARD:
+                reached = self.sticky.get(record.session)
+                if reached is None or tier.rank > reached.rank:
+                    self.sticky[record.session] = tier
+
+
+def problem_status(problem: str) -> int:
+    return 429 if problem.startswith("budget") else 401
+
+
+def build_app(proxy: Proxy, *, lifespan: Any = None) -> Starlette:
+    routes = [
+        Route("/v1/messages", proxy.messages, methods=["POST"]),
+        Route("/v1/messages/count_tokens", proxy.count_tokens, methods=["POST"]),
+        Route("/v1/chat/completions", proxy.chat_completions, methods=["POST"]),
+        Route("/chat/completions", proxy.chat_completions, methods=["POST"]),
+        Route("/v1/models", proxy.models, methods=["GET"]),
+        Route("/models", proxy.models, methods=["GET"]),
+        Route("/ui", proxy.ui, methods=["GET"]),
+        Route("/api/stats", proxy.api_stats, methods=["GET"]),
+        Route("/health", proxy.health, methods=["GET"]),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan)

@@ -1,0 +1,80 @@
+"""The neutral conversation a local model is given, and the events it answers with.
+
+Both client dialects are read into a `Chat` (for the local tier only: the paid tier receives
+the client's own body), and a local model's stream is read into `Event`s that each dialect
+renders back (see anthropic.py, openai.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class BadRequest(ValueError):
+    """The client's body is not what its dialect accepts; the message names the field."""
+
+    def __init__(self, message: str, *, status: int = 400, kind: str = "invalid_request_error"):
+        super().__init__(message)
+        self.status = status
+        self.kind = kind
+
+
+@dataclass(slots=True)
+class ToolCall:
+    id: str
+    name: str
+    arguments: dict[str, Any]
+
+
+@dataclass(slots=True)
+class ChatMessage:
+    role: str  # system | user | assistant | tool
+    content: str
+    images: list[str] = field(default_factory=list)  # base64, no data: prefix
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    tool_call_id: str | None = None
+    name: str | None = None  # the tool's name, on a tool result
+
+
+@dataclass(slots=True)
+class Chat:
+    """A request in neutral form. `tools` are JSON-schema functions: name, description,
+    parameters."""
+
+    messages: list[ChatMessage]
+    max_tokens: int | None = None
+    temperature: float | None = None
+    stop: list[str] = field(default_factory=list)
+    tools: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One piece of a local answer: `text`, a whole `tool` call, or `done` (with the stop
+    reason in OpenAI's words, stop | length | tool_calls, and the usage)."""
+
+    kind: str
+    text: str = ""
+    tool: ToolCall | None = None
+    stop: str = "stop"
+    usage: Usage = Usage()
+
+
+def text_of(content: Any) -> str:
+    """The text of a string or of a list of blocks/parts that carry `text`."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(
+            str(b.get("text", "")) for b in content if isinstance(b, dict) and "text" in b
+        )
+    return ""

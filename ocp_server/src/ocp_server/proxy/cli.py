@@ -1,0 +1,38 @@
+"""`ocp-server proxy`: the routing proxy for Anthropic and OpenAI clients (its arguments are
+declared in ocp_server.cli)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import ipaddress
+import sys
+from pathlib import Path
+
+from ocp_server.proxy.service import serve
+from ocp_server.proxy.settings import ProxySettings
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def run_proxy(args: argparse.Namespace, workspace: Path) -> int:
+    settings = ProxySettings.from_env(OCP_PROXY_PORT=args.port, OCP_PROXY_HOST=args.host)
+    if not _loopback(settings.host) and settings.token is None:
+        print(
+            f"ocp-server: binding {settings.host} exposes your API keys to the network; "
+            "set OCP_PROXY_TOKEN first",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        asyncio.run(serve(settings, workspace))
+    except KeyboardInterrupt:
+        pass
+    return 0

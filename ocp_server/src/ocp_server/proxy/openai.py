@@ -1,0 +1,241 @@
+"""The OpenAI Chat Completions dialect: reading a request for a local model, answering in it
+(JSON and `data:` chunks ending in `[DONE]`), its errors, and the usage a paid answer reports."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+
+from ocp_server.proxy.chat import BadRequest, Chat, ChatMessage, Event, ToolCall, Usage, text_of
+
+NAME = "openai"
+_KINDS = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    404: "not_found_error",
+    413: "invalid_request_error",
+    429: "rate_limit_error",
+}
+
+
+def error_body(status: int, message: str, kind: str | None = None) -> dict[str, Any]:
+    code = kind if kind and kind != "invalid_request_error" else None
+    if status == 413:
+        code = "request_too_large"
+    return {
+        "error": {
+            "message": message,
+            "type": _KINDS.get(
+                status, "server_error" if status >= 500 else "invalid_request_error"
+            ),
+            "param": None,
+            "code": code,
+        }
+    }
+
+
+def stream_error(message: str, kind: str = "server_error") -> bytes:
+    """How a failure after the first byte reaches the client: an `error` chunk (what OpenAI
+    itself sends mid-stream; the SDK raises it), then the stream ends without `[DONE]`."""
+    body = {"error": {"message": message, "type": kind, "param": None, "code": None}}
+    return f"data: {json.dumps(body)}\n\n".encode()
+
+
+def validate(body: Any) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise BadRequest("body: expected a JSON object")
+    if not isinstance(body.get("model"), str) or not body["model"]:
+        raise BadRequest("model: expected a model name (a non-empty string)")
+    if not isinstance(body.get("messages"), list) or not body["messages"]:
+        raise BadRequest("messages: expected a non-empty list of messages")
+    return body
+
+
+def credentials(headers: Mapping[str, str]) -> dict[str, str]:
+    out = {}
+    if auth := headers.get("authorization"):
+        out["authorization"] = auth
+    for name in ("openai-organization", "openai-project"):
+        if value := headers.get(name):
+            out[name] = value
+    return out
+
+
+def env_credentials(key: str) -> dict[str, str]:
+    return {"authorization": f"Bearer {key}"}
+
+
+def session_hint(body: Mapping[str, Any], headers: Mapping[str, str]) -> str | None:
+    user = body.get("user")
+    return user if isinstance(user, str) and user else None
+
+
+# ---- to a local model ----------------------------------------------------------------------
+def _image(part: Mapping[str, Any]) -> str | None:
+    url = (part.get("image_url") or {}).get("url", "")
+    if isinstance(url, str) and url.startswith("data:") and ";base64," in url:
+        return url.split(";base64,", 1)[1]
+    return None
+
+
+def to_chat(body: Mapping[str, Any]) -> Chat:
+    messages: list[ChatMessage] = []
+    for i, raw in enumerate(body.get("messages") or ()):
+        if not isinstance(raw, dict) or not isinstance(raw.get("role"), str):
+            raise BadRequest(f"messages[{i}]: expected an object with a role")
+        role = "system" if raw["role"] == "developer" else raw["role"]
+        content = raw.get("content")
+        message = ChatMessage(role, "")
+        if isinstance(content, list):
+            for part in content:
+                if not isinstance(part, dict):
+                    continue
+                if part.get("type") == "text":
+                    message.content += str(part.get("text", ""))
+                elif part.get("type") == "image_url":
+                    data = _image(part)
+                    if data is not None:
+                        message.images.append(data)
+                    else:
+                        message.content += "[image]"
+        else:
+            message.content = text_of(content)
+        for call in raw.get("tool_calls") or ():
+            function = call.get("function") or {} if isinstance(call, dict) else {}
+            try:
+                args = json.loads(function.get("arguments") or "{}")
+            except ValueError:
+                args = {}
+            message.tool_calls.append(
+                ToolCall(
+                    str(call.get("id", "")),
+                    str(function.get("name", "")),
+                    args if isinstance(args, dict) else {},
+                )
+            )
+        if role == "tool":
+            message.tool_call_id = str(raw.get("tool_call_id", ""))
+        messages.append(message)
+    stop = body.get("stop")
+    tools = [
+        {
+            "name": f["name"],
+            "description": f.get("description", ""),
+            "parameters": f.get("parameters") or {"type": "object", "properties": {}},
+        }
+        for t in body.get("tools") or ()
+        if isinstance(t, dict) and isinstance(f := t.get("function"), dict) and "name" in f
+    ]
+    max_tokens = body.get("max_completion_tokens") or body.get("max_tokens")
+    temperature = body.get("temperature")
+    return Chat(
+        messages,
+        max_tokens=max_tokens if isinstance(max_tokens, int) else None,
+        temperature=float(temperature) if isinstance(temperature, int | float) else None,
+        stop=[stop] if isinstance(stop, str) else [s for s in stop or () if isinstance(s, str)],
+        tools=tools,
+    )
+
+
+# ---- from a local model --------------------------------------------------------------------
+def _usage(usage: Usage) -> dict[str, int]:
+    return {
+        "prompt_tokens": usage.input_tokens,
+        "completion_tokens": usage.output_tokens,
+        "total_tokens": usage.input_tokens + usage.output_tokens,
+    }
+
+
+def _tool_calls(events: list[Event]) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": e.tool.id,
+            "type": "function",
+            "function": {"name": e.tool.name, "arguments": json.dumps(e.tool.arguments)},
+        }
+        for e in events
+        if e.kind == "tool" and e.tool is not None
+    ]
+
+
+def render_json(events: list[Event], model: str, completion_id: str) -> dict[str, Any]:
+    done = next((e for e in events if e.kind == "done"), Event("done"))
+    message: dict[str, Any] = {
+        "role": "assistant",
+        "content": "".join(e.text for e in events if e.kind == "text"),
+    }
+    if calls := _tool_calls(events):
+        message["tool_calls"] = calls
+    return {
+        "id": completion_id,
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": model,
+        "choices": [{"index": 0, "message": message, "finish_reason": done.stop}],
+        "usage": _usage(done.usage),
+    }
+
+
+async def render_stream(
+    events: AsyncIterator[Event], model: str, completion_id: str, include_usage: bool
+) -> AsyncIterator[bytes]:
+    created = int(time.time())
+
+    def chunk(choices: list[dict[str, Any]], usage: Usage | None = None) -> bytes:
+        body: dict[str, Any] = {
+            "id": completion_id,
+            "object": "chat.completion.chunk",
+            "created": created,
+            "model": model,
+            "choices": choices,
+        }
+        if usage is not None:
+            body["usage"] = _usage(usage)
+        return f"data: {json.dumps(body, separators=(',', ':'))}\n\n".encode()
+
+    yield chunk(
+        [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]
+    )
+    calls = 0
+    async for e in events:
+        if e.kind == "text" and e.text:
+            yield chunk([{"index": 0, "delta": {"content": e.text}, "finish_reason": None}])
+        elif e.kind == "tool" and e.tool is not None:
+            call = _tool_calls([e])[0] | {"index": calls}
+            calls += 1
+            yield chunk([{"index": 0, "delta": {"tool_calls": [call]}, "finish_reason": None}])
+        elif e.kind == "done":
+            yield chunk([{"index": 0, "delta": {}, "finish_reason": e.stop}])
+            if include_usage:
+                yield chunk([], e.usage)
+            yield b"data: [DONE]\n\n"
+            # (no return: reading the events to their end frees the local connection)
+
+
+# ---- a paid answer's usage -----------------------------------------------------------------
+def usage_of_message(obj: Any) -> Usage:
+    usage = obj.get("usage") if isinstance(obj, dict) else None
+    if not isinstance(usage, dict):
+        return Usage()
+    details = usage.get("prompt_tokens_details")
+    cached = details.get("cached_tokens") if isinstance(details, dict) else 0
+    return Usage(
+        int(usage.get("prompt_tokens") or 0),
+        int(usage.get("completion_tokens") or 0),
+        int(cached or 0),
+    )
+
+
+def usage_of_event(data: Any, usage: Usage) -> Usage:
+    if isinstance(data, dict) and isinstance(data.get("usage"), dict):
+        return usage_of_message(data)
+    return usage
+
+
+def models_list(models: list[str]) -> dict[str, Any]:
+    return {
+        "object": "list",
+        "data": [{"id": m, "object": "model", "created": 0, "owned_by": "ocp"} for m in models],
+    }

@@ -1,0 +1,251 @@
+"""What the proxy remembers of each request: a row for the dashboard (the most recent few
+hundred, in memory) and a trace in the workspace's store, the same `traces` table MCP routes
+use, so `ocp-server stats` covers both. Traces are written by one background task, off the
+request path; message contents are stored only with OCP_TRACE_CONTENT=1 (redacted even then).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections import deque
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from ocp_router.redact import redact
+from ocp_server.savings import LATENCY_EDGES_MS
+from ocp_server.trace_store import AttemptRecord, TraceRecord, TraceStore
+
+logger = logging.getLogger(__name__)
+
+MAX_QUEUED = 20_000  # traces waiting for the store before new ones are dropped
+
+
+@dataclass(slots=True)
+class Attempted:
+    tier: str
+    backend: str
+    model: str
+    outcome: str  # ok | error | empty | skipped
+    duration_ms: float
+    error: str | None = None
+    error_type: str | None = None
+
+
+@dataclass(slots=True)
+class ProxyRecord:
+    """One proxied request, filled in as it goes."""
+
+    id: str
+    started_at: float
+    dialect: str
+    client: str
+    session: str
+    stream: bool
+    requested_model: str
+    tier: str = ""  # decided
+    answered_tier: str | None = None
+    model: str = ""
+    backend: str = ""
+    reason: str = ""
+    phase: str = ""
+    band: str = ""
+    pin_state: str = ""
+    task_type: str = ""
+    complexity: float = 0.0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_tokens: int = 0
+    cost_usd: float | None = None
+    counterfactual_usd: float | None = None
+    latency_ms: float = 0.0
+    first_byte_ms: float | None = None
+    status: int = 0
+    error: str | None = None
+    notes: list[str] = field(default_factory=list)
+    attempts: list[Attempted] = field(default_factory=list)
+    request_text: str = ""  # the user turn; stored only with OCP_TRACE_CONTENT=1
+
+    @property
+    def escalated(self) -> bool:
+        return (
+            self.answered_tier is not None
+            and self.tier != ""
+            and _RANK.get(self.answered_tier, 0) > _RANK.get(self.tier, 0)
+        )
+
+    def row(self) -> dict[str, Any]:
+        # By hand, not dataclasses.asdict: this runs for every request and every poll.
+        out = {name: getattr(self, name) for name in _ROW_FIELDS}
+        out["attempts"] = [
+            {name: getattr(a, name) for name in Attempted.__slots__} for a in self.attempts
+        ]
+        out["notes"] = list(self.notes)
+        out["escalated"] = self.escalated
+        out["escalations"] = sum(1 for a in self.attempts if a.outcome != "ok")
+        return out
+
+
+_RANK = {"local": 0, "mid": 1, "top": 2}
+_ROW_FIELDS = tuple(
+    f.name for f in fields(ProxyRecord) if f.name not in ("request_text", "attempts", "notes")
+)
+
+
+class Recorder:
+    """Keeps the recent rows and writes traces. `memory` None: rows only (no store)."""
+
+    def __init__(
+        self,
+        memory: TraceStore | None,
+        workspace: str,
+        *,
+        recent: int = 500,
+        trace_content: bool = False,
+        counterfactual_model: str | None = None,
+    ) -> None:
+        self.memory = memory
+        self.workspace = workspace
+        self.rows: deque[ProxyRecord] = deque(maxlen=recent)
+        self.trace_content = trace_content
+        self.counterfactual_model = counterfactual_model
+        self.started_at = time.time()
+        self._queue: asyncio.Queue[ProxyRecord | None] = asyncio.Queue()
+        self._sessions: set[str] = set()
+        self._task: asyncio.Task[None] | None = None
+        self.written = 0
+        self.write_errors = 0
+        self.dropped = 0
+
+    def start(self) -> None:
+        if self.memory is not None and self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._run())
+
+    def add(self, record: ProxyRecord) -> None:
+        self.rows.append(record)
+        if self._task is not None:
+            if self._queue.qsize() >= MAX_QUEUED:
+                # The store cannot keep up: drop (and count) rather than grow without bound.
+                self.dropped += 1
+                if self.dropped == 1 or self.dropped % 1000 == 0:
+                    logger.warning("proxy: %d traces dropped, the store is too slow", self.dropped)
+                return
+            self._queue.put_nowait(record)
+
+    async def aclose(self) -> None:
+        """Write what is queued, then stop."""
+        if self._task is None:
+            return
+        self._queue.put_nowait(None)
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        self._task = None
+
+    async def _run(self) -> None:
+        while (record := await self._queue.get()) is not None:
+            try:
+                await self._write(record)
+                self.written += 1
+            except Exception:  # noqa: BLE001 - a trace that cannot be stored must not stop the proxy
+                self.write_errors += 1
+                logger.exception("proxy: could not store the trace of %s", record.id[:8])
+
+    async def _write(self, r: ProxyRecord) -> None:
+        assert self.memory is not None
+        if r.session not in self._sessions:
+            await self.memory.start_session(self.workspace, r.session)
+            self._sessions.add(r.session)
+        answered = r.answered_tier
+        route_to = "local" if answered == "local" else "paid" if answered else "none"
+        detail = r.row() | {"source": "proxy"}
+        for key in ("id", "started_at"):
+            detail.pop(key)
+        request = redact(r.request_text).text[:2000] if self.trace_content else ""
+        await self.memory.record_trace(
+            r.session,
+            TraceRecord(
+                id=r.id,
+                created_at=r.started_at,
+                request=request,
+                route_to=route_to,
+                decision="local" if r.tier == "local" else "paid",
+                decided_by=r.reason,
+                model=r.model,
+                backend=r.backend,
+                answered_by=route_to if answered else None,
+                task_type=r.task_type,
+                complexity=r.complexity,
+                prompt_tokens=r.input_tokens,
+                completion_tokens=r.output_tokens,
+                duration_ms=r.latency_ms,
+                cost_usd=r.cost_usd,
+                counterfactual_usd=r.counterfactual_usd,
+                trace_json=json.dumps(detail),
+                tier=r.tier or None,
+                answered_tier=answered,
+                phase=r.phase or None,
+                band=r.band or None,
+                pin_state=r.pin_state or None,
+                escalated=r.escalated,
+                fell_back=answered is not None and answered != r.tier and not r.escalated,
+                counterfactual_model=self.counterfactual_model,
+                attempts=tuple(
+                    AttemptRecord(
+                        a.tier, a.backend, a.model, a.outcome, a.duration_ms, a.error_type
+                    )
+                    for a in r.attempts
+                ),
+            ),
+        )
+
+    # ---- the dashboard's numbers ---------------------------------------------------------------
+    def summary(self, sticky: dict[str, str], now: float | None = None) -> dict[str, Any]:
+        """Totals, tier split per minute (last hour), latency histogram and recent rows, over
+        the requests this proxy has served since it started."""
+        now = time.time() if now is None else now
+        rows = list(self.rows)
+        tiers = {"local": 0, "mid": 0, "top": 0, "none": 0}
+        cost = counterfactual = 0.0
+        hist = [0] * (len(LATENCY_EDGES_MS) + 1)
+        series: dict[int, dict[str, int]] = {}
+        errors = escalations = tokens_in = tokens_out = 0
+        for r in rows:
+            tiers[r.answered_tier or "none"] += 1
+            cost += r.cost_usd or 0.0
+            counterfactual += r.counterfactual_usd or 0.0
+            tokens_in += r.input_tokens
+            tokens_out += r.output_tokens
+            errors += r.status >= 400 or r.error is not None
+            escalations += r.escalated
+            hist[next((i for i, e in enumerate(LATENCY_EDGES_MS) if r.latency_ms <= e), -1)] += 1
+            minute = int(r.started_at // 60)
+            if minute >= (now // 60) - 59:
+                slot = series.setdefault(minute, {"local": 0, "mid": 0, "top": 0, "none": 0})
+                slot[r.answered_tier or "none"] += 1
+        return {
+            "since": self.started_at,
+            "totals": {
+                "requests": len(rows),
+                "tiers": tiers,
+                "errors": errors,
+                "escalations": escalations,
+                "input_tokens": tokens_in,
+                "output_tokens": tokens_out,
+                "cost_usd": round(cost, 6),
+                "counterfactual_usd": round(counterfactual, 6),
+                "saved_usd": round(counterfactual - cost, 6),
+            },
+            "series": [{"minute": m * 60} | series[m] for m in sorted(series)],
+            "latency": {"edges_ms": list(LATENCY_EDGES_MS), "counts": hist},
+            "sticky": [{"session": s, "tier": t} for s, t in sticky.items()],
+            "recent": [r.row() for r in reversed(rows)][:200],
+            "traces": {
+                "written": self.written,
+                "errors": self.write_errors,
+                "dropped": self.dropped,
+                "queued": self._queue.qsize(),
+            },
+        }

@@ -1,0 +1,119 @@
+"""Putting the proxy together: the router (as `ocp_model_route` builds it), the workspace's
+trace store, one HTTP client for every upstream, and uvicorn on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import sys
+from collections.abc import AsyncIterator, Mapping
+from pathlib import Path
+
+import httpx
+import uvicorn
+
+from ocp_router import RouterSettings
+from ocp_server.app import AppState
+from ocp_server.proxy.app import Proxy, build_app
+from ocp_server.proxy.recorder import Recorder
+from ocp_server.proxy.settings import ProxySettings
+from ocp_server.settings import ServerSettings
+
+logger = logging.getLogger(__name__)
+
+# The router decides paid tiers only when it has a paid backend. A proxy client usually
+# brings its own key, so without one in the environment the router gets this stand-in: the
+# proxy never calls the router's paid backend (it relays the client's own request), only
+# its decisions, tiers and prices are used.
+CLIENT_KEY = "ocp-proxy-client-credentials"
+
+
+def routing_settings(router_settings: RouterSettings) -> RouterSettings:
+    if router_settings.paid_configured or router_settings.paid_backend not in (
+        "anthropic",
+        "openai",
+    ):
+        return router_settings
+    field = "anthropic_api_key" if router_settings.paid_backend == "anthropic" else "openai_api_key"
+    return router_settings.model_copy(update={field: CLIENT_KEY})
+
+
+@contextlib.asynccontextmanager
+async def open_proxy(
+    settings: ProxySettings,
+    workspace: Path | None,
+    *,
+    env: Mapping[str, str] | None = None,
+    server_settings: ServerSettings | None = None,
+) -> AsyncIterator[Proxy]:
+    """A ready `Proxy`. `workspace` None: no trace store (the dashboard still works)."""
+    router_settings = RouterSettings.from_env(env)
+    state = await AppState.create(
+        server_settings or ServerSettings.from_env(env),
+        router_settings=routing_settings(router_settings),
+    )
+    router = state.router
+    client = httpx.AsyncClient(
+        limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
+        follow_redirects=False,
+        trust_env=False,
+    )
+    recorder: Recorder | None = None
+    try:
+        memory = None
+        if workspace is not None:
+            memory = (await state.workspace(workspace, watch=False)).memory
+        recorder = Recorder(
+            memory,
+            str(workspace or ""),
+            recent=settings.recent,
+            trace_content=settings.trace_content,
+            counterfactual_model=router.counterfactual_model,
+        )
+        recorder.start()
+        yield Proxy(settings, router, router_settings, recorder, client)
+    finally:
+        if recorder is not None:
+            await recorder.aclose()
+        await client.aclose()
+        await state.aclose()
+
+
+def uvicorn_server(proxy: Proxy, settings: ProxySettings) -> uvicorn.Server:
+    config = uvicorn.Config(
+        build_app(proxy),
+        host=settings.host,
+        port=settings.port,
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+        timeout_graceful_shutdown=int(settings.shutdown_grace),
+        server_header=False,
+    )
+    return uvicorn.Server(config)
+
+
+def bound_port(server: uvicorn.Server) -> int:
+    for s in server.servers:
+        for sock in s.sockets:
+            port: int = sock.getsockname()[1]
+            return port
+    raise RuntimeError("the proxy is not listening")
+
+
+async def serve(settings: ProxySettings, workspace: Path | None) -> None:
+    """Serve until SIGINT/SIGTERM; open streams get OCP_PROXY_SHUTDOWN_GRACE seconds."""
+    async with open_proxy(settings, workspace) as proxy:
+        server = uvicorn_server(proxy, settings)
+        task = asyncio.create_task(server.serve())
+        while not server.started and not task.done():
+            await asyncio.sleep(0.02)
+        if server.started:
+            url = f"http://{settings.host}:{bound_port(server)}"
+            print(
+                f"ocp-server proxy on {url} (dashboard {url}/ui; Claude Code: "
+                f"ANTHROPIC_BASE_URL={url}; OpenAI clients: {url}/v1)",
+                file=sys.stderr,
+            )
+        await task

@@ -1,0 +1,103 @@
+"""The paid tier: the client's body, with the tier's model and redacted, sent to the paid
+provider in the client's own dialect; the answer relayed as it came (status, headers that
+matter, body or stream byte for byte), with the usage read on the way for cost.
+
+A stream is relayed chunk by chunk as the upstream flushes it; its lines are scanned for the
+events that carry usage. An upstream that fails after the first byte (dropped, timed out)
+ends the client's stream with an error in its dialect. A client that goes away closes the
+upstream response, which cancels the upstream request.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from ocp_server.proxy.chat import Usage
+
+# Response headers worth relaying: content type, request ids, rate limits, retry advice.
+_RELAY_PREFIXES = ("anthropic-", "x-ratelimit-", "openai-", "retry-after", "x-should-retry")
+_RELAY = frozenset({"content-type", "request-id", "x-request-id", "retry-after"})
+
+
+def relay_headers(headers: httpx.Headers) -> dict[str, str]:
+    return {
+        k: v
+        for k, v in headers.items()
+        if k.lower() in _RELAY or k.lower().startswith(_RELAY_PREFIXES)
+    }
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What a relayed answer turned out to be, filled in as it streams."""
+
+    status: int = 0
+    usage: Usage = field(default_factory=Usage)
+    error: str | None = None
+    first_byte_ms: float | None = None
+
+
+class UpstreamUnreachable(Exception):
+    """The request never got an answer (connection refused, DNS, timeout before headers)."""
+
+
+async def open_upstream(
+    client: httpx.AsyncClient,
+    url: str,
+    headers: dict[str, str],
+    body: dict[str, Any],
+    timeout: float,
+) -> httpx.Response:
+    """Send and wait for the status line and headers (the body is read by the caller)."""
+    content = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+    request = client.build_request(
+        "POST",
+        url,
+        content=content,
+        headers=headers | {"content-type": "application/json", "accept-encoding": "identity"},
+        timeout=httpx.Timeout(timeout, connect=10.0),
+    )
+    try:
+        return await client.send(request, stream=True)
+    except httpx.HTTPError as exc:
+        raise UpstreamUnreachable(f"{type(exc).__name__}: {exc}".rstrip(": ")) from exc
+
+
+async def relay_stream(
+    response: httpx.Response,
+    outcome: Outcome,
+    fold: Callable[[Any, Usage], Usage],
+    stream_error: Callable[[str], bytes],
+) -> AsyncIterator[bytes]:
+    """The upstream's event stream, chunk by chunk; usage folded from each `data:` line that
+    mentions it; an in-stream `error` event noted. Always closes the upstream response."""
+    pending = b""
+    try:
+        async for chunk in response.aiter_raw():
+            yield chunk
+            pending += chunk
+            *lines, pending = pending.split(b"\n")
+            for line in lines:
+                if not line.startswith(b"data:"):
+                    continue
+                if b'"usage"' in line or b'"error"' in line:
+                    try:
+                        data = json.loads(line[5:])
+                    except ValueError:
+                        continue
+                    if isinstance(data, dict) and "error" in data:  # an in-stream error event
+                        error = data["error"]
+                        outcome.error = str(
+                            error.get("message") if isinstance(error, dict) else error
+                        )[:300]
+                    outcome.usage = fold(data, outcome.usage)
+    except httpx.HTTPError as exc:
+        outcome.error = f"the upstream failed mid-stream ({type(exc).__name__})"
+        yield stream_error(f"{outcome.error}; the answer is incomplete")
+    finally:
+        await response.aclose()

@@ -1,0 +1,374 @@
+"""Faults per dialect: upstream 429/529/500, an upstream that stalls or drops mid-stream, a
+local model that is down or breaks, malformed bodies both ways, a client that leaves."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+
+import anthropic
+import httpx
+import openai
+import pytest
+
+from tests.fakes._http import closed_port
+from tests.fakes.anthropic import FakeAnthropic
+from tests.fakes.ollama import FakeOllama
+from tests.fakes.openai import FakeOpenAI
+from tests.proxy.conftest import RunningProxy
+from tests.proxy.test_proxy_sdks import HARD, SIMPLE
+
+ANTHROPIC_HEADERS = {"anthropic-version": "2023-06-01", "x-api-key": "sk-ant-test"}
+OPENAI_HEADERS = {"authorization": "Bearer sk-openai"}
+
+
+def _messages(
+    model: str = "claude-opus-5-5", text: str = HARD, **extra: object
+) -> dict[str, object]:
+    return {
+        "model": model,
+        "max_tokens": 100,
+        "messages": [{"role": "user", "content": text}],
+    } | extra
+
+
+def _chat(text: str = HARD, **extra: object) -> dict[str, object]:
+    return {"model": "gpt-4o", "messages": [{"role": "user", "content": text}]} | extra
+
+
+def _sse_events(text: str) -> list[tuple[str | None, str]]:
+    """(event name, data) of each server-sent event."""
+    out = []
+    for block in text.strip().split("\n\n"):
+        name, data = None, ""
+        for line in block.splitlines():
+            if line.startswith("event:"):
+                name = line[6:].strip()
+            elif line.startswith("data:"):
+                data = line[5:].strip()
+        out.append((name, data))
+    return out
+
+
+@pytest.mark.parametrize(
+    ("status", "kind", "error_class"),
+    [
+        (429, "rate_limit_error", anthropic.RateLimitError),
+        (529, "overloaded_error", anthropic.InternalServerError),
+        (500, "api_error", anthropic.InternalServerError),
+    ],
+)
+def test_an_anthropic_upstream_error_reaches_the_client_as_it_was_sent(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_anthropic: FakeAnthropic,
+    status: int,
+    kind: str,
+    error_class: type[Exception],
+) -> None:
+    fake_anthropic.fail_next(status)
+    proxy = start_proxy(proxy_env)
+    client = anthropic.Anthropic(base_url=proxy.url, api_key="sk-ant-test", max_retries=0)
+    with client, pytest.raises(error_class) as raised:
+        client.messages.create(**_messages())  # type: ignore[arg-type]
+    assert raised.value.status_code == status  # type: ignore[attr-defined]
+    assert raised.value.body["error"]["type"] == kind  # type: ignore[attr-defined]
+    if status == 429:
+        assert raised.value.response.headers["retry-after"] == "1"  # type: ignore[attr-defined]
+    row = proxy.call(_last_row)
+    assert (row["status"], row["answered_tier"]) == (status, None)
+
+
+@pytest.mark.parametrize("status", [429, 500])
+def test_an_openai_upstream_error_reaches_the_client_as_it_was_sent(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_openai: FakeOpenAI,
+    status: int,
+) -> None:
+    fake_openai.fail_next(status)
+    proxy = start_proxy(proxy_env)
+    client = openai.OpenAI(base_url=proxy.url + "/v1", api_key="sk-openai", max_retries=0)
+    with client, pytest.raises(openai.APIStatusError) as raised:
+        client.chat.completions.create(**_chat())  # type: ignore[call-overload]
+    assert raised.value.status_code == status
+
+
+async def _last_row(proxy: object) -> dict[str, object]:
+    return proxy.recorder.summary({})["recent"][0]  # type: ignore[attr-defined, no-any-return]
+
+
+def test_an_upstream_that_stalls_mid_stream_ends_the_anthropic_stream_with_an_error_event(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_anthropic: FakeAnthropic,
+) -> None:
+    fake_anthropic.stream_delay = 3.0
+    proxy = start_proxy(proxy_env | {"OCP_PROXY_UPSTREAM_TIMEOUT": "0.5"})
+    with httpx.Client(base_url=proxy.url, timeout=20) as http:
+        response = http.post("/v1/messages", json=_messages(stream=True), headers=ANTHROPIC_HEADERS)
+    events = _sse_events(response.text)
+    assert response.status_code == 200
+    assert events[0][0] == "message_start"
+    name, data = events[-1]
+    assert name == "error"
+    assert json.loads(data)["error"]["type"] == "api_error"
+    assert "ReadTimeout" in json.loads(data)["error"]["message"]
+    row = proxy.call(_last_row)
+    assert row["error"] == "the upstream failed mid-stream (ReadTimeout)"
+
+
+def test_an_upstream_that_drops_mid_stream_ends_the_openai_stream_with_an_error_chunk(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_openai: FakeOpenAI,
+) -> None:
+    fake_openai.drop_mid_stream(after=2)
+    proxy = start_proxy(proxy_env)
+    client = openai.OpenAI(base_url=proxy.url + "/v1", api_key="sk-openai", max_retries=0)
+    with client, pytest.raises(openai.APIError, match="mid-stream"):
+        for _ in client.chat.completions.create(**_chat(stream=True)):  # type: ignore[call-overload]
+            pass
+
+
+def test_an_anthropic_upstream_error_event_mid_stream_is_relayed_and_traced(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_anthropic: FakeAnthropic,
+) -> None:
+    fake_anthropic.fail_mid_stream("Overloaded", after=2)
+    proxy = start_proxy(proxy_env)
+    client = anthropic.Anthropic(base_url=proxy.url, api_key="sk-ant-test", max_retries=0)
+    with client, pytest.raises(anthropic.APIStatusError, match="Overloaded"):
+        with client.messages.stream(**_messages()) as stream:  # type: ignore[arg-type]
+            for _ in stream:
+                pass
+    assert proxy.call(_last_row)["error"] == "Overloaded"
+
+
+@pytest.mark.parametrize("dialect", ["anthropic", "openai"])
+def test_a_local_model_that_is_down_escalates_to_the_paid_tier_before_the_first_byte(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_anthropic: FakeAnthropic,
+    fake_openai: FakeOpenAI,
+    dialect: str,
+) -> None:
+    env = proxy_env | {"OCP_OLLAMA_URL": f"http://127.0.0.1:{closed_port()}"}
+    proxy = start_proxy(env)
+    with httpx.Client(base_url=proxy.url, timeout=20) as http:
+        if dialect == "anthropic":
+            response = http.post(
+                "/v1/messages", json=_messages(text=SIMPLE, stream=True), headers=ANTHROPIC_HEADERS
+            )
+            assert _sse_events(response.text)[-1][0] == "message_stop"
+            assert (
+                fake_anthropic.requests_to("/v1/messages")[0].body["model"] == "claude-sonnet-5-5"
+            )
+        else:
+            response = http.post("/v1/chat/completions", json=_chat(SIMPLE), headers=OPENAI_HEADERS)
+            assert response.json()["choices"][0]["message"]["content"].startswith("openai answer")
+    assert response.status_code == 200
+    row = proxy.call(_last_row)
+    assert (row["tier"], row["answered_tier"], row["escalated"]) == ("local", "mid", True)
+    assert [a["outcome"] for a in row["attempts"]] == ["error", "ok"]  # type: ignore[union-attr]
+
+
+def test_a_malformed_local_answer_escalates_too(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_ollama: FakeOllama,
+    fake_anthropic: FakeAnthropic,
+) -> None:
+    fake_ollama.malformed_next()
+    proxy = start_proxy(proxy_env)
+    with httpx.Client(base_url=proxy.url, timeout=20) as http:
+        response = http.post("/v1/messages", json=_messages(text=SIMPLE), headers=ANTHROPIC_HEADERS)
+    assert response.status_code == 200
+    assert response.json()["content"][0]["text"].startswith("claude answer")
+
+
+def test_a_local_model_failing_after_the_first_byte_ends_the_stream_in_the_clients_dialect(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_ollama: FakeOllama,
+    fake_anthropic: FakeAnthropic,
+) -> None:
+    fake_ollama.fail_mid_stream("model runner crashed", after=2)
+    proxy = start_proxy(proxy_env)
+    with httpx.Client(base_url=proxy.url, timeout=20) as http:
+        a = http.post(
+            "/v1/messages", json=_messages(text=SIMPLE, stream=True), headers=ANTHROPIC_HEADERS
+        )
+        fake_ollama.fail_mid_stream("model runner crashed", after=2)
+        o = http.post(
+            "/v1/chat/completions", json=_chat(SIMPLE, stream=True), headers=OPENAI_HEADERS
+        )
+    name, data = _sse_events(a.text)[-1]
+    assert name == "error" and "model runner crashed" in json.loads(data)["error"]["message"]
+    last = _sse_events(o.text)[-1][1]
+    assert "model runner crashed" in json.loads(last)["error"]["message"]
+    assert "[DONE]" not in o.text
+    assert fake_anthropic.requests_to("/v1/messages") == []  # too late to escalate
+
+
+def test_local_down_and_no_paid_credentials_is_a_clear_error_in_each_dialect(
+    start_proxy: Callable[..., RunningProxy], proxy_env: dict[str, str]
+) -> None:
+    env = proxy_env | {"OCP_OLLAMA_URL": f"http://127.0.0.1:{closed_port()}"}
+    proxy = start_proxy(env)
+    with httpx.Client(base_url=proxy.url, timeout=20) as http:
+        a = http.post(
+            "/v1/messages", json=_messages(text=SIMPLE), headers={"anthropic-version": "2023-06-01"}
+        )
+        o = http.post("/v1/chat/completions", json=_chat(SIMPLE))
+    assert a.status_code == 401
+    assert a.json()["type"] == "error"
+    assert a.json()["error"]["type"] == "authentication_error"
+    assert "no paid credentials" in a.json()["error"]["message"]
+    assert "ConnectError" in a.json()["error"]["message"]  # what the local attempt hit
+    assert o.status_code == 401 and "no paid credentials" in o.json()["error"]["message"]
+
+
+def test_an_unreachable_paid_upstream_is_a_502_in_the_clients_dialect(
+    start_proxy: Callable[..., RunningProxy], proxy_env: dict[str, str]
+) -> None:
+    env = proxy_env | {"OCP_PROXY_ANTHROPIC_UPSTREAM": f"http://127.0.0.1:{closed_port()}"}
+    proxy = start_proxy(env)
+    with httpx.Client(base_url=proxy.url, timeout=20) as http:
+        response = http.post("/v1/messages", json=_messages(), headers=ANTHROPIC_HEADERS)
+    assert response.status_code == 502
+    assert response.json()["error"]["type"] == "api_error"
+
+
+def test_a_malformed_paid_answer_is_a_502_not_a_broken_body(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_anthropic: FakeAnthropic,
+) -> None:
+    fake_anthropic.malformed_next()
+    proxy = start_proxy(proxy_env)
+    client = anthropic.Anthropic(base_url=proxy.url, api_key="sk-ant-test", max_retries=0)
+    with client, pytest.raises(anthropic.APIStatusError, match="not JSON") as raised:
+        client.messages.create(**_messages())  # type: ignore[arg-type]
+    assert raised.value.status_code == 502
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("/v1/messages", b"{not json", "body: not valid JSON"),
+        ("/v1/messages", json.dumps({"model": "m", "messages": []}).encode(), "max_tokens"),
+        ("/v1/messages", json.dumps({"max_tokens": 5, "messages": []}).encode(), "model"),
+        ("/v1/chat/completions", json.dumps({"model": "m"}).encode(), "messages"),
+        ("/v1/chat/completions", b"[]", "body: expected a JSON object"),
+    ],
+)
+def test_a_malformed_request_is_a_400_naming_the_field(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    path: str,
+    body: bytes,
+    field: str,
+) -> None:
+    proxy = start_proxy(proxy_env, store=False)
+    with httpx.Client(base_url=proxy.url, timeout=20) as http:
+        response = http.post(path, content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["type"] == "invalid_request_error"
+    assert field in error["message"]
+    if path == "/v1/messages":
+        assert response.json()["type"] == "error"
+
+
+def test_a_client_leaving_mid_stream_cancels_the_upstream_request(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_anthropic: FakeAnthropic,
+) -> None:
+    fake_anthropic.reply = "word " * 200  # 200 pieces at 50 ms: 10 s if nobody hangs up
+    fake_anthropic.stream_delay = 0.05
+    proxy = start_proxy(proxy_env)
+    with httpx.Client(base_url=proxy.url, timeout=20) as http:
+        with http.stream(
+            "POST", "/v1/messages", json=_messages(stream=True), headers=ANTHROPIC_HEADERS
+        ) as response:
+            first = next(response.iter_lines())
+    assert first.startswith("event: message_start")
+    left = time.monotonic()
+    while fake_anthropic._conns and time.monotonic() - left < 5:
+        time.sleep(0.05)
+    assert not fake_anthropic._conns, "the upstream connection stayed open"
+    assert time.monotonic() - left < 5
+    deadline = time.monotonic() + 5
+    while not proxy.call(_rows_count) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    row = proxy.call(_last_row)
+    assert row["error"] == "the client went away mid-stream"
+
+
+async def _rows_count(proxy: object) -> int:
+    return len(proxy.recorder.rows)  # type: ignore[attr-defined]
+
+
+def test_shutdown_lets_an_open_stream_finish(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_anthropic: FakeAnthropic,
+) -> None:
+    fake_anthropic.reply = "word " * 20
+    fake_anthropic.stream_delay = 0.05
+    proxy = start_proxy(proxy_env)
+    with httpx.Client(base_url=proxy.url, timeout=20) as http:
+        with http.stream(
+            "POST", "/v1/messages", json=_messages(stream=True), headers=ANTHROPIC_HEADERS
+        ) as response:
+            lines = response.iter_lines()
+            assert next(lines).startswith("event: message_start")
+            assert proxy.server is not None
+            proxy.server.should_exit = True  # what SIGTERM does
+            rest = "\n".join(lines)
+    assert _sse_events(rest)[-1][0] == "message_stop"
+    assert rest.count("text_delta") >= 20
+
+
+def test_an_openai_client_leaving_mid_stream_cancels_the_upstream_request(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_openai: FakeOpenAI,
+) -> None:
+    fake_openai.reply = "word " * 200
+    fake_openai.stream_delay = 0.05
+    proxy = start_proxy(proxy_env)
+    with httpx.Client(base_url=proxy.url, timeout=20) as http:
+        with http.stream(
+            "POST", "/v1/chat/completions", json=_chat(stream=True), headers=OPENAI_HEADERS
+        ) as response:
+            first = next(response.iter_lines())
+    assert first.startswith("data: {")
+    left = time.monotonic()
+    while fake_openai._conns and time.monotonic() - left < 5:
+        time.sleep(0.05)
+    assert not fake_openai._conns, "the upstream connection stayed open"
+    deadline = time.monotonic() + 5
+    while not proxy.call(_rows_count) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert proxy.call(_last_row)["error"] == "the client went away mid-stream"
+
+
+def test_an_openai_upstream_that_stalls_mid_stream_ends_with_an_error_chunk(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_openai: FakeOpenAI,
+) -> None:
+    fake_openai.stream_delay = 3.0
+    proxy = start_proxy(proxy_env | {"OCP_PROXY_UPSTREAM_TIMEOUT": "0.5"})
+    with httpx.Client(base_url=proxy.url, timeout=20) as http:
+        response = http.post(
+            "/v1/chat/completions", json=_chat(stream=True), headers=OPENAI_HEADERS
+        )
+    last = json.loads(_sse_events(response.text)[-1][1])
+    assert "ReadTimeout" in last["error"]["message"]
+    assert "[DONE]" not in response.text

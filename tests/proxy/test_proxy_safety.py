@@ -1,0 +1,235 @@
+"""Admission: the proxy's token, size limits, loops, the bind address; traces in the store
+`ocp-server stats` reads; sticky sessions; the dashboard's JSON."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+import anthropic
+import httpx
+import pytest
+
+from ocp_server.cli import main
+from tests.fakes.anthropic import FakeAnthropic
+from tests.proxy.conftest import RunningProxy
+from tests.proxy.test_proxy_faults import ANTHROPIC_HEADERS, _chat, _messages
+from tests.proxy.test_proxy_sdks import HARD, SIMPLE
+
+TOKEN = "proxy-token-123456"
+
+
+def test_with_a_token_set_every_route_needs_it(
+    start_proxy: Callable[..., RunningProxy], proxy_env: dict[str, str]
+) -> None:
+    proxy = start_proxy(proxy_env | {"OCP_PROXY_TOKEN": TOKEN}, store=False)
+    with httpx.Client(base_url=proxy.url, timeout=20) as http:
+        refused = [
+            http.post("/v1/messages", json=_messages(text=SIMPLE), headers=ANTHROPIC_HEADERS),
+            http.post("/v1/chat/completions", json=_chat(SIMPLE)),
+            http.post("/v1/messages/count_tokens", json=_messages()),
+            http.get("/v1/models"),
+            http.get("/ui"),
+            http.get("/api/stats"),
+        ]
+        assert [r.status_code for r in refused] == [401] * 6
+        assert refused[0].json()["error"]["type"] == "authentication_error"
+        assert "OCP_PROXY_TOKEN" in refused[1].json()["error"]["message"]
+        assert http.get("/ui", params={"token": TOKEN}).status_code == 200
+        bearer = {"authorization": f"Bearer {TOKEN}"}
+        assert http.get("/api/stats", headers=bearer).status_code == 200
+        assert http.get("/v1/models", headers=bearer).status_code == 200
+
+
+def test_a_client_keeps_its_own_key_and_sends_the_token_beside_it(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_anthropic: FakeAnthropic,
+) -> None:
+    proxy = start_proxy(
+        proxy_env | {"OCP_PROXY_TOKEN": TOKEN, "ANTHROPIC_API_KEY": "sk-ant-test"}, store=False
+    )
+    own_key = anthropic.Anthropic(
+        base_url=proxy.url,
+        api_key="sk-ant-test",
+        max_retries=0,
+        default_headers={"x-ocp-proxy-token": TOKEN},
+    )
+    token_as_key = anthropic.Anthropic(base_url=proxy.url, api_key=TOKEN, max_retries=0)
+    with own_key, token_as_key:
+        own_key.messages.create(**_messages())  # type: ignore[arg-type]
+        token_as_key.messages.create(**_messages())  # type: ignore[arg-type]
+    sent = [r.headers for r in fake_anthropic.requests_to("/v1/messages")]
+    assert all(TOKEN not in json.dumps(h) for h in sent)
+    # the token used as the key: the environment's key goes upstream instead
+    assert sent[1]["x-api-key"] == "sk-ant-test"
+    assert "authorization" not in sent[1]
+
+
+def test_a_body_over_the_limit_is_a_413_in_each_dialect(
+    start_proxy: Callable[..., RunningProxy], proxy_env: dict[str, str]
+) -> None:
+    proxy = start_proxy(proxy_env | {"OCP_PROXY_MAX_BODY_BYTES": "2000"}, store=False)
+    big = "x" * 5000
+    with httpx.Client(base_url=proxy.url, timeout=20) as http:
+        a = http.post("/v1/messages", json=_messages(text=big), headers=ANTHROPIC_HEADERS)
+        o = http.post("/v1/chat/completions", json=_chat(big))
+
+        def chunks() -> object:  # no content-length: counted while reading
+            yield b'{"model": "m", "messages": [{"role": "user", "content": "'
+            yield b"y" * 5000
+            yield b'"}]}'
+
+        chunked = http.post("/v1/chat/completions", content=chunks())  # type: ignore[arg-type]
+    assert a.status_code == 413
+    assert a.json()["error"]["type"] == "request_too_large"
+    assert "OCP_PROXY_MAX_BODY_BYTES" in a.json()["error"]["message"]
+    assert o.status_code == 413 and o.json()["error"]["code"] == "request_too_large"
+    assert chunked.status_code == 413
+
+
+def test_a_request_that_loops_back_to_the_proxy_is_refused(
+    start_proxy: Callable[..., RunningProxy], proxy_env: dict[str, str]
+) -> None:
+    proxy = start_proxy(proxy_env, store=False)
+    with httpx.Client(base_url=proxy.url, timeout=20) as http:
+        response = http.post(
+            "/v1/messages", json=_messages(), headers=ANTHROPIC_HEADERS | {"x-ocp-proxy": "1"}
+        )
+    assert response.status_code == 508
+    assert "points at itself" in response.json()["error"]["message"]
+
+
+def test_binding_beyond_loopback_without_a_token_is_refused(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["proxy", "--host", "0.0.0.0", "--port", "0"]) == 2
+    assert "set OCP_PROXY_TOKEN" in capsys.readouterr().err
+
+
+def test_requests_are_traced_in_the_store_that_stats_reads_without_contents(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    proxy = start_proxy(proxy_env)
+    with httpx.Client(base_url=proxy.url, timeout=20) as http:
+        http.post("/v1/messages", json=_messages(text=SIMPLE), headers=ANTHROPIC_HEADERS)
+        http.post("/v1/messages", json=_messages(text=HARD), headers=ANTHROPIC_HEADERS)
+    proxy.stop()
+    with sqlite3.connect(tmp_path / "ocp.db") as db:
+        rows = db.execute(
+            "SELECT route_to, tier, answered_tier, request, model, trace_json FROM traces "
+            "ORDER BY created_at"
+        ).fetchall()
+    assert [(r[0], r[1], r[2]) for r in rows] == [
+        ("local", "local", "local"),
+        ("paid", "top", "top"),
+    ]
+    assert [r[3] for r in rows] == ["", ""]  # no contents without OCP_TRACE_CONTENT=1
+    assert [r[4] for r in rows] == ["llama3.2", "claude-opus-5-5"]
+    detail = json.loads(rows[1][5])
+    assert (detail["source"], detail["dialect"]) == ("proxy", "anthropic")
+    assert SIMPLE not in rows[0][5] and HARD not in rows[1][5]
+    env = {"OCP_DB_PATH": str(tmp_path / "ocp.db")}
+    assert _stats(tmp_path / "ws", env, capsys)["routes"] == 2
+
+
+def _stats(workspace: Path, env: dict[str, str], capsys: pytest.CaptureFixture[str]) -> dict:  # type: ignore[type-arg]
+    with pytest.MonkeyPatch.context() as mp:
+        for k, v in env.items():
+            mp.setenv(k, v)
+        assert main(["stats", "--json", "--workspace", str(workspace)]) == 0
+    return json.loads(capsys.readouterr().out)  # type: ignore[no-any-return]
+
+
+def test_contents_are_traced_redacted_with_trace_content_on(
+    start_proxy: Callable[..., RunningProxy], proxy_env: dict[str, str], tmp_path: Path
+) -> None:
+    proxy = start_proxy(proxy_env | {"OCP_TRACE_CONTENT": "1"})
+    text = f"{SIMPLE} token AKIAIOSFODNN7EXAMPLE"
+    with httpx.Client(base_url=proxy.url, timeout=20) as http:
+        http.post("/v1/messages", json=_messages(text=text), headers=ANTHROPIC_HEADERS)
+    proxy.stop()
+    with sqlite3.connect(tmp_path / "ocp.db") as db:
+        (request,) = db.execute("SELECT request FROM traces").fetchone()
+    assert request.startswith(SIMPLE) and "AKIAIOSFODNN7EXAMPLE" not in request
+
+
+def test_sticky_upward_keeps_a_session_at_the_highest_tier_it_reached(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_anthropic: FakeAnthropic,
+) -> None:
+    proxy = start_proxy(proxy_env | {"OCP_STICKY": "upward"}, store=False)
+    session = {"x-ocp-session": "s-1"}
+    with httpx.Client(base_url=proxy.url, timeout=20) as http:
+        for text in (SIMPLE, HARD, SIMPLE):
+            http.post(
+                "/v1/messages", json=_messages(text=text), headers=ANTHROPIC_HEADERS | session
+            )
+        other = http.post("/v1/messages", json=_messages(text=SIMPLE), headers=ANTHROPIC_HEADERS)
+        stats = http.get("/api/stats").json()
+    tiers = [r["answered_tier"] for r in reversed(stats["recent"])]
+    assert tiers == ["local", "top", "top", "local"]
+    assert other.json()["model"] == "llama3.2"
+    assert [s["tier"] for s in stats["sticky"]] == ["top"]
+
+
+def test_the_dashboard_and_its_json_show_the_requests_made(
+    start_proxy: Callable[..., RunningProxy], proxy_env: dict[str, str]
+) -> None:
+    proxy = start_proxy(proxy_env, store=False)
+    with httpx.Client(base_url=proxy.url, timeout=20) as http:
+        http.post("/v1/messages", json=_messages(text=SIMPLE), headers=ANTHROPIC_HEADERS)
+        http.post("/v1/messages", json=_messages(text=HARD), headers=ANTHROPIC_HEADERS)
+        http.post("/v1/chat/completions", json=_chat(SIMPLE))
+        page = http.get("/ui")
+        stats = http.get("/api/stats").json()
+    assert page.status_code == 200
+    assert "<script>" in page.text  # inline: no CDN, nothing fetched but /api/stats
+    assert "src=" not in page.text and "<link" not in page.text
+    assert "/api/stats" in page.text
+    totals = stats["totals"]
+    assert totals["requests"] == 3
+    assert totals["tiers"] == {"local": 2, "mid": 0, "top": 1, "none": 0}
+    assert totals["counterfactual_usd"] > totals["cost_usd"] > 0
+    assert sum(stats["latency"]["counts"]) == 3
+    assert sum(s["local"] + s["top"] for s in stats["series"]) == 3
+    assert [r["dialect"] for r in stats["recent"]] == ["openai", "anthropic", "anthropic"]
+
+
+def test_settings_errors_name_the_variable() -> None:
+    from ocp_router.errors import ConfigError
+    from ocp_server.proxy import ProxySettings
+
+    with pytest.raises(ConfigError, match="OCP_PROXY_CEILING='up' is invalid"):
+        ProxySettings.from_env({"OCP_PROXY_CEILING": "up"})
+    with pytest.raises(ConfigError, match="OCP_PROXY_TOKEN=<hidden>"):
+        ProxySettings.from_env({"OCP_PROXY_TOKEN": "short"})
+
+
+async def test_shutdown_writes_every_queued_trace(
+    tmp_path: Path, proxy_env: dict[str, str]
+) -> None:
+    from ocp_server.proxy import ProxySettings, open_proxy
+    from ocp_server.proxy.recorder import ProxyRecord
+    from ocp_server.settings import ServerSettings
+
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    settings = ProxySettings.from_env(proxy_env)
+    async with open_proxy(
+        settings, ws, env=proxy_env, server_settings=ServerSettings(db_path=tmp_path / "o.db")
+    ) as proxy:
+        for i in range(50):
+            proxy.recorder.add(
+                ProxyRecord(f"{i:032x}", 1.0 + i, "openai", "t", "proxy-s", False, "gpt-4o")
+            )
+        await asyncio.sleep(0)
+    with sqlite3.connect(tmp_path / "o.db") as db:
+        assert db.execute("SELECT count(*) FROM traces").fetchone() == (50,)

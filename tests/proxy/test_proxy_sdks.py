@@ -1,0 +1,377 @@
+"""The official `anthropic` and `openai` SDKs through the proxy, streaming and not, to the
+local model (fake Ollama) and to the paid provider (fake Anthropic / fake OpenAI)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import anthropic
+import httpx
+import openai
+import pytest
+
+from tests.fakes.anthropic import FakeAnthropic
+from tests.fakes.ollama import FakeOllama
+from tests.fakes.openai import FakeOpenAI
+from tests.proxy.conftest import RunningProxy
+
+SIMPLE = "what is 2 + 2?"
+HARD = (
+    "Design a distributed consensus protocol refactor across the whole codebase with a "
+    "migration plan, a security review and a performance analysis of the architecture"
+)
+TOOLS = [
+    {
+        "name": "read_file",
+        "description": "Read a file",
+        "input_schema": {"type": "object", "properties": {"path": {"type": "string"}}},
+    }
+]
+
+
+_clients: list[anthropic.Anthropic | openai.OpenAI] = []
+
+
+@pytest.fixture(autouse=True)
+def close_clients() -> Iterator[None]:
+    yield
+    while _clients:
+        _clients.pop().close()
+
+
+def _anthropic(proxy: RunningProxy, key: str = "sk-ant-test") -> anthropic.Anthropic:
+    client = anthropic.Anthropic(base_url=proxy.url, api_key=key, max_retries=0, timeout=20)
+    _clients.append(client)
+    return client
+
+
+def _openai(proxy: RunningProxy, key: str = "sk-openai") -> openai.OpenAI:
+    client = openai.OpenAI(base_url=proxy.url + "/v1", api_key=key, max_retries=0, timeout=20)
+    _clients.append(client)
+    return client
+
+
+def test_a_simple_anthropic_request_is_answered_by_the_local_model(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_ollama: FakeOllama,
+    fake_anthropic: FakeAnthropic,
+) -> None:
+    proxy = start_proxy(proxy_env)
+    message = _anthropic(proxy).messages.create(
+        model="claude-opus-5-5",
+        max_tokens=200,
+        system="You are terse.",
+        messages=[{"role": "user", "content": SIMPLE}],
+    )
+    assert message.model == "llama3.2"
+    assert [b.type for b in message.content] == ["text"]
+    assert message.content[0].text == f"local answer: {SIMPLE}"
+    assert message.stop_reason == "end_turn"
+    assert message.usage.output_tokens > 0
+    sent = fake_ollama.requests_to("/api/chat")[0].body
+    assert sent["model"] == "llama3.2"
+    assert sent["messages"] == [
+        {"role": "system", "content": "You are terse."},
+        {"role": "user", "content": SIMPLE},
+    ]
+    assert sent["options"] == {"num_predict": 200}
+    assert fake_anthropic.requests == []
+
+
+def test_a_streamed_anthropic_request_answered_locally_is_a_faithful_event_stream(
+    start_proxy: Callable[..., RunningProxy], proxy_env: dict[str, str]
+) -> None:
+    proxy = start_proxy(proxy_env)
+    with _anthropic(proxy).messages.stream(
+        model="claude-opus-5-5", max_tokens=100, messages=[{"role": "user", "content": SIMPLE}]
+    ) as stream:
+        text = "".join(stream.text_stream)
+        final = stream.get_final_message()
+    assert text == f"local answer: {SIMPLE}"
+    assert final.content[0].text == text
+    assert final.stop_reason == "end_turn"
+    assert final.usage.output_tokens > 0
+
+
+def test_a_hard_anthropic_request_is_relayed_to_the_paid_provider_untouched(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_ollama: FakeOllama,
+    fake_anthropic: FakeAnthropic,
+) -> None:
+    proxy = start_proxy(proxy_env)
+    image = {"type": "base64", "media_type": "image/png", "data": "iVBORw0KGgo="}
+    body: dict[str, Any] = {
+        "model": "claude-opus-5-5",
+        "max_tokens": 300,
+        "system": [
+            {"type": "text", "text": "Big stable context", "cache_control": {"type": "ephemeral"}}
+        ],
+        "messages": [
+            {
+                "role": "user",
+                "content": [
+                    {"type": "image", "source": image},
+                    {"type": "text", "text": HARD, "cache_control": {"type": "ephemeral"}},
+                ],
+            }
+        ],
+        "metadata": {"user_id": "u-1"},
+    }
+    message = _anthropic(proxy).messages.create(
+        **body, extra_headers={"anthropic-beta": "prompt-caching-2024-07-31"}
+    )
+    assert message.content[0].text.startswith("claude answer: ")
+    assert message.model == "claude-opus-5-5"
+    seen = fake_anthropic.requests_to("/v1/messages")[0]
+    assert seen.body == body  # the top decision keeps the requested (top) model
+    # the SDK's own credential header arrives as it was sent (SDK 2.x sends a bearer)
+    assert seen.headers["authorization"] == "Bearer sk-ant-test"
+    assert seen.headers["user-agent"].startswith("Anthropic/Python")
+    assert seen.headers["anthropic-version"]
+    assert seen.headers["anthropic-beta"] == "prompt-caching-2024-07-31"
+    assert fake_ollama.requests_to("/api/chat") == []
+
+
+def test_a_request_offering_tools_stays_paid_and_keeps_its_tools(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_anthropic: FakeAnthropic,
+    fake_ollama: FakeOllama,
+) -> None:
+    fake_anthropic.script = [{"tool_use": {"name": "read_file", "input": {"path": "a.py"}}}]
+    proxy = start_proxy(proxy_env)
+    message = _anthropic(proxy).messages.create(
+        model="claude-sonnet-5-5",
+        max_tokens=100,
+        tools=TOOLS,  # type: ignore[arg-type]
+        messages=[{"role": "user", "content": SIMPLE}],
+    )
+    assert message.stop_reason == "tool_use"
+    assert message.content[-1].type == "tool_use"
+    assert fake_anthropic.requests_to("/v1/messages")[0].body["tools"] == TOOLS
+    assert fake_ollama.requests_to("/api/chat") == []
+
+
+def test_a_paid_stream_is_relayed_event_by_event_and_its_usage_is_costed(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_anthropic: FakeAnthropic,
+) -> None:
+    proxy = start_proxy(proxy_env)
+    events: list[str] = []
+    with _anthropic(proxy).messages.stream(
+        model="claude-opus-5-5", max_tokens=300, messages=[{"role": "user", "content": HARD}]
+    ) as stream:
+        for event in stream:
+            events.append(event.type)
+        final = stream.get_final_message()
+    assert events[0] == "message_start"
+    assert "content_block_delta" in events
+    assert final.content[0].text.startswith("claude answer: ")
+    rows = proxy.call(_rows)
+    assert rows[0]["answered_tier"] == "top"
+    assert rows[0]["input_tokens"] == final.usage.input_tokens
+    assert rows[0]["output_tokens"] == final.usage.output_tokens
+    # claude-opus-5-5 at $4 in / $20 out per million tokens
+    expected = (final.usage.input_tokens * 4 + final.usage.output_tokens * 20) / 1e6
+    assert rows[0]["cost_usd"] == round(expected, 6)
+
+
+async def _rows(proxy: Any) -> list[dict[str, Any]]:
+    return list(proxy.recorder.summary({})["recent"])
+
+
+def test_openai_sdk_simple_requests_are_answered_locally_streaming_and_not(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_openai: FakeOpenAI,
+) -> None:
+    proxy = start_proxy(proxy_env)
+    client = _openai(proxy)
+    completion = client.chat.completions.create(
+        model="gpt-4o", messages=[{"role": "user", "content": SIMPLE}]
+    )
+    assert completion.model == "llama3.2"
+    assert completion.choices[0].message.content == f"local answer: {SIMPLE}"
+    assert completion.choices[0].finish_reason == "stop"
+    assert completion.usage is not None and completion.usage.completion_tokens > 0
+    chunks = list(
+        client.chat.completions.create(
+            model="gpt-4o",
+            messages=[{"role": "user", "content": SIMPLE}],
+            stream=True,
+            stream_options={"include_usage": True},
+        )
+    )
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert text == f"local answer: {SIMPLE}"
+    assert chunks[-1].usage is not None and chunks[-1].usage.completion_tokens > 0
+    assert fake_openai.requests == []
+
+
+def test_openai_sdk_hard_requests_are_relayed_to_the_openai_upstream(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_openai: FakeOpenAI,
+    fake_ollama: FakeOllama,
+) -> None:
+    fake_openai.api_key = "sk-openai"
+    proxy = start_proxy(proxy_env)
+    client = _openai(proxy)
+    completion = client.chat.completions.create(
+        model="gpt-4o", messages=[{"role": "user", "content": HARD}], temperature=0.2
+    )
+    assert completion.choices[0].message.content.startswith("openai answer: ")  # type: ignore[union-attr]
+    sent = fake_openai.requests_to("/v1/chat/completions")[0]
+    assert sent.body == {
+        "model": "gpt-4o",
+        "messages": [{"role": "user", "content": HARD}],
+        "temperature": 0.2,
+    }
+    assert sent.headers["authorization"] == "Bearer sk-openai"
+    stream = client.chat.completions.create(
+        model="gpt-4o", messages=[{"role": "user", "content": HARD}], stream=True
+    )
+    text = "".join(c.choices[0].delta.content or "" for c in stream if c.choices)
+    assert text.startswith("openai answer: ")
+    assert fake_ollama.requests_to("/api/chat") == []
+
+
+def test_the_requested_model_is_the_ceiling_for_a_mid_tier_decision(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_anthropic: FakeAnthropic,
+) -> None:
+    proxy = start_proxy(proxy_env | {"OCP_ROUTE_MODE": "paid"})  # every request: the mid tier
+    client = _anthropic(proxy)
+    for asked in ("claude-opus-5-5", "claude-haiku-5-5", "claude-sonnet-5-5"):
+        client.messages.create(
+            model=asked, max_tokens=50, messages=[{"role": "user", "content": SIMPLE}]
+        )
+    sent = [r.body["model"] for r in fake_anthropic.requests_to("/v1/messages")]
+    # Opus comes down to the mid model; Haiku is cheaper than it and is never raised.
+    assert sent == ["claude-sonnet-5-5", "claude-haiku-5-5", "claude-sonnet-5-5"]
+
+
+def test_with_no_ceiling_each_tier_uses_its_configured_model(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_anthropic: FakeAnthropic,
+) -> None:
+    env = proxy_env | {"OCP_ROUTE_MODE": "paid", "OCP_PROXY_CEILING": "none"}
+    proxy = start_proxy(env)
+    _anthropic(proxy).messages.create(
+        model="claude-haiku-5-5", max_tokens=50, messages=[{"role": "user", "content": SIMPLE}]
+    )
+    assert fake_anthropic.requests_to("/v1/messages")[0].body["model"] == "claude-sonnet-5-5"
+
+
+def test_the_environment_key_is_used_only_when_the_client_sends_none(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_anthropic: FakeAnthropic,
+) -> None:
+    fake_anthropic.api_key = None  # accept any key; the test reads what arrived
+    proxy = start_proxy(proxy_env | {"ANTHROPIC_API_KEY": "sk-ant-from-env"})
+    body = {
+        "model": "claude-opus-5-5",
+        "max_tokens": 50,
+        "messages": [{"role": "user", "content": HARD}],
+    }
+    headers = {"anthropic-version": "2023-06-01"}
+    with httpx.Client(base_url=proxy.url, timeout=20) as http:
+        assert http.post("/v1/messages", json=body, headers=headers).status_code == 200
+        own = headers | {"x-api-key": "sk-ant-client"}
+        assert http.post("/v1/messages", json=body, headers=own).status_code == 200
+    keys = [r.headers["x-api-key"] for r in fake_anthropic.requests_to("/v1/messages")]
+    assert keys == ["sk-ant-from-env", "sk-ant-client"]
+
+
+def test_secrets_are_redacted_before_a_paid_request_leaves(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_anthropic: FakeAnthropic,
+) -> None:
+    secret = "AKIAIOSFODNN7EXAMPLE"
+    proxy = start_proxy(proxy_env)
+    _anthropic(proxy).messages.create(
+        model="claude-opus-5-5",
+        max_tokens=50,
+        messages=[{"role": "user", "content": f"{HARD}. My key is {secret}"}],
+    )
+    sent = json.dumps(fake_anthropic.requests_to("/v1/messages")[0].body)
+    assert secret not in sent
+    assert "[REDACTED:" in sent
+
+
+def test_models_are_listed_in_each_dialect(
+    start_proxy: Callable[..., RunningProxy], proxy_env: dict[str, str]
+) -> None:
+    proxy = start_proxy(proxy_env)
+    names = [m.id for m in _anthropic(proxy).models.list()]
+    assert names == ["claude-sonnet-5-5", "claude-opus-5-5", "llama3.2"]
+    assert [m.id for m in _openai(proxy).models.list()] == names
+
+
+def test_count_tokens_is_answered_by_the_upstream_with_credentials_else_estimated(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_anthropic: FakeAnthropic,
+) -> None:
+    proxy = start_proxy(proxy_env)
+    counted = _anthropic(proxy).messages.count_tokens(
+        model="claude-opus-5-5", messages=[{"role": "user", "content": HARD}]
+    )
+    assert counted.input_tokens > 0
+    assert len(fake_anthropic.requests_to("/v1/messages/count_tokens")) == 1
+    with httpx.Client(base_url=proxy.url, timeout=20) as http:
+        body = {"model": "claude-opus-5-5", "messages": [{"role": "user", "content": HARD}]}
+        estimated = http.post("/v1/messages/count_tokens", json=body).json()
+    assert estimated["input_tokens"] > 10
+    assert len(fake_anthropic.requests_to("/v1/messages/count_tokens")) == 1
+
+
+def test_with_local_tools_a_tool_call_is_answered_locally_in_the_clients_dialect(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_ollama: FakeOllama,
+    fake_anthropic: FakeAnthropic,
+) -> None:
+    fake_ollama.reply = {
+        "content": "",
+        "tool_calls": [{"name": "read_file", "arguments": {"path": "a.py"}}],
+    }
+    proxy = start_proxy(proxy_env | {"OCP_LOCAL_TOOLS": "1"})
+    message = _anthropic(proxy).messages.create(
+        model="claude-haiku-5-5",
+        max_tokens=100,
+        tools=TOOLS,  # type: ignore[arg-type]
+        messages=[{"role": "user", "content": SIMPLE}],
+    )
+    assert message.model == "llama3.2"
+    assert message.stop_reason == "tool_use"
+    (call,) = [b for b in message.content if b.type == "tool_use"]
+    assert (call.name, call.input) == ("read_file", {"path": "a.py"})
+    sent = fake_ollama.requests_to("/api/chat")[0].body
+    assert sent["tools"][0]["function"]["name"] == "read_file"
+    assert fake_anthropic.requests == []
+
+
+def test_over_the_daily_budget_a_paid_request_without_tools_is_answered_locally(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_anthropic: FakeAnthropic,
+) -> None:
+    proxy = start_proxy(proxy_env | {"OCP_DAILY_BUDGET_USD": "0"})
+    message = _anthropic(proxy).messages.create(
+        model="claude-opus-5-5", max_tokens=100, messages=[{"role": "user", "content": HARD}]
+    )
+    assert message.model == "llama3.2"
+    assert fake_anthropic.requests_to("/v1/messages") == []
+    row = proxy.call(_rows)[0]
+    assert (row["tier"], row["answered_tier"]) == ("top", "local")
+    assert row["notes"][0].startswith("paid: budget: $0.0000 spent today")

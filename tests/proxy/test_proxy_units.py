@@ -1,0 +1,248 @@
+"""The proxy's pure parts: the paid boundary on whole bodies, dialect translation for the
+local model, and local answers rendered back."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+from ocp_router.boundary import redact_all
+from ocp_server.proxy import anthropic, openai
+from ocp_server.proxy.boundary import RedactionCache, redact_body, redact_texts
+from ocp_server.proxy.chat import Event, ToolCall, Usage
+from ocp_server.proxy.local import _ollama_body, _openai_body
+
+AWS = "AKIAIOSFODNN7EXAMPLE"
+PASSWORD = "hunter2hunter2XYZ"
+
+
+def test_cached_redaction_matches_the_routers_redact_all_including_recurring_secrets() -> None:
+    texts = [
+        f"my .env:\nAWS_ACCESS_KEY_ID={AWS}\nDB_PASSWORD={PASSWORD}\n",
+        f"later I quoted {PASSWORD} again",
+        "nothing secret here",
+        "",
+    ]
+    cache = RedactionCache()
+    expected = [r.text for r in redact_all(texts)]
+    assert [r.text for r in redact_texts(texts, cache)] == expected
+    assert [r.text for r in redact_texts(texts, cache)] == expected  # served from the cache
+    assert PASSWORD not in expected[1]
+
+
+def test_the_cache_stays_within_its_character_budget() -> None:
+    cache = RedactionCache(max_chars=1000)
+    for i in range(50):
+        cache(f"{i:03d}" + "x" * 97)
+    assert cache._held <= 1000
+    assert len(cache._results) == 10
+
+
+def test_a_whole_body_is_redacted_in_every_text_field_and_nothing_else() -> None:
+    body: dict[str, Any] = {
+        "model": "m",
+        "system": [{"type": "text", "text": f"key {AWS}", "cache_control": {"type": "ephemeral"}}],
+        "messages": [
+            {"role": "user", "content": f"see {AWS}"},
+            {
+                "role": "assistant",
+                "content": [
+                    {"type": "tool_use", "id": "t1", "name": "run", "input": {"cmd": f"echo {AWS}"}}
+                ],
+            },
+            {
+                "role": "user",
+                "content": [
+                    {
+                        "type": "tool_result",
+                        "tool_use_id": "t1",
+                        "content": [{"type": "text", "text": AWS}],
+                    },
+                    {
+                        "type": "image",
+                        "source": {"type": "base64", "media_type": "image/png", "data": "QUJD"},
+                    },
+                ],
+            },
+        ],
+        "metadata": {"user_id": AWS},  # not read by the model: left alone
+    }
+    counts = redact_body(body)
+    text = json.dumps(body)
+    assert text.count(AWS) == 1 and body["metadata"]["user_id"] == AWS
+    assert sum(counts.values()) == 4
+    assert body["system"][0]["cache_control"] == {"type": "ephemeral"}
+    assert body["messages"][2]["content"][1]["source"]["data"] == "QUJD"
+
+
+def test_an_anthropic_conversation_with_tools_and_images_translates_for_ollama() -> None:
+    body = {
+        "model": "claude-haiku-5-5",
+        "max_tokens": 64,
+        "system": "Be brief.",
+        "stop_sequences": ["END"],
+        "tools": [{"name": "read", "description": "Read", "input_schema": {"type": "object"}}],
+        "messages": [
+            {
+                "role": "user",
+                "content": [
+                    {"type": "text", "text": "look"},
+                    {
+                        "type": "image",
+                        "source": {"type": "base64", "media_type": "image/png", "data": "QUJD"},
+                    },
+                ],
+            },
+            {
+                "role": "assistant",
+                "content": [{"type": "tool_use", "id": "t1", "name": "read", "input": {"p": "a"}}],
+            },
+            {
+                "role": "user",
+                "content": [{"type": "tool_result", "tool_use_id": "t1", "content": "data"}],
+            },
+        ],
+    }
+    sent = _ollama_body(anthropic.to_chat(body), "llama3.2")
+    assert sent == {
+        "model": "llama3.2",
+        "stream": True,
+        "options": {"num_predict": 64, "stop": ["END"]},
+        "tools": [
+            {
+                "type": "function",
+                "function": {
+                    "name": "read",
+                    "description": "Read",
+                    "parameters": {"type": "object"},
+                },
+            }
+        ],
+        "messages": [
+            {"role": "system", "content": "Be brief."},
+            {"role": "user", "content": "look", "images": ["QUJD"]},
+            {
+                "role": "assistant",
+                "content": "",
+                "tool_calls": [{"function": {"name": "read", "arguments": {"p": "a"}}}],
+            },
+            {"role": "tool", "content": "data", "tool_name": "read"},
+        ],
+    }
+
+
+def test_an_openai_conversation_translates_for_an_openai_compatible_local_server() -> None:
+    body = {
+        "model": "gpt-4o",
+        "max_completion_tokens": 32,
+        "stop": "END",
+        "messages": [
+            {"role": "developer", "content": "Be brief."},
+            {"role": "user", "content": [{"type": "text", "text": "hi"}]},
+            {
+                "role": "assistant",
+                "content": None,
+                "tool_calls": [
+                    {
+                        "id": "c1",
+                        "type": "function",
+                        "function": {"name": "f", "arguments": '{"a": 1}'},
+                    }
+                ],
+            },
+            {"role": "tool", "tool_call_id": "c1", "content": "42"},
+        ],
+    }
+    sent = _openai_body(openai.to_chat(body), "local")
+    assert sent["messages"] == [
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": "hi"},
+        {
+            "role": "assistant",
+            "content": "",
+            "tool_calls": [
+                {"id": "c1", "type": "function", "function": {"name": "f", "arguments": '{"a": 1}'}}
+            ],
+        },
+        {"role": "tool", "content": "42", "tool_call_id": "c1"},
+    ]
+    assert (sent["max_tokens"], sent["stop"]) == (32, ["END"])
+
+
+EVENTS = [
+    Event("text", text="Hel"),
+    Event("text", text="lo"),
+    Event("tool", tool=ToolCall("toolu_1", "read", {"p": "a"})),
+    Event("done", stop="tool_calls", usage=Usage(10, 4)),
+]
+
+
+async def _aiter(events: list[Event]) -> AsyncIterator[Event]:
+    for e in events:
+        yield e
+
+
+async def test_a_local_answer_with_a_tool_call_renders_as_an_anthropic_event_stream() -> None:
+    chunks = [c async for c in anthropic.render_stream(_aiter(EVENTS), "llama3.2", "msg_1", 10)]
+    events = [json.loads(c.decode().split("data: ", 1)[1]) for c in chunks]
+    assert [e["type"] for e in events] == [
+        "message_start",
+        "content_block_start",
+        "content_block_delta",
+        "content_block_delta",
+        "content_block_stop",
+        "content_block_start",
+        "content_block_delta",
+        "content_block_stop",
+        "message_delta",
+        "message_stop",
+    ]
+    assert events[5]["content_block"] == {
+        "type": "tool_use",
+        "id": "toolu_1",
+        "name": "read",
+        "input": {},
+    }
+    assert events[6]["delta"] == {"type": "input_json_delta", "partial_json": '{"p": "a"}'}
+    assert events[8]["delta"]["stop_reason"] == "tool_use"
+    assert events[8]["usage"] == {"output_tokens": 4}
+
+
+def test_a_local_answer_with_a_tool_call_renders_as_openai_json() -> None:
+    out = openai.render_json(EVENTS, "llama3.2", "chatcmpl-1")
+    assert out["choices"][0]["finish_reason"] == "tool_calls"
+    assert out["choices"][0]["message"] == {
+        "role": "assistant",
+        "content": "Hello",
+        "tool_calls": [
+            {
+                "id": "toolu_1",
+                "type": "function",
+                "function": {"name": "read", "arguments": '{"p": "a"}'},
+            }
+        ],
+    }
+    assert out["usage"] == {"prompt_tokens": 10, "completion_tokens": 4, "total_tokens": 14}
+
+
+def test_paid_usage_counts_cached_input_for_cost() -> None:
+    message = {
+        "usage": {
+            "input_tokens": 10,
+            "output_tokens": 5,
+            "cache_read_input_tokens": 100,
+            "cache_creation_input_tokens": 20,
+        }
+    }
+    assert anthropic.usage_of_message(message) == Usage(130, 5, 100, 20)
+    delta = {"type": "message_delta", "usage": {"output_tokens": 9}}
+    assert anthropic.usage_of_event(delta, Usage(130, 5, 100, 20)) == Usage(130, 9, 100, 20)
+    chunk = {
+        "usage": {
+            "prompt_tokens": 50,
+            "completion_tokens": 7,
+            "prompt_tokens_details": {"cached_tokens": 40},
+        }
+    }
+    assert openai.usage_of_event(chunk, Usage()) == Usage(50, 7, 40)
