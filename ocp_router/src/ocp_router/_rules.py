@@ -385,9 +385,53 @@ EDIT_VERB = re.compile(
 )
 BULK = Family("bulk_files", 0.20, _T.REFACTOR, "", "bulk-file operation")
 
+# What was pasted is never read for task words, but the kind of error pasted says something:
+# a syntax error, a missing module or an unused import is mechanical; a borrow-checker error,
+# an assertion that two numbers differ, a segfault or a hung coroutine needs reasoning.
+PASTE_HARD = Family(
+    "paste_hard",
+    0.25,
+    _T.DEBUG,
+    r"\bE0(?:499|502|505|506|597|716)\b|\bborrowed\b|\blifetime\b|"
+    r"\bassert(?:ionError:)? [-\d.e]+ == [-\d.e]+|\bexpected [-\d.]+,? (?:but )?got [-\d.]+|"
+    r"\bsegmentation fault|\bsigsegv\b|\bdeadlock|\bdata race\b|\brace detected|"
+    r"\bgoroutine \d+ \[|\buncompleted\w*|\bnot completing\b|\bconcurrentmodification|"
+    r"\bidempoten\w*|\boutofmemory|\bout of memory\b|\bheap\b|\bfalsifying example",
+    "pasted error that needs reasoning",
+)
+PASTE_EASY = Family(
+    "paste_easy",
+    -0.25,
+    _T.DEBUG,
+    r"\bsyntaxerror\b|\bindentationerror\b|\bmodulenotfounderror\b|\bno module named\b|"
+    r"\bimporterror\b|\bnameerror\b|\bis not defined\b|\bimported and not used\b|"
+    r"\bnever used\b|\bcannot find (?:value|name|symbol|module)\b|\bcommand not found\b|"
+    r"\benoent\b|\bno such file or directory\b|\bpermission denied\b|"
+    r"\bcan only concatenate\b|\bunexpected (?:indent|token|eof)\b|\bmissing parenthes\w*|"
+    r"\bdoes not match any\b|\bnot recognized as\b",
+    "pasted error of a mechanical kind",
+)
+_PASTE_HARD = re.compile(PASTE_HARD.pattern, re.I)
+_PASTE_EASY = re.compile(PASTE_EASY.pattern, re.I)
+# Only the start and end of a paste are read: errors lead or close a log.
+_PASTE_READ = 4000
+_EXTRA = {f.name: f for f in (BULK, PASTE_HARD, PASTE_EASY)}
+
 
 def family(name: str) -> Family:
-    return _BY_NAME[name]
+    return _BY_NAME.get(name) or _EXTRA[name]
+
+
+def match_paste(text: str) -> dict[str, str]:
+    """The kinds of error in a request's pasted material (`text` is the whole request)."""
+    if len(text) > 2 * _PASTE_READ:
+        text = text[:_PASTE_READ] + "\n" + text[-_PASTE_READ:]
+    fired = {}
+    if m := _PASTE_HARD.search(text):
+        fired[PASTE_HARD.name] = m.group(0)
+    if m := _PASTE_EASY.search(text):
+        fired[PASTE_EASY.name] = m.group(0)
+    return fired
 
 
 def match_families(prose_lower: str, words: list[str]) -> dict[str, str]:

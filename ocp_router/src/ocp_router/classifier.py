@@ -24,7 +24,7 @@ from functools import lru_cache
 from importlib import resources
 
 from ocp_router._features import extract, words_of
-from ocp_router._rules import BULK, FAMILIES, TaskType, family, match_families
+from ocp_router._rules import FAMILIES, TaskType, family, match_families, match_paste
 from ocp_router._text import SplitText, split_request
 from ocp_router._tokens import estimate_tokens
 from ocp_router.errors import ConfigError
@@ -130,6 +130,17 @@ def _describe(feature: str) -> str:
     return _FLAGS.get(what, feature)
 
 
+def rule_layer(prompt: str) -> tuple[SplitText, str, list[str], dict[str, str]]:
+    """The request split into prose and paste, its lower-cased plain prose, its words and the
+    keyword families that fired (prose families, then the kind of pasted error)."""
+    split = split_request(prompt[:JUDGED_CHARS])
+    prose_lower = split.plain.lower()
+    words = words_of(prose_lower)
+    fired = match_families(prose_lower, words)
+    fired.update(match_paste(prompt[:JUDGED_CHARS]))
+    return split, prose_lower, words, fired
+
+
 class TaskClassifier:
     """Scores requests. `threshold=None` uses 0.5: a score >= threshold routes to paid."""
 
@@ -158,14 +169,11 @@ class TaskClassifier:
         return result
 
     def _classify(self, prompt: str) -> ClassifyResult:
-        split = split_request(prompt[:JUDGED_CHARS])
-        prose_lower = split.plain.lower()
-        words = words_of(prose_lower)
-        fired = match_families(prose_lower, words)
+        split, prose_lower, words, fired = rule_layer(prompt)
 
         signals: list[Signal] = []
         for name, matched in fired.items():
-            fam = BULK if name == BULK.name else family(name)
+            fam = family(name)
             signals.append(Signal(fam.label, fam.weight, f'"{matched.strip()}"'))
         if len(split.paths) > _MANY_FILES and "multi_file" not in fired:
             signals.append(Signal("many files named", 0.35, f"{len(split.paths)} distinct paths"))
@@ -221,7 +229,7 @@ _FAMILY_ORDER = {f.name: i for i, f in enumerate(FAMILIES)}
 def _task_type(fired: dict[str, str], route: Route) -> TaskType:
     if not fired:
         return TaskType.UNKNOWN
-    fams = [BULK if n == BULK.name else family(n) for n in fired]
+    fams = [family(n) for n in fired]
     up = [f for f in fams if f.weight > 0 and f.task_type is not TaskType.UNKNOWN]
     down = [f for f in fams if f.weight < 0 and f.task_type is not TaskType.UNKNOWN]
     first, second = (up, down) if route is Route.PAID else (down, up)
