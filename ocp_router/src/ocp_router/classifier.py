@@ -72,6 +72,9 @@ class ClassifyResult:
     # paths named in the user's words: phase 1 reads them on whole payloads.
     families: tuple[str, ...] = ()
     file_refs: int = 0
+    # The sum of the signals before clamping to [0, 1]: how far past either end a request
+    # is (what per-workspace calibration learns from).
+    raw_score: float = 0.0
 
     def explain(self) -> str:
         """One line a person can read: score, route, and the signals that moved it."""
@@ -239,6 +242,7 @@ class TaskClassifier:
             estimated_tokens=estimate_tokens(prompt),
             families=tuple(fired),
             file_refs=len(split.paths),
+            raw_score=round(raw, 4),
         )
 
     def _learned(

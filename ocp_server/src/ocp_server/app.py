@@ -32,10 +32,18 @@ from ocp_router import (
     PaidPrompt,
     RouteResult,
     RoutingFailed,
+    Tier,
     parse_payload,
 )
 from ocp_router._tokens import estimate_tokens
 from ocp_router.boundary import redact_all
+from ocp_router.calibration import (
+    CalibrationFile,
+    Learned,
+    Outcome,
+    calibration_path,
+    parse_outcome,
+)
 from ocp_router.config import RouterSettings, make_router
 from ocp_router.redact import RedactionResult, redact
 from ocp_server import wire
@@ -77,6 +85,7 @@ class Workspace:
     path: Path
     index: WorkspaceIndex
     memory: MemoryStore
+    calibration: CalibrationFile | None = None  # routing thresholds learned from outcomes
     watcher: asyncio.Task[None] | None = None
     stop: asyncio.Event | None = None
 
@@ -244,7 +253,10 @@ class AppState:
         except BaseException:
             await index.close()
             raise
-        ws = Workspace(path, index, memory)
+        calibration = CalibrationFile(
+            calibration_path(db_path.parent), self.router_settings.route_threshold
+        )
+        ws = Workspace(path, index, memory, calibration)
         if watch:
             ws.stop = asyncio.Event()
             ws.watcher = asyncio.create_task(self._keep_fresh(ws), name=f"index {path}")
@@ -339,6 +351,29 @@ class AppState:
         )
 
     # ---- ocp_result_save --------------------------------------------------------------
+    async def _learn(self, ws: Workspace, trace_id: str, outcome: str | None) -> Learned | None:
+        """Feed an outcome on a routed request to the workspace's routing calibration, and on
+        "that answer was wrong" for a local answer, lift the conversation to a paid tier."""
+        kind = parse_outcome(outcome or "")
+        if kind is None or ws.calibration is None:
+            return None
+        stored = await ws.memory.trace_json(trace_id)
+        trace = json.loads(stored) if stored else {}
+        if not trace or trace.get("forced") or trace.get("decision") not in ("local", "paid"):
+            return None
+        routed_paid = trace["decision"] == "paid"
+        if kind in (Outcome.BAD, Outcome.ESCALATED) and not routed_paid and trace.get("session"):
+            self.router.floors.lift(str(trace["session"]), Tier.MID)
+        score = trace.get("raw_score")
+        if not isinstance(score, int | float):
+            score = float(trace.get("complexity_score") or 0.0)
+        learned = await asyncio.to_thread(
+            ws.calibration.learn, str(trace.get("task_type")), score, routed_paid, kind
+        )
+        if learned is not None and learned.before != learned.after:
+            logger.info("routing calibration: %s", learned)
+        return learned
+
     async def save(self, ws: Workspace, args: wire.SaveArgs) -> wire.SaveResult:
         session = args.session_id or self.session_id
         if args.session_id:
@@ -364,6 +399,7 @@ class AppState:
             forget_decisions=args.forget_decisions,
             forget_notes=args.forget_notes,
         )
+        learned = await self._learn(ws, trace_id, args.outcome) if trace_id else None
         merged = len(result.merged)
         saved = {
             "decisions": len(result.decision_ids),
@@ -377,6 +413,7 @@ class AppState:
             "merged": merged,
             "resolved": len(result.resolved),
             "forgotten": len(result.forgotten),
+            "calibration": int(learned is not None),
         }
         return wire.SaveResult(
             session_id=session,
@@ -441,7 +478,11 @@ class AppState:
         # the conversation by its first user message. (The server run is not a conversation:
         # an IDE sends every chat's routes through one server.)
         decision = await router.plan(
-            payload, force=args.force, model=args.model, session=args.session_id
+            payload,
+            force=args.force,
+            model=args.model,
+            session=args.session_id,
+            calibration=ws.calibration.current() if ws and ws.calibration else None,
         )
         request = payload.user_turn
         budget = (
@@ -559,6 +600,8 @@ class AppState:
             escalated=bool(result and result.escalated),
             fell_back=bool(result and result.fell_back and not result.escalated),
             complexity_score=c.complexity_score,
+            raw_score=a.raw_score,
+            session=decision.session,
             threshold=c.threshold,
             confidence=c.confidence,
             task_type=c.task_type.value,

@@ -17,6 +17,7 @@ from ocp_router.redact import RedactingFilter
 from ocp_server import __version__
 from ocp_server.cli_index import add_index_commands
 from ocp_server.cli_init import add_init_command
+from ocp_server.cli_routing import add_routing_commands
 from ocp_server.cli_server import add_server_commands
 from ocp_server.server import serve_stdio
 from ocp_server.settings import ServerSettings
@@ -96,6 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_init_command(sub, common)
     add_index_commands(sub, common)
     add_server_commands(sub, common)
+    add_routing_commands(sub, common)
     return parser
 
 

@@ -338,6 +338,10 @@ class RouteTrace(_Out):
     escalated: bool = Field(description="A higher tier answered after a lower one failed")
     fell_back: bool = Field(description="Another model than the one decided answered")
     complexity_score: float
+    raw_score: float | None = Field(
+        None, description="Phase 1's score unclamped, before calibration (what outcomes teach)"
+    )
+    session: str | None = Field(None, description="The conversation key (sticky tiers, pins)")
     threshold: float
     confidence: float
     task_type: str
