@@ -358,7 +358,7 @@ class AppState:
         if kind is None or ws.calibration is None:
             return None
         stored = await ws.memory.trace_json(trace_id)
-        trace = json.loads(stored) if stored else {}
+        trace = (json.loads(stored) if stored else {}).get("trace") or {}
         if not trace or trace.get("forced") or trace.get("decision") not in ("local", "paid"):
             return None
         routed_paid = trace["decision"] == "paid"
