@@ -410,7 +410,11 @@ class NoteArg(_In):
 class SaveArgs(_In):
     trace_id: str | None = Field(None, max_length=64, description="Link to a route trace")
     outcome: str | None = Field(
-        None, max_length=5_000, description="How the routed answer worked out"
+        None,
+        max_length=5_000,
+        description="How the routed answer worked out. Start with good, bad (or wrong), "
+        "escalated (you re-asked a higher tier) or overkill (a local model would have done) "
+        "and routing learns from it for this workspace",
     )
     summary: str | None = Field(None, max_length=20_000, description="What this session did")
     decisions: list[DecisionArg] = Field(default_factory=list, max_length=50)
