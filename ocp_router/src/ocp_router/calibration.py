@@ -111,7 +111,7 @@ class TypeCalibration:
     wanted_local: dict[str, float] = field(default_factory=dict)
 
     def add(self, score: float, paid: bool) -> None:
-        key = f"{round(round(score / BIN) * BIN, 2):.2f}"
+        key = f"{round(round(score / BIN) * BIN, 2) + 0.0:.2f}"  # + 0.0: no "-0.00" key
         side = self.wanted_paid if paid else self.wanted_local
         side[key] = side.get(key, 0.0) + 1.0
         self.outcomes += 1.0

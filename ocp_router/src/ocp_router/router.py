@@ -392,7 +392,7 @@ class OCPRouter:
         if tier is Tier.TOP and not self.top_model:
             tier = Tier.MID
         floor = self.floors.floor(session)
-        if floor is not None and tier.rank < floor.rank and self.paid is not None:
+        if floor is not None and tier.rank < floor.rank:
             tier = Tier.MID if floor is Tier.TOP and not self.top_model else floor
             reason += f"; raised to {tier}: this conversation already needed it"
         if self.sticky is Sticky.UPWARD:
