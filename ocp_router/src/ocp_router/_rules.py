@@ -431,7 +431,7 @@ PASTE_EASY = Family(
     "paste_easy", -0.25, _T.DEBUG, "|".join(_PASTE_EASY_WORDS), "pasted error of a mechanical kind"
 )
 # Only the start and end of a paste are read: errors lead or close a log.
-_PASTE_READ = 4000
+_PASTE_READ = 1500
 _EXTRA = {f.name: f for f in (BULK, PASTE_HARD, PASTE_EASY)}
 
 
