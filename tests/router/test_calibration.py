@@ -47,7 +47,8 @@ def test_a_simulated_user_is_learned_within_200_outcomes() -> None:
     curve, cal = learning_curve(reqs, PREFERENCES, noise=0.0, steps=200, seed=3, marks=(0, 200))
     assert curve[0] < 0.9  # the defaults disagree with this user
     assert curve[200] >= 0.95
-    assert cal.shift("debug") < 0 < cal.shift("unknown")
+    # more local for the everyday kind, more paid for at least one of the hard kinds
+    assert cal.shift("unknown") > 0 > min(t.shift for t in cal.types.values())
 
 
 def test_flipped_outcomes_do_not_make_it_drift() -> None:
@@ -90,7 +91,7 @@ def test_an_unreadable_file_is_reported_and_left_alone(tmp_path: Path) -> None:
 
 def test_phase_one_says_when_calibration_changed_the_decision() -> None:
     clf = TaskClassifier(cache_size=0)
-    payload = parse_payload("debug why the export fails")
+    payload = parse_payload("debug the export job that fails at night")
     plain = assess(payload, clf)
     cal = Calibration()
     kind = plain.classify.task_type.value

@@ -192,6 +192,34 @@ FAMILIES: tuple[Family, ...] = (
         r"feature|pipeline|platform|app|backend|api)\b|\bend[- ]to[- ]end\b|\bfrom scratch\b",
         "substantial new feature",
     ),
+    # Short asks with no alarming word that still change a product across the board: a
+    # capability scoped per tenant or customer, across languages, regions or currencies, or
+    # one of the features that reach every layer (single sign-on, offline use, audit trails).
+    Family(
+        "product_scope",
+        0.30,
+        _T.ARCHITECT,
+        r"\bper[- ](?:tenant|customer|user|org\w*|account|region|workspace|team|merchant|seller|"
+        r"client)\b|\bmulti[- ]?(?:tenan\w*|region\w*|currenc\w*|warehouse\w*|language\w*|"
+        r"lingual)\b|\bbring (?:their|your|our) own\b|\boffline[- ](?:mode|first|support)\b|"
+        r"\breal[- ]?time (?:collaborat\w*|sync\w*)|\bsso\b|\bsaml\b|\boidc\b|"
+        r"\bdata residency\b|\b(?:usage|seat)[- ]based (?:billing|pricing)\b|\baudit trail|"
+        r"\bapproval (?:flow|workflow)|\bresumable\b|\bsoft[- ]delet\w*|\bright[- ]to[- ]left\b|"
+        r"\binternationali[sz]\w*|\bi18n\b",
+        "product-wide capability",
+    ),
+    # "Why does the tool do this" about compilers, version control and protocols: answering
+    # needs the tool's internals, not a look-up.
+    Family(
+        "internals",
+        0.25,
+        _T.EXPLAIN,
+        r"\bwhy (?:does|do|is|did|would|doesn't|won't|can't|isn't) (?:\w+ ){0,3}(?:git|compilers?|"
+        r"linker|rustc|gcc|clang|javac|jvm|jit|gc|garbage collector|kernel|tcp|udp|tls|ssl|dns|"
+        r"quic|scheduler|event loop|gil|borrow checker|type checker|tsc|typescript|mypy|webpack|"
+        r"docker|kubernetes|postgres|mysql|sqlite|redis|nginx|browser|v8|interpreter|optimi[sz]er)\b",
+        "asks why a tool behaves as it does inside",
+    ),
     Family(
         "review",
         0.25,
