@@ -1,11 +1,17 @@
-"""Routing v2 benchmark: phase 1 latency on whole agent payloads, and routing quality with
-phase 1 alone and with phase 2 settling the ambiguous band.
+"""Routing benchmark: the classifier's latency cold and warm, phase 1 latency on whole agent
+payloads, accuracy on request sources held out of training (leave-one-source-out) next to a
+random split, routing quality with phase 1 alone and with phase 2 settling the ambiguous
+band, and the learning curve of the per-workspace calibration.
 
     uv run python bench/bench_routing.py                      # phase 1 only
     uv run --group llama python bench/bench_routing.py --gemma
         # + phase 2 on Gemma 3 270M, served by llama.cpp (the CI's real model)
     uv run python bench/bench_routing.py --phase2-url http://127.0.0.1:11434 --phase2-ollama \\
         --phase2-model qwen2.5-coder:7b   # + phase 2 on any local model you run
+
+Cold means the classifier's result cache is off (cache_size=0) and every timed call is
+a text it has not been given before in that loop, so no cache anywhere answers it; warm is
+the same text again with the cache on (an agent loop resending its user turn).
 
 Labeled sets: the plain-request holdout (tests/data/routing_holdout.jsonl, never trained on)
 and the agent-payload sets (tests/data/routing_payloads_{dev,holdout}.jsonl: tool lists,
@@ -45,7 +51,13 @@ from ocp_router import (  # noqa: E402
     assess,
     parse_payload,
 )
+from ocp_router.calibration import Calibration  # noqa: E402
+from ocp_router.classifier import _CACHED_CHARS  # noqa: E402
 from tests.data.payloads import load_payloads  # noqa: E402
+from tests.data.simulated_user import PREFERENCES, learning_curve, requests  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "scripts"))
+import train_classifier as training  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
 MARGIN = 0.25
@@ -151,6 +163,144 @@ def latency_rows() -> list[tuple[str, float, float]]:
             samples.append((time.perf_counter_ns() - t0) / 1000)
     rows.append((f"agent payloads with tools ({len(bodies)} of them, cold)", *percentiles(samples)))
     return rows
+
+
+def _sized_inputs() -> dict[str, list[str]]:
+    """Texts of three sizes, each in 200 variants (a number changes in each), so that a cold
+    loop never sees the same text twice."""
+
+    def short(i: int) -> str:
+        return f"why do {i} workers sometimes pick up the same job after we added retries?"
+
+    def medium(i: int) -> str:
+        body = "\n".join(
+            f"    total_{k} = compute(items[{k}], rate=self.rate_{k})  # step {k + i}"
+            for k in range(40)
+        )
+        return f"what does this function return?\n```python\ndef run(self):\n{body}\n```"
+
+    def long(i: int) -> str:
+        log = "\n".join(
+            f"2024-05-01T12:{k % 60:02d}:44.123Z INFO worker-{k % 7} processed job {k + i} in "
+            f"12ms path=/srv/app/jobs/handler_{k % 13}.py lock=held"
+            for k in range(900)
+        )
+        return ("which line of this log shows the first error?\n" + log)[:100_000]
+
+    return {
+        "short (~80 B)": [short(i) for i in range(200)],
+        "medium (~2 KB)": [medium(i) for i in range(200)],
+        "long (~100 KB)": [long(i) for i in range(200)],
+    }
+
+
+def classifier_latency_rows() -> list[tuple[str, str, float, float]]:
+    rows = []
+    for name, texts in _sized_inputs().items():
+        rounds = 10 if "short" in name else 3 if "medium" in name else 1
+        cold_clf = TaskClassifier(cache_size=0)
+        for t in texts[:20]:
+            cold_clf.classify(t + " warmup")  # imports, weights, compiled regexes
+        cold = []
+        for r in range(rounds):
+            for t in texts:
+                t = t if r == 0 else f"{r} {t}"
+                t0 = time.perf_counter_ns()
+                cold_clf.classify(t)
+                cold.append((time.perf_counter_ns() - t0) / 1000)
+        rows.append((name, "cold (cache off, new text)", *percentiles(cold)))
+        warm_clf = TaskClassifier()
+        warm_clf.classify(texts[0])
+        warm = []
+        for _ in range(2000):
+            t0 = time.perf_counter_ns()
+            warm_clf.classify(texts[0])
+            warm.append((time.perf_counter_ns() - t0) / 1000)
+        cached = len(texts[0]) <= _CACHED_CHARS
+        kind = "warm (same text, cache hit)" if cached else "same text again (too long to cache)"
+        rows.append((name, kind, *percentiles(warm)))
+    return rows
+
+
+# ---- generalisation --------------------------------------------------------------------------
+def group_split(console: Console) -> None:
+    """Leave-one-source-out: each source of routing_sources.jsonl scored by a model trained on
+    everything else (rules fixed, learned layer refitted); the random 5-fold split next to it;
+    the shipped model on the original holdout."""
+    items = training.load(training.TRAIN, "original-train") + training.load(training.SOURCES, "?")
+    seeds = [
+        training.Item("seed", *training.rule_offset(text), target)
+        for text, target in training.SEED_SCORES
+    ]
+    l2 = float(json.loads(training.OUT.read_text("utf-8"))["version"].rsplit("=", 1)[1])
+    groups = sorted({it.source for it in items} - {"original-train"})
+    loso = training.leave_one_source_out(items, seeds, l2, groups)
+    table = Table(
+        title="generalisation: accuracy and paid recall on requests from held-out sources"
+    )
+    for col in ("split", "n", "accuracy", "paid recall"):
+        table.add_column(col, justify="right")
+    pooled = training.Score(0, 0, 0, 0)
+    for g, sc in loso.items():
+        pooled += sc
+        table.add_row(f"held out: {g}", str(sc.n), f"{sc.accuracy:.3f}", f"{sc.paid_recall:.3f}")
+    table.add_row(
+        "leave-one-source-out (pooled)",
+        str(pooled.n),
+        f"{pooled.accuracy:.3f}",
+        f"{pooled.paid_recall:.3f}",
+        style="bold",
+    )
+    cv = training.random_cv(items, seeds, l2)
+    table.add_row("random 5-fold", str(cv.n), f"{cv.accuracy:.3f}", f"{cv.paid_recall:.3f}")
+    clf = TaskClassifier(cache_size=0)
+    hold = [
+        json.loads(line)
+        for line in (DATA / "routing_holdout.jsonl").read_text("utf-8").splitlines()
+        if line.strip()
+    ]
+    preds = [clf.classify(r["text"]).route_to.value for r in hold]
+    paid = [p for p, r in zip(preds, hold, strict=True) if r["route"] == "paid"]
+    table.add_row(
+        "shipped model on routing_holdout",
+        str(len(hold)),
+        f"{sum(p == r['route'] for p, r in zip(preds, hold, strict=True)) / len(hold):.3f}",
+        f"{paid.count('paid') / len(paid):.3f}",
+    )
+    console.print(table)
+
+
+# ---- learning from outcomes ------------------------------------------------------------------
+MARKS = (0, 25, 50, 100, 150, 200, 300, 500)
+
+
+def learning(console: Console, seeds: int = 5) -> None:
+    reqs = requests()
+    defaults = {t: Calibration().base_threshold for t in PREFERENCES}
+    table = Table(
+        title=f"calibration learning curve: agreement with a simulated user over "
+        f"{len(reqs)} holdout requests (mean of {seeds} seeds; min in brackets)"
+    )
+    table.add_column("user / outcome noise")
+    for m in MARKS:
+        table.add_column(f"{m}", justify="right")
+    for label, prefs, noise in (
+        ("hidden preferences, exact outcomes", PREFERENCES, 0.0),
+        ("hidden preferences, 20% flipped", PREFERENCES, 0.2),
+        ("agrees with defaults, 20% flipped", defaults, 0.2),
+    ):
+        curves = [
+            learning_curve(reqs, prefs, noise=noise, steps=MARKS[-1], seed=s, marks=MARKS)[0]
+            for s in range(seeds)
+        ]
+        table.add_row(
+            label,
+            *(
+                f"{statistics.mean(c[m] for c in curves):.3f} ({min(c[m] for c in curves):.2f})"
+                for m in MARKS
+            ),
+        )
+    console.print(table)
 
 
 # ---- quality ---------------------------------------------------------------------------------
@@ -305,9 +455,22 @@ async def main() -> None:
     parser.add_argument("--phase2-model", default="local")
     parser.add_argument("--phase2-timeout", type=float, default=5.0)
     parser.add_argument("--no-latency", action="store_true")
+    parser.add_argument("--no-groups", action="store_true", help="skip the group-split training")
+    parser.add_argument("--no-learning", action="store_true", help="skip the learning curve")
     args = parser.parse_args()
     console = Console()
 
+    if not args.no_latency:
+        table = Table(title="TaskClassifier.classify() latency, µs")
+        for col in ("input", "calls", "p50", "p99"):
+            table.add_column(col, justify="right")
+        for name, kind, p50, p99 in classifier_latency_rows():
+            table.add_row(name, kind, f"{p50:.1f}", f"{p99:.1f}")
+        console.print(table)
+    if not args.no_groups:
+        group_split(console)
+    if not args.no_learning:
+        learning(console)
     if not args.no_latency:
         table = Table(title="phase 1 latency (parse + assess), µs")
         for col in ("payload", "p50", "p99"):

@@ -221,7 +221,7 @@ async def test_an_ambiguous_request_is_settled_by_the_local_classifier_and_then_
         return "look at the cron schedule"
 
     fake_ollama.reply = reply
-    text = "debug why the nightly export job intermittently fails"
+    text = "debug the export job that fails at night"
     async with OCPClient(env=server_env(workspace, fake_ollama)) as client:
         first = await client.route(text)
         second = await client.route(text)

@@ -1,48 +1,32 @@
 """Features for the learned part of the classifier.
 
-Binary features: stemmed words and word pairs of the user's own prose, the first word, the
+Binary features: truncated words and word pairs of the user's own prose, the first word, the
 shape of the request (how long, how much was pasted, how many files it names) and which
 keyword families fired. The same function serves run time and `scripts/train_classifier.py`,
 so the weights always see the features they were trained on.
+
+Words are "stemmed" by truncation to their first six letters (concurrency/concurrent,
+migration/migrating, vulnerable/vulnerability fold into one feature). Truncation costs a
+slice per word and needs no cache, which keeps a cold call in microseconds; the suffix
+stemmer it replaced cost about 1.5 µs a word uncached.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from functools import lru_cache
 
 from ocp_router._text import SplitText
 
 WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
+# The same words for ASCII text, at half the cost of the Unicode class.
+_ASCII_WORD = re.compile(r"[a-z]+(?:'[a-z]+)?", re.I)
 MAX_WORDS = 400
-
-_SUFFIXES = (
-    "ations",
-    "ation",
-    "ments",
-    "ment",
-    "ities",
-    "ity",
-    "ing",
-    "ies",
-    "ied",
-    "ed",
-    "es",
-    "ly",
-    "s",
-)
+STEM_CHARS = 6
 
 
-@lru_cache(maxsize=8192)
 def stem(word: str) -> str:
-    """A deliberately crude stemmer: enough to fold races/racing/raced into one feature."""
-    if len(word) <= 4 or not word.isascii():
-        return word
-    for suffix in _SUFFIXES:
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            return word[: -len(suffix)]
-    return word
+    return word[:STEM_CHARS]
 
 
 def _bucket(n: int, edges: tuple[int, ...]) -> str:
@@ -53,38 +37,58 @@ def _bucket(n: int, edges: tuple[int, ...]) -> str:
 
 
 def words_of(prose_lower: str) -> list[str]:
+    if prose_lower.isascii():
+        return _ASCII_WORD.findall(prose_lower)
     return WORD.findall(prose_lower)
 
 
-@lru_cache(maxsize=8192)
-def _unigram(word: str) -> tuple[str, str]:
-    """(stem, feature name) of a word, cached: the same words recur across requests."""
-    s = stem(word)
-    return s, "w:" + s
+_WORD_EDGES = (5, 12, 25, 50, 100)
+_CODE_EDGES = (0, 20, 80)
+_PASTED_EDGES = (0, 10, 50)
+_PATH_EDGES = (0, 1, 2, 5)
+
+
+def stems_of(words: list[str]) -> list[str]:
+    """The stems the word and pair features are made of (a long request: its first 300 and
+    last 100 words)."""
+    if len(words) > MAX_WORDS:
+        words = words[: MAX_WORDS - 100] + words[-100:]
+    return [w[:STEM_CHARS] for w in words]
+
+
+def shape_features(
+    split: SplitText, prose_lower: str, stems: list[str], fired: Iterable[str]
+) -> list[str]:
+    """Every feature that is not a word or a word pair."""
+    feats = ["s:bias"]
+    if stems:
+        feats.append("s:first:" + stems[0])
+    feats.append("s:words:" + _bucket(len(stems), _WORD_EDGES))
+    feats.append("s:code:" + _bucket(split.code_lines, _CODE_EDGES))
+    feats.append("s:pasted:" + _bucket(split.pasted_lines, _PASTED_EDGES))
+    feats.append("s:paths:" + _bucket(len(split.paths), _PATH_EDGES))
+    if "?" in prose_lower:
+        feats.append("s:question")
+    if prose_lower and not prose_lower.isascii():
+        head = prose_lower[:2000]
+        non_ascii = len(head) - len(head.encode("ascii", "ignore"))
+        if non_ascii * 3 > len(head):
+            feats.append("s:non_ascii")
+    feats.extend(["f:" + name for name in fired])
+    return feats
 
 
 def extract(
     split: SplitText, prose_lower: str, words: list[str], fired: Iterable[str]
 ) -> list[str]:
-    if len(words) > MAX_WORDS:
-        words = words[: MAX_WORDS - 100] + words[-100:]
-    pairs = [_unigram(w) for w in words]
-    feats = ["s:bias"]
+    """All features of a request by name, in a stable order: words, pairs, the rest. The
+    classifier scores the same features without building their names (`classifier._learned`);
+    a test holds the two to the same sums."""
+    stems = stems_of(words)
     # dict.fromkeys, not a set: a stable order keeps training bit-for-bit reproducible.
-    feats.extend(dict.fromkeys(name for _, name in pairs))
-    stems = [s for s, _ in pairs]
-    feats.extend(dict.fromkeys("b:" + a + "_" + b for a, b in zip(stems, stems[1:], strict=False)))
-    if stems:
-        feats.append("s:first:" + stems[0])
-    feats.append("s:words:" + _bucket(len(words), (5, 12, 25, 50, 100)))
-    feats.append("s:code:" + _bucket(split.code_lines, (0, 20, 80)))
-    feats.append("s:pasted:" + _bucket(split.pasted_lines, (0, 10, 50)))
-    feats.append("s:paths:" + _bucket(len(split.paths), (0, 1, 2, 5)))
-    if "?" in prose_lower:
-        feats.append("s:question")
-    if prose_lower and not prose_lower.isascii():
-        non_ascii = sum(1 for ch in prose_lower[:2000] if ord(ch) > 127)
-        if non_ascii * 3 > min(len(prose_lower), 2000):
-            feats.append("s:non_ascii")
-    feats.extend("f:" + name for name in fired)
+    feats = ["w:" + s for s in dict.fromkeys(stems)]
+    feats.extend(
+        ["b:" + a + "_" + b for a, b in dict.fromkeys(zip(stems, stems[1:], strict=False))]
+    )
+    feats.extend(shape_features(split, prose_lower, stems, fired))
     return feats

@@ -192,6 +192,34 @@ FAMILIES: tuple[Family, ...] = (
         r"feature|pipeline|platform|app|backend|api)\b|\bend[- ]to[- ]end\b|\bfrom scratch\b",
         "substantial new feature",
     ),
+    # Short asks with no alarming word that still change a product across the board: a
+    # capability scoped per tenant or customer, across languages, regions or currencies, or
+    # one of the features that reach every layer (single sign-on, offline use, audit trails).
+    Family(
+        "product_scope",
+        0.30,
+        _T.ARCHITECT,
+        r"\bper[- ](?:tenant|customer|user|org\w*|account|region|workspace|team|merchant|seller|"
+        r"client)\b|\bmulti[- ]?(?:tenan\w*|region\w*|currenc\w*|warehouse\w*|language\w*|"
+        r"lingual)\b|\bbring (?:their|your|our) own\b|\boffline[- ](?:mode|first|support)\b|"
+        r"\breal[- ]?time (?:collaborat\w*|sync\w*)|\bsso\b|\bsaml\b|\boidc\b|"
+        r"\bdata residency\b|\b(?:usage|seat)[- ]based (?:billing|pricing)\b|\baudit trail|"
+        r"\bapproval (?:flow|workflow)|\bresumable\b|\bsoft[- ]delet\w*|\bright[- ]to[- ]left\b|"
+        r"\binternationali[sz]\w*|\bi18n\b",
+        "product-wide capability",
+    ),
+    # "Why does the tool do this" about compilers, version control and protocols: answering
+    # needs the tool's internals, not a look-up.
+    Family(
+        "internals",
+        0.25,
+        _T.EXPLAIN,
+        r"\bwhy (?:does|do|is|did|would|doesn't|won't|can't|isn't) (?:\w+ ){0,3}(?:git|compilers?|"
+        r"linker|rustc|gcc|clang|javac|jvm|jit|gc|garbage collector|kernel|tcp|udp|tls|ssl|dns|"
+        r"quic|scheduler|event loop|gil|borrow checker|type checker|tsc|typescript|mypy|webpack|"
+        r"docker|kubernetes|postgres|mysql|sqlite|redis|nginx|browser|v8|interpreter|optimi[sz]er)\b",
+        "asks why a tool behaves as it does inside",
+    ),
     Family(
         "review",
         0.25,
@@ -344,6 +372,9 @@ class _Compiled:
     regex: re.Pattern[str]
     keys: frozenset[str] | None  # None: no cheap pre-check, always search
     cjk: re.Pattern[str] | None
+    # The alternatives each trigger key can start, compiled on their own: a request that
+    # has "same" runs only the alternatives that begin with it, not all of the family's.
+    by_key: dict[str, re.Pattern[str]]
 
 
 def _compile(fam: Family) -> _Compiled:
@@ -355,21 +386,34 @@ def _compile(fam: Family) -> _Compiled:
     words = [a for a in alts if ord(a[0]) < 0x2E80]
     cjk = [a for a in alts if ord(a[0]) >= 0x2E80]
     keys: set[str] | None = set()
-    for alt in words:
+    key_alts: dict[str, list[str]] = {}
+    bounded = [a if a.startswith(("\\b", "^")) else "\\b" + a for a in words]
+    for alt, full in zip(words, bounded, strict=True):
         alt_keys = _trigger_keys(alt)
         if alt_keys is None or keys is None:
             keys = None
         else:
             keys |= alt_keys
+            for k in alt_keys:
+                key_alts.setdefault(k, []).append(full)
     return _Compiled(
         fam,
-        re.compile("|".join(a if a.startswith(("\\b", "^")) else "\\b" + a for a in words), re.M),
+        re.compile("|".join(bounded), re.M),
         None if keys is None else frozenset(keys),
         re.compile("|".join(cjk)) if cjk else None,
+        {k: re.compile("|".join(alts), re.M) for k, alts in key_alts.items()},
     )
 
 
 _COMPILED = tuple(_compile(f) for f in FAMILIES)
+# Which families a word's first three letters can trigger ("#": a digit), and those that
+# must always be searched; looked up per distinct prefix rather than tested per family.
+_BY_KEY: dict[str, tuple[int, ...]] = {}
+for _i, _c in enumerate(_COMPILED):
+    for _k in _c.keys or ():
+        _BY_KEY[_k] = (*_BY_KEY.get(_k, ()), _i)
+_ALWAYS = tuple(i for i, c in enumerate(_COMPILED) if c.keys is None)
+_HAS_CJK = tuple(i for i, c in enumerate(_COMPILED) if c.cjk is not None)
 _DIGIT = re.compile(r"\d")
 
 
@@ -385,9 +429,72 @@ EDIT_VERB = re.compile(
 )
 BULK = Family("bulk_files", 0.20, _T.REFACTOR, "", "bulk-file operation")
 
+# What was pasted is never read for task words, but the kind of error pasted says something:
+# a syntax error, a missing module or an unused import is mechanical; a borrow-checker error,
+# an assertion that two numbers differ, a segfault or a hung coroutine needs reasoning.
+# Literal substrings (C-speed `in` checks), not a regex alternation: an alternation tried at
+# every position of an 8 KB paste cost 1.7 ms.
+_PASTE_HARD_WORDS = (
+    "e0499", "e0502", "e0505", "e0506", "e0597", "e0716", "borrowed", "lifetime",
+    "segmentation fault", "sigsegv", "deadlock", "data race", "race detected", "goroutine ",
+    "uncompleted", "not completing", "concurrentmodification", "idempoten", "outofmemory",
+    "out of memory", "falsifying example",
+)  # fmt: skip
+_PASTE_EASY_WORDS = (
+    "syntaxerror", "indentationerror", "modulenotfounderror", "no module named", "importerror",
+    "nameerror", "is not defined", "imported and not used", "never used", "cannot find value",
+    "cannot find name", "cannot find symbol", "cannot find module", "command not found",
+    "enoent", "no such file or directory", "permission denied", "can only concatenate",
+    "unexpected indent", "unexpected token", "unexpected eof", "missing parenthes",
+    "does not match any", "not recognized as",
+)  # fmt: skip
+# Two numbers that should have been equal: `assert 199 == 200`, `expected 3.85 got 4`.
+_NUMBERS_DIFFER = re.compile(
+    r"assert(?:ionerror:)? -?[\d.]+(?:e-?\d+)? == -?[\d.]+|expected -?[\d.]+,? (?:but )?got -?[\d.]"
+)
+PASTE_HARD = Family(
+    "paste_hard", 0.25, _T.DEBUG, "|".join(_PASTE_HARD_WORDS), "pasted error that needs reasoning"
+)
+PASTE_EASY = Family(
+    "paste_easy", -0.25, _T.DEBUG, "|".join(_PASTE_EASY_WORDS), "pasted error of a mechanical kind"
+)
+# Only the start and end of a paste are read: errors lead or close a log.
+_PASTE_READ = 1500
+_EXTRA = {f.name: f for f in (BULK, PASTE_HARD, PASTE_EASY)}
+
 
 def family(name: str) -> Family:
-    return _BY_NAME[name]
+    return _BY_NAME.get(name) or _EXTRA[name]
+
+
+def match_paste(text: str) -> dict[str, str]:
+    """The kinds of error in a request's pasted material (`text` is the whole request)."""
+    if len(text) > 2 * _PASTE_READ:
+        text = text[:_PASTE_READ] + "\n" + text[-_PASTE_READ:]
+    lower = text.lower()
+    fired = {}
+    hard = next((w for w in _PASTE_HARD_WORDS if w in lower), None)
+    if hard is None and ("assert" in lower or "expected" in lower):
+        if m := _NUMBERS_DIFFER.search(lower):
+            hard = m.group(0)
+    if hard is not None:
+        fired[PASTE_HARD.name] = hard
+    if easy := next((w for w in _PASTE_EASY_WORDS if w in lower), None):
+        fired[PASTE_EASY.name] = easy
+    return fired
+
+
+def _first_match(c: _Compiled, keys: list[str], text: str) -> str | None:
+    """The leftmost match of a family's alternatives for the trigger keys present."""
+    if c.keys is None:
+        m = c.regex.search(text)
+        return m.group(0) if m else None
+    best: re.Match[str] | None = None
+    for k in keys:
+        m = c.by_key[k].search(text)
+        if m and (best is None or m.start() < best.start()):
+            best = m
+    return best.group(0) if best else None
 
 
 def match_families(prose_lower: str, words: list[str]) -> dict[str, str]:
@@ -396,17 +503,23 @@ def match_families(prose_lower: str, words: list[str]) -> dict[str, str]:
     `words` are the request's words (letters only) as the classifier's features read them.
     """
     fired: dict[str, str] = {}
+    # family index -> the trigger keys present for it
+    keyed: dict[int, list[str]] = {i: [] for i in _ALWAYS}
+    get = _BY_KEY.get
     present = {w[:3] for w in words}
     if _DIGIT.search(prose_lower):
         present.add("#")
+    for prefix in present:
+        for i in get(prefix, ()):
+            keyed.setdefault(i, []).append(prefix)
     foreign = not prose_lower.isascii()
-    for c in _COMPILED:
-        if c.keys is None or not c.keys.isdisjoint(present):
-            if m := c.regex.search(prose_lower):
-                fired[c.family.name] = m.group(0)
-                continue
-        if foreign and c.cjk is not None and (m := c.cjk.search(prose_lower)):
-            fired[c.family.name] = m.group(0)
+    for i in sorted(keyed.keys() | set(_HAS_CJK) if foreign else keyed):
+        c = _COMPILED[i]
+        if i in keyed and (m := _first_match(c, keyed[i], prose_lower)):
+            fired[c.family.name] = m
+            continue
+        if foreign and c.cjk is not None and (mc := c.cjk.search(prose_lower)):
+            fired[c.family.name] = mc.group(0)
     if ("all" in prose_lower or "every" in prose_lower or "each" in prose_lower) and (
         target := _BULK_TARGET.search(prose_lower)
     ):

@@ -15,15 +15,15 @@ score (before clamping). Deterministic, no network, no tokenizer download.
 
 from __future__ import annotations
 
-import heapq
 import json
 from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from operator import itemgetter
 
-from ocp_router._features import extract, words_of
-from ocp_router._rules import BULK, FAMILIES, TaskType, family, match_families
+from ocp_router._features import shape_features, stems_of, words_of
+from ocp_router._rules import FAMILIES, TaskType, family, match_families, match_paste
 from ocp_router._text import SplitText, split_request
 from ocp_router._tokens import estimate_tokens
 from ocp_router.errors import ConfigError
@@ -67,6 +67,9 @@ class ClassifyResult:
     # paths named in the user's words: phase 1 reads them on whole payloads.
     families: tuple[str, ...] = ()
     file_refs: int = 0
+    # The sum of the signals before clamping to [0, 1]: how far past either end a request
+    # is (what per-workspace calibration learns from).
+    raw_score: float = 0.0
 
     def explain(self) -> str:
         """One line a person can read: score, route, and the signals that moved it."""
@@ -77,10 +80,25 @@ class ClassifyResult:
         )
 
 
+# (|weight|, its signal): sorted by the first item with a C-level key.
+_Shown = tuple[float, Signal]
+_BY_MAGNITUDE = itemgetter(0)
+
+
 @dataclass(frozen=True, slots=True)
 class _Weights:
+    """The learned weights, keyed for scoring without building feature names: words by stem,
+    pairs by (stem, stem), everything else by name."""
+
     version: str
     features: dict[str, float]
+    words: dict[str, float]
+    pairs: dict[tuple[str, str], float]
+    # The signal each feature large enough to be shown on its own reads as, built once, under
+    # the same keys.
+    shown_words: dict[str, _Shown]
+    shown_pairs: dict[tuple[str, str], _Shown]
+    shown_other: dict[str, _Shown]
 
 
 @lru_cache(maxsize=1)
@@ -88,17 +106,41 @@ def _load_weights() -> _Weights:
     raw = json.loads(
         resources.files("ocp_router").joinpath("classifier_weights.json").read_text("utf-8")
     )
-    return _Weights(version=str(raw.get("version", "?")), features=dict(raw["features"]))
+    features = {str(f): float(w) for f, w in raw["features"].items()}
+    words: dict[str, float] = {}
+    pairs: dict[tuple[str, str], float] = {}
+    shown_words: dict[str, _Shown] = {}
+    shown_pairs: dict[tuple[str, str], _Shown] = {}
+    shown_other: dict[str, _Shown] = {}
+    for f, w in features.items():
+        signal = (abs(round(w, 4)), Signal("learned: " + _describe(f), round(w, 4)))
+        big = abs(w) >= _LEARNED_SHOWN
+        if f.startswith("w:"):
+            words[f[2:]] = w
+            if big:
+                shown_words[f[2:]] = signal
+        elif f.startswith("b:"):
+            a, _, b = f[2:].partition("_")
+            pairs[a, b] = w
+            if big:
+                shown_pairs[a, b] = signal
+        elif big:
+            shown_other[f] = signal
+    return _Weights(
+        str(raw.get("version", "?")),
+        features,
+        words,
+        pairs,
+        shown_words,
+        shown_pairs,
+        shown_other,
+    )
 
 
 def validate_threshold(value: float, *, source: str = "threshold") -> float:
     if not 0.0 <= value <= 1.0:
         raise ConfigError(f"{source} must be between 0.0 and 1.0, got {value!r}")
     return float(value)
-
-
-def _magnitude(contribution: tuple[str, float]) -> float:
-    return abs(contribution[1])
 
 
 _SHAPES = {
@@ -123,6 +165,17 @@ def _describe(feature: str) -> str:
     if what in _SHAPES:
         return _SHAPES[what].format(bucket)
     return _FLAGS.get(what, feature)
+
+
+def rule_layer(prompt: str) -> tuple[SplitText, str, list[str], dict[str, str]]:
+    """The request split into prose and paste, its lower-cased plain prose, its words and the
+    keyword families that fired (prose families, then the kind of pasted error)."""
+    split = split_request(prompt[:JUDGED_CHARS])
+    prose_lower = split.plain.lower()
+    words = words_of(prose_lower)
+    fired = match_families(prose_lower, words)
+    fired.update(match_paste(prompt[:JUDGED_CHARS]))
+    return split, prose_lower, words, fired
 
 
 class TaskClassifier:
@@ -153,14 +206,11 @@ class TaskClassifier:
         return result
 
     def _classify(self, prompt: str) -> ClassifyResult:
-        split = split_request(prompt[:JUDGED_CHARS])
-        prose_lower = split.plain.lower()
-        words = words_of(prose_lower)
-        fired = match_families(prose_lower, words)
+        split, prose_lower, words, fired = rule_layer(prompt)
 
         signals: list[Signal] = []
         for name, matched in fired.items():
-            fam = BULK if name == BULK.name else family(name)
+            fam = family(name)
             signals.append(Signal(fam.label, fam.weight, f'"{matched.strip()}"'))
         if len(split.paths) > _MANY_FILES and "multi_file" not in fired:
             signals.append(Signal("many files named", 0.35, f"{len(split.paths)} distinct paths"))
@@ -187,23 +237,34 @@ class TaskClassifier:
             estimated_tokens=estimate_tokens(prompt),
             families=tuple(fired),
             file_refs=len(split.paths),
+            raw_score=round(raw, 4),
         )
 
     def _learned(
         self, split: SplitText, prose_lower: str, words: list[str], fired: dict[str, str]
     ) -> list[Signal]:
-        get = self._weights.features.get
-        found = [(f, w) for f in extract(split, prose_lower, words, fired.keys()) if (w := get(f))]
-        total = 0.0
-        for _, w in found:
-            total += w
+        """The learned layer's contributions: the same features as `_features.extract`,
+        scored through dicts keyed by stem and stem pair (no feature names are built)."""
+        wts = self._weights
+        stems = stems_of(words)
+        uniq = dict.fromkeys(stems)
+        pairs = dict.fromkeys(zip(stems, stems[1:], strict=False))
+        other = shape_features(split, prose_lower, stems, fired)
+        found = [w for w in map(wts.words.get, uniq) if w is not None]
+        found += [w for w in map(wts.pairs.get, pairs) if w is not None]
+        get = wts.features.get
+        found += [w for f in other if (w := get(f)) is not None]
+        total = sum(found)
         # The largest few by magnitude, in a stable order (ties keep feature order).
-        top = heapq.nlargest(_LEARNED_SHOWN_MAX, found, key=_magnitude)
-        shown = [c for c in top if abs(c[1]) >= _LEARNED_SHOWN]
-        out = [Signal("learned: " + _describe(f), round(w, 4)) for f, w in shown]
-        rest = total - sum(w for _, w in shown)
+        sw, sp, so = wts.shown_words, wts.shown_pairs, wts.shown_other
+        big = [sw[k] for k in uniq if k in sw]
+        big += [sp[k] for k in pairs if k in sp]
+        big += [so[f] for f in other if f in so]
+        big.sort(key=_BY_MAGNITUDE, reverse=True)
+        out = [signal for _, signal in big[:_LEARNED_SHOWN_MAX]]
+        rest = total - sum(s.weight for s in out)
         if abs(rest) >= 1e-4:
-            n = len(found) - len(shown)
+            n = len(found) - len(out)
             out.append(Signal("learned: other features", round(rest, 4), f"{n} features"))
         return out
 
@@ -216,7 +277,7 @@ _FAMILY_ORDER = {f.name: i for i, f in enumerate(FAMILIES)}
 def _task_type(fired: dict[str, str], route: Route) -> TaskType:
     if not fired:
         return TaskType.UNKNOWN
-    fams = [BULK if n == BULK.name else family(n) for n in fired]
+    fams = [family(n) for n in fired]
     up = [f for f in fams if f.weight > 0 and f.task_type is not TaskType.UNKNOWN]
     down = [f for f in fams if f.weight < 0 and f.task_type is not TaskType.UNKNOWN]
     first, second = (up, down) if route is Route.PAID else (down, up)

@@ -26,6 +26,7 @@ from ocp_router.phase2 import LLMClassifier
 from ocp_router.pins import SessionPins
 from ocp_router.prices import Price, load_prices
 from ocp_router.router import Budget, OCPRouter, PaidFallback, RouteMode, SpendLedger
+from ocp_router.sticky import Sticky
 
 _OFF = {"none", "off", "0", "false", "no"}
 
@@ -68,6 +69,7 @@ class RouterSettings(BaseModel):
     classifier_cache_size: int = Field(256, alias="OCP_CLASSIFIER_CACHE_SIZE", ge=0)
     pin_hard_seconds: float = Field(300.0, alias="OCP_PIN_HARD_SECONDS", ge=0)
     pin_soft_seconds: float = Field(1800.0, alias="OCP_PIN_SOFT_SECONDS", ge=0)
+    sticky: Sticky = Field(Sticky.OFF, alias="OCP_STICKY")
     prices_file: str | None = Field(None, alias="OCP_PRICES")
     daily_budget_usd: float | None = Field(None, alias="OCP_DAILY_BUDGET_USD", ge=0)
     max_request_usd: float | None = Field(None, alias="OCP_MAX_REQUEST_USD", ge=0)
@@ -233,4 +235,5 @@ async def make_router(
             hard_seconds=settings.pin_hard_seconds, soft_seconds=settings.pin_soft_seconds
         ),
         counterfactual_model=settings.counterfactual_model,
+        sticky=settings.sticky,
     )

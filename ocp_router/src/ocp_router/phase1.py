@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from ocp_router._rules import EDIT_VERB as _EDIT_VERB
+from ocp_router.calibration import Calibration
 from ocp_router.classifier import ClassifyResult, Signal, TaskClassifier
 from ocp_router.payload import AgentPayload
 from ocp_router.tiers import Band, Tier
@@ -132,6 +133,9 @@ class Assessment:
     total_chars: int
     tools: int
     tool_traffic: int  # tool calls plus tool results in the conversation
+    # The score before calibration and before clamping the user turn's part to [0, 1]: what
+    # a saved outcome teaches the calibration.
+    raw_score: float = 0.0
 
     def explain(self) -> str:
         why = "; ".join(self.forced) or ", ".join(str(s) for s in self.signals) or "no signals"
@@ -148,7 +152,10 @@ def assess(
     local: LocalProfile | None = None,
     margin: float = 0.12,
     top_threshold: float = 0.8,
+    calibration: Calibration | None = None,
 ) -> Assessment:
+    """`calibration`: the workspace's learned threshold shifts; a shift for the request's task
+    type moves its score (shown as a signal, saying whether it changed the guess)."""
     local = local or LocalProfile()
     classify = classifier.classify(payload.user_turn)
     fams = classify.families
@@ -194,7 +201,22 @@ def assess(
         signals.append(Signal("long conversation", _SHAPE_STEP, f"{payload.turns} turns"))
     if local.context_chars // 2 < chars <= local.context_chars:
         signals.append(Signal("large context", _SHAPE_STEP, f"{chars:,} chars"))
-    score = classify.complexity_score + sum(s.weight for s in signals)
+    shape = sum(s.weight for s in signals)
+    score = classify.complexity_score + shape
+    raw_score = classify.raw_score + shape
+    shift = calibration.shift(classify.task_type.value) if calibration is not None else 0.0
+    if shift:
+        # Calibration is learned on the unclamped score: a request scored far below the
+        # threshold stays far below it.
+        calibrated = raw_score - shift
+        threshold = classify.threshold
+        changed = not forced and (calibrated >= threshold) != (score >= threshold)
+        n = calibration.outcomes(classify.task_type.value) if calibration is not None else 0
+        detail = f"{classify.task_type}: threshold {threshold + shift:.2f} from {n} outcomes"
+        if changed:
+            detail += "; turned " + ("local into paid" if shift < 0 else "paid into local")
+        signals.append(Signal("calibration", round(-shift, 4), detail))
+        score = calibrated
 
     # Signals that favour local widen its side of the band (they never raise the score).
     favour: list[Signal] = []
@@ -238,6 +260,7 @@ def assess(
         chars,
         len(payload.tools),
         tool_traffic,
+        round(raw_score, 4),
     )
 
 

@@ -29,6 +29,7 @@ from ocp_router._tokens import estimate_tokens
 from ocp_router.backends.base import GenerateRequest, GenerateResponse, ModelBackend
 from ocp_router.boundary import ContextProvider, PaidPrompt, build_paid_prompt, with_since
 from ocp_router.budget import Budget, MemoryLedger, SpendLedger
+from ocp_router.calibration import Calibration
 from ocp_router.classifier import TaskClassifier
 from ocp_router.errors import (
     BackendAuthError,
@@ -45,6 +46,7 @@ from ocp_router.phase2 import LLMClassifier, Verdict
 from ocp_router.pins import PinState, SessionPins
 from ocp_router.prices import Price, price_for
 from ocp_router.results import Attempt, BudgetExceeded, Decision, RouteResult, RoutingFailed
+from ocp_router.sticky import Sticky, TierFloors
 from ocp_router.tiers import Phase, Route, Tier
 
 logger = logging.getLogger(__name__)
@@ -140,6 +142,7 @@ class OCPRouter:
         pins: SessionPins | None = None,
         counterfactual_model: str | None = None,
         redact_paid: bool = True,
+        sticky: Sticky = Sticky.OFF,
     ) -> None:
         if local is None and paid is None:
             raise ConfigError("OCPRouter needs at least one backend (local or paid)")
@@ -163,6 +166,9 @@ class OCPRouter:
         self.pins = pins if pins is not None else SessionPins()
         self._counterfactual = counterfactual_model
         self.redact_paid = redact_paid
+        self.sticky = Sticky(sticky)
+        # Per conversation, the lowest tier it may be routed to (see sticky.py).
+        self.floors = TierFloors()
         # Estimates of paid calls in flight, held against the daily budget until they settle,
         # so concurrent routes cannot each see the same room under it.
         self._reserved = 0.0
@@ -195,13 +201,14 @@ class OCPRouter:
         return self._counterfactual or self.top_model or self.mid_model
 
     # ---- phase 1 -----------------------------------------------------------------------------
-    def assess(self, payload: AgentPayload) -> Assessment:
+    def assess(self, payload: AgentPayload, calibration: Calibration | None = None) -> Assessment:
         return assess(
             payload,
             self.classifier,
             local=self.local_profile,
             margin=self.ambiguous_margin,
             top_threshold=self.top_threshold,
+            calibration=calibration,
         )
 
     # ---- plan --------------------------------------------------------------------------------
@@ -237,12 +244,14 @@ class OCPRouter:
         force: Tier | Route | str | None = None,
         model: str | None = None,
         session: str | None = None,
+        calibration: Calibration | None = None,
     ) -> Decision:
-        """Decide the first tier and model. Phase 2 runs only for the ambiguous band."""
+        """Decide the first tier and model. Phase 2 runs only for the ambiguous band.
+        `calibration`: the workspace's learned threshold shifts (ocp_router.calibration)."""
         if payload.total_chars > OFF_LOOP_CHARS:
-            assessment = await asyncio.to_thread(self.assess, payload)
+            assessment = await asyncio.to_thread(self.assess, payload, calibration)
         else:
-            assessment = self.assess(payload)
+            assessment = self.assess(payload, calibration)
         forced = self._forced(force, model)
         session = session or session_key(payload)
         if forced is not None:
@@ -261,6 +270,12 @@ class OCPRouter:
             reason = f"phase 1: {assessment.explain()}"
         if tier is Tier.TOP and not self.top_model:
             tier = Tier.MID
+        floor = self.floors.floor(session)
+        if floor is not None and tier.rank < floor.rank:
+            tier = Tier.MID if floor is Tier.TOP and not self.top_model else floor
+            reason += f"; raised to {tier}: this conversation already needed it"
+        if self.sticky is Sticky.UPWARD:
+            self.floors.lift(session, tier)
         chosen = self.model_for(tier)
         pin_state = PinState.NONE
         if tier.paid and self.paid is not None:

@@ -28,7 +28,15 @@ from ocp_router import (
     PaidPrompt,
     RouteResult,
     RoutingFailed,
+    Tier,
     parse_payload,
+)
+from ocp_router.calibration import (
+    CalibrationFile,
+    Learned,
+    Outcome,
+    calibration_path,
+    parse_outcome,
 )
 from ocp_router.config import RouterSettings, make_router
 from ocp_router.redact import redact
@@ -207,7 +215,13 @@ class AppState:
             return ws
 
     async def _open(self, path: Path, watch: bool) -> Workspace:
-        return await open_workspace(self.settings, path, self.session_id, watch=watch)
+        ws = await open_workspace(self.settings, path, self.session_id, watch=watch)
+        if self.router_settings is not None:  # routing thresholds learned from outcomes
+            ws.calibration = CalibrationFile(
+                calibration_path(self.settings.db_path_for(path).parent),
+                self.router_settings.route_threshold,
+            )
+        return ws
 
     # ---- ocp_context_search -----------------------------------------------------------
     async def search(self, ws: Workspace, args: wire.SearchArgs) -> wire.SearchResult:
@@ -289,6 +303,29 @@ class AppState:
         )
 
     # ---- ocp_result_save --------------------------------------------------------------
+    async def _learn(self, ws: Workspace, trace_id: str, outcome: str | None) -> Learned | None:
+        """Feed an outcome on a routed request to the workspace's routing calibration, and on
+        "that answer was wrong" for a local answer, lift the conversation to a paid tier."""
+        kind = parse_outcome(outcome or "")
+        if kind is None or ws.calibration is None:
+            return None
+        stored = await ws.memory.trace_json(trace_id)
+        trace = (json.loads(stored) if stored else {}).get("trace") or {}
+        if not trace or trace.get("forced") or trace.get("decision") not in ("local", "paid"):
+            return None
+        routed_paid = trace["decision"] == "paid"
+        if kind in (Outcome.BAD, Outcome.ESCALATED) and not routed_paid and trace.get("session"):
+            self.router.floors.lift(str(trace["session"]), Tier.MID)
+        score = trace.get("raw_score")
+        if not isinstance(score, int | float):
+            score = float(trace.get("complexity_score") or 0.0)
+        learned = await asyncio.to_thread(
+            ws.calibration.learn, str(trace.get("task_type")), score, routed_paid, kind
+        )
+        if learned is not None and learned.before != learned.after:
+            logger.info("routing calibration: %s", learned)
+        return learned
+
     async def save(self, ws: Workspace, args: wire.SaveArgs) -> wire.SaveResult:
         session = args.session_id or self.session_id
         if args.session_id:
@@ -314,6 +351,7 @@ class AppState:
             forget_decisions=args.forget_decisions,
             forget_notes=args.forget_notes,
         )
+        learned = await self._learn(ws, trace_id, args.outcome) if trace_id else None
         merged = len(result.merged)
         saved = {
             "decisions": len(result.decision_ids),
@@ -327,6 +365,7 @@ class AppState:
             "merged": merged,
             "resolved": len(result.resolved),
             "forgotten": len(result.forgotten),
+            "calibration": int(learned is not None),
         }
         return wire.SaveResult(
             session_id=session,
@@ -391,7 +430,11 @@ class AppState:
         # the conversation by its first user message. (The server run is not a conversation:
         # an IDE sends every chat's routes through one server.)
         decision = await router.plan(
-            payload, force=args.force, model=args.model, session=args.session_id
+            payload,
+            force=args.force,
+            model=args.model,
+            session=args.session_id,
+            calibration=ws.calibration.current() if ws and ws.calibration else None,
         )
         request = payload.user_turn
         budget = (

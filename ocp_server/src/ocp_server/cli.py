@@ -199,6 +199,26 @@ def add_proxy_command(sub: Any, common: argparse.ArgumentParser) -> None:
     proxy.set_defaults(handler="ocp_server.proxy.cli:run_proxy")
 
 
+def add_routing_commands(sub: Any, common: argparse.ArgumentParser) -> None:
+    routing = sub.add_parser(
+        "routing",
+        parents=[common],
+        help="the workspace's routing calibration, learned from saved outcomes",
+        description="Outcomes saved with ocp_result_save (good, bad/wrong, escalated, "
+        "overkill) shift the local/paid threshold per task type for this workspace.",
+    )
+    actions = routing.add_subparsers(dest="action", metavar="ACTION", required=True)
+    explain = actions.add_parser(
+        "explain", parents=[common], help="the threshold per task type and the outcomes behind it"
+    )
+    explain.add_argument("--json", action="store_true", help="print the calibration file")
+    explain.set_defaults(handler="ocp_server.cli_routing:run_explain")
+    reset = actions.add_parser(
+        "reset", parents=[common], help="forget every learned shift (back to the defaults)"
+    )
+    reset.set_defaults(handler="ocp_server.cli_routing:run_reset")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ocp-server",
@@ -213,6 +233,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_index_commands(sub, common)
     add_server_commands(sub, common)
     add_proxy_command(sub, common)
+    add_routing_commands(sub, common)
     return parser
 
 

@@ -81,6 +81,8 @@ class RouteRecord:
     escalated: bool
     fell_back: bool
     complexity_score: float
+    raw_score: float | None  # phase 1's score before the workspace's calibration shifted it
+    session: str | None  # the conversation the route belongs to (pins, floors)
     threshold: float
     confidence: float
     task_type: str
@@ -151,6 +153,8 @@ class RouteRecord:
             escalated=bool(result and result.escalated),
             fell_back=bool(result and result.fell_back and not result.escalated),
             complexity_score=c.complexity_score,
+            raw_score=a.raw_score,
+            session=decision.session,
             threshold=c.threshold,
             confidence=c.confidence,
             task_type=c.task_type.value,

@@ -340,6 +340,10 @@ class RouteTrace(_Out):
     escalated: bool = Field(description="A higher tier answered after a lower one failed")
     fell_back: bool = Field(description="Another model than the one decided answered")
     complexity_score: float
+    raw_score: float | None = Field(
+        None, description="Phase 1's score unclamped, before calibration (what outcomes teach)"
+    )
+    session: str | None = Field(None, description="The conversation key (sticky tiers, pins)")
     threshold: float
     confidence: float
     task_type: str
@@ -408,7 +412,11 @@ class NoteArg(_In):
 class SaveArgs(_In):
     trace_id: str | None = Field(None, max_length=64, description="Link to a route trace")
     outcome: str | None = Field(
-        None, max_length=5_000, description="How the routed answer worked out"
+        None,
+        max_length=5_000,
+        description="How the routed answer worked out. Start with good, bad (or wrong), "
+        "escalated (you re-asked a higher tier) or overkill (a local model would have done) "
+        "and routing learns from it for this workspace",
     )
     summary: str | None = Field(None, max_length=20_000, description="What this session did")
     decisions: list[DecisionArg] = Field(default_factory=list, max_length=50)

@@ -9,6 +9,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+from ocp_router.calibration import CalibrationFile
 from ocp_server.db import connect
 from ocp_server.index.workspace import WorkspaceIndex
 from ocp_server.memory import MemoryStore
@@ -32,6 +33,7 @@ class Workspace:
     path: Path
     index: WorkspaceIndex
     memory: MemoryStore
+    calibration: CalibrationFile | None = None  # routing thresholds learned from outcomes
     watcher: asyncio.Task[None] | None = None
     stop: asyncio.Event | None = None
 

@@ -3,6 +3,6 @@
 
 from ocp_server.proxy.app import Proxy, build_app
 from ocp_server.proxy.service import open_proxy, serve
-from ocp_server.proxy.settings import Ceiling, ProxySettings, Sticky
+from ocp_server.proxy.settings import Ceiling, ProxySettings
 
-__all__ = ["Ceiling", "Proxy", "ProxySettings", "Sticky", "build_app", "open_proxy", "serve"]
+__all__ = ["Ceiling", "Proxy", "ProxySettings", "build_app", "open_proxy", "serve"]

@@ -44,12 +44,13 @@ from ocp_router import (
     estimate_tokens,
     parse_payload,
 )
+from ocp_router.sticky import Sticky
 from ocp_server.proxy import anthropic, openai
 from ocp_server.proxy.boundary import RedactionCache, redact_body
 from ocp_server.proxy.chat import BadRequest, Event, Usage
 from ocp_server.proxy.local import LocalFailed, LocalTarget, stream_local
 from ocp_server.proxy.recorder import Attempted, ProxyRecord, Recorder
-from ocp_server.proxy.settings import Ceiling, ProxySettings, Sticky
+from ocp_server.proxy.settings import Ceiling, ProxySettings
 from ocp_server.proxy.upstream import (
     Outcome,
     UpstreamUnreachable,
@@ -115,8 +116,6 @@ class Proxy:
             rs.local_model,
             rs.local_timeout,
         )
-        # Session -> the highest tier it reached (OCP_STICKY=upward).
-        self.sticky: dict[str, Tier] = {}
         self.redactions = RedactionCache()
         self._dashboard = (files("ocp_server.proxy") / "dashboard.html").read_text("utf-8")
 
@@ -239,7 +238,8 @@ class Proxy:
             self._check_token(request, allow_query=True)
         except Refused as exc:
             return JSONResponse({"error": str(exc)}, status_code=exc.status)
-        sticky = {s: t.value for s, t in self.sticky.items()}
+        # OCP_STICKY=upward: the conversations the router keeps above the local tier
+        sticky = {s: t.value for s, t in self.router.floors.items() if t is not Tier.LOCAL}
         return JSONResponse(self.recorder.summary(sticky))
 
     async def health(self, request: Request) -> Response:
@@ -286,12 +286,7 @@ class Proxy:
             complexity=cls.complexity_score,
             request_text=payload.user_turn if self.settings.trace_content else "",
         )
-        tier = decision.tier
-        if self.settings.sticky is Sticky.UPWARD:
-            reached = self.sticky.get(session)
-            if reached is not None and reached.rank > tier.rank:
-                record.notes.append(f"sticky: the session reached {reached} before")
-                tier = reached
+        tier = decision.tier  # at least the conversation's floor (OCP_STICKY, the router's)
         finish = self._finisher(record, started)
         if tier is Tier.LOCAL:
             answered = await self._local(d, body, stream, record, finish, started)
@@ -642,10 +637,8 @@ class Proxy:
             await self.router.ledger.add(record.cost_usd)
         if record.answered_tier:
             self.router.pins.pin(record.session, model, tier, usage.input_tokens)
-            if self.settings.sticky is Sticky.UPWARD:
-                reached = self.sticky.get(record.session)
-                if reached is None or tier.rank > reached.rank:
-                    self.sticky[record.session] = tier
+            if self.router.sticky is Sticky.UPWARD:  # an escalation raises the floor too
+                self.router.floors.lift(record.session, tier)
 
 
 def problem_status(problem: str) -> int:

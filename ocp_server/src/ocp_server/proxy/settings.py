@@ -28,13 +28,6 @@ class Ceiling(StrEnum):
     NONE = "none"
 
 
-class Sticky(StrEnum):
-    """`upward`: a session stays at the highest tier it has reached (cache stays warm)."""
-
-    OFF = "off"
-    UPWARD = "upward"
-
-
 class ProxySettings(BaseModel):
     model_config = ConfigDict(populate_by_name=True, frozen=True)
 
@@ -42,7 +35,6 @@ class ProxySettings(BaseModel):
     port: int = Field(8787, alias="OCP_PROXY_PORT", ge=0, le=65535)
     token: str | None = Field(None, alias="OCP_PROXY_TOKEN", repr=False, min_length=8)
     ceiling: Ceiling = Field(Ceiling.REQUESTED, alias="OCP_PROXY_CEILING")
-    sticky: Sticky = Field(Sticky.OFF, alias="OCP_STICKY")
     trace_content: bool = Field(False, alias="OCP_TRACE_CONTENT")
     max_body_bytes: int = Field(32 * 1024 * 1024, alias="OCP_PROXY_MAX_BODY_BYTES", gt=0)
     anthropic_upstream: str = Field(

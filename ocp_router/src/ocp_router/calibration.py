@@ -1,0 +1,329 @@
+"""Per-workspace calibration of the local/paid decision, learned from outcomes.
+
+An agent saves an outcome for a routed request (`ocp_result_save` with a trace id). Some
+outcomes say which side the user wanted:
+
+    routed local, answer bad or wrong          -> wanted paid
+    routed local, agent re-asked a higher tier -> wanted paid   ("escalated")
+    routed local, answer good                  -> wanted local  (the route was right)
+    routed paid, "overkill" (local would do)   -> wanted local
+    routed paid, answer good                   -> wanted paid   (the route was right)
+    routed paid, answer bad                    -> nothing about local/paid
+
+"Good" counts on both sides on purpose: were it ignored on paid routes, the occasional
+mistaken "overkill" would have nothing to weigh against, and the threshold would drift up.
+
+Each such outcome is one point (score, wanted paid) for the request's task type; the score is
+phase 1's, before clamping to [0, 1] (a request the classifier is sure of lies far from the
+threshold and barely moves it). Per task
+type, the threshold that best explains the points under a logistic model with a noise floor
+(robust to outcomes on the wrong side far from the threshold) is found on a grid,
+pulled toward the default by a Gaussian prior and capped, so a handful of outcomes moves it a
+little and a few dozen consistent ones move it most of the way. Noisy outcomes (an agent that
+says "wrong" about a fine answer) cancel out rather than drift it: the fitted boundary is where
+wanted-paid crosses one half, wherever the noise falls.
+
+The state is a small JSON file a person can read (points are kept as counts per score bin, at
+most 151 bins per task type, halved when a type passes 400 outcomes so recent ones weigh
+more). `ocp-server routing explain` prints it; `ocp-server routing reset` deletes it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import tempfile
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+FORMAT = "ocp-routing-calibration/1"
+FILE_NAME = "routing-calibration.json"
+BIN = 0.02
+SLOPE = 12.0  # of the logistic model of wanted-paid against the score
+PRIOR_SD = 0.15  # how far from the default a shift may go on weak evidence
+CAP = 0.5  # the largest shift whatever the evidence
+# Outcomes are noisy (an agent calls a fine answer wrong): the model says a point lands on the
+# wrong side with this probability however far from the threshold it lies, so a few such
+# points far away cannot drag the threshold toward them.
+NOISE = 0.15
+_GRID = tuple(round(-CAP + i * 0.01, 2) for i in range(int(round(2 * CAP / 0.01)) + 1))
+_HALVE_AT = 400.0
+
+
+class Outcome(StrEnum):
+    GOOD = "good"
+    BAD = "bad"  # the answer was wrong
+    ESCALATED = "escalated"  # the agent re-asked on a higher tier
+    OVERKILL = "overkill"  # a paid answer a local model would have given as well
+
+
+# The first words of an outcome note, as agents write them.
+_PATTERNS: tuple[tuple[Outcome, re.Pattern[str]], ...] = (
+    (
+        Outcome.ESCALATED,
+        re.compile(r"^\s*(?:escalat\w*|re-?ask\w*|retried (?:on|with) (?:a )?(?:higher|paid|top))"),
+    ),
+    (
+        Outcome.OVERKILL,
+        re.compile(r"^\s*(?:overkill|too (?:strong|expensive)|local would (?:do|have done))"),
+    ),
+    (
+        Outcome.BAD,
+        re.compile(
+            r"^\s*(?:bad|wrong|incorrect|failed|broken|not good|unhelpful|"
+            r"(?:that|the) answer (?:was|is) (?:wrong|bad|incorrect))"
+        ),
+    ),
+    (Outcome.GOOD, re.compile(r"^\s*(?:good|ok|okay|correct|accepted|worked|fine|great)\b")),
+)
+
+
+def parse_outcome(text: str) -> Outcome | None:
+    """The kind of an outcome note, or None when it does not start with a known word."""
+    lower = text.lower()
+    for kind, pattern in _PATTERNS:
+        if pattern.match(lower):
+            return kind
+    return None
+
+
+def wanted_paid(outcome: Outcome, routed_paid: bool) -> bool | None:
+    """What an outcome says about the side the user wanted; None: nothing."""
+    if routed_paid:
+        return {Outcome.OVERKILL: False, Outcome.GOOD: True}.get(outcome)
+    if outcome in (Outcome.BAD, Outcome.ESCALATED):
+        return True
+    return False if outcome is Outcome.GOOD else None
+
+
+@dataclass(slots=True)
+class TypeCalibration:
+    """One task type: the points seen (count per score bin) and the fitted shift."""
+
+    shift: float = 0.0
+    outcomes: float = 0.0
+    wanted_paid: dict[str, float] = field(default_factory=dict)
+    wanted_local: dict[str, float] = field(default_factory=dict)
+
+    def add(self, score: float, paid: bool) -> None:
+        key = f"{round(round(score / BIN) * BIN, 2) + 0.0:.2f}"  # + 0.0: no "-0.00" key
+        side = self.wanted_paid if paid else self.wanted_local
+        side[key] = side.get(key, 0.0) + 1.0
+        self.outcomes += 1.0
+        if self.outcomes > _HALVE_AT:
+            for d in (self.wanted_paid, self.wanted_local):
+                for k in list(d):
+                    d[k] /= 2
+                    if d[k] < 0.25:
+                        del d[k]
+            self.outcomes = sum(self.wanted_paid.values()) + sum(self.wanted_local.values())
+
+    def fit(self, base: float) -> float:
+        """The shift of `base` that best explains the points (MAP on a 0.01 grid)."""
+        points = [(float(k), n, 1.0) for k, n in self.wanted_paid.items()]
+        points += [(float(k), n, 0.0) for k, n in self.wanted_local.items()]
+        best, best_loss = 0.0, math.inf
+        for shift in _GRID:
+            tau = base + shift
+            loss = shift * shift / (2 * PRIOR_SD * PRIOR_SD)
+            for score, n, y in points:
+                z = SLOPE * (score - tau)
+                z = z if y else -z
+                p = 1.0 / (1.0 + math.exp(-z)) if z > -30 else 0.0
+                loss -= n * math.log(NOISE + (1 - 2 * NOISE) * p)
+            if loss < best_loss - 1e-12:
+                best, best_loss = shift, loss
+        return best
+
+
+@dataclass(slots=True)
+class Calibration:
+    """Threshold shifts per task type for one workspace. `shift(t)` is added to the
+    threshold: negative sends more of that type to paid."""
+
+    base_threshold: float = 0.5
+    types: dict[str, TypeCalibration] = field(default_factory=dict)
+    updated: str | None = None
+
+    def shift(self, task_type: str) -> float:
+        t = self.types.get(task_type)
+        return t.shift if t is not None else 0.0
+
+    def outcomes(self, task_type: str) -> int:
+        t = self.types.get(task_type)
+        return int(t.outcomes) if t is not None else 0
+
+    def record(self, task_type: str, score: float, routed_paid: bool, outcome: Outcome) -> bool:
+        """Learn from one outcome. True when it was about the tier (the state changed)."""
+        paid = wanted_paid(outcome, routed_paid)
+        if paid is None:
+            return False
+        t = self.types.setdefault(task_type, TypeCalibration())
+        t.add(min(2.0, max(-1.0, score)), paid)
+        t.shift = t.fit(self.base_threshold)
+        self.updated = datetime.now(UTC).isoformat(timespec="seconds")
+        return True
+
+    # ---- the file -------------------------------------------------------------------------
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT,
+            "about": "Per task type: the local/paid threshold shift learned from outcomes "
+            "(negative: more paid). Delete this file, or run `ocp-server routing reset`, "
+            "to go back to the defaults.",
+            "base_threshold": self.base_threshold,
+            "prior": {"sd": PRIOR_SD, "cap": CAP, "slope": SLOPE, "bin": BIN},
+            "updated": self.updated,
+            "task_types": {
+                name: {
+                    "shift": t.shift,
+                    "threshold": round(self.base_threshold + t.shift, 2),
+                    "outcomes": round(t.outcomes, 2),
+                    "wanted_paid": dict(sorted(t.wanted_paid.items())),
+                    "wanted_local": dict(sorted(t.wanted_local.items())),
+                }
+                for name, t in sorted(self.types.items())
+            },
+        }
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> Calibration:
+        if raw.get("format") != FORMAT:
+            raise ValueError(f"format: expected {FORMAT!r}, got {raw.get('format')!r}")
+        cal = cls(float(raw.get("base_threshold", 0.5)), updated=raw.get("updated"))
+        for name, t in dict(raw.get("task_types") or {}).items():
+            cal.types[str(name)] = TypeCalibration(
+                shift=max(-CAP, min(CAP, float(t.get("shift", 0.0)))),
+                outcomes=float(t.get("outcomes", 0.0)),
+                wanted_paid={str(k): float(v) for k, v in dict(t.get("wanted_paid", {})).items()},
+                wanted_local={str(k): float(v) for k, v in dict(t.get("wanted_local", {})).items()},
+            )
+        return cal
+
+    @classmethod
+    def load(cls, path: Path, base_threshold: float = 0.5) -> Calibration:
+        """The calibration stored at `path`; a fresh one when there is no file. A file that
+        cannot be read raises ValueError naming it (it is never silently replaced)."""
+        try:
+            text = path.read_text("utf-8")
+        except FileNotFoundError:
+            return cls(base_threshold)
+        try:
+            return cls.from_json(json.loads(text))
+        except (ValueError, TypeError, AttributeError) as exc:
+            raise ValueError(
+                f"{path}: not a routing calibration ({exc}); fix it or run "
+                "`ocp-server routing reset`"
+            ) from exc
+
+    def save(self, path: Path) -> None:
+        """Write atomically (a reader never sees half a file)."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        text = json.dumps(self.to_json(), indent=1) + "\n"
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".calibration-", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(text)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def explain(self) -> str:
+        """What a person reads in `ocp-server routing explain`."""
+        if not self.types:
+            return (
+                f"No outcomes learned yet: every task type uses the default threshold "
+                f"{self.base_threshold:.2f}."
+            )
+        lines = [
+            f"Default threshold {self.base_threshold:.2f}; shifts learned from outcomes "
+            f"(prior sd {PRIOR_SD}, cap ±{CAP}), last changed {self.updated or 'never'}:"
+        ]
+        for name, t in sorted(self.types.items()):
+            paid = sum(t.wanted_paid.values())
+            local = sum(t.wanted_local.values())
+            direction = "more paid" if t.shift < 0 else "more local" if t.shift > 0 else "no change"
+            lines.append(
+                f"  {name:<12} threshold {self.base_threshold + t.shift:.2f} "
+                f"({t.shift:+.2f}, {direction}) from {t.outcomes:g} outcomes: "
+                f"{paid:g} wanted paid, {local:g} wanted local"
+            )
+        return "\n".join(lines)
+
+
+def calibration_path(state_dir: Path) -> Path:
+    """Where a workspace's calibration lives: next to its database."""
+    return state_dir / FILE_NAME
+
+
+@dataclass(frozen=True, slots=True)
+class Learned:
+    """What one outcome did to a task type's threshold."""
+
+    task_type: str
+    before: float
+    after: float
+    outcomes: int
+
+    def __str__(self) -> str:
+        return (
+            f"{self.task_type} threshold {self.before:.2f} -> {self.after:.2f} "
+            f"({self.outcomes} outcomes)"
+        )
+
+
+class CalibrationFile:
+    """A workspace's calibration on disk. Re-read whenever the file changes, so
+    `ocp-server routing reset` takes effect on the next route without a restart. Writers in
+    several processes do read-modify-write without a lock: two outcomes saved at the same
+    instant may keep only one (the calibration is a running estimate; one lost point is noise).
+    """
+
+    def __init__(self, path: Path, base_threshold: float = 0.5) -> None:
+        self.path = path
+        self.base_threshold = base_threshold
+        self._key: tuple[int, int] | None = None
+        self._cal: Calibration | None = None
+        self.error: str | None = None  # why the file could not be read, if it could not
+
+    def current(self) -> Calibration | None:
+        """The calibration in force; None when there is none (no file, or an unreadable one:
+        routing then uses the defaults and `error` says why)."""
+        try:
+            st = self.path.stat()
+        except FileNotFoundError:
+            self._key, self._cal, self.error = None, None, None
+            return None
+        key = (st.st_mtime_ns, st.st_size)
+        if key != self._key:
+            self._key = key
+            try:
+                self._cal, self.error = Calibration.load(self.path, self.base_threshold), None
+            except ValueError as exc:
+                self._cal, self.error = None, str(exc)
+        return self._cal
+
+    def learn(
+        self, task_type: str, score: float, routed_paid: bool, outcome: Outcome
+    ) -> Learned | None:
+        """Record one outcome and save; None when it says nothing about the tier, or when
+        the file on disk is unreadable (it is left for a person to look at)."""
+        cal = self.current()
+        if cal is None:
+            if self.error is not None:
+                return None
+            cal = Calibration(self.base_threshold)
+        before = cal.base_threshold + cal.shift(task_type)
+        if not cal.record(task_type, score, routed_paid, outcome):
+            return None
+        cal.save(self.path)
+        st = self.path.stat()
+        self._key, self._cal = (st.st_mtime_ns, st.st_size), cal
+        after = cal.base_threshold + cal.shift(task_type)
+        return Learned(task_type, before, after, cal.outcomes(task_type))

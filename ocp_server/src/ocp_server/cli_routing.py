@@ -1,0 +1,40 @@
+"""`ocp-server routing explain|reset`: the routing calibration learned from outcomes."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from ocp_router.calibration import Calibration, calibration_path
+from ocp_server.settings import ServerSettings
+
+
+def _path(workspace: Path) -> Path:
+    return calibration_path(ServerSettings.from_env().db_path_for(workspace).parent)
+
+
+def run_explain(args: argparse.Namespace, workspace: Path) -> int:
+    path = _path(workspace)
+    try:
+        cal = Calibration.load(path)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    if args.json:
+        sys.stdout.write(json.dumps(cal.to_json(), indent=1) + "\n")
+        return 0
+    where = str(path) if path.exists() else f"{path} (not written yet)"
+    sys.stdout.write(f"{where}\n{cal.explain()}\n")
+    return 0
+
+
+def run_reset(args: argparse.Namespace, workspace: Path) -> int:
+    path = _path(workspace)
+    if not path.exists():
+        sys.stdout.write(f"nothing to reset: {path} does not exist\n")
+        return 0
+    path.unlink()
+    sys.stdout.write(f"removed {path}: routing uses the default thresholds again\n")
+    return 0

@@ -1,0 +1,114 @@
+"""Routing calibration: outcome notes are read, a simulated user's hidden preferences are
+learned within 200 outcomes, noise does not make it drift, the shift is capped, the file is
+versioned and a bad one is never silently replaced, and phase 1 says when it changed a
+decision."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from ocp_router import TaskClassifier, parse_payload
+from ocp_router.calibration import (
+    CAP,
+    Calibration,
+    CalibrationFile,
+    Outcome,
+    parse_outcome,
+)
+from ocp_router.phase1 import assess
+from ocp_router.sticky import TierFloors
+from ocp_router.tiers import Tier
+from tests.data.simulated_user import PREFERENCES, learning_curve, requests
+
+
+@pytest.mark.parametrize(
+    ("note", "kind"),
+    [
+        ("good, merged it", Outcome.GOOD),
+        ("OK", Outcome.GOOD),
+        ("that answer was wrong: the lock is per process", Outcome.BAD),
+        ("wrong", Outcome.BAD),
+        ("escalated to the paid model", Outcome.ESCALATED),
+        ("re-asked on the top tier", Outcome.ESCALATED),
+        ("overkill: local would have done", Outcome.OVERKILL),
+        ("shipped in v2.3", None),
+        ("a good start but needs tests", None),
+    ],
+)
+def test_outcome_notes_are_read_by_their_first_words(note: str, kind: Outcome | None) -> None:
+    assert parse_outcome(note) == kind
+
+
+def test_a_simulated_user_is_learned_within_200_outcomes() -> None:
+    reqs = requests()
+    curve, cal = learning_curve(reqs, PREFERENCES, noise=0.0, steps=200, seed=3, marks=(0, 200))
+    assert curve[0] < 0.9  # the defaults disagree with this user
+    assert curve[200] >= 0.95
+    # more local for the everyday kind, more paid for at least one of the hard kinds
+    assert cal.shift("unknown") > 0 > min(t.shift for t in cal.types.values())
+
+
+def test_flipped_outcomes_do_not_make_it_drift() -> None:
+    reqs = requests()
+    defaults = {t: 0.5 for t in PREFERENCES}
+    curve, _ = learning_curve(
+        reqs, defaults, noise=0.2, steps=400, seed=5, marks=(0, 100, 200, 300, 400)
+    )
+    # A user who agrees with the defaults and mislabels one outcome in five: the routing
+    # stays where it was (shifts of types with no request near the threshold may wander,
+    # which changes no decision).
+    assert curve[0] == 1.0 and min(curve.values()) >= 0.95
+
+
+def test_the_shift_is_capped_however_one_sided_the_outcomes() -> None:
+    cal = Calibration()
+    for _ in range(300):
+        cal.record("debug", -0.1, False, Outcome.ESCALATED)
+    assert cal.shift("debug") == -CAP
+
+
+def test_the_file_is_versioned_and_round_trips(tmp_path: Path) -> None:
+    cal = Calibration()
+    cal.record("debug", 0.3, False, Outcome.BAD)
+    cal.save(tmp_path / "c.json")
+    raw = json.loads((tmp_path / "c.json").read_text("utf-8"))
+    assert raw["format"] == "ocp-routing-calibration/1"
+    assert raw["task_types"]["debug"]["wanted_paid"] == {"0.30": 1.0}
+    assert Calibration.load(tmp_path / "c.json") == cal
+
+
+def test_an_unreadable_file_is_reported_and_left_alone(tmp_path: Path) -> None:
+    path = tmp_path / "routing-calibration.json"
+    path.write_text("{not json", "utf-8")
+    store = CalibrationFile(path)
+    assert store.current() is None and store.error is not None and str(path) in store.error
+    assert store.learn("debug", 0.3, False, Outcome.BAD) is None
+    assert path.read_text("utf-8") == "{not json"
+
+
+def test_phase_one_says_when_calibration_changed_the_decision() -> None:
+    clf = TaskClassifier(cache_size=0)
+    payload = parse_payload("debug the export job that fails at night")
+    plain = assess(payload, clf)
+    cal = Calibration()
+    kind = plain.classify.task_type.value
+    for _ in range(6):
+        cal.record(kind, plain.raw_score, False, Outcome.ESCALATED)
+    moved = assess(payload, clf, calibration=cal)
+    assert plain.tier is Tier.LOCAL and moved.tier is not Tier.LOCAL
+    signal = next(s for s in moved.signals if s.name == "calibration")
+    assert "turned local into paid" in signal.detail and signal.weight == -cal.shift(kind)
+    # an empty calibration changes nothing
+    assert assess(payload, clf, calibration=Calibration()) == plain
+
+
+def test_tier_floors_only_rise() -> None:
+    floors = TierFloors(max_sessions=2)
+    assert floors.lift("a", Tier.TOP) is Tier.TOP
+    assert floors.lift("a", Tier.LOCAL) is Tier.TOP
+    floors.lift("b", Tier.MID)
+    floors.lift("c", Tier.MID)
+    assert floors.floor("a") is None and len(floors) == 2  # the oldest conversation is dropped

@@ -1,0 +1,92 @@
+"""The four kinds of miss found on requests written outside the project (issue 15), pinned
+with new requests that the 0.4 classifier (linear-1) routed wrongly. None of these is in the
+training data; they were written after it, by the same hands, so they show the kinds are
+covered, not how often an unseen author's request is routed right (bench/bench_routing.py
+reports that with leave-one-source-out)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from ocp_router import Route, TaskClassifier
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+
+PINNED = [
+    # A pasted error whose fix needs reasoning (a borrow-checker error in a data structure).
+    # The 0.4 classifier routed this one right already; the fresh pasted-error requests it
+    # missed are still missed (a RefCell panic, a Go data race report, a float assertion),
+    # scored 0.36-0.48 now against 0.04-0.14 before: this kind is only partly fixed.
+    (
+        "error[E0499]: cannot borrow `*cache` as mutable more than once at a time\n"
+        "  --> src/lru.rs:42:9\nthe cache hands out references to entries and also evicts, "
+        "I don't see how to restructure it",
+        Route.PAID,
+    ),
+    # Short requests with no alarming word that imply a large change. Written with two more
+    # that are still missed (scored 0.48 after the product-scope rule family was added, which
+    # raised the holdout from 0.885 to 0.899): "let each workspace pick its own data
+    # retention period", "make every API endpoint versioned".
+    ("support customer-managed encryption keys for backups", Route.PAID),
+    # "Why does the tool behave like this" about compilers, version control, protocols.
+    (
+        "why does git show a file as modified after I only changed its line endings on windows",
+        Route.PAID,
+    ),
+    (
+        "why does my websocket close with code 1006 behind nginx after exactly 60 seconds",
+        Route.PAID,
+    ),
+    ("why does clang vectorize this loop but gcc does not", Route.PAID),
+    # Plain how-to questions that mention a scary word.
+    ("how do I stop git from tracking my .env file that's already committed", Route.LOCAL),
+    ("how to hide a password as the user types it in a python cli", Route.LOCAL),
+]
+
+
+@pytest.mark.parametrize(("text", "route"), PINNED, ids=[t[:40] for t, _ in PINNED])
+def test_each_failure_kind_is_routed_right_on_requests_never_trained_on(
+    text: str, route: Route
+) -> None:
+    assert TaskClassifier(cache_size=0).classify(text).route_to is route
+
+
+def test_the_pinned_requests_are_not_in_the_training_data() -> None:
+    trained = {
+        json.loads(line)["text"]
+        for name in ("routing_train.jsonl", "routing_sources.jsonl")
+        for line in (DATA / name).read_text("utf-8").splitlines()
+        if line.strip()
+    }
+    assert not trained & {text for text, _ in PINNED}
+
+
+def test_the_kind_of_pasted_error_is_a_signal_and_the_paste_is_still_not_read_for_words() -> None:
+    clf = TaskClassifier(cache_size=0)
+    easy = clf.classify("fix this\n```\nSyntaxError: invalid syntax\n```")
+    hard = clf.classify("fix this\n```\nerror[E0502]: cannot borrow `v` as mutable\n```")
+    assert "paste_easy" in easy.families and "paste_hard" not in easy.families
+    assert "paste_hard" in hard.families
+    # a paste that says "security" and "migrate" does not fire those families
+    quiet = clf.classify("what does this print?\n```\nsecurity.migrate(db)\n```")
+    assert not {"security", "migration"} & set(quiet.families)
+
+
+def test_the_fast_scorer_adds_up_exactly_the_features_training_saw() -> None:
+    """classify() scores words and pairs through stem-keyed dicts; training names features
+    with `extract`. On every labeled request both must give the same learned total."""
+    from ocp_router._features import extract
+    from ocp_router.classifier import _load_weights, rule_layer
+
+    weights = _load_weights().features
+    clf = TaskClassifier(cache_size=0)
+    for name in ("routing_train.jsonl", "routing_sources.jsonl", "routing_holdout.jsonl"):
+        for line in (DATA / name).read_text("utf-8").splitlines():
+            text = json.loads(line)["text"]
+            split, lower, words, fired = rule_layer(text)
+            named = sum(weights.get(f, 0.0) for f in extract(split, lower, words, fired.keys()))
+            fast = sum(s.weight for s in clf._learned(split, lower, words, fired))
+            assert abs(named - fast) < 1e-3, text

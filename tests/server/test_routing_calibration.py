@@ -1,0 +1,115 @@
+"""Outcomes saved through ocp_result_save teach the workspace's routing: the calibration
+file is written, a later route of the same kind is decided differently and its trace says
+so, `ocp-server routing reset` undoes it, and "that answer was wrong" on a local answer lifts
+the conversation to a paid tier."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ocp_server.cli import main
+from tests.fakes import FakeAnthropic, FakeOllama
+from tests.server.inproc import inproc_client
+
+NEAR = "debug the export job that fails at night"  # a request phase 1 scores just under 0.5
+
+
+def _env(fake_ollama: FakeOllama, fake_anthropic: FakeAnthropic) -> dict[str, str]:
+    return {
+        "OCP_OLLAMA_URL": fake_ollama.url,
+        "ANTHROPIC_API_KEY": "sk-ant-test",
+        "ANTHROPIC_BASE_URL": fake_anthropic.url,
+        "OCP_CLASSIFIER_MODEL": "none",
+    }
+
+
+async def _route(client: Any, request: str, session: str) -> dict[str, Any]:
+    out = await client.call_tool(
+        "ocp_model_route", {"request": request, "session_id": session, "max_context_tokens": 0}
+    )
+    assert not out.is_error and out.structured_content is not None
+    trace: dict[str, Any] = out.structured_content["trace"]
+    return trace
+
+
+async def test_escalated_outcomes_move_the_threshold_and_reset_undoes_it(
+    workspace, monkeypatch, fake_ollama, fake_anthropic, capsys
+):
+    path = workspace.parent / "routing-calibration.json"
+    async with inproc_client(workspace, monkeypatch, _env(fake_ollama, fake_anthropic)) as client:
+        first = await _route(client, NEAR, "a")
+        assert first["decision"] == "local"
+        kind = first["task_type"]
+        taught = 0
+        for i in range(6):
+            trace = await _route(client, NEAR, f"s{i}")
+            if trace["decision"] == "paid":  # learned: "escalated" on a paid route says nothing
+                break
+            taught += 1
+            saved = await client.call_tool(
+                "ocp_result_save",
+                {"trace_id": trace["trace_id"], "outcome": "escalated: re-asked on the paid model"},
+            )
+            assert saved.structured_content is not None
+            assert saved.structured_content["saved"]["calibration"] == 1
+        assert 1 <= taught < 6
+        stored = json.loads(path.read_text("utf-8"))
+        assert stored["format"] == "ocp-routing-calibration/1"
+        assert stored["task_types"][kind]["shift"] < 0
+        after = await _route(client, NEAR, "b")
+        assert after["decision"] == "paid"
+        assert any("calibration" in r and "turned local into paid" in r for r in after["reasons"])
+
+        assert main(["routing", "explain", "--workspace", str(workspace)]) == 0
+        assert f"{kind} " in capsys.readouterr().out
+        assert main(["routing", "reset", "--workspace", str(workspace)]) == 0
+        assert not path.exists()
+        # The running server reads the change on its next route: no restart.
+        again = await _route(client, NEAR, "c")
+        assert again["decision"] == "local"
+        assert not any("calibration" in r for r in again["reasons"])
+
+
+async def test_an_outcome_that_is_not_about_the_tier_teaches_nothing(
+    workspace, monkeypatch, fake_ollama, fake_anthropic
+):
+    async with inproc_client(workspace, monkeypatch, _env(fake_ollama, fake_anthropic)) as client:
+        trace = await _route(client, NEAR, "a")
+        saved = await client.call_tool(
+            "ocp_result_save", {"trace_id": trace["trace_id"], "outcome": "shipped in v2.3"}
+        )
+    assert saved.structured_content is not None
+    assert saved.structured_content["saved"]["calibration"] == 0
+    assert not (workspace.parent / "routing-calibration.json").exists()
+
+
+async def test_a_wrong_local_answer_lifts_only_its_conversation_to_paid(
+    workspace, monkeypatch, fake_ollama, fake_anthropic
+):
+    async with inproc_client(workspace, monkeypatch, _env(fake_ollama, fake_anthropic)) as client:
+        local = await _route(client, "what does git stash do", "task-1")
+        assert local["decision"] == "local" and local["session"] == "task-1"
+        await client.call_tool(
+            "ocp_result_save",
+            {"trace_id": local["trace_id"], "outcome": "that answer was wrong: stash keeps index"},
+        )
+        same = await _route(client, "and git stash pop?", "task-1")
+        other = await _route(client, "and git stash pop?", "task-2")
+    assert same["decision"] == "paid" and "already needed it" in same["decided_by"]
+    assert other["decision"] == "local"
+
+
+async def test_sticky_upward_keeps_a_conversation_on_the_tier_it_reached(
+    workspace, monkeypatch, fake_ollama, fake_anthropic
+):
+    env = {**_env(fake_ollama, fake_anthropic), "OCP_STICKY": "upward"}
+    async with inproc_client(workspace, monkeypatch, env) as client:
+        hard = await _route(
+            client, "design the architecture of our payment service: sharding, failover", "t"
+        )
+        easy = await _route(client, "rename the variable tmp to buffer", "t")
+        fresh = await _route(client, "rename the variable tmp to buffer", "u")
+    assert hard["decision"] == "paid"
+    assert easy["decision"] == "paid" and "already needed it" in easy["decided_by"]
+    assert fresh["decision"] == "local"
