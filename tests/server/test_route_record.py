@@ -34,6 +34,8 @@ def _record(**changes: Any) -> RouteRecord:
         escalated=True,
         fell_back=False,
         complexity_score=0.7,
+        raw_score=0.62,
+        session="conversation-1",
         threshold=0.5,
         confidence=0.8,
         task_type="debug",
