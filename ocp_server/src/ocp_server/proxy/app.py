@@ -46,7 +46,7 @@ from ocp_router import (
 )
 from ocp_router.sticky import Sticky
 from ocp_server.proxy import anthropic, openai
-from ocp_server.proxy.boundary import RedactionCache, redact_body
+from ocp_server.proxy.boundary import redact_body
 from ocp_server.proxy.chat import BadRequest, Event, Usage
 from ocp_server.proxy.local import LocalFailed, LocalTarget, stream_local
 from ocp_server.proxy.recorder import Attempted, ProxyRecord, Recorder
@@ -116,7 +116,6 @@ class Proxy:
             rs.local_model,
             rs.local_timeout,
         )
-        self.redactions = RedactionCache()
         self._dashboard = (files("ocp_server.proxy") / "dashboard.html").read_text("utf-8")
 
     # ---- admission ------------------------------------------------------------------------------
@@ -194,7 +193,7 @@ class Proxy:
             return _error(d, 400, "messages: expected a list of messages")
         creds = self._credentials(d, request.headers, consumed)
         if creds:
-            redact_body(body, self.redactions)
+            redact_body(body)
             headers = creds | self._forwarded(request.headers)
             url = self.settings.anthropic_upstream.rstrip("/") + "/v1/messages/count_tokens"
             try:
@@ -531,7 +530,7 @@ class Proxy:
         model = self.paid_model(d, tier, record.requested_model)
         body["model"] = model
         if self.router.redact_paid:
-            hidden = redact_body(body, self.redactions)
+            hidden = redact_body(body)
             if hidden:
                 record.notes.append(f"redacted {sum(hidden.values())} secrets before sending")
         base = self.settings.anthropic_upstream if d is ANTHROPIC else self.settings.openai_upstream

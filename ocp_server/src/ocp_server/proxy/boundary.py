@@ -8,10 +8,10 @@ Checked against `redact_all` by tests/proxy/test_proxy_units.py."""
 
 from __future__ import annotations
 
-from collections import Counter, OrderedDict
+from collections import Counter
 from typing import Any
 
-from ocp_router.redact import RedactionResult, redact
+from ocp_router.boundary import redact_all
 
 # (container, key) of one string inside the body.
 _Slot = tuple[Any, Any]
@@ -38,54 +38,7 @@ def _collect(
                 _collect(item, slots, value, k, everything or k == "input")
 
 
-class RedactionCache:
-    """`redact` results by text, least recently used out first, bounded by characters held.
-
-    An agent resends its system prompt and the whole conversation every turn; scanning
-    each text once instead of once per request is what keeps redaction off the latency
-    (about 0.5 ms per 8 KB scanned, a hash lookup when seen before)."""
-
-    def __init__(self, max_chars: int = 32_000_000) -> None:
-        self.max_chars = max_chars
-        self._held = 0
-        self._results: OrderedDict[str, RedactionResult] = OrderedDict()
-
-    def __call__(self, text: str) -> RedactionResult:
-        result = self._results.get(text)
-        if result is not None:
-            self._results.move_to_end(text)
-            return result
-        result = redact(text)
-        if len(text) <= self.max_chars // 4:
-            self._results[text] = result
-            self._held += len(text)
-            while self._held > self.max_chars:
-                old, _ = self._results.popitem(last=False)
-                self._held -= len(old)
-        return result
-
-
-def redact_texts(texts: list[str], cache: RedactionCache) -> list[RedactionResult]:
-    """`ocp_router.boundary.redact_all` with each text's own scan cached: a secret found in
-    one text is then hidden wherever it recurs verbatim in another."""
-    results = [cache(t) for t in texts]
-    found: dict[str, str] = {}
-    for text, result in zip(texts, results, strict=True):
-        for r in result.redactions:
-            value = text[r.start : r.end]
-            if len(value) >= 8 and not any(c.isspace() for c in value):
-                found.setdefault(value, r.kind)
-    if not found:
-        return results
-    return [
-        redact(text, found)
-        if any(v in text for v in found) and any(v in r.text for v in found)
-        else r
-        for text, r in zip(texts, results, strict=True)
-    ]
-
-
-def redact_body(body: dict[str, Any], cache: RedactionCache | None = None) -> Counter[str]:
+def redact_body(body: dict[str, Any]) -> Counter[str]:
     """Redact `body` in place; returns how many secrets of each kind were hidden."""
     slots: list[_Slot] = []
     for key in ("system", "messages"):
@@ -95,9 +48,10 @@ def redact_body(body: dict[str, Any], cache: RedactionCache | None = None) -> Co
     if not slots:
         return counts
     texts = [container[key] for container, key in slots]
-    for (container, key), result in zip(
-        slots, redact_texts(texts, cache or RedactionCache()), strict=True
-    ):
+    # redact_all: a secret found in one text is hidden wherever it recurs in another. An agent
+    # resends its system prompt and history every turn: `redact` reuses the results of texts
+    # it has seen lately, so each is scanned once.
+    for (container, key), result in zip(slots, redact_all(texts), strict=True):
         if result.redactions:
             container[key] = result.text
             counts.update(result.counts)
