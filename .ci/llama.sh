@@ -7,7 +7,7 @@
 # keyed on CMAKE_ARGS: after changing the flags below, force a rebuild with
 # `uv sync --group llama --reinstall-package llama-cpp-python --refresh-package llama-cpp-python`.
 #
-# Extra arguments are passed to pytest.
+# Extra arguments are passed to pytest; `--build-only` builds and installs, and stops there.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 started=$SECONDS
@@ -40,6 +40,11 @@ export CMAKE_BUILD_PARALLEL_LEVEL="${CMAKE_BUILD_PARALLEL_LEVEL:-2}"
 echo "llama.sh: CMAKE_ARGS=$CMAKE_ARGS"
 uv sync --locked --group llama
 echo "llama.sh: uv sync --group llama took $((SECONDS - started))s"
+if [[ "${1:-}" == "--build-only" ]]; then
+    # .ci/run builds the wheel early, into an environment of its own, while the main tests
+    # run; the `uv sync` above then finds it in uv's cache when the tests below need it.
+    exit 0
+fi
 
 # --- tests -----------------------------------------------------------------------------------
 # `uv run` (inexact) keeps the llama group installed; --group makes sure it is there.
