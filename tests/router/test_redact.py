@@ -910,3 +910,12 @@ def test_the_recent_cache_stays_within_its_character_bound() -> None:
     assert recent.get("chunk 0 " + "x" * 90) is None  # the oldest went first
     recent.put("y" * 200, redact("y" * 200))  # over 1/64 of the bound: not kept
     assert recent.get("y" * 200) is None
+
+
+def test_a_key_that_is_mostly_a_long_digit_run_is_not_taken_for_words() -> None:
+    # Found by the property test below: the letters after the digits read as English pairs.
+    value = "00000000000012AAABCEaill"
+    assert (
+        redact(f'"api_key": "{value}"').text == '"api_key": "[REDACTED:generic_secret_assignment]"'
+    )
+    assert redact("user_profile_v2 = 'migration_v2'").text == "user_profile_v2 = 'migration_v2'"

@@ -494,14 +494,18 @@ def _assignment_kind(
     return None
 
 
+_LONG_DIGITS_RE = re.compile(r"[0-9]{6}")
+
+
 def _credential_like(v: str) -> bool:
-    """What an API key or token looks like: 8+ characters, no spaces, a digit, not just words."""
+    """What an API key or token looks like: 8+ characters, no spaces, a digit, not just words
+    (a run of six digits is no word: the letters beside it can read as English by chance)."""
     return (
         len(v) >= 8
         and not any(c.isspace() for c in v)
         and any(c.isdigit() for c in v)
         and sum(c.isalnum() for c in v) >= 0.6 * len(v)
-        and not _wordy(v)
+        and (not _wordy(v) or _LONG_DIGITS_RE.search(v) is not None)
     )
 
 
