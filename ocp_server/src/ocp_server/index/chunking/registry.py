@@ -9,24 +9,26 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from collections.abc import Callable
 from pathlib import Path
 
 from ocp_server.index.chunking.spec import LanguageSpec
 
-__all__ = ["EXTENSIONS", "FILENAMES", "SPECS"]
+__all__ = ["EXTENSIONS", "FILENAMES", "SPECS", "discover", "index"]
 
 # The package's own machinery, which defines no language.
 _MACHINERY = frozenset({"cutter", "markdown", "registry", "spec", "walker"})
 
 
-def _discover() -> dict[str, LanguageSpec]:
+def discover(directory: Path, package: str) -> dict[str, LanguageSpec]:
+    """Every `SPECS` entry of the modules in `directory` (the package `package`), by name."""
     specs: dict[str, LanguageSpec] = {}
-    for module in sorted(pkgutil.iter_modules([str(Path(__file__).parent)]), key=lambda m: m.name):
+    for module in sorted(pkgutil.iter_modules([str(directory)]), key=lambda m: m.name):
         if module.name in _MACHINERY or module.ispkg:
             continue
-        found: tuple[LanguageSpec, ...] = importlib.import_module(
-            f"{__package__}.{module.name}"
-        ).SPECS
+        found: tuple[LanguageSpec, ...] = getattr(
+            importlib.import_module(f"{package}.{module.name}"), "SPECS", ()
+        )
         for spec in found:
             if spec.name in specs:
                 raise RuntimeError(f"language {spec.name!r} is defined twice ({module.name})")
@@ -34,10 +36,13 @@ def _discover() -> dict[str, LanguageSpec]:
     return specs
 
 
-def _index(specs: dict[str, LanguageSpec], field: str) -> dict[str, str]:
+def index(
+    specs: dict[str, LanguageSpec], keys: Callable[[LanguageSpec], tuple[str, ...]]
+) -> dict[str, str]:
+    """Key (an extension, a file name) -> language name; a key claimed twice is an error."""
     out: dict[str, str] = {}
     for spec in specs.values():
-        for key in getattr(spec, field):
+        for key in keys(spec):
             if key in out:
                 raise RuntimeError(f"{key!r} is claimed by both {out[key]!r} and {spec.name!r}")
             out[key] = spec.name
@@ -45,8 +50,8 @@ def _index(specs: dict[str, LanguageSpec], field: str) -> dict[str, str]:
 
 
 #: Every tree-sitter language, by name.
-SPECS: dict[str, LanguageSpec] = _discover()
+SPECS: dict[str, LanguageSpec] = discover(Path(__file__).parent, __package__ or "")
 #: Extension (lower-case, with the dot) -> language name.
-EXTENSIONS: dict[str, str] = _index(SPECS, "extensions")
+EXTENSIONS: dict[str, str] = index(SPECS, lambda spec: spec.extensions)
 #: Whole file name (lower-case) -> language name.
-FILENAMES: dict[str, str] = _index(SPECS, "filenames")
+FILENAMES: dict[str, str] = index(SPECS, lambda spec: spec.filenames)
