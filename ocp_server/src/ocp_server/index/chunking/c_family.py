@@ -24,10 +24,11 @@ from ocp_server.index.chunking.spec import (
     name_of,
     split_qualified,
     text_of,
+    tree_sitter_grammar,
 )
 
 if TYPE_CHECKING:
-    from tree_sitter import Language, Node
+    from tree_sitter import Node
 
 __all__ = ["SPECS"]
 
@@ -181,34 +182,6 @@ def _csharp(walk: Walk, node: Node, in_class: bool) -> Result:
     return None
 
 
-def _c_grammar() -> Language:
-    import tree_sitter_c
-    from tree_sitter import Language
-
-    return Language(tree_sitter_c.language())
-
-
-def _cpp_grammar() -> Language:
-    import tree_sitter_cpp
-    from tree_sitter import Language
-
-    return Language(tree_sitter_cpp.language())
-
-
-def _java_grammar() -> Language:
-    import tree_sitter_java
-    from tree_sitter import Language
-
-    return Language(tree_sitter_java.language())
-
-
-def _csharp_grammar() -> Language:
-    import tree_sitter_c_sharp
-    from tree_sitter import Language
-
-    return Language(tree_sitter_c_sharp.language())
-
-
 def _c_or_cpp(path: str, text: str) -> str:
     return "cpp" if path.endswith(".h") and CPP_HINT.search(text) else "c"
 
@@ -217,7 +190,7 @@ SPECS = (
     LanguageSpec(
         name="c",
         extensions=(".c", ".h"),
-        grammar=_c_grammar,
+        grammar=tree_sitter_grammar("tree_sitter_c"),
         definitions=_c,
         comments=frozenset({"comment"}),
         refine=_c_or_cpp,
@@ -238,21 +211,21 @@ SPECS = (
             ".tpp",
             ".cu",
         ),
-        grammar=_cpp_grammar,
+        grammar=tree_sitter_grammar("tree_sitter_cpp"),
         definitions=_c,
         comments=frozenset({"comment", "attribute_declaration"}),
     ),
     LanguageSpec(
         name="java",
         extensions=(".java",),
-        grammar=_java_grammar,
+        grammar=tree_sitter_grammar("tree_sitter_java"),
         definitions=_java,
         comments=frozenset({"line_comment", "block_comment"}),
     ),
     LanguageSpec(
         name="csharp",
         extensions=(".cs", ".csx"),
-        grammar=_csharp_grammar,
+        grammar=tree_sitter_grammar("tree_sitter_c_sharp"),
         definitions=_csharp,
         comments=frozenset({"comment"}),
     ),

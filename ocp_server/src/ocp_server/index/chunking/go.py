@@ -5,10 +5,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ocp_server.index.chunking.spec import Def, LanguageSpec, Result, Walk, name_of, text_of
+from ocp_server.index.chunking.spec import (
+    Def,
+    LanguageSpec,
+    Result,
+    Walk,
+    name_of,
+    text_of,
+    tree_sitter_grammar,
+)
 
 if TYPE_CHECKING:
-    from tree_sitter import Language, Node
+    from tree_sitter import Node
 
 __all__ = ["SPECS"]
 
@@ -55,18 +63,11 @@ def _go_receiver(node: Node) -> str | None:
     return None
 
 
-def _grammar() -> Language:
-    import tree_sitter_go
-    from tree_sitter import Language
-
-    return Language(tree_sitter_go.language())
-
-
 SPECS = (
     LanguageSpec(
         name="go",
         extensions=(".go",),
-        grammar=_grammar,
+        grammar=tree_sitter_grammar("tree_sitter_go"),
         definitions=_go,
         comments=frozenset({"comment"}),
     ),

@@ -8,10 +8,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ocp_server.index.chunking.spec import Def, LanguageSpec, Result, Walk, name_of, text_of
+from ocp_server.index.chunking.spec import (
+    Def,
+    LanguageSpec,
+    Result,
+    Walk,
+    name_of,
+    text_of,
+    tree_sitter_grammar,
+)
 
 if TYPE_CHECKING:
-    from tree_sitter import Language, Node
+    from tree_sitter import Node
 
 __all__ = ["SPECS"]
 
@@ -126,46 +134,25 @@ def _js_expression(walk: Walk, node: Node, in_class: bool) -> Result:
     return None
 
 
-def _javascript() -> Language:
-    import tree_sitter_javascript
-    from tree_sitter import Language
-
-    return Language(tree_sitter_javascript.language())
-
-
-def _typescript() -> Language:
-    import tree_sitter_typescript
-    from tree_sitter import Language
-
-    return Language(tree_sitter_typescript.language_typescript())
-
-
-def _tsx() -> Language:
-    import tree_sitter_typescript
-    from tree_sitter import Language
-
-    return Language(tree_sitter_typescript.language_tsx())
-
-
 SPECS = (
     LanguageSpec(
         name="javascript",
         extensions=(".js", ".mjs", ".cjs", ".jsx"),
-        grammar=_javascript,
+        grammar=tree_sitter_grammar("tree_sitter_javascript"),
         definitions=_js,
         comments=frozenset({"comment", "decorator"}),
     ),
     LanguageSpec(
         name="typescript",
         extensions=(".ts", ".mts", ".cts"),
-        grammar=_typescript,
+        grammar=tree_sitter_grammar("tree_sitter_typescript", "language_typescript"),
         definitions=_js,
         comments=frozenset({"comment", "decorator"}),
     ),
     LanguageSpec(
         name="tsx",
         extensions=(".tsx",),
-        grammar=_tsx,
+        grammar=tree_sitter_grammar("tree_sitter_typescript", "language_tsx"),
         definitions=_js,
         comments=frozenset({"comment", "decorator"}),
     ),

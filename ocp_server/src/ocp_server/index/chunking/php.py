@@ -14,10 +14,11 @@ from ocp_server.index.chunking.spec import (
     Walk,
     dotted,
     name_of,
+    tree_sitter_grammar,
 )
 
 if TYPE_CHECKING:
-    from tree_sitter import Language, Node
+    from tree_sitter import Node
 
 __all__ = ["SPECS"]
 
@@ -53,18 +54,11 @@ def _php(walk: Walk, node: Node, in_class: bool) -> Result:
     return None
 
 
-def _grammar() -> Language:
-    import tree_sitter_php
-    from tree_sitter import Language
-
-    return Language(tree_sitter_php.language_php())
-
-
 SPECS = (
     LanguageSpec(
         name="php",
         extensions=(".php", ".phtml", ".php3", ".php4", ".php5", ".php7", ".phps"),
-        grammar=_grammar,
+        grammar=tree_sitter_grammar("tree_sitter_php", "language_php"),
         definitions=_php,
         comments=frozenset({"comment"}),
     ),

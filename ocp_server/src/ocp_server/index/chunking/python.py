@@ -5,10 +5,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ocp_server.index.chunking.spec import Def, LanguageSpec, Result, Walk, name_of, text_of
+from ocp_server.index.chunking.spec import (
+    Def,
+    LanguageSpec,
+    Result,
+    Walk,
+    name_of,
+    text_of,
+    tree_sitter_grammar,
+)
 
 if TYPE_CHECKING:
-    from tree_sitter import Language, Node
+    from tree_sitter import Node
 
 __all__ = ["SPECS"]
 
@@ -35,18 +43,11 @@ def _python(walk: Walk, node: Node, in_class: bool) -> Result:
     return None
 
 
-def _grammar() -> Language:
-    import tree_sitter_python
-    from tree_sitter import Language
-
-    return Language(tree_sitter_python.language())
-
-
 SPECS = (
     LanguageSpec(
         name="python",
         extensions=(".py", ".pyi", ".pyw"),
-        grammar=_grammar,
+        grammar=tree_sitter_grammar("tree_sitter_python"),
         definitions=_python,
         comments=frozenset({"comment"}),
     ),

@@ -14,10 +14,11 @@ from ocp_server.index.chunking.spec import (
     name_of,
     split_qualified,
     text_of,
+    tree_sitter_grammar,
 )
 
 if TYPE_CHECKING:
-    from tree_sitter import Language, Node
+    from tree_sitter import Node
 
 __all__ = ["SPECS"]
 
@@ -41,13 +42,6 @@ def _ruby(walk: Walk, node: Node, in_class: bool) -> Result:
     return None
 
 
-def _grammar() -> Language:
-    import tree_sitter_ruby
-    from tree_sitter import Language
-
-    return Language(tree_sitter_ruby.language())
-
-
 SPECS = (
     LanguageSpec(
         name="ruby",
@@ -61,7 +55,7 @@ SPECS = (
             "brewfile",
             "fastfile",
         ),
-        grammar=_grammar,
+        grammar=tree_sitter_grammar("tree_sitter_ruby"),
         definitions=_ruby,
         comments=frozenset({"comment"}),
     ),

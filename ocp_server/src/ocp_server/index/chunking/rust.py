@@ -6,10 +6,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ocp_server.index.chunking.spec import Def, LanguageSpec, Result, Walk, name_of, text_of
+from ocp_server.index.chunking.spec import (
+    Def,
+    LanguageSpec,
+    Result,
+    Walk,
+    name_of,
+    text_of,
+    tree_sitter_grammar,
+)
 
 if TYPE_CHECKING:
-    from tree_sitter import Language, Node
+    from tree_sitter import Node
 
 __all__ = ["SPECS"]
 
@@ -50,18 +58,11 @@ def _rust(walk: Walk, node: Node, in_class: bool) -> Result:
     return None
 
 
-def _grammar() -> Language:
-    import tree_sitter_rust
-    from tree_sitter import Language
-
-    return Language(tree_sitter_rust.language())
-
-
 SPECS = (
     LanguageSpec(
         name="rust",
         extensions=(".rs",),
-        grammar=_grammar,
+        grammar=tree_sitter_grammar("tree_sitter_rust"),
         definitions=_rust,
         comments=frozenset({"line_comment", "block_comment", "attribute_item"}),
     ),

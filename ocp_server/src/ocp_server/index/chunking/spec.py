@@ -16,6 +16,7 @@ top level or of a container's body and answers with a `Result`:
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, TypeAlias
@@ -35,6 +36,7 @@ __all__ = [
     "name_of",
     "split_qualified",
     "text_of",
+    "tree_sitter_grammar",
 ]
 
 
@@ -87,6 +89,18 @@ class LanguageSpec:
     filenames: tuple[str, ...] = ()  # lower-case whole file names: ("gemfile",)
     # For a detected (not given) language: (path, text) -> the language to parse it as.
     refine: Callable[[str, str], str] | None = None
+
+
+def tree_sitter_grammar(package: str, function: str = "language") -> Callable[[], Language]:
+    """The loader of the grammar in `package` (a `tree-sitter-<lang>` wheel's module), which
+    imports it only when called: `tree_sitter_grammar("tree_sitter_php", "language_php")`."""
+
+    def load() -> Language:
+        from tree_sitter import Language
+
+        return Language(getattr(importlib.import_module(package), function)())
+
+    return load
 
 
 def end_row(node: Node) -> int:
