@@ -40,10 +40,11 @@ How a file is cut, by kind:
     statement) is line-windowed.
   - Syntax errors are tolerated: tree-sitter recovers and the walk treats ERROR nodes as
     transparent, so the definitions it still recognises are chunked and the rest is preamble.
-What counts as a definition (kind) is each language module's `definitions` function, with
-  the list in its docstring: `python.py`, `javascript.py` (JS/TS/TSX), `c_family.py`
-  (C/C++/C#/Java), `go.py`, `rust.py`, `ruby.py`, `php.py`. `spec.py` is the interface they
-  implement, `walker.py` the walk above, `cutter.py` the splitting and the window fallback.
+  - What counts as a definition (kind) is each language module's `definitions` function,
+    listed in its docstring: `python.py`, `javascript.py` (JS/TS/TSX), `c_family.py`
+    (C/C++/C#/Java), `go.py`, `rust.py`, `ruby.py`, `php.py`. `spec.py` is the interface they
+    implement, `registry.py` finds them, `walker.py` is the walk above and `cutter.py` the
+    splitting and the window fallback.
 
 * **Markdown** is cut at ATX (`## Title`) and setext headings outside fenced code: one
   `"section"` chunk per heading, `symbol` = heading text, `scope` = the enclosing headings joined
