@@ -17,7 +17,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ocp_server.index.chunking import MAX_CHUNK_CHARS, Chunk, _parser, chunk_text
+from ocp_server.index.chunking import MAX_CHUNK_CHARS, Chunk, chunk_text
+from ocp_server.index.chunking.registry import SPECS
+from ocp_server.index.chunking.walker import parser
 from ocp_server.index.languages import SYNTAX_LANGUAGES, TEXT_LANGUAGES, detect_language
 
 Row = tuple[str | None, str, str | None, int, int]
@@ -1226,6 +1228,10 @@ def test_importing_the_chunker_loads_no_grammar_and_chunking_loads_only_the_one_
         "assert loaded == ['tree_sitter_python'], loaded\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def _parser(language: str) -> object:
+    return parser(SPECS[language])
 
 
 def test_parsers_are_cached_per_language_and_per_thread() -> None:

@@ -1,79 +1,29 @@
 """Language detection for workspace files, by file name and extension only.
 
 `detect_language` never reads the file: the indexer calls it for every path it walks, so it must
-be a couple of dictionary look-ups. The twelve languages with a tree-sitter grammar
-(`SYNTAX_LANGUAGES`) are chunked by definition; markdown by heading; every other kind returned
-here is plain text that the chunker cuts into line windows. `None` means "not a kind we know";
-the indexer may still index such a file as text if it looks textual.
+be a couple of dictionary look-ups. The languages with a tree-sitter grammar (`SYNTAX_LANGUAGES`:
+one module each under `chunking/`, which also names their extensions and file names) are chunked
+by definition; markdown by heading; every other kind returned here is plain text that the
+chunker cuts into line windows. `None` means "not a kind we know"; the indexer may still index
+such a file as text if it looks textual.
 """
 
 from __future__ import annotations
 
 import posixpath
 
+from ocp_server.index.chunking.registry import EXTENSIONS as GRAMMAR_EXTENSIONS
+from ocp_server.index.chunking.registry import FILENAMES as GRAMMAR_FILENAMES
+from ocp_server.index.chunking.registry import SPECS
+
 __all__ = ["SYNTAX_LANGUAGES", "TEXT_LANGUAGES", "detect_language"]
 
-#: Languages chunked with a tree-sitter grammar.
-SYNTAX_LANGUAGES: frozenset[str] = frozenset(
-    {
-        "python",
-        "javascript",
-        "typescript",
-        "tsx",
-        "go",
-        "rust",
-        "java",
-        "c",
-        "cpp",
-        "csharp",
-        "ruby",
-        "php",
-    }
-)
+#: Languages chunked with a tree-sitter grammar (one module each in `chunking/`, which also
+#: names their extensions and file names).
+SYNTAX_LANGUAGES: frozenset[str] = frozenset(SPECS)
 
 _EXTENSIONS: dict[str, str] = {
-    # Languages with a grammar.
-    ".py": "python",
-    ".pyi": "python",
-    ".pyw": "python",
-    ".js": "javascript",
-    ".mjs": "javascript",
-    ".cjs": "javascript",
-    ".jsx": "javascript",
-    ".ts": "typescript",
-    ".mts": "typescript",
-    ".cts": "typescript",
-    ".tsx": "tsx",
-    ".go": "go",
-    ".rs": "rust",
-    ".java": "java",
-    ".c": "c",
-    ".h": "c",
-    ".cc": "cpp",
-    ".cpp": "cpp",
-    ".cxx": "cpp",
-    ".c++": "cpp",
-    ".hh": "cpp",
-    ".hpp": "cpp",
-    ".hxx": "cpp",
-    ".h++": "cpp",
-    ".ipp": "cpp",
-    ".inl": "cpp",
-    ".tpp": "cpp",
-    ".cu": "cpp",
-    ".cs": "csharp",
-    ".csx": "csharp",
-    ".rb": "ruby",
-    ".rake": "ruby",
-    ".gemspec": "ruby",
-    ".ru": "ruby",
-    ".php": "php",
-    ".phtml": "php",
-    ".php3": "php",
-    ".php4": "php",
-    ".php5": "php",
-    ".php7": "php",
-    ".phps": "php",
+    **GRAMMAR_EXTENSIONS,
     # Markdown: chunked by heading.
     ".md": "markdown",
     ".markdown": "markdown",
@@ -166,18 +116,12 @@ _EXTENSIONS: dict[str, str] = {
 }
 
 _FILENAMES: dict[str, str] = {
+    **GRAMMAR_FILENAMES,
     "dockerfile": "dockerfile",
     "containerfile": "dockerfile",
     "makefile": "makefile",
     "gnumakefile": "makefile",
     "cmakelists.txt": "cmake",
-    "rakefile": "ruby",
-    "gemfile": "ruby",
-    "guardfile": "ruby",
-    "podfile": "ruby",
-    "vagrantfile": "ruby",
-    "brewfile": "ruby",
-    "fastfile": "ruby",
     "jenkinsfile": "groovy",
     "readme": "text",
     "license": "text",
