@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import signal
 import sqlite3
+import subprocess
+import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -108,6 +113,32 @@ def test_binding_beyond_loopback_without_a_token_is_refused(
 ) -> None:
     assert main(["proxy", "--host", "0.0.0.0", "--port", "0"]) == 2
     assert "set OCP_PROXY_TOKEN" in capsys.readouterr().err
+
+
+def test_the_cli_says_where_it_listens_on_stderr_and_nothing_on_stdout(
+    proxy_env: dict[str, str], tmp_path: Path
+) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ocp_server.cli", "proxy", "--port", "0"],
+        cwd=tmp_path,
+        env={**os.environ, **proxy_env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stderr is not None
+        line = ""
+        deadline = time.monotonic() + 60
+        while "proxy on" not in line and time.monotonic() < deadline:
+            line = proc.stderr.readline()
+        url = line.split("proxy on ", 1)[1].split()[0]
+        assert url.startswith("http://127.0.0.1:")
+        assert httpx.get(f"{url}/health", timeout=10).status_code == 200
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=30)
+    assert out == ""
 
 
 def test_requests_are_traced_in_the_store_that_stats_reads_without_contents(

@@ -22,6 +22,14 @@ def _loopback(host: str) -> bool:
         return False
 
 
+def _announce(url: str) -> None:
+    print(
+        f"ocp-server proxy on {url} (dashboard {url}/ui; Claude Code: "
+        f"ANTHROPIC_BASE_URL={url}; OpenAI clients: {url}/v1)",
+        file=sys.stderr,
+    )
+
+
 def run_proxy(args: argparse.Namespace, workspace: Path) -> int:
     settings = ProxySettings.from_env(OCP_PROXY_PORT=args.port, OCP_PROXY_HOST=args.host)
     if not _loopback(settings.host) and settings.token is None:
@@ -32,7 +40,7 @@ def run_proxy(args: argparse.Namespace, workspace: Path) -> int:
         )
         return 2
     try:
-        asyncio.run(serve(settings, workspace))
+        asyncio.run(serve(settings, workspace, on_listening=_announce))
     except KeyboardInterrupt:
         pass
     return 0

@@ -6,8 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import sys
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from pathlib import Path
 
 import httpx
@@ -102,18 +101,18 @@ def bound_port(server: uvicorn.Server) -> int:
     raise RuntimeError("the proxy is not listening")
 
 
-async def serve(settings: ProxySettings, workspace: Path | None) -> None:
-    """Serve until SIGINT/SIGTERM; open streams get OCP_PROXY_SHUTDOWN_GRACE seconds."""
+async def serve(
+    settings: ProxySettings,
+    workspace: Path | None,
+    on_listening: Callable[[str], None] = lambda url: None,
+) -> None:
+    """Serve until SIGINT/SIGTERM; open streams get OCP_PROXY_SHUTDOWN_GRACE seconds.
+    `on_listening` gets the base URL once the socket is bound (the CLI tells the user)."""
     async with open_proxy(settings, workspace) as proxy:
         server = uvicorn_server(proxy, settings)
         task = asyncio.create_task(server.serve())
         while not server.started and not task.done():
             await asyncio.sleep(0.02)
         if server.started:
-            url = f"http://{settings.host}:{bound_port(server)}"
-            print(
-                f"ocp-server proxy on {url} (dashboard {url}/ui; Claude Code: "
-                f"ANTHROPIC_BASE_URL={url}; OpenAI clients: {url}/v1)",
-                file=sys.stderr,
-            )
+            on_listening(f"http://{settings.host}:{bound_port(server)}")
         await task
