@@ -47,6 +47,7 @@ from ocp_server.brief import (
     Brief,
 )
 from ocp_server.errors import RouteFailure as RouteFailure  # re-exported
+from ocp_server.index.lexicon import MAX_QUERY_CHARS
 from ocp_server.memory import (
     DecisionIn,
     NoteIn,
@@ -533,17 +534,16 @@ def _scoped_glob(scope: str | None, path_glob: str | None) -> str | None:
     return f"{folder}/{path_glob or '*'}"
 
 
-# What a search reads of a query: query_terms reads 4,000 characters, and no identifier or
+# What a search reads of a query: its first MAX_QUERY_CHARS characters, and no identifier or
 # file name is longer than MAX_TOKEN_CHARS. Bounding both before the search's regexes keeps a
 # pasted 400 KB request (or one unbroken 40,000-character token) from stalling the server.
-QUERY_CHARS = 4_000
 MAX_TOKEN_CHARS = 256
 
 
 def search_query(text: str) -> str:
-    """`text` as a search reads it: its first QUERY_CHARS characters, long tokens cut (the
+    """`text` as a search reads it: its first MAX_QUERY_CHARS characters, long tokens cut (the
     words are what a search uses; the spacing between them is not)."""
-    head = text[:QUERY_CHARS]
+    head = text[:MAX_QUERY_CHARS]
     if all(len(token) <= MAX_TOKEN_CHARS for token in head.split()):
         return head
     return " ".join(token[:MAX_TOKEN_CHARS] for token in head.split())
