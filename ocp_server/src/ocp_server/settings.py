@@ -14,6 +14,7 @@ index of them would read, and store, every secret on the machine.
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from collections.abc import Callable, Mapping
@@ -145,20 +146,44 @@ _HOME_TREES = (
 _HOME_FOLDERS = (".config", ".local", ".local/share", "Library")
 
 
+def _under(parts: tuple[str, ...], tree: tuple[str, ...]) -> bool:
+    # A prefix test on parts: Path.is_relative_to builds and raises per call, 10x slower, and
+    # this runs on every tool call.
+    return parts[: len(tree)] == tree
+
+
+_SYSTEM_TREE_PARTS = tuple(tree.parts for tree in _SYSTEM_TREES)
+
+
+@functools.lru_cache(maxsize=4)
+def _home_rules(
+    home: str,
+) -> tuple[Path, frozenset[Path], tuple[tuple[str, ...], ...], frozenset[Path]]:
+    """The home folder, its parents, credential trees and settings folders, for one $HOME."""
+    resolved = Path(home).resolve()
+    return (
+        resolved,
+        frozenset(resolved.parents),
+        tuple((resolved / tree).parts for tree in _HOME_TREES),
+        frozenset(resolved / folder for folder in _HOME_FOLDERS),
+    )
+
+
 def refusal(path: Path) -> str | None:
     """Why this (resolved) folder may never be a workspace, or None."""
-    home = Path.home().resolve()
+    home, above_home, credential_trees, settings_folders = _home_rules(str(Path.home()))
     if path == Path(path.anchor):
         return "is the root folder"
     if path == home:
         return "is your home folder"
-    if path in home.parents or path in _SHARED_FOLDERS:
+    if path in above_home or path in _SHARED_FOLDERS:
         return "holds many projects or users' files"
-    if any(path == t or path.is_relative_to(t) for t in _SYSTEM_TREES):
+    parts = path.parts
+    if any(_under(parts, tree) for tree in _SYSTEM_TREE_PARTS):
         return "is a system folder"
-    if any(path == home / t or path.is_relative_to(home / t) for t in _HOME_TREES):
+    if any(_under(parts, tree) for tree in credential_trees):
         return "holds credentials"
-    if any(path == home / f for f in _HOME_FOLDERS):
+    if path in settings_folders:
         return "holds applications' settings and credentials"
     return None
 
