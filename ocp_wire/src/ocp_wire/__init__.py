@@ -1,5 +1,9 @@
 """The wire models of OCP's four MCP tools: one definition, used by the server to validate
-arguments and shape results, and by ocp_client to parse them.
+arguments and shape results, and by ocp_client to build arguments and parse results.
+
+They live in a distribution of their own (ocp-wire, pure data: pydantic and the router's
+vocabulary in `ocp_router.tiers`) so that `ocp-client` installs without the server, its index
+and its tree-sitter grammars.
 
 Inputs are flat (each field is a top-level tool argument). Every output is complete and
 readable on its own, because some clients (Claude Code) show the model only the structured
@@ -11,11 +15,67 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from importlib.metadata import version
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from ocp_router.tiers import Band, Phase, Route, Tier
+
+__version__ = version("ocp-wire")
+__all__ = [
+    "AttemptOut",
+    "BuildState",
+    "CitationArg",
+    "CitationOut",
+    "DbId",
+    "DecisionArg",
+    "DecisionOut",
+    "FileHits",
+    "IndexReport",
+    "IndexState",
+    "Item",
+    "MAX_DB_ID",
+    "MAX_ITEM_CHARS",
+    "MAX_PAYLOAD_CHARS",
+    "MAX_STATE_KEYS",
+    "MAX_STATE_KEY_CHARS",
+    "MAX_STATE_VALUE_CHARS",
+    "MAX_WORKSPACE_CHARS",
+    "MergeOut",
+    "NoteArg",
+    "NoteOut",
+    "OpenItemOut",
+    "Phase2Out",
+    "RESTORE",
+    "ROUTE",
+    "RestoreArgs",
+    "RestoreResult",
+    "RouteArgs",
+    "RouteResult",
+    "RouteTrace",
+    "SAVE",
+    "SEARCH",
+    "STATUS_URI",
+    "SaveArgs",
+    "SaveResult",
+    "SavedCitationOut",
+    "SearchArgs",
+    "SearchHit",
+    "SearchResult",
+    "SessionSummary",
+    "StaleOut",
+    "StateKey",
+    "StateValue",
+    "SuggestionOut",
+    "TOOL_SHAPES",
+    "ToolShape",
+    "TraceSummary",
+    "Verified",
+    "WatcherState",
+    "__version__",
+    "payload_chars",
+]
 
 # Every input is bounded (count and size); the README's "Input limits" table lists them and a
 # test keeps the two in step. Beyond a limit the call is a tool error naming the field.
@@ -486,25 +546,34 @@ class SaveResult(_Out):
 
 
 # ---- the tools: one table for the server (which advertises them) and the client ----------
+ArgsT = TypeVar("ArgsT", bound=BaseModel)
+ResultT = TypeVar("ResultT", bound=BaseModel)
+
+
 @dataclass(frozen=True, slots=True)
-class ToolShape:
+class ToolShape(Generic[ArgsT, ResultT]):
     """A tool's names and models. `verb` is dotted (the tool's title, and its name with
-    OCP_TOOL_NAMES=dotted); `name` is the underscore form most clients need."""
+    OCP_TOOL_NAMES=dotted); `name` is the underscore form most clients need; `method` is the
+    verb's last word, the name of the tool's method on `ocp_client.OCPClient`."""
 
     verb: str
-    args: type[BaseModel]
-    result: type[BaseModel]
+    args: type[ArgsT]
+    result: type[ResultT]
 
     @property
     def name(self) -> str:
         return self.verb.replace(".", "_")
+
+    @property
+    def method(self) -> str:
+        return self.verb.rsplit(".", 1)[-1]
 
 
 SEARCH = ToolShape("ocp.context.search", SearchArgs, SearchResult)
 RESTORE = ToolShape("ocp.session.restore", RestoreArgs, RestoreResult)
 ROUTE = ToolShape("ocp.model.route", RouteArgs, RouteResult)
 SAVE = ToolShape("ocp.result.save", SaveArgs, SaveResult)
-TOOL_SHAPES = (SEARCH, RESTORE, ROUTE, SAVE)
+TOOL_SHAPES: tuple[ToolShape[Any, Any], ...] = (SEARCH, RESTORE, ROUTE, SAVE)
 
 
 # ---- the index's status: the ocp://index/status resource and `ocp-server status` -------
