@@ -66,7 +66,7 @@ def _declared_dependencies(package: str) -> set[str]:
 
 
 def _undeclared_imports() -> list[tuple[str, str]]:
-    found = []
+    found: list[tuple[str, str]] = []
     for package, folder in PACKAGES.items():
         allowed = _declared_dependencies(package) | {package}
         for path in sorted(folder.rglob("*.py")):
@@ -77,14 +77,14 @@ def _undeclared_imports() -> list[tuple[str, str]]:
     return found
 
 
-def test_a_distribution_imports_only_the_distributions_it_depends_on():
+def test_a_distribution_imports_only_the_distributions_it_depends_on() -> None:
     assert _declared_dependencies("ocp_client") == {"ocp_wire"}
     assert _declared_dependencies("ocp_wire") == {"ocp_router"}
     assert _declared_dependencies("ocp_router") == set()
     assert _undeclared_imports() == []
 
 
-def test_the_import_check_sees_an_import_of_the_server_from_the_client():
+def test_the_import_check_sees_an_import_of_the_server_from_the_client() -> None:
     tree = ast.parse("from ocp_server import wire\nimport ocp_server.cli\n")
     assert _imported_modules(tree) == ["ocp_server", "ocp_server.cli"]
 
@@ -102,7 +102,7 @@ def _locked_closure(name: str) -> set[str]:
     return seen
 
 
-def test_the_client_installs_without_the_server_and_its_grammars():
+def test_the_client_installs_without_the_server_and_its_grammars() -> None:
     client = _locked_closure("ocp-client")
     assert {"ocp-wire", "mcp", "pydantic"} <= client
     assert "ocp-server" not in client
@@ -113,7 +113,7 @@ def test_the_client_installs_without_the_server_and_its_grammars():
     assert {"ocp-wire", "tree-sitter-python", "numpy"} <= server
 
 
-def test_the_client_takes_its_tool_names_from_the_wire_models():
+def test_the_client_takes_its_tool_names_from_the_wire_models() -> None:
     import ocp_wire
     from ocp_client import client
 

@@ -154,7 +154,7 @@ class OCPClient:
 
     # One method per tool, named by the verb's last word (`ToolShape.method`). Each carries
     # exactly its argument model's fields, with the model's defaults, so editors and type
-    # checkers see them; tests/test_client_surface.py fails when the two part.
+    # checkers see them; tests/test_client.py fails when the two part.
     async def search(
         self,
         query: str,

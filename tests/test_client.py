@@ -1,6 +1,7 @@
-"""ocp_client's tool methods are the wire models' tools: one method per `ToolShape`, carrying
-exactly its argument model's fields with the model's defaults, and what they send is built from
-those models. Adding a field to a wire model without carrying it in the client fails here."""
+"""ocp_client speaks the wire models: one tool method per `ToolShape`, carrying exactly its
+argument model's fields with the model's defaults; what it sends is built from those models and
+what it receives is checked by them. Adding a field to a wire model without carrying it in the
+client fails here."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import inspect
 from collections.abc import Mapping
 from typing import Any
 
+import anyio
 import pytest
 from mcp.types import CallToolResult, TextContent
 from pydantic import BaseModel, Field
@@ -90,6 +92,21 @@ SAVED = {
     "forgotten": [],
     "warnings": [],
 }
+
+
+async def test_a_result_that_breaks_the_wire_model_is_rejected_and_a_good_one_passes() -> None:
+    """Checked with the pydantic models instead of the SDK's jsonschema pass (same verdict, a
+    fortieth of the cost); other tools keep the SDK's check."""
+    send, receive = anyio.create_memory_object_stream[object](1)
+    session = client_module._Session(receive, send)  # type: ignore[arg-type]
+    good = CallToolResult(content=[TextContent(type="text", text="ok")], structured_content=SAVED)
+    await session.validate_tool_result("ocp_result_save", good)
+    await session.validate_tool_result("ocp.result.save", good)
+    bad = good.model_copy(update={"structured_content": {"session_id": "s"}})
+    with pytest.raises(RuntimeError, match="Invalid structured content returned by tool"):
+        await session.validate_tool_result("ocp_result_save", bad)
+    await send.aclose()
+    await receive.aclose()
 
 
 class _Recorder(OCPClient):
