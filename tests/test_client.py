@@ -11,6 +11,7 @@ from typing import Any
 
 import anyio
 import pytest
+from mcp.shared.message import SessionMessage
 from mcp.types import CallToolResult, TextContent
 from pydantic import BaseModel, Field
 from pydantic_core import PydanticUndefined
@@ -97,16 +98,17 @@ SAVED = {
 async def test_a_result_that_breaks_the_wire_model_is_rejected_and_a_good_one_passes() -> None:
     """Checked with the pydantic models instead of the SDK's jsonschema pass (same verdict, a
     fortieth of the cost); other tools keep the SDK's check."""
-    send, receive = anyio.create_memory_object_stream[object](1)
-    session = client_module._Session(receive, send)  # type: ignore[arg-type]
+    send, sent = anyio.create_memory_object_stream[SessionMessage](1)
+    to_client, receive = anyio.create_memory_object_stream[SessionMessage | Exception](1)
+    session = client_module._Session(receive, send)
     good = CallToolResult(content=[TextContent(type="text", text="ok")], structured_content=SAVED)
     await session.validate_tool_result("ocp_result_save", good)
     await session.validate_tool_result("ocp.result.save", good)
     bad = good.model_copy(update={"structured_content": {"session_id": "s"}})
     with pytest.raises(RuntimeError, match="Invalid structured content returned by tool"):
         await session.validate_tool_result("ocp_result_save", bad)
-    await send.aclose()
-    await receive.aclose()
+    for stream in (send, sent, to_client, receive):
+        await stream.aclose()
 
 
 class _Recorder(OCPClient):
