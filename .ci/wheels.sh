@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# The install path users get: the three wheels built from this checkout, installed into a fresh
+# The install path users get: the four wheels built from this checkout, installed into a fresh
 # virtualenv from one folder alone (`pip install --no-index --find-links`), then checked by
 # tests/test_wheels.py (marker `wheels`): `ocp-server --version`, `ocp-server doctor`, and an MCP
-# initialize + tools/list + call against the installed entry point.
+# initialize + tools/list + call against the installed entry point. A second virtualenv holds
+# `ocp-client` alone, installed the same way: it must come without ocp-server and its grammars,
+# and drive the first one's server.
 #
 # Where the third-party dependencies come from: uv.lock. `uv export` writes its exact pins (with
 # hashes) and `pip download --require-hashes` fetches those wheels into the same folder as ours.
@@ -46,6 +48,12 @@ PIP_CONFIG_FILE=/dev/null "${pip[@]}" install --isolated --no-index --find-links
 "$work/venv/bin/ocp-server" --version
 echo "wheels.sh: installed without an index after $((SECONDS - started))s"
 
+python3 -m venv "$work/client-venv"
+PIP_CONFIG_FILE=/dev/null "$work/client-venv/bin/pip" --disable-pip-version-check --quiet \
+    install --isolated --no-index --find-links "$wheelhouse" "ocp-client==$version"
+"$work/client-venv/bin/pip" check
+echo "wheels.sh: ocp-client alone installed after $((SECONDS - started))s"
+
 # The README's quick start, as written: `uv tool install ./ocp_server`, then `ocp-server init`
 # in a fresh git project writes the installed entry point and checks that it starts.
 tools="$work/uv-tools"
@@ -62,5 +70,5 @@ PY
 echo "wheels.sh: the quick start's install and init work after $((SECONDS - started))s"
 
 tests_started=$SECONDS
-WHEELS_VENV_BIN="$work/venv/bin" uv run pytest -m wheels -q -p no:cacheprovider "$@"
+WHEELS_VENV_BIN="$work/venv/bin" WHEELS_CLIENT_VENV_BIN="$work/client-venv/bin" uv run pytest -m wheels -q -p no:cacheprovider "$@"
 echo "wheels.sh: pytest -m wheels took $((SECONDS - tests_started))s; total $((SECONDS - started))s"

@@ -19,9 +19,9 @@ from hypothesis import strategies as st
 from mcp.types import CallToolResult, TextContent
 from pydantic import BaseModel, ValidationError
 
+import ocp_wire as wire
 from ocp_client import OCPClient
 from ocp_router import PayloadError, parse_payload
-from ocp_server import wire
 from ocp_server.server import TOOLS, ToolSpec
 
 TOOL_NAMES = [spec.underscore for spec in TOOLS] + [spec.verb for spec in TOOLS]

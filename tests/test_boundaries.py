@@ -1,7 +1,9 @@
-"""The boundaries between the three distributions, and each package's public surface.
+"""The boundaries between the four distributions, and each package's public surface.
 
-A distribution may use another's public modules only: a private module (`_name`) is free to
-change inside its own distribution. Every `__all__` lists names the module defines, sorted.
+A distribution imports only the distributions it declares as dependencies (so ocp_client, which
+depends on ocp-wire, never imports ocp_server), and only their public modules: a private module
+(`_name`) is free to change inside its own distribution. `pip install ocp-client` brings neither
+the server nor its grammars. Every `__all__` lists names the module defines, sorted.
 """
 
 from __future__ import annotations
@@ -9,13 +11,16 @@ from __future__ import annotations
 import ast
 import importlib
 import pkgutil
+import tomllib
 from pathlib import Path
 
 import pytest
+from packaging.requirements import Requirement
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = {
     "ocp_router": ROOT / "ocp_router" / "src" / "ocp_router",
+    "ocp_wire": ROOT / "ocp_wire" / "src" / "ocp_wire",
     "ocp_server": ROOT / "ocp_server" / "src" / "ocp_server",
     "ocp_client": ROOT / "ocp_client" / "src" / "ocp_client",
 }
@@ -49,6 +54,72 @@ def _private_imports_of_other_distributions() -> list[tuple[str, str]]:
 def test_no_distribution_imports_another_distributions_private_modules():
     violations = list(_private_imports_of_other_distributions())
     assert violations == []
+
+
+def _declared_dependencies(package: str) -> set[str]:
+    """The packages of ours that `package`'s distribution depends on (extras left out)."""
+    project = tomllib.loads((PACKAGES[package].parents[1] / "pyproject.toml").read_text())
+    names = {
+        Requirement(line).name.replace("-", "_") for line in project["project"]["dependencies"]
+    }
+    return names & set(PACKAGES)
+
+
+def _undeclared_imports() -> list[tuple[str, str]]:
+    found: list[tuple[str, str]] = []
+    for package, folder in PACKAGES.items():
+        allowed = _declared_dependencies(package) | {package}
+        for path in sorted(folder.rglob("*.py")):
+            for module in _imported_modules(ast.parse(path.read_text(encoding="utf-8"))):
+                top = module.split(".")[0]
+                if top in PACKAGES and top not in allowed:
+                    found.append((path.relative_to(folder.parent).as_posix(), module))
+    return found
+
+
+def test_a_distribution_imports_only_the_distributions_it_depends_on() -> None:
+    assert _declared_dependencies("ocp_client") == {"ocp_wire"}
+    assert _declared_dependencies("ocp_wire") == {"ocp_router"}
+    assert _declared_dependencies("ocp_router") == set()
+    assert _undeclared_imports() == []
+
+
+def test_the_import_check_sees_an_import_of_the_server_from_the_client() -> None:
+    tree = ast.parse("from ocp_server import wire\nimport ocp_server.cli\n")
+    assert _imported_modules(tree) == ["ocp_server", "ocp_server.cli"]
+
+
+def _locked_closure(name: str) -> set[str]:
+    """Every package `name` installs (without extras), by uv.lock."""
+    lock = {p["name"]: p for p in tomllib.loads((ROOT / "uv.lock").read_text())["package"]}
+    seen: set[str] = set()
+    todo = [name]
+    while todo:
+        current = todo.pop()
+        if current not in seen:
+            seen.add(current)
+            todo.extend(dep["name"] for dep in lock[current].get("dependencies", []))
+    return seen
+
+
+def test_the_client_installs_without_the_server_and_its_grammars() -> None:
+    client = _locked_closure("ocp-client")
+    assert {"ocp-wire", "mcp", "pydantic"} <= client
+    assert "ocp-server" not in client
+    heavy = sorted(p for p in client if p.startswith("tree-sitter") or p in {"numpy", "aiosqlite"})
+    assert heavy == []
+    # The same walk finds them under the server, so an empty answer above means something.
+    server = _locked_closure("ocp-server")
+    assert {"ocp-wire", "tree-sitter-python", "numpy"} <= server
+
+
+def test_the_client_takes_its_tool_names_from_the_wire_models() -> None:
+    import ocp_wire
+    from ocp_client import client
+
+    assert set(client._OUTPUTS) == {t.name for t in ocp_wire.TOOL_SHAPES} | {
+        t.verb for t in ocp_wire.TOOL_SHAPES
+    }
 
 
 def _modules_with_all() -> list[str]:

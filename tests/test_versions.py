@@ -1,4 +1,4 @@
-"""The three distributions are one release: same version, pinned to each other exactly.
+"""The four distributions are one release: same version, pinned to each other exactly.
 
 Unpinned, a built ocp-server wheel resolved `ocp-router` from PyPI, where an older release
 line crashed at start. These tests fail as soon as one version moves without the others.
@@ -17,9 +17,15 @@ from packaging.requirements import Requirement
 import ocp_client
 import ocp_router
 import ocp_server
+import ocp_wire
 
 REPO = Path(__file__).resolve().parents[1]
-OURS = {"ocp-router": "ocp_router", "ocp-server": "ocp_server", "ocp-client": "ocp_client"}
+OURS = {
+    "ocp-router": "ocp_router",
+    "ocp-wire": "ocp_wire",
+    "ocp-server": "ocp_server",
+    "ocp-client": "ocp_client",
+}
 
 
 def project(folder: str) -> dict:  # type: ignore[type-arg]
@@ -30,7 +36,7 @@ def release() -> str:
     return str(project("ocp_server")["version"])
 
 
-def test_the_three_distributions_and_the_workspace_share_one_version() -> None:
+def test_the_four_distributions_and_the_workspace_share_one_version() -> None:
     versions = {name: project(folder)["version"] for name, folder in OURS.items()}
     versions["ocp-workspace (root)"] = project(".")["version"]
     assert len(set(versions.values())) == 1, versions
@@ -39,7 +45,9 @@ def test_the_three_distributions_and_the_workspace_share_one_version() -> None:
 def test_every_dependency_on_our_own_distributions_is_pinned_to_exactly_this_release() -> None:
     pins = []
     for folder in (*OURS.values(), "."):
-        for line in project(folder).get("dependencies", []):
+        declared = project(folder)
+        extras = declared.get("optional-dependencies", {}).values()
+        for line in [*declared.get("dependencies", []), *(line for e in extras for line in e)]:
             req = Requirement(line)
             if req.name in OURS:
                 pins.append((folder, req.name))
@@ -47,8 +55,15 @@ def test_every_dependency_on_our_own_distributions_is_pinned_to_exactly_this_rel
                     f"{folder}/pyproject.toml depends on {line!r}: pin it as "
                     f"'{req.name}=={release()}' so a built wheel never pulls another release"
                 )
-    # ocp-server needs the router, ocp-client the server, the workspace all three.
-    assert ("ocp_server", "ocp-router") in pins and ("ocp_client", "ocp-server") in pins
+    # ocp-server needs the router and the wire models, ocp-client the wire models (and the
+    # server through its `server` extra), the workspace all four.
+    assert {
+        ("ocp_server", "ocp-router"),
+        ("ocp_server", "ocp-wire"),
+        ("ocp_wire", "ocp-router"),
+        ("ocp_client", "ocp-wire"),
+        ("ocp_client", "ocp-server"),
+    } <= set(pins)
 
 
 def test_the_lockfile_and_the_installed_packages_are_this_release() -> None:
@@ -57,7 +72,8 @@ def test_the_lockfile_and_the_installed_packages_are_this_release() -> None:
     assert locked == dict.fromkeys(OURS, release()), "run `uv lock` after a version change"
     installed = {name: version(name) for name in OURS}
     assert installed == dict.fromkeys(OURS, release()), "run `uv sync`"
-    assert ocp_router.__version__ == ocp_server.__version__ == ocp_client.__version__ == release()
+    versions = {m.__version__ for m in (ocp_router, ocp_wire, ocp_server, ocp_client)}
+    assert versions == {release()}
 
 
 def test_version_is_printed_by_the_command_and_by_every_sub_command() -> None:

@@ -1,8 +1,9 @@
 """The built wheels, installed without an index into a fresh virtualenv, work (marker `wheels`).
 
-Run by .ci/wheels.sh, which builds the three wheels, installs them with
+Run by .ci/wheels.sh, which builds the four wheels, installs them with
 `pip install --no-index --find-links` and points WHEELS_VENV_BIN (not an OCP_ variable: the
-test environment clears those) at that virtualenv's bin/.
+test environment clears those) at that virtualenv's bin/, and WHEELS_CLIENT_VENV_BIN at a second
+one holding `ocp-client` alone.
 Nothing here imports the checkout's code into the installed environment: every check runs the
 installed entry point or the installed interpreter.
 """
@@ -25,16 +26,25 @@ pytestmark = pytest.mark.wheels
 TOOLS = {"ocp_context_search", "ocp_session_restore", "ocp_model_route", "ocp_result_save"}
 
 
-@pytest.fixture
-def installed() -> Path:
-    value = os.environ.get("WHEELS_VENV_BIN")
-    if not value or not (Path(value) / "ocp-server").is_file():
+def _venv_bin(variable: str, holds: str) -> Path:
+    value = os.environ.get(variable)
+    if not value or not (Path(value) / holds).is_file():
         pytest.fail(
-            "WHEELS_VENV_BIN must name the bin/ folder of a virtualenv holding the built "
+            f"{variable} must name the bin/ folder of a virtualenv holding the built "
             "wheels: run `bash .ci/wheels.sh`",
             pytrace=False,
         )
     return Path(value)
+
+
+@pytest.fixture
+def installed() -> Path:
+    return _venv_bin("WHEELS_VENV_BIN", "ocp-server")
+
+
+@pytest.fixture
+def client_only() -> Path:
+    return _venv_bin("WHEELS_CLIENT_VENV_BIN", "python")
 
 
 def run(bin_dir: Path, *args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
@@ -53,7 +63,7 @@ def test_the_installed_distributions_are_this_release_and_not_the_checkout(
 ) -> None:
     listed = json.loads(run(installed, "pip", "list", "--format", "json", cwd=tmp_path).stdout)
     ours = {p["name"]: p["version"] for p in listed if p["name"].startswith("ocp-")}
-    assert ours == {"ocp-router": release, "ocp-server": release, "ocp-client": release}
+    assert ours == dict.fromkeys(("ocp-router", "ocp-wire", "ocp-server", "ocp-client"), release)
     where = run(
         installed,
         "python",
@@ -112,3 +122,59 @@ async def test_mcp_initialize_list_and_call_over_the_installed_entry_point(
             routed = await session.call_tool("ocp_model_route", {"request": "explain x"})
             assert not routed.is_error, routed
             assert routed.structured_content["answered_by"] == "local"
+
+
+CLIENT_DRIVES_SERVER = """
+import asyncio, json, sys
+from ocp_client import OCPClient
+
+async def main() -> None:
+    server, env = sys.argv[1], json.loads(sys.argv[2])
+    async with OCPClient(server, env=env) as ocp:
+        routed = await ocp.route("explain x")
+        brief = await ocp.restore(max_tokens=500)
+    print(json.dumps({"answered_by": routed.answered_by, "session": brief.session_id}))
+
+asyncio.run(main())
+"""
+
+
+def test_the_client_alone_installs_without_the_server_and_drives_one(
+    client_only: Path, installed: Path, workspace: Path
+) -> None:
+    listed = json.loads(run(client_only, "pip", "list", "--format", "json", cwd=workspace).stdout)
+    names = {p["name"].lower() for p in listed}
+    assert {"ocp-client", "ocp-wire", "ocp-router", "mcp"} <= names
+    grammars = {n for n in names if n.replace("_", "-").startswith("tree-sitter")}
+    heavy = sorted(grammars | (names & {"ocp-server", "numpy", "aiosqlite"}))
+    assert heavy == [], "ocp-client pulled in the server or its grammars"
+    nothing_else = run(client_only, "python", "-c", "import ocp_client.client", cwd=workspace)
+    assert nothing_else.returncode == 0, nothing_else.stderr
+    assert not (client_only / "ocp-server").exists()
+    missing = run(
+        client_only,
+        "python",
+        "-c",
+        "from ocp_client import OCPClient; OCPClient()",
+        cwd=workspace,
+    )
+    assert "pip install ocp-client[server]" in missing.stderr, missing.stderr
+    with FakeOllama() as ollama:
+        env = {
+            "PATH": "/usr/bin:/bin",
+            "HOME": str(workspace.parent),
+            "OCP_WORKSPACE": str(workspace),
+            "OCP_OLLAMA_URL": ollama.url,
+        }
+        done = run(
+            client_only,
+            "python",
+            "-c",
+            CLIENT_DRIVES_SERVER,
+            str(installed / "ocp-server"),
+            json.dumps(env),
+            cwd=workspace,
+        )
+    assert done.returncode == 0, done.stderr
+    answer = json.loads(done.stdout)
+    assert answer["answered_by"] == "local" and answer["session"], answer

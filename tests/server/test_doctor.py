@@ -167,7 +167,10 @@ async def test_anthropic_models_are_looked_up_with_the_key(workspace, fake_ollam
 
 async def test_versions_and_an_unwired_workspace(workspace, fake_ollama) -> None:
     found = await checks(workspace, OCP_OLLAMA_URL=fake_ollama.url)
-    assert found["versions"] == ("ok", "ocp-server 0.4.0, ocp-router 0.4.0, ocp-client 0.4.0")
+    assert found["versions"] == (
+        "ok",
+        "ocp-server 0.4.0, ocp-router 0.4.0, ocp-wire 0.4.0, ocp-client 0.4.0",
+    )
     assert found["workspace"] == ("ok", str(workspace))
     assert found["index"][0] == "warn" and "ocp-server index" in found["index"][1]
     status, detail = found["IDE config"]

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
+import ocp_wire as wire
 from ocp_client import OCPClient, OCPToolError
-from ocp_server import wire
 from tests.fakes import FakeAnthropic, FakeOllama
 
 NAME_RE = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 
-from ocp_server import wire
+import ocp_wire as wire
 from tests.server.inproc import inproc_client, text_of
 
 

@@ -41,3 +41,18 @@ async def test_memories_saved_before_m006_are_restored_and_found_after_it(tmp_pa
     assert [(d.id, d.verified, d.renewed_at) for d in brief.decisions] == [(1, "uncited", 2.0)]
     assert brief.matched == 1
     await db.close()
+
+
+async def test_the_partial_indexes_hold_the_conditions_the_brief_reads_by(tmp_path: Path) -> None:
+    """SQLite uses a partial index only for a query whose condition implies the index's: the
+    brief's section conditions (memory/queries.py) and the indexes must stay the same text."""
+    from ocp_server.memory import queries
+
+    db = await connect(tmp_path / "ocp.db")
+    rows = await db.execute_fetchall(
+        "SELECT name, sql FROM sqlite_master WHERE name IN ('notes_shown', 'traces_notable')"
+    )
+    await db.close()
+    sql = {str(name): " ".join(str(text).split()) for name, text in rows}
+    assert f"WHERE {queries.NOTE_KINDS}" in sql["notes_shown"]
+    assert f"WHERE {queries.NOTABLE}" in sql["traces_notable"]

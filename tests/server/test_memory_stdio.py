@@ -8,9 +8,9 @@ import json
 import sys
 from pathlib import Path
 
+import ocp_wire as wire
 from ocp_client import OCPClient, OCPToolError
 from ocp_router.tokens import estimate_tokens
-from ocp_server import wire
 from tests.fakes import FakeOllama
 from tests.server.test_e2e_stdio import server_env, wait_for_index
 from tests.workspace_fixture import AUTH_PY

@@ -7,9 +7,9 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
+import ocp_wire as wire
 from ocp_router import Band, Phase, PinState, Route, Tier
 from ocp_router.results import Attempt
-from ocp_server import wire
 from ocp_server.db import connect
 from ocp_server.route_record import Phase2Record, RouteRecord
 from ocp_server.trace_store import _COLUMNS, _FROM_RECORD, TraceRecord

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
+import ocp_wire as wire
 from ocp_router.redact import RedactingFilter
-from ocp_server import wire
 from ocp_server.app import AppState
 from ocp_server.cli import OUR_LOGGERS, configure_logging
 from ocp_server.settings import ServerSettings

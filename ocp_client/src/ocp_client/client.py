@@ -4,25 +4,29 @@
         hits = await ocp.search("verify token")
         result = await ocp.route("why do two workers process the same job?")
 
-Results are the same pydantic models the server declares (ocp_server.wire).
+Tool names, argument names and result models come from the wire models (ocp_wire), which the
+server declares too: the client needs them, not the server. Without a `command` it starts the
+ocp-server installed next to this interpreter, or the one on PATH.
 """
 
 from __future__ import annotations
 
+import importlib.util
+import shutil
 import sys
 from collections.abc import Mapping, Sequence
 from contextlib import AsyncExitStack
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, Literal, Self, TypeVar
 
 from mcp import ClientSession, StdioServerParameters, stdio_client
 from mcp.types import CallToolResult, TextContent, TextResourceContents, Tool
 from pydantic import BaseModel, ValidationError
 
-from ocp_server import wire
+import ocp_wire as wire
 
-T = TypeVar("T", bound=BaseModel)
+R = TypeVar("R", bound=BaseModel)
 
 
 class OCPToolError(RuntimeError):
@@ -34,6 +38,19 @@ _OUTPUTS: dict[str, type[BaseModel]] = {
     **{tool.verb: tool.result for tool in wire.TOOL_SHAPES},
     **{tool.name: tool.result for tool in wire.TOOL_SHAPES},
 }
+
+
+def _installed_server(args: Sequence[str]) -> tuple[str, list[str]]:
+    """The ocp-server installed next to this interpreter, else the one on PATH."""
+    if importlib.util.find_spec("ocp_server") is not None:
+        return sys.executable, ["-m", "ocp_server.cli", *args]
+    found = shutil.which("ocp-server")
+    if found is None:
+        raise FileNotFoundError(
+            "ocp-server is not installed next to ocp-client nor on PATH: "
+            "`pip install ocp-client[server]`, or pass the command that starts it"
+        )
+    return found, list(args)
 
 
 class _Session(ClientSession):
@@ -64,8 +81,8 @@ class OCPClient:
         cwd: str | Path | None = None,
         timeout: float = 120.0,
     ) -> None:
-        if command is None:  # the ocp-server installed next to this interpreter
-            command, args = sys.executable, ["-m", "ocp_server.cli", *args]
+        if command is None:
+            command, args = _installed_server(args)
         self._params = StdioServerParameters(
             command=command,
             args=list(args),
@@ -113,13 +130,31 @@ class OCPClient:
             name, dict(arguments), read_timeout_seconds=self.timeout
         )
 
-    async def _typed(self, name: str, model: type[T], arguments: Mapping[str, Any]) -> T:
-        result = await self.call(name, {k: v for k, v in arguments.items() if v is not None})
+    async def run(self, shape: wire.ToolShape[Any, R], /, **arguments: Any) -> R:
+        """Call one of OCP's tools by its shape (`ocp_wire.TOOL_SHAPES`), with the fields of its
+        argument model as keywords, and return its typed result. Arguments that are None or
+        the model's default are left out (the server fills them in); a name the model does not
+        have is a TypeError before anything is sent. A tool error raises OCPToolError."""
+        fields = shape.args.model_fields
+        unknown = sorted(set(arguments) - set(fields))
+        if unknown:
+            raise TypeError(
+                f"{shape.name} has no argument {', '.join(unknown)}; it takes {', '.join(fields)}"
+            )
+        sent = {}
+        for name, value in arguments.items():
+            plain = _plain(value)
+            if plain is not None and plain != fields[name].get_default(call_default_factory=True):
+                sent[name] = plain
+        result = await self.call(shape.name, sent)
         if result.is_error:
             text = " ".join(c.text for c in result.content if isinstance(c, TextContent))
             raise OCPToolError(text)
-        return model.model_validate(result.structured_content)
+        return shape.result.model_validate(result.structured_content)
 
+    # One method per tool, named by the verb's last word (`ToolShape.method`). Each carries
+    # exactly its argument model's fields, with the model's defaults, so editors and type
+    # checkers see them; tests/test_client.py fails when the two part.
     async def search(
         self,
         query: str,
@@ -128,38 +163,24 @@ class OCPClient:
         path_glob: str | None = None,
         language: str | None = None,
         max_tokens: int | None = None,
-        group_by: str = "chunk",
+        group_by: Literal["chunk", "file"] = "chunk",
         workspace: str | None = None,
     ) -> wire.SearchResult:
-        return await self._typed(
-            wire.SEARCH.name,
-            wire.SearchResult,
-            {
-                "query": query,
-                "k": k,
-                "path_glob": path_glob,
-                "language": language,
-                "max_tokens": max_tokens,
-                "group_by": group_by,
-                "workspace": workspace,
-            },
-        )
+        """The most relevant code of the workspace, cited path:start-end; `group_by="file"`
+        answers with the best files, each with its best chunks."""
+        return await self.run(wire.SEARCH, **_given(locals()))
 
     async def restore(
         self,
         query: str | None = None,
         *,
         max_tokens: int = 2000,
-        stale: str | None = None,
+        stale: Literal["list", "count"] = "list",
         workspace: str | None = None,
     ) -> wire.RestoreResult:
         """The brief of earlier sessions; `stale="count"` only counts memories whose cited
         code changed instead of listing them."""
-        return await self._typed(
-            wire.RESTORE.name,
-            wire.RestoreResult,
-            {"query": query, "max_tokens": max_tokens, "stale": stale, "workspace": workspace},
-        )
+        return await self.run(wire.RESTORE, **_given(locals()))
 
     async def route(
         self,
@@ -168,7 +189,7 @@ class OCPClient:
         messages: Sequence[Mapping[str, Any]] | None = None,
         system: str | None = None,
         tools: Sequence[Mapping[str, Any]] | None = None,
-        force: str | None = None,
+        force: Literal["local", "mid", "top", "paid"] | None = None,
         model: str | None = None,
         session_id: str | None = None,
         max_context_tokens: int | None = None,
@@ -177,22 +198,7 @@ class OCPClient:
     ) -> wire.RouteResult:
         """Route a request, or a whole conversation (`messages` in OpenAI or Anthropic shape,
         with its `system` prompt and `tools`)."""
-        return await self._typed(
-            wire.ROUTE.name,
-            wire.RouteResult,
-            {
-                "request": request,
-                "messages": [dict(m) for m in messages] if messages is not None else None,
-                "system": system,
-                "tools": [dict(t) for t in tools] if tools is not None else None,
-                "force": force,
-                "model": model,
-                "session_id": session_id,
-                "max_context_tokens": max_context_tokens,
-                "dry_run": dry_run or None,
-                "workspace": workspace,
-            },
-        )
+        return await self.run(wire.ROUTE, **_given(locals()))
 
     async def index_status(self) -> wire.IndexReport:
         """The `ocp://index/status` resource: files, chunks, skips by reason, last update,
@@ -221,24 +227,21 @@ class OCPClient:
     ) -> wire.SaveResult:
         """Save for the next session. Decisions and notes (`wire.NoteArg`) may cite code;
         `forget_*` retire memories by id."""
-        return await self._typed(
-            wire.SAVE.name,
-            wire.SaveResult,
-            {
-                "trace_id": trace_id,
-                "outcome": outcome,
-                "summary": summary,
-                "decisions": [d.model_dump(exclude_none=True) for d in decisions] or None,
-                "state": dict(state) if state else None,
-                "notes": [
-                    n if isinstance(n, str) else n.model_dump(exclude_none=True) for n in notes
-                ]
-                or None,
-                "open_items": list(open_items) or None,
-                "resolve": list(resolve) or None,
-                "forget_decisions": list(forget_decisions) or None,
-                "forget_notes": list(forget_notes) or None,
-                "session_id": session_id,
-                "workspace": workspace,
-            },
-        )
+        return await self.run(wire.SAVE, **_given(locals()))
+
+
+def _given(arguments: dict[str, Any]) -> dict[str, Any]:
+    """A tool method's own arguments (its `locals()` on entry), without `self`."""
+    return {name: value for name, value in arguments.items() if name != "self"}
+
+
+def _plain(value: Any) -> Any:
+    """An argument as JSON values: models dumped (unset optional fields left out), mappings
+    as dicts, sequences as lists."""
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json", exclude_none=True)
+    if isinstance(value, Mapping):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, Sequence) and not isinstance(value, str | bytes):
+        return [_plain(item) for item in value]
+    return value

@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 
 import anyio
 
+import ocp_wire as wire
 from ocp_router import (
     AgentPayload,
     OCPRouter,
@@ -41,7 +42,7 @@ from ocp_router.calibration import (
 from ocp_router.config import RouterSettings, make_router
 from ocp_router.redact import redact
 from ocp_router.tokens import estimate_tokens
-from ocp_server import views, wire
+from ocp_server import views
 from ocp_server.brief import (
     SECTION_NAMES,
     Brief,

@@ -16,8 +16,8 @@ from ocp_server.first_run import WorkspaceRefused, check_workspace
 from ocp_server.index.models import IndexSummary, SearchResponse
 from ocp_server.settings import ServerSettings
 from ocp_server.status import index_report, render_report
-from ocp_server.wire import IndexReport
 from ocp_server.workspaces import open_index
+from ocp_wire import IndexReport
 
 JSON_FIELDS = ("path", "start_line", "end_line", "symbol", "kind", "score", "text")
 EXIT_INTERRUPTED = 130  # the shell's code for a command ended by Ctrl-C

@@ -14,9 +14,9 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+import ocp_wire as wire
 from ocp_router.config import RouterSettings
 from ocp_router.errors import ConfigError
-from ocp_server import wire
 from ocp_server.app import AppState
 from ocp_server.cli_index import first_run_check, interrupted
 from ocp_server.cli_output import console

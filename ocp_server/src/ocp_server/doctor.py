@@ -45,17 +45,17 @@ class Check:
 
 def _versions() -> Check:
     found: dict[str, str | None] = {}
-    for dist in ("ocp-router", "ocp-client"):
+    for dist in ("ocp-router", "ocp-wire", "ocp-client"):
         try:
             found[dist] = dist_version(dist)
         except PackageNotFoundError:
             found[dist] = None
-    router = found["ocp-router"]
-    line = f"ocp-server {__version__}, ocp-router {router}"
+    router, wire = found["ocp-router"], found["ocp-wire"]
+    line = f"ocp-server {__version__}, ocp-router {router}, ocp-wire {wire}"
     if found["ocp-client"]:
         line += f", ocp-client {found['ocp-client']}"
     wrong = [f"{d} {v}" for d, v in found.items() if v is not None and v != __version__]
-    if router is None or wrong:
+    if router is None or wire is None or wrong:
         return Check(
             "versions",
             "fail",

@@ -25,7 +25,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ocp_server.wire import RouteResult
+    from ocp_wire import RouteResult
 
 __all__ = [
     "CitationError",

@@ -2,7 +2,7 @@
 
 * From a checkout (`uv run` in the repository, or `uvx --from <checkout>/ocp_server`): the
   IDE runs `uvx --from <checkout>/ocp_server ocp-server`, which builds the checkout as it is
-  (uv resolves ocp-router and ocp-client from the same workspace).
+  (uv resolves ocp-router and ocp-wire from the same workspace).
 * From an index through uvx (`uvx ocp-server@0.4.0`): that environment lives in uv's cache
   and may be cleaned away, so the IDE runs `uvx ocp-server@<this version>` again.
 * Installed for good (pip, pipx, `uv tool install`, a virtualenv): the absolute path of the

@@ -258,7 +258,7 @@ async def m006_memory(db: aiosqlite.Connection) -> None:
         CREATE INDEX decisions_fresh ON decisions(status, retired, stale, renewed_at);
         CREATE INDEX notes_live ON notes(kind, retired, stale, created_at);
         CREATE INDEX notes_fresh ON notes(kind, retired, stale, renewed_at);
-        -- The notes a brief shows, newest first (the condition is memory.py's _NOTE_KINDS).
+        -- The notes a brief shows, newest first (the condition is memory/queries.py's NOTE_KINDS).
         CREATE INDEX notes_shown ON notes(retired, stale, created_at)
             WHERE (kind = 'note' OR (kind = 'outcome' AND trace_id IS NULL));
         -- What each memory_fts row is about, by rowid: reading kind and ref_id from the FTS
@@ -270,7 +270,7 @@ async def m006_memory(db: aiosqlite.Connection) -> None:
         );
         INSERT INTO memory_refs (id, kind, ref_id) SELECT rowid, kind, ref_id FROM memory_fts;
         CREATE INDEX memory_refs_by_ref ON memory_refs(kind, ref_id);
-        -- The routes a brief lists, newest first (the condition is memory.py's _NOTABLE).
+        -- The routes a brief lists, newest first (the condition is memory/queries.py's NOTABLE).
         CREATE INDEX traces_notable ON traces(created_at) WHERE (answered_by IS NULL OR
             route_to != decision OR route_to = 'paid' OR outcome IS NOT NULL);
         -- One cited piece of code: where it is now, and what it was when saved.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from ocp_server import wire
+import ocp_wire as wire
 from ocp_server.prompt import one_line
 
 

@@ -22,6 +22,7 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel
 
+import ocp_wire as wire
 from ocp_router import (
     Attempt,
     Band,
@@ -37,7 +38,6 @@ from ocp_router import (
     Tier,
 )
 from ocp_router.tokens import estimate_tokens
-from ocp_server import wire
 
 __all__ = ["Answerer", "Phase2Record", "RouteRecord"]
 

@@ -40,8 +40,9 @@ from mcp.types import (
 )
 from pydantic import BaseModel, ValidationError
 
+import ocp_wire as wire
 from ocp_router.errors import ConfigError
-from ocp_server import __version__, wire
+from ocp_server import __version__
 from ocp_server.errors import DatabaseError, InputError, RouteFailure, WorkspaceError
 from ocp_server.render import render
 from ocp_server.settings import ServerSettings, resolve_workspace
@@ -81,7 +82,7 @@ Handler = Callable[["AppState", "Workspace | None", Any], Awaitable[BaseModel]]
 
 @dataclass(frozen=True, slots=True)
 class ToolSpec:
-    shape: wire.ToolShape  # names and models, shared with ocp_client
+    shape: wire.ToolShape[Any, Any]  # names and models, shared with ocp_client
     description: str
     handler: Handler
     # read_only: changes nothing of the user's (OCP's own index and memory live in .ocp/ of

@@ -7,7 +7,7 @@ import json
 import time
 from datetime import UTC, datetime
 
-from ocp_server import wire
+import ocp_wire as wire
 from ocp_server.index.workspace import LEASE_NAME, WorkspaceIndex
 
 

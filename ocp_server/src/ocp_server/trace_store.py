@@ -1,6 +1,6 @@
 """The trace store: sessions and every model route's trace, on one SQLite connection.
 
-`TraceStore` owns the connection's transactions and the sessions; `MemoryStore` (memory.py)
+`TraceStore` owns the connection's transactions and the sessions; `MemoryStore` (memory/)
 builds session memory on top of it. A route is stored as one row of `traces` (`TraceRecord`,
 made from the route's `RouteRecord` by name) plus one row of `route_attempts` per backend
 tried; the savings report (savings.py) reads those tables.

@@ -10,10 +10,10 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
+import ocp_wire as wire
 from ocp_router.boundary import redact_all
 from ocp_router.redact import RedactionResult, redact
 from ocp_router.tokens import estimate_tokens
-from ocp_server import wire
 from ocp_server.brief import (
     CitationState,
     DecisionBrief,

@@ -1,0 +1,165 @@
+"""The base of MemoryStore: its settings, shared reads and the cited files' signatures."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from ocp_server.memory.queries import (
+    COMMON_SHARE,
+    COUNT_CAP,
+    DECISIONS,
+    DEFAULT_TTL_DAYS,
+    EXPIRED_DECISIONS,
+    EXPIRED_NOTES,
+    NOTES,
+    OPEN_ITEMS,
+    SESSIONS,
+    TRACES,
+    placeholders,
+)
+from ocp_server.trace_store import TraceStore
+
+
+class MemoryBase(TraceStore):
+    """What every part of session memory shares: the workspace cited code lives in, the TTL,
+    the memory index's term frequencies, the cited files' signatures, and the snapshot that
+    a restore and a citation check read first."""
+
+    def __init__(
+        self,
+        db: aiosqlite.Connection,
+        *,
+        clock: Callable[[], float] = time.time,
+        lock: asyncio.Lock | None = None,
+        workspace: Path | None = None,
+        ttl_days: float = DEFAULT_TTL_DAYS,
+    ) -> None:
+        """`workspace`: where cited code lives (None: citations are refused). `ttl_days`:
+        memories not served while valid for that long expire (0: never)."""
+        super().__init__(db, clock=clock, lock=lock)
+        self.workspace = workspace
+        self.ttl_seconds = ttl_days * 86400.0
+        self._df: dict[str, int] = {}  # term -> memories holding it (approximate)
+        self._df_total = 0
+
+    def _indexed(self) -> None:
+        self._df.clear()
+
+    async def _selective(
+        self, terms: list[str], keep: int | None = None, documents: int | None = None
+    ) -> list[str]:
+        """The terms worth matching: those in at most COMMON_SHARE of the memory index (all
+        present ones if none is that rare), the `keep` rarest when given. `documents`: the
+        index's size when just counted."""
+        if not terms:
+            return []
+        if documents is None:
+            documents = int((await self._fetch("SELECT count(*) FROM memory_fts_docsize"))[0][0])
+        total = documents or 1
+        if total > self._df_total * 1.05 or total < self._df_total:
+            self._df.clear()  # document frequencies drift slowly: refresh after 5% growth
+            self._df_total = total
+        missing = [t for t in terms if t not in self._df]
+        if missing:
+            # A vocabulary row counts a term's documents by walking its postings: cached.
+            rows = await self._fetch(
+                f"SELECT term, doc FROM memory_vocab WHERE term IN ({placeholders(len(missing))})",
+                missing,
+            )
+            found = {str(r[0]): int(r[1]) for r in rows}
+            self._df.update(found)  # absent terms are not cached: they may come any time
+        df = self._df
+        present = sorted((t for t in terms if df.get(t)), key=lambda t: df[t])
+        if not present:
+            return []
+        rare = [t for t in present if df[t] <= total * COMMON_SHARE] or present[:3]
+        return rare[:keep] if keep else rare
+
+    async def _index_seen(self) -> str:
+        rows = await self._fetch("SELECT value FROM meta WHERE key = 'last_update'")
+        return str(rows[0][0]) if rows else ""
+
+    async def _sign(self, signatures: Sequence[tuple[str, tuple[int, int]]]) -> None:
+        """Record each cited file's size and mtime as checked."""
+        await self.db.executemany(
+            "INSERT INTO memory_files (path, size, mtime_ns) VALUES (?, ?, ?) "
+            "ON CONFLICT(path) DO UPDATE SET size = excluded.size, mtime_ns = excluded.mtime_ns",
+            [(path, size, mtime) for path, (size, mtime) in signatures],
+        )
+
+    async def _retire_citations(self, column: str, ids: Sequence[int]) -> None:
+        """Stop checking the citations of retired memories (`column` is their owner)."""
+        for start in range(0, len(ids), 400):
+            chunk = ids[start : start + 400]
+            await self.db.execute(
+                f"UPDATE memory_citations SET active = 0 WHERE {column} IN "
+                f"({placeholders(len(chunk))})",
+                chunk,
+            )
+        await self._unsign_uncited()
+
+    async def _unsign_uncited(self) -> None:
+        """Forget the signatures of files no live citation points into any more."""
+        await self.db.execute(
+            "DELETE FROM memory_files WHERE NOT EXISTS (SELECT 1 FROM memory_citations c "
+            "WHERE c.path = memory_files.path AND c.active = 1)"
+        )
+
+    async def _snapshot(self, params: Mapping[str, Any]) -> Snapshot:
+        """Everything a restore needs before its pages, in one query (a restore's latency is
+        mostly round trips): each section's size (notable routes up to COUNT_CAP), expired
+        memories, the memory index's size, each cited file's signature and whether the
+        index still holds it, the index's last update, and the stale citations not checked
+        since it."""
+        row = (
+            await self._fetch(
+                f"SELECT (SELECT count(*) FROM decisions WHERE {DECISIONS} AND stale = 0), "
+                f"(SELECT count(*) FROM decisions WHERE {DECISIONS} AND stale = 1), "
+                f"(SELECT count(*) FROM notes WHERE {NOTES} AND stale = 0), "
+                f"(SELECT count(*) FROM notes WHERE {NOTES} AND stale = 1), "
+                f"(SELECT count(*) FROM notes WHERE {OPEN_ITEMS}), "
+                "(SELECT count(DISTINCT key) FROM state), "
+                f"(SELECT count(*) FROM sessions WHERE {SESSIONS}), "
+                f"(SELECT count(*) FROM (SELECT 1 FROM traces WHERE {TRACES} LIMIT {COUNT_CAP})), "
+                f"(SELECT count(*) FROM decisions WHERE {EXPIRED_DECISIONS}) + "
+                f"(SELECT count(*) FROM notes WHERE {EXPIRED_NOTES}), "
+                # FTS5 keeps one docsize row per document: cheap to count, unlike the table.
+                "(SELECT count(*) FROM memory_fts_docsize), "
+                "(SELECT json_group_array(json_array(m.path, m.size, m.mtime_ns, "
+                "f.id IS NOT NULL)) FROM memory_files m LEFT JOIN files f ON f.path = m.path "
+                "AND f.skip_reason IS NULL), "
+                "(SELECT value FROM meta WHERE key = 'last_update'), "
+                "(SELECT count(*) FROM memory_citations WHERE status = 'stale' AND active = 1 "
+                "AND index_seen IS NOT (SELECT value FROM meta WHERE key = 'last_update'))",
+                params,
+            )
+        )[0]
+        totals = {
+            "decisions": row[0],
+            "stale": row[1] + row[3],
+            "notes": row[2],
+            "open_items": row[4],
+            "state": row[5],
+            "sessions": row[6],
+            "traces": row[7],
+        }
+        signed = [(str(p), int(z), int(m), bool(i)) for p, z, m, i in json.loads(row[10])]
+        return Snapshot(totals, int(row[8]), int(row[9]), signed, str(row[11] or ""), row[12])
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    totals: dict[str, int]  # section -> items in all
+    expired: int
+    documents: int  # rows of the memory index
+    signed: list[tuple[str, int, int, bool]]  # cited file: path, size, mtime_ns, indexed
+    seen: str  # the index's last update
+    stale_due: int  # stale citations not checked since it

@@ -1,0 +1,147 @@
+"""Citation checks: which memories still describe the code they cite (citations.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from ocp_server.citations import CodeView, Stored
+from ocp_server.index.files import load_ocpignore, path_exclusion
+from ocp_server.memory.base import MemoryBase, Snapshot
+from ocp_server.memory.queries import STORED_CITATIONS, UNINDEXED, placeholders
+
+
+class CitationChecks(MemoryBase):
+    """Checking cited code: a memory is served as a fact only while the code it cites is
+    unchanged (valid) or was found elsewhere (moved); otherwise it is stale."""
+
+    async def verify(self, snapshot: Snapshot | None = None) -> int:
+        """Check every live citation whose file changed since its last check, and every stale
+        one a re-indexed file may now hold; store what was found. Returns how many were
+        checked. Unchanged files are only stat'ed, never read. `snapshot`: one just read."""
+        if self.workspace is None:
+            return 0
+        view = CodeView(self.db, self.workspace)
+        async with self._lock:  # reads only; a stale answer just means a check next time
+            if snapshot is None:
+                snapshot = await self._snapshot({"cut": float("-inf"), "ex": ""})
+            signed, seen = snapshot.signed, snapshot.seen
+            if not signed:
+                return 0
+            stale: list[Any] = []
+            if snapshot.stale_due:
+                stale = await self._fetch(
+                    "SELECT id, symbol, index_seen FROM memory_citations WHERE status = 'stale' "
+                    "AND active = 1 AND index_seen IS NOT ?",
+                    (seen,),
+                )
+            recheck = await self._stale_to_recheck(stale)
+        ignore = load_ocpignore(self.workspace)
+        changed = {}
+        for path, size, mtime, indexed in signed:
+            # A file the index dropped (deleted, ignored, now secret) is checked again.
+            excluded = not indexed or path_exclusion(path, ignore) is not None
+            sig = UNINDEXED if excluded else view.stat(path)
+            if sig != (size, mtime):
+                changed[path] = sig
+        if not changed and not stale:
+            return 0
+        async with self._transaction():
+            rows = []
+            paths = list(changed)
+            for start in range(0, len(paths), 400):
+                chunk = paths[start : start + 400]
+                rows += await self._fetch(
+                    f"{STORED_CITATIONS} WHERE active = 1 AND path IN ({placeholders(len(chunk))})",
+                    chunk,
+                )
+            for start in range(0, len(recheck), 400):
+                ids = recheck[start : start + 400]
+                rows += await self._fetch(
+                    f"{STORED_CITATIONS} WHERE id IN ({placeholders(len(ids))})", ids
+                )
+            checked = {}
+            for row in rows:
+                stored = Stored(
+                    row[0], row[1], row[2], row[3], row[4], bool(row[5]), row[6], row[7]
+                )
+                if stored.id not in checked:
+                    checked[stored.id] = await view.check(stored)
+            now = self.clock()
+            moved_to: list[tuple[str, tuple[int, int]]] = []
+            updates = []
+            for row in rows:
+                result = checked.pop(row[0], None)
+                if result is None:
+                    continue
+                where, status = result.where, result.status
+                if status == "stale" or where is None:
+                    updates.append(
+                        (
+                            "stale", row[1], row[2], row[3], row[4], row[5], row[10],
+                            result.change, seen, now, row[0],
+                        )
+                    )  # fmt: skip
+                    continue
+                moved_from = f"{row[1]}:{row[2]}-{row[3]}" if status == "moved" else None
+                updates.append(
+                    (
+                        status, where.path, where.start_line, where.end_line, where.symbol,
+                        int(where.whole), moved_from, None, seen, now, row[0],
+                    )
+                )  # fmt: skip
+                if where.path != row[1]:
+                    moved_to.append((where.path, view.stat(where.path)))
+            await self.db.executemany(
+                "UPDATE memory_citations SET status = ?, path = ?, start_line = ?, end_line = ?, "
+                "symbol = ?, whole = ?, moved_from = ?, change = ?, index_seen = ?, "
+                "checked_at = ? WHERE id = ?",
+                updates,
+            )
+            if recheck or stale:
+                await self.db.execute(
+                    "UPDATE memory_citations SET index_seen = ? WHERE status = 'stale' "
+                    "AND active = 1",
+                    (seen,),
+                )
+            await self._sign([*changed.items(), *moved_to])
+            await self._unsign_uncited()
+            for table, column, owners in (
+                ("decisions", "decision_id", {r[11] for r in rows if r[11] is not None}),
+                ("notes", "note_id", {r[12] for r in rows if r[12] is not None}),
+            ):
+                await self._flag_stale(table, column, sorted(owners))
+        return len(updates)
+
+    async def _flag_stale(self, table: str, column: str, ids: Sequence[int]) -> None:
+        """Set each memory's `stale` flag from its live citations."""
+        for start in range(0, len(ids), 400):
+            chunk = ids[start : start + 400]
+            await self.db.execute(
+                f"UPDATE {table} SET stale = EXISTS (SELECT 1 FROM memory_citations c "
+                f"WHERE c.{column} = {table}.id AND c.active = 1 AND c.status = 'stale') "
+                f"WHERE id IN ({placeholders(len(chunk))})",
+                chunk,
+            )
+
+    async def _stale_to_recheck(self, stale: Sequence[Any]) -> list[int]:
+        """Stale citations whose symbol a file indexed since their last check defines."""
+        if not stale:
+            return []
+        since = min(_float(r[2]) for r in stale)
+        fresh = {
+            str(r[0])
+            for r in await self._fetch(
+                "SELECT DISTINCT c.symbol FROM files f JOIN chunks c ON c.file_id = f.id "
+                "WHERE f.indexed_at > ? AND c.symbol IS NOT NULL",
+                (since,),
+            )
+        }
+        return [int(r[0]) for r in stale if r[1] and str(r[1]).rsplit(".", 1)[-1] in fresh]
+
+
+def _float(value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return 0.0

@@ -1,0 +1,246 @@
+"""Restoring session memory (`ocp_session_restore`): sections read page by page."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from ocp_server.brief import (
+    SECTION_NAMES,
+    Brief,
+    CitationState,
+    Fitter,
+    Item,
+    Rendered,
+    StaleMode,
+    ranked,
+    render_decision,
+    render_note,
+)
+from ocp_server.errors import InputError
+from ocp_server.index.terms import fts_query, query_terms
+from ocp_server.memory.checks import CitationChecks
+from ocp_server.memory.queries import (
+    COUNT_CAP,
+    DECISION_ROWS,
+    DECISIONS,
+    EXPIRED_DECISIONS,
+    EXPIRED_NOTES,
+    MATCHES,
+    NEWEST,
+    NOTE_ROWS,
+    NOTES,
+    RENEW_AFTER,
+    SECTION_OF_KIND,
+    SOURCES,
+    TIME_COLUMN,
+    placeholders,
+)
+
+
+class MemoryRestores(CitationChecks):
+    """`ocp_session_restore`: a brief within a token budget, its citations checked first;
+    serving a memory renews it, and memories not renewed for the TTL expire."""
+
+    async def restore(
+        self,
+        *,
+        query: str | None = None,
+        max_tokens: int = 2000,
+        exclude_session: str | None = None,
+        stale: StaleMode = "list",
+        value_cost: Callable[[Any], int] | None = None,
+        overhead: int = 0,
+    ) -> Brief:
+        """A brief of what earlier sessions left, never over `max_tokens` (estimated).
+
+        Every cited memory is checked first (`verify`): valid and moved ones are served as
+        facts with their citations, stale ones are listed apart with what changed
+        (`stale="list"`) or only counted (`stale="count"`), uncited ones are marked. Items
+        matching `query` come first in every section (best match blended with recency),
+        then the rest, newest first; sections fill in order (active decisions, stale, open
+        items, state, session summaries, notes, notable routes), each loaded page by page
+        only while it has room. What did not fit is counted in `omitted` and said in the
+        text. `value_cost` prices each item's structured form too, `overhead` the fixed rest
+        of the caller's result, so that the whole result fits. Serving a memory that is not
+        stale renews it; memories not renewed for the TTL expire here. `exclude_session`
+        (usually the current one) leaves out that session's summary, notes and routes.
+        """
+        if max_tokens < 0:
+            raise InputError("max_tokens: must be 0 or more")
+        if stale not in ("list", "count"):
+            raise InputError("stale: expected 'list' or 'count'")
+        query = query.strip() if query and query.strip() else None
+        now = self.clock()
+        cut = now - self.ttl_seconds if self.ttl_seconds else float("-inf")
+        params = {"cut": cut, "ex": exclude_session or ""}
+        fitter = Fitter(max_tokens, value_cost=value_cost, overhead=overhead)
+        sections = [s for s in SECTION_NAMES if stale == "list" or s != "stale"]
+        # Reads without a transaction: each round trip counts (another process saving in
+        # between only shifts a count), and the lock keeps this store's own writes out.
+        async with self._lock:
+            snapshot = await self._snapshot(params)
+        if await self.verify(snapshot):  # citations changed: count again
+            async with self._lock:
+                snapshot = await self._snapshot(params)
+        totals, expired = snapshot.totals, snapshot.expired
+        async with self._lock:
+            if query:
+                matched = await self._matched(query, params, max_tokens, snapshot.documents)
+                for section in sections:
+                    fitter.offer(ranked((i for i in matched if i.section == section), now))
+            for section in sections:
+                offset, size = 0, fitter.page_size(section)
+                while totals[section] and not fitter.is_full(section) and fitter.has_room():
+                    page = await self._page(section, params, size, offset)
+                    fitter.offer(page)
+                    if len(page) < size:
+                        break
+                    offset, size = offset + size, fitter.page_size(section)
+        brief = fitter.brief(
+            query=query,
+            totals=totals,
+            capped=frozenset({"traces"}) if totals["traces"] >= COUNT_CAP else frozenset(),
+            stale_mode=stale,
+            expired=expired,
+        )
+        await self._renew(brief, now, cut if expired else None)
+        return brief
+
+    async def _page(
+        self, section: str, params: Mapping[str, Any], limit: int, offset: int
+    ) -> list[Item]:
+        """The next `limit` items of a section, newest first."""
+        page = {"limit": limit, "offset": offset, **params}
+        tail = f"{NEWEST} LIMIT :limit OFFSET :offset"
+        if section == "decisions":
+            where = f"{DECISIONS} AND stale = 0 {tail}"
+            rows = await self._fetch(f"{DECISION_ROWS.format(where=where)} {NEWEST}", page)
+            return self._memory_items("decision", rows)
+        if section == "notes":
+            where = f"{NOTES} AND stale = 0 {tail}"
+            rows = await self._fetch(f"{NOTE_ROWS.format(where=where)} {NEWEST}", page)
+            return self._memory_items("note", rows)
+        if section == "stale":  # a page from each table, merged
+            where = f"{DECISIONS} AND stale = 1 {tail}"
+            decisions = await self._fetch(DECISION_ROWS.format(where=where), page)
+            where = f"{NOTES} AND stale = 1 {tail}"
+            notes = await self._fetch(NOTE_ROWS.format(where=where), page)
+            items = self._memory_items("decision", decisions)
+            items += self._memory_items("note", notes)
+            return sorted(items, key=lambda i: -i.created_at)
+        select, where, order, _, kind, render = SOURCES[section]
+        limited = f"{where} ORDER BY {order} LIMIT :limit OFFSET :offset"
+        rows = await self._fetch(select.format(where=limited), page)
+        items = [_item(section, kind, r, render) for r in rows]
+        if section == "open_items":  # picked in a subquery: put back in order
+            items.sort(key=lambda i: (-i.created_at, -i.key[1]))
+        return items
+
+    async def _matched(
+        self, query: str, params: Mapping[str, Any], max_tokens: int, documents: int
+    ) -> list[Item]:
+        """Every item matching the query (its best MATCHES), with its bm25 score."""
+        # An item costs 20 tokens or more: more matches than could fit are not looked at.
+        scores = await self._match(query, min(MATCHES, max_tokens // 20 + 20), documents)
+        items: list[Item] = []
+        for kind, found in scores.items():
+            ids = list(found)
+            marks = ", ".join(f":i{n}" for n in range(len(ids)))
+            args = {**params, **{f"i{n}": v for n, v in enumerate(ids)}}
+            if kind in ("decision", "note"):
+                select = DECISION_ROWS if kind == "decision" else NOTE_ROWS
+                where = DECISIONS if kind == "decision" else NOTES
+                rows = await self._fetch(select.format(where=f"{where} AND id IN ({marks})"), args)
+                found_items = self._memory_items(kind, rows)
+            else:
+                section = SECTION_OF_KIND.get(kind)
+                if section is None:
+                    continue
+                select, where, _, key, _, render = SOURCES[section]
+                rows = await self._fetch(
+                    select.format(where=f"{where} AND {key} IN ({marks})"), args
+                )
+                found_items = [_item(section, kind, r, render) for r in rows]
+            for item in found_items:
+                item.score = found.get(str(item.key[1]))
+            items += found_items
+        return items
+
+    def _memory_items(self, kind: str, rows: Sequence[Any]) -> list[Item]:
+        """Items of decision or note rows (DECISION_ROWS, NOTE_ROWS): stale ones go to the
+        stale section, open items to theirs."""
+        return [_memory_item(kind, r) for r in rows]
+
+    async def _match(
+        self, query: str, limit: int = MATCHES, documents: int | None = None
+    ) -> dict[str, dict[str, float]]:
+        terms = await self._selective(query_terms(query), documents=documents)
+        if not terms:
+            return {}
+        rows = await self._fetch(
+            "SELECT r.kind, r.ref_id, rank FROM memory_fts JOIN memory_refs r "
+            "ON r.id = memory_fts.rowid WHERE memory_fts MATCH ? ORDER BY rank LIMIT ?",
+            (fts_query(terms), limit),
+        )
+        out: dict[str, dict[str, float]] = {}
+        for kind, ref_id, score in rows:
+            out.setdefault(str(kind), {})[str(ref_id)] = float(score)
+        return out
+
+    async def _renew(self, brief: Brief, now: float, expire_before: float | None) -> None:
+        """Renew what was served as a fact (not stale) and not renewed lately; retire what
+        expired. Skipped entirely when there is nothing to write."""
+        due = now - RENEW_AFTER
+        decisions = [d.id for d in brief.decisions if d.renewed_at < due]
+        notes = [n.id for n in (*brief.notes, *brief.open_items) if n.renewed_at < due]
+        if not (decisions or notes or expire_before is not None):
+            return
+        async with self._transaction():
+            for table, ids in (("decisions", decisions), ("notes", notes)):
+                for start in range(0, len(ids), 400):
+                    chunk = ids[start : start + 400]
+                    await self.db.execute(
+                        f"UPDATE {table} SET renewed_at = ? "
+                        f"WHERE id IN ({placeholders(len(chunk))})",
+                        (now, *chunk),
+                    )
+            if expire_before is None:
+                return
+            cut = {"cut": expire_before, "now": now}
+            await self.db.execute(
+                "UPDATE memory_citations SET active = 0 WHERE decision_id IN "
+                f"(SELECT id FROM decisions WHERE {EXPIRED_DECISIONS}) OR note_id IN "
+                f"(SELECT id FROM notes WHERE {EXPIRED_NOTES})",
+                cut,
+            )
+            for table, where in (("decisions", EXPIRED_DECISIONS), ("notes", EXPIRED_NOTES)):
+                await self.db.execute(
+                    f"UPDATE {table} SET retired = 'expired', retired_at = :now WHERE {where}", cut
+                )
+            await self._unsign_uncited()
+
+
+def _item(section: str, kind: str, row: Any, render: Callable[[Item], Rendered]) -> Item:
+    if section == "open_items":
+        return _memory_item("note", row)
+    return Item(section, (kind, row[0]), row, row[TIME_COLUMN[section]], render)
+
+
+def _memory_item(kind: str, row: Any) -> Item:
+    """(row without its citations and stale flag, its citations' states)."""
+    states = tuple(
+        CitationState(f"{c[0]}:{c[1]}-{c[2]}", c[3], c[4], c[5], c[6], c[7])
+        for c in json.loads(row[-2] or "[]")
+    )
+    if row[-1]:
+        section = "stale"
+    elif kind == "decision":
+        section = "decisions"
+    else:
+        section = "open_items" if row[1] == "open_item" else "notes"
+    created = row[4] if kind == "decision" else row[3]
+    render = render_decision if kind == "decision" else render_note
+    key = ("open_item" if section == "open_items" else kind, row[0])
+    return Item(section, key, (tuple(row[:-2]), states), created, render)

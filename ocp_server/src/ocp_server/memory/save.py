@@ -1,0 +1,511 @@
+"""Saving session memory (`ocp_result_save`)."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Final
+
+from ocp_server.brief import (
+    cap,
+)
+from ocp_server.citations import CitationError, CodeView, Located
+from ocp_server.errors import InputError
+from ocp_server.index.terms import fts_query
+from ocp_server.memory.base import MemoryBase
+from ocp_server.memory.queries import LIVE, NEAR_IDENTICAL, placeholders
+from ocp_server.memory.values import (
+    DecisionIn,
+    Merged,
+    NoteIn,
+    SavedCitation,
+    SaveOutcome,
+    StateChange,
+    SuggestedCitation,
+)
+
+_NO_STATE: Final[Mapping[str, str]] = MappingProxyType({})
+
+
+class MemorySaves(MemoryBase):
+    """`ocp_result_save`: summaries, decisions, versioned state, notes and open items, each
+    save in one transaction; a near-identical memory merges; `forget` erases by id."""
+
+    async def save(
+        self,
+        session_id: str,
+        *,
+        trace_id: str | None = None,
+        outcome: str | None = None,
+        summary: str | None = None,
+        decisions: Sequence[DecisionIn] = (),
+        state: Mapping[str, str] = _NO_STATE,
+        notes: Sequence[str | NoteIn] = (),
+        open_items: Sequence[str] = (),
+        resolve: Sequence[int] = (),
+        forget_decisions: Sequence[int] = (),
+        forget_notes: Sequence[int] = (),
+    ) -> SaveOutcome:
+        """Persist what the next session should know, all in one transaction.
+
+        `outcome` is set on the trace (`trace_id` required for that) and kept as a note.
+        `resolve`: ids of open items that are done. Citations on decisions and notes are
+        resolved first; a decision or note near-identical to a live one merges into it (and
+        says so). `forget_*` retire memories by id and erase their text. An unknown id, or a
+        citation that cannot be resolved, raises ValueError naming the field, and nothing is
+        saved.
+        """
+        _check_decisions(decisions)
+        note_ins = [n if isinstance(n, NoteIn) else NoteIn(n) for n in notes]
+        for key in state:
+            if not isinstance(key, str) or not key.strip():
+                raise InputError("state: keys must be non-empty strings")
+        cited, suggested = await self._cite(decisions, note_ins)
+        warnings: list[str] = []
+        out = _SaveOut()
+        async with self._transaction():
+            await self._require_session(session_id)
+            now = self.clock()
+            if trace_id is not None:
+                rows = await self._fetch("SELECT outcome FROM traces WHERE id = ?", (trace_id,))
+                if not rows:
+                    raise InputError(f"trace_id: no trace {trace_id!r} is recorded")
+                if outcome and outcome.strip():
+                    previous = rows[0][0]
+                    if previous and previous != outcome.strip():
+                        warnings.append(
+                            f"trace {trace_id} already had an outcome ({cap(previous, 80)[0]!r}); "
+                            "the new one is current, the old one stays as a note"
+                        )
+                    await self.db.execute(
+                        "UPDATE traces SET outcome = ? WHERE id = ?", (outcome.strip(), trace_id)
+                    )
+            out.forgotten = await self._forget(now, forget_decisions, forget_notes, warnings)
+            if outcome and outcome.strip():
+                out.note_ids.append(
+                    await self._note(session_id, now, "outcome", outcome.strip(), trace_id)
+                )
+            if summary and summary.strip():
+                await self._summarise(session_id, summary.strip(), now, trace_id)
+            await self._decide(session_id, now, trace_id, decisions, cited, warnings, out)
+            changes = await self._set_state(session_id, now, state)
+            for n, note in enumerate(note_ins):
+                if note.text.strip():
+                    await self._remember(
+                        session_id, now, "note", note.text.strip(), trace_id,
+                        cited.get(f"notes[{n}]", ()), f"notes[{n}]", warnings, out,
+                    )  # fmt: skip
+            for n, text in enumerate(open_items):
+                if text.strip():
+                    await self._remember(
+                        session_id, now, "open_item", text.strip(), trace_id, (),
+                        f"open_items[{n}]", warnings, out,
+                    )  # fmt: skip
+            resolved = await self._resolve(resolve, warnings)
+        return SaveOutcome(
+            session_id=session_id,
+            trace_id=trace_id,
+            decision_ids=tuple(out.decision_ids),
+            superseded=tuple(out.superseded),
+            state=tuple(changes),
+            note_ids=tuple(out.note_ids),
+            open_item_ids=tuple(out.open_item_ids),
+            resolved=tuple(resolved),
+            warnings=tuple(warnings),
+            merged=tuple(out.merged),
+            citations=tuple(
+                SavedCitation(field, c.citation, c.symbol)
+                for field, cs in cited.items()
+                for c in cs
+            ),
+            suggested=tuple(suggested),
+            forgotten=tuple(out.forgotten),
+        )
+
+    async def _cite(
+        self, decisions: Sequence[DecisionIn], notes: Sequence[NoteIn]
+    ) -> tuple[dict[str, tuple[Located, ...]], list[SuggestedCitation]]:
+        """Resolve every citation (ValueError naming the first that fails) and suggest
+        citations for identifiers the texts name; both read the index and the files."""
+        wanted = [
+            (f"decisions[{n}]", d.citations, f"{d.title}\n{d.decision}\n{d.rationale or ''}")
+            for n, d in enumerate(decisions)
+        ] + [(f"notes[{n}]", note.citations, note.text) for n, note in enumerate(notes)]
+        if not any(c for _, c, _ in wanted) and self.workspace is None:
+            return {}, []
+        if self.workspace is None:
+            field = next(f for f, c, _ in wanted if c)
+            raise InputError(f"{field}.citations: this memory has no workspace to cite from")
+        view = CodeView(self.db, self.workspace)
+        cited: dict[str, tuple[Located, ...]] = {}
+        suggested: list[SuggestedCitation] = []
+        async with self._lock:
+            for field, raws, text in wanted:
+                found: dict[tuple[str, int, int], Located] = {}
+                for k, raw in enumerate(raws):
+                    try:
+                        located = await view.resolve(raw)
+                    except CitationError as exc:
+                        raise InputError(f"{field}.citations[{k}]: {exc}") from None
+                    found.setdefault((located.path, located.start_line, located.end_line), located)
+                if found:
+                    cited[field] = tuple(found.values())
+                symbols = [c.symbol or "" for c in found.values()]
+                spans = {c.citation for c in found.values()}
+                for s in await view.suggest(text, symbols):
+                    if s.citation not in spans:
+                        suggested.append(SuggestedCitation(field, s.citation, s.symbol, s.kind))
+        return cited, suggested
+
+    async def _note(
+        self, session_id: str, now: float, kind: str, text: str, trace_id: str | None
+    ) -> int:
+        note_id = await self._insert(
+            "INSERT INTO notes (session_id, created_at, kind, text, trace_id, renewed_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (session_id, now, kind, text, trace_id, now),
+        )
+        if kind != "outcome" or trace_id is None:  # a trace's outcome is indexed with it
+            await self._index("note" if kind == "outcome" else kind, note_id, text)
+        else:
+            await self._unindex("trace", trace_id)
+            rows = await self._fetch("SELECT request FROM traces WHERE id = ?", (trace_id,))
+            await self._index("trace", trace_id, f"{rows[0][0]}\n{text}")
+        return note_id
+
+    async def _remember(
+        self,
+        session_id: str,
+        now: float,
+        kind: str,
+        text: str,
+        trace_id: str | None,
+        citations: Sequence[Located],
+        field: str,
+        warnings: list[str],
+        out: _SaveOut,
+    ) -> None:
+        """A note or an open item: new, or merged into a near-identical live one."""
+        same = await self._near_duplicate(kind, text, citations)
+        ids = out.note_ids if kind == "note" else out.open_item_ids
+        if same is not None:
+            into, alike = same
+            added = await self._add_citations("note", into, citations, now)
+            await self.db.execute("UPDATE notes SET renewed_at = ? WHERE id = ?", (now, into))
+            out.merged.append(Merged(field, into, alike))
+            warnings.append(_merge_warning(field, kind.replace("_", " "), into, alike, added))
+            ids.append(into)
+            return
+        note_id = await self._insert(
+            "INSERT INTO notes (session_id, created_at, kind, text, trace_id, renewed_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (session_id, now, kind, text, trace_id, now),
+        )
+        await self._add_citations("note", note_id, citations, now)
+        await self._index(kind, note_id, _indexed_text(text, citations))
+        ids.append(note_id)
+
+    async def _decide(
+        self,
+        session_id: str,
+        now: float,
+        trace_id: str | None,
+        decisions: Sequence[DecisionIn],
+        cited: Mapping[str, tuple[Located, ...]],
+        warnings: list[str],
+        out: _SaveOut,
+    ) -> None:
+        for n, d in enumerate(decisions):
+            title = d.title.strip()
+            field = f"decisions[{n}]"
+            citations = cited.get(field, ())
+            if d.supersedes is not None:
+                rows = await self._fetch(
+                    "SELECT status, superseded_by, retired FROM decisions WHERE id = ?",
+                    (d.supersedes,),
+                )
+                if not rows or rows[0][2] == "forgotten":
+                    raise InputError(
+                        f"supersedes: decisions[{n}] supersedes #{d.supersedes}, "
+                        "which does not exist"
+                    )
+                if rows[0][0] != "active":
+                    raise InputError(
+                        f"supersedes: decision #{d.supersedes} is already superseded by "
+                        f"#{rows[0][1]}; supersede that one instead"
+                    )
+            else:
+                text = f"{title}\n{d.decision.strip()}"
+                same = await self._near_duplicate("decision", text, citations)
+                if same is not None:
+                    into, alike = same
+                    added = await self._add_citations("decision", into, citations, now)
+                    await self.db.execute(
+                        "UPDATE decisions SET renewed_at = ?, rationale = coalesce(rationale, ?) "
+                        "WHERE id = ?",
+                        (now, (d.rationale or "").strip() or None, into),
+                    )
+                    out.merged.append(Merged(field, into, alike))
+                    warnings.append(_merge_warning(field, "decision", into, alike, added))
+                    out.decision_ids.append(into)
+                    continue
+            same_title = await self._fetch(
+                "SELECT id FROM decisions WHERE title = ? COLLATE NOCASE AND status = 'active' "
+                f"AND {LIVE} AND id IS NOT ? ORDER BY id",
+                (title, d.supersedes),
+            )
+            new_id = await self._insert(
+                "INSERT INTO decisions (session_id, created_at, title, decision, rationale, "
+                "trace_id, renewed_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    session_id,
+                    now,
+                    title,
+                    d.decision.strip(),
+                    (d.rationale or "").strip() or None,
+                    trace_id,
+                    now,
+                ),
+            )
+            if same_title:
+                others = ", ".join(f"#{r[0]}" for r in same_title)
+                warnings.append(
+                    f"decision #{new_id} {title!r} has the same title as active decision(s) "
+                    f"{others}: both stay active. To replace one, save again with "
+                    "supersedes=<its id>."
+                )
+            if d.supersedes is not None:
+                await self.db.execute(
+                    "UPDATE decisions SET status = 'superseded', superseded_by = ? WHERE id = ?",
+                    (new_id, d.supersedes),
+                )
+                await self._retire_citations("decision_id", [d.supersedes])
+                out.superseded.append(d.supersedes)
+            await self._add_citations("decision", new_id, citations, now)
+            text = f"{title}\n{d.decision}\n{d.rationale or ''}"
+            await self._index("decision", new_id, _indexed_text(text, citations))
+            out.decision_ids.append(new_id)
+
+    async def _near_duplicate(
+        self, kind: str, text: str, citations: Sequence[Located]
+    ) -> tuple[int, float] | None:
+        """A live memory of this kind whose text is near-identical (and which cites the same
+        code, or one of the two cites none): its id and how alike they are."""
+        words = _words(text)
+        terms = await self._selective(list(dict.fromkeys(words)), keep=4)
+        if not terms:
+            return None
+        matches = await self._fetch(
+            "SELECT r.ref_id FROM memory_fts JOIN memory_refs r ON r.id = memory_fts.rowid "
+            "WHERE memory_fts MATCH ? AND r.kind = ? ORDER BY rank LIMIT 20",
+            (fts_query(terms), kind),
+        )
+        ids = [int(r[0]) for r in matches]
+        if not ids:
+            return None
+        if kind == "decision":
+            sql = (
+                "SELECT id, title || char(10) || decision FROM decisions WHERE status = 'active' "
+                f"AND {LIVE} AND id IN ({placeholders(len(ids))})"
+            )
+        else:
+            sql = (
+                f"SELECT id, text FROM notes WHERE kind = ? AND resolved = 0 AND {LIVE} "
+                f"AND id IN ({placeholders(len(ids))})"
+            )
+        rows = await self._fetch(sql, ids if kind == "decision" else (kind, *ids))
+        best: tuple[int, float] | None = None
+        for row_id, other in rows:
+            alike = difflib.SequenceMatcher(None, words, _words(str(other))).ratio()
+            if alike >= NEAR_IDENTICAL and (best is None or alike > best[1]):
+                if await self._same_scope(kind, int(row_id), citations):
+                    best = (int(row_id), alike)
+        return best
+
+    async def _same_scope(self, kind: str, row_id: int, citations: Sequence[Located]) -> bool:
+        owner = "decision_id" if kind == "decision" else "note_id"
+        rows = await self._fetch(
+            f"SELECT path, symbol FROM memory_citations WHERE {owner} = ? AND active = 1",
+            (row_id,),
+        )
+        if not rows or not citations:
+            return True
+        theirs = {str(r[0]) for r in rows} | {str(r[1]) for r in rows if r[1]}
+        return any(c.path in theirs or (c.symbol and c.symbol in theirs) for c in citations)
+
+    async def _add_citations(
+        self, kind: str, owner: int, citations: Sequence[Located], now: float
+    ) -> int:
+        """Store citations not already on this memory; how many were new."""
+        column = "decision_id" if kind == "decision" else "note_id"
+        have = {
+            (str(r[0]), int(r[1]), int(r[2]))
+            for r in await self._fetch(
+                f"SELECT path, start_line, end_line FROM memory_citations WHERE {column} = ? "
+                "AND active = 1",
+                (owner,),
+            )
+        }
+        new = [c for c in citations if (c.path, c.start_line, c.end_line) not in have]
+        if not new:
+            return 0
+        assert self.workspace is not None
+        seen = await self._index_seen()
+        await self.db.executemany(
+            f"INSERT INTO memory_citations ({column}, cited, path, start_line, end_line, symbol, "
+            "whole, content_hash, content, index_seen, checked_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    owner,
+                    c.citation,
+                    c.path,
+                    c.start_line,
+                    c.end_line,
+                    c.symbol,
+                    int(c.whole),
+                    c.content_hash,
+                    c.content,
+                    seen,
+                    now,
+                )
+                for c in new
+            ],
+        )
+        view = CodeView(self.db, self.workspace)
+        await self._sign([(c.path, view.stat(c.path)) for c in new])
+        return len(new)
+
+    async def _forget(
+        self,
+        now: float,
+        decisions: Sequence[int],
+        notes: Sequence[int],
+        warnings: list[str],
+    ) -> list[str]:
+        """Retire memories by id and erase their text and citations."""
+        done: list[str] = []
+        for arg, table, ids in (
+            ("forget_decisions", "decisions", decisions),
+            ("forget_notes", "notes", notes),
+        ):
+            kind = "decision" if table == "decisions" else "note"
+            for item in ids:
+                extra = " AND kind IN ('note', 'open_item', 'outcome')" if kind == "note" else ""
+                rows = await self._fetch(
+                    f"SELECT retired FROM {table} WHERE id = ?{extra}", (item,)
+                )
+                if not rows:
+                    raise InputError(f"{arg}: no {kind} #{item}")
+                if rows[0][0] == "forgotten":
+                    warnings.append(f"{kind} #{item} was already forgotten")
+                    continue
+                if table == "decisions":
+                    await self.db.execute(
+                        "UPDATE decisions SET title = '(forgotten)', decision = '', "
+                        "rationale = NULL, retired = 'forgotten', retired_at = ? WHERE id = ?",
+                        (now, item),
+                    )
+                else:
+                    await self.db.execute(
+                        "UPDATE notes SET text = '', retired = 'forgotten', retired_at = ? "
+                        "WHERE id = ?",
+                        (now, item),
+                    )
+                await self.db.execute(f"DELETE FROM memory_citations WHERE {kind}_id = ?", (item,))
+                for indexed_as in {kind, "open_item" if kind == "note" else kind}:
+                    await self._unindex(indexed_as, item)
+                done.append(f"{kind} #{item}")
+        if done:
+            await self._unsign_uncited()
+        return done
+
+    async def _set_state(
+        self, session_id: str, now: float, state: Mapping[str, str]
+    ) -> list[StateChange]:
+        changes = []
+        for raw_key, raw_value in state.items():
+            key, value = raw_key.strip(), str(raw_value)
+            rows = await self._fetch(
+                "SELECT version, value FROM state WHERE key = ? ORDER BY version DESC LIMIT 1",
+                (key,),
+            )
+            version, previous = (int(rows[0][0]), str(rows[0][1])) if rows else (0, None)
+            if previous == value:
+                continue
+            await self.db.execute(
+                "INSERT INTO state (key, version, value, session_id, updated_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (key, version + 1, value, session_id, now),
+            )
+            await self._unindex("state", key)
+            await self._index("state", key, f"{key}: {value}")
+            changes.append(StateChange(key, value, version + 1, previous))
+        return changes
+
+    async def _resolve(self, ids: Sequence[int], warnings: list[str]) -> list[int]:
+        done = []
+        for item in ids:
+            rows = await self._fetch(
+                "SELECT resolved FROM notes WHERE id = ? AND kind = 'open_item'", (item,)
+            )
+            if not rows:
+                raise InputError(f"resolve: no open item #{item}")
+            if rows[0][0]:
+                warnings.append(f"open item #{item} was already resolved")
+                continue
+            await self.db.execute("UPDATE notes SET resolved = 1 WHERE id = ?", (item,))
+            done.append(item)
+        return done
+
+    async def state_history(self, key: str) -> list[tuple[int, str, float, str]]:
+        """Every version of a state key, newest first: (version, value, updated_at, session)."""
+        rows = await self._fetch(
+            "SELECT version, value, updated_at, session_id FROM state WHERE key = ? "
+            "ORDER BY version DESC",
+            (key,),
+        )
+        return [(int(r[0]), str(r[1]), float(r[2]), str(r[3])) for r in rows]
+
+
+@dataclass(slots=True)
+class _SaveOut:
+    decision_ids: list[int] = field(default_factory=list)
+    superseded: list[int] = field(default_factory=list)
+    note_ids: list[int] = field(default_factory=list)
+    open_item_ids: list[int] = field(default_factory=list)
+    merged: list[Merged] = field(default_factory=list)
+    forgotten: list[str] = field(default_factory=list)
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"\w+", text.lower())
+
+
+def _indexed_text(text: str, citations: Sequence[Located]) -> str:
+    """A memory is found by what it says and by the code it cites."""
+    cited = " ".join(f"{c.path} {c.symbol or ''}" for c in citations)
+    return f"{text}\n{cited}" if cited else text
+
+
+def _merge_warning(field: str, what: str, into: int, alike: float, added: int) -> str:
+    extra = f"; {added} new citation(s) added to it" if added else ""
+    return (
+        f"{field} is near-identical to live {what} #{into} ({alike:.0%} alike): merged into it "
+        f"instead of saving a duplicate{extra}"
+    )
+
+
+def _check_decisions(decisions: Sequence[DecisionIn]) -> None:
+    for n, d in enumerate(decisions):
+        if not d.title.strip():
+            raise InputError(f"decisions[{n}].title: must not be empty")
+        if not d.decision.strip():
+            raise InputError(f"decisions[{n}].decision: must not be empty")
+        if d.supersedes is not None and (
+            isinstance(d.supersedes, bool) or not isinstance(d.supersedes, int)
+        ):
+            raise InputError(f"supersedes: decisions[{n}].supersedes must be a decision id")

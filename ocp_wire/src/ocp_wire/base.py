@@ -1,0 +1,40 @@
+"""What every wire model shares: the input limits, the base models, common fields."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+# Every input is bounded (count and size); the README's "Input limits" table lists them and a
+# test keeps the two in step. Beyond a limit the call is a tool error naming the field.
+MAX_WORKSPACE_CHARS = 4_096
+MAX_PAYLOAD_CHARS = 2_000_000  # messages + system + tools of one route, serialised
+MAX_STATE_KEYS = 200
+MAX_STATE_KEY_CHARS = 200
+MAX_STATE_VALUE_CHARS = 10_000
+MAX_ITEM_CHARS = 5_000  # one note or open item
+MAX_DB_ID = 2**63 - 1  # SQLite's largest integer
+
+Redacted = Field(
+    0,
+    ge=0,
+    description="How many secret values in this result were replaced by [REDACTED:<kind>] "
+    "markers (what an agent receives goes to its cloud model)",
+)
+WorkspaceArg = Field(
+    None,
+    max_length=MAX_WORKSPACE_CHARS,
+    description="Absolute path of the workspace folder. Defaults to OCP_WORKSPACE, "
+    "CLAUDE_PROJECT_DIR, the client's roots, or the server's working directory.",
+)
+
+
+class WireIn(BaseModel):
+    """A tool's arguments: flat, unknown fields refused, strings stripped."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class WireOut(BaseModel):
+    """A tool's result or a part of one: unknown fields refused."""
+
+    model_config = ConfigDict(extra="forbid")

@@ -1,0 +1,108 @@
+"""`ocp_session_restore`: its arguments and the brief it returns."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from ocp_wire.base import Redacted, WireIn, WireOut, WorkspaceArg
+
+
+class RestoreArgs(WireIn):
+    query: str | None = Field(
+        None, max_length=5_000, description="Put what relates to this first (optional)."
+    )
+    max_tokens: int = Field(
+        2000,
+        ge=100,
+        le=20_000,
+        description="Token budget of the whole result (brief and structured items together); "
+        "never exceeded.",
+    )
+    stale: Literal["list", "count"] = Field(
+        "list",
+        description="Memories whose cited code changed: 'list' them apart with what changed "
+        "(within the budget), or only 'count' them.",
+    )
+    workspace: str | None = WorkspaceArg
+
+
+Verified = Literal["valid", "moved", "uncited"]
+
+
+class CitationOut(WireOut):
+    citation: str = Field(description="path:start-end where the cited code is now")
+    symbol: str | None
+    status: Literal["valid", "moved", "stale"]
+    moved_from: str | None = Field(None, description="moved: where it was")
+    change: str | None = Field(None, description="stale: what changed, in short")
+
+
+class DecisionOut(WireOut):
+    id: int
+    title: str
+    decision: str
+    rationale: str | None
+    decided_at: str
+    verified: Verified = Field(
+        description="valid: its cited code is unchanged; moved: found elsewhere (citations "
+        "updated); uncited: nothing to check"
+    )
+    citations: list[CitationOut]
+
+
+class NoteOut(WireOut):
+    id: int
+    text: str
+    noted_at: str
+    verified: Verified
+    citations: list[CitationOut]
+
+
+class OpenItemOut(WireOut):
+    id: int
+    text: str
+
+
+class StaleOut(WireOut):
+    kind: Literal["decision", "note"]
+    id: int
+    title: str | None
+    text: str
+    citations: list[CitationOut] = Field(description="stale ones say what changed")
+
+
+class TraceSummary(WireOut):
+    trace_id: str
+    at: str
+    request: str
+    route_to: str
+    model: str | None
+    outcome: str | None
+
+
+class SessionSummary(WireOut):
+    session_id: str
+    started_at: str
+    summary: str | None
+
+
+class RestoreResult(WireOut):
+    brief: str = Field(description="The whole brief as compact markdown")
+    decisions: list[DecisionOut] = Field(description="Active decisions served as facts")
+    stale: list[StaleOut] = Field(
+        description="Memories whose cited code changed: not facts (listed when stale='list')"
+    )
+    stale_count: int = Field(description="All live memories whose cited code changed")
+    state: dict[str, str]
+    open_items: list[OpenItemOut]
+    notes: list[NoteOut]
+    sessions: list[SessionSummary]
+    traces: list[TraceSummary]
+    omitted: dict[str, int] = Field(description="Items left out to fit max_tokens, by section")
+    expired: int = Field(description="Memories that expired at this restore")
+    tokens: int = Field(description="Estimated tokens of this whole result")
+    truncated: bool
+    session_id: str = Field(description="This server session (pass it to ocp_result_save)")
+    redacted: int = Redacted

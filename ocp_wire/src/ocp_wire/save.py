@@ -1,0 +1,122 @@
+"""`ocp_result_save`: what to remember, and what became of it."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import Field, StringConstraints
+
+from ocp_wire.base import (
+    MAX_DB_ID,
+    MAX_ITEM_CHARS,
+    MAX_STATE_KEY_CHARS,
+    MAX_STATE_KEYS,
+    MAX_STATE_VALUE_CHARS,
+    WireIn,
+    WireOut,
+    WorkspaceArg,
+)
+
+Citations: Any = Field(
+    default_factory=list,
+    max_length=20,
+    description="The code this is about: path:start-end (as ocp_context_search cites it), "
+    "path:symbol, or a symbol name (verify_token, SessionStore.rotate_session). Checked at "
+    "every restore: served as fact only while that code is unchanged or moved.",
+)
+CitationArg = Annotated[str, StringConstraints(min_length=1, max_length=500)]
+StateKey = Annotated[str, Field(min_length=1, max_length=MAX_STATE_KEY_CHARS)]
+StateValue = Annotated[str, Field(max_length=MAX_STATE_VALUE_CHARS)]
+Item = Annotated[str, Field(max_length=MAX_ITEM_CHARS)]
+DbId = Annotated[int, Field(ge=1, le=MAX_DB_ID)]
+
+
+class DecisionArg(WireIn):
+    title: str = Field(min_length=1, max_length=300, description="Short name of the decision")
+    decision: str = Field(min_length=1, max_length=5_000, description="What was decided")
+    rationale: str | None = Field(None, max_length=5_000, description="Why")
+    supersedes: int | None = Field(
+        None, ge=1, le=MAX_DB_ID, description="Id of an earlier decision this one replaces"
+    )
+    citations: list[CitationArg] = Citations
+
+
+class NoteArg(WireIn):
+    text: str = Field(min_length=1, max_length=5_000)
+    citations: list[CitationArg] = Citations
+
+
+class SaveArgs(WireIn):
+    trace_id: str | None = Field(None, max_length=64, description="Link to a route trace")
+    outcome: str | None = Field(
+        None,
+        max_length=5_000,
+        description="How the routed answer worked out. Start with good, bad (or wrong), "
+        "escalated (you re-asked a higher tier) or overkill (a local model would have done) "
+        "and routing learns from it for this workspace",
+    )
+    summary: str | None = Field(None, max_length=20_000, description="What this session did")
+    decisions: list[DecisionArg] = Field(default_factory=list, max_length=50)
+    state: dict[StateKey, StateValue] = Field(
+        default_factory=dict,
+        max_length=MAX_STATE_KEYS,
+        description="Key/value state for the next session",
+    )
+    notes: list[Item | NoteArg] = Field(
+        default_factory=list,
+        max_length=100,
+        description="Notes: plain strings, or {text, citations} to tie one to code",
+    )
+    open_items: list[Item] = Field(default_factory=list, max_length=100)
+    resolve: list[DbId] = Field(
+        default_factory=list, max_length=100, description="Ids of open items that are done"
+    )
+    forget_decisions: list[DbId] = Field(
+        default_factory=list,
+        max_length=100,
+        description="Ids of decisions to forget: never served again, their text erased",
+    )
+    forget_notes: list[DbId] = Field(
+        default_factory=list,
+        max_length=100,
+        description="Ids of notes or open items to forget (their text erased)",
+    )
+    session_id: str | None = Field(None, max_length=200)
+    workspace: str | None = WorkspaceArg
+
+
+class SavedCitationOut(WireOut):
+    item: str = Field(description="Which saved item: decisions[0], notes[1]")
+    citation: str = Field(description="path:start-end as resolved")
+    symbol: str | None
+
+
+class SuggestionOut(WireOut):
+    item: str
+    citation: str
+    symbol: str
+    kind: str
+
+
+class MergeOut(WireOut):
+    item: str
+    into: int = Field(description="Id of the live memory it merged into")
+    alike: float
+
+
+class SaveResult(WireOut):
+    session_id: str
+    saved: dict[str, int]
+    decision_ids: list[int] = Field(
+        description="One per decision given, in order (merged ones: the id they merged into)"
+    )
+    note_ids: list[int]
+    open_item_ids: list[int]
+    citations: list[SavedCitationOut] = Field(description="Citations as resolved and stored")
+    suggested: list[SuggestionOut] = Field(
+        description="Citations the texts seem to want (identifiers the index defines once): "
+        "not added; save again with them to tie the memory to that code"
+    )
+    merged: list[MergeOut] = Field(description="Items merged into near-identical live ones")
+    forgotten: list[str]
+    warnings: list[str]

@@ -1,0 +1,85 @@
+"""`ocp_context_search`: its arguments and its hits."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from ocp_wire.base import Redacted, WireIn, WireOut, WorkspaceArg
+
+
+class SearchArgs(WireIn):
+    query: str = Field(
+        min_length=1,
+        max_length=20_000,
+        description="What to look for: identifiers (verify_token, verifyToken), file names "
+        "or a plain-language question.",
+    )
+    k: int = Field(8, ge=1, le=50, description="How many results at most.")
+    path_glob: str | None = Field(
+        None, max_length=500, description="Only paths matching this glob, e.g. 'src/**/*.py'."
+    )
+    language: str | None = Field(
+        None, max_length=40, description="Only this language: python, typescript, go, …"
+    )
+    max_tokens: int | None = Field(
+        None,
+        ge=100,
+        le=50_000,
+        description="Token budget for all result texts together (default: OCP_SEARCH_TOKENS).",
+    )
+    group_by: Literal["chunk", "file"] = Field(
+        "chunk",
+        description="'chunk' (default): the best chunks, the best one of each file first. "
+        "'file': the best k files, each with its best chunks (results come in `files`).",
+    )
+    workspace: str | None = WorkspaceArg
+
+
+class SearchHit(WireOut):
+    citation: str = Field(description="path:start-end")
+    path: str
+    start_line: int
+    end_line: int
+    symbol: str | None
+    kind: str
+    scope: str | None
+    language: str | None
+    score: float
+    matched_terms: list[str]
+    truncated: bool
+    text: str
+    redactions: int = Field(0, ge=0, description="Secret values hidden in `text`")
+
+
+class IndexState(WireOut):
+    workspace: str
+    files: int
+    chunks: int
+    last_update: str | None = Field(description="ISO time of the last completed update")
+    building: bool = Field(description="The first index is still being built")
+    stale: bool
+    indexer: bool = Field(description="This server process indexes and watches the workspace")
+    watcher: str = Field(
+        "off",
+        description="This process's file watcher: watching, standby (another process "
+        "indexes), retrying (after a failure, with backoff), starting, stopped or off",
+    )
+    watcher_error: str | None = Field(None, description="The last failure, while retrying")
+
+
+class FileHits(WireOut):
+    path: str
+    language: str | None
+    score: float = Field(description="The file's rank score; the files come best first")
+    hits: list[SearchHit] = Field(description="Its best chunks, best first")
+
+
+class SearchResult(WireOut):
+    query: str
+    results: list[SearchHit] = Field(description="With group_by 'chunk'; empty with 'file'")
+    files: list[FileHits] | None = Field(None, description="With group_by 'file' only")
+    index: IndexState
+    note: str | None = None
+    redacted: int = Redacted

@@ -1,0 +1,43 @@
+"""The index's status: the ocp://index/status resource and `ocp-server status`."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from ocp_wire.base import WireOut
+
+STATUS_URI = "ocp://index/status"
+
+
+class BuildState(WireOut):
+    state: Literal["idle", "building", "interrupted"] = Field(
+        description="building: an update of many files is running; interrupted: one stopped "
+        "part way (the next update completes it)"
+    )
+    done: int = Field(description="Files done by the running (or interrupted) update")
+    total: int = Field(description="Files that update has to do")
+    started_at: str | None = None
+
+
+class WatcherState(WireOut):
+    state: Literal["this_process", "other_process", "none"] = Field(
+        description="Which process keeps the index fresh as files change (holds the lease)"
+    )
+    pid: int | None = None
+    detail: str
+
+
+class IndexReport(WireOut):
+    workspace: str
+    database: str
+    db_bytes: int
+    files: int = Field(description="Files in the index")
+    chunks: int
+    skipped: dict[str, int] = Field(description="Files not indexed, by reason")
+    last_update: str | None = Field(description="ISO time of the last completed update")
+    stale: bool = Field(description="Never completed, or git HEAD moved since")
+    git_head: str | None
+    build: BuildState
+    watcher: WatcherState

@@ -1,0 +1,188 @@
+"""ocp_client speaks the wire models: one tool method per `ToolShape`, carrying exactly its
+argument model's fields with the model's defaults; what it sends is built from those models and
+what it receives is checked by them. Adding a field to a wire model without carrying it in the
+client fails here."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Mapping
+from typing import Any
+
+import anyio
+import pytest
+from mcp.shared.message import SessionMessage
+from mcp.types import CallToolResult, TextContent
+from pydantic import BaseModel, Field
+from pydantic_core import PydanticUndefined
+
+import ocp_wire as wire
+from ocp_client import OCPClient, OCPToolError
+from ocp_client import client as client_module
+
+
+def surface_mismatches(client: type, shapes: tuple[wire.ToolShape[Any, Any], ...]) -> list[str]:
+    """Where the client's tool methods and the wire models part, one line each."""
+    found = []
+    for shape in shapes:
+        method = getattr(client, shape.method, None)
+        if method is None:
+            found.append(f"{shape.verb}: no method {client.__name__}.{shape.method}")
+            continue
+        params = dict(list(inspect.signature(method).parameters.items())[1:])  # without self
+        fields = shape.args.model_fields
+        for name in sorted(fields.keys() - params.keys()):
+            found.append(f"{shape.method}: wire field {name!r} is not an argument")
+        for name in sorted(params.keys() - fields.keys()):
+            found.append(f"{shape.method}: argument {name!r} is not a wire field")
+        for name in sorted(fields.keys() & params.keys()):
+            wanted = fields[name].get_default(call_default_factory=True)
+            given = params[name].default
+            if wanted is PydanticUndefined:
+                if given is not inspect.Parameter.empty:
+                    found.append(f"{shape.method}: {name!r} is required on the wire")
+            elif given is inspect.Parameter.empty:
+                found.append(f"{shape.method}: {name!r} has a default on the wire ({wanted!r})")
+            elif given is not None and client_module._plain(given) != wanted:
+                found.append(f"{shape.method}: {name!r} defaults to {given!r}, not {wanted!r}")
+    return found
+
+
+def test_every_tool_has_a_client_method_carrying_exactly_its_wire_arguments() -> None:
+    assert surface_mismatches(OCPClient, wire.TOOL_SHAPES) == []
+    assert [shape.method for shape in wire.TOOL_SHAPES] == ["search", "restore", "route", "save"]
+
+
+class _SearchArgsWithANewField(wire.SearchArgs):
+    since: str | None = Field(None, description="A field the client does not carry yet")
+
+
+class _WidgetArgs(BaseModel):
+    size: int = 3
+
+
+def test_the_check_catches_a_new_wire_field_a_changed_default_and_a_tool_without_a_method() -> None:
+    grown = wire.ToolShape("ocp.context.search", _SearchArgsWithANewField, wire.SearchResult)
+    new_tool = wire.ToolShape("ocp.widget.make", _WidgetArgs, wire.SaveResult)
+    assert surface_mismatches(OCPClient, (grown, new_tool)) == [
+        "search: wire field 'since' is not an argument",
+        "ocp.widget.make: no method OCPClient.make",
+    ]
+
+    class Drifted(OCPClient):
+        async def restore(  # type: ignore[override]
+            self, query: str | None = None, *, max_tokens: int = 1000, workspace: str | None = None
+        ) -> wire.RestoreResult:
+            raise AssertionError("never called")
+
+    assert surface_mismatches(Drifted, (wire.RESTORE,)) == [
+        "restore: wire field 'stale' is not an argument",
+        "restore: 'max_tokens' defaults to 1000, not 2000",
+    ]
+
+
+SAVED = {
+    "session_id": "s",
+    "saved": {},
+    "decision_ids": [],
+    "note_ids": [],
+    "open_item_ids": [],
+    "citations": [],
+    "suggested": [],
+    "merged": [],
+    "forgotten": [],
+    "warnings": [],
+}
+
+
+async def test_a_result_that_breaks_the_wire_model_is_rejected_and_a_good_one_passes() -> None:
+    """Checked with the pydantic models instead of the SDK's jsonschema pass (same verdict, a
+    fortieth of the cost); other tools keep the SDK's check."""
+    send, sent = anyio.create_memory_object_stream[SessionMessage](1)
+    to_client, receive = anyio.create_memory_object_stream[SessionMessage | Exception](1)
+    session = client_module._Session(receive, send)
+    good = CallToolResult(content=[TextContent(type="text", text="ok")], structured_content=SAVED)
+    await session.validate_tool_result("ocp_result_save", good)
+    await session.validate_tool_result("ocp.result.save", good)
+    bad = good.model_copy(update={"structured_content": {"session_id": "s"}})
+    with pytest.raises(RuntimeError, match="Invalid structured content returned by tool"):
+        await session.validate_tool_result("ocp_result_save", bad)
+    for stream in (send, sent, to_client, receive):
+        await stream.aclose()
+
+
+class _Recorder(OCPClient):
+    """Records what a tool method sends instead of starting a server."""
+
+    def __init__(self, answer: Mapping[str, Any], *, error: bool = False) -> None:
+        super().__init__("unused")
+        self.sent: list[tuple[str, dict[str, Any]]] = []
+        self._answer, self._error = dict(answer), error
+
+    async def call(self, name: str, arguments: Mapping[str, Any]) -> CallToolResult:
+        self.sent.append((name, dict(arguments)))
+        return CallToolResult(
+            content=[TextContent(type="text", text="`k`: at most 50")],
+            structured_content=None if self._error else self._answer,
+            is_error=self._error,
+        )
+
+
+async def test_a_method_sends_the_wire_name_and_only_what_differs_from_the_wire_defaults() -> None:
+    client = _Recorder(SAVED)
+    saved = await client.save(
+        decisions=[wire.DecisionArg(title="t", decision="d", citations=["src/a.py:1-2"])],
+        notes=["plain", wire.NoteArg(text="tied", citations=["verify_token"])],
+        state={"phase": "review"},
+        resolve=(3,),
+        workspace=None,
+    )
+    assert isinstance(saved, wire.SaveResult) and saved.session_id == "s"
+    assert client.sent == [
+        (
+            "ocp_result_save",
+            {
+                "decisions": [{"title": "t", "decision": "d", "citations": ["src/a.py:1-2"]}],
+                "notes": ["plain", {"text": "tied", "citations": ["verify_token"]}],
+                "state": {"phase": "review"},
+                "resolve": [3],
+            },
+        )
+    ]
+    client._error = True  # what the server answers does not matter here
+    with pytest.raises(OCPToolError):
+        await client.route("explain", dry_run=False, force="top")
+    assert client.sent[-1] == ("ocp_model_route", {"request": "explain", "force": "top"})
+
+
+async def test_run_calls_any_tool_by_its_shape_and_refuses_an_argument_the_model_lacks() -> None:
+    client = _Recorder(SAVED)
+    assert (await client.run(wire.SAVE, summary="done")).session_id == "s"
+    assert client.sent == [("ocp_result_save", {"summary": "done"})]
+    with pytest.raises(TypeError, match="ocp_result_save has no argument sumary; it takes"):
+        await client.run(wire.SAVE, sumary="done")
+    assert len(client.sent) == 1, "nothing is sent for an unknown argument"
+
+
+async def test_a_tool_error_is_raised_with_the_servers_message() -> None:
+    with pytest.raises(OCPToolError, match="`k`: at most 50"):
+        await _Recorder({}, error=True).search("x", k=99)
+
+
+def test_without_a_command_it_starts_the_server_next_to_it_or_on_path(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import importlib.util
+    import shutil
+
+    found = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "ocp_server" else found(name, *a),
+    )
+    monkeypatch.setattr(shutil, "which", lambda name: f"/opt/bin/{name}")
+    assert client_module._installed_server(["-v"]) == ("/opt/bin/ocp-server", ["-v"])
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    with pytest.raises(FileNotFoundError, match=r"pip install ocp-client\[server\]"):
+        OCPClient()
