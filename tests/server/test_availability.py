@@ -35,8 +35,8 @@ async def _timed(coro):  # type: ignore[no-untyped-def]
     ids=["token", "path-token", "unclosed-tags", "max-size"],
 )
 async def test_a_huge_route_request_does_not_hold_up_other_tools(
-    workspace, monkeypatch, request_text
-):
+    workspace: Path, monkeypatch: pytest.MonkeyPatch, request_text: str
+) -> None:
     async with inproc_client(workspace, monkeypatch) as client:
         await client.call_tool("ocp_context_search", {"query": "verify_token"})  # index built
         route = asyncio.create_task(
@@ -54,7 +54,9 @@ async def test_a_huge_route_request_does_not_hold_up_other_tools(
     assert route_seconds < 10, route_seconds
 
 
-async def test_the_first_search_of_a_new_workspace_waits_for_its_index(workspace, monkeypatch):
+async def test_the_first_search_of_a_new_workspace_waits_for_its_index(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     async with inproc_client(workspace, monkeypatch) as client:
         result = await client.call_tool("ocp_context_search", {"query": "verify token"})
     out = result.structured_content
@@ -65,8 +67,8 @@ async def test_the_first_search_of_a_new_workspace_waits_for_its_index(workspace
 
 
 async def test_a_first_index_slower_than_the_wait_answers_with_what_exists_and_says_so(
-    workspace, monkeypatch
-):
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from ocp_server.index import indexer
 
     real = indexer.process_file

@@ -37,7 +37,9 @@ async def wait_for_index(client: OCPClient, query: str) -> wire.SearchResult:
             await asyncio.sleep(0.2)
 
 
-async def test_tools_are_listed_with_portable_names_and_dotted_titles(workspace, fake_ollama):
+async def test_tools_are_listed_with_portable_names_and_dotted_titles(
+    workspace: Path, fake_ollama: FakeOllama
+) -> None:
     async with OCPClient(env=server_env(workspace, fake_ollama)) as client:
         tools = {t.name: t for t in await client.list_tools()}
     assert set(tools) == {
@@ -54,7 +56,9 @@ async def test_tools_are_listed_with_portable_names_and_dotted_titles(workspace,
         assert tool.output_schema is not None
 
 
-async def test_dotted_mode_advertises_dotted_names_and_both_forms_work(workspace, fake_ollama):
+async def test_dotted_mode_advertises_dotted_names_and_both_forms_work(
+    workspace: Path, fake_ollama: FakeOllama
+) -> None:
     env = server_env(workspace, fake_ollama, OCP_TOOL_NAMES="dotted")
     async with OCPClient(env=env) as client:
         names = {t.name for t in await client.list_tools()}
@@ -64,7 +68,9 @@ async def test_dotted_mode_advertises_dotted_names_and_both_forms_work(workspace
     assert not dotted.is_error and not plain.is_error
 
 
-async def test_search_cites_path_and_lines_from_a_fresh_index(workspace, fake_ollama):
+async def test_search_cites_path_and_lines_from_a_fresh_index(
+    workspace: Path, fake_ollama: FakeOllama
+) -> None:
     async with OCPClient(env=server_env(workspace, fake_ollama)) as client:
         result = await wait_for_index(client, "verify token")
         top = result.results[0]
@@ -76,7 +82,9 @@ async def test_search_cites_path_and_lines_from_a_fresh_index(workspace, fake_ol
                 await asyncio.sleep(0.2)
 
 
-async def test_search_grouped_by_file_gives_files_with_their_best_chunks(workspace, fake_ollama):
+async def test_search_grouped_by_file_gives_files_with_their_best_chunks(
+    workspace: Path, fake_ollama: FakeOllama
+) -> None:
     async with OCPClient(env=server_env(workspace, fake_ollama)) as client:
         await wait_for_index(client, "verify token")
         grouped = await client.search("session token verify", k=2, group_by="file")
@@ -90,7 +98,9 @@ async def test_search_grouped_by_file_gives_files_with_their_best_chunks(workspa
         )
 
 
-async def test_bad_arguments_name_the_field_and_the_server_keeps_serving(workspace, fake_ollama):
+async def test_bad_arguments_name_the_field_and_the_server_keeps_serving(
+    workspace: Path, fake_ollama: FakeOllama
+) -> None:
     async with OCPClient(env=server_env(workspace, fake_ollama)) as client:
         bad = await client.call("ocp_context_search", {"query": "x", "k": 0})
         assert bad.is_error and "`k`" in bad.content[0].text
@@ -105,7 +115,9 @@ async def test_bad_arguments_name_the_field_and_the_server_keeps_serving(workspa
         assert (await client.search("verify_token")).query == "verify_token"
 
 
-async def test_simple_request_goes_raw_to_the_local_model(workspace, fake_ollama):
+async def test_simple_request_goes_raw_to_the_local_model(
+    workspace: Path, fake_ollama: FakeOllama
+) -> None:
     async with OCPClient(env=server_env(workspace, fake_ollama)) as client:
         result = await client.route("explain the auth middleware")
     assert result.answered_by == "local"
@@ -116,8 +128,8 @@ async def test_simple_request_goes_raw_to_the_local_model(workspace, fake_ollama
 
 
 async def test_without_a_paid_key_a_complex_request_returns_the_enriched_prompt(
-    workspace, fake_ollama
-):
+    workspace: Path, fake_ollama: FakeOllama
+) -> None:
     async with OCPClient(env=server_env(workspace, fake_ollama)) as client:
         await wait_for_index(client, "verify_token")
         result = await client.route(
@@ -131,7 +143,9 @@ async def test_without_a_paid_key_a_complex_request_returns_the_enriched_prompt(
     assert fake_ollama.requests_to("/api/chat") == []
 
 
-async def test_paid_route_sends_an_enriched_redacted_prompt(workspace, fake_ollama):
+async def test_paid_route_sends_an_enriched_redacted_prompt(
+    workspace: Path, fake_ollama: FakeOllama
+) -> None:
     with FakeAnthropic(reply="Use constant-time comparison.") as anthropic:
         env = server_env(
             workspace,
@@ -154,8 +168,8 @@ async def test_paid_route_sends_an_enriched_redacted_prompt(workspace, fake_olla
 
 
 async def test_a_whole_agent_conversation_is_routed_with_tiers_and_a_full_trace(
-    workspace, fake_ollama
-):
+    workspace: Path, fake_ollama: FakeOllama
+) -> None:
     secret = "ghp_" + "A1b2C3d4E5f6" * 3
     messages = [
         {"role": "user", "content": f"our CI token is {secret}; the deploy job uses it"},
@@ -203,7 +217,9 @@ async def test_a_whole_agent_conversation_is_routed_with_tiers_and_a_full_trace(
     assert stats_source.traces[0].trace_id == t.trace_id
 
 
-async def test_route_without_request_or_messages_names_the_field(workspace, fake_ollama):
+async def test_route_without_request_or_messages_names_the_field(
+    workspace: Path, fake_ollama: FakeOllama
+) -> None:
     async with OCPClient(env=server_env(workspace, fake_ollama)) as client:
         with pytest.raises(OCPToolError, match="request"):
             await client.route()
@@ -213,8 +229,8 @@ async def test_route_without_request_or_messages_names_the_field(workspace, fake
 
 
 async def test_an_ambiguous_request_is_settled_by_the_local_classifier_and_then_cached(
-    workspace, fake_ollama
-):
+    workspace: Path, fake_ollama: FakeOllama
+) -> None:
     def reply(messages: list[dict[str, object]], body: dict[str, object]) -> str:
         if body.get("format"):
             return json.dumps({"tier": "local", "reason": "a focused debugging question"})
@@ -233,7 +249,9 @@ async def test_an_ambiguous_request_is_settled_by_the_local_classifier_and_then_
     assert len(classifier_calls) == 1
 
 
-async def test_a_second_session_restores_what_the_first_saved(workspace, fake_ollama):
+async def test_a_second_session_restores_what_the_first_saved(
+    workspace: Path, fake_ollama: FakeOllama
+) -> None:
     env = server_env(workspace, fake_ollama)
     async with OCPClient(env=env) as client:
         routed = await client.route("explain the auth middleware")
@@ -310,7 +328,9 @@ def test_stdout_carries_only_json_rpc(workspace: Path, fake_ollama: FakeOllama) 
     assert parsed[0]["result"]["serverInfo"]["name"] == "ocp"
 
 
-async def test_index_status_resource_reports_the_index_and_who_watches_it(workspace, fake_ollama):
+async def test_index_status_resource_reports_the_index_and_who_watches_it(
+    workspace: Path, fake_ollama: FakeOllama
+) -> None:
     async with OCPClient(env=server_env(workspace, fake_ollama)) as client:
         listed = await client.session.list_resources()
         assert [str(r.uri) for r in listed.resources] == [wire.STATUS_URI]

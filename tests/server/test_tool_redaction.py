@@ -88,7 +88,7 @@ async def test_a_result_without_secrets_says_nothing_was_hidden(
     assert result.redacted == 0 and all(r.redactions == 0 for r in result.results)
 
 
-async def test_restore_briefs_are_redacted_field_by_field(state: AppState, workspace: Path):
+async def test_restore_briefs_are_redacted_field_by_field(state: AppState, workspace: Path) -> None:
     ws = await opened(state, workspace)
     await state.save(
         ws,
