@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from mcp import Client
@@ -17,8 +19,10 @@ from ocp_server.server import build_server
 from ocp_server.settings import ServerSettings
 from tests.server.inproc import inproc_client, text_of
 
+T = TypeVar("T")
 
-async def _timed(coro):  # type: ignore[no-untyped-def]
+
+async def _timed(coro: Awaitable[T]) -> tuple[T, float]:
     started = time.perf_counter()
     result = await coro
     return result, time.perf_counter() - started
@@ -70,12 +74,13 @@ async def test_a_first_index_slower_than_the_wait_answers_with_what_exists_and_s
     workspace: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from ocp_server.index import indexer
+    from ocp_server.index.files import Candidate
 
     real = indexer.process_file
 
-    def slow(*args):  # type: ignore[no-untyped-def]
+    def slow(workspace: Path, candidate: Candidate, known_hash: str | None) -> object:
         time.sleep(0.6)
-        return real(*args)
+        return real(workspace, candidate, known_hash)
 
     monkeypatch.setattr(indexer, "process_file", slow)
     async with inproc_client(workspace, monkeypatch, first_index_wait=0.5) as client:

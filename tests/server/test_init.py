@@ -65,7 +65,7 @@ def test_claude_code_gets_project_mcp_json_no_key_and_the_approval(
 def test_merge_keeps_other_servers_and_keys_backs_up_and_is_idempotent(
     workspace: Path, home: Path
 ) -> None:
-    original = {
+    original: dict[str, Any] = {
         "mcpServers": {
             "github": {"command": "gh-mcp", "args": ["--stdio"]},
             "ocp": {"command": "uvx", "args": ["ocp-server"], "env": {"OCP_LOCAL_MODEL": "qwen3"}},

@@ -50,12 +50,16 @@ class Repo:
     async def reindex(self) -> None:
         await self.index.update()
 
-    async def decide(self, *citations: str, title: str = "Token check", **kw: object) -> int:
+    async def decide(
+        self,
+        *citations: str,
+        title: str = "Token check",
+        decision: str = "compare tokens in constant time",
+    ) -> int:
         sid = await self.memory.start_session(str(self.root), "s1")
-        decision = str(kw.pop("decision", "compare tokens in constant time"))
         result = await self.memory.save(
-            sid, decisions=[DecisionIn(title, decision, citations=tuple(citations))], **kw
-        )  # type: ignore[arg-type]
+            sid, decisions=[DecisionIn(title, decision, citations=tuple(citations))]
+        )
         return result.decision_ids[0]
 
 

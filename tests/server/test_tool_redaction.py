@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from pydantic import BaseModel
 
 from ocp_router.redact import RedactingFilter
 from ocp_server import wire
@@ -53,7 +54,7 @@ async def opened(state: AppState, workspace: Path) -> Workspace:
     return ws
 
 
-def dumped(model: wire.BaseModel) -> str:
+def dumped(model: BaseModel) -> str:
     return json.dumps(model.model_dump(mode="json"))
 
 
