@@ -81,8 +81,9 @@ class FakeOllama(FakeServer):
     """Fake Ollama.
 
     ``models``: model names (``name[:tag]``; tag defaults to ``latest``).
-    ``reply``: a string, a dict, or ``fn(messages, body) -> str | dict``; a dict may carry ``content``,
-    ``thinking``, ``tool_calls`` (``[{"name": ..., "arguments": {...}}]``) and ``done_reason``.
+    ``reply``: a string, a dict, or ``fn(messages, body) -> str | dict``; a dict may carry
+    ``content``, ``thinking``, ``tool_calls`` (``[{"name": ..., "arguments": {...}}]``)
+    and ``done_reason``.
     Default: ``"local answer: <first 40 chars of the last user message>"``.
     ``capabilities``: a list applied to every model, or ``{model: [caps]}``; by default a model
     whose name contains ``embed`` has ``["embedding"]`` and others ``["completion", "tools"]``.

@@ -71,8 +71,8 @@ class FakeOpenAI(FakeServer):
 
     ``models``: ids listed by ``/v1/models`` and accepted by chat (``None`` = accept any id,
     like llama.cpp's single-model server, and list ``["fake-model"]``).
-    ``reply``: a string, a dict, or ``fn(messages, body) -> str | dict``; a dict may carry ``content``,
-    ``tool_calls`` (``[{"name", "arguments": {...}}]``) and ``finish_reason``.
+    ``reply``: a string, a dict, or ``fn(messages, body) -> str | dict``; a dict may carry
+    ``content``, ``tool_calls`` (``[{"name", "arguments": {...}}]``) and ``finish_reason``.
     Default: ``"openai answer: <first 40 chars of the last user message>"``.
     ``api_key``: when set, ``Authorization: Bearer <api_key>`` is required.
     ``.base_url`` is ``<url>/v1``, what OpenAI-style clients take.
