@@ -16,13 +16,13 @@ import httpx
 import pytest
 from anthropic.types import (
     MessageParam,
-    TextBlock,
     TextBlockParam,
     ToolParam,
     ToolResultBlockParam,
 )
 
 from tests.fakes import FakeAnthropic, FakeOllama, FakeOpenAI, closed_port
+from tests.results import error_body, message_text
 
 TIMEOUT = httpx.Timeout(10.0)
 SONNET = "claude-sonnet-5-5"
@@ -49,19 +49,6 @@ def sse_events(text: str) -> list[tuple[str | None, str]]:
     return out
 
 
-def error_body(error: anthropic.APIStatusError) -> dict[str, Any]:
-    """The decoded JSON body of an SDK error (the SDK types it `object`)."""
-    body = error.body
-    assert isinstance(body, dict), body
-    return body
-
-
-def text_at(message: anthropic.types.Message, index: int = 0) -> str:
-    block = message.content[index]
-    assert isinstance(block, TextBlock), block
-    return block.text
-
-
 def claude(fake: FakeAnthropic, **kw: Any) -> anthropic.AsyncAnthropic:
     kw.setdefault("api_key", "sk-ant-test")
     kw.setdefault("timeout", 10.0)
@@ -83,7 +70,7 @@ async def test_the_anthropic_sdk_reads_a_plain_message_with_full_usage(
         msg = await client.messages.create(model=SONNET, max_tokens=100, messages=USER_HI)
     assert msg.type == "message" and msg.role == "assistant" and msg.model == SONNET
     assert [b.type for b in msg.content] == ["text"]
-    assert text_at(msg) == "claude answer: What is the capital of Norway?"
+    assert message_text(msg) == "claude answer: What is the capital of Norway?"
     assert msg.stop_reason == "end_turn"
     assert msg.usage.input_tokens == 6
     assert msg.usage.output_tokens == 8
@@ -259,7 +246,7 @@ async def test_a_scripted_tool_use_round_trip_records_the_tool_result_sent_back(
         ) as s:
             turn2 = await s.get_final_message()
         assert turn2.stop_reason == "end_turn"
-        assert text_at(turn2) == "Found it."
+        assert message_text(turn2) == "Found it."
         assert fake.script_remaining == 0
         assert fake.tool_results() == [result]
         assert [r.body["stream"] for r in fake.requests] == [True, True]
@@ -300,7 +287,7 @@ async def test_max_tokens_cuts_the_answer_and_a_scripted_refusal_is_reported(
         cut = await client.messages.create(model=SONNET, max_tokens=3, messages=USER_HI)
     assert refused.stop_reason == "refusal"
     assert cut.stop_reason == "max_tokens"
-    assert text_at(cut) == "one two three"
+    assert message_text(cut) == "one two three"
     assert cut.usage.output_tokens == 3
 
 

@@ -16,6 +16,7 @@ from tests.fakes.anthropic import FakeAnthropic
 from tests.fakes.ollama import FakeOllama
 from tests.fakes.openai import FakeOpenAI
 from tests.proxy.conftest import RunningProxy
+from tests.results import message_text
 
 SIMPLE = "what is 2 + 2?"
 HARD = (
@@ -68,7 +69,7 @@ def test_a_simple_anthropic_request_is_answered_by_the_local_model(
     )
     assert message.model == "llama3.2"
     assert [b.type for b in message.content] == ["text"]
-    assert message.content[0].text == f"local answer: {SIMPLE}"
+    assert message_text(message) == f"local answer: {SIMPLE}"
     assert message.stop_reason == "end_turn"
     assert message.usage.output_tokens > 0
     sent = fake_ollama.requests_to("/api/chat")[0].body
@@ -91,7 +92,7 @@ def test_a_streamed_anthropic_request_answered_locally_is_a_faithful_event_strea
         text = "".join(stream.text_stream)
         final = stream.get_final_message()
     assert text == f"local answer: {SIMPLE}"
-    assert final.content[0].text == text
+    assert message_text(final) == text
     assert final.stop_reason == "end_turn"
     assert final.usage.output_tokens > 0
 
@@ -124,7 +125,7 @@ def test_a_hard_anthropic_request_is_relayed_to_the_paid_provider_untouched(
     message = _anthropic(proxy).messages.create(
         **body, extra_headers={"anthropic-beta": "prompt-caching-2024-07-31"}
     )
-    assert message.content[0].text.startswith("claude answer: ")
+    assert message_text(message).startswith("claude answer: ")
     assert message.model == "claude-opus-5-5"
     seen = fake_anthropic.requests_to("/v1/messages")[0]
     assert seen.body == body  # the top decision keeps the requested (top) model
@@ -171,7 +172,7 @@ def test_a_paid_stream_is_relayed_event_by_event_and_its_usage_is_costed(
         final = stream.get_final_message()
     assert events[0] == "message_start"
     assert "content_block_delta" in events
-    assert final.content[0].text.startswith("claude answer: ")
+    assert message_text(final).startswith("claude answer: ")
     rows = proxy.call(_rows)
     assert rows[0]["answered_tier"] == "top"
     assert rows[0]["input_tokens"] == final.usage.input_tokens

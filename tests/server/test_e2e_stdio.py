@@ -15,6 +15,7 @@ import pytest
 from ocp_client import OCPClient, OCPToolError
 from ocp_server import wire
 from tests.fakes import FakeAnthropic, FakeOllama
+from tests.results import tool_text
 
 NAME_RE = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 
@@ -103,13 +104,13 @@ async def test_bad_arguments_name_the_field_and_the_server_keeps_serving(
 ) -> None:
     async with OCPClient(env=server_env(workspace, fake_ollama)) as client:
         bad = await client.call("ocp_context_search", {"query": "x", "k": 0})
-        assert bad.is_error and "`k`" in bad.content[0].text
+        assert bad.is_error and "`k`" in tool_text(bad)
         missing = await client.call("ocp_model_route", {})
-        assert missing.is_error and "`request`" in missing.content[0].text
+        assert missing.is_error and "`request`" in tool_text(missing)
         extra = await client.call("ocp_session_restore", {"bogus": 1})
-        assert extra.is_error and "`bogus`" in extra.content[0].text
+        assert extra.is_error and "`bogus`" in tool_text(extra)
         unknown = await client.call("ocp_nope", {})
-        assert unknown.is_error and "ocp_context_search" in unknown.content[0].text
+        assert unknown.is_error and "ocp_context_search" in tool_text(unknown)
         with pytest.raises(OCPToolError, match="trace_id"):
             await client.save(trace_id="does-not-exist", outcome="worked")
         assert (await client.search("verify_token")).query == "verify_token"

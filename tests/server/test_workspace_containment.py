@@ -12,6 +12,7 @@ import pytest
 from ocp_client import OCPClient
 from ocp_server.settings import ServerSettings, WorkspaceError, resolve_workspace
 from tests.fakes import FakeOllama
+from tests.results import tool_text
 
 GH_TOKEN = "gho_" + "Zq8vR2mLp4Tx" * 3
 
@@ -129,7 +130,7 @@ async def test_tools_refuse_outside_folders_and_create_nothing_there(
             for folder in ("~", str(home), str(outside), f"{workspace}/../outside"):
                 result = await client.call(tool, {**args, "workspace": folder})
                 assert result.is_error, (tool, folder)
-                text = result.content[0].text
+                text = tool_text(result)
                 assert "cannot be a workspace" in text or "outside the folders" in text
                 assert GH_TOKEN not in text
         inside = await client.call(
