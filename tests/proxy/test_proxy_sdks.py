@@ -11,7 +11,9 @@ import anthropic
 import httpx
 import openai
 import pytest
+from anthropic.types import ToolParam
 
+from ocp_server.proxy import Proxy
 from tests.fakes.anthropic import FakeAnthropic
 from tests.fakes.ollama import FakeOllama
 from tests.fakes.openai import FakeOpenAI
@@ -23,7 +25,7 @@ HARD = (
     "Design a distributed consensus protocol refactor across the whole codebase with a "
     "migration plan, a security review and a performance analysis of the architecture"
 )
-TOOLS = [
+TOOLS: list[ToolParam] = [
     {
         "name": "read_file",
         "description": "Read a file",
@@ -148,7 +150,7 @@ def test_a_request_offering_tools_stays_paid_and_keeps_its_tools(
     message = _anthropic(proxy).messages.create(
         model="claude-sonnet-5-5",
         max_tokens=100,
-        tools=TOOLS,  # type: ignore[arg-type]
+        tools=TOOLS,
         messages=[{"role": "user", "content": SIMPLE}],
     )
     assert message.stop_reason == "tool_use"
@@ -182,7 +184,7 @@ def test_a_paid_stream_is_relayed_event_by_event_and_its_usage_is_costed(
     assert rows[0]["cost_usd"] == round(expected, 6)
 
 
-async def _rows(proxy: Any) -> list[dict[str, Any]]:
+async def _rows(proxy: Proxy) -> list[dict[str, Any]]:
     return list(proxy.recorder.summary({})["recent"])
 
 
@@ -226,7 +228,8 @@ def test_openai_sdk_hard_requests_are_relayed_to_the_openai_upstream(
     completion = client.chat.completions.create(
         model="gpt-4o", messages=[{"role": "user", "content": HARD}], temperature=0.2
     )
-    assert completion.choices[0].message.content.startswith("openai answer: ")  # type: ignore[union-attr]
+    content = completion.choices[0].message.content
+    assert content is not None and content.startswith("openai answer: ")
     sent = fake_openai.requests_to("/v1/chat/completions")[0]
     assert sent.body == {
         "model": "gpt-4o",
@@ -350,7 +353,7 @@ def test_with_local_tools_a_tool_call_is_answered_locally_in_the_clients_dialect
     message = _anthropic(proxy).messages.create(
         model="claude-haiku-5-5",
         max_tokens=100,
-        tools=TOOLS,  # type: ignore[arg-type]
+        tools=TOOLS,
         messages=[{"role": "user", "content": SIMPLE}],
     )
     assert message.model == "llama3.2"
