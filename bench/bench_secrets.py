@@ -99,7 +99,10 @@ def pem(rng: random.Random, label: str) -> tuple[str, str]:
 
 def plant(rng: random.Random) -> Planted:
     p = Planted()
-    pw = lambda n=14: rand(rng, n, ALNUM + "!#%*-_")  # noqa: E731
+
+    def pw(n: int = 14) -> str:
+        return rand(rng, n, ALNUM + "!#%*-_")
+
     db, stripe, aws = pw(), "sk_live_" + rand(rng, 24), rand(rng, 40, ALNUM + "/+")
     p.add(
         ".env",

@@ -77,13 +77,17 @@ async def test_an_edit_rechunks_only_that_file_and_keeps_unchanged_chunks(
     index: WorkspaceIndex, workspace: Path
 ) -> None:
     await index.update()
-    before = dict(await index.db.execute_fetchall("SELECT content_hash, id FROM chunks"))
+    before: dict[str, int] = {
+        h: i for h, i in await index.db.execute_fetchall("SELECT content_hash, id FROM chunks")
+    }
     auth = workspace / "src" / "auth.py"
     auth.write_text(auth.read_text().replace("return new\n", "return new + '!'\n"))
     summary = await index.update()
     assert summary is not None and (summary.scanned, summary.changed) == (1, 1)
     assert summary.chunks_added == 1 and summary.chunks_removed == 1
-    after = dict(await index.db.execute_fetchall("SELECT content_hash, id FROM chunks"))
+    after: dict[str, int] = {
+        h: i for h, i in await index.db.execute_fetchall("SELECT content_hash, id FROM chunks")
+    }
     kept = set(before) & set(after)
     assert len(kept) == len(after) - 1 and all(before[h] == after[h] for h in kept)
     top = (await index.search("rotate_session")).results[0]

@@ -8,11 +8,11 @@ from typing import Any
 
 from ocp_server.doctor import run_checks
 from tests.fakes import FakeAnthropic, FakeOllama, FakeOpenAI
-from tests.fakes._http import Request, Response, json_response
+from tests.fakes._http import Request, Response, StreamResponse, json_response
 
 
 async def checks(
-    workspace: Path, home: Path | None = None, **env: str
+    workspace: Path, home: Path | None = None, /, **env: str
 ) -> dict[str, tuple[str, str]]:
     found = await run_checks(workspace, env, home or workspace.parent / "home")
     return {c.name: (c.status, c.detail) for c in found}
@@ -88,13 +88,13 @@ class LlamaCppLike(FakeOpenAI):
     def _model(self, mid: str) -> dict[str, Any]:
         return {**super()._model(mid), "meta": {"n_ctx_train": 32768, "n_vocab": 262144}}
 
-    def handle(self, req: Request) -> Response:  # type: ignore[override]
+    def handle(self, req: Request) -> Response | StreamResponse:
         body = req.json if isinstance(req.json, dict) else {}
         if req.path == "/v1/chat/completions" and body.get("tools"):
             return json_response(
                 500, {"error": {"code": 500, "message": "tools param requires --jinja flag"}}
             )
-        return super().handle(req)  # type: ignore[return-value]
+        return super().handle(req)
 
 
 async def test_an_openai_compatible_local_server_is_contacted_not_assumed_fine(

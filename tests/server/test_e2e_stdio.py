@@ -9,6 +9,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -172,7 +173,7 @@ async def test_a_whole_agent_conversation_is_routed_with_tiers_and_a_full_trace(
     workspace: Path, fake_ollama: FakeOllama
 ) -> None:
     secret = "ghp_" + "A1b2C3d4E5f6" * 3
-    messages = [
+    messages: list[dict[str, Any]] = [
         {"role": "user", "content": f"our CI token is {secret}; the deploy job uses it"},
         {
             "role": "assistant",
@@ -281,7 +282,7 @@ async def test_a_second_session_restores_what_the_first_saved(
 
 
 def test_stdout_carries_only_json_rpc(workspace: Path, fake_ollama: FakeOllama) -> None:
-    messages = [
+    messages: list[dict[str, Any]] = [
         {
             "jsonrpc": "2.0",
             "id": 1,

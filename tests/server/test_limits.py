@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -29,7 +30,7 @@ async def test_a_save_with_too_many_state_keys_is_refused_at_once(
 async def test_oversized_fields_name_the_field(
     workspace: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    too_long = {
+    too_long: dict[str, list[dict[str, Any]]] = {
         "ocp_result_save": [
             {"state": {"k" * (wire.MAX_STATE_KEY_CHARS + 1): "v"}},
             {"state": {"k": "v" * (wire.MAX_STATE_VALUE_CHARS + 1)}},
