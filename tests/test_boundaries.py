@@ -57,7 +57,9 @@ def _modules_with_all() -> list[str]:
         root = importlib.import_module(package)
         modules.append(package)
         for info in pkgutil.walk_packages(root.__path__, prefix=f"{package}."):
-            source = Path(importlib.util.find_spec(info.name).origin or "")  # type: ignore[union-attr]
+            spec = importlib.util.find_spec(info.name)
+            assert spec is not None, info.name
+            source = Path(spec.origin or "")
             if source.suffix == ".py" and "__all__" in source.read_text(encoding="utf-8"):
                 modules.append(info.name)
     return modules

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import AsyncIterator
+from typing import TypedDict, Unpack
 
 import pytest
 
@@ -18,6 +19,7 @@ from ocp_router import (
     PinState,
     RoutingFailed,
     SessionPins,
+    SpendLedger,
     Tier,
 )
 from ocp_router.backends.anthropic import AnthropicBackend
@@ -42,10 +44,21 @@ class Clock:
         return self.now
 
 
+class RouterOptions(TypedDict, total=False):
+    """The OCPRouter options these tests vary."""
+
+    budget: Budget | None
+    ledger: SpendLedger | None
+    pins: SessionPins | None
+    paid_fallback: PaidFallback
+    total_timeout: float
+
+
 def make(
     fake_ollama: FakeOllama | None,
     fake_anthropic: FakeAnthropic | None,
-    **kw: object,
+    top_threshold: float = TOP_THRESHOLD,
+    **kw: Unpack[RouterOptions],
 ) -> OCPRouter:
     local = (
         OllamaBackend("llama3.2", base_url=fake_ollama.url, timeout=5.0) if fake_ollama else None
@@ -55,8 +68,7 @@ def make(
         if fake_anthropic
         else None
     )
-    kw.setdefault("top_threshold", TOP_THRESHOLD)
-    return OCPRouter(local=local, paid=paid, top_model=TOP, **kw)  # type: ignore[arg-type]
+    return OCPRouter(local=local, paid=paid, top_model=TOP, top_threshold=top_threshold, **kw)
 
 
 @pytest.fixture

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import anyio
 import pytest
+from mcp.shared.message import SessionMessage
 from mcp.types import CallToolResult, TextContent
 
 from ocp_client.client import _Session
 
 
 async def test_a_result_that_breaks_the_wire_model_is_rejected_and_a_good_one_passes() -> None:
-    send, receive = anyio.create_memory_object_stream[object](1)
-    session = _Session(receive, send)  # type: ignore[arg-type]
+    send, sent = anyio.create_memory_object_stream[SessionMessage](1)
+    to_client, receive = anyio.create_memory_object_stream[SessionMessage | Exception](1)
+    session = _Session(receive, send)
     good = CallToolResult(
         content=[TextContent(type="text", text="ok")],
         structured_content={
@@ -33,5 +35,5 @@ async def test_a_result_that_breaks_the_wire_model_is_rejected_and_a_good_one_pa
     bad = good.model_copy(update={"structured_content": {"session_id": "s"}})
     with pytest.raises(RuntimeError, match="Invalid structured content returned by tool"):
         await session.validate_tool_result("ocp_result_save", bad)
-    await send.aclose()
-    await receive.aclose()
+    for stream in (send, sent, to_client, receive):
+        await stream.aclose()

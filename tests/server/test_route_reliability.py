@@ -155,7 +155,7 @@ async def test_the_ledger_adds_this_processs_unrecorded_spend_to_the_stored_spen
             return 0.05  # what other windows' traces say
 
     ledger = WorkspaceLedger()
-    ledger.state = Stored()  # type: ignore[assignment]
+    ledger.state = Stored()
     await ledger.add(0.05)  # paid here, its trace not stored yet
     assert await ledger.spent_today() == 0.10
     ledger.recorded(0.05)
