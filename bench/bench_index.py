@@ -26,6 +26,7 @@ import tarfile
 import tempfile
 import time
 from pathlib import Path
+from typing import TypedDict
 
 from rich.console import Console
 from rich.table import Table
@@ -40,14 +41,21 @@ DATA = Path(__file__).resolve().parent / "data"
 ROOT = Path(__file__).resolve().parents[1]
 
 
+class Question(TypedDict):
+    """One line of django_questions.jsonl (the fields this benchmark reads)."""
+
+    question: str
+    path: str
+    start_line: int
+    end_line: int
+
+
 def _percentile(values: list[float], q: float) -> float:
     values = sorted(values)
     return values[min(len(values) - 1, int(len(values) * q))]
 
 
-async def measure(
-    name: str, workspace: Path, questions: list[dict[str, object]] | None
-) -> dict[str, str]:
+async def measure(name: str, workspace: Path, questions: list[Question] | None) -> dict[str, str]:
     tmp = Path(tempfile.mkdtemp(prefix="ocp-bench-"))
     db_path = tmp / "ocp.db"
     row: dict[str, str] = {"corpus": name}
@@ -131,16 +139,16 @@ async def measure(
 
         if questions:
             rr, r5 = [], []
-            for q in questions:
-                results = (await index.search(str(q["question"]), k=10, refresh=False)).results
+            for question in questions:
+                results = (await index.search(question["question"], k=10, refresh=False)).results
                 rank = next(
                     (
                         i + 1
                         for i, r in enumerate(results)
-                        if r.path == q["path"]
-                        and r.start_line <= int(q["end_line"])  # type: ignore[call-overload]
-                        and r.end_line >= int(q["start_line"])
-                    ),  # type: ignore[call-overload]
+                        if r.path == question["path"]
+                        and r.start_line <= question["end_line"]
+                        and r.end_line >= question["start_line"]
+                    ),
                     None,
                 )
                 rr.append(1 / rank if rank else 0.0)
@@ -198,7 +206,7 @@ def main() -> None:
     rows = []
     if args.corpus in ("django", "both"):
         django = git_init(django_source())
-        questions = [
+        questions: list[Question] = [
             json.loads(line)
             for line in (DATA / "django_questions.jsonl").read_text().splitlines()
             if line.strip()

@@ -32,6 +32,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import aiosqlite
 from rich.console import Console
 from rich.table import Table
 
@@ -208,11 +209,11 @@ def _lines(path: Path) -> list[str]:
 
 # ---- the run -------------------------------------------------------------------------------
 async def save_memories(
-    memory: MemoryStore, conn: object, root: Path, count: int, rnd: random.Random
+    memory: MemoryStore, conn: aiosqlite.Connection, root: Path, count: int, rnd: random.Random
 ) -> dict[int, list[str]]:
     """Notes citing code three ways; returns note id -> the lines saved."""
     rows = list(
-        await conn.execute_fetchall(  # type: ignore[attr-defined]
+        await conn.execute_fetchall(
             "SELECT f.path, c.start_line, c.end_line, c.symbol, c.scope FROM chunks c "
             "JOIN files f ON f.id = c.file_id WHERE c.symbol IS NOT NULL "
             "AND c.kind IN ('function', 'method', 'class')"

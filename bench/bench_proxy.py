@@ -324,15 +324,15 @@ def run(console: Console, args: argparse.Namespace, upstream: str, proxy: str, p
         rps.add_column(col, justify="right" if col != "path" else "left")
     cases = (("paid JSON", body(HARD, False)), ("local JSON", body("what is 2 + 2?", False)))
     for name, payload in cases:
-        direct = asyncio.run(load(upstream + "/v1/messages", payload, args.rps, 16))
+        direct_rps = asyncio.run(load(upstream + "/v1/messages", payload, args.rps, 16))
         cpu = cpu_seconds(pid)
-        proxied = asyncio.run(load(proxy + "/v1/messages", payload, args.rps, 16))
+        proxied_rps = asyncio.run(load(proxy + "/v1/messages", payload, args.rps, 16))
         per = (cpu_seconds(pid) - cpu) / args.rps * 1000
         rps.add_row(
             name,
             str(args.rps),
-            f"{direct:,.0f}",
-            f"{proxied:,.0f}",
+            f"{direct_rps:,.0f}",
+            f"{proxied_rps:,.0f}",
             f"{per:.2f}",
             f"{1000 / per:,.0f} req/s",
         )

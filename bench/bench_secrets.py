@@ -37,6 +37,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -99,7 +100,10 @@ def pem(rng: random.Random, label: str) -> tuple[str, str]:
 
 def plant(rng: random.Random) -> Planted:
     p = Planted()
-    pw = lambda n=14: rand(rng, n, ALNUM + "!#%*-_")  # noqa: E731
+
+    def pw(n: int = 14) -> str:
+        return rand(rng, n, ALNUM + "!#%*-_")
+
     db, stripe, aws = pw(), "sk_live_" + rand(rng, 24), rand(rng, 40, ALNUM + "/+")
     p.add(
         ".env",
@@ -280,6 +284,8 @@ class Seen:
     chunks: str = ""
     refused: int = 0
     tried: int = 0
+    outside_created: int = 0  # files the tools wrote outside the configured folders
+    api_key: str = ""
 
 
 def present(values: list[str], haystack: str | bytes) -> set[str]:
@@ -390,7 +396,7 @@ async def exercise(ws: Path, planted: Planted, tmp: Path) -> Seen:
                     seen.tried += 1
                     seen.refused += bool(result.is_error)
             after = {p for d in (outside, home) for p in d.rglob("*")}
-            seen.outside_created = len(after - before)  # type: ignore[attr-defined]
+            seen.outside_created = len(after - before)
         seen.paid = json.dumps([r.body for r in anthropic.requests])
     seen.log = log.read_text("utf-8", "replace")
     seen.db = b"".join(
@@ -400,7 +406,7 @@ async def exercise(ws: Path, planted: Planted, tmp: Path) -> Seen:
 
     with sqlite3.connect(db) as conn:
         seen.chunks = "\n".join(unpack_text(r[0]) for r in conn.execute("SELECT text FROM chunks"))
-    seen.api_key = api_key  # type: ignore[attr-defined]
+    seen.api_key = api_key
     return seen
 
 
@@ -510,7 +516,7 @@ async def main() -> None:
         results["git" if git else "plain"] = await exercise(ws, planted, tmp)
     g, p = results["git"], results["plain"]
 
-    def row(label: str, fn, goal: str) -> None:  # type: ignore[no-untyped-def]
+    def row(label: str, fn: Callable[[Seen], object], goal: str) -> None:
         table.add_row(label, str(fn(g)), str(fn(p)), goal)
 
     row("indexed (in a chunk)", lambda s: len(present(values, s.chunks)), "inline code only")

@@ -22,6 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import aiosqlite
 from rich.console import Console
 from rich.table import Table
 
@@ -58,10 +59,12 @@ async def add_traces(memory: MemoryStore, session: str, start: int, stop: int) -
         )
 
 
-async def add_memories(memory: MemoryStore, session: str, conn: object, count: int) -> None:
+async def add_memories(
+    memory: MemoryStore, session: str, conn: aiosqlite.Connection, count: int
+) -> None:
     """Decisions and notes, four in five citing a definition the index holds."""
     defs = list(
-        await conn.execute_fetchall(  # type: ignore[attr-defined]
+        await conn.execute_fetchall(
             "SELECT f.path, c.start_line, c.end_line, c.symbol FROM chunks c "
             "JOIN files f ON f.id = c.file_id WHERE c.symbol IS NOT NULL AND c.kind != 'section'"
         )

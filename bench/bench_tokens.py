@@ -51,7 +51,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import tiktoken
-import tiktoken_ext.openai_public as openai_public  # type: ignore[import-untyped]
+import tiktoken_ext.openai_public as openai_public
 
 from ocp_router import _tokens
 from ocp_router._tokens import estimate_tokens

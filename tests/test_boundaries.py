@@ -51,7 +51,7 @@ def _private_imports_of_other_distributions() -> list[tuple[str, str]]:
     return found
 
 
-def test_no_distribution_imports_another_distributions_private_modules():
+def test_no_distribution_imports_another_distributions_private_modules() -> None:
     violations = list(_private_imports_of_other_distributions())
     assert violations == []
 
@@ -128,14 +128,16 @@ def _modules_with_all() -> list[str]:
         root = importlib.import_module(package)
         modules.append(package)
         for info in pkgutil.walk_packages(root.__path__, prefix=f"{package}."):
-            source = Path(importlib.util.find_spec(info.name).origin or "")  # type: ignore[union-attr]
+            spec = importlib.util.find_spec(info.name)
+            assert spec is not None, info.name
+            source = Path(spec.origin or "")
             if source.suffix == ".py" and "__all__" in source.read_text(encoding="utf-8"):
                 modules.append(info.name)
     return modules
 
 
 @pytest.mark.parametrize("name", _modules_with_all())
-def test_every_all_is_sorted_and_names_what_the_module_defines(name):
+def test_every_all_is_sorted_and_names_what_the_module_defines(name: str) -> None:
     module = importlib.import_module(name)
     exported = list(module.__all__)
     assert exported == sorted(exported), f"{name}.__all__ is not sorted"
@@ -144,7 +146,7 @@ def test_every_all_is_sorted_and_names_what_the_module_defines(name):
     assert missing == [], f"{name}.__all__ names what it does not define"
 
 
-def test_the_token_estimator_is_public():
+def test_the_token_estimator_is_public() -> None:
     from ocp_router import estimate_tokens
     from ocp_router.tokens import estimate_tokens as from_module
 
@@ -152,7 +154,7 @@ def test_the_token_estimator_is_public():
     assert estimate_tokens("def verify_token(token: str) -> bool:") > 5
 
 
-def test_the_routers_lazy_names_are_its_public_names():
+def test_the_routers_lazy_names_are_its_public_names() -> None:
     import ocp_router
     import ocp_router.redact  # noqa: F401 - a module named like a function it exports
 
@@ -162,7 +164,7 @@ def test_the_routers_lazy_names_are_its_public_names():
         assert getattr(importlib.import_module(home), name) is getattr(ocp_router, name)
 
 
-def test_reading_the_servers_settings_loads_no_router_index_or_numpy():
+def test_reading_the_servers_settings_loads_no_router_index_or_numpy() -> None:
     import subprocess
     import sys
 
@@ -175,7 +177,7 @@ def test_reading_the_servers_settings_loads_no_router_index_or_numpy():
     assert out.stdout.strip() == "[]"
 
 
-def test_the_settings_defaults_are_the_indexs():
+def test_the_settings_defaults_are_the_indexs() -> None:
     from ocp_server import settings
     from ocp_server.index import files, history
 

@@ -14,23 +14,15 @@ from typing import Any
 import anthropic
 import httpx
 import pytest
+from anthropic.types import (
+    MessageParam,
+    TextBlockParam,
+    ToolParam,
+    ToolResultBlockParam,
+)
 
-try:  # `tests` is a package only if the lead adds tests/__init__.py; support both layouts
-    from tests.fakes import FakeAnthropic, FakeOllama, FakeOpenAI, closed_port
-    from tests.fakes.fixtures import (  # noqa: F401  (fixtures used by name below)
-        fake_anthropic,
-        fake_ollama,
-        fake_openai,
-        refused_url,
-    )
-except ImportError:
-    from fakes import FakeAnthropic, FakeOllama, FakeOpenAI, closed_port
-    from fakes.fixtures import (  # noqa: F401
-        fake_anthropic,
-        fake_ollama,
-        fake_openai,
-        refused_url,
-    )
+from tests.fakes import FakeAnthropic, FakeOllama, FakeOpenAI, closed_port
+from tests.results import error_body, message_text
 
 TIMEOUT = httpx.Timeout(10.0)
 SONNET = "claude-sonnet-5-5"
@@ -63,7 +55,7 @@ def claude(fake: FakeAnthropic, **kw: Any) -> anthropic.AsyncAnthropic:
     return anthropic.AsyncAnthropic(base_url=fake.url, max_retries=0, **kw)
 
 
-USER_HI = [{"role": "user", "content": "What is the capital of Norway?"}]
+USER_HI: list[MessageParam] = [{"role": "user", "content": "What is the capital of Norway?"}]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -78,7 +70,7 @@ async def test_the_anthropic_sdk_reads_a_plain_message_with_full_usage(
         msg = await client.messages.create(model=SONNET, max_tokens=100, messages=USER_HI)
     assert msg.type == "message" and msg.role == "assistant" and msg.model == SONNET
     assert [b.type for b in msg.content] == ["text"]
-    assert msg.content[0].text == "claude answer: What is the capital of Norway?"
+    assert message_text(msg) == "claude answer: What is the capital of Norway?"
     assert msg.stop_reason == "end_turn"
     assert msg.usage.input_tokens == 6
     assert msg.usage.output_tokens == 8
@@ -145,8 +137,8 @@ async def test_a_wrong_api_key_raises_authentication_error_with_the_documented_b
         with pytest.raises(anthropic.AuthenticationError) as err:
             await client.messages.create(model=SONNET, max_tokens=10, messages=USER_HI)
     assert err.value.status_code == 401
-    assert err.value.body["type"] == "error"
-    assert err.value.body["error"]["type"] == "authentication_error"
+    assert error_body(err.value)["type"] == "error"
+    assert error_body(err.value)["error"]["type"] == "authentication_error"
 
 
 def test_a_request_without_credentials_or_version_header_is_refused() -> None:
@@ -181,7 +173,7 @@ async def test_canned_failures_raise_the_sdk_error_class_for_their_status(
         with pytest.raises(exc) as err:
             await client.messages.create(model=SONNET, max_tokens=10, messages=USER_HI)
         assert err.value.status_code == status
-        assert err.value.body["error"]["type"] == etype
+        assert error_body(err.value)["error"]["type"] == etype
         if status == 429:
             assert err.value.response.headers["retry-after"] == "1"
         # the failure was used up: the next call succeeds
@@ -212,19 +204,19 @@ async def test_count_tokens_answers_input_tokens_only(fake_anthropic: FakeAnthro
 
 
 async def test_a_scripted_tool_use_round_trip_records_the_tool_result_sent_back() -> None:
-    tools = [
+    tools: list[ToolParam] = [
         {
             "name": "mcp__ocp__ocp_context_search",
             "description": "search",
             "input_schema": {"type": "object", "properties": {"query": {"type": "string"}}},
         }
     ]
-    script = [
+    script: list[dict[str, Any]] = [
         {"tool_use": {"name": "mcp__ocp__ocp_context_search", "input": {"query": "hello"}}},
         {"text": "Found it."},
     ]
     async with FakeAnthropic(script=script) as fake, claude(fake) as client:
-        first = [{"role": "user", "content": "search for hello"}]
+        first: list[MessageParam] = [{"role": "user", "content": "search for hello"}]
         async with client.messages.stream(
             model=SONNET,
             max_tokens=200,
@@ -236,13 +228,14 @@ async def test_a_scripted_tool_use_round_trip_records_the_tool_result_sent_back(
         tool_use = next(b for b in turn1.content if b.type == "tool_use")
         assert tool_use.name == "mcp__ocp__ocp_context_search"
         assert tool_use.input == {"query": "hello"}
-        result = {"type": "tool_result", "tool_use_id": tool_use.id, "content": "hit: hello"}
-        history = [
+        result: ToolResultBlockParam = {
+            "type": "tool_result",
+            "tool_use_id": tool_use.id,
+            "content": "hit: hello",
+        }
+        history: list[MessageParam] = [
             *first,
-            {
-                "role": "assistant",
-                "content": [b.model_dump(exclude_none=True) for b in turn1.content],
-            },
+            {"role": "assistant", "content": turn1.content},
             {"role": "user", "content": [result]},
         ]
         async with client.messages.stream(
@@ -253,7 +246,7 @@ async def test_a_scripted_tool_use_round_trip_records_the_tool_result_sent_back(
         ) as s:
             turn2 = await s.get_final_message()
         assert turn2.stop_reason == "end_turn"
-        assert turn2.content[0].text == "Found it."
+        assert message_text(turn2) == "Found it."
         assert fake.script_remaining == 0
         assert fake.tool_results() == [result]
         assert [r.body["stream"] for r in fake.requests] == [True, True]
@@ -262,7 +255,7 @@ async def test_a_scripted_tool_use_round_trip_records_the_tool_result_sent_back(
 async def test_a_tool_result_without_a_matching_tool_use_is_a_bad_request(
     fake_anthropic: FakeAnthropic,
 ) -> None:
-    messages = [
+    messages: list[MessageParam] = [
         {"role": "user", "content": "hi"},
         {"role": "assistant", "content": "hello"},
         {
@@ -294,12 +287,12 @@ async def test_max_tokens_cuts_the_answer_and_a_scripted_refusal_is_reported(
         cut = await client.messages.create(model=SONNET, max_tokens=3, messages=USER_HI)
     assert refused.stop_reason == "refusal"
     assert cut.stop_reason == "max_tokens"
-    assert cut.content[0].text == "one two three"
+    assert message_text(cut) == "one two three"
     assert cut.usage.output_tokens == 3
 
 
 async def test_a_cache_breakpoint_writes_once_then_reads(fake_anthropic: FakeAnthropic) -> None:
-    system = [
+    system: list[TextBlockParam] = [
         {"type": "text", "text": "stable context " * 50, "cache_control": {"type": "ephemeral"}}
     ]
     async with claude(fake_anthropic) as client:
@@ -338,7 +331,7 @@ async def test_an_error_event_mid_stream_raises_from_the_sdk_stream(
                 async for text in s.text_stream:
                     received.append(text)
     assert received == ["a", " fairly"]  # output had started: status stayed 200
-    assert err.value.body["error"]["type"] == "overloaded_error"
+    assert error_body(err.value)["error"]["type"] == "overloaded_error"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import sys
 import tomllib
 from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 
 from packaging.requirements import Requirement
 
@@ -28,8 +29,9 @@ OURS = {
 }
 
 
-def project(folder: str) -> dict:  # type: ignore[type-arg]
-    return tomllib.loads((REPO / folder / "pyproject.toml").read_text())["project"]
+def project(folder: str) -> dict[str, Any]:
+    table: dict[str, Any] = tomllib.loads((REPO / folder / "pyproject.toml").read_text())["project"]
+    return table
 
 
 def release() -> str:

@@ -36,7 +36,9 @@ from ._text import count_tokens, cut_at_stop, json_chunks, pieces, snippet, trun
 
 __all__ = ["FakeAnthropic"]
 
-Reply = str | Callable[[list[dict[str, Any]], dict[str, Any]], "str | dict[str, Any]"]
+Reply = (
+    str | dict[str, Any] | Callable[[list[dict[str, Any]], dict[str, Any]], "str | dict[str, Any]"]
+)
 
 _ERROR_TYPES = {
     400: "invalid_request_error",
@@ -98,7 +100,7 @@ def _blocks(content: Any) -> list[dict[str, Any]]:
 class FakeAnthropic(FakeServer):
     """Fake Anthropic API.
 
-    ``reply``: a string, or ``fn(messages, body) -> str | dict`` (dict = a script step).
+    ``reply``: a string, a dict, or ``fn(messages, body) -> str | dict`` (dict = a script step).
     Default: ``"claude answer: <first 40 chars of the last user text>"``.
     ``api_key``: the accepted key (``None`` disables the auth check).
     ``script``: list of steps (see the module docstring).

@@ -23,7 +23,9 @@ from ._text import count_tokens, embedding, pieces, snippet, structured_reply, t
 
 __all__ = ["FakeOllama"]
 
-Reply = str | Callable[[list[dict[str, Any]], dict[str, Any]], "str | dict[str, Any]"]
+Reply = (
+    str | dict[str, Any] | Callable[[list[dict[str, Any]], dict[str, Any]], "str | dict[str, Any]"]
+)
 
 _NDJSON = "application/x-ndjson"
 _JSON = "application/json; charset=utf-8"
@@ -79,8 +81,9 @@ class FakeOllama(FakeServer):
     """Fake Ollama.
 
     ``models``: model names (``name[:tag]``; tag defaults to ``latest``).
-    ``reply``: a string, or ``fn(messages, body) -> str | dict``; a dict may carry ``content``,
-    ``thinking``, ``tool_calls`` (``[{"name": ..., "arguments": {...}}]``) and ``done_reason``.
+    ``reply``: a string, a dict, or ``fn(messages, body) -> str | dict``; a dict may carry
+    ``content``, ``thinking``, ``tool_calls`` (``[{"name": ..., "arguments": {...}}]``)
+    and ``done_reason``.
     Default: ``"local answer: <first 40 chars of the last user message>"``.
     ``capabilities``: a list applied to every model, or ``{model: [caps]}``; by default a model
     whose name contains ``embed`` has ``["embedding"]`` and others ``["completion", "tools"]``.
@@ -525,7 +528,12 @@ class FakeOllama(FakeServer):
         self, model: str, out: dict[str, Any], context: list[int], body: dict[str, Any]
     ) -> Iterator[bytes]:
         for piece in pieces(out["thinking"] or ""):
-            obj = {"model": model, "created_at": _now(), "response": "", "thinking": piece}
+            obj: dict[str, Any] = {
+                "model": model,
+                "created_at": _now(),
+                "response": "",
+                "thinking": piece,
+            }
             obj["done"] = False
             yield (json.dumps(obj) + "\n").encode()
         for piece in pieces(out["content"]):

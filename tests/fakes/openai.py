@@ -30,7 +30,9 @@ from ._text import (
 
 __all__ = ["FakeOpenAI"]
 
-Reply = str | Callable[[list[dict[str, Any]], dict[str, Any]], "str | dict[str, Any]"]
+Reply = (
+    str | dict[str, Any] | Callable[[list[dict[str, Any]], dict[str, Any]], "str | dict[str, Any]"]
+)
 
 _ERRORS: dict[int, tuple[str, str, str | None]] = {
     400: ("invalid_request_error", "Invalid request.", None),
@@ -69,8 +71,8 @@ class FakeOpenAI(FakeServer):
 
     ``models``: ids listed by ``/v1/models`` and accepted by chat (``None`` = accept any id,
     like llama.cpp's single-model server, and list ``["fake-model"]``).
-    ``reply``: string or ``fn(messages, body) -> str | dict``; a dict may carry ``content``,
-    ``tool_calls`` (``[{"name", "arguments": {...}}]``) and ``finish_reason``.
+    ``reply``: a string, a dict, or ``fn(messages, body) -> str | dict``; a dict may carry
+    ``content``, ``tool_calls`` (``[{"name", "arguments": {...}}]``) and ``finish_reason``.
     Default: ``"openai answer: <first 40 chars of the last user message>"``.
     ``api_key``: when set, ``Authorization: Bearer <api_key>`` is required.
     ``.base_url`` is ``<url>/v1``, what OpenAI-style clients take.
@@ -260,7 +262,7 @@ class FakeOpenAI(FakeServer):
         if raw is None:
             raw = f"openai answer: {snippet(last_user)}"
         out: dict[str, Any] = {"content": raw} if isinstance(raw, str) else dict(raw)
-        tool_calls = [
+        tool_calls: list[dict[str, Any]] = [
             {
                 "id": tc.get("id") or "call_" + uuid.uuid4().hex[:24],
                 "type": "function",

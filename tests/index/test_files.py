@@ -30,7 +30,7 @@ def test_untracked_files_that_are_not_ignored_are_listed(workspace: Path) -> Non
     assert "src/new.py" in paths(workspace)
 
 
-def test_secrets_lockfiles_minified_and_binaries_are_skipped_and_counted(workspace: Path):
+def test_secrets_lockfiles_minified_and_binaries_are_skipped_and_counted(workspace: Path) -> None:
     listing = list_workspace(workspace)
     found = {c.path for c in listing.candidates}
     for never in (".env", "secrets.json", "id_rsa", "package-lock.json", "app.min.js"):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ from tests.workspace_fixture import git
 
 
 @pytest.fixture
-async def index(workspace: Path, tmp_path: Path):
+async def index(workspace: Path, tmp_path: Path) -> AsyncIterator[WorkspaceIndex]:
     idx = await WorkspaceIndex.open(workspace, tmp_path / "db" / "ocp.db")
     yield idx
     await idx.close()
@@ -45,7 +46,9 @@ async def test_cold_index_then_search_cites_the_definition(index: WorkspaceIndex
 
 
 @pytest.mark.parametrize("query", ["verify_token", "verifyToken", "verify token", "VerifyToken"])
-async def test_every_spelling_of_an_identifier_finds_its_definition_first(index, query):
+async def test_every_spelling_of_an_identifier_finds_its_definition_first(
+    index: WorkspaceIndex, query: str
+) -> None:
     await index.update()
     top = (await index.search(query)).results[0]
     assert top.symbol == "verify_token"
@@ -70,22 +73,30 @@ async def test_no_change_reindex_reads_nothing(index: WorkspaceIndex) -> None:
     assert again is not None and (again.scanned, again.changed, again.chunks_added) == (0, 0, 0)
 
 
-async def test_an_edit_rechunks_only_that_file_and_keeps_unchanged_chunks(index, workspace):
+async def test_an_edit_rechunks_only_that_file_and_keeps_unchanged_chunks(
+    index: WorkspaceIndex, workspace: Path
+) -> None:
     await index.update()
-    before = dict(await index.db.execute_fetchall("SELECT content_hash, id FROM chunks"))
+    before: dict[str, int] = {
+        h: i for h, i in await index.db.execute_fetchall("SELECT content_hash, id FROM chunks")
+    }
     auth = workspace / "src" / "auth.py"
     auth.write_text(auth.read_text().replace("return new\n", "return new + '!'\n"))
     summary = await index.update()
     assert summary is not None and (summary.scanned, summary.changed) == (1, 1)
     assert summary.chunks_added == 1 and summary.chunks_removed == 1
-    after = dict(await index.db.execute_fetchall("SELECT content_hash, id FROM chunks"))
+    after: dict[str, int] = {
+        h: i for h, i in await index.db.execute_fetchall("SELECT content_hash, id FROM chunks")
+    }
     kept = set(before) & set(after)
     assert len(kept) == len(after) - 1 and all(before[h] == after[h] for h in kept)
     top = (await index.search("rotate_session")).results[0]
     assert "+ '!'" in top.text
 
 
-async def test_touch_without_change_costs_a_hash_not_a_rechunk(index, workspace):
+async def test_touch_without_change_costs_a_hash_not_a_rechunk(
+    index: WorkspaceIndex, workspace: Path
+) -> None:
     await index.update()
     auth = workspace / "src" / "auth.py"
     auth.write_text(auth.read_text())
@@ -93,7 +104,9 @@ async def test_touch_without_change_costs_a_hash_not_a_rechunk(index, workspace)
     assert summary is not None and (summary.scanned, summary.changed) == (1, 0)
 
 
-async def test_moved_lines_update_line_numbers_without_reinserting(index, workspace):
+async def test_moved_lines_update_line_numbers_without_reinserting(
+    index: WorkspaceIndex, workspace: Path
+) -> None:
     await index.update()
     auth = workspace / "src" / "auth.py"
     auth.write_text("# a new first line\n" + auth.read_text())
@@ -103,7 +116,9 @@ async def test_moved_lines_update_line_numbers_without_reinserting(index, worksp
     assert (top.start_line, top.end_line) == (7, 9)
 
 
-async def test_deleted_files_leave_no_rows(index, workspace, tmp_path):
+async def test_deleted_files_leave_no_rows(
+    index: WorkspaceIndex, workspace: Path, tmp_path: Path
+) -> None:
     await index.update()
     (workspace / "web" / "billing.ts").unlink()
     summary = await index.update()
@@ -113,7 +128,9 @@ async def test_deleted_files_leave_no_rows(index, workspace, tmp_path):
     assert (files - 1, orphans) == (4, 0)  # the binary logo.png is remembered as skipped
 
 
-async def test_a_checkout_made_while_nothing_ran_is_noticed_at_the_next_query(index, workspace):
+async def test_a_checkout_made_while_nothing_ran_is_noticed_at_the_next_query(
+    index: WorkspaceIndex, workspace: Path
+) -> None:
     await index.update()
     git(workspace, "checkout", "-qb", "feature")
     (workspace / "src" / "payments.py").write_text("def charge_card(amount):\n    return amount\n")
@@ -153,7 +170,9 @@ async def test_filters_by_glob_and_language(index: WorkspaceIndex) -> None:
     assert only_src and all(r.path.startswith("src/") for r in only_src)
 
 
-async def test_invalid_utf8_is_indexed_with_replacement(index, workspace):
+async def test_invalid_utf8_is_indexed_with_replacement(
+    index: WorkspaceIndex, workspace: Path
+) -> None:
     (workspace / "latin1.py").write_bytes(b"def caf\xe9():\n    return 'na\xefve'\n")
     summary = await index.update()
     assert summary is not None and "unreadable" not in summary.skipped
@@ -180,8 +199,8 @@ async def test_second_process_does_not_index_while_the_first_holds_the_lease(
 
 
 async def test_killing_the_indexer_mid_run_leaves_a_consistent_database(
-    workspace, tmp_path, monkeypatch
-):
+    workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     for i in range(12):
         (workspace / f"mod_{i}.py").write_text(f"def function_{i}():\n    return {i}\n")
     monkeypatch.setattr(indexer_module, "BATCH_FILES", 4)
@@ -213,7 +232,7 @@ async def test_a_corrupt_database_gets_a_clear_error(workspace: Path, tmp_path: 
         await WorkspaceIndex.open(workspace, bad)
 
 
-async def test_the_default_database_lives_in_a_gitignored_ocp_folder(workspace: Path):
+async def test_the_default_database_lives_in_a_gitignored_ocp_folder(workspace: Path) -> None:
     idx = await WorkspaceIndex.open(workspace)
     await idx.update()
     await idx.close()
@@ -221,7 +240,9 @@ async def test_the_default_database_lives_in_a_gitignored_ocp_folder(workspace: 
     assert git(workspace, "status", "--porcelain", "--untracked-files=all").strip() == ""
 
 
-async def test_the_watcher_indexes_a_save_within_seconds(index, workspace):
+async def test_the_watcher_indexes_a_save_within_seconds(
+    index: WorkspaceIndex, workspace: Path
+) -> None:
     stop = asyncio.Event()
     task = asyncio.create_task(index.watch(stop))
     try:
@@ -236,7 +257,9 @@ async def test_the_watcher_indexes_a_save_within_seconds(index, workspace):
         await asyncio.wait_for(task, 10)
 
 
-async def test_a_running_update_reports_how_far_it_is(workspace, tmp_path, monkeypatch) -> None:
+async def test_a_running_update_reports_how_far_it_is(
+    workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     for i in range(9):
         (workspace / f"extra_{i}.py").write_text(f"def extra_{i}():\n    return {i}\n")
     monkeypatch.setattr(indexer_module, "BATCH_FILES", 4)

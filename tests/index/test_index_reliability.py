@@ -18,6 +18,8 @@ import watchfiles
 from ocp_server import proc
 from ocp_server.db import DatabaseError
 from ocp_server.index import workspace as workspace_module
+from ocp_server.index.indexer import Progress
+from ocp_server.index.models import IndexSummary
 from ocp_server.index.workspace import LEASE_NAME, WorkspaceIndex
 from tests.workspace_fixture import git
 
@@ -52,12 +54,12 @@ async def test_the_watcher_survives_a_locked_database_and_indexes_later_edits(
     real_update = index.update
     failures = 0
 
-    async def locked_once(*args, **kwargs):  # type: ignore[no-untyped-def]
+    async def locked_once(progress: Progress | None = None) -> IndexSummary | None:
         nonlocal failures
         if failures == 0:
             failures += 1
             raise sqlite3.OperationalError("database is locked")
-        return await real_update(*args, **kwargs)
+        return await real_update(progress)
 
     monkeypatch.setattr(index, "update", locked_once)
     stop = asyncio.Event()
@@ -82,7 +84,7 @@ async def test_the_watchers_failure_is_in_the_status_while_it_retries(
 ) -> None:
     index = await WorkspaceIndex.open(workspace, tmp_path / "ocp.db")
 
-    async def always_locked(*args, **kwargs):  # type: ignore[no-untyped-def]
+    async def always_locked(progress: Progress | None = None) -> IndexSummary | None:
         raise sqlite3.OperationalError("database is locked")
 
     monkeypatch.setattr(index, "update", always_locked)

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 import uvicorn
@@ -18,6 +18,8 @@ from ocp_server.settings import ServerSettings
 from tests.fakes.anthropic import FakeAnthropic
 from tests.fakes.ollama import FakeOllama
 from tests.fakes.openai import FakeOpenAI
+
+T = TypeVar("T")
 
 
 class RunningProxy:
@@ -75,7 +77,7 @@ class RunningProxy:
         self._thread.join(30)
         assert not self._thread.is_alive(), "the proxy did not stop"
 
-    def call(self, fn: Callable[[Proxy], Any]) -> Any:
+    def call(self, fn: Callable[[Proxy], Coroutine[Any, Any, T]]) -> T:
         """Run `fn(proxy)` (a coroutine function) on the proxy's loop and return its result."""
         assert self.loop is not None and self.proxy is not None
         return asyncio.run_coroutine_threadsafe(fn(self.proxy), self.loop).result(10)

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from ocp_server.proxy import Proxy
 from tests.fakes.ollama import FakeOllama
 from tests.proxy.conftest import RunningProxy
 from tests.server.test_real_clients import AgentLoopAnthropic, claude_binary, client_env
@@ -35,7 +36,7 @@ class ReadLoopAnthropic(AgentLoopAnthropic):
         return {"text": "ok"}
 
 
-async def _rows(proxy: Any) -> list[dict[str, Any]]:
+async def _rows(proxy: Proxy) -> list[dict[str, Any]]:
     return list(proxy.recorder.summary({})["recent"])
 
 
@@ -51,7 +52,7 @@ def test_claude_code_runs_a_tool_session_through_the_proxy(
     project.mkdir()
     notes = project / "notes.txt"
     notes.write_text("the answer is 42\n")
-    script = [
+    script: list[dict[str, Any]] = [
         {"tool_use": {"name": "Read", "input": {"file_path": str(notes)}}},
         {"text": FINAL},
     ]

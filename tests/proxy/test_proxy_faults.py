@@ -6,18 +6,23 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from typing import Any
 
 import anthropic
 import httpx
 import openai
 import pytest
+from anthropic.types.message_create_params import MessageCreateParamsNonStreaming
+from openai.types.chat.completion_create_params import CompletionCreateParamsNonStreaming
 
+from ocp_server.proxy import Proxy
 from tests.fakes._http import closed_port
 from tests.fakes.anthropic import FakeAnthropic
 from tests.fakes.ollama import FakeOllama
 from tests.fakes.openai import FakeOpenAI
 from tests.proxy.conftest import RunningProxy
 from tests.proxy.test_proxy_sdks import HARD, SIMPLE
+from tests.results import error_body
 
 ANTHROPIC_HEADERS = {"anthropic-version": "2023-06-01", "x-api-key": "sk-ant-test"}
 OPENAI_HEADERS = {"authorization": "Bearer sk-openai"}
@@ -31,6 +36,18 @@ def _messages(
         "max_tokens": 100,
         "messages": [{"role": "user", "content": text}],
     } | extra
+
+
+# The default `_messages()` and `_chat()` requests, as the SDKs' typed keyword arguments.
+SDK_MESSAGE: MessageCreateParamsNonStreaming = {
+    "model": "claude-opus-5-5",
+    "max_tokens": 100,
+    "messages": [{"role": "user", "content": HARD}],
+}
+SDK_CHAT: CompletionCreateParamsNonStreaming = {
+    "model": "gpt-4o",
+    "messages": [{"role": "user", "content": HARD}],
+}
 
 
 def _chat(text: str = HARD, **extra: object) -> dict[str, object]:
@@ -65,17 +82,17 @@ def test_an_anthropic_upstream_error_reaches_the_client_as_it_was_sent(
     fake_anthropic: FakeAnthropic,
     status: int,
     kind: str,
-    error_class: type[Exception],
+    error_class: type[anthropic.APIStatusError],
 ) -> None:
     fake_anthropic.fail_next(status)
     proxy = start_proxy(proxy_env)
     client = anthropic.Anthropic(base_url=proxy.url, api_key="sk-ant-test", max_retries=0)
     with client, pytest.raises(error_class) as raised:
-        client.messages.create(**_messages())  # type: ignore[arg-type]
-    assert raised.value.status_code == status  # type: ignore[attr-defined]
-    assert raised.value.body["error"]["type"] == kind  # type: ignore[attr-defined]
+        client.messages.create(**SDK_MESSAGE)
+    assert raised.value.status_code == status
+    assert error_body(raised.value)["error"]["type"] == kind
     if status == 429:
-        assert raised.value.response.headers["retry-after"] == "1"  # type: ignore[attr-defined]
+        assert raised.value.response.headers["retry-after"] == "1"
     row = proxy.call(_last_row)
     assert (row["status"], row["answered_tier"]) == (status, None)
 
@@ -91,12 +108,13 @@ def test_an_openai_upstream_error_reaches_the_client_as_it_was_sent(
     proxy = start_proxy(proxy_env)
     client = openai.OpenAI(base_url=proxy.url + "/v1", api_key="sk-openai", max_retries=0)
     with client, pytest.raises(openai.APIStatusError) as raised:
-        client.chat.completions.create(**_chat())  # type: ignore[call-overload]
+        client.chat.completions.create(**SDK_CHAT)
     assert raised.value.status_code == status
 
 
-async def _last_row(proxy: object) -> dict[str, object]:
-    return proxy.recorder.summary({})["recent"][0]  # type: ignore[attr-defined, no-any-return]
+async def _last_row(proxy: Proxy) -> dict[str, Any]:
+    row: dict[str, Any] = proxy.recorder.summary({})["recent"][0]
+    return row
 
 
 def test_an_upstream_that_stalls_mid_stream_ends_the_anthropic_stream_with_an_error_event(
@@ -128,7 +146,10 @@ def test_an_upstream_that_drops_mid_stream_ends_the_openai_stream_with_an_error_
     proxy = start_proxy(proxy_env)
     client = openai.OpenAI(base_url=proxy.url + "/v1", api_key="sk-openai", max_retries=0)
     with client, pytest.raises(openai.APIError, match="mid-stream"):
-        for _ in client.chat.completions.create(**_chat(stream=True)):  # type: ignore[call-overload]
+        chat = client.chat.completions.create(
+            model=SDK_CHAT["model"], messages=SDK_CHAT["messages"], stream=True
+        )
+        for _ in chat:
             pass
 
 
@@ -141,7 +162,11 @@ def test_an_anthropic_upstream_error_event_mid_stream_is_relayed_and_traced(
     proxy = start_proxy(proxy_env)
     client = anthropic.Anthropic(base_url=proxy.url, api_key="sk-ant-test", max_retries=0)
     with client, pytest.raises(anthropic.APIStatusError, match="Overloaded"):
-        with client.messages.stream(**_messages()) as stream:  # type: ignore[arg-type]
+        with client.messages.stream(
+            model=SDK_MESSAGE["model"],
+            max_tokens=SDK_MESSAGE["max_tokens"],
+            messages=SDK_MESSAGE["messages"],
+        ) as stream:
             for _ in stream:
                 pass
     assert proxy.call(_last_row)["error"] == "Overloaded"
@@ -172,7 +197,7 @@ def test_a_local_model_that_is_down_escalates_to_the_paid_tier_before_the_first_
     assert response.status_code == 200
     row = proxy.call(_last_row)
     assert (row["tier"], row["answered_tier"], row["escalated"]) == ("local", "mid", True)
-    assert [a["outcome"] for a in row["attempts"]] == ["error", "ok"]  # type: ignore[union-attr]
+    assert [a["outcome"] for a in row["attempts"]] == ["error", "ok"]
 
 
 def test_a_malformed_local_answer_escalates_too(
@@ -251,7 +276,7 @@ def test_a_malformed_paid_answer_is_a_502_not_a_broken_body(
     proxy = start_proxy(proxy_env)
     client = anthropic.Anthropic(base_url=proxy.url, api_key="sk-ant-test", max_retries=0)
     with client, pytest.raises(anthropic.APIStatusError, match="not JSON") as raised:
-        client.messages.create(**_messages())  # type: ignore[arg-type]
+        client.messages.create(**SDK_MESSAGE)
     assert raised.value.status_code == 502
 
 
@@ -309,8 +334,8 @@ def test_a_client_leaving_mid_stream_cancels_the_upstream_request(
     assert row["error"] == "the client went away mid-stream"
 
 
-async def _rows_count(proxy: object) -> int:
-    return len(proxy.recorder.rows)  # type: ignore[attr-defined]
+async def _rows_count(proxy: Proxy) -> int:
+    return len(proxy.recorder.rows)
 
 
 def test_shutdown_lets_an_open_stream_finish(

@@ -11,8 +11,9 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import anthropic
 import httpx
@@ -21,7 +22,7 @@ import pytest
 from ocp_server.cli import main
 from tests.fakes.anthropic import FakeAnthropic
 from tests.proxy.conftest import RunningProxy
-from tests.proxy.test_proxy_faults import ANTHROPIC_HEADERS, _chat, _messages
+from tests.proxy.test_proxy_faults import ANTHROPIC_HEADERS, SDK_MESSAGE, _chat, _messages
 from tests.proxy.test_proxy_sdks import HARD, SIMPLE
 
 TOKEN = "proxy-token-123456"
@@ -65,8 +66,8 @@ def test_a_client_keeps_its_own_key_and_sends_the_token_beside_it(
     )
     token_as_key = anthropic.Anthropic(base_url=proxy.url, api_key=TOKEN, max_retries=0)
     with own_key, token_as_key:
-        own_key.messages.create(**_messages())  # type: ignore[arg-type]
-        token_as_key.messages.create(**_messages())  # type: ignore[arg-type]
+        own_key.messages.create(**SDK_MESSAGE)
+        token_as_key.messages.create(**SDK_MESSAGE)
     sent = [r.headers for r in fake_anthropic.requests_to("/v1/messages")]
     assert all(TOKEN not in json.dumps(h) for h in sent)
     # the token used as the key: the environment's key goes upstream instead
@@ -83,12 +84,12 @@ def test_a_body_over_the_limit_is_a_413_in_each_dialect(
         a = http.post("/v1/messages", json=_messages(text=big), headers=ANTHROPIC_HEADERS)
         o = http.post("/v1/chat/completions", json=_chat(big))
 
-        def chunks() -> object:  # no content-length: counted while reading
+        def chunks() -> Iterator[bytes]:  # no content-length: counted while reading
             yield b'{"model": "m", "messages": [{"role": "user", "content": "'
             yield b"y" * 5000
             yield b'"}]}'
 
-        chunked = http.post("/v1/chat/completions", content=chunks())  # type: ignore[arg-type]
+        chunked = http.post("/v1/chat/completions", content=chunks())
     assert a.status_code == 413
     assert a.json()["error"]["type"] == "request_too_large"
     assert "OCP_PROXY_MAX_BODY_BYTES" in a.json()["error"]["message"]
@@ -170,12 +171,15 @@ def test_requests_are_traced_in_the_store_that_stats_reads_without_contents(
     assert _stats(tmp_path / "ws", env, capsys)["routes"] == 2
 
 
-def _stats(workspace: Path, env: dict[str, str], capsys: pytest.CaptureFixture[str]) -> dict:  # type: ignore[type-arg]
+def _stats(
+    workspace: Path, env: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> dict[str, Any]:
     with pytest.MonkeyPatch.context() as mp:
         for k, v in env.items():
             mp.setenv(k, v)
         assert main(["stats", "--json", "--workspace", str(workspace)]) == 0
-    return json.loads(capsys.readouterr().out)  # type: ignore[no-any-return]
+    stats: dict[str, Any] = json.loads(capsys.readouterr().out)
+    return stats
 
 
 def test_contents_are_traced_redacted_with_trace_content_on(

@@ -11,18 +11,21 @@ import anthropic
 import httpx
 import openai
 import pytest
+from anthropic.types import ToolParam
 
+from ocp_server.proxy import Proxy
 from tests.fakes.anthropic import FakeAnthropic
 from tests.fakes.ollama import FakeOllama
 from tests.fakes.openai import FakeOpenAI
 from tests.proxy.conftest import RunningProxy
+from tests.results import message_text
 
 SIMPLE = "what is 2 + 2?"
 HARD = (
     "Design a distributed consensus protocol refactor across the whole codebase with a "
     "migration plan, a security review and a performance analysis of the architecture"
 )
-TOOLS = [
+TOOLS: list[ToolParam] = [
     {
         "name": "read_file",
         "description": "Read a file",
@@ -68,7 +71,7 @@ def test_a_simple_anthropic_request_is_answered_by_the_local_model(
     )
     assert message.model == "llama3.2"
     assert [b.type for b in message.content] == ["text"]
-    assert message.content[0].text == f"local answer: {SIMPLE}"
+    assert message_text(message) == f"local answer: {SIMPLE}"
     assert message.stop_reason == "end_turn"
     assert message.usage.output_tokens > 0
     sent = fake_ollama.requests_to("/api/chat")[0].body
@@ -91,7 +94,7 @@ def test_a_streamed_anthropic_request_answered_locally_is_a_faithful_event_strea
         text = "".join(stream.text_stream)
         final = stream.get_final_message()
     assert text == f"local answer: {SIMPLE}"
-    assert final.content[0].text == text
+    assert message_text(final) == text
     assert final.stop_reason == "end_turn"
     assert final.usage.output_tokens > 0
 
@@ -124,7 +127,7 @@ def test_a_hard_anthropic_request_is_relayed_to_the_paid_provider_untouched(
     message = _anthropic(proxy).messages.create(
         **body, extra_headers={"anthropic-beta": "prompt-caching-2024-07-31"}
     )
-    assert message.content[0].text.startswith("claude answer: ")
+    assert message_text(message).startswith("claude answer: ")
     assert message.model == "claude-opus-5-5"
     seen = fake_anthropic.requests_to("/v1/messages")[0]
     assert seen.body == body  # the top decision keeps the requested (top) model
@@ -147,7 +150,7 @@ def test_a_request_offering_tools_stays_paid_and_keeps_its_tools(
     message = _anthropic(proxy).messages.create(
         model="claude-sonnet-5-5",
         max_tokens=100,
-        tools=TOOLS,  # type: ignore[arg-type]
+        tools=TOOLS,
         messages=[{"role": "user", "content": SIMPLE}],
     )
     assert message.stop_reason == "tool_use"
@@ -171,7 +174,7 @@ def test_a_paid_stream_is_relayed_event_by_event_and_its_usage_is_costed(
         final = stream.get_final_message()
     assert events[0] == "message_start"
     assert "content_block_delta" in events
-    assert final.content[0].text.startswith("claude answer: ")
+    assert message_text(final).startswith("claude answer: ")
     rows = proxy.call(_rows)
     assert rows[0]["answered_tier"] == "top"
     assert rows[0]["input_tokens"] == final.usage.input_tokens
@@ -181,7 +184,7 @@ def test_a_paid_stream_is_relayed_event_by_event_and_its_usage_is_costed(
     assert rows[0]["cost_usd"] == round(expected, 6)
 
 
-async def _rows(proxy: Any) -> list[dict[str, Any]]:
+async def _rows(proxy: Proxy) -> list[dict[str, Any]]:
     return list(proxy.recorder.summary({})["recent"])
 
 
@@ -225,7 +228,8 @@ def test_openai_sdk_hard_requests_are_relayed_to_the_openai_upstream(
     completion = client.chat.completions.create(
         model="gpt-4o", messages=[{"role": "user", "content": HARD}], temperature=0.2
     )
-    assert completion.choices[0].message.content.startswith("openai answer: ")  # type: ignore[union-attr]
+    content = completion.choices[0].message.content
+    assert content is not None and content.startswith("openai answer: ")
     sent = fake_openai.requests_to("/v1/chat/completions")[0]
     assert sent.body == {
         "model": "gpt-4o",
@@ -349,7 +353,7 @@ def test_with_local_tools_a_tool_call_is_answered_locally_in_the_clients_dialect
     message = _anthropic(proxy).messages.create(
         model="claude-haiku-5-5",
         max_tokens=100,
-        tools=TOOLS,  # type: ignore[arg-type]
+        tools=TOOLS,
         messages=[{"role": "user", "content": SIMPLE}],
     )
     assert message.model == "llama3.2"

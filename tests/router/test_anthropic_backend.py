@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import anthropic
 import httpx2
 import pytest
@@ -14,22 +16,23 @@ from ocp_router import (
     BackendTimeout,
     BackendUnavailable,
     GenerateRequest,
+    GenerateResponse,
 )
 from ocp_router.backends.anthropic import AnthropicBackend, translate
 from tests.fakes import FakeAnthropic
 
 
-def _backend(fake: FakeAnthropic, **kw) -> AnthropicBackend:
+def _backend(fake: FakeAnthropic, **kw: Any) -> AnthropicBackend:
     kw.setdefault("max_retries", 0)
     return AnthropicBackend("claude-sonnet-4-6", api_key="sk-ant-test", base_url=fake.url, **kw)
 
 
-async def _generate(backend: AnthropicBackend, prompt: str = "hi"):
+async def _generate(backend: AnthropicBackend, prompt: str = "hi") -> GenerateResponse:
     async with backend:
         return await backend.generate(GenerateRequest(prompt=prompt))
 
 
-async def test_generate_returns_text_usage_and_stop_reason(fake_anthropic: FakeAnthropic):
+async def test_generate_returns_text_usage_and_stop_reason(fake_anthropic: FakeAnthropic) -> None:
     fake_anthropic.reply = "Use a saga with compensating actions."
     backend = _backend(fake_anthropic, max_tokens=200)
     response = await backend.generate(GenerateRequest(prompt="design it", system="be careful"))
@@ -42,20 +45,20 @@ async def test_generate_returns_text_usage_and_stop_reason(fake_anthropic: FakeA
     await backend.aclose()
 
 
-async def test_no_system_prompt_sends_no_system_field(fake_anthropic: FakeAnthropic):
+async def test_no_system_prompt_sends_no_system_field(fake_anthropic: FakeAnthropic) -> None:
     backend = _backend(fake_anthropic)
     await backend.generate(GenerateRequest(prompt="hi"))
     assert "system" not in fake_anthropic.message_requests()[0]
     await backend.aclose()
 
 
-async def test_refusal_stop_reason_is_reported(fake_anthropic: FakeAnthropic):
+async def test_refusal_stop_reason_is_reported(fake_anthropic: FakeAnthropic) -> None:
     fake_anthropic.script = [{"text": "", "stop_reason": "refusal"}]
     response = await _generate(_backend(fake_anthropic), "x")
     assert response.stop_reason == "refusal"
 
 
-async def test_missing_key_fails_at_construction_saying_which_variable():
+async def test_missing_key_fails_at_construction_saying_which_variable() -> None:
     with pytest.raises(BackendAuthError, match="ANTHROPIC_API_KEY"):
         AnthropicBackend(api_key=None)
 
@@ -70,20 +73,24 @@ async def test_missing_key_fails_at_construction_saying_which_variable():
         (404, BackendUnavailable),
     ],
 )
-async def test_http_errors_map_onto_the_router_hierarchy(fake_anthropic, status, error):
+async def test_http_errors_map_onto_the_router_hierarchy(
+    fake_anthropic: FakeAnthropic, status: int, error: type[BackendError]
+) -> None:
     fake_anthropic.fail_next(status)
     with pytest.raises(error):
         await _generate(_backend(fake_anthropic))
 
 
-async def test_sdk_retries_a_rate_limit_then_succeeds(fake_anthropic: FakeAnthropic):
+async def test_sdk_retries_a_rate_limit_then_succeeds(fake_anthropic: FakeAnthropic) -> None:
     fake_anthropic.fail_next(429, headers={"retry-after": "0"})
     response = await _generate(_backend(fake_anthropic, max_retries=2))
     assert response.text
     assert len(fake_anthropic.message_requests()) == 2
 
 
-async def test_timeout_and_refused_connection(fake_anthropic: FakeAnthropic, refused_url: str):
+async def test_timeout_and_refused_connection(
+    fake_anthropic: FakeAnthropic, refused_url: str
+) -> None:
     fake_anthropic.delay = 3.0
     with pytest.raises(BackendTimeout):
         await _generate(_backend(fake_anthropic, timeout=0.3))
@@ -92,13 +99,13 @@ async def test_timeout_and_refused_connection(fake_anthropic: FakeAnthropic, ref
         await _generate(refused)
 
 
-async def test_malformed_body_is_a_backend_error(fake_anthropic: FakeAnthropic):
+async def test_malformed_body_is_a_backend_error(fake_anthropic: FakeAnthropic) -> None:
     fake_anthropic.malformed_next()
     with pytest.raises(BackendError):
         await _generate(_backend(fake_anthropic))
 
 
-def test_every_sdk_error_class_is_translated():
+def test_every_sdk_error_class_is_translated() -> None:
     request = httpx2.Request("POST", "https://api.anthropic.com/v1/messages")
     status_classes = [
         c

@@ -8,6 +8,7 @@ provider would have received. Every secret is assembled at run time (no literal 
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -45,7 +46,9 @@ class Context:
 
 
 @pytest.fixture
-async def router(fake_ollama: FakeOllama, fake_anthropic: FakeAnthropic):
+async def router(
+    fake_ollama: FakeOllama, fake_anthropic: FakeAnthropic
+) -> AsyncIterator[OCPRouter]:
     fake_anthropic.reply = "paid answer"
     r = OCPRouter(
         local=OllamaBackend("llama3.2", base_url=fake_ollama.url, timeout=2.0),
@@ -137,7 +140,9 @@ async def test_a_failing_context_provider_costs_the_context_not_the_redaction(
     assert any(n.startswith("context: the provider failed (OSError)") for n in result.notes)
 
 
-async def test_a_failed_route_still_reports_what_was_redacted(fake_anthropic: FakeAnthropic):
+async def test_a_failed_route_still_reports_what_was_redacted(
+    fake_anthropic: FakeAnthropic,
+) -> None:
     router = OCPRouter(
         local=None,
         paid=AnthropicBackend(api_key="sk-ant-bad", base_url=fake_anthropic.url, max_retries=0),

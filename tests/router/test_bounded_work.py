@@ -6,6 +6,8 @@ quadratic versions took minutes."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from typing import ParamSpec
 
 import pytest
 
@@ -13,6 +15,8 @@ from ocp_router import TaskClassifier, parse_payload
 from ocp_router.classifier import JUDGED_CHARS
 from ocp_router.payload import user_words
 from ocp_router.phase1 import assess
+
+P = ParamSpec("P")
 
 ADVERSARIAL = {
     "unclosed reminder tags": "<context>" * 40_000,
@@ -27,9 +31,9 @@ ADVERSARIAL = {
 }
 
 
-def _seconds(fn, *args):  # type: ignore[no-untyped-def]
+def _seconds(fn: Callable[P, object], *args: P.args, **kwargs: P.kwargs) -> float:
     started = time.perf_counter()
-    fn(*args)
+    fn(*args, **kwargs)
     return time.perf_counter() - started
 
 

@@ -13,9 +13,10 @@ from ocp_router import (
     make_router,
 )
 from ocp_router.backends.anthropic import AnthropicBackend
+from tests.fakes import FakeOllama
 
 
-def test_defaults_match_the_seed_release_notes():
+def test_defaults_match_the_seed_release_notes() -> None:
     s = RouterSettings.from_env({})
     assert (s.local_model, s.ollama_url, s.paid_backend, s.paid_model, s.route_threshold) == (
         "llama3.2",
@@ -27,7 +28,7 @@ def test_defaults_match_the_seed_release_notes():
     assert s.route_mode is RouteMode.AUTO and s.local_backend == "ollama"
 
 
-async def test_make_router_builds_ollama_and_anthropic_from_env():
+async def test_make_router_builds_ollama_and_anthropic_from_env() -> None:
     router = await make_router(
         {
             "ANTHROPIC_API_KEY": "sk-ant-x",
@@ -42,13 +43,13 @@ async def test_make_router_builds_ollama_and_anthropic_from_env():
     await router.aclose()
 
 
-async def test_without_a_key_there_is_no_paid_backend():
+async def test_without_a_key_there_is_no_paid_backend() -> None:
     router = await make_router({})
     assert router.paid is None
     await router.aclose()
 
 
-async def test_openai_compatible_local_slot_uses_the_local_base_url():
+async def test_openai_compatible_local_slot_uses_the_local_base_url() -> None:
     router = await make_router(
         {
             "OCP_LOCAL_BACKEND": "openai",
@@ -80,25 +81,25 @@ async def test_openai_compatible_local_slot_uses_the_local_base_url():
         ({"OCP_OLLAMA_URL": "localhost:11434"}, "OCP_OLLAMA_URL='localhost:11434' is invalid"),
     ],
 )
-def test_invalid_values_fail_fast_naming_the_variable(env, message):
+def test_invalid_values_fail_fast_naming_the_variable(env: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigError) as info:
         RouterSettings.from_env(env)
     assert message in str(info.value)
 
 
-def test_unexpanded_placeholders_count_as_unset():
+def test_unexpanded_placeholders_count_as_unset() -> None:
     s = RouterSettings.from_env(
         {"OCP_LOCAL_MODEL": "${OCP_LOCAL_MODEL}", "ANTHROPIC_API_KEY": "${ANTHROPIC_API_KEY}"}
     )
     assert s.local_model == "llama3.2" and not s.paid_configured
 
 
-def test_api_keys_never_appear_in_the_settings_repr():
+def test_api_keys_never_appear_in_the_settings_repr() -> None:
     s = RouterSettings.from_env({"ANTHROPIC_API_KEY": "sk-ant-secret", "OPENAI_API_KEY": "sk-o"})
     assert "sk-ant-secret" not in repr(s) and "sk-o" not in repr(s)
 
 
-async def test_local_answers_are_always_capped(fake_ollama):
+async def test_local_answers_are_always_capped(fake_ollama: FakeOllama) -> None:
     router = await make_router({"OCP_OLLAMA_URL": fake_ollama.url})
     await router.route("explain this function")
     body = fake_ollama.requests_to("/api/chat")[0].body

@@ -15,7 +15,9 @@ from ocp_router import (
 from tests.fakes import FakeOllama
 
 
-async def test_generate_streams_the_answer_and_reports_ollama_usage(fake_ollama: FakeOllama):
+async def test_generate_streams_the_answer_and_reports_ollama_usage(
+    fake_ollama: FakeOllama,
+) -> None:
     backend = OllamaBackend("llama3.2", base_url=fake_ollama.url)
     response = await backend.generate(
         GenerateRequest(prompt="what is a closure?", system="Be brief")
@@ -33,7 +35,7 @@ async def test_generate_streams_the_answer_and_reports_ollama_usage(fake_ollama:
     await backend.aclose()
 
 
-async def test_max_tokens_becomes_num_predict_and_cuts_the_answer(fake_ollama: FakeOllama):
+async def test_max_tokens_becomes_num_predict_and_cuts_the_answer(fake_ollama: FakeOllama) -> None:
     fake_ollama.reply = "one two three four five six seven eight"
     backend = OllamaBackend("llama3.2", base_url=fake_ollama.url)
     response = await backend.generate(GenerateRequest(prompt="count", max_tokens=3))
@@ -43,7 +45,7 @@ async def test_max_tokens_becomes_num_predict_and_cuts_the_answer(fake_ollama: F
     await backend.aclose()
 
 
-async def test_missing_model_error_says_to_pull_it(fake_ollama: FakeOllama):
+async def test_missing_model_error_says_to_pull_it(fake_ollama: FakeOllama) -> None:
     backend = OllamaBackend("qwen3:4b", base_url=fake_ollama.url)
     with pytest.raises(BackendUnavailable, match="ollama pull qwen3:4b"):
         await backend.generate(GenerateRequest(prompt="hi"))
@@ -53,13 +55,13 @@ async def test_missing_model_error_says_to_pull_it(fake_ollama: FakeOllama):
     await backend.aclose()
 
 
-async def test_is_available_when_server_up_and_model_pulled(fake_ollama: FakeOllama):
+async def test_is_available_when_server_up_and_model_pulled(fake_ollama: FakeOllama) -> None:
     backend = OllamaBackend("llama3.2", base_url=fake_ollama.url)
     assert await backend.is_available() is True
     await backend.aclose()
 
 
-async def test_refused_connection_says_to_start_ollama(refused_url: str):
+async def test_refused_connection_says_to_start_ollama(refused_url: str) -> None:
     backend = OllamaBackend("llama3.2", base_url=refused_url)
     assert await backend.is_available() is False
     with pytest.raises(BackendUnavailable, match="ollama serve"):
@@ -67,7 +69,7 @@ async def test_refused_connection_says_to_start_ollama(refused_url: str):
     await backend.aclose()
 
 
-async def test_slow_server_times_out_within_the_configured_bound(fake_ollama: FakeOllama):
+async def test_slow_server_times_out_within_the_configured_bound(fake_ollama: FakeOllama) -> None:
     fake_ollama.delay = 3.0
     backend = OllamaBackend("llama3.2", base_url=fake_ollama.url, timeout=0.3)
     with pytest.raises(BackendTimeout, match="OCP_LOCAL_TIMEOUT"):
@@ -77,7 +79,7 @@ async def test_slow_server_times_out_within_the_configured_bound(fake_ollama: Fa
 
 async def test_error_in_the_middle_of_the_stream_is_an_error_not_a_short_answer(
     fake_ollama: FakeOllama,
-):
+) -> None:
     fake_ollama.reply = "a long answer with many words in it"
     fake_ollama.fail_mid_stream("CUDA out of memory", after=2)
     backend = OllamaBackend("llama3.2", base_url=fake_ollama.url)
@@ -86,7 +88,7 @@ async def test_error_in_the_middle_of_the_stream_is_an_error_not_a_short_answer(
     await backend.aclose()
 
 
-async def test_malformed_body_is_a_response_error(fake_ollama: FakeOllama):
+async def test_malformed_body_is_a_response_error(fake_ollama: FakeOllama) -> None:
     fake_ollama.malformed_next(path="/api/chat")
     backend = OllamaBackend("llama3.2", base_url=fake_ollama.url)
     with pytest.raises(BackendResponseError):
@@ -94,7 +96,7 @@ async def test_malformed_body_is_a_response_error(fake_ollama: FakeOllama):
     await backend.aclose()
 
 
-async def test_server_error_status_carries_the_server_message(fake_ollama: FakeOllama):
+async def test_server_error_status_carries_the_server_message(fake_ollama: FakeOllama) -> None:
     fake_ollama.fail_next(500, {"error": "llama runner process has terminated"})
     backend = OllamaBackend("llama3.2", base_url=fake_ollama.url)
     with pytest.raises(BackendResponseError, match="llama runner process has terminated"):
@@ -102,7 +104,7 @@ async def test_server_error_status_carries_the_server_message(fake_ollama: FakeO
     await backend.aclose()
 
 
-async def test_dated_tag_names_match_pulled_models():
+async def test_dated_tag_names_match_pulled_models() -> None:
     with FakeOllama(models=["qwen2.5-coder:7b"]) as fake:
         async with OllamaBackend("qwen2.5-coder:7b", base_url=fake.url) as tagged:
             assert await tagged.is_available()

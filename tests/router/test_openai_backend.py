@@ -6,6 +6,7 @@ import pytest
 
 from ocp_router import (
     BackendAuthError,
+    BackendError,
     BackendRateLimited,
     BackendResponseError,
     BackendTimeout,
@@ -16,7 +17,7 @@ from ocp_router import (
 from tests.fakes import FakeOpenAI
 
 
-async def test_generate_reads_choices_and_usage(fake_openai: FakeOpenAI):
+async def test_generate_reads_choices_and_usage(fake_openai: FakeOpenAI) -> None:
     fake_openai.reply = "use a dict comprehension"
     backend = OpenAIBackend("gpt-4o-mini", base_url=fake_openai.base_url, max_tokens=64)
     response = await backend.generate(GenerateRequest(prompt="invert a dict", system="terse"))
@@ -29,7 +30,7 @@ async def test_generate_reads_choices_and_usage(fake_openai: FakeOpenAI):
     await backend.aclose()
 
 
-async def test_bearer_key_is_sent_and_a_wrong_key_is_an_auth_error():
+async def test_bearer_key_is_sent_and_a_wrong_key_is_an_auth_error() -> None:
     with FakeOpenAI(api_key="sk-right") as fake:
         async with OpenAIBackend("m", base_url=fake.base_url, api_key="sk-right") as good:
             assert (await good.generate(GenerateRequest(prompt="hi"))).text
@@ -44,7 +45,9 @@ async def test_bearer_key_is_sent_and_a_wrong_key_is_an_auth_error():
     ("status", "error"),
     [(429, BackendRateLimited), (500, BackendResponseError), (404, BackendUnavailable)],
 )
-async def test_error_statuses_map_onto_the_router_hierarchy(fake_openai: FakeOpenAI, status, error):
+async def test_error_statuses_map_onto_the_router_hierarchy(
+    fake_openai: FakeOpenAI, status: int, error: type[BackendError]
+) -> None:
     fake_openai.fail_next(status)
     backend = OpenAIBackend("m", base_url=fake_openai.base_url)
     with pytest.raises(error):
@@ -52,7 +55,7 @@ async def test_error_statuses_map_onto_the_router_hierarchy(fake_openai: FakeOpe
     await backend.aclose()
 
 
-async def test_malformed_body_is_a_response_error(fake_openai: FakeOpenAI):
+async def test_malformed_body_is_a_response_error(fake_openai: FakeOpenAI) -> None:
     fake_openai.malformed_next()
     backend = OpenAIBackend("m", base_url=fake_openai.base_url)
     with pytest.raises(BackendResponseError):
@@ -60,7 +63,7 @@ async def test_malformed_body_is_a_response_error(fake_openai: FakeOpenAI):
     await backend.aclose()
 
 
-async def test_slow_server_times_out(fake_openai: FakeOpenAI):
+async def test_slow_server_times_out(fake_openai: FakeOpenAI) -> None:
     fake_openai.delay = 3.0
     backend = OpenAIBackend("m", base_url=fake_openai.base_url, timeout=0.3)
     with pytest.raises(BackendTimeout):
@@ -68,7 +71,9 @@ async def test_slow_server_times_out(fake_openai: FakeOpenAI):
     await backend.aclose()
 
 
-async def test_availability_follows_the_models_endpoint(fake_openai: FakeOpenAI, refused_url: str):
+async def test_availability_follows_the_models_endpoint(
+    fake_openai: FakeOpenAI, refused_url: str
+) -> None:
     async with OpenAIBackend("m", base_url=fake_openai.base_url) as up:
         assert await up.is_available()
     async with OpenAIBackend("m", base_url=refused_url + "/v1") as down:

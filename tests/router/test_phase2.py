@@ -305,7 +305,9 @@ async def test_a_truncated_response_body_falls_back(local: Local) -> None:
     assert_fallback(verdict, assessment, "classifier model failed", "could not read")
 
 
-async def test_a_misshapen_usage_block_does_not_spoil_a_good_verdict(fake_openai) -> None:
+async def test_a_misshapen_usage_block_does_not_spoil_a_good_verdict(
+    fake_openai: FakeOpenAI,
+) -> None:
     body = {"choices": [{"message": {"content": TOP}}], "usage": ["not", "an", "object"]}
     fake_openai.fail_next(200, body, path="/v1/chat/completions")
     backend = OpenAIBackend("local", base_url=fake_openai.url + "/v1")

@@ -147,9 +147,9 @@ def test_counts_tally_redactions_by_kind() -> None:
 def test_redaction_and_its_result_are_immutable() -> None:
     result = redact(f"key={GITHUB}")
     with pytest.raises(AttributeError):
-        result.text = "x"  # type: ignore[misc]
+        result.text = "x"  # type: ignore[misc]  # frozen: the assignment is the test
     with pytest.raises(AttributeError):
-        result.redactions[0].kind = "x"  # type: ignore[misc]
+        result.redactions[0].kind = "x"  # type: ignore[misc]  # frozen: as above
     assert isinstance(result.redactions, tuple) and isinstance(result.redactions[0], Redaction)
 
 

@@ -4,6 +4,8 @@ Tiers, escalation, pins and budgets have their own file (test_tiers.py)."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import pytest
 
 from ocp_router import (
@@ -23,7 +25,9 @@ from tests.fakes import FakeAnthropic, FakeOllama
 
 
 @pytest.fixture
-async def router(fake_ollama: FakeOllama, fake_anthropic: FakeAnthropic):
+async def router(
+    fake_ollama: FakeOllama, fake_anthropic: FakeAnthropic
+) -> AsyncIterator[OCPRouter]:
     fake_anthropic.reply = "paid answer"
     r = OCPRouter(
         local=OllamaBackend("llama3.2", base_url=fake_ollama.url, timeout=2.0),
@@ -36,7 +40,9 @@ async def router(fake_ollama: FakeOllama, fake_anthropic: FakeAnthropic):
     await r.aclose()
 
 
-async def test_simple_request_goes_raw_to_the_local_model(router, fake_ollama, fake_anthropic):
+async def test_simple_request_goes_raw_to_the_local_model(
+    router: OCPRouter, fake_ollama: FakeOllama, fake_anthropic: FakeAnthropic
+) -> None:
     result = await router.route("explain the auth middleware")
     assert result.route_to is Route.LOCAL and result.decision.tier is Tier.LOCAL
     assert result.text == "local answer: explain the auth middleware"
@@ -49,7 +55,9 @@ async def test_simple_request_goes_raw_to_the_local_model(router, fake_ollama, f
     assert fake_anthropic.message_requests() == []
 
 
-async def test_complex_request_goes_to_paid_with_cost_and_trace(router, fake_anthropic):
+async def test_complex_request_goes_to_paid_with_cost_and_trace(
+    router: OCPRouter, fake_anthropic: FakeAnthropic
+) -> None:
     result = await router.route("refactor auth across all files")
     assert result.route_to is Route.PAID and result.text == "paid answer"
     assert result.classify.complexity_score == pytest.approx(0.8, abs=0.05)
@@ -60,19 +68,21 @@ async def test_complex_request_goes_to_paid_with_cost_and_trace(router, fake_ant
     assert result.duration_ms > 0
 
 
-async def test_paid_tier_receives_the_paid_prompt_and_local_the_raw_one(router, fake_anthropic):
+async def test_paid_tier_receives_the_paid_prompt_and_local_the_raw_one(
+    router: OCPRouter, fake_anthropic: FakeAnthropic
+) -> None:
     await router.route("refactor auth across all files", paid_prompt="CONTEXT...\nrefactor auth")
     sent = fake_anthropic.message_requests()[0]["messages"][0]["content"]
     assert sent == "CONTEXT...\nrefactor auth"
 
 
-async def test_force_overrides_the_classifier_and_is_marked(router):
+async def test_force_overrides_the_classifier_and_is_marked(router: OCPRouter) -> None:
     result = await router.route("refactor auth across all files", force="local")
     assert result.route_to is Route.LOCAL and result.decided_by == "local forced by caller"
     assert result.decision.forced and result.decision.phase == "explicit"
 
 
-async def test_route_mode_forces_every_request(fake_ollama):
+async def test_route_mode_forces_every_request(fake_ollama: FakeOllama) -> None:
     paid = MockBackend(lambda r: "paid", model="claude-sonnet-4-6")
     router = OCPRouter(
         local=OllamaBackend(base_url=fake_ollama.url), paid=paid, mode=RouteMode.PAID
@@ -82,7 +92,9 @@ async def test_route_mode_forces_every_request(fake_ollama):
     await router.aclose()
 
 
-async def test_local_down_falls_back_to_paid_and_the_trace_shows_it(refused_url, fake_anthropic):
+async def test_local_down_falls_back_to_paid_and_the_trace_shows_it(
+    refused_url: str, fake_anthropic: FakeAnthropic
+) -> None:
     router = OCPRouter(
         local=OllamaBackend(base_url=refused_url),
         paid=AnthropicBackend(api_key="sk-ant-test", base_url=fake_anthropic.url, max_retries=0),
@@ -101,7 +113,9 @@ async def test_local_down_falls_back_to_paid_and_the_trace_shows_it(refused_url,
     await router.aclose()
 
 
-async def test_paid_failing_falls_back_to_local_when_policy_allows(fake_ollama, fake_anthropic):
+async def test_paid_failing_falls_back_to_local_when_policy_allows(
+    fake_ollama: FakeOllama, fake_anthropic: FakeAnthropic
+) -> None:
     fake_anthropic.fail_next(529)
     router = OCPRouter(
         local=OllamaBackend(base_url=fake_ollama.url),
@@ -114,8 +128,8 @@ async def test_paid_failing_falls_back_to_local_when_policy_allows(fake_ollama, 
 
 
 async def test_paid_failing_is_an_error_with_every_attempt_when_policy_says_so(
-    fake_ollama, fake_anthropic
-):
+    fake_ollama: FakeOllama, fake_anthropic: FakeAnthropic
+) -> None:
     fake_anthropic.fail_next(401)
     router = OCPRouter(
         local=OllamaBackend(base_url=fake_ollama.url),
@@ -128,7 +142,9 @@ async def test_paid_failing_is_an_error_with_every_attempt_when_policy_says_so(
     await router.aclose()
 
 
-async def test_no_paid_backend_and_no_fallback_says_how_to_configure_one(fake_ollama):
+async def test_no_paid_backend_and_no_fallback_says_how_to_configure_one(
+    fake_ollama: FakeOllama,
+) -> None:
     router = OCPRouter(
         local=OllamaBackend(base_url=fake_ollama.url), paid=None, paid_fallback=PaidFallback.ERROR
     )
@@ -137,7 +153,7 @@ async def test_no_paid_backend_and_no_fallback_says_how_to_configure_one(fake_ol
     await router.aclose()
 
 
-async def test_nothing_hangs_past_the_total_timeout(fake_ollama):
+async def test_nothing_hangs_past_the_total_timeout(fake_ollama: FakeOllama) -> None:
     fake_ollama.delay = 5.0
     router = OCPRouter(
         local=OllamaBackend(base_url=fake_ollama.url, timeout=30), paid=None, total_timeout=0.3
@@ -148,7 +164,7 @@ async def test_nothing_hangs_past_the_total_timeout(fake_ollama):
     await router.aclose()
 
 
-async def test_mock_backend_accepts_sync_and_async_handlers():
+async def test_mock_backend_accepts_sync_and_async_handlers() -> None:
     async def shout(req: GenerateRequest) -> str:
         return req.prompt.upper()
 
@@ -157,13 +173,13 @@ async def test_mock_backend_accepts_sync_and_async_handlers():
     assert (await router.route("refactor auth across all files")).text == "deep"
 
 
-async def test_unknown_paid_model_has_no_invented_price():
+async def test_unknown_paid_model_has_no_invented_price() -> None:
     router = OCPRouter(local=None, paid=MockBackend(lambda r: "ok", model="my-private-model"))
     result = await router.route("design the payment architecture")
     assert result.cost_usd is None and result.estimated_usd is None
 
 
-async def test_invalid_force_value_names_the_accepted_values():
+async def test_invalid_force_value_names_the_accepted_values() -> None:
     router = OCPRouter(local=MockBackend(lambda r: "x"), paid=None)
     with pytest.raises(ValueError, match="local, mid, top, paid"):
         await router.route("hi", force="cloud")

@@ -134,9 +134,9 @@ async def test_the_anthropic_sdk_does_not_retry_behind_the_routers_back(
             await router.paid.generate(GenerateRequest("hi"))
         assert len(fake_anthropic.message_requests()) == 1
         # The router itself moves on: mid, then top, each tried once.
-        failed = await router.route(HARD, force="paid")
+        failed: object = await router.route(HARD, force="paid")
     except Exception as exc:  # noqa: BLE001 - RoutingFailed when local is down too
-        failed = exc  # type: ignore[assignment]
+        failed = exc
     finally:
         await router.aclose()
     attempts = getattr(failed, "attempts", ())

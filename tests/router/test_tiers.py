@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import AsyncIterator
+from typing import TypedDict, Unpack
 
 import pytest
 
@@ -18,6 +19,7 @@ from ocp_router import (
     PinState,
     RoutingFailed,
     SessionPins,
+    SpendLedger,
     Tier,
 )
 from ocp_router.backends.anthropic import AnthropicBackend
@@ -42,10 +44,21 @@ class Clock:
         return self.now
 
 
+class RouterOptions(TypedDict, total=False):
+    """The OCPRouter options these tests vary."""
+
+    budget: Budget | None
+    ledger: SpendLedger | None
+    pins: SessionPins | None
+    paid_fallback: PaidFallback
+    total_timeout: float
+
+
 def make(
     fake_ollama: FakeOllama | None,
     fake_anthropic: FakeAnthropic | None,
-    **kw: object,
+    top_threshold: float = TOP_THRESHOLD,
+    **kw: Unpack[RouterOptions],
 ) -> OCPRouter:
     local = (
         OllamaBackend("llama3.2", base_url=fake_ollama.url, timeout=5.0) if fake_ollama else None
@@ -55,8 +68,7 @@ def make(
         if fake_anthropic
         else None
     )
-    kw.setdefault("top_threshold", TOP_THRESHOLD)
-    return OCPRouter(local=local, paid=paid, top_model=TOP, **kw)  # type: ignore[arg-type]
+    return OCPRouter(local=local, paid=paid, top_model=TOP, top_threshold=top_threshold, **kw)
 
 
 @pytest.fixture
@@ -73,7 +85,9 @@ def models_sent(fake: FakeAnthropic) -> list[str]:
 
 
 # ---- tiers ---------------------------------------------------------------------------------
-async def test_hard_requests_go_to_the_top_model_and_others_to_mid(router, fake_anthropic):
+async def test_hard_requests_go_to_the_top_model_and_others_to_mid(
+    router: OCPRouter, fake_anthropic: FakeAnthropic
+) -> None:
     top = await router.route(HARD)
     mid = await router.route(PAID, session="another")
     assert (top.tier, top.model) == (Tier.TOP, TOP)
@@ -81,7 +95,9 @@ async def test_hard_requests_go_to_the_top_model_and_others_to_mid(router, fake_
     assert models_sent(fake_anthropic) == [TOP, MID]
 
 
-async def test_without_a_top_model_the_top_tier_folds_into_mid(fake_ollama, fake_anthropic):
+async def test_without_a_top_model_the_top_tier_folds_into_mid(
+    fake_ollama: FakeOllama, fake_anthropic: FakeAnthropic
+) -> None:
     router = make(fake_ollama, fake_anthropic)
     router.top_model = None
     result = await router.route(HARD)
@@ -89,7 +105,9 @@ async def test_without_a_top_model_the_top_tier_folds_into_mid(fake_ollama, fake
     await router.aclose()
 
 
-async def test_top_threshold_moves_requests_between_mid_and_top(fake_ollama, fake_anthropic):
+async def test_top_threshold_moves_requests_between_mid_and_top(
+    fake_ollama: FakeOllama, fake_anthropic: FakeAnthropic
+) -> None:
     review = "review the security of our password reset flow"  # scored ~0.68, a top kind
     low = make(fake_ollama, fake_anthropic, top_threshold=0.6)
     high = make(fake_ollama, fake_anthropic, top_threshold=0.9)
@@ -106,22 +124,26 @@ async def test_top_threshold_moves_requests_between_mid_and_top(fake_ollama, fak
     ("force", "tier", "model"),
     [("local", Tier.LOCAL, "llama3.2"), ("mid", Tier.MID, MID), ("top", Tier.TOP, TOP)],
 )
-async def test_a_forced_tier_is_honoured_and_marked(router, force, tier, model):
+async def test_a_forced_tier_is_honoured_and_marked(
+    router: OCPRouter, force: str, tier: Tier, model: str
+) -> None:
     result = await router.route(HARD if force == "local" else SIMPLE, force=force)
     assert result.tier is tier and result.decision.forced
     assert result.decision.phase == "explicit" and "forced by caller" in result.decided_by
     assert result.model.startswith(model)
 
 
-async def test_a_forced_model_is_used_by_name(router, fake_anthropic):
+async def test_a_forced_model_is_used_by_name(
+    router: OCPRouter, fake_anthropic: FakeAnthropic
+) -> None:
     result = await router.route(SIMPLE, model="claude-haiku-4-5")
     assert result.model == "claude-haiku-4-5" and result.decision.forced
     assert models_sent(fake_anthropic) == ["claude-haiku-4-5"]
 
 
 async def test_a_forced_local_request_never_leaks_to_paid_when_local_fails(
-    refused_url, fake_anthropic
-):
+    refused_url: str, fake_anthropic: FakeAnthropic
+) -> None:
     router = OCPRouter(
         local=OllamaBackend(base_url=refused_url),
         paid=AnthropicBackend(api_key="sk-ant-test", base_url=fake_anthropic.url, max_retries=0),
@@ -133,7 +155,9 @@ async def test_a_forced_local_request_never_leaks_to_paid_when_local_fails(
     await router.aclose()
 
 
-async def test_forcing_a_model_with_no_paid_backend_is_a_clear_error(fake_ollama):
+async def test_forcing_a_model_with_no_paid_backend_is_a_clear_error(
+    fake_ollama: FakeOllama,
+) -> None:
     router = make(fake_ollama, None)
     with pytest.raises(ConfigError, match="no paid backend"):
         await router.route(SIMPLE, model="gpt-9")
@@ -141,7 +165,9 @@ async def test_forcing_a_model_with_no_paid_backend_is_a_clear_error(fake_ollama
 
 
 # ---- escalation ----------------------------------------------------------------------------
-async def test_an_empty_local_answer_escalates_to_mid(router, fake_ollama, fake_anthropic):
+async def test_an_empty_local_answer_escalates_to_mid(
+    router: OCPRouter, fake_ollama: FakeOllama, fake_anthropic: FakeAnthropic
+) -> None:
     fake_ollama.reply = "   "
     result = await router.route(SIMPLE)
     assert result.decision.tier is Tier.LOCAL and result.tier is Tier.MID
@@ -152,7 +178,9 @@ async def test_an_empty_local_answer_escalates_to_mid(router, fake_ollama, fake_
     ]
 
 
-async def test_local_then_mid_failing_climbs_to_top(refused_url, fake_anthropic):
+async def test_local_then_mid_failing_climbs_to_top(
+    refused_url: str, fake_anthropic: FakeAnthropic
+) -> None:
     router = OCPRouter(
         local=OllamaBackend(base_url=refused_url),
         paid=AnthropicBackend(
@@ -172,14 +200,18 @@ async def test_local_then_mid_failing_climbs_to_top(refused_url, fake_anthropic)
     await router.aclose()
 
 
-async def test_a_rate_limited_mid_model_falls_back_to_the_other_paid_model(router, fake_anthropic):
+async def test_a_rate_limited_mid_model_falls_back_to_the_other_paid_model(
+    router: OCPRouter, fake_anthropic: FakeAnthropic
+) -> None:
     fake_anthropic.fail_next(429)
     result = await router.route(PAID)
     assert models_sent(fake_anthropic) == [MID, TOP]
     assert result.model == TOP and result.fell_back and result.escalated
 
 
-async def test_an_overloaded_top_model_falls_back_to_mid(router, fake_anthropic):
+async def test_an_overloaded_top_model_falls_back_to_mid(
+    router: OCPRouter, fake_anthropic: FakeAnthropic
+) -> None:
     fake_anthropic.fail_next(529)
     result = await router.route(HARD)
     assert models_sent(fake_anthropic) == [TOP, MID]
@@ -187,8 +219,8 @@ async def test_an_overloaded_top_model_falls_back_to_mid(router, fake_anthropic)
 
 
 async def test_a_rejected_key_skips_the_other_paid_model_and_falls_back_local(
-    router, fake_anthropic
-):
+    router: OCPRouter, fake_anthropic: FakeAnthropic
+) -> None:
     fake_anthropic.fail_next(401)
     result = await router.route(HARD)
     assert [(a.tier, a.outcome) for a in result.attempts] == [
@@ -199,7 +231,9 @@ async def test_a_rejected_key_skips_the_other_paid_model_and_falls_back_local(
     assert models_sent(fake_anthropic) == [TOP]
 
 
-async def test_paid_failures_with_fallback_error_never_reach_local(fake_ollama, fake_anthropic):
+async def test_paid_failures_with_fallback_error_never_reach_local(
+    fake_ollama: FakeOllama, fake_anthropic: FakeAnthropic
+) -> None:
     router = make(fake_ollama, fake_anthropic, paid_fallback=PaidFallback.ERROR)
     fake_anthropic.fail_next(529, times=2)
     with pytest.raises(RoutingFailed) as info:
@@ -209,7 +243,9 @@ async def test_paid_failures_with_fallback_error_never_reach_local(fake_ollama, 
     await router.aclose()
 
 
-async def test_the_total_time_limit_bounds_a_whole_escalation(fake_ollama, fake_anthropic):
+async def test_the_total_time_limit_bounds_a_whole_escalation(
+    fake_ollama: FakeOllama, fake_anthropic: FakeAnthropic
+) -> None:
     fake_ollama.delay = 5.0
     router = make(fake_ollama, fake_anthropic, total_timeout=0.3)
     with pytest.raises(RoutingFailed, match="total time limit"):
@@ -217,7 +253,9 @@ async def test_the_total_time_limit_bounds_a_whole_escalation(fake_ollama, fake_
     await router.aclose()
 
 
-async def test_a_conversation_reaches_the_model_as_a_conversation(router, fake_anthropic):
+async def test_a_conversation_reaches_the_model_as_a_conversation(
+    router: OCPRouter, fake_anthropic: FakeAnthropic
+) -> None:
     messages = [
         {"role": "user", "content": "we are migrating the billing service to postgres"},
         {"role": "assistant", "content": "ok, what is the plan?"},
@@ -230,7 +268,9 @@ async def test_a_conversation_reaches_the_model_as_a_conversation(router, fake_a
 
 
 # ---- sticky sessions -----------------------------------------------------------------------
-async def test_a_session_stays_on_its_paid_model_in_the_hard_window(fake_ollama, fake_anthropic):
+async def test_a_session_stays_on_its_paid_model_in_the_hard_window(
+    fake_ollama: FakeOllama, fake_anthropic: FakeAnthropic
+) -> None:
     clock = Clock()
     router = make(fake_ollama, fake_anthropic, pins=SessionPins(clock=clock))
     first = await router.route(HARD, session="s1")
@@ -244,8 +284,8 @@ async def test_a_session_stays_on_its_paid_model_in_the_hard_window(fake_ollama,
 
 
 async def test_the_soft_window_climbs_for_a_harder_request_and_stays_otherwise(
-    fake_ollama, fake_anthropic
-):
+    fake_ollama: FakeOllama, fake_anthropic: FakeAnthropic
+) -> None:
     clock = Clock()
     router = make(fake_ollama, fake_anthropic, pins=SessionPins(clock=clock))
     await router.route(PAID, session="s")
@@ -258,7 +298,9 @@ async def test_the_soft_window_climbs_for_a_harder_request_and_stays_otherwise(
     await router.aclose()
 
 
-async def test_a_pin_expires_after_the_soft_window(fake_ollama, fake_anthropic):
+async def test_a_pin_expires_after_the_soft_window(
+    fake_ollama: FakeOllama, fake_anthropic: FakeAnthropic
+) -> None:
     clock = Clock()
     router = make(fake_ollama, fake_anthropic, pins=SessionPins(clock=clock))
     await router.route(HARD, session="s")
@@ -268,7 +310,9 @@ async def test_a_pin_expires_after_the_soft_window(fake_ollama, fake_anthropic):
     await router.aclose()
 
 
-async def test_a_forced_choice_and_an_error_both_break_the_pin(fake_ollama, fake_anthropic):
+async def test_a_forced_choice_and_an_error_both_break_the_pin(
+    fake_ollama: FakeOllama, fake_anthropic: FakeAnthropic
+) -> None:
     clock = Clock()
     router = make(fake_ollama, fake_anthropic, pins=SessionPins(clock=clock))
     await router.route(HARD, session="s")
@@ -281,7 +325,9 @@ async def test_a_forced_choice_and_an_error_both_break_the_pin(fake_ollama, fake
     await router.aclose()
 
 
-async def test_local_answers_do_not_touch_the_paid_pin(fake_ollama, fake_anthropic):
+async def test_local_answers_do_not_touch_the_paid_pin(
+    fake_ollama: FakeOllama, fake_anthropic: FakeAnthropic
+) -> None:
     clock = Clock()
     router = make(fake_ollama, fake_anthropic, pins=SessionPins(clock=clock))
     await router.route(HARD, session="s")
@@ -294,8 +340,8 @@ async def test_local_answers_do_not_touch_the_paid_pin(fake_ollama, fake_anthrop
 
 # ---- budgets -------------------------------------------------------------------------------
 async def test_a_request_over_the_per_request_limit_goes_local_with_a_note(
-    fake_ollama, fake_anthropic
-):
+    fake_ollama: FakeOllama, fake_anthropic: FakeAnthropic
+) -> None:
     router = make(fake_ollama, fake_anthropic, budget=Budget(max_request_usd=0.0001))
     result = await router.route(HARD)
     assert result.tier is Tier.LOCAL and result.decision.tier is Tier.TOP
@@ -305,7 +351,9 @@ async def test_a_request_over_the_per_request_limit_goes_local_with_a_note(
     await router.aclose()
 
 
-async def test_the_daily_budget_counts_what_was_spent_today(fake_ollama, fake_anthropic):
+async def test_the_daily_budget_counts_what_was_spent_today(
+    fake_ollama: FakeOllama, fake_anthropic: FakeAnthropic
+) -> None:
     ledger = MemoryLedger()
     router = make(fake_ollama, fake_anthropic, budget=Budget(daily_usd=0.2), ledger=ledger)
     first = await router.route(PAID)  # estimate: ~0.06 (4096 output tokens at $15/M)
@@ -318,7 +366,7 @@ async def test_the_daily_budget_counts_what_was_spent_today(fake_ollama, fake_an
     await router.aclose()
 
 
-async def test_the_memory_ledger_starts_over_each_day():
+async def test_the_memory_ledger_starts_over_each_day() -> None:
     days = iter([dt.date(2026, 11, 23)] * 3 + [dt.date(2026, 11, 24)] * 2)
     ledger = MemoryLedger(today=lambda: next(days))
     await ledger.add(1.5)
@@ -327,8 +375,8 @@ async def test_the_memory_ledger_starts_over_each_day():
 
 
 async def test_a_forced_paid_request_over_budget_fails_clearly_and_sends_nothing(
-    fake_ollama, fake_anthropic
-):
+    fake_ollama: FakeOllama, fake_anthropic: FakeAnthropic
+) -> None:
     router = make(fake_ollama, fake_anthropic, budget=Budget(max_request_usd=0.0001))
     with pytest.raises(BudgetExceeded, match="OCP_MAX_REQUEST_USD"):
         await router.route(SIMPLE, force="top")
@@ -337,7 +385,9 @@ async def test_a_forced_paid_request_over_budget_fails_clearly_and_sends_nothing
     await router.aclose()
 
 
-async def test_over_budget_with_local_down_is_a_clear_error(refused_url, fake_anthropic):
+async def test_over_budget_with_local_down_is_a_clear_error(
+    refused_url: str, fake_anthropic: FakeAnthropic
+) -> None:
     router = OCPRouter(
         local=OllamaBackend(base_url=refused_url),
         paid=AnthropicBackend(MID, api_key="sk-ant-test", base_url=fake_anthropic.url),
@@ -350,7 +400,9 @@ async def test_over_budget_with_local_down_is_a_clear_error(refused_url, fake_an
     await router.aclose()
 
 
-async def test_a_model_without_a_price_is_kept_out_when_a_budget_is_set(fake_ollama):
+async def test_a_model_without_a_price_is_kept_out_when_a_budget_is_set(
+    fake_ollama: FakeOllama,
+) -> None:
     from ocp_router import MockBackend
 
     router = OCPRouter(
@@ -364,7 +416,9 @@ async def test_a_model_without_a_price_is_kept_out_when_a_budget_is_set(fake_oll
     await router.aclose()
 
 
-async def test_cost_and_counterfactual_come_from_real_usage(router, fake_anthropic):
+async def test_cost_and_counterfactual_come_from_real_usage(
+    router: OCPRouter, fake_anthropic: FakeAnthropic
+) -> None:
     result = await router.route(PAID)
     assert result.cost_usd is not None and result.counterfactual_usd is not None
     # the same tokens on Opus ($5/$25) cost 5/3 of Sonnet ($3/$15)
@@ -373,7 +427,9 @@ async def test_cost_and_counterfactual_come_from_real_usage(router, fake_anthrop
     assert local.cost_usd == 0.0 and local.counterfactual_usd and local.counterfactual_usd > 0
 
 
-async def test_tool_traffic_after_the_request_reaches_the_model_as_text(router, fake_anthropic):
+async def test_tool_traffic_after_the_request_reaches_the_model_as_text(
+    router: OCPRouter, fake_anthropic: FakeAnthropic
+) -> None:
     messages = [
         {"role": "user", "content": "why does the build fail?"},
         {

@@ -65,7 +65,9 @@ class RawServer:
         assert parsed.get("jsonrpc") == "2.0", line
         return parsed
 
-    def request(self, message: dict[str, Any], timeout: float = 30.0) -> dict[str, Any]:
+    def request(
+        self, message: dict[str, Any] | str | bytes, timeout: float = 30.0
+    ) -> dict[str, Any]:
         self.send(message)
         return self.read(timeout)
 

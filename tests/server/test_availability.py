@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from mcp import Client
@@ -17,8 +19,10 @@ from ocp_server.server import build_server
 from ocp_server.settings import ServerSettings
 from tests.server.inproc import inproc_client, text_of
 
+T = TypeVar("T")
 
-async def _timed(coro):  # type: ignore[no-untyped-def]
+
+async def _timed(coro: Awaitable[T]) -> tuple[T, float]:
     started = time.perf_counter()
     result = await coro
     return result, time.perf_counter() - started
@@ -35,8 +39,8 @@ async def _timed(coro):  # type: ignore[no-untyped-def]
     ids=["token", "path-token", "unclosed-tags", "max-size"],
 )
 async def test_a_huge_route_request_does_not_hold_up_other_tools(
-    workspace, monkeypatch, request_text
-):
+    workspace: Path, monkeypatch: pytest.MonkeyPatch, request_text: str
+) -> None:
     async with inproc_client(workspace, monkeypatch) as client:
         await client.call_tool("ocp_context_search", {"query": "verify_token"})  # index built
         route = asyncio.create_task(
@@ -54,7 +58,9 @@ async def test_a_huge_route_request_does_not_hold_up_other_tools(
     assert route_seconds < 10, route_seconds
 
 
-async def test_the_first_search_of_a_new_workspace_waits_for_its_index(workspace, monkeypatch):
+async def test_the_first_search_of_a_new_workspace_waits_for_its_index(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     async with inproc_client(workspace, monkeypatch) as client:
         result = await client.call_tool("ocp_context_search", {"query": "verify token"})
     out = result.structured_content
@@ -65,15 +71,16 @@ async def test_the_first_search_of_a_new_workspace_waits_for_its_index(workspace
 
 
 async def test_a_first_index_slower_than_the_wait_answers_with_what_exists_and_says_so(
-    workspace, monkeypatch
-):
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from ocp_server.index import indexer
+    from ocp_server.index.files import Candidate
 
     real = indexer.process_file
 
-    def slow(*args):  # type: ignore[no-untyped-def]
+    def slow(workspace: Path, candidate: Candidate, known_hash: str | None) -> object:
         time.sleep(0.6)
-        return real(*args)
+        return real(workspace, candidate, known_hash)
 
     monkeypatch.setattr(indexer, "process_file", slow)
     async with inproc_client(workspace, monkeypatch, first_index_wait=0.5) as client:

@@ -71,7 +71,9 @@ def test_the_root_folder_is_refused(tmp_path: Path) -> None:
     assert done.returncode == 2 and "whole file system" in done.stderr and "--force" in done.stderr
 
 
-def test_a_folder_over_OCP_MAX_FILES_is_refused_before_its_first_index_only(workspace) -> None:
+def test_a_folder_over_OCP_MAX_FILES_is_refused_before_its_first_index_only(
+    workspace: Path,
+) -> None:
     done = run(workspace, "index", OCP_MAX_FILES="3")
     assert done.returncode == 2, done.stderr
     assert "more than 3 files" in done.stderr and "OCP_MAX_FILES" in done.stderr
@@ -82,12 +84,14 @@ def test_a_folder_over_OCP_MAX_FILES_is_refused_before_its_first_index_only(work
     assert run(workspace, "search", "verify", OCP_MAX_FILES="3").returncode == 0
 
 
-def test_bad_OCP_MAX_FILES_names_the_variable(workspace) -> None:
+def test_bad_OCP_MAX_FILES_names_the_variable(workspace: Path) -> None:
     done = run(workspace, "index", OCP_MAX_FILES="lots")
     assert done.returncode != 0 and "OCP_MAX_FILES='lots' is invalid" in done.stderr
 
 
-def test_count_files_counts_what_the_index_considers_and_stops_past_the_limit(workspace) -> None:
+def test_count_files_counts_what_the_index_considers_and_stops_past_the_limit(
+    workspace: Path,
+) -> None:
     considered = len(list_workspace(workspace).candidates)
     assert count_files(workspace, 1000) == considered
     assert count_files(workspace, 2) == 3  # stops at limit + 1
@@ -145,7 +149,7 @@ def test_a_piped_progress_prints_lines_on_its_own_while_files_are_done() -> None
     assert any("files/s" in line and "ETA" in line for line in lines), lines
 
 
-async def test_the_indexer_reports_progress_for_every_file_not_every_batch(tmp_path) -> None:
+async def test_the_indexer_reports_progress_for_every_file_not_every_batch(tmp_path: Path) -> None:
     ws = many_files(tmp_path / "ws", 450, functions=1)
     calls: list[tuple[int, int]] = []
     async with await WorkspaceIndex.open(ws, tmp_path / "ocp.db") as index:
@@ -158,7 +162,7 @@ async def test_the_indexer_reports_progress_for_every_file_not_every_batch(tmp_p
 
 
 def test_ctrl_c_leaves_a_consistent_index_prints_one_line_and_the_next_run_finishes(
-    tmp_path,
+    tmp_path: Path,
 ) -> None:
     files_total = 2500  # enough that a fast machine is still indexing when Ctrl-C lands
     ws = many_files(tmp_path / "ws", files_total, functions=8)
@@ -215,7 +219,7 @@ def test_ctrl_c_leaves_a_consistent_index_prints_one_line_and_the_next_run_finis
 # ---- logging and pipes ------------------------------------------------------------------------
 
 
-def test_verbose_shows_ocp_debug_lines_without_every_sql_call(workspace) -> None:
+def test_verbose_shows_ocp_debug_lines_without_every_sql_call(workspace: Path) -> None:
     quiet = run(workspace, "-v", "index")
     assert quiet.returncode == 0, quiet.stderr
     assert "aiosqlite" not in quiet.stderr and len(quiet.stderr.splitlines()) < 40
@@ -223,7 +227,7 @@ def test_verbose_shows_ocp_debug_lines_without_every_sql_call(workspace) -> None
     assert "aiosqlite" in loud.stderr, "-vv opens every library's debug log"
 
 
-def test_piped_search_output_is_not_wrapped_at_80_columns(workspace) -> None:
+def test_piped_search_output_is_not_wrapped_at_80_columns(workspace: Path) -> None:
     long_line = "    return " + " + ".join(f"value_{i}" for i in range(30))
     assert len(long_line) > 200
     (workspace / "src" / "wide.py").write_text(f"def wide_sum():\n{long_line}\n")
@@ -236,7 +240,7 @@ def test_piped_search_output_is_not_wrapped_at_80_columns(workspace) -> None:
 # ---- status -----------------------------------------------------------------------------------
 
 
-def test_status_reports_files_chunks_skips_last_update_watcher_and_build(workspace) -> None:
+def test_status_reports_files_chunks_skips_last_update_watcher_and_build(workspace: Path) -> None:
     before = run(workspace, "status")
     assert before.returncode == 1 and "ocp-server index" in before.stderr
     assert not (workspace / ".ocp").exists(), "status does not create an index"
@@ -253,7 +257,9 @@ def test_status_reports_files_chunks_skips_last_update_watcher_and_build(workspa
 
 
 @pytest.mark.parametrize("command", ["index", "status", "doctor", "init"])
-def test_every_command_takes_the_common_options_after_its_name(workspace, command) -> None:
+def test_every_command_takes_the_common_options_after_its_name(
+    workspace: Path, command: str
+) -> None:
     done = run(workspace.parent, command, "--help")
     assert done.returncode == 0
     assert "--workspace" in done.stdout and "--version" in done.stdout and "-v" in done.stdout

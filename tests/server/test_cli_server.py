@@ -43,7 +43,7 @@ def test_route_dry_run_shows_the_decision_and_the_exact_prompt(workspace: Path) 
     assert "src/auth.py:6-8" in result["trace"]["context_citations"]
 
 
-def test_route_answers_locally_and_stats_count_it(workspace: Path, fake_ollama: FakeOllama):
+def test_route_answers_locally_and_stats_count_it(workspace: Path, fake_ollama: FakeOllama) -> None:
     done = run(workspace, "route", "explain the auth middleware", OCP_OLLAMA_URL=fake_ollama.url)
     assert done.returncode == 0, done.stderr
     assert "local answer: explain the auth middleware" in done.stdout
@@ -71,7 +71,9 @@ def test_doctor_names_each_problem_with_its_fix(workspace: Path, refused_url: st
     assert "ollama serve" in done.stdout and "ANTHROPIC_API_KEY" in done.stdout
 
 
-def test_doctor_passes_when_the_local_model_is_there(workspace, fake_ollama) -> None:
+def test_doctor_passes_when_the_local_model_is_there(
+    workspace: Path, fake_ollama: FakeOllama
+) -> None:
     run(workspace, "index")
     done = run(workspace, "doctor", OCP_OLLAMA_URL=fake_ollama.url)
     assert done.returncode == 0, done.stdout

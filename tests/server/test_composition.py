@@ -4,19 +4,22 @@ route trace the tool returns is the one the trace store keeps."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import aiosqlite
 from mcp import Client
 
-from ocp_router import MockBackend, OCPRouter
+from ocp_router import GenerateRequest, MockBackend, OCPRouter
 from ocp_server.server import build_server
 from ocp_server.settings import ServerSettings
 
 
-async def test_a_server_built_with_a_router_and_a_clock_routes_and_records_with_them(workspace):
+async def test_a_server_built_with_a_router_and_a_clock_routes_and_records_with_them(
+    workspace: Path,
+) -> None:
     asked: list[str] = []
 
-    def local(request):
+    def local(request: GenerateRequest) -> str:
         asked.append(request.prompt)
         return "use a dict"
 

@@ -8,11 +8,11 @@ from typing import Any
 
 from ocp_server.doctor import run_checks
 from tests.fakes import FakeAnthropic, FakeOllama, FakeOpenAI
-from tests.fakes._http import Request, Response, json_response
+from tests.fakes._http import Request, Response, StreamResponse, json_response
 
 
 async def checks(
-    workspace: Path, home: Path | None = None, **env: str
+    workspace: Path, home: Path | None = None, /, **env: str
 ) -> dict[str, tuple[str, str]]:
     found = await run_checks(workspace, env, home or workspace.parent / "home")
     return {c.name: (c.status, c.detail) for c in found}
@@ -21,7 +21,7 @@ async def checks(
 # ---- the local model --------------------------------------------------------------------------
 
 
-async def test_ollama_model_present_with_tools_and_context_is_reported(workspace) -> None:
+async def test_ollama_model_present_with_tools_and_context_is_reported(workspace: Path) -> None:
     with FakeOllama(context_length=131072) as ollama:
         found = await checks(workspace, OCP_OLLAMA_URL=ollama.url)
         asked = {r.path for r in ollama.requests}
@@ -33,7 +33,7 @@ async def test_ollama_model_present_with_tools_and_context_is_reported(workspace
     assert found["local tools"][0] == "warn" and "OCP_LOCAL_TOOLS=1" in found["local tools"][1]
 
 
-async def test_a_missing_ollama_model_fails_with_the_pull_command(workspace) -> None:
+async def test_a_missing_ollama_model_fails_with_the_pull_command(workspace: Path) -> None:
     with FakeOllama(models=["qwen3:4b"]) as ollama:
         found = await checks(workspace, OCP_OLLAMA_URL=ollama.url)
     status, detail = found["local model"]
@@ -41,13 +41,15 @@ async def test_a_missing_ollama_model_fails_with_the_pull_command(workspace) -> 
     assert "ollama pull llama3.2" in detail and "OCP_LOCAL_MODEL" in detail
 
 
-async def test_unreachable_ollama_fails_naming_OCP_OLLAMA_URL(workspace, refused_url) -> None:
+async def test_unreachable_ollama_fails_naming_OCP_OLLAMA_URL(
+    workspace: Path, refused_url: str
+) -> None:
     found = await checks(workspace, OCP_OLLAMA_URL=refused_url)
     status, detail = found["local model"]
     assert status == "fail" and "ollama serve" in detail and "OCP_OLLAMA_URL" in detail
 
 
-async def test_tools_switched_on_for_a_model_without_tools_fails(workspace) -> None:
+async def test_tools_switched_on_for_a_model_without_tools_fails(workspace: Path) -> None:
     with FakeOllama(capabilities=["completion"]) as ollama:
         found = await checks(workspace, OCP_OLLAMA_URL=ollama.url, OCP_LOCAL_TOOLS="1")
     assert "no tool support" in found["local model"][1]
@@ -56,7 +58,7 @@ async def test_tools_switched_on_for_a_model_without_tools_fails(workspace) -> N
 
 
 async def test_a_context_smaller_than_what_ocp_sends_is_a_warning_with_the_setting(
-    workspace,
+    workspace: Path,
 ) -> None:
     with FakeOllama(context_length=2048) as ollama:
         found = await checks(workspace, OCP_OLLAMA_URL=ollama.url)
@@ -70,7 +72,7 @@ async def test_a_context_smaller_than_what_ocp_sends_is_a_warning_with_the_setti
     assert status == "fail" and "OCP_LOCAL_CONTEXT_TOKENS=4096 is more than" in detail
 
 
-async def test_the_phase_2_classifier_model_is_checked_too(workspace) -> None:
+async def test_the_phase_2_classifier_model_is_checked_too(workspace: Path) -> None:
     with FakeOllama(models=["llama3.2"]) as ollama:
         found = await checks(
             workspace, OCP_OLLAMA_URL=ollama.url, OCP_CLASSIFIER_MODEL="qwen3:0.6b"
@@ -86,16 +88,18 @@ class LlamaCppLike(FakeOpenAI):
     def _model(self, mid: str) -> dict[str, Any]:
         return {**super()._model(mid), "meta": {"n_ctx_train": 32768, "n_vocab": 262144}}
 
-    def handle(self, req: Request) -> Response:  # type: ignore[override]
+    def handle(self, req: Request) -> Response | StreamResponse:
         body = req.json if isinstance(req.json, dict) else {}
         if req.path == "/v1/chat/completions" and body.get("tools"):
             return json_response(
                 500, {"error": {"code": 500, "message": "tools param requires --jinja flag"}}
             )
-        return super().handle(req)  # type: ignore[return-value]
+        return super().handle(req)
 
 
-async def test_an_openai_compatible_local_server_is_contacted_not_assumed_fine(workspace) -> None:
+async def test_an_openai_compatible_local_server_is_contacted_not_assumed_fine(
+    workspace: Path,
+) -> None:
     with LlamaCppLike(models=["gemma-3-270m"]) as server:
         env = {
             "OCP_LOCAL_BACKEND": "openai",
@@ -112,7 +116,7 @@ async def test_an_openai_compatible_local_server_is_contacted_not_assumed_fine(w
 
 
 async def test_an_unreachable_openai_compatible_server_names_OCP_LOCAL_BASE_URL(
-    workspace, refused_url
+    workspace: Path, refused_url: str
 ) -> None:
     found = await checks(
         workspace, OCP_LOCAL_BACKEND="openai", OCP_LOCAL_BASE_URL=f"{refused_url}/v1"
@@ -122,7 +126,7 @@ async def test_an_unreachable_openai_compatible_server_names_OCP_LOCAL_BASE_URL(
     assert "OPENAI_BASE_URL" not in detail and "OPENAI_API_KEY" not in detail
 
 
-async def test_a_model_the_local_server_does_not_list_fails(workspace) -> None:
+async def test_a_model_the_local_server_does_not_list_fails(workspace: Path) -> None:
     with FakeOpenAI(models=["a", "b"]) as server:
         found = await checks(
             workspace,
@@ -137,13 +141,17 @@ async def test_a_model_the_local_server_does_not_list_fails(workspace) -> None:
 # ---- the paid tier ----------------------------------------------------------------------------
 
 
-async def test_no_paid_key_is_fine_and_says_nobody_pays_twice(workspace, fake_ollama) -> None:
+async def test_no_paid_key_is_fine_and_says_nobody_pays_twice(
+    workspace: Path, fake_ollama: FakeOllama
+) -> None:
     found = await checks(workspace, OCP_OLLAMA_URL=fake_ollama.url)
     status, detail = found["paid model"]
     assert status == "ok" and "nobody pays twice" in detail and "ANTHROPIC_API_KEY" in detail
 
 
-async def test_anthropic_models_are_looked_up_with_the_key(workspace, fake_ollama) -> None:
+async def test_anthropic_models_are_looked_up_with_the_key(
+    workspace: Path, fake_ollama: FakeOllama
+) -> None:
     with FakeAnthropic(models=["claude-sonnet-5-5"]) as anthropic:
         env = {
             "OCP_OLLAMA_URL": fake_ollama.url,
@@ -165,7 +173,7 @@ async def test_anthropic_models_are_looked_up_with_the_key(workspace, fake_ollam
 # ---- versions, workspace, IDE configs ---------------------------------------------------------
 
 
-async def test_versions_and_an_unwired_workspace(workspace, fake_ollama) -> None:
+async def test_versions_and_an_unwired_workspace(workspace: Path, fake_ollama: FakeOllama) -> None:
     found = await checks(workspace, OCP_OLLAMA_URL=fake_ollama.url)
     assert found["versions"] == (
         "ok",
@@ -178,7 +186,7 @@ async def test_versions_and_an_unwired_workspace(workspace, fake_ollama) -> None
 
 
 async def test_a_config_whose_command_is_gone_fails_with_the_init_command(
-    workspace, fake_ollama
+    workspace: Path, fake_ollama: FakeOllama
 ) -> None:
     (workspace / ".cursor").mkdir()
     (workspace / ".cursor" / "mcp.json").write_text(

@@ -9,12 +9,14 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 import ocp_wire as wire
 from ocp_client import OCPClient, OCPToolError
 from tests.fakes import FakeAnthropic, FakeOllama
+from tests.results import tool_text
 
 NAME_RE = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 
@@ -37,7 +39,9 @@ async def wait_for_index(client: OCPClient, query: str) -> wire.SearchResult:
             await asyncio.sleep(0.2)
 
 
-async def test_tools_are_listed_with_portable_names_and_dotted_titles(workspace, fake_ollama):
+async def test_tools_are_listed_with_portable_names_and_dotted_titles(
+    workspace: Path, fake_ollama: FakeOllama
+) -> None:
     async with OCPClient(env=server_env(workspace, fake_ollama)) as client:
         tools = {t.name: t for t in await client.list_tools()}
     assert set(tools) == {
@@ -54,7 +58,9 @@ async def test_tools_are_listed_with_portable_names_and_dotted_titles(workspace,
         assert tool.output_schema is not None
 
 
-async def test_dotted_mode_advertises_dotted_names_and_both_forms_work(workspace, fake_ollama):
+async def test_dotted_mode_advertises_dotted_names_and_both_forms_work(
+    workspace: Path, fake_ollama: FakeOllama
+) -> None:
     env = server_env(workspace, fake_ollama, OCP_TOOL_NAMES="dotted")
     async with OCPClient(env=env) as client:
         names = {t.name for t in await client.list_tools()}
@@ -64,7 +70,9 @@ async def test_dotted_mode_advertises_dotted_names_and_both_forms_work(workspace
     assert not dotted.is_error and not plain.is_error
 
 
-async def test_search_cites_path_and_lines_from_a_fresh_index(workspace, fake_ollama):
+async def test_search_cites_path_and_lines_from_a_fresh_index(
+    workspace: Path, fake_ollama: FakeOllama
+) -> None:
     async with OCPClient(env=server_env(workspace, fake_ollama)) as client:
         result = await wait_for_index(client, "verify token")
         top = result.results[0]
@@ -76,7 +84,9 @@ async def test_search_cites_path_and_lines_from_a_fresh_index(workspace, fake_ol
                 await asyncio.sleep(0.2)
 
 
-async def test_search_grouped_by_file_gives_files_with_their_best_chunks(workspace, fake_ollama):
+async def test_search_grouped_by_file_gives_files_with_their_best_chunks(
+    workspace: Path, fake_ollama: FakeOllama
+) -> None:
     async with OCPClient(env=server_env(workspace, fake_ollama)) as client:
         await wait_for_index(client, "verify token")
         grouped = await client.search("session token verify", k=2, group_by="file")
@@ -90,22 +100,26 @@ async def test_search_grouped_by_file_gives_files_with_their_best_chunks(workspa
         )
 
 
-async def test_bad_arguments_name_the_field_and_the_server_keeps_serving(workspace, fake_ollama):
+async def test_bad_arguments_name_the_field_and_the_server_keeps_serving(
+    workspace: Path, fake_ollama: FakeOllama
+) -> None:
     async with OCPClient(env=server_env(workspace, fake_ollama)) as client:
         bad = await client.call("ocp_context_search", {"query": "x", "k": 0})
-        assert bad.is_error and "`k`" in bad.content[0].text
+        assert bad.is_error and "`k`" in tool_text(bad)
         missing = await client.call("ocp_model_route", {})
-        assert missing.is_error and "`request`" in missing.content[0].text
+        assert missing.is_error and "`request`" in tool_text(missing)
         extra = await client.call("ocp_session_restore", {"bogus": 1})
-        assert extra.is_error and "`bogus`" in extra.content[0].text
+        assert extra.is_error and "`bogus`" in tool_text(extra)
         unknown = await client.call("ocp_nope", {})
-        assert unknown.is_error and "ocp_context_search" in unknown.content[0].text
+        assert unknown.is_error and "ocp_context_search" in tool_text(unknown)
         with pytest.raises(OCPToolError, match="trace_id"):
             await client.save(trace_id="does-not-exist", outcome="worked")
         assert (await client.search("verify_token")).query == "verify_token"
 
 
-async def test_simple_request_goes_raw_to_the_local_model(workspace, fake_ollama):
+async def test_simple_request_goes_raw_to_the_local_model(
+    workspace: Path, fake_ollama: FakeOllama
+) -> None:
     async with OCPClient(env=server_env(workspace, fake_ollama)) as client:
         result = await client.route("explain the auth middleware")
     assert result.answered_by == "local"
@@ -116,8 +130,8 @@ async def test_simple_request_goes_raw_to_the_local_model(workspace, fake_ollama
 
 
 async def test_without_a_paid_key_a_complex_request_returns_the_enriched_prompt(
-    workspace, fake_ollama
-):
+    workspace: Path, fake_ollama: FakeOllama
+) -> None:
     async with OCPClient(env=server_env(workspace, fake_ollama)) as client:
         await wait_for_index(client, "verify_token")
         result = await client.route(
@@ -131,7 +145,9 @@ async def test_without_a_paid_key_a_complex_request_returns_the_enriched_prompt(
     assert fake_ollama.requests_to("/api/chat") == []
 
 
-async def test_paid_route_sends_an_enriched_redacted_prompt(workspace, fake_ollama):
+async def test_paid_route_sends_an_enriched_redacted_prompt(
+    workspace: Path, fake_ollama: FakeOllama
+) -> None:
     with FakeAnthropic(reply="Use constant-time comparison.") as anthropic:
         env = server_env(
             workspace,
@@ -154,10 +170,10 @@ async def test_paid_route_sends_an_enriched_redacted_prompt(workspace, fake_olla
 
 
 async def test_a_whole_agent_conversation_is_routed_with_tiers_and_a_full_trace(
-    workspace, fake_ollama
-):
+    workspace: Path, fake_ollama: FakeOllama
+) -> None:
     secret = "ghp_" + "A1b2C3d4E5f6" * 3
-    messages = [
+    messages: list[dict[str, Any]] = [
         {"role": "user", "content": f"our CI token is {secret}; the deploy job uses it"},
         {
             "role": "assistant",
@@ -203,7 +219,9 @@ async def test_a_whole_agent_conversation_is_routed_with_tiers_and_a_full_trace(
     assert stats_source.traces[0].trace_id == t.trace_id
 
 
-async def test_route_without_request_or_messages_names_the_field(workspace, fake_ollama):
+async def test_route_without_request_or_messages_names_the_field(
+    workspace: Path, fake_ollama: FakeOllama
+) -> None:
     async with OCPClient(env=server_env(workspace, fake_ollama)) as client:
         with pytest.raises(OCPToolError, match="request"):
             await client.route()
@@ -213,8 +231,8 @@ async def test_route_without_request_or_messages_names_the_field(workspace, fake
 
 
 async def test_an_ambiguous_request_is_settled_by_the_local_classifier_and_then_cached(
-    workspace, fake_ollama
-):
+    workspace: Path, fake_ollama: FakeOllama
+) -> None:
     def reply(messages: list[dict[str, object]], body: dict[str, object]) -> str:
         if body.get("format"):
             return json.dumps({"tier": "local", "reason": "a focused debugging question"})
@@ -233,7 +251,9 @@ async def test_an_ambiguous_request_is_settled_by_the_local_classifier_and_then_
     assert len(classifier_calls) == 1
 
 
-async def test_a_second_session_restores_what_the_first_saved(workspace, fake_ollama):
+async def test_a_second_session_restores_what_the_first_saved(
+    workspace: Path, fake_ollama: FakeOllama
+) -> None:
     env = server_env(workspace, fake_ollama)
     async with OCPClient(env=env) as client:
         routed = await client.route("explain the auth middleware")
@@ -262,7 +282,7 @@ async def test_a_second_session_restores_what_the_first_saved(workspace, fake_ol
 
 
 def test_stdout_carries_only_json_rpc(workspace: Path, fake_ollama: FakeOllama) -> None:
-    messages = [
+    messages: list[dict[str, Any]] = [
         {
             "jsonrpc": "2.0",
             "id": 1,
@@ -310,7 +330,9 @@ def test_stdout_carries_only_json_rpc(workspace: Path, fake_ollama: FakeOllama) 
     assert parsed[0]["result"]["serverInfo"]["name"] == "ocp"
 
 
-async def test_index_status_resource_reports_the_index_and_who_watches_it(workspace, fake_ollama):
+async def test_index_status_resource_reports_the_index_and_who_watches_it(
+    workspace: Path, fake_ollama: FakeOllama
+) -> None:
     async with OCPClient(env=server_env(workspace, fake_ollama)) as client:
         listed = await client.session.list_resources()
         assert [str(r.uri) for r in listed.resources] == [wire.STATUS_URI]

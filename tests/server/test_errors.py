@@ -4,6 +4,7 @@ naming the field; a bug is logged with its traceback and answered as an internal
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import pytest
 
@@ -13,8 +14,8 @@ from tests.server.inproc import inproc_client, text_of
 
 
 async def test_an_unexpected_value_error_is_an_internal_error_logged_with_its_traceback(
-    workspace, monkeypatch, caplog
-):
+    workspace: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     async def broken_save(self: AppState, ws: object, args: object) -> object:
         raise ValueError("a bug, not bad input")
 
@@ -33,8 +34,8 @@ async def test_an_unexpected_value_error_is_an_internal_error_logged_with_its_tr
 
 
 async def test_an_unknown_reference_is_bad_input_named_by_its_field_and_not_logged(
-    workspace, monkeypatch, caplog
-):
+    workspace: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.ERROR, logger="ocp_server.server")
     async with inproc_client(workspace, monkeypatch) as client:
         result = await client.call_tool("ocp_result_save", {"resolve": [12345]})
@@ -54,6 +55,8 @@ async def test_an_unknown_reference_is_bad_input_named_by_its_field_and_not_logg
         (errors.RouteFailure, errors.OCPError),
     ],
 )
-def test_the_error_tree_is_the_one_drawn_in_the_module_docstring(error, base):
+def test_the_error_tree_is_the_one_drawn_in_the_module_docstring(
+    error: type[errors.OCPError], base: type[Exception]
+) -> None:
     assert issubclass(error, base) and issubclass(error, errors.OCPError)
     assert error.__name__ in (errors.__doc__ or "")

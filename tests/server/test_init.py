@@ -49,7 +49,9 @@ def home(tmp_path: Path) -> Path:
 CHECKOUT = {"command": "uvx", "args": ["--from", str(REPO / "ocp_server"), "ocp-server"]}
 
 
-def test_claude_code_gets_project_mcp_json_no_key_and_the_approval(workspace, home) -> None:
+def test_claude_code_gets_project_mcp_json_no_key_and_the_approval(
+    workspace: Path, home: Path
+) -> None:
     done = init(workspace, "--client", "claude-code", "--no-check", home=home)
     assert done.returncode == 0, done.stderr
     config = load(workspace / ".mcp.json")
@@ -60,8 +62,10 @@ def test_claude_code_gets_project_mcp_json_no_key_and_the_approval(workspace, ho
     assert "the checkout at" in done.stdout and "claude mcp list" in done.stdout
 
 
-def test_merge_keeps_other_servers_and_keys_backs_up_and_is_idempotent(workspace, home) -> None:
-    original = {
+def test_merge_keeps_other_servers_and_keys_backs_up_and_is_idempotent(
+    workspace: Path, home: Path
+) -> None:
+    original: dict[str, Any] = {
         "mcpServers": {
             "github": {"command": "gh-mcp", "args": ["--stdio"]},
             "ocp": {"command": "uvx", "args": ["ocp-server"], "env": {"OCP_LOCAL_MODEL": "qwen3"}},
@@ -96,7 +100,9 @@ def test_merge_keeps_other_servers_and_keys_backs_up_and_is_idempotent(workspace
     assert not (workspace / ".mcp.json.bak.2").exists()
 
 
-def test_paid_passes_the_key_and_leaving_it_out_takes_it_away_again(workspace, home) -> None:
+def test_paid_passes_the_key_and_leaving_it_out_takes_it_away_again(
+    workspace: Path, home: Path
+) -> None:
     assert (
         init(workspace, "--client", "claude-code", "--paid", "--no-check", home=home).returncode
         == 0
@@ -109,7 +115,7 @@ def test_paid_passes_the_key_and_leaving_it_out_takes_it_away_again(workspace, h
     assert (workspace / ".mcp.json.bak").exists()
 
 
-def test_cursor_uses_its_project_file_and_workspace_folder(workspace, home) -> None:
+def test_cursor_uses_its_project_file_and_workspace_folder(workspace: Path, home: Path) -> None:
     done = init(workspace, "--client", "cursor", "--paid", "--no-check", home=home)
     assert done.returncode == 0, done.stderr
     entry = load(workspace / ".cursor" / "mcp.json")["mcpServers"]["ocp"]
@@ -122,7 +128,7 @@ def test_cursor_uses_its_project_file_and_workspace_folder(workspace, home) -> N
     }
 
 
-def test_vscode_uses_servers_a_stdio_type_and_a_prompted_key(workspace, home) -> None:
+def test_vscode_uses_servers_a_stdio_type_and_a_prompted_key(workspace: Path, home: Path) -> None:
     done = init(workspace, "--client", "vscode", "--no-check", home=home)
     assert done.returncode == 0, done.stderr
     config = load(workspace / ".vscode" / "mcp.json")
@@ -138,7 +144,7 @@ def test_vscode_uses_servers_a_stdio_type_and_a_prompted_key(workspace, home) ->
     assert config["inputs"][0]["password"] is True
 
 
-def test_windsurf_is_global_with_the_absolute_workspace(workspace, home) -> None:
+def test_windsurf_is_global_with_the_absolute_workspace(workspace: Path, home: Path) -> None:
     done = init(workspace, "--client", "windsurf", "--no-check", home=home)
     assert done.returncode == 0, done.stderr
     entry = load(home / ".codeium" / "windsurf" / "mcp_config.json")["mcpServers"]["ocp"]
@@ -148,7 +154,9 @@ def test_windsurf_is_global_with_the_absolute_workspace(workspace, home) -> None
     assert entry["command"] == "uvx" or Path(entry["command"]).name == "uvx"
 
 
-def test_claude_desktop_writes_the_key_itself_privately_and_print_hides_it(workspace, home) -> None:
+def test_claude_desktop_writes_the_key_itself_privately_and_print_hides_it(
+    workspace: Path, home: Path
+) -> None:
     config = home / ".config" / "Claude" / "claude_desktop_config.json"
     missing = init(workspace, "--client", "claude-desktop", "--paid", "--no-check", home=home)
     assert missing.returncode == 1 and "set ANTHROPIC_API_KEY" in missing.stderr
@@ -170,7 +178,7 @@ def test_claude_desktop_writes_the_key_itself_privately_and_print_hides_it(works
     assert stat.S_IMODE(config.stat().st_mode) == 0o600
 
 
-def test_print_shows_the_merged_file_and_writes_nothing(workspace, home) -> None:
+def test_print_shows_the_merged_file_and_writes_nothing(workspace: Path, home: Path) -> None:
     (workspace / ".mcp.json").write_text('{"mcpServers": {"other": {"command": "x"}}}')
     done = init(workspace, "--client", "claude-code", "--print", home=home)
     assert done.returncode == 0, done.stderr
@@ -180,7 +188,7 @@ def test_print_shows_the_merged_file_and_writes_nothing(workspace, home) -> None
     assert not (workspace / ".claude").exists() and not (workspace / ".mcp.json.bak").exists()
 
 
-def test_a_file_that_is_not_plain_json_is_left_alone(workspace, home) -> None:
+def test_a_file_that_is_not_plain_json_is_left_alone(workspace: Path, home: Path) -> None:
     (workspace / ".vscode").mkdir()
     text = '{\n  // my servers\n  "servers": {}\n}\n'
     (workspace / ".vscode" / "mcp.json").write_text(text)
@@ -189,7 +197,7 @@ def test_a_file_that_is_not_plain_json_is_left_alone(workspace, home) -> None:
     assert (workspace / ".vscode" / "mcp.json").read_text() == text
 
 
-def test_the_home_folder_is_not_a_workspace_to_wire(home) -> None:
+def test_the_home_folder_is_not_a_workspace_to_wire(home: Path) -> None:
     done = init(home, "--client", "cursor", "--no-check", home=home)
     assert done.returncode == 2 and "home folder" in done.stderr and "--force" in done.stderr
     assert not (home / ".cursor").exists()
@@ -198,7 +206,7 @@ def test_the_home_folder_is_not_a_workspace_to_wire(home) -> None:
 # ---- how OCP was installed decides the command ------------------------------------------------
 
 
-def test_a_checkout_runs_through_uvx_from_the_checkout(tmp_path) -> None:
+def test_a_checkout_runs_through_uvx_from_the_checkout(tmp_path: Path) -> None:
     src = tmp_path / "ocp" / "ocp_server"
     src.mkdir(parents=True)
     (src / "pyproject.toml").write_text("[project]\nname = 'ocp-server'\n")
@@ -211,7 +219,7 @@ def test_a_checkout_runs_through_uvx_from_the_checkout(tmp_path) -> None:
     assert detect_launch(prefix=cached, direct=plain).argv == launch.argv
 
 
-def test_uvx_from_the_index_runs_this_version_again(tmp_path) -> None:
+def test_uvx_from_the_index_runs_this_version_again(tmp_path: Path) -> None:
     cached = tmp_path / ".cache" / "uv" / "archive-v0" / "xyz"
     launch = detect_launch(prefix=cached, direct=None)
     assert (launch.how, launch.argv) == ("uvx", ["uvx", f"ocp-server@{__version__}"])
@@ -228,7 +236,7 @@ def test_uvx_from_the_index_runs_this_version_again(tmp_path) -> None:
     ]
 
 
-def test_an_installed_ocp_server_runs_its_own_entry_point(tmp_path) -> None:
+def test_an_installed_ocp_server_runs_its_own_entry_point(tmp_path: Path) -> None:
     venv = tmp_path / "venv"
     (venv / "bin").mkdir(parents=True)
     (venv / "bin" / "ocp-server").write_text("#!/bin/sh\n")
@@ -238,7 +246,7 @@ def test_an_installed_ocp_server_runs_its_own_entry_point(tmp_path) -> None:
         assert (launch.how, launch.argv) == ("installed", [str(venv / "bin" / "ocp-server")])
 
 
-def test_the_check_runs_the_command_and_says_why_it_does_not_start(tmp_path) -> None:
+def test_the_check_runs_the_command_and_says_why_it_does_not_start(tmp_path: Path) -> None:
     works = Launch("installed", sys.executable, ("-m", "ocp_server.cli"), "this interpreter")
     assert check_launch(works) is None
     missing = Launch("installed", str(tmp_path / "nope"), (), "nothing")

@@ -4,12 +4,18 @@ and error texts never echo more than a short piece of what was sent."""
 from __future__ import annotations
 
 import time
+from pathlib import Path
+from typing import Any
+
+import pytest
 
 import ocp_wire as wire
 from tests.server.inproc import inproc_client, text_of
 
 
-async def test_a_save_with_too_many_state_keys_is_refused_at_once(workspace, monkeypatch):
+async def test_a_save_with_too_many_state_keys_is_refused_at_once(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     async with inproc_client(workspace, monkeypatch) as client:
         state = {f"key{i}": "v" for i in range(2_000)}  # 20,000 hung the server
         started = time.perf_counter()
@@ -21,8 +27,10 @@ async def test_a_save_with_too_many_state_keys_is_refused_at_once(workspace, mon
         assert not ok.is_error
 
 
-async def test_oversized_fields_name_the_field(workspace, monkeypatch):
-    too_long = {
+async def test_oversized_fields_name_the_field(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    too_long: dict[str, list[dict[str, Any]]] = {
         "ocp_result_save": [
             {"state": {"k" * (wire.MAX_STATE_KEY_CHARS + 1): "v"}},
             {"state": {"k": "v" * (wire.MAX_STATE_VALUE_CHARS + 1)}},
@@ -50,7 +58,9 @@ async def test_oversized_fields_name_the_field(workspace, monkeypatch):
                 assert len(text) < 2_500, (field, len(text))
 
 
-async def test_error_texts_echo_at_most_a_short_piece_of_the_input(workspace, monkeypatch):
+async def test_error_texts_echo_at_most_a_short_piece_of_the_input(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     async with inproc_client(workspace, monkeypatch) as client:
         unknown = await client.call_tool("x" * 1_000_000, {})
         assert unknown.is_error and len(text_of(unknown)) < 1_000

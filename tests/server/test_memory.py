@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import TypedDict, Unpack
 
 import aiosqlite
 import pytest
@@ -37,27 +39,38 @@ def store(db: aiosqlite.Connection) -> MemoryStore:
     return MemoryStore(db, clock=Clock())
 
 
-def trace(trace_id: str, request: str = "explain the router", **kw: object) -> TraceRecord:
-    fields: dict[str, object] = {
-        "id": trace_id,
-        "request": request,
-        "route_to": "local",
-        "decision": "local",
-        "decided_by": "classifier",
-        "model": "qwen2.5-coder:7b",
-        "backend": "ollama",
-        "task_type": "explain",
-        "complexity": 0.2,
-        "prompt_tokens": 100,
-        "completion_tokens": 50,
-        "duration_ms": 120.0,
-        "cost_usd": 0.0,
-        "counterfactual_usd": 0.002,
-        "answered_by": "ollama",
-        "trace_json": json.dumps({"trace_id": trace_id, "attempts": []}),
-    }
-    fields.update(kw)
-    return TraceRecord(**fields)  # type: ignore[arg-type]
+class TraceChanges(TypedDict, total=False):
+    """The fields a test changes from `trace`'s defaults."""
+
+    route_to: str
+    decision: str
+    model: str
+    cost_usd: float | None
+    answered_by: str | None
+
+
+def trace(
+    trace_id: str, request: str = "explain the router", **kw: Unpack[TraceChanges]
+) -> TraceRecord:
+    record = TraceRecord(
+        id=trace_id,
+        request=request,
+        route_to="local",
+        decision="local",
+        decided_by="classifier",
+        model="qwen2.5-coder:7b",
+        backend="ollama",
+        task_type="explain",
+        complexity=0.2,
+        prompt_tokens=100,
+        completion_tokens=50,
+        duration_ms=120.0,
+        cost_usd=0.0,
+        counterfactual_usd=0.002,
+        answered_by="ollama",
+        trace_json=json.dumps({"trace_id": trace_id, "attempts": []}),
+    )
+    return dataclasses.replace(record, **kw)
 
 
 async def test_a_second_session_restores_what_the_first_saved(store: MemoryStore) -> None:
@@ -240,7 +253,7 @@ async def test_restore_with_a_thousand_traces_stays_correct(
 ) -> None:
     sid = await store.start_session("/ws")
     for n in range(1000):
-        kw: dict[str, object] = {}
+        kw: TraceChanges = {}
         if n % 100 == 0:
             kw = {"route_to": "paid", "decision": "paid", "cost_usd": 0.01, "model": "claude"}
         elif n % 100 == 50:

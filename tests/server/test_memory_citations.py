@@ -3,7 +3,7 @@ lifecycle around them (forget, expiry, merging near-identical saves)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import aiosqlite
@@ -50,12 +50,16 @@ class Repo:
     async def reindex(self) -> None:
         await self.index.update()
 
-    async def decide(self, *citations: str, title: str = "Token check", **kw: object) -> int:
+    async def decide(
+        self,
+        *citations: str,
+        title: str = "Token check",
+        decision: str = "compare tokens in constant time",
+    ) -> int:
         sid = await self.memory.start_session(str(self.root), "s1")
-        decision = str(kw.pop("decision", "compare tokens in constant time"))
         result = await self.memory.save(
-            sid, decisions=[DecisionIn(title, decision, citations=tuple(citations))], **kw
-        )  # type: ignore[arg-type]
+            sid, decisions=[DecisionIn(title, decision, citations=tuple(citations))]
+        )
         return result.decision_ids[0]
 
 
@@ -365,7 +369,9 @@ async def test_a_stale_memory_is_not_renewed_by_being_listed(repo: Repo) -> None
 async def test_ttl_zero_never_expires(db_path_memory: MemoryStore) -> None:
     sid = await db_path_memory.start_session("/ws")
     await db_path_memory.save(sid, notes=["kept forever"])
-    db_path_memory.clock.days(3650)  # type: ignore[attr-defined]
+    clock = db_path_memory.clock
+    assert isinstance(clock, Clock)
+    clock.days(3650)
     assert [n.text for n in (await db_path_memory.restore()).notes] == ["kept forever"]
 
 
@@ -477,7 +483,7 @@ async def test_a_scripted_refactor_never_serves_a_stale_memory_as_valid(repo: Re
             "SELECT content FROM memory_citations WHERE note_id = ?", (result.note_ids[0],)
         )
         saved[result.note_ids[0]] = next(iter(rows))[0]
-    steps = [
+    steps: list[Callable[[], object]] = [
         lambda: repo.edit("src/auth.py", '"""Authentication helpers."""', '"""Auth."""\n# v2'),
         lambda: repo.edit("src/util.py", "def slug(text):", "def make_slug(text):"),
         lambda: repo.edit("src/util.py", "max(lo, min(hi, x))", "min(max(x, lo), hi)"),
@@ -505,7 +511,7 @@ async def test_a_scripted_refactor_never_serves_a_stale_memory_as_valid(repo: Re
 
                 assert normalized(text) == normalized(saved[note.id].splitlines()), (step, c)
     final = await repo.memory.restore(max_tokens=20_000)
-    verdicts = {n.text.split(" about ")[1]: n.verified for n in final.notes}
+    verdicts: dict[str, str] = {n.text.split(" about ")[1]: n.verified for n in final.notes}
     verdicts |= {s.text.split(" about ")[1]: "stale" for s in final.stale}
     assert verdicts == {
         "verify_token": "valid",  # moved by step 1, then checked again where it went

@@ -12,6 +12,7 @@ import ocp_wire as wire
 from ocp_client import OCPClient, OCPToolError
 from ocp_router.tokens import estimate_tokens
 from tests.fakes import FakeOllama
+from tests.results import tool_text
 from tests.server.test_e2e_stdio import server_env, wait_for_index
 from tests.workspace_fixture import AUTH_PY
 
@@ -103,7 +104,7 @@ async def test_bad_citations_and_unknown_ids_are_errors_naming_the_field(
         )
         assert result.is_error
         assert "decisions[0].citations[0]: src/auth.py:90-99: the file has 21 lines" in (
-            result.content[0].text  # type: ignore[union-attr]
+            tool_text(result)
         )
         try:
             await client.save(forget_decisions=[42])
@@ -172,7 +173,7 @@ async def test_restore_never_returns_more_than_max_tokens(
             )
         for budget in (100, 300, 700, 1500):
             raw = await client.call("ocp_session_restore", {"max_tokens": budget})
-            text = raw.content[0].text  # type: ignore[union-attr]
+            text = tool_text(raw)
             structured = json.dumps(raw.structured_content, separators=(",", ":"))
             assert estimate_tokens(text) <= budget
             assert estimate_tokens(structured) <= budget, (budget, estimate_tokens(structured))

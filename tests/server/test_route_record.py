@@ -65,12 +65,12 @@ def _record(**changes: Any) -> RouteRecord:
     return dataclasses.replace(base, **changes)
 
 
-def test_every_wire_trace_field_is_a_fact_of_the_record():
+def test_every_wire_trace_field_is_a_fact_of_the_record() -> None:
     facts = {f.name for f in dataclasses.fields(RouteRecord)}
     assert set(wire.RouteTrace.model_fields) <= facts
 
 
-def test_the_wire_trace_is_the_record_by_name():
+def test_the_wire_trace_is_the_record_by_name() -> None:
     record = _record()
     trace = record.trace().model_dump(mode="json")
     assert trace["tier"] == "mid" and trace["answered_tier"] == "top"
@@ -85,7 +85,7 @@ def test_the_wire_trace_is_the_record_by_name():
     assert trace["redactions"] == {"aws_access_key": 1}
 
 
-def test_the_traces_row_is_the_record_by_column_name_with_the_request_redacted():
+def test_the_traces_row_is_the_record_by_column_name_with_the_request_redacted() -> None:
     secret = "AKIA" + "Q3EGQ7W2EXAMPLEZ"
     record = _record(request=f"use {secret} here")
     row = TraceRecord.of(record, trace_json="{}")
@@ -106,7 +106,7 @@ def test_the_traces_row_is_the_record_by_column_name_with_the_request_redacted()
     assert [a.tier for a in row.attempts] == ["mid", "top"]
 
 
-async def test_every_traces_row_field_is_a_column_of_the_migrated_table(tmp_path: Path):
+async def test_every_traces_row_field_is_a_column_of_the_migrated_table(tmp_path: Path) -> None:
     db = await connect(tmp_path / "ocp.db")
     try:
         columns = {row[1] for row in await db.execute_fetchall("PRAGMA table_info(traces)")}

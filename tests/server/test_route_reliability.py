@@ -5,6 +5,9 @@ error listing its attempts, and the report counts what really happened."""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
+
+import pytest
 
 from ocp_server.app import WorkspaceLedger
 from ocp_server.db import connect
@@ -27,8 +30,11 @@ def _paid_env(fake_ollama: FakeOllama, fake_anthropic: FakeAnthropic) -> dict[st
 
 
 async def test_calls_without_a_session_id_do_not_share_one_pin(
-    workspace, monkeypatch, fake_ollama, fake_anthropic
-):
+    workspace: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    fake_ollama: FakeOllama,
+    fake_anthropic: FakeAnthropic,
+) -> None:
     env = _paid_env(fake_ollama, fake_anthropic)
     async with inproc_client(workspace, monkeypatch, env) as client:
         top = await client.call_tool(
@@ -64,8 +70,8 @@ async def test_calls_without_a_session_id_do_not_share_one_pin(
 
 
 async def test_a_route_nothing_could_answer_is_a_tool_error_with_its_attempts(
-    workspace, monkeypatch, refused_url
-):
+    workspace: Path, monkeypatch: pytest.MonkeyPatch, refused_url: str
+) -> None:
     async with inproc_client(workspace, monkeypatch, {"OCP_OLLAMA_URL": refused_url}) as client:
         failed = await client.call_tool("ocp_model_route", {"request": "explain this function"})
         assert failed.is_error
@@ -84,8 +90,11 @@ async def test_a_route_nothing_could_answer_is_a_tool_error_with_its_attempts(
 
 
 async def test_the_savings_report_counts_dry_runs_apart_and_dated_models_as_no_fallback(
-    workspace, monkeypatch, fake_ollama, fake_anthropic
-):
+    workspace: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    fake_ollama: FakeOllama,
+    fake_anthropic: FakeAnthropic,
+) -> None:
     fake_anthropic.reply = lambda messages, body: {"text": "ok", "model": body["model"] + "-2025"}
     env = _paid_env(fake_ollama, fake_anthropic)
     async with inproc_client(workspace, monkeypatch, env) as client:
@@ -106,7 +115,9 @@ async def test_the_savings_report_counts_dry_runs_apart_and_dated_models_as_no_f
     assert "none" not in report["by_tier"] and report["fallbacks"] == 0
 
 
-async def test_a_short_trace_id_that_starts_two_traces_is_refused(workspace, monkeypatch):
+async def test_a_short_trace_id_that_starts_two_traces_is_refused(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     db = await connect(workspace.parent / "ocp.db")
     memory = MemoryStore(db)
     session = await memory.start_session(str(workspace))
@@ -144,7 +155,7 @@ async def test_the_ledger_adds_this_processs_unrecorded_spend_to_the_stored_spen
             return 0.05  # what other windows' traces say
 
     ledger = WorkspaceLedger()
-    ledger.state = Stored()  # type: ignore[assignment]
+    ledger.state = Stored()
     await ledger.add(0.05)  # paid here, its trace not stored yet
     assert await ledger.spent_today() == 0.10
     ledger.recorded(0.05)

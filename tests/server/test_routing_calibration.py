@@ -6,7 +6,10 @@ the conversation to a paid tier."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 from ocp_server.cli import main
 from tests.fakes import FakeAnthropic, FakeOllama
@@ -34,8 +37,12 @@ async def _route(client: Any, request: str, session: str) -> dict[str, Any]:
 
 
 async def test_escalated_outcomes_move_the_threshold_and_reset_undoes_it(
-    workspace, monkeypatch, fake_ollama, fake_anthropic, capsys
-):
+    workspace: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    fake_ollama: FakeOllama,
+    fake_anthropic: FakeAnthropic,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     path = workspace.parent / "routing-calibration.json"
     async with inproc_client(workspace, monkeypatch, _env(fake_ollama, fake_anthropic)) as client:
         first = await _route(client, NEAR, "a")
@@ -72,8 +79,11 @@ async def test_escalated_outcomes_move_the_threshold_and_reset_undoes_it(
 
 
 async def test_an_outcome_that_is_not_about_the_tier_teaches_nothing(
-    workspace, monkeypatch, fake_ollama, fake_anthropic
-):
+    workspace: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    fake_ollama: FakeOllama,
+    fake_anthropic: FakeAnthropic,
+) -> None:
     async with inproc_client(workspace, monkeypatch, _env(fake_ollama, fake_anthropic)) as client:
         trace = await _route(client, NEAR, "a")
         saved = await client.call_tool(
@@ -85,8 +95,11 @@ async def test_an_outcome_that_is_not_about_the_tier_teaches_nothing(
 
 
 async def test_a_wrong_local_answer_lifts_only_its_conversation_to_paid(
-    workspace, monkeypatch, fake_ollama, fake_anthropic
-):
+    workspace: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    fake_ollama: FakeOllama,
+    fake_anthropic: FakeAnthropic,
+) -> None:
     async with inproc_client(workspace, monkeypatch, _env(fake_ollama, fake_anthropic)) as client:
         local = await _route(client, "what does git stash do", "task-1")
         assert local["decision"] == "local" and local["session"] == "task-1"
@@ -101,8 +114,11 @@ async def test_a_wrong_local_answer_lifts_only_its_conversation_to_paid(
 
 
 async def test_sticky_upward_keeps_a_conversation_on_the_tier_it_reached(
-    workspace, monkeypatch, fake_ollama, fake_anthropic
-):
+    workspace: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    fake_ollama: FakeOllama,
+    fake_anthropic: FakeAnthropic,
+) -> None:
     env = {**_env(fake_ollama, fake_anthropic), "OCP_STICKY": "upward"}
     async with inproc_client(workspace, monkeypatch, env) as client:
         hard = await _route(

@@ -8,6 +8,7 @@ import json
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -53,7 +54,7 @@ BROKEN_REQUESTS: list[tuple[str, str | bytes, object]] = [
 
 
 @pytest.fixture
-def server(workspace: Path, fake_ollama: FakeOllama):  # type: ignore[no-untyped-def]
+def server(workspace: Path, fake_ollama: FakeOllama) -> Iterator[RawServer]:
     raw = RawServer(
         {
             "OCP_WORKSPACE": str(workspace),
@@ -69,7 +70,7 @@ def server(workspace: Path, fake_ollama: FakeOllama):  # type: ignore[no-untyped
 def test_every_broken_request_gets_an_error_with_its_id(server: RawServer) -> None:
     assert server.initialize()["result"]["serverInfo"]["name"] == "ocp"
     for what, line, request_id in BROKEN_REQUESTS:
-        reply = server.request(line if isinstance(line, bytes) else line.encode())  # type: ignore[arg-type]
+        reply = server.request(line if isinstance(line, bytes) else line.encode())
         assert "error" in reply and reply["id"] == request_id, (what, reply)
         assert reply["error"]["code"] in (-32700, -32600, -32602), what
         assert len(json.dumps(reply)) < 1_000, what

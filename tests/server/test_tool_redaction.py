@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from pydantic import BaseModel
 
 import ocp_wire as wire
 from ocp_router.redact import RedactingFilter
@@ -53,7 +54,7 @@ async def opened(state: AppState, workspace: Path) -> Workspace:
     return ws
 
 
-def dumped(model: wire.BaseModel) -> str:
+def dumped(model: BaseModel) -> str:
     return json.dumps(model.model_dump(mode="json"))
 
 
@@ -88,7 +89,7 @@ async def test_a_result_without_secrets_says_nothing_was_hidden(
     assert result.redacted == 0 and all(r.redactions == 0 for r in result.results)
 
 
-async def test_restore_briefs_are_redacted_field_by_field(state: AppState, workspace: Path):
+async def test_restore_briefs_are_redacted_field_by_field(state: AppState, workspace: Path) -> None:
     ws = await opened(state, workspace)
     await state.save(
         ws,

@@ -12,6 +12,7 @@ import pytest
 from ocp_client import OCPClient
 from ocp_server.settings import ServerSettings, WorkspaceError, resolve_workspace
 from tests.fakes import FakeOllama
+from tests.results import tool_text
 
 GH_TOKEN = "gho_" + "Zq8vR2mLp4Tx" * 3
 
@@ -29,7 +30,12 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return home
 
 
-def refused(settings: ServerSettings, argument: str | None, roots=None, cwd=None) -> str:
+def refused(
+    settings: ServerSettings,
+    argument: str | None,
+    roots: list[str] | None = None,
+    cwd: Path | None = None,
+) -> str:
     with pytest.raises(WorkspaceError) as error:
         resolve_workspace(settings, argument, roots, cwd)
     return str(error.value)
@@ -65,14 +71,18 @@ def test_a_folder_outside_the_configured_ones_is_refused(workspace: Path, home: 
         assert str(workspace) in message
 
 
-def test_a_symlink_out_of_the_workspace_is_judged_by_its_target(workspace: Path, home: Path):
+def test_a_symlink_out_of_the_workspace_is_judged_by_its_target(
+    workspace: Path, home: Path
+) -> None:
     outside = workspace.parent / "outside"
     outside.mkdir()
     os.symlink(outside, workspace / "escape")
     assert "outside" in refused(ServerSettings(workspace=workspace), str(workspace / "escape"))
 
 
-def test_the_workspace_or_a_folder_inside_it_opens_the_workspace(workspace: Path, home: Path):
+def test_the_workspace_or_a_folder_inside_it_opens_the_workspace(
+    workspace: Path, home: Path
+) -> None:
     settings = ServerSettings(workspace=workspace)
     assert resolve_workspace(settings, str(workspace), None) == workspace.resolve()
     assert resolve_workspace(settings, str(workspace / "src"), None) == workspace.resolve()
@@ -120,7 +130,7 @@ async def test_tools_refuse_outside_folders_and_create_nothing_there(
             for folder in ("~", str(home), str(outside), f"{workspace}/../outside"):
                 result = await client.call(tool, {**args, "workspace": folder})
                 assert result.is_error, (tool, folder)
-                text = result.content[0].text
+                text = tool_text(result)
                 assert "cannot be a workspace" in text or "outside the folders" in text
                 assert GH_TOKEN not in text
         inside = await client.call(
@@ -145,7 +155,9 @@ async def test_a_sub_folder_scopes_results_to_it_from_the_workspace_index(
     assert not (workspace / "web" / ".ocp").exists()  # no second index was created
 
 
-async def test_tool_hints_say_what_each_tool_touches(workspace: Path, fake_ollama) -> None:
+async def test_tool_hints_say_what_each_tool_touches(
+    workspace: Path, fake_ollama: FakeOllama
+) -> None:
     env = {"OCP_WORKSPACE": str(workspace), "OCP_OLLAMA_URL": fake_ollama.url}
     async with OCPClient(env=env) as client:
         tools = {t.name: t.annotations for t in await client.list_tools()}

@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import anyio
 
@@ -80,13 +80,19 @@ class WorkspaceContext:
         )
 
 
+class StoredSpend(Protocol):
+    """What the ledger reads from the trace stores (AppState)."""
+
+    async def spent_today(self) -> float: ...
+
+
 class WorkspaceLedger:
     """The daily budget's ledger: what the trace stores say was spent today (every process's
     routes), plus what this process spent that is not stored yet: a trace is stored after its
     call returns, and a route without a workspace is never stored."""
 
     def __init__(self, today: Callable[[], dt.date] = dt.date.today) -> None:
-        self.state: AppState | None = None
+        self.state: StoredSpend | None = None
         self._today = today
         self._day = today()
         self._unrecorded = 0.0
