@@ -31,7 +31,13 @@ from contextlib import contextmanager
 from types import ModuleType
 from typing import Any
 
-__all__ = ["SERVER_MODULES", "defer_package_init", "import_server_sdk", "models_built_on_use"]
+__all__ = [
+    "DEFERRED_PACKAGES",
+    "SERVER_MODULES",
+    "defer_package_init",
+    "import_server_sdk",
+    "models_built_on_use",
+]
 
 # What ocp_server.server imports from the SDK, by full name, so neither package's re-exports
 # run. The packages themselves are deferred.
