@@ -16,7 +16,8 @@
 # the wheels and downloading 54 locked ones, 30-40 s installing them, about 20 s the quick
 # start's `uv tool install`, 35-55 s the tests.
 #
-# It also follows the README's quick start (`uv tool install ./ocp_server`, `ocp-server init`).
+# It also follows the README's quick start (`uv tool install --compile-bytecode ./ocp_server`,
+# `ocp-server init`).
 #
 # Extra arguments are passed to pytest.
 set -euo pipefail
@@ -46,10 +47,11 @@ PIP_CONFIG_FILE=/dev/null "${pip[@]}" install --isolated --no-index --find-links
 "$work/venv/bin/ocp-server" --version
 echo "wheels.sh: installed without an index after $((SECONDS - started))s"
 
-# The README's quick start, as written: `uv tool install ./ocp_server`, then `ocp-server init`
+# The README's quick start, as written: `uv tool install --compile-bytecode ./ocp_server`, then
+# `ocp-server init`
 # in a fresh git project writes the installed entry point and checks that it starts.
 tools="$work/uv-tools"
-UV_TOOL_DIR="$tools/tools" UV_TOOL_BIN_DIR="$tools/bin" uv tool install --quiet ./ocp_server
+UV_TOOL_DIR="$tools/tools" UV_TOOL_BIN_DIR="$tools/bin" uv tool install --quiet --compile-bytecode ./ocp_server
 project="$work/project"
 mkdir -p "$project" && git -C "$project" init -q
 (cd "$project" && "$tools/bin/ocp-server" init --client claude-code)

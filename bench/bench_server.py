@@ -2,16 +2,18 @@
 
     uv run python bench/bench_server.py            # everything below
     uv run python bench/bench_server.py --start    # only the start rows (about a minute)
+    uv run python bench/bench_server.py --start --no-bytecode  # ... compiling every module
 
-Reports: server start to `initialize` answered (min, median and p95 of 15 starts); server start
-to the first tool's result (a search, and a restore, on an index already built, so the
-figure is the start and the app's load, not indexing); a search tool call's round trip on a warm
-index; route overhead excluding model time (tool round trip minus the model's own time, with
-the fake Ollama answering, context assembly included for paid routes in dry-run); restore
-latency with 1,000 saved traces, then with 10,000 traces and 1,000 memories (decisions and
-notes, four in five citing a definition of this repository, so every restore checks them).
-The first restore after the fill is reported apart (cold); the rest alternate a query with
-none. The workspace is this repository.
+Reports: server start to `initialize` answered (min, median and p95 of 15 starts), and the
+CPU time the server's main thread spent until then (less noisy than wall time on a shared
+machine); server start to the first tool's result (a search, and a restore, on an index
+already built, so the figure is the start and the app's load, not indexing); a search tool
+call's round trip on a warm index; route overhead excluding model time (tool round trip
+minus the model's own time, with the fake Ollama answering, context assembly included for
+paid routes in dry-run); restore latency with 1,000 saved traces, then with 10,000 traces
+and 1,000 memories (decisions and notes, four in five citing a definition of this
+repository, so every restore checks them). The first restore after the fill is reported
+apart (cold); the rest alternate a query with none. The workspace is this repository.
 """
 
 from __future__ import annotations
@@ -19,8 +21,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -135,9 +139,48 @@ async def time_starts(env: dict[str, str], runs: int = 15) -> list[tuple[str, st
                 await client.restore()
                 firsts["restore"].append((time.perf_counter() - t0) * 1000)
     rows = [row("start to initialize answered", starts, "(<= 700 goal)")]
+    if sys.platform == "linux":
+        cpu = [start_cpu_ms(env) for _ in range(runs)]
+        rows.append(row("  main thread's CPU until then", cpu))
     for tool, times in firsts.items():
         rows.append(row(f"start to first {tool} result (index built)", times))
     return rows
+
+
+INITIALIZE = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {
+        "protocolVersion": "2025-06-18",
+        "capabilities": {},
+        "clientInfo": {"name": "bench", "version": "1"},
+    },
+}
+
+
+def start_cpu_ms(env: dict[str, str]) -> float:
+    """The server's main-thread CPU time (user + system) when its `initialize` answer arrives:
+    what the start costs, whatever else the machine is doing (Linux /proc)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ocp_server.cli"],
+        env={"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", ""), **env},
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    try:
+        proc.stdin.write((json.dumps(INITIALIZE) + "\n").encode())
+        proc.stdin.flush()
+        answer = proc.stdout.readline()
+        with open(f"/proc/{proc.pid}/task/{proc.pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        assert b'"result"' in answer, answer
+    finally:
+        proc.stdin.close()
+        proc.wait()
+    return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
 
 
 def row(label: str, times: list[float], goal: str = "") -> tuple[str, str, str, str]:
@@ -158,12 +201,14 @@ def print_rows(rows: list[tuple[str, str, str, str]]) -> None:
     Console().print(table)
 
 
-async def main(start_only: bool = False) -> None:
+async def main(start_only: bool = False, no_bytecode: bool = False) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="ocp-bench-server-"))
     db = tmp / "ocp.db"
     rows: list[tuple[str, str, str, str]] = []
     with FakeOllama() as ollama:
         env = {"OCP_WORKSPACE": str(ROOT), "OCP_DB_PATH": str(db), "OCP_OLLAMA_URL": ollama.url}
+        if no_bytecode:  # as after an install that compiled nothing: every import compiles
+            env |= {"PYTHONDONTWRITEBYTECODE": "1", "PYTHONPYCACHEPREFIX": str(tmp / "pyc")}
 
         rows += await time_starts(env)
         if start_only:
@@ -261,4 +306,10 @@ async def main(start_only: bool = False) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--start", action="store_true", help="only the start rows")
-    asyncio.run(main(start_only=parser.parse_args().start))
+    parser.add_argument(
+        "--no-bytecode",
+        action="store_true",
+        help="servers find no compiled bytecode (the first start after an install without it)",
+    )
+    args = parser.parse_args()
+    asyncio.run(main(start_only=args.start, no_bytecode=args.no_bytecode))
