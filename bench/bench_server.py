@@ -24,7 +24,6 @@ import json
 import os
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -40,6 +39,7 @@ from ocp_client import OCPClient  # noqa: E402
 from ocp_server.db import connect  # noqa: E402
 from ocp_server.memory import DecisionIn, MemoryStore, NoteIn, TraceRecord  # noqa: E402
 from tests.fakes import FakeOllama  # noqa: E402
+from tests.server.raw_server import INITIALIZE, RawServer  # noqa: E402
 
 
 async def add_traces(memory: MemoryStore, session: str, start: int, stop: int) -> None:
@@ -147,39 +147,18 @@ async def time_starts(env: dict[str, str], runs: int = 15) -> list[tuple[str, st
     return rows
 
 
-INITIALIZE = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {
-        "protocolVersion": "2025-06-18",
-        "capabilities": {},
-        "clientInfo": {"name": "bench", "version": "1"},
-    },
-}
-
-
 def start_cpu_ms(env: dict[str, str]) -> float:
     """The server's main-thread CPU time (user + system) when its `initialize` answer arrives:
     what the start costs, whatever else the machine is doing (Linux /proc)."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "ocp_server.cli"],
-        env={"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", ""), **env},
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-    )
-    assert proc.stdin is not None and proc.stdout is not None
+    server = RawServer(env)
     try:
-        proc.stdin.write((json.dumps(INITIALIZE) + "\n").encode())
-        proc.stdin.flush()
-        answer = proc.stdout.readline()
-        with open(f"/proc/{proc.pid}/task/{proc.pid}/stat") as stat:
+        assert "result" in server.request(INITIALIZE, timeout=60)
+        pid = server.proc.pid
+        with open(f"/proc/{pid}/task/{pid}/stat") as stat:
             fields = stat.read().rsplit(")", 1)[1].split()
-        assert b'"result"' in answer, answer
+        server.close_stdin_and_wait()
     finally:
-        proc.stdin.close()
-        proc.wait()
+        server.kill()
     return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
 
 
