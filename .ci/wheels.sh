@@ -18,7 +18,8 @@
 # the wheels and downloading 54 locked ones, 30-40 s installing them, about 20 s the quick
 # start's `uv tool install`, 35-55 s the tests.
 #
-# It also follows the README's quick start (`uv tool install ./ocp_server`, `ocp-server init`).
+# It also follows the README's quick start (`uv tool install --compile-bytecode ./ocp_server`,
+# `ocp-server init`).
 #
 # Extra arguments are passed to pytest.
 set -euo pipefail
@@ -54,10 +55,11 @@ PIP_CONFIG_FILE=/dev/null "$work/client-venv/bin/pip" --disable-pip-version-chec
 "$work/client-venv/bin/pip" check
 echo "wheels.sh: ocp-client alone installed after $((SECONDS - started))s"
 
-# The README's quick start, as written: `uv tool install ./ocp_server`, then `ocp-server init`
+# The README's quick start, as written: `uv tool install --compile-bytecode ./ocp_server`, then
+# `ocp-server init`
 # in a fresh git project writes the installed entry point and checks that it starts.
 tools="$work/uv-tools"
-UV_TOOL_DIR="$tools/tools" UV_TOOL_BIN_DIR="$tools/bin" uv tool install --quiet ./ocp_server
+UV_TOOL_DIR="$tools/tools" UV_TOOL_BIN_DIR="$tools/bin" uv tool install --quiet --compile-bytecode ./ocp_server
 project="$work/project"
 mkdir -p "$project" && git -C "$project" init -q
 (cd "$project" && "$tools/bin/ocp-server" init --client claude-code)

@@ -1,20 +1,27 @@
 """MCP server benchmark over real stdio (ocp_client drives ocp-server).
 
-    uv run python bench/bench_server.py
+    uv run python bench/bench_server.py            # everything below
+    uv run python bench/bench_server.py --start    # only the start rows (about a minute)
+    uv run python bench/bench_server.py --start --no-bytecode  # ... compiling every module
 
-Reports: server start to `initialize` answered; a search tool call's round trip on a warm
-index; route overhead excluding model time (tool round trip minus the model's own time, with
-the fake Ollama answering, context assembly included for paid routes in dry-run); restore
-latency with 1,000 saved traces, then with 10,000 traces and 1,000 memories (decisions and
-notes, four in five citing a definition of this repository, so every restore checks them).
-The first restore after the fill is reported apart (cold); the rest alternate a query with
-none. The workspace is this repository.
+Reports: server start to `initialize` answered (min, median and p95 of 15 starts), and the
+CPU time the server's main thread spent until then (less noisy than wall time on a shared
+machine); server start to the first tool's result (a search, and a restore, on an index
+already built, so the figure is the start and the app's load, not indexing); a search tool
+call's round trip on a warm index; route overhead excluding model time (tool round trip
+minus the model's own time, with the fake Ollama answering, context assembly included for
+paid routes in dry-run); restore latency with 1,000 saved traces, then with 10,000 traces
+and 1,000 memories (decisions and notes, four in five citing a definition of this
+repository, so every restore checks them). The first restore after the fill is reported
+apart (cold); the rest alternate a query with none. The workspace is this repository.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
+import os
 import random
 import statistics
 import sys
@@ -33,6 +40,7 @@ from ocp_client import OCPClient  # noqa: E402
 from ocp_server.db import connect  # noqa: E402
 from ocp_server.memory import DecisionIn, MemoryStore, NoteIn, TraceRecord  # noqa: E402
 from tests.fakes import FakeOllama  # noqa: E402
+from tests.server.raw_server import INITIALIZE, RawServer  # noqa: E402
 
 
 async def add_traces(memory: MemoryStore, session: str, start: int, stop: int) -> None:
@@ -114,26 +122,80 @@ def pct(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(len(values) * q))]
 
 
-async def main() -> None:
+async def time_starts(env: dict[str, str], runs: int = 15) -> list[tuple[str, str, str, str]]:
+    """Cold starts: a new server process each, timed from spawning it. The index is built
+    first (by one server) so the first tool's result measures the start, not indexing."""
+    async with OCPClient(env=env) as client:
+        async with asyncio.timeout(120):
+            while (await client.search("TaskClassifier")).index.building:
+                await asyncio.sleep(0.2)
+    starts: list[float] = []
+    firsts: dict[str, list[float]] = {"search": [], "restore": []}
+    for i in range(runs):
+        t0 = time.perf_counter()
+        async with OCPClient(env=env) as client:
+            starts.append((time.perf_counter() - t0) * 1000)
+            if i % 2:
+                await client.search("TaskClassifier", k=5)
+                firsts["search"].append((time.perf_counter() - t0) * 1000)
+            else:
+                await client.restore()
+                firsts["restore"].append((time.perf_counter() - t0) * 1000)
+    rows = [row("start to initialize answered", starts, "(<= 700 goal)")]
+    if sys.platform == "linux":
+        cpu = [start_cpu_ms(env) for _ in range(runs)]
+        rows.append(row("  main thread's CPU until then", cpu))
+    for tool, times in firsts.items():
+        rows.append(row(f"start to first {tool} result (index built)", times))
+    return rows
+
+
+def start_cpu_ms(env: dict[str, str]) -> float:
+    """The server's main-thread CPU time (user + system) when its `initialize` answer arrives:
+    what the start costs, whatever else the machine is doing (Linux /proc)."""
+    server = RawServer(env)
+    try:
+        assert "result" in server.request(INITIALIZE, timeout=60)
+        pid = server.proc.pid
+        with open(f"/proc/{pid}/task/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        server.close_stdin_and_wait()
+    finally:
+        server.kill()
+    return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
+
+
+def row(label: str, times: list[float], goal: str = "") -> tuple[str, str, str, str]:
+    return (
+        label,
+        f"{statistics.median(times):.0f}",
+        f"{pct(times, 0.95):.0f}",
+        f"ms, {len(times)} starts, min {min(times):.0f} {goal}".rstrip(),
+    )
+
+
+def print_rows(rows: list[tuple[str, str, str, str]]) -> None:
+    table = Table(title="ocp-server over stdio")
+    for col in ("measure", "p50", "p95", "unit / goal"):
+        table.add_column(col, justify="right" if col in ("p50", "p95") else "left")
+    for r in rows:
+        table.add_row(*r)
+    Console().print(table)
+
+
+async def main(start_only: bool = False, no_bytecode: bool = False) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="ocp-bench-server-"))
     db = tmp / "ocp.db"
     rows: list[tuple[str, str, str, str]] = []
     with FakeOllama() as ollama:
         env = {"OCP_WORKSPACE": str(ROOT), "OCP_DB_PATH": str(db), "OCP_OLLAMA_URL": ollama.url}
+        if no_bytecode:  # as after an install that compiled nothing: every import compiles
+            env |= {"PYTHONDONTWRITEBYTECODE": "1", "PYTHONPYCACHEPREFIX": str(tmp / "pyc")}
 
-        starts = []
-        for _ in range(7):
-            t0 = time.perf_counter()
-            async with OCPClient(env=env):
-                starts.append((time.perf_counter() - t0) * 1000)
-        rows.append(
-            (
-                "start to initialize answered",
-                f"{statistics.median(starts):.0f}",
-                f"{pct(starts, 0.95):.0f}",
-                "ms, 7 starts (<= 700 goal)",
-            )
-        )
+        rows += await time_starts(env)
+        if start_only:
+            print_rows(rows)
+            return
 
         async with OCPClient(env=env) as client:
             async with asyncio.timeout(60):
@@ -220,13 +282,16 @@ async def main() -> None:
             )
         )
 
-    table = Table(title="ocp-server over stdio")
-    for col in ("measure", "p50", "p95", "unit / goal"):
-        table.add_column(col, justify="right" if col in ("p50", "p95") else "left")
-    for row in rows:
-        table.add_row(*row)
-    Console().print(table)
+    print_rows(rows)
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--start", action="store_true", help="only the start rows")
+    parser.add_argument(
+        "--no-bytecode",
+        action="store_true",
+        help="servers find no compiled bytecode (the first start after an install without it)",
+    )
+    args = parser.parse_args()
+    asyncio.run(main(start_only=args.start, no_bytecode=args.no_bytecode))

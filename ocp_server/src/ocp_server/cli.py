@@ -8,7 +8,7 @@ import logging
 import os
 import platform
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from importlib import import_module
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as dist_version
@@ -20,7 +20,7 @@ from ocp_router.errors import ConfigError
 from ocp_router.redact import RedactingFilter
 from ocp_server import __version__
 from ocp_server.mcp_config import CLIENTS
-from ocp_server.server import serve_stdio
+from ocp_server.sdk_imports import import_server_sdk
 from ocp_server.settings import ServerSettings
 
 OUR_LOGGERS = ("ocp_server", "ocp_router", "ocp_client")
@@ -237,10 +237,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def load_server() -> Callable[[ServerSettings | None, str | None], Coroutine[Any, Any, None]]:
+    """`serve_stdio`, with only what answering `initialize` needs of the mcp SDK imported
+    (sdk_imports); the tools' implementation loads once the server is up (server._load_app)."""
+    import_server_sdk()
+    from ocp_server.server import serve_stdio
+
+    return serve_stdio
+
+
 def serve() -> int:
     """Serve MCP over stdio until the client closes stdin. A configuration error does not stop
     the server: it starts, and every tool answers with the error (an IDE shows a tool's error;
     a server that exits shows only "Connection closed")."""
+    serve_stdio = load_server()
     try:
         settings: ServerSettings | None = ServerSettings.from_env()
         error = None
