@@ -1,0 +1,75 @@
+"""The fast classifier says exactly what the plain one says (`reference_classifier.py`):
+score, verdict, raw score, task type, families and their matched text, signals, on every
+labeled request and on texts made to reach each shortcut's edge."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from ocp_router import TaskClassifier, parse_payload
+from tests.data.payloads import load_payloads
+from tests.router import reference_classifier as reference
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+
+# Each shortcut's edge: prose with no code-like character (the token scan is skipped),
+# camelCase, a capitalised Makefile, apostrophes (the word regex instead of split), digits
+# before a plural noun, a tool named after "why does", non-Latin scripts, pasted errors.
+EDGES = (
+    "why do 17 workers sometimes pick up the same job after we added retries?",
+    "Why doesn't the Makefile rebuild when I touch a header?",
+    "why won't git let me rebase this branch",
+    "Why does rustc's borrow checker reject this loop",
+    "rename getUserName to fetchUserName in 3 files",
+    "update 12 endpoints and 40 call sites",
+    "update 12 endpoint handlers",
+    "it's the user's job; don't touch the Dockerfile",
+    "MAKEFILE target for the docs",
+    "¿por qué falla la migración de la base de datos a veces?",
+    "数据库迁移为什么有时候会死锁",
+    "почему тест иногда падает под нагрузкой",
+    'explain this\nTraceback (most recent call last):\n  File "a.py", line 1\nSyntaxError: bad',
+    "is this cache actually thread-safe under load",
+    "should we shard by tenant or by region",
+    "a regex for semver",
+    "the whole project (all 40 modules) needs porting from py2",
+    "",
+    "   ",
+    "?",
+)
+
+
+def _labeled_texts() -> list[str]:
+    texts = []
+    for name in ("routing_train.jsonl", "routing_sources.jsonl", "routing_holdout.jsonl"):
+        for line in (DATA / name).read_text("utf-8").splitlines():
+            if line.strip():
+                texts.append(json.loads(line)["text"])
+    for name in ("routing_payloads_dev.jsonl", "routing_payloads_holdout.jsonl"):
+        for item in load_payloads(name):
+            body = {k: v for k, v in item.payload.items() if k != "format"}
+            texts.append(parse_payload(body).user_turn)
+    return texts
+
+
+def test_every_labeled_request_gets_the_plain_classifiers_result() -> None:
+    clf = TaskClassifier(cache_size=0)
+    texts = _labeled_texts()
+    assert len(texts) > 600
+    for text in texts:
+        assert clf.classify(text)._asdict() == reference.classify(text), text[:200]
+
+
+@pytest.mark.parametrize("text", EDGES)
+def test_each_shortcut_edge_gets_the_plain_classifiers_result(text: str) -> None:
+    assert TaskClassifier(cache_size=0).classify(text)._asdict() == reference.classify(text)
+
+
+@pytest.mark.parametrize("text", EDGES[:6])
+def test_case_and_layout_variants_agree_too(text: str) -> None:
+    clf = TaskClassifier(cache_size=0)
+    for variant in (text.upper(), text.title(), text.replace(" ", "\n"), f"{text} ({text})"):
+        assert clf.classify(variant)._asdict() == reference.classify(variant), variant
