@@ -205,7 +205,10 @@ FAMILIES: tuple[Family, ...] = (
         r"\breal[- ]?time (?:collaborat\w*|sync\w*)|\bsso\b|\bsaml\b|\boidc\b|"
         r"\bdata residency\b|\b(?:usage|seat)[- ]based (?:billing|pricing)\b|\baudit trail|"
         r"\bapproval (?:flow|workflow)|\bresumable\b|\bsoft[- ]delet\w*|\bright[- ]to[- ]left\b|"
-        r"\binternationali[sz]\w*|\bi18n\b",
+        r"\binternationali[sz]\w*|\bi18n\b|\b(?:customer|tenant|user|client)[- ]managed\b|\bbyok\b|"
+        r"\brole[- ]based access\b|\brbac\b|\brow[- ]level (?:security|permissions?)\b|"
+        r"\bfield[- ]level (?:encryption|permissions?)\b|\bend[- ]to[- ]end encrypt\w*|"
+        r"\bwhite[- ]label\w*|\bon[- ]prem\w*|\bgdpr\b|\bright to be forgotten\b",
         "product-wide capability",
     ),
     # "Why does the tool do this" about compilers, version control and protocols: answering
