@@ -16,8 +16,8 @@ the same text again with the cache on (an agent loop resending its user turn).
 Labeled sets: the plain-request holdout (tests/data/routing_holdout.jsonl, never trained on),
 29 fresh requests written after the last training and never trained or tuned on
 (tests/data/routing_fresh.jsonl), and the agent-payload sets
-(tests/data/routing_payloads_{dev,holdout}.jsonl: tool lists, long conversations, pasted logs, agent system prompts). Phase-1 settings were looked at on
-the train and dev sets only.
+(tests/data/routing_payloads_{dev,holdout}.jsonl: tool lists, long conversations, pasted
+logs, agent system prompts). Phase-1 settings were looked at on the train and dev sets only.
 """
 
 from __future__ import annotations
