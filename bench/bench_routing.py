@@ -229,6 +229,8 @@ def classifier_latency_rows() -> list[tuple[str, str, float, float]]:
 FIRST_SOURCES = frozenset(
     "chatty followup harness languages pasted-error scary-howto terse-ticket tool-why".split()
 )
+
+
 def group_split(console: Console) -> None:
     """Leave-one-source-out: each source of routing_sources.jsonl scored by a model trained on
     everything else (rules fixed, learned layer refitted); the random 5-fold split next to it;
@@ -257,9 +259,7 @@ def group_split(console: Console) -> None:
         f"{pooled.paid_recall:.3f}",
         style="bold",
     )
-    first = sum(
-        (sc for g, sc in loso.items() if g in FIRST_SOURCES), training.Score(0, 0, 0, 0)
-    )
+    first = sum((sc for g, sc in loso.items() if g in FIRST_SOURCES), training.Score(0, 0, 0, 0))
     table.add_row(
         "  of which the first eight sources",
         str(first.n),

@@ -231,9 +231,7 @@ def main() -> int:
     kept = {f: round(x, 4) for f, x in sorted(w.items()) if abs(x) >= 0.005}
     payload = {
         "version": f"linear-2/{len(items)}items/l2={best_l2}",
-        "trained_on": [
-            str(path.relative_to(ROOT)) for path in (TRAIN, SOURCES, SOURCES_2)
-        ],
+        "trained_on": [str(path.relative_to(ROOT)) for path in (TRAIN, SOURCES, SOURCES_2)],
         "random_cv": {
             "accuracy": round(best.accuracy, 4),
             "paid_recall": round(best.paid_recall, 4),
