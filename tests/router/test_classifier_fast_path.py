@@ -44,7 +44,13 @@ EDGES = (
 
 def _labeled_texts() -> list[str]:
     texts = []
-    for name in ("routing_train.jsonl", "routing_sources.jsonl", "routing_holdout.jsonl"):
+    for name in (
+        "routing_train.jsonl",
+        "routing_sources.jsonl",
+        "routing_sources_2.jsonl",
+        "routing_holdout.jsonl",
+        "routing_fresh.jsonl",
+    ):
         for line in (DATA / name).read_text("utf-8").splitlines():
             if line.strip():
                 texts.append(json.loads(line)["text"])
@@ -58,7 +64,7 @@ def _labeled_texts() -> list[str]:
 def test_every_labeled_request_gets_the_plain_classifiers_result() -> None:
     clf = TaskClassifier(cache_size=0)
     texts = _labeled_texts()
-    assert len(texts) > 600
+    assert len(texts) == 798
     for text in texts:
         assert clf.classify(text)._asdict() == reference.classify(text), text[:200]
 
