@@ -44,6 +44,11 @@ PINNED = [
     # Plain how-to questions that mention a scary word.
     ("how do I stop git from tracking my .env file that's already committed", Route.LOCAL),
     ("how to hide a password as the user types it in a python cli", Route.LOCAL),
+    # One of the fresh requests (tests/data/routing_fresh.jsonl, never trained on): the
+    # classifier before routing_sources_2.jsonl sent it paid (0.53), this one local (0.31).
+    # Four short asks for a large change in that file are still missed ("add per-seat licensing with
+    # proration", "let each org enforce its own password and session policy", ...).
+    ("how do I add a CSRF token to a plain HTML form in Flask-WTF", Route.LOCAL),
 ]
 
 
