@@ -8,8 +8,10 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from ocp_router import TaskClassifier, parse_payload
+from ocp_router import TaskClassifier, _rules, parse_payload
 from tests.data.payloads import load_payloads
 from tests.router import reference_classifier as reference
 
@@ -27,6 +29,9 @@ EDGES = (
     "update 12 endpoints and 40 call sites",
     "update 12 endpoint handlers",
     "it's the user's job; don't touch the Dockerfile",
+    "review this pr's",  # a short word before an apostrophe ends a match (`pr\b`)
+    "should we'd ship it",
+    "design a's layout",
     "MAKEFILE target for the docs",
     "¿por qué falla la migración de la base de datos a veces?",
     "数据库迁移为什么有时候会死锁",
@@ -79,3 +84,21 @@ def test_case_and_layout_variants_agree_too(text: str) -> None:
     clf = TaskClassifier(cache_size=0)
     for variant in (text.upper(), text.title(), text.replace(" ", "\n"), f"{text} ({text})"):
         assert clf.classify(variant)._asdict() == reference.classify(variant), variant
+
+
+# Words the rules and their shortcuts turn on (heads, tails, short words, apostrophes, digits,
+# code-shaped and path-like tokens, non-Latin words), strung together at random.
+_VOCAB = sorted(
+    {h for alts in _rules._BY_KEY.values() for _, _, heads in alts for h in heads if h}
+    | {"pr's", "we'd", "a's", "it's", "don't", "v8", "gc", "n+1", "17", "3", "Makefile"}
+    | {"does", "do", "is", "git", "compilers", "this", "my", "pr", "diff", "we", "i", "a"}
+    | {"getUserName", "db.connect", "src/app.py", "snake_case", "`code`", "(x)", "?", ","}
+    | {"почему", "为什么", "sécurité", "files", "modules", "across", "every", "all", "the"}
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_VOCAB), min_size=1, max_size=14), st.sampled_from(" \n"))
+def test_random_strings_of_rule_words_agree(words: list[str], sep: str) -> None:
+    text = sep.join(words)
+    assert TaskClassifier(cache_size=0).classify(text)._asdict() == reference.classify(text)

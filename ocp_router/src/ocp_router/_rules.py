@@ -588,6 +588,9 @@ def match_families(prose_lower: str, words: list[str]) -> dict[str, str]:
     # family index -> the alternatives that can match
     candidates: dict[int, list[int]] = {i: [] for i in _ALWAYS}
     present = {w[:3] for w in words}
+    if "'" in prose_lower:
+        # `pr\b` matches in "pr's", whose word is keyed "pr'": key the part before too.
+        present.update(w[: w.index("'")][:3] for w in words if "'" in w)
     if _DIGIT.search(prose_lower):
         present.add("#")
     get = _BY_KEY.get
