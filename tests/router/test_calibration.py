@@ -6,6 +6,8 @@ decision."""
 from __future__ import annotations
 
 import json
+import multiprocessing
+import time
 from pathlib import Path
 
 import pytest
@@ -112,3 +114,30 @@ def test_tier_floors_only_rise() -> None:
     floors.lift("b", Tier.MID)
     floors.lift("c", Tier.MID)
     assert floors.floor("a") is None and len(floors) == 2  # the oldest conversation is dropped
+
+
+def _save_outcomes(path: str, start_at: float, count: int) -> None:
+    """One IDE window's server saving `count` outcomes, starting with the others."""
+    store = CalibrationFile(Path(path))
+    while time.time() < start_at:
+        time.sleep(0.001)
+    for i in range(count):
+        store.learn("debug", 0.2 + (i % 10) / 50, False, Outcome.ESCALATED)
+
+
+def test_windows_saving_outcomes_at_once_lose_none(tmp_path: Path) -> None:
+    # Four processes (windows) learning on one workspace at the same time: each does
+    # read-modify-write of the file, which without a lock keeps only the last writer's view.
+    path = tmp_path / "routing-calibration.json"
+    windows, each = 4, 25
+    ctx = multiprocessing.get_context("spawn")
+    start_at = time.time() + 3.0  # after every child has imported the router
+    procs = [
+        ctx.Process(target=_save_outcomes, args=(str(path), start_at, each)) for _ in range(windows)
+    ]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(timeout=60)
+        assert p.exitcode == 0
+    assert Calibration.load(path).outcomes("debug") == windows * each

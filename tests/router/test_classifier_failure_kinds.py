@@ -44,6 +44,11 @@ PINNED = [
     # Plain how-to questions that mention a scary word.
     ("how do I stop git from tracking my .env file that's already committed", Route.LOCAL),
     ("how to hide a password as the user types it in a python cli", Route.LOCAL),
+    # One of the fresh requests (tests/data/routing_fresh.jsonl, never trained on): the
+    # classifier before routing_sources_2.jsonl sent it paid (0.53), this one local (0.31).
+    # Four short asks for a large change in that file are still missed ("add per-seat licensing with
+    # proration", "let each org enforce its own password and session policy", ...).
+    ("how do I add a CSRF token to a plain HTML form in Flask-WTF", Route.LOCAL),
 ]
 
 
@@ -57,7 +62,7 @@ def test_each_failure_kind_is_routed_right_on_requests_never_trained_on(
 def test_the_pinned_requests_are_not_in_the_training_data() -> None:
     trained = {
         json.loads(line)["text"]
-        for name in ("routing_train.jsonl", "routing_sources.jsonl")
+        for name in ("routing_train.jsonl", "routing_sources.jsonl", "routing_sources_2.jsonl")
         for line in (DATA / name).read_text("utf-8").splitlines()
         if line.strip()
     }

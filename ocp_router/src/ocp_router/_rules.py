@@ -205,7 +205,10 @@ FAMILIES: tuple[Family, ...] = (
         r"\breal[- ]?time (?:collaborat\w*|sync\w*)|\bsso\b|\bsaml\b|\boidc\b|"
         r"\bdata residency\b|\b(?:usage|seat)[- ]based (?:billing|pricing)\b|\baudit trail|"
         r"\bapproval (?:flow|workflow)|\bresumable\b|\bsoft[- ]delet\w*|\bright[- ]to[- ]left\b|"
-        r"\binternationali[sz]\w*|\bi18n\b",
+        r"\binternationali[sz]\w*|\bi18n\b|\b(?:customer|tenant|user|client)[- ]managed\b|\bbyok\b|"
+        r"\brole[- ]based access\b|\brbac\b|\brow[- ]level (?:security|permissions?)\b|"
+        r"\bfield[- ]level (?:encryption|permissions?)\b|\bend[- ]to[- ]end encrypt\w*|"
+        r"\bwhite[- ]label\w*|\bon[- ]prem\w*|\bgdpr\b|\bright to be forgotten\b",
         "product-wide capability",
     ),
     # "Why does the tool do this" about compilers, version control and protocols: answering
@@ -339,22 +342,38 @@ def _alternatives(pattern: str) -> list[str]:
 
 
 _META = frozenset("\\()[]{}?*+|.^$")
-_LEADING_GROUP = re.compile(r"\(\?:((?:[^()\\|?*+]+\|)*[^()\\|?*+]+)\)(?![?*])")
+_QUANTIFIERS = frozenset("?*+{")
+_LEADING_GROUP = re.compile(r"\(\?:((?:[^()\\|?*+]+\|)*[^()\\|?*+]+)\)(?![?*{])")
 
 
-def _trigger_keys(alternative: str) -> set[str] | None:
-    """The first three letters of every word this alternative can start with, as the request's
-    words are keyed; "#" for a digit; None when it cannot be told (always search)."""
+def _literal_head(text: str) -> str:
+    """The literal characters every match of `text` starts with (up to the first regex
+    syntax, or the last character before a quantifier)."""
+    head = []
+    for i, ch in enumerate(text):
+        if ch in _META or (i + 1 < len(text) and text[i + 1] in _QUANTIFIERS):
+            break
+        head.append(ch)
+    return "".join(head)
+
+
+def _heads(alternative: str) -> list[str]:
+    """What a match of this alternative starts with: one literal, or one per branch of a
+    leading group (`(?:move|switch) ...`); "" where nothing literal is known."""
     alt = alternative.removeprefix("\\b").removeprefix("^")
     if group := _LEADING_GROUP.match(alt):
-        heads = group.group(1).split("|")
-    else:
-        heads = [alt]
-    keys = set()
-    for head in heads:
-        if head.startswith(("\\d", "0", "1", "2", "3", "4", "5", "6", "7", "8", "9")):
-            keys.add("#")
-            continue
+        return [_literal_head(branch) for branch in group.group(1).split("|")]
+    return [_literal_head(alt)]
+
+
+def _trigger_keys(alternative: str) -> dict[str, tuple[str, ...]] | None:
+    """The literal heads of an alternative by the first three letters of the word each starts
+    ("#" for a digit), as the request's words are keyed; None when that cannot be told (the
+    family is then searched whole on every request)."""
+    if alternative.removeprefix("\\b").removeprefix("^").startswith("\\d"):
+        return {"#": ("",)}
+    keys: dict[str, tuple[str, ...]] = {}
+    for head in _heads(alternative):
         letters = ""
         for ch in head:
             if not ch.isalpha():
@@ -362,57 +381,115 @@ def _trigger_keys(alternative: str) -> set[str] | None:
             letters += ch
         if not letters:
             return None
-        keys.add(letters[:3])
+        keys[letters[:3]] = (*keys.get(letters[:3], ()), head)
     return keys
+
+
+def _word_key(head: str, bounded: bool) -> str | None:
+    """The key (first three letters, "#" for a digit) of the word in the text where a literal
+    `head` begins at a word start; `bounded`: the pattern requires a word end right after the
+    head. None when it cannot be told."""
+    if head[:1].isdigit():
+        return "#"
+    letters = ""
+    for ch in head:
+        if not ch.isalpha():
+            break
+        letters += ch
+    if len(letters) >= 3:
+        return letters[:3]
+    if letters and (len(head) > len(letters) or bounded):
+        return letters  # a short word that ends where its letters do
+    return None
+
+
+# Text before a group that puts the group at a word start: a space, a word boundary, or a
+# group of words that ends with a space.
+_AT_WORD_START = re.compile(r"(?: |\\b| \)(?:\{\d*,?\d*\}|\?|\*)?)$")
+
+
+def _tail_keys(alternative: str) -> frozenset[str] | None:
+    """Keys of the words one of which every match must contain: the branches of the last
+    unquantified top-level group of literals (`... (?:git|compilers?|linker)\\b`), when it
+    starts at a word. None: no such group."""
+    depth, start, last = 0, -1, None
+    i = 0
+    while i < len(alternative):
+        ch = alternative[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if ch == "(":
+            if depth == 0:
+                start = i
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth == 0:
+                after = alternative[i + 1 : i + 2]
+                if after not in _QUANTIFIERS and alternative.startswith("(?:", start):
+                    last = (start, i)
+        i += 1
+    if last is None:
+        return None
+    start, end = last
+    inner = alternative[start + 3 : end]
+    if not _AT_WORD_START.search(alternative[:start]) or "(" in inner:
+        return None
+    bounded = alternative[end + 1 :].startswith("\\b")
+    keys = set()
+    for branch in _alternatives(inner):
+        key = _word_key(_literal_head(branch), bounded and _literal_head(branch) == branch)
+        if key is None:
+            return None
+        keys.add(key)
+    return frozenset(keys)
 
 
 @dataclass(frozen=True, slots=True)
 class _Compiled:
     family: Family
-    regex: re.Pattern[str]
-    keys: frozenset[str] | None  # None: no cheap pre-check, always search
+    regex: re.Pattern[str]  # every word alternative: for families searched whole
+    keyed: bool  # False: some alternative has no trigger key, search `regex` always
+    alternatives: tuple[re.Pattern[str], ...]  # each word alternative on its own
+    # per alternative: the word keys one of which it needs besides its head (None: none known)
+    tails: tuple[frozenset[str] | None, ...]
     cjk: re.Pattern[str] | None
-    # The alternatives each trigger key can start, compiled on their own: a request that
-    # has "same" runs only the alternatives that begin with it, not all of the family's.
-    by_key: dict[str, re.Pattern[str]]
 
 
 def _compile(fam: Family) -> _Compiled:
-    """Words are matched per family, but only for families whose trigger words appear (a
-    3-letter prefix check against the request's words); a single big alternation of every
-    family costs 10x more in Python's regex engine. CJK alternatives, which have no word
-    boundaries, live in their own regex that runs only on non-ASCII text."""
+    """Words are matched per family, and only through the alternatives that can match: one
+    whose literal start (`\\bsecur`, `\\brace condition`, `\\bwhy `) is in the text and begins
+    a word the request has (a 3-letter prefix check against the request's words). A single
+    alternation of every family costs 10x more in Python's regex engine, and running a
+    family's whole alternation for one trigger word 3x more. CJK alternatives, which have no
+    word boundaries, live in their own regex that runs only on non-ASCII text."""
     alts = _alternatives(fam.pattern)
     words = [a for a in alts if ord(a[0]) < 0x2E80]
     cjk = [a for a in alts if ord(a[0]) >= 0x2E80]
-    keys: set[str] | None = set()
-    key_alts: dict[str, list[str]] = {}
     bounded = [a if a.startswith(("\\b", "^")) else "\\b" + a for a in words]
-    for alt, full in zip(words, bounded, strict=True):
-        alt_keys = _trigger_keys(alt)
-        if alt_keys is None or keys is None:
-            keys = None
-        else:
-            keys |= alt_keys
-            for k in alt_keys:
-                key_alts.setdefault(k, []).append(full)
+    keyed = all(_trigger_keys(a) is not None for a in words)
     return _Compiled(
         fam,
         re.compile("|".join(bounded), re.M),
-        None if keys is None else frozenset(keys),
+        keyed,
+        tuple(re.compile(b, re.M) for b in bounded),
+        tuple(_tail_keys(a) for a in words),
         re.compile("|".join(cjk)) if cjk else None,
-        {k: re.compile("|".join(alts), re.M) for k, alts in key_alts.items()},
     )
 
 
 _COMPILED = tuple(_compile(f) for f in FAMILIES)
-# Which families a word's first three letters can trigger ("#": a digit), and those that
-# must always be searched; looked up per distinct prefix rather than tested per family.
-_BY_KEY: dict[str, tuple[int, ...]] = {}
+# trigger key -> (family index, alternative index, the literal heads under that key): which
+# alternatives a word's first three letters can start ("#": a digit).
+_BY_KEY: dict[str, list[tuple[int, int, tuple[str, ...]]]] = {}
 for _i, _c in enumerate(_COMPILED):
-    for _k in _c.keys or ():
-        _BY_KEY[_k] = (*_BY_KEY.get(_k, ()), _i)
-_ALWAYS = tuple(i for i, c in enumerate(_COMPILED) if c.keys is None)
+    if _c.keyed:
+        _words = [a for a in _alternatives(_c.family.pattern) if ord(a[0]) < 0x2E80]
+        for _j, _alt in enumerate(_words):
+            for _k, _hs in (_trigger_keys(_alt) or {}).items():
+                _BY_KEY.setdefault(_k, []).append((_i, _j, _hs))
+_ALWAYS = tuple(i for i, c in enumerate(_COMPILED) if not c.keyed)
 _HAS_CJK = tuple(i for i, c in enumerate(_COMPILED) if c.cjk is not None)
 _DIGIT = re.compile(r"\d")
 
@@ -461,6 +538,8 @@ PASTE_EASY = Family(
 # Only the start and end of a paste are read: errors lead or close a log.
 _PASTE_READ = 1500
 _EXTRA = {f.name: f for f in (BULK, PASTE_HARD, PASTE_EASY)}
+# The names of the families that are not keyword families (they fire by other tests).
+EXTRA_FAMILIES = tuple(_EXTRA)
 
 
 def family(name: str) -> Family:
@@ -473,25 +552,29 @@ def match_paste(text: str) -> dict[str, str]:
         text = text[:_PASTE_READ] + "\n" + text[-_PASTE_READ:]
     lower = text.lower()
     fired = {}
-    hard = next((w for w in _PASTE_HARD_WORDS if w in lower), None)
+    hard = None
+    for word in _PASTE_HARD_WORDS:
+        if word in lower:
+            hard = word
+            break
     if hard is None and ("assert" in lower or "expected" in lower):
         if m := _NUMBERS_DIFFER.search(lower):
             hard = m.group(0)
     if hard is not None:
         fired[PASTE_HARD.name] = hard
-    if easy := next((w for w in _PASTE_EASY_WORDS if w in lower), None):
-        fired[PASTE_EASY.name] = easy
+    for word in _PASTE_EASY_WORDS:
+        if word in lower:
+            fired[PASTE_EASY.name] = word
+            break
     return fired
 
 
-def _first_match(c: _Compiled, keys: list[str], text: str) -> str | None:
-    """The leftmost match of a family's alternatives for the trigger keys present."""
-    if c.keys is None:
-        m = c.regex.search(text)
-        return m.group(0) if m else None
+def _leftmost(c: _Compiled, alts: list[int], text: str) -> str | None:
+    """The match the family's whole alternation would find, from the alternatives that can
+    match: the leftmost, the earlier alternative on a tie."""
     best: re.Match[str] | None = None
-    for k in keys:
-        m = c.by_key[k].search(text)
+    for j in sorted(alts):
+        m = c.alternatives[j].search(text)
         if m and (best is None or m.start() < best.start()):
             best = m
     return best.group(0) if best else None
@@ -502,22 +585,37 @@ def match_families(prose_lower: str, words: list[str]) -> dict[str, str]:
 
     `words` are the request's words (letters only) as the classifier's features read them.
     """
-    fired: dict[str, str] = {}
-    # family index -> the trigger keys present for it
-    keyed: dict[int, list[str]] = {i: [] for i in _ALWAYS}
-    get = _BY_KEY.get
+    # family index -> the alternatives that can match
+    candidates: dict[int, list[int]] = {i: [] for i in _ALWAYS}
     present = {w[:3] for w in words}
+    if "'" in prose_lower:
+        # `pr\b` matches in "pr's", whose word is keyed "pr'": key the part before too.
+        present.update(w[: w.index("'")][:3] for w in words if "'" in w)
     if _DIGIT.search(prose_lower):
         present.add("#")
+    get = _BY_KEY.get
     for prefix in present:
-        for i in get(prefix, ()):
-            keyed.setdefault(i, []).append(prefix)
+        for i, j, heads in get(prefix, ()):
+            tail = _COMPILED[i].tails[j]
+            if tail is not None and tail.isdisjoint(present):
+                continue
+            for h in heads:
+                if h in prose_lower:
+                    candidates.setdefault(i, []).append(j)
+                    break
     foreign = not prose_lower.isascii()
-    for i in sorted(keyed.keys() | set(_HAS_CJK) if foreign else keyed):
+    fired: dict[str, str] = {}
+    for i in sorted(candidates.keys() | set(_HAS_CJK) if foreign else candidates):
         c = _COMPILED[i]
-        if i in keyed and (m := _first_match(c, keyed[i], prose_lower)):
-            fired[c.family.name] = m
-            continue
+        if i in candidates:
+            if not c.keyed:
+                m = c.regex.search(prose_lower)
+                if m:
+                    fired[c.family.name] = m.group(0)
+                    continue
+            elif matched := _leftmost(c, candidates[i], prose_lower):
+                fired[c.family.name] = matched
+                continue
         if foreign and c.cjk is not None and (mc := c.cjk.search(prose_lower)):
             fired[c.family.name] = mc.group(0)
     if ("all" in prose_lower or "every" in prose_lower or "each" in prose_lower) and (

@@ -41,6 +41,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from filelock import FileLock, Timeout
+
 FORMAT = "ocp-routing-calibration/1"
 FILE_NAME = "routing-calibration.json"
 BIN = 0.02
@@ -262,6 +264,17 @@ def calibration_path(state_dir: Path) -> Path:
     return state_dir / FILE_NAME
 
 
+# How long a writer waits for another window's read-modify-write (a fit takes milliseconds).
+LOCK_TIMEOUT_S = 10.0
+
+
+def calibration_lock(path: Path, timeout: float = LOCK_TIMEOUT_S) -> FileLock:
+    """The lock every writer of the calibration at `path` holds for its whole
+    read-modify-write (an OS file lock on `<file>.lock`, so it holds across processes: every
+    window of the IDE runs its own server on the same workspace)."""
+    return FileLock(path.with_name(path.name + ".lock"), timeout=timeout)
+
+
 @dataclass(frozen=True, slots=True)
 class Learned:
     """What one outcome did to a task type's threshold."""
@@ -280,9 +293,9 @@ class Learned:
 
 class CalibrationFile:
     """A workspace's calibration on disk. Re-read whenever the file changes, so
-    `ocp-server routing reset` takes effect on the next route without a restart. Writers in
-    several processes do read-modify-write without a lock: two outcomes saved at the same
-    instant may keep only one (the calibration is a running estimate; one lost point is noise).
+    `ocp-server routing reset` takes effect on the next route without a restart. A writer
+    holds `calibration_lock` while it re-reads, updates and saves the file, so outcomes saved at
+    the same instant by several windows (processes) all count.
     """
 
     def __init__(self, path: Path, base_threshold: float = 0.5) -> None:
@@ -312,18 +325,28 @@ class CalibrationFile:
     def learn(
         self, task_type: str, score: float, routed_paid: bool, outcome: Outcome
     ) -> Learned | None:
-        """Record one outcome and save; None when it says nothing about the tier, or when
-        the file on disk is unreadable (it is left for a person to look at)."""
-        cal = self.current()
-        if cal is None:
-            if self.error is not None:
-                return None
-            cal = Calibration(self.base_threshold)
-        before = cal.base_threshold + cal.shift(task_type)
-        if not cal.record(task_type, score, routed_paid, outcome):
+        """Record one outcome and save; None when it says nothing about the tier, when the
+        file on disk is unreadable (it is left for a person to look at), or when another
+        writer held the lock past `LOCK_TIMEOUT_S` (`error` says so)."""
+        if wanted_paid(outcome, routed_paid) is None:
             return None
-        cal.save(self.path)
-        st = self.path.stat()
+        try:
+            with calibration_lock(self.path):
+                # Re-read under the lock whatever the cached key says: another window may
+                # have saved within the same mtime tick and size.
+                self._key = None
+                cal = self.current()
+                if cal is None:
+                    if self.error is not None:
+                        return None
+                    cal = Calibration(self.base_threshold)
+                before = cal.base_threshold + cal.shift(task_type)
+                cal.record(task_type, score, routed_paid, outcome)
+                cal.save(self.path)
+                st = self.path.stat()
+        except Timeout:
+            self.error = f"{self.path}: another writer held its lock over {LOCK_TIMEOUT_S:g} s"
+            return None
         self._key, self._cal = (st.st_mtime_ns, st.st_size), cal
         after = cal.base_threshold + cal.shift(task_type)
         return Learned(task_type, before, after, cal.outcomes(task_type))

@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from ocp_router.calibration import Calibration, calibration_path
+from ocp_router.calibration import Calibration, calibration_lock, calibration_path
 from ocp_server.settings import ServerSettings
 
 
@@ -35,6 +35,7 @@ def run_reset(args: argparse.Namespace, workspace: Path) -> int:
     if not path.exists():
         sys.stdout.write(f"nothing to reset: {path} does not exist\n")
         return 0
-    path.unlink()
+    with calibration_lock(path):  # not in the middle of a window's update
+        path.unlink(missing_ok=True)
     sys.stdout.write(f"removed {path}: routing uses the default thresholds again\n")
     return 0
