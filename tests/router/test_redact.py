@@ -919,3 +919,13 @@ def test_a_key_that_is_mostly_a_long_digit_run_is_not_taken_for_words() -> None:
         redact(f'"api_key": "{value}"').text == '"api_key": "[REDACTED:generic_secret_assignment]"'
     )
     assert redact("user_profile_v2 = 'migration_v2'").text == "user_profile_v2 = 'migration_v2'"
+
+
+def test_a_value_mostly_of_one_character_is_still_a_secret_when_the_rest_is_long() -> None:
+    # Found by the planted-line property: fifteen zeros then a real tail was taken for filler.
+    assert redact("password = '0000000000000001234567Aa'").text == (
+        "password = '[REDACTED:password_assignment]'"
+    )
+    assert redact("db_password = '00000000009fK2qLm7Zt'").redactions
+    # still filler: one character with a short rest
+    assert redact("password = '0000000000000000000000a1'").redactions == ()

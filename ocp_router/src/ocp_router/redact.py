@@ -316,12 +316,18 @@ def _looks_random(v: str, min_len: int = 16) -> bool:
     return _entropy(v) >= 3.0
 
 
+#: Characters besides the repeated one that make "0000000000000001234567Aa" a value, not filler.
+_FILLER_REST = 8
+
+
 def _is_filler(v: str) -> bool:
     """A token body that is obviously not real: xxxx, 0000, ****, '...'."""
     core = "".join(c for c in v.lower() if c.isalnum())
+    dominant = Counter(core).most_common(1)[0][1] if core else 0
     return (
         len(set(core)) <= 2
-        or Counter(core).most_common(1)[0][1] >= 0.6 * len(core)
+        # mostly one character, and what is left too short to be a secret by itself
+        or (dominant >= 0.6 * len(core) and len(core) - dominant < _FILLER_REST)
         or "xxxx" in core
         or "..." in v
         or "\u2026" in v
