@@ -173,6 +173,9 @@ def test_ctrl_c_leaves_a_consistent_index_prints_one_line_and_the_next_run_finis
         stderr=subprocess.PIPE,
         text=True,
         env={"PATH": os.environ["PATH"], "HOME": str(tmp_path)},
+        # A shell without job control starts background jobs with SIGINT ignored, and a child
+        # keeps that: give the indexer the Ctrl-C a terminal would deliver.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     assert proc.stderr is not None
     while True:  # past the first batch of 200 files: it is committed (the next one runs)
