@@ -6,10 +6,10 @@ monorepo (Django plus the six corpora of ../shared/bench/retrieval, about 800,00
 Reports cold index time (files/s, MB/s), database size against the indexed source, no-change
 and one-file-edit re-index times, the time to read the postings into memory (cold, and again
 after an edit), search latency p50/p95 over a fixed query list (the postings already in
-memory: the steady state of a running server), peak RSS,
-ripgrep's time for the same literal terms as a reference, and retrieval quality on the
-Django question set (bench/data/django_questions.jsonl): MRR@10 and Recall@5, where a hit
-is a result in the answer's file whose lines overlap the answer's.
+memory: the steady state of a running server), the same over MCP through a real
+`ocp-server`, peak RSS, ripgrep's time for the same literal terms as a reference, and
+retrieval quality on the Django question set (bench/data/django_questions.jsonl): MRR@10 and
+Recall@5, where a hit is a result in the answer's file whose lines overlap the answer's.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from corpus import django_source, git_init  # noqa: E402
 
+from ocp_client import OCPClient  # noqa: E402
 from ocp_server.index.workspace import WorkspaceIndex  # noqa: E402
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -122,6 +123,8 @@ async def measure(name: str, workspace: Path, questions: list[Question] | None) 
         row["search p50 ms"] = f"{statistics.median(times):.1f}"
         row["search p95 ms"] = f"{_percentile(times, 0.95):.1f}"
 
+        row |= await _over_mcp(workspace, db_path, queries)
+
         literals = [q for q in (DATA / "literals.txt").read_text().splitlines() if q.strip()]
         if shutil.which("rg"):
             rg = []
@@ -160,6 +163,28 @@ async def measure(name: str, workspace: Path, questions: list[Question] | None) 
         await index.close()
         shutil.rmtree(tmp, ignore_errors=True)
     return row
+
+
+async def _over_mcp(workspace: Path, db_path: Path, queries: list[str]) -> dict[str, str]:
+    """The same queries through a real `ocp-server` over stdio (the SDK client), k=20: what an
+    agent waits for, redaction and the round trip included."""
+    env = {"OCP_WORKSPACE": str(workspace), "OCP_DB_PATH": str(db_path)}
+    async with OCPClient(env=env) as client:
+        async with asyncio.timeout(120):
+            while (await client.search(queries[0])).index.building:
+                await asyncio.sleep(0.2)
+        for q in queries[:5]:
+            await client.search(q, k=20)
+        times = []
+        for _ in range(3):
+            for q in queries:
+                t0 = time.perf_counter()
+                await client.search(q, k=20)
+                times.append((time.perf_counter() - t0) * 1000)
+    return {
+        "MCP search p50 ms (k=20)": f"{statistics.median(times):.1f}",
+        "MCP search p95 ms (k=20)": f"{_percentile(times, 0.95):.1f}",
+    }
 
 
 async def _indexed_lines(index: WorkspaceIndex) -> int:
