@@ -11,6 +11,9 @@ wheel, which bundles them, and are checked against the SHA-256 that tiktoken
 itself pins, so nothing is fetched.  This is measurement only: the router never
 imports tiktoken.
 
+Over 600 lines on purpose: a measurement script whose corpus sampling, reference encoders and
+fit are read together; nothing imports it.
+
 Corpora, all found on this machine and sampled deterministically (sorted by a
 hash of the path, with per-directory caps, exact duplicates dropped):
 

@@ -13,6 +13,9 @@ Per request:
 4. paid: the client's body, with the tier's model (never above the requested one unless
    OCP_PROXY_CEILING=none) and redacted, goes to the provider with the client's credentials
    (else the environment's key); the answer comes back as it was sent.
+
+Over 600 lines on purpose: the four steps above share the request's state (dialect, decision,
+trace) and read top to bottom as one request's path; the dialects live in their own modules.
 """
 
 from __future__ import annotations
