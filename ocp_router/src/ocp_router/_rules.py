@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from operator import itemgetter
 
 
 class TaskType(StrEnum):
@@ -495,6 +496,8 @@ for _i, _c in enumerate(_COMPILED):
 _ALWAYS = tuple(i for i, c in enumerate(_COMPILED) if not c.keyed)
 _HAS_CJK = tuple(i for i, c in enumerate(_COMPILED) if c.cjk is not None)
 _DIGIT = re.compile(r"\d")
+_KEYS = frozenset(_BY_KEY)
+_KEY_OF = itemgetter(slice(None, 3))  # a word's key: its first three letters, sliced in C
 
 
 # Bulk-file operations: an edit verb aimed at every file, module, call site…
@@ -590,15 +593,15 @@ def match_families(prose_lower: str, words: list[str]) -> dict[str, str]:
     """
     # family index -> the alternatives that can match
     candidates: dict[int, list[int]] = {i: [] for i in _ALWAYS}
-    present = {w[:3] for w in words}
+    present = set(map(_KEY_OF, words))
     if "'" in prose_lower:
         # `pr\b` matches in "pr's", whose word is keyed "pr'": key the part before too.
         present.update(w[: w.index("'")][:3] for w in words if "'" in w)
     if _DIGIT.search(prose_lower):
         present.add("#")
-    get = _BY_KEY.get
-    for prefix in present:
-        for i, j, heads in get(prefix, ()):
+    by_key = _BY_KEY
+    for prefix in present & _KEYS:
+        for i, j, heads in by_key[prefix]:
             tail = _COMPILED[i].tails[j]
             if tail is not None and tail.isdisjoint(present):
                 continue

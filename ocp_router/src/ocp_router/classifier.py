@@ -20,6 +20,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from itertools import chain, islice, repeat
 from operator import itemgetter
 from typing import NamedTuple
 
@@ -101,38 +102,43 @@ class ClassifyResult(NamedTuple):
 # (|weight|, its signal): sorted by the first item with a C-level key.
 _Shown = tuple[float, Signal]
 _BY_MAGNITUDE = itemgetter(0)
-
-
-# A learned feature as scored: its weight, and the signal it shows as when it is large enough
-# to be shown on its own (None: folded into "other features").
-_Entry = tuple[float, _Shown | None]
+# Getters that let map/sum/filter read the tuples in C.
+_SIGNAL_WEIGHT = itemgetter(1)  # Signal.weight
+_SHOWN_SIGNAL = itemgetter(1)  # a _Shown's signal
+_PAID = Route.PAID
+_LOCAL = Route.LOCAL
 
 
 @dataclass(frozen=True, slots=True)
 class _Weights:
-    """The learned weights, keyed for scoring without building feature names: words by stem,
-    pairs by (stem, stem), the first word by stem, shape buckets by count, the rest by name."""
+    """The learned weights, keyed for scoring without building feature names. Each feature
+    has a number from 1 (0: no such feature, so `filter(None, ...)` drops misses): words are
+    numbered by stem, pairs by (stem, stem), the first word by stem, shape buckets by count,
+    the rest by name; `weight[n]` is its weight and `shown[n]` its signal when it is large
+    enough to be shown on its own (None: folded into "other features")."""
 
     version: str
     features: dict[str, float]
-    words: dict[str, _Entry]
-    pairs: dict[tuple[str, str], _Entry]
-    first: dict[str, _Entry]
-    # a shape bucket's entry for each count up to one past its last edge
-    words_bucket: tuple[_Entry | None, ...]
-    code_bucket: tuple[_Entry | None, ...]
-    pasted_bucket: tuple[_Entry | None, ...]
-    paths_bucket: tuple[_Entry | None, ...]
-    bias: _Entry | None
-    question: _Entry | None
-    non_ascii: _Entry | None
-    families: dict[str, _Entry]  # the learned adjustment of each keyword family, by name
+    weight: list[float]
+    shown: list[_Shown | None]
+    words: dict[str, int]
+    pairs: dict[tuple[str, str], int]
+    first: dict[str, int]
+    # a shape bucket's feature for each count up to one past its last edge
+    words_bucket: tuple[int, ...]
+    code_bucket: tuple[int, ...]
+    pasted_bucket: tuple[int, ...]
+    paths_bucket: tuple[int, ...]
+    bias: int
+    question: int
+    non_ascii: int
+    families: dict[str, int]  # the learned adjustment of each keyword family, by name
 
 
 def _bucket_table(
-    features: dict[str, _Entry], what: str, edges: tuple[int, ...], size: int
-) -> tuple[_Entry | None, ...]:
-    return tuple(features.get(f"s:{what}:" + bucket(n, edges)) for n in range(size))
+    numbers: dict[str, int], what: str, edges: tuple[int, ...], size: int
+) -> tuple[int, ...]:
+    return tuple(numbers.get(f"s:{what}:" + bucket(n, edges), 0) for n in range(size))
 
 
 @lru_cache(maxsize=1)
@@ -141,37 +147,43 @@ def _load_weights() -> _Weights:
         resources.files("ocp_router").joinpath("classifier_weights.json").read_text("utf-8")
     )
     features = {str(f): float(w) for f, w in raw["features"].items()}
-    entries: dict[str, _Entry] = {}
+    weight: list[float] = [0.0]
+    shown: list[_Shown | None] = [None]
+    numbers: dict[str, int] = {}
     for f, w in features.items():
-        shown = (abs(round(w, 4)), Signal("learned: " + _describe(f), round(w, 4)))
-        entries[f] = (w, shown if abs(w) >= _LEARNED_SHOWN else None)
-    words: dict[str, _Entry] = {}
-    pairs: dict[tuple[str, str], _Entry] = {}
-    first: dict[str, _Entry] = {}
-    families: dict[str, _Entry] = {}
-    for f, entry in entries.items():
+        numbers[f] = len(weight)
+        weight.append(w)
+        signal = Signal("learned: " + _describe(f), round(w, 4))
+        shown.append((abs(round(w, 4)), signal) if abs(w) >= _LEARNED_SHOWN else None)
+    words: dict[str, int] = {}
+    pairs: dict[tuple[str, str], int] = {}
+    first: dict[str, int] = {}
+    families: dict[str, int] = {}
+    for f, n in numbers.items():
         if f.startswith("w:"):
-            words[f[2:]] = entry
+            words[f[2:]] = n
         elif f.startswith("b:"):
             a, _, b = f[2:].partition("_")
-            pairs[a, b] = entry
+            pairs[a, b] = n
         elif f.startswith("s:first:"):
-            first[f.removeprefix("s:first:")] = entry
+            first[f.removeprefix("s:first:")] = n
         elif f.startswith("f:"):
-            families[f[2:]] = entry
+            families[f[2:]] = n
     return _Weights(
         str(raw.get("version", "?")),
         features,
+        weight,
+        shown,
         words,
         pairs,
         first,
-        _bucket_table(entries, "words", WORD_EDGES, MAX_WORDS + 1),
-        _bucket_table(entries, "code", CODE_EDGES, CODE_EDGES[-1] + 2),
-        _bucket_table(entries, "pasted", PASTED_EDGES, PASTED_EDGES[-1] + 2),
-        _bucket_table(entries, "paths", PATH_EDGES, PATH_EDGES[-1] + 2),
-        entries.get("s:bias"),
-        entries.get("s:question"),
-        entries.get("s:non_ascii"),
+        _bucket_table(numbers, "words", WORD_EDGES, MAX_WORDS + 1),
+        _bucket_table(numbers, "code", CODE_EDGES, CODE_EDGES[-1] + 2),
+        _bucket_table(numbers, "pasted", PASTED_EDGES, PASTED_EDGES[-1] + 2),
+        _bucket_table(numbers, "paths", PATH_EDGES, PATH_EDGES[-1] + 2),
+        numbers.get("s:bias", 0),
+        numbers.get("s:question", 0),
+        numbers.get("s:non_ascii", 0),
         families,
     )
 
@@ -251,32 +263,34 @@ class TaskClassifier:
         signals = [
             Signal(*labels[name], '"' + matched.strip() + '"') for name, matched in fired.items()
         ]
-        if len(split.paths) > _MANY_FILES and "multi_file" not in fired:
-            signals.append(Signal("many files named", 0.35, f"{len(split.paths)} distinct paths"))
+        n_paths = len(split.paths)
+        if n_paths > _MANY_FILES and "multi_file" not in fired:
+            signals.append(Signal("many files named", 0.35, f"{n_paths} distinct paths"))
 
-        learned = self._learned(split, prose_lower, words, fired)
-        signals.extend(learned)
+        signals += self._learned(split, prose_lower, words, fired)
         if split.code_lines:
             signals.append(Signal("fenced code", 0.0, f"{split.code_lines} lines, not read"))
         if split.pasted_lines:
             signals.append(Signal("pasted log/code", 0.0, f"{split.pasted_lines} lines, not read"))
 
-        raw = sum([s.weight for s in signals])
+        raw = sum(map(_SIGNAL_WEIGHT, signals))
         score = round(min(1.0, max(0.0, raw)), 4)
-        route = Route.PAID if score >= self.threshold else Route.LOCAL
-        span = max(self.threshold, 1.0 - self.threshold) or 1.0
-        confidence = round(min(1.0, abs(score - self.threshold) / span), 4)
+        threshold = self.threshold
+        route = _PAID if score >= threshold else _LOCAL
+        span = max(threshold, 1.0 - threshold) or 1.0
+        confidence = round(min(1.0, abs(score - threshold) / span), 4)
+        # positional: a named tuple built from keywords costs a microsecond more
         return ClassifyResult(
-            complexity_score=score,
-            task_type=_task_type(fired, route),
-            signals=tuple(signals),
-            route_to=route,
-            confidence=confidence,
-            threshold=self.threshold,
-            estimated_tokens=estimate_tokens(prompt),
-            families=tuple(fired),
-            file_refs=len(split.paths),
-            raw_score=round(raw, 4),
+            score,
+            _task_type(fired, route),
+            tuple(signals),
+            route,
+            confidence,
+            threshold,
+            estimate_tokens(prompt),
+            tuple(fired),
+            n_paths,
+            round(raw, 4),
         )
 
     def _learned(
@@ -284,51 +298,49 @@ class TaskClassifier:
     ) -> list[Signal]:
         """The learned layer's contributions: the same features as `_features.extract`, in
         the same order, scored through tables keyed by stem, stem pair and count (no feature
-        names are built); a test holds the two to the same sums."""
+        names are built); a test holds the two to the same sums. Lookups, de-duplication and
+        sums run as map/filter/dict.fromkeys/sum over feature numbers (C loops): only the
+        request's few shape features cost Python bytecode."""
         wts = self._weights
         stems = stems_of(words)
-        found = [e for e in map(wts.words.get, dict.fromkeys(stems)) if e is not None]
-        pairs = dict.fromkeys(zip(stems, stems[1:]))  # noqa: B905 - one shorter on purpose
-        found += [e for e in map(wts.pairs.get, pairs) if e is not None]
-        # shape_features' order: bias, first word, the four buckets, question, script, families
-        if wts.bias is not None:
-            found.append(wts.bias)
-        if stems and (e := wts.first.get(stems[0])) is not None:
-            found.append(e)
-        n_words, n_code, n_pasted, n_paths = (
-            len(stems),
-            split.code_lines,
-            split.pasted_lines,
-            len(split.paths),
+        # Word and pair features are distinct numbers: one ordered de-duplication keeps
+        # extract's order (words by first occurrence, then pairs by first occurrence).
+        found = dict.fromkeys(
+            chain(
+                filter(None, map(wts.words.get, stems)),
+                filter(None, map(wts.pairs.get, zip(stems, islice(stems, 1, None), strict=False))),
+            )
         )
-        for table, n in (
-            (wts.words_bucket, n_words),
-            (wts.code_bucket, n_code),
-            (wts.pasted_bucket, n_pasted),
-            (wts.paths_bucket, n_paths),
-        ):
-            if (e := table[n if n < len(table) else -1]) is not None:
-                found.append(e)
-        if wts.question is not None and "?" in prose_lower:
-            found.append(wts.question)
-        if (
-            wts.non_ascii is not None
-            and prose_lower
-            and not prose_lower.isascii()
-            and mostly_non_ascii(prose_lower)
-        ):
-            found.append(wts.non_ascii)
-        found += [e for e in map(wts.families.get, fired) if e is not None]
-        total = sum([e[0] for e in found])
+        # shape_features' order: bias, first word, the four buckets, question, script, families
+        shape = [
+            wts.bias,
+            wts.first.get(stems[0], 0) if stems else 0,
+            _in_bucket(wts.words_bucket, len(stems)),
+            _in_bucket(wts.code_bucket, split.code_lines),
+            _in_bucket(wts.pasted_bucket, split.pasted_lines),
+            _in_bucket(wts.paths_bucket, len(split.paths)),
+            wts.question if "?" in prose_lower else 0,
+            wts.non_ascii
+            if prose_lower and not prose_lower.isascii() and mostly_non_ascii(prose_lower)
+            else 0,
+        ]
+        if fired:
+            shape += map(wts.families.get, fired, repeat(0))
+        found.update(dict.fromkeys(filter(None, shape)))
+        total = sum(map(wts.weight.__getitem__, found))
         # The largest few by magnitude, in a stable order (ties keep feature order).
-        big = [e[1] for e in found if e[1] is not None]
+        big = list(filter(None, map(wts.shown.__getitem__, found)))
         big.sort(key=_BY_MAGNITUDE, reverse=True)
-        out = [signal for _, signal in big[:_LEARNED_SHOWN_MAX]]
-        rest = total - sum([s.weight for s in out])
+        out = list(map(_SHOWN_SIGNAL, big[:_LEARNED_SHOWN_MAX]))
+        rest = total - sum(map(_SIGNAL_WEIGHT, out))
         if abs(rest) >= 1e-4:
             n = len(found) - len(out)
             out.append(Signal("learned: other features", round(rest, 4), f"{n} features"))
         return out
+
+
+def _in_bucket(table: tuple[int, ...], n: int) -> int:
+    return table[n if n < len(table) else -1]
 
 
 # Which task type a request is: the strongest fired family, escalating families first when
