@@ -20,7 +20,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
-from itertools import chain, islice, repeat
+from itertools import chain, islice
 from operator import itemgetter
 from typing import NamedTuple
 
@@ -58,10 +58,12 @@ _MANY_FILES = 5
 # The largest learned contributions are shown one by one; the rest are folded into one signal.
 _LEARNED_SHOWN = 0.02
 _LEARNED_SHOWN_MAX = 5
+# The rest of the learned sum is shown (and counted) when at least this large.
+_LEARNED_REST_SHOWN = 1e-4
 
 
-# Signal and ClassifyResult are typed named tuples, not frozen dataclasses: a request builds
-# about ten of them, and a frozen dataclass costs 1-4 µs to build against 0.3-0.4 µs.
+# Signal is a typed named tuple, not a frozen dataclass: a request builds about ten of them,
+# and a frozen dataclass costs 1-4 µs to build against 0.3-0.4 µs.
 class Signal(NamedTuple):
     """One reason behind a score: `weight` is what it added (negative: took away)."""
 
@@ -74,21 +76,128 @@ class Signal(NamedTuple):
         return f"{self.name} {self.weight:+.2f}{detail}"
 
 
-class ClassifyResult(NamedTuple):
+# What a result's signals are made from: the families that fired (name -> matched text),
+# whether "many files named" applies and the number of paths, the learned signals shown one
+# by one, the rest of the learned sum and how many features it folds, fenced and pasted lines.
+_Why = tuple[dict[str, str], bool, int, list[Signal], float, int, int, int]
+
+
+class ClassifyResult:
+    """A request's score, verdict and reasons. Reads like the named tuple it was (fields by
+    name, `_asdict()`, `==`), but `signals` and `estimated_tokens` are worked out when first
+    read: routing reads neither (traces and explanations do), and building them was a fifth
+    of a cold call. `raw_score` is still exactly the sum of the signals' weights."""
+
+    __slots__ = (
+        "complexity_score",
+        "task_type",
+        "route_to",
+        "confidence",
+        "threshold",
+        # The keyword families that fired (names from _rules.FAMILIES) and the distinct file
+        # paths named in the user's words: phase 1 reads them on whole payloads.
+        "families",
+        "file_refs",
+        # The sum of the signals before clamping to [0, 1]: how far past either end a request
+        # is (what per-workspace calibration learns from).
+        "raw_score",
+        "_prompt",
+        "_why",
+        "_signals",
+        "_tokens",
+    )
+    _fields = (
+        "complexity_score",
+        "task_type",
+        "signals",
+        "route_to",
+        "confidence",
+        "threshold",
+        "estimated_tokens",
+        "families",
+        "file_refs",
+        "raw_score",
+    )
+
     complexity_score: float
     task_type: TaskType
-    signals: tuple[Signal, ...]
     route_to: Route
     confidence: float
     threshold: float
-    estimated_tokens: int
-    # The keyword families that fired (names from _rules.FAMILIES) and the distinct file
-    # paths named in the user's words: phase 1 reads them on whole payloads.
-    families: tuple[str, ...] = ()
-    file_refs: int = 0
-    # The sum of the signals before clamping to [0, 1]: how far past either end a request
-    # is (what per-workspace calibration learns from).
-    raw_score: float = 0.0
+    families: tuple[str, ...]
+    file_refs: int
+    raw_score: float
+
+    def __init__(
+        self,
+        complexity_score: float,
+        task_type: TaskType,
+        route_to: Route,
+        confidence: float,
+        threshold: float,
+        families: tuple[str, ...],
+        file_refs: int,
+        raw_score: float,
+        prompt: str,
+        why: _Why,
+    ) -> None:
+        self.complexity_score = complexity_score
+        self.task_type = task_type
+        self.route_to = route_to
+        self.confidence = confidence
+        self.threshold = threshold
+        self.families = families
+        self.file_refs = file_refs
+        self.raw_score = raw_score
+        self._prompt = prompt
+        self._why = why
+        self._signals: tuple[Signal, ...] | None = None
+        self._tokens = -1
+
+    @property
+    def signals(self) -> tuple[Signal, ...]:
+        """Every contribution to the score, in order: keyword families, many files named,
+        the learned layer (its largest features, then the rest folded), fenced and pasted
+        material (weight 0: measured, not read)."""
+        if self._signals is None:
+            fired, many_files, n_paths, shown, rest, n_rest, code_lines, pasted_lines = self._why
+            labels = _LABELS
+            signals = [Signal(*labels[name], '"' + m.strip() + '"') for name, m in fired.items()]
+            if many_files:
+                signals.append(Signal("many files named", 0.35, f"{n_paths} distinct paths"))
+            signals += shown
+            if abs(rest) >= _LEARNED_REST_SHOWN:
+                signals.append(
+                    Signal("learned: other features", round(rest, 4), f"{n_rest} features")
+                )
+            if code_lines:
+                signals.append(Signal("fenced code", 0.0, f"{code_lines} lines, not read"))
+            if pasted_lines:
+                signals.append(Signal("pasted log/code", 0.0, f"{pasted_lines} lines, not read"))
+            self._signals = tuple(signals)
+        return self._signals
+
+    @property
+    def estimated_tokens(self) -> int:
+        """The request's size in tokens of a GPT-4-class tokenizer (estimated)."""
+        if self._tokens < 0:
+            self._tokens = estimate_tokens(self._prompt)
+        return self._tokens
+
+    def _asdict(self) -> dict[str, object]:
+        return {name: getattr(self, name) for name in self._fields}
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ClassifyResult):
+            return NotImplemented
+        return self._asdict() == other._asdict()
+
+    def __hash__(self) -> int:
+        return hash(tuple(self._asdict().values()))
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={value!r}" for name, value in self._asdict().items())
+        return f"ClassifyResult({fields})"
 
     def explain(self) -> str:
         """One line a person can read: score, route, and the signals that moved it."""
@@ -258,89 +367,90 @@ class TaskClassifier:
 
     def _classify(self, prompt: str) -> ClassifyResult:
         split, prose_lower, words, fired = rule_layer(prompt)
-
-        labels = _LABELS
-        signals = [
-            Signal(*labels[name], '"' + matched.strip() + '"') for name, matched in fired.items()
-        ]
         n_paths = len(split.paths)
-        if n_paths > _MANY_FILES and "multi_file" not in fired:
-            signals.append(Signal("many files named", 0.35, f"{n_paths} distinct paths"))
-
-        signals += self._learned(split, prose_lower, words, fired)
-        if split.code_lines:
-            signals.append(Signal("fenced code", 0.0, f"{split.code_lines} lines, not read"))
-        if split.pasted_lines:
-            signals.append(Signal("pasted log/code", 0.0, f"{split.pasted_lines} lines, not read"))
-
-        raw = sum(map(_SIGNAL_WEIGHT, signals))
+        many_files = n_paths > _MANY_FILES and "multi_file" not in fired
+        shown, rest, n_rest = self._learned(split, prose_lower, words, fired)
+        # The signals' weights in the signals' order (ClassifyResult.signals), summed the same
+        # way: the fenced and pasted signals weigh 0.0 and add nothing.
+        weights = list(map(_FAMILY_WEIGHT.__getitem__, fired))
+        if many_files:
+            weights.append(0.35)
+        weights += map(_SIGNAL_WEIGHT, shown)
+        if abs(rest) >= _LEARNED_REST_SHOWN:
+            weights.append(round(rest, 4))
+        raw = sum(weights)
         score = round(min(1.0, max(0.0, raw)), 4)
         threshold = self.threshold
         route = _PAID if score >= threshold else _LOCAL
         span = max(threshold, 1.0 - threshold) or 1.0
         confidence = round(min(1.0, abs(score - threshold) / span), 4)
-        # positional: a named tuple built from keywords costs a microsecond more
         return ClassifyResult(
             score,
             _task_type(fired, route),
-            tuple(signals),
             route,
             confidence,
             threshold,
-            estimate_tokens(prompt),
             tuple(fired),
             n_paths,
             round(raw, 4),
+            prompt,
+            (
+                fired,
+                many_files,
+                n_paths,
+                shown,
+                rest,
+                n_rest,
+                split.code_lines,
+                split.pasted_lines,
+            ),
         )
 
     def _learned(
         self, split: SplitText, prose_lower: str, words: list[str], fired: dict[str, str]
-    ) -> list[Signal]:
-        """The learned layer's contributions: the same features as `_features.extract`, in
+    ) -> tuple[list[Signal], float, int]:
+        """The learned layer's contributions: the signals shown one by one, the rest of the sum
+        and how many features make it up. the same features as `_features.extract`, in
         the same order, scored through tables keyed by stem, stem pair and count (no feature
         names are built); a test holds the two to the same sums. Lookups, de-duplication and
         sums run as map/filter/dict.fromkeys/sum over feature numbers (C loops): only the
         request's few shape features cost Python bytecode."""
         wts = self._weights
-        stems = stems_of(words)
-        # Word and pair features are distinct numbers: one ordered de-duplication keeps
-        # extract's order (words by first occurrence, then pairs by first occurrence).
+        stems = stems_of(words)  # at most MAX_WORDS: a valid index into words_bucket
+        code, pasted, paths = split.code_lines, split.pasted_lines, len(split.paths)
+        # Every feature has its own number: one ordered de-duplication keeps extract's order
+        # (words by first occurrence, then pairs by first occurrence, then shape_features':
+        # bias, first word, the four buckets, question, script, families).
         found = dict.fromkeys(
-            chain(
-                filter(None, map(wts.words.get, stems)),
-                filter(None, map(wts.pairs.get, zip(stems, islice(stems, 1, None), strict=False))),
+            filter(
+                None,
+                chain(
+                    map(wts.words.get, stems),
+                    map(wts.pairs.get, zip(stems, islice(stems, 1, None), strict=False)),
+                    (
+                        wts.bias,
+                        wts.first.get(stems[0], 0) if stems else 0,
+                        wts.words_bucket[len(stems)],
+                        wts.code_bucket[code if code <= CODE_EDGES[-1] else -1],
+                        wts.pasted_bucket[pasted if pasted <= PASTED_EDGES[-1] else -1],
+                        wts.paths_bucket[paths if paths <= PATH_EDGES[-1] else -1],
+                        wts.question if "?" in prose_lower else 0,
+                        wts.non_ascii
+                        if prose_lower
+                        and not prose_lower.isascii()
+                        and mostly_non_ascii(prose_lower)
+                        else 0,
+                    ),
+                    map(wts.families.get, fired),
+                ),
             )
         )
-        # shape_features' order: bias, first word, the four buckets, question, script, families
-        shape = [
-            wts.bias,
-            wts.first.get(stems[0], 0) if stems else 0,
-            _in_bucket(wts.words_bucket, len(stems)),
-            _in_bucket(wts.code_bucket, split.code_lines),
-            _in_bucket(wts.pasted_bucket, split.pasted_lines),
-            _in_bucket(wts.paths_bucket, len(split.paths)),
-            wts.question if "?" in prose_lower else 0,
-            wts.non_ascii
-            if prose_lower and not prose_lower.isascii() and mostly_non_ascii(prose_lower)
-            else 0,
-        ]
-        if fired:
-            shape += map(wts.families.get, fired, repeat(0))
-        found.update(dict.fromkeys(filter(None, shape)))
         total = sum(map(wts.weight.__getitem__, found))
         # The largest few by magnitude, in a stable order (ties keep feature order).
         big = list(filter(None, map(wts.shown.__getitem__, found)))
         big.sort(key=_BY_MAGNITUDE, reverse=True)
         out = list(map(_SHOWN_SIGNAL, big[:_LEARNED_SHOWN_MAX]))
-        rest = total - sum(map(_SIGNAL_WEIGHT, out))
-        if abs(rest) >= 1e-4:
-            n = len(found) - len(out)
-            out.append(Signal("learned: other features", round(rest, 4), f"{n} features"))
-        return out
-
-
-def _in_bucket(table: tuple[int, ...], n: int) -> int:
-    return table[n if n < len(table) else -1]
+        return out, total - sum(map(_SIGNAL_WEIGHT, out)), len(found) - len(out)
 
 
 # Which task type a request is: the strongest fired family, escalating families first when
@@ -356,6 +466,7 @@ _TYPE_RANK = {
     if f.task_type is not TaskType.UNKNOWN and f.weight != 0
 }
 _LABELS = {f.name: (f.label, f.weight) for f in (*FAMILIES, *map(family, EXTRA_FAMILIES))}
+_FAMILY_WEIGHT = {name: weight for name, (_, weight) in _LABELS.items()}
 
 
 def _task_type(fired: dict[str, str], route: Route) -> TaskType:
