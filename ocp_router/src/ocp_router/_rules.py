@@ -496,8 +496,21 @@ for _i, _c in enumerate(_COMPILED):
 _ALWAYS = tuple(i for i, c in enumerate(_COMPILED) if not c.keyed)
 _HAS_CJK = tuple(i for i, c in enumerate(_COMPILED) if c.cjk is not None)
 _DIGIT = re.compile(r"\d")
-_KEYS = frozenset(_BY_KEY)
 _KEY_OF = itemgetter(slice(None, 3))  # a word's key: its first three letters, sliced in C
+# The same table with each alternative's tail keys at hand, and the digit-keyed alternatives
+# apart: a digit is looked for only when such an alternative's tail words are present.
+_Entry = tuple[int, int, tuple[str, ...], frozenset[str] | None]
+_WORD_KEYED: dict[str, tuple[_Entry, ...]] = {
+    k: tuple((i, j, hs, _COMPILED[i].tails[j]) for i, j, hs in entries)
+    for k, entries in _BY_KEY.items()
+    if k != "#"
+}
+_DIGIT_KEYED: tuple[_Entry, ...] = tuple(
+    (i, j, hs, _COMPILED[i].tails[j]) for i, j, hs in _BY_KEY.get("#", ())
+)
+_KEYS = frozenset(_WORD_KEYED)
+# A tail that names a digit key would need the digit test first (none does today).
+_TAILS_NEED_DIGIT = any(t is not None and "#" in t for c in _COMPILED for t in c.tails)
 
 
 # Bulk-file operations: an edit verb aimed at every file, module, call site…
@@ -592,23 +605,34 @@ def match_families(prose_lower: str, words: list[str]) -> dict[str, str]:
     `words` are the request's words (letters only) as the classifier's features read them.
     """
     # family index -> the alternatives that can match
-    candidates: dict[int, list[int]] = {i: [] for i in _ALWAYS}
+    candidates: dict[int, list[int]] = {i: [] for i in _ALWAYS} if _ALWAYS else {}
     present = set(map(_KEY_OF, words))
     if "'" in prose_lower:
         # `pr\b` matches in "pr's", whose word is keyed "pr'": key the part before too.
         present.update(w[: w.index("'")][:3] for w in words if "'" in w)
-    if _DIGIT.search(prose_lower):
+    digit: bool | None = None  # whether the text has a digit, once asked
+    if _TAILS_NEED_DIGIT and _DIGIT.search(prose_lower):
         present.add("#")
-    by_key = _BY_KEY
+        digit = True
+    by_key = _WORD_KEYED
     for prefix in present & _KEYS:
-        for i, j, heads in by_key[prefix]:
-            tail = _COMPILED[i].tails[j]
+        for i, j, heads, tail in by_key[prefix]:
             if tail is not None and tail.isdisjoint(present):
                 continue
             for h in heads:
                 if h in prose_lower:
-                    candidates.setdefault(i, []).append(j)
+                    if i in candidates:
+                        candidates[i].append(j)
+                    else:
+                        candidates[i] = [j]
                     break
+    for i, j, heads, tail in _DIGIT_KEYED:
+        if tail is not None and tail.isdisjoint(present):
+            continue
+        if digit is None:
+            digit = _DIGIT.search(prose_lower) is not None
+        if digit and any(h in prose_lower for h in heads):
+            candidates.setdefault(i, []).append(j)
     foreign = not prose_lower.isascii()
     fired: dict[str, str] = {}
     for i in sorted(candidates.keys() | set(_HAS_CJK) if foreign else candidates):
@@ -619,9 +643,16 @@ def match_families(prose_lower: str, words: list[str]) -> dict[str, str]:
                 if m:
                     fired[c.family.name] = m.group(0)
                     continue
-            elif matched := _leftmost(c, candidates[i], prose_lower):
-                fired[c.family.name] = matched
-                continue
+            else:
+                alts = candidates[i]
+                if len(alts) == 1:
+                    m = c.alternatives[alts[0]].search(prose_lower)
+                    matched = m.group(0) if m else None
+                else:
+                    matched = _leftmost(c, alts, prose_lower)
+                if matched:
+                    fired[c.family.name] = matched
+                    continue
         if foreign and c.cjk is not None and (mc := c.cjk.search(prose_lower)):
             fired[c.family.name] = mc.group(0)
     if ("all" in prose_lower or "every" in prose_lower or "each" in prose_lower) and (

@@ -379,11 +379,14 @@ class TaskClassifier:
         if abs(rest) >= _LEARNED_REST_SHOWN:
             weights.append(round(rest, 4))
         raw = sum(weights)
-        score = round(min(1.0, max(0.0, raw)), 4)
+        # min(1.0, max(0.0, raw)) and the like, as comparisons (the same values, ties too)
+        clamped = raw if raw > 0.0 else 0.0
+        score = round(clamped if clamped < 1.0 else 1.0, 4)
         threshold = self.threshold
         route = _PAID if score >= threshold else _LOCAL
-        span = max(threshold, 1.0 - threshold) or 1.0
-        confidence = round(min(1.0, abs(score - threshold) / span), 4)
+        span = (threshold if threshold >= 1.0 - threshold else 1.0 - threshold) or 1.0
+        distance = abs(score - threshold) / span
+        confidence = round(distance if distance < 1.0 else 1.0, 4)
         return ClassifyResult(
             score,
             _task_type(fired, route),
