@@ -33,6 +33,7 @@ from ocp_router._features import (
     bucket,
     mostly_non_ascii,
     stems_of,
+    word_stems,
     words_of,
 )
 from ocp_router._rules import (
@@ -354,31 +355,46 @@ class TaskClassifier:
         return self._weights.version
 
     def classify(self, prompt: str) -> ClassifyResult:
-        cached = self._cache.get(prompt)
-        if cached is not None:
-            self._cache.move_to_end(prompt)
-            return cached
+        # A text that is never cached is not looked up (hashing 100 KB costs tens of µs).
+        cacheable = self._cache_size and len(prompt) <= _CACHED_CHARS
+        if cacheable:
+            cached = self._cache.get(prompt)
+            if cached is not None:
+                self._cache.move_to_end(prompt)
+                return cached
         result = self._classify(prompt)
-        if self._cache_size and len(prompt) <= _CACHED_CHARS:
+        if cacheable:
             self._cache[prompt] = result
             if len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
         return result
 
     def _classify(self, prompt: str) -> ClassifyResult:
-        split, prose_lower, words, fired = rule_layer(prompt)
+        # rule_layer, reading stems where it reads words: a word's stem has the word's key
+        # (first three letters) and is its own stem, so the rules and the learned layer see
+        # the same thing, and the stems come out of one regex pass.
+        judged = prompt[:JUDGED_CHARS]
+        split = split_request(judged)
+        prose_lower = split.plain.lower()
+        stems = word_stems(prose_lower)
+        fired = match_families(prose_lower, stems)
+        if len(stems) > MAX_WORDS:
+            stems = stems_of(stems)
+        if paste := match_paste(judged):
+            fired.update(paste)
         n_paths = len(split.paths)
         many_files = n_paths > _MANY_FILES and "multi_file" not in fired
-        shown, rest, n_rest = self._learned(split, prose_lower, words, fired)
+        shown, rest, n_rest = self._learned(split, prose_lower, stems, fired)
         # The signals' weights in the signals' order (ClassifyResult.signals), summed the same
         # way: the fenced and pasted signals weigh 0.0 and add nothing.
-        weights = list(map(_FAMILY_WEIGHT.__getitem__, fired))
-        if many_files:
-            weights.append(0.35)
-        weights += map(_SIGNAL_WEIGHT, shown)
-        if abs(rest) >= _LEARNED_REST_SHOWN:
-            weights.append(round(rest, 4))
-        raw = sum(weights)
+        raw = sum(
+            chain(
+                map(_FAMILY_WEIGHT.__getitem__, fired),
+                (0.35,) if many_files else (),
+                map(_SIGNAL_WEIGHT, shown),
+                (round(rest, 4),) if abs(rest) >= _LEARNED_REST_SHOWN else (),
+            )
+        )
         # min(1.0, max(0.0, raw)) and the like, as comparisons (the same values, ties too)
         clamped = raw if raw > 0.0 else 0.0
         score = round(clamped if clamped < 1.0 else 1.0, 4)
@@ -410,21 +426,20 @@ class TaskClassifier:
         )
 
     def _learned(
-        self, split: SplitText, prose_lower: str, words: list[str], fired: dict[str, str]
+        self, split: SplitText, prose_lower: str, stems: list[str], fired: dict[str, str]
     ) -> tuple[list[Signal], float, int]:
         """The learned layer's contributions: the signals shown one by one, the rest of the sum
-        and how many features make it up. the same features as `_features.extract`, in
-        the same order, scored through tables keyed by stem, stem pair and count (no feature
-        names are built); a test holds the two to the same sums. Lookups, de-duplication and
-        sums run as map/filter/dict.fromkeys/sum over feature numbers (C loops): only the
-        request's few shape features cost Python bytecode."""
+        and how many features make it up. `stems` is `stems_of(words)`.
+
+        The features are `_features.extract`'s, in its order, scored through tables keyed by
+        stem, stem pair and count (no feature names are built); a test holds the two to the
+        same sums. Each feature has a number, so lookups, de-duplication and sums run in C
+        (map, filter, itemgetter, sum): only the few shape features cost Python bytecode."""
         wts = self._weights
-        stems = stems_of(words)  # at most MAX_WORDS: a valid index into words_bucket
         code, pasted, paths = split.code_lines, split.pasted_lines, len(split.paths)
-        # Every feature has its own number: one ordered de-duplication keeps extract's order
-        # (words by first occurrence, then pairs by first occurrence, then shape_features':
-        # bias, first word, the four buckets, question, script, families).
-        found = dict.fromkeys(
+        # extract's order: words, then pairs (each by first occurrence), then shape_features':
+        # bias, first word, the four buckets, question, script, families.
+        found = list(
             filter(
                 None,
                 chain(
@@ -433,7 +448,7 @@ class TaskClassifier:
                     (
                         wts.bias,
                         wts.first.get(stems[0], 0) if stems else 0,
-                        wts.words_bucket[len(stems)],
+                        wts.words_bucket[len(stems)],  # len(stems) <= MAX_WORDS
                         wts.code_bucket[code if code <= CODE_EDGES[-1] else -1],
                         wts.pasted_bucket[pasted if pasted <= PASTED_EDGES[-1] else -1],
                         wts.paths_bucket[paths if paths <= PATH_EDGES[-1] else -1],
@@ -448,9 +463,18 @@ class TaskClassifier:
                 ),
             )
         )
-        total = sum(map(wts.weight.__getitem__, found))
+        if len(set(stems)) < len(stems):
+            # A word said twice (so maybe a pair too) is one feature: keep first occurrences.
+            found = list(dict.fromkeys(found))
+        if len(found) > 1:
+            of_found = itemgetter(*found)  # a tuple of the items at those numbers, in C
+            weights, shown = of_found(wts.weight), of_found(wts.shown)
+        else:
+            weights = tuple(map(wts.weight.__getitem__, found))
+            shown = tuple(map(wts.shown.__getitem__, found))
+        total = sum(weights)
         # The largest few by magnitude, in a stable order (ties keep feature order).
-        big = list(filter(None, map(wts.shown.__getitem__, found)))
+        big = list(filter(None, shown))
         big.sort(key=_BY_MAGNITUDE, reverse=True)
         out = list(map(_SHOWN_SIGNAL, big[:_LEARNED_SHOWN_MAX]))
         return out, total - sum(map(_SIGNAL_WEIGHT, out)), len(found) - len(out)
