@@ -450,6 +450,10 @@ def _tail_keys(alternative: str) -> frozenset[str] | None:
     return frozenset(keys)
 
 
+# Alternatives that start with a character from here up (CJK scripts) have no word boundaries.
+_CJK_FIRST = "\u2e80"
+
+
 @dataclass(frozen=True, slots=True)
 class _Compiled:
     family: Family
@@ -459,6 +463,14 @@ class _Compiled:
     # per alternative: the word keys one of which it needs besides its head (None: none known)
     tails: tuple[frozenset[str] | None, ...]
     cjk: re.Pattern[str] | None
+    # per alternative: the literal text every match starts with, when there is one (None:
+    # none, or a group of several), where `_first_match` tries the alternative
+    starts: tuple[str | None, ...] = ()
+
+
+def _single_start(alternative: str) -> str | None:
+    heads = _heads(alternative)
+    return heads[0] if len(heads) == 1 and heads[0] else None
 
 
 def _compile(fam: Family) -> _Compiled:
@@ -469,8 +481,8 @@ def _compile(fam: Family) -> _Compiled:
     family's whole alternation for one trigger word 3x more. CJK alternatives, which have no
     word boundaries, live in their own regex that runs only on non-ASCII text."""
     alts = _alternatives(fam.pattern)
-    words = [a for a in alts if ord(a[0]) < 0x2E80]
-    cjk = [a for a in alts if ord(a[0]) >= 0x2E80]
+    words = [a for a in alts if a[0] < _CJK_FIRST]
+    cjk = [a for a in alts if a[0] >= _CJK_FIRST]
     bounded = [a if a.startswith(("\\b", "^")) else "\\b" + a for a in words]
     keyed = all(_trigger_keys(a) is not None for a in words)
     return _Compiled(
@@ -480,6 +492,7 @@ def _compile(fam: Family) -> _Compiled:
         tuple(re.compile(b, re.M) for b in bounded),
         tuple(_tail_keys(a) for a in words),
         re.compile("|".join(cjk)) if cjk else None,
+        tuple(_single_start(a) for a in words),
     )
 
 
@@ -489,7 +502,7 @@ _COMPILED = tuple(_compile(f) for f in FAMILIES)
 _BY_KEY: dict[str, list[tuple[int, int, tuple[str, ...]]]] = {}
 for _i, _c in enumerate(_COMPILED):
     if _c.keyed:
-        _words = [a for a in _alternatives(_c.family.pattern) if ord(a[0]) < 0x2E80]
+        _words = [a for a in _alternatives(_c.family.pattern) if a[0] < _CJK_FIRST]
         for _j, _alt in enumerate(_words):
             for _k, _hs in (_trigger_keys(_alt) or {}).items():
                 _BY_KEY.setdefault(_k, []).append((_i, _j, _hs))
@@ -588,12 +601,37 @@ def match_paste(text: str) -> dict[str, str]:
     return fired
 
 
+# After this many occurrences of an alternative's start that do not match, the rest of the
+# text is searched in one call.
+_MATCH_TRIES = 8
+
+
+def _first_match(regex: re.Pattern[str], start: str | None, text: str) -> re.Match[str] | None:
+    """`regex.search(text)`, tried only where its literal start occurs: a pattern that opens
+    with `\\b` gets no literal-prefix scan in Python's engine, which then tries every position
+    (a few µs on a paragraph); str.find finds the start in C. `\\b` and `^` see the character
+    before the position, so each try answers what the search would there."""
+    if start is None:
+        return regex.search(text)
+    find = text.find
+    pos = find(start)
+    tries = 0
+    while pos != -1:
+        if m := regex.match(text, pos):
+            return m
+        tries += 1
+        if tries == _MATCH_TRIES:
+            return regex.search(text, pos + 1)
+        pos = find(start, pos + 1)
+    return None
+
+
 def _leftmost(c: _Compiled, alts: list[int], text: str) -> str | None:
     """The match the family's whole alternation would find, from the alternatives that can
     match: the leftmost, the earlier alternative on a tie."""
     best: re.Match[str] | None = None
     for j in sorted(alts):
-        m = c.alternatives[j].search(text)
+        m = _first_match(c.alternatives[j], c.starts[j], text)
         if m and (best is None or m.start() < best.start()):
             best = m
     return best.group(0) if best else None
@@ -633,7 +671,9 @@ def match_families(prose_lower: str, words: list[str]) -> dict[str, str]:
             digit = _DIGIT.search(prose_lower) is not None
         if digit and any(h in prose_lower for h in heads):
             candidates.setdefault(i, []).append(j)
-    foreign = not prose_lower.isascii()
+    # CJK alternatives start with a character from U+2E80 up: none can match without one
+    # (an em dash or a curly quote makes text non-ASCII, not CJK).
+    foreign = not prose_lower.isascii() and max(prose_lower) >= _CJK_FIRST
     fired: dict[str, str] = {}
     for i in sorted(candidates.keys() | set(_HAS_CJK) if foreign else candidates):
         c = _COMPILED[i]
@@ -646,7 +686,8 @@ def match_families(prose_lower: str, words: list[str]) -> dict[str, str]:
             else:
                 alts = candidates[i]
                 if len(alts) == 1:
-                    m = c.alternatives[alts[0]].search(prose_lower)
+                    j = alts[0]
+                    m = _first_match(c.alternatives[j], c.starts[j], prose_lower)
                     matched = m.group(0) if m else None
                 else:
                     matched = _leftmost(c, alts, prose_lower)
