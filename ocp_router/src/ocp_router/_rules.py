@@ -513,8 +513,9 @@ _KEY_OF = itemgetter(slice(None, 3))  # a word's key: its first three letters, s
 # The same table with each alternative's tail keys at hand, and the digit-keyed alternatives
 # apart: a digit is looked for only when such an alternative's tail words are present.
 _Entry = tuple[int, int, tuple[str, ...], frozenset[str] | None]
-_WORD_KEYED: dict[str, tuple[_Entry, ...]] = {
-    k: tuple((i, j, hs, _COMPILED[i].tails[j]) for i, j, hs in entries)
+# one row per literal head (an alternative that opens with a group has several)
+_WORD_KEYED: dict[str, tuple[tuple[int, int, str, frozenset[str] | None], ...]] = {
+    k: tuple((i, j, h, _COMPILED[i].tails[j]) for i, j, hs in entries for h in hs)
     for k, entries in _BY_KEY.items()
     if k != "#"
 }
@@ -694,16 +695,12 @@ def match_families(prose_lower: str, words: list[str]) -> dict[str, str]:
         digit = True
     by_key = _WORD_KEYED
     for prefix in present & _KEYS:
-        for i, j, heads, tail in by_key[prefix]:
-            if tail is not None and tail.isdisjoint(present):
-                continue
-            for h in heads:
-                if h in prose_lower:
-                    if i in candidates:
-                        candidates[i].append(j)
-                    else:
-                        candidates[i] = [j]
-                    break
+        for i, j, head, tail in by_key[prefix]:
+            if head in prose_lower and (tail is None or not tail.isdisjoint(present)):
+                if i not in candidates:
+                    candidates[i] = [j]
+                elif j not in candidates[i]:  # another head of the same alternative
+                    candidates[i].append(j)
     for i, j, heads, tail in _DIGIT_KEYED:
         if tail is not None and tail.isdisjoint(present):
             continue
