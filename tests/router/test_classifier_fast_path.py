@@ -45,6 +45,13 @@ EDGES = (
     "",
     "   ",
     "?",
+    # full stops and parentheses in prose (the token scan is skipped) next to the dots and
+    # calls that are code or paths (it is not)
+    "It fails on save. (Sometimes twice.) Why does it deadlock?",
+    "see e.g. the docs... then refactor the parser.",
+    "the Makefile. breaks when retry() runs twice",
+    "upgrade node.js. then .env loading fails (again).",
+    "Why does it. hang.\nIt hangs. (under load.)",
 )
 
 

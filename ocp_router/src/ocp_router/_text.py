@@ -87,8 +87,11 @@ def _as_path(token: str) -> str | None:
 
 # Without these characters and camelCase steps no token is code-shaped or a path (but a
 # capitalised Makefile-like name): every token is kept as a word, the common case of a short
-# typed request, decided by a few substring checks.
+# typed request, decided by a few substring checks. A full stop or a parenthesis in prose
+# ("It fails. (Sometimes.)") makes nothing a path or code: only a dot before a letter or
+# digit (`db.connect`, `a.py`) or an empty call `()` can.
 _CAMEL_STEP = re.compile(r"[a-z][A-Z]")
+_DOT_BEFORE_WORD = re.compile(r"\.\w")
 _NO_PATHS: frozenset[str] = frozenset()
 
 
@@ -102,10 +105,10 @@ def _paths_and_plain(prose: str) -> tuple[frozenset[str], str]:
         "_" not in prose
         and "`" not in prose
         and "/" not in prose
-        and "." not in prose
-        and "(" not in prose
+        and "()" not in prose
         and "file" not in lower
         and (lower == prose or not _CAMEL_STEP.search(prose))
+        and ("." not in prose or not _DOT_BEFORE_WORD.search(prose))
     ):
         if "\n" not in prose:
             return _NO_PATHS, " ".join(prose.split())
