@@ -37,6 +37,21 @@ def split_request(text: str) -> _text.SplitText:
     return _text.SplitText(text, plain, code_blocks, code_lines, code_chars, pasted_lines, paths)
 
 
+def match_paste(text: str) -> dict[str, str]:
+    if len(text) > 2 * _rules._PASTE_READ:
+        text = text[: _rules._PASTE_READ] + "\n" + text[-_rules._PASTE_READ :]
+    lower = text.lower()
+    fired = {}
+    hard = next((w for w in _rules._PASTE_HARD_WORDS if w in lower), None)
+    if hard is None and (m := _rules._NUMBERS_DIFFER.search(lower)):
+        hard = m.group(0)
+    if hard is not None:
+        fired[_rules.PASTE_HARD.name] = hard
+    if easy := next((w for w in _rules._PASTE_EASY_WORDS if w in lower), None):
+        fired[_rules.PASTE_EASY.name] = easy
+    return fired
+
+
 def match_families(prose_lower: str) -> dict[str, str]:
     fired: dict[str, str] = {}
     for c in _rules._COMPILED:
@@ -90,7 +105,7 @@ def classify(prompt: str, threshold: float = 0.5) -> dict[str, object]:
     prose_lower = split.plain.lower()
     words = (_ASCII_WORD if prose_lower.isascii() else WORD).findall(prose_lower)
     fired = match_families(prose_lower)
-    fired.update(_rules.match_paste(prompt[:JUDGED_CHARS]))
+    fired.update(match_paste(prompt[:JUDGED_CHARS]))
     signals = [
         Signal(family(n).label, family(n).weight, f'"{m.strip()}"') for n, m in fired.items()
     ]

@@ -5,13 +5,14 @@ labeled request and on texts made to reach each shortcut's edge."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ocp_router import TaskClassifier, _rules, parse_payload
+from ocp_router import TaskClassifier, _rules, _text, parse_payload
 from tests.data.payloads import load_payloads
 from tests.router import reference_classifier as reference
 
@@ -44,6 +45,13 @@ EDGES = (
     "",
     "   ",
     "?",
+    # full stops and parentheses in prose (the token scan is skipped) next to the dots and
+    # calls that are code or paths (it is not)
+    "It fails on save. (Sometimes twice.) Why does it deadlock?",
+    "see e.g. the docs... then refactor the parser.",
+    "the Makefile. breaks when retry() runs twice",
+    "upgrade node.js. then .env loading fails (again).",
+    "Why does it. hang.\nIt hangs. (under load.)",
 )
 
 
@@ -102,3 +110,74 @@ _VOCAB = sorted(
 def test_random_strings_of_rule_words_agree(words: list[str], sep: str) -> None:
     text = sep.join(words)
     assert TaskClassifier(cache_size=0).classify(text)._asdict() == reference.classify(text)
+
+
+# ---- the shortcuts one by one, against the plain forms they replace ------------------------
+_FENCE_PARTS = ["```", "``", "`", "\n", "python", " ", "x = 1", "````", "\n```\n"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_FENCE_PARTS), max_size=16))
+def test_fences_cut_by_find_are_the_fence_regexs_blocks(parts: list[str]) -> None:
+    text = "".join(parts)
+    blocks = _text._FENCE.findall(text)
+    assert _text.cut_fences(text) == (
+        _text._FENCE.sub("\n", text),
+        len(blocks),
+        sum(b.count("\n") for b in blocks),
+        sum(len(b) for b in blocks),
+    )
+
+
+_PASTE_PARTS = sorted(
+    {*_rules._PASTE_HARD_WORDS, *_rules._PASTE_EASY_WORDS}
+    | {w[: len(w) // 2] for w in (*_rules._PASTE_HARD_WORDS, *_rules._PASTE_EASY_WORDS)}
+    | {" ", "\n", "error", "not ", "assert 199 == 200", "expected 3.85 got 4", "E0502"}
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_PASTE_PARTS), max_size=10))
+def test_pasted_error_kinds_are_the_earliest_listed_words(parts: list[str]) -> None:
+    text = "".join(parts)
+    assert _rules.match_paste(text) == reference.match_paste(text)
+
+
+# Every keyword alternative that is tried only where its literal start occurs, in texts where
+# that start occurs often (past the tries before a whole search) and in other words' middles.
+_STARTED = [
+    (c.alternatives[j], start)
+    for c in _rules._COMPILED
+    for j, start in enumerate(c.starts)
+    if start is not None
+]
+
+
+@pytest.mark.parametrize("regex,start", _STARTED, ids=[s for _, s in _STARTED])
+def test_an_alternative_tried_at_its_starts_finds_what_a_search_finds(
+    regex: object, start: str
+) -> None:
+    assert isinstance(regex, re.Pattern)
+    for text in (
+        f"x{start} {start}",
+        f"{start}",
+        f"{'x' + start + ' ' * 2}" * 12 + f" {start} files across all modules",
+        "\n".join([f"a{start}"] * 10 + [f"{start}s and more"]),
+        f"why does {start} 17 files",
+    ):
+        fast = _rules._first_match(regex, start, text)
+        plain = regex.search(text)
+        assert (fast and (fast.span(), fast.group(0))) == (plain and (plain.span(), plain.group(0)))
+
+
+def test_a_result_reads_the_same_whatever_is_read_first() -> None:
+    text = EDGES[0]
+    clf = TaskClassifier(cache_size=0)
+    first, second = clf.classify(text), clf.classify(text)
+    tokens_first = first.estimated_tokens
+    signals_second = second.signals
+    assert first == second and hash(first) == hash(second)
+    assert first.signals == signals_second and second.estimated_tokens == tokens_first
+    assert sum(s.weight for s in first.signals) == pytest.approx(first.raw_score, abs=1e-9)
+    assert repr(first).startswith("ClassifyResult(complexity_score=")
+    assert first != clf.classify(EDGES[1])

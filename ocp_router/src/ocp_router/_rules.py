@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from operator import itemgetter
 
 
 class TaskType(StrEnum):
@@ -449,6 +450,10 @@ def _tail_keys(alternative: str) -> frozenset[str] | None:
     return frozenset(keys)
 
 
+# Alternatives that start with a character from here up (CJK scripts) have no word boundaries.
+_CJK_FIRST = "\u2e80"
+
+
 @dataclass(frozen=True, slots=True)
 class _Compiled:
     family: Family
@@ -458,6 +463,14 @@ class _Compiled:
     # per alternative: the word keys one of which it needs besides its head (None: none known)
     tails: tuple[frozenset[str] | None, ...]
     cjk: re.Pattern[str] | None
+    # per alternative: the literal text every match starts with, when there is one (None:
+    # none, or a group of several), where `_first_match` tries the alternative
+    starts: tuple[str | None, ...] = ()
+
+
+def _single_start(alternative: str) -> str | None:
+    heads = _heads(alternative)
+    return heads[0] if len(heads) == 1 and heads[0] else None
 
 
 def _compile(fam: Family) -> _Compiled:
@@ -468,8 +481,8 @@ def _compile(fam: Family) -> _Compiled:
     family's whole alternation for one trigger word 3x more. CJK alternatives, which have no
     word boundaries, live in their own regex that runs only on non-ASCII text."""
     alts = _alternatives(fam.pattern)
-    words = [a for a in alts if ord(a[0]) < 0x2E80]
-    cjk = [a for a in alts if ord(a[0]) >= 0x2E80]
+    words = [a for a in alts if a[0] < _CJK_FIRST]
+    cjk = [a for a in alts if a[0] >= _CJK_FIRST]
     bounded = [a if a.startswith(("\\b", "^")) else "\\b" + a for a in words]
     keyed = all(_trigger_keys(a) is not None for a in words)
     return _Compiled(
@@ -479,6 +492,7 @@ def _compile(fam: Family) -> _Compiled:
         tuple(re.compile(b, re.M) for b in bounded),
         tuple(_tail_keys(a) for a in words),
         re.compile("|".join(cjk)) if cjk else None,
+        tuple(_single_start(a) for a in words),
     )
 
 
@@ -488,13 +502,29 @@ _COMPILED = tuple(_compile(f) for f in FAMILIES)
 _BY_KEY: dict[str, list[tuple[int, int, tuple[str, ...]]]] = {}
 for _i, _c in enumerate(_COMPILED):
     if _c.keyed:
-        _words = [a for a in _alternatives(_c.family.pattern) if ord(a[0]) < 0x2E80]
+        _words = [a for a in _alternatives(_c.family.pattern) if a[0] < _CJK_FIRST]
         for _j, _alt in enumerate(_words):
             for _k, _hs in (_trigger_keys(_alt) or {}).items():
                 _BY_KEY.setdefault(_k, []).append((_i, _j, _hs))
 _ALWAYS = tuple(i for i, c in enumerate(_COMPILED) if not c.keyed)
 _HAS_CJK = tuple(i for i, c in enumerate(_COMPILED) if c.cjk is not None)
 _DIGIT = re.compile(r"\d")
+_KEY_OF = itemgetter(slice(None, 3))  # a word's key: its first three letters, sliced in C
+# The same table with each alternative's tail keys at hand, and the digit-keyed alternatives
+# apart: a digit is looked for only when such an alternative's tail words are present.
+_Entry = tuple[int, int, tuple[str, ...], frozenset[str] | None]
+# one row per literal head (an alternative that opens with a group has several)
+_WORD_KEYED: dict[str, tuple[tuple[int, int, str, frozenset[str] | None], ...]] = {
+    k: tuple((i, j, h, _COMPILED[i].tails[j]) for i, j, hs in entries for h in hs)
+    for k, entries in _BY_KEY.items()
+    if k != "#"
+}
+_DIGIT_KEYED: tuple[_Entry, ...] = tuple(
+    (i, j, hs, _COMPILED[i].tails[j]) for i, j, hs in _BY_KEY.get("#", ())
+)
+_KEYS = frozenset(_WORD_KEYED)
+# A tail that names a digit key would need the digit test first (none does today).
+_TAILS_NEED_DIGIT = any(t is not None and "#" in t for c in _COMPILED for t in c.tails)
 
 
 # Bulk-file operations: an edit verb aimed at every file, module, call site…
@@ -549,27 +579,92 @@ def family(name: str) -> Family:
     return _BY_NAME.get(name) or _EXTRA[name]
 
 
+# (a part, the words that contain it with their places in the list)
+_Groups = tuple[tuple[str, tuple[tuple[int, str], ...]], ...]
+
+
+def _by_shared_part(words: tuple[str, ...]) -> _Groups:
+    """The words grouped under a part (4+ characters) each of them contains, fewest groups
+    first, each word with its place in `words`: a text without the part has none of them, so
+    45 substring tests become about 23."""
+    remaining = list(enumerate(words))
+    groups = []
+    while remaining:
+        best: tuple[tuple[int, int], str] | None = None
+        for _, word in remaining:
+            for n in range(min(4, len(word)), len(word) + 1):
+                for k in range(len(word) - n + 1):
+                    part = word[k : k + n]
+                    key = (sum(part in w for _, w in remaining), n)  # most words, then longest
+                    if best is None or key > best[0]:
+                        best = (key, part)
+        assert best is not None
+        part = best[1]
+        groups.append((part, tuple((i, w) for i, w in remaining if part in w)))
+        remaining = [(i, w) for i, w in remaining if part not in w]
+    return tuple(groups)
+
+
+_PASTE_HARD_GROUPS = _by_shared_part(_PASTE_HARD_WORDS)
+_PASTE_EASY_GROUPS = _by_shared_part(_PASTE_EASY_WORDS)
+
+
+def _first_listed(
+    groups: tuple[tuple[str, tuple[tuple[int, str], ...]], ...], lower: str
+) -> str | None:
+    """The earliest-listed word that occurs in `lower`."""
+    found = None
+    first = 1 << 30
+    for part, members in groups:
+        if part in lower:
+            for i, word in members:  # in list order: the first one found is the group's first
+                if i < first and word in lower:
+                    first, found = i, word
+                    break
+    return found
+
+
 def match_paste(text: str) -> dict[str, str]:
-    """The kinds of error in a request's pasted material (`text` is the whole request)."""
+    """The kinds of error in a request's pasted material (`text` is the whole request): for
+    each kind, the earliest-listed word of it that occurs."""
     if len(text) > 2 * _PASTE_READ:
         text = text[:_PASTE_READ] + "\n" + text[-_PASTE_READ:]
     lower = text.lower()
     fired = {}
-    hard = None
-    for word in _PASTE_HARD_WORDS:
-        if word in lower:
-            hard = word
-            break
+    hard = _first_listed(_PASTE_HARD_GROUPS, lower)
     if hard is None and ("assert" in lower or "expected" in lower):
         if m := _NUMBERS_DIFFER.search(lower):
             hard = m.group(0)
     if hard is not None:
         fired[PASTE_HARD.name] = hard
-    for word in _PASTE_EASY_WORDS:
-        if word in lower:
-            fired[PASTE_EASY.name] = word
-            break
+    if (easy := _first_listed(_PASTE_EASY_GROUPS, lower)) is not None:
+        fired[PASTE_EASY.name] = easy
     return fired
+
+
+# After this many occurrences of an alternative's start that do not match, the rest of the
+# text is searched in one call.
+_MATCH_TRIES = 8
+
+
+def _first_match(regex: re.Pattern[str], start: str | None, text: str) -> re.Match[str] | None:
+    """`regex.search(text)`, tried only where its literal start occurs: a pattern that opens
+    with `\\b` gets no literal-prefix scan in Python's engine, which then tries every position
+    (a few µs on a paragraph); str.find finds the start in C. `\\b` and `^` see the character
+    before the position, so each try answers what the search would there."""
+    if start is None:
+        return regex.search(text)
+    find = text.find
+    pos = find(start)
+    tries = 0
+    while pos != -1:
+        if m := regex.match(text, pos):
+            return m
+        tries += 1
+        if tries == _MATCH_TRIES:
+            return regex.search(text, pos + 1)
+        pos = find(start, pos + 1)
+    return None
 
 
 def _leftmost(c: _Compiled, alts: list[int], text: str) -> str | None:
@@ -577,7 +672,7 @@ def _leftmost(c: _Compiled, alts: list[int], text: str) -> str | None:
     match: the leftmost, the earlier alternative on a tie."""
     best: re.Match[str] | None = None
     for j in sorted(alts):
-        m = c.alternatives[j].search(text)
+        m = _first_match(c.alternatives[j], c.starts[j], text)
         if m and (best is None or m.start() < best.start()):
             best = m
     return best.group(0) if best else None
@@ -589,24 +684,33 @@ def match_families(prose_lower: str, words: list[str]) -> dict[str, str]:
     `words` are the request's words (letters only) as the classifier's features read them.
     """
     # family index -> the alternatives that can match
-    candidates: dict[int, list[int]] = {i: [] for i in _ALWAYS}
-    present = {w[:3] for w in words}
+    candidates: dict[int, list[int]] = {i: [] for i in _ALWAYS} if _ALWAYS else {}
+    present = set(map(_KEY_OF, words))
     if "'" in prose_lower:
         # `pr\b` matches in "pr's", whose word is keyed "pr'": key the part before too.
         present.update(w[: w.index("'")][:3] for w in words if "'" in w)
-    if _DIGIT.search(prose_lower):
+    digit: bool | None = None  # whether the text has a digit, once asked
+    if _TAILS_NEED_DIGIT and _DIGIT.search(prose_lower):
         present.add("#")
-    get = _BY_KEY.get
-    for prefix in present:
-        for i, j, heads in get(prefix, ()):
-            tail = _COMPILED[i].tails[j]
-            if tail is not None and tail.isdisjoint(present):
-                continue
-            for h in heads:
-                if h in prose_lower:
-                    candidates.setdefault(i, []).append(j)
-                    break
-    foreign = not prose_lower.isascii()
+        digit = True
+    by_key = _WORD_KEYED
+    for prefix in present & _KEYS:
+        for i, j, head, tail in by_key[prefix]:
+            if head in prose_lower and (tail is None or not tail.isdisjoint(present)):
+                if i not in candidates:
+                    candidates[i] = [j]
+                elif j not in candidates[i]:  # another head of the same alternative
+                    candidates[i].append(j)
+    for i, j, heads, tail in _DIGIT_KEYED:
+        if tail is not None and tail.isdisjoint(present):
+            continue
+        if digit is None:
+            digit = _DIGIT.search(prose_lower) is not None
+        if digit and any(h in prose_lower for h in heads):
+            candidates.setdefault(i, []).append(j)
+    # CJK alternatives start with a character from U+2E80 up: none can match without one
+    # (an em dash or a curly quote makes text non-ASCII, not CJK).
+    foreign = not prose_lower.isascii() and max(prose_lower) >= _CJK_FIRST
     fired: dict[str, str] = {}
     for i in sorted(candidates.keys() | set(_HAS_CJK) if foreign else candidates):
         c = _COMPILED[i]
@@ -616,9 +720,17 @@ def match_families(prose_lower: str, words: list[str]) -> dict[str, str]:
                 if m:
                     fired[c.family.name] = m.group(0)
                     continue
-            elif matched := _leftmost(c, candidates[i], prose_lower):
-                fired[c.family.name] = matched
-                continue
+            else:
+                alts = candidates[i]
+                if len(alts) == 1:
+                    j = alts[0]
+                    m = _first_match(c.alternatives[j], c.starts[j], prose_lower)
+                    matched = m.group(0) if m else None
+                else:
+                    matched = _leftmost(c, alts, prose_lower)
+                if matched:
+                    fired[c.family.name] = matched
+                    continue
         if foreign and c.cjk is not None and (mc := c.cjk.search(prose_lower)):
             fired[c.family.name] = mc.group(0)
     if ("all" in prose_lower or "every" in prose_lower or "each" in prose_lower) and (

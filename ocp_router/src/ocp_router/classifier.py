@@ -20,6 +20,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from itertools import chain, islice
 from operator import itemgetter
 from typing import NamedTuple
 
@@ -32,6 +33,7 @@ from ocp_router._features import (
     bucket,
     mostly_non_ascii,
     stems_of,
+    word_stems,
     words_of,
 )
 from ocp_router._rules import (
@@ -57,10 +59,12 @@ _MANY_FILES = 5
 # The largest learned contributions are shown one by one; the rest are folded into one signal.
 _LEARNED_SHOWN = 0.02
 _LEARNED_SHOWN_MAX = 5
+# The rest of the learned sum is shown (and counted) when at least this large.
+_LEARNED_REST_SHOWN = 1e-4
 
 
-# Signal and ClassifyResult are typed named tuples, not frozen dataclasses: a request builds
-# about ten of them, and a frozen dataclass costs 1-4 µs to build against 0.3-0.4 µs.
+# Signal is a typed named tuple, not a frozen dataclass: a request builds about ten of them,
+# and a frozen dataclass costs 1-4 µs to build against 0.3-0.4 µs.
 class Signal(NamedTuple):
     """One reason behind a score: `weight` is what it added (negative: took away)."""
 
@@ -73,21 +77,128 @@ class Signal(NamedTuple):
         return f"{self.name} {self.weight:+.2f}{detail}"
 
 
-class ClassifyResult(NamedTuple):
+# What a result's signals are made from: the families that fired (name -> matched text),
+# whether "many files named" applies and the number of paths, the learned signals shown one
+# by one, the rest of the learned sum and how many features it folds, fenced and pasted lines.
+_Why = tuple[dict[str, str], bool, int, list[Signal], float, int, int, int]
+
+
+class ClassifyResult:
+    """A request's score, verdict and reasons. Reads like the named tuple it was (fields by
+    name, `_asdict()`, `==`), but `signals` and `estimated_tokens` are worked out when first
+    read: routing reads neither (traces and explanations do), and building them was a fifth
+    of a cold call. `raw_score` is still exactly the sum of the signals' weights."""
+
+    __slots__ = (
+        "complexity_score",
+        "task_type",
+        "route_to",
+        "confidence",
+        "threshold",
+        # The keyword families that fired (names from _rules.FAMILIES) and the distinct file
+        # paths named in the user's words: phase 1 reads them on whole payloads.
+        "families",
+        "file_refs",
+        # The sum of the signals before clamping to [0, 1]: how far past either end a request
+        # is (what per-workspace calibration learns from).
+        "raw_score",
+        "_prompt",
+        "_why",
+        "_signals",
+        "_tokens",
+    )
+    _fields = (
+        "complexity_score",
+        "task_type",
+        "signals",
+        "route_to",
+        "confidence",
+        "threshold",
+        "estimated_tokens",
+        "families",
+        "file_refs",
+        "raw_score",
+    )
+
     complexity_score: float
     task_type: TaskType
-    signals: tuple[Signal, ...]
     route_to: Route
     confidence: float
     threshold: float
-    estimated_tokens: int
-    # The keyword families that fired (names from _rules.FAMILIES) and the distinct file
-    # paths named in the user's words: phase 1 reads them on whole payloads.
-    families: tuple[str, ...] = ()
-    file_refs: int = 0
-    # The sum of the signals before clamping to [0, 1]: how far past either end a request
-    # is (what per-workspace calibration learns from).
-    raw_score: float = 0.0
+    families: tuple[str, ...]
+    file_refs: int
+    raw_score: float
+
+    def __init__(
+        self,
+        complexity_score: float,
+        task_type: TaskType,
+        route_to: Route,
+        confidence: float,
+        threshold: float,
+        families: tuple[str, ...],
+        file_refs: int,
+        raw_score: float,
+        prompt: str,
+        why: _Why,
+    ) -> None:
+        self.complexity_score = complexity_score
+        self.task_type = task_type
+        self.route_to = route_to
+        self.confidence = confidence
+        self.threshold = threshold
+        self.families = families
+        self.file_refs = file_refs
+        self.raw_score = raw_score
+        self._prompt = prompt
+        self._why = why
+        self._signals: tuple[Signal, ...] | None = None
+        self._tokens = -1
+
+    @property
+    def signals(self) -> tuple[Signal, ...]:
+        """Every contribution to the score, in order: keyword families, many files named,
+        the learned layer (its largest features, then the rest folded), fenced and pasted
+        material (weight 0: measured, not read)."""
+        if self._signals is None:
+            fired, many_files, n_paths, shown, rest, n_rest, code_lines, pasted_lines = self._why
+            labels = _LABELS
+            signals = [Signal(*labels[name], '"' + m.strip() + '"') for name, m in fired.items()]
+            if many_files:
+                signals.append(Signal("many files named", 0.35, f"{n_paths} distinct paths"))
+            signals += shown
+            if abs(rest) >= _LEARNED_REST_SHOWN:
+                signals.append(
+                    Signal("learned: other features", round(rest, 4), f"{n_rest} features")
+                )
+            if code_lines:
+                signals.append(Signal("fenced code", 0.0, f"{code_lines} lines, not read"))
+            if pasted_lines:
+                signals.append(Signal("pasted log/code", 0.0, f"{pasted_lines} lines, not read"))
+            self._signals = tuple(signals)
+        return self._signals
+
+    @property
+    def estimated_tokens(self) -> int:
+        """The request's size in tokens of a GPT-4-class tokenizer (estimated)."""
+        if self._tokens < 0:
+            self._tokens = estimate_tokens(self._prompt)
+        return self._tokens
+
+    def _asdict(self) -> dict[str, object]:
+        return {name: getattr(self, name) for name in self._fields}
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ClassifyResult):
+            return NotImplemented
+        return self._asdict() == other._asdict()
+
+    def __hash__(self) -> int:
+        return hash(tuple(self._asdict().values()))
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={value!r}" for name, value in self._asdict().items())
+        return f"ClassifyResult({fields})"
 
     def explain(self) -> str:
         """One line a person can read: score, route, and the signals that moved it."""
@@ -101,38 +212,43 @@ class ClassifyResult(NamedTuple):
 # (|weight|, its signal): sorted by the first item with a C-level key.
 _Shown = tuple[float, Signal]
 _BY_MAGNITUDE = itemgetter(0)
-
-
-# A learned feature as scored: its weight, and the signal it shows as when it is large enough
-# to be shown on its own (None: folded into "other features").
-_Entry = tuple[float, _Shown | None]
+# Getters that let map/sum/filter read the tuples in C.
+_SIGNAL_WEIGHT = itemgetter(1)  # Signal.weight
+_SHOWN_SIGNAL = itemgetter(1)  # a _Shown's signal
+_PAID = Route.PAID
+_LOCAL = Route.LOCAL
 
 
 @dataclass(frozen=True, slots=True)
 class _Weights:
-    """The learned weights, keyed for scoring without building feature names: words by stem,
-    pairs by (stem, stem), the first word by stem, shape buckets by count, the rest by name."""
+    """The learned weights, keyed for scoring without building feature names. Each feature
+    has a number from 1 (0: no such feature, so `filter(None, ...)` drops misses): words are
+    numbered by stem, pairs by (stem, stem), the first word by stem, shape buckets by count,
+    the rest by name; `weight[n]` is its weight and `shown[n]` its signal when it is large
+    enough to be shown on its own (None: folded into "other features")."""
 
     version: str
     features: dict[str, float]
-    words: dict[str, _Entry]
-    pairs: dict[tuple[str, str], _Entry]
-    first: dict[str, _Entry]
-    # a shape bucket's entry for each count up to one past its last edge
-    words_bucket: tuple[_Entry | None, ...]
-    code_bucket: tuple[_Entry | None, ...]
-    pasted_bucket: tuple[_Entry | None, ...]
-    paths_bucket: tuple[_Entry | None, ...]
-    bias: _Entry | None
-    question: _Entry | None
-    non_ascii: _Entry | None
-    families: dict[str, _Entry]  # the learned adjustment of each keyword family, by name
+    weight: list[float]
+    shown: list[_Shown | None]
+    words: dict[str, int]
+    pairs: dict[tuple[str, str], int]
+    first: dict[str, int]
+    # a shape bucket's feature for each count up to one past its last edge
+    words_bucket: tuple[int, ...]
+    code_bucket: tuple[int, ...]
+    pasted_bucket: tuple[int, ...]
+    paths_bucket: tuple[int, ...]
+    bias: int
+    question: int
+    non_ascii: int
+    families: dict[str, int]  # the learned adjustment of each keyword family, by name
 
 
 def _bucket_table(
-    features: dict[str, _Entry], what: str, edges: tuple[int, ...], size: int
-) -> tuple[_Entry | None, ...]:
-    return tuple(features.get(f"s:{what}:" + bucket(n, edges)) for n in range(size))
+    numbers: dict[str, int], what: str, edges: tuple[int, ...], size: int
+) -> tuple[int, ...]:
+    return tuple(numbers.get(f"s:{what}:" + bucket(n, edges), 0) for n in range(size))
 
 
 @lru_cache(maxsize=1)
@@ -141,37 +257,43 @@ def _load_weights() -> _Weights:
         resources.files("ocp_router").joinpath("classifier_weights.json").read_text("utf-8")
     )
     features = {str(f): float(w) for f, w in raw["features"].items()}
-    entries: dict[str, _Entry] = {}
+    weight: list[float] = [0.0]
+    shown: list[_Shown | None] = [None]
+    numbers: dict[str, int] = {}
     for f, w in features.items():
-        shown = (abs(round(w, 4)), Signal("learned: " + _describe(f), round(w, 4)))
-        entries[f] = (w, shown if abs(w) >= _LEARNED_SHOWN else None)
-    words: dict[str, _Entry] = {}
-    pairs: dict[tuple[str, str], _Entry] = {}
-    first: dict[str, _Entry] = {}
-    families: dict[str, _Entry] = {}
-    for f, entry in entries.items():
+        numbers[f] = len(weight)
+        weight.append(w)
+        signal = Signal("learned: " + _describe(f), round(w, 4))
+        shown.append((abs(round(w, 4)), signal) if abs(w) >= _LEARNED_SHOWN else None)
+    words: dict[str, int] = {}
+    pairs: dict[tuple[str, str], int] = {}
+    first: dict[str, int] = {}
+    families: dict[str, int] = {}
+    for f, n in numbers.items():
         if f.startswith("w:"):
-            words[f[2:]] = entry
+            words[f[2:]] = n
         elif f.startswith("b:"):
             a, _, b = f[2:].partition("_")
-            pairs[a, b] = entry
+            pairs[a, b] = n
         elif f.startswith("s:first:"):
-            first[f.removeprefix("s:first:")] = entry
+            first[f.removeprefix("s:first:")] = n
         elif f.startswith("f:"):
-            families[f[2:]] = entry
+            families[f[2:]] = n
     return _Weights(
         str(raw.get("version", "?")),
         features,
+        weight,
+        shown,
         words,
         pairs,
         first,
-        _bucket_table(entries, "words", WORD_EDGES, MAX_WORDS + 1),
-        _bucket_table(entries, "code", CODE_EDGES, CODE_EDGES[-1] + 2),
-        _bucket_table(entries, "pasted", PASTED_EDGES, PASTED_EDGES[-1] + 2),
-        _bucket_table(entries, "paths", PATH_EDGES, PATH_EDGES[-1] + 2),
-        entries.get("s:bias"),
-        entries.get("s:question"),
-        entries.get("s:non_ascii"),
+        _bucket_table(numbers, "words", WORD_EDGES, MAX_WORDS + 1),
+        _bucket_table(numbers, "code", CODE_EDGES, CODE_EDGES[-1] + 2),
+        _bucket_table(numbers, "pasted", PASTED_EDGES, PASTED_EDGES[-1] + 2),
+        _bucket_table(numbers, "paths", PATH_EDGES, PATH_EDGES[-1] + 2),
+        numbers.get("s:bias", 0),
+        numbers.get("s:question", 0),
+        numbers.get("s:non_ascii", 0),
         families,
     )
 
@@ -233,102 +355,129 @@ class TaskClassifier:
         return self._weights.version
 
     def classify(self, prompt: str) -> ClassifyResult:
-        cached = self._cache.get(prompt)
-        if cached is not None:
-            self._cache.move_to_end(prompt)
-            return cached
+        # A text that is never cached is not looked up (hashing 100 KB costs tens of µs).
+        cacheable = self._cache_size and len(prompt) <= _CACHED_CHARS
+        if cacheable:
+            cached = self._cache.get(prompt)
+            if cached is not None:
+                self._cache.move_to_end(prompt)
+                return cached
         result = self._classify(prompt)
-        if self._cache_size and len(prompt) <= _CACHED_CHARS:
+        if cacheable:
             self._cache[prompt] = result
             if len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
         return result
 
     def _classify(self, prompt: str) -> ClassifyResult:
-        split, prose_lower, words, fired = rule_layer(prompt)
-
-        labels = _LABELS
-        signals = [
-            Signal(*labels[name], '"' + matched.strip() + '"') for name, matched in fired.items()
-        ]
-        if len(split.paths) > _MANY_FILES and "multi_file" not in fired:
-            signals.append(Signal("many files named", 0.35, f"{len(split.paths)} distinct paths"))
-
-        learned = self._learned(split, prose_lower, words, fired)
-        signals.extend(learned)
-        if split.code_lines:
-            signals.append(Signal("fenced code", 0.0, f"{split.code_lines} lines, not read"))
-        if split.pasted_lines:
-            signals.append(Signal("pasted log/code", 0.0, f"{split.pasted_lines} lines, not read"))
-
-        raw = sum([s.weight for s in signals])
-        score = round(min(1.0, max(0.0, raw)), 4)
-        route = Route.PAID if score >= self.threshold else Route.LOCAL
-        span = max(self.threshold, 1.0 - self.threshold) or 1.0
-        confidence = round(min(1.0, abs(score - self.threshold) / span), 4)
+        # rule_layer, reading stems where it reads words: a word's stem has the word's key
+        # (first three letters) and is its own stem, so the rules and the learned layer see
+        # the same thing, and the stems come out of one regex pass.
+        judged = prompt[:JUDGED_CHARS]
+        split = split_request(judged)
+        prose_lower = split.plain.lower()
+        stems = word_stems(prose_lower)
+        fired = match_families(prose_lower, stems)
+        if len(stems) > MAX_WORDS:
+            stems = stems_of(stems)
+        if paste := match_paste(judged):
+            fired.update(paste)
+        n_paths = len(split.paths)
+        many_files = n_paths > _MANY_FILES and "multi_file" not in fired
+        shown, rest, n_rest = self._learned(split, prose_lower, stems, fired)
+        # The signals' weights in the signals' order (ClassifyResult.signals), summed the same
+        # way: the fenced and pasted signals weigh 0.0 and add nothing.
+        raw = sum(
+            chain(
+                map(_FAMILY_WEIGHT.__getitem__, fired),
+                (0.35,) if many_files else (),
+                map(_SIGNAL_WEIGHT, shown),
+                (round(rest, 4),) if abs(rest) >= _LEARNED_REST_SHOWN else (),
+            )
+        )
+        # min(1.0, max(0.0, raw)) and the like, as comparisons (the same values, ties too)
+        clamped = raw if raw > 0.0 else 0.0
+        score = round(clamped if clamped < 1.0 else 1.0, 4)
+        threshold = self.threshold
+        route = _PAID if score >= threshold else _LOCAL
+        span = (threshold if threshold >= 1.0 - threshold else 1.0 - threshold) or 1.0
+        distance = abs(score - threshold) / span
+        confidence = round(distance if distance < 1.0 else 1.0, 4)
         return ClassifyResult(
-            complexity_score=score,
-            task_type=_task_type(fired, route),
-            signals=tuple(signals),
-            route_to=route,
-            confidence=confidence,
-            threshold=self.threshold,
-            estimated_tokens=estimate_tokens(prompt),
-            families=tuple(fired),
-            file_refs=len(split.paths),
-            raw_score=round(raw, 4),
+            score,
+            _task_type(fired, route),
+            route,
+            confidence,
+            threshold,
+            tuple(fired),
+            n_paths,
+            round(raw, 4),
+            prompt,
+            (
+                fired,
+                many_files,
+                n_paths,
+                shown,
+                rest,
+                n_rest,
+                split.code_lines,
+                split.pasted_lines,
+            ),
         )
 
     def _learned(
-        self, split: SplitText, prose_lower: str, words: list[str], fired: dict[str, str]
-    ) -> list[Signal]:
-        """The learned layer's contributions: the same features as `_features.extract`, in
-        the same order, scored through tables keyed by stem, stem pair and count (no feature
-        names are built); a test holds the two to the same sums."""
+        self, split: SplitText, prose_lower: str, stems: list[str], fired: dict[str, str]
+    ) -> tuple[list[Signal], float, int]:
+        """The learned layer's contributions: the signals shown one by one, the rest of the sum
+        and how many features make it up. `stems` is `stems_of(words)`.
+
+        The features are `_features.extract`'s, in its order, scored through tables keyed by
+        stem, stem pair and count (no feature names are built); a test holds the two to the
+        same sums. Each feature has a number, so lookups, de-duplication and sums run in C
+        (map, filter, itemgetter, sum): only the few shape features cost Python bytecode."""
         wts = self._weights
-        stems = stems_of(words)
-        found = [e for e in map(wts.words.get, dict.fromkeys(stems)) if e is not None]
-        pairs = dict.fromkeys(zip(stems, stems[1:]))  # noqa: B905 - one shorter on purpose
-        found += [e for e in map(wts.pairs.get, pairs) if e is not None]
-        # shape_features' order: bias, first word, the four buckets, question, script, families
-        if wts.bias is not None:
-            found.append(wts.bias)
-        if stems and (e := wts.first.get(stems[0])) is not None:
-            found.append(e)
-        n_words, n_code, n_pasted, n_paths = (
-            len(stems),
-            split.code_lines,
-            split.pasted_lines,
-            len(split.paths),
+        code, pasted, paths = split.code_lines, split.pasted_lines, len(split.paths)
+        # extract's order: words, then pairs (each by first occurrence), then shape_features':
+        # bias, first word, the four buckets, question, script, families.
+        found = list(
+            filter(
+                None,
+                chain(
+                    map(wts.words.get, stems),
+                    map(wts.pairs.get, zip(stems, islice(stems, 1, None), strict=False)),
+                    (
+                        wts.bias,
+                        wts.first.get(stems[0], 0) if stems else 0,
+                        wts.words_bucket[len(stems)],  # len(stems) <= MAX_WORDS
+                        wts.code_bucket[code if code <= CODE_EDGES[-1] else -1],
+                        wts.pasted_bucket[pasted if pasted <= PASTED_EDGES[-1] else -1],
+                        wts.paths_bucket[paths if paths <= PATH_EDGES[-1] else -1],
+                        wts.question if "?" in prose_lower else 0,
+                        wts.non_ascii
+                        if prose_lower
+                        and not prose_lower.isascii()
+                        and mostly_non_ascii(prose_lower)
+                        else 0,
+                    ),
+                    map(wts.families.get, fired),
+                ),
+            )
         )
-        for table, n in (
-            (wts.words_bucket, n_words),
-            (wts.code_bucket, n_code),
-            (wts.pasted_bucket, n_pasted),
-            (wts.paths_bucket, n_paths),
-        ):
-            if (e := table[n if n < len(table) else -1]) is not None:
-                found.append(e)
-        if wts.question is not None and "?" in prose_lower:
-            found.append(wts.question)
-        if (
-            wts.non_ascii is not None
-            and prose_lower
-            and not prose_lower.isascii()
-            and mostly_non_ascii(prose_lower)
-        ):
-            found.append(wts.non_ascii)
-        found += [e for e in map(wts.families.get, fired) if e is not None]
-        total = sum([e[0] for e in found])
+        if len(set(stems)) < len(stems):
+            # A word said twice (so maybe a pair too) is one feature: keep first occurrences.
+            found = list(dict.fromkeys(found))
+        if len(found) > 1:
+            of_found = itemgetter(*found)  # a tuple of the items at those numbers, in C
+            weights, shown = of_found(wts.weight), of_found(wts.shown)
+        else:
+            weights = tuple(map(wts.weight.__getitem__, found))
+            shown = tuple(map(wts.shown.__getitem__, found))
+        total = sum(weights)
         # The largest few by magnitude, in a stable order (ties keep feature order).
-        big = [e[1] for e in found if e[1] is not None]
+        big = list(filter(None, shown))
         big.sort(key=_BY_MAGNITUDE, reverse=True)
-        out = [signal for _, signal in big[:_LEARNED_SHOWN_MAX]]
-        rest = total - sum([s.weight for s in out])
-        if abs(rest) >= 1e-4:
-            n = len(found) - len(out)
-            out.append(Signal("learned: other features", round(rest, 4), f"{n} features"))
-        return out
+        out = list(map(_SHOWN_SIGNAL, big[:_LEARNED_SHOWN_MAX]))
+        return out, total - sum(map(_SIGNAL_WEIGHT, out)), len(found) - len(out)
 
 
 # Which task type a request is: the strongest fired family, escalating families first when
@@ -344,6 +493,7 @@ _TYPE_RANK = {
     if f.task_type is not TaskType.UNKNOWN and f.weight != 0
 }
 _LABELS = {f.name: (f.label, f.weight) for f in (*FAMILIES, *map(family, EXTRA_FAMILIES))}
+_FAMILY_WEIGHT = {name: weight for name, (_, weight) in _LABELS.items()}
 
 
 def _task_type(fired: dict[str, str], route: Route) -> TaskType:
