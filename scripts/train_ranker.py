@@ -101,7 +101,8 @@ async def _corpus_features(
                 keep = np.concatenate(
                     [np.flatnonzero(labels), negatives[np.argsort(-first[negatives])[:NEGATIVES]]]
                 )
-                out.append((qset, regime, bool(query.code), x[keep].astype(np.float16), labels[keep]))
+                rows = x[keep].astype(np.float16)
+                out.append((qset, regime, bool(query.code), rows, labels[keep]))
     return out
 
 

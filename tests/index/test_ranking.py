@@ -171,11 +171,57 @@ def test_short_queries_are_lookups(query: str, lookup: bool) -> None:
 
 
 def test_the_shipped_weights_fit_the_features() -> None:
-    weights, _ = load_weights()
-    assert len(weights) == len(FEATURES)
+    weights = load_weights()
+    assert len(weights.base) == len(weights.code_query) == len(FEATURES)
     # what the model learned across six repositories: prose is held back, code is not
-    w = dict(zip(FEATURES, weights, strict=True))
+    w = dict(zip(FEATURES, weights.base, strict=True))
     assert w["prose"] < 0 < w["code"]
+
+
+def test_a_query_that_writes_code_adds_the_code_query_weights() -> None:
+    weights = load_weights()
+    written = parse_query("Fix `match()` for an empty path")
+    plain = parse_query("Fix match for an empty path")
+    assert list(weights.for_query(written)) == list(weights.base + weights.code_query)
+    assert list(weights.for_query(plain)) == list(weights.base)
+
+
+ROUTER_TS = """export function match(method: string, path: string): Route | null {
+  const routes = table.get(method) ?? []
+  for (const route of routes) {
+    if (route.pattern.test(path)) return route
+  }
+  return null
+}
+"""
+
+URL_TS = """// Helpers for a request path.
+export function normalize(path: string): string {
+  // an empty path becomes '/'
+  // an empty path becomes '/'
+  return path === '' ? '/' : path
+}
+"""
+
+
+async def test_a_request_naming_a_function_as_code_finds_its_file(tmp_path: Path) -> None:
+    # Written as code, `match()` names the function: its file comes first. In plain words
+    # the same request reads as being about empty paths (one weight vector for both put the
+    # path helper first in either case).
+    index = await _index(
+        tmp_path / "ws",
+        {
+            "src/router.ts": ROUTER_TS,
+            "src/utils/url.ts": URL_TS,
+            "src/context.ts": "export class Context {\n  constructor(public req: Request) {}\n}\n",
+        },
+        tmp_path / "ocp.db",
+    )
+    try:
+        assert (await _paths(index, "Fix `match()` for an empty path"))[0] == "src/router.ts"
+        assert (await _paths(index, "Fix match for an empty path"))[0] == "src/utils/url.ts"
+    finally:
+        await index.close()
 
 
 async def test_a_question_like_a_past_commit_finds_the_files_it_changed(tmp_path: Path) -> None:
