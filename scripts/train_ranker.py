@@ -11,11 +11,11 @@ relevant candidates and of its best-scoring others, with labels, in
 `tests/data/ranker_features.npz` (numbers only: no text of the corpora).
 
 `train` fits a linear model with a listwise softmax loss (the probability mass the model puts on
-a query's relevant files), by full-batch Adam with L2: deterministic, a few seconds. The model has
-two weight vectors: one for every query, and one added when the query writes code (`backticks`,
-snake_case, camelCase, calls: `ranking.Query.code`), so that the features can weigh differently
-for "Remove `parseBody` from bodyCache" than for "Add USD to the default file types" (LORO
-commits MRR@10 0.784 -> 0.795, every corpus up; see `ranking.RankerWeights`). It reports
+a query's relevant files), by full-batch Adam with L2: deterministic, a few seconds. Besides one
+weight vector for every query, the model has one per kind of query (`ranking.query_kinds`: it
+writes code, it names a file by its stem), added for queries of that kind, so that the features
+can weigh differently for "Remove `parseBody` from bodyCache" than for "Add USD to the default
+file types" (LORO commits MRR@10 0.784 -> 0.801 at the L2 below). It reports
 MRR@10 per corpus with each corpus held out of training (leave-one-repository-out), the figure
 that says how the weights do on repositories they never saw, then fits on all six and writes
 `ocp_server/index/ranker_weights.json`. `--check` refits and fails if the result differs from
@@ -35,7 +35,13 @@ from pathlib import Path
 import numpy as np
 
 from ocp_server.index.history import DEFAULT_HISTORY_COMMITS, read_history, store_history
-from ocp_server.index.ranking import FEATURES, candidate_features, parse_query
+from ocp_server.index.ranking import (
+    FEATURES,
+    QUERY_KINDS,
+    candidate_features,
+    parse_query,
+    query_kinds,
+)
 from ocp_server.index.workspace import WorkspaceIndex
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,7 +50,7 @@ FEATURES_FILE = ROOT / "tests" / "data" / "ranker_features.npz"
 WEIGHTS_FILE = ROOT / "ocp_server" / "src" / "ocp_server" / "index" / "ranker_weights.json"
 SETS = ("commits", "docstrings")
 NEGATIVES = 40  # per query, the best-scoring non-relevant candidates kept for training
-L2 = 3e-4  # leave-one-repository-out, of 1e-3, 3e-4, 1e-4: 3e-4 (0.7945 with the code gate)
+L2 = 3e-4  # leave-one-repository-out, of 1e-3, 3e-4 and 1e-4
 EPOCHS = 300
 LEARNING_RATE = 0.05
 
@@ -64,8 +70,8 @@ def _corpus_root(entry: dict[str, object], cache: Path) -> Path:
 
 async def _corpus_features(
     entry: dict[str, str], root: Path, mirrors: Path
-) -> list[tuple[str, int, bool, np.ndarray, np.ndarray]]:
-    """Per query: (set, regime, whether it writes code, features, labels); regime 0 without
+) -> list[tuple[str, int, np.ndarray, np.ndarray, np.ndarray]]:
+    """Per query: (set, regime, its kinds, features, labels); regime 0 without
     history, 1 with the commits before the query's own (its history at the time: a time
     split)."""
     name = entry["name"]
@@ -102,25 +108,25 @@ async def _corpus_features(
                     [np.flatnonzero(labels), negatives[np.argsort(-first[negatives])[:NEGATIVES]]]
                 )
                 rows = x[keep].astype(np.float16)
-                out.append((qset, regime, bool(query.code), rows, labels[keep]))
+                out.append((qset, regime, query_kinds(query, x), rows, labels[keep]))
     return out
 
 
 def build_features(cache: Path, mirrors: Path) -> None:
     manifest = json.loads((BENCH / "manifest.json").read_text("utf-8"))
-    rows, labels, query, corpus, qset, regime, code_query = [], [], [], [], [], [], []
+    rows, labels, query, corpus, qset, regime, kinds = [], [], [], [], [], [], []
     names = [str(e["name"]) for e in manifest["corpora"]]
     n = 0
     for c, entry in enumerate(manifest["corpora"]):
         root = _corpus_root(entry, cache)
-        for s, r, code, x, y in asyncio.run(_corpus_features(entry, root, mirrors)):
+        for s, r, k, x, y in asyncio.run(_corpus_features(entry, root, mirrors)):
             rows.append(x)
             labels.append(y)
             query.append(np.full(len(y), n, dtype=np.int32))
             corpus.append(np.full(len(y), c, dtype=np.int8))
             qset.append(np.full(len(y), SETS.index(s), dtype=np.int8))
             regime.append(np.full(len(y), r, dtype=np.int8))
-            code_query.append(np.full(len(y), code, dtype=np.int8))
+            kinds.append(np.repeat(k[None, :].astype(np.int8), len(y), axis=0))
             n += 1
         print(f"{entry['name']}: {n} queries so far", file=sys.stderr)
     FEATURES_FILE.parent.mkdir(parents=True, exist_ok=True)
@@ -132,7 +138,7 @@ def build_features(cache: Path, mirrors: Path) -> None:
         corpus=np.concatenate(corpus),
         qset=np.concatenate(qset),
         regime=np.concatenate(regime),
-        code_query=np.concatenate(code_query),
+        kinds=np.concatenate(kinds),
         features=np.array(FEATURES),
         corpora=np.array(names),
     )
@@ -147,14 +153,15 @@ class Data:
                 f"{path} holds other features than ranking.FEATURES: run "
                 "`uv run python scripts/train_ranker.py features` first"
             )
-        if "code_query" not in data:
+        if "kinds" not in data or data["kinds"].shape[1] != len(QUERY_KINDS):
             raise SystemExit(
-                f"{path} has no code_query column: run "
+                f"{path} holds other query kinds than ranking.QUERY_KINDS: run "
                 "`uv run python scripts/train_ranker.py features` first"
             )
-        # the design: every feature, then every feature again for queries that write code
+        # the design: every feature, then every feature again per query kind (0 outside it)
         x = data["x"].astype(np.float64)
-        self.x = np.hstack([x, x * data["code_query"].astype(np.float64)[:, None]])
+        kinds = data["kinds"].astype(np.float64)
+        self.x = np.hstack([x] + [x * kinds[:, [j]] for j in range(len(QUERY_KINDS))])
         self.y = data["y"].astype(np.float64)
         self.query = data["query"]
         self.corpus = data["corpus"]
@@ -240,10 +247,14 @@ def report(data: Data) -> None:
 
 
 def write(weights: np.ndarray) -> None:
+    n = len(FEATURES)
     payload = {
         "features": list(FEATURES),
-        "weights": [round(float(w), 6) for w in weights[: len(FEATURES)]],
-        "code_query_weights": [round(float(w), 6) for w in weights[len(FEATURES) :]],
+        "weights": [round(float(w), 6) for w in weights[:n]],
+        "query_kinds": {
+            kind: [round(float(w), 6) for w in weights[n * (j + 1) : n * (j + 2)]]
+            for j, kind in enumerate(QUERY_KINDS)
+        },
         "trained_on": "../shared/bench/retrieval development queries (commits, doc comments)",
         "how": f"scripts/train_ranker.py: listwise softmax, L2 {L2:g}, {EPOCHS} epochs of Adam",
     }
@@ -256,7 +267,8 @@ def check(data: Data) -> int:
         print("ranker_weights.json names other features than ranking.FEATURES", file=sys.stderr)
         return 1
     fresh = fit(data.x, data.y, data.query)
-    stored = np.asarray(shipped["weights"] + shipped.get("code_query_weights", []))
+    by_kind = shipped.get("query_kinds", {})
+    stored = np.asarray(shipped["weights"] + [w for k in QUERY_KINDS for w in by_kind.get(k, [])])
     if stored.shape != fresh.shape:
         print("ranker_weights.json has another number of weights than a refit", file=sys.stderr)
         return 1

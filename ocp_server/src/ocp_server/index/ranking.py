@@ -5,8 +5,9 @@ evidence spread over a file (five matching definitions, the words of the questio
 is what a single best chunk hides. Each candidate file gets the features below, and a linear
 model learned on the development queries of `../shared/bench/retrieval` (commit message ->
 files it changed, doc comment -> function; see `scripts/train_ranker.py`) weighs them. The
-weights ship as data (`ranker_weights.json`), in two vectors: one for every query, and one added
-when the query writes code (`RankerWeights`).
+weights ship as data (`ranker_weights.json`): one vector for every query, and one added for each
+kind of query that weighs the evidence its own way (`query_kinds`: it writes code, it names a
+file).
 
 The features, all per (query, file), scaled by their maximum over the query's candidates where
 marked "rel" so that long and short queries weigh alike:
@@ -65,10 +66,12 @@ __all__ = [
     "FEATURES",
     "Query",
     "Ranked",
+    "QUERY_KINDS",
     "RankerWeights",
     "candidate_features",
     "load_weights",
     "parse_query",
+    "query_kinds",
     "rank",
 ]
 
@@ -462,20 +465,37 @@ def _chunk_choice(snap: Snapshot, query: Query, bm25: Floats) -> Floats:
     return score
 
 
+#: Kinds of query that weigh the features their own way (`query_kinds`).
+QUERY_KINDS: tuple[str, ...] = ("writes_code", "names_file")
+
+
+def query_kinds(query: Query, x: Floats) -> npt.NDArray[np.bool_]:
+    """Per QUERY_KINDS: whether the query is of that kind, given its candidates' features.
+
+    A query that writes code (`parseBody`, snake_case, `x.y()`) says what it is about in
+    identifiers; one that names a file by its stem ("the cookie helper") points at a place.
+    In both, the evidence weighs differently than in a request in plain words ("Add USD to
+    the default file types"): definitions and file names count for more, bag-of-words
+    coverage for less."""
+    stem = FEATURES.index("stem_named")
+    return np.array([bool(query.code), bool(len(x) and x[:, stem].any())], dtype=bool)
+
+
 @dataclass(frozen=True, slots=True)
 class RankerWeights:
-    """The shipped model: weights per feature, in FEATURES order.
-
-    A query that writes code (`parseBody`, snake_case, `x.y()`) names what it is about, and the
-    evidence weighs differently there than in a request in plain words ("Add USD to the default
-    file types"): `code_query` is added to `base` for it. One vector for both lost 0.010
-    commit MRR@10 leave-one-repository-out, on every corpus (scripts/train_ranker.py)."""
+    """The shipped model: weights per feature (in FEATURES order) for every query, and per
+    query kind (QUERY_KINDS) the weights added for queries of that kind. One vector for all
+    queries ranked 0.017 commit MRR@10 lower leave-one-repository-out (scripts/train_ranker.py)."""
 
     base: Floats
-    code_query: Floats
+    kinds: tuple[Floats, ...]  # in QUERY_KINDS order
 
-    def for_query(self, query: Query) -> Floats:
-        return self.base + self.code_query if query.code else self.base
+    def for_kinds(self, kinds: npt.NDArray[np.bool_]) -> Floats:
+        w = self.base.copy()
+        for extra, on in zip(self.kinds, kinds.tolist(), strict=True):
+            if on:
+                w += extra
+        return w
 
 
 @cache
@@ -484,13 +504,16 @@ def load_weights() -> RankerWeights:
         resources.files("ocp_server.index").joinpath("ranker_weights.json").read_text("utf-8")
     )
     base = np.asarray(data["weights"], dtype=np.float64)
-    code_query = np.asarray(data.get("code_query_weights", np.zeros(len(base))), np.float64)
-    if tuple(data["features"]) != FEATURES or len(base) != len(code_query):
+    by_kind = data.get("query_kinds", {})
+    kinds = tuple(
+        np.asarray(by_kind.get(k, np.zeros(len(base))), dtype=np.float64) for k in QUERY_KINDS
+    )
+    if tuple(data["features"]) != FEATURES or any(len(k) != len(base) for k in kinds):
         raise RuntimeError(
             "ranker_weights.json was trained for other features: run "
             "`uv run python scripts/train_ranker.py`"
         )
-    return RankerWeights(base, code_query)
+    return RankerWeights(base, kinds)
 
 
 def rank(
@@ -500,7 +523,7 @@ def rank(
     weights: Floats | None = None,
 ) -> Ranked:
     cand, x, chunk_scores, ch, term_list = candidate_features(snap, query, allowed)
-    w = load_weights().for_query(query) if weights is None else weights
+    w = load_weights().for_kinds(query_kinds(query, x)) if weights is None else weights
     scores = x @ w if len(cand) else np.zeros(0)
     if query.lookup and len(cand):
         # A lookup ("verifyToken", "where is parse_config defined") wants the definition
