@@ -64,9 +64,9 @@ from ocp_server.index.lexicon import (
 
 __all__ = [
     "FEATURES",
+    "QUERY_KINDS",
     "Query",
     "Ranked",
-    "QUERY_KINDS",
     "RankerWeights",
     "candidate_features",
     "load_weights",
