@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from ocp_server.index.lexicon import identifier_key, terms
-from ocp_server.index.ranking import FEATURES, load_weights, parse_query
+from ocp_server.index.ranking import FEATURES, QUERY_KINDS, load_weights, parse_query, query_kinds
 from ocp_server.index.workspace import WorkspaceIndex
 from tests.workspace_fixture import git
 
@@ -171,11 +172,66 @@ def test_short_queries_are_lookups(query: str, lookup: bool) -> None:
 
 
 def test_the_shipped_weights_fit_the_features() -> None:
-    weights, _ = load_weights()
-    assert len(weights) == len(FEATURES)
+    weights = load_weights()
+    assert len(weights.kinds) == len(QUERY_KINDS)
+    assert all(len(w) == len(FEATURES) for w in (weights.base, *weights.kinds))
     # what the model learned across six repositories: prose is held back, code is not
-    w = dict(zip(FEATURES, weights, strict=True))
+    w = dict(zip(FEATURES, weights.base, strict=True))
     assert w["prose"] < 0 < w["code"]
+
+
+def test_a_query_writing_code_or_naming_a_file_is_its_own_kind() -> None:
+    stem = FEATURES.index("stem_named")
+    named, unnamed = np.zeros((2, len(FEATURES))), np.zeros((2, len(FEATURES)))
+    named[1, stem] = 1.0
+    written = parse_query("Fix `match()` for an empty path")
+    plain = parse_query("Fix match for an empty path")
+    assert query_kinds(written, unnamed).tolist() == [True, False]
+    assert query_kinds(plain, unnamed).tolist() == [False, False]
+    assert query_kinds(plain, named).tolist() == [False, True]
+    assert query_kinds(plain, np.zeros((0, len(FEATURES)))).tolist() == [False, False]
+    weights = load_weights()
+    both = weights.for_kinds(np.array([True, True]))
+    assert np.allclose(both, weights.base + weights.kinds[0] + weights.kinds[1])
+    assert np.array_equal(weights.for_kinds(np.array([False, False])), weights.base)
+
+
+ROUTER_TS = """export function match(method: string, path: string): Route | null {
+  const routes = table.get(method) ?? []
+  for (const route of routes) {
+    if (route.pattern.test(path)) return route
+  }
+  return null
+}
+"""
+
+URL_TS = """// Helpers for a request path.
+export function normalize(path: string): string {
+  // an empty path becomes '/'
+  // an empty path becomes '/'
+  return path === '' ? '/' : path
+}
+"""
+
+
+async def test_a_request_naming_a_function_as_code_finds_its_file(tmp_path: Path) -> None:
+    # Written as code, `match()` names the function: its file comes first. In plain words
+    # the same request reads as being about empty paths (one weight vector for both put the
+    # path helper first in either case).
+    index = await _index(
+        tmp_path / "ws",
+        {
+            "src/router.ts": ROUTER_TS,
+            "src/utils/url.ts": URL_TS,
+            "src/context.ts": "export class Context {\n  constructor(public req: Request) {}\n}\n",
+        },
+        tmp_path / "ocp.db",
+    )
+    try:
+        assert (await _paths(index, "Fix `match()` for an empty path"))[0] == "src/router.ts"
+        assert (await _paths(index, "Fix match for an empty path"))[0] == "src/utils/url.ts"
+    finally:
+        await index.close()
 
 
 async def test_a_question_like_a_past_commit_finds_the_files_it_changed(tmp_path: Path) -> None:
@@ -193,7 +249,7 @@ async def test_a_question_like_a_past_commit_finds_the_files_it_changed(tmp_path
     git(ws, "commit", "-qm", "Start")
     (ws / "src/upload.py").write_text(files["src/upload.py"] + "# resend once\n")
     git(ws, "commit", "-qam", "Fix flaky retry timing in the uploader")
-    query = "retry timing is flaky again for big uploads"
+    query = "retry is flaky again"
 
     with_history = await WorkspaceIndex.open(ws, tmp_path / "a.db")
     without = await WorkspaceIndex.open(ws, tmp_path / "b.db", history_commits=0)
@@ -201,7 +257,7 @@ async def test_a_question_like_a_past_commit_finds_the_files_it_changed(tmp_path
         await with_history.update()
         await without.update()
         assert (await _paths(with_history, query))[0] == "src/upload.py"
-        assert (await _paths(without, query))[0] == "src/timing.py"  # the words alone
+        assert await _paths(without, query) == []  # the words alone match no file
         stored = await without.db.execute_fetchall("SELECT count(*) FROM commits")
         assert list(stored) == [(0,)]
     finally:

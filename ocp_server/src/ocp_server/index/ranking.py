@@ -5,7 +5,9 @@ evidence spread over a file (five matching definitions, the words of the questio
 is what a single best chunk hides. Each candidate file gets the features below, and a linear
 model learned on the development queries of `../shared/bench/retrieval` (commit message ->
 files it changed, doc comment -> function; see `scripts/train_ranker.py`) weighs them. The
-weights ship as data (`ranker_weights.json`).
+weights ship as data (`ranker_weights.json`): one vector for every query, and one added for each
+kind of query that weighs the evidence its own way (`query_kinds`: it writes code, it names a
+file).
 
 The features, all per (query, file), scaled by their maximum over the query's candidates where
 marked "rel" so that long and short queries weigh alike:
@@ -60,7 +62,18 @@ from ocp_server.index.lexicon import (
     words,
 )
 
-__all__ = ["FEATURES", "Query", "Ranked", "candidate_features", "parse_query", "rank"]
+__all__ = [
+    "FEATURES",
+    "QUERY_KINDS",
+    "Query",
+    "Ranked",
+    "RankerWeights",
+    "candidate_features",
+    "load_weights",
+    "parse_query",
+    "query_kinds",
+    "rank",
+]
 
 Floats = npt.NDArray[np.float64]
 
@@ -452,18 +465,55 @@ def _chunk_choice(snap: Snapshot, query: Query, bm25: Floats) -> Floats:
     return score
 
 
+#: Kinds of query that weigh the features their own way (`query_kinds`).
+QUERY_KINDS: tuple[str, ...] = ("writes_code", "names_file")
+
+
+def query_kinds(query: Query, x: Floats) -> npt.NDArray[np.bool_]:
+    """Per QUERY_KINDS: whether the query is of that kind, given its candidates' features.
+
+    A query that writes code (`parseBody`, snake_case, `x.y()`) says what it is about in
+    identifiers; one that names a file by its stem ("the cookie helper") points at a place.
+    In both, the evidence weighs differently than in a request in plain words ("Add USD to
+    the default file types"): definitions and file names count for more, bag-of-words
+    coverage for less."""
+    stem = FEATURES.index("stem_named")
+    return np.array([bool(query.code), bool(len(x) and x[:, stem].any())], dtype=bool)
+
+
+@dataclass(frozen=True, slots=True)
+class RankerWeights:
+    """The shipped model: weights per feature (in FEATURES order) for every query, and per
+    query kind (QUERY_KINDS) the weights added for queries of that kind. One vector for all
+    queries ranked 0.017 commit MRR@10 lower leave-one-repository-out (scripts/train_ranker.py)."""
+
+    base: Floats
+    kinds: tuple[Floats, ...]  # in QUERY_KINDS order
+
+    def for_kinds(self, kinds: npt.NDArray[np.bool_]) -> Floats:
+        w = self.base.copy()
+        for extra, on in zip(self.kinds, kinds.tolist(), strict=True):
+            if on:
+                w += extra
+        return w
+
+
 @cache
-def load_weights() -> tuple[Floats, float]:
-    """The shipped model: one weight per feature, in FEATURES order."""
+def load_weights() -> RankerWeights:
     data = json.loads(
         resources.files("ocp_server.index").joinpath("ranker_weights.json").read_text("utf-8")
     )
-    if tuple(data["features"]) != FEATURES:
+    base = np.asarray(data["weights"], dtype=np.float64)
+    by_kind = data.get("query_kinds", {})
+    kinds = tuple(
+        np.asarray(by_kind.get(k, np.zeros(len(base))), dtype=np.float64) for k in QUERY_KINDS
+    )
+    if tuple(data["features"]) != FEATURES or any(len(k) != len(base) for k in kinds):
         raise RuntimeError(
             "ranker_weights.json was trained for other features: run "
             "`uv run python scripts/train_ranker.py`"
         )
-    return np.asarray(data["weights"], dtype=np.float64), float(data.get("bias", 0.0))
+    return RankerWeights(base, kinds)
 
 
 def rank(
@@ -473,7 +523,7 @@ def rank(
     weights: Floats | None = None,
 ) -> Ranked:
     cand, x, chunk_scores, ch, term_list = candidate_features(snap, query, allowed)
-    w = load_weights()[0] if weights is None else weights
+    w = load_weights().for_kinds(query_kinds(query, x)) if weights is None else weights
     scores = x @ w if len(cand) else np.zeros(0)
     if query.lookup and len(cand):
         # A lookup ("verifyToken", "where is parse_config defined") wants the definition
