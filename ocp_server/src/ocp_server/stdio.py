@@ -44,6 +44,7 @@ logger = logging.getLogger(__name__)
 
 MAX_LINE_BYTES = 16 * 1024 * 1024
 MAX_METHOD_CHARS = 128
+PIPE_BYTES = 1024 * 1024  # stdout's pipe buffer asked for (Linux's unprivileged maximum)
 EXIT_GRACE = 1.0  # seconds between the client leaving and the process ending, at most
 PARENT_POLL = 1.0
 
@@ -233,6 +234,11 @@ def _set_nonblocking(fd: int) -> bool:
         os.set_blocking(fd, False)
     except OSError:
         return False
+    if sys.platform == "linux":  # room for a whole answer, written at once
+        import fcntl
+
+        with suppress(OSError):
+            fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
     return True
 
 
