@@ -79,9 +79,10 @@ def _picks(
             continue
         own = ranked.chunk_scores[lo:hi]
         if per_file == 1:
-            order = np.array([int(np.argmax(own))])
-        else:
-            order = np.argsort(-own, kind="stable")[:per_file]
+            # the best chunk alone scores as its file (the formula below, with nothing behind)
+            out.append([_Pick(lo + int(own.argmax()), score)])
+            continue
+        order = np.argsort(-own, kind="stable")[:per_file]
         values = own[order]
         keep = 1 + int(np.count_nonzero(values[1:] > 0))
         best = float(values[0])
