@@ -5,7 +5,10 @@ benchmark's development corpora, their queries alternated between the two server
         --b .venv/bin/ocp-server [--rounds 3] [--corpus click,ripgrep]
 
 It reuses the indexes `../shared/bench/retrieval/run.py` built (under its cache, the
-default `~/.cache/ocp-bench/retrieval-dev`); run that once first. Each server gets its own
+default `~/.cache/ocp-bench/retrieval-dev`, or OCP_BENCH_CACHE); run that once first.
+`--corpus large` is bench_index.py's monorepo (Django and the six corpora, about 1.4M lines;
+`bench_index.py --corpus large` unpacks it) with bench/data/queries_fixed.txt; its index is
+built once into the cache with `--b`'s `index` command. Each server gets its own
 copy of a corpus's database. The client is a plain JSON-RPC client over the servers' stdio,
 as run.py's is: it sends `{query, k: 20}` to `ocp_context_search` and times the round trip.
 Interleaving the two servers' queries puts both under the same machine load, so the
@@ -95,7 +98,13 @@ class Server:
         self.proc.wait(10)
 
 
+LARGE = ROOT / "bench" / ".cache" / "large-monorepo"
+
+
 def _queries(name: str) -> list[str]:
+    if name == "large":
+        text = (ROOT / "bench" / "data" / "queries_fixed.txt").read_text()
+        return [q for q in text.splitlines() if q.strip()]
     out = []
     for qset in ("commits", "docstrings"):
         path = RETRIEVAL / "queries" / f"{name}.{qset}.jsonl"
@@ -135,8 +144,14 @@ def main() -> None:
     )
     print("|---|---|---|---|---|---|---|---|---|")
     for name in args.corpus.split(","):
-        root = cache / "corpora" / name
+        root = LARGE if name == "large" else cache / "corpora" / name
         built = cache / "work" / "ocp" / name / "ocp.db"
+        if name == "large" and not built.exists():
+            if not (root / ".git").exists():
+                raise SystemExit(f"no monorepo at {root}: run bench_index.py --corpus large once")
+            built.parent.mkdir(parents=True, exist_ok=True)
+            env = {**os.environ, "OCP_WORKSPACE": str(root), "OCP_DB_PATH": str(built)}
+            subprocess.run([args.b, "index", str(root)], env=env, check=True, capture_output=True)
         if not built.exists():
             raise SystemExit(f"no index for {name} at {built}: run the retrieval bench once")
         queries = _queries(name)

@@ -352,7 +352,10 @@ class WorkspaceIndex:
         connection: a few rows by key take a tenth of a millisecond, less than the two thread
         hops of aiosqlite, which cost milliseconds on a loaded machine. Committed data only
         (WAL: a running index write never blocks it); when the read fails (the database
-        busy recovering, say), it goes through aiosqlite as every other query does."""
+        busy recovering, say), it goes through aiosqlite as every other query does. It still
+        yields to the loop first, as an aiosqlite query would: tasks started just before a
+        search (a watcher's first update) run first."""
+        await asyncio.sleep(0)
         try:
             if self._reader is None:
                 uri = f"{self.db_path.resolve().as_uri()}?mode=ro"
