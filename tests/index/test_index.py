@@ -45,6 +45,30 @@ async def test_cold_index_then_search_cites_the_definition(index: WorkspaceIndex
     assert response.status.files == 5 and not response.status.stale
 
 
+async def test_search_answers_the_same_when_its_read_only_connection_fails(
+    index: WorkspaceIndex,
+) -> None:
+    await index.update()
+    before = await index.search("verify_token")
+    broken = sqlite3.connect(":memory:")
+    broken.close()  # every execute now raises sqlite3.ProgrammingError
+    index._reader = broken
+    after = await index.search("verify_token")
+    assert after.results == before.results and after.results
+    assert after.status.last_update == before.status.last_update
+
+
+async def test_search_reads_what_the_indexers_connection_just_committed(
+    index: WorkspaceIndex, workspace: Path
+) -> None:
+    await index.update()
+    assert not (await index.search("frobnicate_widgets")).results  # the reader is open now
+    (workspace / "src" / "widgets.py").write_text("def frobnicate_widgets():\n    return 1\n")
+    await index.update()
+    top = (await index.search("frobnicate_widgets")).results[0]
+    assert top.path == "src/widgets.py" and top.symbol == "frobnicate_widgets"
+
+
 @pytest.mark.parametrize("query", ["verify_token", "verifyToken", "verify token", "VerifyToken"])
 async def test_every_spelling_of_an_identifier_finds_its_definition_first(
     index: WorkspaceIndex, query: str

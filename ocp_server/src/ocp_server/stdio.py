@@ -28,6 +28,7 @@ import json
 import logging
 import os
 import re
+import stat
 import sys
 import threading
 from collections.abc import AsyncIterator, Callable
@@ -43,6 +44,7 @@ logger = logging.getLogger(__name__)
 
 MAX_LINE_BYTES = 16 * 1024 * 1024
 MAX_METHOD_CHARS = 128
+PIPE_BYTES = 1024 * 1024  # stdout's pipe buffer asked for (Linux's unprivileged maximum)
 EXIT_GRACE = 1.0  # seconds between the client leaving and the process ending, at most
 PARENT_POLL = 1.0
 
@@ -220,6 +222,26 @@ def _answer_for(raw: bytes) -> types.JSONRPCMessage | types.JSONRPCError | None:
     return check_line(raw)
 
 
+def _set_nonblocking(fd: int) -> bool:
+    """Make `fd` non-blocking when it is a pipe (what an MCP client gives); False when it
+    stays blocking: a terminal or a file may be shared with the shell that started us, which
+    must not find its own output non-blocking (and Windows pipes cannot be)."""
+    if sys.platform == "win32":
+        return False
+    try:
+        if not stat.S_ISFIFO(os.fstat(fd).st_mode):
+            return False
+        os.set_blocking(fd, False)
+    except OSError:
+        return False
+    if sys.platform == "linux":  # room for a whole answer, written at once
+        import fcntl
+
+        with suppress(OSError):
+            fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
+    return True
+
+
 def _watch_parent(on_gone: Callable[[], None]) -> None:
     """Call `on_gone` when the process that started us dies (we are re-parented)."""
     parent = os.getppid()
@@ -285,6 +307,21 @@ async def hardened_stdio(
             written = os.write(wire_out, view)
             view = view[written:]
 
+    # Written from the event loop when the pipe takes it (a search's answer fits its buffer
+    # when the client keeps up), waiting for room when it is full: a thread hop per message
+    # cost more than the write. Where a pipe cannot be non-blocking, a thread writes.
+    nonblocking = _set_nonblocking(wire_out)
+
+    async def write_on_loop(data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            try:
+                written = os.write(wire_out, view)
+            except BlockingIOError:
+                await anyio.wait_writable(wire_out)
+                continue
+            view = view[written:]
+
     drained = anyio.Event()
 
     async def writer() -> None:
@@ -293,7 +330,10 @@ async def hardened_stdio(
                 async for item in write_recv:
                     data = item.message.model_dump_json(by_alias=True, exclude_unset=True)
                     try:
-                        await anyio.to_thread.run_sync(write_all, data.encode() + b"\n")
+                        if nonblocking:
+                            await write_on_loop(data.encode() + b"\n")
+                        else:
+                            await anyio.to_thread.run_sync(write_all, data.encode() + b"\n")
                     except OSError:  # the client closed its end: nobody listens any more
                         client_left()
                         return
@@ -316,5 +356,8 @@ async def hardened_stdio(
                     await drained.wait()
                 tg.cancel_scope.cancel()
     finally:
+        if nonblocking:
+            with suppress(OSError):
+                os.set_blocking(wire_out, True)
         restore_out()
         restore_in()

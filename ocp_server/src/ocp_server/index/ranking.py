@@ -193,10 +193,14 @@ class _Hits:
 def _gather(post: Postings, keys: list[int]) -> _Hits:
     lo, hi = post.spans(np.asarray(keys, dtype=np.uint32))
     lengths = hi - lo
-    total = int(lengths.sum())
     term = np.repeat(np.arange(len(keys), dtype=np.int64), lengths)
-    at = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(lengths) - lengths - lo, lengths)
-    return _Hits(post.docs[at], post.counts[at], term, lengths.astype(np.float64))
+    if not keys:
+        return _Hits(post.docs[:0], post.counts[:0], term, lengths.astype(np.float64))
+    # a query has a few terms: copying their slices beats indexing every posting
+    spans = list(zip(lo.tolist(), hi.tolist(), strict=True))
+    docs = np.concatenate([post.docs[a:b] for a, b in spans])
+    counts = np.concatenate([post.counts[a:b] for a, b in spans])
+    return _Hits(docs, counts, term, lengths.astype(np.float64))
 
 
 def _idf(df: Floats, n: int) -> Floats:

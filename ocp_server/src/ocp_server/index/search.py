@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import fnmatch
 import re
+import sqlite3
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
-import aiosqlite
 import numpy as np
 import numpy.typing as npt
 import pathspec
@@ -31,6 +32,9 @@ __all__ = ["CHUNKS_PER_FILE", "search_chunks"]
 
 #: With `group_by="file"`: at most this many chunks of each file.
 CHUNKS_PER_FILE = 3
+
+#: Runs a read-only query on the index database: (sql, parameters) -> rows.
+Reader = Callable[[str, Sequence[object]], Awaitable[Iterable[sqlite3.Row]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,9 +79,10 @@ def _picks(
             continue
         own = ranked.chunk_scores[lo:hi]
         if per_file == 1:
-            order = np.array([int(np.argmax(own))])
-        else:
-            order = np.argsort(-own, kind="stable")[:per_file]
+            # the best chunk alone scores as its file (the formula below, with nothing behind)
+            out.append([_Pick(lo + int(own.argmax()), score)])
+            continue
+        order = np.argsort(-own, kind="stable")[:per_file]
         values = own[order]
         keep = 1 + int(np.count_nonzero(values[1:] > 0))
         best = float(values[0])
@@ -101,7 +106,7 @@ def _order(groups: list[list[_Pick]], k: int, group_by_file: bool) -> list[_Pick
 
 
 async def search_chunks(
-    db: aiosqlite.Connection,
+    read: Reader,
     snap: Snapshot,
     query: str,
     *,
@@ -127,7 +132,7 @@ async def search_chunks(
     marks = ",".join("?" * len(ids))
     rows = {
         row[0]: row[1:]
-        for row in await db.execute_fetchall(
+        for row in await read(
             f"SELECT id, start_line, end_line, symbol, kind, scope, text FROM chunks "
             f"WHERE id IN ({marks})",
             ids,

@@ -1,0 +1,197 @@
+"""Search latency over MCP, A/B: two `ocp-server` commands side by side on the retrieval
+benchmark's development corpora, their queries alternated between the two servers.
+
+    uv run python bench/bench_search_latency.py --a /work/main/.venv/bin/ocp-server \
+        --b .venv/bin/ocp-server [--rounds 3] [--corpus click,ripgrep]
+
+It reuses the indexes `../shared/bench/retrieval/run.py` built (under its cache, the
+default `~/.cache/ocp-bench/retrieval-dev`, or OCP_BENCH_CACHE); run that once first.
+`--corpus large` is bench_index.py's monorepo (Django and the six corpora, about 1.4M lines;
+`bench_index.py --corpus large` unpacks it) with bench/data/queries_fixed.txt; its index is
+built once into the cache with `--b`'s `index` command. Each server gets its own
+copy of a corpus's database. The client is a plain JSON-RPC client over the servers' stdio,
+as run.py's is: it sends `{query, k: 20}` to `ocp_context_search` and times the round trip.
+Interleaving the two servers' queries puts both under the same machine load, so the
+difference between the columns is the change, not the neighbours. It also checks that both
+servers return identical results (citations, scores, texts) for every query.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+RETRIEVAL = ROOT.parent / "shared" / "bench" / "retrieval"
+CORPORA = ("click", "pytest", "hono", "cobra", "ripgrep", "express")
+K = 20
+
+
+class Server:
+    """One `ocp-server` over stdio, spoken to line by line."""
+
+    def __init__(self, cmd: str, root: Path, db: Path) -> None:
+        env = {**os.environ, "OCP_WORKSPACE": str(root), "OCP_DB_PATH": str(db)}
+        self.proc = subprocess.Popen(
+            [str(Path(cmd).resolve()) if os.sep in cmd else cmd],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=env,
+            cwd=db.parent,
+            text=True,
+            bufsize=1,
+        )
+        self._ids = itertools.count(1)
+        self.request(
+            "initialize",
+            {
+                "protocolVersion": "2025-06-18",
+                "capabilities": {},
+                "clientInfo": {"name": "bench-search-latency", "version": "1"},
+            },
+        )
+        self._send({"jsonrpc": "2.0", "method": "notifications/initialized", "params": {}})
+
+    def _send(self, msg: dict[str, Any]) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(json.dumps(msg) + "\n")
+        self.proc.stdin.flush()
+
+    def request(self, method: str, params: dict[str, Any]) -> Any:
+        rid = next(self._ids)
+        self._send({"jsonrpc": "2.0", "id": rid, "method": method, "params": params})
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            msg = json.loads(line)
+            if msg.get("id") == rid:
+                if "error" in msg:
+                    raise RuntimeError(f"{method}: {msg['error']}")
+                return msg["result"]
+        raise RuntimeError("the server exited")
+
+    def search(self, query: str) -> dict[str, Any]:
+        result = self.request(
+            "tools/call", {"name": "ocp_context_search", "arguments": {"query": query, "k": K}}
+        )
+        if result.get("isError"):
+            raise RuntimeError(result["content"][0]["text"])
+        return dict(result["structuredContent"])
+
+    def cpu_seconds(self) -> float:
+        """CPU time the server process used so far, all threads (Linux /proc)."""
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def close(self) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()
+        self.proc.wait(10)
+
+
+LARGE = ROOT / "bench" / ".cache" / "large-monorepo"
+
+
+def _queries(name: str) -> list[str]:
+    if name == "large":
+        text = (ROOT / "bench" / "data" / "queries_fixed.txt").read_text()
+        return [q for q in text.splitlines() if q.strip()]
+    out = []
+    for qset in ("commits", "docstrings"):
+        path = RETRIEVAL / "queries" / f"{name}.{qset}.jsonl"
+        out += [json.loads(line)["query"] for line in path.read_text().splitlines() if line]
+    return out
+
+
+def _p(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(len(values) * q))]
+
+
+def _same(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    keys = ("citation", "score", "text", "symbol", "matched_terms", "redactions")
+    return [[h.get(k) for k in keys] for h in a["results"]] == [
+        [h.get(k) for k in keys] for h in b["results"]
+    ] and a.get("query") == b.get("query")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--a", required=True, help="the first ocp-server command")
+    parser.add_argument("--b", required=True, help="the second ocp-server command")
+    parser.add_argument("--rounds", type=int, default=3, help="passes over each query list")
+    parser.add_argument("--corpus", default=",".join(CORPORA))
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        default=Path(os.environ.get("OCP_BENCH_CACHE", "~/.cache/ocp-bench/retrieval-dev")),
+    )
+    args = parser.parse_args()
+    cache = args.cache.expanduser()
+    print(f"load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} (1, 5 min)")
+    print(
+        "| corpus | queries | A p50 ms | A p95 ms | A CPU ms/query "
+        "| B p50 ms | B p95 ms | B CPU ms/query | same results |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
+    for name in args.corpus.split(","):
+        root = LARGE if name == "large" else cache / "corpora" / name
+        built = cache / "work" / "ocp" / name / "ocp.db"
+        if name == "large" and not built.exists():
+            if not (root / ".git").exists():
+                raise SystemExit(f"no monorepo at {root}: run bench_index.py --corpus large once")
+            built.parent.mkdir(parents=True, exist_ok=True)
+            env = {**os.environ, "OCP_WORKSPACE": str(root), "OCP_DB_PATH": str(built)}
+            subprocess.run([args.b, "index", str(root)], env=env, check=True, capture_output=True)
+        if not built.exists():
+            raise SystemExit(f"no index for {name} at {built}: run the retrieval bench once")
+        queries = _queries(name)
+        with tempfile.TemporaryDirectory(prefix="ocp-lat-") as tmp:
+            servers = []
+            for label in ("a", "b"):
+                db = Path(tmp) / label / "ocp.db"
+                db.parent.mkdir()
+                shutil.copy(built, db)
+                servers.append(Server(getattr(args, label), root, db))
+            try:
+                times: list[list[float]] = [[], []]
+                same = True
+                for q in queries[:5]:
+                    for s in servers:
+                        s.search(q)
+                cpu = [s.cpu_seconds() for s in servers]
+                for r in range(args.rounds):
+                    for i, q in enumerate(queries):
+                        order = (0, 1) if (i + r) % 2 == 0 else (1, 0)
+                        got: list[dict[str, Any]] = [{}, {}]
+                        for j in order:
+                            t0 = time.perf_counter()
+                            got[j] = servers[j].search(q)
+                            times[j].append((time.perf_counter() - t0) * 1000)
+                        same = same and _same(got[0], got[1])
+                n = args.rounds * len(queries)
+                cpu = [(s.cpu_seconds() - c) * 1000 / n for s, c in zip(servers, cpu, strict=True)]
+            finally:
+                for s in servers:
+                    s.close()
+        a, b = times
+        print(
+            f"| {name} | {len(queries)} | {statistics.median(a):.2f} | {_p(a, 0.95):.2f} | "
+            f"{cpu[0]:.2f} | {statistics.median(b):.2f} | {_p(b, 0.95):.2f} | {cpu[1]:.2f} | "
+            f"{'yes' if same else 'NO'} |",
+            flush=True,
+        )
+    print(f"load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} (1, 5 min)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,76 @@
+"""The protocol's stdout: written from the event loop when it is a pipe (a client's), left
+blocking when it is a terminal or a file another process may share, and whole however slowly
+the client reads."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import threading
+import time
+from pathlib import Path
+
+import mcp_types as types
+from mcp.shared.message import SessionMessage
+
+from ocp_server.stdio import PIPE_BYTES, _set_nonblocking, hardened_stdio
+
+
+def test_a_pipe_is_made_non_blocking_with_room_for_an_answer() -> None:
+    r, w = os.pipe()
+    try:
+        assert _set_nonblocking(w)
+        assert not os.get_blocking(w)
+        if sys.platform == "linux":
+            import fcntl
+
+            assert fcntl.fcntl(w, fcntl.F_GETPIPE_SZ) >= PIPE_BYTES
+    finally:
+        os.close(r)
+        os.close(w)
+
+
+def test_a_file_or_terminal_stays_blocking(tmp_path: Path) -> None:
+    fd = os.open(tmp_path / "out", os.O_WRONLY | os.O_CREAT)
+    main, side = os.openpty()
+    try:
+        for target in (fd, side):
+            assert not _set_nonblocking(target)
+            assert os.get_blocking(target)
+    finally:
+        for target in (fd, main, side):
+            os.close(target)
+
+
+async def test_a_message_larger_than_the_pipe_arrives_whole_to_a_slow_reader() -> None:
+    in_r, in_w = os.pipe()
+    out_r, out_w = os.pipe()
+    payload = "x" * (3 * PIPE_BYTES)  # three pipes full: the writer must wait for room
+    received = bytearray()
+
+    def slow_reader() -> None:
+        while not received.endswith(b"\n"):  # one line; its end, not EOF, ends the read
+            received.extend(os.read(out_r, 65_536))
+            time.sleep(0.001)
+
+    reader = threading.Thread(target=slow_reader, daemon=True)
+    reader.start()
+    message = types.JSONRPCNotification(
+        jsonrpc="2.0", method="notifications/message", params={"data": payload}
+    )
+    async with hardened_stdio(exit_grace=0, stdin_fd=in_r, stdout_fd=out_w) as (read, write):
+        await read.aclose()  # nothing is read here
+        await write.send(SessionMessage(message))
+        deadline = time.monotonic() + 10
+        while not received.endswith(b"\n") and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        os.close(in_w)
+    assert os.get_blocking(out_w), "stdout is left blocking for whoever writes to it next"
+    reader.join(10)
+    for fd in (out_r, out_w, in_r):
+        os.close(fd)
+    assert received.endswith(b"\n")
+    line = types.jsonrpc_message_adapter.validate_json(bytes(received).strip())
+    assert isinstance(line, types.JSONRPCNotification)
+    assert line.params is not None and line.params["data"] == payload
