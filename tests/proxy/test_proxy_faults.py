@@ -3,6 +3,7 @@ local model that is down or breaks, malformed bodies both ways, a client that le
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import Callable
@@ -113,8 +114,15 @@ def test_an_openai_upstream_error_reaches_the_client_as_it_was_sent(
 
 
 async def _last_row(proxy: Proxy) -> dict[str, Any]:
-    row: dict[str, Any] = proxy.recorder.summary({})["recent"][0]
-    return row
+    """The newest recorded request. A stream is recorded when the proxy has finished it, which
+    can be just after the client has seen its last event (and raised): wait for it, bounded."""
+    for _ in range(500):
+        recent = proxy.recorder.summary({})["recent"]
+        if recent:
+            row: dict[str, Any] = recent[0]
+            return row
+        await asyncio.sleep(0.01)
+    raise AssertionError("no request was recorded within 5 s")
 
 
 def test_an_upstream_that_stalls_mid_stream_ends_the_anthropic_stream_with_an_error_event(
