@@ -96,3 +96,26 @@ def test_the_fast_scorer_adds_up_exactly_the_features_training_saw() -> None:
             shown, rest, _ = clf._learned(split, lower, stems_of(words), fired)
             fast = sum(s.weight for s in shown) + rest
             assert abs(named - fast) < 1e-3, text
+
+
+def test_training_and_serving_see_the_same_keyword_families() -> None:
+    """classify() runs the rule layer inline on stems (one regex pass); training reads
+    `rule_layer` on words. Both must fire the same families with the same matched text, or the
+    learned family weights were fitted on other inputs than they meet."""
+    from ocp_router.classifier import rule_layer
+
+    clf = TaskClassifier(cache_size=0)
+    for name in (
+        "routing_train.jsonl",
+        "routing_sources.jsonl",
+        "routing_sources_2.jsonl",
+        "routing_holdout.jsonl",
+        "routing_fresh.jsonl",
+    ):
+        for line in (DATA / name).read_text("utf-8").splitlines():
+            text = json.loads(line)["text"]
+            fired = rule_layer(text)[3]
+            assert clf.classify(text).families == tuple(fired), text
+            assert {s.detail.strip('"') for s in clf.classify(text).signals} >= {
+                m.strip() for m in fired.values()
+            }, text
