@@ -76,6 +76,7 @@ __all__ = [
 ]
 
 Floats = npt.NDArray[np.float64]
+Ints = npt.NDArray[np.int64]
 
 FEATURES: tuple[str, ...] = (
     "file_bm25",
@@ -184,8 +185,8 @@ def parse_query(text: str) -> Query:
 class _Hits:
     """The postings of the query's terms in one postings table, flattened."""
 
-    docs: npt.NDArray[np.int32]
-    counts: npt.NDArray[np.float32]
+    docs: npt.NDArray[np.intp]  # indexes: numpy casts int32 indexes on every use
+    counts: Floats
     term: npt.NDArray[np.int64]  # which query term (index into the query's term list)
     df: Floats  # per query term: documents holding it (0: none)
 
@@ -195,12 +196,28 @@ def _gather(post: Postings, keys: list[int]) -> _Hits:
     lengths = hi - lo
     term = np.repeat(np.arange(len(keys), dtype=np.int64), lengths)
     if not keys:
-        return _Hits(post.docs[:0], post.counts[:0], term, lengths.astype(np.float64))
+        return _Hits(
+            post.docs[:0].astype(np.intp),
+            post.counts[:0].astype(np.float64),
+            term,
+            lengths.astype(np.float64),
+        )
     # a query has a few terms: copying their slices beats indexing every posting
     spans = list(zip(lo.tolist(), hi.tolist(), strict=True))
-    docs = np.concatenate([post.docs[a:b] for a, b in spans])
-    counts = np.concatenate([post.counts[a:b] for a, b in spans])
+    docs = np.concatenate([post.docs[a:b] for a, b in spans], dtype=np.intp)
+    counts = np.concatenate([post.counts[a:b] for a, b in spans], dtype=np.float64)
     return _Hits(docs, counts, term, lengths.astype(np.float64))
+
+
+def _distinct(docs: npt.NDArray[np.intp], n: int) -> tuple[Ints, npt.NDArray[np.intp]]:
+    """The documents (0..n-1) that postings hit, ascending, and where each posting's document
+    is among them: sums over the hit documents only, not over every document."""
+    seen = np.zeros(n, dtype=bool)
+    seen[docs] = True
+    hit = np.flatnonzero(seen)
+    where = np.empty(n, dtype=np.intp)
+    where[hit] = np.arange(len(hit))
+    return hit, where[docs]
 
 
 def _idf(df: Floats, n: int) -> Floats:
@@ -211,44 +228,71 @@ def _idf(df: Floats, n: int) -> Floats:
 def _bm25(hits: _Hits, term_weight: Floats, lengths: npt.NDArray[np.float32], b: float) -> Floats:
     """Per posting: the term's weight (query count x IDF, or 0 to leave it out) x BM25's
     saturated, length-normalised term frequency (`lengths`: over their mean)."""
-    tf = hits.counts.astype(np.float64)
+    tf = hits.counts
     norm = K1 * (1.0 - b + b * lengths[hits.docs])
     return term_weight[hits.term] * tf * (K1 + 1.0) / (tf + norm)
 
 
-def _sum(docs: npt.NDArray[np.int32], weights: Floats | None, n: int) -> Floats:
+def _sum(
+    docs: npt.NDArray[np.intp] | npt.NDArray[np.int32], weights: Floats | None, n: int
+) -> Floats:
     """Per document 0..n-1: the sum of `weights` over its postings (their count without)."""
     return np.bincount(docs, weights=weights, minlength=n).astype(np.float64, copy=False)
 
 
+def _sums(docs: npt.NDArray[np.intp], weights: Floats, n: int) -> Floats:
+    """`_sum` of each row of `weights` (rows x postings), in one pass: rows x n."""
+    rows = len(weights)
+    index = (docs + (np.arange(rows) * n)[:, None]).ravel()
+    sums = np.bincount(index, weights=weights.ravel(), minlength=rows * n)
+    return sums.astype(np.float64, copy=False).reshape(rows, n)
+
+
 def _saturated(hits: _Hits, term_weight: Floats, n: int) -> Floats:
     """Per document: sum of weight x tf / (tf + K1) (no length normalisation: names, paths)."""
-    tf = hits.counts.astype(np.float64)
+    tf = hits.counts
     return _sum(hits.docs, term_weight[hits.term] * tf * (K1 + 1.0) / (tf + K1), n)
 
 
 @dataclass(frozen=True, slots=True)
+class ChunkScores:
+    """How well each chunk answers, for picking chunks in a file: `values` of the chunks
+    `chunks` (ascending), every other chunk 0. Only the chunks a query hits are held."""
+
+    chunks: Ints
+    values: Floats
+
+    def of_file(self, lo: int, hi: int) -> Floats:
+        """The scores of chunks lo..hi-1 (one file's)."""
+        out = np.zeros(hi - lo)
+        a, b = np.searchsorted(self.chunks, (lo, hi)).tolist()
+        out[self.chunks[a:b] - lo] = self.values[a:b]
+        return out
+
+
+@dataclass(frozen=True, slots=True)
 class Ranked:
-    files: npt.NDArray[np.int64]  # file indexes, best first
+    files: Ints  # file indexes, best first
     scores: Floats  # their scores
-    chunk_scores: Floats  # per chunk: how well it answers (for picking chunks in a file)
+    chunk_scores: ChunkScores  # per chunk: how well it answers (for picking chunks in a file)
     chunk_hits: _Hits  # body-term postings of the query over chunks (for matched terms)
     term_list: tuple[str, ...]
 
 
 def _per_file(
-    snap: Snapshot, per_chunk: Floats, how: np.ufunc, hit: npt.NDArray[np.int64]
+    snap: Snapshot, hit: Ints, values: Floats, how: np.ufunc, owner: npt.NDArray[np.int32]
 ) -> Floats:
-    """Reduce a per-chunk array (non-negative, zero outside the sorted chunks `hit`) to files.
-    Only the hit chunks are read: chunks are stored file by file, so they group by file."""
-    out = np.zeros(snap.n_files)
+    """Reduce per-document values (of the ascending documents `hit`, every other document 0;
+    `values` one row or several) to files, `owner` giving each document's file. Documents
+    are stored file by file, so the hit ones group by file."""
+    out = np.zeros((*values.shape[:-1], snap.n_files))
     if not len(hit):
         return out
-    files = snap.chunk_file[hit]
+    files = owner[hit]
     head = np.ones(len(hit), dtype=bool)
     head[1:] = files[1:] != files[:-1]
     starts = np.flatnonzero(head)
-    out[files[starts]] = how.reduceat(per_chunk[hit], starts)
+    out[..., files[starts]] = how.reduceat(values, starts, axis=-1)
     return out
 
 
@@ -320,7 +364,7 @@ def candidate_features(
     query: Query,
     allowed: npt.NDArray[np.bool_] | None = None,
     as_of: int | None = None,
-) -> tuple[npt.NDArray[np.int64], Floats, Floats, _Hits, tuple[str, ...]]:
+) -> tuple[Ints, Floats, ChunkScores, _Hits, tuple[str, ...]]:
     """(candidate files, their feature matrix, chunk scores, chunk hits, query terms).
 
     `as_of` (epoch seconds) limits the history evidence to older commits."""
@@ -331,45 +375,57 @@ def candidate_features(
     is_code = np.array([t in query.code for t in term_list], dtype=bool)
     in_subject = np.array([t in query.subject for t in term_list], dtype=bool)
 
-    # ---- chunks
+    # ---- chunks: sums over the chunks holding a query term only
     ch = _gather(snap.chunk_body, keys)
+    hit, at = _distinct(ch.docs, n_chunks)
     chunk_idf = _idf(ch.df, n_chunks)
     chunk_post = _bm25(ch, qtf * chunk_idf, snap.chunk_len, 0.75)
-    chunk_scores = _sum(ch.docs, chunk_post, n_chunks)
-    chunk_code = _sum(ch.docs, chunk_post * is_code[ch.term], n_chunks)
     cover_w = chunk_idf / max(float(chunk_idf.sum()), 1e-9)
-    chunk_cov = _sum(ch.docs, cover_w[ch.term], n_chunks)
-    # the chunks holding any query term, in order (np.unique hashes: 3 ms on 70K chunks)
-    hit = np.flatnonzero(np.bincount(ch.docs, minlength=n_chunks)).astype(np.int64)
-    chunk_best = _per_file(snap, chunk_scores, np.maximum, hit)
-    chunk_code_best = _per_file(snap, chunk_code, np.maximum, hit)
-    chunk_cov_best = _per_file(snap, chunk_cov, np.maximum, hit)
-    chunk_sum = _per_file(snap, chunk_scores, np.add, hit)
+    # three sums in one bincount: each row's sums add in the same order as alone
+    per_chunk = _sums(
+        at, np.stack((chunk_post, chunk_post * is_code[ch.term], cover_w[ch.term])), len(hit)
+    )
+    chunk_scores = per_chunk[0]
+    chunk_best, chunk_code_best, chunk_cov_best = _per_file(
+        snap, hit, per_chunk, np.maximum, snap.chunk_file
+    )
+    chunk_sum = _per_file(snap, hit, chunk_scores, np.add, snap.chunk_file)
 
     # ---- blocks: neighbouring chunks together
     block_best = np.zeros(n_files)
     for tiling in snap.blocks:
         bh = _gather(tiling.body, keys)
         n_blocks = len(tiling.length)
+        block_hit, block_at = _distinct(bh.docs, n_blocks)
         block_post = _bm25(bh, qtf * _idf(bh.df, n_blocks), tiling.length, 0.75)
-        np.maximum.at(block_best, tiling.file, _sum(bh.docs, block_post, n_blocks))
+        per_block = _sum(block_at, block_post, len(block_hit))
+        np.maximum(
+            block_best,
+            _per_file(snap, block_hit, per_block, np.maximum, tiling.file),
+            out=block_best,
+        )
 
     # ---- files
     fh = _gather(snap.file_body, keys)
     file_idf = _idf(fh.df, n_files)
     w_file = qtf * file_idf
     post = _bm25(fh, w_file, snap.file_len, 0.75)
-    file_bm25 = _sum(fh.docs, post, n_files)
-    flat = _bm25(fh, w_file, snap.file_len, 0.3)
-    file_flat = _sum(fh.docs, flat, n_files)
-    subject = _sum(fh.docs, post * in_subject[fh.term], n_files)
-    body = _sum(fh.docs, post * ~in_subject[fh.term], n_files)
-    code_words = _sum(fh.docs, post * is_code[fh.term], n_files)
     file_cover_w = file_idf / max(float(file_idf.sum()), 1e-9)
-    coverage = _sum(fh.docs, file_cover_w[fh.term], n_files)
     rare_mask = (file_idf > 0) & (file_idf >= 0.7 * float(file_idf.max(initial=0.0)))
     rare_w = rare_mask / max(int(rare_mask.sum()), 1)
-    rare = _sum(fh.docs, rare_w[fh.term], n_files)
+    per_term = np.array((in_subject, ~in_subject, is_code), dtype=np.float64)[:, fh.term]
+    file_bm25, file_flat, subject, body, code_words, coverage, rare = _sums(
+        fh.docs,
+        np.concatenate(
+            (
+                post[None],
+                _bm25(fh, w_file, snap.file_len, 0.3)[None],
+                post * per_term,
+                np.stack((file_cover_w, rare_w))[:, fh.term],
+            )
+        ),
+        n_files,
+    )
 
     ph = _gather(snap.file_pairs, list(query.pair_keys))
     phrases = _sum(ph.docs, None, n_files) / max(len(query.pair_keys), 1)
@@ -394,15 +450,16 @@ def candidate_features(
     if allowed is not None:
         evidence &= allowed
     pool = np.flatnonzero(evidence)
-    picks: list[npt.NDArray[np.int64]] = []
+    chosen = np.zeros(n_files, dtype=bool)
     for signal in (file_bm25, chunk_best, path, defines, similar):
         values = signal[pool]
-        if len(pool) > CANDIDATES:
+        positive = values > 0
+        if len(pool) > CANDIDATES and np.count_nonzero(positive) > CANDIDATES:
             top = np.argpartition(-values, CANDIDATES)[:CANDIDATES]
-            picks.append(pool[top[values[top] > 0]])
-        else:
-            picks.append(pool[values > 0])
-    cand = np.unique(np.concatenate(picks))
+            chosen[pool[top[values[top] > 0]]] = True
+        else:  # the best CANDIDATES hold every positive one
+            chosen[pool[positive]] = True
+    cand = np.flatnonzero(chosen)
     partner = _partner(snap.file_partner, file_bm25, cand)
 
     cls = snap.file_class[cand]
@@ -452,21 +509,30 @@ def candidate_features(
     x = np.empty((len(cand), len(FEATURES)))
     for j, name in enumerate(FEATURES):
         x[:, j] = columns[name]
-    return cand, x, _chunk_choice(snap, query, chunk_scores), ch, term_list
+    return cand, x, _chunk_choice(snap, query, hit, chunk_scores), ch, term_list
 
 
-def _chunk_choice(snap: Snapshot, query: Query, bm25: Floats) -> Floats:
-    """A chunk's own score, for choosing what to show of a file: BM25 scaled up by the share
-    of the query's phrases (adjacent term pairs) it holds; in a lookup, the definitions of
-    what the query names come first."""
+def _chunk_choice(snap: Snapshot, query: Query, hit: Ints, bm25: Floats) -> ChunkScores:
+    """A chunk's own score, for choosing what to show of a file: BM25 (`bm25`, of the chunks
+    `hit`) scaled up by the share of the query's phrases (adjacent term pairs) it holds; in a
+    lookup, the definitions of what the query names come first."""
     pairs = _gather(snap.chunk_pairs, list(query.pair_keys))
-    phrase = _sum(pairs.docs, None, snap.n_chunks) / max(len(query.pair_keys), 1)
+    # a chunk holding a pair holds its terms: one outside `hit` has BM25 0 and stays 0
+    at = np.searchsorted(hit, pairs.docs)
+    inside = at < len(hit)
+    inside[inside] = hit[at[inside]] == pairs.docs[inside]
+    phrase = _sum(at[inside], None, len(hit)) / max(len(query.pair_keys), 1)
     score = bm25 * (1.0 + CHOICE_PHRASES * phrase)
-    if query.identifiers:
+    if query.identifiers and query.lookup:
         dc = _gather(snap.chunk_names, [defined_hash(i) for i in query.identifiers])
         if len(dc.docs):
-            score[dc.docs] += float(score.max(initial=0.0)) + 1.0 if query.lookup else 0.0
-    return score
+            boost = float(score.max(initial=0.0)) + 1.0
+            chunks = np.union1d(hit, dc.docs)
+            values = np.zeros(len(chunks))
+            values[np.searchsorted(chunks, hit)] = score
+            values[np.searchsorted(chunks, dc.docs)] += boost
+            return ChunkScores(chunks, values)
+    return ChunkScores(hit, score)
 
 
 #: Kinds of query that weigh the features their own way (`query_kinds`).

@@ -77,7 +77,7 @@ def _picks(
         lo, hi = int(snap.file_chunks[file]), int(snap.file_chunks[file + 1])
         if lo == hi:
             continue
-        own = ranked.chunk_scores[lo:hi]
+        own = ranked.chunk_scores.of_file(lo, hi)
         if per_file == 1:
             # the best chunk alone scores as its file (the formula below, with nothing behind)
             out.append([_Pick(lo + int(own.argmax()), score)])
