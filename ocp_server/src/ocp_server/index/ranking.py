@@ -240,14 +240,6 @@ def _sum(
     return np.bincount(docs, weights=weights, minlength=n).astype(np.float64, copy=False)
 
 
-def _sums(docs: npt.NDArray[np.intp], weights: Floats, n: int) -> Floats:
-    """`_sum` of each row of `weights` (rows x postings), in one pass: rows x n."""
-    rows = len(weights)
-    index = (docs + (np.arange(rows) * n)[:, None]).ravel()
-    sums = np.bincount(index, weights=weights.ravel(), minlength=rows * n)
-    return sums.astype(np.float64, copy=False).reshape(rows, n)
-
-
 def _saturated(hits: _Hits, term_weight: Floats, n: int) -> Floats:
     """Per document: sum of weight x tf / (tf + K1) (no length normalisation: names, paths)."""
     tf = hits.counts
@@ -279,21 +271,29 @@ class Ranked:
     term_list: tuple[str, ...]
 
 
-def _per_file(
-    snap: Snapshot, hit: Ints, values: Floats, how: np.ufunc, owner: npt.NDArray[np.int32]
-) -> Floats:
-    """Reduce per-document values (of the ascending documents `hit`, every other document 0;
-    `values` one row or several) to files, `owner` giving each document's file. Documents
-    are stored file by file, so the hit ones group by file."""
-    out = np.zeros((*values.shape[:-1], snap.n_files))
-    if not len(hit):
+@dataclass(frozen=True, slots=True)
+class _ByFile:
+    """Ascending documents (chunks or blocks, stored file by file) grouped by their file, to
+    reduce per-document values to files."""
+
+    files: Ints  # the files that have any of the documents
+    starts: Ints  # where each file's documents start
+    n_files: int
+
+    @classmethod
+    def of(cls, docs: Ints, owner: npt.NDArray[np.int32], n_files: int) -> _ByFile:
+        files = owner[docs]
+        head = np.ones(len(docs), dtype=bool)
+        head[1:] = files[1:] != files[:-1]
+        starts = np.flatnonzero(head)
+        return cls(files[starts].astype(np.intp), starts, n_files)
+
+    def reduce(self, values: Floats, how: np.ufunc) -> Floats:
+        """Per file: `how` over its documents' values (0 for files with none)."""
+        out = np.zeros(self.n_files)
+        if len(self.starts):
+            out[self.files] = how.reduceat(values, self.starts)
         return out
-    files = owner[hit]
-    head = np.ones(len(hit), dtype=bool)
-    head[1:] = files[1:] != files[:-1]
-    starts = np.flatnonzero(head)
-    out[..., files[starts]] = how.reduceat(values, starts, axis=-1)
-    return out
 
 
 def _partner(
@@ -378,18 +378,18 @@ def candidate_features(
     # ---- chunks: sums over the chunks holding a query term only
     ch = _gather(snap.chunk_body, keys)
     hit, at = _distinct(ch.docs, n_chunks)
+    n_hit = len(hit)
     chunk_idf = _idf(ch.df, n_chunks)
     chunk_post = _bm25(ch, qtf * chunk_idf, snap.chunk_len, 0.75)
+    chunk_scores = _sum(at, chunk_post, n_hit)
+    chunk_code = _sum(at, chunk_post * is_code[ch.term], n_hit)
     cover_w = chunk_idf / max(float(chunk_idf.sum()), 1e-9)
-    # three sums in one bincount: each row's sums add in the same order as alone
-    per_chunk = _sums(
-        at, np.stack((chunk_post, chunk_post * is_code[ch.term], cover_w[ch.term])), len(hit)
-    )
-    chunk_scores = per_chunk[0]
-    chunk_best, chunk_code_best, chunk_cov_best = _per_file(
-        snap, hit, per_chunk, np.maximum, snap.chunk_file
-    )
-    chunk_sum = _per_file(snap, hit, chunk_scores, np.add, snap.chunk_file)
+    chunk_cov = _sum(at, cover_w[ch.term], n_hit)
+    by_file = _ByFile.of(hit, snap.chunk_file, n_files)
+    chunk_best = by_file.reduce(chunk_scores, np.maximum)
+    chunk_code_best = by_file.reduce(chunk_code, np.maximum)
+    chunk_cov_best = by_file.reduce(chunk_cov, np.maximum)
+    chunk_sum = by_file.reduce(chunk_scores, np.add)
 
     # ---- blocks: neighbouring chunks together
     block_best = np.zeros(n_files)
@@ -399,33 +399,25 @@ def candidate_features(
         block_hit, block_at = _distinct(bh.docs, n_blocks)
         block_post = _bm25(bh, qtf * _idf(bh.df, n_blocks), tiling.length, 0.75)
         per_block = _sum(block_at, block_post, len(block_hit))
-        np.maximum(
-            block_best,
-            _per_file(snap, block_hit, per_block, np.maximum, tiling.file),
-            out=block_best,
-        )
+        best = _ByFile.of(block_hit, tiling.file, n_files).reduce(per_block, np.maximum)
+        np.maximum(block_best, best, out=block_best)
 
     # ---- files
     fh = _gather(snap.file_body, keys)
     file_idf = _idf(fh.df, n_files)
     w_file = qtf * file_idf
     post = _bm25(fh, w_file, snap.file_len, 0.75)
+    file_bm25 = _sum(fh.docs, post, n_files)
+    flat = _bm25(fh, w_file, snap.file_len, 0.3)
+    file_flat = _sum(fh.docs, flat, n_files)
+    subject = _sum(fh.docs, post * in_subject[fh.term], n_files)
+    body = _sum(fh.docs, post * ~in_subject[fh.term], n_files)
+    code_words = _sum(fh.docs, post * is_code[fh.term], n_files)
     file_cover_w = file_idf / max(float(file_idf.sum()), 1e-9)
+    coverage = _sum(fh.docs, file_cover_w[fh.term], n_files)
     rare_mask = (file_idf > 0) & (file_idf >= 0.7 * float(file_idf.max(initial=0.0)))
     rare_w = rare_mask / max(int(rare_mask.sum()), 1)
-    per_term = np.array((in_subject, ~in_subject, is_code), dtype=np.float64)[:, fh.term]
-    file_bm25, file_flat, subject, body, code_words, coverage, rare = _sums(
-        fh.docs,
-        np.concatenate(
-            (
-                post[None],
-                _bm25(fh, w_file, snap.file_len, 0.3)[None],
-                post * per_term,
-                np.stack((file_cover_w, rare_w))[:, fh.term],
-            )
-        ),
-        n_files,
-    )
+    rare = _sum(fh.docs, rare_w[fh.term], n_files)
 
     ph = _gather(snap.file_pairs, list(query.pair_keys))
     phrases = _sum(ph.docs, None, n_files) / max(len(query.pair_keys), 1)
@@ -527,11 +519,14 @@ def _chunk_choice(snap: Snapshot, query: Query, hit: Ints, bm25: Floats) -> Chun
         dc = _gather(snap.chunk_names, [defined_hash(i) for i in query.identifiers])
         if len(dc.docs):
             boost = float(score.max(initial=0.0)) + 1.0
-            chunks = np.union1d(hit, dc.docs)
-            values = np.zeros(len(chunks))
-            values[np.searchsorted(chunks, hit)] = score
-            values[np.searchsorted(chunks, dc.docs)] += boost
-            return ChunkScores(chunks, values)
+            at = np.searchsorted(hit, dc.docs)
+            inside = at < len(hit)
+            inside[inside] = hit[at[inside]] == dc.docs[inside]
+            score[at[inside]] += boost
+            # definitions that hold no query term (score 0) join the chunks held
+            extra = np.unique(dc.docs[~inside])
+            where = np.searchsorted(hit, extra)
+            return ChunkScores(np.insert(hit, where, extra), np.insert(score, where, boost))
     return ChunkScores(hit, score)
 
 
