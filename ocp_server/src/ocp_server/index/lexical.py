@@ -189,6 +189,17 @@ class Block:
     body: Postings
     length: npt.NDArray[np.float32]  # in terms, over the mean (what BM25 normalises by)
     file: npt.NDArray[np.int32]  # the file of each block; blocks are stored file by file
+    heads: Ints  # the first block of each file that has blocks, ascending
+    head_files: Ints  # the file of each of those
+
+    @classmethod
+    def tiling(
+        cls, body: Postings, length: npt.NDArray[np.float32], file: npt.NDArray[np.int32]
+    ) -> Block:
+        head = np.ones(len(file), dtype=bool)
+        head[1:] = file[1:] != file[:-1]
+        heads = np.flatnonzero(head)
+        return cls(body, length, file, heads, file[heads].astype(np.int64))
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,6 +261,8 @@ class Snapshot:
     file_lines: npt.NDArray[np.float32]
     file_defs: npt.NDArray[np.float32]
     file_partner: npt.NDArray[np.int32]  # files with one partner key share a number
+    partner_files: Ints  # files by partner number: number g holds
+    partner_starts: Ints  # partner_files[partner_starts[g]:partner_starts[g + 1]]
     file_chunks: Ints  # chunks of file i: file_chunks[i]:file_chunks[i + 1]
     file_body: Postings
     file_pairs: Postings  # (counts: how many of the file's chunks hold the pair)
@@ -368,7 +381,7 @@ def build_snapshot(
         block_of = (np.cumsum(head) - 1).astype(np.int32)
         n_blocks = int(block_of[-1]) + 1 if len(block_of) else 0
         blocks.append(
-            Block(
+            Block.tiling(
                 chunk_body.rolled_up(block_of),
                 _relative(np.bincount(block_of, weights=chunk_len, minlength=n_blocks)),
                 chunk_file[head],
@@ -437,6 +450,10 @@ def build_snapshot(
         file_lines=file_lines,
         file_defs=file_defs,
         file_partner=file_partner,
+        partner_files=np.argsort(file_partner, kind="stable").astype(np.int64),
+        partner_starts=np.searchsorted(
+            np.sort(file_partner), np.arange(len(partner_ids) + 1)
+        ).astype(np.int64),
         file_chunks=np.searchsorted(chunk_file, np.arange(n_files + 1)).astype(np.int64),
         file_body=file_body,
         file_pairs=file_pairs,

@@ -296,27 +296,18 @@ class _ByFile:
         return out
 
 
-def _partner(
-    groups: npt.NDArray[np.int32], file_bm25: Floats, cand: npt.NDArray[np.int64]
-) -> Floats:
+def _partner(snap: Snapshot, file_bm25: Floats, cand: Ints) -> Floats:
     """Per candidate: the best file BM25 among the other files sharing its partner key."""
-    scored = np.flatnonzero(file_bm25)
-    if not len(scored) or not len(cand):
-        return np.zeros(len(cand))
-    g, v = groups[scored], file_bm25[scored]
-    order = np.lexsort((-v, g))
-    g, v, files = g[order], v[order], scored[order]
-    head = np.ones(len(g), dtype=bool)
-    head[1:] = g[1:] != g[:-1]
-    firsts = np.flatnonzero(head)
-    second = np.zeros(len(firsts))
-    has_second = np.append(firsts[1:], len(g)) - firsts > 1
-    second[has_second] = v[firsts[has_second] + 1]
-    at = np.searchsorted(g[firsts], groups[cand])
-    at = np.minimum(at, len(firsts) - 1)
-    in_group = g[firsts][at] == groups[cand]
-    best = np.where(files[firsts][at] == cand, second[at], v[firsts][at])
-    return np.where(in_group, best, 0.0)
+    if not len(cand):
+        return np.zeros(0)
+    group = snap.file_partner[cand]
+    lo = snap.partner_starts[group]
+    sizes = snap.partner_starts[group + 1] - lo
+    ends = np.cumsum(sizes)
+    # each candidate's group members, one run per candidate (itself among them)
+    members = snap.partner_files[np.arange(int(ends[-1])) + np.repeat(lo - (ends - sizes), sizes)]
+    others = np.where(members == np.repeat(cand, sizes), 0.0, file_bm25[members])
+    return np.maximum.reduceat(others, ends - sizes)
 
 
 def _history(
@@ -396,11 +387,11 @@ def candidate_features(
     for tiling in snap.blocks:
         bh = _gather(tiling.body, keys)
         n_blocks = len(tiling.length)
-        block_hit, block_at = _distinct(bh.docs, n_blocks)
         block_post = _bm25(bh, qtf * _idf(bh.df, n_blocks), tiling.length, 0.75)
-        per_block = _sum(block_at, block_post, len(block_hit))
-        best = _ByFile.of(block_hit, tiling.file, n_files).reduce(per_block, np.maximum)
-        np.maximum(block_best, best, out=block_best)
+        per_block = _sum(bh.docs, block_post, n_blocks)
+        if len(tiling.heads):
+            best = np.maximum.reduceat(per_block, tiling.heads)
+            block_best[tiling.head_files] = np.maximum(block_best[tiling.head_files], best)
 
     # ---- files
     fh = _gather(snap.file_body, keys)
@@ -452,7 +443,7 @@ def candidate_features(
         else:  # the best CANDIDATES hold every positive one
             chosen[pool[positive]] = True
     cand = np.flatnonzero(chosen)
-    partner = _partner(snap.file_partner, file_bm25, cand)
+    partner = _partner(snap, file_bm25, cand)
 
     cls = snap.file_class[cand]
     prose = cls == FileClass.PROSE
