@@ -33,7 +33,12 @@ import watchfiles
 
 from ocp_server import proc
 from ocp_server.db import DatabaseError, connect
-from ocp_server.index.files import DEFAULT_MAX_FILE_BYTES, VENDORED_DIRS, git_head, load_ocpignore
+from ocp_server.index.files import (
+    DEFAULT_MAX_FILE_BYTES,
+    VENDORED_DIRS,
+    GitHead,
+    load_ocpignore,
+)
 from ocp_server.index.history import DEFAULT_HISTORY_COMMITS
 from ocp_server.index.indexer import Indexer, Progress
 from ocp_server.index.lexical import Snapshot, load_snapshot
@@ -92,11 +97,12 @@ class WorkspaceIndex:
         self._reader: sqlite3.Connection | None = None  # the search's reads (see _read)
         self.watcher_state = "off"  # off, starting, watching, standby, retrying, stopped
         self.watcher_error: str | None = None
+        self._git_head = GitHead(workspace)  # read again only when .git changed
         self._indexer = Indexer(
             db,
             workspace,
             max_file_bytes=max_file_bytes,
-            git_head=lambda: git_head(workspace),
+            git_head=self._git_head,
             history_commits=history_commits,
         )
 
@@ -281,7 +287,7 @@ class WorkspaceIndex:
             await self.db.execute_fetchall("SELECT value FROM meta WHERE key = 'last_update'")
         )
         last = float(rows[0][0]) if rows else None
-        head = git_head(self.workspace)
+        head = self._git_head()
         stale = last is None or (head is not None and head != await self._stored_head())
         return IndexStatus(
             str(self.workspace),
@@ -312,7 +318,7 @@ class WorkspaceIndex:
         """Best chunks for `query`. A git HEAD change since the last update (a checkout made
         while nothing ran) is noticed here and indexed first, when this process may index."""
         note = None
-        head = git_head(self.workspace)
+        head = self._git_head()
         meta = await self._meta()
         if refresh and not self._lock.locked() and head is not None and head != meta.git_head:
             if await self.update() is not None:
