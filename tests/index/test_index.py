@@ -186,6 +186,24 @@ async def test_token_budget_packs_the_best_results_and_trims(index: WorkspaceInd
     assert sum(len(r.text) for r in budget) < sum(len(r.text) for r in full)
 
 
+async def test_the_token_budget_uses_the_counts_stored_at_index_time(
+    index: WorkspaceIndex,
+) -> None:
+    from ocp_router.tokens import estimate_tokens
+    from ocp_server.index.lexicon import unpack_text
+
+    await index.update()
+    rows = list(await index.db.execute_fetchall("SELECT text, tokens FROM chunks"))
+    assert rows and all(tokens == estimate_tokens(unpack_text(t)) for t, tokens in rows)
+    fits = (await index.search("session token verify", k=5, max_tokens=4000)).results
+    assert fits and not any(r.truncated for r in fits)
+    # counted as far larger than they are: the first no longer fits whole, the rest not at all
+    await index.db.execute("UPDATE chunks SET tokens = 100000")
+    await index.db.commit()
+    (only,) = (await index.search("session token verify", k=5, max_tokens=4000)).results
+    assert only.truncated and only.citation == fits[0].citation
+
+
 async def test_filters_by_glob_and_language(index: WorkspaceIndex) -> None:
     await index.update()
     ts = (await index.search("verifyToken cents", language="typescript")).results

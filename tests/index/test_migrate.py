@@ -58,3 +58,29 @@ async def test_chunk_texts_written_before_packing_are_packed_and_read_back_whole
         (stored,) = next(iter(await db.execute_fetchall("SELECT text FROM chunks")))
         assert isinstance(stored, bytes) and len(stored) < len(text.encode()) / 4
         assert unpack_text(stored) == text
+
+
+async def test_chunks_indexed_before_token_counts_are_counted_as_the_indexer_counts(
+    tmp_path: Path,
+) -> None:
+    from ocp_router.tokens import estimate_tokens
+    from ocp_server.index.lexicon import pack_text
+    from ocp_server.migrations import m012_chunk_tokens
+
+    async with aiosqlite.connect(tmp_path / "m.db") as db:
+        await migrate(db, tuple(m for m in MIGRATIONS if m is not m012_chunk_tokens))
+        await db.execute(
+            "INSERT INTO files (id, path, size, mtime_ns, content_hash, indexed_at)"
+            " VALUES (1, 'a.py', 9, 0, 'h', 0)"
+        )
+        texts = ["def ünïcode():\n    return 'naïve'\n" * 20, "x = 1\n"]
+        for i, text in enumerate(texts, 1):
+            await db.execute(
+                "INSERT INTO chunks (id, file_id, start_line, end_line, kind, text, content_hash)"
+                " VALUES (?, 1, 1, 2, 'function', ?, 'h')",
+                (i, pack_text(text)),
+            )
+        await db.commit()
+        assert await migrate(db) == ["m012_chunk_tokens"]
+        rows = await db.execute_fetchall("SELECT tokens FROM chunks ORDER BY id")
+        assert [r[0] for r in rows] == [estimate_tokens(t) for t in texts]

@@ -11,7 +11,8 @@ from collections.abc import Awaitable, Callable
 
 import aiosqlite
 
-from ocp_server.index.lexicon import pack_text
+from ocp_router.tokens import estimate_tokens
+from ocp_server.index.lexicon import pack_text, unpack_text
 
 Migration = Callable[[aiosqlite.Connection], Awaitable[None]]
 
@@ -338,6 +339,21 @@ async def m011_search_text(db: aiosqlite.Connection) -> None:
     await db.execute("UPDATE chunks SET text = ocp_pack_text(text) WHERE typeof(text) = 'text'")
 
 
+def _text_tokens(stored: bytes | str | None) -> int | None:
+    if stored is None:
+        return None
+    return estimate_tokens(stored if isinstance(stored, str) else unpack_text(stored))
+
+
+async def m012_chunk_tokens(db: aiosqlite.Connection) -> None:
+    """Each chunk's token count (`estimate_tokens` of its text), stored when it is indexed, so a
+    search fits its results into a token budget without counting them. Rows written before are
+    counted here."""
+    await db.execute("ALTER TABLE chunks ADD COLUMN tokens INTEGER")
+    await db.create_function("ocp_text_tokens", 1, _text_tokens, deterministic=True)
+    await db.execute("UPDATE chunks SET tokens = ocp_text_tokens(text)")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     m001_index,
     m002_memory,
@@ -347,6 +363,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     m007_secrets,
     m005_reliability,
     m011_search_text,
+    m012_chunk_tokens,
 )
 
 

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import aiosqlite
 
+from ocp_router.tokens import estimate_tokens
 from ocp_server.index.chunking import chunk_text
 from ocp_server.index.files import Candidate, content_exclusion, list_workspace
 from ocp_server.index.history import DEFAULT_HISTORY_COMMITS, read_history, store_history
@@ -53,6 +54,7 @@ class _Chunk:
     pairs: bytes
     names: bytes
     length: int
+    tokens: int  # estimate_tokens(text): a search's token budget needs no counting
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +114,7 @@ def process_file(workspace: Path, candidate: Candidate, known_hash: str | None) 
                 pairs,
                 names_blob(c.symbol, c.scope, c.kind in DEFINITION_KINDS),
                 length,
+                estimate_tokens(c.text),
             )
         )
     return _Processed(candidate, digest, language, tuple(chunks))
@@ -395,6 +398,7 @@ class Indexer:
                         c.pairs,
                         c.names,
                         c.length,
+                        c.tokens,
                     )
                 )
                 next_id += 1
@@ -408,8 +412,8 @@ class Indexer:
             )
         await self.db.executemany(
             "INSERT INTO chunks (id, file_id, start_line, end_line, symbol, kind, scope, text,"
-            " content_hash, terms, pairs, names, length)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " content_hash, terms, pairs, names, length, tokens)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             inserts,
         )
         summary.chunks_added += len(inserts)

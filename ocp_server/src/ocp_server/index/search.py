@@ -133,19 +133,21 @@ async def search_chunks(
     rows = {
         row[0]: row[1:]
         for row in await read(
-            f"SELECT id, start_line, end_line, symbol, kind, scope, text FROM chunks "
+            f"SELECT id, start_line, end_line, symbol, kind, scope, text, tokens FROM chunks "
             f"WHERE id IN ({marks})",
             ids,
         )
     }
     matched = _matched_terms(ranked, [p.chunk for p in picks], parsed.originals)
     results: list[SearchResult] = []
+    tokens: list[int | None] = []
     for pick, cid in zip(picks, ids, strict=True):
         row = rows.get(cid)
         if row is None:  # deleted since the snapshot was read
             continue
-        start, end, symbol, kind, scope, stored = row
+        start, end, symbol, kind, scope, stored, counted = row
         file = int(snap.chunk_file[pick.chunk])
+        tokens.append(counted)
         results.append(
             SearchResult(
                 snap.paths[file],
@@ -160,7 +162,7 @@ async def search_chunks(
                 matched.get(pick.chunk, ()),
             )
         )
-    return _pack(results, k if not group_by_file else len(results), max_tokens), list(
+    return _pack(results, tokens, k if not group_by_file else len(results), max_tokens), list(
         ranked.term_list
     )
 
@@ -181,15 +183,18 @@ def _matched_terms(
     return {doc: tuple(words) for doc, words in out.items()}
 
 
-def _pack(results: list[SearchResult], k: int, max_tokens: int | None) -> list[SearchResult]:
-    """The best k results; with a token budget, as many as fit, trimming the last to fit."""
+def _pack(
+    results: list[SearchResult], tokens: list[int | None], k: int, max_tokens: int | None
+) -> list[SearchResult]:
+    """The best k results; with a token budget, as many as fit, trimming the last to fit.
+    `tokens`: each result's text's count as the index stored it (None: count it here)."""
     top = results[:k]
     if max_tokens is None:
         return top
     packed: list[SearchResult] = []
     used = 0
-    for r in top:
-        cost = estimate_tokens(r.text) + 20
+    for r, counted in zip(top, tokens, strict=False):
+        cost = (estimate_tokens(r.text) if counted is None else counted) + 20
         if used + cost <= max_tokens:
             packed.append(r)
             used += cost
