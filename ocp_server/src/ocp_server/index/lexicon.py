@@ -29,6 +29,7 @@ __all__ = [
     "MAX_QUERY_CHARS",
     "code_identifiers",
     "code_terms",
+    "code_words",
     "defined_hash",
     "first_sentence",
     "identifier_key",
@@ -37,6 +38,7 @@ __all__ = [
     "pairs",
     "term_hash",
     "terms",
+    "terms_by_word",
     "words",
 ]
 
@@ -97,6 +99,11 @@ def terms(text: str) -> list[str]:
     return out
 
 
+def terms_by_word(text: str) -> list[tuple[str, tuple[str, ...]]]:
+    """The words of `text`, each with its stemmed terms (`terms` of the word alone)."""
+    return [(word, _word_terms(word)) for word in words(text)]
+
+
 def term_hash(term: str) -> int:
     h = _HASHES.get(term)
     if h is None:
@@ -141,8 +148,8 @@ def first_sentence(text: str) -> str:
 def _code_spans(text: str) -> list[str]:
     spans = _BACKTICKED.findall(text)
     for token in _BACKTICKED.sub(" ", text).split():
-        if len(token) > MAX_WORD_CHARS:
-            continue
+        if len(token) > MAX_WORD_CHARS or (token.isalpha() and token.islower()):
+            continue  # too long, or a plain word: no call, `_`, `.` or camel hump in it
         called = token.endswith("()") or "()." in token
         token = token.strip(_TOKEN_EDGES + ".")
         if not token or token[0].isdigit():
@@ -155,12 +162,26 @@ def _code_spans(text: str) -> list[str]:
 def code_identifiers(text: str) -> list[str]:
     """Identifiers written as code in `text` (backticked, dotted, snake_case, camelCase,
     called), one-letter and two-letter names left out."""
-    return [w for span in _code_spans(text) for w in words(span) if len(w) > 2]
+    return _identifiers_in(_code_spans(text))
 
 
 def code_terms(text: str) -> set[str]:
     """The stemmed terms of the spans written as code."""
-    return {t for span in _code_spans(text) for t in terms(span)}
+    return _terms_in(_code_spans(text))
+
+
+def code_words(text: str) -> tuple[list[str], set[str]]:
+    """`code_identifiers(text)` and `code_terms(text)`, finding the code spans once."""
+    spans = _code_spans(text)
+    return _identifiers_in(spans), _terms_in(spans)
+
+
+def _identifiers_in(spans: list[str]) -> list[str]:
+    return [w for span in spans for w in words(span) if len(w) > 2]
+
+
+def _terms_in(spans: list[str]) -> set[str]:
+    return {t for span in spans for t in terms(span)}
 
 
 # ---- what the indexer stores per chunk ----------------------------------------------------

@@ -50,8 +50,7 @@ from ocp_server.index.lexical import FileClass, Postings, Snapshot
 from ocp_server.index.lexicon import (
     MAX_QUERY_CHARS,
     STOPWORDS,
-    code_identifiers,
-    code_terms,
+    code_words,
     defined_hash,
     first_sentence,
     name_hash,
@@ -59,7 +58,7 @@ from ocp_server.index.lexicon import (
     pairs,
     term_hash,
     terms,
-    words,
+    terms_by_word,
 )
 
 __all__ = [
@@ -154,13 +153,14 @@ class Query:
 
 def parse_query(text: str) -> Query:
     text = text[:MAX_QUERY_CHARS]
-    seq = terms(text)
+    by_word = terms_by_word(text)
+    seq = [t for _, word_terms in by_word for t in word_terms]
     originals: dict[str, str] = {}
-    for word in words(text):
-        for t in terms(word):
+    for word, word_terms in by_word:
+        for t in word_terms:
             originals.setdefault(t, word)
-    content = [w for w in words(text) if w.lower() not in STOPWORDS]
-    identifiers = code_identifiers(text)
+    content = [w for w, _ in by_word if w.lower() not in STOPWORDS]
+    identifiers, code = code_words(text)
     lookup = 0 < len(content) <= LOOKUP_WORDS
     if lookup:
         # "verify token" names verify_token as surely as `verify_token` does
@@ -170,10 +170,10 @@ def parse_query(text: str) -> Query:
         text=text,
         counts=Counter(seq),
         subject=frozenset(terms(first_sentence(text))),
-        code=frozenset(code_terms(text)),
+        code=frozenset(code),
         pair_keys=tuple(dict.fromkeys(pair_hash(a, b) for a, b in pairs(seq))),
         identifiers=tuple(dict.fromkeys(identifiers)),
-        words=frozenset(w.lower() for w in words(text)),
+        words=frozenset(w.lower() for w, _ in by_word),
         wants_docs=bool(_DOCS_QUERY.search(text)),
         wants_tests=bool(_TEST_QUERY.search(text)),
         lookup=lookup,

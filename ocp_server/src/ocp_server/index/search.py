@@ -138,7 +138,7 @@ async def search_chunks(
             ids,
         )
     }
-    matched = _matched_terms(ranked, [p.chunk for p in picks], parsed.originals)
+    matched = _matched_terms(ranked, [p.chunk for p in picks], parsed.originals, snap.n_chunks)
     results: list[SearchResult] = []
     tokens: list[int | None] = []
     for pick, cid in zip(picks, ids, strict=True):
@@ -168,11 +168,13 @@ async def search_chunks(
 
 
 def _matched_terms(
-    ranked: Ranked, chunks: list[int], originals: dict[str, str]
+    ranked: Ranked, chunks: list[int], originals: dict[str, str], n_chunks: int
 ) -> dict[int, tuple[str, ...]]:
     """Per chosen chunk: the query's words found in it."""
     hits = ranked.chunk_hits
-    wanted = np.isin(hits.docs, np.asarray(chunks))
+    chosen = np.zeros(n_chunks, dtype=bool)
+    chosen[chunks] = True
+    wanted = chosen[hits.docs]
     out: dict[int, list[str]] = {}
     for doc, term in zip(hits.docs[wanted].tolist(), hits.term[wanted].tolist(), strict=True):
         stem = ranked.term_list[term]
