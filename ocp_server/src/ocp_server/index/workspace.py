@@ -33,12 +33,8 @@ import watchfiles
 
 from ocp_server import proc
 from ocp_server.db import DatabaseError, connect
-from ocp_server.index.files import (
-    DEFAULT_MAX_FILE_BYTES,
-    VENDORED_DIRS,
-    GitHead,
-    load_ocpignore,
-)
+from ocp_server.index.files import DEFAULT_MAX_FILE_BYTES, VENDORED_DIRS, load_ocpignore
+from ocp_server.index.githead import GitHead
 from ocp_server.index.history import DEFAULT_HISTORY_COMMITS
 from ocp_server.index.indexer import Indexer, Progress
 from ocp_server.index.lexical import Snapshot, load_snapshot

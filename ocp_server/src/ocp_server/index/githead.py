@@ -1,0 +1,108 @@
+"""The commit a workspace's git HEAD points at, read from .git without running git.
+
+Every search compares it with the HEAD the index was built at (a checkout made while nothing
+ran is indexed first), so `GitHead` keeps the answer and reads again only when one of the files
+it came from changed.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+__all__ = ["GitHead", "git_head"]
+
+
+def git_head(workspace: Path) -> str | None:
+    """The commit HEAD points at, read from .git without running git (cheap per query)."""
+    return _read_git_head(workspace, [])
+
+
+#: What a file looked like: (inode, size, mtime, ctime, mode), or None when absent.
+_Stamp = tuple[int, int, int, int, int] | None
+
+
+def _stamp(path: Path) -> _Stamp:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_mode)
+
+
+class GitHead:
+    """`git_head(workspace)`, read again only when a file it was read from changed.
+
+    Reading HEAD means walking up from the workspace to its `.git` and reading two or three
+    files: a tenth of a millisecond on every search. This keeps the answer with the stat of
+    every path the reading looked at (each `.git` on the way up, absent ones too, HEAD, the
+    branch's ref, packed-refs), each taken before the path was read: a checkout, a commit,
+    a new `git init` above or in the workspace changes one of them, and the next call reads
+    again. git replaces these files by renaming a new one over them: a new inode and ctime."""
+
+    def __init__(self, workspace: Path) -> None:
+        self.workspace = workspace
+        self._sources: list[tuple[Path, _Stamp]] | None = None
+        self._head: str | None = None
+
+    def __call__(self) -> str | None:
+        sources = self._sources
+        if sources is None or any(_stamp(path) != seen for path, seen in sources):
+            fresh: list[tuple[Path, _Stamp]] = []
+            self._head = _read_git_head(self.workspace, fresh)
+            self._sources = fresh
+        return self._head
+
+
+def _read_git_head(workspace: Path, sources: list[tuple[Path, _Stamp]]) -> str | None:
+    """`git_head`, adding each path it looks at to `sources` (stamped before reading it)."""
+    git_dir = _git_dir(workspace, sources)
+    if git_dir is None:
+        return None
+
+    def read(path: Path) -> str | None:
+        sources.append((path, _stamp(path)))
+        if sources[-1][1] is None:
+            return None
+        return path.read_text("utf-8")
+
+    try:
+        head_text = read(git_dir / "HEAD")
+        if head_text is None:
+            return None
+        head = head_text.strip()
+        if not head.startswith("ref: "):
+            return head
+        ref = head[5:]
+        ref_text = read(git_dir / ref)
+        if ref_text is not None:
+            return ref_text.strip()
+        packed = read(git_dir / "packed-refs")
+        if packed is not None:
+            for line in packed.splitlines():
+                if line.endswith(" " + ref):
+                    return line.split(" ", 1)[0]
+        return head
+    except OSError:
+        sources.append((git_dir / "HEAD", None))  # unreadable: read again next time
+        return None
+
+
+def _git_dir(workspace: Path, sources: list[tuple[Path, _Stamp]]) -> Path | None:
+    for folder in (workspace, *workspace.parents):
+        dot_git = folder / ".git"
+        found = _stamp(dot_git)
+        sources.append((dot_git, found))
+        if found is None:
+            continue
+        if stat.S_ISDIR(found[4]):
+            return dot_git
+        if stat.S_ISREG(found[4]):  # a worktree or submodule: "gitdir: <path>"
+            try:
+                text = dot_git.read_text("utf-8").strip()
+            except OSError:
+                return None
+            if text.startswith("gitdir: "):
+                return (folder / text[8:]).resolve()
+    return None
