@@ -254,6 +254,14 @@ class ChunkScores:
     chunks: Ints
     values: Floats
 
+    def best_of_file(self, lo: int, hi: int) -> int:
+        """`lo + of_file(lo, hi).argmax()`, without building the file's array."""
+        a, b = np.searchsorted(self.chunks, (lo, hi)).tolist()
+        if a == b:
+            return lo
+        at = int(self.values[a:b].argmax())
+        return int(self.chunks[a + at]) if self.values[a + at] > 0 else lo
+
     def of_file(self, lo: int, hi: int) -> Floats:
         """The scores of chunks lo..hi-1 (one file's)."""
         out = np.zeros(hi - lo)

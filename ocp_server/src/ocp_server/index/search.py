@@ -77,11 +77,11 @@ def _picks(
         lo, hi = int(snap.file_chunks[file]), int(snap.file_chunks[file + 1])
         if lo == hi:
             continue
-        own = ranked.chunk_scores.of_file(lo, hi)
         if per_file == 1:
             # the best chunk alone scores as its file (the formula below, with nothing behind)
-            out.append([_Pick(lo + int(own.argmax()), score)])
+            out.append([_Pick(ranked.chunk_scores.best_of_file(lo, hi), score)])
             continue
+        own = ranked.chunk_scores.of_file(lo, hi)
         order = np.argsort(-own, kind="stable")[:per_file]
         values = own[order]
         keep = 1 + int(np.count_nonzero(values[1:] > 0))
