@@ -106,19 +106,35 @@ def build_vocab(items: list[Item]) -> list[str]:
     )
 
 
-def _matrix(items: list[Item], index: dict[str, int]) -> np.ndarray:
-    x = np.zeros((len(items), len(index)))
-    for i, it in enumerate(items):
-        for f in it.feats:
-            if (j := index.get(f)) is not None:
-                x[i, j] = 1.0
-    return x
+class _Sparse:
+    """A matrix of requests by feature counts, kept as (row, column) pairs, one per count:
+    products with it are bincounts, which sum in a fixed order whatever BLAS's thread count
+    (a dense matmul on two shared cores took 5 s a fit and changed the last bits with it)."""
+
+    def __init__(self, items: list[Item], index: dict[str, int]) -> None:
+        rows, cols = [], []
+        for i, it in enumerate(items):
+            for f in it.feats:  # a feature named twice counts twice (word classes)
+                if (j := index.get(f)) is not None:
+                    rows.append(i)
+                    cols.append(j)
+        self.rows = np.array(rows, dtype=np.intp)
+        self.cols = np.array(cols, dtype=np.intp)
+        self.shape = (len(items), len(index))
+
+    def dot(self, w: np.ndarray) -> np.ndarray:
+        """x @ w"""
+        return np.bincount(self.rows, weights=w[self.cols], minlength=self.shape[0])
+
+    def tdot(self, g: np.ndarray) -> np.ndarray:
+        """x.T @ g"""
+        return np.bincount(self.cols, weights=g[self.rows], minlength=self.shape[1])
 
 
 def fit(items: list[Item], seeds: list[Item], l2: float) -> dict[str, float]:
     vocab = build_vocab(items)
     index = {f: i for i, f in enumerate(vocab)}
-    x, xs = _matrix(items, index), _matrix(seeds, index)
+    x, xs = _Sparse(items, index), _Sparse(seeds, index)
     off = np.array([it.offset for it in items])
     y = np.array([it.y for it in items])
     soff = np.array([s.offset for s in seeds])
@@ -132,12 +148,12 @@ def fit(items: list[Item], seeds: list[Item], l2: float) -> dict[str, float]:
     lr, b1, b2, eps = 0.02, 0.9, 0.999, 1e-8
     n = len(items)
     for t in range(1, EPOCHS + 1):
-        raw = off + x @ w
+        raw = off + x.dot(w)
         p = 1.0 / (1.0 + np.exp(-K * (raw - THRESHOLD)))
-        grad = x.T @ (K * (p - y) * sample_w / n)
-        sraw = soff + xs @ w
+        grad = x.tdot(K * (p - y) * sample_w / n)
+        sraw = soff + xs.dot(w)
         active = ~((target == 0.0) & (sraw <= 0.0))
-        grad += xs.T @ (2 * SEED_PENALTY * (sraw - target) * active / n)
+        grad += xs.tdot(2 * SEED_PENALTY * (sraw - target) * active / n)
         grad += 2 * l2 * w
         m = b1 * m + (1 - b1) * grad
         v = b2 * v + (1 - b2) * grad * grad
