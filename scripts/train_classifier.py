@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ocp_router._features import extract
+from ocp_router._features import extract, stem
 from ocp_router._rules import family
 from ocp_router.classifier import rule_layer
 
@@ -88,6 +88,61 @@ SEED_SCORES: tuple[tuple[str, float], ...] = (
 )
 
 
+# Word classes: a word of a class carries its own weight plus one weight shared by the class,
+# so a word no training request used still counts as its class does (what a held-out source
+# brings most: other words for the same things). Training fits one "c:<class>" feature per class,
+# counted once per distinct stem of the class in a request; the weights file holds each stem's
+# word weight with its class weight folded in (fold_classes), so serving reads plain word
+# weights and costs nothing more. Written from general knowledge, not from the held-out sets.
+WORD_CLASSES: dict[str, str] = {
+    # what a user sees on a screen: asks about these are cosmetic, one-place edits
+    "ui": """button buttons tooltip tooltips label labels spinner banner dropdown footer header
+        navbar sidebar icon icons colour color colors font fonts margin padding placeholder modal
+        popup dialog link links tab tabs title logo image images border borders css style styles
+        stylesheet layout width height align alignment checkbox toggle badge avatar emoji wording
+        text caption heading cursor hover animation theme background favicon scrollbar breadcrumb
+        textarea""",
+    # capabilities of a product that reach through every layer when added
+    "product": """billing invoice invoices payment payments subscription subscriptions currency
+        currencies pricing permission permissions role roles tenant tenants organization
+        organizations orgs workspace workspaces timezone timezones locale locales localization
+        translation translations offline sync synchronization collaborative collaboration realtime
+        notification notifications recurring audit history versioning undo redo backup backups
+        restore retention encryption quota quotas sharing invitation invitations guest guests
+        moderation spam approval approvals analytics reporting webhooks integration integrations
+        onboarding checkout refund refunds entitlement entitlements compliance tenancy federation
+        replication archiving""",
+    # how a tool works inside: asked why, these need the internals
+    "mechanism": """compiler linker kernel scheduler allocator planner optimizer interpreter
+        bytecode runtime garbage collector jit borrow lifetime inference generic generics template
+        templates protocol handshake packet packets congestion retransmission resolver rebase merge
+        merges semantics undefined ordering reordering alignment precision rounding overflow
+        underflow heuristic heuristics internals""",
+    # how beginners and polite askers frame small questions
+    "novice": """beginner beginners newbie noob student homework tutorial course learning learn
+        confused dumb silly simple basic basics eli analogy analogies understand please thanks""",
+}
+# stem -> the classes it belongs to
+CLASS_OF: dict[str, tuple[str, ...]] = {}
+for _name, _words in WORD_CLASSES.items():
+    for _stem in dict.fromkeys(stem(w) for w in _words.split()):
+        CLASS_OF[_stem] = (*CLASS_OF.get(_stem, ()), _name)
+
+
+def with_classes(feats: list[str]) -> list[str]:
+    """The features and, for each distinct word stem of a class, the class's feature."""
+    return feats + ["c:" + c for f in feats if f.startswith("w:") for c in CLASS_OF.get(f[2:], ())]
+
+
+def fold_classes(w: dict[str, float]) -> dict[str, float]:
+    """The same model without class features: each class weight added to its stems' words."""
+    out = {f: x for f, x in w.items() if not f.startswith("c:")}
+    for s, classes in CLASS_OF.items():
+        if extra := sum(w.get("c:" + c, 0.0) for c in classes):
+            out["w:" + s] = out.get("w:" + s, 0.0) + extra
+    return out
+
+
 @dataclass(frozen=True)
 class Item:
     source: str
@@ -101,7 +156,7 @@ def rule_offset(text: str) -> tuple[float, list[str]]:
     offset = sum(family(n).weight for n in fired)
     if len(split.paths) > 5 and "multi_file" not in fired:
         offset += 0.35
-    return offset, extract(split, lower, words, fired.keys())
+    return offset, with_classes(extract(split, lower, words, fired.keys()))
 
 
 def load(path: Path, default_source: str) -> list[Item]:
@@ -297,7 +352,7 @@ def main() -> int:
         )
 
     w = fit(items, seeds, best_l2)
-    kept = {f: round(x, 4) for f, x in sorted(w.items()) if abs(x) >= 0.005}
+    kept = {f: round(x, 4) for f, x in sorted(fold_classes(w).items()) if abs(x) >= 0.005}
     payload = {
         "version": f"linear-2/{len(items)}items/l2={best_l2}",
         "trained_on": [str(path.relative_to(ROOT)) for path in TRAINED_ON],
