@@ -273,7 +273,7 @@ def group_split(console: Console) -> None:
     for label, pooled, style in (
         ("leave-one-source-out (pooled)", sum((sc for _, sc in loso.values()), zero), "bold"),
         (
-            "  of which the sources before routing_sources_3",
+            "  of which the 15 older sources",
             sum((sc for g, (_, sc) in loso.items() if g in training.OLD_SOURCES), zero),
             "bold",
         ),
