@@ -5,6 +5,7 @@ the client reads."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import sys
 import threading
@@ -74,3 +75,33 @@ async def test_a_message_larger_than_the_pipe_arrives_whole_to_a_slow_reader() -
     line = types.jsonrpc_message_adapter.validate_json(bytes(received).strip())
     assert isinstance(line, types.JSONRPCNotification)
     assert line.params is not None and line.params["data"] == payload
+
+
+async def test_requests_sent_faster_than_served_arrive_whole_and_in_order() -> None:
+    """stdin is read from the event loop: lines split across reads are joined, reading pauses
+    while requests queue up and resumes as they are served, and a last line without its
+    newline still counts."""
+    in_r, in_w = os.pipe()
+    out_r, out_w = os.pipe()
+    count = 300  # far more than QUEUED_LINES, all in the pipe at once
+    lines = [
+        json.dumps({"jsonrpc": "2.0", "id": i, "method": "ping"}).encode() for i in range(count)
+    ]
+    first, rest = lines[0][:10], lines[0][10:]
+    ids: list[object] = []
+    async with hardened_stdio(exit_grace=0, stdin_fd=in_r, stdout_fd=out_w) as (read, write):
+        os.write(in_w, first)  # half a line: nothing to deliver yet
+        await asyncio.sleep(0.05)
+        os.write(in_w, rest + b"\n" + b"\n".join(lines[1:]))  # the last line has no newline
+        await asyncio.sleep(0.05)  # nothing is served meanwhile: the reading must pause
+        os.close(in_w)
+        async with read, asyncio.timeout(20):  # a reading that never resumed: a failure
+            async for item in read:
+                assert isinstance(item, SessionMessage)
+                assert isinstance(item.message, types.JSONRPCRequest)
+                ids.append(item.message.id)
+        await write.aclose()
+    assert os.get_blocking(in_r), "stdin is left blocking for whoever reads it next"
+    for fd in (in_r, out_r, out_w):
+        os.close(fd)
+    assert ids == list(range(count))

@@ -251,6 +251,14 @@ def argument_error(exc: ValidationError) -> str:
     return "invalid arguments: " + "; ".join(lines)
 
 
+def tool_result(out: BaseModel) -> CallToolResult:
+    """A tool's answer: its text rendering and its structured content."""
+    return CallToolResult(
+        content=[TextContent(type="text", text=render(out))],
+        structured_content=out.model_dump(mode="json"),
+    )
+
+
 def error_result(message: str, structured: dict[str, Any] | None = None) -> CallToolResult:
     return CallToolResult(
         content=[TextContent(type="text", text=clip(message, MAX_ERROR_CHARS))],
@@ -451,10 +459,7 @@ def build_server(
         except Exception as exc:  # a bug or a broken environment: never shown as bad input
             logger.exception("tool %s failed", spec.verb)
             return error_result(internal_error_text(spec.verb, exc))
-        return CallToolResult(
-            content=[TextContent(type="text", text=render(out))],
-            structured_content=out.model_dump(mode="json"),
-        )
+        return tool_result(out)
 
     async def on_list_resources(
         ctx: ServerRequestContext[Runtime], params: PaginatedRequestParams | None

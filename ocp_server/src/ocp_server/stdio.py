@@ -44,6 +44,7 @@ logger = logging.getLogger(__name__)
 
 MAX_LINE_BYTES = 16 * 1024 * 1024
 MAX_METHOD_CHARS = 128
+QUEUED_LINES = 64  # requests read ahead of the server, at most
 PIPE_BYTES = 1024 * 1024  # stdout's pipe buffer asked for (Linux's unprivileged maximum)
 EXIT_GRACE = 1.0  # seconds between the client leaving and the process ending, at most
 PARENT_POLL = 1.0
@@ -130,6 +131,11 @@ def check_line(raw: bytes) -> types.JSONRPCMessage | types.JSONRPCError | None:
     return None
 
 
+def encode_message(message: types.JSONRPCMessage) -> bytes:
+    """One message as the line written to stdout."""
+    return message.model_dump_json(by_alias=True, exclude_unset=True).encode() + b"\n"
+
+
 def _claim(fd: int, diversion: Callable[[], int]) -> tuple[int, Callable[[], None]]:
     """A private duplicate of `fd` for the protocol, with `fd` itself pointed elsewhere."""
     private = os.dup(fd)
@@ -172,40 +178,55 @@ class _Watchdog:
         os._exit(0)
 
 
+class _Lines:
+    """Complete lines out of the chunks read from stdin. A line over `max_line` is replaced
+    by its first bytes plus a marker, and the rest of it skipped."""
+
+    def __init__(self, max_line: int = MAX_LINE_BYTES) -> None:
+        self.max_line = max_line
+        self.pending = bytearray()
+        self.skipping = False
+
+    def feed(self, chunk: bytes) -> list[bytes]:
+        lines = []
+        start = 0
+        while True:
+            end = chunk.find(b"\n", start)
+            piece = chunk[start:] if end < 0 else chunk[start:end]
+            if not self.skipping:
+                self.pending += piece
+                if len(self.pending) > self.max_line:
+                    lines.append(_TOO_LONG + bytes(self.pending[:_ID_SCAN_BYTES]))
+                    self.pending.clear()
+                    self.skipping = True
+            if end < 0:
+                return lines
+            if not self.skipping:
+                lines.append(bytes(self.pending))
+            self.pending.clear()
+            self.skipping = False
+            start = end + 1
+
+    def end(self) -> list[bytes]:
+        """What is left at the end of input: a last line without its newline."""
+        return [bytes(self.pending)] if self.pending and not self.skipping else []
+
+
 def _read_lines(
     fd: int, put: Callable[[bytes | None], None], max_line: int = MAX_LINE_BYTES
 ) -> None:
-    """Blocking reader (a daemon thread): complete lines to `put`, None at end of input. A line
-    over `max_line` is replaced by its first bytes plus a marker, and the rest skipped."""
-    pending = bytearray()
-    skipping = False
+    """Blocking reader (a daemon thread): complete lines to `put`, None at end of input."""
+    lines = _Lines(max_line)
     while True:
         try:
             chunk = os.read(fd, 65_536)
         except OSError:
             chunk = b""
+        for line in lines.feed(chunk) if chunk else lines.end():
+            put(line)
         if not chunk:
-            if pending and not skipping:
-                put(bytes(pending))
             put(None)
             return
-        start = 0
-        while True:
-            end = chunk.find(b"\n", start)
-            piece = chunk[start:] if end < 0 else chunk[start:end]
-            if not skipping:
-                pending += piece
-                if len(pending) > max_line:
-                    put(_TOO_LONG + bytes(pending[:_ID_SCAN_BYTES]))
-                    pending.clear()
-                    skipping = True
-            if end < 0:
-                break
-            if not skipping:
-                put(bytes(pending))
-            pending.clear()
-            skipping = False
-            start = end + 1
 
 
 _TOO_LONG = b"\0too-long\0"
@@ -222,10 +243,11 @@ def _answer_for(raw: bytes) -> types.JSONRPCMessage | types.JSONRPCError | None:
     return check_line(raw)
 
 
-def _set_nonblocking(fd: int) -> bool:
+def _set_nonblocking(fd: int, *, room: bool = True) -> bool:
     """Make `fd` non-blocking when it is a pipe (what an MCP client gives); False when it
     stays blocking: a terminal or a file may be shared with the shell that started us, which
-    must not find its own output non-blocking (and Windows pipes cannot be)."""
+    must not find its own output non-blocking (and Windows pipes cannot be). `room`: ask for
+    a pipe buffer of PIPE_BYTES too (stdout's)."""
     if sys.platform == "win32":
         return False
     try:
@@ -234,7 +256,7 @@ def _set_nonblocking(fd: int) -> bool:
         os.set_blocking(fd, False)
     except OSError:
         return False
-    if sys.platform == "linux":  # room for a whole answer, written at once
+    if room and sys.platform == "linux":  # room for a whole answer, written at once
         import fcntl
 
         with suppress(OSError):
@@ -271,7 +293,11 @@ async def hardened_stdio(
     wire_out, restore_out = _claim(stdout_fd, lambda: os.dup(2))
     watchdog = _Watchdog(exit_grace)
     loop = asyncio.get_running_loop()
-    lines: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=64)
+    # Read from the event loop when stdin is a pipe: a thread hop per request (waking the
+    # loop, a future, the thread woken back) cost more than the read. Elsewhere (a file, a
+    # terminal, Windows) a thread reads, blocking.
+    on_loop = _set_nonblocking(wire_in, room=False)
+    lines: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=0 if on_loop else QUEUED_LINES)
     read_send, read_recv = anyio.create_memory_object_stream[SessionMessage | Exception](0)
     write_send, write_recv = anyio.create_memory_object_stream[SessionMessage](0)
     answers = write_send.clone()
@@ -290,9 +316,45 @@ async def hardened_stdio(
             with suppress(RuntimeError):
                 asyncio.run_coroutine_threadsafe(lines.put(None), loop)
 
+    split = _Lines()
+    reading = False  # the loop watches stdin for lines
+    ended = False  # stdin reached its end (or the client left): no more reading
+
+    def watch_stdin(on: bool) -> None:
+        nonlocal reading
+        if on and not reading and not ended:
+            loop.add_reader(wire_in, read_ready)
+            reading = True
+        elif not on and reading:
+            loop.remove_reader(wire_in)
+            reading = False
+
+    def read_ready() -> None:
+        nonlocal ended
+        try:
+            chunk = os.read(wire_in, 65_536)
+        except BlockingIOError:
+            return
+        except OSError:
+            chunk = b""
+        if gone.is_set() or not chunk:
+            if not gone.is_set():
+                for line in split.end():
+                    lines.put_nowait(line)
+                lines.put_nowait(None)
+            watch_stdin(False)
+            ended = True
+            return
+        for line in split.feed(chunk):
+            lines.put_nowait(line)
+        if lines.qsize() >= QUEUED_LINES:  # the server is behind: stop reading for now
+            watch_stdin(False)
+
     async def reader() -> None:
         async with read_send, answers:
             while (raw := await lines.get()) is not None:
+                if on_loop and lines.qsize() < QUEUED_LINES:
+                    watch_stdin(True)
                 message = _answer_for(raw)
                 if isinstance(message, types.JSONRPCError):
                     await answers.send(SessionMessage(message))
@@ -328,19 +390,24 @@ async def hardened_stdio(
         try:
             async with write_recv:
                 async for item in write_recv:
-                    data = item.message.model_dump_json(by_alias=True, exclude_unset=True)
+                    data = encode_message(item.message)
                     try:
                         if nonblocking:
-                            await write_on_loop(data.encode() + b"\n")
+                            await write_on_loop(data)
                         else:
-                            await anyio.to_thread.run_sync(write_all, data.encode() + b"\n")
+                            await anyio.to_thread.run_sync(write_all, data)
                     except OSError:  # the client closed its end: nobody listens any more
                         client_left()
                         return
         finally:
             drained.set()
 
-    threading.Thread(target=_read_lines, args=(wire_in, put), name="ocp stdin", daemon=True).start()
+    if on_loop:
+        watch_stdin(True)
+    else:
+        threading.Thread(
+            target=_read_lines, args=(wire_in, put), name="ocp stdin", daemon=True
+        ).start()
     _watch_parent(client_left)
     try:
         async with anyio.create_task_group() as tg:
@@ -356,6 +423,10 @@ async def hardened_stdio(
                     await drained.wait()
                 tg.cancel_scope.cancel()
     finally:
+        if on_loop:
+            watch_stdin(False)
+            with suppress(OSError):
+                os.set_blocking(wire_in, True)
         if nonblocking:
             with suppress(OSError):
                 os.set_blocking(wire_out, True)
