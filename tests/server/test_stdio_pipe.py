@@ -15,7 +15,7 @@ from pathlib import Path
 import mcp_types as types
 from mcp.shared.message import SessionMessage
 
-from ocp_server.stdio import PIPE_BYTES, _set_nonblocking, hardened_stdio
+from ocp_server.stdio import PIPE_BYTES, _set_nonblocking, encode_message, hardened_stdio
 
 
 def test_a_pipe_is_made_non_blocking_with_room_for_an_answer() -> None:
@@ -105,3 +105,26 @@ async def test_requests_sent_faster_than_served_arrive_whole_and_in_order() -> N
     for fd in (in_r, out_r, out_w):
         os.close(fd)
     assert ids == list(range(count))
+
+
+def test_a_message_is_written_as_its_model_dump_json_line() -> None:
+    """The writer takes the serializer's bytes without the str round trip: the same line."""
+    hit = {"citation": "src/ä.py:1-3", "text": "def f():\n    return '→ ✓'\n", "score": 1.5}
+    messages: list[types.JSONRPCMessage] = [
+        types.JSONRPCResponse(
+            jsonrpc="2.0",
+            id=7,
+            result={"content": [{"type": "text", "text": "ü"}], "structuredContent": hit},
+        ),
+        types.JSONRPCRequest(jsonrpc="2.0", id="r-1", method="roots/list"),
+        types.JSONRPCNotification(
+            jsonrpc="2.0", method="notifications/progress", params={"progress": 1}
+        ),
+        types.JSONRPCError(
+            jsonrpc="2.0", id=None, error=types.ErrorData(code=-32700, message="Parse error")
+        ),
+    ]
+    for message in messages:
+        line = encode_message(message)
+        assert line == message.model_dump_json(by_alias=True, exclude_unset=True).encode() + b"\n"
+        assert line.count(b"\n") == 1

@@ -132,8 +132,11 @@ def check_line(raw: bytes) -> types.JSONRPCMessage | types.JSONRPCError | None:
 
 
 def encode_message(message: types.JSONRPCMessage) -> bytes:
-    """One message as the line written to stdout."""
-    return message.model_dump_json(by_alias=True, exclude_unset=True).encode() + b"\n"
+    """One message as the line written to stdout: the bytes of `model_dump_json(by_alias=True,
+    exclude_unset=True)`, from the model's serializer straight (model_dump_json decodes them
+    to a str, which then had to be encoded again: half the time of a search's 60 KB answer)."""
+    data = message.__pydantic_serializer__.to_json(message, by_alias=True, exclude_unset=True)
+    return data + b"\n"
 
 
 def _claim(fd: int, diversion: Callable[[], int]) -> tuple[int, Callable[[], None]]:
