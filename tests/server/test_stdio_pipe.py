@@ -10,12 +10,19 @@ import os
 import sys
 import threading
 import time
+from contextlib import suppress
 from pathlib import Path
 
 import mcp_types as types
 from mcp.shared.message import SessionMessage
 
-from ocp_server.stdio import PIPE_BYTES, _set_nonblocking, encode_message, hardened_stdio
+from ocp_server.stdio import (
+    PIPE_BYTES,
+    _set_nonblocking,
+    _Stdout,
+    encode_message,
+    hardened_stdio,
+)
 
 
 def test_a_pipe_is_made_non_blocking_with_room_for_an_answer() -> None:
@@ -128,3 +135,46 @@ def test_a_message_is_written_as_its_model_dump_json_line() -> None:
         line = encode_message(message)
         assert line == message.model_dump_json(by_alias=True, exclude_unset=True).encode() + b"\n"
         assert line.count(b"\n") == 1
+
+
+async def test_a_message_sent_while_another_is_half_written_waits_for_its_end() -> None:
+    """A message the pipe could not take at once is finished before any later one starts,
+    even when the pipe has room again by the time the later one is sent."""
+    out_r, out_w = os.pipe()
+    assert _set_nonblocking(out_w)
+    os.set_blocking(out_r, False)
+    out = _Stdout(out_w, nonblocking=True, on_broken=lambda: None)
+    big = "x" * (2 * PIPE_BYTES)  # cannot go at once: the rest is queued
+    count = 5
+
+    def note(i: int, data: str = "") -> types.JSONRPCNotification:
+        return types.JSONRPCNotification(
+            jsonrpc="2.0", method="notifications/message", params={"i": i, "data": data}
+        )
+
+    def drain() -> bytes:
+        data = bytearray()
+        with suppress(BlockingIOError):
+            while chunk := os.read(out_r, 65_536):
+                data.extend(chunk)
+        return bytes(data)
+
+    received = bytearray()
+    async with asyncio.timeout(20), asyncio.TaskGroup() as tg:
+        sends = [tg.create_task(out.write(note(0, big)))]
+        await asyncio.sleep(0)  # what fit is in the pipe, the rest waits in the queue
+        received.extend(drain())  # the pipe has room again: the next must still wait
+        sends += [tg.create_task(out.write(note(i))) for i in range(1, count + 1)]
+        await asyncio.sleep(0)
+        writer = tg.create_task(out.run())
+        while received.count(b"\n") < count + 1:
+            received.extend(drain())
+            await asyncio.sleep(0.001)
+        await asyncio.gather(*sends)
+        writer.cancel()
+    for fd in (out_r, out_w):
+        os.close(fd)
+    got = [types.jsonrpc_message_adapter.validate_json(line) for line in received.splitlines()]
+    params = [m.params or {} for m in got if isinstance(m, types.JSONRPCNotification)]
+    assert [p["i"] for p in params] == list(range(count + 1))
+    assert params[0]["data"] == big

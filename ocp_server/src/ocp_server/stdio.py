@@ -31,13 +31,14 @@ import re
 import stat
 import sys
 import threading
+from collections import deque
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
 from typing import Any
 
 import anyio
 import mcp_types as types
-from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+from anyio.abc import ObjectReceiveStream, ObjectSendStream
 from mcp.shared.message import SessionMessage
 
 logger = logging.getLogger(__name__)
@@ -282,14 +283,153 @@ def _watch_parent(on_gone: Callable[[], None]) -> None:
         threading.Thread(target=poll, name="ocp parent watch", daemon=True).start()
 
 
+class _Stdout:
+    """Protocol messages to stdout, each whole and in order. A message goes out from the task
+    that sends it when the pipe takes it at once (a search's answer fits the 1 MiB pipe when
+    the client keeps up): no hand-over to another task. What does not fit waits its turn in a
+    queue that `run` empties, waiting for room; where stdout cannot be non-blocking (a file, a
+    terminal, Windows) every message goes through the queue and a thread writes it."""
+
+    def __init__(self, fd: int, nonblocking: bool, on_broken: Callable[[], None]) -> None:
+        self.fd = fd
+        self.nonblocking = nonblocking
+        self.on_broken = on_broken
+        # Each entry leaves the queue once written whole: while one is, later ones wait.
+        self.queue: deque[tuple[bytes, asyncio.Event]] = deque()
+        self.queued = asyncio.Event()
+        self.broken = False  # the client closed its end: nobody listens any more
+
+    async def write(self, message: types.JSONRPCMessage) -> None:
+        if self.broken:
+            raise anyio.BrokenResourceError
+        data = encode_message(message)
+        if self.nonblocking and not self.queue:
+            try:
+                written = os.write(self.fd, data)
+            except BlockingIOError:
+                written = 0
+            except OSError:
+                self._break()
+                raise anyio.BrokenResourceError from None
+            if written == len(data):
+                return
+            data = data[written:]  # the rest goes next, before any other message
+        done = asyncio.Event()
+        self.queue.append((data, done))
+        self.queued.set()
+        await done.wait()  # a sender cancelled here still has its message written whole
+        if self.broken:
+            raise anyio.BrokenResourceError
+
+    async def run(self) -> None:
+        """Empty the queue, for as long as the client reads."""
+        while not self.broken:
+            await self.queued.wait()
+            while self.queue and not self.broken:
+                data, done = self.queue[0]
+                try:
+                    if self.nonblocking:
+                        await self._write_on_loop(data)
+                    else:
+                        await anyio.to_thread.run_sync(self._write_all, data)
+                except OSError:
+                    self._break()
+                    return
+                self.queue.popleft()
+                done.set()
+            self.queued.clear()
+
+    async def drained(self) -> None:
+        """Return once every message sent so far is written (or the client has gone)."""
+        if self.queue:
+            await self.queue[-1][1].wait()
+
+    def _break(self) -> None:
+        self.broken = True
+        for _, done in self.queue:
+            done.set()
+        self.queue.clear()
+        self.on_broken()
+
+    async def _write_on_loop(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            try:
+                written = os.write(self.fd, view)
+            except BlockingIOError:
+                await anyio.wait_writable(self.fd)
+                continue
+            view = view[written:]
+
+    def _write_all(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            written = os.write(self.fd, view)
+            view = view[written:]
+
+
+class _StdoutStream(ObjectSendStream[SessionMessage]):
+    """The server's write end: closing it closes only this end."""
+
+    def __init__(self, out: _Stdout) -> None:
+        self.out = out
+        self.closed = False
+
+    async def send(self, item: SessionMessage) -> None:
+        if self.closed:
+            raise anyio.ClosedResourceError
+        await self.out.write(item.message)
+
+    async def aclose(self) -> None:
+        self.closed = True
+
+
+class _StdinStream(ObjectReceiveStream[SessionMessage | Exception]):
+    """The server's read end: the lines read from stdin, each checked first (a broken one is
+    answered here with its error, and not handed on)."""
+
+    def __init__(
+        self,
+        lines: asyncio.Queue[bytes | None],
+        out: _Stdout,
+        on_taken: Callable[[], None],
+        on_end: Callable[[], None],
+    ) -> None:
+        self.lines = lines
+        self.out = out
+        self.on_taken = on_taken
+        self.on_end = on_end
+        self.closed = False
+        self.ended = False
+
+    async def receive(self) -> SessionMessage | Exception:
+        while True:
+            if self.closed:
+                raise anyio.ClosedResourceError
+            if self.ended:
+                raise anyio.EndOfStream
+            raw = await self.lines.get()
+            self.on_taken()
+            if raw is None:
+                self.ended = True
+                self.on_end()
+                raise anyio.EndOfStream
+            message = _answer_for(raw)
+            if isinstance(message, types.JSONRPCError):
+                with suppress(anyio.BrokenResourceError):
+                    await self.out.write(message)
+            elif message is not None:
+                return SessionMessage(message)
+
+    async def aclose(self) -> None:
+        self.closed = True
+
+
 @asynccontextmanager
 async def hardened_stdio(
     *, exit_grace: float = EXIT_GRACE, stdin_fd: int = 0, stdout_fd: int = 1
 ) -> AsyncIterator[
-    tuple[
-        MemoryObjectReceiveStream[SessionMessage | Exception],
-        MemoryObjectSendStream[SessionMessage],
-    ]
+    tuple[ObjectReceiveStream[SessionMessage | Exception], ObjectSendStream[SessionMessage]]
 ]:
     """Read and write streams for `Server.run`, over the process's stdin and stdout."""
     wire_in, restore_in = _claim(stdin_fd, lambda: os.open(os.devnull, os.O_RDONLY))
@@ -301,9 +441,6 @@ async def hardened_stdio(
     # terminal, Windows) a thread reads, blocking.
     on_loop = _set_nonblocking(wire_in, room=False)
     lines: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=0 if on_loop else QUEUED_LINES)
-    read_send, read_recv = anyio.create_memory_object_stream[SessionMessage | Exception](0)
-    write_send, write_recv = anyio.create_memory_object_stream[SessionMessage](0)
-    answers = write_send.clone()
     gone = threading.Event()
 
     def put(line: bytes | None) -> None:
@@ -353,57 +490,17 @@ async def hardened_stdio(
         if lines.qsize() >= QUEUED_LINES:  # the server is behind: stop reading for now
             watch_stdin(False)
 
-    async def reader() -> None:
-        async with read_send, answers:
-            while (raw := await lines.get()) is not None:
-                if on_loop and lines.qsize() < QUEUED_LINES:
-                    watch_stdin(True)
-                message = _answer_for(raw)
-                if isinstance(message, types.JSONRPCError):
-                    await answers.send(SessionMessage(message))
-                elif message is not None:
-                    await read_send.send(SessionMessage(message))
-        # The client has gone: whatever is still running gets EXIT_GRACE seconds.
-        watchdog.arm()
+    def line_taken() -> None:
+        if on_loop and lines.qsize() < QUEUED_LINES:
+            watch_stdin(True)
 
-    def write_all(data: bytes) -> None:
-        view = memoryview(data)
-        while view:
-            written = os.write(wire_out, view)
-            view = view[written:]
-
-    # Written from the event loop when the pipe takes it (a search's answer fits its buffer
-    # when the client keeps up), waiting for room when it is full: a thread hop per message
-    # cost more than the write. Where a pipe cannot be non-blocking, a thread writes.
-    nonblocking = _set_nonblocking(wire_out)
-
-    async def write_on_loop(data: bytes) -> None:
-        view = memoryview(data)
-        while view:
-            try:
-                written = os.write(wire_out, view)
-            except BlockingIOError:
-                await anyio.wait_writable(wire_out)
-                continue
-            view = view[written:]
-
-    drained = anyio.Event()
-
-    async def writer() -> None:
-        try:
-            async with write_recv:
-                async for item in write_recv:
-                    data = encode_message(item.message)
-                    try:
-                        if nonblocking:
-                            await write_on_loop(data)
-                        else:
-                            await anyio.to_thread.run_sync(write_all, data)
-                    except OSError:  # the client closed its end: nobody listens any more
-                        client_left()
-                        return
-        finally:
-            drained.set()
+    # Written from the event loop when the pipe takes it, waiting for room when it is full:
+    # a thread hop per message cost more than the write. Where a pipe cannot be
+    # non-blocking, a thread writes.
+    out = _Stdout(wire_out, _set_nonblocking(wire_out), client_left)
+    # The client has gone when stdin ends: whatever is still running gets EXIT_GRACE seconds.
+    read = _StdinStream(lines, out, line_taken, watchdog.arm)
+    write = _StdoutStream(out)
 
     if on_loop:
         watch_stdin(True)
@@ -414,23 +511,22 @@ async def hardened_stdio(
     _watch_parent(client_left)
     try:
         async with anyio.create_task_group() as tg:
-            tg.start_soon(reader)
-            tg.start_soon(writer)
+            tg.start_soon(out.run)
             try:
-                yield read_recv, write_send
+                yield read, write
             finally:
                 client_left()
                 watchdog.arm()
-                await write_send.aclose()
+                await write.aclose()
                 with anyio.move_on_after(exit_grace / 2):
-                    await drained.wait()
+                    await out.drained()
                 tg.cancel_scope.cancel()
     finally:
         if on_loop:
             watch_stdin(False)
             with suppress(OSError):
                 os.set_blocking(wire_in, True)
-        if nonblocking:
+        if out.nonblocking:
             with suppress(OSError):
                 os.set_blocking(wire_out, True)
         restore_out()
