@@ -175,10 +175,9 @@ VENDORED_DIRS = frozenset(
         "DerivedData",
     }
 )
-#: Folders that hold a build's output, or the build's own source (hono keeps `build/build.ts`).
-#: Output is what git ignores, so their files are indexed only where git's rules are in
-#: effect and keep them: tracked in a git work tree; outside git, below a .gitignore that does
-#: not ignore them. Without git or a .gitignore, they are skipped as vendored folders are.
+#: A build's output, or its own source (hono's `build/build.ts`): indexed only where git's rules
+#: keep them (tracked in a git work tree; outside git, below a .gitignore that does not ignore
+#: them), else skipped as vendored folders are.
 BUILD_DIRS = frozenset({"build"})
 _MINIFIED_SUFFIXES = (".min.js", ".min.css", ".min.mjs", ".bundle.js", ".chunk.js", ".map")
 _GENERATED_SUFFIXES = (
@@ -443,20 +442,18 @@ def git_files(workspace: Path) -> list[str] | None:
         ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return None
+    entries = out.decode("utf-8", "surrogateescape").split("\0")
+    # untracked below a build folder: the build's output
     paths = sorted(
         {
-            entry[2:]
-            for entry in out.decode("utf-8", "surrogateescape").split("\0")
-            if entry and not (entry.startswith("? ") and _in_build_dir(entry[2:]))
+            e[2:]
+            for e in entries
+            if e and (e[0] != "?" or BUILD_DIRS.isdisjoint(e[2:].split("/")[:-1]))
         }
     )
     if top:  # the workspace is a sub-folder of the repository
         paths = [p[len(top) :] for p in paths if p.startswith(top)]
     return paths
-
-
-def _in_build_dir(rel: str) -> bool:
-    return any(p in BUILD_DIRS for p in rel.split("/")[:-1])
 
 
 def _ignored(specs: list[tuple[str, pathspec.GitIgnoreSpec]], rel: str) -> bool:
@@ -487,12 +484,9 @@ def _iter_walk_with_gitignore(workspace: Path) -> Iterator[str]:
             except (OSError, UnicodeDecodeError):
                 pass
 
+        skip = VENDORED_DIRS if specs else VENDORED_DIRS | BUILD_DIRS  # nothing says what is output
         dirnames[:] = sorted(
-            d
-            for d in dirnames
-            if d not in VENDORED_DIRS
-            and not (d in BUILD_DIRS and not specs)  # no .gitignore says what is output
-            and not _ignored(specs, rel_dir + d + "/")
+            d for d in dirnames if d not in skip and not _ignored(specs, rel_dir + d + "/")
         )
         yield from (rel_dir + f for f in sorted(filenames) if not _ignored(specs, rel_dir + f))
 
