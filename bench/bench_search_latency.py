@@ -2,7 +2,7 @@
 benchmark's development corpora, their queries alternated between the two servers.
 
     uv run python bench/bench_search_latency.py --a /work/main/.venv/bin/ocp-server \
-        --b .venv/bin/ocp-server [--rounds 3] [--corpus click,ripgrep]
+        --b .venv/bin/ocp-server [--rounds 3] [--corpus click,ripgrep] [--mcp-only]
 
 It reuses the indexes `../shared/bench/retrieval/run.py` built (under its cache, the
 default `~/.cache/ocp-bench/retrieval-dev`, or OCP_BENCH_CACHE); run that once first.
@@ -13,7 +13,9 @@ copy of a corpus's database. The client is a plain JSON-RPC client over the serv
 as run.py's is: it sends `{query, k: 20}` to `ocp_context_search` and times the round trip.
 Interleaving the two servers' queries puts both under the same machine load, so the
 difference between the columns is the change, not the neighbours. It also checks that both
-servers return identical results (citations, scores, texts) for every query.
+servers return identical results (citations, scores, texts) for every query. With
+`--mcp-only` each server answers a query it was asked before from a memo (all queries are asked
+once first), so the columns are what the MCP path costs apart from the search.
 """
 
 from __future__ import annotations
@@ -36,13 +38,35 @@ CORPORA = ("click", "pytest", "hono", "cobra", "ripgrep", "express")
 K = 20
 
 
+# `--mcp-only`: the server with its search answered from a memo once a query was asked, so
+# what a call costs is the MCP path alone (framing, validation, the result's two shapes, JSON,
+# the pipes). A measurement harness only: the memo lives in this child process.
+MEMO_SERVER = """
+import sys
+import ocp_server.app as app
+from ocp_server.cli import main
+search, seen = app.AppState.search, {}
+async def memo(self, ws, args):
+    key = args.model_dump_json()
+    if key not in seen:
+        seen[key] = await search(self, ws, args)
+    return seen[key]
+app.AppState.search = memo
+sys.argv[0] = "ocp-server"
+main()
+"""
+
+
 class Server:
     """One `ocp-server` over stdio, spoken to line by line."""
 
-    def __init__(self, cmd: str, root: Path, db: Path) -> None:
+    def __init__(self, cmd: str, root: Path, db: Path, *, memo: bool = False) -> None:
         env = {**os.environ, "OCP_WORKSPACE": str(root), "OCP_DB_PATH": str(db)}
+        argv = [str(Path(cmd).resolve()) if os.sep in cmd else cmd]
+        if memo:  # the Python of the command's environment (its .venv/bin)
+            argv = [str(Path(argv[0]).parent / "python"), "-c", MEMO_SERVER]
         self.proc = subprocess.Popen(
-            [str(Path(cmd).resolve()) if os.sep in cmd else cmd],
+            argv,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
@@ -131,6 +155,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="passes over each query list")
     parser.add_argument("--corpus", default=",".join(CORPORA))
     parser.add_argument(
+        "--mcp-only",
+        action="store_true",
+        help="answer each search from a memo after its first time (every query is asked once "
+        "before timing): the columns are then the MCP path alone, without the search",
+    )
+    parser.add_argument(
         "--cache",
         type=Path,
         default=Path(os.environ.get("OCP_BENCH_CACHE", "~/.cache/ocp-bench/retrieval-dev")),
@@ -161,11 +191,11 @@ def main() -> None:
                 db = Path(tmp) / label / "ocp.db"
                 db.parent.mkdir()
                 shutil.copy(built, db)
-                servers.append(Server(getattr(args, label), root, db))
+                servers.append(Server(getattr(args, label), root, db, memo=args.mcp_only))
             try:
                 times: list[list[float]] = [[], []]
                 same = True
-                for q in queries[:5]:
+                for q in queries if args.mcp_only else queries[:5]:
                     for s in servers:
                         s.search(q)
                 cpu = [s.cpu_seconds() for s in servers]

@@ -143,18 +143,14 @@ def static_table(model: MiniLM) -> tuple[dict[str, int], Floats]:
 # ---- the data and the evaluation -------------------------------------------------------------
 def labelled() -> tuple[list[str], list[str], npt.NDArray[np.bool_], Floats]:
     """Texts, sources, paid labels, and the classifier's score for each from weights that
-    never saw its source (the 15 training sources) or its set (the two never-trained sets)."""
+    never saw its source (the training sources) or its set (the two never-trained sets)."""
     texts, sources = [], []
-    for path, default in (
-        (training.TRAIN, "original-train"),
-        (training.SOURCES, "?"),
-        (training.SOURCES_2, "?"),
-    ):
+    for path in training.TRAINED_ON:
         for line in path.read_text("utf-8").splitlines():
             if line.strip():
                 row = json.loads(line)
                 texts.append(row["text"])
-                sources.append(row.get("source", default))
+                sources.append(row.get("source", "original-train"))
     items = training.load_all()
     seeds = [training.Item("seed", *training.rule_offset(t), s) for t, s in training.SEED_SCORES]
     l2 = float(json.loads(training.OUT.read_text("utf-8"))["version"].rsplit("=", 1)[1])

@@ -49,6 +49,33 @@ def test_tracked_vendored_folders_are_skipped_even_when_committed(workspace: Pat
     assert "vendor/pkg/lib.go" not in paths(workspace)
 
 
+def test_a_build_folder_is_indexed_where_git_tracks_it_and_skipped_where_it_is_output(
+    workspace: Path,
+) -> None:
+    (workspace / "build").mkdir()
+    (workspace / "build" / "build.ts").write_text("export const entry = 'src/index.ts'\n")
+    git(workspace, "add", "build/build.ts")
+    (workspace / "build" / "bundle.js").write_text("var out = 1;\n")  # untracked, not ignored
+    found = paths(workspace)
+    assert "build/build.ts" in found
+    assert "build/bundle.js" not in found
+
+
+@pytest.mark.parametrize(
+    ("gitignore", "indexed"), [(None, False), ("*.log\n", True), ("build/\n", False)]
+)
+def test_outside_git_a_build_folder_is_indexed_only_below_a_gitignore_that_keeps_it(
+    tmp_path: Path, gitignore: str | None, indexed: bool
+) -> None:
+    ws = tmp_path / "plain"
+    (ws / "build").mkdir(parents=True)
+    (ws / "build" / "build.ts").write_text("export const entry = 'src/index.ts'\n")
+    if gitignore is not None:
+        (ws / ".gitignore").write_text(gitignore)
+    assert ("build/build.ts" in paths(ws)) is indexed
+    assert files.count_files(ws, 100) == len(paths(ws))
+
+
 def test_outside_git_nested_gitignore_rules_apply(tmp_path: Path) -> None:
     ws = tmp_path / "plain"
     (ws / "a" / "b").mkdir(parents=True)

@@ -83,6 +83,24 @@ async def test_a_question_about_the_docs_may_rank_prose_first(tmp_path: Path) ->
         await index.close()
 
 
+async def test_a_changelog_restating_the_request_ranks_below_the_code_it_describes(
+    tmp_path: Path,
+) -> None:
+    # "json" asks for configuration, so prose is not held back as prose; a changelog still is:
+    # its entries restate commit messages word for word
+    changelog = CHANGELOG + "- Retries: handling of retries when json logging is enabled.\n"
+    index = await _index(
+        tmp_path / "ws",
+        {"src/client/retry.py": RETRY_PY, "History.md": changelog},
+        tmp_path / "ocp.db",
+    )
+    try:
+        paths = await _paths(index, "Fix handling of retries when json logging is enabled")
+        assert paths[0] == "src/client/retry.py"
+    finally:
+        await index.close()
+
+
 def test_stemming_meets_inflected_words() -> None:
     assert set(terms("handling retries")) <= set(terms("handle_retry"))
     assert identifier_key("HandleRetry") == "handle_retry"

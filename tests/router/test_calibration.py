@@ -93,7 +93,7 @@ def test_an_unreadable_file_is_reported_and_left_alone(tmp_path: Path) -> None:
 
 def test_phase_one_says_when_calibration_changed_the_decision() -> None:
     clf = TaskClassifier(cache_size=0)
-    payload = parse_payload("debug the export job that fails at night")
+    payload = parse_payload("debug the export job that fails on weekends")
     plain = assess(payload, clf)
     cal = Calibration()
     kind = plain.classify.task_type.value

@@ -62,7 +62,13 @@ def test_each_failure_kind_is_routed_right_on_requests_never_trained_on(
 def test_the_pinned_requests_are_not_in_the_training_data() -> None:
     trained = {
         json.loads(line)["text"]
-        for name in ("routing_train.jsonl", "routing_sources.jsonl", "routing_sources_2.jsonl")
+        for name in (
+            "routing_train.jsonl",
+            "routing_sources.jsonl",
+            "routing_sources_2.jsonl",
+            "routing_sources_3.jsonl",
+            "routing_sources_4.jsonl",
+        )
         for line in (DATA / name).read_text("utf-8").splitlines()
         if line.strip()
     }
@@ -109,6 +115,8 @@ def test_training_and_serving_see_the_same_keyword_families() -> None:
         "routing_train.jsonl",
         "routing_sources.jsonl",
         "routing_sources_2.jsonl",
+        "routing_sources_3.jsonl",
+        "routing_sources_4.jsonl",
         "routing_holdout.jsonl",
         "routing_fresh.jsonl",
     ):

@@ -61,6 +61,8 @@ def _labeled_texts() -> list[str]:
         "routing_train.jsonl",
         "routing_sources.jsonl",
         "routing_sources_2.jsonl",
+        "routing_sources_3.jsonl",
+        "routing_sources_4.jsonl",
         "routing_holdout.jsonl",
         "routing_fresh.jsonl",
     ):
@@ -77,7 +79,7 @@ def _labeled_texts() -> list[str]:
 def test_every_labeled_request_gets_the_plain_classifiers_result() -> None:
     clf = TaskClassifier(cache_size=0)
     texts = _labeled_texts()
-    assert len(texts) == 798
+    assert len(texts) == 958
     for text in texts:
         assert clf.classify(text)._asdict() == reference.classify(text), text[:200]
 

@@ -116,7 +116,7 @@ def test_the_task_is_judged_from_the_latest_user_turn_not_the_reminders() -> Non
 
 
 def test_a_score_near_the_threshold_is_ambiguous_with_phase_ones_best_guess() -> None:
-    text = "debug the export job that fails at night"
+    text = "debug the export job that fails on weekends"
     near = judge(text, margin=0.25)
     assert 0.3 < near.classify.complexity_score < 0.5  # below the 0.5 threshold
     assert near.band is Band.AMBIGUOUS and near.tier is Tier.LOCAL

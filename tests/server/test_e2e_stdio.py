@@ -239,7 +239,7 @@ async def test_an_ambiguous_request_is_settled_by_the_local_classifier_and_then_
         return "look at the cron schedule"
 
     fake_ollama.reply = reply
-    text = "debug the export job that fails at night"
+    text = "debug the export job that fails on weekends"
     async with OCPClient(env=server_env(workspace, fake_ollama)) as client:
         first = await client.route(text)
         second = await client.route(text)

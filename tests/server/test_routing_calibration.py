@@ -15,7 +15,7 @@ from ocp_server.cli import main
 from tests.fakes import FakeAnthropic, FakeOllama
 from tests.server.inproc import inproc_client
 
-NEAR = "debug the export job that fails at night"  # a request phase 1 scores just under 0.5
+NEAR = "debug the export job that fails on weekends"  # a request phase 1 scores just under 0.5
 
 
 def _env(fake_ollama: FakeOllama, fake_anthropic: FakeAnthropic) -> dict[str, str]:

@@ -5,16 +5,24 @@ the client reads."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import sys
 import threading
 import time
+from contextlib import suppress
 from pathlib import Path
 
 import mcp_types as types
 from mcp.shared.message import SessionMessage
 
-from ocp_server.stdio import PIPE_BYTES, _set_nonblocking, hardened_stdio
+from ocp_server.stdio import (
+    PIPE_BYTES,
+    _set_nonblocking,
+    _Stdout,
+    encode_message,
+    hardened_stdio,
+)
 
 
 def test_a_pipe_is_made_non_blocking_with_room_for_an_answer() -> None:
@@ -74,3 +82,99 @@ async def test_a_message_larger_than_the_pipe_arrives_whole_to_a_slow_reader() -
     line = types.jsonrpc_message_adapter.validate_json(bytes(received).strip())
     assert isinstance(line, types.JSONRPCNotification)
     assert line.params is not None and line.params["data"] == payload
+
+
+async def test_requests_sent_faster_than_served_arrive_whole_and_in_order() -> None:
+    """stdin is read from the event loop: lines split across reads are joined, reading pauses
+    while requests queue up and resumes as they are served, and a last line without its
+    newline still counts."""
+    in_r, in_w = os.pipe()
+    out_r, out_w = os.pipe()
+    count = 300  # far more than QUEUED_LINES, all in the pipe at once
+    lines = [
+        json.dumps({"jsonrpc": "2.0", "id": i, "method": "ping"}).encode() for i in range(count)
+    ]
+    first, rest = lines[0][:10], lines[0][10:]
+    ids: list[object] = []
+    async with hardened_stdio(exit_grace=0, stdin_fd=in_r, stdout_fd=out_w) as (read, write):
+        os.write(in_w, first)  # half a line: nothing to deliver yet
+        await asyncio.sleep(0.05)
+        os.write(in_w, rest + b"\n" + b"\n".join(lines[1:]))  # the last line has no newline
+        await asyncio.sleep(0.05)  # nothing is served meanwhile: the reading must pause
+        os.close(in_w)
+        async with read, asyncio.timeout(20):  # a reading that never resumed: a failure
+            async for item in read:
+                assert isinstance(item, SessionMessage)
+                assert isinstance(item.message, types.JSONRPCRequest)
+                ids.append(item.message.id)
+        await write.aclose()
+    assert os.get_blocking(in_r), "stdin is left blocking for whoever reads it next"
+    for fd in (in_r, out_r, out_w):
+        os.close(fd)
+    assert ids == list(range(count))
+
+
+def test_a_message_is_written_as_its_model_dump_json_line() -> None:
+    """The writer takes the serializer's bytes without the str round trip: the same line."""
+    hit = {"citation": "src/ä.py:1-3", "text": "def f():\n    return '→ ✓'\n", "score": 1.5}
+    messages: list[types.JSONRPCMessage] = [
+        types.JSONRPCResponse(
+            jsonrpc="2.0",
+            id=7,
+            result={"content": [{"type": "text", "text": "ü"}], "structuredContent": hit},
+        ),
+        types.JSONRPCRequest(jsonrpc="2.0", id="r-1", method="roots/list"),
+        types.JSONRPCNotification(
+            jsonrpc="2.0", method="notifications/progress", params={"progress": 1}
+        ),
+        types.JSONRPCError(
+            jsonrpc="2.0", id=None, error=types.ErrorData(code=-32700, message="Parse error")
+        ),
+    ]
+    for message in messages:
+        line = encode_message(message)
+        assert line == message.model_dump_json(by_alias=True, exclude_unset=True).encode() + b"\n"
+        assert line.count(b"\n") == 1
+
+
+async def test_a_message_sent_while_another_is_half_written_waits_for_its_end() -> None:
+    """A message the pipe could not take at once is finished before any later one starts,
+    even when the pipe has room again by the time the later one is sent."""
+    out_r, out_w = os.pipe()
+    assert _set_nonblocking(out_w)
+    os.set_blocking(out_r, False)
+    out = _Stdout(out_w, nonblocking=True, on_broken=lambda: None)
+    big = "x" * (2 * PIPE_BYTES)  # cannot go at once: the rest is queued
+    count = 5
+
+    def note(i: int, data: str = "") -> types.JSONRPCNotification:
+        return types.JSONRPCNotification(
+            jsonrpc="2.0", method="notifications/message", params={"i": i, "data": data}
+        )
+
+    def drain() -> bytes:
+        data = bytearray()
+        with suppress(BlockingIOError):
+            while chunk := os.read(out_r, 65_536):
+                data.extend(chunk)
+        return bytes(data)
+
+    received = bytearray()
+    async with asyncio.timeout(20), asyncio.TaskGroup() as tg:
+        sends = [tg.create_task(out.write(note(0, big)))]
+        await asyncio.sleep(0)  # what fit is in the pipe, the rest waits in the queue
+        received.extend(drain())  # the pipe has room again: the next must still wait
+        sends += [tg.create_task(out.write(note(i))) for i in range(1, count + 1)]
+        await asyncio.sleep(0)
+        writer = tg.create_task(out.run())
+        while received.count(b"\n") < count + 1:
+            received.extend(drain())
+            await asyncio.sleep(0.001)
+        await asyncio.gather(*sends)
+        writer.cancel()
+    for fd in (out_r, out_w):
+        os.close(fd)
+    got = [types.jsonrpc_message_adapter.validate_json(line) for line in received.splitlines()]
+    params = [m.params or {} for m in got if isinstance(m, types.JSONRPCNotification)]
+    assert [p["i"] for p in params] == list(range(count + 1))
+    assert params[0]["data"] == big

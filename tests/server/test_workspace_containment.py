@@ -98,6 +98,35 @@ def test_client_roots_are_configured_folders_too(workspace: Path, home: Path) ->
     assert "outside" in refused(settings, str(other / "pkg"), [workspace.as_uri()])
 
 
+def test_a_configured_folder_is_resolved_again_once_it_changes_between_calls(
+    tmp_path: Path, home: Path
+) -> None:
+    """The folder is resolved on every tool call (remembered while it names the same folder):
+    a symlink pointed elsewhere, a folder deleted, a link that turns into a file, a home
+    moved: each next call sees it."""
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir()
+    second.mkdir()
+    link = tmp_path / "project"
+    link.symlink_to(first)
+    settings = ServerSettings(workspace=link)
+    assert resolve_workspace(settings, None, None) == first.resolve()
+    assert resolve_workspace(settings, None, None) == first.resolve()
+    link.unlink()
+    link.symlink_to(second)
+    assert resolve_workspace(settings, None, None) == second.resolve()
+    second.rmdir()
+    assert "is not an existing folder" in refused(settings, None)
+    second.mkdir()  # a new folder by the same name
+    assert resolve_workspace(settings, None, None) == second.resolve()
+    link.unlink()
+    link.write_text("not a folder")
+    assert "is not an existing folder" in refused(settings, None)
+    link.unlink()
+    link.symlink_to(home)
+    assert "is your home folder" in refused(settings, None)
+
+
 def test_a_configured_home_or_root_is_refused_rather_than_indexed(home: Path) -> None:
     assert "is your home folder" in refused(ServerSettings(workspace=home), None)
     assert "is the root folder" in refused(ServerSettings(claude_project_dir=Path("/")), None)

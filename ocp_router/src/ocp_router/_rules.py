@@ -675,6 +675,8 @@ def _leftmost(c: _Compiled, alts: list[int], text: str) -> str | None:
         m = _first_match(c.alternatives[j], c.starts[j], text)
         if m and (best is None or m.start() < best.start()):
             best = m
+            if not m.start():
+                break  # none starts further left, and a tie goes to the earlier alternative
     return best.group(0) if best else None
 
 

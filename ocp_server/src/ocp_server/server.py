@@ -251,6 +251,20 @@ def argument_error(exc: ValidationError) -> str:
     return "invalid arguments: " + "; ".join(lines)
 
 
+def tool_result(out: BaseModel) -> dict[str, Any]:
+    """A tool's answer, a `CallToolResult` in its wire form: its text rendering and its
+    structured content. Not the model: the SDK validates every result against the protocol's
+    schema and dumps it again anyway, and the model would be one more validation and dump of
+    every text (a search's answer is 60 KB)."""
+    return {
+        "content": [{"type": "text", "text": render(out)}],
+        "structuredContent": out.model_dump(mode="json"),
+        # The model's defaults, on the wire as its dump puts them (a test keeps them equal).
+        "isError": False,
+        "resultType": "complete",
+    }
+
+
 def error_result(message: str, structured: dict[str, Any] | None = None) -> CallToolResult:
     return CallToolResult(
         content=[TextContent(type="text", text=clip(message, MAX_ERROR_CHARS))],
@@ -410,7 +424,7 @@ def build_server(
 
     async def on_call_tool(
         ctx: ServerRequestContext[Runtime], params: CallToolRequestParams
-    ) -> CallToolResult:
+    ) -> CallToolResult | dict[str, Any]:
         spec = _find(params.name)
         if spec is None:
             names = ", ".join(tool_name(s, listed) for s in TOOLS)
@@ -451,10 +465,7 @@ def build_server(
         except Exception as exc:  # a bug or a broken environment: never shown as bad input
             logger.exception("tool %s failed", spec.verb)
             return error_result(internal_error_text(spec.verb, exc))
-        return CallToolResult(
-            content=[TextContent(type="text", text=render(out))],
-            structured_content=out.model_dump(mode="json"),
-        )
+        return tool_result(out)
 
     async def on_list_resources(
         ctx: ServerRequestContext[Runtime], params: PaginatedRequestParams | None
@@ -490,18 +501,21 @@ def build_server(
     with warnings.catch_warnings():
         # Roots are deprecated by the 2026-07-28 protocol, but today's clients still send them.
         warnings.simplefilter("ignore", MCPDeprecationWarning)
-        return Server(
+        server = Server(
             SERVER_NAME,
             version=__version__,
             title="OCP",
             instructions=INSTRUCTIONS,
             lifespan=lifespan,
             on_list_tools=on_list_tools,
-            on_call_tool=on_call_tool,
             on_list_resources=on_list_resources,
             on_read_resource=on_read_resource,
             on_roots_list_changed=on_roots_list_changed,
         )
+    # Registered as a plain request handler, which may answer with the result's wire form (a
+    # dict; see tool_result): `on_call_tool=` is typed for the model only.
+    server.add_request_handler("tools/call", CallToolRequestParams, on_call_tool)
+    return server
 
 
 def _load_app() -> type[AppState]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import os
+import stat
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -171,7 +172,13 @@ def _home_rules(
 
 def refusal(path: Path) -> str | None:
     """Why this (resolved) folder may never be a workspace, or None."""
-    home, above_home, credential_trees, settings_folders = _home_rules(str(Path.home()))
+    return _refusal(path, os.path.expanduser("~"))
+
+
+@functools.lru_cache(maxsize=256)
+def _refusal(path: Path, home_dir: str) -> str | None:
+    # A function of the folder and $HOME only, asked on every tool call: remembered.
+    home, above_home, credential_trees, settings_folders = _home_rules(home_dir)
     if path == Path(path.anchor):
         return "is the root folder"
     if path == home:
@@ -188,13 +195,48 @@ def refusal(path: Path) -> str | None:
     return None
 
 
+# A folder's resolved path, with the device and inode it named then. Resolving walks every
+# component of the path, a system call each, and the workspace is resolved on every tool call.
+_RESOLVED: dict[Path, tuple[Path, int, int]] = {}
+
+
+def _same_folder(path: Path, device: int, inode: int) -> bool:
+    try:
+        found = os.stat(path)
+    except (OSError, ValueError):
+        return False
+    return (found.st_dev, found.st_ino) == (device, inode)
+
+
+def resolved_folder(path: Path) -> Path | None:
+    """`path.resolve()` when `path` is an existing folder, else None. Reused while the path
+    and what it resolved to still name the same folder (device and inode): a symlink pointed
+    elsewhere, or a folder moved, deleted or replaced, is resolved again. (Only a folder moved
+    and a symlink to its new place put where it was keeps the old name.)"""
+    try:
+        found = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    if not stat.S_ISDIR(found.st_mode):
+        return None
+    identity = (found.st_dev, found.st_ino)
+    cached = _RESOLVED.get(path)
+    if cached is not None and cached[1:] == identity and _same_folder(cached[0], *identity):
+        return cached[0]
+    resolved = path.resolve()
+    if len(_RESOLVED) >= 64:  # a few configured folders and roots; tool arguments vary
+        _RESOLVED.clear()
+    _RESOLVED[path] = (resolved, *identity)
+    return resolved
+
+
 def _usable(path: Path, source: str) -> Path:
     path = path.expanduser()
     if not path.is_absolute():
         raise WorkspaceError(f"{source} must be an absolute path, got {str(path)!r}")
-    if not path.is_dir():
+    resolved = resolved_folder(path)
+    if resolved is None:
         raise WorkspaceError(f"{source} {str(path)!r} is not an existing folder")
-    resolved = path.resolve()
     if why := refusal(resolved):
         shown = str(path) if resolved == path else f"{path} ({resolved})"
         raise WorkspaceError(
@@ -224,8 +266,9 @@ def configured_folders(
         folders.append(_usable(settings.claude_project_dir, "CLAUDE_PROJECT_DIR"))
     for uri in roots or []:
         path = root_to_path(uri)
-        if path is not None and path.is_dir() and refusal(path.resolve()) is None:
-            folders.append(path.resolve())
+        resolved = resolved_folder(path) if path is not None else None
+        if resolved is not None and refusal(resolved) is None:
+            folders.append(resolved)
     if not folders:
         here = (cwd or Path.cwd()).resolve()
         if refusal(here) is None:

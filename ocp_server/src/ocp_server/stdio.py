@@ -31,19 +31,21 @@ import re
 import stat
 import sys
 import threading
+from collections import deque
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
 from typing import Any
 
 import anyio
 import mcp_types as types
-from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+from anyio.abc import ObjectReceiveStream, ObjectSendStream
 from mcp.shared.message import SessionMessage
 
 logger = logging.getLogger(__name__)
 
 MAX_LINE_BYTES = 16 * 1024 * 1024
 MAX_METHOD_CHARS = 128
+QUEUED_LINES = 64  # requests read ahead of the server, at most
 PIPE_BYTES = 1024 * 1024  # stdout's pipe buffer asked for (Linux's unprivileged maximum)
 EXIT_GRACE = 1.0  # seconds between the client leaving and the process ending, at most
 PARENT_POLL = 1.0
@@ -130,6 +132,14 @@ def check_line(raw: bytes) -> types.JSONRPCMessage | types.JSONRPCError | None:
     return None
 
 
+def encode_message(message: types.JSONRPCMessage) -> bytes:
+    """One message as the line written to stdout: the bytes of `model_dump_json(by_alias=True,
+    exclude_unset=True)`, from the model's serializer straight (model_dump_json decodes them
+    to a str, which then had to be encoded again: half the time of a search's 60 KB answer)."""
+    data = message.__pydantic_serializer__.to_json(message, by_alias=True, exclude_unset=True)
+    return data + b"\n"
+
+
 def _claim(fd: int, diversion: Callable[[], int]) -> tuple[int, Callable[[], None]]:
     """A private duplicate of `fd` for the protocol, with `fd` itself pointed elsewhere."""
     private = os.dup(fd)
@@ -172,40 +182,55 @@ class _Watchdog:
         os._exit(0)
 
 
+class _Lines:
+    """Complete lines out of the chunks read from stdin. A line over `max_line` is replaced
+    by its first bytes plus a marker, and the rest of it skipped."""
+
+    def __init__(self, max_line: int = MAX_LINE_BYTES) -> None:
+        self.max_line = max_line
+        self.pending = bytearray()
+        self.skipping = False
+
+    def feed(self, chunk: bytes) -> list[bytes]:
+        lines = []
+        start = 0
+        while True:
+            end = chunk.find(b"\n", start)
+            piece = chunk[start:] if end < 0 else chunk[start:end]
+            if not self.skipping:
+                self.pending += piece
+                if len(self.pending) > self.max_line:
+                    lines.append(_TOO_LONG + bytes(self.pending[:_ID_SCAN_BYTES]))
+                    self.pending.clear()
+                    self.skipping = True
+            if end < 0:
+                return lines
+            if not self.skipping:
+                lines.append(bytes(self.pending))
+            self.pending.clear()
+            self.skipping = False
+            start = end + 1
+
+    def end(self) -> list[bytes]:
+        """What is left at the end of input: a last line without its newline."""
+        return [bytes(self.pending)] if self.pending and not self.skipping else []
+
+
 def _read_lines(
     fd: int, put: Callable[[bytes | None], None], max_line: int = MAX_LINE_BYTES
 ) -> None:
-    """Blocking reader (a daemon thread): complete lines to `put`, None at end of input. A line
-    over `max_line` is replaced by its first bytes plus a marker, and the rest skipped."""
-    pending = bytearray()
-    skipping = False
+    """Blocking reader (a daemon thread): complete lines to `put`, None at end of input."""
+    lines = _Lines(max_line)
     while True:
         try:
             chunk = os.read(fd, 65_536)
         except OSError:
             chunk = b""
+        for line in lines.feed(chunk) if chunk else lines.end():
+            put(line)
         if not chunk:
-            if pending and not skipping:
-                put(bytes(pending))
             put(None)
             return
-        start = 0
-        while True:
-            end = chunk.find(b"\n", start)
-            piece = chunk[start:] if end < 0 else chunk[start:end]
-            if not skipping:
-                pending += piece
-                if len(pending) > max_line:
-                    put(_TOO_LONG + bytes(pending[:_ID_SCAN_BYTES]))
-                    pending.clear()
-                    skipping = True
-            if end < 0:
-                break
-            if not skipping:
-                put(bytes(pending))
-            pending.clear()
-            skipping = False
-            start = end + 1
 
 
 _TOO_LONG = b"\0too-long\0"
@@ -222,10 +247,11 @@ def _answer_for(raw: bytes) -> types.JSONRPCMessage | types.JSONRPCError | None:
     return check_line(raw)
 
 
-def _set_nonblocking(fd: int) -> bool:
+def _set_nonblocking(fd: int, *, room: bool = True) -> bool:
     """Make `fd` non-blocking when it is a pipe (what an MCP client gives); False when it
     stays blocking: a terminal or a file may be shared with the shell that started us, which
-    must not find its own output non-blocking (and Windows pipes cannot be)."""
+    must not find its own output non-blocking (and Windows pipes cannot be). `room`: ask for
+    a pipe buffer of PIPE_BYTES too (stdout's)."""
     if sys.platform == "win32":
         return False
     try:
@@ -234,7 +260,7 @@ def _set_nonblocking(fd: int) -> bool:
         os.set_blocking(fd, False)
     except OSError:
         return False
-    if sys.platform == "linux":  # room for a whole answer, written at once
+    if room and sys.platform == "linux":  # room for a whole answer, written at once
         import fcntl
 
         with suppress(OSError):
@@ -257,24 +283,164 @@ def _watch_parent(on_gone: Callable[[], None]) -> None:
         threading.Thread(target=poll, name="ocp parent watch", daemon=True).start()
 
 
+class _Stdout:
+    """Protocol messages to stdout, each whole and in order. A message goes out from the task
+    that sends it when the pipe takes it at once (a search's answer fits the 1 MiB pipe when
+    the client keeps up): no hand-over to another task. What does not fit waits its turn in a
+    queue that `run` empties, waiting for room; where stdout cannot be non-blocking (a file, a
+    terminal, Windows) every message goes through the queue and a thread writes it."""
+
+    def __init__(self, fd: int, nonblocking: bool, on_broken: Callable[[], None]) -> None:
+        self.fd = fd
+        self.nonblocking = nonblocking
+        self.on_broken = on_broken
+        # Each entry leaves the queue once written whole: while one is, later ones wait.
+        self.queue: deque[tuple[bytes, asyncio.Event]] = deque()
+        self.queued = asyncio.Event()
+        self.broken = False  # the client closed its end: nobody listens any more
+
+    async def write(self, message: types.JSONRPCMessage) -> None:
+        if self.broken:
+            raise anyio.BrokenResourceError
+        data = encode_message(message)
+        if self.nonblocking and not self.queue:
+            try:
+                written = os.write(self.fd, data)
+            except BlockingIOError:
+                written = 0
+            except OSError:
+                self._break()
+                raise anyio.BrokenResourceError from None
+            if written == len(data):
+                return
+            data = data[written:]  # the rest goes next, before any other message
+        done = asyncio.Event()
+        self.queue.append((data, done))
+        self.queued.set()
+        await done.wait()  # a sender cancelled here still has its message written whole
+        if self.broken:
+            raise anyio.BrokenResourceError
+
+    async def run(self) -> None:
+        """Empty the queue, for as long as the client reads."""
+        while not self.broken:
+            await self.queued.wait()
+            while self.queue and not self.broken:
+                data, done = self.queue[0]
+                try:
+                    if self.nonblocking:
+                        await self._write_on_loop(data)
+                    else:
+                        await anyio.to_thread.run_sync(self._write_all, data)
+                except OSError:
+                    self._break()
+                    return
+                self.queue.popleft()
+                done.set()
+            self.queued.clear()
+
+    async def drained(self) -> None:
+        """Return once every message sent so far is written (or the client has gone)."""
+        if self.queue:
+            await self.queue[-1][1].wait()
+
+    def _break(self) -> None:
+        self.broken = True
+        for _, done in self.queue:
+            done.set()
+        self.queue.clear()
+        self.on_broken()
+
+    async def _write_on_loop(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            try:
+                written = os.write(self.fd, view)
+            except BlockingIOError:
+                await anyio.wait_writable(self.fd)
+                continue
+            view = view[written:]
+
+    def _write_all(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            written = os.write(self.fd, view)
+            view = view[written:]
+
+
+class _StdoutStream(ObjectSendStream[SessionMessage]):
+    """The server's write end: closing it closes only this end."""
+
+    def __init__(self, out: _Stdout) -> None:
+        self.out = out
+        self.closed = False
+
+    async def send(self, item: SessionMessage) -> None:
+        if self.closed:
+            raise anyio.ClosedResourceError
+        await self.out.write(item.message)
+
+    async def aclose(self) -> None:
+        self.closed = True
+
+
+class _StdinStream(ObjectReceiveStream[SessionMessage | Exception]):
+    """The server's read end: the lines read from stdin, each checked first (a broken one is
+    answered here with its error, and not handed on)."""
+
+    def __init__(
+        self,
+        lines: asyncio.Queue[bytes | None],
+        out: _Stdout,
+        on_taken: Callable[[], None],
+        on_end: Callable[[], None],
+    ) -> None:
+        self.lines = lines
+        self.out = out
+        self.on_taken = on_taken
+        self.on_end = on_end
+        self.closed = False
+        self.ended = False
+
+    async def receive(self) -> SessionMessage | Exception:
+        while True:
+            if self.closed:
+                raise anyio.ClosedResourceError
+            if self.ended:
+                raise anyio.EndOfStream
+            raw = await self.lines.get()
+            self.on_taken()
+            if raw is None:
+                self.ended = True
+                self.on_end()
+                raise anyio.EndOfStream
+            message = _answer_for(raw)
+            if isinstance(message, types.JSONRPCError):
+                with suppress(anyio.BrokenResourceError):
+                    await self.out.write(message)
+            elif message is not None:
+                return SessionMessage(message)
+
+    async def aclose(self) -> None:
+        self.closed = True
+
+
 @asynccontextmanager
 async def hardened_stdio(
     *, exit_grace: float = EXIT_GRACE, stdin_fd: int = 0, stdout_fd: int = 1
 ) -> AsyncIterator[
-    tuple[
-        MemoryObjectReceiveStream[SessionMessage | Exception],
-        MemoryObjectSendStream[SessionMessage],
-    ]
+    tuple[ObjectReceiveStream[SessionMessage | Exception], ObjectSendStream[SessionMessage]]
 ]:
     """Read and write streams for `Server.run`, over the process's stdin and stdout."""
     wire_in, restore_in = _claim(stdin_fd, lambda: os.open(os.devnull, os.O_RDONLY))
     wire_out, restore_out = _claim(stdout_fd, lambda: os.dup(2))
     watchdog = _Watchdog(exit_grace)
     loop = asyncio.get_running_loop()
-    lines: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=64)
-    read_send, read_recv = anyio.create_memory_object_stream[SessionMessage | Exception](0)
-    write_send, write_recv = anyio.create_memory_object_stream[SessionMessage](0)
-    answers = write_send.clone()
+    # Read from the event loop when stdin is a pipe: a thread hop per request (waking the
+    # loop, a future, the thread woken back) cost more than the read. Elsewhere (a file, a
+    # terminal, Windows) a thread reads, blocking.
+    on_loop = _set_nonblocking(wire_in, room=False)
+    lines: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=0 if on_loop else QUEUED_LINES)
     gone = threading.Event()
 
     def put(line: bytes | None) -> None:
@@ -290,73 +456,77 @@ async def hardened_stdio(
             with suppress(RuntimeError):
                 asyncio.run_coroutine_threadsafe(lines.put(None), loop)
 
-    async def reader() -> None:
-        async with read_send, answers:
-            while (raw := await lines.get()) is not None:
-                message = _answer_for(raw)
-                if isinstance(message, types.JSONRPCError):
-                    await answers.send(SessionMessage(message))
-                elif message is not None:
-                    await read_send.send(SessionMessage(message))
-        # The client has gone: whatever is still running gets EXIT_GRACE seconds.
-        watchdog.arm()
+    split = _Lines()
+    reading = False  # the loop watches stdin for lines
+    ended = False  # stdin reached its end (or the client left): no more reading
 
-    def write_all(data: bytes) -> None:
-        view = memoryview(data)
-        while view:
-            written = os.write(wire_out, view)
-            view = view[written:]
+    def watch_stdin(on: bool) -> None:
+        nonlocal reading
+        if on and not reading and not ended:
+            loop.add_reader(wire_in, read_ready)
+            reading = True
+        elif not on and reading:
+            loop.remove_reader(wire_in)
+            reading = False
 
-    # Written from the event loop when the pipe takes it (a search's answer fits its buffer
-    # when the client keeps up), waiting for room when it is full: a thread hop per message
-    # cost more than the write. Where a pipe cannot be non-blocking, a thread writes.
-    nonblocking = _set_nonblocking(wire_out)
-
-    async def write_on_loop(data: bytes) -> None:
-        view = memoryview(data)
-        while view:
-            try:
-                written = os.write(wire_out, view)
-            except BlockingIOError:
-                await anyio.wait_writable(wire_out)
-                continue
-            view = view[written:]
-
-    drained = anyio.Event()
-
-    async def writer() -> None:
+    def read_ready() -> None:
+        nonlocal ended
         try:
-            async with write_recv:
-                async for item in write_recv:
-                    data = item.message.model_dump_json(by_alias=True, exclude_unset=True)
-                    try:
-                        if nonblocking:
-                            await write_on_loop(data.encode() + b"\n")
-                        else:
-                            await anyio.to_thread.run_sync(write_all, data.encode() + b"\n")
-                    except OSError:  # the client closed its end: nobody listens any more
-                        client_left()
-                        return
-        finally:
-            drained.set()
+            chunk = os.read(wire_in, 65_536)
+        except BlockingIOError:
+            return
+        except OSError:
+            chunk = b""
+        if gone.is_set() or not chunk:
+            if not gone.is_set():
+                for line in split.end():
+                    lines.put_nowait(line)
+                lines.put_nowait(None)
+            watch_stdin(False)
+            ended = True
+            return
+        for line in split.feed(chunk):
+            lines.put_nowait(line)
+        if lines.qsize() >= QUEUED_LINES:  # the server is behind: stop reading for now
+            watch_stdin(False)
 
-    threading.Thread(target=_read_lines, args=(wire_in, put), name="ocp stdin", daemon=True).start()
+    def line_taken() -> None:
+        if on_loop and lines.qsize() < QUEUED_LINES:
+            watch_stdin(True)
+
+    # Written from the event loop when the pipe takes it, waiting for room when it is full:
+    # a thread hop per message cost more than the write. Where a pipe cannot be
+    # non-blocking, a thread writes.
+    out = _Stdout(wire_out, _set_nonblocking(wire_out), client_left)
+    # The client has gone when stdin ends: whatever is still running gets EXIT_GRACE seconds.
+    read = _StdinStream(lines, out, line_taken, watchdog.arm)
+    write = _StdoutStream(out)
+
+    if on_loop:
+        watch_stdin(True)
+    else:
+        threading.Thread(
+            target=_read_lines, args=(wire_in, put), name="ocp stdin", daemon=True
+        ).start()
     _watch_parent(client_left)
     try:
         async with anyio.create_task_group() as tg:
-            tg.start_soon(reader)
-            tg.start_soon(writer)
+            tg.start_soon(out.run)
             try:
-                yield read_recv, write_send
+                yield read, write
             finally:
                 client_left()
                 watchdog.arm()
-                await write_send.aclose()
+                await write.aclose()
                 with anyio.move_on_after(exit_grace / 2):
-                    await drained.wait()
+                    await out.drained()
                 tg.cancel_scope.cancel()
     finally:
-        if nonblocking:
+        if on_loop:
+            watch_stdin(False)
+            with suppress(OSError):
+                os.set_blocking(wire_in, True)
+        if out.nonblocking:
             with suppress(OSError):
                 os.set_blocking(wire_out, True)
         restore_out()

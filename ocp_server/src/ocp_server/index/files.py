@@ -13,7 +13,8 @@ Never indexed, whatever the ignore files say:
   age), GCP service-account and OAuth client JSON, kubeconfigs with user credentials, dotenv
   files holding a secret (`env/production`), netrc, pgpass, git-credentials, htpasswd, docker
   and npm auth, AWS credential files, Terraform state;
-- vendored and build folders (VENDORED_DIRS), lockfiles (LOCKFILES);
+- vendored and build folders (VENDORED_DIRS), lockfiles (LOCKFILES); a folder named like
+  BUILD_DIRS only when git's rules do not keep it (see there);
 - binaries (a NUL byte in the first 8 KB), files over OCP_MAX_FILE_BYTES (default 1 MB);
 - minified or generated files (by name, a generated-code header, or very long lines);
 - symlinks that lead outside the workspace, or whose target is excluded by the rules above
@@ -159,7 +160,6 @@ VENDORED_DIRS = frozenset(
         ".nox",
         ".eggs",
         "dist",
-        "build",
         "target",
         ".next",
         ".nuxt",
@@ -175,6 +175,10 @@ VENDORED_DIRS = frozenset(
         "DerivedData",
     }
 )
+#: A build's output, or its own source (hono's `build/build.ts`): indexed only where git's rules
+#: keep them (tracked in a git work tree; outside git, below a .gitignore that does not ignore
+#: them), else skipped as vendored folders are.
+BUILD_DIRS = frozenset({"build"})
 _MINIFIED_SUFFIXES = (".min.js", ".min.css", ".min.mjs", ".bundle.js", ".chunk.js", ".map")
 _GENERATED_SUFFIXES = (
     "_pb2.py",
@@ -409,7 +413,8 @@ def load_ocpignore(workspace: Path) -> pathspec.GitIgnoreSpec | None:
 
 
 def git_files(workspace: Path) -> list[str] | None:
-    """Tracked plus untracked-not-ignored files, or None when this is not a git work tree."""
+    """Tracked plus untracked-not-ignored files, or None when this is not a git work tree.
+    Below a BUILD_DIRS folder, tracked files only."""
     try:
         out = subprocess.run(
             [
@@ -422,6 +427,7 @@ def git_files(workspace: Path) -> list[str] | None:
                 "--others",
                 "--exclude-standard",
                 "--full-name",
+                "-t",  # tags each path: "? " untracked, others tracked
             ],
             capture_output=True,
             check=True,
@@ -436,7 +442,15 @@ def git_files(workspace: Path) -> list[str] | None:
         ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return None
-    paths = sorted({p for p in out.decode("utf-8", "surrogateescape").split("\0") if p})
+    entries = out.decode("utf-8", "surrogateescape").split("\0")
+    # untracked below a build folder: the build's output
+    paths = sorted(
+        {
+            e[2:]
+            for e in entries
+            if e and (e[0] != "?" or BUILD_DIRS.isdisjoint(e[2:].split("/")[:-1]))
+        }
+    )
     if top:  # the workspace is a sub-folder of the repository
         paths = [p[len(top) :] for p in paths if p.startswith(top)]
     return paths
@@ -470,8 +484,9 @@ def _iter_walk_with_gitignore(workspace: Path) -> Iterator[str]:
             except (OSError, UnicodeDecodeError):
                 pass
 
+        skip = VENDORED_DIRS if specs else VENDORED_DIRS | BUILD_DIRS  # nothing says what is output
         dirnames[:] = sorted(
-            d for d in dirnames if d not in VENDORED_DIRS and not _ignored(specs, rel_dir + d + "/")
+            d for d in dirnames if d not in skip and not _ignored(specs, rel_dir + d + "/")
         )
         yield from (rel_dir + f for f in sorted(filenames) if not _ignored(specs, rel_dir + f))
 

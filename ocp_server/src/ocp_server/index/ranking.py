@@ -26,12 +26,16 @@ marked "rel" so that long and short queries weigh alike:
   the files defining them rank first;
 - the path: BM25 over the path's words, rel; the file's stem named as a word in the query;
 - the partner: the best file BM25 among its source/test partners (`x.py` <-> `test_x.py`), rel;
-- what it is: code, test, code beside the product (docs/, examples/), prose, config; size in
-  lines and definitions (log).
+- what it is: code, test, code beside the product (docs/, examples/), prose, config, a
+  changelog (unless the query asks for one); size in lines and definitions (log).
 
 Stemming, identifier splitting and the query-term counts follow `lexicon`. A query that asks for
 documentation or configuration ("docs", "readme", "yaml", ...) does not hold prose or config
 back.
+
+Over 600 lines: the features and the sums over postings they come from (only over the chunks
+and blocks a query hits) read best side by side; splitting them would hide what each feature
+is computed from.
 """
 
 from __future__ import annotations
@@ -40,7 +44,7 @@ import json
 import re
 from collections import Counter
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 import numpy as np
@@ -109,6 +113,7 @@ FEATURES: tuple[str, ...] = (
     "log_block_best",
     "history_similar",
     "history_changes",
+    "changelog",
 )
 
 K1 = 1.2
@@ -125,6 +130,16 @@ _TEST_QUERY = re.compile(
     r"regression|unit|e2e)\b",
     re.IGNORECASE,
 )
+#: A prose file that is a changelog or release notes (CHANGES.md, History.md, NEWS, a fragment
+#: in changelog/): it restates commit messages nearly word for word, so it matches a request
+#: about code better than the code does (express: History.md in the top 6 of 25 of 150 commit
+#: queries before it was a feature).
+_CHANGELOG_PATH = re.compile(
+    r"(?:^|/)(?:change[-_]?log|changes|history|news|release[-_]?notes|releases)"
+    r"(?:/|\.[\w.]+$|$)",
+    re.IGNORECASE,
+)
+_CHANGELOG_QUERY = re.compile(r"\b(?:change[-_ ]?logs?|release notes|news)\b", re.IGNORECASE)
 _DOCS_QUERY = re.compile(
     r"\b(?:docs?|documentation|documented|readme|changelog|changes|guide|tutorial|manual|"
     r"config(?:uration)?|settings|yaml|yml|toml|json|ini|markdown|md|rst)\b",
@@ -143,6 +158,7 @@ class Query:
     words: frozenset[str]  # lower-cased words, for file stems
     wants_docs: bool
     wants_tests: bool
+    wants_changelog: bool
     lookup: bool  # a few words naming something: files defining what it names go first
     originals: dict[str, str]  # stemmed term -> the query word it came from
 
@@ -176,6 +192,7 @@ def parse_query(text: str) -> Query:
         words=frozenset(w.lower() for w, _ in by_word),
         wants_docs=bool(_DOCS_QUERY.search(text)),
         wants_tests=bool(_TEST_QUERY.search(text)),
+        wants_changelog=bool(_CHANGELOG_QUERY.search(text)),
         lookup=lookup,
         originals=originals,
     )
@@ -496,11 +513,19 @@ def candidate_features(
         "log_block_best": np.log1p(block_best[cand]) / 5.0,
         "history_similar": rel(similar[cand]),
         "history_changes": np.log1p(changes[cand]) / 5.0,
+        "changelog": (cls == FileClass.PROSE)
+        & np.array([_is_changelog(snap.paths[f]) for f in cand.tolist()], dtype=bool)
+        & (not query.wants_changelog),
     }
     x = np.empty((len(cand), len(FEATURES)))
     for j, name in enumerate(FEATURES):
         x[:, j] = columns[name]
     return cand, x, _chunk_choice(snap, query, hit, chunk_scores), ch, term_list
+
+
+@lru_cache(maxsize=65536)
+def _is_changelog(path: str) -> bool:
+    return _CHANGELOG_PATH.search(path) is not None
 
 
 def _chunk_choice(snap: Snapshot, query: Query, hit: Ints, bm25: Floats) -> ChunkScores:
