@@ -6,14 +6,10 @@ reports that with leave-one-source-out)."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
 
 from ocp_router import Route, TaskClassifier
-
-DATA = Path(__file__).resolve().parents[1] / "data"
+from tests.data.routing_sets import NEVER_TRAINED_ON, TRAINED_ON, texts
 
 PINNED = [
     # A pasted error whose fix needs reasoning (a borrow-checker error in a data structure).
@@ -60,18 +56,7 @@ def test_each_failure_kind_is_routed_right_on_requests_never_trained_on(
 
 
 def test_the_pinned_requests_are_not_in_the_training_data() -> None:
-    trained = {
-        json.loads(line)["text"]
-        for name in (
-            "routing_train.jsonl",
-            "routing_sources.jsonl",
-            "routing_sources_2.jsonl",
-            "routing_sources_3.jsonl",
-            "routing_sources_4.jsonl",
-        )
-        for line in (DATA / name).read_text("utf-8").splitlines()
-        if line.strip()
-    }
+    trained = set(texts(TRAINED_ON))
     assert not trained & {text for text, _ in PINNED}
 
 
@@ -94,14 +79,12 @@ def test_the_fast_scorer_adds_up_exactly_the_features_training_saw() -> None:
 
     weights = _load_weights().features
     clf = TaskClassifier(cache_size=0)
-    for name in ("routing_train.jsonl", "routing_sources.jsonl", "routing_holdout.jsonl"):
-        for line in (DATA / name).read_text("utf-8").splitlines():
-            text = json.loads(line)["text"]
-            split, lower, words, fired = rule_layer(text)
-            named = sum(weights.get(f, 0.0) for f in extract(split, lower, words, fired.keys()))
-            shown, rest, _ = clf._learned(split, lower, stems_of(words), fired)
-            fast = sum(s.weight for s in shown) + rest
-            assert abs(named - fast) < 1e-3, text
+    for text in texts(TRAINED_ON + NEVER_TRAINED_ON):
+        split, lower, words, fired = rule_layer(text)
+        named = sum(weights.get(f, 0.0) for f in extract(split, lower, words, fired.keys()))
+        shown, rest, _ = clf._learned(split, lower, stems_of(words), fired)
+        fast = sum(s.weight for s in shown) + rest
+        assert abs(named - fast) < 1e-3, text
 
 
 def test_training_and_serving_see_the_same_keyword_families() -> None:
@@ -111,19 +94,9 @@ def test_training_and_serving_see_the_same_keyword_families() -> None:
     from ocp_router.classifier import rule_layer
 
     clf = TaskClassifier(cache_size=0)
-    for name in (
-        "routing_train.jsonl",
-        "routing_sources.jsonl",
-        "routing_sources_2.jsonl",
-        "routing_sources_3.jsonl",
-        "routing_sources_4.jsonl",
-        "routing_holdout.jsonl",
-        "routing_fresh.jsonl",
-    ):
-        for line in (DATA / name).read_text("utf-8").splitlines():
-            text = json.loads(line)["text"]
-            fired = rule_layer(text)[3]
-            assert clf.classify(text).families == tuple(fired), text
-            assert {s.detail.strip('"') for s in clf.classify(text).signals} >= {
-                m.strip() for m in fired.values()
-            }, text
+    for text in texts(TRAINED_ON + NEVER_TRAINED_ON):
+        fired = rule_layer(text)[3]
+        assert clf.classify(text).families == tuple(fired), text
+        assert {s.detail.strip('"') for s in clf.classify(text).signals} >= {
+            m.strip() for m in fired.values()
+        }, text

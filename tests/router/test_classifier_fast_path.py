@@ -4,9 +4,7 @@ labeled request and on texts made to reach each shortcut's edge."""
 
 from __future__ import annotations
 
-import json
 import re
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -14,9 +12,9 @@ from hypothesis import strategies as st
 
 from ocp_router import TaskClassifier, _rules, _text, parse_payload
 from tests.data.payloads import load_payloads
+from tests.data.routing_sets import NEVER_TRAINED_ON, TRAINED_ON
+from tests.data.routing_sets import texts as labelled
 from tests.router import reference_classifier as reference
-
-DATA = Path(__file__).resolve().parents[1] / "data"
 
 # Each shortcut's edge: prose with no code-like character (the token scan is skipped),
 # camelCase, a capitalised Makefile, apostrophes (the word regex instead of split), digits
@@ -56,19 +54,7 @@ EDGES = (
 
 
 def _labeled_texts() -> list[str]:
-    texts = []
-    for name in (
-        "routing_train.jsonl",
-        "routing_sources.jsonl",
-        "routing_sources_2.jsonl",
-        "routing_sources_3.jsonl",
-        "routing_sources_4.jsonl",
-        "routing_holdout.jsonl",
-        "routing_fresh.jsonl",
-    ):
-        for line in (DATA / name).read_text("utf-8").splitlines():
-            if line.strip():
-                texts.append(json.loads(line)["text"])
+    texts = labelled(TRAINED_ON + NEVER_TRAINED_ON)
     for name in ("routing_payloads_dev.jsonl", "routing_payloads_holdout.jsonl"):
         for item in load_payloads(name):
             body = {k: v for k, v in item.payload.items() if k != "format"}

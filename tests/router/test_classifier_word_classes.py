@@ -4,28 +4,12 @@ weights."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 from ocp_router import TaskClassifier
-
-DATA = Path(__file__).resolve().parents[1] / "data"
-TRAINING_SETS = (
-    "routing_train.jsonl",
-    "routing_sources.jsonl",
-    "routing_sources_2.jsonl",
-    "routing_sources_3.jsonl",
-    "routing_sources_4.jsonl",
-)
+from tests.data.routing_sets import TRAINED_ON, texts
 
 
 def _trained_text() -> str:
-    return " ".join(
-        json.loads(line)["text"].lower()
-        for name in TRAINING_SETS
-        for line in (DATA / name).read_text("utf-8").splitlines()
-        if line.strip()
-    )
+    return " ".join(text.lower() for text in texts(TRAINED_ON))
 
 
 def test_an_untrained_product_word_weighs_more_than_an_untrained_screen_word() -> None:
