@@ -220,7 +220,11 @@ def search_result(response: SearchResponse, waited: float | None = None) -> wire
         )
     # One pass over the query and every chunk: a secret found in a chunk is hidden in the
     # query echoed back too (an agent that searched for a value learns nothing new).
-    query, *texts = redact_all([response.query, *(r.text for r in response.results)])
+    # Chunks the index found clean are not redacted on their own again (index/clean_text.py).
+    query, *texts = redact_all(
+        [response.query, *(r.text for r in response.results)],
+        [False, *(r.clean for r in response.results)],
+    )
     hits = list(zip(response.results, texts, strict=True))
     hidden = {v.lower() for r, red in hits for v in _values(r.text, red)}
     return wire.SearchResult(
