@@ -89,7 +89,7 @@ async def _corpus(name: str, cache: Path, rounds: int) -> dict[str, float]:
                     mark("ours: argument model")
                     ws = await state.workspace(resolve_workspace(settings, None, None))
                     mark("ours: workspace resolution")
-                    out = await state.search(ws, args)
+                    out = await state.search_answer(ws, args)
                     mark("search (AppState.search, in process)")
                     result = tool_result(out)
                     mark("ours: text + structured result")

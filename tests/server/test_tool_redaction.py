@@ -235,3 +235,29 @@ async def test_a_chunk_cut_to_fit_the_token_budget_is_not_taken_as_clean(
     assert whole.results[0].clean and not whole.results[0].truncated
     cut = await ws.index.search("reconcile_ledger", k=1, max_tokens=100)
     assert cut.results[0].truncated and not cut.results[0].clean
+
+
+async def test_a_search_answer_is_exactly_what_its_result_model_dumps_and_renders(
+    state: AppState, workspace: Path
+) -> None:
+    from ocp_server.render import render
+
+    ws = await opened(state, workspace)
+    shapes = set()
+    for args in (
+        wire.SearchArgs(query="DB_PASSWORD stripe"),  # redactions, filtered matched terms
+        wire.SearchArgs(query=STRIPE, k=3),
+        wire.SearchArgs(query="verify token session", group_by="file"),
+        wire.SearchArgs(query="...."),  # no searchable words: a note, no results
+    ):
+        answer = await state.search_answer(ws, args)
+        shapes.add(("redacted", answer.structured["redacted"] > 0))
+        shapes.add(("files", answer.structured["files"] is not None))
+        shapes.add(("note", answer.structured["note"] is not None))
+        model = wire.SearchResult.model_validate(answer.structured)  # every field, no extra
+        assert json.dumps(answer.structured, separators=(",", ":"), ensure_ascii=False) == (
+            model.model_dump_json()
+        ), args.query
+        assert answer.text == render(model)
+        assert model == await state.search(ws, args)
+    assert shapes == {(shape, seen) for shape in ("redacted", "files", "note") for seen in (1, 0)}

@@ -18,6 +18,7 @@ import asyncio
 import hashlib
 import sys
 from pathlib import Path
+from typing import Any
 
 import aiosqlite
 
@@ -60,6 +61,11 @@ async def forget_other_rules(db: aiosqlite.Connection) -> bool:
     return True
 
 
+def _flags(rows: list[Any]) -> list[tuple[int, int, bytes]]:
+    """(flag, id, stored text) of each (id, stored text) row, for `UPDATE ... WHERE`."""
+    return [(int(is_clean(unpack_text(text))), cid, text) for cid, text in rows]
+
+
 async def fill_flags(db: aiosqlite.Connection) -> int:
     """Find the flags of the chunks that have none (written before, or by a process that does
     not know them), a batch per transaction; how many were found. Call after
@@ -76,11 +82,7 @@ async def fill_flags(db: aiosqlite.Connection) -> int:
         if not rows:
             return found
         after = rows[-1][0]
-        flags = await asyncio.to_thread(
-            lambda rows=rows: [
-                (int(is_clean(unpack_text(text))), cid, text) for cid, text in rows
-            ]
-        )
+        flags = await asyncio.to_thread(_flags, rows)
         await db.execute("BEGIN IMMEDIATE")
         try:
             # Only rows as they were read: a chunk rewritten meanwhile keeps its own flag.
