@@ -7,8 +7,9 @@ It reuses the indexes `../shared/bench/retrieval/run.py` built (as bench_search_
 does) and sends each development query as `{query, k: 20}`. Each stage is timed on its own
 (perf_counter around it) and the table shows the median per query in milliseconds. The
 stages are the ones a `tools/call` goes through in `ocp-server`: stdio's line check, the
-SDK's request validation, our argument model, the search, the result's two shapes (text and
-structured), the SDK's result validation and dump, and the response's JSON. What the SDK's
+SDK's request validation, our argument model, the search (with the answer's two shapes, text
+and structured, built in its wire form), the result's dict, the SDK's result validation and
+dump, and the response's JSON. What the SDK's
 dispatch adds around them (tasks, streams, middleware) is not in the table: compare the sum
 with the server CPU per query bench_search_latency.py reports. The medians are of each stage
 alone: they do not add up to the median of the whole.
@@ -89,10 +90,10 @@ async def _corpus(name: str, cache: Path, rounds: int) -> dict[str, float]:
                     mark("ours: argument model")
                     ws = await state.workspace(resolve_workspace(settings, None, None))
                     mark("ours: workspace resolution")
-                    out = await state.search(ws, args)
+                    out = await state.search_answer(ws, args)
                     mark("search (AppState.search, in process)")
                     result = tool_result(out)
-                    mark("ours: text + structured result")
+                    mark("ours: result dict (its text and structured content come with the search)")
                     dumped = _dump_result(result)
                     dumped = _methods.serialize_server_result("tools/call", VERSION, dumped)
                     mark("SDK: result dump + surface validation")

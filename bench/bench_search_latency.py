@@ -45,13 +45,17 @@ MEMO_SERVER = """
 import sys
 import ocp_server.app as app
 from ocp_server.cli import main
-search, seen = app.AppState.search, {}
-async def memo(self, ws, args):
-    key = args.model_dump_json()
-    if key not in seen:
-        seen[key] = await search(self, ws, args)
-    return seen[key]
-app.AppState.search = memo
+def memo(name):  # the tool's method: search_answer, or search in servers before it
+    search, seen = getattr(app.AppState, name), {}
+    async def answer(self, ws, args):
+        key = args.model_dump_json()
+        if key not in seen:
+            seen[key] = await search(self, ws, args)
+        return seen[key]
+    setattr(app.AppState, name, answer)
+for name in ("search", "search_answer"):
+    if hasattr(app.AppState, name):
+        memo(name)
 sys.argv[0] = "ocp-server"
 main()
 """

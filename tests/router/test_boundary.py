@@ -165,3 +165,21 @@ async def test_redaction_can_be_turned_off_explicitly(fake_anthropic: FakeAnthro
     await router.aclose()
     assert PASSWORD in paid_bodies(fake_anthropic)
     assert result.paid is not None and not result.paid.redacted
+
+
+def test_a_text_known_clean_is_not_redacted_alone_but_still_hides_a_secret_found_elsewhere() -> (
+    None
+):
+    from ocp_router.boundary import redact_all
+    from ocp_router.redact import redact
+
+    env = f"AWS_ACCESS_KEY_ID={AWS_KEY}\n"
+    quoted = f"the key {AWS_KEY} again"
+    assert redact(quoted).redactions  # on its own, redaction finds it
+    # Declared clean, a text is not redacted on its own (the caller vouches for it)...
+    alone = redact_all([quoted], [True])
+    assert alone[0].text == quoted and not alone[0].redactions
+    # ...and a secret found in another text is still hidden in it.
+    results = redact_all([env, quoted, "plain text"], [False, True, True])
+    assert AWS_KEY not in results[0].text and AWS_KEY not in results[1].text
+    assert results[2].text == "plain text"

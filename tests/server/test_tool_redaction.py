@@ -166,3 +166,98 @@ def test_log_lines_are_redacted_and_sqlite_statements_are_not_logged_at_v(
     stream = handler.stream
     assert isinstance(stream, io.StringIO)
     assert stream.getvalue() == "connecting with DB_PASSWORD=[REDACTED:password_assignment]\n"
+
+
+async def chunk_flags(ws: Workspace) -> dict[str, set[int | None]]:
+    """Each indexed file's chunks' `clean` flags."""
+    db = ws.index.db
+    flags: dict[str, set[int | None]] = {}
+    for path, clean in await db.execute_fetchall(
+        "SELECT files.path, chunks.clean FROM chunks JOIN files ON files.id = chunks.file_id"
+    ):
+        flags.setdefault(path, set()).add(clean)
+    return flags
+
+
+async def test_the_index_knows_which_chunks_redaction_leaves_unchanged(
+    state: AppState, workspace: Path
+) -> None:
+    from ocp_server.index.clean_text import RULES_DIGEST
+
+    ws = await opened(state, workspace)
+    flags = await chunk_flags(ws)
+    assert 0 in flags["src/config.py"]  # the chunk with the password and the key
+    assert flags["src/auth.py"] == {1}
+    rows = await ws.index.db.execute_fetchall(
+        "SELECT value FROM meta WHERE key = 'redaction_rules'"
+    )
+    assert [r[0] for r in rows] == [RULES_DIGEST]
+
+
+async def test_flags_found_with_other_redaction_rules_are_not_trusted_and_are_found_again(
+    state: AppState, workspace: Path
+) -> None:
+    ws = await opened(state, workspace)
+    db = ws.index.db
+    # As if other rules had found nothing anywhere: a search must not believe them.
+    await db.execute("UPDATE chunks SET clean = 1")
+    await db.execute("UPDATE meta SET value = 'other rules' WHERE key = 'redaction_rules'")
+    await db.commit()
+    result = await state.search(ws, wire.SearchArgs(query="DB_PASSWORD"))
+    assert result.results[0].path == "src/config.py"
+    assert PASSWORD not in dumped(result) and STRIPE not in dumped(result)
+    await ws.index.update()  # this process's rules find them again
+    flags = await chunk_flags(ws)
+    assert 0 in flags["src/config.py"] and flags["src/auth.py"] == {1}
+
+
+async def test_chunks_indexed_without_flags_get_them_at_the_next_update(
+    state: AppState, workspace: Path
+) -> None:
+    ws = await opened(state, workspace)
+    db = ws.index.db
+    await db.execute("UPDATE chunks SET clean = NULL")  # written by a server that had none
+    await db.commit()
+    result = await state.search(ws, wire.SearchArgs(query="STRIPE_KEY"))
+    assert STRIPE not in dumped(result) and result.results[0].redactions == 2
+    await ws.index.update()
+    flags = await chunk_flags(ws)
+    assert 0 in flags["src/config.py"] and flags["src/auth.py"] == {1}
+
+
+async def test_a_chunk_cut_to_fit_the_token_budget_is_not_taken_as_clean(
+    state: AppState, workspace: Path
+) -> None:
+    body = "".join(f"    total += step_{i}(records)\n" for i in range(60))
+    (workspace / "src" / "ledger.py").write_text(f"def reconcile_ledger(records):\n{body}")
+    ws = await opened(state, workspace)
+    whole = await ws.index.search("reconcile_ledger", k=1)
+    assert whole.results[0].clean and not whole.results[0].truncated
+    cut = await ws.index.search("reconcile_ledger", k=1, max_tokens=100)
+    assert cut.results[0].truncated and not cut.results[0].clean
+
+
+async def test_a_search_answer_is_exactly_what_its_result_model_dumps_and_renders(
+    state: AppState, workspace: Path
+) -> None:
+    from ocp_server.render import render
+
+    ws = await opened(state, workspace)
+    shapes = set()
+    for args in (
+        wire.SearchArgs(query="DB_PASSWORD stripe"),  # redactions, filtered matched terms
+        wire.SearchArgs(query=STRIPE, k=3),
+        wire.SearchArgs(query="verify token session", group_by="file"),
+        wire.SearchArgs(query="...."),  # no searchable words: a note, no results
+    ):
+        answer = await state.search_answer(ws, args)
+        shapes.add(("redacted", answer.structured["redacted"] > 0))
+        shapes.add(("files", answer.structured["files"] is not None))
+        shapes.add(("note", answer.structured["note"] is not None))
+        model = wire.SearchResult.model_validate(answer.structured)  # every field, no extra
+        assert json.dumps(answer.structured, separators=(",", ":"), ensure_ascii=False) == (
+            model.model_dump_json()
+        ), args.query
+        assert answer.text == render(model)
+        assert model == await state.search(ws, args)
+    assert shapes == {(shape, seen) for shape in ("redacted", "files", "note") for seen in (1, 0)}

@@ -59,10 +59,15 @@ class PaidPrompt:
         return sum(self.redactions.values())
 
 
-def redact_all(texts: Sequence[str]) -> list[RedactionResult]:
+def redact_all(texts: Sequence[str], clean: Sequence[bool] = ()) -> list[RedactionResult]:
     """`redact` each text, then hide a secret found in one text wherever it recurs verbatim in
-    another (a password from a pasted .env quoted again in a later turn)."""
-    results = [redact(t) if t else RedactionResult(t, ()) for t in texts]
+    another (a password from a pasted .env quoted again in a later turn). `clean[i]`: the
+    caller knows `redact(texts[i])` finds nothing (it was redacted before), so it is not
+    redacted again on its own; a secret found in another text is still hidden in it."""
+    results = [
+        redact(t) if t and not (i < len(clean) and clean[i]) else RedactionResult(t, ())
+        for i, t in enumerate(texts)
+    ]
     found: dict[str, str] = {}
     for text, result in zip(texts, results, strict=True):
         for r in result.redactions:

@@ -49,11 +49,13 @@ from ocp_server.brief import (
 )
 from ocp_server.errors import RouteFailure as RouteFailure  # re-exported
 from ocp_server.index.lexicon import MAX_QUERY_CHARS
+from ocp_server.index.models import SearchResponse
 from ocp_server.memory import (
     DecisionIn,
     NoteIn,
 )
 from ocp_server.prompt import EnrichedPrompt, build_prompt
+from ocp_server.render import ToolAnswer
 from ocp_server.route_record import Answerer, RouteRecord
 from ocp_server.settings import ServerSettings, workspace_scope
 from ocp_server.workspaces import Workspace, close_workspace, open_workspace, stop_workspace
@@ -233,6 +235,18 @@ class AppState:
 
     # ---- ocp_context_search -----------------------------------------------------------
     async def search(self, ws: Workspace, args: wire.SearchArgs) -> wire.SearchResult:
+        """The search's answer as the model (callers in this process)."""
+        response, waited = await self._search(ws, args)
+        return views.search_result(response, waited, group_by_file=args.group_by == "file")
+
+    async def search_answer(self, ws: Workspace, args: wire.SearchArgs) -> ToolAnswer:
+        """The search's answer in its wire form (the MCP tool's)."""
+        response, waited = await self._search(ws, args)
+        return views.search_answer(response, waited, group_by_file=args.group_by == "file")
+
+    async def _search(
+        self, ws: Workspace, args: wire.SearchArgs
+    ) -> tuple[SearchResponse, float | None]:
         waited = await self._first_index(ws)
         response = await ws.index.search(
             search_query(args.query),
@@ -243,10 +257,7 @@ class AppState:
             refresh=not ws.index.building,
             group_by_file=args.group_by == "file",
         )
-        result = views.search_result(response, waited)
-        if args.group_by == "file":
-            result = views.grouped(result)
-        return result
+        return response, waited
 
     async def _first_index(self, ws: Workspace) -> float | None:
         """Wait (up to OCP_FIRST_INDEX_WAIT) for a workspace's first index to finish, so a

@@ -354,6 +354,13 @@ async def m012_chunk_tokens(db: aiosqlite.Connection) -> None:
     await db.execute("UPDATE chunks SET tokens = ocp_text_tokens(text)")
 
 
+async def m013_chunk_clean(db: aiosqlite.Connection) -> None:
+    """Whether redaction finds nothing in a chunk's text (`index/clean_text.py`): 1, 0, or NULL
+    (not known yet: the next update finds it, through the partial index)."""
+    await db.execute("ALTER TABLE chunks ADD COLUMN clean INTEGER")
+    await db.execute("CREATE INDEX chunks_unflagged ON chunks(id) WHERE clean IS NULL")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     m001_index,
     m002_memory,
@@ -364,6 +371,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     m005_reliability,
     m011_search_text,
     m012_chunk_tokens,
+    m013_chunk_clean,
 )
 
 

@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from pydantic import BaseModel
 
 import ocp_wire as wire
 from ocp_server.prompt import one_line
 
 
+@dataclass(frozen=True, slots=True)
+class ToolAnswer:
+    """A tool's answer already in its wire form: its text rendering and its structured content
+    (what its result model dumps, `model_dump(mode="json")`), built without the model."""
+
+    text: str
+    structured: dict[str, Any]
+
+
 def render(out: BaseModel) -> str:
     if isinstance(out, wire.SearchResult):
-        return _search(out)
+        return search_text(out.model_dump(mode="json"))
     if isinstance(out, wire.RestoreResult):
         brief = out.brief or "No earlier sessions left anything in this workspace yet."
         return brief + _hidden(out.redacted)
@@ -40,26 +52,26 @@ def render(out: BaseModel) -> str:
     return out.model_dump_json(indent=2)
 
 
-def _search(out: wire.SearchResult) -> str:
-    idx = out.index
-    count = (
-        f"{len(out.files)} file(s)" if out.files is not None else f"{len(out.results)} result(s)"
-    )
-    head = f"{count} for {out.query!r} ({idx.files} files indexed)"
-    lines = [head]
-    if out.note:
-        lines.append(f"Note: {out.note}")
-    if out.redacted:
-        lines.append(_hidden(out.redacted).strip())
-    for hit in out.results:
-        label = f"{hit.kind} {hit.symbol}" if hit.symbol else hit.kind
-        lines.append(f"\n{one_line(hit.citation)} — {one_line(label)}\n{hit.text}")
-    for group in out.files or ():
-        lines.append(f"\n## {one_line(group.path)}")
-        for hit in group.hits:
-            label = f"{hit.kind} {hit.symbol}" if hit.symbol else hit.kind
-            lines.append(f"\n{one_line(hit.citation)} — {one_line(label)}\n{hit.text}")
+def search_text(out: dict[str, Any]) -> str:
+    """A search's text, from its structured content (`wire.SearchResult` dumped)."""
+    idx = out["index"]
+    files = out["files"]
+    count = f"{len(files)} file(s)" if files is not None else f"{len(out['results'])} result(s)"
+    lines = [f"{count} for {out['query']!r} ({idx['files']} files indexed)"]
+    if out["note"]:
+        lines.append(f"Note: {out['note']}")
+    if out["redacted"]:
+        lines.append(_hidden(out["redacted"]).strip())
+    lines.extend(_hit_text(hit) for hit in out["results"])
+    for group in files or ():
+        lines.append(f"\n## {one_line(group['path'])}")
+        lines.extend(_hit_text(hit) for hit in group["hits"])
     return "\n".join(lines)
+
+
+def _hit_text(hit: dict[str, Any]) -> str:
+    label = f"{hit['kind']} {hit['symbol']}" if hit["symbol"] else hit["kind"]
+    return f"\n{one_line(hit['citation'])} — {one_line(label)}\n{hit['text']}"
 
 
 def _route(out: wire.RouteResult) -> str:

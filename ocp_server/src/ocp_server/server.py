@@ -45,7 +45,7 @@ import ocp_wire as wire
 from ocp_router.errors import ConfigError
 from ocp_server import __version__
 from ocp_server.errors import DatabaseError, InputError, RouteFailure, WorkspaceError
-from ocp_server.render import render
+from ocp_server.render import ToolAnswer, render
 from ocp_server.settings import ServerSettings, resolve_workspace
 from ocp_server.stdio import hardened_stdio
 
@@ -78,7 +78,7 @@ STATUS_RESOURCE = Resource(
 )
 RESOURCE_NOT_FOUND = -32002  # the MCP specification's code for an unknown resource URI
 
-Handler = Callable[["AppState", "Workspace | None", Any], Awaitable[BaseModel]]
+Handler = Callable[["AppState", "Workspace | None", Any], Awaitable[BaseModel | ToolAnswer]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,9 +109,9 @@ class ToolSpec:
         return self.shape.name
 
 
-async def _search(state: AppState, ws: Workspace | None, args: wire.SearchArgs) -> BaseModel:
+async def _search(state: AppState, ws: Workspace | None, args: wire.SearchArgs) -> ToolAnswer:
     assert ws is not None
-    return await state.search(ws, args)
+    return await state.search_answer(ws, args)
 
 
 async def _restore(state: AppState, ws: Workspace | None, args: wire.RestoreArgs) -> BaseModel:
@@ -251,14 +251,18 @@ def argument_error(exc: ValidationError) -> str:
     return "invalid arguments: " + "; ".join(lines)
 
 
-def tool_result(out: BaseModel) -> dict[str, Any]:
+def tool_result(out: BaseModel | ToolAnswer) -> dict[str, Any]:
     """A tool's answer, a `CallToolResult` in its wire form: its text rendering and its
     structured content. Not the model: the SDK validates every result against the protocol's
     schema and dumps it again anyway, and the model would be one more validation and dump of
-    every text (a search's answer is 60 KB)."""
+    every text (a search's answer is 60 KB). A search comes in its wire form already."""
+    if isinstance(out, ToolAnswer):
+        text, structured = out.text, out.structured
+    else:
+        text, structured = render(out), out.model_dump(mode="json")
     return {
-        "content": [{"type": "text", "text": render(out)}],
-        "structuredContent": out.model_dump(mode="json"),
+        "content": [{"type": "text", "text": text}],
+        "structuredContent": structured,
         # The model's defaults, on the wire as its dump puts them (a test keeps them equal).
         "isError": False,
         "resultType": "complete",

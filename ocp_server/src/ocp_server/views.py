@@ -23,13 +23,14 @@ from ocp_server.brief import (
     TraceBrief,
 )
 from ocp_server.index.models import SearchResponse
+from ocp_server.render import ToolAnswer, search_text
 
 __all__ = [
     "decision_out",
-    "grouped",
     "note_out",
     "open_item_out",
     "redacted_result",
+    "search_answer",
     "search_result",
     "session_out",
     "stale_out",
@@ -196,20 +197,26 @@ def _values(text: str, result: RedactionResult) -> list[str]:
     return [text[r.start : r.end] for r in result.redactions if r.end > r.start]
 
 
-def grouped(result: wire.SearchResult) -> wire.SearchResult:
-    """The hits (which come file by file, best file first) as files with their chunks."""
-    files: dict[str, wire.FileHits] = {}
-    for hit in result.results:
-        group = files.get(hit.path)
-        if group is None:
-            group = files[hit.path] = wire.FileHits(
-                path=hit.path, language=hit.language, score=hit.score, hits=[]
-            )
-        group.hits.append(hit)
-    return result.model_copy(update={"results": [], "files": list(files.values())})
+def search_answer(
+    response: SearchResponse, waited: float | None = None, *, group_by_file: bool = False
+) -> ToolAnswer:
+    """A search's answer in its wire form: the structured content as `wire.SearchResult`
+    dumps it, built as plain values (twenty hits of typed values of ours, on every search: a
+    model per hit, then its dump, cost more than the rest of the answer), and its text."""
+    structured = _search_structured(response, waited, group_by_file)
+    return ToolAnswer(search_text(structured), structured)
 
 
-def search_result(response: SearchResponse, waited: float | None = None) -> wire.SearchResult:
+def search_result(
+    response: SearchResponse, waited: float | None = None, *, group_by_file: bool = False
+) -> wire.SearchResult:
+    """The same answer as the model, for callers in this process."""
+    return wire.SearchResult.model_validate(_search_structured(response, waited, group_by_file))
+
+
+def _search_structured(
+    response: SearchResponse, waited: float | None, group_by_file: bool
+) -> dict[str, Any]:
     status = response.status
     note = response.note
     if status.building or waited is not None:
@@ -219,44 +226,65 @@ def search_result(response: SearchResponse, waited: float | None = None) -> wire
             f"so far{waited_text}): results may be incomplete; ask again in a few seconds"
         )
     # One pass over the query and every chunk: a secret found in a chunk is hidden in the
-    # query echoed back too (an agent that searched for a value learns nothing new).
-    query, *texts = redact_all([response.query, *(r.text for r in response.results)])
+    # query echoed back too (an agent that searched for a value learns nothing new). Chunks
+    # the index found clean are not redacted on their own again (index/clean_text.py).
+    query, *texts = redact_all(
+        [response.query, *(r.text for r in response.results)],
+        [False, *(r.clean for r in response.results)],
+    )
     hits = list(zip(response.results, texts, strict=True))
     hidden = {v.lower() for r, red in hits for v in _values(r.text, red)}
-    return wire.SearchResult(
-        query=query.text,
-        results=[
-            # Built without validation: twenty hits of typed values of ours, on every search.
-            wire.SearchHit.model_construct(
-                citation=r.citation,
-                path=r.path,
-                start_line=r.start_line,
-                end_line=r.end_line,
-                symbol=r.symbol,
-                kind=r.kind,
-                scope=r.scope,
-                language=r.language,
-                score=r.score,
-                matched_terms=[
-                    t for t in r.matched_terms if not any(t.lower() in v for v in hidden)
-                ],
-                truncated=r.truncated,
-                text=red.text,
-                redactions=len(red.redactions),
-            )
-            for r, red in hits
-        ],
-        index=wire.IndexState(
-            workspace=status.workspace,
-            files=status.files,
-            chunks=status.chunks,
-            last_update=_iso(status.last_update),
-            building=status.building,
-            stale=status.stale,
-            indexer=status.indexer,
-            watcher=status.watcher,
-            watcher_error=status.watcher_error,
-        ),
-        note=note,
-        redacted=sum(len(red.redactions) for _, red in hits),
-    )
+    # The keys in wire.SearchHit's field order (a test keeps them equal to its dump).
+    results: list[dict[str, Any]] = [
+        {
+            "citation": r.citation,
+            "path": r.path,
+            "start_line": r.start_line,
+            "end_line": r.end_line,
+            "symbol": r.symbol,
+            "kind": r.kind,
+            "scope": r.scope,
+            "language": r.language,
+            "score": r.score,
+            "matched_terms": [t for t in r.matched_terms if not any(t.lower() in v for v in hidden)]
+            if hidden
+            else list(r.matched_terms),
+            "truncated": r.truncated,
+            "text": red.text,
+            "redactions": len(red.redactions),
+        }
+        for r, red in hits
+    ]
+    files: list[dict[str, Any]] | None = None
+    if group_by_file:
+        # The hits come file by file, best file first: the files with their chunks.
+        by_path: dict[str, dict[str, Any]] = {}
+        for hit in results:
+            group = by_path.get(hit["path"])
+            if group is None:
+                group = by_path[hit["path"]] = {
+                    "path": hit["path"],
+                    "language": hit["language"],
+                    "score": hit["score"],
+                    "hits": [],
+                }
+            group["hits"].append(hit)
+        files, results = list(by_path.values()), []
+    return {
+        "query": query.text,
+        "results": results,
+        "files": files,
+        "index": {
+            "workspace": status.workspace,
+            "files": status.files,
+            "chunks": status.chunks,
+            "last_update": _iso(status.last_update),
+            "building": status.building,
+            "stale": status.stale,
+            "indexer": status.indexer,
+            "watcher": status.watcher,
+            "watcher_error": status.watcher_error,
+        },
+        "note": note,
+        "redacted": sum(len(red.redactions) for _, red in hits),
+    }

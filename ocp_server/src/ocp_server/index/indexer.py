@@ -26,6 +26,7 @@ import aiosqlite
 
 from ocp_router.tokens import estimate_tokens
 from ocp_server.index.chunking import chunk_text
+from ocp_server.index.clean_text import fill_flags, forget_other_rules, is_clean
 from ocp_server.index.files import Candidate, content_exclusion, list_workspace
 from ocp_server.index.history import DEFAULT_HISTORY_COMMITS, read_history, store_history
 from ocp_server.index.languages import detect_language
@@ -55,6 +56,7 @@ class _Chunk:
     names: bytes
     length: int
     tokens: int  # estimate_tokens(text): a search's token budget needs no counting
+    clean: bool  # redaction finds nothing in the text (see clean_text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +117,7 @@ def process_file(workspace: Path, candidate: Candidate, known_hash: str | None) 
                 names_blob(c.symbol, c.scope, c.kind in DEFINITION_KINDS),
                 length,
                 estimate_tokens(c.text),
+                is_clean(c.text),
             )
         )
     return _Processed(candidate, digest, language, tuple(chunks))
@@ -162,6 +165,9 @@ class Indexer:
         head = self.git_head()
         if progress is not None:
             progress(0, len(todo))
+        # Flags found with other redaction rules are forgotten before any chunk is written
+        # (the postings do not change: no new generation).
+        await self._transaction(self._forget_other_rules)
         if removed:
             await self._transaction(self._delete_files, removed)
             summary.removed = len(removed)
@@ -192,6 +198,7 @@ class Indexer:
         if track:
             await self.db.execute("DELETE FROM meta WHERE key = 'build'")
         await self._update_history(head)
+        await fill_flags(self.db)
         rows = await self.db.execute_fetchall(
             "SELECT (SELECT count(*) FROM files WHERE skip_reason IS NULL),"
             " (SELECT count(*) FROM chunks)"
@@ -206,6 +213,9 @@ class Indexer:
         summary.scanned = len(todo)
         summary.seconds = round(time.perf_counter() - started, 3)
         return summary
+
+    async def _forget_other_rules(self) -> None:
+        await forget_other_rules(self.db)
 
     async def _update_history(self, head: str | None) -> None:
         """Read the recent commits again when HEAD moved (or history was switched off)."""
@@ -399,6 +409,7 @@ class Indexer:
                         c.names,
                         c.length,
                         c.tokens,
+                        int(c.clean),
                     )
                 )
                 next_id += 1
@@ -412,8 +423,8 @@ class Indexer:
             )
         await self.db.executemany(
             "INSERT INTO chunks (id, file_id, start_line, end_line, symbol, kind, scope, text,"
-            " content_hash, terms, pairs, names, length, tokens)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " content_hash, terms, pairs, names, length, tokens, clean)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             inserts,
         )
         summary.chunks_added += len(inserts)

@@ -18,6 +18,7 @@ class SearchResult:
     scope: str | None = None
     matched_terms: tuple[str, ...] = ()
     truncated: bool = False
+    clean: bool = False  # redaction is known to find nothing in `text` (index/clean_text.py)
 
     @property
     def citation(self) -> str:

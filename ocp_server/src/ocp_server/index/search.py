@@ -22,6 +22,7 @@ import numpy.typing as npt
 import pathspec
 
 from ocp_router.tokens import estimate_tokens
+from ocp_server.index.clean_text import RULES_DIGEST, RULES_KEY
 from ocp_server.index.files import path_exclusion
 from ocp_server.index.lexical import Snapshot
 from ocp_server.index.lexicon import unpack_text
@@ -130,12 +131,14 @@ async def search_chunks(
         return [], list(ranked.term_list)
     ids = [int(snap.chunk_ids[p.chunk]) for p in picks]
     marks = ",".join("?" * len(ids))
+    # A chunk's flag counts only when it was found with this process's redaction rules.
     rows = {
         row[0]: row[1:]
         for row in await read(
-            f"SELECT id, start_line, end_line, symbol, kind, scope, text, tokens FROM chunks "
+            f"SELECT id, start_line, end_line, symbol, kind, scope, text, tokens, coalesce("
+            f"clean = 1 AND (SELECT value FROM meta WHERE key = ?) = ?, 0) FROM chunks "
             f"WHERE id IN ({marks})",
-            ids,
+            [RULES_KEY, RULES_DIGEST, *ids],
         )
     }
     matched = _matched_terms(ranked, [p.chunk for p in picks], parsed.originals, snap.n_chunks)
@@ -145,7 +148,7 @@ async def search_chunks(
         row = rows.get(cid)
         if row is None:  # deleted since the snapshot was read
             continue
-        start, end, symbol, kind, scope, stored, counted = row
+        start, end, symbol, kind, scope, stored, counted, clean = row
         file = int(snap.chunk_file[pick.chunk])
         tokens.append(counted)
         results.append(
@@ -160,6 +163,7 @@ async def search_chunks(
                 snap.languages[file],
                 scope,
                 matched.get(pick.chunk, ()),
+                clean=bool(clean),
             )
         )
     return _pack(results, tokens, k if not group_by_file else len(results), max_tokens), list(
@@ -216,6 +220,7 @@ def _pack(
                         text="\n".join(kept),
                         end_line=r.start_line + len(kept) - 1,
                         truncated=True,
+                        clean=False,  # found for the whole text: a part is redacted again
                     )
                 )
         break
