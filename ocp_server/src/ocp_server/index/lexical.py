@@ -189,17 +189,18 @@ class Block:
     body: Postings
     length: npt.NDArray[np.float32]  # in terms, over the mean (what BM25 normalises by)
     file: npt.NDArray[np.int32]  # the file of each block; blocks are stored file by file
-    heads: Ints  # the first block of each file that has blocks, ascending
-    head_files: Ints  # the file of each of those
+    file_blocks: Ints  # blocks of file i: file_blocks[i]:file_blocks[i + 1]
 
     @classmethod
     def tiling(
-        cls, body: Postings, length: npt.NDArray[np.float32], file: npt.NDArray[np.int32]
+        cls,
+        body: Postings,
+        length: npt.NDArray[np.float32],
+        file: npt.NDArray[np.int32],
+        n_files: int,
     ) -> Block:
-        head = np.ones(len(file), dtype=bool)
-        head[1:] = file[1:] != file[:-1]
-        heads = np.flatnonzero(head)
-        return cls(body, length, file, heads, file[heads].astype(np.int64))
+        starts = np.searchsorted(file, np.arange(n_files + 1)).astype(np.int64)
+        return cls(body, length, file, starts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -385,6 +386,7 @@ def build_snapshot(
                 chunk_body.rolled_up(block_of),
                 _relative(np.bincount(block_of, weights=chunk_len, minlength=n_blocks)),
                 chunk_file[head],
+                n_files,
             )
         )
 

@@ -321,6 +321,27 @@ class _ByFile:
         return out
 
 
+@dataclass(frozen=True, slots=True)
+class _Ranges:
+    """Ascending ranges [lo, hi) of an array that do not overlap, each reduced to one value
+    by one reduceat over the ranges asked for, not over every file's (the files that answer
+    a query on a large repository are a few hundred of its thousands)."""
+
+    edges: Ints  # lo0, hi0, lo1, hi1, ...
+    filled: npt.NDArray[np.bool_]  # hi > lo
+
+    @classmethod
+    def of(cls, edges: Ints) -> _Ranges:
+        return cls(edges, edges[1::2] > edges[0::2])
+
+    def reduce(self, how: np.ufunc, values: Floats) -> Floats:
+        """Per range: `how` over its values, 0 for an empty one. `values` must reach past the
+        last range's end (reduceat's edges fall inside the array)."""
+        if not len(self.filled):
+            return np.zeros(0)
+        return np.where(self.filled, how.reduceat(values, self.edges)[0::2], 0.0)
+
+
 def _partner(snap: Snapshot, file_bm25: Floats, cand: Ints) -> Floats:
     """Per candidate: the best file BM25 among the other files sharing its partner key."""
     if not len(cand):
@@ -397,26 +418,11 @@ def candidate_features(
     n_hit = len(hit)
     chunk_idf = _idf(ch.df, n_chunks)
     chunk_post = _bm25(ch, qtf * chunk_idf, snap.chunk_len, 0.75)
-    chunk_scores = _sum(at, chunk_post, n_hit)
-    chunk_code = _sum(at, chunk_post * is_code[ch.term], n_hit)
-    cover_w = chunk_idf / max(float(chunk_idf.sum()), 1e-9)
-    chunk_cov = _sum(at, cover_w[ch.term], n_hit)
+    # one more than the hit chunks: a range may end at the last (see _Ranges.reduce)
+    chunk_values = _sum(at, chunk_post, n_hit + 1)
+    chunk_scores = chunk_values[:n_hit]
     by_file = _ByFile.of(hit, snap.chunk_file, n_files)
     chunk_best = by_file.reduce(chunk_scores, np.maximum)
-    chunk_code_best = by_file.reduce(chunk_code, np.maximum)
-    chunk_cov_best = by_file.reduce(chunk_cov, np.maximum)
-    chunk_sum = by_file.reduce(chunk_scores, np.add)
-
-    # ---- blocks: neighbouring chunks together
-    block_best = np.zeros(n_files)
-    for tiling in snap.blocks:
-        bh = _gather(tiling.body, keys)
-        n_blocks = len(tiling.length)
-        block_post = _bm25(bh, qtf * _idf(bh.df, n_blocks), tiling.length, 0.75)
-        per_block = _sum(bh.docs, block_post, n_blocks)
-        if len(tiling.heads):
-            best = np.maximum.reduceat(per_block, tiling.heads)
-            block_best[tiling.head_files] = np.maximum(block_best[tiling.head_files], best)
 
     # ---- files
     fh = _gather(snap.file_body, keys)
@@ -426,9 +432,17 @@ def candidate_features(
     file_bm25 = _sum(fh.docs, post, n_files)
     flat = _bm25(fh, w_file, snap.file_len, 0.3)
     file_flat = _sum(fh.docs, flat, n_files)
-    subject = _sum(fh.docs, post * in_subject[fh.term], n_files)
-    body = _sum(fh.docs, post * ~in_subject[fh.term], n_files)
-    code_words = _sum(fh.docs, post * is_code[fh.term], n_files)
+    # a query of one sentence has no body; one in plain words, no words written as code
+    # (the sums they skip would be file_bm25 itself, or zeros: the same floats)
+    if in_subject.all():
+        subject, body = file_bm25, np.zeros(n_files)
+    else:
+        subject = _sum(fh.docs, post * in_subject[fh.term], n_files)
+        body = _sum(fh.docs, post * ~in_subject[fh.term], n_files)
+    if is_code.any():
+        code_words = _sum(fh.docs, post * is_code[fh.term], n_files)
+    else:
+        code_words = np.zeros(n_files)
     file_cover_w = file_idf / max(float(file_idf.sum()), 1e-9)
     coverage = _sum(fh.docs, file_cover_w[fh.term], n_files)
     rare_mask = (file_idf > 0) & (file_idf >= 0.7 * float(file_idf.max(initial=0.0)))
@@ -470,6 +484,28 @@ def candidate_features(
     cand = np.flatnonzero(chosen)
     partner = _partner(snap, file_bm25, cand)
 
+    # ---- the candidates' best chunks and blocks: reduced over their own chunks only
+    # each candidate's first file and the next: its chunks, its blocks
+    bounds = (cand[:, None] + np.arange(2)).ravel()
+    own = _Ranges.of(np.searchsorted(hit, snap.file_chunks[bounds]))
+    chunk_sum = own.reduce(np.add, chunk_values)
+    cover_w = chunk_idf / max(float(chunk_idf.sum()), 1e-9)
+    chunk_cov_best = own.reduce(np.maximum, _sum(at, cover_w[ch.term], n_hit + 1))
+    if is_code.any():
+        chunk_code = _sum(at, chunk_post * is_code[ch.term], n_hit + 1)
+        chunk_code_best = own.reduce(np.maximum, chunk_code)
+    else:
+        chunk_code_best = np.zeros(len(cand))
+    # blocks: neighbouring chunks together
+    block_best = np.zeros(len(cand))
+    for tiling in snap.blocks:
+        bh = _gather(tiling.body, keys)
+        n_blocks = len(tiling.length)
+        block_post = _bm25(bh, qtf * _idf(bh.df, n_blocks), tiling.length, 0.75)
+        per_block = _sum(bh.docs, block_post, n_blocks + 1)
+        best = _Ranges.of(tiling.file_blocks[bounds]).reduce(np.maximum, per_block)
+        np.maximum(block_best, best, out=block_best)
+
     cls = snap.file_class[cand]
     prose = cls == FileClass.PROSE
     config = cls == FileClass.CONFIG
@@ -485,7 +521,7 @@ def candidate_features(
         "file_bm25": rel(file_bm25[cand]),
         "file_bm25_flat": rel(file_flat[cand]),
         "chunk_best": rel(chunk_best[cand]),
-        "chunk_sum": rel(chunk_sum[cand]),
+        "chunk_sum": rel(chunk_sum),
         "path": rel(path[cand]),
         "names": rel(names[cand]),
         "coverage": coverage[cand],
@@ -504,13 +540,13 @@ def candidate_features(
         "subject_bm25": rel(subject[cand]),
         "body_bm25": rel(body[cand]),
         "code_words_bm25": rel(code_words[cand]),
-        "code_words_chunk": rel(chunk_code_best[cand]),
+        "code_words_chunk": rel(chunk_code_best),
         "defines_named": np.log1p(defines[cand]),
         "phrases": phrases[cand],
-        "chunk_coverage": chunk_cov_best[cand],
+        "chunk_coverage": chunk_cov_best,
         "test_asked": (cls == FileClass.TEST) & query.wants_tests,
-        "block_best": rel(block_best[cand]),
-        "log_block_best": np.log1p(block_best[cand]) / 5.0,
+        "block_best": rel(block_best),
+        "log_block_best": np.log1p(block_best) / 5.0,
         "history_similar": rel(similar[cand]),
         "history_changes": np.log1p(changes[cand]) / 5.0,
         "changelog": (cls == FileClass.PROSE)
