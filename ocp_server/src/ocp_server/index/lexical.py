@@ -161,21 +161,22 @@ class Postings:
 
     def rolled_up(self, owner: npt.NDArray[np.int32]) -> Postings:
         """The same postings one level up (chunks to files): `owner[doc]` must not decrease
-        as doc grows, so sorted order survives."""
+        as doc grows, so sorted order survives. Every key keeps a document, so the result
+        shares this table's `keys` (a query looks its terms up once for both)."""
         key = np.repeat(self.keys, np.diff(self.starts))
-        return Postings._merged(key, owner[self.docs], self.counts)
+        merged = Postings._merged(key, owner[self.docs], self.counts)
+        return Postings(self.keys, merged.starts, merged.docs, merged.counts)
 
-    def spans(self, keys: npt.NDArray[np.uint32]) -> tuple[Ints, Ints]:
-        """Per key: the slice of `docs` holding it (empty when absent)."""
-        if not len(self.keys):
-            zero = np.zeros(len(keys), dtype=np.int64)
-            return zero, zero
-        at = np.searchsorted(self.keys, keys)
-        found = at < len(self.keys)
-        found[found] = self.keys[at[found]] == keys[found]
-        lo = np.where(found, self.starts[np.minimum(at, len(self.keys) - 1)], 0)
-        hi = np.where(found, self.starts[np.minimum(at + 1, len(self.keys))], 0)
-        return lo, hi
+    def locate(self, keys: list[int]) -> list[int]:
+        """Per key: its index in `keys`, -1 when no document holds it."""
+        n = len(self.keys)
+        if not n or not keys:
+            return [-1] * len(keys)
+        at = np.searchsorted(self.keys, np.asarray(keys, dtype=np.uint32))
+        found = self.keys[np.minimum(at, n - 1)].tolist()
+        return [
+            a if a < n and f == k else -1 for a, f, k in zip(at.tolist(), found, keys, strict=True)
+        ]
 
 
 #: Blocks (see `Block`) span about this many lines.

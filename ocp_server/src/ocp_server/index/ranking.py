@@ -208,22 +208,32 @@ class _Hits:
     df: Floats  # per query term: documents holding it (0: none)
 
 
-def _gather(post: Postings, keys: list[int]) -> _Hits:
-    lo, hi = post.spans(np.asarray(keys, dtype=np.uint32))
-    lengths = hi - lo
+def _gather(post: Postings, keys: list[int], located: _Located | None = None) -> _Hits:
+    """The postings of `keys` in `post`; `located`: where the keys are among the keys of a
+    table sharing `post`'s (rolled up from it), to look them up once."""
+    if located is None or located.table is not post.keys:
+        located = _Located(post.keys, post.locate(keys))
+    starts = post.starts
+    # a query has a few terms: Python over them beats numpy's per-call cost, and copying
+    # their slices beats indexing every posting
+    spans = [(int(starts[i]), int(starts[i + 1])) if i >= 0 else (0, 0) for i in located.at]
+    lengths = [b - a for a, b in spans]
     term = np.repeat(np.arange(len(keys), dtype=np.int64), lengths)
     if not keys:
         return _Hits(
-            post.docs[:0].astype(np.intp),
-            post.counts[:0].astype(np.float64),
-            term,
-            lengths.astype(np.float64),
+            post.docs[:0].astype(np.intp), post.counts[:0].astype(np.float64), term, np.zeros(0)
         )
-    # a query has a few terms: copying their slices beats indexing every posting
-    spans = list(zip(lo.tolist(), hi.tolist(), strict=True))
     docs = np.concatenate([post.docs[a:b] for a, b in spans], dtype=np.intp)
     counts = np.concatenate([post.counts[a:b] for a, b in spans], dtype=np.float64)
-    return _Hits(docs, counts, term, lengths.astype(np.float64))
+    return _Hits(docs, counts, term, np.array(lengths, dtype=np.float64))
+
+
+@dataclass(frozen=True, slots=True)
+class _Located:
+    """Where a query's keys are in a table's sorted keys (-1: absent)."""
+
+    table: npt.NDArray[np.uint32]
+    at: list[int]
 
 
 def _distinct(docs: npt.NDArray[np.intp], n: int) -> tuple[Ints, npt.NDArray[np.intp]]:
@@ -343,17 +353,24 @@ class _Ranges:
 
 
 def _partner(snap: Snapshot, file_bm25: Floats, cand: Ints) -> Floats:
-    """Per candidate: the best file BM25 among the other files sharing its partner key."""
+    """Per candidate: the best file BM25 among the other files sharing its partner key (0
+    when none). Each group is read once, however many candidates share it (on a monorepo
+    hundreds of `__init__.py` do)."""
     if not len(cand):
         return np.zeros(0)
-    group = snap.file_partner[cand]
-    lo = snap.partner_starts[group]
-    sizes = snap.partner_starts[group + 1] - lo
-    ends = np.cumsum(sizes)
-    # each candidate's group members, one run per candidate (itself among them)
-    members = snap.partner_files[np.arange(int(ends[-1])) + np.repeat(lo - (ends - sizes), sizes)]
-    others = np.where(members == np.repeat(cand, sizes), 0.0, file_bm25[members])
-    return np.maximum.reduceat(others, ends - sizes)
+    groups, which = np.unique(snap.file_partner[cand], return_inverse=True)
+    lo = snap.partner_starts[groups]
+    sizes = snap.partner_starts[groups + 1] - lo
+    firsts = np.cumsum(sizes) - sizes
+    members = snap.partner_files[np.arange(int(sizes.sum())) + np.repeat(lo - firsts, sizes)]
+    values = file_bm25[members]
+    top = np.maximum.reduceat(values, firsts)
+    # the best of the others is the group's best, except for a file that alone holds it
+    is_top = values == np.repeat(top, sizes)
+    alone = np.add.reduceat(is_top, firsts) == 1
+    second = np.maximum.reduceat(np.where(is_top, 0.0, values), firsts)
+    own_top = (file_bm25[cand] == top[which]) & alone[which]
+    return np.where(own_top, second[which], top[which])
 
 
 def _history(
@@ -413,7 +430,9 @@ def candidate_features(
     in_subject = np.array([t in query.subject for t in term_list], dtype=bool)
 
     # ---- chunks: sums over the chunks holding a query term only
-    ch = _gather(snap.chunk_body, keys)
+    # the chunks' body terms rolled up to blocks and files: the same keys, looked up once
+    located = _Located(snap.chunk_body.keys, snap.chunk_body.locate(keys))
+    ch = _gather(snap.chunk_body, keys, located)
     hit, at = _distinct(ch.docs, n_chunks)
     n_hit = len(hit)
     chunk_idf = _idf(ch.df, n_chunks)
@@ -425,7 +444,7 @@ def candidate_features(
     chunk_best = by_file.reduce(chunk_scores, np.maximum)
 
     # ---- files
-    fh = _gather(snap.file_body, keys)
+    fh = _gather(snap.file_body, keys, located)
     file_idf = _idf(fh.df, n_files)
     w_file = qtf * file_idf
     post = _bm25(fh, w_file, snap.file_len, 0.75)
@@ -499,7 +518,7 @@ def candidate_features(
     # blocks: neighbouring chunks together
     block_best = np.zeros(len(cand))
     for tiling in snap.blocks:
-        bh = _gather(tiling.body, keys)
+        bh = _gather(tiling.body, keys, located)
         n_blocks = len(tiling.length)
         block_post = _bm25(bh, qtf * _idf(bh.df, n_blocks), tiling.length, 0.75)
         per_block = _sum(bh.docs, block_post, n_blocks + 1)
@@ -512,6 +531,12 @@ def candidate_features(
     if query.wants_docs:
         prose = np.zeros(len(cand), dtype=bool)
         config = prose
+    changelog = cls == FileClass.PROSE
+    if query.wants_changelog:
+        changelog[:] = False
+    else:  # the path checked for the prose files alone
+        at = np.flatnonzero(changelog)
+        changelog[at] = [_is_changelog(snap.paths[f]) for f in cand[at].tolist()]
 
     def rel(values: Floats) -> Floats:
         top = float(values.max(initial=0.0))
@@ -549,9 +574,7 @@ def candidate_features(
         "log_block_best": np.log1p(block_best) / 5.0,
         "history_similar": rel(similar[cand]),
         "history_changes": np.log1p(changes[cand]) / 5.0,
-        "changelog": (cls == FileClass.PROSE)
-        & np.array([_is_changelog(snap.paths[f]) for f in cand.tolist()], dtype=bool)
-        & (not query.wants_changelog),
+        "changelog": changelog,
     }
     x = np.empty((len(cand), len(FEATURES)))
     for j, name in enumerate(FEATURES):
