@@ -354,18 +354,41 @@ class _Ranges:
 
 def _partner(snap: Snapshot, file_bm25: Floats, cand: Ints) -> Floats:
     """Per candidate: the best file BM25 among the other files sharing its partner key (0
-    when none). Each group is read once, however many candidates share it (on a monorepo
-    hundreds of `__init__.py` do)."""
+    when none)."""
     if not len(cand):
         return np.zeros(0)
-    groups, which = np.unique(snap.file_partner[cand], return_inverse=True)
+    group = snap.file_partner[cand]
+    lo = snap.partner_starts[group]
+    sizes = snap.partner_starts[group + 1] - lo
+    if int(sizes.sum()) > _SHARED_GROUPS * len(cand):
+        return _partner_by_group(snap, file_bm25, cand, group)
+    ends = np.cumsum(sizes)
+    # each candidate's group members, one run per candidate (itself among them)
+    members = snap.partner_files[np.arange(int(ends[-1])) + np.repeat(lo - (ends - sizes), sizes)]
+    others = np.where(members == np.repeat(cand, sizes), 0.0, file_bm25[members])
+    return np.maximum.reduceat(others, ends - sizes)
+
+
+#: Candidates' partner groups this many times their number in files: read each group once.
+_SHARED_GROUPS = 8
+
+
+def _partner_by_group(snap: Snapshot, file_bm25: Floats, cand: Ints, group: Ints) -> Floats:
+    """`_partner` reading each group once, however many candidates share it (on a monorepo
+    hundreds of `__init__.py` do): the best of the others is the group's best, except for
+    the file that alone holds it."""
+    held = np.zeros(len(snap.partner_starts), dtype=bool)
+    held[group] = True
+    groups = np.flatnonzero(held)
+    number = np.empty(len(held), dtype=np.intp)
+    number[groups] = np.arange(len(groups))
+    which = number[group]
     lo = snap.partner_starts[groups]
     sizes = snap.partner_starts[groups + 1] - lo
     firsts = np.cumsum(sizes) - sizes
     members = snap.partner_files[np.arange(int(sizes.sum())) + np.repeat(lo - firsts, sizes)]
     values = file_bm25[members]
     top = np.maximum.reduceat(values, firsts)
-    # the best of the others is the group's best, except for a file that alone holds it
     is_top = values == np.repeat(top, sizes)
     alone = np.add.reduceat(is_top, firsts) == 1
     second = np.maximum.reduceat(np.where(is_top, 0.0, values), firsts)
