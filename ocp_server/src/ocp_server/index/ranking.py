@@ -289,6 +289,27 @@ class ChunkScores:
         at = int(self.values[a:b].argmax())
         return int(self.chunks[a + at]) if self.values[a + at] > 0 else lo
 
+    def best_of_files(self, lo: Ints, hi: Ints) -> Ints:
+        """`best_of_file` of each file (chunks lo[i]..hi[i]-1), all at once."""
+        a = np.searchsorted(self.chunks, lo)
+        sizes = np.searchsorted(self.chunks, hi) - a
+        firsts = np.cumsum(sizes) - sizes
+        held = sizes > 0
+        best = lo.copy()
+        if not held.any():
+            return best
+        a, sizes, firsts = a[held], sizes[held], firsts[held]
+        total = int(sizes.sum())
+        at = np.arange(total) + np.repeat(a - firsts, sizes)  # the files' chunks, one run each
+        values = self.values[at]
+        top = np.maximum.reduceat(values, firsts)
+        # the first chunk holding its file's best value, as argmax takes
+        first = np.minimum.reduceat(
+            np.where(values == np.repeat(top, sizes), np.arange(total), total), firsts
+        )
+        best[held] = np.where(top > 0, self.chunks[at[first]], lo[held])
+        return best
+
     def of_file(self, lo: int, hi: int) -> Floats:
         """The scores of chunks lo..hi-1 (one file's)."""
         out = np.zeros(hi - lo)
@@ -373,7 +394,9 @@ def _partner(snap: Snapshot, file_bm25: Floats, cand: Ints) -> Floats:
 _SHARED_GROUPS = 8
 
 
-def _partner_by_group(snap: Snapshot, file_bm25: Floats, cand: Ints, group: Ints) -> Floats:
+def _partner_by_group(
+    snap: Snapshot, file_bm25: Floats, cand: Ints, group: npt.NDArray[np.int32]
+) -> Floats:
     """`_partner` reading each group once, however many candidates share it (on a monorepo
     hundreds of `__init__.py` do): the best of the others is the group's best, except for
     the file that alone holds it."""
