@@ -161,21 +161,22 @@ class Postings:
 
     def rolled_up(self, owner: npt.NDArray[np.int32]) -> Postings:
         """The same postings one level up (chunks to files): `owner[doc]` must not decrease
-        as doc grows, so sorted order survives."""
+        as doc grows, so sorted order survives. Every key keeps a document, so the result
+        shares this table's `keys` (a query looks its terms up once for both)."""
         key = np.repeat(self.keys, np.diff(self.starts))
-        return Postings._merged(key, owner[self.docs], self.counts)
+        merged = Postings._merged(key, owner[self.docs], self.counts)
+        return Postings(self.keys, merged.starts, merged.docs, merged.counts)
 
-    def spans(self, keys: npt.NDArray[np.uint32]) -> tuple[Ints, Ints]:
-        """Per key: the slice of `docs` holding it (empty when absent)."""
-        if not len(self.keys):
-            zero = np.zeros(len(keys), dtype=np.int64)
-            return zero, zero
-        at = np.searchsorted(self.keys, keys)
-        found = at < len(self.keys)
-        found[found] = self.keys[at[found]] == keys[found]
-        lo = np.where(found, self.starts[np.minimum(at, len(self.keys) - 1)], 0)
-        hi = np.where(found, self.starts[np.minimum(at + 1, len(self.keys))], 0)
-        return lo, hi
+    def locate(self, keys: list[int]) -> list[int]:
+        """Per key: its index in `keys`, -1 when no document holds it."""
+        n = len(self.keys)
+        if not n or not keys:
+            return [-1] * len(keys)
+        at = np.searchsorted(self.keys, np.asarray(keys, dtype=np.uint32))
+        found = self.keys[np.minimum(at, n - 1)].tolist()
+        return [
+            a if a < n and f == k else -1 for a, f, k in zip(at.tolist(), found, keys, strict=True)
+        ]
 
 
 #: Blocks (see `Block`) span about this many lines.
@@ -189,17 +190,18 @@ class Block:
     body: Postings
     length: npt.NDArray[np.float32]  # in terms, over the mean (what BM25 normalises by)
     file: npt.NDArray[np.int32]  # the file of each block; blocks are stored file by file
-    heads: Ints  # the first block of each file that has blocks, ascending
-    head_files: Ints  # the file of each of those
+    file_blocks: Ints  # blocks of file i: file_blocks[i]:file_blocks[i + 1]
 
     @classmethod
     def tiling(
-        cls, body: Postings, length: npt.NDArray[np.float32], file: npt.NDArray[np.int32]
+        cls,
+        body: Postings,
+        length: npt.NDArray[np.float32],
+        file: npt.NDArray[np.int32],
+        n_files: int,
     ) -> Block:
-        head = np.ones(len(file), dtype=bool)
-        head[1:] = file[1:] != file[:-1]
-        heads = np.flatnonzero(head)
-        return cls(body, length, file, heads, file[heads].astype(np.int64))
+        starts = np.searchsorted(file, np.arange(n_files + 1)).astype(np.int64)
+        return cls(body, length, file, starts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -385,6 +387,7 @@ def build_snapshot(
                 chunk_body.rolled_up(block_of),
                 _relative(np.bincount(block_of, weights=chunk_len, minlength=n_blocks)),
                 chunk_file[head],
+                n_files,
             )
         )
 

@@ -208,22 +208,32 @@ class _Hits:
     df: Floats  # per query term: documents holding it (0: none)
 
 
-def _gather(post: Postings, keys: list[int]) -> _Hits:
-    lo, hi = post.spans(np.asarray(keys, dtype=np.uint32))
-    lengths = hi - lo
+def _gather(post: Postings, keys: list[int], located: _Located | None = None) -> _Hits:
+    """The postings of `keys` in `post`; `located`: where the keys are among the keys of a
+    table sharing `post`'s (rolled up from it), to look them up once."""
+    if located is None or located.table is not post.keys:
+        located = _Located(post.keys, post.locate(keys))
+    starts = post.starts
+    # a query has a few terms: Python over them beats numpy's per-call cost, and copying
+    # their slices beats indexing every posting
+    spans = [(int(starts[i]), int(starts[i + 1])) if i >= 0 else (0, 0) for i in located.at]
+    lengths = [b - a for a, b in spans]
     term = np.repeat(np.arange(len(keys), dtype=np.int64), lengths)
     if not keys:
         return _Hits(
-            post.docs[:0].astype(np.intp),
-            post.counts[:0].astype(np.float64),
-            term,
-            lengths.astype(np.float64),
+            post.docs[:0].astype(np.intp), post.counts[:0].astype(np.float64), term, np.zeros(0)
         )
-    # a query has a few terms: copying their slices beats indexing every posting
-    spans = list(zip(lo.tolist(), hi.tolist(), strict=True))
     docs = np.concatenate([post.docs[a:b] for a, b in spans], dtype=np.intp)
     counts = np.concatenate([post.counts[a:b] for a, b in spans], dtype=np.float64)
-    return _Hits(docs, counts, term, lengths.astype(np.float64))
+    return _Hits(docs, counts, term, np.array(lengths, dtype=np.float64))
+
+
+@dataclass(frozen=True, slots=True)
+class _Located:
+    """Where a query's keys are in a table's sorted keys (-1: absent)."""
+
+    table: npt.NDArray[np.uint32]
+    at: list[int]
 
 
 def _distinct(docs: npt.NDArray[np.intp], n: int) -> tuple[Ints, npt.NDArray[np.intp]]:
@@ -279,6 +289,27 @@ class ChunkScores:
         at = int(self.values[a:b].argmax())
         return int(self.chunks[a + at]) if self.values[a + at] > 0 else lo
 
+    def best_of_files(self, lo: Ints, hi: Ints) -> Ints:
+        """`best_of_file` of each file (chunks lo[i]..hi[i]-1), all at once."""
+        a = np.searchsorted(self.chunks, lo)
+        sizes = np.searchsorted(self.chunks, hi) - a
+        firsts = np.cumsum(sizes) - sizes
+        held = sizes > 0
+        best = lo.copy()
+        if not held.any():
+            return best
+        a, sizes, firsts = a[held], sizes[held], firsts[held]
+        total = int(sizes.sum())
+        at = np.arange(total) + np.repeat(a - firsts, sizes)  # the files' chunks, one run each
+        values = self.values[at]
+        top = np.maximum.reduceat(values, firsts)
+        # the first chunk holding its file's best value, as argmax takes
+        first = np.minimum.reduceat(
+            np.where(values == np.repeat(top, sizes), np.arange(total), total), firsts
+        )
+        best[held] = np.where(top > 0, self.chunks[at[first]], lo[held])
+        return best
+
     def of_file(self, lo: int, hi: int) -> Floats:
         """The scores of chunks lo..hi-1 (one file's)."""
         out = np.zeros(hi - lo)
@@ -321,18 +352,71 @@ class _ByFile:
         return out
 
 
+@dataclass(frozen=True, slots=True)
+class _Ranges:
+    """Ascending ranges [lo, hi) of an array that do not overlap, each reduced to one value
+    by one reduceat over the ranges asked for, not over every file's (the files that answer
+    a query on a large repository are a few hundred of its thousands)."""
+
+    edges: Ints  # lo0, hi0, lo1, hi1, ...
+    filled: npt.NDArray[np.bool_]  # hi > lo
+
+    @classmethod
+    def of(cls, edges: Ints) -> _Ranges:
+        return cls(edges, edges[1::2] > edges[0::2])
+
+    def reduce(self, how: np.ufunc, values: Floats) -> Floats:
+        """Per range: `how` over its values, 0 for an empty one. `values` must reach past the
+        last range's end (reduceat's edges fall inside the array)."""
+        if not len(self.filled):
+            return np.zeros(0)
+        return np.where(self.filled, how.reduceat(values, self.edges)[0::2], 0.0)
+
+
 def _partner(snap: Snapshot, file_bm25: Floats, cand: Ints) -> Floats:
-    """Per candidate: the best file BM25 among the other files sharing its partner key."""
+    """Per candidate: the best file BM25 among the other files sharing its partner key (0
+    when none)."""
     if not len(cand):
         return np.zeros(0)
     group = snap.file_partner[cand]
     lo = snap.partner_starts[group]
     sizes = snap.partner_starts[group + 1] - lo
+    if int(sizes.sum()) > _SHARED_GROUPS * len(cand):
+        return _partner_by_group(snap, file_bm25, cand, group)
     ends = np.cumsum(sizes)
     # each candidate's group members, one run per candidate (itself among them)
     members = snap.partner_files[np.arange(int(ends[-1])) + np.repeat(lo - (ends - sizes), sizes)]
     others = np.where(members == np.repeat(cand, sizes), 0.0, file_bm25[members])
     return np.maximum.reduceat(others, ends - sizes)
+
+
+#: Candidates' partner groups this many times their number in files: read each group once.
+_SHARED_GROUPS = 8
+
+
+def _partner_by_group(
+    snap: Snapshot, file_bm25: Floats, cand: Ints, group: npt.NDArray[np.int32]
+) -> Floats:
+    """`_partner` reading each group once, however many candidates share it (on a monorepo
+    hundreds of `__init__.py` do): the best of the others is the group's best, except for
+    the file that alone holds it."""
+    held = np.zeros(len(snap.partner_starts), dtype=bool)
+    held[group] = True
+    groups = np.flatnonzero(held)
+    number = np.empty(len(held), dtype=np.intp)
+    number[groups] = np.arange(len(groups))
+    which = number[group]
+    lo = snap.partner_starts[groups]
+    sizes = snap.partner_starts[groups + 1] - lo
+    firsts = np.cumsum(sizes) - sizes
+    members = snap.partner_files[np.arange(int(sizes.sum())) + np.repeat(lo - firsts, sizes)]
+    values = file_bm25[members]
+    top = np.maximum.reduceat(values, firsts)
+    is_top = values == np.repeat(top, sizes)
+    alone = np.add.reduceat(is_top, firsts) == 1
+    second = np.maximum.reduceat(np.where(is_top, 0.0, values), firsts)
+    own_top = (file_bm25[cand] == top[which]) & alone[which]
+    return np.where(own_top, second[which], top[which])
 
 
 def _history(
@@ -392,43 +476,38 @@ def candidate_features(
     in_subject = np.array([t in query.subject for t in term_list], dtype=bool)
 
     # ---- chunks: sums over the chunks holding a query term only
-    ch = _gather(snap.chunk_body, keys)
+    # the chunks' body terms rolled up to blocks and files: the same keys, looked up once
+    located = _Located(snap.chunk_body.keys, snap.chunk_body.locate(keys))
+    ch = _gather(snap.chunk_body, keys, located)
     hit, at = _distinct(ch.docs, n_chunks)
     n_hit = len(hit)
     chunk_idf = _idf(ch.df, n_chunks)
     chunk_post = _bm25(ch, qtf * chunk_idf, snap.chunk_len, 0.75)
-    chunk_scores = _sum(at, chunk_post, n_hit)
-    chunk_code = _sum(at, chunk_post * is_code[ch.term], n_hit)
-    cover_w = chunk_idf / max(float(chunk_idf.sum()), 1e-9)
-    chunk_cov = _sum(at, cover_w[ch.term], n_hit)
+    # one more than the hit chunks: a range may end at the last (see _Ranges.reduce)
+    chunk_values = _sum(at, chunk_post, n_hit + 1)
+    chunk_scores = chunk_values[:n_hit]
     by_file = _ByFile.of(hit, snap.chunk_file, n_files)
     chunk_best = by_file.reduce(chunk_scores, np.maximum)
-    chunk_code_best = by_file.reduce(chunk_code, np.maximum)
-    chunk_cov_best = by_file.reduce(chunk_cov, np.maximum)
-    chunk_sum = by_file.reduce(chunk_scores, np.add)
-
-    # ---- blocks: neighbouring chunks together
-    block_best = np.zeros(n_files)
-    for tiling in snap.blocks:
-        bh = _gather(tiling.body, keys)
-        n_blocks = len(tiling.length)
-        block_post = _bm25(bh, qtf * _idf(bh.df, n_blocks), tiling.length, 0.75)
-        per_block = _sum(bh.docs, block_post, n_blocks)
-        if len(tiling.heads):
-            best = np.maximum.reduceat(per_block, tiling.heads)
-            block_best[tiling.head_files] = np.maximum(block_best[tiling.head_files], best)
 
     # ---- files
-    fh = _gather(snap.file_body, keys)
+    fh = _gather(snap.file_body, keys, located)
     file_idf = _idf(fh.df, n_files)
     w_file = qtf * file_idf
     post = _bm25(fh, w_file, snap.file_len, 0.75)
     file_bm25 = _sum(fh.docs, post, n_files)
     flat = _bm25(fh, w_file, snap.file_len, 0.3)
     file_flat = _sum(fh.docs, flat, n_files)
-    subject = _sum(fh.docs, post * in_subject[fh.term], n_files)
-    body = _sum(fh.docs, post * ~in_subject[fh.term], n_files)
-    code_words = _sum(fh.docs, post * is_code[fh.term], n_files)
+    # a query of one sentence has no body; one in plain words, no words written as code
+    # (the sums they skip would be file_bm25 itself, or zeros: the same floats)
+    if in_subject.all():
+        subject, body = file_bm25, np.zeros(n_files)
+    else:
+        subject = _sum(fh.docs, post * in_subject[fh.term], n_files)
+        body = _sum(fh.docs, post * ~in_subject[fh.term], n_files)
+    if is_code.any():
+        code_words = _sum(fh.docs, post * is_code[fh.term], n_files)
+    else:
+        code_words = np.zeros(n_files)
     file_cover_w = file_idf / max(float(file_idf.sum()), 1e-9)
     coverage = _sum(fh.docs, file_cover_w[fh.term], n_files)
     rare_mask = (file_idf > 0) & (file_idf >= 0.7 * float(file_idf.max(initial=0.0)))
@@ -470,12 +549,40 @@ def candidate_features(
     cand = np.flatnonzero(chosen)
     partner = _partner(snap, file_bm25, cand)
 
+    # ---- the candidates' best chunks and blocks: reduced over their own chunks only
+    # each candidate's first file and the next: its chunks, its blocks
+    bounds = (cand[:, None] + np.arange(2)).ravel()
+    own = _Ranges.of(np.searchsorted(hit, snap.file_chunks[bounds]))
+    chunk_sum = own.reduce(np.add, chunk_values)
+    cover_w = chunk_idf / max(float(chunk_idf.sum()), 1e-9)
+    chunk_cov_best = own.reduce(np.maximum, _sum(at, cover_w[ch.term], n_hit + 1))
+    if is_code.any():
+        chunk_code = _sum(at, chunk_post * is_code[ch.term], n_hit + 1)
+        chunk_code_best = own.reduce(np.maximum, chunk_code)
+    else:
+        chunk_code_best = np.zeros(len(cand))
+    # blocks: neighbouring chunks together
+    block_best = np.zeros(len(cand))
+    for tiling in snap.blocks:
+        bh = _gather(tiling.body, keys, located)
+        n_blocks = len(tiling.length)
+        block_post = _bm25(bh, qtf * _idf(bh.df, n_blocks), tiling.length, 0.75)
+        per_block = _sum(bh.docs, block_post, n_blocks + 1)
+        best = _Ranges.of(tiling.file_blocks[bounds]).reduce(np.maximum, per_block)
+        np.maximum(block_best, best, out=block_best)
+
     cls = snap.file_class[cand]
     prose = cls == FileClass.PROSE
     config = cls == FileClass.CONFIG
     if query.wants_docs:
         prose = np.zeros(len(cand), dtype=bool)
         config = prose
+    changelog = cls == FileClass.PROSE
+    if query.wants_changelog:
+        changelog[:] = False
+    else:  # the path checked for the prose files alone
+        at = np.flatnonzero(changelog)
+        changelog[at] = [_is_changelog(snap.paths[f]) for f in cand[at].tolist()]
 
     def rel(values: Floats) -> Floats:
         top = float(values.max(initial=0.0))
@@ -485,7 +592,7 @@ def candidate_features(
         "file_bm25": rel(file_bm25[cand]),
         "file_bm25_flat": rel(file_flat[cand]),
         "chunk_best": rel(chunk_best[cand]),
-        "chunk_sum": rel(chunk_sum[cand]),
+        "chunk_sum": rel(chunk_sum),
         "path": rel(path[cand]),
         "names": rel(names[cand]),
         "coverage": coverage[cand],
@@ -504,18 +611,16 @@ def candidate_features(
         "subject_bm25": rel(subject[cand]),
         "body_bm25": rel(body[cand]),
         "code_words_bm25": rel(code_words[cand]),
-        "code_words_chunk": rel(chunk_code_best[cand]),
+        "code_words_chunk": rel(chunk_code_best),
         "defines_named": np.log1p(defines[cand]),
         "phrases": phrases[cand],
-        "chunk_coverage": chunk_cov_best[cand],
+        "chunk_coverage": chunk_cov_best,
         "test_asked": (cls == FileClass.TEST) & query.wants_tests,
-        "block_best": rel(block_best[cand]),
-        "log_block_best": np.log1p(block_best[cand]) / 5.0,
+        "block_best": rel(block_best),
+        "log_block_best": np.log1p(block_best) / 5.0,
         "history_similar": rel(similar[cand]),
         "history_changes": np.log1p(changes[cand]) / 5.0,
-        "changelog": (cls == FileClass.PROSE)
-        & np.array([_is_changelog(snap.paths[f]) for f in cand.tolist()], dtype=bool)
-        & (not query.wants_changelog),
+        "changelog": changelog,
     }
     x = np.empty((len(cand), len(FEATURES)))
     for j, name in enumerate(FEATURES):

@@ -38,6 +38,10 @@ CHUNKS_PER_FILE = 3
 Reader = Callable[[str, Sequence[object]], Awaitable[Iterable[sqlite3.Row]]]
 
 
+#: Files beyond the k best whose best chunks are found with theirs, for the files skipped.
+_SPARE = 4
+
+
 @dataclass(frozen=True, slots=True)
 class _Pick:
     chunk: int  # index into the snapshot's chunks
@@ -70,7 +74,15 @@ def _picks(
     """For the best `k` files in order: their best chunks, at most `per_file` each. A chunk
     scores as its file, less how far it is behind the file's best chunk."""
     out: list[list[_Pick]] = []
-    for file, score in zip(ranked.files.tolist(), ranked.scores.tolist(), strict=True):
+    best_chunks: list[int] = []
+    if per_file == 1:  # the best chunks of the first files at once, a few spare for skipped ones
+        head = ranked.files[: k + _SPARE]
+        best_chunks = ranked.chunk_scores.best_of_files(
+            snap.file_chunks[head], snap.file_chunks[head + 1]
+        ).tolist()
+    for at, (file, score) in enumerate(
+        zip(ranked.files.tolist(), ranked.scores.tolist(), strict=True)
+    ):
         if len(out) >= k:
             break
         if path_exclusion(snap.paths[file], ocpignore) is not None:
@@ -80,7 +92,12 @@ def _picks(
             continue
         if per_file == 1:
             # the best chunk alone scores as its file (the formula below, with nothing behind)
-            out.append([_Pick(ranked.chunk_scores.best_of_file(lo, hi), score)])
+            chunk = (
+                best_chunks[at]
+                if at < len(best_chunks)
+                else ranked.chunk_scores.best_of_file(lo, hi)
+            )
+            out.append([_Pick(chunk, score)])
             continue
         own = ranked.chunk_scores.of_file(lo, hi)
         order = np.argsort(-own, kind="stable")[:per_file]
