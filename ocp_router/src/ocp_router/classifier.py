@@ -85,15 +85,15 @@ _Why = tuple[dict[str, str], bool, int, list[Signal], float, int, int, int]
 
 class ClassifyResult:
     """A request's score, verdict and reasons. Reads like the named tuple it was (fields by
-    name, `_asdict()`, `==`), but `signals` and `estimated_tokens` are worked out when first
-    read: routing reads neither (traces and explanations do), and building them was a fifth
-    of a cold call. `raw_score` is still exactly the sum of the signals' weights."""
+    name, `_asdict()`, `==`), but `signals`, `estimated_tokens`, `task_type` and `confidence`
+    are worked out when first read: routing reads only the score, verdict, families and file
+    references (traces, explanations and calibration read the rest), and building them all
+    was a quarter of a cold call. `raw_score` is still exactly the sum of the signals'
+    weights."""
 
     __slots__ = (
         "complexity_score",
-        "task_type",
         "route_to",
-        "confidence",
         "threshold",
         # The keyword families that fired (names from _rules.FAMILIES) and the distinct file
         # paths named in the user's words: phase 1 reads them on whole payloads.
@@ -106,6 +106,8 @@ class ClassifyResult:
         "_why",
         "_signals",
         "_tokens",
+        "_task_type",
+        "_confidence",
     )
     _fields = (
         "complexity_score",
@@ -121,9 +123,7 @@ class ClassifyResult:
     )
 
     complexity_score: float
-    task_type: TaskType
     route_to: Route
-    confidence: float
     threshold: float
     families: tuple[str, ...]
     file_refs: int
@@ -132,9 +132,7 @@ class ClassifyResult:
     def __init__(
         self,
         complexity_score: float,
-        task_type: TaskType,
         route_to: Route,
-        confidence: float,
         threshold: float,
         families: tuple[str, ...],
         file_refs: int,
@@ -143,9 +141,7 @@ class ClassifyResult:
         why: _Why,
     ) -> None:
         self.complexity_score = complexity_score
-        self.task_type = task_type
         self.route_to = route_to
-        self.confidence = confidence
         self.threshold = threshold
         self.families = families
         self.file_refs = file_refs
@@ -154,6 +150,25 @@ class ClassifyResult:
         self._why = why
         self._signals: tuple[Signal, ...] | None = None
         self._tokens = -1
+        self._task_type: TaskType | None = None
+        self._confidence = -1.0
+
+    @property
+    def task_type(self) -> TaskType:
+        """The strongest fired family's type, escalating families first when the request
+        routes paid, de-escalating first when it stays local."""
+        if self._task_type is None:
+            self._task_type = _task_type(self._why[0], self.route_to)
+        return self._task_type
+
+    @property
+    def confidence(self) -> float:
+        """How far the score is from the threshold, as a share of the way to the far end."""
+        if self._confidence < 0.0:
+            threshold = self.threshold
+            span = max(threshold, 1.0 - threshold) or 1.0
+            self._confidence = round(min(1.0, abs(self.complexity_score - threshold) / span), 4)
+        return self._confidence
 
     @property
     def signals(self) -> tuple[Signal, ...]:
@@ -395,23 +410,17 @@ class TaskClassifier:
                 (round(rest, 4),) if abs(rest) >= _LEARNED_REST_SHOWN else (),
             )
         )
-        # min(1.0, max(0.0, raw)) and the like, as comparisons (the same values, ties too)
-        clamped = raw if raw > 0.0 else 0.0
-        score = round(clamped if clamped < 1.0 else 1.0, 4)
+        rounded = round(raw, 4)
+        # round(min(1.0, max(0.0, raw)), 4), from the one rounding (the same values, ties too)
+        score = rounded if 0.0 < raw < 1.0 else 1.0 if raw >= 1.0 else 0.0
         threshold = self.threshold
-        route = _PAID if score >= threshold else _LOCAL
-        span = (threshold if threshold >= 1.0 - threshold else 1.0 - threshold) or 1.0
-        distance = abs(score - threshold) / span
-        confidence = round(distance if distance < 1.0 else 1.0, 4)
         return ClassifyResult(
             score,
-            _task_type(fired, route),
-            route,
-            confidence,
+            _PAID if score >= threshold else _LOCAL,
             threshold,
             tuple(fired),
             n_paths,
-            round(raw, 4),
+            rounded,
             prompt,
             (
                 fired,
