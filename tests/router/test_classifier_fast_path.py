@@ -133,17 +133,24 @@ def test_pasted_error_kinds_are_the_earliest_listed_words(parts: list[str]) -> N
 
 # Every keyword alternative that is tried only where its literal start occurs, in texts where
 # that start occurs often (past the tries before a whole search) and in other words' middles.
+# An alternative that opens with `^` is passed over where its start is in mid-line.
 _STARTED = [
-    (c.alternatives[j], start)
+    (c.alternatives[j], start, c.anchored[j])
     for c in _rules._COMPILED
     for j, start in enumerate(c.starts)
     if start is not None
 ]
 
 
-@pytest.mark.parametrize("regex,start", _STARTED, ids=[s for _, s in _STARTED])
+def test_the_alternatives_that_open_with_a_caret_are_the_anchored_ones() -> None:
+    anchored = {regex.pattern for regex, _, anchored in _STARTED if anchored}
+    assert anchored == {regex.pattern for regex, _, _ in _STARTED if regex.pattern[0] == "^"}
+    assert {"^why\\b", "^what is\\b", "^define\\b"} <= anchored
+
+
+@pytest.mark.parametrize("regex,start,anchored", _STARTED, ids=[s for _, s, _ in _STARTED])
 def test_an_alternative_tried_at_its_starts_finds_what_a_search_finds(
-    regex: object, start: str
+    regex: object, start: str, anchored: bool
 ) -> None:
     assert isinstance(regex, re.Pattern)
     for text in (
@@ -152,8 +159,10 @@ def test_an_alternative_tried_at_its_starts_finds_what_a_search_finds(
         f"{'x' + start + ' ' * 2}" * 12 + f" {start} files across all modules",
         "\n".join([f"a{start}"] * 10 + [f"{start}s and more"]),
         f"why does {start} 17 files",
+        f"so {start} then\n{start} again",
+        f"{start}\n\n{start} {start}",
     ):
-        fast = _rules._first_match(regex, start, text)
+        fast = _rules._first_match(regex, start, text, anchored)
         plain = regex.search(text)
         assert (fast and (fast.span(), fast.group(0))) == (plain and (plain.span(), plain.group(0)))
 

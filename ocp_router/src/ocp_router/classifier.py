@@ -43,6 +43,7 @@ from ocp_router._rules import (
     family,
     match_families,
     match_paste,
+    word_keys,
 )
 from ocp_router._text import SplitText, split_request
 from ocp_router._tokens import estimate_tokens
@@ -387,19 +388,23 @@ class TaskClassifier:
     def _classify(self, prompt: str) -> ClassifyResult:
         # rule_layer, reading stems where it reads words: a word's stem has the word's key
         # (first three letters) and is its own stem, so the rules and the learned layer see
-        # the same thing, and the stems come out of one regex pass.
+        # the same thing.
         judged = prompt[:JUDGED_CHARS]
         split = split_request(judged)
         prose_lower = split.plain.lower()
         stems = word_stems(prose_lower)
-        fired = match_families(prose_lower, stems)
+        keys = word_keys(stems)
+        # Words with distinct keys are distinct words: the learned layer need not look for a
+        # word said twice (match_families may add keys, so this is asked first).
+        distinct = len(keys) == len(stems)
+        fired = match_families(prose_lower, stems, keys)
         if len(stems) > MAX_WORDS:
             stems = stems_of(stems)
         if paste := match_paste(judged):
             fired.update(paste)
         n_paths = len(split.paths)
         many_files = n_paths > _MANY_FILES and "multi_file" not in fired
-        shown, rest, n_rest = self._learned(split, prose_lower, stems, fired)
+        shown, rest, n_rest = self._learned(split, prose_lower, stems, fired, distinct)
         # The signals' weights in the signals' order (ClassifyResult.signals), summed the same
         # way: the fenced and pasted signals weigh 0.0 and add nothing.
         raw = sum(
@@ -435,10 +440,16 @@ class TaskClassifier:
         )
 
     def _learned(
-        self, split: SplitText, prose_lower: str, stems: list[str], fired: dict[str, str]
+        self,
+        split: SplitText,
+        prose_lower: str,
+        stems: list[str],
+        fired: dict[str, str],
+        distinct: bool = False,
     ) -> tuple[list[Signal], float, int]:
         """The learned layer's contributions: the signals shown one by one, the rest of the sum
-        and how many features make it up. `stems` is `stems_of(words)`.
+        and how many features make it up. `stems` is `stems_of(words)`; `distinct`: known to
+        hold no stem twice.
 
         The features are `_features.extract`'s, in its order, scored through tables keyed by
         stem, stem pair and count (no feature names are built); a test holds the two to the
@@ -472,7 +483,7 @@ class TaskClassifier:
                 ),
             )
         )
-        if len(set(stems)) < len(stems):
+        if not distinct and len(set(stems)) < len(stems):
             # A word said twice (so maybe a pair too) is one feature: keep first occurrences.
             found = list(dict.fromkeys(found))
         if len(found) > 1:
