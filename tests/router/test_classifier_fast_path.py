@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ocp_router import TaskClassifier, _rules, _text, parse_payload
+from ocp_router import TaskClassifier, _rules, _text, classifier, parse_payload
 from tests.data.payloads import load_payloads
 from tests.data.routing_sets import NEVER_TRAINED_ON, TRAINED_ON
 from tests.data.routing_sets import texts as labelled
@@ -178,3 +178,22 @@ def test_a_result_reads_the_same_whatever_is_read_first() -> None:
     assert sum(s.weight for s in first.signals) == pytest.approx(first.raw_score, abs=1e-9)
     assert repr(first).startswith("ClassifyResult(complexity_score=")
     assert first != clf.classify(EDGES[1])
+
+
+# round4 against round(x, 4): the floats the classifier rounds (sums of a few weights), the
+# halves and near-halves where scaling could round the other way, zeros of either sign,
+# huge values and the non-finite ones; compared by repr, so -0.0 and 0.0 differ.
+_HALVES = [k / 10000 + 0.00005 for k in range(-20000, 20000, 7)]
+_SPECIAL = [0.0, -0.0, 1e-5, -1e-5, 4.9999e-5, -4.9999e-5, 5e-5, -5e-5, 0.5, -0.5, 1.00005]
+_SPECIAL += [1e4, 1e4 + 0.5, 9999.99995, 1e12, -1e12, float("inf"), float("-inf"), float("nan")]
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.one_of(st.floats(), st.floats(min_value=-3, max_value=3), st.sampled_from(_HALVES)))
+def test_round4_is_round_to_four_places(x: float) -> None:
+    assert repr(classifier.round4(x)) == repr(round(x, 4))
+
+
+def test_round4_is_round_to_four_places_at_halves_and_edges() -> None:
+    for x in [*_HALVES, *_SPECIAL, *(h + d for h in _HALVES for d in (1e-13, -1e-13))]:
+        assert repr(classifier.round4(x)) == repr(round(x, 4)), x

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from itertools import chain, islice
+from math import floor
 from operator import itemgetter
 from typing import NamedTuple
 
@@ -314,6 +315,25 @@ def _load_weights() -> _Weights:
     )
 
 
+def round4(x: float) -> float:
+    """`round(x, 4)`, the same float every time (a test holds the two together), at less than
+    half the cost on a cold call: CPython rounds through a decimal string (dtoa, printf and
+    strtod, code a short request touches nowhere else). Scaled by 10^4, a value whose
+    fraction is not within a hair of one half rounds to the same integer n as the exact value
+    does, and n / 10^4 is then the double nearest n·10^-4, which is what the string parses
+    to. Halves, zero (its sign), huge values and NaN go to round()."""
+    y = x * 10000.0
+    if -1e8 < y < 1e8:
+        n = floor(y)
+        fraction = y - n  # exact: y and n share their integer part
+        if fraction < 0.4999:
+            if n:
+                return n / 10000.0
+        elif fraction > 0.5001 and n != -1:
+            return (n + 1) / 10000.0
+    return round(x, 4)
+
+
 def validate_threshold(value: float, *, source: str = "threshold") -> float:
     if not 0.0 <= value <= 1.0:
         raise ConfigError(f"{source} must be between 0.0 and 1.0, got {value!r}")
@@ -412,10 +432,10 @@ class TaskClassifier:
                 map(_FAMILY_WEIGHT.__getitem__, fired),
                 (0.35,) if many_files else (),
                 map(_SIGNAL_WEIGHT, shown),
-                (round(rest, 4),) if abs(rest) >= _LEARNED_REST_SHOWN else (),
+                (round4(rest),) if abs(rest) >= _LEARNED_REST_SHOWN else (),
             )
         )
-        rounded = round(raw, 4)
+        rounded = round4(raw)
         # round(min(1.0, max(0.0, raw)), 4), from the one rounding (the same values, ties too)
         score = rounded if 0.0 < raw < 1.0 else 1.0 if raw >= 1.0 else 0.0
         threshold = self.threshold
