@@ -5,6 +5,7 @@ labeled request and on texts made to reach each shortcut's edge."""
 from __future__ import annotations
 
 import re
+import sys
 
 import pytest
 from hypothesis import given, settings
@@ -197,3 +198,19 @@ def test_round4_is_round_to_four_places(x: float) -> None:
 def test_round4_is_round_to_four_places_at_halves_and_edges() -> None:
     for x in [*_HALVES, *_SPECIAL, *(h + d for h in _HALVES for d in (1e-13, -1e-13))]:
         assert repr(classifier.round4(x)) == repr(round(x, 4)), x
+
+
+def test_every_character_that_split_splits_at_but_the_space_is_unprintable() -> None:
+    splitters = [chr(c) for c in range(sys.maxunicode + 1) if len(f"a{chr(c)}b".split()) > 1]
+    assert " " in splitters and "\u3000" in splitters and "\x1c" in splitters
+    assert [c for c in splitters if c != " " and c.isprintable()] == []
+
+
+_SPACING_PARTS = ["a", "bc", " ", "  ", "\t", "\u00a0", "\u3000", "\x1f", "\u2028", "é", "?"]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(_SPACING_PARTS), max_size=8))
+def test_text_spaced_once_is_told_without_splitting_it(parts: list[str]) -> None:
+    text = "".join(parts)
+    assert _text._spaced_once(text) == (" ".join(text.split()) == text)
