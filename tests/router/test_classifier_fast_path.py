@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ocp_router import TaskClassifier, _rules, _text, classifier, parse_payload
+from ocp_router import TaskClassifier, TaskType, _rules, _text, classifier, parse_payload
 from tests.data.payloads import load_payloads
 from tests.data.routing_sets import NEVER_TRAINED_ON, TRAINED_ON
 from tests.data.routing_sets import texts as labelled
@@ -172,10 +172,12 @@ def test_a_result_reads_the_same_whatever_is_read_first() -> None:
     text = EDGES[0]
     clf = TaskClassifier(cache_size=0)
     first, second = clf.classify(text), clf.classify(text)
-    tokens_first = first.estimated_tokens
-    signals_second = second.signals
+    tokens_first, type_first = first.estimated_tokens, first.task_type
+    signals_second, confidence_second = second.signals, second.confidence
     assert first == second and hash(first) == hash(second)
     assert first.signals == signals_second and second.estimated_tokens == tokens_first
+    assert second.task_type is type_first and first.confidence == confidence_second
+    assert (type_first, confidence_second) == (TaskType.DEBUG, 1.0)  # score 1.0 vs 0.5
     assert sum(s.weight for s in first.signals) == pytest.approx(first.raw_score, abs=1e-9)
     assert repr(first).startswith("ClassifyResult(complexity_score=")
     assert first != clf.classify(EDGES[1])
