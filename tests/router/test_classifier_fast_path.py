@@ -5,12 +5,13 @@ labeled request and on texts made to reach each shortcut's edge."""
 from __future__ import annotations
 
 import re
+import sys
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ocp_router import TaskClassifier, _rules, _text, parse_payload
+from ocp_router import TaskClassifier, TaskType, _rules, _text, classifier, parse_payload
 from tests.data.payloads import load_payloads
 from tests.data.routing_sets import NEVER_TRAINED_ON, TRAINED_ON
 from tests.data.routing_sets import texts as labelled
@@ -133,17 +134,24 @@ def test_pasted_error_kinds_are_the_earliest_listed_words(parts: list[str]) -> N
 
 # Every keyword alternative that is tried only where its literal start occurs, in texts where
 # that start occurs often (past the tries before a whole search) and in other words' middles.
+# An alternative that opens with `^` is passed over where its start is in mid-line.
 _STARTED = [
-    (c.alternatives[j], start)
+    (c.alternatives[j], start, c.anchored[j])
     for c in _rules._COMPILED
     for j, start in enumerate(c.starts)
     if start is not None
 ]
 
 
-@pytest.mark.parametrize("regex,start", _STARTED, ids=[s for _, s in _STARTED])
+def test_the_alternatives_that_open_with_a_caret_are_the_anchored_ones() -> None:
+    anchored = {regex.pattern for regex, _, anchored in _STARTED if anchored}
+    assert anchored == {regex.pattern for regex, _, _ in _STARTED if regex.pattern[0] == "^"}
+    assert {"^why\\b", "^what is\\b", "^define\\b"} <= anchored
+
+
+@pytest.mark.parametrize("regex,start,anchored", _STARTED, ids=[s for _, s, _ in _STARTED])
 def test_an_alternative_tried_at_its_starts_finds_what_a_search_finds(
-    regex: object, start: str
+    regex: object, start: str, anchored: bool
 ) -> None:
     assert isinstance(regex, re.Pattern)
     for text in (
@@ -152,8 +160,10 @@ def test_an_alternative_tried_at_its_starts_finds_what_a_search_finds(
         f"{'x' + start + ' ' * 2}" * 12 + f" {start} files across all modules",
         "\n".join([f"a{start}"] * 10 + [f"{start}s and more"]),
         f"why does {start} 17 files",
+        f"so {start} then\n{start} again",
+        f"{start}\n\n{start} {start}",
     ):
-        fast = _rules._first_match(regex, start, text)
+        fast = _rules._first_match(regex, start, text, anchored)
         plain = regex.search(text)
         assert (fast and (fast.span(), fast.group(0))) == (plain and (plain.span(), plain.group(0)))
 
@@ -162,10 +172,47 @@ def test_a_result_reads_the_same_whatever_is_read_first() -> None:
     text = EDGES[0]
     clf = TaskClassifier(cache_size=0)
     first, second = clf.classify(text), clf.classify(text)
-    tokens_first = first.estimated_tokens
-    signals_second = second.signals
+    tokens_first, type_first = first.estimated_tokens, first.task_type
+    signals_second, confidence_second = second.signals, second.confidence
     assert first == second and hash(first) == hash(second)
     assert first.signals == signals_second and second.estimated_tokens == tokens_first
+    assert second.task_type is type_first and first.confidence == confidence_second
+    assert (type_first, confidence_second) == (TaskType.DEBUG, 1.0)  # score 1.0 vs 0.5
     assert sum(s.weight for s in first.signals) == pytest.approx(first.raw_score, abs=1e-9)
     assert repr(first).startswith("ClassifyResult(complexity_score=")
     assert first != clf.classify(EDGES[1])
+
+
+# round4 against round(x, 4): the floats the classifier rounds (sums of a few weights), the
+# halves and near-halves where scaling could round the other way, zeros of either sign,
+# huge values and the non-finite ones; compared by repr, so -0.0 and 0.0 differ.
+_HALVES = [k / 10000 + 0.00005 for k in range(-20000, 20000, 7)]
+_SPECIAL = [0.0, -0.0, 1e-5, -1e-5, 4.9999e-5, -4.9999e-5, 5e-5, -5e-5, 0.5, -0.5, 1.00005]
+_SPECIAL += [1e4, 1e4 + 0.5, 9999.99995, 1e12, -1e12, float("inf"), float("-inf"), float("nan")]
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.one_of(st.floats(), st.floats(min_value=-3, max_value=3), st.sampled_from(_HALVES)))
+def test_round4_is_round_to_four_places(x: float) -> None:
+    assert repr(classifier.round4(x)) == repr(round(x, 4))
+
+
+def test_round4_is_round_to_four_places_at_halves_and_edges() -> None:
+    for x in [*_HALVES, *_SPECIAL, *(h + d for h in _HALVES for d in (1e-13, -1e-13))]:
+        assert repr(classifier.round4(x)) == repr(round(x, 4)), x
+
+
+def test_every_character_that_split_splits_at_but_the_space_is_unprintable() -> None:
+    splitters = [chr(c) for c in range(sys.maxunicode + 1) if len(f"a{chr(c)}b".split()) > 1]
+    assert " " in splitters and "\u3000" in splitters and "\x1c" in splitters
+    assert [c for c in splitters if c != " " and c.isprintable()] == []
+
+
+_SPACING_PARTS = ["a", "bc", " ", "  ", "\t", "\u00a0", "\u3000", "\x1f", "\u2028", "é", "?"]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(_SPACING_PARTS), max_size=8))
+def test_text_spaced_once_is_told_without_splitting_it(parts: list[str]) -> None:
+    text = "".join(parts)
+    assert _text._spaced_once(text) == (" ".join(text.split()) == text)

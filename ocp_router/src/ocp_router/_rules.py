@@ -466,6 +466,8 @@ class _Compiled:
     # per alternative: the literal text every match starts with, when there is one (None:
     # none, or a group of several), where `_first_match` tries the alternative
     starts: tuple[str | None, ...] = ()
+    # per alternative: whether it opens with `^` (matches only at a line's start)
+    anchored: tuple[bool, ...] = ()
 
 
 def _single_start(alternative: str) -> str | None:
@@ -493,6 +495,7 @@ def _compile(fam: Family) -> _Compiled:
         tuple(_tail_keys(a) for a in words),
         re.compile("|".join(cjk)) if cjk else None,
         tuple(_single_start(a) for a in words),
+        tuple(b.startswith("^") for b in bounded),
     )
 
 
@@ -647,17 +650,23 @@ def match_paste(text: str) -> dict[str, str]:
 _MATCH_TRIES = 8
 
 
-def _first_match(regex: re.Pattern[str], start: str | None, text: str) -> re.Match[str] | None:
+def _first_match(
+    regex: re.Pattern[str], start: str | None, text: str, anchored: bool = False
+) -> re.Match[str] | None:
     """`regex.search(text)`, tried only where its literal start occurs: a pattern that opens
     with `\\b` gets no literal-prefix scan in Python's engine, which then tries every position
     (a few µs on a paragraph); str.find finds the start in C. `\\b` and `^` see the character
-    before the position, so each try answers what the search would there."""
+    before the position, so each try answers what the search would there. `anchored`: the
+    pattern opens with `^` (multi-line), so a start in mid-line is passed over untried."""
     if start is None:
         return regex.search(text)
     find = text.find
     pos = find(start)
     tries = 0
     while pos != -1:
+        if anchored and pos and text[pos - 1] != "\n":
+            pos = find(start, pos + 1)
+            continue
         if m := regex.match(text, pos):
             return m
         tries += 1
@@ -672,7 +681,7 @@ def _leftmost(c: _Compiled, alts: list[int], text: str) -> str | None:
     match: the leftmost, the earlier alternative on a tie."""
     best: re.Match[str] | None = None
     for j in sorted(alts):
-        m = _first_match(c.alternatives[j], c.starts[j], text)
+        m = _first_match(c.alternatives[j], c.starts[j], text, c.anchored[j])
         if m and (best is None or m.start() < best.start()):
             best = m
             if not m.start():
@@ -680,14 +689,22 @@ def _leftmost(c: _Compiled, alts: list[int], text: str) -> str | None:
     return best.group(0) if best else None
 
 
-def match_families(prose_lower: str, words: list[str]) -> dict[str, str]:
+def word_keys(words: list[str]) -> set[str]:
+    """The keys (first three letters) of the words, as `match_families` reads them."""
+    return set(map(_KEY_OF, words))
+
+
+def match_families(
+    prose_lower: str, words: list[str], keys: set[str] | None = None
+) -> dict[str, str]:
     """Map each family that fires to the first text that fired it.
 
-    `words` are the request's words (letters only) as the classifier's features read them.
+    `words` are the request's words (letters only) as the classifier's features read them;
+    `keys`: `word_keys(words)` when the caller has it (it is extended in place).
     """
     # family index -> the alternatives that can match
     candidates: dict[int, list[int]] = {i: [] for i in _ALWAYS} if _ALWAYS else {}
-    present = set(map(_KEY_OF, words))
+    present = word_keys(words) if keys is None else keys
     if "'" in prose_lower:
         # `pr\b` matches in "pr's", whose word is keyed "pr'": key the part before too.
         present.update(w[: w.index("'")][:3] for w in words if "'" in w)
@@ -726,7 +743,7 @@ def match_families(prose_lower: str, words: list[str]) -> dict[str, str]:
                 alts = candidates[i]
                 if len(alts) == 1:
                     j = alts[0]
-                    m = _first_match(c.alternatives[j], c.starts[j], prose_lower)
+                    m = _first_match(c.alternatives[j], c.starts[j], prose_lower, c.anchored[j])
                     matched = m.group(0) if m else None
                 else:
                     matched = _leftmost(c, alts, prose_lower)

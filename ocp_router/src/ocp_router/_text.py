@@ -95,6 +95,13 @@ _DOT_BEFORE_WORD = re.compile(r"\.\w")
 _NO_PATHS: frozenset[str] = frozenset()
 
 
+def _spaced_once(text: str) -> bool:
+    """Whether `" ".join(text.split()) == text`, at a quarter of the cost on a short request:
+    every character str.split splits at but the space is unprintable (a test checks all of
+    Unicode), so a printable text without a double, leading or trailing space is spaced once."""
+    return text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " "
+
+
 def _paths_and_plain(prose: str) -> tuple[frozenset[str], str]:
     """File paths named in the prose, and the prose without paths and code-shaped tokens
     (`inline code`, snake_case, camelCase, dotted names): their words name things, they do not
@@ -111,6 +118,8 @@ def _paths_and_plain(prose: str) -> tuple[frozenset[str], str]:
         and ("." not in prose or not _DOT_BEFORE_WORD.search(prose))
     ):
         if "\n" not in prose:
+            if _spaced_once(prose):
+                return _NO_PATHS, prose
             return _NO_PATHS, " ".join(prose.split())
         return _NO_PATHS, "\n".join([" ".join(line.split()) for line in prose.split("\n")])
     return scan_tokens(prose)

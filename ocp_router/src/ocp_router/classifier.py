@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from itertools import chain, islice
+from math import floor
 from operator import itemgetter
 from typing import NamedTuple
 
@@ -43,6 +44,7 @@ from ocp_router._rules import (
     family,
     match_families,
     match_paste,
+    word_keys,
 )
 from ocp_router._text import SplitText, split_request
 from ocp_router._tokens import estimate_tokens
@@ -85,15 +87,15 @@ _Why = tuple[dict[str, str], bool, int, list[Signal], float, int, int, int]
 
 class ClassifyResult:
     """A request's score, verdict and reasons. Reads like the named tuple it was (fields by
-    name, `_asdict()`, `==`), but `signals` and `estimated_tokens` are worked out when first
-    read: routing reads neither (traces and explanations do), and building them was a fifth
-    of a cold call. `raw_score` is still exactly the sum of the signals' weights."""
+    name, `_asdict()`, `==`), but `signals`, `estimated_tokens`, `task_type` and `confidence`
+    are worked out when first read: routing reads only the score, verdict, families and file
+    references (traces, explanations and calibration read the rest), and building them all
+    was a quarter of a cold call. `raw_score` is still exactly the sum of the signals'
+    weights."""
 
     __slots__ = (
         "complexity_score",
-        "task_type",
         "route_to",
-        "confidence",
         "threshold",
         # The keyword families that fired (names from _rules.FAMILIES) and the distinct file
         # paths named in the user's words: phase 1 reads them on whole payloads.
@@ -106,6 +108,8 @@ class ClassifyResult:
         "_why",
         "_signals",
         "_tokens",
+        "_task_type",
+        "_confidence",
     )
     _fields = (
         "complexity_score",
@@ -121,9 +125,7 @@ class ClassifyResult:
     )
 
     complexity_score: float
-    task_type: TaskType
     route_to: Route
-    confidence: float
     threshold: float
     families: tuple[str, ...]
     file_refs: int
@@ -132,9 +134,7 @@ class ClassifyResult:
     def __init__(
         self,
         complexity_score: float,
-        task_type: TaskType,
         route_to: Route,
-        confidence: float,
         threshold: float,
         families: tuple[str, ...],
         file_refs: int,
@@ -143,9 +143,7 @@ class ClassifyResult:
         why: _Why,
     ) -> None:
         self.complexity_score = complexity_score
-        self.task_type = task_type
         self.route_to = route_to
-        self.confidence = confidence
         self.threshold = threshold
         self.families = families
         self.file_refs = file_refs
@@ -154,6 +152,25 @@ class ClassifyResult:
         self._why = why
         self._signals: tuple[Signal, ...] | None = None
         self._tokens = -1
+        self._task_type: TaskType | None = None
+        self._confidence = -1.0
+
+    @property
+    def task_type(self) -> TaskType:
+        """The strongest fired family's type, escalating families first when the request
+        routes paid, de-escalating first when it stays local."""
+        if self._task_type is None:
+            self._task_type = _task_type(self._why[0], self.route_to)
+        return self._task_type
+
+    @property
+    def confidence(self) -> float:
+        """How far the score is from the threshold, as a share of the way to the far end."""
+        if self._confidence < 0.0:
+            threshold = self.threshold
+            span = max(threshold, 1.0 - threshold) or 1.0
+            self._confidence = round(min(1.0, abs(self.complexity_score - threshold) / span), 4)
+        return self._confidence
 
     @property
     def signals(self) -> tuple[Signal, ...]:
@@ -298,6 +315,25 @@ def _load_weights() -> _Weights:
     )
 
 
+def round4(x: float) -> float:
+    """`round(x, 4)`, the same float every time (a test holds the two together), at less than
+    half the cost on a cold call: CPython rounds through a decimal string (dtoa, printf and
+    strtod, code a short request touches nowhere else). Scaled by 10^4, a value whose
+    fraction is not within a hair of one half rounds to the same integer n as the exact value
+    does, and n / 10^4 is then the double nearest n·10^-4, which is what the string parses
+    to. Halves, zero (its sign), huge values and NaN go to round()."""
+    y = x * 10000.0
+    if -1e8 < y < 1e8:
+        n = floor(y)
+        fraction = y - n  # exact: y and n share their integer part
+        if fraction < 0.4999:
+            if n:
+                return n / 10000.0
+        elif fraction > 0.5001 and n != -1:
+            return (n + 1) / 10000.0
+    return round(x, 4)
+
+
 def validate_threshold(value: float, *, source: str = "threshold") -> float:
     if not 0.0 <= value <= 1.0:
         raise ConfigError(f"{source} must be between 0.0 and 1.0, got {value!r}")
@@ -372,19 +408,23 @@ class TaskClassifier:
     def _classify(self, prompt: str) -> ClassifyResult:
         # rule_layer, reading stems where it reads words: a word's stem has the word's key
         # (first three letters) and is its own stem, so the rules and the learned layer see
-        # the same thing, and the stems come out of one regex pass.
+        # the same thing.
         judged = prompt[:JUDGED_CHARS]
         split = split_request(judged)
         prose_lower = split.plain.lower()
         stems = word_stems(prose_lower)
-        fired = match_families(prose_lower, stems)
+        keys = word_keys(stems)
+        # Words with distinct keys are distinct words: the learned layer need not look for a
+        # word said twice (match_families may add keys, so this is asked first).
+        distinct = len(keys) == len(stems)
+        fired = match_families(prose_lower, stems, keys)
         if len(stems) > MAX_WORDS:
             stems = stems_of(stems)
         if paste := match_paste(judged):
             fired.update(paste)
         n_paths = len(split.paths)
         many_files = n_paths > _MANY_FILES and "multi_file" not in fired
-        shown, rest, n_rest = self._learned(split, prose_lower, stems, fired)
+        shown, rest, n_rest = self._learned(split, prose_lower, stems, fired, distinct)
         # The signals' weights in the signals' order (ClassifyResult.signals), summed the same
         # way: the fenced and pasted signals weigh 0.0 and add nothing.
         raw = sum(
@@ -392,26 +432,20 @@ class TaskClassifier:
                 map(_FAMILY_WEIGHT.__getitem__, fired),
                 (0.35,) if many_files else (),
                 map(_SIGNAL_WEIGHT, shown),
-                (round(rest, 4),) if abs(rest) >= _LEARNED_REST_SHOWN else (),
+                (round4(rest),) if abs(rest) >= _LEARNED_REST_SHOWN else (),
             )
         )
-        # min(1.0, max(0.0, raw)) and the like, as comparisons (the same values, ties too)
-        clamped = raw if raw > 0.0 else 0.0
-        score = round(clamped if clamped < 1.0 else 1.0, 4)
+        rounded = round4(raw)
+        # round(min(1.0, max(0.0, raw)), 4), from the one rounding (the same values, ties too)
+        score = rounded if 0.0 < raw < 1.0 else 1.0 if raw >= 1.0 else 0.0
         threshold = self.threshold
-        route = _PAID if score >= threshold else _LOCAL
-        span = (threshold if threshold >= 1.0 - threshold else 1.0 - threshold) or 1.0
-        distance = abs(score - threshold) / span
-        confidence = round(distance if distance < 1.0 else 1.0, 4)
         return ClassifyResult(
             score,
-            _task_type(fired, route),
-            route,
-            confidence,
+            _PAID if score >= threshold else _LOCAL,
             threshold,
             tuple(fired),
             n_paths,
-            round(raw, 4),
+            rounded,
             prompt,
             (
                 fired,
@@ -426,10 +460,16 @@ class TaskClassifier:
         )
 
     def _learned(
-        self, split: SplitText, prose_lower: str, stems: list[str], fired: dict[str, str]
+        self,
+        split: SplitText,
+        prose_lower: str,
+        stems: list[str],
+        fired: dict[str, str],
+        distinct: bool = False,
     ) -> tuple[list[Signal], float, int]:
         """The learned layer's contributions: the signals shown one by one, the rest of the sum
-        and how many features make it up. `stems` is `stems_of(words)`.
+        and how many features make it up. `stems` is `stems_of(words)`; `distinct`: known to
+        hold no stem twice.
 
         The features are `_features.extract`'s, in its order, scored through tables keyed by
         stem, stem pair and count (no feature names are built); a test holds the two to the
@@ -463,7 +503,7 @@ class TaskClassifier:
                 ),
             )
         )
-        if len(set(stems)) < len(stems):
+        if not distinct and len(set(stems)) < len(stems):
             # A word said twice (so maybe a pair too) is one feature: keep first occurrences.
             found = list(dict.fromkeys(found))
         if len(found) > 1:
