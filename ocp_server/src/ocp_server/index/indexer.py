@@ -19,6 +19,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +28,7 @@ import aiosqlite
 from ocp_router.tokens import estimate_tokens
 from ocp_server.index.chunking import chunk_text
 from ocp_server.index.clean_text import fill_flags, forget_other_rules, is_clean
+from ocp_server.index.file_pool import Workers, file_pool
 from ocp_server.index.files import Candidate, content_exclusion, list_workspace
 from ocp_server.index.history import DEFAULT_HISTORY_COMMITS, read_history, store_history
 from ocp_server.index.languages import detect_language
@@ -76,8 +78,14 @@ def _chunk_hash(kind: str, symbol: str | None, scope: str | None, text: str) -> 
     return _hash(f"{kind}\0{symbol or ''}\0{scope or ''}\0{text}".encode())
 
 
+def _known_hash(known: dict[str, tuple[int, int, int, str]], candidate: Candidate) -> str | None:
+    row = known.get(candidate.path)
+    return row[3] if row is not None else None
+
+
 def process_file(workspace: Path, candidate: Candidate, known_hash: str | None) -> _Processed:
-    """Read, hash and (if changed) chunk one file. Runs in a worker thread."""
+    """Read, hash and (if changed) chunk one file, in the indexer's thread or in a worker
+    process (see file_pool)."""
     try:
         data = (workspace / candidate.path).read_bytes()
     except FileNotFoundError:
@@ -176,19 +184,33 @@ class Indexer:
         build = {"done": 0, "total": len(todo), "started_at": time.time()}
         track = len(todo) > BATCH_FILES
         stop = threading.Event()  # set when the update is cancelled (Ctrl-C): the batch ends
-        for i in range(0, len(todo), BATCH_FILES):
-            batch = todo[i : i + BATCH_FILES]
-            try:
-                processed = await asyncio.to_thread(
-                    self._process_batch, batch, known, i, len(todo), progress, stop
+        batches = [todo[i : i + BATCH_FILES] for i in range(0, len(todo), BATCH_FILES)]
+        async with file_pool(len(todo)) as workers:
+            reading: dict[int, list[Future[_Processed]]] = {}
+            for n, batch in enumerate(batches):
+                if (pool := workers.pool) is not None:
+                    summary.workers = workers.count
+                    # the next batch is read while this one is written
+                    if n + 1 < len(batches) and n + 1 not in reading:
+                        reading[n + 1] = self._submit(pool, batches[n + 1], known)
+                offset = n * BATCH_FILES
+                try:
+                    processed = await asyncio.to_thread(
+                        self._process_batch,
+                        batch,
+                        known,
+                        (offset, len(todo)),
+                        progress,
+                        stop,
+                        reading.pop(n) if n in reading else workers,
+                    )
+                except asyncio.CancelledError:
+                    stop.set()
+                    raise
+                build["done"] = offset + len(batch)
+                await self._transaction(
+                    self._write, processed, known, head, summary, build if track else None
                 )
-            except asyncio.CancelledError:
-                stop.set()
-                raise
-            build["done"] = i + len(batch)
-            await self._transaction(
-                self._write, processed, known, head, summary, build if track else None
-            )
         await self.db.execute(
             "INSERT INTO meta VALUES ('last_update', ?), ('git_head', ?), ('skipped', ?) "
             "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
@@ -238,25 +260,44 @@ class Indexer:
 
         await self._transaction(write)
 
+    def _submit(
+        self,
+        pool: ProcessPoolExecutor,
+        files: list[Candidate],
+        known: dict[str, tuple[int, int, int, str]],
+    ) -> list[Future[_Processed]]:
+        return [pool.submit(process_file, self.workspace, c, _known_hash(known, c)) for c in files]
+
     def _process_batch(
         self,
         batch: list[Candidate],
         known: dict[str, tuple[int, int, int, str]],
-        offset: int,
-        total: int,
+        place: tuple[int, int],  # files before this batch, files in the update
         progress: Progress | None,
         stop: threading.Event,
+        reading: list[Future[_Processed]] | Workers,
     ) -> list[_Processed]:
-        """Process one batch in a worker thread, reporting progress per file."""
+        """Process one batch in a worker thread, handing what is left of it to the worker
+        processes once they are there (or collecting what they already made of it), and
+        report progress per file."""
+        offset, total = place
         processed = []
-        for j, c in enumerate(batch, start=1):
+        futures: list[Future[_Processed]] | list[Future[_Processed] | None] | None = (
+            reading if isinstance(reading, list) else None
+        )
+        for j, c in enumerate(batch):
             if stop.is_set():
                 break  # cancelled: the caller raises, and nothing of this batch is written
+            if futures is None and isinstance(reading, Workers) and reading.pool is not None:
+                futures = [*([None] * j), *self._submit(reading.pool, batch[j:], known)]
+            future = futures[j] if futures is not None else None
             processed.append(
-                process_file(self.workspace, c, known[c.path][3] if c.path in known else None)
+                future.result()
+                if future is not None
+                else process_file(self.workspace, c, _known_hash(known, c))
             )
             if progress is not None:
-                progress(offset + j, total)
+                progress(offset + j + 1, total)
         return processed
 
     async def _transaction(self, fn: Callable[..., object], *args: object) -> None:

@@ -62,3 +62,4 @@ class IndexSummary:
     seconds: float = 0.0
     db_bytes: int = 0
     git: bool = False
+    workers: int = 1  # processes that read and chunked the files (see index.file_pool)

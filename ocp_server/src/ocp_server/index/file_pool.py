@@ -1,0 +1,114 @@
+"""Worker processes for a build of many files.
+
+Reading, chunking, packing the terms and checking a chunk for secrets are Python work that one
+process does on one core; a first build of a large repository spends most of its time there.
+So an update with many files to read hands them to worker processes, and one with few (an edit,
+a small workspace) keeps them in the indexer's thread, where starting processes would cost more
+than it saves.
+
+Workers fork from a server process started fresh (`forkserver`, or `spawn` where there is none),
+never from the caller, whose threads could hold locks a fork would copy. Whatever a worker
+writes goes to stderr: in an MCP server stdout carries only protocol messages.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import signal
+import sys
+import threading
+from collections.abc import AsyncIterator
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import asynccontextmanager
+
+from ocp_router.redact import RedactingFilter
+
+__all__ = ["MAX_WORKERS", "PARALLEL_MIN_FILES", "Workers", "file_pool", "worker_count"]
+
+logger = logging.getLogger(__name__)
+
+PARALLEL_MIN_FILES = 100  # fewer files than this are read in the indexer's thread
+MAX_WORKERS = 4  # the writer (one thread) keeps up with about this many
+
+
+def worker_count() -> int:
+    """Worker processes a large build uses: the cores this process may run on, up to
+    MAX_WORKERS; 1 means no workers."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(MAX_WORKERS, cores))
+
+
+def _init_worker() -> None:
+    os.dup2(2, 1)  # stdout is the MCP channel of the server that started us
+    sys.stdout = sys.stderr
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the build in its parent
+    handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(RedactingFilter())
+    logging.basicConfig(level=logging.WARNING, handlers=[handler], force=True)
+
+
+def _start(workers: int) -> ProcessPoolExecutor | None:
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    if context.get_start_method() == "forkserver":
+        # Each worker forks with the indexer imported (numpy, the grammars): not 0.5 s apiece.
+        context.set_forkserver_preload(["ocp_server.index.indexer"])
+    try:
+        pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker)
+    except Exception as exc:  # noqa: BLE001 - a sandbox without semaphores still indexes
+        logger.warning("no worker processes for indexing (%s); reading files in one thread", exc)
+        return None
+    try:
+        pool.submit(os.getpid).result(timeout=60)  # the workers start, or we learn they cannot
+    except Exception as exc:  # noqa: BLE001
+        pool.shutdown(wait=False, cancel_futures=True)
+        logger.warning("no worker processes for indexing (%s); reading files in one thread", exc)
+        return None
+    return pool
+
+
+class Workers:
+    """Worker processes while they start: files are read in the indexer's thread until
+    `pool` is there, so a build never waits for them."""
+
+    def __init__(self) -> None:
+        self.pool: ProcessPoolExecutor | None = None  # set once, from the thread starting it
+        self.count = 0  # worker processes started
+        self._closed = False
+        self._lock = threading.Lock()
+
+    def start(self, workers: int) -> None:
+        """Start the workers (in a thread of its own: it takes about half a second)."""
+        pool = _start(workers)
+        with self._lock:
+            if pool is not None and not self._closed:
+                self.count, self.pool = workers, pool
+                return
+        if pool is not None:  # the update ended first
+            pool.shutdown(wait=False, cancel_futures=True)
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            pool = self.pool
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)  # unfinished work is dropped
+
+
+@asynccontextmanager
+async def file_pool(files: int) -> AsyncIterator[Workers]:
+    """Worker processes for an update that reads `files` files, started in the background;
+    none when it should read them in its own thread (few files or one core)."""
+    workers = Workers()
+    count = worker_count()
+    if count >= 2 and files >= PARALLEL_MIN_FILES:
+        threading.Thread(target=workers.start, args=(count,), daemon=True).start()
+    try:
+        yield workers
+    finally:
+        workers.close()

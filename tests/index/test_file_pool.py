@@ -1,0 +1,118 @@
+"""A build of many files reads them in worker processes, with the same rows as one thread."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import pytest
+
+from ocp_server.index import file_pool as file_pool_module
+from ocp_server.index import indexer as indexer_module
+from ocp_server.index.file_pool import Workers, file_pool
+from ocp_server.index.workspace import WorkspaceIndex
+
+ROWS = (
+    "SELECT f.path, c.start_line, c.end_line, c.symbol, c.kind, c.scope, c.text,"
+    " c.content_hash, c.terms, c.pairs, c.names, c.length, c.tokens, c.clean"
+    " FROM chunks c JOIN files f ON f.id = c.file_id ORDER BY f.path, c.start_line, c.id"
+)
+
+
+def _workspace(root: Path) -> Path:
+    root.mkdir()
+    for i in range(30):
+        (root / f"mod_{i}.py").write_text(
+            f'"""Module {i}."""\n\n\ndef handle_{i}(value):\n    return value + {i}\n\n\n'
+            f"class Thing{i}:\n    def run(self):\n        return handle_{i}({i})\n"
+        )
+        (root / f"lib_{i}.rs").write_text(f"pub fn parse_{i}(s: &str) -> usize {{ s.len() }}\n")
+    # a chunk redaction changes: its flag must come back from the worker as it went in
+    (root / "settings.py").write_text('API_KEY = "sk-ant-api03-' + "Zx9" * 30 + '"\n')
+    return root
+
+
+async def _build(root: Path, db: Path) -> tuple[int, list[tuple[object, ...]]]:
+    idx = await WorkspaceIndex.open(root, db)
+    try:
+        summary = await idx.update()
+    finally:
+        await idx.close()
+    assert summary is not None
+    with sqlite3.connect(db) as conn:
+        return summary.workers, conn.execute(ROWS).fetchall()
+
+
+async def test_worker_processes_write_the_same_rows_as_one_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = _workspace(tmp_path / "ws")
+    workers_alone, rows_alone = await _build(root, tmp_path / "thread.db")
+
+    @asynccontextmanager
+    async def started(files: int) -> AsyncIterator[Workers]:
+        workers = Workers()
+        await asyncio.to_thread(workers.start, 2)  # there before the first file
+        try:
+            yield workers
+        finally:
+            workers.close()
+
+    monkeypatch.setattr(indexer_module, "file_pool", started)
+    # batches of 7: the next batch is read while one is written
+    monkeypatch.setattr(indexer_module, "BATCH_FILES", 7)
+    workers_pooled, rows_pooled = await _build(root, tmp_path / "pool.db")
+    assert (workers_alone, workers_pooled) == (1, 2)
+    assert len(rows_pooled) > 60
+    assert rows_pooled == rows_alone
+    assert any(row[-1] == 0 for row in rows_pooled)  # the key's chunk is not clean
+
+
+async def test_a_few_files_start_no_processes_and_many_do(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(file_pool_module, "worker_count", lambda: 2)
+    async with file_pool(file_pool_module.PARALLEL_MIN_FILES - 1) as few:
+        await asyncio.sleep(0.2)
+        assert few.pool is None
+    async with file_pool(file_pool_module.PARALLEL_MIN_FILES) as many:
+        deadline = time.monotonic() + 60
+        while many.pool is None and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        assert many.pool is not None and many.count == 2
+        assert many.pool.submit(sum, [1, 2, 3]).result(timeout=30) == 6
+
+
+def test_one_core_reads_in_the_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(file_pool_module, "worker_count", lambda: 1)
+
+    async def run() -> Workers:
+        async with file_pool(10_000) as workers:
+            await asyncio.sleep(0.2)
+            return workers
+
+    assert asyncio.run(run()).pool is None
+
+
+def test_what_a_worker_writes_never_reaches_stdout() -> None:
+    # In a server, stdout is the MCP channel: a worker's print or raw write goes to stderr.
+    code = (
+        "import os, time\n"
+        "from ocp_server.index.file_pool import Workers\n"
+        "w = Workers()\n"
+        "w.start(2)\n"
+        "assert w.pool is not None\n"
+        "w.pool.submit(print, 'printed-by-a-worker').result(timeout=30)\n"
+        "w.pool.submit(os.write, 1, b'written-to-fd-1\\n').result(timeout=30)\n"
+        "w.close()\n"
+        "time.sleep(0.2)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert done.stdout == ""
+    assert "printed-by-a-worker" in done.stderr and "written-to-fd-1" in done.stderr
