@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
+import signal
 import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import BrokenExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -72,6 +76,72 @@ async def test_worker_processes_write_the_same_rows_as_one_thread(
     assert len(rows_pooled) > 60
     assert rows_pooled == rows_alone
     assert any(row[-1] == 0 for row in rows_pooled)  # the key's chunk is not clean
+
+
+async def _build_with(
+    root: Path,
+    db: Path,
+    after_file: Callable[[Workers, int], None] | None = None,
+    *,
+    break_first: bool = False,
+) -> tuple[Workers, list[tuple[object, ...]]]:
+    """A build whose workers are running from its first file; `after_file(workers, done)`
+    runs after each file."""
+    seen: list[Workers] = []
+
+    def progress(done: int, total: int) -> None:
+        if after_file is not None and seen:
+            after_file(seen[0], done)
+
+    @asynccontextmanager
+    async def started(files: int) -> AsyncIterator[Workers]:
+        workers = Workers()
+        await asyncio.to_thread(workers.start, 2)
+        assert workers.pool is not None
+        if break_first:  # a worker exits: the pool refuses all work from now on
+            with contextlib.suppress(BrokenExecutor):
+                workers.pool.submit(os._exit, 1).result(timeout=30)
+        seen.append(workers)
+        try:
+            yield workers
+        finally:
+            workers.close()
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(indexer_module, "file_pool", started)
+        patch.setattr(indexer_module, "BATCH_FILES", 7)
+        idx = await WorkspaceIndex.open(root, db)
+        try:
+            await idx.update(progress)
+        finally:
+            await idx.close()
+    with sqlite3.connect(db) as conn:
+        return seen[0], conn.execute(ROWS).fetchall()
+
+
+async def test_workers_that_refuse_work_leave_the_build_to_its_thread(tmp_path: Path) -> None:
+    root = _workspace(tmp_path / "ws")
+    _, rows_alone = await _build(root, tmp_path / "thread.db")
+    workers, rows = await _build_with(root, tmp_path / "broken.db", break_first=True)
+    assert workers.pool is None  # given up on
+    assert rows == rows_alone
+
+
+async def test_workers_killed_mid_build_leave_the_rest_to_its_thread(tmp_path: Path) -> None:
+    root = _workspace(tmp_path / "ws")
+    _, rows_alone = await _build(root, tmp_path / "thread.db")
+    pids: list[int] = []
+
+    def kill_them(workers: Workers, done: int) -> None:
+        if done == 10 and not pids:  # a batch and a bit read: the next ones are in flight
+            assert workers.pool is not None
+            pids.extend(workers.pool._processes)
+            for pid in pids:
+                os.kill(pid, signal.SIGKILL)
+
+    workers, rows = await _build_with(root, tmp_path / "killed.db", kill_them)
+    assert len(pids) == 2 and workers.pool is None
+    assert rows == rows_alone
 
 
 async def test_a_few_files_start_no_processes_and_many_do(monkeypatch: pytest.MonkeyPatch) -> None:

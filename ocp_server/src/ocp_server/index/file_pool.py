@@ -19,15 +19,18 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import AsyncIterator
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import AsyncIterator, Callable, Iterable
+from concurrent.futures import BrokenExecutor, Future, ProcessPoolExecutor
 from contextlib import asynccontextmanager
+from typing import TypeVar
 
 from ocp_router.redact import RedactingFilter
 
 __all__ = ["MAX_WORKERS", "PARALLEL_MIN_FILES", "Workers", "file_pool", "worker_count"]
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 PARALLEL_MIN_FILES = 100  # fewer files than this are read in the indexer's thread
 MAX_WORKERS = 4  # the writer (one thread) keeps up with about this many
@@ -90,6 +93,29 @@ class Workers:
                 self.count, self.pool = workers, pool
                 return
         if pool is not None:  # the update ended first
+            pool.shutdown(wait=False, cancel_futures=True)
+
+    def submit_all(
+        self, fn: Callable[..., T], calls: Iterable[tuple[object, ...]]
+    ) -> list[Future[T]] | None:
+        """Each call handed to the workers, or None: no workers (not yet, not wanted, or
+        failed), and the caller does the work itself."""
+        pool = self.pool
+        if pool is None:
+            return None
+        try:
+            return [pool.submit(fn, *args) for args in calls]
+        except (BrokenExecutor, RuntimeError) as exc:  # RuntimeError: shut down meanwhile
+            self.broke(exc)
+            return None
+
+    def broke(self, exc: BaseException) -> None:
+        """The workers failed (one was killed, ran out of memory): no more work goes to them,
+        and what they had not done is done by the caller."""
+        with self._lock:
+            pool, self.pool = self.pool, None
+        if pool is not None:
+            logger.warning("indexing worker processes failed (%r); reading on in one thread", exc)
             pool.shutdown(wait=False, cancel_futures=True)
 
     def close(self) -> None:

@@ -18,8 +18,8 @@ import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
-from concurrent.futures import Future, ProcessPoolExecutor
+from collections.abc import Callable, Sequence
+from concurrent.futures import BrokenExecutor, Future
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -186,13 +186,15 @@ class Indexer:
         stop = threading.Event()  # set when the update is cancelled (Ctrl-C): the batch ends
         batches = [todo[i : i + BATCH_FILES] for i in range(0, len(todo), BATCH_FILES)]
         async with file_pool(len(todo)) as workers:
-            reading: dict[int, list[Future[_Processed]]] = {}
+            reading: dict[int, list[Future[_Processed]] | None] = {}
             for n, batch in enumerate(batches):
-                if (pool := workers.pool) is not None:
+                if workers.pool is not None:
                     summary.workers = workers.count
                     # the next batch is read while this one is written
                     if n + 1 < len(batches) and n + 1 not in reading:
-                        reading[n + 1] = self._submit(pool, batches[n + 1], known)
+                        reading[n + 1] = workers.submit_all(
+                            process_file, self._calls(batches[n + 1], known)
+                        )
                 offset = n * BATCH_FILES
                 try:
                     processed = await asyncio.to_thread(
@@ -202,7 +204,8 @@ class Indexer:
                         (offset, len(todo)),
                         progress,
                         stop,
-                        reading.pop(n) if n in reading else workers,
+                        workers,
+                        reading.pop(n, None),
                     )
                 except asyncio.CancelledError:
                     stop.set()
@@ -260,13 +263,11 @@ class Indexer:
 
         await self._transaction(write)
 
-    def _submit(
-        self,
-        pool: ProcessPoolExecutor,
-        files: list[Candidate],
-        known: dict[str, tuple[int, int, int, str]],
-    ) -> list[Future[_Processed]]:
-        return [pool.submit(process_file, self.workspace, c, _known_hash(known, c)) for c in files]
+    def _calls(
+        self, files: list[Candidate], known: dict[str, tuple[int, int, int, str]]
+    ) -> list[tuple[object, ...]]:
+        """`process_file`'s arguments for each file."""
+        return [(self.workspace, c, _known_hash(known, c)) for c in files]
 
     def _process_batch(
         self,
@@ -275,27 +276,32 @@ class Indexer:
         place: tuple[int, int],  # files before this batch, files in the update
         progress: Progress | None,
         stop: threading.Event,
-        reading: list[Future[_Processed]] | Workers,
+        workers: Workers,
+        reading: list[Future[_Processed]] | None,  # the batch, handed to them already
     ) -> list[_Processed]:
         """Process one batch in a worker thread, handing what is left of it to the worker
         processes once they are there (or collecting what they already made of it), and
-        report progress per file."""
+        report progress per file. Should the workers fail, the thread does the rest."""
         offset, total = place
         processed = []
-        futures: list[Future[_Processed]] | list[Future[_Processed] | None] | None = (
-            reading if isinstance(reading, list) else None
-        )
+        futures: Sequence[Future[_Processed] | None] | None = reading
         for j, c in enumerate(batch):
             if stop.is_set():
                 break  # cancelled: the caller raises, and nothing of this batch is written
-            if futures is None and isinstance(reading, Workers) and reading.pool is not None:
-                futures = [*([None] * j), *self._submit(reading.pool, batch[j:], known)]
+            if futures is None and workers.pool is not None:
+                rest = workers.submit_all(process_file, self._calls(batch[j:], known))
+                futures = None if rest is None else [*([None] * j), *rest]
             future = futures[j] if futures is not None else None
-            processed.append(
-                future.result()
-                if future is not None
-                else process_file(self.workspace, c, _known_hash(known, c))
-            )
+            done: _Processed | None = None
+            if future is not None:
+                try:
+                    done = future.result()
+                except BrokenExecutor as exc:
+                    workers.broke(exc)
+                    futures = None
+            if done is None:
+                done = process_file(self.workspace, c, _known_hash(known, c))
+            processed.append(done)
             if progress is not None:
                 progress(offset + j + 1, total)
         return processed
