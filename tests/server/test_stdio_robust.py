@@ -5,6 +5,8 @@ process ends within 2 s of its client closing stdin, whatever it was doing."""
 from __future__ import annotations
 
 import json
+import os
+import select
 import subprocess
 import sys
 import time
@@ -163,5 +165,43 @@ def test_the_server_exits_within_2s_of_stdin_closing_while_indexing(tmp_path: Pa
         raw.initialize()
         time.sleep(1.5)  # the first index batch is under way in a worker thread
         assert raw.close_stdin_and_wait(timeout=30) < 2.0
+    finally:
+        raw.kill()
+
+
+def test_a_build_in_worker_processes_leaves_stdout_to_the_protocol(tmp_path: Path) -> None:
+    # The workers and their forkserver start from the server, whose stdout is the MCP channel
+    # (kept on a private descriptor; fd 1 points at stderr): none may write to it or hold it
+    # open once the server is gone.
+    ws = tmp_path / "many"
+    (ws / "src").mkdir(parents=True)
+    body = "".join(f"def g_{i}(x):\n    return x * {i}\n\n" for i in range(1_500))
+    for n in range(160):
+        (ws / "src" / f"m{n}.py").write_text(body)
+    raw = RawServer(
+        {"OCP_WORKSPACE": str(ws), "OCP_OLLAMA_URL": "http://127.0.0.1:9"}, cwd=tmp_path
+    )
+    try:
+        raw.initialize()
+        deadline = time.monotonic() + 20
+        children = ""
+        while not children and time.monotonic() < deadline:
+            time.sleep(0.2)  # the first build starts its worker processes
+            children = subprocess.run(
+                ["ps", "-o", "pid=", "--ppid", str(raw.proc.pid)], capture_output=True, text=True
+            ).stdout.strip()
+        assert children, "the build started no worker processes"
+        assert raw.close_stdin_and_wait(timeout=30) < 2.0
+        assert raw.proc.stdout is not None
+        rest = b""
+        while True:  # to EOF: every holder of stdout's write end is gone
+            ready, _, _ = select.select([raw.proc.stdout], [], [], 5)
+            assert ready, "stdout still open 5 s after the server exited"
+            chunk = os.read(raw.proc.stdout.fileno(), 1 << 20)
+            if not chunk:
+                break
+            rest += chunk
+        for line in rest.splitlines():
+            assert json.loads(line)["jsonrpc"] == "2.0"
     finally:
         raw.kill()
