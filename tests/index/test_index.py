@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -13,6 +14,9 @@ from ocp_server.db import DatabaseError
 from ocp_server.index import indexer as indexer_module
 from ocp_server.index.workspace import WorkspaceIndex
 from tests.workspace_fixture import git
+
+# the module (the package's `redact` is its function)
+redact_module = importlib.import_module("ocp_router.redact")
 
 
 @pytest.fixture
@@ -314,3 +318,19 @@ async def test_a_running_update_reports_how_far_it_is(
         assert idx.progress == (15, 15)
     finally:
         await idx.close()
+
+
+async def test_indexing_leaves_the_searches_redaction_cache_alone(
+    workspace: Path, tmp_path: Path
+) -> None:
+    # The index checks every chunk for secrets once; kept, those texts would only evict the
+    # ones searches hand out again (the cache holds about 8 MB).
+    redact_module._RECENT.clear()
+    idx = await WorkspaceIndex.open(workspace, tmp_path / "c.db")
+    try:
+        summary = await idx.update()
+    finally:
+        await idx.close()
+    assert summary is not None and summary.chunks > 0
+    assert redact_module._RECENT.get("def verify_token") is None
+    assert not redact_module._RECENT._results

@@ -7,9 +7,11 @@ The corpus is tests/data/secret_corpus.py; `bench/bench_secrets.py` prints the s
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from ocp_router.redact import redact
+from ocp_router.redact import finds_secret, redact
 from tests.data.secret_corpus import (
     FORMATS,
     PASSWORD_CONTEXTS,
@@ -21,6 +23,7 @@ from tests.data.secret_corpus import (
 )
 
 PASSWORDS = passwords(1000)
+ROUTER_SOURCE = Path(__file__).resolve().parents[2] / "ocp_router" / "src" / "ocp_router"
 
 
 def test_the_corpus_covers_at_least_sixty_formats_each_named_once() -> None:
@@ -135,3 +138,13 @@ ORDINARY: tuple[str, ...] = (
 def test_ordinary_code_and_prose_are_left_alone(text: str) -> None:
     result = redact(text)
     assert result.redactions == (), [text[r.start : r.end] for r in result.redactions]
+
+
+def test_finds_secret_answers_as_redact_does_on_every_format_and_on_plain_code() -> None:
+    texts = [text for fmt in FORMATS for text, _ in samples(fmt, 5)]
+    # plain source of this repository: texts redaction leaves alone, as well as some it does not
+    texts += [p.read_text() for p in sorted(ROUTER_SOURCE.glob("*.py"))]
+    answers = {finds_secret(t) for t in texts}
+    assert answers == {True, False}
+    for text in texts:
+        assert finds_secret(text) == bool(redact(text).redactions), text[:200]

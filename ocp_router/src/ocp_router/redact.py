@@ -119,7 +119,15 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
-__all__ = ["KINDS", "RedactingFilter", "Redaction", "RedactionResult", "marker", "redact"]
+__all__ = [
+    "KINDS",
+    "RedactingFilter",
+    "Redaction",
+    "RedactionResult",
+    "finds_secret",
+    "marker",
+    "redact",
+]
 
 # Most specific first: when detections overlap, the merged redaction takes the earliest kind.
 KINDS: tuple[str, ...] = (
@@ -1505,6 +1513,12 @@ def redact(text: str, known: Mapping[str, str] | None = None) -> RedactionResult
         result = _redact(text, None)
         _RECENT.put(text, result)
     return result
+
+
+def finds_secret(text: str) -> bool:
+    """`redact(text)` would hide something. Not cached: for a caller that checks every text
+    once (the index), whose texts would only evict the ones searches hand out again."""
+    return bool(_detect(text))
 
 
 def _redact(text: str, known: Mapping[str, str] | None) -> RedactionResult:
