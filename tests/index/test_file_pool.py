@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import multiprocessing
 import os
 import signal
 import sqlite3
@@ -155,6 +156,37 @@ async def test_a_few_files_start_no_processes_and_many_do(monkeypatch: pytest.Mo
             await asyncio.sleep(0.05)
         assert many.pool is not None and many.count == 2
         assert many.pool.submit(sum, [1, 2, 3]).result(timeout=30) == 6
+
+
+async def test_leaving_the_pool_waits_for_its_workers_to_exit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A process the pool left running could still be unpickling its queues when this one
+    # exits and unlinks their semaphores: it would print a traceback after Ctrl-C.
+    monkeypatch.setattr(file_pool_module, "worker_count", lambda: 2)
+    async with file_pool(file_pool_module.PARALLEL_MIN_FILES) as workers:
+        deadline = time.monotonic() + 60
+        while workers.pool is None and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        assert workers.pool is not None
+        futures = [workers.pool.submit(time.sleep, 0.05) for _ in range(4)]  # both spawn
+        futures[0].result(timeout=30)
+        processes = list(workers.pool._processes.values())
+    assert len(processes) == 2
+    assert all(p.exitcode is not None for p in processes)
+
+
+async def test_an_update_that_ends_while_its_workers_start_leaves_no_process_behind(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(file_pool_module, "worker_count", lambda: 2)
+    before = set(multiprocessing.active_children())
+    async with file_pool(file_pool_module.PARALLEL_MIN_FILES):
+        pass  # ended at once, as by Ctrl-C: the workers are still starting
+    deadline = time.monotonic() + 3
+    while time.monotonic() < deadline:  # nothing starts afterwards either
+        assert set(multiprocessing.active_children()) <= before
+        await asyncio.sleep(0.02)
 
 
 def test_one_core_reads_in_the_thread(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -13,6 +13,7 @@ writes goes to stderr: in an MCP server stdout carries only protocol messages.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import multiprocessing
 import os
@@ -84,6 +85,13 @@ class Workers:
         self.count = 0  # worker processes started
         self._closed = False
         self._lock = threading.Lock()
+        self._starting: threading.Thread | None = None
+
+    def start_in_background(self, workers: int) -> None:
+        self._starting = threading.Thread(
+            target=self.start, args=(workers,), name="ocp-index-workers", daemon=True
+        )
+        self._starting.start()
 
     def start(self, workers: int) -> None:
         """Start the workers (in a thread of its own: it takes about half a second)."""
@@ -93,7 +101,7 @@ class Workers:
                 self.count, self.pool = workers, pool
                 return
         if pool is not None:  # the update ended first
-            pool.shutdown(wait=False, cancel_futures=True)
+            pool.shutdown(wait=True, cancel_futures=True)
 
     def submit_all(
         self, fn: Callable[..., T], calls: Iterable[tuple[object, ...]]
@@ -119,11 +127,18 @@ class Workers:
             pool.shutdown(wait=False, cancel_futures=True)
 
     def close(self) -> None:
+        """Drop unfinished work and wait for the workers to exit (a file apiece at most).
+
+        A worker still starting when this process exits would find the semaphores of its
+        queues unlinked and print a traceback, so none is left behind: not even one the
+        background thread is starting (it takes a second at most)."""
         with self._lock:
             self._closed = True
             pool = self.pool
+        if self._starting is not None:
+            self._starting.join()
         if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)  # unfinished work is dropped
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 @asynccontextmanager
@@ -133,8 +148,8 @@ async def file_pool(files: int) -> AsyncIterator[Workers]:
     workers = Workers()
     count = worker_count()
     if count >= 2 and files >= PARALLEL_MIN_FILES:
-        threading.Thread(target=workers.start, args=(count,), daemon=True).start()
+        workers.start_in_background(count)
     try:
         yield workers
     finally:
-        workers.close()
+        await asyncio.to_thread(workers.close)  # not on the event loop: it waits
