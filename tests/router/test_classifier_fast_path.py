@@ -118,6 +118,27 @@ def test_fences_cut_by_find_are_the_fence_regexs_blocks(parts: list[str]) -> Non
     )
 
 
+# Backticks alone, in pairs, threes and fours, many of them before a fence (past the tries
+# `find_fence` makes one backtick at a time), searched from anywhere in the text.
+_BACKTICK_PARTS = ["`", "``", "```", "````", " ", "\n", "x", "`x`", "a b "]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(_BACKTICK_PARTS), max_size=40), st.integers(0, 80))
+def test_a_fence_found_one_backtick_at_a_time_is_where_str_find_finds_it(
+    parts: list[str], start: int
+) -> None:
+    text = "".join(parts)
+    assert _text.find_fence(text, start) == text.find("```", start)
+
+
+def test_a_fence_after_many_inline_backticks_is_found() -> None:
+    for n in (0, 1, _text._FENCE_TRIES - 1, _text._FENCE_TRIES, _text._FENCE_TRIES + 1, 50):
+        text = "see `x` " * n + "```py\nx = 1\n```"
+        assert _text.find_fence(text) == text.find("```") == len("see `x` ") * n
+        assert _text.find_fence("`x` " * n) == -1
+
+
 _PASTE_PARTS = sorted(
     {*_rules._PASTE_HARD_WORDS, *_rules._PASTE_EASY_WORDS}
     | {w[: len(w) // 2] for w in (*_rules._PASTE_HARD_WORDS, *_rules._PASTE_EASY_WORDS)}
