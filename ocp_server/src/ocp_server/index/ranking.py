@@ -228,39 +228,6 @@ def _gather(post: Postings, keys: list[int], located: _Located | None = None) ->
     return _Hits(docs, counts, term, np.array(lengths, dtype=np.float64))
 
 
-def _gather_each(posts: list[Postings], keys: list[int], located: _Located) -> list[_Hits]:
-    """`_gather` of each of `posts`, tables sharing one key array (rolled up from each
-    other; `located` holds where the keys are in it): their slices copied by one
-    concatenation for all, as if they were one table of postings per key."""
-    if not keys:
-        return [_gather(post, keys, located) for post in posts]
-    spans: list[tuple[int, int]] = []
-    for post in posts:
-        if post.keys is not located.table:
-            raise ValueError("the tables do not share the located keys")
-        starts = post.starts
-        spans += [(int(starts[i]), int(starts[i + 1])) if i >= 0 else (0, 0) for i in located.at]
-    lengths = [b - a for a, b in spans]
-    n = len(keys)
-    docs = np.concatenate(
-        [post.docs[a:b] for j, post in enumerate(posts) for a, b in spans[j * n : (j + 1) * n]],
-        dtype=np.intp,
-    )
-    counts = np.concatenate(
-        [post.counts[a:b] for j, post in enumerate(posts) for a, b in spans[j * n : (j + 1) * n]],
-        dtype=np.float64,
-    )
-    term = np.repeat(np.tile(np.arange(n, dtype=np.int64), len(posts)), lengths)
-    df = np.array(lengths, dtype=np.float64)
-    out: list[_Hits] = []
-    lo = 0
-    for j in range(len(posts)):
-        hi = lo + sum(lengths[j * n : (j + 1) * n])
-        out.append(_Hits(docs[lo:hi], counts[lo:hi], term[lo:hi], df[j * n : (j + 1) * n]))
-        lo = hi
-    return out
-
-
 @dataclass(frozen=True, slots=True)
 class _Located:
     """Where a query's keys are in a table's sorted keys (-1: absent)."""
@@ -268,34 +235,16 @@ class _Located:
     table: npt.NDArray[np.uint32]
     at: list[int]
 
-    def part(self, lo: int, hi: int) -> _Located:
-        """Where keys lo..hi-1 of those looked up are."""
-        return _Located(self.table, self.at[lo:hi])
 
-
-@dataclass(frozen=True, slots=True)
-class _Distinct:
-    """The documents (0..n-1) that postings hit, ascending (`hit`), and where each document is
-    among them: sums over the hit documents only, not over every document."""
-
-    hit: Ints
-    seen: npt.NDArray[np.bool_]  # per document 0..n-1: in `hit`
-    where: npt.NDArray[np.intp]  # per document in `hit`: its index there (others: undefined)
-
-    @classmethod
-    def of(cls, docs: npt.NDArray[np.intp], n: int) -> _Distinct:
-        seen = np.zeros(n, dtype=bool)
-        seen[docs] = True
-        hit = np.flatnonzero(seen)
-        where = np.empty(n, dtype=np.intp)
-        where[hit] = np.arange(len(hit))
-        return cls(hit, seen, where)
-
-    def find(self, docs: npt.NDArray[np.intp]) -> tuple[npt.NDArray[np.bool_], Ints]:
-        """Which of `docs` are hit, and the index in `hit` of each of those, in order
-        (`np.searchsorted(hit, docs)` where `hit` holds them, without the search)."""
-        inside = self.seen[docs]
-        return inside, self.where[docs[inside]]
+def _distinct(docs: npt.NDArray[np.intp], n: int) -> tuple[Ints, npt.NDArray[np.intp]]:
+    """The documents (0..n-1) that postings hit, ascending, and where each posting's document
+    is among them: sums over the hit documents only, not over every document."""
+    seen = np.zeros(n, dtype=bool)
+    seen[docs] = True
+    hit = np.flatnonzero(seen)
+    where = np.empty(n, dtype=np.intp)
+    where[hit] = np.arange(len(hit))
+    return hit, where[docs]
 
 
 def _idf(df: Floats, n: int) -> Floats:
@@ -529,13 +478,8 @@ def candidate_features(
     # ---- chunks: sums over the chunks holding a query term only
     # the chunks' body terms rolled up to blocks and files: the same keys, looked up once
     located = _Located(snap.chunk_body.keys, snap.chunk_body.locate(keys))
-    ch, fh, *block_hits = _gather_each(
-        [snap.chunk_body, snap.file_body, *(tiling.body for tiling in snap.blocks)],
-        keys,
-        located,
-    )
-    distinct = _Distinct.of(ch.docs, n_chunks)
-    hit, at = distinct.hit, distinct.where[ch.docs]
+    ch = _gather(snap.chunk_body, keys, located)
+    hit, at = _distinct(ch.docs, n_chunks)
     n_hit = len(hit)
     chunk_idf = _idf(ch.df, n_chunks)
     chunk_post = _bm25(ch, qtf * chunk_idf, snap.chunk_len, 0.75)
@@ -546,6 +490,7 @@ def candidate_features(
     chunk_best = by_file.reduce(chunk_scores, np.maximum)
 
     # ---- files
+    fh = _gather(snap.file_body, keys, located)
     file_idf = _idf(fh.df, n_files)
     w_file = qtf * file_idf
     post = _bm25(fh, w_file, snap.file_len, 0.75)
@@ -569,19 +514,12 @@ def candidate_features(
     rare_w = rare_mask / max(int(rare_mask.sum()), 1)
     rare = _sum(fh.docs, rare_w[fh.term], n_files)
 
-    # pairs and names: the chunks' tables rolled up to files, each looked up once for both
-    pair_keys = list(query.pair_keys)
-    pairs_at = _Located(snap.chunk_pairs.keys, snap.chunk_pairs.locate(pair_keys))
-    ph = _gather(snap.file_pairs, pair_keys, pairs_at)
+    ph = _gather(snap.file_pairs, list(query.pair_keys))
     phrases = _sum(ph.docs, None, n_files) / max(len(query.pair_keys), 1)
 
-    name_keys = [name_hash(t) for t in term_list]
-    defined_keys = [defined_hash(i) for i in query.identifiers]
-    names_at = _Located(snap.chunk_names.keys, snap.chunk_names.locate(name_keys + defined_keys))
-    defined_at = names_at.part(len(name_keys), len(names_at.at))
-    nh = _gather(snap.file_names, name_keys, names_at.part(0, len(name_keys)))
+    nh = _gather(snap.file_names, [name_hash(t) for t in term_list])
     names = _saturated(nh, qtf * _idf(nh.df, n_files), n_files)
-    dh = _gather(snap.file_names, defined_keys, defined_at)
+    dh = _gather(snap.file_names, [defined_hash(i) for i in query.identifiers])
     defines = _sum(dh.docs, 1.0 / np.maximum(dh.df, 1.0)[dh.term], n_files)
 
     path_h = _gather(snap.file_path, keys)
@@ -625,7 +563,8 @@ def candidate_features(
         chunk_code_best = np.zeros(len(cand))
     # blocks: neighbouring chunks together
     block_best = np.zeros(len(cand))
-    for tiling, bh in zip(snap.blocks, block_hits, strict=True):
+    for tiling in snap.blocks:
+        bh = _gather(tiling.body, keys, located)
         n_blocks = len(tiling.length)
         block_post = _bm25(bh, qtf * _idf(bh.df, n_blocks), tiling.length, 0.75)
         per_block = _sum(bh.docs, block_post, n_blocks + 1)
@@ -686,8 +625,7 @@ def candidate_features(
     x = np.empty((len(cand), len(FEATURES)))
     for j, name in enumerate(FEATURES):
         x[:, j] = columns[name]
-    choice = _chunk_choice(snap, query, distinct, chunk_scores, pairs_at, defined_at)
-    return cand, x, choice, ch, term_list
+    return cand, x, _chunk_choice(snap, query, hit, chunk_scores), ch, term_list
 
 
 @lru_cache(maxsize=65536)
@@ -695,30 +633,25 @@ def _is_changelog(path: str) -> bool:
     return _CHANGELOG_PATH.search(path) is not None
 
 
-def _chunk_choice(
-    snap: Snapshot,
-    query: Query,
-    chunks: _Distinct,
-    bm25: Floats,
-    pairs_at: _Located | None = None,
-    defined_at: _Located | None = None,
-) -> ChunkScores:
+def _chunk_choice(snap: Snapshot, query: Query, hit: Ints, bm25: Floats) -> ChunkScores:
     """A chunk's own score, for choosing what to show of a file: BM25 (`bm25`, of the chunks
-    `chunks.hit`) scaled up by the share of the query's phrases (adjacent term pairs) it
-    holds; in a lookup, the definitions of what the query names come first. `pairs_at`,
-    `defined_at`: where the query's pairs and identifiers are in the chunks' tables."""
-    hit = chunks.hit
-    pairs = _gather(snap.chunk_pairs, list(query.pair_keys), pairs_at)
+    `hit`) scaled up by the share of the query's phrases (adjacent term pairs) it holds; in a
+    lookup, the definitions of what the query names come first."""
+    pairs = _gather(snap.chunk_pairs, list(query.pair_keys))
     # a chunk holding a pair holds its terms: one outside `hit` has BM25 0 and stays 0
-    _, at = chunks.find(pairs.docs)
-    phrase = _sum(at, None, len(hit)) / max(len(query.pair_keys), 1)
+    at = np.searchsorted(hit, pairs.docs)
+    inside = at < len(hit)
+    inside[inside] = hit[at[inside]] == pairs.docs[inside]
+    phrase = _sum(at[inside], None, len(hit)) / max(len(query.pair_keys), 1)
     score = bm25 * (1.0 + CHOICE_PHRASES * phrase)
     if query.identifiers and query.lookup:
-        dc = _gather(snap.chunk_names, [defined_hash(i) for i in query.identifiers], defined_at)
+        dc = _gather(snap.chunk_names, [defined_hash(i) for i in query.identifiers])
         if len(dc.docs):
             boost = float(score.max(initial=0.0)) + 1.0
-            inside, at = chunks.find(dc.docs)
-            score[at] += boost
+            at = np.searchsorted(hit, dc.docs)
+            inside = at < len(hit)
+            inside[inside] = hit[at[inside]] == dc.docs[inside]
+            score[at[inside]] += boost
             # definitions that hold no query term (score 0) join the chunks held
             extra = np.unique(dc.docs[~inside])
             where = np.searchsorted(hit, extra)
