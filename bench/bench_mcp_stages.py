@@ -33,7 +33,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_search_latency import CORPORA, K, _queries  # noqa: E402
+from bench_search_latency import CORPORA, K, _queries, stale_rules  # noqa: E402
 from mcp.server.runner import _dump_result, _extract_meta  # noqa: E402
 from mcp.shared.message import SessionMessage  # noqa: E402
 from mcp.types import CallToolRequestParams  # noqa: E402
@@ -53,6 +53,9 @@ async def _corpus(name: str, cache: Path, rounds: int) -> dict[str, float]:
     root = cache / "corpora" / name
     built = cache / "work" / "ocp" / name / "ocp.db"
     queries = _queries(name)
+    warning = stale_rules(built)
+    if warning:
+        print(warning, file=sys.stderr)
     stages: dict[str, list[float]] = defaultdict(list)
     with tempfile.TemporaryDirectory(prefix="ocp-stages-") as tmp:
         db = Path(tmp) / "ocp.db"
