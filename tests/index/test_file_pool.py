@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from ocp_server.index import clean_text
 from ocp_server.index import file_pool as file_pool_module
 from ocp_server.index import indexer as indexer_module
 from ocp_server.index.file_pool import Workers, file_pool
@@ -218,3 +219,18 @@ def test_what_a_worker_writes_never_reaches_stdout() -> None:
     )
     assert done.stdout == ""
     assert "printed-by-a-worker" in done.stderr and "written-to-fd-1" in done.stderr
+
+
+def test_workers_whose_redaction_rules_differ_from_ours_are_not_used(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A worker's flags are stored under this process's rules digest and trusted by searches:
+    # workers that loaded other redaction rules (the source changed on disk since this process
+    # started) would mark a secret's chunk clean under our name. The thread reads instead.
+    monkeypatch.setattr(clean_text, "RULES_DIGEST", "0" * 24)
+    workers = Workers()
+    workers.start(2)
+    try:
+        assert workers.pool is None and workers.count == 0
+    finally:
+        workers.close()

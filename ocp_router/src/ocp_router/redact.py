@@ -108,6 +108,7 @@ Over 600 lines on purpose: the token patterns and the heuristics that judge a va
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 import re
@@ -118,16 +119,22 @@ from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 __all__ = [
     "KINDS",
     "RedactingFilter",
     "Redaction",
     "RedactionResult",
+    "SOURCE_DIGEST",
     "finds_secret",
     "marker",
     "redact",
 ]
+
+#: This module's source as this process imported it: the rules it runs (the file may change
+#: later, by a checkout or an upgrade; what the index stored under these rules says so).
+SOURCE_DIGEST = hashlib.blake2b(Path(__file__).read_bytes(), digest_size=12).hexdigest()
 
 # Most specific first: when detections overlap, the merged redaction takes the earliest kind.
 KINDS: tuple[str, ...] = (

@@ -17,12 +17,11 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import sys
-from pathlib import Path
 from typing import Any
 
 import aiosqlite
 
-from ocp_router.redact import finds_secret, redact
+from ocp_router.redact import SOURCE_DIGEST, finds_secret
 from ocp_server.index.lexicon import unpack_text
 
 __all__ = ["RULES_DIGEST", "RULES_KEY", "fill_flags", "forget_other_rules", "is_clean"]
@@ -32,10 +31,9 @@ FILL_BATCH = 2_000  # chunks flagged per transaction
 
 
 def _rules_digest() -> str:
-    module = sys.modules[redact.__module__]
-    source = Path(module.__file__ or "").read_bytes()
-    version = f"{sys.version_info.major}.{sys.version_info.minor}".encode()
-    return hashlib.blake2b(source + b"\0" + version, digest_size=12).hexdigest()
+    # the source as imported (SOURCE_DIGEST), not as the file is now: this module loads later
+    version = f"{sys.version_info.major}.{sys.version_info.minor}"
+    return hashlib.blake2b(f"{SOURCE_DIGEST}\0{version}".encode(), digest_size=12).hexdigest()
 
 
 #: The redaction rules of this process, as `meta.redaction_rules` names them.

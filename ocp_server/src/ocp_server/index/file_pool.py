@@ -26,6 +26,7 @@ from contextlib import asynccontextmanager
 from typing import TypeVar
 
 from ocp_router.redact import RedactingFilter
+from ocp_server.index import clean_text
 
 __all__ = ["MAX_WORKERS", "PARALLEL_MIN_FILES", "Workers", "file_pool", "worker_count"]
 
@@ -56,6 +57,11 @@ def _init_worker() -> None:
     logging.basicConfig(level=logging.WARNING, handlers=[handler], force=True)
 
 
+def _rules_digest() -> str:
+    """The redaction rules a worker loaded (`clean_text.RULES_DIGEST` there)."""
+    return clean_text.RULES_DIGEST
+
+
 def _start(workers: int) -> ProcessPoolExecutor | None:
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
@@ -68,10 +74,22 @@ def _start(workers: int) -> ProcessPoolExecutor | None:
         logger.warning("no worker processes for indexing (%s); reading files in one thread", exc)
         return None
     try:
-        pool.submit(os.getpid).result(timeout=60)  # the workers start, or we learn they cannot
+        # The workers start, or we learn they cannot. Their flags are stored as found with our
+        # rules: workers that loaded other ones (the source changed since we started) are not
+        # used.
+        theirs = pool.submit(_rules_digest).result(timeout=60)
     except Exception as exc:  # noqa: BLE001
         pool.shutdown(wait=False, cancel_futures=True)
         logger.warning("no worker processes for indexing (%s); reading files in one thread", exc)
+        return None
+    if theirs != clean_text.RULES_DIGEST:
+        pool.shutdown(wait=True, cancel_futures=True)
+        logger.warning(
+            "indexing workers loaded other redaction rules (%s, ours %s); reading files in one"
+            " thread",
+            theirs,
+            clean_text.RULES_DIGEST,
+        )
         return None
     return pool
 

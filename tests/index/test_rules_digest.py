@@ -1,0 +1,46 @@
+"""The digest the clean flags are stored under names the redaction rules this process runs."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import ocp_router
+
+
+def _digest(root: Path, *, edit_after_import: bool) -> str:
+    """RULES_DIGEST in a fresh process whose ocp_router is the copy under `root`; with
+    `edit_after_import`, redact.py changes on disk after the rules were imported (a checkout,
+    an upgrade) and before the index modules are (they load after `initialize`)."""
+    code = (
+        "import sys, pathlib\n"
+        f"sys.path.insert(0, {str(root)!r})\n"
+        "import ocp_router.redact\n"
+        "r = sys.modules['ocp_router.redact']\n"
+        f"assert r.__file__.startswith({str(root)!r}), r.__file__\n"
+        "source = pathlib.Path(r.__file__)\n"
+        f"if {edit_after_import!r}:\n"
+        "    source.write_text(source.read_text() + '\\n# other rules\\n')\n"
+        "from ocp_server.index.clean_text import RULES_DIGEST\n"
+        "print(RULES_DIGEST)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    return done.stdout.strip()
+
+
+def test_the_rules_digest_names_the_rules_loaded_not_the_file_as_it_is_later(
+    tmp_path: Path,
+) -> None:
+    # A server imports the rules at start and the index modules later: flags it finds with the
+    # rules it runs must not be filed under the digest of a redact.py changed meanwhile (a
+    # process running those other rules would trust them).
+    shutil.copytree(Path(ocp_router.__file__).parent, tmp_path / "ocp_router")
+    loaded = _digest(tmp_path, edit_after_import=False)
+    edited_meanwhile = _digest(tmp_path, edit_after_import=True)  # ran the rules as `loaded`
+    edited = _digest(tmp_path, edit_after_import=False)  # runs the edited rules
+    assert edited != loaded
+    assert edited_meanwhile == loaded
