@@ -1561,12 +1561,23 @@ def _redact(text: str, known: Mapping[str, str] | None) -> RedactionResult:
 
 
 class RedactingFilter(logging.Filter):
-    """Redacts every log record's message: install it on a handler, and a secret that reaches
-    a log line (a library's debug output, an error quoting its input) is hidden there too."""
+    """Redacts every log record's message, traceback and stack: install it on a handler, and
+    a secret that reaches a log line (a library's debug output, an error quoting its input)
+    is hidden there too."""
+
+    _formatter = logging.Formatter()
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
         result = redact(message)
         if result.redactions:
             record.msg, record.args = result.text, None
+        # A formatter appends `exc_text` as it finds it (formatting the exception only when
+        # there is none yet) and `stack_info` as it is: both are set here, redacted.
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self._formatter.formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text).text
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info).text
         return True
