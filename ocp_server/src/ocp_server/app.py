@@ -235,9 +235,9 @@ class AppState:
 
     # ---- ocp_context_search -----------------------------------------------------------
     async def search(self, ws: Workspace, args: wire.SearchArgs) -> wire.SearchResult:
-        """The search's answer as the model (callers in this process)."""
-        response, waited = await self._search(ws, args)
-        return views.search_result(response, waited, group_by_file=args.group_by == "file")
+        """The search's answer as the model (callers in this process): the tool's own answer,
+        validated, so what tests read here is what the agent is sent."""
+        return wire.SearchResult.model_validate((await self.search_answer(ws, args)).structured)
 
     async def search_answer(self, ws: Workspace, args: wire.SearchArgs) -> ToolAnswer:
         """The search's answer in its wire form (the MCP tool's)."""

@@ -31,7 +31,6 @@ __all__ = [
     "open_item_out",
     "redacted_result",
     "search_answer",
-    "search_result",
     "session_out",
     "stale_out",
     "trace_out",
@@ -205,13 +204,6 @@ def search_answer(
     model per hit, then its dump, cost more than the rest of the answer), and its text."""
     structured = _search_structured(response, waited, group_by_file)
     return ToolAnswer(search_text(structured), structured)
-
-
-def search_result(
-    response: SearchResponse, waited: float | None = None, *, group_by_file: bool = False
-) -> wire.SearchResult:
-    """The same answer as the model, for callers in this process."""
-    return wire.SearchResult.model_validate(_search_structured(response, waited, group_by_file))
 
 
 def _search_structured(
