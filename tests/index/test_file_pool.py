@@ -201,6 +201,23 @@ def test_one_core_reads_in_the_thread(monkeypatch: pytest.MonkeyPatch) -> None:
     assert asyncio.run(run()).pool is None
 
 
+def _exit_with_sigint_disposition() -> None:
+    """A worker's first act: exit 0 when Ctrl-C is ignored, 1 when it would interrupt."""
+    os._exit(0 if signal.getsignal(signal.SIGINT) == signal.SIG_IGN else 1)
+
+
+def test_a_worker_ignores_ctrl_c_before_its_initializer_runs() -> None:
+    # A terminal's Ctrl-C reaches every process of its group: a worker still starting (not
+    # yet in its initializer) would die printing a KeyboardInterrupt traceback. It forks
+    # from a forkserver that was set to ignore SIGINT before it captured its signal handlers.
+    context = file_pool_module.worker_context()
+    assert context.get_start_method() == "forkserver"  # Linux has it: what this test checks
+    process = context.Process(target=_exit_with_sigint_disposition)
+    process.start()
+    process.join(timeout=60)
+    assert process.exitcode == 0
+
+
 def test_what_a_worker_writes_never_reaches_stdout() -> None:
     # In a server, stdout is the MCP channel: a worker's print or raw write goes to stderr.
     code = (

@@ -161,6 +161,24 @@ async def test_the_indexer_reports_progress_for_every_file_not_every_batch(tmp_p
 # ---- Ctrl-C -----------------------------------------------------------------------------------
 
 
+def test_ctrl_c_while_the_command_is_still_loading_exits_130_without_a_traceback() -> None:
+    # The `ocp-server` script as installed (its console_scripts entry point), with a Ctrl-C
+    # landing while the CLI's modules load: half a second in which a user may well press it.
+    code = (
+        "import sys\n"
+        "from importlib.metadata import entry_points\n"
+        "class CtrlC:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'ocp_server.cli':\n"
+        "            raise KeyboardInterrupt\n"
+        "sys.meta_path.insert(0, CtrlC())\n"
+        "(script,) = entry_points(group='console_scripts', name='ocp-server')\n"
+        "sys.exit(script.load()())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout, done.stderr) == (130, "", "")
+
+
 def test_ctrl_c_leaves_a_consistent_index_prints_one_line_and_the_next_run_finishes(
     tmp_path: Path,
 ) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 from rich.table import Table
 
 from ocp_server.cli_output import IndexProgress, console
+from ocp_server.entry import EXIT_INTERRUPTED
 from ocp_server.errors import DatabaseError
 from ocp_server.first_run import WorkspaceRefused, check_workspace
 from ocp_server.index.models import IndexSummary, SearchResponse
@@ -20,7 +21,6 @@ from ocp_server.workspaces import open_index
 from ocp_wire import IndexReport
 
 JSON_FIELDS = ("path", "start_line", "end_line", "symbol", "kind", "score", "text")
-EXIT_INTERRUPTED = 130  # the shell's code for a command ended by Ctrl-C
 
 
 def _settings() -> ServerSettings:

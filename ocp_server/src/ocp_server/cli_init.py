@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ocp_server.entry import EXIT_INTERRUPTED
 from ocp_server.first_run import refuse_reason
 from ocp_server.launcher import Launch, detect_launch
 from ocp_server.mcp_config import (
@@ -136,7 +137,7 @@ def run_init(args: argparse.Namespace, workspace: Path) -> int:
             problem = check_launch(launch)
         except KeyboardInterrupt:
             print("interrupted: the config is written; the check did not finish", file=sys.stderr)
-            return 130
+            return EXIT_INTERRUPTED
         if problem is not None:
             print(f"error: the command does not start: {problem}", file=sys.stderr)
             return 1

@@ -23,6 +23,7 @@ import threading
 from collections.abc import AsyncIterator, Callable, Iterable
 from concurrent.futures import BrokenExecutor, Future, ProcessPoolExecutor
 from contextlib import asynccontextmanager
+from multiprocessing.context import ForkServerContext, SpawnContext
 from typing import TypeVar
 
 from ocp_router.redact import RedactingFilter
@@ -62,12 +63,18 @@ def _rules_digest() -> str:
     return clean_text.RULES_DIGEST
 
 
+def worker_context() -> ForkServerContext | SpawnContext:
+    """How worker processes start: forked from a fresh server process (`forkserver`) that
+    loaded `worker_boot` (the indexer, and Ctrl-C ignored), or `spawn` where there is none."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["ocp_server.index.worker_boot"])
+    return context
+
+
 def _start(workers: int) -> ProcessPoolExecutor | None:
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-    if context.get_start_method() == "forkserver":
-        # Each worker forks with the indexer imported (numpy, the grammars): not 0.5 s apiece.
-        context.set_forkserver_preload(["ocp_server.index.indexer"])
+    context = worker_context()
     try:
         pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker)
     except Exception as exc:  # noqa: BLE001 - a sandbox without semaphores still indexes
