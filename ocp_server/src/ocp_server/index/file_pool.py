@@ -149,7 +149,7 @@ class Workers:
             pool, self.pool = self.pool, None
         if pool is not None:
             logger.warning("indexing worker processes failed (%r); reading on in one thread", exc)
-            pool.shutdown(wait=False, cancel_futures=True)
+            pool.shutdown(wait=True, cancel_futures=True)  # the pool ends the rest: none left
 
     def close(self) -> None:
         """Drop unfinished work and wait for the workers to exit (a file apiece at most).
