@@ -21,10 +21,8 @@ import argparse
 import asyncio
 import json
 import os
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -33,7 +31,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_search_latency import CORPORA, K, _queries, stale_rules  # noqa: E402
+from bench_search_latency import CORPORA, K, _queries, index_copy, stale_rules  # noqa: E402
 from mcp.server.runner import _dump_result, _extract_meta  # noqa: E402
 from mcp.shared.message import SessionMessage  # noqa: E402
 from mcp.types import CallToolRequestParams  # noqa: E402
@@ -41,9 +39,8 @@ from mcp_types import methods as _methods  # noqa: E402
 from mcp_types.jsonrpc import JSONRPCResponse  # noqa: E402
 
 import ocp_wire as wire  # noqa: E402
-from ocp_server.app import AppState  # noqa: E402
 from ocp_server.server import tool_result  # noqa: E402
-from ocp_server.settings import ServerSettings, resolve_workspace  # noqa: E402
+from ocp_server.settings import resolve_workspace  # noqa: E402
 from ocp_server.stdio import check_line, encode_message  # noqa: E402
 
 VERSION = "2025-06-18"  # what the retrieval benchmark's client asks for
@@ -57,59 +54,49 @@ async def _corpus(name: str, cache: Path, rounds: int) -> dict[str, float]:
     if warning:
         print(warning, file=sys.stderr)
     stages: dict[str, list[float]] = defaultdict(list)
-    with tempfile.TemporaryDirectory(prefix="ocp-stages-") as tmp:
-        db = Path(tmp) / "ocp.db"
-        shutil.copy(built, db)
-        os.environ["OCP_DB_PATH"] = str(db)
-        os.environ["OCP_WORKSPACE"] = str(root)
-        settings = ServerSettings.from_env()
-        state = await AppState.create(settings)
-        try:
-            ws = await state.workspace(resolve_workspace(settings, None, None), watch=False)
-            for q in queries[:5]:
-                await state.search(ws, wire.SearchArgs(query=q, k=K))
-            for r in range(rounds):
-                for i, q in enumerate(queries):
-                    request = {
-                        "jsonrpc": "2.0",
-                        "id": i + r * len(queries),
-                        "method": "tools/call",
-                        "params": {"name": wire.SEARCH.name, "arguments": {"query": q, "k": K}},
-                    }
-                    line = json.dumps(request).encode()
-                    marks = [("", time.perf_counter())]
+    async with index_copy(root, built) as (settings, state, ws):
+        for q in queries[:5]:
+            await state.search(ws, wire.SearchArgs(query=q, k=K))
+        for r in range(rounds):
+            for i, q in enumerate(queries):
+                request = {
+                    "jsonrpc": "2.0",
+                    "id": i + r * len(queries),
+                    "method": "tools/call",
+                    "params": {"name": wire.SEARCH.name, "arguments": {"query": q, "k": K}},
+                }
+                line = json.dumps(request).encode()
+                marks = [("", time.perf_counter())]
 
-                    def mark(stage: str) -> None:
-                        marks.append((stage, time.perf_counter()))  # noqa: B023
+                def mark(stage: str) -> None:
+                    marks.append((stage, time.perf_counter()))  # noqa: B023
 
-                    message = check_line(line)
-                    mark("stdio: line check + JSON-RPC parse")
-                    params: Any = message.params  # type: ignore[union-attr]
-                    _extract_meta(params)
-                    _methods.validate_client_request("tools/call", VERSION, params)
-                    typed = CallToolRequestParams.model_validate(params, by_name=False)
-                    mark("SDK: request validation")
-                    args = wire.SearchArgs.model_validate(typed.arguments or {})
-                    mark("ours: argument model")
-                    ws = await state.workspace(resolve_workspace(settings, None, None))
-                    mark("ours: workspace resolution")
-                    out = await state.search_answer(ws, args)
-                    mark("search (AppState.search, in process)")
-                    result = tool_result(out)
-                    mark("ours: result dict (its text and structured content come with the search)")
-                    dumped = _dump_result(result)
-                    dumped = _methods.serialize_server_result("tools/call", VERSION, dumped)
-                    mark("SDK: result dump + surface validation")
-                    response = SessionMessage(
-                        JSONRPCResponse(jsonrpc="2.0", id=request["id"], result=dumped)
-                    )
-                    mark("SDK: JSONRPCResponse")
-                    encode_message(response.message)
-                    mark("stdio: response JSON")
-                    for (_, t0), (stage, t1) in zip(marks, marks[1:], strict=False):
-                        stages[stage].append((t1 - t0) * 1000)
-        finally:
-            await state.aclose()
+                message = check_line(line)
+                mark("stdio: line check + JSON-RPC parse")
+                params: Any = message.params  # type: ignore[union-attr]
+                _extract_meta(params)
+                _methods.validate_client_request("tools/call", VERSION, params)
+                typed = CallToolRequestParams.model_validate(params, by_name=False)
+                mark("SDK: request validation")
+                args = wire.SearchArgs.model_validate(typed.arguments or {})
+                mark("ours: argument model")
+                ws = await state.workspace(resolve_workspace(settings, None, None))
+                mark("ours: workspace resolution")
+                out = await state.search_answer(ws, args)
+                mark("search (AppState.search, in process)")
+                result = tool_result(out)
+                mark("ours: result dict (its text and structured content come with the search)")
+                dumped = _dump_result(result)
+                dumped = _methods.serialize_server_result("tools/call", VERSION, dumped)
+                mark("SDK: result dump + surface validation")
+                response = SessionMessage(
+                    JSONRPCResponse(jsonrpc="2.0", id=request["id"], result=dumped)
+                )
+                mark("SDK: JSONRPCResponse")
+                encode_message(response.message)
+                mark("stdio: response JSON")
+                for (_, t0), (stage, t1) in zip(marks, marks[1:], strict=False):
+                    stages[stage].append((t1 - t0) * 1000)
     return {stage: statistics.median(times) for stage, times in stages.items()}
 
 

@@ -31,8 +31,15 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # imported where used: the A/B itself runs servers, not this checkout's code
+    from ocp_server.app import AppState
+    from ocp_server.settings import ServerSettings
+    from ocp_server.workspaces import Workspace
 
 ROOT = Path(__file__).resolve().parents[1]
 RETRIEVAL = ROOT.parent / "shared" / "bench" / "retrieval"
@@ -140,6 +147,29 @@ def _queries(name: str) -> list[str]:
         path = RETRIEVAL / "queries" / f"{name}.{qset}.jsonl"
         out += [json.loads(line)["query"] for line in path.read_text().splitlines() if line]
     return out
+
+
+@asynccontextmanager
+async def index_copy(
+    root: Path, built: Path
+) -> AsyncIterator[tuple[ServerSettings, AppState, Workspace]]:
+    """This checkout's AppState over a copy of the index run.py built for `root` (the cache is
+    never written), with the workspace open and not watched: (settings, state, workspace)."""
+    from ocp_server.app import AppState
+    from ocp_server.settings import ServerSettings, resolve_workspace
+
+    with tempfile.TemporaryDirectory(prefix="ocp-bench-") as tmp:
+        db = Path(tmp) / "ocp.db"
+        shutil.copy(built, db)
+        os.environ["OCP_DB_PATH"] = str(db)
+        os.environ["OCP_WORKSPACE"] = str(root)
+        settings = ServerSettings.from_env()
+        state = await AppState.create(settings)
+        try:
+            ws = await state.workspace(resolve_workspace(settings, None, None), watch=False)
+            yield settings, state, ws
+        finally:
+            await state.aclose()
 
 
 def stale_rules(db: Path) -> str | None:

@@ -20,7 +20,6 @@ import argparse
 import asyncio
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -29,47 +28,35 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_search_latency import CORPORA, LARGE, K, _queries  # noqa: E402
+from bench_search_latency import CORPORA, LARGE, K, _queries, index_copy  # noqa: E402
 
 
 async def _dump_corpus(name: str, cache: Path, out: list[str]) -> None:
     import ocp_wire as wire
-    from ocp_server.app import AppState
     from ocp_server.index.ranking import parse_query, rank
     from ocp_server.server import tool_result
-    from ocp_server.settings import ServerSettings, resolve_workspace
 
     root = LARGE if name == "large" else cache / "corpora" / name
     built = cache / "work" / "ocp" / name / "ocp.db"
-    with tempfile.TemporaryDirectory(prefix="ocp-identity-") as tmp:
-        db = Path(tmp) / "ocp.db"
-        shutil.copy(built, db)
-        os.environ["OCP_DB_PATH"] = str(db)
-        os.environ["OCP_WORKSPACE"] = str(root)
-        settings = ServerSettings.from_env()
-        state = await AppState.create(settings)
-        try:
-            ws = await state.workspace(resolve_workspace(settings, None, None), watch=False)
-            snap = await ws.index.snapshot()
-            for query in _queries(name):
-                parsed = parse_query(query)
-                ranked = rank(snap, parsed)
-                cs = ranked.chunk_scores
-                line = {
-                    "corpus": name,
-                    "query": query,
-                    "files": ranked.files.tolist(),
-                    "scores": [float(s).hex() for s in ranked.scores.tolist()],
-                    "chunks": cs.chunks.tolist(),
-                    "chunk_scores": [float(s).hex() for s in cs.values.tolist()],
-                }
-                out.append(json.dumps(line))
-                for shape in ("chunk", "file"):
-                    args = wire.SearchArgs(query=query, k=K, group_by=shape)
-                    answer = tool_result(await state.search_answer(ws, args))
-                    out.append(json.dumps({"corpus": name, "shape": shape, "answer": answer}))
-        finally:
-            await state.aclose()
+    async with index_copy(root, built) as (_, state, ws):
+        snap = await ws.index.snapshot()
+        for query in _queries(name):
+            parsed = parse_query(query)
+            ranked = rank(snap, parsed)
+            cs = ranked.chunk_scores
+            line = {
+                "corpus": name,
+                "query": query,
+                "files": ranked.files.tolist(),
+                "scores": [float(s).hex() for s in ranked.scores.tolist()],
+                "chunks": cs.chunks.tolist(),
+                "chunk_scores": [float(s).hex() for s in cs.values.tolist()],
+            }
+            out.append(json.dumps(line))
+            for shape in ("chunk", "file"):
+                args = wire.SearchArgs(query=query, k=K, group_by=shape)
+                answer = tool_result(await state.search_answer(ws, args))
+                out.append(json.dumps({"corpus": name, "shape": shape, "answer": answer}))
 
 
 def _dump(names: list[str], cache: Path, path: Path) -> None:
