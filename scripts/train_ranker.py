@@ -86,6 +86,14 @@ EVEN = 0.75
 #: the path feature 0.800; a query kind "has a body" 0.796; doc-comment queries weighed 0.5 /
 #: 0.2 in the loss 0.804 / 0.806, the with-history rows 0.3 0.805; features scaled to unit
 #: variance 0.798.
+#: Nor did semantics from the workspace's own co-occurrence, computed at index time, nothing
+#: downloaded (same figure, per corpus in the q-lsi report; 2026-12-03): the cosine of the
+#: query folded into a truncated SVD of the tf-idf term x file matrix (LSI), rank 64 / 128 /
+#: 256, 0.799 / 0.805 / 0.804; of term x chunk, rank 128, with its best chunk's, 0.800
+#: (ripgrep 0.784 -> 0.767); BM25 over each query term's 5 most associated terms (PMI x
+#: co-occurrence over chunks) 0.805; over the definition names in the chunks holding the term
+#: 0.801; coverage counting a missing query term as its best of 10 associates 0.805 (express
+#: 0.740 -> 0.749, ripgrep 0.772); LSI, association BM25 and that coverage together 0.806.
 
 
 # ---- features -----------------------------------------------------------------------------
