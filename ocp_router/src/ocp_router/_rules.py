@@ -516,9 +516,15 @@ _KEY_OF = itemgetter(slice(None, 3))  # a word's key: its first three letters, s
 # The same table with each alternative's tail keys at hand, and the digit-keyed alternatives
 # apart: a digit is looked for only when such an alternative's tail words are present.
 _Entry = tuple[int, int, tuple[str, ...], frozenset[str] | None]
-# one row per literal head (an alternative that opens with a group has several)
-_WORD_KEYED: dict[str, tuple[tuple[int, int, str, frozenset[str] | None], ...]] = {
-    k: tuple((i, j, h, _COMPILED[i].tails[j]) for i, j, hs in entries for h in hs)
+# one row per literal head (an alternative that opens with a group has several), with the
+# head after a newline for an alternative that opens with `^` (None: not anchored): such an
+# alternative can match only where its head starts a line.
+_WORD_KEYED: dict[str, tuple[tuple[int, int, str, frozenset[str] | None, str | None], ...]] = {
+    k: tuple(
+        (i, j, h, _COMPILED[i].tails[j], "\n" + h if _COMPILED[i].anchored[j] else None)
+        for i, j, hs in entries
+        for h in hs
+    )
     for k, entries in _BY_KEY.items()
     if k != "#"
 }
@@ -651,17 +657,18 @@ _MATCH_TRIES = 8
 
 
 def _first_match(
-    regex: re.Pattern[str], start: str | None, text: str, anchored: bool = False
+    regex: re.Pattern[str], start: str | None, text: str, anchored: bool = False, at: int = 0
 ) -> re.Match[str] | None:
     """`regex.search(text)`, tried only where its literal start occurs: a pattern that opens
     with `\\b` gets no literal-prefix scan in Python's engine, which then tries every position
     (a few µs on a paragraph); str.find finds the start in C. `\\b` and `^` see the character
     before the position, so each try answers what the search would there. `anchored`: the
-    pattern opens with `^` (multi-line), so a start in mid-line is passed over untried."""
+    pattern opens with `^` (multi-line), so a start in mid-line is passed over untried.
+    `at`: where to look from (the text before it holds no match)."""
     if start is None:
-        return regex.search(text)
+        return regex.search(text, at)
     find = text.find
-    pos = find(start)
+    pos = find(start, at)
     tries = 0
     while pos != -1:
         if anchored and pos and text[pos - 1] != "\n":
@@ -714,8 +721,16 @@ def match_families(
         digit = True
     by_key = _WORD_KEYED
     for prefix in present & _KEYS:
-        for i, j, head, tail in by_key[prefix]:
-            if head in prose_lower and (tail is None or not tail.isdisjoint(present)):
+        for i, j, head, tail, line_head in by_key[prefix]:
+            if (
+                head in prose_lower
+                and (tail is None or not tail.isdisjoint(present))
+                and (
+                    line_head is None
+                    or prose_lower.startswith(head)
+                    or line_head in prose_lower
+                )
+            ):
                 if i not in candidates:
                     candidates[i] = [j]
                 elif j not in candidates[i]:  # another head of the same alternative
@@ -742,8 +757,18 @@ def match_families(
             else:
                 alts = candidates[i]
                 if len(alts) == 1:
+                    # `_first_match` inlined for its first try: the head was found above, so
+                    # the start (that head, when the alternative has one) is in the text.
                     j = alts[0]
-                    m = _first_match(c.alternatives[j], c.starts[j], prose_lower, c.anchored[j])
+                    start = c.starts[j]
+                    m = None
+                    if start is not None and not c.anchored[j]:
+                        pos = prose_lower.find(start)
+                        m = c.alternatives[j].match(prose_lower, pos)
+                        if m is None:
+                            m = _first_match(c.alternatives[j], start, prose_lower, False, pos + 1)
+                    else:
+                        m = _first_match(c.alternatives[j], start, prose_lower, c.anchored[j])
                     matched = m.group(0) if m else None
                 else:
                     matched = _leftmost(c, alts, prose_lower)
