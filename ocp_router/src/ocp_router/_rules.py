@@ -633,12 +633,15 @@ def _first_listed(
     return found
 
 
-def match_paste(text: str) -> dict[str, str]:
+def match_paste(text: str, lower: str | None = None) -> dict[str, str]:
     """The kinds of error in a request's pasted material (`text` is the whole request): for
-    each kind, the earliest-listed word of it that occurs."""
+    each kind, the earliest-listed word of it that occurs. `lower`: `text.lower()`, when the
+    caller has it (and the text is not cut)."""
     if len(text) > 2 * _PASTE_READ:
         text = text[:_PASTE_READ] + "\n" + text[-_PASTE_READ:]
-    lower = text.lower()
+        lower = None
+    if lower is None:
+        lower = text.lower()
     fired = {}
     hard = _first_listed(_PASTE_HARD_GROUPS, lower)
     if hard is None and ("assert" in lower or "expected" in lower):
@@ -725,11 +728,7 @@ def match_families(
             if (
                 head in prose_lower
                 and (tail is None or not tail.isdisjoint(present))
-                and (
-                    line_head is None
-                    or prose_lower.startswith(head)
-                    or line_head in prose_lower
-                )
+                and (line_head is None or prose_lower.startswith(head) or line_head in prose_lower)
             ):
                 if i not in candidates:
                     candidates[i] = [j]

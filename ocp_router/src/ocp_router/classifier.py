@@ -46,7 +46,7 @@ from ocp_router._rules import (
     match_paste,
     word_keys,
 )
-from ocp_router._text import SplitText, split_request
+from ocp_router._text import SplitText, prose_as_is, split_request
 from ocp_router._tokens import estimate_tokens
 from ocp_router.errors import ConfigError
 from ocp_router.tiers import Route as Route  # re-exported: Route was defined here
@@ -410,8 +410,19 @@ class TaskClassifier:
         # (first three letters) and is its own stem, so the rules and the learned layer see
         # the same thing.
         judged = prompt[:JUDGED_CHARS]
-        split = split_request(judged)
-        prose_lower = split.plain.lower()
+        # A short typed request is most often plain prose that splitting leaves as it is.
+        as_is = prose_as_is(judged)
+        if as_is is not None:
+            prose_lower = as_is
+            code_lines = pasted_lines = n_paths = 0
+        else:
+            split = split_request(judged)
+            prose_lower = split.plain.lower()
+            code_lines, pasted_lines, n_paths = (
+                split.code_lines,
+                split.pasted_lines,
+                len(split.paths),
+            )
         stems = word_stems(prose_lower)
         keys = word_keys(stems)
         # Words with distinct keys are distinct words: the learned layer need not look for a
@@ -420,11 +431,12 @@ class TaskClassifier:
         fired = match_families(prose_lower, stems, keys)
         if len(stems) > MAX_WORDS:
             stems = stems_of(stems)
-        if paste := match_paste(judged):
+        if paste := match_paste(judged, as_is):
             fired.update(paste)
-        n_paths = len(split.paths)
         many_files = n_paths > _MANY_FILES and "multi_file" not in fired
-        shown, rest, n_rest = self._learned(split, prose_lower, stems, fired, distinct)
+        shown, rest, n_rest = self._learned(
+            code_lines, pasted_lines, n_paths, prose_lower, stems, fired, distinct
+        )
         # The signals' weights in the signals' order (ClassifyResult.signals), summed the same
         # way: the fenced and pasted signals weigh 0.0 and add nothing.
         raw = sum(
@@ -454,14 +466,16 @@ class TaskClassifier:
                 shown,
                 rest,
                 n_rest,
-                split.code_lines,
-                split.pasted_lines,
+                code_lines,
+                pasted_lines,
             ),
         )
 
     def _learned(
         self,
-        split: SplitText,
+        code: int,
+        pasted: int,
+        paths: int,
         prose_lower: str,
         stems: list[str],
         fired: dict[str, str],
@@ -474,9 +488,9 @@ class TaskClassifier:
         The features are `_features.extract`'s, in its order, scored through tables keyed by
         stem, stem pair and count (no feature names are built); a test holds the two to the
         same sums. Each feature has a number, so lookups, de-duplication and sums run in C
-        (map, filter, itemgetter, sum): only the few shape features cost Python bytecode."""
+        (map, filter, itemgetter, sum): only the few shape features cost Python bytecode.
+        `code`, `pasted`, `paths`: the request's fenced and pasted lines and paths named."""
         wts = self._weights
-        code, pasted, paths = split.code_lines, split.pasted_lines, len(split.paths)
         # extract's order: words, then pairs (each by first occurrence), then shape_features':
         # bias, first word, the four buckets, question, script, families.
         found = list(
