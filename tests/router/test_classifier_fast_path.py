@@ -269,3 +269,10 @@ def test_a_short_typed_request_is_told_as_is_and_a_long_one_is_not() -> None:
     assert _text.prose_as_is(EDGES[0]) == EDGES[0].lower()
     assert _text.prose_as_is("x " * 10_000 + "x") is None  # longer than the prose read
     assert _text.prose_as_is("see a.py") is None and _text.prose_as_is("a\nb") is None
+
+
+def test_pasted_error_words_that_overlap_are_all_found() -> None:
+    # "data race" and "race detected" share "race"; "e0502" ends where "borrowed" starts
+    for text in ("data race detected", "race detected in a data race", "e0502borrowed"):
+        assert _rules.match_paste(text) == reference.match_paste(text)
+    assert _rules.match_paste("race detected: data race")["paste_hard"] == "data race"
