@@ -51,6 +51,11 @@ EDGES = (
     "the Makefile. breaks when retry() runs twice",
     "upgrade node.js. then .env loading fails (again).",
     "Why does it. hang.\nIt hangs. (under load.)",
+    # bulk-file targets: found by their first word's key, or (an apostrophe) by substring
+    "rename the helper in all the files",
+    "y'all files need a rename",
+    "rename it in y'all modules",
+    "7every file: rename x",
 )
 
 

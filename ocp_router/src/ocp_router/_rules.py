@@ -534,6 +534,8 @@ _DIGIT_KEYED: tuple[_Entry, ...] = tuple(
     (i, j, hs, _COMPILED[i].tails[j]) for i, j, hs in _BY_KEY.get("#", ())
 )
 _KEYS = frozenset(_WORD_KEYED)
+# per family, per word alternative: what `_first_match` needs to try it
+_TRIES = tuple(tuple(zip(c.alternatives, c.starts, c.anchored, strict=True)) for c in _COMPILED)
 # A tail that names a digit key would need the digit test first (none does today).
 _TAILS_NEED_DIGIT = any(t is not None and "#" in t for c in _COMPILED for t in c.tails)
 
@@ -730,16 +732,14 @@ def match_families(
                 if len(alts) == 1:
                     # `_first_match` inlined for its first try: the head was found above, so
                     # the start (that head, when the alternative has one) is in the text.
-                    j = alts[0]
-                    start = c.starts[j]
-                    m = None
-                    if start is not None and not c.anchored[j]:
+                    regex, start, anchored = _TRIES[i][alts[0]]
+                    if start is not None and not anchored:
                         pos = prose_lower.find(start)
-                        m = c.alternatives[j].match(prose_lower, pos)
+                        m = regex.match(prose_lower, pos)
                         if m is None:
-                            m = _first_match(c.alternatives[j], start, prose_lower, False, pos + 1)
+                            m = _first_match(regex, start, prose_lower, False, pos + 1)
                     else:
-                        m = _first_match(c.alternatives[j], start, prose_lower, c.anchored[j])
+                        m = _first_match(regex, start, prose_lower, anchored)
                     matched = m.group(0) if m else None
                 else:
                     matched = _leftmost(c, alts, prose_lower)
@@ -748,9 +748,13 @@ def match_families(
                     continue
         if foreign and c.cjk is not None and (mc := c.cjk.search(prose_lower)):
             fired[c.family.name] = mc.group(0)
-    if ("all" in prose_lower or "every" in prose_lower or "each" in prose_lower) and (
-        target := _BULK_TARGET.search(prose_lower)
-    ):
+    # _BULK_TARGET opens with a word: without an apostrophe (which joins two words into one,
+    # "y'all"), a word that starts with it starts with its key.
+    if (
+        ("all" in present or "eve" in present or "eac" in present)
+        if "'" not in prose_lower
+        else ("all" in prose_lower or "every" in prose_lower or "each" in prose_lower)
+    ) and (target := _BULK_TARGET.search(prose_lower)):
         if EDIT_VERB.search(prose_lower):
             fired[BULK.name] = target.group(0)
     return fired
