@@ -514,6 +514,7 @@ for _i, _c in enumerate(_COMPILED):
 _ALWAYS = tuple(i for i, c in enumerate(_COMPILED) if not c.keyed)
 _HAS_CJK = tuple(i for i, c in enumerate(_COMPILED) if c.cjk is not None)
 _DIGIT = re.compile(r"\d")
+_AFTER_APOSTROPHE = re.compile(r"'([^\W\d_]{1,3})")
 _KEY_OF = itemgetter(slice(None, 3))  # a word's key: its first three letters, sliced in C
 # The same table with each alternative's tail keys at hand, and the digit-keyed alternatives
 # apart: a digit is looked for only when such an alternative's tail words are present.
@@ -692,6 +693,9 @@ def match_families(
     if "'" in prose_lower:
         # `pr\b` matches in "pr's", whose word is keyed "pr'": key the part before too.
         present.update(w[: w.index("'")][:3] for w in words if "'" in w)
+        # ... and the part after: `\ball files` matches in "y'all files", whose word is "y'all"
+        # (the words may be stems, cut short: the part after is read from the text).
+        present.update(_AFTER_APOSTROPHE.findall(prose_lower))
     digit: bool | None = None  # whether the text has a digit, once asked
     if _TAILS_NEED_DIGIT and _DIGIT.search(prose_lower):
         present.add("#")
