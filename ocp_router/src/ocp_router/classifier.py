@@ -20,7 +20,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
-from itertools import chain, islice
+from itertools import chain, pairwise
 from math import floor
 from operator import itemgetter
 from typing import NamedTuple
@@ -256,6 +256,8 @@ class _Weights:
     code_bucket: tuple[int, ...]
     pasted_bucket: tuple[int, ...]
     paths_bucket: tuple[int, ...]
+    # the code, pasted and paths buckets' features of a request with none of them
+    nothing_pasted: tuple[int, int, int]
     bias: int
     question: int
     non_ascii: int
@@ -296,6 +298,9 @@ def _load_weights() -> _Weights:
             first[f.removeprefix("s:first:")] = n
         elif f.startswith("f:"):
             families[f[2:]] = n
+    code_bucket = _bucket_table(numbers, "code", CODE_EDGES, CODE_EDGES[-1] + 2)
+    pasted_bucket = _bucket_table(numbers, "pasted", PASTED_EDGES, PASTED_EDGES[-1] + 2)
+    paths_bucket = _bucket_table(numbers, "paths", PATH_EDGES, PATH_EDGES[-1] + 2)
     return _Weights(
         str(raw.get("version", "?")),
         features,
@@ -305,9 +310,10 @@ def _load_weights() -> _Weights:
         pairs,
         first,
         _bucket_table(numbers, "words", WORD_EDGES, MAX_WORDS + 1),
-        _bucket_table(numbers, "code", CODE_EDGES, CODE_EDGES[-1] + 2),
-        _bucket_table(numbers, "pasted", PASTED_EDGES, PASTED_EDGES[-1] + 2),
-        _bucket_table(numbers, "paths", PATH_EDGES, PATH_EDGES[-1] + 2),
+        code_bucket,
+        pasted_bucket,
+        paths_bucket,
+        (code_bucket[0], pasted_bucket[0], paths_bucket[0]),
         numbers.get("s:bias", 0),
         numbers.get("s:question", 0),
         numbers.get("s:non_ascii", 0),
@@ -491,21 +497,30 @@ class TaskClassifier:
         (map, filter, itemgetter, sum): only the few shape features cost Python bytecode.
         `code`, `pasted`, `paths`: the request's fenced and pasted lines and paths named."""
         wts = self._weights
+        if code or pasted or paths:
+            pasted_shape: tuple[int, ...] = (
+                wts.code_bucket[code if code <= CODE_EDGES[-1] else -1],
+                wts.pasted_bucket[pasted if pasted <= PASTED_EDGES[-1] else -1],
+                wts.paths_bucket[paths if paths <= PATH_EDGES[-1] else -1],
+            )
+        else:
+            pasted_shape = wts.nothing_pasted
         # extract's order: words, then pairs (each by first occurrence), then shape_features':
-        # bias, first word, the four buckets, question, script, families.
+        # bias, first word, the four buckets, question, script, families. (pairwise, not zip:
+        # zip's strict= costs a keyword parse.)
         found = list(
             filter(
                 None,
                 chain(
                     map(wts.words.get, stems),
-                    map(wts.pairs.get, zip(stems, islice(stems, 1, None), strict=False)),
+                    map(wts.pairs.get, pairwise(stems)),
                     (
                         wts.bias,
                         wts.first.get(stems[0], 0) if stems else 0,
                         wts.words_bucket[len(stems)],  # len(stems) <= MAX_WORDS
-                        wts.code_bucket[code if code <= CODE_EDGES[-1] else -1],
-                        wts.pasted_bucket[pasted if pasted <= PASTED_EDGES[-1] else -1],
-                        wts.paths_bucket[paths if paths <= PATH_EDGES[-1] else -1],
+                    ),
+                    pasted_shape,
+                    (
                         wts.question if "?" in prose_lower else 0,
                         wts.non_ascii
                         if prose_lower
