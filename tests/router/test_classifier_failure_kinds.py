@@ -82,7 +82,9 @@ def test_the_fast_scorer_adds_up_exactly_the_features_training_saw() -> None:
     for text in texts(TRAINED_ON + NEVER_TRAINED_ON):
         split, lower, words, fired = rule_layer(text)
         named = sum(weights.get(f, 0.0) for f in extract(split, lower, words, fired.keys()))
-        shown, rest, _ = clf._learned(split, lower, stems_of(words), fired)
+        shown, rest, _ = clf._learned(
+            split.code_lines, split.pasted_lines, len(split.paths), lower, stems_of(words), fired
+        )
         fast = sum(s.weight for s in shown) + rest
         assert abs(named - fast) < 1e-3, text
 

@@ -51,6 +51,11 @@ EDGES = (
     "the Makefile. breaks when retry() runs twice",
     "upgrade node.js. then .env loading fails (again).",
     "Why does it. hang.\nIt hangs. (under load.)",
+    # bulk-file targets: found by their first word's key, or (an apostrophe) by substring
+    "rename the helper in all the files",
+    "y'all files need a rename",
+    "rename it in y'all modules",
+    "7every file: rename x",
 )
 
 
@@ -237,3 +242,42 @@ _SPACING_PARTS = ["a", "bc", " ", "  ", "\t", "\u00a0", "\u3000", "\x1f", "\u202
 def test_text_spaced_once_is_told_without_splitting_it(parts: list[str]) -> None:
     text = "".join(parts)
     assert _text._spaced_once(text) == (" ".join(text.split()) == text)
+
+
+_PROSE_PARTS = [
+    *_SPACING_PARTS,
+    "\n",
+    "`",
+    "_",
+    "/",
+    "()",
+    ".",
+    ".x",
+    "File",
+    "getX",
+    "Why",
+    "x" * 30,
+]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(_PROSE_PARTS), max_size=8))
+def test_prose_told_as_is_is_what_splitting_leaves_as_is(parts: list[str]) -> None:
+    text = "".join(parts)
+    lower = _text.prose_as_is(text)
+    if lower is not None:
+        assert lower == text.lower()
+        assert _text.split_request(text) == _text.SplitText(text, text, 0, 0, 0, 0, frozenset())
+
+
+def test_a_short_typed_request_is_told_as_is_and_a_long_one_is_not() -> None:
+    assert _text.prose_as_is(EDGES[0]) == EDGES[0].lower()
+    assert _text.prose_as_is("x " * 10_000 + "x") is None  # longer than the prose read
+    assert _text.prose_as_is("see a.py") is None and _text.prose_as_is("a\nb") is None
+
+
+def test_pasted_error_words_that_overlap_are_all_found() -> None:
+    # "data race" and "race detected" share "race"; "e0502" ends where "borrowed" starts
+    for text in ("data race detected", "race detected in a data race", "e0502borrowed"):
+        assert _rules.match_paste(text) == reference.match_paste(text)
+    assert _rules.match_paste("race detected: data race")["paste_hard"] == "data race"

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from operator import itemgetter
 
+from ahocorasick_rs import AhoCorasick, MatchKind
+
 
 class TaskType(StrEnum):
     EXPLAIN = "explain"
@@ -512,13 +514,20 @@ for _i, _c in enumerate(_COMPILED):
 _ALWAYS = tuple(i for i, c in enumerate(_COMPILED) if not c.keyed)
 _HAS_CJK = tuple(i for i, c in enumerate(_COMPILED) if c.cjk is not None)
 _DIGIT = re.compile(r"\d")
+_AFTER_APOSTROPHE = re.compile(r"'([^\W\d_]{1,3})")
 _KEY_OF = itemgetter(slice(None, 3))  # a word's key: its first three letters, sliced in C
 # The same table with each alternative's tail keys at hand, and the digit-keyed alternatives
 # apart: a digit is looked for only when such an alternative's tail words are present.
 _Entry = tuple[int, int, tuple[str, ...], frozenset[str] | None]
-# one row per literal head (an alternative that opens with a group has several)
-_WORD_KEYED: dict[str, tuple[tuple[int, int, str, frozenset[str] | None], ...]] = {
-    k: tuple((i, j, h, _COMPILED[i].tails[j]) for i, j, hs in entries for h in hs)
+# one row per literal head (an alternative that opens with a group has several), with the
+# head after a newline for an alternative that opens with `^` (None: not anchored): such an
+# alternative can match only where its head starts a line.
+_WORD_KEYED: dict[str, tuple[tuple[int, int, str, frozenset[str] | None, str | None], ...]] = {
+    k: tuple(
+        (i, j, h, _COMPILED[i].tails[j], "\n" + h if _COMPILED[i].anchored[j] else None)
+        for i, j, hs in entries
+        for h in hs
+    )
     for k, entries in _BY_KEY.items()
     if k != "#"
 }
@@ -526,6 +535,8 @@ _DIGIT_KEYED: tuple[_Entry, ...] = tuple(
     (i, j, hs, _COMPILED[i].tails[j]) for i, j, hs in _BY_KEY.get("#", ())
 )
 _KEYS = frozenset(_WORD_KEYED)
+# per family, per word alternative: what `_first_match` needs to try it
+_TRIES = tuple(tuple(zip(c.alternatives, c.starts, c.anchored, strict=True)) for c in _COMPILED)
 # A tail that names a digit key would need the digit test first (none does today).
 _TAILS_NEED_DIGIT = any(t is not None and "#" in t for c in _COMPILED for t in c.tails)
 
@@ -545,8 +556,8 @@ BULK = Family("bulk_files", 0.20, _T.REFACTOR, "", "bulk-file operation")
 # What was pasted is never read for task words, but the kind of error pasted says something:
 # a syntax error, a missing module or an unused import is mechanical; a borrow-checker error,
 # an assertion that two numbers differ, a segfault or a hung coroutine needs reasoning.
-# Literal substrings (C-speed `in` checks), not a regex alternation: an alternation tried at
-# every position of an 8 KB paste cost 1.7 ms.
+# Literal substrings, not a regex alternation: an alternation tried at every position of an
+# 8 KB paste cost 1.7 ms.
 _PASTE_HARD_WORDS = (
     "e0499", "e0502", "e0505", "e0506", "e0597", "e0716", "borrowed", "lifetime",
     "segmentation fault", "sigsegv", "deadlock", "data race", "race detected", "goroutine ",
@@ -582,66 +593,39 @@ def family(name: str) -> Family:
     return _BY_NAME.get(name) or _EXTRA[name]
 
 
-# (a part, the words that contain it with their places in the list)
-_Groups = tuple[tuple[str, tuple[tuple[int, str], ...]], ...]
+# Every pasted-error word (hard, then easy) and the two words `_NUMBERS_DIFFER` needs, found in
+# one pass over the text by an Aho-Corasick automaton (Rust's aho-corasick crate): 47
+# substring tests cost 25 scans of the text even grouped under shared parts, 9-10k
+# instructions on a short request against 2k.
+_PASTE_WORDS = (*_PASTE_HARD_WORDS, *_PASTE_EASY_WORDS, "assert", "expected")
+_PASTE_FINDER = AhoCorasick(_PASTE_WORDS, matchkind=MatchKind.Standard)
+_EASY_FROM = len(_PASTE_HARD_WORDS)
+_NUMBERS_FROM = _EASY_FROM + len(_PASTE_EASY_WORDS)
 
 
-def _by_shared_part(words: tuple[str, ...]) -> _Groups:
-    """The words grouped under a part (4+ characters) each of them contains, fewest groups
-    first, each word with its place in `words`: a text without the part has none of them, so
-    45 substring tests become about 23."""
-    remaining = list(enumerate(words))
-    groups = []
-    while remaining:
-        best: tuple[tuple[int, int], str] | None = None
-        for _, word in remaining:
-            for n in range(min(4, len(word)), len(word) + 1):
-                for k in range(len(word) - n + 1):
-                    part = word[k : k + n]
-                    key = (sum(part in w for _, w in remaining), n)  # most words, then longest
-                    if best is None or key > best[0]:
-                        best = (key, part)
-        assert best is not None
-        part = best[1]
-        groups.append((part, tuple((i, w) for i, w in remaining if part in w)))
-        remaining = [(i, w) for i, w in remaining if part not in w]
-    return tuple(groups)
-
-
-_PASTE_HARD_GROUPS = _by_shared_part(_PASTE_HARD_WORDS)
-_PASTE_EASY_GROUPS = _by_shared_part(_PASTE_EASY_WORDS)
-
-
-def _first_listed(
-    groups: tuple[tuple[str, tuple[tuple[int, str], ...]], ...], lower: str
-) -> str | None:
-    """The earliest-listed word that occurs in `lower`."""
-    found = None
-    first = 1 << 30
-    for part, members in groups:
-        if part in lower:
-            for i, word in members:  # in list order: the first one found is the group's first
-                if i < first and word in lower:
-                    first, found = i, word
-                    break
-    return found
-
-
-def match_paste(text: str) -> dict[str, str]:
+def match_paste(text: str, lower: str | None = None) -> dict[str, str]:
     """The kinds of error in a request's pasted material (`text` is the whole request): for
-    each kind, the earliest-listed word of it that occurs."""
+    each kind, the earliest-listed word of it that occurs. `lower`: `text.lower()`, when the
+    caller has it (and the text is not cut)."""
     if len(text) > 2 * _PASTE_READ:
         text = text[:_PASTE_READ] + "\n" + text[-_PASTE_READ:]
-    lower = text.lower()
+        lower = None
+    if lower is None:
+        lower = text.lower()
+    # every occurrence of every word, overlapping ones too: the words that occur
+    found = _PASTE_FINDER.find_matches_as_indexes(lower, overlapping=True)
+    if not found:
+        return {}
+    listed = {i for i, _, _ in found}
     fired = {}
-    hard = _first_listed(_PASTE_HARD_GROUPS, lower)
-    if hard is None and ("assert" in lower or "expected" in lower):
-        if m := _NUMBERS_DIFFER.search(lower):
-            hard = m.group(0)
+    hard = min((i for i in listed if i < _EASY_FROM), default=None)
     if hard is not None:
-        fired[PASTE_HARD.name] = hard
-    if (easy := _first_listed(_PASTE_EASY_GROUPS, lower)) is not None:
-        fired[PASTE_EASY.name] = easy
+        fired[PASTE_HARD.name] = _PASTE_WORDS[hard]
+    elif max(listed) >= _NUMBERS_FROM and (m := _NUMBERS_DIFFER.search(lower)):
+        fired[PASTE_HARD.name] = m.group(0)
+    easy = min((i for i in listed if _EASY_FROM <= i < _NUMBERS_FROM), default=None)
+    if easy is not None:
+        fired[PASTE_EASY.name] = _PASTE_WORDS[easy]
     return fired
 
 
@@ -651,17 +635,18 @@ _MATCH_TRIES = 8
 
 
 def _first_match(
-    regex: re.Pattern[str], start: str | None, text: str, anchored: bool = False
+    regex: re.Pattern[str], start: str | None, text: str, anchored: bool = False, at: int = 0
 ) -> re.Match[str] | None:
     """`regex.search(text)`, tried only where its literal start occurs: a pattern that opens
     with `\\b` gets no literal-prefix scan in Python's engine, which then tries every position
     (a few µs on a paragraph); str.find finds the start in C. `\\b` and `^` see the character
     before the position, so each try answers what the search would there. `anchored`: the
-    pattern opens with `^` (multi-line), so a start in mid-line is passed over untried."""
+    pattern opens with `^` (multi-line), so a start in mid-line is passed over untried.
+    `at`: where to look from (the text before it holds no match)."""
     if start is None:
-        return regex.search(text)
+        return regex.search(text, at)
     find = text.find
-    pos = find(start)
+    pos = find(start, at)
     tries = 0
     while pos != -1:
         if anchored and pos and text[pos - 1] != "\n":
@@ -708,14 +693,21 @@ def match_families(
     if "'" in prose_lower:
         # `pr\b` matches in "pr's", whose word is keyed "pr'": key the part before too.
         present.update(w[: w.index("'")][:3] for w in words if "'" in w)
+        # ... and the part after: `\ball files` matches in "y'all files", whose word is "y'all"
+        # (the words may be stems, cut short: the part after is read from the text).
+        present.update(_AFTER_APOSTROPHE.findall(prose_lower))
     digit: bool | None = None  # whether the text has a digit, once asked
     if _TAILS_NEED_DIGIT and _DIGIT.search(prose_lower):
         present.add("#")
         digit = True
     by_key = _WORD_KEYED
     for prefix in present & _KEYS:
-        for i, j, head, tail in by_key[prefix]:
-            if head in prose_lower and (tail is None or not tail.isdisjoint(present)):
+        for i, j, head, tail, line_head in by_key[prefix]:
+            if (
+                head in prose_lower
+                and (tail is None or not tail.isdisjoint(present))
+                and (line_head is None or prose_lower.startswith(head) or line_head in prose_lower)
+            ):
                 if i not in candidates:
                     candidates[i] = [j]
                 elif j not in candidates[i]:  # another head of the same alternative
@@ -742,8 +734,16 @@ def match_families(
             else:
                 alts = candidates[i]
                 if len(alts) == 1:
-                    j = alts[0]
-                    m = _first_match(c.alternatives[j], c.starts[j], prose_lower, c.anchored[j])
+                    # `_first_match` inlined for its first try: the head was found above, so
+                    # the start (that head, when the alternative has one) is in the text.
+                    regex, start, anchored = _TRIES[i][alts[0]]
+                    if start is not None and not anchored:
+                        pos = prose_lower.find(start)
+                        m = regex.match(prose_lower, pos)
+                        if m is None:
+                            m = _first_match(regex, start, prose_lower, False, pos + 1)
+                    else:
+                        m = _first_match(regex, start, prose_lower, anchored)
                     matched = m.group(0) if m else None
                 else:
                     matched = _leftmost(c, alts, prose_lower)
@@ -752,9 +752,13 @@ def match_families(
                     continue
         if foreign and c.cjk is not None and (mc := c.cjk.search(prose_lower)):
             fired[c.family.name] = mc.group(0)
-    if ("all" in prose_lower or "every" in prose_lower or "each" in prose_lower) and (
-        target := _BULK_TARGET.search(prose_lower)
-    ):
+    # _BULK_TARGET opens with a word: without an apostrophe (which joins two words into one,
+    # "y'all"), a word that starts with it starts with its key.
+    if (
+        ("all" in present or "eve" in present or "eac" in present)
+        if "'" not in prose_lower
+        else ("all" in prose_lower or "every" in prose_lower or "each" in prose_lower)
+    ) and (target := _BULK_TARGET.search(prose_lower)):
         if EDIT_VERB.search(prose_lower):
             fired[BULK.name] = target.group(0)
     return fired

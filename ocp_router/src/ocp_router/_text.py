@@ -102,13 +102,10 @@ def _spaced_once(text: str) -> bool:
     return text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " "
 
 
-def _paths_and_plain(prose: str) -> tuple[frozenset[str], str]:
-    """File paths named in the prose, and the prose without paths and code-shaped tokens
-    (`inline code`, snake_case, camelCase, dotted names): their words name things, they do not
-    describe the task (`migrate_rows` is not a migration)."""
-    prose = prose[:_PROSE_LIMIT]
-    lower = prose.lower()
-    if (
+def _names_nothing(prose: str, lower: str) -> bool:
+    """Whether no token of the prose is code-shaped or a path (`lower`: the prose lower-cased),
+    told by a few substring checks."""
+    return (
         "_" not in prose
         and "`" not in prose
         and "/" not in prose
@@ -116,7 +113,27 @@ def _paths_and_plain(prose: str) -> tuple[frozenset[str], str]:
         and "file" not in lower
         and (lower == prose or not _CAMEL_STEP.search(prose))
         and ("." not in prose or not _DOT_BEFORE_WORD.search(prose))
-    ):
+    )
+
+
+def prose_as_is(text: str) -> str | None:
+    """`text.lower()` when `split_request(text)` leaves the text as it is, all of it plain
+    prose (no fence, no line break, no code-shaped token or path, spaced once, not cut), so
+    `SplitText(text, text, 0, 0, 0, 0, frozenset())`: the common short typed request, told
+    in one call instead of four. None otherwise. An unprintable text is never as is (a line
+    break is unprintable)."""
+    if len(text) > _PROSE_LIMIT or not _spaced_once(text):
+        return None
+    lower = text.lower()
+    return lower if _names_nothing(text, lower) else None
+
+
+def _paths_and_plain(prose: str) -> tuple[frozenset[str], str]:
+    """File paths named in the prose, and the prose without paths and code-shaped tokens
+    (`inline code`, snake_case, camelCase, dotted names): their words name things, they do not
+    describe the task (`migrate_rows` is not a migration)."""
+    prose = prose[:_PROSE_LIMIT]
+    if _names_nothing(prose, prose.lower()):
         if "\n" not in prose:
             if _spaced_once(prose):
                 return _NO_PATHS, prose

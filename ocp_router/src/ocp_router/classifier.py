@@ -20,7 +20,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
-from itertools import chain, islice
+from itertools import chain, pairwise
 from math import floor
 from operator import itemgetter
 from typing import NamedTuple
@@ -46,7 +46,7 @@ from ocp_router._rules import (
     match_paste,
     word_keys,
 )
-from ocp_router._text import SplitText, split_request
+from ocp_router._text import SplitText, prose_as_is, split_request
 from ocp_router._tokens import estimate_tokens
 from ocp_router.errors import ConfigError
 from ocp_router.tiers import Route as Route  # re-exported: Route was defined here
@@ -256,6 +256,8 @@ class _Weights:
     code_bucket: tuple[int, ...]
     pasted_bucket: tuple[int, ...]
     paths_bucket: tuple[int, ...]
+    # the code, pasted and paths buckets' features of a request with none of them
+    nothing_pasted: tuple[int, int, int]
     bias: int
     question: int
     non_ascii: int
@@ -296,6 +298,9 @@ def _load_weights() -> _Weights:
             first[f.removeprefix("s:first:")] = n
         elif f.startswith("f:"):
             families[f[2:]] = n
+    code_bucket = _bucket_table(numbers, "code", CODE_EDGES, CODE_EDGES[-1] + 2)
+    pasted_bucket = _bucket_table(numbers, "pasted", PASTED_EDGES, PASTED_EDGES[-1] + 2)
+    paths_bucket = _bucket_table(numbers, "paths", PATH_EDGES, PATH_EDGES[-1] + 2)
     return _Weights(
         str(raw.get("version", "?")),
         features,
@@ -305,9 +310,10 @@ def _load_weights() -> _Weights:
         pairs,
         first,
         _bucket_table(numbers, "words", WORD_EDGES, MAX_WORDS + 1),
-        _bucket_table(numbers, "code", CODE_EDGES, CODE_EDGES[-1] + 2),
-        _bucket_table(numbers, "pasted", PASTED_EDGES, PASTED_EDGES[-1] + 2),
-        _bucket_table(numbers, "paths", PATH_EDGES, PATH_EDGES[-1] + 2),
+        code_bucket,
+        pasted_bucket,
+        paths_bucket,
+        (code_bucket[0], pasted_bucket[0], paths_bucket[0]),
         numbers.get("s:bias", 0),
         numbers.get("s:question", 0),
         numbers.get("s:non_ascii", 0),
@@ -410,8 +416,19 @@ class TaskClassifier:
         # (first three letters) and is its own stem, so the rules and the learned layer see
         # the same thing.
         judged = prompt[:JUDGED_CHARS]
-        split = split_request(judged)
-        prose_lower = split.plain.lower()
+        # A short typed request is most often plain prose that splitting leaves as it is.
+        as_is = prose_as_is(judged)
+        if as_is is not None:
+            prose_lower = as_is
+            code_lines = pasted_lines = n_paths = 0
+        else:
+            split = split_request(judged)
+            prose_lower = split.plain.lower()
+            code_lines, pasted_lines, n_paths = (
+                split.code_lines,
+                split.pasted_lines,
+                len(split.paths),
+            )
         stems = word_stems(prose_lower)
         keys = word_keys(stems)
         # Words with distinct keys are distinct words: the learned layer need not look for a
@@ -420,11 +437,12 @@ class TaskClassifier:
         fired = match_families(prose_lower, stems, keys)
         if len(stems) > MAX_WORDS:
             stems = stems_of(stems)
-        if paste := match_paste(judged):
+        if paste := match_paste(judged, as_is):
             fired.update(paste)
-        n_paths = len(split.paths)
         many_files = n_paths > _MANY_FILES and "multi_file" not in fired
-        shown, rest, n_rest = self._learned(split, prose_lower, stems, fired, distinct)
+        shown, rest, n_rest = self._learned(
+            code_lines, pasted_lines, n_paths, prose_lower, stems, fired, distinct
+        )
         # The signals' weights in the signals' order (ClassifyResult.signals), summed the same
         # way: the fenced and pasted signals weigh 0.0 and add nothing.
         raw = sum(
@@ -454,14 +472,16 @@ class TaskClassifier:
                 shown,
                 rest,
                 n_rest,
-                split.code_lines,
-                split.pasted_lines,
+                code_lines,
+                pasted_lines,
             ),
         )
 
     def _learned(
         self,
-        split: SplitText,
+        code: int,
+        pasted: int,
+        paths: int,
         prose_lower: str,
         stems: list[str],
         fired: dict[str, str],
@@ -474,24 +494,33 @@ class TaskClassifier:
         The features are `_features.extract`'s, in its order, scored through tables keyed by
         stem, stem pair and count (no feature names are built); a test holds the two to the
         same sums. Each feature has a number, so lookups, de-duplication and sums run in C
-        (map, filter, itemgetter, sum): only the few shape features cost Python bytecode."""
+        (map, filter, itemgetter, sum): only the few shape features cost Python bytecode.
+        `code`, `pasted`, `paths`: the request's fenced and pasted lines and paths named."""
         wts = self._weights
-        code, pasted, paths = split.code_lines, split.pasted_lines, len(split.paths)
+        if code or pasted or paths:
+            pasted_shape: tuple[int, ...] = (
+                wts.code_bucket[code if code <= CODE_EDGES[-1] else -1],
+                wts.pasted_bucket[pasted if pasted <= PASTED_EDGES[-1] else -1],
+                wts.paths_bucket[paths if paths <= PATH_EDGES[-1] else -1],
+            )
+        else:
+            pasted_shape = wts.nothing_pasted
         # extract's order: words, then pairs (each by first occurrence), then shape_features':
-        # bias, first word, the four buckets, question, script, families.
+        # bias, first word, the four buckets, question, script, families. (pairwise, not zip:
+        # zip's strict= costs a keyword parse.)
         found = list(
             filter(
                 None,
                 chain(
                     map(wts.words.get, stems),
-                    map(wts.pairs.get, zip(stems, islice(stems, 1, None), strict=False)),
+                    map(wts.pairs.get, pairwise(stems)),
                     (
                         wts.bias,
                         wts.first.get(stems[0], 0) if stems else 0,
                         wts.words_bucket[len(stems)],  # len(stems) <= MAX_WORDS
-                        wts.code_bucket[code if code <= CODE_EDGES[-1] else -1],
-                        wts.pasted_bucket[pasted if pasted <= PASTED_EDGES[-1] else -1],
-                        wts.paths_bucket[paths if paths <= PATH_EDGES[-1] else -1],
+                    ),
+                    pasted_shape,
+                    (
                         wts.question if "?" in prose_lower else 0,
                         wts.non_ascii
                         if prose_lower
