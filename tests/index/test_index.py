@@ -334,3 +334,26 @@ async def test_indexing_leaves_the_searches_redaction_cache_alone(
     assert summary is not None and summary.chunks > 0
     assert redact_module._RECENT.get("def verify_token") is None
     assert not redact_module._RECENT._results
+
+
+@pytest.mark.parametrize("room", [39, 40, 41, 55, 90, 200, 10_000])
+def test_a_result_cut_to_the_budget_keeps_the_longest_run_of_lines_that_fits(room: int) -> None:
+    from ocp_router.tokens import estimate_tokens
+    from ocp_server.index.models import SearchResult
+    from ocp_server.index.search import _trimmed
+
+    lines = [f"    value_{i} = compute(value_{i - 1}, {i * 37})  # step {i}" for i in range(60)]
+    lines[7] = ""  # an empty line counts too
+    whole = SearchResult("src/a.py", 10, 69, "f", "function", 1.0, "\n".join(lines), clean=True)
+    cut = _trimmed(whole, room)
+    # the plain definition: lines are added while the text so far fits
+    fitting = 0
+    while fitting < len(lines) and estimate_tokens("\n".join(lines[: fitting + 1])) <= room:
+        fitting += 1
+    if room < 40 or fitting == 0:
+        assert cut is None
+        return
+    assert cut is not None
+    assert cut.text == "\n".join(lines[:fitting])
+    assert (cut.start_line, cut.end_line) == (10, 10 + fitting - 1)
+    assert cut.truncated and not cut.clean

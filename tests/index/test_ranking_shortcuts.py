@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from ocp_server.index.lexical import build_snapshot, partner_key
-from ocp_server.index.ranking import ChunkScores, _partner, _Ranges
+from ocp_server.index.ranking import ChunkScores, _ascending_distinct, _partner, _Ranges
 
 PATHS = [f"pkg{i}/__init__.py" for i in range(30)] + ["a.py", "tests/test_a.py", "b.py"]
 
@@ -59,3 +59,23 @@ def test_the_best_chunks_of_many_files_are_each_files_own_best() -> None:
     lo, hi = lo[order], hi[order]
     got = scores.best_of_files(lo, hi).tolist()
     assert got == [scores.best_of_file(int(a), int(b)) for a, b in zip(lo, hi, strict=True)]
+
+
+@pytest.mark.parametrize("values", [[], [4], [3, 1, 3, 2, 1], list(range(50, 0, -3)) * 2])
+def test_distinct_definitions_come_ascending_as_numpy_unique_gives_them(values: list[int]) -> None:
+    array = np.asarray(values, dtype=np.int64)
+    assert _ascending_distinct(array).tolist() == np.unique(array).tolist()
+
+
+def test_the_search_path_never_loads_numpy_ma_which_costs_a_first_lookup_40_ms() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, numpy as np\n"
+        "from ocp_server.index.ranking import _ascending_distinct\n"
+        "_ascending_distinct(np.asarray([3, 1, 3]))\n"
+        "print('numpy.ma' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

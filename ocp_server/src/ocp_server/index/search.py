@@ -16,6 +16,7 @@ import re
 import sqlite3
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -40,6 +41,19 @@ Reader = Callable[[str, Sequence[object]], Awaitable[Iterable[sqlite3.Row]]]
 
 #: Files beyond the k best whose best chunks are found with theirs, for the files skipped.
 _SPARE = 4
+
+
+class _Row(NamedTuple):
+    """A chosen chunk's row as read back for its answer."""
+
+    start_line: int
+    end_line: int
+    symbol: str | None
+    kind: str
+    scope: str | None
+    stored: bytes  # the text, packed (lexicon.pack_text)
+    tokens: int | None  # its count at index time (None: from before counts were stored)
+    clean: int  # 1: redaction finds nothing in it under this process's rules
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,7 +164,7 @@ async def search_chunks(
     marks = ",".join("?" * len(ids))
     # A chunk's flag counts only when it was found with this process's redaction rules.
     rows = {
-        row[0]: row[1:]
+        row[0]: _Row(*row[1:])
         for row in await read(
             f"SELECT id, start_line, end_line, symbol, kind, scope, text, tokens, coalesce("
             f"clean = 1 AND (SELECT value FROM meta WHERE key = ?) = ?, 0) FROM chunks "
@@ -159,33 +173,43 @@ async def search_chunks(
         )
     }
     matched = _matched_terms(ranked, [p.chunk for p in picks], parsed.originals, snap.n_chunks)
-    results: list[SearchResult] = []
-    tokens: list[int | None] = []
-    for pick, cid in zip(picks, ids, strict=True):
-        row = rows.get(cid)
-        if row is None:  # deleted since the snapshot was read
-            continue
-        start, end, symbol, kind, scope, stored, counted, clean = row
+    found = [(pick, rows[cid]) for pick, cid in zip(picks, ids, strict=True) if cid in rows]
+    del found[k if not group_by_file else len(found) :]  # rows gone: deleted since the snapshot
+
+    def result(pick: _Pick, row: _Row, text: str | None = None) -> SearchResult:
         file = int(snap.chunk_file[pick.chunk])
-        tokens.append(counted)
-        results.append(
-            SearchResult(
-                snap.paths[file],
-                start,
-                end,
-                symbol,
-                kind,
-                round(pick.score, 4),
-                unpack_text(stored),
-                snap.languages[file],
-                scope,
-                matched.get(pick.chunk, ()),
-                clean=bool(clean),
-            )
+        return SearchResult(
+            snap.paths[file],
+            row.start_line,
+            row.end_line,
+            row.symbol,
+            row.kind,
+            round(pick.score, 4),
+            unpack_text(row.stored) if text is None else text,
+            snap.languages[file],
+            row.scope,
+            matched.get(pick.chunk, ()),
+            clean=bool(row.clean),
         )
-    return _pack(results, tokens, k if not group_by_file else len(results), max_tokens), list(
-        ranked.term_list
-    )
+
+    if max_tokens is None:
+        return [result(pick, row) for pick, row in found], list(ranked.term_list)
+    # The budget is decided on the counts stored at index time: only the texts sent are
+    # inflated (about 15 µs a chunk), not those of the results left out.
+    packed: list[SearchResult] = []
+    used = 0
+    for pick, row in found:
+        text = None if row.tokens is not None else unpack_text(row.stored)
+        cost = 20 + (estimate_tokens(text) if text is not None else row.tokens or 0)
+        if used + cost <= max_tokens:
+            packed.append(result(pick, row, text))
+            used += cost
+            continue
+        trimmed = _trimmed(result(pick, row, text), max_tokens - used - 20)
+        if trimmed is not None:
+            packed.append(trimmed)
+        break
+    return packed, list(ranked.term_list)
 
 
 def _matched_terms(
@@ -206,39 +230,32 @@ def _matched_terms(
     return {doc: tuple(words) for doc, words in out.items()}
 
 
-def _pack(
-    results: list[SearchResult], tokens: list[int | None], k: int, max_tokens: int | None
-) -> list[SearchResult]:
-    """The best k results; with a token budget, as many as fit, trimming the last to fit.
-    `tokens`: each result's text's count as the index stored it (None: count it here)."""
-    top = results[:k]
-    if max_tokens is None:
-        return top
-    packed: list[SearchResult] = []
-    used = 0
-    for r, counted in zip(top, tokens, strict=False):
-        cost = (estimate_tokens(r.text) if counted is None else counted) + 20
-        if used + cost <= max_tokens:
-            packed.append(r)
-            used += cost
-            continue
-        room = max_tokens - used - 20
-        if room >= 40:
-            lines = r.text.split("\n")
-            kept: list[str] = []
-            for line in lines:
-                if estimate_tokens("\n".join([*kept, line])) > room:
-                    break
-                kept.append(line)
-            if kept:
-                packed.append(
-                    replace(
-                        r,
-                        text="\n".join(kept),
-                        end_line=r.start_line + len(kept) - 1,
-                        truncated=True,
-                        clean=False,  # found for the whole text: a part is redacted again
-                    )
-                )
-        break
-    return packed
+def _trimmed(r: SearchResult, room: int) -> SearchResult | None:
+    """`r` cut to its first lines that fit in `room` tokens (None when under 40 tokens are
+    left, or not even its first line fits). An estimate only grows as lines are added, so the
+    longest prefix that fits is found by doubling, then bisection: a few estimates of texts
+    about as long as the answer, not one per line."""
+    if room < 40:
+        return None
+    lines = r.text.split("\n")
+
+    def fits(n: int) -> bool:
+        return estimate_tokens("\n".join(lines[:n])) <= room
+
+    lo, hi = 0, 1  # the first lo lines fit; hi lines do not, or are all there are
+    while hi < len(lines) and fits(hi):
+        lo, hi = hi, min(2 * hi, len(lines))
+    if hi == len(lines) and fits(hi):
+        lo = hi
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (mid, hi) if fits(mid) else (lo, mid)
+    if lo == 0:
+        return None
+    return replace(
+        r,
+        text="\n".join(lines[:lo]),
+        end_line=r.start_line + lo - 1,
+        truncated=True,
+        clean=False,  # found for the whole text: a part is redacted again
+    )
