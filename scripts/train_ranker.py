@@ -120,6 +120,22 @@ EVEN = 0.75
 #: words dropped 0.8080 (hono 0.797 -> 0.787), halved 0.8073, the 5% ones 0.8047, the 50
 #: commonest 0.8036 (click 0.799, express 0.760). The commonest words mix generic ones with
 #: one history's domain words (option, command, complet, respons), rare in the others'.
+#: Nor did fixes aimed at where hono and ripgrep lose to BM25 (against 0.8065, per corpus in the
+#: q-miss report; 2026-12-03). Read with LORO weights, 38 losses (hono 15, ripgrep 23; causes
+#: overlap): a file named or pathed by a common query word above the changed one in 20 (body.ts,
+#: route/, render.ts, types.rs, search.rs, stats.rs), a table file holding the query's rare word in
+#: long dense chunks (default_types.rs) 5, a `--flag` naming the flags file 5, shell / CI files 3,
+#: a test above its source 3, an export asked of an index.ts 1, vague queries the rest. A stem
+#: named in a commit's body points at a changed file less often than one in its subject (13% / 31%
+#: of 772 stem matches; cobra the reverse). The best chunk's BM25 at b 0.3, rel / log 0.8028 /
+#: 0.8054 (ripgrep 0.784 -> 0.774 / 0.778); stem_named from subject words only, as a column / in
+#: place 0.8034 / 0.8045, the names_file kind so 0.8034, both 0.8021; path BM25 over subject terms,
+#: as a column / in place 0.8033 / 0.8035 (cobra 0.777 -> 0.760); `--flag` words kept out of
+#: stem_named 0.8059; a `--max-count` flag as identifier max_count, with its terms as code 0.8009
+#: (click 0.830 -> 0.812), without 0.8050; the file's language holding under 5% / 10% of the code
+#: files, or the log of its share 0.8045 / 0.8029 / 0.8030 (no corpus rises); the IDF-weighted
+#: share of the query's terms in the path, as a column / its root / in place of path 0.8044 /
+#: 0.8044 / 0.7988 (ripgrep 0.755).
 
 
 # ---- features -----------------------------------------------------------------------------
