@@ -136,6 +136,12 @@ EVEN = 0.75
 #: files, or the log of its share 0.8045 / 0.8029 / 0.8030 (no corpus rises); the IDF-weighted
 #: share of the query's terms in the path, as a column / its root / in place of path 0.8044 /
 #: 0.8044 / 0.7988 (ripgrep 0.755).
+#: Nor did a smaller `chunk_text` max_chunk_lines (150), so that long definitions such as
+#: default_types.rs's table come in shorter chunks (against 0.8065, all six re-indexed; the q-chunk
+#: report; 2026-12-03): 120 / 100 / 80 / 60 lines 0.8064 / 0.8076 / 0.8046 / 0.8031; click drops
+#: at each (0.830 -> 0.822 / 0.823 / 0.817 / 0.824, most losses on core.py), ripgrep 0.787 /
+#: 0.788 / 0.782 / 0.777; its 30 queries changing default_types.rs, mean RR 0.827 -> 0.837 at 100,
+#: 0.810 at 60: the table is mostly found already, and shorter pieces do not find it more often.
 
 
 # ---- features -----------------------------------------------------------------------------
