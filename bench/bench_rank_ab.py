@@ -5,40 +5,65 @@
 On a shared machine the MCP A/B (bench_search_latency.py) moves by 10-20% between runs of the
 same code; this one by about 1%: both rankings run in this process on the same snapshot, each
 query alternately by A and B `--repeat` times, and the table sums each query's fastest run.
-A's `index/ranking.py` is loaded from its checkout as a module of its own; everything it
-imports (the snapshot, the lexicon) is this checkout's, so it measures a change to
-`ranking.py` alone. The indexes are run.py's, as for bench_search_latency.py.
+A's `index/ranking.py` and `index/lexical.py` (the snapshot it ranks, built from the same
+database) are loaded from its checkout as modules of their own, with its own
+`ranker_weights.json` (the two may rank other features); everything else they import (the
+lexicon) is this checkout's, so it measures a change to those two files. The indexes are
+run.py's, as for bench_search_latency.py.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib.util
+import json
 import os
 import sys
 import time
 from pathlib import Path
 from types import ModuleType
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_search_latency import CORPORA, _queries  # noqa: E402
 
+import ocp_server.index.lexical as this_lexical  # noqa: E402
 import ocp_server.index.ranking as this_ranking  # noqa: E402
-from ocp_server.index.lexical import load_snapshot  # noqa: E402
 
 RANKING = Path("ocp_server/src/ocp_server/index/ranking.py")
+LEXICAL = RANKING.with_name("lexical.py")
+WEIGHTS = RANKING.with_name("ranker_weights.json")
 
 
-def _load(checkout: Path) -> ModuleType:
-    spec = importlib.util.spec_from_file_location("ranking_a", checkout / RANKING)
+def _module(name: str, path: Path) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
-        raise SystemExit(f"no {RANKING} in {checkout}")
+        raise SystemExit(f"no {path}")
     module = importlib.util.module_from_spec(spec)
-    sys.modules["ranking_a"] = module
+    sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
+
+
+def _load(checkout: Path) -> tuple[ModuleType, ModuleType]:
+    """A's lexical and ranking modules; its ranking imports its own lexical."""
+    lexical = _module("lexical_a", checkout / LEXICAL)
+    this = sys.modules["ocp_server.index.lexical"]
+    sys.modules["ocp_server.index.lexical"] = lexical
+    try:
+        module = _module("ranking_a", checkout / RANKING)
+    finally:
+        sys.modules["ocp_server.index.lexical"] = this
+    data = json.loads((checkout / WEIGHTS).read_text("utf-8"))
+    base = np.asarray(data["weights"], dtype=np.float64)
+    kinds = tuple(np.asarray(data["query_kinds"][k], dtype=np.float64) for k in module.QUERY_KINDS)
+    weights = module.RankerWeights(base, kinds)
+    # its own weights, not this checkout's (which may rank other features)
+    module.load_weights = lambda: weights  # type: ignore[attr-defined]
+    return lexical, module
 
 
 def main() -> None:
@@ -52,13 +77,16 @@ def main() -> None:
         default=Path(os.environ.get("OCP_BENCH_CACHE", "~/.cache/ocp-bench/retrieval-dev")),
     )
     args = parser.parse_args()
-    sides = {"A": _load(args.a), "B": this_ranking}
+    lexical_a, ranking_a = _load(args.a)
+    sides = {"A": ranking_a, "B": this_ranking}
+    lexicals = {"A": lexical_a, "B": this_lexical}
     print(f"load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} (1, 5 min)")
     print(f"each query's best of {args.repeat} runs, summed, per query:")
     print("| corpus | queries | A ms/query | B ms/query | B/A |")
     print("|---|---|---|---|---|")
     for name in args.corpus.split(","):
-        snap = load_snapshot(args.cache.expanduser() / "work" / "ocp" / name / "ocp.db")
+        db = args.cache.expanduser() / "work" / "ocp" / name / "ocp.db"
+        snaps = {label: m.load_snapshot(db) for label, m in lexicals.items()}
         queries = _queries(name)
         total = {"A": 0.0, "B": 0.0}
         for query in queries:
@@ -67,7 +95,7 @@ def main() -> None:
             for r in range(args.repeat):
                 for label in ("A", "B") if r % 2 == 0 else ("B", "A"):
                     t0 = time.perf_counter()
-                    sides[label].rank(snap, parsed[label])
+                    sides[label].rank(snaps[label], parsed[label])
                     best[label] = min(best[label], time.perf_counter() - t0)
             total["A"] += best["A"]
             total["B"] += best["B"]

@@ -142,6 +142,19 @@ EVEN = 0.75
 #: at each (0.830 -> 0.822 / 0.823 / 0.817 / 0.824, most losses on core.py), ripgrep 0.787 /
 #: 0.788 / 0.782 / 0.777; its 30 queries changing default_types.rs, mean RR 0.827 -> 0.837 at 100,
 #: 0.810 at 60: the table is mostly found already, and shorter pieces do not find it more often.
+#: Features were dropped where they cost time and their absence did not lower the figure
+#: (2026-12-03, q-prune report; against 0.8065, this column order: click pytest hono cobra
+#: ripgrep express). The yardstick: an extra column of random numbers, which can only add
+#: noise, moves the mean by -0.0003 to -0.0027 (5 seeds) and one corpus by up to 0.0065, so
+#: a drop was kept at a mean at most 0.001 lower and no corpus 0.005 lower. Alone: the sum
+#: over chunks 0.8073, the logs of file / best chunk / best block BM25 0.8061 / 0.8058 /
+#: 0.8057 (the three 0.8052), the four together 0.8072; on top of them the partner's BM25
+#: 0.8088 (alone 0.8052, ripgrep -0.008), and the second block tiling, half a block apart,
+#: 0.8087 (.829 .906 .805 .778 .787 .747; pytest -0.004; alone 0.8047; with history 0.8166
+#: -> 0.8156). rank() 16-21% faster. Kept, as each lowers the figure or a corpus more:
+#: blocks 0.8035 (ripgrep -0.012), phrases 0.7881, flat file BM25 0.8053, subject and body
+#: BM25 0.8026, code-word BM25 (file, chunk) 0.8002 / alone 0.8051 / 0.8056 (ripgrep -0.010),
+#: chunk coverage 0.8010, rare coverage 0.8067 (ripgrep -0.010), names 0.8010, history 0.8032.
 
 
 # ---- features -----------------------------------------------------------------------------

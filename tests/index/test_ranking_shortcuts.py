@@ -1,42 +1,13 @@
 """The shortcuts the ranking takes for speed answer exactly as the plain computation does:
-partner groups read once per group, chunk sums reduced over the candidates' own ranges, and
-the best chunks of many files found at once."""
+chunk sums reduced over the candidates' own ranges, and the best chunks of many files found
+at once."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from ocp_server.index.lexical import build_snapshot, partner_key
-from ocp_server.index.ranking import ChunkScores, _ascending_distinct, _partner, _Ranges
-
-PATHS = [f"pkg{i}/__init__.py" for i in range(30)] + ["a.py", "tests/test_a.py", "b.py"]
-
-
-def _best_other(paths: list[str], bm25: list[float], file: int) -> float:
-    key = partner_key(paths[file])
-    others = [bm25[f] for f, p in enumerate(paths) if f != file and partner_key(p) == key]
-    return max(others, default=0.0)
-
-
-@pytest.mark.parametrize(
-    "cand",
-    [
-        [0, 1, 2, 30],  # a few of a large group: the group is read once
-        list(range(len(PATHS))),  # every file
-        [30, 31, 32],  # small groups: read per candidate
-    ],
-)
-@pytest.mark.parametrize("tie", [True, False])
-def test_a_partner_is_the_best_other_file_of_its_group(cand: list[int], tie: bool) -> None:
-    snap = build_snapshot("g", [(i + 1, p, "python") for i, p in enumerate(PATHS)], [])
-    rng = np.random.default_rng(3)
-    bm25 = rng.random(len(PATHS)).round(2)
-    bm25[5] = 2.0  # the best __init__.py, alone or tied with another
-    bm25[7] = 2.0 if tie else 1.5
-    bm25[32] = 0.0
-    got = _partner(snap, bm25, np.asarray(cand, dtype=np.int64)).tolist()
-    assert got == [_best_other(PATHS, bm25.tolist(), c) for c in cand]
+from ocp_server.index.ranking import ChunkScores, _ascending_distinct, _Ranges
 
 
 def test_ranges_reduce_each_range_and_give_zero_for_an_empty_one() -> None:

@@ -59,7 +59,6 @@ _TEST_PATH = re.compile(
 _AUX_PATH = re.compile(
     r"(?:^|/)(?:docs?|examples?|samples?|demos?|bench(?:es|marks?)?|scripts?|tools|contrib)/"
 )
-_TEST_AFFIX = re.compile(r"^test_|_test$|\.test$|\.spec$|_spec$")
 
 
 class FileClass:
@@ -89,11 +88,6 @@ def classify_path(path: str, language: str | None) -> int:
 def file_stem(path: str) -> str:
     """`src/click/termui.py` -> "termui"; `test/res.send.js` -> "res"."""
     return posixpath.basename(path).split(".", 1)[0].lower()
-
-
-def partner_key(path: str) -> str:
-    """Source and its tests share a key: `termui.py`, `test_termui.py`, `termui_test.go`."""
-    return _TEST_AFFIX.sub("", file_stem(path))
 
 
 # A posting packs into one 64-bit integer, (key << 32) | (doc << 10) | count, so that building
@@ -254,7 +248,7 @@ class Snapshot:
     chunk_body: Postings
     chunk_names: Postings  # name terms and defined identifiers, per chunk
     chunk_pairs: Postings  # adjacent term pairs, per chunk
-    blocks: tuple[Block, ...]
+    blocks: Block
     # files
     paths: tuple[str, ...]
     languages: tuple[str | None, ...]
@@ -262,9 +256,6 @@ class Snapshot:
     file_len: npt.NDArray[np.float32]  # in terms, over the mean
     file_lines: npt.NDArray[np.float32]
     file_defs: npt.NDArray[np.float32]
-    file_partner: npt.NDArray[np.int32]  # files with one partner key share a number
-    partner_files: Ints  # files by partner number: number g holds
-    partner_starts: Ints  # partner_files[partner_starts[g]:partner_starts[g + 1]]
     file_chunks: Ints  # chunks of file i: file_chunks[i]:file_chunks[i + 1]
     file_body: Postings
     file_pairs: Postings  # (counts: how many of the file's chunks hold the pair)
@@ -372,24 +363,21 @@ def build_snapshot(
         records["term"], np.repeat(n, per_chunk), records["count"].astype(np.float32)
     )
     file_body = chunk_body.rolled_up(chunk_file)
-    # Blocks: runs of about BLOCK_LINES lines, two tilings half a block apart, so that
-    # evidence spread over neighbouring small definitions counts together.
+    # Blocks: runs of about BLOCK_LINES lines, so that evidence spread over neighbouring small
+    # definitions counts together. A second tiling half a block apart did not rank better on
+    # unseen repositories (scripts/train_ranker.py).
     starts = np.fromiter((c[8] for c in chunks), dtype=np.int64, count=len(chunks))
-    blocks = []
-    for shift in (0, BLOCK_LINES // 2):
-        key = chunk_file.astype(np.int64) * (1 << 24) + (starts + shift) // BLOCK_LINES
-        head = np.ones(len(key), dtype=bool)
-        head[1:] = key[1:] != key[:-1]
-        block_of = (np.cumsum(head) - 1).astype(np.int32)
-        n_blocks = int(block_of[-1]) + 1 if len(block_of) else 0
-        blocks.append(
-            Block.tiling(
-                chunk_body.rolled_up(block_of),
-                _relative(np.bincount(block_of, weights=chunk_len, minlength=n_blocks)),
-                chunk_file[head],
-                n_files,
-            )
-        )
+    key = chunk_file.astype(np.int64) * (1 << 24) + starts // BLOCK_LINES
+    head = np.ones(len(key), dtype=bool)
+    head[1:] = key[1:] != key[:-1]
+    block_of = (np.cumsum(head) - 1).astype(np.int32)
+    n_blocks = int(block_of[-1]) + 1 if len(block_of) else 0
+    blocks = Block.tiling(
+        chunk_body.rolled_up(block_of),
+        _relative(np.bincount(block_of, weights=chunk_len, minlength=n_blocks)),
+        chunk_file[head],
+        n_files,
+    )
 
     pair_keys, per_chunk = _blobs([c[5] for c in chunks], "<u4")
     chunk_pairs = Postings.build(pair_keys, np.repeat(n, per_chunk))
@@ -425,12 +413,6 @@ def build_snapshot(
     file_path = Postings.build(
         np.asarray(path_keys, dtype=np.uint32), np.asarray(path_docs, dtype=np.int32)
     )
-    partner_ids: dict[str, int] = {}
-    file_partner = np.fromiter(
-        (partner_ids.setdefault(partner_key(p), len(partner_ids)) for p in paths),
-        dtype=np.int32,
-        count=n_files,
-    )
     stem_lists: dict[str, list[int]] = {}
     for i, p in enumerate(paths):
         stem_lists.setdefault(file_stem(p), []).append(i)
@@ -445,18 +427,13 @@ def build_snapshot(
         chunk_body=chunk_body,
         chunk_names=chunk_names,
         chunk_pairs=chunk_pairs,
-        blocks=tuple(blocks),
+        blocks=blocks,
         paths=paths,
         languages=languages,
         file_class=file_class,
         file_len=_relative(file_len),
         file_lines=file_lines,
         file_defs=file_defs,
-        file_partner=file_partner,
-        partner_files=np.argsort(file_partner, kind="stable").astype(np.int64),
-        partner_starts=np.searchsorted(
-            np.sort(file_partner), np.arange(len(partner_ids) + 1)
-        ).astype(np.int64),
         file_chunks=np.searchsorted(chunk_file, np.arange(n_files + 1)).astype(np.int64),
         file_body=file_body,
         file_pairs=file_pairs,

@@ -12,8 +12,8 @@ file).
 The features, all per (query, file), scaled by their maximum over the query's candidates where
 marked "rel" so that long and short queries weigh alike:
 
-- BM25 of the file as one document (k1 1.2, b 0.75 and b 0.3), rel, and log of the raw value;
-- the best chunk's BM25, rel and log, and the sum over chunks, rel;
+- BM25 of the file as one document (k1 1.2, b 0.75 and b 0.3), rel;
+- the best chunk's BM25 and the best block's (about BLOCK_LINES lines of whole chunks), rel;
 - BM25 over the words of the first sentence only, over the rest, and over words written as
   code (`backticked`, snake_case, camelCase), rel;
 - the best chunk's BM25 over words written as code, rel;
@@ -25,7 +25,6 @@ marked "rel" so that long and short queries weigh alike:
   at most LOOKUP_WORDS words) names identifiers with any word or adjacent pair of words, and
   the files defining them rank first;
 - the path: BM25 over the path's words, rel; the file's stem named as a word in the query;
-- the partner: the best file BM25 among its source/test partners (`x.py` <-> `test_x.py`), rel;
 - what it is: code, test, code beside the product (docs/, examples/), prose, config, a
   changelog (unless the query asks for one); size in lines and definitions (log).
 
@@ -85,7 +84,6 @@ FEATURES: tuple[str, ...] = (
     "file_bm25",
     "file_bm25_flat",
     "chunk_best",
-    "chunk_sum",
     "path",
     "names",
     "coverage",
@@ -98,9 +96,6 @@ FEATURES: tuple[str, ...] = (
     "config",
     "log_lines",
     "log_definitions",
-    "partner",
-    "log_file_bm25",
-    "log_chunk_best",
     "subject_bm25",
     "body_bm25",
     "code_words_bm25",
@@ -110,7 +105,6 @@ FEATURES: tuple[str, ...] = (
     "chunk_coverage",
     "test_asked",
     "block_best",
-    "log_block_best",
     "history_similar",
     "history_changes",
     "changelog",
@@ -373,52 +367,6 @@ class _Ranges:
         return np.where(self.filled, how.reduceat(values, self.edges)[0::2], 0.0)
 
 
-def _partner(snap: Snapshot, file_bm25: Floats, cand: Ints) -> Floats:
-    """Per candidate: the best file BM25 among the other files sharing its partner key (0
-    when none)."""
-    if not len(cand):
-        return np.zeros(0)
-    group = snap.file_partner[cand]
-    lo = snap.partner_starts[group]
-    sizes = snap.partner_starts[group + 1] - lo
-    if int(sizes.sum()) > _SHARED_GROUPS * len(cand):
-        return _partner_by_group(snap, file_bm25, cand, group)
-    ends = np.cumsum(sizes)
-    # each candidate's group members, one run per candidate (itself among them)
-    members = snap.partner_files[np.arange(int(ends[-1])) + np.repeat(lo - (ends - sizes), sizes)]
-    others = np.where(members == np.repeat(cand, sizes), 0.0, file_bm25[members])
-    return np.maximum.reduceat(others, ends - sizes)
-
-
-#: Candidates' partner groups this many times their number in files: read each group once.
-_SHARED_GROUPS = 8
-
-
-def _partner_by_group(
-    snap: Snapshot, file_bm25: Floats, cand: Ints, group: npt.NDArray[np.int32]
-) -> Floats:
-    """`_partner` reading each group once, however many candidates share it (on a monorepo
-    hundreds of `__init__.py` do): the best of the others is the group's best, except for
-    the file that alone holds it."""
-    held = np.zeros(len(snap.partner_starts), dtype=bool)
-    held[group] = True
-    groups = np.flatnonzero(held)
-    number = np.empty(len(held), dtype=np.intp)
-    number[groups] = np.arange(len(groups))
-    which = number[group]
-    lo = snap.partner_starts[groups]
-    sizes = snap.partner_starts[groups + 1] - lo
-    firsts = np.cumsum(sizes) - sizes
-    members = snap.partner_files[np.arange(int(sizes.sum())) + np.repeat(lo - firsts, sizes)]
-    values = file_bm25[members]
-    top = np.maximum.reduceat(values, firsts)
-    is_top = values == np.repeat(top, sizes)
-    alone = np.add.reduceat(is_top, firsts) == 1
-    second = np.maximum.reduceat(np.where(is_top, 0.0, values), firsts)
-    own_top = (file_bm25[cand] == top[which]) & alone[which]
-    return np.where(own_top, second[which], top[which])
-
-
 def _history(
     snap: Snapshot, keys: list[int], qtf: Floats, as_of: int | None
 ) -> tuple[Floats, Floats]:
@@ -547,13 +495,11 @@ def candidate_features(
         else:  # the best CANDIDATES hold every positive one
             chosen[pool[positive]] = True
     cand = np.flatnonzero(chosen)
-    partner = _partner(snap, file_bm25, cand)
 
     # ---- the candidates' best chunks and blocks: reduced over their own chunks only
     # each candidate's first file and the next: its chunks, its blocks
     bounds = (cand[:, None] + np.arange(2)).ravel()
     own = _Ranges.of(np.searchsorted(hit, snap.file_chunks[bounds]))
-    chunk_sum = own.reduce(np.add, chunk_values)
     cover_w = chunk_idf / max(float(chunk_idf.sum()), 1e-9)
     chunk_cov_best = own.reduce(np.maximum, _sum(at, cover_w[ch.term], n_hit + 1))
     if is_code.any():
@@ -562,14 +508,12 @@ def candidate_features(
     else:
         chunk_code_best = np.zeros(len(cand))
     # blocks: neighbouring chunks together
-    block_best = np.zeros(len(cand))
-    for tiling in snap.blocks:
-        bh = _gather(tiling.body, keys, located)
-        n_blocks = len(tiling.length)
-        block_post = _bm25(bh, qtf * _idf(bh.df, n_blocks), tiling.length, 0.75)
-        per_block = _sum(bh.docs, block_post, n_blocks + 1)
-        best = _Ranges.of(tiling.file_blocks[bounds]).reduce(np.maximum, per_block)
-        np.maximum(block_best, best, out=block_best)
+    blocks = snap.blocks
+    bh = _gather(blocks.body, keys, located)
+    n_blocks = len(blocks.length)
+    block_post = _bm25(bh, qtf * _idf(bh.df, n_blocks), blocks.length, 0.75)
+    per_block = _sum(bh.docs, block_post, n_blocks + 1)
+    block_best = _Ranges.of(blocks.file_blocks[bounds]).reduce(np.maximum, per_block)
 
     cls = snap.file_class[cand]
     prose = cls == FileClass.PROSE
@@ -592,7 +536,6 @@ def candidate_features(
         "file_bm25": rel(file_bm25[cand]),
         "file_bm25_flat": rel(file_flat[cand]),
         "chunk_best": rel(chunk_best[cand]),
-        "chunk_sum": rel(chunk_sum),
         "path": rel(path[cand]),
         "names": rel(names[cand]),
         "coverage": coverage[cand],
@@ -605,9 +548,6 @@ def candidate_features(
         "config": config,
         "log_lines": np.log1p(snap.file_lines[cand]) / 8.0,
         "log_definitions": np.log1p(snap.file_defs[cand]) / 5.0,
-        "partner": rel(partner),
-        "log_file_bm25": np.log1p(file_bm25[cand]) / 5.0,
-        "log_chunk_best": np.log1p(chunk_best[cand]) / 5.0,
         "subject_bm25": rel(subject[cand]),
         "body_bm25": rel(body[cand]),
         "code_words_bm25": rel(code_words[cand]),
@@ -617,7 +557,6 @@ def candidate_features(
         "chunk_coverage": chunk_cov_best,
         "test_asked": (cls == FileClass.TEST) & query.wants_tests,
         "block_best": rel(block_best),
-        "log_block_best": np.log1p(block_best) / 5.0,
         "history_similar": rel(similar[cand]),
         "history_changes": np.log1p(changes[cand]) / 5.0,
         "changelog": changelog,
