@@ -42,20 +42,31 @@ def bucket(n: int, edges: tuple[int, ...]) -> str:
     return f">{edges[-1]}"
 
 
-def words_of(prose_lower: str) -> list[str]:
+def spaced_letters(prose_lower: str) -> str:
+    """The text with every character but a-z a space (each byte of one outside ASCII), and a
+    space at each end: every word of ASCII letters follows a space (`match_families` looks for
+    word starts in it) and `.split()` of it is `words_of` on ASCII text without an apostrophe."""
+    if prose_lower.isascii():
+        return f" {prose_lower} ".encode().translate(_NOT_LETTERS).decode()
+    return f" {prose_lower} ".encode("utf-8", "surrogatepass").translate(_NOT_LETTERS).decode()
+
+
+def words_of(prose_lower: str, spaced: str | None = None) -> list[str]:
+    """The words of lower-cased prose; `spaced`: `spaced_letters(prose_lower)`, when the caller
+    has it."""
     if prose_lower.isascii():
         if "'" not in prose_lower:
-            return prose_lower.encode().translate(_NOT_LETTERS).decode().split()
+            return (spaced or spaced_letters(prose_lower)).split()
         return _ASCII_WORD.findall(prose_lower)
     return WORD.findall(prose_lower)
 
 
-def word_stems(prose_lower: str) -> list[str]:
-    """Each word of `words_of(prose_lower)` cut to its stem (all of them: `stems_of` keeps
-    at most MAX_WORDS). The runs of letters and their slices cost half what one regex pass
-    that captures the stems did (Python's regex engine spends hundreds of instructions a
+def word_stems(prose_lower: str, spaced: str | None = None) -> list[str]:
+    """Each word of `words_of(prose_lower, spaced)` cut to its stem (all of them: `stems_of`
+    keeps at most MAX_WORDS). The runs of letters and their slices cost half what one regex
+    pass that captures the stems did (Python's regex engine spends hundreds of instructions a
     character)."""
-    return list(map(_STEM, words_of(prose_lower)))
+    return list(map(_STEM, words_of(prose_lower, spaced)))
 
 
 WORD_EDGES = (5, 12, 25, 50, 100)
