@@ -28,7 +28,7 @@ _ASCII_WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
 _NOT_LETTERS = bytes(c if 0x61 <= c <= 0x7A else 0x20 for c in range(256))
 MAX_WORDS = 400
 STEM_CHARS = 6
-_STEM = itemgetter(slice(None, STEM_CHARS))  # w[:STEM_CHARS], sliced in C by map
+STEM_SLICE = itemgetter(slice(None, STEM_CHARS))  # w[:STEM_CHARS], sliced in C by map
 
 
 def stem(word: str) -> str:
@@ -61,14 +61,6 @@ def words_of(prose_lower: str, spaced: str | None = None) -> list[str]:
     return WORD.findall(prose_lower)
 
 
-def word_stems(prose_lower: str, spaced: str | None = None) -> list[str]:
-    """Each word of `words_of(prose_lower, spaced)` cut to its stem (all of them: `stems_of`
-    keeps at most MAX_WORDS). The runs of letters and their slices cost half what one regex
-    pass that captures the stems did (Python's regex engine spends hundreds of instructions a
-    character)."""
-    return list(map(_STEM, words_of(prose_lower, spaced)))
-
-
 WORD_EDGES = (5, 12, 25, 50, 100)
 CODE_EDGES = (0, 20, 80)
 PASTED_EDGES = (0, 10, 50)
@@ -80,7 +72,7 @@ def stems_of(words: list[str]) -> list[str]:
     last 100 words)."""
     if len(words) > MAX_WORDS:
         words = words[: MAX_WORDS - 100] + words[-100:]
-    return list(map(_STEM, words))
+    return list(map(STEM_SLICE, words))
 
 
 def mostly_non_ascii(prose_lower: str) -> bool:

@@ -568,6 +568,12 @@ _HEAD_PATTERNS = frozenset(_BY_PATTERN)
 _DIGIT_KEYED = tuple(
     (i, j, hs, _tail_patterns(_COMPILED[i].tails[j])) for i, j, hs in _BY_KEY.get("#", ())
 )
+# all their tails' patterns, so that none is looked at without one (None: one has no tail)
+_DIGIT_TAILS = (
+    None
+    if any(tail is None for *_, tail in _DIGIT_KEYED)
+    else frozenset().union(*(tail for *_, tail in _DIGIT_KEYED if tail is not None))
+)
 # _BULK_TARGET's first words
 _BULK_KEYS = frozenset(_key_pattern(k) for k in ("all", "eve", "eac"))
 # A tail that names a digit key would need the digit test first (none does today).
@@ -676,11 +682,15 @@ def match_paste(
         text = text[:_PASTE_READ] + "\n" + text[-_PASTE_READ:]
         lower = None
     if lower is not None and found is not None:
-        spaced = found & _PASTE_PATTERNS
-        if not spaced:
+        if found.isdisjoint(_PASTE_PATTERNS):
             return {}
-        listed = {n for p in spaced for n in _PASTE_BY_PATTERN[p] if _PASTE_WORDS[n] in lower}
-        if not listed:
+        listed = {
+            n
+            for p in found & _PASTE_PATTERNS
+            for n in _PASTE_BY_PATTERN[p]
+            if _PASTE_WORDS[n] in lower
+        }
+        if not listed:  # found only in the spaced form ("e    " from "e 2024")
             return {}
     else:
         if lower is None:
@@ -781,13 +791,14 @@ def match_families(prose_lower: str, found: set[str] | None = None) -> dict[str,
                     candidates[i] = [j]
                 elif j not in candidates[i]:  # another head of the same alternative
                     candidates[i].append(j)
-    for i, j, digit_heads, tail in _DIGIT_KEYED:
-        if tail is not None and tail.isdisjoint(found):
-            continue
-        if digit is None:
-            digit = _DIGIT.search(prose_lower) is not None
-        if digit and any(h in prose_lower for h in digit_heads):
-            candidates.setdefault(i, []).append(j)
+    if _DIGIT_TAILS is None or not _DIGIT_TAILS.isdisjoint(found):
+        for i, j, digit_heads, tail in _DIGIT_KEYED:
+            if tail is not None and tail.isdisjoint(found):
+                continue
+            if digit is None:
+                digit = _DIGIT.search(prose_lower) is not None
+            if digit and any(h in prose_lower for h in digit_heads):
+                candidates.setdefault(i, []).append(j)
     # CJK alternatives start with a character from U+2E80 up: none can match without one
     # (an em dash or a curly quote makes text non-ASCII, not CJK).
     foreign = not prose_lower.isascii() and max(prose_lower) >= _CJK_FIRST
@@ -813,7 +824,7 @@ def match_families(prose_lower: str, found: set[str] | None = None) -> dict[str,
                             m = _first_match(regex, start, prose_lower, False, pos + 1)
                     else:
                         m = _first_match(regex, start, prose_lower, anchored)
-                    matched = m.group(0) if m else None
+                    matched = m[0] if m else None
                 else:
                     matched = _leftmost(c, alts, prose_lower)
                 if matched:
