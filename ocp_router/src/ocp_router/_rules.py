@@ -481,7 +481,7 @@ def _single_start(alternative: str) -> str | None:
 def _compile(fam: Family) -> _Compiled:
     """Words are matched per family, and only through the alternatives that can match: one
     whose literal start (`\\bsecur`, `\\brace condition`, `\\bwhy `) is in the text and begins
-    a word the request has (a 3-letter prefix check against the request's words). A single
+    a word of the request (found by one Aho-Corasick pass, `word_starts`). A single
     alternation of every family costs 10x more in Python's regex engine, and running a
     family's whole alternation for one trigger word 3x more. CJK alternatives, which have no
     word boundaries, live in their own regex that runs only on non-ASCII text."""

@@ -488,11 +488,9 @@ class TaskClassifier:
         prose_lower: str,
         stems: list[str],
         fired: dict[str, str],
-        distinct: bool = False,
     ) -> tuple[list[Signal], float, int]:
         """The learned layer's contributions: the signals shown one by one, the rest of the sum
-        and how many features make it up. `stems` is `stems_of(words)`; `distinct`: known to
-        hold no stem twice.
+        and how many features make it up. `stems` is `stems_of(words)`.
 
         The features are `_features.extract`'s, in its order, scored through tables keyed by
         stem, stem pair and count (no feature names are built); a test holds the two to the
@@ -535,7 +533,7 @@ class TaskClassifier:
                 ),
             )
         )
-        if not distinct and len(set(stems)) < len(stems):
+        if len(set(stems)) < len(stems):
             # A word said twice (so maybe a pair too) is one feature: keep first occurrences.
             found = list(dict.fromkeys(found))
         if len(found) > 1:
