@@ -19,7 +19,6 @@ from rich.console import Console
 from rich.table import Table
 
 from ocp_router import Route, TaskClassifier
-from ocp_router._features import words_of
 from ocp_router._rules import BULK, family, match_families
 from ocp_router._text import split_request
 
@@ -65,7 +64,7 @@ def load(name: str) -> list[tuple[str, bool]]:
 def rules_only(text: str) -> float:
     split = split_request(text)
     lower = split.plain.lower()
-    fired = match_families(lower, words_of(lower))
+    fired = match_families(lower)
     raw = sum((BULK if n == BULK.name else family(n)).weight for n in fired)
     return min(1.0, max(0.0, raw))
 

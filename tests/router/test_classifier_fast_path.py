@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ocp_router import TaskClassifier, TaskType, _rules, _text, classifier, parse_payload
+from ocp_router._features import spaced_letters
 from tests.data.payloads import load_payloads
 from tests.data.routing_sets import NEVER_TRAINED_ON, TRAINED_ON
 from tests.data.routing_sets import texts as labelled
@@ -156,6 +157,19 @@ _PASTE_PARTS = sorted(
 def test_pasted_error_kinds_are_the_earliest_listed_words(parts: list[str]) -> None:
     text = "".join(parts)
     assert _rules.match_paste(text) == reference.match_paste(text)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_PASTE_PARTS), max_size=10))
+def test_pasted_error_words_found_in_the_word_start_pass_are_the_same(parts: list[str]) -> None:
+    # a request that is all prose: its pasted-error words come from the families' pass, read
+    # spaced ("e0502" as "e    "), and are then checked in the text
+    text = "".join(parts)
+    lower = text.lower()
+    found = _rules.word_starts(spaced_letters(lower))
+    assert _rules.match_paste(text, lower, found) == reference.match_paste(text)
+    prose = " ".join(parts).replace("\n", " ")
+    assert TaskClassifier(cache_size=0).classify(prose)._asdict() == reference.classify(prose)
 
 
 # Every keyword alternative that is tried only where its literal start occurs, in texts where

@@ -28,7 +28,7 @@ _ASCII_WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
 _NOT_LETTERS = bytes(c if 0x61 <= c <= 0x7A else 0x20 for c in range(256))
 MAX_WORDS = 400
 STEM_CHARS = 6
-_STEM = itemgetter(slice(None, STEM_CHARS))  # w[:STEM_CHARS], sliced in C by map
+STEM_SLICE = itemgetter(slice(None, STEM_CHARS))  # w[:STEM_CHARS], sliced in C by map
 
 
 def stem(word: str) -> str:
@@ -42,20 +42,23 @@ def bucket(n: int, edges: tuple[int, ...]) -> str:
     return f">{edges[-1]}"
 
 
-def words_of(prose_lower: str) -> list[str]:
+def spaced_letters(prose_lower: str) -> str:
+    """The text with every character but a-z a space (each byte of one outside ASCII), and a
+    space at each end: every word of ASCII letters follows a space (`match_families` looks for
+    word starts in it) and `.split()` of it is `words_of` on ASCII text without an apostrophe."""
+    if prose_lower.isascii():
+        return f" {prose_lower} ".encode().translate(_NOT_LETTERS).decode()
+    return f" {prose_lower} ".encode("utf-8", "surrogatepass").translate(_NOT_LETTERS).decode()
+
+
+def words_of(prose_lower: str, spaced: str | None = None) -> list[str]:
+    """The words of lower-cased prose; `spaced`: `spaced_letters(prose_lower)`, when the caller
+    has it."""
     if prose_lower.isascii():
         if "'" not in prose_lower:
-            return prose_lower.encode().translate(_NOT_LETTERS).decode().split()
+            return (spaced or spaced_letters(prose_lower)).split()
         return _ASCII_WORD.findall(prose_lower)
     return WORD.findall(prose_lower)
-
-
-def word_stems(prose_lower: str) -> list[str]:
-    """Each word of `words_of(prose_lower)` cut to its stem (all of them: `stems_of` keeps
-    at most MAX_WORDS). The runs of letters and their slices cost half what one regex pass
-    that captures the stems did (Python's regex engine spends hundreds of instructions a
-    character)."""
-    return list(map(_STEM, words_of(prose_lower)))
 
 
 WORD_EDGES = (5, 12, 25, 50, 100)
@@ -69,7 +72,7 @@ def stems_of(words: list[str]) -> list[str]:
     last 100 words)."""
     if len(words) > MAX_WORDS:
         words = words[: MAX_WORDS - 100] + words[-100:]
-    return list(map(_STEM, words))
+    return list(map(STEM_SLICE, words))
 
 
 def mostly_non_ascii(prose_lower: str) -> bool:

@@ -30,11 +30,12 @@ from ocp_router._features import (
     MAX_WORDS,
     PASTED_EDGES,
     PATH_EDGES,
+    STEM_SLICE,
     WORD_EDGES,
     bucket,
     mostly_non_ascii,
+    spaced_letters,
     stems_of,
-    word_stems,
     words_of,
 )
 from ocp_router._rules import (
@@ -44,7 +45,7 @@ from ocp_router._rules import (
     family,
     match_families,
     match_paste,
-    word_keys,
+    word_starts,
 )
 from ocp_router._text import SplitText, prose_as_is, split_request
 from ocp_router._tokens import estimate_tokens
@@ -375,8 +376,9 @@ def rule_layer(prompt: str) -> tuple[SplitText, str, list[str], dict[str, str]]:
     keyword families that fired (prose families, then the kind of pasted error)."""
     split = split_request(prompt[:JUDGED_CHARS])
     prose_lower = split.plain.lower()
-    words = words_of(prose_lower)
-    fired = match_families(prose_lower, words)
+    spaced = spaced_letters(prose_lower)
+    words = words_of(prose_lower, spaced)
+    fired = match_families(prose_lower, word_starts(spaced))
     fired.update(match_paste(prompt[:JUDGED_CHARS]))
     return split, prose_lower, words, fired
 
@@ -412,9 +414,7 @@ class TaskClassifier:
         return result
 
     def _classify(self, prompt: str) -> ClassifyResult:
-        # rule_layer, reading stems where it reads words: a word's stem has the word's key
-        # (first three letters) and is its own stem, so the rules and the learned layer see
-        # the same thing.
+        # rule_layer, with stems where it has words (only the learned layer reads either).
         judged = prompt[:JUDGED_CHARS]
         # A short typed request is most often plain prose that splitting leaves as it is.
         as_is = prose_as_is(judged)
@@ -429,30 +429,33 @@ class TaskClassifier:
                 split.pasted_lines,
                 len(split.paths),
             )
-        stems = word_stems(prose_lower)
-        keys = word_keys(stems)
-        # Words with distinct keys are distinct words: the learned layer need not look for a
-        # word said twice (match_families may add keys, so this is asked first).
-        distinct = len(keys) == len(stems)
-        fired = match_families(prose_lower, stems, keys)
+        spaced = spaced_letters(prose_lower)
+        # every word cut to its stem (`stems_of` keeps at most MAX_WORDS): runs of letters and
+        # their slices cost half what one regex pass that captures the stems did
+        stems = list(map(STEM_SLICE, words_of(prose_lower, spaced)))
+        # one Aho-Corasick pass: the families' word starts, and pasted-error words when the
+        # whole request is prose as it is
+        found = word_starts(spaced)
+        fired = match_families(prose_lower, found)
         if len(stems) > MAX_WORDS:
             stems = stems_of(stems)
-        if paste := match_paste(judged, as_is):
+        if paste := match_paste(judged, as_is, found):
             fired.update(paste)
         many_files = n_paths > _MANY_FILES and "multi_file" not in fired
         shown, rest, n_rest = self._learned(
-            code_lines, pasted_lines, n_paths, prose_lower, stems, fired, distinct
+            code_lines, pasted_lines, n_paths, prose_lower, stems, fired
         )
-        # The signals' weights in the signals' order (ClassifyResult.signals), summed the same
-        # way: the fenced and pasted signals weigh 0.0 and add nothing.
-        raw = sum(
-            chain(
-                map(_FAMILY_WEIGHT.__getitem__, fired),
-                (0.35,) if many_files else (),
-                map(_SIGNAL_WEIGHT, shown),
-                (round4(rest),) if abs(rest) >= _LEARNED_REST_SHOWN else (),
-            )
-        )
+        # The signals' weights in the signals' order (ClassifyResult.signals), added one by one
+        # from the int 0 as sum() adds them (a plain loop: sum over a chain of maps cost 5k
+        # instructions more); the fenced and pasted signals weigh 0.0 and add nothing.
+        raw: float = 0
+        for name in fired:
+            raw += _FAMILY_WEIGHT[name]
+        if many_files:
+            raw += 0.35
+        raw = sum(map(_SIGNAL_WEIGHT, shown), raw)
+        if abs(rest) >= _LEARNED_REST_SHOWN:
+            raw += round4(rest)
         rounded = round4(raw)
         # round(min(1.0, max(0.0, raw)), 4), from the one rounding (the same values, ties too)
         score = rounded if 0.0 < raw < 1.0 else 1.0 if raw >= 1.0 else 0.0
@@ -485,11 +488,9 @@ class TaskClassifier:
         prose_lower: str,
         stems: list[str],
         fired: dict[str, str],
-        distinct: bool = False,
     ) -> tuple[list[Signal], float, int]:
         """The learned layer's contributions: the signals shown one by one, the rest of the sum
-        and how many features make it up. `stems` is `stems_of(words)`; `distinct`: known to
-        hold no stem twice.
+        and how many features make it up. `stems` is `stems_of(words)`.
 
         The features are `_features.extract`'s, in its order, scored through tables keyed by
         stem, stem pair and count (no feature names are built); a test holds the two to the
@@ -532,7 +533,7 @@ class TaskClassifier:
                 ),
             )
         )
-        if not distinct and len(set(stems)) < len(stems):
+        if len(set(stems)) < len(stems):
             # A word said twice (so maybe a pair too) is one feature: keep first occurrences.
             found = list(dict.fromkeys(found))
         if len(found) > 1:
