@@ -57,6 +57,11 @@ EDGES = (
     "y'all files need a rename",
     "rename it in y'all modules",
     "7every file: rename x",
+    # a head of under three letters that the word goes on past (`re-?architect`, `on-?call`,
+    # `tl;?dr`): the word is keyed by its start, not taken as the whole word
+    "rearchitect the billing module",
+    "who is oncall for the payments service",
+    "tldr of this design doc",
 )
 
 

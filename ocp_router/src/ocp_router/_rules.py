@@ -380,16 +380,48 @@ def _trigger_keys(alternative: str) -> dict[str, tuple[str, ...]] | None:
     if alternative.removeprefix("\\b").removeprefix("^").startswith("\\d"):
         return {"#": ("",)}
     keys: dict[str, tuple[str, ...]] = {}
+    alt = alternative.removeprefix("\\b").removeprefix("^")
     for head in _heads(alternative):
-        letters = ""
-        for ch in head:
-            if not ch.isalpha():
-                break
-            letters += ch
+        letters = _leading_letters(head)
         if not letters:
             return None
+        if len(letters) < 3 and head == letters and alt.startswith(head):
+            # a short head that the word may go on past ("rearchitect" for `re-?architect`)
+            # is keyed as each of its two spellings (`_optional_spellings`)
+            spellings = _optional_spellings(head, alt[len(head) :])
+            if spellings is not None:
+                for spelled in spellings:
+                    key = _leading_letters(spelled)[:3]
+                    keys[key] = (*keys.get(key, ()), spelled)
+                continue
         keys[letters[:3]] = (*keys.get(letters[:3], ()), head)
     return keys
+
+
+# After a short head: one optional character (`-?`, `;?`, `\.?`) and what follows it.
+_OPTIONAL_CHAR = re.compile(r"(\\.|[^\\\[(])\?(.*)", re.S)
+
+
+def _optional_spellings(head: str, rest: str) -> tuple[str, str] | None:
+    """A head's literal text with and without the optional character after it, when that
+    character is followed by letters the word may go on with (`re-?architect`: "re-architect"
+    and "rearchitect"); None otherwise (the head is then a whole word: `vs\\.?\\s`)."""
+    optional = _OPTIONAL_CHAR.match(rest)
+    if optional is None:
+        return None
+    char, after = optional.group(1).removeprefix("\\"), _literal_head(optional.group(2))
+    if not after[:1].isalpha():
+        return None
+    return head + char + after, head + after
+
+
+def _leading_letters(text: str) -> str:
+    letters = ""
+    for ch in text:
+        if not ch.isalpha():
+            break
+        letters += ch
+    return letters
 
 
 def _word_key(head: str, bounded: bool) -> str | None:
@@ -398,11 +430,7 @@ def _word_key(head: str, bounded: bool) -> str | None:
     head. None when it cannot be told."""
     if head[:1].isdigit():
         return "#"
-    letters = ""
-    for ch in head:
-        if not ch.isalpha():
-            break
-        letters += ch
+    letters = _leading_letters(head)
     if len(letters) >= 3:
         return letters[:3]
     if letters and (len(head) > len(letters) or bounded):
