@@ -398,8 +398,9 @@ def _trigger_keys(alternative: str) -> dict[str, tuple[str, ...]] | None:
     return keys
 
 
-# After a short head: one optional character (`-?`, `;?`, `\.?`) and what follows it.
-_OPTIONAL_CHAR = re.compile(r"(\\.|[^\\\[(])\?(.*)", re.S)
+# After a short head: one optional punctuation character (`-?`, `;?`, `\.?`) and what follows
+# it; anything else (`\s?`, `.?`, a class) leaves the head keyed as a whole word.
+_OPTIONAL_CHAR = re.compile(r"(\\[^\w\s]|[^\\\[(.\w\s])\?(.*)", re.S)
 
 
 def _optional_spellings(head: str, rest: str) -> tuple[str, str] | None:

@@ -39,6 +39,9 @@ CHUNKS_PER_FILE = 3
 Reader = Callable[[str, Sequence[object]], Awaitable[Iterable[sqlite3.Row]]]
 
 
+#: Tokens left in the budget under which the next result is left out rather than cut.
+_MIN_ROOM = 40
+
 #: Files beyond the k best whose best chunks are found with theirs, for the files skipped.
 _SPARE = 4
 
@@ -173,8 +176,10 @@ async def search_chunks(
         )
     }
     matched = _matched_terms(ranked, [p.chunk for p in picks], parsed.originals, snap.n_chunks)
+    # a row gone was deleted since the snapshot was read
     found = [(pick, rows[cid]) for pick, cid in zip(picks, ids, strict=True) if cid in rows]
-    del found[k if not group_by_file else len(found) :]  # rows gone: deleted since the snapshot
+    if not group_by_file:
+        del found[k:]
 
     def result(pick: _Pick, row: _Row, text: str | None = None) -> SearchResult:
         file = int(snap.chunk_file[pick.chunk])
@@ -199,14 +204,18 @@ async def search_chunks(
     packed: list[SearchResult] = []
     used = 0
     for pick, row in found:
-        text = None if row.tokens is not None else unpack_text(row.stored)
-        cost = 20 + (estimate_tokens(text) if text is not None else row.tokens or 0)
+        text: str | None = None
+        tokens = row.tokens
+        if tokens is None:  # indexed before counts were stored
+            text = unpack_text(row.stored)
+            tokens = estimate_tokens(text)
+        cost = tokens + 20
         if used + cost <= max_tokens:
             packed.append(result(pick, row, text))
             used += cost
             continue
-        trimmed = _trimmed(result(pick, row, text), max_tokens - used - 20)
-        if trimmed is not None:
+        room = max_tokens - used - 20
+        if room >= _MIN_ROOM and (trimmed := _trimmed(result(pick, row, text), room)):
             packed.append(trimmed)
         break
     return packed, list(ranked.term_list)
@@ -235,7 +244,7 @@ def _trimmed(r: SearchResult, room: int) -> SearchResult | None:
     left, or not even its first line fits). An estimate only grows as lines are added, so the
     longest prefix that fits is found by doubling, then bisection: a few estimates of texts
     about as long as the answer, not one per line."""
-    if room < 40:
+    if room < _MIN_ROOM:
         return None
     lines = r.text.split("\n")
 
