@@ -58,6 +58,8 @@ def _load(checkout: Path) -> tuple[ModuleType, ModuleType]:
     finally:
         sys.modules["ocp_server.index.lexical"] = this
     data = json.loads((checkout / WEIGHTS).read_text("utf-8"))
+    if tuple(data["features"]) != module.FEATURES:
+        raise SystemExit(f"{checkout / WEIGHTS} was trained for other features than its ranking's")
     base = np.asarray(data["weights"], dtype=np.float64)
     kinds = tuple(np.asarray(data["query_kinds"][k], dtype=np.float64) for k in module.QUERY_KINDS)
     weights = module.RankerWeights(base, kinds)

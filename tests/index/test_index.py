@@ -208,6 +208,20 @@ async def test_the_token_budget_uses_the_counts_stored_at_index_time(
     assert only.truncated and only.citation == fits[0].citation
 
 
+async def test_chunks_indexed_before_counts_were_stored_are_counted_at_search_time(
+    index: WorkspaceIndex,
+) -> None:
+    await index.update()
+    whole = (await index.search("session token verify", k=5)).results
+    counted = (await index.search("session token verify", k=5, max_tokens=120)).results
+    assert len(counted) < len(whole) or counted[-1].truncated  # the budget binds
+    await index.db.execute("UPDATE chunks SET tokens = NULL")
+    await index.db.commit()
+    uncounted = (await index.search("session token verify", k=5, max_tokens=120)).results
+    shape = [(r.citation, r.text, r.truncated) for r in counted]
+    assert [(r.citation, r.text, r.truncated) for r in uncounted] == shape
+
+
 async def test_filters_by_glob_and_language(index: WorkspaceIndex) -> None:
     await index.update()
     ts = (await index.search("verifyToken cents", language="typescript")).results

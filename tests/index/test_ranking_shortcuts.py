@@ -1,6 +1,6 @@
 """The shortcuts the ranking takes for speed answer exactly as the plain computation does:
-chunk sums reduced over the candidates' own ranges, and the best chunks of many files found
-at once."""
+values reduced over the candidates' own ranges, the best chunks of many files found at once,
+and distinct definitions found without np.unique."""
 
 from __future__ import annotations
 

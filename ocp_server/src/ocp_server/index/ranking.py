@@ -431,9 +431,7 @@ def candidate_features(
     n_hit = len(hit)
     chunk_idf = _idf(ch.df, n_chunks)
     chunk_post = _bm25(ch, qtf * chunk_idf, snap.chunk_len, 0.75)
-    # one more than the hit chunks: a range may end at the last (see _Ranges.reduce)
-    chunk_values = _sum(at, chunk_post, n_hit + 1)
-    chunk_scores = chunk_values[:n_hit]
+    chunk_scores = _sum(at, chunk_post, n_hit)
     by_file = _ByFile.of(hit, snap.chunk_file, n_files)
     chunk_best = by_file.reduce(chunk_scores, np.maximum)
 
@@ -501,6 +499,7 @@ def candidate_features(
     bounds = (cand[:, None] + np.arange(2)).ravel()
     own = _Ranges.of(np.searchsorted(hit, snap.file_chunks[bounds]))
     cover_w = chunk_idf / max(float(chunk_idf.sum()), 1e-9)
+    # sums over one more than the hit chunks: a range may end at the last (_Ranges.reduce)
     chunk_cov_best = own.reduce(np.maximum, _sum(at, cover_w[ch.term], n_hit + 1))
     if is_code.any():
         chunk_code = _sum(at, chunk_post * is_code[ch.term], n_hit + 1)
