@@ -202,32 +202,60 @@ class _Hits:
     df: Floats  # per query term: documents holding it (0: none)
 
 
-def _gather(post: Postings, keys: list[int], located: _Located | None = None) -> _Hits:
-    """The postings of `keys` in `post`; `located`: where the keys are among the keys of a
-    table sharing `post`'s (rolled up from it), to look them up once."""
-    if located is None or located.table is not post.keys:
-        located = _Located(post.keys, post.locate(keys))
-    starts = post.starts
-    # a query has a few terms: Python over them beats numpy's per-call cost, and copying
-    # their slices beats indexing every posting
-    spans = [(int(starts[i]), int(starts[i + 1])) if i >= 0 else (0, 0) for i in located.at]
-    lengths = [b - a for a, b in spans]
-    term = np.repeat(np.arange(len(keys), dtype=np.int64), lengths)
-    if not keys:
-        return _Hits(
-            post.docs[:0].astype(np.intp), post.counts[:0].astype(np.float64), term, np.zeros(0)
+def _gather(post: Postings, keys: list[int]) -> _Hits:
+    """The postings of `keys` in `post`."""
+    return _gather_all([(post, post.locate(keys))])[0]
+
+
+def _gather_all(wanted: list[tuple[Postings, list[int]]]) -> list[_Hits]:
+    """The postings of a query's keys in several tables at once: per table, where each key is
+    among its keys (`Postings.locate`; tables rolled up from one another share their keys, so
+    a query looks them up once for all). One concatenation for every table's postings, not
+    one per table: numpy's per-call cost, not the copying, is what a query of a few terms
+    pays."""
+    docs: list[npt.NDArray[np.int32]] = []
+    counts: list[npt.NDArray[np.float32]] = []
+    ids: list[int] = []  # per key found: which of its table's keys it is
+    sizes: list[int] = []  # per key found: its postings
+    df: list[int] = []  # per key of every table: its postings (0: none)
+    bounds: list[tuple[int, int]] = []  # per table: where its postings and keys end
+    total = 0
+    for post, at in wanted:
+        starts = post.starts
+        # a query has a few terms: Python over them beats numpy's per-call cost, and copying
+        # their slices beats indexing every posting
+        for j, i in enumerate(at):
+            if i < 0:
+                df.append(0)
+                continue
+            a, b = starts.item(i), starts.item(i + 1)
+            docs.append(post.docs[a:b])
+            counts.append(post.counts[a:b])
+            ids.append(j)
+            sizes.append(b - a)
+            df.append(b - a)
+            total += b - a
+        bounds.append((total, len(df)))
+    if docs:
+        all_docs = np.concatenate(docs, dtype=np.intp)
+        all_counts = np.concatenate(counts, dtype=np.float64)
+    else:
+        all_docs, all_counts = np.zeros(0, dtype=np.intp), np.zeros(0)
+    term = np.repeat(np.array(ids, dtype=np.int64), sizes)
+    all_df = np.array(df, dtype=np.float64)
+    out = []
+    post_lo = key_lo = 0
+    for post_hi, key_hi in bounds:
+        out.append(
+            _Hits(
+                all_docs[post_lo:post_hi],
+                all_counts[post_lo:post_hi],
+                term[post_lo:post_hi],
+                all_df[key_lo:key_hi],
+            )
         )
-    docs = np.concatenate([post.docs[a:b] for a, b in spans], dtype=np.intp)
-    counts = np.concatenate([post.counts[a:b] for a, b in spans], dtype=np.float64)
-    return _Hits(docs, counts, term, np.array(lengths, dtype=np.float64))
-
-
-@dataclass(frozen=True, slots=True)
-class _Located:
-    """Where a query's keys are in a table's sorted keys (-1: absent)."""
-
-    table: npt.NDArray[np.uint32]
-    at: list[int]
+        post_lo, key_lo = post_hi, key_hi
+    return out
 
 
 def _distinct(docs: npt.NDArray[np.intp], n: int) -> tuple[Ints, npt.NDArray[np.intp]]:
@@ -423,10 +451,31 @@ def candidate_features(
     is_code = np.array([t in query.code for t in term_list], dtype=bool)
     in_subject = np.array([t in query.subject for t in term_list], dtype=bool)
 
+    # ---- every table's postings of the query at once; a table rolled up from another
+    # (chunks to files and blocks) shares its keys: looked up once for both
+    body_at = snap.chunk_body.locate(keys)
+    pair_keys = list(query.pair_keys)
+    pair_at = snap.chunk_pairs.locate(pair_keys)
+    name_keys = [name_hash(t) for t in term_list]
+    names_at = snap.chunk_names.locate(name_keys + [defined_hash(i) for i in query.identifiers])
+    name_at, defined_at = names_at[: len(name_keys)], names_at[len(name_keys) :]
+    lookup = bool(query.identifiers and query.lookup)
+    blocks = snap.blocks
+    ch, fh, bh, ph, cph, nh, dh, path_h, *dc = _gather_all(
+        [
+            (snap.chunk_body, body_at),
+            (snap.file_body, body_at),
+            (blocks.body, body_at),
+            (snap.file_pairs, pair_at),
+            (snap.chunk_pairs, pair_at),
+            (snap.file_names, name_at),
+            (snap.file_names, defined_at),
+            (snap.file_path, snap.file_path.locate(keys)),
+            *([(snap.chunk_names, defined_at)] if lookup else []),
+        ]
+    )
+
     # ---- chunks: sums over the chunks holding a query term only
-    # the chunks' body terms rolled up to blocks and files: the same keys, looked up once
-    located = _Located(snap.chunk_body.keys, snap.chunk_body.locate(keys))
-    ch = _gather(snap.chunk_body, keys, located)
     hit, at = _distinct(ch.docs, n_chunks)
     n_hit = len(hit)
     chunk_idf = _idf(ch.df, n_chunks)
@@ -436,7 +485,6 @@ def candidate_features(
     chunk_best = by_file.reduce(chunk_scores, np.maximum)
 
     # ---- files
-    fh = _gather(snap.file_body, keys, located)
     file_idf = _idf(fh.df, n_files)
     w_file = qtf * file_idf
     post = _bm25(fh, w_file, snap.file_len, 0.75)
@@ -460,15 +508,11 @@ def candidate_features(
     rare_w = rare_mask / max(int(rare_mask.sum()), 1)
     rare = _sum(fh.docs, rare_w[fh.term], n_files)
 
-    ph = _gather(snap.file_pairs, list(query.pair_keys))
     phrases = _sum(ph.docs, None, n_files) / max(len(query.pair_keys), 1)
 
-    nh = _gather(snap.file_names, [name_hash(t) for t in term_list])
     names = _saturated(nh, qtf * _idf(nh.df, n_files), n_files)
-    dh = _gather(snap.file_names, [defined_hash(i) for i in query.identifiers])
     defines = _sum(dh.docs, 1.0 / np.maximum(dh.df, 1.0)[dh.term], n_files)
 
-    path_h = _gather(snap.file_path, keys)
     path = _saturated(path_h, qtf * _idf(path_h.df, n_files), n_files)
     stem_named = np.zeros(n_files)
     for word in query.words:
@@ -507,8 +551,6 @@ def candidate_features(
     else:
         chunk_code_best = np.zeros(len(cand))
     # blocks: neighbouring chunks together
-    blocks = snap.blocks
-    bh = _gather(blocks.body, keys, located)
     n_blocks = len(blocks.length)
     block_post = _bm25(bh, qtf * _idf(bh.df, n_blocks), blocks.length, 0.75)
     per_block = _sum(bh.docs, block_post, n_blocks + 1)
@@ -563,7 +605,8 @@ def candidate_features(
     x = np.empty((len(cand), len(FEATURES)))
     for j, name in enumerate(FEATURES):
         x[:, j] = columns[name]
-    return cand, x, _chunk_choice(snap, query, hit, chunk_scores), ch, term_list
+    choice = _chunk_choice(query, hit, chunk_scores, cph, dc[0] if dc else None)
+    return cand, x, choice, ch, term_list
 
 
 @lru_cache(maxsize=65536)
@@ -571,19 +614,21 @@ def _is_changelog(path: str) -> bool:
     return _CHANGELOG_PATH.search(path) is not None
 
 
-def _chunk_choice(snap: Snapshot, query: Query, hit: Ints, bm25: Floats) -> ChunkScores:
+def _chunk_choice(
+    query: Query, hit: Ints, bm25: Floats, pairs: _Hits, defined: _Hits | None
+) -> ChunkScores:
     """A chunk's own score, for choosing what to show of a file: BM25 (`bm25`, of the chunks
-    `hit`) scaled up by the share of the query's phrases (adjacent term pairs) it holds; in a
-    lookup, the definitions of what the query names come first."""
-    pairs = _gather(snap.chunk_pairs, list(query.pair_keys))
+    `hit`) scaled up by the share of the query's phrases (adjacent term pairs, their chunk
+    postings `pairs`) it holds; in a lookup, the definitions of what the query names (their
+    chunk postings `defined`) come first."""
     # a chunk holding a pair holds its terms: one outside `hit` has BM25 0 and stays 0
     at = np.searchsorted(hit, pairs.docs)
     inside = at < len(hit)
     inside[inside] = hit[at[inside]] == pairs.docs[inside]
     phrase = _sum(at[inside], None, len(hit)) / max(len(query.pair_keys), 1)
     score = bm25 * (1.0 + CHOICE_PHRASES * phrase)
-    if query.identifiers and query.lookup:
-        dc = _gather(snap.chunk_names, [defined_hash(i) for i in query.identifiers])
+    if defined is not None:
+        dc = defined
         if len(dc.docs):
             boost = float(score.max(initial=0.0)) + 1.0
             at = np.searchsorted(hit, dc.docs)
