@@ -18,7 +18,7 @@ import re
 import sqlite3
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
@@ -263,6 +263,9 @@ class Snapshot:
     file_path: Postings
     stems: dict[str, Ints]  # file stem -> files
     history: History
+    #: Per-document values a search derives from the arrays above, kept for the next search
+    #: of this snapshot (ranking's length norms).
+    derived: dict[tuple[str, float], np.ndarray] = field(default_factory=dict, compare=False)
 
     @property
     def n_chunks(self) -> int:

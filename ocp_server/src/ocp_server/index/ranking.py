@@ -110,6 +110,25 @@ FEATURES: tuple[str, ...] = (
     "changelog",
 )
 
+#: The features scaled by their maximum over the query's candidates ("rel" above).
+_RELATIVE = np.array(
+    [
+        FEATURES.index(name)
+        for name in (
+            "file_bm25",
+            "file_bm25_flat",
+            "chunk_best",
+            "path",
+            "names",
+            "subject_bm25",
+            "body_bm25",
+            "code_words_bm25",
+            "code_words_chunk",
+            "block_best",
+            "history_similar",
+        )
+    ]
+)
 K1 = 1.2
 CANDIDATES = 80
 #: The past commits most like the query that vote for the files they changed.
@@ -200,19 +219,20 @@ class _Hits:
     counts: Floats
     term: npt.NDArray[np.int64]  # which query term (index into the query's term list)
     df: Floats  # per query term: documents holding it (0: none)
+    idf: Floats  # per query term: its IDF among the table's documents
 
 
-def _gather(post: Postings, keys: list[int]) -> _Hits:
-    """The postings of `keys` in `post`."""
-    return _gather_all([(post, post.locate(keys))])[0]
+def _gather(post: Postings, keys: list[int], n: int) -> _Hits:
+    """The postings of `keys` in `post`, a table of `n` documents."""
+    return _gather_all([(post, post.locate(keys), n)])[0]
 
 
-def _gather_all(wanted: list[tuple[Postings, list[int]]]) -> list[_Hits]:
+def _gather_all(wanted: list[tuple[Postings, list[int], int]]) -> list[_Hits]:
     """The postings of a query's keys in several tables at once: per table, where each key is
     among its keys (`Postings.locate`; tables rolled up from one another share their keys, so
-    a query looks them up once for all). One concatenation for every table's postings, not
-    one per table: numpy's per-call cost, not the copying, is what a query of a few terms
-    pays."""
+    a query looks them up once for all) and how many documents it has (for the IDF). One
+    concatenation for every table's postings and one IDF over every table's keys, not one
+    per table: numpy's per-call cost, not the copying, is what a query of a few terms pays."""
     docs: list[npt.NDArray[np.int32]] = []
     counts: list[npt.NDArray[np.float32]] = []
     ids: list[int] = []  # per key found: which of its table's keys it is
@@ -220,7 +240,7 @@ def _gather_all(wanted: list[tuple[Postings, list[int]]]) -> list[_Hits]:
     df: list[int] = []  # per key of every table: its postings (0: none)
     bounds: list[tuple[int, int]] = []  # per table: where its postings and keys end
     total = 0
-    for post, at in wanted:
+    for post, at, _ in wanted:
         starts = post.starts
         # a query has a few terms: Python over them beats numpy's per-call cost, and copying
         # their slices beats indexing every posting
@@ -243,6 +263,10 @@ def _gather_all(wanted: list[tuple[Postings, list[int]]]) -> list[_Hits]:
         all_docs, all_counts = np.zeros(0, dtype=np.intp), np.zeros(0)
     term = np.repeat(np.array(ids, dtype=np.int64), sizes)
     all_df = np.array(df, dtype=np.float64)
+    n_docs = np.repeat(
+        np.array([n for _, _, n in wanted], dtype=np.float64), [len(at) for _, at, _ in wanted]
+    )
+    all_idf = _idf(all_df, n_docs)
     out = []
     post_lo = key_lo = 0
     for post_hi, key_hi in bounds:
@@ -252,6 +276,7 @@ def _gather_all(wanted: list[tuple[Postings, list[int]]]) -> list[_Hits]:
                 all_counts[post_lo:post_hi],
                 term[post_lo:post_hi],
                 all_df[key_lo:key_hi],
+                all_idf[key_lo:key_hi],
             )
         )
         post_lo, key_lo = post_hi, key_hi
@@ -269,17 +294,33 @@ def _distinct(docs: npt.NDArray[np.intp], n: int) -> tuple[Ints, npt.NDArray[np.
     return hit, where[docs]
 
 
-def _idf(df: Floats, n: int) -> Floats:
-    """BM25's IDF; 0 for a term no document holds."""
+def _idf(df: Floats, n: int | Floats) -> Floats:
+    """BM25's IDF among `n` documents (per term, or for all); 0 for a term no document
+    holds. Elementwise: the same floats whether `n` is one count or an array of it."""
     return np.where(df > 0, np.log1p((n - df + 0.5) / (df + 0.5)), 0.0)
 
 
-def _bm25(hits: _Hits, term_weight: Floats, lengths: npt.NDArray[np.float32], b: float) -> Floats:
-    """Per posting: the term's weight (query count x IDF, or 0 to leave it out) x BM25's
-    saturated, length-normalised term frequency (`lengths`: over their mean)."""
-    tf = hits.counts
-    norm = K1 * (1.0 - b + b * lengths[hits.docs])
-    return term_weight[hits.term] * tf * (K1 + 1.0) / (tf + norm)
+def _length_norm(
+    snap: Snapshot, name: str, lengths: npt.NDArray[np.float32], b: float
+) -> npt.NDArray[np.float32]:
+    """Per document: BM25's K1 x (1 - b + b x length over the mean), for documents of
+    `lengths` (`name` in the snapshot); computed on a snapshot's first search, not on each."""
+    norm = snap.derived.get((name, b))
+    if norm is None:
+        norm = snap.derived[(name, b)] = K1 * (1.0 - b + b * lengths)
+    return norm
+
+
+def _tf_weight(hits: _Hits, term_weight: Floats) -> Floats:
+    """Per posting: the term's weight (query count x IDF, or 0 to leave it out) x its count
+    x (K1 + 1), BM25's numerator."""
+    return term_weight[hits.term] * hits.counts * (K1 + 1.0)
+
+
+def _bm25(hits: _Hits, term_weight: Floats, norm: npt.NDArray[np.float32]) -> Floats:
+    """Per posting: the term's weight x BM25's saturated, length-normalised term frequency
+    (`norm`: per document, `_length_norm`)."""
+    return _tf_weight(hits, term_weight) / (hits.counts + norm[hits.docs])
 
 
 def _sum(
@@ -412,14 +453,14 @@ def _history(
         changes = _sum(hist.files, None, n_files)
     else:
         changes = _sum(hist.files[older[per_file]], None, n_files)
-    hh = _gather(hist.body, keys)
+    hh = _gather(hist.body, keys, hist.n_commits)
     if older is not None:
         keep = older[hh.docs]
-        hh = _Hits(hh.docs[keep], hh.counts[keep], hh.term[keep], hh.df)
+        hh = _Hits(hh.docs[keep], hh.counts[keep], hh.term[keep], hh.df, hh.idf)
         n = int(older.sum())
     else:
         n = hist.n_commits
-    post = _bm25(hh, qtf * _idf(hh.df, max(n, 1)), hist.length, 0.75)
+    post = _bm25(hh, qtf * _idf(hh.df, max(n, 1)), _length_norm(snap, "history", hist.length, 0.75))
     score = _sum(hh.docs, post, hist.n_commits)
     top = np.argsort(-score)[:HISTORY_COMMITS]
     top = top[score[top] > 0]
@@ -461,35 +502,38 @@ def candidate_features(
     name_at, defined_at = names_at[: len(name_keys)], names_at[len(name_keys) :]
     lookup = bool(query.identifiers and query.lookup)
     blocks = snap.blocks
+    n_blocks = len(blocks.length)
     ch, fh, bh, ph, cph, nh, dh, path_h, *dc = _gather_all(
         [
-            (snap.chunk_body, body_at),
-            (snap.file_body, body_at),
-            (blocks.body, body_at),
-            (snap.file_pairs, pair_at),
-            (snap.chunk_pairs, pair_at),
-            (snap.file_names, name_at),
-            (snap.file_names, defined_at),
-            (snap.file_path, snap.file_path.locate(keys)),
-            *([(snap.chunk_names, defined_at)] if lookup else []),
+            (snap.chunk_body, body_at, n_chunks),
+            (snap.file_body, body_at, n_files),
+            (blocks.body, body_at, n_blocks),
+            (snap.file_pairs, pair_at, n_files),
+            (snap.chunk_pairs, pair_at, n_chunks),
+            (snap.file_names, name_at, n_files),
+            (snap.file_names, defined_at, n_files),
+            (snap.file_path, snap.file_path.locate(keys), n_files),
+            *([(snap.chunk_names, defined_at, n_chunks)] if lookup else []),
         ]
     )
 
     # ---- chunks: sums over the chunks holding a query term only
     hit, at = _distinct(ch.docs, n_chunks)
     n_hit = len(hit)
-    chunk_idf = _idf(ch.df, n_chunks)
-    chunk_post = _bm25(ch, qtf * chunk_idf, snap.chunk_len, 0.75)
+    chunk_idf = ch.idf
+    chunk_post = _bm25(ch, qtf * chunk_idf, _length_norm(snap, "chunk", snap.chunk_len, 0.75))
     chunk_scores = _sum(at, chunk_post, n_hit)
     by_file = _ByFile.of(hit, snap.chunk_file, n_files)
     chunk_best = by_file.reduce(chunk_scores, np.maximum)
 
     # ---- files
-    file_idf = _idf(fh.df, n_files)
+    file_idf = fh.idf
     w_file = qtf * file_idf
-    post = _bm25(fh, w_file, snap.file_len, 0.75)
+    # b 0.75 and 0.3: one numerator
+    tf_weight = _tf_weight(fh, w_file)
+    post = tf_weight / (fh.counts + _length_norm(snap, "file", snap.file_len, 0.75)[fh.docs])
     file_bm25 = _sum(fh.docs, post, n_files)
-    flat = _bm25(fh, w_file, snap.file_len, 0.3)
+    flat = tf_weight / (fh.counts + _length_norm(snap, "file", snap.file_len, 0.3)[fh.docs])
     file_flat = _sum(fh.docs, flat, n_files)
     # a query of one sentence has no body; one in plain words, no words written as code
     # (the sums they skip would be file_bm25 itself, or zeros: the same floats)
@@ -510,10 +554,10 @@ def candidate_features(
 
     phrases = _sum(ph.docs, None, n_files) / max(len(query.pair_keys), 1)
 
-    names = _saturated(nh, qtf * _idf(nh.df, n_files), n_files)
+    names = _saturated(nh, qtf * nh.idf, n_files)
     defines = _sum(dh.docs, 1.0 / np.maximum(dh.df, 1.0)[dh.term], n_files)
 
-    path = _saturated(path_h, qtf * _idf(path_h.df, n_files), n_files)
+    path = _saturated(path_h, qtf * path_h.idf, n_files)
     stem_named = np.zeros(n_files)
     for word in query.words:
         found = snap.stems.get(word)
@@ -551,8 +595,7 @@ def candidate_features(
     else:
         chunk_code_best = np.zeros(len(cand))
     # blocks: neighbouring chunks together
-    n_blocks = len(blocks.length)
-    block_post = _bm25(bh, qtf * _idf(bh.df, n_blocks), blocks.length, 0.75)
+    block_post = _bm25(bh, qtf * bh.idf, _length_norm(snap, "block", blocks.length, 0.75))
     per_block = _sum(bh.docs, block_post, n_blocks + 1)
     block_best = _Ranges.of(blocks.file_blocks[bounds]).reduce(np.maximum, per_block)
 
@@ -569,16 +612,12 @@ def candidate_features(
         at = np.flatnonzero(changelog)
         changelog[at] = [_is_changelog(snap.paths[f]) for f in cand[at].tolist()]
 
-    def rel(values: Floats) -> Floats:
-        top = float(values.max(initial=0.0))
-        return values / top if top > 0 else values
-
     columns = {
-        "file_bm25": rel(file_bm25[cand]),
-        "file_bm25_flat": rel(file_flat[cand]),
-        "chunk_best": rel(chunk_best[cand]),
-        "path": rel(path[cand]),
-        "names": rel(names[cand]),
+        "file_bm25": file_bm25[cand],
+        "file_bm25_flat": file_flat[cand],
+        "chunk_best": chunk_best[cand],
+        "path": path[cand],
+        "names": names[cand],
         "coverage": coverage[cand],
         "rare_coverage": rare[cand],
         "stem_named": stem_named[cand],
@@ -589,22 +628,26 @@ def candidate_features(
         "config": config,
         "log_lines": np.log1p(snap.file_lines[cand]) / 8.0,
         "log_definitions": np.log1p(snap.file_defs[cand]) / 5.0,
-        "subject_bm25": rel(subject[cand]),
-        "body_bm25": rel(body[cand]),
-        "code_words_bm25": rel(code_words[cand]),
-        "code_words_chunk": rel(chunk_code_best),
+        "subject_bm25": subject[cand],
+        "body_bm25": body[cand],
+        "code_words_bm25": code_words[cand],
+        "code_words_chunk": chunk_code_best,
         "defines_named": np.log1p(defines[cand]),
         "phrases": phrases[cand],
         "chunk_coverage": chunk_cov_best,
         "test_asked": (cls == FileClass.TEST) & query.wants_tests,
-        "block_best": rel(block_best),
-        "history_similar": rel(similar[cand]),
+        "block_best": block_best,
+        "history_similar": similar[cand],
         "history_changes": np.log1p(changes[cand]) / 5.0,
         "changelog": changelog,
     }
     x = np.empty((len(cand), len(FEATURES)))
     for j, name in enumerate(FEATURES):
         x[:, j] = columns[name]
+    # the "rel" columns over their maximum among the candidates (when above 0), all at once
+    relative = x[:, _RELATIVE]
+    top = relative.max(axis=0, initial=0.0)
+    x[:, _RELATIVE] = relative / np.where(top > 0, top, 1.0)
     choice = _chunk_choice(query, hit, chunk_scores, cph, dc[0] if dc else None)
     return cand, x, choice, ch, term_list
 
