@@ -49,7 +49,13 @@ from importlib import resources
 import numpy as np
 import numpy.typing as npt
 
-from ocp_server.index.lexical import FileClass, Postings, Snapshot
+from ocp_server.index.lexical import (
+    FileClass,
+    Postings,
+    Snapshot,
+    records_counts,
+    records_docs,
+)
 from ocp_server.index.lexicon import (
     MAX_QUERY_CHARS,
     STOPWORDS,
@@ -233,8 +239,7 @@ def _gather_all(wanted: list[tuple[Postings, list[int], int]]) -> list[_Hits]:
     a query looks them up once for all) and how many documents it has (for the IDF). One
     concatenation for every table's postings and one IDF over every table's keys, not one
     per table: numpy's per-call cost, not the copying, is what a query of a few terms pays."""
-    docs: list[npt.NDArray[np.int32]] = []
-    counts: list[npt.NDArray[np.float32]] = []
+    records: list[npt.NDArray[np.int64]] = []
     ids: list[int] = []  # per key found: which of its table's keys it is
     sizes: list[int] = []  # per key found: its postings
     df: list[int] = []  # per key of every table: its postings (0: none)
@@ -249,18 +254,15 @@ def _gather_all(wanted: list[tuple[Postings, list[int], int]]) -> list[_Hits]:
                 df.append(0)
                 continue
             a, b = starts.item(i), starts.item(i + 1)
-            docs.append(post.docs[a:b])
-            counts.append(post.counts[a:b])
+            records.append(post.records[a:b])
             ids.append(j)
             sizes.append(b - a)
             df.append(b - a)
             total += b - a
         bounds.append((total, len(df)))
-    if docs:
-        all_docs = np.concatenate(docs, dtype=np.intp)
-        all_counts = np.concatenate(counts, dtype=np.float64)
-    else:
-        all_docs, all_counts = np.zeros(0, dtype=np.intp), np.zeros(0)
+    every = np.concatenate(records) if records else np.zeros(0, dtype=np.int64)
+    all_docs = records_docs(every).astype(np.intp)
+    all_counts = records_counts(every).astype(np.float64)
     term = np.repeat(np.array(ids, dtype=np.int64), sizes)
     all_df = np.array(df, dtype=np.float64)
     n_docs = np.repeat(
