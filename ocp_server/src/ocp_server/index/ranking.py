@@ -285,15 +285,18 @@ def _gather_all(wanted: list[tuple[Postings, list[int], int]]) -> list[_Hits]:
     return out
 
 
-def _distinct(docs: npt.NDArray[np.intp], n: int) -> tuple[Ints, npt.NDArray[np.intp]]:
-    """The documents (0..n-1) that postings hit, ascending, and where each posting's document
-    is among them: sums over the hit documents only, not over every document."""
+def _distinct(
+    docs: npt.NDArray[np.intp], n: int
+) -> tuple[Ints, npt.NDArray[np.intp], npt.NDArray[np.bool_]]:
+    """The documents (0..n-1) that postings `docs` hit, ascending; per document, where it is
+    among them (only for those hit); and whether it is hit. Sums over the hit documents only,
+    not over every document."""
     seen = np.zeros(n, dtype=bool)
     seen[docs] = True
     hit = np.flatnonzero(seen)
     where = np.empty(n, dtype=np.intp)
     where[hit] = np.arange(len(hit))
-    return hit, where[docs]
+    return hit, where, seen
 
 
 def _idf(df: Floats, n: int | Floats) -> Floats:
@@ -390,31 +393,6 @@ class Ranked:
     chunk_scores: ChunkScores  # per chunk: how well it answers (for picking chunks in a file)
     chunk_hits: _Hits  # body-term postings of the query over chunks (for matched terms)
     term_list: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class _ByFile:
-    """Ascending documents (chunks or blocks, stored file by file) grouped by their file, to
-    reduce per-document values to files."""
-
-    files: Ints  # the files that have any of the documents
-    starts: Ints  # where each file's documents start
-    n_files: int
-
-    @classmethod
-    def of(cls, docs: Ints, owner: npt.NDArray[np.int32], n_files: int) -> _ByFile:
-        files = owner[docs]
-        head = np.ones(len(docs), dtype=bool)
-        head[1:] = files[1:] != files[:-1]
-        starts = np.flatnonzero(head)
-        return cls(files[starts].astype(np.intp), starts, n_files)
-
-    def reduce(self, values: Floats, how: np.ufunc) -> Floats:
-        """Per file: `how` over its documents' values (0 for files with none)."""
-        out = np.zeros(self.n_files)
-        if len(self.starts):
-            out[self.files] = how.reduceat(values, self.starts)
-        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -520,13 +498,14 @@ def candidate_features(
     )
 
     # ---- chunks: sums over the chunks holding a query term only
-    hit, at = _distinct(ch.docs, n_chunks)
+    hit, where, seen = _distinct(ch.docs, n_chunks)
+    at = where[ch.docs]
     n_hit = len(hit)
     chunk_idf = ch.idf
     chunk_post = _bm25(ch, qtf * chunk_idf, _length_norm(snap, "chunk", snap.chunk_len, 0.75))
     chunk_scores = _sum(at, chunk_post, n_hit)
-    by_file = _ByFile.of(hit, snap.chunk_file, n_files)
-    chunk_best = by_file.reduce(chunk_scores, np.maximum)
+    chunk_best = np.zeros(n_files)  # scores are not negative: the maximum of 0 and theirs
+    np.maximum.at(chunk_best, snap.chunk_file[hit], chunk_scores)
 
     # ---- files
     file_idf = fh.idf
@@ -650,7 +629,7 @@ def candidate_features(
     relative = x[:, _RELATIVE]
     top = relative.max(axis=0, initial=0.0)
     x[:, _RELATIVE] = relative / np.where(top > 0, top, 1.0)
-    choice = _chunk_choice(query, hit, chunk_scores, cph, dc[0] if dc else None)
+    choice = _chunk_choice(query, (hit, where, seen), chunk_scores, cph, dc[0] if dc else None)
     return cand, x, choice, ch, term_list
 
 
@@ -660,26 +639,27 @@ def _is_changelog(path: str) -> bool:
 
 
 def _chunk_choice(
-    query: Query, hit: Ints, bm25: Floats, pairs: _Hits, defined: _Hits | None
+    query: Query,
+    hits: tuple[Ints, npt.NDArray[np.intp], npt.NDArray[np.bool_]],
+    bm25: Floats,
+    pairs: _Hits,
+    defined: _Hits | None,
 ) -> ChunkScores:
     """A chunk's own score, for choosing what to show of a file: BM25 (`bm25`, of the chunks
-    `hit`) scaled up by the share of the query's phrases (adjacent term pairs, their chunk
-    postings `pairs`) it holds; in a lookup, the definitions of what the query names (their
-    chunk postings `defined`) come first."""
+    `hit`, as `_distinct` gives them) scaled up by the share of the query's phrases (adjacent
+    term pairs, their chunk postings `pairs`) it holds; in a lookup, the definitions of what
+    the query names (their chunk postings `defined`) come first."""
+    hit, where, seen = hits
     # a chunk holding a pair holds its terms: one outside `hit` has BM25 0 and stays 0
-    at = np.searchsorted(hit, pairs.docs)
-    inside = at < len(hit)
-    inside[inside] = hit[at[inside]] == pairs.docs[inside]
-    phrase = _sum(at[inside], None, len(hit)) / max(len(query.pair_keys), 1)
+    inside = seen[pairs.docs]
+    phrase = _sum(where[pairs.docs[inside]], None, len(hit)) / max(len(query.pair_keys), 1)
     score = bm25 * (1.0 + CHOICE_PHRASES * phrase)
     if defined is not None:
         dc = defined
         if len(dc.docs):
             boost = float(score.max(initial=0.0)) + 1.0
-            at = np.searchsorted(hit, dc.docs)
-            inside = at < len(hit)
-            inside[inside] = hit[at[inside]] == dc.docs[inside]
-            score[at[inside]] += boost
+            inside = seen[dc.docs]
+            score[where[dc.docs[inside]]] += boost
             # definitions that hold no query term (score 0) join the chunks held
             extra = _ascending_distinct(dc.docs[~inside])
             where = np.searchsorted(hit, extra)
