@@ -215,7 +215,7 @@ async def search_chunks(
             used += cost
             continue
         room = max_tokens - used - 20
-        if room >= _MIN_ROOM and (trimmed := _trimmed(result(pick, row, text), room)):
+        if room >= _MIN_ROOM and (trimmed := _trimmed(result(pick, row, text), room, tokens)):
             packed.append(trimmed)
         break
     return packed, list(ranked.term_list)
@@ -239,24 +239,41 @@ def _matched_terms(
     return {doc: tuple(words) for doc, words in out.items()}
 
 
-def _trimmed(r: SearchResult, room: int) -> SearchResult | None:
+def _trimmed(r: SearchResult, room: int, whole: int | None = None) -> SearchResult | None:
     """`r` cut to its first lines that fit in `room` tokens (None when under 40 tokens are
     left, or not even its first line fits). An estimate only grows as lines are added, so the
-    longest prefix that fits is found by doubling, then bisection: a few estimates of texts
-    about as long as the answer, not one per line."""
+    longest prefix that fits is found by a search from a guess (the share of the lines that
+    `room` is of `whole`, the whole text's count, when known), doubling its step away from it,
+    then bisecting: a few estimates of texts about as long as the answer, not one per line.
+    Any guess finds the same prefix."""
     if room < _MIN_ROOM:
         return None
     lines = r.text.split("\n")
+    n = len(lines)
 
-    def fits(n: int) -> bool:
-        return estimate_tokens("\n".join(lines[:n])) <= room
+    def fits(k: int) -> bool:
+        return estimate_tokens("\n".join(lines[:k])) <= room
 
-    lo, hi = 0, 1  # the first lo lines fit; hi lines do not, or are all there are
-    while hi < len(lines) and fits(hi):
-        lo, hi = hi, min(2 * hi, len(lines))
-    if hi == len(lines) and fits(hi):
-        lo = hi
-    while hi - lo > 1:
+    guess = min(max(n * room // whole, 1), n) if whole else 1
+    # the first lo lines fit; hi lines do not (or hi is n + 1: all of them fit)
+    step = 1
+    if fits(guess):
+        lo, hi = guess, n + 1
+        while lo < n:
+            probe = min(lo + step, n)
+            if not fits(probe):
+                hi = probe
+                break
+            lo, step = probe, 2 * step
+    else:
+        lo, hi = 0, guess
+        while hi > 1:
+            probe = max(hi - step, 1)
+            if fits(probe):
+                lo = probe
+                break
+            hi, step = probe, 2 * step
+    while hi - lo > 1 and lo < n:
         mid = (lo + hi) // 2
         lo, hi = (mid, hi) if fits(mid) else (lo, mid)
     if lo == 0:
