@@ -15,7 +15,7 @@ import fnmatch
 import re
 import sqlite3
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import NamedTuple
 
 import numpy as np
@@ -59,8 +59,7 @@ class _Row(NamedTuple):
     clean: int  # 1: redaction finds nothing in it under this process's rules
 
 
-@dataclass(frozen=True, slots=True)
-class _Pick:
+class _Pick(NamedTuple):  # a tuple: twenty are made on every search
     chunk: int  # index into the snapshot's chunks
     score: float
 
@@ -92,11 +91,12 @@ def _picks(
     scores as its file, less how far it is behind the file's best chunk."""
     out: list[list[_Pick]] = []
     best_chunks: list[int] = []
-    if per_file == 1:  # the best chunks of the first files at once, a few spare for skipped ones
-        head = ranked.files[: k + _SPARE]
-        best_chunks = ranked.chunk_scores.best_of_files(
-            snap.file_chunks[head], snap.file_chunks[head + 1]
-        ).tolist()
+    # the first files' chunk ranges at once, a few spare for skipped ones
+    head = ranked.files[: k + _SPARE]
+    head_lo, head_hi = snap.file_chunks[head], snap.file_chunks[head + 1]
+    bounds = list(zip(head_lo.tolist(), head_hi.tolist(), strict=True))
+    if per_file == 1:  # and their best chunks
+        best_chunks = ranked.chunk_scores.best_of_files(head_lo, head_hi).tolist()
     for at, (file, score) in enumerate(
         zip(ranked.files.tolist(), ranked.scores.tolist(), strict=True)
     ):
@@ -104,7 +104,10 @@ def _picks(
             break
         if path_exclusion(snap.paths[file], ocpignore) is not None:
             continue  # became secret or ignored after it was indexed: never returned
-        lo, hi = int(snap.file_chunks[file]), int(snap.file_chunks[file + 1])
+        if at < len(bounds):
+            lo, hi = bounds[at]
+        else:
+            lo, hi = int(snap.file_chunks[file]), int(snap.file_chunks[file + 1])
         if lo == hi:
             continue
         if per_file == 1:
@@ -229,10 +232,10 @@ def _matched_terms(
     chosen = np.zeros(n_chunks, dtype=bool)
     chosen[chunks] = True
     wanted = chosen[hits.docs]
+    word_of = [originals.get(stem, stem) for stem in ranked.term_list]  # per query term
     out: dict[int, list[str]] = {}
     for doc, term in zip(hits.docs[wanted].tolist(), hits.term[wanted].tolist(), strict=True):
-        stem = ranked.term_list[term]
-        word = originals.get(stem, stem)
+        word = word_of[term]
         found = out.setdefault(doc, [])
         if word not in found:
             found.append(word)
