@@ -201,11 +201,11 @@ class Postings:
         n = len(self.keys)
         if not n or not keys:
             return [-1] * len(keys)
-        at = np.searchsorted(self.keys, np.asarray(keys, dtype=np.uint32))
-        found = self.keys[np.minimum(at, n - 1)].tolist()
-        return [
-            a if a < n and f == k else -1 for a, f, k in zip(at.tolist(), found, keys, strict=True)
-        ]
+        wanted = np.asarray(keys, dtype=np.uint32)
+        at = np.searchsorted(self.keys, wanted)
+        # past the end: compared with the last key, which is smaller
+        found: list[int] = np.where(self.keys.take(at, mode="clip") == wanted, at, -1).tolist()
+        return found
 
 
 #: Blocks (see `Block`) span about this many lines.
