@@ -349,9 +349,7 @@ def _sum(
     docs: npt.NDArray[np.intp] | npt.NDArray[np.int32], weights: Floats | None, n: int
 ) -> Floats:
     """Per document 0..n-1: the sum of `weights` over its postings (their count without)."""
-    if weights is None:
-        return np.bincount(docs, minlength=n).astype(np.float64)
-    return np.bincount(docs, weights=weights, minlength=n)  # float64 already
+    return np.bincount(docs, weights=weights, minlength=n).astype(np.float64, copy=False)
 
 
 def _saturated(hits: _Hits, term_weight: Floats, n: int) -> Floats:
