@@ -350,11 +350,13 @@ async def test_indexing_leaves_the_searches_redaction_cache_alone(
     assert not redact_module._RECENT._results
 
 
+@pytest.mark.parametrize("whole", [None, 1, 150, 700, 900, 5_000, 10**6])
 @pytest.mark.parametrize("first_line_chars", [40, 2_000])
 @pytest.mark.parametrize("room", [39, 40, 41, 55, 90, 200, 10_000])
 def test_a_result_cut_to_the_budget_keeps_the_longest_run_of_lines_that_fits(
-    room: int, first_line_chars: int
+    room: int, first_line_chars: int, whole: int | None
 ) -> None:
+    """Whatever the whole text's count the search starts its guess from."""
     from ocp_router.tokens import estimate_tokens
     from ocp_server.index.models import SearchResult
     from ocp_server.index.search import _trimmed
@@ -362,8 +364,8 @@ def test_a_result_cut_to_the_budget_keeps_the_longest_run_of_lines_that_fits(
     lines = [f"    value_{i} = compute(value_{i - 1}, {i * 37})  # step {i}" for i in range(60)]
     lines[7] = ""  # an empty line counts too
     lines[0] = lines[0].ljust(first_line_chars, "x")  # long: not even the first line fits
-    whole = SearchResult("src/a.py", 10, 69, "f", "function", 1.0, "\n".join(lines), clean=True)
-    cut = _trimmed(whole, room)
+    result = SearchResult("src/a.py", 10, 69, "f", "function", 1.0, "\n".join(lines), clean=True)
+    cut = _trimmed(result, room, whole)
     # the plain definition: lines are added while the text so far fits
     fitting = 0
     while fitting < len(lines) and estimate_tokens("\n".join(lines[: fitting + 1])) <= room:

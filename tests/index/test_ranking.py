@@ -281,3 +281,30 @@ async def test_a_question_like_a_past_commit_finds_the_files_it_changed(tmp_path
     finally:
         await with_history.close()
         await without.close()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Fix the flaky TEST in the e2e suite",
+        "Update README and the Configuration guide",
+        "Add a CHANGE-LOG entry; Release Notes too",
+        "testing_helpers are not tests",  # a word run on: no boundary before "tests"
+        "Spec: parse YAML",
+        "nothing asked here",
+        "ſpecs and docſ",  # beyond ASCII, case-blind "ſ" is "s"; lower-casing keeps it
+        "İNI files, the Kelvin sign in \u212aeep",
+        "",
+    ],
+)
+def test_what_a_query_asks_for_is_found_case_blind(text: str) -> None:
+    """The plain patterns on lower-cased ASCII text find what the case-blind ones find."""
+    from ocp_server.index import ranking
+
+    query = parse_query(text)
+    assert query.wants_tests == bool(ranking._TEST_QUERY.search(text))
+    assert query.wants_docs == bool(ranking._DOCS_QUERY.search(text))
+    assert query.wants_changelog == bool(ranking._CHANGELOG_QUERY.search(text))
+    # lower-cased text meets lower-case patterns alone (an upper-case escape, \W or \B,
+    # would mean something else lower-cased)
+    assert all(p.pattern == p.pattern.lower() for p in ranking._LOWER)

@@ -18,7 +18,7 @@ import re
 import sqlite3
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
@@ -98,15 +98,50 @@ MAX_DOCS = 1 << _DOC_BITS
 _COUNT_MAX = (1 << _COUNT_BITS) - 1
 
 
+def records_docs(records: npt.NDArray[np.int64]) -> npt.NDArray[np.int32]:
+    """The documents of `Postings.records` (or of a copy of some of them)."""
+    return records.view(np.int32)[0::2]
+
+
+def records_counts(records: npt.NDArray[np.int64]) -> npt.NDArray[np.float32]:
+    """The counts of `Postings.records` (or of a copy of some of them)."""
+    return records.view(np.float32)[1::2]
+
+
 @dataclass(frozen=True, slots=True)
 class Postings:
     """Documents per key: `docs[starts[i]:starts[i+1]]` hold `keys[i]`, `counts` times each;
-    within a key, docs ascend."""
+    within a key, docs ascend.
+
+    A posting's document (int32) and count (float32) are stored side by side, 8 bytes a
+    posting (`records`, read as two int32 or float32 words each): a search copies a term's
+    postings with one slice, and all its terms' with one concatenation."""
 
     keys: npt.NDArray[np.uint32]
     starts: Ints
-    docs: npt.NDArray[np.int32]
-    counts: npt.NDArray[np.float32]
+    records: npt.NDArray[np.int64]  # only ever copied: `docs` and `counts` read it
+
+    @classmethod
+    def of(
+        cls,
+        keys: npt.NDArray[np.uint32],
+        starts: Ints,
+        docs: npt.NDArray[np.int32],
+        counts: npt.NDArray[np.float32],
+    ) -> Postings:
+        records = np.empty(len(docs), dtype=np.int64)
+        words = records.view(np.int32)
+        words[0::2] = docs
+        words.view(np.float32)[1::2] = counts
+        return cls(keys, starts, records)
+
+    @property
+    def docs(self) -> npt.NDArray[np.int32]:
+        return records_docs(self.records)
+
+    @property
+    def counts(self) -> npt.NDArray[np.float32]:
+        return records_counts(self.records)
 
     @classmethod
     def build(
@@ -140,7 +175,7 @@ class Postings:
     ) -> Postings:
         """From records sorted by key, then doc: sum repeated (key, doc), index the keys."""
         if not len(key):
-            return cls(key, np.zeros(1, dtype=np.int64), doc, count)
+            return cls.of(key, np.zeros(1, dtype=np.int64), doc, count)
         first = np.empty(len(key), dtype=bool)
         first[0] = True
         np.not_equal(key[1:], key[:-1], out=first[1:])
@@ -151,7 +186,7 @@ class Postings:
             count = np.add.reduceat(count, at)
             key, doc, new_key = key[at], doc[at], new_key[at]
         heads = np.flatnonzero(new_key)
-        return cls(key[heads], np.append(heads, len(key)).astype(np.int64), doc, count)
+        return cls.of(key[heads], np.append(heads, len(key)).astype(np.int64), doc, count)
 
     def rolled_up(self, owner: npt.NDArray[np.int32]) -> Postings:
         """The same postings one level up (chunks to files): `owner[doc]` must not decrease
@@ -159,18 +194,18 @@ class Postings:
         shares this table's `keys` (a query looks its terms up once for both)."""
         key = np.repeat(self.keys, np.diff(self.starts))
         merged = Postings._merged(key, owner[self.docs], self.counts)
-        return Postings(self.keys, merged.starts, merged.docs, merged.counts)
+        return Postings(self.keys, merged.starts, merged.records)
 
     def locate(self, keys: list[int]) -> list[int]:
         """Per key: its index in `keys`, -1 when no document holds it."""
         n = len(self.keys)
         if not n or not keys:
             return [-1] * len(keys)
-        at = np.searchsorted(self.keys, np.asarray(keys, dtype=np.uint32))
-        found = self.keys[np.minimum(at, n - 1)].tolist()
-        return [
-            a if a < n and f == k else -1 for a, f, k in zip(at.tolist(), found, keys, strict=True)
-        ]
+        wanted = np.asarray(keys, dtype=np.uint32)
+        at = np.searchsorted(self.keys, wanted)
+        # past the end: compared with the last key, which is smaller
+        found: list[int] = np.where(self.keys.take(at, mode="clip") == wanted, at, -1).tolist()
+        return found
 
 
 #: Blocks (see `Block`) span about this many lines.
@@ -263,6 +298,9 @@ class Snapshot:
     file_path: Postings
     stems: dict[str, Ints]  # file stem -> files
     history: History
+    #: Per-document values a search derives from the arrays above, kept for the next search
+    #: of this snapshot (ranking's length norms).
+    derived: dict[tuple[str, float], np.ndarray] = field(default_factory=dict, compare=False)
 
     @property
     def n_chunks(self) -> int:

@@ -49,7 +49,13 @@ from importlib import resources
 import numpy as np
 import numpy.typing as npt
 
-from ocp_server.index.lexical import FileClass, Postings, Snapshot
+from ocp_server.index.lexical import (
+    FileClass,
+    Postings,
+    Snapshot,
+    records_counts,
+    records_docs,
+)
 from ocp_server.index.lexicon import (
     MAX_QUERY_CHARS,
     STOPWORDS,
@@ -110,6 +116,25 @@ FEATURES: tuple[str, ...] = (
     "changelog",
 )
 
+#: The features scaled by their maximum over the query's candidates ("rel" above).
+_RELATIVE = np.array(
+    [
+        FEATURES.index(name)
+        for name in (
+            "file_bm25",
+            "file_bm25_flat",
+            "chunk_best",
+            "path",
+            "names",
+            "subject_bm25",
+            "body_bm25",
+            "code_words_bm25",
+            "code_words_chunk",
+            "block_best",
+            "history_similar",
+        )
+    ]
+)
 K1 = 1.2
 CANDIDATES = 80
 #: The past commits most like the query that vote for the files they changed.
@@ -139,6 +164,22 @@ _DOCS_QUERY = re.compile(
     r"config(?:uration)?|settings|yaml|yml|toml|json|ini|markdown|md|rst)\b",
     re.IGNORECASE,
 )
+
+
+#: The query patterns above (lower-case, case-blind) as plain ones, for ASCII text lower-cased:
+#: the same matches (case-blind matching differs from lower-casing only beyond ASCII, as
+#: "ſ" for "s"), several times faster than case-blind matching in `re`.
+_LOWER: dict[re.Pattern[str], re.Pattern[str]] = {
+    p: re.compile(p.pattern) for p in (_TEST_QUERY, _CHANGELOG_QUERY, _DOCS_QUERY)
+}
+
+
+def _asks(pattern: re.Pattern[str], text: str, lower: str | None) -> bool:
+    """Whether case-blind `pattern` is found in `text`; `lower`: `text` lower-cased when it
+    is ASCII, else None."""
+    if lower is None:
+        return pattern.search(text) is not None
+    return _LOWER[pattern].search(lower) is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,6 +212,7 @@ def parse_query(text: str) -> Query:
             originals.setdefault(t, word)
     content = [w for w, _ in by_word if w.lower() not in STOPWORDS]
     identifiers, code = code_words(text)
+    lower = text.lower() if text.isascii() else None
     lookup = 0 < len(content) <= LOOKUP_WORDS
     if lookup:
         # "verify token" names verify_token as surely as `verify_token` does
@@ -184,9 +226,9 @@ def parse_query(text: str) -> Query:
         pair_keys=tuple(dict.fromkeys(pair_hash(a, b) for a, b in pairs(seq))),
         identifiers=tuple(dict.fromkeys(identifiers)),
         words=frozenset(w.lower() for w, _ in by_word),
-        wants_docs=bool(_DOCS_QUERY.search(text)),
-        wants_tests=bool(_TEST_QUERY.search(text)),
-        wants_changelog=bool(_CHANGELOG_QUERY.search(text)),
+        wants_docs=_asks(_DOCS_QUERY, text, lower),
+        wants_tests=_asks(_TEST_QUERY, text, lower),
+        wants_changelog=_asks(_CHANGELOG_QUERY, text, lower),
         lookup=lookup,
         originals=originals,
     )
@@ -200,58 +242,107 @@ class _Hits:
     counts: Floats
     term: npt.NDArray[np.int64]  # which query term (index into the query's term list)
     df: Floats  # per query term: documents holding it (0: none)
+    idf: Floats  # per query term: its IDF among the table's documents
 
 
-def _gather(post: Postings, keys: list[int], located: _Located | None = None) -> _Hits:
-    """The postings of `keys` in `post`; `located`: where the keys are among the keys of a
-    table sharing `post`'s (rolled up from it), to look them up once."""
-    if located is None or located.table is not post.keys:
-        located = _Located(post.keys, post.locate(keys))
-    starts = post.starts
-    # a query has a few terms: Python over them beats numpy's per-call cost, and copying
-    # their slices beats indexing every posting
-    spans = [(int(starts[i]), int(starts[i + 1])) if i >= 0 else (0, 0) for i in located.at]
-    lengths = [b - a for a, b in spans]
-    term = np.repeat(np.arange(len(keys), dtype=np.int64), lengths)
-    if not keys:
-        return _Hits(
-            post.docs[:0].astype(np.intp), post.counts[:0].astype(np.float64), term, np.zeros(0)
+def _gather(post: Postings, keys: list[int], n: int) -> _Hits:
+    """The postings of `keys` in `post`, a table of `n` documents."""
+    return _gather_all([(post, post.locate(keys), n)])[0]
+
+
+def _gather_all(wanted: list[tuple[Postings, list[int], int]]) -> list[_Hits]:
+    """The postings of a query's keys in several tables at once: per table, where each key is
+    among its keys (`Postings.locate`; tables rolled up from one another share their keys, so
+    a query looks them up once for all) and how many documents it has (for the IDF). One
+    concatenation for every table's postings and one IDF over every table's keys, not one
+    per table: numpy's per-call cost, not the copying, is what a query of a few terms pays."""
+    records: list[npt.NDArray[np.int64]] = []
+    ids: list[int] = []  # per key found: which of its table's keys it is
+    sizes: list[int] = []  # per key found: its postings
+    df: list[int] = []  # per key of every table: its postings (0: none)
+    bounds: list[tuple[int, int]] = []  # per table: where its postings and keys end
+    total = 0
+    for post, at, _ in wanted:
+        starts = post.starts
+        # a query has a few terms: Python over them beats numpy's per-call cost, and copying
+        # their slices beats indexing every posting
+        for j, i in enumerate(at):
+            if i < 0:
+                df.append(0)
+                continue
+            a, b = starts.item(i), starts.item(i + 1)
+            records.append(post.records[a:b])
+            ids.append(j)
+            sizes.append(b - a)
+            df.append(b - a)
+            total += b - a
+        bounds.append((total, len(df)))
+    every = np.concatenate(records) if records else np.zeros(0, dtype=np.int64)
+    all_docs = records_docs(every).astype(np.intp)
+    all_counts = records_counts(every).astype(np.float64)
+    term = np.repeat(np.array(ids, dtype=np.int64), sizes)
+    all_df = np.array(df, dtype=np.float64)
+    n_docs = np.repeat(
+        np.array([n for _, _, n in wanted], dtype=np.float64), [len(at) for _, at, _ in wanted]
+    )
+    all_idf = _idf(all_df, n_docs)
+    out = []
+    post_lo = key_lo = 0
+    for post_hi, key_hi in bounds:
+        out.append(
+            _Hits(
+                all_docs[post_lo:post_hi],
+                all_counts[post_lo:post_hi],
+                term[post_lo:post_hi],
+                all_df[key_lo:key_hi],
+                all_idf[key_lo:key_hi],
+            )
         )
-    docs = np.concatenate([post.docs[a:b] for a, b in spans], dtype=np.intp)
-    counts = np.concatenate([post.counts[a:b] for a, b in spans], dtype=np.float64)
-    return _Hits(docs, counts, term, np.array(lengths, dtype=np.float64))
+        post_lo, key_lo = post_hi, key_hi
+    return out
 
 
-@dataclass(frozen=True, slots=True)
-class _Located:
-    """Where a query's keys are in a table's sorted keys (-1: absent)."""
-
-    table: npt.NDArray[np.uint32]
-    at: list[int]
-
-
-def _distinct(docs: npt.NDArray[np.intp], n: int) -> tuple[Ints, npt.NDArray[np.intp]]:
-    """The documents (0..n-1) that postings hit, ascending, and where each posting's document
-    is among them: sums over the hit documents only, not over every document."""
+def _distinct(
+    docs: npt.NDArray[np.intp], n: int
+) -> tuple[Ints, npt.NDArray[np.intp], npt.NDArray[np.bool_]]:
+    """The documents (0..n-1) that postings `docs` hit, ascending; per document, where it is
+    among them (only for those hit); and whether it is hit. Sums over the hit documents only,
+    not over every document."""
     seen = np.zeros(n, dtype=bool)
     seen[docs] = True
     hit = np.flatnonzero(seen)
     where = np.empty(n, dtype=np.intp)
     where[hit] = np.arange(len(hit))
-    return hit, where[docs]
+    return hit, where, seen
 
 
-def _idf(df: Floats, n: int) -> Floats:
-    """BM25's IDF; 0 for a term no document holds."""
+def _idf(df: Floats, n: int | Floats) -> Floats:
+    """BM25's IDF among `n` documents (per term, or for all); 0 for a term no document
+    holds. Elementwise: the same floats whether `n` is one count or an array of it."""
     return np.where(df > 0, np.log1p((n - df + 0.5) / (df + 0.5)), 0.0)
 
 
-def _bm25(hits: _Hits, term_weight: Floats, lengths: npt.NDArray[np.float32], b: float) -> Floats:
-    """Per posting: the term's weight (query count x IDF, or 0 to leave it out) x BM25's
-    saturated, length-normalised term frequency (`lengths`: over their mean)."""
-    tf = hits.counts
-    norm = K1 * (1.0 - b + b * lengths[hits.docs])
-    return term_weight[hits.term] * tf * (K1 + 1.0) / (tf + norm)
+def _length_norm(
+    snap: Snapshot, name: str, lengths: npt.NDArray[np.float32], b: float
+) -> npt.NDArray[np.float32]:
+    """Per document: BM25's K1 x (1 - b + b x length over the mean), for documents of
+    `lengths` (`name` in the snapshot); computed on a snapshot's first search, not on each."""
+    norm = snap.derived.get((name, b))
+    if norm is None:
+        norm = snap.derived[(name, b)] = K1 * (1.0 - b + b * lengths)
+    return norm
+
+
+def _tf_weight(hits: _Hits, term_weight: Floats) -> Floats:
+    """Per posting: the term's weight (query count x IDF, or 0 to leave it out) x its count
+    x (K1 + 1), BM25's numerator."""
+    return term_weight[hits.term] * hits.counts * (K1 + 1.0)
+
+
+def _bm25(hits: _Hits, term_weight: Floats, norm: npt.NDArray[np.float32]) -> Floats:
+    """Per posting: the term's weight x BM25's saturated, length-normalised term frequency
+    (`norm`: per document, `_length_norm`)."""
+    return _tf_weight(hits, term_weight) / (hits.counts + norm[hits.docs])
 
 
 def _sum(
@@ -322,31 +413,6 @@ class Ranked:
 
 
 @dataclass(frozen=True, slots=True)
-class _ByFile:
-    """Ascending documents (chunks or blocks, stored file by file) grouped by their file, to
-    reduce per-document values to files."""
-
-    files: Ints  # the files that have any of the documents
-    starts: Ints  # where each file's documents start
-    n_files: int
-
-    @classmethod
-    def of(cls, docs: Ints, owner: npt.NDArray[np.int32], n_files: int) -> _ByFile:
-        files = owner[docs]
-        head = np.ones(len(docs), dtype=bool)
-        head[1:] = files[1:] != files[:-1]
-        starts = np.flatnonzero(head)
-        return cls(files[starts].astype(np.intp), starts, n_files)
-
-    def reduce(self, values: Floats, how: np.ufunc) -> Floats:
-        """Per file: `how` over its documents' values (0 for files with none)."""
-        out = np.zeros(self.n_files)
-        if len(self.starts):
-            out[self.files] = how.reduceat(values, self.starts)
-        return out
-
-
-@dataclass(frozen=True, slots=True)
 class _Ranges:
     """Ascending ranges [lo, hi) of an array that do not overlap, each reduced to one value
     by one reduceat over the ranges asked for, not over every file's (the files that answer
@@ -384,14 +450,14 @@ def _history(
         changes = _sum(hist.files, None, n_files)
     else:
         changes = _sum(hist.files[older[per_file]], None, n_files)
-    hh = _gather(hist.body, keys)
+    hh = _gather(hist.body, keys, hist.n_commits)
     if older is not None:
         keep = older[hh.docs]
-        hh = _Hits(hh.docs[keep], hh.counts[keep], hh.term[keep], hh.df)
+        hh = _Hits(hh.docs[keep], hh.counts[keep], hh.term[keep], hh.df, hh.idf)
         n = int(older.sum())
     else:
         n = hist.n_commits
-    post = _bm25(hh, qtf * _idf(hh.df, max(n, 1)), hist.length, 0.75)
+    post = _bm25(hh, qtf * _idf(hh.df, max(n, 1)), _length_norm(snap, "history", hist.length, 0.75))
     score = _sum(hh.docs, post, hist.n_commits)
     top = np.argsort(-score)[:HISTORY_COMMITS]
     top = top[score[top] > 0]
@@ -423,25 +489,49 @@ def candidate_features(
     is_code = np.array([t in query.code for t in term_list], dtype=bool)
     in_subject = np.array([t in query.subject for t in term_list], dtype=bool)
 
+    # ---- every table's postings of the query at once; a table rolled up from another
+    # (chunks to files and blocks) shares its keys: looked up once for both
+    body_at = snap.chunk_body.locate(keys)
+    pair_keys = list(query.pair_keys)
+    pair_at = snap.chunk_pairs.locate(pair_keys)
+    name_keys = [name_hash(t) for t in term_list]
+    names_at = snap.chunk_names.locate(name_keys + [defined_hash(i) for i in query.identifiers])
+    name_at, defined_at = names_at[: len(name_keys)], names_at[len(name_keys) :]
+    lookup = bool(query.identifiers and query.lookup)
+    blocks = snap.blocks
+    n_blocks = len(blocks.length)
+    ch, fh, bh, ph, cph, nh, dh, path_h, *dc = _gather_all(
+        [
+            (snap.chunk_body, body_at, n_chunks),
+            (snap.file_body, body_at, n_files),
+            (blocks.body, body_at, n_blocks),
+            (snap.file_pairs, pair_at, n_files),
+            (snap.chunk_pairs, pair_at, n_chunks),
+            (snap.file_names, name_at, n_files),
+            (snap.file_names, defined_at, n_files),
+            (snap.file_path, snap.file_path.locate(keys), n_files),
+            *([(snap.chunk_names, defined_at, n_chunks)] if lookup else []),
+        ]
+    )
+
     # ---- chunks: sums over the chunks holding a query term only
-    # the chunks' body terms rolled up to blocks and files: the same keys, looked up once
-    located = _Located(snap.chunk_body.keys, snap.chunk_body.locate(keys))
-    ch = _gather(snap.chunk_body, keys, located)
-    hit, at = _distinct(ch.docs, n_chunks)
+    hit, where, seen = _distinct(ch.docs, n_chunks)
+    at = where[ch.docs]
     n_hit = len(hit)
-    chunk_idf = _idf(ch.df, n_chunks)
-    chunk_post = _bm25(ch, qtf * chunk_idf, snap.chunk_len, 0.75)
+    chunk_idf = ch.idf
+    chunk_post = _bm25(ch, qtf * chunk_idf, _length_norm(snap, "chunk", snap.chunk_len, 0.75))
     chunk_scores = _sum(at, chunk_post, n_hit)
-    by_file = _ByFile.of(hit, snap.chunk_file, n_files)
-    chunk_best = by_file.reduce(chunk_scores, np.maximum)
+    chunk_best = np.zeros(n_files)  # scores are not negative: the maximum of 0 and theirs
+    np.maximum.at(chunk_best, snap.chunk_file[hit], chunk_scores)
 
     # ---- files
-    fh = _gather(snap.file_body, keys, located)
-    file_idf = _idf(fh.df, n_files)
+    file_idf = fh.idf
     w_file = qtf * file_idf
-    post = _bm25(fh, w_file, snap.file_len, 0.75)
+    # b 0.75 and 0.3: one numerator
+    tf_weight = _tf_weight(fh, w_file)
+    post = tf_weight / (fh.counts + _length_norm(snap, "file", snap.file_len, 0.75)[fh.docs])
     file_bm25 = _sum(fh.docs, post, n_files)
-    flat = _bm25(fh, w_file, snap.file_len, 0.3)
+    flat = tf_weight / (fh.counts + _length_norm(snap, "file", snap.file_len, 0.3)[fh.docs])
     file_flat = _sum(fh.docs, flat, n_files)
     # a query of one sentence has no body; one in plain words, no words written as code
     # (the sums they skip would be file_bm25 itself, or zeros: the same floats)
@@ -460,16 +550,12 @@ def candidate_features(
     rare_w = rare_mask / max(int(rare_mask.sum()), 1)
     rare = _sum(fh.docs, rare_w[fh.term], n_files)
 
-    ph = _gather(snap.file_pairs, list(query.pair_keys))
     phrases = _sum(ph.docs, None, n_files) / max(len(query.pair_keys), 1)
 
-    nh = _gather(snap.file_names, [name_hash(t) for t in term_list])
-    names = _saturated(nh, qtf * _idf(nh.df, n_files), n_files)
-    dh = _gather(snap.file_names, [defined_hash(i) for i in query.identifiers])
+    names = _saturated(nh, qtf * nh.idf, n_files)
     defines = _sum(dh.docs, 1.0 / np.maximum(dh.df, 1.0)[dh.term], n_files)
 
-    path_h = _gather(snap.file_path, keys)
-    path = _saturated(path_h, qtf * _idf(path_h.df, n_files), n_files)
+    path = _saturated(path_h, qtf * path_h.idf, n_files)
     stem_named = np.zeros(n_files)
     for word in query.words:
         found = snap.stems.get(word)
@@ -507,10 +593,7 @@ def candidate_features(
     else:
         chunk_code_best = np.zeros(len(cand))
     # blocks: neighbouring chunks together
-    blocks = snap.blocks
-    bh = _gather(blocks.body, keys, located)
-    n_blocks = len(blocks.length)
-    block_post = _bm25(bh, qtf * _idf(bh.df, n_blocks), blocks.length, 0.75)
+    block_post = _bm25(bh, qtf * bh.idf, _length_norm(snap, "block", blocks.length, 0.75))
     per_block = _sum(bh.docs, block_post, n_blocks + 1)
     block_best = _Ranges.of(blocks.file_blocks[bounds]).reduce(np.maximum, per_block)
 
@@ -527,16 +610,12 @@ def candidate_features(
         at = np.flatnonzero(changelog)
         changelog[at] = [_is_changelog(snap.paths[f]) for f in cand[at].tolist()]
 
-    def rel(values: Floats) -> Floats:
-        top = float(values.max(initial=0.0))
-        return values / top if top > 0 else values
-
     columns = {
-        "file_bm25": rel(file_bm25[cand]),
-        "file_bm25_flat": rel(file_flat[cand]),
-        "chunk_best": rel(chunk_best[cand]),
-        "path": rel(path[cand]),
-        "names": rel(names[cand]),
+        "file_bm25": file_bm25[cand],
+        "file_bm25_flat": file_flat[cand],
+        "chunk_best": chunk_best[cand],
+        "path": path[cand],
+        "names": names[cand],
         "coverage": coverage[cand],
         "rare_coverage": rare[cand],
         "stem_named": stem_named[cand],
@@ -547,23 +626,28 @@ def candidate_features(
         "config": config,
         "log_lines": np.log1p(snap.file_lines[cand]) / 8.0,
         "log_definitions": np.log1p(snap.file_defs[cand]) / 5.0,
-        "subject_bm25": rel(subject[cand]),
-        "body_bm25": rel(body[cand]),
-        "code_words_bm25": rel(code_words[cand]),
-        "code_words_chunk": rel(chunk_code_best),
+        "subject_bm25": subject[cand],
+        "body_bm25": body[cand],
+        "code_words_bm25": code_words[cand],
+        "code_words_chunk": chunk_code_best,
         "defines_named": np.log1p(defines[cand]),
         "phrases": phrases[cand],
         "chunk_coverage": chunk_cov_best,
         "test_asked": (cls == FileClass.TEST) & query.wants_tests,
-        "block_best": rel(block_best),
-        "history_similar": rel(similar[cand]),
+        "block_best": block_best,
+        "history_similar": similar[cand],
         "history_changes": np.log1p(changes[cand]) / 5.0,
         "changelog": changelog,
     }
     x = np.empty((len(cand), len(FEATURES)))
     for j, name in enumerate(FEATURES):
         x[:, j] = columns[name]
-    return cand, x, _chunk_choice(snap, query, hit, chunk_scores), ch, term_list
+    # the "rel" columns over their maximum among the candidates (when above 0), all at once
+    relative = x[:, _RELATIVE]
+    top = relative.max(axis=0, initial=0.0)
+    x[:, _RELATIVE] = relative / np.where(top > 0, top, 1.0)
+    choice = _chunk_choice(query, (hit, where, seen), chunk_scores, cph, dc[0] if dc else None)
+    return cand, x, choice, ch, term_list
 
 
 @lru_cache(maxsize=65536)
@@ -571,25 +655,28 @@ def _is_changelog(path: str) -> bool:
     return _CHANGELOG_PATH.search(path) is not None
 
 
-def _chunk_choice(snap: Snapshot, query: Query, hit: Ints, bm25: Floats) -> ChunkScores:
+def _chunk_choice(
+    query: Query,
+    hits: tuple[Ints, npt.NDArray[np.intp], npt.NDArray[np.bool_]],
+    bm25: Floats,
+    pairs: _Hits,
+    defined: _Hits | None,
+) -> ChunkScores:
     """A chunk's own score, for choosing what to show of a file: BM25 (`bm25`, of the chunks
-    `hit`) scaled up by the share of the query's phrases (adjacent term pairs) it holds; in a
-    lookup, the definitions of what the query names come first."""
-    pairs = _gather(snap.chunk_pairs, list(query.pair_keys))
+    `hit`, as `_distinct` gives them) scaled up by the share of the query's phrases (adjacent
+    term pairs, their chunk postings `pairs`) it holds; in a lookup, the definitions of what
+    the query names (their chunk postings `defined`) come first."""
+    hit, where, seen = hits
     # a chunk holding a pair holds its terms: one outside `hit` has BM25 0 and stays 0
-    at = np.searchsorted(hit, pairs.docs)
-    inside = at < len(hit)
-    inside[inside] = hit[at[inside]] == pairs.docs[inside]
-    phrase = _sum(at[inside], None, len(hit)) / max(len(query.pair_keys), 1)
+    inside = seen[pairs.docs]
+    phrase = _sum(where[pairs.docs[inside]], None, len(hit)) / max(len(query.pair_keys), 1)
     score = bm25 * (1.0 + CHOICE_PHRASES * phrase)
-    if query.identifiers and query.lookup:
-        dc = _gather(snap.chunk_names, [defined_hash(i) for i in query.identifiers])
+    if defined is not None:
+        dc = defined
         if len(dc.docs):
             boost = float(score.max(initial=0.0)) + 1.0
-            at = np.searchsorted(hit, dc.docs)
-            inside = at < len(hit)
-            inside[inside] = hit[at[inside]] == dc.docs[inside]
-            score[at[inside]] += boost
+            inside = seen[dc.docs]
+            score[where[dc.docs[inside]]] += boost
             # definitions that hold no query term (score 0) join the chunks held
             extra = _ascending_distinct(dc.docs[~inside])
             where = np.searchsorted(hit, extra)

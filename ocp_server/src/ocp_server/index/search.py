@@ -15,7 +15,7 @@ import fnmatch
 import re
 import sqlite3
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import NamedTuple
 
 import numpy as np
@@ -59,8 +59,7 @@ class _Row(NamedTuple):
     clean: int  # 1: redaction finds nothing in it under this process's rules
 
 
-@dataclass(frozen=True, slots=True)
-class _Pick:
+class _Pick(NamedTuple):  # a tuple: twenty are made on every search
     chunk: int  # index into the snapshot's chunks
     score: float
 
@@ -92,11 +91,12 @@ def _picks(
     scores as its file, less how far it is behind the file's best chunk."""
     out: list[list[_Pick]] = []
     best_chunks: list[int] = []
-    if per_file == 1:  # the best chunks of the first files at once, a few spare for skipped ones
-        head = ranked.files[: k + _SPARE]
-        best_chunks = ranked.chunk_scores.best_of_files(
-            snap.file_chunks[head], snap.file_chunks[head + 1]
-        ).tolist()
+    # the first files' chunk ranges at once, a few spare for skipped ones
+    head = ranked.files[: k + _SPARE]
+    head_lo, head_hi = snap.file_chunks[head], snap.file_chunks[head + 1]
+    bounds = list(zip(head_lo.tolist(), head_hi.tolist(), strict=True))
+    if per_file == 1:  # and their best chunks
+        best_chunks = ranked.chunk_scores.best_of_files(head_lo, head_hi).tolist()
     for at, (file, score) in enumerate(
         zip(ranked.files.tolist(), ranked.scores.tolist(), strict=True)
     ):
@@ -104,7 +104,10 @@ def _picks(
             break
         if path_exclusion(snap.paths[file], ocpignore) is not None:
             continue  # became secret or ignored after it was indexed: never returned
-        lo, hi = int(snap.file_chunks[file]), int(snap.file_chunks[file + 1])
+        if at < len(bounds):
+            lo, hi = bounds[at]
+        else:
+            lo, hi = int(snap.file_chunks[file]), int(snap.file_chunks[file + 1])
         if lo == hi:
             continue
         if per_file == 1:
@@ -215,7 +218,7 @@ async def search_chunks(
             used += cost
             continue
         room = max_tokens - used - 20
-        if room >= _MIN_ROOM and (trimmed := _trimmed(result(pick, row, text), room)):
+        if room >= _MIN_ROOM and (trimmed := _trimmed(result(pick, row, text), room, tokens)):
             packed.append(trimmed)
         break
     return packed, list(ranked.term_list)
@@ -229,34 +232,51 @@ def _matched_terms(
     chosen = np.zeros(n_chunks, dtype=bool)
     chosen[chunks] = True
     wanted = chosen[hits.docs]
+    word_of = [originals.get(stem, stem) for stem in ranked.term_list]  # per query term
     out: dict[int, list[str]] = {}
     for doc, term in zip(hits.docs[wanted].tolist(), hits.term[wanted].tolist(), strict=True):
-        stem = ranked.term_list[term]
-        word = originals.get(stem, stem)
+        word = word_of[term]
         found = out.setdefault(doc, [])
         if word not in found:
             found.append(word)
     return {doc: tuple(words) for doc, words in out.items()}
 
 
-def _trimmed(r: SearchResult, room: int) -> SearchResult | None:
+def _trimmed(r: SearchResult, room: int, whole: int | None = None) -> SearchResult | None:
     """`r` cut to its first lines that fit in `room` tokens (None when under 40 tokens are
     left, or not even its first line fits). An estimate only grows as lines are added, so the
-    longest prefix that fits is found by doubling, then bisection: a few estimates of texts
-    about as long as the answer, not one per line."""
+    longest prefix that fits is found by a search from a guess (the share of the lines that
+    `room` is of `whole`, the whole text's count, when known), doubling its step away from it,
+    then bisecting: a few estimates of texts about as long as the answer, not one per line.
+    Any guess finds the same prefix."""
     if room < _MIN_ROOM:
         return None
     lines = r.text.split("\n")
+    n = len(lines)
 
-    def fits(n: int) -> bool:
-        return estimate_tokens("\n".join(lines[:n])) <= room
+    def fits(k: int) -> bool:
+        return estimate_tokens("\n".join(lines[:k])) <= room
 
-    lo, hi = 0, 1  # the first lo lines fit; hi lines do not, or are all there are
-    while hi < len(lines) and fits(hi):
-        lo, hi = hi, min(2 * hi, len(lines))
-    if hi == len(lines) and fits(hi):
-        lo = hi
-    while hi - lo > 1:
+    guess = min(max(n * room // whole, 1), n) if whole else 1
+    # the first lo lines fit; hi lines do not (or hi is n + 1: all of them fit)
+    step = 1
+    if fits(guess):
+        lo, hi = guess, n + 1
+        while lo < n:
+            probe = min(lo + step, n)
+            if not fits(probe):
+                hi = probe
+                break
+            lo, step = probe, 2 * step
+    else:
+        lo, hi = 0, guess
+        while hi > 1:
+            probe = max(hi - step, 1)
+            if fits(probe):
+                lo = probe
+                break
+            hi, step = probe, 2 * step
+    while hi - lo > 1 and lo < n:
         mid = (lo + hi) // 2
         lo, hi = (mid, hi) if fits(mid) else (lo, mid)
     if lo == 0:
