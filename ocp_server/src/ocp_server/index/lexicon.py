@@ -188,10 +188,10 @@ def _terms_in(spans: list[str]) -> set[str]:
 # ---- what the indexer stores per chunk ----------------------------------------------------
 def pack_text(text: str) -> bytes:
     """A chunk's text as stored: an LZ4 block after its length (4 bytes, little-endian), which
-    keeps the database under twice the source (code compresses well, and a search reads back
-    only the few chunks it returns). LZ4 inflates about 8x faster than zlib, which took a tenth
-    of a search; its high-compression mode at level 2 is a twentieth smaller than the fast mode,
-    inflates as fast, and still packs at more than twice zlib's speed."""
+    keeps a large repository's database under twice its source (code compresses well, and a
+    search reads back only the few chunks it returns). LZ4 inflates about 8x faster than zlib,
+    which took a tenth of a search; its high-compression mode at level 2 is a twentieth smaller
+    than the fast mode, inflates as fast, and still packs at more than twice zlib's speed."""
     packed: bytes = lz4.block.compress(text.encode("utf-8"), mode="high_compression", compression=2)
     return packed
 
