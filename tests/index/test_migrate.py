@@ -108,36 +108,35 @@ async def _texts(db: aiosqlite.Connection) -> list[str]:
     return [unpack_text(r[0]) for r in rows]
 
 
-# Texts as m011 deflated them, one empty; a compressible one of 40,056 bytes, whose LZ4 form
-# begins with its length, 78 9c 00 00: a zlib header.
+# Texts as m011 deflated them, one empty, one not ASCII.
 _ZLIB_ERA_TEXTS = ["def ünïcode():\n    return 'naïve'\n" * 20, "", "x = 1\n"]
-_LOOKS_LIKE_ZLIB = ("def f(): pass\n" * 3000)[:40056]
 
 
 async def test_texts_deflated_with_zlib_are_recoded_and_read_back_whole(tmp_path: Path) -> None:
     from ocp_server.index.lexicon import pack_text
-    from ocp_server.migrations import m014_lz4_text
+    from ocp_server.migrations import m014_zstd_text
 
     async with aiosqlite.connect(tmp_path / "m.db") as db:
-        await migrate(db, tuple(m for m in MIGRATIONS if m is not m014_lz4_text))
-        await _add_chunks(db, [zlib.compress(t.encode()) for t in _ZLIB_ERA_TEXTS])
-        assert await migrate(db) == ["m014_lz4_text"]
+        await migrate(db, tuple(m for m in MIGRATIONS if m is not m014_zstd_text))
+        packed_now = pack_text("already packed\n")
+        await _add_chunks(db, [*(zlib.compress(t.encode()) for t in _ZLIB_ERA_TEXTS), packed_now])
+        assert await migrate(db) == ["m014_zstd_text"]
         rows = await db.execute_fetchall("SELECT text FROM chunks ORDER BY id")
-        assert [r[0] for r in rows] == [pack_text(t) for t in _ZLIB_ERA_TEXTS]
-        assert await _texts(db) == _ZLIB_ERA_TEXTS
+        assert [r[0] for r in rows] == [*(pack_text(t) for t in _ZLIB_ERA_TEXTS), packed_now]
+        assert await _texts(db) == [*_ZLIB_ERA_TEXTS, "already packed\n"]
 
 
 async def test_a_database_that_stopped_after_m011_is_recoded_before_its_tokens_are_counted(
     tmp_path: Path,
 ) -> None:
     from ocp_router.tokens import estimate_tokens
-    from ocp_server.migrations import m012_chunk_tokens, m013_chunk_clean, m014_lz4_text
+    from ocp_server.migrations import m012_chunk_tokens, m013_chunk_clean, m014_zstd_text
 
-    later = (m012_chunk_tokens, m013_chunk_clean, m014_lz4_text)
+    later = (m012_chunk_tokens, m013_chunk_clean, m014_zstd_text)
     async with aiosqlite.connect(tmp_path / "m.db") as db:
         await migrate(db, tuple(m for m in MIGRATIONS if m not in later))
         await _add_chunks(db, [zlib.compress(t.encode()) for t in _ZLIB_ERA_TEXTS])
-        assert await migrate(db) == ["m014_lz4_text", "m012_chunk_tokens", "m013_chunk_clean"]
+        assert await migrate(db) == ["m014_zstd_text", "m012_chunk_tokens", "m013_chunk_clean"]
         rows = await db.execute_fetchall("SELECT tokens FROM chunks ORDER BY id")
         assert [r[0] for r in rows] == [estimate_tokens(t) for t in _ZLIB_ERA_TEXTS]
         assert await _texts(db) == _ZLIB_ERA_TEXTS
@@ -146,16 +145,16 @@ async def test_a_database_that_stopped_after_m011_is_recoded_before_its_tokens_a
 async def test_a_database_from_before_packing_is_packed_once_and_read_back_whole(
     tmp_path: Path,
 ) -> None:
+    from ocp_router.tokens import estimate_tokens
     from ocp_server.index.lexicon import pack_text
     from ocp_server.migrations import m011_search_text
 
-    texts = [*_ZLIB_ERA_TEXTS, _LOOKS_LIKE_ZLIB]
-    assert pack_text(_LOOKS_LIKE_ZLIB)[:2] == b"\x78\x9c"
     async with aiosqlite.connect(tmp_path / "m.db") as db:
         at = MIGRATIONS.index(m011_search_text)
         await migrate(db, MIGRATIONS[:at])
-        await _add_chunks(db, list(texts))
+        await _add_chunks(db, list(_ZLIB_ERA_TEXTS))
         assert await migrate(db) == [m.__name__ for m in MIGRATIONS[at:]]
-        rows = await db.execute_fetchall("SELECT text FROM chunks ORDER BY id")
-        assert [r[0] for r in rows] == [pack_text(t) for t in texts]
-        assert await _texts(db) == texts
+        rows = await db.execute_fetchall("SELECT text, tokens FROM chunks ORDER BY id")
+        assert [r[0] for r in rows] == [pack_text(t) for t in _ZLIB_ERA_TEXTS]
+        assert [r[1] for r in rows] == [estimate_tokens(t) for t in _ZLIB_ERA_TEXTS]
+        assert await _texts(db) == _ZLIB_ERA_TEXTS
