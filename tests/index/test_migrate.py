@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from pathlib import Path
 
 import aiosqlite
@@ -84,3 +85,76 @@ async def test_chunks_indexed_before_token_counts_are_counted_as_the_indexer_cou
         assert await migrate(db) == ["m012_chunk_tokens"]
         rows = await db.execute_fetchall("SELECT tokens FROM chunks ORDER BY id")
         assert [r[0] for r in rows] == [estimate_tokens(t) for t in texts]
+
+
+async def _add_chunks(db: aiosqlite.Connection, stored: list[bytes | str]) -> None:
+    await db.execute(
+        "INSERT INTO files (id, path, size, mtime_ns, content_hash, indexed_at)"
+        " VALUES (1, 'a.py', 9, 0, 'h', 0)"
+    )
+    for i, text in enumerate(stored, 1):
+        await db.execute(
+            "INSERT INTO chunks (id, file_id, start_line, end_line, kind, text, content_hash)"
+            " VALUES (?, 1, 1, 2, 'function', ?, 'h')",
+            (i, text),
+        )
+    await db.commit()
+
+
+async def _texts(db: aiosqlite.Connection) -> list[str]:
+    from ocp_server.index.lexicon import unpack_text
+
+    rows = await db.execute_fetchall("SELECT text FROM chunks ORDER BY id")
+    return [unpack_text(r[0]) for r in rows]
+
+
+# Texts as m011 deflated them, one empty, one not ASCII.
+_ZLIB_ERA_TEXTS = ["def ünïcode():\n    return 'naïve'\n" * 20, "", "x = 1\n"]
+
+
+async def test_texts_deflated_with_zlib_are_recoded_and_read_back_whole(tmp_path: Path) -> None:
+    from ocp_server.index.lexicon import pack_text
+    from ocp_server.migrations import m014_zstd_text
+
+    async with aiosqlite.connect(tmp_path / "m.db") as db:
+        await migrate(db, tuple(m for m in MIGRATIONS if m is not m014_zstd_text))
+        packed_now = pack_text("already packed\n")
+        await _add_chunks(db, [*(zlib.compress(t.encode()) for t in _ZLIB_ERA_TEXTS), packed_now])
+        assert await migrate(db) == ["m014_zstd_text"]
+        rows = await db.execute_fetchall("SELECT text FROM chunks ORDER BY id")
+        assert [r[0] for r in rows] == [*(pack_text(t) for t in _ZLIB_ERA_TEXTS), packed_now]
+        assert await _texts(db) == [*_ZLIB_ERA_TEXTS, "already packed\n"]
+
+
+async def test_a_database_that_stopped_after_m011_is_recoded_before_its_tokens_are_counted(
+    tmp_path: Path,
+) -> None:
+    from ocp_router.tokens import estimate_tokens
+    from ocp_server.migrations import m012_chunk_tokens, m013_chunk_clean, m014_zstd_text
+
+    later = (m012_chunk_tokens, m013_chunk_clean, m014_zstd_text)
+    async with aiosqlite.connect(tmp_path / "m.db") as db:
+        await migrate(db, tuple(m for m in MIGRATIONS if m not in later))
+        await _add_chunks(db, [zlib.compress(t.encode()) for t in _ZLIB_ERA_TEXTS])
+        assert await migrate(db) == ["m014_zstd_text", "m012_chunk_tokens", "m013_chunk_clean"]
+        rows = await db.execute_fetchall("SELECT tokens FROM chunks ORDER BY id")
+        assert [r[0] for r in rows] == [estimate_tokens(t) for t in _ZLIB_ERA_TEXTS]
+        assert await _texts(db) == _ZLIB_ERA_TEXTS
+
+
+async def test_a_database_from_before_packing_is_packed_once_and_read_back_whole(
+    tmp_path: Path,
+) -> None:
+    from ocp_router.tokens import estimate_tokens
+    from ocp_server.index.lexicon import pack_text
+    from ocp_server.migrations import m011_search_text
+
+    async with aiosqlite.connect(tmp_path / "m.db") as db:
+        at = MIGRATIONS.index(m011_search_text)
+        await migrate(db, MIGRATIONS[:at])
+        await _add_chunks(db, list(_ZLIB_ERA_TEXTS))
+        assert await migrate(db) == [m.__name__ for m in MIGRATIONS[at:]]
+        rows = await db.execute_fetchall("SELECT text, tokens FROM chunks ORDER BY id")
+        assert [r[0] for r in rows] == [pack_text(t) for t in _ZLIB_ERA_TEXTS]
+        assert [r[1] for r in rows] == [estimate_tokens(t) for t in _ZLIB_ERA_TEXTS]
+        assert await _texts(db) == _ZLIB_ERA_TEXTS

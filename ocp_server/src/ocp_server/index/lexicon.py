@@ -18,12 +18,14 @@ a little ranking noise. Three kinds of terms live in separate hash namespaces:
 from __future__ import annotations
 
 import re
+import threading
 import zlib
 from collections import Counter
 from collections.abc import Sequence
 
 import numpy as np
 import Stemmer
+import zstandard
 
 __all__ = [
     "MAX_QUERY_CHARS",
@@ -185,14 +187,30 @@ def _terms_in(spans: list[str]) -> set[str]:
 
 
 # ---- what the indexer stores per chunk ----------------------------------------------------
+class _TextCodec(threading.local):
+    """zstandard's compressors and decompressors must not be used by two threads at once, and
+    making one costs more than a chunk's text (about 15 µs): one of each per thread."""
+
+    def __init__(self) -> None:
+        # Level 6: a fortieth smaller than level 3 on the monorepo's texts, and still packs in
+        # well under zlib's time; the levels above it come out no smaller on chunks this size.
+        self.compress = zstandard.ZstdCompressor(level=6).compress
+        self.decompress = zstandard.ZstdDecompressor().decompress
+
+
+_codec = _TextCodec()
+
+
 def pack_text(text: str) -> bytes:
-    """A chunk's text as stored: deflated, which halves the database (code compresses well, and
-    a search reads back only the few chunks it returns)."""
-    return zlib.compress(text.encode("utf-8"))
+    """A chunk's text as stored: a zstd frame, which carries the text's size, so unpacking needs
+    no bound. It keeps a large repository's database well under twice its source (code
+    compresses well, and a search reads back only the few chunks it returns), and inflates
+    about twice as fast as zlib, which took a tenth of a search."""
+    return _codec.compress(text.encode("utf-8"))
 
 
 def unpack_text(stored: bytes) -> str:
-    return zlib.decompress(stored).decode("utf-8")
+    return _codec.decompress(stored).decode("utf-8")
 
 
 TERM_RECORD = np.dtype([("term", "<u4"), ("count", "<u2")])

@@ -203,7 +203,7 @@ async def search_chunks(
     if max_tokens is None:
         return [result(pick, row) for pick, row in found], list(ranked.term_list)
     # The budget is decided on the counts stored at index time: only the texts sent are
-    # inflated (about 15 µs a chunk), not those of the results left out.
+    # inflated (a few µs a chunk), not those of the results left out.
     packed: list[SearchResult] = []
     used = 0
     for pick, row in found:
