@@ -305,6 +305,46 @@ def test_what_a_query_asks_for_is_found_case_blind(text: str) -> None:
     assert query.wants_tests == bool(ranking._TEST_QUERY.search(text))
     assert query.wants_docs == bool(ranking._DOCS_QUERY.search(text))
     assert query.wants_changelog == bool(ranking._CHANGELOG_QUERY.search(text))
-    # lower-cased text meets lower-case patterns alone (an upper-case escape, \W or \B,
-    # would mean something else lower-cased)
-    assert all(p.pattern == p.pattern.lower() for p in ranking._LOWER)
+    # lower-cased text meets lower-case ASCII patterns alone (an upper-case escape, \W or
+    # \B, would mean something else lower-cased; "ſ" in a pattern matches "s" case-blind)
+    assert all(p.pattern == p.pattern.lower() and p.pattern.isascii() for p in ranking._LOWER)
+
+
+def test_what_a_query_asks_for_is_found_case_blind_in_any_ascii_text() -> None:
+    import random
+    import string
+
+    from ocp_server.index import ranking
+
+    rng = random.Random(7)
+    # the patterns' own words, mixed in at random case, among random ASCII
+    words = ["test", "tests", "spec", "docs", "readme", "changelog", "change-log", "news", "ini"]
+    for _ in range(2000):
+        parts = [
+            rng.choice(words) if rng.random() < 0.5 else "".join(rng.choices(string.printable, k=3))
+            for _ in range(rng.randint(0, 6))
+        ]
+        text = "".join(
+            c.upper() if rng.random() < 0.5 else c
+            for c in rng.choice([" ", "_", "-", ""]).join(parts)
+        )
+        query = parse_query(text)
+        assert query.wants_tests == bool(ranking._TEST_QUERY.search(text)), text
+        assert query.wants_docs == bool(ranking._DOCS_QUERY.search(text)), text
+        assert query.wants_changelog == bool(ranking._CHANGELOG_QUERY.search(text)), text
+
+
+async def test_a_snapshot_refuses_rolled_up_tables_with_keys_of_their_own(tmp_path: Path) -> None:
+    """A search reads a file table at the places it looked the keys up in the chunk table."""
+    import dataclasses
+
+    index = await _index(tmp_path / "ws", {"retry.py": RETRY_PY}, tmp_path / "ocp.db")
+    try:
+        snap = await index.snapshot()
+    finally:
+        await index.close()
+    copied = dataclasses.replace(snap.file_body, keys=snap.file_body.keys.copy())
+    with pytest.raises(ValueError, match="share its chunk table's keys"):
+        dataclasses.replace(snap, file_body=copied)
+    snap.derived[("chunk", 0.75)] = snap.chunk_len
+    assert dataclasses.replace(snap).derived == {}  # its own cache, not the original's

@@ -299,8 +299,22 @@ class Snapshot:
     stems: dict[str, Ints]  # file stem -> files
     history: History
     #: Per-document values a search derives from the arrays above, kept for the next search
-    #: of this snapshot (ranking's length norms).
-    derived: dict[tuple[str, float], np.ndarray] = field(default_factory=dict, compare=False)
+    #: of this snapshot (ranking's length norms); never handed on to another snapshot.
+    derived: dict[tuple[str, float], np.ndarray] = field(
+        default_factory=dict, init=False, compare=False, repr=False
+    )
+
+    def __post_init__(self) -> None:
+        # a search looks a query's keys up in the chunk tables and reads the tables rolled up
+        # from them (`Postings.rolled_up`) at the same places
+        for rolled, own in (
+            (self.file_body, self.chunk_body),
+            (self.blocks.body, self.chunk_body),
+            (self.file_pairs, self.chunk_pairs),
+            (self.file_names, self.chunk_names),
+        ):
+            if rolled.keys is not own.keys:
+                raise ValueError("a rolled-up postings table must share its chunk table's keys")
 
     @property
     def n_chunks(self) -> int:

@@ -42,6 +42,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
@@ -170,7 +171,8 @@ _DOCS_QUERY = re.compile(
 #: the same matches (case-blind matching differs from lower-casing only beyond ASCII, as
 #: "ſ" for "s"), several times faster than case-blind matching in `re`.
 _LOWER: dict[re.Pattern[str], re.Pattern[str]] = {
-    p: re.compile(p.pattern) for p in (_TEST_QUERY, _CHANGELOG_QUERY, _DOCS_QUERY)
+    p: re.compile(p.pattern, p.flags & ~re.IGNORECASE)
+    for p in (_TEST_QUERY, _CHANGELOG_QUERY, _DOCS_QUERY)
 }
 
 
@@ -322,14 +324,21 @@ def _idf(df: Floats, n: int | Floats) -> Floats:
     return np.where(df > 0, np.log1p((n - df + 0.5) / (df + 0.5)), 0.0)
 
 
-def _length_norm(
-    snap: Snapshot, name: str, lengths: npt.NDArray[np.float32], b: float
-) -> npt.NDArray[np.float32]:
-    """Per document: BM25's K1 x (1 - b + b x length over the mean), for documents of
-    `lengths` (`name` in the snapshot); computed on a snapshot's first search, not on each."""
-    norm = snap.derived.get((name, b))
+#: The documents' lengths (over their mean) per table, as `_length_norm` names them.
+_LENGTHS: dict[str, Callable[[Snapshot], npt.NDArray[np.float32]]] = {
+    "chunk": lambda snap: snap.chunk_len,
+    "file": lambda snap: snap.file_len,
+    "block": lambda snap: snap.blocks.length,
+    "history": lambda snap: snap.history.length,
+}
+
+
+def _length_norm(snap: Snapshot, table: str, b: float) -> npt.NDArray[np.float32]:
+    """Per document of `table` (`_LENGTHS`): BM25's K1 x (1 - b + b x length over the mean);
+    computed on a snapshot's first search, not on each."""
+    norm = snap.derived.get((table, b))
     if norm is None:
-        norm = snap.derived[(name, b)] = K1 * (1.0 - b + b * lengths)
+        norm = snap.derived[(table, b)] = K1 * (1.0 - b + b * _LENGTHS[table](snap))
     return norm
 
 
@@ -453,11 +462,10 @@ def _history(
     hh = _gather(hist.body, keys, hist.n_commits)
     if older is not None:
         keep = older[hh.docs]
-        hh = _Hits(hh.docs[keep], hh.counts[keep], hh.term[keep], hh.df, hh.idf)
-        n = int(older.sum())
-    else:
-        n = hist.n_commits
-    post = _bm25(hh, qtf * _idf(hh.df, max(n, 1)), _length_norm(snap, "history", hist.length, 0.75))
+        # df still counts the newer commits (as it always has: measuring only)
+        idf = _idf(hh.df, max(int(older.sum()), 1))
+        hh = _Hits(hh.docs[keep], hh.counts[keep], hh.term[keep], hh.df, idf)
+    post = _bm25(hh, qtf * hh.idf, _length_norm(snap, "history", 0.75))
     score = _sum(hh.docs, post, hist.n_commits)
     top = np.argsort(-score)[:HISTORY_COMMITS]
     top = top[score[top] > 0]
@@ -519,7 +527,7 @@ def candidate_features(
     at = where[ch.docs]
     n_hit = len(hit)
     chunk_idf = ch.idf
-    chunk_post = _bm25(ch, qtf * chunk_idf, _length_norm(snap, "chunk", snap.chunk_len, 0.75))
+    chunk_post = _bm25(ch, qtf * chunk_idf, _length_norm(snap, "chunk", 0.75))
     chunk_scores = _sum(at, chunk_post, n_hit)
     chunk_best = np.zeros(n_files)  # scores are not negative: the maximum of 0 and theirs
     np.maximum.at(chunk_best, snap.chunk_file[hit], chunk_scores)
@@ -529,9 +537,9 @@ def candidate_features(
     w_file = qtf * file_idf
     # b 0.75 and 0.3: one numerator
     tf_weight = _tf_weight(fh, w_file)
-    post = tf_weight / (fh.counts + _length_norm(snap, "file", snap.file_len, 0.75)[fh.docs])
+    post = tf_weight / (fh.counts + _length_norm(snap, "file", 0.75)[fh.docs])
     file_bm25 = _sum(fh.docs, post, n_files)
-    flat = tf_weight / (fh.counts + _length_norm(snap, "file", snap.file_len, 0.3)[fh.docs])
+    flat = tf_weight / (fh.counts + _length_norm(snap, "file", 0.3)[fh.docs])
     file_flat = _sum(fh.docs, flat, n_files)
     # a query of one sentence has no body; one in plain words, no words written as code
     # (the sums they skip would be file_bm25 itself, or zeros: the same floats)
@@ -593,7 +601,7 @@ def candidate_features(
     else:
         chunk_code_best = np.zeros(len(cand))
     # blocks: neighbouring chunks together
-    block_post = _bm25(bh, qtf * bh.idf, _length_norm(snap, "block", blocks.length, 0.75))
+    block_post = _bm25(bh, qtf * bh.idf, _length_norm(snap, "block", 0.75))
     per_block = _sum(bh.docs, block_post, n_blocks + 1)
     block_best = _Ranges.of(blocks.file_blocks[bounds]).reduce(np.maximum, per_block)
 
@@ -671,16 +679,14 @@ def _chunk_choice(
     inside = seen[pairs.docs]
     phrase = _sum(where[pairs.docs[inside]], None, len(hit)) / max(len(query.pair_keys), 1)
     score = bm25 * (1.0 + CHOICE_PHRASES * phrase)
-    if defined is not None:
-        dc = defined
-        if len(dc.docs):
-            boost = float(score.max(initial=0.0)) + 1.0
-            inside = seen[dc.docs]
-            score[where[dc.docs[inside]]] += boost
-            # definitions that hold no query term (score 0) join the chunks held
-            extra = _ascending_distinct(dc.docs[~inside])
-            where = np.searchsorted(hit, extra)
-            return ChunkScores(np.insert(hit, where, extra), np.insert(score, where, boost))
+    if defined is not None and len(defined.docs):
+        boost = float(score.max(initial=0.0)) + 1.0
+        inside = seen[defined.docs]
+        score[where[defined.docs[inside]]] += boost
+        # definitions that hold no query term (score 0) join the chunks held
+        extra = _ascending_distinct(defined.docs[~inside])
+        slots = np.searchsorted(hit, extra)
+        return ChunkScores(np.insert(hit, slots, extra), np.insert(score, slots, boost))
     return ChunkScores(hit, score)
 
 

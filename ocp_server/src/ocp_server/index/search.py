@@ -276,7 +276,7 @@ def _trimmed(r: SearchResult, room: int, whole: int | None = None) -> SearchResu
                 lo = probe
                 break
             hi, step = probe, 2 * step
-    while hi - lo > 1 and lo < n:
+    while hi - lo > 1:
         mid = (lo + hi) // 2
         lo, hi = (mid, hi) if fits(mid) else (lo, mid)
     if lo == 0:
