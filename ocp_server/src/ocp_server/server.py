@@ -39,6 +39,7 @@ from mcp.types import (
     Tool,
     ToolAnnotations,
 )
+from opentelemetry import trace
 from pydantic import BaseModel, ValidationError
 
 import ocp_wire as wire
@@ -519,7 +520,20 @@ def build_server(
     # Registered as a plain request handler, which may answer with the result's wire form (a
     # dict; see tool_result): `on_call_tool=` is typed for the model only.
     server.add_request_handler("tools/call", CallToolRequestParams, on_call_tool)
+    if not _tracing():
+        # The SDK wraps every request in an OpenTelemetry span, which goes nowhere until a
+        # tracer provider is installed (`opentelemetry-instrument` installs one before the
+        # server starts): 0.05 ms of each request's 0.7 outside the tools, for nothing.
+        # (matched by name: the class lives in a private module of the SDK)
+        server.middleware = [
+            m for m in server.middleware if type(m).__name__ != "OpenTelemetryMiddleware"
+        ]
     return server
+
+
+def _tracing() -> bool:
+    """Whether this process has an OpenTelemetry tracer provider of its own."""
+    return not isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider)
 
 
 def _load_app() -> type[AppState]:
