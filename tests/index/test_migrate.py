@@ -6,6 +6,7 @@ import zlib
 from pathlib import Path
 
 import aiosqlite
+import pytest
 
 from ocp_server.db import connect
 from ocp_server.migrations import MIGRATIONS, migrate
@@ -158,3 +159,14 @@ async def test_a_database_from_before_packing_is_packed_once_and_read_back_whole
         assert [r[0] for r in rows] == [pack_text(t) for t in _ZLIB_ERA_TEXTS]
         assert [r[1] for r in rows] == [estimate_tokens(t) for t in _ZLIB_ERA_TEXTS]
         assert await _texts(db) == _ZLIB_ERA_TEXTS
+
+
+def test_a_text_deflated_by_an_earlier_server_after_the_recoding_still_reads_back() -> None:
+    """A server of an earlier version sharing the database writes zlib texts after m014 ran."""
+    from ocp_server.index.lexicon import pack_text, unpack_text
+
+    text = "def verify(token):\n    return token == 'é'\n"
+    assert unpack_text(zlib.compress(text.encode("utf-8"))) == text
+    assert unpack_text(pack_text(text)) == text
+    with pytest.raises(ValueError, match="unknown format"):
+        unpack_text(text.encode("utf-8"))

@@ -1,7 +1,8 @@
 """The one ordered list of schema migrations for OCP's SQLite database.
 
 Each migration is a function that runs inside a transaction; `_migrations` records which have
-run. A migration that has shipped is never edited: add a new one at the end.
+run, by name. A migration that has shipped is never edited: add a new one at the end, or before
+the later ones that read what it writes, if they have not shipped either (m014).
 """
 
 from __future__ import annotations
@@ -334,8 +335,9 @@ async def m007_secrets(db: aiosqlite.Connection) -> None:
 
 
 async def m011_search_text(db: aiosqlite.Connection) -> None:
-    """Chunk texts are stored deflated (`index/lexicon.pack_text`): the database shrinks to
-    under twice the source. Rows written before are packed here."""
+    """Chunk texts are stored packed (`index/lexicon.pack_text`: deflated when this shipped,
+    zstd since m014): the database shrinks to under twice the source. Rows written before are
+    packed here."""
     await db.create_function("ocp_pack_text", 1, pack_text, deterministic=True)
     await db.execute("UPDATE chunks SET text = ocp_pack_text(text) WHERE typeof(text) = 'text'")
 
@@ -398,8 +400,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     m007_secrets,
     m005_reliability,
     m011_search_text,
-    # Before m012, which reads the texts with today's `unpack_text`: a database that stopped
-    # after m011 holds zlib texts until m014 has recoded them.
+    # Before m012, which reads every text to count its tokens: it reads zstd's faster.
     m014_zstd_text,
     m012_chunk_tokens,
     m013_chunk_clean,

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
-from mcp.server.context import ServerRequestContext
+from mcp.server.context import CallNext, HandlerResult, ServerMiddleware, ServerRequestContext
 from mcp.server.lowlevel.server import Server
 from mcp.shared.exceptions import MCPDeprecationWarning, MCPError
 from mcp.types import (
@@ -520,20 +520,29 @@ def build_server(
     # Registered as a plain request handler, which may answer with the result's wire form (a
     # dict; see tool_result): `on_call_tool=` is typed for the model only.
     server.add_request_handler("tools/call", CallToolRequestParams, on_call_tool)
-    if not _tracing():
-        # The SDK wraps every request in an OpenTelemetry span, which goes nowhere until a
-        # tracer provider is installed (`opentelemetry-instrument` installs one before the
-        # server starts): 0.05 ms of each request's 0.7 outside the tools, for nothing.
-        # (matched by name: the class lives in a private module of the SDK)
-        server.middleware = [
-            m for m in server.middleware if type(m).__name__ != "OpenTelemetryMiddleware"
-        ]
+    # (matched by name: the class lives in a private module of the SDK)
+    server.middleware = [
+        _SpansWhenTraced(m) if type(m).__name__ == "OpenTelemetryMiddleware" else m
+        for m in server.middleware
+    ]
     return server
 
 
-def _tracing() -> bool:
-    """Whether this process has an OpenTelemetry tracer provider of its own."""
-    return not isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider)
+@dataclass(frozen=True, slots=True)
+class _SpansWhenTraced:
+    """The SDK's OpenTelemetry middleware, run only while a tracer provider takes its spans
+    (`opentelemetry-instrument` installs one before the server starts; a host may later):
+    without one each request's span goes nowhere, and costs 0.05 ms of the 0.7 a request
+    spends outside the tools."""
+
+    spans: ServerMiddleware[Any]
+
+    async def __call__(
+        self, ctx: ServerRequestContext[Any, Any], call_next: CallNext
+    ) -> HandlerResult:
+        if isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider):
+            return await call_next(ctx)
+        return await self.spans(ctx, call_next)
 
 
 def _load_app() -> type[AppState]:

@@ -189,7 +189,7 @@ def _terms_in(spans: list[str]) -> set[str]:
 # ---- what the indexer stores per chunk ----------------------------------------------------
 class _TextCodec(threading.local):
     """zstandard's compressors and decompressors must not be used by two threads at once, and
-    making one costs more than a chunk's text (about 15 µs): one of each per thread."""
+    making one costs more than packing a chunk's text (about 15 µs): one of each per thread."""
 
     def __init__(self) -> None:
         # Level 6: a fortieth smaller than level 3 on the monorepo's texts, and still packs in
@@ -209,8 +209,17 @@ def pack_text(text: str) -> bytes:
     return _codec.compress(text.encode("utf-8"))
 
 
+_ZSTD_FRAME = b"\x28\xb5\x2f\xfd"  # how every zstd frame begins
+
+
 def unpack_text(stored: bytes) -> str:
-    return _codec.decompress(stored).decode("utf-8")
+    """A chunk's text from `pack_text`'s form, or from zlib's, which databases held before
+    (m014 recodes them, but a server of an earlier version sharing the database writes it)."""
+    if stored[:4] == _ZSTD_FRAME:
+        return _codec.decompress(stored).decode("utf-8")
+    if stored[:1] == b"\x78":
+        return zlib.decompress(stored).decode("utf-8")
+    raise ValueError(f"a chunk's text in an unknown format (its first bytes: {stored[:4].hex()})")
 
 
 TERM_RECORD = np.dtype([("term", "<u4"), ("count", "<u2")])
