@@ -131,6 +131,7 @@ async def test_a_database_that_stopped_after_m011_is_recoded_before_its_tokens_a
     tmp_path: Path,
 ) -> None:
     from ocp_router.tokens import estimate_tokens
+    from ocp_server.index.lexicon import pack_text
     from ocp_server.migrations import m012_chunk_tokens, m013_chunk_clean, m014_zstd_text
 
     later = (m012_chunk_tokens, m013_chunk_clean, m014_zstd_text)
@@ -138,8 +139,9 @@ async def test_a_database_that_stopped_after_m011_is_recoded_before_its_tokens_a
         await migrate(db, tuple(m for m in MIGRATIONS if m not in later))
         await _add_chunks(db, [zlib.compress(t.encode()) for t in _ZLIB_ERA_TEXTS])
         assert await migrate(db) == ["m014_zstd_text", "m012_chunk_tokens", "m013_chunk_clean"]
-        rows = await db.execute_fetchall("SELECT tokens FROM chunks ORDER BY id")
-        assert [r[0] for r in rows] == [estimate_tokens(t) for t in _ZLIB_ERA_TEXTS]
+        rows = await db.execute_fetchall("SELECT text, tokens FROM chunks ORDER BY id")
+        assert [r[0] for r in rows] == [pack_text(t) for t in _ZLIB_ERA_TEXTS]
+        assert [r[1] for r in rows] == [estimate_tokens(t) for t in _ZLIB_ERA_TEXTS]
         assert await _texts(db) == _ZLIB_ERA_TEXTS
 
 
