@@ -348,3 +348,51 @@ async def test_a_snapshot_refuses_rolled_up_tables_with_keys_of_their_own(tmp_pa
         dataclasses.replace(snap, file_body=copied)
     snap.derived[("chunk", 0.75)] = snap.chunk_len
     assert dataclasses.replace(snap).derived == {}  # its own cache, not the original's
+
+
+TEMPLATES_GO = """package cli
+
+type Command struct {
+	helpTemplate string
+	parent       *Command
+}
+
+// SetHelpTemplate sets help template to be used. Application can use it to set custom template.
+func (c *Command) SetHelpTemplate(s string) {
+	c.helpTemplate = s
+}
+
+// Usage prints the usage of the command.
+func (c *Command) Usage() string {
+	return "usage"
+}
+
+// HelpTemplate return help template for the command.
+// This function is kept for backwards-compatibility reasons.
+func (c *Command) HelpTemplate() string {
+	if c.helpTemplate != "" {
+		return c.helpTemplate
+	}
+	if c.parent != nil {
+		return c.parent.HelpTemplate()
+	}
+	return defaultHelpTemplate
+}
+
+const defaultHelpTemplate = "{{.Long}}"
+"""
+
+
+async def test_a_short_doc_comment_shows_the_function_its_words_name(tmp_path: Path) -> None:
+    """The lookup "sets help template" names SetHelpTemplate in full, HelpTemplate in part: it
+    shows the chunk whose definition's name holds most of the query, not the one defining
+    the identifier a pair of its words spells (which also repeats those words more)."""
+    index = await _index(tmp_path / "ws", {"cli/command.go": TEMPLATES_GO}, tmp_path / "ocp.db")
+    try:
+        query = "Sets help template to be used."
+        assert parse_query(query).lookup
+        first = (await index.search(query, k=3, refresh=False)).results[0]
+        assert first.path == "cli/command.go"
+        assert first.symbol == "SetHelpTemplate"
+    finally:
+        await index.close()

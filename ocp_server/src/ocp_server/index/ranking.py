@@ -508,7 +508,7 @@ def candidate_features(
     lookup = bool(query.identifiers and query.lookup)
     blocks = snap.blocks
     n_blocks = len(blocks.length)
-    ch, fh, bh, ph, cph, nh, dh, path_h, *dc = _gather_all(
+    ch, fh, bh, ph, cph, nh, dh, path_h, *lk = _gather_all(
         [
             (snap.chunk_body, body_at, n_chunks),
             (snap.file_body, body_at, n_files),
@@ -518,7 +518,11 @@ def candidate_features(
             (snap.file_names, name_at, n_files),
             (snap.file_names, defined_at, n_files),
             (snap.file_path, snap.file_path.locate(keys), n_files),
-            *([(snap.chunk_names, defined_at, n_chunks)] if lookup else []),
+            *(
+                [(snap.chunk_names, defined_at, n_chunks), (snap.chunk_names, name_at, n_chunks)]
+                if lookup
+                else []
+            ),
         ]
     )
 
@@ -654,7 +658,9 @@ def candidate_features(
     relative = x[:, _RELATIVE]
     top = relative.max(axis=0, initial=0.0)
     x[:, _RELATIVE] = relative / np.where(top > 0, top, 1.0)
-    choice = _chunk_choice(query, (hit, where, seen), chunk_scores, cph, dc[0] if dc else None)
+    choice = _chunk_choice(
+        query, (hit, where, seen), chunk_scores, cph, (lk[0], lk[1], cover_w) if lk else None
+    )
     return cand, x, choice, ch, term_list
 
 
@@ -668,21 +674,34 @@ def _chunk_choice(
     hits: tuple[Ints, npt.NDArray[np.intp], npt.NDArray[np.bool_]],
     bm25: Floats,
     pairs: _Hits,
-    defined: _Hits | None,
+    lookup: tuple[_Hits, _Hits, Floats] | None,
 ) -> ChunkScores:
     """A chunk's own score, for choosing what to show of a file: BM25 (`bm25`, of the chunks
     `hit`, as `_distinct` gives them) scaled up by the share of the query's phrases (adjacent
-    term pairs, their chunk postings `pairs`) it holds; in a lookup, the definitions of what
-    the query names (their chunk postings `defined`) come first."""
+    term pairs, their chunk postings `pairs`) it holds.
+
+    In a lookup (`lookup`: the chunk postings of the identifiers the query names, of its terms
+    as name terms, and each term's share of the query's IDF) a chunk gains the top score x
+    how much of the query its definitions' names hold: 1 for defining an identifier the query
+    names, else the IDF share of the query's terms among its name terms. Not 1 for any
+    identifier named: "sets help template" names HelpTemplate by two of its words, but
+    SetHelpTemplate by all three."""
     hit, where, seen = hits
     # a chunk holding a pair holds its terms: one outside `hit` has BM25 0 and stays 0
     inside = seen[pairs.docs]
     phrase = _sum(where[pairs.docs[inside]], None, len(hit)) / max(len(query.pair_keys), 1)
     score = bm25 * (1.0 + CHOICE_PHRASES * phrase)
-    if defined is not None and len(defined.docs):
-        boost = float(score.max(initial=0.0)) + 1.0
-        inside = seen[defined.docs]
-        score[where[defined.docs[inside]]] += boost
+    if lookup is None:
+        return ChunkScores(hit, score)
+    defined, names, share = lookup
+    # a chunk holding a name term holds the term: one outside `hit` has no body score either
+    inside = seen[names.docs]
+    named = _sum(where[names.docs[inside]], share[names.term[inside]], len(hit))
+    inside = seen[defined.docs]
+    named[where[defined.docs[inside]]] = 1.0
+    boost = float(score.max(initial=0.0)) + 1.0
+    score += boost * named
+    if len(defined.docs):
         # definitions that hold no query term (score 0) join the chunks held
         extra = _ascending_distinct(defined.docs[~inside])
         slots = np.searchsorted(hit, extra)
