@@ -396,3 +396,38 @@ async def test_a_short_doc_comment_shows_the_function_its_words_name(tmp_path: P
         assert first.symbol == "SetHelpTemplate"
     finally:
         await index.close()
+
+
+async def test_how_often_files_changed_is_counted_again_for_a_new_snapshot(tmp_path: Path) -> None:
+    """The history's change counts are kept on a snapshot for its next search: a commit
+    indexed after it (a new snapshot) counts again."""
+    from ocp_server.index.ranking import candidate_features
+
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "upload.py").write_text("def send_part(part):\n    return part\n")
+    (ws / "other.py").write_text("def send_other(part):\n    return part\n")
+    git(ws, "init", "-q")
+    git(ws, "add", "-A")
+    git(ws, "commit", "-qm", "Start")
+    index = await WorkspaceIndex.open(ws, tmp_path / "ocp.db")
+    column = FEATURES.index("history_changes")
+
+    async def changes() -> dict[str, float]:
+        snap = await index.snapshot()
+        cand, x, *_ = candidate_features(snap, parse_query("send part"))
+        again = candidate_features(snap, parse_query("send part"))[1]  # from the kept counts
+        assert np.array_equal(x, again)
+        return {snap.paths[f]: float(x[i, column]) for i, f in enumerate(cand.tolist())}
+
+    try:
+        await index.update()
+        before = await changes()
+        (ws / "upload.py").write_text("def send_part(part):\n    return part or None\n")
+        git(ws, "commit", "-qam", "Send no empty part")
+        await index.update()
+        after = await changes()
+    finally:
+        await index.close()
+    assert after["upload.py"] > before["upload.py"]
+    assert after["other.py"] == before["other.py"]

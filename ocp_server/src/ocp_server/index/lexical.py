@@ -299,7 +299,8 @@ class Snapshot:
     stems: dict[str, Ints]  # file stem -> files
     history: History
     #: Per-document values a search derives from the arrays above, kept for the next search
-    #: of this snapshot (ranking's length norms); never handed on to another snapshot.
+    #: of this snapshot (ranking's length norms, how often each file changed); never handed on
+    #: to another snapshot.
     derived: dict[tuple[str, float], np.ndarray] = field(
         default_factory=dict, init=False, compare=False, repr=False
     )

@@ -453,11 +453,13 @@ def _history(
     if not hist.n_commits:
         return similar, changes
     older = None if as_of is None else hist.time < as_of
-    counts = np.diff(hist.file_starts)
-    per_file = np.repeat(np.arange(hist.n_commits), counts)
-    if older is None:
-        changes = _sum(hist.files, None, n_files)
+    if older is None:  # the same for every search of a snapshot: counted on its first
+        kept = snap.derived.get(("history_changes", 0.0))
+        if kept is None:
+            kept = snap.derived[("history_changes", 0.0)] = _sum(hist.files, None, n_files)
+        changes = kept
     else:
+        per_file = np.repeat(np.arange(hist.n_commits), np.diff(hist.file_starts))
         changes = _sum(hist.files[older[per_file]], None, n_files)
     hh = _gather(hist.body, keys, hist.n_commits)
     if older is not None:
