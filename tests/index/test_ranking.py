@@ -384,9 +384,9 @@ const defaultHelpTemplate = "{{.Long}}"
 
 
 async def test_a_short_doc_comment_shows_the_function_its_words_name(tmp_path: Path) -> None:
-    """The lookup "sets help template" names SetHelpTemplate in full, HelpTemplate in part: it
-    shows the chunk whose definition's name holds most of the query, not the one defining
-    the identifier a pair of its words spells (which also repeats those words more)."""
+    """The lookup "sets help template" spells HelpTemplate by two adjacent words, and
+    SetHelpTemplate's name holds all three: both gain the full boost and the doc comment's
+    words decide (the old flat boost went to HelpTemplate alone, and showed it)."""
     index = await _index(tmp_path / "ws", {"cli/command.go": TEMPLATES_GO}, tmp_path / "ocp.db")
     try:
         query = "Sets help template to be used."

@@ -685,9 +685,11 @@ def _chunk_choice(
     In a lookup (`lookup`: the chunk postings of the identifiers the query names, of its terms
     as name terms, and each term's share of the query's IDF) a chunk gains the top score x
     how much of the query its definitions' names hold: 1 for defining an identifier the query
-    names, else the IDF share of the query's terms among its name terms. Not 1 for any
-    identifier named: "sets help template" names HelpTemplate by two of its words, but
-    SetHelpTemplate by all three."""
+    names, else the IDF share of the query's terms among its name terms (its symbol's and
+    scope's words). So a name holding every query term gains as much as the definition of an
+    identifier two adjacent query words spell: "sets help template" spells HelpTemplate, and
+    SetHelpTemplate's name holds all three; their own words then decide (a flat boost for
+    named identifiers alone showed HelpTemplate)."""
     hit, where, seen = hits
     # a chunk holding a pair holds its terms: one outside `hit` has BM25 0 and stays 0
     inside = seen[pairs.docs]
