@@ -398,6 +398,44 @@ async def test_a_short_doc_comment_shows_the_function_its_words_name(tmp_path: P
         await index.close()
 
 
+HEADERS_PY = '''"""Reading HTTP headers."""
+
+
+def read_header_value(raw, name):
+    """Parse the raw header block and read one header value: the value after the header's
+    name, header by header; the parse header value steps are: split, parse, match."""
+    for header in raw.split("\\n"):
+        key, _, value = header.partition(":")
+        if key.strip().lower() == name:
+            return value.strip()
+    return None
+
+
+def parse_header_value(value):
+    """Split a comma-separated list into its items."""
+    return [item.strip() for item in value.split(",") if item.strip()]
+'''
+
+
+async def test_a_lookup_shows_the_definition_whose_name_holds_more_of_its_words(
+    tmp_path: Path,
+) -> None:
+    """The lookup "parse header value" names no identifier outright (parse_header and
+    header_value are defined nowhere), so neither function gains a definition's full boost:
+    the one whose name holds all three words gains more than the one whose name holds two, and
+    is shown although the other's body repeats the query's words more often (fails with the
+    flat boost for named identifiers alone, and with a full boost for any name term)."""
+    index = await _index(tmp_path / "ws", {"http/headers.py": HEADERS_PY}, tmp_path / "ocp.db")
+    try:
+        query = "parse header value"
+        assert parse_query(query).lookup
+        first = (await index.search(query, k=3, refresh=False)).results[0]
+        assert first.path == "http/headers.py"
+        assert first.symbol == "parse_header_value"
+    finally:
+        await index.close()
+
+
 async def test_how_often_files_changed_is_counted_again_for_a_new_snapshot(tmp_path: Path) -> None:
     """The history's change counts are kept on a snapshot for its next search: a commit
     indexed after it (a new snapshot) counts again."""
