@@ -190,6 +190,16 @@ async def test_token_budget_packs_the_best_results_and_trims(index: WorkspaceInd
     assert sum(len(r.text) for r in budget) < sum(len(r.text) for r in full)
 
 
+async def rewrite_rows(index: WorkspaceIndex, sql: str) -> None:
+    """Rows changed as an index write changes them: with the generation moved on, so searches
+    read them again (a snapshot keeps the rows it answered with)."""
+    await index.db.execute(sql)
+    await index.db.execute(
+        "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'"
+    )
+    await index.db.commit()
+
+
 async def test_the_token_budget_uses_the_counts_stored_at_index_time(
     index: WorkspaceIndex,
 ) -> None:
@@ -202,8 +212,7 @@ async def test_the_token_budget_uses_the_counts_stored_at_index_time(
     fits = (await index.search("session token verify", k=5, max_tokens=4000)).results
     assert fits and not any(r.truncated for r in fits)
     # counted as far larger than they are: the first no longer fits whole, the rest not at all
-    await index.db.execute("UPDATE chunks SET tokens = 100000")
-    await index.db.commit()
+    await rewrite_rows(index, "UPDATE chunks SET tokens = 100000")
     (only,) = (await index.search("session token verify", k=5, max_tokens=4000)).results
     assert only.truncated and only.citation == fits[0].citation
 
@@ -215,8 +224,7 @@ async def test_chunks_indexed_before_counts_were_stored_are_counted_at_search_ti
     whole = (await index.search("session token verify", k=5)).results
     counted = (await index.search("session token verify", k=5, max_tokens=120)).results
     assert len(counted) < len(whole) or counted[-1].truncated  # the budget binds
-    await index.db.execute("UPDATE chunks SET tokens = NULL")
-    await index.db.commit()
+    await rewrite_rows(index, "UPDATE chunks SET tokens = NULL")
     uncounted = (await index.search("session token verify", k=5, max_tokens=120)).results
     shape = [(r.citation, r.text, r.truncated) for r in counted]
     assert [(r.citation, r.text, r.truncated) for r in uncounted] == shape
@@ -377,3 +385,18 @@ def test_a_result_cut_to_the_budget_keeps_the_longest_run_of_lines_that_fits(
     assert cut.text == "\n".join(lines[:fitting])
     assert (cut.start_line, cut.end_line) == (10, 10 + fitting - 1)
     assert cut.truncated and not cut.clean
+
+
+def test_a_snapshots_answer_rows_keep_at_most_their_text_bound_the_oldest_going_first() -> None:
+    from ocp_server.index.lexical import AnswerRows, ChunkRow
+
+    def row(text: str) -> ChunkRow:
+        return ChunkRow(1, 2, None, "function", None, text, 3, 1)
+
+    kept = AnswerRows(max_chars=10)
+    kept.put(1, row("abcd"))
+    kept.put(2, row("efgh"))
+    kept.put(3, row("ijkl"))  # 12 characters: the oldest goes
+    assert kept.get(1) is None and kept.get(2) == row("efgh") and kept.get(3) == row("ijkl")
+    kept.put(4, row("x" * 11))  # larger than the bound: not kept, the others stay
+    assert kept.get(4) is None and len(kept) == 2

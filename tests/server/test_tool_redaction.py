@@ -283,3 +283,56 @@ async def test_a_search_answer_is_exactly_what_its_result_model_dumps_and_render
         ), args.query
         assert answer.text == render(model)
     assert shapes == {(shape, seen) for shape in ("redacted", "files", "note") for seen in (1, 0)}
+
+
+async def test_a_chunk_answered_again_from_the_snapshots_rows_is_still_redacted(
+    state: AppState, workspace: Path
+) -> None:
+    ws = await opened(state, workspace)
+    first = await state.search(ws, wire.SearchArgs(query="DB_PASSWORD"))
+    snap = await ws.index.snapshot()
+    assert len(snap.answers)  # the rows this search answered with, kept for the next
+    again = await state.search(ws, wire.SearchArgs(query="password stripe key"))
+    top = again.results[0]
+    assert top.path == "src/config.py" and top.redactions == 2
+    assert PASSWORD not in dumped(again) and STRIPE not in dumped(again)
+    assert top.text == first.results[0].text
+
+
+async def test_a_chunk_that_gains_a_secret_is_redacted_in_the_next_answer(
+    state: AppState, workspace: Path
+) -> None:
+    # The chunk was answered (and kept) while it was clean; the new text with a secret in it
+    # comes from the new snapshot, not from the rows kept for the old one.
+    ws = await opened(state, workspace)
+    before = await state.search(ws, wire.SearchArgs(query="verify_token"))
+    assert before.results[0].symbol == "verify_token" and before.results[0].redactions == 0
+    auth = workspace / "src" / "auth.py"
+    auth.write_text(
+        auth.read_text().replace(
+            '    """Check a token against the secret in constant time."""\n',
+            f'    """Check a token against the secret in constant time."""\n'
+            f'    fallback_password = "{PASSWORD}"\n',
+        )
+    )
+    await ws.index.update()
+    after = await state.search(ws, wire.SearchArgs(query="verify_token"))
+    top = after.results[0]
+    assert top.symbol == "verify_token" and "fallback_password" in top.text
+    assert top.redactions == 1 and PASSWORD not in dumped(after)
+
+
+async def test_a_chunk_moved_by_an_edit_above_it_is_cited_at_its_new_lines(
+    state: AppState, workspace: Path
+) -> None:
+    # Its row keeps its id and text (only its lines change): the rows kept for the snapshot
+    # before the edit must not answer for the one after it.
+    ws = await opened(state, workspace)
+    before = (await state.search(ws, wire.SearchArgs(query="verify_token"))).results[0]
+    auth = workspace / "src" / "auth.py"
+    two_more = "import hmac\nimport os\nimport re\n"
+    auth.write_text(auth.read_text().replace("import hmac\n", two_more))
+    await ws.index.update()
+    after = (await state.search(ws, wire.SearchArgs(query="verify_token"))).results[0]
+    assert after.symbol == before.symbol == "verify_token" and after.text == before.text
+    assert (after.start_line, after.end_line) == (before.start_line + 2, before.end_line + 2)

@@ -25,7 +25,7 @@ import pathspec
 from ocp_router.tokens import estimate_tokens
 from ocp_server.index.clean_text import RULES_DIGEST, RULES_KEY
 from ocp_server.index.files import path_exclusion
-from ocp_server.index.lexical import Snapshot
+from ocp_server.index.lexical import ChunkRow, Snapshot
 from ocp_server.index.lexicon import unpack_text
 from ocp_server.index.models import SearchResult
 from ocp_server.index.ranking import Ranked, parse_query, rank
@@ -44,19 +44,6 @@ _MIN_ROOM = 40
 
 #: Files beyond the k best whose best chunks are found with theirs, for the files skipped.
 _SPARE = 4
-
-
-class _Row(NamedTuple):
-    """A chosen chunk's row as read back for its answer."""
-
-    start_line: int
-    end_line: int
-    symbol: str | None
-    kind: str
-    scope: str | None
-    stored: bytes  # the text, packed (lexicon.pack_text)
-    tokens: int | None  # its count at index time (None: from before counts were stored)
-    clean: int  # 1: redaction finds nothing in it under this process's rules
 
 
 class _Pick(NamedTuple):  # a tuple: twenty are made on every search
@@ -166,26 +153,41 @@ async def search_chunks(
     picks = _order(groups, k, group_by_file)
     if not picks:
         return [], list(ranked.term_list)
-    ids = [int(snap.chunk_ids[p.chunk]) for p in picks]
-    marks = ",".join("?" * len(ids))
-    # A chunk's flag counts only when it was found with this process's redaction rules.
-    rows = {
-        row[0]: _Row(*row[1:])
-        for row in await read(
+    chunks = [p.chunk for p in picks]
+    ids: list[int] = snap.chunk_ids[chunks].tolist()
+    files: list[int] = snap.chunk_file[chunks].tolist()
+    kept = snap.answers
+    rows: dict[int, ChunkRow] = {}
+    missing: list[int] = []
+    for cid in ids:
+        row = kept.get(cid)
+        if row is None:
+            missing.append(cid)
+        else:
+            rows[cid] = row
+    if missing:
+        marks = ",".join("?" * len(missing))
+        # A chunk's flag counts only when it was found with this process's redaction rules.
+        for cid, start, end, symbol, kind, scope, stored, tokens, clean in await read(
             f"SELECT id, start_line, end_line, symbol, kind, scope, text, tokens, coalesce("
             f"clean = 1 AND (SELECT value FROM meta WHERE key = ?) = ?, 0) FROM chunks "
             f"WHERE id IN ({marks})",
-            [RULES_KEY, RULES_DIGEST, *ids],
-        )
-    }
-    matched = _matched_terms(ranked, [p.chunk for p in picks], parsed.originals, snap.n_chunks)
+            [RULES_KEY, RULES_DIGEST, *missing],
+        ):
+            row = ChunkRow(start, end, symbol, kind, scope, unpack_text(stored), tokens, clean)
+            rows[cid] = row
+            kept.put(cid, row)
+    matched = _matched_terms(ranked, chunks, parsed.originals, snap.n_chunks)
     # a row gone was deleted since the snapshot was read
-    found = [(pick, rows[cid]) for pick, cid in zip(picks, ids, strict=True) if cid in rows]
+    found = [
+        (pick, rows[cid], file)
+        for pick, cid, file in zip(picks, ids, files, strict=True)
+        if cid in rows
+    ]
     if not group_by_file:
         del found[k:]
 
-    def result(pick: _Pick, row: _Row, text: str | None = None) -> SearchResult:
-        file = int(snap.chunk_file[pick.chunk])
+    def result(pick: _Pick, row: ChunkRow, file: int) -> SearchResult:
         return SearchResult(
             snap.paths[file],
             row.start_line,
@@ -193,7 +195,7 @@ async def search_chunks(
             row.symbol,
             row.kind,
             round(pick.score, 4),
-            unpack_text(row.stored) if text is None else text,
+            row.text,
             snap.languages[file],
             row.scope,
             matched.get(pick.chunk, ()),
@@ -201,24 +203,21 @@ async def search_chunks(
         )
 
     if max_tokens is None:
-        return [result(pick, row) for pick, row in found], list(ranked.term_list)
-    # The budget is decided on the counts stored at index time: only the texts sent are
-    # inflated (a few µs a chunk), not those of the results left out.
+        return [result(*hit) for hit in found], list(ranked.term_list)
+    # The budget is decided on the counts stored at index time.
     packed: list[SearchResult] = []
     used = 0
-    for pick, row in found:
-        text: str | None = None
+    for pick, row, file in found:
         tokens = row.tokens
         if tokens is None:  # indexed before counts were stored
-            text = unpack_text(row.stored)
-            tokens = estimate_tokens(text)
+            tokens = estimate_tokens(row.text)
         cost = tokens + 20
         if used + cost <= max_tokens:
-            packed.append(result(pick, row, text))
+            packed.append(result(pick, row, file))
             used += cost
             continue
         room = max_tokens - used - 20
-        if room >= _MIN_ROOM and (trimmed := _trimmed(result(pick, row, text), room, tokens)):
+        if room >= _MIN_ROOM and (trimmed := _trimmed(result(pick, row, file), room, tokens)):
             packed.append(trimmed)
         break
     return packed, list(ranked.term_list)
