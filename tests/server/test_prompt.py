@@ -35,3 +35,19 @@ def test_symbols_and_other_control_characters_are_escaped_too() -> None:
 def test_ordinary_names_are_unchanged_and_escapes_read_back_unambiguously() -> None:
     assert one_line("src/ünïcode/app.py:1-9") == "src/ünïcode/app.py:1-9"
     assert one_line("a\\nb") == "a\\\\nb" != one_line("a\nb")
+
+
+def test_one_line_escapes_exactly_what_its_pattern_matches_in_every_plane_zero_character() -> None:
+    # Names with nothing to escape are returned without running the pattern: every character
+    # of the Basic Multilingual Plane, alone and amid a path, comes out as the pattern makes it.
+    from ocp_server.prompt import _BREAKS_RE, _ESCAPES, _escape
+
+    def by_pattern(text: str) -> str:
+        return _BREAKS_RE.sub(lambda m: _ESCAPES.get(m[0]) or _escape(m[0]), text)
+
+    for code in range(0x10000):
+        if 0xD800 <= code < 0xE000:
+            continue  # surrogates: not in a decoded name
+        c = chr(code)
+        for text in (c, f"src/{c}x.py:1-9"):
+            assert one_line(text) == by_pattern(text), hex(code)

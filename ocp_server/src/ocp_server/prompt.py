@@ -34,6 +34,8 @@ def one_line(text: str) -> str:
     """`text` made safe for a header line: a file name with a newline in it cannot start a
     section of its own. Line breaks and other control characters become visible escapes
     (\\n, \\x1b, \\u2028), and so does a backslash, so the escape reads back unambiguously."""
+    if text.isprintable() and "\\" not in text:
+        return text  # what the pattern matches is a backslash or unprintable: nothing to escape
     return _BREAKS_RE.sub(lambda m: _ESCAPES.get(m[0]) or _escape(m[0]), text)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
@@ -39,7 +40,13 @@ __all__ = [
 
 
 def _iso(ts: float | None) -> str | None:
-    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds") if ts else None
+    return _iso_at(ts) if ts else None
+
+
+@lru_cache(maxsize=256)
+def _iso_at(ts: float) -> str:
+    # every search reports its index's last update: the same few times, formatted once each
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds")
 
 
 # ---- restore's items on the wire -------------------------------------------------------
@@ -225,7 +232,7 @@ def _search_structured(
         [False, *(r.clean for r in response.results)],
     )
     hits = list(zip(response.results, texts, strict=True))
-    hidden = {v.lower() for r, red in hits for v in _values(r.text, red)}
+    hidden = {v.lower() for r, red in hits if red.redactions for v in _values(r.text, red)}
     # The keys in wire.SearchHit's field order (a test keeps them equal to its dump).
     results: list[dict[str, Any]] = [
         {

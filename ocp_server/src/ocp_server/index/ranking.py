@@ -213,6 +213,7 @@ def parse_query(text: str) -> Query:
         for t in word_terms:
             originals.setdefault(t, word)
     content = [w for w, _ in by_word if w.lower() not in STOPWORDS]
+    first = first_sentence(text)
     identifiers, code = code_words(text)
     lower = text.lower() if text.isascii() else None
     lookup = 0 < len(content) <= LOOKUP_WORDS
@@ -223,7 +224,8 @@ def parse_query(text: str) -> Query:
     return Query(
         text=text,
         counts=Counter(seq),
-        subject=frozenset(terms(first_sentence(text))),
+        # one sentence (as most are): its terms are the query's
+        subject=frozenset(seq if len(first) == len(text) else terms(first)),
         code=frozenset(code),
         pair_keys=tuple(dict.fromkeys(pair_hash(a, b) for a, b in pairs(seq))),
         identifiers=tuple(dict.fromkeys(identifiers)),
@@ -282,10 +284,10 @@ def _gather_all(wanted: list[tuple[Postings, list[int], int]]) -> list[_Hits]:
     every = np.concatenate(records) if records else np.zeros(0, dtype=np.int64)
     all_docs = records_docs(every).astype(np.intp)
     all_counts = records_counts(every).astype(np.float64)
-    term = np.repeat(np.array(ids, dtype=np.int64), sizes)
+    term = np.array(ids, dtype=np.int64).repeat(sizes)
     all_df = np.array(df, dtype=np.float64)
-    n_docs = np.repeat(
-        np.array([n for _, _, n in wanted], dtype=np.float64), [len(at) for _, at, _ in wanted]
+    n_docs = np.array([n for _, _, n in wanted], dtype=np.float64).repeat(
+        [len(at) for _, at, _ in wanted]
     )
     all_idf = _idf(all_df, n_docs)
     out = []
@@ -304,6 +306,16 @@ def _gather_all(wanted: list[tuple[Postings, list[int], int]]) -> list[_Hits]:
     return out
 
 
+# The reductions that `ndarray.any`, `.all`, `.sum` and `.max` run, called straight: those
+# methods (like np.searchsorted, np.repeat, np.flatnonzero, np.argsort beside the array's own
+# methods) go through Python-level wrappers in numpy that cost more than reducing a query's few
+# values. The same routines over the same 1-d arrays: the same values.
+_any = np.logical_or.reduce
+_all = np.logical_and.reduce
+_add = np.add.reduce
+_max = np.maximum.reduce
+
+
 def _distinct(
     docs: npt.NDArray[np.intp], n: int
 ) -> tuple[Ints, npt.NDArray[np.intp], npt.NDArray[np.bool_]]:
@@ -312,7 +324,7 @@ def _distinct(
     not over every document."""
     seen = np.zeros(n, dtype=bool)
     seen[docs] = True
-    hit = np.flatnonzero(seen)
+    hit = seen.nonzero()[0]
     where = np.empty(n, dtype=np.intp)
     where[hit] = np.arange(len(hit))
     return hit, where, seen
@@ -377,7 +389,7 @@ class ChunkScores:
 
     def best_of_file(self, lo: int, hi: int) -> int:
         """`lo + of_file(lo, hi).argmax()`, without building the file's array."""
-        a, b = np.searchsorted(self.chunks, (lo, hi)).tolist()
+        a, b = self.chunks.searchsorted((lo, hi)).tolist()
         if a == b:
             return lo
         at = int(self.values[a:b].argmax())
@@ -385,21 +397,21 @@ class ChunkScores:
 
     def best_of_files(self, lo: Ints, hi: Ints) -> Ints:
         """`best_of_file` of each file (chunks lo[i]..hi[i]-1), all at once."""
-        a = np.searchsorted(self.chunks, lo)
-        sizes = np.searchsorted(self.chunks, hi) - a
-        firsts = np.cumsum(sizes) - sizes
+        a = self.chunks.searchsorted(lo)
+        sizes = self.chunks.searchsorted(hi) - a
+        firsts = sizes.cumsum() - sizes
         held = sizes > 0
         best = lo.copy()
-        if not held.any():
+        if not _any(held):
             return best
         a, sizes, firsts = a[held], sizes[held], firsts[held]
         total = int(sizes.sum())
-        at = np.arange(total) + np.repeat(a - firsts, sizes)  # the files' chunks, one run each
+        at = np.arange(total) + (a - firsts).repeat(sizes)  # the files' chunks, one run each
         values = self.values[at]
         top = np.maximum.reduceat(values, firsts)
         # the first chunk holding its file's best value, as argmax takes
         first = np.minimum.reduceat(
-            np.where(values == np.repeat(top, sizes), np.arange(total), total), firsts
+            np.where(values == top.repeat(sizes), np.arange(total), total), firsts
         )
         best[held] = np.where(top > 0, self.chunks[at[first]], lo[held])
         return best
@@ -407,7 +419,7 @@ class ChunkScores:
     def of_file(self, lo: int, hi: int) -> Floats:
         """The scores of chunks lo..hi-1 (one file's)."""
         out = np.zeros(hi - lo)
-        a, b = np.searchsorted(self.chunks, (lo, hi)).tolist()
+        a, b = self.chunks.searchsorted((lo, hi)).tolist()
         out[self.chunks[a:b] - lo] = self.values[a:b]
         return out
 
@@ -549,19 +561,19 @@ def candidate_features(
     file_flat = _sum(fh.docs, flat, n_files)
     # a query of one sentence has no body; one in plain words, no words written as code
     # (the sums they skip would be file_bm25 itself, or zeros: the same floats)
-    if in_subject.all():
+    if _all(in_subject):
         subject, body = file_bm25, np.zeros(n_files)
     else:
         subject = _sum(fh.docs, post * in_subject[fh.term], n_files)
         body = _sum(fh.docs, post * ~in_subject[fh.term], n_files)
-    if is_code.any():
+    if _any(is_code):
         code_words = _sum(fh.docs, post * is_code[fh.term], n_files)
     else:
         code_words = np.zeros(n_files)
-    file_cover_w = file_idf / max(float(file_idf.sum()), 1e-9)
+    file_cover_w = file_idf / max(float(_add(file_idf)), 1e-9)
     coverage = _sum(fh.docs, file_cover_w[fh.term], n_files)
-    rare_mask = (file_idf > 0) & (file_idf >= 0.7 * float(file_idf.max(initial=0.0)))
-    rare_w = rare_mask / max(int(rare_mask.sum()), 1)
+    rare_mask = (file_idf > 0) & (file_idf >= 0.7 * float(_max(file_idf, initial=0.0)))
+    rare_w = rare_mask / max(int(_add(rare_mask)), 1)
     rare = _sum(fh.docs, rare_w[fh.term], n_files)
 
     phrases = _sum(ph.docs, None, n_files) / max(len(query.pair_keys), 1)
@@ -582,26 +594,26 @@ def candidate_features(
     evidence = (file_bm25 > 0) | (path > 0) | (defines > 0) | (similar > 0)
     if allowed is not None:
         evidence &= allowed
-    pool = np.flatnonzero(evidence)
+    pool = evidence.nonzero()[0]
     chosen = np.zeros(n_files, dtype=bool)
     for signal in (file_bm25, chunk_best, path, defines, similar):
         values = signal[pool]
         positive = values > 0
         if len(pool) > CANDIDATES and np.count_nonzero(positive) > CANDIDATES:
-            top = np.argpartition(-values, CANDIDATES)[:CANDIDATES]
+            top = (-values).argpartition(CANDIDATES)[:CANDIDATES]
             chosen[pool[top[values[top] > 0]]] = True
         else:  # the best CANDIDATES hold every positive one
             chosen[pool[positive]] = True
-    cand = np.flatnonzero(chosen)
+    cand = chosen.nonzero()[0]
 
     # ---- the candidates' best chunks and blocks: reduced over their own chunks only
     # each candidate's first file and the next: its chunks, its blocks
     bounds = (cand[:, None] + np.arange(2)).ravel()
-    own = _Ranges.of(np.searchsorted(hit, snap.file_chunks[bounds]))
-    cover_w = chunk_idf / max(float(chunk_idf.sum()), 1e-9)
+    own = _Ranges.of(hit.searchsorted(snap.file_chunks[bounds]))
+    cover_w = chunk_idf / max(float(_add(chunk_idf)), 1e-9)
     # sums over one more than the hit chunks: a range may end at the last (_Ranges.reduce)
     chunk_cov_best = own.reduce(np.maximum, _sum(at, cover_w[ch.term], n_hit + 1))
-    if is_code.any():
+    if _any(is_code):
         chunk_code = _sum(at, chunk_post * is_code[ch.term], n_hit + 1)
         chunk_code_best = own.reduce(np.maximum, chunk_code)
     else:
@@ -621,7 +633,7 @@ def candidate_features(
     if query.wants_changelog:
         changelog[:] = False
     else:  # the path checked for the prose files alone
-        at = np.flatnonzero(changelog)
+        at = changelog.nonzero()[0]
         changelog[at] = [_is_changelog(snap.paths[f]) for f in cand[at].tolist()]
 
     columns = {
@@ -658,7 +670,7 @@ def candidate_features(
         x[:, j] = columns[name]
     # the "rel" columns over their maximum among the candidates (when above 0), all at once
     relative = x[:, _RELATIVE]
-    top = relative.max(axis=0, initial=0.0)
+    top = _max(relative, axis=0, initial=0.0)
     x[:, _RELATIVE] = relative / np.where(top > 0, top, 1.0)
     choice = _chunk_choice(
         query, (hit, where, seen), chunk_scores, cph, (lk[0], lk[1], cover_w) if lk else None
@@ -703,12 +715,12 @@ def _chunk_choice(
     named = _sum(where[names.docs[inside]], share[names.term[inside]], len(hit))
     inside = seen[defined.docs]
     named[where[defined.docs[inside]]] = 1.0
-    boost = float(score.max(initial=0.0)) + 1.0
+    boost = float(_max(score, initial=0.0)) + 1.0
     score += boost * named
     if len(defined.docs):
         # definitions that hold no query term (score 0) join the chunks held
         extra = _ascending_distinct(defined.docs[~inside])
-        slots = np.searchsorted(hit, extra)
+        slots = hit.searchsorted(extra)
         return ChunkScores(np.insert(hit, slots, extra), np.insert(score, slots, boost))
     return ChunkScores(hit, score)
 
@@ -788,5 +800,5 @@ def rank(
         # learned weight of `defines_named` already counts it.
         defines = x[:, FEATURES.index("defines_named")] > 0
         scores = scores + defines * (float(np.ptp(scores)) + 1.0)
-    order = np.argsort(-scores, kind="stable")
+    order = (-scores).argsort(kind="stable")
     return Ranked(cand[order], scores[order], chunk_scores, ch, term_list)
