@@ -346,7 +346,7 @@ async def test_a_snapshot_refuses_rolled_up_tables_with_keys_of_their_own(tmp_pa
     copied = dataclasses.replace(snap.file_body, keys=snap.file_body.keys.copy())
     with pytest.raises(ValueError, match="share its chunk table's keys"):
         dataclasses.replace(snap, file_body=copied)
-    snap.derived[("chunk", 0.75)] = snap.chunk_len
+    snap.derived[("length_norm", "chunk", 0.75)] = snap.chunk_len
     assert dataclasses.replace(snap).derived == {}  # its own cache, not the original's
 
 

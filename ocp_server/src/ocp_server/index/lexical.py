@@ -348,9 +348,9 @@ class Snapshot:
     stems: dict[str, Ints]  # file stem -> files
     history: History
     #: Per-document values a search derives from the arrays above, kept for the next search
-    #: of this snapshot (ranking's length norms, how often each file changed); never handed on
-    #: to another snapshot.
-    derived: dict[tuple[str, float], np.ndarray] = field(
+    #: of this snapshot and never handed on to another, each under a key that names it:
+    #: ranking's ("length_norm", table, b) and ("history_changes",).
+    derived: dict[tuple[str | float, ...], np.ndarray] = field(
         default_factory=dict, init=False, compare=False, repr=False
     )
     #: The rows its searches answered with, for its next searches (search.py).

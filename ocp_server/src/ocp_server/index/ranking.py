@@ -46,6 +46,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -348,9 +349,10 @@ _LENGTHS: dict[str, Callable[[Snapshot], npt.NDArray[np.float32]]] = {
 def _length_norm(snap: Snapshot, table: str, b: float) -> npt.NDArray[np.float32]:
     """Per document of `table` (`_LENGTHS`): BM25's K1 x (1 - b + b x length over the mean);
     computed on a snapshot's first search, not on each."""
-    norm = snap.derived.get((table, b))
+    key = ("length_norm", table, b)
+    norm = snap.derived.get(key)
     if norm is None:
-        norm = snap.derived[(table, b)] = K1 * (1.0 - b + b * _LENGTHS[table](snap))
+        norm = snap.derived[key] = K1 * (1.0 - b + b * _LENGTHS[table](snap))
     return norm
 
 
@@ -466,9 +468,9 @@ def _history(
         return similar, changes
     older = None if as_of is None else hist.time < as_of
     if older is None:  # the same for every search of a snapshot: counted on its first
-        kept = snap.derived.get(("history_changes", 0.0))
+        kept = snap.derived.get(("history_changes",))
         if kept is None:
-            kept = snap.derived[("history_changes", 0.0)] = _sum(hist.files, None, n_files)
+            kept = snap.derived[("history_changes",)] = _sum(hist.files, None, n_files)
         changes = kept
     else:
         per_file = np.repeat(np.arange(hist.n_commits), np.diff(hist.file_starts))
@@ -672,9 +674,8 @@ def candidate_features(
     relative = x[:, _RELATIVE]
     top = _max(relative, axis=0, initial=0.0)
     x[:, _RELATIVE] = relative / np.where(top > 0, top, 1.0)
-    choice = _chunk_choice(
-        query, (hit, where, seen), chunk_scores, cph, (lk[0], lk[1], cover_w) if lk else None
-    )
+    named = _NameEvidence(lk[0], lk[1], cover_w) if lk else None
+    choice = _chunk_choice(query, (hit, where, seen), chunk_scores, cph, named)
     return cand, x, choice, ch, term_list
 
 
@@ -683,19 +684,26 @@ def _is_changelog(path: str) -> bool:
     return _CHANGELOG_PATH.search(path) is not None
 
 
+class _NameEvidence(NamedTuple):
+    """What a lookup knows of the chunks' names (`_chunk_choice`)."""
+
+    defined: _Hits  # chunk postings of the identifiers the query names
+    names: _Hits  # chunk postings of the query's terms as name terms
+    share: Floats  # each query term's share of the query's IDF
+
+
 def _chunk_choice(
     query: Query,
     hits: tuple[Ints, npt.NDArray[np.intp], npt.NDArray[np.bool_]],
     bm25: Floats,
     pairs: _Hits,
-    lookup: tuple[_Hits, _Hits, Floats] | None,
+    lookup: _NameEvidence | None,
 ) -> ChunkScores:
     """A chunk's own score, for choosing what to show of a file: BM25 (`bm25`, of the chunks
     `hit`, as `_distinct` gives them) scaled up by the share of the query's phrases (adjacent
     term pairs, their chunk postings `pairs`) it holds.
 
-    In a lookup (`lookup`: the chunk postings of the identifiers the query names, of its terms
-    as name terms, and each term's share of the query's IDF) a chunk gains the top score x
+    In a lookup (`lookup`: what it knows of the chunks' names) a chunk gains the top score x
     how much of the query its definitions' names hold: 1 for defining an identifier the query
     names, else the IDF share of the query's terms among its name terms (its symbol's and
     scope's words). So a name holding every query term gains as much as the definition of an
