@@ -230,6 +230,26 @@ async def test_chunks_indexed_before_counts_were_stored_are_counted_at_search_ti
     assert [(r.citation, r.text, r.truncated) for r in uncounted] == shape
 
 
+async def test_a_row_whose_redaction_flag_is_not_known_yet_is_read_again(
+    index: WorkspaceIndex,
+) -> None:
+    """The flags are filled in without a new generation (after an upgrade, or rules another
+    process wrote): a row read while its flag was unknown is not kept, so a later search reads
+    the flag the indexer found; rows with their flag known are kept."""
+    await index.update()
+    await index.db.execute("UPDATE chunks SET clean = NULL")  # no new generation
+    await index.db.commit()
+    first = (await index.search("session token verify", k=5)).results
+    snap = await index.snapshot()
+    assert first and len(snap.answers) == 0 and not any(r.clean for r in first)
+    await index.db.execute("UPDATE chunks SET clean = 1")  # found clean, still no new generation
+    await index.db.commit()
+    again = (await index.search("session token verify", k=5)).results
+    assert await index.snapshot() is snap  # the same snapshot: only the flags were re-read
+    assert [r.citation for r in again] == [r.citation for r in first]
+    assert all(r.clean for r in again) and len(snap.answers) == len(again)
+
+
 async def test_filters_by_glob_and_language(index: WorkspaceIndex) -> None:
     await index.update()
     ts = (await index.search("verifyToken cents", language="typescript")).results
@@ -387,16 +407,20 @@ def test_a_result_cut_to_the_budget_keeps_the_longest_run_of_lines_that_fits(
     assert cut.truncated and not cut.clean
 
 
-def test_a_snapshots_answer_rows_keep_at_most_their_text_bound_the_oldest_going_first() -> None:
+def test_a_snapshots_answer_rows_keep_at_most_their_bounds_the_oldest_going_first() -> None:
     from ocp_server.index.lexical import AnswerRows, ChunkRow
 
     def row(text: str) -> ChunkRow:
         return ChunkRow(1, 2, None, "function", None, text, 3, 1)
 
-    kept = AnswerRows(max_chars=10)
+    kept = AnswerRows(max_chars=10, max_rows=3)
     kept.put(1, row("abcd"))
     kept.put(2, row("efgh"))
+    kept.put(2, row("efgh"))  # again: counted once
     kept.put(3, row("ijkl"))  # 12 characters: the oldest goes
     assert kept.get(1) is None and kept.get(2) == row("efgh") and kept.get(3) == row("ijkl")
     kept.put(4, row("x" * 11))  # larger than the bound: not kept, the others stay
     assert kept.get(4) is None and len(kept) == 2
+    kept.put(5, row("a"))
+    kept.put(6, row("b"))  # 10 characters, but a fourth row: the oldest goes
+    assert kept.get(2) is None and len(kept) == 3

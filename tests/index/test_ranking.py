@@ -12,7 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from ocp_server.index.lexical import ChunkRow
 from ocp_server.index.lexicon import identifier_key, terms
+from ocp_server.index.models import SearchResult
 from ocp_server.index.ranking import FEATURES, QUERY_KINDS, load_weights, parse_query, query_kinds
 from ocp_server.index.workspace import WorkspaceIndex
 from tests.workspace_fixture import git
@@ -31,6 +33,16 @@ async def _index(root: Path, files: dict[str, str], db: Path) -> WorkspaceIndex:
 async def _paths(index: WorkspaceIndex, query: str, k: int = 5) -> list[str]:
     response = await index.search(query, k=k, refresh=False)
     return list(dict.fromkeys(r.path for r in response.results))
+
+
+async def _first_lookup_hit(tmp_path: Path, files: dict[str, str], query: str) -> SearchResult:
+    """The first hit of `query`, which must be a lookup, over a workspace of `files`."""
+    assert parse_query(query).lookup
+    index = await _index(tmp_path / "ws", files, tmp_path / "ocp.db")
+    try:
+        return (await index.search(query, k=3, refresh=False)).results[0]
+    finally:
+        await index.close()
 
 
 RETRY_PY = '''"""Outgoing HTTP calls."""
@@ -348,6 +360,8 @@ async def test_a_snapshot_refuses_rolled_up_tables_with_keys_of_their_own(tmp_pa
         dataclasses.replace(snap, file_body=copied)
     snap.derived[("length_norm", "chunk", 0.75)] = snap.chunk_len
     assert dataclasses.replace(snap).derived == {}  # its own cache, not the original's
+    snap.answers.put(1, ChunkRow(1, 2, None, "function", None, "def f(): pass", 3, 1))
+    assert len(dataclasses.replace(snap).answers) == 0  # nor the rows its searches kept
 
 
 TEMPLATES_GO = """package cli
@@ -387,15 +401,10 @@ async def test_a_short_doc_comment_shows_the_function_its_words_name(tmp_path: P
     """The lookup "sets help template" spells HelpTemplate by two adjacent words, and
     SetHelpTemplate's name holds all three: both gain the full boost and the doc comment's
     words decide (the old flat boost went to HelpTemplate alone, and showed it)."""
-    index = await _index(tmp_path / "ws", {"cli/command.go": TEMPLATES_GO}, tmp_path / "ocp.db")
-    try:
-        query = "Sets help template to be used."
-        assert parse_query(query).lookup
-        first = (await index.search(query, k=3, refresh=False)).results[0]
-        assert first.path == "cli/command.go"
-        assert first.symbol == "SetHelpTemplate"
-    finally:
-        await index.close()
+    first = await _first_lookup_hit(
+        tmp_path, {"cli/command.go": TEMPLATES_GO}, "Sets help template to be used."
+    )
+    assert (first.path, first.symbol) == ("cli/command.go", "SetHelpTemplate")
 
 
 HEADERS_PY = '''"""Reading HTTP headers."""
@@ -425,15 +434,8 @@ async def test_a_lookup_shows_the_definition_whose_name_holds_more_of_its_words(
     the one whose name holds all three words gains more than the one whose name holds two, and
     is shown although the other's body repeats the query's words more often (fails with the
     flat boost for named identifiers alone, and with a full boost for any name term)."""
-    index = await _index(tmp_path / "ws", {"http/headers.py": HEADERS_PY}, tmp_path / "ocp.db")
-    try:
-        query = "parse header value"
-        assert parse_query(query).lookup
-        first = (await index.search(query, k=3, refresh=False)).results[0]
-        assert first.path == "http/headers.py"
-        assert first.symbol == "parse_header_value"
-    finally:
-        await index.close()
+    first = await _first_lookup_hit(tmp_path, {"http/headers.py": HEADERS_PY}, "parse header value")
+    assert (first.path, first.symbol) == ("http/headers.py", "parse_header_value")
 
 
 async def test_how_often_files_changed_is_counted_again_for_a_new_snapshot(tmp_path: Path) -> None:

@@ -167,16 +167,18 @@ async def search_chunks(
             rows[cid] = row
     if missing:
         marks = ",".join("?" * len(missing))
-        # A chunk's flag counts only when it was found with this process's redaction rules.
-        for cid, start, end, symbol, kind, scope, stored, tokens, clean in await read(
-            f"SELECT id, start_line, end_line, symbol, kind, scope, text, tokens, coalesce("
-            f"clean = 1 AND (SELECT value FROM meta WHERE key = ?) = ?, 0) FROM chunks "
-            f"WHERE id IN ({marks})",
+        # A chunk's flag counts only when it was found with this process's redaction rules;
+        # a row is kept only with its flag known so (one filled in later has no new generation).
+        for cid, start, end, symbol, kind, scope, stored, tokens, flag, ours in await read(
+            f"SELECT id, start_line, end_line, symbol, kind, scope, text, tokens, clean, "
+            f"(SELECT value FROM meta WHERE key = ?) = ? FROM chunks WHERE id IN ({marks})",
             [RULES_KEY, RULES_DIGEST, *missing],
         ):
+            clean = int(flag == 1 and bool(ours))
             row = ChunkRow(start, end, symbol, kind, scope, unpack_text(stored), tokens, clean)
             rows[cid] = row
-            kept.put(cid, row)
+            if flag is not None and ours:
+                kept.put(cid, row)
     matched = _matched_terms(ranked, chunks, parsed.originals, snap.n_chunks)
     # a row gone was deleted since the snapshot was read
     found = [
