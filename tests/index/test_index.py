@@ -250,6 +250,31 @@ async def test_a_row_whose_redaction_flag_is_not_known_yet_is_read_again(
     assert all(r.clean for r in again) and len(snap.answers) == len(again)
 
 
+async def test_a_chunk_id_used_again_after_a_deletion_answers_with_its_new_row(
+    tmp_path: Path,
+) -> None:
+    """Chunk ids are used again (the next id follows the largest): a file deleted and another
+    indexed in its place may take its chunk's id, and a search must answer with the new row,
+    not one a search of the old snapshot kept."""
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "first.py").write_text("def parse_quota(text):\n    return int(text)\n")
+    index = await WorkspaceIndex.open(ws, tmp_path / "ocp.db")
+    try:
+        await index.update()
+        (old,) = (await index.search("parse quota", k=1)).results
+        (ws / "first.py").unlink()
+        await index.update()
+        (ws / "second.py").write_text("def parse_quota(text):\n    return float(text.strip())\n")
+        await index.update()
+        ids = await index.db.execute_fetchall("SELECT id FROM chunks")
+        (new,) = (await index.search("parse quota", k=1)).results
+    finally:
+        await index.close()
+    assert old.path == "first.py" and len(ids) == 1  # the new chunk, in the old one's place
+    assert (new.path, new.text) == ("second.py", (ws / "second.py").read_text().rstrip("\n"))
+
+
 async def test_filters_by_glob_and_language(index: WorkspaceIndex) -> None:
     await index.update()
     ts = (await index.search("verifyToken cents", language="typescript")).results
