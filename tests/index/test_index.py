@@ -267,7 +267,7 @@ async def test_a_chunk_id_used_again_after_a_deletion_answers_with_its_new_row(
         await index.update()
         (ws / "second.py").write_text("def parse_quota(text):\n    return float(text.strip())\n")
         await index.update()
-        ids = await index.db.execute_fetchall("SELECT id FROM chunks")
+        ids = list(await index.db.execute_fetchall("SELECT id FROM chunks"))
         (new,) = (await index.search("parse quota", k=1)).results
     finally:
         await index.close()
