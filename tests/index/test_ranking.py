@@ -471,3 +471,56 @@ async def test_how_often_files_changed_is_counted_again_for_a_new_snapshot(tmp_p
         await index.close()
     assert after["upload.py"] > before["upload.py"]
     assert after["other.py"] == before["other.py"]
+
+
+GROUPS_PY = '''"""Commands and the groups they are shown in."""
+
+
+def add_command(parent, *commands):
+    """Add one or more commands to this parent command."""
+    for command in commands:
+        command.parent = parent
+        parent.commands.append(command)
+
+
+def add_group(parent, *groups):
+    """Add one or more command groups to this parent command."""
+    parent.groups.extend(groups)
+
+
+def remove_flags(parent):
+    """Forget the parsed flags."""
+    parent.flags = None
+'''
+
+OTHER_COMMAND_FILES = {
+    f"cli/{name}.py": f'def {name}(parent):\n    """Run the {name} command."""\n    return parent\n'
+    for name in ("help", "version", "completion", "docs")
+}
+
+
+async def _look_alikes(tmp_path: Path, query: str) -> list[SearchResult]:
+    files = {"cli/command.py": GROUPS_PY, **OTHER_COMMAND_FILES}
+    index = await _index(tmp_path / "ws", files, tmp_path / "ocp.db")
+    try:
+        response = await index.search(query, k=3, refresh=False)
+        assert len({r.path for r in response.results}) >= 2  # more files than results' room
+        return list(response.results)
+    finally:
+        await index.close()
+
+
+async def test_a_look_alike_neighbour_of_the_best_chunk_is_shown_second(tmp_path: Path) -> None:
+    """add_command and add_group's doc comments differ by a word, so both answer the query
+    nearly as well; with one chunk a file, the second would give way to another file's."""
+    results = await _look_alikes(tmp_path, "Add one or more commands to this parent command.")
+    assert [r.path for r in results[:2]] == ["cli/command.py", "cli/command.py"]
+    assert {r.symbol for r in results[:2]} == {"add_command", "add_group"}
+
+
+async def test_a_chunk_far_behind_the_best_leaves_its_place_to_another_file(
+    tmp_path: Path,
+) -> None:
+    results = await _look_alikes(tmp_path, "forget the parsed flags of a command")
+    assert results[0].symbol == "remove_flags"
+    assert results[1].path != "cli/command.py"
