@@ -559,8 +559,15 @@ def _not_filler(v: str) -> bool:
     return not _is_filler(v)
 
 
+#: OpenAI's key types (sk-proj-, sk-svcacct-, sk-admin-): a word before the random part, which
+#: would count towards the word test.
+_KEY_TYPES = ("proj-", "svcacct-", "admin-")
+
+
 def _mixed(v: str) -> bool:
     body = v.split("-", 1)[1] if "-" in v else v
+    if body.startswith(_KEY_TYPES):
+        body = body.split("-", 1)[1]
     return _classes(body) >= 2 and not _is_filler(body) and not _wordy(body)
 
 
