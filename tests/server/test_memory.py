@@ -248,6 +248,25 @@ async def test_a_long_item_is_cut_short_and_flagged(store: MemoryStore) -> None:
     assert brief.tokens < 400
 
 
+async def test_a_route_handed_to_the_agent_or_that_failed_is_not_labelled_a_fallback(
+    store: MemoryStore,
+) -> None:
+    # As the savings report counts them: a fallback is another tier answering.
+    sid = await store.start_session("/ws")
+    handed: TraceChanges = {"route_to": "agent", "answered_by": "agent", "cost_usd": 0.0}
+    await store.record_trace(sid, trace("t1", "design the queue", decision="paid", **handed))
+    await store.record_trace(sid, trace("t2", "explain the queue", **handed))
+    failed = trace("t3", "explain the lock", route_to="none", answered_by=None)
+    await store.record_trace(sid, failed)
+    brief = await store.restore(max_tokens=100_000)
+    assert {t.id: t.why for t in brief.traces} == {
+        "t1": ("agent",),
+        "t2": ("agent",),
+        "t3": ("error",),
+    }
+    assert "`t1` [agent] paid->agent" in brief.text
+
+
 async def test_restore_with_a_thousand_traces_stays_correct(
     store: MemoryStore, db: aiosqlite.Connection
 ) -> None:
