@@ -13,6 +13,7 @@ import pytest
 
 from ocp_router.tokens import estimate_tokens
 from ocp_server.db import connect
+from ocp_server.errors import InputError
 from ocp_server.memory import DecisionIn, MemoryStore, TraceRecord
 
 
@@ -265,6 +266,16 @@ async def test_a_route_handed_to_the_agent_or_that_failed_is_not_labelled_a_fall
         "t3": ("error",),
     }
     assert "`t1` [agent] paid->agent" in brief.text
+
+
+async def test_an_outcome_for_a_trace_id_shorter_than_a_printed_one_says_how_long(
+    store: MemoryStore,
+) -> None:
+    sid = await store.start_session("/ws")
+    await store.record_trace(sid, trace("9fd0082f" + "0" * 24))
+    with pytest.raises(InputError) as refused:
+        await store.save(sid, trace_id="9fd0082", outcome="good")
+    assert "8 or more characters" in str(refused.value)
 
 
 async def test_restore_with_a_thousand_traces_stays_correct(
