@@ -262,6 +262,12 @@ def serve() -> int:
     """Serve MCP over stdio until the client closes stdin. A configuration error does not stop
     the server: it starts, and every tool answers with the error (an IDE shows a tool's error;
     a server that exits shows only "Connection closed")."""
+    if sys.stdin.isatty():  # typed by hand: an IDE's stdin is a pipe
+        print(
+            "ocp-server serves MCP over stdio, for an IDE to start (`ocp-server init --client "
+            "...` wires it in); Ctrl-D ends it. The commands: ocp-server --help",
+            file=sys.stderr,
+        )
     serve_stdio = load_server()
     try:
         settings: ServerSettings | None = ServerSettings.from_env()
