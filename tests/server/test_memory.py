@@ -255,7 +255,7 @@ async def test_a_route_handed_to_the_agent_or_that_failed_is_not_labelled_a_fall
     # As the savings report counts them: a fallback is another tier answering.
     sid = await store.start_session("/ws")
     handed: TraceChanges = {"route_to": "agent", "answered_by": "agent", "cost_usd": 0.0}
-    await store.record_trace(sid, trace("t1", "design the queue", decision="paid", **handed))
+    await store.record_trace(sid, trace("t1", "design the queue", **handed | {"decision": "paid"}))
     await store.record_trace(sid, trace("t2", "explain the queue", **handed))
     failed = trace("t3", "explain the lock", route_to="none", answered_by=None)
     await store.record_trace(sid, failed)
