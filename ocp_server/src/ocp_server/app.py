@@ -493,13 +493,14 @@ class AppState:
                     note += " after escalating"
                 elif result.fell_back:
                     note += " after a fallback"
-            elif router.paid is None and not decision.forced:
+            elif failure is not None and router.paid is None and not decision.forced:
                 # Without a paid key the calling agent is the paid tier: a local failure
                 # climbs to it, with the context a paid model would get.
                 answered_by = "agent"
+                why = "; ".join(a.error for a in failure.attempts if a.error) or str(failure)
                 note = (
-                    f"The local model could not answer ({failure}), and no paid backend is "
-                    "configured: answer the prompt below yourself. Nothing was sent anywhere."
+                    f"The local model could not answer ({why.rstrip('.')}) and no paid backend "
+                    "is configured: answer the prompt below yourself. Nothing was sent anywhere."
                 )
                 shown = await router.paid_prompt(payload, context=context)
             else:
