@@ -46,3 +46,10 @@ def test_bad_arguments_and_missing_workspaces_fail_clearly(tmp_path: Path) -> No
     assert done.returncode == 1 and "not a folder" in done.stderr
     bad_k = run(tmp_path, "search", "x", "-k", "0")
     assert bad_k.returncode == 2 and "-k must be at least 1" in bad_k.stderr
+
+
+def test_search_for_a_language_that_names_none_fails_in_one_line(workspace: Path) -> None:
+    done = run(workspace, "search", "token", "--language", "klingon")
+    assert done.returncode == 2 and not done.stdout
+    assert done.stderr.startswith("error: language: 'klingon' is not a language")
+    assert len(done.stderr.strip().splitlines()) == 1

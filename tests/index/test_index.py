@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from ocp_server.db import DatabaseError
+from ocp_server.errors import InputError
 from ocp_server.index import indexer as indexer_module
 from ocp_server.index.workspace import WorkspaceIndex
 from tests.workspace_fixture import git
@@ -281,6 +282,26 @@ async def test_filters_by_glob_and_language(index: WorkspaceIndex) -> None:
     assert ts and all(r.path.endswith(".ts") for r in ts)
     only_src = (await index.search("token", path_glob="src/*")).results
     assert only_src and all(r.path.startswith("src/") for r in only_src)
+
+
+@pytest.mark.parametrize("named", ["ts", ".ts", "TypeScript"])
+async def test_a_language_named_by_its_file_extension_or_in_any_case_filters_as_its_name(
+    index: WorkspaceIndex, named: str
+) -> None:
+    await index.update()
+    ts = (await index.search("verifyToken cents", language=named)).results
+    assert ts and all(r.path.endswith(".ts") for r in ts)
+
+
+async def test_a_language_that_names_none_is_an_error_listing_the_known_ones(
+    index: WorkspaceIndex,
+) -> None:
+    # Not an empty answer: an agent would read that as "no such code".
+    await index.update()
+    with pytest.raises(InputError) as refused:
+        await index.search("token", language="klingon")
+    message = str(refused.value)
+    assert message.startswith("language: 'klingon'") and "python" in message
 
 
 async def test_invalid_utf8_is_indexed_with_replacement(

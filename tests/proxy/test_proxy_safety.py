@@ -116,6 +116,16 @@ def test_binding_beyond_loopback_without_a_token_is_refused(
     assert "set OCP_PROXY_TOKEN" in capsys.readouterr().err
 
 
+def test_a_bad_port_option_is_named_as_the_option_not_the_variable(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        main(["proxy", "--port", "99999"])
+    err = capsys.readouterr().err
+    assert stopped.value.code == 2 and "--port" in err and "65535" in err
+    assert "OCP_PROXY_PORT" not in err
+
+
 def test_the_cli_says_where_it_listens_on_stderr_and_nothing_on_stdout(
     proxy_env: dict[str, str], tmp_path: Path
 ) -> None:

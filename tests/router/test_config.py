@@ -87,6 +87,26 @@ def test_invalid_values_fail_fast_naming_the_variable(env: dict[str, str], messa
     assert message in str(info.value)
 
 
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        (
+            {"OCP_LOCAL_TIMEOUT": "abc"},
+            "OCP_LOCAL_TIMEOUT='abc' is invalid: should be a valid number",
+        ),
+        (
+            {"OCP_LOCAL_TIMEOUT": "-1"},
+            "OCP_LOCAL_TIMEOUT='-1' is invalid: should be greater than 0",
+        ),
+    ],
+)
+def test_an_invalid_value_reads_as_one_sentence(env: dict[str, str], message: str) -> None:
+    # Not "expected Input should be ...": pydantic's message joined to ours.
+    with pytest.raises(ConfigError) as info:
+        RouterSettings.from_env(env)
+    assert str(info.value).startswith(message)
+
+
 def test_unexpanded_placeholders_count_as_unset() -> None:
     s = RouterSettings.from_env(
         {"OCP_LOCAL_MODEL": "${OCP_LOCAL_MODEL}", "ANTHROPIC_API_KEY": "${ANTHROPIC_API_KEY}"}

@@ -96,3 +96,22 @@ def test_restore_builds_no_router_so_a_bad_router_variable_does_not_stop_it(
     # A command that routes still names the variable.
     routed = run(workspace, "route", "hello", "--dry-run", OCP_LOCAL_BACKEND="bogus")
     assert routed.returncode == 2 and "OCP_LOCAL_BACKEND" in routed.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (("restore", "--max-tokens", "5"), "--max-tokens"),
+        (("restore", "--query", "q" * 5001), "--query"),
+        (("route", "", "--dry-run"), "text"),
+        (("route", "hi", "--model", "", "--dry-run"), "--model"),
+    ],
+)
+def test_a_bad_option_value_is_one_line_naming_the_option(
+    workspace: Path, args: tuple[str, ...], named: str
+) -> None:
+    done = run(workspace, *args)
+    assert done.returncode == 2 and not done.stdout
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"error: {named}: "), done.stderr
+    assert "pydantic" not in done.stderr and len(lines[0]) < 200

@@ -13,6 +13,7 @@ import pytest
 
 from ocp_router.tokens import estimate_tokens
 from ocp_server.db import connect
+from ocp_server.errors import InputError
 from ocp_server.memory import DecisionIn, MemoryStore, TraceRecord
 
 
@@ -246,6 +247,35 @@ async def test_a_long_item_is_cut_short_and_flagged(store: MemoryStore) -> None:
     brief = await store.restore(max_tokens=100_000)
     assert brief.truncated and brief.notes[0].text.endswith("…")
     assert brief.tokens < 400
+
+
+async def test_a_route_handed_to_the_agent_or_that_failed_is_not_labelled_a_fallback(
+    store: MemoryStore,
+) -> None:
+    # As the savings report counts them: a fallback is another tier answering.
+    sid = await store.start_session("/ws")
+    handed: TraceChanges = {"route_to": "agent", "answered_by": "agent", "cost_usd": 0.0}
+    await store.record_trace(sid, trace("t1", "design the queue", **handed | {"decision": "paid"}))
+    await store.record_trace(sid, trace("t2", "explain the queue", **handed))
+    failed = trace("t3", "explain the lock", route_to="none", answered_by=None)
+    await store.record_trace(sid, failed)
+    brief = await store.restore(max_tokens=100_000)
+    assert {t.id: t.why for t in brief.traces} == {
+        "t1": ("agent",),
+        "t2": ("agent",),
+        "t3": ("error",),
+    }
+    assert "`t1` [agent] paid->agent" in brief.text
+
+
+async def test_an_outcome_for_a_trace_id_shorter_than_a_printed_one_says_how_long(
+    store: MemoryStore,
+) -> None:
+    sid = await store.start_session("/ws")
+    await store.record_trace(sid, trace("9fd0082f" + "0" * 24))
+    with pytest.raises(InputError) as refused:
+        await store.save(sid, trace_id="9fd0082", outcome="good")
+    assert "8 or more characters" in str(refused.value)
 
 
 async def test_restore_with_a_thousand_traces_stays_correct(

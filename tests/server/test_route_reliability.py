@@ -1,6 +1,7 @@
 """ocp_model_route and the savings report over the real server: a call without a session id
-does not inherit another conversation's pinned model, a route nothing could answer is a tool
-error listing its attempts, and the report counts what really happened."""
+does not inherit another conversation's pinned model, a local route the local model cannot
+answer comes back to the agent when there is no paid key, a route nothing could answer is a
+tool error listing its attempts, and the report counts what really happened."""
 
 from __future__ import annotations
 
@@ -69,11 +70,35 @@ async def test_calls_without_a_session_id_do_not_share_one_pin(
     assert again.structured_content["trace"]["model"] == "claude-opus-4-6"
 
 
+async def test_a_local_route_with_the_local_model_down_and_no_paid_key_comes_back_to_the_agent(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch, refused_url: str
+) -> None:
+    # The calling agent is the paid tier when OCP has no key: a local failure climbs to it as
+    # it would to a paid model, with the workspace context, and says what to fix.
+    async with inproc_client(workspace, monkeypatch, {"OCP_OLLAMA_URL": refused_url}) as client:
+        routed = await client.call_tool(
+            "ocp_model_route", {"request": "explain what verify_token does"}
+        )
+    assert not routed.is_error, text_of(routed)
+    out = routed.structured_content or {}
+    assert out["answered_by"] == "agent" and out["answer"] is None
+    assert "cannot reach ollama" in out["note"]
+    assert "answer the prompt below yourself" in out["note"]
+    assert "## Workspace context" in out["prompt"] and "src/auth.py" in out["prompt"]
+    assert out["prompt"].endswith("## Request\nexplain what verify_token does")
+    trace = out["trace"]
+    assert trace["decision"] == "local" and trace["route_to"] == "agent" and trace["escalated"]
+    assert [a["outcome"] for a in trace["attempts"]] == ["error"]
+
+
 async def test_a_route_nothing_could_answer_is_a_tool_error_with_its_attempts(
     workspace: Path, monkeypatch: pytest.MonkeyPatch, refused_url: str
 ) -> None:
+    # Forced local never leaves its tier, not even for the agent.
     async with inproc_client(workspace, monkeypatch, {"OCP_OLLAMA_URL": refused_url}) as client:
-        failed = await client.call_tool("ocp_model_route", {"request": "explain this function"})
+        failed = await client.call_tool(
+            "ocp_model_route", {"request": "explain this function", "force": "local"}
+        )
         assert failed.is_error
         text = text_of(failed)
         assert "no model could answer" in text and "cannot reach ollama" in text

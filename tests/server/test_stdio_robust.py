@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import pty
 import select
 import subprocess
 import sys
@@ -205,3 +206,24 @@ def test_a_build_in_worker_processes_leaves_stdout_to_the_protocol(tmp_path: Pat
             assert json.loads(line)["jsonrpc"] == "2.0"
     finally:
         raw.kill()
+
+
+def test_started_by_hand_in_a_terminal_it_says_what_it_is_on_stderr(tmp_path: Path) -> None:
+    # A user who types `ocp-server` would otherwise see a silent process waiting for JSON.
+    main, sub = pty.openpty()
+    with subprocess.Popen(
+        [sys.executable, "-m", "ocp_server.cli"],
+        stdin=sub,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=tmp_path,
+    ) as proc:
+        os.close(sub)
+        assert proc.stderr is not None and proc.stdout is not None
+        ready, _, _ = select.select([proc.stderr], [], [], 60)
+        line = proc.stderr.readline().decode() if ready else ""
+        proc.kill()
+        out = proc.stdout.read()
+    os.close(main)
+    assert "serves MCP over stdio" in line and "ocp-server --help" in line
+    assert out == b""

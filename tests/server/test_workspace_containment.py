@@ -135,6 +135,16 @@ def test_a_configured_home_or_root_is_refused_rather_than_indexed(home: Path) ->
     assert "no workspace" in refused(ServerSettings(), None, cwd=Path("/"))
 
 
+def test_no_workspace_says_which_root_or_working_directory_was_left_out_and_why(
+    home: Path,
+) -> None:
+    # VS Code opened on the home folder, Claude Desktop starting servers in /.
+    message = refused(ServerSettings(), None, [home.as_uri()], cwd=Path("/"))
+    assert message.startswith("no workspace")
+    assert f"the client's root {str(home)!r} is your home folder" in message
+    assert "the working directory '/' is the root folder" in message
+
+
 # ---- over MCP ----------------------------------------------------------------------------
 
 

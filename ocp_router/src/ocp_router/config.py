@@ -135,11 +135,12 @@ def _explain(exc: ValidationError) -> str:
     for err in exc.errors():
         alias = str(err["loc"][0]) if err["loc"] else "?"
         got = err.get("input")
-        expected = err["msg"]
         ctx = err.get("ctx") or {}
         if "expected" in ctx:
-            expected = f"one of {ctx['expected']}"
-        lines.append(f"{alias}={got!r} is invalid: expected {expected}")
+            problem = f"expected one of {ctx['expected']}"
+        else:  # pydantic's "Input should be …", as part of this sentence
+            problem = err["msg"].removeprefix("Input ")
+        lines.append(f"{alias}={got!r} is invalid: {problem}")
     return "; ".join(lines)
 
 

@@ -493,18 +493,27 @@ class AppState:
                     note += " after escalating"
                 elif result.fell_back:
                     note += " after a fallback"
+            elif failure is not None and router.paid is None and not decision.forced:
+                # Without a paid key the calling agent is the paid tier: a local failure
+                # climbs to it, with the context a paid model would get.
+                answered_by = "agent"
+                why = "; ".join(a.error for a in failure.attempts if a.error) or str(failure)
+                note = (
+                    f"The local model could not answer ({why.rstrip('.')}) and no paid backend "
+                    "is configured: answer the prompt below yourself. Nothing was sent anywhere."
+                )
+                shown = await router.paid_prompt(payload, context=context)
             else:
                 note = f"no model could answer: {failure}"
         sent = shown or (result.paid if result else failure.paid if failure else None)
         # What goes back to the agent reaches its cloud model too: redacted like a paid prompt.
         prompt: str | None = None
         hidden = 0
-        if answered_by in ("agent", "none") and not failure:
-            if shown is not None:
-                prompt, hidden = shown.prompt, shown.prompt_redactions
-            else:  # a dry run of a local route: the raw request, as the local model gets it
-                local = redact(request)
-                prompt, hidden = local.text, len(local.redactions)
+        if shown is not None:
+            prompt, hidden = shown.prompt, shown.prompt_redactions
+        elif args.dry_run:  # of a local route: the raw request, as the local model gets it
+            local = redact(request)
+            prompt, hidden = local.text, len(local.redactions)
         answer = redact(result.text) if result else None
         note_out = redact(note)
         hidden += len(note_out.redactions) + (len(answer.redactions) if answer else 0)
@@ -528,7 +537,7 @@ class AppState:
         )
         if ws is not None:
             await self._record(ws, args, out, record)
-        if failure is not None:
+        if answered_by == "none" and failure is not None:
             raise RouteFailure(out)
         return out
 

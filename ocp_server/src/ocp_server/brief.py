@@ -144,7 +144,7 @@ class TraceBrief:
 
     id: str
     created_at: float
-    why: tuple[str, ...]  # of: error, fallback, paid, outcome
+    why: tuple[str, ...]  # of: error, fallback, agent, paid, outcome
     decision: str
     route_to: str
     model: str
@@ -304,7 +304,10 @@ def render_trace(item: Item) -> Rendered:
         name
         for name, on in (
             ("error", r[9] is None),
-            ("fallback", r[2] != r[3]),
+            # Another tier answered (as the savings report counts it): not a hand-back to
+            # the agent, not a failure.
+            ("fallback", r[2] != r[3] and r[3] in ("local", "paid")),
+            ("agent", r[3] == "agent"),
             ("paid", r[3] == "paid"),
             ("outcome", r[8] is not None),
         )

@@ -180,6 +180,18 @@ def add_server_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     doctor.set_defaults(handler="ocp_server.cli_server:run_doctor")
 
 
+def port_number(text: str) -> int:
+    """`--port`: checked here, so that a bad one is named as the option, not as the
+    OCP_PROXY_PORT variable the proxy's settings read it through."""
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port from 0 to 65535, got {text!r}")
+    return port
+
+
 def add_proxy_command(sub: Any, common: argparse.ArgumentParser) -> None:
     proxy = sub.add_parser(
         "proxy",
@@ -190,7 +202,7 @@ def add_proxy_command(sub: Any, common: argparse.ArgumentParser) -> None:
         "relayed to the paid provider. Dashboard at /ui. Claude Code: "
         "ANTHROPIC_BASE_URL=http://127.0.0.1:8787",
     )
-    proxy.add_argument("--port", type=int, help="port (default: OCP_PROXY_PORT or 8787)")
+    proxy.add_argument("--port", type=port_number, help="port (default: OCP_PROXY_PORT or 8787)")
     proxy.add_argument(
         "--host",
         help="address to bind (default: OCP_PROXY_HOST or 127.0.0.1); another address "
@@ -250,6 +262,12 @@ def serve() -> int:
     """Serve MCP over stdio until the client closes stdin. A configuration error does not stop
     the server: it starts, and every tool answers with the error (an IDE shows a tool's error;
     a server that exits shows only "Connection closed")."""
+    if sys.stdin.isatty():  # typed by hand: an IDE's stdin is a pipe
+        print(
+            "ocp-server serves MCP over stdio, for an IDE to start (`ocp-server init --client "
+            "...` wires it in); Ctrl-D ends it. The commands: ocp-server --help",
+            file=sys.stderr,
+        )
     serve_stdio = load_server()
     try:
         settings: ServerSettings | None = ServerSettings.from_env()

@@ -12,8 +12,9 @@ from rich.table import Table
 
 from ocp_server.cli_output import IndexProgress, console
 from ocp_server.entry import EXIT_INTERRUPTED
-from ocp_server.errors import DatabaseError
+from ocp_server.errors import DatabaseError, InputError
 from ocp_server.first_run import WorkspaceRefused, check_workspace
+from ocp_server.index.languages import language_named
 from ocp_server.index.models import IndexSummary, SearchResponse
 from ocp_server.settings import ServerSettings
 from ocp_server.status import index_report, render_report
@@ -105,6 +106,8 @@ def run_index(args: argparse.Namespace, workspace: Path) -> int:
 
 
 async def _search(workspace: Path, args: argparse.Namespace) -> SearchResponse:
+    # Checked first: a bad --language is reported before anything is indexed.
+    language = language_named(args.language) if args.language is not None else None
     settings = _settings()
     await first_run_check(workspace, settings, args.force)
     async with await open_index(settings, workspace) as index:
@@ -112,9 +115,7 @@ async def _search(workspace: Path, args: argparse.Namespace) -> SearchResponse:
         if status.files == 0:
             with IndexProgress(console(stderr=True)) as progress:
                 await index.update(progress.update)
-        return await index.search(
-            args.query, k=args.k, path_glob=args.path_glob, language=args.language
-        )
+        return await index.search(args.query, k=args.k, path_glob=args.path_glob, language=language)
 
 
 def run_search(args: argparse.Namespace, workspace: Path) -> int:
@@ -127,6 +128,9 @@ def run_search(args: argparse.Namespace, workspace: Path) -> int:
         return interrupted(workspace)
     except WorkspaceRefused as exc:
         print(f"ocp-server: {exc}", file=sys.stderr)
+        return 2
+    except InputError as exc:  # an option's value names nothing (--language)
+        print(f"error: {exc}", file=sys.stderr)
         return 2
     except (DatabaseError, NotADirectoryError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
@@ -41,7 +42,26 @@ def _fail(message: str) -> int:
     return 1
 
 
+# The tools' argument names as these commands spell them.
+_OPTIONS = {"request": "text", "model": "--model", "query": "--query", "max_tokens": "--max-tokens"}
+
+
+def _bad_option(exc: ValidationError) -> int:
+    """A value the tool's arguments refuse: one line naming the option (not pydantic's
+    report of the model), exit status 2 as for any other bad option."""
+    problems = []
+    for err in exc.errors():
+        field = ".".join(str(p) for p in err["loc"])
+        problems.append(f"{_OPTIONS.get(field, field)}: {err['msg']}")
+    print(f"error: {'; '.join(problems)}", file=sys.stderr)
+    return 2
+
+
 async def _route(args: argparse.Namespace, workspace: Path) -> wire.RouteResult:
+    # Checked first: a bad option is reported before anything is opened or indexed.
+    route_args = wire.RouteArgs(
+        request=args.text, force=args.force, model=args.model, dry_run=args.dry_run
+    )
     settings = _settings(workspace)
     try:
         await first_run_check(workspace, settings, force=False)
@@ -53,12 +73,7 @@ async def _route(args: argparse.Namespace, workspace: Path) -> wire.RouteResult:
     try:
         ws = await state.workspace(workspace, watch=False)
         await ws.index.update()
-        return await state.route(
-            ws,
-            wire.RouteArgs(
-                request=args.text, force=args.force, model=args.model, dry_run=args.dry_run
-            ),
-        )
+        return await state.route(ws, route_args)
     finally:
         await state.aclose()
 
@@ -74,6 +89,8 @@ def run_route(args: argparse.Namespace, workspace: Path) -> int:
     except RouteFailure as failure:  # no model could answer: the trace says what was tried
         sys.stderr.write(render(failure.result) + "\n")
         return 1
+    except ValidationError as exc:
+        return _bad_option(exc)
     except (DatabaseError, WorkspaceError, ValueError) as exc:
         if isinstance(exc, ConfigError):
             raise
@@ -86,12 +103,11 @@ def run_route(args: argparse.Namespace, workspace: Path) -> int:
 
 
 async def _restore(args: argparse.Namespace, workspace: Path) -> wire.RestoreResult:
+    restore_args = wire.RestoreArgs(query=args.query, max_tokens=args.max_tokens)
     state = await AppState.create(_settings(workspace), routing=False)
     try:
         ws = await state.workspace(workspace, watch=False)
-        return await state.restore(
-            ws, wire.RestoreArgs(query=args.query, max_tokens=args.max_tokens)
-        )
+        return await state.restore(ws, restore_args)
     finally:
         await state.aclose()
 
@@ -99,6 +115,8 @@ async def _restore(args: argparse.Namespace, workspace: Path) -> wire.RestoreRes
 def run_restore(args: argparse.Namespace, workspace: Path) -> int:
     try:
         result = asyncio.run(_restore(args, workspace))
+    except ValidationError as exc:
+        return _bad_option(exc)
     except (DatabaseError, WorkspaceError, ValueError) as exc:
         if isinstance(exc, ConfigError):
             raise

@@ -150,7 +150,8 @@ class RouteRecord:
             ),
             pin_state=decision.pin_state,
             route_to=route_to,
-            escalated=bool(result and result.escalated),
+            # A failed local tier handed back to the agent (no paid key) climbed too.
+            escalated=bool(result and result.escalated) or bool(failure and route_to == "agent"),
             fell_back=bool(result and result.fell_back and not result.escalated),
             complexity_score=c.complexity_score,
             raw_score=a.raw_score,

@@ -276,6 +276,23 @@ def configured_folders(
     return list(dict.fromkeys(folders))
 
 
+def _left_out(roots: list[str] | None, cwd: Path | None) -> str:
+    """Why the client's roots and the working directory did not count (configured_folders
+    leaves them out silently): said with NO_WORKSPACE, or the user cannot tell."""
+    why = []
+    for uri in roots or []:
+        path = root_to_path(uri)
+        resolved = resolved_folder(path) if path is not None else None
+        if resolved is None:
+            why.append(f"the client's root {uri!r} is not an existing local folder")
+        elif reason := refusal(resolved):
+            why.append(f"the client's root {str(resolved)!r} {reason}")
+    here = (cwd or Path.cwd()).resolve()
+    if reason := refusal(here):
+        why.append(f"the working directory {str(here)!r} {reason}")
+    return f" (not used: {'; '.join(why)})" if why else ""
+
+
 def resolve_workspace(
     settings: ServerSettings,
     argument: str | None,
@@ -291,7 +308,7 @@ def resolve_workspace(
     if not argument:
         if folders:
             return folders[0]
-        raise WorkspaceError(NO_WORKSPACE)
+        raise WorkspaceError(NO_WORKSPACE + _left_out(roots, cwd))
     path = _usable(Path(argument), "`workspace`")
     containing = [f for f in folders if path.is_relative_to(f)]
     if containing:

@@ -26,6 +26,9 @@ from ocp_server.index.terms import body_terms
 from ocp_server.route_record import REQUEST_CHARS, RouteRecord
 from ocp_server.savings import SavingsReport, savings_report
 
+# The fewest characters of a trace id that name it (the short id printed everywhere is 8).
+SHORT_TRACE_ID: Final = 8
+
 __all__ = ["AttemptRecord", "TraceRecord", "TraceStore"]
 
 MAX_SESSION_ID: Final = 200
@@ -293,7 +296,7 @@ class TraceStore:
         """The whole id of a trace named by its id or an unambiguous prefix of at least 8
         characters (the short id printed everywhere); `trace_id` itself when none matches."""
         prefix = trace_id.strip().lower()
-        if len(prefix) >= 32 or len(prefix) < 8 or prefix.strip("0123456789abcdef"):
+        if len(prefix) >= 32 or len(prefix) < SHORT_TRACE_ID or prefix.strip("0123456789abcdef"):
             return trace_id
         rows = await self._fetch(
             "SELECT id FROM traces WHERE id >= ? AND id < ? ORDER BY id LIMIT 2",

@@ -21,7 +21,9 @@ class SearchArgs(WireIn):
         None, max_length=500, description="Only paths matching this glob, e.g. 'src/**/*.py'."
     )
     language: str | None = Field(
-        None, max_length=40, description="Only this language: python, typescript, go, …"
+        None,
+        max_length=40,
+        description="Only this language: python, typescript, go, … or a file extension (py)",
     )
     max_tokens: int | None = Field(
         None,

@@ -12,11 +12,18 @@ from __future__ import annotations
 
 import posixpath
 
+from ocp_server.errors import InputError
 from ocp_server.index.chunking.registry import EXTENSIONS as GRAMMAR_EXTENSIONS
 from ocp_server.index.chunking.registry import FILENAMES as GRAMMAR_FILENAMES
 from ocp_server.index.chunking.registry import SPECS
 
-__all__ = ["SYNTAX_LANGUAGES", "TEXT_LANGUAGES", "detect_language"]
+__all__ = [
+    "KNOWN_LANGUAGES",
+    "SYNTAX_LANGUAGES",
+    "TEXT_LANGUAGES",
+    "detect_language",
+    "language_named",
+]
 
 #: Languages chunked with a tree-sitter grammar (one module each in `chunking/`, which also
 #: names their extensions and file names).
@@ -150,6 +157,23 @@ _FILENAMES: dict[str, str] = {
 TEXT_LANGUAGES: frozenset[str] = frozenset(
     (set(_EXTENSIONS.values()) | set(_FILENAMES.values())) - SYNTAX_LANGUAGES - {"markdown"}
 )
+
+#: Every kind `detect_language` can return: what a search's `language` may name.
+KNOWN_LANGUAGES: frozenset[str] = SYNTAX_LANGUAGES | TEXT_LANGUAGES | {"markdown"}
+
+
+def language_named(value: str) -> str:
+    """The language a search's `language` names: a language (`python`) or one of its file
+    extensions (`py`, `.py`), in any case. One that names none is an error listing the known
+    ones: an empty answer would read as "no such code"."""
+    wanted = value.strip().lower()
+    found = wanted if wanted in KNOWN_LANGUAGES else _EXTENSIONS.get("." + wanted.lstrip("."))
+    if found is None:
+        raise InputError(
+            f"language: {value!r} is not a language OCP indexes; use one of "
+            f"{', '.join(sorted(KNOWN_LANGUAGES))}, or a file extension such as py"
+        )
+    return found
 
 
 def detect_language(path: str) -> str | None:

@@ -37,6 +37,7 @@ from ocp_server.index.files import DEFAULT_MAX_FILE_BYTES, VENDORED_DIRS, load_o
 from ocp_server.index.githead import GitHead
 from ocp_server.index.history import DEFAULT_HISTORY_COMMITS
 from ocp_server.index.indexer import Indexer, Progress
+from ocp_server.index.languages import language_named
 from ocp_server.index.lexical import Snapshot, load_snapshot
 from ocp_server.index.models import IndexStatus, IndexSummary, SearchResponse
 from ocp_server.index.search import search_chunks
@@ -313,6 +314,8 @@ class WorkspaceIndex:
     ) -> SearchResponse:
         """Best chunks for `query`. A git HEAD change since the last update (a checkout made
         while nothing ran) is noticed here and indexed first, when this process may index."""
+        if language is not None:
+            language = language_named(language)
         note = None
         head = self._git_head()
         meta = await self._meta()

@@ -26,6 +26,7 @@ from ocp_server.memory.values import (
     StateChange,
     SuggestedCitation,
 )
+from ocp_server.trace_store import SHORT_TRACE_ID
 
 _NO_STATE: Final[Mapping[str, str]] = MappingProxyType({})
 
@@ -72,7 +73,11 @@ class MemorySaves(MemoryBase):
             if trace_id is not None:
                 rows = await self._fetch("SELECT outcome FROM traces WHERE id = ?", (trace_id,))
                 if not rows:
-                    raise InputError(f"trace_id: no trace {trace_id!r} is recorded")
+                    hint = f" (give {SHORT_TRACE_ID} or more characters of its id)"
+                    short = len(trace_id.strip()) < SHORT_TRACE_ID
+                    raise InputError(
+                        f"trace_id: no trace {trace_id!r} is recorded{hint if short else ''}"
+                    )
                 if outcome and outcome.strip():
                     previous = rows[0][0]
                     if previous and previous != outcome.strip():
