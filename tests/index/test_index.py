@@ -284,6 +284,26 @@ async def test_filters_by_glob_and_language(index: WorkspaceIndex) -> None:
     assert only_src and all(r.path.startswith("src/") for r in only_src)
 
 
+@pytest.mark.parametrize("written", ["./src/*", "././src/*", "{root}/src/*", "{root}/./src/*"])
+async def test_a_glob_written_from_the_workspace_or_its_absolute_path_filters_as_a_relative_one(
+    index: WorkspaceIndex, written: str
+) -> None:
+    # Agents write "./src/*" or the absolute path; both matched nothing, a silent empty answer.
+    await index.update()
+    glob = written.format(root=index.workspace.as_posix())
+    expected = [r.citation for r in (await index.search("token", path_glob="src/*")).results]
+    found = [r.citation for r in (await index.search("token", path_glob=glob)).results]
+    assert expected and found == expected
+
+
+async def test_an_absolute_glob_outside_the_workspace_is_an_error_naming_path_glob(
+    index: WorkspaceIndex,
+) -> None:
+    await index.update()
+    with pytest.raises(InputError, match=r"^path_glob: '/etc/\*' is not inside the workspace"):
+        await index.search("token", path_glob="/etc/*")
+
+
 @pytest.mark.parametrize("named", ["ts", ".ts", "TypeScript"])
 async def test_a_language_named_by_its_file_extension_or_in_any_case_filters_as_its_name(
     index: WorkspaceIndex, named: str

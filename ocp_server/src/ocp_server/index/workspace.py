@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 import sqlite3
 import time
 import uuid
@@ -33,6 +34,7 @@ import watchfiles
 
 from ocp_server import proc
 from ocp_server.db import DatabaseError, connect
+from ocp_server.errors import InputError
 from ocp_server.index.files import DEFAULT_MAX_FILE_BYTES, VENDORED_DIRS, load_ocpignore
 from ocp_server.index.githead import GitHead
 from ocp_server.index.history import DEFAULT_HISTORY_COMMITS
@@ -65,6 +67,29 @@ def default_db_path(workspace: Path, env: Mapping[str, str] | None = None) -> Pa
     if value and not value.startswith("$"):
         return Path(value).expanduser()
     return workspace / ".ocp" / "ocp.db"
+
+
+def relative_glob(root: Path, path_glob: str) -> str:
+    """A search's `path_glob` as the index's paths are written: relative to the workspace,
+    `/`-separated. `./src/*.py` and the workspace's own absolute path before it mean the same
+    as `src/*.py`; an absolute glob elsewhere is an error (it would match nothing, and an
+    empty answer reads as "no such code")."""
+    glob = path_glob.replace("\\", "/")
+    absolute = glob.startswith("/")
+    glob = _DOT_SEGMENTS.sub("/", glob if absolute else "/" + glob)
+    if not absolute:
+        return glob.lstrip("/") or "*"
+    for folder in dict.fromkeys((root.as_posix(), root.resolve().as_posix())):
+        prefix = folder.rstrip("/") + "/"
+        if glob.startswith(prefix):
+            return glob[len(prefix) :]
+    raise InputError(
+        f"path_glob: {path_glob!r} is not inside the workspace {root.as_posix()}; "
+        "give a glob relative to it, e.g. 'src/**/*.py'"
+    )
+
+
+_DOT_SEGMENTS = re.compile(r"/(?:\.(?:/|$))+")
 
 
 class WorkspaceIndex:
@@ -316,6 +341,8 @@ class WorkspaceIndex:
         while nothing ran) is noticed here and indexed first, when this process may index."""
         if language is not None:
             language = language_named(language)
+        if path_glob is not None:
+            path_glob = relative_glob(self.workspace, path_glob)
         note = None
         head = self._git_head()
         meta = await self._meta()
