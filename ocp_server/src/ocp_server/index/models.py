@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class SearchResult:
+class SearchResult(NamedTuple):
+    """One chunk of a search's answer. A tuple, not a frozen dataclass: twenty are made on
+    every search, and a frozen dataclass's __init__ costs four times as much."""
+
     path: str
     start_line: int
     end_line: int
