@@ -185,8 +185,7 @@ def _asks(pattern: re.Pattern[str], text: str, lower: str | None) -> bool:
     return _LOWER[pattern].search(lower) is not None
 
 
-@dataclass(frozen=True, slots=True)
-class Query:
+class Query(NamedTuple):
     text: str
     counts: Counter[str]  # stemmed term -> times in the query
     subject: frozenset[str]  # terms of the first sentence
@@ -239,9 +238,10 @@ def parse_query(text: str) -> Query:
     )
 
 
+# What every search makes (the query, ten _Hits, the ranking) are NamedTuples: a frozen
+# dataclass's __init__ sets each field through object.__setattr__, several times the cost.
 class _Hits(NamedTuple):
-    """The postings of the query's terms in one postings table, flattened. (A tuple: a
-    search makes ten, and a frozen dataclass's __init__ costs four times as much.)"""
+    """The postings of the query's terms in one postings table, flattened."""
 
     docs: npt.NDArray[np.intp]  # indexes: numpy casts int32 indexes on every use
     counts: Floats
@@ -426,8 +426,7 @@ class ChunkScores:
         return out
 
 
-@dataclass(frozen=True, slots=True)
-class Ranked:
+class Ranked(NamedTuple):
     files: Ints  # file indexes, best first
     scores: Floats  # their scores
     chunk_scores: ChunkScores  # per chunk: how well it answers (for picking chunks in a file)
