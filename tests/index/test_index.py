@@ -74,6 +74,45 @@ async def test_search_reads_what_the_indexers_connection_just_committed(
     assert top.path == "src/widgets.py" and top.symbol == "frobnicate_widgets"
 
 
+async def test_search_reads_what_another_process_committed_since_its_last_search(
+    workspace: Path, tmp_path: Path
+) -> None:
+    db = tmp_path / "shared.db"
+    writer = await WorkspaceIndex.open(workspace, db)
+    searcher = await WorkspaceIndex.open(workspace, db)
+    try:
+        await writer.update()
+        assert not (await searcher.search("frobnicate_widgets", refresh=False)).results
+        assert (await searcher.search("verify_token", refresh=False)).results  # nothing new
+        (workspace / "src" / "widgets.py").write_text("def frobnicate_widgets():\n    return 1\n")
+        await writer.update()
+        top = (await searcher.search("frobnicate_widgets", refresh=False)).results[0]
+        assert top.path == "src/widgets.py" and top.symbol == "frobnicate_widgets"
+    finally:
+        await writer.close()
+        await searcher.close()
+
+
+async def test_search_follows_an_ocpignore_created_edited_and_removed(
+    index: WorkspaceIndex, workspace: Path
+) -> None:
+    await index.update()
+
+    async def paths() -> set[str]:
+        return {r.path for r in (await index.search("verify_token totalCents", k=20)).results}
+
+    assert {"src/auth.py", "web/billing.ts"} <= await paths()
+    ignore = workspace / ".ocpignore"
+    ignore.write_text("src/\n")
+    found = await paths()
+    assert "src/auth.py" not in found and "web/billing.ts" in found
+    ignore.write_text("web/billing.ts\n")
+    found = await paths()
+    assert "src/auth.py" in found and "web/billing.ts" not in found
+    ignore.unlink()
+    assert {"src/auth.py", "web/billing.ts"} <= await paths()
+
+
 @pytest.mark.parametrize("query", ["verify_token", "verifyToken", "verify token", "VerifyToken"])
 async def test_every_spelling_of_an_identifier_finds_its_definition_first(
     index: WorkspaceIndex, query: str

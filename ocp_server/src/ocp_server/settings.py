@@ -221,7 +221,12 @@ def resolved_folder(path: Path) -> Path | None:
         return None
     identity = (found.st_dev, found.st_ino)
     cached = _RESOLVED.get(path)
-    if cached is not None and cached[1:] == identity and _same_folder(cached[0], *identity):
+    # (a path that resolved to itself was just looked at: no second stat)
+    if (
+        cached is not None
+        and cached[1:] == identity
+        and (cached[0] == path or _same_folder(cached[0], *identity))
+    ):
         return cached[0]
     resolved = path.resolve()
     if len(_RESOLVED) >= 64:  # a few configured folders and roots; tool arguments vary

@@ -1,12 +1,16 @@
-"""Values the index hands out: search results, status and update summaries."""
+"""Values the index hands out: search results, status and update summaries.
+
+What every search makes (twenty results, a status, a response) are NamedTuples, not frozen
+dataclasses: a frozen dataclass's __init__ sets each field through object.__setattr__, which
+cost a search more than a tenth of a millisecond."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class SearchResult:
+class SearchResult(NamedTuple):
     path: str
     start_line: int
     end_line: int
@@ -25,8 +29,7 @@ class SearchResult:
         return f"{self.path}:{self.start_line}-{self.end_line}"
 
 
-@dataclass(frozen=True, slots=True)
-class IndexStatus:
+class IndexStatus(NamedTuple):
     workspace: str
     db_path: str
     files: int
@@ -40,8 +43,7 @@ class IndexStatus:
     watcher_error: str | None = None  # the last failure, while retrying
 
 
-@dataclass(frozen=True, slots=True)
-class SearchResponse:
+class SearchResponse(NamedTuple):
     query: str
     results: tuple[SearchResult, ...]
     status: IndexStatus

@@ -185,8 +185,7 @@ def _asks(pattern: re.Pattern[str], text: str, lower: str | None) -> bool:
     return _LOWER[pattern].search(lower) is not None
 
 
-@dataclass(frozen=True, slots=True)
-class Query:
+class Query(NamedTuple):
     text: str
     counts: Counter[str]  # stemmed term -> times in the query
     subject: frozenset[str]  # terms of the first sentence
@@ -239,8 +238,10 @@ def parse_query(text: str) -> Query:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class _Hits:
+# What every search makes (the query, ten _Hits, the chunk scores, the ranking) are
+# NamedTuples: a frozen dataclass's __init__ sets each field through object.__setattr__,
+# several times the cost.
+class _Hits(NamedTuple):
     """The postings of the query's terms in one postings table, flattened."""
 
     docs: npt.NDArray[np.intp]  # indexes: numpy casts int32 indexes on every use
@@ -268,15 +269,15 @@ def _gather_all(wanted: list[tuple[Postings, list[int], int]]) -> list[_Hits]:
     bounds: list[tuple[int, int]] = []  # per table: where its postings and keys end
     total = 0
     for post, at, _ in wanted:
-        starts = post.starts
+        item, held = post.starts.item, post.records
         # a query has a few terms: Python over them beats numpy's per-call cost, and copying
         # their slices beats indexing every posting
         for j, i in enumerate(at):
             if i < 0:
                 df.append(0)
                 continue
-            a, b = starts.item(i), starts.item(i + 1)
-            records.append(post.records[a:b])
+            a, b = item(i), item(i + 1)
+            records.append(held[a:b])
             ids.append(j)
             sizes.append(b - a)
             df.append(b - a)
@@ -381,8 +382,7 @@ def _saturated(hits: _Hits, term_weight: Floats, n: int) -> Floats:
     return _sum(hits.docs, term_weight[hits.term] * tf * (K1 + 1.0) / (tf + K1), n)
 
 
-@dataclass(frozen=True, slots=True)
-class ChunkScores:
+class ChunkScores(NamedTuple):
     """How well each chunk answers, for picking chunks in a file: `values` of the chunks
     `chunks` (ascending), every other chunk 0. Only the chunks a query hits are held."""
 
@@ -426,8 +426,7 @@ class ChunkScores:
         return out
 
 
-@dataclass(frozen=True, slots=True)
-class Ranked:
+class Ranked(NamedTuple):
     files: Ints  # file indexes, best first
     scores: Floats  # their scores
     chunk_scores: ChunkScores  # per chunk: how well it answers (for picking chunks in a file)
@@ -435,8 +434,7 @@ class Ranked:
     term_list: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class _Ranges:
+class _Ranges(NamedTuple):
     """Ascending ranges [lo, hi) of an array that do not overlap, each reduced to one value
     by one reduceat over the ranges asked for, not over every file's (the files that answer
     a query on a large repository are a few hundred of its thousands)."""

@@ -18,7 +18,6 @@ import math
 import re
 import sqlite3
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import replace
 from typing import NamedTuple
 
 import numpy as np
@@ -313,8 +312,7 @@ def _trimmed(r: SearchResult, room: int, whole: int | None = None) -> SearchResu
         lo, hi = (mid, hi) if fits(mid) else (lo, mid)
     if lo == 0:
         return None
-    return replace(
-        r,
+    return r._replace(
         text="\n".join(lines[:lo]),
         end_line=r.start_line + lo - 1,
         truncated=True,
