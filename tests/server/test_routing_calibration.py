@@ -129,3 +129,20 @@ async def test_sticky_upward_keeps_a_conversation_on_the_tier_it_reached(
     assert hard["decision"] == "paid"
     assert easy["decision"] == "paid" and "already needed it" in easy["decided_by"]
     assert fresh["decision"] == "local"
+
+
+async def test_an_outcome_on_a_local_route_the_local_model_never_answered_teaches_nothing(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch, refused_url: str
+) -> None:
+    # The local model was down and the agent answered the handed-back prompt: "good" judges
+    # the agent's answer, and taught "local was right for this" before.
+    env = {"OCP_OLLAMA_URL": refused_url, "OCP_CLASSIFIER_MODEL": "none"}
+    async with inproc_client(workspace, monkeypatch, env) as client:
+        trace = await _route(client, "what does git stash do", "a")
+        assert trace["decision"] == "local" and trace["route_to"] == "agent"
+        saved = await client.call_tool(
+            "ocp_result_save", {"trace_id": trace["trace_id"], "outcome": "good"}
+        )
+    assert saved.structured_content is not None
+    assert saved.structured_content["saved"]["calibration"] == 0
+    assert not (workspace.parent / "routing-calibration.json").exists()

@@ -333,6 +333,8 @@ class AppState:
         if not trace or trace.get("forced") or trace.get("decision") not in ("local", "paid"):
             return None
         routed_paid = trace["decision"] == "paid"
+        if not routed_paid and trace.get("answered_tier") != Tier.LOCAL:
+            return None  # the local model never answered: the outcome judges another's answer
         if kind in (Outcome.BAD, Outcome.ESCALATED) and not routed_paid and trace.get("session"):
             self.router.floors.lift(str(trace["session"]), Tier.MID)
         score = trace.get("raw_score")
