@@ -235,7 +235,10 @@ EVEN = 0.75
 #: 0.8131, two 7-line tilings 3 lines apart 0.8128. Without the locality it is nothing: the
 #: subject's IDF share in the whole file / the best chunk / the best block 0.8070 / 0.8069 /
 #: 0.8068. Doc comments 0.996 throughout. The family was tried in 35 variants, but the subject
-#: windows agree from 6 to 9 lines (0.8139 to 0.8142). What shipping needs: per chunk posting,
+#: windows agree from 6 to 9 lines (0.8139 to 0.8142); the variant itself chosen inside each fold
+#: (by LORO over the other five, among the base, +-2 and +-3 of all terms and of the subject's,
+#: both tilings, +-1 rel and the 2-word span) 0.8121 (.835 .908 .810 .779 .793 .748: cobra and
+#: express pick an all-terms window by a hair). What shipping needs: per chunk posting,
 #: the 3-line tiles (counted from the chunk's start_line, so they are the file's own tiles, as
 #: measured) holding the term: a u64 mask is 8 bytes a posting, which would put cobra's and
 #: express's databases (1.2 MB, 31k and 30k chunk postings) near 2.1x their source (0.7 MB), so
