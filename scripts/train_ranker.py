@@ -212,6 +212,39 @@ EVEN = 0.75
 #: (`lexicon._word_terms`: "boxlang" for BoxLang, box_lang and boxlang, in place of "box_lang";
 #: all features recomputed; 2026-12-04): 0.8087 (.829 .905 .803 .778 .785 .752), though "Add
 #: ColdFusion and BoxLang" then finds ripgrep's default_types.rs at 6 instead of 34.
+#: Term proximity DOES rank better held out, when it is the subject's terms close together (the
+#: prox report; 2026-12-04; not shipped: the index stores no positions, see the end). Measured
+#: offline: extra columns from the candidates' texts on disk (`lexicon.terms_by_word` per line,
+#: the file table's IDF), against 0.8087 (.829 .906 .805 .778 .787 .747, column order above;
+#: with history 0.8156; nested 0.8087). The IDF share of the query's terms (coverage's
+#: weights) that one window of lines holds, its maximum over the file: one line 0.8096 (.835
+#: .905 .795 .781 .785 .757), +-1 line 0.8094 (rel 0.8113: ripgrep .800, hono .799), +-2 0.8121
+#: (.839 .904 .811 .779 .793 .747; rel 0.8100, squared 0.8105, over coverage 0.8110), +-3 0.8119
+#: (rel 0.8122), +-5 0.8098, +-10 0.8080; windows of 16 / 32 / 64 words 0.8093 / 0.8091 /
+#: 0.8090; IDF squared as the weight (+-2 / +-3) 0.8112 / 0.8104, no weight 0.8093 / 0.8100;
+#: one line, +-2 and +-10 together 0.8111. Spans, over query words (a compound and its parts one
+#: word): the fewest words covering 2 of them as 1 / (1 + span) 0.8100, 1 / (1 + log(1 + span))
+#: 0.8083, covering half of them 0.8068, 2 of the 3 rarest 0.8079 (in lines 0.8069), all 3
+#: rarest 0.8058; the share of the 3 rarest within +-1 line 0.8076, with the +-1 window 0.8107.
+#: The subject's terms alone (first sentence; every term of a one-sentence query), same IDF
+#: weights over them: +-2 lines 0.8139 (.835 .908 .808 .781 .793 .758), +-3 0.8142 (.835 .907
+#: .810 .781 .794 .759; with history 0.8249; nested 0.8142), rel 0.8135, with the all-terms
+#: +-2 column 0.8145; every corpus up. Tiles an index could store: 3-line tiles with one either
+#: side (9 lines) 0.8141 (.835 .908 .806 .781 .793 .761; with history 0.8254; nested 0.8139,
+#: .835 .907 .806 .781 .793 .761), 2-line tiles with one either side 0.8142, 7-line tiles
+#: 0.8131, two 7-line tilings 3 lines apart 0.8128. Without the locality it is nothing: the
+#: subject's IDF share in the whole file / the best chunk / the best block 0.8070 / 0.8069 /
+#: 0.8068. Doc comments 0.996 throughout. The family was tried in 35 variants, but the subject
+#: windows agree from 6 to 9 lines (0.8139 to 0.8142); the variant itself chosen inside each fold
+#: (by LORO over the other five, among the base, +-2 and +-3 of all terms and of the subject's,
+#: both tilings, +-1 rel and the 2-word span) 0.8121 (.835 .908 .810 .779 .793 .748: cobra and
+#: express pick an all-terms window by a hair). What shipping needs: per chunk posting,
+#: the 3-line tiles (counted from the chunk's start_line, so they are the file's own tiles, as
+#: measured) holding the term: a u64 mask is 8 bytes a posting, which would put cobra's and
+#: express's databases (1.2 MB, 31k and 30k chunk postings) near 2.1x their source (0.7 MB), so
+#: store tile bytes or compress; a migration that re-indexes; at query time the subject terms'
+#: postings in the candidates' chunks (commit queries: 500 to 2,900 a query on average, p95 up
+#: to 6,100 on pytest).
 
 
 # ---- features -----------------------------------------------------------------------------
