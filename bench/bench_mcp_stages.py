@@ -31,7 +31,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_search_latency import CORPORA, K, _queries, index_copy, stale_rules  # noqa: E402
+from bench_search_latency import CACHE, CORPORA, K, _queries, index_copy, stale_rules  # noqa: E402
 from mcp.server.runner import _dump_result, _extract_meta  # noqa: E402
 from mcp.shared.message import SessionMessage  # noqa: E402
 from mcp.types import CallToolRequestParams  # noqa: E402
@@ -107,7 +107,7 @@ def main() -> None:
     parser.add_argument(
         "--cache",
         type=Path,
-        default=Path(os.environ.get("OCP_BENCH_CACHE", "~/.cache/ocp-bench/retrieval-dev")),
+        default=CACHE,
     )
     args = parser.parse_args()
     names = args.corpus.split(",")

@@ -28,7 +28,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_search_latency import CORPORA, _queries  # noqa: E402
+from bench_search_latency import CACHE, CORPORA, _queries  # noqa: E402
 
 import ocp_server.index.lexical as this_lexical  # noqa: E402
 import ocp_server.index.ranking as this_ranking  # noqa: E402
@@ -76,7 +76,7 @@ def main() -> None:
     parser.add_argument(
         "--cache",
         type=Path,
-        default=Path(os.environ.get("OCP_BENCH_CACHE", "~/.cache/ocp-bench/retrieval-dev")),
+        default=CACHE,
     )
     args = parser.parse_args()
     lexical_a, ranking_a = _load(args.a)

@@ -44,6 +44,8 @@ if TYPE_CHECKING:  # imported where used: the A/B itself runs servers, not this 
 ROOT = Path(__file__).resolve().parents[1]
 RETRIEVAL = ROOT.parent / "shared" / "bench" / "retrieval"
 CORPORA = ("click", "pytest", "hono", "cobra", "ripgrep", "express")
+#: Where run.py keeps its corpora and indexes (its own default).
+CACHE = Path(os.environ.get("OCP_BENCH_CACHE", "~/.cache/ocp-bench/retrieval-dev"))
 K = 20
 
 
@@ -219,7 +221,7 @@ def main() -> None:
     parser.add_argument(
         "--cache",
         type=Path,
-        default=Path(os.environ.get("OCP_BENCH_CACHE", "~/.cache/ocp-bench/retrieval-dev")),
+        default=CACHE,
     )
     args = parser.parse_args()
     cache = args.cache.expanduser()

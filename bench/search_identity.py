@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -28,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_search_latency import CORPORA, LARGE, K, _queries, index_copy  # noqa: E402
+from bench_search_latency import CACHE, CORPORA, LARGE, K, _queries, index_copy  # noqa: E402
 
 
 async def _dump_corpus(name: str, cache: Path, out: list[str]) -> None:
@@ -76,7 +75,7 @@ def main() -> None:
     parser.add_argument(
         "--cache",
         type=Path,
-        default=Path(os.environ.get("OCP_BENCH_CACHE", "~/.cache/ocp-bench/retrieval-dev")),
+        default=CACHE,
     )
     args = parser.parse_args()
     names = args.corpus.split(",") + (["large"] if args.large else [])

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -26,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_mcp_stages import VERSION  # noqa: E402
-from bench_search_latency import K, _queries, index_copy  # noqa: E402
+from bench_search_latency import CACHE, K, _queries, index_copy  # noqa: E402
 from mcp.server.runner import _dump_result, _extract_meta  # noqa: E402
 from mcp.types import CallToolRequestParams  # noqa: E402
 from mcp_types import methods as _methods  # noqa: E402
@@ -74,7 +73,7 @@ def main() -> None:
     parser.add_argument(
         "--cache",
         type=Path,
-        default=Path(os.environ.get("OCP_BENCH_CACHE", "~/.cache/ocp-bench/retrieval-dev")),
+        default=CACHE,
     )
     args = parser.parse_args()
     written = asyncio.run(_run(args.corpus, args.cache.expanduser(), args.passes))
