@@ -60,3 +60,21 @@ def test_the_error_tree_is_the_one_drawn_in_the_module_docstring(
 ) -> None:
     assert issubclass(error, base) and issubclass(error, errors.OCPError)
     assert error.__name__ in (errors.__doc__ or "")
+
+
+async def test_a_value_no_branch_of_a_union_takes_is_named_by_its_field_with_what_it_takes(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # pydantic names a union's branches: `notes.0.constrained-str`, `notes.0.NoteArg`
+    async with inproc_client(workspace, monkeypatch) as client:
+        wrong_type = text_of(await client.call_tool("ocp_result_save", {"notes": [123]}))
+        bad_inside = text_of(
+            await client.call_tool(
+                "ocp_result_save", {"notes": ["ok", {"text": "tied", "citations": "nope"}]}
+            )
+        )
+        keyed = text_of(await client.call_tool("ocp_result_save", {"state": {"Ok-Key": 5}}))
+    assert wrong_type == "invalid arguments: `notes.0`: expected a string or an object (got 123)"
+    assert bad_inside.startswith("invalid arguments: `notes.1.citations`: ")
+    assert "NoteArg" not in bad_inside and "constrained" not in bad_inside
+    assert keyed.startswith("invalid arguments: `state.Ok-Key`: ")  # a key, not a branch
