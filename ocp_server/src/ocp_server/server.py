@@ -45,6 +45,7 @@ from pydantic import BaseModel, ValidationError
 import ocp_wire as wire
 from ocp_router.errors import ConfigError
 from ocp_server import __version__
+from ocp_server.argument_errors import argument_error, clip, echo
 from ocp_server.errors import DatabaseError, InputError, RouteFailure, WorkspaceError
 from ocp_server.render import ToolAnswer, render
 from ocp_server.settings import ServerSettings, resolve_workspace
@@ -206,107 +207,8 @@ def _find(name: str) -> ToolSpec | None:
     return None
 
 
-# Error texts echo the caller's input only this far: a 1 MB tool name must not come back whole.
-ECHO_CHARS = 80
+# Error texts are cut to this length: a 1 MB tool name must not come back whole.
 MAX_ERROR_CHARS = 2_000
-MAX_ARGUMENT_ERRORS = 10
-
-
-def clip(text: str, limit: int = ECHO_CHARS) -> str:
-    """`text` cut to `limit` characters, saying how much was left out."""
-    if len(text) <= limit:
-        return text
-    return f"{text[:limit]}… ({len(text):,} characters)"
-
-
-def echo(value: object) -> str:
-    """A caller's value as an error text shows it: its repr, cut short when long."""
-    shown = repr(value)
-    if len(shown) <= ECHO_CHARS:
-        return shown
-    size = len(value) if isinstance(value, str | list | dict) else len(shown)
-    unit = "characters" if isinstance(value, str) else "items"
-    return f"{shown[:ECHO_CHARS]}… ({size:,} {unit})"
-
-
-#: What pydantic names a union's branches by in an error's location, said as an expected
-#: value: a plain or constrained type, or one of the tools' argument models (`NoteArg`).
-_BRANCH_KINDS = {
-    **{
-        f"{prefix}{name}": said
-        for prefix in ("", "constrained-")
-        for name, said in (
-            ("str", "a string"),
-            ("int", "an integer"),
-            ("float", "a number"),
-            ("bool", "a boolean"),
-        )
-    },
-    **{
-        name: "an object"
-        for name, value in vars(wire).items()
-        if isinstance(value, type) and issubclass(value, BaseModel)
-    },
-}
-
-
-def _is_branch(part: object) -> bool:
-    return isinstance(part, str) and part in _BRANCH_KINDS
-
-
-def _union_errors(errors: list[Any]) -> list[Any]:
-    """A union's errors as the caller needs them: the value matched no branch, so pydantic
-    reports each branch's complaint under its name (`notes.0.constrained-str`: should be a
-    valid string; `notes.0.NoteArg`: should be a valid dictionary). Keep the complaints of the
-    branches that took the value's type, under the field's own name; when none did, one error
-    naming what each branch takes."""
-    out: list[Any] = []
-    by_path: dict[tuple[Any, ...], list[tuple[int, Any]]] = {}
-    for err in errors:
-        at = next((i for i, part in enumerate(err["loc"]) if _is_branch(part)), None)
-        if at is None:
-            out.append(err)
-        else:
-            by_path.setdefault(tuple(err["loc"][:at]), []).append((at, err))
-    for path, branches in by_path.items():
-        # a branch refused the value itself when its error is its type, at the branch
-        took = [
-            (at, e)
-            for at, e in branches
-            if len(e["loc"]) > at + 1 or not e["type"].endswith("_type")
-        ]
-        if took:
-            out += [{**e, "loc": (*path, *e["loc"][at + 1 :])} for at, e in took]
-        else:
-            kinds = dict.fromkeys(_BRANCH_KINDS[e["loc"][at]] for at, e in branches)
-            first = branches[0][1]
-            out.append(
-                {**first, "loc": path, "type": "union", "msg": "expected " + " or ".join(kinds)}
-            )
-    return out
-
-
-def argument_error(exc: ValidationError) -> str:
-    """`k`: expected an integer <= 50 (got 99) — one line per problem, naming the field."""
-    lines = []
-    errors = _union_errors(list(exc.errors()))
-    for err in errors[:MAX_ARGUMENT_ERRORS]:
-        field = clip(".".join(str(p) for p in err["loc"]))
-        got = err.get("input")
-        shown = f" (got {echo(got)})" if err["type"] != "missing" else ""
-        message = err["msg"]
-        if err["type"] == "extra_forbidden":
-            message = "is not an argument of this tool"
-        elif err["type"] == "value_error":
-            # A check across fields already names them: `request` and `messages`: …
-            message = message.removeprefix("Value error, ")
-            if not field:
-                lines.append(message)
-                continue
-        lines.append(f"`{field or 'arguments'}`: {message}{shown}")
-    if len(errors) > MAX_ARGUMENT_ERRORS:
-        lines.append(f"and {len(errors) - MAX_ARGUMENT_ERRORS} more")
-    return "invalid arguments: " + "; ".join(lines)
 
 
 def tool_result(out: BaseModel | ToolAnswer) -> dict[str, Any]:
