@@ -343,6 +343,17 @@ async def test_an_absolute_glob_outside_the_workspace_is_an_error_naming_path_gl
         await index.search("token", path_glob="/etc/*")
 
 
+@pytest.mark.parametrize("blank", ["", "  "])
+async def test_a_blank_language_is_no_filter(index: WorkspaceIndex, blank: str) -> None:
+    # Agents send empty optional arguments; the wire allows "".
+    await index.update()
+    everything = [r.citation for r in (await index.search("verifyToken cents")).results]
+    assert everything
+    assert [
+        r.citation for r in (await index.search("verifyToken cents", language=blank)).results
+    ] == everything
+
+
 @pytest.mark.parametrize("named", ["ts", ".ts", "TypeScript"])
 async def test_a_language_named_by_its_file_extension_or_in_any_case_filters_as_its_name(
     index: WorkspaceIndex, named: str

@@ -189,8 +189,13 @@ async def test_a_sub_folder_scopes_results_to_it_from_the_workspace_index(
         while everywhere.index.building or not everywhere.results:
             everywhere = await client.search("verify token")
         web = await client.search("verify token", workspace=str(workspace / "web"))
+        # an absolute glob is the sub-folder's own path, not one more folder inside it
+        web_glob = await client.search(
+            "verify token", workspace=str(workspace / "web"), path_glob=f"{workspace}/web/*"
+        )
     assert {r.path.split("/")[0] for r in everywhere.results} >= {"src", "web"}
     assert web.results and all(r.path.startswith("web/") for r in web.results)
+    assert [r.citation for r in web_glob.results] == [r.citation for r in web.results]
     assert not (workspace / "web" / ".ocp").exists()  # no second index was created
 
 

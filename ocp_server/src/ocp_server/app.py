@@ -50,6 +50,7 @@ from ocp_server.brief import (
 from ocp_server.errors import RouteFailure as RouteFailure  # re-exported
 from ocp_server.index.lexicon import MAX_QUERY_CHARS
 from ocp_server.index.models import SearchResponse
+from ocp_server.index.workspace import relative_glob
 from ocp_server.memory import (
     DecisionIn,
     NoteIn,
@@ -248,10 +249,14 @@ class AppState:
         self, ws: Workspace, args: wire.SearchArgs
     ) -> tuple[SearchResponse, float | None]:
         waited = await self._first_index(ws)
+        scope = workspace_scope(ws.path, args.workspace)
+        # an absolute glob is the folder's own path: relative to the folder the search is in
+        folder = ws.path / scope if scope else ws.path
+        glob = args.path_glob and relative_glob(folder, args.path_glob)
         response = await ws.index.search(
             search_query(args.query),
             k=args.k,
-            path_glob=_scoped_glob(workspace_scope(ws.path, args.workspace), args.path_glob),
+            path_glob=_scoped_glob(scope, glob),
             language=args.language,
             max_tokens=args.max_tokens or self.settings.search_tokens,
             refresh=not ws.index.building,

@@ -342,8 +342,8 @@ class WorkspaceIndex:
     ) -> SearchResponse:
         """Best chunks for `query`. A git HEAD change since the last update (a checkout made
         while nothing ran) is noticed here and indexed first, when this process may index."""
-        if language is not None:
-            language = language_named(language)
+        # blank is no filter, as the wire allows it: agents send empty optional arguments
+        language = language_named(language) if language and language.strip() else None
         if path_glob is not None:
             path_glob = relative_glob(self.workspace, path_glob)
         note = None
