@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from ocp_router.tokens import estimate_tokens
 from ocp_server.index.lexical import ChunkRow
 from ocp_server.index.lexicon import identifier_key, terms
 from ocp_server.index.models import SearchResult
@@ -524,3 +525,35 @@ async def test_a_chunk_far_behind_the_best_leaves_its_place_to_another_file(
     results = await _look_alikes(tmp_path, "forget the parsed flags of a command")
     assert results[0].symbol == "remove_flags"
     assert results[1].path != "cli/command.py"
+
+
+def _long_look_alikes() -> str:
+    """GROUPS_PY with the same long tail in both look-alikes."""
+    steps = "".join(f"    parent.log.append('group step {i} done')\n" for i in range(15))
+    return GROUPS_PY.replace(
+        "parent.commands.append(command)\n", f"parent.commands.append(command)\n{steps}"
+    ).replace("parent.groups.extend(groups)\n", f"parent.groups.extend(groups)\n{steps}")
+
+
+async def test_a_close_second_that_does_not_fit_the_budget_leaves_room_to_the_next_files(
+    tmp_path: Path,
+) -> None:
+    """The close second is an extra: under a token budget it is shown whole or not at all,
+    never trimmed at the cost of the files after it."""
+    files = {"cli/command.py": _long_look_alikes(), **OTHER_COMMAND_FILES}
+    index = await _index(tmp_path / "ws", files, tmp_path / "ocp.db")
+    query = "Add one or more commands to this parent command."
+    try:
+        free = (await index.search(query, k=3, refresh=False)).results
+        assert [r.path for r in free[:2]] == ["cli/command.py", "cli/command.py"]
+        first, other = free[0], free[2]
+        cost = [estimate_tokens(r.text) + 20 for r in (first, free[1], other)]
+        budget = cost[0] + cost[2] + 10
+        assert cost[0] + cost[1] > budget  # the second does not fit whole
+        packed = (await index.search(query, k=3, max_tokens=budget, refresh=False)).results
+    finally:
+        await index.close()
+    assert [(r.citation, r.truncated) for r in packed] == [
+        (first.citation, False),
+        (other.citation, False),
+    ]

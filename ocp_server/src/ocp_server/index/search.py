@@ -2,9 +2,11 @@
 
 Results are chunks with `path:start-end` citations. The default shape puts the best chunk of
 each of the best files first, then further chunks of those files: an agent sees more files in
-the same number of results, and the files come in the ranker's order. One exception: a chunk of
-the best file that answers nearly as well as its best chunk comes second (`CLOSE_SECOND`), so
-that of two look-alike neighbours (cobra's AddGroup and AddCommand) the agent sees both.
+the same number of results, and the files come in the ranker's order. One exception: when there
+are as many files as results, a chunk of the best file that answers nearly as well as its best
+chunk comes second (`CLOSE_SECOND`; its score may be below the next file's), so that of two
+look-alike neighbours (cobra's AddGroup and AddCommand) the agent sees both. With fewer files it
+comes after every file's first chunk, as further chunks do.
 `group_by="file"` returns the same as files, each with its best chunks.
 
 Path rules (secret files, `.ocpignore`) are checked again on every result: a file that became
@@ -40,9 +42,7 @@ CHUNKS_PER_FILE = 3
 #: A chunk of the best file scoring at least this share of its best chunk's is shown second.
 #: With as many files as results, one chunk each, it would not be shown at all, and the best
 #: file's two best chunks are often look-alikes (two functions whose doc comments differ by a
-#: word): on the retrieval benchmark's doc-comment queries, the function asked for is among the
-#: first ten results in 99.7% of them against 97.3% without (0.75 / 0.85 / 0.9: 99.7 / 99.7 /
-#: 99.3), at 20 results the same files in the same order, at 8 a commits MRR 0.0002 lower.
+#: word); the share is the highest that shows them (README: "Search quality and speed").
 CLOSE_SECOND = 0.85
 
 #: Runs a read-only query on the index database: (sql, parameters) -> rows.
@@ -181,6 +181,8 @@ async def search_chunks(
     per_file = CHUNKS_PER_FILE if group_by_file else (1 if len(ranked.files) >= k else k)
     groups = _picks(snap, ranked, k, per_file, ocpignore)
     picks = _order(groups, k, per_file, group_by_file)
+    # the best file's close second is an extra: under a budget, whole or not at all
+    extra = picks[1] if per_file == 1 and groups and len(groups[0]) > 1 else None
     if not picks:
         return [], list(ranked.term_list)
     chunks = [p.chunk for p in picks]
@@ -248,6 +250,8 @@ async def search_chunks(
             packed.append(result(pick, row, file))
             used += cost
             continue
+        if pick is extra:
+            continue  # not trimmed at the next files' cost
         room = max_tokens - used - 20
         if room >= _MIN_ROOM and (trimmed := _trimmed(result(pick, row, file), room, tokens)):
             packed.append(trimmed)
