@@ -28,11 +28,14 @@ class Ceiling(StrEnum):
     NONE = "none"
 
 
+MAX_PORT = 65535
+
+
 class ProxySettings(BaseModel):
     model_config = ConfigDict(populate_by_name=True, frozen=True)
 
     host: str = Field("127.0.0.1", alias="OCP_PROXY_HOST", min_length=1)
-    port: int = Field(8787, alias="OCP_PROXY_PORT", ge=0, le=65535)
+    port: int = Field(8787, alias="OCP_PROXY_PORT", ge=0, le=MAX_PORT)
     token: str | None = Field(None, alias="OCP_PROXY_TOKEN", repr=False, min_length=8)
     ceiling: Ceiling = Field(Ceiling.REQUESTED, alias="OCP_PROXY_CEILING")
     trace_content: bool = Field(False, alias="OCP_TRACE_CONTENT")
