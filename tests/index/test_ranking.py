@@ -519,6 +519,22 @@ async def test_a_look_alike_neighbour_of_the_best_chunk_is_shown_second(tmp_path
     assert {r.symbol for r in results[:2]} == {"add_command", "add_group"}
 
 
+async def test_one_result_asked_is_the_best_chunk_alone_even_with_a_close_second(
+    tmp_path: Path,
+) -> None:
+    files = {"cli/command.py": GROUPS_PY, **OTHER_COMMAND_FILES}
+    index = await _index(tmp_path / "ws", files, tmp_path / "ocp.db")
+    query = "Add one or more commands to this parent command."
+    try:
+        two = (await index.search(query, k=2, refresh=False)).results
+        one = (await index.search(query, k=1, refresh=False)).results
+        budgeted = (await index.search(query, k=1, max_tokens=4000, refresh=False)).results
+    finally:
+        await index.close()
+    assert [r.path for r in two] == ["cli/command.py", "cli/command.py"]
+    assert [r.citation for r in one] == [r.citation for r in budgeted] == [two[0].citation]
+
+
 async def test_a_chunk_far_behind_the_best_leaves_its_place_to_another_file(
     tmp_path: Path,
 ) -> None:

@@ -182,7 +182,7 @@ async def search_chunks(
     groups = _picks(snap, ranked, k, per_file, ocpignore)
     picks = _order(groups, k, per_file, group_by_file)
     # the best file's close second is an extra: under a budget, whole or not at all
-    extra = picks[1] if per_file == 1 and groups and len(groups[0]) > 1 else None
+    extra = groups[0][1] if per_file == 1 and groups and len(groups[0]) > 1 else None
     if not picks:
         return [], list(ranked.term_list)
     chunks = [p.chunk for p in picks]
