@@ -391,6 +391,22 @@ async def m014_zstd_text(db: aiosqlite.Connection) -> None:
     )
 
 
+async def m015_chunk_tiles(db: aiosqlite.Connection) -> None:
+    """Term proximity (`index/ranking.py`): each chunk stores, per term record, which tiles of
+    its file's lines hold the term (`index/lexicon.body_blob`). The chunks stay, so search
+    keeps answering; every file is read and chunked again at the next update (an impossible
+    mtime and no content hash), which fills in the tiles of the chunks it keeps."""
+    await _run(
+        db,
+        """
+        -- per term record (chunks.terms' order): a little-endian mask of TILE_LINES-line tiles
+        -- from the chunk's first, 1 to 8 bytes a record; NULL: not known yet
+        ALTER TABLE chunks ADD COLUMN tiles BLOB;
+        UPDATE files SET mtime_ns = -1, content_hash = '' WHERE skip_reason IS NULL
+        """,
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     m001_index,
     m002_memory,
@@ -404,6 +420,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     m014_zstd_text,
     m012_chunk_tokens,
     m013_chunk_clean,
+    m015_chunk_tiles,
 )
 
 

@@ -108,8 +108,8 @@ async def store_history(db: aiosqlite.Connection, commits: list[Commit]) -> bool
     if new:
         rows = []
         for c in new:
-            terms, _pairs, length = body_blob(c.message)
-            rows.append((c.hash, c.time, terms, length))
+            blob = body_blob(c.message)
+            rows.append((c.hash, c.time, blob.terms, blob.length))
         await db.executemany(
             "INSERT INTO commits (hash, time, terms, length) VALUES (?, ?, ?, ?)", rows
         )

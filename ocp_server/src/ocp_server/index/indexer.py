@@ -55,6 +55,7 @@ class _Chunk:
     content_hash: str
     terms: bytes  # packed search terms (see lexicon)
     pairs: bytes
+    tiles: bytes  # per term record, the tiles of lines holding it (lexicon.body_blob)
     names: bytes
     length: int
     tokens: int  # estimate_tokens(text): a search's token budget needs no counting
@@ -110,7 +111,7 @@ def process_file(workspace: Path, candidate: Candidate, known_hash: str | None) 
         pieces = chunk_text(candidate.path, text, "text")
     chunks = []
     for c in pieces:
-        terms, pairs, length = body_blob(c.text)
+        blob = body_blob(c.text, c.start_line)
         chunks.append(
             _Chunk(
                 c.start_line,
@@ -120,10 +121,11 @@ def process_file(workspace: Path, candidate: Candidate, known_hash: str | None) 
                 c.scope,
                 pack_text(c.text),
                 _chunk_hash(c.kind, c.symbol, c.scope, c.text),
-                terms,
-                pairs,
+                blob.terms,
+                blob.pairs,
+                blob.tiles,
                 names_blob(c.symbol, c.scope, c.kind in DEFINITION_KINDS),
-                length,
+                blob.length,
                 estimate_tokens(c.text),
                 is_clean(c.text),
             )
@@ -410,23 +412,24 @@ class Indexer:
                 f"SELECT path, id FROM files WHERE path IN ({marks})", paths
             )
         }
-        existing: dict[int, dict[str, list[tuple[int, int, int]]]] = {}
+        # per file, per chunk hash: (id, start, end, whether it has tiles) of the chunks kept
+        existing: dict[int, dict[str, list[tuple[int, int, int, bool]]]] = {}
         old_ids = [known[p][0] for p in paths if p in known]
         if old_ids:
             id_marks = ",".join("?" * len(old_ids))
             for row in await self.db.execute_fetchall(
-                f"SELECT id, file_id, content_hash, start_line, end_line "
+                f"SELECT id, file_id, content_hash, start_line, end_line, tiles IS NOT NULL "
                 f"FROM chunks WHERE file_id IN ({id_marks})",
                 old_ids,
             ):
                 existing.setdefault(row[1], {}).setdefault(row[2], []).append(
-                    (row[0], row[3], row[4])
+                    (row[0], row[3], row[4], bool(row[5]))
                 )
         next_id = next(
             iter(await self.db.execute_fetchall("SELECT coalesce(max(id), 0) + 1 FROM chunks"))
         )[0]
         inserts: list[tuple[object, ...]] = []
-        moves: list[tuple[int, int, int]] = []
+        moves: list[tuple[int, int, bytes, int]] = []
         deletes: list[int] = []
         for p in changed:
             assert p.chunks is not None
@@ -436,9 +439,11 @@ class Indexer:
             for c in p.chunks:
                 bucket = old.get(c.content_hash)
                 if bucket:
-                    cid, start, end = bucket.pop()
-                    if (start, end) != (c.start_line, c.end_line):
-                        moves.append((c.start_line, c.end_line, cid))
+                    cid, start, end, has_tiles = bucket.pop()
+                    # its tiles count from the file's first line: they move with it (and a
+                    # chunk stored before tiles gets them, m015)
+                    if (start, end) != (c.start_line, c.end_line) or not has_tiles:
+                        moves.append((c.start_line, c.end_line, c.tiles, cid))
                     continue
                 inserts.append(
                     (
@@ -453,6 +458,7 @@ class Indexer:
                         c.content_hash,
                         c.terms,
                         c.pairs,
+                        c.tiles,
                         c.names,
                         c.length,
                         c.tokens,
@@ -461,17 +467,17 @@ class Indexer:
                 )
                 next_id += 1
             for bucket in old.values():
-                deletes.extend(cid for cid, _s, _e in bucket)
+                deletes.extend(cid for cid, *_ in bucket)
         if deletes:
             await self.db.executemany("DELETE FROM chunks WHERE id = ?", [(d,) for d in deletes])
         if moves:
             await self.db.executemany(
-                "UPDATE chunks SET start_line = ?, end_line = ? WHERE id = ?", moves
+                "UPDATE chunks SET start_line = ?, end_line = ?, tiles = ? WHERE id = ?", moves
             )
         await self.db.executemany(
             "INSERT INTO chunks (id, file_id, start_line, end_line, symbol, kind, scope, text,"
-            " content_hash, terms, pairs, names, length, tokens, clean)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " content_hash, terms, pairs, tiles, names, length, tokens, clean)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             inserts,
         )
         summary.chunks_added += len(inserts)

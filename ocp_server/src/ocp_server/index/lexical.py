@@ -27,9 +27,10 @@ import numpy as np
 import numpy.typing as npt
 
 from ocp_server.index.languages import detect_language
-from ocp_server.index.lexicon import TERM_RECORD, term_hash, terms
+from ocp_server.index.lexicon import TERM_RECORD, TILE_LINES, term_hash, terms
+from ocp_server.index.postings import Postings
 
-__all__ = ["AnswerRows", "ChunkRow", "FileClass", "Postings", "Snapshot", "load_snapshot"]
+__all__ = ["AnswerRows", "ChunkRow", "FileClass", "Snapshot", "load_snapshot"]
 
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
@@ -89,124 +90,6 @@ def classify_path(path: str, language: str | None) -> int:
 def file_stem(path: str) -> str:
     """`src/click/termui.py` -> "termui"; `test/res.send.js` -> "res"."""
     return posixpath.basename(path).split(".", 1)[0].lower()
-
-
-# A posting packs into one 64-bit integer, (key << 32) | (doc << 10) | count, so that building
-# the postings is one `np.sort` of integers (SIMD-sorted, several times faster than an argsort).
-_DOC_BITS = 22
-_COUNT_BITS = 10
-MAX_DOCS = 1 << _DOC_BITS
-_COUNT_MAX = (1 << _COUNT_BITS) - 1
-
-
-def records_docs(records: npt.NDArray[np.int64]) -> npt.NDArray[np.int32]:
-    """The documents of `Postings.records` (or of a copy of some of them)."""
-    return records.view(np.int32)[0::2]
-
-
-def records_counts(records: npt.NDArray[np.int64]) -> npt.NDArray[np.float32]:
-    """The counts of `Postings.records` (or of a copy of some of them)."""
-    return records.view(np.float32)[1::2]
-
-
-@dataclass(frozen=True, slots=True)
-class Postings:
-    """Documents per key: `docs[starts[i]:starts[i+1]]` hold `keys[i]`, `counts` times each;
-    within a key, docs ascend.
-
-    A posting's document (int32) and count (float32) are stored side by side, 8 bytes a
-    posting (`records`, read as two int32 or float32 words each): a search copies a term's
-    postings with one slice, and all its terms' with one concatenation."""
-
-    keys: npt.NDArray[np.uint32]
-    starts: Ints
-    records: npt.NDArray[np.int64]  # only ever copied: `docs` and `counts` read it
-
-    @classmethod
-    def of(
-        cls,
-        keys: npt.NDArray[np.uint32],
-        starts: Ints,
-        docs: npt.NDArray[np.int32],
-        counts: npt.NDArray[np.float32],
-    ) -> Postings:
-        records = np.empty(len(docs), dtype=np.int64)
-        words = records.view(np.int32)
-        words[0::2] = docs
-        words.view(np.float32)[1::2] = counts
-        return cls(keys, starts, records)
-
-    @property
-    def docs(self) -> npt.NDArray[np.int32]:
-        return records_docs(self.records)
-
-    @property
-    def counts(self) -> npt.NDArray[np.float32]:
-        return records_counts(self.records)
-
-    @classmethod
-    def build(
-        cls,
-        keys: npt.NDArray[np.uint32],
-        docs: npt.NDArray[np.int32],
-        counts: npt.NDArray[np.float32] | None = None,
-    ) -> Postings:
-        """From (key, doc, count) records in any order; a repeated (key, doc) is summed."""
-        if len(docs) and int(docs.max()) >= MAX_DOCS:
-            raise ValueError(f"more than {MAX_DOCS} documents in one index")
-        packed = (keys.astype(np.uint64) << np.uint64(32)) | (
-            docs.astype(np.uint64) << np.uint64(_COUNT_BITS)
-        )
-        if counts is None:
-            packed |= np.uint64(1)
-        else:
-            packed |= np.minimum(counts, _COUNT_MAX).astype(np.uint64)
-        packed.sort()
-        key = (packed >> np.uint64(32)).astype(np.uint32)
-        doc = ((packed >> np.uint64(_COUNT_BITS)) & np.uint64(MAX_DOCS - 1)).astype(np.int32)
-        count = (packed & np.uint64(_COUNT_MAX)).astype(np.float32)
-        return cls._merged(key, doc, count)
-
-    @classmethod
-    def _merged(
-        cls,
-        key: npt.NDArray[np.uint32],
-        doc: npt.NDArray[np.int32],
-        count: npt.NDArray[np.float32],
-    ) -> Postings:
-        """From records sorted by key, then doc: sum repeated (key, doc), index the keys."""
-        if not len(key):
-            return cls.of(key, np.zeros(1, dtype=np.int64), doc, count)
-        first = np.empty(len(key), dtype=bool)
-        first[0] = True
-        np.not_equal(key[1:], key[:-1], out=first[1:])
-        new_key = first.copy()
-        first[1:] |= doc[1:] != doc[:-1]
-        at = np.flatnonzero(first)
-        if len(at) < len(key):
-            count = np.add.reduceat(count, at)
-            key, doc, new_key = key[at], doc[at], new_key[at]
-        heads = np.flatnonzero(new_key)
-        return cls.of(key[heads], np.append(heads, len(key)).astype(np.int64), doc, count)
-
-    def rolled_up(self, owner: npt.NDArray[np.int32]) -> Postings:
-        """The same postings one level up (chunks to files): `owner[doc]` must not decrease
-        as doc grows, so sorted order survives. Every key keeps a document, so the result
-        shares this table's `keys` (a query looks its terms up once for both)."""
-        key = np.repeat(self.keys, np.diff(self.starts))
-        merged = Postings._merged(key, owner[self.docs], self.counts)
-        return Postings(self.keys, merged.starts, merged.records)
-
-    def locate(self, keys: list[int]) -> list[int]:
-        """Per key: its index in `keys`, -1 when no document holds it."""
-        n = len(self.keys)
-        if not n or not keys:
-            return [-1] * len(keys)
-        wanted = np.asarray(keys, dtype=np.uint32)
-        at = self.keys.searchsorted(wanted)
-        # past the end: compared with the last key, which is smaller
-        found: list[int] = np.where(self.keys.take(at, mode="clip") == wanted, at, -1).tolist()
-        return found
 
 
 #: Blocks (see `Block`) span about this many lines.
@@ -339,6 +222,10 @@ class Snapshot:
     chunk_len: npt.NDArray[np.float32]  # in terms, over the mean
     chunk_defines: npt.NDArray[np.bool_]
     chunk_body: Postings
+    #: per posting of chunk_body (its records' order): the chunk's tiles holding the term, bit
+    #: i for the chunk's first tile + i (`lexicon.body_blob`; 0 for a chunk stored without)
+    chunk_tiles: npt.NDArray[np.uint64]
+    chunk_first_tile: Ints  # the file tile each chunk's first line is in
     chunk_names: Postings  # name terms and defined identifiers, per chunk
     chunk_pairs: Postings  # adjacent term pairs, per chunk
     blocks: Block
@@ -406,6 +293,23 @@ def _blobs(blobs: list[bytes], dtype: np.dtype | str) -> tuple[np.ndarray, Ints]
     return np.frombuffer(b"".join(blobs), dtype=dtype), lengths
 
 
+def _tile_masks(blobs: list[bytes | None], per_chunk: Ints) -> npt.NDArray[np.uint64]:
+    """Per term record of every chunk, its tile mask as a u64, from the chunks' `tiles`
+    blobs (each record's mask in the chunk's width of 1 to 8 bytes); 0 for a chunk stored
+    without them, or with a blob that does not fit its records."""
+    lengths = np.fromiter((len(b or b"") for b in blobs), dtype=np.int64, count=len(blobs))
+    width = lengths // np.maximum(per_chunk, 1)
+    fits = (per_chunk > 0) & (width >= 1) & (width <= 8) & (width * per_chunk == lengths)
+    raw = np.frombuffer(
+        b"".join(b for b, ok in zip(blobs, fits.tolist(), strict=True) if ok and b), np.uint8
+    )
+    out = np.zeros((int(per_chunk.sum()), 8), dtype=np.uint8)
+    record_width = np.repeat(np.where(fits, width, 0), per_chunk)
+    byte_of = np.arange(len(raw)) - np.repeat(np.cumsum(record_width) - record_width, record_width)
+    out[np.repeat(np.arange(len(out)), record_width), byte_of] = raw
+    return out.view("<u8").ravel()
+
+
 def _path_terms(path: str) -> list[str]:
     return terms(path.replace("/", " ").replace(".", " ").replace("-", " "))
 
@@ -421,7 +325,7 @@ def load_snapshot(db_path: Path) -> Snapshot:
             "SELECT id, path, language FROM files WHERE skip_reason IS NULL ORDER BY id"
         ).fetchall()
         chunks = conn.execute(
-            "SELECT id, file_id, end_line, kind, terms, pairs, names, length, start_line "
+            "SELECT id, file_id, end_line, kind, terms, pairs, names, length, start_line, tiles "
             "FROM chunks "
             "WHERE terms IS NOT NULL ORDER BY file_id, start_line"
         ).fetchall()
@@ -461,7 +365,7 @@ def _return_freed_memory() -> None:
 def build_snapshot(
     generation: str,
     files: list[tuple[int, str, str | None]],
-    chunks: list[tuple[int, int, int, str, bytes, bytes, bytes, int, int]],
+    chunks: list[tuple[int, int, int, str, bytes, bytes, bytes, int, int, bytes | None]],
     commits: Sequence[tuple[str, int, bytes, int]] = (),
     changed: Sequence[tuple[str, str]] = (),
 ) -> Snapshot:
@@ -477,8 +381,11 @@ def build_snapshot(
     n = np.arange(len(chunks), dtype=np.int32)
 
     records, per_chunk = _blobs([c[4] for c in chunks], TERM_RECORD)
-    chunk_body = Postings.build(
-        records["term"], np.repeat(n, per_chunk), records["count"].astype(np.float32)
+    chunk_body, chunk_tiles = Postings.build_with_masks(
+        records["term"],
+        np.repeat(n, per_chunk),
+        records["count"].astype(np.float32),
+        _tile_masks([c[9] for c in chunks], per_chunk),
     )
     file_body = chunk_body.rolled_up(chunk_file)
     # Blocks: runs of about BLOCK_LINES lines, so that evidence spread over neighbouring small
@@ -543,6 +450,8 @@ def build_snapshot(
         chunk_len=_relative(chunk_len),
         chunk_defines=chunk_defines,
         chunk_body=chunk_body,
+        chunk_tiles=chunk_tiles,
+        chunk_first_tile=(starts - 1) // TILE_LINES,  # lexicon.first_tile
         chunk_names=chunk_names,
         chunk_pairs=chunk_pairs,
         blocks=blocks,

@@ -22,18 +22,23 @@ import threading
 import zlib
 from collections import Counter
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 import Stemmer
 import zstandard
 
 __all__ = [
+    "BodyBlob",
     "MAX_QUERY_CHARS",
+    "TILE_LINES",
+    "body_blob",
     "code_identifiers",
     "code_terms",
     "code_words",
     "defined_hash",
     "first_sentence",
+    "first_tile",
     "identifier_key",
     "name_hash",
     "pair_hash",
@@ -223,20 +228,59 @@ def unpack_text(stored: bytes) -> str:
 
 
 TERM_RECORD = np.dtype([("term", "<u4"), ("count", "<u2")])
+#: Where in a chunk each term is, for term proximity (`ranking`): the file's lines in tiles of
+#: this many, counted from the file's first line, so neighbouring chunks share one grid.
+TILE_LINES = 3
+#: A term's tiles in a chunk are one bit each, from the chunk's first tile: at most 64 (a chunk
+#: of more than about 190 lines holds its last lines' terms in the last bit).
+MAX_TILES = 64
 
 
-def body_blob(text: str) -> tuple[bytes, bytes, int]:
-    """(term counts, distinct pairs, length in terms) of a chunk's text, packed for storage."""
-    seq = terms(text)
+class BodyBlob(NamedTuple):
+    """A chunk's text packed for search: its term records (TERM_RECORD), distinct adjacent
+    pairs (u32 hashes), length in terms, and per record the tiles holding the term
+    (`tile_masks`)."""
+
+    terms: bytes
+    pairs: bytes
+    length: int
+    tiles: bytes
+
+
+def first_tile(start_line: int) -> int:
+    """The file tile (TILE_LINES lines from the file's first) that 1-based `start_line` is in."""
+    return (start_line - 1) // TILE_LINES
+
+
+def body_blob(text: str, start_line: int = 1) -> BodyBlob:
+    """`text` (starting at line `start_line` of its file) packed for storage. The tiles: per
+    term record, a little-endian mask of the tiles from the chunk's first, in as many bytes a
+    record as the chunk's tiles need (1 to 8, the same for every record of the chunk)."""
+    seq: list[str] = []
+    where: dict[str, int] = {}
+    first = first_tile(start_line)
+    last = 0
+    for i, line in enumerate(text.split("\n")):
+        line_terms = terms(line)
+        if not line_terms:
+            continue
+        seq += line_terms
+        last = min((start_line - 1 + i) // TILE_LINES - first, MAX_TILES - 1)
+        bit = 1 << last
+        for t in line_terms:
+            where[t] = where.get(t, 0) | bit
     counts = Counter(seq)
     records = np.fromiter(
         ((term_hash(t), min(n, 65535)) for t, n in counts.items()),
         dtype=TERM_RECORD,
         count=len(counts),
     )
+    width = last // 8 + 1
+    masks = np.fromiter((where[t] for t in counts), dtype="<u8", count=len(counts))
+    tiles = masks.view(np.uint8).reshape(-1, 8)[:, :width]
     pair_set = {pair_hash(a, b) for a, b in pairs(seq)}
     pair_arr = np.fromiter(pair_set, dtype="<u4", count=len(pair_set))
-    return records.tobytes(), pair_arr.tobytes(), len(seq)
+    return BodyBlob(records.tobytes(), pair_arr.tobytes(), len(seq), tiles.tobytes())
 
 
 def names_blob(symbol: str | None, scope: str | None, defines: bool) -> bytes:

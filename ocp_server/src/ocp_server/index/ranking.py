@@ -51,16 +51,11 @@ from typing import NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-from ocp_server.index.lexical import (
-    FileClass,
-    Postings,
-    Snapshot,
-    records_counts,
-    records_docs,
-)
+from ocp_server.index.lexical import FileClass, Snapshot
 from ocp_server.index.lexicon import (
     MAX_QUERY_CHARS,
     STOPWORDS,
+    TILE_LINES,
     code_words,
     defined_hash,
     first_sentence,
@@ -71,6 +66,7 @@ from ocp_server.index.lexicon import (
     terms,
     terms_by_word,
 )
+from ocp_server.index.postings import Postings, records_counts, records_docs
 
 __all__ = [
     "FEATURES",
@@ -83,6 +79,7 @@ __all__ = [
     "parse_query",
     "query_kinds",
     "rank",
+    "subject_window",
 ]
 
 Floats = npt.NDArray[np.float64]
@@ -116,6 +113,7 @@ FEATURES: tuple[str, ...] = (
     "history_similar",
     "history_changes",
     "changelog",
+    "subject_window",
 )
 
 #: The features scaled by their maximum over the query's candidates ("rel" above).
@@ -495,6 +493,80 @@ def _history(
     return similar, changes
 
 
+#: The subject terms a window weighs at most, the rarest first.
+_WINDOW_TERMS = 64
+_ONE = np.uint64(1)
+#: A window's share of the weight is counted in steps of one part in this many.
+_SHARE_STEPS = 1 << 14
+_LOW_SIX = np.uint64(63)
+
+
+def subject_window(snap: Snapshot, keys: list[int], weight: Floats, cand: Ints) -> Floats:
+    """Per candidate file (`cand`, ascending): the largest share of `weight` (per term key in
+    `keys`, the query's subject terms) that one window of lines holds: a tile
+    (`lexicon.TILE_LINES` lines) and one either side, 9 lines, anywhere in the file, across its
+    chunks' edges (windows of 6 to 9 lines ranked alike held out; scripts/train_ranker.py).
+
+    Dense, so its cost follows the candidates' lines, not how often the terms occur: per term,
+    a bit string over the candidates' tiles laid end to end (one empty tile after each file),
+    each posting's tile mask ORed in at its chunk's place; the strings widened by a tile
+    either side, unpacked, weighed and summed per tile; the maximum per file."""
+    out = np.zeros(len(cand))
+    order = np.argsort(-weight, kind="stable")[:_WINDOW_TERMS]
+    order = order[weight[order] > 0]
+    total = float(_add(weight))
+    if not len(order) or not len(cand) or total <= 0:
+        return out
+    body, tiles = snap.chunk_body, snap.chunk_tiles
+    located = body.locate([keys[i] for i in order.tolist()])
+    records, masks, sizes, term_weight = [], [], [], []
+    rows: list[int] = []
+    for j, i in enumerate(located):
+        if i < 0:
+            continue
+        a, b = body.starts.item(i), body.starts.item(i + 1)
+        records.append(body.records[a:b])
+        masks.append(tiles[a:b])
+        rows.append(len(rows))
+        sizes.append(b - a)
+        term_weight.append(float(weight[order[j]]) / total)
+    if not records:
+        return out
+    docs = records_docs(np.concatenate(records)).astype(np.intp)
+    at_cand = np.full(snap.n_files, -1, dtype=np.intp)
+    at_cand[cand] = np.arange(len(cand))
+    which = at_cand[snap.chunk_file[docs]]
+    keep = (which >= 0).nonzero()[0]
+    docs, which, mask = docs[keep], which[keep], np.concatenate(masks)[keep]
+    row = np.repeat(np.array(rows, dtype=np.intp), sizes)[keep]
+    # the candidates' tiles end to end, each file followed by one empty tile
+    n_tiles = (np.maximum(snap.file_lines[cand].astype(np.int64), 1) - 1) // TILE_LINES + 1
+    ends = np.cumsum(n_tiles + 1)
+    starts = ends - n_tiles - 1
+    n_words = int(ends[-1]) // 64 + 2
+    first = starts[which] + snap.chunk_first_tile[docs]
+    word, shift = first >> 6, (first & 63).astype(np.uint64)
+    strings = np.zeros((len(rows), n_words), dtype=np.uint64)
+    flat = row * n_words + word
+    np.bitwise_or.at(strings.reshape(-1), flat, mask << shift)
+    # the bits a shift of up to 63 carries into the next word (>> 64 is undefined)
+    np.bitwise_or.at(strings.reshape(-1), flat + 1, (mask >> _ONE) >> (_LOW_SIX - shift))
+    # a tile either side: the strings shifted by one bit each way, carrying across words
+    wide = strings | (strings << _ONE) | (strings >> _ONE)
+    wide[:, 1:] |= strings[:, :-1] >> _LOW_SIX
+    wide[:, :-1] |= strings[:, 1:] << _LOW_SIX
+    n = int(ends[-1])
+    bits = np.unpackbits(wide.astype("<u8").view(np.uint8), axis=1, bitorder="little")[:, :n]
+    # weighed in integer steps of 1/_SHARE_STEPS (numpy adds small integers many times
+    # faster than it turns bytes into floats)
+    steps = np.rint(np.array(term_weight) * _SHARE_STEPS).astype(np.uint16)
+    share = np.zeros(n, dtype=np.uint16)
+    for term_bits, step in zip(bits, steps, strict=True):
+        share += term_bits * step
+    share[ends - 1] = 0  # the empty tiles' windows reach into two files
+    return np.maximum.reduceat(share, starts) / _SHARE_STEPS
+
+
 def candidate_features(
     snap: Snapshot,
     query: Query,
@@ -664,6 +736,11 @@ def candidate_features(
         "history_similar": similar[cand],
         "history_changes": np.log1p(changes[cand]) / 5.0,
         "changelog": changelog,
+        # a changelog's lines restate requests word for word: how close its words sit says
+        # nothing of the code they describe
+        "subject_window": np.where(
+            changelog, 0.0, subject_window(snap, keys, np.where(in_subject, file_idf, 0.0), cand)
+        ),
     }
     x = np.empty((len(cand), len(FEATURES)))
     for j, name in enumerate(FEATURES):

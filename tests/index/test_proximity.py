@@ -1,0 +1,196 @@
+"""Term proximity: where in its file each term is (tiles of lines), stored per chunk, and the
+ranking feature read from it: the share of the request's subject that one window of lines holds.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import aiosqlite
+import numpy as np
+import pytest
+
+from ocp_server.index import ranking
+from ocp_server.index.lexical import _tile_masks
+from ocp_server.index.lexicon import TILE_LINES, body_blob, term_hash, terms
+from ocp_server.index.ranking import subject_window
+from ocp_server.index.workspace import WorkspaceIndex
+
+WORDS = ("alpha", "gamma", "delta")
+NOISE = ("value", "result", "other", "thing", "count")
+
+
+def test_a_chunks_tiles_say_which_three_line_tiles_of_its_file_hold_each_term() -> None:
+    # the chunk starts at line 5, in the file's second tile (lines 4-6)
+    text = "alpha beta\n\ngamma alpha\nbeta\nx\ny\n\nbeta"
+    blob = body_blob(text, start_line=5)
+    records = np.frombuffer(blob.terms, dtype=[("term", "<u4"), ("count", "<u2")])
+    width = len(blob.tiles) // len(records)
+    masks = {
+        int(r["term"]): int.from_bytes(blob.tiles[i * width : (i + 1) * width], "little")
+        for i, r in enumerate(records)
+    }
+    # lines 5-6: tile 0 from the chunk's first; 7-9: tile 1; 10-12: tile 2
+    assert masks == {
+        term_hash("alpha"): 0b011,
+        term_hash("beta"): 0b111,
+        term_hash("gamma"): 0b010,
+    }
+    assert blob.length == len(terms(text))
+
+
+def test_tiles_stored_without_or_unfit_for_their_records_read_as_none() -> None:
+    one_record = np.array([5, 0b1], dtype="<u8")  # two records: chunk 0 one, chunk 1 one
+    fit = one_record[1:2].astype(np.uint8).tobytes()
+    masks = _tile_masks([None, fit, b"\x01\x02\x03"], np.array([2, 1, 2]))
+    assert masks.tolist() == [0, 0, 1, 0, 0]
+
+
+def _file(rng: random.Random, functions: int) -> str:
+    out = []
+    for f in range(functions):
+        out.append(f"def step_{f}(items):")
+        for _ in range(rng.randint(2, 14)):
+            words = rng.sample(WORDS + NOISE * 3, rng.randint(1, 3))
+            out.append(f"    # {' '.join(words)}")
+        out.append("    return items")
+        out.append("")
+    return "\n".join(out) + "\n"
+
+
+def _best_window_share(text: str, weight: dict[str, float]) -> float:
+    """The feature counted from the file's own lines: per tile of TILE_LINES lines, the
+    subject terms on its lines; the best window of a tile and one either side."""
+    tile_terms: dict[int, set[str]] = {}
+    for i, line in enumerate(text.split("\n")):
+        tile_terms.setdefault(i // TILE_LINES, set()).update(t for t in terms(line) if t in weight)
+    total = sum(weight.values())
+    last = max(tile_terms)
+    best = 0.0
+    for center in range(last + 1):
+        held = set().union(*(tile_terms.get(t, set()) for t in (center - 1, center, center + 1)))
+        best = max(best, sum(weight[t] for t in held) / total)
+    return best
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+async def test_the_best_window_is_what_the_files_lines_hold_across_chunk_edges(
+    tmp_path: Path, seed: int
+) -> None:
+    rng = random.Random(seed)
+    root = tmp_path / "ws"
+    (root / "src").mkdir(parents=True)
+    texts = {f"src/m{i}.py": _file(rng, rng.randint(2, 6)) for i in range(6)}
+    for rel, text in texts.items():
+        (root / rel).write_text(text)
+    index = await WorkspaceIndex.open(root, tmp_path / "ocp.db")
+    try:
+        await index.update()
+        snap = await index.snapshot()
+    finally:
+        await index.close()
+    assert len(snap.chunk_ids) > len(texts)  # files of several chunks
+    subject = {terms(w)[0]: weight for w, weight in zip(WORDS, (1.0, 2.0, 0.5), strict=True)}
+    cand = np.arange(snap.n_files)
+    got = subject_window(
+        snap,
+        [term_hash(t) for t in subject],
+        np.array(list(subject.values())),
+        cand,
+    )
+    want = [_best_window_share(texts[snap.paths[f]], subject) for f in cand.tolist()]
+    assert got == pytest.approx(want, abs=1e-3)
+
+
+async def test_a_chunk_that_moves_by_a_line_moves_its_tiles(tmp_path: Path) -> None:
+    root = tmp_path / "ws"
+    root.mkdir()
+    text = _file(random.Random(3), 4)
+    (root / "m.py").write_text(text)
+    index = await WorkspaceIndex.open(root, tmp_path / "ocp.db")
+    try:
+        await index.update()
+        # one line more at the top: every chunk keeps its text and moves one line down,
+        # into another place among the file's tiles
+        (root / "m.py").write_text("import os\n" + text)
+        await index.update()
+        moved = await index.snapshot()
+    finally:
+        await index.close()
+    fresh = await WorkspaceIndex.open(root, tmp_path / "fresh.db")
+    try:
+        await fresh.update()
+        rebuilt = await fresh.snapshot()
+    finally:
+        await fresh.close()
+    assert moved.chunk_first_tile.tolist() == rebuilt.chunk_first_tile.tolist()
+    assert moved.chunk_tiles.tolist() == rebuilt.chunk_tiles.tolist()
+
+
+async def test_a_file_holding_the_request_together_ranks_before_one_holding_it_apart(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The same words, as often, in files of the same length, never next to each other in the
+    # request's order (no phrase matches): in one they are one comment, in the other spread
+    # over a long function. Only where they are tells them apart.
+    filler = [f"    step_{i} = items[{i}]\n" for i in range(30)]
+    together_lines = ["def apply(items):\n", "    # expired token, upload: retry\n", *filler]
+    apart_lines = ["def apply(items):\n", "    # expired\n", *filler[:10], "    # token\n"]
+    apart_lines += [*filler[10:20], "    # upload\n", *filler[20:], "    # retry\n"]
+    together = "".join([*together_lines, "    # \n", "    # \n", "    # \n", "    return items\n"])
+    apart = "".join([*apart_lines, "    return items\n"])
+    root = tmp_path / "ws"
+    root.mkdir()
+    # the file holding it apart comes first on a tie (its name sorts first)
+    (root / "a_apart.py").write_text(apart)
+    (root / "b_together.py").write_text(together)
+    index = await WorkspaceIndex.open(root, tmp_path / "ocp.db")
+    try:
+        await index.update()
+        query = "Retry the upload when the token expired"
+        first = (await index.search(query, k=2, refresh=False)).results[0].path
+        assert first == "b_together.py"
+        # and without the proximity evidence it is a tie the other file wins
+        monkeypatch.setattr(
+            ranking, "subject_window", lambda snap, keys, weight, cand: np.zeros(len(cand))
+        )
+        first = (await index.search(query + " ", k=2, refresh=False)).results[0].path
+        assert first == "a_apart.py"
+    finally:
+        await index.close()
+
+
+async def test_an_index_from_before_tiles_keeps_answering_and_gets_them_at_the_next_update(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "ws"
+    root.mkdir()
+    (root / "m.py").write_text(_file(random.Random(4), 4))
+    index = await WorkspaceIndex.open(root, tmp_path / "ocp.db")
+    try:
+        await index.update()
+    finally:
+        await index.close()
+    # the database as a server without tiles left it
+    async with aiosqlite.connect(tmp_path / "ocp.db") as db:
+        await db.execute("ALTER TABLE chunks DROP COLUMN tiles")
+        await db.execute("DELETE FROM _migrations WHERE name = 'm015_chunk_tiles'")
+        await db.commit()
+    index = await WorkspaceIndex.open(root, tmp_path / "ocp.db")
+    try:
+        before = await index.snapshot()
+        assert before.n_chunks > 1 and not before.chunk_tiles.any()
+        assert (await index.search("alpha gamma", k=1, refresh=False)).results
+        await index.update()
+        after = await index.snapshot()
+    finally:
+        await index.close()
+    fresh = await WorkspaceIndex.open(root, tmp_path / "fresh.db")
+    try:
+        await fresh.update()
+        rebuilt = await fresh.snapshot()
+    finally:
+        await fresh.close()
+    assert after.chunk_ids.tolist() == before.chunk_ids.tolist()  # the chunks were kept
+    assert after.chunk_tiles.tolist() == rebuilt.chunk_tiles.tolist()
