@@ -546,11 +546,20 @@ def subject_window(snap: Snapshot, keys: list[int], weight: Floats, cand: Ints) 
     n_words = int(ends[-1]) // 64 + 2
     first = starts[which] + snap.chunk_first_tile[docs]
     word, shift = first >> 6, (first & 63).astype(np.uint64)
-    strings = np.zeros((len(rows), n_words), dtype=np.uint64)
+    # where each mask goes: ascending, as the postings are (term by term, chunks in file and
+    # line order, the candidates laid out in file order), so the masks that meet in one word
+    # are neighbours, ORed by one reduceat
     flat = row * n_words + word
-    np.bitwise_or.at(strings.reshape(-1), flat, mask << shift)
+    head = np.empty(len(flat), dtype=bool)
+    head[:1] = True
+    np.not_equal(flat[1:], flat[:-1], out=head[1:])
+    heads = head.nonzero()[0]
+    at = flat[heads]
+    strings = np.zeros((len(rows), n_words), dtype=np.uint64)
+    flat_strings = strings.reshape(-1)
+    flat_strings[at] = np.bitwise_or.reduceat(mask << shift, heads)
     # the bits a shift of up to 63 carries into the next word (>> 64 is undefined)
-    np.bitwise_or.at(strings.reshape(-1), flat + 1, (mask >> _ONE) >> (_LOW_SIX - shift))
+    flat_strings[at + 1] |= np.bitwise_or.reduceat((mask >> _ONE) >> (_LOW_SIX - shift), heads)
     # a tile either side: the strings shifted by one bit each way, carrying across words
     wide = strings | (strings << _ONE) | (strings >> _ONE)
     wide[:, 1:] |= strings[:, :-1] >> _LOW_SIX
