@@ -5,6 +5,7 @@ ranking feature read from it: the share of the request's subject that one window
 from __future__ import annotations
 
 import random
+from collections import Counter
 from pathlib import Path
 
 import aiosqlite
@@ -38,6 +39,17 @@ def test_a_chunks_tiles_say_which_three_line_tiles_of_its_file_hold_each_term() 
         term_hash("gamma"): 0b010,
     }
     assert blob.length == len(terms(text))
+
+
+def test_a_chunks_terms_are_its_texts_terms_whatever_its_lines() -> None:
+    text = "naïve_Ünïcode 42 x" + "y" * 70 + " parseHTTPRequest\r\n\n\tdef f(): return é_b\n"
+    blob = body_blob(text * 5, start_line=2)
+    records = np.frombuffer(blob.terms, dtype=[("term", "<u4"), ("count", "<u2")])
+    want = Counter(terms(text * 5))
+    assert dict(zip(records["term"].tolist(), records["count"].tolist(), strict=True)) == {
+        term_hash(t): n for t, n in want.items()
+    }
+    assert blob.length == sum(want.values())
 
 
 def test_tiles_stored_without_or_unfit_for_their_records_read_as_none() -> None:

@@ -296,17 +296,27 @@ def _blobs(blobs: list[bytes], dtype: np.dtype | str) -> tuple[np.ndarray, Ints]
 def _tile_masks(blobs: list[bytes | None], per_chunk: Ints) -> npt.NDArray[np.uint64]:
     """Per term record of every chunk, its tile mask as a u64, from the chunks' `tiles`
     blobs (each record's mask in the chunk's width of 1 to 8 bytes); 0 for a chunk stored
-    without them, or with a blob that does not fit its records."""
+    without them, or with a blob that does not fit its records.
+
+    The chunks of one width at a time: their blobs are one (records, width) matrix, copied
+    into their records' rows (work per record, not per byte)."""
     lengths = np.fromiter((len(b or b"") for b in blobs), dtype=np.int64, count=len(blobs))
     width = lengths // np.maximum(per_chunk, 1)
     fits = (per_chunk > 0) & (width >= 1) & (width <= 8) & (width * per_chunk == lengths)
-    raw = np.frombuffer(
-        b"".join(b for b, ok in zip(blobs, fits.tolist(), strict=True) if ok and b), np.uint8
-    )
+    width = np.where(fits, width, 0)
+    first_record = np.cumsum(per_chunk) - per_chunk
     out = np.zeros((int(per_chunk.sum()), 8), dtype=np.uint8)
-    record_width = np.repeat(np.where(fits, width, 0), per_chunk)
-    byte_of = np.arange(len(raw)) - np.repeat(np.cumsum(record_width) - record_width, record_width)
-    out[np.repeat(np.arange(len(out)), record_width), byte_of] = raw
+    for w in range(1, 9):
+        chunks = (width == w).nonzero()[0]
+        if not len(chunks):
+            continue
+        sizes = per_chunk[chunks]
+        total = int(sizes.sum())
+        rows = np.arange(total) + np.repeat(
+            first_record[chunks] - (np.cumsum(sizes) - sizes), sizes
+        )
+        held = b"".join([blobs[c] or b"" for c in chunks.tolist()])
+        out[rows, :w] = np.frombuffer(held, np.uint8).reshape(total, w)
     return out.view("<u8").ravel()
 
 

@@ -55,6 +55,7 @@ MAX_QUERY_CHARS = 4000
 MAX_WORD_CHARS = 64
 
 _WORD = re.compile(r"[^\W\d]\w*|\d+")
+_WORD_OR_LINE = re.compile(r"[^\W\d]\w*|\d+|\n")
 _PARTS = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+|[^\W\d_A-Za-z]+")
 # Spans a person writes as code: `backticked`, or a token that is dotted.names, snake_case,
 # camelCase or a call(). Tokens are looked at one by one (each short), so no pattern ever runs
@@ -75,6 +76,7 @@ which while who whom why will with would you your also via use used using""".spl
 _stemmer = Stemmer.Stemmer("english")
 _STEMS: dict[str, tuple[str, ...]] = {}
 _HASHES: dict[str, int] = {}
+_PAIR_HASHES: dict[tuple[str, str], int] = {}
 _CACHE_LIMIT = 500_000
 
 
@@ -138,7 +140,14 @@ def defined_hash(identifier: str) -> int:
 
 
 def pair_hash(first: str, second: str) -> int:
-    return zlib.crc32(b"pair\0" + first.encode() + b"\0" + second.encode())
+    key = (first, second)
+    h = _PAIR_HASHES.get(key)
+    if h is None:
+        # indexing hashes a pair per word: most pairs ("self items", "return err") recur
+        if len(_PAIR_HASHES) > _CACHE_LIMIT:
+            _PAIR_HASHES.clear()
+        h = _PAIR_HASHES[key] = zlib.crc32(b"pair\0" + first.encode() + b"\0" + second.encode())
+    return h
 
 
 def pairs(seq: Sequence[str]) -> list[tuple[str, str]]:
@@ -257,28 +266,42 @@ def body_blob(text: str, start_line: int = 1) -> BodyBlob:
     term record, a little-endian mask of the tiles from the chunk's first, in as many bytes a
     record as the chunk's tiles need (1 to 8, the same for every record of the chunk)."""
     seq: list[str] = []
-    where: dict[str, int] = {}
-    first = first_tile(start_line)
-    last = 0
-    for i, line in enumerate(text.split("\n")):
-        line_terms = terms(line)
-        if not line_terms:
+    cached = _STEMS.get
+    ends: list[int] = []  # per tile of the chunk: where its terms end in `seq`
+    line = (start_line - 1) % TILE_LINES
+    # one pass over the words and line ends (a word never spans lines): `terms`, and where
+    # each tile's terms end
+    for token in _WORD_OR_LINE.findall(text):
+        if token != "\n":
+            if len(token) <= MAX_WORD_CHARS:
+                found = cached(token)
+                seq += found if found is not None else _word_terms(token)
             continue
-        seq += line_terms
-        last = min((start_line - 1 + i) // TILE_LINES - first, MAX_TILES - 1)
-        bit = 1 << last
-        for t in line_terms:
-            where[t] = where.get(t, 0) | bit
+        line += 1
+        if line == TILE_LINES:
+            ends.append(len(seq))
+            line = 0
+    ends.append(len(seq))
     counts = Counter(seq)
-    records = np.fromiter(
-        ((term_hash(t), min(n, 65535)) for t, n in counts.items()),
-        dtype=TERM_RECORD,
-        count=len(counts),
+    ids = {t: i for i, t in enumerate(counts)}
+    # each term's tiles, ORed per term (a chunk past MAX_TILES tiles: the rest in the last)
+    tile = np.minimum(np.repeat(np.arange(len(ends)), np.diff(ends, prepend=0)), MAX_TILES - 1)
+    masks = np.zeros(len(counts), dtype="<u8")
+    np.bitwise_or.at(
+        masks,
+        np.fromiter(map(ids.__getitem__, seq), np.intp, len(seq)),
+        np.left_shift(np.uint64(1), tile.astype(np.uint64)),
     )
-    width = last // 8 + 1
-    masks = np.fromiter((where[t] for t in counts), dtype="<u8", count=len(counts))
+    records = np.empty(len(counts), dtype=TERM_RECORD)
+    records["term"] = [term_hash(t) for t in counts]
+    records["count"] = np.fromiter(counts.values(), dtype=np.int64, count=len(counts)).clip(
+        max=65535
+    )
+    width = int(tile[-1]) // 8 + 1 if len(seq) else 1
     tiles = masks.view(np.uint8).reshape(-1, 8)[:, :width]
-    pair_set = {pair_hash(a, b) for a, b in pairs(seq)}
+    # distinct pairs in order (a set of strings iterates in an order that differs between
+    # processes: worker processes must write the rows one thread writes)
+    pair_set = {pair_hash(a, b) for a, b in dict.fromkeys(pairs(seq))}
     pair_arr = np.fromiter(pair_set, dtype="<u4", count=len(pair_set))
     return BodyBlob(records.tobytes(), pair_arr.tobytes(), len(seq), tiles.tobytes())
 
