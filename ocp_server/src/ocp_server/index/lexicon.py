@@ -283,21 +283,22 @@ def body_blob(text: str, start_line: int = 1) -> BodyBlob:
             line = 0
     ends.append(len(seq))
     counts = Counter(seq)
-    ids = {t: i for i, t in enumerate(counts)}
-    # each term's tiles, ORed per term (a chunk past MAX_TILES tiles: the rest in the last)
-    tile = np.minimum(np.repeat(np.arange(len(ends)), np.diff(ends, prepend=0)), MAX_TILES - 1)
-    masks = np.zeros(len(counts), dtype="<u8")
-    np.bitwise_or.at(
-        masks,
-        np.fromiter(map(ids.__getitem__, seq), np.intp, len(seq)),
-        np.left_shift(np.uint64(1), tile.astype(np.uint64)),
-    )
+    # each term's tiles, ORed per term (a chunk past MAX_TILES tiles: the rest in the last);
+    # in Python: a chunk's few dozen terms cost less than numpy's calls
+    where: dict[str, int] = {}
+    tile_from = 0
+    for tile, tile_to in enumerate(ends):
+        bit = 1 << min(tile, MAX_TILES - 1)
+        for t in set(seq[tile_from:tile_to]):
+            where[t] = where.get(t, 0) | bit
+        tile_from = tile_to
+    masks = np.array([where[t] for t in counts], dtype="<u8")
     records = np.empty(len(counts), dtype=TERM_RECORD)
     records["term"] = [term_hash(t) for t in counts]
     records["count"] = np.fromiter(counts.values(), dtype=np.int64, count=len(counts)).clip(
         max=65535
     )
-    width = int(tile[-1]) // 8 + 1 if len(seq) else 1
+    width = (int(masks.max()).bit_length() + 7) // 8 if len(masks) else 1
     tiles = masks.view(np.uint8).reshape(-1, 8)[:, :width]
     # distinct pairs in order (a set of strings iterates in an order that differs between
     # processes: worker processes must write the rows one thread writes)
