@@ -543,7 +543,9 @@ def subject_window(snap: Snapshot, keys: list[int], weight: Floats, cand: Ints) 
     n_tiles = (np.maximum(snap.file_lines[cand].astype(np.int64), 1) - 1) // TILE_LINES + 1
     ends = np.cumsum(n_tiles + 1)
     starts = ends - n_tiles - 1
-    n_words = int(ends[-1]) // 64 + 2
+    # a word to spare: a mask read from disk that reached past its file's lines (the indexer
+    # writes none) must not index past the array
+    n_words = int(ends[-1]) // 64 + 3
     first = starts[which] + snap.chunk_first_tile[docs]
     word, shift = first >> 6, (first & 63).astype(np.uint64)
     # where each mask goes: ascending, as the postings are (term by term, chunks in file and
