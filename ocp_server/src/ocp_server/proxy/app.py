@@ -429,7 +429,9 @@ class Proxy:
                     "BackendUnavailable" if outcome == "error" else None,
                 )
             )
-            logger.warning("proxy %s: local %s failed: %s", record.id[:8], target.model, error)
+            logger.warning(
+                "proxy %s: local %s %s failed: %s", record.id[:8], target.kind, target.model, error
+            )
 
         try:
             chat = d.module.to_chat(body)
@@ -440,7 +442,7 @@ class Proxy:
         try:
             first = await events.__anext__()
         except LocalFailed as exc:
-            failed("error", str(exc))
+            failed("error", exc.detail)
             return None
         if first.kind == "done":
             failed("empty", "empty answer")
@@ -472,7 +474,7 @@ class Proxy:
             except LocalFailed as exc:
                 # Nothing reached the client yet: this is still "before the first byte".
                 record.answered_tier = None
-                failed("error", str(exc))
+                failed("error", exc.detail)
                 return None
             done = collected[-1]
             record.status = 200
