@@ -322,13 +322,15 @@ class Proxy:
             done = True
             record.latency_ms = round((time.perf_counter() - started) * 1000, 3)
             self.recorder.add(record)
+            answered = (
+                f"{record.answered_tier}/{record.model}" if record.answered_tier else "no answer"
+            )
             logger.info(
-                "proxy %s %s: %s -> %s/%s %d+%d tokens, %s in %.0f ms",
+                "proxy %s %s: %s -> %s %d+%d tokens, %s in %.0f ms",
                 record.id[:8],
                 record.dialect,
                 record.tier,
-                record.answered_tier,
-                record.model,
+                answered,
                 record.input_tokens,
                 record.output_tokens,
                 record.status,
