@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from collections.abc import Callable
 from typing import Any
@@ -262,6 +263,29 @@ def test_local_down_and_no_paid_credentials_is_a_clear_error_in_each_dialect(
     assert "no paid credentials" in a.json()["error"]["message"]
     assert "ConnectError" in a.json()["error"]["message"]  # what the local attempt hit
     assert o.status_code == 401 and "no paid credentials" in o.json()["error"]["message"]
+
+
+def test_a_failed_local_attempt_names_its_backend_and_model_once(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # A local model that is not pulled (the fake 404s it) and no paid credentials: the error
+    # lists what was tried as "ollama qwen9: HTTP 404 ...", not "ollama qwen9: ollama qwen9: ...".
+    caplog.set_level(logging.INFO, logger="ocp_server.proxy.app")
+    proxy = start_proxy(proxy_env | {"OCP_LOCAL_MODEL": "qwen9"})
+    with httpx.Client(base_url=proxy.url, timeout=20) as http:
+        a = http.post(
+            "/v1/messages", json=_messages(text=SIMPLE), headers={"anthropic-version": "2023-06-01"}
+        )
+    message = a.json()["error"]["message"]
+    assert a.status_code == 401
+    assert "(tried: ollama qwen9: HTTP 404" in message
+    assert message.count("ollama qwen9") == 1
+    logged = [r.getMessage() for r in caplog.records if "failed" in r.getMessage()]
+    assert any("local ollama qwen9 failed: HTTP 404" in line for line in logged), logged
+    summary = [r.getMessage() for r in caplog.records if " tokens, 401 in " in r.getMessage()]
+    assert len(summary) == 1 and "local -> no answer 0+0 tokens" in summary[0], summary
 
 
 def test_an_unreachable_paid_upstream_is_a_502_in_the_clients_dialect(

@@ -261,10 +261,18 @@ def test_piped_search_output_is_not_wrapped_at_80_columns(workspace: Path) -> No
 # ---- status -----------------------------------------------------------------------------------
 
 
-def test_status_reports_files_chunks_skips_last_update_watcher_and_build(workspace: Path) -> None:
+def test_status_before_any_index_says_not_indexed_yet_and_exits_0(workspace: Path) -> None:
     before = run(workspace, "status")
-    assert before.returncode == 1 and "ocp-server index" in before.stderr
+    assert before.returncode == 0, before.stderr
+    assert "not indexed yet" in before.stdout and "ocp-server index" in before.stdout
+    as_json = run(workspace, "status", "--json")
+    assert as_json.returncode == 0, as_json.stderr
+    report = json.loads(as_json.stdout)
+    assert report["indexed"] is False and "ocp-server index" in report["hint"]
     assert not (workspace / ".ocp").exists(), "status does not create an index"
+
+
+def test_status_reports_files_chunks_skips_last_update_watcher_and_build(workspace: Path) -> None:
     run(workspace, "index")
     report = json.loads(run(workspace, "status", "--json").stdout)
     assert report["files"] == 5 and report["chunks"] > 5

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from ocp_server.cli import build_parser
 from ocp_server.cli_server import parse_since
 from tests.fakes import FakeOllama
 
@@ -115,3 +118,21 @@ def test_a_bad_option_value_is_one_line_naming_the_option(
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"error: {named}: "), done.stderr
     assert "pydantic" not in done.stderr and len(lines[0]) < 200
+
+
+def _commands(parser: argparse.ArgumentParser) -> Iterator[tuple[str, argparse.ArgumentParser]]:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield name, sub
+                yield from ((f"{name} {n}", p) for n, p in _commands(sub))
+
+
+def test_every_option_and_argument_of_every_command_has_a_help_text() -> None:
+    missing = [
+        f"{name} {'/'.join(action.option_strings) or action.dest}"
+        for name, sub in _commands(build_parser())
+        for action in sub._actions
+        if not isinstance(action, argparse._SubParsersAction) and not (action.help or "").strip()
+    ]
+    assert missing == []

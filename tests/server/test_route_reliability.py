@@ -89,6 +89,22 @@ async def test_a_local_route_with_the_local_model_down_and_no_paid_key_comes_bac
     trace = out["trace"]
     assert trace["decision"] == "local" and trace["route_to"] == "agent" and trace["escalated"]
     assert [a["outcome"] for a in trace["attempts"]] == ["error"]
+    assert trace["model"] == "agent"  # the failed local model is in the attempts
+
+
+async def test_a_paid_route_without_a_paid_key_is_traced_as_handed_to_the_agent_not_model_none(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch, refused_url: str
+) -> None:
+    async with inproc_client(workspace, monkeypatch, {"OCP_OLLAMA_URL": refused_url}) as client:
+        routed = await client.call_tool(
+            "ocp_model_route", {"request": DESIGN, "force": "paid", "max_context_tokens": 0}
+        )
+    assert not routed.is_error, text_of(routed)
+    out = routed.structured_content or {}
+    trace = out["trace"]
+    assert out["answered_by"] == trace["route_to"] == "agent" and trace["attempts"] == []
+    assert trace["model"] == "agent" and trace["backend"] is None
+    assert "answered by agent" in text_of(routed) and "(none)" not in text_of(routed)
 
 
 async def test_a_route_nothing_could_answer_is_a_tool_error_with_its_attempts(

@@ -317,10 +317,11 @@ def render_trace(item: Item) -> Rendered:
     outcome, cut = cap(r[8], CAP_TEXT) if r[8] else (None, False)
     value = TraceBrief(r[0], r[1], why, r[2], r[3], r[4], r[5], r[6], request, outcome)
     route = r[3] if r[2] == r[3] else f"{r[2]}->{r[3]}"
+    if r[4] and r[4] != r[3]:  # the model, unless it is the route's answerer ("agent")
+        route += f" {r[4]}"
     cost = f", {_usd(r[6])}" if r[3] == "paid" else ""
-    line = (
-        f"- {when(r[1])} `{r[0][:8]}` [{', '.join(why)}] {route} {r[4]} "
-        f"({r[5]}{cost}): {request}" + (f" → {outcome}" if outcome else "")
+    line = f"- {when(r[1])} `{r[0][:8]}` [{', '.join(why)}] {route} ({r[5]}{cost}): {request}" + (
+        f" → {outcome}" if outcome else ""
     )
     return value, line, cut
 

@@ -127,7 +127,7 @@ def add_index_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     add_force(index)
     index.set_defaults(handler="ocp_server.cli_index:run_index")
     search = sub.add_parser("search", parents=[common], help="search the workspace index")
-    search.add_argument("query")
+    search.add_argument("query", help="what to look for: words, a symbol name, a question")
     search.add_argument("-k", type=int, default=8, help="number of results (default 8)")
     search.add_argument("--json", action="store_true", help="print a JSON list of results")
     search.add_argument("--glob", dest="path_glob", help="only paths matching this glob")
@@ -147,20 +147,29 @@ def add_server_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     route = sub.add_parser(
         "route", parents=[common], help="route a request as the ocp_model_route tool would"
     )
-    route.add_argument("text")
+    route.add_argument("text", help="the request, as an agent would send it")
     route.add_argument(
         "--dry-run",
         action="store_true",
         help="show the decision and the exact prompt; call no model",
     )
-    route.add_argument("--force", choices=["local", "mid", "top", "paid"])
+    route.add_argument(
+        "--force",
+        choices=["local", "mid", "top", "paid"],
+        help="force the tier (paid means mid) instead of deciding",
+    )
     route.add_argument("--model", help="force one model by name")
     route.add_argument("--json", action="store_true", help="print the full result as JSON")
     route.set_defaults(handler="ocp_server.cli_server:run_route")
     restore = sub.add_parser("restore", parents=[common], help="print what earlier sessions left")
-    restore.add_argument("--query")
-    restore.add_argument("--max-tokens", type=int, default=2000)
-    restore.add_argument("--json", action="store_true")
+    restore.add_argument("--query", help="put what relates to this first")
+    restore.add_argument(
+        "--max-tokens",
+        type=int,
+        default=2000,
+        help="token budget of the whole result, 100 to 20000 (default 2000)",
+    )
+    restore.add_argument("--json", action="store_true", help="print the result as JSON")
     restore.set_defaults(handler="ocp_server.cli_server:run_restore")
     stats = sub.add_parser(
         "stats", parents=[common], help="the savings report: tiers, cost, savings, latency"

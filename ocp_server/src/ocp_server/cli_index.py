@@ -153,14 +153,11 @@ def run_search(args: argparse.Namespace, workspace: Path) -> int:
     return 0
 
 
-async def _status(workspace: Path) -> IndexReport:
+async def _status(workspace: Path) -> IndexReport | None:
+    """The index's report, or None when the workspace has no index yet (not created here)."""
     settings = _settings()
-    db = settings.db_path_for(workspace)
-    if not db.exists():
-        raise FileNotFoundError(
-            f"no index of {workspace} yet ({db} does not exist): run `ocp-server index`, "
-            "or let your IDE start the server, which builds it"
-        )
+    if not settings.db_path_for(workspace).exists():
+        return None
     async with await open_index(settings, workspace) as index:
         return await index_report(index)
 
@@ -168,9 +165,17 @@ async def _status(workspace: Path) -> IndexReport:
 def run_status(args: argparse.Namespace, workspace: Path) -> int:
     try:
         report = asyncio.run(_status(workspace))
-    except (FileNotFoundError, DatabaseError, NotADirectoryError) as exc:
+    except (DatabaseError, NotADirectoryError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    if report is None:  # a state, not an error: say so and how to leave it
+        hint = "run `ocp-server index`, or let your IDE start the server, which builds it"
+        if args.json:
+            data = {"workspace": str(workspace), "indexed": False, "hint": hint}
+            sys.stdout.write(json.dumps(data, indent=2) + "\n")
+        else:
+            sys.stdout.write(f"{workspace}: not indexed yet; {hint}\n")
+        return 0
     text = report.model_dump_json(indent=2) if args.json else render_report(report)
     sys.stdout.write(text + "\n")
     return 0

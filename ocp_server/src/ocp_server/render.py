@@ -80,7 +80,7 @@ def _route(out: wire.RouteResult) -> str:
     trace = (
         f"[route {t.trace_id[:8]}: {t.decision} by {t.decided_by}, score "
         f"{t.complexity_score:.2f}, {t.task_type}; answered by {out.answered_by}"
-        f"{' (' + t.model + ')' if t.model else ''}{cost}]"
+        f"{' (' + t.model + ')' if t.model and t.model != out.answered_by else ''}{cost}]"
     )
     if t.redactions:
         trace += f" [{sum(t.redactions.values())} secret(s) redacted]"

@@ -162,7 +162,9 @@ class RouteRecord:
             signals=tuple(str(s) for s in c.signals if s.weight),
             turns=a.turns,
             context_chars=a.total_chars,
-            model=result.model if result else decision.model,
+            # Handed back: the agent answers and no model of OCP's did (a failed local model
+            # is in the attempts), labelled as route_to and answered_by label it.
+            model=result.model if result else "agent" if route_to == "agent" else decision.model,
             backend=result.backend if result else None,
             prompt_tokens=result.prompt_tokens if result else estimate_tokens(paid_text),
             completion_tokens=result.completion_tokens if result else 0,

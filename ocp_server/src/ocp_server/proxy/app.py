@@ -322,13 +322,15 @@ class Proxy:
             done = True
             record.latency_ms = round((time.perf_counter() - started) * 1000, 3)
             self.recorder.add(record)
+            answered = (
+                f"{record.answered_tier}/{record.model}" if record.answered_tier else "no answer"
+            )
             logger.info(
-                "proxy %s %s: %s -> %s/%s %d+%d tokens, %s in %.0f ms",
+                "proxy %s %s: %s -> %s %d+%d tokens, %s in %.0f ms",
                 record.id[:8],
                 record.dialect,
                 record.tier,
-                record.answered_tier,
-                record.model,
+                answered,
                 record.input_tokens,
                 record.output_tokens,
                 record.status,
@@ -429,7 +431,9 @@ class Proxy:
                     "BackendUnavailable" if outcome == "error" else None,
                 )
             )
-            logger.warning("proxy %s: local %s failed: %s", record.id[:8], target.model, error)
+            logger.warning(
+                "proxy %s: local %s %s failed: %s", record.id[:8], target.kind, target.model, error
+            )
 
         try:
             chat = d.module.to_chat(body)
@@ -440,7 +444,7 @@ class Proxy:
         try:
             first = await events.__anext__()
         except LocalFailed as exc:
-            failed("error", str(exc))
+            failed("error", exc.detail)
             return None
         if first.kind == "done":
             failed("empty", "empty answer")
@@ -472,7 +476,7 @@ class Proxy:
             except LocalFailed as exc:
                 # Nothing reached the client yet: this is still "before the first byte".
                 record.answered_tier = None
-                failed("error", str(exc))
+                failed("error", exc.detail)
                 return None
             done = collected[-1]
             record.status = 200

@@ -20,7 +20,13 @@ from ocp_server.proxy.chat import Chat, Event, ToolCall, Usage
 
 class LocalFailed(Exception):
     """The local model could not answer (down, an HTTP error, an error in the stream, a
-    broken body, an empty answer)."""
+    broken body, an empty answer). `str()` names the backend and model ("ollama llama3.2:
+    HTTP 404 ..."); `detail` is the failure alone, for where the backend and model are
+    already named (an attempt's error)."""
+
+    def __init__(self, target: LocalTarget, detail: str) -> None:
+        super().__init__(f"{target.kind} {target.model}: {detail}")
+        self.detail = detail
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,13 +127,11 @@ async def stream_local(
         async with client.stream("POST", url, json=body, timeout=timeout) as response:
             if response.status_code != 200:
                 text = (await response.aread()).decode("utf-8", "replace")[:300]
-                raise LocalFailed(
-                    f"{target.kind} {target.model}: HTTP {response.status_code} {text}"
-                )
+                raise LocalFailed(target, f"HTTP {response.status_code} {text}")
             async for event in parse(response.aiter_lines(), target):
                 yield event
     except httpx.HTTPError as exc:
-        raise LocalFailed(f"{target.kind} {target.model}: {type(exc).__name__}: {exc}") from exc
+        raise LocalFailed(target, f"{type(exc).__name__}: {exc}") from exc
 
 
 async def _ollama_events(lines: AsyncIterator[str], target: LocalTarget) -> AsyncIterator[Event]:
@@ -140,11 +144,11 @@ async def _ollama_events(lines: AsyncIterator[str], target: LocalTarget) -> Asyn
         try:
             obj = json.loads(line)
         except ValueError as exc:
-            raise LocalFailed(f"ollama {target.model}: a line that is not JSON") from exc
+            raise LocalFailed(target, "a line that is not JSON") from exc
         if not isinstance(obj, dict):
-            raise LocalFailed(f"ollama {target.model}: a line that is not an object")
+            raise LocalFailed(target, "a line that is not an object")
         if "error" in obj:
-            raise LocalFailed(f"ollama {target.model}: {obj['error']}")
+            raise LocalFailed(target, str(obj["error"]))
         message = obj.get("message") or {}
         if text := message.get("content"):
             yield Event("text", text=str(text))
@@ -166,7 +170,7 @@ async def _ollama_events(lines: AsyncIterator[str], target: LocalTarget) -> Asyn
             yield Event("done", stop="tool_calls" if calls else reason, usage=usage)
             done = True
     if not done:
-        raise LocalFailed(f"ollama {target.model}: the stream ended before `done`")
+        raise LocalFailed(target, "the stream ended before `done`")
 
 
 async def _openai_events(lines: AsyncIterator[str], target: LocalTarget) -> AsyncIterator[Event]:
@@ -182,13 +186,13 @@ async def _openai_events(lines: AsyncIterator[str], target: LocalTarget) -> Asyn
         try:
             obj = json.loads(data)
         except ValueError as exc:
-            raise LocalFailed(f"openai {target.model}: a chunk that is not JSON") from exc
+            raise LocalFailed(target, "a chunk that is not JSON") from exc
         if not isinstance(obj, dict):
-            raise LocalFailed(f"openai {target.model}: a chunk that is not an object")
+            raise LocalFailed(target, "a chunk that is not an object")
         if "error" in obj:
             error = obj["error"]
             message = error.get("message") if isinstance(error, dict) else error
-            raise LocalFailed(f"openai {target.model}: {message}")
+            raise LocalFailed(target, str(message))
         if isinstance(obj.get("usage"), dict):
             u = obj["usage"]
             usage = Usage(int(u.get("prompt_tokens") or 0), int(u.get("completion_tokens") or 0))
@@ -207,7 +211,7 @@ async def _openai_events(lines: AsyncIterator[str], target: LocalTarget) -> Asyn
             if choice.get("finish_reason"):
                 stop = choice["finish_reason"]
     if stop is None:
-        raise LocalFailed(f"openai {target.model}: the stream ended before it finished")
+        raise LocalFailed(target, "the stream ended before it finished")
     for slot in pending.values():
         try:
             args = json.loads(slot["a"] or "{}")
