@@ -53,10 +53,13 @@ def test_a_chunks_terms_are_its_texts_terms_whatever_its_lines() -> None:
 
 
 def test_tiles_stored_without_or_unfit_for_their_records_read_as_none() -> None:
-    one_record = np.array([5, 0b1], dtype="<u8")  # two records: chunk 0 one, chunk 1 one
-    fit = one_record[1:2].astype(np.uint8).tobytes()
-    masks = _tile_masks([None, fit, b"\x01\x02\x03"], np.array([2, 1, 2]))
-    assert masks.tolist() == [0, 0, 1, 0, 0]
+    # chunk 0: two records, no tiles; chunk 1: one record, its mask 0b101 in one byte;
+    # chunk 2: two records, three bytes (fits no width)
+    masks, complete = _tile_masks([None, b"\x05", b"\x01\x02\x03"], np.array([2, 1, 2]))
+    assert masks.tolist() == [0, 0, 0b101, 0, 0]
+    assert not complete
+    masks, complete = _tile_masks([b"\x05", b"", b"\x01\x02"], np.array([1, 0, 2]))
+    assert masks.tolist() == [0b101, 1, 2] and complete
 
 
 def _file(rng: random.Random, functions: int) -> str:
@@ -186,6 +189,7 @@ async def test_an_index_from_before_tiles_keeps_answering_and_gets_them_at_the_n
         await index.close()
     # the database as a server without tiles left it
     async with aiosqlite.connect(tmp_path / "ocp.db") as db:
+        await db.execute("DROP INDEX chunks_untiled")
         await db.execute("ALTER TABLE chunks DROP COLUMN tiles")
         await db.execute("DELETE FROM _migrations WHERE name = 'm015_chunk_tiles'")
         await db.commit()
@@ -193,6 +197,7 @@ async def test_an_index_from_before_tiles_keeps_answering_and_gets_them_at_the_n
     try:
         before = await index.snapshot()
         assert before.n_chunks > 1 and not before.chunk_tiles.any()
+        assert not before.tiles_complete
         assert (await index.search("alpha gamma", k=1, refresh=False)).results
         await index.update()
         after = await index.snapshot()
@@ -206,3 +211,39 @@ async def test_an_index_from_before_tiles_keeps_answering_and_gets_them_at_the_n
         await fresh.close()
     assert after.chunk_ids.tolist() == before.chunk_ids.tolist()  # the chunks were kept
     assert after.chunk_tiles.tolist() == rebuilt.chunk_tiles.tolist()
+    assert after.tiles_complete
+
+
+async def test_chunks_an_older_server_wrote_without_tiles_turn_proximity_off_until_read_again(
+    tmp_path: Path,
+) -> None:
+    # Two files alike: one's chunks lost their tiles (as an older server sharing the database
+    # writes them, with the file's real mtime and hash). Until they are read again proximity
+    # counts for no file, so the two still tie; the next update reads that file again.
+    text = "def apply(items):\n    # retry the upload when the token expired\n    return items\n"
+    root = tmp_path / "ws"
+    root.mkdir()
+    (root / "a_one.py").write_text(text)
+    (root / "b_two.py").write_text(text)
+    index = await WorkspaceIndex.open(root, tmp_path / "ocp.db")
+    query = "Retry the upload when the token expired"
+    try:
+        await index.update()
+        complete = await index.search(query, k=2, refresh=False)
+        await index.db.execute(
+            "UPDATE chunks SET tiles = NULL WHERE file_id ="
+            " (SELECT id FROM files WHERE path = 'b_two.py')"
+        )
+        await index.db.execute("UPDATE meta SET value = value + 1 WHERE key = 'generation'")
+        await index.db.commit()
+        partial = await index.search(query + " ", k=2, refresh=False)
+        snap = await index.snapshot()
+        assert not snap.tiles_complete
+        scores = [r.score for r in partial.results]
+        assert scores[0] == pytest.approx(scores[1])
+        assert scores[0] < complete.results[0].score  # no file has proximity's share
+        summary = await index.update()
+        assert summary is not None and summary.scanned == 1  # only the file without tiles
+        assert (await index.snapshot()).tiles_complete
+    finally:
+        await index.close()

@@ -402,6 +402,8 @@ async def m015_chunk_tiles(db: aiosqlite.Connection) -> None:
         -- per term record (chunks.terms' order): a little-endian mask of TILE_LINES-line tiles
         -- from the chunk's first, 1 to 8 bytes a record; NULL: not known yet
         ALTER TABLE chunks ADD COLUMN tiles BLOB;
+        -- the chunks still without (each update reads their files again)
+        CREATE INDEX chunks_untiled ON chunks(file_id) WHERE tiles IS NULL;
         UPDATE files SET mtime_ns = -1, content_hash = '' WHERE skip_reason IS NULL
         """,
     )

@@ -165,6 +165,16 @@ class Indexer:
                 "SELECT path, id, size, mtime_ns, content_hash FROM files"
             )
         }
+        # files with chunks stored without tiles (before m015, or by an older server sharing
+        # the database) are read and chunked again: their kept chunks get tiles
+        untiled = {
+            row[0]
+            for row in await self.db.execute_fetchall(
+                "SELECT DISTINCT file_id FROM chunks WHERE tiles IS NULL"
+            )
+        }
+        if untiled:
+            known = {p: (v[0], -1, -1, "") if v[0] in untiled else v for p, v in known.items()}
         listed = {c.path for c in listing.candidates}
         removed = [known[p][0] for p in known if p not in listed]
         todo = [
@@ -429,7 +439,7 @@ class Indexer:
             iter(await self.db.execute_fetchall("SELECT coalesce(max(id), 0) + 1 FROM chunks"))
         )[0]
         inserts: list[tuple[object, ...]] = []
-        moves: list[tuple[int, int, bytes, int]] = []
+        moves: list[tuple[int, int, bytes, bytes, bytes, int]] = []
         deletes: list[int] = []
         for p in changed:
             assert p.chunks is not None
@@ -441,9 +451,9 @@ class Indexer:
                 if bucket:
                     cid, start, end, has_tiles = bucket.pop()
                     # its tiles count from the file's first line: they move with it (and a
-                    # chunk stored before tiles gets them, m015)
+                    # chunk stored without tiles gets them, with the terms they go with)
                     if (start, end) != (c.start_line, c.end_line) or not has_tiles:
-                        moves.append((c.start_line, c.end_line, c.tiles, cid))
+                        moves.append((c.start_line, c.end_line, c.terms, c.pairs, c.tiles, cid))
                     continue
                 inserts.append(
                     (
@@ -472,7 +482,9 @@ class Indexer:
             await self.db.executemany("DELETE FROM chunks WHERE id = ?", [(d,) for d in deletes])
         if moves:
             await self.db.executemany(
-                "UPDATE chunks SET start_line = ?, end_line = ?, tiles = ? WHERE id = ?", moves
+                "UPDATE chunks SET start_line = ?, end_line = ?, terms = ?, pairs = ?, tiles = ?"
+                " WHERE id = ?",
+                moves,
             )
         await self.db.executemany(
             "INSERT INTO chunks (id, file_id, start_line, end_line, symbol, kind, scope, text,"

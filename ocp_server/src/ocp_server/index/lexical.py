@@ -226,6 +226,9 @@ class Snapshot:
     #: i for the chunk's first tile + i (`lexicon.body_blob`; 0 for a chunk stored without)
     chunk_tiles: npt.NDArray[np.uint64]
     chunk_first_tile: Ints  # the file tile each chunk's first line is in
+    #: every chunk with terms has its tiles: until then (a database being filled in after
+    #: m015) proximity counts for no file, so that files read again do not outrank the rest
+    tiles_complete: bool
     chunk_names: Postings  # name terms and defined identifiers, per chunk
     chunk_pairs: Postings  # adjacent term pairs, per chunk
     blocks: Block
@@ -293,10 +296,14 @@ def _blobs(blobs: list[bytes], dtype: np.dtype | str) -> tuple[np.ndarray, Ints]
     return np.frombuffer(b"".join(blobs), dtype=dtype), lengths
 
 
-def _tile_masks(blobs: list[bytes | None], per_chunk: Ints) -> npt.NDArray[np.uint64]:
+_all = np.logical_and.reduce
+
+
+def _tile_masks(blobs: list[bytes | None], per_chunk: Ints) -> tuple[npt.NDArray[np.uint64], bool]:
     """Per term record of every chunk, its tile mask as a u64, from the chunks' `tiles`
     blobs (each record's mask in the chunk's width of 1 to 8 bytes); 0 for a chunk stored
-    without them, or with a blob that does not fit its records.
+    without them, or with a blob that does not fit its records; and whether every chunk with
+    terms had its tiles.
 
     The chunks of one width at a time: their blobs are one (records, width) matrix, copied
     into their records' rows (work per record, not per byte)."""
@@ -317,7 +324,7 @@ def _tile_masks(blobs: list[bytes | None], per_chunk: Ints) -> npt.NDArray[np.ui
         )
         held = b"".join([blobs[c] or b"" for c in chunks.tolist()])
         out[rows, :w] = np.frombuffer(held, np.uint8).reshape(total, w)
-    return out.view("<u8").ravel()
+    return out.view("<u8").ravel(), bool(_all(fits | (per_chunk == 0)))
 
 
 def _path_terms(path: str) -> list[str]:
@@ -391,11 +398,9 @@ def build_snapshot(
     n = np.arange(len(chunks), dtype=np.int32)
 
     records, per_chunk = _blobs([c[4] for c in chunks], TERM_RECORD)
+    masks, tiles_complete = _tile_masks([c[9] for c in chunks], per_chunk)
     chunk_body, chunk_tiles = Postings.build_with_masks(
-        records["term"],
-        np.repeat(n, per_chunk),
-        records["count"].astype(np.float32),
-        _tile_masks([c[9] for c in chunks], per_chunk),
+        records["term"], np.repeat(n, per_chunk), records["count"].astype(np.float32), masks
     )
     file_body = chunk_body.rolled_up(chunk_file)
     # Blocks: runs of about BLOCK_LINES lines, so that evidence spread over neighbouring small
@@ -461,6 +466,7 @@ def build_snapshot(
         chunk_defines=chunk_defines,
         chunk_body=chunk_body,
         chunk_tiles=chunk_tiles,
+        tiles_complete=tiles_complete,
         chunk_first_tile=(starts - 1) // TILE_LINES,  # lexicon.first_tile
         chunk_names=chunk_names,
         chunk_pairs=chunk_pairs,

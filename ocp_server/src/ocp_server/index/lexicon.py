@@ -300,8 +300,9 @@ def body_blob(text: str, start_line: int = 1) -> BodyBlob:
     )
     width = (int(masks.max()).bit_length() + 7) // 8 if len(masks) else 1
     tiles = masks.view(np.uint8).reshape(-1, 8)[:, :width]
-    # distinct pairs in order (a set of strings iterates in an order that differs between
-    # processes: worker processes must write the rows one thread writes)
+    # each distinct pair hashed once; in the order they come (a set of strings iterates in an
+    # order that differs between processes, and worker processes must write the rows one
+    # thread writes)
     pair_set = {pair_hash(a, b) for a, b in dict.fromkeys(pairs(seq))}
     pair_arr = np.fromiter(pair_set, dtype="<u4", count=len(pair_set))
     return BodyBlob(records.tobytes(), pair_arr.tobytes(), len(seq), tiles.tobytes())

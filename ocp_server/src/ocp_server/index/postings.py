@@ -103,8 +103,8 @@ class Postings:
         """`build`, carrying a bit mask per record into the postings' order (a repeated
         (key, doc) ORs its masks). `docs` must not decrease, as a table read chunk by chunk:
         sorting (key, record number) then sorts by (key, doc), still one `np.sort`."""
-        if len(docs) and int(docs.max()) >= MAX_DOCS:
-            raise ValueError(f"more than {MAX_DOCS} documents in one index")
+        if len(keys) >= 1 << 32:  # a record's number takes the low 32 bits
+            raise ValueError(f"more than {(1 << 32) - 1} postings in one table")
         packed = (keys.astype(np.uint64) << np.uint64(32)) | np.arange(len(keys), dtype=np.uint64)
         packed.sort()
         record = (packed & np.uint64(0xFFFFFFFF)).astype(np.intp)

@@ -512,6 +512,8 @@ def subject_window(snap: Snapshot, keys: list[int], weight: Floats, cand: Ints) 
     each posting's tile mask ORed in at its chunk's place; the strings widened by a tile
     either side, unpacked, weighed and summed per tile; the maximum per file."""
     out = np.zeros(len(cand))
+    if not snap.tiles_complete:
+        return out
     order = np.argsort(-weight, kind="stable")[:_WINDOW_TERMS]
     order = order[weight[order] > 0]
     total = float(_add(weight))
@@ -541,6 +543,8 @@ def subject_window(snap: Snapshot, keys: list[int], weight: Floats, cand: Ints) 
     row = np.repeat(np.array(rows, dtype=np.intp), sizes)[keep]
     # the candidates' tiles end to end, each file followed by one empty tile
     n_tiles = (np.maximum(snap.file_lines[cand].astype(np.int64), 1) - 1) // TILE_LINES + 1
+    # a candidate none of the terms are in takes no room: its window is 0
+    n_tiles *= np.bincount(which, minlength=len(cand)) > 0
     ends = np.cumsum(n_tiles + 1)
     starts = ends - n_tiles - 1
     # a word to spare: a mask read from disk that reached past its file's lines (the indexer
@@ -567,13 +571,12 @@ def subject_window(snap: Snapshot, keys: list[int], weight: Floats, cand: Ints) 
     wide[:, 1:] |= strings[:, :-1] >> _LOW_SIX
     wide[:, :-1] |= strings[:, 1:] << _LOW_SIX
     n = int(ends[-1])
-    bits = np.unpackbits(wide.astype("<u8").view(np.uint8), axis=1, bitorder="little")[:, :n]
     # weighed in integer steps of 1/_SHARE_STEPS (numpy adds small integers many times
-    # faster than it turns bytes into floats)
+    # faster than it turns bytes into floats), a term at a time (a byte a tile in memory)
     steps = np.rint(np.array(term_weight) * _SHARE_STEPS).astype(np.uint16)
     share = np.zeros(n, dtype=np.uint16)
-    for term_bits, step in zip(bits, steps, strict=True):
-        share += term_bits * step
+    for string, step in zip(wide.astype("<u8", copy=False), steps, strict=True):
+        share += np.unpackbits(string.view(np.uint8), bitorder="little")[:n] * step
     share[ends - 1] = 0  # the empty tiles' windows reach into two files
     return np.maximum.reduceat(share, starts) / _SHARE_STEPS
 
