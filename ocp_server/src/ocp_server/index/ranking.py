@@ -541,16 +541,19 @@ def subject_window(snap: Snapshot, keys: list[int], weight: Floats, cand: Ints) 
     keep = (which >= 0).nonzero()[0]
     docs, which, mask = docs[keep], which[keep], np.concatenate(masks)[keep]
     row = np.repeat(np.array(rows, dtype=np.intp), sizes)[keep]
-    # the candidates' tiles end to end, each file followed by one empty tile
+    # the candidates' tiles end to end, each file in whole bytes of 8 tiles, with an empty
+    # tile before and after it: a window (a tile and one either side) about any of its
+    # tiles holds its own terms only, and no byte holds two files' tiles
     n_tiles = (np.maximum(snap.file_lines[cand].astype(np.int64), 1) - 1) // TILE_LINES + 1
     # a candidate none of the terms are in takes no room: its window is 0
     n_tiles *= np.bincount(which, minlength=len(cand)) > 0
-    ends = np.cumsum(n_tiles + 1)
-    starts = ends - n_tiles - 1
+    room = (n_tiles + 2 + 7) // 8 * 8
+    ends = np.cumsum(room)
+    starts = ends - room
     # a word to spare: a mask read from disk that reached past its file's lines (the indexer
     # writes none) must not index past the array
     n_words = int(ends[-1]) // 64 + 3
-    first = starts[which] + snap.chunk_first_tile[docs]
+    first = starts[which] + 1 + snap.chunk_first_tile[docs]
     word, shift = first >> 6, (first & 63).astype(np.uint64)
     # where each mask goes: ascending, as the postings are (term by term, chunks in file and
     # line order, the candidates laid out in file order), so the masks that meet in one word
@@ -570,15 +573,24 @@ def subject_window(snap: Snapshot, keys: list[int], weight: Floats, cand: Ints) 
     wide = strings | (strings << _ONE) | (strings >> _ONE)
     wide[:, 1:] |= strings[:, :-1] >> _LOW_SIX
     wide[:, :-1] |= strings[:, 1:] << _LOW_SIX
-    n = int(ends[-1])
-    # weighed in integer steps of 1/_SHARE_STEPS (numpy adds small integers many times
-    # faster than it turns bytes into floats), a term at a time (a byte a tile in memory)
+    # weighed in integer steps of 1/_SHARE_STEPS, byte by byte (8 tiles): where one term
+    # is near, its weight; where several are, the best tile's sum
     steps = np.rint(np.array(term_weight) * _SHARE_STEPS).astype(np.uint16)
-    share = np.zeros(n, dtype=np.uint16)
-    for string, step in zip(wide.astype("<u8", copy=False), steps, strict=True):
-        share += np.unpackbits(string.view(np.uint8), bitorder="little")[:n] * step
-    share[ends - 1] = 0  # the empty tiles' windows reach into two files
-    return np.maximum.reduceat(share, starts) / _SHARE_STEPS
+    by_byte = wide.astype("<u8", copy=False).view(np.uint8)  # (terms, bytes)
+    # term by term: numpy reduces along the first axis of a small array slowly
+    best = np.zeros(by_byte.shape[1], dtype=np.uint16)
+    terms_near = np.zeros(by_byte.shape[1], dtype=np.uint8)
+    for term_bytes, step in zip(by_byte, steps, strict=True):
+        near = term_bytes != 0
+        terms_near += near
+        np.maximum(best, near * step, out=best)
+    several = (terms_near > 1).nonzero()[0]
+    if len(several):
+        share = np.zeros(8 * len(several), dtype=np.uint16)
+        for term_bytes, step in zip(by_byte, steps, strict=True):
+            share += np.unpackbits(term_bytes[several], bitorder="little") * step
+        best[several] = np.maximum.reduceat(share, np.arange(0, len(share), 8))
+    return np.maximum.reduceat(best, starts // 8) / _SHARE_STEPS
 
 
 def candidate_features(
