@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from ocp_server.index import ranking
-from ocp_server.index.lexical import _tile_masks
+from ocp_server.index.lexical import Snapshot, _tile_masks
 from ocp_server.index.lexicon import TILE_LINES, body_blob, term_hash, terms
 from ocp_server.index.ranking import subject_window
 from ocp_server.index.workspace import WorkspaceIndex
@@ -72,6 +72,16 @@ def _file(rng: random.Random, functions: int) -> str:
         out.append("    return items")
         out.append("")
     return "\n".join(out) + "\n"
+
+
+async def _fresh_snapshot(root: Path, db: Path) -> Snapshot:
+    """The snapshot of `root` indexed from scratch into `db`."""
+    index = await WorkspaceIndex.open(root, db)
+    try:
+        await index.update()
+        return await index.snapshot()
+    finally:
+        await index.close()
 
 
 def _best_window_share(text: str, weight: dict[str, float]) -> float:
@@ -133,12 +143,7 @@ async def test_a_chunk_that_moves_by_a_line_moves_its_tiles(tmp_path: Path) -> N
         moved = await index.snapshot()
     finally:
         await index.close()
-    fresh = await WorkspaceIndex.open(root, tmp_path / "fresh.db")
-    try:
-        await fresh.update()
-        rebuilt = await fresh.snapshot()
-    finally:
-        await fresh.close()
+    rebuilt = await _fresh_snapshot(root, tmp_path / "fresh.db")
     assert moved.chunk_first_tile.tolist() == rebuilt.chunk_first_tile.tolist()
     assert moved.chunk_tiles.tolist() == rebuilt.chunk_tiles.tolist()
 
@@ -203,12 +208,7 @@ async def test_an_index_from_before_tiles_keeps_answering_and_gets_them_at_the_n
         after = await index.snapshot()
     finally:
         await index.close()
-    fresh = await WorkspaceIndex.open(root, tmp_path / "fresh.db")
-    try:
-        await fresh.update()
-        rebuilt = await fresh.snapshot()
-    finally:
-        await fresh.close()
+    rebuilt = await _fresh_snapshot(root, tmp_path / "fresh.db")
     assert after.chunk_ids.tolist() == before.chunk_ids.tolist()  # the chunks were kept
     assert after.chunk_tiles.tolist() == rebuilt.chunk_tiles.tolist()
     assert after.tiles_complete
