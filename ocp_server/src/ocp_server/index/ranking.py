@@ -507,10 +507,11 @@ def subject_window(snap: Snapshot, keys: list[int], weight: Floats, cand: Ints) 
     (`lexicon.TILE_LINES` lines) and one either side, 9 lines, anywhere in the file, across its
     chunks' edges (windows of 6 to 9 lines ranked alike held out; scripts/train_ranker.py).
 
-    Dense, so its cost follows the candidates' lines, not how often the terms occur: per term,
-    a bit string over the candidates' tiles laid end to end (one empty tile after each file),
-    each posting's tile mask ORed in at its chunk's place; the strings widened by a tile
-    either side, unpacked, weighed and summed per tile; the maximum per file."""
+    Per term, a bit string over the candidates' tiles laid end to end, each posting's tile
+    mask ORed in at its chunk's place; the strings widened by a tile either side; then byte
+    by byte (8 tiles), the weight of the one term near, or the best tile's sum where several
+    are; the maximum per file. Its cost follows the candidates' lines and the places where
+    terms meet, not how often each term occurs."""
     out = np.zeros(len(cand))
     if not snap.tiles_complete:
         return out
@@ -522,14 +523,12 @@ def subject_window(snap: Snapshot, keys: list[int], weight: Floats, cand: Ints) 
     body, tiles = snap.chunk_body, snap.chunk_tiles
     located = body.locate([keys[i] for i in order.tolist()])
     records, masks, sizes, term_weight = [], [], [], []
-    rows: list[int] = []
     for j, i in enumerate(located):
         if i < 0:
             continue
         a, b = body.starts.item(i), body.starts.item(i + 1)
         records.append(body.records[a:b])
         masks.append(tiles[a:b])
-        rows.append(len(rows))
         sizes.append(b - a)
         term_weight.append(float(weight[order[j]]) / total)
     if not records:
@@ -540,7 +539,7 @@ def subject_window(snap: Snapshot, keys: list[int], weight: Floats, cand: Ints) 
     which = at_cand[snap.chunk_file[docs]]
     keep = (which >= 0).nonzero()[0]
     docs, which, mask = docs[keep], which[keep], np.concatenate(masks)[keep]
-    row = np.repeat(np.array(rows, dtype=np.intp), sizes)[keep]
+    row = np.repeat(np.arange(len(sizes)), sizes)[keep]  # which term
     # the candidates' tiles end to end, each file in whole bytes of 8 tiles, with an empty
     # tile before and after it: a window (a tile and one either side) about any of its
     # tiles holds its own terms only, and no byte holds two files' tiles
@@ -564,7 +563,7 @@ def subject_window(snap: Snapshot, keys: list[int], weight: Floats, cand: Ints) 
     np.not_equal(flat[1:], flat[:-1], out=head[1:])
     heads = head.nonzero()[0]
     at = flat[heads]
-    strings = np.zeros((len(rows), n_words), dtype=np.uint64)
+    strings = np.zeros((len(sizes), n_words), dtype=np.uint64)
     flat_strings = strings.reshape(-1)
     flat_strings[at] = np.bitwise_or.reduceat(mask << shift, heads)
     # the bits a shift of up to 63 carries into the next word (>> 64 is undefined)
