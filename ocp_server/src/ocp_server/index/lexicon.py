@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 import numpy as np
+import numpy.typing as npt
 import Stemmer
 import zstandard
 
@@ -42,6 +43,7 @@ __all__ = [
     "identifier_key",
     "name_hash",
     "pair_hash",
+    "pair_keys",
     "pairs",
     "term_hash",
     "terms",
@@ -76,7 +78,6 @@ which while who whom why will with would you your also via use used using""".spl
 _stemmer = Stemmer.Stemmer("english")
 _STEMS: dict[str, tuple[str, ...]] = {}
 _HASHES: dict[str, int] = {}
-_PAIR_HASHES: dict[tuple[str, str], int] = {}
 _CACHE_LIMIT = 500_000
 
 
@@ -139,15 +140,22 @@ def defined_hash(identifier: str) -> int:
     return zlib.crc32(b"def\0" + identifier_key(identifier).encode())
 
 
+#: Fibonacci hashing: 2^64 over the golden ratio.
+_PAIR_MIX = 0x9E3779B97F4A7C15
+_U64 = (1 << 64) - 1
+
+
 def pair_hash(first: str, second: str) -> int:
-    key = (first, second)
-    h = _PAIR_HASHES.get(key)
-    if h is None:
-        # indexing hashes a pair per word: most pairs ("self items", "return err") recur
-        if len(_PAIR_HASHES) > _CACHE_LIMIT:
-            _PAIR_HASHES.clear()
-        h = _PAIR_HASHES[key] = zlib.crc32(b"pair\0" + first.encode() + b"\0" + second.encode())
-    return h
+    """Two terms that follow each other as one key: their term hashes side by side in 64 bits,
+    times _PAIR_MIX, the top 32 bits of the product (`pair_keys` is the same over a chunk)."""
+    return ((term_hash(first) << 32 | term_hash(second)) * _PAIR_MIX & _U64) >> 32
+
+
+def pair_keys(hashes: npt.NDArray[np.uint32]) -> npt.NDArray[np.uint32]:
+    """`pair_hash` of each two neighbours of a sequence of term hashes, distinct, ascending:
+    a chunk's pairs in a few array operations, not a string hash per word."""
+    joined = (hashes[:-1].astype(np.uint64) << np.uint64(32)) | hashes[1:]
+    return np.unique((joined * np.uint64(_PAIR_MIX)) >> np.uint64(32)).astype("<u4")
 
 
 def pairs(seq: Sequence[str]) -> list[tuple[str, str]]:
@@ -293,18 +301,15 @@ def body_blob(text: str, start_line: int = 1) -> BodyBlob:
             where[t] = where.get(t, 0) | bit
         tile_from = tile_to
     masks = np.array([where[t] for t in counts], dtype="<u8")
+    hashes = {t: term_hash(t) for t in counts}
     records = np.empty(len(counts), dtype=TERM_RECORD)
-    records["term"] = [term_hash(t) for t in counts]
+    records["term"] = list(hashes.values())
     records["count"] = np.fromiter(counts.values(), dtype=np.int64, count=len(counts)).clip(
         max=65535
     )
     width = (int(masks.max()).bit_length() + 7) // 8 if len(masks) else 1
     tiles = masks.view(np.uint8).reshape(-1, 8)[:, :width]
-    # each distinct pair hashed once; in the order they come (a set of strings iterates in an
-    # order that differs between processes, and worker processes must write the rows one
-    # thread writes)
-    pair_set = {pair_hash(a, b) for a, b in dict.fromkeys(pairs(seq))}
-    pair_arr = np.fromiter(pair_set, dtype="<u4", count=len(pair_set))
+    pair_arr = pair_keys(np.fromiter(map(hashes.__getitem__, seq), np.uint32, len(seq)))
     return BodyBlob(records.tobytes(), pair_arr.tobytes(), len(seq), tiles.tobytes())
 
 
