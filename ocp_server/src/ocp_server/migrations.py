@@ -395,7 +395,8 @@ async def m015_chunk_tiles(db: aiosqlite.Connection) -> None:
     """Term proximity (`index/ranking.py`): each chunk stores, per term record, which tiles of
     its file's lines hold the term (`index/lexicon.body_blob`). The chunks stay, so search
     keeps answering; every file is read and chunked again at the next update (an impossible
-    mtime and no content hash), which fills in the tiles of the chunks it keeps."""
+    mtime and no content hash), which fills in the tiles of the chunks it keeps, and their
+    pairs, whose keys (`lexicon.pair_keys`) changed with it."""
     await _run(
         db,
         """
