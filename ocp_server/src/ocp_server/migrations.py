@@ -394,9 +394,9 @@ async def m014_zstd_text(db: aiosqlite.Connection) -> None:
 async def m015_chunk_tiles(db: aiosqlite.Connection) -> None:
     """Term proximity (`index/ranking.py`): each chunk stores, per term record, which tiles of
     its file's lines hold the term (`index/lexicon.body_blob`). The chunks stay, so search
-    keeps answering; every file is read and chunked again at the next update (an impossible
-    mtime and no content hash), which fills in the tiles of the chunks it keeps, and their
-    pairs, whose keys (`lexicon.pair_keys`) changed with it."""
+    keeps answering; the next update reads every file with chunks without tiles again (the
+    indexer, through `chunks_untiled`), which fills in the tiles of the chunks it keeps, and
+    their pairs, whose keys (`lexicon.pair_keys`) changed with it."""
     await _run(
         db,
         """
@@ -404,8 +404,7 @@ async def m015_chunk_tiles(db: aiosqlite.Connection) -> None:
         -- from the chunk's first, 1 to 8 bytes a record; NULL: not known yet
         ALTER TABLE chunks ADD COLUMN tiles BLOB;
         -- the chunks still without (each update reads their files again)
-        CREATE INDEX chunks_untiled ON chunks(file_id) WHERE tiles IS NULL;
-        UPDATE files SET mtime_ns = -1, content_hash = '' WHERE skip_reason IS NULL
+        CREATE INDEX chunks_untiled ON chunks(file_id) WHERE tiles IS NULL
         """,
     )
 
