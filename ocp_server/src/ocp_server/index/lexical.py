@@ -467,7 +467,7 @@ def build_snapshot(
         chunk_body=chunk_body,
         chunk_tiles=chunk_tiles,
         tiles_complete=tiles_complete,
-        chunk_first_tile=(starts - 1) // TILE_LINES,  # lexicon.first_tile
+        chunk_first_tile=(starts - 1) // TILE_LINES,  # tiles count from line 1
         chunk_names=chunk_names,
         chunk_pairs=chunk_pairs,
         blocks=blocks,

@@ -39,7 +39,6 @@ __all__ = [
     "code_words",
     "defined_hash",
     "first_sentence",
-    "first_tile",
     "identifier_key",
     "name_hash",
     "pair_hash",
@@ -255,18 +254,13 @@ MAX_TILES = 64
 
 class BodyBlob(NamedTuple):
     """A chunk's text packed for search: its term records (TERM_RECORD), distinct adjacent
-    pairs (u32 hashes), length in terms, and per record the tiles holding the term
-    (`tile_masks`)."""
+    pairs (u32 hashes), length in terms, and per record the tiles holding the term (see
+    `body_blob`)."""
 
     terms: bytes
     pairs: bytes
     length: int
     tiles: bytes
-
-
-def first_tile(start_line: int) -> int:
-    """The file tile (TILE_LINES lines from the file's first) that 1-based `start_line` is in."""
-    return (start_line - 1) // TILE_LINES
 
 
 def body_blob(text: str, start_line: int = 1) -> BodyBlob:
