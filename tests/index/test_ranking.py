@@ -16,7 +16,14 @@ from ocp_router.tokens import estimate_tokens
 from ocp_server.index.lexical import ChunkRow
 from ocp_server.index.lexicon import identifier_key, terms
 from ocp_server.index.models import SearchResult
-from ocp_server.index.ranking import FEATURES, QUERY_KINDS, load_weights, parse_query, query_kinds
+from ocp_server.index.ranking import (
+    FEATURES,
+    QUERY_KINDS,
+    candidate_features,
+    load_weights,
+    parse_query,
+    query_kinds,
+)
 from ocp_server.index.workspace import WorkspaceIndex
 from tests.workspace_fixture import git
 
@@ -573,3 +580,23 @@ async def test_a_close_second_that_does_not_fit_the_budget_leaves_room_to_the_ne
         (first.citation, False),
         (other.citation, False),
     ]
+
+
+async def test_a_name_counts_less_in_a_file_that_defines_many_things(tmp_path: Path) -> None:
+    # Both files define `include_paths`; one also defines forty flags. A file defining hundreds
+    # of things names most words of any request, so its names match less each (without the
+    # normalisation both files' names evidence was the same).
+    include = "def include_paths(items):\n    return items\n\n\n"
+    flags = "".join(f"def flag_{i}(value):\n    return value + {i}\n\n\n" for i in range(40))
+    index = await _index(
+        tmp_path / "ws",
+        {"few.py": include + "def other(x):\n    return x\n", "many.py": include + flags},
+        tmp_path / "ocp.db",
+    )
+    try:
+        snap = await index.snapshot()
+        cand, x, *_ = candidate_features(snap, parse_query("include paths"))
+        names = dict(zip([snap.paths[f] for f in cand], x[:, FEATURES.index("names")], strict=True))
+        assert names["few.py"] > names["many.py"] > 0
+    finally:
+        await index.close()

@@ -136,6 +136,9 @@ _RELATIVE = np.array(
     ]
 )
 K1 = 1.2
+#: BM25's b for the names field, normalised by the file's definitions (`_definitions_length`):
+#: LORO commits MRR@10 at 0 / 0.25 / 0.5 / 0.75 / 1: 0.8145 / 0.8168 / 0.8177 / 0.8175 / 0.8167.
+NAMES_B = 0.5
 CANDIDATES = 80
 #: The past commits most like the query that vote for the files they changed.
 HISTORY_COMMITS = 30
@@ -336,12 +339,21 @@ def _idf(df: Floats, n: int | Floats) -> Floats:
     return np.where(df > 0, np.log1p((n - df + 0.5) / (df + 0.5)), 0.0)
 
 
+def _definitions_length(snap: Snapshot) -> npt.NDArray[np.float32]:
+    """A file's definitions over their mean among the files defining something: the length
+    of its names field (a file with none has no names to match)."""
+    defs = snap.file_defs
+    mean = float(defs[defs > 0].mean()) if bool((defs > 0).any()) else 1.0
+    return (defs / mean).astype(np.float32)
+
+
 #: The documents' lengths (over their mean) per table, as `_length_norm` names them.
 _LENGTHS: dict[str, Callable[[Snapshot], npt.NDArray[np.float32]]] = {
     "chunk": lambda snap: snap.chunk_len,
     "file": lambda snap: snap.file_len,
     "block": lambda snap: snap.blocks.length,
     "history": lambda snap: snap.history.length,
+    "names": _definitions_length,
 }
 
 
@@ -375,7 +387,7 @@ def _sum(
 
 
 def _saturated(hits: _Hits, term_weight: Floats, n: int) -> Floats:
-    """Per document: sum of weight x tf / (tf + K1) (no length normalisation: names, paths)."""
+    """Per document: sum of weight x tf / (tf + K1) (no length normalisation: paths)."""
     tf = hits.counts
     return _sum(hits.docs, term_weight[hits.term] * tf * (K1 + 1.0) / (tf + K1), n)
 
@@ -675,7 +687,9 @@ def candidate_features(
 
     phrases = _sum(ph.docs, None, n_files) / max(len(query.pair_keys), 1)
 
-    names = _saturated(nh, qtf * nh.idf, n_files)
+    # A file defining hundreds of things (a flags table) names most common words: its names
+    # field is length-normalised by its definitions (LORO 0.8145 -> 0.818, b 0.25-1 alike)
+    names = _sum(nh.docs, _bm25(nh, qtf * nh.idf, _length_norm(snap, "names", NAMES_B)), n_files)
     defines = _sum(dh.docs, 1.0 / np.maximum(dh.df, 1.0)[dh.term], n_files)
 
     path = _saturated(path_h, qtf * path_h.idf, n_files)
