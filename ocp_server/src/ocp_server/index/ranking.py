@@ -526,9 +526,10 @@ def subject_window(
 
     Per term, a bit string over the candidates' tiles laid end to end, each posting's tile
     mask ORed in at its chunk's place; the strings widened by a tile either side; then byte
-    by byte (8 tiles), the weight of the one term near, or the best tile's sum where several
-    are; the maximum per file. Its cost follows the query's chunk postings, the candidates'
-    lines and the places where terms meet."""
+    by byte (8 tiles), the weight of its heaviest term near, and its best tile's sum where the
+    terms near could together beat the best byte of its file; the maximum per file. Its cost
+    follows the query's chunk postings, the candidates' lines and the places where terms
+    meet."""
     out = np.zeros(len(cand))
     total = float(_add(weight))
     if not snap.tiles_complete or not len(cand) or total <= 0:
@@ -592,7 +593,7 @@ def subject_window(
     # tiles themselves are summed only where that could beat the file's heaviest term
     best = _max(weighed, axis=0)
     bound = np.maximum.reduceat(best, edges)
-    room[-1] += by_byte.shape[1] - int(ends[-1])  # the spare words: the last file's
+    room[-1] += by_byte.shape[1] - int(ends[-1])  # the spare words count as the last file's
     could = (_add(weighed, axis=0, dtype=np.uint16) > bound.repeat(room)).nonzero()[0]
     if len(could):
         tiles = np.unpackbits(by_byte.take(could, axis=1), axis=1, bitorder="little")
