@@ -543,7 +543,7 @@ def subject_window(
     # per posting: which candidate holds its chunk (-1: none); kept for a subject term's
     at_cand = np.full(snap.n_files, -1, dtype=np.intp)
     at_cand[cand] = np.arange(len(cand))
-    which = at_cand[snap.chunk_file[hits.docs]]
+    which = at_cand.take(snap.chunk_file[hits.docs])  # take: indexing by int32 is slower
     inside = which >= 0
     if not _all(subject | (hits.df == 0)):  # else every term found is the subject's
         inside &= subject[hits.term]
@@ -579,8 +579,11 @@ def subject_window(
     strings = np.zeros((int(np.count_nonzero(subject)), n_words), dtype=np.uint64)
     flat_strings = strings.reshape(-1)
     flat_strings[at_word] = np.bitwise_or.reduceat(mask << shift, heads)
-    # the bits a shift of up to 63 carries into the next word (>> 64 is undefined)
-    flat_strings[at_word + 1] |= np.bitwise_or.reduceat((mask >> _ONE) >> (_LOW_SIX - shift), heads)
+    # the bits a shift of up to 63 carries into the next word (>> 64 is undefined): few masks
+    # reach past their word
+    carry = (mask >> _ONE) >> (_LOW_SIX - shift)
+    over = carry.nonzero()[0]
+    np.bitwise_or.at(flat_strings, flat[over] + 1, carry[over])
     # a tile either side: the strings shifted by one bit each way, carrying across words
     wide = strings | (strings << _ONE) | (strings >> _ONE)
     wide[:, 1:] |= strings[:, :-1] >> _LOW_SIX
