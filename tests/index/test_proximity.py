@@ -10,6 +10,7 @@ from pathlib import Path
 
 import aiosqlite
 import numpy as np
+import numpy.typing as npt
 import pytest
 
 from ocp_server.index import ranking
@@ -117,15 +118,49 @@ async def test_the_best_window_is_what_the_files_lines_hold_across_chunk_edges(
         await index.close()
     assert len(snap.chunk_ids) > len(texts)  # files of several chunks
     subject = {terms(w)[0]: weight for w, weight in zip(WORDS, (1.0, 2.0, 0.5), strict=True)}
-    cand = np.arange(snap.n_files)
-    got = subject_window(
-        snap,
-        [term_hash(t) for t in subject],
-        np.array(list(subject.values())),
-        cand,
-    )
+    # the query's other terms (weight 0) are among the postings too; the candidates are every
+    # file, or every other
+    query = [*subject, terms(NOISE[0])[0]]
+    cand = np.arange(snap.n_files)[:: 1 + seed % 2]
+    got = _subject_window(snap, query, np.array([*subject.values(), 0.0]), cand)
     want = [_best_window_share(texts[snap.paths[f]], subject) for f in cand.tolist()]
     assert got == pytest.approx(want, abs=1e-3)
+
+
+def _subject_window(
+    snap: Snapshot, query: list[str], weight: npt.NDArray[np.float64], cand: npt.NDArray[np.int64]
+) -> npt.NDArray[np.float64]:
+    """`subject_window` over the chunk postings of the terms `query`, as a search gathers them."""
+    at = snap.chunk_body.locate([term_hash(t) for t in query])
+    hits = ranking._gather_all([(snap.chunk_body, at, snap.n_chunks)])[0]
+    return subject_window(snap, at, hits, weight, cand)
+
+
+async def test_a_window_weighs_the_subjects_rarest_terms_only_past_a_bound(
+    tmp_path: Path,
+) -> None:
+    rng = random.Random(5)
+    many = ranking._WINDOW_TERMS + 6
+    words: dict[str, str] = {}  # term -> word
+    while len(words) < many:
+        word = "".join(rng.choice("bcdfghjklmnpqrstvwxz") for _ in range(8))
+        found = terms(word)
+        if len(found) == 1:
+            words.setdefault(found[0], word)
+    # the heavier a term, the later it comes: the rarest are the last ones
+    weight = {t: 1.0 + i for i, t in enumerate(words)}
+    lines = [" ".join(rng.sample(list(words.values()), 3)) for _ in range(60)]
+    text = "\n".join(f"# {line}" for line in lines) + "\n"
+    root = tmp_path / "ws"
+    root.mkdir()
+    (root / "m.py").write_text(text)
+    snap = await _fresh_snapshot(root, tmp_path / "ocp.db")
+    got = _subject_window(snap, list(words), np.array(list(weight.values())), np.arange(1))
+    rarest = dict(list(weight.items())[-ranking._WINDOW_TERMS :])
+    share = sum(rarest.values()) / sum(weight.values())  # the whole query's weight counts
+    assert got == pytest.approx([_best_window_share(text, rarest) * share], abs=1e-3)
+    # with every term counted it would be more
+    assert got[0] < _best_window_share(text, weight) - 1e-3
 
 
 async def test_a_chunk_that_moves_by_a_line_moves_its_tiles(tmp_path: Path) -> None:
@@ -173,7 +208,7 @@ async def test_a_file_holding_the_request_together_ranks_before_one_holding_it_a
         assert first == "b_together.py"
         # and without the proximity evidence it is a tie the other file wins
         monkeypatch.setattr(
-            ranking, "subject_window", lambda snap, keys, weight, cand: np.zeros(len(cand))
+            ranking, "subject_window", lambda snap, at, hits, weight, cand: np.zeros(len(cand))
         )
         first = (await index.search(query + " ", k=2, refresh=False)).results[0].path
         assert first == "a_apart.py"

@@ -248,7 +248,8 @@ class Snapshot:
     history: History
     #: Per-document values a search derives from the arrays above, kept for the next search
     #: of this snapshot and never handed on to another, each under a key that names it:
-    #: ranking's ("length_norm", table, b) and ("history_changes",).
+    #: ranking's ("length_norm", table, b), ("history_changes",), ("tile_bytes",) and
+    #: ("changelogs",).
     derived: dict[tuple[str | float, ...], np.ndarray] = field(
         default_factory=dict, init=False, compare=False, repr=False
     )
