@@ -20,6 +20,7 @@ from ocp_server.stdio import (
     PIPE_BYTES,
     _set_nonblocking,
     _Stdout,
+    check_line,
     encode_message,
     hardened_stdio,
 )
@@ -135,6 +136,29 @@ def test_a_message_is_written_as_its_model_dump_json_line() -> None:
         line = encode_message(message)
         assert line == message.model_dump_json(by_alias=True, exclude_unset=True).encode() + b"\n"
         assert line.count(b"\n") == 1
+
+
+def test_a_line_reads_as_the_message_unions_validation_reads_it() -> None:
+    """A request is validated as a request alone: the same message, with the same fields set,
+    as the union of all messages gives; what a request cannot be still gets the union's."""
+    lines = [
+        {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "x", "k": 1.5}},
+        {"jsonrpc": "2.0", "id": "r-1", "method": "tools/list"},
+        {"jsonrpc": "2.0", "id": 2, "method": "ping", "params": {"_meta": {"a": [1, None]}}},
+        {"jsonrpc": "2.0", "id": 3, "method": "ping", "extra": True, "params": {}},
+        {"jsonrpc": "2.0", "id": 4, "method": "ping", "params": {"s": "é\u2028"}},
+        {"jsonrpc": "2.0", "method": "notifications/initialized"},
+        {"jsonrpc": "2.0", "id": 5, "result": {"roots": []}},
+        {"jsonrpc": "2.0", "id": 6, "error": {"code": -1, "message": "no"}},
+    ]
+    for obj in lines:
+        raw = json.dumps(obj)
+        expected = types.jsonrpc_message_adapter.validate_json(raw, by_name=False)
+        got = check_line(raw.encode())
+        assert type(got) is type(expected)
+        assert got == expected
+        assert got.model_fields_set == expected.model_fields_set
+        assert encode_message(got) == encode_message(expected)
 
 
 async def test_a_message_sent_while_another_is_half_written_waits_for_its_end() -> None:
