@@ -73,7 +73,9 @@ then there these they this those through to too under until up very was we were 
 which while who whom why will with would you your also via use used using""".split()
 )
 
-_stemmer = Stemmer.Stemmer("english")
+# No cache of its own: _STEMS keeps whole words, and its lookups cost more than the stemming
+# they save (a third of the first sight of a word).
+_stemmer = Stemmer.Stemmer("english", maxCacheSize=0)
 _STEMS: dict[str, tuple[str, ...]] = {}
 _HASHES: dict[str, int] = {}
 _CACHE_LIMIT = 500_000
