@@ -81,14 +81,19 @@ _HASHES: dict[str, int] = {}
 _CACHE_LIMIT = 500_000
 
 
-def _word_terms(word: str) -> tuple[str, ...]:
+def _stem_word(word: str) -> tuple[str, ...]:
     """The stemmed terms of one word: its parts, and the compound when it has several."""
+    parts = [p.lower() for piece in word.split("_") if piece for p in _PARTS.findall(piece)]
+    raw = parts if len(parts) < 2 else ["_".join(parts), *parts]
+    return tuple(_stemmer.stemWord(t) for t in raw if len(t) > 1 and t not in STOPWORDS)
+
+
+def _word_terms(word: str) -> tuple[str, ...]:
+    """`_stem_word`, cached."""
     cached = _STEMS.get(word)
     if cached is not None:
         return cached
-    parts = [p.lower() for piece in word.split("_") if piece for p in _PARTS.findall(piece)]
-    raw = parts if len(parts) < 2 else ["_".join(parts), *parts]
-    out = tuple(_stemmer.stemWord(t) for t in raw if len(t) > 1 and t not in STOPWORDS)
+    out = _stem_word(word)
     if len(_STEMS) > _CACHE_LIMIT:
         _STEMS.clear()
     _STEMS[word] = out
@@ -282,7 +287,7 @@ def _learn(runs: set[str]) -> None:
     for run in runs:
         ids = []
         for word in words(run):  # split as `words` splits the text around it
-            for t in _word_terms(word):
+            for t in _stem_word(word):  # not cached: a run is learned once
                 i = _TERM_IDS.get(t)
                 if i is None:
                     i = _TERM_IDS[t] = len(_TERM_IDS)
