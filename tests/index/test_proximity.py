@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import aiosqlite
@@ -13,9 +14,18 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from ocp_server.index import ranking
+from ocp_server.index import lexicon, ranking
 from ocp_server.index.lexical import Snapshot, _tile_masks
-from ocp_server.index.lexicon import TILE_LINES, body_blob, term_hash, terms
+from ocp_server.index.lexicon import (
+    TERM_RECORD,
+    TILE_LINES,
+    BodyBlob,
+    body_blob,
+    body_blobs,
+    pair_hash,
+    term_hash,
+    terms,
+)
 from ocp_server.index.ranking import subject_window
 from ocp_server.index.workspace import WorkspaceIndex
 
@@ -51,6 +61,64 @@ def test_a_chunks_terms_are_its_texts_terms_whatever_its_lines() -> None:
         term_hash(t): n for t, n in want.items()
     }
     assert blob.length == sum(want.values())
+
+
+def _packed_from_lines(text: str, start_line: int) -> BodyBlob:
+    """What `body_blob` stores, counted from `terms` line by line (a word never spans lines)."""
+    seq: list[str] = []
+    tiles: dict[str, int] = {}
+    for i, line in enumerate(text.split("\n")):
+        tile = min((start_line - 1 + i) // TILE_LINES - (start_line - 1) // TILE_LINES, 63)
+        for t in terms(line):
+            seq.append(t)
+            tiles[t] = tiles.get(t, 0) | 1 << tile
+    counts = Counter(seq)  # in order of first appearance
+    records = np.array([(term_hash(t), n) for t, n in counts.items()], dtype=TERM_RECORD)
+    width = max((max(tiles.values(), default=0).bit_length() + 7) // 8, 1)
+    pair_keys = sorted({pair_hash(a, b) for a, b in zip(seq, seq[1:], strict=False)})
+    return BodyBlob(
+        records.tobytes(),
+        np.array(pair_keys, dtype="<u4").tobytes(),
+        len(seq),
+        b"".join(tiles[t].to_bytes(width, "little") for t in counts),
+    )
+
+
+_CHUNKS = [
+    ("alpha beta\n\ngamma alpha\nbeta\nx\ny\n\nbeta", 5),
+    ("", 1),
+    ("\n\n\n", 3),
+    ("2fast 4you ab12cd ² ٣٤x " + "z" * 70 + " 9" * 70 + " parseHTTPRequest\r\nthe of", 7),
+    ("\n".join(f"line_{i} value{i % 7} beta" for i in range(250)), 2),  # past 64 tiles
+    ("beta alpha\ngamma", 4),
+]
+
+
+def test_a_files_chunks_packed_together_are_what_each_ones_lines_hold() -> None:
+    assert body_blobs(_CHUNKS) == [_packed_from_lines(t, s) for t, s in _CHUNKS]
+    assert [body_blob(t, s) for t, s in _CHUNKS] == body_blobs(_CHUNKS)
+
+
+def test_packing_is_the_same_after_the_vocabulary_is_forgotten(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    want = body_blobs(_CHUNKS)
+    monkeypatch.setattr(lexicon, "_CACHE_LIMIT", 3)  # forgotten before nearly every file
+    assert [body_blobs(_CHUNKS[i:]) for i in range(len(_CHUNKS))] == [
+        want[i:] for i in range(len(_CHUNKS))
+    ]
+
+
+def test_threads_packing_at_once_with_the_vocabulary_forgotten_get_the_same(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    want = body_blobs(_CHUNKS)
+    monkeypatch.setattr(lexicon, "_CACHE_LIMIT", 5)
+    files = [[(f"{t} word{n}_{i}", s) for t, s in _CHUNKS] for n in range(8) for i in range(25)]
+    with ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(body_blobs, files))
+    assert got == [body_blobs(f) for f in files]
+    assert body_blobs(_CHUNKS) == want
 
 
 def test_tiles_stored_without_or_unfit_for_their_records_read_as_none() -> None:

@@ -396,7 +396,7 @@ async def m015_chunk_tiles(db: aiosqlite.Connection) -> None:
     its file's lines hold the term (`index/lexicon.body_blob`). The chunks stay, so search
     keeps answering; the next update reads every file with chunks without tiles again (the
     indexer, through `chunks_untiled`), which fills in the tiles of the chunks it keeps, and
-    their pairs, whose keys (`lexicon.pair_keys`) changed with it."""
+    their pairs, whose keys (`lexicon.pair_hash`) changed with it."""
     await _run(
         db,
         """

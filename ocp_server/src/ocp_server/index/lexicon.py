@@ -20,8 +20,8 @@ from __future__ import annotations
 import re
 import threading
 import zlib
-from collections import Counter
 from collections.abc import Sequence
+from itertools import chain
 from typing import NamedTuple
 
 import numpy as np
@@ -34,6 +34,7 @@ __all__ = [
     "MAX_QUERY_CHARS",
     "TILE_LINES",
     "body_blob",
+    "body_blobs",
     "code_identifiers",
     "code_terms",
     "code_words",
@@ -42,7 +43,6 @@ __all__ = [
     "identifier_key",
     "name_hash",
     "pair_hash",
-    "pair_keys",
     "pairs",
     "term_hash",
     "terms",
@@ -56,7 +56,6 @@ MAX_QUERY_CHARS = 4000
 MAX_WORD_CHARS = 64
 
 _WORD = re.compile(r"[^\W\d]\w*|\d+")
-_WORD_OR_LINE = re.compile(r"[^\W\d]\w*|\d+|\n")
 _PARTS = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+|[^\W\d_A-Za-z]+")
 # Spans a person writes as code: `backticked`, or a token that is dotted.names, snake_case,
 # camelCase or a call(). Tokens are looked at one by one (each short), so no pattern ever runs
@@ -74,20 +73,27 @@ then there these they this those through to too under until up very was we were 
 which while who whom why will with would you your also via use used using""".split()
 )
 
-_stemmer = Stemmer.Stemmer("english")
+# No cache of its own: _STEMS keeps whole words, and its lookups cost more than the stemming
+# they save (a third of the first sight of a word).
+_stemmer = Stemmer.Stemmer("english", maxCacheSize=0)
 _STEMS: dict[str, tuple[str, ...]] = {}
 _HASHES: dict[str, int] = {}
 _CACHE_LIMIT = 500_000
 
 
-def _word_terms(word: str) -> tuple[str, ...]:
+def _stem_word(word: str) -> tuple[str, ...]:
     """The stemmed terms of one word: its parts, and the compound when it has several."""
+    parts = [p.lower() for piece in word.split("_") if piece for p in _PARTS.findall(piece)]
+    raw = parts if len(parts) < 2 else ["_".join(parts), *parts]
+    return tuple(_stemmer.stemWord(t) for t in raw if len(t) > 1 and t not in STOPWORDS)
+
+
+def _word_terms(word: str) -> tuple[str, ...]:
+    """`_stem_word`, cached."""
     cached = _STEMS.get(word)
     if cached is not None:
         return cached
-    parts = [p.lower() for piece in word.split("_") if piece for p in _PARTS.findall(piece)]
-    raw = parts if len(parts) < 2 else ["_".join(parts), *parts]
-    out = tuple(_stemmer.stemWord(t) for t in raw if len(t) > 1 and t not in STOPWORDS)
+    out = _stem_word(word)
     if len(_STEMS) > _CACHE_LIMIT:
         _STEMS.clear()
     _STEMS[word] = out
@@ -146,15 +152,8 @@ _U64 = (1 << 64) - 1
 
 def pair_hash(first: str, second: str) -> int:
     """Two terms that follow each other as one key: their term hashes side by side in 64 bits,
-    times _PAIR_MIX, the top 32 bits of the product (`pair_keys` is the same over a chunk)."""
+    times _PAIR_MIX, the top 32 bits of the product (`body_blobs` the same, over arrays)."""
     return ((term_hash(first) << 32 | term_hash(second)) * _PAIR_MIX & _U64) >> 32
-
-
-def pair_keys(hashes: npt.NDArray[np.uint32]) -> npt.NDArray[np.uint32]:
-    """`pair_hash` of each two neighbours of a sequence of term hashes, distinct, ascending:
-    a chunk's pairs in a few array operations, not a string hash per word."""
-    joined = (hashes[:-1].astype(np.uint64) << np.uint64(32)) | hashes[1:]
-    return np.unique((joined * np.uint64(_PAIR_MIX)) >> np.uint64(32)).astype("<u4")
 
 
 def pairs(seq: Sequence[str]) -> list[tuple[str, str]]:
@@ -264,47 +263,127 @@ class BodyBlob(NamedTuple):
 
 
 def body_blob(text: str, start_line: int = 1) -> BodyBlob:
-    """`text` (starting at line `start_line` of its file) packed for storage. The tiles: per
-    term record, a little-endian mask of the tiles from the chunk's first, in as many bytes a
-    record as the chunk's tiles need (1 to 8, the same for every record of the chunk)."""
-    seq: list[str] = []
-    cached = _STEMS.get
-    ends: list[int] = []  # per tile of the chunk: where its terms end in `seq`
-    line = (start_line - 1) % TILE_LINES
-    # one pass over the words and line ends (a word never spans lines): `terms`, and where
-    # each tile's terms end
-    for token in _WORD_OR_LINE.findall(text):
-        if token != "\n":
-            if len(token) <= MAX_WORD_CHARS:
-                found = cached(token)
-                seq += found if found is not None else _word_terms(token)
-            continue
-        line += 1
-        if line == TILE_LINES:
-            ends.append(len(seq))
-            line = 0
-    ends.append(len(seq))
-    counts = Counter(seq)
-    # each term's tiles, ORed per term (a chunk past MAX_TILES tiles: the rest in the last);
-    # in Python: a chunk's few dozen terms cost less than numpy's calls
-    where: dict[str, int] = {}
-    tile_from = 0
-    for tile, tile_to in enumerate(ends):
-        bit = 1 << min(tile, MAX_TILES - 1)
-        for t in set(seq[tile_from:tile_to]):
-            where[t] = where.get(t, 0) | bit
-        tile_from = tile_to
-    masks = np.array([where[t] for t in counts], dtype="<u8")
-    hashes = {t: term_hash(t) for t in counts}
-    records = np.empty(len(counts), dtype=TERM_RECORD)
-    records["term"] = list(hashes.values())
-    records["count"] = np.fromiter(counts.values(), dtype=np.int64, count=len(counts)).clip(
-        max=65535
-    )
-    width = (int(masks.max()).bit_length() + 7) // 8 if len(masks) else 1
-    tiles = masks.view(np.uint8).reshape(-1, 8)[:, :width]
-    pair_arr = pair_keys(np.fromiter(map(hashes.__getitem__, seq), np.uint32, len(seq)))
-    return BodyBlob(records.tobytes(), pair_arr.tobytes(), len(seq), tiles.tobytes())
+    """`text` (starting at line `start_line` of its file) packed for storage (`body_blobs`)."""
+    return body_blobs([(text, start_line)])[0]
+
+
+# This process's vocabulary: each run of word characters met so far (`\w+`, one or more
+# `words`) as the ids of its terms, so a file's runs become term ids in one C-level pass and
+# only a run not met before is split and stemmed (per-word Python was most of a build's cost).
+# The ids never leave the process; the lock keeps them consistent between threads.
+_RUN_OR_LINE = re.compile(r"\w+|\n")
+_LINE, _CHUNK_END = -1, -2  # the ids of "\n", and of "" (never a run) after a chunk's runs
+_FIXED_RUNS: dict[str, tuple[int, ...]] = {"\n": (_LINE,), "": (_CHUNK_END,)}
+_RUN_TERMS = dict(_FIXED_RUNS)
+_TERM_IDS: dict[str, int] = {}
+_TERM_HASHES = np.empty(1 << 14, dtype=np.uint32)  # term_hash by term id, grown by doubling
+_VOCABULARY_LOCK = threading.Lock()
+#: A tile mask needs one byte, and one more for each of these it reaches.
+_BYTE_STEPS = np.array([1 << (8 * i) for i in range(1, 8)], dtype=np.uint64)
+
+
+def _learn(runs: set[str]) -> None:
+    global _TERM_HASHES
+    for run in runs:
+        ids = []
+        for word in words(run):  # split as `words` splits the text around it
+            for t in _stem_word(word):  # not cached: a run is learned once
+                i = _TERM_IDS.get(t)
+                if i is None:
+                    i = _TERM_IDS[t] = len(_TERM_IDS)
+                    if i == len(_TERM_HASHES):
+                        _TERM_HASHES = np.concatenate([_TERM_HASHES, _TERM_HASHES])
+                    _TERM_HASHES[i] = term_hash(t)
+                ids.append(i)
+        _RUN_TERMS[run] = tuple(ids)
+
+
+def _term_ids(runs: list[str]) -> npt.NDArray[np.int64]:
+    """The term ids of `runs` in order, with _LINE and _CHUNK_END where those are."""
+    if len(_RUN_TERMS) > _CACHE_LIMIT:
+        _RUN_TERMS.clear()
+        _RUN_TERMS.update(_FIXED_RUNS)
+        _TERM_IDS.clear()
+    try:  # mostly every run is known: no set of them to make
+        return np.fromiter(chain.from_iterable(map(_RUN_TERMS.__getitem__, runs)), np.int64)
+    except KeyError:
+        _learn(set(runs).difference(_RUN_TERMS))
+        return np.fromiter(chain.from_iterable(map(_RUN_TERMS.__getitem__, runs)), np.int64)
+
+
+def body_blobs(chunks: Sequence[tuple[str, int]]) -> list[BodyBlob]:
+    """Each chunk's text (starting at the given line of its file) packed for storage: the
+    records of `terms(text)` in order of first appearance, their distinct adjacent pairs
+    (`pair_hash`, ascending), and the tiles: per record, a little-endian mask of the tiles
+    from the chunk's first, in as many bytes a record as the chunk's tiles need (1 to 8, the
+    same for every record of the chunk). A file's chunks go together, in a few array
+    operations for all of them."""
+    runs: list[str] = []
+    for text, _ in chunks:
+        runs += _RUN_OR_LINE.findall(text)  # a word never spans lines
+        runs.append("")
+    count = len(chunks)
+    with _VOCABULARY_LOCK:
+        seq = _term_ids(runs)
+        ends = seq == _CHUNK_END
+        chunk = np.cumsum(ends) - ends  # each id's chunk
+        lines = np.cumsum(seq == _LINE)  # line ends before each id in the file's sequence
+        # line ends before a chunk's first line in the file's tile grid, less those before it
+        skew = np.fromiter(((s - 1) % TILE_LINES for _, s in chunks), np.int64, count)
+        skew[1:] -= lines[np.flatnonzero(ends)[:-1]]
+        is_term = seq >= 0
+        ids, chunk = seq[is_term], chunk[is_term]
+        # a chunk past MAX_TILES tiles holds the rest in the last
+        tile = np.minimum((lines[is_term] + skew[chunk]) // TILE_LINES, MAX_TILES - 1)
+        keys, first, which, counts = np.unique(
+            chunk * len(_TERM_IDS) + ids, return_index=True, return_inverse=True, return_counts=True
+        )
+        hashes = _TERM_HASHES[ids]
+    masks = np.zeros(len(keys), dtype=np.uint64)
+    np.bitwise_or.at(masks, which, np.left_shift(np.uint64(1), tile.astype(np.uint64)))
+    order = np.argsort(first)  # by chunk, then by first appearance
+    records = np.empty(len(keys), dtype=TERM_RECORD)
+    records["term"] = hashes[first[order]]
+    records["count"] = np.minimum(counts[order], 65535)
+    masks = masks[order].astype("<u8")
+    at = np.searchsorted(chunk[first[order]], np.arange(count + 1)).tolist()
+    widths = [1] * count  # bytes a record, per chunk: what its widest mask needs
+    filled = [k for k in range(count) if at[k] < at[k + 1]]
+    if filled:
+        most = np.maximum.reduceat(masks, [at[k] for k in filled])
+        steps = np.searchsorted(_BYTE_STEPS, most, "right").tolist()
+        for k, n in zip(filled, steps, strict=True):
+            widths[k] = 1 + n
+    tiles = masks.view(np.uint8).reshape(-1, 8)
+    pairs, pairs_at = _chunk_pairs(hashes, chunk, count)
+    terms_bytes, size = records.tobytes(), TERM_RECORD.itemsize
+    lengths = np.bincount(chunk, minlength=count).tolist()
+    return [
+        BodyBlob(
+            terms_bytes[at[k] * size : at[k + 1] * size],
+            pairs[pairs_at[k] * 4 : pairs_at[k + 1] * 4],
+            lengths[k],
+            tiles[at[k] : at[k + 1], : widths[k]].tobytes(),
+        )
+        for k in range(count)
+    ]
+
+
+def _chunk_pairs(
+    hashes: npt.NDArray[np.uint32], chunk: npt.NDArray[np.int64], count: int
+) -> tuple[bytes, list[int]]:
+    """The `pair_hash` keys of each two neighbouring terms of a chunk (`hashes` in order, each
+    term's chunk in `chunk`), distinct and ascending per chunk, as u32s; and where each
+    chunk's keys begin (its index) in them."""
+    wide = hashes.astype(np.uint64)
+    keys = ((wide[:-1] << np.uint64(32)) | wide[1:]) * np.uint64(_PAIR_MIX) >> np.uint64(32)
+    inside = chunk[:-1] == chunk[1:]
+    # each key tagged with its chunk above it: one sort orders them by chunk, then by key
+    tagged = np.sort((chunk[:-1][inside].astype(np.uint64) << np.uint64(32)) | keys[inside])
+    if len(tagged):
+        tagged = tagged[np.concatenate([[True], tagged[1:] != tagged[:-1]])]
+    at = np.searchsorted(tagged >> np.uint64(32), np.arange(count + 1)).tolist()
+    return tagged.astype("<u4").tobytes(), at
 
 
 def names_blob(symbol: str | None, scope: str | None, defines: bool) -> bytes:
