@@ -150,6 +150,9 @@ def test_a_line_reads_as_the_message_unions_validation_reads_it() -> None:
         {"jsonrpc": "2.0", "method": "notifications/initialized"},
         {"jsonrpc": "2.0", "id": 5, "result": {"roots": []}},
         {"jsonrpc": "2.0", "id": 6, "error": {"code": -1, "message": "no"}},
+        # a method and an id with a response's fields: the union reads an error, not a request
+        {"jsonrpc": "2.0", "id": 7, "method": "m", "error": {"code": 1, "message": "m"}},
+        {"jsonrpc": "2.0", "id": 8, "method": "m", "result": {}},
     ]
     for obj in lines:
         raw = json.dumps(obj)

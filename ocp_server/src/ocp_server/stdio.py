@@ -123,9 +123,10 @@ def check_line(raw: bytes) -> types.JSONRPCMessage | types.JSONRPCError | None:
             return None
     if problem is None:
         try:
-            if answerable:
+            if answerable and "result" not in obj and "error" not in obj:
                 # A request, by the checks above: validated as one, not as each member of the
-                # message union in turn (half the time). The union's answer when that fails.
+                # message union in turn (half the time). The union's answer when that fails, or
+                # when the line also carries a response's fields (the union may read an error).
                 with suppress(ValueError):
                     return types.JSONRPCRequest.model_validate_json(text, by_name=False)
             return types.jsonrpc_message_adapter.validate_json(text, by_name=False)
