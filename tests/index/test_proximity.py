@@ -109,6 +109,16 @@ def test_packing_is_the_same_after_the_vocabulary_is_forgotten(
     ]
 
 
+def test_runs_longer_than_a_word_are_packed_but_not_remembered() -> None:
+    # hex digests, base64, minified code: were they remembered, a file of them would fill the
+    # memory
+    digests = [f"{i:064x}{'ab' * 40}" for i in range(50)]
+    chunks = [(" ".join(digests) + " 123" + "9" * 70 + "tail_word", 1)]
+    assert body_blobs(chunks) == [_packed_from_lines(t, s) for t, s in chunks]
+    assert not any(d in lexicon._RUN_TERMS for d in digests)
+    assert body_blobs(chunks) == [_packed_from_lines(t, s) for t, s in chunks]  # again
+
+
 def test_threads_packing_at_once_with_the_vocabulary_forgotten_get_the_same(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -282,8 +282,12 @@ _VOCABULARY_LOCK = threading.Lock()
 _BYTE_STEPS = np.array([1 << (8 * i) for i in range(1, 8)], dtype=np.uint64)
 
 
-def _learn(runs: set[str]) -> None:
+def _learn(runs: set[str]) -> dict[str, tuple[int, ...]]:
+    """The term ids of `runs`, new term ids made; the runs of a word's length kept for next
+    time (a longer one is hex, base64 or minified code: not kept, such runs would fill the
+    memory)."""
     global _TERM_HASHES
+    learned = {}
     for run in runs:
         ids = []
         for word in words(run):  # split as `words` splits the text around it
@@ -295,7 +299,10 @@ def _learn(runs: set[str]) -> None:
                         _TERM_HASHES = np.concatenate([_TERM_HASHES, _TERM_HASHES])
                     _TERM_HASHES[i] = term_hash(t)
                 ids.append(i)
-        _RUN_TERMS[run] = tuple(ids)
+        learned[run] = tuple(ids)
+        if len(run) <= MAX_WORD_CHARS:
+            _RUN_TERMS[run] = learned[run]
+    return learned
 
 
 def _term_ids(runs: list[str]) -> npt.NDArray[np.int64]:
@@ -307,8 +314,10 @@ def _term_ids(runs: list[str]) -> npt.NDArray[np.int64]:
     try:  # mostly every run is known: no set of them to make
         return np.fromiter(chain.from_iterable(map(_RUN_TERMS.__getitem__, runs)), np.int64)
     except KeyError:
-        _learn(set(runs).difference(_RUN_TERMS))
-        return np.fromiter(chain.from_iterable(map(_RUN_TERMS.__getitem__, runs)), np.int64)
+        new = _learn(set(runs).difference(_RUN_TERMS))
+        known = _RUN_TERMS.__getitem__
+        ids = (new[r] if r in new else known(r) for r in runs)
+        return np.fromiter(chain.from_iterable(ids), np.int64)
 
 
 def body_blobs(chunks: Sequence[tuple[str, int]]) -> list[BodyBlob]:
