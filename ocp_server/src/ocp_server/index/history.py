@@ -18,7 +18,7 @@ from pathlib import Path
 
 import aiosqlite
 
-from ocp_server.index.lexicon import body_blob
+from ocp_server.index.lexicon import body_blobs
 
 logger = logging.getLogger(__name__)
 
@@ -106,10 +106,8 @@ async def store_history(db: aiosqlite.Connection, commits: list[Commit]) -> bool
     if gone:
         await db.executemany("DELETE FROM commits WHERE hash = ?", [(h,) for h in gone])
     if new:
-        rows = []
-        for c in new:
-            blob = body_blob(c.message)
-            rows.append((c.hash, c.time, blob.terms, blob.length))
+        blobs = body_blobs([(c.message, 1) for c in new])  # packed together: one pass
+        rows = [(c.hash, c.time, b.terms, b.length) for c, b in zip(new, blobs, strict=True)]
         await db.executemany(
             "INSERT INTO commits (hash, time, terms, length) VALUES (?, ?, ?, ?)", rows
         )
