@@ -341,7 +341,10 @@ def _idf(df: Floats, n: int | Floats) -> Floats:
 
 def _definitions_length(snap: Snapshot) -> npt.NDArray[np.float32]:
     """A file's definitions over their mean among the files defining something: the length
-    of its names field (a file with none has no names to match)."""
+    of its names field. A file defining nothing but holding names (a Markdown file's headings)
+    has length 0: its names weigh as the shortest file's. Its chunks naming something as the
+    length instead, headings counted, measured lower (LORO 0.8174, nested 0.8149, against
+    0.8178 and 0.8170)."""
     defs = snap.file_defs
     mean = float(defs[defs > 0].mean()) if bool((defs > 0).any()) else 1.0
     return (defs / mean).astype(np.float32)
