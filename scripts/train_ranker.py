@@ -259,7 +259,8 @@ EVEN = 0.75
 #: (2026-12-04): b 0.25 / 0.5 / 0.75 / 1 0.8168 / 0.8177 / 0.8175 / 0.8167 (0.5: .833 .915 .811
 #: .782 .793 .772; nested 0.8170; with history 0.826 against 0.828); shipped at 0.5, 0.8178 as
 #: retrained. Its length as the file's chunks naming something (Markdown headings counted,
-#: which the definitions leave at length 0) 0.8174, nested 0.8149. On top of it (against 0.8178): the path field normalised by its words, b 0.25 /
+#: which the definitions leave at length 0) 0.8174, nested 0.8149. On top of it (against
+#: 0.8178): the path field normalised by its words, b 0.25 /
 #: 0.5 0.8180 / 0.8180; phrase pairs as BM25 with file length normalisation, b 0.3 / 0.75
 #: 0.805 / 0.799; the best chunk's names as a column 0.8172 (ripgrep .800, hono .806, express
 #: .764); data tables cut in 20 / 40-line parts 0.816 / 0.817.
