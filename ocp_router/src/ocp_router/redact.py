@@ -98,9 +98,10 @@ Overlapping detections are merged into one redaction of the most specific kind (
 marker is ignored, and `redact` scans its own output again until nothing more is found (a
 secret can hide behind another: a boundary check that saw a letter now sees a marker), so
 ``redact(redact(t).text)`` returns its input unchanged. Every regex is compiled once and starts
-with a literal, so the engine skips to candidates; the assignment scan starts from a keyword
-search on the lower-cased text; rarer token shapes are tried only when a prefix of theirs is
-in the text. 100 KB of ordinary code takes about 10 ms (bench/bench_secrets.py measures it).
+with a literal, so the engine skips to candidates; token patterns run only when a gate of
+_redact_scan.py finds their literal (rarer shapes: when a prefix of theirs is in the text); the
+assignment scan starts from keywords found in the lower-cased text. 100 KB of ordinary code
+takes about 7 ms (bench/bench_secrets.py measures it).
 
 Over 600 lines on purpose: the token patterns and the heuristics that judge a value
 (placeholders, entropy, the names around it) are tuned together, and are read together.
@@ -121,6 +122,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from ocp_router import _redact_scan as _scan
+
 __all__ = [
     "KINDS",
     "RedactingFilter",
@@ -132,9 +135,12 @@ __all__ = [
     "redact",
 ]
 
-#: This module's source as this process imported it: the rules it runs (the file may change
-#: later, by a checkout or an upgrade; what the index stored under these rules says so).
-SOURCE_DIGEST = hashlib.blake2b(Path(__file__).read_bytes(), digest_size=12).hexdigest()
+#: This module's source and its scans' (_redact_scan.py) as this process imported them: the
+#: rules it runs (the files may change later, by a checkout or an upgrade; the index says so).
+_SOURCES = (Path(__file__), Path(_scan.__file__))
+SOURCE_DIGEST = hashlib.blake2b(
+    b"".join(map(Path.read_bytes, _SOURCES)), digest_size=12
+).hexdigest()
 
 # Most specific first: when detections overlap, the merged redaction takes the earliest kind.
 KINDS: tuple[str, ...] = (
@@ -552,7 +558,7 @@ class _Pattern:
     group: int | str = 0
     check: _Check | None = None
     back: int = 0
-    rare: bool = False  # only tried when one of _RARE_PREFIXES is in the text
+    rare: bool = False  # only tried when _redact_scan.may_hold_rare_token says so
 
 
 def _not_filler(v: str) -> bool:
@@ -615,25 +621,6 @@ _PEM_END = r"-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----"
 _NL = r"(?:(?:\\r)?\\n|\r?\n|[ \t])"
 # Base64 lines and the headers of legacy encrypted PEM and PGP ("Proc-Type: 4,ENCRYPTED").
 _PEM_BODY = r"(?:[A-Za-z0-9+/=\s:,.()@]|-(?!----)|\\[nr])"  # stops at the next -----
-
-# The prefixes of the rarer token shapes: when none is in the text, their patterns are skipped
-# (a substring test runs at memory speed; a regex pass per pattern does not).
-_RARE_PREFIXES = (
-    "AGE-SECRET-KEY-",
-    ":AA",
-    "hvs.",
-    "hvb.",
-    "hvr.",
-    "dapi",
-    "-us",
-    "shp",
-    "_v1_",
-    "NRAK-",
-    "lin_api_",
-    "PMAK-",
-    "dp.",
-    "key-",
-)
 
 _TOKEN_PATTERNS: tuple[_Pattern, ...] = (
     _Pattern(
@@ -821,9 +808,9 @@ _CONN_RE = re.compile(
 )
 
 # Assignments are found from their keyword outwards: the keyword search runs on the lower-cased
-# text (a plain alternation, fast), then the name is widened to its identifier and the rest of
-# the assignment is matched in place.
-_KW_RE = re.compile(r"pass|pw|secret|token|key|cred")
+# text (str.find, as the alternation pass|pw|... would match), then the name is widened to its
+# identifier and the rest of the assignment is matched in place.
+_KEYWORDS = ("pass", "pw", "secret", "token", "key", "cred")
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.$-")
 _NAME_TAIL_RE = re.compile(r"[\w.$-]*")
 _MAX_NAME = 96  # longer runs of name characters are data (base64, minified code), not names
@@ -934,15 +921,15 @@ def _quoted_span(raw: str, start: int) -> tuple[int, int, bool] | None:
 
 def _assignment_hits(text: str, lowered: str) -> Iterator[_Hit]:
     name_end = -1
-    for k in _KW_RE.finditer(lowered):
-        if k.start() < name_end:
+    for k_start, k_end in _scan.keyword_spans(lowered, _KEYWORDS):
+        if k_start < name_end:
             continue  # a second keyword in the same name (secret_key)
-        start = k.start()
+        start = k_start
         floor = max(0, start - _MAX_NAME)
         while start > floor and text[start - 1] in _NAME_CHARS:
             start -= 1
-        tail = _NAME_TAIL_RE.match(text, k.end())
-        name_end = tail.end() if tail else k.end()
+        tail = _NAME_TAIL_RE.match(text, k_end)
+        name_end = tail.end() if tail else k_end
         if name_end - start >= _MAX_NAME or (
             start == floor and start and text[start - 1] in _NAME_CHARS
         ):
@@ -1206,17 +1193,12 @@ _COMMAND_FLAGS: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 
 
-_FLAGS = (" -p", " -a", "\t-p", "\t-a")
+_FLAG_RE = re.compile(r"-(?<=[ \t]-)[pa]")  # " -p", "\t-a"... from the dash (one scan, not four)
 
 
 def _command_words(lowered: str) -> Iterator[re.Match[str]]:
     """The command names on lines that pass -p or -a (few lines do)."""
-    starts = set()
-    for flag in _FLAGS:
-        i = lowered.find(flag)
-        while i >= 0:
-            starts.add(lowered.rfind("\n", 0, i) + 1)
-            i = lowered.find(flag, i + 1)
+    starts = {lowered.rfind("\n", 0, f.start()) + 1 for f in _FLAG_RE.finditer(lowered)}
     for start in sorted(starts):
         end = lowered.find("\n", start)
         yield from _COMMAND_RE.finditer(lowered, start, end if end >= 0 else len(lowered))
@@ -1302,7 +1284,8 @@ def _phrase_hits(text: str, lowered: str) -> Iterator[_Hit]:
 
 # A machine-made secret assigned to a name that says nothing ("k": "0bK50BApl3...", signing:
 # ZTzhzJTAh...): 20+ characters with lower, upper and digits, no words, high entropy.
-_RUN_RE = re.compile(r"[:=][ \t]*[\"'`]?(?P<v>[A-Za-z0-9+/_~-]{20,512}+={0,2})")
+_RUN = r"[ \t]*[\"'`]?(?P<v>[A-Za-z0-9+/_~-]{20,512}+={0,2})"
+_RUN_RES = (re.compile(":" + _RUN), re.compile("=" + _RUN))  # [:=]: see merged_matches
 _NEUTRAL_OP_RE = re.compile(
     r"(?P<name>[A-Za-z_][\w.-]{0,63})[\"']?\]?[ \t]*(?<![=!<>])(?::=|=>|=|:)[ \t]*$"
 )
@@ -1330,7 +1313,7 @@ def _high_entropy(v: str) -> bool:
 
 def _neutral_hits(text: str) -> Iterator[_Hit]:
     prio = _PRIORITY["high_entropy_string"]
-    for m in _RUN_RE.finditer(text):
+    for m in _scan.merged_matches(*_RUN_RES, text):
         v = m.group("v")
         if not _high_entropy(v):
             continue
@@ -1370,7 +1353,9 @@ def _gcp_hits(text: str) -> Iterator[_Hit]:
 
 
 def _pattern_hits(text: str) -> Iterator[_Hit]:
-    rare = any(prefix in text for prefix in _RARE_PREFIXES)
+    if not _scan.may_hold_token(text):
+        return
+    rare = _scan.may_hold_rare_token(text)
     for p in _TOKEN_PATTERNS:
         if p.rare and not rare:
             continue
@@ -1381,27 +1366,36 @@ def _pattern_hits(text: str) -> Iterator[_Hit]:
                 yield start - p.back, end, prio
 
 
-def _detect(text: str) -> list[_Hit]:
-    """Every secret in `text` (unmerged), ignoring anything overlapping a marker."""
+def _hits(text: str) -> Iterator[_Hit]:
+    """Every detector's hits in `text`, markers or not."""
     lowered = text.lower()
     if len(lowered) != len(text):  # a few characters lower-case to two (İ): keep offsets
         lowered = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
-    hits: list[_Hit] = list(_pattern_hits(text))
+    yield from _pattern_hits(text)
     if "." in text:
-        hits.extend(_discord_hits(text))
+        yield from _discord_hits(text)
     if '"private_key' in text and "service_account" in text:
-        hits.extend(_gcp_hits(text))
-    hits.extend(_assignment_hits(text, lowered))
+        yield from _gcp_hits(text)
+    yield from _assignment_hits(text, lowered)
     if "</" in text:
-        hits.extend(_xml_hits(text))
-    hits.extend(_auth_hits(text, lowered))
+        yield from _xml_hits(text)
+    yield from _auth_hits(text, lowered)
     if "://" in text and "@" in text:
-        hits.extend(_connection_hits(text))
-    hits.extend(_phrase_hits(text, lowered))
-    hits.extend(_neutral_hits(text))
+        yield from _connection_hits(text)
+    yield from _phrase_hits(text, lowered)
+    yield from _neutral_hits(text)
+
+
+def _marker_spans(text: str) -> list[tuple[int, int]]:
+    return [m.span() for m in _MARKER_RE.finditer(text)] if "[REDACTED:" in text else []
+
+
+def _detect(text: str) -> list[_Hit]:
+    """Every secret in `text` (unmerged), ignoring anything overlapping a marker."""
+    hits = list(_hits(text))
     if not hits:
         return hits
-    markers = [m.span() for m in _MARKER_RE.finditer(text)] if "[REDACTED:" in text else []
+    markers = _marker_spans(text)
     if markers:
         hits = _outside(hits, markers)
     hits.extend(_echo_hits(text, hits))
@@ -1531,8 +1525,10 @@ def redact(text: str, known: Mapping[str, str] | None = None) -> RedactionResult
 
 def finds_secret(text: str) -> bool:
     """`redact(text)` would hide something. Not cached: for a caller that checks every text
-    once (the index), whose texts would only evict the ones searches hand out again."""
-    return bool(_detect(text))
+    once (the index), whose texts would only evict the ones searches hand out again. Stops at
+    the first hit outside a marker: `_detect` keeps those (repeats only add to them)."""
+    markers = _marker_spans(text)
+    return any(not markers or _outside([hit], markers) for hit in _hits(text))
 
 
 def _redact(text: str, known: Mapping[str, str] | None) -> RedactionResult:

@@ -1,0 +1,134 @@
+"""Scans that let `ocp_router.redact` find the same secrets in fewer passes over the text.
+
+Ordinary code holds no token: its answer is decided by proving, cheaply, that no token pattern
+can match. A regex pass costs about the same whatever it looks for, and one whose first
+character is a class (``[:=]``, an alternation of literals) tests every character in a slower
+loop, so each scan here starts with one literal character and checks the rest in place.
+
+Each gate must be implied by the patterns it stands for: whenever a pattern of
+`redact._TOKEN_PATTERNS` matches, some gate below matches at that pattern's literal
+(tests/router/test_redact_scan.py tries every shape of every pattern). A gate may pass texts
+no pattern matches; it must never fail one a pattern does.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+__all__ = ["keyword_spans", "may_hold_rare_token", "may_hold_token", "merged_matches"]
+
+# Each branch is part of a token pattern's leading literal, anchored at its rarest character,
+# the rest checked by a lookbehind (the pattern in the comment requires every character the
+# branch does, in the same place).
+TOKEN_GATES: tuple[re.Pattern[str], ...] = (
+    re.compile(
+        r"_(?:(?<=gh[pousr]_)"  # gh[pousr]_ (github_token)
+        r"|(?<=github_)"  # github_pat_
+        r"|(?<=[sr]k_)(?:live|test)_"  # [sr]k_(live|test)_ (stripe_key)
+        r"|(?<=whsec_)|(?<=hf_)|(?<=npm_)"  # whsec_, hf_, npm_
+        r"|(?<=shp.._)"  # shp(at|ca|pa|ss)_ (shopify_token)
+        r"|v1_"  # do[por]_v1_ (digitalocean_token)
+        r"|(?<=lin_)api_)"  # lin_api_ (service_token)
+    ),
+    re.compile(
+        r"-(?:(?<=glpat-)|(?<=sk-)"  # glpat-, sk-ant- and sk- (gitlab, anthropic, openai)
+        r"|(?<=xox[abposre]-)|(?<=xapp-)"  # slack_token
+        r"|(?<=pypi-)Ag"  # pypi-Ag
+        r"|----BEGIN "  # -----BEGIN ... PRIVATE KEY (private_key)
+        r"|(?<=NRAK-)|(?<=PMAK-)|(?<=key-)"  # service_token
+        r"|(?<=[0-9a-f]-)us)"  # [0-9a-f]{32}-us\d (mailchimp_key)
+    ),
+    re.compile(
+        r"\.(?:(?<=SG\.)"  # SG. (sendgrid_key)
+        r"|(?<=hooks\.)slack\.com/"  # hooks.slack.com/ (slack_webhook)
+        r"|(?<=hv[sbr]\.)"  # hv[sbr]. (vault_token)
+        r"|(?<=dp\.)(?:st|ct|sa|scim)\.)"  # dp.(st|ct|sa|scim). (service_token)
+    ),
+    re.compile(
+        r"A(?:KIA|SIA|BIA|CCA"  # aws_access_key
+        r"|Iza"  # google_api_key
+        r"|ccessKey=|ccountKey="  # AccessKey= (SharedAccessKey= too), AccountKey= (azure_key)
+        r"|GE-SECRET-KEY-1"  # age identities (private_key)
+        r"|(?<=:A)A)"  # \d{8}:AA (telegram_token)
+    ),
+    re.compile(r"=(?<=[?&]sig=)"),  # [?&]sig= (azure_key, SAS)
+    re.compile(r"Q~"),  # \dQ~ (azure_key, AAD client secret)
+    re.compile(r"J(?<=eyJ)"),  # eyJ (jwt)
+    re.compile(r"dapi"),  # dapi (databricks_token)
+)
+
+
+def may_hold_token(text: str) -> bool:
+    """False when no token pattern can match anywhere in `text`."""
+    return any(gate.search(text) is not None for gate in TOKEN_GATES)
+
+
+# The prefixes of the rarer token shapes (`rare` in redact._TOKEN_PATTERNS): when none is in a
+# text that passed the gates, their patterns are skipped (a substring test runs at memory
+# speed; a regex pass per pattern does not).
+RARE_PREFIXES = (
+    "AGE-SECRET-KEY-",
+    ":AA",
+    "hvs.",
+    "hvb.",
+    "hvr.",
+    "dapi",
+    "-us",
+    "shp",
+    "_v1_",
+    "NRAK-",
+    "lin_api_",
+    "PMAK-",
+    "dp.",
+    "key-",
+)
+
+
+def may_hold_rare_token(text: str) -> bool:
+    """False when none of the rarer token patterns can match in `text`."""
+    return any(prefix in text for prefix in RARE_PREFIXES)
+
+
+def keyword_spans(lowered: str, keywords: tuple[str, ...]) -> Iterator[tuple[int, int]]:
+    """The spans ``re.finditer("|".join(keywords), lowered)`` gives, found by `str.find`
+    (several times faster than the alternation, whose first characters are common letters).
+
+    `keywords` are literals no two of which match at the same position (none is a prefix of
+    another): finditer's spans are then every occurrence, left to right, skipping one that
+    starts inside the span before it."""
+    found: list[tuple[int, int]] = []
+    for word in keywords:
+        i = lowered.find(word)
+        while i >= 0:
+            found.append((i, i + len(word)))
+            i = lowered.find(word, i + 1)
+    if len(found) > 1:
+        found.sort()
+    end = 0
+    for span in found:
+        if span[0] >= end:
+            end = span[1]
+            yield span
+
+
+def merged_matches(
+    first: re.Pattern[str], second: re.Pattern[str], text: str
+) -> Iterator[re.Match[str]]:
+    """The matches ``finditer`` gives for the pattern ``first|second``, found by two scans
+    that each start with one literal character. `first` and `second` start with different
+    literals (at any position at most one of them matches) and never match empty.
+
+    finditer takes, from where its last match ended, the match starting first; so does this,
+    keeping each pattern's next match until the other's end passes its start."""
+    a = first.search(text)
+    b = second.search(text)
+    while a is not None or b is not None:
+        m = a if b is None or (a is not None and a.start() < b.start()) else b
+        assert m is not None
+        yield m
+        pos = m.end()
+        if a is not None and a.start() < pos:
+            a = first.search(text, pos)
+        if b is not None and b.start() < pos:
+            b = second.search(text, pos)

@@ -1,0 +1,177 @@
+"""The shortcuts redaction takes on ordinary text find exactly what the full scans find.
+
+`ocp_router._redact_scan` proves cheaply that no token pattern can match (a gate per leading
+literal; a prefix for the rarer shapes), and finds keywords and `[:=]` runs with faster scans
+than one alternation. A gate that missed a token shape would let that secret through, so every
+shape of every token pattern is tried here, alone and inside code. Tokens are built at run time.
+"""
+
+from __future__ import annotations
+
+import importlib
+import random
+import re
+import string
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ocp_router._redact_scan import (
+    keyword_spans,
+    may_hold_rare_token,
+    may_hold_token,
+    merged_matches,
+)
+from ocp_router.redact import finds_secret, marker, redact
+from tests.data.secret_corpus import TOKEN_FORMATS, samples
+
+# the module, not the function `ocp_router.redact` that shares its name
+redact_module = importlib.import_module("ocp_router.redact")
+_RNG = random.Random(7)
+HEX = "0123456789abcdef"
+ALNUM = string.ascii_letters + string.digits
+
+
+def _body(alphabet: str, n: int) -> str:
+    while True:
+        s = "".join(_RNG.choice(alphabet) for _ in range(n))
+        if any(c.isdigit() for c in s) and any(c.isalpha() for c in s):
+            return s
+
+
+def _token_shapes() -> list[str]:
+    """A token of every literal variant of every token pattern."""
+
+    def a(n: int) -> str:
+        return _body(ALNUM, n)
+
+    def h(n: int) -> str:
+        return _body(HEX, n)
+
+    shapes = [
+        f"A{p}" + _body(string.ascii_uppercase + string.digits, 16)
+        for p in "KIA SIA BIA CCA".split()
+    ]
+    shapes += [f"gh{c}_" + a(36) for c in "pousr"]
+    shapes += ["github_pat_" + a(30), "glpat-" + a(20), "sk-ant-api03-" + a(40), "sk-" + a(40)]
+    shapes += [f"xox{c}-" + h(12) + "-" + a(20) for c in "abposre"] + ["xapp-1-" + a(20)]
+    shapes += [
+        f"https://hooks.slack.com/{w}/T{a(8)}/B{a(10)}/{a(24)}" for w in ("services", "workflows")
+    ]
+    shapes += [f"{c}k_{m}_" + a(24) for c in "sr" for m in ("live", "test")]
+    shapes += ["whsec_" + a(32), "AIza" + _body(ALNUM + "-_", 35), "SG." + a(22) + "." + a(43)]
+    shapes += ["hf_" + a(34), "npm_" + a(36), "pypi-AgEIcHlwaS5vcmc" + a(60)]
+    shapes += ["SharedAccessKey=" + a(40), "AccessKey=" + a(40), "AccountKey=" + a(86) + "=="]
+    shapes += ["https://x.blob.core.windows.net/c?sv=1&sig=" + a(43) + "%3D", "abc8Q~" + a(34)]
+    shapes += [
+        "AGE-SECRET-KEY-1"
+        + "".join(_RNG.choice("QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L") for _ in range(58))
+    ]
+    shapes += ["12345678:AA" + a(33)]
+    shapes += [f"hv{c}." + a(90) for c in "sbr"] + ["dapi" + h(32), "dapi" + h(32) + "-2"]
+    shapes += [h(32) + "-us12"]
+    shapes += [f"shp{k}_" + h(32) for k in ("at", "ca", "pa", "ss")]
+    shapes += [f"do{c}_v1_" + h(64) for c in "por"]
+    shapes += ["NRAK-" + _body(string.ascii_uppercase + string.digits, 27), "lin_api_" + a(40)]
+    shapes += ["PMAK-" + h(24) + "-" + h(34), "key-" + h(32)]
+    shapes += [f"dp.{k}." + a(44) for k in ("st", "ct", "sa", "scim")]
+    shapes += ["eyJhbGciOiJIUzI1NiJ9.eyJ" + a(40) + "." + a(43)]
+    for label in ("RSA ", "EC ", "OPENSSH ", "ENCRYPTED ", "", "PGP PRIVATE KEY BLOCK"):
+        head = "PGP PRIVATE KEY BLOCK" if label.startswith("PGP") else f"{label}PRIVATE KEY"
+        body = "\n".join(_body(ALNUM + "+/", 64) for _ in range(4))
+        shapes.append(f"-----BEGIN {head}-----\n{body}\n-----END {head}-----\n")
+        shapes.append(f"-----BEGIN {head}-----\n{body}\n")  # pasted without its END line
+    return shapes
+
+
+SHAPES = _token_shapes()
+CODE = "def load(path):\n    with open(path) as f:\n        return json.load(f)['data']\n"
+
+
+def _matching_patterns(text: str) -> set[int]:
+    return {
+        i for i, p in enumerate(redact_module._TOKEN_PATTERNS) if p.regex.search(text) is not None
+    }
+
+
+def test_every_token_pattern_has_a_shape_here_and_every_shape_passes_its_gates() -> None:
+    matched: set[int] = set()
+    for shape in SHAPES:
+        for text in (shape, f"{CODE}x = '{shape}'\n{CODE}", f"{shape}\r\n", f"İ: {shape}"):
+            found = _matching_patterns(text)
+            assert found, text  # the shape is one the patterns know
+            matched |= found
+            assert may_hold_token(text), text
+            if any(redact_module._TOKEN_PATTERNS[i].rare for i in found):
+                assert may_hold_rare_token(text), text
+    # A new pattern must get a shape above, and so a gate.
+    assert matched == set(range(len(redact_module._TOKEN_PATTERNS)))
+
+
+def test_every_corpus_token_a_pattern_matches_passes_the_gate() -> None:
+    for fmt in TOKEN_FORMATS:
+        for text, _ in samples(fmt, 50, seed=3):
+            if _matching_patterns(text):
+                assert may_hold_token(text), text
+
+
+def test_the_gate_turns_away_ordinary_code() -> None:
+    assert not may_hold_token(CODE)
+    assert not may_hold_token("api_key = os.environ['API_KEY']  # see docs/keys.md\n")
+
+
+def test_a_text_the_gate_turns_away_gets_the_same_redaction() -> None:
+    # The gate only skips work: a password assignment is still found by its own scan.
+    secret = _body(ALNUM, 12)
+    text = f"DB_PASSWORD = '{secret}'\n"
+    assert not may_hold_token(text)
+    assert redact(text).text == text.replace(secret, marker("password_assignment"))
+
+
+_KEYWORDS = ("pass", "pw", "secret", "token", "key", "cred")
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from([*_KEYWORDS, "p", "s", "t", "k", "e", "y", "_", " ", "ss", "İ"])))
+def test_keyword_spans_are_the_spans_the_alternation_finds(parts: list[str]) -> None:
+    text = "".join(parts).lower()
+    expected = [m.span() for m in re.finditer("|".join(_KEYWORDS), text)]
+    assert list(keyword_spans(text, _KEYWORDS)) == expected
+
+
+def test_keyword_spans_skip_a_keyword_overlapping_the_one_before() -> None:
+    # "passecret": the alternation takes pass and resumes after it, so no secret
+    assert list(keyword_spans("passecret secretoken", _KEYWORDS)) == [(0, 4), (10, 16)]
+
+
+_RUN = r"[ \t]*[\"'`]?(?P<v>[A-Za-z0-9+/_~-]{20,512}+={0,2})"
+_FIRST, _SECOND = re.compile(":" + _RUN), re.compile("=" + _RUN)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(st.sampled_from([":", "=", "==", " ", "\t", '"', "A" * 12, "b1" * 6, "+/", "\n", "x"]))
+)
+def test_merged_matches_are_the_matches_of_the_alternation(parts: list[str]) -> None:
+    text = "".join(parts)
+    both = re.compile("[:=]" + _RUN)
+    expected = [(m.span(), m.span("v")) for m in both.finditer(text)]
+    assert [(m.span(), m.span("v")) for m in merged_matches(_FIRST, _SECOND, text)] == expected
+
+
+def test_finds_secret_answers_as_redact_does_next_to_markers() -> None:
+    token = "ghp_" + _body(ALNUM, 36)
+    secret = _body(ALNUM, 12)
+    found = redact("x = " + repr(token) + "\nDB_PASSWORD=" + secret + "\n").text
+    texts = [
+        marker("github_token"),
+        "token: " + marker("github_token") + "\n",
+        f"x = {token!r}\n" + marker("openai_key") + "\n",
+        marker("password_assignment") + token,
+        found,
+        found + token,
+        f"[REDACTED:{token}]",
+    ]
+    for text in texts:
+        assert finds_secret(text) == bool(redact(text).redactions), text
+    assert {finds_secret(t) for t in texts} == {True, False}
