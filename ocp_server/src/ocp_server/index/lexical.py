@@ -403,6 +403,9 @@ def build_snapshot(
     chunk_body, chunk_tiles = Postings.build_with_masks(
         records["term"], np.repeat(n, per_chunk), records["count"].astype(np.float32), masks
     )
+    # Each table's inputs are dropped once it is built: a snapshot's peak memory is the
+    # largest table's build on top of everything still held (`Postings._merged`).
+    del records, masks
     file_body = chunk_body.rolled_up(chunk_file)
     # Blocks: runs of about BLOCK_LINES lines, so that evidence spread over neighbouring small
     # definitions counts together. A second tiling half a block apart did not rank better on
@@ -422,6 +425,7 @@ def build_snapshot(
 
     pair_keys, per_chunk = _blobs([c[5] for c in chunks], "<u4")
     chunk_pairs = Postings.build(pair_keys, np.repeat(n, per_chunk))
+    del pair_keys
     file_pairs = chunk_pairs.rolled_up(chunk_file)
 
     name_keys, per_chunk = _blobs([c[6] for c in chunks], "<u4")
