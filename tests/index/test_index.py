@@ -550,11 +550,12 @@ async def test_a_snapshot_read_again_lets_the_old_one_go_first(
     import gc
     import weakref
 
+    from ocp_server.index import lexical
     from ocp_server.index import workspace as workspace_module
 
     await index.update()
     old = weakref.ref((await index.snapshot()).chunk_body.records)  # (no weakref to a Snapshot)
-    load = workspace_module.load_snapshot
+    load = lexical.load_snapshot
     held_during_load: list[bool] = []
 
     def watched(db_path: Path) -> object:
