@@ -320,7 +320,7 @@ class ChunkColumns:
 
     def __init__(self, cursor: sqlite3.Cursor, index_of: dict[int, int]) -> None:
         numbers: dict[str, list[np.ndarray]] = {name: [] for name in _NUMBERS}
-        self._packed = {name: bytearray() for name in _PACKED}
+        self._packed: dict[str, list[bytes]] = {name: [] for name in _PACKED}  # per batch
         self._sizes: dict[str, list[int]] = {name: [] for name in _PACKED}
         self._tiles: list[bytes | None] = []
         while batch := cursor.fetchmany(_BATCH_ROWS):
@@ -337,7 +337,7 @@ class ChunkColumns:
             numbers["length"].append(np.fromiter(length, dtype=np.float32, count=k))
             numbers["start_line"].append(np.fromiter(start, dtype=np.int64, count=k))
             for name, blobs in zip(_PACKED, packed, strict=True):
-                self._packed[name] += b"".join(blobs)
+                self._packed[name].append(b"".join(blobs))
                 self._sizes[name].extend(map(len, blobs))
             self._tiles.extend(tiles)
         joined = {
@@ -358,7 +358,8 @@ class ChunkColumns:
         """A packed column as records of `dtype` (`_blobs`), and how many each row has; this
         object lets the buffer go (the records hold it while they are used)."""
         sizes = np.asarray(self._sizes.pop(name), dtype=np.int64)
-        return np.frombuffer(self._packed.pop(name), dtype=dtype), sizes // np.dtype(dtype).itemsize
+        data = b"".join(self._packed.pop(name))
+        return np.frombuffer(data, dtype=dtype), sizes // np.dtype(dtype).itemsize
 
     def take_tiles(self) -> list[bytes | None]:
         """Each row's tiles blob (or None), let go here as `take` does."""
