@@ -540,3 +540,32 @@ def test_a_snapshots_answer_rows_keep_at_most_their_bounds_the_oldest_going_firs
     kept.put(5, row("a"))
     kept.put(6, row("b"))  # 10 characters, but a fourth row: the oldest goes
     assert kept.get(2) is None and len(kept) == 3
+
+
+async def test_a_snapshot_read_again_lets_the_old_one_go_first(
+    index: WorkspaceIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An index write moves the generation on: the old postings are let go before the new
+    ones are read (nothing asks for them any more), so a reload never holds both."""
+    import gc
+    import weakref
+
+    from ocp_server.index import lexical
+    from ocp_server.index import workspace as workspace_module
+
+    await index.update()
+    old = weakref.ref((await index.snapshot()).chunk_body.records)  # (no weakref to a Snapshot)
+    load = lexical.load_snapshot
+    held_during_load: list[bool] = []
+
+    def watched(db_path: Path) -> object:
+        gc.collect()
+        held_during_load.append(old() is not None)
+        return load(db_path)
+
+    monkeypatch.setattr(workspace_module, "load_snapshot", watched)
+    await rewrite_rows(index, "UPDATE chunks SET tokens = tokens")
+    new = await index.snapshot()
+    assert held_during_load == [False]
+    assert new is await index.snapshot()  # the new one is kept for the next search
+    assert (await index.search("session token verify", k=3)).results

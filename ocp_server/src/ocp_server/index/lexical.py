@@ -297,6 +297,76 @@ def _blobs(blobs: list[bytes], dtype: np.dtype | str) -> tuple[np.ndarray, Ints]
     return np.frombuffer(b"".join(blobs), dtype=dtype), lengths
 
 
+#: Chunk rows read at a time (`ChunkColumns`).
+_BATCH_ROWS = 4096
+_PACKED = ("terms", "pairs", "names")
+_NUMBERS = {
+    "ids": np.int64,
+    "file": np.int32,  # the file's place in the snapshot's files
+    "end_line": np.float32,
+    "defines": np.bool_,
+    "length": np.float32,
+    "start_line": np.int64,
+}
+
+
+class ChunkColumns:
+    """The chunks a snapshot is built from (`load_snapshot`'s query: of indexed files, by file
+    then line), a column each: the numbers as arrays, and each packed column (terms, pairs,
+    names) as one buffer with its rows' sizes. The rows are read a batch at a time: held all
+    at once they were a fifth of a load's peak memory (tuples and bytes objects around the
+    bytes the buffers hold), and `build_snapshot` takes each buffer as it uses it (`take`),
+    so none outlives its table."""
+
+    def __init__(self, cursor: sqlite3.Cursor, index_of: dict[int, int]) -> None:
+        numbers: dict[str, list[np.ndarray]] = {name: [] for name in _NUMBERS}
+        self._packed: dict[str, list[bytes]] = {name: [] for name in _PACKED}  # per batch
+        self._sizes: dict[str, list[int]] = {name: [] for name in _PACKED}
+        self._tiles: list[bytes | None] = []
+        while batch := cursor.fetchmany(_BATCH_ROWS):
+            rows = [r for r in batch if r[1] in index_of]
+            if not rows:
+                continue
+            cid, fid, end, kind, *packed, length, start, tiles = zip(*rows, strict=True)
+            k = len(rows)
+            numbers["ids"].append(np.fromiter(cid, dtype=np.int64, count=k))
+            numbers["file"].append(np.fromiter(map(index_of.__getitem__, fid), np.int32, k))
+            numbers["end_line"].append(np.fromiter(end, dtype=np.float32, count=k))
+            defines = (c in DEFINITION_KINDS for c in kind)
+            numbers["defines"].append(np.fromiter(defines, dtype=bool, count=k))
+            numbers["length"].append(np.fromiter(length, dtype=np.float32, count=k))
+            numbers["start_line"].append(np.fromiter(start, dtype=np.int64, count=k))
+            for name, blobs in zip(_PACKED, packed, strict=True):
+                self._packed[name].append(b"".join(blobs))
+                self._sizes[name].extend(map(len, blobs))
+            self._tiles.extend(tiles)
+        joined = {
+            name: np.concatenate(parts) if parts else np.zeros(0, dtype=_NUMBERS[name])
+            for name, parts in numbers.items()
+        }
+        self.ids: Ints = joined["ids"]
+        self.file: npt.NDArray[np.int32] = joined["file"]
+        self.end_line: npt.NDArray[np.float32] = joined["end_line"]
+        self.defines: npt.NDArray[np.bool_] = joined["defines"]
+        self.length: npt.NDArray[np.float32] = joined["length"]
+        self.start_line: Ints = joined["start_line"]
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def take(self, name: str, dtype: np.dtype | str) -> tuple[np.ndarray, Ints]:
+        """A packed column as records of `dtype` (`_blobs`), and how many each row has; this
+        object lets the buffer go (the records hold it while they are used)."""
+        sizes = np.asarray(self._sizes.pop(name), dtype=np.int64)
+        data = b"".join(self._packed.pop(name))
+        return np.frombuffer(data, dtype=dtype), sizes // np.dtype(dtype).itemsize
+
+    def take_tiles(self) -> list[bytes | None]:
+        """Each row's tiles blob (or None), let go here as `take` does."""
+        tiles, self._tiles = self._tiles, []
+        return tiles
+
+
 _all = np.logical_and.reduce
 
 
@@ -342,11 +412,13 @@ def load_snapshot(db_path: Path) -> Snapshot:
         files = conn.execute(
             "SELECT id, path, language FROM files WHERE skip_reason IS NULL ORDER BY id"
         ).fetchall()
-        chunks = conn.execute(
-            "SELECT id, file_id, end_line, kind, terms, pairs, names, length, start_line, tiles "
-            "FROM chunks "
-            "WHERE terms IS NOT NULL ORDER BY file_id, start_line"
-        ).fetchall()
+        chunks = ChunkColumns(
+            conn.execute(
+                "SELECT id, file_id, end_line, kind, terms, pairs, names, length, start_line,"
+                " tiles FROM chunks WHERE terms IS NOT NULL ORDER BY file_id, start_line"
+            ),
+            {row[0]: i for i, row in enumerate(files)},
+        )
         commits = conn.execute(
             "SELECT hash, time, terms, length FROM commits ORDER BY time DESC, hash"
         ).fetchall()
@@ -383,31 +455,30 @@ def _return_freed_memory() -> None:
 def build_snapshot(
     generation: str,
     files: list[tuple[int, str, str | None]],
-    chunks: list[tuple[int, int, int, str, bytes, bytes, bytes, int, int, bytes | None]],
+    chunks: ChunkColumns,  # of these files (their packed columns are taken)
     commits: Sequence[tuple[str, int, bytes, int]] = (),
     changed: Sequence[tuple[str, str]] = (),
 ) -> Snapshot:
-    index_of = {row[0]: i for i, row in enumerate(files)}
-    chunks = [c for c in chunks if c[1] in index_of]
     n_files = len(files)
-    chunk_ids = np.fromiter((c[0] for c in chunks), dtype=np.int64, count=len(chunks))
-    chunk_file = np.fromiter((index_of[c[1]] for c in chunks), dtype=np.int32, count=len(chunks))
-    chunk_len = np.fromiter((c[7] for c in chunks), dtype=np.float32, count=len(chunks))
-    chunk_defines = np.fromiter(
-        (c[3] in DEFINITION_KINDS for c in chunks), dtype=bool, count=len(chunks)
-    )
+    chunk_ids = chunks.ids
+    chunk_file = chunks.file
+    chunk_len = chunks.length
+    chunk_defines = chunks.defines
     n = np.arange(len(chunks), dtype=np.int32)
 
-    records, per_chunk = _blobs([c[4] for c in chunks], TERM_RECORD)
-    masks, tiles_complete = _tile_masks([c[9] for c in chunks], per_chunk)
+    records, per_chunk = chunks.take("terms", TERM_RECORD)
+    masks, tiles_complete = _tile_masks(chunks.take_tiles(), per_chunk)
     chunk_body, chunk_tiles = Postings.build_with_masks(
         records["term"], np.repeat(n, per_chunk), records["count"].astype(np.float32), masks
     )
+    # Each table's inputs are dropped once it is built: a snapshot's peak memory is the
+    # largest table's build on top of everything still held (`Postings._merged`).
+    del records, masks
     file_body = chunk_body.rolled_up(chunk_file)
     # Blocks: runs of about BLOCK_LINES lines, so that evidence spread over neighbouring small
     # definitions counts together. A second tiling half a block apart did not rank better on
     # unseen repositories (scripts/train_ranker.py).
-    starts = np.fromiter((c[8] for c in chunks), dtype=np.int64, count=len(chunks))
+    starts = chunks.start_line
     key = chunk_file.astype(np.int64) * (1 << 24) + starts // BLOCK_LINES
     head = np.ones(len(key), dtype=bool)
     head[1:] = key[1:] != key[:-1]
@@ -420,22 +491,19 @@ def build_snapshot(
         n_files,
     )
 
-    pair_keys, per_chunk = _blobs([c[5] for c in chunks], "<u4")
+    pair_keys, per_chunk = chunks.take("pairs", "<u4")
     chunk_pairs = Postings.build(pair_keys, np.repeat(n, per_chunk))
+    del pair_keys
     file_pairs = chunk_pairs.rolled_up(chunk_file)
 
-    name_keys, per_chunk = _blobs([c[6] for c in chunks], "<u4")
+    name_keys, per_chunk = chunks.take("names", "<u4")
     chunk_names = Postings.build(name_keys, np.repeat(n, per_chunk))
     file_names = chunk_names.rolled_up(chunk_file)
 
     file_len = np.bincount(chunk_file, weights=chunk_len, minlength=n_files).astype(np.float32)
     file_lines = np.zeros(n_files, dtype=np.float32)
     if len(chunks):
-        np.maximum.at(
-            file_lines,
-            chunk_file,
-            np.fromiter((c[2] for c in chunks), dtype=np.float32, count=len(chunks)),
-        )
+        np.maximum.at(file_lines, chunk_file, chunks.end_line)
     file_defs = np.bincount(chunk_file, weights=chunk_defines, minlength=n_files).astype(np.float32)
 
     paths = tuple(row[1] for row in files)

@@ -34,6 +34,24 @@ def records_counts(records: npt.NDArray[np.int64]) -> npt.NDArray[np.float32]:
     return records.view(np.float32)[1::2]
 
 
+def _bits(
+    packed: npt.NDArray[np.uint64], shift: int, dtype: type[np.generic], mask: int | None = None
+) -> np.ndarray:
+    """`(packed >> shift) & mask` as `dtype` (which holds the field), made in the result's own
+    array: numpy casts through a small buffer, where `.astype` of the expression made a
+    scratch array of 8 bytes a posting per operation (a large table's peak memory, and
+    slower)."""
+    out = np.empty(len(packed), dtype=dtype)
+    if shift:
+        np.right_shift(packed, np.uint64(shift), out=out, casting="unsafe")
+        if mask is not None:
+            out &= mask  # the cast kept the low bits: the field is still whole in them
+    else:
+        assert mask is not None
+        np.bitwise_and(packed, np.uint64(mask), out=out, casting="unsafe")
+    return out
+
+
 @dataclass(frozen=True, slots=True)
 class Postings:
     """Documents per key: `docs[starts[i]:starts[i+1]]` hold `keys[i]`, `counts` times each;
@@ -79,17 +97,21 @@ class Postings:
         """From (key, doc, count) records in any order; a repeated (key, doc) is summed."""
         if len(docs) and int(docs.max()) >= MAX_DOCS:
             raise ValueError(f"more than {MAX_DOCS} documents in one index")
-        packed = (keys.astype(np.uint64) << np.uint64(32)) | (
-            docs.astype(np.uint64) << np.uint64(_COUNT_BITS)
-        )
+        packed = keys.astype(np.uint64)
+        packed <<= np.uint64(32)
+        packed |= docs.astype(np.uint64) << np.uint64(_COUNT_BITS)
         if counts is None:
             packed |= np.uint64(1)
         else:
             packed |= np.minimum(counts, _COUNT_MAX).astype(np.uint64)
+        del keys, docs, counts  # what a caller passed as a temporary goes now
         packed.sort()
-        key = (packed >> np.uint64(32)).astype(np.uint32)
-        doc = ((packed >> np.uint64(_COUNT_BITS)) & np.uint64(MAX_DOCS - 1)).astype(np.int32)
-        count = (packed & np.uint64(_COUNT_MAX)).astype(np.float32)
+        key = _bits(packed, 32, np.uint32)
+        doc = _bits(packed, _COUNT_BITS, np.uint32, MAX_DOCS - 1).view(np.int32)
+        count = _bits(packed, 0, np.float32, _COUNT_MAX)
+        # freed before merging, as `_merged` frees what it is done with: a snapshot's peak
+        # memory is its largest table's build (see `_bits`)
+        del packed
         return cls._merged(key, doc, count)[0]
 
     @classmethod
@@ -105,12 +127,17 @@ class Postings:
         sorting (key, record number) then sorts by (key, doc), still one `np.sort`."""
         if len(keys) >= 1 << 32:  # a record's number takes the low 32 bits
             raise ValueError(f"more than {(1 << 32) - 1} postings in one table")
-        packed = (keys.astype(np.uint64) << np.uint64(32)) | np.arange(len(keys), dtype=np.uint64)
+        packed = keys.astype(np.uint64)
+        packed <<= np.uint64(32)
+        packed |= np.arange(len(keys), dtype=np.uint64)
         packed.sort()
-        record = (packed & np.uint64(0xFFFFFFFF)).astype(np.intp)
-        key = (packed >> np.uint64(32)).astype(np.uint32)
+        record = _bits(packed, 0, np.intp, 0xFFFFFFFF)
+        key = _bits(packed, 32, np.uint32)
+        del packed
         count = np.minimum(counts[record], _COUNT_MAX).astype(np.float32)
-        postings, merged = cls._merged(key, docs[record], count, masks[record])
+        doc, mask = docs[record], masks[record]
+        del keys, docs, counts, masks, record  # see `build`
+        postings, merged = cls._merged(key, doc, count, mask)
         assert merged is not None
         return postings, merged
 
@@ -132,11 +159,16 @@ class Postings:
         new_key = first.copy()
         first[1:] |= doc[1:] != doc[:-1]
         at = np.flatnonzero(first)
+        del first
         if len(at) < len(key):
+            # one at a time: each array's old records go before the next is gathered
             count = np.add.reduceat(count, at)
-            key, doc, new_key = key[at], doc[at], new_key[at]
+            key = key[at]
+            doc = doc[at]
+            new_key = new_key[at]
             if masks is not None:
                 masks = np.bitwise_or.reduceat(masks, at)
+        del at  # 8 bytes a record, as large as the postings themselves
         heads = np.flatnonzero(new_key)
         starts = np.append(heads, len(key)).astype(np.int64)
         return cls.of(key[heads], starts, doc, count), masks
@@ -145,8 +177,10 @@ class Postings:
         """The same postings one level up (chunks to files): `owner[doc]` must not decrease
         as doc grows, so sorted order survives. Every key keeps a document, so the result
         shares this table's `keys` (a query looks its terms up once for both)."""
-        key = np.repeat(self.keys, np.diff(self.starts))
-        merged = Postings._merged(key, owner[self.docs], self.counts)[0]
+        # passed on, not kept here: `_merged` drops them once it has merged them
+        merged = Postings._merged(
+            np.repeat(self.keys, np.diff(self.starts)), owner[self.docs], self.counts
+        )[0]
         return Postings(self.keys, merged.starts, merged.records)
 
     def locate(self, keys: list[int]) -> list[int]:

@@ -465,6 +465,10 @@ class WorkspaceIndex:
         async with self._snapshot_lock:
             current = self._snapshot
             if current is None or current.generation != generation:
+                # The old postings go before the new ones are read: every search now asks for
+                # the new generation (and waits here), so keeping them would only add a whole
+                # snapshot to the load's peak (searches still running hold their own).
+                self._snapshot = current = None
                 current = await asyncio.to_thread(load_snapshot, self.db_path)
                 self._snapshot = current
             return current
