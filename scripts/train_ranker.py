@@ -276,12 +276,8 @@ EVEN = 0.75
 #: 0.8115. `ceiling` says why reweighting cannot reach ripgrep + 0.05: fitted on its own
 #: queries, in-sample, ripgrep gets 0.801 (click .848 pytest .924 hono .816 cobra .805 express
 #: .813).
-#: Nor did more training queries from the six repositories' own older commits, cut by the
-#: benchmark's rules (`scripts/extra_queries.py`, which reproduces all 900 shipped commits; up to
-#: 600 a corpus; 2026-12-04): all of them 0.8066, weighted 0.5 0.8127, the newest 150 a corpus
-#: 0.8154 (nested 0.8156 against 0.8170), each indexed at a snapshot of its own time 0.8087 /
-#: 0.8156, the held-out repository's own older commits 0.8160. Older commits are another
-#: population (held-out weights rank them at 0.712 against 0.818 on the recent ones).
+#: Nor did the six repositories' older commits as more training queries, 0.807 to 0.816 (per
+#: variant in `scripts/extra_queries.py`, which cuts them by the benchmark's rules; 2026-12-04).
 
 
 # ---- features -----------------------------------------------------------------------------
