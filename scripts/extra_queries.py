@@ -51,7 +51,7 @@ from typing import Any
 import numpy as np
 import train_ranker as tr
 
-from ocp_server.index.history import DEFAULT_HISTORY_COMMITS, read_history, store_history
+from ocp_server.index.history import DEFAULT_HISTORY_COMMITS, read_history
 from ocp_server.index.ranking import (
     FEATURES,
     QUERY_KINDS,
@@ -59,7 +59,6 @@ from ocp_server.index.ranking import (
     parse_query,
     query_kinds,
 )
-from ocp_server.index.workspace import WorkspaceIndex
 
 OUT = Path("/tmp/extraq")
 MAX_SOURCE_FILES = 5
@@ -311,17 +310,7 @@ async def _extra_rows(
     """(kinds, rows, labels) per query, as `train_ranker._corpus_features` makes them without
     history: the same index (history stored, as_of 0), candidates, negatives and float16."""
     commits = read_history(repo, DEFAULT_HISTORY_COMMITS, rev=rev)
-    with tempfile.TemporaryDirectory() as tmp:
-        index = await WorkspaceIndex.open(root, Path(tmp) / "ocp.db", history_commits=0)
-        try:
-            await index.update()
-            await index.db.execute("BEGIN IMMEDIATE")
-            await store_history(index.db, commits)
-            await index.db.execute("UPDATE meta SET value = value + 1 WHERE key = 'generation'")
-            await index.db.execute("COMMIT")
-            snap = await index.snapshot()
-        finally:
-            await index.close()
+    snap = await tr.indexed_snapshot(root, commits)
     out = []
     for q in queries:
         relevant = set(q["relevant_files"])  # type: ignore[call-overload]
