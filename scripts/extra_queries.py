@@ -4,7 +4,8 @@
     uv run python scripts/extra_queries.py generate   # older commit queries -> OUT/<name>.*.jsonl
     uv run python scripts/extra_queries.py features   # their regime-0 feature rows -> OUT/*.npz
     uv run python scripts/extra_queries.py loro       # LORO with and without them
-    (--timed on the last three: each extra query against a snapshot of its own time)
+    (--timed on the last three: each extra query against a snapshot of its own time;
+    OUT is ~/.cache/ocp-bench/extra-queries)
 
 The retrieval benchmark's commit queries (../shared/bench/retrieval, README "How the queries
 were made") are the 150 newest qualifying commits of each repository before its snapshot; older
@@ -60,7 +61,7 @@ from ocp_server.index.ranking import (
     query_kinds,
 )
 
-OUT = Path("/tmp/extraq")
+OUT = Path.home() / ".cache" / "ocp-bench" / "extra-queries"  # beside the ranker's corpora
 MAX_SOURCE_FILES = 5
 MIN_WORDS, MIN_CHARS, BODY_WORDS, BODY_MIN_WORDS = 4, 20, 60, 5
 
