@@ -203,10 +203,55 @@ async def test_default_results_show_more_files_before_more_of_one_file(tmp_path:
 
 @pytest.mark.parametrize(
     ("query", "lookup"),
-    [("verifyToken", True), ("where is parse_config", True), ("x " * 30, False)],
+    [
+        ("verifyToken", True),
+        ("where is parse_config", True),
+        ("where is the parse_config function defined", True),
+        ("x " * 30, False),
+        ("We just collected a test item.", False),
+    ],
 )
 def test_short_queries_are_lookups(query: str, lookup: bool) -> None:
     assert parse_query(query).lookup is lookup
+
+
+NODES_PY = '''class Item:
+    """A basic test invocation item."""
+
+    def __init__(self, name, parent):
+        self.name = name
+        self.parent = parent
+
+    def runtest(self):
+        raise NotImplementedError
+'''
+
+HOOKS_PY = '''def pytest_collectstart(collector):
+    """Collector starts collecting."""
+
+
+def pytest_itemcollected(item):
+    """We just collected a test item."""
+
+
+def pytest_collectreport(report):
+    """Collector finished collecting."""
+'''
+
+
+async def test_a_sentence_of_plain_words_is_not_a_lookup_of_one_of_them(tmp_path: Path) -> None:
+    """A doc comment's sentence names no identifier: the file defining `Item`, one of its
+    words, must not jump above the function the sentence describes (fails while any request
+    of three words besides stop words was a lookup, each word a name to define)."""
+    index = await _index(
+        tmp_path / "ws", {"nodes.py": NODES_PY, "hookspec.py": HOOKS_PY}, tmp_path / "ocp.db"
+    )
+    try:
+        hits = (await index.search("We just collected a test item.", k=3, refresh=False)).results
+    finally:
+        await index.close()
+    first = hits[0]
+    assert (first.path, first.symbol) == ("hookspec.py", "pytest_itemcollected")
 
 
 def test_the_shipped_weights_fit_the_features() -> None:
@@ -408,11 +453,20 @@ const defaultHelpTemplate = "{{.Long}}"
 async def test_a_short_doc_comment_shows_the_function_its_words_name(tmp_path: Path) -> None:
     """The lookup "sets help template" spells HelpTemplate by two adjacent words, and
     SetHelpTemplate's name holds all three: both gain the full boost and the doc comment's
-    words decide (the old flat boost went to HelpTemplate alone, and showed it)."""
+    words decide (the old flat boost went to HelpTemplate alone, and showed it). The whole
+    sentence, "Sets help template to be used.", is no lookup and shows the same function."""
     first = await _first_lookup_hit(
-        tmp_path, {"cli/command.go": TEMPLATES_GO}, "Sets help template to be used."
+        tmp_path / "lookup", {"cli/command.go": TEMPLATES_GO}, "Sets help template"
     )
     assert (first.path, first.symbol) == ("cli/command.go", "SetHelpTemplate")
+    index = await _index(
+        tmp_path / "ws", {"cli/command.go": TEMPLATES_GO}, tmp_path / "sentence.db"
+    )
+    try:
+        hits = (await index.search("Sets help template to be used.", k=3, refresh=False)).results
+    finally:
+        await index.close()
+    assert (hits[0].path, hits[0].symbol) == ("cli/command.go", "SetHelpTemplate")
 
 
 HEADERS_PY = '''"""Reading HTTP headers."""

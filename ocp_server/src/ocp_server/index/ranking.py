@@ -145,8 +145,12 @@ HISTORY_COMMITS = 30
 #: Choosing a file's chunk: how much the share of the query's phrases it holds adds to BM25
 #: (doc comment -> function on the dev sets: chunk hits 0.91 without, 0.97 with).
 CHOICE_PHRASES = 2.0
-#: A query of at most this many words (stop words aside) is a lookup.
+#: A query of at most this many words (stop words aside) is a lookup...
 LOOKUP_WORDS = 3
+#: ...unless it has more words than this in all and writes no identifier as code: "We just
+#: collected a test item." describes a function, it does not name one (doc comments on the dev
+#: sets: Hit@1 0.992 -> 0.993, Hit@10 0.998 -> 1.000; commit queries unchanged).
+LOOKUP_PLAIN_WORDS = 5
 _TEST_QUERY = re.compile(
     r"\b(?:tests?|testing|tested|flaky|fixtures?|coverage|asserts?|assertions?|specs?|"
     r"regression|unit|e2e)\b",
@@ -217,7 +221,9 @@ def parse_query(text: str) -> Query:
     first = first_sentence(text)
     identifiers, code = code_words(text)
     lower = text.lower() if text.isascii() else None
-    lookup = 0 < len(content) <= LOOKUP_WORDS
+    lookup = 0 < len(content) <= LOOKUP_WORDS and (
+        len(by_word) <= LOOKUP_PLAIN_WORDS or bool(identifiers)
+    )
     if lookup:
         # "verify token" names verify_token as surely as `verify_token` does
         identifiers += [w for w in content if len(w) > 2]
