@@ -351,6 +351,16 @@ def test_a_slack_webhook_keeps_its_host_and_loses_its_path() -> None:
     )
 
 
+def test_a_github_app_installation_token_in_the_stateless_format_is_redacted_whole() -> None:
+    # since April 2026 GitHub mints ghs_<app id>_<JWT>: about 520 characters, two dots
+    jwt = "eyJ" + b64url(60, 75) + ".eyJ" + b64url(380, 76) + "." + b64url(86, 77)
+    token = "ghs_" + fake(7, string.digits, 78) + "_" + jwt
+    result = assert_redacted(
+        f"2026-05-02 INFO minted {token} for acme/app\n", token, "github_token"
+    )
+    assert result.text == "2026-05-02 INFO minted [REDACTED:github_token] for acme/app\n"
+
+
 @pytest.mark.parametrize("body", ["x" * 48, "X" * 48, "0" * 48, "xxxx-xxxx-xxxx-xxxx-xxxx-xxxx"])
 def test_a_provider_prefix_with_a_filler_body_is_a_placeholder(body: str) -> None:
     assert_untouched(f'OPENAI_API_KEY = "sk-{body}"\nGITHUB_TOKEN = "ghp_{body[:36]}"')

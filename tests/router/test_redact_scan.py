@@ -53,6 +53,7 @@ def _token_shapes() -> list[str]:
         for p in "KIA SIA BIA CCA".split()
     ]
     shapes += [f"gh{c}_" + a(36) for c in "pousr"]
+    shapes += ["ghs_1234567_eyJ" + a(40) + ".eyJ" + a(300) + "." + a(86)]
     shapes += ["github_pat_" + a(30), "glpat-" + a(20), "sk-ant-api03-" + a(40), "sk-" + a(40)]
     shapes += [f"xox{c}-" + h(12) + "-" + a(20) for c in "abposre"] + ["xapp-1-" + a(20)]
     shapes += [

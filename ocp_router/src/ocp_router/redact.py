@@ -636,7 +636,11 @@ _TOKEN_PATTERNS: tuple[_Pattern, ...] = (
     ),
     _Pattern(
         "github_token",
-        re.compile(r"gh(?<![A-Za-z0-9_]gh)[pousr]_[A-Za-z0-9]{36,251}(?![A-Za-z0-9_])"),
+        # GitHub App installation tokens are ghs_<app id>_<JWT> since April 2026 (~520 chars)
+        re.compile(
+            r"gh(?<![A-Za-z0-9_]gh)[pousr]_"
+            r"(?:\d+_[\w-]{10,}\.[\w-]{10,}\.[\w-]{10,}|[A-Za-z0-9]{36,251})(?![A-Za-z0-9_])"
+        ),
         check=_not_filler,
     ),
     _Pattern(
