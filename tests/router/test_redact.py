@@ -361,6 +361,33 @@ def test_a_github_app_installation_token_in_the_stateless_format_is_redacted_who
     assert result.text == "2026-05-02 INFO minted [REDACTED:github_token] for acme/app\n"
 
 
+LOWER_DIGITS = string.ascii_lowercase + string.digits
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        # routable tokens (GitLab 17.x+) end in .<version><crc>
+        "glpat-" + fake(27, URLSAFE, 100) + ".01" + fake(7, LOWER_DIGITS, 101),
+        "glpat-" + fake(40, URLSAFE, 102) + ".01." + fake(7, LOWER_DIGITS, 103),
+        "glrt-t1_" + fake(27, URLSAFE, 104) + ".01" + fake(7, LOWER_DIGITS, 105),
+        "gldt-" + fake(20, URLSAFE, 106),
+        "glrt-" + fake(20, URLSAFE, 107),
+        "glptt-" + fake(40, HEX, 108),
+        "glcbt-64_" + fake(20, URLSAFE, 109),
+        "glft-" + fake(20, URLSAFE, 110),
+        "glffct-" + fake(20, URLSAFE, 111),
+        "glimt-" + fake(25, URLSAFE, 112),
+        "glagent-" + fake(50, URLSAFE, 113),
+        "gloas-" + fake(64, URLSAFE, 114),
+        "glsoat-" + fake(20, URLSAFE, 115),
+    ],
+)
+def test_gitlab_tokens_of_every_prefix_are_redacted_whole(token: str) -> None:
+    result = assert_redacted(f"tokens.append('{token}')\n", token, "gitlab_token")
+    assert result.text == "tokens.append('[REDACTED:gitlab_token]')\n"
+
+
 @pytest.mark.parametrize("body", ["x" * 48, "X" * 48, "0" * 48, "xxxx-xxxx-xxxx-xxxx-xxxx-xxxx"])
 def test_a_provider_prefix_with_a_filler_body_is_a_placeholder(body: str) -> None:
     assert_untouched(f'OPENAI_API_KEY = "sk-{body}"\nGITHUB_TOKEN = "ghp_{body[:36]}"')

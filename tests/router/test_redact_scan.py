@@ -54,7 +54,9 @@ def _token_shapes() -> list[str]:
     ]
     shapes += [f"gh{c}_" + a(36) for c in "pousr"]
     shapes += ["ghs_1234567_eyJ" + a(40) + ".eyJ" + a(300) + "." + a(86)]
-    shapes += ["github_pat_" + a(30), "glpat-" + a(20), "sk-ant-api03-" + a(40), "sk-" + a(40)]
+    shapes += ["github_pat_" + a(30), "sk-ant-api03-" + a(40), "sk-" + a(40)]
+    gitlab = "pat dt rt cbt ptt ft ffct imt agent oas soat".split()
+    shapes += [f"gl{k}-" + a(20) for k in gitlab] + ["glpat-" + a(27) + ".01" + h(7)]
     shapes += [f"xox{c}-" + h(12) + "-" + a(20) for c in "abposre"] + ["xapp-1-" + a(20)]
     shapes += [
         f"https://hooks.slack.com/{w}/T{a(8)}/B{a(10)}/{a(24)}" for w in ("services", "workflows")

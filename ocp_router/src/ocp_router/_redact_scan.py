@@ -32,7 +32,9 @@ TOKEN_GATES: tuple[re.Pattern[str], ...] = (
         r"|(?<=lin_)api_)"  # lin_api_ (service_token)
     ),
     re.compile(
-        r"-(?:(?<=glpat-)|(?<=sk-)"  # glpat-, sk-ant- and sk- (gitlab, anthropic, openai)
+        r"-(?:(?<=sk-)"  # sk-ant- and sk- (anthropic, openai)
+        r"|(?<=gl(?:pat|ptt|cbt|imt|oas)-)|(?<=gl[dfr]t-)"  # gitlab_token
+        r"|(?<=gl(?:ffct|soat)-)|(?<=glagent-)"
         r"|(?<=xox[abposre]-)|(?<=xapp-)"  # slack_token
         r"|(?<=pypi-)Ag"  # pypi-Ag
         r"|----BEGIN "  # -----BEGIN ... PRIVATE KEY (private_key)

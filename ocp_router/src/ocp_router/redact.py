@@ -650,8 +650,20 @@ _TOKEN_PATTERNS: tuple[_Pattern, ...] = (
     ),
     _Pattern(
         "gitlab_token",
-        re.compile(r"glpat-(?<![\w-]glpat-)[A-Za-z0-9_-]{20,}"),
+        # routable tokens (GitLab 17.x+) end in .<version><crc>
+        re.compile(
+            r"glpat-(?<![\w-]glpat-)[A-Za-z0-9_-]{20,}(?:\.[0-9a-z]{2}\.?[0-9a-z]{7}(?![\w-]))?"
+        ),
         check=_not_filler,
+    ),
+    _Pattern(
+        "gitlab_token",
+        # GitLab's other token types; shorter prefixes, so the body must look random
+        re.compile(
+            r"gl(?<![\w-]gl)(?:dt|rt|cbt|ptt|ft|ffct|imt|agent|oas|soat)-[A-Za-z0-9_-]{20,}"
+            r"(?:\.[0-9a-z]{2}\.?[0-9a-z]{7}(?![\w-]))?"
+        ),
+        check=_mixed,
     ),
     _Pattern(
         "anthropic_key",
