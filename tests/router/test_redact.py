@@ -388,6 +388,30 @@ def test_gitlab_tokens_of_every_prefix_are_redacted_whole(token: str) -> None:
     assert result.text == "tokens.append('[REDACTED:gitlab_token]')\n"
 
 
+def test_a_slack_workflow_trigger_url_keeps_its_host_and_loses_its_path() -> None:
+    path = (
+        "T"
+        + fake(10, UPPER_DIGITS, 116)
+        + "/"
+        + fake(13, string.digits, 117)
+        + "/"
+        + fake(32, HEX, 118)
+    )
+    result = redact(f"WEBHOOK=https://hooks.slack.com/triggers/{path}\n")
+    assert result.text == "WEBHOOK=https://hooks.slack.com/triggers/[REDACTED:slack_webhook]\n"
+
+
+def test_a_slack_session_token_and_its_d_cookie_are_redacted() -> None:
+    # what a browser session holds: an xoxc- token and the URL-encoded xoxd- cookie
+    ids = "-".join(fake(n, string.digits, 119 + n) for n in (12, 12, 13))
+    xoxc = f"xoxc-{ids}-" + fake(64, HEX, 120)
+    xoxd = "xoxd-" + fake(40, ALNUM, 121) + "%2F" + fake(30, ALNUM, 122) + "%2B" + fake(9) + "%3D"
+    result = redact(f"slackdump --auth {xoxc} --cookie d={xoxd}\n")
+    assert result.text == (
+        "slackdump --auth [REDACTED:slack_token] --cookie d=[REDACTED:slack_token]\n"
+    )
+
+
 @pytest.mark.parametrize("body", ["x" * 48, "X" * 48, "0" * 48, "xxxx-xxxx-xxxx-xxxx-xxxx-xxxx"])
 def test_a_provider_prefix_with_a_filler_body_is_a_placeholder(body: str) -> None:
     assert_untouched(f'OPENAI_API_KEY = "sk-{body}"\nGITHUB_TOKEN = "ghp_{body[:36]}"')

@@ -57,9 +57,11 @@ def _token_shapes() -> list[str]:
     shapes += ["github_pat_" + a(30), "sk-ant-api03-" + a(40), "sk-" + a(40)]
     gitlab = "pat dt rt cbt ptt ft ffct imt agent oas soat".split()
     shapes += [f"gl{k}-" + a(20) for k in gitlab] + ["glpat-" + a(27) + ".01" + h(7)]
-    shapes += [f"xox{c}-" + h(12) + "-" + a(20) for c in "abposre"] + ["xapp-1-" + a(20)]
+    shapes += [f"xox{c}-" + h(12) + "-" + a(20) for c in "abposrecd"] + ["xapp-1-" + a(20)]
+    shapes += ["xoxd-" + a(20) + "%2F" + a(20) + "%3D"]
     shapes += [
-        f"https://hooks.slack.com/{w}/T{a(8)}/B{a(10)}/{a(24)}" for w in ("services", "workflows")
+        f"https://hooks.slack.com/{w}/T{a(8)}/B{a(10)}/{a(24)}"
+        for w in ("services", "workflows", "triggers")
     ]
     shapes += [f"{c}k_{m}_" + a(24) for c in "sr" for m in ("live", "test")]
     shapes += ["whsec_" + a(32), "AIza" + _body(ALNUM + "-_", 35), "SG." + a(22) + "." + a(43)]

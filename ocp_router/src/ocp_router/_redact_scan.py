@@ -35,7 +35,7 @@ TOKEN_GATES: tuple[re.Pattern[str], ...] = (
         r"-(?:(?<=sk-)"  # sk-ant- and sk- (anthropic, openai)
         r"|(?<=gl(?:pat|ptt|cbt|imt|oas)-)|(?<=gl[dfr]t-)"  # gitlab_token
         r"|(?<=gl(?:ffct|soat)-)|(?<=glagent-)"
-        r"|(?<=xox[abposre]-)|(?<=xapp-)"  # slack_token
+        r"|(?<=xox[abposrecd]-)|(?<=xapp-)"  # slack_token
         r"|(?<=pypi-)Ag"  # pypi-Ag
         r"|----BEGIN "  # -----BEGIN ... PRIVATE KEY (private_key)
         r"|(?<=NRAK-)|(?<=PMAK-)|(?<=key-)"  # service_token

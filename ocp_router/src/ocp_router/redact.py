@@ -677,12 +677,13 @@ _TOKEN_PATTERNS: tuple[_Pattern, ...] = (
     ),
     _Pattern(
         "slack_token",
-        re.compile(r"x(?<![\w-]x)(?:ox[abposre]|app)-[A-Za-z0-9-]{10,}"),
+        # xoxc- is a browser session's token, xoxd- its d cookie (URL-encoded base64)
+        re.compile(r"x(?<![\w-]x)(?:(?:ox[abposrec]|app)-[A-Za-z0-9-]{10,}|oxd-[\w%/+=-]{10,})"),
         check=_has_digit,
     ),
     _Pattern(
         "slack_webhook",
-        re.compile(r"hooks\.slack\.com/(?:services|workflows)/(?P<v>[A-Za-z0-9_/]{20,})"),
+        re.compile(r"hooks\.slack\.com/(?:services|workflows|triggers)/(?P<v>[A-Za-z0-9_/]{20,})"),
         group="v",
     ),
     _Pattern(
