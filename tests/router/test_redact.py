@@ -412,6 +412,21 @@ def test_a_slack_session_token_and_its_d_cookie_are_redacted() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    "token",
+    [
+        "dp.pt." + fake(43, ALNUM, 123),
+        "dp.st.dev." + fake(43, ALNUM, 124),
+        "dp.st.prd_eu-2." + fake(44, ALNUM, 125),
+        "dp.said." + fake(43, ALNUM, 126),
+        "dp.audit." + fake(43, ALNUM, 127),
+    ],
+)
+def test_doppler_tokens_of_every_type_are_redacted_whole(token: str) -> None:
+    result = assert_redacted(f"doppler:\n  - {token}\n", token, "service_token")
+    assert result.text == "doppler:\n  - [REDACTED:service_token]\n"
+
+
 @pytest.mark.parametrize("body", ["x" * 48, "X" * 48, "0" * 48, "xxxx-xxxx-xxxx-xxxx-xxxx-xxxx"])
 def test_a_provider_prefix_with_a_filler_body_is_a_placeholder(body: str) -> None:
     assert_untouched(f'OPENAI_API_KEY = "sk-{body}"\nGITHUB_TOKEN = "ghp_{body[:36]}"')

@@ -79,7 +79,7 @@ def _token_shapes() -> list[str]:
     shapes += [f"do{c}_v1_" + h(64) for c in "por"]
     shapes += ["NRAK-" + _body(string.ascii_uppercase + string.digits, 27), "lin_api_" + a(40)]
     shapes += ["PMAK-" + h(24) + "-" + h(34), "key-" + h(32)]
-    shapes += [f"dp.{k}." + a(44) for k in ("st", "ct", "sa", "scim")]
+    shapes += [f"dp.{k}." + a(44) for k in "st st.dev ct pt sa said scim audit".split()]
     shapes += ["eyJhbGciOiJIUzI1NiJ9.eyJ" + a(40) + "." + a(43)]
     for label in ("RSA ", "EC ", "OPENSSH ", "ENCRYPTED ", "", "PGP PRIVATE KEY BLOCK"):
         head = "PGP PRIVATE KEY BLOCK" if label.startswith("PGP") else f"{label}PRIVATE KEY"

@@ -45,7 +45,7 @@ TOKEN_GATES: tuple[re.Pattern[str], ...] = (
         r"\.(?:(?<=SG\.)"  # SG. (sendgrid_key)
         r"|(?<=hooks\.)slack\.com/"  # hooks.slack.com/ (slack_webhook)
         r"|(?<=hv[sbr]\.)"  # hv[sbr]. (vault_token)
-        r"|(?<=dp\.)(?:st|ct|sa|scim)\.)"  # dp.(st|ct|sa|scim). (service_token)
+        r"|(?<=dp\.)(?:st|ct|pt|sa|said|scim|audit)\.)"  # dp.<type>. (service_token)
     ),
     re.compile(
         r"A(?:KIA|SIA|BIA|CCA"  # aws_access_key

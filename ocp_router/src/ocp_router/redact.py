@@ -795,7 +795,9 @@ _TOKEN_PATTERNS: tuple[_Pattern, ...] = (
             r"NRAK-[A-Z0-9]{27}",
             r"lin_api_[A-Za-z0-9]{40}",
             r"PMAK-[a-f0-9]{24}-[a-f0-9]{34}",
-            r"dp\.(?:st|ct|sa|scim)\.[A-Za-z0-9_-]{40,}",
+            # a service token may name its config: dp.st.prd.<40-44 alphanumerics>
+            r"dp\.(?:st\.[a-z0-9_-]{2,35}\.[A-Za-z0-9]{40,}"
+            r"|(?:st|ct|sa|scim)\.[A-Za-z0-9_-]{40,}|(?:pt|said|audit)\.[A-Za-z0-9]{40,})",
             r"key-(?<![\w-]key-)[0-9a-f]{32}",
         )
     ),
