@@ -13,19 +13,20 @@ What is detected (kind in brackets):
   ``service_account``), the ``private_key`` and ``private_key_id`` values
   (``gcp_service_account``).
 - Tokens recognised by prefix and shape wherever they appear: AWS access key ids AKIA/ASIA/
-  ABIA/ACCA (``aws_access_key``); GitHub ghp_/gho_/ghu_/ghs_/ghr_/github_pat_
-  (``github_token``); GitLab glpat- (``gitlab_token``); Anthropic sk-ant- (``anthropic_key``);
-  OpenAI sk-/sk-proj- (``openai_key``); Slack xox[abposre]-/xapp- (``slack_token``) and webhook
-  URLs (``slack_webhook``, host kept); Stripe sk_live_/rk_live_/sk_test_/rk_test_/whsec_
-  (``stripe_key``); Google AIza (``google_api_key``); SendGrid SG. (``sendgrid_key``); Hugging
-  Face hf_ (``huggingface_token``); npm_ (``npm_token``); pypi-Ag (``pypi_token``); Azure
-  AccountKey=/SharedAccessKey=, SAS ``sig=`` and AAD client secrets (``azure_key``); Discord
-  bot tokens (``discord_token``), Telegram bot tokens (``telegram_token``), Vault hvs./hvb.
+  ABIA/ACCA (``aws_access_key``); GitHub ghp_/gho_/ghu_/ghs_/ghr_/github_pat_,
+  ghs_<app_id>_<JWT> (``github_token``); GitLab glpat-/gldt-/glrt-/glptt-/... (``gitlab_token``);
+  Anthropic sk-ant- (``anthropic_key``); OpenAI sk-/sk-proj- (``openai_key``); Slack
+  xox[abposrecd]-/xapp- (``slack_token``) and webhook URLs (``slack_webhook``, host kept);
+  Stripe sk_live_/rk_live_/sk_test_/rk_test_/whsec_ (``stripe_key``); Google AIza
+  (``google_api_key``); SendGrid SG. (``sendgrid_key``); Hugging Face hf_
+  (``huggingface_token``); npm_ (``npm_token``); pypi-Ag (``pypi_token``); Azure
+  AccountKey=/SharedAccessKey=, SAS ``sig=`` and AAD client secrets (``azure_key``); Discord bot
+  tokens (``discord_token``), Telegram bot tokens (``telegram_token``), Vault hvs./hvb.
   (``vault_token``), Databricks dapi (``databricks_token``), Mailchimp ``...-us12``
   (``mailchimp_key``), Shopify shpat_ (``shopify_token``), DigitalOcean dop_v1_
-  (``digitalocean_token``), New Relic NRAK-, Linear lin_api_, Postman PMAK-, Doppler dp.st.,
-  Mailgun key- (``service_token``); age secret keys (``private_key``); JWTs, three base64url
-  segments with the header starting ``eyJ`` (``jwt``).
+  (``digitalocean_token``), New Relic NRAK-, Linear lin_api_, Postman PMAK-, Doppler
+  dp.st./dp.pt./..., Mailgun key- (``service_token``); age secret keys (``private_key``); JWTs,
+  three base64url segments with the header starting ``eyJ`` (``jwt``).
 - HTTP credentials: ``Authorization: Bearer <token>`` / ``Authorization: Token <token>`` and
   random-looking bearer tokens elsewhere (``bearer_token``); ``Authorization: Basic ...`` and
   ``curl -u user:pass`` (``basic_auth``, the user is kept).
