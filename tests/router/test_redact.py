@@ -285,18 +285,19 @@ def test_provider_tokens_are_recognised_by_their_shape(
     assert only_kinds(result) == {kind}
 
 
-@pytest.mark.parametrize("digits", [8, 9, 10])
+@pytest.mark.parametrize("digits", [8, 9, 10, 11, 13])
 def test_a_telegram_bot_token_is_redacted_whole_whatever_the_length_of_its_bot_id(
     digits: int,
 ) -> None:
-    # bot ids have grown past 8 digits; the name it is passed to says nothing secret
+    # bot ids have grown past 8 digits and Telegram documents them up to 13 (ids below
+    # 2**40); the name it is passed to says nothing secret
     token = fake(digits, string.digits, 80 + digits) + ":AA" + fake(33, ALNUM, 90 + digits)
     result = assert_redacted(f'bot = telebot.TeleBot("{token}")\n', token, "telegram_token")
     assert result.text == 'bot = telebot.TeleBot("[REDACTED:telegram_token]")\n'
 
 
 def test_a_telegram_shaped_run_inside_a_longer_number_is_left_alone() -> None:
-    assert_untouched("ids = 12345678901:AA" + fake(33, ALNUM, 99))
+    assert_untouched("ids = 12345678901234:AA" + fake(33, ALNUM, 99))
 
 
 def test_an_anthropic_key_is_not_mistaken_for_an_openai_key() -> None:

@@ -52,7 +52,7 @@ TOKEN_GATES: tuple[re.Pattern[str], ...] = (
         r"|Iza"  # google_api_key
         r"|ccessKey=|ccountKey="  # AccessKey= (SharedAccessKey= too), AccountKey= (azure_key)
         r"|GE-SECRET-KEY-1"  # age identities (private_key)
-        r"|(?<=:A)A)"  # \d{8}:AA (telegram_token)
+        r"|(?<=:A)A)"  # <bot id>:AA (telegram_token)
     ),
     re.compile(r"=(?<=[?&]sig=)"),  # [?&]sig= (azure_key, SAS)
     re.compile(r"Q~"),  # \dQ~ (azure_key, AAD client secret)

@@ -753,9 +753,10 @@ _TOKEN_PATTERNS: tuple[_Pattern, ...] = (
     ),
     _Pattern(
         "telegram_token",
-        # bot ids run 8 to 10 digits: led by the digits, not the literal, which a fixed-width
-        # lookbehind would need; it runs only where ":AA" is (rare)
-        re.compile(r"(?<![\w:])\d{8,10}:AA[A-Za-z0-9_-]{33}(?![\w-])"),
+        # bot ids are user ids, 8 to 13 digits (Telegram documents them below 2**40): led by
+        # the digits, not the literal, which a fixed-width lookbehind would need; it runs only
+        # where ":AA" is (rare)
+        re.compile(r"(?<![\w:])\d{8,13}:AA[A-Za-z0-9_-]{33}(?![\w-])"),
         check=_telegram,
         rare=True,
     ),
