@@ -296,6 +296,13 @@ def test_a_telegram_bot_token_is_redacted_whole_whatever_the_length_of_its_bot_i
     assert result.text == 'bot = telebot.TeleBot("[REDACTED:telegram_token]")\n'
 
 
+def test_a_telegram_bot_token_with_a_dash_in_its_secret_is_redacted() -> None:
+    # the secret is URL-safe base64: a `-` near its end is not a prefix's separator
+    token = "7118423316:AA" + fake(30, ALNUM, 7) + "-6A"
+    result = assert_redacted(f'bot = Bot("{token}")\n', token, "telegram_token")
+    assert result.text == 'bot = Bot("[REDACTED:telegram_token]")\n'
+
+
 def test_a_telegram_shaped_run_inside_a_longer_number_is_left_alone() -> None:
     assert_untouched("ids = 12345678901234:AA" + fake(33, ALNUM, 99))
 
