@@ -311,6 +311,60 @@ TOKEN_FORMATS: tuple[Format, ...] = (
         "TELEGRAM_BOT_TOKEN = '{s}'\n",
         lambda r: chars(string.digits, 10)(r) + ":AA" + mixed(URLSAFE, 33)(r),
     ),
+    Format(
+        "telegram_bot_long_id",
+        "bot = Bot('{s}')\n",
+        lambda r: chars(string.digits, 12)(r) + ":AA" + mixed(URLSAFE, 33)(r),
+    ),
+    Format(
+        "github_app_installation",
+        'gh = Github("{s}")\n',
+        lambda r: (
+            "ghs_"
+            + chars(string.digits, 7)(r)
+            + "_eyJ"
+            + mixed(URLSAFE, 33)(r)
+            + "."
+            + mixed(URLSAFE, 300)(r)
+            + "."
+            + mixed(URLSAFE, 43)(r)
+        ),
+    ),
+    Format(
+        "gitlab_routable",
+        'gl = gitlab.Gitlab(url, "{s}")\n',
+        lambda r: (
+            "glpat-"
+            + mixed(URLSAFE, 27)(r)
+            + ".01"  # the token format's version, then 7 base-36 characters of checksum
+            + chars("0123456789abcdefghijklmnopqrstuvwxyz", 7)(r)
+        ),
+    ),
+    Format("gitlab_runner", 'runner.register("{s}")\n', prefixed("glrt-", mixed(URLSAFE, 20))),
+    Format("gitlab_deploy", 'repo.clone_with("{s}")\n', prefixed("gldt-", mixed(URLSAFE, 20))),
+    Format(
+        "slack_session",
+        "SLACK_XOXC={s}\n",
+        lambda r: (
+            "xoxc-"
+            + chars(string.digits, 12)(r)
+            + "-"
+            + chars(string.digits, 12)(r)
+            + "-"
+            + chars(string.digits, 13)(r)
+            + "-"
+            + chars(HEX, 64)(r)
+        ),
+    ),
+    Format(
+        "slack_d_cookie",
+        "cookies = {{'d': '{s}'}}\n",
+        lambda r: "xoxd-" + mixed(ALNUM, 60)(r) + "%2F" + mixed(ALNUM, 40)(r) + "%3D",
+    ),
+    Format("doppler_personal", 'doppler = Doppler("{s}")\n', prefixed("dp.pt.", mixed(ALNUM, 43))),
+    Format(
+        "doppler_service_config", 'cli.setup("{s}")\n', prefixed("dp.st.prd.", mixed(ALNUM, 40))
+    ),
     Format("twilio_auth", "TWILIO_AUTH_TOKEN={s}\n", mixed(HEX, 32)),
     Format("twilio_api_key", "api_key_sid = '{s}'\n", prefixed("SK", chars(HEX, 32))),
     Format("mailgun", "MAILGUN_API_KEY = '{s}'\n", prefixed("key-", chars(HEX, 32))),
