@@ -303,6 +303,14 @@ def test_a_telegram_bot_token_with_a_dash_in_its_secret_is_redacted() -> None:
     assert result.text == 'bot = Bot("[REDACTED:telegram_token]")\n'
 
 
+@pytest.mark.parametrize("tail", ["-ab", "-Zq", "-9"])
+def test_a_vault_token_with_a_dash_near_its_end_is_redacted(tail: str) -> None:
+    # hvs. tokens are URL-safe base64: a `-` in them is not a prefix's separator
+    token = "hvs." + fake(90, ALNUM, 11) + tail
+    result = assert_redacted(f'client.auth("{token}")\n', token, "vault_token")
+    assert result.text == 'client.auth("[REDACTED:vault_token]")\n'
+
+
 def test_a_telegram_shaped_run_inside_a_longer_number_is_left_alone() -> None:
     assert_untouched("ids = 12345678901234:AA" + fake(33, ALNUM, 99))
 

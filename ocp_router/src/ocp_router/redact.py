@@ -610,6 +610,11 @@ def _telegram(v: str) -> bool:
     return _random_body(v.split(":", 1)[1])
 
 
+def _after_prefix(v: str) -> bool:
+    """A body after a prefix that ends in `.` (hvs.): URL-safe, so `-` is part of it."""
+    return _random_body(v.split(".", 1)[1])
+
+
 def _mailchimp(v: str) -> bool:
     return not _is_filler(v[:32]) and len(set(v[:32])) > 8
 
@@ -764,7 +769,7 @@ _TOKEN_PATTERNS: tuple[_Pattern, ...] = (
     _Pattern(
         "vault_token",
         re.compile(r"hv[sbr]\.(?<![\w.]hv[sbr]\.)[A-Za-z0-9_-]{24,}"),
-        check=_mixed,
+        check=_after_prefix,
         rare=True,
     ),
     _Pattern(
