@@ -311,6 +311,17 @@ def test_a_vault_token_with_a_dash_near_its_end_is_redacted(tail: str) -> None:
     assert result.text == 'client.auth("[REDACTED:vault_token]")\n'
 
 
+def test_google_oauth_client_secrets_and_access_tokens_are_redacted_whole() -> None:
+    secret = "GOCSPX-" + fake(28, ALNUM + "-_", 12)
+    access = "ya29.a0" + fake(150, ALNUM + "-_", 13)
+    text = f'flow = Flow.from_config(cid, "{secret}")\ncreds = Credentials("{access}")\n'
+    result = redact(text)
+    assert result.text == (
+        'flow = Flow.from_config(cid, "[REDACTED:google_oauth]")\n'
+        'creds = Credentials("[REDACTED:google_oauth]")\n'
+    )
+
+
 def test_a_telegram_shaped_run_inside_a_longer_number_is_left_alone() -> None:
     assert_untouched("ids = 12345678901234:AA" + fake(33, ALNUM, 99))
 

@@ -64,7 +64,13 @@ def _token_shapes() -> list[str]:
         for w in ("services", "workflows", "triggers")
     ]
     shapes += [f"{c}k_{m}_" + a(24) for c in "sr" for m in ("live", "test")]
-    shapes += ["whsec_" + a(32), "AIza" + _body(ALNUM + "-_", 35), "SG." + a(22) + "." + a(43)]
+    shapes += [
+        "whsec_" + a(32),
+        "AIza" + _body(ALNUM + "-_", 35),
+        "GOCSPX-" + _body(ALNUM + "-_", 28),
+        "ya29.a0" + _body(ALNUM + "-_", 120),
+        "SG." + a(22) + "." + a(43),
+    ]
     shapes += ["hf_" + a(34), "npm_" + a(36), "pypi-AgEIcHlwaS5vcmc" + a(60)]
     shapes += ["SharedAccessKey=" + a(40), "AccessKey=" + a(40), "AccountKey=" + a(86) + "=="]
     shapes += ["https://x.blob.core.windows.net/c?sv=1&sig=" + a(43) + "%3D", "abc8Q~" + a(34)]

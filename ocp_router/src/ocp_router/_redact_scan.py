@@ -39,12 +39,14 @@ TOKEN_GATES: tuple[re.Pattern[str], ...] = (
         r"|(?<=pypi-)Ag"  # pypi-Ag
         r"|----BEGIN "  # -----BEGIN ... PRIVATE KEY (private_key)
         r"|(?<=NRAK-)|(?<=PMAK-)|(?<=key-)"  # service_token
+        r"|(?<=GOCSPX-)"  # google_oauth
         r"|(?<=[0-9a-f]-)us)"  # [0-9a-f]{32}-us\d (mailchimp_key)
     ),
     re.compile(
         r"\.(?:(?<=SG\.)"  # SG. (sendgrid_key)
         r"|(?<=hooks\.)slack\.com/"  # hooks.slack.com/ (slack_webhook)
         r"|(?<=hv[sbr]\.)"  # hv[sbr]. (vault_token)
+        r"|(?<=ya29\.)"  # ya29. (google_oauth)
         r"|(?<=dp\.)(?:st|ct|pt|sa|said|scim|audit)\.)"  # dp.<type>. (service_token)
     ),
     re.compile(

@@ -14,19 +14,20 @@ What is detected (kind in brackets):
   (``gcp_service_account``).
 - Tokens recognised by prefix and shape wherever they appear: AWS access key ids AKIA/ASIA/
   ABIA/ACCA (``aws_access_key``); GitHub ghp_/gho_/ghu_/ghs_/ghr_/github_pat_,
-  ghs_<app_id>_<JWT> (``github_token``); GitLab glpat-/gldt-/glrt-/glptt-/... (``gitlab_token``);
-  Anthropic sk-ant- (``anthropic_key``); OpenAI sk-/sk-proj- (``openai_key``); Slack
-  xox[abposrecd]-/xapp- (``slack_token``) and webhook URLs (``slack_webhook``, host kept);
-  Stripe sk_live_/rk_live_/sk_test_/rk_test_/whsec_ (``stripe_key``); Google AIza
-  (``google_api_key``); SendGrid SG. (``sendgrid_key``); Hugging Face hf_
-  (``huggingface_token``); npm_ (``npm_token``); pypi-Ag (``pypi_token``); Azure
-  AccountKey=/SharedAccessKey=, SAS ``sig=`` and AAD client secrets (``azure_key``); Discord bot
-  tokens (``discord_token``), Telegram bot tokens (``telegram_token``), Vault hvs./hvb.
-  (``vault_token``), Databricks dapi (``databricks_token``), Mailchimp ``...-us12``
-  (``mailchimp_key``), Shopify shpat_ (``shopify_token``), DigitalOcean dop_v1_
-  (``digitalocean_token``), New Relic NRAK-, Linear lin_api_, Postman PMAK-, Doppler
-  dp.st./dp.pt./..., Mailgun key- (``service_token``); age secret keys (``private_key``); JWTs,
-  three base64url segments with the header starting ``eyJ`` (``jwt``).
+  ghs_<app_id>_<JWT> (``github_token``); GitLab glpat-/gldt-/glrt-/glptt-/...
+  (``gitlab_token``); Anthropic sk-ant- (``anthropic_key``); OpenAI sk-/sk-proj-
+  (``openai_key``); Slack xox[abposrecd]-/xapp- (``slack_token``) and webhook URLs
+  (``slack_webhook``, host kept); Stripe sk_live_/rk_live_/sk_test_/rk_test_/whsec_
+  (``stripe_key``); Google AIza (``google_api_key``), GOCSPX- and ya29. (``google_oauth``);
+  SendGrid SG. (``sendgrid_key``); Hugging Face hf_ (``huggingface_token``); npm_
+  (``npm_token``); pypi-Ag (``pypi_token``); Azure AccountKey=/SharedAccessKey=, SAS ``sig=``
+  and AAD client secrets (``azure_key``); Discord bot tokens (``discord_token``), Telegram bot
+  tokens (``telegram_token``), Vault hvs./hvb. (``vault_token``), Databricks dapi
+  (``databricks_token``), Mailchimp ``...-us12`` (``mailchimp_key``), Shopify shpat_
+  (``shopify_token``), DigitalOcean dop_v1_ (``digitalocean_token``), New Relic NRAK-, Linear
+  lin_api_, Postman PMAK-, Doppler dp.st./dp.pt./..., Mailgun key- (``service_token``); age
+  secret keys (``private_key``); JWTs, three base64url segments with the header starting ``eyJ``
+  (``jwt``).
 - HTTP credentials: ``Authorization: Bearer <token>`` / ``Authorization: Token <token>`` and
   random-looking bearer tokens elsewhere (``bearer_token``); ``Authorization: Basic ...`` and
   ``curl -u user:pass`` (``basic_auth``, the user is kept).
@@ -157,6 +158,7 @@ KINDS: tuple[str, ...] = (
     "slack_webhook",
     "stripe_key",
     "google_api_key",
+    "google_oauth",
     "sendgrid_key",
     "huggingface_token",
     "npm_token",
@@ -611,8 +613,10 @@ def _telegram(v: str) -> bool:
 
 
 def _after_prefix(v: str) -> bool:
-    """A body after a prefix that ends in `.` (hvs.): URL-safe, so `-` is part of it."""
-    return _random_body(v.split(".", 1)[1])
+    """The URL-safe body after a literal prefix that ends at the first `.` or `-` (hvs.,
+    ya29., GOCSPX-): a `-` further on is part of the body."""
+    cut = min(i for i in (v.find("."), v.find("-")) if i >= 0)
+    return _random_body(v[cut + 1 :])
 
 
 def _mailchimp(v: str) -> bool:
@@ -708,6 +712,15 @@ _TOKEN_PATTERNS: tuple[_Pattern, ...] = (
         "google_api_key",
         re.compile(r"AIza(?<![\w-]AIza)[0-9A-Za-z_-]{35}(?![\w-])"),
         check=_not_filler,
+    ),
+    _Pattern(
+        "google_oauth",
+        # an OAuth client's secret (GOCSPX-) and a user's access token (ya29.)
+        re.compile(
+            r"GOCSPX-(?<![\w-]GOCSPX-)[A-Za-z0-9_-]{28}(?![\w-])"
+            r"|ya29\.(?<![\w.]ya29\.)[A-Za-z0-9_-]{30,}"
+        ),
+        check=_after_prefix,
     ),
     _Pattern(
         "sendgrid_key",
