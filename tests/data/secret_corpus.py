@@ -290,6 +290,16 @@ TOKEN_FORMATS: tuple[Format, ...] = (
     Format("stripe_webhook", "endpoint_secret = '{s}'\n", prefixed("whsec_", mixed(ALNUM, 32))),
     Format("google_api_key", "const key = '{s}';\n", prefixed("AIza", mixed(URLSAFE, 35))),
     Format(
+        "google_oauth_client",
+        'flow = Flow.from_client_config(cfg, "{s}")\n',
+        prefixed("GOCSPX-", mixed(URLSAFE, 28)),
+    ),
+    Format(
+        "google_access_token",
+        "creds = Credentials('{s}')\n",
+        prefixed("ya29.a0", mixed(URLSAFE, 150)),
+    ),
+    Format(
         "sendgrid",
         "SENDGRID_API_KEY={s}\n",
         lambda r: "SG." + mixed(URLSAFE, 22)(r) + "." + mixed(URLSAFE, 43)(r),
