@@ -8,8 +8,9 @@ does) and sends each development query as `{query, k: 20}`. Each stage is timed 
 (perf_counter around it) and the table shows the median per query in milliseconds. The
 stages are the ones a `tools/call` goes through in `ocp-server`: stdio's line check, the
 SDK's request validation, our argument model, the search (with the answer's two shapes, text
-and structured, built in its wire form), the result's dict, the SDK's result validation and
-dump, and the response's JSON. What the SDK's
+and structured, built in its wire form), the result's dict, the result as sent (the SDK's
+result validation and dump are skipped for a tool's answer: tool_answers.py), and the
+response's JSON. What the SDK's
 dispatch adds around them (tasks, streams, middleware) is not in the table: compare the sum
 with the server CPU per query bench_search_latency.py reports. The medians are of each stage
 alone: they do not add up to the median of the whole.
@@ -39,9 +40,9 @@ from mcp_types import methods as _methods  # noqa: E402
 from mcp_types.jsonrpc import JSONRPCResponse  # noqa: E402
 
 import ocp_wire as wire  # noqa: E402
-from ocp_server.server import tool_result  # noqa: E402
 from ocp_server.settings import resolve_workspace  # noqa: E402
 from ocp_server.stdio import check_line, encode_message  # noqa: E402
+from ocp_server.tool_answers import as_sent, tool_result  # noqa: E402
 
 VERSION = "2025-06-18"  # what the retrieval benchmark's client asks for
 
@@ -86,9 +87,8 @@ async def _corpus(name: str, cache: Path, rounds: int) -> dict[str, float]:
                 mark("search (AppState.search, in process)")
                 result = tool_result(out)
                 mark("ours: result dict (its text and structured content come with the search)")
-                dumped = _dump_result(result)
-                dumped = _methods.serialize_server_result("tools/call", VERSION, dumped)
-                mark("SDK: result dump + surface validation")
+                dumped = _dump_result(as_sent(result, VERSION))
+                mark("ours: the result as sent (no SDK dump: tool_answers.py)")
                 response = SessionMessage(
                     JSONRPCResponse(jsonrpc="2.0", id=request["id"], result=dumped)
                 )

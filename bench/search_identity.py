@@ -33,7 +33,7 @@ from bench_search_latency import CACHE, CORPORA, LARGE, K, _queries, index_copy 
 async def _dump_corpus(name: str, cache: Path, out: list[str]) -> None:
     import ocp_wire as wire
     from ocp_server.index.ranking import parse_query, rank
-    from ocp_server.server import tool_result
+    from ocp_server.tool_answers import tool_result
 
     root = LARGE if name == "large" else cache / "corpora" / name
     built = cache / "work" / "ocp" / name / "ocp.db"

@@ -50,6 +50,7 @@ from ocp_server.errors import DatabaseError, InputError, RouteFailure, Workspace
 from ocp_server.render import ToolAnswer, render
 from ocp_server.settings import ServerSettings, resolve_workspace
 from ocp_server.stdio import hardened_stdio
+from ocp_server.tool_answers import ToolCallsInWireForm, tool_result
 
 if TYPE_CHECKING:
     # Loaded after `initialize` is answered (see `_load_app`): the router, the index and
@@ -209,24 +210,6 @@ def _find(name: str) -> ToolSpec | None:
 
 # Error texts are cut to this length: a 1 MB tool name must not come back whole.
 MAX_ERROR_CHARS = 2_000
-
-
-def tool_result(out: BaseModel | ToolAnswer) -> dict[str, Any]:
-    """A tool's answer, a `CallToolResult` in its wire form: its text rendering and its
-    structured content. Not the model: the SDK validates every result against the protocol's
-    schema and dumps it again anyway, and the model would be one more validation and dump of
-    every text (a search's answer is 60 KB). A search comes in its wire form already."""
-    if isinstance(out, ToolAnswer):
-        text, structured = out.text, out.structured
-    else:
-        text, structured = render(out), out.model_dump(mode="json")
-    return {
-        "content": [{"type": "text", "text": text}],
-        "structuredContent": structured,
-        # The model's defaults, on the wire as its dump puts them (a test keeps them equal).
-        "isError": False,
-        "resultType": "complete",
-    }
 
 
 def error_result(message: str, structured: dict[str, Any] | None = None) -> CallToolResult:
@@ -484,6 +467,8 @@ def build_server(
         _SpansWhenTraced(m) if type(m).__name__ == "OpenTelemetryMiddleware" else m
         for m in server.middleware
     ]
+    # Innermost: the spans, when traced, still cover every call.
+    server.middleware.append(ToolCallsInWireForm(on_call_tool))
     return server
 
 
