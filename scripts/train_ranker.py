@@ -519,9 +519,9 @@ def report(data: Data) -> None:
         for s in SETS
         for r in ((0, 1) if with_history else (0,))
     }
-    line = f"| **mean** | {mean[('commits', 0)]:.3f} | {mean[('docstrings', 0)]:.3f} |"
+    line = f"| **mean** | {mean[('commits', 0)]:.4f} | {mean[('docstrings', 0)]:.3f} |"
     if with_history:
-        line += f" {mean[('commits', 1)]:.3f} |"
+        line += f" {mean[('commits', 1)]:.4f} |"
     print(line)
 
 
