@@ -7,9 +7,11 @@ Reports cold index time (files/s, MB/s), database size against the indexed sourc
 and one-file-edit re-index times, the time to read the postings into memory (cold, and again
 after an edit), search latency p50/p95 over a fixed query list (the postings already in
 memory: the steady state of a running server), the same over MCP through a real
-`ocp-server`, peak RSS, ripgrep's time for the same literal terms as a reference, and
-retrieval quality on the Django question set (bench/data/django_questions.jsonl): MRR@10 and
-Recall@5, where a hit is a result in the answer's file whose lines overlap the answer's.
+`ocp-server` (with the SDK client, `ocp-client`, and with a plain client that only parses each
+answer's line: the server's part), peak RSS, ripgrep's time for the same literal terms as a
+reference, and retrieval quality on the Django question set (bench/data/django_questions.jsonl):
+MRR@10 and Recall@5, where a hit is a result in the answer's file whose lines overlap the
+answer's.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from bench_search_latency import Server  # noqa: E402
 from corpus import django_source, git_init  # noqa: E402
 
 from ocp_client import OCPClient  # noqa: E402
@@ -181,9 +184,25 @@ async def _over_mcp(workspace: Path, db_path: Path, queries: list[str]) -> dict[
                 t0 = time.perf_counter()
                 await client.search(q, k=20)
                 times.append((time.perf_counter() - t0) * 1000)
+    # The server's part alone: a client that only parses the answer's line (the SDK client
+    # validates a ~100 KB answer three times, which costs more than the server's work).
+    server = Server(str(Path(sys.executable).parent / "ocp-server"), workspace, db_path)
+    try:
+        for q in queries[:5]:
+            server.search(q)
+        plain = []
+        for _ in range(3):
+            for q in queries:
+                t0 = time.perf_counter()
+                server.search(q)
+                plain.append((time.perf_counter() - t0) * 1000)
+    finally:
+        server.close()
     return {
         "MCP search p50 ms (k=20)": f"{statistics.median(times):.1f}",
         "MCP search p95 ms (k=20)": f"{_percentile(times, 0.95):.1f}",
+        "MCP search p50 ms, plain client": f"{statistics.median(plain):.1f}",
+        "MCP search p95 ms, plain client": f"{_percentile(plain, 0.95):.1f}",
     }
 
 
