@@ -31,8 +31,15 @@ from bench_search_latency import CACHE, CORPORA, LARGE, K, _queries, index_copy 
 
 
 async def _dump_corpus(name: str, cache: Path, out: list[str]) -> None:
+    import importlib
+    import importlib.util
+
     import ocp_wire as wire
-    from ocp_server.index.ranking import parse_query, rank
+    from ocp_server.index.ranking import rank
+
+    # parse_query moved from ranking.py to query.py on 2026-12-04: either checkout may be older
+    home = "query" if importlib.util.find_spec("ocp_server.index.query") else "ranking"
+    parse_query = importlib.import_module(f"ocp_server.index.{home}").parse_query
     from ocp_server.tool_answers import tool_result
 
     root = LARGE if name == "large" else cache / "corpora" / name

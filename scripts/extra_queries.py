@@ -52,14 +52,10 @@ from typing import Any
 import numpy as np
 import train_ranker as tr
 
+from ocp_server.index.features import FEATURES, candidate_features
 from ocp_server.index.history import DEFAULT_HISTORY_COMMITS, read_history
-from ocp_server.index.ranking import (
-    FEATURES,
-    QUERY_KINDS,
-    candidate_features,
-    parse_query,
-    query_kinds,
-)
+from ocp_server.index.query import parse_query
+from ocp_server.index.ranking import QUERY_KINDS, query_kinds
 
 OUT = Path.home() / ".cache" / "ocp-bench" / "extra-queries"  # beside the ranker's corpora
 MAX_SOURCE_FILES = 5

@@ -23,7 +23,8 @@ from pathlib import Path
 
 from train_ranker import BENCH, _corpus_root
 
-from ocp_server.index.ranking import parse_query, rank
+from ocp_server.index.query import parse_query
+from ocp_server.index.ranking import rank
 from ocp_server.index.workspace import WorkspaceIndex
 
 TOP = 10

@@ -8,7 +8,7 @@
 
 `features` needs `../shared/bench/retrieval` (six repositories in five languages, their commit
 and doc-comment queries). It indexes each corpus with OCP's own indexer, computes
-`ranking.candidate_features` for every query, and stores the feature rows of each query's
+`features.candidate_features` for every query, and stores the feature rows of each query's
 relevant candidates and of its best-scoring others, with labels, in
 `tests/data/ranker_features.npz` (numbers only: no text of the corpora).
 
@@ -38,6 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ocp_server.index.features import FEATURES, candidate_features
 from ocp_server.index.history import (
     DEFAULT_HISTORY_COMMITS,
     Commit,
@@ -45,13 +46,8 @@ from ocp_server.index.history import (
     store_history,
 )
 from ocp_server.index.lexical import Snapshot
-from ocp_server.index.ranking import (
-    FEATURES,
-    QUERY_KINDS,
-    candidate_features,
-    parse_query,
-    query_kinds,
-)
+from ocp_server.index.query import parse_query
+from ocp_server.index.ranking import QUERY_KINDS, query_kinds
 from ocp_server.index.workspace import WorkspaceIndex
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -248,7 +244,7 @@ EVEN = 0.75
 #: both tilings, +-1 rel and the 2-word span) 0.8121 (.835 .908 .810 .779 .793 .748: cobra and
 #: express pick an all-terms window by a hair). Shipped (2026-12-04) as the 3-line tiles with one
 #: either side: each chunk stores per term record the tiles of its file's lines holding the term
-#: (`lexicon.body_blob`, m015), and `ranking.subject_window` reads them for the candidates; zero
+#: (`lexicon.body_blob`, m015), and `proximity.subject_window` reads them for the candidates; zero
 #: for a changelog, whose lines restate requests (without that rule a changelog restating a
 #: request outranked its code, test_ranking). Retrained on the feature as shipped: LORO 0.8145
 #: (.836 .908 .806 .780 .793 .764), with history 0.828, nested 0.8135; doc comments 0.996.
@@ -263,7 +259,7 @@ EVEN = 0.75
 #: msbuild solution filters" finds default_types.rs at 4 instead of 6, held down by the
 #: flag file's size and its definitions named `include` and `filter`.
 #: The names field length-normalised by a file's definitions (BM25 b over its definitions
-#: over their mean among files defining something; `ranking.NAMES_B`) DOES rank better held out
+#: over their mean among files defining something; `features.NAMES_B`) DOES rank better held out
 #: (2026-12-04): b 0.25 / 0.5 / 0.75 / 1 0.8168 / 0.8177 / 0.8175 / 0.8167 (0.5: .833 .915 .811
 #: .782 .793 .772; nested 0.8170; with history 0.826 against 0.828); shipped at 0.5, 0.8178 as
 #: retrained. Its length as the file's chunks naming something (Markdown headings counted)
@@ -383,7 +379,7 @@ class Data:
         data = np.load(path)
         if tuple(data["features"].tolist()) != FEATURES:
             raise SystemExit(
-                f"{path} holds other features than ranking.FEATURES: run "
+                f"{path} holds other features than features.FEATURES: run "
                 "`uv run python scripts/train_ranker.py features` first"
             )
         if "kinds" not in data or data["kinds"].shape[1] != len(QUERY_KINDS):
@@ -544,7 +540,7 @@ def write(weights: np.ndarray) -> None:
 def check(data: Data) -> int:
     shipped = json.loads(WEIGHTS_FILE.read_text("utf-8"))
     if tuple(shipped["features"]) != FEATURES:
-        print("ranker_weights.json names other features than ranking.FEATURES", file=sys.stderr)
+        print("ranker_weights.json names other features than features.FEATURES", file=sys.stderr)
         return 1
     fresh = fit(data.x, data.y, data.query)
     by_kind = shipped.get("query_kinds", {})

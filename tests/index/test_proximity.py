@@ -14,7 +14,8 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from ocp_server.index import lexicon, ranking
+from ocp_server.index import features, lexicon, proximity
+from ocp_server.index.hits import gather_all
 from ocp_server.index.lexical import Snapshot, _tile_masks
 from ocp_server.index.lexicon import (
     TERM_RECORD,
@@ -26,7 +27,7 @@ from ocp_server.index.lexicon import (
     term_hash,
     terms,
 )
-from ocp_server.index.ranking import subject_window
+from ocp_server.index.proximity import subject_window
 from ocp_server.index.workspace import WorkspaceIndex
 
 WORDS = ("alpha", "gamma", "delta")
@@ -210,7 +211,7 @@ def _subject_window(
 ) -> npt.NDArray[np.float64]:
     """`subject_window` over the chunk postings of the terms `query`, as a search gathers them."""
     at = snap.chunk_body.locate([term_hash(t) for t in query])
-    hits = ranking._gather_all([(snap.chunk_body, at, snap.n_chunks)])[0]
+    hits = gather_all([(snap.chunk_body, at, snap.n_chunks)])[0]
     return subject_window(snap, at, hits, weight, cand)
 
 
@@ -218,7 +219,7 @@ async def test_a_window_weighs_the_subjects_rarest_terms_only_past_a_bound(
     tmp_path: Path,
 ) -> None:
     rng = random.Random(5)
-    many = ranking._WINDOW_TERMS + 6
+    many = proximity._WINDOW_TERMS + 6
     words: dict[str, str] = {}  # term -> word
     while len(words) < many:
         word = "".join(rng.choice("bcdfghjklmnpqrstvwxz") for _ in range(8))
@@ -234,7 +235,7 @@ async def test_a_window_weighs_the_subjects_rarest_terms_only_past_a_bound(
     (root / "m.py").write_text(text)
     snap = await _fresh_snapshot(root, tmp_path / "ocp.db")
     got = _subject_window(snap, list(words), np.array(list(weight.values())), np.arange(1))
-    rarest = dict(list(weight.items())[-ranking._WINDOW_TERMS :])
+    rarest = dict(list(weight.items())[-proximity._WINDOW_TERMS :])
     share = sum(rarest.values()) / sum(weight.values())  # the whole query's weight counts
     assert got == pytest.approx([_best_window_share(text, rarest) * share], abs=1e-3)
     # with every term counted it would be more
@@ -286,7 +287,7 @@ async def test_a_file_holding_the_request_together_ranks_before_one_holding_it_a
         assert first == "b_together.py"
         # and without the proximity evidence it is a tie the other file wins
         monkeypatch.setattr(
-            ranking, "subject_window", lambda snap, at, hits, weight, cand: np.zeros(len(cand))
+            features, "subject_window", lambda snap, at, hits, weight, cand: np.zeros(len(cand))
         )
         first = (await index.search(query + " ", k=2, refresh=False)).results[0].path
         assert first == "a_apart.py"

@@ -13,17 +13,12 @@ import numpy as np
 import pytest
 
 from ocp_router.tokens import estimate_tokens
+from ocp_server.index.features import FEATURES, candidate_features
 from ocp_server.index.lexical import ChunkRow
 from ocp_server.index.lexicon import identifier_key, terms
 from ocp_server.index.models import SearchResult
-from ocp_server.index.ranking import (
-    FEATURES,
-    QUERY_KINDS,
-    candidate_features,
-    load_weights,
-    parse_query,
-    query_kinds,
-)
+from ocp_server.index.query import parse_query
+from ocp_server.index.ranking import QUERY_KINDS, load_weights, query_kinds
 from ocp_server.index.workspace import WorkspaceIndex
 from tests.workspace_fixture import git
 
@@ -364,22 +359,22 @@ async def test_a_question_like_a_past_commit_finds_the_files_it_changed(tmp_path
 )
 def test_what_a_query_asks_for_is_found_case_blind(text: str) -> None:
     """The plain patterns on lower-cased ASCII text find what the case-blind ones find."""
-    from ocp_server.index import ranking
+    from ocp_server.index import query as ranking_query
 
     query = parse_query(text)
-    assert query.wants_tests == bool(ranking._TEST_QUERY.search(text))
-    assert query.wants_docs == bool(ranking._DOCS_QUERY.search(text))
-    assert query.wants_changelog == bool(ranking._CHANGELOG_QUERY.search(text))
+    assert query.wants_tests == bool(ranking_query._TEST_QUERY.search(text))
+    assert query.wants_docs == bool(ranking_query._DOCS_QUERY.search(text))
+    assert query.wants_changelog == bool(ranking_query._CHANGELOG_QUERY.search(text))
     # lower-cased text meets lower-case ASCII patterns alone (an upper-case escape, \W or
     # \B, would mean something else lower-cased; "ſ" in a pattern matches "s" case-blind)
-    assert all(p.pattern == p.pattern.lower() and p.pattern.isascii() for p in ranking._LOWER)
+    assert all(p.pattern == p.pattern.lower() and p.pattern.isascii() for p in ranking_query._LOWER)
 
 
 def test_what_a_query_asks_for_is_found_case_blind_in_any_ascii_text() -> None:
     import random
     import string
 
-    from ocp_server.index import ranking
+    from ocp_server.index import query as ranking_query
 
     rng = random.Random(7)
     # the patterns' own words, mixed in at random case, among random ASCII
@@ -394,9 +389,9 @@ def test_what_a_query_asks_for_is_found_case_blind_in_any_ascii_text() -> None:
             for c in rng.choice([" ", "_", "-", ""]).join(parts)
         )
         query = parse_query(text)
-        assert query.wants_tests == bool(ranking._TEST_QUERY.search(text)), text
-        assert query.wants_docs == bool(ranking._DOCS_QUERY.search(text)), text
-        assert query.wants_changelog == bool(ranking._CHANGELOG_QUERY.search(text)), text
+        assert query.wants_tests == bool(ranking_query._TEST_QUERY.search(text)), text
+        assert query.wants_docs == bool(ranking_query._DOCS_QUERY.search(text)), text
+        assert query.wants_changelog == bool(ranking_query._CHANGELOG_QUERY.search(text)), text
 
 
 async def test_a_snapshot_refuses_rolled_up_tables_with_keys_of_their_own(tmp_path: Path) -> None:
@@ -503,7 +498,6 @@ async def test_a_lookup_shows_the_definition_whose_name_holds_more_of_its_words(
 async def test_how_often_files_changed_is_counted_again_for_a_new_snapshot(tmp_path: Path) -> None:
     """The history's change counts are kept on a snapshot for its next search: a commit
     indexed after it (a new snapshot) counts again."""
-    from ocp_server.index.ranking import candidate_features
 
     ws = tmp_path / "ws"
     ws.mkdir()

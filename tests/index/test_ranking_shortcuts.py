@@ -7,13 +7,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ocp_server.index.ranking import ChunkScores, _ascending_distinct, _Ranges
+from ocp_server.index.features import ChunkScores, _ascending_distinct
+from ocp_server.index.hits import Ranges
 
 
 def test_ranges_reduce_each_range_and_give_zero_for_an_empty_one() -> None:
     values = np.array([3.0, 1.0, 4.0, 1.0, 5.0, 9.0, 2.0, 0.0])  # the last: past every range
     edges = np.array([0, 2, 2, 2, 3, 7], dtype=np.int64)  # [0, 2), [2, 2), [3, 7)
-    ranges = _Ranges.of(edges)
+    ranges = Ranges.of(edges)
     assert ranges.reduce(np.maximum, values).tolist() == [3.0, 0.0, 9.0]
     assert ranges.reduce(np.add, values).tolist() == [4.0, 0.0, 17.0]
 
@@ -44,7 +45,7 @@ def test_distinct_definitions_are_found_without_loading_numpy_ma_a_40_ms_import(
 
     code = (
         "import sys, numpy as np\n"
-        "from ocp_server.index.ranking import _ascending_distinct\n"
+        "from ocp_server.index.features import _ascending_distinct\n"
         "_ascending_distinct(np.asarray([3, 1, 3]))\n"
         "print('numpy.ma' in sys.modules)\n"
     )

@@ -392,7 +392,7 @@ async def m014_zstd_text(db: aiosqlite.Connection) -> None:
 
 
 async def m015_chunk_tiles(db: aiosqlite.Connection) -> None:
-    """Term proximity (`index/ranking.py`): each chunk stores, per term record, which tiles of
+    """Term proximity (`index/proximity.py`): each chunk stores, per term record, which tiles of
     its file's lines hold the term (`index/lexicon.body_blob`). The chunks stay, so search
     keeps answering; the next update reads every file with chunks without tiles again (the
     indexer, through `chunks_untiled`), which fills in the tiles of the chunks it keeps, and

@@ -243,7 +243,7 @@ def unpack_text(stored: bytes) -> str:
 
 
 TERM_RECORD = np.dtype([("term", "<u4"), ("count", "<u2")])
-#: Where in a chunk each term is, for term proximity (`ranking`): the file's lines in tiles of
+#: Where in a chunk each term is, for term proximity (`proximity`): the file's lines in tiles of
 #: this many, counted from the file's first line, so neighbouring chunks share one grid.
 TILE_LINES = 3
 #: A term's tiles in a chunk are one bit each, from the chunk's first tile: at most 64 (a chunk

@@ -32,7 +32,8 @@ from ocp_server.index.files import path_exclusion
 from ocp_server.index.lexical import ChunkRow, Snapshot
 from ocp_server.index.lexicon import unpack_text
 from ocp_server.index.models import SearchResult
-from ocp_server.index.ranking import Ranked, parse_query, rank
+from ocp_server.index.query import parse_query
+from ocp_server.index.ranking import Ranked, rank
 
 __all__ = ["CHUNKS_PER_FILE", "search_chunks"]
 

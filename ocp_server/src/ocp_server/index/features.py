@@ -1,0 +1,495 @@
+"""The evidence for each candidate file of a query: the ranking's features.
+
+Files are ranked, not chunks, because an agent's next step is to open a file and because
+evidence spread over a file (five matching definitions, the words of the question in its tests)
+is what a single best chunk hides. `candidate_features` picks a query's candidate files (the
+best by each main signal) and computes the features below for each; `ranking.py` weighs them.
+
+The features, all per (query, file), scaled by their maximum over the query's candidates where
+marked "rel" so that long and short queries weigh alike:
+
+- BM25 of the file as one document (k1 1.2, b 0.75 and b 0.3), rel;
+- the best chunk's BM25 and the best block's (about BLOCK_LINES lines of whole chunks), rel;
+- BM25 over the words of the first sentence only, over the rest, and over words written as
+  code (`backticked`, snake_case, camelCase), rel;
+- the best chunk's BM25 over words written as code, rel;
+- coverage: the IDF-weighted share of the query's terms in the file, and in its best chunk;
+  the share of the query's rarest terms in the file;
+- phrases: the share of the query's adjacent term pairs found adjacent in the file;
+- names: BM25 over the names of the file's definitions, rel; identifiers written as code in
+  the query that the file defines (1/number of files defining each). A short query (a lookup,
+  at most LOOKUP_WORDS words) names identifiers with any word or adjacent pair of words, and
+  the files defining them rank first;
+- the path: BM25 over the path's words, rel; the file's stem named as a word in the query;
+- what it is: code, test, code beside the product (docs/, examples/), prose, config, a
+  changelog (unless the query asks for one); size in lines and definitions (log).
+- proximity: the share of the request's first sentence that one 9-line window of the file
+  holds (`proximity.py`);
+- history, in a git workspace: what the past commits most like the query changed, and how
+  often the file changed.
+
+Stemming, identifier splitting and the query-term counts follow `lexicon`. A query that asks for
+documentation or configuration ("docs", "readme", "yaml", ...) does not hold prose or config
+back.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import NamedTuple
+
+import numpy as np
+import numpy.typing as npt
+
+from ocp_server.index.hits import (
+    Floats,
+    Hits,
+    Ints,
+    Ranges,
+    bm25_idf,
+    bm25_numerators,
+    bm25_postings,
+    distinct_docs,
+    doc_sums,
+    gather,
+    gather_all,
+    length_norm,
+    reduce_add,
+    reduce_all,
+    reduce_any,
+    reduce_max,
+    saturated_sums,
+)
+from ocp_server.index.lexical import FileClass, Snapshot
+from ocp_server.index.lexicon import defined_hash, name_hash, term_hash
+from ocp_server.index.proximity import subject_window
+from ocp_server.index.query import Query
+
+__all__ = [
+    "CANDIDATES",
+    "ChunkScores",
+    "FEATURES",
+    "candidate_features",
+]
+
+FEATURES: tuple[str, ...] = (
+    "file_bm25",
+    "file_bm25_flat",
+    "chunk_best",
+    "path",
+    "names",
+    "coverage",
+    "rare_coverage",
+    "stem_named",
+    "code",
+    "test",
+    "aux",
+    "prose",
+    "config",
+    "log_lines",
+    "log_definitions",
+    "subject_bm25",
+    "body_bm25",
+    "code_words_bm25",
+    "code_words_chunk",
+    "defines_named",
+    "phrases",
+    "chunk_coverage",
+    "test_asked",
+    "block_best",
+    "history_similar",
+    "history_changes",
+    "changelog",
+    "subject_window",
+)
+
+#: The features scaled by their maximum over the query's candidates ("rel" above).
+_RELATIVE = np.array(
+    [
+        FEATURES.index(name)
+        for name in (
+            "file_bm25",
+            "file_bm25_flat",
+            "chunk_best",
+            "path",
+            "names",
+            "subject_bm25",
+            "body_bm25",
+            "code_words_bm25",
+            "code_words_chunk",
+            "block_best",
+            "history_similar",
+        )
+    ]
+)
+#: BM25's b for the names field, normalised by the file's definitions (`hits.length_norm`):
+#: LORO commits MRR@10 at 0 / 0.25 / 0.5 / 0.75 / 1: 0.8145 / 0.8168 / 0.8177 / 0.8175 / 0.8167.
+NAMES_B = 0.5
+CANDIDATES = 80
+#: The past commits most like the query that vote for the files they changed.
+HISTORY_COMMITS = 30
+#: Choosing a file's chunk: how much the share of the query's phrases it holds adds to BM25
+#: (doc comment -> function on the dev sets: chunk hits 0.91 without, 0.97 with).
+CHOICE_PHRASES = 2.0
+#: A prose file that is a changelog or release notes (CHANGES.md, History.md, NEWS, a fragment
+#: in changelog/): it restates commit messages nearly word for word, so it matches a request
+#: about code better than the code does (express: History.md in the top 6 of 25 of 150 commit
+#: queries before it was a feature).
+_CHANGELOG_PATH = re.compile(
+    r"(?:^|/)(?:change[-_]?log|changes|history|news|release[-_]?notes|releases)"
+    r"(?:/|\.[\w.]+$|$)",
+    re.IGNORECASE,
+)
+
+
+class ChunkScores(NamedTuple):
+    """How well each chunk answers, for picking chunks in a file: `values` of the chunks
+    `chunks` (ascending), every other chunk 0. Only the chunks a query hits are held."""
+
+    chunks: Ints
+    values: Floats
+
+    def best_of_file(self, lo: int, hi: int) -> int:
+        """`lo + of_file(lo, hi).argmax()`, without building the file's array."""
+        a, b = self.chunks.searchsorted((lo, hi)).tolist()
+        if a == b:
+            return lo
+        at = int(self.values[a:b].argmax())
+        return int(self.chunks[a + at]) if self.values[a + at] > 0 else lo
+
+    def best_of_files(self, lo: Ints, hi: Ints) -> Ints:
+        """`best_of_file` of each file (chunks lo[i]..hi[i]-1), all at once."""
+        a = self.chunks.searchsorted(lo)
+        sizes = self.chunks.searchsorted(hi) - a
+        firsts = sizes.cumsum() - sizes
+        held = sizes > 0
+        best = lo.copy()
+        if not reduce_any(held):
+            return best
+        a, sizes, firsts = a[held], sizes[held], firsts[held]
+        total = int(sizes.sum())
+        at = np.arange(total) + (a - firsts).repeat(sizes)  # the files' chunks, one run each
+        values = self.values[at]
+        top = np.maximum.reduceat(values, firsts)
+        # the first chunk holding its file's best value, as argmax takes
+        first = np.minimum.reduceat(
+            np.where(values == top.repeat(sizes), np.arange(total), total), firsts
+        )
+        best[held] = np.where(top > 0, self.chunks[at[first]], lo[held])
+        return best
+
+    def of_file(self, lo: int, hi: int) -> Floats:
+        """The scores of chunks lo..hi-1 (one file's)."""
+        out = np.zeros(hi - lo)
+        a, b = self.chunks.searchsorted((lo, hi)).tolist()
+        out[self.chunks[a:b] - lo] = self.values[a:b]
+        return out
+
+
+def _history(
+    snap: Snapshot, keys: list[int], qtf: Floats, as_of: int | None
+) -> tuple[Floats, Floats]:
+    """Per file: (what the past commits most like the query changed, how often it changed).
+
+    `as_of` (epoch seconds) keeps only older commits: for measuring on past queries."""
+    hist, n_files = snap.history, snap.n_files
+    similar, changes = np.zeros(n_files), np.zeros(n_files)
+    if not hist.n_commits:
+        return similar, changes
+    older = None if as_of is None else hist.time < as_of
+    if older is None:  # the same for every search of a snapshot: counted on its first
+        kept = snap.derived.get(("history_changes",))
+        if kept is None:
+            kept = snap.derived[("history_changes",)] = doc_sums(hist.files, None, n_files)
+        changes = kept
+    else:
+        per_file = np.repeat(np.arange(hist.n_commits), np.diff(hist.file_starts))
+        changes = doc_sums(hist.files[older[per_file]], None, n_files)
+    hh = gather(hist.body, keys, hist.n_commits)
+    if older is not None:
+        keep = older[hh.docs]
+        # df still counts the newer commits (as it always has: measuring only)
+        idf = bm25_idf(hh.df, max(int(older.sum()), 1))
+        hh = Hits(hh.docs[keep], hh.counts[keep], hh.term[keep], hh.df, idf)
+    post = bm25_postings(hh, qtf * hh.idf, length_norm(snap, "history", 0.75))
+    score = doc_sums(hh.docs, post, hist.n_commits)
+    top = np.argsort(-score)[:HISTORY_COMMITS]
+    top = top[score[top] > 0]
+    if len(top):
+        # each similar commit votes for the files it changed, less so when it changed many
+        lo, hi = hist.file_starts[top], hist.file_starts[top + 1]
+        sizes = hi - lo
+        at = np.repeat(lo, sizes) + (
+            np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+        )
+        votes = np.repeat(score[top] / np.sqrt(np.maximum(sizes, 1)), sizes)
+        similar = doc_sums(hist.files[at], votes, n_files)
+    return similar, changes
+
+
+def candidate_features(
+    snap: Snapshot,
+    query: Query,
+    allowed: npt.NDArray[np.bool_] | None = None,
+    as_of: int | None = None,
+) -> tuple[Ints, Floats, ChunkScores, Hits, tuple[str, ...]]:
+    """(candidate files, their feature matrix, chunk scores, chunk hits, query terms).
+
+    `as_of` (epoch seconds) limits the history evidence to older commits."""
+    term_list = tuple(query.counts)
+    qtf = np.array([query.counts[t] for t in term_list], dtype=np.float64)
+    n_files, n_chunks = snap.n_files, snap.n_chunks
+    keys = [term_hash(t) for t in term_list]
+    is_code = np.array([t in query.code for t in term_list], dtype=bool)
+    in_subject = np.array([t in query.subject for t in term_list], dtype=bool)
+
+    # ---- every table's postings of the query at once; a table rolled up from another
+    # (chunks to files and blocks) shares its keys: looked up once for both
+    body_at = snap.chunk_body.locate(keys)
+    pair_keys = list(query.pair_keys)
+    pair_at = snap.chunk_pairs.locate(pair_keys)
+    name_keys = [name_hash(t) for t in term_list]
+    names_at = snap.chunk_names.locate(name_keys + [defined_hash(i) for i in query.identifiers])
+    name_at, defined_at = names_at[: len(name_keys)], names_at[len(name_keys) :]
+    lookup = bool(query.identifiers and query.lookup)
+    blocks = snap.blocks
+    n_blocks = len(blocks.length)
+    ch, fh, bh, ph, cph, nh, dh, path_h, *lk = gather_all(
+        [
+            (snap.chunk_body, body_at, n_chunks),
+            (snap.file_body, body_at, n_files),
+            (blocks.body, body_at, n_blocks),
+            (snap.file_pairs, pair_at, n_files),
+            (snap.chunk_pairs, pair_at, n_chunks),
+            (snap.file_names, name_at, n_files),
+            (snap.file_names, defined_at, n_files),
+            (snap.file_path, snap.file_path.locate(keys), n_files),
+            *(
+                [(snap.chunk_names, defined_at, n_chunks), (snap.chunk_names, name_at, n_chunks)]
+                if lookup
+                else []
+            ),
+        ]
+    )
+
+    # ---- chunks: sums over the chunks holding a query term only
+    hit, where, seen = distinct_docs(ch.docs, n_chunks)
+    at = where[ch.docs]
+    n_hit = len(hit)
+    chunk_idf = ch.idf
+    chunk_post = bm25_postings(ch, qtf * chunk_idf, length_norm(snap, "chunk", 0.75))
+    chunk_scores = doc_sums(at, chunk_post, n_hit)
+    chunk_best = np.zeros(n_files)  # scores are not negative: the maximum of 0 and theirs
+    np.maximum.at(chunk_best, snap.chunk_file[hit], chunk_scores)
+
+    # ---- files
+    file_idf = fh.idf
+    w_file = qtf * file_idf
+    # b 0.75 and 0.3: one numerator
+    tf_weight = bm25_numerators(fh, w_file)
+    post = tf_weight / (fh.counts + length_norm(snap, "file", 0.75)[fh.docs])
+    file_bm25 = doc_sums(fh.docs, post, n_files)
+    flat = tf_weight / (fh.counts + length_norm(snap, "file", 0.3)[fh.docs])
+    file_flat = doc_sums(fh.docs, flat, n_files)
+    # a query of one sentence has no body; one in plain words, no words written as code
+    # (the sums they skip would be file_bm25 itself, or zeros: the same floats)
+    if reduce_all(in_subject):
+        subject, body = file_bm25, np.zeros(n_files)
+    else:
+        subject = doc_sums(fh.docs, post * in_subject[fh.term], n_files)
+        body = doc_sums(fh.docs, post * ~in_subject[fh.term], n_files)
+    if reduce_any(is_code):
+        code_words = doc_sums(fh.docs, post * is_code[fh.term], n_files)
+    else:
+        code_words = np.zeros(n_files)
+    file_cover_w = file_idf / max(float(reduce_add(file_idf)), 1e-9)
+    coverage = doc_sums(fh.docs, file_cover_w[fh.term], n_files)
+    rare_mask = (file_idf > 0) & (file_idf >= 0.7 * float(reduce_max(file_idf, initial=0.0)))
+    rare_w = rare_mask / max(int(reduce_add(rare_mask)), 1)
+    rare = doc_sums(fh.docs, rare_w[fh.term], n_files)
+
+    phrases = doc_sums(ph.docs, None, n_files) / max(len(query.pair_keys), 1)
+
+    # A file defining hundreds of things (a flags table) names most common words: its names
+    # field is length-normalised by its definitions (LORO 0.8145 -> 0.818, b 0.25-1 alike)
+    names = doc_sums(
+        nh.docs, bm25_postings(nh, qtf * nh.idf, length_norm(snap, "names", NAMES_B)), n_files
+    )
+    defines = doc_sums(dh.docs, 1.0 / np.maximum(dh.df, 1.0)[dh.term], n_files)
+
+    path = saturated_sums(path_h, qtf * path_h.idf, n_files)
+    stem_named = np.zeros(n_files)
+    for word in query.words:
+        found = snap.stems.get(word)
+        if found is not None and len(word) > 2:
+            stem_named[found] = 1.0
+
+    similar, changes = _history(snap, keys, qtf, as_of)
+
+    # ---- candidates: the best by each of the main signals
+    evidence = (file_bm25 > 0) | (path > 0) | (defines > 0) | (similar > 0)
+    if allowed is not None:
+        evidence &= allowed
+    pool = evidence.nonzero()[0]
+    chosen = np.zeros(n_files, dtype=bool)
+    for signal in (file_bm25, chunk_best, path, defines, similar):
+        values = signal[pool]
+        positive = values > 0
+        if len(pool) > CANDIDATES and np.count_nonzero(positive) > CANDIDATES:
+            top = (-values).argpartition(CANDIDATES)[:CANDIDATES]
+            chosen[pool[top[values[top] > 0]]] = True
+        else:  # the best CANDIDATES hold every positive one
+            chosen[pool[positive]] = True
+    cand = chosen.nonzero()[0]
+
+    # ---- the candidates' best chunks and blocks: reduced over their own chunks only
+    # each candidate's first file and the next: its chunks, its blocks
+    bounds = (cand[:, None] + np.arange(2)).ravel()
+    own = Ranges.of(hit.searchsorted(snap.file_chunks[bounds]))
+    cover_w = chunk_idf / max(float(reduce_add(chunk_idf)), 1e-9)
+    # sums over one more than the hit chunks: a range may end at the last (Ranges.reduce)
+    chunk_cov_best = own.reduce(np.maximum, doc_sums(at, cover_w[ch.term], n_hit + 1))
+    if reduce_any(is_code):
+        chunk_code = doc_sums(at, chunk_post * is_code[ch.term], n_hit + 1)
+        chunk_code_best = own.reduce(np.maximum, chunk_code)
+    else:
+        chunk_code_best = np.zeros(len(cand))
+    # blocks: neighbouring chunks together
+    block_post = bm25_postings(bh, qtf * bh.idf, length_norm(snap, "block", 0.75))
+    per_block = doc_sums(bh.docs, block_post, n_blocks + 1)
+    block_best = Ranges.of(blocks.file_blocks[bounds]).reduce(np.maximum, per_block)
+
+    cls = snap.file_class[cand]
+    prose = cls == FileClass.PROSE
+    config = cls == FileClass.CONFIG
+    if query.wants_docs:
+        prose = np.zeros(len(cand), dtype=bool)
+        config = prose
+    if query.wants_changelog:
+        changelog = np.zeros(len(cand), dtype=bool)
+    else:
+        changelog = _changelogs(snap)[cand]
+
+    columns = {
+        "file_bm25": file_bm25[cand],
+        "file_bm25_flat": file_flat[cand],
+        "chunk_best": chunk_best[cand],
+        "path": path[cand],
+        "names": names[cand],
+        "coverage": coverage[cand],
+        "rare_coverage": rare[cand],
+        "stem_named": stem_named[cand],
+        "code": cls == FileClass.CODE,
+        "test": cls == FileClass.TEST,
+        "aux": cls == FileClass.AUX,
+        "prose": prose,
+        "config": config,
+        "log_lines": np.log1p(snap.file_lines[cand]) / 8.0,
+        "log_definitions": np.log1p(snap.file_defs[cand]) / 5.0,
+        "subject_bm25": subject[cand],
+        "body_bm25": body[cand],
+        "code_words_bm25": code_words[cand],
+        "code_words_chunk": chunk_code_best,
+        "defines_named": np.log1p(defines[cand]),
+        "phrases": phrases[cand],
+        "chunk_coverage": chunk_cov_best,
+        "test_asked": (cls == FileClass.TEST) & query.wants_tests,
+        "block_best": block_best,
+        "history_similar": similar[cand],
+        "history_changes": np.log1p(changes[cand]) / 5.0,
+        "changelog": changelog,
+        # a changelog's lines restate requests word for word: how close its words sit says
+        # nothing of the code they describe
+        "subject_window": np.where(
+            changelog,
+            0.0,
+            subject_window(snap, body_at, ch, np.where(in_subject, file_idf, 0.0), cand),
+        ),
+    }
+    x = np.empty((len(cand), len(FEATURES)))
+    for j, name in enumerate(FEATURES):
+        x[:, j] = columns[name]
+    # the "rel" columns over their maximum among the candidates (when above 0), all at once
+    relative = x[:, _RELATIVE]
+    top = reduce_max(relative, axis=0, initial=0.0)
+    x[:, _RELATIVE] = relative / np.where(top > 0, top, 1.0)
+    named = _NameEvidence(lk[0], lk[1], cover_w) if lk else None
+    choice = _chunk_choice(query, (hit, where, seen), chunk_scores, cph, named)
+    return cand, x, choice, ch, term_list
+
+
+def _changelogs(snap: Snapshot) -> npt.NDArray[np.bool_]:
+    """Per file: whether it is a changelog (prose, its path a changelog's); found on a
+    snapshot's first search, not on each."""
+    key = ("changelogs",)
+    found = snap.derived.get(key)
+    if found is None:
+        found = snap.file_class == FileClass.PROSE
+        at = found.nonzero()[0]  # the path checked for the prose files alone
+        found[at] = [_is_changelog(snap.paths[f]) for f in at.tolist()]
+        snap.derived[key] = found
+    return found
+
+
+@lru_cache(maxsize=65536)
+def _is_changelog(path: str) -> bool:
+    return _CHANGELOG_PATH.search(path) is not None
+
+
+class _NameEvidence(NamedTuple):
+    """What a lookup knows of the chunks' names (`_chunk_choice`)."""
+
+    defined: Hits  # chunk postings of the identifiers the query names
+    names: Hits  # chunk postings of the query's terms as name terms
+    share: Floats  # each query term's share of the query's IDF
+
+
+def _chunk_choice(
+    query: Query,
+    hits: tuple[Ints, npt.NDArray[np.intp], npt.NDArray[np.bool_]],
+    bm25: Floats,
+    pairs: Hits,
+    lookup: _NameEvidence | None,
+) -> ChunkScores:
+    """A chunk's own score, for choosing what to show of a file: BM25 (`bm25`, of the chunks
+    `hit`, as `distinct_docs` gives them) scaled up by the share of the query's phrases (adjacent
+    term pairs, their chunk postings `pairs`) it holds.
+
+    In a lookup (`lookup`: what it knows of the chunks' names) a chunk gains the top score x
+    how much of the query its definitions' names hold: 1 for defining an identifier the query
+    names, else the IDF share of the query's terms among its name terms (its symbol's and
+    scope's words). So a name holding every query term gains as much as the definition of an
+    identifier two adjacent query words spell: "sets help template" spells HelpTemplate, and
+    SetHelpTemplate's name holds all three; their own words then decide (a flat boost for
+    named identifiers alone showed HelpTemplate)."""
+    hit, where, seen = hits
+    # a chunk holding a pair holds its terms: one outside `hit` has BM25 0 and stays 0
+    inside = seen[pairs.docs]
+    phrase = doc_sums(where[pairs.docs[inside]], None, len(hit)) / max(len(query.pair_keys), 1)
+    score = bm25 * (1.0 + CHOICE_PHRASES * phrase)
+    if lookup is None:
+        return ChunkScores(hit, score)
+    defined, names, share = lookup
+    # a chunk holding a name term holds the term: one outside `hit` has no body score either
+    inside = seen[names.docs]
+    named = doc_sums(where[names.docs[inside]], share[names.term[inside]], len(hit))
+    inside = seen[defined.docs]
+    named[where[defined.docs[inside]]] = 1.0
+    boost = float(reduce_max(score, initial=0.0)) + 1.0
+    score += boost * named
+    if len(defined.docs):
+        # definitions that hold no query term (score 0) join the chunks held
+        extra = _ascending_distinct(defined.docs[~inside])
+        slots = hit.searchsorted(extra)
+        return ChunkScores(np.insert(hit, slots, extra), np.insert(score, slots, boost))
+    return ChunkScores(hit, score)
+
+
+def _ascending_distinct(values: Ints) -> Ints:
+    """`np.unique(values)`, which a search must not call: its first call imports numpy.ma,
+    40 ms in the first lookup query of a server."""
+    out = np.sort(values)
+    keep = np.ones(len(out), dtype=bool)
+    np.not_equal(out[1:], out[:-1], out=keep[1:])
+    return out[keep]

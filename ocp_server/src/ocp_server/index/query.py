@@ -1,0 +1,116 @@
+"""What a search request asks: its terms, the sentence it leads with, the identifiers it writes
+as code, whether it is a lookup, and whether it asks for tests, docs or a changelog.
+
+`parse_query` is the one reading of a request that the features (`features.py`) and the
+ranking model (`ranking.py`) share. Stemming, identifier splitting and the query-term counts
+follow `lexicon`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from typing import NamedTuple
+
+from ocp_server.index.lexicon import (
+    MAX_QUERY_CHARS,
+    STOPWORDS,
+    code_words,
+    first_sentence,
+    pair_hash,
+    pairs,
+    terms,
+    terms_by_word,
+)
+
+__all__ = ["LOOKUP_PLAIN_WORDS", "LOOKUP_WORDS", "Query", "parse_query"]
+
+#: A query of at most this many words (stop words aside) is a lookup...
+LOOKUP_WORDS = 3
+#: ...unless it has more words than this in all and writes no identifier as code: "We just
+#: collected a test item." describes a function, it does not name one (doc comments on the dev
+#: sets: Hit@1 0.992 -> 0.993, Hit@10 0.998 -> 1.000; commit queries unchanged).
+LOOKUP_PLAIN_WORDS = 5
+_TEST_QUERY = re.compile(
+    r"\b(?:tests?|testing|tested|flaky|fixtures?|coverage|asserts?|assertions?|specs?|"
+    r"regression|unit|e2e)\b",
+    re.IGNORECASE,
+)
+_CHANGELOG_QUERY = re.compile(r"\b(?:change[-_ ]?logs?|release notes|news)\b", re.IGNORECASE)
+_DOCS_QUERY = re.compile(
+    r"\b(?:docs?|documentation|documented|readme|changelog|changes|guide|tutorial|manual|"
+    r"config(?:uration)?|settings|yaml|yml|toml|json|ini|markdown|md|rst)\b",
+    re.IGNORECASE,
+)
+
+
+#: The query patterns above (lower-case, case-blind) as plain ones, for ASCII text lower-cased:
+#: the same matches (case-blind matching differs from lower-casing only beyond ASCII, as
+#: "ſ" for "s"), several times faster than case-blind matching in `re`.
+_LOWER: dict[re.Pattern[str], re.Pattern[str]] = {
+    p: re.compile(p.pattern, p.flags & ~re.IGNORECASE)
+    for p in (_TEST_QUERY, _CHANGELOG_QUERY, _DOCS_QUERY)
+}
+
+
+def _asks(pattern: re.Pattern[str], text: str, lower: str | None) -> bool:
+    """Whether case-blind `pattern` is found in `text`; `lower`: `text` lower-cased when it
+    is ASCII, else None."""
+    if lower is None:
+        return pattern.search(text) is not None
+    return _LOWER[pattern].search(lower) is not None
+
+
+class Query(NamedTuple):
+    text: str
+    counts: Counter[str]  # stemmed term -> times in the query
+    subject: frozenset[str]  # terms of the first sentence
+    code: frozenset[str]  # terms written as code
+    pair_keys: tuple[int, ...]
+    identifiers: tuple[str, ...]  # written as code, whole
+    words: frozenset[str]  # lower-cased words, for file stems
+    wants_docs: bool
+    wants_tests: bool
+    wants_changelog: bool
+    lookup: bool  # a few words naming something: files defining what it names go first
+    originals: dict[str, str]  # stemmed term -> the query word it came from
+
+    @property
+    def empty(self) -> bool:
+        return not self.counts
+
+
+def parse_query(text: str) -> Query:
+    text = text[:MAX_QUERY_CHARS]
+    by_word = terms_by_word(text)
+    seq = [t for _, word_terms in by_word for t in word_terms]
+    originals: dict[str, str] = {}
+    for word, word_terms in by_word:
+        for t in word_terms:
+            originals.setdefault(t, word)
+    content = [w for w, _ in by_word if w.lower() not in STOPWORDS]
+    first = first_sentence(text)
+    identifiers, code = code_words(text)
+    lower = text.lower() if text.isascii() else None
+    lookup = 0 < len(content) <= LOOKUP_WORDS and (
+        len(by_word) <= LOOKUP_PLAIN_WORDS or bool(identifiers)
+    )
+    if lookup:
+        # "verify token" names verify_token as surely as `verify_token` does
+        identifiers += [w for w in content if len(w) > 2]
+        identifiers += [f"{a}_{b}" for a, b in zip(content, content[1:], strict=False)]
+    return Query(
+        text=text,
+        counts=Counter(seq),
+        # one sentence (as most are): its terms are the query's
+        subject=frozenset(seq if len(first) == len(text) else terms(first)),
+        code=frozenset(code),
+        pair_keys=tuple(dict.fromkeys(pair_hash(a, b) for a, b in pairs(seq))),
+        identifiers=tuple(dict.fromkeys(identifiers)),
+        words=frozenset(w.lower() for w, _ in by_word),
+        wants_docs=_asks(_DOCS_QUERY, text, lower),
+        wants_tests=_asks(_TEST_QUERY, text, lower),
+        wants_changelog=_asks(_CHANGELOG_QUERY, text, lower),
+        lookup=lookup,
+        originals=originals,
+    )
