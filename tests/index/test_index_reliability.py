@@ -46,6 +46,38 @@ async def test_a_file_name_that_is_not_utf8_is_skipped_and_counted(
         assert (await index.search("still_indexed")).results
 
 
+async def test_a_file_saved_before_the_watcher_is_armed_is_indexed(
+    workspace: Path, tmp_path: Path
+) -> None:
+    # The watcher's first update lists the files, then the watcher arms: a file saved in
+    # between raises no event, so it waited for its next save (a save during a first build).
+    index = await WorkspaceIndex.open(workspace, tmp_path / "ocp.db")
+    real_update = index.update
+    saved = False
+
+    async def save_after_listing(progress: Progress | None = None) -> IndexSummary | None:
+        nonlocal saved
+        summary = await real_update(progress)
+        if not saved:
+            saved = True
+            (workspace / "src" / "between.py").write_text("def saved_before_armed():\n    pass\n")
+        return summary
+
+    index.update = save_after_listing  # type: ignore[method-assign]
+    stop = asyncio.Event()
+    watcher = asyncio.create_task(index.watch(stop))
+    try:
+        async with asyncio.timeout(20):
+            while "src/between.py" not in {
+                hit.path for hit in (await index.search("saved_before_armed")).results
+            }:
+                await asyncio.sleep(0.1)
+    finally:
+        stop.set()
+        await asyncio.wait_for(watcher, 10)
+        await index.close()
+
+
 async def test_the_watcher_survives_a_locked_database_and_indexes_later_edits(
     workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -525,6 +525,18 @@ class WorkspaceIndex:
     async def _watch(self, stop: asyncio.Event) -> None:
         self.watcher_state = "watching" if await self.update() is not None else "standby"
         self.watcher_error = None
+        # The watcher arms as the loop below starts, after that update: a file saved in between
+        # (during a first build, say) raises no event. One more update, which runs once the
+        # loop waits for its first changes, catches it.
+        catch_up = asyncio.create_task(self.update())
+        try:
+            await self._watch_changes(stop, catch_up)
+        finally:
+            await asyncio.gather(catch_up, return_exceptions=True)
+
+    async def _watch_changes(
+        self, stop: asyncio.Event, catch_up: asyncio.Task[IndexSummary | None]
+    ) -> None:
         async for changes in watchfiles.awatch(
             self.workspace,
             watch_filter=self._relevant,
@@ -534,6 +546,8 @@ class WorkspaceIndex:
             yield_on_timeout=True,
             recursive=True,
         ):
+            if catch_up.done():
+                catch_up.result()  # its failure (a locked database) goes to watch()'s retry
             if stop.is_set():
                 break
             if not await self.acquire_lease():
