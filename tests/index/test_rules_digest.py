@@ -10,17 +10,18 @@ from pathlib import Path
 import ocp_router
 
 
-def _digest(root: Path, *, edit_after_import: bool) -> str:
+def _digest(root: Path, *, edit_after_import: bool, part: str = "redact") -> str:
     """RULES_DIGEST in a fresh process whose ocp_router is the copy under `root`; with
-    `edit_after_import`, redact.py changes on disk after the rules were imported (a checkout,
-    an upgrade) and before the index modules are (they load after `initialize`)."""
+    `edit_after_import`, `part` (redact.py or one of its _redact_*.py) changes on disk after the
+    rules were imported (a checkout, an upgrade) and before the index modules are (they load
+    after `initialize`)."""
     code = (
         "import sys, pathlib\n"
         f"sys.path.insert(0, {str(root)!r})\n"
         "import ocp_router.redact\n"
         "r = sys.modules['ocp_router.redact']\n"
         f"assert r.__file__.startswith({str(root)!r}), r.__file__\n"
-        "source = pathlib.Path(r.__file__)\n"
+        f"source = pathlib.Path(r.__file__).with_name({part + '.py'!r})\n"
         f"if {edit_after_import!r}:\n"
         "    source.write_text(source.read_text() + '\\n# other rules\\n')\n"
         "from ocp_server.index.clean_text import RULES_DIGEST\n"
@@ -44,3 +45,16 @@ def test_the_rules_digest_names_the_rules_loaded_not_the_file_as_it_is_later(
     edited = _digest(tmp_path, edit_after_import=False)  # runs the edited rules
     assert edited != loaded
     assert edited_meanwhile == loaded
+
+
+def test_the_rules_digest_changes_with_every_part_of_the_rules(tmp_path: Path) -> None:
+    # redact.py runs detectors kept in _redact_*.py: an edit to any of them is other rules
+    shutil.copytree(Path(ocp_router.__file__).parent, tmp_path / "ocp_router")
+    parts = sorted(p.stem for p in (tmp_path / "ocp_router").glob("_redact_*.py"))
+    assert len(parts) >= 5
+    before = _digest(tmp_path, edit_after_import=False)
+    for part in parts:
+        _digest(tmp_path, edit_after_import=True, part=part)  # edits it, for the next run
+        after = _digest(tmp_path, edit_after_import=False)
+        assert after != before, part
+        before = after

@@ -1005,7 +1005,7 @@ def test_an_openai_project_key_is_told_from_words_by_its_random_part() -> None:
 def test_planted_secret_lines_are_redacted() -> None:
     """Every template with 200 bodies made as key generators make them (random letters and
     digits, 24 to 40). A sample, not hypothesis: the word test tells random tokens from words
-    wrong about 1 in 1000 by design (`redact._wordy`), and hypothesis's shrinking walks
+    wrong about 1 in 1000 by design (`_redact_values.wordy`), and hypothesis's shrinking walks
     straight to such bodies ("0000000011234567AabcBlok"), so a property would fail at random."""
     rng = random.Random(20261204)
     missed = []

@@ -8,7 +8,6 @@ shape of every token pattern is tried here, alone and inside code. Tokens are bu
 
 from __future__ import annotations
 
-import importlib
 import random
 import re
 import string
@@ -22,11 +21,11 @@ from ocp_router._redact_scan import (
     may_hold_token,
     merged_matches,
 )
+from ocp_router._redact_tokens import TOKEN_PATTERNS
 from ocp_router.redact import finds_secret, marker, redact
 from tests.data.secret_corpus import TOKEN_FORMATS, samples
 
 # the module, not the function `ocp_router.redact` that shares its name
-redact_module = importlib.import_module("ocp_router.redact")
 _RNG = random.Random(7)
 HEX = "0123456789abcdef"
 ALNUM = string.ascii_letters + string.digits
@@ -100,9 +99,7 @@ CODE = "def load(path):\n    with open(path) as f:\n        return json.load(f)[
 
 
 def _matching_patterns(text: str) -> set[int]:
-    return {
-        i for i, p in enumerate(redact_module._TOKEN_PATTERNS) if p.regex.search(text) is not None
-    }
+    return {i for i, p in enumerate(TOKEN_PATTERNS) if p.regex.search(text) is not None}
 
 
 def test_every_token_pattern_has_a_shape_here_and_every_shape_passes_its_gates() -> None:
@@ -113,10 +110,10 @@ def test_every_token_pattern_has_a_shape_here_and_every_shape_passes_its_gates()
             assert found, text  # the shape is one the patterns know
             matched |= found
             assert may_hold_token(text), text
-            if any(redact_module._TOKEN_PATTERNS[i].rare for i in found):
+            if any(TOKEN_PATTERNS[i].rare for i in found):
                 assert may_hold_rare_token(text), text
     # A new pattern must get a shape above, and so a gate.
-    assert matched == set(range(len(redact_module._TOKEN_PATTERNS)))
+    assert matched == set(range(len(TOKEN_PATTERNS)))
 
 
 def test_every_corpus_token_a_pattern_matches_passes_the_gate() -> None:

@@ -1,0 +1,325 @@
+"""Secrets `redact` finds by the name they are assigned to: `password = ...` in code and config,
+.env and shell lines, command-line flags, XML elements, and a name and its value side by side.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from ocp_router import _redact_scan as _scan
+from ocp_router._redact_base import PRIORITY, Hit, line_before
+from ocp_router._redact_values import (
+    TYPE_WORDS,
+    UPPER_SNAKE_RE,
+    assignment_kind,
+    classify_name,
+    is_filler,
+    is_reference,
+    is_template,
+    names_a_secret,
+    plain_word,
+    symbol_heavy_random,
+    words_of_name,
+)
+
+__all__ = [
+    "assignment_hits",
+    "xml_hits",
+]
+
+# Assignments are found from their keyword outwards: the keyword search runs on the lower-cased
+# text (str.find, as the alternation pass|pw|... would match), then the name is widened to its
+# identifier and the rest of the assignment is matched in place.
+_KEYWORDS = ("pass", "pw", "secret", "token", "key", "cred")
+_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.$-")
+_NAME_TAIL_RE = re.compile(r"[\w.$-]*")
+_MAX_NAME = 96  # longer runs of name characters are data (base64, minified code), not names
+_CUT_RE = re.compile(r"[,;)}\]]")
+_PARAM_CUT_RE = re.compile(r"[,;)}\]&]")
+_VALUE = r"""
+    (?P<value>
+        [bBrRuUfF]{0,2}"(?:[^"\\\n]|\\.){0,4096}"
+      | [bBrRuUfF]{0,2}'(?:[^'\\\n]|\\.){0,4096}'
+      | `[^`\n]{0,4096}`
+      | \\"(?:[^"\\\n]|\\[^"\n]){0,4096}\\"
+      | [^\s"'`]{1,1024}
+    )"""
+_ASSIGN_TAIL_RE = re.compile(
+    rf"""
+    (?P<rq>\\?["'`])?
+    \]?
+    (?:
+        [ \t]*:[ \t]*[A-Za-z_][\w.\[\], |]*?[ \t]*(?P<aop>=)(?![=>~])[ \t]*
+      | (?P<sp1>[ \t]*)(?P<op>:=|=>|===?|!==?|=|:)(?P<sp2>[ \t]*)
+    )
+    {_VALUE}
+    """,
+    re.X,
+)
+_CLI_TAIL_RE = re.compile(r"""[ \t]+(?P<value>"[^"\n]*"|'[^'\n]*'|[^\s"'`-][^\s"'`]*)""")
+_XML_RE = re.compile(
+    r"<(?P<name>[\w:.-]*?(?i:pass|pwd|secret|token|key|cred)[\w:.-]*)(?:\s[^<>]*)?>"
+    r"(?P<value>[^<>\n]+)</(?P=name)>"
+)
+_AWS_SECRET_VALUE_RE = re.compile(r"[A-Za-z0-9/+]{40}")
+
+_ENV_PREFIXES = frozenset({"", "export", "set", "setx", "env", "arg", "local", "readonly"})
+# Tokens after which NAME=value sets a variable of a command or a container (-e X=y), or one
+# more field of a logfmt line (user=app password=...).
+_ENV_FLAGS = frozenset({"-", "-e", "--env", "--build-arg", "--set", "--set-string", "-var"})
+_INI_SECTION_RE = re.compile(r"(?m)^[ \t]*\[[\w .:\"'/-]+\][ \t]*$")
+# Other shapes of "this name, that value".
+_PAIR_TAIL_RE = re.compile(  # define('DB_PASSWORD', 'x'), setdefault("TOKEN", "x")
+    r"""(?P<rq>["'])[ \t]*,[ \t]*(?P<value>"(?:[^"\\\n]|\\.){1,1024}"|'(?:[^'\\\n]|\\.){1,1024}')"""
+)
+_ATTR_TAIL_RE = re.compile(  # <add key="DbPassword" value="x" />
+    r"""(?P<rq>["'])[ \t]+value[ \t]*=[ \t]*(?P<value>"[^"\n]{0,1024}"|'[^'\n]{0,1024}')"""
+)
+_K8S_TAIL_RE = re.compile(  # - name: DB_PASSWORD \n  value: x
+    r"[ \t]*\r?\n[ \t]*(?:-[ \t]*)?value[ \t]*:[ \t]*(?P<value>[^\n]{1,1024})"
+)
+_CALL_TAIL_RE = re.compile(  # setPassword("x"), .password('x')
+    r"""\([ \t]*(?P<value>"(?:[^"\\\n]|\\.){1,1024}"|'(?:[^'\\\n]|\\.){1,1024}')[ \t]*[),]"""
+)
+_SQL_TAIL_RE = re.compile(r"""[ \t]+(?P<value>'[^'\n]{1,512}'|"[^"\n]{1,512}")""")  # PASSWORD 'x'
+_SQL_BEFORE_RE = re.compile(r"(?i)\b(?:with|encrypted|unencrypted|set)[ \t]+$")
+_SETTERS = frozenset("set with use put update change reset".split())
+_URL_PARAM_CUT_RE = re.compile(r"[&#\s\"'<>`]")
+_ADO_CUT_RE = re.compile(r"[;\"'\s]")
+
+
+def _paren_depth(prefix: str) -> int:
+    return prefix.count("(") - prefix.count(")")
+
+
+def _env_context(prefix: str) -> bool:
+    """NAME=value here sets a variable (shell, .env, docker -e, logfmt), not a keyword argument."""
+    if _paren_depth(prefix) > 0:
+        return False
+    tokens = prefix.split()
+    if not tokens:
+        return True
+    last = re.sub(r"^[a-z]{0,2}[\"'`]", "", tokens[-1].lower())  # f"export X=...
+    return last in _ENV_PREFIXES or last in _ENV_FLAGS or ("=" in last and "==" not in last)
+
+
+def _code_before(text: str, line_start: int) -> bool:
+    """The line before opens or continues code (an object literal, a call's arguments)."""
+    prev = text[max(0, line_start - 512) : max(0, line_start - 1)].rstrip()
+    return prev.endswith(("{", ",", "(", "[", ";", "=>"))
+
+
+def _in_ini(text: str, pos: int) -> bool:
+    """An INI section header ([database]) comes earlier: `key = value` lines are literal."""
+    return _INI_SECTION_RE.search(text, max(0, pos - 4096), pos) is not None
+
+
+def _quoted_span(raw: str, start: int) -> tuple[int, int, bool] | None:
+    """(inner start, inner end, is an f-string) when `raw` is a quoted literal."""
+    if raw.startswith('\\"'):
+        return start + 2, start + len(raw) - 2, False
+    i = 0
+    while i < len(raw) and raw[i] in "bBrRuUfF":
+        i += 1
+    if i < len(raw) and raw[i] in "\"'`" and len(raw) >= i + 2 and raw[-1] == raw[i]:
+        return start + i + 1, start + len(raw) - 1, "f" in raw[:i].lower()
+    return None
+
+
+def assignment_hits(text: str, lowered: str) -> Iterator[Hit]:
+    name_end = -1
+    for k_start, k_end in _scan.keyword_spans(lowered, _KEYWORDS):
+        if k_start < name_end:
+            continue  # a second keyword in the same name (secret_key)
+        start = k_start
+        floor = max(0, start - _MAX_NAME)
+        while start > floor and text[start - 1] in _NAME_CHARS:
+            start -= 1
+        tail = _NAME_TAIL_RE.match(text, k_end)
+        name_end = tail.end() if tail else k_end
+        if name_end - start >= _MAX_NAME or (
+            start == floor and start and text[start - 1] in _NAME_CHARS
+        ):
+            continue
+        name = text[start:name_end]
+        name_class = classify_name(name)
+        if name_class is None:
+            continue
+        m = _ASSIGN_TAIL_RE.match(text, name_end)
+        if m is not None:
+            hit = _assignment_value(text, m, start, name, name_class)
+        elif name.startswith("-"):
+            hit = _cli_value(text, name_end, name, name_class)
+        else:
+            hit = _other_value(text, start, name_end, name, name_class)
+        if hit is not None:
+            yield hit
+
+
+def _other_value(text: str, start: int, name_end: int, name: str, name_class: str) -> Hit | None:
+    """A value paired with a secret's name without an assignment operator."""
+    before = text[start - 1] if start else "\n"
+    words = words_of_name(name)
+    m: re.Match[str] | None = None
+    if before in "\"'":
+        m = _PAIR_TAIL_RE.match(text, name_end) or _ATTR_TAIL_RE.match(text, name_end)
+        if m is not None and m.group("rq") != before:
+            m = None
+    elif text.startswith("(", name_end):
+        if len(words) == 1 or words[-2] in _SETTERS:
+            m = _CALL_TAIL_RE.match(text, name_end)
+    elif text.startswith(("\n", "\r\n"), name_end) or text.startswith((" \n", "\t\n"), name_end):
+        if re.search(r"name[ \t]*:[ \t]*$", line_before(text, start)):
+            m = _K8S_TAIL_RE.match(text, name_end)
+            if m is not None:
+                return _config_value(text, m.start("value"), m.group("value"), words, name_class)
+        return None
+    elif name.lower() == "password" and _SQL_BEFORE_RE.search(line_before(text, start)):
+        m = _SQL_TAIL_RE.match(text, name_end)
+    if m is None:
+        return None
+    raw = m.group("value")
+    s, e = m.start("value") + 1, m.end("value") - 1
+    v = raw[1:-1]
+    if name_class == "password" and (plain_word(v) or any(c.isspace() for c in v)):
+        return None
+    if UPPER_SNAKE_RE.fullmatch(v) or names_a_secret(v):
+        return None  # ("DB_PASSWORD", "STRIPE_KEY"): a list of names
+    kind = assignment_kind(name_class, v, True, words)
+    return None if kind is None else (s, e, PRIORITY[kind])
+
+
+def _config_value(
+    text: str, vs: int, rest: str, words: tuple[str, ...], name_class: str
+) -> Hit | None:
+    """A YAML-style value (the rest of the line): literal unless a template or keyword."""
+    hash_at = re.search(r"\s#", rest)
+    v = (rest[: hash_at.start()] if hash_at else rest).rstrip()
+    q = _quoted_span(v, vs) if v[:1] in "\"'" else None
+    if q is not None:
+        s, e, _ = q
+        v = text[s:e]
+    elif not v or any(c.isspace() for c in v) or is_reference(v, words, code=False):
+        return None
+    else:
+        s, e = vs, vs + len(v)
+    kind = assignment_kind(name_class, v, q is not None, words)
+    return None if kind is None else (s, e, PRIORITY[kind])
+
+
+def _assignment_value(
+    text: str, m: re.Match[str], start: int, name: str, name_class: str
+) -> Hit | None:
+    words = words_of_name(name)
+    raw = m.group("value")
+    vs = m.start("value")
+    q = _quoted_span(raw, vs)
+    before = text[start - 1] if start else "\n"
+    param = before in "?&;"
+    if q is not None:
+        s, e, fstring = q
+        v = text[s:e]
+        if fstring and "{" in v:
+            return None
+        if v.endswith(("-", "_")) and text[e + 1 : e + 4].lstrip().startswith("+"):
+            return None  # "sk-ant-api03-" + body: a prefix a value is built from
+        quoted = True
+    else:
+        quoted = False
+        op = m.group("op") or "="
+        lq = before if before in "\"'`" else ""
+        line_prefix = line_before(text, start - len(lq))
+        prefix = line_prefix.strip()
+        spaced = bool(m.group("sp1") or m.group("sp2") or m.group("aop"))
+        s = vs
+        if op in ("==", "===", "=>") and not spaced and _env_context(line_prefix):
+            # PASSWORD==x9... / PASSWORD=>x9...: a value that starts with '=' or '>'
+            s, raw, op = m.start("op") + 1, op[1:] + raw, "="
+        if op in ("==", "===", "!=", "!=="):
+            return None  # token == bos_token_id: a comparison with code
+        code = True  # is the right-hand side code (where names are variables)?
+        if param:
+            code = False
+            stop = (_URL_PARAM_CUT_RE if before in "?&" else _ADO_CUT_RE).search(raw)
+            v = raw[: stop.start()] if stop else raw
+        elif op == ":" and prefix in ("", "-") and not m.group("aop"):
+            rest = text[vs : vs + 1024].split("\n", 1)[0]
+            hash_at = re.search(r"\s#", rest)
+            v = (rest[: hash_at.start()] if hash_at else rest).rstrip()
+            if v.endswith((",", ";", "{", "(")) and not symbol_heavy_random(v):
+                return None  # an object literal or a declaration in code, not YAML
+            if any(c.isspace() for c in v):
+                return None  # "password: The password part of the URL." is prose
+            code = _code_before(text, start - len(line_prefix))
+        elif (
+            op == "="
+            and not spaced
+            and not raw.endswith((",", ")"))
+            and (name.startswith("-") or _env_context(line_prefix[: len(line_prefix) - len(lq)]))
+        ):
+            code = False  # .env, shell, docker -e, logfmt, --password=: no variables here
+            v = raw
+            if v.endswith(";") and text[s + len(raw) : s + len(raw) + 1] == " ":
+                v = v.rstrip(";")  # PASSWORD=hunter2; echo done
+        elif op == "=" and spaced and prefix == "" and _in_ini(text, start):
+            code = False
+            v = raw
+        else:
+            if is_template(raw):
+                return None  # f"SECRET_KEY={TOKEN}": a field of a format string
+            stop = _CUT_RE.search(raw)
+            v = raw[: stop.start()] if stop else raw
+            if op == ":" and not param:
+                # "X-Api-Key: value" inside a quoted header string; otherwise code or prose
+                if not (lq and text[s + len(v) : s + len(v) + 1] == lq and not m.group("rq")):
+                    return None
+        if not v or "[REDACTED:" in v:
+            return None
+        if code and re.split(r"\W+", v, maxsplit=1)[0].lower() in TYPE_WORDS:
+            return None  # password: str | None
+        if is_reference(v, words, code):
+            return None
+        e = s + len(v)
+    if (
+        _AWS_SECRET_VALUE_RE.fullmatch(v)
+        and "secret" in words
+        and ("aws" in words or "access" in words)
+        and not is_filler(v)
+    ):
+        return s, e, PRIORITY["aws_secret_key"]
+    kind = assignment_kind(name_class, v, quoted, words)
+    if kind is None:
+        return None
+    return s, e, PRIORITY["connection_string_password" if param else kind]
+
+
+def _cli_value(text: str, name_end: int, name: str, name_class: str) -> Hit | None:
+    """``--password value``: a flag followed by its value."""
+    m = _CLI_TAIL_RE.match(text, name_end)
+    if m is None:
+        return None
+    words = words_of_name(name)
+    raw = m.group("value")
+    s = m.start("value")
+    if raw[0] in "\"'":
+        s, v = s + 1, raw[1:-1]
+    else:
+        v = raw
+        if is_reference(v, words, code=False) or plain_word(v):
+            return None  # "use --password option": prose, not a value
+    kind = assignment_kind(name_class, v, raw[0] in "\"'", words)
+    return None if kind is None else (s, s + len(v), PRIORITY[kind])
+
+
+def xml_hits(text: str) -> Iterator[Hit]:
+    for m in _XML_RE.finditer(text):
+        name_class = classify_name(m.group("name"))
+        if name_class is None:
+            continue
+        raw = m.group("value")
+        v = raw.strip()
+        s = m.start("value") + (len(raw) - len(raw.lstrip()))
+        kind = assignment_kind(name_class, v, True, words_of_name(m.group("name")))
+        if kind is not None:
+            yield s, s + len(v), PRIORITY[kind]

@@ -1,0 +1,64 @@
+"""What every detector of `redact` shares: the kinds of secret, most specific first, and a
+detection's shape (start, end, the kind's priority).
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "Hit",
+    "KINDS",
+    "MARKERS",
+    "PRIORITY",
+    "line_before",
+]
+
+# Most specific first: when detections overlap, the merged redaction takes the earliest kind.
+KINDS: tuple[str, ...] = (
+    "gcp_service_account",
+    "private_key",
+    "aws_access_key",
+    "aws_secret_key",
+    "github_token",
+    "gitlab_token",
+    "anthropic_key",
+    "openai_key",
+    "slack_token",
+    "slack_webhook",
+    "stripe_key",
+    "google_api_key",
+    "google_oauth",
+    "sendgrid_key",
+    "huggingface_token",
+    "npm_token",
+    "pypi_token",
+    "azure_key",
+    "discord_token",
+    "telegram_token",
+    "vault_token",
+    "databricks_token",
+    "mailchimp_key",
+    "shopify_token",
+    "digitalocean_token",
+    "service_token",
+    "jwt",
+    "basic_auth",
+    "bearer_token",
+    "connection_string_password",
+    "password_assignment",
+    "generic_secret_assignment",
+    "high_entropy_string",
+)
+PRIORITY = {kind: i for i, kind in enumerate(KINDS)}
+MARKERS = tuple(f"[REDACTED:{kind}]" for kind in KINDS)
+
+
+#: A detection: (start, end, priority) in the scanned text; the lower the priority, the more
+#: specific the kind (its index in KINDS).
+Hit = tuple[int, int, int]
+
+
+def line_before(text: str, pos: int, limit: int = 256) -> str:
+    """The text before `pos` on its line, at most `limit` characters of it."""
+    lo = max(0, pos - limit)
+    newline = text.rfind("\n", lo, pos)
+    return text[newline + 1 if newline >= 0 else lo : pos]

@@ -1,0 +1,245 @@
+"""Secrets `redact` finds by the words around them, without a name assigned: HTTP credentials
+(Authorization headers, bearer tokens, `curl -u`), passwords in connection strings, prose,
+SQL, PowerShell, netrc and .pgpass lines and commands' flags, and high-entropy values under
+any name.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from ocp_router import _redact_scan as _scan
+from ocp_router._redact_base import PRIORITY, Hit, line_before
+from ocp_router._redact_values import (
+    NAME_WORD_RE,
+    high_entropy,
+    is_connection_placeholder,
+    is_placeholder,
+    is_reference,
+    literal_password,
+    looks_random,
+    names_a_secret,
+    plain_word,
+    wordy,
+)
+
+__all__ = [
+    "auth_hits",
+    "connection_hits",
+    "neutral_hits",
+    "phrase_hits",
+]
+
+_AUTH_SCHEMES = frozenset({"bearer", "basic", "token", "digest", "negotiate", "ntlm"})
+# These three run on the lower-cased text (same offsets); values are read from the original.
+_BEARER_RE = re.compile(r"bearer(?<!\wbearer)[ \t]+(?P<v>[a-z0-9._~+/-]{8,}=*)(?![\w.~+/=-])")
+_AUTH_HEADER_RE = re.compile(
+    r"authorization(?<!\wauthorization)[\"']?\]?[ \t]*[:=][ \t]*[\"']?"
+    r"(?:token[ \t]+)?(?P<v>[a-z0-9._~+/-]{8,}=*)(?![\w.~+/=-])"
+)
+_BASIC_RE = re.compile(r"basic(?<!\wbasic)[ \t]+(?P<v>[a-z0-9+/]{8,}={0,2})(?![\w+/=])")
+_CURL_USER_RE = re.compile(
+    r"(?<![\w-])(?:-u|--user)[ \t]+[\"']?[^\s:\"']+:(?P<v>'[^'\n]+'|\"[^\"\n]+\"|[^\s\"']+)"
+)
+# user:password@host: the password may hold any character but a space or a quote (a raw '#'
+# or '/' included); it ends at the '@' that a host and a delimiter follow.
+_CONN_RE = re.compile(
+    r"://(?P<user>[^\s:/?#@'\"<>`]*):(?P<pw>[^\s'\"<>`]*?)@"
+    r"(?=[\w\[][\w.\[\]%-]*(?::\d+)?(?:[/?#,;)\s'\"<>`]|$))"
+)
+
+
+def auth_hits(text: str, lowered: str) -> Iterator[Hit]:
+    if "bearer" in lowered:
+        for m in _BEARER_RE.finditer(lowered):
+            s, e = m.span("v")
+            v = text[s:e]
+            if v.lower() in _AUTH_SCHEMES or is_placeholder(v):
+                continue
+            in_header = "auth" in line_before(lowered, m.start())
+            if looks_random(v) or (in_header and not wordy(v) and not v.isalpha()):
+                yield s, e, PRIORITY["bearer_token"]
+    if "authoriz" in lowered:
+        for m in _AUTH_HEADER_RE.finditer(lowered):
+            s, e = m.span("v")
+            v = text[s:e]
+            if v.lower() in _AUTH_SCHEMES or is_placeholder(v) or is_reference(v, ()):
+                continue
+            if looks_random(v, 12):
+                yield s, e, PRIORITY["bearer_token"]
+    if "basic" in lowered:
+        for m in _BASIC_RE.finditer(lowered):
+            s, e = m.span("v")
+            v = text[s:e]
+            if "auth" not in line_before(lowered, m.start()) or is_placeholder(v):
+                continue
+            if not wordy(v):
+                yield s, e, PRIORITY["basic_auth"]
+    if "curl" in lowered:
+        for m in _CURL_USER_RE.finditer(text):
+            if "curl" not in line_before(lowered, m.start()):
+                continue
+            s, e = m.span("v")
+            if text[s] in "'\"":
+                s, e = s + 1, e - 1
+            v = text[s:e]
+            if not is_placeholder(v) and not v.startswith("$"):
+                yield s, e, PRIORITY["basic_auth"]
+
+
+# ---- passwords without an assignment: prose, commands, SQL, line formats ----------------------
+
+# On the lower-cased text. "the prod db password is X", "password for staging: X".
+_PROSE_RE = re.compile(
+    r"p(?:assword|asswd|assphrase|asscode|w)(?:[ \t]+(?:for|of|on|to|at)[ \t]+"
+    r"[\w.@:/-]{1,64}){0,2}[ \t]+(?P<op>is|was|will be|should be|=|:|->)[ \t]+[\"'`]?"
+    r"(?P<v>[^\s\"'`]{3,256})"
+)
+_SQL_IDENTIFIED_RE = re.compile(
+    r"identified[ \t]+by[ \t]+(?:password[ \t]+)?(?P<v>'[^'\n]+'|\"[^\"\n]+\")"
+)
+_SECURESTRING_RE = re.compile(
+    r"convertto-securestring[ \t]+(?:-string[ \t]+)?(?P<v>'[^'\n]+'|\"[^\"\n]+\")"
+)
+_NETRC_RE = re.compile(
+    r"(?m)^[ \t]*(?:(?:machine|default|login)\b[^\n]*?[ \t])?password[ \t]+(?P<v>\S+)[ \t]*"
+    r"(?:$|[ \t](?=machine|login|account|macdef|default))"
+)
+_PGPASS_HINT_RE = re.compile(r":(?:\d{1,5}|\*):[^\s:]+:[^\s:]+:")
+_PGPASS_RE = re.compile(
+    r"(?m)^[^\s:#][^\s:]*:(?:\d{1,5}|\*):[^\s:]+:[^\s:]+:(?P<v>(?:[^\s:\\]|\\.)+)[ \t]*\r?$"
+)
+# Commands that take a password as a flag's value.
+_COMMAND_RE = re.compile(
+    r"(?P<cmd>mysql\w*|mariadb\w*|sshpass|docker|podman|nerdctl|helm|oc|cf|redis-cli|mongo\w*)"
+    r"(?![\w-])"
+)
+_FLAG_VALUE = r"(?P<v>'[^'\n]+'|\"[^\"\n]+\"|[^\s'\"-][^\s'\"]*)"
+_COMMAND_FLAGS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("mysql", re.compile(r"[ \t]-p" + _FLAG_VALUE.replace("[^\\s'\"-]", "[^\\s'\"]"))),
+    ("mariadb", re.compile(r"[ \t]-p" + _FLAG_VALUE.replace("[^\\s'\"-]", "[^\\s'\"]"))),
+    ("sshpass", re.compile(r"[ \t]-p[ \t]*" + _FLAG_VALUE)),
+    ("redis-cli", re.compile(r"[ \t]-a[ \t]+" + _FLAG_VALUE)),
+    ("mongo", re.compile(r"[ \t]-p[ \t]+" + _FLAG_VALUE)),
+    ("login", re.compile(r"[ \t]-p[ \t]+" + _FLAG_VALUE)),  # docker/podman/helm/oc/cf login
+)
+
+
+_FLAG_RE = re.compile(r"-(?<=[ \t]-)[pa]")  # " -p", "\t-a"... from the dash (one scan, not four)
+
+
+def _command_words(lowered: str) -> Iterator[re.Match[str]]:
+    """The command names on lines that pass -p or -a (few lines do)."""
+    starts = {lowered.rfind("\n", 0, f.start()) + 1 for f in _FLAG_RE.finditer(lowered)}
+    for start in sorted(starts):
+        end = lowered.find("\n", start)
+        yield from _COMMAND_RE.finditer(lowered, start, end if end >= 0 else len(lowered))
+
+
+def _unquoted(text: str, s: int, e: int) -> tuple[int, int]:
+    if e - s >= 2 and text[s] in "'\"" and text[e - 1] == text[s]:
+        return s + 1, e - 1
+    return s, e
+
+
+def phrase_hits(text: str, lowered: str) -> Iterator[Hit]:
+    prio = PRIORITY["password_assignment"]
+    if "pass" in lowered or "pw" in lowered:
+        for m in _PROSE_RE.finditer(lowered):
+            if m.start() and (lowered[m.start() - 1].isalnum() or lowered[m.start() - 1] in "_-"):
+                continue  # inside a longer name (bypass is, pw_hash:)
+            s, e = m.span("v")
+            v = text[s:e]
+            after = text[e : e + 2]
+            if v[-1] in ".,;:)" and (not after.strip() or after[1:2].isupper()):
+                v = v.rstrip(".,;:)")  # the end of a sentence
+                e = s + len(v)
+            if not v or names_a_secret(v):
+                continue  # "password is user.password": code, or a sentence about one
+            if plain_word(v.rstrip(".,;:)!?")):
+                continue  # "(required if password is set)"
+            if literal_password(v, code=m.group("op") in ("=", ":", "->")):
+                yield s, e, prio
+    if "identified" in lowered:
+        for m in _SQL_IDENTIFIED_RE.finditer(lowered):
+            s, e = _unquoted(text, *m.span("v"))
+            if not is_placeholder(text[s:e], ("password",)):
+                yield s, e, prio
+    if "convertto-securestring" in lowered:
+        for m in _SECURESTRING_RE.finditer(lowered):
+            s, e = _unquoted(text, *m.span("v"))
+            if not is_placeholder(text[s:e], ("password",)):
+                yield s, e, prio
+    if "machine " in lowered and "password" in lowered:
+        for m in _NETRC_RE.finditer(lowered):
+            s, e = m.span("v")
+            if literal_password(text[s:e]):
+                yield s, e, prio
+    if _PGPASS_HINT_RE.search(text):
+        for m in _PGPASS_RE.finditer(text):
+            s, e = m.span("v")
+            if literal_password(text[s:e]):
+                yield s, e, prio
+    for m in _command_words(lowered):
+        if m.start() and (lowered[m.start() - 1].isalnum() or lowered[m.start() - 1] in "_./-"):
+            continue
+        end = text.find("\n", m.end())
+        line = lowered[m.end() : end if end >= 0 else len(text)]
+        cmd = m.group("cmd")
+        for family, flag_re in _COMMAND_FLAGS:
+            if not cmd.startswith(family) and not (family == "login" and " login" in line):
+                continue
+            if family == "login" and cmd not in ("docker", "podman", "nerdctl", "helm", "oc", "cf"):
+                continue
+            for f in flag_re.finditer(line):
+                s, e = _unquoted(text, m.end() + f.start("v"), m.end() + f.end("v"))
+                if literal_password(text[s:e]):
+                    yield s, e, prio
+            break
+
+
+# ---- high-entropy values under any name -----------------------------------------------------
+
+# A machine-made secret assigned to a name that says nothing ("k": "0bK50BApl3...", signing:
+# ZTzhzJTAh...): 20+ characters with lower, upper and digits, no words, high entropy.
+_RUN = r"[ \t]*[\"'`]?(?P<v>[A-Za-z0-9+/_~-]{20,512}+={0,2})"
+_RUN_RES = (re.compile(":" + _RUN), re.compile("=" + _RUN))  # [:=]: see merged_matches
+_NEUTRAL_OP_RE = re.compile(
+    r"(?P<name>[A-Za-z_][\w.-]{0,63})[\"']?\]?[ \t]*(?<![=!<>])(?::=|=>|=|:)[ \t]*$"
+)
+# Names of values that are random by nature and not secret.
+_NEUTRAL_SKIP = frozenset(
+    """sha sha1 sha256 sha384 sha512 md5 hash hashes digest checksum integrity etag fingerprint
+    uuid guid id ids commit revision rev version oid nonce data image img src href url uri path
+    file name example sample test fixture expected hint icon svg font base64 encoded payload
+    cursor ref label title message msg text content body alt pattern regex style bytes
+    signature sig n e x y kid x5t x5c modulus exponent public""".split()
+)
+
+
+def neutral_hits(text: str) -> Iterator[Hit]:
+    prio = PRIORITY["high_entropy_string"]
+    for m in _scan.merged_matches(*_RUN_RES, text):
+        v = m.group("v")
+        if not high_entropy(v):
+            continue
+        s, e = m.span("v")
+        q = text[s - 1] if s and text[s - 1] in "\"'`" else ""
+        if q and text[e : e + 1] != q:
+            continue
+        a = _NEUTRAL_OP_RE.search(text, max(0, s - len(q) - 96), s - len(q))
+        if a is None:
+            continue
+        words = NAME_WORD_RE.findall(a.group("name"))
+        if any(w.lower() in _NEUTRAL_SKIP for w in words):
+            continue
+        yield s, e, prio
+
+
+def connection_hits(text: str) -> Iterator[Hit]:
+    for m in _CONN_RE.finditer(text):
+        pw = m.group("pw")
+        if not pw or is_connection_placeholder(pw):
+            continue
+        yield m.start("pw"), m.end("pw"), PRIORITY["connection_string_password"]

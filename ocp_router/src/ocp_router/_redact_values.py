@@ -1,0 +1,387 @@
+"""How `redact` judges a value and the name it is assigned to: placeholders, templates and
+references (left alone), machine-made randomness and words, and which names hold passwords or
+secrets.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from functools import lru_cache
+
+from ocp_router._redact_base import MARKERS
+
+__all__ = [
+    "NAME_WORD_RE",
+    "TYPE_WORDS",
+    "UPPER_SNAKE_RE",
+    "assignment_kind",
+    "char_classes",
+    "classify_name",
+    "high_entropy",
+    "is_connection_placeholder",
+    "is_filler",
+    "is_placeholder",
+    "is_reference",
+    "is_template",
+    "literal_password",
+    "looks_random",
+    "names_a_secret",
+    "plain_word",
+    "symbol_heavy_random",
+    "words_of_name",
+    "wordy",
+]
+
+_TEMPLATE_RE = re.compile(
+    r"\$\{|\$\(|\{\{|\}\}|\{%|%\([A-Za-z_]\w*\)[-#0 +]*\d*(?:\.\d+)?[sdifrxXeEgGc]|<%|#\{"
+    r"|^\$[A-Za-z_{]|^%[A-Za-z_]\w*%$|\{[A-Za-z_0-9][\w.\[\]]*(?:![rsa])?(?::[^{}]{0,20})?\}|\{\}"
+    r"|%[sd]\b"
+)
+# What a template leaves once its fields are taken out: a password that merely contains a brace
+# pair ("Xk{Gb}9$q!") leaves random characters; "postgres://{user}:{pw}@{host}" leaves a URL.
+_TEMPLATE_FIELD_RE = re.compile(r"\$?\{\{?[^{}]*\}\}?|%\([A-Za-z_]\w*\)\w|<%.*?%>|#\{[^}]*\}")
+_PLACEHOLDER_SUBSTR_RE = re.compile(
+    r"your|chang(?:e[_ -]?me|eit)|replace[_ -]?(?:me|with|this)|placeholder|example|dummy"
+    r"|redacted|xxxx|\*\*\*|insert[_ -]|sample|(?:^|[\s_-])here$"
+)
+_PLACEHOLDER_WORDS = frozenset(
+    """password passwd pass pwd secret token apikey key test testing none null nil undefined
+    empty default todo tbd fixme foo bar baz foobar qux changeme changeit redacted placeholder
+    value string str mypassword mysecret mytoken myapikey secretkey accesskey privatekey
+    apitoken accesstoken authtoken sample dummy fake example hidden masked removed omitted
+    notset unset required optional secretvalue tokenvalue true false yes no""".split()
+)
+TYPE_WORDS = frozenset(
+    """str string bytes bytearray int integer bool boolean float double number any unknown
+    object none null nil undefined true false yes no on off secretstr secretbytes secret
+    optional char void text varchar uuid self this required list dict map array""".split()
+)
+_SCHEME_RE = re.compile(r"[a-z][a-z0-9+.-]*:")
+_PATH_RE = re.compile(r"(?:~|\.\.?)?/[\w.@+/-]*")
+UPPER_SNAKE_RE = re.compile(r"_*[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+")
+_IDENT_RE = re.compile(r"[A-Za-z_$@][\w$]*")
+_DOTTED_RE = re.compile(r"[A-Za-z_$@][\w$]*(?:(?:\.|::|->|\?\.)[A-Za-z_$][\w$]*)+")
+_SNAKE_RE = re.compile(r"_*[a-z][a-z0-9]*(?:_[a-z0-9]+)+_*")
+_CAMEL_RE = re.compile(r"[a-z][a-z0-9]*(?:[A-Z][a-z0-9]*)+")
+_WORD_SEG_RE = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
+_CODE_HINTS = frozenset("([{$`<>")
+# A code expression on the right of an assignment: a name, attribute chain, call, subscript,
+# optionally dereferenced (*p, &x, @ivar, $var) and non-null asserted (x!). Values are cut at
+# quotes, so a call with a string argument arrives open: os.environ.get(
+_CODE_EXPR_RE = re.compile(
+    r"[*&@$]?[A-Za-z_][\w$]*(?:(?:\.|::|->|\?\.)[A-Za-z_$][\w$]*|\([^()]*\)|\[[^\[\]]*\])*"
+    r"(?:\(|\[)?[!?]?[;,]?"
+)
+_CALL_PREFIX_RE = re.compile(r"[*&@$]?[A-Za-z_][\w$]*(?:(?:\.|::|->|\?\.)[A-Za-z_$][\w$]*)*[(\[]")
+_REFERENCE_WORDS = ("pass", "pw", "secret", "token", "key", "cred", "auth")
+# Values YAML, INI and dotenv give a meaning of their own.
+_CONFIG_KEYWORDS = frozenset("~ null none nil true false yes no on off".split())
+
+
+def _has_vowel(s: str) -> bool:
+    return any(c in "aeiouyAEIOUY" for c in s)
+
+
+def _wordish_fraction(v: str) -> float:
+    """The share of characters in word-like runs (4+ letters with a vowel)."""
+    n = sum(len(s) for s in _WORD_SEG_RE.findall(v) if len(s) >= 4 and _has_vowel(s))
+    return n / len(v) if v else 1.0
+
+
+# The 200 most frequent letter pairs in English prose and code (Django's docs and source).
+# Random strings hit about 30% of them, words over 80%.
+_COMMON_BIGRAMS = frozenset(
+    """
+    ab ac ad ag ai al am an ap ar as at au av ay ba be bj bl bu by ca ce ch ci ck cl co cr
+    ct cu da dd de di dj dm do ds ea ec ed ee ef el em en eo ep eq er es et ev ew ex fa fe
+    fi fo fr fu ge gi go gr gs gu ha he hi ho ht ia ib ic id ie if ig il im in io ir is it
+    iv ja je ke la ld le lf li ll lo ls lt lu ly ma me mi mo mp ms na nc nd ne ng ni no ns
+    nt ob oc od of og ok ol om on oo op or os ot ou ov ow pa pe pl po pp pr ps pt pu py qu
+    ra rd re rg ri rl rm rn ro rr rs rt ru ry sa se sh si so sp ss st su ta te th ti to tp
+    tr ts tt tu ty ue ul um un up ur us ut va ve vi wa we wh wi wo ws xt yo yp ys
+    """.split()
+)
+_LETTERS_RE = re.compile(r"[a-z]+")
+
+
+def _common_bigram_fraction(v: str) -> float:
+    pairs = [w[i : i + 2] for w in _LETTERS_RE.findall(v.lower()) for i in range(len(w) - 1)]
+    if len(pairs) < 3:
+        return 0.0
+    return sum(p in _COMMON_BIGRAMS for p in pairs) / len(pairs)
+
+
+def wordy(v: str) -> bool:
+    """Made of words (user_profile_v2, types-pywin32) rather than random characters.
+
+    Both tests must agree: long letter runs with vowels, and common English letter pairs.
+    On random tokens of 20+ characters this is wrong about 1 in 1000; on identifiers, paths and
+    names from real code, about 1 in 200.
+    """
+    return _wordish_fraction(v) >= 0.4 and _common_bigram_fraction(v) >= 0.6
+
+
+_LOWER_RE = re.compile(r"[a-z]")
+_UPPER_RE = re.compile(r"[A-Z]")
+_DIGIT_RE = re.compile(r"[0-9]")
+
+
+def char_classes(v: str) -> int:
+    """How many of lower-case letters, upper-case letters and digits `v` has."""
+    return (
+        (_LOWER_RE.search(v) is not None)
+        + (_UPPER_RE.search(v) is not None)
+        + (_DIGIT_RE.search(v) is not None)
+    )
+
+
+def _entropy(v: str) -> float:
+    n = len(v)
+    return -sum(c / n * math.log2(c / n) for c in Counter(v).values())
+
+
+def looks_random(v: str, min_len: int = 16) -> bool:
+    """A machine-made credential rather than words, a path or a URL."""
+    if len(v) < min_len or any(c.isspace() for c in v) or _SCHEME_RE.match(v):
+        return False  # a URL or URN-like name ("tag:yaml.org,2002:str")
+    if char_classes(v) < 2 or wordy(v):
+        return False
+    if sum(c.isalnum() for c in v) < 0.75 * len(v) or any(c in "([{" for c in v):
+        return False  # punctuation-heavy or bracketed: a format string, a tag, code
+    return _entropy(v) >= 3.0
+
+
+#: Characters besides the repeated one that make "0000000000000001234567Aa" a value, not filler.
+_FILLER_REST = 8
+
+
+def is_filler(v: str) -> bool:
+    """A token body that is obviously not real: xxxx, 0000, ****, '...'."""
+    core = "".join(c for c in v.lower() if c.isalnum())
+    dominant = Counter(core).most_common(1)[0][1] if core else 0
+    return (
+        len(set(core)) <= 2
+        # mostly one character, and what is left too short to be a secret by itself
+        or (dominant >= 0.6 * len(core) and len(core) - dominant < _FILLER_REST)
+        or "xxxx" in core
+        or "..." in v
+        or "\u2026" in v
+        or "[REDACTED" in v
+    )
+
+
+def symbol_heavy_random(v: str) -> bool:
+    """Random characters with symbols: what a password manager makes ("D1@rY!Nm$C|r^")."""
+    if len(v) < 8 or any(c.isspace() for c in v) or "://" in v:
+        return False
+    symbols = sum(not c.isalnum() for c in v)
+    return symbols >= 2 and char_classes(v) >= 2 and not wordy(v)
+
+
+def is_template(v: str) -> bool:
+    """A template or interpolation (${X}, {{ x }}, %(x)s, {name}), not a literal that happens
+    to contain a brace pair."""
+    if not _TEMPLATE_RE.search(v):
+        return False
+    rest = _TEMPLATE_FIELD_RE.sub("", v)
+    return not (symbol_heavy_random(rest) or looks_random(rest, 10))
+
+
+def is_placeholder(v: str, name_words: tuple[str, ...] = ()) -> bool:
+    """Empty, a template/lookup, an obvious placeholder, or text a marker contains."""
+    s = v.strip()
+    if len(s) < 3 or is_filler(s):
+        return True
+    if is_template(s):
+        return True
+    if (s[0] == "<" and s[-1] == ">") or (s[0] == "[" and s[-1] == "]"):
+        return True
+    low = s.lower()
+    if _PLACEHOLDER_SUBSTR_RE.search(low):
+        return True
+    core = "".join(c for c in low if c.isalnum())
+    if core in _PLACEHOLDER_WORDS or core in name_words:
+        return True
+    if name_words and core.rstrip("0123456789") in ("".join(name_words), name_words[-1]):
+        return True  # "password1": "password1"
+    if (
+        name_words
+        and len(name_words[-1]) >= 4
+        and name_words[-1] in core
+        and _IDENT_RE.fullmatch(s)
+        and not any(c.isdigit() for c in s)
+    ):
+        return True  # CHALLENGE_PASSWORD: "challengePassword"
+    if _PATH_RE.fullmatch(s) and not looks_random(s):
+        return True
+    return len(s) <= 40 and any(s in m for m in MARKERS)
+
+
+def is_reference(v: str, name_words: tuple[str, ...], code: bool = True) -> bool:
+    """An unquoted right-hand side that names a value rather than being one.
+
+    In code (`code`), a variable, attribute, call or lookup is a reference; a bare identifier
+    counts as one when it is made of words or names a secret (user_password, dbPass), not when
+    it is random letters (a password: jpoKfCiSxxg). In configuration (YAML, INI, .env, shell,
+    command lines, URL parameters) every value is literal except a template or an environment
+    reference ($DB_PASSWORD, ${X}, %X%, {{ x }}) and the format's own keywords (null, ~).
+    """
+    if is_template(v) or v[0] in "*&!|" and not symbol_heavy_random(v):
+        return True  # YAML aliases, anchors and tags (*x, &x, !vault), block scalars (|, >)
+    if v.lower() in _CONFIG_KEYWORDS or v.lower() in TYPE_WORDS and code:
+        return True
+    if not code:
+        return False
+    if looks_random(v, 12) or symbol_heavy_random(v) and not _CODE_EXPR_RE.fullmatch(v):
+        return False
+    if _CALL_PREFIX_RE.match(v) or v[0] in "([{":
+        return True  # a call, a subscript or a literal list/dict/tuple: code
+    if v.isdigit():
+        return False
+    if not _CODE_EXPR_RE.fullmatch(v):
+        return wordy(v)  # ConvertTo-SecureString, a-b: an expression of names
+    core = v.rstrip("!?;,")
+    if not _IDENT_RE.fullmatch(core) or core[0] in "$@":
+        return True  # an attribute, call, subscript, $var or @ivar
+    low = core.lower()
+    if any(w in low for w in _REFERENCE_WORDS):
+        return True
+    if name_words and any(len(w) > 2 and w in low for w in name_words):
+        return True
+    return len(core) < 8 or wordy(core)
+
+
+NAME_WORD_RE = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
+_FILLER_WORDS = frozenset(
+    "value val str string b64 base64 hex raw plain plaintext literal data bytes text".split()
+)
+_PASSWORD_HEADS = frozenset("password passwd pwd pass passphrase passcode pw pword".split())
+_SECRET_HEADS = frozenset("secret token apikey credential credentials creds cred".split())
+# A name ending in key is a credential's name with one of these before it (api_key,
+# SECRET_KEY, session_key); other keys (cache_key, sort_key) only hold high-entropy secrets.
+_KEY_QUALIFIERS = frozenset(
+    """api secret access private auth client signing sign encryption encrypt master hmac jwt
+    aes crypto cipher license subscription webhook consumer deploy storage shared root admin
+    bot app application service account session cookie""".split()
+)
+_GENERIC_WORDS = frozenset({"key", "keys", "secrets", "tokens"})
+
+
+# "pass" names a password after one of these (DB_PASS, ansible_become_pass, rootPass); alone
+# it is as often a pass of something (first_pass, test_pass, render_pass).
+_PASS_QUALIFIERS = frozenset(
+    """db database user admin root mysql postgres pg redis smtp mail email ftp sftp ssh ldap
+    api app auth login become sudo vault keystore store trust service account bind rabbitmq
+    amqp mongo wifi proxy http basic client server master super default new old current
+    confirm sa my web site git registry docker""".split()
+)
+
+
+def _head_class(word: str, before: str | None = None) -> str | None:
+    if word == "pass" and before is not None and before not in _PASS_QUALIFIERS:
+        return None
+    if word in _PASSWORD_HEADS or word.endswith(("password", "passwd", "passphrase")):
+        return "password"
+    if word in _SECRET_HEADS or word.endswith(
+        ("secret", "token", "apikey", "secretkey", "accesskey", "privatekey")
+    ):
+        return "secret"
+    return None
+
+
+@lru_cache(maxsize=4096)
+def words_of_name(name: str) -> tuple[str, ...]:
+    words = [w.lower() for w in NAME_WORD_RE.findall(name) if not w.isdigit()]
+    while words and words[-1] in _FILLER_WORDS:
+        words.pop()
+    return tuple(words)
+
+
+@lru_cache(maxsize=4096)
+def classify_name(name: str) -> str | None:
+    """password or secret (by the last word), generic (a secret word elsewhere), or None."""
+    words = words_of_name(name)
+    if not words:
+        return None
+    head = _head_class(words[-1], words[-2] if len(words) >= 2 else None)
+    if head:
+        return head
+    if words[-1] == "key" and len(words) >= 2 and words[-2] in _KEY_QUALIFIERS:
+        return "secret"
+    if any(w in _GENERIC_WORDS or _head_class(w) for w in words):
+        return "generic"
+    return None
+
+
+def assignment_kind(
+    name_class: str, v: str, quoted: bool, name_words: tuple[str, ...]
+) -> str | None:
+    """The kind for value `v` assigned to a name of this class, or None to leave it."""
+    if is_placeholder(v, name_words):
+        return None
+    if quoted and UPPER_SNAKE_RE.fullmatch(v) and name_class != "password":
+        return None  # api_key_env = "OPENAI_API_KEY": the name of a variable
+    if name_class == "password":
+        if quoted and " " in v and v[0].isupper() and v.rstrip()[-1] in ".!?:":
+            return None  # errors.password = "Use at least 12 characters.": a message
+        return "password_assignment"
+    v = v.removeprefix("django-insecure-")  # Django's generated keys say so
+    if (name_class != "generic" and _credential_like(v)) or looks_random(v):
+        return "generic_secret_assignment"
+    return None
+
+
+_LONG_DIGITS_RE = re.compile(r"[0-9]{6}")
+
+
+def _credential_like(v: str) -> bool:
+    """What an API key or token looks like: 8+ characters, no spaces, a digit, not just words
+    (a run of six digits is no word: the letters beside it can read as English by chance)."""
+    return (
+        len(v) >= 8
+        and not any(c.isspace() for c in v)
+        and any(c.isdigit() for c in v)
+        and sum(c.isalnum() for c in v) >= 0.6 * len(v)
+        and (not wordy(v) or _LONG_DIGITS_RE.search(v) is not None)
+    )
+
+
+def plain_word(v: str) -> bool:
+    """An ordinary word (Passwort, required), not a chosen password."""
+    return v.isalpha() and (len(v) < 6 or (v.islower() or v.istitle()) and wordy(v))
+
+
+def names_a_secret(v: str) -> bool:
+    """An identifier or attribute chain naming a secret (user.password, STRIPE_KEY)."""
+    return _CODE_EXPR_RE.fullmatch(v) is not None and any(w in v.lower() for w in _REFERENCE_WORDS)
+
+
+def literal_password(v: str, *, code: bool = False) -> bool:
+    """A value that is a password someone chose, not a word, a template or a reference."""
+    if is_placeholder(v, ("password",)) or plain_word(v):
+        return False
+    if v[0] == "$" or is_reference(v, ("password",), code=code):
+        return False
+    return True
+
+
+def high_entropy(v: str) -> bool:
+    if v.islower() or v.isupper() or _DIGIT_RE.search(v) is None or v.startswith("//"):
+        return False  # most long runs in code: snake_case, paths, CONSTANT_NAMES, ://hosts
+    if len(v) < 20 or char_classes(v) < 3 or is_filler(v):
+        return False
+    upper = sum(c.isupper() for c in v)
+    lower = sum(c.islower() for c in v)
+    if min(upper, lower) < 2 or wordy(v):
+        return False
+    return _entropy(v) >= min(4.0, math.log2(len(v)) - 0.5)
+
+
+def is_connection_placeholder(pw: str) -> bool:
+    if "[REDACTED" in pw or _TEMPLATE_RE.search(pw) or (pw[0] == "<" and pw[-1] == ">"):
+        return True
+    if pw.lower() in _PLACEHOLDER_WORDS:
+        return True  # postgres://user:pass@host in documentation
+    return is_filler(pw) and len(pw) > 2 or bool(_PLACEHOLDER_SUBSTR_RE.search(pw.lower()))
