@@ -68,8 +68,8 @@ def may_hold_token(text: str) -> bool:
     return any(gate.search(text) is not None for gate in TOKEN_GATES)
 
 
-# The prefixes of the rarer token shapes (`rare` in _redact_tokens.TOKEN_PATTERNS): when none is in a
-# text that passed the gates, their patterns are skipped (a substring test runs at memory
+# The prefixes of the rarer token shapes (`rare` in _redact_tokens.TOKEN_PATTERNS): when none
+# is in a text that passed the gates, their patterns are skipped (a substring test runs at memory
 # speed; a regex pass per pattern does not).
 RARE_PREFIXES = (
     "AGE-SECRET-KEY-",
