@@ -1,5 +1,5 @@
 """Workspace index benchmark on the Django 5.1.4 source, on this repository, and on a large
-monorepo (Django plus the six corpora of ../shared/bench/retrieval, about 800,000 lines).
+monorepo (Django plus the six corpora of ../shared/bench/retrieval, 1.43M indexed lines).
 
     uv run python bench/bench_index.py [--corpus django|self|large|both]
 
