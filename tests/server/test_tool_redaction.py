@@ -109,6 +109,17 @@ async def test_restore_briefs_are_redacted_field_by_field(state: AppState, works
     assert result.redacted == 2  # two distinct values, however often the brief repeats them
 
 
+async def test_restore_redacts_a_secret_in_a_state_key_as_well_as_in_its_value(
+    state: AppState, workspace: Path
+) -> None:
+    ws = await opened(state, workspace)
+    await state.save(ws, wire.SaveArgs(state={f"stripe {STRIPE}": "live"}))
+    result = await state.restore(ws, wire.RestoreArgs())
+    assert STRIPE not in dumped(result)
+    assert result.state == {"stripe [REDACTED:stripe_key]": "live"}
+    assert result.redacted == 1
+
+
 async def test_route_answers_are_redacted(state: AppState, workspace: Path) -> None:
     ws = await opened(state, workspace)
     # The fake local model echoes the request back: an answer can carry a secret too.

@@ -195,7 +195,11 @@ def _redacted_value(value: Any, hidden: set[str], key: str | None = None) -> Any
     if isinstance(value, list):
         return [_redacted_value(v, hidden) for v in value]
     if isinstance(value, dict):
-        return {k: _redacted_value(v, hidden, str(k)) for k, v in value.items()}
+        # A key is text the model reads too (a state key is free text): redacted on its own.
+        return {
+            _redacted_value(str(k), hidden): _redacted_value(v, hidden, str(k))
+            for k, v in value.items()
+        }
     return value
 
 
