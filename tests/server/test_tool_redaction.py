@@ -120,6 +120,19 @@ async def test_restore_redacts_a_secret_in_a_state_key_as_well_as_in_its_value(
     assert result.redacted == 1
 
 
+async def test_a_save_warning_quoting_an_earlier_outcome_is_redacted(
+    state: AppState, workspace: Path
+) -> None:
+    ws = await opened(state, workspace)
+    routed = await state.route(ws, wire.RouteArgs(request="explain verify_token", dry_run=True))
+    trace_id = routed.trace.trace_id
+    await state.save(ws, wire.SaveArgs(trace_id=trace_id, outcome=f"bad: it printed {STRIPE}"))
+    again = await state.save(ws, wire.SaveArgs(trace_id=trace_id, outcome="good after all"))
+    (warning,) = again.warnings
+    assert "already had an outcome" in warning and "[REDACTED:stripe_key]" in warning
+    assert STRIPE not in dumped(again)
+
+
 async def test_route_answers_are_redacted(state: AppState, workspace: Path) -> None:
     ws = await opened(state, workspace)
     # The fake local model echoes the request back: an answer can carry a secret too.
