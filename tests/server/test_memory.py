@@ -426,3 +426,20 @@ async def test_long_notes_sharing_words_are_told_apart_without_the_quadratic_com
     assert full_ratios == 0
     again = await store.save(sid, notes=[notes[3] + " and one more word"])
     assert [m.into for m in again.merged] == [saved.note_ids[3]] and full_ratios == 1
+
+
+async def test_a_save_of_many_notes_does_not_look_up_every_word_again_for_each_note(
+    db: aiosqlite.Connection, store: MemoryStore
+) -> None:
+    """Picking a note's rare words reads their counts from the memory index's vocabulary,
+    which walks their postings (about 25 ms a long note). The counts are cached and kept
+    up to date as notes are added, so words already counted are not read again."""
+    looked_up: list[str] = []
+    await db.set_trace_callback(
+        lambda sql: looked_up.append(sql) if "memory_vocab" in sql else None
+    )
+    sid = await store.start_session("/ws")
+    await store.save(sid, notes=long_notes(30, seed=2))
+    await db.set_trace_callback(lambda _sql: None)
+    # The first notes bring the vocabulary's 120 words; after them every word is counted.
+    assert len(looked_up) <= 5
