@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import json
+import random
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import TypedDict, Unpack
@@ -394,3 +396,50 @@ async def test_a_query_brings_matching_items_of_every_section_before_unmatched_o
     asked = await store.restore(query="websocket jitter", max_tokens=400)
     assert [n.text for n in asked.notes] == [note.strip()]
     assert asked.matched == 1 and len(asked.decisions) < len(plain.decisions)
+
+
+def long_notes(count: int, seed: int) -> list[str]:
+    """Notes of 300 words drawn from one vocabulary of 120: each shares words with all."""
+    rnd = random.Random(seed)
+    vocabulary = [f"w{n}x" for n in range(120)]
+    return [" ".join(rnd.choice(vocabulary) for _ in range(300)) for _ in range(count)]
+
+
+async def test_long_notes_sharing_words_are_told_apart_without_the_quadratic_comparison(
+    store: MemoryStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """difflib's ratio is quadratic in the words: a save of 100 long notes spent seconds in
+    it, holding the database's write lock, while a cheap upper bound already rules them out."""
+    full_ratios = 0
+    ratio = difflib.SequenceMatcher.ratio
+
+    def counted(self: difflib.SequenceMatcher[str]) -> float:
+        nonlocal full_ratios
+        full_ratios += 1
+        return ratio(self)
+
+    monkeypatch.setattr(difflib.SequenceMatcher, "ratio", counted)
+    sid = await store.start_session("/ws")
+    notes = long_notes(20, seed=1)
+    saved = await store.save(sid, notes=notes)
+    assert saved.merged == () and len(set(saved.note_ids)) == 20
+    assert full_ratios == 0
+    again = await store.save(sid, notes=[notes[3] + " and one more word"])
+    assert [m.into for m in again.merged] == [saved.note_ids[3]] and full_ratios == 1
+
+
+async def test_a_save_of_many_notes_does_not_look_up_every_word_again_for_each_note(
+    db: aiosqlite.Connection, store: MemoryStore
+) -> None:
+    """Picking a note's rare words reads their counts from the memory index's vocabulary,
+    which walks their postings (about 25 ms a long note). The counts are cached and kept
+    up to date as notes are added, so words already counted are not read again."""
+    looked_up: list[str] = []
+    await db.set_trace_callback(
+        lambda sql: looked_up.append(sql) if "memory_vocab" in sql else None
+    )
+    sid = await store.start_session("/ws")
+    await store.save(sid, notes=long_notes(30, seed=2))
+    await db.set_trace_callback(lambda _sql: None)
+    # The first notes bring the vocabulary's 120 words; after them every word is counted.
+    assert len(looked_up) <= 5

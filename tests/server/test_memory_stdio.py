@@ -151,6 +151,20 @@ async def test_a_memory_served_and_valid_lives_on_and_an_unused_one_expires(
     assert later.expired == 1 and unused not in [d.id for d in later.decisions]
 
 
+async def test_a_restore_too_small_for_any_memory_says_it_left_them_out_not_that_none_exist(
+    workspace: Path, fake_ollama: FakeOllama
+) -> None:
+    async with OCPClient(env=server_env(workspace, fake_ollama)) as client:
+        await client.save(decisions=[token_decision()], notes=["a short note"])
+        raw = await client.call("ocp_session_restore", {"max_tokens": 100})
+    result = wire.RestoreResult.model_validate(raw.structured_content)
+    assert result.brief == "" and result.omitted == {"decisions": 1, "notes": 1}
+    text = tool_text(raw)
+    assert "No earlier sessions" not in text
+    assert "1 decisions, 1 notes" in text and "larger max_tokens" in text
+    assert estimate_tokens(text) <= 100
+
+
 async def test_restore_never_returns_more_than_max_tokens(
     workspace: Path, fake_ollama: FakeOllama
 ) -> None:

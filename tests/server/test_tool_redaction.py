@@ -11,6 +11,7 @@ import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import aiosqlite
 import pytest
 from pydantic import BaseModel
 
@@ -109,6 +110,30 @@ async def test_restore_briefs_are_redacted_field_by_field(state: AppState, works
     assert result.redacted == 2  # two distinct values, however often the brief repeats them
 
 
+async def test_restore_redacts_a_secret_in_a_state_key_as_well_as_in_its_value(
+    state: AppState, workspace: Path
+) -> None:
+    ws = await opened(state, workspace)
+    await state.save(ws, wire.SaveArgs(state={f"stripe {STRIPE}": "live"}))
+    result = await state.restore(ws, wire.RestoreArgs())
+    assert STRIPE not in dumped(result)
+    assert result.state == {"stripe [REDACTED:stripe_key]": "live"}
+    assert result.redacted == 1
+
+
+async def test_a_save_warning_quoting_an_earlier_outcome_is_redacted(
+    state: AppState, workspace: Path
+) -> None:
+    ws = await opened(state, workspace)
+    routed = await state.route(ws, wire.RouteArgs(request="explain verify_token", dry_run=True))
+    trace_id = routed.trace.trace_id
+    await state.save(ws, wire.SaveArgs(trace_id=trace_id, outcome=f"bad: it printed {STRIPE}"))
+    again = await state.save(ws, wire.SaveArgs(trace_id=trace_id, outcome="good after all"))
+    (warning,) = again.warnings
+    assert "already had an outcome" in warning and "[REDACTED:stripe_key]" in warning
+    assert STRIPE not in dumped(again)
+
+
 async def test_route_answers_are_redacted(state: AppState, workspace: Path) -> None:
     ws = await opened(state, workspace)
     # The fake local model echoes the request back: an answer can carry a secret too.
@@ -166,6 +191,33 @@ def test_log_lines_are_redacted_and_sqlite_statements_are_not_logged_at_v(
     stream = handler.stream
     assert isinstance(stream, io.StringIO)
     assert stream.getvalue() == "connecting with DB_PASSWORD=[REDACTED:password_assignment]\n"
+
+
+async def test_sqlite_statements_logged_at_vv_leave_out_their_parameters(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A parameter is a value without its name (a state value, a note), which redaction
+    cannot judge: -vv logs each statement's SQL, never what was bound to it."""
+    sqlite_log = logging.getLogger("aiosqlite")
+    root = logging.getLogger()
+    names = ("", "aiosqlite", *OUR_LOGGERS)
+    levels = {n: logging.getLogger(n).level for n in names}
+    handlers, filters = list(root.handlers), list(sqlite_log.filters)
+    try:
+        configure_logging(2)
+        caplog.set_level(logging.DEBUG, logger="aiosqlite")
+        async with aiosqlite.connect(":memory:") as db:
+            await db.execute("SELECT ?", (PASSWORD,))
+    finally:
+        sqlite_log.filters = filters
+        for h in root.handlers:
+            h.filters = [f for f in h.filters if not isinstance(f, RedactingFilter)]
+            if h not in handlers:
+                root.removeHandler(h)
+        for n, level in levels.items():
+            logging.getLogger(n).setLevel(level)
+    assert "SELECT ?" in caplog.text
+    assert PASSWORD not in caplog.text
 
 
 def test_a_logged_exception_and_stack_are_redacted_too() -> None:

@@ -378,7 +378,6 @@ class AppState:
             forget_notes=args.forget_notes,
         )
         learned = await self._learn(ws, trace_id, args.outcome) if trace_id else None
-        merged = len(result.merged)
         saved = {
             "decisions": len(result.decision_ids),
             "superseded": len(result.superseded),
@@ -388,12 +387,12 @@ class AppState:
             "outcome": int(bool(args.outcome)),
             "summary": int(bool(args.summary)),
             "citations": len(result.citations),
-            "merged": merged,
+            "merged": len(result.merged),
             "resolved": len(result.resolved),
             "forgotten": len(result.forgotten),
             "calibration": int(learned is not None),
         }
-        return wire.SaveResult(
+        out = wire.SaveResult(
             session_id=session,
             saved=saved,
             decision_ids=list(result.decision_ids),
@@ -414,6 +413,7 @@ class AppState:
             forgotten=list(result.forgotten),
             warnings=list(result.warnings),
         )
+        return views.redacted_result(out)  # warnings quote stored text: an earlier outcome
 
     # ---- ocp_model_route --------------------------------------------------------------
     async def enriched_prompt(

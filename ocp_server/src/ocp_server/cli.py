@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import logging
 import os
 import platform
@@ -51,7 +52,7 @@ def configure_logging(verbosity: int = 0) -> None:
     """Logs go to stderr: stdout belongs to the MCP protocol (and to --json output).
 
     `-v` shows OCP's own debug lines; `-vv` also every library's (aiosqlite alone logs each
-    SQL call at DEBUG, thousands of lines for one index)."""
+    SQL call at DEBUG, thousands of lines for one index; without its parameters)."""
     logging.basicConfig(
         level=logging.DEBUG if verbosity >= 2 else logging.WARNING,
         stream=sys.stderr,
@@ -62,6 +63,29 @@ def configure_logging(verbosity: int = 0) -> None:
     for handler in logging.getLogger().handlers:
         if not any(isinstance(f, RedactingFilter) for f in handler.filters):
             handler.addFilter(RedactingFilter())  # whatever a log line quotes (-vv: SQL too)
+    sqlite_log = logging.getLogger("aiosqlite")
+    if not any(isinstance(f, SqlParametersHidden) for f in sqlite_log.filters):
+        sqlite_log.addFilter(SqlParametersHidden())
+
+
+class SqlParametersHidden(logging.Filter):
+    """aiosqlite logs each call with its arguments: the SQL stays, the bound parameters go.
+    A parameter is a value without its name (a state value, a note's text), which redaction
+    cannot judge, so -vv would log a password saved as a state value verbatim."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(_call_without_parameters(a) for a in record.args)
+        return True
+
+
+def _call_without_parameters(value: object) -> object:
+    if not isinstance(value, functools.partial):
+        return value
+    name = getattr(value.func, "__name__", "call")
+    sql = [a for a in value.args if isinstance(a, str)][:1]
+    bound = any(a for a in value.args[1:])  # execute(sql, None) binds nothing
+    return f"{name}({', '.join(repr(s) for s in sql)}{', ...' if bound else ''})"
 
 
 def common_options(*, top: bool) -> argparse.ArgumentParser:

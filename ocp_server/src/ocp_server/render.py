@@ -24,8 +24,7 @@ def render(out: BaseModel) -> str:
     if isinstance(out, wire.SearchResult):
         return search_text(out.model_dump(mode="json"))
     if isinstance(out, wire.RestoreResult):
-        brief = out.brief or "No earlier sessions left anything in this workspace yet."
-        return brief + _hidden(out.redacted)
+        return (out.brief or _no_brief(out)) + _hidden(out.redacted)
     if isinstance(out, wire.RouteResult):
         return _route(out)
     if isinstance(out, wire.SaveResult):
@@ -86,6 +85,15 @@ def _route(out: wire.RouteResult) -> str:
         trace += f" [{sum(t.redactions.values())} secret(s) redacted]"
     body = out.answer if out.answer is not None else (out.prompt or "")
     return f"{out.note}\n{trace}\n\n{body}".rstrip()
+
+
+def _no_brief(out: wire.RestoreResult) -> str:
+    """Why a restore's brief is empty: nothing saved, or a max_tokens too small for even the
+    line that says what was left out (the structured `omitted` still counts it)."""
+    if not out.omitted:
+        return "No earlier sessions left anything in this workspace yet."
+    left = ", ".join(f"{n:,} {section.replace('_', ' ')}" for section, n in out.omitted.items())
+    return f"All left out to fit max_tokens ({left}): restore again with a larger max_tokens."
 
 
 def _hidden(count: int) -> str:

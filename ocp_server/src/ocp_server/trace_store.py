@@ -179,18 +179,19 @@ class TraceStore:
         return rowid
 
     async def _index(self, kind: str, ref_id: str | int, text: str) -> None:
+        indexed = body_terms(text[:_FTS_TEXT])
         await self.db.execute(
             "INSERT INTO memory_fts (kind, ref_id, text) VALUES (?, ?, ?)",
-            (kind, str(ref_id), body_terms(text[:_FTS_TEXT])),
+            (kind, str(ref_id), indexed),
         )
         await self.db.execute(
             "INSERT INTO memory_refs (id, kind, ref_id) VALUES (last_insert_rowid(), ?, ?)",
             (kind, str(ref_id)),
         )
-        self._indexed()
+        self._indexed(indexed)
 
-    def _indexed(self) -> None:
-        """Called after a text is added to the relevance index (MemoryStore drops its cache)."""
+    def _indexed(self, text: str) -> None:
+        """Called after `text` is added to the relevance index (MemoryStore counts its words)."""
 
     async def _unindex(self, kind: str, ref_id: str | int) -> None:
         rows = await self._fetch(

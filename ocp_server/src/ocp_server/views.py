@@ -167,11 +167,14 @@ _Out = TypeVar("_Out", bound=BaseModel)
 
 
 def redacted_result(out: _Out) -> _Out:
-    """`out` with every string in it redacted, and `redacted` set to how many distinct secret
-    values were hidden (the brief repeats the decisions: one value, counted once)."""
+    """`out` with every string in it redacted, and its `redacted` field, when it has one, set
+    to how many distinct secret values were hidden (the brief repeats the decisions: one
+    value, counted once)."""
     hidden: set[str] = set()
-    update = {name: _redacted_value(getattr(out, name), hidden) for name in type(out).model_fields}
-    update["redacted"] = len(hidden)
+    fields = type(out).model_fields
+    update = {name: _redacted_value(getattr(out, name), hidden) for name in fields}
+    if "redacted" in fields:
+        update["redacted"] = len(hidden)
     return out.model_copy(update=update)
 
 
@@ -195,7 +198,11 @@ def _redacted_value(value: Any, hidden: set[str], key: str | None = None) -> Any
     if isinstance(value, list):
         return [_redacted_value(v, hidden) for v in value]
     if isinstance(value, dict):
-        return {k: _redacted_value(v, hidden, str(k)) for k, v in value.items()}
+        # A key is text the model reads too (a state key is free text): redacted on its own.
+        return {
+            _redacted_value(str(k), hidden): _redacted_value(v, hidden, str(k))
+            for k, v in value.items()
+        }
     return value
 
 

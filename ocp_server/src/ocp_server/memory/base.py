@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -26,6 +27,8 @@ from ocp_server.memory.queries import (
     placeholders,
 )
 from ocp_server.trace_store import TraceStore
+
+_TERM = re.compile(r"\w+")  # a word as the memory index's tokenizer cuts it (tokenchars _)
 
 
 class MemoryBase(TraceStore):
@@ -50,8 +53,16 @@ class MemoryBase(TraceStore):
         self._df: dict[str, int] = {}  # term -> memories holding it (approximate)
         self._df_total = 0
 
-    def _indexed(self) -> None:
-        self._df.clear()
+    def _indexed(self, text: str) -> None:
+        # Counted words that the new memory holds gain one, and so does the size the counts
+        # are of (what grows beside them is other processes' saves); the other words are
+        # read when asked for. Reading every count again after each insert made a save of
+        # many long notes read its words' postings once per note, under the write lock.
+        self._df_total += 1
+        df = self._df
+        for term in set(_TERM.findall(text.lower())):
+            if term in df:
+                df[term] += 1
 
     async def _selective(
         self, terms: list[str], keep: int | None = None, documents: int | None = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -324,7 +325,7 @@ class MemorySaves(MemoryBase):
         rows = await self._fetch(sql, ids if kind == "decision" else (kind, *ids))
         best: tuple[int, float] | None = None
         for row_id, other in rows:
-            alike = difflib.SequenceMatcher(None, words, _words(str(other))).ratio()
+            alike = _alike(words, _words(str(other)))
             if alike >= NEAR_IDENTICAL and (best is None or alike > best[1]):
                 if await self._same_scope(kind, int(row_id), citations):
                     best = (int(row_id), alike)
@@ -484,6 +485,17 @@ class _SaveOut:
     open_item_ids: list[int] = field(default_factory=list)
     merged: list[Merged] = field(default_factory=list)
     forgotten: list[str] = field(default_factory=list)
+
+
+def _alike(words: list[str], other: list[str]) -> float:
+    """How alike two word sequences are (difflib's ratio), or 0.0 as soon as an upper bound
+    of it (difflib's quick_ratio: the words they share, in any order), counted in linear
+    time, shows they are not near-identical. The ratio itself is quadratic in the words, and
+    a save compares each of its items with up to 20 others."""
+    total = len(words) + len(other)
+    if total and 2 * sum((Counter(words) & Counter(other)).values()) / total < NEAR_IDENTICAL:
+        return 0.0
+    return difflib.SequenceMatcher(None, words, other).ratio()
 
 
 def _words(text: str) -> list[str]:
