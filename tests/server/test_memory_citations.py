@@ -525,3 +525,36 @@ async def test_a_scripted_refactor_never_serves_a_stale_memory_as_valid(repo: Re
         "src/auth.py:19-20": "stale",
         "src/util.py:6": "stale",
     }
+
+
+async def test_a_near_identical_save_that_corrects_a_fact_is_what_restore_serves(
+    repo: Repo,
+) -> None:
+    # "at most 3" then "at most 5" is 94% alike: it merges, and the correction must not be lost
+    sid = await repo.memory.start_session(str(repo.root), "s1")
+    old = "retry failed uploads at most 3 times, then give up and report the error"
+    new = "retry failed uploads at most 5 times, then give up and report the error"
+    first = await repo.memory.save(sid, decisions=[DecisionIn("Upload retries", old, "flaky")])
+    again = await repo.memory.save(sid, decisions=[DecisionIn("Upload retries", new)])
+    assert again.decision_ids == first.decision_ids and len(again.merged) == 1
+    assert "now reads as this save" in again.warnings[0]
+    note = await repo.memory.save(
+        sid, notes=["the nightly build passes on linux macos and windows with python 3.11 and 3.12"]
+    )
+    fixed = await repo.memory.save(
+        sid, notes=["the nightly build fails on linux macos and windows with python 3.11 and 3.12"]
+    )
+    assert fixed.note_ids == note.note_ids and len(fixed.merged) == 1
+    brief = await repo.memory.restore()
+    (d,) = brief.decisions
+    assert d.decision == new and d.rationale == "flaky"  # the rationale saved earlier stays
+    assert [n.text for n in brief.notes] == [
+        "the nightly build fails on linux macos and windows with python 3.11 and 3.12"
+    ]
+    # a query finds it by its new words: it comes before a newer note the query does not match
+    await repo.memory.save(sid, notes=["deploys go out on fridays"])
+    found = await repo.memory.restore(query="fails")
+    assert (
+        found.notes[0].text
+        == "the nightly build fails on linux macos and windows with python 3.11 and 3.12"
+    )

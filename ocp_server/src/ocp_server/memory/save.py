@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Final
@@ -200,9 +200,17 @@ class MemorySaves(MemoryBase):
         if same is not None:
             into, alike = same
             added = await self._add_citations("note", into, citations, now)
-            await self.db.execute("UPDATE notes SET renewed_at = ? WHERE id = ?", (now, into))
+            (stored,) = await self._fetch("SELECT text FROM notes WHERE id = ?", (into,))
+            await self.db.execute(
+                "UPDATE notes SET renewed_at = ?, text = ? WHERE id = ?", (now, text, into)
+            )
+            reworded = str(stored[0]) != text
+            if reworded or added:
+                await self._reindex(kind, "note", into, text)
             out.merged.append(Merged(field, into, alike))
-            warnings.append(_merge_warning(field, kind.replace("_", " "), into, alike, added))
+            warnings.append(
+                _merge_warning(field, kind.replace("_", " "), into, alike, added, reworded)
+            )
             ids.append(into)
             return
         note_id = await self._insert(
@@ -211,7 +219,9 @@ class MemorySaves(MemoryBase):
             (session_id, now, kind, text, trace_id, now),
         )
         await self._add_citations("note", note_id, citations, now)
-        await self._index(kind, note_id, _indexed_text(text, citations))
+        await self._index(
+            kind, note_id, _indexed_text(text, [(c.path, c.symbol) for c in citations])
+        )
         ids.append(note_id)
 
     async def _decide(
@@ -249,13 +259,23 @@ class MemorySaves(MemoryBase):
                 if same is not None:
                     into, alike = same
                     added = await self._add_citations("decision", into, citations, now)
-                    await self.db.execute(
-                        "UPDATE decisions SET renewed_at = ?, rationale = coalesce(rationale, ?) "
-                        "WHERE id = ?",
-                        (now, (d.rationale or "").strip() or None, into),
+                    (stored,) = await self._fetch(
+                        "SELECT title || char(10) || decision FROM decisions WHERE id = ?", (into,)
                     )
+                    # a rationale this save gives replaces the old one; none keeps it
+                    await self.db.execute(
+                        "UPDATE decisions SET renewed_at = ?, title = ?, decision = ?, "
+                        "rationale = coalesce(?, rationale) WHERE id = ?",
+                        (now, title, d.decision.strip(), (d.rationale or "").strip() or None, into),
+                    )
+                    reworded = str(stored[0]) != text
+                    if reworded or added or d.rationale:
+                        (row,) = await self._fetch(
+                            "SELECT coalesce(rationale, '') FROM decisions WHERE id = ?", (into,)
+                        )
+                        await self._reindex("decision", "decision", into, f"{text}\n{row[0]}")
                     out.merged.append(Merged(field, into, alike))
-                    warnings.append(_merge_warning(field, "decision", into, alike, added))
+                    warnings.append(_merge_warning(field, "decision", into, alike, added, reworded))
                     out.decision_ids.append(into)
                     continue
             same_title = await self._fetch(
@@ -292,7 +312,9 @@ class MemorySaves(MemoryBase):
                 out.superseded.append(d.supersedes)
             await self._add_citations("decision", new_id, citations, now)
             text = f"{title}\n{d.decision}\n{d.rationale or ''}"
-            await self._index("decision", new_id, _indexed_text(text, citations))
+            await self._index(
+                "decision", new_id, _indexed_text(text, [(c.path, c.symbol) for c in citations])
+            )
             out.decision_ids.append(new_id)
 
     async def _near_duplicate(
@@ -341,6 +363,15 @@ class MemorySaves(MemoryBase):
             return True
         theirs = {str(r[0]) for r in rows} | {str(r[1]) for r in rows if r[1]}
         return any(c.path in theirs or (c.symbol and c.symbol in theirs) for c in citations)
+
+    async def _reindex(self, kind: str, owner: str, row_id: int, text: str) -> None:
+        """Index a merged memory again as it now reads, with every code it cites."""
+        rows = await self._fetch(
+            f"SELECT path, symbol FROM memory_citations WHERE {owner}_id = ? AND active = 1",
+            (row_id,),
+        )
+        await self._unindex(kind, row_id)
+        await self._index(kind, row_id, _indexed_text(text, [(str(p), s) for p, s in rows]))
 
     async def _add_citations(
         self, kind: str, owner: int, citations: Sequence[Located], now: float
@@ -502,14 +533,18 @@ def _words(text: str) -> list[str]:
     return re.findall(r"\w+", text.lower())
 
 
-def _indexed_text(text: str, citations: Sequence[Located]) -> str:
-    """A memory is found by what it says and by the code it cites."""
-    cited = " ".join(f"{c.path} {c.symbol or ''}" for c in citations)
+def _indexed_text(text: str, cited_code: Iterable[tuple[str, str | None]]) -> str:
+    """A memory is found by what it says and by the code it cites (path, symbol)."""
+    cited = " ".join(f"{path} {symbol or ''}" for path, symbol in cited_code)
     return f"{text}\n{cited}" if cited else text
 
 
-def _merge_warning(field: str, what: str, into: int, alike: float, added: int) -> str:
+def _merge_warning(
+    field: str, what: str, into: int, alike: float, added: int, reworded: bool
+) -> str:
     extra = f"; {added} new citation(s) added to it" if added else ""
+    if reworded:  # a near-identical save often corrects a number or a yes/no: the newest wins
+        extra += "; it now reads as this save"
     return (
         f"{field} is near-identical to live {what} #{into} ({alike:.0%} alike): merged into it "
         f"instead of saving a duplicate{extra}"
