@@ -539,7 +539,7 @@ def list_workspace(workspace: Path, *, max_file_bytes: int = DEFAULT_MAX_FILE_BY
                     listing.skip(reason)
                     continue
                 st = os.stat(full)
-        except OSError:
+        except (OSError, RuntimeError):  # RuntimeError: a symlink loop, before Python 3.13
             listing.skip("unreadable")
             continue
         if not stat.S_ISREG(st.st_mode):
