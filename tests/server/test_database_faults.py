@@ -5,6 +5,7 @@ of failing every later call."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import time
@@ -83,3 +84,27 @@ def test_ocp_server_status_run_beside_the_server_leaves_its_index_working(
     assert not saved.get("isError"), saved
     assert raw.close_stdin_and_wait() < 5
     assert "Traceback" not in raw.stderr()
+
+
+def test_a_database_deleted_while_serving_is_built_again(
+    served: tuple[RawServer, Path],
+) -> None:
+    raw, ws = served
+    assert _found(raw, "verify_token") == ["src/auth.py"]
+    shutil.rmtree(ws / ".ocp")  # what `git clean -xfd` does to the ignored folder
+    (ws / "src" / "rotate.py").write_text("def rotate_session(old):\n    return old[::-1]\n")
+    assert _found_soon(raw, "rotate_session", "src/rotate.py")[0] == "src/rotate.py"
+    assert (ws / ".ocp" / "ocp.db").exists()
+    # What is saved now lands in the database on disk, where the next session finds it.
+    saved = _call(raw, "ocp_result_save", {"summary": "saved after the reset"})
+    assert not saved.get("isError"), saved
+    assert raw.close_stdin_and_wait() < 5
+    again = RawServer(
+        {"OCP_WORKSPACE": str(ws), "OCP_OLLAMA_URL": "http://127.0.0.1:9"}, cwd=ws.parent
+    )
+    try:
+        again.initialize()
+        brief = _call(again, "ocp_session_restore", {})
+        assert "saved after the reset" in brief["content"][0]["text"]
+    finally:
+        again.kill()
