@@ -286,6 +286,8 @@ def _relative(path: str, workspace: Path | None) -> str:
             p = Path(p).resolve().relative_to(workspace.resolve()).as_posix()
         except ValueError:
             raise CitationError(f"{path!r} is outside the workspace {workspace}") from None
+        except RuntimeError:  # raised for a symlink loop before Python 3.13
+            raise CitationError(f"{path!r} cannot be resolved: a symlink loop") from None
     p = p.removeprefix("./")
     if not p or p.startswith("/") or ".." in PurePosixPath(p).parts:
         raise CitationError(f"{path!r}: expected a path inside the workspace")
@@ -340,7 +342,7 @@ class CodeView:
             if not full.resolve().is_relative_to(self._root):
                 return None  # a symlink swapped to point outside the workspace
             data = full.read_bytes()
-        except OSError:
+        except (OSError, RuntimeError):  # RuntimeError: a symlink loop, before Python 3.13
             return None
         return split_lines(data.decode("utf-8", errors="replace"))
 
