@@ -48,9 +48,9 @@ from ocp_server.brief import (
     Brief,
 )
 from ocp_server.errors import RouteFailure as RouteFailure  # re-exported
+from ocp_server.index.globs import relative_glob
 from ocp_server.index.lexicon import MAX_QUERY_CHARS
 from ocp_server.index.models import SearchResponse
-from ocp_server.index.workspace import relative_glob
 from ocp_server.memory import (
     DecisionIn,
     NoteIn,
