@@ -211,6 +211,22 @@ async def test_writes_to_a_database_inside_the_workspace_are_not_edits(
         assert index._relevant(watchfiles.Change.modified, str(workspace / "ocp.db.py"))
 
 
+async def test_a_database_inside_the_workspace_is_never_read_as_one_of_its_files(
+    workspace: Path,
+) -> None:
+    # Reading it would open and close the database's files in this process, which drops
+    # every SQLite lock the process holds on them (POSIX locks): see test_database_faults.
+    db_path = workspace / "ocp.db"  # OCP_DB_PATH pointed inside the workspace
+    async with await WorkspaceIndex.open(workspace, db_path) as index:
+        first = await index.update()
+        (workspace / "src" / "new.py").write_text("def added_later():\n    pass\n")
+        second = await index.update()  # the -wal and -shm files exist now
+        rows = await index.db.execute_fetchall("SELECT path FROM files WHERE path LIKE 'ocp.db%'")
+        assert list(rows) == []
+        assert first is not None and second is not None
+        assert second.skipped == first.skipped
+
+
 async def test_a_file_that_stops_being_binary_is_counted_again(
     workspace: Path, tmp_path: Path
 ) -> None:

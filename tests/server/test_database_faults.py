@@ -49,23 +49,43 @@ def _found_soon(raw: RawServer, query: str, path: str) -> list[str]:
     return found
 
 
+def _serve(ws: Path, **env: str) -> RawServer:
+    raw = RawServer(
+        {"OCP_WORKSPACE": str(ws), "OCP_OLLAMA_URL": "http://127.0.0.1:9", **env},
+        cwd=ws.parent,
+    )
+    raw.initialize()
+    return raw
+
+
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[RawServer, Path]]:
+def ws(tmp_path: Path) -> Path:
     ws = tmp_path / "ws"
     (ws / "src").mkdir(parents=True)
     (ws / "src" / "auth.py").write_text("def verify_token(token):\n    return bool(token)\n")
-    raw = RawServer(
-        {"OCP_WORKSPACE": str(ws), "OCP_OLLAMA_URL": "http://127.0.0.1:9"}, cwd=tmp_path
-    )
-    raw.initialize()
+    return ws
+
+
+@pytest.fixture
+def served(ws: Path) -> Iterator[tuple[RawServer, Path]]:
+    raw = _serve(ws)
     yield raw, ws
     raw.kill()
 
 
+@pytest.mark.parametrize("database", [".ocp/ocp.db", "ocp.db"], ids=["own", "in-workspace"])
 def test_ocp_server_status_run_beside_the_server_leaves_its_index_working(
-    served: tuple[RawServer, Path],
+    ws: Path, database: str
 ) -> None:
-    raw, ws = served
+    env = {} if database.startswith(".ocp/") else {"OCP_DB_PATH": str(ws / database)}
+    raw = _serve(ws, **env)
+    try:
+        _status_beside(raw, ws, ws / database, env)
+    finally:
+        raw.kill()
+
+
+def _status_beside(raw: RawServer, ws: Path, db_path: Path, env: dict[str, str]) -> None:
     assert _found(raw, "verify_token") == ["src/auth.py"]
     # Another process's connection closing must not think it was the last one: that one
     # checkpoints and deletes the -wal and -shm files the server still has open.
@@ -73,11 +93,11 @@ def test_ocp_server_status_run_beside_the_server_leaves_its_index_working(
         [sys.executable, "-m", "ocp_server.cli", "--workspace", str(ws), "status"],
         capture_output=True,
         text=True,
-        env={"PATH": "/usr/bin:/bin", "HOME": str(ws.parent)},
+        env={"PATH": "/usr/bin:/bin", "HOME": str(ws.parent), **env},
         timeout=60,
     )
     assert done.returncode == 0, done.stderr
-    assert (ws / ".ocp" / "ocp.db-wal").exists()
+    assert Path(f"{db_path}-wal").exists()
     (ws / "src" / "rotate.py").write_text("def rotate_session(old):\n    return old[::-1]\n")
     assert _found_soon(raw, "rotate_session", "src/rotate.py")[0] == "src/rotate.py"
     saved = _call(raw, "ocp_result_save", {"summary": "status ran beside the server"})

@@ -32,7 +32,7 @@ import os
 import re
 import stat
 import subprocess
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
@@ -509,8 +509,15 @@ def count_files(workspace: Path, limit: int) -> int:
     return count
 
 
-def list_workspace(workspace: Path, *, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> Listing:
-    """The files to index, with a count of everything skipped by reason."""
+def list_workspace(
+    workspace: Path,
+    *,
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+    own_files: Collection[str] = (),
+) -> Listing:
+    """The files to index, with a count of everything skipped by reason. `own_files` (OCP's
+    database, when OCP_DB_PATH puts it in the workspace) are left out unread and uncounted:
+    opening them here would drop this process's SQLite locks on them."""
     workspace = workspace.resolve()
     listing = Listing()
     paths = git_files(workspace)
@@ -520,6 +527,8 @@ def list_workspace(workspace: Path, *, max_file_bytes: int = DEFAULT_MAX_FILE_BY
     ocpignore = load_ocpignore(workspace)
     root = str(workspace)
     for rel in paths:
+        if rel in own_files:
+            continue
         if not _decodable(rel):
             listing.skip("undecodable_name")
             continue

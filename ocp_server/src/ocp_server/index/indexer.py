@@ -147,10 +147,12 @@ class Indexer:
         max_file_bytes: int,
         git_head: Callable[[], str | None],
         history_commits: int = DEFAULT_HISTORY_COMMITS,
+        own_files: frozenset[str] = frozenset(),
     ) -> None:
         self.db = db
         self.workspace = workspace
         self.max_file_bytes = max_file_bytes
+        self.own_files = own_files  # the database's files, when it lives in the workspace
         self.git_head = git_head
         self.history_commits = history_commits
 
@@ -158,7 +160,10 @@ class Indexer:
         started = time.perf_counter()
         summary = IndexSummary()
         listing = await asyncio.to_thread(
-            list_workspace, self.workspace, max_file_bytes=self.max_file_bytes
+            list_workspace,
+            self.workspace,
+            max_file_bytes=self.max_file_bytes,
+            own_files=self.own_files,
         )
         summary.git = listing.git
         summary.skipped = dict(listing.skipped)

@@ -104,6 +104,7 @@ class WorkspaceIndex:
             max_file_bytes=max_file_bytes,
             git_head=self._git_head,
             history_commits=history_commits,
+            own_files=_database_files_inside(workspace, db_path),
         )
 
     @classmethod
@@ -524,6 +525,16 @@ class WorkspaceIndex:
                     logger.info(
                         "re-indexed %d changed file(s) in %.3fs", summary.changed, summary.seconds
                     )
+
+
+def _database_files_inside(workspace: Path, db_path: Path) -> frozenset[str]:
+    """The database and its side files as workspace paths, when OCP_DB_PATH put it inside."""
+    try:
+        folder = db_path.parent.resolve().relative_to(workspace.resolve()).as_posix()
+    except ValueError:
+        return frozenset()
+    prefix = "" if folder == "." else folder + "/"
+    return frozenset(f"{prefix}{db_path.name}{s}" for s in ("", "-wal", "-shm", "-journal"))
 
 
 async def _claim(db: aiosqlite.Connection, workspace: Path, db_path: Path) -> None:
