@@ -36,7 +36,7 @@ import pathspec
 from ocp_router.redact import redact
 from ocp_server.errors import CitationError
 from ocp_server.index.chunking import chunk_text
-from ocp_server.index.files import load_ocpignore, path_exclusion
+from ocp_server.index.files import load_ocpignore, path_exclusion, read_regular
 from ocp_server.index.languages import detect_language
 
 __all__ = [
@@ -341,7 +341,7 @@ class CodeView:
         try:
             if not full.resolve().is_relative_to(self._root):
                 return None  # a symlink swapped to point outside the workspace
-            data = full.read_bytes()
+            data = read_regular(full)
         except (OSError, RuntimeError):  # RuntimeError: a symlink loop, before Python 3.13
             return None
         return split_lines(data.decode("utf-8", errors="replace"))

@@ -560,6 +560,16 @@ def list_workspace(
     return listing
 
 
+def read_regular(path: Path) -> bytes:
+    """The bytes of a regular file. Anything else now at the path (a FIFO or a device swapped
+    in since the listing's stat) raises OSError instead of blocking for ever on the read."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # opening a FIFO does not wait for a writer
+    with open(fd, "rb") as file:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(f"{path} is not a regular file")
+        return file.read()
+
+
 def _decodable(rel: str) -> bool:
     """Names that were not UTF-8 on disk reach us with surrogate escapes (os.walk, and git's
     output decoded with surrogateescape); SQLite text cannot hold them."""

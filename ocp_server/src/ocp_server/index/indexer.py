@@ -30,7 +30,7 @@ from ocp_router.tokens import estimate_tokens
 from ocp_server.index.chunking import chunk_text
 from ocp_server.index.clean_text import fill_flags, forget_other_rules, is_clean
 from ocp_server.index.file_pool import Workers, file_pool
-from ocp_server.index.files import Candidate, content_exclusion, list_workspace
+from ocp_server.index.files import Candidate, content_exclusion, list_workspace, read_regular
 from ocp_server.index.history import DEFAULT_HISTORY_COMMITS, read_history, store_history
 from ocp_server.index.languages import detect_language
 from ocp_server.index.lexical import DEFINITION_KINDS
@@ -91,7 +91,7 @@ def process_file(workspace: Path, candidate: Candidate, known_hash: str | None) 
     """Read, hash and (if changed) chunk one file, in the indexer's thread or in a worker
     process (see file_pool)."""
     try:
-        data = (workspace / candidate.path).read_bytes()
+        data = read_regular(workspace / candidate.path)
     except FileNotFoundError:
         return _Processed(candidate, skip="vanished")
     except OSError:
