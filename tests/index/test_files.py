@@ -122,6 +122,27 @@ def test_symlinks_never_lead_outside_the_workspace(workspace: Path, tmp_path: Pa
     assert listing.skipped["symlink_outside"] == 1
 
 
+@pytest.mark.parametrize("tracked", [True, False], ids=["git", "plain"])
+def test_a_symlink_loop_is_skipped_as_unreadable_and_the_rest_is_listed(
+    tmp_path: Path, tracked: bool
+) -> None:
+    # A loop (a -> b -> a) is left behind by tools and half-finished renames; resolving it
+    # raises instead of failing like a dangling link, and must not stop the whole listing.
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "main.py").write_text("x = 1\n")
+    os.symlink("loop_b", ws / "loop_a")
+    os.symlink("loop_a", ws / "loop_b")
+    os.symlink("itself", ws / "itself")
+    if tracked:
+        git(ws, "init", "-q")
+        git(ws, "add", "-A")
+        git(ws, "commit", "-qm", "init")
+    listing = list_workspace(ws)
+    assert {c.path for c in listing.candidates} == {"main.py"}
+    assert listing.skipped["unreadable"] == 3
+
+
 def test_path_rules_name_the_reason() -> None:
     assert path_exclusion("config/.env.production") == "secret"
     assert path_exclusion("deploy/server.pem") == "secret"

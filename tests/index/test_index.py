@@ -343,6 +343,27 @@ async def test_an_absolute_glob_outside_the_workspace_is_an_error_naming_path_gl
         await index.search("token", path_glob="/etc/*")
 
 
+@pytest.mark.parametrize("written", ["web/../src/*", "src/x/../*", "{root}/web/../src/*"])
+async def test_a_glob_that_steps_back_with_dot_dot_filters_as_the_folder_it_names(
+    index: WorkspaceIndex, written: str
+) -> None:
+    await index.update()
+    glob = written.format(root=index.workspace.as_posix())
+    expected = [r.citation for r in (await index.search("token", path_glob="src/*")).results]
+    found = [r.citation for r in (await index.search("token", path_glob=glob)).results]
+    assert expected and found == expected
+
+
+@pytest.mark.parametrize("written", ["../*", "../other/src/*.py", "src/../../other/*"])
+async def test_a_relative_glob_leading_out_of_the_workspace_is_an_error_naming_path_glob(
+    index: WorkspaceIndex, written: str
+) -> None:
+    # It can match nothing: an empty answer would read as "no such code".
+    await index.update()
+    with pytest.raises(InputError, match=r"^path_glob: .* leads out of the workspace"):
+        await index.search("token", path_glob=written)
+
+
 @pytest.mark.parametrize("blank", ["", "  "])
 async def test_a_blank_language_is_no_filter(index: WorkspaceIndex, blank: str) -> None:
     # Agents send empty optional arguments; the wire allows "".

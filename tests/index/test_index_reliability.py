@@ -9,6 +9,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -18,7 +19,8 @@ import watchfiles
 from ocp_server import proc
 from ocp_server.db import DatabaseError
 from ocp_server.index import workspace as workspace_module
-from ocp_server.index.indexer import Progress
+from ocp_server.index.files import Candidate
+from ocp_server.index.indexer import Progress, process_file
 from ocp_server.index.models import IndexSummary
 from ocp_server.index.workspace import LEASE_NAME, WorkspaceIndex
 from tests.workspace_fixture import git
@@ -241,6 +243,47 @@ async def test_writes_to_a_database_inside_the_workspace_are_not_edits(
         for suffix in ("", "-wal", "-shm", "-journal"):
             assert not index._relevant(watchfiles.Change.modified, f"{db_path}{suffix}")
         assert index._relevant(watchfiles.Change.modified, str(workspace / "ocp.db.py"))
+
+
+async def test_a_database_inside_the_workspace_is_never_read_as_one_of_its_files(
+    workspace: Path,
+) -> None:
+    # Reading it would open and close the database's files in this process, which drops
+    # every SQLite lock the process holds on them (POSIX locks): see test_database_faults.
+    db_path = workspace / "ocp.db"  # OCP_DB_PATH pointed inside the workspace
+    async with await WorkspaceIndex.open(workspace, db_path) as index:
+        first = await index.update()
+        (workspace / "src" / "new.py").write_text("def added_later():\n    pass\n")
+        second = await index.update()  # the -wal and -shm files exist now
+        rows = await index.db.execute_fetchall("SELECT path FROM files WHERE path LIKE 'ocp.db%'")
+        assert list(rows) == []
+        assert first is not None and second is not None
+        assert second.skipped == first.skipped
+
+
+def test_a_file_swapped_for_a_named_pipe_after_listing_is_skipped_unread(tmp_path: Path) -> None:
+    # Between the listing's stat and the read, a file can become a FIFO; reading one blocks
+    # until something writes to it, for ever if nothing does. A writer is put on this one so
+    # the old read returned its text (instead of hanging the test).
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    pipe = ws / "swapped.py"
+    os.mkfifo(pipe)
+
+    def write() -> None:
+        try:
+            with open(pipe, "wb") as out:  # blocks until the pipe has a reader
+                out.write(b"def from_the_pipe():\n    pass\n")
+        except OSError:
+            pass  # the reader had already closed it
+
+    writer = threading.Thread(target=write, daemon=True)
+    writer.start()
+    processed = process_file(ws, Candidate("swapped.py", 30, 0), None)
+    while writer.is_alive():  # a writer still waiting for a reader is let go
+        os.close(os.open(pipe, os.O_RDONLY | os.O_NONBLOCK))
+        writer.join(0.05)
+    assert processed.skip == "unreadable" and processed.chunks is None
 
 
 async def test_a_file_that_stops_being_binary_is_counted_again(

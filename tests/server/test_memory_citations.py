@@ -3,6 +3,7 @@ lifecycle around them (forget, expiry, merging near-identical saves)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
@@ -140,6 +141,16 @@ async def test_a_citation_that_cannot_be_resolved_names_the_field_and_saves_noth
     assert message in str(err.value)
     count = await repo.memory.db.execute_fetchall("SELECT count(*) FROM decisions")
     assert next(iter(count))[0] == 0
+
+
+async def test_an_absolute_citation_into_a_symlink_loop_names_the_field(repo: Repo) -> None:
+    os.symlink("loop_b", repo.root / "loop_a")
+    os.symlink("loop_a", repo.root / "loop_b")
+    sid = await repo.memory.start_session(str(repo.root))
+    with pytest.raises(ValueError, match=r"^decisions\[0\]\.citations\[0\]: "):
+        await repo.memory.save(
+            sid, decisions=[DecisionIn("Loop", "x", citations=(f"{repo.root}/loop_a/x.py:1",))]
+        )
 
 
 async def test_an_ambiguous_symbol_lists_the_places_to_choose_from(repo: Repo) -> None:
@@ -291,6 +302,16 @@ async def test_a_deleted_file_or_one_no_longer_indexed_makes_its_citations_stale
     brief = await repo.memory.restore()
     changes = sorted(s.citations[0].change or "" for s in brief.stale)
     assert changes == ["src/auth.py is no longer indexed", "web/billing.ts was deleted"]
+
+
+async def test_a_cited_file_replaced_by_a_symlink_loop_makes_its_citation_stale(
+    repo: Repo,
+) -> None:
+    await repo.decide("src/auth.py:6-8")
+    (repo.root / "src" / "auth.py").unlink()
+    os.symlink("auth.py", repo.root / "src" / "auth.py")  # a link to itself
+    brief = await repo.memory.restore()
+    assert [s.title for s in brief.stale] == ["Token check"]
 
 
 async def test_a_function_moved_into_a_class_is_a_move_not_a_change(repo: Repo) -> None:

@@ -48,9 +48,9 @@ from ocp_server.brief import (
     Brief,
 )
 from ocp_server.errors import RouteFailure as RouteFailure  # re-exported
+from ocp_server.index.globs import relative_glob
 from ocp_server.index.lexicon import MAX_QUERY_CHARS
 from ocp_server.index.models import SearchResponse
-from ocp_server.index.workspace import relative_glob
 from ocp_server.memory import (
     DecisionIn,
     NoteIn,
@@ -175,7 +175,7 @@ class AppState:
         """Paid spend since local midnight, over every open workspace's trace store."""
         midnight = dt.datetime.combine(dt.date.today(), dt.time()).timestamp()
         total = 0.0
-        for ws in list(self._workspaces.values()):
+        for ws in [w for w in self._workspaces.values() if not w.closed]:
             total += await ws.memory.spent_since(midnight)
         return total
 
@@ -207,7 +207,7 @@ class AppState:
         async with self._open_lock:
             if self._closed:
                 raise RuntimeError("the server is shutting down")
-            if path in self._workspaces:
+            if path in self._workspaces and await self._workspaces[path].reusable():
                 return self._workspaces[path]
             opening = asyncio.ensure_future(self._open(path, watch))
             try:

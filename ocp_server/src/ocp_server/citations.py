@@ -36,7 +36,7 @@ import pathspec
 from ocp_router.redact import redact
 from ocp_server.errors import CitationError
 from ocp_server.index.chunking import chunk_text
-from ocp_server.index.files import load_ocpignore, path_exclusion
+from ocp_server.index.files import load_ocpignore, path_exclusion, read_regular
 from ocp_server.index.languages import detect_language
 
 __all__ = [
@@ -286,6 +286,8 @@ def _relative(path: str, workspace: Path | None) -> str:
             p = Path(p).resolve().relative_to(workspace.resolve()).as_posix()
         except ValueError:
             raise CitationError(f"{path!r} is outside the workspace {workspace}") from None
+        except RuntimeError:  # raised for a symlink loop before Python 3.13
+            raise CitationError(f"{path!r} cannot be resolved: a symlink loop") from None
     p = p.removeprefix("./")
     if not p or p.startswith("/") or ".." in PurePosixPath(p).parts:
         raise CitationError(f"{path!r}: expected a path inside the workspace")
@@ -339,8 +341,8 @@ class CodeView:
         try:
             if not full.resolve().is_relative_to(self._root):
                 return None  # a symlink swapped to point outside the workspace
-            data = full.read_bytes()
-        except OSError:
+            data = read_regular(full)
+        except (OSError, RuntimeError):  # RuntimeError: a symlink loop, before Python 3.13
             return None
         return split_lines(data.decode("utf-8", errors="replace"))
 

@@ -49,7 +49,15 @@ def ensure_ocp_dir(db_path: Path) -> None:
         ignore = folder / ".gitignore"
         if not ignore.exists():
             ignore.write_text("# OCP's local index and memory: never commit.\n*\n", "utf-8")
-    os.close(os.open(db_path, os.O_RDWR | os.O_CREAT, FILE_MODE))
+    # Only a file that does not exist yet is opened here: SQLite's locks are POSIX locks,
+    # which a process loses on *every* descriptor of a file when it closes any one of them.
+    # Opening and closing the database beside this process's open connections let another
+    # process's closing connection think it was the last, and delete the -wal and -shm
+    # files those connections still use ("disk I/O error" until a restart).
+    try:
+        os.close(os.open(db_path, os.O_RDWR | os.O_CREAT | os.O_EXCL, FILE_MODE))
+    except FileExistsError:
+        pass
     for suffix in _SIDE_FILES:
         path = Path(f"{db_path}{suffix}")
         try:

@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
+
+import anyio
 
 from ocp_router.calibration import CalibrationFile
 from ocp_server.db import connect
@@ -36,6 +39,30 @@ class Workspace:
     calibration: CalibrationFile | None = None  # routing thresholds learned from outcomes
     watcher: asyncio.Task[None] | None = None
     stop: asyncio.Event | None = None
+    database: tuple[int, int] | None = None  # the open database file's device and inode
+    closed: bool = False
+
+    async def reusable(self) -> bool:
+        """False once its database file was deleted or replaced (a `.ocp/` removed by
+        `git clean -xfd` or by hand): its connections would go on reading and writing a file
+        nobody opens again, so it is stopped and closed, and the caller opens it afresh."""
+        if self.closed:
+            return False
+        if self.database is None or _file_identity(self.index.db_path) == self.database:
+            return True
+        logger.warning("the database of %s was deleted or replaced: opening it again", self.path)
+        stop_workspace(self)
+        with anyio.CancelScope(shield=True):
+            await close_workspace(self)
+        return False
+
+
+def _file_identity(path: Path) -> tuple[int, int] | None:
+    try:
+        found = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return (found.st_dev, found.st_ino)
 
 
 async def open_index(settings: ServerSettings, path: Path) -> WorkspaceIndex:
@@ -68,7 +95,7 @@ async def open_workspace(
     except BaseException:
         await index.close()
         raise
-    ws = Workspace(path, index, memory)
+    ws = Workspace(path, index, memory, database=_file_identity(index.db_path))
     if watch:
         ws.stop = asyncio.Event()
         ws.watcher = asyncio.create_task(_keep_fresh(ws), name=f"index {path}")
@@ -94,6 +121,9 @@ def stop_workspace(ws: Workspace) -> None:
 
 async def close_workspace(ws: Workspace) -> None:
     """Close a stopped workspace's connections (callers shield this from cancellation)."""
+    if ws.closed:
+        return
+    ws.closed = True
     if ws.watcher is not None:
         await asyncio.wait([ws.watcher], timeout=2.0)
     try:

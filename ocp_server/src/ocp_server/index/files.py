@@ -32,7 +32,7 @@ import os
 import re
 import stat
 import subprocess
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
@@ -509,8 +509,15 @@ def count_files(workspace: Path, limit: int) -> int:
     return count
 
 
-def list_workspace(workspace: Path, *, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> Listing:
-    """The files to index, with a count of everything skipped by reason."""
+def list_workspace(
+    workspace: Path,
+    *,
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+    own_files: Collection[str] = (),
+) -> Listing:
+    """The files to index, with a count of everything skipped by reason. `own_files` (OCP's
+    database, when OCP_DB_PATH puts it in the workspace) are left out unread and uncounted:
+    opening them here would drop this process's SQLite locks on them."""
     workspace = workspace.resolve()
     listing = Listing()
     paths = git_files(workspace)
@@ -520,6 +527,8 @@ def list_workspace(workspace: Path, *, max_file_bytes: int = DEFAULT_MAX_FILE_BY
     ocpignore = load_ocpignore(workspace)
     root = str(workspace)
     for rel in paths:
+        if rel in own_files:
+            continue
         if not _decodable(rel):
             listing.skip("undecodable_name")
             continue
@@ -539,7 +548,7 @@ def list_workspace(workspace: Path, *, max_file_bytes: int = DEFAULT_MAX_FILE_BY
                     listing.skip(reason)
                     continue
                 st = os.stat(full)
-        except OSError:
+        except (OSError, RuntimeError):  # RuntimeError: a symlink loop, before Python 3.13
             listing.skip("unreadable")
             continue
         if not stat.S_ISREG(st.st_mode):
@@ -549,6 +558,16 @@ def list_workspace(workspace: Path, *, max_file_bytes: int = DEFAULT_MAX_FILE_BY
             continue
         listing.candidates.append(Candidate(rel, st.st_size, st.st_mtime_ns))
     return listing
+
+
+def read_regular(path: Path) -> bytes:
+    """The bytes of a regular file. Anything else now at the path (a FIFO or a device swapped
+    in since the listing's stat) raises OSError instead of blocking for ever on the read."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # opening a FIFO does not wait for a writer
+    with open(fd, "rb") as file:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(f"{path} is not a regular file")
+        return file.read()
 
 
 def _decodable(rel: str) -> bool:

@@ -30,7 +30,7 @@ from ocp_router.tokens import estimate_tokens
 from ocp_server.index.chunking import chunk_text
 from ocp_server.index.clean_text import fill_flags, forget_other_rules, is_clean
 from ocp_server.index.file_pool import Workers, file_pool
-from ocp_server.index.files import Candidate, content_exclusion, list_workspace
+from ocp_server.index.files import Candidate, content_exclusion, list_workspace, read_regular
 from ocp_server.index.history import DEFAULT_HISTORY_COMMITS, read_history, store_history
 from ocp_server.index.languages import detect_language
 from ocp_server.index.lexical import DEFINITION_KINDS
@@ -91,7 +91,7 @@ def process_file(workspace: Path, candidate: Candidate, known_hash: str | None) 
     """Read, hash and (if changed) chunk one file, in the indexer's thread or in a worker
     process (see file_pool)."""
     try:
-        data = (workspace / candidate.path).read_bytes()
+        data = read_regular(workspace / candidate.path)
     except FileNotFoundError:
         return _Processed(candidate, skip="vanished")
     except OSError:
@@ -147,10 +147,12 @@ class Indexer:
         max_file_bytes: int,
         git_head: Callable[[], str | None],
         history_commits: int = DEFAULT_HISTORY_COMMITS,
+        own_files: frozenset[str] = frozenset(),
     ) -> None:
         self.db = db
         self.workspace = workspace
         self.max_file_bytes = max_file_bytes
+        self.own_files = own_files  # the database's files, when it lives in the workspace
         self.git_head = git_head
         self.history_commits = history_commits
 
@@ -158,7 +160,10 @@ class Indexer:
         started = time.perf_counter()
         summary = IndexSummary()
         listing = await asyncio.to_thread(
-            list_workspace, self.workspace, max_file_bytes=self.max_file_bytes
+            list_workspace,
+            self.workspace,
+            max_file_bytes=self.max_file_bytes,
+            own_files=self.own_files,
         )
         summary.git = listing.git
         summary.skipped = dict(listing.skipped)

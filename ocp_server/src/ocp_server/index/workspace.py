@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import re
 import sqlite3
 import time
 import uuid
@@ -34,9 +33,9 @@ import watchfiles
 
 from ocp_server import proc
 from ocp_server.db import DatabaseError, connect
-from ocp_server.errors import InputError
 from ocp_server.index.files import DEFAULT_MAX_FILE_BYTES, VENDORED_DIRS, load_ocpignore
 from ocp_server.index.githead import GitHead
+from ocp_server.index.globs import relative_glob
 from ocp_server.index.history import DEFAULT_HISTORY_COMMITS
 from ocp_server.index.indexer import Indexer, Progress
 from ocp_server.index.languages import language_named
@@ -67,29 +66,6 @@ def default_db_path(workspace: Path, env: Mapping[str, str] | None = None) -> Pa
     if value and not value.startswith("$"):
         return Path(value).expanduser()
     return workspace / ".ocp" / "ocp.db"
-
-
-def relative_glob(root: Path, path_glob: str) -> str:
-    """A search's `path_glob` as the index's paths are written: relative to the workspace,
-    `/`-separated. `./src/*.py` and the workspace's own absolute path before it mean the same
-    as `src/*.py`; an absolute glob elsewhere is an error (it would match nothing, and an
-    empty answer reads as "no such code")."""
-    glob = path_glob.replace("\\", "/")
-    absolute = glob.startswith("/")
-    glob = _DOT_SEGMENTS.sub("/", glob if absolute else "/" + glob)
-    if not absolute:
-        return glob.lstrip("/") or "*"
-    for folder in dict.fromkeys((root.as_posix(), root.resolve().as_posix())):
-        prefix = folder.rstrip("/") + "/"
-        if glob.startswith(prefix):
-            return glob[len(prefix) :]
-    raise InputError(
-        f"path_glob: {path_glob!r} is not inside the workspace {root.as_posix()}; "
-        "give a glob relative to it, e.g. 'src/**/*.py'"
-    )
-
-
-_DOT_SEGMENTS = re.compile(r"/(?:\.(?:/|$))+")
 
 
 class WorkspaceIndex:
@@ -128,6 +104,7 @@ class WorkspaceIndex:
             max_file_bytes=max_file_bytes,
             git_head=self._git_head,
             history_commits=history_commits,
+            own_files=_database_files_inside(workspace, db_path),
         )
 
     @classmethod
@@ -562,6 +539,16 @@ class WorkspaceIndex:
                     logger.info(
                         "re-indexed %d changed file(s) in %.3fs", summary.changed, summary.seconds
                     )
+
+
+def _database_files_inside(workspace: Path, db_path: Path) -> frozenset[str]:
+    """The database and its side files as workspace paths, when OCP_DB_PATH put it inside."""
+    try:
+        folder = db_path.parent.resolve().relative_to(workspace.resolve()).as_posix()
+    except ValueError:
+        return frozenset()
+    prefix = "" if folder == "." else folder + "/"
+    return frozenset(f"{prefix}{db_path.name}{s}" for s in ("", "-wal", "-shm", "-journal"))
 
 
 async def _claim(db: aiosqlite.Connection, workspace: Path, db_path: Path) -> None:

@@ -1,0 +1,56 @@
+"""A search's `path_glob` as the index's paths are written: relative to the workspace,
+`/`-separated, whichever way an agent wrote it (`./src/*`, the workspace's absolute path,
+`web/../src/*`); one that can only lead out of the workspace is an error, not an empty answer."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from ocp_server.errors import InputError
+
+__all__ = ["relative_glob"]
+
+
+def relative_glob(root: Path, path_glob: str) -> str:
+    """A search's `path_glob` as the index's paths are written: relative to the workspace,
+    `/`-separated. `./src/*.py` and the workspace's own absolute path before it mean the same
+    as `src/*.py`; an absolute glob elsewhere is an error (it would match nothing, and an
+    empty answer reads as "no such code")."""
+    glob = path_glob.replace("\\", "/")
+    absolute = glob.startswith("/")
+    glob = _DOT_SEGMENTS.sub("/", glob if absolute else "/" + glob)
+    if (collapsed := _without_parent_steps(glob)) is None:
+        raise InputError(
+            f"path_glob: {path_glob!r} leads out of the workspace {root.as_posix()}; "
+            "give a glob relative to it, e.g. 'src/**/*.py'"
+        )
+    glob = collapsed
+    if not absolute:
+        return glob.lstrip("/") or "*"
+    for folder in dict.fromkeys((root.as_posix(), root.resolve().as_posix())):
+        prefix = folder.rstrip("/") + "/"
+        if glob.startswith(prefix):
+            return glob[len(prefix) :]
+    raise InputError(
+        f"path_glob: {path_glob!r} is not inside the workspace {root.as_posix()}; "
+        "give a glob relative to it, e.g. 'src/**/*.py'"
+    )
+
+
+_DOT_SEGMENTS = re.compile(r"/(?:\.(?:/|$))+")
+
+
+def _without_parent_steps(glob: str) -> str | None:
+    """`/web/../src/*` as `/src/*`; None when a `..` climbs above the glob's start."""
+    if ".." not in glob:
+        return glob
+    parts: list[str] = []
+    for part in glob.split("/"):
+        if part != "..":
+            parts.append(part)
+        elif len(parts) > 1:  # parts[0] is the "" before the leading "/"
+            parts.pop()
+        else:
+            return None
+    return "/".join(parts)
