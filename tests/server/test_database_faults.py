@@ -128,3 +128,20 @@ def test_a_database_deleted_while_serving_is_built_again(
         assert "saved after the reset" in brief["content"][0]["text"]
     finally:
         again.kill()
+
+
+async def test_an_unreadable_database_says_deleting_it_loses_session_memory(
+    tmp_path: Path,
+) -> None:
+    # it holds the index (derived, rebuilt by `ocp-server index`) and session memory (not)
+    from ocp_server.db import connect
+    from ocp_server.errors import DatabaseError
+
+    db_path = tmp_path / ".ocp" / "ocp.db"
+    db_path.parent.mkdir()
+    db_path.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(DatabaseError) as caught:
+        await connect(db_path)
+    message = str(caught.value)
+    assert "session memory" in message and "only holds derived data" not in message
+    assert "ocp-server index" in message

@@ -82,7 +82,9 @@ async def connect(db_path: Path) -> aiosqlite.Connection:
     except sqlite3.DatabaseError as exc:
         await conn.close()
         raise DatabaseError(
-            f"the OCP database at {db_path} is unreadable ({exc}). It only holds derived data: "
-            "delete it (and its -wal/-shm files) and run `ocp-server index` again."
+            f"the OCP database at {db_path} is unreadable ({exc}). It holds the index, which "
+            "`ocp-server index` builds again, and the session memory saved with "
+            "ocp_result_save, which is lost with it: move it aside (with its -wal/-shm files) "
+            "and run `ocp-server index` again."
         ) from exc
     return conn
