@@ -78,3 +78,28 @@ async def test_a_value_no_branch_of_a_union_takes_is_named_by_its_field_with_wha
     assert bad_inside.startswith("invalid arguments: `notes.1.citations`: ")
     assert "NoteArg" not in bad_inside and "constrained" not in bad_inside
     assert keyed.startswith("invalid arguments: `state.Ok-Key`: ")  # a key, not a branch
+
+
+async def test_a_database_another_process_keeps_locked_is_answered_as_busy_not_as_a_bug(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import sqlite3
+
+    from ocp_server import db
+
+    monkeypatch.setattr(db, "BUSY_TIMEOUT_MS", 200)  # how long a write waits for the lock
+    caplog.set_level(logging.ERROR, logger="ocp_server.server")
+    async with inproc_client(workspace, monkeypatch) as client:
+        assert not (await client.call_tool("ocp_result_save", {"summary": "first"})).is_error
+        other = sqlite3.connect(workspace.parent / "ocp.db", isolation_level=None)
+        other.execute("BEGIN EXCLUSIVE")  # another process writing, for longer than the wait
+        try:
+            result = await client.call_tool("ocp_result_save", {"summary": "second"})
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+        assert result.is_error
+        text = text_of(result)
+        assert "busy" in text and "try again" in text and "internal error" not in text
+        assert not [r for r in caplog.records if r.name == "ocp_server.server"]  # not a bug
+        assert not (await client.call_tool("ocp_result_save", {"summary": "again"})).is_error

@@ -13,6 +13,8 @@
                                     shown with its message, like an InputError
     pydantic.ValidationError        arguments that break the tool's schema, before any handler
                                     runs: "`field`: what was expected"
+    sqlite3 "database is locked"    another process held the write lock past the busy
+                                    timeout: answered "busy, try again", not logged as a bug
     anything else                   a bug: logged with its traceback to stderr and answered as
                                     "internal error"; never dressed up as bad input
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import sqlite3
 import threading
 import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -270,6 +271,24 @@ def internal_error_text(verb: str, exc: BaseException) -> str:
     )
 
 
+def _database_busy(exc: BaseException) -> bool:
+    """SQLite gave up waiting for another connection's write lock (BUSY_TIMEOUT_MS)."""
+    return isinstance(exc, sqlite3.OperationalError) and str(exc).startswith(
+        ("database is locked", "database is busy")
+    )
+
+
+def busy_text(verb: str) -> str:
+    """What the caller sees when another process kept the database locked: not a bug."""
+    from ocp_server import db  # loaded by then; not at start (it brings the index's imports)
+
+    return (
+        f"{verb} failed: the workspace's database is busy: another OCP process (an index "
+        f"build, a second IDE window) held its write lock for over {db.BUSY_TIMEOUT_MS / 1000:g} "
+        "s. The call did not complete; try again."
+    )
+
+
 def config_error_text(error: str) -> str:
     return (
         f"OCP is not configured correctly: {error}. Fix it in the env block of your MCP "
@@ -410,6 +429,8 @@ def build_server(
         except (InputError, ConfigError) as exc:  # bad references in arguments (unknown id, …)
             return error_result(str(exc))
         except Exception as exc:  # a bug or a broken environment: never shown as bad input
+            if _database_busy(exc):
+                return error_result(busy_text(spec.verb))
             logger.exception("tool %s failed", spec.verb)
             return error_result(internal_error_text(spec.verb, exc))
         return tool_result(out)
