@@ -453,7 +453,7 @@ async def test_killing_the_indexer_mid_run_leaves_a_consistent_database(
 async def test_a_corrupt_database_gets_a_clear_error(workspace: Path, tmp_path: Path) -> None:
     bad = tmp_path / "bad.db"
     bad.write_bytes(b"this is not a database" * 100)
-    with pytest.raises(DatabaseError, match="delete it"):
+    with pytest.raises(DatabaseError, match="move it aside"):
         await WorkspaceIndex.open(workspace, bad)
 
 
