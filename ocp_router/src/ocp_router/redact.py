@@ -13,21 +13,25 @@ What is detected (kind in brackets):
   ``service_account``), the ``private_key`` and ``private_key_id`` values
   (``gcp_service_account``).
 - Tokens recognised by prefix and shape wherever they appear: AWS access key ids AKIA/ASIA/
-  ABIA/ACCA (``aws_access_key``); GitHub ghp_/gho_/ghu_/ghs_/ghr_/github_pat_,
-  ghs_<app_id>_<JWT> (``github_token``); GitLab glpat-/gldt-/glrt-/glptt-/...
-  (``gitlab_token``); Anthropic sk-ant- (``anthropic_key``); OpenAI sk-/sk-proj-
-  (``openai_key``); Slack xox[abposrecd]-/xapp- (``slack_token``) and webhook URLs
-  (``slack_webhook``, host kept); Stripe sk_live_/rk_live_/sk_test_/rk_test_/whsec_
-  (``stripe_key``); Google AIza (``google_api_key``), GOCSPX- and ya29. (``google_oauth``);
-  SendGrid SG. (``sendgrid_key``); Hugging Face hf_ (``huggingface_token``); npm_
-  (``npm_token``); pypi-Ag (``pypi_token``); Azure AccountKey=/SharedAccessKey=, SAS ``sig=``
-  and AAD client secrets (``azure_key``); Discord bot tokens (``discord_token``), Telegram bot
-  tokens (``telegram_token``), Vault hvs./hvb. (``vault_token``), Databricks dapi
-  (``databricks_token``), Mailchimp ``...-us12`` (``mailchimp_key``), Shopify shpat_
-  (``shopify_token``), DigitalOcean dop_v1_ (``digitalocean_token``), New Relic NRAK-, Linear
-  lin_api_, Postman PMAK-, Doppler dp.st./dp.pt./..., Mailgun key- (``service_token``); age
-  secret keys (``private_key``); JWTs, three base64url segments with the header starting ``eyJ``
-  (``jwt``).
+  ABIA/ACCA (``aws_access_key``); GitHub ghp_/gho_/ghu_/ghs_/ghr_/github_pat_, ghs_<app_id>_<JWT>
+  (``github_token``); GitLab glpat-/gldt-/glrt-/glptt-/... (``gitlab_token``); Anthropic sk-ant-
+  (``anthropic_key``); OpenAI sk-/sk-proj-/sk-svcacct-/sk-admin- (``openai_key``); Groq gsk_
+  (``groq_key``); xAI xai- (``xai_key``); Perplexity pplx- (``perplexity_key``); Replicate r8_
+  (``replicate_token``); Slack xox[abposrecd]-/xapp- (``slack_token``) and webhook URLs
+  (``slack_webhook``, host kept); Stripe secret and restricted keys sk_/rk_ of live/test/prod,
+  whsec_ (``stripe_key``; publishable pk_ keys are public: the assignment and entropy rules leave
+  them alone); Google AIza (``google_api_key``), GOCSPX- and ya29. (``google_oauth``); SendGrid SG.
+  (``sendgrid_key``); Hugging Face hf_ and api_org_ (``huggingface_token``); npm_ (``npm_token``);
+  pypi-Ag (``pypi_token``); Azure AccountKey=/SharedAccessKey=, SAS ``sig=`` and AAD client secrets
+  (``azure_key``); Discord bot tokens (``discord_token``), Telegram bot tokens (``telegram_token``),
+  Vault hvs./hvb. (``vault_token``), Databricks dapi and dose (``databricks_token``), Mailchimp
+  ``...-us12`` (``mailchimp_key``), Shopify shpat_ (``shopify_token``), DigitalOcean dop_v1_
+  (``digitalocean_token``), New Relic NRAK-/NRAA-/NRRA-/NRII-/NRIQ-/NRJS-/NRBR-/NRSP-, license keys
+  ending NRAL and mobile tokens ending -NRMA (``newrelic_key``; a bare 40-hex license key of the old
+  format is not told from a commit SHA), Linear lin_api_, Postman PMAK-, Doppler dp.st./dp.pt./...,
+  Mailgun key-, Pulumi pul-, Atlassian ATATT3, Grafana glc_/glsa_, Sentry sntrys_/sntryu_, 1Password
+  ops_, LangSmith lsv2_pt_/lsv2_sk_, Twilio SK<32 hex> (``service_token``); age secret keys
+  (``private_key``); JWTs, three base64url segments with the header starting ``eyJ`` (``jwt``).
 - HTTP credentials: ``Authorization: Bearer <token>`` / ``Authorization: Token <token>`` and
   random-looking bearer tokens elsewhere (``bearer_token``); ``Authorization: Basic ...`` and
   ``curl -u user:pass`` (``basic_auth``, the user is kept).
@@ -154,6 +158,10 @@ KINDS: tuple[str, ...] = (
     "gitlab_token",
     "anthropic_key",
     "openai_key",
+    "groq_key",
+    "xai_key",
+    "perplexity_key",
+    "replicate_token",
     "slack_token",
     "slack_webhook",
     "stripe_key",
@@ -171,6 +179,7 @@ KINDS: tuple[str, ...] = (
     "mailchimp_key",
     "shopify_token",
     "digitalocean_token",
+    "newrelic_key",
     "service_token",
     "jwt",
     "basic_auth",
@@ -510,7 +519,7 @@ def _assignment_kind(
     name_class: str, v: str, quoted: bool, name_words: tuple[str, ...]
 ) -> str | None:
     """The kind for value `v` assigned to a name of this class, or None to leave it."""
-    if _is_placeholder(v, name_words):
+    if _is_placeholder(v, name_words) or _PUBLISHABLE_RE.fullmatch(v):
         return None
     if quoted and _UPPER_SNAKE_RE.fullmatch(v) and name_class != "password":
         return None  # api_key_env = "OPENAI_API_KEY": the name of a variable
@@ -525,6 +534,8 @@ def _assignment_kind(
 
 
 _LONG_DIGITS_RE = re.compile(r"[0-9]{6}")
+# Stripe's publishable keys ship in every checkout page: public by design, like a URL.
+_PUBLISHABLE_RE = re.compile(r"pk_(?:live|test)_[A-Za-z0-9]{10,}")
 
 
 def _credential_like(v: str) -> bool:
@@ -627,6 +638,18 @@ def _service_token(v: str) -> bool:
     return not _is_filler(v) and (not v.startswith("key-") or len(set(v[4:])) > 8)
 
 
+def _random_after(head: int, tail: int = 0) -> _Check:
+    """The body between a fixed-length prefix (gsk_, NRAK-, dose) and a fixed-length suffix
+    (a checksum, which would make "0000..." look random) looks random."""
+    return lambda v: _random_body(v[head : len(v) - tail])
+
+
+def _newrelic_ingest(v: str) -> bool:
+    """The hex part of a license key (<hex>NRAL) or a mobile app token (AA<hex>-NRMA)."""
+    body = v[2:-5] if v.endswith("-NRMA") else v[:-8]
+    return not _is_filler(body) and len(set(body)) > 8
+
+
 _PEM_LABEL = r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----"
 _PEM_END = r"-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----"
 _NL = r"(?:(?:\\r)?\\n|\r?\n|[ \t])"
@@ -687,6 +710,30 @@ _TOKEN_PATTERNS: tuple[_Pattern, ...] = (
         check=_mixed,
     ),
     _Pattern(
+        "groq_key",
+        re.compile(r"gsk_(?<![A-Za-z0-9_]gsk_)[A-Za-z0-9]{52}(?![\w-])"),
+        check=_random_after(4),
+        rare=True,
+    ),
+    _Pattern(
+        "xai_key",
+        re.compile(r"xai-(?<![\w-]xai-)[A-Za-z0-9_]{80}(?![\w-])"),
+        check=_random_after(4),
+        rare=True,
+    ),
+    _Pattern(
+        "perplexity_key",
+        re.compile(r"pplx-(?<![\w-]pplx-)[A-Za-z0-9]{48}(?![\w-])"),
+        check=_random_after(5),
+        rare=True,
+    ),
+    _Pattern(
+        "replicate_token",
+        re.compile(r"r8_(?<![A-Za-z0-9_]r8_)[A-Za-z0-9_-]{37}(?![\w-])"),
+        check=_random_after(3),
+        rare=True,
+    ),
+    _Pattern(
         "slack_token",
         # xoxc- is a browser session's token, xoxd- its d cookie (URL-encoded base64)
         re.compile(r"x(?<![\w-]x)(?:(?:ox[abposrec]|app)-[A-Za-z0-9-]{10,}|oxd-[\w%/+=-]{10,})"),
@@ -699,7 +746,7 @@ _TOKEN_PATTERNS: tuple[_Pattern, ...] = (
     ),
     _Pattern(
         "stripe_key",
-        re.compile(r"k_(?:live|test)_(?<=(?<![A-Za-z0-9_])[sr]k_...._)[A-Za-z0-9]{16,}"),
+        re.compile(r"k_(?:live|test|prod)_(?<=(?<![A-Za-z0-9_])[sr]k_...._)[A-Za-z0-9]{16,}"),
         check=_not_filler,
         back=1,
     ),
@@ -730,6 +777,12 @@ _TOKEN_PATTERNS: tuple[_Pattern, ...] = (
         "huggingface_token",
         re.compile(r"hf_(?<![A-Za-z0-9_]hf_)[A-Za-z0-9]{30,}(?![A-Za-z0-9_])"),
         check=_mixed,
+    ),
+    _Pattern(
+        "huggingface_token",  # organisation tokens (api_org_): retired in 2023, still in old code
+        re.compile(r"api_org_(?<![A-Za-z0-9_]api_org_)[A-Za-z0-9]{34}(?![A-Za-z0-9_])"),
+        check=_random_after(8),
+        rare=True,
     ),
     _Pattern(
         "npm_token",
@@ -792,6 +845,12 @@ _TOKEN_PATTERNS: tuple[_Pattern, ...] = (
         rare=True,
     ),
     _Pattern(
+        "databricks_token",  # a service principal's OAuth secret
+        re.compile(r"dose(?<![\w]dose)[0-9a-f]{32}(?![\w])"),
+        check=_random_after(4),
+        rare=True,
+    ),
+    _Pattern(
         "mailchimp_key",
         re.compile(r"-us(?<=(?<![0-9a-f])[0-9a-f]{32}-us)\d{1,2}(?!\w)"),
         check=_mailchimp,
@@ -810,10 +869,67 @@ _TOKEN_PATTERNS: tuple[_Pattern, ...] = (
         check=_not_filler,
         rare=True,
     ),
+    _Pattern(
+        "newrelic_key",
+        # user (NRAK), admin (NRAA), REST (NRRA), Insights insert/query (NRII/NRIQ), browser
+        # (NRJS/NRBR) and synthetics private location (NRSP) keys, as New Relic's own scanner
+        # (rusty-hog) knows them; Insights keys are 32 characters there, 25 in trufflehog's
+        re.compile(
+            r"NR(?<![\w-]NR)(?:AK-[A-Z0-9]{27}|AA-[0-9a-f]{27}|RA-[0-9a-f]{42}"
+            r"|I[IQ]-[\w-]{25,32}|(?:JS|BR)-[0-9a-f]{19}|SP-[a-z]{2}\d{2}[0-9a-f]{31})(?![\w-])"
+        ),
+        check=_random_after(5),
+        rare=True,
+    ),
+    _Pattern(
+        "newrelic_key",
+        # ingest license keys: 36 hex characters (32 and FFFF), then NRAL; a region's keys
+        # start eu01xx. Older keys are 40 bare hex characters, which a commit SHA is too.
+        re.compile(
+            r"NRAL(?<=(?<![\w-])(?:[0-9a-f]{32}|[a-z]{2}\d{2}xx[0-9a-f]{26})[0-9a-fA-F]{4}NRAL)"
+            r"(?![\w-])"
+        ),
+        check=_newrelic_ingest,
+        back=36,
+        rare=True,
+    ),
+    _Pattern(
+        "newrelic_key",  # mobile app tokens
+        re.compile(
+            r"-NRMA(?<=(?<![\w-])(?:AA[0-9a-f]{40}|[a-z]{2}\d{2}xx[0-9a-f]{36})-NRMA)(?![\w-])"
+        ),
+        check=_newrelic_ingest,
+        back=42,
+        rare=True,
+    ),
+    # Pulumi, Atlassian, Grafana, Sentry, 1Password, LangSmith: (prefix length,
+    # suffix length, pattern); the part between prefix and suffix must look random
+    *(
+        _Pattern("service_token", re.compile(rx), check=_random_after(head, tail), rare=True)
+        for head, tail, rx in (
+            (4, 0, r"pul-(?<![\w-]pul-)[a-z0-9]{40}(?![\w-])"),
+            (6, 9, r"ATATT3(?<![\w-]ATATT3)[A-Za-z0-9_=-]{186}(?![\w=-])"),  # ...=<checksum>
+            (4, 0, r"glc_(?<![A-Za-z0-9_]glc_)[A-Za-z0-9+/]{32,400}={0,3}(?![\w+/=-])"),
+            (5, 9, r"glsa_(?<![A-Za-z0-9_]glsa_)[A-Za-z0-9]{32}_[0-9a-fA-F]{8}(?![\w-])"),
+            (7, 0, r"sntryu_(?<![A-Za-z0-9_]sntryu_)[0-9a-f]{64}(?![\w-])"),
+            (
+                7,
+                44,
+                r"sntrys_(?<![A-Za-z0-9_]sntrys_)eyJ[A-Za-z0-9+/]{10,400}={0,2}"
+                r"_[A-Za-z0-9+/]{43}(?![\w+/=-])",
+            ),
+            (4, 0, r"ops_(?<![A-Za-z0-9_]ops_)eyJ[A-Za-z0-9+/]{250,}={0,3}(?![\w+/=-])"),
+            (8, 11, r"lsv2_(?<![A-Za-z0-9_]lsv2_)(?:pt|sk)_[0-9a-f]{32}_[0-9a-f]{10}(?![\w-])"),
+        )
+    ),
+    _Pattern(
+        "service_token",  # Twilio API keys; not rare: "SK" is in every TASK and DISK
+        re.compile(r"SK(?<![\w-]SK)[0-9a-f]{32}(?![\w-])"),
+        check=_random_after(2),
+    ),
     *(
         _Pattern("service_token", re.compile(rx + r"(?![\w-])"), check=_service_token, rare=True)
-        for rx in (  # New Relic, Linear, Postman, Doppler, Mailgun
-            r"NRAK-[A-Z0-9]{27}",
+        for rx in (  # Linear, Postman, Doppler, Mailgun
             r"lin_api_[A-Za-z0-9]{40}",
             r"PMAK-[a-f0-9]{24}-[a-f0-9]{34}",
             # a service token may name its config: dp.st.prd.<40-44 alphanumerics>
@@ -1343,7 +1459,7 @@ _NEUTRAL_SKIP = frozenset(
 def _high_entropy(v: str) -> bool:
     if v.islower() or v.isupper() or _DIGIT_RE.search(v) is None or v.startswith("//"):
         return False  # most long runs in code: snake_case, paths, CONSTANT_NAMES, ://hosts
-    if len(v) < 20 or _classes(v) < 3 or _is_filler(v):
+    if len(v) < 20 or _classes(v) < 3 or _is_filler(v) or _PUBLISHABLE_RE.fullmatch(v):
         return False
     upper = sum(c.isupper() for c in v)
     lower = sum(c.islower() for c in v)
