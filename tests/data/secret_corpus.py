@@ -446,6 +446,17 @@ TOKEN_FORMATS: tuple[Format, ...] = (
         lambda r: "lsv2_pt_" + chars(HEX, 32)(r) + "_" + chars(HEX, 10)(r),
     ),
     Format(
+        "bedrock_neutral",
+        'brt = BedrockRuntime(region, "{s}")\n',
+        lambda r: "ABSK" + mixed(B64, 130)(r) + "=",
+    ),
+    Format("elevenlabs_neutral", "tts = ElevenLabs('{s}')\n", prefixed("sk_", chars(HEX, 48))),
+    Format(
+        "pinecone_neutral",
+        "pc = Pinecone('{s}')\n",
+        lambda r: "pcsk_" + mixed(ALNUM, 5)(r) + "_" + mixed(ALNUM, 63)(r),
+    ),
+    Format(
         "twilio_api_key_neutral",
         'client = Client("{s}", secret, account_sid)\n',
         prefixed("SK", chars(HEX, 32)),

@@ -66,6 +66,12 @@ SHAPES: list[tuple[str, str, str, str]] = [
     (SERVICE, "lsv2_pt_", fake(32, HEX, 30), "_" + fake(10, HEX, 31)),  # LangSmith
     (SERVICE, "lsv2_sk_", fake(32, HEX, 32), "_" + fake(10, HEX, 33)),
     (SERVICE, "SK", fake(32, HEX, 34), ""),  # Twilio API key
+    (SERVICE, "ABSK", fake(140, B64, 35), "="),  # Amazon Bedrock API key (long-lived)
+    (SERVICE, "bedrock-api-key-YmVkcm9jay5hbWF6b25hd3MuY29t", fake(600, B64, 36), ""),
+    (SERVICE, "sk_", fake(48, HEX, 37), ""),  # ElevenLabs
+    (SERVICE, "pcsk_", fake(5, ALNUM, 38) + "_" + fake(63, ALNUM, 39), ""),  # Pinecone
+    (SERVICE, "HRKU-AA", fake(58, URLSAFE, 40), ""),  # Heroku
+    (SERVICE, "ntn_", fake(11, string.digits, 41) + fake(35, ALNUM, 42), ""),  # Notion
 ]
 TOKENS = [(kind, head + body + tail) for kind, head, body, tail in SHAPES]
 IDS = [head or tail for _, head, _, tail in SHAPES]
@@ -91,7 +97,7 @@ def test_a_token_is_redacted_whole_by_its_shape_where_no_name_says_secret(
 
 
 # Shapes whose body has no fixed length: a character more is a longer token, not a new name.
-_OPEN_ENDED = ("sk_prod_", "rk_prod_", "glc_", "ops_")
+_OPEN_ENDED = ("sk_prod_", "rk_prod_", "glc_", "ops_", "ABSK", "bedrock-api-key-")
 
 
 @pytest.mark.parametrize(("kind", "token"), TOKENS, ids=IDS)

@@ -33,7 +33,9 @@ TOKEN_GATES: tuple[re.Pattern[str], ...] = (
         r"|v1_"  # do[por]_v1_ (digitalocean_token)
         r"|(?<=lin_)api_"  # lin_api_ (service_token)
         r"|(?<=glc_)|(?<=glsa_)|(?<=sntry[us]_)"  # Grafana, Sentry (service_token)
-        r"|(?<=ops_)eyJ|(?<=lsv2_)(?:pt|sk)_)"  # 1Password, LangSmith (service_token)
+        r"|(?<=ops_)eyJ|(?<=lsv2_)(?:pt|sk)_"  # 1Password, LangSmith (service_token)
+        r"|(?<=pcsk_)|(?<=ntn_)"  # Pinecone, Notion (service_token)
+        r"|(?<=(?<![A-Za-z0-9_])sk_)[0-9a-f]{8})"  # sk_<48 hex> (service_token, ElevenLabs)
     ),
     re.compile(
         r"-(?:(?<=sk-)"  # sk-ant- and sk- (anthropic, openai)
@@ -42,7 +44,8 @@ TOKEN_GATES: tuple[re.Pattern[str], ...] = (
         r"|(?<=xox[abposrecd]-)|(?<=xapp-)"  # slack_token
         r"|(?<=pypi-)Ag"  # pypi-Ag
         r"|----BEGIN "  # -----BEGIN ... PRIVATE KEY (private_key)
-        r"|(?<=PMAK-)|(?<=key-)|(?<=pul-)"  # service_token
+        r"|(?<=PMAK-)|(?<=key-)|(?<=pul-)|(?<=HRKU-)AA"  # service_token
+        r"|(?<=bedrock-api-key-)YmVk"  # Amazon Bedrock, short-lived (service_token)
         r"|(?<=NR(?:AK|AA|RA|II|IQ|JS|BR|SP)-)|NRMA"  # NR..- and -NRMA (newrelic_key)
         r"|(?<=xai-)|(?<=pplx-)"  # xai_key, perplexity_key
         r"|(?<=GOCSPX-)"  # google_oauth
@@ -60,7 +63,7 @@ TOKEN_GATES: tuple[re.Pattern[str], ...] = (
         r"|Iza"  # google_api_key
         r"|ccessKey=|ccountKey="  # AccessKey= (SharedAccessKey= too), AccountKey= (azure_key)
         r"|GE-SECRET-KEY-1"  # age identities (private_key)
-        r"|TATT3"  # ATATT3 (service_token, Atlassian)
+        r"|TATT3|BSK"  # ATATT3, ABSK (service_token: Atlassian, Amazon Bedrock)
         r"|(?<=NRA)L"  # <hex>NRAL (newrelic_key, license key)
         r"|(?<=:A)A)"  # <bot id>:AA (telegram_token)
     ),
@@ -115,6 +118,11 @@ RARE_PREFIXES = (
     "sntry",
     "ops_eyJ",
     "lsv2_",
+    "ABSK",
+    "bedrock-api-key-",
+    "pcsk_",
+    "HRKU-AA",
+    "ntn_",
 )
 
 

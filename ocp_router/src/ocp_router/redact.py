@@ -30,8 +30,10 @@ What is detected (kind in brackets):
   ending NRAL and mobile tokens ending -NRMA (``newrelic_key``; a bare 40-hex license key of the old
   format is not told from a commit SHA), Linear lin_api_, Postman PMAK-, Doppler dp.st./dp.pt./...,
   Mailgun key-, Pulumi pul-, Atlassian ATATT3, Grafana glc_/glsa_, Sentry sntrys_/sntryu_, 1Password
-  ops_, LangSmith lsv2_pt_/lsv2_sk_, Twilio SK<32 hex> (``service_token``); age secret keys
-  (``private_key``); JWTs, three base64url segments with the header starting ``eyJ`` (``jwt``).
+  ops_, LangSmith lsv2_pt_/lsv2_sk_, Twilio SK<32 hex>, Amazon Bedrock ABSK/bedrock-api-key-,
+  ElevenLabs sk_<48 hex>, Pinecone pcsk_, Heroku HRKU-AA, Notion ntn_ (``service_token``); age
+  secret keys (``private_key``); JWTs, three base64url segments with the header starting ``eyJ``
+  (``jwt``).
 - HTTP credentials: ``Authorization: Bearer <token>`` / ``Authorization: Token <token>`` and
   random-looking bearer tokens elsewhere (``bearer_token``); ``Authorization: Basic ...`` and
   ``curl -u user:pass`` (``basic_auth``, the user is kept).
@@ -902,8 +904,9 @@ _TOKEN_PATTERNS: tuple[_Pattern, ...] = (
         back=42,
         rare=True,
     ),
-    # Pulumi, Atlassian, Grafana, Sentry, 1Password, LangSmith: (prefix length,
-    # suffix length, pattern); the part between prefix and suffix must look random
+    # Pulumi, Atlassian, Grafana, Sentry, 1Password, LangSmith, Amazon Bedrock, Pinecone,
+    # Heroku, Notion: (prefix length, suffix length, pattern); the part between prefix and
+    # suffix must look random
     *(
         _Pattern("service_token", re.compile(rx), check=_random_after(head, tail), rare=True)
         for head, tail, rx in (
@@ -920,12 +923,28 @@ _TOKEN_PATTERNS: tuple[_Pattern, ...] = (
             ),
             (4, 0, r"ops_(?<![A-Za-z0-9_]ops_)eyJ[A-Za-z0-9+/]{250,}={0,3}(?![\w+/=-])"),
             (8, 11, r"lsv2_(?<![A-Za-z0-9_]lsv2_)(?:pt|sk)_[0-9a-f]{32}_[0-9a-f]{10}(?![\w-])"),
+            (4, 0, r"ABSK(?<![\w+/-]ABSK)[A-Za-z0-9+/]{109,269}={0,2}(?![\w+/=-])"),
+            # a short-lived Bedrock key: base64 of a presigned bedrock.amazonaws.com URL
+            (
+                44,
+                0,
+                r"bedrock-api-key-(?<![\w-]bedrock-api-key-)YmVkcm9jay5hbWF6b25hd3MuY29t"
+                r"[A-Za-z0-9+/]{20,}={0,2}(?![\w+/=-])",
+            ),
+            (5, 0, r"pcsk_(?<![A-Za-z0-9_]pcsk_)[A-Za-z0-9]{5,6}_[A-Za-z0-9]{63}(?![\w-])"),
+            (7, 0, r"HRKU-AA(?<![\w-]HRKU-AA)[A-Za-z0-9_-]{58}(?![\w-])"),
+            (4, 0, r"ntn_(?<![A-Za-z0-9_]ntn_)\d{11}[A-Za-z0-9]{35}(?![\w-])"),
         )
     ),
     _Pattern(
         "service_token",  # Twilio API keys; not rare: "SK" is in every TASK and DISK
         re.compile(r"SK(?<![\w-]SK)[0-9a-f]{32}(?![\w-])"),
         check=_random_after(2),
+    ),
+    _Pattern(
+        "service_token",  # ElevenLabs API keys; not rare: every task_ and disk_ holds sk_
+        re.compile(r"sk_(?<![A-Za-z0-9_]sk_)[0-9a-f]{48}(?![\w-])"),
+        check=_random_after(3),
     ),
     *(
         _Pattern("service_token", re.compile(rx + r"(?![\w-])"), check=_service_token, rare=True)
