@@ -23,13 +23,16 @@ __all__ = ["keyword_spans", "may_hold_rare_token", "may_hold_token", "merged_mat
 # branch does, in the same place).
 TOKEN_GATES: tuple[re.Pattern[str], ...] = (
     re.compile(
-        r"_(?:(?<=gh[pousr]_)"  # gh[pousr]_ (github_token)
+        # `_` is in every snake_case name: the class, the character before `_` in one of the
+        # branches below, turns most of them away before the branches are tried one by one
+        r"_(?<=[28abcfgkmnoprstu]_)"
+        r"(?:(?<=gh[pousr]_)"  # gh[pousr]_ (github_token)
         r"|(?<=github_)"  # github_pat_
         r"|(?<=[sr]k_)(?:live|test|prod)_"  # [sr]k_(live|test|prod)_ (stripe_key)
         r"|(?<=whsec_)|(?<=hf_)|(?<=npm_)"  # whsec_, hf_, npm_
         r"|(?<=api_org_)"  # api_org_ (huggingface_token)
         r"|(?<=gsk_)|(?<=r8_)"  # gsk_ (groq_key), r8_ (replicate_token)
-        r"|(?<=shp.._)"  # shp(at|ca|pa|ss)_ (shopify_token)
+        r"|(?<=shp[acps][ast]_)"  # shp(at|ca|pa|ss)_ (shopify_token)
         r"|v1_"  # do[por]_v1_ (digitalocean_token)
         r"|(?<=lin_)api_"  # lin_api_ (service_token)
         r"|(?<=glc_)|(?<=glsa_)|(?<=sntry[us]_)"  # Grafana, Sentry (service_token)
@@ -70,9 +73,8 @@ TOKEN_GATES: tuple[re.Pattern[str], ...] = (
     re.compile(r"=(?<=[?&]sig=)"),  # [?&]sig= (azure_key, SAS)
     re.compile(r"Q~"),  # \dQ~ (azure_key, AAD client secret)
     re.compile(r"J(?<=eyJ)"),  # eyJ (jwt)
-    re.compile(r"dapi"),  # dapi (databricks_token)
-    re.compile(r"dose"),  # dose (databricks_token)
-    re.compile(r"SK[0-9a-f]{32}"),  # SK<32 hex> (service_token, Twilio)
+    re.compile(r"d(?:api|ose)"),  # dapi, dose (databricks_token): one pass, not two
+    re.compile(r"K(?<=SK)[0-9a-f]{32}"),  # SK<32 hex> (service_token, Twilio)
 )
 
 
