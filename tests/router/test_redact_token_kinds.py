@@ -149,3 +149,19 @@ def test_words_and_code_that_share_a_prefix_are_left_alone() -> None:
         "NRAL = NRAK + 1  # New Relic keys start NRAK- and end NRAL\n"
     )
     assert redact(text).redactions == ()
+
+
+@pytest.mark.parametrize(
+    ("kind", "token"),
+    [
+        # bodies of random hex or upper-case letters that happen to hold word-like runs, which
+        # the word test (made for mixed-case bodies) reads as English
+        (NEW_RELIC, "NRAK-" + "Q1XODG666" + "KISDENAD" + "1BEDAC8VVB"),
+        (NEW_RELIC, "NRBR-" + "bf7173b216" + "dadeeeeb1"),
+        ("databricks_token", "dose" + "5d1c" + "acedbeadface" + "0f9e8d7c6b5a4d3c"),
+        (SERVICE, "sk_" + "0123456789abcdef" + "fade" * 3 + "deed" * 3 + "01234567"),
+    ],
+)
+def test_a_random_body_that_reads_as_words_is_still_a_token(kind: str, token: str) -> None:
+    text = f"https://api.example.com/v1/ingest/{token}/events\n"
+    assert redact(text).text == text.replace(token, marker(kind))

@@ -641,9 +641,17 @@ def _service_token(v: str) -> bool:
 
 
 def _random_after(head: int, tail: int = 0) -> _Check:
-    """The body between a fixed-length prefix (gsk_, NRAK-, dose) and a fixed-length suffix
-    (a checksum, which would make "0000..." look random) looks random."""
+    """The body between a fixed-length prefix (gsk_, api_org_) and a fixed-length suffix (a
+    checksum, which would make "0000..." look random) looks random: for a prefix an ordinary
+    name could start with, and a body of mixed-case letters the word test can judge."""
     return lambda v: _random_body(v[head : len(v) - tail])
+
+
+def _filled_after(head: int, tail: int = 0) -> _Check:
+    """The body after a prefix no name starts with (NRAK-, dose) is no placeholder. Hex and
+    upper-case bodies are not judged by the word test: "dadeeeeb" and "KISDENAD" read as words
+    to it, and one key in a few hundred would be missed."""
+    return lambda v: not _is_filler(v[head : len(v) - tail])
 
 
 def _newrelic_ingest(v: str) -> bool:
@@ -849,7 +857,7 @@ _TOKEN_PATTERNS: tuple[_Pattern, ...] = (
     _Pattern(
         "databricks_token",  # a service principal's OAuth secret
         re.compile(r"dose(?<![\w]dose)[0-9a-f]{32}(?![\w])"),
-        check=_random_after(4),
+        check=_filled_after(4),
         rare=True,
     ),
     _Pattern(
@@ -880,7 +888,7 @@ _TOKEN_PATTERNS: tuple[_Pattern, ...] = (
             r"NR(?<![\w-]NR)(?:AK-[A-Z0-9]{27}|AA-[0-9a-f]{27}|RA-[0-9a-f]{42}"
             r"|I[IQ]-[\w-]{25,32}|(?:JS|BR)-[0-9a-f]{19}|SP-[a-z]{2}\d{2}[0-9a-f]{31})(?![\w-])"
         ),
-        check=_random_after(5),
+        check=_filled_after(5),
         rare=True,
     ),
     _Pattern(
@@ -905,46 +913,57 @@ _TOKEN_PATTERNS: tuple[_Pattern, ...] = (
         rare=True,
     ),
     # Pulumi, Atlassian, Grafana, Sentry, 1Password, LangSmith, Amazon Bedrock, Pinecone,
-    # Heroku, Notion: (prefix length, suffix length, pattern); the part between prefix and
-    # suffix must look random
+    # Heroku, Notion: (check of the body, pattern)
     *(
-        _Pattern("service_token", re.compile(rx), check=_random_after(head, tail), rare=True)
-        for head, tail, rx in (
-            (4, 0, r"pul-(?<![\w-]pul-)[a-z0-9]{40}(?![\w-])"),
-            (6, 9, r"ATATT3(?<![\w-]ATATT3)[A-Za-z0-9_=-]{186}(?![\w=-])"),  # ...=<checksum>
-            (4, 0, r"glc_(?<![A-Za-z0-9_]glc_)[A-Za-z0-9+/]{32,400}={0,3}(?![\w+/=-])"),
-            (5, 9, r"glsa_(?<![A-Za-z0-9_]glsa_)[A-Za-z0-9]{32}_[0-9a-fA-F]{8}(?![\w-])"),
-            (7, 0, r"sntryu_(?<![A-Za-z0-9_]sntryu_)[0-9a-f]{64}(?![\w-])"),
+        _Pattern("service_token", re.compile(rx), check=check, rare=True)
+        for check, rx in (
+            # Pulumi's tokens are hex by gitleaks' rule, lower-case alphanumerics by trufflehog's
+            (_filled_after(4), r"pul-(?<![\w-]pul-)[a-z0-9]{40}(?![\w-])"),
+            # ATATT3<body>=<8 hex checksum>
+            (_random_after(6, 9), r"ATATT3(?<![\w-]ATATT3)[A-Za-z0-9_=-]{186}(?![\w=-])"),
+            (_random_after(4), r"glc_(?<![A-Za-z0-9_]glc_)[A-Za-z0-9+/]{32,400}={0,3}(?![\w+/=-])"),
             (
-                7,
-                44,
+                _random_after(5, 9),
+                r"glsa_(?<![A-Za-z0-9_]glsa_)[A-Za-z0-9]{32}_[0-9a-fA-F]{8}(?![\w-])",
+            ),
+            (_filled_after(7), r"sntryu_(?<![A-Za-z0-9_]sntryu_)[0-9a-f]{64}(?![\w-])"),
+            (
+                _random_after(7, 44),
                 r"sntrys_(?<![A-Za-z0-9_]sntrys_)eyJ[A-Za-z0-9+/]{10,400}={0,2}"
                 r"_[A-Za-z0-9+/]{43}(?![\w+/=-])",
             ),
-            (4, 0, r"ops_(?<![A-Za-z0-9_]ops_)eyJ[A-Za-z0-9+/]{250,}={0,3}(?![\w+/=-])"),
-            (8, 11, r"lsv2_(?<![A-Za-z0-9_]lsv2_)(?:pt|sk)_[0-9a-f]{32}_[0-9a-f]{10}(?![\w-])"),
-            (4, 0, r"ABSK(?<![\w+/-]ABSK)[A-Za-z0-9+/]{109,269}={0,2}(?![\w+/=-])"),
+            (
+                _random_after(4),
+                r"ops_(?<![A-Za-z0-9_]ops_)eyJ[A-Za-z0-9+/]{250,}={0,3}(?![\w+/=-])",
+            ),
+            (
+                _filled_after(8, 11),
+                r"lsv2_(?<![A-Za-z0-9_]lsv2_)(?:pt|sk)_[0-9a-f]{32}_[0-9a-f]{10}(?![\w-])",
+            ),
+            (_random_after(4), r"ABSK(?<![\w+/-]ABSK)[A-Za-z0-9+/]{109,269}={0,2}(?![\w+/=-])"),
             # a short-lived Bedrock key: base64 of a presigned bedrock.amazonaws.com URL
             (
-                44,
-                0,
+                _random_after(44),
                 r"bedrock-api-key-(?<![\w-]bedrock-api-key-)YmVkcm9jay5hbWF6b25hd3MuY29t"
                 r"[A-Za-z0-9+/]{20,}={0,2}(?![\w+/=-])",
             ),
-            (5, 0, r"pcsk_(?<![A-Za-z0-9_]pcsk_)[A-Za-z0-9]{5,6}_[A-Za-z0-9]{63}(?![\w-])"),
-            (7, 0, r"HRKU-AA(?<![\w-]HRKU-AA)[A-Za-z0-9_-]{58}(?![\w-])"),
-            (4, 0, r"ntn_(?<![A-Za-z0-9_]ntn_)\d{11}[A-Za-z0-9]{35}(?![\w-])"),
+            (
+                _random_after(5),
+                r"pcsk_(?<![A-Za-z0-9_]pcsk_)[A-Za-z0-9]{5,6}_[A-Za-z0-9]{63}(?![\w-])",
+            ),
+            (_random_after(7), r"HRKU-AA(?<![\w-]HRKU-AA)[A-Za-z0-9_-]{58}(?![\w-])"),
+            (_random_after(4), r"ntn_(?<![A-Za-z0-9_]ntn_)\d{11}[A-Za-z0-9]{35}(?![\w-])"),
         )
     ),
     _Pattern(
         "service_token",  # Twilio API keys; not rare: "SK" is in every TASK and DISK
         re.compile(r"SK(?<![\w-]SK)[0-9a-f]{32}(?![\w-])"),
-        check=_random_after(2),
+        check=_filled_after(2),
     ),
     _Pattern(
         "service_token",  # ElevenLabs API keys; not rare: every task_ and disk_ holds sk_
         re.compile(r"sk_(?<![A-Za-z0-9_]sk_)[0-9a-f]{48}(?![\w-])"),
-        check=_random_after(3),
+        check=_filled_after(3),
     ),
     *(
         _Pattern("service_token", re.compile(rx + r"(?![\w-])"), check=_service_token, rare=True)
