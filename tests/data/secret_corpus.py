@@ -389,6 +389,78 @@ TOKEN_FORMATS: tuple[Format, ...] = (
     Format("vault", "VAULT_TOKEN={s}\n", prefixed("hvs.", mixed(URLSAFE, 90))),
     Format("new_relic", "NEW_RELIC_API_KEY={s}\n", prefixed("NRAK-", mixed(UPPER_DIGITS, 27))),
     Format("linear", "LINEAR_API_KEY={s}\n", prefixed("lin_api_", mixed(ALNUM, 40))),
+    # Provider tokens where nothing around them names a secret: only their shape tells them.
+    Format(
+        "newrelic_insert_neutral",
+        'nr = Insights(account, "{s}")\n',
+        prefixed("NRII-", mixed(URLSAFE, 32)),
+    ),
+    Format("newrelic_rest_neutral", 'RestClient("{s}")\n', prefixed("NRRA-", chars(HEX, 42))),
+    Format(
+        "newrelic_license_neutral",
+        "INFO agent connected with {s} to collector.newrelic.com\n",
+        lambda r: chars(HEX, 32)(r) + "FFFFNRAL",
+    ),
+    Format("newrelic_browser_neutral", 'init(NREUM, "{s}")\n', prefixed("NRJS-", chars(HEX, 19))),
+    Format(
+        "databricks_oauth_neutral",
+        'sp = ServicePrincipal(client_id, "{s}")\n',
+        prefixed("dose", chars(HEX, 32)),
+    ),
+    Format(
+        "huggingface_org_neutral",
+        'hub.login("{s}")\n',
+        prefixed("api_org_", mixed(string.ascii_letters, 34)),
+    ),
+    Format(
+        "stripe_prod_neutral",
+        'stripe.StripeClient("{s}")\n',
+        prefixed("sk_prod_", mixed(ALNUM, 99)),
+    ),
+    Format("groq_neutral", "client = Groq('{s}')\n", prefixed("gsk_", mixed(ALNUM, 52))),
+    Format(
+        "xai_neutral", "DEBUG request failed for {s}: 401\n", prefixed("xai-", mixed(ALNUM, 80))
+    ),
+    Format("perplexity_neutral", "pplx = Perplexity('{s}')\n", prefixed("pplx-", mixed(ALNUM, 48))),
+    Format("replicate_neutral", "replicate.Client('{s}')\n", prefixed("r8_", mixed(ALNUM, 37))),
+    Format("pulumi_neutral", "INFO whoami: {s} ok\n", prefixed("pul-", chars(HEX, 40))),
+    Format(
+        "atlassian_neutral",
+        'jira = JIRA(server, (user, "{s}"))\n',
+        lambda r: "ATATT3" + mixed(URLSAFE, 177)(r) + "=" + chars("0123456789ABCDEF", 8)(r),
+    ),
+    Format(
+        "grafana_neutral",
+        'gf = GrafanaApi.from_url(url, "{s}")\n',
+        lambda r: "glsa_" + mixed(ALNUM, 32)(r) + "_" + chars(HEX, 8)(r),
+    ),
+    Format("sentry_neutral", 'cli = SentryCli("{s}")\n', prefixed("sntryu_", chars(HEX, 64))),
+    Format(
+        "onepassword_neutral",
+        'client = await Client.authenticate("{s}", "app", "v1")\n',
+        lambda r: "ops_eyJ" + mixed(B64, 320)(r) + "=",
+    ),
+    Format(
+        "langsmith_neutral",
+        'ls = LangSmith("{s}")\n',
+        lambda r: "lsv2_pt_" + chars(HEX, 32)(r) + "_" + chars(HEX, 10)(r),
+    ),
+    Format(
+        "bedrock_neutral",
+        'brt = BedrockRuntime(region, "{s}")\n',
+        lambda r: "ABSK" + mixed(B64, 130)(r) + "=",
+    ),
+    Format("elevenlabs_neutral", "tts = ElevenLabs('{s}')\n", prefixed("sk_", chars(HEX, 48))),
+    Format(
+        "pinecone_neutral",
+        "pc = Pinecone('{s}')\n",
+        lambda r: "pcsk_" + mixed(ALNUM, 5)(r) + "_" + mixed(ALNUM, 63)(r),
+    ),
+    Format(
+        "twilio_api_key_neutral",
+        'client = Client("{s}", secret, account_sid)\n',
+        prefixed("SK", chars(HEX, 32)),
+    ),
     Format(
         "postman",
         "POSTMAN_API_KEY={s}\n",

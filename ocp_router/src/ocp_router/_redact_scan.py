@@ -23,13 +23,22 @@ __all__ = ["keyword_spans", "may_hold_rare_token", "may_hold_token", "merged_mat
 # branch does, in the same place).
 TOKEN_GATES: tuple[re.Pattern[str], ...] = (
     re.compile(
-        r"_(?:(?<=gh[pousr]_)"  # gh[pousr]_ (github_token)
+        # `_` is in every snake_case name: the class, the character before `_` in one of the
+        # branches below, turns most of them away before the branches are tried one by one
+        r"_(?<=[28abcfgkmnoprstu]_)"
+        r"(?:(?<=gh[pousr]_)"  # gh[pousr]_ (github_token)
         r"|(?<=github_)"  # github_pat_
-        r"|(?<=[sr]k_)(?:live|test)_"  # [sr]k_(live|test)_ (stripe_key)
+        r"|(?<=[sr]k_)(?:live|test|prod)_"  # [sr]k_(live|test|prod)_ (stripe_key)
         r"|(?<=whsec_)|(?<=hf_)|(?<=npm_)"  # whsec_, hf_, npm_
-        r"|(?<=shp.._)"  # shp(at|ca|pa|ss)_ (shopify_token)
+        r"|(?<=api_org_)"  # api_org_ (huggingface_token)
+        r"|(?<=gsk_)|(?<=r8_)"  # gsk_ (groq_key), r8_ (replicate_token)
+        r"|(?<=shp[acps][ast]_)"  # shp(at|ca|pa|ss)_ (shopify_token)
         r"|v1_"  # do[por]_v1_ (digitalocean_token)
-        r"|(?<=lin_)api_)"  # lin_api_ (service_token)
+        r"|(?<=lin_)api_"  # lin_api_ (service_token)
+        r"|(?<=glc_)|(?<=glsa_)|(?<=sntry[us]_)"  # Grafana, Sentry (service_token)
+        r"|(?<=ops_)eyJ|(?<=lsv2_)(?:pt|sk)_"  # 1Password, LangSmith (service_token)
+        r"|(?<=pcsk_)|(?<=ntn_)"  # Pinecone, Notion (service_token)
+        r"|(?<=(?<![A-Za-z0-9_])sk_)[0-9a-f]{8})"  # sk_<48 hex> (service_token, ElevenLabs)
     ),
     re.compile(
         r"-(?:(?<=sk-)"  # sk-ant- and sk- (anthropic, openai)
@@ -38,7 +47,10 @@ TOKEN_GATES: tuple[re.Pattern[str], ...] = (
         r"|(?<=xox[abposrecd]-)|(?<=xapp-)"  # slack_token
         r"|(?<=pypi-)Ag"  # pypi-Ag
         r"|----BEGIN "  # -----BEGIN ... PRIVATE KEY (private_key)
-        r"|(?<=NRAK-)|(?<=PMAK-)|(?<=key-)"  # service_token
+        r"|(?<=PMAK-)|(?<=key-)|(?<=pul-)|(?<=HRKU-)AA"  # service_token
+        r"|(?<=bedrock-api-key-)YmVk"  # Amazon Bedrock, short-lived (service_token)
+        r"|(?<=NR(?:AK|AA|RA|II|IQ|JS|BR|SP)-)|NRMA"  # NR..- and -NRMA (newrelic_key)
+        r"|(?<=xai-)|(?<=pplx-)"  # xai_key, perplexity_key
         r"|(?<=GOCSPX-)"  # google_oauth
         r"|(?<=[0-9a-f]-)us)"  # [0-9a-f]{32}-us\d (mailchimp_key)
     ),
@@ -54,12 +66,15 @@ TOKEN_GATES: tuple[re.Pattern[str], ...] = (
         r"|Iza"  # google_api_key
         r"|ccessKey=|ccountKey="  # AccessKey= (SharedAccessKey= too), AccountKey= (azure_key)
         r"|GE-SECRET-KEY-1"  # age identities (private_key)
+        r"|TATT3|BSK"  # ATATT3, ABSK (service_token: Atlassian, Amazon Bedrock)
+        r"|(?<=NRA)L"  # <hex>NRAL (newrelic_key, license key)
         r"|(?<=:A)A)"  # <bot id>:AA (telegram_token)
     ),
     re.compile(r"=(?<=[?&]sig=)"),  # [?&]sig= (azure_key, SAS)
     re.compile(r"Q~"),  # \dQ~ (azure_key, AAD client secret)
     re.compile(r"J(?<=eyJ)"),  # eyJ (jwt)
-    re.compile(r"dapi"),  # dapi (databricks_token)
+    re.compile(r"d(?:api|ose)"),  # dapi, dose (databricks_token): one pass, not two
+    re.compile(r"K(?<=SK)[0-9a-f]{32}"),  # SK<32 hex> (service_token, Twilio)
 )
 
 
@@ -78,14 +93,38 @@ RARE_PREFIXES = (
     "hvb.",
     "hvr.",
     "dapi",
+    "dose",
     "-us",
     "shp",
     "_v1_",
-    "NRAK-",
+    "NRA",  # NRAK-, NRAA-, <hex>NRAL
+    "NRRA-",
+    "NRI",  # NRII-, NRIQ-
+    "NRJS-",
+    "NRBR-",
+    "NRSP-",
+    "-NRMA",
     "lin_api_",
     "PMAK-",
     "dp.",
     "key-",
+    "gsk_",
+    "xai-",
+    "pplx-",
+    "r8_",
+    "api_org_",
+    "pul-",
+    "ATATT3",
+    "glc_",
+    "glsa_",
+    "sntry",
+    "ops_eyJ",
+    "lsv2_",
+    "ABSK",
+    "bedrock-api-key-",
+    "pcsk_",
+    "HRKU-AA",
+    "ntn_",
 )
 
 

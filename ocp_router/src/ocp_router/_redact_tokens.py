@@ -105,6 +105,26 @@ def _service_token(v: str) -> bool:
     return not is_filler(v) and (not v.startswith("key-") or len(set(v[4:])) > 8)
 
 
+def _random_after(head: int, tail: int = 0) -> _Check:
+    """The body between a fixed-length prefix (gsk_, api_org_) and a fixed-length suffix (a
+    checksum, which would make "0000..." look random) looks random: for a prefix an ordinary
+    name could start with, and a body of mixed-case letters the word test can judge."""
+    return lambda v: _random_body(v[head : len(v) - tail])
+
+
+def _filled_after(head: int, tail: int = 0) -> _Check:
+    """The body after a prefix no name starts with (NRAK-, dose) is no placeholder. Hex and
+    upper-case bodies are not judged by the word test: "dadeeeeb" and "KISDENAD" read as words
+    to it, and one key in a few hundred would be missed."""
+    return lambda v: not is_filler(v[head : len(v) - tail])
+
+
+def _newrelic_ingest(v: str) -> bool:
+    """The hex part of a license key (<hex>NRAL) or a mobile app token (AA<hex>-NRMA)."""
+    body = v[2:-5] if v.endswith("-NRMA") else v[:-8]
+    return not is_filler(body) and len(set(body)) > 8
+
+
 _PEM_LABEL = r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----"
 _PEM_END = r"-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----"
 _NL = r"(?:(?:\\r)?\\n|\r?\n|[ \t])"
@@ -165,6 +185,30 @@ TOKEN_PATTERNS: tuple[_Pattern, ...] = (
         check=_mixed,
     ),
     _Pattern(
+        "groq_key",
+        re.compile(r"gsk_(?<![A-Za-z0-9_]gsk_)[A-Za-z0-9]{52}(?![\w-])"),
+        check=_random_after(4),
+        rare=True,
+    ),
+    _Pattern(
+        "xai_key",
+        re.compile(r"xai-(?<![\w-]xai-)[A-Za-z0-9_]{80}(?![\w-])"),
+        check=_random_after(4),
+        rare=True,
+    ),
+    _Pattern(
+        "perplexity_key",
+        re.compile(r"pplx-(?<![\w-]pplx-)[A-Za-z0-9]{48}(?![\w-])"),
+        check=_random_after(5),
+        rare=True,
+    ),
+    _Pattern(
+        "replicate_token",
+        re.compile(r"r8_(?<![A-Za-z0-9_]r8_)[A-Za-z0-9_-]{37}(?![\w-])"),
+        check=_random_after(3),
+        rare=True,
+    ),
+    _Pattern(
         "slack_token",
         # xoxc- is a browser session's token, xoxd- its d cookie (URL-encoded base64)
         re.compile(r"x(?<![\w-]x)(?:(?:ox[abposrec]|app)-[A-Za-z0-9-]{10,}|oxd-[\w%/+=-]{10,})"),
@@ -177,7 +221,7 @@ TOKEN_PATTERNS: tuple[_Pattern, ...] = (
     ),
     _Pattern(
         "stripe_key",
-        re.compile(r"k_(?:live|test)_(?<=(?<![A-Za-z0-9_])[sr]k_...._)[A-Za-z0-9]{16,}"),
+        re.compile(r"k_(?:live|test|prod)_(?<=(?<![A-Za-z0-9_])[sr]k_...._)[A-Za-z0-9]{16,}"),
         check=_not_filler,
         back=1,
     ),
@@ -208,6 +252,12 @@ TOKEN_PATTERNS: tuple[_Pattern, ...] = (
         "huggingface_token",
         re.compile(r"hf_(?<![A-Za-z0-9_]hf_)[A-Za-z0-9]{30,}(?![A-Za-z0-9_])"),
         check=_mixed,
+    ),
+    _Pattern(
+        "huggingface_token",  # organisation tokens (api_org_): retired in 2023, still in old code
+        re.compile(r"api_org_(?<![A-Za-z0-9_]api_org_)[A-Za-z0-9]{34}(?![A-Za-z0-9_])"),
+        check=_random_after(8),
+        rare=True,
     ),
     _Pattern(
         "npm_token",
@@ -270,6 +320,12 @@ TOKEN_PATTERNS: tuple[_Pattern, ...] = (
         rare=True,
     ),
     _Pattern(
+        "databricks_token",  # a service principal's OAuth secret
+        re.compile(r"dose(?<![\w]dose)[0-9a-f]{32}(?![\w])"),
+        check=_filled_after(4),
+        rare=True,
+    ),
+    _Pattern(
         "mailchimp_key",
         re.compile(r"-us(?<=(?<![0-9a-f])[0-9a-f]{32}-us)\d{1,2}(?!\w)"),
         check=_mailchimp,
@@ -288,10 +344,95 @@ TOKEN_PATTERNS: tuple[_Pattern, ...] = (
         check=_not_filler,
         rare=True,
     ),
+    _Pattern(
+        "newrelic_key",
+        # user (NRAK), admin (NRAA), REST (NRRA), Insights insert/query (NRII/NRIQ), browser
+        # (NRJS/NRBR) and synthetics private location (NRSP) keys, as New Relic's own scanner
+        # (rusty-hog) knows them; Insights keys are 32 characters there, 25 in trufflehog's
+        re.compile(
+            r"NR(?<![\w-]NR)(?:AK-[A-Z0-9]{27}|AA-[0-9a-f]{27}|RA-[0-9a-f]{42}"
+            r"|I[IQ]-[\w-]{25,32}|(?:JS|BR)-[0-9a-f]{19}|SP-[a-z]{2}\d{2}[0-9a-f]{31})(?![\w-])"
+        ),
+        check=_filled_after(5),
+        rare=True,
+    ),
+    _Pattern(
+        "newrelic_key",
+        # ingest license keys: 36 hex characters (32 and FFFF), then NRAL; a region's keys
+        # start eu01xx. Older keys are 40 bare hex characters, which a commit SHA is too.
+        re.compile(
+            r"NRAL(?<=(?<![\w-])(?:[0-9a-f]{32}|[a-z]{2}\d{2}xx[0-9a-f]{26})[0-9a-fA-F]{4}NRAL)"
+            r"(?![\w-])"
+        ),
+        check=_newrelic_ingest,
+        back=36,
+        rare=True,
+    ),
+    _Pattern(
+        "newrelic_key",  # mobile app tokens
+        re.compile(
+            r"-NRMA(?<=(?<![\w-])(?:AA[0-9a-f]{40}|[a-z]{2}\d{2}xx[0-9a-f]{36})-NRMA)(?![\w-])"
+        ),
+        check=_newrelic_ingest,
+        back=42,
+        rare=True,
+    ),
+    # Pulumi, Atlassian, Grafana, Sentry, 1Password, LangSmith, Amazon Bedrock, Pinecone,
+    # Heroku, Notion: (check of the body, pattern)
+    *(
+        _Pattern("service_token", re.compile(rx), check=check, rare=True)
+        for check, rx in (
+            # Pulumi's tokens are hex by gitleaks' rule, lower-case alphanumerics by trufflehog's
+            (_filled_after(4), r"pul-(?<![\w-]pul-)[a-z0-9]{40}(?![\w-])"),
+            # ATATT3<body>=<8 hex checksum>
+            (_random_after(6, 9), r"ATATT3(?<![\w-]ATATT3)[A-Za-z0-9_=-]{186}(?![\w=-])"),
+            (_random_after(4), r"glc_(?<![A-Za-z0-9_]glc_)[A-Za-z0-9+/]{32,400}={0,3}(?![\w+/=-])"),
+            (
+                _random_after(5, 9),
+                r"glsa_(?<![A-Za-z0-9_]glsa_)[A-Za-z0-9]{32}_[0-9a-fA-F]{8}(?![\w-])",
+            ),
+            (_filled_after(7), r"sntryu_(?<![A-Za-z0-9_]sntryu_)[0-9a-f]{64}(?![\w-])"),
+            (
+                _random_after(7, 44),
+                r"sntrys_(?<![A-Za-z0-9_]sntrys_)eyJ[A-Za-z0-9+/]{10,400}={0,2}"
+                r"_[A-Za-z0-9+/]{43}(?![\w+/=-])",
+            ),
+            (
+                _random_after(4),
+                r"ops_(?<![A-Za-z0-9_]ops_)eyJ[A-Za-z0-9+/]{250,}={0,3}(?![\w+/=-])",
+            ),
+            (
+                _filled_after(8, 11),
+                r"lsv2_(?<![A-Za-z0-9_]lsv2_)(?:pt|sk)_[0-9a-f]{32}_[0-9a-f]{10}(?![\w-])",
+            ),
+            (_random_after(4), r"ABSK(?<![\w+/-]ABSK)[A-Za-z0-9+/]{109,269}={0,2}(?![\w+/=-])"),
+            # a short-lived Bedrock key: base64 of a presigned bedrock.amazonaws.com URL
+            (
+                _random_after(44),
+                r"bedrock-api-key-(?<![\w-]bedrock-api-key-)YmVkcm9jay5hbWF6b25hd3MuY29t"
+                r"[A-Za-z0-9+/]{20,}={0,2}(?![\w+/=-])",
+            ),
+            (
+                _random_after(5),
+                r"pcsk_(?<![A-Za-z0-9_]pcsk_)[A-Za-z0-9]{5,6}_[A-Za-z0-9]{63}(?![\w-])",
+            ),
+            (_random_after(7), r"HRKU-AA(?<![\w-]HRKU-AA)[A-Za-z0-9_-]{58}(?![\w-])"),
+            (_random_after(4), r"ntn_(?<![A-Za-z0-9_]ntn_)\d{11}[A-Za-z0-9]{35}(?![\w-])"),
+        )
+    ),
+    _Pattern(
+        "service_token",  # Twilio API keys; not rare: "SK" is in every TASK and DISK
+        re.compile(r"SK(?<![\w-]SK)[0-9a-f]{32}(?![\w-])"),
+        check=_filled_after(2),
+    ),
+    _Pattern(
+        "service_token",  # ElevenLabs API keys; not rare: every task_ and disk_ holds sk_
+        re.compile(r"sk_(?<![A-Za-z0-9_]sk_)[0-9a-f]{48}(?![\w-])"),
+        check=_filled_after(3),
+    ),
     *(
         _Pattern("service_token", re.compile(rx + r"(?![\w-])"), check=_service_token, rare=True)
-        for rx in (  # New Relic, Linear, Postman, Doppler, Mailgun
-            r"NRAK-[A-Z0-9]{27}",
+        for rx in (  # Linear, Postman, Doppler, Mailgun
             r"lin_api_[A-Za-z0-9]{40}",
             r"PMAK-[a-f0-9]{24}-[a-f0-9]{34}",
             # a service token may name its config: dp.st.prd.<40-44 alphanumerics>

@@ -319,7 +319,7 @@ def assignment_kind(
     name_class: str, v: str, quoted: bool, name_words: tuple[str, ...]
 ) -> str | None:
     """The kind for value `v` assigned to a name of this class, or None to leave it."""
-    if is_placeholder(v, name_words):
+    if is_placeholder(v, name_words) or _PUBLISHABLE_RE.fullmatch(v):
         return None
     if quoted and UPPER_SNAKE_RE.fullmatch(v) and name_class != "password":
         return None  # api_key_env = "OPENAI_API_KEY": the name of a variable
@@ -334,6 +334,8 @@ def assignment_kind(
 
 
 _LONG_DIGITS_RE = re.compile(r"[0-9]{6}")
+# Stripe's publishable keys ship in every checkout page: public by design, like a URL.
+_PUBLISHABLE_RE = re.compile(r"pk_(?:live|test)_[A-Za-z0-9]{10,}")
 
 
 def _credential_like(v: str) -> bool:
@@ -370,7 +372,7 @@ def literal_password(v: str, *, code: bool = False) -> bool:
 def high_entropy(v: str) -> bool:
     if v.islower() or v.isupper() or _DIGIT_RE.search(v) is None or v.startswith("//"):
         return False  # most long runs in code: snake_case, paths, CONSTANT_NAMES, ://hosts
-    if len(v) < 20 or char_classes(v) < 3 or is_filler(v):
+    if len(v) < 20 or char_classes(v) < 3 or is_filler(v) or _PUBLISHABLE_RE.fullmatch(v):
         return False
     upper = sum(c.isupper() for c in v)
     lower = sum(c.islower() for c in v)

@@ -1,0 +1,167 @@
+"""Provider tokens recognised by their shape alone, where nothing around them names a secret.
+
+An agent's workspace passes keys to constructors, logs them and pastes them into URLs; there the
+assignment rules have no name to go by, so only the token's own shape can find it. Formats were
+checked against gitleaks' rules (config/gitleaks.toml), trufflehog's detectors and, for New
+Relic, New Relic's own scanner (newrelic/rusty-hog). Every token is built at run time.
+"""
+
+from __future__ import annotations
+
+import random
+import string
+
+import pytest
+
+from ocp_router.redact import finds_secret, marker, redact
+
+ALNUM = string.ascii_letters + string.digits
+UPPER_DIGITS = string.ascii_uppercase + string.digits
+HEX = "0123456789abcdef"
+URLSAFE = ALNUM + "-_"
+B64 = ALNUM + "+/"
+
+
+def fake(n: int, alphabet: str = ALNUM, seed: int = 0) -> str:
+    """Random characters with a lower, an upper and a digit when the alphabet has them."""
+    rng = random.Random(f"kinds:{seed}:{n}:{alphabet}")
+    while True:
+        s = "".join(rng.choice(alphabet) for _ in range(n))
+        needed = [set(string.ascii_lowercase), set(string.ascii_uppercase), set(string.digits)]
+        if all(not (cls & set(alphabet)) or cls & set(s) for cls in needed):
+            return s
+
+
+NEW_RELIC, SERVICE = "newrelic_key", "service_token"
+
+# (kind, head, body, tail): one of every shape added, each with its documented length; the
+# token is head + body + tail, and with a body of x's it is what docs write for "your key".
+SHAPES: list[tuple[str, str, str, str]] = [
+    (NEW_RELIC, "NRAK-", fake(27, UPPER_DIGITS, 1), ""),  # user API key
+    (NEW_RELIC, "NRII-", fake(32, URLSAFE, 2), ""),  # Insights insert key
+    (NEW_RELIC, "NRIQ-", fake(32, URLSAFE, 3), ""),  # Insights query key
+    (NEW_RELIC, "NRAA-", fake(27, HEX, 4), ""),  # admin API key
+    (NEW_RELIC, "NRRA-", fake(42, HEX, 5), ""),  # REST API key
+    (NEW_RELIC, "NRJS-", fake(19, HEX, 6), ""),  # browser key
+    (NEW_RELIC, "NRBR-", fake(19, HEX, 7), ""),  # browser key
+    (NEW_RELIC, "NRSP-us01", fake(31, HEX, 8), ""),  # synthetics private location key
+    (NEW_RELIC, "", fake(32, HEX, 9), "FFFFNRAL"),  # ingest license key
+    (NEW_RELIC, "eu01xx", fake(26, HEX, 10), "FFFFNRAL"),  # ... of an EU account
+    (NEW_RELIC, "AA", fake(40, HEX, 11), "-NRMA"),  # mobile app token
+    ("databricks_token", "dose", fake(32, HEX, 12), ""),  # OAuth secret
+    ("huggingface_token", "api_org_", fake(34, string.ascii_letters, 13), ""),
+    ("stripe_key", "sk_prod_", fake(24, ALNUM, 14), ""),
+    ("stripe_key", "rk_prod_", fake(99, ALNUM, 15), ""),
+    ("groq_key", "gsk_", fake(52, ALNUM, 16), ""),
+    ("xai_key", "xai-", fake(80, ALNUM, 17), ""),
+    ("perplexity_key", "pplx-", fake(48, ALNUM, 18), ""),
+    ("replicate_token", "r8_", fake(37, ALNUM, 19), ""),
+    (SERVICE, "pul-", fake(40, HEX, 20), ""),  # Pulumi
+    (SERVICE, "ATATT3", fake(177, URLSAFE, 21), "=" + fake(8, "0123456789ABCDEF", 22)),
+    (SERVICE, "glc_eyJ", fake(120, B64, 23), "="),  # Grafana Cloud
+    (SERVICE, "glsa_", fake(32, ALNUM, 24), "_" + fake(8, HEX, 25)),  # Grafana
+    (SERVICE, "sntryu_", fake(64, HEX, 26), ""),  # Sentry user token
+    (SERVICE, "sntrys_eyJ", fake(180, B64, 27), "_" + fake(43, ALNUM, 28)),
+    (SERVICE, "ops_eyJ", fake(300, B64, 29), "=="),  # 1Password service account
+    (SERVICE, "lsv2_pt_", fake(32, HEX, 30), "_" + fake(10, HEX, 31)),  # LangSmith
+    (SERVICE, "lsv2_sk_", fake(32, HEX, 32), "_" + fake(10, HEX, 33)),
+    (SERVICE, "SK", fake(32, HEX, 34), ""),  # Twilio API key
+    (SERVICE, "ABSK", fake(140, B64, 35), "="),  # Amazon Bedrock API key (long-lived)
+    (SERVICE, "bedrock-api-key-YmVkcm9jay5hbWF6b25hd3MuY29t", fake(600, B64, 36), ""),
+    (SERVICE, "sk_", fake(48, HEX, 37), ""),  # ElevenLabs
+    (SERVICE, "pcsk_", fake(5, ALNUM, 38) + "_" + fake(63, ALNUM, 39), ""),  # Pinecone
+    (SERVICE, "HRKU-AA", fake(58, URLSAFE, 40), ""),  # Heroku
+    (SERVICE, "ntn_", fake(11, string.digits, 41) + fake(35, ALNUM, 42), ""),  # Notion
+]
+TOKENS = [(kind, head + body + tail) for kind, head, body, tail in SHAPES]
+IDS = [head or tail for _, head, _, tail in SHAPES]
+
+# Places where nothing names the token: a constructor, a log line, a URL, a plain assignment.
+NEUTRAL = (
+    'client = Client("{t}")\n',
+    "2024-05-01 12:00:03 INFO sent request with {t} to upstream\n",
+    "https://api.example.com/v1/ingest?q={t}&page=2\n",
+    'value = "{t}"\n',
+)
+
+
+@pytest.mark.parametrize("template", NEUTRAL)
+@pytest.mark.parametrize(("kind", "token"), TOKENS, ids=IDS)
+def test_a_token_is_redacted_whole_by_its_shape_where_no_name_says_secret(
+    kind: str, token: str, template: str
+) -> None:
+    text = template.replace("{t}", token)
+    result = redact(text)
+    assert result.text == text.replace(token, marker(kind)), result.text
+    assert finds_secret(text)  # the index's flag agrees
+
+
+# Shapes whose body has no fixed length: a character more is a longer token, not a new name.
+_OPEN_ENDED = ("sk_prod_", "rk_prod_", "glc_", "ops_", "ABSK", "bedrock-api-key-")
+
+
+@pytest.mark.parametrize(("kind", "token"), TOKENS, ids=IDS)
+def test_a_token_shape_inside_a_longer_identifier_is_left_alone(kind: str, token: str) -> None:
+    # a letter glued before, or after one of a fixed length: part of some other name or data
+    texts = [f"call(x{token})\n", f"call(_{token})\n"]
+    if not token.startswith(_OPEN_ENDED):
+        texts += [f"call({token}q)\n", f"call({token}7)\n"]
+    for text in texts:
+        assert not any(r.kind == kind for r in redact(text).redactions), text
+
+
+@pytest.mark.parametrize(("kind", "head", "body", "tail"), SHAPES, ids=IDS)
+def test_a_token_with_a_filler_body_is_a_placeholder(
+    kind: str, head: str, body: str, tail: str
+) -> None:
+    # docs write the prefix and x's (NRAK-XXXX..., gsk_xxxx...) for "your key here"
+    for filler in ("x" * len(body), "X" * len(body), "0" * len(body)):
+        text = f'Client("{head}{filler}{tail}")\n'
+        assert redact(text).redactions == (), text
+        assert not finds_secret(text)
+
+
+def test_a_bare_forty_hex_value_is_not_taken_for_a_new_relic_license_key() -> None:
+    # license keys before 2020 were 40 hex characters with no suffix: so are commit SHAs and
+    # SHA-1 digests, so only the NRAL ending tells a license key
+    sha = fake(40, HEX, 40)
+    for text in (f'Client("{sha}")\n', f"INFO deployed {sha}\n", f"git show {sha}\n"):
+        assert redact(text).redactions == (), text
+
+
+@pytest.mark.parametrize("prefix", ["pk_live_", "pk_test_"])
+def test_a_stripe_publishable_key_is_public_and_left_alone(prefix: str) -> None:
+    # publishable keys ship in every checkout page; only secret and restricted keys are secret
+    key = prefix + "51" + fake(97, ALNUM, 41)
+    for text in (
+        f'const stripe = Stripe("{key}");\n',
+        f'value = "{key}"\n',
+        f"STRIPE_PUBLISHABLE_KEY={key}\n",
+    ):
+        assert redact(text).redactions == (), text
+
+
+def test_words_and_code_that_share_a_prefix_are_left_alone() -> None:
+    text = (
+        "def dosearch(query): return api_org_settings(query)\n"
+        "TASK_NAME = 'SKIP_ALL_THE_STEPS_IN_THIS_PIPELINE_RUN'\n"
+        "the dose of 32 units; pul-ups and xai-related notes\n"
+        "NRAL = NRAK + 1  # New Relic keys start NRAK- and end NRAL\n"
+    )
+    assert redact(text).redactions == ()
+
+
+@pytest.mark.parametrize(
+    ("kind", "token"),
+    [
+        # bodies of random hex or upper-case letters that happen to hold word-like runs, which
+        # the word test (made for mixed-case bodies) reads as English
+        (NEW_RELIC, "NRAK-" + "Q1XODG666" + "KISDENAD" + "1BEDAC8VVB"),
+        (NEW_RELIC, "NRBR-" + "bf7173b216" + "dadeeeeb1"),
+        ("databricks_token", "dose" + "5d1c" + "acedbeadface" + "0f9e8d7c6b5a4d3c"),
+        (SERVICE, "sk_" + "0123456789abcdef" + "fade" * 3 + "deed" * 3 + "01234567"),
+    ],
+)
+def test_a_random_body_that_reads_as_words_is_still_a_token(kind: str, token: str) -> None:
+    text = f"https://api.example.com/v1/ingest/{token}/events\n"
+    assert redact(text).text == text.replace(token, marker(kind))
