@@ -3,6 +3,7 @@ naming the field; a bug is logged with its traceback and answered as an internal
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 
@@ -91,7 +92,11 @@ async def test_a_database_another_process_keeps_locked_is_answered_as_busy_not_a
     caplog.set_level(logging.ERROR, logger="ocp_server.server")
     async with inproc_client(workspace, monkeypatch) as client:
         assert not (await client.call_tool("ocp_result_save", {"summary": "first"})).is_error
-        other = sqlite3.connect(workspace.parent / "ocp.db", isolation_level=None)
+        while (await client.call_tool("ocp_context_search", {"query": "x"})).structured_content[
+            "index"
+        ]["building"]:
+            await asyncio.sleep(0.05)  # the first build writes too: lock after it
+        other = sqlite3.connect(workspace.parent / "ocp.db", timeout=60, isolation_level=None)
         other.execute("BEGIN EXCLUSIVE")  # another process writing, for longer than the wait
         try:
             result = await client.call_tool("ocp_result_save", {"summary": "second"})
