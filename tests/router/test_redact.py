@@ -1065,3 +1065,26 @@ def test_a_value_mostly_of_one_character_is_still_a_secret_when_the_rest_is_long
     assert redact("db_password = '00000000009fK2qLm7Zt'").redactions
     # still filler: one character with a short rest
     assert redact("password = '0000000000000000000000a1'").redactions == ()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "why: password=Hunter2Secret!x",
+        "a password=Hunter2Secret!x",
+        "password = Hunter2Secret!x;",
+        "db_password = Winter2024#Sales",
+    ],
+)
+def test_a_chosen_password_written_bare_after_other_words_is_redacted(text: str) -> None:
+    # a digit and a symbol inside: no expression of names looks like that, a password does
+    result = redact(text)
+    assert [r.kind for r in result.redactions] == ["password_assignment"], result.text
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["pw = ConvertTo-SecureString", "password = a-b", "password = base64-2", "password = x!"],
+)
+def test_an_expression_of_names_after_a_password_name_is_still_left_alone(text: str) -> None:
+    assert redact(text).redactions == ()

@@ -76,6 +76,8 @@ _CODE_EXPR_RE = re.compile(
 )
 _CALL_PREFIX_RE = re.compile(r"[*&@$]?[A-Za-z_][\w$]*(?:(?:\.|::|->|\?\.)[A-Za-z_$][\w$]*)*[(\[]")
 _REFERENCE_WORDS = ("pass", "pw", "secret", "token", "key", "cred", "auth")
+# A digit, and inside the value a symbol no expression of names holds there.
+_CHOSEN_PASSWORD_RE = re.compile(r"^(?=.*\d).+[!#%^~@]")
 # Values YAML, INI and dotenv give a meaning of their own.
 _CONFIG_KEYWORDS = frozenset("~ null none nil true false yes no on off".split())
 
@@ -241,7 +243,9 @@ def is_reference(v: str, name_words: tuple[str, ...], code: bool = True) -> bool
     if v.isdigit():
         return False
     if not _CODE_EXPR_RE.fullmatch(v):
-        return wordy(v)  # ConvertTo-SecureString, a-b: an expression of names
+        # ConvertTo-SecureString, a-b: an expression of names; Hunter2Secret!x, a digit and a
+        # symbol inside, is what a person picks as a password, not an expression
+        return wordy(v) and not _CHOSEN_PASSWORD_RE.search(v)
     core = v.rstrip("!?;,")
     if not _IDENT_RE.fullmatch(core) or core[0] in "$@":
         return True  # an attribute, call, subscript, $var or @ivar

@@ -91,7 +91,8 @@ What is left alone, so that explanations of code are not damaged:
   YAML tags (``!vault``, ``!secret name``).
 - Where names are variables (code), a bare variable on the right: one made of words or
   naming a secret (``password = user_password``, ``pw = dbPass``), not random letters
-  (``password = jpoKfCiSxxg`` is a literal). Where they are not (YAML, INI after a
+  (``password = jpoKfCiSxxg`` is a literal), nor words with a digit and a symbol inside
+  (``password = Hunter2Secret!x``, a chosen password). Where they are not (YAML, INI after a
   ``[section]``, .env and shell ``NAME=value``, ``docker -e``, logfmt, command-line flags, URL
   parameters), every value is a literal except a template or reference; a YAML-style
   ``name: value`` line is code when the line before opens or continues an object or a call.
