@@ -17,23 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ocp_router.redact import KINDS, Redaction, RedactionResult, marker, redact
-
-ALNUM = string.ascii_letters + string.digits
-UPPER_DIGITS = string.ascii_uppercase + string.digits
-HEX = "0123456789abcdef"
-B64 = ALNUM + "+/"
-URLSAFE = ALNUM + "-_"
-
-
-def fake(n: int, alphabet: str = ALNUM, seed: int = 0) -> str:
-    """A random-looking string with a lower, an upper and a digit when the alphabet has them."""
-    rng = random.Random(f"{seed}:{n}:{alphabet}")
-    while True:
-        s = "".join(rng.choice(alphabet) for _ in range(n))
-        needed = [set(string.ascii_lowercase), set(string.ascii_uppercase), set(string.digits)]
-        if all(not (cls & set(alphabet)) or cls & set(s) for cls in needed):
-            return s
-
+from tests.router.token_text import ALNUM, B64, HEX, UPPER_DIGITS, URLSAFE, fake
 
 AWS_KEY_ID = "AKIA" + fake(16, UPPER_DIGITS, 1)
 AWS_SECRET = fake(40, B64, 2)

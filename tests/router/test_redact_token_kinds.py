@@ -8,29 +8,12 @@ Relic, New Relic's own scanner (newrelic/rusty-hog). Every token is built at run
 
 from __future__ import annotations
 
-import random
 import string
 
 import pytest
 
 from ocp_router.redact import finds_secret, marker, redact
-
-ALNUM = string.ascii_letters + string.digits
-UPPER_DIGITS = string.ascii_uppercase + string.digits
-HEX = "0123456789abcdef"
-URLSAFE = ALNUM + "-_"
-B64 = ALNUM + "+/"
-
-
-def fake(n: int, alphabet: str = ALNUM, seed: int = 0) -> str:
-    """Random characters with a lower, an upper and a digit when the alphabet has them."""
-    rng = random.Random(f"kinds:{seed}:{n}:{alphabet}")
-    while True:
-        s = "".join(rng.choice(alphabet) for _ in range(n))
-        needed = [set(string.ascii_lowercase), set(string.ascii_uppercase), set(string.digits)]
-        if all(not (cls & set(alphabet)) or cls & set(s) for cls in needed):
-            return s
-
+from tests.router.token_text import ALNUM, B64, HEX, UPPER_DIGITS, URLSAFE, fake
 
 NEW_RELIC, SERVICE = "newrelic_key", "service_token"
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 import io
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import aiosqlite
@@ -162,24 +163,33 @@ async def test_dry_run_prompts_are_redacted_with_their_workspace_context(
     assert local.prompt == "why is DB_PASSWORD=[REDACTED:password_assignment] rejected"
 
 
-def test_log_lines_are_redacted_and_sqlite_statements_are_not_logged_at_v(
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    root = logging.getLogger()
+@contextmanager
+def _logging_configured(verbosity: int) -> Iterator[None]:
+    """`configure_logging(verbosity)`, and the loggers as they were afterwards."""
+    root, sqlite_log = logging.getLogger(), logging.getLogger("aiosqlite")
     names = ("", "aiosqlite", *OUR_LOGGERS)
     levels = {n: logging.getLogger(n).level for n in names}
-    handlers = list(root.handlers)
+    handlers, filters = list(root.handlers), list(sqlite_log.filters)
     try:
-        configure_logging(1)  # -v: OCP's debug lines
-        assert logging.getLogger("aiosqlite").getEffectiveLevel() == logging.WARNING
-        assert all(any(isinstance(f, RedactingFilter) for f in h.filters) for h in root.handlers)
+        configure_logging(verbosity)
+        yield
     finally:
+        sqlite_log.filters = filters
         for h in root.handlers:
             h.filters = [f for f in h.filters if not isinstance(f, RedactingFilter)]
             if h not in handlers:
                 root.removeHandler(h)
         for n, level in levels.items():
             logging.getLogger(n).setLevel(level)
+
+
+def test_log_lines_are_redacted_and_sqlite_statements_are_not_logged_at_v(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    root = logging.getLogger()
+    with _logging_configured(1):  # -v: OCP's debug lines
+        assert logging.getLogger("aiosqlite").getEffectiveLevel() == logging.WARNING
+        assert all(any(isinstance(f, RedactingFilter) for f in h.filters) for h in root.handlers)
     handler = logging.StreamHandler(io.StringIO())
     handler.addFilter(RedactingFilter())
     log = logging.getLogger("ocp_test_secrets")
@@ -198,24 +208,10 @@ async def test_sqlite_statements_logged_at_vv_leave_out_their_parameters(
 ) -> None:
     """A parameter is a value without its name (a state value, a note), which redaction
     cannot judge: -vv logs each statement's SQL, never what was bound to it."""
-    sqlite_log = logging.getLogger("aiosqlite")
-    root = logging.getLogger()
-    names = ("", "aiosqlite", *OUR_LOGGERS)
-    levels = {n: logging.getLogger(n).level for n in names}
-    handlers, filters = list(root.handlers), list(sqlite_log.filters)
-    try:
-        configure_logging(2)
+    with _logging_configured(2):
         caplog.set_level(logging.DEBUG, logger="aiosqlite")
         async with aiosqlite.connect(":memory:") as db:
             await db.execute("SELECT ?", (PASSWORD,))
-    finally:
-        sqlite_log.filters = filters
-        for h in root.handlers:
-            h.filters = [f for f in h.filters if not isinstance(f, RedactingFilter)]
-            if h not in handlers:
-                root.removeHandler(h)
-        for n, level in levels.items():
-            logging.getLogger(n).setLevel(level)
     assert "SELECT ?" in caplog.text
     assert PASSWORD not in caplog.text
 
