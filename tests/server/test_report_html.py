@@ -30,6 +30,9 @@ CHROMIUM_FLAGS = (
     "--headless",
     "--no-sandbox",
     "--disable-gpu",
+    # Debian's chromium 156.0.8078.114 (a security update) starts a GPU process even so, whose
+    # own sandbox is refused as root in a container: it exits and takes the browser with it
+    "--disable-gpu-sandbox",
     "--disable-dev-shm-usage",
     "--disable-background-networking",
     "--disable-extensions",
