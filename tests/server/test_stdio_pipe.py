@@ -205,3 +205,18 @@ async def test_a_message_sent_while_another_is_half_written_waits_for_its_end() 
     params = [m.params or {} for m in got if isinstance(m, types.JSONRPCNotification)]
     assert [p["i"] for p in params] == list(range(count + 1))
     assert params[0]["data"] == big
+
+
+def test_a_lone_surrogate_is_answered_with_the_field_that_holds_it() -> None:
+    # JSON allows the escape \ud800 alone; it is no Unicode character, and the union's own
+    # message ("1 validation error for union[...]") said neither what nor where
+    params = {"name": "ocp_context_search", "arguments": {"query": "fix \ud800 parser", "k": 3}}
+    line = {"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": params}
+    got = check_line(json.dumps(line).encode())
+    assert isinstance(got, types.JSONRPCError) and got.id == 7
+    assert "params.arguments.query" in got.error.message, got.error.message
+    assert "surrogate" in got.error.message
+    tags = {**line, "params": {**params, "arguments": {"query": "x", "tags": ["a", "\udfff"]}}}
+    got = check_line(json.dumps(tags).encode())
+    assert isinstance(got, types.JSONRPCError)
+    assert "params.arguments.tags[1]" in got.error.message, got.error.message

@@ -131,10 +131,41 @@ def check_line(raw: bytes) -> types.JSONRPCMessage | types.JSONRPCError | None:
                     return types.JSONRPCRequest.model_validate_json(text, by_name=False)
             return types.jsonrpc_message_adapter.validate_json(text, by_name=False)
         except ValueError as exc:
-            problem = f"Invalid request: {str(exc).splitlines()[0][:200]}"
+            where = _lone_surrogate_at(obj)
+            if where is not None:
+                problem = (
+                    f"Invalid request: `{where}` holds a lone surrogate (an escape such as "
+                    "\\ud800 alone), which is no Unicode character"
+                )
+            else:
+                problem = f"Invalid request: {str(exc).splitlines()[0][:200]}"
     if answerable:
         return _error(request_id, INVALID_REQUEST, problem)
     logger.warning("ignored a malformed message that needs no answer: %s", problem)
+    return None
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _lone_surrogate_at(value: Any, path: str = "") -> str | None:
+    """Where in a parsed message a string (or a key) holds a lone surrogate, which JSON's
+    escapes allow and no validator takes: `params.arguments.query`, `params.tags[1]`. Only
+    when validation failed: a walk over the message, never on the way of a valid one."""
+    if isinstance(value, str):
+        return path if _SURROGATE.search(value) else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            here = f"{path}.{key}" if path else str(key)
+            if _SURROGATE.search(key):
+                return _SURROGATE.sub("?", here)  # the key itself, shown without it
+            found = _lone_surrogate_at(item, here)
+            if found is not None:
+                return found
+    if isinstance(value, list):
+        for i, item in enumerate(value):
+            if (found := _lone_surrogate_at(item, f"{path}[{i}]")) is not None:
+                return found
     return None
 
 
