@@ -99,7 +99,8 @@ _RETRY_ACROSS: tuple[type[BackendError], ...] = (
     BackendTimeout,
     BackendUnavailable,
 )
-# A payload this large is judged in a worker thread, off the event loop.
+# A payload this large is parsed and judged in a worker thread, so that a huge request does
+# not hold up other calls on the event loop (the server's tools use the same bound).
 OFF_LOOP_CHARS = 50_000
 
 

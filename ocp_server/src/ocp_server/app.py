@@ -41,6 +41,7 @@ from ocp_router.calibration import (
 )
 from ocp_router.config import RouterSettings, make_router
 from ocp_router.redact import redact
+from ocp_router.router import OFF_LOOP_CHARS
 from ocp_router.tokens import estimate_tokens
 from ocp_server import views
 from ocp_server.brief import (
@@ -581,11 +582,6 @@ def search_query(text: str) -> str:
     if all(len(token) <= MAX_TOKEN_CHARS for token in head.split()):
         return head
     return " ".join(token[:MAX_TOKEN_CHARS] for token in head.split())
-
-
-# Payloads above this many characters are parsed and judged in a worker thread, so a huge
-# request does not hold up other tools' calls on the event loop.
-OFF_LOOP_CHARS = 50_000
 
 
 def _payload_chars(args: wire.RouteArgs) -> int:

@@ -16,11 +16,12 @@ from functools import cache
 from importlib.resources import files
 from typing import Any
 
+from ocp_server.savings import PHASES
+
 __all__ = ["render_html"]
 
 TIERS = ("local", "mid", "top", "agent", "none")
 DAY_SERIES = ("local", "mid", "top", "other")
-PHASES = ("explicit", "heuristic", "cache", "llm_classifier")
 PHASE_LABELS = {
     "explicit": "explicit (forced or pinned)",
     "heuristic": "phase 1: heuristics",

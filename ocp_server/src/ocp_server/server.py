@@ -48,6 +48,7 @@ from ocp_router.errors import ConfigError
 from ocp_server import __version__
 from ocp_server.argument_errors import argument_error, clip, echo
 from ocp_server.errors import DatabaseError, InputError, RouteFailure, WorkspaceError
+from ocp_server.mcp_config import SERVER_NAME
 from ocp_server.render import ToolAnswer, render
 from ocp_server.settings import ServerSettings, resolve_workspace
 from ocp_server.stdio import hardened_stdio
@@ -63,7 +64,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
-SERVER_NAME = "ocp"
 INSTRUCTIONS = (
     "OCP gives you this workspace's code and memory. Search before reading files "
     "(ocp_context_search), restore earlier sessions' decisions at the start "
