@@ -40,8 +40,7 @@ from pathlib import Path, PurePosixPath
 import pathspec
 
 from ocp_router.redact import redact
-
-DEFAULT_MAX_FILE_BYTES = 1_000_000
+from ocp_server.index.limits import DEFAULT_MAX_FILE_BYTES
 
 SECRET_PATTERNS: tuple[str, ...] = (
     ".env",
@@ -560,14 +559,16 @@ def list_workspace(
     return listing
 
 
-def read_regular(path: Path) -> bytes:
-    """The bytes of a regular file. Anything else now at the path (a FIFO or a device swapped
-    in since the listing's stat) raises OSError instead of blocking for ever on the read."""
+def read_regular(path: Path, max_bytes: int | None = None) -> bytes:
+    """The bytes of a regular file, at most `max_bytes` + 1 of them (more than `max_bytes`:
+    the file grew past the limit since the listing's stat). Anything else now at the path (a
+    FIFO or a device swapped in since that stat) raises OSError instead of blocking for ever
+    on the read."""
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # opening a FIFO does not wait for a writer
     with open(fd, "rb") as file:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise OSError(f"{path} is not a regular file")
-        return file.read()
+        return file.read() if max_bytes is None else file.read(max_bytes + 1)
 
 
 def _decodable(rel: str) -> bool:
