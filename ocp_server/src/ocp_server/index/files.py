@@ -32,7 +32,7 @@ import os
 import re
 import stat
 import subprocess
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
@@ -465,14 +465,19 @@ def _ignored(specs: list[tuple[str, pathspec.GitIgnoreSpec]], rel: str) -> bool:
     return ignored
 
 
-def _walk_with_gitignore(workspace: Path) -> list[str]:
-    """Every file below the workspace, honouring nested .gitignore files (no git needed)."""
-    return list(_iter_walk_with_gitignore(workspace))
+def _walk_with_gitignore(
+    workspace: Path, unreadable: Callable[[OSError], None] | None = None
+) -> list[str]:
+    """Every file below the workspace, honouring nested .gitignore files (no git needed).
+    `unreadable` is told of each folder whose entries could not be read."""
+    return list(_iter_walk_with_gitignore(workspace, unreadable))
 
 
-def _iter_walk_with_gitignore(workspace: Path) -> Iterator[str]:
+def _iter_walk_with_gitignore(
+    workspace: Path, unreadable: Callable[[OSError], None] | None = None
+) -> Iterator[str]:
     specs: list[tuple[str, pathspec.GitIgnoreSpec]] = []
-    for dirpath, dirnames, filenames in os.walk(workspace):
+    for dirpath, dirnames, filenames in os.walk(workspace, onerror=unreadable):
         rel_dir = os.path.relpath(dirpath, workspace).replace(os.sep, "/")
         rel_dir = "" if rel_dir == "." else rel_dir + "/"
         specs = [(d, s) for d, s in specs if rel_dir.startswith(d)]
@@ -522,7 +527,9 @@ def list_workspace(
     paths = git_files(workspace)
     listing.git = paths is not None
     if paths is None:
-        paths = _walk_with_gitignore(workspace)
+        # A folder that cannot be read is counted, like a file (git lists tracked files in
+        # it, and each one's stat fails).
+        paths = _walk_with_gitignore(workspace, lambda _: listing.skip("unreadable"))
     ocpignore = load_ocpignore(workspace)
     root = str(workspace)
     for rel in paths:
