@@ -87,7 +87,7 @@ VALID: dict[str, st.SearchStrategy[dict[str, Any]]] = {
         },
     ),
     "ocp_session_restore": st.fixed_dictionaries(
-        {}, optional={"query": _prose, "max_tokens": st.integers(100, 20_000)}
+        {}, optional={"query": _prose, "max_tokens": st.integers(300, 20_000)}
     ),
     "ocp_model_route": st.one_of(
         st.fixed_dictionaries(

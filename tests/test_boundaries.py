@@ -177,14 +177,6 @@ def test_reading_the_servers_settings_loads_no_router_index_or_numpy() -> None:
     assert out.stdout.strip() == "[]"
 
 
-def test_the_settings_defaults_are_the_indexs() -> None:
-    from ocp_server import settings
-    from ocp_server.index import files, history
-
-    assert settings.DEFAULT_HISTORY_COMMITS == history.DEFAULT_HISTORY_COMMITS
-    assert settings.DEFAULT_MAX_FILE_BYTES == files.DEFAULT_MAX_FILE_BYTES
-
-
 def test_every_module_over_600_lines_says_why_at_its_top() -> None:
     sources = [
         *ROOT.glob("ocp_*/src/**/*.py"),

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Collection
 from pathlib import Path
 
 import pytest
@@ -18,8 +19,9 @@ import watchfiles
 
 from ocp_server import proc
 from ocp_server.db import DatabaseError
+from ocp_server.index import indexer as indexer_module
 from ocp_server.index import workspace as workspace_module
-from ocp_server.index.files import Candidate
+from ocp_server.index.files import Candidate, Listing, list_workspace
 from ocp_server.index.indexer import Progress, process_file
 from ocp_server.index.models import IndexSummary
 from ocp_server.index.workspace import LEASE_NAME, WorkspaceIndex
@@ -279,7 +281,7 @@ def test_a_file_swapped_for_a_named_pipe_after_listing_is_skipped_unread(tmp_pat
 
     writer = threading.Thread(target=write, daemon=True)
     writer.start()
-    processed = process_file(ws, Candidate("swapped.py", 30, 0), None)
+    processed = process_file(ws, Candidate("swapped.py", 30, 0), None, 1000)
     while writer.is_alive():  # a writer still waiting for a reader is let go
         os.close(os.open(pipe, os.O_RDONLY | os.O_NONBLOCK))
         writer.join(0.05)
@@ -297,3 +299,25 @@ async def test_a_file_that_stops_being_binary_is_counted_again(
         status = await index.status()
     assert second is not None and second.files == 6 and status.files == 6
     assert "binary" not in second.skipped
+
+
+async def test_a_file_that_grows_past_the_size_limit_after_the_listing_is_skipped_unread(
+    workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    grows = workspace / "src" / "grows.py"
+    grows.write_text("def small_at_listing():\n    pass\n")
+
+    def list_then_grow(root: Path, *, max_file_bytes: int, own_files: Collection[str]) -> Listing:
+        listing = list_workspace(root, max_file_bytes=max_file_bytes, own_files=own_files)
+        with grows.open("a") as out:  # written to between the stat and the read
+            out.write("def grown_past_the_limit():\n    pass\n" * 100)
+        return listing
+
+    monkeypatch.setattr(indexer_module, "list_workspace", list_then_grow)
+    async with await WorkspaceIndex.open(
+        workspace, tmp_path / "ocp.db", max_file_bytes=1000
+    ) as index:
+        summary = await index.update()
+        found = await index.search("grown_past_the_limit small_at_listing")
+    assert summary is not None and summary.skipped.get("too_large") == 1
+    assert all(r.path != "src/grows.py" for r in found.results)

@@ -78,9 +78,9 @@ async def test_a_first_index_slower_than_the_wait_answers_with_what_exists_and_s
 
     real = indexer.process_file
 
-    def slow(workspace: Path, candidate: Candidate, known_hash: str | None) -> object:
+    def slow(workspace: Path, candidate: Candidate, known_hash: str | None, limit: int) -> object:
         time.sleep(0.6)
-        return real(workspace, candidate, known_hash)
+        return real(workspace, candidate, known_hash, limit)
 
     monkeypatch.setattr(indexer, "process_file", slow)
     async with inproc_client(workspace, monkeypatch, first_index_wait=0.5) as client:

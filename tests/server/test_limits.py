@@ -77,7 +77,8 @@ async def test_error_texts_echo_at_most_a_short_piece_of_the_input(
 
 
 def _limits(schema: object, defs: dict[str, object]) -> set[int]:
-    """Every upper bound in a JSON schema (references followed), as README prints them."""
+    """Every upper bound in a JSON schema (references followed), and every lower one above 1
+    (0 and 1 go without saying), as README prints them."""
     found: set[int] = set()
     if isinstance(schema, dict):
         ref = schema.get("$ref")
@@ -85,6 +86,8 @@ def _limits(schema: object, defs: dict[str, object]) -> set[int]:
             return _limits(defs[ref.rsplit("/", 1)[-1]], defs)
         for key, value in schema.items():
             if key in ("maxLength", "maxItems", "maxProperties", "maximum") and value < 10**9:
+                found.add(int(value))
+            elif key in ("minLength", "minItems", "minimum") and value > 1:
                 found.add(int(value))
             else:
                 found |= _limits(value, defs)

@@ -229,6 +229,28 @@ async def test_lines_shifted_by_an_edit_above_are_moved_and_the_citation_follows
     assert [tuple(r) for r in rows] == [("src/auth.py", 8, 10), ("src/auth.py", 21, 22)]
 
 
+async def test_code_back_at_its_cited_lines_after_going_stale_elsewhere_is_valid_there(
+    repo: Repo,
+) -> None:
+    await repo.decide("verify_token")
+    repo.edit("src/auth.py", '"""Authentication helpers."""\n', '"""Auth."""\n\nimport os\n')
+    moved = await repo.memory.restore()
+    assert moved.decisions[0].citations[0].citation == "src/auth.py:8-10"
+    repo.edit("src/auth.py", "hmac.compare_digest(token, secret)", "token == secret")
+    stale = await repo.memory.restore()
+    assert stale.stale[0].citations[0].citation == "src/auth.py:8-10"
+    repo.write("src/auth.py", AUTH_PY)  # the file as it was when the memory was saved
+    back = await repo.memory.restore()
+    (citation,) = back.decisions[0].citations
+    assert (citation.status, citation.citation, citation.moved_from) == (
+        "valid",
+        "src/auth.py:6-8",
+        None,
+    )
+    assert back.decisions[0].verified == "valid"
+    assert "[valid: src/auth.py:6-8]" in back.text
+
+
 async def test_a_function_moved_to_another_file_is_found_there_through_the_index(
     repo: Repo,
 ) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 import ocp_wire as wire
 from ocp_client import OCPClient, OCPToolError
 from ocp_router.tokens import estimate_tokens
+from ocp_wire.restore import MIN_RESTORE_TOKENS
 from tests.fakes import FakeOllama
 from tests.results import tool_text
 from tests.server.test_e2e_stdio import server_env, wait_for_index
@@ -154,15 +155,49 @@ async def test_a_memory_served_and_valid_lives_on_and_an_unused_one_expires(
 async def test_a_restore_too_small_for_any_memory_says_it_left_them_out_not_that_none_exist(
     workspace: Path, fake_ollama: FakeOllama
 ) -> None:
+    long = " ".join(f"word{i}" for i in range(120))
     async with OCPClient(env=server_env(workspace, fake_ollama)) as client:
-        await client.save(decisions=[token_decision()], notes=["a short note"])
-        raw = await client.call("ocp_session_restore", {"max_tokens": 100})
+        await client.save(
+            decisions=[wire.DecisionArg(title="a long decision", decision=long)],
+            notes=[f"a long note {long}"],
+        )
+        raw = await client.call("ocp_session_restore", {"max_tokens": MIN_RESTORE_TOKENS})
     result = wire.RestoreResult.model_validate(raw.structured_content)
-    assert result.brief == "" and result.omitted == {"decisions": 1, "notes": 1}
+    assert (result.decisions, result.notes) == ([], [])
+    assert result.omitted == {"decisions": 1, "notes": 1}
     text = tool_text(raw)
     assert "No earlier sessions" not in text
-    assert "1 decisions, 1 notes" in text and "larger max_tokens" in text
-    assert estimate_tokens(text) <= 100
+    assert f"Left out to fit max_tokens={MIN_RESTORE_TOKENS}: 1 decisions, 1 notes" in text
+    assert estimate_tokens(text) <= MIN_RESTORE_TOKENS
+
+
+async def test_the_smallest_restore_budget_holds_a_short_memory_and_a_smaller_one_is_refused(
+    workspace: Path, fake_ollama: FakeOllama
+) -> None:
+    minimum = wire.RestoreArgs.model_json_schema()["properties"]["max_tokens"]["minimum"]
+    note = {"notes": ["the job queue uses SQLite, not Redis"]}
+    decision = {
+        "decisions": [{"title": "Job queue", "decision": "use SQLite", "rationale": "one file"}]
+    }
+    served: list[list[str]] = []
+    async with OCPClient(env=server_env(workspace, fake_ollama)) as client:
+        for n in range(150):  # longer ids and counts of what was left out cost more
+            await client.save(
+                notes=[f"older note {n}: " + " ".join(f"w{n}x{i}" for i in range(40))]
+            )
+        for short in (note, decision):  # the newest first in its section; decisions come first
+            assert not (await client.call("ocp_result_save", short)).is_error
+            raw = await client.call("ocp_session_restore", {"max_tokens": minimum})
+            result = wire.RestoreResult.model_validate(raw.structured_content)
+            assert result.tokens <= minimum
+            served.append([d.title for d in result.decisions] + [n.text for n in result.notes])
+        refused = await client.call("ocp_session_restore", {"max_tokens": minimum - 1})
+    assert [items[:1] for items in served] == [
+        ["the job queue uses SQLite, not Redis"],
+        ["Job queue"],
+    ]
+    assert refused.is_error and "`max_tokens`" in tool_text(refused)
+    assert f"greater than or equal to {minimum}" in tool_text(refused)
 
 
 async def test_restore_never_returns_more_than_max_tokens(
@@ -185,7 +220,7 @@ async def test_restore_never_returns_more_than_max_tokens(
                 open_items=[f"open item {n}"],
                 state={f"key{n}": "value " * 5},
             )
-        for budget in (100, 300, 700, 1500):
+        for budget in (MIN_RESTORE_TOKENS, 700, 1500):
             raw = await client.call("ocp_session_restore", {"max_tokens": budget})
             text = tool_text(raw)
             structured = json.dumps(raw.structured_content, separators=(",", ":"))
@@ -195,5 +230,5 @@ async def test_restore_never_returns_more_than_max_tokens(
             assert result.tokens == estimate_tokens(result.model_dump_json()) <= budget
             if budget < 1500:
                 assert sum(result.omitted.values()) > 0, budget
-            if 300 <= budget < 1500:
+            if budget < 1500:
                 assert "Left out" in result.brief

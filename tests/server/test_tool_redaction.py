@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -108,6 +109,40 @@ async def test_restore_briefs_are_redacted_field_by_field(state: AppState, works
     text = dumped(result)
     assert PASSWORD not in text and STRIPE not in text
     assert result.state == {"db_password": "[REDACTED:password_assignment]"}
+    assert result.redacted == 0  # stored redacted (at_rest.py): nothing was left to hide
+
+
+async def stored_verbatim(ws: Workspace, *, notes: list[str], state: dict[str, str]) -> None:
+    """Rows as a server from before memory was kept redacted (or a redaction rule) left them."""
+    db = ws.memory.db
+    await ws.memory.start_session(str(ws.path), "older")
+    for text in notes:
+        await db.execute(
+            "INSERT INTO notes (session_id, created_at, kind, text, renewed_at) "
+            "VALUES ('older', ?1, 'note', ?2, ?1)",
+            (time.time(), text),
+        )
+    for key, value in state.items():
+        await db.execute(
+            "INSERT INTO state (key, version, value, session_id, updated_at) "
+            "VALUES (?, 1, ?, 'older', 1.0)",
+            (key, value),
+        )
+
+
+async def test_restore_still_redacts_what_was_stored_verbatim_field_by_field(
+    state: AppState, workspace: Path
+) -> None:
+    ws = await opened(state, workspace)
+    await stored_verbatim(
+        ws,
+        notes=[f"staging still takes DB_PASSWORD={PASSWORD}", f"billing uses {STRIPE}"],
+        state={"db_password": PASSWORD},
+    )
+    result = await state.restore(ws, wire.RestoreArgs())
+    text = dumped(result)
+    assert PASSWORD not in text and STRIPE not in text
+    assert result.state == {"db_password": "[REDACTED:password_assignment]"}
     assert result.redacted == 2  # two distinct values, however often the brief repeats them
 
 
@@ -115,7 +150,7 @@ async def test_restore_redacts_a_secret_in_a_state_key_as_well_as_in_its_value(
     state: AppState, workspace: Path
 ) -> None:
     ws = await opened(state, workspace)
-    await state.save(ws, wire.SaveArgs(state={f"stripe {STRIPE}": "live"}))
+    await stored_verbatim(ws, notes=[], state={f"stripe {STRIPE}": "live"})
     result = await state.restore(ws, wire.RestoreArgs())
     assert STRIPE not in dumped(result)
     assert result.state == {"stripe [REDACTED:stripe_key]": "live"}

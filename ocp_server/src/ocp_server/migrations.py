@@ -13,8 +13,11 @@ from collections.abc import Awaitable, Callable
 
 import aiosqlite
 
+from ocp_router.redact import finds_secret
 from ocp_router.tokens import estimate_tokens
+from ocp_server.at_rest import redacted, redacted_state
 from ocp_server.index.lexicon import pack_text, unpack_text
+from ocp_server.index.terms import body_terms
 
 Migration = Callable[[aiosqlite.Connection], Awaitable[None]]
 
@@ -409,6 +412,99 @@ async def m015_chunk_tiles(db: aiosqlite.Connection) -> None:
     )
 
 
+# Memory's texts that were stored verbatim, by table and column (state: key and value
+# together). Trace requests were redacted when stored: a restore redacts them again on the way
+# out, and reading every one here would make the first start after an upgrade slow (8 s for
+# 20,000 routes).
+_MEMORY_TEXTS = (
+    ("notes", "text"),
+    ("decisions", "title"),
+    ("decisions", "decision"),
+    ("decisions", "rationale"),
+    ("sessions", "summary"),
+)
+
+
+def _indexed_source(indexed: str) -> str:
+    """The text `body_terms` made a memory_fts row of: the text, and a last line of its
+    compound identifiers' parts when it has any (in any order: they were gathered in a set)."""
+    head, newline, parts = indexed.rpartition("\n")
+    if newline:
+        again = body_terms(head)
+        if again != head and sorted(again.rpartition("\n")[2].split()) == sorted(parts.split()):
+            return head
+    return indexed
+
+
+def _finds_secret(text: str | None) -> bool:
+    return isinstance(text, str) and finds_secret(text)
+
+
+def _redacted(text: str | None) -> str | None:
+    return redacted(text) if isinstance(text, str) else text
+
+
+async def m016_memory_redacted(db: aiosqlite.Connection) -> None:
+    """Memory is kept redacted (`at_rest.py`): the rows stored before are redacted here, the
+    memory index's rows with them, and the index is merged so that no deleted term lingers in
+    its segments. secure_delete zeroes what the old texts' pages and cells held: the file of
+    a database that held a secret does not hold it after this."""
+    (previous,) = next(iter(await db.execute_fetchall("PRAGMA secure_delete")))
+    await db.execute("PRAGMA secure_delete = ON")
+    await db.create_function("ocp_finds_secret", 1, _finds_secret, deterministic=True)
+    await db.create_function("ocp_redacted", 1, _redacted, deterministic=True)
+    for table, column in _MEMORY_TEXTS:
+        await db.execute(
+            f"UPDATE {table} SET {column} = ocp_redacted({column}) "
+            f"WHERE {column} IS NOT NULL AND ocp_finds_secret({column})"
+        )
+    outcomes = {
+        str(row[0])
+        for row in await db.execute_fetchall(
+            "SELECT id FROM traces WHERE outcome IS NOT NULL AND ocp_finds_secret(outcome)"
+        )
+    }
+    await db.execute(
+        "UPDATE traces SET outcome = ocp_redacted(outcome) "
+        "WHERE outcome IS NOT NULL AND ocp_finds_secret(outcome)"
+    )
+    for rowid, key, value in list(
+        await db.execute_fetchall("SELECT rowid, key, value FROM state ORDER BY key, version")
+    ):
+        new_key, new_value = redacted_state(key, value)
+        if (new_key, new_value) == (key, value):
+            continue
+        # Two keys whose secrets redact alike become one: the later versions follow.
+        await db.execute(
+            "UPDATE state SET key = ?1, value = ?2, version = CASE WHEN ?1 = key THEN version "
+            "ELSE (SELECT coalesce(max(version), 0) + 1 FROM state WHERE key = ?1) END "
+            "WHERE rowid = ?3",
+            (new_key, new_value, rowid),
+        )
+        if new_key != key:
+            await db.execute(
+                "UPDATE memory_refs SET ref_id = ? WHERE kind = 'state' AND ref_id = ?",
+                (new_key, key),
+            )
+            await db.execute(
+                "UPDATE memory_fts SET ref_id = ? WHERE kind = 'state' AND ref_id = ?",
+                (new_key, key),
+            )
+    changed = 0
+    rows = await db.execute_fetchall("SELECT rowid, kind, ref_id, text FROM memory_fts")
+    for rowid, kind, ref_id, indexed in list(rows):
+        if kind == "trace" and ref_id not in outcomes:
+            continue  # a route's request and its clean outcome: redacted when stored
+        source = _indexed_source(str(indexed))
+        if finds_secret(source):
+            text = body_terms(redacted(source))
+            await db.execute("UPDATE memory_fts SET text = ? WHERE rowid = ?", (text, rowid))
+            changed += 1
+    if changed:
+        await db.execute("INSERT INTO memory_fts (memory_fts) VALUES ('optimize')")
+    await db.execute(f"PRAGMA secure_delete = {int(previous)}")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     m001_index,
     m002_memory,
@@ -423,6 +519,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     m012_chunk_tokens,
     m013_chunk_clean,
     m015_chunk_tiles,
+    m016_memory_redacted,
 )
 
 

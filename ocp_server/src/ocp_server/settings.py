@@ -26,12 +26,8 @@ from urllib.parse import unquote, urlparse
 from ocp_router.env import env_value
 from ocp_router.errors import ConfigError
 from ocp_server.errors import WorkspaceError as WorkspaceError  # re-exported
+from ocp_server.index.limits import DEFAULT_HISTORY_COMMITS, DEFAULT_MAX_FILE_BYTES
 
-# The index's own defaults (index/files.py, index/history.py; a test keeps them equal): not
-# imported from there, because settings are read before the server answers `initialize`, and
-# the index's modules load numpy, pathspec and the redactor.
-DEFAULT_MAX_FILE_BYTES = 1_000_000
-DEFAULT_HISTORY_COMMITS = 5000
 DEFAULT_MAX_FILES = 200_000  # a first index of more files needs --force (the CLI asks)
 
 

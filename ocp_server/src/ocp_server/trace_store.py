@@ -14,13 +14,14 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from enum import Enum
 from typing import Any, Final
 
 import aiosqlite
 
 from ocp_router.redact import redact
+from ocp_server.at_rest import redacted
 from ocp_server.errors import InputError
 from ocp_server.index.terms import body_terms
 from ocp_server.route_record import REQUEST_CHARS, RouteRecord
@@ -235,7 +236,9 @@ class TraceStore:
     async def _summarise(
         self, session_id: str, summary: str, now: float, trace_id: str | None
     ) -> None:
-        """The session's summary is the latest one; each is also kept as a note."""
+        """The session's summary is the latest one; each is also kept as a note. Redacted
+        (at_rest.py)."""
+        summary = redacted(summary)
         await self.db.execute("UPDATE sessions SET summary = ? WHERE id = ?", (summary, session_id))
         await self.db.execute(
             "INSERT INTO notes (session_id, created_at, kind, text, trace_id, renewed_at) "
@@ -247,7 +250,8 @@ class TraceStore:
 
     # ---- traces ---------------------------------------------------------------------------
     async def record_trace(self, session_id: str, trace: TraceRecord) -> None:
-        """Store one route's full trace. A trace id is recorded once."""
+        """Store one route's full trace. A trace id is recorded once. Its outcome is stored
+        redacted (at_rest.py); its request comes redacted (`TraceRecord.of`)."""
         try:
             json.loads(trace.trace_json)
         except ValueError as exc:
@@ -257,6 +261,8 @@ class TraceStore:
             if await self._fetch("SELECT 1 FROM traces WHERE id = ?", (trace.id,)):
                 raise InputError(f"trace_id: trace {trace.id!r} is already recorded")
             created = self.clock() if trace.created_at is None else trace.created_at
+            if trace.outcome:
+                trace = replace(trace, outcome=redacted(trace.outcome))
             row = {name: getattr(trace, name) for name in _COLUMNS}
             row.update(session_id=session_id, created_at=created)
             await self.db.execute(

@@ -8,6 +8,11 @@ from pydantic import Field
 
 from ocp_wire.base import Redacted, WireIn, WireOut, WorkspaceArg
 
+# The smallest budget that always holds one short memory (a sentence-long note or decision):
+# the result's fixed part (its fields, counts and session id) and the line saying what was
+# left out take about 170 tokens of it.
+MIN_RESTORE_TOKENS = 300
+
 
 class RestoreArgs(WireIn):
     query: str | None = Field(
@@ -15,7 +20,7 @@ class RestoreArgs(WireIn):
     )
     max_tokens: int = Field(
         2000,
-        ge=100,
+        ge=MIN_RESTORE_TOKENS,
         le=20_000,
         description="Token budget of the whole result (brief and structured items together); "
         "never exceeded.",

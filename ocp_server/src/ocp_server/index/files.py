@@ -32,7 +32,7 @@ import os
 import re
 import stat
 import subprocess
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
@@ -40,8 +40,7 @@ from pathlib import Path, PurePosixPath
 import pathspec
 
 from ocp_router.redact import redact
-
-DEFAULT_MAX_FILE_BYTES = 1_000_000
+from ocp_server.index.limits import DEFAULT_MAX_FILE_BYTES
 
 SECRET_PATTERNS: tuple[str, ...] = (
     ".env",
@@ -466,14 +465,19 @@ def _ignored(specs: list[tuple[str, pathspec.GitIgnoreSpec]], rel: str) -> bool:
     return ignored
 
 
-def _walk_with_gitignore(workspace: Path) -> list[str]:
-    """Every file below the workspace, honouring nested .gitignore files (no git needed)."""
-    return list(_iter_walk_with_gitignore(workspace))
+def _walk_with_gitignore(
+    workspace: Path, unreadable: Callable[[OSError], None] | None = None
+) -> list[str]:
+    """Every file below the workspace, honouring nested .gitignore files (no git needed).
+    `unreadable` is told of each folder whose entries could not be read."""
+    return list(_iter_walk_with_gitignore(workspace, unreadable))
 
 
-def _iter_walk_with_gitignore(workspace: Path) -> Iterator[str]:
+def _iter_walk_with_gitignore(
+    workspace: Path, unreadable: Callable[[OSError], None] | None = None
+) -> Iterator[str]:
     specs: list[tuple[str, pathspec.GitIgnoreSpec]] = []
-    for dirpath, dirnames, filenames in os.walk(workspace):
+    for dirpath, dirnames, filenames in os.walk(workspace, onerror=unreadable):
         rel_dir = os.path.relpath(dirpath, workspace).replace(os.sep, "/")
         rel_dir = "" if rel_dir == "." else rel_dir + "/"
         specs = [(d, s) for d, s in specs if rel_dir.startswith(d)]
@@ -523,7 +527,9 @@ def list_workspace(
     paths = git_files(workspace)
     listing.git = paths is not None
     if paths is None:
-        paths = _walk_with_gitignore(workspace)
+        # A folder that cannot be read is counted, like a file (git lists tracked files in
+        # it, and each one's stat fails).
+        paths = _walk_with_gitignore(workspace, lambda _: listing.skip("unreadable"))
     ocpignore = load_ocpignore(workspace)
     root = str(workspace)
     for rel in paths:
@@ -560,14 +566,16 @@ def list_workspace(
     return listing
 
 
-def read_regular(path: Path) -> bytes:
-    """The bytes of a regular file. Anything else now at the path (a FIFO or a device swapped
-    in since the listing's stat) raises OSError instead of blocking for ever on the read."""
+def read_regular(path: Path, max_bytes: int | None = None) -> bytes:
+    """The bytes of a regular file, at most `max_bytes` + 1 of them (more than `max_bytes`:
+    the file grew past the limit since the listing's stat). Anything else now at the path (a
+    FIFO or a device swapped in since that stat) raises OSError instead of blocking for ever
+    on the read."""
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # opening a FIFO does not wait for a writer
     with open(fd, "rb") as file:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise OSError(f"{path} is not a regular file")
-        return file.read()
+        return file.read() if max_bytes is None else file.read(max_bytes + 1)
 
 
 def _decodable(rel: str) -> bool:

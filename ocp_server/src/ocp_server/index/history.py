@@ -19,6 +19,7 @@ from pathlib import Path
 import aiosqlite
 
 from ocp_server.index.lexicon import body_blobs
+from ocp_server.index.limits import DEFAULT_HISTORY_COMMITS
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +31,6 @@ __all__ = [
     "store_history",
 ]
 
-DEFAULT_HISTORY_COMMITS = 5000
 GIT_TIMEOUT_S = 30.0
 MAX_FILES_PER_COMMIT = 50  # a bigger commit (a reformat, a vendored update) says little
 _RECORD = "\x1e"

@@ -31,10 +31,11 @@ from ocp_server.index.chunking import chunk_text
 from ocp_server.index.clean_text import fill_flags, forget_other_rules, is_clean
 from ocp_server.index.file_pool import Workers, file_pool
 from ocp_server.index.files import Candidate, content_exclusion, list_workspace, read_regular
-from ocp_server.index.history import DEFAULT_HISTORY_COMMITS, read_history, store_history
+from ocp_server.index.history import read_history, store_history
 from ocp_server.index.languages import detect_language
 from ocp_server.index.lexical import DEFINITION_KINDS
 from ocp_server.index.lexicon import body_blobs, names_blob, pack_text
+from ocp_server.index.limits import DEFAULT_HISTORY_COMMITS
 from ocp_server.index.models import IndexSummary
 
 logger = logging.getLogger(__name__)
@@ -87,15 +88,20 @@ def _known_hash(known: dict[str, tuple[int, int, int, str]], candidate: Candidat
     return row[3] if row is not None else None
 
 
-def process_file(workspace: Path, candidate: Candidate, known_hash: str | None) -> _Processed:
+def process_file(
+    workspace: Path, candidate: Candidate, known_hash: str | None, max_bytes: int
+) -> _Processed:
     """Read, hash and (if changed) chunk one file, in the indexer's thread or in a worker
-    process (see file_pool)."""
+    process (see file_pool). A file that grew past `max_bytes` since it was listed is skipped
+    as the listing skips it."""
     try:
-        data = read_regular(workspace / candidate.path)
+        data = read_regular(workspace / candidate.path, max_bytes)
     except FileNotFoundError:
         return _Processed(candidate, skip="vanished")
     except OSError:
         return _Processed(candidate, skip="unreadable")
+    if len(data) > max_bytes:
+        return _Processed(candidate, skip="too_large")
     name = candidate.path.rsplit("/", 1)[-1].lower()
     if reason := content_exclusion(data, name):
         return _Processed(candidate, skip=reason)
@@ -287,7 +293,7 @@ class Indexer:
         self, files: list[Candidate], known: dict[str, tuple[int, int, int, str]]
     ) -> list[tuple[object, ...]]:
         """`process_file`'s arguments for each file."""
-        return [(self.workspace, c, _known_hash(known, c)) for c in files]
+        return [(self.workspace, c, _known_hash(known, c), self.max_file_bytes) for c in files]
 
     def _process_batch(
         self,
@@ -320,7 +326,7 @@ class Indexer:
                     workers.broke(exc)
                     futures = None
             if done is None:
-                done = process_file(self.workspace, c, _known_hash(known, c))
+                done = process_file(self.workspace, c, _known_hash(known, c), self.max_file_bytes)
             processed.append(done)
             if progress is not None:
                 progress(offset + j + 1, total)

@@ -33,13 +33,13 @@ import watchfiles
 
 from ocp_server import proc
 from ocp_server.db import DatabaseError, connect
-from ocp_server.index.files import DEFAULT_MAX_FILE_BYTES, VENDORED_DIRS, load_ocpignore
+from ocp_server.index.files import VENDORED_DIRS, load_ocpignore
 from ocp_server.index.githead import GitHead
 from ocp_server.index.globs import relative_glob
-from ocp_server.index.history import DEFAULT_HISTORY_COMMITS
 from ocp_server.index.indexer import Indexer, Progress
 from ocp_server.index.languages import language_named
 from ocp_server.index.lexical import Snapshot, load_snapshot
+from ocp_server.index.limits import DEFAULT_HISTORY_COMMITS, DEFAULT_MAX_FILE_BYTES
 from ocp_server.index.models import IndexStatus, IndexSummary, SearchResponse
 from ocp_server.index.search import search_chunks
 

@@ -83,6 +83,10 @@ class CitationChecks(MemoryBase):
                         )
                     )  # fmt: skip
                     continue
+                if status == "moved" and where.citation == row[8]:
+                    # Back at the lines it was saved at (after a move, or a stale spell
+                    # elsewhere): valid there, not "moved" from where it was last seen.
+                    status = "valid"
                 moved_from = f"{row[1]}:{row[2]}-{row[3]}" if status == "moved" else None
                 updates.append(
                     (

@@ -6,13 +6,12 @@ import difflib
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Final
 
-from ocp_server.brief import (
-    cap,
-)
+from ocp_server.at_rest import redacted, redacted_state
+from ocp_server.brief import cap
 from ocp_server.citations import CitationError, CodeView, Located
 from ocp_server.errors import InputError
 from ocp_server.index.terms import fts_query
@@ -61,10 +60,19 @@ class MemorySaves(MemoryBase):
         saved.
         """
         _check_decisions(decisions)
-        note_ins = [n if isinstance(n, NoteIn) else NoteIn(n) for n in notes]
         for key in state:
             if not isinstance(key, str) or not key.strip():
                 raise InputError("state: keys must be non-empty strings")
+        # Kept redacted (at_rest.py): merging, the word counts and the memory index all work
+        # on the text as stored.
+        decisions = [_redacted_decision(d) for d in decisions]
+        note_ins = [
+            NoteIn(redacted(n.text), n.citations) if isinstance(n, NoteIn) else NoteIn(redacted(n))
+            for n in notes
+        ]
+        open_items = [redacted(text) for text in open_items]
+        state = dict(redacted_state(key, str(value)) for key, value in state.items())
+        outcome = redacted(outcome) if outcome else outcome
         cited, suggested = await self._cite(decisions, note_ins)
         warnings: list[str] = []
         out = _SaveOut()
@@ -549,6 +557,11 @@ def _merge_warning(
         f"{field} is near-identical to live {what} #{into} ({alike:.0%} alike): merged into it "
         f"instead of saving a duplicate{extra}"
     )
+
+
+def _redacted_decision(d: DecisionIn) -> DecisionIn:
+    rationale = redacted(d.rationale) if d.rationale else d.rationale
+    return replace(d, title=redacted(d.title), decision=redacted(d.decision), rationale=rationale)
 
 
 def _check_decisions(decisions: Sequence[DecisionIn]) -> None:

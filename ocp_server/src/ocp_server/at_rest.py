@@ -1,0 +1,31 @@
+"""Memory is kept redacted: what `ocp_result_save` stores (notes, open items, summaries,
+decisions, state, trace outcomes) has its secrets replaced by ``[REDACTED:<kind>]`` markers
+before it reaches `.ocp/ocp.db`, like trace requests. An `.ocp/` folder can be committed,
+synced or copied by accident, and the database keeps whatever it was given.
+
+Tool results are still redacted on the way out too (`views.redacted_result`): the rules improve,
+and a rule added later finds what rows stored before it hold (m016 redacted the rows stored
+before this module existed)."""
+
+from __future__ import annotations
+
+from ocp_router.redact import redact
+
+__all__ = ["redacted", "redacted_state"]
+
+
+def redacted(text: str) -> str:
+    """`text` as memory stores it."""
+    return redact(text).text
+
+
+def redacted_state(key: str, value: str) -> tuple[str, str]:
+    """A state key and its value as memory stores them. The value is read after its key,
+    which says what it is ({"db_password": "hunter2"} is an assignment); the key on its own
+    (it is free text)."""
+    key = redacted(key)
+    prefix = f"{key}: "
+    found = redacted(prefix + value)
+    if found.startswith(prefix):
+        return key, found[len(prefix) :]
+    return key, redacted(value)  # a marker swallowed the separator: the value alone

@@ -1,0 +1,211 @@
+"""Memory is kept redacted (at_rest.py): a secret handed to `ocp_result_save` never reaches the
+database file, and merging, the memory index and restore work on the redacted text.
+
+Secrets are assembled at run time, so this file holds no literal token."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiosqlite
+import pytest
+
+import ocp_wire as wire
+from ocp_server.app import AppState
+from ocp_server.db import connect
+from ocp_server.index.terms import body_terms
+from ocp_server.memory import MemoryStore
+from ocp_server.migrations import MIGRATIONS, m016_memory_redacted, migrate
+from ocp_server.settings import ServerSettings
+from ocp_server.workspaces import Workspace
+from tests.fakes import FakeOllama
+
+PASSWORD = "Zq8v" + "R2mLp4Tx!"
+STRIPE = "sk_live_" + "4eC39HqLyjWD" + "arjtT1zdp7dc"
+AWS = "AKIA" + "QX7RZ2MPLK4" + "TNB3V"
+SECRETS = (PASSWORD, STRIPE, AWS)
+
+
+def database_bytes(db_path: Path) -> bytes:
+    """The database as a copy of `.ocp/` would hold it: the file and its side files."""
+    return b"".join(
+        Path(f"{db_path}{suffix}").read_bytes()
+        for suffix in ("", "-wal", "-journal")
+        if Path(f"{db_path}{suffix}").exists()
+    )
+
+
+def leftovers(raw: bytes) -> list[str]:
+    """The secrets `raw` holds whole, or as the end of a term of the memory index (which
+    lower-cases them and stores each term after the prefix it shares with the one before)."""
+    return [
+        s
+        for s in SECRETS
+        if s.encode() in raw or re.sub(r"\W", "", s.lower())[-10:].encode() in raw
+    ]
+
+
+@pytest.fixture
+async def app(
+    workspace: Path, fake_ollama: FakeOllama, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[AppState]:
+    monkeypatch.setenv("OCP_OLLAMA_URL", fake_ollama.url)
+    settings = ServerSettings(workspace=workspace, db_path=workspace.parent / "ocp.db")
+    state = await AppState.create(settings)
+    yield state
+    await state.aclose()
+
+
+async def opened(app: AppState, workspace: Path) -> Workspace:
+    ws = await app.workspace(workspace.resolve(), watch=False)
+    await ws.index.update()
+    return ws
+
+
+async def test_secrets_saved_to_memory_never_reach_the_database_file(
+    app: AppState, workspace: Path
+) -> None:
+    ws = await opened(app, workspace)
+    routed = await app.route(ws, wire.RouteArgs(request="explain verify_token", dry_run=True))
+    await app.save(
+        ws,
+        wire.SaveArgs(
+            trace_id=routed.trace.trace_id,
+            outcome=f"bad: it printed STRIPE_KEY={STRIPE}",
+            summary=f"Rotated the DB; new DB_PASSWORD={PASSWORD}",
+            decisions=[
+                wire.DecisionArg(
+                    title=f"Deploy key {AWS}",
+                    decision=f"Use STRIPE_KEY={STRIPE} in prod",
+                    rationale=f"the old DB_PASSWORD={PASSWORD} leaked",
+                )
+            ],
+            state={"db_password": PASSWORD, f"aws {AWS}": "live"},
+            notes=[f"staging still takes DB_PASSWORD={PASSWORD}"],
+            open_items=[f"revoke {AWS} before Friday"],
+        ),
+    )
+    restored = await app.restore(ws, wire.RestoreArgs(query="staging deploy revoke"))
+    served = restored.model_dump_json()
+    assert not any(secret in served for secret in SECRETS)
+    assert restored.state == {
+        "db_password": "[REDACTED:password_assignment]",
+        "aws [REDACTED:aws_access_key]": "live",
+    }
+    assert [o.text for o in restored.open_items] == [
+        "revoke [REDACTED:aws_access_key] before Friday"
+    ]
+    assert restored.decisions[0].title == "Deploy key [REDACTED:aws_access_key]"
+    db_path = workspace.parent / "ocp.db"
+    await app.aclose()
+    raw = database_bytes(db_path)
+    assert b"staging still takes DB_PASSWORD=" in raw  # the text is there, only the secret is not
+    assert leftovers(raw) == []
+
+
+async def test_saves_that_differ_only_in_a_secret_merge_and_are_found_by_their_words(
+    app: AppState, workspace: Path
+) -> None:
+    ws = await opened(app, workspace)
+    first = await app.save(ws, wire.SaveArgs(notes=[f"billing runs with STRIPE_KEY={STRIPE}"]))
+    other = "sk_live_" + "9xQ2" * 6  # another key of the same kind: the same note once stored
+    again = await app.save(ws, wire.SaveArgs(notes=[f"billing runs with STRIPE_KEY={other}"]))
+    assert again.note_ids == first.note_ids and [m.item for m in again.merged] == ["notes[0]"]
+    restored = await app.restore(ws, wire.RestoreArgs(query="billing stripe"))
+    assert [n.text for n in restored.notes] == [
+        "billing runs with STRIPE_KEY=[REDACTED:stripe_key]"
+    ]
+    assert "billing runs" in restored.brief and STRIPE not in restored.brief
+
+
+async def test_memories_stored_before_m016_are_redacted_in_the_file_and_still_found(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "old.db"
+    old = await aiosqlite.connect(path, isolation_level=None)
+    await migrate(old, tuple(m for m in MIGRATIONS if m is not m016_memory_redacted))
+    texts = {
+        "note": f"staging still takes DB_PASSWORD={PASSWORD}",
+        "decision": f"Stripe\nUse STRIPE_KEY={STRIPE} in prod\nthe key rotates monthly",
+        "state": f"aws {AWS}: live",
+        "session": f"Rotated the DB; new DB_PASSWORD={PASSWORD}",
+        "trace": f"explain billing\nbad: it printed {STRIPE}",
+    }
+    await old.execute("INSERT INTO sessions VALUES ('s', '/ws', 1.0, 2.0, ?)", (texts["session"],))
+    await old.execute(
+        "INSERT INTO notes (session_id, created_at, kind, text, renewed_at) VALUES "
+        "('s', 3.0, 'note', ?, 3.0), ('s', 3.0, 'summary', ?, 3.0)",
+        (texts["note"], texts["session"]),
+    )
+    await old.execute(
+        "INSERT INTO decisions (session_id, created_at, title, decision, rationale, renewed_at) "
+        "VALUES ('s', 4.0, 'Stripe', ?, 'the key rotates monthly', 4.0)",
+        (f"Use STRIPE_KEY={STRIPE} in prod",),
+    )
+    await old.execute(
+        "INSERT INTO state VALUES (?, 1, 'test', 's', 5.0), (?, 2, 'live', 's', 6.0), "
+        "('db_password', 1, ?, 's', 5.0)",
+        (f"aws {AWS}", f"aws {AWS}", PASSWORD),
+    )
+    await old.execute(
+        "INSERT INTO traces (id, session_id, created_at, request, route_to, decision, "
+        "decided_by, model, backend, task_type, complexity, prompt_tokens, completion_tokens, "
+        "duration_ms, outcome, trace_json, answered_by) VALUES ('t1', 's', 7.0, "
+        "'explain billing', 'local', 'local', 'classifier', 'm', 'ollama', 'explain', 0.2, "
+        "1, 1, 1.0, ?, '{}', 'ollama')",
+        (f"bad: it printed {STRIPE}",),
+    )
+    for kind, ref_id in (("note", "1"), ("decision", "1"), ("state", f"aws {AWS}"),
+                         ("session", "s"), ("trace", "t1")):  # fmt: skip
+        await old.execute(
+            "INSERT INTO memory_fts (kind, ref_id, text) VALUES (?, ?, ?)",
+            (kind, ref_id, body_terms(texts[kind])),
+        )
+        await old.execute(
+            "INSERT INTO memory_refs (id, kind, ref_id) VALUES (last_insert_rowid(), ?, ?)",
+            (kind, ref_id),
+        )
+    for n in range(2, 60):  # other memories around them, as a real database has
+        await old.execute(
+            "INSERT INTO notes (session_id, created_at, kind, text, renewed_at) "
+            "VALUES ('s', 3.0, 'note', ?, 3.0)",
+            (f"note {n} about the build_cache and its retry_policy",),
+        )
+        await old.execute(
+            "INSERT INTO memory_fts (kind, ref_id, text) VALUES ('note', ?, ?)",
+            (str(n), body_terms(f"note {n} about the build_cache and its retry_policy")),
+        )
+        await old.execute(
+            "INSERT INTO memory_refs (id, kind, ref_id) VALUES (last_insert_rowid(), 'note', ?)",
+            (str(n),),
+        )
+    await old.close()
+    assert all(s.encode() in database_bytes(path) for s in SECRETS)
+
+    upgrade = await aiosqlite.connect(path, isolation_level=None)
+    # Some SQLite builds zero deleted content by default (Debian's), others do not: m016
+    # must not count on it.
+    await upgrade.execute("PRAGMA secure_delete = OFF")
+    assert await migrate(upgrade) == ["m016_memory_redacted"]
+    await upgrade.close()
+    db = await connect(path)
+    store = MemoryStore(db, clock=lambda: 10.0)
+    brief = await store.restore(query="staging rotates billing aws rotated")
+    history = await store.state_history("aws [REDACTED:aws_access_key]")
+    await db.close()
+    assert brief.notes[0].text == "staging still takes DB_PASSWORD=[REDACTED:password_assignment]"
+    assert brief.decisions[0].decision == "Use STRIPE_KEY=[REDACTED:stripe_key] in prod"
+    assert brief.traces[0].outcome == "bad: it printed [REDACTED:stripe_key]"
+    assert (
+        brief.sessions[0].summary
+        == "Rotated the DB; new DB_PASSWORD=[REDACTED:password_assignment]"
+    )
+    assert dict(brief.state) == {
+        "aws [REDACTED:aws_access_key]": "live",
+        "db_password": "[REDACTED:password_assignment]",
+    }
+    assert [(v, value) for v, value, _, _ in history] == [(2, "live"), (1, "test")]
+    assert brief.matched == 5  # the memory index found each by its words
+    assert leftovers(database_bytes(path)) == []
