@@ -148,3 +148,34 @@ def test_words_and_code_that_share_a_prefix_are_left_alone() -> None:
 def test_a_random_body_that_reads_as_words_is_still_a_token(kind: str, token: str) -> None:
     text = f"https://api.example.com/v1/ingest/{token}/events\n"
     assert redact(text).text == text.replace(token, marker(kind))
+
+
+def _digits(n: int, seed: int) -> str:
+    return fake(n, string.digits, seed)
+
+
+# Tokens whose prefix no identifier holds, glued to a name by `_` (key_ghp_..., x_github_pat_...)
+UNDERSCORE_LED = [
+    *(("github_token", f"gh{c}_" + fake(36, ALNUM, 80 + i)) for i, c in enumerate("pousr")),
+    ("github_token", "github_pat_" + fake(82, ALNUM + "_", 85)),
+    ("gitlab_token", "glpat-" + fake(20, URLSAFE, 86)),
+    ("anthropic_key", "sk-ant-api03-" + fake(93, URLSAFE, 87)),
+    ("slack_token", f"xoxb-{_digits(12, 88)}-{_digits(13, 89)}-" + fake(24, ALNUM, 90)),
+    ("slack_token", f"xoxp-{_digits(12, 91)}-{_digits(12, 92)}-" + fake(32, HEX, 93)),
+    ("google_oauth", "GOCSPX-" + fake(28, URLSAFE, 103)),
+    ("pypi_token", "pypi-AgEIcHlwaS5vcmc" + fake(60, URLSAFE, 104)),
+    ("digitalocean_token", "dop_v1_" + fake(64, HEX, 105)),
+    ("shopify_token", "shpat_" + fake(32, HEX, 106)),
+]
+
+
+@pytest.mark.parametrize("template", NEUTRAL)
+@pytest.mark.parametrize("name", ["key_", "x_"])
+@pytest.mark.parametrize(("kind", "token"), UNDERSCORE_LED, ids=[t[:9] for _, t in UNDERSCORE_LED])
+def test_a_distinctive_token_after_an_underscore_is_redacted(
+    kind: str, token: str, name: str, template: str
+) -> None:
+    text = template.replace("{t}", name + token)
+    # where the whole value is also random-looking (a URL parameter, a string), the name goes too
+    redacted = (text.replace(token, marker(kind)), text.replace(name + token, marker(kind)))
+    assert redact(text).text in redacted

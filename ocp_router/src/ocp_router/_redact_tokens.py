@@ -1,6 +1,12 @@
 """Secrets `redact` recognises by their own shape wherever they stand: provider tokens by
 prefix (`TOKEN_PATTERNS`; _redact_scan.py's gates let a text that holds none skip them),
 Discord bot tokens, PEM and age private keys, and a GCP service account's private key.
+
+A token may not follow a letter or digit (it would be the tail of some other name or data). A
+prefix no identifier holds may follow `_` too (GitHub's, glpat-, sk-ant-, Slack's, GOCSPX-,
+pypi-Ag, dop_v1_, shpat_): a key glued to a name (key_ghp_...) is still a key. After a short
+prefix (gsk_, r8_, hf_) `_` keeps it out: there the prefix is more likely the end of a
+snake_case name.
 """
 
 from __future__ import annotations
@@ -147,21 +153,21 @@ TOKEN_PATTERNS: tuple[_Pattern, ...] = (
         "github_token",
         # GitHub App installation tokens are ghs_<app id>_<JWT> since April 2026 (~520 chars)
         re.compile(
-            r"gh(?<![A-Za-z0-9_]gh)[pousr]_"
+            r"gh(?<![A-Za-z0-9]gh)[pousr]_"
             r"(?:\d+_[\w-]{10,}\.[\w-]{10,}\.[\w-]{10,}|[A-Za-z0-9]{36,251})(?![A-Za-z0-9_])"
         ),
         check=_not_filler,
     ),
     _Pattern(
         "github_token",
-        re.compile(r"github_pat_(?<![A-Za-z0-9_]github_pat_)[A-Za-z0-9_]{22,255}"),
+        re.compile(r"github_pat_(?<![A-Za-z0-9]github_pat_)[A-Za-z0-9_]{22,255}"),
         check=_not_filler,
     ),
     _Pattern(
         "gitlab_token",
         # routable tokens (GitLab 17.x+) end in .<version><crc>
         re.compile(
-            r"glpat-(?<![\w-]glpat-)[A-Za-z0-9_-]{20,}(?:\.[0-9a-z]{2}\.?[0-9a-z]{7}(?![\w-]))?"
+            r"glpat-(?<![A-Za-z0-9-]glpat-)[A-Za-z0-9_-]{20,}(?:\.[0-9a-z]{2}\.?[0-9a-z]{7}(?![\w-]))?"
         ),
         check=_not_filler,
     ),
@@ -176,7 +182,7 @@ TOKEN_PATTERNS: tuple[_Pattern, ...] = (
     ),
     _Pattern(
         "anthropic_key",
-        re.compile(r"sk-ant-(?<![\w-]sk-ant-)[A-Za-z0-9_-]{20,}"),
+        re.compile(r"sk-ant-(?<![A-Za-z0-9-]sk-ant-)[A-Za-z0-9_-]{20,}"),
         check=_not_filler,
     ),
     _Pattern(
@@ -211,7 +217,9 @@ TOKEN_PATTERNS: tuple[_Pattern, ...] = (
     _Pattern(
         "slack_token",
         # xoxc- is a browser session's token, xoxd- its d cookie (URL-encoded base64)
-        re.compile(r"x(?<![\w-]x)(?:(?:ox[abposrec]|app)-[A-Za-z0-9-]{10,}|oxd-[\w%/+=-]{10,})"),
+        re.compile(
+            r"x(?<![A-Za-z0-9-]x)(?:(?:ox[abposrec]|app)-[A-Za-z0-9-]{10,}|oxd-[\w%/+=-]{10,})"
+        ),
         check=_has_digit,
     ),
     _Pattern(
@@ -239,7 +247,7 @@ TOKEN_PATTERNS: tuple[_Pattern, ...] = (
         "google_oauth",
         # an OAuth client's secret (GOCSPX-) and a user's access token (ya29.)
         re.compile(
-            r"GOCSPX-(?<![\w-]GOCSPX-)[A-Za-z0-9_-]{28}(?![\w-])"
+            r"GOCSPX-(?<![A-Za-z0-9-]GOCSPX-)[A-Za-z0-9_-]{28}(?![\w-])"
             r"|ya29\.(?<![\w.]ya29\.)[A-Za-z0-9_-]{30,}"
         ),
         check=_after_prefix,
@@ -266,7 +274,7 @@ TOKEN_PATTERNS: tuple[_Pattern, ...] = (
     ),
     _Pattern(
         "pypi_token",
-        re.compile(r"pypi-Ag(?<![\w-]pypi-Ag)[A-Za-z0-9_-]{50,}"),
+        re.compile(r"pypi-Ag(?<![A-Za-z0-9-]pypi-Ag)[A-Za-z0-9_-]{50,}"),
         check=_not_filler,
     ),
     _Pattern(
@@ -334,13 +342,13 @@ TOKEN_PATTERNS: tuple[_Pattern, ...] = (
     ),
     _Pattern(
         "shopify_token",
-        re.compile(r"shp(?:at|ca|pa|ss)_(?<![\w]shp.._)[a-fA-F0-9]{32}(?![\w])"),
+        re.compile(r"shp(?:at|ca|pa|ss)_(?<![A-Za-z0-9]shp.._)[a-fA-F0-9]{32}(?![\w])"),
         check=_not_filler,
         rare=True,
     ),
     _Pattern(
         "digitalocean_token",
-        re.compile(r"do[por]_v1_(?<![\w]do._v1_)[a-f0-9]{64}(?![\w])"),
+        re.compile(r"do[por]_v1_(?<![A-Za-z0-9]do._v1_)[a-f0-9]{64}(?![\w])"),
         check=_not_filler,
         rare=True,
     ),

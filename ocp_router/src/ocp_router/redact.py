@@ -33,7 +33,8 @@ What is detected (kind in brackets):
   ops_, LangSmith lsv2_pt_/lsv2_sk_, Twilio SK<32 hex>, Amazon Bedrock ABSK/bedrock-api-key-,
   ElevenLabs sk_<48 hex>, Pinecone pcsk_, Heroku HRKU-AA, Notion ntn_ (``service_token``); age
   secret keys (``private_key``); JWTs, three base64url segments with the header starting ``eyJ``
-  (``jwt``).
+  (``jwt``). A token may follow ``_`` where its prefix is one no identifier holds
+  (``key_ghp_...``).
 - HTTP credentials: ``Authorization: Bearer <token>`` / ``Authorization: Token <token>`` and
   random-looking bearer tokens elsewhere (``bearer_token``); ``Authorization: Basic ...`` and
   ``curl -u user:pass`` (``basic_auth``, the user is kept).
