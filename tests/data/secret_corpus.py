@@ -461,6 +461,79 @@ TOKEN_FORMATS: tuple[Format, ...] = (
         'client = Client("{s}", secret, account_sid)\n',
         prefixed("SK", chars(HEX, 32)),
     ),
+    # Shapes added after the round above, also where nothing names a secret; and the kinds
+    # with a prefix no identifier holds, glued to a name by `_` (key_ghp_...).
+    Format(
+        "openrouter_neutral",
+        'llm = ChatOpenRouter("anthropic/claude-sonnet-4", "{s}")\n',
+        prefixed("sk-or-v1-", chars(HEX, 64)),
+    ),
+    Format(
+        "mailgun_neutral",
+        "mg = Mailgun(domain, '{s}')\n",
+        lambda r: chars(HEX, 32)(r) + "-" + chars(HEX, 8)(r) + "-" + chars(HEX, 8)(r),
+    ),
+    Format(
+        "onepassword_secret_key_neutral",
+        "INFO signing in to my.1password.com with {s}\n",
+        lambda r: "A3-" + "-".join(mixed(UPPER_DIGITS, n)(r) for n in (6, 6, 5, 5, 5, 5)),
+    ),
+    Format("grafana_legacy_neutral", 'gf = GrafanaFace(url, "{s}")\n', lambda r: grafana_legacy(r)),
+    Format(
+        "planetscale_neutral",
+        "db = MySQLdb.connect(host, user, '{s}', 'app')\n",
+        prefixed("pscale_pw_", mixed(ALNUM + "_", 43)),
+    ),
+    Format(
+        "planetscale_token_neutral",
+        "INFO rotated {s} for org acme\n",
+        prefixed("pscale_tkn_", mixed(ALNUM + "_", 43)),
+    ),
+    Format("prefect_neutral", "prefect cloud login -k {s}\n", prefixed("pnu_", mixed(ALNUM, 36))),
+    Format(
+        "prefect_service_neutral", 'client = Client("{s}")\n', prefixed("pnb_", mixed(ALNUM, 36))
+    ),
+    Format("rubygems_neutral", 'Gems::Client.new("{s}")\n', prefixed("rubygems_", chars(HEX, 48))),
+    Format("flyio_org_neutral", 'fly = Fly("{s}")\n', prefixed("fo1_", mixed(URLSAFE, 43))),
+    Format(
+        "flyio_macaroon_neutral",
+        "curl -H 'Authorization: FlyV1 {s}' https://api.machines.dev/v1/apps\n",
+        lambda r: "fm2_" + mixed(B64, 160)(r) + "=,fm2_" + mixed(B64, 120)(r),
+    ),
+    Format(
+        "sourcegraph_neutral",
+        'src = Sourcegraph(endpoint, "{s}")\n',
+        lambda r: "sgp_" + chars(HEX, 16)(r) + "_" + chars(HEX, 40)(r),
+    ),
+    Format("sourcegraph_v2_neutral", "INFO search as {s} ok\n", prefixed("sgp_", chars(HEX, 40))),
+    Format(
+        "github_after_underscore",
+        "INFO cloned with key_{s}\n",
+        prefixed("ghp_", mixed(ALNUM, 36)),
+    ),
+    Format(
+        "github_pat_after_underscore",
+        'repo = Repo(url, "x_{s}")\n',
+        prefixed("github_pat_", mixed(ALNUM + "_", 82)),
+    ),
+    Format(
+        "gitlab_after_underscore",
+        "INFO runner ci_{s} registered\n",
+        prefixed("glpat-", mixed(URLSAFE, 20)),
+    ),
+    Format(
+        "anthropic_after_underscore",
+        'client = Client("prod_{s}")\n',
+        prefixed("sk-ant-api03-", mixed(URLSAFE, 93)),
+    ),
+    Format(
+        "slack_after_underscore",
+        "DEBUG posting as bot_{s}\n",
+        lambda r: (
+            ("xoxb-" + chars(string.digits, 12)(r) + "-" + chars(string.digits, 13)(r) + "-")
+            + mixed(ALNUM, 24)(r)
+        ),
+    ),
     Format(
         "postman",
         "POSTMAN_API_KEY={s}\n",
@@ -537,6 +610,12 @@ TOKEN_FORMATS: tuple[Format, ...] = (
         lambda r: base64.b64encode(r.randbytes(32)).decode(),
     ),
 )
+
+
+def grafana_legacy(r: random.Random) -> str:
+    """A Grafana API key of the legacy kind: base64 of {"k":"<key>","n":"<name>","id":<org>}."""
+    fields = {"k": mixed(ALNUM, 32)(r), "n": r.choice(WORDS), "id": r.randint(1, 99)}
+    return base64.b64encode(json.dumps(fields, separators=(",", ":")).encode()).decode()
 
 
 def rng_discord(r: random.Random) -> str:

@@ -100,6 +100,14 @@ def _token_shapes() -> list[str]:
     shapes += ["PMAK-" + h(24) + "-" + h(34), "key-" + h(32)]
     shapes += [f"dp.{k}." + a(44) for k in "st st.dev ct pt sa said scim audit".split()]
     shapes += ["eyJhbGciOiJIUzI1NiJ9.eyJ" + a(40) + "." + a(43)]
+    shapes += ["sk-or-v1-" + h(64), h(32) + "-" + h(8) + "-" + h(8)]
+    upper = string.ascii_uppercase + string.digits
+    shapes += ["A3-" + "-".join(_body(upper, n) for n in (6, 11, 5, 5, 5))]
+    shapes += ["eyJrIjoi" + a(80) + "=", "pnu_" + a(36), "pnb_" + a(36), "rubygems_" + h(48)]
+    shapes += [f"pscale_{k}_" + a(43) for k in ("tkn", "pw", "oauth")]
+    shapes += ["fo1_" + a(43), "fm2_" + a(150), "fm1a_" + a(150), "fm1r_" + a(150) + "=="]
+    shapes += ["sgp_" + h(16) + "_" + h(40), "sgp_local_" + h(40), "sgp_" + h(40)]
+    shapes += [f"{k}_" + h(64) for k in ("sgd", "sgs", "slk")]
     for label in ("RSA ", "EC ", "OPENSSH ", "ENCRYPTED ", "", "PGP PRIVATE KEY BLOCK"):
         head = "PGP PRIVATE KEY BLOCK" if label.startswith("PGP") else f"{label}PRIVATE KEY"
         body = "\n".join(_body(ALNUM + "+/", 64) for _ in range(4))

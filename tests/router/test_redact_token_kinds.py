@@ -8,6 +8,8 @@ Relic, New Relic's own scanner (newrelic/rusty-hog). Every token is built at run
 
 from __future__ import annotations
 
+import base64
+import json
 import string
 
 import pytest
@@ -16,6 +18,19 @@ from ocp_router.redact import finds_secret, marker, redact
 from tests.router.token_text import ALNUM, B64, HEX, UPPER_DIGITS, URLSAFE, fake
 
 NEW_RELIC, SERVICE = "newrelic_key", "service_token"
+
+
+def _grafana_legacy_key(seed: int) -> str:
+    # base64 of {"k":"<32 alphanumerics>","n":"<key name>","id":<org>}: "eyJrIjoi" is {"k":"
+    fields = {"k": fake(32, ALNUM, seed), "n": "ci-deploy", "id": 1}
+    return base64.b64encode(json.dumps(fields, separators=(",", ":")).encode()).decode()
+
+
+_GRAFANA_LEGACY = _grafana_legacy_key(47)
+_ONEPASSWORD = "-".join(fake(n, UPPER_DIGITS, 48 + i) for i, n in enumerate((6, 11, 5, 5, 5)))
+_ONEPASSWORD_SPLIT = "-".join(
+    fake(n, UPPER_DIGITS, 53 + i) for i, n in enumerate((6, 6, 5, 5, 5, 5))
+)
 
 # (kind, head, body, tail): one of every shape added, each with its documented length; the
 # token is head + body + tail, and with a body of x's it is what docs write for "your key".
@@ -55,6 +70,27 @@ SHAPES: list[tuple[str, str, str, str]] = [
     (SERVICE, "pcsk_", fake(5, ALNUM, 38) + "_" + fake(63, ALNUM, 39), ""),  # Pinecone
     (SERVICE, "HRKU-AA", fake(58, URLSAFE, 40), ""),  # Heroku
     (SERVICE, "ntn_", fake(11, string.digits, 41) + fake(35, ALNUM, 42), ""),  # Notion
+    ("openrouter_key", "sk-or-v1-", fake(64, HEX, 43), ""),
+    # Mailgun's API keys since 2019 (and webhook signing keys): <32 hex>-<8 hex>-<8 hex>
+    (SERVICE, "", fake(32, HEX, 44), "-" + fake(8, HEX, 45) + "-" + fake(8, HEX, 46)),
+    (SERVICE, "A3-", _ONEPASSWORD, ""),  # 1Password account Secret Key
+    (SERVICE, "A3-", _ONEPASSWORD_SPLIT, ""),  # ... with its middle group split
+    (SERVICE, "eyJrIjoi", _GRAFANA_LEGACY[8:], ""),  # Grafana API key (legacy)
+    (SERVICE, "pscale_tkn_", fake(43, ALNUM + "_", 60), ""),  # PlanetScale
+    (SERVICE, "pscale_pw_", fake(43, ALNUM + "_", 61), ""),
+    (SERVICE, "pscale_oauth_", fake(43, ALNUM + "_", 62), ""),
+    (SERVICE, "pnu_", fake(36, ALNUM, 63), ""),  # Prefect user key
+    (SERVICE, "pnb_", fake(36, ALNUM, 64), ""),  # Prefect service account key
+    (SERVICE, "rubygems_", fake(48, HEX, 65), ""),
+    (SERVICE, "fo1_", fake(43, URLSAFE, 66), ""),  # Fly.io
+    (SERVICE, "fm2_", fake(160, B64, 67), "="),  # Fly.io macaroon (after "FlyV1 ")
+    (SERVICE, "fm1r_", fake(300, B64, 68), ""),
+    (SERVICE, "sgp_", fake(16, HEX, 69) + "_" + fake(40, HEX, 70), ""),  # Sourcegraph v3
+    (SERVICE, "sgp_local_", fake(40, HEX, 71), ""),
+    (SERVICE, "sgp_", fake(40, HEX, 72), ""),  # Sourcegraph v2
+    (SERVICE, "sgd_", fake(64, HEX, 73), ""),  # Sourcegraph's Cody Gateway, license keys
+    (SERVICE, "slk_", fake(64, HEX, 74), ""),
+    (SERVICE, "sgs_", fake(64, HEX, 75), ""),
 ]
 TOKENS = [(kind, head + body + tail) for kind, head, body, tail in SHAPES]
 IDS = [head or tail for _, head, _, tail in SHAPES]
@@ -80,13 +116,21 @@ def test_a_token_is_redacted_whole_by_its_shape_where_no_name_says_secret(
 
 
 # Shapes whose body has no fixed length: a character more is a longer token, not a new name.
-_OPEN_ENDED = ("sk_prod_", "rk_prod_", "glc_", "ops_", "ABSK", "bedrock-api-key-")
+_OPEN_ENDED = (
+    *("sk_prod_", "rk_prod_", "glc_", "ops_", "ABSK", "bedrock-api-key-"),
+    *("eyJrIjoi", "pscale_", "fm2_", "fm1r_"),
+)
+#: Prefixes no identifier holds: a token of theirs after `_` (key_ghp_..., a pasted name) is a
+#: token, where a shorter prefix (pnu_, sgp_) is taken for the end of some snake_case name.
+AFTER_UNDERSCORE = ("sk-or-v1-", "pscale_", "rubygems_")
 
 
 @pytest.mark.parametrize(("kind", "token"), TOKENS, ids=IDS)
 def test_a_token_shape_inside_a_longer_identifier_is_left_alone(kind: str, token: str) -> None:
     # a letter glued before, or after one of a fixed length: part of some other name or data
-    texts = [f"call(x{token})\n", f"call(_{token})\n"]
+    texts = [f"call(x{token})\n"]
+    if not token.startswith(AFTER_UNDERSCORE):
+        texts.append(f"call(_{token})\n")
     if not token.startswith(_OPEN_ENDED):
         texts += [f"call({token}q)\n", f"call({token}7)\n"]
     for text in texts:
@@ -148,3 +192,64 @@ def test_words_and_code_that_share_a_prefix_are_left_alone() -> None:
 def test_a_random_body_that_reads_as_words_is_still_a_token(kind: str, token: str) -> None:
     text = f"https://api.example.com/v1/ingest/{token}/events\n"
     assert redact(text).text == text.replace(token, marker(kind))
+
+
+def _digits(n: int, seed: int) -> str:
+    return fake(n, string.digits, seed)
+
+
+# Tokens whose prefix no identifier holds, glued to a name by `_` (key_ghp_..., x_github_pat_...)
+UNDERSCORE_LED = [
+    *(("github_token", f"gh{c}_" + fake(36, ALNUM, 80 + i)) for i, c in enumerate("pousr")),
+    ("github_token", "github_pat_" + fake(82, ALNUM + "_", 85)),
+    ("gitlab_token", "glpat-" + fake(20, URLSAFE, 86)),
+    ("anthropic_key", "sk-ant-api03-" + fake(93, URLSAFE, 87)),
+    ("slack_token", f"xoxb-{_digits(12, 88)}-{_digits(13, 89)}-" + fake(24, ALNUM, 90)),
+    ("slack_token", f"xoxp-{_digits(12, 91)}-{_digits(12, 92)}-" + fake(32, HEX, 93)),
+    ("openrouter_key", "sk-or-v1-" + fake(64, HEX, 94)),
+    (SERVICE, "pscale_pw_" + fake(43, ALNUM, 95)),
+    (SERVICE, "rubygems_" + fake(48, HEX, 96)),
+    ("google_oauth", "GOCSPX-" + fake(28, URLSAFE, 103)),
+    ("pypi_token", "pypi-Ag" + "EIcHlwaS5vcmc" + fake(60, URLSAFE, 104)),  # split: no literal
+    ("digitalocean_token", "dop_v1_" + fake(64, HEX, 105)),
+    ("shopify_token", "shpat_" + fake(32, HEX, 106)),
+]
+
+
+@pytest.mark.parametrize("template", NEUTRAL)
+@pytest.mark.parametrize("name", ["key_", "x_"])
+@pytest.mark.parametrize(("kind", "token"), UNDERSCORE_LED, ids=[t[:9] for _, t in UNDERSCORE_LED])
+def test_a_distinctive_token_after_an_underscore_is_redacted(
+    kind: str, token: str, name: str, template: str
+) -> None:
+    text = template.replace("{t}", name + token)
+    # where the whole value is also random-looking (a URL parameter, a string), the name goes too
+    redacted = (text.replace(token, marker(kind)), text.replace(name + token, marker(kind)))
+    assert redact(text).text in redacted
+
+
+def test_a_fly_token_of_several_macaroons_is_redacted_whole() -> None:
+    # flyctl prints "FlyV1 fm2_<macaroon>,fm2_<discharge>": one token, the scheme kept
+    token = "fm2_" + fake(180, B64, 97) + "=,fm2_" + fake(120, B64, 98)
+    for text in (f'headers = {{"Authorization": "FlyV1 {token}"}}\n', f"INFO using {token}\n"):
+        assert redact(text).text == text.replace(token, marker(SERVICE))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f'client = OpenRouter(url, "sk-or-v1-{"0" * 64}")\n',  # a placeholder
+        f"INFO deployed {fake(32, HEX, 99)}-{fake(4, HEX, 100)}-{fake(4, HEX, 101)} ok\n",
+        "paper sizes A3-PORTRA-LANDSCAPE-FOLDS-GLOSS-MATTE-PRINT are supported\n",
+    ],
+)
+def test_look_alikes_of_the_new_shapes_are_left_alone(text: str) -> None:
+    assert redact(text).redactions == (), text
+
+
+def test_a_deepseek_key_keeps_the_openai_label() -> None:
+    # DeepSeek's keys are sk-<32 hex>, and so are Alibaba DashScope's: the shape names no
+    # provider, so the key is redacted under the label of the sk- family
+    token = "sk-" + fake(32, HEX, 102)
+    text = f'client = OpenAI(base_url="https://api.deepseek.com", api_key="{token}")\n'
+    assert redact(text).text == text.replace(token, marker("openai_key"))

@@ -21,6 +21,7 @@ KINDS: tuple[str, ...] = (
     "github_token",
     "gitlab_token",
     "anthropic_key",
+    "openrouter_key",
     "openai_key",
     "groq_key",
     "xai_key",

@@ -25,7 +25,7 @@ TOKEN_GATES: tuple[re.Pattern[str], ...] = (
     re.compile(
         # `_` is in every snake_case name: the class, the character before `_` in one of the
         # branches below, turns most of them away before the branches are tried one by one
-        r"_(?<=[28abcfgkmnoprstu]_)"
+        r"_(?<=[128abcdfghkmnoprstuw]_)"
         r"(?:(?<=gh[pousr]_)"  # gh[pousr]_ (github_token)
         r"|(?<=github_)"  # github_pat_
         r"|(?<=[sr]k_)(?:live|test|prod)_"  # [sr]k_(live|test|prod)_ (stripe_key)
@@ -38,6 +38,10 @@ TOKEN_GATES: tuple[re.Pattern[str], ...] = (
         r"|(?<=glc_)|(?<=glsa_)|(?<=sntry[us]_)"  # Grafana, Sentry (service_token)
         r"|(?<=ops_)eyJ|(?<=lsv2_)(?:pt|sk)_"  # 1Password, LangSmith (service_token)
         r"|(?<=pcsk_)|(?<=ntn_)"  # Pinecone, Notion (service_token)
+        r"|(?<=_tkn_)|(?<=_pw_)|(?<=_oauth_)"  # pscale_tkn_, ... (service_token, PlanetScale)
+        r"|(?<=pn[ub]_)|(?<=rubygems_)"  # Prefect, RubyGems (service_token)
+        r"|(?<=fo1_)|(?<=fm2_)|(?<=fm1[ar]_)"  # Fly.io (service_token)
+        r"|(?<=sgp_)|(?<=s(?:gd|gs|lk)_)"  # Sourcegraph (service_token)
         r"|(?<=(?<![A-Za-z0-9_])sk_)[0-9a-f]{8})"  # sk_<48 hex> (service_token, ElevenLabs)
     ),
     re.compile(
@@ -52,7 +56,7 @@ TOKEN_GATES: tuple[re.Pattern[str], ...] = (
         r"|(?<=NR(?:AK|AA|RA|II|IQ|JS|BR|SP)-)|NRMA"  # NR..- and -NRMA (newrelic_key)
         r"|(?<=xai-)|(?<=pplx-)"  # xai_key, perplexity_key
         r"|(?<=GOCSPX-)"  # google_oauth
-        r"|(?<=[0-9a-f]-)us)"  # [0-9a-f]{32}-us\d (mailchimp_key)
+        r"|(?<=[0-9a-f]-)(?:us|[0-9a-f]{8}-))"  # <32 hex>-us\d (mailchimp_key), Mailgun's
     ),
     re.compile(
         r"\.(?:(?<=SG\.)"  # SG. (sendgrid_key)
@@ -67,12 +71,13 @@ TOKEN_GATES: tuple[re.Pattern[str], ...] = (
         r"|ccessKey=|ccountKey="  # AccessKey= (SharedAccessKey= too), AccountKey= (azure_key)
         r"|GE-SECRET-KEY-1"  # age identities (private_key)
         r"|TATT3|BSK"  # ATATT3, ABSK (service_token: Atlassian, Amazon Bedrock)
+        r"|3-"  # A3- (service_token: a 1Password Secret Key)
         r"|(?<=NRA)L"  # <hex>NRAL (newrelic_key, license key)
         r"|(?<=:A)A)"  # <bot id>:AA (telegram_token)
     ),
     re.compile(r"=(?<=[?&]sig=)"),  # [?&]sig= (azure_key, SAS)
     re.compile(r"Q~"),  # \dQ~ (azure_key, AAD client secret)
-    re.compile(r"J(?<=eyJ)"),  # eyJ (jwt)
+    re.compile(r"J(?<=eyJ)"),  # eyJ (jwt; eyJrIjoi, service_token: Grafana's legacy keys)
     re.compile(r"d(?:api|ose)"),  # dapi, dose (databricks_token): one pass, not two
     re.compile(r"K(?<=SK)[0-9a-f]{32}"),  # SK<32 hex> (service_token, Twilio)
 )
@@ -125,6 +130,19 @@ RARE_PREFIXES = (
     "pcsk_",
     "HRKU-AA",
     "ntn_",
+    "A3-",
+    "eyJrIjoi",
+    "pscale_",
+    "pnu_",
+    "pnb_",
+    "rubygems_",
+    "fo1_",
+    "fm1",  # fm1a_, fm1r_
+    "fm2_",
+    "sgp_",
+    "sgd_",
+    "sgs_",
+    "slk_",
 )
 
 

@@ -1,6 +1,12 @@
 """Secrets `redact` recognises by their own shape wherever they stand: provider tokens by
 prefix (`TOKEN_PATTERNS`; _redact_scan.py's gates let a text that holds none skip them),
 Discord bot tokens, PEM and age private keys, and a GCP service account's private key.
+
+A token may not follow a letter or digit (it would be the tail of some other name or data). A
+prefix no identifier holds may follow `_` too (GitHub's, glpat-, sk-ant-, sk-or-v1-, Slack's,
+GOCSPX-, pypi-Ag, dop_v1_, shpat_, pscale_, rubygems_): a key glued to a name (key_ghp_...) is
+still a key. After a short prefix (pnu_, sgp_, r8_, hf_) `_` keeps it out: there the prefix is
+more likely the end of a snake_case name.
 """
 
 from __future__ import annotations
@@ -97,7 +103,8 @@ def _after_prefix(v: str) -> bool:
     return _random_body(v[cut + 1 :])
 
 
-def _mailchimp(v: str) -> bool:
+def _varied_hex_head(v: str) -> bool:
+    """The 32 hex characters a Mailchimp or Mailgun key starts with are no placeholder."""
     return not is_filler(v[:32]) and len(set(v[:32])) > 8
 
 
@@ -117,6 +124,16 @@ def _filled_after(head: int, tail: int = 0) -> _Check:
     upper-case bodies are not judged by the word test: "dadeeeeb" and "KISDENAD" read as words
     to it, and one key in a few hundred would be missed."""
     return lambda v: not is_filler(v[head : len(v) - tail])
+
+
+def _after_second_underscore(v: str) -> bool:
+    """The body of pscale_tkn_<body>, pscale_pw_ and pscale_oauth_ looks random."""
+    return _random_body(v.split("_", 2)[2])
+
+
+def _after_last_underscore(v: str) -> bool:
+    """The hex after a Sourcegraph token's instance id (sgp_<id>_<hex>, sgp_local_<hex>)."""
+    return not is_filler(v.rsplit("_", 1)[1])
 
 
 def _newrelic_ingest(v: str) -> bool:
@@ -147,21 +164,21 @@ TOKEN_PATTERNS: tuple[_Pattern, ...] = (
         "github_token",
         # GitHub App installation tokens are ghs_<app id>_<JWT> since April 2026 (~520 chars)
         re.compile(
-            r"gh(?<![A-Za-z0-9_]gh)[pousr]_"
+            r"gh(?<![A-Za-z0-9]gh)[pousr]_"
             r"(?:\d+_[\w-]{10,}\.[\w-]{10,}\.[\w-]{10,}|[A-Za-z0-9]{36,251})(?![A-Za-z0-9_])"
         ),
         check=_not_filler,
     ),
     _Pattern(
         "github_token",
-        re.compile(r"github_pat_(?<![A-Za-z0-9_]github_pat_)[A-Za-z0-9_]{22,255}"),
+        re.compile(r"github_pat_(?<![A-Za-z0-9]github_pat_)[A-Za-z0-9_]{22,255}"),
         check=_not_filler,
     ),
     _Pattern(
         "gitlab_token",
         # routable tokens (GitLab 17.x+) end in .<version><crc>
         re.compile(
-            r"glpat-(?<![\w-]glpat-)[A-Za-z0-9_-]{20,}(?:\.[0-9a-z]{2}\.?[0-9a-z]{7}(?![\w-]))?"
+            r"glpat-(?<![A-Za-z0-9-]glpat-)[A-Za-z0-9_-]{20,}(?:\.[0-9a-z]{2}\.?[0-9a-z]{7}(?![\w-]))?"
         ),
         check=_not_filler,
     ),
@@ -176,10 +193,16 @@ TOKEN_PATTERNS: tuple[_Pattern, ...] = (
     ),
     _Pattern(
         "anthropic_key",
-        re.compile(r"sk-ant-(?<![\w-]sk-ant-)[A-Za-z0-9_-]{20,}"),
+        re.compile(r"sk-ant-(?<![A-Za-z0-9-]sk-ant-)[A-Za-z0-9_-]{20,}"),
         check=_not_filler,
     ),
     _Pattern(
+        "openrouter_key",
+        re.compile(r"sk-or-v1-(?<![A-Za-z0-9-]sk-or-v1-)[0-9a-f]{64}(?![\w-])"),
+        check=_filled_after(9),
+    ),
+    _Pattern(
+        # DeepSeek's keys (sk-<32 hex>) are here too: Alibaba DashScope's have the same shape
         "openai_key",
         re.compile(r"sk-(?<![\w-]sk-)(?!ant-)[A-Za-z0-9_-]{20,}"),
         check=_mixed,
@@ -211,7 +234,9 @@ TOKEN_PATTERNS: tuple[_Pattern, ...] = (
     _Pattern(
         "slack_token",
         # xoxc- is a browser session's token, xoxd- its d cookie (URL-encoded base64)
-        re.compile(r"x(?<![\w-]x)(?:(?:ox[abposrec]|app)-[A-Za-z0-9-]{10,}|oxd-[\w%/+=-]{10,})"),
+        re.compile(
+            r"x(?<![A-Za-z0-9-]x)(?:(?:ox[abposrec]|app)-[A-Za-z0-9-]{10,}|oxd-[\w%/+=-]{10,})"
+        ),
         check=_has_digit,
     ),
     _Pattern(
@@ -239,7 +264,7 @@ TOKEN_PATTERNS: tuple[_Pattern, ...] = (
         "google_oauth",
         # an OAuth client's secret (GOCSPX-) and a user's access token (ya29.)
         re.compile(
-            r"GOCSPX-(?<![\w-]GOCSPX-)[A-Za-z0-9_-]{28}(?![\w-])"
+            r"GOCSPX-(?<![A-Za-z0-9-]GOCSPX-)[A-Za-z0-9_-]{28}(?![\w-])"
             r"|ya29\.(?<![\w.]ya29\.)[A-Za-z0-9_-]{30,}"
         ),
         check=_after_prefix,
@@ -266,7 +291,7 @@ TOKEN_PATTERNS: tuple[_Pattern, ...] = (
     ),
     _Pattern(
         "pypi_token",
-        re.compile(r"pypi-Ag(?<![\w-]pypi-Ag)[A-Za-z0-9_-]{50,}"),
+        re.compile(r"pypi-Ag(?<![A-Za-z0-9-]pypi-Ag)[A-Za-z0-9_-]{50,}"),
         check=_not_filler,
     ),
     _Pattern(
@@ -328,19 +353,19 @@ TOKEN_PATTERNS: tuple[_Pattern, ...] = (
     _Pattern(
         "mailchimp_key",
         re.compile(r"-us(?<=(?<![0-9a-f])[0-9a-f]{32}-us)\d{1,2}(?!\w)"),
-        check=_mailchimp,
+        check=_varied_hex_head,
         back=32,
         rare=True,
     ),
     _Pattern(
         "shopify_token",
-        re.compile(r"shp(?:at|ca|pa|ss)_(?<![\w]shp.._)[a-fA-F0-9]{32}(?![\w])"),
+        re.compile(r"shp(?:at|ca|pa|ss)_(?<![A-Za-z0-9]shp.._)[a-fA-F0-9]{32}(?![\w])"),
         check=_not_filler,
         rare=True,
     ),
     _Pattern(
         "digitalocean_token",
-        re.compile(r"do[por]_v1_(?<![\w]do._v1_)[a-f0-9]{64}(?![\w])"),
+        re.compile(r"do[por]_v1_(?<![A-Za-z0-9]do._v1_)[a-f0-9]{64}(?![\w])"),
         check=_not_filler,
         rare=True,
     ),
@@ -378,7 +403,7 @@ TOKEN_PATTERNS: tuple[_Pattern, ...] = (
         rare=True,
     ),
     # Pulumi, Atlassian, Grafana, Sentry, 1Password, LangSmith, Amazon Bedrock, Pinecone,
-    # Heroku, Notion: (check of the body, pattern)
+    # Heroku, Notion, PlanetScale, Prefect, RubyGems, Fly.io, Sourcegraph: (check, pattern)
     *(
         _Pattern("service_token", re.compile(rx), check=check, rare=True)
         for check, rx in (
@@ -418,6 +443,40 @@ TOKEN_PATTERNS: tuple[_Pattern, ...] = (
             ),
             (_random_after(7), r"HRKU-AA(?<![\w-]HRKU-AA)[A-Za-z0-9_-]{58}(?![\w-])"),
             (_random_after(4), r"ntn_(?<![A-Za-z0-9_]ntn_)\d{11}[A-Za-z0-9]{35}(?![\w-])"),
+            # 1Password's account Secret Key: A3-<account id>-<26 characters in groups>
+            (
+                _random_after(3),
+                r"A3-(?<![\w-]A3-)[A-Z0-9]{6}-(?:[A-Z0-9]{11}|[A-Z0-9]{6}-[A-Z0-9]{5})"
+                r"(?:-[A-Z0-9]{5}){3}(?![\w-])",
+            ),
+            # Grafana's legacy API keys: base64 of {"k":"<key>","n":"<name>","id":<org>}; no
+            # dot follows (a JWT whose payload starts so is a jwt)
+            (
+                _random_after(8),
+                r"eyJrIjoi(?<![\w+/-]eyJrIjoi)[A-Za-z0-9+/]{70,400}={0,3}(?![\w+/=-]|\.[\w-])",
+            ),
+            # PlanetScale; a body does not end in a sentence's full stop
+            (
+                _after_second_underscore,
+                r"pscale_(?<![A-Za-z0-9]pscale_)(?:tkn|pw|oauth)_[\w=.-]{32,64}(?<!\.)(?![\w=-])",
+            ),
+            # Prefect: a user's key (pnu_) and a service account's (pnb_)
+            (_random_after(4), r"pn[ub]_(?<![A-Za-z0-9_]pn[ub]_)[A-Za-z0-9]{36}(?![\w-])"),
+            (_filled_after(9), r"rubygems_(?<![A-Za-z0-9]rubygems_)[0-9a-f]{48}(?![\w-])"),
+            # Fly.io: an org token, and macaroons (after "FlyV1 ", several joined by commas)
+            (_random_after(4), r"fo1_(?<![\w-]fo1_)[\w-]{43}(?![\w-])"),
+            (
+                _random_after(4),
+                r"fm(?:1[ar]_(?<![\w+/-]fm1[ar]_)|2_(?<![\w+/-]fm2_))[A-Za-z0-9+/]{100,}={0,3}"
+                r"(?:,fm(?:1[ar]|2)_[A-Za-z0-9+/]{20,}={0,3})*(?![\w+/=-])",
+            ),
+            # Sourcegraph: sgp_<instance id>_ (v3), sgp_ (v2; v1 was 40 bare hex, a commit
+            # SHA's shape), and its Cody Gateway, license and subscription tokens
+            (
+                _after_last_underscore,
+                r"sgp_(?<![A-Za-z0-9_]sgp_)(?:[0-9a-fA-F]{16}_|local_)?[0-9a-fA-F]{40}(?![\w-])",
+            ),
+            (_filled_after(4), r"s(?:gd|gs|lk)_(?<![A-Za-z0-9_]s.._)[0-9a-f]{64}(?![\w-])"),
         )
     ),
     _Pattern(
@@ -429,6 +488,12 @@ TOKEN_PATTERNS: tuple[_Pattern, ...] = (
         "service_token",  # ElevenLabs API keys; not rare: every task_ and disk_ holds sk_
         re.compile(r"sk_(?<![A-Za-z0-9_]sk_)[0-9a-f]{48}(?![\w-])"),
         check=_filled_after(3),
+    ),
+    _Pattern(
+        "service_token",  # Mailgun's keys since 2019: not rare, there is no literal to look for
+        re.compile(r"-(?<=(?<![\w-])[0-9a-f]{32}-)[0-9a-f]{8}-[0-9a-f]{8}(?![\w-])"),
+        check=_varied_hex_head,
+        back=32,
     ),
     *(
         _Pattern("service_token", re.compile(rx + r"(?![\w-])"), check=_service_token, rare=True)

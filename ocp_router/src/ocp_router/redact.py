@@ -15,25 +15,30 @@ What is detected (kind in brackets):
 - Tokens recognised by prefix and shape wherever they appear: AWS access key ids AKIA/ASIA/
   ABIA/ACCA (``aws_access_key``); GitHub ghp_/gho_/ghu_/ghs_/ghr_/github_pat_, ghs_<app_id>_<JWT>
   (``github_token``); GitLab glpat-/gldt-/glrt-/glptt-/... (``gitlab_token``); Anthropic sk-ant-
-  (``anthropic_key``); OpenAI sk-/sk-proj-/sk-svcacct-/sk-admin- (``openai_key``); Groq gsk_
-  (``groq_key``); xAI xai- (``xai_key``); Perplexity pplx- (``perplexity_key``); Replicate r8_
-  (``replicate_token``); Slack xox[abposrecd]-/xapp- (``slack_token``) and webhook URLs
-  (``slack_webhook``, host kept); Stripe secret and restricted keys sk_/rk_ of live/test/prod,
-  whsec_ (``stripe_key``; publishable pk_ keys are public: the assignment and entropy rules leave
-  them alone); Google AIza (``google_api_key``), GOCSPX- and ya29. (``google_oauth``); SendGrid SG.
-  (``sendgrid_key``); Hugging Face hf_ and api_org_ (``huggingface_token``); npm_ (``npm_token``);
-  pypi-Ag (``pypi_token``); Azure AccountKey=/SharedAccessKey=, SAS ``sig=`` and AAD client secrets
-  (``azure_key``); Discord bot tokens (``discord_token``), Telegram bot tokens (``telegram_token``),
-  Vault hvs./hvb. (``vault_token``), Databricks dapi and dose (``databricks_token``), Mailchimp
-  ``...-us12`` (``mailchimp_key``), Shopify shpat_ (``shopify_token``), DigitalOcean dop_v1_
+  (``anthropic_key``); OpenRouter sk-or-v1- (``openrouter_key``); OpenAI
+  sk-/sk-proj-/sk-svcacct-/sk-admin-, and DeepSeek's and DashScope's sk-<32 hex>, which no part of
+  tells from an OpenAI key (``openai_key``); Groq gsk_ (``groq_key``); xAI xai- (``xai_key``);
+  Perplexity pplx- (``perplexity_key``); Replicate r8_ (``replicate_token``); Slack
+  xox[abposrecd]-/xapp- (``slack_token``) and webhook URLs (``slack_webhook``, host kept); Stripe
+  secret and restricted keys sk_/rk_ of live/test/prod, whsec_ (``stripe_key``; publishable pk_ keys
+  are public: the assignment and entropy rules leave them alone); Google AIza (``google_api_key``),
+  GOCSPX- and ya29. (``google_oauth``); SendGrid SG. (``sendgrid_key``); Hugging Face hf_ and
+  api_org_ (``huggingface_token``); npm_ (``npm_token``); pypi-Ag (``pypi_token``); Azure
+  AccountKey=/SharedAccessKey=, SAS ``sig=`` and AAD client secrets (``azure_key``); Discord bot
+  tokens (``discord_token``), Telegram bot tokens (``telegram_token``), Vault hvs./hvb.
+  (``vault_token``), Databricks dapi and dose (``databricks_token``), Mailchimp ``...-us12``
+  (``mailchimp_key``), Shopify shpat_ (``shopify_token``), DigitalOcean dop_v1_
   (``digitalocean_token``), New Relic NRAK-/NRAA-/NRRA-/NRII-/NRIQ-/NRJS-/NRBR-/NRSP-, license keys
   ending NRAL and mobile tokens ending -NRMA (``newrelic_key``; a bare 40-hex license key of the old
   format is not told from a commit SHA), Linear lin_api_, Postman PMAK-, Doppler dp.st./dp.pt./...,
-  Mailgun key-, Pulumi pul-, Atlassian ATATT3, Grafana glc_/glsa_, Sentry sntrys_/sntryu_, 1Password
-  ops_, LangSmith lsv2_pt_/lsv2_sk_, Twilio SK<32 hex>, Amazon Bedrock ABSK/bedrock-api-key-,
-  ElevenLabs sk_<48 hex>, Pinecone pcsk_, Heroku HRKU-AA, Notion ntn_ (``service_token``); age
-  secret keys (``private_key``); JWTs, three base64url segments with the header starting ``eyJ``
-  (``jwt``).
+  Mailgun key- and <32 hex>-<8 hex>-<8 hex>, Pulumi pul-, Atlassian ATATT3, Grafana glc_/glsa_ and
+  legacy eyJrIjoi keys, Sentry sntrys_/sntryu_, 1Password ops_ and Secret Keys A3-, LangSmith
+  lsv2_pt_/lsv2_sk_, Twilio SK<32 hex>, Amazon Bedrock ABSK/bedrock-api-key-, ElevenLabs sk_<48
+  hex>, Pinecone pcsk_, Heroku HRKU-AA, Notion ntn_, PlanetScale
+  pscale_tkn_/pscale_pw_/pscale_oauth_, Prefect pnu_/pnb_, RubyGems rubygems_, Fly.io fo1_ and
+  fm1a_/fm1r_/fm2_ macaroons, Sourcegraph sgp_/sgd_/slk_/sgs_ (``service_token``); age secret keys
+  (``private_key``); JWTs, three base64url segments with the header starting ``eyJ`` (``jwt``). A
+  token may follow ``_`` where its prefix is one no identifier holds (``key_ghp_...``).
 - HTTP credentials: ``Authorization: Bearer <token>`` / ``Authorization: Token <token>`` and
   random-looking bearer tokens elsewhere (``bearer_token``); ``Authorization: Basic ...`` and
   ``curl -u user:pass`` (``basic_auth``, the user is kept).
