@@ -609,6 +609,8 @@ TOKEN_FORMATS: tuple[Format, ...] = (
         'ENCRYPTION_KEY: "{s}"\n',
         lambda r: base64.b64encode(r.randbytes(32)).decode(),
     ),
+    Format("prose_api_key", "fyi the staging api key is {s} until we rotate it\n", chars(HEX, 32)),
+    Format("prose_token", "Our deploy token was {s}, ask ops for the new one.\n", mixed(ALNUM, 40)),
 )
 
 

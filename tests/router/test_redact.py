@@ -1072,3 +1072,45 @@ def test_a_chosen_password_written_bare_after_other_words_is_redacted(text: str)
 )
 def test_an_expression_of_names_after_a_password_name_is_still_left_alone(text: str) -> None:
     assert redact(text).redactions == ()
+
+
+MADE = "wy1QqjJSaDVfvVcIripW9EwNsRwL85O2NiTtyVA1"  # "pw" inside: no reference for all that
+
+
+@pytest.mark.parametrize(
+    ("text", "secret"),
+    [
+        ("The staging API key is 7f3a9c2e81b4d6f0a5e3c7b9d2f1e8a4 until Friday.", None),
+        ("the api key for staging is 7f3a9c2e81b4d6f0a5e3c7b9d2f1e8a4", None),
+        (f"Our deploy token was {MADE}, ask ops for the new one.", MADE),
+        (f"note: the client secret is '{MADE}'", MADE),
+        (f"the access token should be {MADE}.", MADE),
+        (f"the key is {MADE}", MADE),
+    ],
+)
+def test_a_key_token_or_secret_quoted_in_a_sentence_is_redacted(
+    text: str, secret: str | None
+) -> None:
+    secret = secret or "7f3a9c2e81b4d6f0a5e3c7b9d2f1e8a4"
+    assert_redacted(text, secret, "generic_secret_assignment")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the token is expired",
+        "The key is unique per tenant.",
+        "the sort key is created_at_2024_index",
+        "the cache key is 9f86d081884c7d659a2feaa0c55ad015",  # a digest, under any key's name
+        "the cache key is user:1234:profile:abcdef",
+        "the secret is config.api_secret_value",
+        "the key is settings.API_KEY_2",
+        "the token is getToken(user2, scope)",
+        "the token is <your-token-here-123456>",
+        "the commit is 9f86d081884c7d659a2feaa0c55ad015",
+    ],
+)
+def test_a_sentence_about_a_key_or_token_without_a_machine_made_value_is_left_alone(
+    text: str,
+) -> None:
+    assert_untouched(text)

@@ -14,9 +14,12 @@ from ocp_router._redact_values import (
     UPPER_SNAKE_RE,
     assignment_kind,
     classify_name,
+    high_entropy,
     is_filler,
+    is_placeholder,
     is_reference,
     is_template,
+    looks_random,
     names_a_secret,
     plain_word,
     symbol_heavy_random,
@@ -81,6 +84,12 @@ _K8S_TAIL_RE = re.compile(  # - name: DB_PASSWORD \n  value: x
 )
 _CALL_TAIL_RE = re.compile(  # setPassword("x"), .password('x')
     r"""\([ \t]*(?P<value>"(?:[^"\\\n]|\\.){1,1024}"|'(?:[^'\\\n]|\\.){1,1024}')[ \t]*[),]"""
+)
+# "the staging API key is 7f3a...", "our deploy token was Xk9...": a key, token or secret named
+# in a sentence, its value after "is".
+_PROSE_TAIL_RE = re.compile(
+    r"(?:[ \t]+(?:for|of|on|to|at)[ \t]+[\w.@:/-]{1,64}){0,2}[ \t]+"
+    r"(?i:is|was|will[ \t]+be|should[ \t]+be)[ \t]+[\"'`]?(?P<value>[^\s\"'`]{16,512})"
 )
 _SQL_TAIL_RE = re.compile(r"""[ \t]+(?P<value>'[^'\n]{1,512}'|"[^"\n]{1,512}")""")  # PASSWORD 'x'
 _SQL_BEFORE_RE = re.compile(r"(?i)\b(?:with|encrypted|unencrypted|set)[ \t]+$")
@@ -177,6 +186,8 @@ def _other_value(text: str, start: int, name_end: int, name: str, name_class: st
         return None
     elif name.lower() == "password" and _SQL_BEFORE_RE.search(line_before(text, start)):
         m = _SQL_TAIL_RE.match(text, name_end)
+    elif name_class != "password" and (m := _PROSE_TAIL_RE.match(text, name_end)):
+        return _prose_value(text, m, start, words)
     if m is None:
         return None
     raw = m.group("value")
@@ -188,6 +199,23 @@ def _other_value(text: str, start: int, name_end: int, name: str, name_class: st
         return None  # ("DB_PASSWORD", "STRIPE_KEY"): a list of names
     kind = assignment_kind(name_class, v, True, words)
     return None if kind is None else (s, e, PRIORITY[kind])
+
+
+def _prose_value(text: str, m: re.Match[str], start: int, words: tuple[str, ...]) -> Hit | None:
+    """The value after "<name> is" in a sentence. Only a machine-made one counts: a sentence
+    says "the token is expired" or "the key is unique" far more often than it quotes one.
+    (Passwords, which people choose, have their own prose rule.)"""
+    before = line_before(text, start).split()[-1:]  # "API key": the word before counts
+    words = (*words_of_name(before[0]), *words) if before else words
+    s = m.start("value")
+    v = m.group("value").rstrip(".,;:)!?")
+    if is_placeholder(v, words) or "[REDACTED:" in v or is_reference(v, words):
+        return None  # "the token is <token>", "the key is settings.api_key2"
+    if classify_name("_".join(words[-2:])) == "secret":  # an API key, a token: hex counts too
+        found = looks_random(v) and any(c.isdigit() for c in v) and any(c.isalpha() for c in v)
+    else:  # a key of any kind (cache, sort, hash): only a mixed-case random one
+        found = high_entropy(v)
+    return (s, s + len(v), PRIORITY["generic_secret_assignment"]) if found else None
 
 
 def _config_value(
