@@ -204,6 +204,7 @@ PASSWORD_CONTEXTS: tuple[Format, ...] = (
     Format("pgpass", "db.internal:5432:app:app:{s}\n", render=no(":\\")),
     Format("environ_setdefault", 'os.environ.setdefault("DB_PASSWORD", "{s}")\n'),
     Format("prose", "fyi the prod db password is {s} until friday\n"),
+    Format("prose_for", "the password for the staging db: {s} until friday\n"),
     Format("ini", "[database]\nhost = db.internal\npassword = {s}\n"),
     Format("properties", "spring.datasource.password={s}\n"),
     Format(
@@ -611,6 +612,7 @@ TOKEN_FORMATS: tuple[Format, ...] = (
     ),
     Format("prose_api_key", "fyi the staging api key is {s} until we rotate it\n", chars(HEX, 32)),
     Format("prose_token", "Our deploy token was {s}, ask ops for the new one.\n", mixed(ALNUM, 40)),
+    Format("spaced_name", "webhook: api_key {s} (rotated monthly)\n", chars(HEX, 32)),
 )
 
 

@@ -1086,6 +1086,8 @@ MADE = "wy1QqjJSaDVfvVcIripW9EwNsRwL85O2NiTtyVA1"  # "pw" inside: no reference f
         (f"note: the client secret is '{MADE}'", MADE),
         (f"the access token should be {MADE}.", MADE),
         (f"the key is {MADE}", MADE),
+        ("api_key 7f3a9c2e81b4d6f0a5e3c7b9d2f1e8a4", None),  # a name, a space, a value
+        (f"X-Api-Key {MADE}", MADE),
     ],
 )
 def test_a_key_token_or_secret_quoted_in_a_sentence_is_redacted(
@@ -1108,9 +1110,31 @@ def test_a_key_token_or_secret_quoted_in_a_sentence_is_redacted(
         "the token is getToken(user2, scope)",
         "the token is <your-token-here-123456>",
         "the commit is 9f86d081884c7d659a2feaa0c55ad015",
+        "cache_key 9f86d081884c7d659a2feaa0c55ad015",
+        "token tokenizerConfigurationValue",
     ],
 )
 def test_a_sentence_about_a_key_or_token_without_a_machine_made_value_is_left_alone(
     text: str,
 ) -> None:
+    assert_untouched(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "password for staging: Xk9vQ2!mP",
+        "the password for the staging db: Xk9vQ2!mP",
+        "the password for the db at db.internal:5432 is Xk9vQ2!mP",
+    ],
+)
+def test_a_password_named_for_something_in_a_sentence_is_redacted(text: str) -> None:
+    assert_redacted(text, "Xk9vQ2!mP", "password_assignment")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["the password for the user: see the vault", "password for this account: changeme"],
+)
+def test_a_sentence_about_a_password_for_something_without_one_is_left_alone(text: str) -> None:
     assert_untouched(text)

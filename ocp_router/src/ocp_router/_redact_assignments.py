@@ -91,6 +91,8 @@ _PROSE_TAIL_RE = re.compile(
     r"(?:[ \t]+(?:for|of|on|to|at)[ \t]+[\w.@:/-]{1,64}){0,2}[ \t]+"
     r"(?i:is|was|will[ \t]+be|should[ \t]+be)[ \t]+[\"'`]?(?P<value>[^\s\"'`]{16,512})"
 )
+# "api_key 7f3a...", "X-Api-Key 7f3a...": a value after the name and a space, no operator.
+_SPACED_TAIL_RE = re.compile(r"[ \t]+(?P<value>[A-Za-z0-9+/_~-]{16,512}=*)(?![^\s,;)])")
 _SQL_TAIL_RE = re.compile(r"""[ \t]+(?P<value>'[^'\n]{1,512}'|"[^"\n]{1,512}")""")  # PASSWORD 'x'
 _SQL_BEFORE_RE = re.compile(r"(?i)\b(?:with|encrypted|unencrypted|set)[ \t]+$")
 _SETTERS = frozenset("set with use put update change reset".split())
@@ -187,6 +189,8 @@ def _other_value(text: str, start: int, name_end: int, name: str, name_class: st
     elif name.lower() == "password" and _SQL_BEFORE_RE.search(line_before(text, start)):
         m = _SQL_TAIL_RE.match(text, name_end)
     elif name_class != "password" and (m := _PROSE_TAIL_RE.match(text, name_end)):
+        return _prose_value(text, m, start, words)
+    elif name_class == "secret" and (m := _SPACED_TAIL_RE.match(text, name_end)):
         return _prose_value(text, m, start, words)
     if m is None:
         return None

@@ -90,11 +90,13 @@ def auth_hits(text: str, lowered: str) -> Iterator[Hit]:
 
 # ---- passwords without an assignment: prose, commands, SQL, line formats ----------------------
 
-# On the lower-cased text. "the prod db password is X", "password for staging: X".
+# On the lower-cased text. "the prod db password is X", "password for the staging db: X" (a
+# colon right after the words a "for" starts; a bare "password:" is an assignment's).
+_PROSE_FOR = r"[ \t]+(?:for|of|on|to|at)(?:[ \t]+[\w.@/-]{1,64}){1,3}"
 _PROSE_RE = re.compile(
-    r"p(?:assword|asswd|assphrase|asscode|w)(?:[ \t]+(?:for|of|on|to|at)[ \t]+"
-    r"[\w.@:/-]{1,64}){0,2}[ \t]+(?P<op>is|was|will be|should be|=|:|->)[ \t]+[\"'`]?"
-    r"(?P<v>[^\s\"'`]{3,256})"
+    rf"p(?:assword|asswd|assphrase|asscode|w)(?:{_PROSE_FOR}[ \t]*(?P<op1>=|:|->)|"
+    r"(?:[ \t]+(?:for|of|on|to|at)(?:[ \t]+[\w.@:/-]{1,64}){1,3}){0,2}[ \t]+"
+    r"(?P<op>is|was|will be|should be|=|:|->))[ \t]+[\"'`]?(?P<v>[^\s\"'`]{3,256})"
 )
 _SQL_IDENTIFIED_RE = re.compile(
     r"identified[ \t]+by[ \t]+(?:password[ \t]+)?(?P<v>'[^'\n]+'|\"[^\"\n]+\")"
@@ -159,6 +161,7 @@ def phrase_hits(text: str, lowered: str) -> Iterator[Hit]:
                 continue  # "password is user.password": code, or a sentence about one
             if plain_word(v.rstrip(".,;:)!?")):
                 continue  # "(required if password is set)"
+            # "password = x" may be code; "password for the staging db: x" is a sentence
             if literal_password(v, code=m.group("op") in ("=", ":", "->")):
                 yield s, e, prio
     if "identified" in lowered:
