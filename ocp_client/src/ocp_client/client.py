@@ -12,6 +12,7 @@ ocp-server installed next to this interpreter, or the one on PATH.
 from __future__ import annotations
 
 import importlib.util
+import shlex
 import shutil
 import sys
 from collections.abc import Mapping, Sequence
@@ -25,12 +26,18 @@ from mcp.types import CallToolResult, TextContent, TextResourceContents, Tool
 from pydantic import BaseModel, ValidationError
 
 import ocp_wire as wire
+from ocp_client.stderr_tail import StderrTail
 
 R = TypeVar("R", bound=BaseModel)
 
 
 class OCPToolError(RuntimeError):
     """The server answered a tool call with an error; the message is the server's."""
+
+
+class OCPServerError(RuntimeError):
+    """The server process did not start, or stopped answering; the message names its command
+    and ends with the last lines it wrote on stderr."""
 
 
 # Each tool's result model by either of its names (the server answers to both).
@@ -92,18 +99,40 @@ class OCPClient:
         self.timeout = timeout
         self._stack: AsyncExitStack | None = None
         self._session: ClientSession | None = None
+        self._stderr: StderrTail | None = None
+
+    @property
+    def command_line(self) -> str:
+        """The server's command as a shell would read it (the environment is not shown)."""
+        return shlex.join([self._params.command, *self._params.args])
 
     async def __aenter__(self) -> Self:
         stack = AsyncExitStack()
+        stderr = StderrTail()
         try:
-            read, write = await stack.enter_async_context(stdio_client(self._params))
+            try:
+                transport = stdio_client(self._params, errlog=stderr.errlog)
+                read, write = await stack.enter_async_context(transport)
+            finally:
+                stderr.release()
             session = await stack.enter_async_context(_Session(read, write))
             await session.initialize()
+        except OSError:  # not started; the message names the command
+            await stack.aclose()
+            raise
+        except Exception as exc:
+            await stack.aclose()
+            raise await self._server_error("did not start", stderr) from exc
         except BaseException:
             await stack.aclose()
             raise
-        self._stack, self._session = stack, session
+        self._stack, self._session, self._stderr = stack, session, stderr
         return self
+
+    async def _server_error(self, what: str, stderr: StderrTail) -> OCPServerError:
+        last = await stderr.last_lines()
+        said = f"; its stderr ended with:\n{last}" if last else " (nothing on stderr)"
+        return OCPServerError(f"ocp-server {what}: `{self.command_line}`{said}")
 
     async def __aexit__(
         self,
@@ -113,7 +142,7 @@ class OCPClient:
     ) -> None:
         if self._stack is not None:
             await self._stack.aclose()
-        self._stack = self._session = None
+        self._stack = self._session = self._stderr = None
 
     @property
     def session(self) -> ClientSession:

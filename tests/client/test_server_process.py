@@ -1,0 +1,30 @@
+"""OCPClient against a server process that fails: missing, exiting at once, silent, killed
+mid-call. Each failure is an error naming the command (with the last lines the server wrote
+on stderr), raised promptly rather than a hang; `wait_for` only guards against a hang."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+import pytest
+
+from ocp_client import OCPClient, OCPServerError
+
+
+def fake_server(source: str, *, timeout: float = 120.0) -> OCPClient:
+    """A client whose server is this Python source, run by this interpreter."""
+    return OCPClient(sys.executable, ["-c", source], timeout=timeout)
+
+
+async def test_a_missing_command_is_named() -> None:
+    with pytest.raises(FileNotFoundError, match="/nonexistent/ocp-server"):
+        await asyncio.wait_for(OCPClient("/nonexistent/ocp-server").__aenter__(), 10)
+
+
+async def test_a_server_exiting_at_once_is_named_with_its_last_stderr_lines() -> None:
+    client = fake_server("import sys; print('no workspace: /x', file=sys.stderr); sys.exit(3)")
+    with pytest.raises(OCPServerError) as caught:
+        await asyncio.wait_for(client.__aenter__(), 10)
+    message = str(caught.value)
+    assert sys.executable in message and "no workspace: /x" in message
