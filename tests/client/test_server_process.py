@@ -28,3 +28,17 @@ async def test_a_server_exiting_at_once_is_named_with_its_last_stderr_lines() ->
         await asyncio.wait_for(client.__aenter__(), 10)
     message = str(caught.value)
     assert sys.executable in message and "no workspace: /x" in message
+
+
+SILENT = """
+import sys, time
+print("Starting up...", flush=True)  # junk on the wire, then nothing
+print("loading models", file=sys.stderr, flush=True)
+time.sleep(60)
+"""
+
+
+async def test_a_server_that_never_answers_initialize_fails_within_the_clients_timeout() -> None:
+    with pytest.raises(OCPServerError, match="did not answer") as caught:
+        await asyncio.wait_for(fake_server(SILENT, timeout=1).__aenter__(), 20)
+    assert "loading models" in str(caught.value)

@@ -22,7 +22,14 @@ from types import TracebackType
 from typing import Any, Literal, Self, TypeVar
 
 from mcp import ClientSession, StdioServerParameters, stdio_client
-from mcp.types import CallToolResult, TextContent, TextResourceContents, Tool
+from mcp.shared.exceptions import MCPError
+from mcp.types import (
+    REQUEST_TIMEOUT,
+    CallToolResult,
+    TextContent,
+    TextResourceContents,
+    Tool,
+)
 from pydantic import BaseModel, ValidationError
 
 import ocp_wire as wire
@@ -115,14 +122,20 @@ class OCPClient:
                 read, write = await stack.enter_async_context(transport)
             finally:
                 stderr.release()
-            session = await stack.enter_async_context(_Session(read, write))
+            # The timeout covers every request, `initialize` too: a server that never answers
+            # (a banner on stdout, a hang) fails instead of waiting forever.
+            session = await stack.enter_async_context(
+                _Session(read, write, read_timeout_seconds=self.timeout)
+            )
             await session.initialize()
         except OSError:  # not started; the message names the command
             await stack.aclose()
             raise
         except Exception as exc:
             await stack.aclose()
-            raise await self._server_error("did not start", stderr) from exc
+            timed_out = isinstance(exc, MCPError) and exc.code == REQUEST_TIMEOUT
+            what = f"did not answer within {self.timeout:g} s" if timed_out else "did not start"
+            raise await self._server_error(what, stderr) from exc
         except BaseException:
             await stack.aclose()
             raise
