@@ -5,7 +5,10 @@ on stderr), raised promptly rather than a hang; `wait_for` only guards against a
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -42,3 +45,27 @@ async def test_a_server_that_never_answers_initialize_fails_within_the_clients_t
     with pytest.raises(OCPServerError, match="did not answer") as caught:
         await asyncio.wait_for(fake_server(SILENT, timeout=1).__aenter__(), 20)
     assert "loading models" in str(caught.value)
+
+
+def dying_server() -> OCPClient:
+    return OCPClient(sys.executable, [str(Path(__file__).with_name("dying_server.py"))])
+
+
+async def test_a_server_dying_mid_call_fails_that_call_and_the_next_naming_it() -> None:
+    async with dying_server() as client:
+        with pytest.raises(OCPServerError, match="fatal: the index is corrupt") as caught:
+            await asyncio.wait_for(client.call("die", {}), 10)
+        assert "dying_server.py" in str(caught.value)
+        with pytest.raises(OCPServerError, match="dying_server.py"):
+            await asyncio.wait_for(client.list_tools(), 10)
+
+
+async def test_a_pending_call_fails_when_the_server_is_killed() -> None:
+    async with dying_server() as client:
+        pid = (await client.call("pid", {})).structured_content
+        assert isinstance(pid, dict)
+        pending = asyncio.create_task(client.call("hang", {}))
+        await asyncio.sleep(0)  # the request is on its way
+        os.kill(pid["result"], signal.SIGKILL)
+        with pytest.raises(OCPServerError, match=r"closed the connection.*\(nothing on stderr\)"):
+            await asyncio.wait_for(pending, 10)

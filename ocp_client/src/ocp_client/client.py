@@ -15,7 +15,7 @@ import importlib.util
 import shlex
 import shutil
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from contextlib import AsyncExitStack
 from pathlib import Path
 from types import TracebackType
@@ -24,6 +24,7 @@ from typing import Any, Literal, Self, TypeVar
 from mcp import ClientSession, StdioServerParameters, stdio_client
 from mcp.shared.exceptions import MCPError
 from mcp.types import (
+    CONNECTION_CLOSED,
     REQUEST_TIMEOUT,
     CallToolResult,
     TextContent,
@@ -36,6 +37,7 @@ import ocp_wire as wire
 from ocp_client.stderr_tail import StderrTail
 
 R = TypeVar("R", bound=BaseModel)
+T = TypeVar("T")
 
 
 class OCPToolError(RuntimeError):
@@ -163,13 +165,22 @@ class OCPClient:
             raise RuntimeError("use `async with OCPClient(...) as client:` first")
         return self._session
 
+    async def _from_server(self, request: Awaitable[T]) -> T:
+        """A request's answer; a server gone meanwhile is an OCPServerError saying which."""
+        try:
+            return await request
+        except MCPError as exc:
+            if exc.code != CONNECTION_CLOSED or self._stderr is None:
+                raise
+            raise await self._server_error("closed the connection", self._stderr) from exc
+
     async def list_tools(self) -> list[Tool]:
-        return list((await self.session.list_tools()).tools)
+        return list((await self._from_server(self.session.list_tools())).tools)
 
     async def call(self, name: str, arguments: Mapping[str, Any]) -> CallToolResult:
         """Call a tool by name and return the raw result (errors are not raised)."""
-        return await self.session.call_tool(
-            name, dict(arguments), read_timeout_seconds=self.timeout
+        return await self._from_server(
+            self.session.call_tool(name, dict(arguments), read_timeout_seconds=self.timeout)
         )
 
     async def run(self, shape: wire.ToolShape[Any, R], /, **arguments: Any) -> R:
@@ -245,7 +256,7 @@ class OCPClient:
     async def index_status(self) -> wire.IndexReport:
         """The `ocp://index/status` resource: files, chunks, skips by reason, last update,
         watcher and build progress of the server's workspace."""
-        result = await self.session.read_resource(wire.STATUS_URI)
+        result = await self._from_server(self.session.read_resource(wire.STATUS_URI))
         for content in result.contents:
             if isinstance(content, TextResourceContents):
                 return wire.IndexReport.model_validate_json(content.text)
