@@ -69,3 +69,13 @@ async def test_a_pending_call_fails_when_the_server_is_killed() -> None:
         os.kill(pid["result"], signal.SIGKILL)
         with pytest.raises(OCPServerError, match=r"closed the connection.*\(nothing on stderr\)"):
             await asyncio.wait_for(pending, 10)
+
+
+async def test_entering_an_open_client_again_is_refused_instead_of_orphaning_its_server() -> None:
+    client = dying_server()
+    async with client:
+        with pytest.raises(RuntimeError, match="already open"):
+            await asyncio.wait_for(client.__aenter__(), 10)
+        assert (await client.call("pid", {})).structured_content is not None
+    async with client:  # once closed it opens again
+        assert (await client.call("pid", {})).structured_content is not None

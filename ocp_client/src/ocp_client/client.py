@@ -116,6 +116,8 @@ class OCPClient:
         return shlex.join([self._params.command, *self._params.args])
 
     async def __aenter__(self) -> Self:
+        if self._stack is not None:  # a second server would replace the first, left running
+            raise RuntimeError("this OCPClient is already open; close it or make another")
         stack = AsyncExitStack()
         stderr = StderrTail()
         try:
