@@ -6,7 +6,8 @@
 
 Tool names, argument names and result models come from the wire models (ocp_wire), which the
 server declares too: the client needs them, not the server. Without a `command` it starts the
-ocp-server installed next to this interpreter, or the one on PATH.
+ocp-server installed next to this interpreter, or the one on PATH. The server's environment is
+the MCP SDK's short safe list plus `env`: nothing else of ours (keys, OCP_* settings) reaches it.
 """
 
 from __future__ import annotations
