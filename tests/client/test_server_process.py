@@ -5,6 +5,7 @@ on stderr), raised promptly rather than a hang; `wait_for` only guards against a
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import signal
 import sys
@@ -79,3 +80,30 @@ async def test_entering_an_open_client_again_is_refused_instead_of_orphaning_its
         assert (await client.call("pid", {})).structured_content is not None
     async with client:  # once closed it opens again
         assert (await client.call("pid", {})).structured_content is not None
+
+
+def running(pid: int) -> bool:
+    """Whether the process exists, unreaped zombies included (Linux)."""
+    return Path(f"/proc/{pid}").exists()
+
+
+async def test_a_client_dropped_open_stops_its_server_and_cancels_nothing() -> None:
+    client = dying_server()
+    await client.__aenter__()
+    answer = (await client.call("pid", {})).structured_content
+    assert isinstance(answer, dict)
+    del client
+    gc.collect()
+    async with asyncio.timeout(20):  # only a guard: the server is stopped, reaped, and the
+        while running(answer["result"]):  # task that opened the client goes on
+            await asyncio.sleep(0.05)
+
+
+async def test_a_client_opened_in_one_task_closes_in_another() -> None:
+    """As an async pytest fixture or a `wait_for(client.__aenter__(), ...)` does."""
+    client = dying_server()
+    await asyncio.wait_for(client.__aenter__(), 10)
+    answer = (await client.call("pid", {})).structured_content
+    assert isinstance(answer, dict)
+    await asyncio.wait_for(client.__aexit__(None, None, None), 10)
+    assert not running(answer["result"])

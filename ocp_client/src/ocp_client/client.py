@@ -12,17 +12,19 @@ the MCP SDK's short safe list plus `env`: nothing else of ours (keys, OCP_* sett
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import shlex
 import shutil
 import sys
+import weakref
 from collections.abc import Awaitable, Mapping, Sequence
-from contextlib import AsyncExitStack
+from contextlib import suppress
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, Self, TypeVar
 
-from mcp import ClientSession, StdioServerParameters, stdio_client
+from mcp import ClientSession, StdioServerParameters
 from mcp.shared.exceptions import MCPError
 from mcp.types import (
     CONNECTION_CLOSED,
@@ -35,6 +37,7 @@ from mcp.types import (
 from pydantic import BaseModel, ValidationError
 
 import ocp_wire as wire
+from ocp_client.server_task import close_soon, serve
 from ocp_client.stderr_tail import StderrTail
 
 R = TypeVar("R", bound=BaseModel)
@@ -107,7 +110,9 @@ class OCPClient:
             cwd=str(cwd) if cwd is not None else None,
         )
         self.timeout = timeout
-        self._stack: AsyncExitStack | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._closing: asyncio.Event | None = None
+        self._finalizer: weakref.finalize[Any, Any] | None = None
         self._session: ClientSession | None = None
         self._stderr: StderrTail | None = None
 
@@ -117,34 +122,30 @@ class OCPClient:
         return shlex.join([self._params.command, *self._params.args])
 
     async def __aenter__(self) -> Self:
-        if self._stack is not None:  # a second server would replace the first, left running
+        if self._task is not None:  # a second server would replace the first, left running
             raise RuntimeError("this OCPClient is already open; close it or make another")
-        stack = AsyncExitStack()
+        loop = asyncio.get_running_loop()
         stderr = StderrTail()
+        opened: asyncio.Future[ClientSession] = loop.create_future()
+        closing = asyncio.Event()
+        # The task must not hold `self`: a client dropped open is collected, and closes it.
+        serving = serve(_Session, self._params, self.timeout, stderr, opened, closing)
+        task = loop.create_task(serving, name=f"ocp-server session {self._params.command}")
         try:
-            try:
-                transport = stdio_client(self._params, errlog=stderr.errlog)
-                read, write = await stack.enter_async_context(transport)
-            finally:
-                stderr.release()
-            # The timeout covers every request, `initialize` too: a server that never answers
-            # (a banner on stdout, a hang) fails instead of waiting forever.
-            session = await stack.enter_async_context(
-                _Session(read, write, read_timeout_seconds=self.timeout)
-            )
-            await session.initialize()
+            session = await opened
         except OSError:  # not started; the message names the command
-            await stack.aclose()
             raise
         except Exception as exc:
-            await stack.aclose()
             timed_out = isinstance(exc, MCPError) and exc.code == REQUEST_TIMEOUT
             what = f"did not answer within {self.timeout:g} s" if timed_out else "did not start"
             raise await self._server_error(what, stderr) from exc
-        except BaseException:
-            await stack.aclose()
+        except BaseException:  # cancelled while starting: stop the server before going on
+            task.cancel()
+            with suppress(BaseException):  # cancelled again: the task goes on stopping it
+                await asyncio.shield(task)
             raise
-        self._stack, self._session, self._stderr = stack, session, stderr
+        self._task, self._closing, self._session, self._stderr = task, closing, session, stderr
+        self._finalizer = weakref.finalize(self, close_soon, loop, closing)
         return self
 
     async def _server_error(self, what: str, stderr: StderrTail) -> OCPServerError:
@@ -158,9 +159,14 @@ class OCPClient:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self._stack is not None:
-            await self._stack.aclose()
-        self._stack = self._session = self._stderr = None
+        task, closing, finalizer = self._task, self._closing, self._finalizer
+        self._task = self._closing = self._finalizer = self._session = self._stderr = None
+        if task is None or closing is None or finalizer is None:
+            return
+        finalizer.detach()
+        closing.set()
+        # Shielded: a caller cancelled meanwhile leaves the task to finish stopping the server.
+        await asyncio.shield(task)
 
     @property
     def session(self) -> ClientSession:
