@@ -2,7 +2,7 @@
 
 from importlib.metadata import version as _version
 
-from ocp_client.client import OCPClient, OCPToolError
+from ocp_client.client import OCPClient, OCPServerError, OCPToolError
 
 __version__ = _version("ocp-client")
-__all__ = ["OCPClient", "OCPToolError", "__version__"]
+__all__ = ["OCPClient", "OCPServerError", "OCPToolError", "__version__"]

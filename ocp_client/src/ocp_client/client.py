@@ -6,31 +6,51 @@
 
 Tool names, argument names and result models come from the wire models (ocp_wire), which the
 server declares too: the client needs them, not the server. Without a `command` it starts the
-ocp-server installed next to this interpreter, or the one on PATH.
+ocp-server installed next to this interpreter, or the one on PATH. The server's environment is
+the MCP SDK's short safe list plus `env`: nothing else of ours (keys, OCP_* settings) reaches it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
+import shlex
 import shutil
 import sys
-from collections.abc import Mapping, Sequence
-from contextlib import AsyncExitStack
+import weakref
+from collections.abc import Awaitable, Mapping, Sequence
+from contextlib import suppress
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, Self, TypeVar
 
-from mcp import ClientSession, StdioServerParameters, stdio_client
-from mcp.types import CallToolResult, TextContent, TextResourceContents, Tool
+from mcp import ClientSession, StdioServerParameters
+from mcp.shared.exceptions import MCPError
+from mcp.types import (
+    CONNECTION_CLOSED,
+    REQUEST_TIMEOUT,
+    CallToolResult,
+    TextContent,
+    TextResourceContents,
+    Tool,
+)
 from pydantic import BaseModel, ValidationError
 
 import ocp_wire as wire
+from ocp_client.server_task import close_soon, serve
+from ocp_client.stderr_tail import StderrTail
 
 R = TypeVar("R", bound=BaseModel)
+T = TypeVar("T")
 
 
 class OCPToolError(RuntimeError):
     """The server answered a tool call with an error; the message is the server's."""
+
+
+class OCPServerError(RuntimeError):
+    """The server process did not start, or stopped answering; the message names its command
+    and ends with the last lines it wrote on stderr."""
 
 
 # Each tool's result model by either of its names (the server answers to both).
@@ -90,20 +110,48 @@ class OCPClient:
             cwd=str(cwd) if cwd is not None else None,
         )
         self.timeout = timeout
-        self._stack: AsyncExitStack | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._closing: asyncio.Event | None = None
+        self._finalizer: weakref.finalize[Any, Any] | None = None
         self._session: ClientSession | None = None
+        self._stderr: StderrTail | None = None
+
+    @property
+    def command_line(self) -> str:
+        """The server's command as a shell would read it (the environment is not shown)."""
+        return shlex.join([self._params.command, *self._params.args])
 
     async def __aenter__(self) -> Self:
-        stack = AsyncExitStack()
+        if self._task is not None:  # a second server would replace the first, left running
+            raise RuntimeError("this OCPClient is already open; close it or make another")
+        loop = asyncio.get_running_loop()
+        stderr = StderrTail()
+        opened: asyncio.Future[ClientSession] = loop.create_future()
+        closing = asyncio.Event()
+        # The task must not hold `self`: a client dropped open is collected, and closes it.
+        serving = serve(_Session, self._params, self.timeout, stderr, opened, closing)
+        task = loop.create_task(serving, name=f"ocp-server session {self._params.command}")
         try:
-            read, write = await stack.enter_async_context(stdio_client(self._params))
-            session = await stack.enter_async_context(_Session(read, write))
-            await session.initialize()
-        except BaseException:
-            await stack.aclose()
+            session = await opened
+        except OSError:  # not started; the message names the command
             raise
-        self._stack, self._session = stack, session
+        except Exception as exc:
+            timed_out = isinstance(exc, MCPError) and exc.code == REQUEST_TIMEOUT
+            what = f"did not answer within {self.timeout:g} s" if timed_out else "did not start"
+            raise await self._server_error(what, stderr) from exc
+        except BaseException:  # cancelled while starting: stop the server before going on
+            task.cancel()
+            with suppress(BaseException):  # cancelled again: the task goes on stopping it
+                await asyncio.shield(task)
+            raise
+        self._task, self._closing, self._session, self._stderr = task, closing, session, stderr
+        self._finalizer = weakref.finalize(self, close_soon, loop, closing)
         return self
+
+    async def _server_error(self, what: str, stderr: StderrTail) -> OCPServerError:
+        last = await stderr.last_lines()
+        said = f"; its stderr ended with:\n{last}" if last else " (nothing on stderr)"
+        return OCPServerError(f"ocp-server {what}: `{self.command_line}`{said}")
 
     async def __aexit__(
         self,
@@ -111,9 +159,14 @@ class OCPClient:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self._stack is not None:
-            await self._stack.aclose()
-        self._stack = self._session = None
+        task, closing, finalizer = self._task, self._closing, self._finalizer
+        self._task = self._closing = self._finalizer = self._session = self._stderr = None
+        if task is None or closing is None or finalizer is None:
+            return
+        finalizer.detach()
+        closing.set()
+        # Shielded: a caller cancelled meanwhile leaves the task to finish stopping the server.
+        await asyncio.shield(task)
 
     @property
     def session(self) -> ClientSession:
@@ -121,13 +174,22 @@ class OCPClient:
             raise RuntimeError("use `async with OCPClient(...) as client:` first")
         return self._session
 
+    async def _from_server(self, request: Awaitable[T]) -> T:
+        """A request's answer; a server gone meanwhile is an OCPServerError saying which."""
+        try:
+            return await request
+        except MCPError as exc:
+            if exc.code != CONNECTION_CLOSED or self._stderr is None:
+                raise
+            raise await self._server_error("closed the connection", self._stderr) from exc
+
     async def list_tools(self) -> list[Tool]:
-        return list((await self.session.list_tools()).tools)
+        return list((await self._from_server(self.session.list_tools())).tools)
 
     async def call(self, name: str, arguments: Mapping[str, Any]) -> CallToolResult:
         """Call a tool by name and return the raw result (errors are not raised)."""
-        return await self.session.call_tool(
-            name, dict(arguments), read_timeout_seconds=self.timeout
+        return await self._from_server(
+            self.session.call_tool(name, dict(arguments), read_timeout_seconds=self.timeout)
         )
 
     async def run(self, shape: wire.ToolShape[Any, R], /, **arguments: Any) -> R:
@@ -203,7 +265,7 @@ class OCPClient:
     async def index_status(self) -> wire.IndexReport:
         """The `ocp://index/status` resource: files, chunks, skips by reason, last update,
         watcher and build progress of the server's workspace."""
-        result = await self.session.read_resource(wire.STATUS_URI)
+        result = await self._from_server(self.session.read_resource(wire.STATUS_URI))
         for content in result.contents:
             if isinstance(content, TextResourceContents):
                 return wire.IndexReport.model_validate_json(content.text)

@@ -1,0 +1,109 @@
+"""OCPClient against a server process that fails: missing, exiting at once, silent, killed
+mid-call. Each failure is an error naming the command (with the last lines the server wrote
+on stderr), raised promptly rather than a hang; `wait_for` only guards against a hang."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import os
+import signal
+import sys
+from pathlib import Path
+
+import pytest
+
+from ocp_client import OCPClient, OCPServerError
+
+
+def fake_server(source: str, *, timeout: float = 120.0) -> OCPClient:
+    """A client whose server is this Python source, run by this interpreter."""
+    return OCPClient(sys.executable, ["-c", source], timeout=timeout)
+
+
+async def test_a_missing_command_is_named() -> None:
+    with pytest.raises(FileNotFoundError, match="/nonexistent/ocp-server"):
+        await asyncio.wait_for(OCPClient("/nonexistent/ocp-server").__aenter__(), 10)
+
+
+async def test_a_server_exiting_at_once_is_named_with_its_last_stderr_lines() -> None:
+    client = fake_server("import sys; print('no workspace: /x', file=sys.stderr); sys.exit(3)")
+    with pytest.raises(OCPServerError) as caught:
+        await asyncio.wait_for(client.__aenter__(), 10)
+    message = str(caught.value)
+    assert sys.executable in message and "no workspace: /x" in message
+
+
+SILENT = """
+import sys, time
+print("Starting up...", flush=True)  # junk on the wire, then nothing
+print("loading models", file=sys.stderr, flush=True)
+time.sleep(60)
+"""
+
+
+async def test_a_server_that_never_answers_initialize_fails_within_the_clients_timeout() -> None:
+    with pytest.raises(OCPServerError, match="did not answer") as caught:
+        await asyncio.wait_for(fake_server(SILENT, timeout=1).__aenter__(), 20)
+    assert "loading models" in str(caught.value)
+
+
+def dying_server() -> OCPClient:
+    return OCPClient(sys.executable, [str(Path(__file__).with_name("dying_server.py"))])
+
+
+async def test_a_server_dying_mid_call_fails_that_call_and_the_next_naming_it() -> None:
+    async with dying_server() as client:
+        with pytest.raises(OCPServerError, match="fatal: the index is corrupt") as caught:
+            await asyncio.wait_for(client.call("die", {}), 10)
+        assert "dying_server.py" in str(caught.value)
+        with pytest.raises(OCPServerError, match="dying_server.py"):
+            await asyncio.wait_for(client.list_tools(), 10)
+
+
+async def test_a_pending_call_fails_when_the_server_is_killed() -> None:
+    async with dying_server() as client:
+        pid = (await client.call("pid", {})).structured_content
+        assert isinstance(pid, dict)
+        pending = asyncio.create_task(client.call("hang", {}))
+        await asyncio.sleep(0)  # the request is on its way
+        os.kill(pid["result"], signal.SIGKILL)
+        with pytest.raises(OCPServerError, match=r"closed the connection.*\(nothing on stderr\)"):
+            await asyncio.wait_for(pending, 10)
+
+
+async def test_entering_an_open_client_again_is_refused_instead_of_orphaning_its_server() -> None:
+    client = dying_server()
+    async with client:
+        with pytest.raises(RuntimeError, match="already open"):
+            await asyncio.wait_for(client.__aenter__(), 10)
+        assert (await client.call("pid", {})).structured_content is not None
+    async with client:  # once closed it opens again
+        assert (await client.call("pid", {})).structured_content is not None
+
+
+def running(pid: int) -> bool:
+    """Whether the process exists, unreaped zombies included (Linux)."""
+    return Path(f"/proc/{pid}").exists()
+
+
+async def test_a_client_dropped_open_stops_its_server_and_cancels_nothing() -> None:
+    client = dying_server()
+    await client.__aenter__()
+    answer = (await client.call("pid", {})).structured_content
+    assert isinstance(answer, dict)
+    del client
+    gc.collect()
+    async with asyncio.timeout(20):  # only a guard: the server is stopped, reaped, and the
+        while running(answer["result"]):  # task that opened the client goes on
+            await asyncio.sleep(0.05)
+
+
+async def test_a_client_opened_in_one_task_closes_in_another() -> None:
+    """As an async pytest fixture or a `wait_for(client.__aenter__(), ...)` does."""
+    client = dying_server()
+    await asyncio.wait_for(client.__aenter__(), 10)
+    answer = (await client.call("pid", {})).structured_content
+    assert isinstance(answer, dict)
+    await asyncio.wait_for(client.__aexit__(None, None, None), 10)
+    assert not running(answer["result"])
