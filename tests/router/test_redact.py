@@ -1138,3 +1138,45 @@ def test_a_password_named_for_something_in_a_sentence_is_redacted(text: str) -> 
 )
 def test_a_sentence_about_a_password_for_something_without_one_is_left_alone(text: str) -> None:
     assert_untouched(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "secret"),
+    [
+        ("password Winter2024!", "Winter2024!"),  # the word, a space, a chosen password
+        ("user admin, password Hunter2#42", "Hunter2#42"),
+        ("ssh in as root with password Tr0ub4dor&3", "Tr0ub4dor&3"),
+        ("- staging password: Winter2024!", "Winter2024!"),  # a colon after other words
+        ("username: admin password: Hunter2#42", "Hunter2#42"),
+        ("Note: the admin password is now Winter2024! (changed today)", "Winter2024!"),
+        ("Reset the admin password to Hunter2#42 and told Bob.", "Hunter2#42"),
+        ("changed the db password to Blue-Falcon-77", "Blue-Falcon-77"),
+        ("I set the Redis password to Tr0ub4dor&3.", "Tr0ub4dor&3"),
+        ("Set DB_PASSWORD to Hunter2#42 on staging", "Hunter2#42"),
+    ],
+)
+def test_a_password_a_person_chose_written_in_a_note_is_redacted(text: str, secret: str) -> None:
+    assert_redacted(text, secret, "password_assignment")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "password Winter is coming",
+        "password field is hidden",
+        "password hashing uses Argon2id",
+        "password policy: min 12, upper, digit",
+        "moved the password to 1Password",
+        "Set the minimum password length to 128",
+        "reset the password to the default",
+        "Changed password to required in the schema",
+        "I set the Redis password to the one in .env.",
+        "docs: the 'password' parameter is deprecated",
+        "def connect(user: str, password: str) -> None:",
+        "new password: see the vault",
+        "login(user, password: pw_input.value)",
+        "db_password is None",
+    ],
+)
+def test_a_note_about_a_password_without_one_is_left_alone(text: str) -> None:
+    assert_untouched(text)

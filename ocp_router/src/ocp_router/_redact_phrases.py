@@ -13,6 +13,8 @@ from ocp_router import _redact_scan as _scan
 from ocp_router._redact_base import PRIORITY, Hit, line_before
 from ocp_router._redact_values import (
     NAME_WORD_RE,
+    chosen_password,
+    classify_name,
     high_entropy,
     is_connection_placeholder,
     is_placeholder,
@@ -93,11 +95,16 @@ def auth_hits(text: str, lowered: str) -> Iterator[Hit]:
 # On the lower-cased text. "the prod db password is X", "password for the staging db: X" (a
 # colon right after the words a "for" starts; a bare "password:" is an assignment's).
 _PROSE_FOR = r"[ \t]+(?:for|of|on|to|at)(?:[ \t]+[\w.@/-]{1,64}){1,3}"
+# Notes also say "password is now X", "reset the password to X", "staging password: X" and
+# "password X": a chosen password (see `chosen_password`) is the only thing these take.
 _PROSE_RE = re.compile(
-    rf"p(?:assword|asswd|assphrase|asscode|w)(?:{_PROSE_FOR}[ \t]*(?P<op1>=|:|->)|"
+    rf"(?P<kw>p(?:assword|asswd|assphrase|asscode|w))(?:{_PROSE_FOR}[ \t]*(?P<op1>=|:|->)|"
     r"(?:[ \t]+(?:for|of|on|to|at)(?:[ \t]+[\w.@:/-]{1,64}){1,3}){0,2}[ \t]+"
-    r"(?P<op>is|was|will be|should be|=|:|->))[ \t]+[\"'`]?(?P<v>[^\s\"'`]{3,256})"
+    r"(?P<op>(?:is|was|will be|should be)(?: now)?|=|:|->)"
+    r"|[ \t]+(?P<to>to)|(?P<colon>:)|(?P<bare>))"
+    r"[ \t]+[\"'`]?(?P<v>[^\s\"'`]{3,256})"
 )
+_WORD_OPS = ("is", "was", "will be", "should be", "is now", "was now", "to")
 _SQL_IDENTIFIED_RE = re.compile(
     r"identified[ \t]+by[ \t]+(?:password[ \t]+)?(?P<v>'[^'\n]+'|\"[^\"\n]+\")"
 )
@@ -145,12 +152,26 @@ def _unquoted(text: str, s: int, e: int) -> tuple[int, int]:
     return s, e
 
 
+def _names_a_password(text: str, end: int) -> bool:
+    """The identifier ending at `end` names a password (DB_PASSWORD, not bypass)."""
+    start = end
+    while start > max(0, end - 64) and (text[start - 1].isalnum() or text[start - 1] in "_-"):
+        start -= 1
+    return classify_name(text[start:end]) == "password"
+
+
 def phrase_hits(text: str, lowered: str) -> Iterator[Hit]:
     prio = PRIORITY["password_assignment"]
     if "pass" in lowered or "pw" in lowered:
         for m in _PROSE_RE.finditer(lowered):
+            word_op = m.group("to") or m.group("op") in _WORD_OPS
             if m.start() and (lowered[m.start() - 1].isalnum() or lowered[m.start() - 1] in "_-"):
-                continue  # inside a longer name (bypass is, pw_hash:)
+                if not (word_op and _names_a_password(text, m.end("kw"))):
+                    continue  # inside a longer name (bypass is, pw_hash:); DB_PASSWORD to X counts
+            if m.group("colon") and not line_before(lowered, m.start()).strip(" \t-*>"):
+                continue  # "password: x" opening a line is an assignment: that rule's
+            # "password to X", "password X", "staging password: X": only a chosen password
+            strict = m.group("to") or m.group("colon") or m.group("bare") is not None
             s, e = m.span("v")
             v = text[s:e]
             after = text[e : e + 2]
@@ -161,8 +182,11 @@ def phrase_hits(text: str, lowered: str) -> Iterator[Hit]:
                 continue  # "password is user.password": code, or a sentence about one
             if plain_word(v.rstrip(".,;:)!?")):
                 continue  # "(required if password is set)"
+            if strict:
+                if chosen_password(v):
+                    yield s, e, prio
             # "password = x" may be code; "password for the staging db: x" is a sentence
-            if literal_password(v, code=m.group("op") in ("=", ":", "->")):
+            elif literal_password(v, code=m.group("op") in ("=", ":", "->")):
                 yield s, e, prio
     if "identified" in lowered:
         for m in _SQL_IDENTIFIED_RE.finditer(lowered):

@@ -18,6 +18,7 @@ __all__ = [
     "UPPER_SNAKE_RE",
     "assignment_kind",
     "char_classes",
+    "chosen_password",
     "classify_name",
     "high_entropy",
     "is_connection_placeholder",
@@ -371,6 +372,24 @@ def literal_password(v: str, *, code: bool = False) -> bool:
     if v[0] == "$" or is_reference(v, ("password",), code=code):
         return False
     return True
+
+
+_CHOSEN_SYMBOLS = frozenset("!#$%&*+=?@^~")
+
+
+def chosen_password(v: str) -> bool:
+    """What a person picks as a password, told from a word, a version or a product name
+    (Argon2id, 1Password, AES-256): letters and a digit, and a symbol no name holds, or
+    hyphens between words of both cases (Blue-Falcon-77); or machine-made characters."""
+    if not literal_password(v):
+        return False
+    if looks_random(v) or symbol_heavy_random(v):
+        return True
+    if len(v) < 6 or not any(c.isdigit() for c in v) or not any(c.isalpha() for c in v):
+        return False
+    if any(c in _CHOSEN_SYMBOLS for c in v):
+        return True
+    return "-" in v and _LOWER_RE.search(v) is not None and _UPPER_RE.search(v) is not None
 
 
 def high_entropy(v: str) -> bool:
