@@ -1075,6 +1075,7 @@ def test_an_expression_of_names_after_a_password_name_is_still_left_alone(text: 
 
 
 MADE = "wy1QqjJSaDVfvVcIripW9EwNsRwL85O2NiTtyVA1"  # "pw" inside: no reference for all that
+HEX32 = "7f3a9c2e81b4d6f0a5e3c7b9d2f1e8a4"
 
 
 @pytest.mark.parametrize(
@@ -1179,4 +1180,43 @@ def test_a_password_a_person_chose_written_in_a_note_is_redacted(text: str, secr
     ],
 )
 def test_a_note_about_a_password_without_one_is_left_alone(text: str) -> None:
+    assert_untouched(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "secret"),
+    [
+        (f"Set MY_SERVICE_TOKEN to {HEX32}", HEX32),
+        (f"set GITHUB_TOKEN to {MADE} in the CI settings", MADE),
+        (f"The secret for the webhook is {HEX32}.", HEX32),
+        (f"the webhook secret ({HEX32}) is in vault", HEX32),
+        (f"Auth token ({MADE}) expires in 30 days", MADE),
+        (f"Use API key `{MADE}` in the header.", MADE),
+        (f"the signing key {HEX32} is in the 1password vault", HEX32),
+        (f"api token: {HEX32}", HEX32),
+        (f"- prod webhook secret: {MADE}", MADE),
+    ],
+)
+def test_a_machine_made_secret_named_in_a_note_is_redacted(text: str, secret: str) -> None:
+    assert_redacted(text, secret, "generic_secret_assignment")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Set MY_SERVICE_TOKEN to the value from 1Password",
+        "set the token to null after logout",
+        "the webhook secret (stored in vault) is rotated monthly",
+        "the secret (SECRET_KEY) is in vault",
+        "The key (sort_key) is indexed",
+        f"the cache key ({HEX32}) is stale",
+        f"the commit key {HEX32} is stale",
+        "Use key `id` for the lookup",
+        "api token: see the vault",
+        "  token: Optional[str] = None",
+        "The secret for the webhook is rotated monthly.",
+        "def refresh(token: str) -> str:",
+    ],
+)
+def test_a_note_about_a_secret_without_a_machine_made_value_is_left_alone(text: str) -> None:
     assert_untouched(text)

@@ -85,14 +85,21 @@ _K8S_TAIL_RE = re.compile(  # - name: DB_PASSWORD \n  value: x
 _CALL_TAIL_RE = re.compile(  # setPassword("x"), .password('x')
     r"""\([ \t]*(?P<value>"(?:[^"\\\n]|\\.){1,1024}"|'(?:[^'\\\n]|\\.){1,1024}')[ \t]*[),]"""
 )
-# "the staging API key is 7f3a...", "our deploy token was Xk9...": a key, token or secret named
-# in a sentence, its value after "is".
+# "the staging API key is 7f3a...", "our deploy token was Xk9...", "the secret for the webhook
+# is ...", "set GITHUB_TOKEN to ...", "the webhook secret (7f3a...)": a key, token or secret
+# named in a sentence, its value after "is" or "to" or in parentheses.
 _PROSE_TAIL_RE = re.compile(
-    r"(?:[ \t]+(?:for|of|on|to|at)[ \t]+[\w.@:/-]{1,64}){0,2}[ \t]+"
-    r"(?i:is|was|will[ \t]+be|should[ \t]+be)[ \t]+[\"'`]?(?P<value>[^\s\"'`]{16,512})"
+    r"(?:[ \t]+(?i:for|of|on|to|at)(?:[ \t]+[\w.@:/-]{1,64}){1,3}){0,2}[ \t]+"
+    r"(?i:is|are|was|were|will[ \t]+be|should[ \t]+be|to)[ \t]+[\"'`]?"
+    r"(?P<value>[^\s\"'`]{16,512})"
+    r"|[ \t]+\([ \t]*[\"'`]?(?P<paren>[^\s\"'`()]{16,512})[\"'`]?[ \t]*\)"
 )
-# "api_key 7f3a...", "X-Api-Key 7f3a...": a value after the name and a space, no operator.
-_SPACED_TAIL_RE = re.compile(r"[ \t]+(?P<value>[A-Za-z0-9+/_~-]{16,512}=*)(?![^\s,;)])")
+# "api_key 7f3a...", "X-Api-Key 7f3a...", "API key `7f3a...`": a value after the name and a
+# space, no operator.
+_SPACED_TAIL_RE = re.compile(
+    r"[ \t]+(?P<q>[\"'`]?)(?P<value>[A-Za-z0-9+/_~-]{16,512}=*)(?P=q)(?![^\s,;.)])"
+)
+_PROSE_VALUE_RE = re.compile(r"[^\s\"'`()]+")
 _SQL_TAIL_RE = re.compile(r"""[ \t]+(?P<value>'[^'\n]{1,512}'|"[^"\n]{1,512}")""")  # PASSWORD 'x'
 _SQL_BEFORE_RE = re.compile(r"(?i)\b(?:with|encrypted|unencrypted|set)[ \t]+$")
 _SETTERS = frozenset("set with use put update change reset".split())
@@ -189,9 +196,11 @@ def _other_value(text: str, start: int, name_end: int, name: str, name_class: st
     elif name.lower() == "password" and _SQL_BEFORE_RE.search(line_before(text, start)):
         m = _SQL_TAIL_RE.match(text, name_end)
     elif name_class != "password" and (m := _PROSE_TAIL_RE.match(text, name_end)):
-        return _prose_value(text, m, start, words)
-    elif name_class == "secret" and (m := _SPACED_TAIL_RE.match(text, name_end)):
-        return _prose_value(text, m, start, words)
+        return _prose_value(text, m.start("value" if m.group("value") else "paren"), start, words)
+    elif name_class != "password" and (m := _SPACED_TAIL_RE.match(text, name_end)):
+        if name_class == "secret" or _secret_in_sentence(text, start, words):
+            return _prose_value(text, m.start("value"), start, words)
+        return None
     if m is None:
         return None
     raw = m.group("value")
@@ -205,21 +214,37 @@ def _other_value(text: str, start: int, name_end: int, name: str, name_class: st
     return None if kind is None else (s, e, PRIORITY[kind])
 
 
-def _prose_value(text: str, m: re.Match[str], start: int, words: tuple[str, ...]) -> Hit | None:
-    """The value after "<name> is" in a sentence. Only a machine-made one counts: a sentence
-    says "the token is expired" or "the key is unique" far more often than it quotes one.
-    (Passwords, which people choose, have their own prose rule.)"""
-    before = line_before(text, start).split()[-1:]  # "API key": the word before counts
-    words = (*words_of_name(before[0]), *words) if before else words
-    s = m.start("value")
-    v = m.group("value").rstrip(".,;:)!?")
-    if is_placeholder(v, words) or "[REDACTED:" in v or is_reference(v, words):
-        return None  # "the token is <token>", "the key is settings.api_key2"
+def _with_word_before(text: str, start: int, words: tuple[str, ...]) -> tuple[str, ...]:
+    """The name's words with the word before it in the sentence ("API key", "signing key")."""
+    before = line_before(text, start).split()[-1:]
+    return (*words_of_name(before[0]), *words) if before else words
+
+
+def _secret_in_sentence(text: str, start: int, words: tuple[str, ...]) -> bool:
+    """With the word before it, the name is a credential's ("API key", "signing key")."""
+    return classify_name("_".join(_with_word_before(text, start, words))) == "secret"
+
+
+def _prose_value(text: str, s: int, start: int, words: tuple[str, ...]) -> Hit | None:
+    """The value at `s` after a name in a sentence ("<name> is ..."). Only a machine-made one
+    counts: a sentence says "the token is expired" or "the key is unique" far more often than
+    it quotes one. (Passwords, which people choose, have their own prose rule.)"""
+    m = _PROSE_VALUE_RE.match(text, s)
+    v = m.group().rstrip(".,;:)!?") if m else ""
+    return (
+        (s, s + len(v), PRIORITY["generic_secret_assignment"])
+        if _machine_made(v, _with_word_before(text, start, words))
+        else None
+    )
+
+
+def _machine_made(v: str, words: tuple[str, ...]) -> bool:
+    """A value quoted in prose under a name with these words is a machine-made secret."""
+    if not v or is_placeholder(v, words) or "[REDACTED:" in v or is_reference(v, words):
+        return False  # "the token is <token>", "the key is settings.api_key2"
     if classify_name("_".join(words[-2:])) == "secret":  # an API key, a token: hex counts too
-        found = looks_random(v) and any(c.isdigit() for c in v) and any(c.isalpha() for c in v)
-    else:  # a key of any kind (cache, sort, hash): only a mixed-case random one
-        found = high_entropy(v)
-    return (s, s + len(v), PRIORITY["generic_secret_assignment"]) if found else None
+        return looks_random(v) and any(c.isdigit() for c in v) and any(c.isalpha() for c in v)
+    return high_entropy(v)  # a key of any kind (cache, sort, hash): only mixed-case random
 
 
 def _config_value(
@@ -305,7 +330,7 @@ def _assignment_value(
             if op == ":" and not param:
                 # "X-Api-Key: value" inside a quoted header string; otherwise code or prose
                 if not (lq and text[s + len(v) : s + len(v) + 1] == lq and not m.group("rq")):
-                    return None
+                    return _prose_colon_value(text, s, v, start, line_prefix, words)
         if not v or "[REDACTED:" in v:
             return None
         if code and re.split(r"\W+", v, maxsplit=1)[0].lower() in TYPE_WORDS:
@@ -324,6 +349,21 @@ def _assignment_value(
     if kind is None:
         return None
     return s, e, PRIORITY["connection_string_password" if param else kind]
+
+
+def _prose_colon_value(
+    text: str, s: int, v: str, start: int, line_prefix: str, words: tuple[str, ...]
+) -> Hit | None:
+    """ "api token: 7f3a...", "- prod webhook secret: Xk9...": a name after words of a sentence
+    or a list item, then a colon; code there (`{ token: x }`, `f(self, token: T)`) has no word
+    before. Only a machine-made value counts."""
+    last = line_prefix.split()[-1:]
+    if not (last and last[0].isalpha() and start and text[start - 1] in " \t"):
+        return None
+    v = v.rstrip(".,;:!?")
+    if not _machine_made(v, _with_word_before(text, start, words)):
+        return None
+    return s, s + len(v), PRIORITY["generic_secret_assignment"]
 
 
 def _cli_value(text: str, name_end: int, name: str, name_class: str) -> Hit | None:
