@@ -1220,3 +1220,36 @@ def test_a_machine_made_secret_named_in_a_note_is_redacted(text: str, secret: st
 )
 def test_a_note_about_a_secret_without_a_machine_made_value_is_left_alone(text: str) -> None:
     assert_untouched(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "secret"),
+    [
+        ("DB creds are admin / S3cr3t!Pass", "S3cr3t!Pass"),
+        ("creds: deploy / Hunter2#42", "Hunter2#42"),
+        ("staging credentials are deploy:Hunter2#42", "Hunter2#42"),
+        ("Credentials for the CI bot: ci / Tr0ub4dor&3", "Tr0ub4dor&3"),
+        ("creds for the test tenant: qa-bot / Blue-Falcon-77", "Blue-Falcon-77"),
+    ],
+)
+def test_a_user_and_chosen_password_after_creds_is_redacted(text: str, secret: str) -> None:
+    result = assert_redacted(text, secret, "password_assignment")
+    assert text.split(secret)[0] in result.text  # the user is kept
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "login with admin:admin is disabled",
+        "DB creds are in the vault / ask ops",
+        "login at 10:30 tomorrow",
+        "login with user:password@host syntax",
+        "credentials: client_id/client_secret",
+        "login via https://sso.example.com/a1b2c3!",
+        "credentials are read from ~/.aws/credentials",
+        "login(user, pw)",
+        "creds = load_creds(path)",
+    ],
+)
+def test_words_about_creds_or_login_without_a_password_are_left_alone(text: str) -> None:
+    assert_untouched(text)

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 from ocp_router import _redact_scan as _scan
 from ocp_router._redact_base import PRIORITY, Hit, line_before
+from ocp_router._redact_phrases import creds_pair_hit
 from ocp_router._redact_values import (
     TYPE_WORDS,
     UPPER_SNAKE_RE,
@@ -161,6 +162,12 @@ def assignment_hits(text: str, lowered: str) -> Iterator[Hit]:
         ):
             continue
         name = text[start:name_end]
+        if name_end - start <= 11 and name.isalpha() and lowered.startswith("cred", start):
+            # "DB creds are admin / S3cr3t!Pass", "credentials are deploy:Hunter2#42"
+            hit = creds_pair_hit(text, lowered, name_end)
+            if hit is not None:
+                yield hit
+                continue
         name_class = classify_name(name)
         if name_class is None:
             continue

@@ -29,6 +29,7 @@ from ocp_router._redact_values import (
 __all__ = [
     "auth_hits",
     "connection_hits",
+    "creds_pair_hit",
     "neutral_hits",
     "phrase_hits",
 ]
@@ -105,6 +106,14 @@ _PROSE_RE = re.compile(
     r"[ \t]+[\"'`]?(?P<v>[^\s\"'`]{3,256})"
 )
 _WORD_OPS = ("is", "was", "will be", "should be", "is now", "was now", "to")
+# "DB creds are admin / S3cr3t!Pass", "credentials: deploy:Hunter2#42": a user and a password
+# after a word that announces both; only a chosen password counts (see `chosen_password`).
+# ("login with admin:X" would need a scan for "login" of its own: 1-2% of redact's time.)
+_CREDS_PAIR_RE = re.compile(
+    r"[a-z]*(?:[ \t]+(?:for|of|on|to|at)(?:[ \t]+[\w.@-]{1,64}){1,3})?"
+    r"(?:[ \t]*:|[ \t]+(?:is|are|was|were|with|as|using|via|=))?[ \t]+"
+    r"(?P<user>[\w.@+-]{1,64})(?:[ \t]*/[ \t]*|:)(?P<v>[^\s\"'`/][^\s\"'`]{2,255})"
+)
 _SQL_IDENTIFIED_RE = re.compile(
     r"identified[ \t]+by[ \t]+(?:password[ \t]+)?(?P<v>'[^'\n]+'|\"[^\"\n]+\")"
 )
@@ -158,6 +167,17 @@ def _names_a_password(text: str, end: int) -> bool:
     while start > max(0, end - 64) and (text[start - 1].isalnum() or text[start - 1] in "_-"):
         start -= 1
     return classify_name(text[start:end]) == "password"
+
+
+def creds_pair_hit(text: str, lowered: str, end: int) -> Hit | None:
+    """The password of a user/password pair after the word ending at `end` ("creds are"); the
+    assignment scan, which visits "cred" already, calls it there."""
+    m = _CREDS_PAIR_RE.match(lowered, end)
+    if m is None:
+        return None
+    s, e = m.span("v")
+    v = text[s:e].rstrip(".,;:)")  # the end of a sentence; "!" may be the password's
+    return (s, s + len(v), PRIORITY["password_assignment"]) if chosen_password(v) else None
 
 
 def phrase_hits(text: str, lowered: str) -> Iterator[Hit]:
