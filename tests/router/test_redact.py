@@ -1154,6 +1154,9 @@ def test_a_sentence_about_a_password_for_something_without_one_is_left_alone(tex
         ("changed the db password to Blue-Falcon-77", "Blue-Falcon-77"),
         ("I set the Redis password to Tr0ub4dor&3.", "Tr0ub4dor&3"),
         ("Set DB_PASSWORD to Hunter2#42 on staging", "Hunter2#42"),
+        ("user admin, password NdUM3etViY9M for the demo", "NdUM3etViY9M"),  # no symbol
+        ("Set DB_PASSWORD to $s+O6i%$d@n0Rz on staging", "$s+O6i%$d@n0Rz"),  # not a $VAR
+        ("Reset the admin password to Amber123. today", "Amber123."),
     ],
 )
 def test_a_password_a_person_chose_written_in_a_note_is_redacted(text: str, secret: str) -> None:
@@ -1177,6 +1180,10 @@ def test_a_password_a_person_chose_written_in_a_note_is_redacted(text: str, secr
         "new password: see the vault",
         "login(user, password: pw_input.value)",
         "db_password is None",
+        "password $DB_PASSWORD",
+        "Set DB_PASSWORD to ${PGPASSWORD} on staging",
+        "password Argon2id",
+        "upgrade the password to Django5",
     ],
 )
 def test_a_note_about_a_password_without_one_is_left_alone(text: str) -> None:

@@ -169,6 +169,15 @@ def _names_a_password(text: str, end: int) -> bool:
     return classify_name(text[start:end]) == "password"
 
 
+def _sentence_value(text: str, s: int, e: int) -> str:
+    """The value at [s, e) without the punctuation that ends its sentence ("... is X.")."""
+    v = text[s:e]
+    after = text[e : e + 2]
+    if v[-1] in ".,;:)" and (not after.strip() or after[1:2].isupper()):
+        v = v.rstrip(".,;:)")
+    return v
+
+
 def creds_pair_hit(text: str, lowered: str, end: int) -> Hit | None:
     """The password of a user/password pair after the word ending at `end` ("creds are"); the
     assignment scan, which visits "cred" already, calls it there."""
@@ -176,7 +185,7 @@ def creds_pair_hit(text: str, lowered: str, end: int) -> Hit | None:
     if m is None:
         return None
     s, e = m.span("v")
-    v = text[s:e].rstrip(".,;:)")  # the end of a sentence; "!" may be the password's
+    v = _sentence_value(text, s, e)
     return (s, s + len(v), PRIORITY["password_assignment"]) if chosen_password(v) else None
 
 
@@ -193,11 +202,8 @@ def phrase_hits(text: str, lowered: str) -> Iterator[Hit]:
             # "password to X", "password X", "staging password: X": only a chosen password
             strict = m.group("to") or m.group("colon") or m.group("bare") is not None
             s, e = m.span("v")
-            v = text[s:e]
-            after = text[e : e + 2]
-            if v[-1] in ".,;:)" and (not after.strip() or after[1:2].isupper()):
-                v = v.rstrip(".,;:)")  # the end of a sentence
-                e = s + len(v)
+            v = _sentence_value(text, s, e)
+            e = s + len(v)
             if not v or names_a_secret(v):
                 continue  # "password is user.password": code, or a sentence about one
             if plain_word(v.rstrip(".,;:)!?")):

@@ -374,22 +374,28 @@ def literal_password(v: str, *, code: bool = False) -> bool:
     return True
 
 
-_CHOSEN_SYMBOLS = frozenset("!#$%&*+=?@^~")
+_ENV_REF_RE = re.compile(r"\$\{?[A-Za-z_]\w*\}?")
+_NAME_SYMBOLS = frozenset("._-/:")  # what names, versions and paths hold besides letters
 
 
 def chosen_password(v: str) -> bool:
     """What a person picks as a password, told from a word, a version or a product name
-    (Argon2id, 1Password, AES-256): letters and a digit, and a symbol no name holds, or
-    hyphens between words of both cases (Blue-Falcon-77); or machine-made characters."""
-    if not literal_password(v):
+    (Argon2id, 1Password, v2.3.1): letters and a digit, and a symbol no name holds, or one a
+    name holds between letters of both cases (Blue-Falcon-77, Amber123.); or machine-made."""
+    if is_placeholder(v, ("password",)) or plain_word(v) or _ENV_REF_RE.fullmatch(v):
+        return False  # ("$j9{8AI?" is not $DB_PASSWORD)
+    if is_reference(v, ("password",), code=False):
         return False
     if looks_random(v) or symbol_heavy_random(v):
         return True
     if len(v) < 6 or not any(c.isdigit() for c in v) or not any(c.isalpha() for c in v):
         return False
-    if any(c in _CHOSEN_SYMBOLS for c in v):
+    if len(v) >= 8 and char_classes(v) == 3 and not wordy(v):
+        return True  # NdUM3etViY9M; Argon2id and 1Password read as words
+    symbols = {c for c in v if not c.isalnum()}
+    if symbols - _NAME_SYMBOLS:
         return True
-    return "-" in v and _LOWER_RE.search(v) is not None and _UPPER_RE.search(v) is not None
+    return bool(symbols) and _LOWER_RE.search(v) is not None and _UPPER_RE.search(v) is not None
 
 
 def high_entropy(v: str) -> bool:
