@@ -88,6 +88,14 @@ def password(rng: random.Random) -> str:
     )
 
 
+def chosen(rng: random.Random) -> str:
+    """A password a person chose for a note: a password manager's or Word1234! (the styles
+    a sentence can be told to hold; an identifier-like or all-words one reads as prose)."""
+    if rng.random() < 0.5:
+        return mixed(ALNUM + SYMBOLS, rng.randint(10, 24))(rng)
+    return f"{rng.choice(WORDS).capitalize()}{rng.randint(1, 9999)}{rng.choice('!@#$%&*?.')}"
+
+
 def passwords(n: int, seed: int = 0) -> list[str]:
     rng = random.Random(f"passwords:{seed}")
     return [password(rng) for _ in range(n)]
@@ -613,6 +621,22 @@ TOKEN_FORMATS: tuple[Format, ...] = (
     Format("prose_api_key", "fyi the staging api key is {s} until we rotate it\n", chars(HEX, 32)),
     Format("prose_token", "Our deploy token was {s}, ask ops for the new one.\n", mixed(ALNUM, 40)),
     Format("spaced_name", "webhook: api_key {s} (rotated monthly)\n", chars(HEX, 32)),
+    # notes and summaries agents write
+    Format("note_password_bare", "user admin, password {s} for the demo box\n", chosen),
+    Format("note_password_to", "Reset the admin password to {s} and told the team.\n", chosen),
+    Format("note_password_now", "Note: the staging password is now {s} (changed today)\n", chosen),
+    Format("note_password_label", "- staging password: {s} (until Friday)\n", chosen),
+    Format("note_env_password_to", "Set DB_PASSWORD to {s} on staging\n", chosen),
+    Format("note_creds_pair", "DB creds are admin / {s} for now\n", chosen),
+    Format("note_token_to", "Set MY_SERVICE_TOKEN to {s} in CI\n", chars(HEX, 32)),
+    Format("note_secret_paren", "the webhook secret ({s}) is in vault\n", chars(HEX, 32)),
+    Format("note_api_key_quoted", "Use API key `{s}` in the header.\n", mixed(ALNUM, 32)),
+    Format("note_token_label", "- api token: {s}\n", chars(HEX, 40)),
+    Format(
+        "note_secret_for",
+        "The secret for the webhook is {s}, rotate it monthly.\n",
+        mixed(URLSAFE, 40),
+    ),
 )
 
 
