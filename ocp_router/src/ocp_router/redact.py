@@ -71,6 +71,13 @@ What is detected (kind in brackets):
 
   So hashes, UUIDs, commit SHAs and base64 images are left alone unless assigned to such a name.
   "Made of words" needs both long vowel-bearing letter runs and common English letter pairs.
+- Secrets in notes and sentences: a key, token or secret's machine-made value after "is" or
+  "to", in parentheses or after a colon that follows words ("the staging API key is 7f3a...",
+  "Set MY_SERVICE_TOKEN to ...", "the webhook secret (...)", "- api token: ...")
+  (``generic_secret_assignment``); a password a person chose (letters, a digit and a symbol,
+  or both cases: not Argon2id or 1Password) in "password X", "reset the password to X", "the
+  password is now X", "staging password: X", and after creds ("DB creds are admin / X", the
+  user kept) (``password_assignment``).
 - Passwords without an assignment: prose ("the prod db password is ..."), ``IDENTIFIED BY
   '...'``, ``ConvertTo-SecureString "..."``, netrc ``password ...``, .pgpass lines, and
   commands that take one: ``mysql -p...``, ``sshpass -p``, ``docker/podman/helm login -p``,
@@ -104,7 +111,9 @@ What is left alone, so that explanations of code are not damaged:
 - Declarations and comparisons with code: ``password: str``, ``token: str | None = None``,
   ``apiKey: string;``, ``if token == bos_token_id:``; keywords (None, null, true...).
 - Prose: an unquoted YAML-style value with spaces (``password: The password part of the
-  URL.``), a flag followed by a plain word (``use the --password option``).
+  URL.``), a flag followed by a plain word (``use the --password option``), a sentence
+  about a secret without one ("the token is expired", "reset the password to the default",
+  "the cache key is <digest>").
 - Tokens whose body is filler (``sk-xxxxxxxx...``, ``ghp_000...``).
 
 Overlapping detections are merged into one redaction of the most specific kind (the first in
