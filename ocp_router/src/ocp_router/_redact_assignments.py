@@ -163,7 +163,7 @@ def assignment_hits(text: str, lowered: str) -> Iterator[Hit]:
             continue
         name = text[start:name_end]
         if name_end - start <= 11 and name.isalpha() and lowered.startswith("cred", start):
-            # "DB creds are admin / S3cr3t!Pass", "credentials are deploy:Hunter2#42"
+            # "DB creds are admin / X", "credentials are deploy:X"
             hit = creds_pair_hit(text, lowered, name_end)
             if hit is not None:
                 yield hit

@@ -106,7 +106,7 @@ _PROSE_RE = re.compile(
     r"[ \t]+[\"'`]?(?P<v>[^\s\"'`]{3,256})"
 )
 _WORD_OPS = ("is", "was", "will be", "should be", "is now", "was now", "to")
-# "DB creds are admin / S3cr3t!Pass", "credentials: deploy:Hunter2#42": a user and a password
+# "DB creds are admin / X", "credentials: deploy:X": a user and a password
 # after a word that announces both; only a chosen password counts (see `chosen_password`).
 # ("login with admin:X" would need a scan for "login" of its own: 1-2% of redact's time.)
 _CREDS_PAIR_RE = re.compile(
