@@ -70,6 +70,9 @@ TOKEN_HEADER = "x-ocp-proxy-token"
 # betas, SDK identification (Claude Code's OAuth access depends on them).
 _FORWARD_PREFIXES = ("anthropic-", "openai-", "x-stainless-")
 _FORWARD = frozenset({"user-agent", "x-app"})
+# Nesting a request may have: the parser, the redaction and the router all recurse (Python's
+# limit is about 1000 frames), and no real request nests anywhere near this.
+MAX_DEPTH = 256
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,10 +168,16 @@ class Proxy:
                     "(OCP_PROXY_MAX_BODY_BYTES)",
                 )
             chunks.append(chunk)
+        too_deep = Refused(400, f"body: nested too deeply (over {MAX_DEPTH} levels)")
         try:
-            return json.loads(b"".join(chunks))
+            body = json.loads(b"".join(chunks))
+        except RecursionError:
+            raise too_deep from None
         except ValueError as exc:
             raise Refused(400, f"body: not valid JSON ({exc})") from exc
+        if _nested_deeper(body, MAX_DEPTH):
+            raise too_deep
+        return body
 
     # ---- routes ---------------------------------------------------------------------------------
     async def messages(self, request: Request) -> Response:
@@ -645,6 +654,22 @@ class Proxy:
             self.router.pins.pin(record.session, model, tier, usage.input_tokens)
             if self.router.sticky is Sticky.UPWARD:  # an escalation raises the floor too
                 self.router.floors.lift(record.session, tier)
+
+
+def _nested_deeper(value: Any, limit: int) -> bool:
+    """Whether `value` has containers more than `limit` levels deep. Walked level by level,
+    without recursion (about as long as parsing took)."""
+    level = [value] if isinstance(value, dict | list) else []
+    for _ in range(limit):
+        level = [
+            child
+            for item in level
+            for child in (item.values() if isinstance(item, dict) else item)
+            if isinstance(child, dict | list)
+        ]
+        if not level:
+            return False
+    return True
 
 
 def problem_status(problem: str) -> int:

@@ -1,0 +1,61 @@
+"""Hostile and unlucky clients against the real proxy: bodies a JSON parser accepts but the
+rest of the request path cannot carry (deep nesting, lone surrogates, NaN), wrong types in
+fields the local translation reads, unknown routes. Each is a 4xx in the client's dialect,
+and the proxy keeps serving."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import httpx
+import pytest
+
+from tests.proxy.conftest import RunningProxy
+from tests.proxy.test_proxy_faults import ANTHROPIC_HEADERS, OPENAI_HEADERS
+from tests.proxy.test_proxy_sdks import HARD
+
+ROUTES = [
+    ("/v1/messages", ANTHROPIC_HEADERS),
+    ("/v1/messages/count_tokens", ANTHROPIC_HEADERS),
+    ("/v1/chat/completions", OPENAI_HEADERS),
+]
+
+
+def _raw(model: str, content: str, extra: str = "") -> bytes:
+    """A request body written by hand: JSON the `json` module would not produce itself."""
+    return (
+        f'{{"model":"{model}","max_tokens":10,{extra}'
+        f'"messages":[{{"role":"user","content":"{content}"}}]}}'
+    ).encode()
+
+
+def _assert_dialect_400(path: str, response: httpx.Response, words: str) -> None:
+    assert response.status_code == 400, response.text
+    body = response.json()
+    if path.startswith("/v1/messages"):
+        assert body["type"] == "error"
+    assert body["error"]["type"] == "invalid_request_error"
+    assert words in body["error"]["message"]
+
+
+def _still_serving(http: httpx.Client) -> None:
+    assert http.get("/health").json() == {"ok": True}
+
+
+@pytest.mark.parametrize(("path", "headers"), ROUTES)
+@pytest.mark.parametrize("depth", [980, 100_000])
+def test_a_deeply_nested_body_is_a_400_in_the_clients_dialect(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    path: str,
+    headers: dict[str, str],
+    depth: int,
+) -> None:
+    # 100 000 levels break the parser; 980 may parse, and then break what walks the body.
+    extra = '"metadata":{"x":' + "[" * depth + "]" * depth + "},"
+    model = "gpt-4o" if "chat" in path else "claude-opus-5-5"
+    proxy = start_proxy(proxy_env, store=False)
+    with httpx.Client(base_url=proxy.url, timeout=30) as http:
+        response = http.post(path, content=_raw(model, HARD, extra), headers=headers)
+        _assert_dialect_400(path, response, "nested")
+        _still_serving(http)
