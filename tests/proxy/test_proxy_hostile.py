@@ -12,7 +12,7 @@ import pytest
 
 from tests.proxy.conftest import RunningProxy
 from tests.proxy.test_proxy_faults import ANTHROPIC_HEADERS, OPENAI_HEADERS
-from tests.proxy.test_proxy_sdks import HARD
+from tests.proxy.test_proxy_sdks import HARD, SIMPLE
 
 ROUTES = [
     ("/v1/messages", ANTHROPIC_HEADERS),
@@ -58,4 +58,23 @@ def test_a_deeply_nested_body_is_a_400_in_the_clients_dialect(
     with httpx.Client(base_url=proxy.url, timeout=30) as http:
         response = http.post(path, content=_raw(model, HARD, extra), headers=headers)
         _assert_dialect_400(path, response, "nested")
+        _still_serving(http)
+
+
+@pytest.mark.parametrize(("path", "headers"), ROUTES)
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_nan_and_infinity_are_not_json_and_a_400(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    path: str,
+    headers: dict[str, str],
+    constant: str,
+) -> None:
+    model = "gpt-4o" if "chat" in path else "claude-opus-5-5"
+    proxy = start_proxy(proxy_env, store=False)
+    with httpx.Client(base_url=proxy.url, timeout=30) as http:
+        response = http.post(
+            path, content=_raw(model, SIMPLE, f'"temperature":{constant},'), headers=headers
+        )
+        _assert_dialect_400(path, response, constant)
         _still_serving(http)

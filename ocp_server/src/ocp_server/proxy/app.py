@@ -170,7 +170,7 @@ class Proxy:
             chunks.append(chunk)
         too_deep = Refused(400, f"body: nested too deeply (over {MAX_DEPTH} levels)")
         try:
-            body = json.loads(b"".join(chunks))
+            body = json.loads(b"".join(chunks), parse_constant=_not_json)
         except RecursionError:
             raise too_deep from None
         except ValueError as exc:
@@ -654,6 +654,11 @@ class Proxy:
             self.router.pins.pin(record.session, model, tier, usage.input_tokens)
             if self.router.sticky is Sticky.UPWARD:  # an escalation raises the floor too
                 self.router.floors.lift(record.session, tier)
+
+
+def _not_json(constant: str) -> Any:
+    """Python reads NaN and Infinity; JSON has neither, and nothing downstream can send them."""
+    raise ValueError(f"{constant} is not a JSON value")
 
 
 def _nested_deeper(value: Any, limit: int) -> bool:
