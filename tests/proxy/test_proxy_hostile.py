@@ -10,6 +10,8 @@ from collections.abc import Callable
 import httpx
 import pytest
 
+from tests.fakes.anthropic import FakeAnthropic
+from tests.fakes.openai import FakeOpenAI
 from tests.proxy.conftest import RunningProxy
 from tests.proxy.test_proxy_faults import ANTHROPIC_HEADERS, OPENAI_HEADERS
 from tests.proxy.test_proxy_sdks import HARD, SIMPLE
@@ -78,3 +80,27 @@ def test_nan_and_infinity_are_not_json_and_a_400(
         )
         _assert_dialect_400(path, response, constant)
         _still_serving(http)
+
+
+@pytest.mark.parametrize("text", [SIMPLE, HARD])
+def test_a_lone_surrogate_is_replaced_and_the_request_answered(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_anthropic: FakeAnthropic,
+    fake_openai: FakeOpenAI,
+    text: str,
+) -> None:
+    # JSON.stringify writes a lone UTF-16 surrogate (half an emoji, a cut string) as an
+    # escape; Python reads it into a str that cannot be encoded to UTF-8.
+    content = text + r" \ud83d and \udc00, a pair \ud83d\ude00 and an escaped \\ud800"
+    proxy = start_proxy(proxy_env, store=False)
+    with httpx.Client(base_url=proxy.url, timeout=30) as http:
+        for path, headers in ROUTES:
+            model = "gpt-4o" if "chat" in path else "claude-opus-5-5"
+            response = http.post(path, content=_raw(model, content), headers=headers)
+            assert response.status_code == 200, response.text
+    if text == HARD:
+        sent = fake_anthropic.message_requests()[-1]["messages"][0]["content"]
+        assert sent.endswith(" \ufffd and \ufffd, a pair \U0001f600 and an escaped \\ud800")
+        chat = fake_openai.requests_to("/v1/chat/completions")[-1].body
+        assert chat["messages"][0]["content"] == sent

@@ -24,6 +24,7 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -73,6 +74,7 @@ _FORWARD = frozenset({"user-agent", "x-app"})
 # Nesting a request may have: the parser, the redaction and the router all recurse (Python's
 # limit is about 1000 frames), and no real request nests anywhere near this.
 MAX_DEPTH = 256
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,13 +172,16 @@ class Proxy:
             chunks.append(chunk)
         too_deep = Refused(400, f"body: nested too deeply (over {MAX_DEPTH} levels)")
         try:
-            body = json.loads(b"".join(chunks), parse_constant=_not_json)
+            raw = b"".join(chunks)
+            body = json.loads(raw, parse_constant=_not_json)
         except RecursionError:
             raise too_deep from None
         except ValueError as exc:
             raise Refused(400, f"body: not valid JSON ({exc})") from exc
         if _nested_deeper(body, MAX_DEPTH):
             raise too_deep
+        if b"\\ud" in raw or b"\\uD" in raw:  # only an escape can make a lone surrogate
+            body = _without_lone_surrogates(body)
         return body
 
     # ---- routes ---------------------------------------------------------------------------------
@@ -659,6 +664,18 @@ class Proxy:
 def _not_json(constant: str) -> Any:
     """Python reads NaN and Infinity; JSON has neither, and nothing downstream can send them."""
     raise ValueError(f"{constant} is not a JSON value")
+
+
+def _without_lone_surrogates(value: Any) -> Any:
+    """Each lone UTF-16 surrogate (JavaScript writes them as escapes) replaced by U+FFFD: the
+    body can then be encoded as UTF-8 again. Recursive: the depth was bounded already."""
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [_without_lone_surrogates(v) for v in value]
+    if isinstance(value, dict):
+        return {_without_lone_surrogates(k): _without_lone_surrogates(v) for k, v in value.items()}
+    return value
 
 
 def _nested_deeper(value: Any, limit: int) -> bool:
