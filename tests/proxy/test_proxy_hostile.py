@@ -104,3 +104,53 @@ def test_a_lone_surrogate_is_replaced_and_the_request_answered(
         assert sent.endswith(" \ufffd and \ufffd, a pair \U0001f600 and an escaped \\ud800")
         chat = fake_openai.requests_to("/v1/chat/completions")[-1].body
         assert chat["messages"][0]["content"] == sent
+
+
+_IMAGE_BLOCK = {"type": "text", "text": SIMPLE}
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        (
+            "/v1/messages",
+            {
+                "model": "claude-opus-5-5",
+                "max_tokens": 10,
+                "messages": [
+                    {"role": "user", "content": [_IMAGE_BLOCK, {"type": "image", "source": "x"}]}
+                ],
+            },
+        ),
+        (
+            "/v1/chat/completions",
+            {
+                "model": "gpt-4o",
+                "messages": [
+                    {
+                        "role": "user",
+                        "content": [_IMAGE_BLOCK, {"type": "image_url", "image_url": 5}],
+                    }
+                ],
+            },
+        ),
+        (
+            "/v1/chat/completions",
+            {"model": "gpt-4o", "stop": 5, "messages": [{"role": "user", "content": SIMPLE}]},
+        ),
+    ],
+    ids=["anthropic-image-source", "openai-image-url", "openai-stop"],
+)
+def test_wrong_types_in_fields_the_local_translation_reads_are_not_a_500(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    path: str,
+    body: dict[str, object],
+) -> None:
+    headers = ANTHROPIC_HEADERS if path == "/v1/messages" else OPENAI_HEADERS
+    proxy = start_proxy(proxy_env, store=False)
+    with httpx.Client(base_url=proxy.url, timeout=30) as http:
+        for stream in (False, True):
+            response = http.post(path, json=body | {"stream": stream}, headers=headers)
+            assert response.status_code == 200, response.text
+            assert "llama3.2" in response.text  # answered by the local model

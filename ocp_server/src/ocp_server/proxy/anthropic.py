@@ -94,8 +94,12 @@ def to_chat(body: Mapping[str, Any]) -> Chat:
             if kind == "text":
                 current.content += str(block.get("text", ""))
             elif kind == "image":
-                source = block.get("source") or {}
-                if source.get("type") == "base64" and isinstance(source.get("data"), str):
+                source = block.get("source")
+                if (
+                    isinstance(source, dict)
+                    and source.get("type") == "base64"
+                    and isinstance(source.get("data"), str)
+                ):
                     current.images.append(source["data"])
                 else:
                     current.content += "[image]"

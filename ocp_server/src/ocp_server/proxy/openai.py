@@ -74,10 +74,18 @@ def session_hint(body: Mapping[str, Any], headers: Mapping[str, str]) -> str | N
 
 # ---- to a local model ----------------------------------------------------------------------
 def _image(part: Mapping[str, Any]) -> str | None:
-    url = (part.get("image_url") or {}).get("url", "")
+    image = part.get("image_url")
+    url = image.get("url") if isinstance(image, dict) else None
     if isinstance(url, str) and url.startswith("data:") and ";base64," in url:
         return url.split(";base64,", 1)[1]
     return None
+
+
+def _stops(stop: Any) -> list[str]:
+    """`stop`: one string or a list of them (anything else is not a stop sequence)."""
+    if isinstance(stop, str):
+        return [stop]
+    return [s for s in stop if isinstance(s, str)] if isinstance(stop, list) else []
 
 
 def to_chat(body: Mapping[str, Any]) -> Chat:
@@ -118,7 +126,6 @@ def to_chat(body: Mapping[str, Any]) -> Chat:
         if role == "tool":
             message.tool_call_id = str(raw.get("tool_call_id", ""))
         messages.append(message)
-    stop = body.get("stop")
     tools = [
         {
             "name": f["name"],
@@ -134,7 +141,7 @@ def to_chat(body: Mapping[str, Any]) -> Chat:
         messages,
         max_tokens=max_tokens if isinstance(max_tokens, int) else None,
         temperature=float(temperature) if isinstance(temperature, int | float) else None,
-        stop=[stop] if isinstance(stop, str) else [s for s in stop or () if isinstance(s, str)],
+        stop=_stops(body.get("stop")),
         tools=tools,
     )
 
