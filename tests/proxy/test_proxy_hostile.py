@@ -154,3 +154,33 @@ def test_wrong_types_in_fields_the_local_translation_reads_are_not_a_500(
             response = http.post(path, json=body | {"stream": stream}, headers=headers)
             assert response.status_code == 200, response.text
             assert "llama3.2" in response.text  # answered by the local model
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "headers", "status", "dialect"),
+    [
+        ("GET", "/v1/messages", ANTHROPIC_HEADERS, 405, "anthropic"),
+        ("POST", "/v1/messages/batches", ANTHROPIC_HEADERS, 404, "anthropic"),
+        ("POST", "/v1/complete", ANTHROPIC_HEADERS, 404, "anthropic"),
+        ("POST", "/v1/responses", OPENAI_HEADERS, 404, "openai"),
+        ("DELETE", "/v1/chat/completions", OPENAI_HEADERS, 405, "openai"),
+    ],
+)
+def test_an_unknown_route_or_method_is_an_error_in_the_clients_dialect(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    method: str,
+    path: str,
+    headers: dict[str, str],
+    status: int,
+    dialect: str,
+) -> None:
+    proxy = start_proxy(proxy_env, store=False)
+    with httpx.Client(base_url=proxy.url, timeout=30) as http:
+        response = http.request(method, path, headers=headers)
+    assert response.status_code == status
+    body = response.json()
+    if dialect == "anthropic":
+        assert body["type"] == "error"
+    assert isinstance(body["error"]["type"], str)
+    assert f"{method} {path}" in body["error"]["message"]

@@ -35,6 +35,7 @@ from typing import Any
 
 import httpx
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
@@ -710,4 +711,22 @@ def build_app(proxy: Proxy, *, lifespan: Any = None) -> Starlette:
         Route("/api/stats", proxy.api_stats, methods=["GET"]),
         Route("/health", proxy.health, methods=["GET"]),
     ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    handlers = {404: _no_route, 405: _no_route}
+    return Starlette(routes=routes, lifespan=lifespan, exception_handlers=handlers)
+
+
+async def _no_route(request: Request, exc: Exception) -> Response:
+    """404 and 405 in the dialect of the path or the client (an Anthropic client sends
+    `anthropic-version`), not Starlette's plain-text page an SDK cannot read."""
+    anthropic_client = request.url.path.startswith("/v1/messages") or (
+        "anthropic-version" in request.headers
+    )
+    d = ANTHROPIC if anthropic_client else OPENAI
+    status = exc.status_code if isinstance(exc, HTTPException) else 404
+    what = "no such route" if status == 404 else "method not allowed"
+    message = (
+        f"{request.method} {request.url.path}: {what} on the OCP proxy (it serves POST "
+        "/v1/messages, /v1/messages/count_tokens, /v1/chat/completions and GET /v1/models)"
+    )
+    headers = getattr(exc, "headers", None) or {}
+    return JSONResponse(d.module.error_body(status, message), status, headers)
