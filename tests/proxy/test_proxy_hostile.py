@@ -13,7 +13,7 @@ import pytest
 from tests.fakes.anthropic import FakeAnthropic
 from tests.fakes.openai import FakeOpenAI
 from tests.proxy.conftest import RunningProxy
-from tests.proxy.test_proxy_faults import ANTHROPIC_HEADERS, OPENAI_HEADERS
+from tests.proxy.test_proxy_faults import ANTHROPIC_HEADERS, OPENAI_HEADERS, _messages
 from tests.proxy.test_proxy_sdks import HARD, SIMPLE
 
 ROUTES = [
@@ -184,3 +184,34 @@ def test_an_unknown_route_or_method_is_an_error_in_the_clients_dialect(
         assert body["type"] == "error"
     assert isinstance(body["error"]["type"], str)
     assert f"{method} {path}" in body["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    "usage",
+    [
+        {"input_tokens": "lots"},
+        {"input_tokens": {"a": 1}},
+        {"cache_read_input_tokens": [1]},
+        {"output_tokens": 1e400},
+    ],
+    ids=["string", "object", "list", "infinite"],
+)
+def test_an_odd_usage_figure_from_the_upstream_does_not_cost_the_client_its_answer(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_anthropic: FakeAnthropic,
+    usage: dict[str, object],
+) -> None:
+    # Usage is read for accounting only; the answer is relayed as it came.
+    proxy = start_proxy(proxy_env, store=False)
+    with httpx.Client(base_url=proxy.url, timeout=30) as http:
+        for stream in (False, True):
+            fake_anthropic.add_steps({"text": "the answer", "usage": usage})
+            response = http.post(
+                "/v1/messages", json=_messages(stream=stream), headers=ANTHROPIC_HEADERS
+            )
+            assert response.status_code == 200, response.text
+            assert "answer" in response.text
+            if stream:
+                assert response.text.rstrip().endswith('data: {"type": "message_stop"}')
+        _still_serving(http)

@@ -7,7 +7,16 @@ import json
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
-from ocp_server.proxy.chat import BadRequest, Chat, ChatMessage, Event, ToolCall, Usage, text_of
+from ocp_server.proxy.chat import (
+    BadRequest,
+    Chat,
+    ChatMessage,
+    Event,
+    ToolCall,
+    Usage,
+    text_of,
+    token_count,
+)
 
 NAME = "anthropic"
 _STOP = {"stop": "end_turn", "length": "max_tokens", "tool_calls": "tool_use"}
@@ -252,11 +261,11 @@ def usage_of_message(obj: Any) -> Usage:
     usage = obj.get("usage") if isinstance(obj, dict) else None
     if not isinstance(usage, dict):
         return Usage()
-    read = int(usage.get("cache_read_input_tokens") or 0)
-    write = int(usage.get("cache_creation_input_tokens") or 0)
+    read = token_count(usage.get("cache_read_input_tokens"))
+    write = token_count(usage.get("cache_creation_input_tokens"))
     return Usage(
-        int(usage.get("input_tokens") or 0) + read + write,
-        int(usage.get("output_tokens") or 0),
+        token_count(usage.get("input_tokens")) + read + write,
+        token_count(usage.get("output_tokens")),
         read,
         write,
     )
@@ -270,8 +279,8 @@ def usage_of_event(data: Any, usage: Usage) -> Usage:
     if data.get("type") == "message_start":
         return usage_of_message(data.get("message"))
     if data.get("type") == "message_delta" and isinstance(data.get("usage"), dict):
-        out = data["usage"].get("output_tokens")
-        if isinstance(out, int):
+        out = token_count(data["usage"].get("output_tokens"))
+        if out:
             return Usage(usage.input_tokens, out, usage.cache_read_tokens, usage.cache_write_tokens)
     return usage
 

@@ -7,6 +7,7 @@ renders back (see anthropic.py, openai.py).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,6 +56,14 @@ class Usage:
     output_tokens: int = 0
     cache_read_tokens: int = 0
     cache_write_tokens: int = 0
+
+
+def token_count(value: Any) -> int:
+    """A usage figure as a provider reported it: a finite non-negative number, else 0. Usage is
+    read for accounting; an odd figure must not cost the client its answer."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return 0
+    return int(value) if math.isfinite(value) and value > 0 else 0
 
 
 @dataclass(frozen=True, slots=True)

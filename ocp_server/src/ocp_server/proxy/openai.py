@@ -8,7 +8,16 @@ import time
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
-from ocp_server.proxy.chat import BadRequest, Chat, ChatMessage, Event, ToolCall, Usage, text_of
+from ocp_server.proxy.chat import (
+    BadRequest,
+    Chat,
+    ChatMessage,
+    Event,
+    ToolCall,
+    Usage,
+    text_of,
+    token_count,
+)
 
 NAME = "openai"
 _KINDS = {
@@ -229,9 +238,9 @@ def usage_of_message(obj: Any) -> Usage:
     details = usage.get("prompt_tokens_details")
     cached = details.get("cached_tokens") if isinstance(details, dict) else 0
     return Usage(
-        int(usage.get("prompt_tokens") or 0),
-        int(usage.get("completion_tokens") or 0),
-        int(cached or 0),
+        token_count(usage.get("prompt_tokens")),
+        token_count(usage.get("completion_tokens")),
+        token_count(cached),
     )
 
 
