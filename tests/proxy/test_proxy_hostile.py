@@ -5,11 +5,15 @@ and the proxy keeps serving."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
+from dataclasses import asdict
+from typing import Any
 
 import httpx
 import pytest
 
+from ocp_server.proxy import Proxy
 from tests.fakes.anthropic import FakeAnthropic
 from tests.fakes.openai import FakeOpenAI
 from tests.proxy.conftest import RunningProxy
@@ -215,3 +219,35 @@ def test_an_odd_usage_figure_from_the_upstream_does_not_cost_the_client_its_answ
             if stream:
                 assert response.text.rstrip().endswith('data: {"type": "message_stop"}')
         _still_serving(http)
+
+
+async def _rows(proxy: Proxy) -> list[dict[str, Any]]:
+    return [asdict(r) for r in proxy.recorder.rows]
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_client_leaving_before_the_paid_answer_starts_cancels_it_and_is_traced(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_anthropic: FakeAnthropic,
+    stream: bool,
+) -> None:
+    # The upstream thinks for a minute before its first byte; the client hangs up (Esc in
+    # Claude Code). The proxy stops waiting on its behalf, and the trace says so.
+    fake_anthropic.delay = 60
+    proxy = start_proxy(proxy_env, store=False)
+    with pytest.raises(httpx.ReadTimeout):
+        httpx.post(
+            proxy.url + "/v1/messages",
+            json=_messages(stream=stream),
+            headers=ANTHROPIC_HEADERS,
+            timeout=httpx.Timeout(20, read=0.5),
+        )
+    rows: list[dict[str, Any]] = []
+    deadline = time.monotonic() + 15  # a bound against a hang, not a timing assertion
+    while not rows and time.monotonic() < deadline:
+        time.sleep(0.05)
+        rows = proxy.call(_rows)
+    assert rows, "no trace: the proxy is still waiting on the upstream for a client that left"
+    assert rows[0]["error"] == "the client went away before the answer"
+    assert rows[0]["answered_tier"] is None

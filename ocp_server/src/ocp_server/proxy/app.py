@@ -20,6 +20,7 @@ trace) and read top to bottom as one request's path; the dialects live in their 
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -27,11 +28,11 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from importlib.resources import files
 from types import ModuleType
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from starlette.applications import Starlette
@@ -65,6 +66,7 @@ from ocp_server.proxy.upstream import (
 )
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 LOOP_HEADER = "x-ocp-proxy"
 TOKEN_HEADER = "x-ocp-proxy-token"
@@ -96,6 +98,32 @@ class Refused(Exception):
         super().__init__(message)
         self.status = status
         self.kind = kind
+
+
+class ClientGone(Exception):
+    """The client hung up while the proxy was waiting on its behalf."""
+
+
+async def _client_left(request: Request) -> None:
+    # The body was read already: the server's next message is the disconnect.
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
+
+
+async def _unless_client_leaves(request: Request, work: Awaitable[T]) -> T:
+    """`work`'s result, or ClientGone (with `work` cancelled) if the client hangs up first."""
+    task = asyncio.ensure_future(work)
+    watch = asyncio.ensure_future(_client_left(request))
+    try:
+        await asyncio.wait({task, watch}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        watch.cancel()
+        if not task.done():
+            task.cancel()
+            await asyncio.wait({task})  # let it unwind: it closes what it opened
+    if task.cancelled():
+        raise ClientGone
+    return task.result()
 
 
 def _error(d: Dialect, status: int, message: str, kind: str | None = None) -> JSONResponse:
@@ -582,24 +610,27 @@ class Proxy:
                 await self._account(record, tier, model, outcome.usage)
             finish()
 
+        opening = open_upstream(self.client, url, headers, body, self.settings.upstream_timeout)
         try:
-            response = await open_upstream(
-                self.client, url, headers, body, self.settings.upstream_timeout
-            )
+            response = await _unless_client_leaves(request, opening)
         except UpstreamUnreachable as exc:
             outcome.status, outcome.error = 502, f"the {d.name} upstream did not answer: {exc}"
             await settle()
             return _error(d, 502, outcome.error)
+        except ClientGone:
+            return await self._client_gone(d, outcome, settle)
         outcome.status = response.status_code
         relayed = relay_headers(response.headers)
         is_stream = response.headers.get("content-type", "").startswith("text/event-stream")
         if response.status_code != 200 or not is_stream:
             try:
-                content = await response.aread()
+                content = await _unless_client_leaves(request, response.aread())
             except httpx.HTTPError as exc:
                 outcome.status, outcome.error = 502, f"the {d.name} upstream failed: {exc!r}"
                 await settle()
                 return _error(d, 502, outcome.error)
+            except ClientGone:
+                return await self._client_gone(d, outcome, settle)
             finally:
                 await response.aclose()
             if response.status_code == 200:
@@ -631,6 +662,15 @@ class Proxy:
                 await settle()
 
         return StreamingResponse(body_stream(), status_code=200, headers=relayed)
+
+    @staticmethod
+    async def _client_gone(
+        d: Dialect, outcome: Outcome, settle: Callable[[], Awaitable[None]]
+    ) -> Response:
+        """The paid request was cancelled: the trace says why; the answer reaches nobody."""
+        outcome.status, outcome.error = 499, "the client went away before the answer"
+        await settle()
+        return _error(d, 499, outcome.error)
 
     async def _account(self, record: ProxyRecord, tier: Tier, model: str, usage: Usage) -> None:
         record.input_tokens, record.output_tokens = usage.input_tokens, usage.output_tokens
