@@ -5,6 +5,7 @@ and the proxy keeps serving."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from dataclasses import asdict
@@ -251,3 +252,34 @@ def test_a_client_leaving_before_the_paid_answer_starts_cancels_it_and_is_traced
     assert rows, "no trace: the proxy is still waiting on the upstream for a client that left"
     assert rows[0]["error"] == "the client went away before the answer"
     assert rows[0]["answered_tier"] is None
+
+
+def test_a_web_page_cannot_spend_the_key_or_read_the_traces(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_anthropic: FakeAnthropic,
+) -> None:
+    # A page the user visits can POST to 127.0.0.1 cross-site (text/plain needs no CORS
+    # preflight), or reach it under its own name by DNS rebinding and read the answers.
+    proxy = start_proxy(proxy_env | {"ANTHROPIC_API_KEY": "sk-ant-test"}, store=False)
+    port = proxy.url.rsplit(":", 1)[1]
+    body = json.dumps(_messages()).encode()
+    plain = {"content-type": "text/plain", "anthropic-version": "2023-06-01"}
+    with httpx.Client(base_url=proxy.url, timeout=30) as http:
+        cross_site = http.post(
+            "/v1/messages", content=body, headers=plain | {"origin": "https://evil.example"}
+        )
+        rebound = http.get("/api/stats", headers={"host": f"rebind.evil.example:{port}"})
+        assert fake_anthropic.message_requests() == []
+        # Local programs and pages still are welcome.
+        local_page = http.get("/api/stats", headers={"origin": "http://localhost:5173"})
+        by_name = http.get("/api/stats", headers={"host": f"localhost:{port}"})
+        sandboxed = http.get("/api/stats", headers={"origin": "null"})
+        webview = http.get("/api/stats", headers={"origin": "vscode-webview://4f2a"})
+        agent = http.post("/v1/messages", content=body, headers=plain)
+    assert cross_site.status_code == 403
+    assert cross_site.json()["error"]["type"] == "permission_error"
+    assert rebound.status_code == 403
+    assert "rebind.evil.example" in rebound.json()["error"]["message"]
+    assert sandboxed.status_code == 403
+    assert [r.status_code for r in (local_page, by_name, webview, agent)] == [200] * 4

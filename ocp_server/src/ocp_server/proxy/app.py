@@ -37,6 +37,7 @@ from typing import Any, TypeVar
 import httpx
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
@@ -55,6 +56,7 @@ from ocp_server.proxy import anthropic, openai
 from ocp_server.proxy.boundary import redact_body
 from ocp_server.proxy.chat import BadRequest, Event, Usage
 from ocp_server.proxy.local import LocalFailed, LocalTarget, stream_local
+from ocp_server.proxy.origin import LoopbackOnly, is_loopback
 from ocp_server.proxy.recorder import Attempted, ProxyRecord, Recorder
 from ocp_server.proxy.settings import Ceiling, ProxySettings
 from ocp_server.proxy.upstream import (
@@ -752,16 +754,32 @@ def build_app(proxy: Proxy, *, lifespan: Any = None) -> Starlette:
         Route("/health", proxy.health, methods=["GET"]),
     ]
     handlers = {404: _no_route, 405: _no_route}
-    return Starlette(routes=routes, lifespan=lifespan, exception_handlers=handlers)
+    middleware = []
+    if is_loopback(proxy.settings.host):
+        middleware.append(Middleware(LoopbackOnly, error_body=_refused_body))
+    return Starlette(
+        routes=routes, lifespan=lifespan, exception_handlers=handlers, middleware=middleware
+    )
+
+
+def _dialect_of(path: str, headers: Mapping[str, str]) -> Dialect:
+    """The dialect a request is in, before it has reached a route: by its path, else by
+    its client (an Anthropic client sends `anthropic-version`)."""
+    anthropic_client = path.startswith("/v1/messages") or "anthropic-version" in headers
+    return ANTHROPIC if anthropic_client else OPENAI
+
+
+def _refused_body(path: str, headers: Mapping[str, str], message: str) -> dict[str, Any]:
+    body: dict[str, Any] = _dialect_of(path, headers).module.error_body(
+        403, message, "permission_error"
+    )
+    return body
 
 
 async def _no_route(request: Request, exc: Exception) -> Response:
-    """404 and 405 in the dialect of the path or the client (an Anthropic client sends
-    `anthropic-version`), not Starlette's plain-text page an SDK cannot read."""
-    anthropic_client = request.url.path.startswith("/v1/messages") or (
-        "anthropic-version" in request.headers
-    )
-    d = ANTHROPIC if anthropic_client else OPENAI
+    """404 and 405 in the request's dialect, not Starlette's plain-text page an SDK cannot
+    read."""
+    d = _dialect_of(request.url.path, request.headers)
     status = exc.status_code if isinstance(exc, HTTPException) else 404
     what = "no such route" if status == 404 else "method not allowed"
     message = (
