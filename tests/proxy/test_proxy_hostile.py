@@ -1,7 +1,8 @@
-"""Hostile and unlucky clients against the real proxy: bodies a JSON parser accepts but the
-rest of the request path cannot carry (deep nesting, lone surrogates, NaN), wrong types in
-fields the local translation reads, unknown routes. Each is a 4xx in the client's dialect,
-and the proxy keeps serving."""
+"""Hostile and unlucky clients and upstreams against the real proxy: bodies a JSON parser
+accepts but the rest of the request path cannot carry (deep nesting, lone surrogates, NaN),
+wrong types in fields the local translation reads, unknown routes, odd usage figures from
+the upstream, a client that leaves before the paid answer starts, and web pages reaching
+the loopback proxy. Each is answered in the client's dialect, and the proxy keeps serving."""
 
 from __future__ import annotations
 
