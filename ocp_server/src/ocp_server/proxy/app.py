@@ -25,7 +25,6 @@ import hashlib
 import hmac
 import json
 import logging
-import re
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -53,6 +52,7 @@ from ocp_router import (
 )
 from ocp_router.sticky import Sticky
 from ocp_server.proxy import anthropic, openai
+from ocp_server.proxy.body import BodyError, parse_body
 from ocp_server.proxy.boundary import redact_body
 from ocp_server.proxy.chat import BadRequest, Event, Usage
 from ocp_server.proxy.local import LocalFailed, LocalTarget, stream_local
@@ -76,10 +76,6 @@ TOKEN_HEADER = "x-ocp-proxy-token"
 # betas, SDK identification (Claude Code's OAuth access depends on them).
 _FORWARD_PREFIXES = ("anthropic-", "openai-", "x-stainless-")
 _FORWARD = frozenset({"user-agent", "x-app"})
-# Nesting a request may have: the parser, the redaction and the router all recurse (Python's
-# limit is about 1000 frames), and no real request nests anywhere near this.
-MAX_DEPTH = 256
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,19 +197,10 @@ class Proxy:
                     "(OCP_PROXY_MAX_BODY_BYTES)",
                 )
             chunks.append(chunk)
-        too_deep = Refused(400, f"body: nested too deeply (over {MAX_DEPTH} levels)")
         try:
-            raw = b"".join(chunks)
-            body = json.loads(raw, parse_constant=_not_json)
-        except RecursionError:
-            raise too_deep from None
-        except ValueError as exc:
-            raise Refused(400, f"body: not valid JSON ({exc})") from exc
-        if _nested_deeper(body, MAX_DEPTH):
-            raise too_deep
-        if b"\\ud" in raw or b"\\uD" in raw:  # only an escape can make a lone surrogate
-            body = _without_lone_surrogates(body)
-        return body
+            return parse_body(b"".join(chunks))
+        except BodyError as exc:
+            raise Refused(400, str(exc)) from exc
 
     # ---- routes ---------------------------------------------------------------------------------
     async def messages(self, request: Request) -> Response:
@@ -702,39 +689,6 @@ class Proxy:
             self.router.pins.pin(record.session, model, tier, usage.input_tokens)
             if self.router.sticky is Sticky.UPWARD:  # an escalation raises the floor too
                 self.router.floors.lift(record.session, tier)
-
-
-def _not_json(constant: str) -> Any:
-    """Python reads NaN and Infinity; JSON has neither, and nothing downstream can send them."""
-    raise ValueError(f"{constant} is not a JSON value")
-
-
-def _without_lone_surrogates(value: Any) -> Any:
-    """Each lone UTF-16 surrogate (JavaScript writes them as escapes) replaced by U+FFFD: the
-    body can then be encoded as UTF-8 again. Recursive: the depth was bounded already."""
-    if isinstance(value, str):
-        return _LONE_SURROGATE.sub("\ufffd", value)
-    if isinstance(value, list):
-        return [_without_lone_surrogates(v) for v in value]
-    if isinstance(value, dict):
-        return {_without_lone_surrogates(k): _without_lone_surrogates(v) for k, v in value.items()}
-    return value
-
-
-def _nested_deeper(value: Any, limit: int) -> bool:
-    """Whether `value` has containers more than `limit` levels deep. Walked level by level,
-    without recursion (about as long as parsing took)."""
-    level = [value] if isinstance(value, dict | list) else []
-    for _ in range(limit):
-        level = [
-            child
-            for item in level
-            for child in (item.values() if isinstance(item, dict) else item)
-            if isinstance(child, dict | list)
-        ]
-        if not level:
-            return False
-    return True
 
 
 def problem_status(problem: str) -> int:

@@ -1,0 +1,67 @@
+"""Reading a request body as the wire means it: JSON without Python's extras (NaN,
+Infinity), nested no deeper than the code behind it can walk, and with lone UTF-16
+surrogates replaced so that it can be encoded again (to hash, redact and forward)."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+# Nesting a request may have: the parser, the redaction and the router all recurse (Python's
+# limit is about 1000 frames), and no real request nests anywhere near this.
+MAX_DEPTH = 256
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+class BodyError(ValueError):
+    """A body the proxy cannot take (the message names the problem, for a 400)."""
+
+
+def parse_body(raw: bytes) -> Any:
+    """The body as JSON; BodyError when the proxy cannot take it."""
+    too_deep = BodyError(f"body: nested too deeply (over {MAX_DEPTH} levels)")
+    try:
+        body = json.loads(raw, parse_constant=_not_json)
+    except RecursionError:
+        raise too_deep from None
+    except ValueError as exc:
+        raise BodyError(f"body: not valid JSON ({exc})") from exc
+    if _nested_deeper(body, MAX_DEPTH):
+        raise too_deep
+    if b"\\ud" in raw or b"\\uD" in raw:  # only an escape can make a lone surrogate
+        body = _without_lone_surrogates(body)
+    return body
+
+
+def _not_json(constant: str) -> Any:
+    """Python reads NaN and Infinity; JSON has neither, and nothing downstream can send them."""
+    raise ValueError(f"{constant} is not a JSON value")
+
+
+def _without_lone_surrogates(value: Any) -> Any:
+    """Each lone UTF-16 surrogate (JavaScript writes them as escapes) replaced by U+FFFD: the
+    body can then be encoded as UTF-8 again. Recursive: the depth was bounded already."""
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [_without_lone_surrogates(v) for v in value]
+    if isinstance(value, dict):
+        return {_without_lone_surrogates(k): _without_lone_surrogates(v) for k, v in value.items()}
+    return value
+
+
+def _nested_deeper(value: Any, limit: int) -> bool:
+    """Whether `value` has containers more than `limit` levels deep. Walked level by level,
+    without recursion (about as long as parsing took)."""
+    level = [value] if isinstance(value, dict | list) else []
+    for _ in range(limit):
+        level = [
+            child
+            for item in level
+            for child in (item.values() if isinstance(item, dict) else item)
+            if isinstance(child, dict | list)
+        ]
+        if not level:
+            return False
+    return True
