@@ -97,6 +97,8 @@ def make_repo() -> Path:
     root = Path(tempfile.mkdtemp(prefix="ocp-bench-memory-")) / "repo"
     for source in SOURCES:
         for path in (ROOT / source).rglob("*.py"):
+            if any(part.startswith(".") for part in path.relative_to(ROOT).parts):
+                continue  # bench/.cache holds other benchmarks' corpora (Django), not ours
             target = root / path.relative_to(ROOT)
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(path, target)
