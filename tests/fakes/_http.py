@@ -18,6 +18,8 @@ Behaviour knobs shared by every fake:
   ``event: error``, OpenAI's ``data: {"error": ...}``) and ends.
 * ``drop_mid_stream(after=1, times=1)``: the next stream sends ``after`` chunks, then the
   connection is closed without finishing the chunked body.
+* ``raw_stream_next(chunks, content_type, times=1, path=None)``: a ``200`` stream of exactly
+  these chunks, for answers no well-behaved vendor would send (an endless line, odd shapes).
 
 Faults are queued in order; a request consumes the first queued fault whose ``path`` filter
 (a path prefix, ``None`` = any path) matches it.
@@ -114,12 +116,14 @@ def json_response(
 
 @dataclass
 class _Fault:
-    kind: str  # "fail" | "malformed" | "drop"
+    kind: str  # "fail" | "malformed" | "drop" | "raw"
     times: int
     path: str | None = None
     status: int = 500
     body: Any = None
     headers: dict[str, str] | None = None
+    chunks: tuple[bytes, ...] = ()
+    content_type: str = ""
 
 
 @dataclass
@@ -251,6 +255,8 @@ class _Handler(BaseHTTPRequestHandler):
                 resp: Response | StreamResponse = fake._canned_failure(fault)
             elif fault is not None and fault.kind == "malformed":
                 resp = fake.malformed_response(req)
+            elif fault is not None and fault.kind == "raw":
+                resp = StreamResponse(fault.chunks, fault.content_type)
             else:
                 try:
                     resp = fake.handle(req)
@@ -477,6 +483,19 @@ class FakeServer:
     def drop_next(self, times: int = 1, *, path: str | None = None) -> None:
         with self._lock:
             self._faults.append(_Fault("drop", times, path=path))
+
+    def raw_stream_next(
+        self,
+        chunks: Iterable[bytes],
+        content_type: str,
+        times: int = 1,
+        *,
+        path: str | None = None,
+    ) -> None:
+        """Answer the next ``times`` matching requests with a stream of exactly ``chunks``."""
+        fault = _Fault("raw", times, path=path, chunks=tuple(chunks), content_type=content_type)
+        with self._lock:
+            self._faults.append(fault)
 
     def fail_mid_stream(self, message: str | None = None, after: int = 1, times: int = 1) -> None:
         with self._lock:

@@ -1,5 +1,6 @@
 """The local tier: a `Chat` sent to Ollama's `/api/chat` or to an OpenAI-compatible local
-server's `/chat/completions`, always streamed, read back as `Event`s.
+server's `/chat/completions`, always streamed, read back as `Event`s (local_events.py), the
+whole answer within OCP_LOCAL_TIMEOUT.
 
 Every failure is a `LocalFailed`: before the first event the proxy escalates to the paid tier;
 after it the client's dialect reports the error.
@@ -7,15 +8,19 @@ after it the client's dialect reports the error.
 
 from __future__ import annotations
 
+import asyncio
 import json
-import uuid
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
-from ocp_server.proxy.chat import Chat, Event, ToolCall, Usage
+from ocp_server.proxy.chat import Chat, Event
+from ocp_server.proxy.lines import LineBuffer, LineTooLong
+from ocp_server.proxy.local_events import BadAnswer, ollama_events, openai_events
+
+T = TypeVar("T")
 
 
 class LocalFailed(Exception):
@@ -35,10 +40,6 @@ class LocalTarget:
     base_url: str
     model: str
     timeout: float
-
-
-def _tool_id() -> str:
-    return f"toolu_ocp{uuid.uuid4().hex[:20]}"
 
 
 def _ollama_body(chat: Chat, model: str) -> dict[str, Any]:
@@ -113,115 +114,65 @@ def _openai_body(chat: Chat, model: str) -> dict[str, Any]:
 async def stream_local(
     client: httpx.AsyncClient, target: LocalTarget, chat: Chat
 ) -> AsyncGenerator[Event, None]:
-    """The local answer as events, ending with exactly one `done`. Raises `LocalFailed`."""
+    """The local answer as events, ending with exactly one `done`, all within
+    `target.timeout` (OCP_LOCAL_TIMEOUT bounds the whole answer, not one read: a model that
+    keeps trickling tokens is stopped too). Raises `LocalFailed`."""
     if target.kind == "ollama":
         url = target.base_url.rstrip("/") + "/api/chat"
         body = _ollama_body(chat, target.model)
-        parse = _ollama_events
+        parse = ollama_events
     else:
         url = target.base_url.rstrip("/") + "/chat/completions"
         body = _openai_body(chat, target.model)
-        parse = _openai_events
+        parse = openai_events
+    deadline = asyncio.get_running_loop().time() + target.timeout
     timeout = httpx.Timeout(target.timeout, connect=min(target.timeout, 5.0))
+    request = client.build_request("POST", url, json=body, timeout=timeout)
     try:
-        async with client.stream("POST", url, json=body, timeout=timeout) as response:
+        response = await _by(deadline, target, client.send(request, stream=True))
+        try:
             if response.status_code != 200:
-                text = (await response.aread()).decode("utf-8", "replace")[:300]
-                raise LocalFailed(target, f"HTTP {response.status_code} {text}")
-            async for event in parse(response.aiter_lines(), target):
+                text = (await _by(deadline, target, response.aread())).decode("utf-8", "replace")
+                raise LocalFailed(target, f"HTTP {response.status_code} {text[:300]}")
+            async for event in parse(_lines(response, target, deadline)):
                 yield event
+        finally:
+            await response.aclose()
     except httpx.HTTPError as exc:
         raise LocalFailed(target, f"{type(exc).__name__}: {exc}") from exc
+    except BadAnswer as exc:
+        raise LocalFailed(target, str(exc)) from exc
 
 
-async def _ollama_events(lines: AsyncIterator[str], target: LocalTarget) -> AsyncIterator[Event]:
-    # Read to the end even after `done`: a response read to its end returns its connection
-    # to the pool; one abandoned early is closed (a new connection per request).
-    calls = done = False
-    async for line in lines:
-        if done or not line.strip():
-            continue
+async def _by(deadline: float, target: LocalTarget, work: Awaitable[T]) -> T:
+    """`work`'s result, or LocalFailed once the answer's time is up."""
+    try:
+        async with asyncio.timeout_at(deadline):
+            return await work
+    except TimeoutError:
+        raise LocalFailed(
+            target,
+            f"no complete answer within {target.timeout:g}s; raise OCP_LOCAL_TIMEOUT or use a "
+            "smaller model",
+        ) from None
+
+
+async def _lines(
+    response: httpx.Response, target: LocalTarget, deadline: float
+) -> AsyncIterator[str]:
+    """The body's lines, each read by the deadline, none longer than MAX_LINE_BYTES."""
+    buffer = LineBuffer()
+    chunks = response.aiter_bytes()
+    while True:
         try:
-            obj = json.loads(line)
-        except ValueError as exc:
-            raise LocalFailed(target, "a line that is not JSON") from exc
-        if not isinstance(obj, dict):
-            raise LocalFailed(target, "a line that is not an object")
-        if "error" in obj:
-            raise LocalFailed(target, str(obj["error"]))
-        message = obj.get("message") or {}
-        if text := message.get("content"):
-            yield Event("text", text=str(text))
-        for call in message.get("tool_calls") or ():
-            function = call.get("function") or {}
-            args = function.get("arguments")
-            calls = True
-            yield Event(
-                "tool",
-                tool=ToolCall(
-                    str(call.get("id") or _tool_id()),
-                    str(function.get("name", "")),
-                    args if isinstance(args, dict) else {},
-                ),
-            )
-        if obj.get("done"):
-            reason = "length" if obj.get("done_reason") == "length" else "stop"
-            usage = Usage(int(obj.get("prompt_eval_count") or 0), int(obj.get("eval_count") or 0))
-            yield Event("done", stop="tool_calls" if calls else reason, usage=usage)
-            done = True
-    if not done:
-        raise LocalFailed(target, "the stream ended before `done`")
-
-
-async def _openai_events(lines: AsyncIterator[str], target: LocalTarget) -> AsyncIterator[Event]:
-    stop: str | None = None
-    usage = Usage()
-    pending: dict[int, dict[str, str]] = {}  # tool calls arrive in pieces, by index
-    async for line in lines:
-        if not line.startswith("data:"):
-            continue
-        data = line[5:].strip()
-        if data == "[DONE]":
-            continue  # read on to the end: the connection then goes back to the pool
+            chunk = await _by(deadline, target, anext(chunks))
+        except StopAsyncIteration:
+            break
         try:
-            obj = json.loads(data)
-        except ValueError as exc:
-            raise LocalFailed(target, "a chunk that is not JSON") from exc
-        if not isinstance(obj, dict):
-            raise LocalFailed(target, "a chunk that is not an object")
-        if "error" in obj:
-            error = obj["error"]
-            message = error.get("message") if isinstance(error, dict) else error
-            raise LocalFailed(target, str(message))
-        if isinstance(obj.get("usage"), dict):
-            u = obj["usage"]
-            usage = Usage(int(u.get("prompt_tokens") or 0), int(u.get("completion_tokens") or 0))
-        for choice in obj.get("choices") or ():
-            delta = choice.get("delta") or {}
-            if text := delta.get("content"):
-                yield Event("text", text=str(text))
-            for call in delta.get("tool_calls") or ():
-                slot = pending.setdefault(
-                    int(call.get("index") or 0), {"id": "", "name": "", "a": ""}
-                )
-                function = call.get("function") or {}
-                slot["id"] = call.get("id") or slot["id"]
-                slot["name"] += function.get("name") or ""
-                slot["a"] += function.get("arguments") or ""
-            if choice.get("finish_reason"):
-                stop = choice["finish_reason"]
-    if stop is None:
-        raise LocalFailed(target, "the stream ended before it finished")
-    for slot in pending.values():
-        try:
-            args = json.loads(slot["a"] or "{}")
-        except ValueError:
-            args = {}
-        yield Event(
-            "tool",
-            tool=ToolCall(
-                slot["id"] or _tool_id(), slot["name"], args if isinstance(args, dict) else {}
-            ),
-        )
-    reason = "tool_calls" if pending else ("length" if stop == "length" else "stop")
-    yield Event("done", stop=reason, usage=usage)
+            complete = buffer.feed(chunk)
+        except LineTooLong as exc:
+            raise LocalFailed(target, str(exc)) from None
+        for line in complete.splitlines():  # bytes: only \n, \r\n and \r end a line
+            yield line.decode("utf-8", "replace")
+    if rest := buffer.rest():
+        yield rest.decode("utf-8", "replace")

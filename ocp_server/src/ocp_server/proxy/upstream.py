@@ -2,10 +2,10 @@
 provider in the client's own dialect; the answer relayed as it came (status, headers that
 matter, body or stream byte for byte), with the usage read on the way for cost.
 
-A stream is relayed chunk by chunk as the upstream flushes it; its lines are scanned for the
-events that carry usage. An upstream that fails after the first byte (dropped, timed out)
-ends the client's stream with an error in its dialect. A client that goes away closes the
-upstream response, which cancels the upstream request.
+A stream is relayed as the upstream flushes it, whole lines at a time; its lines are scanned
+for the events that carry usage. An upstream that fails after the first byte (dropped, timed
+out, a line over MAX_LINE_BYTES) ends the client's stream with an error in its dialect. A
+client that goes away closes the upstream response, which cancels the upstream request.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 
 from ocp_server.proxy.chat import Usage
+from ocp_server.proxy.lines import LineBuffer, LineTooLong
 
 # Response headers worth relaying: content type, request ids, rate limits, retry advice.
 _RELAY_PREFIXES = ("anthropic-", "x-ratelimit-", "openai-", "retry-after", "x-should-retry")
@@ -74,30 +75,37 @@ async def relay_stream(
     fold: Callable[[Any, Usage], Usage],
     stream_error: Callable[[str], bytes],
 ) -> AsyncIterator[bytes]:
-    """The upstream's event stream, chunk by chunk; usage folded from each `data:` line that
-    mentions it; an in-stream `error` event noted. Always closes the upstream response."""
-    pending = b""
+    """The upstream's event stream, line by line as whole lines arrive (an error appended
+    after half a line would not parse); usage folded from each `data:` line that mentions it;
+    an in-stream `error` event noted. Always closes the upstream response."""
+    lines = LineBuffer()
     try:
         async for chunk in response.aiter_raw():
-            yield chunk
-            pending += chunk
-            *lines, pending = pending.split(b"\n")
-            for line in lines:
-                if not line.startswith(b"data:"):
-                    continue
-                if b'"usage"' in line or b'"error"' in line:
-                    try:
-                        data = json.loads(line[5:])
-                    except ValueError:
-                        continue
-                    if isinstance(data, dict) and "error" in data:  # an in-stream error event
-                        error = data["error"]
-                        outcome.error = str(
-                            error.get("message") if isinstance(error, dict) else error
-                        )[:300]
-                    outcome.usage = fold(data, outcome.usage)
+            if complete := lines.feed(chunk):
+                yield complete
+                _scan(complete, outcome, fold)
+        if rest := lines.rest():
+            yield rest
+            _scan(rest, outcome, fold)
+    except LineTooLong as exc:
+        outcome.error = str(exc)
+        yield stream_error(f"{outcome.error}; the answer is incomplete")
     except httpx.HTTPError as exc:
         outcome.error = f"the upstream failed mid-stream ({type(exc).__name__})"
         yield stream_error(f"{outcome.error}; the answer is incomplete")
     finally:
         await response.aclose()
+
+
+def _scan(complete: bytes, outcome: Outcome, fold: Callable[[Any, Usage], Usage]) -> None:
+    for line in complete.split(b"\n"):
+        if not line.startswith(b"data:") or not (b'"usage"' in line or b'"error"' in line):
+            continue
+        try:
+            data = json.loads(line[5:])
+        except ValueError:
+            continue
+        if isinstance(data, dict) and "error" in data:  # an in-stream error event
+            error = data["error"]
+            outcome.error = str(error.get("message") if isinstance(error, dict) else error)[:300]
+        outcome.usage = fold(data, outcome.usage)

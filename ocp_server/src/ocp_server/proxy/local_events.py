@@ -1,0 +1,163 @@
+"""Reading a local model's streamed answer into `Event`s: Ollama's NDJSON lines and an
+OpenAI-compatible server's `data:` chunks.
+
+The shapes are checked, not trusted: a local server (or a model writing its own tool-call
+JSON) can send a tool call without a name, arguments that are not JSON, a list where an object
+belongs. Each is a `BadAnswer` naming what was wrong, which the caller treats as any other
+local failure. Two near misses are read as meant: tool-call arguments as an object where
+OpenAI sends a JSON string, or as a JSON string where Ollama sends an object.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+from ocp_server.proxy.chat import Event, ToolCall, Usage, token_count
+
+
+class BadAnswer(Exception):
+    """The local answer cannot be used: not in its API's shape (the message says where), or an
+    error the server reported inside its stream (the message as sent)."""
+
+
+def _tool_id() -> str:
+    return f"toolu_ocp{uuid.uuid4().hex[:20]}"
+
+
+def _json(text: str, what: str) -> Any:
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise BadAnswer(f"{what} that is not JSON") from exc
+
+
+def _object(value: Any, what: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise BadAnswer(f"{what} is not an object")
+    return value
+
+
+def _list(value: Any, what: str) -> list[Any]:
+    """A list, or [] for an absent field."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise BadAnswer(f"{what} is not a list")
+    return value
+
+
+def _text(value: Any, what: str) -> str:
+    """A string, or "" for an absent field."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise BadAnswer(f"{what} is not a string")
+    return value
+
+
+def _tool_call(call_id: str, name: str, arguments: Any) -> ToolCall:
+    if not name:
+        raise BadAnswer("a tool call without a name")
+    if isinstance(arguments, str):
+        arguments = _json(arguments, f"tool call {name!r}: arguments") if arguments else {}
+    elif arguments is None:
+        arguments = {}
+    if not isinstance(arguments, dict):
+        raise BadAnswer(f"tool call {name!r}: the arguments are not a JSON object")
+    return ToolCall(call_id or _tool_id(), name, arguments)
+
+
+async def ollama_events(lines: AsyncIterator[str]) -> AsyncIterator[Event]:
+    """Ollama's `/api/chat` stream. Raises BadAnswer."""
+    # Read to the end even after `done`: a response read to its end returns its connection
+    # to the pool; one abandoned early is closed (a new connection per request).
+    calls = done = False
+    async for line in lines:
+        if done or not line.strip():
+            continue
+        obj = _object(_json(line, "a line"), "a line")
+        if "error" in obj:
+            raise BadAnswer(str(obj["error"]))
+        message = _object(obj.get("message") or {}, "`message`")
+        if text := _text(message.get("content"), "`message.content`"):
+            yield Event("text", text=text)
+        for call in _list(message.get("tool_calls"), "`message.tool_calls`"):
+            call = _object(call, "a tool call")
+            function = _object(call.get("function") or {}, "a tool call's function")
+            name = _text(function.get("name"), "a tool call's name")
+            calls = True
+            call_id = call.get("id")
+            yield Event(
+                "tool",
+                tool=_tool_call(
+                    call_id if isinstance(call_id, str) else "", name, function.get("arguments")
+                ),
+            )
+        if obj.get("done"):
+            reason = "length" if obj.get("done_reason") == "length" else "stop"
+            usage = Usage(
+                token_count(obj.get("prompt_eval_count")), token_count(obj.get("eval_count"))
+            )
+            yield Event("done", stop="tool_calls" if calls else reason, usage=usage)
+            done = True
+    if not done:
+        raise BadAnswer("the stream ended before `done`")
+
+
+async def openai_events(lines: AsyncIterator[str]) -> AsyncIterator[Event]:
+    """An OpenAI-compatible `/chat/completions` stream. Raises BadAnswer."""
+    stop: str | None = None
+    usage = Usage()
+    pending: dict[int, dict[str, Any]] = {}  # tool calls arrive in pieces, by index
+    async for line in lines:
+        if not line.startswith("data:"):
+            continue
+        data = line[5:].strip()
+        if data == "[DONE]":
+            continue  # read on to the end: the connection then goes back to the pool
+        obj = _object(_json(data, "a chunk"), "a chunk")
+        if "error" in obj:
+            error = obj["error"]
+            raise BadAnswer(str(error.get("message") if isinstance(error, dict) else error))
+        if isinstance(obj.get("usage"), dict):
+            u = obj["usage"]
+            usage = Usage(
+                token_count(u.get("prompt_tokens")), token_count(u.get("completion_tokens"))
+            )
+        for item in _list(obj.get("choices"), "`choices`"):
+            choice = _object(item, "a choice")
+            delta = _object(choice.get("delta") or {}, "a choice's delta")
+            if text := _text(delta.get("content"), "`delta.content`"):
+                yield Event("text", text=text)
+            for call in _list(delta.get("tool_calls"), "`delta.tool_calls`"):
+                _add_piece(pending, _object(call, "a tool call"))
+            if choice.get("finish_reason"):
+                stop = str(choice["finish_reason"])
+    if stop is None:
+        raise BadAnswer("the stream ended before it finished")
+    for slot in pending.values():
+        yield Event("tool", tool=_tool_call(slot["id"], slot["name"], slot["arguments"]))
+    reason = "tool_calls" if pending else ("length" if stop == "length" else "stop")
+    yield Event("done", stop=reason, usage=usage)
+
+
+def _add_piece(pending: dict[int, dict[str, Any]], call: dict[str, Any]) -> None:
+    """One piece of a streamed tool call: its id and name come once, its arguments (a JSON
+    string) in pieces, all under the call's `index`."""
+    index = call.get("index", 0)
+    if isinstance(index, bool) or not isinstance(index, int | None):
+        raise BadAnswer("a tool call's index is not a number")
+    slot = pending.setdefault(index or 0, {"id": "", "name": "", "arguments": ""})
+    function = _object(call.get("function") or {}, "a tool call's function")
+    slot["id"] = _text(call.get("id"), "a tool call's id") or slot["id"]
+    slot["name"] += _text(function.get("name"), "a tool call's name")
+    arguments, so_far = function.get("arguments"), slot["arguments"]
+    if isinstance(arguments, dict) and so_far == "":
+        slot["arguments"] = arguments  # the whole object at once: taken as it is
+    elif isinstance(so_far, str):
+        slot["arguments"] = so_far + _text(arguments, "a tool call's arguments")
+    elif arguments is not None:
+        raise BadAnswer("a tool call's arguments came as an object, then in more pieces")
