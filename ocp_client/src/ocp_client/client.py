@@ -7,13 +7,15 @@
 Tool names, argument names and result models come from the wire models (ocp_wire), which the
 server declares too: the client needs them, not the server. Without a `command` it starts the
 ocp-server installed next to this interpreter, or the one on PATH. The server's environment is
-the MCP SDK's short safe list plus `env`: nothing else of ours (keys, OCP_* settings) reaches it.
+the MCP SDK's short safe list, the OCP_* settings and provider keys of ours, then `env`
+(environment.py says which and why).
 """
 
 from __future__ import annotations
 
 import asyncio
 import importlib.util
+import os
 import shlex
 import shutil
 import sys
@@ -37,6 +39,7 @@ from mcp.types import (
 from pydantic import BaseModel, ValidationError
 
 import ocp_wire as wire
+from ocp_client.environment import server_environment
 from ocp_client.server_task import close_soon, serve
 from ocp_client.stderr_tail import StderrTail
 
@@ -129,7 +132,10 @@ class OCPClient:
         opened: asyncio.Future[ClientSession] = loop.create_future()
         closing = asyncio.Event()
         # The task must not hold `self`: a client dropped open is collected, and closes it.
-        serving = serve(_Session, self._params, self.timeout, stderr, opened, closing)
+        # Our environment as it is now, as a subprocess would take it.
+        env = server_environment(os.environ, self._params.env or {})
+        params = self._params.model_copy(update={"env": env})
+        serving = serve(_Session, params, self.timeout, stderr, opened, closing)
         task = loop.create_task(serving, name=f"ocp-server session {self._params.command}")
         try:
             session = await opened
