@@ -19,6 +19,7 @@ import os
 import shlex
 import shutil
 import sys
+import warnings
 import weakref
 from collections.abc import Awaitable, Mapping, Sequence
 from contextlib import suppress
@@ -151,7 +152,7 @@ class OCPClient:
                 await asyncio.shield(task)
             raise
         self._task, self._closing, self._session, self._stderr = task, closing, session, stderr
-        self._finalizer = weakref.finalize(self, close_soon, loop, closing)
+        self._finalizer = weakref.finalize(self, _dropped_open, loop, closing, self.command_line)
         return self
 
     async def _server_error(self, what: str, stderr: StderrTail) -> OCPServerError:
@@ -165,6 +166,11 @@ class OCPClient:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Stop the server of a client opened without `async with` (`await
+        client.__aenter__()`); closing a closed client does nothing."""
         task, closing, finalizer = self._task, self._closing, self._finalizer
         self._task = self._closing = self._finalizer = self._session = self._stderr = None
         if task is None or closing is None or finalizer is None:
@@ -296,6 +302,21 @@ class OCPClient:
         """Save for the next session. Decisions and notes (`wire.NoteArg`) may cite code;
         `forget_*` retire memories by id."""
         return await self.run(wire.SAVE, **_given(locals()))
+
+
+def _dropped_open(
+    loop: asyncio.AbstractEventLoop, closing: asyncio.Event, command_line: str
+) -> None:
+    """A client collected while open: its server is stopped, and a ResourceWarning says so, as
+    asyncio's does for an unclosed transport (stopped first: a warning turned into an error
+    must not leave the server running)."""
+    close_soon(loop, closing)
+    warnings.warn(
+        f"unclosed OCPClient running `{command_line}`: its server is stopped now; close the "
+        "client with `async with OCPClient(...)` or `await client.aclose()`",
+        ResourceWarning,
+        stacklevel=2,
+    )
 
 
 def _given(arguments: dict[str, Any]) -> dict[str, Any]:
