@@ -63,6 +63,14 @@ async def test_a_server_dying_mid_call_fails_that_call_and_the_next_naming_it() 
             await asyncio.wait_for(client.list_tools(), 10)
 
 
+async def test_a_call_unanswered_within_the_timeout_is_a_server_error_and_the_next_works() -> None:
+    async with dying_server() as client:
+        client.timeout = 1  # for the call only: a loaded machine may take longer to start it
+        with pytest.raises(OCPServerError, match=r"did not answer within 1 s: .*dying_server\.py"):
+            await asyncio.wait_for(client.call("hang", {}), 20)
+        assert (await client.call("pid", {})).structured_content is not None
+
+
 async def test_a_pending_call_fails_when_the_server_is_killed() -> None:
     async with dying_server() as client:
         pid = (await client.call("pid", {})).structured_content

@@ -23,7 +23,6 @@ import warnings
 import weakref
 from collections.abc import Awaitable, Mapping, Sequence
 from contextlib import suppress
-from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, Self, TypeVar
 
@@ -40,7 +39,9 @@ from mcp.types import (
 from pydantic import BaseModel, ValidationError
 
 import ocp_wire as wire
+from ocp_client import options
 from ocp_client.environment import server_environment
+from ocp_client.options import StrPath
 from ocp_client.server_task import close_soon, serve
 from ocp_client.stderr_tail import StderrTail
 
@@ -98,22 +99,23 @@ class _Session(ClientSession):
 class OCPClient:
     def __init__(
         self,
-        command: str | None = None,
-        args: Sequence[str] = (),
+        command: StrPath | None = None,
+        args: Sequence[StrPath] = (),
         *,
         env: Mapping[str, str] | None = None,
-        cwd: str | Path | None = None,
+        cwd: StrPath | None = None,
         timeout: float = 120.0,
     ) -> None:
+        checked_args = options.command_args(args)
         if command is None:
-            command, args = _installed_server(args)
+            command, checked_args = _installed_server(checked_args)
         self._params = StdioServerParameters(
-            command=command,
-            args=list(args),
-            env=dict(env or {}),
-            cwd=str(cwd) if cwd is not None else None,
+            command=os.fspath(command),
+            args=checked_args,
+            env=options.server_env(env),
+            cwd=os.fspath(cwd) if cwd is not None else None,
         )
-        self.timeout = timeout
+        self.timeout = options.timeout_seconds(timeout)
         self._task: asyncio.Task[None] | None = None
         self._closing: asyncio.Event | None = None
         self._finalizer: weakref.finalize[Any, Any] | None = None
@@ -155,8 +157,10 @@ class OCPClient:
         self._finalizer = weakref.finalize(self, _dropped_open, loop, closing, self.command_line)
         return self
 
-    async def _server_error(self, what: str, stderr: StderrTail) -> OCPServerError:
-        last = await stderr.last_lines()
+    async def _server_error(
+        self, what: str, stderr: StderrTail, wait: float = 2.0
+    ) -> OCPServerError:
+        last = await stderr.last_lines(wait)
         said = f"; its stderr ended with:\n{last}" if last else " (nothing on stderr)"
         return OCPServerError(f"ocp-server {what}: `{self.command_line}`{said}")
 
@@ -187,13 +191,19 @@ class OCPClient:
         return self._session
 
     async def _from_server(self, request: Awaitable[T]) -> T:
-        """A request's answer; a server gone meanwhile is an OCPServerError saying which."""
+        """A request's answer; a server gone meanwhile, or silent for `timeout`, is an
+        OCPServerError saying which."""
         try:
             return await request
         except MCPError as exc:
-            if exc.code != CONNECTION_CLOSED or self._stderr is None:
+            if self._stderr is None:
                 raise
-            raise await self._server_error("closed the connection", self._stderr) from exc
+            if exc.code == CONNECTION_CLOSED:
+                raise await self._server_error("closed the connection", self._stderr) from exc
+            if exc.code == REQUEST_TIMEOUT:  # still running: its stderr has not ended
+                what = f"did not answer within {self.timeout:g} s"
+                raise await self._server_error(what, self._stderr, wait=0) from exc
+            raise
 
     async def list_tools(self) -> list[Tool]:
         return list((await self._from_server(self.session.list_tools())).tools)
