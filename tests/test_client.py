@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -186,3 +187,27 @@ def test_without_a_command_it_starts_the_server_next_to_it_or_on_path(
     monkeypatch.setattr(shutil, "which", lambda name: None)
     with pytest.raises(FileNotFoundError, match=r"pip install ocp-client\[server\]"):
         OCPClient()
+
+
+def test_a_string_for_args_is_refused_instead_of_split_into_characters() -> None:
+    """`OCPClient("python", "server.py")` started `python s e r v e r . p y`."""
+    with pytest.raises(TypeError, match=r"args must be a sequence of strings, not a str"):
+        OCPClient("python", "server.py")
+    with pytest.raises(TypeError, match=r"args\[1\] must be a str or a path, got 3 \(int\)"):
+        OCPClient("python", ["-c", 3])  # type: ignore[list-item]
+
+
+def test_paths_are_accepted_for_the_command_and_its_arguments() -> None:
+    client = OCPClient(Path("/opt/python"), [Path("/srv/server.py"), "-v"])
+    assert client.command_line == "/opt/python /srv/server.py -v"
+
+
+@pytest.mark.parametrize("timeout", [0, -1, float("nan"), "5", None, True])
+def test_a_timeout_that_is_not_a_positive_number_of_seconds_is_refused(timeout: Any) -> None:
+    with pytest.raises((TypeError, ValueError), match=r"timeout must be a number of seconds > 0"):
+        OCPClient("python", timeout=timeout)
+
+
+def test_an_env_value_that_is_not_a_string_is_named() -> None:
+    with pytest.raises(TypeError, match=r"env\['OCP_MAX_FILES'\] must be a str, got 10 \(int\)"):
+        OCPClient("python", env={"OCP_MAX_FILES": 10})  # type: ignore[dict-item]

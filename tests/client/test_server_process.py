@@ -1,6 +1,7 @@
 """OCPClient against a server process that fails: missing, exiting at once, silent, killed
 mid-call. Each failure is an error naming the command (with the last lines the server wrote
-on stderr), raised promptly rather than a hang; `wait_for` only guards against a hang."""
+on stderr), raised promptly rather than a hang; `wait_for` only guards against a hang. And a
+client closed from another task, by `aclose`, or never (a ResourceWarning) stops its server."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import gc
 import os
 import signal
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
@@ -61,6 +63,14 @@ async def test_a_server_dying_mid_call_fails_that_call_and_the_next_naming_it() 
             await asyncio.wait_for(client.list_tools(), 10)
 
 
+async def test_a_call_unanswered_within_the_timeout_is_a_server_error_and_the_next_works() -> None:
+    async with dying_server() as client:
+        client.timeout = 1  # for the call only: a loaded machine may take longer to start it
+        with pytest.raises(OCPServerError, match=r"did not answer within 1 s: .*dying_server\.py"):
+            await asyncio.wait_for(client.call("hang", {}), 20)
+        assert (await client.call("pid", {})).structured_content is not None
+
+
 async def test_a_pending_call_fails_when_the_server_is_killed() -> None:
     async with dying_server() as client:
         pid = (await client.call("pid", {})).structured_content
@@ -87,15 +97,38 @@ def running(pid: int) -> bool:
     return Path(f"/proc/{pid}").exists()
 
 
-async def test_a_client_dropped_open_stops_its_server_and_cancels_nothing() -> None:
+async def test_a_client_dropped_open_warns_stops_its_server_and_cancels_nothing() -> None:
+    """A ResourceWarning naming the server's command, as asyncio's for an unclosed transport."""
     client = dying_server()
     await client.__aenter__()
     answer = (await client.call("pid", {})).structured_content
     assert isinstance(answer, dict)
-    del client
-    gc.collect()
+    with pytest.warns(ResourceWarning, match=r"unclosed OCPClient .*dying_server\.py"):
+        del client
+        gc.collect()
     async with asyncio.timeout(20):  # only a guard: the server is stopped, reaped, and the
         while running(answer["result"]):  # task that opened the client goes on
+            await asyncio.sleep(0.05)
+
+
+async def test_a_dropped_client_s_server_is_stopped_even_where_warnings_are_errors(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """As under this suite's `filterwarnings = ["error"]`: the warning, raised in the garbage
+    collector, goes to `sys.unraisablehook`, after the server was told to stop."""
+    unraisable: list[BaseException | None] = []
+    monkeypatch.setattr(sys, "unraisablehook", lambda report: unraisable.append(report.exc_value))
+    client = dying_server()
+    await client.__aenter__()
+    answer = (await client.call("pid", {})).structured_content
+    assert isinstance(answer, dict)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ResourceWarning)
+        del client
+        gc.collect()
+    assert [type(exc) for exc in unraisable] == [ResourceWarning]
+    async with asyncio.timeout(20):
+        while running(answer["result"]):
             await asyncio.sleep(0.05)
 
 
@@ -107,3 +140,13 @@ async def test_a_client_opened_in_one_task_closes_in_another() -> None:
     assert isinstance(answer, dict)
     await asyncio.wait_for(client.__aexit__(None, None, None), 10)
     assert not running(answer["result"])
+
+
+async def test_a_client_opened_by_hand_closes_with_aclose_and_again_does_nothing() -> None:
+    client = dying_server()
+    await asyncio.wait_for(client.__aenter__(), 10)
+    answer = (await client.call("pid", {})).structured_content
+    assert isinstance(answer, dict)
+    await asyncio.wait_for(client.aclose(), 10)
+    assert not running(answer["result"])
+    await client.aclose()

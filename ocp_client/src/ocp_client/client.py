@@ -7,20 +7,22 @@
 Tool names, argument names and result models come from the wire models (ocp_wire), which the
 server declares too: the client needs them, not the server. Without a `command` it starts the
 ocp-server installed next to this interpreter, or the one on PATH. The server's environment is
-the MCP SDK's short safe list plus `env`: nothing else of ours (keys, OCP_* settings) reaches it.
+the MCP SDK's short safe list, the OCP_* settings and provider keys of ours, then `env`
+(environment.py says which and why).
 """
 
 from __future__ import annotations
 
 import asyncio
 import importlib.util
+import os
 import shlex
 import shutil
 import sys
+import warnings
 import weakref
 from collections.abc import Awaitable, Mapping, Sequence
 from contextlib import suppress
-from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, Self, TypeVar
 
@@ -37,6 +39,9 @@ from mcp.types import (
 from pydantic import BaseModel, ValidationError
 
 import ocp_wire as wire
+from ocp_client import options
+from ocp_client.environment import server_environment
+from ocp_client.options import StrPath
 from ocp_client.server_task import close_soon, serve
 from ocp_client.stderr_tail import StderrTail
 
@@ -94,22 +99,23 @@ class _Session(ClientSession):
 class OCPClient:
     def __init__(
         self,
-        command: str | None = None,
-        args: Sequence[str] = (),
+        command: StrPath | None = None,
+        args: Sequence[StrPath] = (),
         *,
         env: Mapping[str, str] | None = None,
-        cwd: str | Path | None = None,
+        cwd: StrPath | None = None,
         timeout: float = 120.0,
     ) -> None:
+        checked_args = options.command_args(args)
         if command is None:
-            command, args = _installed_server(args)
+            command, checked_args = _installed_server(checked_args)
         self._params = StdioServerParameters(
-            command=command,
-            args=list(args),
-            env=dict(env or {}),
-            cwd=str(cwd) if cwd is not None else None,
+            command=os.fspath(command),
+            args=checked_args,
+            env=options.server_env(env),
+            cwd=os.fspath(cwd) if cwd is not None else None,
         )
-        self.timeout = timeout
+        self.timeout = options.timeout_seconds(timeout)
         self._task: asyncio.Task[None] | None = None
         self._closing: asyncio.Event | None = None
         self._finalizer: weakref.finalize[Any, Any] | None = None
@@ -129,7 +135,10 @@ class OCPClient:
         opened: asyncio.Future[ClientSession] = loop.create_future()
         closing = asyncio.Event()
         # The task must not hold `self`: a client dropped open is collected, and closes it.
-        serving = serve(_Session, self._params, self.timeout, stderr, opened, closing)
+        # Our environment as it is now, as a subprocess would take it.
+        env = server_environment(os.environ, self._params.env or {})
+        params = self._params.model_copy(update={"env": env})
+        serving = serve(_Session, params, self.timeout, stderr, opened, closing)
         task = loop.create_task(serving, name=f"ocp-server session {self._params.command}")
         try:
             session = await opened
@@ -145,11 +154,13 @@ class OCPClient:
                 await asyncio.shield(task)
             raise
         self._task, self._closing, self._session, self._stderr = task, closing, session, stderr
-        self._finalizer = weakref.finalize(self, close_soon, loop, closing)
+        self._finalizer = weakref.finalize(self, _dropped_open, loop, closing, self.command_line)
         return self
 
-    async def _server_error(self, what: str, stderr: StderrTail) -> OCPServerError:
-        last = await stderr.last_lines()
+    async def _server_error(
+        self, what: str, stderr: StderrTail, wait: float = 2.0
+    ) -> OCPServerError:
+        last = await stderr.last_lines(wait)
         said = f"; its stderr ended with:\n{last}" if last else " (nothing on stderr)"
         return OCPServerError(f"ocp-server {what}: `{self.command_line}`{said}")
 
@@ -159,6 +170,11 @@ class OCPClient:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Stop the server of a client opened without `async with` (`await
+        client.__aenter__()`); closing a closed client does nothing."""
         task, closing, finalizer = self._task, self._closing, self._finalizer
         self._task = self._closing = self._finalizer = self._session = self._stderr = None
         if task is None or closing is None or finalizer is None:
@@ -175,13 +191,19 @@ class OCPClient:
         return self._session
 
     async def _from_server(self, request: Awaitable[T]) -> T:
-        """A request's answer; a server gone meanwhile is an OCPServerError saying which."""
+        """A request's answer; a server gone meanwhile, or silent for `timeout`, is an
+        OCPServerError saying which."""
         try:
             return await request
         except MCPError as exc:
-            if exc.code != CONNECTION_CLOSED or self._stderr is None:
+            if self._stderr is None:
                 raise
-            raise await self._server_error("closed the connection", self._stderr) from exc
+            if exc.code == CONNECTION_CLOSED:
+                raise await self._server_error("closed the connection", self._stderr) from exc
+            if exc.code == REQUEST_TIMEOUT:  # still running: its stderr has not ended
+                what = f"did not answer within {self.timeout:g} s"
+                raise await self._server_error(what, self._stderr, wait=0) from exc
+            raise
 
     async def list_tools(self) -> list[Tool]:
         return list((await self._from_server(self.session.list_tools())).tools)
@@ -290,6 +312,21 @@ class OCPClient:
         """Save for the next session. Decisions and notes (`wire.NoteArg`) may cite code;
         `forget_*` retire memories by id."""
         return await self.run(wire.SAVE, **_given(locals()))
+
+
+def _dropped_open(
+    loop: asyncio.AbstractEventLoop, closing: asyncio.Event, command_line: str
+) -> None:
+    """A client collected while open: its server is stopped, and a ResourceWarning says so, as
+    asyncio's does for an unclosed transport (stopped first: a warning turned into an error
+    must not leave the server running)."""
+    close_soon(loop, closing)
+    warnings.warn(
+        f"unclosed OCPClient running `{command_line}`: its server is stopped now; close the "
+        "client with `async with OCPClient(...)` or `await client.aclose()`",
+        ResourceWarning,
+        stacklevel=2,
+    )
 
 
 def _given(arguments: dict[str, Any]) -> dict[str, Any]:
