@@ -94,6 +94,20 @@ def test_the_env_argument_wins_and_nothing_else_of_the_callers_is_added() -> Non
     }
 
 
+def test_the_callers_proxy_and_ca_settings_reach_the_server() -> None:
+    caller = {
+        "HTTPS_PROXY": "http://proxy.corp:3128",
+        "no_proxy": "localhost,127.0.0.1",
+        "SSL_CERT_FILE": "/etc/corp/ca.pem",
+        "HTTP_PROXY_PASSWORD_NOTE": "not a setting httpx reads",
+    }
+    assert server_environment(caller, {}) == {
+        "HTTPS_PROXY": "http://proxy.corp:3128",
+        "no_proxy": "localhost,127.0.0.1",
+        "SSL_CERT_FILE": "/etc/corp/ca.pem",
+    }
+
+
 async def test_settings_and_a_key_exported_by_the_caller_reach_the_server(
     workspace: Path, fake_ollama: FakeOllama, monkeypatch: pytest.MonkeyPatch
 ) -> None:
