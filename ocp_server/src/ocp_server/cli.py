@@ -191,7 +191,7 @@ def add_server_commands(sub: Any, common: argparse.ArgumentParser) -> None:
         "--max-tokens",
         type=int,
         default=2000,
-        help="token budget of the whole result, 100 to 20000 (default 2000)",
+        help="token budget of the whole result, 300 to 20000 (default 2000)",
     )
     restore.add_argument("--json", action="store_true", help="print the result as JSON")
     restore.set_defaults(handler="ocp_server.cli_server:run_restore")
