@@ -51,6 +51,7 @@ def test_route_answers_locally_and_stats_count_it(workspace: Path, fake_ollama: 
     done = run(workspace, "route", "explain the auth middleware", OCP_OLLAMA_URL=fake_ollama.url)
     assert done.returncode == 0, done.stderr
     assert "local answer: explain the auth middleware" in done.stdout
+    assert done.stderr == ""  # the server's INFO log of each route is not a CLI's output
     stats = json.loads(run(workspace, "stats", "--json").stdout)
     assert stats["routes"] == 1 and stats["by_tier"]["local"]["routes"] == 1
     assert stats["by_phase"]["heuristic"] == 1 and stats["daily"][0]["local"] == 1
