@@ -108,6 +108,16 @@ def test_an_invalid_entry_names_the_file_the_model_and_the_field(
     assert message.startswith(f"OCP_PRICES={str(path)!r}: {where}")
 
 
+def test_an_entry_that_is_not_a_table_says_what_a_price_holds(tmp_path: Path) -> None:
+    path = write(tmp_path, "prices.toml", "models = 3\n")  # a `models` that is no table
+    with pytest.raises(ConfigError) as info:
+        load_prices(path)
+    assert str(info.value) == (
+        f"OCP_PRICES={str(path)!r}: models: expected a table of prices in USD per million "
+        "tokens (input, output, cache_read, cache_write), got 3"
+    )
+
+
 def test_an_invalid_toml_entry_names_the_model_and_the_field(tmp_path: Path) -> None:
     path = write(tmp_path, "prices.toml", '["my-model"]\ninput = -3\noutput = 1\n')
     with pytest.raises(ConfigError, match=r"OCP_PRICES=.*prices\.toml.*: my-model\.input: "):

@@ -272,6 +272,15 @@ def test_status_before_any_index_says_not_indexed_yet_and_exits_0(workspace: Pat
     assert not (workspace / ".ocp").exists(), "status does not create an index"
 
 
+def test_status_in_the_home_folder_says_why_it_is_not_indexed(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    done = run(home, "status", home=home)
+    assert done.returncode == 0, done.stderr
+    assert "refusing to index your home folder" in done.stdout  # not "run `ocp-server index`"
+    assert "run `ocp-server index`" not in done.stdout
+
+
 def test_status_reports_files_chunks_skips_last_update_watcher_and_build(workspace: Path) -> None:
     run(workspace, "index")
     report = json.loads(run(workspace, "status", "--json").stdout)

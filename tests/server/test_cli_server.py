@@ -13,6 +13,7 @@ import pytest
 
 from ocp_server.cli import build_parser
 from ocp_server.cli_server import parse_since
+from ocp_wire.restore import MIN_RESTORE_TOKENS
 from tests.fakes import FakeOllama
 
 
@@ -50,11 +51,14 @@ def test_route_answers_locally_and_stats_count_it(workspace: Path, fake_ollama: 
     done = run(workspace, "route", "explain the auth middleware", OCP_OLLAMA_URL=fake_ollama.url)
     assert done.returncode == 0, done.stderr
     assert "local answer: explain the auth middleware" in done.stdout
+    assert done.stderr == ""  # the server's INFO log of each route is not a CLI's output
     stats = json.loads(run(workspace, "stats", "--json").stdout)
     assert stats["routes"] == 1 and stats["by_tier"]["local"]["routes"] == 1
     assert stats["by_phase"]["heuristic"] == 1 and stats["daily"][0]["local"] == 1
     assert stats["latency"]["ollama"]["count"] == 1
     assert stats["counterfactual_model"] == "claude-opus-4-6"
+    # The one session that routed: not the sessions `stats` and the fixture's index opened.
+    assert stats["sessions"] == 1
     table = run(workspace, "stats", "--since", "7d")
     assert table.returncode == 0 and "by tier" in table.stdout and "ollama" in table.stdout
     html = workspace.parent / "report.html"
@@ -126,6 +130,11 @@ def _commands(parser: argparse.ArgumentParser) -> Iterator[tuple[str, argparse.A
             for name, sub in action.choices.items():
                 yield name, sub
                 yield from ((f"{name} {n}", p) for n, p in _commands(sub))
+
+
+def test_restore_help_states_the_budget_the_tool_accepts() -> None:
+    restore = dict(_commands(build_parser()))["restore"]
+    assert f"{MIN_RESTORE_TOKENS} to 20000" in restore.format_help()
 
 
 def test_every_option_and_argument_of_every_command_has_a_help_text() -> None:

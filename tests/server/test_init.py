@@ -160,6 +160,7 @@ def test_claude_desktop_writes_the_key_itself_privately_and_print_hides_it(
     config = home / ".config" / "Claude" / "claude_desktop_config.json"
     missing = init(workspace, "--client", "claude-desktop", "--paid", "--no-check", home=home)
     assert missing.returncode == 1 and "set ANTHROPIC_API_KEY" in missing.stderr
+    assert "mcpServers" not in missing.stderr  # no keyless entry offered to add by hand
     assert not config.exists()
     key = "sk-ant-api03-secret-value"
     shown = init(
@@ -195,6 +196,27 @@ def test_a_file_that_is_not_plain_json_is_left_alone(workspace: Path, home: Path
     done = init(workspace, "--client", "vscode", "--no-check", home=home)
     assert done.returncode == 1 and "not plain JSON" in done.stderr and '"ocp"' in done.stderr
     assert (workspace / ".vscode" / "mcp.json").read_text() == text
+
+
+def test_a_file_ocp_cannot_merge_into_is_named(workspace: Path, home: Path) -> None:
+    (workspace / ".vscode").mkdir()
+    (workspace / ".vscode" / "mcp.json").write_text('{"servers": []}')
+    done = init(workspace, "--client", "vscode", "--no-check", home=home)
+    assert done.returncode == 1
+    assert f'{workspace / ".vscode" / "mcp.json"}: "servers" is not an object' in done.stderr
+    assert '"ocp"' in done.stderr  # the entry, to add by hand
+
+
+def test_a_broken_approval_file_is_named_without_the_entry_of_another_file(
+    workspace: Path, home: Path
+) -> None:
+    settings = workspace / ".claude" / "settings.local.json"
+    settings.parent.mkdir()
+    settings.write_text('{"enabledMcpjsonServers": "ocp"}')
+    done = init(workspace, "--client", "claude-code", "--no-check", home=home)
+    assert done.returncode == 1 and f"{settings}: enabledMcpjsonServers" in done.stderr
+    assert "mcpServers" not in done.stderr  # the problem is not in .mcp.json
+    assert not (workspace / ".mcp.json").exists()
 
 
 def test_the_home_folder_is_not_a_workspace_to_wire(home: Path) -> None:

@@ -339,6 +339,16 @@ async def test_the_injected_clock_orders_items(db: aiosqlite.Connection) -> None
     assert [n.created_at for n in brief.notes] == [400.0, 300.0, 200.0, 50.0]
 
 
+async def test_a_route_stored_without_its_text_says_so_in_the_brief(store: MemoryStore) -> None:
+    # The proxy keeps no request text unless OCP_TRACE_CONTENT=1.
+    sid = await store.start_session("/ws")
+    kw: TraceChanges = {"route_to": "paid", "decision": "paid", "model": "claude-sonnet-4-6"}
+    await store.record_trace(sid, trace("p1", "", **kw))
+    brief = await store.restore()
+    line = next(x for x in brief.text.splitlines() if "`p1`" in x)
+    assert line.endswith("(explain, $0.0000): request text not stored"), line
+
+
 async def test_sessions_start_idempotently_and_open_items_can_be_resolved(
     store: MemoryStore,
 ) -> None:

@@ -118,6 +118,7 @@ async def test_a_route_nothing_could_answer_is_a_tool_error_with_its_attempts(
         assert failed.is_error
         text = text_of(failed)
         assert "no model could answer" in text and "cannot reach ollama" in text
+        assert text.count("could answer") == 1  # not "no model could answer: no backend could…"
         trace = (failed.structured_content or {})["trace"]
         assert trace["attempts"][0]["outcome"] == "error" and trace["route_to"] == "none"
         # It is recorded: the short trace id (as printed) links an outcome to it.

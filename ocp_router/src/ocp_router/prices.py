@@ -101,6 +101,11 @@ def parse_prices(data: Any, *, source: str = "OCP_PRICES") -> dict[str, Price]:
         raise ConfigError(f"{source}: expected a table of model name -> prices")
     out: dict[str, Price] = {}
     for model, entry in data.items():
+        if not isinstance(entry, Mapping):
+            raise ConfigError(
+                f"{source}: {model}: expected a table of prices in USD per million tokens "
+                f"({', '.join(_PriceEntry.model_fields)}), got {entry!r:.80}"
+            )
         try:
             p = _PriceEntry.model_validate(entry)
         except ValidationError as exc:

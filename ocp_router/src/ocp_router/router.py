@@ -437,7 +437,7 @@ class OCPRouter:
                 run.paid,
             )
         raise RoutingFailed(
-            f"no backend could answer ({summary})",
+            f"no model could answer ({summary})",
             tuple(run.attempts),
             trace_id,
             tuple(run.notes),

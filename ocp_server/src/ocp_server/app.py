@@ -512,7 +512,7 @@ class AppState:
                 )
                 shown = await router.paid_prompt(payload, context=context)
             else:
-                note = f"no model could answer: {failure}"
+                note = str(failure)  # "no model could answer (...)", or the budget's reason
         sent = shown or (result.paid if result else failure.paid if failure else None)
         # What goes back to the agent reaches its cloud model too: redacted like a paid prompt.
         prompt: str | None = None

@@ -320,7 +320,9 @@ def render_trace(item: Item) -> Rendered:
     if r[4] and r[4] != r[3]:  # the model, unless it is the route's answerer ("agent")
         route += f" {r[4]}"
     cost = f", {_usd(r[6])}" if r[3] == "paid" else ""
-    line = f"- {when(r[1])} `{r[0][:8]}` [{', '.join(why)}] {route} ({r[5]}{cost}): {request}" + (
+    # The proxy keeps a request's text only with OCP_TRACE_CONTENT=1.
+    shown = request or "request text not stored"
+    line = f"- {when(r[1])} `{r[0][:8]}` [{', '.join(why)}] {route} ({r[5]}{cost}): {shown}" + (
         f" → {outcome}" if outcome else ""
     )
     return value, line, cut

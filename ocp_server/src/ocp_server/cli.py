@@ -48,18 +48,21 @@ def command_workspace(flag: str | None) -> Path:
     return Path(env).expanduser().resolve() if env else Path.cwd()
 
 
-def configure_logging(verbosity: int = 0) -> None:
+def configure_logging(verbosity: int = 0, *, serving: bool = True) -> None:
     """Logs go to stderr: stdout belongs to the MCP protocol (and to --json output).
 
     `-v` shows OCP's own debug lines; `-vv` also every library's (aiosqlite alone logs each
-    SQL call at DEBUG, thousands of lines for one index; without its parameters)."""
+    SQL call at DEBUG, thousands of lines for one index; without its parameters). OCP's INFO
+    lines (each route, each re-index) are a log of the server and the proxy that run on; a
+    command that prints its own answer (`serving` False) shows only warnings unless -v."""
+    quiet = logging.INFO if serving else logging.WARNING
     logging.basicConfig(
         level=logging.DEBUG if verbosity >= 2 else logging.WARNING,
         stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     for name in OUR_LOGGERS:
-        logging.getLogger(name).setLevel(logging.DEBUG if verbosity >= 1 else logging.INFO)
+        logging.getLogger(name).setLevel(logging.DEBUG if verbosity >= 1 else quiet)
     for handler in logging.getLogger().handlers:
         if not any(isinstance(f, RedactingFilter) for f in handler.filters):
             handler.addFilter(RedactingFilter())  # whatever a log line quotes (-vv: SQL too)
@@ -191,7 +194,7 @@ def add_server_commands(sub: Any, common: argparse.ArgumentParser) -> None:
         "--max-tokens",
         type=int,
         default=2000,
-        help="token budget of the whole result, 100 to 20000 (default 2000)",
+        help="token budget of the whole result, 300 to 20000 (default 2000)",
     )
     restore.add_argument("--json", action="store_true", help="print the result as JSON")
     restore.set_defaults(handler="ocp_server.cli_server:run_restore")
@@ -327,7 +330,7 @@ def _handler(args: argparse.Namespace) -> Callable[[argparse.Namespace, Path], i
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    configure_logging(args.verbose)
+    configure_logging(args.verbose, serving=args.command in (None, "proxy"))
     if args.command is None:
         return serve()
     try:

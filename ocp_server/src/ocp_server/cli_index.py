@@ -13,7 +13,7 @@ from rich.table import Table
 from ocp_server.cli_output import IndexProgress, console
 from ocp_server.entry import EXIT_INTERRUPTED
 from ocp_server.errors import DatabaseError, InputError
-from ocp_server.first_run import WorkspaceRefused, check_workspace
+from ocp_server.first_run import WorkspaceRefused, check_workspace, refuse_reason
 from ocp_server.index.languages import language_named
 from ocp_server.index.models import IndexSummary, SearchResponse
 from ocp_server.settings import ServerSettings
@@ -169,7 +169,11 @@ def run_status(args: argparse.Namespace, workspace: Path) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     if report is None:  # a state, not an error: say so and how to leave it
-        hint = "run `ocp-server index`, or let your IDE start the server, which builds it"
+        # A folder the index refuses (/, the home folder) gets the refusal, not "run index".
+        refused = refuse_reason(workspace, max_files=0, count=False)
+        hint = (
+            refused or "run `ocp-server index`, or let your IDE start the server, which builds it"
+        )
         if args.json:
             data = {"workspace": str(workspace), "indexed": False, "hint": hint}
             sys.stdout.write(json.dumps(data, indent=2) + "\n")

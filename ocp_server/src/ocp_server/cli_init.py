@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -69,13 +70,22 @@ def _plan(
     env = dict(os.environ)
     path = client.config_path(workspace, Path.home(), env)
     entry = client.entry(launch, workspace, paid=paid, env=env)
-    doc = merge_server(read_config(path), client, entry)
+    doc = _merged(path, lambda existing: merge_server(existing, client, entry))
     private = client.name == "claude-desktop" and paid  # it holds the key itself
     plan = [(path, doc, private)]
     if client.name == "claude-code":
         approval = workspace / ".claude" / "settings.local.json"
-        plan.append((approval, approve_in_claude_code(read_config(approval)), False))
+        plan.append((approval, _merged(approval, approve_in_claude_code), False))
     return plan
+
+
+def _merged(path: Path, merge: Callable[[dict[str, Any] | None], dict[str, Any]]) -> dict[str, Any]:
+    """`merge` applied to the file's document; a document it cannot merge into is named."""
+    existing = read_config(path)
+    try:
+        return merge(existing)
+    except ConfigFileError as exc:
+        raise ConfigFileError(f"{path}: {exc}: fix it or move it away", path=path) from exc
 
 
 def _masked(doc: dict[str, Any], client: Client) -> dict[str, Any]:
@@ -103,8 +113,12 @@ def run_init(args: argparse.Namespace, workspace: Path) -> int:
         plan = _plan(client, workspace, launch, args.paid)
     except ConfigFileError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        entry = client.entry(launch, workspace, paid=False, env={})
-        print(render({client.key: {SERVER_NAME: entry}}), end="", file=sys.stderr)
+        if exc.path == client.config_path(workspace, Path.home(), os.environ):
+            # The IDE's own file: its entry can be added by hand (a missing key or a broken
+            # approval file is not helped by it).
+            entry = client.entry(launch, workspace, paid=False, env={})
+            print(f"OCP's entry, to add to {exc.path} by hand:", file=sys.stderr)
+            print(render({client.key: {SERVER_NAME: entry}}), end="", file=sys.stderr)
         return 1
     if args.print:
         for i, (path, doc, _) in enumerate(plan):

@@ -47,7 +47,12 @@ VSCODE_KEY_INPUT = {
 
 
 class ConfigFileError(Exception):
-    """An existing config file cannot be merged into; the message names it and says why."""
+    """A config cannot be written: an existing file cannot be merged into (`path`, named in
+    the message), or --paid lacks the key Claude Desktop's file would hold (no `path`)."""
+
+    def __init__(self, message: str, *, path: Path | None = None) -> None:
+        super().__init__(message)
+        self.path = path
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +140,7 @@ def read_config(path: Path) -> dict[str, Any] | None:
     except FileNotFoundError:
         return None
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigFileError(f"cannot read {path}: {exc}") from exc
+        raise ConfigFileError(f"cannot read {path}: {exc}", path=path) from exc
     if not text.strip():
         return {}
     try:
@@ -143,10 +148,13 @@ def read_config(path: Path) -> dict[str, Any] | None:
     except json.JSONDecodeError as exc:
         raise ConfigFileError(
             f"{path} is not plain JSON (line {exc.lineno}: {exc.msg}; comments are not kept "
-            "by a rewrite): fix it, or add the entry below by hand"
+            "by a rewrite): fix it, or add OCP's entry by hand",
+            path=path,
         ) from exc
     if not isinstance(data, dict):
-        raise ConfigFileError(f"{path} holds JSON but not an object: fix it or move it away")
+        raise ConfigFileError(
+            f"{path} holds JSON but not an object: fix it or move it away", path=path
+        )
     return data
 
 
@@ -157,7 +165,7 @@ def merge_server(
     doc = copy.deepcopy(dict(existing or {}))
     servers = doc.setdefault(client.key, {})
     if not isinstance(servers, dict):
-        raise ConfigFileError(f'"{client.key}" is not an object in this file')
+        raise ConfigFileError(f'"{client.key}" is not an object')
     new = copy.deepcopy(entry)
     old = servers.get(SERVER_NAME)
     if isinstance(old, dict) and isinstance(old.get("env"), dict):
@@ -170,7 +178,7 @@ def merge_server(
         uses_input = "${input:anthropic-key}" in json.dumps(new)
         inputs = doc.get("inputs", [])
         if not isinstance(inputs, list):
-            raise ConfigFileError('"inputs" is not a list in this file')
+            raise ConfigFileError('"inputs" is not a list')
         ours = [i for i in inputs if isinstance(i, dict) and i.get("id") == "anthropic-key"]
         if uses_input and not ours:
             doc["inputs"] = [*inputs, dict(VSCODE_KEY_INPUT)]

@@ -85,7 +85,7 @@ class SavingsReport(TypedDict):
     until: float
     generated_at: float
     workspace: str
-    sessions: int
+    sessions: int  # sessions with a route in the period
     routes: int
     errors: int
     prompt_tokens: int
@@ -248,9 +248,9 @@ async def savings_report(
             counts[_bucket(ms)] += 1
         histogram[backend] = counts
 
-    (sessions,) = await rows(
-        f"SELECT count(*) FROM sessions {where.replace('created_at', 'started_at')}"
-    )
+    # Sessions that routed: every CLI command and server start opens a session, most never
+    # route, and `stats` itself would add one at each run.
+    (sessions,) = await rows(f"SELECT count(DISTINCT session_id) FROM traces {routes}")
     (dry_runs,) = await rows(
         f"SELECT count(*) FROM traces {where} {'AND' if where else 'WHERE'} dry_run"
     )
