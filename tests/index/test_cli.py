@@ -45,7 +45,9 @@ def test_bad_arguments_and_missing_workspaces_fail_clearly(tmp_path: Path) -> No
     done = run(tmp_path / "nope", "index")
     assert done.returncode == 1 and "not a folder" in done.stderr
     bad_k = run(tmp_path, "search", "x", "-k", "0")
-    assert bad_k.returncode == 2 and "-k must be at least 1" in bad_k.stderr
+    assert bad_k.returncode == 2 and "-k must be from 1 to 50, got 0" in bad_k.stderr
+    too_many = run(tmp_path, "search", "x", "-k", "51")  # the tool's own limit
+    assert too_many.returncode == 2 and "-k must be from 1 to 50, got 51" in too_many.stderr
 
 
 def test_search_for_a_language_that_names_none_fails_in_one_line(workspace: Path) -> None:

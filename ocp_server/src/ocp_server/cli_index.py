@@ -19,7 +19,7 @@ from ocp_server.index.models import IndexSummary, SearchResponse
 from ocp_server.settings import ServerSettings
 from ocp_server.status import index_report, render_report
 from ocp_server.workspaces import open_index
-from ocp_wire import IndexReport
+from ocp_wire import MAX_SEARCH_RESULTS, IndexReport
 
 JSON_FIELDS = ("path", "start_line", "end_line", "symbol", "kind", "score", "text")
 
@@ -119,8 +119,8 @@ async def _search(workspace: Path, args: argparse.Namespace) -> SearchResponse:
 
 
 def run_search(args: argparse.Namespace, workspace: Path) -> int:
-    if args.k < 1:
-        print("error: -k must be at least 1", file=sys.stderr)
+    if not 1 <= args.k <= MAX_SEARCH_RESULTS:
+        print(f"error: -k must be from 1 to {MAX_SEARCH_RESULTS}, got {args.k}", file=sys.stderr)
         return 2
     try:
         response = asyncio.run(_search(workspace, args))

@@ -53,7 +53,14 @@ from ocp_wire.save import (
     StateValue,
     SuggestionOut,
 )
-from ocp_wire.search import FileHits, IndexState, SearchArgs, SearchHit, SearchResult
+from ocp_wire.search import (
+    MAX_SEARCH_RESULTS,
+    FileHits,
+    IndexState,
+    SearchArgs,
+    SearchHit,
+    SearchResult,
+)
 from ocp_wire.status import STATUS_URI, BuildState, IndexReport, WatcherState
 from ocp_wire.tools import RESTORE, ROUTE, SAVE, SEARCH, TOOL_SHAPES, ToolShape
 
@@ -73,6 +80,7 @@ __all__ = [
     "MAX_DB_ID",
     "MAX_ITEM_CHARS",
     "MAX_PAYLOAD_CHARS",
+    "MAX_SEARCH_RESULTS",
     "MAX_STATE_KEYS",
     "MAX_STATE_KEY_CHARS",
     "MAX_STATE_VALUE_CHARS",
