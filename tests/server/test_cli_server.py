@@ -47,6 +47,13 @@ def test_route_dry_run_shows_the_decision_and_the_exact_prompt(workspace: Path) 
     assert "src/auth.py:6-8" in result["trace"]["context_citations"]
 
 
+def test_a_dry_runs_text_says_no_model_was_called_not_answered_by_none(workspace: Path) -> None:
+    done = run(workspace, "route", "explain this function", "--dry-run", OCP_LOCAL_MODEL="qwen3")
+    assert done.returncode == 0, done.stderr
+    assert "no model called (qwen3 would answer)" in done.stdout
+    assert "answered by none" not in done.stdout
+
+
 def test_route_answers_locally_and_stats_count_it(workspace: Path, fake_ollama: FakeOllama) -> None:
     done = run(workspace, "route", "explain the auth middleware", OCP_OLLAMA_URL=fake_ollama.url)
     assert done.returncode == 0, done.stderr

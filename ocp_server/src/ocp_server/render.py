@@ -76,10 +76,14 @@ def _hit_text(hit: dict[str, Any]) -> str:
 def _route(out: wire.RouteResult) -> str:
     t = out.trace
     cost = "" if t.estimated_cost_usd is None else f", ${t.estimated_cost_usd:.4f}"
+    if out.answered_by == "none" and out.prompt is not None:  # a dry run: nobody was asked
+        answered = f"no model called ({t.model} would answer)" if t.model else "no model called"
+    else:
+        model = f" ({t.model})" if t.model and t.model != out.answered_by else ""
+        answered = f"answered by {out.answered_by}{model}"
     trace = (
         f"[route {t.trace_id[:8]}: {t.decision} by {t.decided_by}, score "
-        f"{t.complexity_score:.2f}, {t.task_type}; answered by {out.answered_by}"
-        f"{' (' + t.model + ')' if t.model and t.model != out.answered_by else ''}{cost}]"
+        f"{t.complexity_score:.2f}, {t.task_type}; {answered}{cost}]"
     )
     if t.redactions:
         trace += f" [{sum(t.redactions.values())} secret(s) redacted]"
