@@ -107,3 +107,16 @@ async def test_a_client_opened_in_one_task_closes_in_another() -> None:
     assert isinstance(answer, dict)
     await asyncio.wait_for(client.__aexit__(None, None, None), 10)
     assert not running(answer["result"])
+
+
+async def test_a_secret_the_server_wrote_on_stderr_is_redacted_in_the_error() -> None:
+    # The key is built in the child, so only its stderr holds it (not our command line).
+    source = (
+        "import sys; key = 'sk-proj-' + 'Xk9vQ2mL7pRt4WzN8bYc3HdF' * 2; "
+        "print('bad config: OPENAI_API_KEY=' + key, file=sys.stderr); sys.exit(3)"
+    )
+    with pytest.raises(OCPServerError) as caught:
+        await asyncio.wait_for(fake_server(source).__aenter__(), 10)
+    message = str(caught.value)
+    assert "bad config: OPENAI_API_KEY=[REDACTED:openai_key]" in message
+    assert "Xk9vQ2mL7pRt4WzN8bYc3HdFXk9v" not in message

@@ -39,6 +39,7 @@ from pydantic import BaseModel, ValidationError
 import ocp_wire as wire
 from ocp_client.server_task import close_soon, serve
 from ocp_client.stderr_tail import StderrTail
+from ocp_router.redact import redact
 
 R = TypeVar("R", bound=BaseModel)
 T = TypeVar("T")
@@ -50,7 +51,7 @@ class OCPToolError(RuntimeError):
 
 class OCPServerError(RuntimeError):
     """The server process did not start, or stopped answering; the message names its command
-    and ends with the last lines it wrote on stderr."""
+    and ends with the last lines it wrote on stderr, secrets redacted."""
 
 
 # Each tool's result model by either of its names (the server answers to both).
@@ -151,7 +152,9 @@ class OCPClient:
     async def _server_error(self, what: str, stderr: StderrTail) -> OCPServerError:
         last = await stderr.last_lines()
         said = f"; its stderr ended with:\n{last}" if last else " (nothing on stderr)"
-        return OCPServerError(f"ocp-server {what}: `{self.command_line}`{said}")
+        # A message like this one is what an agent shows its model: a secret the server (or a
+        # traceback before its logging was set up) wrote on stderr must not ride along.
+        return OCPServerError(redact(f"ocp-server {what}: `{self.command_line}`{said}").text)
 
     async def __aexit__(
         self,
