@@ -194,6 +194,8 @@ SOURCE_DIGEST = hashlib.blake2b(
 ).hexdigest()
 
 _MARKER_RE = re.compile(r"\[REDACTED:[a-z0-9_]+\]")
+# An element xml_hits reads is named with one of these (pwd holds pw).
+_XML_KEYWORDS = frozenset({"pass", "pw", "secret", "token", "key", "cred"})
 _ECHO_MIN = 8  # secrets at least this long are also redacted wherever else they occur
 _MAX_PASSES = 8
 
@@ -230,14 +232,16 @@ def _hits(text: str) -> Iterator[Hit]:
     lowered = text.lower()
     if len(lowered) != len(text):  # a few characters lower-case to two (İ): keep offsets
         lowered = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+    # Where the keywords are, and which occur: later checks that need one skip their own scan.
+    found: set[str] = set()
+    spans = _redact_scan.keyword_spans(lowered, KEYWORDS, found)
     yield from pattern_hits(text)
     if "." in text:
         yield from discord_hits(text)
-    if '"private_key' in text and "service_account" in text:
+    if "key" in found and '"private_key' in text and "service_account" in text:
         yield from gcp_hits(text)
-    found: set[str] = set()
-    yield from assignment_hits(text, lowered, _redact_scan.keyword_spans(lowered, KEYWORDS, found))
-    if "</" in text:
+    yield from assignment_hits(text, lowered, spans)
+    if not found.isdisjoint(_XML_KEYWORDS) and "</" in text:
         yield from xml_hits(text)
     yield from auth_hits(text, lowered)
     if "://" in text and "@" in text:
