@@ -150,3 +150,16 @@ async def test_a_client_opened_by_hand_closes_with_aclose_and_again_does_nothing
     await asyncio.wait_for(client.aclose(), 10)
     assert not running(answer["result"])
     await client.aclose()
+
+
+async def test_a_secret_the_server_wrote_on_stderr_is_redacted_in_the_error() -> None:
+    # The key is built in the child, so only its stderr holds it (not our command line).
+    source = (
+        "import sys; key = 'sk-proj-' + 'Xk9vQ2mL7pRt4WzN8bYc3HdF' * 2; "
+        "print('bad config: OPENAI_API_KEY=' + key, file=sys.stderr); sys.exit(3)"
+    )
+    with pytest.raises(OCPServerError) as caught:
+        await asyncio.wait_for(fake_server(source).__aenter__(), 10)
+    message = str(caught.value)
+    assert "bad config: OPENAI_API_KEY=[REDACTED:openai_key]" in message
+    assert "Xk9vQ2mL7pRt4WzN8bYc3HdFXk9v" not in message

@@ -637,6 +637,27 @@ TOKEN_FORMATS: tuple[Format, ...] = (
         "The secret for the webhook is {s}, rotate it monthly.\n",
         mixed(URLSAFE, 40),
     ),
+    Format("note_login_pair", "Outcome: login with admin:{s} works on staging\n", chosen),
+    Format("note_sign_in_pair", "Sign in as ops / {s} to check the dashboard.\n", chosen),
+    Format("note_password_set_to", "the DB password was set to {s} yesterday\n", chosen),
+    Format("note_token_set_to", "API_TOKEN was set to {s} in CI\n", chars(HEX, 32)),
+    Format("note_bare_key_hex", "- use key {s} for the staging API\n", chars(HEX, 32)),
+    Format(
+        "table_token_column",
+        "| service | token |\n|---|---|\n| billing | {s} |\n",
+        mixed(ALNUM, 32),
+    ),
+    Format(
+        "table_key_value_row",
+        "| key | value |\n|---|---|\n| STRIPE_SECRET_KEY | `{s}` |\n",
+        mixed(ALNUM, 32),
+    ),
+    Format(
+        "table_password_column",
+        "| user | password |\n|---|---|\n| admin | {s} |\n",
+        chosen,
+        render=no("|"),
+    ),
 )
 
 

@@ -1260,3 +1260,144 @@ def test_a_user_and_chosen_password_after_creds_is_redacted(text: str, secret: s
 )
 def test_words_about_creds_or_login_without_a_password_are_left_alone(text: str) -> None:
     assert_untouched(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "secret"),
+    [
+        ("login with admin:Xk9#mP2qL", "Xk9#mP2qL"),
+        ("sign in with ops / 0ps#Team9", "0ps#Team9"),
+        ("log in as deploy:D3ploy#Now, then run the migration", "D3ploy#Now"),
+        ("Login: admin / Tr0ub4dor&3", "Tr0ub4dor&3"),
+    ],
+)
+def test_a_user_and_chosen_password_after_login_is_redacted(text: str, secret: str) -> None:
+    result = assert_redacted(text, secret, "password_assignment")
+    assert text.split(secret)[0] in result.text  # the user is kept
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "sign in with Google:OAuth2 flow",
+        "login with email:password form",
+        "the catalog in use: a/B2#x",  # "log in" inside a word
+        "log in as root, then run sudo",
+        "user_login = login(user, pw)",
+    ],
+)
+def test_words_about_signing_in_without_a_password_are_left_alone(text: str) -> None:
+    assert_untouched(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "secret", "kind"),
+    [
+        (
+            f"| key | value |\n|---|---|\n| STRIPE_KEY | {MADE} |\n",
+            MADE,
+            "generic_secret_assignment",
+        ),
+        (
+            f"| API key | env |\n| --- | --- |\n| `{MADE}` | prod |\n",
+            MADE,
+            "generic_secret_assignment",
+        ),
+        (
+            f"| service | token |\n|:--|:--|\n| billing | {HEX32} |\n",
+            HEX32,
+            "generic_secret_assignment",
+        ),
+        (
+            "| user | password |\n|---|---|\n| admin | Hunter2#42 |\n",
+            "Hunter2#42",
+            "password_assignment",
+        ),
+        ("| DB_PASSWORD | Hunter2#42 |", "Hunter2#42", "password_assignment"),
+    ],
+)
+def test_a_secret_a_markdown_table_ties_to_a_secrets_name_is_redacted(
+    text: str, secret: str, kind: str
+) -> None:
+    assert_redacted(text, secret, kind)
+
+
+def test_every_secret_in_a_markdown_tables_column_is_redacted() -> None:
+    rows = "".join(f"| svc{i} | {HEX32[i:]}{HEX32[:i]} |\n" for i in range(12))
+    result = redact(f"| service | token |\n|---|---|\n{rows}")
+    assert len(result.redactions) == 12
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "| Name | Type | Description |\n|---|---|---|\n| password | string | The password |\n",
+        "| token | kind |\n|---|---|\n| IDENT | keyword |\n| NUMBER | literal |\n",
+        "| Key | Action |\n|:--|--:|\n| Ctrl-C | quit |\n",
+        f"| cache key | size |\n|---|---|\n| {HEX32} | 12 |\n",
+        "| OPENAI_API_KEY | Your OpenAI key |",
+        f"| token | notes |\n|---|---|\n\n| other | {MADE} |\n",  # a new table
+    ],
+)
+def test_a_markdown_table_about_secrets_without_one_is_left_alone(text: str) -> None:
+    assert_untouched(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "secret", "kind"),
+    [
+        ("the DB password was set to Winter2024!", "Winter2024!", "password_assignment"),
+        (
+            "the password has been changed to Blue-Falcon-77",
+            "Blue-Falcon-77",
+            "password_assignment",
+        ),
+        (f"API_TOKEN was set to {HEX32}", HEX32, "generic_secret_assignment"),
+        (f"The Jenkins API token was set to {HEX32}.", HEX32, "generic_secret_assignment"),
+        (f"the API key has been rotated to {MADE}", MADE, "generic_secret_assignment"),
+    ],
+)
+def test_a_secret_a_note_says_was_set_to_is_redacted(text: str, secret: str, kind: str) -> None:
+    assert_redacted(text, secret, kind)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the password was set to the default",
+        "The token was set to expire after 1h",
+        f"the cache key was set to {HEX32}",
+        "password has been changed to required",
+    ],
+)
+def test_a_note_that_something_was_set_without_a_secret_is_left_alone(text: str) -> None:
+    assert_untouched(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"key {HEX32}",
+        f"- use key {HEX32} for the staging API",
+        f"Summary: new key {HEX32} (old one revoked)",
+        f"HMAC with key {HEX32}",
+    ],
+)
+def test_random_hex_after_a_bare_key_is_redacted(text: str) -> None:
+    assert_redacted(text, HEX32, "generic_secret_assignment")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"cache key {HEX32}",
+        f"Stored under key {HEX32}",
+        f"lookup for key {HEX32} missed",
+        f"using RSA key {HEX32.upper()}",
+        "key 3f9a2c1",  # a short commit SHA
+        "key 0000000000000000000000000000000000000000",
+        "key deadbeefdeadbeefdeadbeefdeadbeef",
+    ],
+)
+def test_hex_after_a_key_that_names_a_lookup_or_a_digest_is_left_alone(text: str) -> None:
+    assert_untouched(text)

@@ -44,6 +44,7 @@ from ocp_client.environment import server_environment
 from ocp_client.options import StrPath
 from ocp_client.server_task import close_soon, serve
 from ocp_client.stderr_tail import StderrTail
+from ocp_router.redact import redact
 
 R = TypeVar("R", bound=BaseModel)
 T = TypeVar("T")
@@ -55,7 +56,7 @@ class OCPToolError(RuntimeError):
 
 class OCPServerError(RuntimeError):
     """The server process did not start, or stopped answering; the message names its command
-    and ends with the last lines it wrote on stderr."""
+    and ends with the last lines it wrote on stderr, secrets redacted."""
 
 
 # Each tool's result model by either of its names (the server answers to both).
@@ -162,7 +163,9 @@ class OCPClient:
     ) -> OCPServerError:
         last = await stderr.last_lines(wait)
         said = f"; its stderr ended with:\n{last}" if last else " (nothing on stderr)"
-        return OCPServerError(f"ocp-server {what}: `{self.command_line}`{said}")
+        # A message like this one is what an agent shows its model: a secret the server (or a
+        # traceback before its logging was set up) wrote on stderr must not ride along.
+        return OCPServerError(redact(f"ocp-server {what}: `{self.command_line}`{said}").text)
 
     async def __aexit__(
         self,

@@ -7,20 +7,19 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from ocp_router import _redact_scan as _scan
 from ocp_router._redact_base import PRIORITY, Hit, line_before
-from ocp_router._redact_phrases import creds_pair_hit
+from ocp_router._redact_phrases import SET_TO, creds_pair_hit
+from ocp_router._redact_tables import before_cell_end, table_hits
 from ocp_router._redact_values import (
     TYPE_WORDS,
     UPPER_SNAKE_RE,
     assignment_kind,
     classify_name,
-    high_entropy,
     is_filler,
-    is_placeholder,
     is_reference,
     is_template,
     looks_random,
+    machine_made,
     names_a_secret,
     plain_word,
     symbol_heavy_random,
@@ -28,6 +27,7 @@ from ocp_router._redact_values import (
 )
 
 __all__ = [
+    "KEYWORDS",
     "assignment_hits",
     "xml_hits",
 ]
@@ -35,7 +35,8 @@ __all__ = [
 # Assignments are found from their keyword outwards: the keyword search runs on the lower-cased
 # text (str.find, as the alternation pass|pw|... would match), then the name is widened to its
 # identifier and the rest of the assignment is matched in place.
-_KEYWORDS = ("pass", "pw", "secret", "token", "key", "cred")
+# "login"/"log in"/"sign in" start a user and a password ("login with admin:X"), not a name.
+KEYWORDS = ("pass", "pw", "secret", "token", "key", "cred", "login", "log in", "sign in")
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.$-")
 _NAME_TAIL_RE = re.compile(r"[\w.$-]*")
 _MAX_NAME = 96  # longer runs of name characters are data (base64, minified code), not names
@@ -87,11 +88,11 @@ _CALL_TAIL_RE = re.compile(  # setPassword("x"), .password('x')
     r"""\([ \t]*(?P<value>"(?:[^"\\\n]|\\.){1,1024}"|'(?:[^'\\\n]|\\.){1,1024}')[ \t]*[),]"""
 )
 # "the staging API key is 7f3a...", "our deploy token was Xk9...", "the secret for the webhook
-# is ...", "set GITHUB_TOKEN to ...", "the webhook secret (7f3a...)": a key, token or secret
-# named in a sentence, its value after "is" or "to" or in parentheses.
+# is ...", "set GITHUB_TOKEN to ...", "API_TOKEN was set to ...", "the webhook secret (7f3a...)":
+# a key, token or secret named in a sentence, its value after "is" or "to" or in parentheses.
 _PROSE_TAIL_RE = re.compile(
     r"(?:[ \t]+(?i:for|of|on|to|at)(?:[ \t]+[\w.@:/-]{1,64}){1,3}){0,2}[ \t]+"
-    r"(?i:is|are|was|were|will[ \t]+be|should[ \t]+be|to)[ \t]+[\"'`]?"
+    rf"(?i:{SET_TO}|is|are|was|were|will[ \t]+be|should[ \t]+be|to)[ \t]+[\"'`]?"
     r"(?P<value>[^\s\"'`]{16,512})"
     r"|[ \t]+\([ \t]*[\"'`]?(?P<paren>[^\s\"'`()]{16,512})[\"'`]?[ \t]*\)"
 )
@@ -101,6 +102,12 @@ _SPACED_TAIL_RE = re.compile(
     r"[ \t]+(?P<q>[\"'`]?)(?P<value>[A-Za-z0-9+/_~-]{16,512}=*)(?P=q)(?![^\s,;.)])"
 )
 _PROSE_VALUE_RE = re.compile(r"[^\s\"'`()]+")
+# Words before a bare "key" that leave it a credential (not a cache's, a commit's, a map's).
+_BARE_KEY_BEFORE = frozenset(
+    """the a new old our my this that current temp temporary use using
+    with rotated revoked staging prod production dev test""".split()
+) | {""}
+_LOWER_HEX_RE = re.compile(r"[0-9a-f]+")
 _SQL_TAIL_RE = re.compile(r"""[ \t]+(?P<value>'[^'\n]{1,512}'|"[^"\n]{1,512}")""")  # PASSWORD 'x'
 _SQL_BEFORE_RE = re.compile(r"(?i)\b(?:with|encrypted|unencrypted|set)[ \t]+$")
 _SETTERS = frozenset("set with use put update change reset".split())
@@ -146,11 +153,21 @@ def _quoted_span(raw: str, start: int) -> tuple[int, int, bool] | None:
     return None
 
 
-def assignment_hits(text: str, lowered: str) -> Iterator[Hit]:
+def assignment_hits(text: str, lowered: str, spans: list[tuple[int, int]]) -> Iterator[Hit]:
+    """The secrets assigned to names; `spans` are where `KEYWORDS` occur in `lowered`."""
     name_end = -1
-    for k_start, k_end in _scan.keyword_spans(lowered, _KEYWORDS):
+    for k_start, k_end in spans:
         if k_start < name_end:
             continue  # a second keyword in the same name (secret_key)
+        if lowered[k_start] == "l" or lowered.startswith("si", k_start):
+            # "login with admin:X", "sign in as ops / X"; login_password is a name
+            if not k_start or not (text[k_start - 1].isalnum() or text[k_start - 1] in "_-."):
+                hit = creds_pair_hit(text, lowered, k_end)
+                if hit is not None:
+                    yield hit
+                    continue
+            if " " in lowered[k_start:k_end]:
+                continue  # "catalog in", "design in"
         start = k_start
         floor = max(0, start - _MAX_NAME)
         while start > floor and text[start - 1] in _NAME_CHARS:
@@ -178,6 +195,8 @@ def assignment_hits(text: str, lowered: str) -> Iterator[Hit]:
             hit = _cli_value(text, name_end, name, name_class)
         else:
             hit = _other_value(text, start, name_end, name, name_class)
+            if hit is None and before_cell_end(text, name_end):
+                yield from table_hits(text, start, name_end)
         if hit is not None:
             yield hit
 
@@ -207,6 +226,8 @@ def _other_value(text: str, start: int, name_end: int, name: str, name_class: st
     elif name_class != "password" and (m := _SPACED_TAIL_RE.match(text, name_end)):
         if name_class == "secret" or _secret_in_sentence(text, start, words):
             return _prose_value(text, m.start("value"), start, words)
+        if words == ("key",) and _bare_key_hex(text, start, m.group("value")):
+            return m.start("value"), m.end("value"), PRIORITY["generic_secret_assignment"]
         return None
     if m is None:
         return None
@@ -219,6 +240,21 @@ def _other_value(text: str, start: int, name_end: int, name: str, name_class: st
         return None  # ("DB_PASSWORD", "STRIPE_KEY"): a list of names
     kind = assignment_kind(name_class, v, True, words)
     return None if kind is None else (s, e, PRIORITY[kind])
+
+
+def _bare_key_hex(text: str, start: int, v: str) -> bool:
+    """ "key 7f3a...", "use key 7f3a...": random lower-case hex after a bare "key" that no word
+    before makes a lookup's (cache key, commit key, for key, RSA key): an API key in hex reads
+    like a digest, so only the word before it tells them apart."""
+    before = line_before(text, start).split()[-1:]
+    if before and before[0].lower().strip("-*>(:,;") not in _BARE_KEY_BEFORE:
+        return False
+    return (
+        len(v) >= 32
+        and _LOWER_HEX_RE.fullmatch(v) is not None
+        and any(c.isalpha() for c in v)
+        and looks_random(v)
+    )
 
 
 def _with_word_before(text: str, start: int, words: tuple[str, ...]) -> tuple[str, ...]:
@@ -240,18 +276,9 @@ def _prose_value(text: str, s: int, start: int, words: tuple[str, ...]) -> Hit |
     v = m.group().rstrip(".,;:)!?") if m else ""
     return (
         (s, s + len(v), PRIORITY["generic_secret_assignment"])
-        if _machine_made(v, _with_word_before(text, start, words))
+        if machine_made(v, _with_word_before(text, start, words))
         else None
     )
-
-
-def _machine_made(v: str, words: tuple[str, ...]) -> bool:
-    """A value quoted in prose under a name with these words is a machine-made secret."""
-    if not v or is_placeholder(v, words) or "[REDACTED:" in v or is_reference(v, words):
-        return False  # "the token is <token>", "the key is settings.api_key2"
-    if classify_name("_".join(words[-2:])) == "secret":  # an API key, a token: hex counts too
-        return looks_random(v) and any(c.isdigit() for c in v) and any(c.isalpha() for c in v)
-    return high_entropy(v)  # a key of any kind (cache, sort, hash): only mixed-case random
 
 
 def _config_value(
@@ -368,7 +395,7 @@ def _prose_colon_value(
     if not (last and last[0].isalpha() and start and text[start - 1] in " \t"):
         return None
     v = v.rstrip(".,;:!?")
-    if not _machine_made(v, _with_word_before(text, start, words)):
+    if not machine_made(v, _with_word_before(text, start, words)):
         return None
     return s, s + len(v), PRIORITY["generic_secret_assignment"]
 

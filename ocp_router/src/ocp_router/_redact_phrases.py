@@ -27,6 +27,7 @@ from ocp_router._redact_values import (
 )
 
 __all__ = [
+    "SET_TO",
     "auth_hits",
     "connection_hits",
     "creds_pair_hit",
@@ -63,6 +64,21 @@ def auth_hits(text: str, lowered: str) -> Iterator[Hit]:
             in_header = "auth" in line_before(lowered, m.start())
             if looks_random(v) or (in_header and not wordy(v) and not v.isalpha()):
                 yield s, e, PRIORITY["bearer_token"]
+    if "auth" in lowered:  # both need it: "Authorization", and Basic on a line saying auth
+        yield from _header_hits(text, lowered)
+    if "curl" in lowered:
+        for m in _CURL_USER_RE.finditer(text):
+            if "curl" not in line_before(lowered, m.start()):
+                continue
+            s, e = m.span("v")
+            if text[s] in "'\"":
+                s, e = s + 1, e - 1
+            v = text[s:e]
+            if not is_placeholder(v) and not v.startswith("$"):
+                yield s, e, PRIORITY["basic_auth"]
+
+
+def _header_hits(text: str, lowered: str) -> Iterator[Hit]:
     if "authoriz" in lowered:
         for m in _AUTH_HEADER_RE.finditer(lowered):
             s, e = m.span("v")
@@ -79,36 +95,33 @@ def auth_hits(text: str, lowered: str) -> Iterator[Hit]:
                 continue
             if not wordy(v):
                 yield s, e, PRIORITY["basic_auth"]
-    if "curl" in lowered:
-        for m in _CURL_USER_RE.finditer(text):
-            if "curl" not in line_before(lowered, m.start()):
-                continue
-            s, e = m.span("v")
-            if text[s] in "'\"":
-                s, e = s + 1, e - 1
-            v = text[s:e]
-            if not is_placeholder(v) and not v.startswith("$"):
-                yield s, e, PRIORITY["basic_auth"]
 
 
 # ---- passwords without an assignment: prose, commands, SQL, line formats ----------------------
 
+# "was set to", "has been changed to": a value given to a password or a key in a note.
+SET_TO = (
+    r"(?:is|are|was|were|has[ \t]+been|have[ \t]+been|had[ \t]+been|got)[ \t]+"
+    r"(?:set|changed|reset|updated|rotated)[ \t]+to"
+)
+
 # On the lower-cased text. "the prod db password is X", "password for the staging db: X" (a
 # colon right after the words a "for" starts; a bare "password:" is an assignment's).
 _PROSE_FOR = r"[ \t]+(?:for|of|on|to|at)(?:[ \t]+[\w.@/-]{1,64}){1,3}"
-# Notes also say "password is now X", "reset the password to X", "staging password: X" and
-# "password X": a chosen password (see `chosen_password`) is the only thing these take.
+# Notes also say "password is now X", "reset the password to X", "the password was set to X",
+# "staging password: X" and "password X": a chosen password (see `chosen_password`) is the only
+# thing these take.
 _PROSE_RE = re.compile(
     rf"(?P<kw>p(?:assword|asswd|assphrase|asscode|w))(?:{_PROSE_FOR}[ \t]*(?P<op1>=|:|->)|"
     r"(?:[ \t]+(?:for|of|on|to|at)(?:[ \t]+[\w.@:/-]{1,64}){1,3}){0,2}[ \t]+"
-    r"(?P<op>(?:is|was|will be|should be)(?: now)?|=|:|->)"
+    rf"(?:(?P<set>{SET_TO})|(?P<op>(?:is|was|will be|should be)(?: now)?|=|:|->))"
     r"|[ \t]+(?P<to>to)|(?P<colon>:)|(?P<bare>))"
     r"[ \t]+[\"'`]?(?P<v>[^\s\"'`]{3,256})"
 )
 _WORD_OPS = ("is", "was", "will be", "should be", "is now", "was now", "to")
-# "DB creds are admin / X", "credentials: deploy:X": a user and a password
-# after a word that announces both; only a chosen password counts (see `chosen_password`).
-# ("login with admin:X" would need a scan for "login" of its own: 1-2% of redact's time.)
+# "DB creds are admin / X", "credentials: deploy:X", "login with admin:X": a user and a
+# password after a word that announces both; only a chosen password counts (see
+# `chosen_password`).
 _CREDS_PAIR_RE = re.compile(
     r"[a-z]*(?:[ \t]+(?:for|of|on|to|at)(?:[ \t]+[\w.@-]{1,64}){1,3})?"
     r"(?:[ \t]*:|[ \t]+(?:is|are|was|were|with|as|using|via|=))?[ \t]+"
@@ -189,18 +202,22 @@ def creds_pair_hit(text: str, lowered: str, end: int) -> Hit | None:
     return (s, s + len(v), PRIORITY["password_assignment"]) if chosen_password(v) else None
 
 
-def phrase_hits(text: str, lowered: str) -> Iterator[Hit]:
+def phrase_hits(text: str, lowered: str, password_words: bool) -> Iterator[Hit]:
+    """Passwords without a name assigned; `password_words`: "pass" or "pw" is in `lowered`
+    (the assignment scan knows)."""
     prio = PRIORITY["password_assignment"]
-    if "pass" in lowered or "pw" in lowered:
+    if password_words:
         for m in _PROSE_RE.finditer(lowered):
-            word_op = m.group("to") or m.group("op") in _WORD_OPS
+            word_op = m.group("to") or m.group("set") or m.group("op") in _WORD_OPS
             if m.start() and (lowered[m.start() - 1].isalnum() or lowered[m.start() - 1] in "_-"):
                 if not (word_op and _names_a_password(text, m.end("kw"))):
                     continue  # inside a longer name (bypass is, pw_hash:); DB_PASSWORD to X counts
             if m.group("colon") and not line_before(lowered, m.start()).strip(" \t-*>"):
                 continue  # "password: x" opening a line is an assignment: that rule's
             # "password to X", "password X", "staging password: X": only a chosen password
-            strict = m.group("to") or m.group("colon") or m.group("bare") is not None
+            strict = (
+                m.group("to") or m.group("set") or m.group("colon") or m.group("bare") is not None
+            )
             s, e = m.span("v")
             v = _sentence_value(text, s, e)
             e = s + len(v)
@@ -224,7 +241,7 @@ def phrase_hits(text: str, lowered: str) -> Iterator[Hit]:
             s, e = _unquoted(text, *m.span("v"))
             if not is_placeholder(text[s:e], ("password",)):
                 yield s, e, prio
-    if "machine " in lowered and "password" in lowered:
+    if password_words and "machine " in lowered and "password" in lowered:
         for m in _NETRC_RE.finditer(lowered):
             s, e = m.span("v")
             if literal_password(text[s:e]):

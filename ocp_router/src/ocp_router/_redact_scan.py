@@ -151,26 +151,33 @@ def may_hold_rare_token(text: str) -> bool:
     return any(prefix in text for prefix in RARE_PREFIXES)
 
 
-def keyword_spans(lowered: str, keywords: tuple[str, ...]) -> Iterator[tuple[int, int]]:
+def keyword_spans(
+    lowered: str, keywords: tuple[str, ...], found: set[str] | None = None
+) -> list[tuple[int, int]]:
     """The spans ``re.finditer("|".join(keywords), lowered)`` gives, found by `str.find`
-    (several times faster than the alternation, whose first characters are common letters).
+    (several times faster than the alternation, whose first characters are common letters);
+    `found` gets the keywords that occur (other scans need not look for them again).
 
     `keywords` are literals no two of which match at the same position (none is a prefix of
     another): finditer's spans are then every occurrence, left to right, skipping one that
     starts inside the span before it."""
-    found: list[tuple[int, int]] = []
+    spans: list[tuple[int, int]] = []
     for word in keywords:
         i = lowered.find(word)
+        if i >= 0 and found is not None:
+            found.add(word)
         while i >= 0:
-            found.append((i, i + len(word)))
+            spans.append((i, i + len(word)))
             i = lowered.find(word, i + 1)
-    if len(found) > 1:
-        found.sort()
+    if len(spans) > 1:
+        spans.sort()
+    kept = []
     end = 0
-    for span in found:
+    for span in spans:
         if span[0] >= end:
             end = span[1]
-            yield span
+            kept.append(span)
+    return kept
 
 
 def merged_matches(

@@ -28,6 +28,7 @@ __all__ = [
     "is_template",
     "literal_password",
     "looks_random",
+    "machine_made",
     "names_a_secret",
     "plain_word",
     "symbol_heavy_random",
@@ -416,3 +417,12 @@ def is_connection_placeholder(pw: str) -> bool:
     if pw.lower() in _PLACEHOLDER_WORDS:
         return True  # postgres://user:pass@host in documentation
     return is_filler(pw) and len(pw) > 2 or bool(_PLACEHOLDER_SUBSTR_RE.search(pw.lower()))
+
+
+def machine_made(v: str, words: tuple[str, ...]) -> bool:
+    """A value quoted in prose under a name with these words is a machine-made secret."""
+    if not v or is_placeholder(v, words) or "[REDACTED:" in v or is_reference(v, words):
+        return False  # "the token is <token>", "the key is settings.api_key2"
+    if classify_name("_".join(words[-2:])) == "secret":  # an API key, a token: hex counts too
+        return looks_random(v) and any(c.isdigit() for c in v) and any(c.isalpha() for c in v)
+    return high_entropy(v)  # a key of any kind (cache, sort, hash): only mixed-case random

@@ -71,13 +71,17 @@ What is detected (kind in brackets):
 
   So hashes, UUIDs, commit SHAs and base64 images are left alone unless assigned to such a name.
   "Made of words" needs both long vowel-bearing letter runs and common English letter pairs.
-- Secrets in notes and sentences: a key, token or secret's machine-made value after "is" or
-  "to", in parentheses or after a colon that follows words ("the staging API key is 7f3a...",
-  "Set MY_SERVICE_TOKEN to ...", "the webhook secret (...)", "- api token: ...")
+- Secrets in notes and sentences: a key, token or secret's machine-made value after "is",
+  "to" or "was set to", in parentheses or after a colon that follows words ("the staging API
+  key is 7f3a...", "Set MY_SERVICE_TOKEN to ...", "API_TOKEN was set to ...", "the webhook
+  secret (...)", "- api token: ..."), random lower-case hex after a bare "key" that no word
+  before makes a lookup's ("use key 7f3a...", not "cache key 7f3a..." or "for key ...")
   (``generic_secret_assignment``); a password a person chose (letters, a digit and a symbol,
   or both cases: not Argon2id or 1Password) in "password X", "reset the password to X", "the
-  password is now X", "staging password: X", and after creds ("DB creds are admin / X", the
-  user kept) (``password_assignment``).
+  password is now X", "the password was set to X", "staging password: X", and after creds or
+  a login ("DB creds are admin / X", "login with admin:X", "sign in as ops / X", the user
+  kept) (``password_assignment``). In a Markdown table, the same values in the cell after a
+  secret's name (``| STRIPE_KEY | ... |``) or under a header that names one (``| API key |``).
 - Passwords without an assignment: prose ("the prod db password is ..."), ``IDENTIFIED BY
   '...'``, ``ConvertTo-SecureString "..."``, netrc ``password ...``, .pgpass lines, and
   commands that take one: ``mysql -p...``, ``sshpass -p``, ``docker/podman/helm login -p``,
@@ -127,10 +131,11 @@ assignment scan starts from keywords found in the lower-cased text. 100 KB of or
 takes about 7 ms (bench/bench_secrets.py measures it).
 
 The detectors live beside this module, one kind of evidence each: `_redact_tokens` (a
-token's own shape), `_redact_assignments` (the name a value is assigned to),
-`_redact_phrases` (the words around a value without a name: headers, URLs, prose, commands)
-and `_redact_values` (how any of them judges a value and a name); `_redact_base` holds the
-kinds they share. This module runs them, merges what they find and renders the markers.
+token's own shape), `_redact_assignments` (the name a value is assigned to), `_redact_tables`
+(a name and a value in a Markdown table), `_redact_phrases` (the words around a value without
+a name: headers, URLs, prose, commands) and `_redact_values` (how any of them judges a value
+and a name); `_redact_base` holds the kinds they share. This module runs them, merges what
+they find and renders the markers.
 """
 
 from __future__ import annotations
@@ -150,10 +155,11 @@ from ocp_router import (
     _redact_base,
     _redact_phrases,
     _redact_scan,
+    _redact_tables,
     _redact_tokens,
     _redact_values,
 )
-from ocp_router._redact_assignments import assignment_hits, xml_hits
+from ocp_router._redact_assignments import KEYWORDS, assignment_hits, xml_hits
 from ocp_router._redact_base import KINDS, MARKERS, PRIORITY, Hit
 from ocp_router._redact_phrases import auth_hits, connection_hits, neutral_hits, phrase_hits
 from ocp_router._redact_tokens import discord_hits, gcp_hits, pattern_hits
@@ -180,6 +186,7 @@ _SOURCES = tuple(
         _redact_assignments,
         _redact_phrases,
         _redact_scan,
+        _redact_tables,
     )
 ) + (Path(__file__),)
 SOURCE_DIGEST = hashlib.blake2b(
@@ -187,6 +194,8 @@ SOURCE_DIGEST = hashlib.blake2b(
 ).hexdigest()
 
 _MARKER_RE = re.compile(r"\[REDACTED:[a-z0-9_]+\]")
+# An element xml_hits reads is named with one of these (pwd holds pw).
+_XML_KEYWORDS = frozenset({"pass", "pw", "secret", "token", "key", "cred"})
 _ECHO_MIN = 8  # secrets at least this long are also redacted wherever else they occur
 _MAX_PASSES = 8
 
@@ -223,18 +232,21 @@ def _hits(text: str) -> Iterator[Hit]:
     lowered = text.lower()
     if len(lowered) != len(text):  # a few characters lower-case to two (İ): keep offsets
         lowered = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+    # Where the keywords are, and which occur: later checks that need one skip their own scan.
+    found: set[str] = set()
+    spans = _redact_scan.keyword_spans(lowered, KEYWORDS, found)
     yield from pattern_hits(text)
     if "." in text:
         yield from discord_hits(text)
-    if '"private_key' in text and "service_account" in text:
+    if "key" in found and '"private_key' in text and "service_account" in text:
         yield from gcp_hits(text)
-    yield from assignment_hits(text, lowered)
-    if "</" in text:
+    yield from assignment_hits(text, lowered, spans)
+    if not found.isdisjoint(_XML_KEYWORDS) and "</" in text:
         yield from xml_hits(text)
     yield from auth_hits(text, lowered)
     if "://" in text and "@" in text:
         yield from connection_hits(text)
-    yield from phrase_hits(text, lowered)
+    yield from phrase_hits(text, lowered, "pass" in found or "pw" in found)
     yield from neutral_hits(text)
 
 
