@@ -12,7 +12,9 @@ hash, their text and the definition they belong to. Checking finds the lines aga
 
 Lines compare dedented with trailing blanks dropped: re-indenting a function (moving it into a
 class) is a move, not a change. Only files the index holds are read, so a secret or ignored
-file can never be cited, and every text handed out is redacted.
+file can never be cited, and every text handed out is redacted. Files are read up to
+OCP_MAX_FILE_BYTES, as the index reads them: the citations of a file grown past that are stale
+until it shrinks.
 
 Just over 600 lines: parsing, resolving and checking a citation share the same location types.
 """
@@ -38,6 +40,7 @@ from ocp_server.errors import CitationError
 from ocp_server.index.chunking import chunk_text
 from ocp_server.index.files import load_ocpignore, path_exclusion, read_regular
 from ocp_server.index.languages import detect_language
+from ocp_server.index.limits import DEFAULT_MAX_FILE_BYTES
 
 __all__ = [
     "Check",
@@ -302,9 +305,15 @@ class CodeView:
     says which files may be read and which files define a symbol.
     """
 
-    def __init__(self, db: aiosqlite.Connection, workspace: Path) -> None:
+    def __init__(
+        self,
+        db: aiosqlite.Connection,
+        workspace: Path,
+        max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+    ) -> None:
         self.db = db
         self.workspace = workspace
+        self.max_file_bytes = max_file_bytes  # OCP_MAX_FILE_BYTES: larger files are not read
         self._root = workspace.resolve()
         self._base = str(workspace)
         self._ignore: pathspec.GitIgnoreSpec | None = load_ocpignore(workspace)
@@ -321,6 +330,10 @@ class CodeView:
             )
             self._indexed[path] = bool(list(rows)) and path_exclusion(path, self._ignore) is None
         return self._indexed[path]
+
+    def too_large(self, path: str) -> bool:
+        """The file is over OCP_MAX_FILE_BYTES now, whether the index has seen it grow or not."""
+        return self.stat(path)[0] > self.max_file_bytes
 
     def stat(self, path: str) -> tuple[int, int]:
         """(size, mtime_ns), or (-1, -1) when the file is gone."""
@@ -341,9 +354,11 @@ class CodeView:
         try:
             if not full.resolve().is_relative_to(self._root):
                 return None  # a symlink swapped to point outside the workspace
-            data = read_regular(full)
+            data = read_regular(full, self.max_file_bytes)
         except (OSError, RuntimeError):  # RuntimeError: a symlink loop, before Python 3.13
             return None
+        if len(data) > self.max_file_bytes:
+            return None  # grown past the limit since the index read it
         return split_lines(data.decode("utf-8", errors="replace"))
 
     async def definitions(self, path: str) -> list[Definition]:
@@ -395,6 +410,8 @@ class CodeView:
         return _located(path, lines, d.start_line, d.end_line, d.name, True)
 
     async def _require_indexed(self, path: str) -> None:
+        if self.too_large(path):  # the index skips it, or will
+            raise CitationError(self._unreadable(path))
         if not await self.indexed(path):
             raise CitationError(
                 f"{path!r} is not in the workspace index (a file that does not exist, is "
@@ -404,7 +421,7 @@ class CodeView:
     async def _resolve_lines(self, path: str, start: int, end: int) -> Located:
         lines = await self.lines(path)
         if lines is None:
-            raise CitationError(f"{path!r} cannot be read")
+            raise CitationError(self._unreadable(path))
         if end > len(lines):
             raise CitationError(f"{path}:{start}-{end}: the file has {len(lines)} lines")
         if end - start + 1 > MAX_CITED_LINES:
@@ -417,6 +434,12 @@ class CodeView:
                 holder = (d.start_line, d.end_line, d.name)
         whole = holder is not None and (holder[0], holder[1]) == (start, end)
         return _located(path, lines, start, end, holder[2] if holder else None, whole)
+
+    def _unreadable(self, path: str) -> str:
+        if self.too_large(path):
+            limit = f"OCP_MAX_FILE_BYTES ({self.max_file_bytes:,} bytes)"
+            return f"{path} is larger than {limit}: not read"
+        return f"{path!r} cannot be read"
 
     async def _defined_in(self, path: str, symbol: str) -> list[tuple[str, Definition]]:
         defs = await self.definitions(path)
@@ -471,6 +494,8 @@ class CodeView:
         if lines is None:
             if self.stat(c.path) == (-1, -1):
                 return None, f"{c.path} was deleted"
+            if self.too_large(c.path):
+                return None, self._unreadable(c.path)
             return None, f"{c.path} is no longer indexed"
         old = normalized(c.content.splitlines())
         if c.symbol:

@@ -153,7 +153,7 @@ class MemorySaves(MemoryBase):
         if self.workspace is None:
             field = next(f for f, c, _ in wanted if c)
             raise InputError(f"{field}.citations: this memory has no workspace to cite from")
-        view = CodeView(self.db, self.workspace)
+        view = CodeView(self.db, self.workspace, self.max_file_bytes)
         cited: dict[str, tuple[Located, ...]] = {}
         suggested: list[SuggestedCitation] = []
         async with self._lock:
@@ -420,7 +420,7 @@ class MemorySaves(MemoryBase):
                 for c in new
             ],
         )
-        view = CodeView(self.db, self.workspace)
+        view = CodeView(self.db, self.workspace, self.max_file_bytes)
         await self._sign([(c.path, view.stat(c.path)) for c in new])
         return len(new)
 
