@@ -6,11 +6,9 @@ Secrets are assembled at run time, so this file holds no literal token."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiosqlite
-import pytest
 
 import ocp_wire as wire
 from ocp_server.app import AppState
@@ -18,9 +16,7 @@ from ocp_server.db import connect
 from ocp_server.index.terms import body_terms
 from ocp_server.memory import MemoryStore
 from ocp_server.migrations import MIGRATIONS, m016_memory_redacted, migrate
-from ocp_server.settings import ServerSettings
-from ocp_server.workspaces import Workspace
-from tests.fakes import FakeOllama
+from tests.server.app_fixture import opened
 
 PASSWORD = "Zq8v" + "R2mLp4Tx!"
 STRIPE = "sk_live_" + "4eC39HqLyjWD" + "arjtT1zdp7dc"
@@ -45,23 +41,6 @@ def leftovers(raw: bytes) -> list[str]:
         for s in SECRETS
         if s.encode() in raw or re.sub(r"\W", "", s.lower())[-10:].encode() in raw
     ]
-
-
-@pytest.fixture
-async def app(
-    workspace: Path, fake_ollama: FakeOllama, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[AppState]:
-    monkeypatch.setenv("OCP_OLLAMA_URL", fake_ollama.url)
-    settings = ServerSettings(workspace=workspace, db_path=workspace.parent / "ocp.db")
-    state = await AppState.create(settings)
-    yield state
-    await state.aclose()
-
-
-async def opened(app: AppState, workspace: Path) -> Workspace:
-    ws = await app.workspace(workspace.resolve(), watch=False)
-    await ws.index.update()
-    return ws
 
 
 async def test_secrets_saved_to_memory_never_reach_the_database_file(
