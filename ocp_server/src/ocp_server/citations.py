@@ -3,7 +3,8 @@
 A citation names code as `path:start-end` (also `path:line` and `path#L6-L8`), as
 `path:symbol`, or as a bare symbol (`verify_token`, `SessionStore.rotate_session`). Saving
 resolves it against the workspace index and the file on disk, and keeps the lines' content
-hash, their text and the definition they belong to. Checking finds the lines again:
+hash, their text (redacted, as memory keeps every text: at_rest.py) and the definition they
+belong to. Checking finds the lines again:
 
 - valid: the same lines at the same place;
 - moved: the same lines elsewhere in the file, or in another indexed file that defines the
@@ -11,10 +12,11 @@ hash, their text and the definition they belong to. Checking finds the lines aga
 - stale: not found; `change` says what happened (a short diff against what is there now).
 
 Lines compare dedented with trailing blanks dropped: re-indenting a function (moving it into a
-class) is a move, not a change. Only files the index holds are read, so a secret or ignored
-file can never be cited, and every text handed out is redacted. Files are read up to
-OCP_MAX_FILE_BYTES, as the index reads them: the citations of a file grown past that are stale
-until it shrinks.
+class) is a move, not a change. They compare by the hash of the lines as they were; the kept
+text, which hides secrets, serves to find them elsewhere and to say what changed. Only files
+the index holds are read, so a secret or ignored file can never be cited, and every text
+handed out is redacted. Files are read up to OCP_MAX_FILE_BYTES, as the index reads them: the
+citations of a file grown past that are stale until it shrinks.
 
 Just over 600 lines: parsing, resolving and checking a citation share the same location types.
 """
@@ -36,6 +38,7 @@ import aiosqlite
 import pathspec
 
 from ocp_router.redact import redact
+from ocp_server.at_rest import redacted
 from ocp_server.errors import CitationError
 from ocp_server.index.chunking import chunk_text
 from ocp_server.index.files import load_ocpignore, path_exclusion, read_regular
@@ -61,6 +64,7 @@ MIN_LOOSE_BLOCK = 40  # characters a block needs to be looked for anywhere in it
 CLOSE_ENOUGH = 0.5  # line similarity for "most alike now" in a stale summary
 MOST_ALIKE_TRIES = 40
 SUGGESTIONS_PER_TEXT = 5
+HIDDEN = "[REDACTED:"  # how a marker of ocp_router.redact begins: a secret stored text hides
 Status = Literal["valid", "moved", "stale"]
 
 _RANGE = re.compile(r"^(?P<path>.+?)(?::|#L)(?P<start>\d+)(?:-L?(?P<end>\d+))?$")
@@ -96,8 +100,8 @@ class Stored:
     end_line: int
     symbol: str | None
     whole: bool
-    content_hash: str
-    content: str
+    content_hash: str  # of the lines as they were, secrets included
+    content: str  # the lines as memory keeps them: redacted, capped at MAX_CONTENT characters
 
     @property
     def citation(self) -> str:
@@ -186,6 +190,15 @@ def diff_summary(old: str, new: str, limit: int = 2) -> str:
     more = max(0, len(removed) - limit) + max(0, len(added) - limit)
     tail = f" (+{more} more changed line{'s' * (more != 1)})" if more else ""
     return redact(" ".join(shown) + tail).text
+
+
+def _change(old: str, now: str) -> str:
+    """What changed from the kept text to `now`, compared as memory keeps texts (redacted): a
+    line with a secret in it has not changed while its secret has not."""
+    shown = redacted(now)
+    if shown == old and HIDDEN in old:
+        return "only a value that is kept redacted changed"
+    return diff_summary(old, shown)
 
 
 def _cut(text: str, limit: int = 70) -> str:
@@ -508,7 +521,7 @@ class CodeView:
                 d = same[0]
                 now = _located(c.path, lines, d.start_line, d.end_line, d.name, True)
                 what = "its lines" if not c.whole else f"`{c.symbol}`"
-                return now, f"{what} changed: " + diff_summary(old, _region(lines, d, c))
+                return now, f"{what} changed: " + _change(old, _region(lines, d, c))
             # Moved and changed: a definition of that name elsewhere, still much like it
             # (a same-named function in another file is not enough).
             elsewhere = [p for p in await self.files_defining(c.symbol) if p != c.path]
@@ -521,7 +534,7 @@ class CodeView:
                     now = _located(path, other, moved.start_line, moved.end_line, moved.name, True)
                     return now, (
                         f"`{c.symbol}` is now in {now.citation}, changed: "
-                        + diff_summary(old, _region(other, moved, c))
+                        + _change(old, _region(other, moved, c))
                     )
             alike = _most_alike(defs, lines, old)
             gone = f"`{c.symbol}` is no longer defined in {c.path}" + (
@@ -534,14 +547,13 @@ class CodeView:
             now = _located(c.path, lines, alike.start_line, alike.end_line, alike.name, True)
             text = normalized(lines[alike.start_line - 1 : alike.end_line])
             return now, (
-                f"{gone}; most alike now: `{alike.name}` at {now.citation}: "
-                + diff_summary(old, text)
+                f"{gone}; most alike now: `{alike.name}` at {now.citation}: " + _change(old, text)
             )
         if c.start_line > len(lines):
             return None, f"{c.path} now has {len(lines)} lines; lines {c.start_line}- are gone"
         end = min(c.end_line, len(lines))
         text = normalized(lines[c.start_line - 1 : end])
-        return None, f"lines {c.start_line}-{end} changed: " + diff_summary(old, text)
+        return None, f"lines {c.start_line}-{end} changed: " + _change(old, text)
 
     # -- suggestions --------------------------------------------------------------------
     async def suggest(self, text: str, cited: Iterable[str] = ()) -> list[Suggestion]:
@@ -585,11 +597,18 @@ def _located(
 
 
 def _block(lines: Sequence[str], c: Stored, lo: int, hi: int) -> tuple[int, int] | None:
-    """Where the cited block is within lines lo..hi, nearest the old place first."""
+    """Where the cited block is within lines lo..hi, nearest the old place first. Places to
+    hash are where its first line is, or (when the kept text hides a secret in it) where a
+    line begins as it does up to the secret."""
     want = normalized(c.content.splitlines())
     first = want.split("\n", 1)[0].strip()
     size = c.end_line - c.start_line + 1
-    starts = [i for i in range(lo, hi - size + 2) if lines[i - 1].strip() == first]
+    span = range(lo, hi - size + 2)
+    if (hidden := first.find(HIDDEN)) >= 0:
+        head = first[:hidden]
+        starts = [i for i in span if lines[i - 1].strip().startswith(head)]
+    else:
+        starts = [i for i in span if lines[i - 1].strip() == first]
     for i in sorted(starts, key=lambda i: abs(i - c.start_line)):
         if content_hash(lines[i - 1 : i - 1 + size]) == c.content_hash:
             return i, i + size - 1

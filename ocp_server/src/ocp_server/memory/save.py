@@ -413,7 +413,7 @@ class MemorySaves(MemoryBase):
                     c.symbol,
                     int(c.whole),
                     c.content_hash,
-                    c.content,
+                    redacted(c.content),  # kept redacted; the hash is what checks compare
                     seen,
                     now,
                 )
