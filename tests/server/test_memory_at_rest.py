@@ -284,3 +284,52 @@ async def test_cited_code_stored_before_m017_is_redacted_and_still_reads_valid(
         ("moved", "src/config.py:5-6"),
         ("moved", "src/config.py:9-11"),
     ]
+
+
+async def test_forgotten_memories_leave_no_trace_in_the_database_file(
+    app: AppState, workspace: Path
+) -> None:
+    words = ("quabbitzel", "vexmorplan", "frondexyla", "glimtorvak", "plunderoft")  # nowhere else
+    ws = await opened(app, workspace)
+    for n in range(30):  # other memories around them, kept
+        await app.save(ws, wire.SaveArgs(notes=[f"note {n} about the build_cache and retries"]))
+    routed = await app.route(ws, wire.RouteArgs(request="explain verify_token", dry_run=True))
+    saved = await app.save(
+        ws,
+        wire.SaveArgs(
+            trace_id=routed.trace.trace_id,
+            outcome=f"worked once {words[4]} was set",  # kept on the trace and as a note
+            decisions=[
+                wire.DecisionArg(
+                    title=f"Cache {words[0]}",
+                    decision=f"keep the {words[1]} cache",
+                    rationale=f"because {words[2]}",
+                    citations=["verify_token"],
+                )
+            ],
+            notes=[f"the {words[3]} service restarts nightly"],
+            open_items=[f"ask about {words[0]} again"],
+        ),
+    )
+    db_path = workspace.parent / "ocp.db"
+
+    def traces() -> list[str]:
+        raw = database_bytes(db_path)
+        return [w for w in words if w.encode() in raw or w[-7:].encode() in raw]
+
+    assert traces() == list(words)
+    # Some SQLite builds zero deleted content by default (Debian's), others do not.
+    await ws.memory.db.execute("PRAGMA secure_delete = OFF")
+    forgotten = await app.save(
+        ws,
+        wire.SaveArgs(
+            forget_decisions=saved.decision_ids,
+            forget_notes=[*saved.note_ids, *saved.open_item_ids],
+        ),
+    )
+    assert len(forgotten.forgotten) == 4 and forgotten.warnings == []
+    assert traces() == []  # at once, while the server runs
+    restored = await app.restore(ws, wire.RestoreArgs(query="build_cache retries"))
+    assert len(restored.notes) + restored.omitted["notes"] == 30 and restored.decisions == []
+    await app.aclose()
+    assert traces() == []
