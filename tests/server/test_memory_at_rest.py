@@ -6,11 +6,9 @@ Secrets are assembled at run time, so this file holds no literal token."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiosqlite
-import pytest
 
 import ocp_wire as wire
 from ocp_server.app import AppState
@@ -18,14 +16,22 @@ from ocp_server.db import connect
 from ocp_server.index.terms import body_terms
 from ocp_server.memory import MemoryStore
 from ocp_server.migrations import MIGRATIONS, m016_memory_redacted, migrate
-from ocp_server.settings import ServerSettings
-from ocp_server.workspaces import Workspace
-from tests.fakes import FakeOllama
+from tests.server.app_fixture import opened
 
 PASSWORD = "Zq8v" + "R2mLp4Tx!"
 STRIPE = "sk_live_" + "4eC39HqLyjWD" + "arjtT1zdp7dc"
 AWS = "AKIA" + "QX7RZ2MPLK4" + "TNB3V"
 SECRETS = (PASSWORD, STRIPE, AWS)
+CONFIG_PY = f'''"""Billing settings."""
+
+DB_PASSWORD = "{PASSWORD}"
+STRIPE_KEY = "{STRIPE}"
+
+
+def stripe_client(timeout: float) -> dict[str, object]:
+    key = "{STRIPE}"
+    return {{"api_key": key, "timeout": timeout, "retries": 3}}
+'''
 
 
 def database_bytes(db_path: Path) -> bytes:
@@ -45,23 +51,6 @@ def leftovers(raw: bytes) -> list[str]:
         for s in SECRETS
         if s.encode() in raw or re.sub(r"\W", "", s.lower())[-10:].encode() in raw
     ]
-
-
-@pytest.fixture
-async def app(
-    workspace: Path, fake_ollama: FakeOllama, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[AppState]:
-    monkeypatch.setenv("OCP_OLLAMA_URL", fake_ollama.url)
-    settings = ServerSettings(workspace=workspace, db_path=workspace.parent / "ocp.db")
-    state = await AppState.create(settings)
-    yield state
-    await state.aclose()
-
-
-async def opened(app: AppState, workspace: Path) -> Workspace:
-    ws = await app.workspace(workspace.resolve(), watch=False)
-    await ws.index.update()
-    return ws
 
 
 async def test_secrets_saved_to_memory_never_reach_the_database_file(
@@ -209,3 +198,138 @@ async def test_memories_stored_before_m016_are_redacted_in_the_file_and_still_fo
     assert [(v, value) for v, value, _, _ in history] == [(2, "live"), (1, "test")]
     assert brief.matched == 5  # the memory index found each by its words
     assert leftovers(database_bytes(path)) == []
+
+
+async def test_cited_code_is_stored_redacted_and_still_checked_against_the_workspace(
+    app: AppState, workspace: Path
+) -> None:
+    config = workspace / "src" / "config.py"
+    config.write_text(CONFIG_PY)
+    ws = await opened(app, workspace)
+    cited = ["src/config.py:3-4", "stripe_client"]  # each holds a secret on its first line
+    decision = wire.DecisionArg(title="Billing keys", decision="from config", citations=cited)
+    await app.save(ws, wire.SaveArgs(decisions=[decision]))
+    rows = await ws.memory.db.execute_fetchall("SELECT content FROM memory_citations ORDER BY id")
+    assert [r[0] for r in rows] == [
+        'DB_PASSWORD = "[REDACTED:password_assignment]"\nSTRIPE_KEY = "[REDACTED:stripe_key]"',
+        "def stripe_client(timeout: float) -> dict[str, object]:\n"
+        '    key = "[REDACTED:stripe_key]"\n'
+        '    return {"api_key": key, "timeout": timeout, "retries": 3}',
+    ]
+
+    async def checked() -> list[tuple[str, str, str | None]]:
+        brief = await app.restore(ws, wire.RestoreArgs())
+        found = [c for d in brief.decisions for c in d.citations]
+        found += [c for s in brief.stale for c in s.citations]
+        return [(c.status, c.citation, c.change) for c in found]
+
+    assert await checked() == [("valid", "src/config.py:3-4", None),
+                               ("valid", "src/config.py:7-9", None)]  # fmt: skip
+    config.write_text(CONFIG_PY.replace('"""\n', '"""\n\nimport os\n', 1))
+    assert await checked() == [("moved", "src/config.py:5-6", None),
+                               ("moved", "src/config.py:9-11", None)]  # fmt: skip
+    rotated = "sk_live_" + "9xQ2" * 6
+    config.write_text(config.read_text().replace(STRIPE, rotated))
+    hidden = "only a value that is kept redacted changed"
+    assert await checked() == [
+        ("stale", "src/config.py:5-6", f"lines 5-6 changed: {hidden}"),
+        ("stale", "src/config.py:9-11", f"`stripe_client` changed: {hidden}"),
+    ]
+    config.write_text(config.read_text().replace('retries": 3', 'retries": 5'))
+    (_, _, first), (_, _, second) = await checked()
+    assert first == f"lines 5-6 changed: {hidden}"
+    assert (
+        second == '`stripe_client` changed: -`return {"api_key": key, "timeout": timeout, '
+        '"retries": 3}` +`return {"api_key": key, "timeout": timeout, "retries": 5}`'
+    )
+
+
+async def test_cited_code_stored_before_m017_is_redacted_and_still_reads_valid(
+    app: AppState, workspace: Path
+) -> None:
+    (workspace / "src" / "config.py").write_text(CONFIG_PY)
+    ws = await opened(app, workspace)
+    cited = ["src/config.py:3-4", "stripe_client"]
+    decision = wire.DecisionArg(title="Billing keys", decision="from config", citations=cited)
+    await app.save(ws, wire.SaveArgs(decisions=[decision]))
+    db = ws.memory.db
+    # As a version before m017 stored them: the lines verbatim.
+    lines = CONFIG_PY.splitlines()
+    for start, end in ((3, 4), (7, 9)):
+        await db.execute(
+            "UPDATE memory_citations SET content = ? WHERE start_line = ?",
+            ("\n".join(lines[start - 1 : end]), start),
+        )
+    await db.execute("DELETE FROM _migrations WHERE name = 'm017_citations_redacted'")
+    await app.aclose()
+
+    db = await connect(workspace.parent / "ocp.db")  # migrates
+    try:
+        rows = await db.execute_fetchall("SELECT content FROM memory_citations ORDER BY id")
+        kept = "\n".join(str(r[0]) for r in rows)
+        assert not any(secret in kept for secret in SECRETS)
+        assert 'STRIPE_KEY = "[REDACTED:stripe_key]"' in kept
+        memory = MemoryStore(db, workspace=workspace)
+        valid = await memory.restore()
+        shifted = CONFIG_PY.replace('"""\n', '"""\n\nimport os\n', 1)
+        (workspace / "src" / "config.py").write_text(shifted)
+        moved = await memory.restore()  # found again by the redacted text
+    finally:
+        await db.close()
+    assert [(c.status, c.citation) for d in valid.decisions for c in d.citations] == [
+        ("valid", "src/config.py:3-4"),
+        ("valid", "src/config.py:7-9"),
+    ]
+    assert [(c.status, c.citation) for d in moved.decisions for c in d.citations] == [
+        ("moved", "src/config.py:5-6"),
+        ("moved", "src/config.py:9-11"),
+    ]
+
+
+async def test_forgotten_memories_leave_no_trace_in_the_database_file(
+    app: AppState, workspace: Path
+) -> None:
+    words = ("quabbitzel", "vexmorplan", "frondexyla", "glimtorvak", "plunderoft")  # nowhere else
+    ws = await opened(app, workspace)
+    for n in range(30):  # other memories around them, kept
+        await app.save(ws, wire.SaveArgs(notes=[f"note {n} about the build_cache and retries"]))
+    routed = await app.route(ws, wire.RouteArgs(request="explain verify_token", dry_run=True))
+    saved = await app.save(
+        ws,
+        wire.SaveArgs(
+            trace_id=routed.trace.trace_id,
+            outcome=f"worked once {words[4]} was set",  # kept on the trace and as a note
+            decisions=[
+                wire.DecisionArg(
+                    title=f"Cache {words[0]}",
+                    decision=f"keep the {words[1]} cache",
+                    rationale=f"because {words[2]}",
+                    citations=["verify_token"],
+                )
+            ],
+            notes=[f"the {words[3]} service restarts nightly"],
+            open_items=[f"ask about {words[0]} again"],
+        ),
+    )
+    db_path = workspace.parent / "ocp.db"
+
+    def traces() -> list[str]:
+        raw = database_bytes(db_path)
+        return [w for w in words if w.encode() in raw or w[-7:].encode() in raw]
+
+    assert traces() == list(words)
+    # Some SQLite builds zero deleted content by default (Debian's), others do not.
+    await ws.memory.db.execute("PRAGMA secure_delete = OFF")
+    forgotten = await app.save(
+        ws,
+        wire.SaveArgs(
+            forget_decisions=saved.decision_ids,
+            forget_notes=[*saved.note_ids, *saved.open_item_ids],
+        ),
+    )
+    assert len(forgotten.forgotten) == 4 and forgotten.warnings == []
+    assert traces() == []  # at once, while the server runs
+    restored = await app.restore(ws, wire.RestoreArgs(query="build_cache retries"))
+    assert len(restored.notes) + restored.omitted["notes"] == 30 and restored.decisions == []
+    await app.aclose()
+    assert traces() == []

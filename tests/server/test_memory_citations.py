@@ -4,6 +4,7 @@ lifecycle around them (forget, expiry, merging near-identical saves)."""
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
@@ -13,6 +14,8 @@ import pytest
 from ocp_server.db import connect
 from ocp_server.index.workspace import WorkspaceIndex
 from ocp_server.memory import DecisionIn, MemoryStore, NoteIn
+from ocp_server.settings import ServerSettings
+from ocp_server.workspaces import close_workspace, open_workspace
 from tests.workspace_fixture import AUTH_PY
 
 DAY = 86400.0
@@ -324,6 +327,29 @@ async def test_a_deleted_file_or_one_no_longer_indexed_makes_its_citations_stale
     brief = await repo.memory.restore()
     changes = sorted(s.citations[0].change or "" for s in brief.stale)
     assert changes == ["src/auth.py is no longer indexed", "web/billing.ts was deleted"]
+
+
+async def test_a_cited_file_grown_past_the_size_limit_is_not_read_and_its_citation_is_stale(
+    workspace: Path,
+) -> None:
+    settings = ServerSettings(db_path=workspace.parent / "ocp.db", max_file_bytes=4_000)
+    ws = await open_workspace(settings, workspace, "s1", watch=False)
+    try:
+        await ws.index.update()
+        decisions = [DecisionIn("Token check", "constant time", citations=("verify_token",))]
+        await ws.memory.save("s1", decisions=decisions)
+        with (workspace / "src" / "auth.py").open("a") as grown:
+            grown.write("# generated\n" * 1_000)  # the cited lines are still there, unchanged
+        too_large = "src/auth.py is larger than OCP_MAX_FILE_BYTES (4,000 bytes): not read"
+        for _ in range(2):  # before the index saw it grow, and after
+            brief = await ws.memory.restore()
+            assert brief.decisions == ()
+            assert [c.change for s in brief.stale for c in s.citations] == [too_large]
+            await ws.index.update()
+        with pytest.raises(ValueError, match=re.escape(f"notes[0].citations[0]: {too_large}")):
+            await ws.memory.save("s1", notes=[NoteIn("sessions", ("src/auth.py:11-21",))])
+    finally:
+        await close_workspace(ws)
 
 
 async def test_a_cited_file_replaced_by_a_symlink_loop_makes_its_citation_stale(

@@ -9,7 +9,7 @@ import io
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -21,9 +21,8 @@ import ocp_wire as wire
 from ocp_router.redact import RedactingFilter
 from ocp_server.app import AppState
 from ocp_server.cli import OUR_LOGGERS, configure_logging
-from ocp_server.settings import ServerSettings
 from ocp_server.workspaces import Workspace
-from tests.fakes import FakeOllama
+from tests.server.app_fixture import opened
 
 PASSWORD = "Zq8v" + "R2mLp4Tx!"
 STRIPE = "sk_live_" + "4eC39HqLyjWD" + "arjtT1zdp7dc"
@@ -40,21 +39,10 @@ def database_url() -> str:
 
 
 @pytest.fixture
-async def state(
-    workspace: Path, fake_ollama: FakeOllama, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[AppState]:
-    monkeypatch.setenv("OCP_OLLAMA_URL", fake_ollama.url)
+def state(app: AppState, workspace: Path) -> AppState:
+    """The app over a workspace whose src/config.py holds secrets."""
     (workspace / "src" / "config.py").write_text(CONFIG_PY)
-    settings = ServerSettings(workspace=workspace, db_path=workspace.parent / "ocp.db")
-    app = await AppState.create(settings)
-    yield app
-    await app.aclose()
-
-
-async def opened(state: AppState, workspace: Path) -> Workspace:
-    ws = await state.workspace(workspace.resolve(), watch=False)
-    await ws.index.update()
-    return ws
+    return app
 
 
 def dumped(model: BaseModel) -> str:

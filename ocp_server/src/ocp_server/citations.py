@@ -3,7 +3,8 @@
 A citation names code as `path:start-end` (also `path:line` and `path#L6-L8`), as
 `path:symbol`, or as a bare symbol (`verify_token`, `SessionStore.rotate_session`). Saving
 resolves it against the workspace index and the file on disk, and keeps the lines' content
-hash, their text and the definition they belong to. Checking finds the lines again:
+hash, their text (redacted, as memory keeps every text: at_rest.py) and the definition they
+belong to. Checking finds the lines again:
 
 - valid: the same lines at the same place;
 - moved: the same lines elsewhere in the file, or in another indexed file that defines the
@@ -11,8 +12,11 @@ hash, their text and the definition they belong to. Checking finds the lines aga
 - stale: not found; `change` says what happened (a short diff against what is there now).
 
 Lines compare dedented with trailing blanks dropped: re-indenting a function (moving it into a
-class) is a move, not a change. Only files the index holds are read, so a secret or ignored
-file can never be cited, and every text handed out is redacted.
+class) is a move, not a change. They compare by the hash of the lines as they were; the kept
+text, which hides secrets, serves to find them elsewhere and to say what changed. Only files
+the index holds are read, so a secret or ignored file can never be cited, and every text
+handed out is redacted. Files are read up to OCP_MAX_FILE_BYTES, as the index reads them: the
+citations of a file grown past that are stale until it shrinks.
 
 Just over 600 lines: parsing, resolving and checking a citation share the same location types.
 """
@@ -34,10 +38,12 @@ import aiosqlite
 import pathspec
 
 from ocp_router.redact import redact
+from ocp_server.at_rest import redacted
 from ocp_server.errors import CitationError
 from ocp_server.index.chunking import chunk_text
 from ocp_server.index.files import load_ocpignore, path_exclusion, read_regular
 from ocp_server.index.languages import detect_language
+from ocp_server.index.limits import DEFAULT_MAX_FILE_BYTES
 
 __all__ = [
     "Check",
@@ -58,6 +64,7 @@ MIN_LOOSE_BLOCK = 40  # characters a block needs to be looked for anywhere in it
 CLOSE_ENOUGH = 0.5  # line similarity for "most alike now" in a stale summary
 MOST_ALIKE_TRIES = 40
 SUGGESTIONS_PER_TEXT = 5
+HIDDEN = "[REDACTED:"  # how a marker of ocp_router.redact begins: a secret stored text hides
 Status = Literal["valid", "moved", "stale"]
 
 _RANGE = re.compile(r"^(?P<path>.+?)(?::|#L)(?P<start>\d+)(?:-L?(?P<end>\d+))?$")
@@ -93,8 +100,8 @@ class Stored:
     end_line: int
     symbol: str | None
     whole: bool
-    content_hash: str
-    content: str
+    content_hash: str  # of the lines as they were, secrets included
+    content: str  # the lines as memory keeps them: redacted, capped at MAX_CONTENT characters
 
     @property
     def citation(self) -> str:
@@ -183,6 +190,15 @@ def diff_summary(old: str, new: str, limit: int = 2) -> str:
     more = max(0, len(removed) - limit) + max(0, len(added) - limit)
     tail = f" (+{more} more changed line{'s' * (more != 1)})" if more else ""
     return redact(" ".join(shown) + tail).text
+
+
+def _change(old: str, now: str) -> str:
+    """What changed from the kept text to `now`, compared as memory keeps texts (redacted): a
+    line with a secret in it has not changed while its secret has not."""
+    shown = redacted(now)
+    if shown == old and HIDDEN in old:
+        return "only a value that is kept redacted changed"
+    return diff_summary(old, shown)
 
 
 def _cut(text: str, limit: int = 70) -> str:
@@ -302,9 +318,15 @@ class CodeView:
     says which files may be read and which files define a symbol.
     """
 
-    def __init__(self, db: aiosqlite.Connection, workspace: Path) -> None:
+    def __init__(
+        self,
+        db: aiosqlite.Connection,
+        workspace: Path,
+        max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+    ) -> None:
         self.db = db
         self.workspace = workspace
+        self.max_file_bytes = max_file_bytes  # OCP_MAX_FILE_BYTES: larger files are not read
         self._root = workspace.resolve()
         self._base = str(workspace)
         self._ignore: pathspec.GitIgnoreSpec | None = load_ocpignore(workspace)
@@ -321,6 +343,10 @@ class CodeView:
             )
             self._indexed[path] = bool(list(rows)) and path_exclusion(path, self._ignore) is None
         return self._indexed[path]
+
+    def too_large(self, path: str) -> bool:
+        """The file is over OCP_MAX_FILE_BYTES now, whether the index has seen it grow or not."""
+        return self.stat(path)[0] > self.max_file_bytes
 
     def stat(self, path: str) -> tuple[int, int]:
         """(size, mtime_ns), or (-1, -1) when the file is gone."""
@@ -341,9 +367,11 @@ class CodeView:
         try:
             if not full.resolve().is_relative_to(self._root):
                 return None  # a symlink swapped to point outside the workspace
-            data = read_regular(full)
+            data = read_regular(full, self.max_file_bytes)
         except (OSError, RuntimeError):  # RuntimeError: a symlink loop, before Python 3.13
             return None
+        if len(data) > self.max_file_bytes:
+            return None  # grown past the limit since the index read it
         return split_lines(data.decode("utf-8", errors="replace"))
 
     async def definitions(self, path: str) -> list[Definition]:
@@ -395,6 +423,8 @@ class CodeView:
         return _located(path, lines, d.start_line, d.end_line, d.name, True)
 
     async def _require_indexed(self, path: str) -> None:
+        if self.too_large(path):  # the index skips it, or will
+            raise CitationError(self._unreadable(path))
         if not await self.indexed(path):
             raise CitationError(
                 f"{path!r} is not in the workspace index (a file that does not exist, is "
@@ -404,7 +434,7 @@ class CodeView:
     async def _resolve_lines(self, path: str, start: int, end: int) -> Located:
         lines = await self.lines(path)
         if lines is None:
-            raise CitationError(f"{path!r} cannot be read")
+            raise CitationError(self._unreadable(path))
         if end > len(lines):
             raise CitationError(f"{path}:{start}-{end}: the file has {len(lines)} lines")
         if end - start + 1 > MAX_CITED_LINES:
@@ -417,6 +447,12 @@ class CodeView:
                 holder = (d.start_line, d.end_line, d.name)
         whole = holder is not None and (holder[0], holder[1]) == (start, end)
         return _located(path, lines, start, end, holder[2] if holder else None, whole)
+
+    def _unreadable(self, path: str) -> str:
+        if self.too_large(path):
+            limit = f"OCP_MAX_FILE_BYTES ({self.max_file_bytes:,} bytes)"
+            return f"{path} is larger than {limit}: not read"
+        return f"{path!r} cannot be read"
 
     async def _defined_in(self, path: str, symbol: str) -> list[tuple[str, Definition]]:
         defs = await self.definitions(path)
@@ -471,6 +507,8 @@ class CodeView:
         if lines is None:
             if self.stat(c.path) == (-1, -1):
                 return None, f"{c.path} was deleted"
+            if self.too_large(c.path):
+                return None, self._unreadable(c.path)
             return None, f"{c.path} is no longer indexed"
         old = normalized(c.content.splitlines())
         if c.symbol:
@@ -483,7 +521,7 @@ class CodeView:
                 d = same[0]
                 now = _located(c.path, lines, d.start_line, d.end_line, d.name, True)
                 what = "its lines" if not c.whole else f"`{c.symbol}`"
-                return now, f"{what} changed: " + diff_summary(old, _region(lines, d, c))
+                return now, f"{what} changed: " + _change(old, _region(lines, d, c))
             # Moved and changed: a definition of that name elsewhere, still much like it
             # (a same-named function in another file is not enough).
             elsewhere = [p for p in await self.files_defining(c.symbol) if p != c.path]
@@ -496,7 +534,7 @@ class CodeView:
                     now = _located(path, other, moved.start_line, moved.end_line, moved.name, True)
                     return now, (
                         f"`{c.symbol}` is now in {now.citation}, changed: "
-                        + diff_summary(old, _region(other, moved, c))
+                        + _change(old, _region(other, moved, c))
                     )
             alike = _most_alike(defs, lines, old)
             gone = f"`{c.symbol}` is no longer defined in {c.path}" + (
@@ -509,14 +547,13 @@ class CodeView:
             now = _located(c.path, lines, alike.start_line, alike.end_line, alike.name, True)
             text = normalized(lines[alike.start_line - 1 : alike.end_line])
             return now, (
-                f"{gone}; most alike now: `{alike.name}` at {now.citation}: "
-                + diff_summary(old, text)
+                f"{gone}; most alike now: `{alike.name}` at {now.citation}: " + _change(old, text)
             )
         if c.start_line > len(lines):
             return None, f"{c.path} now has {len(lines)} lines; lines {c.start_line}- are gone"
         end = min(c.end_line, len(lines))
         text = normalized(lines[c.start_line - 1 : end])
-        return None, f"lines {c.start_line}-{end} changed: " + diff_summary(old, text)
+        return None, f"lines {c.start_line}-{end} changed: " + _change(old, text)
 
     # -- suggestions --------------------------------------------------------------------
     async def suggest(self, text: str, cited: Iterable[str] = ()) -> list[Suggestion]:
@@ -560,11 +597,18 @@ def _located(
 
 
 def _block(lines: Sequence[str], c: Stored, lo: int, hi: int) -> tuple[int, int] | None:
-    """Where the cited block is within lines lo..hi, nearest the old place first."""
+    """Where the cited block is within lines lo..hi, nearest the old place first. Places to
+    hash are where its first line is, or (when the kept text hides a secret in it) where a
+    line begins as it does up to the secret."""
     want = normalized(c.content.splitlines())
     first = want.split("\n", 1)[0].strip()
     size = c.end_line - c.start_line + 1
-    starts = [i for i in range(lo, hi - size + 2) if lines[i - 1].strip() == first]
+    span = range(lo, hi - size + 2)
+    if (hidden := first.find(HIDDEN)) >= 0:
+        head = first[:hidden]
+        starts = [i for i in span if lines[i - 1].strip().startswith(head)]
+    else:
+        starts = [i for i in span if lines[i - 1].strip() == first]
     for i in sorted(starts, key=lambda i: abs(i - c.start_line)):
         if content_hash(lines[i - 1 : i - 1 + size]) == c.content_hash:
             return i, i + size - 1

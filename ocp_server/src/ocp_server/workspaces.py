@@ -86,7 +86,11 @@ async def open_workspace(
         db = await connect(settings.db_path_for(path))
         try:
             memory = MemoryStore(
-                db, clock=settings.clock, workspace=path, ttl_days=settings.memory_ttl_days
+                db,
+                clock=settings.clock,
+                workspace=path,
+                ttl_days=settings.memory_ttl_days,
+                max_file_bytes=settings.max_file_bytes,
             )
             await memory.start_session(str(path), session_id)
         except BaseException:

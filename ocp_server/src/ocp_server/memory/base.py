@@ -13,6 +13,7 @@ from typing import Any
 
 import aiosqlite
 
+from ocp_server.index.limits import DEFAULT_MAX_FILE_BYTES
 from ocp_server.memory.queries import (
     COMMON_SHARE,
     COUNT_CAP,
@@ -44,11 +45,14 @@ class MemoryBase(TraceStore):
         lock: asyncio.Lock | None = None,
         workspace: Path | None = None,
         ttl_days: float = DEFAULT_TTL_DAYS,
+        max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
     ) -> None:
         """`workspace`: where cited code lives (None: citations are refused). `ttl_days`:
-        memories not served while valid for that long expire (0: never)."""
+        memories not served while valid for that long expire (0: never). `max_file_bytes`:
+        cited files larger than this are not read (OCP_MAX_FILE_BYTES, as for the index)."""
         super().__init__(db, clock=clock, lock=lock)
         self.workspace = workspace
+        self.max_file_bytes = max_file_bytes
         self.ttl_seconds = ttl_days * 86400.0
         self._df: dict[str, int] = {}  # term -> memories holding it (approximate)
         self._df_total = 0

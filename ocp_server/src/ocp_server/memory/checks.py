@@ -21,7 +21,7 @@ class CitationChecks(MemoryBase):
         checked. Unchanged files are only stat'ed, never read. `snapshot`: one just read."""
         if self.workspace is None:
             return 0
-        view = CodeView(self.db, self.workspace)
+        view = CodeView(self.db, self.workspace, self.max_file_bytes)
         async with self._lock:  # reads only; a stale answer just means a check next time
             if snapshot is None:
                 snapshot = await self._snapshot({"cut": float("-inf"), "ex": ""})

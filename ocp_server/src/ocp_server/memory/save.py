@@ -15,7 +15,7 @@ from ocp_server.brief import cap
 from ocp_server.citations import CitationError, CodeView, Located
 from ocp_server.errors import InputError
 from ocp_server.index.terms import fts_query
-from ocp_server.memory.base import MemoryBase
+from ocp_server.memory.forget import MemoryForgets
 from ocp_server.memory.queries import LIVE, NEAR_IDENTICAL, placeholders
 from ocp_server.memory.values import (
     DecisionIn,
@@ -31,7 +31,7 @@ from ocp_server.trace_store import SHORT_TRACE_ID
 _NO_STATE: Final[Mapping[str, str]] = MappingProxyType({})
 
 
-class MemorySaves(MemoryBase):
+class MemorySaves(MemoryForgets):
     """`ocp_result_save`: summaries, decisions, versioned state, notes and open items, each
     save in one transaction; a near-identical memory merges; `forget` erases by id."""
 
@@ -119,6 +119,8 @@ class MemorySaves(MemoryBase):
                         f"open_items[{n}]", warnings, out,
                     )  # fmt: skip
             resolved = await self._resolve(resolve, warnings)
+        if out.forgotten:
+            await self._checkpoint_forgotten(warnings)
         return SaveOutcome(
             session_id=session_id,
             trace_id=trace_id,
@@ -153,7 +155,7 @@ class MemorySaves(MemoryBase):
         if self.workspace is None:
             field = next(f for f, c, _ in wanted if c)
             raise InputError(f"{field}.citations: this memory has no workspace to cite from")
-        view = CodeView(self.db, self.workspace)
+        view = CodeView(self.db, self.workspace, self.max_file_bytes)
         cited: dict[str, tuple[Located, ...]] = {}
         suggested: list[SuggestedCitation] = []
         async with self._lock:
@@ -413,60 +415,16 @@ class MemorySaves(MemoryBase):
                     c.symbol,
                     int(c.whole),
                     c.content_hash,
-                    c.content,
+                    redacted(c.content),  # kept redacted; the hash is what checks compare
                     seen,
                     now,
                 )
                 for c in new
             ],
         )
-        view = CodeView(self.db, self.workspace)
+        view = CodeView(self.db, self.workspace, self.max_file_bytes)
         await self._sign([(c.path, view.stat(c.path)) for c in new])
         return len(new)
-
-    async def _forget(
-        self,
-        now: float,
-        decisions: Sequence[int],
-        notes: Sequence[int],
-        warnings: list[str],
-    ) -> list[str]:
-        """Retire memories by id and erase their text and citations."""
-        done: list[str] = []
-        for arg, table, ids in (
-            ("forget_decisions", "decisions", decisions),
-            ("forget_notes", "notes", notes),
-        ):
-            kind = "decision" if table == "decisions" else "note"
-            for item in ids:
-                extra = " AND kind IN ('note', 'open_item', 'outcome')" if kind == "note" else ""
-                rows = await self._fetch(
-                    f"SELECT retired FROM {table} WHERE id = ?{extra}", (item,)
-                )
-                if not rows:
-                    raise InputError(f"{arg}: no {kind} #{item}")
-                if rows[0][0] == "forgotten":
-                    warnings.append(f"{kind} #{item} was already forgotten")
-                    continue
-                if table == "decisions":
-                    await self.db.execute(
-                        "UPDATE decisions SET title = '(forgotten)', decision = '', "
-                        "rationale = NULL, retired = 'forgotten', retired_at = ? WHERE id = ?",
-                        (now, item),
-                    )
-                else:
-                    await self.db.execute(
-                        "UPDATE notes SET text = '', retired = 'forgotten', retired_at = ? "
-                        "WHERE id = ?",
-                        (now, item),
-                    )
-                await self.db.execute(f"DELETE FROM memory_citations WHERE {kind}_id = ?", (item,))
-                for indexed_as in {kind, "open_item" if kind == "note" else kind}:
-                    await self._unindex(indexed_as, item)
-                done.append(f"{kind} #{item}")
-        if done:
-            await self._unsign_uncited()
-        return done
 
     async def _set_state(
         self, session_id: str, now: float, state: Mapping[str, str]

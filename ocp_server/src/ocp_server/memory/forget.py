@@ -1,0 +1,128 @@
+"""Forgetting (`forget_decisions`, `forget_notes` of a save) retires memories by id and leaves
+no trace of their text in the database file: erased text is overwritten, not only unlinked.
+
+SQLite keeps deleted text in free cells and pages unless secure_delete is on; the memory index
+keeps a deleted row's terms in its segments until they merge; and in WAL mode the old pages
+stay in the -wal file, and the database file keeps its copy until a checkpoint writes the new
+pages over it. So a forget runs with secure_delete on (freed cells and pages are zeroed),
+merges the memory index into one segment (the old segments' pages are freed, so zeroed), and
+after its commit checkpoints the WAL into the database and truncates it. FTS5's own
+'secure-delete' option would spare the merge, but needs SQLite 3.42.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+
+import aiosqlite
+
+from ocp_server.errors import InputError
+from ocp_server.memory.base import MemoryBase
+
+__all__ = ["MemoryForgets", "checkpointed"]
+
+
+@asynccontextmanager
+async def _zeroing_deletes(db: aiosqlite.Connection) -> AsyncIterator[None]:
+    """secure_delete on for what runs inside (some builds have it on already)."""
+    (previous,) = next(iter(await db.execute_fetchall("PRAGMA secure_delete")))
+    await db.execute("PRAGMA secure_delete = ON")
+    try:
+        yield
+    finally:
+        await db.execute(f"PRAGMA secure_delete = {int(previous)}")
+
+
+async def checkpointed(db: aiosqlite.Connection) -> bool:
+    """Copy the WAL into the database file and truncate it, outside any transaction. False
+    when another connection's reader or writer held on past the busy timeout: the -wal file
+    keeps what it held until a later checkpoint."""
+    rows = list(await db.execute_fetchall("PRAGMA wal_checkpoint(TRUNCATE)"))
+    return not rows or int(rows[0][0]) == 0
+
+
+class MemoryForgets(MemoryBase):
+    """Forgetting memories by id, for MemorySaves (save.py)."""
+
+    async def _forget(
+        self,
+        now: float,
+        decisions: Sequence[int],
+        notes: Sequence[int],
+        warnings: list[str],
+    ) -> list[str]:
+        """Retire memories by id and erase their text and citations, inside the save's
+        transaction; `_checkpoint_forgotten` after its commit."""
+        if not decisions and not notes:
+            return []
+        async with _zeroing_deletes(self.db):
+            done = await self._erase(now, decisions, notes, warnings)
+            if done:
+                await self.db.execute("INSERT INTO memory_fts (memory_fts) VALUES ('optimize')")
+        if done:
+            await self._unsign_uncited()
+        return done
+
+    async def _checkpoint_forgotten(self, warnings: list[str]) -> None:
+        async with self._lock:
+            if not await checkpointed(self.db):
+                warnings.append(
+                    "forgotten: the database's -wal file keeps the erased text until its "
+                    "next checkpoint (another connection was reading or writing)"
+                )
+
+    async def _erase(
+        self,
+        now: float,
+        decisions: Sequence[int],
+        notes: Sequence[int],
+        warnings: list[str],
+    ) -> list[str]:
+        done: list[str] = []
+        for arg, table, ids in (
+            ("forget_decisions", "decisions", decisions),
+            ("forget_notes", "notes", notes),
+        ):
+            kind = "decision" if table == "decisions" else "note"
+            for item in ids:
+                extra = " AND kind IN ('note', 'open_item', 'outcome')" if kind == "note" else ""
+                rows = await self._fetch(
+                    f"SELECT retired FROM {table} WHERE id = ?{extra}", (item,)
+                )
+                if not rows:
+                    raise InputError(f"{arg}: no {kind} #{item}")
+                if rows[0][0] == "forgotten":
+                    warnings.append(f"{kind} #{item} was already forgotten")
+                    continue
+                if table == "decisions":
+                    await self.db.execute(
+                        "UPDATE decisions SET title = '(forgotten)', decision = '', "
+                        "rationale = NULL, retired = 'forgotten', retired_at = ? WHERE id = ?",
+                        (now, item),
+                    )
+                else:
+                    await self._erase_outcome(item)
+                    await self.db.execute(
+                        "UPDATE notes SET text = '', retired = 'forgotten', retired_at = ? "
+                        "WHERE id = ?",
+                        (now, item),
+                    )
+                await self.db.execute(f"DELETE FROM memory_citations WHERE {kind}_id = ?", (item,))
+                for indexed_as in {kind, "open_item" if kind == "note" else kind}:
+                    await self._unindex(indexed_as, item)
+                done.append(f"{kind} #{item}")
+        return done
+
+    async def _erase_outcome(self, note_id: int) -> None:
+        """A route's outcome is kept on its trace too, and indexed with its request: a
+        forgotten outcome note leaves the trace without it (unless a later one replaced it)."""
+        rows = await self._fetch(
+            "SELECT t.id, t.request FROM notes n JOIN traces t ON t.id = n.trace_id "
+            "WHERE n.id = ? AND n.kind = 'outcome' AND t.outcome = n.text",
+            (note_id,),
+        )
+        for trace_id, request in rows:
+            await self.db.execute("UPDATE traces SET outcome = NULL WHERE id = ?", (trace_id,))
+            await self._unindex("trace", trace_id)
+            await self._index("trace", trace_id, f"{request}\n")
