@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from ocp_client import OCPClient, OCPServerError
+from ocp_client import OCPClient, OCPServerError, OCPTimeoutError
 
 
 def fake_server(source: str, *, timeout: float = 120.0) -> OCPClient:
@@ -45,7 +45,7 @@ time.sleep(60)
 
 
 async def test_a_server_that_never_answers_initialize_fails_within_the_clients_timeout() -> None:
-    with pytest.raises(OCPServerError, match="did not answer") as caught:
+    with pytest.raises(OCPTimeoutError, match="did not answer") as caught:
         await asyncio.wait_for(fake_server(SILENT, timeout=1).__aenter__(), 20)
     assert "loading models" in str(caught.value)
 
@@ -58,6 +58,7 @@ async def test_a_server_dying_mid_call_fails_that_call_and_the_next_naming_it() 
     async with dying_server() as client:
         with pytest.raises(OCPServerError, match="fatal: the index is corrupt") as caught:
             await asyncio.wait_for(client.call("die", {}), 10)
+        assert not isinstance(caught.value, OCPTimeoutError)  # dead, not slow: no retry
         assert "dying_server.py" in str(caught.value)
         with pytest.raises(OCPServerError, match="dying_server.py"):
             await asyncio.wait_for(client.list_tools(), 10)
@@ -66,7 +67,7 @@ async def test_a_server_dying_mid_call_fails_that_call_and_the_next_naming_it() 
 async def test_a_call_unanswered_within_the_timeout_is_a_server_error_and_the_next_works() -> None:
     async with dying_server() as client:
         client.timeout = 1  # for the call only: a loaded machine may take longer to start it
-        with pytest.raises(OCPServerError, match=r"did not answer within 1 s: .*dying_server\.py"):
+        with pytest.raises(OCPTimeoutError, match=r"did not answer within 1 s: .*dying_server\.py"):
             await asyncio.wait_for(client.call("hang", {}), 20)
         assert (await client.call("pid", {})).structured_content is not None
 

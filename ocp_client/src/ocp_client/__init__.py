@@ -2,7 +2,7 @@
 
 from importlib.metadata import version as _version
 
-from ocp_client.client import OCPClient, OCPServerError, OCPToolError
+from ocp_client.client import OCPClient, OCPServerError, OCPTimeoutError, OCPToolError
 
 __version__ = _version("ocp-client")
-__all__ = ["OCPClient", "OCPServerError", "OCPToolError", "__version__"]
+__all__ = ["OCPClient", "OCPServerError", "OCPTimeoutError", "OCPToolError", "__version__"]

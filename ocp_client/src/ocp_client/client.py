@@ -59,6 +59,11 @@ class OCPServerError(RuntimeError):
     and ends with the last lines it wrote on stderr, secrets redacted."""
 
 
+class OCPTimeoutError(OCPServerError):
+    """The server did not answer a request within the client's `timeout`. Unlike a server
+    that died, it may still be running (a slow first index, a slow model): a retry may work."""
+
+
 # Each tool's result model by either of its names (the server answers to both).
 _OUTPUTS: dict[str, type[BaseModel]] = {
     **{tool.verb: tool.result for tool in wire.TOOL_SHAPES},
@@ -148,7 +153,7 @@ class OCPClient:
         except Exception as exc:
             timed_out = isinstance(exc, MCPError) and exc.code == REQUEST_TIMEOUT
             what = f"did not answer within {self.timeout:g} s" if timed_out else "did not start"
-            raise await self._server_error(what, stderr) from exc
+            raise await self._server_error(what, stderr, timed_out=timed_out) from exc
         except BaseException:  # cancelled while starting: stop the server before going on
             task.cancel()
             with suppress(BaseException):  # cancelled again: the task goes on stopping it
@@ -159,13 +164,14 @@ class OCPClient:
         return self
 
     async def _server_error(
-        self, what: str, stderr: StderrTail, wait: float = 2.0
+        self, what: str, stderr: StderrTail, wait: float = 2.0, *, timed_out: bool = False
     ) -> OCPServerError:
         last = await stderr.last_lines(wait)
         said = f"; its stderr ended with:\n{last}" if last else " (nothing on stderr)"
         # A message like this one is what an agent shows its model: a secret the server (or a
         # traceback before its logging was set up) wrote on stderr must not ride along.
-        return OCPServerError(redact(f"ocp-server {what}: `{self.command_line}`{said}").text)
+        error = OCPTimeoutError if timed_out else OCPServerError
+        return error(redact(f"ocp-server {what}: `{self.command_line}`{said}").text)
 
     async def __aexit__(
         self,
@@ -205,7 +211,7 @@ class OCPClient:
                 raise await self._server_error("closed the connection", self._stderr) from exc
             if exc.code == REQUEST_TIMEOUT:  # still running: its stderr has not ended
                 what = f"did not answer within {self.timeout:g} s"
-                raise await self._server_error(what, self._stderr, wait=0) from exc
+                raise await self._server_error(what, self._stderr, wait=0, timed_out=True) from exc
             raise
 
     async def list_tools(self) -> list[Tool]:
