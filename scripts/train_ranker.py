@@ -271,6 +271,9 @@ EVEN = 0.75
 #: coverage, path x (1 - rare_coverage) 0.8129 / 0.8131 / 0.8125 / 0.8115; older commits as
 #: more training queries 0.807-0.816 (`scripts/extra_queries.py`). `ceiling`: fitted on its own
 #: queries ripgrep gets 0.801 (click .848 pytest .924 hono .816 cobra .805 express .813).
+#: Nor did neighbours' scores for the query (test/source by name, same stem, folder index file,
+#: references; max, mean, stacked: 0.8031-0.8179 against 0.8179; `scripts/neighbour_scores.py`,
+#: docs/search-rounds.md; 2026-12-05).
 
 
 # ---- features -----------------------------------------------------------------------------
