@@ -67,6 +67,7 @@ _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 @dataclass
 class Query:
+    text: str
     qset: str
     regime: int
     kinds: npt.NDArray[np.bool_]
@@ -209,7 +210,8 @@ async def load_corpus(entry: dict[str, str], root: Path, mirrors: Path) -> Corpu
                 query = parse_query(q["query"])
                 cand, x, *_ = candidate_features(snap, query, as_of=as_of)
                 labels = np.array([snap.paths[i] in relevant for i in cand], dtype=bool)
-                queries.append(Query(qset, regime, query_kinds(query, x), cand, x, labels))
+                kinds = query_kinds(query, x)
+                queries.append(Query(q["query"], qset, regime, kinds, cand, x, labels))
     classes = np.asarray(snap.file_class)
     return Corpus(snap.paths, graphs(snap.paths, classes, symbols, identifiers), queries)
 
@@ -247,8 +249,14 @@ def design(q: Query) -> Floats:
     return np.hstack([q.x] + [q.x * float(q.kinds[j]) for j in range(len(QUERY_KINDS))])
 
 
-def build(corpora: list[Corpus], columns: list[tuple[str, str]], scorer: Scorer) -> Data:
-    """The kept rows as `train_ranker.py features` keeps them, the variant's columns added."""
+def build(
+    corpora: list[Corpus],
+    columns: list[tuple[str, str]],
+    scorer: Scorer,
+    extra_columns: Callable[[int, Query], Floats] | None = None,
+) -> Data:
+    """The kept rows as `train_ranker.py features` keeps them, the variant's columns added
+    (and `extra_columns`' own, one row per candidate, for other scripts' variants)."""
     xs, ys, cs, sets, regimes, kinds = [], [], [], [], [], []
     query_ids: list[npt.NDArray[np.int64]] = []
     for c, corpus in enumerate(corpora):
@@ -263,6 +271,8 @@ def build(corpora: list[Corpus], columns: list[tuple[str, str]], scorer: Scorer)
                 score = scorer(c, q)
                 extra = [neighbour_column(q.cand, score, corpus.graphs[g], h) for g, h in columns]
                 x = np.hstack([x, np.stack(extra, 1)[keep]])
+            if extra_columns is not None:
+                x = np.hstack([x, extra_columns(c, q)[keep]])
             xs.append(x)
             ys.append(q.labels[keep])
             n = len(keep)
