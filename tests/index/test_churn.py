@@ -1,0 +1,69 @@
+"""The index under the churn developers cause: folders swapped for symlinks, edits a search
+sees before the watcher does, and an update committing while a search reads its rows."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from ocp_server.index.files import Candidate, list_workspace
+from ocp_server.index.indexer import process_file
+from ocp_server.index.workspace import WorkspaceIndex
+from tests.workspace_fixture import git
+
+
+def _repository(ws: Path) -> None:
+    (ws / "docs").mkdir(parents=True)
+    (ws / "docs" / "notes.md").write_text("# Notes\nplain public notes\n")
+    (ws / "main.py").write_text("def main():\n    pass\n")
+    git(ws, "init", "-q")
+    git(ws, "add", "-A")
+    git(ws, "commit", "-qm", "init")
+
+
+async def test_a_tracked_folder_replaced_by_a_symlink_out_of_the_workspace_is_not_followed(
+    tmp_path: Path,
+) -> None:
+    # git still lists docs/notes.md from its index; opening it would read ~/elsewhere/notes.md.
+    ws, outside = tmp_path / "ws", tmp_path / "outside"
+    _repository(ws)
+    outside.mkdir()
+    (outside / "notes.md").write_text("# Private\nouter_private_marker salary table\n")
+    index = await WorkspaceIndex.open(ws, tmp_path / "ocp.db")
+    try:
+        await index.update()
+        shutil.rmtree(ws / "docs")
+        os.symlink(outside, ws / "docs")
+        summary = await index.update()
+        assert summary is not None
+        found = (await index.search("outer_private_marker salary")).results
+    finally:
+        await index.close()
+    assert [r.path for r in found] == []
+    assert summary.skipped["symlink_outside"] == 2  # the link itself, and the file below it
+
+
+def test_a_folder_symlinked_inside_the_workspace_is_judged_by_its_target(tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    _repository(ws)
+    (ws / "private").mkdir()
+    (ws / "private" / "notes.md").write_text("kept out\n")
+    (ws / ".ocpignore").write_text("private/\n")
+    shutil.rmtree(ws / "docs")
+    os.symlink("private", ws / "docs")
+    listing = list_workspace(ws)
+    assert "docs/notes.md" not in {c.path for c in listing.candidates}
+    assert "main.py" in {c.path for c in listing.candidates}
+
+
+def test_a_folder_swapped_for_a_symlink_after_the_listing_is_not_read(tmp_path: Path) -> None:
+    ws, outside = (tmp_path / "ws").resolve(), tmp_path / "outside"
+    _repository(ws)
+    (candidate,) = [c for c in list_workspace(ws).candidates if c.path == "docs/notes.md"]
+    outside.mkdir()
+    (outside / "notes.md").write_text("outer_private_marker\n")
+    shutil.rmtree(ws / "docs")
+    os.symlink(outside, ws / "docs")
+    done = process_file(ws, Candidate(candidate.path, 21, candidate.mtime_ns), None, 1 << 20)
+    assert done.skip == "symlink_outside" and done.chunks is None
