@@ -67,3 +67,53 @@ def test_a_folder_swapped_for_a_symlink_after_the_listing_is_not_read(tmp_path: 
     os.symlink(outside, ws / "docs")
     done = process_file(ws, Candidate(candidate.path, 21, candidate.mtime_ns), None, 1 << 20)
     assert done.skip == "symlink_outside" and done.chunks is None
+
+
+REFUND = "def compute_refund(order):\n    return order.total\n"
+REFUND_MOVED = "import os\n\n\n\ndef compute_refund(order):\n    return order.total * 2\n"
+
+
+def _cited_lines(ws: Path, path: str, start: int, end: int) -> str:
+    return "\n".join((ws / path).read_text().splitlines()[start - 1 : end])
+
+
+async def test_a_search_right_after_an_edit_cites_the_file_as_it_is_on_disk(
+    tmp_path: Path,
+) -> None:
+    # An agent edits and searches at once, before the watcher's debounce: the answer cited
+    # a.py:1-2 with the old text while those lines now hold `import os`, and said nothing.
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "a.py").write_text(REFUND)
+    index = await WorkspaceIndex.open(ws, tmp_path / "ocp.db")
+    try:
+        await index.update()
+        (ws / "a.py").write_text(REFUND_MOVED)
+        response = await index.search("compute_refund")
+    finally:
+        await index.close()
+    (hit,) = response.results
+    assert (hit.path, hit.start_line, hit.end_line) == ("a.py", 5, 6)
+    assert hit.text == _cited_lines(ws, "a.py", 5, 6)
+    assert response.note is not None and "changed" in response.note
+    assert not response.status.stale
+
+
+async def test_a_search_that_may_not_index_says_its_cited_files_changed(tmp_path: Path) -> None:
+    # Another window holds the lease (or an update runs): the answer cannot be refreshed,
+    # so it says which cited files changed since they were indexed, and is marked stale.
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "a.py").write_text(REFUND)
+    (ws / "b.py").write_text("def unrelated_helper():\n    pass\n")
+    index = await WorkspaceIndex.open(ws, tmp_path / "ocp.db")
+    try:
+        await index.update()
+        (ws / "a.py").write_text(REFUND_MOVED)
+        response = await index.search("compute_refund", refresh=False)
+        unchanged = await index.search("unrelated_helper", refresh=False)
+    finally:
+        await index.close()
+    assert response.results[0].path == "a.py" and response.status.stale
+    assert response.note is not None and "a.py" in response.note
+    assert unchanged.note is None and not unchanged.status.stale

@@ -40,7 +40,8 @@ from ocp_server.index.indexer import Indexer, Progress
 from ocp_server.index.languages import language_named
 from ocp_server.index.lexical import Snapshot, load_snapshot
 from ocp_server.index.limits import DEFAULT_HISTORY_COMMITS, DEFAULT_MAX_FILE_BYTES
-from ocp_server.index.models import IndexStatus, IndexSummary, SearchResponse
+from ocp_server.index.models import IndexStatus, IndexSummary, SearchResponse, SearchResult
+from ocp_server.index.on_disk import changed_note, changed_on_disk
 from ocp_server.index.search import search_chunks
 
 logger = logging.getLogger(__name__)
@@ -291,6 +292,11 @@ class WorkspaceIndex:
         last = float(rows[0][0]) if rows else None
         head = self._git_head()
         stale = last is None or (head is not None and head != await self._stored_head())
+        return self._status(files, chunks, last, stale, head)
+
+    def _status(
+        self, files: int, chunks: int, last: float | None, stale: bool, head: str | None
+    ) -> IndexStatus:
         return IndexStatus(
             str(self.workspace),
             str(self.db_path),
@@ -318,7 +324,9 @@ class WorkspaceIndex:
         group_by_file: bool = False,
     ) -> SearchResponse:
         """Best chunks for `query`. A git HEAD change since the last update (a checkout made
-        while nothing ran) is noticed here and indexed first, when this process may index."""
+        while nothing ran), or a cited file changed since it was indexed (an edit the watcher
+        has not indexed yet), is indexed first when this process may index; else the answer
+        says so (`on_disk`)."""
         # blank is no filter, as the wire allows it: agents send empty optional arguments
         language = language_named(language) if language and language.strip() else None
         if path_glob is not None:
@@ -326,36 +334,42 @@ class WorkspaceIndex:
         note = None
         head = self._git_head()
         meta = await self._meta()
-        if refresh and not self._lock.locked() and head is not None and head != meta.git_head:
+        may_index = refresh and not self._lock.locked()
+        if may_index and head is not None and head != meta.git_head:
             if await self.update() is not None:
                 note = "git HEAD changed since the last update: re-indexed first"
                 meta = await self._meta()
-        snap = await self._snapshot_at(meta.generation)
-        results, terms = await search_chunks(
-            self._read,
-            snap,
-            query,
-            k=k,
-            path_glob=path_glob,
-            language=language,
-            max_tokens=max_tokens,
-            ocpignore=self._ocpignore(),
-            group_by_file=group_by_file,
-        )
+                may_index = False  # just indexed: nothing to gain from another update
+
+        async def search_at(generation: str) -> tuple[Snapshot, list[SearchResult], list[str]]:
+            snap = await self._snapshot_at(generation)
+            results, terms = await search_chunks(
+                self._read,
+                snap,
+                query,
+                k=k,
+                path_glob=path_glob,
+                language=language,
+                max_tokens=max_tokens,
+                ocpignore=self._ocpignore(),
+                group_by_file=group_by_file,
+            )
+            return snap, results, terms
+
+        snap, results, terms = await search_at(meta.generation)
+        changed = await changed_on_disk(self._read, self.workspace, (r.path for r in results))
+        if changed and may_index and not self._lock.locked() and await self.update() is not None:
+            note = f"{len(changed)} cited file(s) changed since the last update: re-indexed first"
+            meta = await self._meta()
+            snap, results, terms = await search_at(meta.generation)
+            changed = []
+        elif changed:
+            note = changed_note(changed)
         if not terms:
             note = "the query has no searchable words (only punctuation or empty)"
-        status = IndexStatus(
-            str(self.workspace),
-            str(self.db_path),
-            snap.n_files,
-            snap.n_chunks,
-            meta.last_update,
-            meta.last_update is None or (head is not None and head != meta.git_head),
-            self.building,
-            head,
-            self._holds_lease,
-            self.watcher_state,
-            self.watcher_error,
+        stale = meta.last_update is None or (head is not None and head != meta.git_head)
+        status = self._status(
+            snap.n_files, snap.n_chunks, meta.last_update, stale or bool(changed), head
         )
         return SearchResponse(query, tuple(results), status, tuple(terms), note)
 
