@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ocp_server.index.files import Candidate, list_workspace
 from ocp_server.index.indexer import process_file
+from ocp_server.index.search import search_chunks
 from ocp_server.index.workspace import WorkspaceIndex
 from tests.workspace_fixture import git
 
@@ -117,3 +118,29 @@ async def test_a_search_that_may_not_index_says_its_cited_files_changed(tmp_path
     assert response.results[0].path == "a.py" and response.status.stale
     assert response.note is not None and "a.py" in response.note
     assert unchanged.note is None and not unchanged.status.stale
+
+
+async def test_a_search_reading_its_rows_after_an_update_never_cites_one_file_with_anothers_text(
+    tmp_path: Path,
+) -> None:
+    # A search ranks in the snapshot it loaded, then reads its chunks' rows by id. An update
+    # committed in between (another window's watcher) deleted first.py and gave its chunk id
+    # to second.py's chunk (ids follow the largest): the answer cited first.py:1-2 with
+    # second.py's text. Run as it interleaves: the old snapshot, then the rows after the update.
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "first.py").write_text("def parse_quota(text):\n    return int(text)\n")
+    index = await WorkspaceIndex.open(ws, tmp_path / "ocp.db")
+    try:
+        await index.update()
+        before = await index.snapshot()
+        (ws / "first.py").unlink()
+        (ws / "second.py").write_text("def parse_quota(raw):\n    return float(raw.strip())\n")
+        await index.update()
+        results, _ = await search_chunks(index._read, before, "parse quota", k=3)
+    finally:
+        await index.close()
+    for r in results:
+        assert (ws / r.path).is_file() and r.text == _cited_lines(
+            ws, r.path, r.start_line, r.end_line
+        )
