@@ -3,9 +3,13 @@ sees before the watcher does, and an update committing while a search reads its 
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
+import sys
 from pathlib import Path
+
+import pytest
 
 from ocp_server.index.files import Candidate, list_workspace
 from ocp_server.index.indexer import process_file
@@ -144,3 +148,74 @@ async def test_a_search_reading_its_rows_after_an_update_never_cites_one_file_wi
         assert (ws / r.path).is_file() and r.text == _cited_lines(
             ws, r.path, r.start_line, r.end_line
         )
+
+
+def _inotify_watches() -> int:
+    """This process's inotify watches (Linux: one `inotify wd:` line per watch)."""
+    count = 0
+    for fd in os.listdir("/proc/self/fdinfo"):
+        try:
+            count += Path(f"/proc/self/fdinfo/{fd}").read_text().count("inotify wd:")
+        except OSError:
+            pass
+    return count
+
+
+async def _watching(index: WorkspaceIndex, ws: Path, name: str) -> None:
+    """Until a file saved now is found through the running watcher (it is armed then)."""
+    while (await index.status()).last_update is None:
+        await asyncio.sleep(0.05)
+    *folders, file = name.split("/")
+    (ws.joinpath(*folders)).mkdir(parents=True, exist_ok=True)
+    (ws / name).write_text(f"def {file.removesuffix('.py')}():\n    pass\n")
+    while not (await index.search(file.removesuffix(".py"), refresh=False)).results:
+        await asyncio.sleep(0.1)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="counts inotify watches")
+async def test_the_watcher_never_watches_through_a_symlink_out_of_the_workspace(
+    tmp_path: Path,
+) -> None:
+    # watchfiles follows symlinks when it watches a tree: `data -> /mnt/datasets` cost a
+    # watch per folder out there (from the limit the user's IDE shares) and an update on
+    # every write there.
+    ws, outside = tmp_path / "ws", tmp_path / "outside"
+    (ws / "src").mkdir(parents=True)
+    (ws / "src" / "main.py").write_text("def main():\n    pass\n")
+    for i in range(60):
+        (outside / f"d{i}").mkdir(parents=True)
+    os.symlink(outside, ws / "data")
+    before = _inotify_watches()
+    stop = asyncio.Event()
+    index = await WorkspaceIndex.open(ws, tmp_path / "ocp.db")
+    task = asyncio.create_task(index.watch(stop))
+    try:
+        async with asyncio.timeout(30):
+            await _watching(index, ws, "src/armed_marker.py")
+        watches = _inotify_watches() - before
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 10)
+        await index.close()
+    assert 0 < watches < 10  # ws and src, not the 61 folders outside
+
+
+async def test_a_file_saved_in_a_folder_made_after_the_watcher_started_is_indexed(
+    tmp_path: Path,
+) -> None:
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "main.py").write_text("def main():\n    pass\n")
+    stop = asyncio.Event()
+    index = await WorkspaceIndex.open(ws, tmp_path / "ocp.db")
+    task = asyncio.create_task(index.watch(stop))
+    try:
+        async with asyncio.timeout(30):
+            await _watching(index, ws, "first_marker.py")
+            await _watching(index, ws, "pkg/deeper/later_marker.py")
+            await _watching(index, ws, "pkg/deeper/another_marker.py")
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 10)
+        await index.close()
+    assert index.watcher_error is None

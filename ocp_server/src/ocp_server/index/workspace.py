@@ -43,6 +43,7 @@ from ocp_server.index.limits import DEFAULT_HISTORY_COMMITS, DEFAULT_MAX_FILE_BY
 from ocp_server.index.models import IndexStatus, IndexSummary, SearchResponse, SearchResult
 from ocp_server.index.on_disk import changed_note, changed_on_disk
 from ocp_server.index.search import search_chunks
+from ocp_server.index.watched import new_folder, watched_folders
 
 logger = logging.getLogger(__name__)
 
@@ -325,8 +326,7 @@ class WorkspaceIndex:
     ) -> SearchResponse:
         """Best chunks for `query`. A git HEAD change since the last update (a checkout made
         while nothing ran), or a cited file changed since it was indexed (an edit the watcher
-        has not indexed yet), is indexed first when this process may index; else the answer
-        says so (`on_disk`)."""
+        has not indexed yet), is indexed first when this process may index, else noted."""
         # blank is no filter, as the wire allows it: agents send empty optional arguments
         language = language_named(language) if language and language.strip() else None
         if path_glob is not None:
@@ -492,8 +492,8 @@ class WorkspaceIndex:
             while not stop.is_set():
                 self.watcher_state = "starting"
                 try:
-                    await self._watch(stop)
-                    break
+                    await self._watch(stop)  # returns when stopped, or to watch a new folder
+                    delay = RETRY_FIRST
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:  # noqa: BLE001 - a locked database, a folder gone…
@@ -529,18 +529,18 @@ class WorkspaceIndex:
         self, stop: asyncio.Event, catch_up: asyncio.Task[IndexSummary | None]
     ) -> None:
         async for changes in watchfiles.awatch(
-            self.workspace,
+            *await asyncio.to_thread(watched_folders, self.workspace),
             watch_filter=self._relevant,
             debounce=DEBOUNCE_MS,
             stop_event=stop,
             rust_timeout=int(LEASE_SECONDS * 1000 / 3),
             yield_on_timeout=True,
-            recursive=True,
+            recursive=False,  # symlinks are never followed out (see `watched`)
         ):
             if catch_up.done():
                 catch_up.result()  # its failure (a locked database) goes to watch()'s retry
-            if stop.is_set():
-                break
+            if stop.is_set() or new_folder(changes):
+                break  # a new folder: watch() starts again, with it in the list
             if not await self.acquire_lease():
                 self.watcher_state = "standby"  # another process indexes
                 continue
