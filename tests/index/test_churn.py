@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from ocp_server.index.files import Candidate, list_workspace
+from ocp_server.index import indexer as indexer_module
+from ocp_server.index.files import Candidate, Listing, list_workspace
 from ocp_server.index.indexer import process_file
 from ocp_server.index.search import search_chunks
 from ocp_server.index.workspace import WorkspaceIndex
@@ -219,3 +220,47 @@ async def test_a_file_saved_in_a_folder_made_after_the_watcher_started_is_indexe
         await asyncio.wait_for(task, 10)
         await index.close()
     assert index.watcher_error is None
+
+
+async def test_a_checkout_finishing_during_an_update_is_noticed_at_the_next_search(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The update listed the files, then read HEAD: a checkout finishing in between left the
+    # old branch's files recorded under the new HEAD, and no search saw a change to index.
+    ws = tmp_path / "ws"
+    _repository(ws)
+    git(ws, "checkout", "-qb", "feature")
+    (ws / "feature_only.py").write_text("def feature_only_func():\n    pass\n")
+    git(ws, "add", "-A")
+    git(ws, "commit", "-qm", "feature")
+    git(ws, "checkout", "-q", "-")
+    index = await WorkspaceIndex.open(ws, tmp_path / "ocp.db")
+
+    def listing_then_checkout(*args: object, **kwargs: object) -> Listing:
+        listing = list_workspace(*args, **kwargs)  # type: ignore[arg-type]
+        git(ws, "checkout", "-q", "feature")
+        return listing
+
+    try:
+        await index.update()
+        monkeypatch.setattr(indexer_module, "list_workspace", listing_then_checkout)
+        (ws / "main.py").write_text("def main():\n    return 1\n")
+        await index.update()
+        monkeypatch.undo()
+        found = (await index.search("feature_only_func")).results
+    finally:
+        await index.close()
+    assert [r.path for r in found][:1] == ["feature_only.py"]
+
+
+async def test_a_tracked_file_deleted_from_the_work_tree_is_not_counted_unreadable(
+    tmp_path: Path,
+) -> None:
+    # `rm -r docs` without `git rm`: git still lists docs/notes.md; the status reported it
+    # as an unreadable file.
+    ws = tmp_path / "ws"
+    _repository(ws)
+    shutil.rmtree(ws / "docs")
+    listing = list_workspace(ws)
+    assert [c.path for c in listing.candidates] == ["main.py"]
+    assert listing.skipped == {}

@@ -564,6 +564,8 @@ def list_workspace(
                     listing.skip(reason)
                     continue
                 st = os.stat(full)
+        except FileNotFoundError:
+            continue  # tracked, and deleted from the work tree: simply not there
         except (OSError, RuntimeError):  # RuntimeError: a symlink loop, before Python 3.13
             listing.skip("unreadable")
             continue

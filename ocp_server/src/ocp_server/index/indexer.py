@@ -172,6 +172,9 @@ class Indexer:
     async def update(self, progress: Progress | None = None) -> IndexSummary:
         started = time.perf_counter()
         summary = IndexSummary()
+        # HEAD before the listing: a checkout finishing during the update then leaves the old
+        # HEAD recorded, and the next search indexes again (after, it recorded the new one).
+        head = self.git_head()
         listing = await asyncio.to_thread(
             list_workspace,
             self.workspace,
@@ -203,7 +206,6 @@ class Indexer:
             for c in listing.candidates
             if c.path not in known or known[c.path][1:3] != (c.size, c.mtime_ns)
         ]
-        head = self.git_head()
         if progress is not None:
             progress(0, len(todo))
         # Flags found with other redaction rules are forgotten before any chunk is written
