@@ -16,6 +16,7 @@ from ocp_server.index.files import Candidate, Listing, list_workspace
 from ocp_server.index.indexer import process_file
 from ocp_server.index.search import search_chunks
 from ocp_server.index.workspace import WorkspaceIndex
+from tests.server.inproc import inproc_client
 from tests.workspace_fixture import git
 
 
@@ -264,3 +265,24 @@ async def test_a_tracked_file_deleted_from_the_work_tree_is_not_counted_unreadab
     listing = list_workspace(ws)
     assert [c.path for c in listing.candidates] == ["main.py"]
     assert listing.skipped == {}
+
+
+async def test_the_search_tool_right_after_an_edit_cites_lines_the_file_holds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Through the real server, its watcher running: the edit is searched for at once, before
+    # the watcher's debounce has passed.
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "a.py").write_text(REFUND)
+    async with inproc_client(ws, monkeypatch) as client:
+        first = await client.call_tool("ocp_context_search", {"query": "compute_refund"})
+        assert first.structured_content and first.structured_content["results"]
+        (ws / "a.py").write_text(REFUND_MOVED)
+        result = await client.call_tool("ocp_context_search", {"query": "compute_refund"})
+    out = result.structured_content
+    assert out is not None
+    hit = out["results"][0]
+    assert (hit["path"], hit["start_line"]) == ("a.py", 5)
+    assert hit["text"] == _cited_lines(ws, "a.py", hit["start_line"], hit["end_line"])
+    assert not out["index"]["stale"]
