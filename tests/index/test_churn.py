@@ -106,6 +106,35 @@ async def test_a_search_right_after_an_edit_cites_the_file_as_it_is_on_disk(
     assert not response.status.stale
 
 
+async def test_a_search_during_a_running_update_waits_for_it_and_cites_the_edit(
+    tmp_path: Path,
+) -> None:
+    # The watcher's update runs (it listed the files before the edit): the search answered
+    # from the index as it was, without waiting for it or indexing after it.
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "a.py").write_text(REFUND)
+    index = await WorkspaceIndex.open(ws, tmp_path / "ocp.db")
+    held = asyncio.Event()
+
+    async def running_update() -> None:
+        async with index._lock:
+            held.set()
+            await asyncio.sleep(0.2)
+
+    try:
+        await index.update()
+        update = asyncio.create_task(running_update())
+        await held.wait()
+        (ws / "a.py").write_text(REFUND_MOVED)
+        response = await index.search("compute_refund")
+        await update
+    finally:
+        await index.close()
+    (hit,) = response.results
+    assert (hit.start_line, hit.text) == (5, _cited_lines(ws, "a.py", 5, 6))
+
+
 async def test_a_search_that_may_not_index_says_its_cited_files_changed(tmp_path: Path) -> None:
     # Another window holds the lease (or an update runs): the answer cannot be refreshed,
     # so it says which cited files changed since they were indexed, and is marked stale.

@@ -9,13 +9,18 @@ where this process may not index, named in the answer as changed.
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import Iterable
 from pathlib import Path
 
 from ocp_server.index.search import Reader
 
-__all__ = ["changed_on_disk", "changed_note"]
+__all__ = ["IDLE_WAIT", "changed_note", "changed_on_disk", "idle"]
+
+#: Seconds a search waits for a running update (the watcher's) before it indexes the files
+#: it cites itself; a longer one (a big checkout) and the answer says the files changed.
+IDLE_WAIT = 2.0
 
 
 async def changed_on_disk(read: Reader, workspace: Path, paths: Iterable[str]) -> list[str]:
@@ -50,3 +55,13 @@ def changed_note(changed: list[str]) -> str:
         f"{len(changed)} cited file(s) changed on disk since they were indexed ({named}): "
         "their text and line numbers may be out of date; ask again in a second"
     )
+
+
+async def idle(lock: asyncio.Lock, seconds: float = IDLE_WAIT) -> bool:
+    """Whether `lock` (the index's update lock) is free, waiting up to `seconds` for it."""
+    try:
+        await asyncio.wait_for(lock.acquire(), seconds)
+    except TimeoutError:
+        return False
+    lock.release()
+    return True

@@ -41,7 +41,7 @@ from ocp_server.index.languages import language_named
 from ocp_server.index.lexical import Snapshot, load_snapshot
 from ocp_server.index.limits import DEFAULT_HISTORY_COMMITS, DEFAULT_MAX_FILE_BYTES
 from ocp_server.index.models import IndexStatus, IndexSummary, SearchResponse, SearchResult
-from ocp_server.index.on_disk import changed_note, changed_on_disk
+from ocp_server.index.on_disk import changed_note, changed_on_disk, idle
 from ocp_server.index.search import search_chunks
 from ocp_server.index.watched import new_folder, watched_folders
 
@@ -334,12 +334,10 @@ class WorkspaceIndex:
         note = None
         head = self._git_head()
         meta = await self._meta()
-        may_index = refresh and not self._lock.locked()
-        if may_index and head is not None and head != meta.git_head:
+        if refresh and not self._lock.locked() and head is not None and head != meta.git_head:
             if await self.update() is not None:
                 note = "git HEAD changed since the last update: re-indexed first"
                 meta = await self._meta()
-                may_index = False  # just indexed: nothing to gain from another update
 
         async def search_at(generation: str) -> tuple[Snapshot, list[SearchResult], list[str]]:
             snap = await self._snapshot_at(generation)
@@ -358,7 +356,9 @@ class WorkspaceIndex:
 
         snap, results, terms = await search_at(meta.generation)
         changed = await changed_on_disk(self._read, self.workspace, (r.path for r in results))
-        if changed and may_index and not self._lock.locked() and await self.update() is not None:
+        # An update running (the watcher's) may have listed the files before the edit: it is
+        # waited for, briefly, and one more runs after it.
+        if changed and refresh and await idle(self._lock) and await self.update() is not None:
             note = f"{len(changed)} cited file(s) changed since the last update: re-indexed first"
             meta = await self._meta()
             snap, results, terms = await search_at(meta.generation)
