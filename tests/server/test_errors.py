@@ -96,8 +96,12 @@ async def test_a_database_another_process_keeps_locked_is_answered_as_busy_not_a
             "index"
         ]["building"]:
             await asyncio.sleep(0.05)  # the first build writes too: lock after it
-        other = sqlite3.connect(workspace.parent / "ocp.db", timeout=60, isolation_level=None)
-        other.execute("BEGIN EXCLUSIVE")  # another process writing, for longer than the wait
+        other = sqlite3.connect(
+            workspace.parent / "ocp.db", timeout=60, isolation_level=None, check_same_thread=False
+        )
+        # Another process writing, for longer than the wait. Taken in a thread: the watcher's
+        # catch-up update may hold the write lock, and it commits only if the loop runs.
+        await asyncio.to_thread(other.execute, "BEGIN EXCLUSIVE")
         try:
             result = await client.call_tool("ocp_result_save", {"summary": "second"})
         finally:

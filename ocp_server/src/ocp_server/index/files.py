@@ -18,7 +18,8 @@ Never indexed, whatever the ignore files say:
 - binaries (a NUL byte in the first 8 KB), files over OCP_MAX_FILE_BYTES (default 1 MB);
 - minified or generated files (by name, a generated-code header, or very long lines);
 - symlinks that lead outside the workspace, or whose target is excluded by the rules above
-  (`settings.txt -> .env` is a secret, `x -> .git/config` is vendored).
+  (`settings.txt -> .env` is a secret, `x -> .git/config` is vendored), a symlinked folder
+  on a file's way included (git lists `docs/a.md` after `docs` became a link).
 - file names that are not valid UTF-8 (counted as `undecodable_name`: the database stores
   text, and one such name must not fail the batch it is in).
 
@@ -41,6 +42,7 @@ import pathspec
 
 from ocp_router.redact import redact
 from ocp_server.index.limits import DEFAULT_MAX_FILE_BYTES
+from ocp_server.index.real_paths import RealFolders
 
 SECRET_PATTERNS: tuple[str, ...] = (
     ".env",
@@ -532,6 +534,7 @@ def list_workspace(
         paths = _walk_with_gitignore(workspace, lambda _: listing.skip("unreadable"))
     ocpignore = load_ocpignore(workspace)
     root = str(workspace)
+    folders = RealFolders(workspace)
     for rel in paths:
         if rel in own_files:
             continue
@@ -539,6 +542,13 @@ def list_workspace(
             listing.skip("undecodable_name")
             continue
         if reason := path_exclusion(rel, ocpignore):
+            listing.skip(reason)
+            continue
+        real = folders.real(rel)  # a folder on the way may be a symlink now (git lists it)
+        if real is None:
+            listing.skip("symlink_outside")
+            continue
+        if real != rel and (reason := path_exclusion(real, ocpignore)):
             listing.skip(reason)
             continue
         full = os.path.join(root, rel)
@@ -554,6 +564,8 @@ def list_workspace(
                     listing.skip(reason)
                     continue
                 st = os.stat(full)
+        except FileNotFoundError:
+            continue  # tracked, and deleted from the work tree: simply not there
         except (OSError, RuntimeError):  # RuntimeError: a symlink loop, before Python 3.13
             listing.skip("unreadable")
             continue

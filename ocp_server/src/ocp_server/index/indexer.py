@@ -15,6 +15,7 @@ import asyncio
 import hashlib
 import json
 import logging
+import os
 import sqlite3
 import threading
 import time
@@ -37,6 +38,7 @@ from ocp_server.index.lexical import DEFINITION_KINDS
 from ocp_server.index.lexicon import body_blobs, names_blob, pack_text
 from ocp_server.index.limits import DEFAULT_HISTORY_COMMITS
 from ocp_server.index.models import IndexSummary
+from ocp_server.index.real_paths import inside
 
 logger = logging.getLogger(__name__)
 
@@ -94,8 +96,13 @@ def process_file(
     """Read, hash and (if changed) chunk one file, in the indexer's thread or in a worker
     process (see file_pool). A file that grew past `max_bytes` since it was listed is skipped
     as the listing skips it."""
+    # Followed now, not only at the listing: a folder swapped for a symlink in between must
+    # not lead the read out of the workspace.
+    real = os.path.realpath(workspace / candidate.path)
+    if not inside(real, str(workspace)):
+        return _Processed(candidate, skip="symlink_outside")
     try:
-        data = read_regular(workspace / candidate.path, max_bytes)
+        data = read_regular(Path(real), max_bytes)
     except FileNotFoundError:
         return _Processed(candidate, skip="vanished")
     except OSError:
@@ -165,6 +172,9 @@ class Indexer:
     async def update(self, progress: Progress | None = None) -> IndexSummary:
         started = time.perf_counter()
         summary = IndexSummary()
+        # HEAD before the listing: a checkout finishing during the update then leaves the old
+        # HEAD recorded, and the next search indexes again (after, it recorded the new one).
+        head = self.git_head()
         listing = await asyncio.to_thread(
             list_workspace,
             self.workspace,
@@ -196,7 +206,6 @@ class Indexer:
             for c in listing.candidates
             if c.path not in known or known[c.path][1:3] != (c.size, c.mtime_ns)
         ]
-        head = self.git_head()
         if progress is not None:
             progress(0, len(todo))
         # Flags found with other redaction rules are forgotten before any chunk is written

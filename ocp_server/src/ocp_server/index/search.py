@@ -202,18 +202,25 @@ async def search_chunks(
         marks = ",".join("?" * len(missing))
         # A chunk's flag counts only when it was found with this process's redaction rules;
         # a row is kept only with its flag known so (one filled in later has no new generation).
-        for cid, start, end, symbol, kind, scope, stored, tokens, flag, ours in await read(
-            f"SELECT id, start_line, end_line, symbol, kind, scope, text, tokens, clean, "
-            f"(SELECT value FROM meta WHERE key = ?) = ? FROM chunks WHERE id IN ({marks})",
+        # An update committed since the snapshot may have given a deleted file's chunk id to
+        # another file's chunk (ids follow the largest): a row of another file counts as gone.
+        owner = {cid: snap.paths[file] for cid, file in zip(ids, files, strict=True)}
+        for cid, start, end, symbol, kind, scope, stored, tokens, flag, ours, path in await read(
+            f"SELECT c.id, c.start_line, c.end_line, c.symbol, c.kind, c.scope, c.text, c.tokens, "
+            f"c.clean, "
+            f"(SELECT value FROM meta WHERE key = ?) = ?, f.path FROM chunks c "
+            f"JOIN files f ON f.id = c.file_id WHERE c.id IN ({marks})",
             [RULES_KEY, RULES_DIGEST, *missing],
         ):
+            if path != owner[cid]:
+                continue
             clean = int(flag == 1 and bool(ours))
             row = ChunkRow(start, end, symbol, kind, scope, unpack_text(stored), tokens, clean)
             rows[cid] = row
             if flag is not None and ours:
                 kept.put(cid, row)
     matched = _matched_terms(ranked, chunks, parsed.originals, snap.n_chunks)
-    # a row gone was deleted since the snapshot was read
+    # a row gone was deleted since the snapshot was read (or its id is another file's now)
     found = [
         (pick, rows[cid], file)
         for pick, cid, file in zip(picks, ids, files, strict=True)

@@ -40,8 +40,10 @@ from ocp_server.index.indexer import Indexer, Progress
 from ocp_server.index.languages import language_named
 from ocp_server.index.lexical import Snapshot, load_snapshot
 from ocp_server.index.limits import DEFAULT_HISTORY_COMMITS, DEFAULT_MAX_FILE_BYTES
-from ocp_server.index.models import IndexStatus, IndexSummary, SearchResponse
+from ocp_server.index.models import IndexStatus, IndexSummary, SearchResponse, SearchResult
+from ocp_server.index.on_disk import changed_note, changed_on_disk, idle
 from ocp_server.index.search import search_chunks
+from ocp_server.index.watched import new_folder, watched_folders
 
 logger = logging.getLogger(__name__)
 
@@ -291,6 +293,11 @@ class WorkspaceIndex:
         last = float(rows[0][0]) if rows else None
         head = self._git_head()
         stale = last is None or (head is not None and head != await self._stored_head())
+        return self._status(files, chunks, last, stale, head)
+
+    def _status(
+        self, files: int, chunks: int, last: float | None, stale: bool, head: str | None
+    ) -> IndexStatus:
         return IndexStatus(
             str(self.workspace),
             str(self.db_path),
@@ -318,7 +325,8 @@ class WorkspaceIndex:
         group_by_file: bool = False,
     ) -> SearchResponse:
         """Best chunks for `query`. A git HEAD change since the last update (a checkout made
-        while nothing ran) is noticed here and indexed first, when this process may index."""
+        while nothing ran), or a cited file changed since it was indexed (an edit the watcher
+        has not indexed yet), is indexed first when this process may index, else noted."""
         # blank is no filter, as the wire allows it: agents send empty optional arguments
         language = language_named(language) if language and language.strip() else None
         if path_glob is not None:
@@ -330,32 +338,38 @@ class WorkspaceIndex:
             if await self.update() is not None:
                 note = "git HEAD changed since the last update: re-indexed first"
                 meta = await self._meta()
-        snap = await self._snapshot_at(meta.generation)
-        results, terms = await search_chunks(
-            self._read,
-            snap,
-            query,
-            k=k,
-            path_glob=path_glob,
-            language=language,
-            max_tokens=max_tokens,
-            ocpignore=self._ocpignore(),
-            group_by_file=group_by_file,
-        )
+
+        async def search_at(generation: str) -> tuple[Snapshot, list[SearchResult], list[str]]:
+            snap = await self._snapshot_at(generation)
+            results, terms = await search_chunks(
+                self._read,
+                snap,
+                query,
+                k=k,
+                path_glob=path_glob,
+                language=language,
+                max_tokens=max_tokens,
+                ocpignore=self._ocpignore(),
+                group_by_file=group_by_file,
+            )
+            return snap, results, terms
+
+        snap, results, terms = await search_at(meta.generation)
+        changed = await changed_on_disk(self._read, self.workspace, (r.path for r in results))
+        # An update running (the watcher's) may have listed the files before the edit: it is
+        # waited for, briefly, and one more runs after it.
+        if changed and refresh and await idle(self._lock) and await self.update() is not None:
+            note = f"{len(changed)} cited file(s) changed since the last update: re-indexed first"
+            meta = await self._meta()
+            snap, results, terms = await search_at(meta.generation)
+            changed = []
+        elif changed:
+            note = changed_note(changed)
         if not terms:
             note = "the query has no searchable words (only punctuation or empty)"
-        status = IndexStatus(
-            str(self.workspace),
-            str(self.db_path),
-            snap.n_files,
-            snap.n_chunks,
-            meta.last_update,
-            meta.last_update is None or (head is not None and head != meta.git_head),
-            self.building,
-            head,
-            self._holds_lease,
-            self.watcher_state,
-            self.watcher_error,
+        stale = meta.last_update is None or (head is not None and head != meta.git_head)
+        status = self._status(
+            snap.n_files, snap.n_chunks, meta.last_update, stale or bool(changed), head
         )
         return SearchResponse(query, tuple(results), status, tuple(terms), note)
 
@@ -478,8 +492,8 @@ class WorkspaceIndex:
             while not stop.is_set():
                 self.watcher_state = "starting"
                 try:
-                    await self._watch(stop)
-                    break
+                    await self._watch(stop)  # returns when stopped, or to watch a new folder
+                    delay = RETRY_FIRST
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:  # noqa: BLE001 - a locked database, a folder gone…
@@ -515,18 +529,18 @@ class WorkspaceIndex:
         self, stop: asyncio.Event, catch_up: asyncio.Task[IndexSummary | None]
     ) -> None:
         async for changes in watchfiles.awatch(
-            self.workspace,
+            *await asyncio.to_thread(watched_folders, self.workspace),
             watch_filter=self._relevant,
             debounce=DEBOUNCE_MS,
             stop_event=stop,
             rust_timeout=int(LEASE_SECONDS * 1000 / 3),
             yield_on_timeout=True,
-            recursive=True,
+            recursive=False,  # symlinks are never followed out (see `watched`)
         ):
             if catch_up.done():
                 catch_up.result()  # its failure (a locked database) goes to watch()'s retry
-            if stop.is_set():
-                break
+            if stop.is_set() or new_folder(changes):
+                break  # a new folder: watch() starts again, with it in the list
             if not await self.acquire_lease():
                 self.watcher_state = "standby"  # another process indexes
                 continue

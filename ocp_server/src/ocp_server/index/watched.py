@@ -1,0 +1,47 @@
+"""Which folders the watcher watches: the workspace's own, each one on its own.
+
+watchfiles watches a folder recursively by following every symlink below it: a link to a
+folder outside the workspace (`data -> /mnt/datasets`, `home -> ~`) had it watch the whole
+tree out there, an inotify watch per folder (15,712 for a link to /usr, from the user's
+limit that their IDE shares; 5 s before the first event) and re-index on every write there.
+So the watcher gets the list of the workspace's real folders, each watched without its
+subfolders: a symlink is never entered, and vendored folders (node_modules, .venv) cost
+nothing. A folder made later is not in the list: its creation restarts the watcher
+(`new_folder`), which re-lists and catches up with an update.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+import watchfiles
+
+from ocp_server.index.files import VENDORED_DIRS
+
+__all__ = ["new_folder", "watched_folders"]
+
+
+def watched_folders(workspace: Path) -> list[str]:
+    """The workspace and every folder below it that is neither vendored nor reached through
+    a symlink, and the folders of .git a checkout or commit writes to (HEAD, refs/heads)."""
+    folders: list[str] = []
+    for dirpath, dirnames, _ in os.walk(workspace):  # symlinked folders are not entered
+        folders.append(dirpath)
+        dirnames[:] = sorted(d for d in dirnames if d not in VENDORED_DIRS)
+    git = workspace / ".git"
+    if git.is_dir() and not git.is_symlink():
+        folders.append(str(git))
+        folders.extend(dirpath for dirpath, _, _ in os.walk(git / "refs" / "heads"))
+    return folders
+
+
+def new_folder(changes: Iterable[tuple[watchfiles.Change, str]]) -> bool:
+    """Whether a change added a folder the watcher should watch too."""
+    for change, path in changes:
+        if change != watchfiles.Change.added or os.path.basename(path) in VENDORED_DIRS:
+            continue
+        if os.path.isdir(path) and not os.path.islink(path):
+            return True
+    return False

@@ -1,0 +1,317 @@
+"""The index under the churn developers cause: folders swapped for symlinks, edits a search
+sees before the watcher does, and an update committing while a search reads its rows."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from ocp_server.index import indexer as indexer_module
+from ocp_server.index.files import Candidate, Listing, list_workspace
+from ocp_server.index.indexer import process_file
+from ocp_server.index.search import search_chunks
+from ocp_server.index.workspace import WorkspaceIndex
+from tests.server.inproc import inproc_client
+from tests.workspace_fixture import git
+
+
+def _repository(ws: Path) -> None:
+    (ws / "docs").mkdir(parents=True)
+    (ws / "docs" / "notes.md").write_text("# Notes\nplain public notes\n")
+    (ws / "main.py").write_text("def main():\n    pass\n")
+    git(ws, "init", "-q")
+    git(ws, "add", "-A")
+    git(ws, "commit", "-qm", "init")
+
+
+async def test_a_tracked_folder_replaced_by_a_symlink_out_of_the_workspace_is_not_followed(
+    tmp_path: Path,
+) -> None:
+    # git still lists docs/notes.md from its index; opening it would read ~/elsewhere/notes.md.
+    ws, outside = tmp_path / "ws", tmp_path / "outside"
+    _repository(ws)
+    outside.mkdir()
+    (outside / "notes.md").write_text("# Private\nouter_private_marker salary table\n")
+    index = await WorkspaceIndex.open(ws, tmp_path / "ocp.db")
+    try:
+        await index.update()
+        shutil.rmtree(ws / "docs")
+        os.symlink(outside, ws / "docs")
+        summary = await index.update()
+        assert summary is not None
+        found = (await index.search("outer_private_marker salary")).results
+    finally:
+        await index.close()
+    assert [r.path for r in found] == []
+    assert summary.skipped["symlink_outside"] == 2  # the link itself, and the file below it
+
+
+def test_a_folder_symlinked_inside_the_workspace_is_judged_by_its_target(tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    _repository(ws)
+    (ws / "private").mkdir()
+    (ws / "private" / "notes.md").write_text("kept out\n")
+    (ws / ".ocpignore").write_text("private/\n")
+    shutil.rmtree(ws / "docs")
+    os.symlink("private", ws / "docs")
+    listing = list_workspace(ws)
+    assert "docs/notes.md" not in {c.path for c in listing.candidates}
+    assert "main.py" in {c.path for c in listing.candidates}
+
+
+def test_a_folder_swapped_for_a_symlink_after_the_listing_is_not_read(tmp_path: Path) -> None:
+    ws, outside = (tmp_path / "ws").resolve(), tmp_path / "outside"
+    _repository(ws)
+    (candidate,) = [c for c in list_workspace(ws).candidates if c.path == "docs/notes.md"]
+    outside.mkdir()
+    (outside / "notes.md").write_text("outer_private_marker\n")
+    shutil.rmtree(ws / "docs")
+    os.symlink(outside, ws / "docs")
+    done = process_file(ws, Candidate(candidate.path, 21, candidate.mtime_ns), None, 1 << 20)
+    assert done.skip == "symlink_outside" and done.chunks is None
+
+
+REFUND = "def compute_refund(order):\n    return order.total\n"
+REFUND_MOVED = "import os\n\n\n\ndef compute_refund(order):\n    return order.total * 2\n"
+
+
+def _cited_lines(ws: Path, path: str, start: int, end: int) -> str:
+    return "\n".join((ws / path).read_text().splitlines()[start - 1 : end])
+
+
+async def test_a_search_right_after_an_edit_cites_the_file_as_it_is_on_disk(
+    tmp_path: Path,
+) -> None:
+    # An agent edits and searches at once, before the watcher's debounce: the answer cited
+    # a.py:1-2 with the old text while those lines now hold `import os`, and said nothing.
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "a.py").write_text(REFUND)
+    index = await WorkspaceIndex.open(ws, tmp_path / "ocp.db")
+    try:
+        await index.update()
+        (ws / "a.py").write_text(REFUND_MOVED)
+        response = await index.search("compute_refund")
+    finally:
+        await index.close()
+    (hit,) = response.results
+    assert (hit.path, hit.start_line, hit.end_line) == ("a.py", 5, 6)
+    assert hit.text == _cited_lines(ws, "a.py", 5, 6)
+    assert response.note is not None and "changed" in response.note
+    assert not response.status.stale
+
+
+async def test_a_search_during_a_running_update_waits_for_it_and_cites_the_edit(
+    tmp_path: Path,
+) -> None:
+    # The watcher's update runs (it listed the files before the edit): the search answered
+    # from the index as it was, without waiting for it or indexing after it.
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "a.py").write_text(REFUND)
+    index = await WorkspaceIndex.open(ws, tmp_path / "ocp.db")
+    held = asyncio.Event()
+
+    async def running_update() -> None:
+        async with index._lock:
+            held.set()
+            await asyncio.sleep(0.2)
+
+    try:
+        await index.update()
+        update = asyncio.create_task(running_update())
+        await held.wait()
+        (ws / "a.py").write_text(REFUND_MOVED)
+        response = await index.search("compute_refund")
+        await update
+    finally:
+        await index.close()
+    (hit,) = response.results
+    assert (hit.start_line, hit.text) == (5, _cited_lines(ws, "a.py", 5, 6))
+
+
+async def test_a_search_that_may_not_index_says_its_cited_files_changed(tmp_path: Path) -> None:
+    # Another window holds the lease (or an update runs): the answer cannot be refreshed,
+    # so it says which cited files changed since they were indexed, and is marked stale.
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "a.py").write_text(REFUND)
+    (ws / "b.py").write_text("def unrelated_helper():\n    pass\n")
+    index = await WorkspaceIndex.open(ws, tmp_path / "ocp.db")
+    try:
+        await index.update()
+        (ws / "a.py").write_text(REFUND_MOVED)
+        response = await index.search("compute_refund", refresh=False)
+        unchanged = await index.search("unrelated_helper", refresh=False)
+    finally:
+        await index.close()
+    assert response.results[0].path == "a.py" and response.status.stale
+    assert response.note is not None and "a.py" in response.note
+    assert unchanged.note is None and not unchanged.status.stale
+
+
+async def test_a_search_reading_its_rows_after_an_update_never_cites_one_file_with_anothers_text(
+    tmp_path: Path,
+) -> None:
+    # A search ranks in the snapshot it loaded, then reads its chunks' rows by id. An update
+    # committed in between (another window's watcher) deleted first.py and gave its chunk id
+    # to second.py's chunk (ids follow the largest): the answer cited first.py:1-2 with
+    # second.py's text. Run as it interleaves: the old snapshot, then the rows after the update.
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "first.py").write_text("def parse_quota(text):\n    return int(text)\n")
+    index = await WorkspaceIndex.open(ws, tmp_path / "ocp.db")
+    try:
+        await index.update()
+        before = await index.snapshot()
+        (ws / "first.py").unlink()
+        (ws / "second.py").write_text("def parse_quota(raw):\n    return float(raw.strip())\n")
+        await index.update()
+        results, _ = await search_chunks(index._read, before, "parse quota", k=3)
+    finally:
+        await index.close()
+    for r in results:
+        assert (ws / r.path).is_file() and r.text == _cited_lines(
+            ws, r.path, r.start_line, r.end_line
+        )
+
+
+def _inotify_watches() -> int:
+    """This process's inotify watches (Linux: one `inotify wd:` line per watch)."""
+    count = 0
+    for fd in os.listdir("/proc/self/fdinfo"):
+        try:
+            count += Path(f"/proc/self/fdinfo/{fd}").read_text().count("inotify wd:")
+        except OSError:
+            pass
+    return count
+
+
+async def _watching(index: WorkspaceIndex, ws: Path, name: str) -> None:
+    """Until a file saved now is found through the running watcher (it is armed then)."""
+    while (await index.status()).last_update is None:
+        await asyncio.sleep(0.05)
+    *folders, file = name.split("/")
+    (ws.joinpath(*folders)).mkdir(parents=True, exist_ok=True)
+    (ws / name).write_text(f"def {file.removesuffix('.py')}():\n    pass\n")
+    while not (await index.search(file.removesuffix(".py"), refresh=False)).results:
+        await asyncio.sleep(0.1)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="counts inotify watches")
+async def test_the_watcher_never_watches_through_a_symlink_out_of_the_workspace(
+    tmp_path: Path,
+) -> None:
+    # watchfiles follows symlinks when it watches a tree: `data -> /mnt/datasets` cost a
+    # watch per folder out there (from the limit the user's IDE shares) and an update on
+    # every write there.
+    ws, outside = tmp_path / "ws", tmp_path / "outside"
+    (ws / "src").mkdir(parents=True)
+    (ws / "src" / "main.py").write_text("def main():\n    pass\n")
+    for i in range(60):
+        (outside / f"d{i}").mkdir(parents=True)
+    os.symlink(outside, ws / "data")
+    before = _inotify_watches()
+    stop = asyncio.Event()
+    index = await WorkspaceIndex.open(ws, tmp_path / "ocp.db")
+    task = asyncio.create_task(index.watch(stop))
+    try:
+        async with asyncio.timeout(30):
+            await _watching(index, ws, "src/armed_marker.py")
+        watches = _inotify_watches() - before
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 10)
+        await index.close()
+    assert 0 < watches < 10  # ws and src, not the 61 folders outside
+
+
+async def test_a_file_saved_in_a_folder_made_after_the_watcher_started_is_indexed(
+    tmp_path: Path,
+) -> None:
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "main.py").write_text("def main():\n    pass\n")
+    stop = asyncio.Event()
+    index = await WorkspaceIndex.open(ws, tmp_path / "ocp.db")
+    task = asyncio.create_task(index.watch(stop))
+    try:
+        async with asyncio.timeout(30):
+            await _watching(index, ws, "first_marker.py")
+            await _watching(index, ws, "pkg/deeper/later_marker.py")
+            await _watching(index, ws, "pkg/deeper/another_marker.py")
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 10)
+        await index.close()
+    assert index.watcher_error is None
+
+
+async def test_a_checkout_finishing_during_an_update_is_noticed_at_the_next_search(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The update listed the files, then read HEAD: a checkout finishing in between left the
+    # old branch's files recorded under the new HEAD, and no search saw a change to index.
+    ws = tmp_path / "ws"
+    _repository(ws)
+    git(ws, "checkout", "-qb", "feature")
+    (ws / "feature_only.py").write_text("def feature_only_func():\n    pass\n")
+    git(ws, "add", "-A")
+    git(ws, "commit", "-qm", "feature")
+    git(ws, "checkout", "-q", "-")
+    index = await WorkspaceIndex.open(ws, tmp_path / "ocp.db")
+
+    def listing_then_checkout(*args: object, **kwargs: object) -> Listing:
+        listing = list_workspace(*args, **kwargs)  # type: ignore[arg-type]
+        git(ws, "checkout", "-q", "feature")
+        return listing
+
+    try:
+        await index.update()
+        monkeypatch.setattr(indexer_module, "list_workspace", listing_then_checkout)
+        (ws / "main.py").write_text("def main():\n    return 1\n")
+        await index.update()
+        monkeypatch.undo()
+        found = (await index.search("feature_only_func")).results
+    finally:
+        await index.close()
+    assert [r.path for r in found][:1] == ["feature_only.py"]
+
+
+async def test_a_tracked_file_deleted_from_the_work_tree_is_not_counted_unreadable(
+    tmp_path: Path,
+) -> None:
+    # `rm -r docs` without `git rm`: git still lists docs/notes.md; the status reported it
+    # as an unreadable file.
+    ws = tmp_path / "ws"
+    _repository(ws)
+    shutil.rmtree(ws / "docs")
+    listing = list_workspace(ws)
+    assert [c.path for c in listing.candidates] == ["main.py"]
+    assert listing.skipped == {}
+
+
+async def test_the_search_tool_right_after_an_edit_cites_lines_the_file_holds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Through the real server, its watcher running: the edit is searched for at once, before
+    # the watcher's debounce has passed.
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "a.py").write_text(REFUND)
+    async with inproc_client(ws, monkeypatch) as client:
+        first = await client.call_tool("ocp_context_search", {"query": "compute_refund"})
+        assert first.structured_content and first.structured_content["results"]
+        (ws / "a.py").write_text(REFUND_MOVED)
+        result = await client.call_tool("ocp_context_search", {"query": "compute_refund"})
+    out = result.structured_content
+    assert out is not None
+    hit = out["results"][0]
+    assert (hit["path"], hit["start_line"]) == ("a.py", 5)
+    assert hit["text"] == _cited_lines(ws, "a.py", hit["start_line"], hit["end_line"])
+    assert not out["index"]["stale"]
