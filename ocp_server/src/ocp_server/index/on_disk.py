@@ -37,9 +37,10 @@ async def changed_on_disk(read: Reader, workspace: Path, paths: Iterable[str]) -
         )
     }
     changed = []
+    root = str(workspace)  # joined as text: a Path per file costs more than its stat
     for path in wanted:
         try:
-            st = os.stat(workspace / path)  # the listing stats a symlink's target too
+            st = os.stat(os.path.join(root, path))  # the listing stats a symlink's target too
             now: tuple[int, int] | None = (st.st_size, st.st_mtime_ns)
         except OSError:
             now = None
