@@ -44,7 +44,8 @@ class RealFolders:
         real_parent = self._folder(parent)
         found: str | None = None
         if real_parent is not None:
-            path = os.path.join(self.root, real_parent, name)
+            # joined as text: this runs once per folder of the workspace on every update
+            path = f"{self.root}/{real_parent}/{name}" if real_parent else f"{self.root}/{name}"
             try:
                 linked = stat.S_ISLNK(os.lstat(path).st_mode)
             except OSError:  # gone: the stat of the files below it says so
