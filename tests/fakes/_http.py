@@ -18,8 +18,9 @@ Behaviour knobs shared by every fake:
   ``event: error``, OpenAI's ``data: {"error": ...}``) and ends.
 * ``drop_mid_stream(after=1, times=1)``: the next stream sends ``after`` chunks, then the
   connection is closed without finishing the chunked body.
-* ``raw_stream_next(chunks, content_type, times=1, path=None)``: a ``200`` stream of exactly
-  these chunks, for answers no well-behaved vendor would send (an endless line, odd shapes).
+* ``raw_stream_next(chunks, content_type, times=1, path=None, status=200)``: a stream of
+  exactly these chunks, for answers no well-behaved vendor would send (an endless line, odd
+  shapes, an endless error body).
 
 Faults are queued in order; a request consumes the first queued fault whose ``path`` filter
 (a path prefix, ``None`` = any path) matches it.
@@ -256,7 +257,7 @@ class _Handler(BaseHTTPRequestHandler):
             elif fault is not None and fault.kind == "malformed":
                 resp = fake.malformed_response(req)
             elif fault is not None and fault.kind == "raw":
-                resp = StreamResponse(fault.chunks, fault.content_type)
+                resp = StreamResponse(fault.chunks, fault.content_type, fault.status)
             else:
                 try:
                     resp = fake.handle(req)
@@ -491,9 +492,13 @@ class FakeServer:
         times: int = 1,
         *,
         path: str | None = None,
+        status: int = 200,
     ) -> None:
-        """Answer the next ``times`` matching requests with a stream of exactly ``chunks``."""
-        fault = _Fault("raw", times, path=path, chunks=tuple(chunks), content_type=content_type)
+        """Answer the next ``times`` matching requests with a stream of exactly ``chunks``
+        (with HTTP ``status``: an error body without end, say)."""
+        fault = _Fault(
+            "raw", times, path=path, status=status, chunks=tuple(chunks), content_type=content_type
+        )
         with self._lock:
             self._faults.append(fault)
 

@@ -30,6 +30,16 @@ def test_untracked_files_that_are_not_ignored_are_listed(workspace: Path) -> Non
     assert "src/new.py" in paths(workspace)
 
 
+def test_a_nested_repository_is_left_out_counted_and_named(workspace: Path) -> None:
+    (workspace / "inner").mkdir()
+    (workspace / "inner" / "x.py").write_text("x = 1\n")
+    git(workspace / "inner", "init", "-q")
+    listing = list_workspace(workspace)
+    assert not any(c.path.startswith("inner") for c in listing.candidates)
+    assert listing.skipped["nested_repository"] == 1
+    assert listing.nested == ["inner"]
+
+
 def test_secrets_lockfiles_minified_and_binaries_are_skipped_and_counted(workspace: Path) -> None:
     listing = list_workspace(workspace)
     found = {c.path for c in listing.candidates}

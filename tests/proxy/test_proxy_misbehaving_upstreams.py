@@ -20,8 +20,10 @@ from tests.fakes.openai import FakeOpenAI
 from tests.proxy.conftest import RunningProxy
 from tests.proxy.test_proxy_faults import (
     ANTHROPIC_HEADERS,
+    OPENAI_HEADERS,
     SDK_CHAT,
     SDK_MESSAGE,
+    _chat,
     _last_row,
     _messages,
     _sse_events,
@@ -33,6 +35,7 @@ from tests.proxy.test_proxy_sdks import SIMPLE, TOOLS
 _PIECE = b"x" * 65536
 _ENDLESS = (_PIECE,) * (24 * 16)  # 24 MiB, no newline
 NDJSON = "application/x-ndjson"
+JSON = "application/json"
 SSE = "text/event-stream"
 
 
@@ -178,6 +181,58 @@ def test_a_local_model_still_trickling_at_ocp_local_timeout_is_stopped(
         assert "OCP_LOCAL_TIMEOUT" in row["attempts"][0]["error"]
 
 
+# ---- bodies read whole: a non-streaming paid answer, a local error ------------------------
+
+
+@pytest.mark.parametrize(
+    ("dialect", "status"), [("anthropic", 200), ("openai", 200), ("anthropic", 529)]
+)
+def test_a_paid_body_larger_than_the_cap_is_a_502_in_the_clients_dialect(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_anthropic: FakeAnthropic,
+    fake_openai: FakeOpenAI,
+    dialect: str,
+    status: int,
+) -> None:
+    # Valid JSON, so only its size is wrong: the old proxy read it all and relayed it.
+    head = b'{"id": "msg_1", "type": "message", "content": [{"type": "text", "text": "'
+    tail = b'"}], "usage": {"input_tokens": 5, "output_tokens": 1}}'
+    chunks = (head, *_ENDLESS, tail)
+    proxy = start_proxy(proxy_env)
+    with httpx.Client(base_url=proxy.url, timeout=30) as http:
+        if dialect == "anthropic":
+            fake_anthropic.raw_stream_next(chunks, JSON, path="/v1/messages", status=status)
+            response = http.post("/v1/messages", json=_messages(), headers=ANTHROPIC_HEADERS)
+        else:
+            fake_openai.raw_stream_next(chunks, JSON, path="/v1/chat/completions", status=status)
+            response = http.post("/v1/chat/completions", json=_chat(), headers=OPENAI_HEADERS)
+    assert response.status_code == 502
+    assert len(response.content) < 10_000
+    assert "larger than" in response.json()["error"]["message"]
+    if dialect == "anthropic":
+        assert response.json()["type"] == "error"
+    row = proxy.call(_last_row)
+    assert "larger than" in row["error"] and row["answered_tier"] is None
+
+
+def test_a_local_error_body_larger_than_the_cap_is_a_local_failure_and_escalates(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_ollama: FakeOllama,
+) -> None:
+    fake_ollama.raw_stream_next(_ENDLESS, "text/plain", path="/api/chat", status=500)
+    proxy = start_proxy(proxy_env)
+    with httpx.Client(base_url=proxy.url, timeout=30) as http:
+        response = http.post("/v1/messages", json=_messages(text=SIMPLE), headers=ANTHROPIC_HEADERS)
+    assert response.status_code == 200, response.text
+    assert response.json()["content"][0]["text"].startswith("claude answer")
+    row = proxy.call(_last_row)
+    assert [a["outcome"] for a in row["attempts"]] == ["error", "ok"]
+    assert "HTTP 500" in row["attempts"][0]["error"]
+    assert "larger than" in row["attempts"][0]["error"]
+
+
 # ---- local tool calls of the wrong shape ------------------------------------------------------
 
 ESCALATES = None  # the expected outcome: the local answer is refused, the paid tier answers
@@ -221,6 +276,17 @@ OPENAI_CASES: dict[str, tuple[dict[str, Any], tuple[str, dict[str, Any]] | None]
     ),
     "arguments-not-json": (
         _openai_chunk({"tool_calls": [_call({"name": "read_file", "arguments": '{"path": '})]}),
+        ESCALATES,
+    ),
+    # Python's json reads NaN and Infinity; JSON has neither, so no client could parse them.
+    "arguments-nan": (
+        _openai_chunk({"tool_calls": [_call({"name": "read_file", "arguments": '{"n": NaN}'})]}),
+        ESCALATES,
+    ),
+    "arguments-an-object-with-infinity": (
+        _openai_chunk(
+            {"tool_calls": [_call({"name": "read_file", "arguments": {"n": float("inf")}})]}
+        ),
         ESCALATES,
     ),
     "arguments-a-json-list": (
@@ -269,6 +335,14 @@ OLLAMA_CASES: dict[str, tuple[dict[str, Any], tuple[str, dict[str, Any]] | None]
         ESCALATES,
     ),
     "message-a-string": ({"message": "read_file", "done": False}, ESCALATES),
+    "arguments-nan": (
+        _ollama_message([{"function": {"name": "read_file", "arguments": {"n": float("nan")}}}]),
+        ESCALATES,
+    ),
+    "arguments-a-json-string-with-infinity": (
+        _ollama_message([{"function": {"name": "read_file", "arguments": '{"n": -Infinity}'}}]),
+        ESCALATES,
+    ),
     # A JSON string where an object belongs (OpenAI's habit) says the same thing.
     "arguments-a-json-string": (
         _ollama_message([{"function": {"name": "read_file", "arguments": '{"path": "a.py"}'}}]),

@@ -294,6 +294,29 @@ def test_status_reports_files_chunks_skips_last_update_watcher_and_build(workspa
     assert "5 files" in text and "secret 3" in text and "no ocp-server is watching" in text
 
 
+def test_status_counts_and_names_nested_repositories_and_submodules_left_out(
+    workspace: Path, tmp_path: Path
+) -> None:
+    # Git lists a submodule and an untracked repository inside the work tree as one folder
+    # each, not their files: a search for their code finds nothing, and status says why.
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "lib.py").write_text("def from_the_submodule(): pass\n")
+    git(other, "init", "-q")
+    git(other, "add", "-A")
+    git(other, "commit", "-qm", "lib")
+    git(workspace, "-c", "protocol.file.allow=always", "submodule", "add", "-q", str(other), "sub")
+    (workspace / "tools" / "inner").mkdir(parents=True)
+    (workspace / "tools" / "inner" / "x.py").write_text("def from_the_inner_repo(): pass\n")
+    git(workspace / "tools" / "inner", "init", "-q")
+    run(workspace, "index")
+    report = json.loads(run(workspace, "status", "--json").stdout)
+    assert report["skipped"]["nested_repository"] == 2
+    assert report["nested_repositories"] == ["sub", "tools/inner"]
+    text = run(workspace, "status").stdout
+    assert "nested     2 git repositories or submodules not indexed: sub, tools/inner" in text
+
+
 @pytest.mark.parametrize("command", ["index", "status", "doctor", "init"])
 def test_every_command_takes_the_common_options_after_its_name(
     workspace: Path, command: str

@@ -8,6 +8,7 @@ import time
 from datetime import UTC, datetime
 
 import ocp_wire as wire
+from ocp_server.index import nested
 from ocp_server.index.workspace import LEASE_NAME, WorkspaceIndex
 
 
@@ -97,6 +98,7 @@ async def index_report(index: WorkspaceIndex, *, watching: bool = False) -> wire
         files=status.files,
         chunks=status.chunks,
         skipped=await skipped_by_reason(index),
+        nested_repositories=nested.read_named(await _meta(index, nested.META_KEY)),
         last_update=_iso(status.last_update),
         stale=status.stale,
         git_head=status.git_head,
@@ -113,8 +115,11 @@ def render_report(report: wire.IndexReport) -> str:
         f"database   {report.database} ({report.db_bytes / 1e6:.1f} MB)",
         f"indexed    {report.files:,} files, {report.chunks:,} chunks",
         f"skipped    {skipped}",
-        f"updated    {report.last_update or 'never'}" + (" (stale)" if report.stale else ""),
     ]
+    if count := report.skipped.get(nested.NESTED_REASON, 0):
+        lines.append(f"nested     {nested.describe(count, report.nested_repositories)}")
+    stale = " (stale)" if report.stale else ""
+    lines.append(f"updated    {report.last_update or 'never'}{stale}")
     b = report.build
     if b.state != "idle":
         pct = f" ({100 * b.done / b.total:.0f}%)" if b.total else ""

@@ -36,6 +36,11 @@ class IndexReport(WireOut):
     files: int = Field(description="Files in the index")
     chunks: int
     skipped: dict[str, int] = Field(description="Files not indexed, by reason")
+    nested_repositories: list[str] = Field(
+        default_factory=list,
+        description="The first few nested git repositories and submodules left out of the "
+        "index (skipped['nested_repository'] counts them all)",
+    )
     last_update: str | None = Field(description="ISO time of the last completed update")
     stale: bool = Field(description="Never completed, or git HEAD moved since")
     git_head: str | None

@@ -21,7 +21,8 @@ Never indexed, whatever the ignore files say:
   (`settings.txt -> .env` is a secret, `x -> .git/config` is vendored), a symlinked folder
   on a file's way included (git lists `docs/a.md` after `docs` became a link).
 - file names that are not valid UTF-8 (counted as `undecodable_name`: the database stores
-  text, and one such name must not fail the batch it is in).
+  text, and one such name must not fail the batch it is in);
+- nested git repositories and submodules (counted and named, see nested.py).
 
 The path rules are checked again at search time, so a file that became secret or ignored after
 it was indexed never comes back in results.
@@ -42,6 +43,7 @@ import pathspec
 
 from ocp_router.redact import redact
 from ocp_server.index.limits import DEFAULT_MAX_FILE_BYTES
+from ocp_server.index.nested import NESTED_REASON
 from ocp_server.index.real_paths import RealFolders
 
 SECRET_PATTERNS: tuple[str, ...] = (
@@ -227,6 +229,7 @@ class Listing:
     candidates: list[Candidate] = field(default_factory=list)
     skipped: dict[str, int] = field(default_factory=dict)
     git: bool = False
+    nested: list[str] = field(default_factory=list)  # nested repositories git listed
 
     def skip(self, reason: str) -> None:
         self.skipped[reason] = self.skipped.get(reason, 0) + 1
@@ -407,9 +410,7 @@ def load_ocpignore(workspace: Path) -> pathspec.GitIgnoreSpec | None:
     ignore = workspace / ".ocpignore"
     try:
         return pathspec.GitIgnoreSpec.from_lines(ignore.read_text("utf-8").splitlines())
-    except FileNotFoundError:
-        return None
-    except (OSError, UnicodeDecodeError):
+    except (OSError, UnicodeDecodeError):  # none, or not readable
         return None
 
 
@@ -467,17 +468,11 @@ def _ignored(specs: list[tuple[str, pathspec.GitIgnoreSpec]], rel: str) -> bool:
     return ignored
 
 
-def _walk_with_gitignore(
-    workspace: Path, unreadable: Callable[[OSError], None] | None = None
-) -> list[str]:
-    """Every file below the workspace, honouring nested .gitignore files (no git needed).
-    `unreadable` is told of each folder whose entries could not be read."""
-    return list(_iter_walk_with_gitignore(workspace, unreadable))
-
-
 def _iter_walk_with_gitignore(
     workspace: Path, unreadable: Callable[[OSError], None] | None = None
 ) -> Iterator[str]:
+    """Every file below the workspace, honouring nested .gitignore files (no git needed).
+    `unreadable` is told of each folder whose entries could not be read."""
     specs: list[tuple[str, pathspec.GitIgnoreSpec]] = []
     for dirpath, dirnames, filenames in os.walk(workspace, onerror=unreadable):
         rel_dir = os.path.relpath(dirpath, workspace).replace(os.sep, "/")
@@ -531,7 +526,7 @@ def list_workspace(
     if paths is None:
         # A folder that cannot be read is counted, like a file (git lists tracked files in
         # it, and each one's stat fails).
-        paths = _walk_with_gitignore(workspace, lambda _: listing.skip("unreadable"))
+        paths = list(_iter_walk_with_gitignore(workspace, lambda _: listing.skip("unreadable")))
     ocpignore = load_ocpignore(workspace)
     root = str(workspace)
     folders = RealFolders(workspace)
@@ -569,8 +564,12 @@ def list_workspace(
         except (OSError, RuntimeError):  # RuntimeError: a symlink loop, before Python 3.13
             listing.skip("unreadable")
             continue
+        # git lists a submodule or nested repository as one folder (a symlink to one is not)
+        if stat.S_ISDIR(st.st_mode) and not os.path.islink(full):
+            listing.skip(NESTED_REASON)
+            listing.nested.append(rel.rstrip("/"))
         if not stat.S_ISREG(st.st_mode):
-            continue  # a submodule or a directory entry
+            continue
         if st.st_size > max_file_bytes:
             listing.skip("too_large")
             continue

@@ -28,6 +28,7 @@ from typing import NamedTuple
 import aiosqlite
 
 from ocp_router.tokens import estimate_tokens
+from ocp_server.index import nested
 from ocp_server.index.chunking import chunk_text
 from ocp_server.index.clean_text import fill_flags, forget_other_rules, is_clean
 from ocp_server.index.file_pool import Workers, file_pool
@@ -250,10 +251,15 @@ class Indexer:
                     self._write, processed, known, head, summary, build if track else None
                 )
         await self.db.execute(
-            "INSERT INTO meta VALUES ('last_update', ?), ('git_head', ?), ('skipped', ?) "
-            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            "INSERT INTO meta VALUES ('last_update', ?), ('git_head', ?), ('skipped', ?), "
+            f"('{nested.META_KEY}', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
             # What the listing skipped by path; files skipped for their content have rows.
-            (str(time.time()), head or "", json.dumps(listing.skipped, sort_keys=True)),
+            (
+                str(time.time()),
+                head or "",
+                json.dumps(listing.skipped, sort_keys=True),
+                nested.named(listing.nested),
+            ),
         )
         if track:
             await self.db.execute("DELETE FROM meta WHERE key = 'build'")

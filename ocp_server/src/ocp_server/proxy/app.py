@@ -66,6 +66,7 @@ from ocp_server.proxy.upstream import (
     relay_headers,
     relay_stream,
 )
+from ocp_server.proxy.whole_body import BodyTooLarge, read_whole
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -238,9 +239,11 @@ class Proxy:
             except UpstreamUnreachable as exc:
                 return _error(d, 502, f"the Anthropic upstream did not answer ({exc})")
             try:
-                content = await response.aread()
+                content = await read_whole(response)
             except httpx.HTTPError as exc:
                 return _error(d, 502, f"the Anthropic upstream failed ({exc!r})")
+            except BodyTooLarge as exc:
+                return _error(d, 502, f"the Anthropic upstream failed: {exc}")
             finally:
                 await response.aclose()
             return Response(content, response.status_code, relay_headers(response.headers))
@@ -613,9 +616,10 @@ class Proxy:
         is_stream = response.headers.get("content-type", "").startswith("text/event-stream")
         if response.status_code != 200 or not is_stream:
             try:
-                content = await _unless_client_leaves(request, response.aread())
-            except httpx.HTTPError as exc:
-                outcome.status, outcome.error = 502, f"the {d.name} upstream failed: {exc!r}"
+                content = await _unless_client_leaves(request, read_whole(response))
+            except (httpx.HTTPError, BodyTooLarge) as exc:
+                why = str(exc) if isinstance(exc, BodyTooLarge) else repr(exc)
+                outcome.status, outcome.error = 502, f"the {d.name} upstream failed: {why}"
                 await settle()
                 return _error(d, 502, outcome.error)
             except ClientGone:

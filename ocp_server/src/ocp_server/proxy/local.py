@@ -19,6 +19,7 @@ import httpx
 from ocp_server.proxy.chat import Chat, Event
 from ocp_server.proxy.lines import LineBuffer, LineTooLong
 from ocp_server.proxy.local_events import BadAnswer, ollama_events, openai_events
+from ocp_server.proxy.whole_body import BodyTooLarge, read_whole
 
 T = TypeVar("T")
 
@@ -132,7 +133,11 @@ async def stream_local(
         response = await _by(deadline, target, client.send(request, stream=True))
         try:
             if response.status_code != 200:
-                text = (await _by(deadline, target, response.aread())).decode("utf-8", "replace")
+                try:
+                    raw = await _by(deadline, target, read_whole(response))
+                except BodyTooLarge as exc:
+                    raise LocalFailed(target, f"HTTP {response.status_code}, {exc}") from None
+                text = raw.decode("utf-8", "replace")
                 raise LocalFailed(target, f"HTTP {response.status_code} {text[:300]}")
             async for event in parse(_lines(response, target, deadline)):
                 yield event

@@ -2,10 +2,11 @@
 OpenAI-compatible server's `data:` chunks.
 
 The shapes are checked, not trusted: a local server (or a model writing its own tool-call
-JSON) can send a tool call without a name, arguments that are not JSON, a list where an object
-belongs. Each is a `BadAnswer` naming what was wrong, which the caller treats as any other
-local failure. Two near misses are read as meant: tool-call arguments as an object where
-OpenAI sends a JSON string, or as a JSON string where Ollama sends an object.
+JSON) can send a tool call without a name, arguments that are not JSON (NaN and Infinity
+included, which Python's json reads), a list where an object belongs. Each is a `BadAnswer`
+naming what was wrong, which the caller treats as any other local failure. Two near misses
+are read as meant: tool-call arguments as an object where OpenAI sends a JSON string, or as a
+JSON string where Ollama sends an object.
 """
 
 from __future__ import annotations
@@ -67,6 +68,10 @@ def _tool_call(call_id: str, name: str, arguments: Any) -> ToolCall:
         arguments = {}
     if not isinstance(arguments, dict):
         raise BadAnswer(f"tool call {name!r}: the arguments are not a JSON object")
+    try:  # Python's json reads NaN and Infinity, which the client's JSON parser would refuse
+        json.dumps(arguments, allow_nan=False)
+    except (ValueError, RecursionError) as exc:
+        raise BadAnswer(f"tool call {name!r}: arguments that are not JSON ({exc})") from exc
     return ToolCall(call_id or _tool_id(), name, arguments)
 
 
