@@ -1314,6 +1314,13 @@ def test_words_about_signing_in_without_a_password_are_left_alone(text: str) -> 
             "password_assignment",
         ),
         ("| DB_PASSWORD | Hunter2#42 |", "Hunter2#42", "password_assignment"),
+        # an escaped pipe inside a cell before it does not shift the columns
+        (
+            f"| note | token |\n|---|---|\n| a \\| b | {HEX32} |\n",
+            HEX32,
+            "generic_secret_assignment",
+        ),
+        ("| a \\| b | DB_PASSWORD | Hunter2#42 |", "Hunter2#42", "password_assignment"),
     ],
 )
 def test_a_secret_a_markdown_table_ties_to_a_secrets_name_is_redacted(

@@ -352,6 +352,27 @@ async def test_a_cited_file_grown_past_the_size_limit_is_not_read_and_its_citati
         await close_workspace(ws)
 
 
+async def test_citing_a_large_file_the_index_may_not_read_says_only_that_it_is_not_indexed(
+    workspace: Path, tmp_path: Path
+) -> None:
+    # A secret file, or one through a link out of the workspace, is refused as any file the
+    # index does not hold: the refusal must not tell whether it exists and how large it is.
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "dump.log").write_text("x\n" * 3_000)
+    (workspace / "logs").symlink_to(outside)
+    (workspace / ".env").write_text("API_TOKEN=abc\n" * 400)
+    settings = ServerSettings(db_path=workspace.parent / "ocp.db", max_file_bytes=4_000)
+    ws = await open_workspace(settings, workspace, "s1", watch=False)
+    try:
+        await ws.index.update()
+        for path in (".env", "logs/dump.log"):
+            with pytest.raises(ValueError, match="is not in the workspace index"):
+                await ws.memory.save("s1", notes=[NoteIn("where", (f"{path}:1-2",))])
+    finally:
+        await close_workspace(ws)
+
+
 async def test_a_cited_file_replaced_by_a_symlink_loop_makes_its_citation_stale(
     repo: Repo,
 ) -> None:

@@ -48,7 +48,7 @@ def table_hits(text: str, start: int, name_end: int) -> Iterator[Hit]:
     line_start = text.rfind("\n", 0, start) + 1
     line_end = _line_end(text, name_end)
     cells = _cells(text[line_start:line_end])
-    col = text.count("|", line_start, start)
+    col = len(_CELL_SPLIT_RE.findall(text, line_start, start))  # `\|` is a cell's text
     if cells is None or not 0 < col < len(cells) - 1:
         return
     name = _cell_value(cells[col])
@@ -72,6 +72,12 @@ def table_hits(text: str, start: int, name_end: int) -> Iterator[Hit]:
         row_start = _line_end(text, row_start) + 1
 
 
+def _pipe(text: str, pos: int) -> int:
+    """Where the next cell border (a pipe not escaped) is from `pos`, or -1."""
+    m = _CELL_SPLIT_RE.search(text, pos)
+    return m.start() if m else -1
+
+
 def _line_end(text: str, pos: int) -> int:
     end = text.find("\n", pos)
     return len(text) if end < 0 else end
@@ -83,10 +89,10 @@ def _table_cell_hit(
     """The value in cell `col` of the table row at `row_start`, if it is a secret."""
     s = row_start
     for _ in range(col):
-        s = text.find("|", s) + 1
+        s = _pipe(text, s) + 1
         if s == 0:
             return None
-    e = text.find("|", s)
+    e = _pipe(text, s)
     if e < 0 or "\n" in text[s:e]:
         return None
     while s < e and text[s] in " \t":

@@ -423,7 +423,7 @@ class CodeView:
         return _located(path, lines, d.start_line, d.end_line, d.name, True)
 
     async def _require_indexed(self, path: str) -> None:
-        if self.too_large(path):  # the index skips it, or will
+        if self.too_large(path) and self._by_its_name_indexable(path):  # skipped, or will be
             raise CitationError(self._unreadable(path))
         if not await self.indexed(path):
             raise CitationError(
@@ -447,6 +447,18 @@ class CodeView:
                 holder = (d.start_line, d.end_line, d.name)
         whole = holder is not None and (holder[0], holder[1]) == (start, end)
         return _located(path, lines, start, end, holder[2] if holder else None, whole)
+
+    def _by_its_name_indexable(self, path: str) -> bool:
+        """The path, and where it leads, are inside the workspace and not excluded by name (a
+        secret, vendored, .ocpignore): only of such a file may a refusal tell its size."""
+        try:
+            real = (self.workspace / path).resolve()
+        except (OSError, RuntimeError):  # RuntimeError: a symlink loop, before Python 3.13
+            return False
+        if not real.is_relative_to(self._root):
+            return False
+        target = real.relative_to(self._root).as_posix()
+        return all(path_exclusion(p, self._ignore) is None for p in (path, target))
 
     def _unreadable(self, path: str) -> str:
         if self.too_large(path):
