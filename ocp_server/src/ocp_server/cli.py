@@ -23,6 +23,7 @@ from ocp_server import __version__
 from ocp_server.mcp_config import CLIENTS
 from ocp_server.sdk_imports import import_server_sdk
 from ocp_server.settings import ServerSettings
+from ocp_wire.restore import MAX_RESTORE_TOKENS, MIN_RESTORE_TOKENS
 
 OUR_LOGGERS = ("ocp_server", "ocp_router", "ocp_client")
 
@@ -194,7 +195,8 @@ def add_server_commands(sub: Any, common: argparse.ArgumentParser) -> None:
         "--max-tokens",
         type=int,
         default=2000,
-        help="token budget of the whole result, 300 to 20000 (default 2000)",
+        help=f"token budget of the whole result, {MIN_RESTORE_TOKENS} to {MAX_RESTORE_TOKENS} "
+        "(default 2000)",
     )
     restore.add_argument("--json", action="store_true", help="print the result as JSON")
     restore.set_defaults(handler="ocp_server.cli_server:run_restore")

@@ -12,6 +12,7 @@ from ocp_wire.base import Redacted, WireIn, WireOut, WorkspaceArg
 # the result's fixed part (its fields, counts and session id) and the line saying what was
 # left out take about 170 tokens of it.
 MIN_RESTORE_TOKENS = 300
+MAX_RESTORE_TOKENS = 20_000
 
 
 class RestoreArgs(WireIn):
@@ -21,7 +22,7 @@ class RestoreArgs(WireIn):
     max_tokens: int = Field(
         2000,
         ge=MIN_RESTORE_TOKENS,
-        le=20_000,
+        le=MAX_RESTORE_TOKENS,
         description="Token budget of the whole result (brief and structured items together); "
         "never exceeded.",
     )
