@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from ocp_router._redact_base import PRIORITY, Hit, line_before
+from ocp_router._redact_base import MARKER_OPEN, PRIORITY, Hit, line_before
 from ocp_router._redact_phrases import SET_TO, creds_pair_hit
 from ocp_router._redact_tables import before_cell_end, table_hits
 from ocp_router._redact_values import (
@@ -365,7 +365,7 @@ def _assignment_value(
                 # "X-Api-Key: value" inside a quoted header string; otherwise code or prose
                 if not (lq and text[s + len(v) : s + len(v) + 1] == lq and not m.group("rq")):
                     return _prose_colon_value(text, s, v, start, line_prefix, words)
-        if not v or "[REDACTED:" in v:
+        if not v or MARKER_OPEN in v:
             return None
         if code and re.split(r"\W+", v, maxsplit=1)[0].lower() in TYPE_WORDS:
             return None  # password: str | None

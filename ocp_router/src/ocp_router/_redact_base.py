@@ -8,6 +8,7 @@ __all__ = [
     "Hit",
     "KINDS",
     "MARKERS",
+    "MARKER_OPEN",
     "PRIORITY",
     "line_before",
 ]
@@ -55,7 +56,8 @@ KINDS: tuple[str, ...] = (
     "high_entropy_string",
 )
 PRIORITY = {kind: i for i, kind in enumerate(KINDS)}
-MARKERS = tuple(f"[REDACTED:{kind}]" for kind in KINDS)
+MARKER_OPEN = "[REDACTED:"  # how every marker begins: text holding none is not redacted yet
+MARKERS = tuple(f"{MARKER_OPEN}{kind}]" for kind in KINDS)
 
 
 #: A detection: (start, end, priority) in the scanned text; the lower the priority, the more

@@ -10,7 +10,7 @@ import re
 from collections import Counter
 from functools import lru_cache
 
-from ocp_router._redact_base import MARKERS
+from ocp_router._redact_base import MARKER_OPEN, MARKERS
 
 __all__ = [
     "NAME_WORD_RE",
@@ -421,7 +421,7 @@ def is_connection_placeholder(pw: str) -> bool:
 
 def machine_made(v: str, words: tuple[str, ...]) -> bool:
     """A value quoted in prose under a name with these words is a machine-made secret."""
-    if not v or is_placeholder(v, words) or "[REDACTED:" in v or is_reference(v, words):
+    if not v or is_placeholder(v, words) or MARKER_OPEN in v or is_reference(v, words):
         return False  # "the token is <token>", "the key is settings.api_key2"
     if classify_name("_".join(words[-2:])) == "secret":  # an API key, a token: hex counts too
         return looks_random(v) and any(c.isdigit() for c in v) and any(c.isalpha() for c in v)

@@ -160,12 +160,13 @@ from ocp_router import (
     _redact_values,
 )
 from ocp_router._redact_assignments import KEYWORDS, assignment_hits, xml_hits
-from ocp_router._redact_base import KINDS, MARKERS, PRIORITY, Hit
+from ocp_router._redact_base import KINDS, MARKER_OPEN, MARKERS, PRIORITY, Hit
 from ocp_router._redact_phrases import auth_hits, connection_hits, neutral_hits, phrase_hits
 from ocp_router._redact_tokens import discord_hits, gcp_hits, pattern_hits
 
 __all__ = [
     "KINDS",
+    "MARKER_OPEN",
     "RedactingFilter",
     "Redaction",
     "RedactionResult",
@@ -193,7 +194,7 @@ SOURCE_DIGEST = hashlib.blake2b(
     b"".join(map(Path.read_bytes, _SOURCES)), digest_size=12
 ).hexdigest()
 
-_MARKER_RE = re.compile(r"\[REDACTED:[a-z0-9_]+\]")
+_MARKER_RE = re.compile(re.escape(MARKER_OPEN) + r"[a-z0-9_]+\]")
 # An element xml_hits reads is named with one of these (pwd holds pw).
 _XML_KEYWORDS = frozenset({"pass", "pw", "secret", "token", "key", "cred"})
 _ECHO_MIN = 8  # secrets at least this long are also redacted wherever else they occur
@@ -202,7 +203,7 @@ _MAX_PASSES = 8
 
 def marker(kind: str) -> str:
     """The text that replaces a secret of this kind."""
-    return f"[REDACTED:{kind}]"
+    return f"{MARKER_OPEN}{kind}]"
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,7 +252,7 @@ def _hits(text: str) -> Iterator[Hit]:
 
 
 def _marker_spans(text: str) -> list[tuple[int, int]]:
-    return [m.span() for m in _MARKER_RE.finditer(text)] if "[REDACTED:" in text else []
+    return [m.span() for m in _MARKER_RE.finditer(text)] if MARKER_OPEN in text else []
 
 
 def _detect(text: str) -> list[Hit]:

@@ -37,7 +37,7 @@ from typing import Literal
 import aiosqlite
 import pathspec
 
-from ocp_router.redact import redact
+from ocp_router.redact import MARKER_OPEN, redact
 from ocp_server.at_rest import redacted
 from ocp_server.errors import CitationError
 from ocp_server.index.chunking import chunk_text
@@ -64,7 +64,6 @@ MIN_LOOSE_BLOCK = 40  # characters a block needs to be looked for anywhere in it
 CLOSE_ENOUGH = 0.5  # line similarity for "most alike now" in a stale summary
 MOST_ALIKE_TRIES = 40
 SUGGESTIONS_PER_TEXT = 5
-HIDDEN = "[REDACTED:"  # how a marker of ocp_router.redact begins: a secret stored text hides
 Status = Literal["valid", "moved", "stale"]
 
 _RANGE = re.compile(r"^(?P<path>.+?)(?::|#L)(?P<start>\d+)(?:-L?(?P<end>\d+))?$")
@@ -196,7 +195,7 @@ def _change(old: str, now: str) -> str:
     """What changed from the kept text to `now`, compared as memory keeps texts (redacted): a
     line with a secret in it has not changed while its secret has not."""
     shown = redacted(now)
-    if shown == old and HIDDEN in old:
+    if shown == old and MARKER_OPEN in old:
         return "only a value that is kept redacted changed"
     return diff_summary(old, shown)
 
@@ -616,7 +615,7 @@ def _block(lines: Sequence[str], c: Stored, lo: int, hi: int) -> tuple[int, int]
     first = want.split("\n", 1)[0].strip()
     size = c.end_line - c.start_line + 1
     span = range(lo, hi - size + 2)
-    if (hidden := first.find(HIDDEN)) >= 0:
+    if (hidden := first.find(MARKER_OPEN)) >= 0:
         head = first[:hidden]
         starts = [i for i in span if lines[i - 1].strip().startswith(head)]
     else:
