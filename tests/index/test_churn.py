@@ -76,6 +76,20 @@ def test_a_folder_swapped_for_a_symlink_after_the_listing_is_not_read(tmp_path: 
     assert done.skip == "symlink_outside" and done.chunks is None
 
 
+def test_a_file_swapped_for_a_link_to_a_secret_file_after_the_listing_is_not_read(
+    tmp_path: Path,
+) -> None:
+    ws = (tmp_path / "ws").resolve()
+    _repository(ws)
+    (candidate,) = [c for c in list_workspace(ws).candidates if c.path == "docs/notes.md"]
+    # A plain config line: nothing in its content says secret, only the target's name does.
+    (ws / "docs" / ".env.production").write_text("region = eu-west-1 # prod_marker\n")
+    (ws / "docs" / "notes.md").unlink()
+    os.symlink(".env.production", ws / "docs" / "notes.md")
+    done = process_file(ws, Candidate(candidate.path, 21, candidate.mtime_ns), None, 1 << 20)
+    assert done.skip == "secret" and done.chunks is None
+
+
 REFUND = "def compute_refund(order):\n    return order.total\n"
 REFUND_MOVED = "import os\n\n\n\ndef compute_refund(order):\n    return order.total * 2\n"
 

@@ -32,7 +32,13 @@ from ocp_server.index import nested
 from ocp_server.index.chunking import chunk_text
 from ocp_server.index.clean_text import fill_flags, forget_other_rules, is_clean
 from ocp_server.index.file_pool import Workers, file_pool
-from ocp_server.index.files import Candidate, content_exclusion, list_workspace, read_regular
+from ocp_server.index.files import (
+    Candidate,
+    content_exclusion,
+    list_workspace,
+    path_exclusion,
+    read_regular,
+)
 from ocp_server.index.history import read_history, store_history
 from ocp_server.index.languages import detect_language
 from ocp_server.index.lexical import DEFINITION_KINDS
@@ -102,6 +108,10 @@ def process_file(
     real = os.path.realpath(workspace / candidate.path)
     if not inside(real, str(workspace)):
         return _Processed(candidate, skip="symlink_outside")
+    # ... nor a file swapped for a link to a secret one (by its name: `.env`, `id_rsa`).
+    target = Path(os.path.relpath(real, workspace)).as_posix()
+    if target != candidate.path and (reason := path_exclusion(target)):
+        return _Processed(candidate, skip=reason)
     try:
         data = read_regular(Path(real), max_bytes)
     except FileNotFoundError:
