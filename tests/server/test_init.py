@@ -292,3 +292,31 @@ def test_uvx_from_a_checkout_rebuilds_when_the_code_changes_not_only_pyproject()
     keys = tomllib.loads((REPO / "ocp_server" / "pyproject.toml").read_text())["tool"]["uv"]
     files = {k["file"] for k in keys["cache-keys"] if "file" in k}
     assert {"pyproject.toml", "src/**/*.py", "src/**/*.json"} <= files
+
+
+def test_a_command_that_does_not_start_leaves_the_config_as_it_was(
+    workspace: Path, home: Path, tmp_path: Path
+) -> None:
+    # As `uvx ocp-server@<version>` does before the version reaches PyPI: the check fails.
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "uvx"
+    fake.write_text("#!/bin/sh\necho 'No solution found: ocp-server not published' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    path = f"{bin_dir}{os.pathsep}{os.environ['PATH']}"
+    existing = workspace / ".mcp.json"
+    existing.write_text('{"mcpServers": {"other": {"command": "other"}}}\n')
+    before = existing.read_bytes()
+    done = subprocess.run(
+        [sys.executable, "-m", "ocp_server.cli", "init", "--client", "claude-code"],
+        cwd=workspace,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PATH": path, "HOME": str(home)},
+    )
+    assert done.returncode == 1
+    assert "not published" in done.stderr and "nothing written" in done.stderr
+    assert existing.read_bytes() == before
+    assert sorted(p.name for p in workspace.iterdir() if p.name.startswith(".mcp")) == [".mcp.json"]
+    assert not (workspace / ".claude").exists()

@@ -133,7 +133,7 @@ def add_init_command(sub: Any, common: argparse.ArgumentParser) -> None:
     init.add_argument(
         "--no-check",
         action="store_true",
-        help="do not run the written command once to check that it starts",
+        help="do not run the command once to check that it starts before writing it",
     )
     init.add_argument(
         "--force", action="store_true", help="accept / or the home folder as the workspace"

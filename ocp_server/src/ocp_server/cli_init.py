@@ -126,6 +126,20 @@ def run_init(args: argparse.Namespace, workspace: Path) -> int:
             print(f"# {path}", file=sys.stderr)
             stream.write(render(_masked(doc, client)))
         return 0
+    # Checked before anything is written: a command that cannot start (say a version not yet
+    # on PyPI) must not be left in the IDE's config.
+    if not args.no_check:
+        print(f"checking that `{launch.shown()} --version` starts…", flush=True)
+        try:
+            problem = check_launch(launch)
+        except KeyboardInterrupt:
+            print("interrupted: the check did not finish; nothing written", file=sys.stderr)
+            return EXIT_INTERRUPTED
+        if problem is not None:
+            print(f"error: the command does not start: {problem}", file=sys.stderr)
+            print("nothing written (--no-check writes it anyway)", file=sys.stderr)
+            return 1
+        print("checked: the command starts")
     results: list[Written] = []
     try:
         for path, doc, private in plan:
@@ -145,16 +159,5 @@ def run_init(args: argparse.Namespace, workspace: Path) -> int:
         print("paid calls: OCP reads ANTHROPIC_API_KEY (leave --paid out to never pay twice)")
     else:
         print("no API key passed: complex requests come back to your agent as an enriched prompt")
-    if not args.no_check:
-        print(f"checking that `{launch.shown()} --version` starts…", flush=True)
-        try:
-            problem = check_launch(launch)
-        except KeyboardInterrupt:
-            print("interrupted: the config is written; the check did not finish", file=sys.stderr)
-            return EXIT_INTERRUPTED
-        if problem is not None:
-            print(f"error: the command does not start: {problem}", file=sys.stderr)
-            return 1
-        print("checked: the command starts")
     print("next: " + NEXT_STEPS[client.name].format(ws=workspace))
     return 0
