@@ -4,6 +4,7 @@ sees before the watcher does, and an update committing while a search reads its 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import shutil
 import sys
@@ -12,9 +13,12 @@ from pathlib import Path
 import pytest
 
 from ocp_server.index import indexer as indexer_module
+from ocp_server.index import watched as watched_module
+from ocp_server.index import workspace as workspace_module
 from ocp_server.index.files import Candidate, Listing, list_workspace
 from ocp_server.index.indexer import process_file
 from ocp_server.index.search import search_chunks
+from ocp_server.index.watched import watched_folders as real_watched_folders
 from ocp_server.index.workspace import WorkspaceIndex
 from tests.server.inproc import inproc_client
 from tests.workspace_fixture import git
@@ -264,6 +268,40 @@ async def test_a_file_saved_in_a_folder_made_after_the_watcher_started_is_indexe
         await asyncio.wait_for(task, 10)
         await index.close()
     assert index.watcher_error is None
+
+
+async def test_a_folder_deleted_before_the_watcher_starts_is_not_watched_and_not_warned(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The folder list is made, then watching starts: a folder deleted in between made
+    # watchfiles raise FileNotFoundError, a warning and a retry 0.5 s later.
+    ws = tmp_path / "ws"
+    (ws / "build" / "tmp").mkdir(parents=True)
+    (ws / "main.py").write_text("def main():\n    pass\n")
+    listed: list[int] = []
+
+    def listed_then_deleted(workspace: Path) -> list[str]:
+        folders = real_watched_folders(workspace)
+        if not listed:
+            shutil.rmtree(ws / "build")
+        listed.append(len(folders))
+        return folders
+
+    monkeypatch.setattr(watched_module, "watched_folders", listed_then_deleted)
+    monkeypatch.setattr(workspace_module, "watched_folders", listed_then_deleted, raising=False)
+    stop = asyncio.Event()
+    index = await WorkspaceIndex.open(ws, tmp_path / "ocp.db")
+    task = asyncio.create_task(index.watch(stop))
+    try:
+        async with asyncio.timeout(30):
+            await _watching(index, ws, "src/armed_marker.py")
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 10)
+        await index.close()
+    assert index.watcher_error is None
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING], caplog.text
+    assert listed[:2] == [3, 1]  # listed again, without the deleted folders
 
 
 async def test_a_checkout_finishing_during_an_update_is_noticed_at_the_next_search(

@@ -7,20 +7,29 @@ limit that their IDE shares; 5 s before the first event) and re-index on every w
 So the watcher gets the list of the workspace's real folders, each watched without its
 subfolders: a symlink is never entered, and vendored folders (node_modules, .venv) cost
 nothing. A folder made later is not in the list: its creation restarts the watcher
-(`new_folder`), which re-lists and catches up with an update.
+(`new_folder`), which re-lists and catches up with an update. A folder deleted between the
+listing and the start of watching is not watched: the folders are listed again
+(`watch_folders`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
+from contextlib import aclosing
 from pathlib import Path
+from typing import Any
 
 import watchfiles
 
 from ocp_server.index.files import VENDORED_DIRS
 
-__all__ = ["new_folder", "watched_folders"]
+__all__ = ["new_folder", "watch_folders", "watched_folders"]
+
+# Listings tried when a listed folder is gone as watching starts; each try needs another
+# deletion in that instant, so after these the error goes to the watcher's retry and backoff.
+LISTINGS = 3
 
 
 def watched_folders(workspace: Path) -> list[str]:
@@ -45,3 +54,26 @@ def new_folder(changes: Iterable[tuple[watchfiles.Change, str]]) -> bool:
         if os.path.isdir(path) and not os.path.islink(path):
             return True
     return False
+
+
+async def watch_folders(
+    workspace: Path, **options: Any
+) -> AsyncIterator[set[tuple[watchfiles.Change, str]]]:
+    """watchfiles.awatch over `watched_folders(workspace)` (not recursive); a listed folder
+    deleted before watching starts is dropped by listing again, up to LISTINGS times."""
+    for listing in range(1, LISTINGS + 1):
+        folders = await asyncio.to_thread(watched_folders, workspace)
+        async with aclosing(watchfiles.awatch(*folders, recursive=False, **options)) as changes:
+            try:
+                # watchfiles checks the folders exist when it starts, at the first step.
+                first = await anext(changes, None)
+            except FileNotFoundError:
+                if listing == LISTINGS or not workspace.is_dir():
+                    raise
+                continue
+            if first is None:  # stopped
+                return
+            yield first
+            async for more in changes:
+                yield more
+            return

@@ -43,7 +43,7 @@ from ocp_server.index.limits import DEFAULT_HISTORY_COMMITS, DEFAULT_MAX_FILE_BY
 from ocp_server.index.models import IndexStatus, IndexSummary, SearchResponse, SearchResult
 from ocp_server.index.on_disk import changed_note, changed_on_disk, idle
 from ocp_server.index.search import search_chunks
-from ocp_server.index.watched import new_folder, watched_folders
+from ocp_server.index.watched import new_folder, watch_folders
 
 logger = logging.getLogger(__name__)
 
@@ -528,14 +528,13 @@ class WorkspaceIndex:
     async def _watch_changes(
         self, stop: asyncio.Event, catch_up: asyncio.Task[IndexSummary | None]
     ) -> None:
-        async for changes in watchfiles.awatch(
-            *await asyncio.to_thread(watched_folders, self.workspace),
+        async for changes in watch_folders(  # symlinks are never followed out (see `watched`)
+            self.workspace,
             watch_filter=self._relevant,
             debounce=DEBOUNCE_MS,
             stop_event=stop,
             rust_timeout=int(LEASE_SECONDS * 1000 / 3),
             yield_on_timeout=True,
-            recursive=False,  # symlinks are never followed out (see `watched`)
         ):
             if catch_up.done():
                 catch_up.result()  # its failure (a locked database) goes to watch()'s retry
