@@ -609,21 +609,47 @@ def _located(
 
 def _block(lines: Sequence[str], c: Stored, lo: int, hi: int) -> tuple[int, int] | None:
     """Where the cited block is within lines lo..hi, nearest the old place first. Places to
-    hash are where its first line is, or (when the kept text hides a secret in it) where a
-    line begins as it does up to the secret."""
-    want = normalized(c.content.splitlines())
-    first = want.split("\n", 1)[0].strip()
+    hash are where its anchor line fits (`_anchor`); every place when it has none."""
     size = c.end_line - c.start_line + 1
     span = range(lo, hi - size + 2)
-    if (hidden := first.find(MARKER_OPEN)) >= 0:
-        head = first[:hidden]
-        starts = [i for i in span if lines[i - 1].strip().startswith(head)]
+    anchor = _anchor(c.content, size)
+    if anchor is None:
+        starts = list(span)
     else:
-        starts = [i for i in span if lines[i - 1].strip() == first]
+        k, text, how = anchor
+        starts = [i for i in span if _fits(lines[i - 1 + k].strip(), text, how)]
     for i in sorted(starts, key=lambda i: abs(i - c.start_line)):
         if content_hash(lines[i - 1 : i - 1 + size]) == c.content_hash:
             return i, i + size - 1
     return None
+
+
+def _anchor(kept: str, size: int) -> tuple[int, str, str] | None:
+    """The line of the block to find it by: (offset in the block, text, how it fits). It is
+    the longest text the kept lines show as it is in the file: a line without a secret, the
+    start of a line up to one, or the text after one. (A block whose first line began with a
+    secret had every line of the file as a place to hash.)"""
+    rows = kept.split("\n")
+    # A secret over several lines is one marker: lines after it may sit higher than in the file.
+    aligned = len(rows) == size
+    best: tuple[int, str, str] | None = None
+    for k, row in enumerate(rows[:size]):
+        head, *secrets = row.strip().split(MARKER_OPEN)
+        cut = k == len(rows) - 1  # the kept text may end within this line (MAX_CONTENT)
+        texts = [(head, "start" if secrets or cut else "equal")]
+        texts += [(after.partition("]")[2].strip(), "within") for after in secrets]
+        for text, how in texts:
+            if len(text) > len(best[1] if best else ""):
+                best = (k, text, how)
+        if secrets and not aligned:
+            break
+    return best
+
+
+def _fits(line: str, text: str, how: str) -> bool:
+    if how == "equal":
+        return line == text
+    return line.startswith(text) if how == "start" else text in line
 
 
 def _holder(defs: Sequence[Definition], start: int, end: int) -> Definition | None:
