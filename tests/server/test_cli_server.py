@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from ocp_server.cli import build_parser
-from ocp_server.cli_server import parse_since
+from ocp_server.cli_server import _HeldAttemptErrors, parse_since
 from ocp_wire.restore import MAX_RESTORE_TOKENS, MIN_RESTORE_TOKENS
 from tests.fakes import FakeOllama
 
@@ -72,6 +73,29 @@ def test_route_answers_locally_and_stats_count_it(workspace: Path, fake_ollama: 
     done = run(workspace, "stats", "--html", str(html))
     assert done.returncode == 0 and html.read_text().startswith("<!DOCTYPE html>")
     assert '"routes": 1' in html.read_text() or '"routes":1' in html.read_text()
+
+
+def test_route_without_a_running_model_says_so_once_not_again_as_a_warning(
+    workspace: Path, refused_url: str
+) -> None:
+    done = run(workspace, "route", "rename x to y", OCP_OLLAMA_URL=refused_url)
+    assert done.returncode == 0, done.stderr
+    assert "The local model could not answer (cannot reach ollama" in done.stdout
+    assert done.stderr == ""  # the note says it: no WARNING line repeating it
+
+
+def test_a_failed_attempt_the_output_does_not_say_is_still_logged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    log = logging.getLogger("tests.held_attempt_errors")
+    held = _HeldAttemptErrors()
+    log.addFilter(held)
+    for why in ("cannot reach ollama.", "the paid model timed out"):
+        log.warning("route: failed: %s", why, extra={"attempt_error": why})
+    assert not caplog.records
+    held.release(log, "The local model could not answer (cannot reach ollama) and …")
+    assert [r.getMessage() for r in caplog.records] == ["route: failed: the paid model timed out"]
+    assert held not in log.filters
 
 
 def test_restore_prints_the_brief(workspace: Path) -> None:

@@ -571,7 +571,10 @@ class OCPRouter:
             run.attempts.append(
                 Attempt(tier, name, model, "error", ms, str(exc), type(exc).__name__)
             )
-            logger.warning("route: %s (%s) failed: %s", name, model, exc)
+            # `attempt_error`: a command that prints the result's note can tell it is there.
+            logger.warning(
+                "route: %s (%s) failed: %s", name, model, exc, extra={"attempt_error": str(exc)}
+            )
             if tier.paid:
                 if not isinstance(exc, _RETRY_ACROSS):
                     run.paid_dead = isinstance(exc, BackendAuthError) or run.paid_dead

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import dataclasses
 import json
+import logging
 import re
 import sys
 import time
@@ -78,28 +79,62 @@ async def _route(args: argparse.Namespace, workspace: Path) -> wire.RouteResult:
         await state.aclose()
 
 
+class _HeldAttemptErrors(logging.Filter):
+    """Holds the router's warning for each failed attempt while `route` runs: one its output
+    already says (the note quotes why the local model could not answer) is not logged again;
+    the others are, after the output. The server's log keeps every one."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.held: list[logging.LogRecord] = []
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(getattr(record, "attempt_error", None), str):
+            self.held.append(record)
+            return False
+        return True
+
+    def release(self, logger: logging.Logger, shown: str) -> None:
+        logger.removeFilter(self)
+        for record in self.held:
+            if str(getattr(record, "attempt_error", "")).rstrip(".") not in shown:
+                logger.handle(record)
+
+
 def run_route(args: argparse.Namespace, workspace: Path) -> int:
+    router_log = logging.getLogger("ocp_router.router")
+    held = _HeldAttemptErrors()
+    router_log.addFilter(held)
+    shown = ""
+    try:
+        status, shown = _run_route(args, workspace)
+    finally:
+        held.release(router_log, shown)
+    return status
+
+
+def _run_route(args: argparse.Namespace, workspace: Path) -> tuple[int, str]:
+    """The exit status, and the result as printed ("" when there is none)."""
     try:
         result = asyncio.run(_route(args, workspace))
     except KeyboardInterrupt:
-        return interrupted(workspace)
+        return interrupted(workspace), ""
     except WorkspaceRefused as exc:
         print(f"ocp-server: {exc}", file=sys.stderr)
-        return 2
+        return 2, ""
     except RouteFailure as failure:  # no model could answer: the trace says what was tried
-        sys.stderr.write(render(failure.result) + "\n")
-        return 1
+        text = render(failure.result)
+        sys.stderr.write(text + "\n")
+        return 1, text
     except ValidationError as exc:
-        return _bad_option(exc)
+        return _bad_option(exc), ""
     except (DatabaseError, WorkspaceError, ValueError) as exc:
         if isinstance(exc, ConfigError):
             raise
-        return _fail(str(exc))
-    if args.json:
-        sys.stdout.write(result.model_dump_json(indent=2) + "\n")
-    else:
-        sys.stdout.write(render(result) + "\n")
-    return 0
+        return _fail(str(exc)), ""
+    text = result.model_dump_json(indent=2) if args.json else render(result)
+    sys.stdout.write(text + "\n")
+    return 0, text
 
 
 async def _restore(args: argparse.Namespace, workspace: Path) -> wire.RestoreResult:
