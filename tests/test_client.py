@@ -170,6 +170,30 @@ async def test_a_tool_error_is_raised_with_the_servers_message() -> None:
         await _Recorder({}, error=True).search("x", k=99)
 
 
+async def test_call_names_an_argument_it_cannot_send_and_refuses_no_mapping() -> None:
+    # A session on streams nobody reads: the old errors came from dict(None) and pydantic.
+    send, sent = anyio.create_memory_object_stream[SessionMessage](1)
+    to_client, receive = anyio.create_memory_object_stream[SessionMessage | Exception](1)
+    client = OCPClient("unused")
+    client._session = client_module._Session(receive, send)
+    try:
+        with pytest.raises(
+            TypeError, match=r"arguments must be a mapping .*\{\} for none.*NoneType"
+        ):
+            await client.call("ocp_context_search", None)  # type: ignore[arg-type]
+        with pytest.raises(
+            TypeError,
+            match=r"argument 'when' cannot be sent as JSON .*'object'.*expected str",
+        ):
+            await client.call("ocp_context_search", {"query": "x", "when": object()})
+        with pytest.raises(TypeError, match=r"argument 'state' cannot be sent"):
+            await client.run(wire.SAVE, state={"phase": object()})
+    finally:
+        client._session = None
+        for stream in (send, sent, to_client, receive):
+            await stream.aclose()
+
+
 def test_without_a_command_it_starts_the_server_next_to_it_or_on_path(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -37,6 +37,7 @@ from mcp.types import (
     Tool,
 )
 from pydantic import BaseModel, ValidationError
+from pydantic_core import PydanticSerializationError, to_jsonable_python
 
 import ocp_wire as wire
 from ocp_client import options
@@ -218,9 +219,12 @@ class OCPClient:
         return list((await self._from_server(self.session.list_tools())).tools)
 
     async def call(self, name: str, arguments: Mapping[str, Any]) -> CallToolResult:
-        """Call a tool by name and return the raw result (errors are not raised)."""
+        """Call a tool by name and return the raw result (errors are not raised). Arguments
+        that cannot be sent as JSON are a TypeError naming the argument, before anything is
+        sent."""
+        sent = _json_arguments(name, arguments)
         return await self._from_server(
-            self.session.call_tool(name, dict(arguments), read_timeout_seconds=self.timeout)
+            self.session.call_tool(name, sent, read_timeout_seconds=self.timeout)
         )
 
     async def run(self, shape: wire.ToolShape[Any, R], /, **arguments: Any) -> R:
@@ -341,6 +345,25 @@ def _dropped_open(
 def _given(arguments: dict[str, Any]) -> dict[str, Any]:
     """A tool method's own arguments (its `locals()` on entry), without `self`."""
     return {name: value for name, value in arguments.items() if name != "self"}
+
+
+def _json_arguments(tool: str, arguments: object) -> dict[str, Any]:
+    """`arguments` as a dict the SDK can send; what it could not send is named here (it said
+    "'NoneType' object is not iterable", or pydantic's "Unable to serialize unknown type")."""
+    if not isinstance(arguments, Mapping):
+        raise TypeError(
+            f"{tool}: arguments must be a mapping of argument names to values ({{}} for none), "
+            f"got {type(arguments).__name__}"
+        )
+    for key, value in arguments.items():
+        try:
+            to_jsonable_python(value)
+        except PydanticSerializationError as exc:
+            raise TypeError(
+                f"{tool}: argument {key!r} cannot be sent as JSON ({exc}): expected str, int, "
+                "float, bool, None, lists and dicts of them, or a pydantic model"
+            ) from None
+    return dict(arguments)
 
 
 def _plain(value: Any) -> Any:
