@@ -111,8 +111,11 @@ class RoutingFailed(RouterError):
         trace_id: str,
         notes: tuple[str, ...] = (),
         paid: PaidPrompt | None = None,
+        *,
+        spent_usd: float = 0.0,
     ) -> None:
         super().__init__(message)
+        self.spent_usd = spent_usd  # billed for paid answers that could not be used
         self.attempts = attempts
         self.trace_id = trace_id
         self.notes = notes

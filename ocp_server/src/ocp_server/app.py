@@ -557,7 +557,7 @@ class AppState:
             await ws.memory.start_session(str(ws.path), session)
         trace_json = json.dumps(out.model_dump(mode="json", exclude={"answer", "prompt"}))
         await ws.memory.record_route(session, record, trace_json)
-        if self.ledger is not None and record.cost_usd and record.route_to == "paid":
+        if self.ledger is not None and record.cost_usd:  # a wasted paid answer costs too
             self.ledger.recorded(record.cost_usd)
 
 
