@@ -18,7 +18,8 @@ __all__ = ["Attempt", "BudgetExceeded", "Decision", "RouteResult", "RoutingFaile
 
 @dataclass(frozen=True, slots=True)
 class Attempt:
-    """One backend tried: `outcome` is ok, error, empty (a blank answer) or skipped."""
+    """One backend tried: `outcome` is ok, error, empty (a blank answer), skipped or cancelled
+    (the caller gave up while it was answering)."""
 
     tier: Tier
     backend: str

@@ -355,15 +355,18 @@ class OCPRouter:
         paid_prompt: str | None = None,
         context: ContextProvider | None = None,
         timeout: float | None = None,
+        attempts: list[Attempt] | None = None,
     ) -> RouteResult:
         """Answer along the decision's chain. The local tier gets the raw conversation (with
         `system` in place of its own, when given). A paid tier gets `self.paid_prompt(...)`:
         built at the first paid attempt, `context` called then and only then, secrets
-        redacted. `timeout` (default: the router's total) bounds the whole chain."""
+        redacted. `timeout` (default: the router's total) bounds the whole chain.
+        `attempts`, when given, receives each attempt as it ends: a caller that is cancelled
+        mid-route can still trace what was tried (the one in flight ends as "cancelled")."""
         limit = self.total_timeout if timeout is None else timeout
         trace_id = uuid.uuid4().hex
         started = time.perf_counter()
-        run = _Run()
+        run = _Run(attempts=attempts if attempts is not None else [])
         chain = self._chain(decision)
         if not chain:
             raise RoutingFailed(self._nothing_configured(decision), (), trace_id)
@@ -412,6 +415,20 @@ class OCPRouter:
                     finally:
                         # Settled: the real cost is in the ledger now (or there was none).
                         await self._release(reserved)
+        except asyncio.CancelledError:
+            tier, model = current
+            run.attempts.append(
+                Attempt(
+                    tier,
+                    self._backend_label(tier),
+                    model,
+                    "cancelled",
+                    round((time.perf_counter() - started) * 1000, 3),
+                    "the caller cancelled the route while this model was answering",
+                    "CancelledError",
+                )
+            )
+            raise
         except TimeoutError:
             tier, model = current
             run.attempts.append(
