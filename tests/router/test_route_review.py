@@ -1,5 +1,6 @@
 """Probes from the route reliability review: a billed paid answer with no text still counts
-against the budget, and a cancelled route releases what it reserved."""
+against the budget, a cancelled route releases what it reserved, and a provider's rate limit
+or context-length error says what to do."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ import asyncio
 
 import pytest
 
-from ocp_router import Budget, OCPRouter, OllamaBackend, Tier
+from ocp_router import Budget, GenerateRequest, OCPRouter, OllamaBackend, Tier
 from ocp_router.backends.anthropic import AnthropicBackend
-from tests.fakes import FakeAnthropic, FakeOllama
+from ocp_router.backends.openai import OpenAIBackend
+from ocp_router.errors import BackendRateLimited, BackendResponseError
+from tests.fakes import FakeAnthropic, FakeOllama, FakeOpenAI
 
 HARD = "design the architecture of our payment service: sharding, consistency, failover"
 
@@ -56,3 +59,48 @@ async def test_a_cancelled_paid_route_releases_its_budget_reservation(
     finally:
         await router.aclose()
     assert router._reserved == 0
+
+
+async def test_a_rate_limit_says_when_to_retry(fake_anthropic: FakeAnthropic) -> None:
+    fake_anthropic.retry_after = "37"
+    fake_anthropic.fail_next(429)
+    backend = AnthropicBackend(api_key="sk-ant-test", base_url=fake_anthropic.url)
+    try:
+        with pytest.raises(BackendRateLimited, match="retry after 37 s"):
+            await backend.generate(GenerateRequest("hi"))
+    finally:
+        await backend.aclose()
+
+
+async def test_a_prompt_over_the_context_window_names_the_fix(
+    fake_anthropic: FakeAnthropic, fake_openai: FakeOpenAI
+) -> None:
+    too_long = "prompt is too long: 250000 tokens > 200000 maximum"
+    fake_anthropic.fail_next(
+        400, {"type": "error", "error": {"type": "invalid_request_error", "message": too_long}}
+    )
+    anthropic_backend = AnthropicBackend(api_key="sk-ant-test", base_url=fake_anthropic.url)
+    openai_backend = OpenAIBackend("gpt-x", api_key="sk-test", base_url=fake_openai.url + "/v1")
+    fake_openai.fail_next(
+        400,
+        {
+            "error": {
+                "message": "This model's maximum context length is 128000 tokens.",
+                "type": "invalid_request_error",
+                "code": "context_length_exceeded",
+            }
+        },
+    )
+    try:
+        with pytest.raises(BackendResponseError) as anthropic_error:
+            await anthropic_backend.generate(GenerateRequest("hi"))
+        with pytest.raises(BackendResponseError) as openai_error:
+            await openai_backend.generate(GenerateRequest("hi"))
+    finally:
+        await anthropic_backend.aclose()
+        await openai_backend.aclose()
+    for error in (anthropic_error.value, openai_error.value):
+        assert "OCP_CONTEXT_TOKENS" in str(error), error
+    # The provider's own words, not the SDK's repr of the whole body.
+    assert too_long in str(anthropic_error.value)
+    assert "{'type'" not in str(anthropic_error.value)

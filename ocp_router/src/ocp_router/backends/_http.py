@@ -44,6 +44,29 @@ def error_text(response: httpx.Response) -> str:
     return str(body)[:300]
 
 
+# How providers word "the prompt is longer than the model's context window" (Anthropic
+# "prompt is too long", OpenAI "context_length_exceeded" / "maximum context length", llama.cpp
+# "exceeds the available context size").
+_CONTEXT_WORDS = ("too long", "context length", "context_length", "context size", "context window")
+
+
+def context_hint(code: int, text: str) -> str:
+    """The fix for a 400/413 that says the prompt does not fit, else nothing."""
+    if code in (400, 413) and any(word in text.lower() for word in _CONTEXT_WORDS):
+        return (
+            " The request is longer than the model's context window: send less context "
+            "(a smaller max_context_tokens or OCP_CONTEXT_TOKENS, or fewer earlier turns)."
+        )
+    return ""
+
+
+def rate_limit_message(backend: str, code: int | None, text: str, retry_after: str | None) -> str:
+    """What a 429/529 means and when to try again (the provider's retry-after, if it sent one)."""
+    when = f"retry after {retry_after} s" if retry_after else "retry later"
+    detail = f"{code}: {text}" if text else str(code)
+    return f"{backend} is rate limiting or overloaded ({detail}); {when} or route elsewhere."
+
+
 def status_error(
     response: httpx.Response, *, backend: str, auth_hint: str, model_hint: str
 ) -> BackendError:
@@ -62,13 +85,14 @@ def status_error(
         )
     if code in (429, 529) or (code == 503 and "overload" in text.lower()):
         return BackendRateLimited(
-            f"{backend} is rate limiting or overloaded ({code}: {text}); retry later or route "
-            "elsewhere.",
+            rate_limit_message(backend, code, text, response.headers.get("retry-after")),
             backend=backend,
             status_code=code,
         )
     return BackendResponseError(
-        f"{backend} answered {code}: {text}", backend=backend, status_code=code
+        f"{backend} answered {code}: {text.rstrip('.')}.{context_hint(code, text)}",
+        backend=backend,
+        status_code=code,
     )
 
 
