@@ -11,7 +11,7 @@ import pytest
 from ocp_router import Budget, GenerateRequest, OCPRouter, OllamaBackend, Tier
 from ocp_router.backends.anthropic import AnthropicBackend
 from ocp_router.backends.openai import OpenAIBackend
-from ocp_router.errors import BackendRateLimited, BackendResponseError
+from ocp_router.errors import BackendError, BackendRateLimited, BackendResponseError
 from tests.fakes import FakeAnthropic, FakeOllama, FakeOpenAI
 
 HARD = "design the architecture of our payment service: sharding, consistency, failover"
@@ -104,3 +104,24 @@ async def test_a_prompt_over_the_context_window_names_the_fix(
     # The provider's own words, not the SDK's repr of the whole body.
     assert too_long in str(anthropic_error.value)
     assert "{'type'" not in str(anthropic_error.value)
+
+
+async def test_a_password_in_a_backend_url_stays_out_of_its_errors(refused_url: str) -> None:
+    # Ollama or a local OpenAI-compatible server behind a proxy with basic auth in the URL.
+    url = refused_url.replace("http://", "http://admin:Hunter2SuperSecretPw@")
+    ollama = OllamaBackend("llama3.2", base_url=url, timeout=5)
+    local_openai = OpenAIBackend("qwen", base_url=url + "/v1")
+    errors: list[str] = [repr(local_openai)]
+    try:
+        for call in (ollama.generate, local_openai.generate):
+            with pytest.raises(BackendError) as failed:
+                await call(GenerateRequest("hi"))
+            errors.append(str(failed.value))
+        with pytest.raises(BackendError) as failed:
+            await ollama.check()
+        errors.append(str(failed.value))
+    finally:
+        await ollama.aclose()
+        await local_openai.aclose()
+    for error in errors:
+        assert "Hunter2" not in error and "127.0.0.1" in error, error

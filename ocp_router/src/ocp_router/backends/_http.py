@@ -17,8 +17,19 @@ from ocp_router.errors import (
 )
 
 
+def shown_url(url: str) -> str:
+    """`url` fit for a message or a trace: a password or user in it (basic auth to a proxy in
+    front of Ollama, say) is replaced by `***`."""
+    scheme, sep, rest = url.partition("://")
+    host, slash, path = rest.partition("/")
+    if not sep or "@" not in host:
+        return url
+    return f"{scheme}://***@{host.rpartition('@')[2]}{slash}{path}"
+
+
 def transport_error(exc: httpx.HTTPError, *, backend: str, url: str, hint: str) -> BackendError:
     """Translate an httpx transport failure into our hierarchy; `hint` says what to do."""
+    url = shown_url(url)
     if isinstance(exc, httpx.TimeoutException):
         return BackendTimeout(
             f"{backend} at {url} did not answer in time ({exc!r}). {hint}", backend=backend
