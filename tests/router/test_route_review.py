@@ -1,6 +1,7 @@
 """Probes from the route reliability review: a billed paid answer with no text still counts
 against the budget, a cancelled route releases what it reserved, and a provider's rate limit
-or context-length error says what to do."""
+or context-length error and a dropped connection say what to do, and a password in a backend
+URL stays out of messages."""
 
 from __future__ import annotations
 
@@ -125,3 +126,17 @@ async def test_a_password_in_a_backend_url_stays_out_of_its_errors(refused_url: 
         await local_openai.aclose()
     for error in errors:
         assert "Hunter2" not in error and "127.0.0.1" in error, error
+
+
+async def test_a_connection_dropped_mid_answer_is_not_told_to_start_the_server(
+    fake_ollama: FakeOllama,
+) -> None:
+    fake_ollama.drop_mid_stream(after=1)
+    backend = OllamaBackend("llama3.2", base_url=fake_ollama.url, timeout=5)
+    try:
+        with pytest.raises(BackendError) as failed:
+            await backend.generate(GenerateRequest("explain this"))
+    finally:
+        await backend.aclose()
+    message = str(failed.value)
+    assert "crashed or run out of memory" in message, message

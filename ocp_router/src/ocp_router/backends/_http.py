@@ -36,6 +36,13 @@ def transport_error(exc: httpx.HTTPError, *, backend: str, url: str, hint: str) 
         )
     if isinstance(exc, httpx.ConnectError):
         return BackendUnavailable(f"cannot reach {backend} at {url}. {hint}", backend=backend)
+    if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError):
+        # It was reachable and went away, usually mid-answer: starting it is rarely the fix.
+        return BackendUnavailable(
+            f"{backend} at {url} broke the connection ({exc!r}): if it was answering, it may "
+            f"have crashed or run out of memory (check its log, or use a smaller model). {hint}",
+            backend=backend,
+        )
     return BackendUnavailable(
         f"{backend} at {url} broke the connection ({exc!r}). {hint}", backend=backend
     )
