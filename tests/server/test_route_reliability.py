@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from ocp_server.app import WorkspaceLedger
 from ocp_server.db import connect
+from ocp_server.ledger import WorkspaceLedger
 from ocp_server.memory import MemoryStore, TraceRecord
 from ocp_server.savings import savings_report
 from tests.fakes import FakeAnthropic, FakeOllama

@@ -18,7 +18,8 @@ __all__ = ["Attempt", "BudgetExceeded", "Decision", "RouteResult", "RoutingFaile
 
 @dataclass(frozen=True, slots=True)
 class Attempt:
-    """One backend tried: `outcome` is ok, error, empty (a blank answer) or skipped."""
+    """One backend tried: `outcome` is ok, error, empty (a blank answer), skipped or cancelled
+    (the caller gave up while it was answering)."""
 
     tier: Tier
     backend: str
@@ -111,8 +112,11 @@ class RoutingFailed(RouterError):
         trace_id: str,
         notes: tuple[str, ...] = (),
         paid: PaidPrompt | None = None,
+        *,
+        spent_usd: float = 0.0,
     ) -> None:
         super().__init__(message)
+        self.spent_usd = spent_usd  # billed for paid answers that could not be used
         self.attempts = attempts
         self.trace_id = trace_id
         self.notes = notes

@@ -114,6 +114,7 @@ class _Run:
     budget_blocked: bool = False
     paid_dead: bool = False  # the paid credentials themselves failed: skip the other model
     paid: PaidPrompt | None = None  # built at the first paid attempt
+    spent_usd: float = 0.0  # billed for paid answers that could not be used (empty ones)
 
 
 class OCPRouter:
@@ -354,15 +355,18 @@ class OCPRouter:
         paid_prompt: str | None = None,
         context: ContextProvider | None = None,
         timeout: float | None = None,
+        attempts: list[Attempt] | None = None,
     ) -> RouteResult:
         """Answer along the decision's chain. The local tier gets the raw conversation (with
         `system` in place of its own, when given). A paid tier gets `self.paid_prompt(...)`:
         built at the first paid attempt, `context` called then and only then, secrets
-        redacted. `timeout` (default: the router's total) bounds the whole chain."""
+        redacted. `timeout` (default: the router's total) bounds the whole chain.
+        `attempts`, when given, receives each attempt as it ends: a caller that is cancelled
+        mid-route can still trace what was tried (the one in flight ends as "cancelled")."""
         limit = self.total_timeout if timeout is None else timeout
         trace_id = uuid.uuid4().hex
         started = time.perf_counter()
-        run = _Run()
+        run = _Run(attempts=attempts if attempts is not None else [])
         chain = self._chain(decision)
         if not chain:
             raise RoutingFailed(self._nothing_configured(decision), (), trace_id)
@@ -411,6 +415,20 @@ class OCPRouter:
                     finally:
                         # Settled: the real cost is in the ledger now (or there was none).
                         await self._release(reserved)
+        except asyncio.CancelledError:
+            tier, model = current
+            run.attempts.append(
+                Attempt(
+                    tier,
+                    self._backend_label(tier),
+                    model,
+                    "cancelled",
+                    round((time.perf_counter() - started) * 1000, 3),
+                    "the caller cancelled the route while this model was answering",
+                    "CancelledError",
+                )
+            )
+            raise
         except TimeoutError:
             tier, model = current
             run.attempts.append(
@@ -435,6 +453,7 @@ class OCPRouter:
                 trace_id,
                 tuple(run.notes),
                 run.paid,
+                spent_usd=run.spent_usd,
             )
         raise RoutingFailed(
             f"no model could answer ({summary})",
@@ -442,6 +461,7 @@ class OCPRouter:
             trace_id,
             tuple(run.notes),
             run.paid,
+            spent_usd=run.spent_usd,
         )
 
     async def _build_paid(
@@ -585,9 +605,33 @@ class OCPRouter:
             run.attempts.append(
                 Attempt(tier, name, model, "empty", response.duration_ms, "empty answer")
             )
+            if tier.paid:
+                # The provider bills an empty answer (thinking, or max_tokens hit) like any
+                # other: the budget and the trace must count it.
+                wasted = await self._charge(response, model)
+                run.spent_usd += wasted or 0.0
+                if wasted:
+                    run.notes.append(f"{model} was billed ${wasted:.4f} for an empty answer")
             return None
         run.attempts.append(Attempt(tier, name, model, "ok", response.duration_ms))
         return response
+
+    async def _charge(self, response: GenerateResponse, asked: str) -> float | None:
+        """The cost of a paid answer, added to the ledger; None when no price is known."""
+        price = self.price(response.model) or self.price(asked)
+        cost = (
+            price.cost(
+                response.prompt_tokens,
+                response.completion_tokens,
+                response.cache_read_tokens,
+                response.cache_write_tokens,
+            )
+            if price
+            else None
+        )
+        if cost:
+            await self.ledger.add(cost)
+        return cost
 
     async def _result(
         self,
@@ -600,21 +644,14 @@ class OCPRouter:
         run: _Run,
     ) -> RouteResult:
         cost: float | None = 0.0
-        usage = (
-            response.prompt_tokens,
-            response.completion_tokens,
-            response.cache_read_tokens,
-            response.cache_write_tokens,
-        )
         model = response.model
         asked = run.attempts[-1].model if run.attempts else model  # the name as configured
         if tier.paid:
-            price = self.price(model) or self.price(asked)
-            cost = price.cost(*usage) if price else None
-            if cost:
-                await self.ledger.add(cost)
+            cost = await self._charge(response, asked)
             if decision.session:
                 self.pins.pin(decision.session, asked, tier, response.prompt_tokens)
+        if cost is not None:
+            cost += run.spent_usd  # what the route cost, unusable paid answers included
         counter_model = self.counterfactual_model
         counter_price = self.price(counter_model) if counter_model else None
         counterfactual = (

@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 import anyio
 
@@ -41,6 +41,7 @@ from ocp_router.calibration import (
 )
 from ocp_router.config import RouterSettings, make_router
 from ocp_router.redact import redact
+from ocp_router.results import Attempt
 from ocp_router.router import OFF_LOOP_CHARS
 from ocp_router.tokens import estimate_tokens
 from ocp_server import views
@@ -52,6 +53,7 @@ from ocp_server.errors import RouteFailure as RouteFailure  # re-exported
 from ocp_server.index.globs import relative_glob
 from ocp_server.index.lexicon import MAX_QUERY_CHARS
 from ocp_server.index.models import SearchResponse
+from ocp_server.ledger import WorkspaceLedger
 from ocp_server.memory import (
     DecisionIn,
     NoteIn,
@@ -82,43 +84,6 @@ class WorkspaceContext:
         return PaidContext(
             enriched.text, enriched.citations, enriched.context_tokens + enriched.brief_tokens
         )
-
-
-class StoredSpend(Protocol):
-    """What the ledger reads from the trace stores (AppState)."""
-
-    async def spent_today(self) -> float: ...
-
-
-class WorkspaceLedger:
-    """The daily budget's ledger: what the trace stores say was spent today (every process's
-    routes), plus what this process spent that is not stored yet: a trace is stored after its
-    call returns, and a route without a workspace is never stored."""
-
-    def __init__(self, today: Callable[[], dt.date] = dt.date.today) -> None:
-        self.state: StoredSpend | None = None
-        self._today = today
-        self._day = today()
-        self._unrecorded = 0.0
-
-    def _roll(self) -> None:
-        today = self._today()
-        if today != self._day:
-            self._day, self._unrecorded = today, 0.0
-
-    async def spent_today(self) -> float:
-        stored = await self.state.spent_today() if self.state is not None else 0.0
-        self._roll()
-        return stored + self._unrecorded
-
-    async def add(self, usd: float) -> None:
-        self._roll()
-        self._unrecorded += usd
-
-    def recorded(self, usd: float) -> None:
-        """`usd` of this process's spend is now in a trace store."""
-        self._roll()
-        self._unrecorded = max(0.0, self._unrecorded - usd)
 
 
 class AppState:
@@ -478,6 +443,7 @@ class AppState:
         result: RouteResult | None = None
         failure: RoutingFailed | None = None
         answered_by: Answerer = "none"
+        cancelled: BaseException | None = None
         if args.dry_run:
             note = "dry run: decided and built the prompt; no model called"
             if paid:
@@ -490,10 +456,20 @@ class AppState:
             )
             shown = await router.paid_prompt(payload, context=context)
         else:
+            attempts: list[Attempt] = []
             try:
-                result = await router.execute(decision, payload, context=context)
+                result = await router.execute(decision, payload, context=context, attempts=attempts)
             except RoutingFailed as exc:
                 failure = exc
+            except anyio.get_cancelled_exc_class() as exc:
+                # The client gave up (MCP notifications/cancelled): the model call is cancelled
+                # with it, and the route is still traced, with the attempt that was in flight.
+                cancelled = exc
+                failure = RoutingFailed(
+                    "the client cancelled this route before a model answered",
+                    tuple(attempts),
+                    uuid.uuid4().hex,
+                )
             if result is not None:
                 answered_by = "paid" if result.tier.paid else "local"
                 note = f"answered by the {result.tier} model {result.model}"
@@ -501,7 +477,12 @@ class AppState:
                     note += " after escalating"
                 elif result.fell_back:
                     note += " after a fallback"
-            elif failure is not None and router.paid is None and not decision.forced:
+            elif (
+                failure is not None
+                and cancelled is None
+                and router.paid is None
+                and not decision.forced
+            ):
                 # Without a paid key the calling agent is the paid tier: a local failure
                 # climbs to it, with the context a paid model would get.
                 answered_by = "agent"
@@ -544,7 +525,11 @@ class AppState:
             redacted=hidden,
         )
         if ws is not None:
-            await self._record(ws, args, out, record)
+            # Shielded: a cancelled route is recorded before its cancellation goes on.
+            with anyio.CancelScope(shield=cancelled is not None):
+                await self._record(ws, args, out, record)
+        if cancelled is not None:
+            raise cancelled
         if answered_by == "none" and failure is not None:
             raise RouteFailure(out)
         return out
@@ -557,7 +542,7 @@ class AppState:
             await ws.memory.start_session(str(ws.path), session)
         trace_json = json.dumps(out.model_dump(mode="json", exclude={"answer", "prompt"}))
         await ws.memory.record_route(session, record, trace_json)
-        if self.ledger is not None and record.cost_usd and record.route_to == "paid":
+        if self.ledger is not None and record.cost_usd:  # a wasted paid answer costs too
             self.ledger.recorded(record.cost_usd)
 
 

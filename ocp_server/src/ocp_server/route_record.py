@@ -170,7 +170,7 @@ class RouteRecord:
             completion_tokens=result.completion_tokens if result else 0,
             duration_ms=result.duration_ms if result else 0.0,
             estimated_cost_usd=estimate,
-            cost_usd=result.cost_usd if result else 0.0,
+            cost_usd=result.cost_usd if result else failure.spent_usd if failure else 0.0,
             counterfactual_usd=result.counterfactual_usd if result else None,
             counterfactual_model=router.counterfactual_model,
             attempts=tuple(attempts),

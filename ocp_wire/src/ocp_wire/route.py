@@ -88,7 +88,9 @@ class AttemptOut(WireOut):
     tier: str
     backend: str
     model: str
-    outcome: str = Field(description="ok, error, empty (a blank answer) or skipped")
+    outcome: str = Field(
+        description="ok, error, empty (a blank answer), skipped or cancelled (the caller gave up)"
+    )
     duration_ms: float
     error: str | None
     error_type: str | None = Field(

@@ -12,6 +12,7 @@ import time
 
 import anthropic
 
+from ocp_router.backends._http import context_hint, rate_limit_message
 from ocp_router.backends.base import (
     ClosingBackend,
     GenerateRequest,
@@ -49,10 +50,10 @@ def translate(exc: anthropic.AnthropicError, model: str) -> BackendError:
             f"anthropic rejected the key ({status}). {_KEY_HINT}", backend=name, status_code=status
         )
     if isinstance(exc, anthropic.RateLimitError) or status == 529:
+        response = getattr(exc, "response", None)
+        retry_after = response.headers.get("retry-after") if response is not None else None
         return BackendRateLimited(
-            f"anthropic is rate limiting or overloaded ({status}); retry later or route elsewhere.",
-            backend=name,
-            status_code=status,
+            rate_limit_message(name, status, "", retry_after), backend=name, status_code=status
         )
     if isinstance(exc, anthropic.NotFoundError):
         return BackendUnavailable(
@@ -61,12 +62,24 @@ def translate(exc: anthropic.AnthropicError, model: str) -> BackendError:
             status_code=status,
         )
     if isinstance(exc, anthropic.APIStatusError):
+        text = _api_message(exc).rstrip(".")
         return BackendResponseError(
-            f"anthropic answered {status}: {exc.message}", backend=name, status_code=status
+            f"anthropic answered {status}: {text}.{context_hint(exc.status_code, text)}",
+            backend=name,
+            status_code=status,
         )
     return BackendResponseError(
         f"anthropic sent a response we could not read ({exc})", backend=name
     )
+
+
+def _api_message(exc: anthropic.APIStatusError) -> str:
+    """The API's own error message (`exc.message` is the SDK's repr of the whole body)."""
+    body = exc.body
+    error = body.get("error") if isinstance(body, dict) else None
+    if isinstance(error, dict) and error.get("message"):
+        return str(error["message"])[:300]
+    return exc.message[:300]
 
 
 class AnthropicBackend(ClosingBackend):

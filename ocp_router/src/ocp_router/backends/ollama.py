@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from ocp_router.backends._http import malformed, status_error, transport_error
+from ocp_router.backends._http import malformed, shown_url, status_error, transport_error
 from ocp_router.backends.base import (
     ClosingBackend,
     GenerateRequest,
@@ -52,6 +52,7 @@ class OllamaBackend(ClosingBackend):
     ) -> None:
         self._model = model
         self.base_url = base_url.rstrip("/")
+        self.shown_url = shown_url(self.base_url)  # for messages: no password
         self.timeout = timeout
         self.keep_alive = keep_alive
         self.num_ctx = num_ctx
@@ -94,7 +95,7 @@ class OllamaBackend(ClosingBackend):
         if _full_name(self._model) not in names and self._model not in names:
             raise BackendUnavailable(
                 f"model {self._model!r} is not pulled in Ollama at "
-                f"{self.base_url}. {self._pull_hint}",
+                f"{self.shown_url}. {self._pull_hint}",
                 backend=self.name,
             )
 
@@ -114,7 +115,7 @@ class OllamaBackend(ClosingBackend):
             )
             present = _full_name(model) in names or model in names
             if not present:
-                return ModelProbe(self.name, self.base_url, model, False, names)
+                return ModelProbe(self.name, self.shown_url, model, False, names)
             show = await self._client.post(
                 f"{self.base_url}/api/show", json={"model": model}, timeout=5.0
             )
@@ -141,7 +142,7 @@ class OllamaBackend(ClosingBackend):
                 loaded_context = value if isinstance(value, int) else None
         return ModelProbe(
             self.name,
-            self.base_url,
+            self.shown_url,
             model,
             True,
             names,

@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from ocp_router.backends._http import malformed, status_error, transport_error
+from ocp_router.backends._http import malformed, shown_url, status_error, transport_error
 from ocp_router.backends.base import (
     ClosingBackend,
     GenerateRequest,
@@ -50,6 +50,7 @@ class OpenAIBackend(ClosingBackend):
         self.url_var = url_var
         self.key_var = key_var
         self.base_url = base_url.rstrip("/")
+        self.shown_url = shown_url(self.base_url)  # for messages: no password
         self.timeout = timeout
         self.max_tokens = max_tokens
         self._json_object_schema = False  # set once the server turns `json_schema` down
@@ -63,7 +64,7 @@ class OpenAIBackend(ClosingBackend):
         return self._model
 
     def __repr__(self) -> str:  # never show the key
-        return f"OpenAIBackend(model={self._model!r}, base_url={self.base_url!r})"
+        return f"OpenAIBackend(model={self._model!r}, base_url={self.shown_url!r})"
 
     async def aclose(self) -> None:
         await self._client.aclose()
@@ -100,7 +101,7 @@ class OpenAIBackend(ClosingBackend):
                     )
         except TimeoutError as exc:
             raise BackendTimeout(
-                f"{self.base_url} gave no answer within {self.timeout:g}s.", backend=self.name
+                f"{self.shown_url} gave no answer within {self.timeout:g}s.", backend=self.name
             ) from exc
         except httpx.HTTPError as exc:
             raise transport_error(
@@ -111,7 +112,7 @@ class OpenAIBackend(ClosingBackend):
                 response,
                 backend=self.name,
                 auth_hint=self._key_hint,
-                model_hint=f"Check that model {model!r} exists on {self.base_url}.",
+                model_hint=f"Check that model {model!r} exists on {self.shown_url}.",
             )
         return self._parse(response, started, model)
 
@@ -144,7 +145,7 @@ class OpenAIBackend(ClosingBackend):
                 response,
                 backend=self.name,
                 auth_hint=self._key_hint,
-                model_hint=f"Check {self.url_var}: {self.base_url}/models does not exist.",
+                model_hint=f"Check {self.url_var}: {self.shown_url}/models does not exist.",
             )
         try:
             listed = [m for m in response.json().get("data", []) if isinstance(m, dict)]
@@ -170,7 +171,7 @@ class OpenAIBackend(ClosingBackend):
         takes_tools = await self._takes_tools(model) if tools and model in names else None
         return ModelProbe(
             self.name,
-            self.base_url,
+            self.shown_url,
             model,
             model in names,
             names,

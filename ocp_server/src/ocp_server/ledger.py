@@ -1,0 +1,45 @@
+"""The daily budget's ledger over the trace stores: what every process's stored routes spent
+today, plus what this process spent that is not stored yet."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Protocol
+
+
+class StoredSpend(Protocol):
+    """What the ledger reads from the trace stores (AppState)."""
+
+    async def spent_today(self) -> float: ...
+
+
+class WorkspaceLedger:
+    """The daily budget's ledger: what the trace stores say was spent today (every process's
+    routes), plus what this process spent that is not stored yet: a trace is stored after its
+    call returns, and a route without a workspace is never stored."""
+
+    def __init__(self, today: Callable[[], dt.date] = dt.date.today) -> None:
+        self.state: StoredSpend | None = None
+        self._today = today
+        self._day = today()
+        self._unrecorded = 0.0
+
+    def _roll(self) -> None:
+        today = self._today()
+        if today != self._day:
+            self._day, self._unrecorded = today, 0.0
+
+    async def spent_today(self) -> float:
+        stored = await self.state.spent_today() if self.state is not None else 0.0
+        self._roll()
+        return stored + self._unrecorded
+
+    async def add(self, usd: float) -> None:
+        self._roll()
+        self._unrecorded += usd
+
+    def recorded(self, usd: float) -> None:
+        """`usd` of this process's spend is now in a trace store."""
+        self._roll()
+        self._unrecorded = max(0.0, self._unrecorded - usd)

@@ -1,0 +1,142 @@
+"""Probes from the route reliability review: a billed paid answer with no text still counts
+against the budget, a cancelled route releases what it reserved, and a provider's rate limit
+or context-length error and a dropped connection say what to do, and a password in a backend
+URL stays out of messages."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from ocp_router import Budget, GenerateRequest, OCPRouter, OllamaBackend, Tier
+from ocp_router.backends.anthropic import AnthropicBackend
+from ocp_router.backends.openai import OpenAIBackend
+from ocp_router.errors import BackendError, BackendRateLimited, BackendResponseError
+from tests.fakes import FakeAnthropic, FakeOllama, FakeOpenAI
+
+HARD = "design the architecture of our payment service: sharding, consistency, failover"
+
+
+def _router(ollama: FakeOllama, anthropic: FakeAnthropic, **kw: object) -> OCPRouter:
+    return OCPRouter(
+        local=OllamaBackend("llama3.2", base_url=ollama.url, timeout=10),
+        paid=AnthropicBackend("claude-sonnet-4-6", api_key="sk-ant-test", base_url=anthropic.url),
+        top_model=None,
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+async def test_a_paid_answer_with_only_thinking_is_billed_to_the_ledger(
+    fake_ollama: FakeOllama, fake_anthropic: FakeAnthropic
+) -> None:
+    # The model spent its output on thinking and returned no text: the provider bills it.
+    fake_anthropic.add_steps({"thinking": "long deliberation " * 50, "text": ""})
+    router = _router(fake_ollama, fake_anthropic, budget=Budget(daily_usd=5.0))
+    try:
+        result = await router.route(HARD)
+    finally:
+        await router.aclose()
+    assert result.tier is Tier.LOCAL and result.attempts[0].outcome == "empty"
+    billed = fake_anthropic.responses[0]["usage"]
+    assert billed["output_tokens"] > 1
+    spent = await router.ledger.spent_today()
+    assert spent > 0 and result.cost_usd == pytest.approx(spent)
+    assert any("empty answer" in note for note in result.notes)
+
+
+async def test_a_cancelled_paid_route_releases_its_budget_reservation(
+    fake_ollama: FakeOllama, fake_anthropic: FakeAnthropic
+) -> None:
+    fake_anthropic.delay = 5.0
+    router = _router(fake_ollama, fake_anthropic, budget=Budget(daily_usd=5.0))
+    try:
+        task = asyncio.create_task(router.route(HARD))
+        while not fake_anthropic.message_requests():
+            await asyncio.sleep(0.01)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    finally:
+        await router.aclose()
+    assert router._reserved == 0
+
+
+async def test_a_rate_limit_says_when_to_retry(fake_anthropic: FakeAnthropic) -> None:
+    fake_anthropic.retry_after = "37"
+    fake_anthropic.fail_next(429)
+    backend = AnthropicBackend(api_key="sk-ant-test", base_url=fake_anthropic.url)
+    try:
+        with pytest.raises(BackendRateLimited, match="retry after 37 s"):
+            await backend.generate(GenerateRequest("hi"))
+    finally:
+        await backend.aclose()
+
+
+async def test_a_prompt_over_the_context_window_names_the_fix(
+    fake_anthropic: FakeAnthropic, fake_openai: FakeOpenAI
+) -> None:
+    too_long = "prompt is too long: 250000 tokens > 200000 maximum"
+    fake_anthropic.fail_next(
+        400, {"type": "error", "error": {"type": "invalid_request_error", "message": too_long}}
+    )
+    anthropic_backend = AnthropicBackend(api_key="sk-ant-test", base_url=fake_anthropic.url)
+    openai_backend = OpenAIBackend("gpt-x", api_key="sk-test", base_url=fake_openai.url + "/v1")
+    fake_openai.fail_next(
+        400,
+        {
+            "error": {
+                "message": "This model's maximum context length is 128000 tokens.",
+                "type": "invalid_request_error",
+                "code": "context_length_exceeded",
+            }
+        },
+    )
+    try:
+        with pytest.raises(BackendResponseError) as anthropic_error:
+            await anthropic_backend.generate(GenerateRequest("hi"))
+        with pytest.raises(BackendResponseError) as openai_error:
+            await openai_backend.generate(GenerateRequest("hi"))
+    finally:
+        await anthropic_backend.aclose()
+        await openai_backend.aclose()
+    for error in (anthropic_error.value, openai_error.value):
+        assert "OCP_CONTEXT_TOKENS" in str(error), error
+    # The provider's own words, not the SDK's repr of the whole body.
+    assert too_long in str(anthropic_error.value)
+    assert "{'type'" not in str(anthropic_error.value)
+
+
+async def test_a_password_in_a_backend_url_stays_out_of_its_errors(refused_url: str) -> None:
+    # Ollama or a local OpenAI-compatible server behind a proxy with basic auth in the URL.
+    url = refused_url.replace("http://", "http://admin:Hunter2SuperSecretPw@")
+    ollama = OllamaBackend("llama3.2", base_url=url, timeout=5)
+    local_openai = OpenAIBackend("qwen", base_url=url + "/v1")
+    errors: list[str] = [repr(local_openai)]
+    try:
+        for call in (ollama.generate, local_openai.generate):
+            with pytest.raises(BackendError) as failed:
+                await call(GenerateRequest("hi"))
+            errors.append(str(failed.value))
+        with pytest.raises(BackendError) as failed:
+            await ollama.check()
+        errors.append(str(failed.value))
+    finally:
+        await ollama.aclose()
+        await local_openai.aclose()
+    for error in errors:
+        assert "Hunter2" not in error and "127.0.0.1" in error, error
+
+
+async def test_a_connection_dropped_mid_answer_is_not_told_to_start_the_server(
+    fake_ollama: FakeOllama,
+) -> None:
+    fake_ollama.drop_mid_stream(after=1)
+    backend = OllamaBackend("llama3.2", base_url=fake_ollama.url, timeout=5)
+    try:
+        with pytest.raises(BackendError) as failed:
+            await backend.generate(GenerateRequest("explain this"))
+    finally:
+        await backend.aclose()
+    message = str(failed.value)
+    assert "crashed or run out of memory" in message, message

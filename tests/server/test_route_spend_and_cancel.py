@@ -1,0 +1,84 @@
+"""ocp_model_route's trace when money or the caller goes away: a paid answer the route could
+not use is still billed in the stored trace, and a route the client cancels is recorded with
+the attempt that was in flight."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import anyio
+import pytest
+
+from ocp_server.db import connect
+from tests.fakes import FakeAnthropic, FakeOllama
+from tests.server.inproc import inproc_client
+
+DESIGN = "design the architecture of our payment service: sharding, consistency, failover"
+
+
+def _env(fake_ollama: FakeOllama, fake_anthropic: FakeAnthropic) -> dict[str, str]:
+    return {
+        "OCP_OLLAMA_URL": fake_ollama.url,
+        "ANTHROPIC_API_KEY": "sk-ant-test",
+        "ANTHROPIC_BASE_URL": fake_anthropic.url,
+        "OCP_CLASSIFIER_MODEL": "none",
+    }
+
+
+async def _stored(workspace: Path) -> list[tuple[str, float, str]]:
+    db = await connect(workspace.parent / "ocp.db")
+    try:
+        async with db.execute(
+            "SELECT route_to, cost_usd, trace_json FROM traces ORDER BY created_at"
+        ) as cursor:
+            return [tuple(row) for row in await cursor.fetchall()]
+    finally:
+        await db.close()
+
+
+async def test_an_empty_paid_answer_is_billed_in_the_stored_trace(
+    workspace: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    fake_ollama: FakeOllama,
+    fake_anthropic: FakeAnthropic,
+) -> None:
+    # Both paid models spend their output on thinking and answer no text; local answers.
+    fake_anthropic.add_steps(*[{"thinking": "deliberation " * 40, "text": ""}] * 2)
+    async with inproc_client(workspace, monkeypatch, _env(fake_ollama, fake_anthropic)) as c:
+        out = await c.call_tool("ocp_model_route", {"request": DESIGN, "max_context_tokens": 0})
+    trace = (out.structured_content or {})["trace"]
+    assert trace["route_to"] == "local"
+    assert trace["cost_usd"] > 0
+    [(route_to, cost, _)] = await _stored(workspace)
+    assert route_to == "local" and cost == pytest.approx(trace["cost_usd"])
+
+
+async def test_a_route_the_client_cancels_is_recorded_with_its_attempt_in_flight(
+    workspace: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    fake_ollama: FakeOllama,
+    fake_anthropic: FakeAnthropic,
+) -> None:
+    fake_anthropic.delay = 30.0
+    async with inproc_client(workspace, monkeypatch, _env(fake_ollama, fake_anthropic)) as c:
+        with anyio.move_on_after(60):
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(
+                    c.call_tool, "ocp_model_route", {"request": DESIGN, "max_context_tokens": 0}
+                )
+                while not fake_anthropic.message_requests():
+                    await asyncio.sleep(0.02)
+                tg.cancel_scope.cancel()
+        # The server keeps serving, and the cancelled route is in the store.
+        for _ in range(200):
+            if await _stored(workspace):
+                break
+            await asyncio.sleep(0.05)
+        again = await c.call_tool(
+            "ocp_model_route", {"request": "explain this function", "force": "local"}
+        )
+    assert not again.is_error
+    rows = await _stored(workspace)
+    assert len(rows) == 2, rows
+    assert rows[0][0] == "none" and '"cancelled"' in rows[0][2]
