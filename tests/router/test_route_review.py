@@ -140,3 +140,17 @@ async def test_a_connection_dropped_mid_answer_is_not_told_to_start_the_server(
         await backend.aclose()
     message = str(failed.value)
     assert "crashed or run out of memory" in message, message
+
+
+async def test_a_password_in_the_anthropic_base_url_stays_out_of_its_probe(
+    fake_anthropic: FakeAnthropic,
+) -> None:
+    # ANTHROPIC_BASE_URL pointing at a gateway with basic auth: `doctor` prints the probe.
+    fake_anthropic.api_key = None  # the gateway takes the basic auth instead of a key
+    url = fake_anthropic.url.replace("http://", "http://admin:Hunter2SuperSecretPw@")
+    backend = AnthropicBackend("claude-sonnet-4-6", api_key="sk-ant-test", base_url=url)
+    try:
+        probe = await backend.probe()
+    finally:
+        await backend.aclose()
+    assert "Hunter2" not in probe.url and "127.0.0.1" in probe.url, probe

@@ -12,7 +12,7 @@ import time
 
 import anthropic
 
-from ocp_router.backends._http import context_hint, rate_limit_message
+from ocp_router.backends._http import context_hint, rate_limit_message, shown_url
 from ocp_router.backends.base import (
     ClosingBackend,
     GenerateRequest,
@@ -128,12 +128,12 @@ class AnthropicBackend(ClosingBackend):
         try:
             info = await self._client.models.retrieve(model)
         except anthropic.NotFoundError:
-            return ModelProbe(self.name, str(self._client.base_url), model, False)
+            return ModelProbe(self.name, shown_url(str(self._client.base_url)), model, False)
         except anthropic.AnthropicError as exc:
             raise translate(exc, model) from exc
         return ModelProbe(
             self.name,
-            str(self._client.base_url),
+            shown_url(str(self._client.base_url)),
             model,
             True,
             tools=True,
