@@ -416,28 +416,22 @@ class OCPRouter:
                         # Settled: the real cost is in the ledger now (or there was none).
                         await self._release(reserved)
         except asyncio.CancelledError:
-            tier, model = current
             run.attempts.append(
-                Attempt(
-                    tier,
-                    self._backend_label(tier),
-                    model,
+                self._cut_short(
+                    current,
+                    started,
                     "cancelled",
-                    round((time.perf_counter() - started) * 1000, 3),
                     "the caller cancelled the route while this model was answering",
                     "CancelledError",
                 )
             )
             raise
         except TimeoutError:
-            tier, model = current
             run.attempts.append(
-                Attempt(
-                    tier,
-                    self._backend_label(tier),
-                    model,
+                self._cut_short(
+                    current,
+                    started,
                     "error",
-                    round((time.perf_counter() - started) * 1000, 3),
                     f"the router's total time limit of {self.total_timeout:g}s ran out",
                     BackendTimeout.__name__,
                 )
@@ -480,6 +474,14 @@ class OCPRouter:
             logger.warning("route: the context provider failed: %s", exc, exc_info=True)
             run.notes.append(f"context: the provider failed ({type(exc).__name__}); sent without")
             return await self.paid_prompt(payload, prompt=prompt)
+
+    def _cut_short(
+        self, current: tuple[Tier, str], started: float, outcome: str, why: str, error: str
+    ) -> Attempt:
+        """The attempt in flight when the route stopped (cancelled, out of time)."""
+        tier, model = current
+        took = round((time.perf_counter() - started) * 1000, 3)
+        return Attempt(tier, self._backend_label(tier), model, outcome, took, why, error)
 
     def _backend_label(self, tier: Tier) -> str:
         backend = self.paid if tier.paid else self.local
