@@ -249,6 +249,77 @@ async def test_a_sentence_of_plain_words_is_not_a_lookup_of_one_of_them(tmp_path
     assert (first.path, first.symbol) == ("hookspec.py", "pytest_itemcollected")
 
 
+REPORT_PY = '''"""The HTML report of a run."""
+
+
+def _table(rows):
+    """Rows as an HTML table."""
+    return "<table>" + "".join(f"<tr><td>{r}</td></tr>" for r in rows) + "</table>"
+
+
+def page(title, rows):
+    return f"<h1>{title}</h1>" + _table(rows)
+'''
+
+TABLE_SECRETS_PY = '''"""Secrets in Markdown tables: the cell after a secret's name, and the
+cells of a column whose header names one. Each is replaced by a marker (redaction)."""
+
+
+def redact_cells(markdown):
+    """The Markdown table with each secret cell redacted."""
+    out = []
+    for line in markdown.splitlines():
+        cells = line.split("|")
+        out.append("|".join(hide(c) for c in cells))
+    return "\\n".join(out)
+
+
+def hide(cell):
+    return "[REDACTED]" if looks_secret(cell) else cell
+
+
+def looks_secret(cell):
+    return len(cell.strip()) > 20
+'''
+
+
+@pytest.mark.parametrize(
+    ("query", "definitions_first"),
+    [
+        ("markdown table redaction", False),  # plain words: one names `_table` by chance
+        ("verify token", False),
+        ("verifyToken", True),  # written as code
+        ("where is parse_config", True),
+        ("redact", True),  # one word
+        ("Sets help template", False),
+    ],
+)
+def test_only_a_lookup_naming_code_outright_puts_definitions_first(
+    query: str, definitions_first: bool
+) -> None:
+    assert parse_query(query).lookup
+    assert parse_query(query).definitions_first is definitions_first
+
+
+async def test_a_short_query_of_plain_words_is_not_won_by_a_file_defining_one_of_them(
+    tmp_path: Path,
+) -> None:
+    """ "markdown table redaction" is about the file that redacts Markdown tables; that a
+    report defines `_table` is chance. Fails while every lookup put the files defining any of
+    its words first."""
+    index = await _index(
+        tmp_path / "ws",
+        {"report.py": REPORT_PY, "table_secrets.py": TABLE_SECRETS_PY},
+        tmp_path / "ocp.db",
+    )
+    try:
+        assert (await _paths(index, "markdown table redaction"))[0] == "table_secrets.py"
+        # written as code, the name still wins
+        assert (await _paths(index, "`_table`"))[0] == "report.py"
+    finally:
+        await index.close()
+
+
 def test_the_shipped_weights_fit_the_features() -> None:
     weights = load_weights()
     assert len(weights.kinds) == len(QUERY_KINDS)

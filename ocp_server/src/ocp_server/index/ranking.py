@@ -102,7 +102,7 @@ def rank(
     cand, x, chunk_scores, ch, term_list = candidate_features(snap, query, allowed)
     w = load_weights().for_kinds(query_kinds(query, x)) if weights is None else weights
     scores = x @ w if len(cand) else np.zeros(0)
-    if query.lookup and len(cand):
+    if query.definitions_first and len(cand):
         # A lookup ("verifyToken", "where is parse_config defined") wants the definition
         # first; in longer requests a named identifier is one clue among others, and the
         # learned weight of `defines_named` already counts it.

@@ -1,0 +1,117 @@
+"""Short queries, as agents type them, on the six development corpora: which files does the
+ranking put first when a request of a few words names no identifier as code?
+
+    uv run python scripts/short_queries.py
+
+The benchmark's requests are commit messages and doc comments, rarely three words long, so
+they barely test the lookup rule (`query.py`: in a request of at most LOOKUP_WORDS words,
+files defining what it names go first). These sets are built from the same development queries
+(no other repository), each with the files of its source as the answer:
+
+- name: a doc-comment query's function name as written (`memory_map`, `parseBody`);
+- name words: that name as lower-case words ("memory map", "parse body");
+- doc three: the doc comment's first three content words ("strategy employ memory");
+- subject three: a commit subject's first three content words ("pager temp file").
+
+Two rules, MRR@10 of files per corpus: "shipped" puts definitions first only in a lookup that
+names code outright (an identifier written as code, or one word: `Query.definitions_first`);
+"every lookup" did so for any lookup, each plain word a name (the rule before 2026-12-05).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import re
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from ocp_server.index.lexical import Snapshot
+from ocp_server.index.lexicon import STOPWORDS
+from ocp_server.index.query import Query, parse_query
+from ocp_server.index.ranking import rank
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from train_ranker import BENCH, _corpus_root, indexed_snapshot  # noqa: E402
+
+_WORD = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+_NAME_PART = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
+
+RULES: dict[str, Callable[[Query], Query]] = {
+    "shipped": lambda q: q,
+    "every lookup": lambda q: q._replace(definitions_first=q.lookup),
+}
+
+
+def _content(text: str) -> list[str]:
+    return [w for w in _WORD.findall(text) if w.lower() not in STOPWORDS and len(w) > 1]
+
+
+def query_sets(corpus: str) -> dict[str, list[tuple[str, set[str]]]]:
+    """Per set: (query, relevant files)."""
+    sets: dict[str, list[tuple[str, set[str]]]] = {
+        "name": [],
+        "name words": [],
+        "doc three": [],
+        "subject three": [],
+    }
+    for line in (BENCH / "queries" / f"{corpus}.docstrings.jsonl").read_text("utf-8").splitlines():
+        q = json.loads(line)
+        relevant = set(q["relevant_files"])
+        sets["name"].append((q["function"], relevant))
+        words = " ".join(p.lower() for p in _NAME_PART.findall(q["function"]))
+        sets["name words"].append((words, relevant))
+        if len(content := _content(q["query"])) >= 2:
+            sets["doc three"].append((" ".join(content[:3]), relevant))
+    for line in (BENCH / "queries" / f"{corpus}.commits.jsonl").read_text("utf-8").splitlines():
+        q = json.loads(line)
+        if len(content := _content(q["subject"])) >= 2:
+            sets["subject three"].append((" ".join(content[:3]), set(q["relevant_files"])))
+    return sets
+
+
+def reciprocal_rank(snap: Snapshot, query: Query, relevant: set[str]) -> float:
+    ranked = rank(snap, query)
+    paths = list(dict.fromkeys(snap.paths[int(i)] for i in ranked.files[:10]))
+    return next((1 / (i + 1) for i, p in enumerate(paths) if p in relevant), 0.0)
+
+
+async def corpus_table(entry: dict[str, object], cache: Path) -> dict[tuple[str, str], float]:
+    """(set, rule) -> MRR@10 on one corpus."""
+    snap = await indexed_snapshot(_corpus_root(entry, cache), [])
+    out = {}
+    for set_name, queries in query_sets(str(entry["name"])).items():
+        parsed = [(parse_query(text), relevant) for text, relevant in queries]
+        for rule, apply in RULES.items():
+            rr = [reciprocal_rank(snap, apply(q), relevant) for q, relevant in parsed]
+            out[set_name, rule] = float(np.mean(rr))
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        default=Path.home() / ".cache" / "ocp-bench" / "ranker-corpora",
+        help="where the corpora are unpacked",
+    )
+    args = parser.parse_args(argv)
+    manifest = json.loads((BENCH / "manifest.json").read_text("utf-8"))
+    names = [str(e["name"]) for e in manifest["corpora"]]
+    tables = [asyncio.run(corpus_table(e, args.cache)) for e in manifest["corpora"]]
+    print(f"| set | rule | {' | '.join(names)} | mean |")
+    print("|---|---|" + "---|" * (len(names) + 1))
+    for key in tables[0]:
+        values = [t[key] for t in tables]
+        cells = " | ".join(f"{v:.3f}" for v in values)
+        print(f"| {key[0]} | {key[1]} | {cells} | {np.mean(values):.3f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
