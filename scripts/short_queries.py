@@ -16,12 +16,16 @@ files defining what it names go first). These sets are built from the same devel
 Two rules, MRR@10 of files per corpus: "shipped" puts definitions first only in a lookup that
 names code outright (an identifier written as code, or one word: `Query.definitions_first`);
 "every lookup" did so for any lookup, each plain word a name (the rule before 2026-12-05).
+`--bm25` adds the benchmark's own BM25 baseline (`run.py`'s: 50-line windows of the source
+files, bm25s and PyStemmer in a venv it makes once under its cache, which needs the package
+index).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
 import json
 import re
 import sys
@@ -92,6 +96,30 @@ async def corpus_table(entry: dict[str, object], cache: Path) -> dict[tuple[str,
     return out
 
 
+def bm25_table(entry: dict[str, object]) -> dict[tuple[str, str], float]:
+    """(set, "bm25") -> MRR@10 on one corpus, by the benchmark's own BM25 run."""
+    spec = importlib.util.spec_from_file_location("retrieval_run", BENCH / "run.py")
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    cache = Path.home() / ".cache" / "ocp-bench" / "retrieval-dev"
+    sets = query_sets(str(entry["name"]))
+    jobs = {
+        s.replace(" ", "_"): [{"qid": str(i), "query": text} for i, (text, _) in enumerate(qs)]
+        for s, qs in sets.items()
+    }
+    root = bench.ensure_corpus(entry, cache)
+    hits = bench.run_bm25(bench.bm25_python(cache), entry, root, jobs, cache, 60)["hits"]
+    out = {}
+    for set_name, queries in sets.items():
+        rr = []
+        for i, (_, relevant) in enumerate(queries):
+            paths = bench.ranked_files(hits[set_name.replace(" ", "_")][str(i)])[:10]
+            rr.append(next((1 / (j + 1) for j, p in enumerate(paths) if p in relevant), 0.0))
+        out[set_name, "bm25"] = float(np.mean(rr))
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument(
@@ -100,13 +128,18 @@ def main(argv: list[str] | None = None) -> int:
         default=Path.home() / ".cache" / "ocp-bench" / "ranker-corpora",
         help="where the corpora are unpacked",
     )
+    parser.add_argument("--bm25", action="store_true", help="add the benchmark's BM25")
     args = parser.parse_args(argv)
     manifest = json.loads((BENCH / "manifest.json").read_text("utf-8"))
     names = [str(e["name"]) for e in manifest["corpora"]]
     tables = [asyncio.run(corpus_table(e, args.cache)) for e in manifest["corpora"]]
+    if args.bm25:
+        for table, entry in zip(tables, manifest["corpora"], strict=True):
+            table.update(bm25_table(entry))
     print(f"| set | rule | {' | '.join(names)} | mean |")
     print("|---|---|" + "---|" * (len(names) + 1))
-    for key in tables[0]:
+    set_names = list(dict.fromkeys(set_name for set_name, _ in tables[0]))
+    for key in sorted(tables[0], key=lambda key: set_names.index(key[0])):  # stable: rules kept
         values = [t[key] for t in tables]
         cells = " | ".join(f"{v:.3f}" for v in values)
         print(f"| {key[0]} | {key[1]} | {cells} | {np.mean(values):.3f} |")
