@@ -11,7 +11,8 @@ files defining what it names go first). These sets are built from the same devel
 - name: a doc-comment query's function name as written (`memory_map`, `parseBody`);
 - name words: that name as lower-case words ("memory map", "parse body");
 - doc three: the doc comment's first three content words ("strategy employ memory");
-- subject three: a commit subject's first three content words ("pager temp file").
+- subject two / three / five: a commit subject's first two, three or five content words
+  ("pager temp", "pager temp file"); five are seldom a lookup, a control.
 
 Two rules, MRR@10 of files per corpus: "shipped" puts definitions first only in a lookup that
 names code outright (an identifier written as code, or one word: `Query.definitions_first`);
@@ -61,7 +62,9 @@ def query_sets(corpus: str) -> dict[str, list[tuple[str, set[str]]]]:
         "name": [],
         "name words": [],
         "doc three": [],
+        "subject two": [],
         "subject three": [],
+        "subject five": [],
     }
     for line in (BENCH / "queries" / f"{corpus}.docstrings.jsonl").read_text("utf-8").splitlines():
         q = json.loads(line)
@@ -74,7 +77,8 @@ def query_sets(corpus: str) -> dict[str, list[tuple[str, set[str]]]]:
     for line in (BENCH / "queries" / f"{corpus}.commits.jsonl").read_text("utf-8").splitlines():
         q = json.loads(line)
         if len(content := _content(q["subject"])) >= 2:
-            sets["subject three"].append((" ".join(content[:3]), set(q["relevant_files"])))
+            for n, set_name in ((2, "subject two"), (3, "subject three"), (5, "subject five")):
+                sets[set_name].append((" ".join(content[:n]), set(q["relevant_files"])))
     return sets
 
 
