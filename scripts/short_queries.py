@@ -17,6 +17,8 @@ files defining what it names go first). These sets are built from the same devel
 Two rules, MRR@10 of files per corpus: "shipped" puts definitions first only in a lookup that
 names code outright (an identifier written as code, or one word: `Query.definitions_first`);
 "every lookup" did so for any lookup, each plain word a name (the rule before 2026-12-05).
+`--chunks` prints instead, for the sets made from doc comments, how often the search's first
+result shows the function itself (its lines overlap the function's): Hit@1 of the chunk.
 `--bm25` adds the benchmark's own BM25 baseline (`run.py`'s: 50-line windows of the source
 files, bm25s and PyStemmer in a venv it makes once under its cache, which needs the package
 index).
@@ -30,8 +32,10 @@ import importlib.util
 import json
 import re
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -39,6 +43,7 @@ from ocp_server.index.lexical import Snapshot
 from ocp_server.index.lexicon import STOPWORDS
 from ocp_server.index.query import Query, parse_query
 from ocp_server.index.ranking import rank
+from ocp_server.index.workspace import WorkspaceIndex
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from train_ranker import BENCH, _corpus_root, indexed_snapshot  # noqa: E402
@@ -52,13 +57,18 @@ RULES: dict[str, Callable[[Query], Query]] = {
 }
 
 
+class Short(NamedTuple):
+    text: str
+    relevant: set[str]
+    span: tuple[str, int, int] | None  # a doc comment's function: (path, first, last line)
+
+
 def _content(text: str) -> list[str]:
     return [w for w in _WORD.findall(text) if w.lower() not in STOPWORDS and len(w) > 1]
 
 
-def query_sets(corpus: str) -> dict[str, list[tuple[str, set[str]]]]:
-    """Per set: (query, relevant files)."""
-    sets: dict[str, list[tuple[str, set[str]]]] = {
+def query_sets(corpus: str) -> dict[str, list[Short]]:
+    sets: dict[str, list[Short]] = {
         "name": [],
         "name words": [],
         "doc three": [],
@@ -69,16 +79,18 @@ def query_sets(corpus: str) -> dict[str, list[tuple[str, set[str]]]]:
     for line in (BENCH / "queries" / f"{corpus}.docstrings.jsonl").read_text("utf-8").splitlines():
         q = json.loads(line)
         relevant = set(q["relevant_files"])
-        sets["name"].append((q["function"], relevant))
+        at = q["relevant_span"]
+        span = (at["path"], at["start_line"], at["end_line"])
+        sets["name"].append(Short(q["function"], relevant, span))
         words = " ".join(p.lower() for p in _NAME_PART.findall(q["function"]))
-        sets["name words"].append((words, relevant))
+        sets["name words"].append(Short(words, relevant, span))
         if len(content := _content(q["query"])) >= 2:
-            sets["doc three"].append((" ".join(content[:3]), relevant))
+            sets["doc three"].append(Short(" ".join(content[:3]), relevant, span))
     for line in (BENCH / "queries" / f"{corpus}.commits.jsonl").read_text("utf-8").splitlines():
         q = json.loads(line)
         if len(content := _content(q["subject"])) >= 2:
             for n, set_name in ((2, "subject two"), (3, "subject three"), (5, "subject five")):
-                sets[set_name].append((" ".join(content[:n]), set(q["relevant_files"])))
+                sets[set_name].append(Short(" ".join(content[:n]), set(q["relevant_files"]), None))
     return sets
 
 
@@ -93,10 +105,37 @@ async def corpus_table(entry: dict[str, object], cache: Path) -> dict[tuple[str,
     snap = await indexed_snapshot(_corpus_root(entry, cache), [])
     out = {}
     for set_name, queries in query_sets(str(entry["name"])).items():
-        parsed = [(parse_query(text), relevant) for text, relevant in queries]
+        parsed = [(parse_query(q.text), q.relevant) for q in queries]
         for rule, apply in RULES.items():
             rr = [reciprocal_rank(snap, apply(q), relevant) for q, relevant in parsed]
             out[set_name, rule] = float(np.mean(rr))
+    return out
+
+
+async def chunk_table(entry: dict[str, object], cache: Path) -> dict[tuple[str, str], float]:
+    """(set, "chunk Hit@1") -> how often the first result shows the function, on one corpus."""
+    out = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        index = await WorkspaceIndex.open(_corpus_root(entry, cache), Path(tmp) / "ocp.db")
+        try:
+            await index.update()
+            for set_name, queries in query_sets(str(entry["name"])).items():
+                shown = []
+                for q in queries:
+                    if q.span is None:
+                        break
+                    results = (await index.search(q.text, k=1, refresh=False)).results
+                    path, first, last = q.span
+                    shown.append(
+                        bool(results)
+                        and results[0].path == path
+                        and results[0].start_line <= last
+                        and results[0].end_line >= first
+                    )
+                if shown:
+                    out[set_name, "chunk Hit@1"] = float(np.mean(shown))
+        finally:
+            await index.close()
     return out
 
 
@@ -109,7 +148,7 @@ def bm25_table(entry: dict[str, object]) -> dict[tuple[str, str], float]:
     cache = Path.home() / ".cache" / "ocp-bench" / "retrieval-dev"
     sets = query_sets(str(entry["name"]))
     jobs = {
-        s.replace(" ", "_"): [{"qid": str(i), "query": text} for i, (text, _) in enumerate(qs)]
+        s.replace(" ", "_"): [{"qid": str(i), "query": q.text} for i, q in enumerate(qs)]
         for s, qs in sets.items()
     }
     root = bench.ensure_corpus(entry, cache)
@@ -117,9 +156,9 @@ def bm25_table(entry: dict[str, object]) -> dict[tuple[str, str], float]:
     out = {}
     for set_name, queries in sets.items():
         rr = []
-        for i, (_, relevant) in enumerate(queries):
+        for i, q in enumerate(queries):
             paths = bench.ranked_files(hits[set_name.replace(" ", "_")][str(i)])[:10]
-            rr.append(next((1 / (j + 1) for j, p in enumerate(paths) if p in relevant), 0.0))
+            rr.append(next((1 / (j + 1) for j, p in enumerate(paths) if p in q.relevant), 0.0))
         out[set_name, "bm25"] = float(np.mean(rr))
     return out
 
@@ -133,11 +172,15 @@ def main(argv: list[str] | None = None) -> int:
         help="where the corpora are unpacked",
     )
     parser.add_argument("--bm25", action="store_true", help="add the benchmark's BM25")
+    parser.add_argument(
+        "--chunks", action="store_true", help="Hit@1 of the function's chunk, not of files"
+    )
     args = parser.parse_args(argv)
     manifest = json.loads((BENCH / "manifest.json").read_text("utf-8"))
     names = [str(e["name"]) for e in manifest["corpora"]]
-    tables = [asyncio.run(corpus_table(e, args.cache)) for e in manifest["corpora"]]
-    if args.bm25:
+    measure = chunk_table if args.chunks else corpus_table
+    tables = [asyncio.run(measure(e, args.cache)) for e in manifest["corpora"]]
+    if args.bm25 and not args.chunks:
         for table, entry in zip(tables, manifest["corpora"], strict=True):
             table.update(bm25_table(entry))
     print(f"| set | rule | {' | '.join(names)} | mean |")

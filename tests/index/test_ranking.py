@@ -566,6 +566,31 @@ async def test_a_lookup_shows_the_definition_whose_name_holds_more_of_its_words(
     assert (first.path, first.symbol) == ("http/headers.py", "parse_header_value")
 
 
+RESPONSE_JS = """res.sendStatus = function sendStatus(statusCode) {
+  var body = statuses.message[statusCode] || String(statusCode);
+  this.status(statusCode);
+  this.type('txt');
+  return this.send(body);
+};
+
+res.status = function status(code) {
+  this.statusCode = code;
+  return this;
+};
+"""
+
+
+@pytest.mark.parametrize("query", ["status", "`status`", "where is status"])
+async def test_a_lookup_of_one_name_shows_its_definition_before_names_holding_it(
+    tmp_path: Path, query: str
+) -> None:
+    """ "status" asks for `status`; `sendStatus` holds the word as well, and more often (it
+    calls status). Fails while an exact definition gained no more than a name holding every
+    word of the query (express: "status" showed sendStatus, "cookie" clearCookie)."""
+    first = await _first_lookup_hit(tmp_path, {"lib/response.js": RESPONSE_JS}, query)
+    assert (first.path, first.symbol) == ("lib/response.js", "status")
+
+
 async def test_how_often_files_changed_is_counted_again_for_a_new_snapshot(tmp_path: Path) -> None:
     """The history's change counts are kept on a snapshot for its next search: a commit
     indexed after it (a new snapshot) counts again."""

@@ -132,6 +132,10 @@ HISTORY_COMMITS = 30
 #: Choosing a file's chunk: how much the share of the query's phrases it holds adds to BM25
 #: (doc comment -> function on the dev sets: chunk hits 0.91 without, 0.97 with).
 CHOICE_PHRASES = 2.0
+#: In a lookup of one name (`Query.one_name`), its exact definition gains this much, twice a
+#: name merely holding its words: "status" shows `status`, not `sendStatus`. Not in a lookup
+#: of more words: "GenMarkdownTree custom filePrepender" wants GenMarkdownTreeCustom.
+CHOICE_EXACT = 2.0
 #: A prose file that is a changelog or release notes (CHANGES.md, History.md, NEWS, a fragment
 #: in changelog/): it restates commit messages nearly word for word, so it matches a request
 #: about code better than the code does (express: History.md in the top 6 of 25 of 150 commit
@@ -475,14 +479,15 @@ def _chunk_choice(
     inside = seen[names.docs]
     named = doc_sums(where[names.docs[inside]], share[names.term[inside]], len(hit))
     inside = seen[defined.docs]
-    named[where[defined.docs[inside]]] = 1.0
+    exact = CHOICE_EXACT if query.one_name else 1.0
+    named[where[defined.docs[inside]]] = exact
     boost = float(reduce_max(score, initial=0.0)) + 1.0
     score += boost * named
     if len(defined.docs):
         # definitions that hold no query term (score 0) join the chunks held
         extra = _ascending_distinct(defined.docs[~inside])
         slots = hit.searchsorted(extra)
-        return ChunkScores(np.insert(hit, slots, extra), np.insert(score, slots, boost))
+        return ChunkScores(np.insert(hit, slots, extra), np.insert(score, slots, boost * exact))
     return ChunkScores(hit, score)
 
 

@@ -67,13 +67,14 @@ class Query(NamedTuple):
     subject: frozenset[str]  # terms of the first sentence
     code: frozenset[str]  # terms written as code
     pair_keys: tuple[int, ...]
-    identifiers: tuple[str, ...]  # written as code, whole
+    identifiers: tuple[str, ...]  # written as code, whole; in a lookup, its words after them
     words: frozenset[str]  # lower-cased words, for file stems
     wants_docs: bool
     wants_tests: bool
     wants_changelog: bool
     lookup: bool  # a few words naming something: its definitions are the chunks to show
     definitions_first: bool  # a lookup naming code outright: files defining it go first
+    one_name: bool  # a lookup of one word: its exact definitions before names holding it
     originals: dict[str, str]  # stemmed term -> the query word it came from
 
     @property
@@ -102,7 +103,8 @@ def parse_query(text: str) -> Query:
     # (short queries built from the dev sets: commit subjects' first three content words
     # MRR@10 0.501 -> 0.575, a doc comment's three 0.812 -> 0.954, a name spelt as words
     # 0.822 -> 0.862, names as written unchanged; `scripts/short_queries.py`).
-    definitions_first = lookup and (bool(identifiers) or len(content) == 1)
+    one_name = lookup and len(content) == 1
+    definitions_first = one_name or (lookup and bool(identifiers))
     if lookup:
         # "verify token" names verify_token as surely as `verify_token` does: its definitions
         # are what to show, and `defines_named` weighs them
@@ -122,5 +124,6 @@ def parse_query(text: str) -> Query:
         wants_changelog=_asks(_CHANGELOG_QUERY, text, lower),
         lookup=lookup,
         definitions_first=definitions_first,
+        one_name=one_name,
         originals=originals,
     )
