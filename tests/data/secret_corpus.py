@@ -499,9 +499,6 @@ TOKEN_FORMATS: tuple[Format, ...] = (
         prefixed("pscale_tkn_", mixed(ALNUM + "_", 43)),
     ),
     Format("prefect_neutral", "prefect cloud login -k {s}\n", prefixed("pnu_", mixed(ALNUM, 36))),
-    Format(
-        "prefect_service_neutral", 'client = Client("{s}")\n', prefixed("pnb_", mixed(ALNUM, 36))
-    ),
     Format("rubygems_neutral", 'Gems::Client.new("{s}")\n', prefixed("rubygems_", chars(HEX, 48))),
     Format("flyio_org_neutral", 'fly = Fly("{s}")\n', prefixed("fo1_", mixed(URLSAFE, 43))),
     Format(
@@ -515,6 +512,12 @@ TOKEN_FORMATS: tuple[Format, ...] = (
         lambda r: "sgp_" + chars(HEX, 16)(r) + "_" + chars(HEX, 40)(r),
     ),
     Format("sourcegraph_v2_neutral", "INFO search as {s} ok\n", prefixed("sgp_", chars(HEX, 40))),
+    Format("sourcegraph_v1_named", 'src = Sourcegraph(endpoint, "{s}")\n', chars(HEX, 40)),
+    Format(
+        "newrelic_user_mixed_case",
+        'nr = NerdGraph("{s}")\n',
+        prefixed("NRAK-", mixed(ALNUM, 27)),
+    ),
     Format(
         "github_after_underscore",
         "INFO cloned with key_{s}\n",
@@ -542,6 +545,22 @@ TOKEN_FORMATS: tuple[Format, ...] = (
             ("xoxb-" + chars(string.digits, 12)(r) + "-" + chars(string.digits, 13)(r) + "-")
             + mixed(ALNUM, 24)(r)
         ),
+    ),
+    Format(
+        "huggingface_after_underscore",
+        "INFO pulled with key_{s}\n",
+        prefixed("hf_", mixed(ALNUM, 34)),
+    ),
+    Format("npm_after_underscore", 'reg = Registry("x_{s}")\n', prefixed("npm_", mixed(ALNUM, 36))),
+    Format(
+        "google_after_underscore",
+        "INFO geocoded with x_{s}\n",
+        prefixed("AIza", mixed(URLSAFE, 35)),
+    ),
+    Format(
+        "stripe_after_underscore",
+        'charge = stripe.Charge.create(idem, "prod_{s}")\n',
+        prefixed("sk_live_", mixed(ALNUM, 24)),
     ),
     Format(
         "postman",
@@ -639,6 +658,8 @@ TOKEN_FORMATS: tuple[Format, ...] = (
     ),
     Format("note_login_pair", "Outcome: login with admin:{s} works on staging\n", chosen),
     Format("note_sign_in_pair", "Sign in as ops / {s} to check the dashboard.\n", chosen),
+    Format("note_logged_in_pair", "Outcome: logged in as deploy:{s} on staging\n", chosen),
+    Format("note_signed_in_pair", "Signed in with ops / {s} and checked the logs.\n", chosen),
     Format("note_password_set_to", "the DB password was set to {s} yesterday\n", chosen),
     Format("note_token_set_to", "API_TOKEN was set to {s} in CI\n", chars(HEX, 32)),
     Format("note_bare_key_hex", "- use key {s} for the staging API\n", chars(HEX, 32)),
@@ -650,6 +671,11 @@ TOKEN_FORMATS: tuple[Format, ...] = (
     Format(
         "table_key_value_row",
         "| key | value |\n|---|---|\n| STRIPE_SECRET_KEY | `{s}` |\n",
+        mixed(ALNUM, 32),
+    ),
+    Format(
+        "table_key_value_neutral",
+        "| key | value |\n|---|---|\n| region | eu-west-1 |\n| stripe | {s} |\n",
         mixed(ALNUM, 32),
     ),
     Format(

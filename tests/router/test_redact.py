@@ -1291,6 +1291,40 @@ def test_words_about_signing_in_without_a_password_are_left_alone(text: str) -> 
 
 
 @pytest.mark.parametrize(
+    ("text", "secret"),
+    [
+        ("logged in as deploy:Hunter2!x", "Hunter2!x"),
+        ("signed in with ops / S3cr3t-pa55", "S3cr3t-pa55"),
+        ("Logged in to staging as admin:Xk9#mP2qL and ran the migration", "Xk9#mP2qL"),
+        ("Signed in as qa-bot / Blue-Falcon-77.", "Blue-Falcon-77"),
+        ("Log in: admin / Tr0ub4dor&3", "Tr0ub4dor&3"),
+    ],
+)
+def test_a_user_and_chosen_password_after_a_past_sign_in_is_redacted(
+    text: str, secret: str
+) -> None:
+    result = assert_redacted(text, secret, "password_assignment")
+    assert text.split(secret)[0] in result.text  # the user is kept
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "logged in as root, then ran sudo",
+        "signed in with Google:OAuth2 flow",
+        "logged in with email:password form",
+        "the blogged in: a/B2#x post",  # "logged in" inside a word
+        "redesigned in v2: a/B2#x",  # "signed in" inside a word
+        "user_logged in as admin:Xk9#mP2qL",  # a name, not the verb
+        "logged in as admin:admin",
+        "signed in at 10:30 today",
+    ],
+)
+def test_words_about_having_signed_in_without_a_password_are_left_alone(text: str) -> None:
+    assert_untouched(text)
+
+
+@pytest.mark.parametrize(
     ("text", "secret", "kind"),
     [
         (
@@ -1327,6 +1361,36 @@ def test_a_secret_a_markdown_table_ties_to_a_secrets_name_is_redacted(
     text: str, secret: str, kind: str
 ) -> None:
     assert_redacted(text, secret, kind)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"| key | value |\n|---|---|\n| stripe | {MADE} |\n",
+        f"| Key | Value |\n| :-- | :-- |\n| timeout | 30s |\n| stripe | `{MADE}` |\n",
+        f"| keys | values |\n|---|---|\n| webhook | {MADE} |\n",
+    ],
+)
+def test_a_random_value_in_a_key_value_table_is_redacted(text: str) -> None:
+    assert_redacted(text, MADE, "high_entropy_string")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # values that are no secret, or random by nature (the row says so)
+        "| key | value |\n|---|---|\n| timeout | 30s |\n| region | eu-west-1 |\n",
+        f"| key | value |\n|---|---|\n| sha256 | {MADE} |\n| commit id | {MADE} |\n",
+        f"| key | value |\n|---|---|\n| stripe | {HEX32} |\n",  # lower-case hex: a digest
+        "| key | value |\n|---|---|\n| path | /usr/lib/x86_64-linux-gnu/libQt5Core.so |\n",
+        "| key | value |\n|---|---|\n| class | TFBertForSequenceClassification2 |\n",
+        # a column that is not under "value", and a table without a separator
+        f"| key | note | value |\n|---|---|---|\n| stripe | {MADE} | 3 |\n",
+        f"| key | value |\n| stripe | {MADE} |\n",
+    ],
+)
+def test_a_key_value_table_without_a_random_value_is_left_alone(text: str) -> None:
+    assert_untouched(text)
 
 
 def test_every_secret_in_a_markdown_tables_column_is_redacted() -> None:
@@ -1392,6 +1456,15 @@ def test_a_note_that_something_was_set_without_a_secret_is_left_alone(text: str)
 )
 def test_random_hex_after_a_bare_key_is_redacted(text: str) -> None:
     assert_redacted(text, HEX32, "generic_secret_assignment")
+
+
+def test_a_digest_after_the_key_is_hidden_too() -> None:
+    # An API key in hex reads like a sha256, so "the key <hex>" is hidden even when a log says
+    # it is a digest. Measured as no false positive in practice: "key <32+ hex>" occurs nowhere
+    # in eight repositories' trees and commit messages, 250 MB of site-packages or the bench's
+    # corpora; a hidden digest costs an agent little, a shown key a rotation.
+    digest = HEX32 + HEX32[::-1]
+    assert_redacted(f"INFO stored the key {digest} (sha256)", digest, "generic_secret_assignment")
 
 
 @pytest.mark.parametrize(

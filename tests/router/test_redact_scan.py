@@ -103,7 +103,7 @@ def _token_shapes() -> list[str]:
     shapes += ["sk-or-v1-" + h(64), h(32) + "-" + h(8) + "-" + h(8)]
     upper = string.ascii_uppercase + string.digits
     shapes += ["A3-" + "-".join(_body(upper, n) for n in (6, 11, 5, 5, 5))]
-    shapes += ["eyJrIjoi" + a(80) + "=", "pnu_" + a(36), "pnb_" + a(36), "rubygems_" + h(48)]
+    shapes += ["eyJrIjoi" + a(80) + "=", "pnu_" + a(36), "rubygems_" + h(48)]
     shapes += [f"pscale_{k}_" + a(43) for k in ("tkn", "pw", "oauth")]
     shapes += ["fo1_" + a(43), "fm2_" + a(150), "fm1a_" + a(150), "fm1r_" + a(150) + "=="]
     shapes += ["sgp_" + h(16) + "_" + h(40), "sgp_local_" + h(40), "sgp_" + h(40)]
@@ -134,6 +134,9 @@ def test_every_token_pattern_has_a_shape_here_and_every_shape_passes_its_gates()
             assert may_hold_token(text), text
             if any(TOKEN_PATTERNS[i].rare for i in found):
                 assert may_hold_rare_token(text), text
+            if any(TOKEN_PATTERNS[i].glued for i in found):  # one that may follow `_`
+                assert may_hold_token(f"key_{shape}"), shape
+                assert may_hold_rare_token(f"key_{shape}") or not may_hold_rare_token(text)
     # A new pattern must get a shape above, and so a gate.
     assert matched == set(range(len(TOKEN_PATTERNS)))
 

@@ -36,6 +36,7 @@ _ONEPASSWORD_SPLIT = "-".join(
 # token is head + body + tail, and with a body of x's it is what docs write for "your key".
 SHAPES: list[tuple[str, str, str, str]] = [
     (NEW_RELIC, "NRAK-", fake(27, UPPER_DIGITS, 1), ""),  # user API key
+    (NEW_RELIC, "NRAK-", fake(27, ALNUM, 76), ""),  # ... of either case, as gitleaks takes it
     (NEW_RELIC, "NRII-", fake(32, URLSAFE, 2), ""),  # Insights insert key
     (NEW_RELIC, "NRIQ-", fake(32, URLSAFE, 3), ""),  # Insights query key
     (NEW_RELIC, "NRAA-", fake(27, HEX, 4), ""),  # admin API key
@@ -79,8 +80,7 @@ SHAPES: list[tuple[str, str, str, str]] = [
     (SERVICE, "pscale_tkn_", fake(43, ALNUM + "_", 60), ""),  # PlanetScale
     (SERVICE, "pscale_pw_", fake(43, ALNUM + "_", 61), ""),
     (SERVICE, "pscale_oauth_", fake(43, ALNUM + "_", 62), ""),
-    (SERVICE, "pnu_", fake(36, ALNUM, 63), ""),  # Prefect user key
-    (SERVICE, "pnb_", fake(36, ALNUM, 64), ""),  # Prefect service account key
+    (SERVICE, "pnu_", fake(36, ALNUM, 63), ""),  # Prefect API key
     (SERVICE, "rubygems_", fake(48, HEX, 65), ""),
     (SERVICE, "fo1_", fake(43, URLSAFE, 66), ""),  # Fly.io
     (SERVICE, "fm2_", fake(160, B64, 67), "="),  # Fly.io macaroon (after "FlyV1 ")
@@ -120,9 +120,12 @@ _OPEN_ENDED = (
     *("sk_prod_", "rk_prod_", "glc_", "ops_", "ABSK", "bedrock-api-key-"),
     *("eyJrIjoi", "pscale_", "fm2_", "fm1r_"),
 )
-#: Prefixes no identifier holds: a token of theirs after `_` (key_ghp_..., a pasted name) is a
-#: token, where a shorter prefix (pnu_, sgp_) is taken for the end of some snake_case name.
-AFTER_UNDERSCORE = ("sk-or-v1-", "pscale_", "rubygems_")
+#: Prefixes that may follow `_` (key_ghp_..., a pasted name): ones no identifier holds, and
+#: shorter ones whose body here is random (a snake_case name's tail is words: see below).
+AFTER_UNDERSCORE = (
+    *("sk-or-v1-", "pscale_", "rubygems_"),
+    *("sk_prod_", "rk_prod_", "gsk_", "pnu_", "sgp_"),
+)
 
 
 @pytest.mark.parametrize(("kind", "token"), TOKENS, ids=IDS)
@@ -213,6 +216,15 @@ UNDERSCORE_LED = [
     ("pypi_token", "pypi-Ag" + "EIcHlwaS5vcmc" + fake(60, URLSAFE, 104)),  # split: no literal
     ("digitalocean_token", "dop_v1_" + fake(64, HEX, 105)),
     ("shopify_token", "shpat_" + fake(32, HEX, 106)),
+    # shorter prefixes, with a random body
+    ("huggingface_token", "hf_" + fake(34, ALNUM, 107)),
+    ("npm_token", "npm_" + fake(36, ALNUM, 108)),
+    ("groq_key", "gsk_" + fake(52, ALNUM, 109)),
+    ("google_api_key", "AIza" + fake(35, URLSAFE, 110)),
+    ("stripe_key", "sk_live_" + fake(24, ALNUM, 111)),
+    ("gitlab_token", "gldt-" + fake(20, URLSAFE, 112)),
+    (SERVICE, "pnu_" + fake(36, ALNUM, 113)),
+    (SERVICE, "sgp_" + fake(40, HEX, 114)),
 ]
 
 
@@ -226,6 +238,23 @@ def test_a_distinctive_token_after_an_underscore_is_redacted(
     # where the whole value is also random-looking (a URL parameter, a string), the name goes too
     redacted = (text.replace(token, marker(kind)), text.replace(name + token, marker(kind)))
     assert redact(text).text in redacted
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a short prefix ending a snake_case name, then words: the name goes on, no token
+        "model = load_hf_Qwen2VLForConditionalGenerationModel()\n",
+        "def test_sk_test_ChargeIsRefundedWhenTheDisputeIsLost(): ...\n",
+        "run_npm_InstallWithFrozenLockfileAndCache123(args)\n",
+        "with_gsk_" + "ConfigurationValuesFromTheEnvironmentForTheWorkerPool" + "()\n",
+        "set_AIza_HeaderForTheRequestsOfTheMapsClient12()\n",
+        "make_gldt-deploy-token-for-the-staging-cluster\n",
+        "x_sgp_" + "0" * 40 + "\n",
+    ],
+)
+def test_a_short_prefix_after_an_underscore_before_words_is_left_alone(text: str) -> None:
+    assert redact(text).redactions == (), text
 
 
 def test_a_fly_token_of_several_macaroons_is_redacted_whole() -> None:
@@ -244,6 +273,38 @@ def test_a_fly_token_of_several_macaroons_is_redacted_whole() -> None:
     ],
 )
 def test_look_alikes_of_the_new_shapes_are_left_alone(text: str) -> None:
+    assert redact(text).redactions == (), text
+
+
+SOURCEGRAPH_V1 = fake(40, HEX, 115)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f'src = Sourcegraph(endpoint, "{SOURCEGRAPH_V1}")\n',
+        f"sourcegraph: {SOURCEGRAPH_V1}\n",
+        f"INFO Sourcegraph client ready ({SOURCEGRAPH_V1})\n",
+    ],
+)
+def test_a_sourcegraph_token_of_the_first_format_after_the_word_is_redacted(text: str) -> None:
+    # 40 bare hex characters: only the word before tells it from a commit SHA
+    assert redact(text).text == text.replace(SOURCEGRAPH_V1, marker(SERVICE))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"https://github.com/sourcegraph/sourcegraph/commit/{SOURCEGRAPH_V1}\n",
+        f"sourcegraph/sourcegraph@{SOURCEGRAPH_V1}\n",
+        f"bumped sourcegraph commit {SOURCEGRAPH_V1}\n",
+        f"sourcegraph rev {SOURCEGRAPH_V1}\n",
+        f"sourcegraph\n{SOURCEGRAPH_V1}\n",  # not on its line
+        f"INFO deployed {SOURCEGRAPH_V1}\n",  # no word
+        f"sourcegraph: {SOURCEGRAPH_V1}0\n",  # 41 characters
+    ],
+)
+def test_forty_hex_a_sourcegraph_line_names_as_a_commit_is_left_alone(text: str) -> None:
     assert redact(text).redactions == (), text
 
 

@@ -35,8 +35,9 @@ __all__ = [
 # Assignments are found from their keyword outwards: the keyword search runs on the lower-cased
 # text (str.find, as the alternation pass|pw|... would match), then the name is widened to its
 # identifier and the rest of the assignment is matched in place.
-# "login"/"log in"/"sign in" start a user and a password ("login with admin:X"), not a name.
-KEYWORDS = ("pass", "pw", "secret", "token", "key", "cred", "login", "log in", "sign in")
+# "login" starts a user and a password ("login with admin:X"), not a name ("log in", "signed
+# in" have their own scan: _redact_phrases.sign_in_hits).
+KEYWORDS = ("pass", "pw", "secret", "token", "key", "cred", "login")
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.$-")
 _NAME_TAIL_RE = re.compile(r"[\w.$-]*")
 _MAX_NAME = 96  # longer runs of name characters are data (base64, minified code), not names
@@ -159,15 +160,12 @@ def assignment_hits(text: str, lowered: str, spans: list[tuple[int, int]]) -> It
     for k_start, k_end in spans:
         if k_start < name_end:
             continue  # a second keyword in the same name (secret_key)
-        if lowered[k_start] == "l" or lowered.startswith("si", k_start):
-            # "login with admin:X", "sign in as ops / X"; login_password is a name
+        if lowered[k_start] == "l":  # "login with admin:X"; login_password is a name
             if not k_start or not (text[k_start - 1].isalnum() or text[k_start - 1] in "_-."):
                 hit = creds_pair_hit(text, lowered, k_end)
                 if hit is not None:
                     yield hit
                     continue
-            if " " in lowered[k_start:k_end]:
-                continue  # "catalog in", "design in"
         start = k_start
         floor = max(0, start - _MAX_NAME)
         while start > floor and text[start - 1] in _NAME_CHARS:

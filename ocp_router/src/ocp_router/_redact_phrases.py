@@ -33,6 +33,8 @@ __all__ = [
     "creds_pair_hit",
     "neutral_hits",
     "phrase_hits",
+    "random_by_nature",
+    "sign_in_hits",
 ]
 
 _AUTH_SCHEMES = frozenset({"bearer", "basic", "token", "digest", "negotiate", "ntlm"})
@@ -202,6 +204,27 @@ def creds_pair_hit(text: str, lowered: str, end: int) -> Hit | None:
     return (s, s + len(v), PRIORITY["password_assignment"]) if chosen_password(v) else None
 
 
+# "log in as deploy:X", "signed in with ops / X": one scan from " in" finds the four verbs (a
+# scan for each would cost as much again each); the word before decides ("catalog in" is none).
+_SIGN_IN_RE = re.compile(r" in(?:(?<=log in)|(?<=sign in)|(?<=logged in)|(?<=signed in))")
+_SIGN_IN_VERBS = frozenset({"log", "sign", "logged", "signed"})
+
+
+def sign_in_hits(text: str, lowered: str) -> Iterator[Hit]:
+    """The password of a user/password pair after "log in", "sign in" or their past tense."""
+    for m in _SIGN_IN_RE.finditer(lowered):
+        start = m.start()
+        while start and lowered[start - 1].isalpha():
+            start -= 1
+        if lowered[start : m.start()] not in _SIGN_IN_VERBS:
+            continue  # "catalog in", "redesigned in"
+        if start and (lowered[start - 1].isalnum() or lowered[start - 1] in "_-."):
+            continue  # user_logged in: a name
+        hit = creds_pair_hit(text, lowered, m.end())
+        if hit is not None:
+            yield hit
+
+
 def phrase_hits(text: str, lowered: str, password_words: bool) -> Iterator[Hit]:
     """Passwords without a name assigned; `password_words`: "pass" or "pw" is in `lowered`
     (the assignment scan knows)."""
@@ -288,6 +311,11 @@ _NEUTRAL_SKIP = frozenset(
 )
 
 
+def random_by_nature(name: str) -> bool:
+    """The name says its value is random and no secret (sha256, commit_id, nonce)."""
+    return any(w.lower() in _NEUTRAL_SKIP for w in NAME_WORD_RE.findall(name))
+
+
 def neutral_hits(text: str) -> Iterator[Hit]:
     prio = PRIORITY["high_entropy_string"]
     for m in _scan.merged_matches(*_RUN_RES, text):
@@ -301,8 +329,7 @@ def neutral_hits(text: str) -> Iterator[Hit]:
         a = _NEUTRAL_OP_RE.search(text, max(0, s - len(q) - 96), s - len(q))
         if a is None:
             continue
-        words = NAME_WORD_RE.findall(a.group("name"))
-        if any(w.lower() in _NEUTRAL_SKIP for w in words):
+        if random_by_nature(a.group("name")):
             continue
         yield s, e, prio
 

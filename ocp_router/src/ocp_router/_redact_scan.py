@@ -39,7 +39,7 @@ TOKEN_GATES: tuple[re.Pattern[str], ...] = (
         r"|(?<=ops_)eyJ|(?<=lsv2_)(?:pt|sk)_"  # 1Password, LangSmith (service_token)
         r"|(?<=pcsk_)|(?<=ntn_)"  # Pinecone, Notion (service_token)
         r"|(?<=_tkn_)|(?<=_pw_)|(?<=_oauth_)"  # pscale_tkn_, ... (service_token, PlanetScale)
-        r"|(?<=pn[ub]_)|(?<=rubygems_)"  # Prefect, RubyGems (service_token)
+        r"|(?<=pnu_)|(?<=rubygems_)"  # Prefect, RubyGems (service_token)
         r"|(?<=fo1_)|(?<=fm2_)|(?<=fm1[ar]_)"  # Fly.io (service_token)
         r"|(?<=sgp_)|(?<=s(?:gd|gs|lk)_)"  # Sourcegraph (service_token)
         r"|(?<=(?<![A-Za-z0-9_])sk_)[0-9a-f]{8})"  # sk_<48 hex> (service_token, ElevenLabs)
@@ -134,7 +134,6 @@ RARE_PREFIXES = (
     "eyJrIjoi",
     "pscale_",
     "pnu_",
-    "pnb_",
     "rubygems_",
     "fo1_",
     "fm1",  # fm1a_, fm1r_

@@ -1,7 +1,8 @@
 """Secrets `redact` finds in Markdown tables, which notes and summaries use for settings and
-credentials: the cell after a secret's name (`| STRIPE_KEY | ... |`), and the cells of a column
-whose header names one (`| API key |` over `|---|`). The assignment scan calls these where it
-stops at a secret's name that ends a cell.
+credentials: the cell after a secret's name (`| STRIPE_KEY | ... |`), the cells of a column
+whose header names one (`| API key |` over `|---|`), and a random value in the value column of
+a `| key | value |` table, whatever its row is named (`| stripe | 8f3kQ9x... |`). The
+assignment scan calls these where it stops at a secret's name that ends a cell.
 """
 
 from __future__ import annotations
@@ -10,7 +11,14 @@ import re
 from collections.abc import Iterator
 
 from ocp_router._redact_base import PRIORITY, Hit
-from ocp_router._redact_values import chosen_password, classify_name, machine_made, words_of_name
+from ocp_router._redact_phrases import random_by_nature
+from ocp_router._redact_values import (
+    chosen_password,
+    classify_name,
+    high_entropy,
+    machine_made,
+    words_of_name,
+)
 
 __all__ = ["before_cell_end", "table_hits"]
 
@@ -23,6 +31,8 @@ _CELL_KINDS = {
     "secret": "generic_secret_assignment",
     "generic": "generic_secret_assignment",
 }
+# `| key | value |`: the rows name settings, any of which may hold a secret.
+_VALUE_HEADERS = frozenset({"value", "values"})
 
 
 def before_cell_end(text: str, end: int) -> bool:
@@ -64,12 +74,35 @@ def table_hits(text: str, start: int, name_end: int) -> Iterator[Hit]:
     sep_end = _line_end(text, line_end + 1)
     if line_end == len(text) or not _SEPARATOR_RE.fullmatch(text, line_end + 1, sep_end):
         return
-    row_start = sep_end + 1  # a header: its column, row by row, to the end of the table
-    while row_start < len(text) and text[row_start : row_start + 256].lstrip(" \t").startswith("|"):
+    key_value = (
+        words in (("key",), ("keys",))
+        and col + 1 < len(cells) - 1
+        and _cell_value(cells[col + 1]).lower() in _VALUE_HEADERS
+    )
+    for row_start in _rows(text, sep_end + 1):  # a header: its column, to the end of the table
         hit = _table_cell_hit(text, row_start, col, words, name_class)
         if hit is not None:
             yield hit
+        if key_value and (hit := _key_value_hit(text, row_start, col)) is not None:
+            yield hit
+
+
+def _rows(text: str, row_start: int) -> Iterator[int]:
+    """Where each row of a table starts, from `row_start` to the table's end."""
+    while row_start < len(text) and text[row_start : row_start + 256].lstrip(" \t").startswith("|"):
+        yield row_start
         row_start = _line_end(text, row_start) + 1
+
+
+def _key_value_hit(text: str, row_start: int, col: int) -> Hit | None:
+    """A random value (mixed case, digits: what the neutral rule takes after `name:`) in a
+    `| key | value |` row whose name is not of something random by nature (sha256, id)."""
+    s, e = _cell_span(text, row_start, col + 1)
+    v = text[s:e]
+    if any(c.isspace() for c in v) or not high_entropy(v):
+        return None
+    ns, ne = _cell_span(text, row_start, col)
+    return None if random_by_nature(text[ns:ne]) else (s, e, PRIORITY["high_entropy_string"])
 
 
 def _pipe(text: str, pos: int) -> int:
@@ -83,24 +116,31 @@ def _line_end(text: str, pos: int) -> int:
     return len(text) if end < 0 else end
 
 
-def _table_cell_hit(
-    text: str, row_start: int, col: int, words: tuple[str, ...], name_class: str
-) -> Hit | None:
-    """The value in cell `col` of the table row at `row_start`, if it is a secret."""
+def _cell_span(text: str, row_start: int, col: int) -> tuple[int, int]:
+    """Where the text of cell `col` of the table row at `row_start` is, stripped of blanks
+    and quotes; empty when the row has no such cell."""
     s = row_start
     for _ in range(col):
         s = _pipe(text, s) + 1
         if s == 0:
-            return None
+            return row_start, row_start
     e = _pipe(text, s)
     if e < 0 or "\n" in text[s:e]:
-        return None
+        return row_start, row_start
     while s < e and text[s] in " \t":
         s += 1
     while e > s and text[e - 1] in " \t":
         e -= 1
     if e - s >= 2 and text[s] in "`'\"" and text[e - 1] == text[s]:
         s, e = s + 1, e - 1
+    return s, e
+
+
+def _table_cell_hit(
+    text: str, row_start: int, col: int, words: tuple[str, ...], name_class: str
+) -> Hit | None:
+    """The value in cell `col` of the table row at `row_start`, if it is a secret."""
+    s, e = _cell_span(text, row_start, col)
     v = text[s:e]
     if not v or any(c.isspace() for c in v):
         return None

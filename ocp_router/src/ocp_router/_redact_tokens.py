@@ -5,8 +5,12 @@ Discord bot tokens, PEM and age private keys, and a GCP service account's privat
 A token may not follow a letter or digit (it would be the tail of some other name or data). A
 prefix no identifier holds may follow `_` too (GitHub's, glpat-, sk-ant-, sk-or-v1-, Slack's,
 GOCSPX-, pypi-Ag, dop_v1_, shpat_, pscale_, rubygems_): a key glued to a name (key_ghp_...) is
-still a key. After a short prefix (pnu_, sgp_, r8_, hf_) `_` keeps it out: there the prefix is
-more likely the end of a snake_case name.
+still a key. So may a shorter prefix (hf_, npm_, gsk_, AIza, sk_live_, gldt-, pnu_, sgp_) whose
+body looks random there (`glued`): the end of a snake_case name followed by words
+(load_hf_QwenForCausalLM...) does not. Where a body holds `_` itself (r8_), `_` keeps it out.
+
+A Sourcegraph token of the first format is 40 bare hex characters, a commit SHA's shape: it is
+taken only after the word "sourcegraph" on its line (`sourcegraph_hits`).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from dataclasses import dataclass
 
 from ocp_router import _redact_scan as _scan
 from ocp_router._redact_base import PRIORITY, Hit
+from ocp_router._redact_phrases import random_by_nature
 from ocp_router._redact_values import char_classes, is_filler, wordy
 
 __all__ = [
@@ -25,6 +30,7 @@ __all__ = [
     "discord_hits",
     "gcp_hits",
     "pattern_hits",
+    "sourcegraph_hits",
 ]
 
 _Check = Callable[[str], bool]
@@ -46,6 +52,7 @@ class _Pattern:
     check: _Check | None = None
     back: int = 0
     rare: bool = False  # only tried when _redact_scan.may_hold_rare_token says so
+    glued: _Check | None = None  # the regex lets `_` precede; then this check decides
 
 
 def _not_filler(v: str) -> bool:
@@ -186,10 +193,11 @@ TOKEN_PATTERNS: tuple[_Pattern, ...] = (
         "gitlab_token",
         # GitLab's other token types; shorter prefixes, so the body must look random
         re.compile(
-            r"gl(?<![\w-]gl)(?:dt|rt|cbt|ptt|ft|ffct|imt|agent|oas|soat)-[A-Za-z0-9_-]{20,}"
+            r"gl(?<![A-Za-z0-9-]gl)(?:dt|rt|cbt|ptt|ft|ffct|imt|agent|oas|soat)-[A-Za-z0-9_-]{20,}"
             r"(?:\.[0-9a-z]{2}\.?[0-9a-z]{7}(?![\w-]))?"
         ),
         check=_mixed,
+        glued=_mixed,
     ),
     _Pattern(
         "anthropic_key",
@@ -209,9 +217,10 @@ TOKEN_PATTERNS: tuple[_Pattern, ...] = (
     ),
     _Pattern(
         "groq_key",
-        re.compile(r"gsk_(?<![A-Za-z0-9_]gsk_)[A-Za-z0-9]{52}(?![\w-])"),
+        re.compile(r"gsk_(?<![A-Za-z0-9]gsk_)[A-Za-z0-9]{52}(?![\w-])"),
         check=_random_after(4),
         rare=True,
+        glued=_random_after(4),
     ),
     _Pattern(
         "xai_key",
@@ -246,9 +255,10 @@ TOKEN_PATTERNS: tuple[_Pattern, ...] = (
     ),
     _Pattern(
         "stripe_key",
-        re.compile(r"k_(?:live|test|prod)_(?<=(?<![A-Za-z0-9_])[sr]k_...._)[A-Za-z0-9]{16,}"),
+        re.compile(r"k_(?:live|test|prod)_(?<=(?<![A-Za-z0-9])[sr]k_...._)[A-Za-z0-9]{16,}"),
         check=_not_filler,
         back=1,
+        glued=_after_second_underscore,
     ),
     _Pattern(
         "stripe_key",
@@ -257,8 +267,9 @@ TOKEN_PATTERNS: tuple[_Pattern, ...] = (
     ),
     _Pattern(
         "google_api_key",
-        re.compile(r"AIza(?<![\w-]AIza)[0-9A-Za-z_-]{35}(?![\w-])"),
+        re.compile(r"AIza(?<![A-Za-z0-9-]AIza)[0-9A-Za-z_-]{35}(?![\w-])"),
         check=_not_filler,
+        glued=_random_after(4),
     ),
     _Pattern(
         "google_oauth",
@@ -275,8 +286,9 @@ TOKEN_PATTERNS: tuple[_Pattern, ...] = (
     ),
     _Pattern(
         "huggingface_token",
-        re.compile(r"hf_(?<![A-Za-z0-9_]hf_)[A-Za-z0-9]{30,}(?![A-Za-z0-9_])"),
+        re.compile(r"hf_(?<![A-Za-z0-9]hf_)[A-Za-z0-9]{30,}(?![A-Za-z0-9_])"),
         check=_mixed,
+        glued=_mixed,
     ),
     _Pattern(
         "huggingface_token",  # organisation tokens (api_org_): retired in 2023, still in old code
@@ -286,8 +298,9 @@ TOKEN_PATTERNS: tuple[_Pattern, ...] = (
     ),
     _Pattern(
         "npm_token",
-        re.compile(r"npm_(?<![A-Za-z0-9_]npm_)[A-Za-z0-9]{36}(?![A-Za-z0-9_])"),
+        re.compile(r"npm_(?<![A-Za-z0-9]npm_)[A-Za-z0-9]{36}(?![A-Za-z0-9_])"),
         check=_not_filler,
+        glued=_random_after(4),
     ),
     _Pattern(
         "pypi_token",
@@ -373,9 +386,10 @@ TOKEN_PATTERNS: tuple[_Pattern, ...] = (
         "newrelic_key",
         # user (NRAK), admin (NRAA), REST (NRRA), Insights insert/query (NRII/NRIQ), browser
         # (NRJS/NRBR) and synthetics private location (NRSP) keys, as New Relic's own scanner
-        # (rusty-hog) knows them; Insights keys are 32 characters there, 25 in trufflehog's
+        # (rusty-hog) knows them; Insights keys are 32 characters there, 25 in trufflehog's;
+        # gitleaks takes NRAK- keys of either case
         re.compile(
-            r"NR(?<![\w-]NR)(?:AK-[A-Z0-9]{27}|AA-[0-9a-f]{27}|RA-[0-9a-f]{42}"
+            r"NR(?<![\w-]NR)(?:AK-[A-Za-z0-9]{27}|AA-[0-9a-f]{27}|RA-[0-9a-f]{42}"
             r"|I[IQ]-[\w-]{25,32}|(?:JS|BR)-[0-9a-f]{19}|SP-[a-z]{2}\d{2}[0-9a-f]{31})(?![\w-])"
         ),
         check=_filled_after(5),
@@ -403,7 +417,7 @@ TOKEN_PATTERNS: tuple[_Pattern, ...] = (
         rare=True,
     ),
     # Pulumi, Atlassian, Grafana, Sentry, 1Password, LangSmith, Amazon Bedrock, Pinecone,
-    # Heroku, Notion, PlanetScale, Prefect, RubyGems, Fly.io, Sourcegraph: (check, pattern)
+    # Heroku, Notion, PlanetScale, RubyGems, Fly.io, Sourcegraph: (check, pattern)
     *(
         _Pattern("service_token", re.compile(rx), check=check, rare=True)
         for check, rx in (
@@ -460,8 +474,6 @@ TOKEN_PATTERNS: tuple[_Pattern, ...] = (
                 _after_second_underscore,
                 r"pscale_(?<![A-Za-z0-9]pscale_)(?:tkn|pw|oauth)_[\w=.-]{32,64}(?<!\.)(?![\w=-])",
             ),
-            # Prefect: a user's key (pnu_) and a service account's (pnb_)
-            (_random_after(4), r"pn[ub]_(?<![A-Za-z0-9_]pn[ub]_)[A-Za-z0-9]{36}(?![\w-])"),
             (_filled_after(9), r"rubygems_(?<![A-Za-z0-9]rubygems_)[0-9a-f]{48}(?![\w-])"),
             # Fly.io: an org token, and macaroons (after "FlyV1 ", several joined by commas)
             (_random_after(4), r"fo1_(?<![\w-]fo1_)[\w-]{43}(?![\w-])"),
@@ -470,14 +482,24 @@ TOKEN_PATTERNS: tuple[_Pattern, ...] = (
                 r"fm(?:1[ar]_(?<![\w+/-]fm1[ar]_)|2_(?<![\w+/-]fm2_))[A-Za-z0-9+/]{100,}={0,3}"
                 r"(?:,fm(?:1[ar]|2)_[A-Za-z0-9+/]{20,}={0,3})*(?![\w+/=-])",
             ),
-            # Sourcegraph: sgp_<instance id>_ (v3), sgp_ (v2; v1 was 40 bare hex, a commit
-            # SHA's shape), and its Cody Gateway, license and subscription tokens
-            (
-                _after_last_underscore,
-                r"sgp_(?<![A-Za-z0-9_]sgp_)(?:[0-9a-fA-F]{16}_|local_)?[0-9a-fA-F]{40}(?![\w-])",
-            ),
+            # Sourcegraph's Cody Gateway, license and subscription tokens
             (_filled_after(4), r"s(?:gd|gs|lk)_(?<![A-Za-z0-9_]s.._)[0-9a-f]{64}(?![\w-])"),
         )
+    ),
+    _Pattern(
+        "service_token",  # Prefect API keys (gitleaks and trufflehog know pnu_ alone)
+        re.compile(r"pnu_(?<![A-Za-z0-9]pnu_)[A-Za-z0-9]{36}(?![\w-])"),
+        check=_random_after(4),
+        rare=True,
+        glued=_random_after(4),
+    ),
+    _Pattern(
+        # Sourcegraph: sgp_<instance id>_ (v3), sgp_ (v2); v1: `sourcegraph_hits`
+        "service_token",
+        re.compile(r"sgp_(?<![A-Za-z0-9]sgp_)(?:[0-9a-fA-F]{16}_|local_)?[0-9a-fA-F]{40}(?![\w-])"),
+        check=_after_last_underscore,
+        rare=True,
+        glued=_random_after(4),
     ),
     _Pattern(
         "service_token",  # Twilio API keys; not rare: "SK" is in every TASK and DISK
@@ -534,5 +556,26 @@ def pattern_hits(text: str) -> Iterator[Hit]:
         prio = PRIORITY[p.kind]
         for m in p.regex.finditer(text):
             start, end = m.span(p.group)
-            if p.check is None or p.check(text[start - p.back : end]):
-                yield start - p.back, end, prio
+            start -= p.back
+            check = p.glued if p.glued and start and text[start - 1] == "_" else p.check
+            if check is None or check(text[start:end]):
+                yield start, end, prio
+
+
+# Sourcegraph's first tokens: 40 hex characters, after "sourcegraph" on the same line (gitleaks
+# takes any 40 hex in a text that says it) and not in a path, a ref or a URL (.../commit/<sha>).
+_HEX40_RE = re.compile(r"(?<![\w/@#.:=-])[0-9a-f]{40}(?![\w-])")
+_SOURCEGRAPH_REACH = 80  # characters after the word where the token may stand
+
+
+def sourcegraph_hits(text: str, lowered: str) -> Iterator[Hit]:
+    i = lowered.find("sourcegraph")
+    while i >= 0:
+        after = i + len("sourcegraph")
+        end = lowered.find("\n", after, after + _SOURCEGRAPH_REACH)
+        for m in _HEX40_RE.finditer(text, after, end if end >= 0 else after + _SOURCEGRAPH_REACH):
+            v = m.group()
+            if is_filler(v) or v.isdigit() or random_by_nature(text[after : m.start()]):
+                continue  # "sourcegraph commit <sha>", "sourcegraph rev <sha>"
+            yield m.start(), m.end(), PRIORITY["service_token"]
+        i = lowered.find("sourcegraph", after)

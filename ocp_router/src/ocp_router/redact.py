@@ -35,10 +35,12 @@ What is detected (kind in brackets):
   legacy eyJrIjoi keys, Sentry sntrys_/sntryu_, 1Password ops_ and Secret Keys A3-, LangSmith
   lsv2_pt_/lsv2_sk_, Twilio SK<32 hex>, Amazon Bedrock ABSK/bedrock-api-key-, ElevenLabs sk_<48
   hex>, Pinecone pcsk_, Heroku HRKU-AA, Notion ntn_, PlanetScale
-  pscale_tkn_/pscale_pw_/pscale_oauth_, Prefect pnu_/pnb_, RubyGems rubygems_, Fly.io fo1_ and
-  fm1a_/fm1r_/fm2_ macaroons, Sourcegraph sgp_/sgd_/slk_/sgs_ (``service_token``); age secret keys
+  pscale_tkn_/pscale_pw_/pscale_oauth_, Prefect pnu_, RubyGems rubygems_, Fly.io fo1_ and
+  fm1a_/fm1r_/fm2_ macaroons, Sourcegraph sgp_/sgd_/slk_/sgs_ and, after the word "sourcegraph" on
+  its line, the 40 hex characters of its first format (``service_token``); age secret keys
   (``private_key``); JWTs, three base64url segments with the header starting ``eyJ`` (``jwt``). A
-  token may follow ``_`` where its prefix is one no identifier holds (``key_ghp_...``).
+  token may follow ``_`` where its prefix is one no identifier holds (``key_ghp_...``), or a
+  shorter one (hf_, npm_, gsk_, AIza, sk_live_, gldt-, pnu_, sgp_) with a random body.
 - HTTP credentials: ``Authorization: Bearer <token>`` / ``Authorization: Token <token>`` and
   random-looking bearer tokens elsewhere (``bearer_token``); ``Authorization: Basic ...`` and
   ``curl -u user:pass`` (``basic_auth``, the user is kept).
@@ -79,9 +81,11 @@ What is detected (kind in brackets):
   (``generic_secret_assignment``); a password a person chose (letters, a digit and a symbol,
   or both cases: not Argon2id or 1Password) in "password X", "reset the password to X", "the
   password is now X", "the password was set to X", "staging password: X", and after creds or
-  a login ("DB creds are admin / X", "login with admin:X", "sign in as ops / X", the user
-  kept) (``password_assignment``). In a Markdown table, the same values in the cell after a
-  secret's name (``| STRIPE_KEY | ... |``) or under a header that names one (``| API key |``).
+  a login ("DB creds are admin / X", "login with admin:X", "sign in as ops / X", "logged in
+  as deploy:X", the user kept) (``password_assignment``). In a Markdown table, the same values
+  in the cell after a secret's name (``| STRIPE_KEY | ... |``) or under a header that names one
+  (``| API key |``), and under ``| key | value |`` a high-entropy value whatever its row is
+  named, unless the name says random (sha256, id) (``high_entropy_string``).
 - Passwords without an assignment: prose ("the prod db password is ..."), ``IDENTIFIED BY
   '...'``, ``ConvertTo-SecureString "..."``, netrc ``password ...``, .pgpass lines, and
   commands that take one: ``mysql -p...``, ``sshpass -p``, ``docker/podman/helm login -p``,
@@ -161,8 +165,14 @@ from ocp_router import (
 )
 from ocp_router._redact_assignments import KEYWORDS, assignment_hits, xml_hits
 from ocp_router._redact_base import KINDS, MARKER_OPEN, MARKERS, PRIORITY, Hit
-from ocp_router._redact_phrases import auth_hits, connection_hits, neutral_hits, phrase_hits
-from ocp_router._redact_tokens import discord_hits, gcp_hits, pattern_hits
+from ocp_router._redact_phrases import (
+    auth_hits,
+    connection_hits,
+    neutral_hits,
+    phrase_hits,
+    sign_in_hits,
+)
+from ocp_router._redact_tokens import discord_hits, gcp_hits, pattern_hits, sourcegraph_hits
 
 __all__ = [
     "KINDS",
@@ -237,6 +247,7 @@ def _hits(text: str) -> Iterator[Hit]:
     found: set[str] = set()
     spans = _redact_scan.keyword_spans(lowered, KEYWORDS, found)
     yield from pattern_hits(text)
+    yield from sourcegraph_hits(text, lowered)
     if "." in text:
         yield from discord_hits(text)
     if "key" in found and '"private_key' in text and "service_account" in text:
@@ -248,6 +259,7 @@ def _hits(text: str) -> Iterator[Hit]:
     if "://" in text and "@" in text:
         yield from connection_hits(text)
     yield from phrase_hits(text, lowered, "pass" in found or "pw" in found)
+    yield from sign_in_hits(text, lowered)
     yield from neutral_hits(text)
 
 
