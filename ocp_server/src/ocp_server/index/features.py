@@ -61,7 +61,7 @@ from ocp_server.index.hits import (
     reduce_max,
     saturated_sums,
 )
-from ocp_server.index.lexical import FileClass, Snapshot
+from ocp_server.index.lexical import FileClass, Snapshot, file_stem
 from ocp_server.index.lexicon import defined_hash, name_hash, term_hash
 from ocp_server.index.proximity import subject_window
 from ocp_server.index.query import Query
@@ -71,6 +71,7 @@ __all__ = [
     "ChunkScores",
     "FEATURES",
     "candidate_features",
+    "named_files",
 ]
 
 FEATURES: tuple[str, ...] = (
@@ -132,10 +133,9 @@ HISTORY_COMMITS = 30
 #: Choosing a file's chunk: how much the share of the query's phrases it holds adds to BM25
 #: (doc comment -> function on the dev sets: chunk hits 0.91 without, 0.97 with).
 CHOICE_PHRASES = 2.0
-#: In a lookup of one name (`Query.one_name`), its exact definition gains this much, twice a
-#: name merely holding its words: "status" shows `status`, not `sendStatus`. Not in a lookup
-#: of more words: "GenMarkdownTree custom filePrepender" wants GenMarkdownTreeCustom.
-CHOICE_EXACT = 2.0
+#: In a query of nothing but names (`Query.only_names`), how much a chunk's names outweigh its
+#: words: a tenth of a name's share is worth more than any chunk's BM25.
+CHOICE_NAMES_ORDER = 10.0
 #: A prose file that is a changelog or release notes (CHANGES.md, History.md, NEWS, a fragment
 #: in changelog/): it restates commit messages nearly word for word, so it matches a request
 #: about code better than the code does (express: History.md in the top 6 of 25 of 150 commit
@@ -331,12 +331,15 @@ def candidate_features(
 
     similar, changes = _history(snap, keys, qtf, as_of)
 
-    # ---- candidates: the best by each of the main signals
+    # ---- candidates: the files it names, and the best by each of the main signals
     evidence = (file_bm25 > 0) | (path > 0) | (defines > 0) | (similar > 0)
+    chosen = np.zeros(n_files, dtype=bool)
+    named_paths = named_files(snap, query)
+    chosen[named_paths] = True
     if allowed is not None:
         evidence &= allowed
+        chosen &= allowed
     pool = evidence.nonzero()[0]
-    chosen = np.zeros(n_files, dtype=bool)
     for signal in (file_bm25, chunk_best, path, defines, similar):
         values = signal[pool]
         positive = values > 0
@@ -418,6 +421,10 @@ def candidate_features(
     relative = x[:, _RELATIVE]
     top = reduce_max(relative, axis=0, initial=0.0)
     x[:, _RELATIVE] = relative / np.where(top > 0, top, 1.0)
+    if query.only_files and len(named_paths):
+        # "src/app.ts" asks for the file: each shows from its start (no chunk scores)
+        empty = np.zeros(0, dtype=np.intp)
+        return cand, x, ChunkScores(empty, np.zeros(0)), ch, term_list
     named = _NameEvidence(lk[0], lk[1], cover_w) if lk else None
     choice = _chunk_choice(query, (hit, where, seen), chunk_scores, cph, named)
     return cand, x, choice, ch, term_list
@@ -434,6 +441,24 @@ def _changelogs(snap: Snapshot) -> npt.NDArray[np.bool_]:
         found[at] = [_is_changelog(snap.paths[f]) for f in at.tolist()]
         snap.derived[key] = found
     return found
+
+
+def named_files(snap: Snapshot, query: Query) -> Ints:
+    """The files `query` names by path or file name (`src/click/termui.py`, `termui.py`, an
+    absolute path into the workspace), ascending; case aside, as agents write them."""
+    found: set[int] = set()
+    for written in query.files:
+        name = written.removeprefix("./").lower()
+        matches: dict[int, int] = {}  # file -> how much of its path the name matched
+        for i in snap.stems.get(file_stem(name), ()):
+            path = snap.paths[i].lower()
+            if path == name or path.endswith("/" + name) or name.endswith("/" + path):
+                matches[int(i)] = min(len(path), len(name))
+        # `a/vitest.config.ts` names that file, not the workspace's own `vitest.config.ts`,
+        # whose path the name also ends with (as an absolute path ends with the file's)
+        most = max(matches.values(), default=0)
+        found.update(i for i, matched in matches.items() if matched == most)
+    return np.array(sorted(found), dtype=np.int64)
 
 
 @lru_cache(maxsize=65536)
@@ -479,15 +504,28 @@ def _chunk_choice(
     inside = seen[names.docs]
     named = doc_sums(where[names.docs[inside]], share[names.term[inside]], len(hit))
     inside = seen[defined.docs]
-    exact = CHOICE_EXACT if query.one_name else 1.0
-    named[where[defined.docs[inside]]] = exact
+    exact = where[defined.docs[inside]]
+    if query.only_names:
+        # a query of nothing but names wants exactly what it names: a definition of it gains
+        # on top of its name's share, so "status" shows `status` before `sendStatus` and
+        # "Context.invoke" the `invoke` scoped in Context before Command's (with plain words
+        # besides, a name holding more of them wins: "GenMarkdownTree custom filePrepender"
+        # shows GenMarkdownTreeCustom); and what a chunk's names hold orders the chunks, its
+        # words only break ties: `LocalPath.dirpath` must not show the LocalPath class, whose
+        # names hold less of the query but whose body more of its words
+        defines = np.zeros(len(hit), dtype=bool)
+        defines[exact] = True
+        named = (named + defines) * CHOICE_NAMES_ORDER
+    else:
+        named[exact] = 1.0
     boost = float(reduce_max(score, initial=0.0)) + 1.0
     score += boost * named
     if len(defined.docs):
         # definitions that hold no query term (score 0) join the chunks held
         extra = _ascending_distinct(defined.docs[~inside])
         slots = hit.searchsorted(extra)
-        return ChunkScores(np.insert(hit, slots, extra), np.insert(score, slots, boost * exact))
+        alone = boost * (CHOICE_NAMES_ORDER if query.only_names else 1.0)
+        return ChunkScores(np.insert(hit, slots, extra), np.insert(score, slots, alone))
     return ChunkScores(hit, score)
 
 

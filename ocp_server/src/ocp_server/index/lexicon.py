@@ -57,9 +57,9 @@ MAX_WORD_CHARS = 64
 
 _WORD = re.compile(r"[^\W\d]\w*|\d+")
 _PARTS = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+|[^\W\d_A-Za-z]+")
-# Spans a person writes as code: `backticked`, or a token that is dotted.names, snake_case,
-# camelCase or a call(). Tokens are looked at one by one (each short), so no pattern ever runs
-# over a long unbroken string.
+# Spans a person writes as code: `backticked`, or a token that is dotted.names, a::path,
+# snake_case, camelCase or a call(). Tokens are looked at one by one (each short), so no
+# pattern ever runs over a long unbroken string.
 _BACKTICKED = re.compile(r"`([^`\n]{1,80})`")
 _TOKEN_EDGES = "\"'()[]{}<>,;:!?*"
 _CAMEL_HUMP = re.compile(r"[a-z][A-Z]")
@@ -176,7 +176,13 @@ def _code_spans(text: str) -> list[str]:
         token = token.strip(_TOKEN_EDGES + ".")
         if not token or token[0].isdigit():
             continue
-        if called or "_" in token.strip("_") or "." in token or _CAMEL_HUMP.search(token):
+        if (
+            called
+            or "_" in token.strip("_")
+            or "." in token
+            or "::" in token  # Rust, C++, PHP, Ruby: `Searcher::new`
+            or _CAMEL_HUMP.search(token)
+        ):
             spans.append(token)
     return spans
 

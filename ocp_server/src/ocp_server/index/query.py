@@ -21,6 +21,7 @@ from ocp_server.index.lexicon import (
     pairs,
     terms,
     terms_by_word,
+    words,
 )
 
 __all__ = ["LOOKUP_PLAIN_WORDS", "LOOKUP_WORDS", "Query", "parse_query"]
@@ -31,6 +32,19 @@ LOOKUP_WORDS = 3
 #: collected a test item." describes a function, it does not name one (doc comments on the dev
 #: sets: Hit@1 0.992 -> 0.993, Hit@10 0.998 -> 1.000; commit queries unchanged).
 LOOKUP_PLAIN_WORDS = 5
+#: Words that phrase a lookup rather than name what it looks for: "where is the status
+#: function", "def echo", "class Option". A lookup whose other words are all these (or stop
+#: words) names one thing; "No such option" is a phrase, not a lookup of `option`.
+LOOKUP_PHRASING = frozenset(
+    """where is are the a an def fn func defined definition declared declaration class
+function method struct interface trait enum impl""".split()
+)
+#: A file named in a query: a path (`src/click/termui.py`, `./lib/x.js`) or a file name with
+#: an extension (`termui.py`, `Cargo.toml`), a `:line` or `:start-end` after it dropped.
+_FILE_NAMED = re.compile(
+    r"(?<![\w./-])((?:\.{0,2}/)?(?:[\w.-]+/)*[\w-][\w.-]*\.[A-Za-z][\w]{0,9}|(?:[\w.-]+/)+[\w.-]+)"
+    r"(?::\d+(?:-\d+)?)?(?![\w/-])"
+)
 _TEST_QUERY = re.compile(
     r"\b(?:tests?|testing|tested|flaky|fixtures?|coverage|asserts?|assertions?|specs?|"
     r"regression|unit|e2e)\b",
@@ -74,7 +88,13 @@ class Query(NamedTuple):
     wants_changelog: bool
     lookup: bool  # a few words naming something: its definitions are the chunks to show
     definitions_first: bool  # a lookup naming code outright: files defining it go first
-    one_name: bool  # a lookup of one word: its exact definitions before names holding it
+    #: a lookup of nothing but names ("status", `Context.invoke`, "where is parse_config"): an
+    #: exact definition is shown before definitions whose names merely hold its words
+    only_names: bool
+    #: files a lookup names by path or file name, as written: they come first (in a longer
+    #: request a file's name is a clue among others, and `stem_named` weighs it)
+    files: tuple[str, ...]
+    only_files: bool  # it is nothing but such names ("src/app.ts", "termui.py:40")
     originals: dict[str, str]  # stemmed term -> the query word it came from
 
     @property
@@ -103,13 +123,23 @@ def parse_query(text: str) -> Query:
     # (short queries built from the dev sets: commit subjects' first three content words
     # MRR@10 0.501 -> 0.575, a doc comment's three 0.812 -> 0.954, a name spelt as words
     # 0.822 -> 0.862, names as written unchanged; `scripts/short_queries.py`).
-    one_name = lookup and len(content) == 1
+    named = [w for w in content if w.lower() not in LOOKUP_PHRASING]
+    one_name = (
+        lookup
+        and len(named) == 1
+        and all(w in named or w.lower() in LOOKUP_PHRASING for w, _ in by_word)
+    )
     definitions_first = one_name or (lookup and bool(identifiers))
+    as_code = {w.lower() for i in identifiers for w in words(i)}
+    only_names = one_name or (lookup and all(w.lower() in as_code for w in named))
     if lookup:
         # "verify token" names verify_token as surely as `verify_token` does: its definitions
         # are what to show, and `defines_named` weighs them
-        identifiers += [w for w in content if len(w) > 2]
+        identifiers += [w for w in named if len(w) > 2]
         identifiers += [f"{a}_{b}" for a, b in zip(content, content[1:], strict=False)]
+    files = tuple(dict.fromkeys(m.group(1) for m in _FILE_NAMED.finditer(text)))
+    in_files = {w.lower() for f in files for w in words(f)}
+    only_files = bool(files) and all(w.isdigit() or w.lower() in in_files for w in named)
     return Query(
         text=text,
         counts=Counter(seq),
@@ -124,6 +154,8 @@ def parse_query(text: str) -> Query:
         wants_changelog=_asks(_CHANGELOG_QUERY, text, lower),
         lookup=lookup,
         definitions_first=definitions_first,
-        one_name=one_name,
+        only_names=only_names,
+        files=files if lookup or only_files else (),
+        only_files=only_files,
         originals=originals,
     )

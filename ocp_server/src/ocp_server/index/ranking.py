@@ -19,7 +19,7 @@ from typing import NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-from ocp_server.index.features import FEATURES, ChunkScores, candidate_features
+from ocp_server.index.features import FEATURES, ChunkScores, candidate_features, named_files
 from ocp_server.index.hits import Floats, Hits, Ints
 from ocp_server.index.lexical import Snapshot
 from ocp_server.index.query import Query
@@ -108,5 +108,11 @@ def rank(
         # learned weight of `defines_named` already counts it.
         defines = x[:, FEATURES.index("defines_named")] > 0
         scores = scores + defines * (float(np.ptp(scores)) + 1.0)
+    if query.files and len(cand):
+        # a file the query names by its path or name ("termui.py", "src/app.ts:40") is what
+        # it asks for, before any file its words match
+        named = np.zeros(snap.n_files, dtype=bool)
+        named[named_files(snap, query)] = True
+        scores = scores + named[cand] * (float(np.ptp(scores)) + 1.0)
     order = (-scores).argsort(kind="stable")
     return Ranked(cand[order], scores[order], chunk_scores, ch, term_list)

@@ -1,0 +1,192 @@
+"""Queries an agent types besides requests in prose, on the six development corpora: a file's
+path or name, a method qualified by its class, an error message it saw.
+
+    uv run python scripts/agent_queries.py
+
+The benchmark's requests are commit messages and doc comments. These sets are built from the
+same corpora's code and doc-comment queries (no history, no other repository), each query with
+the files, and where there is one the lines, it should find:
+
+- path: a source file's path as written (`src/click/termui.py`), every 7th file;
+- file name: that file's name alone (`termui.py`), every file of that name relevant;
+- qualified: a doc-comment query's method qualified by its class as the index scopes it,
+  `Context.invoke` (Rust: `Searcher::search_slice`);
+- message: an error message the code raises or returns (`raise UsageError("...")`,
+  `errors.New`, `fmt.Errorf`, `new Error`, `err!`/`anyhow!`/`panic!`), its placeholders
+  (`{}`, `%q`, `${x}`) dropped, at least three words; the files holding it relevant, and its line.
+
+Per set and corpus: MRR@10 of files, and Hit@1 of lines (the first result's lines hold the
+method or the message) where the set has lines.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import re
+import sys
+import tempfile
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+
+from ocp_server.index.workspace import WorkspaceIndex
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from train_ranker import BENCH, _corpus_root  # noqa: E402
+
+PATH_EVERY = 7
+MAX_MESSAGES = 60
+_MESSAGE = re.compile(
+    r"(?:raise \w+\(|errors\.New\(|fmt\.Errorf\(|new \w*Error\(|(?:anyhow|err|panic|format_err)!\()"
+    r"\s*f?([\"'`])((?:(?!\1).){12,120})\1"
+)
+_PLACEHOLDER = re.compile(r"\{[^}]*\}|%[-+ #0-9.]*[a-zA-Z]|\$\{[^}]*\}")
+_SEPARATOR = {".rs": "::"}
+
+
+class Case(NamedTuple):
+    text: str
+    relevant: set[str]
+    lines: tuple[str, int, int] | None  # what the first result should show: (path, first, last)
+
+
+def _source_files(root: Path, extensions: list[str]) -> list[str]:
+    wanted = {e.lower() for e in extensions}
+    return sorted(
+        p.relative_to(root).as_posix()
+        for p in root.rglob("*")
+        if p.is_file() and p.suffix.lower() in wanted and ".git" not in p.parts
+    )
+
+
+_TEST_PATH = re.compile(r"(^|/)(tests?|testing|__tests__|testdata)/|_test\.|\.test\.|test_")
+
+
+def _is_test(path: str) -> bool:
+    return _TEST_PATH.search(path) is not None
+
+
+def path_cases(files: list[str]) -> dict[str, list[Case]]:
+    by_name: dict[str, set[str]] = {}
+    for f in files:
+        by_name.setdefault(f.rsplit("/", 1)[-1], set()).add(f)
+    picked = files[::PATH_EVERY]
+    return {
+        "path": [Case(f, {f}, None) for f in picked],
+        "file name": [Case(n, by_name[n], None) for n in {f.rsplit("/", 1)[-1] for f in picked}],
+    }
+
+
+def message_cases(root: Path, files: list[str]) -> list[Case]:
+    texts = {f: (root / f).read_text("utf-8", errors="replace") for f in files}
+    found: dict[str, tuple[str, int]] = {}
+    for f in files:
+        if _is_test(f):
+            continue
+        for m in _MESSAGE.finditer(texts[f]):
+            words = _PLACEHOLDER.sub(" ", m.group(2))
+            message = " ".join(words.replace("\\n", " ").split()).strip(" :.,'\"")
+            if len(message.split()) >= 3 and message not in found:
+                found[message] = (f, texts[f].count("\n", 0, m.start()) + 1)
+    cases = []
+    for message, (f, line) in sorted(found.items(), key=lambda item: item[1]):
+        relevant = {g for g in files if message in texts[g]} or {f}
+        cases.append(Case(message, relevant, (f, line, line)))
+    return cases[:: max(1, len(cases) // MAX_MESSAGES)][:MAX_MESSAGES]
+
+
+async def qualified_cases(index: WorkspaceIndex, corpus: str) -> list[Case]:
+    cases = []
+    lines = (BENCH / "queries" / f"{corpus}.docstrings.jsonl").read_text("utf-8").splitlines()
+    for line in lines:
+        q = json.loads(line)
+        at = q["relevant_span"]
+        async with index.db.execute(
+            "SELECT c.scope FROM chunks c JOIN files f ON f.id = c.file_id WHERE f.path = ? "
+            "AND c.symbol = ? AND c.start_line <= ? AND c.end_line >= ? AND c.scope != ''",
+            (at["path"], q["function"], at["end_line"], at["start_line"]),
+        ) as cursor:
+            row = await cursor.fetchone()
+        if row is None:
+            continue
+        separator = _SEPARATOR.get(Path(at["path"]).suffix, ".")
+        scope = str(row[0]).split(".")[-1].split("::")[-1]
+        text = f"{scope}{separator}{q['function']}"
+        where = (at["path"], at["start_line"], at["end_line"])
+        cases.append(Case(text, set(q["relevant_files"]), where))
+    return cases
+
+
+async def corpus_table(
+    entry: dict[str, object], cache: Path, show: str | None = None
+) -> dict[tuple[str, str], float]:
+    """(set, metric) -> value on one corpus."""
+    root = _corpus_root(entry, cache)
+    files = _source_files(root, list(entry["source_ext"]))  # type: ignore[call-overload]
+    out: dict[tuple[str, str], float] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        index = await WorkspaceIndex.open(root, Path(tmp) / "ocp.db")
+        try:
+            await index.update()
+            sets = path_cases(files)
+            sets["qualified"] = await qualified_cases(index, str(entry["name"]))
+            sets["message"] = message_cases(root, files)
+            for set_name, cases in sets.items():
+                rr, shown = [], []
+                for case in cases:
+                    results = (await index.search(case.text, k=20, refresh=False)).results
+                    paths = list(dict.fromkeys(r.path for r in results))[:10]
+                    found = (1 / (i + 1) for i, p in enumerate(paths) if p in case.relevant)
+                    rr.append(next(found, 0.0))
+                    if case.lines is not None:
+                        path, first, last = case.lines
+                        top = results[0] if results else None
+                        shown.append(
+                            top is not None
+                            and top.path == path
+                            and top.start_line <= last
+                            and top.end_line >= first
+                        )
+                    if set_name == show and (rr[-1] < 1 or (shown and not shown[-1])):
+                        top_hits = [f"{r.path}:{r.start_line} {r.symbol}" for r in results[:3]]
+                        print(f"{entry['name']}: {case.text!r} wants {case.lines or case.relevant}")
+                        print(f"    got {top_hits}")
+                out[set_name, "n"] = len(cases)
+                out[set_name, "MRR@10"] = float(np.mean(rr)) if rr else float("nan")
+                if shown:
+                    out[set_name, "lines Hit@1"] = float(np.mean(shown))
+        finally:
+            await index.close()
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        default=Path.home() / ".cache" / "ocp-bench" / "ranker-corpora",
+        help="where the corpora are unpacked",
+    )
+    parser.add_argument("--show", metavar="SET", help="print each miss of one set")
+    args = parser.parse_args(argv)
+    manifest = json.loads((BENCH / "manifest.json").read_text("utf-8"))
+    names = [str(e["name"]) for e in manifest["corpora"]]
+    tables = [asyncio.run(corpus_table(e, args.cache, args.show)) for e in manifest["corpora"]]
+    print(f"| set | metric | {' | '.join(names)} | mean |")
+    print("|---|---|" + "---|" * (len(names) + 1))
+    for key in tables[0]:
+        values = [t.get(key, float("nan")) for t in tables]
+        if key[1] == "n":
+            print(f"| {key[0]} | queries | {' | '.join(str(int(v)) for v in values)} | |")
+            continue
+        cells = " | ".join(f"{v:.3f}" for v in values)
+        print(f"| {key[0]} | {key[1]} | {cells} | {np.nanmean(values):.3f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

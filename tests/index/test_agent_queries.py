@@ -1,0 +1,138 @@
+"""What agents type besides requests in prose: a file's path or name, a method qualified by its
+class, a phrase. Each case failed on the ranking before 2026-12-05 (`scripts/agent_queries.py`
+measures them on the development corpora)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ocp_server.index.query import parse_query
+from ocp_server.index.workspace import WorkspaceIndex
+
+ROUTER_PY = '''"""Routes requests to handlers."""
+
+import re
+
+
+def route(path, table):
+    """The handler whose pattern matches `path`."""
+    for pattern, handler in table:
+        if re.fullmatch(pattern, path):
+            return handler
+    raise LookupError(path)
+'''
+
+APP_PY = '''"""The application: its router, its settings and its views."""
+
+from lib.router import route
+
+
+def serve(path):
+    """Serve a request: the router picks the view, the view renders it."""
+    return route(path, VIEWS)(path)
+'''
+
+CONFIG_TS = "export default { test: { environment: 'node' } }\n"
+
+CLI_PY = '''class Command:
+    """A command line command."""
+
+    def invoke(self, ctx):
+        """Run the command's callback with the context's parameters."""
+        return ctx.invoke(self.callback, **ctx.params)
+
+
+class Context:
+    """What a command runs in: its parameters, its parent, its settings, and the objects
+    that invoke needs when a command is invoked."""
+
+    def __init__(self, command, params):
+        self.command = command
+        self.params = params
+
+    def invoke(self, callback, **kwargs):
+        """Call `callback` with `kwargs`."""
+        return callback(**kwargs)
+'''
+
+
+async def _search(
+    tmp_path: Path, files: dict[str, str], query: str
+) -> list[tuple[str, int, str | None]]:
+    root = tmp_path / "ws"
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    index = await WorkspaceIndex.open(root, tmp_path / "ocp.db")
+    try:
+        await index.update()
+        results = (await index.search(query, k=5, refresh=False)).results
+    finally:
+        await index.close()
+    return [(r.path, r.start_line, r.symbol) for r in results]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "lib/router.py",
+        "router.py",
+        "./lib/router.py",
+        "lib/router.py:7",
+        "/home/me/ws/lib/router.py",
+    ],
+)
+async def test_a_file_named_by_its_path_or_name_comes_first_from_its_start(
+    tmp_path: Path, query: str
+) -> None:
+    """app.py holds the words "lib", "router" and "py" more often than router.py itself; a
+    query naming the file wants the file (it came second, shown at its `route` function)."""
+    hits = await _search(tmp_path, {"lib/router.py": ROUTER_PY, "app.py": APP_PY}, query)
+    assert hits[0][:2] == ("lib/router.py", 1)
+
+
+async def test_a_path_names_its_own_file_not_another_its_name_ends_with(tmp_path: Path) -> None:
+    files = {"vitest.config.ts": CONFIG_TS, "runtime/fastly/vitest.config.ts": CONFIG_TS}
+    hits = await _search(tmp_path, files, "runtime/fastly/vitest.config.ts")
+    assert hits[0][0] == "runtime/fastly/vitest.config.ts"
+    assert (await _search(tmp_path / "2", files, "vitest.config.ts"))[0][0] in files
+
+
+async def test_a_word_ending_in_a_dot_and_letters_names_no_file_when_none_is_named_so(
+    tmp_path: Path,
+) -> None:
+    """ "Context.invoke" reads as a file name too; no file is named so, and it is a lookup."""
+    assert parse_query("Context.invoke").files == ("Context.invoke",)
+    hits = await _search(tmp_path, {"cli.py": CLI_PY, "app.py": APP_PY}, "Context.invoke")
+    assert hits[0][0] == "cli.py"
+
+
+@pytest.mark.parametrize("query", ["Context.invoke", "Context::invoke", "`Context.invoke`"])
+async def test_a_method_qualified_by_its_class_shows_that_classs_method(
+    tmp_path: Path, query: str
+) -> None:
+    """Both classes define `invoke`, and Context's docstring holds "invoke" too: the method
+    scoped in Context is what the query names (it showed the Context class, or Command's
+    invoke)."""
+    hits = await _search(tmp_path, {"cli.py": CLI_PY}, query)
+    assert hits[0] == ("cli.py", 17, "invoke")
+
+
+@pytest.mark.parametrize(
+    ("query", "one_name"),
+    [
+        ("No such option", False),  # a phrase: "no such" is no way of asking for a definition
+        ("where is status", True),
+        ("def echo", True),
+        ("class Option", True),
+        ("status", True),
+        ("get type", False),  # "type" may be half of a name
+    ],
+)
+def test_only_words_that_phrase_a_lookup_leave_it_a_lookup_of_one_name(
+    query: str, one_name: bool
+) -> None:
+    parsed = parse_query(query)
+    assert (parsed.definitions_first and parsed.only_names) is one_name
