@@ -20,13 +20,15 @@ HARD = "design the architecture of our payment service: sharding, consistency, f
 SEEN_WITHIN = 5.0
 
 
-def _paid_router(paid: AnthropicBackend | OpenAIBackend, **kw: float) -> OCPRouter:
-    return OCPRouter(local=None, paid=paid, top_model=None, **kw)
+def _paid_router(paid: AnthropicBackend | OpenAIBackend, total_timeout: float = 300) -> OCPRouter:
+    return OCPRouter(local=None, paid=paid, top_model=None, total_timeout=total_timeout)
 
 
-async def _cancel_when_asked(router: OCPRouter, fake: FakeServer, **route: str) -> float:
+async def _cancel_when_asked(
+    router: OCPRouter, fake: FakeServer, force: str | None = None
+) -> float:
     """Start a route, cancel it once the fake has the request; the monotonic cancel time."""
-    task = asyncio.create_task(router.route(HARD, **route))
+    task = asyncio.create_task(router.route(HARD, force=force))
     while not fake.requests:
         await asyncio.sleep(0.01)
     await asyncio.sleep(0.05)  # the fake is answering now (thinking, or streaming)
