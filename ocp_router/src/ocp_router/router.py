@@ -417,27 +417,23 @@ class OCPRouter:
                         # Settled: the real cost is in the ledger now (or there was none).
                         await self._release(reserved)
         except asyncio.CancelledError:
-            run.attempts.append(
-                await self._cut_short(
-                    current,
-                    started,
-                    run,
-                    "cancelled",
-                    "the caller cancelled the route while this model was answering",
-                    "CancelledError",
-                )
+            await self._cut_short(
+                current,
+                started,
+                run,
+                "cancelled",
+                "the caller cancelled the route while this model was answering",
+                "CancelledError",
             )
             raise
         except TimeoutError:
-            run.attempts.append(
-                await self._cut_short(
-                    current,
-                    started,
-                    run,
-                    "error",
-                    f"the router's total time limit of {self.total_timeout:g}s ran out",
-                    BackendTimeout.__name__,
-                )
+            await self._cut_short(
+                current,
+                started,
+                run,
+                "error",
+                f"the router's total time limit of {self.total_timeout:g}s ran out",
+                BackendTimeout.__name__,
             )
         summary = (
             "; ".join(f"{a.backend} {a.model}: {a.error}" for a in run.attempts if a.error)
@@ -484,31 +480,31 @@ class OCPRouter:
         outcome: str,
         why: str,
         error: str,
-    ) -> Attempt:
-        """The attempt in flight when the route stopped (cancelled, out of time), with what a
-        paid call on the wire is billed for already."""
+    ) -> None:
+        """Record the attempt in flight when the route stopped (cancelled, out of time), with
+        what a paid call on the wire is billed for already, then charge that to the ledger
+        (after recording: a second cancel while charging loses the charge, not the trace)."""
         tier, model = current
         took = round((time.perf_counter() - started) * 1000, 3)
-        cost, estimated = await self._bill_cut(run, model)
-        return Attempt(
-            tier, self._backend_label(tier), model, outcome, took, why, error, cost, estimated
+        cost, estimated = self._bill_cut(run, model)
+        run.attempts.append(
+            Attempt(
+                tier, self._backend_label(tier), model, outcome, took, why, error, cost, estimated
+            )
         )
+        if cost:
+            await self.ledger.add(cost)
 
-    async def _bill_cut(self, run: _Run, model: str) -> tuple[float | None, bool]:
+    def _bill_cut(self, run: _Run, model: str) -> tuple[float | None, bool]:
         """A paid call cut short sends no usage, yet the provider bills the input it read and
         the output it sent: estimated as the router counts a prompt, plus the output tokens
-        received (none: the paid backends do not stream, so this is a lower bound), and
-        added to the ledger. (0, False) when no paid request was on the wire."""
+        received (none: the paid backends do not stream, so this is a lower bound).
+        (0, False) when no paid request was on the wire."""
         request, run.in_flight = run.in_flight, None
         if request is None:
             return 0.0, False
         price = self.price(request.model or model)
-        if price is None:
-            return None, True
-        cost = price.cost(_input_tokens(request), 0)
-        if cost:
-            await self.ledger.add(cost)
-        return cost, True
+        return (price.cost(_input_tokens(request), 0) if price else None), True
 
     def _backend_label(self, tier: Tier) -> str:
         backend = self.paid if tier.paid else self.local
@@ -619,9 +615,7 @@ class OCPRouter:
             ms = round((time.perf_counter() - t0) * 1000, 3)
             # A paid call that timed out was read and worked on: billed, as one cut short.
             cost, estimated = (
-                await self._bill_cut(run, model)
-                if isinstance(exc, BackendTimeout)
-                else (0.0, False)
+                self._bill_cut(run, model) if isinstance(exc, BackendTimeout) else (0.0, False)
             )
             run.in_flight = None
             run.attempts.append(
@@ -629,6 +623,8 @@ class OCPRouter:
                     tier, name, model, "error", ms, str(exc), type(exc).__name__, cost, estimated
                 )
             )
+            if cost:
+                await self.ledger.add(cost)
             # `attempt_error`: a command that prints the result's note can tell it is there.
             logger.warning(
                 "route: %s (%s) failed: %s", name, model, exc, extra={"attempt_error": str(exc)}
