@@ -10,7 +10,9 @@ from pathlib import Path
 
 import anyio
 import pytest
+from rich.console import Console
 
+from ocp_server.cli_server import print_stats
 from ocp_server.db import connect
 from ocp_server.savings import savings_report
 from tests.fakes import FakeAnthropic, FakeOllama
@@ -85,6 +87,12 @@ async def test_the_savings_report_keeps_failed_paid_spend_out_of_the_answers_sav
     assert report["cost_usd"] == pytest.approx(failed) and report["answer_cost_usd"] == 0
     assert report["net_savings_usd"] == pytest.approx(report["counterfactual_usd"] - failed)
     assert report["by_tier"]["local"]["failed_cost_usd"] == pytest.approx(failed)
+    console = Console(record=True, width=200)
+    print_stats(report, console)
+    shown = console.export_text()
+    assert f"saved ${report['savings_usd']:,.4f} (100.0%)" in shown
+    assert f"failed paid attempts cost ${failed:,.4f}" in shown
+    assert f"net saved ${report['net_savings_usd']:,.4f}" in shown
 
 
 async def test_a_route_the_client_cancels_is_recorded_with_its_attempt_in_flight(
