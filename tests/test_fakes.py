@@ -8,6 +8,7 @@ OpenAI-compatible fake with plain ``httpx``. No test sleeps: only the fakes' own
 from __future__ import annotations
 
 import json
+import socket
 import time
 from typing import Any
 
@@ -769,3 +770,25 @@ def test_every_request_is_recorded_with_method_path_query_headers_and_body(
     assert third.body == "not json"
     assert fake_openai.requests_to("/v1/chat/completions", "POST") == [second, third]
     assert fake_openai.errors == []
+
+
+def test_a_slow_fake_records_a_client_that_hangs_up_and_not_one_that_waits() -> None:
+    body = json.dumps({"model": "llama3.2", "messages": [{"role": "user", "content": "hi"}]})
+    request = (
+        f"POST /api/chat HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n{body}"
+    ).encode()
+    with FakeOllama(delay=30.0) as fake:
+        waiting = socket.create_connection(("127.0.0.1", fake.port), timeout=5)
+        leaving = socket.create_connection(("127.0.0.1", fake.port), timeout=5)
+        try:
+            waiting.sendall(request)
+            leaving.sendall(request)
+            while len(fake.requests) < 2:
+                time.sleep(0.01)
+            leaving.close()
+            assert fake.hung_up.wait(5)
+            # Only the client that left: the one still waiting is not mistaken for it.
+            assert [h.path for h in fake.hangups] == ["/api/chat"]
+        finally:
+            waiting.close()

@@ -4,9 +4,17 @@ See ``_http.py`` for the shared knobs (delay, stream_delay, fail_next, malformed
 drop_next, fail_mid_stream, drop_mid_stream) and the recorded-request shape.
 """
 
-from ._http import FakeServer, Recorded, closed_port
+from ._http import FakeServer, Hangup, Recorded, closed_port
 from .anthropic import FakeAnthropic
 from .ollama import FakeOllama
 from .openai import FakeOpenAI
 
-__all__ = ["FakeAnthropic", "FakeOllama", "FakeOpenAI", "FakeServer", "Recorded", "closed_port"]
+__all__ = [
+    "FakeAnthropic",
+    "FakeOllama",
+    "FakeOpenAI",
+    "FakeServer",
+    "Hangup",
+    "Recorded",
+    "closed_port",
+]

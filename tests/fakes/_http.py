@@ -9,6 +9,9 @@ Behaviour knobs shared by every fake:
 
 * ``delay``: seconds to wait before answering any request (slow mode).
 * ``stream_delay``: seconds to wait between two chunks of a stream.
+* ``hangups``: while it waits (``delay``, ``stream_delay``) the fake watches the client's
+  socket; a client that closes it is recorded here (``Hangup``: path and monotonic time) and
+  the fake stops answering, as a real server notices a disconnect. ``hung_up`` is set then.
 * ``fail_next(status, body=None, times=1, headers=None, path=None)``: canned HTTP errors; with
   ``body=None`` the vendor's own error shape is used.
 * ``malformed_next(times=1, path=None)``: a ``200`` whose body is broken (truncated JSON).
@@ -29,9 +32,11 @@ Faults are queued in order; a request consumes the first queued fault whose ``pa
 from __future__ import annotations
 
 import json
+import select
 import socket
 import sys
 import threading
+import time
 import traceback
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -42,6 +47,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 __all__ = [
     "FakeServer",
+    "Hangup",
     "Recorded",
     "Request",
     "Response",
@@ -67,6 +73,13 @@ class Recorded(NamedTuple):
     query: dict[str, str]
     headers: dict[str, str]  # names lower-cased
     body: Any  # parsed JSON, else the raw text, else None when there was no body
+
+
+class Hangup(NamedTuple):
+    """A client that closed its connection while the fake was still answering."""
+
+    path: str
+    at: float  # time.monotonic()
 
 
 @dataclass
@@ -247,8 +260,8 @@ class _Handler(BaseHTTPRequestHandler):
         fake._record(Recorded(req.method, req.path, query, headers, recorded_body))
 
         try:
-            if fake.delay > 0 and fake._stopping.wait(fake.delay):
-                raise _Drop  # the fake is shutting down while we were "thinking"
+            if fake.delay > 0 and self._wait(fake.delay, req.path):
+                raise _Drop  # shutting down, or the client left while we were "thinking"
             fault = fake._take_fault(req.path)
             if fault is not None and fault.kind == "drop":
                 raise _Drop
@@ -277,6 +290,28 @@ class _Handler(BaseHTTPRequestHandler):
                 pass
         except (ConnectionError, TimeoutError):
             self.close_connection = True
+
+    def _wait(self, seconds: float, path: str) -> bool:
+        """Wait `seconds`, watching the client's socket: True when the fake is stopping or the
+        client closed the connection (recorded as a `Hangup`)."""
+        fake = self.server.fake
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            if fake._stopping.is_set():
+                return True
+            try:
+                readable, _, _ = select.select([self.connection], [], [], min(left, 0.02))
+                # Readable with nothing to read is the client's FIN; bytes are a pipelined
+                # request, which this fake does not expect mid-answer.
+                gone = bool(readable) and not self.connection.recv(1, socket.MSG_PEEK)
+            except (OSError, ValueError):
+                gone = True  # reset by the peer, or the socket is already closed
+            if gone:
+                fake._hung_up(Hangup(path, time.monotonic()))
+                return True
+            if readable:
+                fake._stopping.wait(min(left, 0.02))
+        return fake._stopping.is_set()
 
     def _write(self, resp: Response) -> None:
         self.send_response(resp.status)
@@ -308,7 +343,7 @@ class _Handler(BaseHTTPRequestHandler):
                     raise _Drop
                 self._write_chunk(fake.stream_error_chunk(sfault.message))
                 break
-            if sent > 0 and fake.stream_delay > 0 and fake._stopping.wait(fake.stream_delay):
+            if sent > 0 and fake.stream_delay > 0 and self._wait(fake.stream_delay, self.path):
                 raise _Drop
             self._write_chunk(chunk)
             sent += 1
@@ -346,6 +381,8 @@ class FakeServer:
         self._thread: threading.Thread | None = None
         self._conns: set[socket.socket] = set()
         self._threads: list[threading.Thread] = []
+        self._hangups: list[Hangup] = []
+        self.hung_up = threading.Event()
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -439,6 +476,17 @@ class FakeServer:
     def errors(self) -> list[BaseException]:
         """Exceptions raised by the fake's own handler code (a test should expect none)."""
         return list(self._errors)
+
+    @property
+    def hangups(self) -> list[Hangup]:
+        """Clients that closed their connection while the fake was still answering."""
+        with self._lock:
+            return list(self._hangups)
+
+    def _hung_up(self, hangup: Hangup) -> None:
+        with self._lock:
+            self._hangups.append(hangup)
+        self.hung_up.set()
 
     def _record(self, rec: Recorded) -> None:
         with self._lock:

@@ -9,7 +9,7 @@ import aiosqlite
 
 from ocp_server.db import connect
 from ocp_server.memory import MemoryStore
-from ocp_server.migrations import MIGRATIONS, m006_memory, migrate
+from ocp_server.migrations import MIGRATIONS, m006_memory, m018_failed_cost, migrate
 
 
 async def test_memories_saved_before_m006_are_restored_and_found_after_it(tmp_path: Path) -> None:
@@ -56,3 +56,41 @@ async def test_the_partial_indexes_hold_the_conditions_the_brief_reads_by(tmp_pa
     sql = {str(name): " ".join(str(text).split()) for name, text in rows}
     assert f"WHERE {queries.NOTE_KINDS}" in sql["notes_shown"]
     assert f"WHERE {queries.NOTABLE}" in sql["traces_notable"]
+
+
+async def test_m018_counts_the_cost_of_routes_nothing_paid_answered_as_failed_spend(
+    tmp_path: Path,
+) -> None:
+    # Before m018 a route's cost_usd held its answer and its failed paid attempts together:
+    # a local answer or no answer at all spent its whole cost on attempts that failed.
+    path = tmp_path / "old.db"
+    old = await aiosqlite.connect(path, isolation_level=None)
+    await migrate(old, tuple(m for m in MIGRATIONS if m is not m018_failed_cost))
+    await old.execute("INSERT INTO sessions (id, workspace, started_at) VALUES ('s', '/ws', 1.0)")
+    for trace_id, answered_by, tier, cost in (
+        ("paid", "paid", "mid", 0.03),
+        ("local", "local", "local", 0.02),
+        ("none", None, None, 0.01),
+        ("free", "local", "local", 0.0),
+    ):
+        await old.execute(
+            "INSERT INTO traces (id, session_id, created_at, request, route_to, decision, "
+            "decided_by, model, backend, task_type, complexity, prompt_tokens, "
+            "completion_tokens, duration_ms, trace_json, answered_by, answered_tier, cost_usd) "
+            "VALUES (?, 's', 2.0, 'r', ?, 'paid', 'why', 'm', 'b', 'debug', 0.5, 1, 1, 1.0, "
+            "'{}', ?, ?, ?)",
+            (trace_id, answered_by or "none", answered_by, tier, cost),
+        )
+    await old.close()
+
+    db = await connect(path)  # migrates the rest
+    rows = await db.execute_fetchall(
+        "SELECT id, failed_cost_usd, cost_estimated FROM traces ORDER BY id"
+    )
+    await db.close()
+    assert [tuple(r) for r in rows] == [
+        ("free", 0.0, 0),
+        ("local", 0.02, 0),
+        ("none", 0.01, 0),
+        ("paid", 0.0, 0),
+    ]

@@ -1,6 +1,7 @@
 """ocp_model_route's trace when money or the caller goes away: a paid answer the route could
-not use is still billed in the stored trace, and a route the client cancels is recorded with
-the attempt that was in flight."""
+not use is still billed in the stored trace, apart from the answer's cost (the savings report
+measures savings on the answers and shows the failed spend beside them), and a route the
+client cancels is recorded with the attempt that was in flight and an estimate of its bill."""
 
 from __future__ import annotations
 
@@ -9,8 +10,11 @@ from pathlib import Path
 
 import anyio
 import pytest
+from rich.console import Console
 
+from ocp_server.cli_server import print_stats
 from ocp_server.db import connect
+from ocp_server.savings import savings_report
 from tests.fakes import FakeAnthropic, FakeOllama
 from tests.server.inproc import inproc_client
 
@@ -52,6 +56,43 @@ async def test_an_empty_paid_answer_is_billed_in_the_stored_trace(
     assert trace["cost_usd"] > 0
     [(route_to, cost, _)] = await _stored(workspace)
     assert route_to == "local" and cost == pytest.approx(trace["cost_usd"])
+    # The local answer cost nothing; what the paid tries were billed is failed spend.
+    assert trace["answer_cost_usd"] == 0 and not trace["cost_estimated"]
+    assert trace["failed_cost_usd"] == pytest.approx(trace["cost_usd"])
+    assert sum(a["cost_usd"] for a in trace["attempts"]) == pytest.approx(trace["cost_usd"])
+
+
+async def test_the_savings_report_keeps_failed_paid_spend_out_of_the_answers_savings(
+    workspace: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    fake_ollama: FakeOllama,
+    fake_anthropic: FakeAnthropic,
+) -> None:
+    fake_anthropic.add_steps(*[{"thinking": "deliberation " * 40, "text": ""}] * 2)
+    async with inproc_client(workspace, monkeypatch, _env(fake_ollama, fake_anthropic)) as c:
+        out = await c.call_tool("ocp_model_route", {"request": DESIGN, "max_context_tokens": 0})
+    trace = (out.structured_content or {})["trace"]
+    db = await connect(workspace.parent / "ocp.db")
+    try:
+        report = await savings_report(db, since=None)
+    finally:
+        await db.close()
+    # The local answer saved all it would have cost on the top model; the failed paid
+    # tries are paid for in the net figure, not hidden in the answer's savings.
+    assert report["counterfactual_usd"] > 0
+    assert report["savings_usd"] == pytest.approx(report["counterfactual_usd"])
+    assert report["savings_pct"] == 100
+    failed = trace["failed_cost_usd"]
+    assert failed > 0 and report["failed_cost_usd"] == pytest.approx(failed)
+    assert report["cost_usd"] == pytest.approx(failed) and report["answer_cost_usd"] == 0
+    assert report["net_savings_usd"] == pytest.approx(report["counterfactual_usd"] - failed)
+    assert report["by_tier"]["local"]["failed_cost_usd"] == pytest.approx(failed)
+    console = Console(record=True, width=200)
+    print_stats(report, console)
+    shown = console.export_text()
+    assert f"saved ${report['savings_usd']:,.4f} (100.0%)" in shown
+    assert f"failed paid attempts cost ${failed:,.4f}" in shown
+    assert f"net saved ${report['net_savings_usd']:,.4f}" in shown
 
 
 async def test_a_route_the_client_cancels_is_recorded_with_its_attempt_in_flight(
@@ -82,3 +123,5 @@ async def test_a_route_the_client_cancels_is_recorded_with_its_attempt_in_flight
     rows = await _stored(workspace)
     assert len(rows) == 2, rows
     assert rows[0][0] == "none" and '"cancelled"' in rows[0][2]
+    # The provider read the prompt before the cancel: billed, as an estimate.
+    assert rows[0][1] > 0 and '"cost_estimated": true' in rows[0][2]

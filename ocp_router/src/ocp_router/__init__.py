@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from ocp_router.config import RouterSettings, make_router
     from ocp_router.errors import (
         BackendAuthError,
+        BackendContextExceeded,
         BackendError,
         BackendRateLimited,
         BackendResponseError,
@@ -52,6 +53,7 @@ _HOMES: dict[str, str] = {
     "Assessment": "ocp_router.phase1",
     "Attempt": "ocp_router.results",
     "BackendAuthError": "ocp_router.errors",
+    "BackendContextExceeded": "ocp_router.errors",
     "BackendError": "ocp_router.errors",
     "BackendRateLimited": "ocp_router.errors",
     "BackendResponseError": "ocp_router.errors",
@@ -121,6 +123,7 @@ __all__ = [
     "Assessment",
     "Attempt",
     "BackendAuthError",
+    "BackendContextExceeded",
     "BackendError",
     "BackendRateLimited",
     "BackendResponseError",

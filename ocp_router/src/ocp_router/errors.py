@@ -8,6 +8,7 @@
           +-- BackendAuthError       the key is missing or rejected
           +-- BackendRateLimited     429 / overloaded: try later or elsewhere
           +-- BackendResponseError   the server answered with an error or a malformed body
+               +-- BackendContextExceeded   the request does not fit the model's context window
 
 Every message says what to do next. Backends translate vendor and httpx errors into
 these at the boundary (`raise ... from exc`), so callers never see a vendor exception.
@@ -51,3 +52,8 @@ class BackendRateLimited(BackendError):
 
 class BackendResponseError(BackendError):
     """The backend answered with an error status or a body we could not read."""
+
+
+class BackendContextExceeded(BackendResponseError):
+    """The request is longer than the model's context window (or the API's size limit): the
+    provider said so by its error code or type, or, where it gives none, in words."""

@@ -19,7 +19,12 @@ __all__ = ["Attempt", "BudgetExceeded", "Decision", "RouteResult", "RoutingFaile
 @dataclass(frozen=True, slots=True)
 class Attempt:
     """One backend tried: `outcome` is ok, error, empty (a blank answer), skipped or cancelled
-    (the caller gave up while it was answering)."""
+    (the caller gave up while it was answering).
+
+    `cost_usd` is what the provider bills for it: from the usage it reported, or, for a paid
+    call cut short (cancelled, timed out), an estimate (`cost_estimated`) of the input it had
+    read plus the output received before the cut. 0 when nothing is billed; None when the
+    model has no known price."""
 
     tier: Tier
     backend: str
@@ -28,6 +33,14 @@ class Attempt:
     duration_ms: float
     error: str | None = None
     error_type: str | None = None
+    cost_usd: float | None = 0.0
+    cost_estimated: bool = False
+
+
+def _failed_cost(attempts: tuple[Attempt, ...] | list[Attempt]) -> float:
+    """What the attempts that produced no answer were billed (empty answers, calls cut
+    short): spend the route paid for without getting its answer from it."""
+    return sum(a.cost_usd or 0.0 for a in attempts if a.outcome != "ok")
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +79,7 @@ class RouteResult:
     completion_tokens: int
     duration_ms: float
     trace_id: str
-    cost_usd: float | None  # from the real usage; None when the model has no known price
+    cost_usd: float | None  # all it was billed, failed attempts too; None: no known price
     estimated_usd: float | None  # the upper bound computed before the first paid call
     counterfactual_usd: float | None  # the same tokens on the top model
     attempts: tuple[Attempt, ...]
@@ -78,6 +91,21 @@ class RouteResult:
     @property
     def route_to(self) -> Route:
         return Route.PAID if self.tier.paid else Route.LOCAL
+
+    @property
+    def failed_cost_usd(self) -> float:
+        """Of `cost_usd`, what attempts that did not answer were billed."""
+        return _failed_cost(self.attempts)
+
+    @property
+    def answer_cost_usd(self) -> float | None:
+        """Of `cost_usd`, what the answer itself cost (0 for a local one; None: no known price)."""
+        return next((a.cost_usd for a in reversed(self.attempts) if a.outcome == "ok"), 0.0)
+
+    @property
+    def cost_estimated(self) -> bool:
+        """Part of `cost_usd` is an estimate: a paid call was cut short before its usage came."""
+        return any(a.cost_estimated for a in self.attempts)
 
     @property
     def classify(self) -> ClassifyResult:
@@ -112,15 +140,21 @@ class RoutingFailed(RouterError):
         trace_id: str,
         notes: tuple[str, ...] = (),
         paid: PaidPrompt | None = None,
-        *,
-        spent_usd: float = 0.0,
     ) -> None:
         super().__init__(message)
-        self.spent_usd = spent_usd  # billed for paid answers that could not be used
         self.attempts = attempts
         self.trace_id = trace_id
         self.notes = notes
         self.paid = paid
+
+    @property
+    def spent_usd(self) -> float:
+        """What the attempts were billed though none answered (estimated where cut short)."""
+        return _failed_cost(self.attempts)
+
+    @property
+    def cost_estimated(self) -> bool:
+        return any(a.cost_estimated for a in self.attempts)
 
 
 class BudgetExceeded(RoutingFailed):

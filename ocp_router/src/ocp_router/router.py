@@ -21,7 +21,7 @@ import logging
 import time
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
@@ -114,7 +114,8 @@ class _Run:
     budget_blocked: bool = False
     paid_dead: bool = False  # the paid credentials themselves failed: skip the other model
     paid: PaidPrompt | None = None  # built at the first paid attempt
-    spent_usd: float = 0.0  # billed for paid answers that could not be used (empty ones)
+    # The paid request on the wire right now: what a cut (cancel, time limit) is billed for.
+    in_flight: GenerateRequest | None = None
 
 
 class OCPRouter:
@@ -416,25 +417,23 @@ class OCPRouter:
                         # Settled: the real cost is in the ledger now (or there was none).
                         await self._release(reserved)
         except asyncio.CancelledError:
-            run.attempts.append(
-                self._cut_short(
-                    current,
-                    started,
-                    "cancelled",
-                    "the caller cancelled the route while this model was answering",
-                    "CancelledError",
-                )
+            await self._cut_short(
+                current,
+                started,
+                run,
+                "cancelled",
+                "the caller cancelled the route while this model was answering",
+                "CancelledError",
             )
             raise
         except TimeoutError:
-            run.attempts.append(
-                self._cut_short(
-                    current,
-                    started,
-                    "error",
-                    f"the router's total time limit of {self.total_timeout:g}s ran out",
-                    BackendTimeout.__name__,
-                )
+            await self._cut_short(
+                current,
+                started,
+                run,
+                "error",
+                f"the router's total time limit of {self.total_timeout:g}s ran out",
+                BackendTimeout.__name__,
             )
         summary = (
             "; ".join(f"{a.backend} {a.model}: {a.error}" for a in run.attempts if a.error)
@@ -447,7 +446,6 @@ class OCPRouter:
                 trace_id,
                 tuple(run.notes),
                 run.paid,
-                spent_usd=run.spent_usd,
             )
         raise RoutingFailed(
             f"no model could answer ({summary})",
@@ -455,7 +453,6 @@ class OCPRouter:
             trace_id,
             tuple(run.notes),
             run.paid,
-            spent_usd=run.spent_usd,
         )
 
     async def _build_paid(
@@ -475,13 +472,39 @@ class OCPRouter:
             run.notes.append(f"context: the provider failed ({type(exc).__name__}); sent without")
             return await self.paid_prompt(payload, prompt=prompt)
 
-    def _cut_short(
-        self, current: tuple[Tier, str], started: float, outcome: str, why: str, error: str
-    ) -> Attempt:
-        """The attempt in flight when the route stopped (cancelled, out of time)."""
+    async def _cut_short(
+        self,
+        current: tuple[Tier, str],
+        started: float,
+        run: _Run,
+        outcome: str,
+        why: str,
+        error: str,
+    ) -> None:
+        """Record the attempt in flight when the route stopped (cancelled, out of time), with
+        what a paid call on the wire is billed for already, then charge that to the ledger
+        (after recording: a second cancel while charging loses the charge, not the trace)."""
         tier, model = current
         took = round((time.perf_counter() - started) * 1000, 3)
-        return Attempt(tier, self._backend_label(tier), model, outcome, took, why, error)
+        cost, estimated = self._bill_cut(run, model)
+        run.attempts.append(
+            Attempt(
+                tier, self._backend_label(tier), model, outcome, took, why, error, cost, estimated
+            )
+        )
+        if cost:
+            await self.ledger.add(cost)
+
+    def _bill_cut(self, run: _Run, model: str) -> tuple[float | None, bool]:
+        """A paid call cut short sends no usage, yet the provider bills the input it read and
+        the output it sent: estimated as the router counts a prompt, plus the output tokens
+        received (none: the paid backends do not stream, so this is a lower bound).
+        (0, False) when no paid request was on the wire."""
+        request, run.in_flight = run.in_flight, None
+        if request is None:
+            return 0.0, False
+        price = self.price(request.model or model)
+        return (price.cost(_input_tokens(request), 0) if price else None), True
 
     def _backend_label(self, tier: Tier) -> str:
         backend = self.paid if tier.paid else self.local
@@ -501,8 +524,7 @@ class OCPRouter:
         price = self.price(model)
         if price is None:
             return None
-        text = "".join(t.text for t in request.history) + (request.system or "") + request.prompt
-        return price.cost(estimate_tokens(text), request.max_tokens or 4096)
+        return price.cost(_input_tokens(request), request.max_tokens or 4096)
 
     def _skip(self, run: _Run, tier: Tier, model: str, why: str, kind: str | None) -> None:
         run.attempts.append(
@@ -575,6 +597,7 @@ class OCPRouter:
         name = _backend_name(backend)
         model = request.model or backend.model
         t0 = time.perf_counter()
+        run.in_flight = request if tier.paid else None
         try:
             try:
                 response = await backend.generate(request)
@@ -590,9 +613,18 @@ class OCPRouter:
                 ) from exc
         except BackendError as exc:
             ms = round((time.perf_counter() - t0) * 1000, 3)
-            run.attempts.append(
-                Attempt(tier, name, model, "error", ms, str(exc), type(exc).__name__)
+            # A paid call that timed out was read and worked on: billed, as one cut short.
+            cost, estimated = (
+                self._bill_cut(run, model) if isinstance(exc, BackendTimeout) else (0.0, False)
             )
+            run.in_flight = None
+            run.attempts.append(
+                Attempt(
+                    tier, name, model, "error", ms, str(exc), type(exc).__name__, cost, estimated
+                )
+            )
+            if cost:
+                await self.ledger.add(cost)
             # `attempt_error`: a command that prints the result's note can tell it is there.
             logger.warning(
                 "route: %s (%s) failed: %s", name, model, exc, extra={"attempt_error": str(exc)}
@@ -603,17 +635,18 @@ class OCPRouter:
                 if decision.session and model == decision.model:
                     self.pins.drop(decision.session)
             return None
+        run.in_flight = None
         if not response.text.strip():
+            # The provider bills an empty answer (thinking, or max_tokens hit) like any other:
+            # the budget and the trace must count it.
+            wasted = await self._charge(response, model) if tier.paid else 0.0
             run.attempts.append(
-                Attempt(tier, name, model, "empty", response.duration_ms, "empty answer")
+                Attempt(
+                    tier, name, model, "empty", response.duration_ms, "empty answer", None, wasted
+                )
             )
-            if tier.paid:
-                # The provider bills an empty answer (thinking, or max_tokens hit) like any
-                # other: the budget and the trace must count it.
-                wasted = await self._charge(response, model)
-                run.spent_usd += wasted or 0.0
-                if wasted:
-                    run.notes.append(f"{model} was billed ${wasted:.4f} for an empty answer")
+            if wasted:
+                run.notes.append(f"{model} was billed ${wasted:.4f} for an empty answer")
             return None
         run.attempts.append(Attempt(tier, name, model, "ok", response.duration_ms))
         return response
@@ -650,10 +683,12 @@ class OCPRouter:
         asked = run.attempts[-1].model if run.attempts else model  # the name as configured
         if tier.paid:
             cost = await self._charge(response, asked)
+            run.attempts[-1] = replace(run.attempts[-1], cost_usd=cost)
             if decision.session:
                 self.pins.pin(decision.session, asked, tier, response.prompt_tokens)
+        failed = sum(a.cost_usd or 0.0 for a in run.attempts if a.outcome != "ok")
         if cost is not None:
-            cost += run.spent_usd  # what the route cost, unusable paid answers included
+            cost += failed  # what the route cost, paid attempts that did not answer included
         counter_model = self.counterfactual_model
         counter_price = self.price(counter_model) if counter_model else None
         counterfactual = (
@@ -728,6 +763,13 @@ class OCPRouter:
         return await self.execute(
             decision, payload, paid_prompt=paid_prompt, context=context, timeout=remaining
         )
+
+
+def _input_tokens(request: GenerateRequest) -> int:
+    """A paid request's input tokens, counted as the router counts prompts."""
+    return estimate_tokens(
+        "".join(t.text for t in request.history) + (request.system or "") + request.prompt
+    )
 
 
 def _tier_or_none(value: str) -> Tier | None:

@@ -214,10 +214,16 @@ def print_stats(stats: SavingsReport, console: Console) -> None:
     pct = stats["savings_pct"]
     console.print(
         f"[bold]{stats['routes']}[/] routes, {stats['sessions']} sessions in "
-        f"{stats['workspace']}: cost {_usd(stats['cost_usd'])} vs "
+        f"{stats['workspace']}: answers cost {_usd(stats['answer_cost_usd'])} vs "
         f"{_usd(stats['counterfactual_usd'])} all on {stats['counterfactual_model'] or 'top'}"
         f" → saved [bold]{_usd(stats['savings_usd'])}[/]"
         + (f" ({pct:.1f}%)" if pct is not None else "")
+    )
+    estimated = stats["estimated_routes"]
+    console.print(
+        f"failed paid attempts cost {_usd(stats['failed_cost_usd'])}"
+        + (f" ({estimated} cut short: estimated)" if estimated else "")
+        + f" → net saved {_usd(stats['net_savings_usd'])}; total cost {_usd(stats['cost_usd'])}"
     )
     cache = stats["classifier_cache"]
     rate = cache["hit_rate"]
@@ -228,7 +234,8 @@ def print_stats(stats: SavingsReport, console: Console) -> None:
         + (f" ({rate:.0%})" if rate is not None else "")
     )
     tiers = Table(title="by tier")
-    for col in ("tier", "routes", "tokens in", "tokens out", "cost", "on top model", "saved"):
+    columns = ("tier", "routes", "tokens in", "tokens out", "cost", "of it failed", "on top model")
+    for col in (*columns, "saved"):
         tiers.add_column(col, justify="right")
     for tier, r in stats["by_tier"].items():
         tiers.add_row(
@@ -237,6 +244,7 @@ def print_stats(stats: SavingsReport, console: Console) -> None:
             f"{r['prompt_tokens']:,}",
             f"{r['completion_tokens']:,}",
             _usd(r["cost_usd"]),
+            _usd(r["failed_cost_usd"]),
             _usd(r["counterfactual_usd"]),
             _usd(r["savings_usd"]),
         )

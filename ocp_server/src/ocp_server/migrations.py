@@ -532,6 +532,22 @@ async def m017_citations_redacted(db: aiosqlite.Connection) -> None:
     await db.execute(f"PRAGMA secure_delete = {int(previous)}")
 
 
+async def m018_failed_cost(db: aiosqlite.Connection) -> None:
+    """A route's cost in two parts: its answer, and paid attempts that produced none (the
+    savings report measures savings on the first). Rows from before: a route that failed or
+    was answered locally spent all of its cost on failed attempts."""
+    await _run(
+        db,
+        """
+        ALTER TABLE traces ADD COLUMN failed_cost_usd REAL NOT NULL DEFAULT 0;
+        -- part of cost_usd is an estimate: a paid call cut short before its usage came
+        ALTER TABLE traces ADD COLUMN cost_estimated INTEGER NOT NULL DEFAULT 0;
+        UPDATE traces SET failed_cost_usd = cost_usd
+            WHERE cost_usd > 0 AND (answered_by IS NULL OR answered_tier = 'local');
+        """,
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     m001_index,
     m002_memory,
@@ -548,6 +564,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     m015_chunk_tiles,
     m016_memory_redacted,
     m017_citations_redacted,
+    m018_failed_cost,
 )
 
 

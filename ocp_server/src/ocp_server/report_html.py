@@ -48,6 +48,14 @@ def _float(value: Any) -> float:
     return number if math.isfinite(number) else 0.0
 
 
+def _tier_savings(row: Mapping[str, Any]) -> float:
+    """What a tier saved; in a report from before its failed attempts were told apart, the
+    counterfactual less all it cost."""
+    if "savings_usd" in row:
+        return _float(row.get("savings_usd"))
+    return _float(row.get("counterfactual_usd")) - _float(row.get("cost_usd"))
+
+
 def _opt_float(value: Any) -> float | None:
     if value is None or isinstance(value, bool) or not isinstance(value, int | float):
         return None
@@ -100,6 +108,7 @@ def _normalize(stats: Mapping[str, Any]) -> dict[str, Any]:
             ),
         ),
         "cost_usd": _float(stats.get("cost_usd")),
+        "failed_cost_usd": _float(stats.get("failed_cost_usd")),
         "counterfactual_model": str(stats.get("counterfactual_model") or ""),
         "counterfactual_usd": _float(stats.get("counterfactual_usd")),
         "savings_usd": _float(stats.get("savings_usd")),
@@ -109,6 +118,7 @@ def _normalize(stats: Mapping[str, Any]) -> dict[str, Any]:
                 **_ints(_map(row), ("routes", "prompt_tokens", "completion_tokens")),
                 "cost_usd": _float(_map(row).get("cost_usd")),
                 "counterfactual_usd": _float(_map(row).get("counterfactual_usd")),
+                "savings_usd": _tier_savings(_map(row)),
             }
             for tier, row in _map(stats.get("by_tier")).items()
         },
@@ -207,7 +217,16 @@ def _cards(s: Mapping[str, Any]) -> str:
         _card(
             "Actual cost",
             _usd(s["cost_usd"]),
-            f"{s['unpriced']:,} unpriced" if s["unpriced"] else "",
+            " · ".join(
+                part
+                for part in (
+                    f"{_usd(s['failed_cost_usd'])} on failed paid attempts"
+                    if s["failed_cost_usd"]
+                    else "",
+                    f"{s['unpriced']:,} unpriced" if s["unpriced"] else "",
+                )
+                if part
+            ),
         ),
         _card("Counterfactual", _usd(s["counterfactual_usd"]), f"everything on {model}"),
         _card(
@@ -261,7 +280,7 @@ def _tables(s: Mapping[str, Any]) -> str:
             f"{r['completion_tokens']:,}",
             _usd(r["cost_usd"]),
             _usd(r["counterfactual_usd"]),
-            _usd(r["counterfactual_usd"] - r["cost_usd"]),
+            _usd(r["savings_usd"]),
         ]
         for tier in _ordered(tiers, TIERS)
         for r in [tiers[tier]]
@@ -337,9 +356,11 @@ def _charts(s: Mapping[str, Any]) -> str:
             f'<section class="charts"><p class="empty" id="no-routes">{_e(NO_ROUTES)}</p></section>'
         )
     model = s["counterfactual_model"] or "the top model"
+    failed = s["failed_cost_usd"]
     cost_caption = (
         f"Actual {_usd(s['cost_usd'])} vs {_usd(s['counterfactual_usd'])} with everything on "
-        f"{model}: saved {_usd(s['savings_usd'])} ({_pct(s['savings_pct'])})."
+        f"{model}: saved {_usd(s['savings_usd'])} ({_pct(s['savings_pct'])}) on the answers"
+        + (f"; {_usd(failed)} of the actual went on failed paid attempts." if failed else ".")
     )
     return (
         '<section class="charts">'

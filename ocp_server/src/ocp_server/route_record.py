@@ -95,7 +95,10 @@ class RouteRecord:
     completion_tokens: int
     duration_ms: float
     estimated_cost_usd: float | None
-    cost_usd: float | None
+    cost_usd: float | None  # all the route was billed: answer_cost_usd + failed_cost_usd
+    answer_cost_usd: float | None  # what the answer cost (0: local, or nothing answered)
+    failed_cost_usd: float  # paid attempts that produced no answer (empty, cut short)
+    cost_estimated: bool  # part of cost_usd is an estimate: a paid call was cut short
     counterfactual_usd: float | None
     counterfactual_model: str | None
     attempts: tuple[Attempt, ...]
@@ -131,6 +134,8 @@ class RouteRecord:
                 decision.model, GenerateRequest(paid_text, max_tokens=router.paid_max_tokens)
             )
         context = sent.context if sent is not None else None
+        # Billed without an answer to show for it: empty answers, calls cut short.
+        failed = result.failed_cost_usd if result else failure.spent_usd if failure else 0.0
         return cls(
             trace_id=result.trace_id if result else failure.trace_id if failure else _new_id(),
             request=request,
@@ -170,7 +175,10 @@ class RouteRecord:
             completion_tokens=result.completion_tokens if result else 0,
             duration_ms=result.duration_ms if result else 0.0,
             estimated_cost_usd=estimate,
-            cost_usd=result.cost_usd if result else failure.spent_usd if failure else 0.0,
+            cost_usd=result.cost_usd if result else failed,
+            answer_cost_usd=result.answer_cost_usd if result else 0.0,
+            failed_cost_usd=failed,
+            cost_estimated=any(a.cost_estimated for a in attempts),
             counterfactual_usd=result.counterfactual_usd if result else None,
             counterfactual_model=router.counterfactual_model,
             attempts=tuple(attempts),

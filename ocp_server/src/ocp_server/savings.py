@@ -4,6 +4,11 @@ Requests by tier and task type, tokens, the actual cost against the counterfactu
 everything to the top model, escalations and fallbacks, latency per backend, phase-2 cache
 hits, and a per-day series for the charts. Read from the `traces` and `route_attempts` tables.
 Traces from before routing v2 count their paid routes as the mid tier.
+
+A route's cost has two parts: its answer's, and what paid attempts that produced no answer
+were billed (empty answers; calls cancelled or timed out, estimated). Savings compare the
+answers with the same tokens on the top model; the failed spend is reported beside them, and
+`net_savings_usd` is what is left after paying it.
 """
 
 from __future__ import annotations
@@ -33,9 +38,10 @@ class TierTotals(TypedDict):
     routes: int
     prompt_tokens: int
     completion_tokens: int
-    cost_usd: float
+    cost_usd: float  # answers and failed attempts
+    failed_cost_usd: float  # of cost_usd: paid attempts that produced no answer
     counterfactual_usd: float
-    savings_usd: float
+    savings_usd: float  # counterfactual minus the answers' cost
 
 
 class TaskSplit(TypedDict):
@@ -90,12 +96,16 @@ class SavingsReport(TypedDict):
     errors: int
     prompt_tokens: int
     completion_tokens: int
-    cost_usd: float
+    cost_usd: float  # everything billed: answer_cost_usd + failed_cost_usd
+    answer_cost_usd: float
+    failed_cost_usd: float  # paid attempts that produced no answer
+    estimated_routes: int  # routes whose cost includes an estimate (a paid call cut short)
     unpriced: int  # answered routes whose model has no known price
     counterfactual_usd: float
-    savings_usd: float
+    savings_usd: float  # counterfactual minus the answers' cost
+    net_savings_usd: float  # savings_usd minus failed_cost_usd
     counterfactual_model: str
-    savings_pct: float | None
+    savings_pct: float | None  # of savings_usd
     dry_runs: int
     escalations: int
     fallbacks: int
@@ -148,23 +158,29 @@ async def savings_report(
         "prompt_tokens": 0,
         "completion_tokens": 0,
         "cost_usd": 0.0,
+        "failed_cost_usd": 0.0,
+        "estimated_routes": 0,
         "unpriced": 0,
         "counterfactual_usd": 0.0,
         "savings_usd": 0.0,
     }
-    for tier, n, p_tok, c_tok, cost, unpriced, counter, saved in await rows(
+    for tier, n, p_tok, c_tok, cost, failed, estimated, unpriced, counter, saved in await rows(
         f"SELECT {_ANSWERED} AS t, count(*), coalesce(sum(prompt_tokens), 0), "
         "coalesce(sum(completion_tokens), 0), coalesce(sum(cost_usd), 0), "
+        "coalesce(sum(failed_cost_usd), 0), coalesce(sum(cost_estimated), 0), "
         "sum(cost_usd IS NULL AND answered_by IS NOT NULL), "
         "coalesce(sum(counterfactual_usd), 0), "
+        # The answer against the top model: what failed attempts cost is not the answer's.
         "coalesce(sum(CASE WHEN cost_usd IS NOT NULL AND counterfactual_usd IS NOT NULL "
-        f"THEN counterfactual_usd - cost_usd END), 0) FROM traces {routes} GROUP BY t ORDER BY t"
+        "THEN counterfactual_usd - (cost_usd - failed_cost_usd) END), 0) "
+        f"FROM traces {routes} GROUP BY t ORDER BY t"
     ):
         by_tier[str(tier)] = {
             "routes": int(n),
             "prompt_tokens": int(p_tok),
             "completion_tokens": int(c_tok),
             "cost_usd": round(float(cost), 6),
+            "failed_cost_usd": round(float(failed), 6),
             "counterfactual_usd": round(float(counter), 6),
             "savings_usd": round(float(saved), 6),
         }
@@ -173,6 +189,8 @@ async def savings_report(
         totals["prompt_tokens"] += int(p_tok)
         totals["completion_tokens"] += int(c_tok)
         totals["cost_usd"] += float(cost)
+        totals["failed_cost_usd"] += float(failed)
+        totals["estimated_routes"] += int(estimated)
         totals["unpriced"] += int(unpriced or 0)
         totals["counterfactual_usd"] += float(counter)
         totals["savings_usd"] += float(saved)
@@ -266,9 +284,13 @@ async def savings_report(
         prompt_tokens=totals["prompt_tokens"],
         completion_tokens=totals["completion_tokens"],
         cost_usd=round(totals["cost_usd"], 6),
+        answer_cost_usd=round(totals["cost_usd"] - totals["failed_cost_usd"], 6),
+        failed_cost_usd=round(totals["failed_cost_usd"], 6),
+        estimated_routes=totals["estimated_routes"],
         unpriced=totals["unpriced"],
         counterfactual_usd=round(counter_total, 6),
         savings_usd=round(totals["savings_usd"], 6),
+        net_savings_usd=round(totals["savings_usd"] - totals["failed_cost_usd"], 6),
         counterfactual_model=counterfactual_model or "",
         savings_pct=(
             round(100 * totals["savings_usd"] / counter_total, 2) if counter_total > 0 else None

@@ -70,7 +70,9 @@ class TraceRecord:
     duration_ms: float
     trace_json: str
     answered_by: str | None
-    cost_usd: float | None = None
+    cost_usd: float | None = None  # all the route was billed, failed_cost_usd included
+    failed_cost_usd: float = 0.0  # of it, paid attempts that produced no answer
+    cost_estimated: bool = False  # part of cost_usd is an estimate (a paid call cut short)
     counterfactual_usd: float | None = None
     outcome: str | None = None
     created_at: float | None = None

@@ -96,6 +96,14 @@ class AttemptOut(WireOut):
     error_type: str | None = Field(
         None, description="BackendTimeout, BackendRateLimited, BackendAuthError, …"
     )
+    cost_usd: float | None = Field(
+        0.0, description="What the provider bills for this attempt (None: unknown price)"
+    )
+    cost_estimated: bool = Field(
+        False,
+        description="cost_usd is an estimate: the call was cut short (cancelled, timed out) "
+        "before the provider reported usage; input read plus output received",
+    )
 
 
 class Phase2Out(WireOut):
@@ -143,7 +151,20 @@ class RouteTrace(WireOut):
     estimated_cost_usd: float | None = Field(
         description="Upper bound before the call: input plus a full max_tokens answer"
     )
-    cost_usd: float | None = Field(description="From the real usage (None: unknown price)")
+    cost_usd: float | None = Field(
+        description="All the route was billed: answer_cost_usd + failed_cost_usd (None: "
+        "unknown price)"
+    )
+    answer_cost_usd: float | None = Field(
+        description="What the answer cost (0 for a local answer; savings are measured on this)"
+    )
+    failed_cost_usd: float = Field(
+        description="Paid attempts that produced no answer: empty answers, and calls cancelled "
+        "or timed out (estimated)"
+    )
+    cost_estimated: bool = Field(
+        description="Part of cost_usd is an estimate: a paid call was cut short (see attempts)"
+    )
     counterfactual_usd: float | None = Field(description="The same tokens on the top model")
     attempts: list[AttemptOut]
     notes: list[str] = Field(description="Budget decisions and other remarks")

@@ -9,6 +9,7 @@ import httpx
 
 from ocp_router.errors import (
     BackendAuthError,
+    BackendContextExceeded,
     BackendError,
     BackendRateLimited,
     BackendResponseError,
@@ -48,34 +49,66 @@ def transport_error(exc: httpx.HTTPError, *, backend: str, url: str, hint: str) 
     )
 
 
+def error_body(response: httpx.Response) -> Any:
+    """The error answer's JSON body, or None when it is not JSON."""
+    try:
+        return response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return None
+
+
+def _error_object(body: Any) -> Any:
+    """The error inside a body: `error` when there is one (OpenAI, Anthropic, llama.cpp,
+    Ollama), else the body itself (vLLM). Ollama passes its runner's error on as a JSON string
+    in `error`: read through it."""
+    err = body.get("error", body) if isinstance(body, dict) else body
+    if isinstance(err, str) and err.lstrip().startswith("{"):
+        try:
+            return _error_object(json.loads(err))
+        except json.JSONDecodeError:
+            return err
+    return err
+
+
 def error_text(response: httpx.Response) -> str:
     """The server's own error message, whatever shape it came in."""
-    try:
-        body: Any = response.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    body = error_body(response)
+    if body is None:
         return response.text[:300]
-    if isinstance(body, dict):
-        err = body.get("error", body)
-        if isinstance(err, dict):
-            return str(err.get("message") or err)[:300]
-        return str(err)[:300]
-    return str(body)[:300]
+    err = _error_object(body)
+    if isinstance(err, dict):
+        return str(err.get("message") or err)[:300]
+    return str(err)[:300]
 
 
-# How providers word "the prompt is longer than the model's context window" (Anthropic
-# "prompt is too long", OpenAI "context_length_exceeded" / "maximum context length", llama.cpp
-# "exceeds the available context size").
+# The documented signals that a request does not fit: OpenAI's `error.code`; the `error.type`
+# of llama.cpp's server (which Ollama's runner is) and Anthropic's 413 `request_too_large`.
+_CONTEXT_CODES = frozenset({"context_length_exceeded"})
+_CONTEXT_TYPES = frozenset({"exceed_context_size_error", "request_too_large"})
+# Where a body carries neither, how providers word it (Anthropic's `invalid_request_error`
+# "prompt is too long", vLLM "maximum context length", Ollama "longer than the context length").
 _CONTEXT_WORDS = ("too long", "context length", "context_length", "context size", "context window")
 
 
-def context_hint(code: int, text: str) -> str:
-    """The fix for a 400/413 that says the prompt does not fit, else nothing."""
-    if code in (400, 413) and any(word in text.lower() for word in _CONTEXT_WORDS):
-        return (
-            " The request is longer than the model's context window: send less context "
-            "(a smaller max_context_tokens or OCP_CONTEXT_TOKENS, or fewer earlier turns)."
-        )
-    return ""
+def exceeds_context(status: int, body: Any, text: str) -> bool:
+    """Whether an error answer says the request is longer than the model's context window:
+    the provider's code or type decides when it gives one, the wording only when it does not."""
+    err = _error_object(body)
+    if isinstance(err, dict):
+        code, kind = err.get("code"), err.get("type")
+        if isinstance(code, str) and code:
+            return code in _CONTEXT_CODES
+        if kind in _CONTEXT_TYPES:
+            return True
+        if isinstance(kind, str) and kind.endswith("_error") and kind != "invalid_request_error":
+            return False  # typed as another kind of error (api_error, overloaded_error, ...)
+    return status in (400, 413) and any(word in text.lower() for word in _CONTEXT_WORDS)
+
+
+CONTEXT_HINT = (
+    " The request is too long for the model's context window (or the API's size limit): send "
+    "less context (a smaller max_context_tokens or OCP_CONTEXT_TOKENS, or fewer earlier turns)."
+)
 
 
 def rate_limit_message(backend: str, code: int | None, text: str, retry_after: str | None) -> str:
@@ -107,10 +140,14 @@ def status_error(
             backend=backend,
             status_code=code,
         )
+    if exceeds_context(code, error_body(response), text):
+        return BackendContextExceeded(
+            f"{backend} answered {code}: {text.rstrip('.')}.{CONTEXT_HINT}",
+            backend=backend,
+            status_code=code,
+        )
     return BackendResponseError(
-        f"{backend} answered {code}: {text.rstrip('.')}.{context_hint(code, text)}",
-        backend=backend,
-        status_code=code,
+        f"{backend} answered {code}: {text.rstrip('.')}.", backend=backend, status_code=code
     )
 
 

@@ -12,7 +12,12 @@ import time
 
 import anthropic
 
-from ocp_router.backends._http import context_hint, rate_limit_message, shown_url
+from ocp_router.backends._http import (
+    CONTEXT_HINT,
+    exceeds_context,
+    rate_limit_message,
+    shown_url,
+)
 from ocp_router.backends.base import (
     ClosingBackend,
     GenerateRequest,
@@ -22,6 +27,7 @@ from ocp_router.backends.base import (
 from ocp_router.backends.probe import ModelProbe
 from ocp_router.errors import (
     BackendAuthError,
+    BackendContextExceeded,
     BackendError,
     BackendRateLimited,
     BackendResponseError,
@@ -63,10 +69,14 @@ def translate(exc: anthropic.AnthropicError, model: str) -> BackendError:
         )
     if isinstance(exc, anthropic.APIStatusError):
         text = _api_message(exc).rstrip(".")
+        if exceeds_context(exc.status_code, exc.body, text):
+            return BackendContextExceeded(
+                f"anthropic answered {status}: {text}.{CONTEXT_HINT}",
+                backend=name,
+                status_code=status,
+            )
         return BackendResponseError(
-            f"anthropic answered {status}: {text}.{context_hint(exc.status_code, text)}",
-            backend=name,
-            status_code=status,
+            f"anthropic answered {status}: {text}.", backend=name, status_code=status
         )
     return BackendResponseError(
         f"anthropic sent a response we could not read ({exc})", backend=name
