@@ -333,3 +333,51 @@ async def test_forgotten_memories_leave_no_trace_in_the_database_file(
     assert len(restored.notes) + restored.omitted["notes"] == 30 and restored.decisions == []
     await app.aclose()
     assert traces() == []
+
+
+async def test_text_a_near_identical_save_overwrote_leaves_no_trace_in_the_database_file(
+    app: AppState, workspace: Path
+) -> None:
+    old = ("quorvantel", "brizzlemok", "zentharqua")  # words nowhere else
+    new = ("plimsovard", "tronkelbix", "wexafundor")
+    filler = "the nightly deploy of the billing service runs after the cache warms up"
+    ws = await opened(app, workspace)
+    for n in range(30):  # other memories around them, kept
+        await app.save(ws, wire.SaveArgs(notes=[f"note {n} about the build_cache and retries"]))
+    decision = wire.DecisionArg(title="Deploy window", decision=f"{filler} via {old[0]} at 2am")
+    await app.save(
+        ws,
+        wire.SaveArgs(
+            decisions=[decision.model_copy(update={"rationale": f"because {old[1]} is idle"})],
+            notes=[f"{filler} and {old[2]} restarts"],
+        ),
+    )
+    db_path = workspace.parent / "ocp.db"
+
+    def traces(words: tuple[str, ...]) -> list[str]:
+        raw = database_bytes(db_path)
+        return [w for w in words if w.encode() in raw or w[-7:].encode() in raw]
+
+    assert traces(old) == list(old)
+    # Some SQLite builds zero deleted content by default (Debian's), others do not.
+    await ws.memory.db.execute("PRAGMA secure_delete = OFF")
+    merged = await app.save(
+        ws,
+        wire.SaveArgs(
+            decisions=[
+                wire.DecisionArg(
+                    title="Deploy window",
+                    decision=f"{filler} via {new[0]} at 2am",
+                    rationale=f"because {new[1]} is idle",
+                )
+            ],
+            notes=[f"{filler} and {new[2]} restarts"],
+        ),
+    )
+    assert len(merged.merged) == 2
+    assert traces(new) == list(new)
+    assert traces(old) == []  # at once, while the server runs
+    restored = await app.restore(ws, wire.RestoreArgs(query="billing deploy"))
+    assert new[0] in restored.decisions[0].decision and new[2] in restored.brief
+    await app.aclose()
+    assert traces(old) == []

@@ -1,5 +1,7 @@
 """Forgetting (`forget_decisions`, `forget_notes` of a save) retires memories by id and leaves
 no trace of their text in the database file: erased text is overwritten, not only unlinked.
+The text a near-identical save replaced (a merge that rewords a memory, save.py) is erased
+the same way.
 
 SQLite keeps deleted text in free cells and pages unless secure_delete is on; the memory index
 keeps a deleted row's terms in its segments until they merge; and in WAL mode the old pages
@@ -20,11 +22,11 @@ import aiosqlite
 from ocp_server.errors import InputError
 from ocp_server.memory.base import MemoryBase
 
-__all__ = ["MemoryForgets", "checkpointed"]
+__all__ = ["MemoryForgets", "checkpointed", "zeroing_deletes"]
 
 
 @asynccontextmanager
-async def _zeroing_deletes(db: aiosqlite.Connection) -> AsyncIterator[None]:
+async def zeroing_deletes(db: aiosqlite.Connection) -> AsyncIterator[None]:
     """secure_delete on for what runs inside (some builds have it on already)."""
     (previous,) = next(iter(await db.execute_fetchall("PRAGMA secure_delete")))
     await db.execute("PRAGMA secure_delete = ON")
@@ -53,22 +55,29 @@ class MemoryForgets(MemoryBase):
         warnings: list[str],
     ) -> list[str]:
         """Retire memories by id and erase their text and citations, inside the save's
-        transaction; `_checkpoint_forgotten` after its commit."""
+        transaction; then `_erase_from_index`, and `_checkpoint_erased` after its commit."""
         if not decisions and not notes:
             return []
-        async with _zeroing_deletes(self.db):
+        async with zeroing_deletes(self.db):
             done = await self._erase(now, decisions, notes, warnings)
-            if done:
-                await self.db.execute("INSERT INTO memory_fts (memory_fts) VALUES ('optimize')")
         if done:
             await self._unsign_uncited()
         return done
 
-    async def _checkpoint_forgotten(self, warnings: list[str]) -> None:
+    async def _erase_from_index(self) -> None:
+        """Merge the memory index into one segment, inside the save's transaction, after
+        its last delete: the old segments hold erased terms, and their pages are freed
+        (so zeroed)."""
+        async with zeroing_deletes(self.db):
+            await self.db.execute("INSERT INTO memory_fts (memory_fts) VALUES ('optimize')")
+
+    async def _checkpoint_erased(self, warnings: list[str]) -> None:
+        """After the commit of a save that erased text: the old pages leave the -wal file
+        and the database file."""
         async with self._lock:
             if not await checkpointed(self.db):
                 warnings.append(
-                    "forgotten: the database's -wal file keeps the erased text until its "
+                    "erased: the database's -wal file keeps the erased text until its "
                     "next checkpoint (another connection was reading or writing)"
                 )
 
