@@ -10,6 +10,11 @@ pages over it. So a forget runs with secure_delete on (freed cells and pages are
 merges the memory index into one segment (the old segments' pages are freed, so zeroed), and
 after its commit checkpoints the WAL into the database and truncates it. FTS5's own
 'secure-delete' option would spare the merge, but needs SQLite 3.42.
+
+That checkpoint waits for every other connection's read or write to end. Another process can
+hold one for long (a database browser, a second IDE window's long write): then the forget
+does not wait out the busy timeout with this store locked, but says which process holds the
+database, and the checkpoint is tried again after each later save and restore.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ import aiosqlite
 from ocp_server.errors import InputError
 from ocp_server.memory.base import MemoryBase
 
-__all__ = ["MemoryForgets", "checkpointed", "zeroing_deletes"]
+__all__ = ["MemoryForgets", "zeroing_deletes"]
 
 
 @asynccontextmanager
@@ -34,14 +39,6 @@ async def zeroing_deletes(db: aiosqlite.Connection) -> AsyncIterator[None]:
         yield
     finally:
         await db.execute(f"PRAGMA secure_delete = {int(previous)}")
-
-
-async def checkpointed(db: aiosqlite.Connection) -> bool:
-    """Copy the WAL into the database file and truncate it, outside any transaction. False
-    when another connection's reader or writer held on past the busy timeout: the -wal file
-    keeps what it held until a later checkpoint."""
-    rows = list(await db.execute_fetchall("PRAGMA wal_checkpoint(TRUNCATE)"))
-    return not rows or int(rows[0][0]) == 0
 
 
 class MemoryForgets(MemoryBase):
@@ -70,16 +67,6 @@ class MemoryForgets(MemoryBase):
         (so zeroed)."""
         async with zeroing_deletes(self.db):
             await self.db.execute("INSERT INTO memory_fts (memory_fts) VALUES ('optimize')")
-
-    async def _checkpoint_erased(self, warnings: list[str]) -> None:
-        """After the commit of a save that erased text: the old pages leave the -wal file
-        and the database file."""
-        async with self._lock:
-            if not await checkpointed(self.db):
-                warnings.append(
-                    "erased: the database's -wal file keeps the erased text until its "
-                    "next checkpoint (another connection was reading or writing)"
-                )
 
     async def _erase(
         self,

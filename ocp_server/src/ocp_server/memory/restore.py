@@ -106,6 +106,8 @@ class MemoryRestores(CitationChecks):
             expired=expired,
         )
         await self._renew(brief, now, cut if expired else None)
+        if self._erase_due:  # an earlier erase waited on another process
+            await self._checkpoint_erased([])
         return brief
 
     async def _page(

@@ -123,6 +123,8 @@ class MemorySaves(MemoryForgets):
                 await self._erase_from_index()
         if out.forgotten or out.overwritten:
             await self._checkpoint_erased(warnings)
+        elif self._erase_due:  # an earlier erase waited on another process: said then
+            await self._checkpoint_erased([])
         return SaveOutcome(
             session_id=session_id,
             trace_id=trace_id,
