@@ -4,11 +4,12 @@ once it lets go."""
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -22,7 +23,7 @@ from tests.server.test_memory_at_rest import database_bytes
 _HOLDER = textwrap.dedent(
     """
     import sqlite3, sys
-    db = sqlite3.connect(sys.argv[1], isolation_level=None)
+    db = sqlite3.connect(sys.argv[1], timeout=60, isolation_level=None)
     if sys.argv[2] == "write":
         db.execute("BEGIN IMMEDIATE")
     else:  # a read transaction: its snapshot keeps the -wal file from being truncated
@@ -35,9 +36,11 @@ _HOLDER = textwrap.dedent(
 )
 
 
-@contextmanager
-def held(db_path: Path, how: str) -> Iterator[subprocess.Popen[str]]:
-    """Another process holding the database (`how`: "read" or "write") until the block ends."""
+@asynccontextmanager
+async def held(db_path: Path, how: str) -> AsyncIterator[subprocess.Popen[str]]:
+    """Another process holding the database (`how`: "read" or "write") until the block ends.
+    Waited for in a thread: this process's index watcher may hold the write lock, and it
+    commits only if the loop runs."""
     holder = subprocess.Popen(
         [sys.executable, "-c", _HOLDER, str(db_path), how],
         stdin=subprocess.PIPE,
@@ -45,7 +48,8 @@ def held(db_path: Path, how: str) -> Iterator[subprocess.Popen[str]]:
         text=True,
     )
     try:
-        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        assert holder.stdout is not None
+        assert await asyncio.to_thread(holder.stdout.readline) == "held\n"
         yield holder
     finally:
         assert holder.stdin is not None and holder.stdout is not None
@@ -68,7 +72,7 @@ async def test_a_forget_while_another_process_reads_names_it_and_erases_once_it_
         raw = database_bytes(db_path)
         return word.encode() in raw or word[-7:].encode() in raw
 
-    with held(db_path, "read") as holder:
+    async with held(db_path, "read") as holder:
         forgotten = await app.save(ws, wire.SaveArgs(forget_notes=saved.note_ids))
         assert forgotten.forgotten == [f"note #{saved.note_ids[0]}"]
         (warning,) = forgotten.warnings
@@ -92,7 +96,7 @@ async def test_a_forget_while_another_process_writes_says_which_process_holds_th
             "index"
         ]["building"]:
             pass  # the first build writes too: lock after it
-        with held(workspace.parent / "ocp.db", "write") as holder:
+        async with held(workspace.parent / "ocp.db", "write") as holder:
             result = await client.call_tool("ocp_result_save", {"forget_notes": [note]})
         assert result.is_error
         text = text_of(result)
