@@ -9,10 +9,12 @@ import re
 from pathlib import Path
 
 import aiosqlite
+import pytest
 
 import ocp_wire as wire
 from ocp_server.app import AppState
 from ocp_server.db import connect
+from ocp_server.errors import InputError
 from ocp_server.index.terms import body_terms
 from ocp_server.memory import MemoryStore
 from ocp_server.migrations import MIGRATIONS, m016_memory_redacted, migrate
@@ -381,3 +383,15 @@ async def test_text_a_near_identical_save_overwrote_leaves_no_trace_in_the_datab
     assert new[0] in restored.decisions[0].decision and new[2] in restored.brief
     await app.aclose()
     assert traces(old) == []
+
+
+async def test_a_session_id_holding_a_secret_is_refused_not_stored(
+    app: AppState, workspace: Path
+) -> None:
+    # A session id is a key other rows point to: stored as given, so it cannot be redacted.
+    ws = await opened(app, workspace)
+    for secret in (STRIPE, AWS):  # (a password alone is not recognised without its name)
+        with pytest.raises(InputError, match="session_id: .*secret"):
+            await app.save(ws, wire.SaveArgs(session_id=f"s-{secret}", notes=["a note"]))
+    await app.save(ws, wire.SaveArgs(session_id="ci-run-4521", notes=["a note"]))
+    assert leftovers(database_bytes(workspace.parent / "ocp.db")) == []
