@@ -8,7 +8,7 @@ import json
 import random
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import TypedDict, Unpack
+from typing import Any, TypedDict, Unpack
 
 import aiosqlite
 import pytest
@@ -453,3 +453,26 @@ async def test_a_save_of_many_notes_does_not_look_up_every_word_again_for_each_n
     await db.set_trace_callback(lambda _sql: None)
     # The first notes bring the vocabulary's 120 words; after them every word is counted.
     assert len(looked_up) <= 5
+
+
+async def test_a_long_note_looks_up_a_bounded_number_of_words_to_find_its_near_duplicate(
+    store: MemoryStore,
+) -> None:
+    # Each word of a note new to the memory index was looked up (and not cached), inside the
+    # save's write transaction: a save of 100 long notes held the write lock for seconds.
+    rng = random.Random(5)
+    words = ["".join(rng.choices("abcdefghijklmnop", k=8)) for _ in range(700)]
+    await store.start_session("/ws", "s1")
+    looked_up: list[int] = []
+    fetch = store._fetch
+
+    async def counting(sql: str, args: Any = ()) -> list[Any]:
+        if "memory_vocab" in sql:
+            looked_up.append(len(args))
+        return await fetch(sql, args)
+
+    store._fetch = counting  # type: ignore[method-assign]
+    await store.save("s1", notes=[" ".join(words[:350]), " ".join(words[350:])])
+    assert 0 < sum(looked_up) <= 2 * 64
+    again = await store.save("s1", notes=[" ".join(words[:349] + ["changed"])])
+    assert again.merged  # still found

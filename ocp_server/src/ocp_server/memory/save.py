@@ -16,7 +16,7 @@ from ocp_server.citations import CitationError, CodeView, Located
 from ocp_server.errors import InputError
 from ocp_server.index.terms import fts_query
 from ocp_server.memory.forget import MemoryForgets, zeroing_deletes
-from ocp_server.memory.queries import LIVE, NEAR_IDENTICAL, placeholders
+from ocp_server.memory.queries import LIVE, NEAR_DUPLICATE_TERMS, NEAR_IDENTICAL, placeholders
 from ocp_server.memory.values import (
     DecisionIn,
     Merged,
@@ -346,7 +346,10 @@ class MemorySaves(MemoryForgets):
         """A live memory of this kind whose text is near-identical (and which cites the same
         code, or one of the two cites none): its id and how alike they are."""
         words = _words(text)
-        terms = await self._selective(list(dict.fromkeys(words)), keep=4)
+        distinct = list(dict.fromkeys(words))
+        counted = [t for t in distinct if t in self._df]  # no lookup needed
+        uncounted = [t for t in distinct if t not in self._df][:NEAR_DUPLICATE_TERMS]
+        terms = await self._selective(counted + uncounted, keep=4)
         if not terms:
             return None
         matches = await self._fetch(
