@@ -16,7 +16,7 @@ import pytest
 from ocp_router.tokens import estimate_tokens
 from ocp_server.db import connect
 from ocp_server.errors import InputError
-from ocp_server.memory import DecisionIn, MemoryStore, TraceRecord
+from ocp_server.memory import DecisionIn, MemoryStore, NoteIn, TraceRecord
 
 
 class Clock:
@@ -476,3 +476,19 @@ async def test_a_long_note_looks_up_a_bounded_number_of_words_to_find_its_near_d
     assert 0 < sum(looked_up) <= 2 * 64
     again = await store.save("s1", notes=[" ".join(words[:349] + ["changed"])])
     assert again.merged  # still found
+
+
+async def test_a_save_citing_more_code_than_one_save_may_is_refused_before_any_is_read(
+    store: MemoryStore,
+) -> None:
+    # 150 items of 20 citations each passed the wire's limits: 2,761 resolved citations took
+    # 17 s (under the store's lock) and stored 44 MB of cited code in one save.
+    await store.start_session("/ws", "s1")
+    notes = [
+        NoteIn(f"note {n}", tuple(f"src/a.py:{k + 1}-{k + 1}" for k in range(20)))
+        for n in range(11)
+    ]
+    with pytest.raises(
+        InputError, match=r"citations: at most 200 in one save \(this one has 220\)"
+    ):
+        await store.save("s1", notes=notes)

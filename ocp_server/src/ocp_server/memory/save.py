@@ -16,7 +16,13 @@ from ocp_server.citations import CitationError, CodeView, Located
 from ocp_server.errors import InputError
 from ocp_server.index.terms import fts_query
 from ocp_server.memory.forget import MemoryForgets, zeroing_deletes
-from ocp_server.memory.queries import LIVE, NEAR_DUPLICATE_TERMS, NEAR_IDENTICAL, placeholders
+from ocp_server.memory.queries import (
+    LIVE,
+    MAX_SAVE_CITATIONS,
+    NEAR_DUPLICATE_TERMS,
+    NEAR_IDENTICAL,
+    placeholders,
+)
 from ocp_server.memory.values import (
     DecisionIn,
     Merged,
@@ -60,6 +66,14 @@ class MemorySaves(MemoryForgets):
         saved.
         """
         _check_decisions(decisions)
+        cites = sum(len(d.citations) for d in decisions) + sum(
+            len(n.citations) for n in notes if isinstance(n, NoteIn)
+        )
+        if cites > MAX_SAVE_CITATIONS:  # each is read from disk and keeps its code
+            raise InputError(
+                f"citations: at most {MAX_SAVE_CITATIONS} in one save (this one has {cites}); "
+                "cite what each memory is about, or save in parts"
+            )
         for key in state:
             if not isinstance(key, str) or not key.strip():
                 raise InputError("state: keys must be non-empty strings")
