@@ -341,7 +341,7 @@ async def test_text_a_near_identical_save_overwrote_leaves_no_trace_in_the_datab
     app: AppState, workspace: Path
 ) -> None:
     old = ("quorvantel", "brizzlemok", "zentharqua")  # words nowhere else
-    new = ("plimsovard", "tronkelbix", "wexafundor")
+    new = ("plimsovardite", "tronkelb", "wexafundorix")  # other lengths: not overwritten in place
     filler = "the nightly deploy of the billing service runs after the cache warms up"
     ws = await opened(app, workspace)
     for n in range(30):  # other memories around them, kept
