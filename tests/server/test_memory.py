@@ -8,7 +8,7 @@ import json
 import random
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import TypedDict, Unpack
+from typing import Any, TypedDict, Unpack
 
 import aiosqlite
 import pytest
@@ -16,7 +16,7 @@ import pytest
 from ocp_router.tokens import estimate_tokens
 from ocp_server.db import connect
 from ocp_server.errors import InputError
-from ocp_server.memory import DecisionIn, MemoryStore, TraceRecord
+from ocp_server.memory import DecisionIn, MemoryStore, NoteIn, TraceRecord
 
 
 class Clock:
@@ -453,3 +453,42 @@ async def test_a_save_of_many_notes_does_not_look_up_every_word_again_for_each_n
     await db.set_trace_callback(lambda _sql: None)
     # The first notes bring the vocabulary's 120 words; after them every word is counted.
     assert len(looked_up) <= 5
+
+
+async def test_a_long_note_looks_up_a_bounded_number_of_words_to_find_its_near_duplicate(
+    store: MemoryStore,
+) -> None:
+    # Each word of a note new to the memory index was looked up (and not cached), inside the
+    # save's write transaction: a save of 100 long notes held the write lock for seconds.
+    rng = random.Random(5)
+    words = ["".join(rng.choices("abcdefghijklmnop", k=8)) for _ in range(700)]
+    await store.start_session("/ws", "s1")
+    looked_up: list[int] = []
+    fetch = store._fetch
+
+    async def counting(sql: str, args: Any = ()) -> list[Any]:
+        if "memory_vocab" in sql:
+            looked_up.append(len(args))
+        return await fetch(sql, args)
+
+    store._fetch = counting  # type: ignore[method-assign]
+    await store.save("s1", notes=[" ".join(words[:350]), " ".join(words[350:])])
+    assert 0 < sum(looked_up) <= 2 * 64
+    again = await store.save("s1", notes=[" ".join(words[:349] + ["changed"])])
+    assert again.merged  # still found
+
+
+async def test_a_save_citing_more_code_than_one_save_may_is_refused_before_any_is_read(
+    store: MemoryStore,
+) -> None:
+    # 150 items of 20 citations each passed the wire's limits: 2,761 resolved citations took
+    # 17 s (under the store's lock) and stored 44 MB of cited code in one save.
+    await store.start_session("/ws", "s1")
+    notes = [
+        NoteIn(f"note {n}", tuple(f"src/a.py:{k + 1}-{k + 1}" for k in range(20)))
+        for n in range(11)
+    ]
+    with pytest.raises(
+        InputError, match=r"citations: at most 200 in one save \(this one has 220\)"
+    ):
+        await store.save("s1", notes=notes)

@@ -9,10 +9,12 @@ import re
 from pathlib import Path
 
 import aiosqlite
+import pytest
 
 import ocp_wire as wire
 from ocp_server.app import AppState
 from ocp_server.db import connect
+from ocp_server.errors import InputError
 from ocp_server.index.terms import body_terms
 from ocp_server.memory import MemoryStore
 from ocp_server.migrations import MIGRATIONS, m016_memory_redacted, migrate
@@ -333,3 +335,63 @@ async def test_forgotten_memories_leave_no_trace_in_the_database_file(
     assert len(restored.notes) + restored.omitted["notes"] == 30 and restored.decisions == []
     await app.aclose()
     assert traces() == []
+
+
+async def test_text_a_near_identical_save_overwrote_leaves_no_trace_in_the_database_file(
+    app: AppState, workspace: Path
+) -> None:
+    old = ("quorvantel", "brizzlemok", "zentharqua")  # words nowhere else
+    new = ("plimsovardite", "tronkelb", "wexafundorix")  # other lengths: not overwritten in place
+    filler = "the nightly deploy of the billing service runs after the cache warms up"
+    ws = await opened(app, workspace)
+    for n in range(30):  # other memories around them, kept
+        await app.save(ws, wire.SaveArgs(notes=[f"note {n} about the build_cache and retries"]))
+    decision = wire.DecisionArg(title="Deploy window", decision=f"{filler} via {old[0]} at 2am")
+    await app.save(
+        ws,
+        wire.SaveArgs(
+            decisions=[decision.model_copy(update={"rationale": f"because {old[1]} is idle"})],
+            notes=[f"{filler} and {old[2]} restarts"],
+        ),
+    )
+    db_path = workspace.parent / "ocp.db"
+
+    def traces(words: tuple[str, ...]) -> list[str]:
+        raw = database_bytes(db_path)
+        return [w for w in words if w.encode() in raw or w[-7:].encode() in raw]
+
+    assert traces(old) == list(old)
+    # Some SQLite builds zero deleted content by default (Debian's), others do not.
+    await ws.memory.db.execute("PRAGMA secure_delete = OFF")
+    merged = await app.save(
+        ws,
+        wire.SaveArgs(
+            decisions=[
+                wire.DecisionArg(
+                    title="Deploy window",
+                    decision=f"{filler} via {new[0]} at 2am",
+                    rationale=f"because {new[1]} is idle",
+                )
+            ],
+            notes=[f"{filler} and {new[2]} restarts"],
+        ),
+    )
+    assert len(merged.merged) == 2
+    assert traces(new) == list(new)
+    assert traces(old) == []  # at once, while the server runs
+    restored = await app.restore(ws, wire.RestoreArgs(query="billing deploy"))
+    assert new[0] in restored.decisions[0].decision and new[2] in restored.brief
+    await app.aclose()
+    assert traces(old) == []
+
+
+async def test_a_session_id_holding_a_secret_is_refused_not_stored(
+    app: AppState, workspace: Path
+) -> None:
+    # A session id is a key other rows point to: stored as given, so it cannot be redacted.
+    ws = await opened(app, workspace)
+    for secret in (STRIPE, AWS):  # (a password alone is not recognised without its name)
+        with pytest.raises(InputError, match="session_id: .*secret"):
+            await app.save(ws, wire.SaveArgs(session_id=f"s-{secret}", notes=["a note"]))
+    await app.save(ws, wire.SaveArgs(session_id="ci-run-4521", notes=["a note"]))
+    assert leftovers(database_bytes(workspace.parent / "ocp.db")) == []

@@ -278,14 +278,21 @@ def _database_busy(exc: BaseException) -> bool:
     )
 
 
-def busy_text(verb: str) -> str:
-    """What the caller sees when another process kept the database locked: not a bug."""
+def busy_text(verb: str, db_path: Path | None = None) -> str:
+    """What the caller sees when another process kept the database locked: not a bug. Names
+    that process when it can be known (db_holders.py)."""
     from ocp_server import db  # loaded by then; not at start (it brings the index's imports)
+    from ocp_server.db_holders import named_holders
 
+    who = named_holders(db_path) if db_path is not None else None
+    holder = (
+        f"another process ({who})"
+        if who
+        else "another OCP process (an index build, a second IDE window)"
+    )
     return (
-        f"{verb} failed: the workspace's database is busy: another OCP process (an index "
-        f"build, a second IDE window) held its write lock for over {db.BUSY_TIMEOUT_MS / 1000:g} "
-        "s. The call did not complete; try again."
+        f"{verb} failed: the workspace's database is busy: {holder} held its write lock for "
+        f"over {db.BUSY_TIMEOUT_MS / 1000:g} s. The call did not complete; try again."
     )
 
 
@@ -430,7 +437,7 @@ def build_server(
             return error_result(str(exc))
         except Exception as exc:  # a bug or a broken environment: never shown as bad input
             if _database_busy(exc):
-                return error_result(busy_text(spec.verb))
+                return error_result(busy_text(spec.verb, ws.index.db_path if ws else None))
             logger.exception("tool %s failed", spec.verb)
             return error_result(internal_error_text(spec.verb, exc))
         return tool_result(out)

@@ -216,6 +216,11 @@ class TraceStore:
             session_id = session_id.strip()
             if not session_id or len(session_id) > MAX_SESSION_ID:
                 raise InputError(f"session_id: must be 1 to {MAX_SESSION_ID} characters")
+            if redacted(session_id) != session_id:  # a key other rows point to: kept as given
+                raise InputError(
+                    "session_id: it looks like it holds a secret (a key or token), and it would "
+                    "be stored as given: use an id that is not a credential"
+                )
         sid = session_id or uuid.uuid4().hex
         async with self._transaction():
             await self.db.execute(

@@ -28,7 +28,7 @@ served as a fact only while the code it cites is unchanged (valid) or was found 
 (moved: the citation follows it). Stale ones are listed apart with what changed, or counted.
 A memory expires when it has not been served while valid for the TTL (28 days by default);
 `forget` retires one by id and erases its text; a near-identical save merges into the live
-memory and says so.
+memory, says so, and erases the wording it replaced.
 """
 
 from ocp_server.brief import (

@@ -9,10 +9,11 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import aiosqlite
 
+from ocp_server.db_holders import named_holders
 from ocp_server.index.limits import DEFAULT_MAX_FILE_BYTES
 from ocp_server.memory.queries import (
     COMMON_SHARE,
@@ -29,7 +30,23 @@ from ocp_server.memory.queries import (
 )
 from ocp_server.trace_store import TraceStore
 
+# How long the checkpoint after an erase waits for other connections: their reads and writes
+# take milliseconds, unless something holds a transaction open.
+CHECKPOINT_WAIT_MS: Final = 250
 _TERM = re.compile(r"\w+")  # a word as the memory index's tokenizer cuts it (tokenchars _)
+
+
+async def checkpointed(db: aiosqlite.Connection, wait_ms: int = CHECKPOINT_WAIT_MS) -> bool:
+    """Copy the WAL into the database file and truncate it, outside any transaction. False
+    when another connection's reader or writer held on for `wait_ms`: the -wal file keeps
+    what it held until a later checkpoint."""
+    ((timeout,),) = await db.execute_fetchall("PRAGMA busy_timeout")
+    await db.execute(f"PRAGMA busy_timeout = {int(wait_ms)}")
+    try:
+        rows = list(await db.execute_fetchall("PRAGMA wal_checkpoint(TRUNCATE)"))
+    finally:
+        await db.execute(f"PRAGMA busy_timeout = {int(timeout)}")
+    return not rows or int(rows[0][0]) == 0
 
 
 class MemoryBase(TraceStore):
@@ -56,6 +73,24 @@ class MemoryBase(TraceStore):
         self.ttl_seconds = ttl_days * 86400.0
         self._df: dict[str, int] = {}  # term -> memories holding it (approximate)
         self._df_total = 0
+        self._erase_due = False  # erased text may still sit in the -wal file (forget.py)
+
+    async def _checkpoint_erased(self, warnings: list[str]) -> None:
+        """After the commit of a save that erased text (or any later call while that is
+        due): the old pages leave the -wal file and the database file."""
+        async with self._lock:
+            if await checkpointed(self.db):
+                self._erase_due = False
+                return
+            self._erase_due = True
+            ((_, _, file),) = await self.db.execute_fetchall("PRAGMA database_list")
+            who = named_holders(Path(file), readers=True) if file else None
+        who = who or "another IDE window, a database browser or a sqlite3 shell"
+        warnings.append(
+            "erased from memory, but the database's -wal file keeps a copy of the text while "
+            f"another process holds the database ({who}); it is erased at the next save or "
+            "restore after that process lets go"
+        )
 
     def _indexed(self, text: str) -> None:
         # Counted words that the new memory holds gain one, and so does the size the counts

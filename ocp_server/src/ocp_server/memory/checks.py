@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from ocp_server.citations import CodeView, Stored
@@ -21,31 +22,46 @@ class CitationChecks(MemoryBase):
         checked. Unchanged files are only stat'ed, never read. `snapshot`: one just read."""
         if self.workspace is None:
             return 0
-        view = CodeView(self.db, self.workspace, self.max_file_bytes)
         async with self._lock:  # reads only; a stale answer just means a check next time
             if snapshot is None:
                 snapshot = await self._snapshot({"cut": float("-inf"), "ex": ""})
-            signed, seen = snapshot.signed, snapshot.seen
-            if not signed:
-                return 0
-            stale: list[Any] = []
-            if snapshot.stale_due:
-                stale = await self._fetch(
-                    "SELECT id, symbol, index_seen FROM memory_citations WHERE status = 'stale' "
-                    "AND active = 1 AND index_seen IS NOT ?",
-                    (seen,),
-                )
-            recheck = await self._stale_to_recheck(stale)
+            due = await self._checks_due(snapshot)
+        return await self._check(due) if due else 0
+
+    async def _checks_due(self, snapshot: Snapshot) -> ChecksDue | None:
+        """What `verify` has to check, read with the lock held (no write): the cited files
+        whose signature changed, and the stale citations a newer index may resolve. None
+        when nothing is due. Unchanged files are only stat'ed."""
+        if self.workspace is None or not snapshot.signed:
+            return None
+        seen = snapshot.seen
+        stale: list[Any] = []
+        if snapshot.stale_due:
+            stale = await self._fetch(
+                "SELECT id, symbol, index_seen FROM memory_citations WHERE status = 'stale' "
+                "AND active = 1 AND index_seen IS NOT ?",
+                (seen,),
+            )
+        recheck = await self._stale_to_recheck(stale)
+        view = CodeView(self.db, self.workspace, self.max_file_bytes)
         ignore = load_ocpignore(self.workspace)
         changed = {}
-        for path, size, mtime, indexed in signed:
+        for path, size, mtime, indexed in snapshot.signed:
             # A file the index dropped (deleted, ignored, now secret) is checked again.
             excluded = not indexed or path_exclusion(path, ignore) is not None
             sig = UNINDEXED if excluded else view.stat(path)
             if sig != (size, mtime):
                 changed[path] = sig
         if not changed and not stale:
-            return 0
+            return None
+        return ChecksDue(changed, bool(stale), recheck, seen)
+
+    async def _check(self, due: ChecksDue) -> int:
+        """Check what is due and store what was found, in one write transaction."""
+        assert self.workspace is not None
+        view = CodeView(self.db, self.workspace, self.max_file_bytes)
+        changed, recheck, seen = due.changed, due.recheck, due.seen
+        stale = due.stale
         async with self._transaction():
             rows = []
             paths = list(changed)
@@ -142,6 +158,14 @@ class CitationChecks(MemoryBase):
             )
         }
         return [int(r[0]) for r in stale if r[1] and str(r[1]).rsplit(".", 1)[-1] in fresh]
+
+
+@dataclass(frozen=True, slots=True)
+class ChecksDue:
+    changed: dict[str, tuple[int, int]]  # cited file -> its signature now
+    stale: bool  # stale citations not checked since the index's last update
+    recheck: list[int]  # those of them whose symbol a newly indexed file defines
+    seen: str  # the index's last update
 
 
 def _float(value: Any) -> float:

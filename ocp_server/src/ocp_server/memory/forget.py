@@ -1,5 +1,7 @@
 """Forgetting (`forget_decisions`, `forget_notes` of a save) retires memories by id and leaves
 no trace of their text in the database file: erased text is overwritten, not only unlinked.
+The text a near-identical save replaced (a merge that rewords a memory, save.py) is erased
+the same way.
 
 SQLite keeps deleted text in free cells and pages unless secure_delete is on; the memory index
 keeps a deleted row's terms in its segments until they merge; and in WAL mode the old pages
@@ -8,6 +10,11 @@ pages over it. So a forget runs with secure_delete on (freed cells and pages are
 merges the memory index into one segment (the old segments' pages are freed, so zeroed), and
 after its commit checkpoints the WAL into the database and truncates it. FTS5's own
 'secure-delete' option would spare the merge, but needs SQLite 3.42.
+
+That checkpoint waits for every other connection's read or write to end. Another process can
+hold one for long (a database browser, a second IDE window's long write): then the forget
+does not wait out the busy timeout with this store locked, but says which process holds the
+database, and the checkpoint is tried again after each later save and restore.
 """
 
 from __future__ import annotations
@@ -20,11 +27,11 @@ import aiosqlite
 from ocp_server.errors import InputError
 from ocp_server.memory.base import MemoryBase
 
-__all__ = ["MemoryForgets", "checkpointed"]
+__all__ = ["MemoryForgets", "zeroing_deletes"]
 
 
 @asynccontextmanager
-async def _zeroing_deletes(db: aiosqlite.Connection) -> AsyncIterator[None]:
+async def zeroing_deletes(db: aiosqlite.Connection) -> AsyncIterator[None]:
     """secure_delete on for what runs inside (some builds have it on already)."""
     (previous,) = next(iter(await db.execute_fetchall("PRAGMA secure_delete")))
     await db.execute("PRAGMA secure_delete = ON")
@@ -32,14 +39,6 @@ async def _zeroing_deletes(db: aiosqlite.Connection) -> AsyncIterator[None]:
         yield
     finally:
         await db.execute(f"PRAGMA secure_delete = {int(previous)}")
-
-
-async def checkpointed(db: aiosqlite.Connection) -> bool:
-    """Copy the WAL into the database file and truncate it, outside any transaction. False
-    when another connection's reader or writer held on past the busy timeout: the -wal file
-    keeps what it held until a later checkpoint."""
-    rows = list(await db.execute_fetchall("PRAGMA wal_checkpoint(TRUNCATE)"))
-    return not rows or int(rows[0][0]) == 0
 
 
 class MemoryForgets(MemoryBase):
@@ -53,24 +52,21 @@ class MemoryForgets(MemoryBase):
         warnings: list[str],
     ) -> list[str]:
         """Retire memories by id and erase their text and citations, inside the save's
-        transaction; `_checkpoint_forgotten` after its commit."""
+        transaction; then `_erase_from_index`, and `_checkpoint_erased` after its commit."""
         if not decisions and not notes:
             return []
-        async with _zeroing_deletes(self.db):
+        async with zeroing_deletes(self.db):
             done = await self._erase(now, decisions, notes, warnings)
-            if done:
-                await self.db.execute("INSERT INTO memory_fts (memory_fts) VALUES ('optimize')")
         if done:
             await self._unsign_uncited()
         return done
 
-    async def _checkpoint_forgotten(self, warnings: list[str]) -> None:
-        async with self._lock:
-            if not await checkpointed(self.db):
-                warnings.append(
-                    "forgotten: the database's -wal file keeps the erased text until its "
-                    "next checkpoint (another connection was reading or writing)"
-                )
+    async def _erase_from_index(self) -> None:
+        """Merge the memory index into one segment, inside the save's transaction, after
+        its last delete: the old segments hold erased terms, and their pages are freed
+        (so zeroed)."""
+        async with zeroing_deletes(self.db):
+            await self.db.execute("INSERT INTO memory_fts (memory_fts) VALUES ('optimize')")
 
     async def _erase(
         self,

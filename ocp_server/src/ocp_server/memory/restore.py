@@ -20,6 +20,7 @@ from ocp_server.brief import (
 )
 from ocp_server.errors import InputError
 from ocp_server.index.terms import fts_query, query_terms
+from ocp_server.memory.base import Snapshot
 from ocp_server.memory.checks import CitationChecks
 from ocp_server.memory.queries import (
     COUNT_CAP,
@@ -77,27 +78,20 @@ class MemoryRestores(CitationChecks):
         params = {"cut": cut, "ex": exclude_session or ""}
         fitter = Fitter(max_tokens, value_cost=value_cost, overhead=overhead)
         sections = [s for s in SECTION_NAMES if stale == "list" or s != "stale"]
-        # Reads without a transaction: each round trip counts (another process saving in
-        # between only shifts a count), and the lock keeps this store's own writes out.
-        async with self._lock:
-            snapshot = await self._snapshot(params)
-        if await self.verify(snapshot):  # citations changed: count again
-            async with self._lock:
+        # One read transaction: another window's save lands wholly before or after it,
+        # never between two sections (its decision shown without its note). Citations to
+        # check end it first, as their results are written.
+        due = None
+        for checked in (False, True):
+            if due is not None:
+                await self._check(due)
+            async with self._transaction("BEGIN"):
                 snapshot = await self._snapshot(params)
+                due = None if checked else await self._checks_due(snapshot)
+                if due is None:
+                    await self._fill(fitter, snapshot, params, query, max_tokens, sections, now)
+                    break
         totals, expired = snapshot.totals, snapshot.expired
-        async with self._lock:
-            if query:
-                matched = await self._matched(query, params, max_tokens, snapshot.documents)
-                for section in sections:
-                    fitter.offer(ranked((i for i in matched if i.section == section), now))
-            for section in sections:
-                offset, size = 0, fitter.page_size(section)
-                while totals[section] and not fitter.is_full(section) and fitter.has_room():
-                    page = await self._page(section, params, size, offset)
-                    fitter.offer(page)
-                    if len(page) < size:
-                        break
-                    offset, size = offset + size, fitter.page_size(section)
         brief = fitter.brief(
             query=query,
             totals=totals,
@@ -106,7 +100,34 @@ class MemoryRestores(CitationChecks):
             expired=expired,
         )
         await self._renew(brief, now, cut if expired else None)
+        if self._erase_due:  # an earlier erase waited on another process
+            await self._checkpoint_erased([])
         return brief
+
+    async def _fill(
+        self,
+        fitter: Fitter,
+        snapshot: Snapshot,
+        params: Mapping[str, Any],
+        query: str | None,
+        max_tokens: int,
+        sections: Sequence[str],
+        now: float,
+    ) -> None:
+        """Offer the fitter the query's matches first, then each section page by page."""
+        totals = snapshot.totals
+        if query:
+            matched = await self._matched(query, params, max_tokens, snapshot.documents)
+            for section in sections:
+                fitter.offer(ranked((i for i in matched if i.section == section), now))
+        for section in sections:
+            offset, size = 0, fitter.page_size(section)
+            while totals[section] and not fitter.is_full(section) and fitter.has_room():
+                page = await self._page(section, params, size, offset)
+                fitter.offer(page)
+                if len(page) < size:
+                    break
+                offset, size = offset + size, fitter.page_size(section)
 
     async def _page(
         self, section: str, params: Mapping[str, Any], limit: int, offset: int

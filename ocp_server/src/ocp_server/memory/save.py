@@ -15,8 +15,14 @@ from ocp_server.brief import cap
 from ocp_server.citations import CitationError, CodeView, Located
 from ocp_server.errors import InputError
 from ocp_server.index.terms import fts_query
-from ocp_server.memory.forget import MemoryForgets
-from ocp_server.memory.queries import LIVE, NEAR_IDENTICAL, placeholders
+from ocp_server.memory.forget import MemoryForgets, zeroing_deletes
+from ocp_server.memory.queries import (
+    LIVE,
+    MAX_SAVE_CITATIONS,
+    NEAR_DUPLICATE_TERMS,
+    NEAR_IDENTICAL,
+    placeholders,
+)
 from ocp_server.memory.values import (
     DecisionIn,
     Merged,
@@ -60,6 +66,14 @@ class MemorySaves(MemoryForgets):
         saved.
         """
         _check_decisions(decisions)
+        cites = sum(len(d.citations) for d in decisions) + sum(
+            len(n.citations) for n in notes if isinstance(n, NoteIn)
+        )
+        if cites > MAX_SAVE_CITATIONS:  # each is read from disk and keeps its code
+            raise InputError(
+                f"citations: at most {MAX_SAVE_CITATIONS} in one save (this one has {cites}); "
+                "cite what each memory is about, or save in parts"
+            )
         for key in state:
             if not isinstance(key, str) or not key.strip():
                 raise InputError("state: keys must be non-empty strings")
@@ -119,8 +133,12 @@ class MemorySaves(MemoryForgets):
                         f"open_items[{n}]", warnings, out,
                     )  # fmt: skip
             resolved = await self._resolve(resolve, warnings)
-        if out.forgotten:
-            await self._checkpoint_forgotten(warnings)
+            if out.forgotten or out.overwritten:
+                await self._erase_from_index()
+        if out.forgotten or out.overwritten:
+            await self._checkpoint_erased(warnings)
+        elif self._erase_due:  # an earlier erase waited on another process: said then
+            await self._checkpoint_erased([])
         return SaveOutcome(
             session_id=session_id,
             trace_id=trace_id,
@@ -211,12 +229,14 @@ class MemorySaves(MemoryForgets):
             into, alike = same
             added = await self._add_citations("note", into, citations, now)
             (stored,) = await self._fetch("SELECT text FROM notes WHERE id = ?", (into,))
-            await self.db.execute(
-                "UPDATE notes SET renewed_at = ?, text = ? WHERE id = ?", (now, text, into)
-            )
             reworded = str(stored[0]) != text
-            if reworded or added:
-                await self._reindex(kind, "note", into, text)
+            out.overwritten |= reworded
+            async with zeroing_deletes(self.db):  # the old wording is erased, as by forget
+                await self.db.execute(
+                    "UPDATE notes SET renewed_at = ?, text = ? WHERE id = ?", (now, text, into)
+                )
+                if reworded or added:
+                    await self._reindex(kind, "note", into, text)
             out.merged.append(Merged(field, into, alike))
             warnings.append(
                 _merge_warning(field, kind.replace("_", " "), into, alike, added, reworded)
@@ -270,20 +290,27 @@ class MemorySaves(MemoryForgets):
                     into, alike = same
                     added = await self._add_citations("decision", into, citations, now)
                     (stored,) = await self._fetch(
-                        "SELECT title || char(10) || decision FROM decisions WHERE id = ?", (into,)
+                        "SELECT title || char(10) || decision, rationale FROM decisions "
+                        "WHERE id = ?",
+                        (into,),
                     )
                     # a rationale this save gives replaces the old one; none keeps it
-                    await self.db.execute(
-                        "UPDATE decisions SET renewed_at = ?, title = ?, decision = ?, "
-                        "rationale = coalesce(?, rationale) WHERE id = ?",
-                        (now, title, d.decision.strip(), (d.rationale or "").strip() or None, into),
-                    )
+                    rationale = (d.rationale or "").strip() or None
                     reworded = str(stored[0]) != text
-                    if reworded or added or d.rationale:
-                        (row,) = await self._fetch(
-                            "SELECT coalesce(rationale, '') FROM decisions WHERE id = ?", (into,)
+                    out.overwritten |= reworded or rationale not in (None, stored[1])
+                    async with zeroing_deletes(self.db):  # the old wording is erased
+                        await self.db.execute(
+                            "UPDATE decisions SET renewed_at = ?, title = ?, decision = ?, "
+                            "rationale = coalesce(?, rationale) WHERE id = ?",
+                            (now, title, d.decision.strip(), rationale, into),
                         )
-                        await self._reindex("decision", "decision", into, f"{text}\n{row[0]}")
+                        if reworded or added or d.rationale:
+                            await self._reindex(
+                                "decision",
+                                "decision",
+                                into,
+                                f"{text}\n{rationale or stored[1] or ''}",
+                            )
                     out.merged.append(Merged(field, into, alike))
                     warnings.append(_merge_warning(field, "decision", into, alike, added, reworded))
                     out.decision_ids.append(into)
@@ -333,7 +360,10 @@ class MemorySaves(MemoryForgets):
         """A live memory of this kind whose text is near-identical (and which cites the same
         code, or one of the two cites none): its id and how alike they are."""
         words = _words(text)
-        terms = await self._selective(list(dict.fromkeys(words)), keep=4)
+        distinct = list(dict.fromkeys(words))
+        counted = [t for t in distinct if t in self._df]  # no lookup needed
+        uncounted = [t for t in distinct if t not in self._df][:NEAR_DUPLICATE_TERMS]
+        terms = await self._selective(counted + uncounted, keep=4)
         if not terms:
             return None
         matches = await self._fetch(
@@ -482,6 +512,7 @@ class _SaveOut:
     open_item_ids: list[int] = field(default_factory=list)
     merged: list[Merged] = field(default_factory=list)
     forgotten: list[str] = field(default_factory=list)
+    overwritten: bool = False  # a merge replaced stored text: erased like forgotten text
 
 
 def _alike(words: list[str], other: list[str]) -> float:
