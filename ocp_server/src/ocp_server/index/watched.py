@@ -1,4 +1,5 @@
-"""Which folders the watcher watches: the workspace's own, each one on its own.
+"""What the watcher watches: the workspace's own folders, each one on its own, and which of
+the changes in them are edits to index.
 
 watchfiles watches a folder recursively by following every symlink below it: a link to a
 folder outside the workspace (`data -> /mnt/datasets`, `home -> ~`) had it watch the whole
@@ -25,7 +26,7 @@ import watchfiles
 
 from ocp_server.index.files import VENDORED_DIRS
 
-__all__ = ["new_folder", "watch_folders", "watched_folders"]
+__all__ = ["RelevantChanges", "new_folder", "watch_folders", "watched_folders"]
 
 # Listings tried when a listed folder is gone as watching starts; each try needs another
 # deletion in that instant, so after these the error goes to the watcher's retry and backoff.
@@ -44,6 +45,31 @@ def watched_folders(workspace: Path) -> list[str]:
         folders.append(str(git))
         folders.extend(dirpath for dirpath, _, _ in os.walk(git / "refs" / "heads"))
     return folders
+
+
+class RelevantChanges:
+    """The watcher's filter: whether a change is one the index should follow."""
+
+    def __init__(self, workspace: Path, db_path: Path) -> None:
+        self.workspace = workspace
+        self.db_path = db_path
+
+    def __call__(self, change: watchfiles.Change, path: str) -> bool:
+        rel = os.path.relpath(path, self.workspace).replace(os.sep, "/")
+        parts = rel.split("/")
+        if parts[0] == ".git":
+            return rel == ".git/HEAD" or rel.startswith(".git/refs/heads")
+        if rel.startswith(".ocp/") or self._is_database(path):
+            return False
+        return not any(p in VENDORED_DIRS for p in parts[:-1])
+
+    def _is_database(self, path: str) -> bool:
+        """The database or its -wal/-shm/-journal files: their writes are not edits (watching
+        them would re-index after every write, for ever)."""
+        base = self.db_path.name
+        if os.path.basename(path) not in (base, f"{base}-wal", f"{base}-shm", f"{base}-journal"):
+            return False
+        return Path(path).parent.resolve() == self.db_path.parent.resolve()
 
 
 def new_folder(changes: Iterable[tuple[watchfiles.Change, str]]) -> bool:
