@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import watchfiles
 
 from ocp_server.index import indexer as indexer_module
 from ocp_server.index import watched as watched_module
@@ -18,6 +19,7 @@ from ocp_server.index import workspace as workspace_module
 from ocp_server.index.files import Candidate, Listing, list_workspace
 from ocp_server.index.indexer import process_file
 from ocp_server.index.search import search_chunks
+from ocp_server.index.watched import new_folder
 from ocp_server.index.watched import watched_folders as real_watched_folders
 from ocp_server.index.workspace import WorkspaceIndex
 from tests.server.inproc import inproc_client
@@ -247,6 +249,20 @@ async def test_the_watcher_never_watches_through_a_symlink_out_of_the_workspace(
         await asyncio.wait_for(task, 10)
         await index.close()
     assert 0 < watches < 10  # ws and src, not the 61 folders outside
+
+
+def test_the_watcher_watches_a_nested_repositorys_top_folder_only(tmp_path: Path) -> None:
+    # Its files are not indexed: a write deeper in it (its build, its own checkout) cost a
+    # listing of the whole workspace that found nothing to do.
+    ws = tmp_path / "ws"
+    (ws / "src").mkdir(parents=True)
+    (ws / "tools" / "inner" / "pkg" / "deep").mkdir(parents=True)
+    git(ws / "tools" / "inner", "init", "-q")
+    folders = real_watched_folders(ws)
+    assert str(ws / "src") in folders and str(ws / "tools" / "inner") in folders
+    assert not [f for f in folders if f.startswith(str(ws / "tools" / "inner" / "pkg"))]
+    # its `.git` removed, it is plain folders of the workspace: watched again from the top
+    assert new_folder({(watchfiles.Change.deleted, str(ws / "tools" / "inner" / ".git"))})
 
 
 async def test_a_file_saved_in_a_folder_made_after_the_watcher_started_is_indexed(

@@ -37,7 +37,7 @@ from pathlib import Path, PurePosixPath
 import pathspec
 
 from ocp_server.index.limits import DEFAULT_MAX_FILE_BYTES
-from ocp_server.index.nested import NESTED_REASON
+from ocp_server.index.nested import NESTED_REASON, is_repository
 from ocp_server.index.real_paths import RealFolders
 from ocp_server.index.secret_files import secret_content, secret_name
 
@@ -259,11 +259,16 @@ def _iter_walk_with_gitignore(
     workspace: Path, unreadable: Callable[[OSError], None] | None = None
 ) -> Iterator[str]:
     """Every file below the workspace, honouring nested .gitignore files (no git needed).
+    A repository inside it is one folder (`tools/inner/`), as git lists it, not its files.
     `unreadable` is told of each folder whose entries could not be read."""
     specs: list[tuple[str, pathspec.GitIgnoreSpec]] = []
     for dirpath, dirnames, filenames in os.walk(workspace, onerror=unreadable):
         rel_dir = os.path.relpath(dirpath, workspace).replace(os.sep, "/")
         rel_dir = "" if rel_dir == "." else rel_dir + "/"
+        if rel_dir and (".git" in dirnames or ".git" in filenames) and is_repository(dirpath):
+            dirnames[:] = []
+            yield rel_dir
+            continue
         specs = [(d, s) for d, s in specs if rel_dir.startswith(d)]
         if ".gitignore" in filenames:
             try:

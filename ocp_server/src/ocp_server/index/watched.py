@@ -25,6 +25,7 @@ from typing import Any
 import watchfiles
 
 from ocp_server.index.files import VENDORED_DIRS
+from ocp_server.index.nested import is_repository
 
 __all__ = ["RelevantChanges", "new_folder", "watch_folders", "watched_folders"]
 
@@ -34,11 +35,18 @@ LISTINGS = 3
 
 
 def watched_folders(workspace: Path) -> list[str]:
-    """The workspace and every folder below it that is neither vendored nor reached through
-    a symlink, and the folders of .git a checkout or commit writes to (HEAD, refs/heads)."""
+    """The workspace and every folder below it that is neither vendored, nor reached through
+    a symlink, nor inside a nested repository (its top folder is watched: a `.git` removed
+    there makes its files the workspace's), and the folders of .git a checkout or commit
+    writes to (HEAD, refs/heads)."""
     folders: list[str] = []
-    for dirpath, dirnames, _ in os.walk(workspace):  # symlinked folders are not entered
+    root = os.fspath(workspace)
+    for dirpath, dirnames, filenames in os.walk(root):  # symlinked folders are not entered
         folders.append(dirpath)
+        nested = ".git" in dirnames or ".git" in filenames
+        if nested and dirpath != root and is_repository(dirpath):
+            dirnames[:] = []  # its files are not indexed (nested.py)
+            continue
         dirnames[:] = sorted(d for d in dirnames if d not in VENDORED_DIRS)
     git = workspace / ".git"
     if git.is_dir() and not git.is_symlink():
@@ -73,8 +81,11 @@ class RelevantChanges:
 
 
 def new_folder(changes: Iterable[tuple[watchfiles.Change, str]]) -> bool:
-    """Whether a change added a folder the watcher should watch too."""
+    """Whether a change added a folder the watcher should watch too, or removed the `.git`
+    of a nested repository (its folders are the workspace's now)."""
     for change, path in changes:
+        if change == watchfiles.Change.deleted and os.path.basename(path) == ".git":
+            return True
         if change != watchfiles.Change.added or os.path.basename(path) in VENDORED_DIRS:
             continue
         if os.path.isdir(path) and not os.path.islink(path):

@@ -29,6 +29,7 @@ import aiosqlite
 import pathspec
 
 from ocp_server.db import DatabaseError, connect
+from ocp_server.index import nested
 from ocp_server.index.files import load_ocpignore
 from ocp_server.index.githead import GitHead
 from ocp_server.index.globs import relative_glob
@@ -54,6 +55,7 @@ class _Meta:
     generation: str
     last_update: float | None
     git_head: str | None
+    nested: int  # nested repositories the last update left out
 
 
 def default_db_path(workspace: Path, env: Mapping[str, str] | None = None) -> Path:
@@ -319,6 +321,8 @@ class WorkspaceIndex:
             note = changed_note(changed)
         if not terms:
             note = "the query has no searchable words (only punctuation or empty)"
+        if meta.nested:  # a search finding nothing of their code is explained
+            note = "; ".join(filter(None, (note, nested.search_note(meta.nested))))
         stale = meta.last_update is None or (head is not None and head != meta.git_head)
         status = self._status(
             snap.n_files, snap.n_chunks, meta.last_update, stale or bool(changed), head
@@ -364,19 +368,24 @@ class WorkspaceIndex:
         return int(row[0])
 
     async def _meta(self) -> _Meta:
-        """The index's generation, last update and git HEAD: read again only when some
-        connection committed since the last read (a third of the read's cost, and no yield)."""
+        """The index's generation, last update, git HEAD and nested repositories left out:
+        read again only when some connection committed since the last read (a third of the
+        read's cost, and no yield)."""
         version = self._data_version()  # taken first: a commit during the read shows next time
         seen = self._meta_seen
         if version is not None and seen is not None and seen[0] == version:
             return seen[1]
         found, committed = await self._read_from(
-            "SELECT key, value FROM meta WHERE key IN ('generation', 'last_update', 'git_head')"
+            "SELECT key, value FROM meta"
+            " WHERE key IN ('generation', 'last_update', 'git_head', 'skipped')"
         )
         rows = {str(key): str(value) for key, value in found}
         last = rows.get("last_update")
         meta = _Meta(
-            rows.get("generation", ""), float(last) if last else None, rows.get("git_head") or None
+            rows.get("generation", ""),
+            float(last) if last else None,
+            rows.get("git_head") or None,
+            nested.count_in(rows.get("skipped")),
         )
         self._meta_seen = (version, meta) if version is not None and committed else None
         return meta
