@@ -11,6 +11,11 @@ nothing. A folder made later is not in the list: its creation restarts the watch
 (`new_folder`), which re-lists and catches up with an update. A folder deleted between the
 listing and the start of watching is not watched: the folders are listed again
 (`watch_folders`).
+
+Of `.git`, only what changes which files the workspace holds or lists is followed (GIT_FILES):
+HEAD and the branches (a checkout, a commit), the index (`git add -f` of an ignored file, a
+`git rm --cached`) and info/exclude. Its objects, logs and lock files are written on every
+git command and change nothing the index reads; their folders are not even watched.
 """
 
 from __future__ import annotations
@@ -27,18 +32,20 @@ import watchfiles
 from ocp_server.index.files import VENDORED_DIRS
 from ocp_server.index.nested import is_repository
 
-__all__ = ["RelevantChanges", "new_folder", "watch_folders", "watched_folders"]
+__all__ = ["GIT_FILES", "RelevantChanges", "new_folder", "watch_folders", "watched_folders"]
 
 # Listings tried when a listed folder is gone as watching starts; each try needs another
 # deletion in that instant, so after these the error goes to the watcher's retry and backoff.
 LISTINGS = 3
+#: The files of `.git` whose changes the index follows (and `refs/heads/`, below).
+GIT_FILES = frozenset({".git/HEAD", ".git/index", ".git/info/exclude", ".git/info"})
 
 
 def watched_folders(workspace: Path) -> list[str]:
     """The workspace and every folder below it that is neither vendored, nor reached through
     a symlink, nor inside a nested repository (its top folder is watched: a `.git` removed
-    there makes its files the workspace's), and the folders of .git a checkout or commit
-    writes to (HEAD, refs/heads)."""
+    there makes its files the workspace's), and the folders of .git holding GIT_FILES and the
+    branches."""
     folders: list[str] = []
     root = os.fspath(workspace)
     for dirpath, dirnames, filenames in os.walk(root):  # symlinked folders are not entered
@@ -51,6 +58,8 @@ def watched_folders(workspace: Path) -> list[str]:
     git = workspace / ".git"
     if git.is_dir() and not git.is_symlink():
         folders.append(str(git))
+        if (git / "info").is_dir():
+            folders.append(str(git / "info"))
         folders.extend(dirpath for dirpath, _, _ in os.walk(git / "refs" / "heads"))
     return folders
 
@@ -65,8 +74,8 @@ class RelevantChanges:
     def __call__(self, change: watchfiles.Change, path: str) -> bool:
         rel = os.path.relpath(path, self.workspace).replace(os.sep, "/")
         parts = rel.split("/")
-        if parts[0] == ".git":
-            return rel == ".git/HEAD" or rel.startswith(".git/refs/heads")
+        if parts[0] == ".git":  # `.git/info` itself: made later, it is watched from then on
+            return rel in GIT_FILES or rel.startswith(".git/refs/heads")
         if rel.startswith(".ocp/") or self._is_database(path):
             return False
         return not any(p in VENDORED_DIRS for p in parts[:-1])
