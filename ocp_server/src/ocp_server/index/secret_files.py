@@ -88,6 +88,7 @@ SECRET_PATTERNS: tuple[str, ...] = (
     ".docker/config.json",
     ".kube/config",
 )
+
 # One combined regex for every secret pattern (they are all positive, so "any matches" is the
 # gitignore verdict): matching 45 patterns one by one costs 40 µs a path. Case-insensitive:
 # `.ENV` and `Credentials.json` hold the same secrets (and are the same file on macOS).
