@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -50,6 +52,15 @@ def git(cwd: Path, *args: str) -> str:
         capture_output=True,
         text=True,
     ).stdout
+
+
+def settled(ws: Path, seconds_ago: float = 60.0) -> None:
+    """Every file below `ws` (`.git` left out) last saved a minute ago: an update right after
+    writing them would read them again at the next one (racy, see indexer.RACY_SECONDS)."""
+    when = time.time() - seconds_ago
+    for path in ws.rglob("*"):
+        if path.is_file() and ".git" not in path.relative_to(ws).parts:
+            os.utime(path, (when, when))
 
 
 @pytest.fixture

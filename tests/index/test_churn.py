@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import watchfiles
 
 from ocp_server.index import indexer as indexer_module
 from ocp_server.index import watched as watched_module
@@ -18,6 +19,7 @@ from ocp_server.index import workspace as workspace_module
 from ocp_server.index.files import Candidate, Listing, list_workspace
 from ocp_server.index.indexer import process_file
 from ocp_server.index.search import search_chunks
+from ocp_server.index.watched import RelevantChanges, new_folder
 from ocp_server.index.watched import watched_folders as real_watched_folders
 from ocp_server.index.workspace import WorkspaceIndex
 from tests.server.inproc import inproc_client
@@ -247,6 +249,78 @@ async def test_the_watcher_never_watches_through_a_symlink_out_of_the_workspace(
         await asyncio.wait_for(task, 10)
         await index.close()
     assert 0 < watches < 10  # ws and src, not the 61 folders outside
+
+
+def test_the_watcher_watches_a_nested_repositorys_top_folder_only(tmp_path: Path) -> None:
+    # Its files are not indexed: a write deeper in it (its build, its own checkout) cost a
+    # listing of the whole workspace that found nothing to do.
+    ws = tmp_path / "ws"
+    (ws / "src").mkdir(parents=True)
+    (ws / "tools" / "inner" / "pkg" / "deep").mkdir(parents=True)
+    git(ws / "tools" / "inner", "init", "-q")
+    folders = real_watched_folders(ws)
+    assert str(ws / "src") in folders and str(ws / "tools" / "inner") in folders
+    assert not [f for f in folders if f.startswith(str(ws / "tools" / "inner" / "pkg"))]
+    # its `.git` removed, it is plain folders of the workspace: watched again from the top
+    assert new_folder({(watchfiles.Change.deleted, str(ws / "tools" / "inner" / ".git"))})
+
+
+async def test_a_file_force_added_to_git_is_indexed_by_the_watcher(
+    workspace: Path, tmp_path: Path
+) -> None:
+    # `git add -f debug.log` (ignored by *.log) writes .git/index only, which the watcher
+    # ignored: the file waited for the next unrelated change.
+    stop = asyncio.Event()
+    index = await WorkspaceIndex.open(workspace, tmp_path / "ocp.db")
+    task = asyncio.create_task(index.watch(stop))
+    try:
+        async with asyncio.timeout(30):
+            await _watching(index, workspace, "src/armed_marker.py")
+            git(workspace, "add", "-f", "debug.log")
+            while "debug.log" not in {
+                r.path for r in (await index.search("verify_token failed", refresh=False)).results
+            }:
+                await asyncio.sleep(0.1)
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 10)
+        await index.close()
+
+
+async def test_a_file_excluded_in_git_info_exclude_leaves_the_index_with_the_watcher(
+    workspace: Path, tmp_path: Path
+) -> None:
+    # An edit to .git/info/exclude changes no file of the work tree: the watcher missed it.
+    exclude = workspace / ".git" / "info" / "exclude"
+    exclude.parent.mkdir(exist_ok=True)
+    stop = asyncio.Event()
+    index = await WorkspaceIndex.open(workspace, tmp_path / "ocp.db")
+    task = asyncio.create_task(index.watch(stop))
+    try:
+        async with asyncio.timeout(30):
+            await _watching(index, workspace, "src/scratch_notes.py")
+            with exclude.open("a") as file:
+                file.write("\nsrc/scratch_notes.py\n")
+            while (await index.search("scratch_notes", refresh=False)).results:
+                await asyncio.sleep(0.1)
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 10)
+        await index.close()
+
+
+def test_the_watcher_follows_git_index_and_exclude_but_not_gits_other_writes(
+    workspace: Path, tmp_path: Path
+) -> None:
+    relevant = RelevantChanges(workspace, tmp_path / "ocp.db")
+    git_dir = workspace / ".git"
+    for followed in ("index", "info/exclude", "HEAD", "refs/heads/main"):
+        assert relevant(watchfiles.Change.modified, str(git_dir / followed)), followed
+    for ignored in ("index.lock", "objects/ab/cdef", "info/exclude~", "ORIG_HEAD", "logs/HEAD"):
+        assert not relevant(watchfiles.Change.modified, str(git_dir / ignored)), ignored
+    folders = real_watched_folders(workspace)
+    assert str(git_dir / "info") in folders
+    assert not [f for f in folders if f.startswith(str(git_dir / "objects"))]
 
 
 async def test_a_file_saved_in_a_folder_made_after_the_watcher_started_is_indexed(

@@ -11,6 +11,7 @@ import pytest
 from ocp_server.index import files
 from ocp_server.index.files import content_exclusion, list_workspace, path_exclusion
 from ocp_server.index.workspace import WorkspaceIndex
+from ocp_server.status import index_report
 from tests.workspace_fixture import git
 
 
@@ -38,6 +39,61 @@ def test_a_nested_repository_is_left_out_counted_and_named(workspace: Path) -> N
     assert not any(c.path.startswith("inner") for c in listing.candidates)
     assert listing.skipped["nested_repository"] == 1
     assert listing.nested == ["inner"]
+
+
+def _with_nested_repositories(ws: Path) -> None:
+    """`main.py`, and two repositories inside: `tools/inner` (its own `.git` folder) and `sub`
+    (a submodule's `.git` file)."""
+    (ws / "tools" / "inner" / "pkg").mkdir(parents=True)
+    (ws / "main.py").write_text("def outer_code():\n    pass\n")
+    (ws / "tools" / "inner" / "x.py").write_text("def from_the_inner_repo():\n    pass\n")
+    (ws / "tools" / "inner" / "pkg" / "y.py").write_text("def deeper_inside():\n    pass\n")
+    git(ws / "tools" / "inner", "init", "-q")
+    git(ws, "init", "-q", f"--separate-git-dir={ws.parent / 'sub.git'}", "sub")
+    (ws / "sub" / "lib.py").write_text("def from_the_submodule():\n    pass\n")
+
+
+def test_outside_git_a_nested_repository_is_left_out_counted_and_named_too(
+    tmp_path: Path,
+) -> None:
+    # Outside git the walk went into a folder holding `.git` like any other: its files were
+    # indexed, under its own ignore rules and HEAD, as git never lists them in a work tree.
+    ws = tmp_path / "plain"
+    _with_nested_repositories(ws)
+    listing = list_workspace(ws)
+    assert not listing.git
+    assert {c.path for c in listing.candidates} == {"main.py"}
+    assert listing.skipped["nested_repository"] == 2
+    assert sorted(listing.nested) == ["sub", "tools/inner"]
+    assert files.count_files(ws, 100) == 3  # main.py and one folder per repository, as git
+
+
+@pytest.mark.parametrize("tracked", [True, False], ids=["git", "plain"])
+async def test_a_search_says_how_many_nested_repositories_are_not_indexed(
+    tmp_path: Path, tracked: bool
+) -> None:
+    ws = tmp_path / "ws"
+    _with_nested_repositories(ws)
+    if tracked:
+        git(ws, "init", "-q")
+    async with await WorkspaceIndex.open(ws, tmp_path / "ocp.db") as index:
+        await index.update()
+        response = await index.search("from_the_inner_repo from_the_submodule")
+        report = await index_report(index)
+    assert response.results == ()
+    assert response.note == (
+        "2 nested git repositories or submodules are not indexed (ocp-server status names them)"
+    )
+    assert report.nested_repositories == ["sub", "tools/inner"]
+
+
+async def test_a_search_in_a_workspace_without_nested_repositories_has_no_note(
+    workspace: Path, tmp_path: Path
+) -> None:
+    async with await WorkspaceIndex.open(workspace, tmp_path / "ocp.db") as index:
+        await index.update()
+        response = await index.search("verify_token")
+    assert response.results and response.note is None
 
 
 def test_secrets_lockfiles_minified_and_binaries_are_skipped_and_counted(workspace: Path) -> None:

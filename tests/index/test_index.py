@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import importlib
+import os
 import sqlite3
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,7 +18,7 @@ from ocp_server.db import DatabaseError
 from ocp_server.errors import InputError
 from ocp_server.index import indexer as indexer_module
 from ocp_server.index.workspace import WorkspaceIndex
-from tests.workspace_fixture import git
+from tests.workspace_fixture import git, settled
 
 # the module (the package's `redact` is its function)
 redact_module = importlib.import_module("ocp_router.redact")
@@ -135,7 +139,53 @@ async def test_ignored_and_secret_files_never_appear_in_results(index: Workspace
     assert "keep.log" in paths
 
 
-async def test_no_change_reindex_reads_nothing(index: WorkspaceIndex) -> None:
+async def test_a_same_size_rewrite_within_one_mtime_tick_is_read_again(
+    index: WorkspaceIndex, workspace: Path
+) -> None:
+    # Git's "racy clean" case: a file rewritten, as many bytes, within the mtime tick the
+    # update read it in keeps its size and mtime, and the next update trusted them: the old
+    # text stayed indexed until the file changed again.
+    auth = workspace / "src" / "auth.py"
+    os.utime(auth)  # saved just now, as the update starts
+    await index.update()
+    before = auth.stat()
+    auth.write_text(auth.read_text().replace("verify_token", "verify_tokex"))
+    os.utime(auth, ns=(before.st_atime_ns, before.st_mtime_ns))  # the same tick
+    assert auth.stat().st_size == before.st_size
+    summary = await index.update()
+    assert summary is not None and summary.changed == 1
+    found = (await index.search("verify_tokex", refresh=False)).results
+    assert found and found[0].path == "src/auth.py"
+
+
+async def test_a_racy_file_of_a_batch_slower_than_the_racy_window_is_read_again(
+    index: WorkspaceIndex, workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Read within a tick of its save, stored more than RACY_SECONDS later (a slow batch of a
+    # big build): the time it was stored no longer said it was racy.
+    auth = workspace / "src" / "auth.py"
+    saved = time.time() - indexer_module.RACY_SECONDS - 1
+    os.utime(auth, (saved, saved))
+    real_process_file = indexer_module.process_file
+
+    def read_as_saved(*args: Any) -> Any:
+        done = real_process_file(*args)
+        return dataclasses.replace(done, read_at=saved) if done.read_at else done
+
+    monkeypatch.setattr(indexer_module, "process_file", read_as_saved)
+    await index.update()
+    monkeypatch.undo()
+    before = auth.stat()
+    auth.write_text(auth.read_text().replace("verify_token", "verify_tokex"))
+    os.utime(auth, ns=(before.st_atime_ns, before.st_mtime_ns))  # the same tick
+    summary = await index.update()
+    assert summary is not None and summary.changed == 1
+    found = (await index.search("verify_tokex", refresh=False)).results
+    assert found and found[0].path == "src/auth.py"
+
+
+async def test_no_change_reindex_reads_nothing(index: WorkspaceIndex, workspace: Path) -> None:
+    settled(workspace)  # saved a while ago: nothing is racy
     await index.update()
     again = await index.update()
     assert again is not None and (again.scanned, again.changed, again.chunks_added) == (0, 0, 0)
@@ -144,6 +194,7 @@ async def test_no_change_reindex_reads_nothing(index: WorkspaceIndex) -> None:
 async def test_an_edit_rechunks_only_that_file_and_keeps_unchanged_chunks(
     index: WorkspaceIndex, workspace: Path
 ) -> None:
+    settled(workspace)  # saved a while ago: nothing is racy
     await index.update()
     before: dict[str, int] = {
         h: i for h, i in await index.db.execute_fetchall("SELECT content_hash, id FROM chunks")
@@ -165,6 +216,7 @@ async def test_an_edit_rechunks_only_that_file_and_keeps_unchanged_chunks(
 async def test_touch_without_change_costs_a_hash_not_a_rechunk(
     index: WorkspaceIndex, workspace: Path
 ) -> None:
+    settled(workspace)  # saved a while ago: nothing is racy
     await index.update()
     auth = workspace / "src" / "auth.py"
     auth.write_text(auth.read_text())

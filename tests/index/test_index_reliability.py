@@ -23,8 +23,9 @@ from ocp_server.index import indexer as indexer_module
 from ocp_server.index import workspace as workspace_module
 from ocp_server.index.files import Candidate, Listing, list_workspace
 from ocp_server.index.indexer import Progress, process_file
+from ocp_server.index.lease import LEASE_NAME
 from ocp_server.index.models import IndexSummary
-from ocp_server.index.workspace import LEASE_NAME, WorkspaceIndex
+from ocp_server.index.workspace import WorkspaceIndex
 from tests.workspace_fixture import git
 
 BAD_NAME = os.fsdecode(b"caf\xe9_latin1.py")  # Latin-1 bytes: not valid UTF-8

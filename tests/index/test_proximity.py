@@ -29,6 +29,7 @@ from ocp_server.index.lexicon import (
 )
 from ocp_server.index.proximity import subject_window
 from ocp_server.index.workspace import WorkspaceIndex
+from tests.workspace_fixture import settled
 
 WORDS = ("alpha", "gamma", "delta")
 NOISE = ("value", "result", "other", "thing", "count")
@@ -339,6 +340,7 @@ async def test_chunks_an_older_server_wrote_without_tiles_turn_proximity_off_unt
     root.mkdir()
     (root / "a_one.py").write_text(text)
     (root / "b_two.py").write_text(text)
+    settled(root)  # saved a while ago: only the file without tiles is read again
     index = await WorkspaceIndex.open(root, tmp_path / "ocp.db")
     query = "Retry the upload when the token expired"
     try:

@@ -9,7 +9,8 @@ from datetime import UTC, datetime
 
 import ocp_wire as wire
 from ocp_server.index import nested
-from ocp_server.index.workspace import LEASE_NAME, WorkspaceIndex
+from ocp_server.index.lease import LEASE_NAME
+from ocp_server.index.workspace import WorkspaceIndex
 
 
 def _iso(ts: float | None) -> str | None:

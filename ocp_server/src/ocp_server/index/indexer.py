@@ -1,7 +1,10 @@
 """Bring the index in line with the workspace, doing as little work as possible.
 
 Size and mtime decide what looks changed; only those files are read and hashed. A file whose
-hash is unchanged (a touch, a revert, a branch switched back) only gets its stat updated. A
+mtime was within RACY_SECONDS of the moment its stat was stored is read again all the same
+(git's "racy clean" case: a rewrite of as many bytes in the same mtime tick keeps both). A file
+whose hash is unchanged (a touch, a revert, a branch switched back) only gets its stat updated
+(and the time it was stored: it is no longer racy once that is later than its mtime). A
 changed file is re-chunked, and its chunks are matched to the stored ones by content hash:
 unchanged chunks keep their rows (moved ones get new line numbers), so an edit re-indexes
 only what it touched. Each batch of files is one transaction, and removed files are deleted
@@ -50,6 +53,10 @@ from ocp_server.index.real_paths import inside
 logger = logging.getLogger(__name__)
 
 BATCH_FILES = 200
+#: A file whose mtime was this close to the time its stat was stored (or later) is read again
+#: at the next update: a same-size rewrite within the mtime tick it was read in (a
+#: millisecond or so on ext4, 2 s on FAT, 1 s on HFS+) leaves its stat as stored.
+RACY_SECONDS = 2.0
 # (files done, files to do): called once with (0, total) when the work is known, then after
 # every file, from a worker thread.
 Progress = Callable[[int, int], None]
@@ -82,6 +89,7 @@ class _Processed:
     language: str | None = None
     chunks: tuple[_Chunk, ...] | None = None  # None: content unchanged
     skip: str | None = None
+    read_at: float = 0.0  # time.time() as the file was read
 
 
 def _hash(data: bytes) -> str:
@@ -92,9 +100,30 @@ def _chunk_hash(kind: str, symbol: str | None, scope: str | None, text: str) -> 
     return _hash(f"{kind}\0{symbol or ''}\0{scope or ''}\0{text}".encode())
 
 
-def _known_hash(known: dict[str, tuple[int, int, int, str]], candidate: Candidate) -> str | None:
+#: What the index stored of a file: (id, size, mtime_ns, content_hash, indexed_at).
+_Known = dict[str, tuple[int, int, int, str, float]]
+
+
+def _known_hash(known: _Known, candidate: Candidate) -> str | None:
     row = known.get(candidate.path)
     return row[3] if row is not None else None
+
+
+def _looks_changed(row: tuple[int, int, int, str, float] | None, candidate: Candidate) -> bool:
+    """Whether a listed file must be read: new, its stat changed, or racy (RACY_SECONDS)."""
+    if row is None or (row[1], row[2]) != (candidate.size, candidate.mtime_ns):
+        return True
+    return row[2] >= (row[4] - RACY_SECONDS) * 1e9
+
+
+def _stored_mtime(p: _Processed, now: float) -> int:
+    """The mtime to store for a file read at `p.read_at` and stored at `now`: its own, or -1
+    (git's "smudge", read again at the next update) when it was racy as it was read but its
+    batch took so long that `now` no longer says so (`_looks_changed`)."""
+    mtime = p.candidate.mtime_ns
+    if p.read_at - mtime / 1e9 < RACY_SECONDS <= now - mtime / 1e9:
+        return -1
+    return mtime
 
 
 def process_file(
@@ -112,6 +141,7 @@ def process_file(
     target = Path(os.path.relpath(real, workspace)).as_posix()
     if target != candidate.path and (reason := path_exclusion(target)):
         return _Processed(candidate, skip=reason)
+    read_at = time.time()
     try:
         data = read_regular(Path(real), max_bytes)
     except FileNotFoundError:
@@ -125,7 +155,7 @@ def process_file(
         return _Processed(candidate, skip=reason)
     digest = _hash(data)
     if digest == known_hash:
-        return _Processed(candidate, content_hash=digest)
+        return _Processed(candidate, content_hash=digest, read_at=read_at)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
@@ -157,7 +187,7 @@ def process_file(
                 is_clean(c.text),
             )
         )
-    return _Processed(candidate, digest, language, tuple(chunks))
+    return _Processed(candidate, digest, language, tuple(chunks), read_at=read_at)
 
 
 class Indexer:
@@ -194,10 +224,10 @@ class Indexer:
         )
         summary.git = listing.git
         summary.skipped = dict(listing.skipped)
-        known = {
-            row[0]: (row[1], row[2], row[3], row[4])
+        known: _Known = {
+            row[0]: (row[1], row[2], row[3], row[4], row[5])
             for row in await self.db.execute_fetchall(
-                "SELECT path, id, size, mtime_ns, content_hash FROM files"
+                "SELECT path, id, size, mtime_ns, content_hash, indexed_at FROM files"
             )
         }
         # files with chunks stored without tiles (before m015, or by an older server sharing
@@ -209,14 +239,12 @@ class Indexer:
             )
         }
         if untiled:
-            known = {p: (v[0], -1, -1, "") if v[0] in untiled else v for p, v in known.items()}
+            known = {
+                p: (v[0], -1, -1, "", v[4]) if v[0] in untiled else v for p, v in known.items()
+            }
         listed = {c.path for c in listing.candidates}
         removed = [known[p][0] for p in known if p not in listed]
-        todo = [
-            c
-            for c in listing.candidates
-            if c.path not in known or known[c.path][1:3] != (c.size, c.mtime_ns)
-        ]
+        todo = [c for c in listing.candidates if _looks_changed(known.get(c.path), c)]
         if progress is not None:
             progress(0, len(todo))
         # Flags found with other redaction rules are forgotten before any chunk is written
@@ -314,16 +342,14 @@ class Indexer:
 
         await self._transaction(write)
 
-    def _calls(
-        self, files: list[Candidate], known: dict[str, tuple[int, int, int, str]]
-    ) -> list[tuple[object, ...]]:
+    def _calls(self, files: list[Candidate], known: _Known) -> list[tuple[object, ...]]:
         """`process_file`'s arguments for each file."""
         return [(self.workspace, c, _known_hash(known, c), self.max_file_bytes) for c in files]
 
     def _process_batch(
         self,
         batch: list[Candidate],
-        known: dict[str, tuple[int, int, int, str]],
+        known: _Known,
         place: tuple[int, int],  # files before this batch, files in the update
         progress: Progress | None,
         stop: threading.Event,
@@ -388,7 +414,7 @@ class Indexer:
     async def _write(
         self,
         processed: list[_Processed],
-        known: dict[str, tuple[int, int, int, str]],
+        known: _Known,
         head: str | None,
         summary: IndexSummary,
         build: dict[str, float] | None = None,
@@ -427,8 +453,8 @@ class Indexer:
         same = [p for p in live if p.chunks is None]
         if same:
             await self.db.executemany(
-                "UPDATE files SET size = ?, mtime_ns = ? WHERE path = ?",
-                [(p.candidate.size, p.candidate.mtime_ns, p.candidate.path) for p in same],
+                "UPDATE files SET size = ?, mtime_ns = ?, indexed_at = ? WHERE path = ?",
+                [(p.candidate.size, _stored_mtime(p, now), now, p.candidate.path) for p in same],
             )
         changed = [p for p in live if p.chunks is not None]
         if not changed:
@@ -444,7 +470,7 @@ class Indexer:
                 (
                     p.candidate.path,
                     p.candidate.size,
-                    p.candidate.mtime_ns,
+                    _stored_mtime(p, now),
                     p.content_hash,
                     p.language,
                     head,

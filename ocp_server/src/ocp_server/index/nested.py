@@ -4,13 +4,16 @@ Git lists each as one folder, not its files: a submodule as its gitlink (`sub`),
 inside the work tree that is not a submodule as `tools/inner/`. Their files have their own
 history, ignore rules and HEAD, so the index does not read them (yet: indexing them means a
 listing and a HEAD to watch per repository, a larger decision). They are counted as a skip
-reason and the first few named in the status, so a search that finds nothing in them is
-explained. Outside git there is no such line: a folder holding `.git` is walked like any other.
+reason, the first few named in the status, and a search's note says how many there are, so
+a search that finds nothing in them is explained. Outside git the walk leaves out the same
+folders (`is_repository`), and the watcher watches only their top folder (a `.git` removed
+there is noticed).
 """
 
 from __future__ import annotations
 
 import json
+import os
 
 #: The skip reason, in `Listing.skipped` and the status.
 NESTED_REASON = "nested_repository"
@@ -18,6 +21,41 @@ NESTED_REASON = "nested_repository"
 NAMED_AT_MOST = 5
 #: The `meta` row holding the names, written with each update's skip counts.
 META_KEY = "nested_repositories"
+
+
+def is_repository(folder: str) -> bool:
+    """Whether a folder holding `.git` is a repository of its own, as git decides when it
+    lists the work tree around it: a `.git` folder with a HEAD, or a `.git` file (a submodule's,
+    a worktree's) naming a git folder with one."""
+    dot_git = os.path.join(folder, ".git")
+    if os.path.isdir(dot_git):
+        return os.path.isfile(os.path.join(dot_git, "HEAD"))
+    if not os.path.isfile(dot_git):  # nor open a pipe named `.git`: it would wait for a writer
+        return False
+    try:
+        with open(dot_git, encoding="utf-8") as file:
+            first = file.readline(4096).strip()
+    except (OSError, UnicodeDecodeError):
+        return False
+    if not first.startswith("gitdir: "):
+        return False
+    return os.path.isfile(os.path.join(folder, first[8:], "HEAD"))
+
+
+def count_in(skipped: str | None) -> int:
+    """How many were left out, of the `meta` row of skip counts (0 when it cannot be read)."""
+    try:
+        counts = json.loads(skipped or "{}")
+    except json.JSONDecodeError:
+        return 0
+    count = counts.get(NESTED_REASON, 0) if isinstance(counts, dict) else 0
+    return count if isinstance(count, int) else 0
+
+
+def search_note(count: int) -> str:
+    """What a search's answer says of them: short, as every answer carries it."""
+    what = "repository or submodule is" if count == 1 else "repositories or submodules are"
+    return f"{count:,} nested git {what} not indexed (ocp-server status names them)"
 
 
 def named(folders: list[str]) -> str:

@@ -1,9 +1,7 @@
 """WorkspaceIndex: one workspace's index, kept fresh, shared safely between processes.
 
-Several processes may open the same database (one per IDE window). One of them holds a lease
-(a row in `leases`, renewed while it lives) and is the only one that indexes and watches; the
-others only read. A lease whose holder died is taken over at once when the holder ran on this
-host (its pid is gone, or now belongs to a newer process), else when it expires.
+Several processes may open the same database (one per IDE window): the one holding the
+indexing lease (lease.py) indexes and watches, the others only read.
 
 A database holds one workspace: opening it for another (a shared OCP_DB_PATH) is refused,
 since search results and saved decisions would mix.
@@ -29,26 +27,24 @@ from typing import Self
 
 import aiosqlite
 import pathspec
-import watchfiles
 
-from ocp_server import proc
 from ocp_server.db import DatabaseError, connect
-from ocp_server.index.files import VENDORED_DIRS, load_ocpignore
+from ocp_server.index import nested
+from ocp_server.index.files import load_ocpignore
 from ocp_server.index.githead import GitHead
 from ocp_server.index.globs import relative_glob
 from ocp_server.index.indexer import Indexer, Progress
 from ocp_server.index.languages import language_named
+from ocp_server.index.lease import LEASE_SECONDS, release_lease, take_lease
 from ocp_server.index.lexical import Snapshot, load_snapshot
 from ocp_server.index.limits import DEFAULT_HISTORY_COMMITS, DEFAULT_MAX_FILE_BYTES
 from ocp_server.index.models import IndexStatus, IndexSummary, SearchResponse, SearchResult
 from ocp_server.index.on_disk import changed_note, changed_on_disk, idle
 from ocp_server.index.search import search_chunks
-from ocp_server.index.watched import new_folder, watch_folders
+from ocp_server.index.watched import RelevantChanges, new_folder, watch_folders
 
 logger = logging.getLogger(__name__)
 
-LEASE_NAME = "indexer"
-LEASE_SECONDS = 30.0
 DEBOUNCE_MS = 300
 RETRY_FIRST = 0.5  # seconds before the watcher's first retry; doubles up to RETRY_MAX
 RETRY_MAX = 30.0
@@ -59,6 +55,7 @@ class _Meta:
     generation: str
     last_update: float | None
     git_head: str | None
+    nested: int  # nested repositories the last update left out
 
 
 def default_db_path(workspace: Path, env: Mapping[str, str] | None = None) -> Path:
@@ -100,6 +97,7 @@ class WorkspaceIndex:
         self.watcher_state = "off"  # off, starting, watching, standby, retrying, stopped
         self.watcher_error: str | None = None
         self._git_head = GitHead(workspace)  # read again only when .git changed
+        self._relevant = RelevantChanges(workspace, db_path)  # the watcher's filter
         self._indexer = Indexer(
             db,
             workspace,
@@ -138,12 +136,7 @@ class WorkspaceIndex:
 
     async def close(self) -> None:
         if self._holds_lease:
-            try:
-                await self.db.execute(
-                    "DELETE FROM leases WHERE name = ? AND owner = ?", (LEASE_NAME, self.owner)
-                )
-            except aiosqlite.Error:
-                logger.debug("could not release the indexing lease", exc_info=True)
+            await release_lease(self.db, self.owner)
         if self._reader is not None:
             self._reader.close()
             self._reader = None
@@ -169,47 +162,8 @@ class WorkspaceIndex:
 
     async def _acquire_lease(self, seconds: float = LEASE_SECONDS) -> bool:
         # Callers hold self._lock: one connection runs one transaction at a time.
-        now = time.time()
-        await self.db.execute("BEGIN IMMEDIATE")
-        try:
-            rows = list(
-                await self.db.execute_fetchall(
-                    "SELECT owner, expires_at, pid, started, host FROM leases WHERE name = ?",
-                    (LEASE_NAME,),
-                )
-            )
-            free = (
-                not rows
-                or rows[0][0] == self.owner
-                or rows[0][1] < now
-                or not proc.holder_alive(int(rows[0][2]), rows[0][3], rows[0][4])
-            )
-            if free:
-                if rows and rows[0][0] != self.owner and rows[0][1] >= now:
-                    logger.info(
-                        "the indexing lease's holder (pid %s) is gone: taking over", rows[0][2]
-                    )
-                pid = os.getpid()
-                await self.db.execute(
-                    "INSERT INTO leases (name, owner, pid, expires_at, started, host) "
-                    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET "
-                    "owner = excluded.owner, pid = excluded.pid, expires_at = excluded.expires_at,"
-                    " started = excluded.started, host = excluded.host",
-                    (
-                        LEASE_NAME,
-                        self.owner,
-                        pid,
-                        now + seconds,
-                        proc.start_token(pid),
-                        proc.host(),
-                    ),
-                )
-            await self.db.execute("COMMIT")
-        except BaseException:
-            await self.db.execute("ROLLBACK")
-            raise
-        self._holds_lease = free
-        return free
+        self._holds_lease = await take_lease(self.db, self.owner, seconds)
+        return self._holds_lease
 
     # ---- indexing ---------------------------------------------------------------------
     async def update(self, progress: Progress | None = None) -> IndexSummary | None:
@@ -367,6 +321,8 @@ class WorkspaceIndex:
             note = changed_note(changed)
         if not terms:
             note = "the query has no searchable words (only punctuation or empty)"
+        if meta.nested:  # a search finding nothing of their code is explained
+            note = "; ".join(filter(None, (note, nested.search_note(meta.nested))))
         stale = meta.last_update is None or (head is not None and head != meta.git_head)
         status = self._status(
             snap.n_files, snap.n_chunks, meta.last_update, stale or bool(changed), head
@@ -412,19 +368,24 @@ class WorkspaceIndex:
         return int(row[0])
 
     async def _meta(self) -> _Meta:
-        """The index's generation, last update and git HEAD: read again only when some
-        connection committed since the last read (a third of the read's cost, and no yield)."""
+        """The index's generation, last update, git HEAD and nested repositories left out:
+        read again only when some connection committed since the last read (a third of the
+        read's cost, and no yield)."""
         version = self._data_version()  # taken first: a commit during the read shows next time
         seen = self._meta_seen
         if version is not None and seen is not None and seen[0] == version:
             return seen[1]
         found, committed = await self._read_from(
-            "SELECT key, value FROM meta WHERE key IN ('generation', 'last_update', 'git_head')"
+            "SELECT key, value FROM meta"
+            " WHERE key IN ('generation', 'last_update', 'git_head', 'skipped')"
         )
         rows = {str(key): str(value) for key, value in found}
         last = rows.get("last_update")
         meta = _Meta(
-            rows.get("generation", ""), float(last) if last else None, rows.get("git_head") or None
+            rows.get("generation", ""),
+            float(last) if last else None,
+            rows.get("git_head") or None,
+            nested.count_in(rows.get("skipped")),
         )
         self._meta_seen = (version, meta) if version is not None and committed else None
         return meta
@@ -465,23 +426,6 @@ class WorkspaceIndex:
             return current
 
     # ---- watching ---------------------------------------------------------------------
-    def _relevant(self, change: watchfiles.Change, path: str) -> bool:
-        rel = os.path.relpath(path, self.workspace).replace(os.sep, "/")
-        parts = rel.split("/")
-        if parts[0] == ".git":
-            return rel == ".git/HEAD" or rel.startswith(".git/refs/heads")
-        if rel.startswith(".ocp/") or self._is_database(path):
-            return False
-        return not any(p in VENDORED_DIRS for p in parts[:-1])
-
-    def _is_database(self, path: str) -> bool:
-        """The database or its -wal/-shm/-journal files: their writes are not edits (watching
-        them would re-index after every write, for ever)."""
-        base = self.db_path.name
-        if os.path.basename(path) not in (base, f"{base}-wal", f"{base}-shm", f"{base}-journal"):
-            return False
-        return Path(path).parent.resolve() == self.db_path.parent.resolve()
-
     async def watch(self, stop: asyncio.Event) -> None:
         """Keep the index current until `stop` is set: a debounced watcher re-indexes changed
         files about a second after a save. Only the lease holder indexes; the others keep

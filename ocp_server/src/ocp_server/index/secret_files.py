@@ -1,0 +1,233 @@
+"""Which files hold secrets: by name (SECRET_PATTERNS) and by content, whatever their name.
+
+A file that is secret by either rule is never indexed (files.py asks here): no chunk of it can
+come back from a search or reach a paid prompt, whatever redaction would miss. The names are
+matched without regard to case (`.ENV`, `server.PEM`); the content rules find private keys
+(PEM, PuTTY, age), GCP service-account and OAuth client JSON, kubeconfigs with user
+credentials, dotenv files holding a secret (`env/production`), netrc, pgpass, git-credentials,
+htpasswd, docker and npm auth, AWS credential files and Terraform state.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pathspec
+
+from ocp_router.redact import redact
+
+__all__ = ["SECRET_PATTERNS", "secret_content", "secret_name"]
+
+SECRET_PATTERNS: tuple[str, ...] = (
+    ".env",
+    ".env.*",
+    "*.env",
+    ".envrc",
+    "*.pem",
+    "*.key",
+    "*.crt",
+    "*.cer",
+    "*.der",
+    "*.p12",
+    "*.pfx",
+    "*.jks",
+    "*.keystore",
+    "*.asc",
+    "*.gpg",
+    "*.kdbx",
+    "*.ovpn",
+    "id_rsa*",
+    "id_dsa*",
+    "id_ecdsa*",
+    "id_ed25519*",
+    "*.ppk",
+    "*.p8",
+    "*.keytab",
+    "*.jceks",
+    "*.bks",
+    "*.pkcs12",
+    "*.kubeconfig",
+    "kubeconfig",
+    "kubeconfig.*",
+    "client_secret*.json",
+    "application_default_credentials.json",
+    ".s3cfg",
+    ".boto",
+    ".databrickscfg",
+    ".vault-token",
+    ".terraformrc",
+    "terraform.rc",
+    ".dockercfg",
+    "htpasswd",
+    "credentials",
+    "credentials.*",
+    "*credentials*.json",
+    "*credentials*.yml",
+    "*credentials*.yaml",
+    "secrets.*",
+    "secret.*",
+    "*.secret",
+    "*.secrets",
+    "*secrets*.json",
+    "*secrets*.yml",
+    "*secrets*.yaml",
+    "service-account*.json",
+    "*serviceaccount*.json",
+    ".npmrc",
+    ".pypirc",
+    ".netrc",
+    "_netrc",
+    ".htpasswd",
+    ".git-credentials",
+    ".pgpass",
+    "*.tfstate",
+    "*.tfstate.*",
+    "*.tfvars",
+    ".aws/credentials",
+    ".aws/config",
+    ".docker/config.json",
+    ".kube/config",
+)
+
+# One combined regex for every secret pattern (they are all positive, so "any matches" is the
+# gitignore verdict): matching 45 patterns one by one costs 40 µs a path. Case-insensitive:
+# `.ENV` and `Credentials.json` hold the same secrets (and are the same file on macOS).
+_SECRET_RE = re.compile(
+    "|".join(
+        "(?:" + re.sub(r"\(\?P<\w+>", "(?:", p.regex.pattern) + ")"
+        for p in pathspec.GitIgnoreSpec.from_lines(SECRET_PATTERNS).patterns
+        if p.include and p.regex is not None
+    ),
+    re.IGNORECASE,
+)
+assert _SECRET_RE.pattern, "the secret patterns compiled to nothing"
+
+
+def secret_name(rel: str) -> bool:
+    """Whether a workspace path (relative, posix) is a secret file by its name."""
+    return _SECRET_RE.match(rel) is not None
+
+
+# ---- by content ------------------------------------------------------------------------------
+# Each rule is a cheap byte test first (`in` runs at memory speed), then a regex. A file matching
+# any of them holds key material or credentials as its purpose: it is not indexed at all, so no
+# chunk of it can come back from a search or reach a paid prompt, whatever redaction would miss.
+
+# A private key block with a real body: the header, then (within a few lines, after PEM headers,
+# string quotes or escaped newlines) a run of base64. A header alone is code that parses keys.
+_PEM_KEY_RE = re.compile(
+    rb"-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----[\s\S]{0,300}?[A-Za-z0-9+/]{40}"
+)
+_PPK_RE = re.compile(rb"PuTTY-User-Key-File-\d+: [\s\S]{0,2000}?Private-Lines: \d+")
+_AGE_RE = re.compile(rb"AGE-SECRET-KEY-1[0-9A-Z]{50,}")
+_GCP_TYPE_RE = re.compile(rb'"type"\s*:\s*"(?:service_account|authorized_user|external_account)"')
+_GCP_SECRET_RE = re.compile(
+    rb'"private_key"\s*:\s*"-----BEGIN [A-Z ]{0,20}PRIVATE KEY-----(?:\\n|\n)[A-Za-z0-9+/]{40}'
+    rb'|"(?:refresh_token|client_secret)"\s*:\s*"[A-Za-z0-9._/+=-]{16,}"'
+)
+_OAUTH_CLIENT_RE = re.compile(
+    rb'"(?:installed|web)"\s*:\s*\{[^}]{0,2000}"client_secret"\s*:\s*"[A-Za-z0-9_-]{16,}"'
+)
+_KUBE_KIND_RE = re.compile(rb"""(?m)^["']?kind["']?\s*:\s*["']?Config\b""")
+_KUBE_CRED_RE = re.compile(
+    rb"""(?m)^\s*["']?(?:token|client-key-data|password|id-token|refresh-token|access-token)"""
+    rb"""["']?\s*:\s*["']?[A-Za-z0-9+/=._~-]{8,}"""
+)
+_AWS_FILE_RE = re.compile(rb"(?mi)^[ \t]*aws_secret_access_key[ \t]*=[ \t]*[A-Za-z0-9/+]{40}\b")
+_NETRC_RE = re.compile(
+    rb"(?m)^[ \t]*(?:machine[ \t]+\S+|default)\b[^\n]*(?:\n[^\n]*){0,3}?[ \t]password[ \t]+\S+"
+)
+_DOCKER_AUTH_RE = re.compile(rb'"auths"\s*:\s*\{[\s\S]{0,4000}?"auth"\s*:\s*"[A-Za-z0-9+/=]{12,}"')
+_NPM_AUTH_RE = re.compile(
+    rb"(?m)^[ \t]*(?://\S*:)?_(?:authToken|auth|password)[ \t]*=[ \t]*"
+    rb"[A-Za-z0-9._~+/=-]{16,}[ \t]*\r?$"
+)
+_PYPIRC_RE = re.compile(
+    rb"(?m)^\[(?:pypi|testpypi|distutils)\][\s\S]{0,2000}?^password[ \t]*[=:][ \t]*\S{8,}"
+)
+_TFSTATE_RE = re.compile(rb'"terraform_version"\s*:[\s\S]{0,400}"lineage"\s*:')
+# Whole-file line formats: every meaningful line has the shape.
+_LINE_FORMATS: tuple[tuple[str, re.Pattern[bytes]], ...] = (
+    ("pgpass", re.compile(rb"[^:\s#][^:\s]*:(?:\d+|\*):[^:\s]+:[^:\s]+:\S+")),
+    ("git_credentials", re.compile(rb"[a-z][a-z0-9+.-]*://[^:/@\s]+:[^@\s]+@\S+")),
+    ("htpasswd", re.compile(rb"[^:\s#]+:(?:\$apr1\$|\$2[aby]\$|\{SHA\}|\$[156]\$)\S{8,}")),
+)
+_DOTENV_LINE_RE = re.compile(rb"(?:export[ \t]+)?[A-Za-z_][A-Za-z0-9_.]*=\S")
+# dotenv files carry no extension of their own (env/production, .env.local is a name rule) or an
+# environment's name; `.properties`, `.ini` and code keep their text and are redacted instead.
+_DOTENV_SUFFIXES = frozenset(
+    ".txt .local .prod .production .staging .stage .dev .development .test .testing .live".split()
+)
+_DOTENV_MAX_BYTES = 64_000
+
+
+def _meaningful_lines(data: bytes) -> list[bytes]:
+    return [
+        line.strip()
+        for line in data.splitlines()
+        if line.strip() and not line.lstrip().startswith((b"#", b";", b"//"))
+    ]
+
+
+def _dotenv_with_secret(data: bytes, name: str) -> bool:
+    suffix = name[name.rfind(".") :] if "." in name.lstrip(".") else ""
+    if suffix and suffix not in _DOTENV_SUFFIXES or len(data) > _DOTENV_MAX_BYTES:
+        return False
+    lines = _meaningful_lines(data)
+    if not lines or sum(bool(_DOTENV_LINE_RE.match(ln)) for ln in lines) < 0.8 * len(lines):
+        return False
+    return bool(redact(data.decode("utf-8", "replace")).redactions)
+
+
+def secret_content(data: bytes, name: str = "") -> str | None:
+    """Which kind of secret file this content is (None: an ordinary file). `name` is the
+    lower-cased file name."""
+    if b"PRIVATE KEY" in data and _PEM_KEY_RE.search(data):
+        return "private_key"
+    if b"PuTTY-User-Key-File-" in data and _PPK_RE.search(data):
+        return "putty_key"
+    if b"AGE-SECRET-KEY-1" in data and _AGE_RE.search(data):
+        return "age_key"
+    if b'"type"' in data and _GCP_TYPE_RE.search(data) and _GCP_SECRET_RE.search(data):
+        return "gcp_credentials"
+    if b'"client_secret"' in data and _OAUTH_CLIENT_RE.search(data):
+        return "oauth_client_secret"
+    if b"Config" in data and b"users:" in data and _KUBE_KIND_RE.search(data):
+        if _KUBE_CRED_RE.search(data):
+            return "kubeconfig"
+    if (b"_secret_access_key" in data or b"_SECRET_ACCESS_KEY" in data) and _AWS_FILE_RE.search(
+        data
+    ):
+        return "aws_credentials"
+    if b"password" in data and (b"machine" in data or b"default" in data):
+        if _NETRC_RE.search(data):
+            return "netrc"
+    if b'"auths"' in data and _DOCKER_AUTH_RE.search(data):
+        return "docker_auth"
+    if b"_auth" in data or b"_password=" in data:
+        if _NPM_AUTH_RE.search(data):
+            return "npm_auth"
+    if b"password" in data and b"[" in data and _PYPIRC_RE.search(data):
+        return "pypirc"
+    if b'"terraform_version"' in data and _TFSTATE_RE.search(data):
+        return "terraform_state"
+    if len(data) <= _DOTENV_MAX_BYTES:
+        first = _first_line(data)
+        formats = [(k, r) for k, r in _LINE_FORMATS if first and r.fullmatch(first)]
+        if formats:
+            lines = _meaningful_lines(data)
+            for kind, line_re in formats:
+                if all(line_re.fullmatch(ln) for ln in lines):
+                    return kind
+        if first and _DOTENV_LINE_RE.match(first) and _dotenv_with_secret(data, name):
+            return "dotenv"
+    return None
+
+
+def _first_line(data: bytes) -> bytes | None:
+    """The first line that is neither blank nor a comment."""
+    for line in data[:4096].splitlines():
+        line = line.strip()
+        if line and not line.startswith((b"#", b";", b"//")):
+            return line
+    return None
