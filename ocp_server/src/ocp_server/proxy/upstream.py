@@ -98,7 +98,7 @@ async def relay_stream(
 
 
 def _scan(complete: bytes, outcome: Outcome, fold: Callable[[Any, Usage], Usage]) -> None:
-    for line in complete.split(b"\n"):
+    for line in complete.splitlines():  # bytes: only \n, \r\n and \r end a line
         if not line.startswith(b"data:") or not (b'"usage"' in line or b'"error"' in line):
             continue
         try:
