@@ -63,10 +63,11 @@ from ocp_server.proxy.upstream import (
     Outcome,
     UpstreamUnreachable,
     open_upstream,
+    relay_body,
     relay_headers,
     relay_stream,
 )
-from ocp_server.proxy.whole_body import BodyTooLarge, read_whole
+from ocp_server.proxy.whole_body import BodyTooLarge, read_head, read_whole
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -123,6 +124,20 @@ async def _unless_client_leaves(request: Request, work: Awaitable[T]) -> T:
     if task.cancelled():
         raise ClientGone
     return task.result()
+
+
+async def _settled(
+    chunks: AsyncIterator[bytes], outcome: Outcome, settle: Callable[[], Awaitable[None]]
+) -> AsyncIterator[bytes]:
+    """A relayed body, the attempt settled once it has ended (or the client has gone)."""
+    try:
+        async for chunk in chunks:
+            yield chunk
+    except BaseException:
+        outcome.error = outcome.error or "the client went away mid-stream"
+        raise
+    finally:
+        await settle()
 
 
 def _error(d: Dialect, status: int, message: str, kind: str | None = None) -> JSONResponse:
@@ -616,19 +631,27 @@ class Proxy:
         is_stream = response.headers.get("content-type", "").startswith("text/event-stream")
         if response.status_code != 200 or not is_stream:
             try:
-                content = await _unless_client_leaves(request, read_whole(response))
-            except (httpx.HTTPError, BodyTooLarge) as exc:
-                why = str(exc) if isinstance(exc, BodyTooLarge) else repr(exc)
-                outcome.status, outcome.error = 502, f"the {d.name} upstream failed: {why}"
+                head = await _unless_client_leaves(request, read_head(response))
+            except httpx.HTTPError as exc:
+                await response.aclose()
+                outcome.status, outcome.error = 502, f"the {d.name} upstream failed: {exc!r}"
                 await settle()
                 return _error(d, 502, outcome.error)
             except ClientGone:
-                return await self._client_gone(d, outcome, settle)
-            finally:
                 await response.aclose()
+                return await self._client_gone(d, outcome, settle)
+            if response.status_code != 200:
+                outcome.error = head.data[:300].decode("utf-8", "replace")
+            if head.rest is not None:  # too long to hold: relayed as it comes
+                record.first_byte_ms = round((time.perf_counter() - started) * 1000, 3)
+                relayed_body = relay_body(response, head, outcome, d.module.usage_of_message)
+                return StreamingResponse(
+                    _settled(relayed_body, outcome, settle), response.status_code, relayed
+                )
+            await response.aclose()
             if response.status_code == 200:
                 try:
-                    outcome.usage = d.module.usage_of_message(json.loads(content))
+                    outcome.usage = d.module.usage_of_message(json.loads(head.data))
                 except ValueError:
                     outcome.status = 502
                     outcome.error = (
@@ -636,25 +659,13 @@ class Proxy:
                     )
                     await settle()
                     return _error(d, 502, outcome.error)
-            else:
-                outcome.error = content.decode("utf-8", "replace")[:300]
             await settle()
-            return Response(content, response.status_code, relayed)
+            return Response(head.data, response.status_code, relayed)
         record.first_byte_ms = round((time.perf_counter() - started) * 1000, 3)
-
-        async def body_stream() -> AsyncIterator[bytes]:
-            try:
-                async for chunk in relay_stream(
-                    response, outcome, d.module.usage_of_event, d.module.stream_error
-                ):
-                    yield chunk
-            except BaseException:
-                outcome.error = outcome.error or "the client went away mid-stream"
-                raise
-            finally:
-                await settle()
-
-        return StreamingResponse(body_stream(), status_code=200, headers=relayed)
+        events = relay_stream(response, outcome, d.module.usage_of_event, d.module.stream_error)
+        return StreamingResponse(
+            _settled(events, outcome, settle), status_code=200, headers=relayed
+        )
 
     @staticmethod
     async def _client_gone(
