@@ -24,6 +24,9 @@ Behaviour knobs shared by every fake:
 * ``raw_stream_next(chunks, content_type, times=1, path=None, status=200)``: a stream of
   exactly these chunks, for answers no well-behaved vendor would send (an endless line, odd
   shapes, an endless error body).
+* ``hold_next(chunks, content_type, path=None, status=200, headers=None)``: the headers and
+  these chunks of a stream, then nothing (an upstream that stalls), until the client closes
+  the connection: the returned event is set when it has.
 
 Faults are queued in order; a request consumes the first queued fault whose ``path`` filter
 (a path prefix, ``None`` = any path) matches it.
@@ -130,7 +133,7 @@ def json_response(
 
 @dataclass
 class _Fault:
-    kind: str  # "fail" | "malformed" | "drop" | "raw"
+    kind: str  # "fail" | "malformed" | "drop" | "raw" | "hold"
     times: int
     path: str | None = None
     status: int = 500
@@ -138,6 +141,7 @@ class _Fault:
     headers: dict[str, str] | None = None
     chunks: tuple[bytes, ...] = ()
     content_type: str = ""
+    closed_by_client: threading.Event | None = None
 
 
 @dataclass
@@ -271,6 +275,9 @@ class _Handler(BaseHTTPRequestHandler):
                 resp = fake.malformed_response(req)
             elif fault is not None and fault.kind == "raw":
                 resp = StreamResponse(fault.chunks, fault.content_type, fault.status)
+            elif fault is not None and fault.kind == "hold":
+                self._hold(fault)
+                return
             else:
                 try:
                     resp = fake.handle(req)
@@ -357,6 +364,33 @@ class _Handler(BaseHTTPRequestHandler):
             close()
         self.wfile.write(b"0\r\n\r\n")
         self.wfile.flush()
+
+    def _hold(self, fault: _Fault) -> None:
+        """Send the headers and the fault's chunks, then wait for the client to close."""
+        assert fault.closed_by_client is not None
+        self.close_connection = True
+        self.send_response(fault.status)
+        self.send_header("Content-Type", fault.content_type)
+        self.send_header("Transfer-Encoding", "chunked")
+        for k, v in (fault.headers or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        for chunk in fault.chunks:
+            self._write_chunk(chunk)
+        self.wfile.flush()
+        stopping = self.server.fake._stopping
+        self.connection.settimeout(0.05)
+        while not stopping.is_set():
+            try:
+                if self.connection.recv(65536) == b"":
+                    break  # the client closed its end
+            except TimeoutError:
+                continue
+            except OSError:
+                break
+        else:
+            return
+        fault.closed_by_client.set()
 
     def _write_chunk(self, data: bytes) -> None:
         if not data:
@@ -549,6 +583,32 @@ class FakeServer:
         )
         with self._lock:
             self._faults.append(fault)
+
+    def hold_next(
+        self,
+        chunks: Iterable[bytes],
+        content_type: str,
+        *,
+        path: str | None = None,
+        status: int = 200,
+        headers: dict[str, str] | None = None,
+    ) -> threading.Event:
+        """Answer the next matching request with the headers and these chunks, then stall
+        until the client closes the connection; the event is set when it has."""
+        closed = threading.Event()
+        fault = _Fault(
+            "hold",
+            1,
+            path=path,
+            status=status,
+            headers=headers,
+            chunks=tuple(chunks),
+            content_type=content_type,
+            closed_by_client=closed,
+        )
+        with self._lock:
+            self._faults.append(fault)
+        return closed
 
     def fail_mid_stream(self, message: str | None = None, after: int = 1, times: int = 1) -> None:
         with self._lock:

@@ -341,7 +341,7 @@ class Proxy:
         tier = decision.tier  # at least the conversation's floor (OCP_STICKY, the router's)
         finish = self._finisher(record, started)
         if tier is Tier.LOCAL:
-            answered = await self._local(d, body, stream, record, finish, started)
+            answered = await self._local(d, request, body, stream, record, finish, started)
             if answered is not None:
                 return answered
             tier = Tier.MID
@@ -354,7 +354,7 @@ class Proxy:
             )
             if not tried_local and may_fall_back:
                 record.notes.append(f"paid: {problem}; answered locally instead")
-                answered = await self._local(d, body, stream, record, finish, started)
+                answered = await self._local(d, request, body, stream, record, finish, started)
                 if answered is not None:
                     return answered
             record.status, record.error = problem_status(problem), problem
@@ -458,13 +458,15 @@ class Proxy:
     async def _local(
         self,
         d: Dialect,
+        request: Request,
         body: dict[str, Any],
         stream: bool,
         record: ProxyRecord,
         finish: Callable[[], None],
         started: float,
     ) -> Response | None:
-        """The local answer, or None (attempt recorded) when it failed before the first byte."""
+        """The local answer, or None (attempt recorded) when it failed before the first byte.
+        A client that leaves before then stops the local model (not escalated: a 499)."""
         t0 = time.perf_counter()
         target = self.local
 
@@ -490,12 +492,25 @@ class Proxy:
         except BadRequest as exc:
             failed("error", str(exc))
             return None
+
+        def left() -> Response:
+            ms = round((time.perf_counter() - t0) * 1000, 3)
+            record.answered_tier = None
+            record.status, record.error = 499, "the client went away before the answer"
+            record.attempts.append(
+                Attempted("local", target.kind, target.model, "error", ms, record.error, None)
+            )
+            finish()
+            return _error(d, 499, record.error)
+
         events = stream_local(self.client, target, chat)
         try:
-            first = await events.__anext__()
+            first = await _unless_client_leaves(request, anext(events))
         except LocalFailed as exc:
             failed("error", exc.detail)
             return None
+        except ClientGone:
+            return left()
         if first.kind == "done":
             failed("empty", "empty answer")
             await events.aclose()
@@ -519,15 +534,19 @@ class Proxy:
             finish()
 
         if not stream:
-            collected = [first]
+
+            async def collect() -> list[Event]:
+                return [first] + [e async for e in events]
+
             try:
-                async for e in events:
-                    collected.append(e)
+                collected = await _unless_client_leaves(request, collect())
             except LocalFailed as exc:
                 # Nothing reached the client yet: this is still "before the first byte".
                 record.answered_tier = None
                 failed("error", exc.detail)
                 return None
+            except ClientGone:
+                return left()
             done = collected[-1]
             record.status = 200
             settle(done, True)

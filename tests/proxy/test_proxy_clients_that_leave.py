@@ -1,0 +1,142 @@
+"""A client that hangs up while the answer is stalled (the upstream sent its headers, maybe a
+first event, then nothing): the proxy closes its own connection to the upstream (the fake
+records the close on the wire), so a paid request stops being billed and a local model stops
+generating for nobody, and the trace says the client left. Nothing is escalated for it."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict
+from typing import Any
+
+import httpx
+import pytest
+
+from ocp_server.proxy import Proxy
+from tests.fakes.anthropic import FakeAnthropic
+from tests.fakes.ollama import FakeOllama
+from tests.proxy.conftest import RunningProxy
+from tests.proxy.test_proxy_faults import ANTHROPIC_HEADERS, _messages
+from tests.proxy.test_proxy_sdks import SIMPLE
+
+SSE = "text/event-stream"
+NDJSON = "application/x-ndjson"
+_HELLO = json.dumps({"message": {"role": "assistant", "content": "Hello"}, "done": False})
+# A bound against a hang, not a timing assertion: the close comes at once or never.
+_BOUND = 15
+
+
+def _leave_after(proxy: RunningProxy, request: dict[str, Any], needle: bytes) -> None:
+    """Send `request`, read until `needle` has arrived (b"": the status line), hang up."""
+    with httpx.Client(base_url=proxy.url, timeout=httpx.Timeout(30, read=10)) as http:
+        with http.stream("POST", "/v1/messages", json=request, headers=ANTHROPIC_HEADERS) as r:
+            got = b""
+            chunks = r.iter_raw()
+            while needle not in got:
+                got += next(chunks)
+
+
+def _leave_waiting(proxy: RunningProxy, request: dict[str, Any]) -> None:
+    """Send `request` and hang up before any of the answer has come."""
+    with pytest.raises(httpx.ReadTimeout):
+        httpx.post(
+            proxy.url + "/v1/messages",
+            json=request,
+            headers=ANTHROPIC_HEADERS,
+            timeout=httpx.Timeout(30, read=0.5),
+        )
+
+
+async def _rows(proxy: Proxy) -> list[dict[str, Any]]:
+    return [asdict(r) for r in proxy.recorder.rows]
+
+
+def _only_row(proxy: RunningProxy) -> dict[str, Any]:
+    deadline = time.monotonic() + _BOUND
+    while not (rows := proxy.call(_rows)) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert len(rows) == 1, rows
+    return rows[0]
+
+
+def _closed(event: threading.Event) -> bool:
+    return event.wait(_BOUND)
+
+
+# ---- paid -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("sent", ["headers", "an event"])
+def test_a_client_leaving_a_stalled_paid_stream_closes_the_upstream(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_anthropic: FakeAnthropic,
+    sent: str,
+) -> None:
+    first = b'event: ping\ndata: {"type": "ping"}\n\n'
+    chunks = [first] if sent == "an event" else []
+    closed = fake_anthropic.hold_next(chunks, SSE, path="/v1/messages")
+    proxy = start_proxy(proxy_env, store=False)
+    _leave_after(proxy, _messages(stream=True), b"ping" if chunks else b"")
+    assert _closed(closed), "the upstream connection stayed open"
+    row = _only_row(proxy)
+    assert row["error"] == "the client went away mid-stream"
+
+
+def test_a_client_leaving_a_long_paid_answer_closes_the_upstream(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_anthropic: FakeAnthropic,
+) -> None:
+    head = b'{"id": "msg_1", "type": "message", "content": [{"type": "text", "text": "'
+    closed = fake_anthropic.hold_next(
+        [head, *(b"x" * 65536,) * 24], "application/json", path="/v1/messages"
+    )
+    proxy = start_proxy(proxy_env, store=False)
+    _leave_after(proxy, _messages(), b"xxxx")
+    assert _closed(closed), "the upstream connection stayed open"
+    assert _only_row(proxy)["error"] == "the client went away mid-stream"
+
+
+# ---- local ------------------------------------------------------------------------------
+
+
+def test_a_client_leaving_a_stalled_local_stream_closes_the_local_model(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_ollama: FakeOllama,
+    fake_anthropic: FakeAnthropic,
+) -> None:
+    closed = fake_ollama.hold_next([_HELLO.encode() + b"\n"], NDJSON, path="/api/chat")
+    proxy = start_proxy(proxy_env, store=False)
+    _leave_after(proxy, _messages(text=SIMPLE, stream=True), b"Hello")
+    assert _closed(closed), "the local model is still answering for nobody"
+    assert _only_row(proxy)["error"] == "the client went away mid-stream"
+    assert fake_anthropic.requests_to("/v1/messages") == []
+
+
+@pytest.mark.parametrize(
+    ("stream", "sent"), [(True, "headers"), (False, "headers"), (False, "a line")]
+)
+def test_a_client_leaving_before_the_local_answer_closes_the_local_model(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_ollama: FakeOllama,
+    fake_anthropic: FakeAnthropic,
+    stream: bool,
+    sent: str,
+) -> None:
+    # The local model thinks (or, not streaming to the client, is still answering) when the
+    # client hangs up: it is stopped, and the paid tier is not asked in its place.
+    chunks = [_HELLO.encode() + b"\n"] if sent == "a line" else []
+    closed = fake_ollama.hold_next(chunks, NDJSON, path="/api/chat")
+    proxy = start_proxy(proxy_env, store=False)
+    _leave_waiting(proxy, _messages(text=SIMPLE, stream=stream))
+    assert _closed(closed), "the local model is still answering for nobody"
+    row = _only_row(proxy)
+    assert row["error"] == "the client went away before the answer"
+    assert row["answered_tier"] is None
+    assert fake_anthropic.requests_to("/v1/messages") == []
