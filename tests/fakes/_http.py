@@ -21,9 +21,9 @@ Behaviour knobs shared by every fake:
   ``event: error``, OpenAI's ``data: {"error": ...}``) and ends.
 * ``drop_mid_stream(after=1, times=1)``: the next stream sends ``after`` chunks, then the
   connection is closed without finishing the chunked body.
-* ``raw_stream_next(chunks, content_type, times=1, path=None, status=200)``: a stream of
-  exactly these chunks, for answers no well-behaved vendor would send (an endless line, odd
-  shapes, an endless error body).
+* ``raw_stream_next(chunks, content_type, times=1, path=None, status=200, headers=None)``: a
+  stream of exactly these chunks, for answers no well-behaved vendor would send (an endless
+  line, odd shapes, an endless error body, a body compressed though the client asked not).
 * ``hold_next(chunks, content_type, path=None, status=200, headers=None)``: the headers and
   these chunks of a stream, then nothing (an upstream that stalls), until the client closes
   the connection: the returned event is set when it has.
@@ -274,7 +274,9 @@ class _Handler(BaseHTTPRequestHandler):
             elif fault is not None and fault.kind == "malformed":
                 resp = fake.malformed_response(req)
             elif fault is not None and fault.kind == "raw":
-                resp = StreamResponse(fault.chunks, fault.content_type, fault.status)
+                resp = StreamResponse(
+                    fault.chunks, fault.content_type, fault.status, dict(fault.headers or {})
+                )
             elif fault is not None and fault.kind == "hold":
                 self._hold(fault)
                 return
@@ -575,11 +577,18 @@ class FakeServer:
         *,
         path: str | None = None,
         status: int = 200,
+        headers: dict[str, str] | None = None,
     ) -> None:
         """Answer the next ``times`` matching requests with a stream of exactly ``chunks``
-        (with HTTP ``status``: an error body without end, say)."""
+        (with HTTP ``status``: an error body without end, say; and ``headers``)."""
         fault = _Fault(
-            "raw", times, path=path, status=status, chunks=tuple(chunks), content_type=content_type
+            "raw",
+            times,
+            path=path,
+            status=status,
+            headers=headers,
+            chunks=tuple(chunks),
+            content_type=content_type,
         )
         with self._lock:
             self._faults.append(fault)

@@ -66,6 +66,7 @@ from ocp_server.proxy.upstream import (
     relay_body,
     relay_headers,
     relay_stream,
+    unreadable_encoding,
 )
 from ocp_server.proxy.whole_body import BodyTooLarge, read_head, read_whole
 
@@ -253,6 +254,9 @@ class Proxy:
                 )
             except UpstreamUnreachable as exc:
                 return _error(d, 502, f"the Anthropic upstream did not answer ({exc})")
+            if unreadable := unreadable_encoding(response.headers, "Anthropic"):
+                await response.aclose()
+                return _error(d, 502, unreadable)
             try:
                 content = await read_whole(response)
             except httpx.HTTPError as exc:
@@ -646,6 +650,11 @@ class Proxy:
         except ClientGone:
             return await self._client_gone(d, outcome, settle)
         outcome.status = response.status_code
+        if unreadable := unreadable_encoding(response.headers, d.name):
+            await response.aclose()
+            outcome.status, outcome.error = 502, unreadable
+            await settle()
+            return _error(d, 502, outcome.error)
         relayed = relay_headers(response.headers)
         is_stream = response.headers.get("content-type", "").startswith("text/event-stream")
         if response.status_code != 200 or not is_stream:

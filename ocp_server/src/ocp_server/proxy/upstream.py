@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+from httpx._decoders import SUPPORTED_DECODERS  # what `aiter_bytes` can decode
 
 from ocp_server.proxy.chat import Usage
 from ocp_server.proxy.json_field import TopLevelField
@@ -44,6 +45,20 @@ class Outcome:
     usage: Usage = field(default_factory=Usage)
     error: str | None = None
     first_byte_ms: float | None = None
+
+
+def unreadable_encoding(headers: httpx.Headers, upstream: str) -> str | None:
+    """What is wrong when the response's content-encoding is one httpx cannot decode (br
+    without brotli installed), else None. The proxy asks for `identity`; an upstream may
+    compress anyway, and what the proxy relays is the decoded body."""
+    codings = [c.strip().lower() for c in headers.get("content-encoding", "").split(",")]
+    unknown = ", ".join(c for c in codings if c and c not in SUPPORTED_DECODERS)
+    if not unknown:
+        return None
+    return (
+        f"the {upstream} upstream answered in a content-encoding the proxy cannot read "
+        f"({unknown}), though it asked for identity"
+    )
 
 
 class UpstreamUnreachable(Exception):
@@ -83,7 +98,7 @@ async def relay_stream(
     an in-stream `error` event noted. Always closes the upstream response."""
     lines = LineBuffer()
     try:
-        async for chunk in response.aiter_raw():
+        async for chunk in response.aiter_bytes():  # decoded: the encoding is not relayed
             if complete := lines.feed(chunk):
                 yield complete
                 _scan(complete, outcome, fold)
