@@ -4,6 +4,7 @@ its usage found on the way; one short enough is still read whole and checked."""
 from __future__ import annotations
 
 import json
+import random
 from collections.abc import Callable
 from typing import Any
 
@@ -179,3 +180,38 @@ def test_a_long_paid_answer_cut_short_fails_the_clients_read(
         _post(proxy, "anthropic")
     row = proxy.call(_last_row)
     assert "failed" in row["error"] and row["answered_tier"] is None
+
+
+def _random_value(rng: random.Random, depth: int) -> Any:
+    kind = rng.choice(["str", "num", "obj", "list", "lit"] if depth < 4 else ["str", "num"])
+    if kind == "str":
+        return "".join(
+            rng.choice(['"', "\\", "{", "}", "[", "]", "usage", " ", "é", "\n"])
+            for _ in range(rng.randint(0, 6))
+        )
+    if kind == "num":
+        return rng.choice([0, -1.5, 10**6])
+    if kind == "lit":
+        return rng.choice([True, False, None])
+    if kind == "list":
+        return [_random_value(rng, depth + 1) for _ in range(rng.randint(0, 3))]
+    keys = ["usage", "text", "input", '"usage"', "u\\sage"]
+    return {rng.choice(keys): _random_value(rng, depth + 1) for _ in range(rng.randint(0, 3))}
+
+
+def test_the_top_level_usage_matches_what_json_reads_for_random_answers() -> None:
+    rng = random.Random(37)
+    for _ in range(400):
+        answer = {k: _random_value(rng, 1) for k in rng.sample(["id", "usage", "content", "x"], 3)}
+        if rng.random() < 0.7:
+            answer["usage"] = {"input_tokens": rng.randint(0, 9), "n": [_random_value(rng, 2)]}
+        raw = json.dumps(answer, ensure_ascii=rng.random() < 0.5).encode()
+        field = TopLevelField("usage")
+        at = 0
+        while at < len(raw):
+            step = rng.randint(1, 9)
+            field.feed(raw[at : at + step])
+            at += step
+        expected = answer.get("usage")
+        assert field.value == (expected if isinstance(expected, dict | list) else None), raw
+        assert field.whole
