@@ -5,6 +5,7 @@ generating for nobody, and the trace says the client left. Nothing is escalated 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import time
@@ -16,6 +17,7 @@ import httpx
 import pytest
 
 from ocp_server.proxy import Proxy
+from ocp_server.proxy.app import build_app
 from tests.fakes.anthropic import FakeAnthropic
 from tests.fakes.ollama import FakeOllama
 from tests.proxy.conftest import RunningProxy
@@ -140,3 +142,55 @@ def test_a_client_leaving_before_the_local_answer_closes_the_local_model(
     assert row["error"] == "the client went away before the answer"
     assert row["answered_tier"] is None
     assert fake_anthropic.requests_to("/v1/messages") == []
+
+
+def test_a_client_gone_before_the_relay_starts_still_closes_the_upstream(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_anthropic: FakeAnthropic,
+) -> None:
+    # The client hangs up in the moment between the upstream's headers reaching the proxy and
+    # the proxy's own going out: the relay never starts, yet the upstream is closed and the
+    # request traced. Driven through the ASGI app, where that moment can be chosen.
+    closed = fake_anthropic.hold_next([], SSE, path="/v1/messages")
+    proxy = start_proxy(proxy_env, store=False)
+    body = json.dumps(_messages(stream=True)).encode()
+    headers = {"host": "127.0.0.1", "content-length": str(len(body))} | ANTHROPIC_HEADERS
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.3"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/v1/messages",
+        "raw_path": b"/v1/messages",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(k.encode(), v.encode()) for k, v in headers.items()],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 80),
+    }
+
+    async def call(p: Proxy) -> list[dict[str, Any]]:
+        received = 0
+
+        async def receive() -> dict[str, Any]:
+            nonlocal received
+            received += 1
+            if received == 1:
+                return {"type": "http.request", "body": body, "more_body": False}
+            if received == 2:  # watched while the upstream opens: cancelled when it has
+                await asyncio.Event().wait()
+            return {"type": "http.disconnect"}  # then gone, before the relay's first step
+
+        sent: list[dict[str, Any]] = []
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        await build_app(p)(scope, receive, send)
+        return sent
+
+    proxy.call(call)
+    assert _closed(closed), "the upstream connection stayed open"
+    assert _only_row(proxy)["error"] == "the client went away mid-stream"
