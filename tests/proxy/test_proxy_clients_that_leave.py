@@ -9,7 +9,7 @@ import asyncio
 import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from dataclasses import asdict
 from typing import Any
 
@@ -171,7 +171,7 @@ def test_a_client_gone_before_the_relay_starts_still_closes_the_upstream(
         "server": ("127.0.0.1", 80),
     }
 
-    async def call(p: Proxy) -> list[dict[str, Any]]:
+    async def call(p: Proxy) -> list[MutableMapping[str, Any]]:
         received = 0
 
         async def receive() -> dict[str, Any]:
@@ -183,9 +183,9 @@ def test_a_client_gone_before_the_relay_starts_still_closes_the_upstream(
                 await asyncio.Event().wait()
             return {"type": "http.disconnect"}  # then gone, before the relay's first step
 
-        sent: list[dict[str, Any]] = []
+        sent: list[MutableMapping[str, Any]] = []
 
-        async def send(message: dict[str, Any]) -> None:
+        async def send(message: MutableMapping[str, Any]) -> None:
             sent.append(message)
 
         await build_app(p)(scope, receive, send)
