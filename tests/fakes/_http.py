@@ -25,8 +25,8 @@ Behaviour knobs shared by every fake:
   stream of exactly these chunks, for answers no well-behaved vendor would send (an endless
   line, odd shapes, an endless error body, a body compressed though the client asked not).
 * ``hold_next(chunks, content_type, path=None, status=200, headers=None)``: the headers and
-  these chunks of a stream, then nothing (an upstream that stalls), until the client closes
-  the connection: the returned event is set when it has.
+  these chunks of a stream, then nothing (an upstream that stalls) until the client closes
+  the connection, recorded in ``hangups`` as above.
 
 Faults are queued in order; a request consumes the first queued fault whose ``path`` filter
 (a path prefix, ``None`` = any path) matches it.
@@ -76,6 +76,10 @@ class Recorded(NamedTuple):
     query: dict[str, str]
     headers: dict[str, str]  # names lower-cased
     body: Any  # parsed JSON, else the raw text, else None when there was no body
+
+
+# How long `hold_next` stalls at most: far past any test's bound on noticing a hangup.
+_HOLD_SECONDS = 120.0
 
 
 class Hangup(NamedTuple):
@@ -141,7 +145,6 @@ class _Fault:
     headers: dict[str, str] | None = None
     chunks: tuple[bytes, ...] = ()
     content_type: str = ""
-    closed_by_client: threading.Event | None = None
 
 
 @dataclass
@@ -278,7 +281,7 @@ class _Handler(BaseHTTPRequestHandler):
                     fault.chunks, fault.content_type, fault.status, dict(fault.headers or {})
                 )
             elif fault is not None and fault.kind == "hold":
-                self._hold(fault)
+                self._hold(fault, req.path)
                 return
             else:
                 try:
@@ -367,9 +370,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(b"0\r\n\r\n")
         self.wfile.flush()
 
-    def _hold(self, fault: _Fault) -> None:
-        """Send the headers and the fault's chunks, then wait for the client to close."""
-        assert fault.closed_by_client is not None
+    def _hold(self, fault: _Fault, path: str) -> None:
+        """Send the headers and the fault's chunks, then nothing until the client closes the
+        connection (a `Hangup`) or the fake stops."""
         self.close_connection = True
         self.send_response(fault.status)
         self.send_header("Content-Type", fault.content_type)
@@ -380,19 +383,7 @@ class _Handler(BaseHTTPRequestHandler):
         for chunk in fault.chunks:
             self._write_chunk(chunk)
         self.wfile.flush()
-        stopping = self.server.fake._stopping
-        self.connection.settimeout(0.05)
-        while not stopping.is_set():
-            try:
-                if self.connection.recv(65536) == b"":
-                    break  # the client closed its end
-            except TimeoutError:
-                continue
-            except OSError:
-                break
-        else:
-            return
-        fault.closed_by_client.set()
+        self._wait(_HOLD_SECONDS, path)
 
     def _write_chunk(self, data: bytes) -> None:
         if not data:
@@ -601,10 +592,9 @@ class FakeServer:
         path: str | None = None,
         status: int = 200,
         headers: dict[str, str] | None = None,
-    ) -> threading.Event:
+    ) -> None:
         """Answer the next matching request with the headers and these chunks, then stall
-        until the client closes the connection; the event is set when it has."""
-        closed = threading.Event()
+        until the client closes the connection (recorded in ``hangups``)."""
         fault = _Fault(
             "hold",
             1,
@@ -613,11 +603,9 @@ class FakeServer:
             headers=headers,
             chunks=tuple(chunks),
             content_type=content_type,
-            closed_by_client=closed,
         )
         with self._lock:
             self._faults.append(fault)
-        return closed
 
     def fail_mid_stream(self, message: str | None = None, after: int = 1, times: int = 1) -> None:
         with self._lock:

@@ -1,13 +1,12 @@
 """A client that hangs up while the answer is stalled (the upstream sent its headers, maybe a
 first event, then nothing): the proxy closes its own connection to the upstream (the fake
-records the close on the wire), so a paid request stops being billed and a local model stops
+records the hangup on the wire), so a paid request stops being billed and a local model stops
 generating for nobody, and the trace says the client left. Nothing is escalated for it."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-import threading
 import time
 from collections.abc import Callable, MutableMapping
 from dataclasses import asdict
@@ -18,6 +17,7 @@ import pytest
 
 from ocp_server.proxy import Proxy
 from ocp_server.proxy.app import build_app
+from tests.fakes._http import FakeServer
 from tests.fakes.anthropic import FakeAnthropic
 from tests.fakes.ollama import FakeOllama
 from tests.proxy.conftest import RunningProxy
@@ -64,8 +64,9 @@ def _only_row(proxy: RunningProxy) -> dict[str, Any]:
     return rows[0]
 
 
-def _closed(event: threading.Event) -> bool:
-    return event.wait(_BOUND)
+def _closed(fake: FakeServer, path: str) -> bool:
+    """Whether the client (the proxy) closed its connection to `fake` while held at `path`."""
+    return fake.hung_up.wait(_BOUND) and [h.path for h in fake.hangups] == [path]
 
 
 # ---- paid -------------------------------------------------------------------------------
@@ -80,10 +81,10 @@ def test_a_client_leaving_a_stalled_paid_stream_closes_the_upstream(
 ) -> None:
     first = b'event: ping\ndata: {"type": "ping"}\n\n'
     chunks = [first] if sent == "an event" else []
-    closed = fake_anthropic.hold_next(chunks, SSE, path="/v1/messages")
+    fake_anthropic.hold_next(chunks, SSE, path="/v1/messages")
     proxy = start_proxy(proxy_env, store=False)
     _leave_after(proxy, _messages(stream=True), b"ping" if chunks else b"")
-    assert _closed(closed), "the upstream connection stayed open"
+    assert _closed(fake_anthropic, "/v1/messages"), "the upstream connection stayed open"
     row = _only_row(proxy)
     assert row["error"] == "the client went away mid-stream"
 
@@ -94,12 +95,10 @@ def test_a_client_leaving_a_long_paid_answer_closes_the_upstream(
     fake_anthropic: FakeAnthropic,
 ) -> None:
     head = b'{"id": "msg_1", "type": "message", "content": [{"type": "text", "text": "'
-    closed = fake_anthropic.hold_next(
-        [head, *(b"x" * 65536,) * 24], "application/json", path="/v1/messages"
-    )
+    fake_anthropic.hold_next([head, *(b"x" * 65536,) * 24], "application/json", path="/v1/messages")
     proxy = start_proxy(proxy_env, store=False)
     _leave_after(proxy, _messages(), b"xxxx")
-    assert _closed(closed), "the upstream connection stayed open"
+    assert _closed(fake_anthropic, "/v1/messages"), "the upstream connection stayed open"
     assert _only_row(proxy)["error"] == "the client went away mid-stream"
 
 
@@ -112,10 +111,10 @@ def test_a_client_leaving_a_stalled_local_stream_closes_the_local_model(
     fake_ollama: FakeOllama,
     fake_anthropic: FakeAnthropic,
 ) -> None:
-    closed = fake_ollama.hold_next([_HELLO.encode() + b"\n"], NDJSON, path="/api/chat")
+    fake_ollama.hold_next([_HELLO.encode() + b"\n"], NDJSON, path="/api/chat")
     proxy = start_proxy(proxy_env, store=False)
     _leave_after(proxy, _messages(text=SIMPLE, stream=True), b"Hello")
-    assert _closed(closed), "the local model is still answering for nobody"
+    assert _closed(fake_ollama, "/api/chat"), "the local model is still answering for nobody"
     assert _only_row(proxy)["error"] == "the client went away mid-stream"
     assert fake_anthropic.requests_to("/v1/messages") == []
 
@@ -134,10 +133,10 @@ def test_a_client_leaving_before_the_local_answer_closes_the_local_model(
     # The local model thinks (or, not streaming to the client, is still answering) when the
     # client hangs up: it is stopped, and the paid tier is not asked in its place.
     chunks = [_HELLO.encode() + b"\n"] if sent == "a line" else []
-    closed = fake_ollama.hold_next(chunks, NDJSON, path="/api/chat")
+    fake_ollama.hold_next(chunks, NDJSON, path="/api/chat")
     proxy = start_proxy(proxy_env, store=False)
     _leave_waiting(proxy, _messages(text=SIMPLE, stream=stream))
-    assert _closed(closed), "the local model is still answering for nobody"
+    assert _closed(fake_ollama, "/api/chat"), "the local model is still answering for nobody"
     row = _only_row(proxy)
     assert row["error"] == "the client went away before the answer"
     assert row["answered_tier"] is None
@@ -152,7 +151,7 @@ def test_a_client_gone_before_the_relay_starts_still_closes_the_upstream(
     # The client hangs up in the moment between the upstream's headers reaching the proxy and
     # the proxy's own going out: the relay never starts, yet the upstream is closed and the
     # request traced. Driven through the ASGI app, where that moment can be chosen.
-    closed = fake_anthropic.hold_next([], SSE, path="/v1/messages")
+    fake_anthropic.hold_next([], SSE, path="/v1/messages")
     proxy = start_proxy(proxy_env, store=False)
     body = json.dumps(_messages(stream=True)).encode()
     headers = {"host": "127.0.0.1", "content-length": str(len(body))} | ANTHROPIC_HEADERS
@@ -192,5 +191,5 @@ def test_a_client_gone_before_the_relay_starts_still_closes_the_upstream(
         return sent
 
     proxy.call(call)
-    assert _closed(closed), "the upstream connection stayed open"
+    assert _closed(fake_anthropic, "/v1/messages"), "the upstream connection stayed open"
     assert _only_row(proxy)["error"] == "the client went away mid-stream"
