@@ -21,9 +21,12 @@ Behaviour knobs shared by every fake:
   ``event: error``, OpenAI's ``data: {"error": ...}``) and ends.
 * ``drop_mid_stream(after=1, times=1)``: the next stream sends ``after`` chunks, then the
   connection is closed without finishing the chunked body.
-* ``raw_stream_next(chunks, content_type, times=1, path=None, status=200)``: a stream of
-  exactly these chunks, for answers no well-behaved vendor would send (an endless line, odd
-  shapes, an endless error body).
+* ``raw_stream_next(chunks, content_type, times=1, path=None, status=200, headers=None)``: a
+  stream of exactly these chunks, for answers no well-behaved vendor would send (an endless
+  line, odd shapes, an endless error body, a body compressed though the client asked not).
+* ``hold_next(chunks, content_type, path=None, status=200, headers=None)``: the headers and
+  these chunks of a stream, then nothing (an upstream that stalls) until the client closes
+  the connection, recorded in ``hangups`` as above.
 
 Faults are queued in order; a request consumes the first queued fault whose ``path`` filter
 (a path prefix, ``None`` = any path) matches it.
@@ -73,6 +76,10 @@ class Recorded(NamedTuple):
     query: dict[str, str]
     headers: dict[str, str]  # names lower-cased
     body: Any  # parsed JSON, else the raw text, else None when there was no body
+
+
+# How long `hold_next` stalls at most: far past any test's bound on noticing a hangup.
+_HOLD_SECONDS = 120.0
 
 
 class Hangup(NamedTuple):
@@ -130,7 +137,7 @@ def json_response(
 
 @dataclass
 class _Fault:
-    kind: str  # "fail" | "malformed" | "drop" | "raw"
+    kind: str  # "fail" | "malformed" | "drop" | "raw" | "hold"
     times: int
     path: str | None = None
     status: int = 500
@@ -270,7 +277,12 @@ class _Handler(BaseHTTPRequestHandler):
             elif fault is not None and fault.kind == "malformed":
                 resp = fake.malformed_response(req)
             elif fault is not None and fault.kind == "raw":
-                resp = StreamResponse(fault.chunks, fault.content_type, fault.status)
+                resp = StreamResponse(
+                    fault.chunks, fault.content_type, fault.status, dict(fault.headers or {})
+                )
+            elif fault is not None and fault.kind == "hold":
+                self._hold(fault, req.path)
+                return
             else:
                 try:
                     resp = fake.handle(req)
@@ -357,6 +369,21 @@ class _Handler(BaseHTTPRequestHandler):
             close()
         self.wfile.write(b"0\r\n\r\n")
         self.wfile.flush()
+
+    def _hold(self, fault: _Fault, path: str) -> None:
+        """Send the headers and the fault's chunks, then nothing until the client closes the
+        connection (a `Hangup`) or the fake stops."""
+        self.close_connection = True
+        self.send_response(fault.status)
+        self.send_header("Content-Type", fault.content_type)
+        self.send_header("Transfer-Encoding", "chunked")
+        for k, v in (fault.headers or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        for chunk in fault.chunks:
+            self._write_chunk(chunk)
+        self.wfile.flush()
+        self._wait(_HOLD_SECONDS, path)
 
     def _write_chunk(self, data: bytes) -> None:
         if not data:
@@ -541,11 +568,41 @@ class FakeServer:
         *,
         path: str | None = None,
         status: int = 200,
+        headers: dict[str, str] | None = None,
     ) -> None:
         """Answer the next ``times`` matching requests with a stream of exactly ``chunks``
-        (with HTTP ``status``: an error body without end, say)."""
+        (with HTTP ``status``: an error body without end, say; and ``headers``)."""
         fault = _Fault(
-            "raw", times, path=path, status=status, chunks=tuple(chunks), content_type=content_type
+            "raw",
+            times,
+            path=path,
+            status=status,
+            headers=headers,
+            chunks=tuple(chunks),
+            content_type=content_type,
+        )
+        with self._lock:
+            self._faults.append(fault)
+
+    def hold_next(
+        self,
+        chunks: Iterable[bytes],
+        content_type: str,
+        *,
+        path: str | None = None,
+        status: int = 200,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        """Answer the next matching request with the headers and these chunks, then stall
+        until the client closes the connection (recorded in ``hangups``)."""
+        fault = _Fault(
+            "hold",
+            1,
+            path=path,
+            status=status,
+            headers=headers,
+            chunks=tuple(chunks),
+            content_type=content_type,
         )
         with self._lock:
             self._faults.append(fault)

@@ -20,10 +20,8 @@ from tests.fakes.openai import FakeOpenAI
 from tests.proxy.conftest import RunningProxy
 from tests.proxy.test_proxy_faults import (
     ANTHROPIC_HEADERS,
-    OPENAI_HEADERS,
     SDK_CHAT,
     SDK_MESSAGE,
-    _chat,
     _last_row,
     _messages,
     _sse_events,
@@ -181,39 +179,7 @@ def test_a_local_model_still_trickling_at_ocp_local_timeout_is_stopped(
         assert "OCP_LOCAL_TIMEOUT" in row["attempts"][0]["error"]
 
 
-# ---- bodies read whole: a non-streaming paid answer, a local error ------------------------
-
-
-@pytest.mark.parametrize(
-    ("dialect", "status"), [("anthropic", 200), ("openai", 200), ("anthropic", 529)]
-)
-def test_a_paid_body_larger_than_the_cap_is_a_502_in_the_clients_dialect(
-    start_proxy: Callable[..., RunningProxy],
-    proxy_env: dict[str, str],
-    fake_anthropic: FakeAnthropic,
-    fake_openai: FakeOpenAI,
-    dialect: str,
-    status: int,
-) -> None:
-    # Valid JSON, so only its size is wrong: the old proxy read it all and relayed it.
-    head = b'{"id": "msg_1", "type": "message", "content": [{"type": "text", "text": "'
-    tail = b'"}], "usage": {"input_tokens": 5, "output_tokens": 1}}'
-    chunks = (head, *_ENDLESS, tail)
-    proxy = start_proxy(proxy_env)
-    with httpx.Client(base_url=proxy.url, timeout=30) as http:
-        if dialect == "anthropic":
-            fake_anthropic.raw_stream_next(chunks, JSON, path="/v1/messages", status=status)
-            response = http.post("/v1/messages", json=_messages(), headers=ANTHROPIC_HEADERS)
-        else:
-            fake_openai.raw_stream_next(chunks, JSON, path="/v1/chat/completions", status=status)
-            response = http.post("/v1/chat/completions", json=_chat(), headers=OPENAI_HEADERS)
-    assert response.status_code == 502
-    assert len(response.content) < 10_000
-    assert "larger than" in response.json()["error"]["message"]
-    if dialect == "anthropic":
-        assert response.json()["type"] == "error"
-    row = proxy.call(_last_row)
-    assert "larger than" in row["error"] and row["answered_tier"] is None
+# ---- a body read whole: a local error (a long paid body: test_proxy_long_answers.py) -------
 
 
 def test_a_local_error_body_larger_than_the_cap_is_a_local_failure_and_escalates(

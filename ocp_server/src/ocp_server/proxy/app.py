@@ -63,10 +63,12 @@ from ocp_server.proxy.upstream import (
     Outcome,
     UpstreamUnreachable,
     open_upstream,
+    relay_body,
     relay_headers,
     relay_stream,
+    unreadable_encoding,
 )
-from ocp_server.proxy.whole_body import BodyTooLarge, read_whole
+from ocp_server.proxy.whole_body import BodyTooLarge, read_head, read_whole
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -123,6 +125,20 @@ async def _unless_client_leaves(request: Request, work: Awaitable[T]) -> T:
     if task.cancelled():
         raise ClientGone
     return task.result()
+
+
+async def _settled(
+    chunks: AsyncIterator[bytes], outcome: Outcome, settle: Callable[[], Awaitable[None]]
+) -> AsyncIterator[bytes]:
+    """A relayed body, the attempt settled once it has ended (or the client has gone)."""
+    try:
+        async for chunk in chunks:
+            yield chunk
+    except BaseException:
+        outcome.error = outcome.error or "the client went away mid-stream"
+        raise
+    finally:
+        await settle()
 
 
 def _error(d: Dialect, status: int, message: str, kind: str | None = None) -> JSONResponse:
@@ -238,6 +254,9 @@ class Proxy:
                 )
             except UpstreamUnreachable as exc:
                 return _error(d, 502, f"the Anthropic upstream did not answer ({exc})")
+            if unreadable := unreadable_encoding(response.headers, "Anthropic"):
+                await response.aclose()
+                return _error(d, 502, unreadable)
             try:
                 content = await read_whole(response)
             except httpx.HTTPError as exc:
@@ -326,7 +345,7 @@ class Proxy:
         tier = decision.tier  # at least the conversation's floor (OCP_STICKY, the router's)
         finish = self._finisher(record, started)
         if tier is Tier.LOCAL:
-            answered = await self._local(d, body, stream, record, finish, started)
+            answered = await self._local(d, request, body, stream, record, finish, started)
             if answered is not None:
                 return answered
             tier = Tier.MID
@@ -339,7 +358,7 @@ class Proxy:
             )
             if not tried_local and may_fall_back:
                 record.notes.append(f"paid: {problem}; answered locally instead")
-                answered = await self._local(d, body, stream, record, finish, started)
+                answered = await self._local(d, request, body, stream, record, finish, started)
                 if answered is not None:
                     return answered
             record.status, record.error = problem_status(problem), problem
@@ -443,13 +462,15 @@ class Proxy:
     async def _local(
         self,
         d: Dialect,
+        request: Request,
         body: dict[str, Any],
         stream: bool,
         record: ProxyRecord,
         finish: Callable[[], None],
         started: float,
     ) -> Response | None:
-        """The local answer, or None (attempt recorded) when it failed before the first byte."""
+        """The local answer, or None (attempt recorded) when it failed before the first byte.
+        A client that leaves before then stops the local model (not escalated: a 499)."""
         t0 = time.perf_counter()
         target = self.local
 
@@ -475,12 +496,25 @@ class Proxy:
         except BadRequest as exc:
             failed("error", str(exc))
             return None
+
+        def left() -> Response:
+            ms = round((time.perf_counter() - t0) * 1000, 3)
+            record.answered_tier = None
+            record.status, record.error = 499, "the client went away before the answer"
+            record.attempts.append(
+                Attempted("local", target.kind, target.model, "error", ms, record.error, None)
+            )
+            finish()
+            return _error(d, 499, record.error)
+
         events = stream_local(self.client, target, chat)
         try:
-            first = await events.__anext__()
+            first = await _unless_client_leaves(request, anext(events))
         except LocalFailed as exc:
             failed("error", exc.detail)
             return None
+        except ClientGone:
+            return left()
         if first.kind == "done":
             failed("empty", "empty answer")
             await events.aclose()
@@ -504,15 +538,19 @@ class Proxy:
             finish()
 
         if not stream:
-            collected = [first]
+
+            async def collect() -> list[Event]:
+                return [first] + [e async for e in events]
+
             try:
-                async for e in events:
-                    collected.append(e)
+                collected = await _unless_client_leaves(request, collect())
             except LocalFailed as exc:
                 # Nothing reached the client yet: this is still "before the first byte".
                 record.answered_tier = None
                 failed("error", exc.detail)
                 return None
+            except ClientGone:
+                return left()
             done = collected[-1]
             record.status = 200
             settle(done, True)
@@ -612,23 +650,36 @@ class Proxy:
         except ClientGone:
             return await self._client_gone(d, outcome, settle)
         outcome.status = response.status_code
+        if unreadable := unreadable_encoding(response.headers, d.name):
+            await response.aclose()
+            outcome.status, outcome.error = 502, unreadable
+            await settle()
+            return _error(d, 502, outcome.error)
         relayed = relay_headers(response.headers)
         is_stream = response.headers.get("content-type", "").startswith("text/event-stream")
         if response.status_code != 200 or not is_stream:
             try:
-                content = await _unless_client_leaves(request, read_whole(response))
-            except (httpx.HTTPError, BodyTooLarge) as exc:
-                why = str(exc) if isinstance(exc, BodyTooLarge) else repr(exc)
-                outcome.status, outcome.error = 502, f"the {d.name} upstream failed: {why}"
+                head = await _unless_client_leaves(request, read_head(response))
+            except httpx.HTTPError as exc:
+                await response.aclose()
+                outcome.status, outcome.error = 502, f"the {d.name} upstream failed: {exc!r}"
                 await settle()
                 return _error(d, 502, outcome.error)
             except ClientGone:
-                return await self._client_gone(d, outcome, settle)
-            finally:
                 await response.aclose()
+                return await self._client_gone(d, outcome, settle)
+            if response.status_code != 200:
+                outcome.error = head.data[:300].decode("utf-8", "replace")
+            if head.rest is not None:  # too long to hold: relayed as it comes
+                record.first_byte_ms = round((time.perf_counter() - started) * 1000, 3)
+                relayed_body = relay_body(response, head, outcome, d.module.usage_of_message)
+                return StreamingResponse(
+                    _settled(relayed_body, outcome, settle), response.status_code, relayed
+                )
+            await response.aclose()
             if response.status_code == 200:
                 try:
-                    outcome.usage = d.module.usage_of_message(json.loads(content))
+                    outcome.usage = d.module.usage_of_message(json.loads(head.data))
                 except ValueError:
                     outcome.status = 502
                     outcome.error = (
@@ -636,25 +687,13 @@ class Proxy:
                     )
                     await settle()
                     return _error(d, 502, outcome.error)
-            else:
-                outcome.error = content.decode("utf-8", "replace")[:300]
             await settle()
-            return Response(content, response.status_code, relayed)
+            return Response(head.data, response.status_code, relayed)
         record.first_byte_ms = round((time.perf_counter() - started) * 1000, 3)
-
-        async def body_stream() -> AsyncIterator[bytes]:
-            try:
-                async for chunk in relay_stream(
-                    response, outcome, d.module.usage_of_event, d.module.stream_error
-                ):
-                    yield chunk
-            except BaseException:
-                outcome.error = outcome.error or "the client went away mid-stream"
-                raise
-            finally:
-                await settle()
-
-        return StreamingResponse(body_stream(), status_code=200, headers=relayed)
+        events = relay_stream(response, outcome, d.module.usage_of_event, d.module.stream_error)
+        return StreamingResponse(
+            _settled(events, outcome, settle), status_code=200, headers=relayed
+        )
 
     @staticmethod
     async def _client_gone(

@@ -1,10 +1,12 @@
 """Reading a request body as the wire means it: JSON without Python's extras (NaN,
-Infinity), nested no deeper than the code behind it can walk, and with lone UTF-16
-surrogates replaced so that it can be encoded again (to hash, redact and forward)."""
+Infinity, a number too large for a float, which Python reads as infinity), nested no deeper
+than the code behind it can walk, and with lone UTF-16 surrogates replaced so that it can be
+encoded again (to hash, redact and forward)."""
 
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import Any
 
@@ -22,7 +24,7 @@ def parse_body(raw: bytes) -> Any:
     """The body as JSON; BodyError when the proxy cannot take it."""
     too_deep = BodyError(f"body: nested too deeply (over {MAX_DEPTH} levels)")
     try:
-        body = json.loads(raw, parse_constant=_not_json)
+        body = json.loads(raw, parse_constant=_not_json, parse_float=_finite)
     except RecursionError:
         raise too_deep from None
     except ValueError as exc:
@@ -37,6 +39,15 @@ def parse_body(raw: bytes) -> Any:
 def _not_json(constant: str) -> Any:
     """Python reads NaN and Infinity; JSON has neither, and nothing downstream can send them."""
     raise ValueError(f"{constant} is not a JSON value")
+
+
+def _finite(number: str) -> float:
+    """A float, unless it overflows: Python reads 1e999 as infinity, which would be forwarded
+    as `Infinity`, and that is not JSON."""
+    value = float(number)
+    if math.isinf(value):
+        raise ValueError(f"{number} is too large for a JSON number the proxy can forward")
+    return value
 
 
 def _without_lone_surrogates(value: Any) -> Any:

@@ -174,10 +174,10 @@ async def _lines(
         except StopAsyncIteration:
             break
         try:
-            complete = buffer.feed(chunk)
+            lines = buffer.lines(chunk)
         except LineTooLong as exc:
             raise LocalFailed(target, str(exc)) from None
-        for line in complete.splitlines():  # bytes: only \n, \r\n and \r end a line
+        for line in lines:
             yield line.decode("utf-8", "replace")
     if rest := buffer.rest():
         yield rest.decode("utf-8", "replace")

@@ -2,6 +2,7 @@
 provider in the client's own dialect; the answer relayed as it came (status, headers that
 matter, body or stream byte for byte), with the usage read on the way for cost.
 
+A body too long to hold (over HEAD_BYTES) is relayed as it comes, its usage found on the way.
 A stream is relayed as the upstream flushes it, whole lines at a time; its lines are scanned
 for the events that carry usage. An upstream that fails after the first byte (dropped, timed
 out, a line over MAX_LINE_BYTES) ends the client's stream with an error in its dialect. A
@@ -16,9 +17,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+from httpx._decoders import SUPPORTED_DECODERS  # what `aiter_bytes` can decode
 
 from ocp_server.proxy.chat import Usage
+from ocp_server.proxy.json_field import TopLevelField
 from ocp_server.proxy.lines import LineBuffer, LineTooLong
+from ocp_server.proxy.whole_body import Head
 
 # Response headers worth relaying: content type, request ids, rate limits, retry advice.
 _RELAY_PREFIXES = ("anthropic-", "x-ratelimit-", "openai-", "retry-after", "x-should-retry")
@@ -41,6 +45,20 @@ class Outcome:
     usage: Usage = field(default_factory=Usage)
     error: str | None = None
     first_byte_ms: float | None = None
+
+
+def unreadable_encoding(headers: httpx.Headers, upstream: str) -> str | None:
+    """What is wrong when the response's content-encoding is one httpx cannot decode (br
+    without brotli installed), else None. The proxy asks for `identity`; an upstream may
+    compress anyway, and what the proxy relays is the decoded body."""
+    codings = [c.strip().lower() for c in headers.get("content-encoding", "").split(",")]
+    unknown = ", ".join(c for c in codings if c and c not in SUPPORTED_DECODERS)
+    if not unknown:
+        return None
+    return (
+        f"the {upstream} upstream answered in a content-encoding the proxy cannot read "
+        f"({unknown}), though it asked for identity"
+    )
 
 
 class UpstreamUnreachable(Exception):
@@ -80,7 +98,7 @@ async def relay_stream(
     an in-stream `error` event noted. Always closes the upstream response."""
     lines = LineBuffer()
     try:
-        async for chunk in response.aiter_raw():
+        async for chunk in response.aiter_bytes():  # decoded: the encoding is not relayed
             if complete := lines.feed(chunk):
                 yield complete
                 _scan(complete, outcome, fold)
@@ -98,7 +116,7 @@ async def relay_stream(
 
 
 def _scan(complete: bytes, outcome: Outcome, fold: Callable[[Any, Usage], Usage]) -> None:
-    for line in complete.split(b"\n"):
+    for line in complete.splitlines():  # bytes: only \n, \r\n and \r end a line
         if not line.startswith(b"data:") or not (b'"usage"' in line or b'"error"' in line):
             continue
         try:
@@ -109,3 +127,35 @@ def _scan(complete: bytes, outcome: Outcome, fold: Callable[[Any, Usage], Usage]
             error = data["error"]
             outcome.error = str(error.get("message") if isinstance(error, dict) else error)[:300]
         outcome.usage = fold(data, outcome.usage)
+
+
+async def relay_body(
+    response: httpx.Response,
+    head: Head,
+    outcome: Outcome,
+    usage_of_message: Callable[[Any], Usage],
+) -> AsyncIterator[bytes]:
+    """A non-streaming body too long to hold, as it comes after `head`: its top-level usage
+    found on the way (json_field.py), an answer that does not close as one JSON object noted.
+    An upstream that fails mid-body fails the client's read too (a clean end would pass a cut
+    answer off as whole). Always closes the upstream response."""
+    assert head.rest is not None
+    usage = TopLevelField("usage")
+    answer = outcome.status == 200
+    try:
+        if answer:
+            usage.feed(head.data)
+        yield head.data
+        async for chunk in head.rest:
+            if answer:
+                usage.feed(chunk)
+            yield chunk
+    except httpx.HTTPError as exc:
+        outcome.error = f"the upstream failed mid-body ({type(exc).__name__})"
+        raise
+    finally:
+        await response.aclose()
+    if answer:
+        outcome.usage = usage_of_message({"usage": usage.value})
+        if not usage.whole:
+            outcome.error = "the upstream answered 200 with a body that is not JSON (relayed)"

@@ -1,8 +1,13 @@
-"""Reading an upstream body whole, with a cap: a non-streaming paid answer (or error), and a
-local server's error body. Without the cap an upstream that sends without end grows the
-proxy's memory until it fails; streams are capped line by line instead (lines.py)."""
+"""Reading an upstream body whole, with a cap, where the proxy must parse it: a short
+non-streaming paid answer (checked, its usage read), a count_tokens answer, a local server's
+error body. Without the cap an upstream that sends without end grows the proxy's memory until
+it fails; streams are capped line by line instead (lines.py), and a paid body too long to hold
+is relayed as it comes (`read_head`, upstream.relay_body)."""
 
 from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 
 import httpx
 
@@ -10,6 +15,10 @@ import httpx
 # max_tokens is a few MB, an error a few KB), far below trouble. Counted after decoding, so a
 # compressed body cannot hide its size.
 MAX_BODY_BYTES = 16 * 1024 * 1024
+
+# A paid body up to this size is read whole before it is relayed (a broken one becomes a 502);
+# a longer one is relayed as it comes, with at most this much of it held.
+HEAD_BYTES = 1024 * 1024
 
 
 class BodyTooLarge(Exception):
@@ -30,3 +39,23 @@ async def read_whole(response: httpx.Response, limit: int = MAX_BODY_BYTES) -> b
         if len(body) > limit:
             raise BodyTooLarge(limit)
     return bytes(body)
+
+
+@dataclass(frozen=True, slots=True)
+class Head:
+    """The start of a body: all of it when `rest` is None, else the chunks still to come."""
+
+    data: bytes
+    rest: AsyncIterator[bytes] | None
+
+
+async def read_head(response: httpx.Response, limit: int = HEAD_BYTES) -> Head:
+    """The body whole if it ends within `limit` bytes, else its first `limit`-odd bytes and
+    the rest still unread."""
+    chunks = response.aiter_bytes()
+    head = bytearray()
+    async for chunk in chunks:
+        head += chunk
+        if len(head) > limit:
+            return Head(bytes(head), chunks)
+    return Head(bytes(head), None)

@@ -1,0 +1,195 @@
+"""A client that hangs up while the answer is stalled (the upstream sent its headers, maybe a
+first event, then nothing): the proxy closes its own connection to the upstream (the fake
+records the hangup on the wire), so a paid request stops being billed and a local model stops
+generating for nobody, and the trace says the client left. Nothing is escalated for it."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Callable, MutableMapping
+from dataclasses import asdict
+from typing import Any
+
+import httpx
+import pytest
+
+from ocp_server.proxy import Proxy
+from ocp_server.proxy.app import build_app
+from tests.fakes._http import FakeServer
+from tests.fakes.anthropic import FakeAnthropic
+from tests.fakes.ollama import FakeOllama
+from tests.proxy.conftest import RunningProxy
+from tests.proxy.test_proxy_faults import ANTHROPIC_HEADERS, _messages
+from tests.proxy.test_proxy_sdks import SIMPLE
+
+SSE = "text/event-stream"
+NDJSON = "application/x-ndjson"
+_HELLO = json.dumps({"message": {"role": "assistant", "content": "Hello"}, "done": False})
+# A bound against a hang, not a timing assertion: the close comes at once or never.
+_BOUND = 15
+
+
+def _leave_after(proxy: RunningProxy, request: dict[str, Any], needle: bytes) -> None:
+    """Send `request`, read until `needle` has arrived (b"": the status line), hang up."""
+    with httpx.Client(base_url=proxy.url, timeout=httpx.Timeout(30, read=10)) as http:
+        with http.stream("POST", "/v1/messages", json=request, headers=ANTHROPIC_HEADERS) as r:
+            got = b""
+            chunks = r.iter_raw()
+            while needle not in got:
+                got += next(chunks)
+
+
+def _leave_waiting(proxy: RunningProxy, request: dict[str, Any]) -> None:
+    """Send `request` and hang up before any of the answer has come."""
+    with pytest.raises(httpx.ReadTimeout):
+        httpx.post(
+            proxy.url + "/v1/messages",
+            json=request,
+            headers=ANTHROPIC_HEADERS,
+            timeout=httpx.Timeout(30, read=0.5),
+        )
+
+
+async def _rows(proxy: Proxy) -> list[dict[str, Any]]:
+    return [asdict(r) for r in proxy.recorder.rows]
+
+
+def _only_row(proxy: RunningProxy) -> dict[str, Any]:
+    deadline = time.monotonic() + _BOUND
+    while not (rows := proxy.call(_rows)) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert len(rows) == 1, rows
+    return rows[0]
+
+
+def _closed(fake: FakeServer, path: str) -> bool:
+    """Whether the client (the proxy) closed its connection to `fake` while held at `path`."""
+    return fake.hung_up.wait(_BOUND) and [h.path for h in fake.hangups] == [path]
+
+
+# ---- paid -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("sent", ["headers", "an event"])
+def test_a_client_leaving_a_stalled_paid_stream_closes_the_upstream(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_anthropic: FakeAnthropic,
+    sent: str,
+) -> None:
+    first = b'event: ping\ndata: {"type": "ping"}\n\n'
+    chunks = [first] if sent == "an event" else []
+    fake_anthropic.hold_next(chunks, SSE, path="/v1/messages")
+    proxy = start_proxy(proxy_env, store=False)
+    _leave_after(proxy, _messages(stream=True), b"ping" if chunks else b"")
+    assert _closed(fake_anthropic, "/v1/messages"), "the upstream connection stayed open"
+    row = _only_row(proxy)
+    assert row["error"] == "the client went away mid-stream"
+
+
+def test_a_client_leaving_a_long_paid_answer_closes_the_upstream(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_anthropic: FakeAnthropic,
+) -> None:
+    head = b'{"id": "msg_1", "type": "message", "content": [{"type": "text", "text": "'
+    fake_anthropic.hold_next([head, *(b"x" * 65536,) * 24], "application/json", path="/v1/messages")
+    proxy = start_proxy(proxy_env, store=False)
+    _leave_after(proxy, _messages(), b"xxxx")
+    assert _closed(fake_anthropic, "/v1/messages"), "the upstream connection stayed open"
+    assert _only_row(proxy)["error"] == "the client went away mid-stream"
+
+
+# ---- local ------------------------------------------------------------------------------
+
+
+def test_a_client_leaving_a_stalled_local_stream_closes_the_local_model(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_ollama: FakeOllama,
+    fake_anthropic: FakeAnthropic,
+) -> None:
+    fake_ollama.hold_next([_HELLO.encode() + b"\n"], NDJSON, path="/api/chat")
+    proxy = start_proxy(proxy_env, store=False)
+    _leave_after(proxy, _messages(text=SIMPLE, stream=True), b"Hello")
+    assert _closed(fake_ollama, "/api/chat"), "the local model is still answering for nobody"
+    assert _only_row(proxy)["error"] == "the client went away mid-stream"
+    assert fake_anthropic.requests_to("/v1/messages") == []
+
+
+@pytest.mark.parametrize(
+    ("stream", "sent"), [(True, "headers"), (False, "headers"), (False, "a line")]
+)
+def test_a_client_leaving_before_the_local_answer_closes_the_local_model(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_ollama: FakeOllama,
+    fake_anthropic: FakeAnthropic,
+    stream: bool,
+    sent: str,
+) -> None:
+    # The local model thinks (or, not streaming to the client, is still answering) when the
+    # client hangs up: it is stopped, and the paid tier is not asked in its place.
+    chunks = [_HELLO.encode() + b"\n"] if sent == "a line" else []
+    fake_ollama.hold_next(chunks, NDJSON, path="/api/chat")
+    proxy = start_proxy(proxy_env, store=False)
+    _leave_waiting(proxy, _messages(text=SIMPLE, stream=stream))
+    assert _closed(fake_ollama, "/api/chat"), "the local model is still answering for nobody"
+    row = _only_row(proxy)
+    assert row["error"] == "the client went away before the answer"
+    assert row["answered_tier"] is None
+    assert fake_anthropic.requests_to("/v1/messages") == []
+
+
+def test_a_client_gone_before_the_relay_starts_still_closes_the_upstream(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_anthropic: FakeAnthropic,
+) -> None:
+    # The client hangs up in the moment between the upstream's headers reaching the proxy and
+    # the proxy's own going out: the relay never starts, yet the upstream is closed and the
+    # request traced. Driven through the ASGI app, where that moment can be chosen.
+    fake_anthropic.hold_next([], SSE, path="/v1/messages")
+    proxy = start_proxy(proxy_env, store=False)
+    body = json.dumps(_messages(stream=True)).encode()
+    headers = {"host": "127.0.0.1", "content-length": str(len(body))} | ANTHROPIC_HEADERS
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.3"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/v1/messages",
+        "raw_path": b"/v1/messages",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(k.encode(), v.encode()) for k, v in headers.items()],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 80),
+    }
+
+    async def call(p: Proxy) -> list[MutableMapping[str, Any]]:
+        received = 0
+
+        async def receive() -> dict[str, Any]:
+            nonlocal received
+            received += 1
+            if received == 1:
+                return {"type": "http.request", "body": body, "more_body": False}
+            if received == 2:  # watched while the upstream opens: cancelled when it has
+                await asyncio.Event().wait()
+            return {"type": "http.disconnect"}  # then gone, before the relay's first step
+
+        sent: list[MutableMapping[str, Any]] = []
+
+        async def send(message: MutableMapping[str, Any]) -> None:
+            sent.append(message)
+
+        await build_app(p)(scope, receive, send)
+        return sent
+
+    proxy.call(call)
+    assert _closed(fake_anthropic, "/v1/messages"), "the upstream connection stayed open"
+    assert _only_row(proxy)["error"] == "the client went away mid-stream"
