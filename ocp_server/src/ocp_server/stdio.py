@@ -76,15 +76,18 @@ def recover_id(raw: bytes) -> RequestId | None:
     return value if _valid_id(value) else None
 
 
-def _error(request_id: RequestId | None, code: int, message: str) -> types.JSONRPCError:
-    return types.JSONRPCError(
-        jsonrpc="2.0", id=request_id, error=types.ErrorData(code=code, message=message)
-    )
+class Refusal(types.JSONRPCError):
+    """The error this server answers a broken line with: unlike a `JSONRPCError` the client
+    sent (its answer to a request of the server's, such as roots/list), written back."""
 
 
-def check_line(raw: bytes) -> types.JSONRPCMessage | types.JSONRPCError | None:
-    """The message on one line; or the error that answers it; or None to ignore the line
-    (blank, or a broken response or notification, which get no answer)."""
+def _error(request_id: RequestId | None, code: int, message: str) -> Refusal:
+    return Refusal(jsonrpc="2.0", id=request_id, error=types.ErrorData(code=code, message=message))
+
+
+def check_line(raw: bytes) -> types.JSONRPCMessage | Refusal | None:
+    """The message on one line; or the error that answers it (a `Refusal`); or None to
+    ignore the line (blank, or a broken response or notification, which get no answer)."""
     if not raw.strip():
         return None
     try:
@@ -273,7 +276,7 @@ def _read_lines(
 _TOO_LONG = b"\0too-long\0"
 
 
-def _answer_for(raw: bytes) -> types.JSONRPCMessage | types.JSONRPCError | None:
+def _answer_for(raw: bytes) -> types.JSONRPCMessage | Refusal | None:
     if raw.startswith(_TOO_LONG):
         head = raw[len(_TOO_LONG) :]
         return _error(
@@ -452,7 +455,7 @@ class _StdinStream(ObjectReceiveStream[SessionMessage | Exception]):
                 self.on_end()
                 raise anyio.EndOfStream
             message = _answer_for(raw)
-            if isinstance(message, types.JSONRPCError):
+            if isinstance(message, Refusal):
                 with suppress(anyio.BrokenResourceError):
                     await self.out.write(message)
             elif message is not None:
