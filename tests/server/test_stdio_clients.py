@@ -40,8 +40,9 @@ def test_an_error_the_client_answers_roots_list_with_reaches_the_server_not_the_
     # server's own error (the client would read it as the answer to its request with the
     # same id), and the tool call goes on without the roots at once.
     _initialize_with_roots(server)
-    search = {"name": "ocp_context_search", "arguments": {"query": "verify_token"}}
-    search["arguments"]["workspace"] = str(workspace)  # a `workspace` is checked against roots
+    # A `workspace` argument is checked against the client's roots: they are asked for.
+    arguments = {"query": "verify_token", "workspace": str(workspace)}
+    search = {"name": "ocp_context_search", "arguments": arguments}
     server.send({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": search})
     asked = server.read(timeout=60)
     assert asked["method"] == "roots/list", asked
@@ -49,3 +50,42 @@ def test_an_error_the_client_answers_roots_list_with_reaches_the_server_not_the_
     server.send({"jsonrpc": "2.0", "id": asked["id"], "error": refusal})
     answer = server.read(timeout=60)
     assert answer.get("id") == 1 and "result" in answer, answer
+
+
+# (method, params, the field the error must name, a word of what it expected)
+BAD_PROTOCOL_PARAMS: list[tuple[str, dict[str, Any], str, str]] = [
+    ("tools/call", {}, "params.name", "required"),
+    ("tools/call", {"name": 5}, "params.name", "string"),
+    ("tools/call", {"name": "ocp_context_search", "arguments": "q"}, "params.arguments", "dict"),
+    ("tools/call", {"name": "ocp_context_search", "arguments": [1]}, "params.arguments", "dict"),
+    ("resources/read", {"uri": 5}, "params.uri", "string"),
+    ("resources/read", {}, "params.uri", "required"),
+    ("tools/list", {"cursor": 5}, "params.cursor", "string"),
+    ("tools/list", {"_meta": {"progressToken": {}}}, "params._meta.progressToken", "integer"),
+]
+
+
+def test_protocol_params_of_the_wrong_shape_are_answered_with_the_field_and_what_it_takes(
+    server: RawServer,
+) -> None:
+    # The SDK's own answer was "Invalid request parameters" with empty data for all of them.
+    server.initialize()
+    for n, (method, params, field, expected) in enumerate(BAD_PROTOCOL_PARAMS, start=1):
+        reply = server.request({"jsonrpc": "2.0", "id": n, "method": method, "params": params})
+        assert reply["id"] == n and reply["error"]["code"] == -32602, reply
+        message = reply["error"]["message"]
+        assert f"`{field}`" in message and expected in message.lower(), (method, params, reply)
+    assert "result" in server.request({"jsonrpc": "2.0", "id": "after", "method": "tools/list"})
+
+
+def test_a_request_before_initialize_is_told_to_initialize_first(server: RawServer) -> None:
+    calls: list[tuple[str, dict[str, Any]]] = [
+        ("tools/list", {}),
+        ("tools/call", {"name": "ocp_context_search", "arguments": {"query": "x"}}),
+        ("resources/read", {"uri": "ocp://index/status"}),
+    ]
+    for n, (method, params) in enumerate(calls, start=1):
+        reply = server.request({"jsonrpc": "2.0", "id": n, "method": method, "params": params})
+        assert reply["id"] == n and "initialize" in reply["error"]["message"], reply
+    assert "result" in server.request({"jsonrpc": "2.0", "id": "p", "method": "ping"})
+    assert server.initialize()["result"]["serverInfo"]["name"] == "ocp"
