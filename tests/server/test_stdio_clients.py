@@ -4,7 +4,12 @@ protocol-level params of the wrong shape, stop reading, or stop the server with 
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import signal
+import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -89,3 +94,62 @@ def test_a_request_before_initialize_is_told_to_initialize_first(server: RawServ
         assert reply["id"] == n and "initialize" in reply["error"]["message"], reply
     assert "result" in server.request({"jsonrpc": "2.0", "id": "p", "method": "ping"})
     assert server.initialize()["result"]["serverInfo"]["name"] == "ocp"
+
+
+def _descendants(pid: int) -> set[int]:
+    listed = subprocess.run(["ps", "-e", "-o", "pid=,ppid="], capture_output=True, text=True)
+    children: dict[int, list[int]] = {}
+    for line in listed.stdout.splitlines():
+        child, parent = map(int, line.split())
+        children.setdefault(parent, []).append(child)
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.add(child)
+            todo.append(child)
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.parametrize("signal_number", [signal.SIGTERM, signal.SIGHUP])
+def test_a_signal_while_worker_processes_index_ends_the_server_and_every_worker(
+    tmp_path: Path, signal_number: int
+) -> None:
+    # How clients stop a stdio server: close stdin, then SIGTERM (the specification), or
+    # SIGHUP when the terminal or the IDE's process group goes. Either must end the index
+    # build's worker processes (and their forkserver) too, not leave them orphaned.
+    ws = tmp_path / "many"
+    (ws / "src").mkdir(parents=True)
+    body = "".join(f"def g_{i}(x):\n    return x * {i}\n\n" for i in range(1_500))
+    for n in range(160):
+        (ws / "src" / f"m{n}.py").write_text(body)
+    raw = RawServer(
+        {"OCP_WORKSPACE": str(ws), "OCP_OLLAMA_URL": "http://127.0.0.1:9"}, cwd=tmp_path
+    )
+    workers: set[int] = set()
+    try:
+        raw.initialize()
+        deadline = time.monotonic() + 30
+        while len(workers) < 3 and time.monotonic() < deadline:
+            time.sleep(0.2)  # the first build starts its forkserver and worker processes
+            workers = _descendants(raw.proc.pid)
+        assert len(workers) >= 3, "the build started no worker processes"
+        raw.proc.send_signal(signal_number)
+        raw.proc.wait(30)
+        deadline = time.monotonic() + 30
+        while (left := {pid for pid in workers if _alive(pid)}) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not left, f"worker processes left behind: {sorted(left)}"
+    finally:
+        for pid in workers:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+        raw.kill()

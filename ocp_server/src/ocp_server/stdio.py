@@ -15,9 +15,10 @@ JSON-RPC says. Responses and notifications that are broken are logged, never ans
 While serving, fd 0 reads /dev/null and fd 1 writes to stderr, so a library or child process
 that prints cannot corrupt the wire; the protocol runs on private duplicates of both.
 
-When stdin closes (or the parent process dies) the server shuts down, and a watchdog ends the
-process EXIT_GRACE seconds later whatever is still running: an index batch in a worker thread
-or a database connection left open must not keep an orphan alive. SQLite in WAL mode makes that
+When stdin closes (or the parent process dies, or SIGTERM or SIGHUP comes) the server shuts
+down, and a watchdog ends the process EXIT_GRACE seconds later whatever is still running: an
+index batch in a worker thread or a database connection left open must not keep an orphan
+alive. SQLite in WAL mode makes that
 as safe as any crash: the last committed transaction stands.
 """
 
@@ -28,6 +29,7 @@ import json
 import logging
 import os
 import re
+import signal
 import stat
 import sys
 import threading
@@ -323,6 +325,31 @@ def _watch_parent(on_gone: Callable[[], None]) -> None:
         threading.Thread(target=poll, name="ocp parent watch", daemon=True).start()
 
 
+# How a client stops a stdio server once it has closed stdin (SIGTERM, the specification's
+# next step), or the terminal or the IDE's process group going (SIGHUP). Their default action
+# ends the process at once, and leaves an index build's worker processes orphaned for good.
+_STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP) if sys.platform != "win32" else ()
+
+
+def _stop_on_signals(
+    loop: asyncio.AbstractEventLoop, stop: Callable[[], None]
+) -> Callable[[], None]:
+    """`stop` (the client leaving) on SIGTERM or SIGHUP; the function that undoes it."""
+    taken = []
+    for number in _STOP_SIGNALS:
+        try:
+            loop.add_signal_handler(number, stop)
+        except (NotImplementedError, RuntimeError, ValueError):  # not the main thread
+            continue
+        taken.append(number)
+
+    def undo() -> None:
+        for number in taken:
+            loop.remove_signal_handler(number)
+
+    return undo
+
+
 class _Stdout:
     """Protocol messages to stdout, each whole and in order. A message goes out from the task
     that sends it when the pipe takes it at once (a search's answer fits the 1 MiB pipe when
@@ -549,6 +576,7 @@ async def hardened_stdio(
             target=_read_lines, args=(wire_in, put), name="ocp stdin", daemon=True
         ).start()
     _watch_parent(client_left)
+    restore_signals = _stop_on_signals(loop, client_left)
     try:
         async with anyio.create_task_group() as tg:
             tg.start_soon(out.run)
@@ -562,6 +590,7 @@ async def hardened_stdio(
                     await out.drained()
                 tg.cancel_scope.cancel()
     finally:
+        restore_signals()
         if on_loop:
             watch_stdin(False)
             with suppress(OSError):
