@@ -153,3 +153,40 @@ def test_a_signal_while_worker_processes_index_ends_the_server_and_every_worker(
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGKILL)
         raw.kill()
+
+
+def _write_until_the_server_stops_reading(raw: RawServer) -> int:
+    """Searches sent without reading a single answer, until stdin's pipe stays full (the
+    server stopped taking requests: its answers wait for the client); how many were sent."""
+    assert raw.proc.stdin is not None
+    fd = raw.proc.stdin.fileno()
+    os.set_blocking(fd, False)
+    sent = stalled = 0
+    while stalled < 50:
+        arguments = {"query": f"verify token session {sent}", "max_tokens": 20_000}
+        params = {"name": "ocp_context_search", "arguments": arguments}
+        line = json.dumps({"jsonrpc": "2.0", "id": sent, "method": "tools/call", "params": params})
+        try:
+            os.write(fd, line.encode() + b"\n")  # under PIPE_BUF: whole or not at all
+        except BlockingIOError:
+            stalled += 1
+            time.sleep(0.1)
+        else:
+            sent, stalled = sent + 1, 0
+    return sent
+
+
+@pytest.mark.parametrize("leaving", ["closes stdin", "sends SIGTERM"])
+def test_a_client_that_reads_no_answers_and_leaves_ends_the_server(
+    server: RawServer, leaving: str
+) -> None:
+    # The server stops reading requests while the client reads no answers (their backlog is
+    # bounded); the end of stdin behind those unread requests must still end it.
+    server.initialize()
+    assert _write_until_the_server_stops_reading(server) > 0
+    assert server.proc.stdin is not None
+    if leaving == "closes stdin":
+        server.proc.stdin.close()
+    else:
+        server.proc.send_signal(signal.SIGTERM)
+    server.proc.wait(30)
