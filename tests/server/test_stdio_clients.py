@@ -190,3 +190,16 @@ def test_a_client_that_reads_no_answers_and_leaves_ends_the_server(
     else:
         server.proc.send_signal(signal.SIGTERM)
     server.proc.wait(30)
+
+
+def test_a_client_that_never_reads_stderr_is_still_answered(server: RawServer) -> None:
+    # MCP lets a client ignore the server's stderr. One that captures it and never reads it
+    # fills the pipe with the log (a line per route): a log write then blocks, and must not
+    # block the answers with it.
+    server.initialize()
+    for n in range(400):  # 400 lines of the route log, well over a pipe's 64 KiB
+        params = {"name": "ocp_model_route", "arguments": {"request": f"say hi {n}"}}
+        reply = server.request(
+            {"jsonrpc": "2.0", "id": n, "method": "tools/call", "params": params}
+        )
+        assert reply["id"] == n and not reply["result"]["isError"], reply

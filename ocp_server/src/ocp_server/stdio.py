@@ -47,6 +47,7 @@ from ocp_server.jsonrpc_line import (
     error,
     recover_id,
 )
+from ocp_server.log_thread import flush_logs
 
 logger = logging.getLogger(__name__)
 
@@ -97,6 +98,7 @@ class _Watchdog:
         logger.warning(
             "shutdown took longer than %.1fs after the client left: exiting now", self.grace
         )
+        flush_logs(self.grace / 4)
         with suppress(Exception):
             sys.stderr.flush()
         os._exit(0)
