@@ -40,8 +40,8 @@ from mcp_types import methods as _methods  # noqa: E402
 from mcp_types.jsonrpc import JSONRPCResponse  # noqa: E402
 
 import ocp_wire as wire  # noqa: E402
+from ocp_server.jsonrpc_line import check_line, encode_message  # noqa: E402
 from ocp_server.settings import resolve_workspace  # noqa: E402
-from ocp_server.stdio import check_line, encode_message  # noqa: E402
 from ocp_server.tool_answers import as_sent, tool_result  # noqa: E402
 
 VERSION = "2025-06-18"  # what the retrieval benchmark's client asks for

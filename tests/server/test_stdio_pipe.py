@@ -16,12 +16,12 @@ from pathlib import Path
 import mcp_types as types
 from mcp.shared.message import SessionMessage
 
+from ocp_server.jsonrpc_line import check_line, encode_message
 from ocp_server.stdio import (
+    BACKLOG_BYTES,
     PIPE_BYTES,
     _set_nonblocking,
     _Stdout,
-    check_line,
-    encode_message,
     hardened_stdio,
 )
 
@@ -220,3 +220,63 @@ def test_a_lone_surrogate_is_answered_with_the_field_that_holds_it() -> None:
     got = check_line(json.dumps(tags).encode())
     assert isinstance(got, types.JSONRPCError)
     assert "params.arguments.tags[1]" in got.error.message, got.error.message
+
+
+async def test_a_client_that_reads_no_answers_is_read_no_more_requests_from() -> None:
+    """Answers the client does not read wait in memory; past BACKLOG_BYTES of them, no more
+    requests are taken from stdin, until the client reads again (a client that never read
+    grew a server to 2 GB in a minute)."""
+    in_r, in_w = os.pipe()
+    out_r, out_w = os.pipe()
+    count = 200
+    answer = "x" * 100_000  # 200 answers: four times the backlog, and the pipe's room
+    assert count * len(answer) > 2 * (BACKLOG_BYTES + PIPE_BYTES)
+    requests = b"".join(b'{"jsonrpc":"2.0","id":%d,"method":"ping"}\n' % i for i in range(count))
+    os.write(in_w, requests)  # left open: a client that closed stdin too would have left
+    taken: list[object] = []
+    replies: set[asyncio.Task[None]] = set()
+
+    async def reply(message: types.JSONRPCRequest) -> None:
+        result = types.JSONRPCResponse(jsonrpc="2.0", id=message.id, result={"a": answer})
+        await write.send(SessionMessage(result))
+
+    async with hardened_stdio(exit_grace=0, stdin_fd=in_r, stdout_fd=out_w) as (read, write):
+        # Served as the SDK serves: each request answered in a task of its own.
+        while len(taken) < count:
+            try:
+                item = await asyncio.wait_for(read.receive(), 1.0)
+            except TimeoutError:  # not handed a request while nothing is read
+                break
+            assert isinstance(item, SessionMessage)
+            assert isinstance(item.message, types.JSONRPCRequest)
+            taken.append(item.message.id)
+            task = asyncio.create_task(reply(item.message))
+            replies.add(task)
+            await asyncio.sleep(0)  # the reply runs before the next request is taken
+        held = len(taken)
+        received = bytearray()
+
+        def drain() -> None:
+            while received.count(b"\n") < count:
+                received.extend(os.read(out_r, 1 << 20))
+
+        reader = threading.Thread(target=drain, daemon=True)
+        reader.start()
+        async with asyncio.timeout(30):  # once the client reads, every request is taken
+            while len(taken) < count:
+                item = await read.receive()
+                assert isinstance(item, SessionMessage)
+                assert isinstance(item.message, types.JSONRPCRequest)
+                taken.append(item.message.id)
+                replies.add(asyncio.create_task(reply(item.message)))
+            await asyncio.gather(*replies)
+        reader.join(30)
+        os.close(in_w)
+        await read.aclose()
+        await write.aclose()
+    for fd in (in_r, out_r, out_w):
+        os.close(fd)
+    most = (BACKLOG_BYTES + PIPE_BYTES) // len(answer) + 2
+    assert held <= most, f"{held} requests taken while the client read nothing (at most {most})"
+    assert taken == list(range(count))
+    assert received.count(b"\n") == count

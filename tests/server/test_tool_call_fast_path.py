@@ -21,9 +21,9 @@ from mcp.shared.message import SessionMessage
 
 import ocp_wire as wire
 from ocp_server import tool_answers
+from ocp_server.jsonrpc_line import check_line, encode_message
 from ocp_server.server import build_server
 from ocp_server.settings import ServerSettings
-from ocp_server.stdio import check_line, encode_message
 
 Ask = Callable[[dict[str, Any]], Awaitable[bytes]]
 

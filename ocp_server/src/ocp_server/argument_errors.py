@@ -88,8 +88,9 @@ def _union_errors(errors: list[Any]) -> list[Any]:
     return out
 
 
-def argument_error(exc: ValidationError) -> str:
-    """`k`: expected an integer <= 50 (got 99) — one line per problem, naming the field."""
+def problems(exc: ValidationError, *, extra: str = "is not an argument of this tool") -> str:
+    """`k`: expected an integer <= 50 (got 99) — one per problem, naming the field; `extra`
+    is what a field the model does not know is told."""
     lines = []
     errors = _union_errors(list(exc.errors()))
     for err in errors[:MAX_ARGUMENT_ERRORS]:
@@ -98,7 +99,7 @@ def argument_error(exc: ValidationError) -> str:
         shown = f" (got {echo(got)})" if err["type"] != "missing" else ""
         message = err["msg"]
         if err["type"] == "extra_forbidden":
-            message = "is not an argument of this tool"
+            message = extra
         elif err["type"] == "value_error":
             # A check across fields already names them: `request` and `messages`: …
             message = message.removeprefix("Value error, ")
@@ -108,4 +109,9 @@ def argument_error(exc: ValidationError) -> str:
         lines.append(f"`{field or 'arguments'}`: {message}{shown}")
     if len(errors) > MAX_ARGUMENT_ERRORS:
         lines.append(f"and {len(errors) - MAX_ARGUMENT_ERRORS} more")
-    return "invalid arguments: " + "; ".join(lines)
+    return "; ".join(lines)
+
+
+def argument_error(exc: ValidationError) -> str:
+    """A tool's arguments that break its schema, one problem after another."""
+    return "invalid arguments: " + problems(exc)

@@ -309,13 +309,19 @@ def serve() -> int:
             file=sys.stderr,
         )
     serve_stdio = load_server()
+    from ocp_server.log_thread import flush_logs, log_from_a_thread
+
     try:
         settings: ServerSettings | None = ServerSettings.from_env()
         error = None
     except ConfigError as exc:
         print(f"ocp-server: {exc}", file=sys.stderr)
         settings, error = None, str(exc)
-    asyncio.run(serve_stdio(settings, error))
+    log_from_a_thread()  # a client that leaves stderr unread must not stop the answers
+    try:
+        asyncio.run(serve_stdio(settings, error))
+    finally:
+        flush_logs(0.5)  # what is still queued, unless stderr is not read
     return 0
 
 

@@ -49,6 +49,7 @@ from ocp_server import __version__
 from ocp_server.argument_errors import argument_error, clip, echo
 from ocp_server.errors import DatabaseError, InputError, RouteFailure, WorkspaceError
 from ocp_server.mcp_config import SERVER_NAME
+from ocp_server.protocol_errors import ProtocolErrorsNamed
 from ocp_server.render import ToolAnswer, render
 from ocp_server.settings import ServerSettings, resolve_workspace
 from ocp_server.stdio import hardened_stdio
@@ -495,7 +496,8 @@ def build_server(
         _SpansWhenTraced(m) if type(m).__name__ == "OpenTelemetryMiddleware" else m
         for m in server.middleware
     ]
-    # Innermost: the spans, when traced, still cover every call.
+    # Innermost: the spans, when traced, still cover every call and see the named errors.
+    server.middleware.append(ProtocolErrorsNamed())
     server.middleware.append(ToolCallsInWireForm(on_call_tool))
     return server
 

@@ -2,179 +2,63 @@
 messages, and the process leaves soon after its client does.
 
 The SDK's stdio transport drops a line it cannot parse without a word, so a client waits for
-ever on that request's id. Here every line is checked first:
-
-- not JSON, not UTF-8, nested too deep, or over MAX_LINE_BYTES: a parse error (-32700);
-- JSON but not a JSON-RPC 2.0 request (a batch, a bad id, a method that is not a short
-  string, params that are not an object): an invalid request (-32600);
-
-each answered with the request's id. When the line is too broken to read an id from it, the id
-is recovered leniently when exactly one `"id": ...` can be seen in it, else it is null, as
-JSON-RPC says. Responses and notifications that are broken are logged, never answered.
+ever on that request's id. Here every line is checked first (jsonrpc_line): a broken one is
+answered with its error and the request's id; one over MAX_LINE_BYTES too.
 
 While serving, fd 0 reads /dev/null and fd 1 writes to stderr, so a library or child process
 that prints cannot corrupt the wire; the protocol runs on private duplicates of both.
 
-When stdin closes (or the parent process dies) the server shuts down, and a watchdog ends the
-process EXIT_GRACE seconds later whatever is still running: an index batch in a worker thread
-or a database connection left open must not keep an orphan alive. SQLite in WAL mode makes that
-as safe as any crash: the last committed transaction stands.
+A client that stops reading its answers is sent no more than BACKLOG_BYTES of them beyond the
+pipe: no more requests are taken from stdin until it reads, so the server's memory stays
+bounded and the client's writes block, as a pipe's should.
+
+When stdin closes (or the parent process dies, or SIGTERM or SIGHUP comes) the server shuts
+down, and a watchdog ends the process EXIT_GRACE seconds later whatever is still running: an
+index batch in a worker thread or a database connection left open must not keep an orphan
+alive. SQLite in WAL mode makes that as safe as any crash: the last committed transaction
+stands.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
-import re
+import select
+import signal
 import stat
 import sys
 import threading
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
-from typing import Any
 
 import anyio
 import mcp_types as types
 from anyio.abc import ObjectReceiveStream, ObjectSendStream
 from mcp.shared.message import SessionMessage
 
+from ocp_server.jsonrpc_line import (
+    ID_SCAN_BYTES,
+    INVALID_REQUEST,
+    Refusal,
+    check_line,
+    encode_message,
+    error,
+    recover_id,
+)
+from ocp_server.log_thread import flush_logs
+
 logger = logging.getLogger(__name__)
 
 MAX_LINE_BYTES = 16 * 1024 * 1024
-MAX_METHOD_CHARS = 128
+# Answers written but not yet read by the client, beyond the pipe's room: past this, no more
+# requests are taken from stdin until the client reads (each would add its answer).
+BACKLOG_BYTES = 4 * 1024 * 1024
 QUEUED_LINES = 64  # requests read ahead of the server, at most
 PIPE_BYTES = 1024 * 1024  # stdout's pipe buffer asked for (Linux's unprivileged maximum)
 EXIT_GRACE = 1.0  # seconds between the client leaving and the process ending, at most
 PARENT_POLL = 1.0
-
-PARSE_ERROR = -32700
-INVALID_REQUEST = -32600
-INVALID_PARAMS = -32602
-
-_ID_PATTERN = re.compile(rb'"id"\s*:\s*(-?\d{1,18}|"(?:[^"\\\n]|\\.){0,256}")')
-_ID_SCAN_BYTES = 65_536
-
-RequestId = str | int
-
-
-def _valid_id(value: object) -> bool:
-    return isinstance(value, str | int) and not isinstance(value, bool)
-
-
-def recover_id(raw: bytes) -> RequestId | None:
-    """The id of a line too broken to parse, when exactly one `"id": …` shows in its start."""
-    found = {m.group(1) for m in _ID_PATTERN.finditer(raw[:_ID_SCAN_BYTES])}
-    if len(found) != 1:
-        return None
-    try:
-        value = json.loads(found.pop())
-    except ValueError:
-        return None
-    return value if _valid_id(value) else None
-
-
-def _error(request_id: RequestId | None, code: int, message: str) -> types.JSONRPCError:
-    return types.JSONRPCError(
-        jsonrpc="2.0", id=request_id, error=types.ErrorData(code=code, message=message)
-    )
-
-
-def check_line(raw: bytes) -> types.JSONRPCMessage | types.JSONRPCError | None:
-    """The message on one line; or the error that answers it; or None to ignore the line
-    (blank, or a broken response or notification, which get no answer)."""
-    if not raw.strip():
-        return None
-    try:
-        text = raw.decode("utf-8")
-        obj: Any = json.loads(text)
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        reason = "not UTF-8" if isinstance(exc, UnicodeDecodeError) else "not valid JSON"
-        if isinstance(exc, RecursionError):
-            reason = "nested too deeply"
-        return _error(recover_id(raw), PARSE_ERROR, f"Parse error: the message is {reason}")
-    if isinstance(obj, list):
-        return _error(
-            None, INVALID_REQUEST, "Invalid request: batches are not supported; send one message"
-        )
-    if not isinstance(obj, dict):
-        return _error(None, INVALID_REQUEST, "Invalid request: expected a JSON object")
-    has_id = "id" in obj
-    request_id = obj.get("id")
-    answerable = "method" in obj and has_id
-    if has_id and not _valid_id(request_id):
-        if "method" not in obj:
-            return None
-        return _error(None, INVALID_REQUEST, "Invalid request: `id` must be a string or integer")
-    problem = None
-    if obj.get("jsonrpc") != "2.0":
-        problem = 'Invalid request: `jsonrpc` must be "2.0"'
-    elif "method" in obj:
-        method = obj["method"]
-        if not isinstance(method, str) or not 0 < len(method) <= MAX_METHOD_CHARS:
-            problem = (
-                f"Invalid request: `method` must be a string of 1 to {MAX_METHOD_CHARS} characters"
-            )
-        elif "params" in obj and not isinstance(obj["params"], dict):
-            if answerable:
-                return _error(request_id, INVALID_PARAMS, "Invalid params: expected an object")
-            return None
-    if problem is None:
-        try:
-            if answerable and "result" not in obj and "error" not in obj:
-                # A request, by the checks above: validated as one, not as each member of the
-                # message union in turn (half the time). The union's answer when that fails, or
-                # when the line also carries a response's fields (the union may read an error).
-                with suppress(ValueError):
-                    return types.JSONRPCRequest.model_validate_json(text, by_name=False)
-            return types.jsonrpc_message_adapter.validate_json(text, by_name=False)
-        except ValueError as exc:
-            where = _lone_surrogate_at(obj)
-            if where is not None:
-                problem = (
-                    f"Invalid request: `{where}` holds a lone surrogate (an escape such as "
-                    "\\ud800 alone), which is no Unicode character"
-                )
-            else:
-                problem = f"Invalid request: {str(exc).splitlines()[0][:200]}"
-    if answerable:
-        return _error(request_id, INVALID_REQUEST, problem)
-    logger.warning("ignored a malformed message that needs no answer: %s", problem)
-    return None
-
-
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def _lone_surrogate_at(value: Any, path: str = "") -> str | None:
-    """Where in a parsed message a string (or a key) holds a lone surrogate, which JSON's
-    escapes allow and no validator takes: `params.arguments.query`, `params.tags[1]`. Only
-    when validation failed: a walk over the message, never on the way of a valid one."""
-    if isinstance(value, str):
-        return path if _SURROGATE.search(value) else None
-    if isinstance(value, dict):
-        for key, item in value.items():
-            here = f"{path}.{key}" if path else str(key)
-            if _SURROGATE.search(key):
-                return _SURROGATE.sub("?", here)  # the key itself, shown without it
-            found = _lone_surrogate_at(item, here)
-            if found is not None:
-                return found
-    if isinstance(value, list):
-        for i, item in enumerate(value):
-            if (found := _lone_surrogate_at(item, f"{path}[{i}]")) is not None:
-                return found
-    return None
-
-
-def encode_message(message: types.JSONRPCMessage) -> bytes:
-    """One message as the line written to stdout: the bytes of `model_dump_json(by_alias=True,
-    exclude_unset=True)`, from the model's serializer straight (model_dump_json decodes them
-    to a str, which then had to be encoded again: half the time of a search's 60 KB answer)."""
-    data = message.__pydantic_serializer__.to_json(message, by_alias=True, exclude_unset=True)
-    return data + b"\n"
 
 
 def _claim(fd: int, diversion: Callable[[], int]) -> tuple[int, Callable[[], None]]:
@@ -214,6 +98,7 @@ class _Watchdog:
         logger.warning(
             "shutdown took longer than %.1fs after the client left: exiting now", self.grace
         )
+        flush_logs(self.grace / 4)
         with suppress(Exception):
             sys.stderr.flush()
         os._exit(0)
@@ -237,7 +122,7 @@ class _Lines:
             if not self.skipping:
                 self.pending += piece
                 if len(self.pending) > self.max_line:
-                    lines.append(_TOO_LONG + bytes(self.pending[:_ID_SCAN_BYTES]))
+                    lines.append(_TOO_LONG + bytes(self.pending[:ID_SCAN_BYTES]))
                     self.pending.clear()
                     self.skipping = True
             if end < 0:
@@ -273,10 +158,10 @@ def _read_lines(
 _TOO_LONG = b"\0too-long\0"
 
 
-def _answer_for(raw: bytes) -> types.JSONRPCMessage | types.JSONRPCError | None:
+def _answer_for(raw: bytes) -> types.JSONRPCMessage | Refusal | None:
     if raw.startswith(_TOO_LONG):
         head = raw[len(_TOO_LONG) :]
-        return _error(
+        return error(
             recover_id(head),
             INVALID_REQUEST,
             f"Invalid request: the message is over {MAX_LINE_BYTES // (1024 * 1024)} MiB",
@@ -305,6 +190,28 @@ def _set_nonblocking(fd: int, *, room: bool = True) -> bool:
     return True
 
 
+def _watch_hangup(fd: int, on_hangup: Callable[[], None], stop: threading.Event) -> None:
+    """Call `on_hangup` when the client closes its end of stdin (a pipe), even while lines it
+    sent before are unread in the pipe: the reading may be paused, and the end of input not
+    reached."""
+    if sys.platform == "win32":
+        return
+    with suppress(OSError):
+        if not stat.S_ISFIFO(os.fstat(fd).st_mode):
+            return
+
+    def poll() -> None:
+        watch = select.poll()
+        watch.register(fd, 0)  # POLLHUP and POLLERR come whatever is asked for
+        while not stop.is_set():
+            for _, events in watch.poll(500):
+                if events & (select.POLLHUP | select.POLLERR | select.POLLNVAL):
+                    on_hangup()
+                    return
+
+    threading.Thread(target=poll, name="ocp stdin hangup", daemon=True).start()
+
+
 def _watch_parent(on_gone: Callable[[], None]) -> None:
     """Call `on_gone` when the process that started us dies (we are re-parented)."""
     parent = os.getppid()
@@ -318,6 +225,31 @@ def _watch_parent(on_gone: Callable[[], None]) -> None:
 
     if parent > 1 and sys.platform != "win32":
         threading.Thread(target=poll, name="ocp parent watch", daemon=True).start()
+
+
+# How a client stops a stdio server once it has closed stdin (SIGTERM, the specification's
+# next step), or the terminal or the IDE's process group going (SIGHUP). Their default action
+# ends the process at once, and leaves an index build's worker processes orphaned for good.
+_STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP) if sys.platform != "win32" else ()
+
+
+def _stop_on_signals(
+    loop: asyncio.AbstractEventLoop, stop: Callable[[], None]
+) -> Callable[[], None]:
+    """`stop` (the client leaving) on SIGTERM or SIGHUP; the function that undoes it."""
+    taken = []
+    for number in _STOP_SIGNALS:
+        try:
+            loop.add_signal_handler(number, stop)
+        except (NotImplementedError, RuntimeError, ValueError):  # not the main thread
+            continue
+        taken.append(number)
+
+    def undo() -> None:
+        for number in taken:
+            loop.remove_signal_handler(number)
+
+    return undo
 
 
 class _Stdout:
@@ -334,6 +266,11 @@ class _Stdout:
         # Each entry leaves the queue once written whole: while one is, later ones wait.
         self.queue: deque[tuple[bytes, asyncio.Event]] = deque()
         self.queued = asyncio.Event()
+        self.backlog = 0  # bytes in the queue
+        self.has_room = asyncio.Event()  # the backlog is under BACKLOG_BYTES, or nobody reads
+        self.has_room.set()
+        self.released = False  # the client has gone: room for ever
+        self.input_closed = False  # the client closed stdin
         self.broken = False  # the client closed its end: nobody listens any more
 
     async def write(self, message: types.JSONRPCMessage) -> None:
@@ -353,6 +290,12 @@ class _Stdout:
             data = data[written:]  # the rest goes next, before any other message
         done = asyncio.Event()
         self.queue.append((data, done))
+        self.backlog += len(data)
+        if self.backlog > BACKLOG_BYTES and not self.released:
+            if self.input_closed:  # and reads nothing either
+                self.on_broken()
+            else:
+                self.has_room.clear()
         self.queued.set()
         await done.wait()  # a sender cancelled here still has its message written whole
         if self.broken:
@@ -373,8 +316,27 @@ class _Stdout:
                     self._break()
                     return
                 self.queue.popleft()
+                self.backlog -= len(data)
+                if self.backlog <= BACKLOG_BYTES:
+                    self.has_room.set()
                 done.set()
             self.queued.clear()
+
+    async def room(self) -> None:
+        """Return once the client has read enough of what waits for it (or has gone)."""
+        await self.has_room.wait()
+
+    def release(self) -> None:
+        """The client has gone: nothing waits for room any more."""
+        self.released = True
+        self.has_room.set()
+
+    def close_input(self) -> None:
+        """The client closed stdin: when it does not read its answers either, it has left
+        (the end of its input, behind requests not taken for want of room, is not seen)."""
+        self.input_closed = True
+        if not self.has_room.is_set():
+            self.on_broken()
 
     async def drained(self) -> None:
         """Return once every message sent so far is written (or the client has gone)."""
@@ -386,6 +348,8 @@ class _Stdout:
         for _, done in self.queue:
             done.set()
         self.queue.clear()
+        self.backlog = 0
+        self.release()
         self.on_broken()
 
     async def _write_on_loop(self, data: bytes) -> None:
@@ -445,6 +409,8 @@ class _StdinStream(ObjectReceiveStream[SessionMessage | Exception]):
                 raise anyio.ClosedResourceError
             if self.ended:
                 raise anyio.EndOfStream
+            # A request taken now adds its answer to those the client has not read yet.
+            await self.out.room()
             raw = await self.lines.get()
             self.on_taken()
             if raw is None:
@@ -452,7 +418,7 @@ class _StdinStream(ObjectReceiveStream[SessionMessage | Exception]):
                 self.on_end()
                 raise anyio.EndOfStream
             message = _answer_for(raw)
-            if isinstance(message, types.JSONRPCError):
+            if isinstance(message, Refusal):
                 with suppress(anyio.BrokenResourceError):
                     await self.out.write(message)
             elif message is not None:
@@ -492,6 +458,11 @@ async def hardened_stdio(
             gone.set()
             with suppress(RuntimeError):
                 asyncio.run_coroutine_threadsafe(lines.put(None), loop)
+                loop.call_soon_threadsafe(out.release)  # a read waiting for room sees the end
+
+    def stdin_hung_up() -> None:
+        with suppress(RuntimeError):
+            loop.call_soon_threadsafe(out.close_input)
 
     split = _Lines()
     reading = False  # the loop watches stdin for lines
@@ -546,6 +517,9 @@ async def hardened_stdio(
             target=_read_lines, args=(wire_in, put), name="ocp stdin", daemon=True
         ).start()
     _watch_parent(client_left)
+    restore_signals = _stop_on_signals(loop, client_left)
+    stop_watching = threading.Event()
+    _watch_hangup(wire_in, stdin_hung_up, stop_watching)
     try:
         async with anyio.create_task_group() as tg:
             tg.start_soon(out.run)
@@ -559,6 +533,8 @@ async def hardened_stdio(
                     await out.drained()
                 tg.cancel_scope.cancel()
     finally:
+        stop_watching.set()
+        restore_signals()
         if on_loop:
             watch_stdin(False)
             with suppress(OSError):

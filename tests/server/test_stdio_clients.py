@@ -1,0 +1,205 @@
+"""The server process over real stdio against clients that do what the specification allows
+but the common ones rarely do: answer the server's own request with an error, send
+protocol-level params of the wrong shape, stop reading, or stop the server with a signal."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.fakes import FakeOllama
+from tests.server.raw_server import INITIALIZE, INITIALIZED, RawServer
+
+
+@pytest.fixture
+def server(workspace: Path, fake_ollama: FakeOllama) -> Iterator[RawServer]:
+    raw = RawServer(
+        {"OCP_WORKSPACE": str(workspace), "OCP_OLLAMA_URL": fake_ollama.url},
+        cwd=workspace.parent,
+    )
+    yield raw
+    raw.kill()
+
+
+def _initialize_with_roots(raw: RawServer) -> None:
+    hello: dict[str, Any] = json.loads(json.dumps(INITIALIZE))
+    hello["params"]["capabilities"] = {"roots": {"listChanged": True}}
+    assert "result" in raw.request(hello, timeout=60)
+    raw.send(INITIALIZED)
+
+
+def test_an_error_the_client_answers_roots_list_with_reaches_the_server_not_the_client(
+    server: RawServer, workspace: Path
+) -> None:
+    # A client may declare roots and still refuse roots/list (an error response). That
+    # response is the answer the server waits for: never echoed back as if it were the
+    # server's own error (the client would read it as the answer to its request with the
+    # same id), and the tool call goes on without the roots at once.
+    _initialize_with_roots(server)
+    # A `workspace` argument is checked against the client's roots: they are asked for.
+    arguments = {"query": "verify_token", "workspace": str(workspace)}
+    search = {"name": "ocp_context_search", "arguments": arguments}
+    server.send({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": search})
+    asked = server.read(timeout=60)
+    assert asked["method"] == "roots/list", asked
+    refusal = {"code": -32601, "message": "Method not found"}
+    server.send({"jsonrpc": "2.0", "id": asked["id"], "error": refusal})
+    answer = server.read(timeout=60)
+    assert answer.get("id") == 1 and "result" in answer, answer
+
+
+# (method, params, the field the error must name, a word of what it expected)
+BAD_PROTOCOL_PARAMS: list[tuple[str, dict[str, Any], str, str]] = [
+    ("tools/call", {}, "params.name", "required"),
+    ("tools/call", {"name": 5}, "params.name", "string"),
+    ("tools/call", {"name": "ocp_context_search", "arguments": "q"}, "params.arguments", "dict"),
+    ("tools/call", {"name": "ocp_context_search", "arguments": [1]}, "params.arguments", "dict"),
+    ("resources/read", {"uri": 5}, "params.uri", "string"),
+    ("resources/read", {}, "params.uri", "required"),
+    ("tools/list", {"cursor": 5}, "params.cursor", "string"),
+    ("tools/list", {"_meta": {"progressToken": {}}}, "params._meta.progressToken", "integer"),
+]
+
+
+def test_protocol_params_of_the_wrong_shape_are_answered_with_the_field_and_what_it_takes(
+    server: RawServer,
+) -> None:
+    # The SDK's own answer was "Invalid request parameters" with empty data for all of them.
+    server.initialize()
+    for n, (method, params, field, expected) in enumerate(BAD_PROTOCOL_PARAMS, start=1):
+        reply = server.request({"jsonrpc": "2.0", "id": n, "method": method, "params": params})
+        assert reply["id"] == n and reply["error"]["code"] == -32602, reply
+        message = reply["error"]["message"]
+        assert f"`{field}`" in message and expected in message.lower(), (method, params, reply)
+    assert "result" in server.request({"jsonrpc": "2.0", "id": "after", "method": "tools/list"})
+
+
+def test_a_request_before_initialize_is_told_to_initialize_first(server: RawServer) -> None:
+    calls: list[tuple[str, dict[str, Any]]] = [
+        ("tools/list", {}),
+        ("tools/call", {"name": "ocp_context_search", "arguments": {"query": "x"}}),
+        ("resources/read", {"uri": "ocp://index/status"}),
+    ]
+    for n, (method, params) in enumerate(calls, start=1):
+        reply = server.request({"jsonrpc": "2.0", "id": n, "method": method, "params": params})
+        assert reply["id"] == n and "initialize" in reply["error"]["message"], reply
+    assert "result" in server.request({"jsonrpc": "2.0", "id": "p", "method": "ping"})
+    assert server.initialize()["result"]["serverInfo"]["name"] == "ocp"
+
+
+def _descendants(pid: int) -> set[int]:
+    listed = subprocess.run(["ps", "-e", "-o", "pid=,ppid="], capture_output=True, text=True)
+    children: dict[int, list[int]] = {}
+    for line in listed.stdout.splitlines():
+        child, parent = map(int, line.split())
+        children.setdefault(parent, []).append(child)
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.add(child)
+            todo.append(child)
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.parametrize("signal_number", [signal.SIGTERM, signal.SIGHUP])
+def test_a_signal_while_worker_processes_index_ends_the_server_and_every_worker(
+    tmp_path: Path, signal_number: int
+) -> None:
+    # How clients stop a stdio server: close stdin, then SIGTERM (the specification), or
+    # SIGHUP when the terminal or the IDE's process group goes. Either must end the index
+    # build's worker processes (and their forkserver) too, not leave them orphaned.
+    ws = tmp_path / "many"
+    (ws / "src").mkdir(parents=True)
+    body = "".join(f"def g_{i}(x):\n    return x * {i}\n\n" for i in range(1_500))
+    for n in range(160):
+        (ws / "src" / f"m{n}.py").write_text(body)
+    raw = RawServer(
+        {"OCP_WORKSPACE": str(ws), "OCP_OLLAMA_URL": "http://127.0.0.1:9"}, cwd=tmp_path
+    )
+    workers: set[int] = set()
+    try:
+        raw.initialize()
+        deadline = time.monotonic() + 30
+        while len(workers) < 3 and time.monotonic() < deadline:
+            time.sleep(0.2)  # the first build starts its forkserver and worker processes
+            workers = _descendants(raw.proc.pid)
+        assert len(workers) >= 3, "the build started no worker processes"
+        raw.proc.send_signal(signal_number)
+        raw.proc.wait(30)
+        deadline = time.monotonic() + 30
+        while (left := {pid for pid in workers if _alive(pid)}) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not left, f"worker processes left behind: {sorted(left)}"
+    finally:
+        for pid in workers:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+        raw.kill()
+
+
+def _write_until_the_server_stops_reading(raw: RawServer) -> int:
+    """Searches sent without reading a single answer, until stdin's pipe stays full (the
+    server stopped taking requests: its answers wait for the client); how many were sent."""
+    assert raw.proc.stdin is not None
+    fd = raw.proc.stdin.fileno()
+    os.set_blocking(fd, False)
+    sent = stalled = 0
+    while stalled < 50:
+        arguments = {"query": f"verify token session {sent}", "max_tokens": 20_000}
+        params = {"name": "ocp_context_search", "arguments": arguments}
+        line = json.dumps({"jsonrpc": "2.0", "id": sent, "method": "tools/call", "params": params})
+        try:
+            os.write(fd, line.encode() + b"\n")  # under PIPE_BUF: whole or not at all
+        except BlockingIOError:
+            stalled += 1
+            time.sleep(0.1)
+        else:
+            sent, stalled = sent + 1, 0
+    return sent
+
+
+@pytest.mark.parametrize("leaving", ["closes stdin", "sends SIGTERM"])
+def test_a_client_that_reads_no_answers_and_leaves_ends_the_server(
+    server: RawServer, leaving: str
+) -> None:
+    # The server stops reading requests while the client reads no answers (their backlog is
+    # bounded); the end of stdin behind those unread requests must still end it.
+    server.initialize()
+    assert _write_until_the_server_stops_reading(server) > 0
+    assert server.proc.stdin is not None
+    if leaving == "closes stdin":
+        server.proc.stdin.close()
+    else:
+        server.proc.send_signal(signal.SIGTERM)
+    server.proc.wait(30)
+
+
+def test_a_client_that_never_reads_stderr_is_still_answered(server: RawServer) -> None:
+    # MCP lets a client ignore the server's stderr. One that captures it and never reads it
+    # fills the pipe with the log (a line per route): a log write then blocks, and must not
+    # block the answers with it.
+    server.initialize()
+    for n in range(400):  # 400 lines of the route log, well over a pipe's 64 KiB
+        params = {"name": "ocp_model_route", "arguments": {"request": f"say hi {n}"}}
+        reply = server.request(
+            {"jsonrpc": "2.0", "id": n, "method": "tools/call", "params": params}
+        )
+        assert reply["id"] == n and not reply["result"]["isError"], reply
