@@ -45,6 +45,8 @@ _FILE_NAMED = re.compile(
     r"(?<![\w./-])((?:\.{0,2}/)?(?:[\w.-]+/)*[\w-][\w.-]*\.[A-Za-z][\w]{0,9}|(?:[\w.-]+/)+[\w.-]+)"
     r"(?::\d+(?:-\d+)?)?(?![\w/-])"
 )
+#: A query of more content words than this is no list of file names (`Query.only_files`).
+MAX_FILES_WORDS = 12
 _TEST_QUERY = re.compile(
     r"\b(?:tests?|testing|tested|flaky|fixtures?|coverage|asserts?|assertions?|specs?|"
     r"regression|unit|e2e)\b",
@@ -102,6 +104,16 @@ class Query(NamedTuple):
         return not self.counts
 
 
+def _files_named(text: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(m.group(1) for m in _FILE_NAMED.finditer(text)))
+
+
+def _all_in(query_words: list[str], spans: tuple[str, ...] | list[str]) -> bool:
+    """Every one of `query_words` is a word of one of `spans` (case aside)."""
+    held = {w.lower() for span in spans for w in words(span)}
+    return all(w.lower() in held for w in query_words)
+
+
 def parse_query(text: str) -> Query:
     text = text[:MAX_QUERY_CHARS]
     by_word = terms_by_word(text)
@@ -130,16 +142,15 @@ def parse_query(text: str) -> Query:
         and all(w in named or w.lower() in LOOKUP_PHRASING for w, _ in by_word)
     )
     definitions_first = one_name or (lookup and bool(identifiers))
-    as_code = {w.lower() for i in identifiers for w in words(i)}
-    only_names = one_name or (lookup and all(w.lower() in as_code for w in named))
+    only_names = one_name or (lookup and _all_in(named, identifiers))
     if lookup:
         # "verify token" names verify_token as surely as `verify_token` does: its definitions
         # are what to show, and `defines_named` weighs them
         identifiers += [w for w in named if len(w) > 2]
         identifiers += [f"{a}_{b}" for a, b in zip(content, content[1:], strict=False)]
-    files = tuple(dict.fromkeys(m.group(1) for m in _FILE_NAMED.finditer(text)))
-    in_files = {w.lower() for f in files for w in words(f)}
-    only_files = bool(files) and all(w.isdigit() or w.lower() in in_files for w in named)
+    # a request of more words than a list of files would hold names none that matters
+    files = _files_named(text) if lookup or len(named) <= MAX_FILES_WORDS else ()
+    only_files = bool(files) and _all_in([w for w in named if not w.isdigit()], files)
     return Query(
         text=text,
         counts=Counter(seq),
