@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ocp_server.index.query import parse_query
+from ocp_server.index.query import NamedFile, parse_query
 from ocp_server.index.workspace import WorkspaceIndex
 
 ROUTER_PY = '''"""Routes requests to handlers."""
@@ -75,22 +75,24 @@ async def _search(
 
 
 @pytest.mark.parametrize(
-    "query",
+    ("query", "line"),
     [
-        "lib/router.py",
-        "router.py",
-        "./lib/router.py",
-        "lib/router.py:7",
-        "/home/me/ws/lib/router.py",
+        ("lib/router.py", 1),
+        ("router.py", 1),
+        ("./lib/router.py", 1),
+        ("/home/me/ws/lib/router.py", 1),
+        ("lib/router.py:8", 6),  # the chunk holding line 8: `route`, from line 6
+        ("router.py:8-9", 6),
     ],
 )
-async def test_a_file_named_by_its_path_or_name_comes_first_from_its_start(
-    tmp_path: Path, query: str
+async def test_a_file_named_by_its_path_or_name_comes_first_from_its_start_or_its_line(
+    tmp_path: Path, query: str, line: int
 ) -> None:
     """app.py holds the words "lib", "router" and "py" more often than router.py itself; a
-    query naming the file wants the file (it came second, shown at its `route` function)."""
+    query naming the file wants the file (it came second, shown at its `route` function),
+    from its start, or from the line it points at."""
     hits = await _search(tmp_path, {"lib/router.py": ROUTER_PY, "app.py": APP_PY}, query)
-    assert hits[0][:2] == ("lib/router.py", 1)
+    assert hits[0][:2] == ("lib/router.py", line)
 
 
 async def test_a_path_names_its_own_file_not_another_its_name_ends_with(tmp_path: Path) -> None:
@@ -104,7 +106,7 @@ async def test_a_word_ending_in_a_dot_and_letters_names_no_file_when_none_is_nam
     tmp_path: Path,
 ) -> None:
     """ "Context.invoke" reads as a file name too; no file is named so, and it is a lookup."""
-    assert parse_query("Context.invoke").files == ("Context.invoke",)
+    assert parse_query("Context.invoke").files == (NamedFile("Context.invoke", None),)
     hits = await _search(tmp_path, {"cli.py": CLI_PY, "app.py": APP_PY}, "Context.invoke")
     assert hits[0][0] == "cli.py"
 

@@ -62,7 +62,7 @@ from ocp_server.index.hits import (
     saturated_sums,
 )
 from ocp_server.index.lexical import FileClass, Snapshot, file_stem
-from ocp_server.index.lexicon import defined_hash, name_hash, term_hash
+from ocp_server.index.lexicon import TILE_LINES, defined_hash, name_hash, term_hash
 from ocp_server.index.proximity import subject_window
 from ocp_server.index.query import Query
 
@@ -335,7 +335,7 @@ def candidate_features(
     evidence = (file_bm25 > 0) | (path > 0) | (defines > 0) | (similar > 0)
     chosen = np.zeros(n_files, dtype=bool)
     named_paths = named_files(snap, query)
-    chosen[named_paths] = True
+    chosen[list(named_paths)] = True
     if allowed is not None:
         evidence &= allowed
         chosen &= allowed
@@ -421,10 +421,9 @@ def candidate_features(
     relative = x[:, _RELATIVE]
     top = reduce_max(relative, axis=0, initial=0.0)
     x[:, _RELATIVE] = relative / np.where(top > 0, top, 1.0)
-    if query.only_files and len(named_paths):
-        # "src/app.ts" asks for the file: each shows from its start (no chunk scores)
-        empty = np.zeros(0, dtype=np.intp)
-        return cand, x, ChunkScores(empty, np.zeros(0)), ch, term_list
+    if query.only_files and named_paths:
+        # "src/app.ts" asks for the file, "src/app.ts:40" for its line 40
+        return cand, x, _shown_from(snap, named_paths), ch, term_list
     named = _NameEvidence(lk[0], lk[1], cover_w) if lk else None
     choice = _chunk_choice(query, (hit, where, seen), chunk_scores, cph, named)
     return cand, x, choice, ch, term_list
@@ -443,11 +442,12 @@ def _changelogs(snap: Snapshot) -> npt.NDArray[np.bool_]:
     return found
 
 
-def named_files(snap: Snapshot, query: Query) -> Ints:
+def named_files(snap: Snapshot, query: Query) -> dict[int, int | None]:
     """The files `query` names by path or file name (`src/click/termui.py`, `termui.py`, an
-    absolute path into the workspace), ascending; case aside, as agents write them."""
-    found: set[int] = set()
-    for written in query.files:
+    absolute path into the workspace; case aside, as agents write them), each with the line
+    it points at, if any."""
+    found: dict[int, int | None] = {}
+    for written, line in query.files:
         name = written.removeprefix("./").lower()
         matches: dict[int, int] = {}  # file -> how much of its path the name matched
         for i in snap.stems.get(file_stem(name), ()):
@@ -457,8 +457,23 @@ def named_files(snap: Snapshot, query: Query) -> Ints:
         # `a/vitest.config.ts` names that file, not the workspace's own `vitest.config.ts`,
         # whose path the name also ends with (as an absolute path ends with the file's)
         most = max(matches.values(), default=0)
-        found.update(i for i, matched in matches.items() if matched == most)
-    return np.array(sorted(found), dtype=np.int64)
+        found.update((i, line) for i, matched in matches.items() if matched == most)
+    return found
+
+
+def _shown_from(snap: Snapshot, named: dict[int, int | None]) -> ChunkScores:
+    """For a query of file names alone: each file's chunk holding the line it points at (to a
+    tile's precision), else its first (a file with no chunk scored shows its first): a file
+    shorter than the line is not the one meant, or has changed."""
+    chunks = []
+    for file, line in named.items():
+        if line is not None and line <= snap.file_lines[file]:
+            lo, hi = int(snap.file_chunks[file]), int(snap.file_chunks[file + 1])
+            tiles = snap.chunk_first_tile[lo:hi]
+            at = int(tiles.searchsorted((line - 1) // TILE_LINES, side="right")) - 1
+            chunks.append(lo + max(at, 0))
+    held = np.array(sorted(chunks), dtype=np.intp)
+    return ChunkScores(held, np.ones(len(held)))
 
 
 @lru_cache(maxsize=65536)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterable
 from typing import NamedTuple
 
 from ocp_server.index.lexicon import (
@@ -24,7 +25,7 @@ from ocp_server.index.lexicon import (
     words,
 )
 
-__all__ = ["LOOKUP_PLAIN_WORDS", "LOOKUP_WORDS", "Query", "parse_query"]
+__all__ = ["LOOKUP_PLAIN_WORDS", "LOOKUP_WORDS", "NamedFile", "Query", "parse_query"]
 
 #: A query of at most this many words (stop words aside) is a lookup...
 LOOKUP_WORDS = 3
@@ -43,8 +44,17 @@ function method struct interface trait enum impl""".split()
 #: an extension (`termui.py`, `Cargo.toml`), a `:line` or `:start-end` after it dropped.
 _FILE_NAMED = re.compile(
     r"(?<![\w./-])((?:\.{0,2}/)?(?:[\w.-]+/)*[\w-][\w.-]*\.[A-Za-z][\w]{0,9}|(?:[\w.-]+/)+[\w.-]+)"
-    r"(?::\d+(?:-\d+)?)?(?![\w/-])"
+    r"(?::(\d{1,9})(?:-\d+)?)?(?![\w/-])"
 )
+
+
+class NamedFile(NamedTuple):
+    """A file a query names: as written, and the line it points at (`termui.py:300`)."""
+
+    name: str
+    line: int | None
+
+
 #: A query of more content words than this is no list of file names (`Query.only_files`).
 MAX_FILES_WORDS = 12
 _TEST_QUERY = re.compile(
@@ -93,9 +103,9 @@ class Query(NamedTuple):
     #: a lookup of nothing but names ("status", `Context.invoke`, "where is parse_config"): an
     #: exact definition is shown before definitions whose names merely hold its words
     only_names: bool
-    #: files a lookup names by path or file name, as written: they come first (in a longer
-    #: request a file's name is a clue among others, and `stem_named` weighs it)
-    files: tuple[str, ...]
+    #: files a lookup names by path or file name: they come first (in a longer request a
+    #: file's name is a clue among others, and `stem_named` weighs it)
+    files: tuple[NamedFile, ...]
     only_files: bool  # it is nothing but such names ("src/app.ts", "termui.py:40")
     originals: dict[str, str]  # stemmed term -> the query word it came from
 
@@ -104,11 +114,16 @@ class Query(NamedTuple):
         return not self.counts
 
 
-def _files_named(text: str) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(m.group(1) for m in _FILE_NAMED.finditer(text)))
+def _files_named(text: str) -> tuple[NamedFile, ...]:
+    return tuple(
+        dict.fromkeys(
+            NamedFile(m.group(1), int(m.group(2)) if m.group(2) else None)
+            for m in _FILE_NAMED.finditer(text)
+        )
+    )
 
 
-def _all_in(query_words: list[str], spans: tuple[str, ...] | list[str]) -> bool:
+def _all_in(query_words: list[str], spans: Iterable[str]) -> bool:
     """Every one of `query_words` is a word of one of `spans` (case aside)."""
     held = {w.lower() for span in spans for w in words(span)}
     return all(w.lower() in held for w in query_words)
@@ -150,7 +165,9 @@ def parse_query(text: str) -> Query:
         identifiers += [f"{a}_{b}" for a, b in zip(content, content[1:], strict=False)]
     # a request of more words than a list of files would hold names none that matters
     files = _files_named(text) if lookup or len(named) <= MAX_FILES_WORDS else ()
-    only_files = bool(files) and _all_in([w for w in named if not w.isdigit()], files)
+    only_files = bool(files) and _all_in(
+        [w for w in named if not w.isdigit()], (f.name for f in files)
+    )
     return Query(
         text=text,
         counts=Counter(seq),

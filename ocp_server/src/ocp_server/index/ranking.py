@@ -112,7 +112,7 @@ def rank(
         # a file the query names by its path or name ("termui.py", "src/app.ts:40") is what
         # it asks for, before any file its words match
         named = np.zeros(snap.n_files, dtype=bool)
-        named[named_files(snap, query)] = True
+        named[list(named_files(snap, query))] = True
         scores = scores + named[cand] * (float(np.ptp(scores)) + 1.0)
     order = (-scores).argsort(kind="stable")
     return Ranked(cand[order], scores[order], chunk_scores, ch, term_list)
