@@ -41,7 +41,8 @@ LOOKUP_PHRASING = frozenset(
 function method struct interface trait enum impl""".split()
 )
 #: A file named in a query: a path (`src/click/termui.py`, `./lib/x.js`) or a file name with
-#: an extension (`termui.py`, `Cargo.toml`), a `:line` or `:start-end` after it dropped.
+#: an extension (`termui.py`, `Cargo.toml`); a `:line` or `:start-end` after it is the line
+#: it points at.
 _FILE_NAMED = re.compile(
     r"(?<![\w./-])((?:\.{0,2}/)?(?:[\w.-]+/)*[\w-][\w.-]*\.[A-Za-z][\w]{0,9}|(?:[\w.-]+/)+[\w.-]+)"
     r"(?::(\d{1,9})(?:-\d+)?)?(?![\w/-])"
