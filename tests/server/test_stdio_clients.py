@@ -203,3 +203,55 @@ def test_a_client_that_never_reads_stderr_is_still_answered(server: RawServer) -
             {"jsonrpc": "2.0", "id": n, "method": "tools/call", "params": params}
         )
         assert reply["id"] == n and not reply["result"]["isError"], reply
+
+
+def _route(n: int) -> dict[str, Any]:
+    params = {"name": "ocp_model_route", "arguments": {"request": f"say hi to route {n}"}}
+    return {"jsonrpc": "2.0", "id": n, "method": "tools/call", "params": params}
+
+
+def _search(request_id: str) -> dict[str, Any]:
+    params = {"name": "ocp_context_search", "arguments": {"query": "verify token"}}
+    return {"jsonrpc": "2.0", "id": request_id, "method": "tools/call", "params": params}
+
+
+def _answers(raw: RawServer, ids: set[Any]) -> list[dict[str, Any]]:
+    """The answers to `ids`, in the order they came (other messages skipped)."""
+    got: list[dict[str, Any]] = []
+    while {a["id"] for a in got} != ids:
+        message = raw.read(timeout=60)
+        if message.get("id") in ids:
+            got.append(message)
+    return got
+
+
+def test_routes_sent_at_once_reach_the_local_model_a_few_at_a_time(
+    server: RawServer, fake_ollama: FakeOllama
+) -> None:
+    # 24 routes sent at once were 24 requests at Ollama at once (300 were 300), each one's
+    # timeout running down in Ollama's queue. A few run; the rest wait their turn in the
+    # server, and a search sent behind them is not held up by them.
+    server.initialize()
+    assert "result" in server.request(_search("warm"), timeout=60)  # the index is built
+    fake_ollama.delay = 0.5
+    for n in range(1, 25):
+        server.send(_route(n))
+    server.send(_search("behind"))
+    answers = _answers(server, {*range(1, 25), "behind"})
+    assert answers[0]["id"] == "behind", [a["id"] for a in answers]
+    assert all(not a["result"]["isError"] for a in answers), answers
+    assert 1 <= fake_ollama.most_in_flight <= 4
+
+
+def test_a_route_cancelled_while_it_waits_its_turn_never_reaches_the_local_model(
+    server: RawServer, fake_ollama: FakeOllama
+) -> None:
+    server.initialize()
+    fake_ollama.delay = 1.0
+    for n in range(1, 9):
+        server.send(_route(n))
+    cancel = {"requestId": 8, "reason": "the user pressed stop"}
+    server.send({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": cancel})
+    _answers(server, set(range(1, 8)))
+    asked = json.dumps([r.body for r in fake_ollama.requests])
+    assert "route 7" in asked and "route 8" not in asked
