@@ -155,6 +155,58 @@ def test_a_signal_while_worker_processes_index_ends_the_server_and_every_worker(
         raw.kill()
 
 
+def _index_workers(server: int) -> set[int]:
+    """The index build's worker processes: the children of the server's forkserver."""
+    return {pid for pid in _descendants(server) if _alive(pid) and _parent(pid) != server}
+
+
+def _parent(pid: int) -> int:
+    with contextlib.suppress(OSError):
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    return 0
+
+
+def test_index_workers_never_write_to_the_stderr_a_client_leaves_unread(tmp_path: Path) -> None:
+    # A worker writing to the client's stderr pipe once it was full (the client never reads
+    # it) blocked, and the build with it. Workers write to a pipe the server drains into
+    # its log, which drops what stderr cannot take; the build ends, the server answers.
+    ws = tmp_path / "many"
+    (ws / "src").mkdir(parents=True)
+    body = "".join(f"def h_{i}(x):\n    return x + {i}\n\n" for i in range(400))
+    for n in range(300):
+        (ws / "src" / f"m{n}.py").write_text(body)
+    raw = RawServer(
+        {"OCP_WORKSPACE": str(ws), "OCP_OLLAMA_URL": "http://127.0.0.1:9"}, cwd=tmp_path
+    )
+    seen: set[int] = set()
+    try:
+        raw.initialize()
+        client_stderr = os.readlink(f"/proc/{raw.proc.pid}/fd/2")
+        deadline = time.monotonic() + 60
+        while len(seen) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+            seen |= _index_workers(raw.proc.pid)
+        assert len(seen) >= 2, "the build started no worker processes"
+        outputs = set()
+        for pid in seen:
+            for fd in (1, 2):
+                with contextlib.suppress(OSError):
+                    outputs.add(os.readlink(f"/proc/{pid}/fd/{fd}"))
+        assert outputs and client_stderr not in outputs, (client_stderr, outputs)
+        deadline = time.monotonic() + 120
+        while _index_workers(raw.proc.pid) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not _index_workers(raw.proc.pid), "the build did not end"
+        search = {"name": "ocp_context_search", "arguments": {"query": "h_7"}}
+        reply = raw.request({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": search})
+        assert not reply["result"]["isError"], reply
+    finally:
+        for pid in seen:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+        raw.kill()
+
+
 def _write_until_the_server_stops_reading(raw: RawServer) -> int:
     """Searches sent without reading a single answer, until stdin's pipe stays full (the
     server stopped taking requests: its answers wait for the client); how many were sent."""
