@@ -143,7 +143,7 @@ def test_a_signal_while_worker_processes_index_ends_the_server_and_every_worker(
             workers = _descendants(raw.proc.pid)
         assert len(workers) >= 3, "the build started no worker processes"
         raw.proc.send_signal(signal_number)
-        raw.proc.wait(30)
+        assert raw.proc.wait(30) == 0  # the shutdown asked for, done (see stdio._STOP_SIGNALS)
         deadline = time.monotonic() + 30
         while (left := {pid for pid in workers if _alive(pid)}) and time.monotonic() < deadline:
             time.sleep(0.2)
