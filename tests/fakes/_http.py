@@ -9,6 +9,7 @@ Behaviour knobs shared by every fake:
 
 * ``delay``: seconds to wait before answering any request (slow mode).
 * ``stream_delay``: seconds to wait between two chunks of a stream.
+* ``in_flight``, ``most_in_flight``: requests being answered now, and at most so far.
 * ``hangups``: while it waits (``delay``, ``stream_delay``) the fake watches the client's
   socket; a client that closes it is recorded here (``Hangup``: path and monotonic time) and
   the fake stops answering, as a real server notices a disconnect. ``hung_up`` is set then.
@@ -265,7 +266,14 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             recorded_body = None
         fake._record(Recorded(req.method, req.path, query, headers, recorded_body))
+        fake._arrived(+1)
+        try:
+            self._answer(req)
+        finally:
+            fake._arrived(-1)
 
+    def _answer(self, req: Request) -> None:
+        fake = self.server.fake
         try:
             if fake.delay > 0 and self._wait(fake.delay, req.path):
                 raise _Drop  # shutting down, or the client left while we were "thinking"
@@ -410,6 +418,13 @@ class FakeServer:
         self._threads: list[threading.Thread] = []
         self._hangups: list[Hangup] = []
         self.hung_up = threading.Event()
+        self.in_flight = 0  # requests being answered now
+        self.most_in_flight = 0  # ... at most, since the start
+
+    def _arrived(self, step: int) -> None:
+        with self._lock:
+            self.in_flight += step
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
 
     # -- lifecycle -----------------------------------------------------------------------------
 

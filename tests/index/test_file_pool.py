@@ -251,3 +251,41 @@ def test_workers_whose_redaction_rules_differ_from_ours_are_not_used(
         assert workers.pool is None and workers.count == 0
     finally:
         workers.close()
+
+
+def test_workers_writing_to_a_stderr_nobody_reads_still_finish_their_work() -> None:
+    # MCP lets a client never read the server's stderr: once its pipe is full a worker that
+    # wrote there itself blocked for ever, and the build with it. The server's log drops what
+    # stderr cannot take (log_thread); what workers write goes the same way.
+    code = (
+        "import logging, os, sys\n"
+        "from ocp_server.index.file_pool import Workers\n"
+        "from ocp_server.log_thread import log_from_a_thread\n"
+        "logging.basicConfig()\n"
+        "log_from_a_thread()\n"  # as `ocp-server serve` does
+        "os.set_blocking(2, False)\n"
+        "try:\n"
+        "    while True:\n"
+        "        os.write(2, b'x' * 65536)\n"  # stderr's pipe full: nobody reads it
+        "except BlockingIOError:\n"
+        "    pass\n"
+        "os.set_blocking(2, True)\n"
+        "w = Workers()\n"
+        "w.start(2)\n"
+        "assert w.pool is not None\n"
+        "for n in range(4):\n"
+        "    w.pool.submit(logging.warning, 'logged ' * 30_000).result(timeout=20)\n"
+        "    w.pool.submit(print, 'printed ' * 30_000).result(timeout=20)\n"
+        "w.close()\n"
+        "os.write(1, b'done')\n"
+        "os._exit(0)\n"
+    )
+    with subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    ) as child:
+        try:
+            assert child.stdout is not None
+            finished = child.wait(timeout=60) == 0  # stderr is never read
+            assert finished and child.stdout.read() == b"done"
+        finally:
+            child.kill()

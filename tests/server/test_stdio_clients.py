@@ -143,13 +143,65 @@ def test_a_signal_while_worker_processes_index_ends_the_server_and_every_worker(
             workers = _descendants(raw.proc.pid)
         assert len(workers) >= 3, "the build started no worker processes"
         raw.proc.send_signal(signal_number)
-        raw.proc.wait(30)
+        assert raw.proc.wait(30) == 0  # the shutdown asked for, done (see stdio._STOP_SIGNALS)
         deadline = time.monotonic() + 30
         while (left := {pid for pid in workers if _alive(pid)}) and time.monotonic() < deadline:
             time.sleep(0.2)
         assert not left, f"worker processes left behind: {sorted(left)}"
     finally:
         for pid in workers:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+        raw.kill()
+
+
+def _index_workers(server: int) -> set[int]:
+    """The index build's worker processes: the children of the server's forkserver."""
+    return {pid for pid in _descendants(server) if _alive(pid) and _parent(pid) != server}
+
+
+def _parent(pid: int) -> int:
+    with contextlib.suppress(OSError):
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    return 0
+
+
+def test_index_workers_never_write_to_the_stderr_a_client_leaves_unread(tmp_path: Path) -> None:
+    # A worker writing to the client's stderr pipe once it was full (the client never reads
+    # it) blocked, and the build with it. Workers write to a pipe the server drains into
+    # its log, which drops what stderr cannot take; the build ends, the server answers.
+    ws = tmp_path / "many"
+    (ws / "src").mkdir(parents=True)
+    body = "".join(f"def h_{i}(x):\n    return x + {i}\n\n" for i in range(400))
+    for n in range(300):
+        (ws / "src" / f"m{n}.py").write_text(body)
+    raw = RawServer(
+        {"OCP_WORKSPACE": str(ws), "OCP_OLLAMA_URL": "http://127.0.0.1:9"}, cwd=tmp_path
+    )
+    seen: set[int] = set()
+    try:
+        raw.initialize()
+        client_stderr = os.readlink(f"/proc/{raw.proc.pid}/fd/2")
+        deadline = time.monotonic() + 60
+        while len(seen) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+            seen |= _index_workers(raw.proc.pid)
+        assert len(seen) >= 2, "the build started no worker processes"
+        outputs = set()
+        for pid in seen:
+            for fd in (1, 2):
+                with contextlib.suppress(OSError):
+                    outputs.add(os.readlink(f"/proc/{pid}/fd/{fd}"))
+        assert outputs and client_stderr not in outputs, (client_stderr, outputs)
+        deadline = time.monotonic() + 120
+        while _index_workers(raw.proc.pid) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not _index_workers(raw.proc.pid), "the build did not end"
+        search = {"name": "ocp_context_search", "arguments": {"query": "h_7"}}
+        reply = raw.request({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": search})
+        assert not reply["result"]["isError"], reply
+    finally:
+        for pid in seen:
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGKILL)
         raw.kill()
@@ -203,3 +255,55 @@ def test_a_client_that_never_reads_stderr_is_still_answered(server: RawServer) -
             {"jsonrpc": "2.0", "id": n, "method": "tools/call", "params": params}
         )
         assert reply["id"] == n and not reply["result"]["isError"], reply
+
+
+def _route(n: int) -> dict[str, Any]:
+    params = {"name": "ocp_model_route", "arguments": {"request": f"say hi to route {n}"}}
+    return {"jsonrpc": "2.0", "id": n, "method": "tools/call", "params": params}
+
+
+def _search(request_id: str) -> dict[str, Any]:
+    params = {"name": "ocp_context_search", "arguments": {"query": "verify token"}}
+    return {"jsonrpc": "2.0", "id": request_id, "method": "tools/call", "params": params}
+
+
+def _answers(raw: RawServer, ids: set[Any]) -> list[dict[str, Any]]:
+    """The answers to `ids`, in the order they came (other messages skipped)."""
+    got: list[dict[str, Any]] = []
+    while {a["id"] for a in got} != ids:
+        message = raw.read(timeout=60)
+        if message.get("id") in ids:
+            got.append(message)
+    return got
+
+
+def test_routes_sent_at_once_reach_the_local_model_a_few_at_a_time(
+    server: RawServer, fake_ollama: FakeOllama
+) -> None:
+    # 24 routes sent at once were 24 requests at Ollama at once (300 were 300), each one's
+    # timeout running down in Ollama's queue. A few run; the rest wait their turn in the
+    # server, and a search sent behind them is not held up by them.
+    server.initialize()
+    assert "result" in server.request(_search("warm"), timeout=60)  # the index is built
+    fake_ollama.delay = 0.5
+    for n in range(1, 25):
+        server.send(_route(n))
+    server.send(_search("behind"))
+    answers = _answers(server, {*range(1, 25), "behind"})
+    assert answers[0]["id"] == "behind", [a["id"] for a in answers]
+    assert all(not a["result"]["isError"] for a in answers), answers
+    assert 1 <= fake_ollama.most_in_flight <= 4
+
+
+def test_a_route_cancelled_while_it_waits_its_turn_never_reaches_the_local_model(
+    server: RawServer, fake_ollama: FakeOllama
+) -> None:
+    server.initialize()
+    fake_ollama.delay = 1.0
+    for n in range(1, 9):
+        server.send(_route(n))
+    cancel = {"requestId": 8, "reason": "the user pressed stop"}
+    server.send({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": cancel})
+    _answers(server, set(range(1, 8)))
+    asked = json.dumps([r.body for r in fake_ollama.requests])
+    assert "route 7" in asked and "route 8" not in asked

@@ -15,7 +15,7 @@ import sqlite3
 import threading
 import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager, nullcontext, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -320,6 +320,12 @@ def build_server(
     if settings is not None and clock is not None:
         settings = dataclasses.replace(settings, clock=clock)
     listed = settings or ServerSettings()
+    # Routes that run at once: each may hold the local model (Ollama answers one request at a
+    # time by default, OLLAMA_NUM_PARALLEL=1) or a paid call for a minute. Without a bound a
+    # client's 300 routes sent at once were 300 requests at Ollama, each one's timeout running
+    # down in its queue. The rest wait here, in order, before any timeout starts; a cancelled
+    # one leaves the line. Searches, restores and saves are never held behind them.
+    turns = {wire.ROUTE.name: asyncio.Semaphore(listed.route_concurrency)}
 
     async def start(runtime: Runtime) -> None:
         assert settings is not None
@@ -430,7 +436,8 @@ def build_server(
                 done, total or None, f"building the workspace index: {done}/{total} files"
             )
         try:
-            out = await spec.handler(state, ws, args)
+            async with turns.get(spec.underscore) or nullcontext():
+                out = await spec.handler(state, ws, args)
         except RouteFailure as failure:
             # Nothing could answer: a tool error, with the attempts and the full trace.
             return error_result(render(failure.result), failure.result.model_dump(mode="json"))

@@ -55,6 +55,8 @@ class ServerSettings:
     clock: Callable[[], float] = field(default=time.time, compare=False, repr=False)
     # Seconds a search waits for a workspace's first index before answering with what exists.
     first_index_wait: float = 5.0
+    # ocp_model_route calls that run at once; later ones wait their turn (see server.py).
+    route_concurrency: int = 4
 
     def db_path_for(self, workspace: Path) -> Path:
         """The database of `workspace`: OCP_DB_PATH when set, else `<workspace>/.ocp/ocp.db`."""
@@ -83,6 +85,7 @@ class ServerSettings:
             workspace=Path(ws).expanduser() if ws else None,
             claude_project_dir=Path(cpd).expanduser() if cpd else None,
             first_index_wait=_seconds(env, "OCP_FIRST_INDEX_WAIT", 5.0, maximum=300.0),
+            route_concurrency=_int(env, "OCP_ROUTE_CONCURRENCY", 4, 1),
         )
 
 

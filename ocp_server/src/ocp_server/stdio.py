@@ -230,6 +230,9 @@ def _watch_parent(on_gone: Callable[[], None]) -> None:
 # How a client stops a stdio server once it has closed stdin (SIGTERM, the specification's
 # next step), or the terminal or the IDE's process group going (SIGHUP). Their default action
 # ends the process at once, and leaves an index build's worker processes orphaned for good.
+# The exit status is then 0, as for stdin closing: the shutdown asked for was done. MCP says
+# nothing of it, the SDK's client never reads it, and a supervisor (systemd) counts 0 as a
+# clean stop but 143 (128 + SIGTERM) as a failure.
 _STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP) if sys.platform != "win32" else ()
 
 

@@ -8,7 +8,8 @@ than it saves.
 
 Workers fork from a server process started fresh (`forkserver`, or `spawn` where there is none),
 never from the caller, whose threads could hold locks a fork would copy. Whatever a worker
-writes goes to stderr: in an MCP server stdout carries only protocol messages.
+writes goes to this process's log (worker_output): in an MCP server stdout carries only
+protocol messages, and stderr may be a pipe nobody reads.
 """
 
 from __future__ import annotations
@@ -23,11 +24,13 @@ import threading
 from collections.abc import AsyncIterator, Callable, Iterable
 from concurrent.futures import BrokenExecutor, Future, ProcessPoolExecutor
 from contextlib import asynccontextmanager
+from multiprocessing.connection import Connection
 from multiprocessing.context import ForkServerContext, SpawnContext
 from typing import TypeVar
 
 from ocp_router.redact import RedactingFilter
 from ocp_server.index import clean_text
+from ocp_server.index.worker_output import WorkerOutput, write_to
 
 __all__ = ["MAX_WORKERS", "PARALLEL_MIN_FILES", "Workers", "file_pool", "worker_count"]
 
@@ -49,8 +52,8 @@ def worker_count() -> int:
     return max(1, min(MAX_WORKERS, cores))
 
 
-def _init_worker() -> None:
-    os.dup2(2, 1)  # stdout is the MCP channel of the server that started us
+def _init_worker(output: Connection) -> None:
+    write_to(output)  # not our stdout (the MCP channel) nor stderr (perhaps never read)
     sys.stdout = sys.stderr
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the build in its parent
     handler = logging.StreamHandler(sys.stderr)
@@ -73,10 +76,12 @@ def worker_context() -> ForkServerContext | SpawnContext:
     return context
 
 
-def _start(workers: int) -> ProcessPoolExecutor | None:
+def _start(workers: int, output: WorkerOutput) -> ProcessPoolExecutor | None:
     context = worker_context()
     try:
-        pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker)
+        pool = ProcessPoolExecutor(
+            workers, mp_context=context, initializer=_init_worker, initargs=(output.writer,)
+        )
     except Exception as exc:  # noqa: BLE001 - a sandbox without semaphores still indexes
         logger.warning("no worker processes for indexing (%s); reading files in one thread", exc)
         return None
@@ -108,6 +113,7 @@ class Workers:
     def __init__(self) -> None:
         self.pool: ProcessPoolExecutor | None = None  # set once, from the thread starting it
         self.count = 0  # worker processes started
+        self._output: WorkerOutput | None = None
         self._closed = False
         self._lock = threading.Lock()
         self._starting: threading.Thread | None = None
@@ -120,13 +126,15 @@ class Workers:
 
     def start(self, workers: int) -> None:
         """Start the workers (in a thread of its own: it takes about half a second)."""
-        pool = _start(workers)
+        output = WorkerOutput()
+        pool = _start(workers, output)
         with self._lock:
             if pool is not None and not self._closed:
-                self.count, self.pool = workers, pool
+                self.count, self.pool, self._output = workers, pool, output
                 return
         if pool is not None:  # the update ended first
             pool.shutdown(wait=True, cancel_futures=True)
+        output.close()
 
     def submit_all(
         self, fn: Callable[..., T], calls: Iterable[tuple[object, ...]]
@@ -150,6 +158,7 @@ class Workers:
         if pool is not None:
             logger.warning("indexing worker processes failed (%r); reading on in one thread", exc)
             pool.shutdown(wait=True, cancel_futures=True)  # the pool ends the rest: none left
+            self._close_output()
 
     def close(self) -> None:
         """Drop unfinished work and wait for the workers to exit (a file apiece at most).
@@ -164,6 +173,13 @@ class Workers:
             self._starting.join()
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
+        self._close_output()
+
+    def _close_output(self) -> None:
+        with self._lock:
+            output, self._output = self._output, None
+        if output is not None:
+            output.close()
 
 
 @asynccontextmanager
