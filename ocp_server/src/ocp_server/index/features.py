@@ -446,19 +446,40 @@ def _changelogs(snap: Snapshot) -> npt.NDArray[np.bool_]:
 def named_files(snap: Snapshot, query: Query) -> Ints:
     """The files `query` names by path or file name (`src/click/termui.py`, `termui.py`, an
     absolute path into the workspace), ascending; case aside, as agents write them."""
-    found: set[int] = set()
+    names: dict[str, dict[str, dict[int, int]]] = {}  # stem -> name -> file -> matched
     for written in query.files:
         name = written.removeprefix("./").lower()
-        matches: dict[int, int] = {}  # file -> how much of its path the name matched
-        for i in snap.stems.get(file_stem(name), ()):
+        names.setdefault(file_stem(name), {})[name] = {}
+    # Each path of a stem is read once, whatever the number of names: a query naming 200
+    # files in a workspace of 6,000 `index.ts` compared each with each (1.3 s a search)
+    for stem, matches in names.items():
+        depths = {name.count("/") for name in matches}
+        # a name ending with a path: `/home/me/ws/lib/router.py`, `a/vitest.config.ts`
+        within: dict[str, list[str]] = {}
+        for name in matches:
+            for at in _slashes(name):
+                within.setdefault(name[at + 1 :], []).append(name)
+        for i in snap.stems.get(stem, np.zeros(0, dtype=np.int64)).tolist():
             path = snap.paths[i].lower()
-            if path == name or path.endswith("/" + name) or name.endswith("/" + path):
-                matches[int(i)] = min(len(path), len(name))
-        # `a/vitest.config.ts` names that file, not the workspace's own `vitest.config.ts`,
-        # whose path the name also ends with (as an absolute path ends with the file's)
-        most = max(matches.values(), default=0)
-        found.update(i for i, matched in matches.items() if matched == most)
+            for depth in depths:  # the path is the name or ends with "/" + it
+                tail = "/".join(path.rsplit("/", depth + 1)[-depth - 1 :])
+                if tail in matches:
+                    matches[tail][i] = len(tail)
+            if path in within:
+                for name in within[path]:
+                    matches[name][i] = len(path)
+    found: set[int] = set()
+    for matches in names.values():
+        for matched in matches.values():
+            # `a/vitest.config.ts` names that file, not the workspace's own `vitest.config.ts`,
+            # whose path the name also ends with (as an absolute path ends with the file's)
+            most = max(matched.values(), default=0)
+            found.update(i for i, length in matched.items() if length == most)
     return np.array(sorted(found), dtype=np.int64)
+
+
+def _slashes(text: str) -> list[int]:
+    return [at for at, char in enumerate(text) if char == "/"]
 
 
 @lru_cache(maxsize=65536)
