@@ -164,3 +164,23 @@ def test_a_query_naming_many_files_reads_each_path_of_a_shared_name_once() -> No
     found = named_files(cast(Snapshot, snap), query)
     assert found.tolist() == list(range(0, n, 30))
     assert _CountedPaths.reads <= 2 * n
+
+
+@pytest.mark.parametrize("query", [".eslintrc.json", "config/.eslintrc.json", ".eslintrc.json:2"])
+async def test_a_dotfile_named_by_its_name_comes_first(tmp_path: Path, query: str) -> None:
+    """`.eslintrc.json` names a file as `eslintrc.json` would; the code mentioning eslintrc
+    and json came before it."""
+    files = {
+        "config/.eslintrc.json": '{"rules": {"no-unused-vars": "error"}}\n',
+        "src/eslint.ts": "export function eslintrc(json) { return json.rules }\n",
+        "src/lint.ts": '// reads eslintrc json\nexport function readEslintrcJson() { return "" }\n',
+    }
+    assert (await _search(tmp_path, files, query))[0][:2] == ("config/.eslintrc.json", 1)
+
+
+async def test_a_dotfile_without_an_extension_named_comes_first(tmp_path: Path) -> None:
+    files = {
+        ".gitignore": "node_modules\ndist\n",
+        "src/ignore.ts": "// gitignore rules\nexport function gitignore(rules) { return rules }\n",
+    }
+    assert (await _search(tmp_path, files, ".gitignore"))[0][:2] == (".gitignore", 1)

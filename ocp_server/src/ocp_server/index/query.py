@@ -39,11 +39,12 @@ LOOKUP_PHRASING = frozenset(
     """where is are the a an def fn func defined definition declared declaration class
 function method struct interface trait enum impl""".split()
 )
-#: A file named in a query: a path (`src/click/termui.py`, `./lib/x.js`) or a file name with
-#: an extension (`termui.py`, `Cargo.toml`), a `:line` or `:start-end` after it dropped.
+#: A file named in a query: a path (`src/click/termui.py`, `./lib/x.js`), a file name with
+#: an extension (`termui.py`, `Cargo.toml`, `.eslintrc.json`) or a dotfile (`.gitignore`), a
+#: `:line` or `:start-end` after it dropped.
 _FILE_NAMED = re.compile(
-    r"(?<![\w./-])((?:\.{0,2}/)?(?:[\w.-]+/)*[\w-][\w.-]*\.[A-Za-z][\w]{0,9}|(?:[\w.-]+/)+[\w.-]+)"
-    r"(?::\d+(?:-\d+)?)?(?![\w/-])"
+    r"(?<![\w./-])((?:\.{0,2}/)?(?:[\w.-]+/)*(?:\.?[\w-][\w.-]*\.[A-Za-z][\w]{0,9}|\.[A-Za-z][\w-]*)"
+    r"|(?:[\w.-]+/)+[\w.-]+)(?::\d+(?:-\d+)?)?(?![\w/-])"
 )
 _TEST_QUERY = re.compile(
     r"\b(?:tests?|testing|tested|flaky|fixtures?|coverage|asserts?|assertions?|specs?|"
