@@ -64,7 +64,7 @@ class Context:
 
 
 async def _search(
-    tmp_path: Path, files: dict[str, str], query: str
+    tmp_path: Path, files: dict[str, str], query: str, path_glob: str | None = None
 ) -> list[tuple[str, int, str | None]]:
     root = tmp_path / "ws"
     for rel, text in files.items():
@@ -73,7 +73,7 @@ async def _search(
     index = await WorkspaceIndex.open(root, tmp_path / "ocp.db")
     try:
         await index.update()
-        results = (await index.search(query, k=5, refresh=False)).results
+        results = (await index.search(query, k=5, refresh=False, path_glob=path_glob)).results
     finally:
         await index.close()
     return [(r.path, r.start_line, r.symbol) for r in results]
@@ -184,3 +184,16 @@ async def test_a_dotfile_without_an_extension_named_comes_first(tmp_path: Path) 
         "src/ignore.ts": "// gitignore rules\nexport function gitignore(rules) { return rules }\n",
     }
     assert (await _search(tmp_path, files, ".gitignore"))[0][:2] == (".gitignore", 1)
+
+
+async def test_a_named_file_outside_path_glob_leaves_the_others_their_best_chunks(
+    tmp_path: Path,
+) -> None:
+    """`lib/router.py` under `path_glob: "web/*"`: the file is left out, and what the glob
+    holds shows its best chunk (it showed from its first line, as if the named file were
+    there to be shown so)."""
+    web = "def unrelated():\n    return 0\n\n\n" + ROUTER_PY.replace("The handler", "The router")
+    files = {"lib/router.py": ROUTER_PY, "web/views.py": web}
+    hits = await _search(tmp_path, files, "lib/router.py", path_glob="web/*")
+    assert [path for path, _, _ in hits] == ["web/views.py"]
+    assert hits[0][2] == "route"

@@ -335,10 +335,10 @@ def candidate_features(
     evidence = (file_bm25 > 0) | (path > 0) | (defines > 0) | (similar > 0)
     chosen = np.zeros(n_files, dtype=bool)
     named_paths = named_files(snap, query)
-    chosen[named_paths] = True
     if allowed is not None:
         evidence &= allowed
-        chosen &= allowed
+        named_paths = named_paths[allowed[named_paths]]  # outside `path_glob`: not named here
+    chosen[named_paths] = True
     pool = evidence.nonzero()[0]
     for signal in (file_bm25, chunk_best, path, defines, similar):
         values = signal[pool]
