@@ -203,3 +203,15 @@ def test_a_client_that_never_reads_stderr_is_still_answered(server: RawServer) -
             {"jsonrpc": "2.0", "id": n, "method": "tools/call", "params": params}
         )
         assert reply["id"] == n and not reply["result"]["isError"], reply
+
+
+def test_a_client_that_never_reads_stderr_and_closes_stdin_sees_the_server_exit_cleanly(
+    server: RawServer,
+) -> None:
+    server.initialize()
+    for n in range(400):
+        params = {"name": "ocp_model_route", "arguments": {"request": f"say hi {n}"}}
+        server.request({"jsonrpc": "2.0", "id": n, "method": "tools/call", "params": params})
+    assert server.proc.stdin is not None
+    server.proc.stdin.close()
+    assert server.proc.wait(30) == 0
