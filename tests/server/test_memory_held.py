@@ -37,12 +37,16 @@ _HOLDER = textwrap.dedent(
 
 
 @asynccontextmanager
-async def held(db_path: Path, how: str) -> AsyncIterator[subprocess.Popen[str]]:
-    """Another process holding the database (`how`: "read" or "write") until the block ends.
-    Waited for in a thread: this process's index watcher may hold the write lock, and it
-    commits only if the loop runs."""
+async def held(db_path: Path, how: str, *more_args: str) -> AsyncIterator[subprocess.Popen[str]]:
+    """Another process holding the database (`how`: "read" or "write") until the block ends,
+    with `more_args` on its command line. Waited for in a thread: this process's index watcher
+    may hold the write lock, and it commits only if the loop runs."""
+    script = db_path.parent / "hold.py"  # a short command line: `python hold.py ocp.db ...`
+    script.write_text(_HOLDER)
     holder = subprocess.Popen(
-        [sys.executable, "-c", _HOLDER, str(db_path), how],
+        ["python3", script.name, db_path.name, how, *more_args],
+        cwd=db_path.parent,
+        executable=sys.executable,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
@@ -104,3 +108,30 @@ async def test_a_forget_while_another_process_writes_says_which_process_holds_th
         assert f"pid {holder.pid} (" in text  # what to close, or wait for
         again = await client.call_tool("ocp_result_save", {"forget_notes": [note]})
         assert not again.is_error and again.structured_content["forgotten"] == [f"note #{note}"]
+
+
+TOKEN = "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"
+
+
+@pytest.mark.skipif(not Path("/proc/locks").exists(), reason="names holders from /proc/locks")
+async def test_a_holders_command_line_is_shown_without_the_secrets_it_carries(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The holder's command line goes into the answer, to the agent and on to its model: a
+    token passed as an argument (`--token ghp_...`) was shown as it was."""
+    from ocp_server import db
+
+    monkeypatch.setattr(db, "BUSY_TIMEOUT_MS", 200)
+    async with inproc_client(workspace, monkeypatch) as client:
+        saved = await client.call_tool("ocp_result_save", {"notes": ["the deploy runs at 2am"]})
+        note = saved.structured_content["note_ids"][0]
+        while (await client.call_tool("ocp_context_search", {"query": "x"})).structured_content[
+            "index"
+        ]["building"]:
+            pass
+        db_path = workspace.parent / "ocp.db"
+        async with held(db_path, "write", "--token", TOKEN) as holder:
+            result = await client.call_tool("ocp_result_save", {"forget_notes": [note]})
+        text = text_of(result)
+        assert f"pid {holder.pid} (" in text
+        assert TOKEN not in text and TOKEN[:12] not in text

@@ -125,3 +125,32 @@ async def test_a_route_the_client_cancels_is_recorded_with_its_attempt_in_flight
     assert rows[0][0] == "none" and '"cancelled"' in rows[0][2]
     # The provider read the prompt before the cancel: billed, as an estimate.
     assert rows[0][1] > 0 and '"cost_estimated": true' in rows[0][2]
+
+
+async def test_a_route_answered_by_an_unpriced_model_after_a_failed_paid_try_adds_up(
+    tmp_path: Path,
+) -> None:
+    """cost_usd is None when the model that answered has no known price, while the failed
+    try before it was billed: the report's cost left that spend out and its failed cost
+    counted it, so the answers' cost came out negative."""
+    db = await connect(tmp_path / "ocp.db")
+    try:
+        await db.execute("INSERT INTO sessions (id, workspace, started_at) VALUES ('s', 'w', 0)")
+        for n, (cost, failed, model) in enumerate([(0.05, 0.0, "priced"), (None, 0.02, "custom")]):
+            await db.execute(
+                "INSERT INTO traces (id, session_id, created_at, request, route_to, decision, "
+                "decided_by, model, backend, task_type, complexity, prompt_tokens, "
+                "completion_tokens, duration_ms, cost_usd, counterfactual_usd, trace_json, "
+                "answered_by, tier, answered_tier, failed_cost_usd) VALUES (?, 's', ?, 'r', "
+                "'paid', 'paid', 'x', ?, 'anthropic', 'chat', 0.5, 10, 10, 1.0, ?, 0.1, '{}', "
+                "?, 'mid', 'mid', ?)",
+                (f"t{n}", 1000.0 + n, model, cost, model, failed),
+            )
+        await db.commit()
+        report = await savings_report(db, since=None)
+    finally:
+        await db.close()
+    assert report["failed_cost_usd"] == pytest.approx(0.02)
+    assert report["answer_cost_usd"] == pytest.approx(0.05)
+    assert report["cost_usd"] == pytest.approx(0.07)
+    assert report["unpriced"] == 1

@@ -307,3 +307,15 @@ def test_a_route_cancelled_while_it_waits_its_turn_never_reaches_the_local_model
     _answers(server, set(range(1, 8)))
     asked = json.dumps([r.body for r in fake_ollama.requests])
     assert "route 7" in asked and "route 8" not in asked
+
+
+def test_a_client_that_never_reads_stderr_and_closes_stdin_sees_the_server_exit_cleanly(
+    server: RawServer,
+) -> None:
+    server.initialize()
+    for n in range(400):
+        params = {"name": "ocp_model_route", "arguments": {"request": f"say hi {n}"}}
+        server.request({"jsonrpc": "2.0", "id": n, "method": "tools/call", "params": params})
+    assert server.proc.stdin is not None
+    server.proc.stdin.close()
+    assert server.proc.wait(30) == 0

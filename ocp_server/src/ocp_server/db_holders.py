@@ -13,6 +13,8 @@ import os
 from pathlib import Path
 from typing import Final
 
+from ocp_router.redact import redact
+
 __all__ = ["holders", "named_holders"]
 
 _WRITE: Final = range(120, 121)
@@ -65,5 +67,6 @@ def _command(pid: int) -> str:
     words = [w.decode("utf-8", "replace") for w in raw.split(b"\0") if w]
     if words:
         words[0] = Path(words[0]).name  # the program, not where it is installed
-    text = " ".join(words) or "?"
+    # another program's arguments, shown to the agent and its model: `--token ghp_...`
+    text = redact(" ".join(words)).text or "?"
     return text if len(text) <= 80 else text[:79] + "…"

@@ -73,9 +73,11 @@ def log_from_a_thread(logger: logging.Logger | None = None) -> None:
     _queues.append(records)
 
 
-def flush_logs(timeout: float) -> None:
-    """Wait up to `timeout` seconds for the records queued so far to be written."""
+def flush_logs(timeout: float) -> bool:
+    """Wait up to `timeout` seconds for the records queued so far to be written; whether they
+    were (if not, the thread is stuck writing to an unread stderr, holding its lock)."""
     deadline = time.monotonic() + timeout
     for records in _queues:
         while records.unfinished_tasks and time.monotonic() < deadline:
             time.sleep(0.01)
+    return not any(records.unfinished_tasks for records in _queues)

@@ -166,7 +166,9 @@ async def savings_report(
     }
     for tier, n, p_tok, c_tok, cost, failed, estimated, unpriced, counter, saved in await rows(
         f"SELECT {_ANSWERED} AS t, count(*), coalesce(sum(prompt_tokens), 0), "
-        "coalesce(sum(completion_tokens), 0), coalesce(sum(cost_usd), 0), "
+        "coalesce(sum(completion_tokens), 0), "
+        # an answer of unknown price has no cost_usd, but its failed tries' bill is known
+        "coalesce(sum(coalesce(cost_usd, failed_cost_usd)), 0), "
         "coalesce(sum(failed_cost_usd), 0), coalesce(sum(cost_estimated), 0), "
         "sum(cost_usd IS NULL AND answered_by IS NOT NULL), "
         "coalesce(sum(counterfactual_usd), 0), "
@@ -225,7 +227,8 @@ async def savings_report(
     daily: dict[str, DaySplit] = {}
     for day, tier, n, cost, counter in await rows(
         f"SELECT date(created_at, 'unixepoch') AS d, {_ANSWERED} AS t, count(*), "
-        f"coalesce(sum(cost_usd), 0), coalesce(sum(counterfactual_usd), 0) FROM traces {routes} "
+        "coalesce(sum(coalesce(cost_usd, failed_cost_usd)), 0), "
+        f"coalesce(sum(counterfactual_usd), 0) FROM traces {routes} "
         "GROUP BY d, t ORDER BY d"
     ):
         day_entry = daily.setdefault(

@@ -98,9 +98,10 @@ class _Watchdog:
         logger.warning(
             "shutdown took longer than %.1fs after the client left: exiting now", self.grace
         )
-        flush_logs(self.grace / 4)
-        with suppress(Exception):
-            sys.stderr.flush()
+        # stderr left unread: its flush would wait for ever on the log thread's write
+        if flush_logs(self.grace / 4):
+            with suppress(Exception):
+                sys.stderr.flush()
         os._exit(0)
 
 

@@ -335,10 +335,11 @@ def candidate_features(
     evidence = (file_bm25 > 0) | (path > 0) | (defines > 0) | (similar > 0)
     chosen = np.zeros(n_files, dtype=bool)
     named_paths = named_files(snap, query)
-    chosen[list(named_paths)] = True
     if allowed is not None:
         evidence &= allowed
-        chosen &= allowed
+        # outside `path_glob`: not named here
+        named_paths = {f: line for f, line in named_paths.items() if allowed[f]}
+    chosen[list(named_paths)] = True
     pool = evidence.nonzero()[0]
     for signal in (file_bm25, chunk_best, path, defines, similar):
         values = signal[pool]
@@ -446,18 +447,39 @@ def named_files(snap: Snapshot, query: Query) -> dict[int, int | None]:
     """The files `query` names by path or file name (`src/click/termui.py`, `termui.py`, an
     absolute path into the workspace; case aside, as agents write them), each with the line
     it points at, if any."""
-    found: dict[int, int | None] = {}
+    names: dict[str, dict[str, dict[int, int]]] = {}  # stem -> name -> file -> matched
+    lines: dict[str, int | None] = {}  # name -> the line it points at
     for written, line in query.files:
         name = written.removeprefix("./").lower()
-        matches: dict[int, int] = {}  # file -> how much of its path the name matched
-        for i in snap.stems.get(file_stem(name), ()):
+        names.setdefault(file_stem(name), {})[name] = {}
+        lines.setdefault(name, line)
+    # Each path of a stem is read once, whatever the number of names: a query naming 200
+    # files in a workspace of 6,000 `index.ts` compared each with each (1.3 s a search)
+    for stem, matches in names.items():
+        depths = {name.count("/") for name in matches}
+        # a name ending with a path: `/home/me/ws/lib/router.py`, `a/vitest.config.ts`
+        within: dict[str, list[str]] = {}
+        for name in matches:
+            for at in _slashes(name):
+                within.setdefault(name[at + 1 :], []).append(name)
+        for i in snap.stems.get(stem, np.zeros(0, dtype=np.int64)).tolist():
             path = snap.paths[i].lower()
-            if path == name or path.endswith("/" + name) or name.endswith("/" + path):
-                matches[int(i)] = min(len(path), len(name))
-        # `a/vitest.config.ts` names that file, not the workspace's own `vitest.config.ts`,
-        # whose path the name also ends with (as an absolute path ends with the file's)
-        most = max(matches.values(), default=0)
-        found.update((i, line) for i, matched in matches.items() if matched == most)
+            for depth in depths:  # the path is the name or ends with "/" + it
+                tail = "/".join(path.rsplit("/", depth + 1)[-depth - 1 :])
+                if tail in matches:
+                    matches[tail][i] = len(tail)
+            if path in within:
+                for name in within[path]:
+                    matches[name][i] = len(path)
+    found: dict[int, int | None] = {}
+    for matches in names.values():
+        for name, matched in matches.items():
+            # `a/vitest.config.ts` names that file, not the workspace's own `vitest.config.ts`,
+            # whose path the name also ends with (as an absolute path ends with the file's)
+            most = max(matched.values(), default=0)
+            for i, length in matched.items():
+                if length == most:
+                    found.setdefault(i, lines[name])
     return found
 
 
@@ -474,6 +496,10 @@ def _shown_from(snap: Snapshot, named: dict[int, int | None]) -> ChunkScores:
             chunks.append(lo + max(at, 0))
     held = np.array(sorted(chunks), dtype=np.intp)
     return ChunkScores(held, np.ones(len(held)))
+
+
+def _slashes(text: str) -> list[int]:
+    return [at for at, char in enumerate(text) if char == "/"]
 
 
 @lru_cache(maxsize=65536)

@@ -40,12 +40,12 @@ LOOKUP_PHRASING = frozenset(
     """where is are the a an def fn func defined definition declared declaration class
 function method struct interface trait enum impl""".split()
 )
-#: A file named in a query: a path (`src/click/termui.py`, `./lib/x.js`) or a file name with
-#: an extension (`termui.py`, `Cargo.toml`); a `:line` or `:start-end` after it is the line
-#: it points at.
+#: A file named in a query: a path (`src/click/termui.py`, `./lib/x.js`), a file name with
+#: an extension (`termui.py`, `Cargo.toml`, `.eslintrc.json`) or a dotfile (`.gitignore`); a
+#: `:line` or `:start-end` after it is the line it points at.
 _FILE_NAMED = re.compile(
-    r"(?<![\w./-])((?:\.{0,2}/)?(?:[\w.-]+/)*[\w-][\w.-]*\.[A-Za-z][\w]{0,9}|(?:[\w.-]+/)+[\w.-]+)"
-    r"(?::(\d{1,9})(?:-\d+)?)?(?![\w/-])"
+    r"(?<![\w./-])((?:\.{0,2}/)?(?:[\w.-]+/)*(?:\.?[\w-][\w.-]*\.[A-Za-z][\w]{0,9}|\.[A-Za-z][\w-]*)"
+    r"|(?:[\w.-]+/)+[\w.-]+)(?::(\d{1,9})(?:-\d+)?)?(?![\w/-])"
 )
 
 
@@ -56,8 +56,6 @@ class NamedFile(NamedTuple):
     line: int | None
 
 
-#: A query of more content words than this is no list of file names (`Query.only_files`).
-MAX_FILES_WORDS = 12
 _TEST_QUERY = re.compile(
     r"\b(?:tests?|testing|tested|flaky|fixtures?|coverage|asserts?|assertions?|specs?|"
     r"regression|unit|e2e)\b",
@@ -164,8 +162,7 @@ def parse_query(text: str) -> Query:
         # are what to show, and `defines_named` weighs them
         identifiers += [w for w in named if len(w) > 2]
         identifiers += [f"{a}_{b}" for a, b in zip(content, content[1:], strict=False)]
-    # a request of more words than a list of files would hold names none that matters
-    files = _files_named(text) if lookup or len(named) <= MAX_FILES_WORDS else ()
+    files = _files_named(text)
     only_files = bool(files) and _all_in(
         [w for w in named if not w.isdigit()], (f.name for f in files)
     )
