@@ -176,7 +176,14 @@ class OllamaBackend(ClosingBackend):
         if self.num_ctx is not None:
             options["num_ctx"] = self.num_ctx
         model = request.model or self._model
-        body: dict[str, Any] = {"model": model, "messages": messages, "stream": True}
+        # Ollama cuts a prompt longer than num_ctx silently by default: the model would answer
+        # what it never fully saw. Refused instead (a 400 from v0.12.4), the router escalates.
+        body: dict[str, Any] = {
+            "model": model,
+            "messages": messages,
+            "stream": True,
+            "truncate": False,
+        }
         if request.json_schema is not None:
             body["format"] = request.json_schema
         if options:
