@@ -64,7 +64,9 @@ def _ollama_body(chat: Chat, model: str) -> dict[str, Any]:
         options["temperature"] = chat.temperature
     if chat.stop:
         options["stop"] = chat.stop
-    body: dict[str, Any] = {"model": model, "messages": messages, "stream": True}
+    # Ollama cuts a prompt longer than num_ctx silently by default; refused instead (a 400
+    # before the first byte from v0.12.4), the request escalates to the paid tier.
+    body: dict[str, Any] = {"model": model, "messages": messages, "stream": True, "truncate": False}
     if options:
         body["options"] = options
     if chat.tools:
