@@ -65,3 +65,40 @@ def test_llama_cpps_context_error_escalates_too(
     row = proxy.call(_last_row)
     assert [a["outcome"] for a in row["attempts"]] == ["error", "ok"]
     assert "exceeds the available context size" in row["attempts"][0]["error"]
+
+
+def test_an_older_ollama_that_cut_the_prompt_escalates_a_whole_answer(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_ollama: FakeOllama,
+    fake_anthropic: FakeAnthropic,
+) -> None:
+    # Before v0.12.4 Ollama ignores `truncate` and cuts the prompt silently; the answer's
+    # prompt_eval_count shows it read under half of it. Not streamed: nothing has reached
+    # the client yet, so the proxy escalates.
+    fake_ollama.version, fake_ollama.default_num_ctx = "0.12.3", 2
+    proxy = start_proxy(proxy_env)
+    with httpx.Client(base_url=proxy.url, timeout=20) as http:
+        response = http.post("/v1/messages", json=_messages(text=SIMPLE), headers=ANTHROPIC_HEADERS)
+    assert response.json()["content"][0]["text"].startswith("claude answer")
+    row = proxy.call(_last_row)
+    assert row["attempts"][0]["error"].startswith("the local model read 2 of about")
+    assert row["attempts"][0]["error_type"] == "BackendContextExceeded"
+
+
+def test_an_older_ollama_that_cut_the_prompt_of_a_stream_is_noted_in_the_trace(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_ollama: FakeOllama,
+) -> None:
+    # Streamed, the answer has reached the client before the count comes: too late to
+    # escalate, the trace says the model answered a prompt it did not read whole.
+    fake_ollama.version, fake_ollama.default_num_ctx = "0.12.3", 2
+    proxy = start_proxy(proxy_env)
+    with httpx.Client(base_url=proxy.url, timeout=20) as http:
+        http.post(
+            "/v1/messages", json=_messages(text=SIMPLE, stream=True), headers=ANTHROPIC_HEADERS
+        )
+    row = proxy.call(_last_row)
+    assert row["answered_tier"] == "local"
+    assert any(n.startswith("the local model read 2 of about") for n in row["notes"])

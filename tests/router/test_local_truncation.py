@@ -88,3 +88,29 @@ async def test_the_router_escalates_an_over_long_local_prompt_to_the_paid_tier(
     local = result.attempts[0]
     assert (local.tier, local.outcome) == (Tier.LOCAL, "error")
     assert local.error_type == "BackendContextExceeded"
+
+
+async def test_an_older_ollama_that_cut_the_prompt_is_told_by_prompt_eval_count() -> None:
+    # Before v0.12.4 `truncate` is ignored and the prompt is cut silently; the final line's
+    # prompt_eval_count (the tokens the model read) shows it was far short of the prompt.
+    with FakeOllama(default_num_ctx=64, version="0.12.3") as fake:
+        backend = OllamaBackend("llama3.2", base_url=fake.url, timeout=5)
+        try:
+            with pytest.raises(BackendContextExceeded) as failed:
+                await backend.generate(GenerateRequest(LONG))
+        finally:
+            await backend.aclose()
+    assert "read 64 of about" in str(failed.value) and "num_ctx" in str(failed.value)
+
+
+async def test_a_prompt_counted_a_little_differently_by_the_model_is_not_taken_for_a_cut() -> None:
+    # The model's tokenizer and chat template count differently from OCP's estimate: only a
+    # prompt read at under half its estimate is taken for a cut one.
+    with FakeOllama(reply="fine", version="0.12.3") as fake:
+        fake.default_num_ctx = 4096
+        backend = OllamaBackend("llama3.2", base_url=fake.url, timeout=5)
+        try:
+            response = await backend.generate(GenerateRequest(LONG, system="Be brief."))
+        finally:
+            await backend.aclose()
+    assert response.text == "fine"

@@ -55,7 +55,7 @@ from ocp_server.proxy import anthropic, openai
 from ocp_server.proxy.body import BodyError, parse_body
 from ocp_server.proxy.boundary import redact_body
 from ocp_server.proxy.chat import BadRequest, Event, Usage
-from ocp_server.proxy.local import LocalFailed, LocalTarget, stream_local
+from ocp_server.proxy.local import LocalFailed, LocalTarget, stream_local, unread_prompt
 from ocp_server.proxy.origin import LoopbackOnly, is_loopback
 from ocp_server.proxy.recorder import Attempted, ProxyRecord, Recorder
 from ocp_server.proxy.settings import Ceiling, ProxySettings
@@ -474,7 +474,7 @@ class Proxy:
         t0 = time.perf_counter()
         target = self.local
 
-        def failed(outcome: str, error: str) -> None:
+        def failed(outcome: str, error: str, kind: str = "BackendUnavailable") -> None:
             ms = round((time.perf_counter() - t0) * 1000, 3)
             record.attempts.append(
                 Attempted(
@@ -484,7 +484,7 @@ class Proxy:
                     outcome,
                     ms,
                     error[:300],
-                    "BackendUnavailable" if outcome == "error" else None,
+                    kind if outcome == "error" else None,
                 )
             )
             logger.warning(
@@ -531,6 +531,8 @@ class Proxy:
             if done is not None:
                 record.input_tokens = done.usage.input_tokens
                 record.output_tokens = done.usage.output_tokens
+                if cut := unread_prompt(chat, done):  # streamed: too late to escalate
+                    record.notes.append(cut)
             record.cost_usd = 0.0
             if price is not None:
                 record.counterfactual_usd = price.cost(record.input_tokens, record.output_tokens)
@@ -552,6 +554,10 @@ class Proxy:
             except ClientGone:
                 return left()
             done = collected[-1]
+            if cut := unread_prompt(chat, done):  # nothing sent yet: escalate
+                record.answered_tier = None
+                failed("error", cut, "BackendContextExceeded")
+                return None
             record.status = 200
             settle(done, True)
             return JSONResponse(d.module.render_json(collected, target.model, message_id))
