@@ -17,6 +17,9 @@ from tests.proxy.test_proxy_faults import ANTHROPIC_HEADERS, _last_row, _message
 from tests.proxy.test_proxy_sdks import SIMPLE
 from tests.router.test_context_errors import LLAMA_CPP_CONTEXT
 
+# A simple request with a pasted list: about 200 tokens by OCP's estimate, local by the classifier.
+LISTED = SIMPLE + " and of these: " + ", ".join(f"{n} + {n}" for n in range(40))
+
 
 def test_a_request_over_the_local_context_escalates_instead_of_being_cut(
     start_proxy: Callable[..., RunningProxy],
@@ -76,13 +79,13 @@ def test_an_older_ollama_that_cut_the_prompt_escalates_a_whole_answer(
     # Before v0.12.4 Ollama ignores `truncate` and cuts the prompt silently; the answer's
     # prompt_eval_count shows it read under half of it. Not streamed: nothing has reached
     # the client yet, so the proxy escalates.
-    fake_ollama.version, fake_ollama.default_num_ctx = "0.12.3", 2
+    fake_ollama.version, fake_ollama.default_num_ctx = "0.12.3", 20
     proxy = start_proxy(proxy_env)
     with httpx.Client(base_url=proxy.url, timeout=20) as http:
-        response = http.post("/v1/messages", json=_messages(text=SIMPLE), headers=ANTHROPIC_HEADERS)
+        response = http.post("/v1/messages", json=_messages(text=LISTED), headers=ANTHROPIC_HEADERS)
     assert response.json()["content"][0]["text"].startswith("claude answer")
     row = proxy.call(_last_row)
-    assert row["attempts"][0]["error"].startswith("the local model read 2 of about")
+    assert row["attempts"][0]["error"].startswith("the local model read 20 of about")
     assert row["attempts"][0]["error_type"] == "BackendContextExceeded"
 
 
@@ -93,12 +96,26 @@ def test_an_older_ollama_that_cut_the_prompt_of_a_stream_is_noted_in_the_trace(
 ) -> None:
     # Streamed, the answer has reached the client before the count comes: too late to
     # escalate, the trace says the model answered a prompt it did not read whole.
-    fake_ollama.version, fake_ollama.default_num_ctx = "0.12.3", 2
+    fake_ollama.version, fake_ollama.default_num_ctx = "0.12.3", 20
     proxy = start_proxy(proxy_env)
     with httpx.Client(base_url=proxy.url, timeout=20) as http:
         http.post(
-            "/v1/messages", json=_messages(text=SIMPLE, stream=True), headers=ANTHROPIC_HEADERS
+            "/v1/messages", json=_messages(text=LISTED, stream=True), headers=ANTHROPIC_HEADERS
         )
     row = proxy.call(_last_row)
     assert row["answered_tier"] == "local"
-    assert any(n.startswith("the local model read 2 of about") for n in row["notes"])
+    assert any(n.startswith("the local model read 20 of about") for n in row["notes"])
+
+
+def test_a_short_prompt_counted_a_little_low_is_not_taken_for_a_cut(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_ollama: FakeOllama,
+) -> None:
+    # The model counts "what is 2 + 2?" as 3 tokens, OCP about 7: under half, but a few
+    # tokens either way are the tokenizers differing, not a cut.
+    fake_ollama.version, fake_ollama.default_num_ctx = "0.12.3", 3
+    proxy = start_proxy(proxy_env)
+    with httpx.Client(base_url=proxy.url, timeout=20) as http:
+        response = http.post("/v1/messages", json=_messages(text=SIMPLE), headers=ANTHROPIC_HEADERS)
+    assert response.json()["content"][0]["text"].startswith("local answer")

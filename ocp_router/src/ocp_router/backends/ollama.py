@@ -10,7 +10,6 @@ from typing import Any
 
 import httpx
 
-from ocp_router._tokens import estimate_tokens
 from ocp_router.backends._http import (
     CONTEXT_HINT,
     malformed,
@@ -32,6 +31,7 @@ from ocp_router.errors import (
     BackendTimeout,
     BackendUnavailable,
 )
+from ocp_router.tokens import unread_tokens
 
 logger = logging.getLogger(__name__)
 
@@ -229,12 +229,9 @@ class OllamaBackend(ClosingBackend):
     def _check_read_whole(self, request: GenerateRequest, read: int) -> None:
         """An Ollama older than v0.12.4 ignores `truncate: false` and cuts an over-long prompt
         silently; `prompt_eval_count` (the prompt tokens the model read, cached ones included)
-        then falls far short of the prompt. Under half of OCP's estimate is a cut: the model's
-        tokenizer and chat template alone do not count that differently."""
-        sent = estimate_tokens(
-            "".join(m["content"] for m in chat_messages(request, system_inline=True))
-        )
-        if read and read * 2 < sent:
+        then falls far short of the prompt."""
+        prompt = "".join(m["content"] for m in chat_messages(request, system_inline=True))
+        if (sent := unread_tokens(read, prompt)) is not None:
             raise BackendContextExceeded(
                 f"ollama ({self._model}) read {read} of about {sent} prompt tokens: it cut the "
                 "prompt to fit its context (num_ctx) without an error, as Ollama before v0.12.4 "

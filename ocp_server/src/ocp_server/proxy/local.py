@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 import httpx
 
-from ocp_router.tokens import estimate_tokens
+from ocp_router.tokens import unread_tokens
 from ocp_server.proxy.chat import Chat, Event
 from ocp_server.proxy.lines import LineBuffer, LineTooLong
 from ocp_server.proxy.local_events import BadAnswer, ollama_events, openai_events
@@ -45,13 +45,12 @@ class LocalTarget:
 
 
 def unread_prompt(chat: Chat, done: Event) -> str | None:
-    """What is wrong when the local model read under half of the prompt (its `done` usage
+    """What is wrong when the local model read far less than the prompt (its `done` usage
     against OCP's estimate): the server cut it to fit its context without an error, as Ollama
-    before v0.12.4 does whatever `truncate` says. None when it read it whole: the model's
-    tokenizer and chat template alone do not count that differently."""
+    before v0.12.4 does whatever `truncate` says. None when it read it whole."""
     read = done.usage.input_tokens
-    sent = estimate_tokens("".join(m.content for m in chat.messages))
-    if not read or read * 2 >= sent:
+    sent = unread_tokens(read, "".join(m.content for m in chat.messages))
+    if sent is None:
         return None
     return (
         f"the local model read {read} of about {sent} prompt tokens: the server cut the "
