@@ -88,8 +88,11 @@ class FakeOllama(FakeServer):
     ``capabilities``: a list applied to every model, or ``{model: [caps]}``; by default a model
     whose name contains ``embed`` has ``["embedding"]`` and others ``["completion", "tools"]``.
     ``context_length``: the model's trained context (``/api/show`` ``<arch>.context_length``).
-    ``default_num_ctx``: the context used when ``options.num_ctx`` is absent; longer prompts
-    are silently truncated (visible as a smaller ``prompt_eval_count``), as Ollama does.
+    ``default_num_ctx``: the context used when ``options.num_ctx`` is absent. A longer prompt
+    is silently truncated (visible as a smaller ``prompt_eval_count``), as Ollama does, unless
+    the request says ``"truncate": false`` (chat and generate, v0.12.4+; older servers ignore
+    the field): then it is a 400 "the input length exceeds the context length", the runner's
+    ``errorInputTooLong`` (runner/ollamarunner/runner.go).
     """
 
     def __init__(
@@ -303,6 +306,18 @@ class FakeOllama(FakeServer):
             return self._err(400, f'"{model}" does not support thinking')
         return None
 
+    def _too_long(
+        self, messages: list[dict[str, Any]], body: dict[str, Any], opts: dict[str, Any]
+    ) -> Response | None:
+        """The 400 a server that knows ``truncate`` gives an over-long prompt with it false."""
+        knows_truncate = _version_tuple(self.version) >= (0, 12, 4)
+        if not knows_truncate or body.get("truncate", True) is not False:
+            return None
+        num_ctx = int(opts.get("num_ctx") or self.default_num_ctx)
+        if _prompt_tokens(messages) <= num_ctx:
+            return None
+        return self._err(400, "the input length exceeds the context length")
+
     # -- the "model" -----------------------------------------------------------------------------
 
     def _produce(
@@ -337,7 +352,7 @@ class FakeOllama(FakeServer):
             {"function": {"index": i, "name": tc["name"], "arguments": tc.get("arguments", {})}}
             for i, tc in enumerate(out.get("tool_calls") or [])
         ]
-        prompt_tokens = sum(count_tokens(str(m.get("content") or "")) for m in messages)
+        prompt_tokens = _prompt_tokens(messages)
         num_ctx = opts.get("num_ctx") or self.default_num_ctx
         prompt_tokens = min(prompt_tokens, int(num_ctx))  # silent truncation at num_ctx
         eval_tokens = count_tokens(content) + count_tokens(thinking or "")
@@ -418,6 +433,8 @@ class FakeOllama(FakeServer):
             return self._err(400, f"{full} does not support tools")
         if not messages:
             return self._load_only(model, body, "message")
+        if (too_long := self._too_long(messages, body, opts)) is not None:
+            return too_long
 
         out = self._produce(model, messages, body, opts)
         if body.get("stream", True) is False:
@@ -511,6 +528,8 @@ class FakeOllama(FakeServer):
         if body.get("system"):
             messages.append({"role": "system", "content": str(body["system"])})
         messages.append({"role": "user", "content": prompt})
+        if (too_long := self._too_long(messages, body, opts)) is not None:
+            return too_long
         out = self._produce(model, messages, body, opts)
         context = list(range(1, out["metrics"].get("prompt_eval_count", 0) + 1))
         if body.get("stream", True) is False:
@@ -632,6 +651,15 @@ class FakeOllama(FakeServer):
             return self._err(400, "invalid input type")
         vec = embedding(prompt, self.embedding_dim) if prompt else []
         return json_response(200, {"embedding": vec}, content_type=_JSON)
+
+
+def _prompt_tokens(messages: list[dict[str, Any]]) -> int:
+    return sum(count_tokens(str(m.get("content") or "")) for m in messages)
+
+
+def _version_tuple(text: str) -> tuple[int, ...]:
+    """``"0.12.4"`` -> ``(0, 12, 4)``; a pre-release suffix (``-rc2``) is ignored."""
+    return tuple(int(part) for part in re.findall(r"\d+", text.split("-", 1)[0])[:3])
 
 
 def _renormalize(v: list[float]) -> list[float]:

@@ -106,6 +106,7 @@ def test_an_anthropic_conversation_with_tools_and_images_translates_for_ollama()
     assert sent == {
         "model": "llama3.2",
         "stream": True,
+        "truncate": False,  # an over-long prompt refused, not cut silently
         "options": {"num_predict": 64, "stop": ["END"]},
         "tools": [
             {

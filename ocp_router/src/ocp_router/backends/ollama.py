@@ -10,7 +10,13 @@ from typing import Any
 
 import httpx
 
-from ocp_router.backends._http import malformed, shown_url, status_error, transport_error
+from ocp_router.backends._http import (
+    CONTEXT_HINT,
+    malformed,
+    shown_url,
+    status_error,
+    transport_error,
+)
 from ocp_router.backends.base import (
     ClosingBackend,
     GenerateRequest,
@@ -19,11 +25,13 @@ from ocp_router.backends.base import (
 )
 from ocp_router.backends.probe import ModelProbe
 from ocp_router.errors import (
+    BackendContextExceeded,
     BackendError,
     BackendResponseError,
     BackendTimeout,
     BackendUnavailable,
 )
+from ocp_router.tokens import unread_tokens
 
 logger = logging.getLogger(__name__)
 
@@ -176,7 +184,14 @@ class OllamaBackend(ClosingBackend):
         if self.num_ctx is not None:
             options["num_ctx"] = self.num_ctx
         model = request.model or self._model
-        body: dict[str, Any] = {"model": model, "messages": messages, "stream": True}
+        # Ollama cuts a prompt longer than num_ctx silently by default: the model would answer
+        # what it never fully saw. Refused instead (a 400 from v0.12.4), the router escalates.
+        body: dict[str, Any] = {
+            "model": model,
+            "messages": messages,
+            "stream": True,
+            "truncate": False,
+        }
         if request.json_schema is not None:
             body["format"] = request.json_schema
         if options:
@@ -200,14 +215,30 @@ class OllamaBackend(ClosingBackend):
             raise transport_error(
                 exc, backend=self.name, url=self.base_url, hint=self._start_hint
             ) from exc
+        read = int(final.get("prompt_eval_count", 0))
+        self._check_read_whole(request, read)
         return GenerateResponse(
             text=text,
             model=str(final.get("model") or request.model or self._model),
-            prompt_tokens=int(final.get("prompt_eval_count", 0)),
+            prompt_tokens=read,
             completion_tokens=int(final.get("eval_count", 0)),
             duration_ms=round((time.perf_counter() - started) * 1000, 3),
             stop_reason=final.get("done_reason"),
         )
+
+    def _check_read_whole(self, request: GenerateRequest, read: int) -> None:
+        """An Ollama older than v0.12.4 ignores `truncate: false` and cuts an over-long prompt
+        silently; `prompt_eval_count` (the prompt tokens the model read, cached ones included)
+        then falls far short of the prompt."""
+        prompt = "".join(m["content"] for m in chat_messages(request, system_inline=True))
+        if (sent := unread_tokens(read, prompt)) is not None:
+            raise BackendContextExceeded(
+                f"ollama ({self._model}) read {read} of about {sent} prompt tokens: it cut the "
+                "prompt to fit its context (num_ctx) without an error, as Ollama before v0.12.4 "
+                "does; start Ollama with a larger OLLAMA_CONTEXT_LENGTH or update it."
+                + CONTEXT_HINT,
+                backend=self.name,
+            )
 
     async def _stream(self, request: GenerateRequest) -> tuple[dict[str, Any], str]:
         parts: list[str] = []

@@ -55,7 +55,7 @@ from ocp_server.proxy import anthropic, openai
 from ocp_server.proxy.body import BodyError, parse_body
 from ocp_server.proxy.boundary import redact_body
 from ocp_server.proxy.chat import BadRequest, Event, Usage
-from ocp_server.proxy.local import LocalFailed, LocalTarget, stream_local
+from ocp_server.proxy.local import LocalFailed, LocalTarget, stream_local, unread_prompt
 from ocp_server.proxy.origin import LoopbackOnly, is_loopback
 from ocp_server.proxy.recorder import Attempted, ProxyRecord, Recorder
 from ocp_server.proxy.settings import Ceiling, ProxySettings
@@ -474,7 +474,7 @@ class Proxy:
         t0 = time.perf_counter()
         target = self.local
 
-        def failed(outcome: str, error: str) -> None:
+        def failed(outcome: str, error: str, kind: str = "BackendUnavailable") -> None:
             ms = round((time.perf_counter() - t0) * 1000, 3)
             record.attempts.append(
                 Attempted(
@@ -484,7 +484,7 @@ class Proxy:
                     outcome,
                     ms,
                     error[:300],
-                    "BackendUnavailable" if outcome == "error" else None,
+                    kind if outcome == "error" else None,
                 )
             )
             logger.warning(
@@ -531,6 +531,8 @@ class Proxy:
             if done is not None:
                 record.input_tokens = done.usage.input_tokens
                 record.output_tokens = done.usage.output_tokens
+                if cut := unread_prompt(chat, done):  # streamed: too late to escalate
+                    record.notes.append(cut)
             record.cost_usd = 0.0
             if price is not None:
                 record.counterfactual_usd = price.cost(record.input_tokens, record.output_tokens)
@@ -552,6 +554,10 @@ class Proxy:
             except ClientGone:
                 return left()
             done = collected[-1]
+            if cut := unread_prompt(chat, done):  # nothing sent yet: escalate
+                record.answered_tier = None
+                failed("error", cut, "BackendContextExceeded")
+                return None
             record.status = 200
             settle(done, True)
             return JSONResponse(d.module.render_json(collected, target.model, message_id))
@@ -620,9 +626,18 @@ class Proxy:
         t0 = time.perf_counter()
         outcome = Outcome()
 
-        async def settle() -> None:
+        async def settle(cut_short: bool = False) -> None:
+            """`cut_short`: the upstream had the request and was working on it (billed)."""
             ok = outcome.status == 200 and outcome.error is None
             ms = round((time.perf_counter() - t0) * 1000, 3)
+            record.status, record.error = outcome.status, outcome.error
+            if ok or outcome.usage.output_tokens:
+                record.answered_tier = tier.value if ok else None
+                await self._account(record, tier, model, outcome.usage)
+                if not ok:
+                    record.failed_cost_usd = record.cost_usd or 0.0
+            elif cut_short or outcome.status == 200:
+                await self._bill_cut(record, model, body)
             record.attempts.append(
                 Attempted(
                     tier.value,
@@ -632,12 +647,10 @@ class Proxy:
                     ms,
                     outcome.error,
                     None if ok else f"HTTP {outcome.status}",
+                    record.cost_usd,
+                    record.cost_estimated,
                 )
             )
-            record.status, record.error = outcome.status, outcome.error
-            if ok or outcome.usage.output_tokens:
-                record.answered_tier = tier.value if ok else None
-                await self._account(record, tier, model, outcome.usage)
             finish()
 
         opening = open_upstream(self.client, url, headers, body, self.settings.upstream_timeout)
@@ -645,7 +658,8 @@ class Proxy:
             response = await _unless_client_leaves(request, opening)
         except UpstreamUnreachable as exc:
             outcome.status, outcome.error = 502, f"the {d.name} upstream did not answer: {exc}"
-            await settle()
+            # Timed out waiting for the answer: the request was read and worked on.
+            await settle(isinstance(exc.__cause__, httpx.ReadTimeout))
             return _error(d, 502, outcome.error)
         except ClientGone:
             return await self._client_gone(d, outcome, settle)
@@ -697,12 +711,25 @@ class Proxy:
 
     @staticmethod
     async def _client_gone(
-        d: Dialect, outcome: Outcome, settle: Callable[[], Awaitable[None]]
+        d: Dialect, outcome: Outcome, settle: Callable[[bool], Awaitable[None]]
     ) -> Response:
-        """The paid request was cancelled: the trace says why; the answer reaches nobody."""
+        """The paid request was cancelled: the trace says why; the answer reaches nobody.
+        Unless the upstream had already refused it, it was read and is billed."""
+        working = outcome.status in (0, 200)  # 0: no status yet, the upstream is on it
         outcome.status, outcome.error = 499, "the client went away before the answer"
-        await settle()
+        await settle(working)
         return _error(d, 499, outcome.error)
+
+    async def _bill_cut(self, record: ProxyRecord, model: str, body: dict[str, Any]) -> None:
+        """A paid relay cut short before any usage came: the provider bills the input it read,
+        estimated as the router estimates a cut-short call (the output sent is not known)."""
+        price = self.router.price(model)
+        text = json.dumps([body.get("system"), body.get("messages"), body.get("tools")])
+        cost = price.cost(estimate_tokens(text), 0) if price else None
+        record.cost_usd, record.cost_estimated = cost, True
+        record.failed_cost_usd = cost or 0.0
+        if cost:
+            await self.router.ledger.add(cost)
 
     async def _account(self, record: ProxyRecord, tier: Tier, model: str, usage: Usage) -> None:
         record.input_tokens, record.output_tokens = usage.input_tokens, usage.output_tokens

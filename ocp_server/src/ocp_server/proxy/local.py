@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 import httpx
 
+from ocp_router.tokens import unread_tokens
 from ocp_server.proxy.chat import Chat, Event
 from ocp_server.proxy.lines import LineBuffer, LineTooLong
 from ocp_server.proxy.local_events import BadAnswer, ollama_events, openai_events
@@ -43,6 +44,20 @@ class LocalTarget:
     timeout: float
 
 
+def unread_prompt(chat: Chat, done: Event) -> str | None:
+    """What is wrong when the local model read far less than the prompt (its `done` usage
+    against OCP's estimate): the server cut it to fit its context without an error, as Ollama
+    before v0.12.4 does whatever `truncate` says. None when it read it whole."""
+    read = done.usage.input_tokens
+    sent = unread_tokens(read, "".join(m.content for m in chat.messages))
+    if sent is None:
+        return None
+    return (
+        f"the local model read {read} of about {sent} prompt tokens: the server cut the "
+        "prompt to fit its context without an error (Ollama before v0.12.4 does)"
+    )
+
+
 def _ollama_body(chat: Chat, model: str) -> dict[str, Any]:
     names = {c.id: c.name for m in chat.messages for c in m.tool_calls}
     messages = []
@@ -64,7 +79,9 @@ def _ollama_body(chat: Chat, model: str) -> dict[str, Any]:
         options["temperature"] = chat.temperature
     if chat.stop:
         options["stop"] = chat.stop
-    body: dict[str, Any] = {"model": model, "messages": messages, "stream": True}
+    # Ollama cuts a prompt longer than num_ctx silently by default; refused instead (a 400
+    # before the first byte from v0.12.4), the request escalates to the paid tier.
+    body: dict[str, Any] = {"model": model, "messages": messages, "stream": True, "truncate": False}
     if options:
         body["options"] = options
     if chat.tools:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from ocp_router.redact import redact
+from ocp_server.ledger import WorkspaceLedger
 from ocp_server.savings import LATENCY_EDGES_MS
 from ocp_server.trace_store import AttemptRecord, TraceRecord, TraceStore
 
@@ -33,6 +34,8 @@ class Attempted:
     duration_ms: float
     error: str | None = None
     error_type: str | None = None
+    cost_usd: float | None = 0.0  # what the provider bills for it (None: no known price)
+    cost_estimated: bool = False  # cut short before usage came: an estimate of the input
 
 
 @dataclass(slots=True)
@@ -59,7 +62,9 @@ class ProxyRecord:
     input_tokens: int = 0
     output_tokens: int = 0
     cache_read_tokens: int = 0
-    cost_usd: float | None = None
+    cost_usd: float | None = None  # all the request was billed, failed_cost_usd included
+    failed_cost_usd: float = 0.0  # of it, a paid relay that produced no answer
+    cost_estimated: bool = False  # the relay was cut short before usage came: an estimate
     counterfactual_usd: float | None = None
     latency_ms: float = 0.0
     first_byte_ms: float | None = None
@@ -106,8 +111,10 @@ class Recorder:
         recent: int = 500,
         trace_content: bool = False,
         counterfactual_model: str | None = None,
+        ledger: WorkspaceLedger | None = None,
     ) -> None:
         self.memory = memory
+        self.ledger = ledger  # told when a cost is stored, so the daily budget counts it once
         self.workspace = workspace
         self.rows: deque[ProxyRecord] = deque(maxlen=recent)
         self.trace_content = trace_content
@@ -182,6 +189,8 @@ class Recorder:
                 completion_tokens=r.output_tokens,
                 duration_ms=r.latency_ms,
                 cost_usd=r.cost_usd,
+                failed_cost_usd=r.failed_cost_usd,
+                cost_estimated=r.cost_estimated,
                 counterfactual_usd=r.counterfactual_usd,
                 trace_json=json.dumps(detail),
                 tier=r.tier or None,
@@ -200,6 +209,8 @@ class Recorder:
                 ),
             ),
         )
+        if self.ledger is not None and r.cost_usd:  # now in the store's spend
+            self.ledger.recorded(r.cost_usd)
 
     # ---- the dashboard's numbers ---------------------------------------------------------------
     def summary(self, sticky: dict[str, str], now: float | None = None) -> dict[str, Any]:

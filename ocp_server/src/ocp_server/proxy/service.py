@@ -69,6 +69,7 @@ async def open_proxy(
             recent=settings.recent,
             trace_content=settings.trace_content,
             counterfactual_model=router.counterfactual_model,
+            ledger=state.ledger,
         )
         recorder.start()
         yield Proxy(settings, router, router_settings, recorder, client)

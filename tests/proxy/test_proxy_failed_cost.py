@@ -1,0 +1,122 @@
+"""What a paid relay that produced no answer cost, as the router path counts it (m018): the
+usage the upstream reported before it failed is `failed_cost_usd`, not an answer's cost; a
+relay cut short before any usage came (the client left while the upstream worked) is billed
+an estimate of the input it read, marked `cost_estimated`, and charged to the ledger; an
+upstream that refused the request (an error status) billed nothing. The daily budget counts
+each once: a trace written to the store is no longer counted as this process's unstored spend."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from ocp_server.proxy import Proxy
+from tests.fakes.anthropic import FakeAnthropic
+from tests.proxy.conftest import RunningProxy
+from tests.proxy.test_proxy_clients_that_leave import (
+    SSE,
+    _leave_after,
+    _leave_waiting,
+    _only_row,
+)
+from tests.proxy.test_proxy_faults import ANTHROPIC_HEADERS, _messages
+
+COLUMNS = "cost_usd, failed_cost_usd, cost_estimated, answered_tier"
+
+
+def _trace(proxy: RunningProxy, db: Path) -> dict[str, Any]:
+    proxy.stop()  # writes what is queued
+    with sqlite3.connect(db) as conn:
+        conn.row_factory = sqlite3.Row
+        rows = conn.execute(f"SELECT {COLUMNS} FROM traces").fetchall()
+    assert len(rows) == 1
+    return dict(rows[0])
+
+
+async def _spent(proxy: Proxy) -> float:
+    return await proxy.router.ledger.spent_today()
+
+
+def test_usage_reported_before_an_upstream_error_is_a_failed_cost(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_anthropic: FakeAnthropic,
+    tmp_path: Path,
+) -> None:
+    fake_anthropic.fail_mid_stream("Overloaded", after=2)  # after message_start's usage
+    proxy = start_proxy(proxy_env)
+    with httpx.Client(base_url=proxy.url, timeout=20) as http:
+        http.post("/v1/messages", json=_messages(stream=True), headers=ANTHROPIC_HEADERS)
+    trace = _trace(proxy, tmp_path / "ocp.db")
+    assert trace["cost_usd"] > 0 and trace["failed_cost_usd"] == trace["cost_usd"]
+    assert trace["cost_estimated"] == 0 and trace["answered_tier"] is None
+
+
+def test_a_client_leaving_a_paid_stream_before_usage_is_billed_an_estimate(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_anthropic: FakeAnthropic,
+    tmp_path: Path,
+) -> None:
+    fake_anthropic.hold_next([], SSE, path="/v1/messages")  # headers, then nothing
+    proxy = start_proxy(proxy_env)
+    _leave_after(proxy, _messages(stream=True), b"")
+    row = _only_row(proxy)  # settled
+    spent = proxy.call(_spent)
+    trace = _trace(proxy, tmp_path / "ocp.db")
+    assert trace["cost_usd"] > 0 and trace["failed_cost_usd"] == trace["cost_usd"]
+    assert trace["cost_estimated"] == 1
+    assert spent == pytest.approx(row["cost_usd"]) and row["cost_usd"] == trace["cost_usd"]
+    assert row["attempts"][0]["cost_estimated"] is True
+
+
+def test_a_client_leaving_before_the_upstream_answered_is_billed_an_estimate(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_anthropic: FakeAnthropic,
+    tmp_path: Path,
+) -> None:
+    fake_anthropic.delay = 3.0  # the upstream is working on it when the client leaves
+    proxy = start_proxy(proxy_env)
+    _leave_waiting(proxy, _messages())
+    trace = _trace(proxy, tmp_path / "ocp.db")
+    assert trace["cost_usd"] > 0 and trace["failed_cost_usd"] == trace["cost_usd"]
+    assert trace["cost_estimated"] == 1
+
+
+def test_an_upstream_error_status_bills_nothing(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_anthropic: FakeAnthropic,
+    tmp_path: Path,
+) -> None:
+    fake_anthropic.fail_next(500, path="/v1/messages")
+    proxy = start_proxy(proxy_env)
+    with httpx.Client(base_url=proxy.url, timeout=20) as http:
+        http.post("/v1/messages", json=_messages(), headers=ANTHROPIC_HEADERS)
+    trace = _trace(proxy, tmp_path / "ocp.db")
+    assert not trace["cost_usd"] and trace["failed_cost_usd"] == 0
+    assert trace["cost_estimated"] == 0
+
+
+async def _written(proxy: Proxy) -> int:
+    return proxy.recorder.written
+
+
+def test_a_stored_paid_answer_is_counted_once_against_the_daily_budget(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+) -> None:
+    proxy = start_proxy(proxy_env)
+    with httpx.Client(base_url=proxy.url, timeout=20) as http:
+        http.post("/v1/messages", json=_messages(), headers=ANTHROPIC_HEADERS)
+    row = _only_row(proxy)
+    while proxy.call(_written) < 1:  # bounded by the suite's timeout: a write takes ms
+        time.sleep(0.02)
+    assert row["cost_usd"] > 0 and proxy.call(_spent) == pytest.approx(row["cost_usd"])
