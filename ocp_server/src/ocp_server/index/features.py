@@ -431,11 +431,14 @@ def candidate_features(
     inside = seen[cph.docs]
     phrase = doc_sums(where[cph.docs[inside]], None, len(hit)) / max(len(query.pair_keys), 1)
     whole = _whole_message(query, phrase)
-    holds_message = np.zeros(n_files, dtype=bool)
-    holds_message[snap.chunk_file[hit[whole]]] = True
+    holds_message = np.zeros(len(cand), dtype=bool)
+    if whole is not None:
+        held = np.zeros(n_files, dtype=bool)
+        held[snap.chunk_file[hit[whole]]] = True
+        holds_message = held[cand]
     named = _NameEvidence(lk[0], lk[1], cover_w) if lk else None
     choice = _chunk_choice(query, (hit, where, seen), chunk_scores, phrase, whole, named)
-    return cand, x, choice, ch, term_list, holds_message[cand]
+    return cand, x, choice, ch, term_list, holds_message
 
 
 def _changelogs(snap: Snapshot) -> npt.NDArray[np.bool_]:
@@ -498,13 +501,14 @@ class _NameEvidence(NamedTuple):
     share: Floats  # each query term's share of the query's IDF
 
 
-def _whole_message(query: Query, phrase: Floats) -> npt.NDArray[np.bool_]:
+def _whole_message(query: Query, phrase: Floats) -> npt.NDArray[np.bool_] | None:
     """Per hit chunk: whether it holds every phrase (adjacent term pair) of a query that may
     be a message (`Query.message`): "Failed to lookup view" pasted from an error is found
-    whole where the code raises it, and in the tests asserting it."""
+    whole where the code raises it, and in the tests asserting it. None when no chunk does."""
     if not query.message or not query.pair_keys:
-        return np.zeros(len(phrase), dtype=bool)
-    return phrase >= 1.0 - 1e-9
+        return None
+    whole = phrase >= 1.0 - 1e-9
+    return whole if reduce_any(whole) else None
 
 
 def _chunk_choice(
@@ -512,7 +516,7 @@ def _chunk_choice(
     hits: tuple[Ints, npt.NDArray[np.intp], npt.NDArray[np.bool_]],
     bm25: Floats,
     phrase: Floats,
-    whole: npt.NDArray[np.bool_],
+    whole: npt.NDArray[np.bool_] | None,
     lookup: _NameEvidence | None,
 ) -> ChunkScores:
     """A chunk's own score, for choosing what to show of a file: BM25 (`bm25`, of the chunks
@@ -563,10 +567,10 @@ def _chunk_choice(
     return ChunkScores(hit, _lift(score, whole, 0.0))
 
 
-def _lift(score: Floats, whole: npt.NDArray[np.bool_], others: float) -> Floats:
+def _lift(score: Floats, whole: npt.NDArray[np.bool_] | None, others: float) -> Floats:
     """`score` with the chunks `whole` lifted above every other chunk, those scoring up to
     `others` besides."""
-    if not reduce_any(whole):
+    if whole is None:
         return score
     return score + whole * (max(float(reduce_max(score, initial=0.0)), others) + 1.0)
 

@@ -114,7 +114,7 @@ def rank(
         # learned weight of `defines_named` already counts it.
         defines = x[:, FEATURES.index("defines_named")] > 0
         scores = scores + defines * (float(np.ptp(scores)) + 1.0)
-    if len(query.pair_keys) >= MESSAGE_PAIRS and len(cand):
+    if len(query.pair_keys) >= MESSAGE_PAIRS and reduce_any(holds_message):
         # a message pasted whole ("Failed to lookup view") is answered by the code that
         # raises it, before the tests asserting it and a file defining one of its words
         source = holds_message & (snap.file_class[cand] == FileClass.CODE)
