@@ -237,8 +237,9 @@ def candidate_features(
     query: Query,
     allowed: npt.NDArray[np.bool_] | None = None,
     as_of: int | None = None,
-) -> tuple[Ints, Floats, ChunkScores, Hits, tuple[str, ...]]:
-    """(candidate files, their feature matrix, chunk scores, chunk hits, query terms).
+) -> tuple[Ints, Floats, ChunkScores, Hits, tuple[str, ...], npt.NDArray[np.bool_]]:
+    """(candidate files, their feature matrix, chunk scores, chunk hits, query terms, whether
+    each candidate has a chunk holding the whole of a message query: `_whole_message`).
 
     `as_of` (epoch seconds) limits the history evidence to older commits."""
     term_list = tuple(query.counts)
@@ -424,10 +425,21 @@ def candidate_features(
     x[:, _RELATIVE] = relative / np.where(top > 0, top, 1.0)
     if query.only_files and named_paths:
         # "src/app.ts" asks for the file, "src/app.ts:40" for its line 40
-        return cand, x, _shown_from(snap, named_paths), ch, term_list
+        shown = _shown_from(snap, named_paths)
+        return cand, x, shown, ch, term_list, np.zeros(len(cand), dtype=bool)
+    # the share of the query's phrases each hit chunk holds (a chunk holding a pair holds its
+    # terms: one outside `hit` has BM25 0 and stays 0)
+    inside = seen[cph.docs]
+    phrase = doc_sums(where[cph.docs[inside]], None, len(hit)) / max(len(query.pair_keys), 1)
+    whole = _whole_message(query, phrase)
+    holds_message = np.zeros(len(cand), dtype=bool)
+    if whole is not None:
+        held = np.zeros(n_files, dtype=bool)
+        held[snap.chunk_file[hit[whole]]] = True
+        holds_message = held[cand]
     named = _NameEvidence(lk[0], lk[1], cover_w) if lk else None
-    choice = _chunk_choice(query, (hit, where, seen), chunk_scores, cph, named)
-    return cand, x, choice, ch, term_list
+    choice = _chunk_choice(query, (hit, where, seen), chunk_scores, phrase, whole, named)
+    return cand, x, choice, ch, term_list, holds_message
 
 
 def _changelogs(snap: Snapshot) -> npt.NDArray[np.bool_]:
@@ -515,16 +527,29 @@ class _NameEvidence(NamedTuple):
     share: Floats  # each query term's share of the query's IDF
 
 
+def _whole_message(query: Query, phrase: Floats) -> npt.NDArray[np.bool_] | None:
+    """Per hit chunk: whether it holds every phrase (adjacent term pair) of a query that may
+    be a message (`Query.message`): "Failed to lookup view" pasted from an error is found
+    whole where the code raises it, and in the tests asserting it. None when no chunk does."""
+    if not query.message or not query.pair_keys:
+        return None
+    whole = phrase >= 1.0 - 1e-9
+    return whole if reduce_any(whole) else None
+
+
 def _chunk_choice(
     query: Query,
     hits: tuple[Ints, npt.NDArray[np.intp], npt.NDArray[np.bool_]],
     bm25: Floats,
-    pairs: Hits,
+    phrase: Floats,
+    whole: npt.NDArray[np.bool_] | None,
     lookup: _NameEvidence | None,
 ) -> ChunkScores:
     """A chunk's own score, for choosing what to show of a file: BM25 (`bm25`, of the chunks
-    `hit`, as `distinct_docs` gives them) scaled up by the share of the query's phrases (adjacent
-    term pairs, their chunk postings `pairs`) it holds.
+    `hit`, as `distinct_docs` gives them) scaled up by the share of the query's phrases
+    (adjacent term pairs) it holds (`phrase`). A chunk holding the whole of a message
+    (`whole`) comes before any other: it is where the message is written, and a definition
+    named by one of its words ("Command has no name": `Command`) is not.
 
     In a lookup (`lookup`: what it knows of the chunks' names) a chunk gains the top score x
     how much of the query its definitions' names hold: 1 for defining an identifier the query
@@ -534,12 +559,9 @@ def _chunk_choice(
     SetHelpTemplate's name holds all three; their own words then decide (a flat boost for
     named identifiers alone showed HelpTemplate)."""
     hit, where, seen = hits
-    # a chunk holding a pair holds its terms: one outside `hit` has BM25 0 and stays 0
-    inside = seen[pairs.docs]
-    phrase = doc_sums(where[pairs.docs[inside]], None, len(hit)) / max(len(query.pair_keys), 1)
     score = bm25 * (1.0 + CHOICE_PHRASES * phrase)
     if lookup is None:
-        return ChunkScores(hit, score)
+        return ChunkScores(hit, _lift(score, whole, 0.0))
     defined, names, share = lookup
     # a chunk holding a name term holds the term: one outside `hit` has no body score either
     inside = seen[names.docs]
@@ -566,8 +588,17 @@ def _chunk_choice(
         extra = _ascending_distinct(defined.docs[~inside])
         slots = hit.searchsorted(extra)
         alone = boost * (CHOICE_NAMES_ORDER if query.only_names else 1.0)
+        score = _lift(score, whole, alone)
         return ChunkScores(np.insert(hit, slots, extra), np.insert(score, slots, alone))
-    return ChunkScores(hit, score)
+    return ChunkScores(hit, _lift(score, whole, 0.0))
+
+
+def _lift(score: Floats, whole: npt.NDArray[np.bool_] | None, others: float) -> Floats:
+    """`score` with the chunks `whole` lifted above every other chunk, those scoring up to
+    `others` besides."""
+    if whole is None:
+        return score
+    return score + whole * (max(float(reduce_max(score, initial=0.0)), others) + 1.0)
 
 
 def _ascending_distinct(values: Ints) -> Ints:

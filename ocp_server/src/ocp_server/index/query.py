@@ -33,6 +33,8 @@ LOOKUP_WORDS = 3
 #: collected a test item." describes a function, it does not name one (doc comments on the dev
 #: sets: Hit@1 0.992 -> 0.993, Hit@10 0.998 -> 1.000; commit queries unchanged).
 LOOKUP_PLAIN_WORDS = 5
+#: A query of at least this many words (stop words included) may be a message pasted whole.
+MESSAGE_WORDS = 3
 #: Words that phrase a lookup rather than name what it looks for: "where is the status
 #: function", "def echo", "class Option". A lookup whose other words are all these (or stop
 #: words) names one thing; "No such option" is a phrase, not a lookup of `option`.
@@ -106,6 +108,10 @@ class Query(NamedTuple):
     #: file's name is a clue among others, and `stem_named` weighs it)
     files: tuple[NamedFile, ...]
     only_files: bool  # it is nothing but such names ("src/app.ts", "termui.py:40")
+    #: it may be a message pasted whole ("Failed to lookup view"): a phrase of at least
+    #: MESSAGE_WORDS words with a stop word among them (a sentence, not keywords such as
+    #: "infer response type", which spell `InferResponseType`), not a lookup of names
+    message: bool
     originals: dict[str, str]  # stemmed term -> the query word it came from
 
     @property
@@ -183,5 +189,9 @@ def parse_query(text: str) -> Query:
         only_names=only_names,
         files=files if lookup or only_files else (),
         only_files=only_files,
+        message=len(by_word) >= MESSAGE_WORDS
+        and len(content) < len(by_word)
+        and not only_names
+        and not only_files,
         originals=originals,
     )

@@ -20,8 +20,8 @@ import numpy as np
 import numpy.typing as npt
 
 from ocp_server.index.features import FEATURES, ChunkScores, candidate_features, named_files
-from ocp_server.index.hits import Floats, Hits, Ints
-from ocp_server.index.lexical import Snapshot
+from ocp_server.index.hits import Floats, Hits, Ints, reduce_any
+from ocp_server.index.lexical import FileClass, Snapshot
 from ocp_server.index.query import Query
 
 __all__ = [
@@ -41,6 +41,12 @@ class Ranked(NamedTuple):
     chunk_hits: Hits  # body-term postings of the query over chunks (for matched terms)
     term_list: tuple[str, ...]
 
+
+#: A code file holding every phrase of a message query (`Query.message`) goes first when the
+#: message has this many phrases (adjacent term pairs) at least: one pair ("must not contain")
+#: is often found in a comment (agent_queries.py's messages: hono MRR@10 0.935 -> 0.927 with
+#: one, every corpus up or level with two; short_queries.py level).
+MESSAGE_PAIRS = 2
 
 #: Kinds of query that weigh the features their own way (`query_kinds`).
 QUERY_KINDS: tuple[str, ...] = ("writes_code", "names_file")
@@ -99,7 +105,7 @@ def rank(
     allowed: npt.NDArray[np.bool_] | None = None,
     weights: Floats | None = None,
 ) -> Ranked:
-    cand, x, chunk_scores, ch, term_list = candidate_features(snap, query, allowed)
+    cand, x, chunk_scores, ch, term_list, holds_message = candidate_features(snap, query, allowed)
     w = load_weights().for_kinds(query_kinds(query, x)) if weights is None else weights
     scores = x @ w if len(cand) else np.zeros(0)
     if query.definitions_first and len(cand):
@@ -108,6 +114,12 @@ def rank(
         # learned weight of `defines_named` already counts it.
         defines = x[:, FEATURES.index("defines_named")] > 0
         scores = scores + defines * (float(np.ptp(scores)) + 1.0)
+    if len(query.pair_keys) >= MESSAGE_PAIRS and reduce_any(holds_message):
+        # a message pasted whole ("Failed to lookup view") is answered by the code that
+        # raises it, before the tests asserting it and a file defining one of its words
+        source = holds_message & (snap.file_class[cand] == FileClass.CODE)
+        if reduce_any(source):
+            scores = scores + source * (float(np.ptp(scores)) + 1.0)
     if query.files and len(cand):
         # a file the query names by its path or name ("termui.py", "src/app.ts:40") is what
         # it asks for, before any file its words match

@@ -1,0 +1,151 @@
+"""An error message pasted as the query is answered by the line that raises it: the code file
+before the tests asserting the same words, and the raising chunk before a definition that one
+of the message's words names."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ocp_server.index.query import parse_query
+from ocp_server.index.workspace import WorkspaceIndex
+
+VIEWS_PY = '''"""Finding and rendering views."""
+
+
+class View:
+    """A template on disk: its name, its root and its engine."""
+
+    def __init__(self, name, root, engine):
+        self.name = name
+        self.root = root
+        self.engine = engine
+
+    def lookup(self, name):
+        """Lookup the view's file: the view name under each root, view by view."""
+        for root in self.root:
+            path = root + "/" + name
+            if self.engine.exists(path):
+                return path
+        return None
+
+
+def render(app, name, options):
+    view = View(name, app.roots, app.engine)
+    if not view.lookup(name):
+        raise LookupError("Failed to lookup view " + name + " in views directory")
+    return view.render(options)
+'''
+
+TEST_VIEWS_PY = """from views import render
+
+
+def test_render_missing_view(app):
+    with raises(LookupError, match="Failed to lookup view"):
+        render(app, "missing", {})
+
+
+def test_render_missing_view_in_nested_root(app):
+    app.roots = ["nested"]
+    with raises(LookupError, match="Failed to lookup view"):
+        render(app, "user/missing", {})
+
+
+def test_failed_lookup_view_names_the_view(app):
+    with raises(LookupError) as failed:
+        render(app, "missing", {})
+    assert "Failed to lookup view missing" in str(failed.value)
+
+
+def test_failed_lookup_view_names_the_views_directory(app):
+    with raises(LookupError) as failed:
+        render(app, "missing", {})
+    assert "Failed to lookup view missing in views directory" in str(failed.value)
+"""
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "Failed to lookup view",
+        '"Failed to lookup view"',
+        "Failed to lookup view in views directory",
+    ],
+)
+async def test_a_pasted_message_shows_the_line_raising_it(tmp_path: Path, query: str) -> None:
+    """Fails while the tests asserting the message outrank the code raising it, and while the
+    lookup's words name `View` and `lookup`, whose chunks were shown before the raise."""
+    assert parse_query(query).message
+    ws = tmp_path / "ws"
+    (ws / "tests").mkdir(parents=True)
+    (ws / "views.py").write_text(VIEWS_PY)
+    (ws / "tests" / "test_views.py").write_text(TEST_VIEWS_PY)
+    index = await WorkspaceIndex.open(ws, tmp_path / "ocp.db")
+    try:
+        await index.update()
+        first = (await index.search(query, k=3, refresh=False)).results[0]
+    finally:
+        await index.close()
+    raised = VIEWS_PY[: VIEWS_PY.index("raise LookupError")].count("\n") + 1
+    assert first.path == "views.py"
+    assert first.start_line <= raised <= first.end_line
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("Failed to lookup view", True),
+        ("name must be a string to req.get", True),
+        ("infer response type", False),  # keywords: they spell InferResponseType
+        ("where is the status function", False),  # a lookup of one name
+        ("src/app.ts", False),
+    ],
+)
+def test_a_phrase_with_stop_words_may_be_a_message(query: str, message: bool) -> None:
+    assert parse_query(query).message is message
+
+
+OPTIONS_PY = (
+    "\n\n".join(
+        f'def helper_{i}(config, value):\n    """Convert the value {i} for the config."""\n'
+        f"    return config.convert(value, {i})"
+        for i in range(40)
+    )
+    + """
+
+
+def check_argument(param, value):
+    if param.nargs == -1 and param.is_option:
+        raise TypeError("nargs=-1 is not supported for options")
+    return value
+"""
+)
+
+TEST_OPTIONS_PY = "\n\n".join(
+    f"def test_nargs_{i}(runner):\n"
+    f'    with raises(TypeError, match="nargs=-1 is not supported for options"):\n'
+    f"        check_argument(option_{i}, None)"
+    for i in range(3)
+)
+
+
+async def test_a_pasted_message_ranks_the_code_raising_it_before_its_tests(
+    tmp_path: Path,
+) -> None:
+    """The tests repeat the message in a short file, the code says it once in a long one: by
+    their words the tests came first (fails on the ranking before the rule)."""
+    ws = tmp_path / "ws"
+    (ws / "tests").mkdir(parents=True)
+    (ws / "core.py").write_text(OPTIONS_PY)
+    (ws / "tests" / "test_options.py").write_text(TEST_OPTIONS_PY)
+    index = await WorkspaceIndex.open(ws, tmp_path / "ocp.db")
+    try:
+        await index.update()
+        hits = await index.search("nargs=-1 is not supported for options", k=3, refresh=False)
+    finally:
+        await index.close()
+    first = hits.results[0]
+    raised = OPTIONS_PY[: OPTIONS_PY.index("raise TypeError")].count("\n") + 1
+    assert first.path == "core.py"
+    assert first.start_line <= raised <= first.end_line
