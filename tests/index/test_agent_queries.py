@@ -11,8 +11,8 @@ from typing import cast
 import numpy as np
 import pytest
 
-from ocp_server.index.features import named_files
 from ocp_server.index.lexical import Snapshot
+from ocp_server.index.named_files import named_files
 from ocp_server.index.query import NamedFile, parse_query
 from ocp_server.index.workspace import WorkspaceIndex
 

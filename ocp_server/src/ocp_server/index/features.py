@@ -61,8 +61,9 @@ from ocp_server.index.hits import (
     reduce_max,
     saturated_sums,
 )
-from ocp_server.index.lexical import FileClass, Snapshot, file_stem
+from ocp_server.index.lexical import FileClass, Snapshot
 from ocp_server.index.lexicon import TILE_LINES, defined_hash, name_hash, term_hash
+from ocp_server.index.named_files import named_files
 from ocp_server.index.proximity import subject_window
 from ocp_server.index.query import Query
 
@@ -71,7 +72,6 @@ __all__ = [
     "ChunkScores",
     "FEATURES",
     "candidate_features",
-    "named_files",
 ]
 
 FEATURES: tuple[str, ...] = (
@@ -455,46 +455,6 @@ def _changelogs(snap: Snapshot) -> npt.NDArray[np.bool_]:
     return found
 
 
-def named_files(snap: Snapshot, query: Query) -> dict[int, int | None]:
-    """The files `query` names by path or file name (`src/click/termui.py`, `termui.py`, an
-    absolute path into the workspace; case aside, as agents write them), each with the line
-    it points at, if any."""
-    names: dict[str, dict[str, dict[int, int]]] = {}  # stem -> name -> file -> matched
-    lines: dict[str, int | None] = {}  # name -> the line it points at
-    for written, line in query.files:
-        name = written.removeprefix("./").lower()
-        names.setdefault(file_stem(name), {})[name] = {}
-        lines.setdefault(name, line)
-    # Each path of a stem is read once, whatever the number of names: a query naming 200
-    # files in a workspace of 6,000 `index.ts` compared each with each (1.3 s a search)
-    for stem, matches in names.items():
-        depths = {name.count("/") for name in matches}
-        # a name ending with a path: `/home/me/ws/lib/router.py`, `a/vitest.config.ts`
-        within: dict[str, list[str]] = {}
-        for name in matches:
-            for at in _slashes(name):
-                within.setdefault(name[at + 1 :], []).append(name)
-        for i in snap.stems.get(stem, np.zeros(0, dtype=np.int64)).tolist():
-            path = snap.paths[i].lower()
-            for depth in depths:  # the path is the name or ends with "/" + it
-                tail = "/".join(path.rsplit("/", depth + 1)[-depth - 1 :])
-                if tail in matches:
-                    matches[tail][i] = len(tail)
-            if path in within:
-                for name in within[path]:
-                    matches[name][i] = len(path)
-    found: dict[int, int | None] = {}
-    for matches in names.values():
-        for name, matched in matches.items():
-            # `a/vitest.config.ts` names that file, not the workspace's own `vitest.config.ts`,
-            # whose path the name also ends with (as an absolute path ends with the file's)
-            most = max(matched.values(), default=0)
-            for i, length in matched.items():
-                if length == most:
-                    found.setdefault(i, lines[name])
-    return found
-
-
 def _shown_from(snap: Snapshot, named: dict[int, int | None]) -> ChunkScores:
     """For a query of file names alone: each file's chunk holding the line it points at (to a
     tile's precision), else its first (a file with no chunk scored shows its first): a file
@@ -508,10 +468,6 @@ def _shown_from(snap: Snapshot, named: dict[int, int | None]) -> ChunkScores:
             chunks.append(lo + max(at, 0))
     held = np.array(sorted(chunks), dtype=np.intp)
     return ChunkScores(held, np.ones(len(held)))
-
-
-def _slashes(text: str) -> list[int]:
-    return [at for at, char in enumerate(text) if char == "/"]
 
 
 @lru_cache(maxsize=65536)

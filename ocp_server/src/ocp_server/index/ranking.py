@@ -19,9 +19,10 @@ from typing import NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-from ocp_server.index.features import FEATURES, ChunkScores, candidate_features, named_files
+from ocp_server.index.features import FEATURES, ChunkScores, candidate_features
 from ocp_server.index.hits import Floats, Hits, Ints, reduce_any
 from ocp_server.index.lexical import FileClass, Snapshot
+from ocp_server.index.named_files import named_files
 from ocp_server.index.query import Query
 
 __all__ = [
