@@ -136,6 +136,10 @@ CHOICE_PHRASES = 2.0
 #: In a query of nothing but names (`Query.only_names`), how much a chunk's names outweigh its
 #: words: a tenth of a name's share is worth more than any chunk's BM25.
 CHOICE_NAMES_ORDER = 10.0
+#: ...and how much a definition spelt as the query spells it adds to its name's share: a
+#: tie-break between definitions alike in all else (`echo` and `_echo`), less than a word's
+#: share of a longer name ("usage func": UsageFunc before `Usage`), more than a chunk's BM25.
+CHOICE_SPELT = 0.05
 #: A code file holding the whole of a message query (`Query.message`) goes first when it took
 #: this many phrases (adjacent term pairs) at least: one pair ("must not contain") is often
 #: found in a comment (agent_queries.py's messages: hono MRR@10 0.935 -> 0.927 with one,
@@ -242,9 +246,18 @@ def candidate_features(
     query: Query,
     allowed: npt.NDArray[np.bool_] | None = None,
     as_of: int | None = None,
-) -> tuple[Ints, Floats, ChunkScores, Hits, tuple[str, ...], npt.NDArray[np.bool_]]:
+) -> tuple[
+    Ints,
+    Floats,
+    ChunkScores,
+    Hits,
+    tuple[str, ...],
+    npt.NDArray[np.bool_],
+    npt.NDArray[np.bool_],
+]:
     """(candidate files, their feature matrix, chunk scores, chunk hits, query terms, whether
-    each candidate has a chunk holding the whole of a message query: `_whole_message`).
+    each candidate has a chunk holding the whole of a message query (`_whole_message`),
+    whether it defines an identifier a lookup names as the lookup spells it (`Query.spelt`)).
 
     `as_of` (epoch seconds) limits the history evidence to older commits."""
     term_list = tuple(query.counts)
@@ -260,8 +273,11 @@ def candidate_features(
     pair_keys = list(query.pair_keys)
     pair_at = snap.chunk_pairs.locate(pair_keys)
     name_keys = [name_hash(t) for t in term_list]
-    names_at = snap.chunk_names.locate(name_keys + [defined_hash(i) for i in query.identifiers])
-    name_at, defined_at = names_at[: len(name_keys)], names_at[len(name_keys) :]
+    defined_keys = [defined_hash(i) for i in query.identifiers]
+    names_at = snap.chunk_names.locate(name_keys + defined_keys + list(query.spelt))
+    name_at = names_at[: len(name_keys)]
+    defined_at = names_at[len(name_keys) : len(name_keys) + len(defined_keys)]
+    spelt_at = names_at[len(name_keys) + len(defined_keys) :]
     lookup = bool(query.identifiers and query.lookup)
     blocks = snap.blocks
     n_blocks = len(blocks.length)
@@ -276,7 +292,12 @@ def candidate_features(
             (snap.file_names, defined_at, n_files),
             (snap.file_path, snap.file_path.locate(keys), n_files),
             *(
-                [(snap.chunk_names, defined_at, n_chunks), (snap.chunk_names, name_at, n_chunks)]
+                [
+                    (snap.chunk_names, defined_at, n_chunks),
+                    (snap.chunk_names, name_at, n_chunks),
+                    (snap.chunk_names, spelt_at, n_chunks),
+                    (snap.file_names, spelt_at, n_files),
+                ]
                 if lookup
                 else []
             ),
@@ -431,7 +452,8 @@ def candidate_features(
     if query.only_files and named_paths:
         # "src/app.ts" asks for the file, "src/app.ts:40" for its line 40
         shown = _shown_from(snap, named_paths)
-        return cand, x, shown, ch, term_list, np.zeros(len(cand), dtype=bool)
+        nothing = np.zeros(len(cand), dtype=bool)
+        return cand, x, shown, ch, term_list, nothing, nothing
     # the share of the query's phrases each hit chunk holds (a chunk holding a pair holds its
     # terms: one outside `hit` has BM25 0 and stays 0)
     inside = seen[cph.docs]
@@ -442,9 +464,10 @@ def candidate_features(
         held = np.zeros(n_files, dtype=bool)
         held[snap.chunk_file[hit[whole]]] = True
         holds_message = held[cand]
-    named = _NameEvidence(lk[0], lk[1], cover_w) if lk else None
+    named = _NameEvidence(lk[0], lk[1], lk[2], cover_w) if lk else None
     choice = _chunk_choice(query, (hit, where, seen), chunk_scores, phrase, whole, named)
-    return cand, x, choice, ch, term_list, holds_message
+    spelt = doc_sums(lk[3].docs, None, n_files)[cand] > 0 if lk else np.zeros(len(cand), bool)
+    return cand, x, choice, ch, term_list, holds_message, spelt
 
 
 def _changelogs(snap: Snapshot) -> npt.NDArray[np.bool_]:
@@ -485,6 +508,7 @@ class _NameEvidence(NamedTuple):
 
     defined: Hits  # chunk postings of the identifiers the query names
     names: Hits  # chunk postings of the query's terms as name terms
+    spelt: Hits  # chunk postings of those identifiers as the query spells them
     share: Floats  # each query term's share of the query's IDF
 
 
@@ -539,7 +563,7 @@ def _chunk_choice(
     score = bm25 * (1.0 + CHOICE_PHRASES * phrase)
     if lookup is None:
         return ChunkScores(hit, _lift(score, whole, 0.0))
-    defined, names, share = lookup
+    defined, names, spelt, share = lookup
     # a chunk holding a name term holds the term: one outside `hit` has no body score either
     inside = seen[names.docs]
     named = doc_sums(where[names.docs[inside]], share[names.term[inside]], len(hit))
@@ -553,8 +577,13 @@ def _chunk_choice(
         # shows GenMarkdownTreeCustom); and what a chunk's names hold orders the chunks, its
         # words only break ties: `LocalPath.dirpath` must not show the LocalPath class, whose
         # names hold less of the query but whose body more of its words
-        defines = np.zeros(len(hit), dtype=bool)
-        defines[exact] = True
+        defines = np.zeros(len(hit))
+        defines[exact] = 1.0
+        # of two definitions alike in that, the one spelt as the query spells it: "echo"
+        # shows `echo`, then `_echo`, which `identifier_key` spells alike (a tie-break only:
+        # "usage func" still shows UsageFunc, not `Usage`)
+        spelt_inside = seen[spelt.docs]
+        defines[where[spelt.docs[spelt_inside]]] += CHOICE_SPELT
         named = (named + defines) * CHOICE_NAMES_ORDER
     else:
         named[exact] = 1.0
