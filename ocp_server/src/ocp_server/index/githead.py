@@ -11,6 +11,8 @@ import os
 import stat
 from pathlib import Path
 
+from ocp_server.index.gitdirs import linked_git_dir
+
 __all__ = ["GitHead", "git_head"]
 
 
@@ -36,10 +38,11 @@ class GitHead:
 
     Reading HEAD means walking up from the workspace to its `.git` and reading two or three
     files: a tenth of a millisecond on every search. This keeps the answer with the stat of
-    every path the reading looked at (each `.git` on the way up, absent ones too, HEAD, the
-    branch's ref, packed-refs), each taken before the path was read: a checkout, a commit,
-    a new `git init` above or in the workspace changes one of them, and the next call reads
-    again. git replaces these files by renaming a new one over them: a new inode and ctime."""
+    every path the reading looked at (each `.git` on the way up, absent ones too, HEAD, a
+    worktree's `commondir`, the branch's ref, packed-refs), each taken before the path was
+    read: a checkout, a commit, a new `git init` above or in the workspace changes one of them,
+    and the next call reads again. git replaces these files by renaming a new one over them: a
+    new inode and ctime."""
 
     def __init__(self, workspace: Path) -> None:
         self.workspace = workspace
@@ -84,10 +87,13 @@ def _read_git_head(workspace: Path, sources: list[tuple[Path, _Stamp]]) -> str |
         if not head.startswith("ref: "):
             return head
         ref = head[5:]
-        ref_text = read(git_dir / ref)
+        # A linked worktree's branches are in the folder it shares with the others.
+        named = read(git_dir / "commondir")
+        common = Path(os.path.normpath(git_dir / named.strip())) if named else git_dir
+        ref_text = read(common / ref)
         if ref_text is not None:
             return ref_text.strip()
-        packed = read(git_dir / "packed-refs")
+        packed = read(common / "packed-refs")
         if packed is not None:
             for line in packed.splitlines():
                 if line.endswith(" " + ref):
@@ -107,11 +113,7 @@ def _git_dir(workspace: Path, sources: list[tuple[Path, _Stamp]]) -> Path | None
             continue
         if stat.S_ISDIR(found[4]):
             return dot_git
-        if stat.S_ISREG(found[4]):  # a worktree or submodule: "gitdir: <path>"
-            try:
-                text = dot_git.read_text("utf-8").strip()
-            except OSError:
-                return None
-            if text.startswith("gitdir: "):
-                return (folder / text[8:]).resolve()
+        # a worktree or submodule: "gitdir: <path>"
+        if stat.S_ISREG(found[4]) and (linked := linked_git_dir(dot_git)) is not None:
+            return linked
     return None
