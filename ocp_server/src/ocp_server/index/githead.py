@@ -69,9 +69,10 @@ def _changed(path: str, seen: _Stamp) -> bool:
 
 def _read_git_head(workspace: Path, sources: list[tuple[Path, _Stamp]]) -> str | None:
     """`git_head`, adding each path it looks at to `sources` (stamped before reading it)."""
-    git_dir = _git_dir(workspace, sources)
-    if git_dir is None:
+    found = _git_dir(workspace, sources)
+    if found is None:
         return None
+    git_dir, linked = found
 
     def read(path: Path) -> str | None:
         sources.append((path, _stamp(path)))
@@ -87,8 +88,9 @@ def _read_git_head(workspace: Path, sources: list[tuple[Path, _Stamp]]) -> str |
         if not head.startswith("ref: "):
             return head
         ref = head[5:]
-        # A linked worktree's branches are in the folder it shares with the others.
-        named = read(git_dir / "commondir")
+        # A linked worktree's branches are in the folder it shares with the others (a `.git`
+        # folder has no `commondir`: not looked for, a stat less per search).
+        named = read(git_dir / "commondir") if linked else None
         common = Path(os.path.normpath(git_dir / named.strip())) if named else git_dir
         ref_text = read(common / ref)
         if ref_text is not None:
@@ -104,7 +106,8 @@ def _read_git_head(workspace: Path, sources: list[tuple[Path, _Stamp]]) -> str |
         return None
 
 
-def _git_dir(workspace: Path, sources: list[tuple[Path, _Stamp]]) -> Path | None:
+def _git_dir(workspace: Path, sources: list[tuple[Path, _Stamp]]) -> tuple[Path, bool] | None:
+    """The git folder, and whether a `.git` file named it (a worktree's, a submodule's)."""
     for folder in (workspace, *workspace.parents):
         dot_git = folder / ".git"
         found = _stamp(dot_git)
@@ -112,8 +115,8 @@ def _git_dir(workspace: Path, sources: list[tuple[Path, _Stamp]]) -> Path | None
         if found is None:
             continue
         if stat.S_ISDIR(found[4]):
-            return dot_git
+            return dot_git, False
         # a worktree or submodule: "gitdir: <path>"
         if stat.S_ISREG(found[4]) and (linked := linked_git_dir(dot_git)) is not None:
-            return linked
+            return linked, True
     return None
