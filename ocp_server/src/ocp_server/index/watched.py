@@ -72,9 +72,10 @@ def git_watch(workspace: Path) -> GitWatch:
     """HEAD and the index of the workspace's git folder; the branches and info/exclude of the
     folder its worktrees share; the `.gitignore` of each folder from the work tree's top down
     to the workspace (not included: its own are its files); the global excludes file, and its
-    target when it is a link (dotfiles managers link it). Nothing outside git."""
+    target when it is a link (dotfiles managers link it). Nothing outside a git work tree, nor
+    where `.git` names a folder that is not there (git fails there too)."""
     dirs = find_git_dirs(workspace)
-    if dirs is None:
+    if dirs is None or not (dirs.git_dir.is_dir() and dirs.common_dir.is_dir()):
         return GitWatch()
     git_dir, common = dirs.git_dir, dirs.common_dir
     info, heads = common / "info", common / "refs" / "heads"
@@ -89,7 +90,8 @@ def git_watch(workspace: Path) -> GitWatch:
             break
     if (excludes := excludes_file(dirs.top)) is not None:
         for path in dict.fromkeys((excludes, Path(os.path.realpath(excludes)))):
-            if path.parent.is_dir():
+            # a folder that cannot be watched would fail every start of the watcher
+            if path.parent.is_dir() and os.access(path.parent, os.R_OK | os.X_OK):
                 folders.append(path.parent)
                 files.add(path)
     return GitWatch(tuple(dict.fromkeys(map(str, folders))), frozenset(map(str, files)), str(heads))
