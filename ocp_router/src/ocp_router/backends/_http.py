@@ -28,12 +28,24 @@ def shown_url(url: str) -> str:
     return f"{scheme}://***@{host.rpartition('@')[2]}{slash}{path}"
 
 
+# Timeouts before the request was whole on the wire: no connection yet (connect, a slot in
+# the pool) or its body not all written. By name: the Anthropic SDK raises httpx2's classes.
+_UNSENT_TIMEOUTS = frozenset({"ConnectTimeout", "PoolTimeout", "WriteTimeout"})
+
+
+def never_sent(exc: BaseException | None) -> bool:
+    """Whether `exc` (an httpx or httpx2 timeout) came before the request had left."""
+    return exc is not None and type(exc).__name__ in _UNSENT_TIMEOUTS
+
+
 def transport_error(exc: httpx.HTTPError, *, backend: str, url: str, hint: str) -> BackendError:
     """Translate an httpx transport failure into our hierarchy; `hint` says what to do."""
     url = shown_url(url)
     if isinstance(exc, httpx.TimeoutException):
         return BackendTimeout(
-            f"{backend} at {url} did not answer in time ({exc!r}). {hint}", backend=backend
+            f"{backend} at {url} did not answer in time ({exc!r}). {hint}",
+            backend=backend,
+            sent=not never_sent(exc),
         )
     if isinstance(exc, httpx.ConnectError):
         return BackendUnavailable(f"cannot reach {backend} at {url}. {hint}", backend=backend)

@@ -653,7 +653,9 @@ class Proxy:
             )
             finish()
 
-        opening = open_upstream(self.client, url, headers, body, self.settings.upstream_timeout)
+        opening = open_upstream(
+            self.client, url, headers, body, self.settings.upstream_timeout, outcome
+        )
         try:
             response = await _unless_client_leaves(request, opening)
         except UpstreamUnreachable as exc:
@@ -714,8 +716,10 @@ class Proxy:
         d: Dialect, outcome: Outcome, settle: Callable[[bool], Awaitable[None]]
     ) -> Response:
         """The paid request was cancelled: the trace says why; the answer reaches nobody.
-        Unless the upstream had already refused it, it was read and is billed."""
-        working = outcome.status in (0, 200)  # 0: no status yet, the upstream is on it
+        Once sent, unless the upstream had already refused it, it was read and is billed."""
+        # 0: no status yet; the upstream is on it if the request went out (not if the
+        # connection was still opening).
+        working = outcome.status == 200 or (outcome.status == 0 and outcome.sent)
         outcome.status, outcome.error = 499, "the client went away before the answer"
         await settle(working)
         return _error(d, 499, outcome.error)
