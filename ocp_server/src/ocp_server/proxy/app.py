@@ -50,6 +50,7 @@ from ocp_router import (
     estimate_tokens,
     parse_payload,
 )
+from ocp_router.backends.ollama_version import SilentCutCheck
 from ocp_router.sticky import Sticky
 from ocp_server.proxy import anthropic, openai
 from ocp_server.proxy.body import BodyError, parse_body
@@ -168,6 +169,9 @@ class Proxy:
             rs.local_model,
             rs.local_timeout,
         )
+        # Whether the local Ollama may cut a prompt silently, asked once when first needed.
+        ollama = self.local.kind == "ollama"
+        self.local_cuts = SilentCutCheck(self.local.base_url) if ollama else None
         self._dashboard = (files("ocp_server.proxy") / "dashboard.html").read_text("utf-8")
 
     # ---- admission ------------------------------------------------------------------------------
@@ -531,8 +535,6 @@ class Proxy:
             if done is not None:
                 record.input_tokens = done.usage.input_tokens
                 record.output_tokens = done.usage.output_tokens
-                if cut := unread_prompt(chat, done):  # streamed: too late to escalate
-                    record.notes.append(cut)
             record.cost_usd = 0.0
             if price is not None:
                 record.counterfactual_usd = price.cost(record.input_tokens, record.output_tokens)
@@ -554,7 +556,8 @@ class Proxy:
             except ClientGone:
                 return left()
             done = collected[-1]
-            if cut := unread_prompt(chat, done):  # nothing sent yet: escalate
+            if cut := await unread_prompt(chat, done, self.client, self.local_cuts):
+                # nothing sent yet: escalate
                 record.answered_tier = None
                 failed("error", cut, "BackendContextExceeded")
                 return None
@@ -569,6 +572,9 @@ class Proxy:
         async def tee() -> AsyncIterator[Event]:
             yield first
             async for e in events:
+                if e.kind == "done":  # streamed: too late to escalate, the trace says so
+                    if cut := await unread_prompt(chat, e, self.client, self.local_cuts):
+                        record.notes.append(cut)
                 seen.append(e)
                 yield e
 
