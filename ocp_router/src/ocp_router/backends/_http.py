@@ -97,9 +97,18 @@ def error_text(response: httpx.Response) -> str:
 # of llama.cpp's server (which Ollama's runner is) and Anthropic's 413 `request_too_large`.
 _CONTEXT_CODES = frozenset({"context_length_exceeded"})
 _CONTEXT_TYPES = frozenset({"exceed_context_size_error", "request_too_large"})
-# Where a body carries neither, how providers word it (Anthropic's `invalid_request_error`
-# "prompt is too long", vLLM "maximum context length", Ollama "longer than the context length").
-_CONTEXT_WORDS = ("too long", "context length", "context_length", "context size", "context window")
+# Where a body carries neither, how providers word it, matched in lower case: Anthropic's
+# `invalid_request_error` "prompt is too long: N tokens > M maximum" and "input length and
+# `max_tokens` exceed context limit: ...", vLLM "maximum context length", Ollama "longer than
+# the context length".
+_CONTEXT_WORDS = (
+    "too long",
+    "context length",
+    "context_length",
+    "context size",
+    "context window",
+    "context limit",
+)
 
 
 def exceeds_context(status: int, body: Any, text: str) -> bool:
