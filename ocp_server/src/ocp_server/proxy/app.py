@@ -252,21 +252,26 @@ class Proxy:
             redact_body(body)
             headers = creds | self._forwarded(request.headers)
             url = self.settings.anthropic_upstream.rstrip("/") + "/v1/messages/count_tokens"
+            # A client that hangs up cancels the count upstream, as it does a message.
+            gone = "the client went away before the answer"
+            opening = open_upstream(self.client, url, headers, body, self.settings.upstream_timeout)
             try:
-                response = await open_upstream(
-                    self.client, url, headers, body, self.settings.upstream_timeout
-                )
+                response = await _unless_client_leaves(request, opening)
             except UpstreamUnreachable as exc:
                 return _error(d, 502, f"the Anthropic upstream did not answer ({exc})")
+            except ClientGone:
+                return _error(d, 499, gone)
             if unreadable := unreadable_encoding(response.headers, "Anthropic"):
                 await response.aclose()
                 return _error(d, 502, unreadable)
             try:
-                content = await read_whole(response)
+                content = await _unless_client_leaves(request, read_whole(response))
             except httpx.HTTPError as exc:
                 return _error(d, 502, f"the Anthropic upstream failed ({exc!r})")
             except BodyTooLarge as exc:
                 return _error(d, 502, f"the Anthropic upstream failed: {exc}")
+            except ClientGone:
+                return _error(d, 499, gone)
             finally:
                 await response.aclose()
             return Response(content, response.status_code, relay_headers(response.headers))
