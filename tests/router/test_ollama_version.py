@@ -63,9 +63,8 @@ async def test_an_ollama_older_than_0_12_4_that_read_low_has_cut_the_prompt() ->
 async def test_a_server_that_gives_no_readable_version_is_taken_as_one_that_may_cut(
     failure: str,
 ) -> None:
-    # Every Ollama release serves /api/version: one that does not is very old, a source
-    # build ("0.0.0") or something else in front. A missed cut is a wrong answer; a cache
-    # hit taken for one costs a paid call. The answer is remembered: asked once.
+    # Its age is unknown (a source build says "0.0.0"): a missed cut is a wrong answer, a
+    # cache hit taken for one costs a paid call. The answer is remembered: asked once.
     with FakeOllama(counts_cached_prompt=False) as fake:
         if failure == "500":
             fake.fail_next(500, path=VERSION)
