@@ -9,8 +9,8 @@ The version is asked once per server (`GET /api/version`), the first time a coun
 low, and remembered. A server that gives no readable version (an error, a timeout, "0.0.0"
 from a build from source, a proxy in front that does not pass the route on) is taken as one
 that may cut: its age is unknown, and a missed cut is a wrong answer while a cache hit taken
-for a cut costs one paid call. The answer, readable or not, is kept for the server's life in the process:
-no per-call request, and a hanging route is waited on once.
+for a cut costs one paid call. The answer, readable or not, is kept while the process runs:
+no request per call, and a route that hangs is waited on once.
 """
 
 from __future__ import annotations
