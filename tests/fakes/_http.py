@@ -43,6 +43,7 @@ import threading
 import time
 import traceback
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -58,6 +59,7 @@ __all__ = [
     "StreamResponse",
     "closed_port",
     "json_response",
+    "unaccepting_port",
 ]
 
 
@@ -67,6 +69,33 @@ def closed_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
     return port
+
+
+@contextmanager
+def unaccepting_port() -> Iterator[int]:
+    """A TCP port on 127.0.0.1 that listens but never accepts, its queue full: Linux drops a
+    SYN to a full accept queue, so a connect there times out (a host that drops packets),
+    where a closed port refuses at once."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(0)
+        port: int = server.getsockname()[1]
+        fillers: list[socket.socket] = []
+        try:
+            for _ in range(8):
+                sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                fillers.append(sock)
+                sock.settimeout(0.2)
+                try:
+                    sock.connect(("127.0.0.1", port))
+                except TimeoutError:
+                    break  # the queue is full: the next connect hangs the same way
+            else:
+                raise RuntimeError("the accept queue never filled")
+            yield port
+        finally:
+            for sock in fillers:
+                sock.close()
 
 
 class Recorded(NamedTuple):

@@ -102,6 +102,29 @@ def test_a_client_leaving_a_long_paid_answer_closes_the_upstream(
     assert _only_row(proxy)["error"] == "the client went away mid-stream"
 
 
+@pytest.mark.parametrize("sent", ["nothing", "headers"])
+def test_a_client_leaving_a_stalled_token_count_closes_the_upstream(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_anthropic: FakeAnthropic,
+    sent: str,
+) -> None:
+    path = "/v1/messages/count_tokens"
+    if sent == "headers":
+        fake_anthropic.hold_next([], "application/json", path=path)
+    else:
+        fake_anthropic.delay = 60.0  # watched: the fake stops when the client closes
+    proxy = start_proxy(proxy_env, store=False)
+    with pytest.raises(httpx.ReadTimeout):
+        httpx.post(
+            proxy.url + path,
+            json=_messages(),
+            headers=ANTHROPIC_HEADERS,
+            timeout=httpx.Timeout(30, read=0.5),
+        )
+    assert _closed(fake_anthropic, path), "the upstream connection stayed open"
+
+
 # ---- local ------------------------------------------------------------------------------
 
 

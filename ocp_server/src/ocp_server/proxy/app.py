@@ -50,6 +50,7 @@ from ocp_router import (
     estimate_tokens,
     parse_payload,
 )
+from ocp_router.backends.ollama_version import SilentCutCheck
 from ocp_router.sticky import Sticky
 from ocp_server.proxy import anthropic, openai
 from ocp_server.proxy.body import BodyError, parse_body
@@ -168,6 +169,9 @@ class Proxy:
             rs.local_model,
             rs.local_timeout,
         )
+        # Whether the local Ollama may cut a prompt silently, asked once when first needed.
+        ollama = self.local.kind == "ollama"
+        self.local_cuts = SilentCutCheck(self.local.base_url) if ollama else None
         self._dashboard = (files("ocp_server.proxy") / "dashboard.html").read_text("utf-8")
 
     # ---- admission ------------------------------------------------------------------------------
@@ -248,21 +252,26 @@ class Proxy:
             redact_body(body)
             headers = creds | self._forwarded(request.headers)
             url = self.settings.anthropic_upstream.rstrip("/") + "/v1/messages/count_tokens"
+            # A client that hangs up cancels the count upstream, as it does a message.
+            gone = "the client went away before the answer"
+            opening = open_upstream(self.client, url, headers, body, self.settings.upstream_timeout)
             try:
-                response = await open_upstream(
-                    self.client, url, headers, body, self.settings.upstream_timeout
-                )
+                response = await _unless_client_leaves(request, opening)
             except UpstreamUnreachable as exc:
                 return _error(d, 502, f"the Anthropic upstream did not answer ({exc})")
+            except ClientGone:
+                return _error(d, 499, gone)
             if unreadable := unreadable_encoding(response.headers, "Anthropic"):
                 await response.aclose()
                 return _error(d, 502, unreadable)
             try:
-                content = await read_whole(response)
+                content = await _unless_client_leaves(request, read_whole(response))
             except httpx.HTTPError as exc:
                 return _error(d, 502, f"the Anthropic upstream failed ({exc!r})")
             except BodyTooLarge as exc:
                 return _error(d, 502, f"the Anthropic upstream failed: {exc}")
+            except ClientGone:
+                return _error(d, 499, gone)
             finally:
                 await response.aclose()
             return Response(content, response.status_code, relay_headers(response.headers))
@@ -531,8 +540,6 @@ class Proxy:
             if done is not None:
                 record.input_tokens = done.usage.input_tokens
                 record.output_tokens = done.usage.output_tokens
-                if cut := unread_prompt(chat, done):  # streamed: too late to escalate
-                    record.notes.append(cut)
             record.cost_usd = 0.0
             if price is not None:
                 record.counterfactual_usd = price.cost(record.input_tokens, record.output_tokens)
@@ -554,7 +561,8 @@ class Proxy:
             except ClientGone:
                 return left()
             done = collected[-1]
-            if cut := unread_prompt(chat, done):  # nothing sent yet: escalate
+            if cut := await unread_prompt(chat, done, self.client, self.local_cuts):
+                # nothing sent yet: escalate
                 record.answered_tier = None
                 failed("error", cut, "BackendContextExceeded")
                 return None
@@ -569,6 +577,9 @@ class Proxy:
         async def tee() -> AsyncIterator[Event]:
             yield first
             async for e in events:
+                if e.kind == "done":  # streamed: too late to escalate, the trace says so
+                    if cut := await unread_prompt(chat, e, self.client, self.local_cuts):
+                        record.notes.append(cut)
                 seen.append(e)
                 yield e
 
@@ -653,7 +664,9 @@ class Proxy:
             )
             finish()
 
-        opening = open_upstream(self.client, url, headers, body, self.settings.upstream_timeout)
+        opening = open_upstream(
+            self.client, url, headers, body, self.settings.upstream_timeout, outcome
+        )
         try:
             response = await _unless_client_leaves(request, opening)
         except UpstreamUnreachable as exc:
@@ -714,8 +727,10 @@ class Proxy:
         d: Dialect, outcome: Outcome, settle: Callable[[bool], Awaitable[None]]
     ) -> Response:
         """The paid request was cancelled: the trace says why; the answer reaches nobody.
-        Unless the upstream had already refused it, it was read and is billed."""
-        working = outcome.status in (0, 200)  # 0: no status yet, the upstream is on it
+        Once sent, unless the upstream had already refused it, it was read and is billed."""
+        # 0: no status yet; the upstream is on it if the request went out (not if the
+        # connection was still opening).
+        working = outcome.status == 200 or (outcome.status == 0 and outcome.sent)
         outcome.status, outcome.error = 499, "the client went away before the answer"
         await settle(working)
         return _error(d, 499, outcome.error)

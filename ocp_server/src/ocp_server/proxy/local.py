@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 import httpx
 
+from ocp_router.backends.ollama_version import SilentCutCheck
 from ocp_router.tokens import unread_tokens
 from ocp_server.proxy.chat import Chat, Event
 from ocp_server.proxy.lines import LineBuffer, LineTooLong
@@ -44,17 +45,22 @@ class LocalTarget:
     timeout: float
 
 
-def unread_prompt(chat: Chat, done: Event) -> str | None:
+async def unread_prompt(
+    chat: Chat, done: Event, client: httpx.AsyncClient, cuts: SilentCutCheck | None
+) -> str | None:
     """What is wrong when the local model read far less than the prompt (its `done` usage
     against OCP's estimate): the server cut it to fit its context without an error, as Ollama
-    before v0.12.4 does whatever `truncate` says. None when it read it whole."""
+    before v0.12.4 does whatever `truncate` says. None when it read it whole, or when `cuts`
+    (the Ollama's check) says the server is newer: there a low count is a cache hit. `cuts`
+    None (an OpenAI-compatible server: no version to ask) takes a low count as a cut."""
     read = done.usage.input_tokens
     sent = unread_tokens(read, "".join(m.content for m in chat.messages))
-    if sent is None:
+    if sent is None or (cuts is not None and not await cuts.may_cut(client)):
         return None
+    reports = f", version {cuts.version or 'none'}" if cuts is not None else ""
     return (
         f"the local model read {read} of about {sent} prompt tokens: the server cut the "
-        "prompt to fit its context without an error (Ollama before v0.12.4 does)"
+        f"prompt to fit its context without an error (Ollama before v0.12.4 does{reports})"
     )
 
 

@@ -45,6 +45,7 @@ class Outcome:
     usage: Usage = field(default_factory=Usage)
     error: str | None = None
     first_byte_ms: float | None = None
+    sent: bool = False  # the request's body has gone out whole: the upstream can bill it
 
 
 def unreadable_encoding(headers: httpx.Headers, upstream: str) -> str | None:
@@ -71,15 +72,26 @@ async def open_upstream(
     headers: dict[str, str],
     body: dict[str, Any],
     timeout: float,
+    outcome: Outcome | None = None,
 ) -> httpx.Response:
-    """Send and wait for the status line and headers (the body is read by the caller)."""
+    """Send and wait for the status line and headers (the body is read by the caller).
+    `outcome.sent` is set once the whole request has gone out (httpcore's trace events)."""
     content = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+    extensions: dict[str, Any] = {}
+    if outcome is not None:
+
+        async def trace(event: str, info: dict[str, Any]) -> None:
+            if event.endswith("send_request_body.complete"):
+                outcome.sent = True
+
+        extensions["trace"] = trace
     request = client.build_request(
         "POST",
         url,
         content=content,
         headers=headers | {"content-type": "application/json", "accept-encoding": "identity"},
-        timeout=httpx.Timeout(timeout, connect=10.0),
+        timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+        extensions=extensions,
     )
     try:
         return await client.send(request, stream=True)
