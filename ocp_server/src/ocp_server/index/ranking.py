@@ -19,7 +19,8 @@ from typing import NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-from ocp_server.index.features import FEATURES, ChunkScores, candidate_features
+from ocp_server.index.chunk_choice import ChunkScores
+from ocp_server.index.features import FEATURES, candidate_features
 from ocp_server.index.hits import Floats, Hits, Ints, reduce_any
 from ocp_server.index.lexical import FileClass, Snapshot
 from ocp_server.index.named_files import named_files
