@@ -14,6 +14,7 @@ from tests.fakes.ollama import FakeOllama
 from tests.fakes.openai import FakeOpenAI
 from tests.proxy.conftest import RunningProxy
 from tests.proxy.test_proxy_faults import ANTHROPIC_HEADERS, _last_row, _messages
+from tests.proxy.test_proxy_faults import OPENAI_HEADERS as OPENAI
 from tests.proxy.test_proxy_sdks import SIMPLE
 from tests.router.test_context_errors import LLAMA_CPP_CONTEXT
 
@@ -119,3 +120,22 @@ def test_a_short_prompt_counted_a_little_low_is_not_taken_for_a_cut(
     with httpx.Client(base_url=proxy.url, timeout=20) as http:
         response = http.post("/v1/messages", json=_messages(text=SIMPLE), headers=ANTHROPIC_HEADERS)
     assert response.json()["content"][0]["text"].startswith("local answer")
+
+
+def test_a_local_answer_is_capped_by_ocp_local_max_tokens_when_the_client_sets_none(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_ollama: FakeOllama,
+    fake_openai: FakeOpenAI,
+) -> None:
+    # An OpenAI client may leave max_tokens out; a local server would then write until its
+    # context is full (llama.cpp, vLLM). The client's own limit, when it gives one, stands.
+    proxy = start_proxy(proxy_env | {"OCP_LOCAL_MAX_TOKENS": "300"})
+    with httpx.Client(base_url=proxy.url, timeout=20) as http:
+        for extra in ({}, {"max_tokens": 50}):
+            chat = {"model": "gpt-4o", "messages": [{"role": "user", "content": SIMPLE}]}
+            response = http.post("/v1/chat/completions", json=chat | extra, headers=OPENAI)
+            assert response.status_code == 200
+    sent = [r.body["options"]["num_predict"] for r in fake_ollama.requests_to("/api/chat")]
+    assert sent == [300, 50]
+    assert fake_openai.requests_to("/v1/chat/completions") == []

@@ -167,6 +167,7 @@ class Proxy:
             rs.ollama_url if rs.local_backend == "ollama" else rs.local_base_url,
             rs.local_model,
             rs.local_timeout,
+            rs.local_max_tokens,
         )
         self._dashboard = (files("ocp_server.proxy") / "dashboard.html").read_text("utf-8")
 
