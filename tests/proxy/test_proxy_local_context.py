@@ -14,6 +14,7 @@ from tests.fakes.ollama import FakeOllama
 from tests.fakes.openai import FakeOpenAI
 from tests.proxy.conftest import RunningProxy
 from tests.proxy.test_proxy_faults import ANTHROPIC_HEADERS, _last_row, _messages
+from tests.proxy.test_proxy_faults import OPENAI_HEADERS as OPENAI
 from tests.proxy.test_proxy_sdks import SIMPLE
 from tests.router.test_context_errors import LLAMA_CPP_CONTEXT
 
@@ -174,3 +175,22 @@ def test_an_openai_compatible_local_server_is_not_asked_a_version(
     proxy = start_proxy(env)
     assert _ask(proxy, 2) == ["local", "local"]
     assert fake_openai.requests_to("/api/version") == []
+
+
+def test_a_local_answer_is_capped_by_ocp_local_max_tokens_when_the_client_sets_none(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_ollama: FakeOllama,
+    fake_openai: FakeOpenAI,
+) -> None:
+    # An OpenAI client may leave max_tokens out; a local server would then write until its
+    # context is full (llama.cpp, vLLM). The client's own limit, when it gives one, stands.
+    proxy = start_proxy(proxy_env | {"OCP_LOCAL_MAX_TOKENS": "300"})
+    with httpx.Client(base_url=proxy.url, timeout=20) as http:
+        for extra in ({}, {"max_tokens": 50}):
+            chat = {"model": "gpt-4o", "messages": [{"role": "user", "content": SIMPLE}]}
+            response = http.post("/v1/chat/completions", json=chat | extra, headers=OPENAI)
+            assert response.status_code == 200
+    sent = [r.body["options"]["num_predict"] for r in fake_ollama.requests_to("/api/chat")]
+    assert sent == [300, 50]
+    assert fake_openai.requests_to("/v1/chat/completions") == []

@@ -23,7 +23,7 @@ import sys
 import threading
 from collections.abc import AsyncIterator, Callable, Iterable
 from concurrent.futures import BrokenExecutor, Future, ProcessPoolExecutor
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from multiprocessing.connection import Connection
 from multiprocessing.context import ForkServerContext, SpawnContext
 from typing import TypeVar
@@ -52,13 +52,38 @@ def worker_count() -> int:
     return max(1, min(MAX_WORKERS, cores))
 
 
-def _init_worker(output: Connection) -> None:
+def _init_worker(output: Connection, lifeline: Connection) -> None:
     write_to(output)  # not our stdout (the MCP channel) nor stderr (perhaps never read)
+    threading.Thread(target=_exit_with_server, args=(lifeline,), daemon=True).start()
     sys.stdout = sys.stderr
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the build in its parent
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(RedactingFilter())
     logging.basicConfig(level=logging.WARNING, handlers=[handler], force=True)
+
+
+def _exit_with_server(lifeline: Connection) -> None:
+    """In a worker: end when the server does. A server may end without shutting its pool
+    down (its watchdog's os._exit a second after the client left, or a kill): a worker
+    waiting for work would wait for ever, and keep its forkserver alive with it. Nothing is
+    ever sent on the lifeline; only the server holds its write end, so the read ends when
+    the server is gone."""
+    with suppress(EOFError, OSError):
+        lifeline.recv_bytes()
+    os._exit(0)
+
+
+_lifeline: tuple[Connection, Connection] | None = None
+_lifeline_lock = threading.Lock()
+
+
+def _lifeline_reader() -> Connection:
+    """The read end every worker of this process gets (the pipe lives as long as we do)."""
+    global _lifeline
+    with _lifeline_lock:
+        if _lifeline is None:
+            _lifeline = multiprocessing.Pipe(duplex=False)
+        return _lifeline[0]
 
 
 def _rules_digest() -> str:
@@ -80,7 +105,10 @@ def _start(workers: int, output: WorkerOutput) -> ProcessPoolExecutor | None:
     context = worker_context()
     try:
         pool = ProcessPoolExecutor(
-            workers, mp_context=context, initializer=_init_worker, initargs=(output.writer,)
+            workers,
+            mp_context=context,
+            initializer=_init_worker,
+            initargs=(output.writer, _lifeline_reader()),
         )
     except Exception as exc:  # noqa: BLE001 - a sandbox without semaphores still indexes
         logger.warning("no worker processes for indexing (%s); reading files in one thread", exc)

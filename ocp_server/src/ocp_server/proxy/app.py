@@ -168,6 +168,7 @@ class Proxy:
             rs.ollama_url if rs.local_backend == "ollama" else rs.local_base_url,
             rs.local_model,
             rs.local_timeout,
+            rs.local_max_tokens,
         )
         # Whether the local Ollama may cut a prompt silently, asked once when first needed.
         ollama = self.local.kind == "ollama"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 import httpx
@@ -43,6 +43,9 @@ class LocalTarget:
     base_url: str
     model: str
     timeout: float
+    # OCP_LOCAL_MAX_TOKENS, sent when the client gives no limit of its own: a local server
+    # asked for none writes until its context is full (llama.cpp, vLLM).
+    max_tokens: int | None = None
 
 
 async def unread_prompt(
@@ -141,6 +144,8 @@ async def stream_local(
     """The local answer as events, ending with exactly one `done`, all within
     `target.timeout` (OCP_LOCAL_TIMEOUT bounds the whole answer, not one read: a model that
     keeps trickling tokens is stopped too). Raises `LocalFailed`."""
+    if chat.max_tokens is None and target.max_tokens is not None:
+        chat = replace(chat, max_tokens=target.max_tokens)
     if target.kind == "ollama":
         url = target.base_url.rstrip("/") + "/api/chat"
         body = _ollama_body(chat, target.model)
