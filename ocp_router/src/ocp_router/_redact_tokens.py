@@ -9,8 +9,9 @@ still a key. So may a shorter prefix (hf_, npm_, gsk_, AIza, sk_live_, gldt-, pn
 body looks random there (`glued`): the end of a snake_case name followed by words
 (load_hf_QwenForCausalLM...) does not. Where a body holds `_` itself (r8_), `_` keeps it out.
 
-A Sourcegraph token of the first format is 40 bare hex characters, a commit SHA's shape: it is
-taken only after the word "sourcegraph" on its line (`sourcegraph_hits`).
+A Sourcegraph token of the first format and an older New Relic license key are 40 bare hex
+characters, a commit SHA's shape: they are taken only after the word "sourcegraph" or "newrelic"
+on their line, and not where the line moves a version to them (`named_hex_hits`).
 """
 
 from __future__ import annotations
@@ -29,8 +30,8 @@ __all__ = [
     "TOKEN_PATTERNS",
     "discord_hits",
     "gcp_hits",
+    "named_hex_hits",
     "pattern_hits",
-    "sourcegraph_hits",
 ]
 
 _Check = Callable[[str], bool]
@@ -494,7 +495,7 @@ TOKEN_PATTERNS: tuple[_Pattern, ...] = (
         glued=_random_after(4),
     ),
     _Pattern(
-        # Sourcegraph: sgp_<instance id>_ (v3), sgp_ (v2); v1: `sourcegraph_hits`
+        # Sourcegraph: sgp_<instance id>_ (v3), sgp_ (v2); v1: `named_hex_hits`
         "service_token",
         re.compile(r"sgp_(?<![A-Za-z0-9]sgp_)(?:[0-9a-fA-F]{16}_|local_)?[0-9a-fA-F]{40}(?![\w-])"),
         check=_after_last_underscore,
@@ -562,20 +563,40 @@ def pattern_hits(text: str) -> Iterator[Hit]:
                 yield start, end, prio
 
 
-# Sourcegraph's first tokens: 40 hex characters, after "sourcegraph" on the same line (gitleaks
-# takes any 40 hex in a text that says it) and not in a path, a ref or a URL (.../commit/<sha>).
+# Sourcegraph's first tokens and New Relic's older license keys: 40 hex characters, after the
+# word on the same line (gitleaks takes any 40 hex in a text that says "sourcegraph") and not in
+# a path, a ref or a URL (.../commit/<sha>), nor named a commit ("sourcegraph rev <sha>") or
+# moved to one ("bumped sourcegraph to <sha>") by a line that names no secret.
 _HEX40_RE = re.compile(r"(?<![\w/@#.:=-])[0-9a-f]{40}(?![\w-])")
-_SOURCEGRAPH_REACH = 80  # characters after the word where the token may stand
+_WORD_REACH = 80  # characters after the word where the token may stand
+_WORD_RE = re.compile(r"(?<![a-z])(?:sourcegraph|new[ _-]?relic)")
+_MOVED = frozenset(
+    """to from at onto into bump bumped bumps bumping update updated updates upgrade upgraded
+    upgrades pin pinned pins merge merged merges revert reverted release released tag tagged
+    checkout sync synced vendor vendored head main master branch""".split()
+)
+_NAMES_A_SECRET = frozenset(
+    "key keys token tokens secret license licence password pass auth api pat credential".split()
+)
+_GAP_WORD_RE = re.compile(r"[a-z]+")
 
 
-def sourcegraph_hits(text: str, lowered: str) -> Iterator[Hit]:
-    i = lowered.find("sourcegraph")
-    while i >= 0:
-        after = i + len("sourcegraph")
-        end = lowered.find("\n", after, after + _SOURCEGRAPH_REACH)
-        for m in _HEX40_RE.finditer(text, after, end if end >= 0 else after + _SOURCEGRAPH_REACH):
-            v = m.group()
-            if is_filler(v) or v.isdigit() or random_by_nature(text[after : m.start()]):
-                continue  # "sourcegraph commit <sha>", "sourcegraph rev <sha>"
-            yield m.start(), m.end(), PRIORITY["service_token"]
-        i = lowered.find("sourcegraph", after)
+def _moved_not_secret(gap: str) -> bool:
+    """The words between the name and the hex move a version and name no secret."""
+    words = set(_GAP_WORD_RE.findall(gap.lower()))
+    return not words.isdisjoint(_MOVED) and words.isdisjoint(_NAMES_A_SECRET)
+
+
+def named_hex_hits(text: str, lowered: str) -> Iterator[Hit]:
+    """40 bare hex characters after "sourcegraph" or "newrelic" on their line."""
+    if "sourcegraph" not in lowered and "relic" not in lowered:
+        return
+    for w in _WORD_RE.finditer(lowered):
+        after = w.end()
+        kind = "service_token" if w.group().startswith("s") else "newrelic_key"
+        end = lowered.find("\n", after, after + _WORD_REACH)
+        for m in _HEX40_RE.finditer(text, after, end if end >= 0 else after + _WORD_REACH):
+            v, gap = m.group(), text[after : m.start()]
+            if is_filler(v) or v.isdigit() or random_by_nature(gap) or _moved_not_secret(gap):
+                continue
+            yield m.start(), m.end(), PRIORITY[kind]

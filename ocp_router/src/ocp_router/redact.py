@@ -172,7 +172,7 @@ from ocp_router._redact_phrases import (
     phrase_hits,
     sign_in_hits,
 )
-from ocp_router._redact_tokens import discord_hits, gcp_hits, pattern_hits, sourcegraph_hits
+from ocp_router._redact_tokens import discord_hits, gcp_hits, named_hex_hits, pattern_hits
 
 __all__ = [
     "KINDS",
@@ -247,7 +247,7 @@ def _hits(text: str) -> Iterator[Hit]:
     found: set[str] = set()
     spans = _redact_scan.keyword_spans(lowered, KEYWORDS, found)
     yield from pattern_hits(text)
-    yield from sourcegraph_hits(text, lowered)
+    yield from named_hex_hits(text, lowered)
     if "." in text:
         yield from discord_hits(text)
     if "key" in found and '"private_key' in text and "service_account" in text:
