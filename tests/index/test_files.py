@@ -240,6 +240,47 @@ def test_secret_names_match_in_any_case(workspace: Path) -> None:
     assert path_exclusion("ops/Kubeconfig.YAML") == "secret"
 
 
+# A path is handed out with every search hit and citation, unredacted (a citation must stay
+# usable): a file whose name or folder holds a secret value is not indexed at all.
+GHP = "ghp_" + "Xk29dLq7" * 4 + "Ab3Z"
+JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhZG1pbiJ9." + "Qm7xTz2KpL9vR4sWc8YhN1jD5gF3aE6uB0oI-_Zx"
+
+
+@pytest.mark.parametrize(
+    "rel",
+    [
+        f"backups/{GHP}.json",
+        f"exports/report-{JWT}.md",
+        "keys/AKIAQW7B3PDKHX4PY8GP_backup.csv",
+        f"tokens/token_{GHP}/readme.md",
+        "mnt/admin:nmr0mtJHwWWY@db.internal/readme.md",  # a mount named with its login
+    ],
+)
+def test_a_path_holding_a_secret_value_is_a_secret(rel: str) -> None:
+    assert path_exclusion(rel) == "secret"
+
+
+@pytest.mark.parametrize(
+    "rel",
+    [
+        "src/tokenizer/github_token_test.py",
+        "docs/2024-01-15-release-notes_v1.2.3.md",
+        "assets/fonts/NotoSansJP-Regular-subset-A1B2C3.woff2",
+        "node_pkg/sha512-AbCdEf0123456789abcdef.json",
+        "mail/user@example.com/notes.md",
+        "src/eyJ_parser.py",
+    ],
+)
+def test_ordinary_paths_are_no_secret(rel: str) -> None:
+    assert path_exclusion(rel) is None
+
+
+def test_a_file_named_with_a_token_is_not_listed(workspace: Path) -> None:
+    (workspace / "backups").mkdir()
+    (workspace / "backups" / f"{GHP}.json").write_text('{"rows": []}\n')
+    assert not any(GHP in p for p in paths(workspace))
+
+
 # What the issue planted: key files with ordinary names, each one excluded by its content.
 KEY_FILES: dict[str, str] = {
     "deploy/deploy_key": _pem("OPENSSH PRIVATE KEY"),

@@ -14,7 +14,8 @@ import re
 
 import pathspec
 
-from ocp_router.redact import redact
+from ocp_router._redact_scan import may_hold_token
+from ocp_router.redact import finds_secret, redact
 
 __all__ = ["SECRET_PATTERNS", "secret_content", "secret_name"]
 
@@ -104,8 +105,31 @@ assert _SECRET_RE.pattern, "the secret patterns compiled to nothing"
 
 
 def secret_name(rel: str) -> bool:
-    """Whether a workspace path (relative, posix) is a secret file by its name."""
-    return _SECRET_RE.match(rel) is not None
+    """Whether a workspace path (relative, posix) is a secret file by its name, or holds a
+    secret value in its name or a folder's (`backups/ghp_<token>.json`)."""
+    return _SECRET_RE.match(rel) is not None or _secret_in_path(rel)
+
+
+# A path goes out unredacted with every hit and citation. Token shapes are looked for in runs
+# of token characters, also after each `-`, `_` or `.` (`report-<JWT>.md`, `key_AKIA...`:
+# glued to a word, which in text would be no token); `user:password@host` as a folder is a
+# mount named with its login. The token gates turn nearly every path away in a few µs.
+_TOKEN_RUN_RE = re.compile(r"[A-Za-z0-9+=_.-]{16,}")
+_USERINFO_RE = re.compile(r"(?:^|/)[^/:@]+:[^/:@]+@[^/@]+/")
+_GLUE = "-_."
+
+
+def _secret_in_path(rel: str) -> bool:
+    if "@" in rel and _USERINFO_RE.search(rel):
+        return True
+    if not may_hold_token(rel):
+        return False
+    for m in _TOKEN_RUN_RE.finditer(rel):
+        run = m.group()
+        starts = [0, *(i + 1 for i, c in enumerate(run) if c in _GLUE)]
+        if any(finds_secret(run[i:]) for i in starts[:8] if len(run) - i >= 16):
+            return True
+    return False
 
 
 # ---- by content ------------------------------------------------------------------------------
