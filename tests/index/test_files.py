@@ -281,6 +281,8 @@ def test_a_file_named_with_a_token_is_not_listed(workspace: Path) -> None:
     assert not any(GHP in p for p in paths(workspace))
 
 
+K8S_SECRET = "Sec" + "ret"
+
 # What the issue planted: key files with ordinary names, each one excluded by its content.
 KEY_FILES: dict[str, str] = {
     "deploy/deploy_key": _pem("OPENSSH PRIVATE KEY"),
@@ -327,6 +329,16 @@ KEY_FILES: dict[str, str] = {
     "infra/prod-state.json": json.dumps(
         dict(version=4, terraform_version="1.7.0", serial=3, lineage="a1b2", resources=[])
     ),
+    # a Kubernetes Secret: its values are base64 or plain under any names (DB_URL, api); the
+    # kind is joined at run time so that this file is no Secret manifest itself
+    "k8s/db.yaml": f"apiVersion: v1\nkind: {K8S_SECRET}\nmetadata:\n  name: db\ndata:\n"
+    "  DB_URL: cG9zdGdyZXM6Ly9hcHA6V2ludGVyMjAyNHhAZGI6NTQzMi9hcHA=\n",
+    "k8s/app.yaml": "apiVersion: apps/v1\nkind: Deployment\n---\napiVersion: v1\n"
+    f"kind: {K8S_SECRET}\n"
+    "metadata:\n  name: app\nstringData:\n  DATABASE_URL: postgres://app:Winter2024x@db/app\n",
+    "k8s/api-token.json": json.dumps(
+        {"apiVersion": "v1", "kind": K8S_SECRET, "data": {"token": "cTh6clQybVh2OUxwSzRz"}}
+    ),
 }
 
 ORDINARY_FILES: dict[str, str] = {
@@ -337,6 +349,11 @@ ORDINARY_FILES: dict[str, str] = {
     "Makefile": "CC=gcc\nCFLAGS=-O2\n",
     "env/staging.example": "DATABASE_URL=postgres://user:${DB_PASSWORD}@localhost/app\n",
     "config/app.properties": "db.user=app\ndb.password=Zq8vR2mLp4Tx\n",  # redacted on output
+    # a Secret templated by Helm, or one that only refers to secrets, holds none
+    "chart/templates/db.yaml": f"apiVersion: v1\nkind: {K8S_SECRET}\nmetadata:\n  name: db\n"
+    "data:\n  password: {{ .Values.password | b64enc | quote }}\n",
+    "k8s/pod.yaml": "kind: Pod\nspec:\n  containers:\n  - env:\n    - valueFrom:\n"
+    "        secretKeyRef:\n          name: db\n          key: password\n",
 }
 
 

@@ -5,7 +5,7 @@ come back from a search or reach a paid prompt, whatever redaction would miss. T
 matched without regard to case (`.ENV`, `server.PEM`); the content rules find private keys
 (PEM, PuTTY, age), GCP service-account and OAuth client JSON, kubeconfigs with user
 credentials, dotenv files holding a secret (`env/production`), netrc, pgpass, git-credentials,
-htpasswd, docker and npm auth, AWS credential files and Terraform state.
+htpasswd, docker and npm auth, AWS credential files, Terraform state and Kubernetes Secrets.
 """
 
 from __future__ import annotations
@@ -170,6 +170,15 @@ _PYPIRC_RE = re.compile(
     rb"(?m)^\[(?:pypi|testpypi|distutils)\][\s\S]{0,2000}?^password[ \t]*[=:][ \t]*\S{8,}"
 )
 _TFSTATE_RE = re.compile(rb'"terraform_version"\s*:[\s\S]{0,400}"lineage"\s*:')
+# A Kubernetes Secret with a literal value under data/stringData (YAML, or JSON as kubectl
+# writes it); one whose values are Helm templates (`{{ ... }}`) or refs holds none.
+_K8S_SECRET_KIND_RE = re.compile(
+    rb"""(?m)(?:^|[{,])[ \t]*["']?kind["']?[ \t]*:[ \t]*["']?Secret\b"""
+)
+_K8S_SECRET_DATA_RE = re.compile(
+    rb"""(?m)["']?(?:data|stringData)["']?[ \t]*:[ \t]*\{?[ \t]*\r?\n?[ \t]*"""
+    rb"""["']?[\w.-]+["']?[ \t]*:[ \t]*["']?(?![{$<])[^\s"'{}]{8,}"""
+)
 # Whole-file line formats: every meaningful line has the shape.
 _LINE_FORMATS: tuple[tuple[str, re.Pattern[bytes]], ...] = (
     ("pgpass", re.compile(rb"[^:\s#][^:\s]*:(?:\d+|\*):[^:\s]+:[^:\s]+:\S+")),
@@ -235,6 +244,9 @@ def secret_content(data: bytes, name: str = "") -> str | None:
         return "pypirc"
     if b'"terraform_version"' in data and _TFSTATE_RE.search(data):
         return "terraform_state"
+    if b"Secret" in data and _K8S_SECRET_KIND_RE.search(data):
+        if _K8S_SECRET_DATA_RE.search(data):
+            return "kubernetes_secret"
     if len(data) <= _DOTENV_MAX_BYTES:
         first = _first_line(data)
         formats = [(k, r) for k, r in _LINE_FORMATS if first and r.fullmatch(first)]
