@@ -31,6 +31,7 @@ __all__ = [
     "auth_hits",
     "connection_hits",
     "creds_pair_hit",
+    "go_dsn_hits",
     "neutral_hits",
     "phrase_hits",
     "random_by_nature",
@@ -340,3 +341,18 @@ def connection_hits(text: str) -> Iterator[Hit]:
         if not pw or is_connection_placeholder(pw):
             continue
         yield m.start("pw"), m.end("pw"), PRIORITY["connection_string_password"]
+
+
+# go-sql-driver/mysql's DSN has no scheme: user:password@tcp(host:port)/db (unix, udp, tcp6
+# too). Found at its literal `@<protocol>(`; the user and password are read back from there
+# (the driver splits at the first ':' and the last '@': the password may hold either).
+_GO_DSN_AT_RE = re.compile(r"@(?=(?:tcp|udp)6?\(|unix\()")
+_GO_DSN_CREDS_RE = re.compile(r"[\w.-]+:(?P<pw>[^\s'\"`%]+)\Z")
+
+
+def go_dsn_hits(text: str) -> Iterator[Hit]:
+    for m in _GO_DSN_AT_RE.finditer(text):
+        creds = _GO_DSN_CREDS_RE.search(text, max(0, m.start() - 200), m.start())
+        if creds is None or is_connection_placeholder(creds.group("pw")):
+            continue
+        yield creds.start("pw"), m.start(), PRIORITY["connection_string_password"]

@@ -168,6 +168,7 @@ from ocp_router._redact_base import KINDS, MARKER_OPEN, MARKERS, PRIORITY, Hit
 from ocp_router._redact_phrases import (
     auth_hits,
     connection_hits,
+    go_dsn_hits,
     neutral_hits,
     phrase_hits,
     sign_in_hits,
@@ -256,8 +257,10 @@ def _hits(text: str) -> Iterator[Hit]:
     if not found.isdisjoint(_XML_KEYWORDS) and "</" in text:
         yield from xml_hits(text)
     yield from auth_hits(text, lowered)
-    if "://" in text and "@" in text:
-        yield from connection_hits(text)
+    if "@" in text:
+        if "://" in text:
+            yield from connection_hits(text)
+        yield from go_dsn_hits(text)
     yield from phrase_hits(text, lowered, "pass" in found or "pw" in found)
     yield from sign_in_hits(text, lowered)
     yield from neutral_hits(text)
