@@ -184,6 +184,7 @@ __all__ = [
     "SOURCE_DIGEST",
     "finds_secret",
     "marker",
+    "may_hold_token",
     "redact",
 ]
 
@@ -401,6 +402,12 @@ def redact(text: str, known: Mapping[str, str] | None = None) -> RedactionResult
         result = _redact(text, None)
         _RECENT.put(text, result)
     return result
+
+
+def may_hold_token(text: str) -> bool:
+    """False when no token shape can match anywhere in `text` (a few regex passes: a cheap
+    test before `finds_secret` on many short texts, such as every path of a workspace)."""
+    return _redact_scan.may_hold_token(text)
 
 
 def finds_secret(text: str) -> bool:

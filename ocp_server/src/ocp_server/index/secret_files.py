@@ -14,8 +14,7 @@ import re
 
 import pathspec
 
-from ocp_router._redact_scan import may_hold_token
-from ocp_router.redact import finds_secret, redact
+from ocp_router.redact import finds_secret, may_hold_token, redact
 
 __all__ = ["SECRET_PATTERNS", "secret_content", "secret_name"]
 
