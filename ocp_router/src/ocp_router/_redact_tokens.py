@@ -10,8 +10,8 @@ body looks random there (`glued`): the end of a snake_case name followed by word
 (load_hf_QwenForCausalLM...) does not. Where a body holds `_` itself (r8_), `_` keeps it out.
 
 A Sourcegraph token of the first format and an older New Relic license key are 40 bare hex
-characters, a commit SHA's shape: they are taken only after the word "sourcegraph" or "newrelic"
-on their line, and not where the line moves a version to them (`named_hex_hits`).
+characters, a commit SHA's shape: only the word before tells them (_redact_phrases.py,
+`named_hex_hits`).
 """
 
 from __future__ import annotations
@@ -23,14 +23,12 @@ from dataclasses import dataclass
 
 from ocp_router import _redact_scan as _scan
 from ocp_router._redact_base import PRIORITY, Hit
-from ocp_router._redact_phrases import random_by_nature
 from ocp_router._redact_values import char_classes, is_filler, wordy
 
 __all__ = [
     "TOKEN_PATTERNS",
     "discord_hits",
     "gcp_hits",
-    "named_hex_hits",
     "pattern_hits",
 ]
 
@@ -561,42 +559,3 @@ def pattern_hits(text: str) -> Iterator[Hit]:
             check = p.glued if p.glued and start and text[start - 1] == "_" else p.check
             if check is None or check(text[start:end]):
                 yield start, end, prio
-
-
-# Sourcegraph's first tokens and New Relic's older license keys: 40 hex characters, after the
-# word on the same line (gitleaks takes any 40 hex in a text that says "sourcegraph") and not in
-# a path, a ref or a URL (.../commit/<sha>), nor named a commit ("sourcegraph rev <sha>") or
-# moved to one ("bumped sourcegraph to <sha>") by a line that names no secret.
-_HEX40_RE = re.compile(r"(?<![\w/@#.:=-])[0-9a-f]{40}(?![\w-])")
-_WORD_REACH = 80  # characters after the word where the token may stand
-_WORD_RE = re.compile(r"(?<![a-z])(?:sourcegraph|new[ _-]?relic)")
-_MOVED = frozenset(
-    """to from at onto into bump bumped bumps bumping update updated updates upgrade upgraded
-    upgrades pin pinned pins merge merged merges revert reverted release released tag tagged
-    checkout sync synced vendor vendored head main master branch""".split()
-)
-_NAMES_A_SECRET = frozenset(
-    "key keys token tokens secret license licence password pass auth api pat credential".split()
-)
-_GAP_WORD_RE = re.compile(r"[a-z]+")
-
-
-def _moved_not_secret(gap: str) -> bool:
-    """The words between the name and the hex move a version and name no secret."""
-    words = set(_GAP_WORD_RE.findall(gap.lower()))
-    return not words.isdisjoint(_MOVED) and words.isdisjoint(_NAMES_A_SECRET)
-
-
-def named_hex_hits(text: str, lowered: str) -> Iterator[Hit]:
-    """40 bare hex characters after "sourcegraph" or "newrelic" on their line."""
-    if "sourcegraph" not in lowered and "relic" not in lowered:
-        return
-    for w in _WORD_RE.finditer(lowered):
-        after = w.end()
-        kind = "service_token" if w.group().startswith("s") else "newrelic_key"
-        end = lowered.find("\n", after, after + _WORD_REACH)
-        for m in _HEX40_RE.finditer(text, after, end if end >= 0 else after + _WORD_REACH):
-            v, gap = m.group(), text[after : m.start()]
-            if is_filler(v) or v.isdigit() or random_by_nature(gap) or _moved_not_secret(gap):
-                continue
-            yield m.start(), m.end(), PRIORITY[kind]

@@ -169,11 +169,12 @@ from ocp_router._redact_phrases import (
     auth_hits,
     connection_hits,
     go_dsn_hits,
+    named_hex_hits,
     neutral_hits,
     phrase_hits,
     sign_in_hits,
 )
-from ocp_router._redact_tokens import discord_hits, gcp_hits, named_hex_hits, pattern_hits
+from ocp_router._redact_tokens import discord_hits, gcp_hits, pattern_hits
 
 __all__ = [
     "KINDS",
