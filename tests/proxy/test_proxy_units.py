@@ -74,6 +74,42 @@ def test_a_whole_body_is_redacted_in_every_text_field_and_nothing_else() -> None
     assert body["messages"][2]["content"][1]["source"]["data"] == "QUJD"
 
 
+def test_tool_definitions_are_redacted_where_the_model_reads_them() -> None:
+    # A tool's description and its schema's descriptions and defaults are prompt text the
+    # paid model reads; names, types, enums and the shape stay as the client sent them.
+    schema = {
+        "type": "object",
+        "properties": {
+            "key": {"type": "string", "description": f"defaults to {AWS}", "default": AWS},
+            "mode": {"type": "string", "enum": ["fast", "safe"], "examples": [AWS]},
+        },
+        "required": ["key"],
+    }
+    body: dict[str, Any] = {
+        "messages": [{"role": "user", "content": "deploy it"}],
+        "tools": [
+            {
+                "name": "deploy",
+                "description": f"deploys with {AWS}",
+                "input_schema": json.loads(json.dumps(schema)),
+                "cache_control": {"type": "ephemeral"},
+            },
+            {
+                "type": "function",
+                "function": {"name": "run", "description": f"k={AWS}", "parameters": schema},
+            },
+        ],
+    }
+    counts = redact_body(body)
+    text = json.dumps(body)
+    assert AWS not in text and sum(counts.values()) == 8
+    anthropic_tool, openai_tool = body["tools"]
+    assert anthropic_tool["name"] == "deploy" and anthropic_tool["cache_control"]["type"]
+    assert anthropic_tool["input_schema"]["properties"]["mode"]["enum"] == ["fast", "safe"]
+    assert openai_tool["function"]["name"] == "run"
+    assert openai_tool["function"]["parameters"]["required"] == ["key"]
+
+
 def test_an_anthropic_conversation_with_tools_and_images_translates_for_ollama() -> None:
     body = {
         "model": "claude-haiku-5-5",
