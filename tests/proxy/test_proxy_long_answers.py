@@ -133,22 +133,65 @@ def test_a_paid_answer_longer_than_the_old_cap_is_relayed_whole_with_its_usage(
     assert (row["input_tokens"], row["output_tokens"]) == (5, 7)
 
 
-def test_a_long_paid_error_is_relayed_with_its_status(
+@pytest.mark.parametrize("dialect", ["anthropic", "openai"])
+def test_a_paid_error_body_too_long_to_be_honest_is_a_readable_error_with_its_status(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_anthropic: FakeAnthropic,
+    fake_openai: FakeOpenAI,
+    dialect: str,
+) -> None:
+    head = b'{"type": "error", "error": {"type": "overloaded_error", "message": "'
+    chunks = (head, *(_PIECE,) * 128, b'"}}')  # 8 MiB; a broken upstream may send without end
+    retry = {"retry-after": "7", "x-request-id": "req_1"}
+    fake = fake_anthropic if dialect == "anthropic" else fake_openai
+    path = "/v1/messages" if dialect == "anthropic" else "/v1/chat/completions"
+    fake.raw_stream_next(chunks, JSON, path=path, status=529, headers=retry)
+    proxy = start_proxy(proxy_env)
+    response = _post(proxy, dialect)
+    assert response.status_code == 529
+    assert response.headers["retry-after"] == "7" and response.headers["x-request-id"] == "req_1"
+    message = response.json()["error"]["message"]
+    assert message.startswith(
+        f"the {dialect} upstream answered HTTP 529 with an error body over 65,536 bytes, "
+        'not relayed; it began: {"type": "error", "error": {"type": "overloaded_error"'
+    )
+    assert len(response.content) < 1000
+    row = proxy.call(_last_row)
+    assert row["status"] == 529 and row["answered_tier"] is None and row["error"] == message
+
+
+def test_a_paid_error_body_within_the_cap_is_relayed_as_it_came(
     start_proxy: Callable[..., RunningProxy],
     proxy_env: dict[str, str],
     fake_anthropic: FakeAnthropic,
     fake_openai: FakeOpenAI,
 ) -> None:
-    head = b'{"type": "error", "error": {"type": "overloaded_error", "message": "'
-    chunks = (head, *(_PIECE,) * 32, b'"}}')
-    _answer_next("anthropic", fake_anthropic, fake_openai, chunks, status=529)
+    chunks = (b"<html><body>", b"gateway timeout " * 3000, b"</body></html>")  # 48 KB
+    _answer_next("anthropic", fake_anthropic, fake_openai, chunks, 504, "text/html")
     proxy = start_proxy(proxy_env)
     response = _post(proxy, "anthropic")
-    assert response.status_code == 529
+    assert response.status_code == 504
     assert response.content == b"".join(chunks)
-    row = proxy.call(_last_row)
-    assert row["status"] == 529 and row["answered_tier"] is None
-    assert row["error"].startswith('{"type": "error"')
+    assert response.headers["content-type"] == "text/html"
+
+
+def test_a_count_tokens_error_body_too_long_is_a_readable_error_with_its_status(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_anthropic: FakeAnthropic,
+) -> None:
+    chunks = (b'{"type": "error", "error": {"message": "', *(_PIECE,) * 32, b'"}}')
+    fake_anthropic.raw_stream_next(chunks, JSON, path="/v1/messages/count_tokens", status=500)
+    proxy = start_proxy(proxy_env)
+    with httpx.Client(base_url=proxy.url, timeout=60) as http:
+        response = http.post(
+            "/v1/messages/count_tokens", json=_messages(), headers=ANTHROPIC_HEADERS
+        )
+    assert response.status_code == 500
+    assert response.json()["error"]["message"].startswith(
+        "the Anthropic upstream answered HTTP 500 with an error body over 65,536 bytes"
+    )
 
 
 def test_a_long_paid_answer_that_is_not_json_is_relayed_and_noted(
