@@ -261,36 +261,44 @@ class Proxy:
         if creds:
             redact_body(body)
             headers = creds | self._forwarded(request.headers)
-            url = self.settings.anthropic_upstream.rstrip("/") + "/v1/messages/count_tokens"
             try:
-                response = await open_upstream(
-                    self.client, url, headers, body, self.settings.upstream_timeout
-                )
-            except UpstreamUnreachable as exc:
-                return _error(d, 502, f"the Anthropic upstream did not answer ({exc})")
-            if unreadable := unreadable_encoding(response.headers, "Anthropic"):
-                await response.aclose()
-                return _error(d, 502, unreadable)
-            status = response.status_code
-            try:
-                if status == 200:
-                    content = await read_whole(response)
-                else:
-                    error = await read_head(response, ERROR_BODY_BYTES)
-                    if error.rest is not None:
-                        message = error_too_long("Anthropic", status, ERROR_BODY_BYTES, error.data)
-                        return _error_relayed(d, status, message, response.headers)
-                    content = error.data
-            except httpx.HTTPError as exc:
-                return _error(d, 502, f"the Anthropic upstream failed ({exc!r})")
-            except BodyTooLarge as exc:
-                return _error(d, 502, f"the Anthropic upstream failed: {exc}")
-            finally:
-                await response.aclose()
-            return Response(content, status, relay_headers(response.headers))
+                return await _unless_client_leaves(request, self._count_upstream(headers, body))
+            except ClientGone:
+                return _error(d, 499, "the client went away before the answer")
         # No credentials: the router's estimate, which is what routing used anyway.
         text = json.dumps([body.get("system"), body["messages"], body.get("tools")])
         return JSONResponse({"input_tokens": estimate_tokens(text)})
+
+    async def _count_upstream(self, headers: dict[str, str], body: dict[str, Any]) -> Response:
+        """The provider's count, relayed (its error too, unless too long to be an honest one)."""
+        d = ANTHROPIC
+        url = self.settings.anthropic_upstream.rstrip("/") + "/v1/messages/count_tokens"
+        try:
+            response = await open_upstream(
+                self.client, url, headers, body, self.settings.upstream_timeout
+            )
+        except UpstreamUnreachable as exc:
+            return _error(d, 502, f"the Anthropic upstream did not answer ({exc})")
+        if unreadable := unreadable_encoding(response.headers, "Anthropic"):
+            await response.aclose()
+            return _error(d, 502, unreadable)
+        status = response.status_code
+        try:
+            if status == 200:
+                content = await read_whole(response)
+            else:
+                error = await read_head(response, ERROR_BODY_BYTES)
+                if error.rest is not None:
+                    message = error_too_long("Anthropic", status, ERROR_BODY_BYTES, error.data)
+                    return _error_relayed(d, status, message, response.headers)
+                content = error.data
+        except httpx.HTTPError as exc:
+            return _error(d, 502, f"the Anthropic upstream failed ({exc!r})")
+        except BodyTooLarge as exc:
+            return _error(d, 502, f"the Anthropic upstream failed: {exc}")
+        finally:
+            await response.aclose()
+        return Response(content, status, relay_headers(response.headers))
 
     async def models(self, request: Request) -> Response:
         anthropic_client = "anthropic-version" in request.headers
