@@ -62,6 +62,10 @@ def unreadable_encoding(headers: httpx.Headers, upstream: str) -> str | None:
     )
 
 
+class CutShort(Exception):
+    """An answer relayed as it came ended, cleanly on the wire, before its JSON closed."""
+
+
 class UpstreamUnreachable(Exception):
     """The request never got an answer (connection refused, DNS, timeout before headers)."""
 
@@ -139,7 +143,8 @@ async def relay_body(
     """A non-streaming answer too long to hold, as it comes after `head`: its top-level usage
     found on the way (json_field.py), an answer that does not close as one JSON object noted.
     An upstream that fails mid-body fails the client's read too (a clean end would pass a cut
-    answer off as whole). Always closes the upstream response."""
+    answer off as whole), and so does an object that ends unclosed (an upstream whose body
+    ends with the connection cannot say it was cut). Always closes the upstream response."""
     assert head.rest is not None
     usage = TopLevelField("usage")
     try:
@@ -154,5 +159,8 @@ async def relay_body(
     finally:
         await response.aclose()
     outcome.usage = usage_of_message({"usage": usage.value})
+    if usage.cut_short:
+        outcome.error = "the upstream's answer ended before its JSON closed (cut short)"
+        raise CutShort(outcome.error)
     if not usage.whole:
         outcome.error = "the upstream answered 200 with a body that is not JSON (relayed)"
