@@ -263,3 +263,11 @@ def test_a_bodys_values_are_counted_outside_its_strings(raw: bytes, values: int)
     assert parse_body(raw, max_values=values) == json.loads(raw)
     with pytest.raises(BodyError, match=f"too many JSON values \\(over {values - 1} "):
         parse_body(raw, max_values=values - 1)
+
+
+def test_a_string_that_never_closes_among_many_escaped_quotes_is_invalid_json() -> None:
+    # Every quote after the first is escaped: a scan that tried each as a string's start
+    # would read to the end from each one, for ever on a body this size.
+    raw = b'["' + b'\\",' * 2_000_000
+    with pytest.raises(BodyError, match="not valid JSON"):
+        parse_body(raw)

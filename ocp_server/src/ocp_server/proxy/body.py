@@ -23,7 +23,7 @@ MAX_DEPTH = 256
 # real request (a long agent conversation with its tools has tens of thousands), far below a
 # gigabyte of small values.
 MAX_VALUES = 1_000_000
-_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_NOT_STRUCTURE = bytes(b for b in range(256) if b not in b",[{")
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -37,7 +37,7 @@ def parse_body(raw: bytes, max_values: int = MAX_VALUES) -> Any:
         text = raw.decode(json.detect_encoding(raw), "surrogatepass")
     except UnicodeDecodeError as exc:
         raise BodyError(f"body: not valid JSON ({exc})") from exc
-    if _values_over(text, max_values):
+    if _values_over(raw, text, max_values):
         raise BodyError(
             f"body: too many JSON values (over {max_values:,} opening brackets and commas "
             "outside strings); no request needs that many"
@@ -56,17 +56,28 @@ def parse_body(raw: bytes, max_values: int = MAX_VALUES) -> Any:
     return body
 
 
-def _values_over(text: str, limit: int) -> bool:
-    """Whether `text` has more than `limit` opening brackets and commas outside its strings."""
-    if text.count(",") + text.count("[") + text.count("{") <= limit:
-        return False  # counted in strings too: almost every body stops here
+def _values_over(raw: bytes, text: str, limit: int) -> bool:
+    """Whether `text` (`raw` decoded) has more than `limit` opening brackets and commas
+    outside its strings, in time linear in its length whatever it holds (it runs on the event
+    loop)."""
+    # Each of them puts its byte in `raw` (in UTF-16 or -32 other characters may too), so the
+    # bytes' count, in strings as well, bounds theirs: almost every body stops here, most
+    # before any count (one pass keeping those bytes is 3x faster than counting each).
+    if len(raw) <= limit or len(raw.translate(None, _NOT_STRUCTURE)) <= limit:
+        return False
+    # Without its escapes every quote left opens or closes a string. A backslash escapes the
+    # character after it, so a run of them pairs up from its start: escaped backslashes go
+    # first, then escaped quotes. No copy is made of a text without either.
+    bare = text.replace("\\\\", "").replace('\\"', "")
     count, outside = 0, 0
-    for string in _STRING.finditer(text):
-        count += _structure(text, outside, string.start())
+    while (opens := bare.find('"', outside)) != -1:
+        count += _structure(bare, outside, opens)
         if count > limit:
             return True
-        outside = string.end()
-    return count + _structure(text, outside, len(text)) > limit
+        outside = bare.find('"', opens + 1) + 1
+        if not outside:
+            return False  # a string never closed: not JSON, and the parser stops there
+    return count + _structure(bare, outside, len(bare)) > limit
 
 
 def _structure(text: str, start: int, end: int) -> int:
