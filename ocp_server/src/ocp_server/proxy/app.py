@@ -69,7 +69,14 @@ from ocp_server.proxy.upstream import (
     relay_stream,
     unreadable_encoding,
 )
-from ocp_server.proxy.whole_body import BodyTooLarge, read_head, read_whole
+from ocp_server.proxy.whole_body import (
+    ERROR_BODY_BYTES,
+    HEAD_BYTES,
+    BodyTooLarge,
+    error_too_long,
+    read_head,
+    read_whole,
+)
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -144,6 +151,13 @@ async def _settled(
 
 def _error(d: Dialect, status: int, message: str, kind: str | None = None) -> JSONResponse:
     return JSONResponse(d.module.error_body(status, message, kind), status_code=status)
+
+
+def _error_relayed(d: Dialect, status: int, message: str, upstream: httpx.Headers) -> JSONResponse:
+    """An upstream's error in our words, with its status and the headers a client's retry
+    logic reads (retry-after, rate limits, request ids)."""
+    headers = {k: v for k, v in relay_headers(upstream).items() if k.lower() != "content-type"}
+    return JSONResponse(d.module.error_body(status, message), status, headers)
 
 
 class Proxy:
@@ -252,33 +266,44 @@ class Proxy:
         if creds:
             redact_body(body)
             headers = creds | self._forwarded(request.headers)
-            url = self.settings.anthropic_upstream.rstrip("/") + "/v1/messages/count_tokens"
-            # A client that hangs up cancels the count upstream, as it does a message.
-            gone = "the client went away before the answer"
-            opening = open_upstream(self.client, url, headers, body, self.settings.upstream_timeout)
             try:
-                response = await _unless_client_leaves(request, opening)
-            except UpstreamUnreachable as exc:
-                return _error(d, 502, f"the Anthropic upstream did not answer ({exc})")
+                return await _unless_client_leaves(request, self._count_upstream(headers, body))
             except ClientGone:
-                return _error(d, 499, gone)
-            if unreadable := unreadable_encoding(response.headers, "Anthropic"):
-                await response.aclose()
-                return _error(d, 502, unreadable)
-            try:
-                content = await _unless_client_leaves(request, read_whole(response))
-            except httpx.HTTPError as exc:
-                return _error(d, 502, f"the Anthropic upstream failed ({exc!r})")
-            except BodyTooLarge as exc:
-                return _error(d, 502, f"the Anthropic upstream failed: {exc}")
-            except ClientGone:
-                return _error(d, 499, gone)
-            finally:
-                await response.aclose()
-            return Response(content, response.status_code, relay_headers(response.headers))
+                return _error(d, 499, "the client went away before the answer")
         # No credentials: the router's estimate, which is what routing used anyway.
         text = json.dumps([body.get("system"), body["messages"], body.get("tools")])
         return JSONResponse({"input_tokens": estimate_tokens(text)})
+
+    async def _count_upstream(self, headers: dict[str, str], body: dict[str, Any]) -> Response:
+        """The provider's count, relayed (its error too, unless too long to be an honest one)."""
+        d = ANTHROPIC
+        url = self.settings.anthropic_upstream.rstrip("/") + "/v1/messages/count_tokens"
+        try:
+            response = await open_upstream(
+                self.client, url, headers, body, self.settings.upstream_timeout
+            )
+        except UpstreamUnreachable as exc:
+            return _error(d, 502, f"the Anthropic upstream did not answer ({exc})")
+        if unreadable := unreadable_encoding(response.headers, "Anthropic"):
+            await response.aclose()
+            return _error(d, 502, unreadable)
+        status = response.status_code
+        try:
+            if status == 200:
+                content = await read_whole(response)
+            else:
+                error = await read_head(response, ERROR_BODY_BYTES)
+                if error.rest is not None:
+                    message = error_too_long("Anthropic", status, ERROR_BODY_BYTES, error.data)
+                    return _error_relayed(d, status, message, response.headers)
+                content = error.data
+        except httpx.HTTPError as exc:
+            return _error(d, 502, f"the Anthropic upstream failed ({exc!r})")
+        except BodyTooLarge as exc:
+            return _error(d, 502, f"the Anthropic upstream failed: {exc}")
+        finally:
+            await response.aclose()
+        return Response(content, status, relay_headers(response.headers))
 
     async def models(self, request: Request) -> Response:
         anthropic_client = "anthropic-version" in request.headers
@@ -686,8 +711,9 @@ class Proxy:
         relayed = relay_headers(response.headers)
         is_stream = response.headers.get("content-type", "").startswith("text/event-stream")
         if response.status_code != 200 or not is_stream:
+            limit = HEAD_BYTES if response.status_code == 200 else ERROR_BODY_BYTES
             try:
-                head = await _unless_client_leaves(request, read_head(response))
+                head = await _unless_client_leaves(request, read_head(response, limit))
             except httpx.HTTPError as exc:
                 await response.aclose()
                 outcome.status, outcome.error = 502, f"the {d.name} upstream failed: {exc!r}"
@@ -698,6 +724,12 @@ class Proxy:
                 return await self._client_gone(d, outcome, settle)
             if response.status_code != 200:
                 outcome.error = head.data[:300].decode("utf-8", "replace")
+                if head.rest is not None:  # too long to be an honest error: not relayed
+                    await response.aclose()
+                    status = response.status_code
+                    outcome.error = error_too_long(d.name, status, limit, head.data)
+                    await settle()
+                    return _error_relayed(d, status, outcome.error, response.headers)
             if head.rest is not None:  # too long to hold: relayed as it comes
                 record.first_byte_ms = round((time.perf_counter() - started) * 1000, 3)
                 relayed_body = relay_body(response, head, outcome, d.module.usage_of_message)
