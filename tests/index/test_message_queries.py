@@ -237,3 +237,26 @@ def test_a_messages_template_phrases_leave_out_the_ones_touching_a_value() -> No
     assert seen.message
     assert set(seen.message_pairs) == wanted
     assert len(wanted) == 4
+
+
+@pytest.mark.parametrize(
+    "seen",
+    [
+        "/home/dev/app/settings.toml is a directory",
+        "~/work/app/settings.toml is a directory",
+        "C:\\Users\\dev\\app\\settings.toml is a directory",
+    ],
+)
+def test_a_message_whose_path_is_taken_out_is_no_lookup_of_the_word_left(seen: str) -> None:
+    """Without its path "is a directory" is one word and read as a lookup of the name
+    `directory` (its definitions put first, before any code printing the message); with the
+    path's words, before paths gave none, it was a message."""
+    query = parse_query(seen)
+    assert not query.only_names
+    assert not query.definitions_first
+    assert query.message
+
+
+def test_a_lookup_naming_a_path_on_the_machine_stays_a_lookup() -> None:
+    query = parse_query("where is parse_config in /home/me/project/src/config.py")
+    assert query.only_names and query.definitions_first

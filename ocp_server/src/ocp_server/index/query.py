@@ -189,8 +189,14 @@ def parse_query(text: str) -> Query:
     first = first_sentence(said)
     identifiers, code = code_words(said)
     lower = said.lower() if said.isascii() else None
-    lookup = 0 < len(content) <= LOOKUP_WORDS and (
-        len(by_word) <= LOOKUP_PLAIN_WORDS or bool(identifiers)
+    # A path on the user's machine taken out is a value a program printed: what is left of
+    # "/home/me/x.toml is a directory" is a message, not a lookup of the name `directory`
+    # (unless it writes a name as code: "where is parse_config in /home/me/app/config.py").
+    printed = said != text
+    lookup = (
+        0 < len(content) <= LOOKUP_WORDS
+        and (len(by_word) <= LOOKUP_PLAIN_WORDS or bool(identifiers))
+        and (not printed or bool(identifiers))
     )
     # A lookup that writes an identifier as code, or is one word, names a definition: the
     # files defining it go first. In "markdown table redaction" each plain word may also name
@@ -215,7 +221,8 @@ def parse_query(text: str) -> Query:
         # are what to show, and `defines_named` weighs them
         identifiers += [w for w in named if len(w) > 2]
         identifiers += [f"{a}_{b}" for a, b in zip(content, content[1:], strict=False)]
-    message = len(by_word) >= MESSAGE_WORDS and len(content) < len(by_word) and not only_names
+    said_words = len(by_word) + printed  # the path taken out was one of its words
+    message = said_words >= MESSAGE_WORDS and len(content) < len(by_word) and not only_names
     files = _files_named(text)
     only_files = bool(files) and _all_in(
         [w for w in named if not w.isdigit()], (f.name for f in files)
