@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 import zlib
 from pathlib import Path
 
 import aiosqlite
 import pytest
 
-from ocp_server.db import connect
+from ocp_server import db as db_module
+from ocp_server import migrations as migrations_module
+from ocp_server.db import DatabaseError, connect
 from ocp_server.migrations import MIGRATIONS, migrate
 
 
@@ -172,3 +176,72 @@ def test_a_text_deflated_by_an_earlier_server_after_the_recoding_still_reads_bac
     assert unpack_text(pack_text(text)) == text
     with pytest.raises(ValueError, match="unknown format"):
         unpack_text(text.encode("utf-8"))
+
+
+def _lock_holder(path: Path) -> sqlite3.Connection:
+    """Another process's connection in the middle of a write (a long migration, say)."""
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    return holder
+
+
+async def test_opening_a_migrated_database_takes_no_write_lock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every open began a write transaction per migration, applied or not: a process opening
+    the database while another wrote for longer than the busy timeout (a migration of a large
+    index takes seconds) failed, told the database was unreadable and to move it aside."""
+    first = await connect(tmp_path / "m.db")
+    await first.close()
+    monkeypatch.setattr(db_module, "BUSY_TIMEOUT_MS", 50)
+    holder = _lock_holder(tmp_path / "m.db")
+    try:
+        second = await connect(tmp_path / "m.db")
+        await second.close()
+    finally:
+        holder.rollback()
+        holder.close()
+
+
+async def test_a_migration_waits_for_another_process_holding_the_write_lock(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Two servers of a new version opening a large index at once: the second waited the busy
+    timeout (5 s) for the first's migration, then failed with "database is locked"."""
+    async with aiosqlite.connect(tmp_path / "m.db", isolation_level=None) as db:
+        await migrate(db, MIGRATIONS[:-1])
+    holder = _lock_holder(tmp_path / "m.db")
+
+    class ReleaseOnWait(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if holder.in_transaction:  # the other process's migration ends
+                holder.rollback()
+
+    caplog.set_level(logging.INFO, logger="ocp_server.migrations")
+    handler = ReleaseOnWait(logging.INFO)
+    logging.getLogger("ocp_server.migrations").addHandler(handler)
+    try:
+        async with aiosqlite.connect(tmp_path / "m.db", isolation_level=None) as db:
+            await db.execute("PRAGMA busy_timeout = 50")
+            assert await migrate(db) == [MIGRATIONS[-1].__name__]
+    finally:
+        logging.getLogger("ocp_server.migrations").removeHandler(handler)
+        holder.close()
+
+
+async def test_a_database_locked_past_the_wait_is_not_called_unreadable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with aiosqlite.connect(tmp_path / "m.db", isolation_level=None) as db:
+        await migrate(db, MIGRATIONS[:-1])
+    monkeypatch.setattr(db_module, "BUSY_TIMEOUT_MS", 50)
+    monkeypatch.setattr(migrations_module, "MIGRATION_LOCK_WAIT_SECONDS", 0.0)
+    holder = _lock_holder(tmp_path / "m.db")
+    try:
+        with pytest.raises(DatabaseError) as failed:
+            await connect(tmp_path / "m.db")
+    finally:
+        holder.rollback()
+        holder.close()
+    assert "unreadable" not in str(failed.value)
+    assert "not damaged" in str(failed.value)

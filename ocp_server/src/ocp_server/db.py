@@ -10,6 +10,7 @@ from pathlib import Path
 import aiosqlite
 
 from ocp_server.errors import DatabaseError as DatabaseError  # re-exported: index/ imports it here
+from ocp_server.db_holders import named_holders
 from ocp_server.migrations import migrate
 
 logger = logging.getLogger(__name__)
@@ -79,12 +80,26 @@ async def connect(db_path: Path) -> aiosqlite.Connection:
         ) from exc
     try:
         await _prepare(conn)
+    except sqlite3.OperationalError as exc:  # a DatabaseError too: not the file's fault
+        await conn.close()
+        if not str(exc).startswith(("database is locked", "database is busy")):
+            raise _unreadable(db_path, exc) from exc
+        who = named_holders(db_path) or "another OCP process"
+        raise DatabaseError(
+            f"the OCP database at {db_path} stayed locked ({exc}): {who} held its write lock "
+            "while this one waited to migrate it (an OCP server of another version migrating "
+            "it first?). It is not damaged: try again when that process is done."
+        ) from exc
     except sqlite3.DatabaseError as exc:
         await conn.close()
-        raise DatabaseError(
-            f"the OCP database at {db_path} is unreadable ({exc}). It holds the index, which "
-            "`ocp-server index` builds again, and the session memory saved with "
-            "ocp_result_save, which is lost with it: move it aside (with its -wal/-shm files) "
-            "and run `ocp-server index` again."
-        ) from exc
+        raise _unreadable(db_path, exc) from exc
     return conn
+
+
+def _unreadable(db_path: Path, exc: sqlite3.DatabaseError) -> DatabaseError:
+    return DatabaseError(
+        f"the OCP database at {db_path} is unreadable ({exc}). It holds the index, which "
+        "`ocp-server index` builds again, and the session memory saved with "
+        "ocp_result_save, which is lost with it: move it aside (with its -wal/-shm files) "
+        "and run `ocp-server index` again."
+    )

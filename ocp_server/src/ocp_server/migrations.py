@@ -8,6 +8,8 @@ the later ones that read what it writes, if they have not shipped either (m014).
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 import time
 import zlib
 from collections.abc import Awaitable, Callable
@@ -20,6 +22,8 @@ from ocp_server.at_rest import redacted, redacted_state
 from ocp_server.index.lexical import DEFINITION_KINDS
 from ocp_server.index.lexicon import names_blob, pack_text, unpack_text
 from ocp_server.index.terms import body_terms
+
+logger = logging.getLogger(__name__)
 
 Migration = Callable[[aiosqlite.Connection], Awaitable[None]]
 
@@ -594,21 +598,47 @@ MIGRATIONS: tuple[Migration, ...] = (
 )
 
 
+#: How long a process waits for another one's migration (the busy timeout is seconds; a
+#: migration rewriting every chunk of a large index takes longer: m019 half a million
+#: definitions in 12 s).
+MIGRATION_LOCK_WAIT_SECONDS = 600.0
+
+
+async def _begin_migrating(db: aiosqlite.Connection, name: str) -> None:
+    """BEGIN IMMEDIATE, waiting up to MIGRATION_LOCK_WAIT_SECONDS for another process's
+    write (its migration, most likely) to end."""
+    deadline = time.monotonic() + MIGRATION_LOCK_WAIT_SECONDS
+    while True:
+        try:
+            await db.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as exc:
+            locked = str(exc).startswith(("database is locked", "database is busy"))
+            if not locked or time.monotonic() >= deadline:
+                raise
+            logger.info("%s waits for another process writing the database", name)
+
+
 async def migrate(
     db: aiosqlite.Connection, migrations: tuple[Migration, ...] = MIGRATIONS
 ) -> list[str]:
     """Apply the migrations that have not run yet, each in its own transaction.
 
     `BEGIN IMMEDIATE` takes the write lock first, so two processes opening a new database at
-    once do not both migrate it: the second waits, then sees the migration recorded.
+    once do not both migrate it: the second waits, then sees the migration recorded. Only a
+    migration not yet recorded takes it: opening a migrated database writes nothing, and
+    waits for no other process's write.
     """
     await db.execute(
         "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at REAL NOT NULL)"
     )
+    recorded = {r[0] for r in await db.execute_fetchall("SELECT name FROM _migrations")}
     applied = []
     for migration in migrations:
         name = migration.__name__
-        await db.execute("BEGIN IMMEDIATE")
+        if name in recorded:
+            continue
+        await _begin_migrating(db, name)
         try:
             done = await db.execute_fetchall("SELECT 1 FROM _migrations WHERE name = ?", (name,))
             if not done:
