@@ -218,6 +218,9 @@ async def test_a_message_seen_with_the_values_its_program_filled_in_shows_the_li
         ("cannot read /home/dev/app/settings.yaml: denied", {"cannot", "read", "denied"}),
         ("open C:\\Users\\me\\proj\\a.toml failed", {"open", "failed"}),
         ("see ~/src/app/main.py for it", {"see", "for", "it"}),
+        # a network share's path (UNC) is the machine's too
+        ("open \\\\fs01\\team\\proj\\a.toml failed", {"open", "failed"}),
+        ("copy to //fs01/team/proj/a.toml failed", {"copy", "to", "failed"}),
         # one folder deep it may be a name the code holds; a URL is the code's too
         ("reads /etc/gitconfig first", {"reads", "etc", "gitconfig", "first"}),
         ("get https://example.com/a/b now", {"get", "https", "example", "com", "a", "b", "now"}),

@@ -63,12 +63,14 @@ _MESSAGE_VALUE = re.compile(
 )
 
 
-#: A path on the user's machine (`/home/me/app/x.toml`, `~/src/a/b`, `C:\\work\\a.txt`):
-#: what a program printed, not the workspace's vocabulary. Its words ("home", "settings",
-#: "yaml") are left out of the terms; a file of the workspace it names is still found by name
-#: (`files`). `/etc/gitconfig`, one folder deep, is a name the code itself may hold.
+#: A path on the user's machine (`/home/me/app/x.toml`, `~/src/a/b`, `C:\\work\\a.txt`, a
+#: network share's `\\\\fs01\\team\\a.txt` or `//fs01/team/a.txt`): what a program printed, not
+#: the workspace's vocabulary. Its words ("home", "settings", "yaml") are left out of the
+#: terms; a file of the workspace it names is still found by name (`files`). `/etc/gitconfig`,
+#: one folder deep, is a name the code itself may hold, and a URL's `//host/a/b` the code's.
 _MACHINE_PATH = re.compile(
     r"(?<![\w.~/\\-])(?:(?:~?/)(?:[\w.@+-]+/){2,}|[A-Za-z]:[\\/](?:[\w.@+ -]*[\\/])+)[\w.@+-]*"
+    r"|(?<![\w.~/\\:-])(?:\\\\[\w.$-]+\\(?:[\w.@+ $-]*\\)+|//[\w.-]+/(?:[\w.@+-]+/)+)[\w.@+-]*"
 )
 
 
