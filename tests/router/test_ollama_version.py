@@ -7,10 +7,13 @@ server that gives no readable version is taken as one that may cut."""
 
 from __future__ import annotations
 
+import asyncio
+
+import httpx
 import pytest
 
 from ocp_router import GenerateRequest, OllamaBackend
-from ocp_router.backends.ollama_version import parse_version
+from ocp_router.backends.ollama_version import SilentCutCheck, parse_version
 from ocp_router.errors import BackendContextExceeded
 from tests.fakes import FakeOllama
 
@@ -87,3 +90,24 @@ def test_versions_are_read_as_ollama_reports_them() -> None:
     assert parse_version("0.0.0") is None  # a build from source: says nothing
     assert parse_version("nightly") is None
     assert parse_version(12) is None
+
+
+async def test_many_low_counts_at_once_ask_the_version_once() -> None:
+    """Twenty answers reading low together: one GET /api/version, all told what it said."""
+    asked: list[str] = []
+    answer = asyncio.Event()
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        asked.append(request.url.path)
+        await answer.wait()  # every caller is waiting by then
+        return httpx.Response(200, json={"version": "0.13.0"})
+
+    check = SilentCutCheck("http://ollama.test:11434/")
+    async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
+        calls = [asyncio.create_task(check.may_cut(client)) for _ in range(20)]
+        while not asked:
+            await asyncio.sleep(0)
+        answer.set()
+        results = await asyncio.gather(*calls)
+    assert asked == [VERSION]
+    assert results == [False] * 20 and check.version == "0.13.0"
