@@ -9,8 +9,8 @@ from pathlib import Path
 
 import aiosqlite
 
-from ocp_server.errors import DatabaseError as DatabaseError  # re-exported: index/ imports it here
 from ocp_server.db_holders import named_holders
+from ocp_server.errors import DatabaseError as DatabaseError  # re-exported: index/ imports it here
 from ocp_server.migrations import migrate
 
 logger = logging.getLogger(__name__)
