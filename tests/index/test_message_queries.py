@@ -263,3 +263,8 @@ def test_a_message_whose_path_is_taken_out_is_no_lookup_of_the_word_left(seen: s
 def test_a_lookup_naming_a_path_on_the_machine_stays_a_lookup() -> None:
     query = parse_query("where is parse_config in /home/me/project/src/config.py")
     assert query.only_names and query.definitions_first
+
+
+def test_a_file_a_printed_path_names_still_comes_first() -> None:
+    query = parse_query("/home/me/ws/src/app.py line 40")
+    assert [f.name for f in query.files] == ["/home/me/ws/src/app.py"]

@@ -194,12 +194,12 @@ def parse_query(text: str) -> Query:
     # A path on the user's machine taken out is a value a program printed: what is left of
     # "/home/me/x.toml is a directory" is a message, not a lookup of the name `directory`
     # (unless it writes a name as code: "where is parse_config in /home/me/app/config.py").
+    # The files it names still come first ("/home/me/ws/src/app.py line 40").
     printed = said != text
-    lookup = (
-        0 < len(content) <= LOOKUP_WORDS
-        and (len(by_word) <= LOOKUP_PLAIN_WORDS or bool(identifiers))
-        and (not printed or bool(identifiers))
+    short = 0 < len(content) <= LOOKUP_WORDS and (
+        len(by_word) <= LOOKUP_PLAIN_WORDS or bool(identifiers)
     )
+    lookup = short and (not printed or bool(identifiers))
     # A lookup that writes an identifier as code, or is one word, names a definition: the
     # files defining it go first. In "markdown table redaction" each plain word may also name
     # something (`_table` in a report), but putting such files first lost more than it won
@@ -245,7 +245,7 @@ def parse_query(text: str) -> Query:
         definitions_first=definitions_first,
         only_names=only_names,
         spelt=spelt if only_names else (),
-        files=files if lookup or only_files else (),
+        files=files if short or only_files else (),
         only_files=only_files,
         message=message and not only_files,
         message_pairs=_template_pairs(said) if message and not only_files else (),
