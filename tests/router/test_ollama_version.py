@@ -111,3 +111,41 @@ async def test_many_low_counts_at_once_ask_the_version_once() -> None:
         results = await asyncio.gather(*calls)
     assert asked == [VERSION]
     assert results == [False] * 20 and check.version == "0.13.0"
+
+
+async def test_a_version_request_that_failed_is_asked_again_a_minute_later(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An Ollama restarting answers its version with an error once: taken as "may cut" for a
+    minute, not for the rest of the process (every later cache hit would go to the paid
+    tier). A server that answered but named no version is not asked again."""
+    from ocp_router.backends import ollama_version
+
+    now = [1000.0]
+    monkeypatch.setattr("ocp_router.backends.ollama_version.time.monotonic", lambda: now[0])
+    replies = iter(
+        [httpx.Response(503), httpx.Response(200, json={"version": "0.13.0"})]
+        + [httpx.Response(200, json={"version": "nightly"})] * 3
+    )
+    asked: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        asked.append(request.url.host)
+        return next(replies)
+
+    check = SilentCutCheck("http://ollama.test:11434")
+    async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
+        first = await check.may_cut(client)
+        now[0] += ollama_version.RETRY_AFTER - 1
+        within = await check.may_cut(client)
+        now[0] += 2
+        after = await check.may_cut(client)
+        now[0] += 10 * ollama_version.RETRY_AFTER
+        kept = await check.may_cut(client)
+        unreadable = SilentCutCheck("http://other.test:11434")
+        told = [await unreadable.may_cut(client)]
+        now[0] += 10 * ollama_version.RETRY_AFTER
+        told.append(await unreadable.may_cut(client))
+    assert (first, within, after, kept) == (True, True, False, False)
+    assert told == [True, True]
+    assert len(asked) == 3  # the failure, the retry, the unreadable answer once

@@ -9,8 +9,10 @@ The version is asked once per server (`GET /api/version`), the first time a coun
 low, and remembered. A server that gives no readable version (an error, a timeout, "0.0.0"
 from a build from source, a proxy in front that does not pass the route on) is taken as one
 that may cut: its age is unknown, and a missed cut is a wrong answer while a cache hit taken
-for a cut costs one paid call. The answer, readable or not, is kept while the process runs:
-no request per call, and a route that hangs is waited on once.
+for a cut costs one paid call. A version, or an answer that gives none, is kept while the
+process runs: no request per call. A request that failed (refused, dropped, timed out, an
+HTTP error) is asked again after RETRY_AFTER seconds: an Ollama restarting or still loading
+must not send every later cache hit to the paid tier for the rest of the session.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import time
 
 import httpx
 
@@ -29,6 +32,8 @@ logger = logging.getLogger(__name__)
 HONOURS_TRUNCATE = (0, 12, 4)
 # How long the version may take: a local server answers it in milliseconds.
 VERSION_TIMEOUT = 2.0
+# Seconds before a version request that failed is made again (until then: may cut).
+RETRY_AFTER = 60.0
 
 _VERSION = re.compile(r"v?(\d+)\.(\d+)\.(\d+)")
 
@@ -50,24 +55,33 @@ class SilentCutCheck:
         self.base_url = base_url.rstrip("/")
         self.version: str | None = None  # as the server reported it, for messages
         self._may_cut: bool | None = None
+        self._ask_again_at: float | None = None  # monotonic; set while a failed ask stands
         self._lock = asyncio.Lock()
 
     async def may_cut(self, client: httpx.AsyncClient) -> bool:
         """True unless the server reports a version from v0.12.4 on."""
-        if self._may_cut is None:
+        if self._may_cut is None or self._due():
             async with self._lock:  # concurrent low counts ask once
-                if self._may_cut is None:
+                if self._may_cut is None or self._due():
                     self._may_cut = await self._ask(client)
         return self._may_cut
 
+    def _due(self) -> bool:
+        return self._ask_again_at is not None and time.monotonic() >= self._ask_again_at
+
     async def _ask(self, client: httpx.AsyncClient) -> bool:
+        self._ask_again_at = None
         try:
             response = await client.get(f"{self.base_url}/api/version", timeout=VERSION_TIMEOUT)
             reported = response.json().get("version") if response.status_code == 200 else None
         except (httpx.HTTPError, ValueError, AttributeError) as exc:
             reported, why = None, f"{type(exc).__name__}"
+            if isinstance(exc, httpx.HTTPError):
+                self._ask_again_at = time.monotonic() + RETRY_AFTER
         else:
             why = f"HTTP {response.status_code}"
+            if response.status_code != 200:
+                self._ask_again_at = time.monotonic() + RETRY_AFTER
         self.version = reported if isinstance(reported, str) else None
         version = parse_version(reported)
         if version is None:
