@@ -30,6 +30,7 @@ from typing import TypeVar
 
 from ocp_router.redact import RedactingFilter
 from ocp_server.index import clean_text
+from ocp_server.index.lifeline import Lifeline, hold
 from ocp_server.index.worker_output import WorkerOutput, write_to
 
 __all__ = ["MAX_WORKERS", "PARALLEL_MIN_FILES", "Workers", "file_pool", "worker_count"]
@@ -52,7 +53,8 @@ def worker_count() -> int:
     return max(1, min(MAX_WORKERS, cores))
 
 
-def _init_worker(output: Connection) -> None:
+def _init_worker(output: Connection, lifeline: Connection) -> None:
+    hold(lifeline)  # the worker ends with the server, whatever it is doing
     write_to(output)  # not our stdout (the MCP channel) nor stderr (perhaps never read)
     sys.stdout = sys.stderr
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the build in its parent
@@ -76,11 +78,16 @@ def worker_context() -> ForkServerContext | SpawnContext:
     return context
 
 
-def _start(workers: int, output: WorkerOutput) -> ProcessPoolExecutor | None:
+def _start(
+    workers: int, output: WorkerOutput, lifeline: Lifeline
+) -> ProcessPoolExecutor | None:
     context = worker_context()
     try:
         pool = ProcessPoolExecutor(
-            workers, mp_context=context, initializer=_init_worker, initargs=(output.writer,)
+            workers,
+            mp_context=context,
+            initializer=_init_worker,
+            initargs=(output.writer, lifeline.reader),
         )
     except Exception as exc:  # noqa: BLE001 - a sandbox without semaphores still indexes
         logger.warning("no worker processes for indexing (%s); reading files in one thread", exc)
@@ -114,6 +121,7 @@ class Workers:
         self.pool: ProcessPoolExecutor | None = None  # set once, from the thread starting it
         self.count = 0  # worker processes started
         self._output: WorkerOutput | None = None
+        self._lifeline: Lifeline | None = None
         self._closed = False
         self._lock = threading.Lock()
         self._starting: threading.Thread | None = None
@@ -126,14 +134,16 @@ class Workers:
 
     def start(self, workers: int) -> None:
         """Start the workers (in a thread of its own: it takes about half a second)."""
-        output = WorkerOutput()
-        pool = _start(workers, output)
+        output, lifeline = WorkerOutput(), Lifeline()
+        pool = _start(workers, output, lifeline)
         with self._lock:
             if pool is not None and not self._closed:
-                self.count, self.pool, self._output = workers, pool, output
+                self.count, self.pool = workers, pool
+                self._output, self._lifeline = output, lifeline
                 return
         if pool is not None:  # the update ended first
             pool.shutdown(wait=True, cancel_futures=True)
+        lifeline.cut()
         output.close()
 
     def submit_all(
@@ -160,8 +170,10 @@ class Workers:
             pool.shutdown(wait=True, cancel_futures=True)  # the pool ends the rest: none left
             self._close_output()
 
-    def close(self) -> None:
-        """Drop unfinished work and wait for the workers to exit (a file apiece at most).
+    def close(self, *, at_once: bool = False) -> None:
+        """Drop unfinished work and wait for the workers to exit: each after its file, or
+        `at_once` (the update was stopped: the server may be leaving, and its watchdog ends it
+        a second later, before the pool had unlinked its queues' semaphores).
 
         A worker still starting when this process exits would find the semaphores of its
         queues unlinked and print a traceback, so none is left behind: not even one the
@@ -171,6 +183,8 @@ class Workers:
             pool = self.pool
         if self._starting is not None:
             self._starting.join()
+        if at_once:
+            self._close_output()
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
         self._close_output()
@@ -178,6 +192,9 @@ class Workers:
     def _close_output(self) -> None:
         with self._lock:
             output, self._output = self._output, None
+            lifeline, self._lifeline = self._lifeline, None
+        if lifeline is not None:
+            lifeline.cut()
         if output is not None:
             output.close()
 
@@ -192,5 +209,8 @@ async def file_pool(files: int) -> AsyncIterator[Workers]:
         workers.start_in_background(count)
     try:
         yield workers
-    finally:
-        await asyncio.to_thread(workers.close)  # not on the event loop: it waits
+    except BaseException:
+        await asyncio.to_thread(workers.close, at_once=True)  # not on the event loop: it waits
+        raise
+    else:
+        await asyncio.to_thread(workers.close)
