@@ -270,8 +270,9 @@ def test_a_client_leaving_mid_build_leaves_no_worker_behind_and_no_warning(
             err += chunk
         assert b"leaked" not in err and b"resource_tracker" not in err, err[-1_000:]
         for pid in workers:
-            assert not Path(f"/proc/{pid}").exists() or b"zombie" in Path(
-                f"/proc/{pid}/status"
-            ).read_bytes().lower(), f"worker {pid} outlived the server"
+            assert (
+                not Path(f"/proc/{pid}").exists()
+                or b"zombie" in Path(f"/proc/{pid}/status").read_bytes().lower()
+            ), f"worker {pid} outlived the server"
     finally:
         raw.kill()

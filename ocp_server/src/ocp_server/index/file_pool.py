@@ -78,9 +78,7 @@ def worker_context() -> ForkServerContext | SpawnContext:
     return context
 
 
-def _start(
-    workers: int, output: WorkerOutput, lifeline: Lifeline
-) -> ProcessPoolExecutor | None:
+def _start(workers: int, output: WorkerOutput, lifeline: Lifeline) -> ProcessPoolExecutor | None:
     context = worker_context()
     try:
         pool = ProcessPoolExecutor(
