@@ -130,6 +130,8 @@ async def test_every_citation_form_resolves_to_lines_a_hash_and_the_symbol(repo:
         ("../outside.py:1", "inside the workspace"),
         ("/etc/passwd:1", "outside the workspace"),
         ("what is this?", "is not a citation"),
+        ("src/auth.py\x00:1-2", "holds a NUL character"),  # no path can: it was a crash
+        ("/tmp\x00/x.py:1", "holds a NUL character"),
     ],
 )
 async def test_a_citation_that_cannot_be_resolved_names_the_field_and_saves_nothing(

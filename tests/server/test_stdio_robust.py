@@ -37,6 +37,9 @@ BROKEN_REQUESTS: list[tuple[str, str | bytes, object]] = [
     ("a float id", json.dumps({"jsonrpc": "2.0", "id": 1.5, "method": "ping"}), None),
     ("a null id", json.dumps({"jsonrpc": "2.0", "id": None, "method": "ping"}), None),
     ("a boolean id", json.dumps({"jsonrpc": "2.0", "id": True, "method": "ping"}), None),
+    # (no such string can be written back as UTF-8: answering with it took the server down)
+    ("a lone surrogate as id", '{"jsonrpc":"2.0","id":"\\ud800","method":"ping"}', None),
+    ("a lone surrogate in a broken line's id", '{"id":"\\udc00","method":"ping"', None),
     ("a bare number", "42", None),
     ("a bare string", '"x"', None),
     ("null", "null", None),

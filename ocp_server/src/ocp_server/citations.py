@@ -273,6 +273,8 @@ def parse_citation(raw: str, workspace: Path | None = None) -> _Parsed:
     text = raw.strip()
     if not text:
         raise CitationError("empty citation: expected path:start-end or a symbol name")
+    if "\0" in text:  # no path or name holds one (and the file system refuses it)
+        raise CitationError(f"{raw!r} is not a citation: it holds a NUL character")
     if m := _RANGE.match(text):
         start = int(m["start"])
         end = int(m["end"]) if m["end"] else start
