@@ -161,3 +161,43 @@ def test_a_second_initialize_is_refused_and_the_session_goes_on(server: RawServe
     started = time.monotonic()
     found = server.request(_call(7, "ocp_context_search", {"query": "verify token"}), timeout=60)
     assert "structuredContent" in found["result"], time.monotonic() - started
+
+
+def _answer_roots(server: RawServer, roots: list[Path], then: str | None = None) -> None:
+    """Read up to the server's roots/list request and answer it (then send `then` at once)."""
+    while (asked := server.read(timeout=30)).get("method") != "roots/list":
+        pass
+    answer = {
+        "jsonrpc": "2.0",
+        "id": asked["id"],
+        "result": {"roots": [{"uri": root.as_uri()} for root in roots]},
+    }
+    server.send(json.dumps(answer).encode() + (b"\n" + then.encode() if then else b""))
+
+
+def test_roots_changed_while_the_server_asks_for_them_are_asked_for_again(
+    tmp_path: Path,
+) -> None:
+    # The answer to roots/list and `roots/list_changed` right behind it (a folder added in the
+    # IDE meanwhile): the answer read first must not stand for the roots after the change.
+    first, second = tmp_path / "first", tmp_path / "second"
+    for root, word in ((first, "alpha_marker"), (second, "omega_marker")):
+        (root / "src").mkdir(parents=True)
+        (root / "src" / "m.py").write_text(f"def {word}():\n    return 1\n")
+    raw = RawServer({"OCP_OLLAMA_URL": "http://127.0.0.1:9"}, cwd=tmp_path)
+    try:
+        hello: dict[str, Any] = json.loads(json.dumps(INITIALIZE))
+        hello["params"]["capabilities"] = {"roots": {"listChanged": True}}
+        assert "result" in raw.request(hello, timeout=60)
+        raw.send(json.dumps({"jsonrpc": "2.0", "method": "notifications/initialized"}))
+        raw.send(_call(1, "ocp_session_restore", {}))
+        changed = '{"jsonrpc":"2.0","method":"notifications/roots/list_changed"}'
+        _answer_roots(raw, [first], then=changed)
+        assert "result" in raw.read(timeout=60)
+        raw.send(_call(2, "ocp_context_search", {"query": "omega_marker"}))
+        _answer_roots(raw, [second])
+        found = raw.read(timeout=60)
+        assert found["id"] == 2
+        assert found["result"]["structuredContent"]["index"]["workspace"] == str(second)
+    finally:
+        raw.kill()
