@@ -27,6 +27,7 @@ import json
 import re
 import sys
 import tempfile
+import zlib
 from pathlib import Path
 from typing import NamedTuple
 
@@ -80,9 +81,11 @@ def path_cases(files: list[str]) -> dict[str, list[Case]]:
     }
 
 
-def message_cases(root: Path, files: list[str]) -> list[Case]:
+def message_cases(root: Path, files: list[str]) -> dict[str, list[Case]]:
+    """The messages with their placeholders dropped ("message"), and as an agent sees them,
+    each placeholder filled with a value ("message seen")."""
     texts = {f: (root / f).read_text("utf-8", errors="replace") for f in files}
-    found: dict[str, tuple[str, int]] = {}
+    found: dict[str, tuple[str, int, str]] = {}
     for f in files:
         if _is_test(f):
             continue
@@ -90,12 +93,30 @@ def message_cases(root: Path, files: list[str]) -> list[Case]:
             words = _PLACEHOLDER.sub(" ", m.group(2))
             message = " ".join(words.replace("\\n", " ").split()).strip(" :.,'\"")
             if len(message.split()) >= 3 and message not in found:
-                found[message] = (f, texts[f].count("\n", 0, m.start()) + 1)
-    cases = []
-    for message, (f, line) in sorted(found.items(), key=lambda item: item[1]):
+                line = texts[f].count("\n", 0, m.start()) + 1
+                found[message] = (f, line, _seen(m.group(2)))
+    cases: dict[str, list[Case]] = {"message": [], "message seen": []}
+    for message, (f, line, seen) in sorted(found.items(), key=lambda item: item[1][:2]):
         relevant = {g for g in files if message in texts[g]} or {f}
-        cases.append(Case(message, relevant, (f, line, line)))
-    return cases[:: max(1, len(cases) // MAX_MESSAGES)][:MAX_MESSAGES]
+        cases["message"].append(Case(message, relevant, (f, line, line)))
+        cases["message seen"].append(Case(seen, relevant, (f, line, line)))
+    step = max(1, len(cases["message"]) // MAX_MESSAGES)
+    return {name: found_cases[::step][:MAX_MESSAGES] for name, found_cases in cases.items()}
+
+
+#: What fills a message's placeholders as an agent sees it: a path, a number, a name, a flag,
+#: a word; each message starts at its own place in the cycle.
+_VALUES = ("/home/dev/app/settings.yaml", "42", "user_id", "--output", "main", "C:\\work\\a.txt")
+
+
+def _seen(template: str) -> str:
+    start = zlib.crc32(template.encode()) % len(_VALUES)
+    filled = iter((_VALUES[start:] + _VALUES[:start]) * 8)
+    # Go's %q quotes what it prints
+    text = _PLACEHOLDER.sub(
+        lambda m: f'"{next(filled)}"' if m.group().endswith("q") else next(filled), template
+    )
+    return " ".join(text.replace("\\n", " ").split()).strip(" :.,'\"")
 
 
 async def qualified_cases(index: WorkspaceIndex, corpus: str) -> list[Case]:
@@ -133,7 +154,7 @@ async def corpus_table(
             await index.update()
             sets = path_cases(files)
             sets["qualified"] = await qualified_cases(index, str(entry["name"]))
-            sets["message"] = message_cases(root, files)
+            sets.update(message_cases(root, files))
             for set_name, cases in sets.items():
                 rr, shown = [], []
                 for case in cases:

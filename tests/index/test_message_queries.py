@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from ocp_server.index.lexicon import pair_hash, pairs, terms
 from ocp_server.index.query import parse_query
 from ocp_server.index.workspace import WorkspaceIndex
 
@@ -149,3 +150,90 @@ async def test_a_pasted_message_ranks_the_code_raising_it_before_its_tests(
     raised = OPTIONS_PY[: OPTIONS_PY.index("raise TypeError")].count("\n") + 1
     assert first.path == "core.py"
     assert first.start_line <= raised <= first.end_line
+
+
+LOADER_PY = (
+    "\n\n".join(
+        f'def read_section_{i}(config, path):\n    """Read section {i} of the config file."""\n'
+        f"    return config.read(path, {i})"
+        for i in range(30)
+    )
+    + """
+
+
+def load(path):
+    if not os.access(path, os.R_OK):
+        raise PermissionError(f"cannot read config file {path}: permission denied")
+    return parse(path)
+"""
+)
+
+TEST_LOADER_PY = "\n\n".join(
+    f"def test_unreadable_{i}(tmp_path):\n"
+    f'    with raises(PermissionError, match="cannot read config file"):\n'
+    f'        load(tmp_path / "settings_{i}.yaml")'
+    for i in range(3)
+)
+
+APP_DIRS_PY = '''def app_settings(home):
+    """The app's settings.yaml under the user's home: /home/<user>/.config/app/."""
+    return home / ".config" / "app" / "settings.yaml"
+'''
+
+
+@pytest.mark.parametrize(
+    "seen",
+    [
+        "cannot read config file /home/dev/app/settings.yaml: permission denied",
+        "cannot read config file '/home/dev/app/settings.yaml': permission denied",
+        "cannot read config file C:\\work\\app\\settings.yaml: permission denied",
+    ],
+)
+async def test_a_message_seen_with_the_values_its_program_filled_in_shows_the_line_raising_it(
+    tmp_path: Path, seen: str
+) -> None:
+    """The program printed its template with a path in it: no chunk holds the phrases around
+    the path, and the path's words ("home", "app", "settings", "yaml") are the user's, not the
+    code's. The file holding them, and the tests, came before the raise."""
+    ws = tmp_path / "ws"
+    (ws / "tests").mkdir(parents=True)
+    (ws / "loader.py").write_text(LOADER_PY)
+    (ws / "app_dirs.py").write_text(APP_DIRS_PY)
+    (ws / "tests" / "test_loader.py").write_text(TEST_LOADER_PY)
+    index = await WorkspaceIndex.open(ws, tmp_path / "ocp.db")
+    try:
+        await index.update()
+        first = (await index.search(seen, k=3, refresh=False)).results[0]
+    finally:
+        await index.close()
+    raised = LOADER_PY[: LOADER_PY.index("raise PermissionError")].count("\n") + 1
+    assert first.path == "loader.py"
+    assert first.start_line <= raised <= first.end_line
+
+
+@pytest.mark.parametrize(
+    ("query", "words"),
+    [
+        # a path on the user's machine is what the program printed: its words are left out
+        ("cannot read /home/dev/app/settings.yaml: denied", {"cannot", "read", "denied"}),
+        ("open C:\\Users\\me\\proj\\a.toml failed", {"open", "failed"}),
+        ("see ~/src/app/main.py for it", {"see", "for", "it"}),
+        # one folder deep it may be a name the code holds; a URL is the code's too
+        ("reads /etc/gitconfig first", {"reads", "etc", "gitconfig", "first"}),
+        ("get https://example.com/a/b now", {"get", "https", "example", "com", "a", "b", "now"}),
+        # a path alone names a file
+        ("/home/me/ws/lib/router.py", {"home", "me", "ws", "lib", "router", "py"}),
+    ],
+)
+def test_a_path_on_the_users_machine_gives_no_terms(query: str, words: set[str]) -> None:
+    assert parse_query(query).words == words
+
+
+def test_a_messages_template_phrases_leave_out_the_ones_touching_a_value() -> None:
+    """ "config file" and "permission denied" are the template's; "file tmp" is not."""
+    seen = parse_query("cannot read config file '/tmp/x/y/z.toml' for 42: permission denied")
+    template = ["cannot read config file", "permission denied"]
+    wanted = {pair_hash(a, b) for piece in template for a, b in pairs(terms(piece))}
+    assert seen.message
+    assert set(seen.message_pairs) == wanted
+    assert len(wanted) == 4

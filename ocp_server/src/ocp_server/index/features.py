@@ -136,6 +136,11 @@ CHOICE_PHRASES = 2.0
 #: In a query of nothing but names (`Query.only_names`), how much a chunk's names outweigh its
 #: words: a tenth of a name's share is worth more than any chunk's BM25.
 CHOICE_NAMES_ORDER = 10.0
+#: A code file holding the whole of a message query (`Query.message`) goes first when it took
+#: this many phrases (adjacent term pairs) at least: one pair ("must not contain") is often
+#: found in a comment (agent_queries.py's messages: hono MRR@10 0.935 -> 0.927 with one,
+#: every corpus up or level with two; short_queries.py level).
+MESSAGE_PAIRS = 2
 #: A prose file that is a changelog or release notes (CHANGES.md, History.md, NEWS, a fragment
 #: in changelog/): it restates commit messages nearly word for word, so it matches a request
 #: about code better than the code does (express: History.md in the top 6 of 25 of 150 commit
@@ -431,9 +436,9 @@ def candidate_features(
     # terms: one outside `hit` has BM25 0 and stays 0)
     inside = seen[cph.docs]
     phrase = doc_sums(where[cph.docs[inside]], None, len(hit)) / max(len(query.pair_keys), 1)
-    whole = _whole_message(query, phrase)
+    whole, message_phrases = _whole_message(query, phrase, cph, (where, inside))
     holds_message = np.zeros(len(cand), dtype=bool)
-    if whole is not None:
+    if whole is not None and message_phrases >= MESSAGE_PAIRS:
         held = np.zeros(n_files, dtype=bool)
         held[snap.chunk_file[hit[whole]]] = True
         holds_message = held[cand]
@@ -483,14 +488,30 @@ class _NameEvidence(NamedTuple):
     share: Floats  # each query term's share of the query's IDF
 
 
-def _whole_message(query: Query, phrase: Floats) -> npt.NDArray[np.bool_] | None:
-    """Per hit chunk: whether it holds every phrase (adjacent term pair) of a query that may
-    be a message (`Query.message`): "Failed to lookup view" pasted from an error is found
-    whole where the code raises it, and in the tests asserting it. None when no chunk does."""
+def _whole_message(
+    query: Query, phrase: Floats, pairs: Hits, at: tuple[Ints, npt.NDArray[np.bool_]]
+) -> tuple[npt.NDArray[np.bool_] | None, int]:
+    """Per hit chunk: whether it holds the whole of a query that may be a message
+    (`Query.message`), and how many phrases that took. "Failed to lookup view" pasted from an
+    error is found whole where the code raises it, and in the tests asserting it: every
+    phrase (`phrase`: the share of the query's a chunk holds) is there. Seen with the values
+    the program filled in ("Config file '/home/me/x.toml' is a directory"), no chunk holds the
+    phrases that touch a value; then the chunks holding the rest are the ones
+    (`Query.message_pairs`, `at`: where each pair posting's chunk is among the hit chunks,
+    whether it is). None when no chunk holds it."""
     if not query.message or not query.pair_keys:
-        return None
+        return None, 0
     whole = phrase >= 1.0 - 1e-9
-    return whole if reduce_any(whole) else None
+    if reduce_any(whole):
+        return whole, len(query.pair_keys)
+    wanted = query.message_pairs
+    if not wanted or len(wanted) == len(query.pair_keys):
+        return None, 0
+    where, inside = at
+    template = np.isin(np.asarray(query.pair_keys, dtype=np.int64), np.asarray(wanted))
+    held = inside & template[pairs.term]
+    whole = doc_sums(where[pairs.docs[held]], None, len(phrase)) >= len(wanted) - 1e-9
+    return (whole, len(wanted)) if reduce_any(whole) else (None, 0)
 
 
 def _chunk_choice(

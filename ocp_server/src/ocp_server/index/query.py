@@ -51,6 +51,26 @@ _FILE_NAMED = re.compile(
 )
 
 
+#: What a message pasted from a program's output holds besides the words of its template:
+#: quoted spans, paths, numbers and flags, where the template had a placeholder
+#: (`f"Config file '{path}' is a directory"` is seen as "Config file '/home/me/x.toml' is a
+#: directory"). Quotes count only after a non-word character, so "can't" opens none.
+_MESSAGE_VALUE = re.compile(
+    r"(?<!\w)'[^'\n]{1,80}'(?!\w)|(?<!\w)\"[^\"\n]{1,80}\""
+    r"|(?<![\w.])(?:[A-Za-z]:)?[~.]{0,2}[\\/]?(?:[\w.-]+[\\/])+[\w.-]*"
+    r"|(?<![\w.])\d[\w.:-]*|(?<![\w-])--?[A-Za-z][\w-]*"
+)
+
+
+#: A path on the user's machine (`/home/me/app/x.toml`, `~/src/a/b`, `C:\\work\\a.txt`):
+#: what a program printed, not the workspace's vocabulary. Its words ("home", "settings",
+#: "yaml") are left out of the terms; a file of the workspace it names is still found by name
+#: (`files`). `/etc/gitconfig`, one folder deep, is a name the code itself may hold.
+_MACHINE_PATH = re.compile(
+    r"(?<![\w.~/\\-])(?:(?:~?/)(?:[\w.@+-]+/){2,}|[A-Za-z]:[\\/](?:[\w.@+ -]*[\\/])+)[\w.@+-]*"
+)
+
+
 class NamedFile(NamedTuple):
     """A file a query names: as written, and the line it points at (`termui.py:300`)."""
 
@@ -112,6 +132,9 @@ class Query(NamedTuple):
     #: MESSAGE_WORDS words with a stop word among them (a sentence, not keywords such as
     #: "infer response type", which spell `InferResponseType`), not a lookup of names
     message: bool
+    #: for a message: its phrases (adjacent term pairs) that do not touch a value the
+    #: program filled in (`_MESSAGE_VALUE`): the ones its template holds
+    message_pairs: tuple[int, ...]
     originals: dict[str, str]  # stemmed term -> the query word it came from
 
     @property
@@ -128,6 +151,21 @@ def _files_named(text: str) -> tuple[NamedFile, ...]:
     )
 
 
+def _words_said(text: str) -> str:
+    """`text` less the paths on the user's machine it holds (`_MACHINE_PATH`), unless it is
+    nothing but such paths: then it names files, and their words are what it says."""
+    if "/" not in text and "\\" not in text:
+        return text
+    said = _MACHINE_PATH.sub(" ", text)
+    return said if words(said) else text
+
+
+def _template_pairs(text: str) -> tuple[int, ...]:
+    """The phrases of a message that no value it holds breaks (`Query.message_pairs`)."""
+    found = (pairs(terms(piece)) for piece in _MESSAGE_VALUE.split(text))
+    return tuple(dict.fromkeys(pair_hash(a, b) for held in found for a, b in held))
+
+
 def _all_in(query_words: list[str], spans: Iterable[str]) -> bool:
     """Every one of `query_words` is a word of one of `spans` (case aside)."""
     held = {w.lower() for span in spans for w in words(span)}
@@ -136,16 +174,17 @@ def _all_in(query_words: list[str], spans: Iterable[str]) -> bool:
 
 def parse_query(text: str) -> Query:
     text = text[:MAX_QUERY_CHARS]
-    by_word = terms_by_word(text)
+    said = _words_said(text)
+    by_word = terms_by_word(said)
     seq = [t for _, word_terms in by_word for t in word_terms]
     originals: dict[str, str] = {}
     for word, word_terms in by_word:
         for t in word_terms:
             originals.setdefault(t, word)
     content = [w for w, _ in by_word if w.lower() not in STOPWORDS]
-    first = first_sentence(text)
-    identifiers, code = code_words(text)
-    lower = text.lower() if text.isascii() else None
+    first = first_sentence(said)
+    identifiers, code = code_words(said)
+    lower = said.lower() if said.isascii() else None
     lookup = 0 < len(content) <= LOOKUP_WORDS and (
         len(by_word) <= LOOKUP_PLAIN_WORDS or bool(identifiers)
     )
@@ -168,6 +207,7 @@ def parse_query(text: str) -> Query:
         # are what to show, and `defines_named` weighs them
         identifiers += [w for w in named if len(w) > 2]
         identifiers += [f"{a}_{b}" for a, b in zip(content, content[1:], strict=False)]
+    message = len(by_word) >= MESSAGE_WORDS and len(content) < len(by_word) and not only_names
     files = _files_named(text)
     only_files = bool(files) and _all_in(
         [w for w in named if not w.isdigit()], (f.name for f in files)
@@ -176,22 +216,20 @@ def parse_query(text: str) -> Query:
         text=text,
         counts=Counter(seq),
         # one sentence (as most are): its terms are the query's
-        subject=frozenset(seq if len(first) == len(text) else terms(first)),
+        subject=frozenset(seq if len(first) == len(said) else terms(first)),
         code=frozenset(code),
         pair_keys=tuple(dict.fromkeys(pair_hash(a, b) for a, b in pairs(seq))),
         identifiers=tuple(dict.fromkeys(identifiers)),
         words=frozenset(w.lower() for w, _ in by_word),
-        wants_docs=_asks(_DOCS_QUERY, text, lower),
-        wants_tests=_asks(_TEST_QUERY, text, lower),
-        wants_changelog=_asks(_CHANGELOG_QUERY, text, lower),
+        wants_docs=_asks(_DOCS_QUERY, said, lower),
+        wants_tests=_asks(_TEST_QUERY, said, lower),
+        wants_changelog=_asks(_CHANGELOG_QUERY, said, lower),
         lookup=lookup,
         definitions_first=definitions_first,
         only_names=only_names,
         files=files if lookup or only_files else (),
         only_files=only_files,
-        message=len(by_word) >= MESSAGE_WORDS
-        and len(content) < len(by_word)
-        and not only_names
-        and not only_files,
+        message=message and not only_files,
+        message_pairs=_template_pairs(said) if message and not only_files else (),
         originals=originals,
     )

@@ -43,12 +43,6 @@ class Ranked(NamedTuple):
     term_list: tuple[str, ...]
 
 
-#: A code file holding every phrase of a message query (`Query.message`) goes first when the
-#: message has this many phrases (adjacent term pairs) at least: one pair ("must not contain")
-#: is often found in a comment (agent_queries.py's messages: hono MRR@10 0.935 -> 0.927 with
-#: one, every corpus up or level with two; short_queries.py level).
-MESSAGE_PAIRS = 2
-
 #: Kinds of query that weigh the features their own way (`query_kinds`).
 QUERY_KINDS: tuple[str, ...] = ("writes_code", "names_file")
 
@@ -115,7 +109,7 @@ def rank(
         # learned weight of `defines_named` already counts it.
         defines = x[:, FEATURES.index("defines_named")] > 0
         scores = scores + defines * (float(np.ptp(scores)) + 1.0)
-    if len(query.pair_keys) >= MESSAGE_PAIRS and reduce_any(holds_message):
+    if reduce_any(holds_message):
         # a message pasted whole ("Failed to lookup view") is answered by the code that
         # raises it, before the tests asserting it and a file defining one of its words
         source = holds_message & (snap.file_class[cand] == FileClass.CODE)
