@@ -413,7 +413,7 @@ async def test_a_large_save_is_redacted_off_the_event_loop(
         threads.append(threading.current_thread() is threading.main_thread())
         return real(text)
 
-    monkeypatch.setattr("ocp_server.memory.save.redacted", watched)
+    monkeypatch.setattr("ocp_server.memory.kept.redacted", watched)
     ws = await opened(app, workspace)
     await app.save(ws, wire.SaveArgs(notes=["a short note"]))
     assert threads == [True]

@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-import asyncio
 import difflib
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Final
 
-from ocp_server.at_rest import redacted, redacted_state
+from ocp_server.at_rest import redacted
 from ocp_server.brief import cap
 from ocp_server.citations import CitationError, CodeView, Located
 from ocp_server.errors import InputError
 from ocp_server.index.terms import fts_query
 from ocp_server.memory.forget import MemoryForgets, zeroing_deletes
+from ocp_server.memory.kept import SaveTexts, kept
 from ocp_server.memory.queries import (
     LIVE,
     MAX_SAVE_CITATIONS,
@@ -34,10 +34,6 @@ from ocp_server.memory.values import (
     SuggestedCitation,
 )
 from ocp_server.trace_store import SHORT_TRACE_ID
-
-# A save with more text than this is redacted in a worker thread (as a route of this size is
-# parsed and judged in one, ocp_router.router.OFF_LOOP_CHARS).
-OFF_LOOP_CHARS = 50_000
 
 _NO_STATE: Final[Mapping[str, str]] = MappingProxyType({})
 
@@ -83,13 +79,8 @@ class MemorySaves(MemoryForgets):
             if not isinstance(key, str) or not key.strip():
                 raise InputError("state: keys must be non-empty strings")
         # Kept redacted (at_rest.py): merging, the word counts and the memory index all work
-        # on the text as stored. A large save (up to 3.5 MB of text) in a worker thread: on
-        # the event loop it held up every other call until all of it was read.
-        given = _Given(decisions, notes, open_items, state, outcome)
-        if given.chars() < OFF_LOOP_CHARS:
-            given = given.redacted()
-        else:
-            given = await asyncio.to_thread(given.redacted)
+        # on the text as stored.
+        given = await kept(SaveTexts(decisions, notes, open_items, state, outcome))
         decisions, open_items, state, outcome = (
             given.decisions,
             given.open_items,
@@ -556,45 +547,6 @@ def _merge_warning(
         f"{field} is near-identical to live {what} #{into} ({alike:.0%} alike): merged into it "
         f"instead of saving a duplicate{extra}"
     )
-
-
-@dataclass(frozen=True, slots=True)
-class _Given:
-    """The texts a save stores, as given and then as kept (redacted)."""
-
-    decisions: Sequence[DecisionIn]
-    notes: Sequence[str | NoteIn]
-    open_items: Sequence[str]
-    state: Mapping[str, str]
-    outcome: str | None
-
-    def chars(self) -> int:
-        return (
-            sum(len(d.title) + len(d.decision) + len(d.rationale or "") for d in self.decisions)
-            + sum(len(n if isinstance(n, str) else n.text) for n in self.notes)
-            + sum(map(len, self.open_items))
-            + sum(len(k) + len(str(v)) for k, v in self.state.items())
-            + len(self.outcome or "")
-        )
-
-    def redacted(self) -> _Given:
-        return _Given(
-            [_redacted_decision(d) for d in self.decisions],
-            [
-                NoteIn(redacted(n.text), n.citations)
-                if isinstance(n, NoteIn)
-                else NoteIn(redacted(n))
-                for n in self.notes
-            ],
-            [redacted(text) for text in self.open_items],
-            dict(redacted_state(key, str(value)) for key, value in self.state.items()),
-            redacted(self.outcome) if self.outcome else self.outcome,
-        )
-
-
-def _redacted_decision(d: DecisionIn) -> DecisionIn:
-    rationale = redacted(d.rationale) if d.rationale else d.rationale
-    return replace(d, title=redacted(d.title), decision=redacted(d.decision), rationale=rationale)
 
 
 def _check_decisions(decisions: Sequence[DecisionIn]) -> None:
