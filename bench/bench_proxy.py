@@ -28,6 +28,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -99,9 +102,12 @@ NDJSON = b"".join(
 
 
 # ---- the canned upstream (run as a child process) ------------------------------------------------
-async def _upstream(port: int) -> None:
-    json_body = json.dumps(MESSAGE).encode()
-    sse_body = _sse()
+Answer = Callable[[bytes, bytes, asyncio.StreamWriter], Awaitable[None]]
+
+
+async def serve_canned(port: int, answer: Answer) -> None:
+    """A canned HTTP/1.1 server on 127.0.0.1:`port`: each request on a connection read whole,
+    its path and body handed to `answer`, which writes the response."""
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
@@ -112,18 +118,7 @@ async def _upstream(port: int) -> None:
                     if line.lower().startswith(b"content-length:"):
                         length = int(line.split(b":")[1])
                 body = await reader.readexactly(length) if length else b""
-                path = head.split(b" ")[1]
-                if path.startswith(b"/api/chat"):
-                    payload, kind = NDJSON, b"application/x-ndjson"
-                elif b'"stream":true' in body or b'"stream": true' in body:
-                    payload, kind = sse_body, b"text/event-stream"
-                else:
-                    payload, kind = json_body, b"application/json"
-                writer.write(
-                    b"HTTP/1.1 200 OK\r\ncontent-type: %s\r\ncontent-length: %d\r\n\r\n%s"
-                    % (kind, len(payload), payload)
-                )
-                await writer.drain()
+                await answer(head.split(b" ")[1], body, writer)
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
         finally:
@@ -132,6 +127,26 @@ async def _upstream(port: int) -> None:
     server = await asyncio.start_server(handle, "127.0.0.1", port, backlog=1024)
     async with server:
         await server.serve_forever()
+
+
+async def _upstream(port: int) -> None:
+    json_body = json.dumps(MESSAGE).encode()
+    sse_body = _sse()
+
+    async def answer(path: bytes, body: bytes, writer: asyncio.StreamWriter) -> None:
+        if path.startswith(b"/api/chat"):
+            payload, kind = NDJSON, b"application/x-ndjson"
+        elif b'"stream":true' in body or b'"stream": true' in body:
+            payload, kind = sse_body, b"text/event-stream"
+        else:
+            payload, kind = json_body, b"application/json"
+        writer.write(
+            b"HTTP/1.1 200 OK\r\ncontent-type: %s\r\ncontent-length: %d\r\n\r\n%s"
+            % (kind, len(payload), payload)
+        )
+        await writer.drain()
+
+    await serve_canned(port, answer)
 
 
 # ---- the driver ----------------------------------------------------------------------------------
@@ -219,20 +234,21 @@ def memory_kb(pid: int) -> tuple[int, int]:
     return int(fields["VmRSS"].split()[0]), int(fields["VmHWM"].split()[0])
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--upstream", type=int, help=argparse.SUPPRESS)
-    parser.add_argument("--latency", type=int, default=400, help="requests per latency row")
-    parser.add_argument("--rps", type=int, default=3000, help="requests per throughput row")
-    parser.add_argument("--soak", type=int, default=10_000)
-    args = parser.parse_args()
-    if args.upstream:
-        asyncio.run(_upstream(args.upstream))
-        return
+@dataclass(frozen=True, slots=True)
+class Running:
+    upstream: str  # the canned upstream's URL
+    proxy: str  # the proxy's URL
+    pid: int  # the proxy's process
+
+
+@contextmanager
+def proxy_in_front_of(script: str, *upstream_args: str) -> Iterator[Running]:
+    """The real `ocp-server proxy` process (paid tier Anthropic, a temporary workspace store)
+    in front of a canned upstream in its own process, `script --upstream PORT *upstream_args`
+    (for the local model too); both stopped at the end."""
     up_port, proxy_port = _port(), _port()
     upstream_url = f"http://127.0.0.1:{up_port}"
     proxy_url = f"http://127.0.0.1:{proxy_port}"
-    console = Console()
     with tempfile.TemporaryDirectory() as tmp:
         ws = Path(tmp) / "ws"
         ws.mkdir()
@@ -247,30 +263,36 @@ def main() -> None:
             "OCP_PROXY_ANTHROPIC_UPSTREAM": upstream_url,
             "OCP_DB_PATH": str(Path(tmp) / "ocp.db"),
         }
-        upstream = subprocess.Popen([sys.executable, __file__, "--upstream", str(up_port)])
+        upstream = subprocess.Popen(
+            [sys.executable, script, "--upstream", str(up_port), *upstream_args]
+        )
+        command = [sys.executable, "-m", "ocp_server.cli", "proxy", "--port", str(proxy_port)]
         proxy = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "ocp_server.cli",
-                "proxy",
-                "--port",
-                str(proxy_port),
-                "--workspace",
-                str(ws),
-            ],
-            env=env,
-            stderr=subprocess.DEVNULL,
+            [*command, "--workspace", str(ws)], env=env, stderr=subprocess.DEVNULL
         )
         try:
             _wait(upstream_url + "/ready")
             _wait(proxy_url + "/health")
-            run(console, args, upstream_url, proxy_url, proxy.pid)
+            yield Running(upstream_url, proxy_url, proxy.pid)
         finally:
             proxy.terminate()
             upstream.terminate()
             proxy.wait(30)
             upstream.wait(30)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--upstream", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--latency", type=int, default=400, help="requests per latency row")
+    parser.add_argument("--rps", type=int, default=3000, help="requests per throughput row")
+    parser.add_argument("--soak", type=int, default=10_000)
+    args = parser.parse_args()
+    if args.upstream:
+        asyncio.run(_upstream(args.upstream))
+        return
+    with proxy_in_front_of(__file__) as running:
+        run(Console(), args, running.upstream, running.proxy, running.pid)
 
 
 def run(console: Console, args: argparse.Namespace, upstream: str, proxy: str, pid: int) -> None:

@@ -420,6 +420,19 @@ def test_ollama_chat_without_streaming_is_one_object_and_omits_zero_load_duratio
     assert "load_duration" not in warm  # Go omitempty: already loaded -> absent, not 0
 
 
+def test_ollama_counting_only_uncached_prompt_tokens_reads_a_repeat_as_one_token() -> None:
+    first = [{"role": "user", "content": "explain this parser error " * 20}]
+    longer = first + [{"role": "user", "content": "and this one"}]
+    counts = []
+    with FakeOllama(counts_cached_prompt=False) as fake:
+        with httpx.Client(base_url=fake.url, timeout=TIMEOUT) as http:
+            for messages in (first, first, longer):
+                body = {"model": "llama3.2", "stream": False, "messages": messages}
+                counts.append(http.post("/api/chat", json=body).json()["prompt_eval_count"])
+    assert counts[0] > 60 and counts[1] == 1  # the whole prompt, then a cache hit
+    assert 1 < counts[2] < 10  # only the new turn
+
+
 def test_ollama_unknown_model_is_a_404_with_the_pull_hint(fake_ollama: FakeOllama) -> None:
     r = httpx.post(
         fake_ollama.url + "/api/chat",

@@ -24,8 +24,11 @@ LEFT_OUT = {
     "CLAUDE_PROJECT_DIR": "set in every Claude Code shell; would beat the client's `cwd`",
     "COLUMNS": "the width of the CLI commands' tables, not the stdio server's",
     "APPDATA": "where `ocp-server init` finds IDE configs (the SDK passes it on Windows)",
-    "XDG_CONFIG_HOME": "where `ocp-server init` finds IDE configs",
+    "XDG_CONFIG_HOME": "where `ocp-server init` finds IDE configs, and git (run by the index, "
+    "with the server's environment) its global excludes file",
     "PATH": "`ocp-server doctor` looks up commands (the SDK passes it)",
+    "HOME": "where git finds its global excludes file, which the watcher follows (the SDK "
+    "passes it)",
 }
 
 _NAME = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$|^[A-Z]{4,}$")

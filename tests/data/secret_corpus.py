@@ -254,6 +254,13 @@ PASSWORD_CONTEXTS: tuple[Format, ...] = (
     Format("toml", '[database]\npassword = "{s}"\n'),
     Format("typescript", "export const dbPassword: string = '{s}';\n"),
     Format("redis_cli", "redis-cli -h cache -a {s} ping\n", render=shell),
+    Format(
+        "go_mysql_dsn",
+        'db, err := sql.Open("mysql", "app:{s}@tcp(db:3306)/app")\n',
+        render=no("\"\\%`'"),
+    ),
+    Format("yaml_block_scalar", "database:\n  password: |\n    {s}\n  host: db\n"),
+    Format("toml_multiline", '[database]\npassword = """\n{s}\n"""\n', render=no('"\\')),
 )
 
 _AWS_SECRET = mixed(B64, 40)
@@ -513,6 +520,11 @@ TOKEN_FORMATS: tuple[Format, ...] = (
     ),
     Format("sourcegraph_v2_neutral", "INFO search as {s} ok\n", prefixed("sgp_", chars(HEX, 40))),
     Format("sourcegraph_v1_named", 'src = Sourcegraph(endpoint, "{s}")\n', chars(HEX, 40)),
+    Format(
+        "newrelic_license_legacy",
+        "newrelic-admin generate-config {s} newrelic.ini\n",
+        chars(HEX, 40),
+    ),
     Format(
         "newrelic_user_mixed_case",
         'nr = NerdGraph("{s}")\n',

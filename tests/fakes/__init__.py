@@ -4,7 +4,7 @@ See ``_http.py`` for the shared knobs (delay, stream_delay, fail_next, malformed
 drop_next, fail_mid_stream, drop_mid_stream) and the recorded-request shape.
 """
 
-from ._http import FakeServer, Hangup, Recorded, closed_port
+from ._http import FakeServer, Hangup, Recorded, closed_port, unaccepting_port
 from .anthropic import FakeAnthropic
 from .ollama import FakeOllama
 from .openai import FakeOpenAI
@@ -17,4 +17,5 @@ __all__ = [
     "Hangup",
     "Recorded",
     "closed_port",
+    "unaccepting_port",
 ]

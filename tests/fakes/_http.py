@@ -21,10 +21,13 @@ Behaviour knobs shared by every fake:
   and then the vendor's in-stream error (Ollama's ``{"error": ...}`` line, Anthropic's
   ``event: error``, OpenAI's ``data: {"error": ...}``) and ends.
 * ``drop_mid_stream(after=1, times=1)``: the next stream sends ``after`` chunks, then the
-  connection is closed without finishing the chunked body.
-* ``raw_stream_next(chunks, content_type, times=1, path=None, status=200, headers=None)``: a
-  stream of exactly these chunks, for answers no well-behaved vendor would send (an endless
-  line, odd shapes, an endless error body, a body compressed though the client asked not).
+  connection is closed without finishing the body.
+* ``raw_stream_next(chunks, content_type, times=1, path=None, status=200, headers=None,
+  framing="chunked")``: a stream of exactly these chunks, for answers no well-behaved vendor
+  would send (an endless line, odd shapes, an endless error body, a body compressed though the
+  client asked not). ``framing`` is how the body's end is told: ``chunked``, ``length`` (a
+  ``Content-Length`` of all the chunks) or ``close`` (neither: the body ends when the
+  connection closes, as HTTP/1.1 allows), so that ``drop_mid_stream`` cuts each kind short.
 * ``hold_next(chunks, content_type, path=None, status=200, headers=None)``: the headers and
   these chunks of a stream, then nothing (an upstream that stalls) until the client closes
   the connection, recorded in ``hangups`` as above.
@@ -43,6 +46,7 @@ import threading
 import time
 import traceback
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -58,6 +62,7 @@ __all__ = [
     "StreamResponse",
     "closed_port",
     "json_response",
+    "unaccepting_port",
 ]
 
 
@@ -67,6 +72,33 @@ def closed_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
     return port
+
+
+@contextmanager
+def unaccepting_port() -> Iterator[int]:
+    """A TCP port on 127.0.0.1 that listens but never accepts, its queue full: Linux drops a
+    SYN to a full accept queue, so a connect there times out (a host that drops packets),
+    where a closed port refuses at once."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(0)
+        port: int = server.getsockname()[1]
+        fillers: list[socket.socket] = []
+        try:
+            for _ in range(8):
+                sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                fillers.append(sock)
+                sock.settimeout(0.2)
+                try:
+                    sock.connect(("127.0.0.1", port))
+                except TimeoutError:
+                    break  # the queue is full: the next connect hangs the same way
+            else:
+                raise RuntimeError("the accept queue never filled")
+            yield port
+        finally:
+            for sock in fillers:
+                sock.close()
 
 
 class Recorded(NamedTuple):
@@ -117,12 +149,14 @@ class Response:
 
 @dataclass
 class StreamResponse:
-    """A chunked response. ``chunks`` is consumed lazily; each item is written and flushed."""
+    """A streamed response. ``chunks`` is consumed lazily; each item is written and flushed.
+    ``framing``: ``chunked``, ``length`` (``chunks`` must be a sequence) or ``close``."""
 
     chunks: Iterable[bytes]
     content_type: str
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
+    framing: str = "chunked"
 
 
 def json_response(
@@ -146,6 +180,7 @@ class _Fault:
     headers: dict[str, str] | None = None
     chunks: tuple[bytes, ...] = ()
     content_type: str = ""
+    framing: str = "chunked"
 
 
 @dataclass
@@ -286,7 +321,11 @@ class _Handler(BaseHTTPRequestHandler):
                 resp = fake.malformed_response(req)
             elif fault is not None and fault.kind == "raw":
                 resp = StreamResponse(
-                    fault.chunks, fault.content_type, fault.status, dict(fault.headers or {})
+                    fault.chunks,
+                    fault.content_type,
+                    fault.status,
+                    dict(fault.headers or {}),
+                    fault.framing,
                 )
             elif fault is not None and fault.kind == "hold":
                 self._hold(fault, req.path)
@@ -349,7 +388,17 @@ class _Handler(BaseHTTPRequestHandler):
         sfault = fake._take_stream_fault()
         self.send_response(resp.status)
         self.send_header("Content-Type", resp.content_type)
-        self.send_header("Transfer-Encoding", "chunked")
+        write = self._write_chunk
+        if resp.framing == "chunked":
+            self.send_header("Transfer-Encoding", "chunked")
+        else:
+            write = self._write_raw
+            if resp.framing == "length":
+                assert isinstance(resp.chunks, tuple | list)
+                self.send_header("Content-Length", str(sum(len(c) for c in resp.chunks)))
+            else:
+                self.close_connection = True
+                self.send_header("Connection", "close")
         self.send_header("Cache-Control", "no-cache")
         for k, v in resp.headers.items():
             self.send_header(k, v)
@@ -361,21 +410,22 @@ class _Handler(BaseHTTPRequestHandler):
             if sfault is not None and sent >= sfault.after:
                 if sfault.kind == "drop":
                     raise _Drop
-                self._write_chunk(fake.stream_error_chunk(sfault.message))
+                write(fake.stream_error_chunk(sfault.message))
                 break
             if sent > 0 and fake.stream_delay > 0 and self._wait(fake.stream_delay, self.path):
                 raise _Drop
-            self._write_chunk(chunk)
+            write(chunk)
             sent += 1
         else:
             if sfault is not None:  # the stream was shorter than `after`: fault at the end
                 if sfault.kind == "drop":
                     raise _Drop
-                self._write_chunk(fake.stream_error_chunk(sfault.message))
+                write(fake.stream_error_chunk(sfault.message))
         close = getattr(iterator, "close", None)
         if close is not None:
             close()
-        self.wfile.write(b"0\r\n\r\n")
+        if resp.framing == "chunked":
+            self.wfile.write(b"0\r\n\r\n")
         self.wfile.flush()
 
     def _hold(self, fault: _Fault, path: str) -> None:
@@ -392,6 +442,10 @@ class _Handler(BaseHTTPRequestHandler):
             self._write_chunk(chunk)
         self.wfile.flush()
         self._wait(_HOLD_SECONDS, path)
+
+    def _write_raw(self, data: bytes) -> None:
+        self.wfile.write(data)
+        self.wfile.flush()
 
     def _write_chunk(self, data: bytes) -> None:
         if not data:
@@ -584,9 +638,11 @@ class FakeServer:
         path: str | None = None,
         status: int = 200,
         headers: dict[str, str] | None = None,
+        framing: str = "chunked",
     ) -> None:
         """Answer the next ``times`` matching requests with a stream of exactly ``chunks``
-        (with HTTP ``status``: an error body without end, say; and ``headers``)."""
+        (with HTTP ``status``: an error body without end, say; ``headers``; and ``framing``:
+        ``chunked``, ``length`` or ``close``)."""
         fault = _Fault(
             "raw",
             times,
@@ -595,6 +651,7 @@ class FakeServer:
             headers=headers,
             chunks=tuple(chunks),
             content_type=content_type,
+            framing=framing,
         )
         with self._lock:
             self._faults.append(fault)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -93,6 +94,11 @@ class FakeOllama(FakeServer):
     the request says ``"truncate": false`` (chat and generate, v0.12.4+; older servers ignore
     the field): then it is a 400 "the input length exceeds the context length", the runner's
     ``errorInputTooLong`` (runner/ollamarunner/runner.go).
+    ``version``: what ``GET /api/version`` reports (it decides whether ``truncate`` is known).
+    ``counts_cached_prompt``: False makes ``prompt_eval_count`` count only the prompt tokens
+    not served from the prompt cache (the part after the prefix shared with the model's last
+    prompt), as Ollama builds on llama-server did until mid-2026 (ollama/ollama#16428); a
+    repeated prompt then counts 1.
     """
 
     def __init__(
@@ -102,6 +108,7 @@ class FakeOllama(FakeServer):
         capabilities: list[str] | dict[str, list[str]] | None = None,
         *,
         version: str = "0.32.15",
+        counts_cached_prompt: bool = True,
         context_length: int | dict[str, int] = 131072,
         default_num_ctx: int = 4096,
         embedding_dim: int = 16,
@@ -113,6 +120,8 @@ class FakeOllama(FakeServer):
         self.reply = reply
         self._capabilities = capabilities
         self.version = version
+        self.counts_cached_prompt = counts_cached_prompt
+        self._cached_prompt: dict[str, str] = {}  # model -> the prompt its cache holds
         self.context_length = context_length
         self.default_num_ctx = default_num_ctx
         self.embedding_dim = embedding_dim
@@ -355,6 +364,8 @@ class FakeOllama(FakeServer):
         prompt_tokens = _prompt_tokens(messages)
         num_ctx = opts.get("num_ctx") or self.default_num_ctx
         prompt_tokens = min(prompt_tokens, int(num_ctx))  # silent truncation at num_ctx
+        if not self.counts_cached_prompt:
+            prompt_tokens = self._uncached_tokens(model, messages, prompt_tokens)
         eval_tokens = count_tokens(content) + count_tokens(thinking or "")
         eval_tokens += sum(count_tokens(json.dumps(t["function"]["arguments"])) for t in tool_calls)
         load_ns = 0 if model in self._loaded else 48_000_000
@@ -378,6 +389,14 @@ class FakeOllama(FakeServer):
             "done_reason": done_reason,
             "metrics": metrics,
         }
+
+    def _uncached_tokens(self, model: str, messages: list[dict[str, Any]], read: int) -> int:
+        """The prompt tokens evaluated past the prefix the model's cache already holds (at
+        least 1: the last token is always evaluated)."""
+        prompt = "".join(str(m.get("content") or "") for m in messages)
+        shared = os.path.commonprefix([prompt, self._cached_prompt.get(model, "")])
+        self._cached_prompt[model] = prompt
+        return max(1, min(read, count_tokens(prompt[len(shared) :])))
 
     def _touch(self, model: str, keep_alive: Any, num_ctx: int) -> None:
         if _keep_alive_zero(keep_alive):

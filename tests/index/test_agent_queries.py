@@ -199,3 +199,62 @@ async def test_a_named_file_outside_path_glob_leaves_the_others_their_best_chunk
     hits = await _search(tmp_path, files, "lib/router.py", path_glob="web/*")
     assert [path for path, _, _ in hits] == ["web/views.py"]
     assert hits[0][2] == "route"
+
+
+UTILS_PY = (
+    '''def echo(message=None, file=None, nl=True, err=False, color=None):
+    """Print a message and newline to stdout or a file."""
+'''
+    + "\n".join(f"    step_{i} = prepare(message, file, {i})" for i in range(60))
+    + "\n    return write(message, file, nl, err, color)\n"
+)
+
+TESTING_PY = '''def _echo(text):
+    """Echo the text: the runner's echo of its echo input."""
+    return echo(text, echo=True)
+'''
+
+
+@pytest.mark.parametrize("query", ["echo", "`echo`", "def echo"])
+async def test_a_lookup_shows_the_name_as_it_is_spelt_before_one_spelt_otherwise(
+    tmp_path: Path, query: str
+) -> None:
+    """`_echo` and `echo` have one identifier key; the short testing file says "echo" more
+    often, and came first."""
+    hits = await _search(tmp_path, {"utils.py": UTILS_PY, "testing.py": TESTING_PY}, query)
+    assert hits[0] == ("utils.py", 1, "echo")
+
+
+async def test_a_lookup_spelt_with_its_underscore_shows_that_definition(tmp_path: Path) -> None:
+    hits = await _search(tmp_path, {"utils.py": UTILS_PY, "testing.py": TESTING_PY}, "_echo")
+    assert hits[0] == ("testing.py", 1, "_echo")
+
+
+async def test_an_index_from_before_spellings_learns_them_when_it_opens(tmp_path: Path) -> None:
+    """m019: the names an older server wrote lack the spelt identifier; opening the database
+    rewrites them as the indexer does, and "echo" finds `echo` first without a re-index."""
+    import aiosqlite
+
+    from ocp_server.index.lexicon import spelt_hash
+
+    await _search(tmp_path, {"utils.py": UTILS_PY, "testing.py": TESTING_PY}, "echo")
+    spelt = {spelt_hash("echo"), spelt_hash("_echo")}
+    async with aiosqlite.connect(tmp_path / "ocp.db") as db:
+        rows = await db.execute_fetchall("SELECT id, names FROM chunks WHERE names != x''")
+        for row_id, names in rows:
+            kept = [k for k in np.frombuffer(names, "<u4").tolist() if k not in spelt]
+            await db.execute(
+                "UPDATE chunks SET names = ? WHERE id = ?",
+                (np.array(kept, dtype="<u4").tobytes(), row_id),
+            )
+        await db.execute("DELETE FROM _migrations WHERE name = 'm019_names_spelt'")
+        await db.commit()
+    index = await WorkspaceIndex.open(tmp_path / "ws", tmp_path / "ocp.db")
+    try:
+        results = (await index.search("echo", k=2, refresh=False)).results
+        async with index.db.execute("SELECT names FROM chunks WHERE symbol = 'echo'") as cursor:
+            (names,) = await cursor.fetchone()  # type: ignore[misc]
+    finally:
+        await index.close()
+    assert spelt_hash("echo") in np.frombuffer(names, "<u4").tolist()
+    assert (results[0].path, results[0].symbol) == ("utils.py", "echo")

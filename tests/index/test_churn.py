@@ -19,9 +19,10 @@ from ocp_server.index import workspace as workspace_module
 from ocp_server.index.files import Candidate, Listing, list_workspace
 from ocp_server.index.indexer import process_file
 from ocp_server.index.search import search_chunks
-from ocp_server.index.watched import RelevantChanges, new_folder
+from ocp_server.index.watched import GitWatch, RelevantChanges, git_watch, new_folder
 from ocp_server.index.watched import watched_folders as real_watched_folders
 from ocp_server.index.workspace import WorkspaceIndex
+from tests.index.watching import armed
 from tests.server.inproc import inproc_client
 from tests.workspace_fixture import git
 
@@ -212,17 +213,6 @@ def _inotify_watches() -> int:
     return count
 
 
-async def _watching(index: WorkspaceIndex, ws: Path, name: str) -> None:
-    """Until a file saved now is found through the running watcher (it is armed then)."""
-    while (await index.status()).last_update is None:
-        await asyncio.sleep(0.05)
-    *folders, file = name.split("/")
-    (ws.joinpath(*folders)).mkdir(parents=True, exist_ok=True)
-    (ws / name).write_text(f"def {file.removesuffix('.py')}():\n    pass\n")
-    while not (await index.search(file.removesuffix(".py"), refresh=False)).results:
-        await asyncio.sleep(0.1)
-
-
 @pytest.mark.skipif(sys.platform != "linux", reason="counts inotify watches")
 async def test_the_watcher_never_watches_through_a_symlink_out_of_the_workspace(
     tmp_path: Path,
@@ -242,7 +232,7 @@ async def test_the_watcher_never_watches_through_a_symlink_out_of_the_workspace(
     task = asyncio.create_task(index.watch(stop))
     try:
         async with asyncio.timeout(30):
-            await _watching(index, ws, "src/armed_marker.py")
+            await armed(index, ws, "src/armed_marker.py")
         watches = _inotify_watches() - before
     finally:
         stop.set()
@@ -275,7 +265,7 @@ async def test_a_file_force_added_to_git_is_indexed_by_the_watcher(
     task = asyncio.create_task(index.watch(stop))
     try:
         async with asyncio.timeout(30):
-            await _watching(index, workspace, "src/armed_marker.py")
+            await armed(index, workspace, "src/armed_marker.py")
             git(workspace, "add", "-f", "debug.log")
             while "debug.log" not in {
                 r.path for r in (await index.search("verify_token failed", refresh=False)).results
@@ -298,7 +288,7 @@ async def test_a_file_excluded_in_git_info_exclude_leaves_the_index_with_the_wat
     task = asyncio.create_task(index.watch(stop))
     try:
         async with asyncio.timeout(30):
-            await _watching(index, workspace, "src/scratch_notes.py")
+            await armed(index, workspace, "src/scratch_notes.py")
             with exclude.open("a") as file:
                 file.write("\nsrc/scratch_notes.py\n")
             while (await index.search("scratch_notes", refresh=False)).results:
@@ -312,7 +302,7 @@ async def test_a_file_excluded_in_git_info_exclude_leaves_the_index_with_the_wat
 def test_the_watcher_follows_git_index_and_exclude_but_not_gits_other_writes(
     workspace: Path, tmp_path: Path
 ) -> None:
-    relevant = RelevantChanges(workspace, tmp_path / "ocp.db")
+    relevant = RelevantChanges(workspace, tmp_path / "ocp.db", git_watch(workspace))
     git_dir = workspace / ".git"
     for followed in ("index", "info/exclude", "HEAD", "refs/heads/main"):
         assert relevant(watchfiles.Change.modified, str(git_dir / followed)), followed
@@ -334,9 +324,9 @@ async def test_a_file_saved_in_a_folder_made_after_the_watcher_started_is_indexe
     task = asyncio.create_task(index.watch(stop))
     try:
         async with asyncio.timeout(30):
-            await _watching(index, ws, "first_marker.py")
-            await _watching(index, ws, "pkg/deeper/later_marker.py")
-            await _watching(index, ws, "pkg/deeper/another_marker.py")
+            await armed(index, ws, "first_marker.py")
+            await armed(index, ws, "pkg/deeper/later_marker.py")
+            await armed(index, ws, "pkg/deeper/another_marker.py")
     finally:
         stop.set()
         await asyncio.wait_for(task, 10)
@@ -354,8 +344,8 @@ async def test_a_folder_deleted_before_the_watcher_starts_is_not_watched_and_not
     (ws / "main.py").write_text("def main():\n    pass\n")
     listed: list[int] = []
 
-    def listed_then_deleted(workspace: Path) -> list[str]:
-        folders = real_watched_folders(workspace)
+    def listed_then_deleted(workspace: Path, git: GitWatch | None = None) -> list[str]:
+        folders = real_watched_folders(workspace, git)
         if not listed:
             shutil.rmtree(ws / "build")
         listed.append(len(folders))
@@ -368,7 +358,7 @@ async def test_a_folder_deleted_before_the_watcher_starts_is_not_watched_and_not
     task = asyncio.create_task(index.watch(stop))
     try:
         async with asyncio.timeout(30):
-            await _watching(index, ws, "src/armed_marker.py")
+            await armed(index, ws, "src/armed_marker.py")
     finally:
         stop.set()
         await asyncio.wait_for(task, 10)

@@ -55,3 +55,17 @@ def test_search_for_a_language_that_names_none_fails_in_one_line(workspace: Path
     assert done.returncode == 2 and not done.stdout
     assert done.stderr.startswith("error: language: 'klingon' is not a language")
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_search_prints_chunks_redacted_as_the_tool_returns_them(tmp_path: Path) -> None:
+    # An agent may run `ocp-server search` in its shell: what it prints reaches the agent's
+    # cloud model as the tool's answer does, so it is redacted the same way.
+    password = "cE5cw7Wxu8dSbRDE"
+    key = "sk-ant-api03-" + "Qx7v" * 23 + "AA"
+    (tmp_path / "app.toml").write_text(f'[database]\nhost = "db"\npassword = "{password}"\n')
+    (tmp_path / "client.py").write_text(f'ANTHROPIC = "{key}"\n')
+    for extra in ((), ("--json",)):
+        done = run(tmp_path, "search", "database password anthropic", *extra)
+        assert done.returncode == 0, done.stderr
+        assert "[REDACTED:" in done.stdout
+        assert password not in done.stdout and key not in done.stdout

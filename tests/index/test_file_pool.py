@@ -289,3 +289,43 @@ def test_workers_writing_to_a_stderr_nobody_reads_still_finish_their_work() -> N
             assert finished and child.stdout.read() == b"done"
         finally:
             child.kill()
+
+
+def _alive(pid: int) -> bool:
+    """Whether `pid` runs (a zombie has ended: it only waits for its parent to reap it)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_workers_end_when_their_server_ends_without_shutting_them_down() -> None:
+    # A second after its client leaves, the server's watchdog ends it with os._exit whatever
+    # is running: a pool still starting, or its workers mid-build, were never shut down. A
+    # worker waiting for work then waited for ever, and kept its forkserver alive with it.
+    code = (
+        "import os, multiprocessing.forkserver as fs\n"
+        "from ocp_server.index.file_pool import Workers\n"
+        "w = Workers()\n"
+        "w.start(2)\n"
+        "assert w.pool is not None\n"
+        "pids = [*w.pool._processes, fs._forkserver._forkserver_pid]\n"
+        "print(*pids, flush=True)\n"
+        "os._exit(0)\n"
+    )
+    # Not read to its end: a process left behind would hold the pipe open.
+    with subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    ) as proc:
+        assert proc.stdout is not None
+        pids = [int(p) for p in proc.stdout.readline().split()]
+        assert proc.wait(timeout=60) == 0
+    assert len(pids) >= 2
+    deadline = time.monotonic() + 30  # a bound for a slow machine, not a measured time
+    while any(_alive(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    left = [p for p in pids if _alive(p)]
+    for pid in left:  # not left behind by the test either
+        os.kill(pid, signal.SIGKILL)
+    assert left == []

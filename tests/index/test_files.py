@@ -240,6 +240,49 @@ def test_secret_names_match_in_any_case(workspace: Path) -> None:
     assert path_exclusion("ops/Kubeconfig.YAML") == "secret"
 
 
+# A path is handed out with every search hit and citation, unredacted (a citation must stay
+# usable): a file whose name or folder holds a secret value is not indexed at all.
+GHP = "ghp_" + "Xk29dLq7" * 4 + "Ab3Z"
+JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhZG1pbiJ9." + "Qm7xTz2KpL9vR4sWc8YhN1jD5gF3aE6uB0oI-_Zx"
+
+
+@pytest.mark.parametrize(
+    "rel",
+    [
+        f"backups/{GHP}.json",
+        f"exports/report-{JWT}.md",
+        "keys/AKIAQW7B3PDKHX4PY8GP_backup.csv",
+        f"tokens/token_{GHP}/readme.md",
+        "mnt/admin:nmr0mtJHwWWY@db.internal/readme.md",  # a mount named with its login
+    ],
+)
+def test_a_path_holding_a_secret_value_is_a_secret(rel: str) -> None:
+    assert path_exclusion(rel) == "secret"
+
+
+@pytest.mark.parametrize(
+    "rel",
+    [
+        "src/tokenizer/github_token_test.py",
+        "docs/2024-01-15-release-notes_v1.2.3.md",
+        "assets/fonts/NotoSansJP-Regular-subset-A1B2C3.woff2",
+        "node_pkg/sha512-AbCdEf0123456789abcdef.json",
+        "mail/user@example.com/notes.md",
+        "src/eyJ_parser.py",
+    ],
+)
+def test_ordinary_paths_are_no_secret(rel: str) -> None:
+    assert path_exclusion(rel) is None
+
+
+def test_a_file_named_with_a_token_is_not_listed(workspace: Path) -> None:
+    (workspace / "backups").mkdir()
+    (workspace / "backups" / f"{GHP}.json").write_text('{"rows": []}\n')
+    assert not any(GHP in p for p in paths(workspace))
+
+
+K8S_SECRET = "Sec" + "ret"
+
 # What the issue planted: key files with ordinary names, each one excluded by its content.
 KEY_FILES: dict[str, str] = {
     "deploy/deploy_key": _pem("OPENSSH PRIVATE KEY"),
@@ -286,6 +329,16 @@ KEY_FILES: dict[str, str] = {
     "infra/prod-state.json": json.dumps(
         dict(version=4, terraform_version="1.7.0", serial=3, lineage="a1b2", resources=[])
     ),
+    # a Kubernetes Secret: its values are base64 or plain under any names (DB_URL, api); the
+    # kind is joined at run time so that this file is no Secret manifest itself
+    "k8s/db.yaml": f"apiVersion: v1\nkind: {K8S_SECRET}\nmetadata:\n  name: db\ndata:\n"
+    "  DB_URL: cG9zdGdyZXM6Ly9hcHA6V2ludGVyMjAyNHhAZGI6NTQzMi9hcHA=\n",
+    "k8s/app.yaml": "apiVersion: apps/v1\nkind: Deployment\n---\napiVersion: v1\n"
+    f"kind: {K8S_SECRET}\n"
+    "metadata:\n  name: app\nstringData:\n  DATABASE_URL: postgres://app:Winter2024x@db/app\n",
+    "k8s/api-token.json": json.dumps(
+        {"apiVersion": "v1", "kind": K8S_SECRET, "data": {"token": "cTh6clQybVh2OUxwSzRz"}}
+    ),
 }
 
 ORDINARY_FILES: dict[str, str] = {
@@ -296,6 +349,11 @@ ORDINARY_FILES: dict[str, str] = {
     "Makefile": "CC=gcc\nCFLAGS=-O2\n",
     "env/staging.example": "DATABASE_URL=postgres://user:${DB_PASSWORD}@localhost/app\n",
     "config/app.properties": "db.user=app\ndb.password=Zq8vR2mLp4Tx\n",  # redacted on output
+    # a Secret templated by Helm, or one that only refers to secrets, holds none
+    "chart/templates/db.yaml": f"apiVersion: v1\nkind: {K8S_SECRET}\nmetadata:\n  name: db\n"
+    "data:\n  password: {{ .Values.password | b64enc | quote }}\n",
+    "k8s/pod.yaml": "kind: Pod\nspec:\n  containers:\n  - env:\n    - valueFrom:\n"
+    "        secretKeyRef:\n          name: db\n          key: password\n",
 }
 
 

@@ -140,14 +140,23 @@ async def test_ignored_and_secret_files_never_appear_in_results(index: Workspace
 
 
 async def test_a_same_size_rewrite_within_one_mtime_tick_is_read_again(
-    index: WorkspaceIndex, workspace: Path
+    index: WorkspaceIndex, workspace: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Git's "racy clean" case: a file rewritten, as many bytes, within the mtime tick the
     # update read it in keeps its size and mtime, and the next update trusted them: the old
     # text stayed indexed until the file changed again.
     auth = workspace / "src" / "auth.py"
     os.utime(auth)  # saved just now, as the update starts
+    real_process_file = indexer_module.process_file
+
+    def read_in_the_tick_of_the_save(*args: Any) -> Any:
+        done = real_process_file(*args)  # the same moment, however slow the machine is
+        read_at = done.candidate.mtime_ns / 1e9
+        return dataclasses.replace(done, read_at=read_at) if done.read_at else done
+
+    monkeypatch.setattr(indexer_module, "process_file", read_in_the_tick_of_the_save)
     await index.update()
+    monkeypatch.undo()
     before = auth.stat()
     auth.write_text(auth.read_text().replace("verify_token", "verify_tokex"))
     os.utime(auth, ns=(before.st_atime_ns, before.st_mtime_ns))  # the same tick
@@ -182,6 +191,35 @@ async def test_a_racy_file_of_a_batch_slower_than_the_racy_window_is_read_again(
     assert summary is not None and summary.changed == 1
     found = (await index.search("verify_tokex", refresh=False)).results
     assert found and found[0].path == "src/auth.py"
+
+
+async def test_a_file_saved_half_a_second_before_it_was_read_is_not_read_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # After a fresh clone indexed at once every file was read within RACY_SECONDS of its save,
+    # and the next update (the watcher's catch-up, right after the first) read and hashed
+    # every one again. An mtime with a part below the second comes from a filesystem whose
+    # tick is milliseconds: half a second after the save, a rewrite gets another mtime. An
+    # mtime in whole seconds may come from a tick of 1 or 2 s (FAT, HFS+): still racy.
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    whole = (time.time_ns() // 10**9 - 10) * 10**9
+    for name, mtime_ns in (("fine.py", whole + 123_456_789), ("coarse.py", whole)):
+        (ws / name).write_text(f"def {name[:-3]}_function():\n    pass\n")
+        os.utime(ws / name, ns=(mtime_ns, mtime_ns))
+    real_process_file = indexer_module.process_file
+
+    def read_half_a_second_after_the_save(*args: Any) -> Any:
+        done = real_process_file(*args)
+        read_at = done.candidate.mtime_ns / 1e9 + 0.5
+        return dataclasses.replace(done, read_at=read_at) if done.read_at else done
+
+    async with await WorkspaceIndex.open(ws, tmp_path / "ocp.db") as index:
+        monkeypatch.setattr(indexer_module, "process_file", read_half_a_second_after_the_save)
+        await index.update()
+        monkeypatch.undo()
+        again = await index.update()
+    assert again is not None and again.scanned == 1  # coarse.py
 
 
 async def test_no_change_reindex_reads_nothing(index: WorkspaceIndex, workspace: Path) -> None:

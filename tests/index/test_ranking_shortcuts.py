@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ocp_server.index.features import ChunkScores, _ascending_distinct
+from ocp_server.index.chunk_choice import ChunkScores, ascending_distinct
 from ocp_server.index.hits import Ranges
 
 
@@ -36,7 +36,7 @@ def test_the_best_chunks_of_many_files_are_each_files_own_best() -> None:
 @pytest.mark.parametrize("values", [[], [4], [3, 1, 3, 2, 1], list(range(50, 0, -3)) * 2])
 def test_distinct_definitions_come_ascending_as_numpy_unique_gives_them(values: list[int]) -> None:
     array = np.asarray(values, dtype=np.int64)
-    assert _ascending_distinct(array).tolist() == np.unique(array).tolist()
+    assert ascending_distinct(array).tolist() == np.unique(array).tolist()
 
 
 def test_distinct_definitions_are_found_without_loading_numpy_ma_a_40_ms_import() -> None:
@@ -45,8 +45,8 @@ def test_distinct_definitions_are_found_without_loading_numpy_ma_a_40_ms_import(
 
     code = (
         "import sys, numpy as np\n"
-        "from ocp_server.index.features import _ascending_distinct\n"
-        "_ascending_distinct(np.asarray([3, 1, 3]))\n"
+        "from ocp_server.index.chunk_choice import ascending_distinct\n"
+        "ascending_distinct(np.asarray([3, 1, 3]))\n"
         "print('numpy.ma' in sys.modules)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -29,6 +29,7 @@ NDJSON = "application/x-ndjson"
 _HELLO = json.dumps({"message": {"role": "assistant", "content": "Hello"}, "done": False})
 # A bound against a hang, not a timing assertion: the close comes at once or never.
 _BOUND = 15
+_HOLD = 120.0  # longer than any test: an upstream that would answer only after the bound
 
 
 def _leave_after(proxy: RunningProxy, request: dict[str, Any], needle: bytes) -> None:
@@ -41,11 +42,13 @@ def _leave_after(proxy: RunningProxy, request: dict[str, Any], needle: bytes) ->
                 got += next(chunks)
 
 
-def _leave_waiting(proxy: RunningProxy, request: dict[str, Any]) -> None:
+def _leave_waiting(
+    proxy: RunningProxy, request: dict[str, Any], path: str = "/v1/messages"
+) -> None:
     """Send `request` and hang up before any of the answer has come."""
     with pytest.raises(httpx.ReadTimeout):
         httpx.post(
-            proxy.url + "/v1/messages",
+            proxy.url + path,
             json=request,
             headers=ANTHROPIC_HEADERS,
             timeout=httpx.Timeout(30, read=0.5),
@@ -100,6 +103,24 @@ def test_a_client_leaving_a_long_paid_answer_closes_the_upstream(
     _leave_after(proxy, _messages(), b"xxxx")
     assert _closed(fake_anthropic, "/v1/messages"), "the upstream connection stayed open"
     assert _only_row(proxy)["error"] == "the client went away mid-stream"
+
+
+@pytest.mark.parametrize("sent", ["nothing", "headers", "part of the body"])
+def test_a_client_leaving_a_stalled_token_count_closes_the_upstream(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_anthropic: FakeAnthropic,
+    sent: str,
+) -> None:
+    path = "/v1/messages/count_tokens"
+    if sent == "nothing":
+        fake_anthropic.delay = _HOLD  # thinking, watching its client's socket
+    else:
+        chunks = [b'{"input_tokens": '] if sent == "part of the body" else []
+        fake_anthropic.hold_next(chunks, "application/json", path=path)
+    proxy = start_proxy(proxy_env, store=False)
+    _leave_waiting(proxy, _messages(), path)
+    assert _closed(fake_anthropic, path), "the upstream connection stayed open"
 
 
 # ---- local ------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from ocp_server.proxy import Proxy
+from tests.fakes._http import closed_port, unaccepting_port
 from tests.fakes.anthropic import FakeAnthropic
 from tests.proxy.conftest import RunningProxy
 from tests.proxy.test_proxy_clients_that_leave import (
@@ -120,3 +121,44 @@ def test_a_stored_paid_answer_is_counted_once_against_the_daily_budget(
     while proxy.call(_written) < 1:  # bounded by the suite's timeout: a write takes ms
         time.sleep(0.02)
     assert row["cost_usd"] > 0 and proxy.call(_spent) == pytest.approx(row["cost_usd"])
+
+
+def test_a_client_leaving_while_the_upstream_connection_is_still_opening_bills_nothing(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    tmp_path: Path,
+) -> None:
+    # The upstream never took the connection: the request never left, nothing was read.
+    with unaccepting_port() as port:
+        proxy = start_proxy(
+            proxy_env | {"OCP_PROXY_ANTHROPIC_UPSTREAM": f"http://127.0.0.1:{port}"}
+        )
+        _leave_waiting(proxy, _messages())
+        row = _only_row(proxy)
+        trace = _trace(proxy, tmp_path / "ocp.db")
+    assert row["status"] == 499 and row["attempts"][0]["cost_estimated"] is False
+    assert not trace["cost_usd"] and trace["failed_cost_usd"] == 0
+    assert trace["cost_estimated"] == 0
+
+
+@pytest.mark.parametrize("failure", ["connect timeout", "connection refused"])
+def test_an_upstream_the_request_never_reached_bills_nothing(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    tmp_path: Path,
+    failure: str,
+) -> None:
+    with unaccepting_port() as port:
+        if failure == "connection refused":
+            port = closed_port()
+        env = proxy_env | {
+            "OCP_PROXY_ANTHROPIC_UPSTREAM": f"http://127.0.0.1:{port}",
+            "OCP_PROXY_UPSTREAM_TIMEOUT": "0.5",  # bounds the connect too
+        }
+        proxy = start_proxy(env)
+        with httpx.Client(base_url=proxy.url, timeout=20) as http:
+            response = http.post("/v1/messages", json=_messages(), headers=ANTHROPIC_HEADERS)
+        trace = _trace(proxy, tmp_path / "ocp.db")
+    assert response.status_code == 502
+    assert not trace["cost_usd"] and trace["failed_cost_usd"] == 0
+    assert trace["cost_estimated"] == 0

@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from ocp_server.proxy import Proxy
+from ocp_server.proxy.body import MAX_VALUES
 from tests.fakes.anthropic import FakeAnthropic
 from tests.fakes.openai import FakeOpenAI
 from tests.proxy.conftest import RunningProxy
@@ -67,6 +68,37 @@ def test_a_deeply_nested_body_is_a_400_in_the_clients_dialect(
         response = http.post(path, content=_raw(model, HARD, extra), headers=headers)
         _assert_dialect_400(path, response, "nested")
         _still_serving(http)
+
+
+@pytest.mark.parametrize(("path", "headers"), ROUTES)
+def test_a_body_of_too_many_small_values_is_a_400_naming_what_it_exceeds(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    path: str,
+    headers: dict[str, str],
+) -> None:
+    # 3 MB on the wire and about 90 MB in the proxy once parsed and forwarded: ten times as
+    # many, still under the size limit, would be a gigabyte (bench/bench_request_memory.py).
+    extra = '"metadata":{"x":[' + "{}," * MAX_VALUES + "{}]},"
+    model = "gpt-4o" if "chat" in path else "claude-opus-5-5"
+    proxy = start_proxy(proxy_env, store=False)
+    with httpx.Client(base_url=proxy.url, timeout=60) as http:
+        response = http.post(path, content=_raw(model, HARD, extra), headers=headers)
+        _assert_dialect_400(path, response, f"too many JSON values (over {MAX_VALUES:,}")
+        _still_serving(http)
+
+
+def test_as_many_brackets_and_commas_inside_strings_are_text_and_answered(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_anthropic: FakeAnthropic,
+) -> None:
+    text = HARD + ' say "[{," \\' * (MAX_VALUES // 3 + 1)  # quotes and backslashes escaped
+    proxy = start_proxy(proxy_env, store=False)
+    with httpx.Client(base_url=proxy.url, timeout=60) as http:
+        response = http.post("/v1/messages", json=_messages(text=text), headers=ANTHROPIC_HEADERS)
+    assert response.status_code == 200, response.text[:300]
+    assert fake_anthropic.message_requests()[-1]["messages"][0]["content"] == text
 
 
 @pytest.mark.parametrize(("path", "headers"), ROUTES)

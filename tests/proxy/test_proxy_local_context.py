@@ -14,6 +14,7 @@ from tests.fakes.ollama import FakeOllama
 from tests.fakes.openai import FakeOpenAI
 from tests.proxy.conftest import RunningProxy
 from tests.proxy.test_proxy_faults import ANTHROPIC_HEADERS, _last_row, _messages
+from tests.proxy.test_proxy_faults import OPENAI_HEADERS as OPENAI
 from tests.proxy.test_proxy_sdks import SIMPLE
 from tests.router.test_context_errors import LLAMA_CPP_CONTEXT
 
@@ -119,3 +120,77 @@ def test_a_short_prompt_counted_a_little_low_is_not_taken_for_a_cut(
     with httpx.Client(base_url=proxy.url, timeout=20) as http:
         response = http.post("/v1/messages", json=_messages(text=SIMPLE), headers=ANTHROPIC_HEADERS)
     assert response.json()["content"][0]["text"].startswith("local answer")
+
+
+def _ask(proxy: RunningProxy, times: int, *, stream: bool = False) -> list[str]:
+    """LISTED `times` times: the text each answer starts with ("local" or "claude")."""
+    starts = []
+    with httpx.Client(base_url=proxy.url, timeout=20) as http:
+        for _ in range(times):
+            body = _messages(text=LISTED, stream=stream)
+            response = http.post("/v1/messages", json=body, headers=ANTHROPIC_HEADERS)
+            text = response.text if stream else response.json()["content"][0]["text"]
+            starts.append("claude" if "claude answer" in text else "local")
+    return starts
+
+
+def test_a_cache_hit_on_a_current_ollama_is_answered_locally(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_ollama: FakeOllama,
+    fake_anthropic: FakeAnthropic,
+) -> None:
+    # An Ollama from v0.12.4 that counts only uncached prompt tokens (ollama/ollama#16428):
+    # the repeated prompt reads 1 token, a cache hit, not a cut. Its version is asked once.
+    fake_ollama.counts_cached_prompt = False
+    proxy = start_proxy(proxy_env)
+    assert _ask(proxy, 3) + _ask(proxy, 2, stream=True) == ["local"] * 5
+    row = proxy.call(_last_row)
+    assert not any("read" in n for n in row["notes"])
+    assert fake_anthropic.requests_to("/v1/messages") == []
+    assert len(fake_ollama.requests_to("/api/version")) == 1
+
+
+def test_a_low_count_from_an_ollama_that_gives_no_version_escalates(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_ollama: FakeOllama,
+) -> None:
+    # No readable version: taken as an Ollama that may cut (ollama_version.py says why).
+    fake_ollama.counts_cached_prompt = False
+    fake_ollama.fail_next(500, path="/api/version")
+    proxy = start_proxy(proxy_env)
+    assert _ask(proxy, 3) == ["local", "claude", "claude"]
+    row = proxy.call(_last_row)
+    assert "version none" in row["attempts"][0]["error"]
+    assert len(fake_ollama.requests_to("/api/version")) == 1
+
+
+def test_an_openai_compatible_local_server_is_not_asked_a_version(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_openai: FakeOpenAI,
+) -> None:
+    env = proxy_env | {"OCP_LOCAL_BACKEND": "openai", "OCP_LOCAL_BASE_URL": fake_openai.base_url}
+    proxy = start_proxy(env)
+    assert _ask(proxy, 2) == ["local", "local"]
+    assert fake_openai.requests_to("/api/version") == []
+
+
+def test_a_local_answer_is_capped_by_ocp_local_max_tokens_when_the_client_sets_none(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_ollama: FakeOllama,
+    fake_openai: FakeOpenAI,
+) -> None:
+    # An OpenAI client may leave max_tokens out; a local server would then write until its
+    # context is full (llama.cpp, vLLM). The client's own limit, when it gives one, stands.
+    proxy = start_proxy(proxy_env | {"OCP_LOCAL_MAX_TOKENS": "300"})
+    with httpx.Client(base_url=proxy.url, timeout=20) as http:
+        for extra in ({}, {"max_tokens": 50}):
+            chat = {"model": "gpt-4o", "messages": [{"role": "user", "content": SIMPLE}]}
+            response = http.post("/v1/chat/completions", json=chat | extra, headers=OPENAI)
+            assert response.status_code == 200
+    sent = [r.body["options"]["num_predict"] for r in fake_ollama.requests_to("/api/chat")]
+    assert sent == [300, 50]
+    assert fake_openai.requests_to("/v1/chat/completions") == []

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import json
 import random
+import sqlite3
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from ocp_server.proxy import Proxy
 from ocp_server.proxy.json_field import TopLevelField
 from tests.fakes.anthropic import FakeAnthropic
 from tests.fakes.openai import FakeOpenAI
@@ -56,19 +59,22 @@ def test_the_top_level_usage_is_found_however_the_body_is_cut(size: int) -> None
 
 
 @pytest.mark.parametrize(
-    "raw",
+    ("raw", "cut_short"),
     [
-        b'{"usage": {"input_tokens": 5}',  # cut short
-        b'{"text": "never closed',
-        b"not json at all",
-        b"",
-        b'["usage", {"input_tokens": 5}]',  # not an object
+        (b'{"usage": {"input_tokens": 5}', True),
+        (b'{"text": "never closed', True),
+        (b'{"text": "ends in an escape \\', True),
+        (b"not json at all", False),
+        (b"", False),
+        (b'["usage", {"input_tokens": 5}]', False),  # not an object
+        (b'{"a": 1}} and more', False),
     ],
 )
-def test_a_body_that_is_not_a_whole_object_says_so(raw: bytes) -> None:
+def test_a_body_that_is_not_a_whole_object_says_so(raw: bytes, cut_short: bool) -> None:
     field = TopLevelField("usage")
     field.feed(raw)
     assert not field.whole
+    assert field.cut_short is cut_short
 
 
 def test_a_usage_too_long_to_be_one_is_not_held() -> None:
@@ -133,22 +139,65 @@ def test_a_paid_answer_longer_than_the_old_cap_is_relayed_whole_with_its_usage(
     assert (row["input_tokens"], row["output_tokens"]) == (5, 7)
 
 
-def test_a_long_paid_error_is_relayed_with_its_status(
+@pytest.mark.parametrize("dialect", ["anthropic", "openai"])
+def test_a_paid_error_body_too_long_to_be_honest_is_a_readable_error_with_its_status(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_anthropic: FakeAnthropic,
+    fake_openai: FakeOpenAI,
+    dialect: str,
+) -> None:
+    head = b'{"type": "error", "error": {"type": "overloaded_error", "message": "'
+    chunks = (head, *(_PIECE,) * 128, b'"}}')  # 8 MiB; a broken upstream may send without end
+    retry = {"retry-after": "7", "x-request-id": "req_1"}
+    fake = fake_anthropic if dialect == "anthropic" else fake_openai
+    path = "/v1/messages" if dialect == "anthropic" else "/v1/chat/completions"
+    fake.raw_stream_next(chunks, JSON, path=path, status=529, headers=retry)
+    proxy = start_proxy(proxy_env)
+    response = _post(proxy, dialect)
+    assert response.status_code == 529
+    assert response.headers["retry-after"] == "7" and response.headers["x-request-id"] == "req_1"
+    message = response.json()["error"]["message"]
+    assert message.startswith(
+        f"the {dialect} upstream answered HTTP 529 with an error body over 65,536 bytes, "
+        'not relayed; it began: {"type": "error", "error": {"type": "overloaded_error"'
+    )
+    assert len(response.content) < 1000
+    row = proxy.call(_last_row)
+    assert row["status"] == 529 and row["answered_tier"] is None and row["error"] == message
+
+
+def test_a_paid_error_body_within_the_cap_is_relayed_as_it_came(
     start_proxy: Callable[..., RunningProxy],
     proxy_env: dict[str, str],
     fake_anthropic: FakeAnthropic,
     fake_openai: FakeOpenAI,
 ) -> None:
-    head = b'{"type": "error", "error": {"type": "overloaded_error", "message": "'
-    chunks = (head, *(_PIECE,) * 32, b'"}}')
-    _answer_next("anthropic", fake_anthropic, fake_openai, chunks, status=529)
+    chunks = (b"<html><body>", b"gateway timeout " * 3000, b"</body></html>")  # 48 KB
+    _answer_next("anthropic", fake_anthropic, fake_openai, chunks, 504, "text/html")
     proxy = start_proxy(proxy_env)
     response = _post(proxy, "anthropic")
-    assert response.status_code == 529
+    assert response.status_code == 504
     assert response.content == b"".join(chunks)
-    row = proxy.call(_last_row)
-    assert row["status"] == 529 and row["answered_tier"] is None
-    assert row["error"].startswith('{"type": "error"')
+    assert response.headers["content-type"] == "text/html"
+
+
+def test_a_count_tokens_error_body_too_long_is_a_readable_error_with_its_status(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_anthropic: FakeAnthropic,
+) -> None:
+    chunks = (b'{"type": "error", "error": {"message": "', *(_PIECE,) * 32, b'"}}')
+    fake_anthropic.raw_stream_next(chunks, JSON, path="/v1/messages/count_tokens", status=500)
+    proxy = start_proxy(proxy_env)
+    with httpx.Client(base_url=proxy.url, timeout=60) as http:
+        response = http.post(
+            "/v1/messages/count_tokens", json=_messages(), headers=ANTHROPIC_HEADERS
+        )
+    assert response.status_code == 500
+    assert response.json()["error"]["message"].startswith(
+        "the Anthropic upstream answered HTTP 500 with an error body over 65,536 bytes"
+    )
 
 
 def test_a_long_paid_answer_that_is_not_json_is_relayed_and_noted(
@@ -167,19 +216,44 @@ def test_a_long_paid_answer_that_is_not_json_is_relayed_and_noted(
     assert "not JSON" in row["error"] and row["answered_tier"] is None
 
 
-def test_a_long_paid_answer_cut_short_fails_the_clients_read(
+@pytest.mark.parametrize("framing", ["chunked", "length", "close"])
+def test_a_long_paid_answer_cut_short_fails_the_clients_read_and_is_traced_failed(
     start_proxy: Callable[..., RunningProxy],
     proxy_env: dict[str, str],
     fake_anthropic: FakeAnthropic,
-    fake_openai: FakeOpenAI,
+    tmp_path: Path,
+    framing: str,
 ) -> None:
-    _answer_next("anthropic", fake_anthropic, fake_openai, _long_answer("anthropic", 4))
+    # The 200 went out with the first MiB: the cut can only show as a read that fails, not as
+    # a clean end that looks whole. Closing the connection ends a body framed by the close
+    # itself (HTTP/1.1 allows it) cleanly, yet its JSON never closed.
+    chunks = _long_answer("anthropic", 4)
+    fake_anthropic.raw_stream_next(chunks, JSON, path="/v1/messages", framing=framing)
     fake_anthropic.drop_mid_stream(after=40)  # 2.5 MiB in
     proxy = start_proxy(proxy_env)
-    with pytest.raises(httpx.RemoteProtocolError):  # not a clean end that looks whole
+    with pytest.raises(httpx.RemoteProtocolError):
         _post(proxy, "anthropic")
     row = proxy.call(_last_row)
-    assert "failed" in row["error"] and row["answered_tier"] is None
+    assert row["status"] == 200 and row["answered_tier"] is None
+    assert row["error"] in (
+        "the upstream failed mid-body (RemoteProtocolError)",
+        "the upstream's answer ended before its JSON closed (cut short)",
+    )
+    assert [a["outcome"] for a in row["attempts"]] == ["error"]
+    spent = proxy.call(_spent)
+    proxy.stop()  # writes the trace
+    with sqlite3.connect(tmp_path / "ocp.db") as conn:
+        trace = conn.execute(
+            "SELECT answered_tier, failed_cost_usd, cost_estimated, trace_json FROM traces"
+        ).fetchone()
+    answered, failed_cost, estimated, detail = trace
+    assert answered is None and json.loads(detail)["error"] == row["error"]
+    assert failed_cost > 0 and estimated == 1  # the input it read is billed, as an estimate
+    assert spent == pytest.approx(failed_cost)
+
+
+async def _spent(proxy: Proxy) -> float:
+    return await proxy.router.ledger.spent_today()
 
 
 def _random_value(rng: random.Random, depth: int) -> Any:

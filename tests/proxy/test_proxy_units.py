@@ -7,8 +7,11 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
+import pytest
+
 from ocp_router.boundary import redact_all
 from ocp_server.proxy import anthropic, openai
+from ocp_server.proxy.body import BodyError, parse_body
 from ocp_server.proxy.boundary import redact_body
 from ocp_server.proxy.chat import Event, ToolCall, Usage
 from ocp_server.proxy.local import _ollama_body, _openai_body
@@ -72,6 +75,42 @@ def test_a_whole_body_is_redacted_in_every_text_field_and_nothing_else() -> None
     assert sum(counts.values()) == 4
     assert body["system"][0]["cache_control"] == {"type": "ephemeral"}
     assert body["messages"][2]["content"][1]["source"]["data"] == "QUJD"
+
+
+def test_tool_definitions_are_redacted_where_the_model_reads_them() -> None:
+    # A tool's description and its schema's descriptions and defaults are prompt text the
+    # paid model reads; names, types, enums and the shape stay as the client sent them.
+    schema = {
+        "type": "object",
+        "properties": {
+            "key": {"type": "string", "description": f"defaults to {AWS}", "default": AWS},
+            "mode": {"type": "string", "enum": ["fast", "safe"], "examples": [AWS]},
+        },
+        "required": ["key"],
+    }
+    body: dict[str, Any] = {
+        "messages": [{"role": "user", "content": "deploy it"}],
+        "tools": [
+            {
+                "name": "deploy",
+                "description": f"deploys with {AWS}",
+                "input_schema": json.loads(json.dumps(schema)),
+                "cache_control": {"type": "ephemeral"},
+            },
+            {
+                "type": "function",
+                "function": {"name": "run", "description": f"k={AWS}", "parameters": schema},
+            },
+        ],
+    }
+    counts = redact_body(body)
+    text = json.dumps(body)
+    assert AWS not in text and sum(counts.values()) == 8
+    anthropic_tool, openai_tool = body["tools"]
+    assert anthropic_tool["name"] == "deploy" and anthropic_tool["cache_control"]["type"]
+    assert anthropic_tool["input_schema"]["properties"]["mode"]["enum"] == ["fast", "safe"]
+    assert openai_tool["function"]["name"] == "run"
+    assert openai_tool["function"]["parameters"]["required"] == ["key"]
 
 
 def test_an_anthropic_conversation_with_tools_and_images_translates_for_ollama() -> None:
@@ -245,3 +284,26 @@ def test_paid_usage_counts_cached_input_for_cost() -> None:
         }
     }
     assert openai.usage_of_event(chunk, Usage()) == Usage(50, 7, 40)
+
+
+@pytest.mark.parametrize(
+    ("raw", "values"),
+    [
+        (b"[1, 2, 3]", 3),  # the bracket and two commas
+        (b'{"a,[{": [1, {"b": "\\"],"}]}', 4),  # an escaped quote does not end a string
+        (b'["a\\\\", ",", 2]', 3),  # an escaped backslash does not escape the quote
+        ("[1, [2]]".encode("utf-16"), 3),  # read as json.loads reads it
+    ],
+)
+def test_a_bodys_values_are_counted_outside_its_strings(raw: bytes, values: int) -> None:
+    assert parse_body(raw, max_values=values) == json.loads(raw)
+    with pytest.raises(BodyError, match=f"too many JSON values \\(over {values - 1} "):
+        parse_body(raw, max_values=values - 1)
+
+
+def test_a_string_that_never_closes_among_many_escaped_quotes_is_invalid_json() -> None:
+    # Every quote after the first is escaped: a scan that tried each as a string's start
+    # would read to the end from each one, for ever on a body this size.
+    raw = b'["' + b'\\",' * 2_000_000
+    with pytest.raises(BodyError, match="not valid JSON"):
+        parse_body(raw)

@@ -123,3 +123,24 @@ def test_every_sdk_error_class_is_translated() -> None:
         anthropic.APIResponseValidationError(httpx2.Response(200, request=request), body=None),
     ):
         assert isinstance(translate(exc, "m"), BackendError)
+
+
+@pytest.mark.parametrize(
+    ("cause", "sent"),
+    [
+        (httpx2.ConnectTimeout("x"), False),
+        (httpx2.PoolTimeout("x"), False),
+        (httpx2.WriteTimeout("x"), False),
+        (httpx2.ReadTimeout("x"), True),
+        (None, True),  # no cause: it may have been read, so it is billed
+    ],
+)
+def test_a_timeout_before_the_request_left_is_marked_unsent(
+    cause: BaseException | None, sent: bool
+) -> None:
+    # The SDK raises APITimeoutError from httpx2's own timeout: its class says when it came.
+    request = httpx2.Request("POST", "https://api.anthropic.com/v1/messages")
+    exc = anthropic.APITimeoutError(request=request)
+    exc.__cause__ = cause
+    err = translate(exc, "m")
+    assert isinstance(err, BackendTimeout) and err.sent is sent

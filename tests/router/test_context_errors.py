@@ -134,6 +134,28 @@ async def test_anthropic_prompt_too_long_is_an_invalid_request_told_by_its_words
     assert "prompt is too long: 208310 tokens > 200000 maximum" in str(error)
 
 
+@pytest.mark.parametrize(
+    "message",
+    [
+        "prompt is too long: 208310 tokens > 200000 maximum",
+        "Prompt is too long: 1000412 tokens > 1000000 maximum",  # as some clients show it
+        # the input fits, but not with the answer's room (`max_tokens`) added
+        "input length and `max_tokens` exceed context limit: 188240 + 21333 > 200000, "
+        "decrease input length or `max_tokens` and try again",
+    ],
+)
+async def test_anthropics_wordings_of_a_request_over_the_context_are_all_told(
+    fake_anthropic: FakeAnthropic, message: str
+) -> None:
+    # Anthropic gives these no type or code of their own (`invalid_request_error`, 400): the
+    # wording is all there is (issue threads quoting the API: docker/docker-agent#569,
+    # anthropics/claude-code#12186).
+    body = {"type": "error", "error": {"type": "invalid_request_error", "message": message}}
+    error = await _anthropic_error(fake_anthropic, 400, body)
+    assert isinstance(error, BackendContextExceeded) and FIX in str(error)
+    assert message.rstrip(".") in str(error)
+
+
 async def test_anthropic_request_too_large_is_told_by_its_type(
     fake_anthropic: FakeAnthropic,
 ) -> None:

@@ -6,14 +6,17 @@ from __future__ import annotations
 
 import asyncio
 
+import httpx
 import pytest
 
 from ocp_router import OCPRouter, OllamaBackend, RoutingFailed, Tier, parse_payload
 from ocp_router.backends.anthropic import AnthropicBackend
+from ocp_router.backends.base import ModelBackend
+from ocp_router.backends.openai import OpenAIBackend
 from ocp_router.prices import price_for
-from ocp_router.results import Attempt
+from ocp_router.results import Attempt, RouteResult
 from ocp_router.tokens import estimate_tokens
-from tests.fakes import FakeAnthropic, FakeOllama
+from tests.fakes import FakeAnthropic, FakeOllama, closed_port, unaccepting_port
 
 HARD = "design the architecture of our payment service: sharding, consistency, failover"
 MODEL = "claude-sonnet-4-6"
@@ -114,3 +117,56 @@ async def test_a_paid_call_refused_before_reading_is_not_billed(
     assert result.attempts[0].error_type == "BackendRateLimited"
     assert (result.cost_usd, result.failed_cost_usd, result.cost_estimated) == (0, 0, False)
     assert await router.ledger.spent_today() == 0
+
+
+async def _route_past(paid: ModelBackend, fake_ollama: FakeOllama) -> RouteResult:
+    router = OCPRouter(
+        local=OllamaBackend("llama3.2", base_url=fake_ollama.url, timeout=10),
+        paid=paid,
+        top_model=None,
+    )
+    try:
+        return await router.route(HARD)
+    finally:
+        await router.aclose()
+
+
+def _unsent(result: RouteResult, error_type: str) -> None:
+    """The paid attempt failed before its request left: nothing billed, nothing estimated."""
+    paid, local = result.attempts
+    assert (paid.error_type, paid.cost_usd, paid.cost_estimated) == (error_type, 0, False)
+    assert result.tier is Tier.LOCAL and local.outcome == "ok"
+    assert (result.cost_usd, result.failed_cost_usd, result.cost_estimated) == (0, 0, False)
+
+
+async def test_a_paid_call_whose_connection_timed_out_is_not_billed(
+    fake_ollama: FakeOllama,
+) -> None:
+    # The provider never had the request: a connect timeout is a timeout, not a cut call.
+    with unaccepting_port() as port:
+        paid = AnthropicBackend(
+            MODEL, api_key="sk-ant-test", base_url=f"http://127.0.0.1:{port}", timeout=0.3
+        )
+        result = await _route_past(paid, fake_ollama)
+    _unsent(result, "BackendTimeout")
+
+
+async def test_an_openai_compatible_paid_call_whose_connection_timed_out_is_not_billed(
+    fake_ollama: FakeOllama,
+) -> None:
+    with unaccepting_port() as port:
+        paid = OpenAIBackend(
+            "gpt-4o",
+            base_url=f"http://127.0.0.1:{port}/v1",
+            timeout=10,
+            client=httpx.AsyncClient(timeout=httpx.Timeout(10, connect=0.3)),
+        )
+        result = await _route_past(paid, fake_ollama)
+    _unsent(result, "BackendTimeout")
+
+
+async def test_a_paid_call_refused_at_connect_is_not_billed(fake_ollama: FakeOllama) -> None:
+    paid = AnthropicBackend(
+        MODEL, api_key="sk-ant-test", base_url=f"http://127.0.0.1:{closed_port()}"
+    )
+    _unsent(await _route_past(paid, fake_ollama), "BackendUnavailable")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from ocp_router import (
@@ -14,6 +15,7 @@ from ocp_router import (
     GenerateRequest,
     OpenAIBackend,
 )
+from ocp_router.backends._http import transport_error
 from tests.fakes import FakeOpenAI
 
 
@@ -78,3 +80,19 @@ async def test_availability_follows_the_models_endpoint(
         assert await up.is_available()
     async with OpenAIBackend("m", base_url=refused_url + "/v1") as down:
         assert not await down.is_available()
+
+
+@pytest.mark.parametrize(
+    ("exc", "sent"),
+    [
+        (httpx.ConnectTimeout("x"), False),
+        (httpx.PoolTimeout("x"), False),
+        (httpx.WriteTimeout("x"), False),
+        (httpx.ReadTimeout("x"), True),
+    ],
+)
+def test_an_httpx_timeout_before_the_request_left_is_marked_unsent(
+    exc: httpx.TimeoutException, sent: bool
+) -> None:
+    err = transport_error(exc, backend="openai", url="http://127.0.0.1:1", hint="")
+    assert isinstance(err, BackendTimeout) and err.sent is sent

@@ -562,6 +562,82 @@ def test_connection_strings_without_a_literal_password_are_left_alone(text: str)
     assert_untouched(text)
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "db:\n  password: |\n    Winter2024x\n  host: db\n",
+            "db:\n  password: |\n    [REDACTED:password_assignment]\n  host: db\n",
+        ),
+        (
+            "auth:\n  api_token: >-\n    q8ZrT2mXv9LpK4sWc7YhN1jD5gF3aE6u\n",
+            "auth:\n  api_token: >-\n    [REDACTED:generic_secret_assignment]\n",
+        ),
+        (
+            '[database]\npassword = """\nWinter2024x\n"""\n',
+            '[database]\npassword = """\n[REDACTED:password_assignment]\n"""\n',
+        ),
+        (
+            "DB_PASSWORD = '''Winter2024x'''\n",
+            "DB_PASSWORD = '''[REDACTED:password_assignment]'''\n",
+        ),
+    ],
+)
+def test_a_value_in_a_block_scalar_or_a_triple_quoted_string_is_redacted(
+    text: str, expected: str
+) -> None:
+    # YAML's `password: |` puts the value on the next line; TOML and Python quote it thrice
+    assert redact(text).text == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "password: |\n    Use the one from the vault, never a literal.\n",
+        "script:\n  token: |\n    ${CI_JOB_TOKEN}\n",
+        'HELP_PASSWORD = """\nThe password of the admin user.\n"""\n',
+        'password = """"""\n',
+    ],
+)
+def test_block_scalars_and_triple_quotes_holding_prose_or_references_are_left_alone(
+    text: str,
+) -> None:
+    assert_untouched(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            'db, err := sql.Open("mysql", "root:Wq7zP2kL9x@tcp(127.0.0.1:3306)/app")',
+            'db, err := sql.Open("mysql", "root:[REDACTED:connection_string_password]'
+            '@tcp(127.0.0.1:3306)/app")',
+        ),
+        (
+            "MYSQL_DSN=app:Winter2024x@unix(/var/run/mysqld/mysqld.sock)/app?parseTime=true",
+            "MYSQL_DSN=app:[REDACTED:connection_string_password]"
+            "@unix(/var/run/mysqld/mysqld.sock)/app?parseTime=true",
+        ),
+    ],
+)
+def test_a_go_mysql_dsn_loses_its_password(text: str, expected: str) -> None:
+    # go-sql-driver/mysql's DSN has no scheme: user:password@tcp(host:port)/db
+    assert redact(text).text == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'dsn := fmt.Sprintf("%s:%s@tcp(%s)/%s", user, pass, host, db)',
+        'dsn := "root:@tcp(127.0.0.1:3306)/app"',  # no password
+        'cfg := "user:${DB_PASSWORD}@tcp(db:3306)/app"',
+        "// connects as root@tcp(localhost)",
+    ],
+)
+def test_a_go_dsn_without_a_literal_password_is_left_alone(text: str) -> None:
+    assert_untouched(text)
+
+
 # ---------------------------------------------------------------------------------------------
 # Assignments in code and config: only the value goes, the name stays
 # ---------------------------------------------------------------------------------------------

@@ -308,6 +308,47 @@ def test_forty_hex_a_sourcegraph_line_names_as_a_commit_is_left_alone(text: str)
     assert redact(text).redactions == (), text
 
 
+NEW_RELIC_LEGACY = fake(40, HEX, 116)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"newrelic-admin generate-config {NEW_RELIC_LEGACY} newrelic.ini\n",
+        f"newrelic: {NEW_RELIC_LEGACY}\n",
+        f"NewRelic key {NEW_RELIC_LEGACY}\n",
+        f"new_relic_license: {NEW_RELIC_LEGACY}\n",
+        f'agent = NewRelicAgent("{NEW_RELIC_LEGACY}")\n',
+        f"the New Relic licence is {NEW_RELIC_LEGACY}\n",
+    ],
+)
+def test_a_legacy_new_relic_license_key_after_the_word_is_redacted(text: str) -> None:
+    # older license keys are 40 bare hex characters: as Sourcegraph's, the word tells them
+    assert redact(text).text == text.replace(NEW_RELIC_LEGACY, marker(NEW_RELIC))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"bumped sourcegraph to {SOURCEGRAPH_V1}\n",
+        f"chore: update sourcegraph from {SOURCEGRAPH_V1}\n",
+        f"upgrade newrelic agent to {SOURCEGRAPH_V1}\n",
+        f"Merge newrelic at {SOURCEGRAPH_V1}\n",
+        f"newrelic commit {SOURCEGRAPH_V1}\n",
+        f"https://github.com/newrelic/newrelic-python-agent/commit/{SOURCEGRAPH_V1}\n",
+        f"renewrelics {SOURCEGRAPH_V1}\n",  # not the word
+    ],
+)
+def test_forty_hex_a_line_names_as_a_version_bump_is_left_alone(text: str) -> None:
+    # a commit SHA moved to or from ("bumped sourcegraph to <sha>") with no word of a secret
+    assert redact(text).redactions == (), text
+
+
+def test_a_token_set_to_forty_hex_is_still_redacted() -> None:
+    text = f"set the sourcegraph token to {SOURCEGRAPH_V1}\n"
+    assert redact(text).text == text.replace(SOURCEGRAPH_V1, marker(SERVICE))
+
+
 def test_a_deepseek_key_keeps_the_openai_label() -> None:
     # DeepSeek's keys are sk-<32 hex>, and so are Alibaba DashScope's: the shape names no
     # provider, so the key is redacted under the label of the sk- family

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from ocp_router.calibration import Calibration, TypeCalibration, calibration_path
 from ocp_server.cli import main
 from tests.fakes import FakeAnthropic, FakeOllama
 from tests.server.inproc import inproc_client
@@ -146,3 +147,31 @@ async def test_an_outcome_on_a_local_route_the_local_model_never_answered_teache
     assert saved.structured_content is not None
     assert saved.structured_content["saved"]["calibration"] == 0
     assert not (workspace.parent / "routing-calibration.json").exists()
+
+
+def test_routing_explain_shows_the_threshold_in_force_not_the_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The router adds a learned shift to OCP_ROUTE_THRESHOLD: explain must say the same.
+    monkeypatch.setenv("OCP_ROUTE_THRESHOLD", "0.3")
+    assert main(["routing", "explain", "--workspace", str(tmp_path)]) == 0
+    assert "default threshold 0.30" in capsys.readouterr().out
+    # A file written while the threshold was 0.5 (its own base_threshold): the shift applies
+    # to the threshold in force now.
+    cal = Calibration()
+    cal.types["debug"] = TypeCalibration(shift=-0.1, outcomes=4.0)
+    cal.save(calibration_path(tmp_path / ".ocp"))
+    assert main(["routing", "explain", "--workspace", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "Default threshold 0.30" in out and "debug        threshold 0.20" in out
+    # --json prints the file as it is.
+    assert main(["routing", "explain", "--json", "--workspace", str(tmp_path)]) == 0
+    assert json.loads(capsys.readouterr().out)["base_threshold"] == 0.5
+
+
+def test_routing_explain_names_a_bad_threshold_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("OCP_ROUTE_THRESHOLD", "2")
+    assert main(["routing", "explain", "--workspace", str(tmp_path)]) == 2
+    assert "OCP_ROUTE_THRESHOLD='2'" in capsys.readouterr().err

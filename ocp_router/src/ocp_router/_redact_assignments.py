@@ -114,6 +114,9 @@ _SQL_BEFORE_RE = re.compile(r"(?i)\b(?:with|encrypted|unencrypted|set)[ \t]+$")
 _SETTERS = frozenset("set with use put update change reset".split())
 _URL_PARAM_CUT_RE = re.compile(r"[&#\s\"'<>`]")
 _ADO_CUT_RE = re.compile(r"[;\"'\s]")
+# YAML's block scalar indicators (`password: |`, `>-`, `|2+`): the value is on the next line.
+_BLOCK_SCALAR_RE = re.compile(r"[|>](?:[+-]?[1-9]?|[1-9][+-])")
+_BLOCK_LINE_RE = re.compile(r"[ \t]*(?:#[^\n]*)?\r?\n[ \t]+(?P<value>[^\n]{1,1024})")
 
 
 def _paren_depth(prefix: str) -> int:
@@ -303,6 +306,13 @@ def _assignment_value(
     words = words_of_name(name)
     raw = m.group("value")
     vs = m.start("value")
+    if raw in ('""', "''") and text.startswith(raw[0], m.end("value")):
+        return _triple_quoted_value(text, m.end("value") + 1, raw[0] * 3, words, name_class)
+    if m.group("op") == ":" and _BLOCK_SCALAR_RE.fullmatch(raw):
+        line = _BLOCK_LINE_RE.match(text, m.end("value"))
+        if line is None:
+            return None
+        return _config_value(text, line.start("value"), line.group("value"), words, name_class)
     q = _quoted_span(raw, vs)
     before = text[start - 1] if start else "\n"
     param = before in "?&;"
@@ -381,6 +391,21 @@ def _assignment_value(
     if kind is None:
         return None
     return s, e, PRIORITY["connection_string_password" if param else kind]
+
+
+def _triple_quoted_value(
+    text: str, start: int, quote: str, words: tuple[str, ...], name_class: str
+) -> Hit | None:
+    """A value in a triple-quoted string (TOML, Python) that opens at `start`: one word, on
+    the quotes' line or alone on the next."""
+    end = text.find(quote, start, start + 4096)
+    body = text[start:end] if end >= 0 else ""
+    v = body.strip()
+    if not v or any(c.isspace() for c in v) or is_reference(v, words, code=False):
+        return None
+    s = start + len(body) - len(body.lstrip())
+    kind = assignment_kind(name_class, v, True, words)
+    return None if kind is None else (s, s + len(v), PRIORITY[kind])
 
 
 def _prose_colon_value(

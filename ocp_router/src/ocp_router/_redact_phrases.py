@@ -1,7 +1,7 @@
 """Secrets `redact` finds by the words around them, without a name assigned: HTTP credentials
-(Authorization headers, bearer tokens, `curl -u`), passwords in connection strings, prose,
-SQL, PowerShell, netrc and .pgpass lines and commands' flags, and high-entropy values under
-any name.
+(Authorization headers, bearer tokens, `curl -u`), passwords in connection strings (Go's DSN
+too), prose, SQL, PowerShell, netrc and .pgpass lines and commands' flags, high-entropy values
+under any name, and 40 bare hex characters after "sourcegraph" or "newrelic".
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from ocp_router._redact_values import (
     classify_name,
     high_entropy,
     is_connection_placeholder,
+    is_filler,
     is_placeholder,
     is_reference,
     literal_password,
@@ -31,6 +32,8 @@ __all__ = [
     "auth_hits",
     "connection_hits",
     "creds_pair_hit",
+    "go_dsn_hits",
+    "named_hex_hits",
     "neutral_hits",
     "phrase_hits",
     "random_by_nature",
@@ -340,3 +343,57 @@ def connection_hits(text: str) -> Iterator[Hit]:
         if not pw or is_connection_placeholder(pw):
             continue
         yield m.start("pw"), m.end("pw"), PRIORITY["connection_string_password"]
+
+
+# go-sql-driver/mysql's DSN has no scheme: user:password@tcp(host:port)/db (unix, udp, tcp6
+# too). Found at its literal `@<protocol>(`; the user and password are read back from there
+# (the driver splits at the first ':' and the last '@': the password may hold either).
+_GO_DSN_AT_RE = re.compile(r"@(?=(?:tcp|udp)6?\(|unix\()")
+_GO_DSN_CREDS_RE = re.compile(r"[\w.-]+:(?P<pw>[^\s'\"`%]+)\Z")
+
+
+def go_dsn_hits(text: str) -> Iterator[Hit]:
+    for m in _GO_DSN_AT_RE.finditer(text):
+        creds = _GO_DSN_CREDS_RE.search(text, max(0, m.start() - 200), m.start())
+        if creds is None or is_connection_placeholder(creds.group("pw")):
+            continue
+        yield creds.start("pw"), m.start(), PRIORITY["connection_string_password"]
+
+
+# Sourcegraph's first tokens and New Relic's older license keys: 40 hex characters, after the
+# word on the same line (gitleaks takes any 40 hex in a text that says "sourcegraph") and not in
+# a path, a ref or a URL (.../commit/<sha>), nor named a commit ("sourcegraph rev <sha>") or
+# moved to one ("bumped sourcegraph to <sha>") by a line that names no secret.
+_HEX40_RE = re.compile(r"(?<![\w/@#.:=-])[0-9a-f]{40}(?![\w-])")
+_WORD_REACH = 80  # characters after the word where the token may stand
+_WORD_RE = re.compile(r"(?<![a-z])(?:sourcegraph|new[ _-]?relic)")
+_MOVED = frozenset(
+    """to from at onto into bump bumped bumps bumping update updated updates upgrade upgraded
+    upgrades pin pinned pins merge merged merges revert reverted release released tag tagged
+    checkout sync synced vendor vendored head main master branch""".split()
+)
+_NAMES_A_SECRET = frozenset(
+    "key keys token tokens secret license licence password pass auth api pat credential".split()
+)
+_GAP_WORD_RE = re.compile(r"[a-z]+")
+
+
+def _moved_not_secret(gap: str) -> bool:
+    """The words between the name and the hex move a version and name no secret."""
+    words = set(_GAP_WORD_RE.findall(gap.lower()))
+    return not words.isdisjoint(_MOVED) and words.isdisjoint(_NAMES_A_SECRET)
+
+
+def named_hex_hits(text: str, lowered: str) -> Iterator[Hit]:
+    """40 bare hex characters after "sourcegraph" or "newrelic" on their line."""
+    if "sourcegraph" not in lowered and "relic" not in lowered:
+        return
+    for w in _WORD_RE.finditer(lowered):
+        after = w.end()
+        kind = "service_token" if w.group().startswith("s") else "newrelic_key"
+        end = lowered.find("\n", after, after + _WORD_REACH)
+        for m in _HEX40_RE.finditer(text, after, end if end >= 0 else after + _WORD_REACH):
+            v, gap = m.group(), text[after : m.start()]
+            if is_filler(v) or v.isdigit() or random_by_nature(gap) or _moved_not_secret(gap):
+                continue
+            yield m.start(), m.end(), PRIORITY[kind]

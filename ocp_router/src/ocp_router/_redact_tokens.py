@@ -9,8 +9,9 @@ still a key. So may a shorter prefix (hf_, npm_, gsk_, AIza, sk_live_, gldt-, pn
 body looks random there (`glued`): the end of a snake_case name followed by words
 (load_hf_QwenForCausalLM...) does not. Where a body holds `_` itself (r8_), `_` keeps it out.
 
-A Sourcegraph token of the first format is 40 bare hex characters, a commit SHA's shape: it is
-taken only after the word "sourcegraph" on its line (`sourcegraph_hits`).
+A Sourcegraph token of the first format and an older New Relic license key are 40 bare hex
+characters, a commit SHA's shape: only the word before tells them (_redact_phrases.py,
+`named_hex_hits`).
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from dataclasses import dataclass
 
 from ocp_router import _redact_scan as _scan
 from ocp_router._redact_base import PRIORITY, Hit
-from ocp_router._redact_phrases import random_by_nature
 from ocp_router._redact_values import char_classes, is_filler, wordy
 
 __all__ = [
@@ -30,7 +30,6 @@ __all__ = [
     "discord_hits",
     "gcp_hits",
     "pattern_hits",
-    "sourcegraph_hits",
 ]
 
 _Check = Callable[[str], bool]
@@ -494,7 +493,7 @@ TOKEN_PATTERNS: tuple[_Pattern, ...] = (
         glued=_random_after(4),
     ),
     _Pattern(
-        # Sourcegraph: sgp_<instance id>_ (v3), sgp_ (v2); v1: `sourcegraph_hits`
+        # Sourcegraph: sgp_<instance id>_ (v3), sgp_ (v2); v1: `named_hex_hits`
         "service_token",
         re.compile(r"sgp_(?<![A-Za-z0-9]sgp_)(?:[0-9a-fA-F]{16}_|local_)?[0-9a-fA-F]{40}(?![\w-])"),
         check=_after_last_underscore,
@@ -560,22 +559,3 @@ def pattern_hits(text: str) -> Iterator[Hit]:
             check = p.glued if p.glued and start and text[start - 1] == "_" else p.check
             if check is None or check(text[start:end]):
                 yield start, end, prio
-
-
-# Sourcegraph's first tokens: 40 hex characters, after "sourcegraph" on the same line (gitleaks
-# takes any 40 hex in a text that says it) and not in a path, a ref or a URL (.../commit/<sha>).
-_HEX40_RE = re.compile(r"(?<![\w/@#.:=-])[0-9a-f]{40}(?![\w-])")
-_SOURCEGRAPH_REACH = 80  # characters after the word where the token may stand
-
-
-def sourcegraph_hits(text: str, lowered: str) -> Iterator[Hit]:
-    i = lowered.find("sourcegraph")
-    while i >= 0:
-        after = i + len("sourcegraph")
-        end = lowered.find("\n", after, after + _SOURCEGRAPH_REACH)
-        for m in _HEX40_RE.finditer(text, after, end if end >= 0 else after + _SOURCEGRAPH_REACH):
-            v = m.group()
-            if is_filler(v) or v.isdigit() or random_by_nature(text[after : m.start()]):
-                continue  # "sourcegraph commit <sha>", "sourcegraph rev <sha>"
-            yield m.start(), m.end(), PRIORITY["service_token"]
-        i = lowered.find("sourcegraph", after)

@@ -39,7 +39,19 @@ class BackendUnavailable(BackendError):
 
 
 class BackendTimeout(BackendError):
-    """The backend did not answer in time."""
+    """The backend did not answer in time. `sent` is False when the request never left whole
+    (the connection, a pooled one, or writing the body timed out): nothing there to bill."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        backend: str = "",
+        status_code: int | None = None,
+        sent: bool = True,
+    ):
+        super().__init__(message, backend=backend, status_code=status_code)
+        self.sent = sent
 
 
 class BackendAuthError(BackendError):

@@ -168,11 +168,13 @@ from ocp_router._redact_base import KINDS, MARKER_OPEN, MARKERS, PRIORITY, Hit
 from ocp_router._redact_phrases import (
     auth_hits,
     connection_hits,
+    go_dsn_hits,
+    named_hex_hits,
     neutral_hits,
     phrase_hits,
     sign_in_hits,
 )
-from ocp_router._redact_tokens import discord_hits, gcp_hits, pattern_hits, sourcegraph_hits
+from ocp_router._redact_tokens import discord_hits, gcp_hits, pattern_hits
 
 __all__ = [
     "KINDS",
@@ -183,6 +185,7 @@ __all__ = [
     "SOURCE_DIGEST",
     "finds_secret",
     "marker",
+    "may_hold_token",
     "redact",
 ]
 
@@ -247,7 +250,7 @@ def _hits(text: str) -> Iterator[Hit]:
     found: set[str] = set()
     spans = _redact_scan.keyword_spans(lowered, KEYWORDS, found)
     yield from pattern_hits(text)
-    yield from sourcegraph_hits(text, lowered)
+    yield from named_hex_hits(text, lowered)
     if "." in text:
         yield from discord_hits(text)
     if "key" in found and '"private_key' in text and "service_account" in text:
@@ -256,8 +259,10 @@ def _hits(text: str) -> Iterator[Hit]:
     if not found.isdisjoint(_XML_KEYWORDS) and "</" in text:
         yield from xml_hits(text)
     yield from auth_hits(text, lowered)
-    if "://" in text and "@" in text:
-        yield from connection_hits(text)
+    if "@" in text:
+        if "://" in text:
+            yield from connection_hits(text)
+        yield from go_dsn_hits(text)
     yield from phrase_hits(text, lowered, "pass" in found or "pw" in found)
     yield from sign_in_hits(text, lowered)
     yield from neutral_hits(text)
@@ -398,6 +403,12 @@ def redact(text: str, known: Mapping[str, str] | None = None) -> RedactionResult
         result = _redact(text, None)
         _RECENT.put(text, result)
     return result
+
+
+def may_hold_token(text: str) -> bool:
+    """False when no token shape can match anywhere in `text` (a few regex passes: a cheap
+    test before `finds_secret` on many short texts, such as every path of a workspace)."""
+    return _redact_scan.may_hold_token(text)
 
 
 def finds_secret(text: str) -> bool:

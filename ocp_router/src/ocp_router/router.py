@@ -613,10 +613,10 @@ class OCPRouter:
                 ) from exc
         except BackendError as exc:
             ms = round((time.perf_counter() - t0) * 1000, 3)
-            # A paid call that timed out was read and worked on: billed, as one cut short.
-            cost, estimated = (
-                self._bill_cut(run, model) if isinstance(exc, BackendTimeout) else (0.0, False)
-            )
+            # A paid call that timed out was read and worked on: billed, as one cut short;
+            # unless it timed out before it left (connecting, writing): nothing was read.
+            billed = isinstance(exc, BackendTimeout) and exc.sent
+            cost, estimated = self._bill_cut(run, model) if billed else (0.0, False)
             run.in_flight = None
             run.attempts.append(
                 Attempt(

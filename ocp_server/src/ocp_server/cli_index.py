@@ -18,6 +18,7 @@ from ocp_server.index.languages import language_named
 from ocp_server.index.models import IndexSummary, SearchResponse
 from ocp_server.settings import ServerSettings
 from ocp_server.status import index_report, render_report
+from ocp_server.views import search_answer
 from ocp_server.workspaces import open_index
 from ocp_wire import MAX_SEARCH_RESULTS, IndexReport
 
@@ -135,19 +136,22 @@ def run_search(args: argparse.Namespace, workspace: Path) -> int:
     except (DatabaseError, NotADirectoryError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    # What an agent running this in its shell reads goes to its cloud model, as the tool's
+    # answer does: the same hits, redacted the same way.
+    hits = search_answer(response).structured["results"]
     if args.json:
-        rows = [{f: getattr(r, f) for f in JSON_FIELDS} for r in response.results]
+        rows = [{f: hit[f] for f in JSON_FIELDS} for hit in hits]
         sys.stdout.write(json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
         return 0
     out = console()
     if response.note:
         out.print(f"[yellow]{response.note}[/yellow]")
-    if not response.results:
+    if not hits:
         out.print("no results")
-    for r in response.results:
-        title = f"[bold]{r.citation}[/bold]  {r.kind} {r.symbol or ''}  score {r.score:.2f}"
-        out.print(title)
-        preview = "\n".join(r.text.split("\n")[:8])
+    for hit in hits:
+        about = f"{hit['kind']} {hit['symbol'] or ''}  score {hit['score']:.2f}"
+        out.print(f"[bold]{hit['citation']}[/bold]  {about}")
+        preview = "\n".join(hit["text"].split("\n")[:8])
         out.print(preview, markup=False, highlight=False)
         out.print()
     return 0

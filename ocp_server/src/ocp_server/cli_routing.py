@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from ocp_router.calibration import Calibration, calibration_lock, calibration_path
+from ocp_router.config import RouterSettings
 from ocp_server.settings import ServerSettings
 
 
@@ -25,6 +26,9 @@ def run_explain(args: argparse.Namespace, workspace: Path) -> int:
     if args.json:
         sys.stdout.write(json.dumps(cal.to_json(), indent=1) + "\n")
         return 0
+    # The router adds each learned shift to OCP_ROUTE_THRESHOLD as it is now, whatever
+    # threshold the file was written under: say the thresholds that route.
+    cal.base_threshold = RouterSettings.from_env().route_threshold
     where = str(path) if path.exists() else f"{path} (not written yet)"
     sys.stdout.write(f"{where}\n{cal.explain()}\n")
     return 0

@@ -1,4 +1,5 @@
-"""The one ordered list of schema migrations for OCP's SQLite database.
+"""The one ordered list of schema migrations for OCP's SQLite database (over 600 lines: the
+list is one, in order, and a migration that has shipped stays as it was).
 
 Each migration is a function that runs inside a transaction; `_migrations` records which have
 run, by name. A migration that has shipped is never edited: add a new one at the end, or before
@@ -16,7 +17,8 @@ import aiosqlite
 from ocp_router.redact import finds_secret
 from ocp_router.tokens import estimate_tokens
 from ocp_server.at_rest import redacted, redacted_state
-from ocp_server.index.lexicon import pack_text, unpack_text
+from ocp_server.index.lexical import DEFINITION_KINDS
+from ocp_server.index.lexicon import names_blob, pack_text, unpack_text
 from ocp_server.index.terms import body_terms
 
 Migration = Callable[[aiosqlite.Connection], Awaitable[None]]
@@ -548,6 +550,29 @@ async def m018_failed_cost(db: aiosqlite.Connection) -> None:
     )
 
 
+async def m019_names_spelt(db: aiosqlite.Connection) -> None:
+    """A definition's names also hold the identifier as spelt (`lexicon.spelt_hash`), so a
+    lookup of `echo` tells it from `_echo`: the chunks defining something get their names
+    again from their symbol, scope and kind, as the indexer now writes them."""
+    last = 0
+    while rows := list(
+        await db.execute_fetchall(
+            "SELECT id, symbol, scope, kind FROM chunks WHERE id > ? AND symbol IS NOT NULL"
+            " ORDER BY id LIMIT 5000",
+            (last,),
+        )
+    ):
+        last = int(rows[-1][0])
+        await db.executemany(
+            "UPDATE chunks SET names = ? WHERE id = ?",
+            [
+                (names_blob(symbol, scope, kind in DEFINITION_KINDS), row_id)
+                for row_id, symbol, scope, kind in rows
+                if kind in DEFINITION_KINDS
+            ],
+        )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     m001_index,
     m002_memory,
@@ -565,6 +590,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     m016_memory_redacted,
     m017_citations_redacted,
     m018_failed_cost,
+    m019_names_spelt,
 )
 
 

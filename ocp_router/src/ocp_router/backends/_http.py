@@ -28,12 +28,24 @@ def shown_url(url: str) -> str:
     return f"{scheme}://***@{host.rpartition('@')[2]}{slash}{path}"
 
 
+# Timeouts before the request was whole on the wire: no connection yet (connect, a slot in
+# the pool) or its body not all written. By name: the Anthropic SDK raises httpx2's classes.
+_UNSENT_TIMEOUTS = frozenset({"ConnectTimeout", "PoolTimeout", "WriteTimeout"})
+
+
+def never_sent(exc: BaseException | None) -> bool:
+    """Whether `exc` (an httpx or httpx2 timeout) came before the request had left."""
+    return exc is not None and type(exc).__name__ in _UNSENT_TIMEOUTS
+
+
 def transport_error(exc: httpx.HTTPError, *, backend: str, url: str, hint: str) -> BackendError:
     """Translate an httpx transport failure into our hierarchy; `hint` says what to do."""
     url = shown_url(url)
     if isinstance(exc, httpx.TimeoutException):
         return BackendTimeout(
-            f"{backend} at {url} did not answer in time ({exc!r}). {hint}", backend=backend
+            f"{backend} at {url} did not answer in time ({exc!r}). {hint}",
+            backend=backend,
+            sent=not never_sent(exc),
         )
     if isinstance(exc, httpx.ConnectError):
         return BackendUnavailable(f"cannot reach {backend} at {url}. {hint}", backend=backend)
@@ -85,9 +97,18 @@ def error_text(response: httpx.Response) -> str:
 # of llama.cpp's server (which Ollama's runner is) and Anthropic's 413 `request_too_large`.
 _CONTEXT_CODES = frozenset({"context_length_exceeded"})
 _CONTEXT_TYPES = frozenset({"exceed_context_size_error", "request_too_large"})
-# Where a body carries neither, how providers word it (Anthropic's `invalid_request_error`
-# "prompt is too long", vLLM "maximum context length", Ollama "longer than the context length").
-_CONTEXT_WORDS = ("too long", "context length", "context_length", "context size", "context window")
+# Where a body carries neither, how providers word it, matched in lower case: Anthropic's
+# `invalid_request_error` "prompt is too long: N tokens > M maximum" and "input length and
+# `max_tokens` exceed context limit: ...", vLLM "maximum context length", Ollama "longer than
+# the context length".
+_CONTEXT_WORDS = (
+    "too long",
+    "context length",
+    "context_length",
+    "context size",
+    "context window",
+    "context limit",
+)
 
 
 def exceeds_context(status: int, body: Any, text: str) -> bool:

@@ -15,6 +15,7 @@ import anthropic
 from ocp_router.backends._http import (
     CONTEXT_HINT,
     exceeds_context,
+    never_sent,
     rate_limit_message,
     shown_url,
 )
@@ -44,7 +45,9 @@ def translate(exc: anthropic.AnthropicError, model: str) -> BackendError:
     status = getattr(exc, "status_code", None)
     if isinstance(exc, anthropic.APITimeoutError):
         return BackendTimeout(
-            f"anthropic did not answer in time; raise OCP_PAID_TIMEOUT. ({exc})", backend=name
+            f"anthropic did not answer in time; raise OCP_PAID_TIMEOUT. ({exc})",
+            backend=name,
+            sent=not never_sent(exc.__cause__),  # the SDK raises it from httpx2's timeout
         )
     if isinstance(exc, anthropic.APIConnectionError):
         return BackendUnavailable(

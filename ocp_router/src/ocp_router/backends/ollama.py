@@ -23,6 +23,7 @@ from ocp_router.backends.base import (
     GenerateResponse,
     chat_messages,
 )
+from ocp_router.backends.ollama_version import SilentCutCheck
 from ocp_router.backends.probe import ModelProbe
 from ocp_router.errors import (
     BackendContextExceeded,
@@ -65,6 +66,7 @@ class OllamaBackend(ClosingBackend):
         self.keep_alive = keep_alive
         self.num_ctx = num_ctx
         self._client = client or httpx.AsyncClient(timeout=httpx.Timeout(timeout, connect=5.0))
+        self._cuts = SilentCutCheck(self.base_url)
 
     @property
     def model(self) -> str:
@@ -216,7 +218,7 @@ class OllamaBackend(ClosingBackend):
                 exc, backend=self.name, url=self.base_url, hint=self._start_hint
             ) from exc
         read = int(final.get("prompt_eval_count", 0))
-        self._check_read_whole(request, read)
+        await self._check_read_whole(request, read)
         return GenerateResponse(
             text=text,
             model=str(final.get("model") or request.model or self._model),
@@ -226,19 +228,21 @@ class OllamaBackend(ClosingBackend):
             stop_reason=final.get("done_reason"),
         )
 
-    def _check_read_whole(self, request: GenerateRequest, read: int) -> None:
+    async def _check_read_whole(self, request: GenerateRequest, read: int) -> None:
         """An Ollama older than v0.12.4 ignores `truncate: false` and cuts an over-long prompt
-        silently; `prompt_eval_count` (the prompt tokens the model read, cached ones included)
-        then falls far short of the prompt."""
+        silently; `prompt_eval_count` (the prompt tokens the model read) then falls far short
+        of the prompt. On a later one a low count is a cache hit (ollama_version.py)."""
         prompt = "".join(m["content"] for m in chat_messages(request, system_inline=True))
-        if (sent := unread_tokens(read, prompt)) is not None:
-            raise BackendContextExceeded(
-                f"ollama ({self._model}) read {read} of about {sent} prompt tokens: it cut the "
-                "prompt to fit its context (num_ctx) without an error, as Ollama before v0.12.4 "
-                "does; start Ollama with a larger OLLAMA_CONTEXT_LENGTH or update it."
-                + CONTEXT_HINT,
-                backend=self.name,
-            )
+        sent = unread_tokens(read, prompt)
+        if sent is None or not await self._cuts.may_cut(self._client):
+            return
+        raise BackendContextExceeded(
+            f"ollama ({self._model}) read {read} of about {sent} prompt tokens: it cut the "
+            "prompt to fit its context (num_ctx) without an error, as Ollama before v0.12.4 "
+            f"does (this one reports version {self._cuts.version or 'none'}); start Ollama "
+            "with a larger OLLAMA_CONTEXT_LENGTH or update it." + CONTEXT_HINT,
+            backend=self.name,
+        )
 
     async def _stream(self, request: GenerateRequest) -> tuple[dict[str, Any], str]:
         parts: list[str] = []

@@ -1,8 +1,10 @@
 """Which files of a workspace get indexed, and why the others do not.
 
 In a git work tree the file list comes from git itself (tracked plus untracked-not-ignored),
-which gets .gitignore exactly right, negations and nested files included. Outside git, every
-.gitignore on the way down is applied with pathspec. An `.ocpignore` (gitignore syntax) at the
+which gets .gitignore exactly right, negations and nested files included, and applies
+info/exclude and the global excludes file (`core.excludesFile`) too. Outside git, every
+.gitignore on the way down is applied with pathspec, and neither of those two (git applies them
+only in a repository). An `.ocpignore` (gitignore syntax) at the
 workspace root applies on top, in both cases.
 
 Never indexed, whatever the ignore files say:

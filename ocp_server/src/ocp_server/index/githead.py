@@ -11,6 +11,8 @@ import os
 import stat
 from pathlib import Path
 
+from ocp_server.index.gitdirs import linked_git_dir
+
 __all__ = ["GitHead", "git_head"]
 
 
@@ -36,10 +38,11 @@ class GitHead:
 
     Reading HEAD means walking up from the workspace to its `.git` and reading two or three
     files: a tenth of a millisecond on every search. This keeps the answer with the stat of
-    every path the reading looked at (each `.git` on the way up, absent ones too, HEAD, the
-    branch's ref, packed-refs), each taken before the path was read: a checkout, a commit,
-    a new `git init` above or in the workspace changes one of them, and the next call reads
-    again. git replaces these files by renaming a new one over them: a new inode and ctime."""
+    every path the reading looked at (each `.git` on the way up, absent ones too, HEAD, a
+    worktree's `commondir`, the branch's ref, packed-refs), each taken before the path was
+    read: a checkout, a commit, a new `git init` above or in the workspace changes one of them,
+    and the next call reads again. git replaces these files by renaming a new one over them: a
+    new inode and ctime."""
 
     def __init__(self, workspace: Path) -> None:
         self.workspace = workspace
@@ -66,9 +69,10 @@ def _changed(path: str, seen: _Stamp) -> bool:
 
 def _read_git_head(workspace: Path, sources: list[tuple[Path, _Stamp]]) -> str | None:
     """`git_head`, adding each path it looks at to `sources` (stamped before reading it)."""
-    git_dir = _git_dir(workspace, sources)
-    if git_dir is None:
+    found = _git_dir(workspace, sources)
+    if found is None:
         return None
+    git_dir, linked = found
 
     def read(path: Path) -> str | None:
         sources.append((path, _stamp(path)))
@@ -84,10 +88,14 @@ def _read_git_head(workspace: Path, sources: list[tuple[Path, _Stamp]]) -> str |
         if not head.startswith("ref: "):
             return head
         ref = head[5:]
-        ref_text = read(git_dir / ref)
+        # A linked worktree's branches are in the folder it shares with the others (a `.git`
+        # folder has no `commondir`: not looked for, a stat less per search).
+        named = read(git_dir / "commondir") if linked else None
+        common = Path(os.path.normpath(git_dir / named.strip())) if named else git_dir
+        ref_text = read(common / ref)
         if ref_text is not None:
             return ref_text.strip()
-        packed = read(git_dir / "packed-refs")
+        packed = read(common / "packed-refs")
         if packed is not None:
             for line in packed.splitlines():
                 if line.endswith(" " + ref):
@@ -98,7 +106,8 @@ def _read_git_head(workspace: Path, sources: list[tuple[Path, _Stamp]]) -> str |
         return None
 
 
-def _git_dir(workspace: Path, sources: list[tuple[Path, _Stamp]]) -> Path | None:
+def _git_dir(workspace: Path, sources: list[tuple[Path, _Stamp]]) -> tuple[Path, bool] | None:
+    """The git folder, and whether a `.git` file named it (a worktree's, a submodule's)."""
     for folder in (workspace, *workspace.parents):
         dot_git = folder / ".git"
         found = _stamp(dot_git)
@@ -106,12 +115,8 @@ def _git_dir(workspace: Path, sources: list[tuple[Path, _Stamp]]) -> Path | None
         if found is None:
             continue
         if stat.S_ISDIR(found[4]):
-            return dot_git
-        if stat.S_ISREG(found[4]):  # a worktree or submodule: "gitdir: <path>"
-            try:
-                text = dot_git.read_text("utf-8").strip()
-            except OSError:
-                return None
-            if text.startswith("gitdir: "):
-                return (folder / text[8:]).resolve()
+            return dot_git, False
+        # a worktree or submodule: "gitdir: <path>"
+        if stat.S_ISREG(found[4]) and (linked := linked_git_dir(dot_git)) is not None:
+            return linked, True
     return None

@@ -1,15 +1,15 @@
 """Bring the index in line with the workspace, doing as little work as possible.
 
-Size and mtime decide what looks changed; only those files are read and hashed. A file whose
-mtime was within RACY_SECONDS of the moment its stat was stored is read again all the same
-(git's "racy clean" case: a rewrite of as many bytes in the same mtime tick keeps both). A file
-whose hash is unchanged (a touch, a revert, a branch switched back) only gets its stat updated
-(and the time it was stored: it is no longer racy once that is later than its mtime). A
-changed file is re-chunked, and its chunks are matched to the stored ones by content hash:
-unchanged chunks keep their rows (moved ones get new line numbers), so an edit re-indexes
-only what it touched. Each batch of files is one transaction, and removed files are deleted
-in the first one: killing the indexer leaves a consistent database that the next run
-completes, and the database never keeps rows of files that are gone.
+Size and mtime decide what looks changed; only those files are read and hashed. A file read
+within its mtime's racy window of its last save is read again at the next update all the same
+(git's "racy clean" case: a rewrite of as many bytes in the same mtime tick keeps both; see
+`_racy_window_ns`). A file whose hash is unchanged (a touch, a revert, a branch switched back)
+only gets its stat updated (and the time it was stored: it is no longer racy once that is
+later than its mtime). A changed file is re-chunked, and its chunks are matched to the stored
+ones by content hash: unchanged chunks keep their rows (moved ones get new line numbers), so an
+edit re-indexes only what it touched. Each batch of files is one transaction, and removed files
+are deleted in the first one: killing the indexer leaves a consistent database that the next
+run completes, and the database never keeps rows of files that are gone.
 """
 
 from __future__ import annotations
@@ -53,10 +53,14 @@ from ocp_server.index.real_paths import inside
 logger = logging.getLogger(__name__)
 
 BATCH_FILES = 200
-#: A file whose mtime was this close to the time its stat was stored (or later) is read again
-#: at the next update: a same-size rewrite within the mtime tick it was read in (a
-#: millisecond or so on ext4, 2 s on FAT, 1 s on HFS+) leaves its stat as stored.
+#: A file whose mtime was this close to the time it was read (or later) is read again at the
+#: next update: a same-size rewrite within the mtime tick it was read in leaves its stat as
+#: stored. For mtimes in whole seconds (a tick of 2 s on FAT, 1 s on HFS+ and ext3)...
 RACY_SECONDS = 2.0
+#: ... and for mtimes with a part below the second (ext4, xfs, btrfs, tmpfs, APFS, NTFS: a tick
+#: of 10 ms at most, exFAT's, plus up to as much again for the kernel's coarse clock, which
+#: stamps files behind time.time()), with a tenfold margin.
+RACY_FINE_SECONDS = 0.1
 # (files done, files to do): called once with (0, total) when the work is known, then after
 # every file, from a worker thread.
 Progress = Callable[[int, int], None]
@@ -109,21 +113,34 @@ def _known_hash(known: _Known, candidate: Candidate) -> str | None:
     return row[3] if row is not None else None
 
 
+def _racy_window_ns(mtime_ns: int) -> int:
+    """How close to the moment a file was read its mtime must be for a later rewrite to get
+    the same mtime. Git compares each mtime with its index file's, stamped by the same
+    filesystem; the database may be elsewhere, so the filesystem's tick is told by the mtime
+    itself: a part below the second means a fine one (RACY_FINE_SECONDS), whole seconds maybe
+    a coarse one (RACY_SECONDS). A fresh clone indexed at once is then not read twice, nor a
+    file the watcher indexed after a save."""
+    fine = mtime_ns % 1_000_000_000
+    return int((RACY_FINE_SECONDS if fine else RACY_SECONDS) * 1e9)
+
+
 def _looks_changed(row: tuple[int, int, int, str, float] | None, candidate: Candidate) -> bool:
-    """Whether a listed file must be read: new, its stat changed, or racy (RACY_SECONDS)."""
+    """Whether a listed file must be read: new, its stat changed, or racy (`_racy_window_ns`
+    from the time stored with it, see `_stored_at`)."""
     if row is None or (row[1], row[2]) != (candidate.size, candidate.mtime_ns):
         return True
-    return row[2] >= (row[4] - RACY_SECONDS) * 1e9
+    return row[2] >= row[4] * 1e9 - _racy_window_ns(row[2])
 
 
-def _stored_mtime(p: _Processed, now: float) -> int:
-    """The mtime to store for a file read at `p.read_at` and stored at `now`: its own, or -1
-    (git's "smudge", read again at the next update) when it was racy as it was read but its
-    batch took so long that `now` no longer says so (`_looks_changed`)."""
+def _stored_at(p: _Processed, now: float) -> float:
+    """The `indexed_at` to store for a file read at `p.read_at` and stored at `now`: `now`, or
+    the moment it was read when its mtime was racy then, so that `_looks_changed` reads it
+    again at the next update however long its batch took. (Git smudges such an entry's size
+    instead: a stat no longer as stored would have the next search index it first.)"""
     mtime = p.candidate.mtime_ns
-    if p.read_at - mtime / 1e9 < RACY_SECONDS <= now - mtime / 1e9:
-        return -1
-    return mtime
+    if p.read_at * 1e9 - mtime < _racy_window_ns(mtime):
+        return min(p.read_at, now)
+    return now
 
 
 def process_file(
@@ -456,7 +473,10 @@ class Indexer:
         if same:
             await self.db.executemany(
                 "UPDATE files SET size = ?, mtime_ns = ?, indexed_at = ? WHERE path = ?",
-                [(p.candidate.size, _stored_mtime(p, now), now, p.candidate.path) for p in same],
+                [
+                    (p.candidate.size, p.candidate.mtime_ns, _stored_at(p, now), p.candidate.path)
+                    for p in same
+                ],
             )
         changed = [p for p in live if p.chunks is not None]
         if not changed:
@@ -472,11 +492,11 @@ class Indexer:
                 (
                     p.candidate.path,
                     p.candidate.size,
-                    _stored_mtime(p, now),
+                    p.candidate.mtime_ns,
                     p.content_hash,
                     p.language,
                     head,
-                    now,
+                    _stored_at(p, now),
                 )
                 for p in changed
             ],

@@ -11,7 +11,8 @@ a little ranking noise. Three kinds of terms live in separate hash namespaces:
 
 - body terms (`term_hash(t)`): the stemmed words of a chunk's text, with their counts;
 - name terms (`name_hash(t)`): the stemmed words of a definition's symbol and scope, plus
-  `defined_hash(identifier)` for the whole identifier it defines;
+  `defined_hash(identifier)` for the whole identifier it defines and `spelt_hash(identifier)`
+  for it as spelt;
 - pairs (`pair_hash(a, b)`): two body terms that follow each other, for phrase evidence.
 """
 
@@ -44,6 +45,7 @@ __all__ = [
     "name_hash",
     "pair_hash",
     "pairs",
+    "spelt_hash",
     "term_hash",
     "terms",
     "terms_by_word",
@@ -143,6 +145,12 @@ def identifier_key(identifier: str) -> str:
 def defined_hash(identifier: str) -> int:
     """The whole identifier a definition defines, in its `identifier_key` spelling."""
     return zlib.crc32(b"def\0" + identifier_key(identifier).encode())
+
+
+def spelt_hash(identifier: str) -> int:
+    """The identifier a definition defines as it is spelt, case aside: `_echo` is not `echo`
+    (`identifier_key` gives both "echo"), `Scope` is `scope`."""
+    return zlib.crc32(b"spelt\0" + identifier.lower().encode())
 
 
 #: Fibonacci hashing: 2^64 over the golden ratio.
@@ -410,5 +418,6 @@ def names_blob(symbol: str | None, scope: str | None, defines: bool) -> bytes:
         if part:
             found.update(name_hash(t) for t in terms(part.replace(".", " ")))
     if defines and symbol:
-        found.add(defined_hash(symbol.rsplit(".", 1)[-1]))
+        defined = symbol.rsplit(".", 1)[-1]
+        found.update((defined_hash(defined), spelt_hash(defined)))
     return np.fromiter(found, dtype="<u4", count=len(found)).tobytes()

@@ -20,6 +20,7 @@ from ocp_server.index.lexicon import (
     first_sentence,
     pair_hash,
     pairs,
+    spelt_hash,
     terms,
     terms_by_word,
     words,
@@ -124,6 +125,9 @@ class Query(NamedTuple):
     #: a lookup of nothing but names ("status", `Context.invoke`, "where is parse_config"): an
     #: exact definition is shown before definitions whose names merely hold its words
     only_names: bool
+    #: in a lookup of nothing but names, those names as spelt (`lexicon.spelt_hash`): of the
+    #: files defining one, those spelling it so come first ("echo": `echo`, then `_echo`)
+    spelt: tuple[int, ...]
     #: files a lookup names by path or file name: they come first (in a longer request a
     #: file's name is a clue among others, and `stem_named` weighs it)
     files: tuple[NamedFile, ...]
@@ -202,6 +206,10 @@ def parse_query(text: str) -> Query:
     )
     definitions_first = one_name or (lookup and bool(identifiers))
     only_names = one_name or (lookup and _all_in(named, identifiers))
+    # as spelt: what it writes as code, or its one name ("memory map" names `memory_map`, not
+    # `map`)
+    typed = identifiers + named if one_name else identifiers
+    spelt = tuple(dict.fromkeys(spelt_hash(w) for w in typed)) if lookup else ()
     if lookup:
         # "verify token" names verify_token as surely as `verify_token` does: its definitions
         # are what to show, and `defines_named` weighs them
@@ -227,6 +235,7 @@ def parse_query(text: str) -> Query:
         lookup=lookup,
         definitions_first=definitions_first,
         only_names=only_names,
+        spelt=spelt if only_names else (),
         files=files if lookup or only_files else (),
         only_files=only_files,
         message=message and not only_files,

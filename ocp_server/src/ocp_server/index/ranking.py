@@ -19,7 +19,8 @@ from typing import NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-from ocp_server.index.features import FEATURES, ChunkScores, candidate_features
+from ocp_server.index.chunk_choice import ChunkScores
+from ocp_server.index.features import FEATURES, candidate_features
 from ocp_server.index.hits import Floats, Hits, Ints, reduce_any
 from ocp_server.index.lexical import FileClass, Snapshot
 from ocp_server.index.named_files import named_files
@@ -100,7 +101,9 @@ def rank(
     allowed: npt.NDArray[np.bool_] | None = None,
     weights: Floats | None = None,
 ) -> Ranked:
-    cand, x, chunk_scores, ch, term_list, holds_message = candidate_features(snap, query, allowed)
+    cand, x, chunk_scores, ch, term_list, holds_message, spelt = candidate_features(
+        snap, query, allowed
+    )
     w = load_weights().for_kinds(query_kinds(query, x)) if weights is None else weights
     scores = x @ w if len(cand) else np.zeros(0)
     if query.definitions_first and len(cand):
@@ -109,6 +112,9 @@ def rank(
         # learned weight of `defines_named` already counts it.
         defines = x[:, FEATURES.index("defines_named")] > 0
         scores = scores + defines * (float(np.ptp(scores)) + 1.0)
+        # and of those, the ones spelling it as the query does: "echo" wants `echo` before
+        # `_echo`, which `defined_hash` spells alike
+        scores = scores + spelt * (float(np.ptp(scores)) + 1.0)
     if reduce_any(holds_message):
         # a message pasted whole ("Failed to lookup view") is answered by the code that
         # raises it, before the tests asserting it and a file defining one of its words

@@ -5,7 +5,7 @@ come back from a search or reach a paid prompt, whatever redaction would miss. T
 matched without regard to case (`.ENV`, `server.PEM`); the content rules find private keys
 (PEM, PuTTY, age), GCP service-account and OAuth client JSON, kubeconfigs with user
 credentials, dotenv files holding a secret (`env/production`), netrc, pgpass, git-credentials,
-htpasswd, docker and npm auth, AWS credential files and Terraform state.
+htpasswd, docker and npm auth, AWS credential files, Terraform state and Kubernetes Secrets.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import re
 
 import pathspec
 
-from ocp_router.redact import redact
+from ocp_router.redact import finds_secret, may_hold_token, redact
 
 __all__ = ["SECRET_PATTERNS", "secret_content", "secret_name"]
 
@@ -104,8 +104,31 @@ assert _SECRET_RE.pattern, "the secret patterns compiled to nothing"
 
 
 def secret_name(rel: str) -> bool:
-    """Whether a workspace path (relative, posix) is a secret file by its name."""
-    return _SECRET_RE.match(rel) is not None
+    """Whether a workspace path (relative, posix) is a secret file by its name, or holds a
+    secret value in its name or a folder's (`backups/ghp_<token>.json`)."""
+    return _SECRET_RE.match(rel) is not None or _secret_in_path(rel)
+
+
+# A path goes out unredacted with every hit and citation. Token shapes are looked for in runs
+# of token characters, also after each `-`, `_` or `.` (`report-<JWT>.md`, `key_AKIA...`:
+# glued to a word, which in text would be no token); `user:password@host` as a folder is a
+# mount named with its login. The token gates turn nearly every path away in a few µs.
+_TOKEN_RUN_RE = re.compile(r"[A-Za-z0-9+=_.-]{16,}")
+_USERINFO_RE = re.compile(r"(?:^|/)[^/:@]+:[^/:@]+@[^/@]+/")
+_GLUE = "-_."
+
+
+def _secret_in_path(rel: str) -> bool:
+    if "@" in rel and _USERINFO_RE.search(rel):
+        return True
+    if not may_hold_token(rel):
+        return False
+    for m in _TOKEN_RUN_RE.finditer(rel):
+        run = m.group()
+        starts = [0, *(i + 1 for i, c in enumerate(run) if c in _GLUE)]
+        if any(finds_secret(run[i:]) for i in starts[:8] if len(run) - i >= 16):
+            return True
+    return False
 
 
 # ---- by content ------------------------------------------------------------------------------
@@ -146,6 +169,15 @@ _PYPIRC_RE = re.compile(
     rb"(?m)^\[(?:pypi|testpypi|distutils)\][\s\S]{0,2000}?^password[ \t]*[=:][ \t]*\S{8,}"
 )
 _TFSTATE_RE = re.compile(rb'"terraform_version"\s*:[\s\S]{0,400}"lineage"\s*:')
+# A Kubernetes Secret with a literal value under data/stringData (YAML, or JSON as kubectl
+# writes it); one whose values are Helm templates (`{{ ... }}`) or refs holds none.
+_K8S_SECRET_KIND_RE = re.compile(
+    rb"""(?m)(?:^|[{,])[ \t]*["']?kind["']?[ \t]*:[ \t]*["']?Secret\b"""
+)
+_K8S_SECRET_DATA_RE = re.compile(
+    rb"""(?m)["']?(?:data|stringData)["']?[ \t]*:[ \t]*\{?[ \t]*\r?\n?[ \t]*"""
+    rb"""["']?[\w.-]+["']?[ \t]*:[ \t]*["']?(?![{$<])[^\s"'{}]{8,}"""
+)
 # Whole-file line formats: every meaningful line has the shape.
 _LINE_FORMATS: tuple[tuple[str, re.Pattern[bytes]], ...] = (
     ("pgpass", re.compile(rb"[^:\s#][^:\s]*:(?:\d+|\*):[^:\s]+:[^:\s]+:\S+")),
@@ -211,6 +243,9 @@ def secret_content(data: bytes, name: str = "") -> str | None:
         return "pypirc"
     if b'"terraform_version"' in data and _TFSTATE_RE.search(data):
         return "terraform_state"
+    if b"Secret" in data and _K8S_SECRET_KIND_RE.search(data):
+        if _K8S_SECRET_DATA_RE.search(data):
+            return "kubernetes_secret"
     if len(data) <= _DOTENV_MAX_BYTES:
         first = _first_line(data)
         formats = [(k, r) for k, r in _LINE_FORMATS if first and r.fullmatch(first)]

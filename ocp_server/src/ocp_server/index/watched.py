@@ -12,10 +12,15 @@ nothing. A folder made later is not in the list: its creation restarts the watch
 listing and the start of watching is not watched: the folders are listed again
 (`watch_folders`).
 
-Of `.git`, only what changes which files the workspace holds or lists is followed (GIT_FILES):
-HEAD and the branches (a checkout, a commit), the index (`git add -f` of an ignored file, a
-`git rm --cached`) and info/exclude. Its objects, logs and lock files are written on every
-git command and change nothing the index reads; their folders are not even watched.
+Of git's metadata, only what changes which files the workspace holds or lists is followed
+(`GitWatch`), wherever git keeps it (gitdirs.py: a worktree's and a submodule's `.git` is a file
+naming a folder elsewhere, a workspace below its repository's top has none): HEAD and the
+branches (a checkout, a commit, a reset), the index (`git add -f` of an ignored file, a
+`git rm --cached`), info/exclude, the `.gitignore` of each folder between the top and a workspace
+below it, and the global excludes file git applies (`core.excludesFile`, named again at each
+start of the watcher). Their folders are watched without subfolders, so git's objects, logs and
+lock files, written on every git command, cost nothing; of a folder outside the workspace
+(the home folder holding `~/.gitignore_global`) only the followed file counts.
 """
 
 from __future__ import annotations
@@ -24,28 +29,78 @@ import asyncio
 import os
 from collections.abc import AsyncIterator, Iterable
 from contextlib import aclosing
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import watchfiles
 
 from ocp_server.index.files import VENDORED_DIRS
+from ocp_server.index.gitdirs import excludes_file, find_git_dirs
 from ocp_server.index.nested import is_repository
 
-__all__ = ["GIT_FILES", "RelevantChanges", "new_folder", "watch_folders", "watched_folders"]
+__all__ = [
+    "GitWatch",
+    "RelevantChanges",
+    "git_watch",
+    "new_folder",
+    "watch_folders",
+    "watched_folders",
+]
 
 # Listings tried when a listed folder is gone as watching starts; each try needs another
 # deletion in that instant, so after these the error goes to the watcher's retry and backoff.
 LISTINGS = 3
-#: The files of `.git` whose changes the index follows (and `refs/heads/`, below).
-GIT_FILES = frozenset({".git/HEAD", ".git/index", ".git/info/exclude", ".git/info"})
 
 
-def watched_folders(workspace: Path) -> list[str]:
+@dataclass(frozen=True, slots=True)
+class GitWatch:
+    """What the watcher follows of git's metadata (absolute paths, as watchfiles reports them)."""
+
+    folders: tuple[str, ...] = ()  # watched, each without its subfolders
+    files: frozenset[str] = frozenset()  # a change to one of these counts
+    branches: str | None = None  # and any change in this folder or below it
+
+    def follows(self, path: str) -> bool:
+        if path in self.files:
+            return True
+        heads = self.branches
+        return heads is not None and (path == heads or path.startswith(heads + os.sep))
+
+
+def git_watch(workspace: Path) -> GitWatch:
+    """HEAD and the index of the workspace's git folder; the branches and info/exclude of the
+    folder its worktrees share; the `.gitignore` of each folder from the work tree's top down
+    to the workspace (not included: its own are its files); the global excludes file, and its
+    target when it is a link (dotfiles managers link it). Nothing outside a git work tree, nor
+    where `.git` names a folder that is not there (git fails there too)."""
+    dirs = find_git_dirs(workspace)
+    if dirs is None or not (dirs.git_dir.is_dir() and dirs.common_dir.is_dir()):
+        return GitWatch()
+    git_dir, common = dirs.git_dir, dirs.common_dir
+    info, heads = common / "info", common / "refs" / "heads"
+    # `info` itself: made later, its creation restarts the watcher, which watches it then.
+    files = {git_dir / "HEAD", git_dir / "index", info, info / "exclude"}
+    folders = [git_dir, common, *([info] if info.is_dir() else [])]
+    folders.extend(Path(dirpath) for dirpath, _, _ in os.walk(heads))
+    for folder in workspace.parents if workspace != dirs.top else ():
+        folders.append(folder)
+        files.add(folder / ".gitignore")
+        if folder == dirs.top:
+            break
+    if (excludes := excludes_file(dirs.top)) is not None:
+        for path in dict.fromkeys((excludes, Path(os.path.realpath(excludes)))):
+            # a folder that cannot be watched would fail every start of the watcher
+            if path.parent.is_dir() and os.access(path.parent, os.R_OK | os.X_OK):
+                folders.append(path.parent)
+                files.add(path)
+    return GitWatch(tuple(dict.fromkeys(map(str, folders))), frozenset(map(str, files)), str(heads))
+
+
+def watched_folders(workspace: Path, git: GitWatch | None = None) -> list[str]:
     """The workspace and every folder below it that is neither vendored, nor reached through
     a symlink, nor inside a nested repository (its top folder is watched: a `.git` removed
-    there makes its files the workspace's), and the folders of .git holding GIT_FILES and the
-    branches."""
+    there makes its files the workspace's), and the folders of `git` (default: `git_watch`)."""
     folders: list[str] = []
     root = os.fspath(workspace)
     for dirpath, dirnames, filenames in os.walk(root):  # symlinked folders are not entered
@@ -55,27 +110,25 @@ def watched_folders(workspace: Path) -> list[str]:
             dirnames[:] = []  # its files are not indexed (nested.py)
             continue
         dirnames[:] = sorted(d for d in dirnames if d not in VENDORED_DIRS)
-    git = workspace / ".git"
-    if git.is_dir() and not git.is_symlink():
-        folders.append(str(git))
-        if (git / "info").is_dir():
-            folders.append(str(git / "info"))
-        folders.extend(dirpath for dirpath, _, _ in os.walk(git / "refs" / "heads"))
-    return folders
+    git = git_watch(workspace) if git is None else git
+    return list(dict.fromkeys((*folders, *git.folders)))
 
 
 class RelevantChanges:
     """The watcher's filter: whether a change is one the index should follow."""
 
-    def __init__(self, workspace: Path, db_path: Path) -> None:
+    def __init__(self, workspace: Path, db_path: Path, git: GitWatch | None = None) -> None:
         self.workspace = workspace
         self.db_path = db_path
+        self.git = git or GitWatch()  # set by watch_folders at each start of the watcher
 
     def __call__(self, change: watchfiles.Change, path: str) -> bool:
+        if self.git.follows(path):
+            return True
         rel = os.path.relpath(path, self.workspace).replace(os.sep, "/")
         parts = rel.split("/")
-        if parts[0] == ".git":  # `.git/info` itself: made later, it is watched from then on
-            return rel in GIT_FILES or rel.startswith(".git/refs/heads")
+        if parts[0] in (".git", ".."):  # git's other files; others in a folder git's are in
+            return False
         if rel.startswith(".ocp/") or self._is_database(path):
             return False
         return not any(p in VENDORED_DIRS for p in parts[:-1])
@@ -103,13 +156,18 @@ def new_folder(changes: Iterable[tuple[watchfiles.Change, str]]) -> bool:
 
 
 async def watch_folders(
-    workspace: Path, **options: Any
+    workspace: Path, relevant: RelevantChanges, **options: Any
 ) -> AsyncIterator[set[tuple[watchfiles.Change, str]]]:
-    """watchfiles.awatch over `watched_folders(workspace)` (not recursive); a listed folder
-    deleted before watching starts is dropped by listing again, up to LISTINGS times."""
+    """watchfiles.awatch over `watched_folders(workspace)` (not recursive), keeping the changes
+    `relevant` says are; a listed folder deleted before watching starts is dropped by listing
+    again, up to LISTINGS times."""
     for listing in range(1, LISTINGS + 1):
-        folders = await asyncio.to_thread(watched_folders, workspace)
-        async with aclosing(watchfiles.awatch(*folders, recursive=False, **options)) as changes:
+        git = await asyncio.to_thread(git_watch, workspace)
+        folders = await asyncio.to_thread(watched_folders, workspace, git)
+        relevant.git = git
+        async with aclosing(
+            watchfiles.awatch(*folders, watch_filter=relevant, recursive=False, **options)
+        ) as changes:
             try:
                 # watchfiles checks the folders exist when it starts, at the first step.
                 first = await anext(changes, None)

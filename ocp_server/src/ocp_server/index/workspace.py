@@ -474,7 +474,7 @@ class WorkspaceIndex:
     ) -> None:
         async for changes in watch_folders(  # symlinks are never followed out (see `watched`)
             self.workspace,
-            watch_filter=self._relevant,
+            self._relevant,
             debounce=DEBOUNCE_MS,
             stop_event=stop,
             rust_timeout=int(LEASE_SECONDS * 1000 / 3),

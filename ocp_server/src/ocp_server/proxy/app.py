@@ -50,6 +50,7 @@ from ocp_router import (
     estimate_tokens,
     parse_payload,
 )
+from ocp_router.backends.ollama_version import SilentCutCheck
 from ocp_router.sticky import Sticky
 from ocp_server.proxy import anthropic, openai
 from ocp_server.proxy.body import BodyError, parse_body
@@ -68,7 +69,14 @@ from ocp_server.proxy.upstream import (
     relay_stream,
     unreadable_encoding,
 )
-from ocp_server.proxy.whole_body import BodyTooLarge, read_head, read_whole
+from ocp_server.proxy.whole_body import (
+    ERROR_BODY_BYTES,
+    HEAD_BYTES,
+    BodyTooLarge,
+    error_too_long,
+    read_head,
+    read_whole,
+)
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -145,6 +153,13 @@ def _error(d: Dialect, status: int, message: str, kind: str | None = None) -> JS
     return JSONResponse(d.module.error_body(status, message, kind), status_code=status)
 
 
+def _error_relayed(d: Dialect, status: int, message: str, upstream: httpx.Headers) -> JSONResponse:
+    """An upstream's error in our words, with its status and the headers a client's retry
+    logic reads (retry-after, rate limits, request ids)."""
+    headers = {k: v for k, v in relay_headers(upstream).items() if k.lower() != "content-type"}
+    return JSONResponse(d.module.error_body(status, message), status, headers)
+
+
 class Proxy:
     """The routes and the state they share. Build with `build_app`."""
 
@@ -167,7 +182,11 @@ class Proxy:
             rs.ollama_url if rs.local_backend == "ollama" else rs.local_base_url,
             rs.local_model,
             rs.local_timeout,
+            rs.local_max_tokens,
         )
+        # Whether the local Ollama may cut a prompt silently, asked once when first needed.
+        ollama = self.local.kind == "ollama"
+        self.local_cuts = SilentCutCheck(self.local.base_url) if ollama else None
         self._dashboard = (files("ocp_server.proxy") / "dashboard.html").read_text("utf-8")
 
     # ---- admission ------------------------------------------------------------------------------
@@ -247,28 +266,44 @@ class Proxy:
         if creds:
             redact_body(body)
             headers = creds | self._forwarded(request.headers)
-            url = self.settings.anthropic_upstream.rstrip("/") + "/v1/messages/count_tokens"
             try:
-                response = await open_upstream(
-                    self.client, url, headers, body, self.settings.upstream_timeout
-                )
-            except UpstreamUnreachable as exc:
-                return _error(d, 502, f"the Anthropic upstream did not answer ({exc})")
-            if unreadable := unreadable_encoding(response.headers, "Anthropic"):
-                await response.aclose()
-                return _error(d, 502, unreadable)
-            try:
-                content = await read_whole(response)
-            except httpx.HTTPError as exc:
-                return _error(d, 502, f"the Anthropic upstream failed ({exc!r})")
-            except BodyTooLarge as exc:
-                return _error(d, 502, f"the Anthropic upstream failed: {exc}")
-            finally:
-                await response.aclose()
-            return Response(content, response.status_code, relay_headers(response.headers))
+                return await _unless_client_leaves(request, self._count_upstream(headers, body))
+            except ClientGone:
+                return _error(d, 499, "the client went away before the answer")
         # No credentials: the router's estimate, which is what routing used anyway.
         text = json.dumps([body.get("system"), body["messages"], body.get("tools")])
         return JSONResponse({"input_tokens": estimate_tokens(text)})
+
+    async def _count_upstream(self, headers: dict[str, str], body: dict[str, Any]) -> Response:
+        """The provider's count, relayed (its error too, unless too long to be an honest one)."""
+        d = ANTHROPIC
+        url = self.settings.anthropic_upstream.rstrip("/") + "/v1/messages/count_tokens"
+        try:
+            response = await open_upstream(
+                self.client, url, headers, body, self.settings.upstream_timeout
+            )
+        except UpstreamUnreachable as exc:
+            return _error(d, 502, f"the Anthropic upstream did not answer ({exc})")
+        if unreadable := unreadable_encoding(response.headers, "Anthropic"):
+            await response.aclose()
+            return _error(d, 502, unreadable)
+        status = response.status_code
+        try:
+            if status == 200:
+                content = await read_whole(response)
+            else:
+                error = await read_head(response, ERROR_BODY_BYTES)
+                if error.rest is not None:
+                    message = error_too_long("Anthropic", status, ERROR_BODY_BYTES, error.data)
+                    return _error_relayed(d, status, message, response.headers)
+                content = error.data
+        except httpx.HTTPError as exc:
+            return _error(d, 502, f"the Anthropic upstream failed ({exc!r})")
+        except BodyTooLarge as exc:
+            return _error(d, 502, f"the Anthropic upstream failed: {exc}")
+        finally:
+            await response.aclose()
+        return Response(content, status, relay_headers(response.headers))
 
     async def models(self, request: Request) -> Response:
         anthropic_client = "anthropic-version" in request.headers
@@ -531,8 +566,6 @@ class Proxy:
             if done is not None:
                 record.input_tokens = done.usage.input_tokens
                 record.output_tokens = done.usage.output_tokens
-                if cut := unread_prompt(chat, done):  # streamed: too late to escalate
-                    record.notes.append(cut)
             record.cost_usd = 0.0
             if price is not None:
                 record.counterfactual_usd = price.cost(record.input_tokens, record.output_tokens)
@@ -554,7 +587,8 @@ class Proxy:
             except ClientGone:
                 return left()
             done = collected[-1]
-            if cut := unread_prompt(chat, done):  # nothing sent yet: escalate
+            if cut := await unread_prompt(chat, done, self.client, self.local_cuts):
+                # nothing sent yet: escalate
                 record.answered_tier = None
                 failed("error", cut, "BackendContextExceeded")
                 return None
@@ -569,6 +603,9 @@ class Proxy:
         async def tee() -> AsyncIterator[Event]:
             yield first
             async for e in events:
+                if e.kind == "done":  # streamed: too late to escalate, the trace says so
+                    if cut := await unread_prompt(chat, e, self.client, self.local_cuts):
+                        record.notes.append(cut)
                 seen.append(e)
                 yield e
 
@@ -653,7 +690,9 @@ class Proxy:
             )
             finish()
 
-        opening = open_upstream(self.client, url, headers, body, self.settings.upstream_timeout)
+        opening = open_upstream(
+            self.client, url, headers, body, self.settings.upstream_timeout, outcome
+        )
         try:
             response = await _unless_client_leaves(request, opening)
         except UpstreamUnreachable as exc:
@@ -672,8 +711,9 @@ class Proxy:
         relayed = relay_headers(response.headers)
         is_stream = response.headers.get("content-type", "").startswith("text/event-stream")
         if response.status_code != 200 or not is_stream:
+            limit = HEAD_BYTES if response.status_code == 200 else ERROR_BODY_BYTES
             try:
-                head = await _unless_client_leaves(request, read_head(response))
+                head = await _unless_client_leaves(request, read_head(response, limit))
             except httpx.HTTPError as exc:
                 await response.aclose()
                 outcome.status, outcome.error = 502, f"the {d.name} upstream failed: {exc!r}"
@@ -684,6 +724,12 @@ class Proxy:
                 return await self._client_gone(d, outcome, settle)
             if response.status_code != 200:
                 outcome.error = head.data[:300].decode("utf-8", "replace")
+                if head.rest is not None:  # too long to be an honest error: not relayed
+                    await response.aclose()
+                    status = response.status_code
+                    outcome.error = error_too_long(d.name, status, limit, head.data)
+                    await settle()
+                    return _error_relayed(d, status, outcome.error, response.headers)
             if head.rest is not None:  # too long to hold: relayed as it comes
                 record.first_byte_ms = round((time.perf_counter() - started) * 1000, 3)
                 relayed_body = relay_body(response, head, outcome, d.module.usage_of_message)
@@ -714,8 +760,10 @@ class Proxy:
         d: Dialect, outcome: Outcome, settle: Callable[[bool], Awaitable[None]]
     ) -> Response:
         """The paid request was cancelled: the trace says why; the answer reaches nobody.
-        Unless the upstream had already refused it, it was read and is billed."""
-        working = outcome.status in (0, 200)  # 0: no status yet, the upstream is on it
+        Once sent, unless the upstream had already refused it, it was read and is billed."""
+        # 0: no status yet; the upstream is on it if the request went out (not if the
+        # connection was still opening).
+        working = outcome.status == 200 or (outcome.status == 0 and outcome.sent)
         outcome.status, outcome.error = 499, "the client went away before the answer"
         await settle(working)
         return _error(d, 499, outcome.error)

@@ -1,7 +1,13 @@
 """Reading a request body as the wire means it: JSON without Python's extras (NaN,
 Infinity, a number too large for a float, which Python reads as infinity), nested no deeper
-than the code behind it can walk, and with lone UTF-16 surrogates replaced so that it can be
-encoded again (to hash, redact and forward)."""
+than the code behind it can walk, of no more small values than the proxy can hold, and with
+lone UTF-16 surrogates replaced so that it can be encoded again (to hash, redact and forward).
+
+Text costs the proxy about its size; a tiny value costs it far more than its bytes (`{}` is
+3 bytes on the wire and about 90 in memory, forwarded copy included), so a body of millions of
+them parses into a gigabyte well under the size limit (bench/bench_request_memory.py). Every
+value but the first follows an opening bracket or a comma: counting those outside strings
+bounds the values before any is parsed."""
 
 from __future__ import annotations
 
@@ -13,6 +19,11 @@ from typing import Any
 # Nesting a request may have: the parser, the redaction and the router all recurse (Python's
 # limit is about 1000 frames), and no real request nests anywhere near this.
 MAX_DEPTH = 256
+# Values a request may have, as opening brackets and commas outside strings: far above any
+# real request (a long agent conversation with its tools has tens of thousands), far below a
+# gigabyte of small values.
+MAX_VALUES = 1_000_000
+_NOT_STRUCTURE = bytes(b for b in range(256) if b not in b",[{")
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -20,20 +31,57 @@ class BodyError(ValueError):
     """A body the proxy cannot take (the message names the problem, for a 400)."""
 
 
-def parse_body(raw: bytes) -> Any:
+def parse_body(raw: bytes, max_values: int = MAX_VALUES) -> Any:
     """The body as JSON; BodyError when the proxy cannot take it."""
+    try:  # decoded as json.loads decodes bytes (UTF-8, else the UTF-16 or -32 it detects)
+        text = raw.decode(json.detect_encoding(raw), "surrogatepass")
+    except UnicodeDecodeError as exc:
+        raise BodyError(f"body: not valid JSON ({exc})") from exc
+    if _values_over(raw, text, max_values):
+        raise BodyError(
+            f"body: too many JSON values (over {max_values:,} opening brackets and commas "
+            "outside strings); no request needs that many"
+        )
     too_deep = BodyError(f"body: nested too deeply (over {MAX_DEPTH} levels)")
     try:
-        body = json.loads(raw, parse_constant=_not_json, parse_float=_finite)
+        body = json.loads(text, parse_constant=_not_json, parse_float=_finite)
     except RecursionError:
         raise too_deep from None
     except ValueError as exc:
         raise BodyError(f"body: not valid JSON ({exc})") from exc
     if _nested_deeper(body, MAX_DEPTH):
         raise too_deep
-    if b"\\ud" in raw or b"\\uD" in raw:  # only an escape can make a lone surrogate
+    if "\\ud" in text or "\\uD" in text:  # only an escape can make a lone surrogate
         body = _without_lone_surrogates(body)
     return body
+
+
+def _values_over(raw: bytes, text: str, limit: int) -> bool:
+    """Whether `text` (`raw` decoded) has more than `limit` opening brackets and commas
+    outside its strings, in time linear in its length whatever it holds (it runs on the event
+    loop)."""
+    # Each of them puts its byte in `raw` (in UTF-16 or -32 other characters may too), so the
+    # bytes' count, in strings as well, bounds theirs: almost every body stops here, most
+    # before any count (one pass keeping those bytes is 3x faster than counting each).
+    if len(raw) <= limit or len(raw.translate(None, _NOT_STRUCTURE)) <= limit:
+        return False
+    # Without its escapes every quote left opens or closes a string. A backslash escapes the
+    # character after it, so a run of them pairs up from its start: escaped backslashes go
+    # first, then escaped quotes. No copy is made of a text without either.
+    bare = text.replace("\\\\", "").replace('\\"', "")
+    count, outside = 0, 0
+    while (opens := bare.find('"', outside)) != -1:
+        count += _structure(bare, outside, opens)
+        if count > limit:
+            return True
+        outside = bare.find('"', opens + 1) + 1
+        if not outside:
+            return False  # a string never closed: not JSON, and the parser stops there
+    return count + _structure(bare, outside, len(bare)) > limit
+
+
+def _structure(text: str, start: int, end: int) -> int:
+    return text.count(",", start, end) + text.count("[", start, end) + text.count("{", start, end)
 
 
 def _not_json(constant: str) -> Any:

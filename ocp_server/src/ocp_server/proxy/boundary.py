@@ -1,8 +1,9 @@
 """The paid boundary for forwarded bodies: every text a paid provider would read (system
-prompt, message text, tool results, tool-call arguments) is redacted with the router's
-`redact_all`, in place, keeping the body's shape byte-for-byte otherwise (cache_control
-blocks, images, tools and unknown fields pass untouched). Redaction is deterministic, so a
-prompt-cache prefix stays the same from one request to the next.
+prompt, message text, tool results, tool-call arguments, and the descriptions, defaults and
+examples of tool definitions) is redacted with the router's `redact_all`, in place, keeping
+the body's shape byte-for-byte otherwise (cache_control blocks, images, tool names, schema
+types and enums, metadata and unknown fields pass untouched). Redaction is deterministic, so
+a prompt-cache prefix stays the same from one request to the next.
 
 Checked against `redact_all` by tests/proxy/test_proxy_units.py."""
 
@@ -38,12 +39,31 @@ def _collect(
                 _collect(item, slots, value, k, everything or k == "input")
 
 
+# In a tool definition (and its JSON schema, at any depth) the prose the model reads; names,
+# types and enums are what the model must answer with, and are left as they are.
+_TOOL_TEXT_KEYS = frozenset({"description", "default", "examples", "title"})
+
+
+def _collect_tool_text(value: Any, slots: list[_Slot], text: bool = False) -> None:
+    """The strings of tool definitions under `_TOOL_TEXT_KEYS` (`text`: `value` is under one)."""
+    items = value.items() if isinstance(value, dict) else enumerate(value)
+    for k, item in items:
+        inside = text or (isinstance(value, dict) and k in _TOOL_TEXT_KEYS)
+        if isinstance(item, str):
+            if item and inside:
+                slots.append((value, k))
+        elif isinstance(item, dict | list):
+            _collect_tool_text(item, slots, inside)
+
+
 def redact_body(body: dict[str, Any]) -> Counter[str]:
     """Redact `body` in place; returns how many secrets of each kind were hidden."""
     slots: list[_Slot] = []
     for key in ("system", "messages"):
         if key in body:
             _collect(body[key], slots, body, key)
+    if isinstance(body.get("tools"), list):
+        _collect_tool_text(body["tools"], slots)
     counts: Counter[str] = Counter()
     if not slots:
         return counts

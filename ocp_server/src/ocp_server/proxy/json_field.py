@@ -41,6 +41,11 @@ class TopLevelField:
     def whole(self) -> bool:
         return self._opened and not self._broken and self._depth == 0 and not self._in_string
 
+    @property
+    def cut_short(self) -> bool:
+        """An object was opened and its bytes, fine so far, ended before it closed."""
+        return self._opened and not self._broken and (self._depth > 0 or self._in_string)
+
     def feed(self, chunk: bytes) -> None:
         pos, capture_from = 0, 0
         while pos < len(chunk) and not self._broken:

@@ -11,11 +11,12 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 import httpx
 
+from ocp_router.backends.ollama_version import SilentCutCheck
 from ocp_router.tokens import unread_tokens
 from ocp_server.proxy.chat import Chat, Event
 from ocp_server.proxy.lines import LineBuffer, LineTooLong
@@ -42,19 +43,27 @@ class LocalTarget:
     base_url: str
     model: str
     timeout: float
+    # OCP_LOCAL_MAX_TOKENS, sent when the client gives no limit of its own: a local server
+    # asked for none writes until its context is full (llama.cpp, vLLM).
+    max_tokens: int | None = None
 
 
-def unread_prompt(chat: Chat, done: Event) -> str | None:
+async def unread_prompt(
+    chat: Chat, done: Event, client: httpx.AsyncClient, cuts: SilentCutCheck | None
+) -> str | None:
     """What is wrong when the local model read far less than the prompt (its `done` usage
     against OCP's estimate): the server cut it to fit its context without an error, as Ollama
-    before v0.12.4 does whatever `truncate` says. None when it read it whole."""
+    before v0.12.4 does whatever `truncate` says. None when it read it whole, or when `cuts`
+    (the Ollama's check) says the server is newer: there a low count is a cache hit. `cuts`
+    None (an OpenAI-compatible server: no version to ask) takes a low count as a cut."""
     read = done.usage.input_tokens
     sent = unread_tokens(read, "".join(m.content for m in chat.messages))
-    if sent is None:
+    if sent is None or (cuts is not None and not await cuts.may_cut(client)):
         return None
+    reports = f", version {cuts.version or 'none'}" if cuts is not None else ""
     return (
         f"the local model read {read} of about {sent} prompt tokens: the server cut the "
-        "prompt to fit its context without an error (Ollama before v0.12.4 does)"
+        f"prompt to fit its context without an error (Ollama before v0.12.4 does{reports})"
     )
 
 
@@ -135,6 +144,8 @@ async def stream_local(
     """The local answer as events, ending with exactly one `done`, all within
     `target.timeout` (OCP_LOCAL_TIMEOUT bounds the whole answer, not one read: a model that
     keeps trickling tokens is stopped too). Raises `LocalFailed`."""
+    if chat.max_tokens is None and target.max_tokens is not None:
+        chat = replace(chat, max_tokens=target.max_tokens)
     if target.kind == "ollama":
         url = target.base_url.rstrip("/") + "/api/chat"
         body = _ollama_body(chat, target.model)

@@ -2,7 +2,8 @@
 provider in the client's own dialect; the answer relayed as it came (status, headers that
 matter, body or stream byte for byte), with the usage read on the way for cost.
 
-A body too long to hold (over HEAD_BYTES) is relayed as it comes, its usage found on the way.
+An answer too long to hold (over HEAD_BYTES) is relayed as it comes, its usage found on the
+way; an error body too long to be an honest one (over ERROR_BODY_BYTES) is not relayed.
 A stream is relayed as the upstream flushes it, whole lines at a time; its lines are scanned
 for the events that carry usage. An upstream that fails after the first byte (dropped, timed
 out, a line over MAX_LINE_BYTES) ends the client's stream with an error in its dialect. A
@@ -45,6 +46,7 @@ class Outcome:
     usage: Usage = field(default_factory=Usage)
     error: str | None = None
     first_byte_ms: float | None = None
+    sent: bool = False  # the request's body has gone out whole: the upstream can bill it
 
 
 def unreadable_encoding(headers: httpx.Headers, upstream: str) -> str | None:
@@ -61,6 +63,10 @@ def unreadable_encoding(headers: httpx.Headers, upstream: str) -> str | None:
     )
 
 
+class CutShort(Exception):
+    """An answer relayed as it came ended, cleanly on the wire, before its JSON closed."""
+
+
 class UpstreamUnreachable(Exception):
     """The request never got an answer (connection refused, DNS, timeout before headers)."""
 
@@ -71,15 +77,26 @@ async def open_upstream(
     headers: dict[str, str],
     body: dict[str, Any],
     timeout: float,
+    outcome: Outcome | None = None,
 ) -> httpx.Response:
-    """Send and wait for the status line and headers (the body is read by the caller)."""
+    """Send and wait for the status line and headers (the body is read by the caller).
+    `outcome.sent` is set once the whole request has gone out (httpcore's trace events)."""
     content = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+    extensions: dict[str, Any] = {}
+    if outcome is not None:
+
+        async def trace(event: str, info: dict[str, Any]) -> None:
+            if event.endswith("send_request_body.complete"):
+                outcome.sent = True
+
+        extensions["trace"] = trace
     request = client.build_request(
         "POST",
         url,
         content=content,
         headers=headers | {"content-type": "application/json", "accept-encoding": "identity"},
-        timeout=httpx.Timeout(timeout, connect=10.0),
+        timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+        extensions=extensions,
     )
     try:
         return await client.send(request, stream=True)
@@ -135,27 +152,27 @@ async def relay_body(
     outcome: Outcome,
     usage_of_message: Callable[[Any], Usage],
 ) -> AsyncIterator[bytes]:
-    """A non-streaming body too long to hold, as it comes after `head`: its top-level usage
+    """A non-streaming answer too long to hold, as it comes after `head`: its top-level usage
     found on the way (json_field.py), an answer that does not close as one JSON object noted.
     An upstream that fails mid-body fails the client's read too (a clean end would pass a cut
-    answer off as whole). Always closes the upstream response."""
+    answer off as whole), and so does an object that ends unclosed (an upstream whose body
+    ends with the connection cannot say it was cut). Always closes the upstream response."""
     assert head.rest is not None
     usage = TopLevelField("usage")
-    answer = outcome.status == 200
     try:
-        if answer:
-            usage.feed(head.data)
+        usage.feed(head.data)
         yield head.data
         async for chunk in head.rest:
-            if answer:
-                usage.feed(chunk)
+            usage.feed(chunk)
             yield chunk
     except httpx.HTTPError as exc:
         outcome.error = f"the upstream failed mid-body ({type(exc).__name__})"
         raise
     finally:
         await response.aclose()
-    if answer:
-        outcome.usage = usage_of_message({"usage": usage.value})
-        if not usage.whole:
-            outcome.error = "the upstream answered 200 with a body that is not JSON (relayed)"
+    outcome.usage = usage_of_message({"usage": usage.value})
+    if usage.cut_short:
+        outcome.error = "the upstream's answer ended before its JSON closed (cut short)"
+        raise CutShort(outcome.error)
+    if not usage.whole:
+        outcome.error = "the upstream answered 200 with a body that is not JSON (relayed)"

@@ -1,8 +1,9 @@
-"""Reading an upstream body whole, with a cap, where the proxy must parse it: a short
-non-streaming paid answer (checked, its usage read), a count_tokens answer, a local server's
-error body. Without the cap an upstream that sends without end grows the proxy's memory until
-it fails; streams are capped line by line instead (lines.py), and a paid body too long to hold
-is relayed as it comes (`read_head`, upstream.relay_body)."""
+"""Reading an upstream body whole, with a cap, where the proxy must parse it or should not
+relay more: a short non-streaming paid answer (checked, its usage read), a count_tokens
+answer, an error body, a local server's error body. Without the cap an upstream that sends
+without end grows the proxy's memory until it fails; streams are capped line by line instead
+(lines.py), and a paid answer too long to hold is relayed as it comes (`read_head`,
+upstream.relay_body)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,11 @@ MAX_BODY_BYTES = 16 * 1024 * 1024
 # A paid body up to this size is read whole before it is relayed (a broken one becomes a 502);
 # a longer one is relayed as it comes, with at most this much of it held.
 HEAD_BYTES = 1024 * 1024
+
+# An upstream's error body (any status but 200) up to this size is relayed as it came; a longer
+# one is not relayed at all (providers' errors are under a few KB, a gateway's HTML page tens
+# of KB; a broken or hostile upstream can send one without end).
+ERROR_BODY_BYTES = 64 * 1024
 
 
 class BodyTooLarge(Exception):
@@ -59,3 +65,12 @@ async def read_head(response: httpx.Response, limit: int = HEAD_BYTES) -> Head:
         if len(head) > limit:
             return Head(bytes(head), chunks)
     return Head(bytes(head), None)
+
+
+def error_too_long(upstream: str, status: int, limit: int, start: bytes) -> str:
+    """What the client reads instead of an upstream's error body over `limit` bytes."""
+    began = start[:200].decode("utf-8", "replace")
+    return (
+        f"the {upstream} upstream answered HTTP {status} with an error body over {limit:,} "
+        f"bytes, not relayed; it began: {began}"
+    )

@@ -1,0 +1,65 @@
+"""README's settings tables and the code agree: every OCP_* variable the code names is in a
+table, every table's variable is read somewhere, and a default README writes as one value is
+the code's."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from ocp_router.config import RouterSettings
+from ocp_server.proxy.settings import ProxySettings
+
+ROOT = Path(__file__).resolve().parents[1]
+SOURCES = ("ocp_router/src", "ocp_server/src", "ocp_wire/src", "ocp_client/src")
+NAME = re.compile(r"\bOCP_[A-Z0-9_]*[A-Z0-9]\b")
+
+
+def _readme_rows() -> dict[str, str]:
+    """Each variable in a settings table (`| `OCP_X` | default | meaning |`) -> its default."""
+    rows: dict[str, str] = {}
+    for line in (ROOT / "README.md").read_text("utf-8").splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) != 3 or not cells[0].startswith("`"):
+            continue
+        names = re.findall(r"`([A-Z][A-Z0-9_]+)`", cells[0])
+        defaults = [d.strip() for d in cells[1].split(" / ")]
+        for i, name in enumerate(names):
+            rows[name] = defaults[i] if len(defaults) == len(names) else cells[1]
+    return rows
+
+
+def _named_in_code() -> set[str]:
+    found: set[str] = set()
+    for source in SOURCES:
+        for path in (ROOT / source).rglob("*.py"):
+            found |= set(NAME.findall(path.read_text("utf-8")))
+    return found
+
+
+def test_every_variable_the_code_names_is_in_a_readme_table_and_back() -> None:
+    rows = {name for name in _readme_rows() if name.startswith("OCP_")}
+    code = _named_in_code()
+    assert sorted(code - rows) == [], "read by the code, missing from README's tables"
+    assert sorted(rows - code) == [], "in README's tables, read by no code"
+
+
+def test_a_default_the_readme_writes_as_one_value_is_the_codes() -> None:
+    rows = _readme_rows()
+    checked = 0
+    for model in (RouterSettings, ProxySettings):
+        for field in model.model_fields.values():
+            cell = rows.get(field.alias or "", "")
+            if not re.fullmatch(r"`[^`]+`", cell) or field.default is None:
+                continue
+            default = field.default
+            value = getattr(default, "value", default)  # an enum's own spelling
+            shown = cell.strip("`")
+            if isinstance(value, bool):
+                assert shown == ("1" if value else "0"), field.alias
+            elif isinstance(value, int | float):
+                assert float(shown) == value, field.alias
+            else:
+                assert shown == value, field.alias
+            checked += 1
+    assert checked >= 30
