@@ -395,3 +395,29 @@ async def test_a_session_id_holding_a_secret_is_refused_not_stored(
             await app.save(ws, wire.SaveArgs(session_id=f"s-{secret}", notes=["a note"]))
     await app.save(ws, wire.SaveArgs(session_id="ci-run-4521", notes=["a note"]))
     assert leftovers(database_bytes(workspace.parent / "ocp.db")) == []
+
+
+async def test_a_large_save_is_redacted_off_the_event_loop(
+    app: AppState, workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A save at its limits (3.5 MB of text) was redacted in one go on the event loop: every
+    # other call (a ping, a search) waited for all of it. A small one stays on the loop.
+    import threading
+
+    from ocp_server import at_rest
+
+    threads: list[bool] = []
+    real = at_rest.redacted
+
+    def watched(text: str) -> str:
+        threads.append(threading.current_thread() is threading.main_thread())
+        return real(text)
+
+    monkeypatch.setattr("ocp_server.memory.kept.redacted", watched)
+    ws = await opened(app, workspace)
+    await app.save(ws, wire.SaveArgs(notes=["a short note"]))
+    assert threads == [True]
+    threads.clear()
+    big = wire.SaveArgs(notes=[f"note {n}: " + "words in a long note " * 200 for n in range(20)])
+    await app.save(ws, big)
+    assert threads and not any(threads)

@@ -130,6 +130,8 @@ async def test_every_citation_form_resolves_to_lines_a_hash_and_the_symbol(repo:
         ("../outside.py:1", "inside the workspace"),
         ("/etc/passwd:1", "outside the workspace"),
         ("what is this?", "is not a citation"),
+        ("src/auth.py\x00:1-2", "holds a NUL character"),  # no path can: it was a crash
+        ("/tmp\x00/x.py:1", "holds a NUL character"),
     ],
 )
 async def test_a_citation_that_cannot_be_resolved_names_the_field_and_saves_nothing(
@@ -166,6 +168,28 @@ async def test_an_ambiguous_symbol_lists_the_places_to_choose_from(repo: Repo) -
     assert "src/other.py:verify_token" in str(err.value)
     saved = await repo.memory.save(sid, notes=[NoteIn("x", ("src/other.py:verify_token",))])
     assert saved.citations[0].citation == "src/other.py:1-2"
+
+
+async def test_a_long_text_is_read_for_identifiers_once_per_distinct_word(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A save at its limits (150 texts of 5,000 characters) read every word of every text in
+    # one go on the event loop: every other call waited about a second for it.
+    from ocp_server import citations
+
+    looked_at: list[str] = []
+    real = citations._identifier_shaped
+
+    def counted(token: str) -> bool:
+        looked_at.append(token)
+        return real(token)
+
+    monkeypatch.setattr(citations, "_identifier_shaped", counted)
+    sid = await repo.memory.start_session(str(repo.root))
+    text = "the session store keeps rotate_session warm " * 500
+    result = await repo.memory.save(sid, notes=[text, text])
+    assert len(looked_at) <= 2 * 6  # each of its six words once per text, at most
+    assert [s.symbol for s in result.suggested] == ["SessionStore.rotate_session"] * 2
 
 
 async def test_saving_suggests_citations_for_identifiers_the_index_defines_and_adds_none(

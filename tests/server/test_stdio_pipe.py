@@ -138,6 +138,21 @@ def test_a_message_is_written_as_its_model_dump_json_line() -> None:
         assert line.count(b"\n") == 1
 
 
+def test_a_message_holding_a_lone_surrogate_is_written_with_it_replaced() -> None:
+    """No string with a lone surrogate can be written as UTF-8: the whole server went down on
+    one. Written with "?" in its place instead, the rest of the message as it was."""
+    message = types.JSONRPCResponse(
+        jsonrpc="2.0", id=7, result={"content": [{"type": "text", "text": "a\ud800b é"}]}
+    )
+    line = encode_message(message)
+    assert json.loads(line) == {
+        "jsonrpc": "2.0",
+        "id": 7,
+        "result": {"content": [{"type": "text", "text": "a?b é"}]},
+    }
+    assert line.count(b"\n") == 1
+
+
 def test_a_line_reads_as_the_message_unions_validation_reads_it() -> None:
     """A request is validated as a request alone: the same message, with the same fields set,
     as the union of all messages gives; what a request cannot be still gets the union's."""

@@ -37,6 +37,9 @@ BROKEN_REQUESTS: list[tuple[str, str | bytes, object]] = [
     ("a float id", json.dumps({"jsonrpc": "2.0", "id": 1.5, "method": "ping"}), None),
     ("a null id", json.dumps({"jsonrpc": "2.0", "id": None, "method": "ping"}), None),
     ("a boolean id", json.dumps({"jsonrpc": "2.0", "id": True, "method": "ping"}), None),
+    # (no such string can be written back as UTF-8: answering with it took the server down)
+    ("a lone surrogate as id", '{"jsonrpc":"2.0","id":"\\ud800","method":"ping"}', None),
+    ("a lone surrogate in a broken line's id", '{"id":"\\udc00","method":"ping"', None),
     ("a bare number", "42", None),
     ("a bare string", '"x"', None),
     ("null", "null", None),
@@ -227,3 +230,56 @@ def test_started_by_hand_in_a_terminal_it_says_what_it_is_on_stderr(tmp_path: Pa
     os.close(main)
     assert "serves MCP over stdio" in line and "ocp-server --help" in line
     assert out == b""
+
+
+def _children(pid: int) -> list[int]:
+    found = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True)
+    return [int(p) for p in found.stdout.split()]
+
+
+def test_a_client_leaving_mid_build_leaves_no_worker_behind_and_no_warning(
+    tmp_path: Path,
+) -> None:
+    # Index workers busy on a file when the client leaves: the server's watchdog ended it
+    # without a word to them, they waited on their task queue for ever (they hold its write
+    # end themselves), and the resource tracker they keep alive held the client's stderr open,
+    # then warned of "leaked semaphore objects" there once they were killed.
+    ws = tmp_path / "busy"
+    (ws / "src").mkdir(parents=True)
+    body = "".join(f"def g_{i}(x):\n    return x * {i}\n\n" for i in range(6_000))
+    for n in range(160):
+        (ws / "src" / f"m{n}.py").write_text(body)
+    raw = RawServer(
+        {"OCP_WORKSPACE": str(ws), "OCP_OLLAMA_URL": "http://127.0.0.1:9"}, cwd=tmp_path
+    )
+    try:
+        raw.initialize()
+        deadline = time.monotonic() + 30
+        workers: list[int] = []
+        while not workers and time.monotonic() < deadline:
+            time.sleep(0.2)  # the forkserver, then the workers it forks, each on a file
+            workers = [w for p in _children(raw.proc.pid) for w in _children(p)]
+        assert workers, "the build started no worker processes"
+        time.sleep(1.0)
+        assert raw.close_stdin_and_wait(timeout=30) < 2.0
+        assert raw.proc.stderr is not None
+        err = b""
+        while True:  # to EOF: nothing the server started holds the client's stderr
+            ready, _, _ = select.select([raw.proc.stderr], [], [], 10)
+            assert ready, f"stderr still open 10 s after the server exited: {err[-500:]!r}"
+            chunk = os.read(raw.proc.stderr.fileno(), 1 << 20)
+            if not chunk:
+                break
+            err += chunk
+        # A shutdown within its second unlinks the pool's semaphores. One the watchdog cut
+        # short (a batch's SQLite write still running on a loaded machine) does not: the
+        # tracker still says so then (README, "Over stdio"; not fixed yet).
+        if b"shutdown took longer" not in err:
+            assert b"leaked" not in err and b"resource_tracker" not in err, err[-1_000:]
+        for pid in workers:
+            assert (
+                not Path(f"/proc/{pid}").exists()
+                or b"zombie" in Path(f"/proc/{pid}/status").read_bytes().lower()
+            ), f"worker {pid} outlived the server"
+    finally:
+        raw.kill()

@@ -23,6 +23,7 @@ Just over 600 lines: parsing, resolving and checking a citation share the same l
 
 from __future__ import annotations
 
+import asyncio
 import difflib
 import hashlib
 import os
@@ -273,6 +274,8 @@ def parse_citation(raw: str, workspace: Path | None = None) -> _Parsed:
     text = raw.strip()
     if not text:
         raise CitationError("empty citation: expected path:start-end or a symbol name")
+    if "\0" in text:  # no path or name holds one (and the file system refuses it)
+        raise CitationError(f"{raw!r} is not a citation: it holds a NUL character")
     if m := _RANGE.match(text):
         start = int(m["start"])
         end = int(m["end"]) if m["end"] else start
@@ -571,12 +574,17 @@ class CodeView:
         """Citations for the identifiers a text names that the index defines exactly once."""
         skip = {_bare(s) for s in cited if s}
         names: dict[str, None] = {}
+        seen: set[tuple[str, bool]] = set()  # prose repeats its words: each is read once
         for m in _IDENT.finditer(text):
-            token = m[1] or m[2]
-            if token and (m[1] or m[3] or _identifier_shaped(token)):
+            token, marked = m[1] or m[2], bool(m[1] or m[3])
+            if not token or (token, marked) in seen:
+                continue
+            seen.add((token, marked))
+            if marked or _identifier_shaped(token):
                 name = _symbol(token.strip("`"))
                 if _SYMBOL.match(name) and _bare(name) not in skip:
                     names[name] = None
+        await asyncio.sleep(0)  # a save of 150 long texts: other calls go between them
         out: list[Suggestion] = []
         for name in list(names)[:20]:
             found: list[tuple[str, Definition]] = []
@@ -591,11 +599,15 @@ class CodeView:
         return out
 
 
+_CAMEL = re.compile(r"[a-z][A-Z]")
+_PASCAL = re.compile(r"[A-Z][a-z]+[A-Z]")
+
+
 def _identifier_shaped(token: str) -> bool:
     """snake_case, camelCase, PascalCase of two words or more, or dotted: not prose."""
     if "." in token or "_" in token.strip("_"):
         return True
-    return bool(re.search(r"[a-z][A-Z]", token)) or bool(re.match(r"[A-Z][a-z]+[A-Z]", token))
+    return _CAMEL.search(token) is not None or _PASCAL.match(token) is not None
 
 
 def _located(

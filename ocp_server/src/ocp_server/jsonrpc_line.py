@@ -19,6 +19,7 @@ from contextlib import suppress
 from typing import Any
 
 import mcp_types as types
+from pydantic_core import PydanticSerializationError
 
 logger = logging.getLogger(__name__)
 
@@ -30,12 +31,17 @@ INVALID_PARAMS = -32602
 
 _ID_PATTERN = re.compile(rb'"id"\s*:\s*(-?\d{1,18}|"(?:[^"\\\n]|\\.){0,256}")')
 ID_SCAN_BYTES = 65_536
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 RequestId = str | int
 
 
 def _valid_id(value: object) -> bool:
-    return isinstance(value, str | int) and not isinstance(value, bool)
+    """A string or integer; not a string holding a lone surrogate (`"\\ud800"`), which no
+    answer could carry back: it cannot be written as UTF-8."""
+    if isinstance(value, str):
+        return _SURROGATE.search(value) is None
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def recover_id(raw: bytes) -> RequestId | None:
@@ -84,7 +90,11 @@ def check_line(raw: bytes) -> types.JSONRPCMessage | Refusal | None:
     if has_id and not _valid_id(request_id):
         if "method" not in obj:
             return None
-        return error(None, INVALID_REQUEST, "Invalid request: `id` must be a string or integer")
+        return error(
+            None,
+            INVALID_REQUEST,
+            "Invalid request: `id` must be a string (of Unicode characters) or an integer",
+        )
     problem = None
     if obj.get("jsonrpc") != "2.0":
         problem = 'Invalid request: `jsonrpc` must be "2.0"'
@@ -122,9 +132,6 @@ def check_line(raw: bytes) -> types.JSONRPCMessage | Refusal | None:
     return None
 
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
 def _lone_surrogate_at(value: Any, path: str = "") -> str | None:
     """Where in a parsed message a string (or a key) holds a lone surrogate, which JSON's
     escapes allow and no validator takes: `params.arguments.query`, `params.tags[1]`. Only
@@ -150,5 +157,13 @@ def encode_message(message: types.JSONRPCMessage) -> bytes:
     """One message as the line written to stdout: the bytes of `model_dump_json(by_alias=True,
     exclude_unset=True)`, from the model's serializer straight (model_dump_json decodes them
     to a str, which then had to be encoded again: half the time of a search's 60 KB answer)."""
-    data = message.__pydantic_serializer__.to_json(message, by_alias=True, exclude_unset=True)
+    try:
+        data = message.__pydantic_serializer__.to_json(message, by_alias=True, exclude_unset=True)
+    except PydanticSerializationError:
+        # A lone surrogate, which no UTF-8 can carry: "?" in its place, not a dead server.
+        logger.warning("a lone surrogate in a message sent: written as '?'")
+        dumped = message.model_dump(mode="json", by_alias=True, exclude_unset=True)
+        data = json.dumps(dumped, ensure_ascii=False, separators=(",", ":")).encode(
+            "utf-8", "replace"
+        )
     return data + b"\n"

@@ -1,9 +1,17 @@
-"""Protocol-level requests the SDK refuses, answered with what was wrong.
+"""Protocol-level requests the SDK refuses, answered with what was wrong; and one it takes
+that this server refuses.
 
 The SDK answers both a request before `initialize` and params that break a method's schema
 (`tools/call` without a `name`, a `resources/read` whose `uri` is a number) with the same
 "Invalid request parameters" and empty data: a client's author cannot tell which field, or
 that the session was not initialized. Same codes, said in full.
+
+A second `initialize` on the same connection the SDK answers, and commits: the session's
+protocol version and the client's capabilities change under calls already made (a
+2025-03-26 session has no structured content; roots the server asked for may not be there).
+MCP makes initialization the first interaction of a connection and defines no second one
+(lifecycle, 2025-06-18 and 2025-11-25), so it is refused as an invalid request, and the
+session goes on as it was negotiated; a client that wants other terms opens a new connection.
 """
 
 from __future__ import annotations
@@ -13,7 +21,7 @@ from typing import Any
 
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.shared.exceptions import MCPError
-from mcp.types import INVALID_PARAMS
+from mcp.types import INVALID_PARAMS, INVALID_REQUEST
 from pydantic import ValidationError
 
 from ocp_server.argument_errors import problems
@@ -33,6 +41,13 @@ class ProtocolErrorsNamed:
     async def __call__(
         self, ctx: ServerRequestContext[Any, Any], call_next: CallNext
     ) -> HandlerResult:
+        if ctx.method == "initialize" and ctx.session.client_params is not None:
+            raise MCPError(
+                INVALID_REQUEST,
+                "Invalid request: the session is already initialized (protocol "
+                f"{ctx.protocol_version}); a second `initialize` is refused and the session "
+                "goes on as negotiated. Open a new connection to negotiate again.",
+            )
         try:
             return await call_next(ctx)
         except ValidationError as exc:

@@ -54,6 +54,7 @@ from ocp_server.render import ToolAnswer, render
 from ocp_server.settings import ServerSettings, resolve_workspace
 from ocp_server.stdio import hardened_stdio
 from ocp_server.tool_answers import ToolCallsInWireForm, tool_result
+from ocp_server.turns import ProgressNotices, Turns
 
 if TYPE_CHECKING:
     # Loaded after `initialize` is answered (see `_load_app`): the router, the index and
@@ -325,7 +326,9 @@ def build_server(
     # client's 300 routes sent at once were 300 requests at Ollama, each one's timeout running
     # down in its queue. The rest wait here, in order, before any timeout starts; a cancelled
     # one leaves the line. Searches, restores and saves are never held behind them.
-    turns = {wire.ROUTE.name: asyncio.Semaphore(listed.route_concurrency)}
+    # A route waiting here is told its place in line when the client asked for progress
+    # (turns.py): the client's own timeout for the call runs while it waits.
+    turns = {wire.ROUTE.name: Turns(listed.route_concurrency)}
 
     async def start(runtime: Runtime) -> None:
         assert settings is not None
@@ -428,15 +431,20 @@ def build_server(
                 return error_result(str(exc))
         except (DatabaseError, OSError) as exc:
             return error_result(f"cannot open the workspace's index: {exc}")
+        # Told to clients that show progress (none is sent when the call carried no token).
+        notices = ProgressNotices(ctx.session.report_progress)
         if ws is not None and ws.index.building:
-            # Tell clients that show progress how far the first index is (a no-op when the
-            # call carried no progress token).
             done, total = ws.index.progress
-            await ctx.session.report_progress(
-                done, total or None, f"building the workspace index: {done}/{total} files"
+            await notices.send(
+                f"building the workspace index: {done}/{total} files", done, total or None
             )
+        line = turns.get(spec.underscore)
         try:
-            async with turns.get(spec.underscore) or nullcontext():
+            async with (
+                line.turn(notices.route_wait(line.limit)) if line else nullcontext(False)
+            ) as waited:
+                if waited:
+                    await notices.send("route slot taken: routing now")
                 out = await spec.handler(state, ws, args)
         except RouteFailure as failure:
             # Nothing could answer: a tool error, with the attempts and the full trace.

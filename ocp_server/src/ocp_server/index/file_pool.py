@@ -23,13 +23,14 @@ import sys
 import threading
 from collections.abc import AsyncIterator, Callable, Iterable
 from concurrent.futures import BrokenExecutor, Future, ProcessPoolExecutor
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
 from multiprocessing.connection import Connection
 from multiprocessing.context import ForkServerContext, SpawnContext
 from typing import TypeVar
 
 from ocp_router.redact import RedactingFilter
 from ocp_server.index import clean_text
+from ocp_server.index.lifeline import Lifeline, hold
 from ocp_server.index.worker_output import WorkerOutput, write_to
 
 __all__ = ["MAX_WORKERS", "PARALLEL_MIN_FILES", "Workers", "file_pool", "worker_count"]
@@ -53,37 +54,13 @@ def worker_count() -> int:
 
 
 def _init_worker(output: Connection, lifeline: Connection) -> None:
+    hold(lifeline)  # the worker ends with the server, whatever it is doing
     write_to(output)  # not our stdout (the MCP channel) nor stderr (perhaps never read)
-    threading.Thread(target=_exit_with_server, args=(lifeline,), daemon=True).start()
     sys.stdout = sys.stderr
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the build in its parent
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(RedactingFilter())
     logging.basicConfig(level=logging.WARNING, handlers=[handler], force=True)
-
-
-def _exit_with_server(lifeline: Connection) -> None:
-    """In a worker: end when the server does. A server may end without shutting its pool
-    down (its watchdog's os._exit a second after the client left, or a kill): a worker
-    waiting for work would wait for ever, and keep its forkserver alive with it. Nothing is
-    ever sent on the lifeline; only the server holds its write end, so the read ends when
-    the server is gone."""
-    with suppress(EOFError, OSError):
-        lifeline.recv_bytes()
-    os._exit(0)
-
-
-_lifeline: tuple[Connection, Connection] | None = None
-_lifeline_lock = threading.Lock()
-
-
-def _lifeline_reader() -> Connection:
-    """The read end every worker of this process gets (the pipe lives as long as we do)."""
-    global _lifeline
-    with _lifeline_lock:
-        if _lifeline is None:
-            _lifeline = multiprocessing.Pipe(duplex=False)
-        return _lifeline[0]
 
 
 def _rules_digest() -> str:
@@ -101,14 +78,14 @@ def worker_context() -> ForkServerContext | SpawnContext:
     return context
 
 
-def _start(workers: int, output: WorkerOutput) -> ProcessPoolExecutor | None:
+def _start(workers: int, output: WorkerOutput, lifeline: Lifeline) -> ProcessPoolExecutor | None:
     context = worker_context()
     try:
         pool = ProcessPoolExecutor(
             workers,
             mp_context=context,
             initializer=_init_worker,
-            initargs=(output.writer, _lifeline_reader()),
+            initargs=(output.writer, lifeline.reader),
         )
     except Exception as exc:  # noqa: BLE001 - a sandbox without semaphores still indexes
         logger.warning("no worker processes for indexing (%s); reading files in one thread", exc)
@@ -142,6 +119,7 @@ class Workers:
         self.pool: ProcessPoolExecutor | None = None  # set once, from the thread starting it
         self.count = 0  # worker processes started
         self._output: WorkerOutput | None = None
+        self._lifeline: Lifeline | None = None
         self._closed = False
         self._lock = threading.Lock()
         self._starting: threading.Thread | None = None
@@ -154,14 +132,16 @@ class Workers:
 
     def start(self, workers: int) -> None:
         """Start the workers (in a thread of its own: it takes about half a second)."""
-        output = WorkerOutput()
-        pool = _start(workers, output)
+        output, lifeline = WorkerOutput(), Lifeline()
+        pool = _start(workers, output, lifeline)
         with self._lock:
             if pool is not None and not self._closed:
-                self.count, self.pool, self._output = workers, pool, output
+                self.count, self.pool = workers, pool
+                self._output, self._lifeline = output, lifeline
                 return
         if pool is not None:  # the update ended first
             pool.shutdown(wait=True, cancel_futures=True)
+        lifeline.cut()
         output.close()
 
     def submit_all(
@@ -188,8 +168,10 @@ class Workers:
             pool.shutdown(wait=True, cancel_futures=True)  # the pool ends the rest: none left
             self._close_output()
 
-    def close(self) -> None:
-        """Drop unfinished work and wait for the workers to exit (a file apiece at most).
+    def close(self, *, at_once: bool = False) -> None:
+        """Drop unfinished work and wait for the workers to exit: each after its file, or
+        `at_once` (the update was stopped: the server may be leaving, and its watchdog ends it
+        a second later, before the pool had unlinked its queues' semaphores).
 
         A worker still starting when this process exits would find the semaphores of its
         queues unlinked and print a traceback, so none is left behind: not even one the
@@ -199,6 +181,8 @@ class Workers:
             pool = self.pool
         if self._starting is not None:
             self._starting.join()
+        if at_once:
+            self._close_output()
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
         self._close_output()
@@ -206,6 +190,9 @@ class Workers:
     def _close_output(self) -> None:
         with self._lock:
             output, self._output = self._output, None
+            lifeline, self._lifeline = self._lifeline, None
+        if lifeline is not None:
+            lifeline.cut()
         if output is not None:
             output.close()
 
@@ -220,5 +207,8 @@ async def file_pool(files: int) -> AsyncIterator[Workers]:
         workers.start_in_background(count)
     try:
         yield workers
-    finally:
-        await asyncio.to_thread(workers.close)  # not on the event loop: it waits
+    except BaseException:
+        await asyncio.to_thread(workers.close, at_once=True)  # not on the event loop: it waits
+        raise
+    else:
+        await asyncio.to_thread(workers.close)

@@ -391,6 +391,8 @@ class Indexer:
                 try:
                     done = future.result()
                 except BrokenExecutor as exc:
+                    if stop.is_set():  # stopped at once (file_pool): not a failure
+                        break
                     workers.broke(exc)
                     futures = None
             if done is None:

@@ -6,16 +6,17 @@ import difflib
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Final
 
-from ocp_server.at_rest import redacted, redacted_state
+from ocp_server.at_rest import redacted
 from ocp_server.brief import cap
 from ocp_server.citations import CitationError, CodeView, Located
 from ocp_server.errors import InputError
 from ocp_server.index.terms import fts_query
 from ocp_server.memory.forget import MemoryForgets, zeroing_deletes
+from ocp_server.memory.kept import SaveTexts, kept
 from ocp_server.memory.queries import (
     LIVE,
     MAX_SAVE_CITATIONS,
@@ -79,14 +80,14 @@ class MemorySaves(MemoryForgets):
                 raise InputError("state: keys must be non-empty strings")
         # Kept redacted (at_rest.py): merging, the word counts and the memory index all work
         # on the text as stored.
-        decisions = [_redacted_decision(d) for d in decisions]
-        note_ins = [
-            NoteIn(redacted(n.text), n.citations) if isinstance(n, NoteIn) else NoteIn(redacted(n))
-            for n in notes
-        ]
-        open_items = [redacted(text) for text in open_items]
-        state = dict(redacted_state(key, str(value)) for key, value in state.items())
-        outcome = redacted(outcome) if outcome else outcome
+        given = await kept(SaveTexts(decisions, notes, open_items, state, outcome))
+        decisions, open_items, state, outcome = (
+            given.decisions,
+            given.open_items,
+            given.state,
+            given.outcome,
+        )
+        note_ins = [n if isinstance(n, NoteIn) else NoteIn(n) for n in given.notes]
         cited, suggested = await self._cite(decisions, note_ins)
         warnings: list[str] = []
         out = _SaveOut()
@@ -546,11 +547,6 @@ def _merge_warning(
         f"{field} is near-identical to live {what} #{into} ({alike:.0%} alike): merged into it "
         f"instead of saving a duplicate{extra}"
     )
-
-
-def _redacted_decision(d: DecisionIn) -> DecisionIn:
-    rationale = redacted(d.rationale) if d.rationale else d.rationale
-    return replace(d, title=redacted(d.title), decision=redacted(d.decision), rationale=rationale)
 
 
 def _check_decisions(decisions: Sequence[DecisionIn]) -> None:

@@ -1,0 +1,115 @@
+"""Turns: at most `limit` at once, the rest in arrival order, each told its place in line."""
+
+from __future__ import annotations
+
+import asyncio
+
+from ocp_server.turns import ProgressNotices, Turns
+
+
+class _Holder:
+    """A task that takes a turn, reports where it waited, and holds it until released."""
+
+    def __init__(self, turns: Turns, name: str, order: list[str]) -> None:
+        self.told: list[int] = []
+        self.release = asyncio.Event()
+        self.holding = asyncio.Event()
+        self.task = asyncio.create_task(self._run(turns, name, order))
+
+    async def _tell(self, ahead: int) -> None:
+        self.told.append(ahead)
+
+    async def _run(self, turns: Turns, name: str, order: list[str]) -> None:
+        async with turns.turn(self._tell):
+            order.append(name)
+            self.holding.set()
+            await self.release.wait()
+
+
+async def _settle() -> None:
+    for _ in range(20):
+        await asyncio.sleep(0)
+
+
+async def test_waiters_go_in_arrival_order_and_are_told_each_move_of_the_line() -> None:
+    turns = Turns(1, every=0.0, heartbeat=3600)
+    order: list[str] = []
+    a, b, c = (_Holder(turns, name, order) for name in "abc")
+    await _settle()
+    assert order == ["a"] and a.told == [] and b.told == [0] and c.told == [1]
+    a.release.set()
+    await _settle()
+    assert order == ["a", "b"] and c.told == [1, 0]
+    b.release.set()
+    c.release.set()
+    await asyncio.gather(a.task, b.task, c.task)
+    assert order == ["a", "b", "c"] and turns.running == 0
+
+
+async def test_a_waiter_cancelled_leaves_the_line_and_those_behind_move_up() -> None:
+    turns = Turns(1, every=0.0, heartbeat=3600)
+    order: list[str] = []
+    a, b, c = (_Holder(turns, name, order) for name in "abc")
+    await _settle()
+    b.task.cancel()
+    await _settle()
+    assert c.told == [1, 0]
+    a.release.set()
+    c.release.set()
+    await asyncio.gather(a.task, c.task)
+    assert order == ["a", "c"] and turns.running == 0
+
+
+async def test_a_turn_handed_to_a_waiter_cancelled_meanwhile_passes_on() -> None:
+    turns = Turns(1, every=0.0, heartbeat=3600)
+    order: list[str] = []
+    first = turns.turn()
+    await first.__aenter__()
+    b, c = (_Holder(turns, name, order) for name in "bc")
+    await _settle()
+    await first.__aexit__(None, None, None)  # b is handed the turn, and has not run since
+    b.task.cancel()
+    c.release.set()
+    await _settle()
+    assert order == ["c"] and b.task.cancelled()
+    await c.task
+    assert turns.running == 0
+
+
+async def test_without_a_report_a_waiter_is_woken_only_for_its_turn() -> None:
+    turns = Turns(2)
+    order: list[str] = []
+    first = [_Holder(turns, name, order) for name in "ab"]
+    waiting = asyncio.create_task(_take(turns, order))
+    await _settle()
+    assert order == ["a", "b"]
+    first[0].release.set()
+    await waiting
+    first[1].release.set()
+    await first[0].task
+    await first[1].task
+    assert order == ["a", "b", "quiet"] and turns.running == 0
+
+
+async def _take(turns: Turns, order: list[str]) -> None:
+    async with turns.turn() as waited:
+        assert waited
+        order.append("quiet")
+
+
+async def test_progress_values_always_grow() -> None:
+    sent: list[tuple[float, float | None, str | None]] = []
+
+    async def report(value: float, total: float | None, message: str | None) -> None:
+        sent.append((value, total, message))
+
+    notices = ProgressNotices(report)
+    await notices.send("index", 0, 40)
+    await notices.route_wait(4)(2)
+    await notices.send("index again", 1, 40)  # less than sent before: one step on instead
+    await notices.send("started")
+    assert [v for v, _, _ in sent] == [0, 1, 2, 3]
+    assert sent[0][1] == 40 and sent[2][1] is None
+    assert sent[1][2] == (
+        "waiting for a route slot: 2 ahead of this one, 4 running (OCP_ROUTE_CONCURRENCY=4)"
+    )
