@@ -52,15 +52,58 @@ _FILE_NAMED = re.compile(
 )
 
 
-#: What a message pasted from a program's output holds besides the words of its template:
-#: quoted spans, paths, numbers and flags, where the template had a placeholder
-#: (`f"Config file '{path}' is a directory"` is seen as "Config file '/home/me/x.toml' is a
-#: directory"). Quotes count only after a non-word character, so "can't" opens none.
-_MESSAGE_VALUE = re.compile(
-    r"(?<!\w)'[^'\n]{1,80}'(?!\w)|(?<!\w)\"[^\"\n]{1,80}\""
-    r"|(?<![\w.])(?:[A-Za-z]:)?[~.]{0,2}[\\/]?(?:[\w.-]+[\\/])+[\w.-]*"
-    r"|(?<![\w.])\d[\w.:-]*|(?<![\w-])--?[A-Za-z][\w-]*"
-)
+#: Where a message's template had a placeholder, the message printed holds a value: a quoted
+#: span, a path, a number or a flag (`f"Config file '{path}' is a directory"` is seen as
+#: "Config file '/home/me/x.toml' is a directory"). Read token by token (whitespace apart), the
+#: trailing punctuation aside: a regex over the whole text cost more than the rest of the
+#: query's parsing.
+_VALUE_QUOTES = "'\""
+_TOKEN_TAIL = ".,:;!?)]}"
+#: A quoted value spans at most this many tokens; a quote not closed by then is one token's.
+_QUOTED_TOKENS = 12
+
+
+def _is_value(token: str) -> bool:
+    head = token[0]
+    return (
+        head.isdigit()
+        or (len(token) > 1 and ("/" in token or "\\" in token))
+        or (head == "-" and len(token) > 1 and (token[1].isalpha() or token[1] == "-"))
+    )
+
+
+#: Where a value may start (`_is_value`, a quote): found at C speed, so text without one
+#: (most requests) skips the token loop.
+_VALUE_START = re.compile(r"(?:^|\s)[(\[{]?(?:['\"\d]|--?[A-Za-z])|[/\\]")
+
+
+def _template_pieces(text: str) -> list[str]:
+    """`text` cut at the values a program filled in: the runs of words between them."""
+    if _VALUE_START.search(text) is None:
+        return [" ".join(text.split())]
+    tokens = text.split()
+    pieces: list[list[str]] = [[]]
+    i = 0
+    while i < len(tokens):
+        token = tokens[i].lstrip("([{")
+        bare = token.rstrip(_TOKEN_TAIL)
+        i += 1
+        if not bare:
+            pieces[-1].append(tokens[i - 1])
+            continue
+        if bare[0] in _VALUE_QUOTES:
+            quote = bare[0]
+            if not (len(bare) > 1 and bare.endswith(quote)):
+                for j in range(i, min(i + _QUOTED_TOKENS, len(tokens))):
+                    if tokens[j].rstrip(_TOKEN_TAIL).endswith(quote):
+                        i = j + 1
+                        break
+            pieces.append([])
+        elif _is_value(bare):
+            pieces.append([])
+        else:
+            pieces[-1].append(tokens[i - 1])
+    return [" ".join(piece) for piece in pieces if piece]
 
 
 #: A path on the user's machine (`/home/me/app/x.toml`, `~/src/a/b`, `C:\\work\\a.txt`, a
@@ -139,7 +182,7 @@ class Query(NamedTuple):
     #: "infer response type", which spell `InferResponseType`), not a lookup of names
     message: bool
     #: for a message: its phrases (adjacent term pairs) that do not touch a value the
-    #: program filled in (`_MESSAGE_VALUE`): the ones its template holds
+    #: program filled in (`_template_pieces`): the ones its template holds
     message_pairs: tuple[int, ...]
     originals: dict[str, str]  # stemmed term -> the query word it came from
 
@@ -166,10 +209,18 @@ def _words_said(text: str) -> str:
     return said if words(said) else text
 
 
-def _template_pairs(text: str) -> tuple[int, ...]:
-    """The phrases of a message that no value it holds breaks (`Query.message_pairs`)."""
-    found = (pairs(terms(piece)) for piece in _MESSAGE_VALUE.split(text))
-    return tuple(dict.fromkeys(pair_hash(a, b) for held in found for a, b in held))
+def _template_pairs(text: str, known: dict[tuple[str, str], int]) -> tuple[int, ...]:
+    """The phrases of a message that no value it holds breaks (`Query.message_pairs`);
+    `known`: the hashes of the query's phrases."""
+    pieces = _template_pieces(text)
+    if len(pieces) == 1 and pieces[0] == " ".join(text.split()):
+        return tuple(dict.fromkeys(known.values()))  # no value: every phrase
+    out: dict[int, None] = {}
+    for piece in pieces:
+        for a, b in pairs(terms(piece)):
+            h = known.get((a, b))
+            out[pair_hash(a, b) if h is None else h] = None
+    return tuple(out)
 
 
 def _all_in(query_words: list[str], spans: Iterable[str]) -> bool:
@@ -225,6 +276,10 @@ def parse_query(text: str) -> Query:
         identifiers += [f"{a}_{b}" for a, b in zip(content, content[1:], strict=False)]
     said_words = len(by_word) + printed  # the path taken out was one of its words
     message = said_words >= MESSAGE_WORDS and len(content) < len(by_word) and not only_names
+    phrases: dict[tuple[str, str], int] = {}
+    for pair in pairs(seq):
+        if pair not in phrases:
+            phrases[pair] = pair_hash(*pair)
     files = _files_named(text)
     only_files = bool(files) and _all_in(
         [w for w in named if not w.isdigit()], (f.name for f in files)
@@ -235,7 +290,7 @@ def parse_query(text: str) -> Query:
         # one sentence (as most are): its terms are the query's
         subject=frozenset(seq if len(first) == len(said) else terms(first)),
         code=frozenset(code),
-        pair_keys=tuple(dict.fromkeys(pair_hash(a, b) for a, b in pairs(seq))),
+        pair_keys=tuple(dict.fromkeys(phrases.values())),
         identifiers=tuple(dict.fromkeys(identifiers)),
         words=frozenset(w.lower() for w, _ in by_word),
         wants_docs=_asks(_DOCS_QUERY, said, lower),
@@ -248,6 +303,6 @@ def parse_query(text: str) -> Query:
         files=files if short or only_files else (),
         only_files=only_files,
         message=message and not only_files,
-        message_pairs=_template_pairs(said) if message and not only_files else (),
+        message_pairs=_template_pairs(said, phrases) if message and not only_files else (),
         originals=originals,
     )
