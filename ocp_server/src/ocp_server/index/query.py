@@ -268,7 +268,7 @@ def parse_query(text: str) -> Query:
     # as spelt: what it writes as code, or its one name ("memory map" names `memory_map`, not
     # `map`)
     typed = identifiers + named if one_name else identifiers
-    spelt = tuple(dict.fromkeys(spelt_hash(w) for w in typed)) if lookup else ()
+    spelt = tuple(dict.fromkeys(spelt_hash(w) for w in typed)) if only_names else ()
     if lookup:
         # "verify token" names verify_token as surely as `verify_token` does: its definitions
         # are what to show, and `defines_named` weighs them
@@ -299,7 +299,7 @@ def parse_query(text: str) -> Query:
         lookup=lookup,
         definitions_first=definitions_first,
         only_names=only_names,
-        spelt=spelt if only_names else (),
+        spelt=spelt,
         files=files if short or only_files else (),
         only_files=only_files,
         message=message and not only_files,
