@@ -245,3 +245,34 @@ async def test_a_database_locked_past_the_wait_is_not_called_unreadable(
         holder.close()
     assert "unreadable" not in str(failed.value)
     assert "not damaged" in str(failed.value)
+
+
+async def test_a_new_database_another_process_is_creating_is_waited_for(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Servers opening a new database at once: while one held the write lock of the new file,
+    still in rollback mode, SQLite answered another's `PRAGMA journal_mode = WAL` with
+    "database is locked" at once, without its busy timeout, and that server failed to start
+    (4 processes opening a new database together: one failed in 6 rounds of 40)."""
+    path = tmp_path / "new.db"
+    path.touch()
+    creating = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    creating.execute("BEGIN IMMEDIATE")
+    creating.execute("CREATE TABLE other_process (x)")
+
+    class CommitOnWait(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if creating.in_transaction:  # the other process's creation ends
+                creating.commit()
+
+    caplog.set_level(logging.INFO, logger="ocp_server.db")
+    handler = CommitOnWait(logging.INFO)
+    logging.getLogger("ocp_server.db").addHandler(handler)
+    try:
+        db = await connect(path)
+        await db.close()
+    finally:
+        logging.getLogger("ocp_server.db").removeHandler(handler)
+        creating.close()
+    with sqlite3.connect(path) as check:
+        assert check.execute("PRAGMA journal_mode").fetchone() == ("wal",)

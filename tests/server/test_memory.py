@@ -492,3 +492,20 @@ async def test_a_save_citing_more_code_than_one_save_may_is_refused_before_any_i
         InputError, match=r"citations: at most 200 in one save \(this one has 220\)"
     ):
         await store.save("s1", notes=notes)
+
+
+async def test_saves_sent_together_are_kept_in_the_order_they_came(store: MemoryStore) -> None:
+    # A large save is redacted in a worker thread (memory/kept.py); a small one sent just
+    # after it must not overtake it: the later value of a state key wins, as it did when
+    # every save was redacted on the event loop.
+    import asyncio
+
+    sid = await store.start_session("/ws")
+    large = ["words in a long note " * 200 + str(n) for n in range(20)]  # over OFF_LOOP_CHARS
+    await asyncio.gather(
+        store.save(sid, state={"branch": "first"}, notes=large),
+        store.save(sid, state={"branch": "second"}),
+    )
+    assert (await store.restore()).state["branch"] == "second"
+    history = await store.state_history("branch")
+    assert [value for _, value, _, _ in history] == ["second", "first"]

@@ -421,3 +421,22 @@ async def test_a_large_save_is_redacted_off_the_event_loop(
     big = wire.SaveArgs(notes=[f"note {n}: " + "words in a long note " * 200 for n in range(20)])
     await app.save(ws, big)
     assert threads and not any(threads)
+
+
+async def test_a_large_save_redacted_in_its_thread_keeps_no_secret(
+    app: AppState, workspace: Path
+) -> None:
+    # Past OFF_LOOP_CHARS the texts are redacted in a worker thread (memory/kept.py): every
+    # field still reaches the database and the answer redacted.
+    ws = await opened(app, workspace)
+    filler = "words in a long note " * 200
+    big = wire.SaveArgs(
+        notes=[f"{filler} note {n} password={PASSWORD}" for n in range(20)],
+        open_items=[f"rotate {STRIPE} today"],
+        state={"aws_key": AWS, "db_url": f"postgres://app:{PASSWORD}@db/app"},
+        outcome=f"deployed with {STRIPE}",
+        decisions=[wire.DecisionArg(title=f"key {AWS}", decision=f"use {STRIPE}")],
+    )
+    answer = await app.save(ws, big)
+    assert not [s for s in SECRETS if s in str(answer)]
+    assert leftovers(database_bytes(workspace.parent / "ocp.db")) == []

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import sqlite3
+import time
 from pathlib import Path
 
 import aiosqlite
@@ -21,13 +23,32 @@ BUSY_TIMEOUT_MS = 5000
 async def _prepare(db: aiosqlite.Connection) -> None:
     await db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     await db.execute("PRAGMA foreign_keys = ON")
-    rows = list(await db.execute_fetchall("PRAGMA journal_mode = WAL"))
+    rows = await _into_wal(db)
     if rows and rows[0][0] != "wal":
         logger.warning(
             "database is in %s mode, not WAL (read-only or network filesystem?)", rows[0][0]
         )
     await db.execute("PRAGMA synchronous = NORMAL")
     await migrate(db)
+
+
+async def _into_wal(db: aiosqlite.Connection) -> list[sqlite3.Row]:
+    """PRAGMA journal_mode = WAL, waiting (up to the busy timeout) for another process creating
+    the database: while it holds the write lock of the new file, still in rollback mode,
+    SQLite answers "database is locked" at once, without calling its busy handler."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            return list(await db.execute_fetchall("PRAGMA journal_mode = WAL"))
+        except sqlite3.OperationalError as exc:
+            if not _locked(exc) or time.monotonic() >= deadline:
+                raise
+            logger.info("waiting for another process creating the database")
+            await asyncio.sleep(0.05)
+
+
+def _locked(exc: sqlite3.OperationalError) -> bool:
+    return str(exc).startswith(("database is locked", "database is busy"))
 
 
 # The database holds copies of the workspace's text (and its memory): readable by its owner
@@ -82,7 +103,7 @@ async def connect(db_path: Path) -> aiosqlite.Connection:
         await _prepare(conn)
     except sqlite3.OperationalError as exc:  # a DatabaseError too: not the file's fault
         await conn.close()
-        if not str(exc).startswith(("database is locked", "database is busy")):
+        if not _locked(exc):
             raise _unreadable(db_path, exc) from exc
         who = named_holders(db_path) or "another OCP process"
         raise DatabaseError(

@@ -432,7 +432,8 @@ def build_server(
         except (DatabaseError, OSError) as exc:
             return error_result(f"cannot open the workspace's index: {exc}")
         # Told to clients that show progress (none is sent when the call carried no token).
-        notices = ProgressNotices(ctx.session.report_progress)
+        wanted = bool(ctx.meta and ctx.meta.get("progress_token") is not None)
+        notices = ProgressNotices(ctx.session.report_progress, wanted=wanted)
         if ws is not None and ws.index.building:
             done, total = ws.index.progress
             await notices.send(

@@ -105,10 +105,12 @@ Report = Callable[[float, float | None, str | None], Awaitable[None]]
 
 class ProgressNotices:
     """One request's progress notices (`report` is the session's, a no-op when the request
-    carried no progress token), their values increasing as MCP requires of them."""
+    carried no progress token), their values increasing as MCP requires of them. `wanted`:
+    the request carried a token (else a route waits unwoken by moves of the line)."""
 
-    def __init__(self, report: Report) -> None:
+    def __init__(self, report: Report, *, wanted: bool = True) -> None:
         self.report = report
+        self.wanted = wanted
         self.last = -1.0
 
     async def send(
@@ -122,7 +124,10 @@ class ProgressNotices:
         self.last = value
         await self.report(value, out_of, message)
 
-    def route_wait(self, limit: int) -> WaitReport:
+    def route_wait(self, limit: int) -> WaitReport | None:
+        if not self.wanted:  # a reporting waiter wakes at every move: none for nothing
+            return None
+
         async def waiting(ahead: int) -> None:
             await self.send(
                 f"waiting for a route slot: {ahead} ahead of this one, {limit} running "

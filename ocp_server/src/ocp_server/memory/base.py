@@ -74,6 +74,7 @@ class MemoryBase(TraceStore):
         self._df: dict[str, int] = {}  # term -> memories holding it (approximate)
         self._df_total = 0
         self._erase_due = False  # erased text may still sit in the -wal file (forget.py)
+        self._saves = asyncio.Lock()  # saves run one at a time, in order (save.py)
 
     async def _checkpoint_erased(self, warnings: list[str]) -> None:
         """After the commit of a save that erased text (or any later call while that is

@@ -78,87 +78,93 @@ class MemorySaves(MemoryForgets):
         for key in state:
             if not isinstance(key, str) or not key.strip():
                 raise InputError("state: keys must be non-empty strings")
-        # Kept redacted (at_rest.py): merging, the word counts and the memory index all work
-        # on the text as stored.
-        given = await kept(SaveTexts(decisions, notes, open_items, state, outcome))
-        decisions, open_items, state, outcome = (
-            given.decisions,
-            given.open_items,
-            given.state,
-            given.outcome,
-        )
-        note_ins = [n if isinstance(n, NoteIn) else NoteIn(n) for n in given.notes]
-        cited, suggested = await self._cite(decisions, note_ins)
-        warnings: list[str] = []
-        out = _SaveOut()
-        async with self._transaction():
-            await self._require_session(session_id)
-            now = self.clock()
-            if trace_id is not None:
-                rows = await self._fetch("SELECT outcome FROM traces WHERE id = ?", (trace_id,))
-                if not rows:
-                    hint = f" (give {SHORT_TRACE_ID} or more characters of its id)"
-                    short = len(trace_id.strip()) < SHORT_TRACE_ID
-                    raise InputError(
-                        f"trace_id: no trace {trace_id!r} is recorded{hint if short else ''}"
-                    )
-                if outcome and outcome.strip():
-                    previous = rows[0][0]
-                    if previous and previous != outcome.strip():
-                        warnings.append(
-                            f"trace {trace_id} already had an outcome ({cap(previous, 80)[0]!r}); "
-                            "the new one is current, the old one stays as a note"
+        # One save at a time, in the order they came: a large one is redacted in a worker
+        # thread (kept.py), and a small one sent after it must not overtake it (the later
+        # value of a state key wins).
+        async with self._saves:
+            # Kept redacted (at_rest.py): merging, the word counts and the memory index all work
+            # on the text as stored.
+            given = await kept(SaveTexts(decisions, notes, open_items, state, outcome))
+            decisions, open_items, state, outcome = (
+                given.decisions,
+                given.open_items,
+                given.state,
+                given.outcome,
+            )
+            note_ins = [n if isinstance(n, NoteIn) else NoteIn(n) for n in given.notes]
+            cited, suggested = await self._cite(decisions, note_ins)
+            warnings: list[str] = []
+            out = _SaveOut()
+            async with self._transaction():
+                await self._require_session(session_id)
+                now = self.clock()
+                if trace_id is not None:
+                    rows = await self._fetch("SELECT outcome FROM traces WHERE id = ?", (trace_id,))
+                    if not rows:
+                        hint = f" (give {SHORT_TRACE_ID} or more characters of its id)"
+                        short = len(trace_id.strip()) < SHORT_TRACE_ID
+                        raise InputError(
+                            f"trace_id: no trace {trace_id!r} is recorded{hint if short else ''}"
                         )
-                    await self.db.execute(
-                        "UPDATE traces SET outcome = ? WHERE id = ?", (outcome.strip(), trace_id)
+                    if outcome and outcome.strip():
+                        previous = rows[0][0]
+                        if previous and previous != outcome.strip():
+                            warnings.append(
+                                f"trace {trace_id} already had an outcome "
+                                f"({cap(previous, 80)[0]!r}); the new one is current, "
+                                "the old one stays as a note"
+                            )
+                        await self.db.execute(
+                            "UPDATE traces SET outcome = ? WHERE id = ?",
+                            (outcome.strip(), trace_id),
+                        )
+                out.forgotten = await self._forget(now, forget_decisions, forget_notes, warnings)
+                if outcome and outcome.strip():
+                    out.note_ids.append(
+                        await self._note(session_id, now, "outcome", outcome.strip(), trace_id)
                     )
-            out.forgotten = await self._forget(now, forget_decisions, forget_notes, warnings)
-            if outcome and outcome.strip():
-                out.note_ids.append(
-                    await self._note(session_id, now, "outcome", outcome.strip(), trace_id)
-                )
-            if summary and summary.strip():
-                await self._summarise(session_id, summary.strip(), now, trace_id)
-            await self._decide(session_id, now, trace_id, decisions, cited, warnings, out)
-            changes = await self._set_state(session_id, now, state)
-            for n, note in enumerate(note_ins):
-                if note.text.strip():
-                    await self._remember(
-                        session_id, now, "note", note.text.strip(), trace_id,
-                        cited.get(f"notes[{n}]", ()), f"notes[{n}]", warnings, out,
-                    )  # fmt: skip
-            for n, text in enumerate(open_items):
-                if text.strip():
-                    await self._remember(
-                        session_id, now, "open_item", text.strip(), trace_id, (),
-                        f"open_items[{n}]", warnings, out,
-                    )  # fmt: skip
-            resolved = await self._resolve(resolve, warnings)
+                if summary and summary.strip():
+                    await self._summarise(session_id, summary.strip(), now, trace_id)
+                await self._decide(session_id, now, trace_id, decisions, cited, warnings, out)
+                changes = await self._set_state(session_id, now, state)
+                for n, note in enumerate(note_ins):
+                    if note.text.strip():
+                        await self._remember(
+                            session_id, now, "note", note.text.strip(), trace_id,
+                            cited.get(f"notes[{n}]", ()), f"notes[{n}]", warnings, out,
+                        )  # fmt: skip
+                for n, text in enumerate(open_items):
+                    if text.strip():
+                        await self._remember(
+                            session_id, now, "open_item", text.strip(), trace_id, (),
+                            f"open_items[{n}]", warnings, out,
+                        )  # fmt: skip
+                resolved = await self._resolve(resolve, warnings)
+                if out.forgotten or out.overwritten:
+                    await self._erase_from_index()
             if out.forgotten or out.overwritten:
-                await self._erase_from_index()
-        if out.forgotten or out.overwritten:
-            await self._checkpoint_erased(warnings)
-        elif self._erase_due:  # an earlier erase waited on another process: said then
-            await self._checkpoint_erased([])
-        return SaveOutcome(
-            session_id=session_id,
-            trace_id=trace_id,
-            decision_ids=tuple(out.decision_ids),
-            superseded=tuple(out.superseded),
-            state=tuple(changes),
-            note_ids=tuple(out.note_ids),
-            open_item_ids=tuple(out.open_item_ids),
-            resolved=tuple(resolved),
-            warnings=tuple(warnings),
-            merged=tuple(out.merged),
-            citations=tuple(
-                SavedCitation(field, c.citation, c.symbol)
-                for field, cs in cited.items()
-                for c in cs
-            ),
-            suggested=tuple(suggested),
-            forgotten=tuple(out.forgotten),
-        )
+                await self._checkpoint_erased(warnings)
+            elif self._erase_due:  # an earlier erase waited on another process: said then
+                await self._checkpoint_erased([])
+            return SaveOutcome(
+                session_id=session_id,
+                trace_id=trace_id,
+                decision_ids=tuple(out.decision_ids),
+                superseded=tuple(out.superseded),
+                state=tuple(changes),
+                note_ids=tuple(out.note_ids),
+                open_item_ids=tuple(out.open_item_ids),
+                resolved=tuple(resolved),
+                warnings=tuple(warnings),
+                merged=tuple(out.merged),
+                citations=tuple(
+                    SavedCitation(field, c.citation, c.symbol)
+                    for field, cs in cited.items()
+                    for c in cs
+                ),
+                suggested=tuple(suggested),
+                forgotten=tuple(out.forgotten),
+            )
 
     async def _cite(
         self, decisions: Sequence[DecisionIn], notes: Sequence[NoteIn]
