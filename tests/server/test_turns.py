@@ -105,7 +105,9 @@ async def test_progress_values_always_grow() -> None:
 
     notices = ProgressNotices(report)
     await notices.send("index", 0, 40)
-    await notices.route_wait(4)(2)
+    waiting = notices.route_wait(4)
+    assert waiting is not None  # the call asked for progress
+    await waiting(2)
     await notices.send("index again", 1, 40)  # less than sent before: one step on instead
     await notices.send("started")
     assert [v for v, _, _ in sent] == [0, 1, 2, 3]
