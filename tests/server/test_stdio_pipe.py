@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
+import subprocess
 import sys
 import threading
 import time
@@ -14,6 +16,7 @@ from contextlib import suppress
 from pathlib import Path
 
 import mcp_types as types
+import pytest
 from mcp.shared.message import SessionMessage
 
 from ocp_server.jsonrpc_line import check_line, encode_message
@@ -295,3 +298,96 @@ async def test_a_client_that_reads_no_answers_is_read_no_more_requests_from() ->
     assert held <= most, f"{held} requests taken while the client read nothing (at most {most})"
     assert taken == list(range(count))
     assert received.count(b"\n") == count
+
+
+# Served as the SDK serves (a task per request, a checkpoint between requests), each request
+# holding the event loop as a search does, on a loaded machine.
+_SLOW_SERVER = """
+import asyncio, sys, time
+from ocp_server.stdio import hardened_stdio
+
+async def main():
+    taken = open(sys.argv[1], "a", buffering=1)
+    def handle():
+        taken.write("taken\\n")
+        time.sleep(0.05)
+    async with hardened_stdio() as (read, write):
+        async for item in read:
+            asyncio.get_running_loop().call_soon(handle)
+            await asyncio.sleep(0)
+
+asyncio.run(main())
+"""
+
+
+@pytest.mark.parametrize("leaving", [signal.SIGTERM, signal.SIGHUP])
+def test_a_client_that_leaves_starts_none_of_its_queued_requests(
+    tmp_path: Path, leaving: signal.Signals
+) -> None:
+    # A stop signal used to queue the end of input behind every request read so far: a
+    # slow server served each of them first (CI: over 30 s), for a client that was gone.
+    taken = tmp_path / "taken"
+    taken.touch()
+    count = 300
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _SLOW_SERVER, str(taken)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        assert proc.stdin is not None
+        lines = (b'{"jsonrpc":"2.0","id":%d,"method":"ping"}\n' % i for i in range(count))
+        proc.stdin.write(b"".join(lines))  # under the pipe's 64 KiB: all read at once
+        proc.stdin.flush()
+        deadline = time.monotonic() + 30
+        while not taken.read_text() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert taken.read_text(), "the server took no request"
+        proc.send_signal(leaving)
+        proc.wait(10)
+    finally:
+        proc.kill()
+        proc.wait()
+        for stream in (proc.stdin, proc.stdout):
+            if stream is not None:
+                with suppress(OSError):
+                    stream.close()
+    started = taken.read_text().count("taken")
+    assert started < 10, f"{started} of {count} requests started after the client left"
+
+
+_STUCK_SERVER = """
+import asyncio
+from ocp_server.stdio import hardened_stdio
+
+async def main():
+    async with hardened_stdio() as (read, write):
+        print("ready", flush=True)  # fd 1 is stderr's while serving
+        await asyncio.Event().wait()
+
+asyncio.run(main())
+"""
+
+
+def test_a_stop_signal_ends_a_server_that_reads_no_more_requests() -> None:
+    # A server stuck before reading on (its start-up waiting on a database another process
+    # locks, for up to 600 s) is ended EXIT_GRACE after the signal: the end of input it
+    # would have read is not waited for.
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _STUCK_SERVER],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        assert proc.stderr is not None
+        assert proc.stderr.readline() == b"ready\n"
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(10) == 0
+    finally:
+        proc.kill()
+        proc.wait()
+        for stream in (proc.stdin, proc.stderr):
+            if stream is not None:
+                stream.close()

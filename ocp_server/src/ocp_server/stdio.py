@@ -397,11 +397,13 @@ class _StdinStream(ObjectReceiveStream[SessionMessage | Exception]):
         self,
         lines: asyncio.Queue[bytes | None],
         out: _Stdout,
+        client_gone: threading.Event,
         on_taken: Callable[[], None],
         on_end: Callable[[], None],
     ) -> None:
         self.lines = lines
         self.out = out
+        self.client_gone = client_gone
         self.on_taken = on_taken
         self.on_end = on_end
         self.closed = False
@@ -415,7 +417,9 @@ class _StdinStream(ObjectReceiveStream[SessionMessage | Exception]):
                 raise anyio.EndOfStream
             # A request taken now adds its answer to those the client has not read yet.
             await self.out.room()
-            raw = await self.lines.get()
+            # Once the client has left, the requests still queued would be served for nobody
+            # (a slow server took over 30 s to reach the end behind them).
+            raw = None if self.client_gone.is_set() else await self.lines.get()
             self.on_taken()
             if raw is None:
                 self.ended = True
@@ -460,6 +464,7 @@ async def hardened_stdio(
     def client_left() -> None:
         if not gone.is_set():
             gone.set()
+            watchdog.arm()  # whatever is running then (a search holding the loop) or not
             with suppress(RuntimeError):
                 asyncio.run_coroutine_threadsafe(lines.put(None), loop)
                 loop.call_soon_threadsafe(out.release)  # a read waiting for room sees the end
@@ -511,7 +516,7 @@ async def hardened_stdio(
     # non-blocking, a thread writes.
     out = _Stdout(wire_out, _set_nonblocking(wire_out), client_left)
     # The client has gone when stdin ends: whatever is still running gets EXIT_GRACE seconds.
-    read = _StdinStream(lines, out, line_taken, watchdog.arm)
+    read = _StdinStream(lines, out, gone, line_taken, watchdog.arm)
     write = _StdoutStream(out)
 
     if on_loop:
