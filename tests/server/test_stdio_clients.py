@@ -228,10 +228,31 @@ def _write_until_the_server_stops_reading(raw: RawServer) -> int:
     return sent
 
 
+@pytest.fixture
+def wordy_server(workspace: Path, fake_ollama: FakeOllama) -> Iterator[RawServer]:
+    """A server whose searches answer with tens of KB: a client that reads none of them
+    fills the pipe and the backlog after a hundred or so."""
+    lines = "".join(f"    check = session.verify(token, {n})  # the token\n" for n in range(40))
+    body = "".join(
+        f"def verify_token_{n}(session, token):\n    '''Verify the session token {n}.'''\n"
+        f"{lines}    return check\n\n\n"
+        for n in range(20)
+    )
+    for n in range(30):
+        (workspace / "src" / f"tokens_{n}.py").write_text(body)
+    raw = RawServer(
+        {"OCP_WORKSPACE": str(workspace), "OCP_OLLAMA_URL": fake_ollama.url},
+        cwd=workspace.parent,
+    )
+    yield raw
+    raw.kill()
+
+
 @pytest.mark.parametrize("leaving", ["closes stdin", "sends SIGTERM"])
 def test_a_client_that_reads_no_answers_and_leaves_ends_the_server(
-    server: RawServer, leaving: str
+    wordy_server: RawServer, leaving: str
 ) -> None:
+    server = wordy_server
     # The server stops reading requests while the client reads no answers (their backlog is
     # bounded); the end of stdin behind those unread requests must still end it.
     server.initialize()
