@@ -147,6 +147,32 @@ def test_a_queued_route_the_client_cancels_leaves_the_line_unanswered(
     assert len(chats) == 2  # the cancelled route never reached the model
 
 
+def test_a_request_reusing_the_id_of_one_in_flight_is_refused_and_the_first_goes_on(
+    server: RawServer, gate: _Gate, ollama: FakeOllama
+) -> None:
+    # Both ran: two answers under one id, and the SDK's table of requests in flight kept only
+    # the second, so the client's cancel of the first no longer reached it.
+    _ready(server)
+    server.send(_route(10))  # holds the one slot, at the local model
+    assert gate.entered.acquire(timeout=30)
+    server.send(_route(11))  # waits for the slot
+    for again in ({"jsonrpc": "2.0", "id": 11, "method": "ping"}, json.loads(_route(11))):
+        refused = server.request(again)
+        assert refused["id"] == 11 and refused["error"]["code"] == -32600, refused
+        assert "id 11 is already used by a request in flight" in refused["error"]["message"]
+    # The first is still the one in flight under its id: the client can cancel it.
+    cancel = {"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": 11}}
+    server.send(json.dumps(cancel))
+    gate.open.set()
+    seen: list[dict[str, Any]] = []
+    _read_until(server, {10}, seen)
+    assert server.request({"jsonrpc": "2.0", "id": 12, "method": "ping"})["result"] == {}
+    # Once answered, an id may be used again.
+    reused = server.request(_call(10, "ocp_context_search", {"query": "verify token"}))
+    assert reused["id"] == 10 and "result" in reused, reused
+    assert len(ollama.requests_to("/api/chat")) == 1  # the cancelled route never reached it
+
+
 def test_a_second_initialize_is_refused_and_the_session_goes_on(server: RawServer) -> None:
     first = server.initialize()
     assert first["result"]["protocolVersion"] == "2025-06-18"

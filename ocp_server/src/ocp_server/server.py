@@ -51,6 +51,7 @@ from ocp_server.errors import DatabaseError, InputError, RouteFailure, Workspace
 from ocp_server.mcp_config import SERVER_NAME
 from ocp_server.protocol_errors import ProtocolErrorsNamed
 from ocp_server.render import ToolAnswer, render
+from ocp_server.request_ids import unique_request_ids
 from ocp_server.settings import ServerSettings, resolve_workspace
 from ocp_server.stdio import hardened_stdio
 from ocp_server.tool_answers import ToolCallsInWireForm, tool_result
@@ -578,4 +579,5 @@ async def serve_stdio(settings: ServerSettings | None, config_error: str | None 
     """Serve until the client leaves (stdin closes); see ocp_server.stdio."""
     server = build_server(settings, config_error=config_error)
     async with hardened_stdio() as (read, write):
+        read, write = unique_request_ids(read, write)
         await server.run(read, write, server.create_initialization_options())
