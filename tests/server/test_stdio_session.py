@@ -4,7 +4,9 @@ second `initialize`."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -201,29 +203,92 @@ def _answer_roots(server: RawServer, roots: list[Path], then: str | None = None)
     server.send(json.dumps(answer).encode() + (b"\n" + then.encode() if then else b""))
 
 
+def _answered(server: RawServer, ids: set[int], roots: list[Path]) -> dict[int, dict[str, Any]]:
+    """The answers to `ids`, each roots/list the server sends meanwhile answered `roots`."""
+    answers: dict[int, dict[str, Any]] = {}
+    while ids - answers.keys():
+        message = server.read(timeout=60)
+        if message.get("method") == "roots/list":
+            listed = {"roots": [{"uri": root.as_uri()} for root in roots]}
+            server.send({"jsonrpc": "2.0", "id": message["id"], "result": listed})
+        elif message.get("id") in ids and "method" not in message:
+            answers[message["id"]] = message
+    return answers
+
+
+def _two_roots(tmp_path: Path) -> tuple[Path, Path]:
+    first, second = tmp_path / "first", tmp_path / "second"
+    for root, word in ((first, "alpha_marker"), (second, "omega_marker")):
+        (root / "src").mkdir(parents=True)
+        (root / "src" / "m.py").write_text(f"def {word}():\n    return 1\n")
+    return first, second
+
+
+def _initialize_with_roots(raw: RawServer) -> None:
+    hello: dict[str, Any] = json.loads(json.dumps(INITIALIZE))
+    hello["params"]["capabilities"] = {"roots": {"listChanged": True}}
+    assert "result" in raw.request(hello, timeout=60)
+    raw.send(json.dumps({"jsonrpc": "2.0", "method": "notifications/initialized"}))
+
+
+CHANGED = '{"jsonrpc":"2.0","method":"notifications/roots/list_changed"}'
+
+
 def test_roots_changed_while_the_server_asks_for_them_are_asked_for_again(
     tmp_path: Path,
 ) -> None:
     # The answer to roots/list and `roots/list_changed` right behind it (a folder added in the
     # IDE meanwhile): the answer read first must not stand for the roots after the change.
-    first, second = tmp_path / "first", tmp_path / "second"
-    for root, word in ((first, "alpha_marker"), (second, "omega_marker")):
-        (root / "src").mkdir(parents=True)
-        (root / "src" / "m.py").write_text(f"def {word}():\n    return 1\n")
+    first, second = _two_roots(tmp_path)
     raw = RawServer({"OCP_OLLAMA_URL": "http://127.0.0.1:9"}, cwd=tmp_path)
     try:
-        hello: dict[str, Any] = json.loads(json.dumps(INITIALIZE))
-        hello["params"]["capabilities"] = {"roots": {"listChanged": True}}
-        assert "result" in raw.request(hello, timeout=60)
-        raw.send(json.dumps({"jsonrpc": "2.0", "method": "notifications/initialized"}))
+        _initialize_with_roots(raw)
         raw.send(_call(1, "ocp_session_restore", {}))
-        changed = '{"jsonrpc":"2.0","method":"notifications/roots/list_changed"}'
-        _answer_roots(raw, [first], then=changed)
-        assert "result" in raw.read(timeout=60)
+        _answer_roots(raw, [first], then=CHANGED)
+        # (the call may have found `first` gone: it was sent before the change, and is told so)
+        assert "result" in _answered(raw, {1}, [second])[1]
         raw.send(_call(2, "ocp_context_search", {"query": "omega_marker"}))
-        _answer_roots(raw, [second])
-        found = raw.read(timeout=60)
-        assert found["id"] == 2
+        found = _answered(raw, {2}, [second])[2]
         assert found["result"]["structuredContent"]["index"]["workspace"] == str(second)
+    finally:
+        raw.kill()
+
+
+def _open_files_under(pid: int, folder: Path) -> list[str]:
+    opened = []
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(OSError):
+            target = os.readlink(fd)
+            if target.startswith(str(folder)):
+                opened.append(target)
+    return opened
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="reads the server's open files")
+def test_a_folder_no_longer_among_the_roots_is_no_longer_indexed_or_watched(
+    tmp_path: Path,
+) -> None:
+    # It stayed open, indexed and watched for the rest of the session.
+    first, second = _two_roots(tmp_path)
+    raw = RawServer({"OCP_OLLAMA_URL": "http://127.0.0.1:9"}, cwd=tmp_path)
+    try:
+        _initialize_with_roots(raw)
+        raw.send(_call(1, "ocp_context_search", {"query": "alpha_marker"}))
+        found = _answered(raw, {1}, [first])[1]
+        assert found["result"]["structuredContent"]["index"]["workspace"] == str(first)
+        assert _open_files_under(raw.proc.pid, first)  # its database, open
+        raw.send(CHANGED)
+        raw.send(_call(2, "ocp_context_search", {"query": "omega_marker"}))
+        found = _answered(raw, {2}, [second])[2]
+        assert found["result"]["structuredContent"]["index"]["workspace"] == str(second)
+        deadline = time.monotonic() + 30
+        while (still := _open_files_under(raw.proc.pid, first)) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not still
+        # and tools touch only the folders configured now
+        arguments = {"query": "alpha_marker", "workspace": str(first)}
+        refused = raw.request(_call(3, "ocp_context_search", arguments), timeout=60)
+        assert refused["result"]["isError"], refused
+        assert "outside the folders" in refused["result"]["content"][0]["text"], refused
     finally:
         raw.kill()

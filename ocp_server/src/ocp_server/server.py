@@ -52,7 +52,7 @@ from ocp_server.mcp_config import SERVER_NAME
 from ocp_server.protocol_errors import ProtocolErrorsNamed
 from ocp_server.render import ToolAnswer, render
 from ocp_server.request_ids import unique_request_ids
-from ocp_server.settings import ServerSettings, resolve_workspace
+from ocp_server.settings import ServerSettings, configured_folders, resolve_workspace
 from ocp_server.stdio import hardened_stdio
 from ocp_server.tool_answers import ToolCallsInWireForm, tool_result
 from ocp_server.turns import ProgressNotices, Turns
@@ -389,7 +389,20 @@ def build_server(
     async def on_roots_list_changed(
         ctx: ServerRequestContext[Runtime], params: NotificationParams | None
     ) -> None:
-        ctx.lifespan_context.roots = None
+        # Asked again at once, not at the next call: a folder the client closed must stop
+        # being indexed and watched now, not whenever (if ever) a tool is called again.
+        runtime = ctx.lifespan_context
+        async with runtime.roots_lock:
+            runtime.roots = None
+            runtime.roots = await _ask_roots(ctx)
+        state = await runtime.ready()
+        if state is None or settings is None:
+            return
+        try:
+            folders = configured_folders(settings, runtime.roots, cwd)
+        except WorkspaceError:  # a refused OCP_WORKSPACE: no tool opens anything
+            folders = []
+        await state.keep_only(folders)
 
     async def workspace_for(
         ctx: ServerRequestContext[Runtime], state: AppState, argument: str | None
@@ -432,6 +445,21 @@ def build_server(
                 return error_result(str(exc))
         except (DatabaseError, OSError) as exc:
             return error_result(f"cannot open the workspace's index: {exc}")
+        if ws is None:
+            return await run_tool(ctx, spec, state, ws, args)
+        state.hold(ws)  # not closed under the call if the client's roots change meanwhile
+        try:
+            return await run_tool(ctx, spec, state, ws, args)
+        finally:
+            await state.release(ws)
+
+    async def run_tool(
+        ctx: ServerRequestContext[Runtime],
+        spec: ToolSpec,
+        state: AppState,
+        ws: Workspace | None,
+        args: BaseModel,
+    ) -> CallToolResult | dict[str, Any]:
         # Told to clients that show progress (none is sent when the call carried no token).
         wanted = bool(ctx.meta and ctx.meta.get("progress_token") is not None)
         notices = ProgressNotices(ctx.session.report_progress, wanted=wanted)
@@ -482,7 +510,11 @@ def build_server(
         from ocp_server.status import index_report  # loaded with the app (see _load_app)
 
         watching = ws.watcher is not None and not ws.watcher.done()
-        report = await index_report(ws.index, watching=watching)
+        state.hold(ws)
+        try:
+            report = await index_report(ws.index, watching=watching)
+        finally:
+            await state.release(ws)
         return ReadResourceResult(
             contents=[
                 TextResourceContents(
