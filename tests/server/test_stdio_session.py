@@ -185,10 +185,21 @@ def test_a_second_initialize_is_refused_and_the_session_goes_on(server: RawServe
     assert "already initialized" in reply["error"]["message"]
     listed = server.request({"jsonrpc": "2.0", "id": 6, "method": "tools/list"})
     assert len(listed["result"]["tools"]) == 4
-    # Still the first session's protocol: a 2025-06-18 tool result carries structured content.
+    # The session goes on as negotiated: tools still answer (under every version with
+    # structured content: see the next test).
     started = time.monotonic()
     found = server.request(_call(7, "ocp_context_search", {"query": "verify token"}), timeout=60)
     assert "structuredContent" in found["result"], time.monotonic() - started
+
+
+def test_a_2025_03_26_session_gets_structured_content_too(server: RawServer) -> None:
+    # protocol_errors.py said it got none; the SDK sends it under every handshake version.
+    hello: dict[str, Any] = json.loads(json.dumps(INITIALIZE))
+    hello["params"]["protocolVersion"] = "2025-03-26"
+    assert server.request(hello, timeout=60)["result"]["protocolVersion"] == "2025-03-26"
+    server.send(json.dumps({"jsonrpc": "2.0", "method": "notifications/initialized"}))
+    found = server.request(_call(2, "ocp_context_search", {"query": "verify token"}), timeout=60)
+    assert found["result"]["structuredContent"]["results"], found
 
 
 def _answer_roots(server: RawServer, roots: list[Path], then: str | None = None) -> None:
