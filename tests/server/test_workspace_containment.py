@@ -231,16 +231,16 @@ async def test_a_workspace_the_roots_moved_away_from_closes_once_the_search_usin
     state = await AppState.create(ServerSettings(), routing=False)
     try:
         busy, idle = await state.workspace(first), await state.workspace(second)
-        state.hold(busy)  # a call using it, as server.py holds it around a tool call
+        state.workspaces.hold(busy)  # a call using it, as server.py holds it around a tool call
         search = asyncio.create_task(state.search(busy, wire.SearchArgs(query="alpha_marker")))
-        assert await state.keep_only([tmp_path / "third"]) == [first, second]
+        assert await state.workspaces.keep_only([tmp_path / "third"]) == [first, second]
         assert idle.closed and idle.watcher is not None and idle.watcher.done()
         assert not busy.closed and busy.watcher is not None and not busy.watcher.done()
         found = await search
         assert [hit.path for hit in found.results] == ["src/m.py"]
         with pytest.raises(WorkspaceError, match="no longer a folder this server may open"):
             await state.workspace(first)
-        await state.release(busy)
+        await state.workspaces.release(busy)
         assert busy.closed and busy.watcher.done()
     finally:
         await state.aclose()

@@ -50,7 +50,6 @@ from ocp_server.brief import (
     Brief,
 )
 from ocp_server.errors import RouteFailure as RouteFailure  # re-exported
-from ocp_server.errors import WorkspaceError
 from ocp_server.index.globs import relative_glob
 from ocp_server.index.lexicon import MAX_QUERY_CHARS
 from ocp_server.index.models import SearchResponse
@@ -59,11 +58,12 @@ from ocp_server.memory import (
     DecisionIn,
     NoteIn,
 )
+from ocp_server.open_workspaces import OpenWorkspaces
 from ocp_server.prompt import EnrichedPrompt, build_prompt
 from ocp_server.render import ToolAnswer
 from ocp_server.route_record import Answerer, RouteRecord
 from ocp_server.settings import ServerSettings, workspace_scope
-from ocp_server.workspaces import Workspace, close_workspace, open_workspace, stop_workspace
+from ocp_server.workspaces import Workspace, open_workspace
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -104,14 +104,8 @@ class AppState:
         self.router_settings = router_settings
         self.ledger = ledger
         self.session_id = uuid.uuid4().hex
-        self._workspaces: dict[Path, Workspace] = {}
-        # The folders tools may open, once the client's roots changed (None: any the caller
-        # resolved); retired workspaces still in use, closed when their last user is done.
-        self._allowed: frozenset[Path] | None = None
-        self._retired: list[Workspace] = []
-        self._open_lock = asyncio.Lock()
+        self.workspaces = OpenWorkspaces(self.session_id, self._open)
         self._restore_overhead: int | None = None
-        self._closed = False
 
     @classmethod
     async def create(
@@ -146,7 +140,7 @@ class AppState:
         """Paid spend since local midnight, over every open workspace's trace store."""
         midnight = dt.datetime.combine(dt.date.today(), dt.time()).timestamp()
         total = 0.0
-        for ws in [w for w in self._workspaces.values() if not w.closed]:
+        for ws in self.workspaces.open_now():
             total += await ws.memory.spent_since(midnight)
         return total
 
@@ -155,90 +149,13 @@ class AppState:
         caller is being cancelled: a connection left open keeps its thread, and with it the
         whole process, alive."""
         with anyio.CancelScope(shield=True):
-            workspaces = [*self._workspaces.values(), *self._retired]
-            self._workspaces.clear()
-            self._retired.clear()
-            self._closed = True
-            for ws in workspaces:
-                stop_workspace(ws)
-            with anyio.move_on_after(1.0):  # the session's end is a nicety; closing is not
-                for ws in workspaces:
-                    try:
-                        await ws.memory.end_session(self.session_id)
-                    except Exception:  # noqa: BLE001 - best effort at shutdown
-                        logger.debug("could not close the session", exc_info=True)
-            for ws in workspaces:
-                await close_workspace(ws)
+            await self.workspaces.aclose()
             if self._router is not None:
                 await self._router.aclose()
 
     async def workspace(self, path: Path, *, watch: bool = True) -> Workspace:
-        """The open workspace for `path`, opening it (and starting its indexer) on first use.
-        Opening runs to the end even when the caller is cancelled, and what it opened is then
-        closed again: no database connection is left open behind it."""
-        async with self._open_lock:
-            if self._closed:
-                raise RuntimeError("the server is shutting down")
-            if self._allowed is not None and path not in self._allowed:
-                raise WorkspaceError(
-                    f"{path} is no longer a folder this server may open: the client's roots "
-                    "changed while the call was on its way. Call again."
-                )
-            if path in self._workspaces and await self._workspaces[path].reusable():
-                return self._workspaces[path]
-            opening = asyncio.ensure_future(self._open(path, watch))
-            try:
-                ws = await asyncio.shield(opening)
-            except asyncio.CancelledError:
-                with anyio.CancelScope(shield=True):
-                    try:
-                        opened = await opening
-                    except Exception:  # noqa: BLE001 - it failed to open: nothing to close
-                        pass
-                    else:
-                        stop_workspace(opened)
-                        await close_workspace(opened)
-                raise
-            self._workspaces[path] = ws
-            return ws
-
-    def hold(self, ws: Workspace) -> None:
-        """`ws` is in use until `release`: not closed under the caller when it is retired."""
-        ws.users += 1
-
-    async def release(self, ws: Workspace) -> None:
-        ws.users -= 1
-        if ws.retired and ws.users == 0 and any(w is ws for w in self._retired):
-            self._retired = [w for w in self._retired if w is not ws]
-            with anyio.CancelScope(shield=True):
-                await self._retire(ws)
-
-    async def keep_only(self, folders: list[Path]) -> list[Path]:
-        """The client's roots changed: stop indexing and watching the open workspaces not
-        among `folders` (the configured folders now), and open no other from here on. One in
-        use (a search in progress) is stopped and closed when its last user is done. The
-        folders it stopped."""
-        async with self._open_lock:
-            self._allowed = frozenset(folders)
-            gone = [ws for path, ws in self._workspaces.items() if path not in self._allowed]
-            for ws in gone:
-                del self._workspaces[ws.path]
-                ws.retired = True
-        idle = [ws for ws in gone if ws.users == 0]
-        self._retired += [ws for ws in gone if ws.users > 0]
-        with anyio.CancelScope(shield=True):
-            for ws in idle:
-                await self._retire(ws)
-        return [ws.path for ws in gone]
-
-    async def _retire(self, ws: Workspace) -> None:
-        logger.info("%s is no longer among the client's roots: not watched any more", ws.path)
-        stop_workspace(ws)
-        try:
-            await ws.memory.end_session(self.session_id)
-        except Exception:  # noqa: BLE001 - the session's end is a nicety; closing is not
-            logger.debug("could not close the session", exc_info=True)
-        await close_workspace(ws)
+        """The open workspace for `path`, opened on first use (OpenWorkspaces.get)."""
+        return await self.workspaces.get(path, watch=watch)
 
     async def _open(self, path: Path, watch: bool) -> Workspace:
         ws = await open_workspace(self.settings, path, self.session_id, watch=watch)
