@@ -140,7 +140,7 @@ async def test_a_long_line_of_routes_with_progress_costs_the_loop_work_linear_in
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # Each reporting waiter woke at every move of the line to look its place up (a deque.index):
-    # 300 routes through one slot were some 45,000 wakeups, 2,000 were 13-15 s of event-loop
+    # 300 routes through one slot were some 45,000 wakeups, 2,000 were 13-23 s of event-loop
     # CPU (bench/bench_turns.py). Wakeups are what the loop schedules with call_soon.
     loop = asyncio.get_running_loop()
     scheduled = 0

@@ -11,10 +11,10 @@ that reset it on progress (see README, "Over stdio").
 A move of the line costs the same however long the line is: the places are counted in one
 pass at most every `every` seconds, and only waiters whose place changed are woken (each
 waiter looking its place up at each move was quadratic: 2,000 routes queued with progress
-tokens cost 13-15 s of event-loop CPU; bench/bench_turns.py). Both periods are constants
-rather than settings: 10 s is far below every client timeout progress resets (the TypeScript
-SDK's 60 s; Claude Code's 5 and 30 min watchdogs), and one count a second is as often as a
-person reads the notice.
+tokens cost 13-23 s of event-loop CPU, 0.14-0.24 s now; bench/bench_turns.py). Both periods
+are constants rather than settings: 10 s is far below every client timeout progress resets
+(the TypeScript SDK's 60 s; Claude Code's 5 and 30 min idle watchdogs), and one count a
+second is as often as a person reads the notice.
 """
 
 from __future__ import annotations
