@@ -4,7 +4,9 @@ second `initialize`."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -147,6 +149,32 @@ def test_a_queued_route_the_client_cancels_leaves_the_line_unanswered(
     assert len(chats) == 2  # the cancelled route never reached the model
 
 
+def test_a_request_reusing_the_id_of_one_in_flight_is_refused_and_the_first_goes_on(
+    server: RawServer, gate: _Gate, ollama: FakeOllama
+) -> None:
+    # Both ran: two answers under one id, and the SDK's table of requests in flight kept only
+    # the second, so the client's cancel of the first no longer reached it.
+    _ready(server)
+    server.send(_route(10))  # holds the one slot, at the local model
+    assert gate.entered.acquire(timeout=30)
+    server.send(_route(11))  # waits for the slot
+    for again in ({"jsonrpc": "2.0", "id": 11, "method": "ping"}, json.loads(_route(11))):
+        refused = server.request(again)
+        assert refused["id"] == 11 and refused["error"]["code"] == -32600, refused
+        assert "id 11 is already used by a request in flight" in refused["error"]["message"]
+    # The first is still the one in flight under its id: the client can cancel it.
+    cancel = {"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": 11}}
+    server.send(json.dumps(cancel))
+    gate.open.set()
+    seen: list[dict[str, Any]] = []
+    _read_until(server, {10}, seen)
+    assert server.request({"jsonrpc": "2.0", "id": 12, "method": "ping"})["result"] == {}
+    # Once answered, an id may be used again.
+    reused = server.request(_call(10, "ocp_context_search", {"query": "verify token"}))
+    assert reused["id"] == 10 and "result" in reused, reused
+    assert len(ollama.requests_to("/api/chat")) == 1  # the cancelled route never reached it
+
+
 def test_a_second_initialize_is_refused_and_the_session_goes_on(server: RawServer) -> None:
     first = server.initialize()
     assert first["result"]["protocolVersion"] == "2025-06-18"
@@ -157,10 +185,21 @@ def test_a_second_initialize_is_refused_and_the_session_goes_on(server: RawServe
     assert "already initialized" in reply["error"]["message"]
     listed = server.request({"jsonrpc": "2.0", "id": 6, "method": "tools/list"})
     assert len(listed["result"]["tools"]) == 4
-    # Still the first session's protocol: a 2025-06-18 tool result carries structured content.
+    # The session goes on as negotiated: tools still answer (under every version with
+    # structured content: see the next test).
     started = time.monotonic()
     found = server.request(_call(7, "ocp_context_search", {"query": "verify token"}), timeout=60)
     assert "structuredContent" in found["result"], time.monotonic() - started
+
+
+def test_a_2025_03_26_session_gets_structured_content_too(server: RawServer) -> None:
+    # protocol_errors.py said it got none; the SDK sends it under every handshake version.
+    hello: dict[str, Any] = json.loads(json.dumps(INITIALIZE))
+    hello["params"]["protocolVersion"] = "2025-03-26"
+    assert server.request(hello, timeout=60)["result"]["protocolVersion"] == "2025-03-26"
+    server.send(json.dumps({"jsonrpc": "2.0", "method": "notifications/initialized"}))
+    found = server.request(_call(2, "ocp_context_search", {"query": "verify token"}), timeout=60)
+    assert found["result"]["structuredContent"]["results"], found
 
 
 def _answer_roots(server: RawServer, roots: list[Path], then: str | None = None) -> None:
@@ -175,29 +214,92 @@ def _answer_roots(server: RawServer, roots: list[Path], then: str | None = None)
     server.send(json.dumps(answer).encode() + (b"\n" + then.encode() if then else b""))
 
 
+def _answered(server: RawServer, ids: set[int], roots: list[Path]) -> dict[int, dict[str, Any]]:
+    """The answers to `ids`, each roots/list the server sends meanwhile answered `roots`."""
+    answers: dict[int, dict[str, Any]] = {}
+    while ids - answers.keys():
+        message = server.read(timeout=60)
+        if message.get("method") == "roots/list":
+            listed = {"roots": [{"uri": root.as_uri()} for root in roots]}
+            server.send({"jsonrpc": "2.0", "id": message["id"], "result": listed})
+        elif message.get("id") in ids and "method" not in message:
+            answers[message["id"]] = message
+    return answers
+
+
+def _two_roots(tmp_path: Path) -> tuple[Path, Path]:
+    first, second = tmp_path / "first", tmp_path / "second"
+    for root, word in ((first, "alpha_marker"), (second, "omega_marker")):
+        (root / "src").mkdir(parents=True)
+        (root / "src" / "m.py").write_text(f"def {word}():\n    return 1\n")
+    return first, second
+
+
+def _initialize_with_roots(raw: RawServer) -> None:
+    hello: dict[str, Any] = json.loads(json.dumps(INITIALIZE))
+    hello["params"]["capabilities"] = {"roots": {"listChanged": True}}
+    assert "result" in raw.request(hello, timeout=60)
+    raw.send(json.dumps({"jsonrpc": "2.0", "method": "notifications/initialized"}))
+
+
+CHANGED = '{"jsonrpc":"2.0","method":"notifications/roots/list_changed"}'
+
+
 def test_roots_changed_while_the_server_asks_for_them_are_asked_for_again(
     tmp_path: Path,
 ) -> None:
     # The answer to roots/list and `roots/list_changed` right behind it (a folder added in the
     # IDE meanwhile): the answer read first must not stand for the roots after the change.
-    first, second = tmp_path / "first", tmp_path / "second"
-    for root, word in ((first, "alpha_marker"), (second, "omega_marker")):
-        (root / "src").mkdir(parents=True)
-        (root / "src" / "m.py").write_text(f"def {word}():\n    return 1\n")
+    first, second = _two_roots(tmp_path)
     raw = RawServer({"OCP_OLLAMA_URL": "http://127.0.0.1:9"}, cwd=tmp_path)
     try:
-        hello: dict[str, Any] = json.loads(json.dumps(INITIALIZE))
-        hello["params"]["capabilities"] = {"roots": {"listChanged": True}}
-        assert "result" in raw.request(hello, timeout=60)
-        raw.send(json.dumps({"jsonrpc": "2.0", "method": "notifications/initialized"}))
+        _initialize_with_roots(raw)
         raw.send(_call(1, "ocp_session_restore", {}))
-        changed = '{"jsonrpc":"2.0","method":"notifications/roots/list_changed"}'
-        _answer_roots(raw, [first], then=changed)
-        assert "result" in raw.read(timeout=60)
+        _answer_roots(raw, [first], then=CHANGED)
+        # (the call may have found `first` gone: it was sent before the change, and is told so)
+        assert "result" in _answered(raw, {1}, [second])[1]
         raw.send(_call(2, "ocp_context_search", {"query": "omega_marker"}))
-        _answer_roots(raw, [second])
-        found = raw.read(timeout=60)
-        assert found["id"] == 2
+        found = _answered(raw, {2}, [second])[2]
         assert found["result"]["structuredContent"]["index"]["workspace"] == str(second)
+    finally:
+        raw.kill()
+
+
+def _open_files_under(pid: int, folder: Path) -> list[str]:
+    opened = []
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(OSError):
+            target = os.readlink(fd)
+            if target.startswith(str(folder)):
+                opened.append(target)
+    return opened
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="reads the server's open files")
+def test_a_folder_no_longer_among_the_roots_is_no_longer_indexed_or_watched(
+    tmp_path: Path,
+) -> None:
+    # It stayed open, indexed and watched for the rest of the session.
+    first, second = _two_roots(tmp_path)
+    raw = RawServer({"OCP_OLLAMA_URL": "http://127.0.0.1:9"}, cwd=tmp_path)
+    try:
+        _initialize_with_roots(raw)
+        raw.send(_call(1, "ocp_context_search", {"query": "alpha_marker"}))
+        found = _answered(raw, {1}, [first])[1]
+        assert found["result"]["structuredContent"]["index"]["workspace"] == str(first)
+        assert _open_files_under(raw.proc.pid, first)  # its database, open
+        raw.send(CHANGED)
+        raw.send(_call(2, "ocp_context_search", {"query": "omega_marker"}))
+        found = _answered(raw, {2}, [second])[2]
+        assert found["result"]["structuredContent"]["index"]["workspace"] == str(second)
+        deadline = time.monotonic() + 30
+        while (still := _open_files_under(raw.proc.pid, first)) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not still
+        # and tools touch only the folders configured now
+        arguments = {"query": "alpha_marker", "workspace": str(first)}
+        refused = raw.request(_call(3, "ocp_context_search", arguments), timeout=60)
+        assert refused["result"]["isError"], refused
+        assert "outside the folders" in refused["result"]["content"][0]["text"], refused
     finally:
         raw.kill()

@@ -4,12 +4,15 @@ one; the root, home and system folders are refused wherever they come from."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 from pathlib import Path
 
 import pytest
 
+import ocp_wire as wire
 from ocp_client import OCPClient
+from ocp_server.app import AppState
 from ocp_server.settings import ServerSettings, WorkspaceError, resolve_workspace
 from tests.fakes import FakeOllama
 from tests.results import tool_text
@@ -214,3 +217,30 @@ async def test_tool_hints_say_what_each_tool_touches(
         "ocp_model_route": (False, True),  # writes its trace, may call a paid provider
         "ocp_result_save": (False, False),
     }
+
+
+async def test_a_workspace_the_roots_moved_away_from_closes_once_the_search_using_it_is_done(
+    tmp_path: Path,
+) -> None:
+    # After `roots/list_changed` (server.py), the workspaces not among the folders configured
+    # now are stopped and closed: at once when idle, and after the calls using them.
+    first, second = tmp_path / "first", tmp_path / "second"
+    for root, word in ((first, "alpha_marker"), (second, "omega_marker")):
+        (root / "src").mkdir(parents=True)
+        (root / "src" / "m.py").write_text(f"def {word}():\n    return 1\n")
+    state = await AppState.create(ServerSettings(), routing=False)
+    try:
+        busy, idle = await state.workspace(first), await state.workspace(second)
+        state.workspaces.hold(busy)  # a call using it, as server.py holds it around a tool call
+        search = asyncio.create_task(state.search(busy, wire.SearchArgs(query="alpha_marker")))
+        assert await state.workspaces.keep_only([tmp_path / "third"]) == [first, second]
+        assert idle.closed and idle.watcher is not None and idle.watcher.done()
+        assert not busy.closed and busy.watcher is not None and not busy.watcher.done()
+        found = await search
+        assert [hit.path for hit in found.results] == ["src/m.py"]
+        with pytest.raises(WorkspaceError, match="no longer a folder this server may open"):
+            await state.workspace(first)
+        await state.workspaces.release(busy)
+        assert busy.closed and busy.watcher.done()
+    finally:
+        await state.aclose()

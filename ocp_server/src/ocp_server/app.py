@@ -58,11 +58,12 @@ from ocp_server.memory import (
     DecisionIn,
     NoteIn,
 )
+from ocp_server.open_workspaces import OpenWorkspaces
 from ocp_server.prompt import EnrichedPrompt, build_prompt
 from ocp_server.render import ToolAnswer
 from ocp_server.route_record import Answerer, RouteRecord
 from ocp_server.settings import ServerSettings, workspace_scope
-from ocp_server.workspaces import Workspace, close_workspace, open_workspace, stop_workspace
+from ocp_server.workspaces import Workspace, open_workspace
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -103,10 +104,8 @@ class AppState:
         self.router_settings = router_settings
         self.ledger = ledger
         self.session_id = uuid.uuid4().hex
-        self._workspaces: dict[Path, Workspace] = {}
-        self._open_lock = asyncio.Lock()
+        self.workspaces = OpenWorkspaces(self.session_id, self._open)
         self._restore_overhead: int | None = None
-        self._closed = False
 
     @classmethod
     async def create(
@@ -141,7 +140,7 @@ class AppState:
         """Paid spend since local midnight, over every open workspace's trace store."""
         midnight = dt.datetime.combine(dt.date.today(), dt.time()).timestamp()
         total = 0.0
-        for ws in [w for w in self._workspaces.values() if not w.closed]:
+        for ws in self.workspaces.open_now():
             total += await ws.memory.spent_since(midnight)
         return total
 
@@ -150,46 +149,13 @@ class AppState:
         caller is being cancelled: a connection left open keeps its thread, and with it the
         whole process, alive."""
         with anyio.CancelScope(shield=True):
-            workspaces = list(self._workspaces.values())
-            self._workspaces.clear()
-            self._closed = True
-            for ws in workspaces:
-                stop_workspace(ws)
-            with anyio.move_on_after(1.0):  # the session's end is a nicety; closing is not
-                for ws in workspaces:
-                    try:
-                        await ws.memory.end_session(self.session_id)
-                    except Exception:  # noqa: BLE001 - best effort at shutdown
-                        logger.debug("could not close the session", exc_info=True)
-            for ws in workspaces:
-                await close_workspace(ws)
+            await self.workspaces.aclose()
             if self._router is not None:
                 await self._router.aclose()
 
     async def workspace(self, path: Path, *, watch: bool = True) -> Workspace:
-        """The open workspace for `path`, opening it (and starting its indexer) on first use.
-        Opening runs to the end even when the caller is cancelled, and what it opened is then
-        closed again: no database connection is left open behind it."""
-        async with self._open_lock:
-            if self._closed:
-                raise RuntimeError("the server is shutting down")
-            if path in self._workspaces and await self._workspaces[path].reusable():
-                return self._workspaces[path]
-            opening = asyncio.ensure_future(self._open(path, watch))
-            try:
-                ws = await asyncio.shield(opening)
-            except asyncio.CancelledError:
-                with anyio.CancelScope(shield=True):
-                    try:
-                        opened = await opening
-                    except Exception:  # noqa: BLE001 - it failed to open: nothing to close
-                        pass
-                    else:
-                        stop_workspace(opened)
-                        await close_workspace(opened)
-                raise
-            self._workspaces[path] = ws
-            return ws
+        """The open workspace for `path`, opened on first use (OpenWorkspaces.get)."""
+        return await self.workspaces.get(path, watch=watch)
 
     async def _open(self, path: Path, watch: bool) -> Workspace:
         ws = await open_workspace(self.settings, path, self.session_id, watch=watch)

@@ -7,9 +7,11 @@ The SDK answers both a request before `initialize` and params that break a metho
 that the session was not initialized. Same codes, said in full.
 
 A second `initialize` on the same connection the SDK answers, and commits: the session's
-protocol version and the client's capabilities change under calls already made (a
-2025-03-26 session has no structured content; roots the server asked for may not be there).
-MCP makes initialization the first interaction of a connection and defines no second one
+protocol version and the client's capabilities change under calls already made (a client
+initialized again without `roots` leaves the server unable to ask which folders it may open).
+Tool results do not change with the version: the SDK sends `structuredContent` under every
+handshake-era version, 2025-03-26 (which does not define it) included. MCP makes
+initialization the first interaction of a connection and defines no second one
 (lifecycle, 2025-06-18 and 2025-11-25), so it is refused as an invalid request, and the
 session goes on as it was negotiated; a client that wants other terms opens a new connection.
 """

@@ -16,7 +16,7 @@ import threading
 import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, nullcontext, suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -51,6 +51,8 @@ from ocp_server.errors import DatabaseError, InputError, RouteFailure, Workspace
 from ocp_server.mcp_config import SERVER_NAME
 from ocp_server.protocol_errors import ProtocolErrorsNamed
 from ocp_server.render import ToolAnswer, render
+from ocp_server.request_ids import unique_request_ids
+from ocp_server.runtime import Runtime
 from ocp_server.settings import ServerSettings, resolve_workspace
 from ocp_server.stdio import hardened_stdio
 from ocp_server.tool_answers import ToolCallsInWireForm, tool_result
@@ -223,48 +225,6 @@ def error_result(message: str, structured: dict[str, Any] | None = None) -> Call
     )
 
 
-@dataclass(slots=True)
-class Runtime:
-    """What one server run holds: the tools' state, or the configuration error that stops
-    them (the server still starts, so the client can show that error instead of a closed
-    connection), and the client's roots once asked for."""
-
-    state: AppState | None
-    config_error: str | None = None
-    roots: list[str] | None = None
-    roots_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    starting: asyncio.Task[None] | None = None  # loading the app, after `initialize`
-
-    async def ready(self) -> AppState | None:
-        """The tools' state once the app has loaded; None with `config_error` set when it
-        could not start."""
-        if self.starting is not None:
-            await asyncio.shield(self.starting)
-        return self.state
-
-    async def client_roots(self, ctx: ServerRequestContext[Runtime]) -> list[str]:
-        """The client's root URIs, asked once per session (again after the client says they
-        changed); none when the client declares no roots (Windsurf, Claude Desktop…)."""
-        async with self.roots_lock:
-            if self.roots is None:
-                self.roots = await _ask_roots(ctx)
-            return self.roots
-
-
-async def _ask_roots(ctx: ServerRequestContext[Runtime]) -> list[str]:
-    capabilities = ctx.session.client_capabilities
-    if capabilities is None or capabilities.roots is None:
-        return []
-    try:
-        with anyio.fail_after(3), warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            result = await ctx.session.list_roots()
-    except Exception:  # noqa: BLE001 - no back-channel, an error answer, timeout
-        logger.debug("client roots unavailable", exc_info=True)
-        return []
-    return [str(root.uri) for root in result.roots]
-
-
 def internal_error_text(verb: str, exc: BaseException) -> str:
     """What the caller sees of an unexpected exception (errors.py: never "bad input")."""
     return (
@@ -388,7 +348,8 @@ def build_server(
     async def on_roots_list_changed(
         ctx: ServerRequestContext[Runtime], params: NotificationParams | None
     ) -> None:
-        ctx.lifespan_context.roots = None
+        if settings is not None:
+            await ctx.lifespan_context.roots_changed(ctx, settings, cwd)
 
     async def workspace_for(
         ctx: ServerRequestContext[Runtime], state: AppState, argument: str | None
@@ -431,6 +392,23 @@ def build_server(
                 return error_result(str(exc))
         except (DatabaseError, OSError) as exc:
             return error_result(f"cannot open the workspace's index: {exc}")
+        if ws is None:
+            return await run_tool(ctx, spec, state, ws, args)
+        state.workspaces.hold(
+            ws
+        )  # not closed under the call if the client's roots change meanwhile
+        try:
+            return await run_tool(ctx, spec, state, ws, args)
+        finally:
+            await state.workspaces.release(ws)
+
+    async def run_tool(
+        ctx: ServerRequestContext[Runtime],
+        spec: ToolSpec,
+        state: AppState,
+        ws: Workspace | None,
+        args: BaseModel,
+    ) -> CallToolResult | dict[str, Any]:
         # Told to clients that show progress (none is sent when the call carried no token).
         wanted = bool(ctx.meta and ctx.meta.get("progress_token") is not None)
         notices = ProgressNotices(ctx.session.report_progress, wanted=wanted)
@@ -481,7 +459,11 @@ def build_server(
         from ocp_server.status import index_report  # loaded with the app (see _load_app)
 
         watching = ws.watcher is not None and not ws.watcher.done()
-        report = await index_report(ws.index, watching=watching)
+        state.workspaces.hold(ws)
+        try:
+            report = await index_report(ws.index, watching=watching)
+        finally:
+            await state.workspaces.release(ws)
         return ReadResourceResult(
             contents=[
                 TextResourceContents(
@@ -578,4 +560,5 @@ async def serve_stdio(settings: ServerSettings | None, config_error: str | None 
     """Serve until the client leaves (stdin closes); see ocp_server.stdio."""
     server = build_server(settings, config_error=config_error)
     async with hardened_stdio() as (read, write):
+        read, write = unique_request_ids(read, write)
         await server.run(read, write, server.create_initialization_options())

@@ -3,17 +3,24 @@ place in line; and one request's progress notices.
 
 asyncio.Semaphore keeps its waiters to itself: a route waiting behind four long ones could
 say nothing of it, while the client's timeout for the call ran on. Here a waiter learns how
-many are ahead of it (`on_wait(ahead)`) when it joins the line, when the line moves (at most
-every `every` seconds: a line of 300 moving 300 times is not 45,000 notices), and every
-`heartbeat` seconds while it does not move. The server sends these as MCP progress notices,
-which Claude Code shows on the running call and which reset the timeout of clients that
-reset it on progress (see README, "Over stdio").
+many are ahead of it (`on_wait(ahead)`) when it joins the line, when the line moves, and
+every `heartbeat` seconds while it does not move. The server sends these as MCP progress
+notices, which Claude Code shows on the running call and which reset the timeout of clients
+that reset it on progress (see README, "Over stdio").
+
+A move of the line costs the same however long the line is: the places are counted in one
+pass at most every `every` seconds, and only waiters whose place changed are woken (each
+waiter looking its place up at each move was quadratic: 2,000 routes queued with progress
+tokens cost 13-23 s of event-loop CPU, 0.14-0.24 s now; bench/bench_turns.py). Both periods
+are constants rather than settings: 10 s is far below every client timeout progress resets
+(the TypeScript SDK's 60 s; Claude Code's 5 and 30 min idle watchdogs), and one count a
+second is as often as a person reads the notice.
 """
 
 from __future__ import annotations
 
+import asyncio
 import math
-import time
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -28,9 +35,11 @@ WaitReport = Callable[[int], Awaitable[None]]
 
 @dataclass(eq=False, slots=True)
 class _Waiter:
-    reports: bool  # told of every move of the line (else woken only for its turn)
-    moved: anyio.Event = field(default_factory=anyio.Event)
+    reports: bool  # told of its place (else woken only for its turn)
+    ahead: int  # waiters before it, as last counted
+    moved: anyio.Event = field(default_factory=anyio.Event)  # granted, or `ahead` changed
     granted: bool = False  # the turn was handed to it by one that ended
+    left: bool = False  # cancelled while waiting: skipped when the line reaches it
 
 
 class Turns:
@@ -41,13 +50,19 @@ class Turns:
         self.every = every
         self.heartbeat = heartbeat
         self.running = 0
+        # Waiters in arrival order; those that left stay until the line reaches them, so
+        # leaving costs nothing however long the line is.
         self._line: deque[_Waiter] = deque()
+        self._waiting = 0  # in the line and not left
+        self._reporting = 0  # of those, the ones told their place
+        self._count_due: tuple[asyncio.AbstractEventLoop, asyncio.TimerHandle] | None = None
+        self._counted = -math.inf  # the loop's time of the last count
 
     @asynccontextmanager
     async def turn(self, on_wait: WaitReport | None = None) -> AsyncIterator[bool]:
         """Hold a turn for the block; yields whether it had to wait for it. A caller
         cancelled while waiting leaves the line, and those behind it move up."""
-        waited = self.running >= self.limit or bool(self._line)
+        waited = self.running >= self.limit or self._waiting > 0
         if waited:
             await self._wait(on_wait)
         else:
@@ -58,46 +73,72 @@ class Turns:
             self._release()
 
     async def _wait(self, on_wait: WaitReport | None) -> None:
-        me = _Waiter(reports=on_wait is not None)
+        me = _Waiter(reports=on_wait is not None, ahead=self._waiting)
         self._line.append(me)
+        self._waiting += 1
+        self._reporting += me.reports
         told: int | None = None
-        last = -math.inf  # when it was last told
         try:
             while not me.granted:
-                me.moved = anyio.Event()
+                if on_wait is not None and me.ahead != told:
+                    told = me.ahead
+                    await on_wait(told)
+                    continue  # the line may have moved meanwhile
+                me.moved = anyio.Event()  # set by any change from here on
                 if on_wait is None:
                     await me.moved.wait()
                     continue
-                ahead = self._line.index(me)
-                due = last + (self.heartbeat if ahead == told else self.every)
-                now = time.monotonic()
-                if now >= due:
-                    await on_wait(ahead)
-                    told, last = ahead, time.monotonic()
-                    continue  # the line may have moved meanwhile
-                with anyio.move_on_after(due - now):
+                with anyio.move_on_after(self.heartbeat) as quiet:
                     await me.moved.wait()
+                if quiet.cancelled_caught:
+                    told = None  # the heartbeat: told its place again
         except BaseException:
             if me.granted:  # handed the turn as it left: on to the next one
                 self._release()
             else:
-                self._line.remove(me)
+                me.left = True
+                self._waiting -= 1
+                self._reporting -= me.reports
                 self._moved()
             raise
 
     def _release(self) -> None:
-        if self._line:
-            nxt = self._line.popleft()  # the turn passes on: `running` stays the same
-            nxt.granted = True
+        while self._line:
+            nxt = self._line.popleft()
+            if nxt.left:
+                continue
+            self._waiting -= 1
+            self._reporting -= nxt.reports
+            nxt.granted = True  # the turn passes on: `running` stays the same
             nxt.moved.set()
             self._moved()
-        else:
-            self.running -= 1
+            return
+        self.running -= 1
 
     def _moved(self) -> None:
+        """Count the places again soon: at once when the last count is `every` seconds old,
+        else when it will be (moves meanwhile share that one count)."""
+        if self._reporting == 0:
+            return
+        if self._count_due is not None and not self._count_due[0].is_closed():
+            return
+        loop = asyncio.get_running_loop()
+        delay = max(0.0, self._counted + self.every - loop.time())
+        self._count_due = (loop, loop.call_later(delay, self._count))
+
+    def _count(self) -> None:
+        """One pass over the line: each reporting waiter whose place changed is woken."""
+        assert self._count_due is not None
+        self._counted = self._count_due[0].time()
+        self._count_due = None
+        ahead = 0
         for waiter in self._line:
-            if waiter.reports:
+            if waiter.left:
+                continue
+            if waiter.reports and waiter.ahead != ahead:
+                waiter.ahead = ahead
                 waiter.moved.set()
+            ahead += 1
 
 
 Report = Callable[[float, float | None, str | None], Awaitable[None]]

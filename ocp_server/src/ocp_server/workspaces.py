@@ -41,6 +41,8 @@ class Workspace:
     stop: asyncio.Event | None = None
     database: tuple[int, int] | None = None  # the open database file's device and inode
     closed: bool = False
+    users: int = 0  # tool calls and reads using it now (AppState.hold)
+    retired: bool = False  # no longer a configured folder: closed once its last user is done
 
     async def reusable(self) -> bool:
         """False once its database file was deleted or replaced (a `.ocp/` removed by
