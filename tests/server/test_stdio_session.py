@@ -303,3 +303,24 @@ def test_a_folder_no_longer_among_the_roots_is_no_longer_indexed_or_watched(
         assert "outside the folders" in refused["result"]["content"][0]["text"], refused
     finally:
         raw.kill()
+
+
+def test_roots_changed_but_not_said_to_what_close_nothing(tmp_path: Path) -> None:
+    # A roots/list after `list_changed` answered with an error (or not in time) was read as
+    # "no roots": the client's folder was closed, and the next call opened the server's cwd.
+    first, _ = _two_roots(tmp_path)
+    raw = RawServer({"OCP_OLLAMA_URL": "http://127.0.0.1:9"}, cwd=tmp_path)
+    try:
+        _initialize_with_roots(raw)
+        raw.send(_call(1, "ocp_context_search", {"query": "alpha_marker"}))
+        assert _answered(raw, {1}, [first])[1]["result"]["structuredContent"]["index"]
+        raw.send(CHANGED)
+        while (asked := raw.read(timeout=30)).get("method") != "roots/list":
+            pass
+        busy = {"code": -32603, "message": "the IDE is busy"}
+        raw.send({"jsonrpc": "2.0", "id": asked["id"], "error": busy})
+        raw.send(_call(2, "ocp_context_search", {"query": "alpha_marker"}))
+        found = _answered(raw, {2}, [first])[2]
+        assert found["result"]["structuredContent"]["index"]["workspace"] == str(first), found
+    finally:
+        raw.kill()

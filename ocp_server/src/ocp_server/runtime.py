@@ -48,7 +48,7 @@ class Runtime:
         changed); none when the client declares no roots (Windsurf, Claude Desktop…)."""
         async with self.roots_lock:
             if self.roots is None:
-                self.roots = await _ask_roots(ctx)
+                self.roots = await _ask_roots(ctx) or []
             return self.roots
 
     async def roots_changed(
@@ -58,8 +58,12 @@ class Runtime:
         a folder the client closed must stop being indexed and watched now, not whenever (if
         ever) a tool is called again."""
         async with self.roots_lock:
-            self.roots = None
             self.roots = await _ask_roots(ctx)
+            if self.roots is None:
+                # Unanswered (an error, or busier than 3 s) says nothing of where the roots
+                # went: nothing is closed, and the next call asks again.
+                logger.warning("the client's roots changed, but it did not say to what")
+                return
         state = await self.ready()
         if state is None:
             return
@@ -70,7 +74,9 @@ class Runtime:
         await state.workspaces.keep_only(folders)
 
 
-async def _ask_roots(ctx: ServerRequestContext[Runtime]) -> list[str]:
+async def _ask_roots(ctx: ServerRequestContext[Runtime]) -> list[str] | None:
+    """The client's root URIs: none when it declares no roots, None when it was asked and
+    did not answer with them."""
     capabilities = ctx.session.client_capabilities
     if capabilities is None or capabilities.roots is None:
         return []
@@ -80,5 +86,5 @@ async def _ask_roots(ctx: ServerRequestContext[Runtime]) -> list[str]:
             result = await ctx.session.list_roots()
     except Exception:  # noqa: BLE001 - no back-channel, an error answer, timeout
         logger.debug("client roots unavailable", exc_info=True)
-        return []
+        return None
     return [str(root.uri) for root in result.roots]
