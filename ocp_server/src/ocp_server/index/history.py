@@ -4,8 +4,9 @@ A commit message says what was changed and the commit says where, so a question 
 a past commit points at the files that commit changed, and files that change often are where
 work tends to happen. At each index update the newest commits (at most `OCP_HISTORY_COMMITS`,
 default 5,000; 0 turns this off) are read with one bounded `git log`: their messages as search
-terms (the text itself is not kept) and the paths they changed. Only the past is read, and only
-commits reachable from HEAD.
+terms (the text itself is not kept) and the paths they changed, but for the files that are
+secret by name (`backup/ghp_<token>.json` names its secret: never stored). Only the past is
+read, and only commits reachable from HEAD.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import aiosqlite
 
 from ocp_server.index.lexicon import body_blobs
 from ocp_server.index.limits import DEFAULT_HISTORY_COMMITS
+from ocp_server.index.secret_files import secret_name
 
 logger = logging.getLogger(__name__)
 
@@ -89,10 +91,13 @@ def read_history(workspace: Path, limit: int, rev: str = "HEAD") -> list[Commit]
         if len(fields) < 5:
             continue
         digest, when, subject, body, names = fields
-        paths = tuple(p for p in names.strip().splitlines() if p)
+        paths = [p for p in names.strip().splitlines() if p]
         if not paths or len(paths) > MAX_FILES_PER_COMMIT or not when.isdigit():
             continue
-        commits.append(Commit(digest, int(when), clean_message(subject, body), paths))
+        paths = [p for p in paths if not secret_name(p)]
+        if not paths:
+            continue
+        commits.append(Commit(digest, int(when), clean_message(subject, body), tuple(paths)))
     return commits
 
 
