@@ -53,7 +53,7 @@ def _bad_option(exc: ValidationError) -> int:
     problems = []
     for err in exc.errors():
         field = ".".join(str(p) for p in err["loc"])
-        problems.append(f"{_OPTIONS.get(field, field)}: {err['msg']}")
+        problems.append(f"{_OPTIONS.get(field, field)}: {err['msg'].removeprefix('Value error, ')}")
     print(f"error: {'; '.join(problems)}", file=sys.stderr)
     return 2
 

@@ -30,6 +30,7 @@ __all__ = [
     "decision_out",
     "note_out",
     "open_item_out",
+    "redacted_model",
     "redacted_result",
     "search_answer",
     "session_out",
@@ -170,12 +171,18 @@ def redacted_result(out: _Out) -> _Out:
     """`out` with every string in it redacted, and its `redacted` field, when it has one, set
     to how many distinct secret values were hidden (the brief repeats the decisions: one
     value, counted once)."""
+    redacted, hidden = redacted_model(out)
+    if "redacted" in type(out).model_fields:
+        redacted = redacted.model_copy(update={"redacted": hidden})
+    return redacted
+
+
+def redacted_model(out: _Out) -> tuple[_Out, int]:
+    """`out` with every string in it redacted, and how many distinct values were hidden."""
     hidden: set[str] = set()
     fields = type(out).model_fields
     update = {name: _redacted_value(getattr(out, name), hidden) for name in fields}
-    if "redacted" in fields:
-        update["redacted"] = len(hidden)
-    return out.model_copy(update=update)
+    return out.model_copy(update=update), len(hidden)
 
 
 def _redacted_value(value: Any, hidden: set[str], key: str | None = None) -> Any:
