@@ -144,3 +144,39 @@ def test_a_backend_error_quoting_a_secret_reaches_the_trace_redacted(
     result, line = call(raw, "ocp_model_route", {"request": "explain the auth middleware"})
     assert result["structuredContent"]["trace"]["attempts"], line
     assert BODY not in line, line
+
+
+def test_protocol_errors_quoting_a_method_or_uri_hide_the_secret_in_it(
+    served: tuple[RawServer, FakeOllama, FakeAnthropic],
+) -> None:
+    raw, _, _ = served
+    for method, params in (
+        (f"tools/{GHP}", {}),  # the SDK quotes the method as the error's data
+        ("resources/read", {"uri": f"ocp://backup{GHP}"}),
+    ):
+        reply = raw.request(
+            {"jsonrpc": "2.0", "id": next(_ids), "method": method, "params": params}
+        )
+        line = json.dumps(reply)
+        assert "error" in reply and BODY[:16] not in line and "[REDACTED:" in line, line
+
+
+def test_a_token_glued_into_a_title_or_state_key_is_kept_and_restored_redacted(
+    served: tuple[RawServer, FakeOllama, FakeAnthropic], workspace: Path
+) -> None:
+    raw, _, _ = served
+    saved, line = call(
+        raw,
+        "ocp_result_save",
+        {
+            "decisions": [{"title": f"rotate{GHP}", "decision": "rotate it monthly"}],
+            "state": {f"cfg{AKIA}": "on"},
+        },
+    )
+    assert not saved["isError"], line
+    restored, line = call(raw, "ocp_session_restore", {})
+    assert "rotate[REDACTED:github_token]" in line and "cfg[REDACTED:aws_access_key]" in line
+    assert BODY[:16] not in line and AKIA[4:] not in line
+    raw.close_stdin_and_wait()
+    for file in workspace.parent.glob("ocp.db*"):
+        assert BODY.encode() not in file.read_bytes(), file

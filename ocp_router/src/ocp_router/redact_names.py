@@ -29,8 +29,10 @@ from ocp_router.redact import _detect as detect  # the hits, without a cache ent
 
 __all__ = ["glued_tokens", "name_holds_secret", "redact_name"]
 
+# The prefix first (a leading lookbehind would be tried at every character); whether a letter
+# or digit is glued before it is checked on the few matches.
 _GLUED_PREFIX_RE = re.compile(
-    r"(?<=[A-Za-z0-9])(?:"
+    r"(?:"
     r"gh[pousr]_|github_pat_|gl(?:pat|dt|rt|ptt)-"  # GitHub, GitLab
     r"|sk-(?:ant|or-v1|proj|svcacct|admin)-|xox[abposrecd]-|xapp-"  # Anthropic, OpenAI, Slack
     r"|A(?:KIA|SIA|BIA|CCA)|AIza|GOCSPX-|ya29\."  # AWS, Google
@@ -48,6 +50,8 @@ def glued_tokens(text: str) -> list[Redaction]:
         return found
     for m in _GLUED_PREFIX_RE.finditer(text):
         start = m.start()
+        if not start or not text[start - 1].isascii() or not text[start - 1].isalnum():
+            continue
         if found and start < found[-1].end:
             continue
         hits = [h for h in detect(text[start:]) if h[0] == 0]
@@ -66,15 +70,17 @@ def name_holds_secret(text: str) -> bool:
 
 
 def redact_name(text: str) -> RedactionResult:
-    """`text`, a name or a caller's value quoted back, redacted as text and then for tokens
-    glued to a word (offsets of the glued ones are in the text as first redacted)."""
+    """`text`, a name or a caller's value quoted back, redacted as text and for tokens glued
+    to a word; every redaction's offsets are in `text`."""
     first = redact(text)
-    glued = glued_tokens(first.text)
+    spans = [(r.start, r.end) for r in first.redactions]
+    glued = [g for g in glued_tokens(text) if not any(s < g.end and g.start < e for s, e in spans)]
     if not glued:
         return first
+    found = sorted((*first.redactions, *glued), key=lambda r: r.start)
     out, pos = [], 0
-    for r in glued:
-        out += [first.text[pos : r.start], marker(r.kind)]
+    for r in found:
+        out += [text[pos : r.start], marker(r.kind)]
         pos = r.end
-    out.append(first.text[pos:])
-    return RedactionResult("".join(out), first.redactions + tuple(glued))
+    out.append(text[pos:])
+    return RedactionResult("".join(out), tuple(found))

@@ -13,7 +13,8 @@ from pydantic import BaseModel
 
 import ocp_wire as wire
 from ocp_router.boundary import redact_all
-from ocp_router.redact import RedactionResult, redact
+from ocp_router.redact import RedactionResult
+from ocp_router.redact_names import redact_name
 from ocp_router.tokens import estimate_tokens
 from ocp_server.brief import (
     CitationState,
@@ -188,15 +189,16 @@ def redacted_model(out: _Out) -> tuple[_Out, int]:
 def _redacted_value(value: Any, hidden: set[str], key: str | None = None) -> Any:
     if isinstance(value, str):
         # A map's key is the value's context: {"db_password": "hunter2"} reads as an assignment.
+        # Read as names are too (redact_names.py): titles, state keys and ids glue words.
         prefix = f"{key}: " if key else ""
         text = prefix + value
-        r = redact(text)
+        r = redact_name(text)
         hidden.update(text[x.start : x.end] for x in r.redactions)
         if not r.redactions:
             return value
         if r.text.startswith(prefix):
             return r.text[len(prefix) :]
-        return redact(value).text
+        return redact_name(value).text
     if isinstance(value, BaseModel):
         fields = type(value).model_fields
         return value.model_copy(
