@@ -180,3 +180,28 @@ def test_a_token_glued_into_a_title_or_state_key_is_kept_and_restored_redacted(
     raw.close_stdin_and_wait()
     for file in workspace.parent.glob("ocp.db*"):
         assert BODY.encode() not in file.read_bytes(), file
+
+
+def test_a_workspace_folder_named_with_a_token_is_shown_redacted(
+    tmp_path: Path, fake_ollama: FakeOllama
+) -> None:
+    ws = tmp_path / f"proj{GHP}"
+    (ws / "src").mkdir(parents=True)
+    (ws / "src/auth.py").write_text("def verify_token(token):\n    return token == 'x'\n")
+    env = {"OCP_WORKSPACE": str(ws), "OCP_OLLAMA_URL": fake_ollama.url}
+    raw = RawServer(env | {"OCP_DB_PATH": str(tmp_path / "ocp.db")}, cwd=tmp_path)
+    try:
+        raw.initialize()
+        _, line = call(raw, "ocp_context_search", {"query": "verify_token"})
+        status = raw.request(
+            {
+                "jsonrpc": "2.0",
+                "id": next(_ids),
+                "method": "resources/read",
+                "params": {"uri": "ocp://index/status"},
+            }
+        )
+    finally:
+        raw.kill()
+    for text in (line, json.dumps(status)):
+        assert "proj[REDACTED:github_token]" in text and BODY not in text, text
