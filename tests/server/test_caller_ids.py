@@ -205,3 +205,12 @@ def test_a_workspace_folder_named_with_a_token_is_shown_redacted(
         raw.kill()
     for text in (line, json.dumps(status)):
         assert "proj[REDACTED:github_token]" in text and BODY not in text, text
+
+
+def test_a_query_naming_a_glued_token_is_echoed_redacted(
+    served: tuple[RawServer, FakeOllama, FakeAnthropic],
+) -> None:
+    raw, _, _ = served
+    result, line = call(raw, "ocp_context_search", {"query": f"where is backup{GHP}"})
+    assert not result["isError"] and BODY[:16] not in line, line
+    assert result["structuredContent"]["query"] == "where is backup[REDACTED:github_token]"

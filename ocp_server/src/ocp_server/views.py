@@ -286,7 +286,7 @@ def _search_structured(
             group["hits"].append(hit)
         files, results = list(by_path.values()), []
     return {
-        "query": query.text,
+        "query": redact_name(query.text).text,  # the caller's words glue names too
         "results": results,
         "files": files,
         "index": {
