@@ -5,10 +5,17 @@ Secrets are assembled at run time, so this file holds no literal token."""
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
 from ocp_router.redact import finds_secret
-from ocp_router.redact_names import glued_tokens, name_holds_secret, redact_name
+from ocp_router.redact_names import (
+    NameRedactingFilter,
+    glued_tokens,
+    name_holds_secret,
+    redact_name,
+)
 
 BODY = "Xk29dLq7" * 4 + "Ab3Z"
 GHP = "ghp_" + BODY
@@ -50,3 +57,17 @@ def test_redact_leaves_the_glued_token_that_redact_name_finds() -> None:
 def test_a_prefix_glued_to_a_word_without_a_tokens_body_is_no_secret(name: str) -> None:
     assert not name_holds_secret(name)
     assert redact_name(name).text == name
+
+
+def test_the_log_filter_hides_a_token_glued_into_a_path_it_quotes() -> None:
+    record = logging.LogRecord(
+        "ocp",
+        logging.WARNING,
+        __file__,
+        1,
+        "the database of %s was replaced",
+        (f"/srv/proj{GHP}",),
+        None,
+    )
+    assert NameRedactingFilter().filter(record)
+    assert record.getMessage() == "the database of /srv/proj[REDACTED:github_token] was replaced"

@@ -13,11 +13,13 @@ often than a key.
 
 from __future__ import annotations
 
+import logging
 import re
 
 from ocp_router._redact_values import wordy
 from ocp_router.redact import (
     KINDS,
+    RedactingFilter,
     Redaction,
     RedactionResult,
     finds_secret,
@@ -27,7 +29,7 @@ from ocp_router.redact import (
 )
 from ocp_router.redact import _detect as detect  # the hits, without a cache entry per name
 
-__all__ = ["glued_tokens", "name_holds_secret", "redact_name"]
+__all__ = ["NameRedactingFilter", "glued_tokens", "name_holds_secret", "redact_name"]
 
 # The prefix first (a leading lookbehind would be tried at every character); whether a letter
 # or digit is glued before it is checked on the few matches.
@@ -84,3 +86,19 @@ def redact_name(text: str) -> RedactionResult:
         pos = r.end
     out.append(text[pos:])
     return RedactionResult("".join(out), tuple(found))
+
+
+class NameRedactingFilter(RedactingFilter):
+    """`RedactingFilter`, then tokens glued to a word: a log line quotes paths and ids
+    (`the database of /srv/projghp_<token> was replaced`)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        super().filter(record)
+        message = record.getMessage()
+        if (found := redact_name(message)).redactions and found.text != message:
+            record.msg, record.args = found.text, None
+        if record.exc_text:
+            record.exc_text = redact_name(record.exc_text).text
+        if record.stack_info:
+            record.stack_info = redact_name(record.stack_info).text
+        return True
