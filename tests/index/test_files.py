@@ -254,6 +254,11 @@ JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhZG1pbiJ9." + "Qm7xTz2KpL9vR4sWc8YhN1jD5g
         "keys/AKIAQW7B3PDKHX4PY8GP_backup.csv",
         f"tokens/token_{GHP}/readme.md",
         "mnt/admin:nmr0mtJHwWWY@db.internal/readme.md",  # a mount named with its login
+        # glued to a word, with no `-`, `_` or `.` before the token
+        f"backups/backup{GHP}.json",
+        "keys/keysAKIAQW7B3PDKHX4PY8GP.txt",
+        f"exports/report{JWT}.md",
+        f"tokens/prod{GHP}/readme.md",
     ],
 )
 def test_a_path_holding_a_secret_value_is_a_secret(rel: str) -> None:
@@ -269,6 +274,12 @@ def test_a_path_holding_a_secret_value_is_a_secret(rel: str) -> None:
         "node_pkg/sha512-AbCdEf0123456789abcdef.json",
         "mail/user@example.com/notes.md",
         "src/eyJ_parser.py",
+        # a token's prefix glued to a word, with no token's body after it
+        "src/graphql/ghp_client.py",
+        "lib/aws/AKIAValidator.java",
+        "models/loadhf_QwenForCausalLM_weights.py",
+        "src/disk-ant-colony-simulation-runner.py",
+        "pkg/xoxb-handler/README.md",
     ],
 )
 def test_ordinary_paths_are_no_secret(rel: str) -> None:

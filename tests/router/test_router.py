@@ -21,6 +21,7 @@ from ocp_router import (
     Tier,
 )
 from ocp_router.backends.anthropic import AnthropicBackend
+from ocp_router.errors import ConfigError
 from tests.fakes import FakeAnthropic, FakeOllama
 
 
@@ -80,6 +81,23 @@ async def test_force_overrides_the_classifier_and_is_marked(router: OCPRouter) -
     result = await router.route("refactor auth across all files", force="local")
     assert result.route_to is Route.LOCAL and result.decided_by == "local forced by caller"
     assert result.decision.forced and result.decision.phase == "explicit"
+
+
+async def test_a_forced_model_holding_a_token_is_refused_before_any_call() -> None:
+    sent: list[GenerateRequest] = []
+
+    def answer(request: GenerateRequest) -> str:
+        sent.append(request)
+        return "paid"
+
+    paid = MockBackend(answer, model="claude-sonnet-4-6")
+    router = OCPRouter(local=MockBackend(lambda r: "local", model="llama3.2"), paid=paid)
+    for model in ("claude-ghp_" + "Xk29dLq7" * 4 + "Ab3Z", "llamaAKIA" + "QW7B3PDKHX4PY8GP"):
+        with pytest.raises(ConfigError, match="model: .*secret") as refused:
+            await router.route("explain this function", model=model)
+        assert model not in str(refused.value)
+    assert sent == []
+    await router.aclose()
 
 
 async def test_route_mode_forces_every_request(fake_ollama: FakeOllama) -> None:

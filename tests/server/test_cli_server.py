@@ -117,6 +117,15 @@ def test_doctor_passes_when_the_local_model_is_there(
     assert done.returncode == 0, done.stdout
 
 
+def test_doctor_quotes_no_token_from_the_configuration(workspace: Path, refused_url: str) -> None:
+    # An agent may run doctor in its shell: what it prints reaches the agent's model.
+    body = "Xk29dLq7" * 4 + "Ab3Z"
+    url = f"{refused_url}/ollama?token=ghp_{body}"
+    for flag in ((), ("--json",)):
+        done = run(workspace, "doctor", *flag, OCP_OLLAMA_URL=url)
+        assert "[REDACTED:github_token]" in done.stdout and body not in done.stdout + done.stderr
+
+
 def test_since_accepts_days_hours_minutes_and_rejects_the_rest() -> None:
     assert parse_since("7d", now=1_000_000.0) == 1_000_000.0 - 7 * 86400
     assert parse_since("12h", now=100_000.0) == 100_000.0 - 12 * 3600

@@ -45,6 +45,7 @@ from ocp_router.phase1 import Assessment, LocalProfile, assess
 from ocp_router.phase2 import LLMClassifier, Verdict
 from ocp_router.pins import PinState, SessionPins
 from ocp_router.prices import Price, price_for
+from ocp_router.redact_names import name_holds_secret
 from ocp_router.results import Attempt, BudgetExceeded, Decision, RouteResult, RoutingFailed
 from ocp_router.sticky import Sticky, TierFloors
 from ocp_router.tiers import Phase, Route, Tier
@@ -221,6 +222,10 @@ class OCPRouter:
         if model is not None:
             if self.local is not None and model == self.local.model:
                 return Tier.LOCAL, model, f"model {model} forced by caller"
+            if name_holds_secret(model):  # it would go out as it is, in the paid request
+                raise ConfigError(
+                    "model: it looks like it holds a secret (a key or token); pass a model name"
+                )
             if self.paid is None:
                 raise ConfigError(
                     f"model {model!r} is not the local model and no paid backend is configured"

@@ -482,13 +482,15 @@ class AppState:
             request=request,
             dry_run=args.dry_run,
         )
+        # The trace quotes the caller's names (a forced model, the error a backend gave it).
+        trace, in_trace = views.redacted_model(record.trace())
         out = wire.RouteResult(
             answer=answer.text if answer else None,
             answered_by=answered_by,
             prompt=prompt,
             note=note_out.text,
-            trace=record.trace(),
-            redacted=hidden,
+            trace=trace,
+            redacted=hidden + in_trace,
         )
         if ws is not None:
             # Shielded: a cancelled route is recorded before its cancellation goes on.

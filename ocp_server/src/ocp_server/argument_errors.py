@@ -1,5 +1,6 @@
 """How arguments that break a tool's schema are told to the caller: one line per problem,
-naming the field and what was expected, the caller's value echoed only so far."""
+naming the field and what was expected, the caller's value echoed only so far, redacted (an
+error text reaches the agent's cloud model like any result)."""
 
 from __future__ import annotations
 
@@ -8,27 +9,35 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 import ocp_wire as wire
+from ocp_router.redact_names import redact_name
 
 # Error texts echo the caller's input only this far: a 1 MB tool name must not come back whole.
 ECHO_CHARS = 80
 MAX_ARGUMENT_ERRORS = 10
 
 
+# A secret that starts within what an error shows ends within this many characters more (a
+# GitHub App token is ~520): redacting that much finds it whole, and a 1 MB value costs no more.
+_SECRET_SPAN = 2_000
+
+
 def clip(text: str, limit: int = ECHO_CHARS) -> str:
-    """`text` cut to `limit` characters, saying how much was left out."""
+    """`text` redacted and cut to `limit` characters, saying how much was left out. Redacted
+    before the cut (a cut token is too short to be found, yet most of a secret), as a name is
+    (redact_names.py): what an error quotes is the caller's ids and paths."""
     if len(text) <= limit:
-        return text
-    return f"{text[:limit]}… ({len(text):,} characters)"
+        return redact_name(text).text
+    return f"{redact_name(text[: limit + _SECRET_SPAN]).text[:limit]}… ({len(text):,} characters)"
 
 
 def echo(value: object) -> str:
-    """A caller's value as an error text shows it: its repr, cut short when long."""
+    """A caller's value as an error text shows it: its repr, redacted, cut short when long."""
     shown = repr(value)
     if len(shown) <= ECHO_CHARS:
-        return shown
+        return redact_name(shown).text
     size = len(value) if isinstance(value, str | list | dict) else len(shown)
     unit = "characters" if isinstance(value, str) else "items"
-    return f"{shown[:ECHO_CHARS]}… ({size:,} {unit})"
+    return f"{redact_name(shown[: ECHO_CHARS + _SECRET_SPAN]).text[:ECHO_CHARS]}… ({size:,} {unit})"
 
 
 #: What pydantic names a union's branches by in an error's location, said as an expected
@@ -94,7 +103,7 @@ def problems(exc: ValidationError, *, extra: str = "is not an argument of this t
     lines = []
     errors = _union_errors(list(exc.errors()))
     for err in errors[:MAX_ARGUMENT_ERRORS]:
-        field = clip(".".join(str(p) for p in err["loc"]))
+        field = clip(".".join(str(p) for p in err["loc"]))  # a key is the caller's text
         got = err.get("input")
         shown = f" (got {echo(got)})" if err["type"] != "missing" else ""
         message = err["msg"]

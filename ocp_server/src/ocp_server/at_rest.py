@@ -9,14 +9,15 @@ before this module existed)."""
 
 from __future__ import annotations
 
-from ocp_router.redact import redact
+from ocp_router.redact_names import redact_name
 
 __all__ = ["redacted", "redacted_state"]
 
 
 def redacted(text: str) -> str:
-    """`text` as memory stores it."""
-    return redact(text).text
+    """`text` as memory stores it. Read as a name too (redact_names.py): an agent's titles,
+    state keys and ids glue words together (`cfgghp_<token>`), and a token there is one."""
+    return redact_name(text).text
 
 
 def redacted_state(key: str, value: str) -> tuple[str, str]:

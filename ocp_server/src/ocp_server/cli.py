@@ -19,6 +19,7 @@ from typing import Any, cast
 from ocp_router.env import env_value
 from ocp_router.errors import ConfigError
 from ocp_router.redact import RedactingFilter
+from ocp_router.redact_names import NameRedactingFilter
 from ocp_server import __version__
 from ocp_server.mcp_config import CLIENTS
 from ocp_server.sdk_imports import import_server_sdk
@@ -66,7 +67,7 @@ def configure_logging(verbosity: int = 0, *, serving: bool = True) -> None:
         logging.getLogger(name).setLevel(logging.DEBUG if verbosity >= 1 else quiet)
     for handler in logging.getLogger().handlers:
         if not any(isinstance(f, RedactingFilter) for f in handler.filters):
-            handler.addFilter(RedactingFilter())  # whatever a log line quotes (-vv: SQL too)
+            handler.addFilter(NameRedactingFilter())  # whatever a log line quotes (-vv: SQL too)
     sqlite_log = logging.getLogger("aiosqlite")
     if not any(isinstance(f, SqlParametersHidden) for f in sqlite_log.filters):
         sqlite_log.addFilter(SqlParametersHidden())

@@ -19,6 +19,7 @@ from rich.table import Table
 import ocp_wire as wire
 from ocp_router.config import RouterSettings
 from ocp_router.errors import ConfigError
+from ocp_router.redact_names import redact_name
 from ocp_server.app import AppState
 from ocp_server.cli_index import first_run_check, interrupted
 from ocp_server.cli_output import console
@@ -53,7 +54,7 @@ def _bad_option(exc: ValidationError) -> int:
     problems = []
     for err in exc.errors():
         field = ".".join(str(p) for p in err["loc"])
-        problems.append(f"{_OPTIONS.get(field, field)}: {err['msg']}")
+        problems.append(f"{_OPTIONS.get(field, field)}: {err['msg'].removeprefix('Value error, ')}")
     print(f"error: {'; '.join(problems)}", file=sys.stderr)
     return 2
 
@@ -280,7 +281,12 @@ STATUS_STYLE = {
 
 def run_doctor(args: argparse.Namespace, workspace: Path) -> int:
     flag = workspace if args.workspace else None
-    checks = asyncio.run(run_checks(flag))
+    # An agent may run this in its shell: what it prints reaches the agent's model, and a
+    # check quotes the configuration (a URL with a token in its query, a model's name).
+    checks = [
+        dataclasses.replace(c, detail=redact_name(c.detail).text)
+        for c in asyncio.run(run_checks(flag))
+    ]
     if args.json:
         rows = [{"check": c.name, "status": c.status, "detail": c.detail} for c in checks]
         sys.stdout.write(json.dumps(rows, indent=2) + "\n")

@@ -577,6 +577,20 @@ async def m019_names_spelt(db: aiosqlite.Connection) -> None:
         )
 
 
+async def m020_history_secret_paths(db: aiosqlite.Connection) -> None:
+    """The history's changed paths hold no file that is secret by its name (history.py no
+    longer stores them): the rows stored before go, with secure_delete on for them (m016)."""
+    from ocp_server.index.secret_files import secret_name  # pathspec: only when migrating
+
+    (previous,) = next(iter(await db.execute_fetchall("PRAGMA secure_delete")))
+    await db.execute("PRAGMA secure_delete = ON")
+    paths = await db.execute_fetchall("SELECT DISTINCT path FROM commit_files")
+    await db.executemany(
+        "DELETE FROM commit_files WHERE path = ?", [(p,) for (p,) in paths if secret_name(p)]
+    )
+    await db.execute(f"PRAGMA secure_delete = {int(previous)}")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     m001_index,
     m002_memory,
@@ -595,6 +609,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     m017_citations_redacted,
     m018_failed_cost,
     m019_names_spelt,
+    m020_history_secret_paths,
 )
 
 

@@ -14,6 +14,9 @@ handshake-era version, 2025-03-26 (which does not define it) included. MCP makes
 initialization the first interaction of a connection and defines no second one
 (lifecycle, 2025-06-18 and 2025-11-25), so it is refused as an invalid request, and the
 session goes on as it was negotiated; a client that wants other terms opens a new connection.
+
+Every error that passes here has the caller's text it quotes redacted (a method's name, a
+resource's URI), as a tool's errors are.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from mcp.shared.exceptions import MCPError
 from mcp.types import INVALID_PARAMS, INVALID_REQUEST
 from pydantic import ValidationError
 
+from ocp_router.redact_names import redact_name
 from ocp_server.argument_errors import problems
 
 # What the SDK raises, word for word, at its gate for requests before `initialize`.
@@ -62,4 +66,15 @@ class ProtocolErrorsNamed:
             refused = error.code == INVALID_PARAMS and error.message == _SDK_REFUSAL
             if refused and not error.data and ctx.session.client_params is None:
                 raise MCPError(INVALID_PARAMS, _NOT_INITIALIZED) from None
-            raise
+            raise _redacted(exc) from None
+
+
+def _redacted(exc: MCPError) -> MCPError:
+    """`exc` with the caller's text it quotes redacted (a method's name as `data`, a resource's
+    URI): an error reaches the agent's model like a result."""
+    error = exc.error
+    message = redact_name(error.message).text
+    data = redact_name(error.data).text if isinstance(error.data, str) else error.data
+    if message == error.message and data == error.data:
+        return exc
+    return MCPError(error.code, message, data)

@@ -218,6 +218,8 @@ MAX_ERROR_CHARS = 2_000
 
 
 def error_result(message: str, structured: dict[str, Any] | None = None) -> CallToolResult:
+    """A tool error. Its text quotes what the caller sent (a path, an id): `clip` redacts it
+    like any result. `structured` comes redacted (a failed route's is built like an answer)."""
     return CallToolResult(
         content=[TextContent(type="text", text=clip(message, MAX_ERROR_CHARS))],
         structured_content=structured,

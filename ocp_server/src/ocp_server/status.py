@@ -8,6 +8,7 @@ import time
 from datetime import UTC, datetime
 
 import ocp_wire as wire
+from ocp_router.redact_names import redact_name
 from ocp_server.index import nested
 from ocp_server.index.lease import LEASE_NAME
 from ocp_server.index.workspace import WorkspaceIndex
@@ -93,8 +94,9 @@ async def index_report(index: WorkspaceIndex, *, watching: bool = False) -> wire
             started_at=started,
         )
     return wire.IndexReport(
-        workspace=status.workspace,
-        database=status.db_path,
+        # Shown to the agent (a resource, `ocp-server status`): a folder's name can hold a token.
+        workspace=redact_name(status.workspace).text,
+        database=redact_name(status.db_path).text,
         db_bytes=index.db_size(),
         files=status.files,
         chunks=status.chunks,

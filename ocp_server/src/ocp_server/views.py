@@ -13,7 +13,8 @@ from pydantic import BaseModel
 
 import ocp_wire as wire
 from ocp_router.boundary import redact_all
-from ocp_router.redact import RedactionResult, redact
+from ocp_router.redact import RedactionResult
+from ocp_router.redact_names import redact_name
 from ocp_router.tokens import estimate_tokens
 from ocp_server.brief import (
     CitationState,
@@ -30,6 +31,7 @@ __all__ = [
     "decision_out",
     "note_out",
     "open_item_out",
+    "redacted_model",
     "redacted_result",
     "search_answer",
     "session_out",
@@ -170,26 +172,33 @@ def redacted_result(out: _Out) -> _Out:
     """`out` with every string in it redacted, and its `redacted` field, when it has one, set
     to how many distinct secret values were hidden (the brief repeats the decisions: one
     value, counted once)."""
+    redacted, hidden = redacted_model(out)
+    if "redacted" in type(out).model_fields:
+        redacted = redacted.model_copy(update={"redacted": hidden})
+    return redacted
+
+
+def redacted_model(out: _Out) -> tuple[_Out, int]:
+    """`out` with every string in it redacted, and how many distinct values were hidden."""
     hidden: set[str] = set()
     fields = type(out).model_fields
     update = {name: _redacted_value(getattr(out, name), hidden) for name in fields}
-    if "redacted" in fields:
-        update["redacted"] = len(hidden)
-    return out.model_copy(update=update)
+    return out.model_copy(update=update), len(hidden)
 
 
 def _redacted_value(value: Any, hidden: set[str], key: str | None = None) -> Any:
     if isinstance(value, str):
         # A map's key is the value's context: {"db_password": "hunter2"} reads as an assignment.
+        # Read as names are too (redact_names.py): titles, state keys and ids glue words.
         prefix = f"{key}: " if key else ""
         text = prefix + value
-        r = redact(text)
+        r = redact_name(text)
         hidden.update(text[x.start : x.end] for x in r.redactions)
         if not r.redactions:
             return value
         if r.text.startswith(prefix):
             return r.text[len(prefix) :]
-        return redact(value).text
+        return redact_name(value).text
     if isinstance(value, BaseModel):
         fields = type(value).model_fields
         return value.model_copy(
@@ -277,11 +286,11 @@ def _search_structured(
             group["hits"].append(hit)
         files, results = list(by_path.values()), []
     return {
-        "query": query.text,
+        "query": redact_name(query.text).text,  # the caller's words glue names too
         "results": results,
         "files": files,
         "index": {
-            "workspace": status.workspace,
+            "workspace": redact_name(status.workspace).text,  # a folder's name can hold a token
             "files": status.files,
             "chunks": status.chunks,
             "last_update": _iso(status.last_update),

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 # Every input is bounded (count and size); the README's "Input limits" table lists them and a
 # test keeps the two in step. Beyond a limit the call is a tool error naming the field.
@@ -26,6 +28,24 @@ WorkspaceArg = Field(
     description="Absolute path of the workspace folder. Defaults to OCP_WORKSPACE, "
     "CLAUDE_PROJECT_DIR, the client's roots, or the server's working directory.",
 )
+
+
+def _not_a_credential(value: str) -> str:
+    # An id the caller picks goes out as it is: a model name in the paid request, a session id
+    # in every trace and as the key other rows point to. One holding a key is a pasting
+    # accident; refused here, before any model is called (redacting it would break lookups).
+    from ocp_router.redact_names import name_holds_secret  # not at import: loaded at start
+
+    if name_holds_secret(value):  # `featurexghp_<token>`: glued to a word, a token still
+        raise ValueError(
+            "it looks like it holds a secret (a key or token), which would be sent and "
+            "stored as given: use a name that is not a credential"
+        )
+    return value
+
+
+#: A name or id chosen by the caller that OCP sends or stores verbatim: never a credential.
+CallerId = Annotated[str, AfterValidator(_not_a_credential)]
 
 
 class WireIn(BaseModel):

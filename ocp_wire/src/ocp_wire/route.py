@@ -10,7 +10,14 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from ocp_router.tiers import Band, Phase, Route, Tier
-from ocp_wire.base import MAX_PAYLOAD_CHARS, Redacted, WireIn, WireOut, WorkspaceArg
+from ocp_wire.base import (
+    MAX_PAYLOAD_CHARS,
+    CallerId,
+    Redacted,
+    WireIn,
+    WireOut,
+    WorkspaceArg,
+)
 
 
 class RouteArgs(WireIn):
@@ -38,10 +45,10 @@ class RouteArgs(WireIn):
     force: Literal["local", "mid", "top", "paid"] | None = Field(
         None, description="Force the tier: local, mid, top ('paid' means mid)."
     )
-    model: str | None = Field(
+    model: CallerId | None = Field(
         None, min_length=1, max_length=200, description="Force one model by name."
     )
-    session_id: str | None = Field(
+    session_id: CallerId | None = Field(
         None,
         max_length=200,
         description="Record the trace under this session id (and keep the session's paid "

@@ -12,6 +12,7 @@ from ocp_wire.base import (
     MAX_STATE_KEY_CHARS,
     MAX_STATE_KEYS,
     MAX_STATE_VALUE_CHARS,
+    CallerId,
     WireIn,
     WireOut,
     WorkspaceArg,
@@ -81,7 +82,7 @@ class SaveArgs(WireIn):
         max_length=100,
         description="Ids of notes or open items to forget (their text erased)",
     )
-    session_id: str | None = Field(None, max_length=200)
+    session_id: CallerId | None = Field(None, max_length=200)
     workspace: str | None = WorkspaceArg
 
 

@@ -16,16 +16,17 @@ from ocp_router.errors import (
     BackendTimeout,
     BackendUnavailable,
 )
+from ocp_router.redact_names import redact_name
 
 
 def shown_url(url: str) -> str:
     """`url` fit for a message or a trace: a password or user in it (basic auth to a proxy in
-    front of Ollama, say) is replaced by `***`."""
+    front of Ollama, say) is replaced by `***`, and a token in its path or query redacted."""
     scheme, sep, rest = url.partition("://")
     host, slash, path = rest.partition("/")
-    if not sep or "@" not in host:
-        return url
-    return f"{scheme}://***@{host.rpartition('@')[2]}{slash}{path}"
+    if sep and "@" in host:
+        url = f"{scheme}://***@{host.rpartition('@')[2]}{slash}{path}"
+    return redact_name(url).text
 
 
 # Timeouts before the request was whole on the wire: no connection yet (connect, a slot in

@@ -28,7 +28,7 @@ from multiprocessing.connection import Connection
 from multiprocessing.context import ForkServerContext, SpawnContext
 from typing import TypeVar
 
-from ocp_router.redact import RedactingFilter
+from ocp_router.redact_names import NameRedactingFilter
 from ocp_server.index import clean_text
 from ocp_server.index.lifeline import Lifeline, hold
 from ocp_server.index.worker_output import WorkerOutput, write_to
@@ -59,7 +59,7 @@ def _init_worker(output: Connection, lifeline: Connection) -> None:
     sys.stdout = sys.stderr
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the build in its parent
     handler = logging.StreamHandler(sys.stderr)
-    handler.addFilter(RedactingFilter())
+    handler.addFilter(NameRedactingFilter())
     logging.basicConfig(level=logging.WARNING, handlers=[handler], force=True)
 
 

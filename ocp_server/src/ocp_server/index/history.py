@@ -4,12 +4,14 @@ A commit message says what was changed and the commit says where, so a question 
 a past commit points at the files that commit changed, and files that change often are where
 work tends to happen. At each index update the newest commits (at most `OCP_HISTORY_COMMITS`,
 default 5,000; 0 turns this off) are read with one bounded `git log`: their messages as search
-terms (the text itself is not kept) and the paths they changed. Only the past is read, and only
-commits reachable from HEAD.
+terms (the text itself is not kept) and the paths they changed, but for the files that are
+secret by name (`backup/ghp_<token>.json` names its secret: never stored). Only the past is
+read, and only commits reachable from HEAD.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import subprocess
@@ -20,6 +22,7 @@ import aiosqlite
 
 from ocp_server.index.lexicon import body_blobs
 from ocp_server.index.limits import DEFAULT_HISTORY_COMMITS
+from ocp_server.index.secret_files import secret_name
 
 logger = logging.getLogger(__name__)
 
@@ -111,8 +114,13 @@ async def store_history(db: aiosqlite.Connection, commits: list[Commit]) -> bool
         await db.executemany(
             "INSERT INTO commits (hash, time, terms, length) VALUES (?, ?, ?, ?)", rows
         )
+        # Judged once a distinct path, and only for new commits: history repeats its paths
+        # (5,000 commits of pytest name 1,732), and a path costs ~40 µs to judge (off the
+        # event loop: a first index judges them all).
+        distinct = {p for c in new for p in c.paths}
+        secret = await asyncio.to_thread(lambda: {p: secret_name(p) for p in distinct})
         await db.executemany(
             "INSERT OR IGNORE INTO commit_files (hash, path) VALUES (?, ?)",
-            [(c.hash, p) for c in new for p in c.paths],
+            [(c.hash, p) for c in new for p in c.paths if not secret[p]],
         )
     return bool(gone or new)

@@ -15,6 +15,7 @@ import re
 import pathspec
 
 from ocp_router.redact import finds_secret, may_hold_token, redact
+from ocp_router.redact_names import glued_tokens
 
 __all__ = ["SECRET_PATTERNS", "secret_content", "secret_name"]
 
@@ -111,8 +112,10 @@ def secret_name(rel: str) -> bool:
 
 # A path goes out unredacted with every hit and citation. Token shapes are looked for in runs
 # of token characters, also after each `-`, `_` or `.` (`report-<JWT>.md`, `key_AKIA...`:
-# glued to a word, which in text would be no token); `user:password@host` as a folder is a
-# mount named with its login. The token gates turn nearly every path away in a few µs.
+# glued to a word, which in text would be no token) and after a distinctive prefix glued to a
+# letter (`backupghp_<token>.json`, `keysAKIA....txt`: redact_names.py); `user:password@host`
+# as a folder is a mount named with its login. The token gates turn nearly every path away in
+# a few µs.
 _TOKEN_RUN_RE = re.compile(r"[A-Za-z0-9+=_.-]{16,}")
 _USERINFO_RE = re.compile(r"(?:^|/)[^/:@]+:[^/:@]+@[^/@]+/")
 _GLUE = "-_."
@@ -128,7 +131,7 @@ def _secret_in_path(rel: str) -> bool:
         starts = [0, *(i + 1 for i, c in enumerate(run) if c in _GLUE)]
         if any(finds_secret(run[i:]) for i in starts[:8] if len(run) - i >= 16):
             return True
-    return False
+    return bool(glued_tokens(rel))
 
 
 # ---- by content ------------------------------------------------------------------------------

@@ -1,0 +1,104 @@
+"""Secrets in names: a file's path, a session id, a model name, an id an error quotes back.
+
+`redact` reads prose and code, where a token glued to the word before it (`backupghp_...`) is
+the tail of some other identifier, and leaves it. A name is not prose: its words are glued
+(`keysAKIA....txt`, `featurexghp_...`), and a token's prefix that no word holds still starts
+a token there. So here, wherever such a prefix follows a letter or digit, the text from it on
+is read as `redact` reads a token standing alone; the token's own shape (length, alphabet,
+randomness) decides, as it does in text, and the body after the prefix must hold a digit and
+not be made of words (`disk-ant-colony-simulation` is no Anthropic key). Only distinctive
+prefixes are tried: a short one (`sk-`, `key-`) glued to a word is that word's tail far more
+often than a key.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from ocp_router._redact_values import wordy
+from ocp_router.redact import (
+    KINDS,
+    RedactingFilter,
+    Redaction,
+    RedactionResult,
+    finds_secret,
+    marker,
+    may_hold_token,
+    redact,
+)
+from ocp_router.redact import _detect as detect  # the hits, without a cache entry per name
+
+__all__ = ["NameRedactingFilter", "glued_tokens", "name_holds_secret", "redact_name"]
+
+# The prefix first (a leading lookbehind would be tried at every character); whether a letter
+# or digit is glued before it is checked on the few matches.
+_GLUED_PREFIX_RE = re.compile(
+    r"(?:"
+    r"gh[pousr]_|github_pat_|gl(?:pat|dt|rt|ptt)-"  # GitHub, GitLab
+    r"|sk-(?:ant|or-v1|proj|svcacct|admin)-|xox[abposrecd]-|xapp-"  # Anthropic, OpenAI, Slack
+    r"|A(?:KIA|SIA|BIA|CCA)|AIza|GOCSPX-|ya29\."  # AWS, Google
+    r"|hf_|npm_|pypi-Ag|gsk_|[sr]k_(?:live|test|prod)_|whsec_"  # HF, npm, PyPI, Groq, Stripe
+    r"|do[por]_v1_|shp(?:at|ca|pa|ss)_|gl(?:c|sa)_|hv[sbr]\.|lin_api_|PMAK-|ATATT3"
+    r"|sntry[su]_|pcsk_|xai-|pplx-|eyJ"
+    r")"
+)
+
+
+def glued_tokens(text: str) -> list[Redaction]:
+    """The tokens in `text` glued to the word before them, in order (`redact` finds none)."""
+    found: list[Redaction] = []
+    if not may_hold_token(text):
+        return found
+    for m in _GLUED_PREFIX_RE.finditer(text):
+        start = m.start()
+        if not start or not text[start - 1].isascii() or not text[start - 1].isalnum():
+            continue
+        if found and start < found[-1].end:
+            continue
+        hits = [h for h in detect(text[start:]) if h[0] == 0]
+        if not hits:
+            continue
+        end, prio = max(h[1] for h in hits), min(h[2] for h in hits)
+        body = text[m.end() : start + end]
+        if any(c.isdigit() for c in body) and not wordy(body):
+            found.append(Redaction(KINDS[prio], start, start + end))
+    return found
+
+
+def name_holds_secret(text: str) -> bool:
+    """`text`, a name, holds a secret: one `redact` finds, or a token glued to a word."""
+    return finds_secret(text) or bool(glued_tokens(text))
+
+
+def redact_name(text: str) -> RedactionResult:
+    """`text`, a name or a caller's value quoted back, redacted as text and for tokens glued
+    to a word; every redaction's offsets are in `text`."""
+    first = redact(text)
+    spans = [(r.start, r.end) for r in first.redactions]
+    glued = [g for g in glued_tokens(text) if not any(s < g.end and g.start < e for s, e in spans)]
+    if not glued:
+        return first
+    found = sorted((*first.redactions, *glued), key=lambda r: r.start)
+    out, pos = [], 0
+    for r in found:
+        out += [text[pos : r.start], marker(r.kind)]
+        pos = r.end
+    out.append(text[pos:])
+    return RedactionResult("".join(out), tuple(found))
+
+
+class NameRedactingFilter(RedactingFilter):
+    """`RedactingFilter`, then tokens glued to a word: a log line quotes paths and ids
+    (`the database of /srv/projghp_<token> was replaced`)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        super().filter(record)
+        message = record.getMessage()
+        if (found := redact_name(message)).redactions and found.text != message:
+            record.msg, record.args = found.text, None
+        if record.exc_text:
+            record.exc_text = redact_name(record.exc_text).text
+        if record.stack_info:
+            record.stack_info = redact_name(record.stack_info).text
+        return True

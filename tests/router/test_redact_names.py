@@ -1,0 +1,73 @@
+"""Secrets in names (redact_names.py): a token glued to the word before it is found in a name
+(a path, an id) that `redact`, reading prose, leaves alone.
+
+Secrets are assembled at run time, so this file holds no literal token."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from ocp_router.redact import finds_secret
+from ocp_router.redact_names import (
+    NameRedactingFilter,
+    glued_tokens,
+    name_holds_secret,
+    redact_name,
+)
+
+BODY = "Xk29dLq7" * 4 + "Ab3Z"
+GHP = "ghp_" + BODY
+AKIA = "AKIA" + "QW7B3PDKHX4PY8GP"
+
+
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [
+        (f"backup{GHP}.json", "backup[REDACTED:github_token].json"),
+        (f"keys{AKIA}.txt", "keys[REDACTED:aws_access_key].txt"),
+        (f"featurex{GHP}", "featurex[REDACTED:github_token]"),
+        (f"feature-x-{GHP}", "feature-x-[REDACTED:github_token]"),  # `redact` finds this one
+    ],
+)
+def test_a_token_glued_to_a_word_is_found_in_a_name(name: str, shown: str) -> None:
+    assert name_holds_secret(name)
+    assert redact_name(name).text == shown
+
+
+def test_redact_leaves_the_glued_token_that_redact_name_finds() -> None:
+    assert not finds_secret(f"backup{GHP}.json")
+    (found,) = glued_tokens(f"backup{GHP}.json")
+    assert (found.kind, found.start, found.end) == ("github_token", 6, 6 + len(GHP))
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "src/graphql/ghp_client.py",
+        "lib/aws/AKIAValidator.java",
+        "models/loadhf_QwenForCausalLM_weights.py",
+        "src/disk-ant-colony-simulation-runner.py",  # sk-ant- glued, with words after it
+        "pkg/xoxb-handler/README.md",
+        "feature-x-ghp-client",
+        "claude-sonnet-4-6",
+    ],
+)
+def test_a_prefix_glued_to_a_word_without_a_tokens_body_is_no_secret(name: str) -> None:
+    assert not name_holds_secret(name)
+    assert redact_name(name).text == name
+
+
+def test_the_log_filter_hides_a_token_glued_into_a_path_it_quotes() -> None:
+    record = logging.LogRecord(
+        "ocp",
+        logging.WARNING,
+        __file__,
+        1,
+        "the database of %s was replaced",
+        (f"/srv/proj{GHP}",),
+        None,
+    )
+    assert NameRedactingFilter().filter(record)
+    assert record.getMessage() == "the database of /srv/proj[REDACTED:github_token] was replaced"
