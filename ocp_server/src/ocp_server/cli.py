@@ -335,14 +335,23 @@ def _handler(args: argparse.Namespace) -> Callable[[argparse.Namespace, Path], i
     return cast(Callable[[argparse.Namespace, Path], int], getattr(import_module(module), name))
 
 
+# Commands that say themselves what a missing workspace means: init names its fix, doctor
+# lists it as a failed check. Every other one needs the folder.
+_OWN_WORKSPACE_CHECK = frozenset({"init", "doctor"})
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     configure_logging(args.verbose, serving=args.command in (None, "proxy"))
     if args.command is None:
         return serve()
+    workspace = command_workspace(args.workspace)
+    if args.command not in _OWN_WORKSPACE_CHECK and not workspace.is_dir():
+        print(f"error: workspace {workspace} is not a folder", file=sys.stderr)
+        return 1
     try:
-        result: int = _handler(args)(args, command_workspace(args.workspace))
+        result: int = _handler(args)(args, workspace)
     except ConfigError as exc:  # an OCP_* variable: one line naming it, exit status 2
         print(f"ocp-server: {exc}", file=sys.stderr)
         return 2
