@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 JSON_KEYS = {"path", "start_line", "end_line", "symbol", "kind", "score", "text"}
 
 
@@ -48,6 +50,20 @@ def test_bad_arguments_and_missing_workspaces_fail_clearly(tmp_path: Path) -> No
     assert bad_k.returncode == 2 and "-k must be from 1 to 50, got 0" in bad_k.stderr
     too_many = run(tmp_path, "search", "x", "-k", "51")  # the tool's own limit
     assert too_many.returncode == 2 and "-k must be from 1 to 50, got 51" in too_many.stderr
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["status"], ["restore"], ["stats"], ["routing", "explain"], ["route", "hi", "--dry-run"]],
+)
+def test_every_command_on_a_missing_workspace_says_it_is_not_a_folder(
+    tmp_path: Path, command: list[str]
+) -> None:
+    # restore, stats, routing and route ended in a NotADirectoryError traceback; status said
+    # "not indexed yet; run `ocp-server index`", which then failed.
+    done = run(tmp_path / "nope", *command)
+    assert done.returncode == 1 and not done.stdout
+    assert done.stderr.strip() == f"error: workspace {tmp_path / 'nope'} is not a folder"
 
 
 def test_search_for_a_language_that_names_none_fails_in_one_line(workspace: Path) -> None:

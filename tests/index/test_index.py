@@ -413,6 +413,25 @@ async def test_filters_by_glob_and_language(index: WorkspaceIndex) -> None:
     assert only_src and all(r.path.startswith("src/") for r in only_src)
 
 
+@pytest.mark.parametrize(
+    ("written", "path"),
+    [
+        ("src/**/*.py", "src/auth.py"),
+        ("src/**/auth.py", "src/auth.py"),
+        ("**/*.md", "README.md"),
+        ("**/README.md", "README.md"),
+    ],
+)
+async def test_a_double_star_folder_in_a_glob_also_matches_no_folder_at_all(
+    index: WorkspaceIndex, written: str, path: str
+) -> None:
+    # The tool's own example, 'src/**/*.py', found nothing in src/ itself: fnmatch read
+    # `**/` as "something, then a slash". Git and shells with globstar match zero folders.
+    await index.update()
+    found = (await index.search("tokens verified", path_glob=written)).results
+    assert found and {r.path for r in found} == {path}
+
+
 @pytest.mark.parametrize("written", ["./src/*", "././src/*", "{root}/src/*", "{root}/./src/*"])
 async def test_a_glob_written_from_the_workspace_or_its_absolute_path_filters_as_a_relative_one(
     index: WorkspaceIndex, written: str

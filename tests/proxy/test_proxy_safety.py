@@ -7,6 +7,7 @@ import asyncio
 import json
 import os
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -150,6 +151,27 @@ def test_the_cli_says_where_it_listens_on_stderr_and_nothing_on_stdout(
         proc.send_signal(signal.SIGINT)
         out, _ = proc.communicate(timeout=30)
     assert out == ""
+
+
+def test_a_port_already_taken_is_one_line_naming_it_not_a_traceback(
+    proxy_env: dict[str, str], tmp_path: Path
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "ocp_server.cli", "proxy", "--port", str(port)],
+            cwd=tmp_path,
+            env={**os.environ, **proxy_env},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    lines = done.stderr.strip().splitlines()
+    assert done.returncode == 1 and done.stdout == ""
+    assert len(lines) == 1, done.stderr
+    assert f"127.0.0.1:{port}" in lines[0] and "in use" in lines[0] and "--port" in lines[0]
 
 
 def test_requests_are_traced_in_the_store_that_stats_reads_without_contents(

@@ -66,6 +66,42 @@ def test_the_home_folder_is_refused_with_a_message_and_nothing_is_written(tmp_pa
     assert json.loads(forced.stdout)[0]["symbol"] == "verify_token"
 
 
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["index"],
+        ["search", "Host"],
+        ["route", "explain x", "--dry-run"],
+        ["restore"],
+        ["stats"],
+        ["routing", "explain"],
+        ["proxy", "--port", "0"],
+    ],
+)
+def test_a_credential_folder_is_refused_by_every_command_and_nothing_is_written(
+    tmp_path: Path, command: list[str]
+) -> None:
+    # The server refuses ~/.ssh, /etc, /tmp, ...; the CLI refused only / and the home folder,
+    # so `ocp-server route --workspace /etc` indexed /etc into /etc/.ocp/ocp.db.
+    home = tmp_path / "home"
+    (home / ".ssh").mkdir(parents=True)
+    (home / ".ssh" / "config").write_text("Host build\n  IdentityFile ~/.ssh/id_ed25519\n")
+    done = run(tmp_path, "--workspace", str(home / ".ssh"), *command, home=home)
+    assert done.returncode == 2, (command, done.stderr)
+    assert (
+        f"refusing to index {home / '.ssh'}" in done.stderr and "holds credentials" in done.stderr
+    )
+    assert "Traceback" not in done.stderr
+    assert not (home / ".ssh" / ".ocp").exists(), "a refused run must not create the database"
+
+
+def test_status_of_a_shared_folder_says_why_it_is_not_indexed(tmp_path: Path) -> None:
+    done = run(tmp_path, "--workspace", "/tmp", "status", home=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "holds many projects or users' files" in done.stdout
+    assert "run `ocp-server index`" not in done.stdout
+
+
 def test_the_root_folder_is_refused(tmp_path: Path) -> None:
     done = run(tmp_path, "--workspace", "/", "index", home=tmp_path)
     assert done.returncode == 2 and "whole file system" in done.stderr and "--force" in done.stderr

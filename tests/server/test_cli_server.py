@@ -152,6 +152,7 @@ def test_restore_builds_no_router_so_a_bad_router_variable_does_not_stop_it(
         (("restore", "--query", "q" * 5001), "--query"),
         (("route", "", "--dry-run"), "text"),
         (("route", "hi", "--model", "", "--dry-run"), "--model"),
+        (("stats", "--since", "last week"), "--since"),  # was status 1, as a failure
     ],
 )
 def test_a_bad_option_value_is_one_line_naming_the_option(

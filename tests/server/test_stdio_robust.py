@@ -100,6 +100,8 @@ def _misconfigured(tmp_path: Path, **env: str) -> RawServer:
         ("OCP_ROUTE_MODE", "sometimes", "OCP_ROUTE_MODE='sometimes' is invalid"),
         ("OCP_TOOL_NAMES", "camel", "OCP_TOOL_NAMES='camel' is invalid"),
         ("OCP_PRICES", "/nowhere/prices.toml", "/nowhere/prices.toml"),
+        # relative: the database landed wherever the server was started (/ for Claude Desktop)
+        ("OCP_DB_PATH", "ocp.db", "OCP_DB_PATH='ocp.db' is invalid: expected an absolute path"),
     ],
 )
 def test_a_bad_environment_value_is_every_tools_answer(
@@ -131,6 +133,7 @@ def test_a_bad_environment_value_is_every_tools_answer(
     [
         (["route", "hello"], {"OCP_ROUTE_MODE": "sometimes"}),
         (["index"], {"OCP_MAX_FILE_BYTES": "lots"}),
+        (["index"], {"OCP_DB_PATH": "relative/ocp.db"}),
     ],
 )
 def test_the_cli_reports_a_bad_environment_value_in_one_line_with_status_2(

@@ -336,14 +336,41 @@ def _handler(args: argparse.Namespace) -> Callable[[argparse.Namespace, Path], i
     return cast(Callable[[argparse.Namespace, Path], int], getattr(import_module(module), name))
 
 
+# Commands that say themselves what a missing workspace means: init names its fix, doctor
+# lists it as a failed check. Every other one needs the folder.
+_OWN_WORKSPACE_CHECK = frozenset({"init", "doctor"})
+# ... and a refused one: status says why it is not indexed; index and search take --force.
+_OWN_REFUSAL = _OWN_WORKSPACE_CHECK | {"status", "index", "search"}
+
+
+def _refused(args: argparse.Namespace, workspace: Path) -> str | None:
+    """Why this command may not open `workspace` (/, the home folder, /etc, ~/.ssh, /tmp…:
+    opening one creates its database and indexes it), or None. An index made on purpose
+    before (`index --force`) is used; `index` and `search` check their own --force."""
+    if args.command in _OWN_REFUSAL:
+        return None
+    if ServerSettings.from_env().db_path_for(workspace).exists():
+        return None
+    from ocp_server.first_run import NO_FORCE_HINT, refuse_reason
+
+    return refuse_reason(workspace, max_files=0, count=False, force_hint=NO_FORCE_HINT)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     configure_logging(args.verbose, serving=args.command in (None, "proxy"))
     if args.command is None:
         return serve()
+    workspace = command_workspace(args.workspace)
+    if args.command not in _OWN_WORKSPACE_CHECK and not workspace.is_dir():
+        print(f"error: workspace {workspace} is not a folder", file=sys.stderr)
+        return 1
     try:
-        result: int = _handler(args)(args, command_workspace(args.workspace))
+        if refused := _refused(args, workspace):
+            print(f"ocp-server: {refused}", file=sys.stderr)
+            return 2
+        result: int = _handler(args)(args, workspace)
     except ConfigError as exc:  # an OCP_* variable: one line naming it, exit status 2
         print(f"ocp-server: {exc}", file=sys.stderr)
         return 2

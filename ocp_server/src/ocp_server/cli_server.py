@@ -169,7 +169,7 @@ def parse_since(value: str | None, now: float | None = None) -> float | None:
         return None
     match = _SINCE.match(value.strip())
     if not match:
-        raise ValueError(f"--since {value!r} is invalid: expected a number and d, h or m (7d)")
+        raise ValueError(f"--since: {value!r} is invalid: expected a number and d, h or m (7d)")
     seconds = int(match.group(1)) * {"d": 86400, "h": 3600, "m": 60}[match.group(2)]
     return (now or time.time()) - seconds
 
@@ -188,7 +188,12 @@ async def _stats(since: float | None, workspace: Path) -> SavingsReport:
 
 def run_stats(args: argparse.Namespace, workspace: Path) -> int:
     try:
-        stats = asyncio.run(_stats(parse_since(args.since), workspace))
+        since = parse_since(args.since)
+    except ValueError as exc:  # a bad option, as argparse's own are: status 2
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        stats = asyncio.run(_stats(since, workspace))
     except (DatabaseError, WorkspaceError, ValueError) as exc:
         if isinstance(exc, ConfigError):
             raise

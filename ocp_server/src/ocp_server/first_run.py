@@ -3,7 +3,9 @@ more than OCP_MAX_FILES files unless told to with `--force`.
 
 Run by accident in the wrong folder, `ocp-server search foo` would otherwise walk everything
 below it and write a database of gigabytes next to it. The server already refuses `/` and the
-home folder as an implicit working directory (settings.resolve_workspace).
+home folder as an implicit working directory (settings.resolve_workspace), and every other
+folder it refuses (system folders, shared roots such as /tmp, credential folders) the CLI
+refuses too: `ocp-server route --workspace /etc` indexed /etc into /etc/.ocp.
 """
 
 from __future__ import annotations
@@ -11,30 +13,48 @@ from __future__ import annotations
 from pathlib import Path
 
 from ocp_server.index.files import count_files
+from ocp_server.settings import refusal
 
 
 class WorkspaceRefused(Exception):
     """The CLI will not index this folder without --force; the message says why and how."""
 
 
+FORCE_HINT = " (--force accepts it anyway)"
+NO_FORCE_HINT = " (`ocp-server index --force` accepts it anyway)"
+
+
 def refuse_reason(
-    workspace: Path, *, max_files: int, count: bool = True, verb: str = "index"
+    workspace: Path,
+    *,
+    max_files: int,
+    count: bool = True,
+    verb: str = "index",
+    force_hint: str = FORCE_HINT,
 ) -> str | None:
     """Why indexing `workspace` needs --force, or None when it is fine.
 
     `count` also counts the files the index would consider (at most max_files + 1 of them):
-    worth it before a first index, not before an update of an index that already exists."""
+    worth it before a first index, not before an update of an index that already exists.
+    `force_hint` ends the message: how to accept it anyway (the command's own --force, or
+    `index --force` for a command without one)."""
     path = workspace.resolve()
     if path == Path(path.anchor):
         return (
             f"refusing to {verb} {path}: that is the whole file system. Run ocp-server in a "
-            "project folder or pass --workspace PATH (--force accepts it anyway)."
+            f"project folder or pass --workspace PATH{force_hint}."
         )
     if path == Path.home().resolve():
         return (
             f"refusing to {verb} your home folder ({path}): it holds every project and far "
             "more, and its index would be huge. Run ocp-server in a project folder or pass "
-            "--workspace PATH (--force accepts it anyway)."
+            f"--workspace PATH{force_hint}."
+        )
+    if why := refusal(path):
+        return (
+            f"refusing to {verb} {path}: it {why} (the index would read and store every file "
+            "in it, secrets included; the server refuses it as a workspace). Run ocp-server "
+            f"in a project folder or pass --workspace PATH{force_hint}."
         )
     if count:
         found = count_files(path, max_files)

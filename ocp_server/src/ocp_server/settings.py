@@ -81,12 +81,24 @@ class ServerSettings:
             max_files=_int(env, "OCP_MAX_FILES", DEFAULT_MAX_FILES, 1),
             history_commits=_int(env, "OCP_HISTORY_COMMITS", DEFAULT_HISTORY_COMMITS, 0),
             memory_ttl_days=_int(env, "OCP_MEMORY_TTL_DAYS", 28, 0),
-            db_path=Path(db).expanduser() if db else None,
+            db_path=_absolute(db, "OCP_DB_PATH") if db else None,
             workspace=Path(ws).expanduser() if ws else None,
             claude_project_dir=Path(cpd).expanduser() if cpd else None,
             first_index_wait=_seconds(env, "OCP_FIRST_INDEX_WAIT", 5.0, maximum=300.0),
             route_concurrency=_int(env, "OCP_ROUTE_CONCURRENCY", 4, 1),
         )
+
+
+def _absolute(value: str, name: str) -> Path:
+    """A path setting: a relative one would land wherever the process was started (`/` for
+    Claude Desktop, the home folder for VS Code), outside every configured folder."""
+    path = Path(value).expanduser()
+    if not path.is_absolute():
+        raise ConfigError(
+            f"{name}={value!r} is invalid: expected an absolute path (a relative one lands "
+            "wherever the server happens to start)"
+        )
+    return path
 
 
 def _int(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:

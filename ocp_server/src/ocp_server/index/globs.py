@@ -1,15 +1,19 @@
 """A search's `path_glob` as the index's paths are written: relative to the workspace,
 `/`-separated, whichever way an agent wrote it (`./src/*`, the workspace's absolute path,
-`web/../src/*`); one that can only lead out of the workspace is an error, not an empty answer."""
+`web/../src/*`); one that can only lead out of the workspace is an error, not an empty answer.
+`glob_matcher` is how it is matched: fnmatch's rules, and a `**/` that may stand for no
+folder at all, as in git and shells with globstar (`src/**/*.py` holds `src/app.py`)."""
 
 from __future__ import annotations
 
+import fnmatch
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from ocp_server.errors import InputError
 
-__all__ = ["relative_glob"]
+__all__ = ["glob_matcher", "relative_glob"]
 
 
 def relative_glob(root: Path, path_glob: str) -> str:
@@ -38,6 +42,24 @@ def relative_glob(root: Path, path_glob: str) -> str:
     )
 
 
+def glob_matcher(glob: str) -> Callable[[str], bool]:
+    """Whether a relative path matches `glob`. A `*` crosses `/` as fnmatch's does (`src/*`
+    holds all of src/, `*.py` every Python file); a `**/` that starts the glob or follows a
+    `/` also matches no folder: fnmatch alone made `src/**/*.py` miss `src/app.py`, and
+    `**/*.md` the README at the top, the very globs agents are shown as examples."""
+    pieces = [_fnmatch_body(piece) for piece in _DOUBLE_STAR_FOLDER.split(glob)]
+    match = re.compile("(?s:" + "(?:.*/)?".join(pieces) + r")\Z").match
+    return lambda path: match(path) is not None
+
+
+def _fnmatch_body(piece: str) -> str:
+    translated = fnmatch.translate(piece)  # "(?s:<body>)\Z"
+    if not (translated.startswith("(?s:") and translated.endswith(r")\Z")):
+        raise RuntimeError(f"fnmatch.translate changed its form: {translated!r}")
+    return translated[4:-3]
+
+
+_DOUBLE_STAR_FOLDER = re.compile(r"(?:^|(?<=/))\*\*/")
 _DOT_SEGMENTS = re.compile(r"/(?:\.(?:/|$))+")
 
 

@@ -15,9 +15,7 @@ secret or ignored after it was indexed is never returned.
 
 from __future__ import annotations
 
-import fnmatch
 import math
-import re
 import sqlite3
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import NamedTuple
@@ -29,6 +27,7 @@ import pathspec
 from ocp_router.tokens import estimate_tokens
 from ocp_server.index.clean_text import RULES_DIGEST, RULES_KEY
 from ocp_server.index.files import path_exclusion
+from ocp_server.index.globs import glob_matcher
 from ocp_server.index.lexical import ChunkRow, Snapshot
 from ocp_server.index.lexicon import unpack_text
 from ocp_server.index.models import SearchResult
@@ -73,8 +72,8 @@ def _allowed(
         mask &= np.array([lang == wanted for lang in snap.languages], dtype=bool)
     if path_glob:
         pattern = path_glob if any(ch in path_glob for ch in "*?[") else f"{path_glob}*"
-        match = re.compile(fnmatch.translate(pattern)).match
-        mask &= np.array([match(p) is not None for p in snap.paths], dtype=bool)
+        matches = glob_matcher(pattern)
+        mask &= np.array([matches(p) for p in snap.paths], dtype=bool)
     return mask
 
 

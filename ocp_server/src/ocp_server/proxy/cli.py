@@ -9,7 +9,7 @@ import ipaddress
 import sys
 from pathlib import Path
 
-from ocp_server.proxy.service import serve
+from ocp_server.proxy.service import ProxyListenError, serve
 from ocp_server.proxy.settings import ProxySettings
 
 
@@ -43,4 +43,7 @@ def run_proxy(args: argparse.Namespace, workspace: Path) -> int:
         asyncio.run(serve(settings, workspace, on_listening=_announce))
     except KeyboardInterrupt:
         pass
+    except ProxyListenError as exc:
+        print(f"ocp-server: {exc}", file=sys.stderr)
+        return 1
     return 0

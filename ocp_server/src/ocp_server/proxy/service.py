@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping
 from pathlib import Path
@@ -20,6 +21,18 @@ from ocp_server.proxy.settings import ProxySettings
 from ocp_server.settings import ServerSettings
 
 logger = logging.getLogger(__name__)
+
+
+class ProxyListenError(Exception):
+    """The proxy could not listen where it was told: the port taken, an address not here."""
+
+
+def _not_a_bind_error(record: logging.LogRecord) -> bool:
+    """uvicorn logs a failed bind, then exits; `serve` says it once, in its own words."""
+    return not isinstance(record.msg, OSError)
+
+
+logging.getLogger("uvicorn.error").addFilter(_not_a_bind_error)
 
 # The router decides paid tiers only when it has a paid backend. A proxy client usually
 # brings its own key, so without one in the environment the router gets this stand-in: the
@@ -111,9 +124,26 @@ async def serve(
     `on_listening` gets the base URL once the socket is bound (the CLI tells the user)."""
     async with open_proxy(settings, workspace) as proxy:
         server = uvicorn_server(proxy, settings)
-        task = asyncio.create_task(server.serve())
+        task = asyncio.create_task(_serve(server, settings))
         while not server.started and not task.done():
             await asyncio.sleep(0.02)
         if server.started:
             on_listening(f"http://{settings.host}:{bound_port(server)}")
         await task
+
+
+async def _serve(server: uvicorn.Server, settings: ProxySettings) -> None:
+    try:
+        await server.serve()
+    except SystemExit as exc:  # uvicorn's way out when it cannot bind
+        if server.started:
+            raise
+        cause = exc.__context__
+        where = f"{settings.host}:{settings.port}"
+        if isinstance(cause, OSError) and cause.errno == errno.EADDRINUSE:
+            raise ProxyListenError(
+                f"cannot listen on {where}: the address is already in use (another "
+                "`ocp-server proxy`?); pick another port with --port or OCP_PROXY_PORT"
+            ) from cause
+        reason = cause.strerror if isinstance(cause, OSError) and cause.strerror else cause
+        raise ProxyListenError(f"cannot listen on {where}: {reason or exc}") from cause
