@@ -699,3 +699,17 @@ async def test_a_snapshot_read_again_lets_the_old_one_go_first(
     assert held_during_load == [False]
     assert new is await index.snapshot()  # the new one is kept for the next search
     assert (await index.search("session token verify", k=3)).results
+
+
+def test_a_glob_matches_alike_when_fnmatch_ends_its_patterns_as_python_3_14_does(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import fnmatch
+
+    from ocp_server.index.globs import glob_matcher
+
+    plain = fnmatch.translate
+    monkeypatch.setattr(fnmatch, "translate", lambda p: plain(p)[:-2] + r"\z")
+    matches = glob_matcher("src/**/*.py")
+    assert matches("src/app.py") and matches("src/a/b/app.py")
+    assert not matches("lib/app.py")

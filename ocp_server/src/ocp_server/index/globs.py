@@ -53,8 +53,8 @@ def glob_matcher(glob: str) -> Callable[[str], bool]:
 
 
 def _fnmatch_body(piece: str) -> str:
-    translated = fnmatch.translate(piece)  # "(?s:<body>)\Z"
-    if not (translated.startswith("(?s:") and translated.endswith(r")\Z")):
+    translated = fnmatch.translate(piece)  # "(?s:<body>)\Z" (Python 3.14: "\z")
+    if not (translated.startswith("(?s:") and translated[-3:] in (r")\Z", r")\z")):
         raise RuntimeError(f"fnmatch.translate changed its form: {translated!r}")
     return translated[4:-3]
 
