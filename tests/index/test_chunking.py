@@ -996,9 +996,9 @@ def test_python_with_a_syntax_error_keeps_the_definitions_it_can_recognise() -> 
 def test_a_two_megabyte_minified_line_is_sliced_by_characters_quickly() -> None:
     line = "var a=function(b){return b+1};" * 70_000
     assert len(line) > 2_000_000
-    started = time.perf_counter()
+    started = time.thread_time()  # CPU time: the work, not the waits for a busy core
     chunks = chunk_text("vendor/app.min.js", line + "\n")
-    assert time.perf_counter() - started < 2.0
+    assert time.thread_time() - started < 2.0
     assert all(c.start_line == c.end_line == 1 for c in chunks)
     assert all(len(c.text) <= MAX_CHUNK_CHARS for c in chunks)
     assert "".join(c.text for c in chunks) == line

@@ -80,7 +80,7 @@ class RunningProxy:
     def call(self, fn: Callable[[Proxy], Coroutine[Any, Any, T]]) -> T:
         """Run `fn(proxy)` (a coroutine function) on the proxy's loop and return its result."""
         assert self.loop is not None and self.proxy is not None
-        return asyncio.run_coroutine_threadsafe(fn(self.proxy), self.loop).result(10)
+        return asyncio.run_coroutine_threadsafe(fn(self.proxy), self.loop).result(60)
 
 
 @pytest.fixture

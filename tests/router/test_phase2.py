@@ -267,14 +267,14 @@ def assert_fallback(verdict: Verdict, assessment: Assessment, *words: str) -> No
 
 async def test_a_slow_model_falls_back_to_phase_1_within_the_timeout(local: Local) -> None:
     local.fake.reply = TOP
-    local.fake.delay = 5.0
+    local.fake.delay = 60.0
     payload, assessment = judged("explain closures")
     started = time.monotonic()
     verdict = await LLMClassifier(local.backend, timeout=0.3).classify(payload, assessment)
     elapsed = time.monotonic() - started
     assert_fallback(verdict, assessment, "no verdict within 0.3s")
     assert verdict.tier is Tier.LOCAL  # not the TOP the model would have said
-    assert elapsed < 0.3 + 2.0
+    assert elapsed < 30  # the timeout ended the wait, not the model's answer 60 s on
 
 
 async def test_a_refused_connection_falls_back_naming_the_failure(refused_url: str) -> None:
@@ -383,6 +383,7 @@ async def test_a_timed_out_verdict_is_not_cached(local: Local) -> None:
     payload = judged("explain closures")
     assert (await clf.classify(*payload)).fallback
     local.fake.delay = 0.0
+    clf.timeout = 60.0  # the model answers now: it must be asked, however loaded the machine
     verdict = await clf.classify(*payload)
     assert verdict.phase is Phase.LLM_CLASSIFIER and verdict.tier is Tier.TOP
     assert clf.hits == 0

@@ -31,7 +31,7 @@ async def router(
 ) -> AsyncIterator[OCPRouter]:
     fake_anthropic.reply = "paid answer"
     r = OCPRouter(
-        local=OllamaBackend("llama3.2", base_url=fake_ollama.url, timeout=2.0),
+        local=OllamaBackend("llama3.2", base_url=fake_ollama.url, timeout=30),
         paid=AnthropicBackend(
             "claude-sonnet-4-6", api_key="sk-ant-test", base_url=fake_anthropic.url, max_retries=0
         ),

@@ -28,7 +28,9 @@ async def inproc_client(
     **settings: Any,
 ) -> AsyncIterator[Client]:
     """A client connected to `build_server` on `workspace`; `env` sets OCP_* variables (the
-    router reads them when the server starts)."""
+    router reads them when the server starts). The first search waits for the first index
+    up to a minute, not the default 5 s, which a loaded machine can take for the test
+    workspace: a test of that wait sets `first_index_wait`."""
     base = {"OCP_OLLAMA_URL": "http://127.0.0.1:9", "OCP_DB_PATH": str(workspace.parent / "ocp.db")}
     for name, value in {**base, **(env or {})}.items():
         monkeypatch.setenv(name, value)
@@ -37,6 +39,7 @@ async def inproc_client(
         **{
             **{f: getattr(server_settings, f) for f in ServerSettings.__dataclass_fields__},
             "workspace": workspace,
+            **({} if "OCP_FIRST_INDEX_WAIT" in (env or {}) else {"first_index_wait": 60.0}),
             **settings,
         }
     )

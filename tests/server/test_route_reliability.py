@@ -1,10 +1,12 @@
 """ocp_model_route and the savings report over the real server: a call without a session id
 does not inherit another conversation's pinned model, a local route the local model cannot
 answer comes back to the agent when there is no paid key, a route nothing could answer is a
-tool error listing its attempts, and the report counts what really happened."""
+tool error listing its attempts, the report counts what really happened, and the daily budget
+counts a paid call once while its trace is being stored."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from pathlib import Path
 
@@ -13,6 +15,7 @@ import pytest
 from ocp_server.db import connect
 from ocp_server.ledger import WorkspaceLedger
 from ocp_server.memory import MemoryStore, TraceRecord
+from ocp_server.proxy.recorder import ProxyRecord, Recorder
 from ocp_server.savings import savings_report
 from tests.fakes import FakeAnthropic, FakeOllama
 from tests.server.inproc import inproc_client, text_of
@@ -206,3 +209,44 @@ async def test_the_ledger_adds_this_processs_unrecorded_spend_to_the_stored_spen
     rolling = WorkspaceLedger(today=lambda: next(days))
     await rolling.add(0.5)
     assert await rolling.spent_today() == 0.0  # a new day
+
+
+class _StoreThatCommitsFirst:
+    """A trace store whose write is visible to readers before its writer resumes, as a
+    database write committed in a worker thread is (the writer's turn on the event loop
+    comes later, much later on a loaded machine)."""
+
+    def __init__(self) -> None:
+        self.spent = 0.0
+        self.committed = asyncio.Event()
+        self.resume = asyncio.Event()
+
+    async def start_session(self, workspace: str, session: str) -> None:
+        pass
+
+    async def record_trace(self, session: str, trace: TraceRecord) -> None:
+        self.spent += trace.cost_usd or 0.0
+        self.committed.set()
+        await self.resume.wait()
+
+    async def spent_today(self) -> float:
+        return self.spent
+
+
+async def test_a_cost_being_stored_is_counted_once_by_the_daily_budget() -> None:
+    # The proxy's recorder told the ledger a cost was stored only once its write returned: a
+    # budget check reading the store in between counted the cost twice, stored and unstored.
+    store = _StoreThatCommitsFirst()
+    ledger = WorkspaceLedger()
+    ledger.state = store
+    recorder = Recorder(store, "/ws", ledger=ledger)  # type: ignore[arg-type]
+    recorder.start()
+    await ledger.add(0.25)  # a paid call answered, its trace queued for the store
+    recorder.add(ProxyRecord("0" * 32, 1.0, "anthropic", "t", "s", False, "m", cost_usd=0.25))
+    await store.committed.wait()
+    check = asyncio.create_task(ledger.spent_today())  # the next request's budget check
+    await asyncio.sleep(0)
+    store.resume.set()
+    assert await check == 0.25
+    await recorder.aclose()
+    assert await ledger.spent_today() == 0.25

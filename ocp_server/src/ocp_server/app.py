@@ -509,9 +509,12 @@ class AppState:
         if args.session_id:
             await ws.memory.start_session(str(ws.path), session)
         trace_json = json.dumps(out.model_dump(mode="json", exclude={"answer", "prompt"}))
-        await ws.memory.record_route(session, record, trace_json)
-        if self.ledger is not None and record.cost_usd:  # a wasted paid answer costs too
-            self.ledger.recorded(record.cost_usd)
+        if self.ledger is None:
+            await ws.memory.record_route(session, record, trace_json)
+            return
+        # A wasted paid answer costs too; the daily budget counts it once.
+        async with self.ledger.storing(record.cost_usd):
+            await ws.memory.record_route(session, record, trace_json)
 
 
 def _scoped_glob(scope: str | None, path_glob: str | None) -> str | None:

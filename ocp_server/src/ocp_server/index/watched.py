@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import aclosing
 from dataclasses import dataclass
 from pathlib import Path
@@ -156,11 +156,13 @@ def new_folder(changes: Iterable[tuple[watchfiles.Change, str]]) -> bool:
 
 
 async def watch_folders(
-    workspace: Path, relevant: RelevantChanges, **options: Any
+    workspace: Path, relevant: RelevantChanges, armed: Callable[[], None], **options: Any
 ) -> AsyncIterator[set[tuple[watchfiles.Change, str]]]:
     """watchfiles.awatch over `watched_folders(workspace)` (not recursive), keeping the changes
     `relevant` says are; a listed folder deleted before watching starts is dropped by listing
-    again, up to LISTINGS times."""
+    again, up to LISTINGS times. `armed` is called once the watches are in place: a change
+    from then on raises an event."""
+    loop = asyncio.get_running_loop()
     for listing in range(1, LISTINGS + 1):
         git = await asyncio.to_thread(git_watch, workspace)
         folders = await asyncio.to_thread(watched_folders, workspace, git)
@@ -168,10 +170,13 @@ async def watch_folders(
         async with aclosing(
             watchfiles.awatch(*folders, watch_filter=relevant, recursive=False, **options)
         ) as changes:
+            # At its first step awatch places its watches (checking the folders exist), then
+            # waits for changes in a thread: `armed` runs at that wait, as the loop's next turn.
+            announced = loop.call_soon(armed)
             try:
-                # watchfiles checks the folders exist when it starts, at the first step.
                 first = await anext(changes, None)
             except FileNotFoundError:
+                announced.cancel()
                 if listing == LISTINGS or not workspace.is_dir():
                     raise
                 continue

@@ -19,7 +19,7 @@ import os
 import sqlite3
 import time
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -460,28 +460,37 @@ class WorkspaceIndex:
     async def _watch(self, stop: asyncio.Event) -> None:
         self.watcher_state = "watching" if await self.update() is not None else "standby"
         self.watcher_error = None
-        # The watcher arms as the loop below starts, after that update: a file saved in between
-        # (during a first build, say) raises no event. One more update, which runs once the
-        # loop waits for its first changes, catches it.
-        catch_up = asyncio.create_task(self.update())
+        # The watches are in place only after that update and the listing of the folders: a
+        # file saved in between (during a first build, or a listing slow on a loaded machine)
+        # raises no event. One more update, started once they are in place, catches it.
+        catch_up: list[asyncio.Task[IndexSummary | None]] = []
+
+        def armed() -> None:
+            if not catch_up:
+                catch_up.append(asyncio.create_task(self.update()))
+
         try:
-            await self._watch_changes(stop, catch_up)
+            await self._watch_changes(stop, catch_up, armed)
         finally:
-            await asyncio.gather(catch_up, return_exceptions=True)
+            await asyncio.gather(*catch_up, return_exceptions=True)
 
     async def _watch_changes(
-        self, stop: asyncio.Event, catch_up: asyncio.Task[IndexSummary | None]
+        self,
+        stop: asyncio.Event,
+        catch_up: list[asyncio.Task[IndexSummary | None]],
+        armed: Callable[[], None],
     ) -> None:
         async for changes in watch_folders(  # symlinks are never followed out (see `watched`)
             self.workspace,
             self._relevant,
+            armed,
             debounce=DEBOUNCE_MS,
             stop_event=stop,
             rust_timeout=int(LEASE_SECONDS * 1000 / 3),
             yield_on_timeout=True,
         ):
-            if catch_up.done():
-                catch_up.result()  # its failure (a locked database) goes to watch()'s retry
+            if catch_up and catch_up[0].done():
+                catch_up[0].result()  # its failure (a locked database) goes to watch()'s retry
             if stop.is_set() or new_folder(changes):
                 break  # a new folder: watch() starts again, with it in the list
             if not await self.acquire_lease():

@@ -171,46 +171,44 @@ class Recorder:
         for key in ("id", "started_at"):
             detail.pop(key)
         request = redact(r.request_text).text[:2000] if self.trace_content else ""
-        await self.memory.record_trace(
-            r.session,
-            TraceRecord(
-                id=r.id,
-                created_at=r.started_at,
-                request=request,
-                route_to=route_to,
-                decision="local" if r.tier == "local" else "paid",
-                decided_by=r.reason,
-                model=r.model,
-                backend=r.backend,
-                answered_by=route_to if answered else None,
-                task_type=r.task_type,
-                complexity=r.complexity,
-                prompt_tokens=r.input_tokens,
-                completion_tokens=r.output_tokens,
-                duration_ms=r.latency_ms,
-                cost_usd=r.cost_usd,
-                failed_cost_usd=r.failed_cost_usd,
-                cost_estimated=r.cost_estimated,
-                counterfactual_usd=r.counterfactual_usd,
-                trace_json=json.dumps(detail),
-                tier=r.tier or None,
-                answered_tier=answered,
-                phase=r.phase or None,
-                band=r.band or None,
-                pin_state=r.pin_state or None,
-                escalated=r.escalated,
-                fell_back=answered is not None and answered != r.tier and not r.escalated,
-                counterfactual_model=self.counterfactual_model,
-                attempts=tuple(
-                    AttemptRecord(
-                        a.tier, a.backend, a.model, a.outcome, a.duration_ms, a.error_type
-                    )
-                    for a in r.attempts
-                ),
+        trace = TraceRecord(
+            id=r.id,
+            created_at=r.started_at,
+            request=request,
+            route_to=route_to,
+            decision="local" if r.tier == "local" else "paid",
+            decided_by=r.reason,
+            model=r.model,
+            backend=r.backend,
+            answered_by=route_to if answered else None,
+            task_type=r.task_type,
+            complexity=r.complexity,
+            prompt_tokens=r.input_tokens,
+            completion_tokens=r.output_tokens,
+            duration_ms=r.latency_ms,
+            cost_usd=r.cost_usd,
+            failed_cost_usd=r.failed_cost_usd,
+            cost_estimated=r.cost_estimated,
+            counterfactual_usd=r.counterfactual_usd,
+            trace_json=json.dumps(detail),
+            tier=r.tier or None,
+            answered_tier=answered,
+            phase=r.phase or None,
+            band=r.band or None,
+            pin_state=r.pin_state or None,
+            escalated=r.escalated,
+            fell_back=answered is not None and answered != r.tier and not r.escalated,
+            counterfactual_model=self.counterfactual_model,
+            attempts=tuple(
+                AttemptRecord(a.tier, a.backend, a.model, a.outcome, a.duration_ms, a.error_type)
+                for a in r.attempts
             ),
         )
-        if self.ledger is not None and r.cost_usd:  # now in the store's spend
-            self.ledger.recorded(r.cost_usd)
+        if self.ledger is None:
+            await self.memory.record_trace(r.session, trace)
+            return
+        async with self.ledger.storing(r.cost_usd):  # the daily budget counts it once
+            await self.memory.record_trace(r.session, trace)
 
     # ---- the dashboard's numbers ---------------------------------------------------------------
     def summary(self, sticky: dict[str, str], now: float | None = None) -> dict[str, Any]:
