@@ -358,24 +358,29 @@ def test_a_client_that_leaves_starts_none_of_its_queued_requests(
 
 
 _STUCK_SERVER = """
-import asyncio
+import asyncio, sys, time
 from ocp_server.stdio import hardened_stdio
 
 async def main():
     async with hardened_stdio() as (read, write):
         print("ready", flush=True)  # fd 1 is stderr's while serving
+        if sys.argv[1] == "loop held":  # a request holding the event loop for a minute
+            await read.receive()
+            time.sleep(60)
         await asyncio.Event().wait()
 
 asyncio.run(main())
 """
 
 
-def test_a_stop_signal_ends_a_server_that_reads_no_more_requests() -> None:
+@pytest.mark.parametrize("stuck", ["reading no more", "loop held"])
+def test_a_client_that_leaves_ends_a_stuck_server(stuck: str) -> None:
     # A server stuck before reading on (its start-up waiting on a database another process
-    # locks, for up to 600 s) is ended EXIT_GRACE after the signal: the end of input it
-    # would have read is not waited for.
+    # locks, for up to 600 s), or with its event loop held, is ended EXIT_GRACE after the
+    # client leaves (a stop signal, or stdin closed): the end of input it would have read is
+    # not waited for.
     proc = subprocess.Popen(
-        [sys.executable, "-c", _STUCK_SERVER],
+        [sys.executable, "-c", _STUCK_SERVER, stuck],
         stdin=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -383,7 +388,12 @@ def test_a_stop_signal_ends_a_server_that_reads_no_more_requests() -> None:
     try:
         assert proc.stderr is not None
         assert proc.stderr.readline() == b"ready\n"
-        proc.send_signal(signal.SIGTERM)
+        if stuck == "loop held":
+            assert proc.stdin is not None
+            proc.stdin.write(b'{"jsonrpc":"2.0","id":1,"method":"ping"}\n')
+            proc.stdin.close()
+        else:
+            proc.send_signal(signal.SIGTERM)
         assert proc.wait(10) == 0
     finally:
         proc.kill()

@@ -470,6 +470,9 @@ async def hardened_stdio(
                 loop.call_soon_threadsafe(out.release)  # a read waiting for room sees the end
 
     def stdin_hung_up() -> None:
+        # Closing stdin is how a client shuts a server down (MCP's stdio transport): the
+        # grace starts now, not when a busy event loop gets to read the end.
+        watchdog.arm()
         with suppress(RuntimeError):
             loop.call_soon_threadsafe(out.close_input)
 
