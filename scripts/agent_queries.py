@@ -36,7 +36,7 @@ import numpy as np
 from ocp_server.index.workspace import WorkspaceIndex
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from train_ranker import BENCH, _corpus_root  # noqa: E402
+from train_ranker import BENCH, CORPUS_CACHE, _corpus_root  # noqa: E402
 
 PATH_EVERY = 7
 MAX_MESSAGES = 60
@@ -189,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--cache",
         type=Path,
-        default=Path.home() / ".cache" / "ocp-bench" / "ranker-corpora",
+        default=CORPUS_CACHE,
         help="where the corpora are unpacked",
     )
     parser.add_argument("--show", metavar="SET", help="print each miss of one set")

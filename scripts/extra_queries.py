@@ -534,9 +534,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("step", choices=("agree", "generate", "features", "loro"))
     parser.add_argument("--cap", type=int, default=600, help="extra queries per corpus")
-    parser.add_argument(
-        "--cache", type=Path, default=Path.home() / ".cache" / "ocp-bench" / "ranker-corpora"
-    )
+    parser.add_argument("--cache", type=Path, default=tr.CORPUS_CACHE)
     parser.add_argument("--mirrors", type=Path, default=tr.ROOT.parent / ".mirror")
     parser.add_argument("--variants", nargs="*", default=[], help="letters or labels of VARIANTS")
     parser.add_argument("--nested", nargs="*", default=[], help="labels of VARIANTS")

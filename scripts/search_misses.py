@@ -21,7 +21,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from train_ranker import BENCH, _corpus_root
+from train_ranker import BENCH, CORPUS_CACHE, _corpus_root
 
 from ocp_server.index.query import parse_query
 from ocp_server.index.ranking import rank
@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--cache",
         type=Path,
-        default=Path.home() / ".cache" / "ocp-bench" / "ranker-corpora",
+        default=CORPUS_CACHE,
         help="where the corpora are unpacked",
     )
     args = parser.parse_args(argv)

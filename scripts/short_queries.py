@@ -46,7 +46,7 @@ from ocp_server.index.ranking import rank
 from ocp_server.index.workspace import WorkspaceIndex
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from train_ranker import BENCH, _corpus_root, indexed_snapshot  # noqa: E402
+from train_ranker import BENCH, CORPUS_CACHE, _corpus_root, indexed_snapshot  # noqa: E402
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 _NAME_PART = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
@@ -168,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--cache",
         type=Path,
-        default=Path.home() / ".cache" / "ocp-bench" / "ranker-corpora",
+        default=CORPUS_CACHE,
         help="where the corpora are unpacked",
     )
     parser.add_argument("--bm25", action="store_true", help="add the benchmark's BM25")

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 from neighbour_scores import Corpus, Floats, Query, build, first_stage, load_corpus, loro_commits
-from train_ranker import BENCH, _corpus_root, mrr_at_10
+from train_ranker import BENCH, CORPUS_CACHE, _corpus_root, mrr_at_10
 
 from ocp_server.index.features import FEATURES
 
@@ -71,9 +71,7 @@ def file_vectors(model: object, root: Path, paths: tuple[str, ...]) -> list[tupl
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument(
-        "--cache", type=Path, default=Path.home() / ".cache" / "ocp-bench" / "ranker-corpora"
-    )
+    parser.add_argument("--cache", type=Path, default=CORPUS_CACHE)
     parser.add_argument("--mirrors", type=Path, default=Path(__file__).parents[2] / ".mirror")
     args = parser.parse_args(argv)
     model = load_model()

@@ -34,6 +34,8 @@ import json
 import sys
 import tarfile
 import tempfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import numpy as np
@@ -52,6 +54,8 @@ from ocp_server.index.workspace import WorkspaceIndex
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT.parent / "shared" / "bench" / "retrieval"
+# Where the corpora are unpacked (the default of every script's --cache).
+CORPUS_CACHE = Path.home() / ".cache" / "ocp-bench" / "ranker-corpora"
 FEATURES_FILE = ROOT / "tests" / "data" / "ranker_features.npz"
 WEIGHTS_FILE = ROOT / "ocp_server" / "src" / "ocp_server" / "index" / "ranker_weights.json"
 SETS = ("commits", "docstrings")
@@ -289,7 +293,8 @@ def _corpus_root(entry: dict[str, object], cache: Path) -> Path:
     return root
 
 
-async def indexed_snapshot(root: Path, commits: list[Commit]) -> Snapshot:
+@asynccontextmanager
+async def indexed_with_history(root: Path, commits: list[Commit]) -> AsyncIterator[WorkspaceIndex]:
     """`root` indexed in a throwaway database, with `commits` stored as its history."""
     with tempfile.TemporaryDirectory() as tmp:
         index = await WorkspaceIndex.open(root, Path(tmp) / "ocp.db", history_commits=0)
@@ -299,9 +304,15 @@ async def indexed_snapshot(root: Path, commits: list[Commit]) -> Snapshot:
             await store_history(index.db, commits)
             await index.db.execute("UPDATE meta SET value = value + 1 WHERE key = 'generation'")
             await index.db.execute("COMMIT")
-            return await index.snapshot()
+            yield index
         finally:
             await index.close()
+
+
+async def indexed_snapshot(root: Path, commits: list[Commit]) -> Snapshot:
+    """The snapshot of `root` indexed with `commits` as its history."""
+    async with indexed_with_history(root, commits) as index:
+        return await index.snapshot()
 
 
 async def _corpus_features(
@@ -568,7 +579,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--cache",
         type=Path,
-        default=Path.home() / ".cache" / "ocp-bench" / "ranker-corpora",
+        default=CORPUS_CACHE,
         help="where the corpora are unpacked",
     )
     parser.add_argument(
