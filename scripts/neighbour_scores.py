@@ -40,17 +40,8 @@ from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
-from train_ranker import (
-    BENCH,
-    CORPUS_CACHE,
-    NEGATIVES,
-    SETS,
-    Data,
-    _corpus_root,
-    fit,
-    indexed_with_history,
-    mrr_at_10,
-)
+from ranker_corpora import BENCH, CORPUS_CACHE, corpus_root, indexed_with_history
+from train_ranker import NEGATIVES, SETS, Data, fit, mrr_at_10
 
 from ocp_server.index.features import FEATURES, candidate_features
 from ocp_server.index.history import (
@@ -358,7 +349,7 @@ def main(argv: list[str] | None = None) -> int:
     names = [str(e["name"]) for e in manifest["corpora"]]
     corpora = []
     for entry in manifest["corpora"]:
-        root = _corpus_root(entry, args.cache)
+        root = corpus_root(entry, args.cache)
         corpora.append(asyncio.run(load_corpus(entry, root, args.mirrors)))
         print(f"{entry['name']}: indexed", file=sys.stderr, flush=True)
     scorers: dict[str, Scorer] = {"": first_stage}

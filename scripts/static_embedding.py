@@ -30,7 +30,8 @@ from pathlib import Path
 
 import numpy as np
 from neighbour_scores import Corpus, Floats, Query, build, first_stage, load_corpus, loro_commits
-from train_ranker import BENCH, CORPUS_CACHE, _corpus_root, mrr_at_10
+from ranker_corpora import BENCH, CORPUS_CACHE, corpus_root
+from train_ranker import mrr_at_10
 
 from ocp_server.index.features import FEATURES
 
@@ -80,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     corpora: list[Corpus] = []
     vectors = []
     for entry in manifest["corpora"]:
-        root = _corpus_root(entry, args.cache)
+        root = corpus_root(entry, args.cache)
         corpus = asyncio.run(load_corpus(entry, root, args.mirrors))
         corpora.append(corpus)
         vectors.append(file_vectors(model, root, corpus.paths))
