@@ -47,6 +47,7 @@ from tests.fuzzing import (  # noqa: E402
     tool_calls,
 )
 from tests.server.raw_server import RawServer  # noqa: E402
+from tests.server.stdio_env import server_env  # noqa: E402
 from tests.workspace_fixture import AUTH_PY, BILLING_TS, git  # noqa: E402
 
 ZERO = ("crashes", "hangs", "unanswered requests", "non-error answers to invalid input")
@@ -190,14 +191,9 @@ def main() -> int:
     console = Console()
     started = time.perf_counter()
     with FakeOllama() as ollama:
-        env = {
-            "OCP_WORKSPACE": str(ws),
-            "OCP_DB_PATH": str(root / "ocp.db"),
-            "OCP_OLLAMA_URL": ollama.url,
-            "OCP_CLASSIFIER_MODEL": "none",
-            "PATH": "/usr/bin:/bin",
-            "HOME": str(root),
-        }
+        env = server_env(
+            ws, ollama, OCP_CLASSIFIER_MODEL="none", PATH="/usr/bin:/bin", HOME=str(root)
+        )
         calls = soak_calls(env, root, args.calls, args.timeout)
         raw = soak_raw({**env, "OCP_DB_PATH": str(root / "raw.db")}, root, args.raw, args.timeout)
     counts = calls["counts"] + raw["counts"]

@@ -36,7 +36,7 @@ import numpy as np
 from ocp_server.index.workspace import WorkspaceIndex
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from train_ranker import BENCH, _corpus_root  # noqa: E402
+from ranker_corpora import BENCH, CORPUS_CACHE, corpus_root  # noqa: E402
 
 PATH_EVERY = 7
 MAX_MESSAGES = 60
@@ -145,7 +145,7 @@ async def corpus_table(
     entry: dict[str, object], cache: Path, show: str | None = None
 ) -> dict[tuple[str, str], float]:
     """(set, metric) -> value on one corpus."""
-    root = _corpus_root(entry, cache)
+    root = corpus_root(entry, cache)
     files = _source_files(root, list(entry["source_ext"]))  # type: ignore[call-overload]
     out: dict[tuple[str, str], float] = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -189,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--cache",
         type=Path,
-        default=Path.home() / ".cache" / "ocp-bench" / "ranker-corpora",
+        default=CORPUS_CACHE,
         help="where the corpora are unpacked",
     )
     parser.add_argument("--show", metavar="SET", help="print each miss of one set")

@@ -50,6 +50,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import ranker_corpora as rc
 import train_ranker as tr
 
 from ocp_server.index.features import FEATURES, candidate_features
@@ -219,11 +220,11 @@ def scan(
 
 
 def _manifest() -> list[dict[str, Any]]:
-    return list(json.loads((tr.BENCH / "manifest.json").read_text("utf-8"))["corpora"])
+    return list(json.loads((rc.BENCH / "manifest.json").read_text("utf-8"))["corpora"])
 
 
 def _shipped(name: str) -> list[dict[str, object]]:
-    path = tr.BENCH / "queries" / f"{name}.commits.jsonl"
+    path = rc.BENCH / "queries" / f"{name}.commits.jsonl"
     return [json.loads(line) for line in path.read_text("utf-8").splitlines()]
 
 
@@ -307,7 +308,7 @@ async def _extra_rows(
     """(kinds, rows, labels) per query, as `train_ranker._corpus_features` makes them without
     history: the same index (history stored, as_of 0), candidates, negatives and float16."""
     commits = read_history(repo, DEFAULT_HISTORY_COMMITS, rev=rev)
-    snap = await tr.indexed_snapshot(root, commits)
+    snap = await rc.indexed_snapshot(root, commits)
     out = []
     for q in queries:
         relevant = set(q["relevant_files"])  # type: ignore[call-overload]
@@ -332,7 +333,7 @@ def _rows_at_snapshots(
     for rev in dict.fromkeys(str(q.get("snapshot", "")) for q in queries):
         group = [q for q in queries if str(q.get("snapshot", "")) == rev]
         if not rev:
-            root = tr._corpus_root(entry, cache)
+            root = rc.corpus_root(entry, cache)
             rows += asyncio.run(_extra_rows(root, repo, entry["snapshot"], group))
             continue
         with tempfile.TemporaryDirectory() as tmp:
@@ -534,9 +535,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("step", choices=("agree", "generate", "features", "loro"))
     parser.add_argument("--cap", type=int, default=600, help="extra queries per corpus")
-    parser.add_argument(
-        "--cache", type=Path, default=Path.home() / ".cache" / "ocp-bench" / "ranker-corpora"
-    )
+    parser.add_argument("--cache", type=Path, default=rc.CORPUS_CACHE)
     parser.add_argument("--mirrors", type=Path, default=tr.ROOT.parent / ".mirror")
     parser.add_argument("--variants", nargs="*", default=[], help="letters or labels of VARIANTS")
     parser.add_argument("--nested", nargs="*", default=[], help="labels of VARIANTS")

@@ -33,7 +33,6 @@ import json
 import posixpath
 import re
 import sys
-import tempfile
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -41,19 +40,18 @@ from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
-from train_ranker import BENCH, NEGATIVES, SETS, Data, _corpus_root, fit, mrr_at_10
+from ranker_corpora import BENCH, CORPUS_CACHE, corpus_root, indexed_with_history
+from train_ranker import NEGATIVES, SETS, Data, fit, mrr_at_10
 
 from ocp_server.index.features import FEATURES, candidate_features
 from ocp_server.index.history import (
     DEFAULT_HISTORY_COMMITS,
     Commit,
     read_history,
-    store_history,
 )
 from ocp_server.index.lexical import FileClass, Snapshot, file_stem
 from ocp_server.index.query import parse_query
 from ocp_server.index.ranking import QUERY_KINDS, query_kinds
-from ocp_server.index.workspace import WorkspaceIndex
 
 Floats = npt.NDArray[np.float64]
 Graph = list[set[int]]
@@ -86,23 +84,14 @@ class Corpus:
 # ---- the corpora, indexed as `train_ranker.py features` does ------------------------------
 async def _indexed(root: Path, commits: list[Commit]) -> tuple[Snapshot, list[tuple[str, str]]]:
     """The snapshot, and each definition chunk's (path, symbol)."""
-    with tempfile.TemporaryDirectory() as tmp:
-        index = await WorkspaceIndex.open(root, Path(tmp) / "ocp.db", history_commits=0)
-        try:
-            await index.update()
-            await index.db.execute("BEGIN IMMEDIATE")
-            await store_history(index.db, commits)
-            await index.db.execute("UPDATE meta SET value = value + 1 WHERE key = 'generation'")
-            await index.db.execute("COMMIT")
-            snap = await index.snapshot()
-            cursor = await index.db.execute(
-                "SELECT f.path, c.symbol FROM chunks c JOIN files f ON f.id = c.file_id "
-                "WHERE c.symbol IS NOT NULL"
-            )
-            symbols = [(str(p), str(s)) for p, s in await cursor.fetchall()]
-            return snap, symbols
-        finally:
-            await index.close()
+    async with indexed_with_history(root, commits) as index:
+        snap = await index.snapshot()
+        cursor = await index.db.execute(
+            "SELECT f.path, c.symbol FROM chunks c JOIN files f ON f.id = c.file_id "
+            "WHERE c.symbol IS NOT NULL"
+        )
+        symbols = [(str(p), str(s)) for p, s in await cursor.fetchall()]
+        return snap, symbols
 
 
 def _partner_key(path: str) -> str:
@@ -353,16 +342,14 @@ VARIANTS: dict[str, tuple[list[tuple[str, str]], str]] = {
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("variants", nargs="*", choices=[[], *VARIANTS], default=[])
-    parser.add_argument(
-        "--cache", type=Path, default=Path.home() / ".cache" / "ocp-bench" / "ranker-corpora"
-    )
+    parser.add_argument("--cache", type=Path, default=CORPUS_CACHE)
     parser.add_argument("--mirrors", type=Path, default=Path(__file__).parents[2] / ".mirror")
     args = parser.parse_args(argv)
     manifest = json.loads((BENCH / "manifest.json").read_text("utf-8"))
     names = [str(e["name"]) for e in manifest["corpora"]]
     corpora = []
     for entry in manifest["corpora"]:
-        root = _corpus_root(entry, args.cache)
+        root = corpus_root(entry, args.cache)
         corpora.append(asyncio.run(load_corpus(entry, root, args.mirrors)))
         print(f"{entry['name']}: indexed", file=sys.stderr, flush=True)
     scorers: dict[str, Scorer] = {"": first_stage}

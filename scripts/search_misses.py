@@ -21,7 +21,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from train_ranker import BENCH, _corpus_root
+from ranker_corpora import BENCH, CORPUS_CACHE, corpus_root
 
 from ocp_server.index.query import parse_query
 from ocp_server.index.ranking import rank
@@ -56,7 +56,7 @@ async def _rows(name: str, cache: Path) -> list[Row]:
     entry = next((e for e in manifest["corpora"] if e["name"] == name), None)
     if entry is None:
         raise SystemExit(f"no corpus {name!r} in {BENCH / 'manifest.json'}")
-    root = _corpus_root(entry, cache)
+    root = corpus_root(entry, cache)
     with tempfile.TemporaryDirectory() as tmp:
         index = await WorkspaceIndex.open(root, Path(tmp) / "ocp.db", history_commits=0)
         try:
@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--cache",
         type=Path,
-        default=Path.home() / ".cache" / "ocp-bench" / "ranker-corpora",
+        default=CORPUS_CACHE,
         help="where the corpora are unpacked",
     )
     args = parser.parse_args(argv)

@@ -46,7 +46,7 @@ from ocp_server.index.ranking import rank
 from ocp_server.index.workspace import WorkspaceIndex
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from train_ranker import BENCH, _corpus_root, indexed_snapshot  # noqa: E402
+from ranker_corpora import BENCH, CORPUS_CACHE, corpus_root, indexed_snapshot  # noqa: E402
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 _NAME_PART = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
@@ -102,7 +102,7 @@ def reciprocal_rank(snap: Snapshot, query: Query, relevant: set[str]) -> float:
 
 async def corpus_table(entry: dict[str, object], cache: Path) -> dict[tuple[str, str], float]:
     """(set, rule) -> MRR@10 on one corpus."""
-    snap = await indexed_snapshot(_corpus_root(entry, cache), [])
+    snap = await indexed_snapshot(corpus_root(entry, cache), [])
     out = {}
     for set_name, queries in query_sets(str(entry["name"])).items():
         parsed = [(parse_query(q.text), q.relevant) for q in queries]
@@ -116,7 +116,7 @@ async def chunk_table(entry: dict[str, object], cache: Path) -> dict[tuple[str, 
     """(set, "chunk Hit@1") -> how often the first result shows the function, on one corpus."""
     out = {}
     with tempfile.TemporaryDirectory() as tmp:
-        index = await WorkspaceIndex.open(_corpus_root(entry, cache), Path(tmp) / "ocp.db")
+        index = await WorkspaceIndex.open(corpus_root(entry, cache), Path(tmp) / "ocp.db")
         try:
             await index.update()
             for set_name, queries in query_sets(str(entry["name"])).items():
@@ -168,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--cache",
         type=Path,
-        default=Path.home() / ".cache" / "ocp-bench" / "ranker-corpora",
+        default=CORPUS_CACHE,
         help="where the corpora are unpacked",
     )
     parser.add_argument("--bm25", action="store_true", help="add the benchmark's BM25")

@@ -30,7 +30,8 @@ from pathlib import Path
 
 import numpy as np
 from neighbour_scores import Corpus, Floats, Query, build, first_stage, load_corpus, loro_commits
-from train_ranker import BENCH, _corpus_root, mrr_at_10
+from ranker_corpora import BENCH, CORPUS_CACHE, corpus_root
+from train_ranker import mrr_at_10
 
 from ocp_server.index.features import FEATURES
 
@@ -71,9 +72,7 @@ def file_vectors(model: object, root: Path, paths: tuple[str, ...]) -> list[tupl
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument(
-        "--cache", type=Path, default=Path.home() / ".cache" / "ocp-bench" / "ranker-corpora"
-    )
+    parser.add_argument("--cache", type=Path, default=CORPUS_CACHE)
     parser.add_argument("--mirrors", type=Path, default=Path(__file__).parents[2] / ".mirror")
     args = parser.parse_args(argv)
     model = load_model()
@@ -82,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     corpora: list[Corpus] = []
     vectors = []
     for entry in manifest["corpora"]:
-        root = _corpus_root(entry, args.cache)
+        root = corpus_root(entry, args.cache)
         corpus = asyncio.run(load_corpus(entry, root, args.mirrors))
         corpora.append(corpus)
         vectors.append(file_vectors(model, root, corpus.paths))

@@ -32,26 +32,20 @@ import argparse
 import asyncio
 import json
 import sys
-import tarfile
-import tempfile
 from pathlib import Path
 
 import numpy as np
+from ranker_corpora import BENCH, CORPUS_CACHE, corpus_root, indexed_snapshot
 
 from ocp_server.index.features import FEATURES, candidate_features
 from ocp_server.index.history import (
     DEFAULT_HISTORY_COMMITS,
-    Commit,
     read_history,
-    store_history,
 )
-from ocp_server.index.lexical import Snapshot
 from ocp_server.index.query import parse_query
 from ocp_server.index.ranking import QUERY_KINDS, query_kinds
-from ocp_server.index.workspace import WorkspaceIndex
 
 ROOT = Path(__file__).resolve().parents[1]
-BENCH = ROOT.parent / "shared" / "bench" / "retrieval"
 FEATURES_FILE = ROOT / "tests" / "data" / "ranker_features.npz"
 WEIGHTS_FILE = ROOT / "ocp_server" / "src" / "ocp_server" / "index" / "ranker_weights.json"
 SETS = ("commits", "docstrings")
@@ -277,33 +271,6 @@ EVEN = 0.75
 
 
 # ---- features -----------------------------------------------------------------------------
-def _corpus_root(entry: dict[str, object], cache: Path) -> Path:
-    name = str(entry["name"])
-    root = cache / name
-    if not root.exists():
-        cache.mkdir(parents=True, exist_ok=True)
-        with tarfile.open(BENCH / "corpora" / f"{name}.tar.gz") as tar:
-            tar.extractall(cache / f".{name}.tmp", filter="data")
-        inner = next((cache / f".{name}.tmp").iterdir())
-        inner.rename(root)
-    return root
-
-
-async def indexed_snapshot(root: Path, commits: list[Commit]) -> Snapshot:
-    """`root` indexed in a throwaway database, with `commits` stored as its history."""
-    with tempfile.TemporaryDirectory() as tmp:
-        index = await WorkspaceIndex.open(root, Path(tmp) / "ocp.db", history_commits=0)
-        try:
-            await index.update()
-            await index.db.execute("BEGIN IMMEDIATE")
-            await store_history(index.db, commits)
-            await index.db.execute("UPDATE meta SET value = value + 1 WHERE key = 'generation'")
-            await index.db.execute("COMMIT")
-            return await index.snapshot()
-        finally:
-            await index.close()
-
-
 async def _corpus_features(
     entry: dict[str, str], root: Path, mirrors: Path
 ) -> list[tuple[str, int, np.ndarray, np.ndarray, np.ndarray]]:
@@ -350,7 +317,7 @@ def build_features(cache: Path, mirrors: Path) -> None:
     names = [str(e["name"]) for e in manifest["corpora"]]
     n = 0
     for c, entry in enumerate(manifest["corpora"]):
-        root = _corpus_root(entry, cache)
+        root = corpus_root(entry, cache)
         for s, r, k, x, y in asyncio.run(_corpus_features(entry, root, mirrors)):
             rows.append(x)
             labels.append(y)
@@ -568,7 +535,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--cache",
         type=Path,
-        default=Path.home() / ".cache" / "ocp-bench" / "ranker-corpora",
+        default=CORPUS_CACHE,
         help="where the corpora are unpacked",
     )
     parser.add_argument(

@@ -286,6 +286,18 @@ class FakeOllama(FakeServer):
             return self._err(404, f'model "{name}" not found, try pulling it first')
         return found
 
+    def _body_and_model(
+        self, req: Request, *, show: bool = False
+    ) -> tuple[dict[str, Any], str] | Response:
+        """The request's JSON object and the model it names, or the error Ollama answers."""
+        body = self._body(req)
+        if isinstance(body, Response):
+            return body
+        model = self._model(body, show=show)
+        if isinstance(model, Response):
+            return model
+        return body, model
+
     def _options(self, body: dict[str, Any]) -> dict[str, Any] | Response:
         opts = body.get("options") or {}
         if not isinstance(opts, dict):
@@ -418,12 +430,10 @@ class FakeOllama(FakeServer):
     # -- /api/chat -------------------------------------------------------------------------------
 
     def _chat(self, req: Request) -> Response | StreamResponse:
-        body = self._body(req)
-        if isinstance(body, Response):
-            return body
-        model = self._model(body)
-        if isinstance(model, Response):
-            return model
+        asked = self._body_and_model(req)
+        if isinstance(asked, Response):
+            return asked
+        body, model = asked
         messages = body.get("messages") or []
         if not isinstance(messages, list):
             return self._err(400, "json: cannot unmarshal messages into Go value of type []Message")
@@ -516,12 +526,10 @@ class FakeOllama(FakeServer):
     # -- /api/generate ---------------------------------------------------------------------------
 
     def _generate(self, req: Request) -> Response | StreamResponse:
-        body = self._body(req)
-        if isinstance(body, Response):
-            return body
-        model = self._model(body)
-        if isinstance(model, Response):
-            return model
+        asked = self._body_and_model(req)
+        if isinstance(asked, Response):
+            return asked
+        body, model = asked
         prompt = body.get("prompt", "")
         if not isinstance(prompt, str):
             return self._err(
@@ -587,12 +595,10 @@ class FakeOllama(FakeServer):
     # -- /api/show -------------------------------------------------------------------------------
 
     def _show(self, req: Request) -> Response:
-        body = self._body(req)
-        if isinstance(body, Response):
-            return body
-        model = self._model(body, show=True)
-        if isinstance(model, Response):
-            return model
+        asked = self._body_and_model(req, show=True)
+        if isinstance(asked, Response):
+            return asked
+        body, model = asked
         arch = _arch(model)
         caps = [c for c in self.capabilities_of(model) if c in _ALL_CAPS]
         info: dict[str, Any] = {
@@ -618,12 +624,10 @@ class FakeOllama(FakeServer):
     # -- /api/embed ------------------------------------------------------------------------------
 
     def _embed(self, req: Request) -> Response:
-        body = self._body(req)
-        if isinstance(body, Response):
-            return body
-        model = self._model(body)
-        if isinstance(model, Response):
-            return model
+        asked = self._body_and_model(req)
+        if isinstance(asked, Response):
+            return asked
+        body, model = asked
         inp = body.get("input")
         if isinstance(inp, str):
             texts = [inp]
@@ -659,12 +663,10 @@ class FakeOllama(FakeServer):
         return json_response(200, obj, content_type=_JSON)
 
     def _embeddings_legacy(self, req: Request) -> Response:
-        body = self._body(req)
-        if isinstance(body, Response):
-            return body
-        model = self._model(body)
-        if isinstance(model, Response):
-            return model
+        asked = self._body_and_model(req)
+        if isinstance(asked, Response):
+            return asked
+        body, model = asked
         prompt = body.get("prompt", "")
         if not isinstance(prompt, str):
             return self._err(400, "invalid input type")

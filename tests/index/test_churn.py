@@ -25,7 +25,7 @@ from ocp_server.index.search import search_chunks
 from ocp_server.index.watched import GitWatch, RelevantChanges, git_watch, new_folder
 from ocp_server.index.watched import watched_folders as real_watched_folders
 from ocp_server.index.workspace import WorkspaceIndex
-from tests.index.watching import armed
+from tests.index.watching import armed, watcher_running
 from tests.server.inproc import inproc_client
 from tests.workspace_fixture import git
 
@@ -230,17 +230,11 @@ async def test_the_watcher_never_watches_through_a_symlink_out_of_the_workspace(
         (outside / f"d{i}").mkdir(parents=True)
     os.symlink(outside, ws / "data")
     before = _inotify_watches()
-    stop = asyncio.Event()
     index = await WorkspaceIndex.open(ws, tmp_path / "ocp.db")
-    task = asyncio.create_task(index.watch(stop))
-    try:
+    async with watcher_running(index):
         async with asyncio.timeout(30):
             await armed(index, ws, "src/armed_marker.py")
         watches = _inotify_watches() - before
-    finally:
-        stop.set()
-        await asyncio.wait_for(task, 10)
-        await index.close()
     assert 0 < watches < 10  # ws and src, not the 61 folders outside
 
 
@@ -263,10 +257,8 @@ async def test_a_file_force_added_to_git_is_indexed_by_the_watcher(
 ) -> None:
     # `git add -f debug.log` (ignored by *.log) writes .git/index only, which the watcher
     # ignored: the file waited for the next unrelated change.
-    stop = asyncio.Event()
     index = await WorkspaceIndex.open(workspace, tmp_path / "ocp.db")
-    task = asyncio.create_task(index.watch(stop))
-    try:
+    async with watcher_running(index):
         async with asyncio.timeout(30):
             await armed(index, workspace, "src/armed_marker.py")
             git(workspace, "add", "-f", "debug.log")
@@ -274,10 +266,6 @@ async def test_a_file_force_added_to_git_is_indexed_by_the_watcher(
                 r.path for r in (await index.search("verify_token failed", refresh=False)).results
             }:
                 await asyncio.sleep(0.1)
-    finally:
-        stop.set()
-        await asyncio.wait_for(task, 10)
-        await index.close()
 
 
 async def test_a_file_excluded_in_git_info_exclude_leaves_the_index_with_the_watcher(
@@ -286,20 +274,14 @@ async def test_a_file_excluded_in_git_info_exclude_leaves_the_index_with_the_wat
     # An edit to .git/info/exclude changes no file of the work tree: the watcher missed it.
     exclude = workspace / ".git" / "info" / "exclude"
     exclude.parent.mkdir(exist_ok=True)
-    stop = asyncio.Event()
     index = await WorkspaceIndex.open(workspace, tmp_path / "ocp.db")
-    task = asyncio.create_task(index.watch(stop))
-    try:
+    async with watcher_running(index):
         async with asyncio.timeout(30):
             await armed(index, workspace, "src/scratch_notes.py")
             with exclude.open("a") as file:
                 file.write("\nsrc/scratch_notes.py\n")
             while (await index.search("scratch_notes", refresh=False)).results:
                 await asyncio.sleep(0.1)
-    finally:
-        stop.set()
-        await asyncio.wait_for(task, 10)
-        await index.close()
 
 
 def test_the_watcher_follows_git_index_and_exclude_but_not_gits_other_writes(
@@ -322,18 +304,12 @@ async def test_a_file_saved_in_a_folder_made_after_the_watcher_started_is_indexe
     ws = tmp_path / "ws"
     ws.mkdir()
     (ws / "main.py").write_text("def main():\n    pass\n")
-    stop = asyncio.Event()
     index = await WorkspaceIndex.open(ws, tmp_path / "ocp.db")
-    task = asyncio.create_task(index.watch(stop))
-    try:
+    async with watcher_running(index):
         async with asyncio.timeout(30):
             await armed(index, ws, "first_marker.py")
             await armed(index, ws, "pkg/deeper/later_marker.py")
             await armed(index, ws, "pkg/deeper/another_marker.py")
-    finally:
-        stop.set()
-        await asyncio.wait_for(task, 10)
-        await index.close()
     assert index.watcher_error is None
 
 
@@ -399,16 +375,10 @@ async def test_a_folder_deleted_before_the_watcher_starts_is_not_watched_and_not
 
     monkeypatch.setattr(watched_module, "watched_folders", listed_then_deleted)
     monkeypatch.setattr(workspace_module, "watched_folders", listed_then_deleted, raising=False)
-    stop = asyncio.Event()
     index = await WorkspaceIndex.open(ws, tmp_path / "ocp.db")
-    task = asyncio.create_task(index.watch(stop))
-    try:
+    async with watcher_running(index):
         async with asyncio.timeout(30):
             await armed(index, ws, "src/armed_marker.py")
-    finally:
-        stop.set()
-        await asyncio.wait_for(task, 10)
-        await index.close()
     assert index.watcher_error is None
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING], caplog.text
     # Listed again, without the deleted folders. Compared by name: `src`, which the marker

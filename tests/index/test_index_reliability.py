@@ -26,6 +26,7 @@ from ocp_server.index.indexer import Progress, process_file
 from ocp_server.index.lease import LEASE_NAME
 from ocp_server.index.models import IndexSummary
 from ocp_server.index.workspace import WorkspaceIndex
+from tests.index.watching import watcher_running
 from tests.workspace_fixture import git
 
 BAD_NAME = os.fsdecode(b"caf\xe9_latin1.py")  # Latin-1 bytes: not valid UTF-8
@@ -69,18 +70,12 @@ async def test_a_file_saved_before_the_watcher_is_armed_is_indexed(
         return summary
 
     index.update = save_after_listing  # type: ignore[method-assign]
-    stop = asyncio.Event()
-    watcher = asyncio.create_task(index.watch(stop))
-    try:
+    async with watcher_running(index):
         async with asyncio.timeout(20):
             while "src/between.py" not in {
                 hit.path for hit in (await index.search("saved_before_armed")).results
             }:
                 await asyncio.sleep(0.1)
-    finally:
-        stop.set()
-        await asyncio.wait_for(watcher, 10)
-        await index.close()
 
 
 async def test_the_watcher_survives_a_locked_database_and_indexes_later_edits(
@@ -99,9 +94,7 @@ async def test_the_watcher_survives_a_locked_database_and_indexes_later_edits(
         return await real_update(progress)
 
     monkeypatch.setattr(index, "update", locked_once)
-    stop = asyncio.Event()
-    watcher = asyncio.create_task(index.watch(stop))
-    try:
+    async with watcher_running(index):
         async with asyncio.timeout(20):  # the first update failed; the retry indexes
             while not (await index.search("verify_token")).results:
                 await asyncio.sleep(0.05)
@@ -110,10 +103,6 @@ async def test_the_watcher_survives_a_locked_database_and_indexes_later_edits(
         async with asyncio.timeout(20):
             while not (await index.search("written_after_the_lock")).results:
                 await asyncio.sleep(0.1)
-    finally:
-        stop.set()
-        await asyncio.wait_for(watcher, 10)
-        await index.close()
 
 
 async def test_the_watchers_failure_is_in_the_status_while_it_retries(
@@ -125,9 +114,7 @@ async def test_the_watchers_failure_is_in_the_status_while_it_retries(
         raise sqlite3.OperationalError("database is locked")
 
     monkeypatch.setattr(index, "update", always_locked)
-    stop = asyncio.Event()
-    watcher = asyncio.create_task(index.watch(stop))
-    try:
+    async with watcher_running(index) as watcher:
         async with asyncio.timeout(10):
             while (await index.status()).watcher != "retrying":
                 await asyncio.sleep(0.02)
@@ -137,10 +124,6 @@ async def test_the_watchers_failure_is_in_the_status_while_it_retries(
         searched = (await index.search("verify_token", refresh=False)).status
         assert (searched.watcher, searched.watcher_error) == ("retrying", status.watcher_error)
         assert not watcher.done()
-    finally:
-        stop.set()
-        await asyncio.wait_for(watcher, 10)
-        await index.close()
 
 
 def _dead_pid() -> int:

@@ -9,8 +9,17 @@ from pathlib import Path
 import pytest
 
 from ocp_server.index.lexicon import pair_hash, pairs, terms
+from ocp_server.index.models import SearchResult
 from ocp_server.index.query import parse_query
-from ocp_server.index.workspace import WorkspaceIndex
+from tests.index.built import first_hit
+
+
+def assert_shows(hit: SearchResult, path: str, text: str, line: str) -> None:
+    """`hit` is the chunk of `path` (whose text is `text`) holding the line where `line` is."""
+    at = text[: text.index(line)].count("\n") + 1
+    assert hit.path == path
+    assert hit.start_line <= at <= hit.end_line
+
 
 VIEWS_PY = '''"""Finding and rendering views."""
 
@@ -78,19 +87,10 @@ async def test_a_pasted_message_shows_the_line_raising_it(tmp_path: Path, query:
     """Fails while the tests asserting the message outrank the code raising it, and while the
     lookup's words name `View` and `lookup`, whose chunks were shown before the raise."""
     assert parse_query(query).message
-    ws = tmp_path / "ws"
-    (ws / "tests").mkdir(parents=True)
-    (ws / "views.py").write_text(VIEWS_PY)
-    (ws / "tests" / "test_views.py").write_text(TEST_VIEWS_PY)
-    index = await WorkspaceIndex.open(ws, tmp_path / "ocp.db")
-    try:
-        await index.update()
-        first = (await index.search(query, k=3, refresh=False)).results[0]
-    finally:
-        await index.close()
-    raised = VIEWS_PY[: VIEWS_PY.index("raise LookupError")].count("\n") + 1
-    assert first.path == "views.py"
-    assert first.start_line <= raised <= first.end_line
+    first = await first_hit(
+        tmp_path, {"views.py": VIEWS_PY, "tests/test_views.py": TEST_VIEWS_PY}, query
+    )
+    assert_shows(first, "views.py", VIEWS_PY, "raise LookupError")
 
 
 @pytest.mark.parametrize(
@@ -136,20 +136,12 @@ async def test_a_pasted_message_ranks_the_code_raising_it_before_its_tests(
 ) -> None:
     """The tests repeat the message in a short file, the code says it once in a long one: by
     their words the tests came first (fails on the ranking before the rule)."""
-    ws = tmp_path / "ws"
-    (ws / "tests").mkdir(parents=True)
-    (ws / "core.py").write_text(OPTIONS_PY)
-    (ws / "tests" / "test_options.py").write_text(TEST_OPTIONS_PY)
-    index = await WorkspaceIndex.open(ws, tmp_path / "ocp.db")
-    try:
-        await index.update()
-        hits = await index.search("nargs=-1 is not supported for options", k=3, refresh=False)
-    finally:
-        await index.close()
-    first = hits.results[0]
-    raised = OPTIONS_PY[: OPTIONS_PY.index("raise TypeError")].count("\n") + 1
-    assert first.path == "core.py"
-    assert first.start_line <= raised <= first.end_line
+    first = await first_hit(
+        tmp_path,
+        {"core.py": OPTIONS_PY, "tests/test_options.py": TEST_OPTIONS_PY},
+        "nargs=-1 is not supported for options",
+    )
+    assert_shows(first, "core.py", OPTIONS_PY, "raise TypeError")
 
 
 LOADER_PY = (
@@ -195,20 +187,13 @@ async def test_a_message_seen_with_the_values_its_program_filled_in_shows_the_li
     """The program printed its template with a path in it: no chunk holds the phrases around
     the path, and the path's words ("home", "app", "settings", "yaml") are the user's, not the
     code's. The file holding them, and the tests, came before the raise."""
-    ws = tmp_path / "ws"
-    (ws / "tests").mkdir(parents=True)
-    (ws / "loader.py").write_text(LOADER_PY)
-    (ws / "app_dirs.py").write_text(APP_DIRS_PY)
-    (ws / "tests" / "test_loader.py").write_text(TEST_LOADER_PY)
-    index = await WorkspaceIndex.open(ws, tmp_path / "ocp.db")
-    try:
-        await index.update()
-        first = (await index.search(seen, k=3, refresh=False)).results[0]
-    finally:
-        await index.close()
-    raised = LOADER_PY[: LOADER_PY.index("raise PermissionError")].count("\n") + 1
-    assert first.path == "loader.py"
-    assert first.start_line <= raised <= first.end_line
+    files = {
+        "loader.py": LOADER_PY,
+        "app_dirs.py": APP_DIRS_PY,
+        "tests/test_loader.py": TEST_LOADER_PY,
+    }
+    first = await first_hit(tmp_path, files, seen)
+    assert_shows(first, "loader.py", LOADER_PY, "raise PermissionError")
 
 
 @pytest.mark.parametrize(

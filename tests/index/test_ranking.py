@@ -20,17 +20,8 @@ from ocp_server.index.models import SearchResult
 from ocp_server.index.query import parse_query
 from ocp_server.index.ranking import QUERY_KINDS, load_weights, query_kinds
 from ocp_server.index.workspace import WorkspaceIndex
+from tests.index.built import built_index, first_hit
 from tests.workspace_fixture import git
-
-
-async def _index(root: Path, files: dict[str, str], db: Path) -> WorkspaceIndex:
-    for rel, text in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    index = await WorkspaceIndex.open(root, db)
-    await index.update()
-    return index
 
 
 async def _paths(index: WorkspaceIndex, query: str, k: int = 5) -> list[str]:
@@ -41,11 +32,7 @@ async def _paths(index: WorkspaceIndex, query: str, k: int = 5) -> list[str]:
 async def _first_lookup_hit(tmp_path: Path, files: dict[str, str], query: str) -> SearchResult:
     """The first hit of `query`, which must be a lookup, over a workspace of `files`."""
     assert parse_query(query).lookup
-    index = await _index(tmp_path / "ws", files, tmp_path / "ocp.db")
-    try:
-        return (await index.search(query, k=3, refresh=False)).results[0]
-    finally:
-        await index.close()
+    return await first_hit(tmp_path, files, query)
 
 
 RETRY_PY = '''"""Outgoing HTTP calls."""
@@ -72,30 +59,24 @@ CHANGELOG = """# Changes
 
 
 async def test_code_comes_before_prose_that_talks_about_it(tmp_path: Path) -> None:
-    index = await _index(
+    async with built_index(
         tmp_path / "ws",
         {"src/client/retry.py": RETRY_PY, "CHANGELOG.md": CHANGELOG},
         tmp_path / "ocp.db",
-    )
-    try:
+    ) as index:
         assert (await _paths(index, "back off between retries of outgoing requests"))[
             0
         ] == "src/client/retry.py"
-    finally:
-        await index.close()
 
 
 async def test_a_question_about_the_docs_may_rank_prose_first(tmp_path: Path) -> None:
-    index = await _index(
+    async with built_index(
         tmp_path / "ws",
         {"src/client/retry.py": RETRY_PY, "CHANGELOG.md": CHANGELOG},
         tmp_path / "ocp.db",
-    )
-    try:
+    ) as index:
         paths = await _paths(index, "which changelog entry documents the retries change")
         assert paths[0] == "CHANGELOG.md"
-    finally:
-        await index.close()
 
 
 async def test_a_changelog_restating_the_request_ranks_below_the_code_it_describes(
@@ -104,16 +85,13 @@ async def test_a_changelog_restating_the_request_ranks_below_the_code_it_describ
     # "json" asks for configuration, so prose is not held back as prose; a changelog still is:
     # its entries restate commit messages word for word
     changelog = CHANGELOG + "- Retries: handling of retries when json logging is enabled.\n"
-    index = await _index(
+    async with built_index(
         tmp_path / "ws",
         {"src/client/retry.py": RETRY_PY, "History.md": changelog},
         tmp_path / "ocp.db",
-    )
-    try:
+    ) as index:
         paths = await _paths(index, "Fix handling of retries when json logging is enabled")
         assert paths[0] == "src/client/retry.py"
-    finally:
-        await index.close()
 
 
 def test_stemming_meets_inflected_words() -> None:
@@ -122,19 +100,16 @@ def test_stemming_meets_inflected_words() -> None:
 
 
 async def test_an_inflected_question_finds_the_definition(tmp_path: Path) -> None:
-    index = await _index(
+    async with built_index(
         tmp_path / "ws",
         {
             "src/client/retry.py": RETRY_PY,
             "src/client/auth.py": "def sign(request, key):\n    return request.sign(key)\n",
         },
         tmp_path / "ocp.db",
-    )
-    try:
+    ) as index:
         top = (await index.search("handling retries", k=3, refresh=False)).results[0]
         assert (top.path, top.symbol) == ("src/client/retry.py", "handle_retry")
-    finally:
-        await index.close()
 
 
 def _parser_module(name: str, n: int) -> str:
@@ -164,27 +139,23 @@ MORE_SECTION_HELPERS = "".join(
 async def test_evidence_spread_over_a_file_counts(tmp_path: Path) -> None:
     # Both files hold the same best definition; one also has four more about the question.
     # Judged by its single best chunk, the file with one definition tied (and came first).
-    index = await _index(
+    async with built_index(
         tmp_path / "ws",
         {"src/a_single.py": SECTION, "src/b_many.py": SECTION + MORE_SECTION_HELPERS},
         tmp_path / "ocp.db",
-    )
-    try:
+    ) as index:
         assert (await _paths(index, "read manifest section keys values"))[0] == "src/b_many.py"
-    finally:
-        await index.close()
 
 
 async def test_default_results_show_more_files_before_more_of_one_file(tmp_path: Path) -> None:
-    index = await _index(
+    async with built_index(
         tmp_path / "ws",
         {
             "src/manifest.py": _parser_module("manifest", 6),
             "src/config.py": _parser_module("config", 2),
         },
         tmp_path / "ocp.db",
-    )
-    try:
+    ) as index:
         results = (await index.search("parse section keys", k=4, refresh=False)).results
         assert [r.path for r in results[:2]].count("src/manifest.py") == 1
         assert len({r.path for r in results[:2]}) == 2
@@ -192,8 +163,6 @@ async def test_default_results_show_more_files_before_more_of_one_file(tmp_path:
             await index.search("parse section keys", k=1, refresh=False, group_by_file=True)
         ).results
         assert len({r.path for r in grouped}) == 1 and len(grouped) > 1
-    finally:
-        await index.close()
 
 
 @pytest.mark.parametrize(
@@ -238,13 +207,10 @@ async def test_a_sentence_of_plain_words_is_not_a_lookup_of_one_of_them(tmp_path
     """A doc comment's sentence names no identifier: the file defining `Item`, one of its
     words, must not jump above the function the sentence describes (fails while any request
     of three words besides stop words was a lookup, each word a name to define)."""
-    index = await _index(
+    async with built_index(
         tmp_path / "ws", {"nodes.py": NODES_PY, "hookspec.py": HOOKS_PY}, tmp_path / "ocp.db"
-    )
-    try:
+    ) as index:
         hits = (await index.search("We just collected a test item.", k=3, refresh=False)).results
-    finally:
-        await index.close()
     first = hits[0]
     assert (first.path, first.symbol) == ("hookspec.py", "pytest_itemcollected")
 
@@ -307,17 +273,14 @@ async def test_a_short_query_of_plain_words_is_not_won_by_a_file_defining_one_of
     """ "markdown table redaction" is about the file that redacts Markdown tables; that a
     report defines `_table` is chance. Fails while every lookup put the files defining any of
     its words first."""
-    index = await _index(
+    async with built_index(
         tmp_path / "ws",
         {"report.py": REPORT_PY, "table_secrets.py": TABLE_SECRETS_PY},
         tmp_path / "ocp.db",
-    )
-    try:
+    ) as index:
         assert (await _paths(index, "markdown table redaction"))[0] == "table_secrets.py"
         # written as code, the name still wins
         assert (await _paths(index, "`_table`"))[0] == "report.py"
-    finally:
-        await index.close()
 
 
 def test_the_shipped_weights_fit_the_features() -> None:
@@ -367,7 +330,7 @@ async def test_a_request_naming_a_function_as_code_finds_its_file(tmp_path: Path
     # Written as code, `match()` names the function: its file comes first. In plain words
     # the same request reads as being about empty paths (one weight vector for both put the
     # path helper first in either case).
-    index = await _index(
+    async with built_index(
         tmp_path / "ws",
         {
             "src/router.ts": ROUTER_TS,
@@ -375,12 +338,9 @@ async def test_a_request_naming_a_function_as_code_finds_its_file(tmp_path: Path
             "src/context.ts": "export class Context {\n  constructor(public req: Request) {}\n}\n",
         },
         tmp_path / "ocp.db",
-    )
-    try:
+    ) as index:
         assert (await _paths(index, "Fix `match()` for an empty path"))[0] == "src/router.ts"
         assert (await _paths(index, "Fix match for an empty path"))[0] == "src/utils/url.ts"
-    finally:
-        await index.close()
 
 
 async def test_a_question_like_a_past_commit_finds_the_files_it_changed(tmp_path: Path) -> None:
@@ -469,11 +429,8 @@ async def test_a_snapshot_refuses_rolled_up_tables_with_keys_of_their_own(tmp_pa
     """A search reads a file table at the places it looked the keys up in the chunk table."""
     import dataclasses
 
-    index = await _index(tmp_path / "ws", {"retry.py": RETRY_PY}, tmp_path / "ocp.db")
-    try:
+    async with built_index(tmp_path / "ws", {"retry.py": RETRY_PY}, tmp_path / "ocp.db") as index:
         snap = await index.snapshot()
-    finally:
-        await index.close()
     copied = dataclasses.replace(snap.file_body, keys=snap.file_body.keys.copy())
     with pytest.raises(ValueError, match="share its chunk table's keys"):
         dataclasses.replace(snap, file_body=copied)
@@ -525,13 +482,10 @@ async def test_a_short_doc_comment_shows_the_function_its_words_name(tmp_path: P
         tmp_path / "lookup", {"cli/command.go": TEMPLATES_GO}, "Sets help template"
     )
     assert (first.path, first.symbol) == ("cli/command.go", "SetHelpTemplate")
-    index = await _index(
+    async with built_index(
         tmp_path / "ws", {"cli/command.go": TEMPLATES_GO}, tmp_path / "sentence.db"
-    )
-    try:
+    ) as index:
         hits = (await index.search("Sets help template to be used.", k=3, refresh=False)).results
-    finally:
-        await index.close()
     assert (hits[0].path, hits[0].symbol) == ("cli/command.go", "SetHelpTemplate")
 
 
@@ -653,13 +607,10 @@ OTHER_COMMAND_FILES = {
 
 async def _look_alikes(tmp_path: Path, query: str) -> list[SearchResult]:
     files = {"cli/command.py": GROUPS_PY, **OTHER_COMMAND_FILES}
-    index = await _index(tmp_path / "ws", files, tmp_path / "ocp.db")
-    try:
+    async with built_index(tmp_path / "ws", files, tmp_path / "ocp.db") as index:
         response = await index.search(query, k=3, refresh=False)
         assert len({r.path for r in response.results}) >= 2  # more files than results' room
         return list(response.results)
-    finally:
-        await index.close()
 
 
 async def test_a_look_alike_neighbour_of_the_best_chunk_is_shown_second(tmp_path: Path) -> None:
@@ -674,14 +625,11 @@ async def test_one_result_asked_is_the_best_chunk_alone_even_with_a_close_second
     tmp_path: Path,
 ) -> None:
     files = {"cli/command.py": GROUPS_PY, **OTHER_COMMAND_FILES}
-    index = await _index(tmp_path / "ws", files, tmp_path / "ocp.db")
     query = "Add one or more commands to this parent command."
-    try:
+    async with built_index(tmp_path / "ws", files, tmp_path / "ocp.db") as index:
         two = (await index.search(query, k=2, refresh=False)).results
         one = (await index.search(query, k=1, refresh=False)).results
         budgeted = (await index.search(query, k=1, max_tokens=4000, refresh=False)).results
-    finally:
-        await index.close()
     assert [r.path for r in two] == ["cli/command.py", "cli/command.py"]
     assert [r.citation for r in one] == [r.citation for r in budgeted] == [two[0].citation]
 
@@ -708,9 +656,8 @@ async def test_a_close_second_that_does_not_fit_the_budget_leaves_room_to_the_ne
     """The close second is an extra: under a token budget it is shown whole or not at all,
     never trimmed at the cost of the files after it."""
     files = {"cli/command.py": _long_look_alikes(), **OTHER_COMMAND_FILES}
-    index = await _index(tmp_path / "ws", files, tmp_path / "ocp.db")
     query = "Add one or more commands to this parent command."
-    try:
+    async with built_index(tmp_path / "ws", files, tmp_path / "ocp.db") as index:
         free = (await index.search(query, k=3, refresh=False)).results
         assert [r.path for r in free[:2]] == ["cli/command.py", "cli/command.py"]
         first, other = free[0], free[2]
@@ -718,8 +665,6 @@ async def test_a_close_second_that_does_not_fit_the_budget_leaves_room_to_the_ne
         budget = cost[0] + cost[2] + 10
         assert cost[0] + cost[1] > budget  # the second does not fit whole
         packed = (await index.search(query, k=3, max_tokens=budget, refresh=False)).results
-    finally:
-        await index.close()
     assert [(r.citation, r.truncated) for r in packed] == [
         (first.citation, False),
         (other.citation, False),
@@ -732,15 +677,12 @@ async def test_a_name_counts_less_in_a_file_that_defines_many_things(tmp_path: P
     # normalisation both files' names evidence was the same).
     include = "def include_paths(items):\n    return items\n\n\n"
     flags = "".join(f"def flag_{i}(value):\n    return value + {i}\n\n\n" for i in range(40))
-    index = await _index(
+    async with built_index(
         tmp_path / "ws",
         {"few.py": include + "def other(x):\n    return x\n", "many.py": include + flags},
         tmp_path / "ocp.db",
-    )
-    try:
+    ) as index:
         snap = await index.snapshot()
         cand, x, *_ = candidate_features(snap, parse_query("include paths"))
         names = dict(zip([snap.paths[f] for f in cand], x[:, FEATURES.index("names")], strict=True))
         assert names["few.py"] > names["many.py"] > 0
-    finally:
-        await index.close()

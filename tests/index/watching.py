@@ -24,11 +24,24 @@ async def armed(index: WorkspaceIndex, ws: Path, name: str) -> None:
 
 
 @asynccontextmanager
+async def watcher_running(index: WorkspaceIndex) -> AsyncIterator[asyncio.Task[None]]:
+    """The task of `index`'s watcher, started (not waited for); the watcher stopped and the
+    index closed after."""
+    stop = asyncio.Event()
+    task = asyncio.create_task(index.watch(stop))
+    try:
+        yield task
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 10)
+        await index.close()
+
+
+@asynccontextmanager
 async def watched(ws: Path, db_path: Path) -> AsyncIterator[WorkspaceIndex]:
     """The workspace's index with its watcher running, armed, and quiet: no update is due but
     one a change made from now on brings (a test that the watcher follows a change fails when
     it does not, rather than pass on an update the arming caused)."""
-    stop = asyncio.Event()
     index = await WorkspaceIndex.open(ws, db_path)
     done: list[object] = []
     update = index.update
@@ -40,8 +53,7 @@ async def watched(ws: Path, db_path: Path) -> AsyncIterator[WorkspaceIndex]:
             done.append(None)
 
     index.update = counted  # type: ignore[method-assign]
-    task = asyncio.create_task(index.watch(stop))
-    try:
+    async with watcher_running(index):
         async with asyncio.timeout(30):
             while len(done) < 2:  # the watcher's first update, and the one catching up after it
                 await asyncio.sleep(0.05)
@@ -59,10 +71,6 @@ async def watched(ws: Path, db_path: Path) -> AsyncIterator[WorkspaceIndex]:
                 except TimeoutError:
                     continue
         yield index
-    finally:
-        stop.set()
-        await asyncio.wait_for(task, 10)
-        await index.close()
 
 
 async def found(index: WorkspaceIndex, query: str) -> set[str]:

@@ -18,7 +18,7 @@ from anthropic.types.message_create_params import MessageCreateParamsNonStreamin
 from openai.types.chat.completion_create_params import CompletionCreateParamsNonStreaming
 
 from ocp_server.proxy import Proxy
-from tests.fakes._http import closed_port
+from tests.fakes._http import FakeServer, closed_port
 from tests.fakes.anthropic import FakeAnthropic
 from tests.fakes.ollama import FakeOllama
 from tests.fakes.openai import FakeOpenAI
@@ -350,21 +350,36 @@ def test_a_client_leaving_mid_stream_cancels_the_upstream_request(
     fake_anthropic.reply = "word " * 2000
     fake_anthropic.stream_delay = 0.05
     proxy = start_proxy(proxy_env)
-    with httpx.Client(base_url=proxy.url, timeout=20) as http:
-        with http.stream(
-            "POST", "/v1/messages", json=_messages(stream=True), headers=ANTHROPIC_HEADERS
-        ) as response:
-            first = next(response.iter_lines())
+    body = _messages(stream=True)
+    first = _first_line_then_leave(proxy, "/v1/messages", body, ANTHROPIC_HEADERS)
     assert first.startswith("event: message_start")
+    _until_closed(fake_anthropic)
+    assert _last_row_once_recorded(proxy)["error"] == "the client went away mid-stream"
+
+
+def _first_line_then_leave(
+    proxy: RunningProxy, path: str, body: dict[str, object], headers: dict[str, str]
+) -> str:
+    """The first line of a streamed answer, read by a client that then hangs up."""
+    with httpx.Client(base_url=proxy.url, timeout=20) as http:
+        with http.stream("POST", path, json=body, headers=headers) as response:
+            return next(response.iter_lines())
+
+
+def _until_closed(upstream: FakeServer) -> None:
+    """Return once the upstream's connections are closed (failing if one stays open 30 s)."""
     deadline = time.monotonic() + 30
-    while fake_anthropic._conns and time.monotonic() < deadline:
+    while upstream._conns and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not fake_anthropic._conns, "the upstream connection stayed open"
+    assert not upstream._conns, "the upstream connection stayed open"
+
+
+def _last_row_once_recorded(proxy: RunningProxy) -> dict[str, Any]:
+    """The last row the proxy recorded, waiting up to 30 s for a first one."""
     deadline = time.monotonic() + 30
     while not proxy.call(_rows_count) and time.monotonic() < deadline:
         time.sleep(0.05)
-    row = proxy.call(_last_row)
-    assert row["error"] == "the client went away mid-stream"
+    return proxy.call(_last_row)
 
 
 async def _rows_count(proxy: Proxy) -> int:
@@ -400,20 +415,12 @@ def test_an_openai_client_leaving_mid_stream_cancels_the_upstream_request(
     fake_openai.reply = "word " * 2000  # 100 s if nobody hangs up
     fake_openai.stream_delay = 0.05
     proxy = start_proxy(proxy_env)
-    with httpx.Client(base_url=proxy.url, timeout=20) as http:
-        with http.stream(
-            "POST", "/v1/chat/completions", json=_chat(stream=True), headers=OPENAI_HEADERS
-        ) as response:
-            first = next(response.iter_lines())
+    first = _first_line_then_leave(
+        proxy, "/v1/chat/completions", _chat(stream=True), OPENAI_HEADERS
+    )
     assert first.startswith("data: {")
-    deadline = time.monotonic() + 30
-    while fake_openai._conns and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not fake_openai._conns, "the upstream connection stayed open"
-    deadline = time.monotonic() + 30
-    while not proxy.call(_rows_count) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert proxy.call(_last_row)["error"] == "the client went away mid-stream"
+    _until_closed(fake_openai)
+    assert _last_row_once_recorded(proxy)["error"] == "the client went away mid-stream"
 
 
 def test_an_openai_upstream_that_stalls_mid_stream_ends_with_an_error_chunk(

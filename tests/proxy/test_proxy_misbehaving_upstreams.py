@@ -122,6 +122,19 @@ def test_a_local_line_that_never_ends_ends_the_stream_with_an_error_after_the_fi
     assert "longer than" in proxy.call(_last_row)["error"]
 
 
+def _local_error_before_the_paid_answer(proxy: RunningProxy) -> str:
+    """A simple request sent: it must be answered by the paid model after one failed local
+    attempt, whose error this is."""
+    with httpx.Client(base_url=proxy.url, timeout=30) as http:
+        response = http.post("/v1/messages", json=_messages(text=SIMPLE), headers=ANTHROPIC_HEADERS)
+    assert response.status_code == 200, response.text
+    assert response.json()["content"][0]["text"].startswith("claude answer")
+    row = proxy.call(_last_row)
+    assert [a["outcome"] for a in row["attempts"]] == ["error", "ok"]
+    error: str = row["attempts"][0]["error"]
+    return error
+
+
 @pytest.mark.parametrize("kind", ["ollama", "openai"])
 def test_a_local_line_that_never_ends_before_the_answer_escalates(
     start_proxy: Callable[..., RunningProxy],
@@ -140,13 +153,7 @@ def test_a_local_line_that_never_ends_before_the_answer_escalates(
         }
         fake_openai.raw_stream_next((b"data: {", *_ENDLESS), SSE, path="/v1/chat/completions")
     proxy = start_proxy(env)
-    with httpx.Client(base_url=proxy.url, timeout=30) as http:
-        response = http.post("/v1/messages", json=_messages(text=SIMPLE), headers=ANTHROPIC_HEADERS)
-    assert response.status_code == 200, response.text
-    assert response.json()["content"][0]["text"].startswith("claude answer")
-    row = proxy.call(_last_row)
-    assert [a["outcome"] for a in row["attempts"]] == ["error", "ok"]
-    assert "longer than" in row["attempts"][0]["error"]
+    assert "longer than" in _local_error_before_the_paid_answer(proxy)
 
 
 @pytest.mark.parametrize("stream", [False, True])
@@ -189,14 +196,9 @@ def test_a_local_error_body_larger_than_the_cap_is_a_local_failure_and_escalates
 ) -> None:
     fake_ollama.raw_stream_next(_ENDLESS, "text/plain", path="/api/chat", status=500)
     proxy = start_proxy(proxy_env)
-    with httpx.Client(base_url=proxy.url, timeout=30) as http:
-        response = http.post("/v1/messages", json=_messages(text=SIMPLE), headers=ANTHROPIC_HEADERS)
-    assert response.status_code == 200, response.text
-    assert response.json()["content"][0]["text"].startswith("claude answer")
-    row = proxy.call(_last_row)
-    assert [a["outcome"] for a in row["attempts"]] == ["error", "ok"]
-    assert "HTTP 500" in row["attempts"][0]["error"]
-    assert "larger than" in row["attempts"][0]["error"]
+    error = _local_error_before_the_paid_answer(proxy)
+    assert "HTTP 500" in error
+    assert "larger than" in error
 
 
 # ---- local tool calls of the wrong shape ------------------------------------------------------

@@ -8,7 +8,6 @@ provider would have received. Every secret is assembled at run time (no literal 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 
 import pytest
 
@@ -18,7 +17,6 @@ from ocp_router import (
     OllamaBackend,
     PaidContext,
     RoutingFailed,
-    TaskClassifier,
     Tier,
 )
 from ocp_router.backends.anthropic import AnthropicBackend
@@ -43,22 +41,6 @@ class Context:
     async def paid_context(self, payload: AgentPayload) -> PaidContext:
         self.calls.append(payload.user_turn)
         return PaidContext(self.prompt or f"CONTEXT\n{payload.user_turn}", ("a.py:1-2",), 7)
-
-
-@pytest.fixture
-async def router(
-    fake_ollama: FakeOllama, fake_anthropic: FakeAnthropic
-) -> AsyncIterator[OCPRouter]:
-    fake_anthropic.reply = "paid answer"
-    r = OCPRouter(
-        local=OllamaBackend("llama3.2", base_url=fake_ollama.url, timeout=30),
-        paid=AnthropicBackend(
-            "claude-sonnet-4-6", api_key="sk-ant-test", base_url=fake_anthropic.url, max_retries=0
-        ),
-        classifier=TaskClassifier(),
-    )
-    yield r
-    await r.aclose()
 
 
 async def test_the_router_used_as_a_library_redacts_what_it_sends_to_a_paid_model(

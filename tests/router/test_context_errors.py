@@ -77,26 +77,24 @@ ANTHROPIC_TOO_LARGE = {
 }
 
 
-async def _openai_error(fake: FakeOpenAI, status: int, body: dict[str, Any]) -> BackendError:
-    fake.fail_next(status, body)
-    backend = OpenAIBackend("gpt-x", api_key="sk-test", base_url=fake.url + "/v1")
+async def _error_of(backend: OpenAIBackend | AnthropicBackend) -> BackendError:
+    """The error `backend` raises for a request of one word; closed after."""
     try:
         with pytest.raises(BackendError) as failed:
             await backend.generate(GenerateRequest("hi"))
     finally:
         await backend.aclose()
     return failed.value
+
+
+async def _openai_error(fake: FakeOpenAI, status: int, body: dict[str, Any]) -> BackendError:
+    fake.fail_next(status, body)
+    return await _error_of(OpenAIBackend("gpt-x", api_key="sk-test", base_url=fake.url + "/v1"))
 
 
 async def _anthropic_error(fake: FakeAnthropic, status: int, body: dict[str, Any]) -> BackendError:
     fake.fail_next(status, body)
-    backend = AnthropicBackend(api_key="sk-ant-test", base_url=fake.url)
-    try:
-        with pytest.raises(BackendError) as failed:
-            await backend.generate(GenerateRequest("hi"))
-    finally:
-        await backend.aclose()
-    return failed.value
+    return await _error_of(AnthropicBackend(api_key="sk-ant-test", base_url=fake.url))
 
 
 async def test_openai_context_length_exceeded_is_told_by_its_code(fake_openai: FakeOpenAI) -> None:

@@ -4,8 +4,6 @@ Tiers, escalation, pins and budgets have their own file (test_tiers.py)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 
 from ocp_router import (
@@ -17,28 +15,11 @@ from ocp_router import (
     Route,
     RouteMode,
     RoutingFailed,
-    TaskClassifier,
     Tier,
 )
 from ocp_router.backends.anthropic import AnthropicBackend
 from ocp_router.errors import ConfigError
 from tests.fakes import FakeAnthropic, FakeOllama
-
-
-@pytest.fixture
-async def router(
-    fake_ollama: FakeOllama, fake_anthropic: FakeAnthropic
-) -> AsyncIterator[OCPRouter]:
-    fake_anthropic.reply = "paid answer"
-    r = OCPRouter(
-        local=OllamaBackend("llama3.2", base_url=fake_ollama.url, timeout=30),
-        paid=AnthropicBackend(
-            "claude-sonnet-4-6", api_key="sk-ant-test", base_url=fake_anthropic.url, max_retries=0
-        ),
-        classifier=TaskClassifier(),
-    )
-    yield r
-    await r.aclose()
 
 
 async def test_simple_request_goes_raw_to_the_local_model(

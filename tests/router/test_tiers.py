@@ -80,6 +80,21 @@ async def router(
     await r.aclose()
 
 
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+async def pinned(
+    fake_ollama: FakeOllama, fake_anthropic: FakeAnthropic, clock: Clock
+) -> AsyncIterator[OCPRouter]:
+    """The tiered router keeping sessions on their paid model, on `clock`'s time."""
+    r = make(fake_ollama, fake_anthropic, pins=SessionPins(clock=clock))
+    yield r
+    await r.aclose()
+
+
 def models_sent(fake: FakeAnthropic) -> list[str]:
     return [r["model"] for r in fake.message_requests()]
 
@@ -269,73 +284,54 @@ async def test_a_conversation_reaches_the_model_as_a_conversation(
 
 # ---- sticky sessions -----------------------------------------------------------------------
 async def test_a_session_stays_on_its_paid_model_in_the_hard_window(
-    fake_ollama: FakeOllama, fake_anthropic: FakeAnthropic
+    pinned: OCPRouter, clock: Clock
 ) -> None:
-    clock = Clock()
-    router = make(fake_ollama, fake_anthropic, pins=SessionPins(clock=clock))
-    first = await router.route(HARD, session="s1")
+    first = await pinned.route(HARD, session="s1")
     clock.now += 120
-    second = await router.route(PAID, session="s1")  # would be mid on its own
+    second = await pinned.route(PAID, session="s1")  # would be mid on its own
     assert first.model == second.model == TOP
     assert second.decision.pin_state is PinState.HARD
-    other = await router.route(PAID, session="s2")
+    other = await pinned.route(PAID, session="s2")
     assert other.model == MID and other.decision.pin_state is PinState.FRESH
-    await router.aclose()
 
 
 async def test_the_soft_window_climbs_for_a_harder_request_and_stays_otherwise(
-    fake_ollama: FakeOllama, fake_anthropic: FakeAnthropic
+    pinned: OCPRouter, clock: Clock
 ) -> None:
-    clock = Clock()
-    router = make(fake_ollama, fake_anthropic, pins=SessionPins(clock=clock))
-    await router.route(PAID, session="s")
+    await pinned.route(PAID, session="s")
     clock.now += 600  # soft window
-    stay = await router.route(PAID, session="s")
+    stay = await pinned.route(PAID, session="s")
     assert stay.model == MID and stay.decision.pin_state is PinState.SOFT
     clock.now += 600
-    climb = await router.route(HARD, session="s")
+    climb = await pinned.route(HARD, session="s")
     assert climb.model == TOP and climb.decision.pin_state is PinState.RELEASED
-    await router.aclose()
 
 
-async def test_a_pin_expires_after_the_soft_window(
-    fake_ollama: FakeOllama, fake_anthropic: FakeAnthropic
-) -> None:
-    clock = Clock()
-    router = make(fake_ollama, fake_anthropic, pins=SessionPins(clock=clock))
-    await router.route(HARD, session="s")
+async def test_a_pin_expires_after_the_soft_window(pinned: OCPRouter, clock: Clock) -> None:
+    await pinned.route(HARD, session="s")
     clock.now += 1801
-    result = await router.route(PAID, session="s")
+    result = await pinned.route(PAID, session="s")
     assert result.model == MID and result.decision.pin_state is PinState.FRESH
-    await router.aclose()
 
 
 async def test_a_forced_choice_and_an_error_both_break_the_pin(
-    fake_ollama: FakeOllama, fake_anthropic: FakeAnthropic
+    pinned: OCPRouter, fake_anthropic: FakeAnthropic
 ) -> None:
-    clock = Clock()
-    router = make(fake_ollama, fake_anthropic, pins=SessionPins(clock=clock))
-    await router.route(HARD, session="s")
-    forced = await router.route(PAID, session="s", force="mid")
+    await pinned.route(HARD, session="s")
+    forced = await pinned.route(PAID, session="s", force="mid")
     assert forced.model == MID and forced.decision.pin_state is PinState.FORCED
     # the forced mid answer re-pinned the session to mid; an error there drops the pin
     fake_anthropic.fail_next(529)
-    failed_over = await router.route(PAID, session="s")
+    failed_over = await pinned.route(PAID, session="s")
     assert failed_over.decision.model == MID and failed_over.model == TOP
-    await router.aclose()
 
 
-async def test_local_answers_do_not_touch_the_paid_pin(
-    fake_ollama: FakeOllama, fake_anthropic: FakeAnthropic
-) -> None:
-    clock = Clock()
-    router = make(fake_ollama, fake_anthropic, pins=SessionPins(clock=clock))
-    await router.route(HARD, session="s")
-    local = await router.route(SIMPLE, session="s")
+async def test_local_answers_do_not_touch_the_paid_pin(pinned: OCPRouter) -> None:
+    await pinned.route(HARD, session="s")
+    local = await pinned.route(SIMPLE, session="s")
     assert local.tier is Tier.LOCAL
-    again = await router.route(PAID, session="s")
+    again = await pinned.route(PAID, session="s")
     assert again.model == TOP and again.decision.pin_state is PinState.HARD
-    await router.aclose()
 
 
 # ---- budgets -------------------------------------------------------------------------------

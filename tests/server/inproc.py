@@ -14,6 +14,18 @@ from mcp.types import CallToolResult, TextContent
 
 from ocp_server.server import build_server
 from ocp_server.settings import ServerSettings
+from tests.fakes import FakeAnthropic, FakeOllama
+
+
+def paid_env(ollama: FakeOllama, anthropic: FakeAnthropic) -> dict[str, str]:
+    """Settings for a server whose local and paid models are the fakes, with no phase 2
+    classifier (phase 1 alone decides)."""
+    return {
+        "OCP_OLLAMA_URL": ollama.url,
+        "ANTHROPIC_API_KEY": "sk-ant-test",
+        "ANTHROPIC_BASE_URL": anthropic.url,
+        "OCP_CLASSIFIER_MODEL": "none",
+    }
 
 
 def text_of(result: CallToolResult) -> str:

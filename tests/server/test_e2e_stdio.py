@@ -17,26 +17,9 @@ import ocp_wire as wire
 from ocp_client import OCPClient, OCPToolError
 from tests.fakes import FakeAnthropic, FakeOllama
 from tests.results import tool_text
+from tests.server.stdio_env import server_env, wait_for_index
 
 NAME_RE = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
-
-
-def server_env(workspace: Path, ollama: FakeOllama, **extra: str) -> dict[str, str]:
-    return {
-        "OCP_WORKSPACE": str(workspace),
-        "OCP_OLLAMA_URL": ollama.url,
-        "OCP_DB_PATH": str(workspace.parent / "ocp.db"),
-        **extra,
-    }
-
-
-async def wait_for_index(client: OCPClient, query: str) -> wire.SearchResult:
-    async with asyncio.timeout(30):
-        while True:
-            result = await client.search(query)
-            if result.results and not result.index.building:
-                return result
-            await asyncio.sleep(0.2)
 
 
 async def test_tools_are_listed_with_portable_names_and_dotted_titles(

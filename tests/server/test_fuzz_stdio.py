@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 
 from tests.fakes import FakeOllama
 from tests.fuzzing import BackgroundClient, Case, check_answer, tool_calls
+from tests.server.stdio_env import server_env
 from tests.workspace_fixture import AUTH_PY, git
 
 EXAMPLES = int(os.environ.get("OCP_FUZZ_EXAMPLES", "200"))
@@ -30,14 +31,13 @@ def fuzz_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Background
     git(ws, "add", "-A")
     git(ws, "commit", "-qm", "init")
     with FakeOllama() as ollama:
-        env = {
-            "OCP_WORKSPACE": str(ws),
-            "OCP_DB_PATH": str(root / "ocp.db"),
-            "OCP_OLLAMA_URL": ollama.url,
-            "OCP_CLASSIFIER_MODEL": "none",
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "HOME": str(root),
-        }
+        env = server_env(
+            ws,
+            ollama,
+            OCP_CLASSIFIER_MODEL="none",
+            PATH=os.environ.get("PATH", "/usr/bin:/bin"),
+            HOME=str(root),
+        )
         with BackgroundClient(env, cwd=Path(root)) as client:
             yield client
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from ocp_client import OCPClient
 from tests.fakes import FakeOllama
 from tests.fuzzing import text_of
+from tests.server.stdio_env import server_env
 
 WINDOWS = 4
 SAVES_PER_WINDOW = 12
@@ -55,11 +56,7 @@ async def test_four_windows_share_one_database_under_file_churn(
     workspace: Path, fake_ollama: FakeOllama
 ) -> None:
     db_path = workspace.parent / "shared.db"
-    env = {
-        "OCP_WORKSPACE": str(workspace),
-        "OCP_DB_PATH": str(db_path),
-        "OCP_OLLAMA_URL": fake_ollama.url,
-    }
+    env = server_env(workspace, fake_ollama, db_path=db_path)
     src = workspace / "src"
     clients: list[OCPClient] = []
     all_open = asyncio.Event()

@@ -278,13 +278,18 @@ async def test_code_back_at_its_cited_lines_after_going_stale_elsewhere_is_valid
     assert "[valid: src/auth.py:6-8]" in back.text
 
 
+def _move_verify_token_to_its_own_file(repo: Repo) -> None:
+    """verify_token cut from src/auth.py and pasted, unchanged, into src/tokens.py."""
+    start, end = AUTH_PY.index("def verify_token"), AUTH_PY.index("class SessionStore")
+    repo.write("src/auth.py", AUTH_PY[:start] + AUTH_PY[end:])
+    repo.write("src/tokens.py", "import hmac\n\n\n" + AUTH_PY[start:end])
+
+
 async def test_a_function_moved_to_another_file_is_found_there_through_the_index(
     repo: Repo,
 ) -> None:
     await repo.decide("verify_token")
-    start, end = AUTH_PY.index("def verify_token"), AUTH_PY.index("class SessionStore")
-    repo.write("src/auth.py", AUTH_PY[:start] + AUTH_PY[end:])
-    repo.write("src/tokens.py", "import hmac\n\n\n" + AUTH_PY[start:end])
+    _move_verify_token_to_its_own_file(repo)
     await repo.reindex()
     brief = await repo.memory.restore()
     (citation,) = brief.decisions[0].citations
@@ -302,9 +307,7 @@ async def test_a_move_noticed_before_the_index_caught_up_is_found_once_it_has(
     repo: Repo,
 ) -> None:
     await repo.decide("verify_token")
-    start, end = AUTH_PY.index("def verify_token"), AUTH_PY.index("class SessionStore")
-    repo.write("src/auth.py", AUTH_PY[:start] + AUTH_PY[end:])
-    repo.write("src/tokens.py", "import hmac\n\n\n" + AUTH_PY[start:end])
+    _move_verify_token_to_its_own_file(repo)
     early = await repo.memory.restore()
     assert early.stale and "no longer defined" in (early.stale[0].citations[0].change or "")
     await repo.reindex()

@@ -14,7 +14,7 @@ from ocp_router.tokens import estimate_tokens
 from ocp_wire.restore import MIN_RESTORE_TOKENS
 from tests.fakes import FakeOllama
 from tests.results import tool_text
-from tests.server.test_e2e_stdio import server_env, wait_for_index
+from tests.server.stdio_env import server_env, wait_for_index
 from tests.workspace_fixture import AUTH_PY
 
 CLOCK_SERVER = Path(__file__).with_name("clock_server.py")

@@ -34,6 +34,7 @@ import pytest
 
 from tests.fakes import FakeAnthropic, FakeOllama, closed_port
 from tests.fakes._http import Request, Response
+from tests.server.stdio_env import server_env
 
 pytestmark = pytest.mark.clients
 
@@ -55,14 +56,6 @@ def server_command() -> list[str]:
     if script.is_file():
         return [str(script)]
     return [sys.executable, "-m", "ocp_server.cli"]
-
-
-def server_env(workspace: Path, ollama: FakeOllama) -> dict[str, str]:
-    return {
-        "OCP_WORKSPACE": str(workspace),
-        "OCP_DB_PATH": str(workspace.parent / "ocp.db"),
-        "OCP_OLLAMA_URL": ollama.url,
-    }
 
 
 def client_env(home: Path, **extra: str) -> dict[str, str]:

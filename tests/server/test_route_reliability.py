@@ -18,19 +18,10 @@ from ocp_server.memory import MemoryStore, TraceRecord
 from ocp_server.proxy.recorder import ProxyRecord, Recorder
 from ocp_server.savings import savings_report
 from tests.fakes import FakeAnthropic, FakeOllama
-from tests.server.inproc import inproc_client, text_of
+from tests.server.inproc import inproc_client, paid_env, text_of
 
 DESIGN = "design the architecture of our payment service: sharding, consistency, failover"
 REVIEW = "review the security of the token refresh flow in our auth service"
-
-
-def _paid_env(fake_ollama: FakeOllama, fake_anthropic: FakeAnthropic) -> dict[str, str]:
-    return {
-        "OCP_OLLAMA_URL": fake_ollama.url,
-        "ANTHROPIC_API_KEY": "sk-ant-test",
-        "ANTHROPIC_BASE_URL": fake_anthropic.url,
-        "OCP_CLASSIFIER_MODEL": "none",
-    }
 
 
 async def test_calls_without_a_session_id_do_not_share_one_pin(
@@ -39,7 +30,7 @@ async def test_calls_without_a_session_id_do_not_share_one_pin(
     fake_ollama: FakeOllama,
     fake_anthropic: FakeAnthropic,
 ) -> None:
-    env = _paid_env(fake_ollama, fake_anthropic)
+    env = paid_env(fake_ollama, fake_anthropic)
     async with inproc_client(workspace, monkeypatch, env) as client:
         top = await client.call_tool(
             "ocp_model_route", {"request": DESIGN, "force": "top", "max_context_tokens": 0}
@@ -141,7 +132,7 @@ async def test_the_savings_report_counts_dry_runs_apart_and_dated_models_as_no_f
     fake_anthropic: FakeAnthropic,
 ) -> None:
     fake_anthropic.reply = lambda messages, body: {"text": "ok", "model": body["model"] + "-2025"}
-    env = _paid_env(fake_ollama, fake_anthropic)
+    env = paid_env(fake_ollama, fake_anthropic)
     async with inproc_client(workspace, monkeypatch, env) as client:
         dry = await client.call_tool("ocp_model_route", {"request": DESIGN, "dry_run": True})
         paid = await client.call_tool(

@@ -16,18 +16,9 @@ from ocp_server.cli_server import print_stats
 from ocp_server.db import connect
 from ocp_server.savings import savings_report
 from tests.fakes import FakeAnthropic, FakeOllama
-from tests.server.inproc import inproc_client
+from tests.server.inproc import inproc_client, paid_env
 
 DESIGN = "design the architecture of our payment service: sharding, consistency, failover"
-
-
-def _env(fake_ollama: FakeOllama, fake_anthropic: FakeAnthropic) -> dict[str, str]:
-    return {
-        "OCP_OLLAMA_URL": fake_ollama.url,
-        "ANTHROPIC_API_KEY": "sk-ant-test",
-        "ANTHROPIC_BASE_URL": fake_anthropic.url,
-        "OCP_CLASSIFIER_MODEL": "none",
-    }
 
 
 async def _stored(workspace: Path) -> list[tuple[str, float, str]]:
@@ -49,7 +40,7 @@ async def test_an_empty_paid_answer_is_billed_in_the_stored_trace(
 ) -> None:
     # Both paid models spend their output on thinking and answer no text; local answers.
     fake_anthropic.add_steps(*[{"thinking": "deliberation " * 40, "text": ""}] * 2)
-    async with inproc_client(workspace, monkeypatch, _env(fake_ollama, fake_anthropic)) as c:
+    async with inproc_client(workspace, monkeypatch, paid_env(fake_ollama, fake_anthropic)) as c:
         out = await c.call_tool("ocp_model_route", {"request": DESIGN, "max_context_tokens": 0})
     trace = (out.structured_content or {})["trace"]
     assert trace["route_to"] == "local"
@@ -69,7 +60,7 @@ async def test_the_savings_report_keeps_failed_paid_spend_out_of_the_answers_sav
     fake_anthropic: FakeAnthropic,
 ) -> None:
     fake_anthropic.add_steps(*[{"thinking": "deliberation " * 40, "text": ""}] * 2)
-    async with inproc_client(workspace, monkeypatch, _env(fake_ollama, fake_anthropic)) as c:
+    async with inproc_client(workspace, monkeypatch, paid_env(fake_ollama, fake_anthropic)) as c:
         out = await c.call_tool("ocp_model_route", {"request": DESIGN, "max_context_tokens": 0})
     trace = (out.structured_content or {})["trace"]
     db = await connect(workspace.parent / "ocp.db")
@@ -102,7 +93,7 @@ async def test_a_route_the_client_cancels_is_recorded_with_its_attempt_in_flight
     fake_anthropic: FakeAnthropic,
 ) -> None:
     fake_anthropic.delay = 30.0
-    async with inproc_client(workspace, monkeypatch, _env(fake_ollama, fake_anthropic)) as c:
+    async with inproc_client(workspace, monkeypatch, paid_env(fake_ollama, fake_anthropic)) as c:
         with anyio.move_on_after(60):
             async with anyio.create_task_group() as tg:
                 tg.start_soon(

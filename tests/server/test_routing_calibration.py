@@ -14,18 +14,9 @@ import pytest
 from ocp_router.calibration import Calibration, TypeCalibration, calibration_path
 from ocp_server.cli import main
 from tests.fakes import FakeAnthropic, FakeOllama
-from tests.server.inproc import inproc_client
+from tests.server.inproc import inproc_client, paid_env
 
 NEAR = "debug the export job that fails on weekends"  # a request phase 1 scores just under 0.5
-
-
-def _env(fake_ollama: FakeOllama, fake_anthropic: FakeAnthropic) -> dict[str, str]:
-    return {
-        "OCP_OLLAMA_URL": fake_ollama.url,
-        "ANTHROPIC_API_KEY": "sk-ant-test",
-        "ANTHROPIC_BASE_URL": fake_anthropic.url,
-        "OCP_CLASSIFIER_MODEL": "none",
-    }
 
 
 async def _route(client: Any, request: str, session: str) -> dict[str, Any]:
@@ -45,7 +36,9 @@ async def test_escalated_outcomes_move_the_threshold_and_reset_undoes_it(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     path = workspace.parent / "routing-calibration.json"
-    async with inproc_client(workspace, monkeypatch, _env(fake_ollama, fake_anthropic)) as client:
+    async with inproc_client(
+        workspace, monkeypatch, paid_env(fake_ollama, fake_anthropic)
+    ) as client:
         first = await _route(client, NEAR, "a")
         assert first["decision"] == "local"
         kind = first["task_type"]
@@ -85,7 +78,9 @@ async def test_an_outcome_that_is_not_about_the_tier_teaches_nothing(
     fake_ollama: FakeOllama,
     fake_anthropic: FakeAnthropic,
 ) -> None:
-    async with inproc_client(workspace, monkeypatch, _env(fake_ollama, fake_anthropic)) as client:
+    async with inproc_client(
+        workspace, monkeypatch, paid_env(fake_ollama, fake_anthropic)
+    ) as client:
         trace = await _route(client, NEAR, "a")
         saved = await client.call_tool(
             "ocp_result_save", {"trace_id": trace["trace_id"], "outcome": "shipped in v2.3"}
@@ -101,7 +96,9 @@ async def test_a_wrong_local_answer_lifts_only_its_conversation_to_paid(
     fake_ollama: FakeOllama,
     fake_anthropic: FakeAnthropic,
 ) -> None:
-    async with inproc_client(workspace, monkeypatch, _env(fake_ollama, fake_anthropic)) as client:
+    async with inproc_client(
+        workspace, monkeypatch, paid_env(fake_ollama, fake_anthropic)
+    ) as client:
         local = await _route(client, "what does git stash do", "task-1")
         assert local["decision"] == "local" and local["session"] == "task-1"
         await client.call_tool(
@@ -120,7 +117,7 @@ async def test_sticky_upward_keeps_a_conversation_on_the_tier_it_reached(
     fake_ollama: FakeOllama,
     fake_anthropic: FakeAnthropic,
 ) -> None:
-    env = {**_env(fake_ollama, fake_anthropic), "OCP_STICKY": "upward"}
+    env = {**paid_env(fake_ollama, fake_anthropic), "OCP_STICKY": "upward"}
     async with inproc_client(workspace, monkeypatch, env) as client:
         hard = await _route(
             client, "design the architecture of our payment service: sharding, failover", "t"

@@ -8,7 +8,6 @@ import contextlib
 import json
 import os
 import signal
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +16,15 @@ from typing import Any
 import pytest
 
 from tests.fakes import FakeOllama
+from tests.server.index_workers import (
+    alive,
+    descendants,
+    index_only_server,
+    index_workers,
+    kill_all,
+    many_files,
+    wait_for_workers,
+)
 from tests.server.raw_server import INITIALIZE, INITIALIZED, RawServer
 
 
@@ -96,29 +104,6 @@ def test_a_request_before_initialize_is_told_to_initialize_first(server: RawServ
     assert server.initialize()["result"]["serverInfo"]["name"] == "ocp"
 
 
-def _descendants(pid: int) -> set[int]:
-    listed = subprocess.run(["ps", "-e", "-o", "pid=,ppid="], capture_output=True, text=True)
-    children: dict[int, list[int]] = {}
-    for line in listed.stdout.splitlines():
-        child, parent = map(int, line.split())
-        children.setdefault(parent, []).append(child)
-    found: set[int] = set()
-    todo = [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.add(child)
-            todo.append(child)
-    return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
-
-
 @pytest.mark.parametrize("signal_number", [signal.SIGTERM, signal.SIGHUP])
 def test_a_signal_while_worker_processes_index_ends_the_server_and_every_worker(
     tmp_path: Path, signal_number: int
@@ -126,66 +111,39 @@ def test_a_signal_while_worker_processes_index_ends_the_server_and_every_worker(
     # How clients stop a stdio server: close stdin, then SIGTERM (the specification), or
     # SIGHUP when the terminal or the IDE's process group goes. Either must end the index
     # build's worker processes (and their forkserver) too, not leave them orphaned.
-    ws = tmp_path / "many"
-    (ws / "src").mkdir(parents=True)
-    body = "".join(f"def g_{i}(x):\n    return x * {i}\n\n" for i in range(1_500))
-    for n in range(160):
-        (ws / "src" / f"m{n}.py").write_text(body)
-    raw = RawServer(
-        {"OCP_WORKSPACE": str(ws), "OCP_OLLAMA_URL": "http://127.0.0.1:9"}, cwd=tmp_path
-    )
+    ws = many_files(tmp_path / "many", files=160, functions=1_500)
+    raw = index_only_server(ws, cwd=tmp_path)
     workers: set[int] = set()
     try:
         raw.initialize()
-        deadline = time.monotonic() + 30
-        while len(workers) < 3 and time.monotonic() < deadline:
-            time.sleep(0.2)  # the first build starts its forkserver and worker processes
-            workers = _descendants(raw.proc.pid)
+        # the first build starts its forkserver and worker processes
+        workers = wait_for_workers(lambda: descendants(raw.proc.pid), at_least=3)
         assert len(workers) >= 3, "the build started no worker processes"
         raw.proc.send_signal(signal_number)
         assert raw.proc.wait(30) == 0  # the shutdown asked for, done (see stdio._STOP_SIGNALS)
         deadline = time.monotonic() + 30
-        while (left := {pid for pid in workers if _alive(pid)}) and time.monotonic() < deadline:
+        while (left := {pid for pid in workers if alive(pid)}) and time.monotonic() < deadline:
             time.sleep(0.2)
         assert not left, f"worker processes left behind: {sorted(left)}"
     finally:
-        for pid in workers:
-            with contextlib.suppress(OSError):
-                os.kill(pid, signal.SIGKILL)
+        kill_all(workers)
         raw.kill()
-
-
-def _index_workers(server: int) -> set[int]:
-    """The index build's worker processes: the children of the server's forkserver."""
-    return {pid for pid in _descendants(server) if _alive(pid) and _parent(pid) != server}
-
-
-def _parent(pid: int) -> int:
-    with contextlib.suppress(OSError):
-        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
-    return 0
 
 
 def test_index_workers_never_write_to_the_stderr_a_client_leaves_unread(tmp_path: Path) -> None:
     # A worker writing to the client's stderr pipe once it was full (the client never reads
     # it) blocked, and the build with it. Workers write to a pipe the server drains into
     # its log, which drops what stderr cannot take; the build ends, the server answers.
-    ws = tmp_path / "many"
-    (ws / "src").mkdir(parents=True)
-    body = "".join(f"def h_{i}(x):\n    return x + {i}\n\n" for i in range(400))
-    for n in range(300):
-        (ws / "src" / f"m{n}.py").write_text(body)
-    raw = RawServer(
-        {"OCP_WORKSPACE": str(ws), "OCP_OLLAMA_URL": "http://127.0.0.1:9"}, cwd=tmp_path
-    )
+    function = "def h_{i}(x):\n    return x + {i}\n\n"
+    ws = many_files(tmp_path / "many", files=300, functions=400, function=function)
+    raw = index_only_server(ws, cwd=tmp_path)
     seen: set[int] = set()
     try:
         raw.initialize()
         client_stderr = os.readlink(f"/proc/{raw.proc.pid}/fd/2")
-        deadline = time.monotonic() + 60
-        while len(seen) < 2 and time.monotonic() < deadline:
-            time.sleep(0.1)
-            seen |= _index_workers(raw.proc.pid)
+        seen = wait_for_workers(
+            lambda: index_workers(raw.proc.pid), at_least=2, seconds=60, every=0.1, keep_seen=True
+        )
         assert len(seen) >= 2, "the build started no worker processes"
         outputs = set()
         for pid in seen:
@@ -194,16 +152,14 @@ def test_index_workers_never_write_to_the_stderr_a_client_leaves_unread(tmp_path
                     outputs.add(os.readlink(f"/proc/{pid}/fd/{fd}"))
         assert outputs and client_stderr not in outputs, (client_stderr, outputs)
         deadline = time.monotonic() + 120
-        while _index_workers(raw.proc.pid) and time.monotonic() < deadline:
+        while index_workers(raw.proc.pid) and time.monotonic() < deadline:
             time.sleep(0.2)
-        assert not _index_workers(raw.proc.pid), "the build did not end"
+        assert not index_workers(raw.proc.pid), "the build did not end"
         search = {"name": "ocp_context_search", "arguments": {"query": "h_7"}}
         reply = raw.request({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": search})
         assert not reply["result"]["isError"], reply
     finally:
-        for pid in seen:
-            with contextlib.suppress(OSError):
-                os.kill(pid, signal.SIGKILL)
+        kill_all(seen)
         raw.kill()
 
 

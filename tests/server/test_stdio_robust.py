@@ -17,7 +17,16 @@ from pathlib import Path
 import pytest
 
 from tests.fakes import FakeOllama
+from tests.server.index_workers import (
+    children,
+    grandchildren,
+    index_only_server,
+    many_files,
+    read_to_eof,
+    wait_for_workers,
+)
 from tests.server.raw_server import RawServer
+from tests.server.stdio_env import server_env
 
 # (what is wrong, the line sent, the id the error must carry)
 BROKEN_REQUESTS: list[tuple[str, str | bytes, object]] = [
@@ -61,14 +70,7 @@ BROKEN_REQUESTS: list[tuple[str, str | bytes, object]] = [
 
 @pytest.fixture
 def server(workspace: Path, fake_ollama: FakeOllama) -> Iterator[RawServer]:
-    raw = RawServer(
-        {
-            "OCP_WORKSPACE": str(workspace),
-            "OCP_DB_PATH": str(workspace.parent / "ocp.db"),
-            "OCP_OLLAMA_URL": fake_ollama.url,
-        },
-        cwd=workspace.parent,
-    )
+    raw = RawServer(server_env(workspace, fake_ollama), cwd=workspace.parent)
     yield raw
     raw.kill()
 
@@ -153,21 +155,11 @@ def test_the_cli_reports_a_bad_environment_value_in_one_line_with_status_2(
     assert len(lines) == 1 and next(iter(env)) in lines[0], done.stderr
 
 
-def _heavy_workspace(root: Path, files: int = 12) -> Path:
-    """Files big enough that indexing them takes seconds: a shutdown must not wait for it."""
-    ws = root / "heavy"
-    (ws / "src").mkdir(parents=True)
-    body = "".join(f"def f_{i}(x):\n    return x + {i}\n\n" for i in range(12_000))
-    for n in range(files):
-        (ws / "src" / f"h{n}.py").write_text(body)
-    return ws
-
-
 def test_the_server_exits_within_2s_of_stdin_closing_while_indexing(tmp_path: Path) -> None:
-    ws = _heavy_workspace(tmp_path)
-    raw = RawServer(
-        {"OCP_WORKSPACE": str(ws), "OCP_OLLAMA_URL": "http://127.0.0.1:9"}, cwd=tmp_path
-    )
+    # files big enough that indexing them takes seconds: a shutdown must not wait for it
+    function = "def f_{i}(x):\n    return x + {i}\n\n"
+    ws = many_files(tmp_path / "heavy", files=12, functions=12_000, function=function)
+    raw = index_only_server(ws, cwd=tmp_path)
     try:
         raw.initialize()
         time.sleep(1.5)  # the first index batch is under way in a worker thread
@@ -180,36 +172,21 @@ def test_a_build_in_worker_processes_leaves_stdout_to_the_protocol(tmp_path: Pat
     # The workers and their forkserver start from the server, whose stdout is the MCP channel
     # (kept on a private descriptor; fd 1 points at stderr): none may write to it or hold it
     # open once the server is gone.
-    ws = tmp_path / "many"
-    (ws / "src").mkdir(parents=True)
-    body = "".join(f"def g_{i}(x):\n    return x * {i}\n\n" for i in range(1_500))
-    for n in range(160):
-        (ws / "src" / f"m{n}.py").write_text(body)
-    raw = RawServer(
-        {"OCP_WORKSPACE": str(ws), "OCP_OLLAMA_URL": "http://127.0.0.1:9"}, cwd=tmp_path
-    )
+    ws = many_files(tmp_path / "many", files=160, functions=1_500)
+    raw = index_only_server(ws, cwd=tmp_path)
     try:
         raw.initialize()
-        deadline = time.monotonic() + 20
-        children = ""
-        while not children and time.monotonic() < deadline:
-            time.sleep(0.2)  # the first build starts its worker processes
-            children = subprocess.run(
-                ["ps", "-o", "pid=", "--ppid", str(raw.proc.pid)], capture_output=True, text=True
-            ).stdout.strip()
-        assert children, "the build started no worker processes"
+        # the first build starts its worker processes
+        assert wait_for_workers(lambda: children(raw.proc.pid), seconds=20), (
+            "the build started no worker processes"
+        )
         # It ends; how soon is test_the_server_exits_within_2s_of_stdin_closing_while_indexing's
         # to say, not this test's (a machine busy with other work can take longer).
         raw.close_stdin_and_wait(timeout=30)
         assert raw.proc.stdout is not None
-        rest = b""
-        while True:  # to EOF: every holder of stdout's write end is gone
-            ready, _, _ = select.select([raw.proc.stdout], [], [], 5)
-            assert ready, "stdout still open 5 s after the server exited"
-            chunk = os.read(raw.proc.stdout.fileno(), 1 << 20)
-            if not chunk:
-                break
-            rest += chunk
+        # to EOF: every holder of stdout's write end is gone
+        rest, closed = read_to_eof(raw.proc.stdout.fileno(), seconds=5)
+        assert closed, "stdout still open 5 s after the server exited"
         for line in rest.splitlines():
             assert json.loads(line)["jsonrpc"] == "2.0"
     finally:
@@ -237,11 +214,6 @@ def test_started_by_hand_in_a_terminal_it_says_what_it_is_on_stderr(tmp_path: Pa
     assert out == b""
 
 
-def _children(pid: int) -> list[int]:
-    found = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True)
-    return [int(p) for p in found.stdout.split()]
-
-
 def test_a_client_leaving_mid_build_leaves_no_worker_behind_and_no_warning(
     tmp_path: Path,
 ) -> None:
@@ -249,34 +221,20 @@ def test_a_client_leaving_mid_build_leaves_no_worker_behind_and_no_warning(
     # without a word to them, they waited on their task queue for ever (they hold its write
     # end themselves), and the resource tracker they keep alive held the client's stderr open,
     # then warned of "leaked semaphore objects" there once they were killed.
-    ws = tmp_path / "busy"
-    (ws / "src").mkdir(parents=True)
-    body = "".join(f"def g_{i}(x):\n    return x * {i}\n\n" for i in range(6_000))
-    for n in range(160):
-        (ws / "src" / f"m{n}.py").write_text(body)
-    raw = RawServer(
-        {"OCP_WORKSPACE": str(ws), "OCP_OLLAMA_URL": "http://127.0.0.1:9"}, cwd=tmp_path
-    )
+    ws = many_files(tmp_path / "busy", files=160, functions=6_000)
+    raw = index_only_server(ws, cwd=tmp_path)
     try:
         raw.initialize()
-        deadline = time.monotonic() + 30
-        workers: list[int] = []
-        while not workers and time.monotonic() < deadline:
-            time.sleep(0.2)  # the forkserver, then the workers it forks, each on a file
-            workers = [w for p in _children(raw.proc.pid) for w in _children(p)]
+        # the forkserver, then the workers it forks, each on a file
+        workers = wait_for_workers(lambda: grandchildren(raw.proc.pid))
         assert workers, "the build started no worker processes"
         time.sleep(1.0)
         # It ends (how soon: the test above). Under CPU load it took 3.4 s and 4.1 s.
         raw.close_stdin_and_wait(timeout=30)
         assert raw.proc.stderr is not None
-        err = b""
-        while True:  # to EOF: nothing the server started holds the client's stderr
-            ready, _, _ = select.select([raw.proc.stderr], [], [], 10)
-            assert ready, f"stderr still open 10 s after the server exited: {err[-500:]!r}"
-            chunk = os.read(raw.proc.stderr.fileno(), 1 << 20)
-            if not chunk:
-                break
-            err += chunk
+        # to EOF: nothing the server started holds the client's stderr
+        err, closed = read_to_eof(raw.proc.stderr.fileno(), seconds=10)
+        assert closed, f"stderr still open 10 s after the server exited: {err[-500:]!r}"
         # A shutdown within its second unlinks the pool's semaphores. One the watchdog cut
         # short (a batch's SQLite write still running on a loaded machine) does not: the
         # tracker still says so then (README, "Over stdio"; not fixed yet).

@@ -17,6 +17,7 @@ import pytest
 
 from tests.fakes import FakeOllama
 from tests.server.raw_server import INITIALIZE, RawServer
+from tests.server.stdio_env import server_env
 
 
 class _Gate:
@@ -45,15 +46,7 @@ def ollama(gate: _Gate) -> Iterator[FakeOllama]:
 
 @pytest.fixture
 def server(workspace: Path, ollama: FakeOllama, gate: _Gate) -> Iterator[RawServer]:
-    raw = RawServer(
-        {
-            "OCP_WORKSPACE": str(workspace),
-            "OCP_DB_PATH": str(workspace.parent / "ocp.db"),
-            "OCP_OLLAMA_URL": ollama.url,
-            "OCP_ROUTE_CONCURRENCY": "1",
-        },
-        cwd=workspace.parent,
-    )
+    raw = RawServer(server_env(workspace, ollama, OCP_ROUTE_CONCURRENCY="1"), cwd=workspace.parent)
     yield raw
     gate.open.set()
     raw.kill()

@@ -14,6 +14,7 @@ from typing import Any
 from ocp_client import OCPClient
 from tests.fakes import FakeOllama
 from tests.fuzzing import text_of
+from tests.server.stdio_env import server_env
 
 CALLS = 200
 # Distinct words, so that no two saves are near-identical (they would merge).
@@ -57,11 +58,7 @@ async def test_two_windows_saving_and_restoring_one_memory_lose_nothing_and_neve
     workspace: Path, fake_ollama: FakeOllama
 ) -> None:
     db_path = workspace.parent / "shared.db"
-    env = {
-        "OCP_WORKSPACE": str(workspace),
-        "OCP_DB_PATH": str(db_path),
-        "OCP_OLLAMA_URL": fake_ollama.url,
-    }
+    env = server_env(workspace, fake_ollama, db_path=db_path)
     both_open = asyncio.Barrier(2)
 
     async def window(n: int) -> tuple[list[str], list[str], list[int], list[int], int]:

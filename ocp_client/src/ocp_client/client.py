@@ -256,7 +256,7 @@ class OCPClient:
         self,
         query: str,
         *,
-        k: int = 8,
+        k: int = wire.DEFAULT_SEARCH_RESULTS,
         path_glob: str | None = None,
         language: str | None = None,
         max_tokens: int | None = None,

@@ -25,6 +25,7 @@ from ocp_server.mcp_config import CLIENTS
 from ocp_server.sdk_imports import import_server_sdk
 from ocp_server.settings import ServerSettings
 from ocp_wire.restore import MAX_RESTORE_TOKENS, MIN_RESTORE_TOKENS
+from ocp_wire.search import DEFAULT_SEARCH_RESULTS
 
 OUR_LOGGERS = ("ocp_server", "ocp_router", "ocp_client")
 
@@ -157,7 +158,12 @@ def add_index_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     index.set_defaults(handler="ocp_server.cli_index:run_index")
     search = sub.add_parser("search", parents=[common], help="search the workspace index")
     search.add_argument("query", help="what to look for: words, a symbol name, a question")
-    search.add_argument("-k", type=int, default=8, help="number of results (default 8)")
+    search.add_argument(
+        "-k",
+        type=int,
+        default=DEFAULT_SEARCH_RESULTS,
+        help="number of results (default %(default)s)",
+    )
     search.add_argument("--json", action="store_true", help="print a JSON list of results")
     search.add_argument("--glob", dest="path_glob", help="only paths matching this glob")
     search.add_argument("--language", help="only this language (python, go, …)")

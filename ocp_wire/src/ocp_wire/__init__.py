@@ -54,6 +54,7 @@ from ocp_wire.save import (
     SuggestionOut,
 )
 from ocp_wire.search import (
+    DEFAULT_SEARCH_RESULTS,
     MAX_SEARCH_RESULTS,
     FileHits,
     IndexState,
@@ -70,6 +71,7 @@ __all__ = [
     "BuildState",
     "CitationArg",
     "CitationOut",
+    "DEFAULT_SEARCH_RESULTS",
     "DbId",
     "DecisionArg",
     "DecisionOut",

@@ -10,6 +10,8 @@ from ocp_wire.base import Redacted, WireIn, WireOut, WorkspaceArg
 
 #: The most results one search returns (the tool's `k`, the CLI's `-k`).
 MAX_SEARCH_RESULTS = 50
+#: How many results a search returns unless asked (the tool, the client, the CLI, the index).
+DEFAULT_SEARCH_RESULTS = 8
 
 
 class SearchArgs(WireIn):
@@ -19,7 +21,12 @@ class SearchArgs(WireIn):
         description="What to look for: identifiers (verify_token, verifyToken), file names "
         "or a plain-language question.",
     )
-    k: int = Field(8, ge=1, le=MAX_SEARCH_RESULTS, description="How many results at most.")
+    k: int = Field(
+        DEFAULT_SEARCH_RESULTS,
+        ge=1,
+        le=MAX_SEARCH_RESULTS,
+        description="How many results at most.",
+    )
     path_glob: str | None = Field(
         None, max_length=500, description="Only paths matching this glob, e.g. 'src/**/*.py'."
     )

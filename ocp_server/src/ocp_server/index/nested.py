@@ -14,6 +14,9 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
+
+from ocp_server.index.gitdirs import linked_git_dir
 
 #: The skip reason, in `Listing.skipped` and the status.
 NESTED_REASON = "nested_repository"
@@ -32,14 +35,8 @@ def is_repository(folder: str) -> bool:
         return os.path.isfile(os.path.join(dot_git, "HEAD"))
     if not os.path.isfile(dot_git):  # nor open a pipe named `.git`: it would wait for a writer
         return False
-    try:
-        with open(dot_git, encoding="utf-8") as file:
-            first = file.readline(4096).strip()
-    except (OSError, UnicodeDecodeError):
-        return False
-    if not first.startswith("gitdir: "):
-        return False
-    return os.path.isfile(os.path.join(folder, first[8:], "HEAD"))
+    git_dir = linked_git_dir(Path(dot_git))
+    return git_dir is not None and os.path.isfile(git_dir / "HEAD")
 
 
 def count_in(skipped: str | None) -> int:

@@ -33,6 +33,7 @@ from ocp_server.index.lexicon import unpack_text
 from ocp_server.index.models import SearchResult
 from ocp_server.index.query import parse_query
 from ocp_server.index.ranking import Ranked, rank
+from ocp_wire.search import DEFAULT_SEARCH_RESULTS
 
 __all__ = ["CHUNKS_PER_FILE", "search_chunks"]
 
@@ -165,7 +166,7 @@ async def search_chunks(
     snap: Snapshot,
     query: str,
     *,
-    k: int = 8,
+    k: int = DEFAULT_SEARCH_RESULTS,
     path_glob: str | None = None,
     language: str | None = None,
     max_tokens: int | None = None,

@@ -42,6 +42,7 @@ from ocp_server.index.models import IndexStatus, IndexSummary, SearchResponse, S
 from ocp_server.index.on_disk import changed_note, changed_on_disk, idle
 from ocp_server.index.search import search_chunks
 from ocp_server.index.watched import RelevantChanges, new_folder, watch_folders
+from ocp_wire.search import DEFAULT_SEARCH_RESULTS
 
 logger = logging.getLogger(__name__)
 
@@ -271,7 +272,7 @@ class WorkspaceIndex:
         self,
         query: str,
         *,
-        k: int = 8,
+        k: int = DEFAULT_SEARCH_RESULTS,
         path_glob: str | None = None,
         language: str | None = None,
         max_tokens: int | None = None,
