@@ -462,7 +462,7 @@ async def test_a_memory_served_while_valid_lives_on_and_an_unused_one_expires(
     repo: Repo,
 ) -> None:
     used = await repo.decide("verify_token", title="Tokens", decision="use hmac for tokens " * 3)
-    unused = await repo.decide(title="Billing", decision="cents are integers " * 3)
+    unused = await repo.decide(title="Billing", decision="cents are integers " * 20)
     repo.clock.days(27)
     served = await repo.memory.restore(query="hmac tokens", max_tokens=140)
     assert [d.id for d in served.decisions] == [used]  # only it fitted

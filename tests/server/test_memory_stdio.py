@@ -136,7 +136,7 @@ async def test_a_memory_served_and_valid_lives_on_and_an_unused_one_expires(
                 decisions=[
                     wire.DecisionArg(
                         title="invoice totals",
-                        decision="totalCents sums integer cents, never floats; " * 4,
+                        decision="totalCents sums integer cents, never floats; " * 12,
                         citations=["totalCents"],
                     )
                 ]

@@ -45,10 +45,7 @@ from ocp_router.results import Attempt
 from ocp_router.router import OFF_LOOP_CHARS
 from ocp_router.tokens import estimate_tokens
 from ocp_server import views
-from ocp_server.brief import (
-    SECTION_NAMES,
-    Brief,
-)
+from ocp_server.brief import Brief
 from ocp_server.errors import RouteFailure as RouteFailure  # re-exported
 from ocp_server.index.globs import relative_glob
 from ocp_server.index.lexicon import MAX_QUERY_CHARS
@@ -212,10 +209,10 @@ class AppState:
         """The brief, sized so that the whole result (the brief and the same items in
         structured form, which is all some clients show the model) fits `max_tokens`."""
         if self._restore_overhead is None:
-            # The result's fixed part, with every section's left-out count at five digits.
+            # The result's fixed part, its counts at five digits; what `omitted` may say is
+            # reserved by the brief's fitter, which knows what each section holds.
             empty = Brief(
-                (), (), {}, (), (), (), "", 0, False,
-                omitted=dict.fromkeys(SECTION_NAMES, 99_999), stale_count=99_999, expired=99_999,
+                (), (), {}, (), (), (), "", 0, False, stale_count=99_999, expired=99_999
             )  # fmt: skip
             self._restore_overhead = estimate_tokens(self._restore_result(empty).model_dump_json())
         overhead = self._restore_overhead

@@ -11,6 +11,7 @@ section and said in the brief's last line.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -42,7 +43,8 @@ CAP_STATE: Final = 300
 CAP_REQUEST: Final = 120
 CAP_STALE: Final = 200  # a stale memory's own text
 CAP_CHANGE: Final = 300  # what changed in its code
-FOOTER_RESERVE: Final = 60  # tokens kept for the line saying what was left out
+FOOTER_RESERVE: Final = 60  # tokens kept for the line saying what was left out, until
+# `Fitter.expect` knows what each section holds
 MIN_ITEM: Final = 12  # tokens of the shortest item with its section header
 RECENCY_HALF_LIFE: Final = 14 * 86400.0  # seconds: how fast recency fades against relevance
 StaleMode = Literal["list", "count"]
@@ -355,11 +357,31 @@ class Fitter:
         self.max_tokens = max_tokens
         self.value_cost = value_cost
         self.overhead = overhead
-        self.used = estimate_tokens(TITLE) + 1 + FOOTER_RESERVE + overhead
+        self.reserved = FOOTER_RESERVE
+        self.used = estimate_tokens(TITLE) + 1 + self.reserved + overhead
         self.chosen: dict[str, list[Item]] = {s: [] for s in SECTION_NAMES}
         self.full: set[str] = set()
         self.taken: set[tuple[str, Any]] = set()
         self.seen = 0
+
+    def expect(
+        self,
+        totals: Mapping[str, int],
+        *,
+        capped: frozenset[str] = frozenset(),
+        stale_mode: StaleMode = "list",
+        expired: int = 0,
+    ) -> None:
+        """Reserve what saying the most that can be left out costs (every item of every
+        section that holds any), instead of a fixed guess: a budget as small as 300 tokens
+        then still has room for the first section's best item."""
+        most = {s: n for s, n in totals.items() if n > 0 and (s != "stale" or stale_mode == "list")}
+        footer = _footer(most, capped, self.max_tokens, totals.get("stale", 0), stale_mode, expired)
+        reserve = estimate_tokens(footer) + 2 if footer else 0  # and the blank line before it
+        if self.value_cost is not None:  # `omitted` in the structured form says it again
+            reserve += estimate_tokens(json.dumps(most, separators=(",", ":")))
+        self.used += reserve - self.reserved
+        self.reserved = reserve
 
     def is_full(self, section: str) -> bool:
         return section in self.full

@@ -89,13 +89,19 @@ class MemoryRestores(CitationChecks):
                 snapshot = await self._snapshot(params)
                 due = None if checked else await self._checks_due(snapshot)
                 if due is None:
+                    fitter.expect(
+                        snapshot.totals,
+                        capped=_capped(snapshot.totals),
+                        stale_mode=stale,
+                        expired=snapshot.expired,
+                    )
                     await self._fill(fitter, snapshot, params, query, max_tokens, sections, now)
                     break
         totals, expired = snapshot.totals, snapshot.expired
         brief = fitter.brief(
             query=query,
             totals=totals,
-            capped=frozenset({"traces"}) if totals["traces"] >= COUNT_CAP else frozenset(),
+            capped=_capped(totals),
             stale_mode=stale,
             expired=expired,
         )
@@ -265,3 +271,8 @@ def _memory_item(kind: str, row: Any) -> Item:
     render = render_decision if kind == "decision" else render_note
     key = ("open_item" if section == "open_items" else kind, row[0])
     return Item(section, key, (tuple(row[:-2]), states), created, render)
+
+
+def _capped(totals: Mapping[str, int]) -> frozenset[str]:
+    """The sections counted only up to a bound (notable routes, at COUNT_CAP)."""
+    return frozenset({"traces"}) if totals["traces"] >= COUNT_CAP else frozenset()
