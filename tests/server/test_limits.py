@@ -121,3 +121,19 @@ def test_the_readme_lists_every_inputs_limit() -> None:
             assert row is not None, f"README: no limit for {spec.underscore}.{field}"
             for limit in _limits(prop, defs):
                 assert f"{limit:,}" in row, f"README: {spec.underscore}.{field} {limit:,}"
+
+
+async def test_a_bad_state_key_is_named_as_a_key_of_state(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with inproc_client(workspace, monkeypatch) as client:
+        empty = await client.call_tool("ocp_result_save", {"state": {"": "v"}})
+        long = await client.call_tool(
+            "ocp_result_save", {"state": {"k" * (wire.MAX_STATE_KEY_CHARS + 1): "v"}}
+        )
+    assert empty.is_error and long.is_error
+    assert text_of(empty) == (
+        "invalid arguments: `state`: a key: String should have at least 1 character (got '')"
+    )
+    assert "`state`: a key: String should have at most" in text_of(long), text_of(long)
+    assert "[key]" not in text_of(empty) + text_of(long)

@@ -103,10 +103,12 @@ def problems(exc: ValidationError, *, extra: str = "is not an argument of this t
     lines = []
     errors = _union_errors(list(exc.errors()))
     for err in errors[:MAX_ARGUMENT_ERRORS]:
-        field = clip(".".join(str(p) for p in err["loc"]))  # a key is the caller's text
+        loc, message = tuple(err["loc"]), err["msg"]
+        if loc[-1:] == ("[key]",):  # a mapping's key itself (pydantic: `state`, key, "[key]")
+            loc, message = loc[:-2], f"a key: {message}"  # the key is shown as what was got
+        field = clip(".".join(str(p) for p in loc))  # a key is the caller's text
         got = err.get("input")
         shown = f" (got {echo(got)})" if err["type"] != "missing" else ""
-        message = err["msg"]
         if err["type"] == "extra_forbidden":
             message = extra
         elif err["type"] == "value_error":
