@@ -179,6 +179,33 @@ def test_claude_desktop_writes_the_key_itself_privately_and_print_hides_it(
     assert stat.S_IMODE(config.stat().st_mode) == 0o600
 
 
+def test_taking_the_desktop_key_out_leaves_no_backup_holding_it(
+    workspace: Path, home: Path
+) -> None:
+    config = home / ".config" / "Claude" / "claude_desktop_config.json"
+    config.parent.mkdir(parents=True)
+    other = {"command": "other-server", "env": {"TOKEN": "the user's own"}}
+    config.write_text(json.dumps({"mcpServers": {"other": other}}))
+    key = "sk-ant-api03-secret-value"
+    args = ("--client", "claude-desktop", "--no-check")
+    paid = init(workspace, *args, "--paid", home=home, ANTHROPIC_API_KEY=key)
+    assert paid.returncode == 0, paid.stderr
+    rotated = init(workspace, *args, "--paid", home=home, ANTHROPIC_API_KEY=key + "-new")
+    assert rotated.returncode == 0, rotated.stderr
+    unpaid = init(workspace, *args, home=home)
+    assert unpaid.returncode == 0, unpaid.stderr
+    assert "ANTHROPIC_API_KEY" not in load(config)["mcpServers"]["ocp"]["env"]
+    backups = sorted(config.parent.glob("claude_desktop_config.json.bak*"))
+    assert len(backups) == 3
+    for backup in backups:
+        assert key not in backup.read_text(), backup.name
+        assert load(backup)["mcpServers"]["other"] == other  # the rest is kept as it was
+    for backup in backups[1:]:  # the ones that held OCP's key say where it went
+        env = load(backup)["mcpServers"]["ocp"]["env"]
+        assert env["ANTHROPIC_API_KEY"] == "<your ANTHROPIC_API_KEY>", backup.name
+        assert env["OCP_WORKSPACE"] == str(workspace)
+
+
 def test_print_shows_the_merged_file_and_writes_nothing(workspace: Path, home: Path) -> None:
     (workspace / ".mcp.json").write_text('{"mcpServers": {"other": {"command": "x"}}}')
     done = init(workspace, "--client", "claude-code", "--print", home=home)

@@ -16,6 +16,7 @@ from ocp_server.first_run import refuse_reason
 from ocp_server.launcher import Launch, detect_launch
 from ocp_server.mcp_config import (
     CLIENTS,
+    KEY_PLACEHOLDER,
     SERVER_NAME,
     Client,
     ConfigFileError,
@@ -93,7 +94,7 @@ def _masked(doc: dict[str, Any], client: Client) -> dict[str, Any]:
     text = render(doc)
     key = os.environ.get("ANTHROPIC_API_KEY", "").strip()
     if client.name == "claude-desktop" and key:
-        text = text.replace(key, "<your ANTHROPIC_API_KEY>")
+        text = text.replace(key, KEY_PLACEHOLDER)
     masked: dict[str, Any] = json.loads(text)
     return masked
 

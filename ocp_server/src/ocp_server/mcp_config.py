@@ -19,7 +19,8 @@ against the real binary in tests/server/test_real_clients.py):
 Merging never touches other servers or keys. OCP's own entry is replaced, keeping env
 variables the user added to it; OCP_WORKSPACE and ANTHROPIC_API_KEY are OCP's to set (the key
 goes away again without --paid). A file that changes is backed up first; a file that would
-not change is not written at all.
+not change is not written at all. A backup never keeps a key OCP wrote into its own entry
+(Claude Desktop's): taking the key out, or replacing it, must not leave it in a `.bak`.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from ocp_server.launcher import Launch
 
 SERVER_NAME = "ocp"
 MANAGED_ENV = ("OCP_WORKSPACE", "ANTHROPIC_API_KEY")
+KEY_PLACEHOLDER = "<your ANTHROPIC_API_KEY>"  # what a backup or --print shows for the key
 VSCODE_KEY_INPUT = {
     "id": "anthropic-key",
     "type": "promptString",
@@ -210,6 +212,24 @@ def backup_path(path: Path) -> Path:
     return candidate
 
 
+def without_our_key(doc: Mapping[str, Any]) -> dict[str, Any] | None:
+    """`doc` with the literal key in OCP's own entry replaced by KEY_PLACEHOLDER; None when
+    it holds none (a `${VAR}` reference is no secret)."""
+    hidden = copy.deepcopy(dict(doc))
+    found = False
+    for key in {c.key for c in CLIENTS.values()}:
+        servers = hidden.get(key)
+        ours = servers.get(SERVER_NAME) if isinstance(servers, dict) else None
+        env = ours.get("env") if isinstance(ours, dict) else None
+        if not isinstance(env, dict):
+            continue
+        value = env.get("ANTHROPIC_API_KEY")
+        if isinstance(value, str) and value.strip() and "${" not in value:
+            env["ANTHROPIC_API_KEY"] = KEY_PLACEHOLDER
+            found = True
+    return hidden if found else None
+
+
 def render(doc: Mapping[str, Any]) -> str:
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
@@ -232,7 +252,8 @@ def write_config(path: Path, doc: Mapping[str, Any], *, private: bool = False) -
     mode = 0o600 if private else 0o644
     if path.exists():
         backup = backup_path(path)
-        backup.write_bytes(path.read_bytes())
+        hidden = without_our_key(old) if old is not None else None
+        backup.write_bytes(path.read_bytes() if hidden is None else render(hidden).encode())
         mode = path.stat().st_mode & 0o777
         if private:
             mode &= 0o600
