@@ -278,6 +278,18 @@ async def test_code_back_at_its_cited_lines_after_going_stale_elsewhere_is_valid
     assert "[valid: src/auth.py:6-8]" in back.text
 
 
+async def test_a_stale_memory_says_where_its_code_was_last_seen_not_where_it_was_saved(
+    repo: Repo,
+) -> None:
+    await repo.decide("verify_token")
+    repo.edit("src/auth.py", '"""Authentication helpers."""\n', '"""Auth."""\n\nimport os\n')
+    await repo.memory.restore()  # moved: src/auth.py:6-8 → src/auth.py:8-10
+    repo.edit("src/auth.py", "hmac.compare_digest(token, secret)", "token == secret")
+    brief = await repo.memory.restore()
+    (line,) = [t for t in brief.text.splitlines() if t.startswith("- decision #")]
+    assert "cites src/auth.py:8-10 (saved at src/auth.py:6-8): `verify_token` changed" in line
+
+
 def _move_verify_token_to_its_own_file(repo: Repo) -> None:
     """verify_token cut from src/auth.py and pasted, unchanged, into src/tokens.py."""
     start, end = AUTH_PY.index("def verify_token"), AUTH_PY.index("class SessionStore")

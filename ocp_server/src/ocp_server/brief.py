@@ -242,11 +242,14 @@ def _verified(states: Sequence[CitationState]) -> Verified:
 
 
 def _stale_tag(states: Sequence[CitationState]) -> str:
+    """` — cites a.py:8-10 (saved at a.py:6-8): what changed`: where the code was last seen,
+    which is where to look (the lines it was saved with only when they differ)."""
     parts = []
     for c in states:
         if c.status == "stale":
             change, _ = cap(c.change or "changed", CAP_CHANGE)
-            parts.append(f"cites {c.cited}: {change}")
+            saved = f" (saved at {c.cited})" if c.cited != c.citation else ""
+            parts.append(f"cites {c.citation}{saved}: {change}")
     return " — " + "; ".join(parts)
 
 
