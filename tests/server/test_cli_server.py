@@ -53,6 +53,9 @@ def test_a_dry_runs_text_says_no_model_was_called_not_answered_by_none(workspace
     assert done.returncode == 0, done.stderr
     assert "no model called (qwen3 would answer)" in done.stdout
     assert "answered by none" not in done.stdout
+    stats = run(workspace, "stats")
+    assert stats.returncode == 0, stats.stderr
+    assert "0 routes" in stats.stdout and "dry runs 1" in stats.stdout  # as --json counts it
 
 
 def test_route_answers_locally_and_stats_count_it(workspace: Path, fake_ollama: FakeOllama) -> None:

@@ -238,6 +238,7 @@ def print_stats(stats: SavingsReport, console: Console) -> None:
         f"downgrades {stats['budget_downgrades']} · pinned {stats['pinned']} · errors "
         f"{stats['errors']} · phase-2 cache {cache['hits']}/{cache['lookups']}"
         + (f" ({rate:.0%})" if rate is not None else "")
+        + f" · dry runs {stats['dry_runs']} (not routes)"
     )
     tiers = Table(title="by tier")
     columns = ("tier", "routes", "tokens in", "tokens out", "cost", "of it failed", "on top model")
