@@ -278,6 +278,8 @@ def test_settings_errors_name_the_variable() -> None:
         ProxySettings.from_env({"OCP_PROXY_CEILING": "up"})
     with pytest.raises(ConfigError, match="OCP_PROXY_TOKEN=<hidden>"):
         ProxySettings.from_env({"OCP_PROXY_TOKEN": "short"})
+    with pytest.raises(ConfigError, match="OCP_PROXY_UPSTREAM_TIMEOUT='inf' is invalid"):
+        ProxySettings.from_env({"OCP_PROXY_UPSTREAM_TIMEOUT": "inf"})
 
 
 async def test_shutdown_writes_every_queued_trace(

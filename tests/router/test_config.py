@@ -98,6 +98,22 @@ def test_invalid_values_fail_fast_naming_the_variable(env: dict[str, str], messa
             {"OCP_LOCAL_TIMEOUT": "-1"},
             "OCP_LOCAL_TIMEOUT='-1' is invalid: should be greater than 0",
         ),
+        # A timeout never reached, or a comparison always false, is no setting.
+        ({"OCP_PAID_TIMEOUT": "inf"}, "OCP_PAID_TIMEOUT='inf' is invalid: should be a finite"),
+        ({"OCP_ROUTE_TIMEOUT": "nan"}, "OCP_ROUTE_TIMEOUT='nan' is invalid: should be a finite"),
+        (
+            {"OCP_PIN_SOFT_SECONDS": "60"},
+            "OCP_PIN_SOFT_SECONDS=60 is invalid: should be at least OCP_PIN_HARD_SECONDS (300)",
+        ),
+        (
+            {"OCP_PIN_HARD_SECONDS": "900", "OCP_PIN_SOFT_SECONDS": "600"},
+            "OCP_PIN_SOFT_SECONDS=600 is invalid: should be at least OCP_PIN_HARD_SECONDS (900)",
+        ),
+        (
+            {"OCP_PIN_HARD_SECONDS": "3600"},
+            "OCP_PIN_SOFT_SECONDS=1800 (its default) is invalid: should be at least "
+            "OCP_PIN_HARD_SECONDS (3600)",
+        ),
     ],
 )
 def test_an_invalid_value_reads_as_one_sentence(env: dict[str, str], message: str) -> None:
@@ -105,6 +121,13 @@ def test_an_invalid_value_reads_as_one_sentence(env: dict[str, str], message: st
     with pytest.raises(ConfigError) as info:
         RouterSettings.from_env(env)
     assert str(info.value).startswith(message)
+
+
+def test_pin_windows_that_agree_are_accepted() -> None:
+    settings = RouterSettings.from_env({"OCP_PIN_HARD_SECONDS": "0", "OCP_PIN_SOFT_SECONDS": "0"})
+    assert (settings.pin_hard_seconds, settings.pin_soft_seconds) == (0, 0)
+    settings = RouterSettings.from_env({"OCP_PIN_HARD_SECONDS": "1800"})
+    assert settings.pin_soft_seconds == 1800
 
 
 def test_unexpanded_placeholders_count_as_unset() -> None:

@@ -11,7 +11,7 @@ import os
 from collections.abc import Mapping
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ocp_router.backends.base import ModelBackend
 from ocp_router.backends.ollama import DEFAULT_URL as OLLAMA_URL
@@ -34,7 +34,11 @@ _OFF = {"none", "off", "0", "false", "no"}
 class RouterSettings(BaseModel):
     """Everything `make_router()` reads. Field aliases are the environment variable names."""
 
-    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore")
+    # No inf or nan: a timeout never reached, or a threshold no score compares with, is no
+    # setting (unset is how to leave a limit out).
+    model_config = ConfigDict(
+        frozen=True, populate_by_name=True, extra="ignore", allow_inf_nan=False
+    )
 
     local_backend: Literal["ollama", "openai"] = Field("ollama", alias="OCP_LOCAL_BACKEND")
     local_model: str = Field("llama3.2", alias="OCP_LOCAL_MODEL", min_length=1)
@@ -77,6 +81,17 @@ class RouterSettings(BaseModel):
     anthropic_base_url: str | None = Field(None, alias="ANTHROPIC_BASE_URL")
     openai_api_key: str | None = Field(None, alias="OPENAI_API_KEY", repr=False)
     openai_base_url: str = Field(OPENAI_URL, alias="OPENAI_BASE_URL", pattern=r"^https?://")
+
+    @model_validator(mode="after")
+    def _soft_pin_outlasts_hard(self) -> RouterSettings:
+        """The soft pin window follows the hard one (pins.py): shorter, it would never apply."""
+        if self.pin_soft_seconds < self.pin_hard_seconds:
+            default = "" if "pin_soft_seconds" in self.model_fields_set else " (its default)"
+            raise ValueError(
+                f"OCP_PIN_SOFT_SECONDS={self.pin_soft_seconds:g}{default} is invalid: should be "
+                f"at least OCP_PIN_HARD_SECONDS ({self.pin_hard_seconds:g})"
+            )
+        return self
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> RouterSettings:
@@ -133,7 +148,10 @@ class RouterSettings(BaseModel):
 def _explain(exc: ValidationError) -> str:
     lines = []
     for err in exc.errors():
-        alias = str(err["loc"][0]) if err["loc"] else "?"
+        if not err["loc"]:  # a check across settings says it all
+            lines.append(err["msg"].removeprefix("Value error, "))
+            continue
+        alias = str(err["loc"][0])
         got = err.get("input")
         ctx = err.get("ctx") or {}
         if "expected" in ctx:

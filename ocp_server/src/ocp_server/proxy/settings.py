@@ -32,7 +32,7 @@ MAX_PORT = 65535
 
 
 class ProxySettings(BaseModel):
-    model_config = ConfigDict(populate_by_name=True, frozen=True)
+    model_config = ConfigDict(populate_by_name=True, frozen=True, allow_inf_nan=False)
 
     host: str = Field("127.0.0.1", alias="OCP_PROXY_HOST", min_length=1)
     port: int = Field(8787, alias="OCP_PROXY_PORT", ge=0, le=MAX_PORT)
