@@ -9,8 +9,9 @@ from pydantic import Field
 from ocp_wire.base import Redacted, WireIn, WireOut, WorkspaceArg
 
 # The smallest budget that always holds one short memory (a sentence-long note or decision):
-# the result's fixed part (its fields, counts and session id) and the line saying what was
-# left out take about 170 tokens of it.
+# the result's fixed part (its fields, counts and session id) and the room kept for saying
+# what was left out take from about 130 tokens of it (few sections hold anything) to 180
+# (every section holds thousands).
 MIN_RESTORE_TOKENS = 300
 MAX_RESTORE_TOKENS = 20_000
 
