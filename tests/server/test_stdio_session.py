@@ -228,34 +228,38 @@ def _two_roots(tmp_path: Path) -> tuple[Path, Path]:
     return first, second
 
 
-def _initialize_with_roots(raw: RawServer) -> None:
-    hello: dict[str, Any] = json.loads(json.dumps(INITIALIZE))
-    hello["params"]["capabilities"] = {"roots": {"listChanged": True}}
-    assert "result" in raw.request(hello, timeout=60)
-    raw.send(json.dumps({"jsonrpc": "2.0", "method": "notifications/initialized"}))
+@pytest.fixture
+def roots_server(tmp_path: Path) -> Iterator[RawServer]:
+    """A server in `tmp_path` whose client declares roots that may change (asked for and
+    answered by the test)."""
+    raw = RawServer({"OCP_OLLAMA_URL": "http://127.0.0.1:9"}, cwd=tmp_path)
+    try:
+        hello: dict[str, Any] = json.loads(json.dumps(INITIALIZE))
+        hello["params"]["capabilities"] = {"roots": {"listChanged": True}}
+        assert "result" in raw.request(hello, timeout=60)
+        raw.send(json.dumps({"jsonrpc": "2.0", "method": "notifications/initialized"}))
+        yield raw
+    finally:
+        raw.kill()
 
 
 CHANGED = '{"jsonrpc":"2.0","method":"notifications/roots/list_changed"}'
 
 
 def test_roots_changed_while_the_server_asks_for_them_are_asked_for_again(
-    tmp_path: Path,
+    tmp_path: Path, roots_server: RawServer
 ) -> None:
     # The answer to roots/list and `roots/list_changed` right behind it (a folder added in the
     # IDE meanwhile): the answer read first must not stand for the roots after the change.
     first, second = _two_roots(tmp_path)
-    raw = RawServer({"OCP_OLLAMA_URL": "http://127.0.0.1:9"}, cwd=tmp_path)
-    try:
-        _initialize_with_roots(raw)
-        raw.send(_call(1, "ocp_session_restore", {}))
-        _answer_roots(raw, [first], then=CHANGED)
-        # (the call may have found `first` gone: it was sent before the change, and is told so)
-        assert "result" in _answered(raw, {1}, [second])[1]
-        raw.send(_call(2, "ocp_context_search", {"query": "omega_marker"}))
-        found = _answered(raw, {2}, [second])[2]
-        assert found["result"]["structuredContent"]["index"]["workspace"] == str(second)
-    finally:
-        raw.kill()
+    raw = roots_server
+    raw.send(_call(1, "ocp_session_restore", {}))
+    _answer_roots(raw, [first], then=CHANGED)
+    # (the call may have found `first` gone: it was sent before the change, and is told so)
+    assert "result" in _answered(raw, {1}, [second])[1]
+    raw.send(_call(2, "ocp_context_search", {"query": "omega_marker"}))
+    found = _answered(raw, {2}, [second])[2]
+    assert found["result"]["structuredContent"]["index"]["workspace"] == str(second)
 
 
 def _open_files_under(pid: int, folder: Path) -> list[str]:
@@ -270,50 +274,44 @@ def _open_files_under(pid: int, folder: Path) -> list[str]:
 
 @pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="reads the server's open files")
 def test_a_folder_no_longer_among_the_roots_is_no_longer_indexed_or_watched(
-    tmp_path: Path,
+    tmp_path: Path, roots_server: RawServer
 ) -> None:
     # It stayed open, indexed and watched for the rest of the session.
     first, second = _two_roots(tmp_path)
-    raw = RawServer({"OCP_OLLAMA_URL": "http://127.0.0.1:9"}, cwd=tmp_path)
-    try:
-        _initialize_with_roots(raw)
-        raw.send(_call(1, "ocp_context_search", {"query": "alpha_marker"}))
-        found = _answered(raw, {1}, [first])[1]
-        assert found["result"]["structuredContent"]["index"]["workspace"] == str(first)
-        assert _open_files_under(raw.proc.pid, first)  # its database, open
-        raw.send(CHANGED)
-        raw.send(_call(2, "ocp_context_search", {"query": "omega_marker"}))
-        found = _answered(raw, {2}, [second])[2]
-        assert found["result"]["structuredContent"]["index"]["workspace"] == str(second)
-        deadline = time.monotonic() + 30
-        while (still := _open_files_under(raw.proc.pid, first)) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert not still
-        # and tools touch only the folders configured now
-        arguments = {"query": "alpha_marker", "workspace": str(first)}
-        refused = raw.request(_call(3, "ocp_context_search", arguments), timeout=60)
-        assert refused["result"]["isError"], refused
-        assert "outside the folders" in refused["result"]["content"][0]["text"], refused
-    finally:
-        raw.kill()
+    raw = roots_server
+    raw.send(_call(1, "ocp_context_search", {"query": "alpha_marker"}))
+    found = _answered(raw, {1}, [first])[1]
+    assert found["result"]["structuredContent"]["index"]["workspace"] == str(first)
+    assert _open_files_under(raw.proc.pid, first)  # its database, open
+    raw.send(CHANGED)
+    raw.send(_call(2, "ocp_context_search", {"query": "omega_marker"}))
+    found = _answered(raw, {2}, [second])[2]
+    assert found["result"]["structuredContent"]["index"]["workspace"] == str(second)
+    deadline = time.monotonic() + 30
+    while (still := _open_files_under(raw.proc.pid, first)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not still
+    # and tools touch only the folders configured now
+    arguments = {"query": "alpha_marker", "workspace": str(first)}
+    refused = raw.request(_call(3, "ocp_context_search", arguments), timeout=60)
+    assert refused["result"]["isError"], refused
+    assert "outside the folders" in refused["result"]["content"][0]["text"], refused
 
 
-def test_roots_changed_but_not_said_to_what_close_nothing(tmp_path: Path) -> None:
+def test_roots_changed_but_not_said_to_what_close_nothing(
+    tmp_path: Path, roots_server: RawServer
+) -> None:
     # A roots/list after `list_changed` answered with an error (or not in time) was read as
     # "no roots": the client's folder was closed, and the next call opened the server's cwd.
     first, _ = _two_roots(tmp_path)
-    raw = RawServer({"OCP_OLLAMA_URL": "http://127.0.0.1:9"}, cwd=tmp_path)
-    try:
-        _initialize_with_roots(raw)
-        raw.send(_call(1, "ocp_context_search", {"query": "alpha_marker"}))
-        assert _answered(raw, {1}, [first])[1]["result"]["structuredContent"]["index"]
-        raw.send(CHANGED)
-        while (asked := raw.read(timeout=30)).get("method") != "roots/list":
-            pass
-        busy = {"code": -32603, "message": "the IDE is busy"}
-        raw.send({"jsonrpc": "2.0", "id": asked["id"], "error": busy})
-        raw.send(_call(2, "ocp_context_search", {"query": "alpha_marker"}))
-        found = _answered(raw, {2}, [first])[2]
-        assert found["result"]["structuredContent"]["index"]["workspace"] == str(first), found
-    finally:
-        raw.kill()
+    raw = roots_server
+    raw.send(_call(1, "ocp_context_search", {"query": "alpha_marker"}))
+    assert _answered(raw, {1}, [first])[1]["result"]["structuredContent"]["index"]
+    raw.send(CHANGED)
+    while (asked := raw.read(timeout=30)).get("method") != "roots/list":
+        pass
+    busy = {"code": -32603, "message": "the IDE is busy"}
+    raw.send({"jsonrpc": "2.0", "id": asked["id"], "error": busy})
+    raw.send(_call(2, "ocp_context_search", {"query": "alpha_marker"}))
+    found = _answered(raw, {2}, [first])[2]
+    assert found["result"]["structuredContent"]["index"]["workspace"] == str(first), found
