@@ -367,13 +367,17 @@ async def main():
         if sys.argv[1] == "loop held":  # a request holding the event loop for a minute
             await read.receive()
             time.sleep(60)
+        if sys.argv[1] == "loop busy":  # a step of a minute's CPU-bound work on the loop
+            end = time.monotonic() + 60
+            while time.monotonic() < end:
+                pass
         await asyncio.Event().wait()
 
 asyncio.run(main())
 """
 
 
-@pytest.mark.parametrize("stuck", ["reading no more", "loop held"])
+@pytest.mark.parametrize("stuck", ["reading no more", "loop held", "loop busy"])
 def test_a_client_that_leaves_ends_a_stuck_server(stuck: str) -> None:
     # A server stuck before reading on (its start-up waiting on a database another process
     # locks, for up to 600 s), or with its event loop held, is ended EXIT_GRACE after the

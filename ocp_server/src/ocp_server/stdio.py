@@ -238,20 +238,28 @@ _STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP) if sys.platform != "win32" else 
 
 
 def _stop_on_signals(
-    loop: asyncio.AbstractEventLoop, stop: Callable[[], None]
+    loop: asyncio.AbstractEventLoop, stop: Callable[[], None], at_once: Callable[[], None]
 ) -> Callable[[], None]:
-    """`stop` (the client leaving) on SIGTERM or SIGHUP; the function that undoes it."""
-    taken = []
+    """On SIGTERM or SIGHUP, `at_once` (arming the watchdog) in the signal handler itself, and
+    `stop` (the client leaving) on the event loop; the function that undoes it. A handler the
+    loop runs (`add_signal_handler`) waits for whatever holds the loop: a CPU-bound step put
+    off the end for as long as it ran."""
+
+    def on_signal(number: int, frame: object) -> None:
+        at_once()
+        with suppress(RuntimeError):  # the loop has closed
+            loop.call_soon_threadsafe(stop)
+
+    taken: list[tuple[int, object]] = []
     for number in _STOP_SIGNALS:
         try:
-            loop.add_signal_handler(number, stop)
-        except (NotImplementedError, RuntimeError, ValueError):  # not the main thread
+            taken.append((number, signal.signal(number, on_signal)))
+        except ValueError:  # not the main thread
             continue
-        taken.append(number)
 
     def undo() -> None:
-        for number in taken:
-            loop.remove_signal_handler(number)
+        for number, before in taken:
+            signal.signal(number, before)  # type: ignore[arg-type]
 
     return undo
 
@@ -529,7 +537,7 @@ async def hardened_stdio(
             target=_read_lines, args=(wire_in, put), name="ocp stdin", daemon=True
         ).start()
     _watch_parent(client_left)
-    restore_signals = _stop_on_signals(loop, client_left)
+    restore_signals = _stop_on_signals(loop, client_left, watchdog.arm)
     stop_watching = threading.Event()
     _watch_hangup(wire_in, stdin_hung_up, stop_watching)
     try:
