@@ -371,13 +371,19 @@ async def main():
             end = time.monotonic() + 60
             while time.monotonic() < end:
                 pass
+        if sys.argv[1] == "starting a thread":  # the signal lands as the loop starts one
+            import threading
+            with threading._active_limbo_lock:  # held by Thread.start meanwhile
+                time.sleep(60)
         await asyncio.Event().wait()
 
 asyncio.run(main())
 """
 
 
-@pytest.mark.parametrize("stuck", ["reading no more", "loop held", "loop busy"])
+@pytest.mark.parametrize(
+    "stuck", ["reading no more", "loop held", "loop busy", "starting a thread"]
+)
 def test_a_client_that_leaves_ends_a_stuck_server(stuck: str) -> None:
     # A server stuck before reading on (its start-up waiting on a database another process
     # locks, for up to 600 s), or with its event loop held, is ended EXIT_GRACE after the

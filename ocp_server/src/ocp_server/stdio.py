@@ -29,6 +29,7 @@ import signal
 import stat
 import sys
 import threading
+import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
@@ -84,15 +85,20 @@ class _Watchdog:
 
     def __init__(self, grace: float) -> None:
         self.grace = grace
-        self._armed = False
+        self._armed = threading.Event()
+        if grace > 0:
+            # Started now, not when armed: `arm` runs in a signal handler too, and a thread
+            # started there deadlocks when the signal lands while the main thread is itself
+            # starting one (holding threading's lock for it).
+            threading.Thread(target=self._watch, name="ocp watchdog", daemon=True).start()
 
     def arm(self) -> None:
-        if self._armed or self.grace <= 0:
-            return
-        self._armed = True
-        timer = threading.Timer(self.grace, self._exit)
-        timer.daemon = True
-        timer.start()
+        self._armed.set()
+
+    def _watch(self) -> None:
+        self._armed.wait()
+        time.sleep(self.grace)
+        self._exit()
 
     def _exit(self) -> None:
         logger.warning(
