@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from ocp_server.index.lexicon import tail_hash, tails_of
+from ocp_server.index.query import parse_query
 from ocp_server.index.workspace import WorkspaceIndex
 
 CLIENT_PY = '''"""The client's errors."""
@@ -173,3 +174,15 @@ async def test_an_index_from_before_tails_learns_them_when_it_opens(tmp_path: Pa
     finally:
         await index.close()
     assert (results[0].path, results[0].symbol) == ("command.go", "InitDefaultVersionFlag")
+
+
+@pytest.mark.parametrize(
+    ("query", "tail"),
+    [("VersionFlag", True), ("help_str", True), ("Searcher::search_slice", False), ("echo", False)],
+)
+def test_only_a_lookup_of_one_unqualified_name_of_two_words_looks_for_names_it_ends(
+    query: str, tail: bool
+) -> None:
+    """In `Searcher::search_slice` the scope says which `search_slice` is meant: files
+    defining `multi_search_slice` must not come before the others defining it."""
+    assert bool(parse_query(query).tails) is tail

@@ -276,9 +276,11 @@ def parse_query(text: str) -> Query:
     # `map`)
     typed = identifiers + named if one_name else identifiers
     spelt = tuple(dict.fromkeys(spelt_hash(w) for w in typed)) if only_names else ()
-    # ...and as the tail of a longer name: one identifier of two words or more
-    keys = [identifier_key(w) for w in typed if _PLAIN_NAME.fullmatch(w)] if only_names else []
-    tails = tuple(dict.fromkeys(tail_hash(k) for k in keys if "_" in k))
+    # ...and as the tail of a longer name: a lookup of one name, of two words or more (in
+    # `Searcher::search_slice` the scope says which `search_slice`: not `multi_search_slice`)
+    one = dict.fromkeys(typed)
+    key = identifier_key(typed[0]) if only_names and len(one) == 1 else ""
+    tails = (tail_hash(key),) if "_" in key and _PLAIN_NAME.fullmatch(typed[0]) else ()
     if lookup:
         # "verify token" names verify_token as surely as `verify_token` does: its definitions
         # are what to show, and `defines_named` weighs them
