@@ -11,12 +11,16 @@ the files, and where there is one the lines, it should find:
 - file name: that file's name alone (`termui.py`), every file of that name relevant;
 - qualified: a doc-comment query's method qualified by its class as the index scopes it,
   `Context.invoke` (Rust: `Searcher::search_slice`);
+- name's end: the last two words of a longer name the code defines, in its own spelling
+  (`VersionFlag` of `InitDefaultVersionFlag`, `help_str` of `get_short_help_str`), where
+  nothing defines that name itself; every file defining a name it ends relevant, and the first
+  result should show one of those definitions;
 - message: an error message the code raises or returns (`raise UsageError("...")`,
   `errors.New`, `fmt.Errorf`, `new Error`, `err!`/`anyhow!`/`panic!`), its placeholders
   (`{}`, `%q`, `${x}`) dropped, at least three words; the files holding it relevant, and its line.
 
 Per set and corpus: MRR@10 of files, and Hit@1 of lines (the first result's lines hold the
-method or the message) where the set has lines.
+method or the message, or it is one of the definitions wanted) where the set has them.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ocp_server.index.lexicon import identifier_key
 from ocp_server.index.workspace import WorkspaceIndex
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -52,6 +57,7 @@ class Case(NamedTuple):
     text: str
     relevant: set[str]
     lines: tuple[str, int, int] | None  # what the first result should show: (path, first, last)
+    symbols: frozenset[str] = frozenset()  # ...or one of these definitions
 
 
 def _source_files(root: Path, extensions: list[str]) -> list[str]:
@@ -141,6 +147,48 @@ async def qualified_cases(index: WorkspaceIndex, corpus: str) -> list[Case]:
     return cases
 
 
+MAX_NAME_ENDS = 60
+_CODE_KINDS = ("function", "method", "class", "struct", "interface", "type", "enum", "trait")
+_CAMEL_PART = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
+
+
+def _name_end(name: str) -> str | None:
+    """The last two words of `name` as it spells them, when it has more and they are words."""
+    snake = "_" in name.strip("_")
+    parts = [p for p in name.split("_") if p] if snake else _CAMEL_PART.findall(name)
+    if len(parts) < 3 or not all(len(p) > 1 and p.isalpha() for p in parts[-2:]):
+        return None
+    if snake:
+        return "_".join(parts[-2:])
+    return "".join(p[0].upper() + p[1:] for p in parts[-2:])
+
+
+async def name_end_cases(index: WorkspaceIndex) -> list[Case]:
+    marks = ",".join("?" * len(_CODE_KINDS))
+    async with index.db.execute(
+        "SELECT f.path, c.symbol FROM chunks c JOIN files f ON f.id = c.file_id"
+        f" WHERE c.kind IN ({marks}) AND c.symbol IS NOT NULL",
+        _CODE_KINDS,
+    ) as cursor:
+        defined = [
+            (str(path), str(symbol).split(".")[-1]) for path, symbol in await cursor.fetchall()
+        ]
+    keys = {identifier_key(name) for _, name in defined}
+    ends: dict[str, set[tuple[str, str]]] = {}
+    for path, name in defined:
+        end = _name_end(name)
+        if end is not None and not _is_test(path) and identifier_key(end) not in keys:
+            ends.setdefault(end, set())
+    for path, name in defined:
+        for end in ends.keys() & {_name_end(name) or ""}:
+            ends[end].add((path, name))
+    picked = sorted(ends)[:: max(1, len(ends) // MAX_NAME_ENDS)][:MAX_NAME_ENDS]
+    return [
+        Case(end, {p for p, _ in ends[end]}, None, frozenset(n for _, n in ends[end]))
+        for end in picked
+    ]
+
+
 async def corpus_table(
     entry: dict[str, object], cache: Path, show: str | None = None
 ) -> dict[tuple[str, str], float]:
@@ -154,6 +202,7 @@ async def corpus_table(
             await index.update()
             sets = path_cases(files)
             sets["qualified"] = await qualified_cases(index, str(entry["name"]))
+            sets["name's end"] = await name_end_cases(index)
             sets.update(message_cases(root, files))
             for set_name, cases in sets.items():
                 rr, shown = [], []
@@ -162,7 +211,10 @@ async def corpus_table(
                     paths = list(dict.fromkeys(r.path for r in results))[:10]
                     found = (1 / (i + 1) for i, p in enumerate(paths) if p in case.relevant)
                     rr.append(next(found, 0.0))
-                    if case.lines is not None:
+                    if case.symbols:
+                        top_symbol = (results[0].symbol or "") if results else ""
+                        shown.append(top_symbol.split(".")[-1].split("::")[-1] in case.symbols)
+                    elif case.lines is not None:
                         path, first, last = case.lines
                         top = results[0] if results else None
                         shown.append(

@@ -558,6 +558,18 @@ async def m019_names_spelt(db: aiosqlite.Connection) -> None:
     """A definition's names also hold the identifier as spelt (`lexicon.spelt_hash`), so a
     lookup of `echo` tells it from `_echo`: the chunks defining something get their names
     again from their symbol, scope and kind, as the indexer now writes them."""
+    await _names_again(db)
+
+
+async def m021_names_tails(db: aiosqlite.Connection) -> None:
+    """A definition's names also hold the tails of the identifier (`lexicon.tail_hash`), so a
+    lookup of `ToolError`, which nothing defines, finds `OCPToolError`: names again, as m019."""
+    await _names_again(db)
+
+
+async def _names_again(db: aiosqlite.Connection) -> None:
+    """The names of every chunk defining something, from its symbol, scope and kind, as the
+    indexer writes them now (`lexicon.names_blob`)."""
     last = 0
     while rows := list(
         await db.execute_fetchall(
@@ -610,6 +622,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     m018_failed_cost,
     m019_names_spelt,
     m020_history_secret_paths,
+    m021_names_tails,
 )
 
 

@@ -22,6 +22,7 @@ __all__ = [
     "CHOICE_NAMES_ORDER",
     "CHOICE_PHRASES",
     "CHOICE_SPELT",
+    "CHOICE_TAIL",
     "ChunkScores",
     "NameEvidence",
     "ascending_distinct",
@@ -40,6 +41,9 @@ CHOICE_NAMES_ORDER = 10.0
 #: tie-break between definitions alike in all else (`echo` and `_echo`), less than a word's
 #: share of a longer name ("usage func": UsageFunc before `Usage`), more than a chunk's BM25.
 CHOICE_SPELT = 0.05
+#: ...and how much a definition of a longer name the query is the tail of (`Query.tails`)
+#: adds: less than defining the name itself, more than a name holding its words.
+CHOICE_TAIL = 0.5
 
 
 class ChunkScores(NamedTuple):
@@ -107,6 +111,7 @@ class NameEvidence(NamedTuple):
     defined: Hits  # chunk postings of the identifiers the query names
     names: Hits  # chunk postings of the query's terms as name terms
     spelt: Hits  # chunk postings of those identifiers as the query spells them
+    tails: Hits  # chunk postings of those identifiers as tails of longer names
     share: Floats  # each query term's share of the query's IDF
 
 
@@ -161,7 +166,7 @@ def chunk_choice(
     score = bm25 * (1.0 + CHOICE_PHRASES * phrase)
     if lookup is None:
         return ChunkScores(hit, _lift(score, whole, 0.0))
-    defined, names, spelt, share = lookup
+    defined, names, spelt, tails, share = lookup
     # a chunk holding a name term holds the term: one outside `hit` has no body score either
     inside = seen[names.docs]
     named = doc_sums(where[names.docs[inside]], share[names.term[inside]], len(hit))
@@ -176,6 +181,11 @@ def chunk_choice(
         # words only break ties: `LocalPath.dirpath` must not show the LocalPath class, whose
         # names hold less of the query but whose body more of its words
         defines = np.zeros(len(hit))
+        # a definition of a longer name the query is the tail of, less than one of the name
+        # itself: "WorkerBuilder" (nothing defines it) shows `SearchWorkerBuilder`, not a
+        # `new` scoped in it, whose names hold as much of the query
+        tails_inside = seen[tails.docs]
+        defines[where[tails.docs[tails_inside]]] = CHOICE_TAIL
         defines[exact] = 1.0
         # of two definitions alike in that, the one spelt as the query spells it: "echo"
         # shows `echo`, then `_echo`, which `identifier_key` spells alike (a tie-break only:

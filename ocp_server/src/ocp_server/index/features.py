@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -76,6 +77,7 @@ from ocp_server.index.query import Query
 __all__ = [
     "CANDIDATES",
     "ChunkScores",
+    "DefinedAs",
     "FEATURES",
     "candidate_features",
 ]
@@ -193,6 +195,15 @@ def _history(
     return similar, changes
 
 
+class DefinedAs(NamedTuple):
+    """Per candidate file, in a lookup of names: whether it defines one of them as the lookup
+    spells it (`Query.spelt`), and whether it defines a name one of them is the tail of
+    (`Query.tails`)."""
+
+    spelt: npt.NDArray[np.bool_]
+    tails: npt.NDArray[np.bool_]
+
+
 def candidate_features(
     snap: Snapshot,
     query: Query,
@@ -205,11 +216,11 @@ def candidate_features(
     Hits,
     tuple[str, ...],
     npt.NDArray[np.bool_],
-    npt.NDArray[np.bool_],
+    DefinedAs,
 ]:
     """(candidate files, their feature matrix, chunk scores, chunk hits, query terms, whether
-    each candidate has a chunk holding the whole of a message query (`whole_message`),
-    whether it defines an identifier a lookup names as the lookup spells it (`Query.spelt`)).
+    each candidate has a chunk holding the whole of a message query (`whole_message`), what
+    it defines of what a lookup names (`DefinedAs`)).
 
     `as_of` (epoch seconds) limits the history evidence to older commits."""
     term_list = tuple(query.counts)
@@ -226,10 +237,14 @@ def candidate_features(
     pair_at = snap.chunk_pairs.locate(pair_keys)
     name_keys = [name_hash(t) for t in term_list]
     defined_keys = [defined_hash(i) for i in query.identifiers]
-    names_at = snap.chunk_names.locate(name_keys + defined_keys + list(query.spelt))
+    names_at = snap.chunk_names.locate(
+        name_keys + defined_keys + list(query.spelt) + list(query.tails)
+    )
     name_at = names_at[: len(name_keys)]
-    defined_at = names_at[len(name_keys) : len(name_keys) + len(defined_keys)]
-    spelt_at = names_at[len(name_keys) + len(defined_keys) :]
+    at_spelt = len(name_keys) + len(defined_keys)
+    defined_at = names_at[len(name_keys) : at_spelt]
+    spelt_at = names_at[at_spelt : at_spelt + len(query.spelt)]
+    tail_at = names_at[at_spelt + len(query.spelt) :]
     lookup = bool(query.identifiers and query.lookup)
     blocks = snap.blocks
     n_blocks = len(blocks.length)
@@ -249,6 +264,8 @@ def candidate_features(
                     (snap.chunk_names, name_at, n_chunks),
                     (snap.chunk_names, spelt_at, n_chunks),
                     (snap.file_names, spelt_at, n_files),
+                    (snap.chunk_names, tail_at, n_chunks),
+                    (snap.file_names, tail_at, n_files),
                 ]
                 if lookup
                 else []
@@ -319,6 +336,9 @@ def candidate_features(
         # outside `path_glob`: not named here
         named_paths = {f: line for f, line in named_paths.items() if allowed[f]}
     chosen[list(named_paths)] = True
+    if lk and len(lk[5].docs):
+        # the files defining a name the lookup is the tail of: few, and to be ranked
+        chosen[lk[5].docs[evidence[lk[5].docs]]] = True
     pool = evidence.nonzero()[0]
     for signal in (file_bm25, chunk_best, path, defines, similar):
         values = signal[pool]
@@ -405,7 +425,7 @@ def candidate_features(
         # "src/app.ts" asks for the file, "src/app.ts:40" for its line 40
         shown = shown_from(snap, named_paths)
         nothing = np.zeros(len(cand), dtype=bool)
-        return cand, x, shown, ch, term_list, nothing, nothing
+        return cand, x, shown, ch, term_list, nothing, DefinedAs(nothing, nothing)
     # the share of the query's phrases each hit chunk holds (a chunk holding a pair holds its
     # terms: one outside `hit` has BM25 0 and stays 0)
     inside = seen[cph.docs]
@@ -416,10 +436,11 @@ def candidate_features(
         held = np.zeros(n_files, dtype=bool)
         held[snap.chunk_file[hit[whole]]] = True
         holds_message = held[cand]
-    named = NameEvidence(lk[0], lk[1], lk[2], cover_w) if lk else None
+    named = NameEvidence(lk[0], lk[1], lk[2], lk[4], cover_w) if lk else None
     choice = chunk_choice(query, (hit, where, seen), chunk_scores, phrase, whole, named)
     spelt = doc_sums(lk[3].docs, None, n_files)[cand] > 0 if lk else np.zeros(len(cand), bool)
-    return cand, x, choice, ch, term_list, holds_message, spelt
+    tails = doc_sums(lk[5].docs, None, n_files)[cand] > 0 if lk else np.zeros(len(cand), bool)
+    return cand, x, choice, ch, term_list, holds_message, DefinedAs(spelt, tails)
 
 
 def _changelogs(snap: Snapshot) -> npt.NDArray[np.bool_]:

@@ -11,8 +11,9 @@ a little ranking noise. Three kinds of terms live in separate hash namespaces:
 
 - body terms (`term_hash(t)`): the stemmed words of a chunk's text, with their counts;
 - name terms (`name_hash(t)`): the stemmed words of a definition's symbol and scope, plus
-  `defined_hash(identifier)` for the whole identifier it defines and `spelt_hash(identifier)`
-  for it as spelt;
+  `defined_hash(identifier)` for the whole identifier it defines, `spelt_hash(identifier)`
+  for it as spelt, and `tail_hash` for each of its tails of two words or more (`ToolError`
+  of `OCPToolError`);
 - pairs (`pair_hash(a, b)`): two body terms that follow each other, for phrase evidence.
 """
 
@@ -46,6 +47,8 @@ __all__ = [
     "pair_hash",
     "pairs",
     "spelt_hash",
+    "tail_hash",
+    "tails_of",
     "term_hash",
     "terms",
     "terms_by_word",
@@ -151,6 +154,24 @@ def spelt_hash(identifier: str) -> int:
     """The identifier a definition defines as it is spelt, case aside: `_echo` is not `echo`
     (`identifier_key` gives both "echo"), `Scope` is `scope`."""
     return zlib.crc32(b"spelt\0" + identifier.lower().encode())
+
+
+def tails_of(identifier: str) -> list[str]:
+    """The `identifier_key` spellings of an identifier's tails of two words or more, itself
+    aside: `LineBufferBuilder` gives "buffer_builder". A tail's words are words, not a digit
+    or a letter (`V2` of `GenBashCompletionFileV2` names nothing)."""
+    parts = identifier_key(identifier).split("_")
+    return [
+        "_".join(parts[i:])
+        for i in range(1, len(parts) - 1)
+        if sum(len(p) > 1 and not p.isdigit() for p in parts[i:]) >= 2
+    ]
+
+
+def tail_hash(key: str) -> int:
+    """A tail (`tails_of`) of an identifier a definition defines: a lookup of `ToolError`,
+    which nothing defines, finds `OCPToolError`."""
+    return zlib.crc32(b"tail\0" + key.encode())
 
 
 #: Fibonacci hashing: 2^64 over the golden ratio.
@@ -410,7 +431,8 @@ def _chunk_pairs(
 
 
 def names_blob(symbol: str | None, scope: str | None, defines: bool) -> bytes:
-    """Name terms of a chunk: its symbol's and scope's words, and the identifier it defines."""
+    """Name terms of a chunk: its symbol's and scope's words, and the identifier it defines
+    (whole, as spelt, and its tails)."""
     if not symbol and not scope:
         return b""
     found: set[int] = set()
@@ -420,4 +442,5 @@ def names_blob(symbol: str | None, scope: str | None, defines: bool) -> bytes:
     if defines and symbol:
         defined = symbol.rsplit(".", 1)[-1]
         found.update((defined_hash(defined), spelt_hash(defined)))
+        found.update(tail_hash(tail) for tail in tails_of(defined))
     return np.fromiter(found, dtype="<u4", count=len(found)).tobytes()

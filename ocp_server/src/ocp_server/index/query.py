@@ -18,9 +18,11 @@ from ocp_server.index.lexicon import (
     STOPWORDS,
     code_words,
     first_sentence,
+    identifier_key,
     pair_hash,
     pairs,
     spelt_hash,
+    tail_hash,
     terms,
     terms_by_word,
     words,
@@ -72,6 +74,8 @@ def _is_value(token: str) -> bool:
     )
 
 
+#: A name a tail may be taken of: one identifier, not `Context.invoke` or `a::b`
+_PLAIN_NAME = re.compile(r"\w+")
 #: Where a value may start (`_is_value`, a quote): found at C speed, so text without one
 #: (most requests) skips the token loop.
 _VALUE_START = re.compile(r"(?:^|\s)[(\[{]?(?:['\"\d]|--?[A-Za-z])|[/\\]")
@@ -173,6 +177,9 @@ class Query(NamedTuple):
     #: in a lookup of nothing but names, those names as spelt (`lexicon.spelt_hash`): of the
     #: files defining one, those spelling it so come first ("echo": `echo`, then `_echo`)
     spelt: tuple[int, ...]
+    #: ...and as tails of longer names (`lexicon.tail_hash`): files defining one come next
+    #: ("ToolError", which nothing defines: `OCPToolError`)
+    tails: tuple[int, ...]
     #: files a lookup names by path or file name: they come first (in a longer request a
     #: file's name is a clue among others, and `stem_named` weighs it)
     files: tuple[NamedFile, ...]
@@ -269,6 +276,11 @@ def parse_query(text: str) -> Query:
     # `map`)
     typed = identifiers + named if one_name else identifiers
     spelt = tuple(dict.fromkeys(spelt_hash(w) for w in typed)) if only_names else ()
+    # ...and as the tail of a longer name: a lookup of one name, of two words or more (in
+    # `Searcher::search_slice` the scope says which `search_slice`: not `multi_search_slice`)
+    one = dict.fromkeys(typed)
+    key = identifier_key(typed[0]) if only_names and len(one) == 1 else ""
+    tails = (tail_hash(key),) if "_" in key and _PLAIN_NAME.fullmatch(typed[0]) else ()
     if lookup:
         # "verify token" names verify_token as surely as `verify_token` does: its definitions
         # are what to show, and `defines_named` weighs them
@@ -300,6 +312,7 @@ def parse_query(text: str) -> Query:
         definitions_first=definitions_first,
         only_names=only_names,
         spelt=spelt,
+        tails=tails,
         files=files if short or only_files else (),
         only_files=only_files,
         message=message and not only_files,

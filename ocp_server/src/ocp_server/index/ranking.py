@@ -101,7 +101,7 @@ def rank(
     allowed: npt.NDArray[np.bool_] | None = None,
     weights: Floats | None = None,
 ) -> Ranked:
-    cand, x, chunk_scores, ch, term_list, holds_message, spelt = candidate_features(
+    cand, x, chunk_scores, ch, term_list, holds_message, defined_as = candidate_features(
         snap, query, allowed
     )
     w = load_weights().for_kinds(query_kinds(query, x)) if weights is None else weights
@@ -110,11 +110,14 @@ def rank(
         # A lookup ("verifyToken", "where is parse_config defined") wants the definition
         # first; in longer requests a named identifier is one clue among others, and the
         # learned weight of `defines_named` already counts it.
+        # Files defining a longer name it is the tail of come next: "ToolError", which
+        # nothing defines, wants `OCPToolError` before the test named for a tool error.
+        scores = scores + defined_as.tails * (float(np.ptp(scores)) + 1.0)
         defines = x[:, FEATURES.index("defines_named")] > 0
         scores = scores + defines * (float(np.ptp(scores)) + 1.0)
         # and of those, the ones spelling it as the query does: "echo" wants `echo` before
         # `_echo`, which `defined_hash` spells alike
-        scores = scores + spelt * (float(np.ptp(scores)) + 1.0)
+        scores = scores + defined_as.spelt * (float(np.ptp(scores)) + 1.0)
     if reduce_any(holds_message):
         # a message pasted whole ("Failed to lookup view") is answered by the code that
         # raises it, before the tests asserting it and a file defining one of its words
