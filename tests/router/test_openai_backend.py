@@ -43,6 +43,21 @@ async def test_bearer_key_is_sent_and_a_wrong_key_is_an_auth_error() -> None:
             assert "sk-wrong" not in repr(bad)
 
 
+@pytest.mark.parametrize("status", [401, 404, 429, 500])
+async def test_a_server_that_quotes_the_key_back_does_not_put_it_in_the_error(
+    fake_openai: FakeOpenAI, status: int
+) -> None:
+    # Proxies in front of OpenAI-compatible servers may echo the key they were sent; the
+    # error's text goes into the route's trace and its log line.
+    key = "sk-echoed-0123456789abcdefghij"
+    fake_openai.fail_next(status, body={"error": {"message": f"no such key {key} here"}})
+    async with OpenAIBackend("m", base_url=fake_openai.base_url, api_key=key) as backend:
+        with pytest.raises(BackendError) as caught:
+            await backend.generate(GenerateRequest(prompt="hi"))
+    assert key not in str(caught.value)
+    assert "no such key" in str(caught.value)  # the rest of the server's message stays
+
+
 @pytest.mark.parametrize(
     ("status", "error"),
     [(429, BackendRateLimited), (500, BackendResponseError), (404, BackendUnavailable)],

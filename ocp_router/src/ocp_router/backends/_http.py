@@ -140,12 +140,30 @@ def rate_limit_message(backend: str, code: int | None, text: str, retry_after: s
     return f"{backend} is rate limiting or overloaded ({detail}); {when} or route elsewhere."
 
 
+# Shorter than this, a "key" is no real one, and replacing it would mangle the message.
+_SHORTEST_KEY = 8
+
+
+def hide_key(text: str, key: str | None) -> str:
+    """`text` without `key`: a proxy or gateway may quote back the key it was sent, and an
+    error's text goes into the route's trace and its log line."""
+    if key and len(key) >= _SHORTEST_KEY:
+        return text.replace(key, "[REDACTED:api_key]")
+    return text
+
+
 def status_error(
-    response: httpx.Response, *, backend: str, auth_hint: str, model_hint: str
+    response: httpx.Response,
+    *,
+    backend: str,
+    auth_hint: str,
+    model_hint: str,
+    key: str | None = None,
 ) -> BackendError:
-    """Translate an HTTP error status into our hierarchy."""
+    """Translate an HTTP error status into our hierarchy; `key`, the one sent, is never
+    quoted."""
     code = response.status_code
-    text = error_text(response)
+    text = hide_key(error_text(response), key)
     if code in (401, 403):
         return BackendAuthError(
             f"{backend} rejected the key ({code}: {text}). {auth_hint}",

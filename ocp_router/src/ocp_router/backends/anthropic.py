@@ -15,6 +15,7 @@ import anthropic
 from ocp_router.backends._http import (
     CONTEXT_HINT,
     exceeds_context,
+    hide_key,
     never_sent,
     rate_limit_message,
     shown_url,
@@ -39,8 +40,9 @@ from ocp_router.errors import (
 _KEY_HINT = "Set ANTHROPIC_API_KEY in the env block of .mcp.json (or your shell)."
 
 
-def translate(exc: anthropic.AnthropicError, model: str) -> BackendError:
-    """Map every anthropic SDK error onto our hierarchy (tests pin each mapping)."""
+def translate(exc: anthropic.AnthropicError, model: str, key: str | None = None) -> BackendError:
+    """Map every anthropic SDK error onto our hierarchy (tests pin each mapping); `key`, the
+    one sent, is never quoted (a gateway may echo it in its error)."""
     name = "anthropic"
     status = getattr(exc, "status_code", None)
     if isinstance(exc, anthropic.APITimeoutError):
@@ -71,7 +73,7 @@ def translate(exc: anthropic.AnthropicError, model: str) -> BackendError:
             status_code=status,
         )
     if isinstance(exc, anthropic.APIStatusError):
-        text = _api_message(exc).rstrip(".")
+        text = hide_key(_api_message(exc), key).rstrip(".")
         if exceeds_context(exc.status_code, exc.body, text):
             return BackendContextExceeded(
                 f"anthropic answered {status}: {text}.{CONTEXT_HINT}",
@@ -82,7 +84,7 @@ def translate(exc: anthropic.AnthropicError, model: str) -> BackendError:
             f"anthropic answered {status}: {text}.", backend=name, status_code=status
         )
     return BackendResponseError(
-        f"anthropic sent a response we could not read ({exc})", backend=name
+        f"anthropic sent a response we could not read ({hide_key(str(exc), key)})", backend=name
     )
 
 
@@ -143,7 +145,7 @@ class AnthropicBackend(ClosingBackend):
         except anthropic.NotFoundError:
             return ModelProbe(self.name, shown_url(str(self._client.base_url)), model, False)
         except anthropic.AnthropicError as exc:
-            raise translate(exc, model) from exc
+            raise translate(exc, model, self._client.api_key) from exc
         return ModelProbe(
             self.name,
             shown_url(str(self._client.base_url)),
@@ -165,7 +167,7 @@ class AnthropicBackend(ClosingBackend):
                 messages=messages,  # type: ignore[arg-type]
             )
         except anthropic.AnthropicError as exc:
-            raise translate(exc, model) from exc
+            raise translate(exc, model, self._client.api_key) from exc
         except ValueError as exc:  # the SDK lets a body that is not JSON escape as ValueError
             raise BackendResponseError(
                 f"anthropic sent a response we could not read ({exc}); check ANTHROPIC_BASE_URL.",
