@@ -72,6 +72,15 @@ async def test_error_statuses_map_onto_the_router_hierarchy(
     await backend.aclose()
 
 
+async def test_a_missing_model_is_unavailable_in_one_sentence() -> None:
+    with FakeOpenAI(models=["gpt-x"]) as fake:
+        async with OpenAIBackend("gpt-nope", base_url=fake.base_url) as backend:
+            with pytest.raises(BackendUnavailable) as caught:
+                await backend.generate(GenerateRequest(prompt="hi"))
+    message = str(caught.value)
+    assert "gpt-nope" in message and ".." not in message
+
+
 async def test_malformed_body_is_a_response_error(fake_openai: FakeOpenAI) -> None:
     fake_openai.malformed_next()
     backend = OpenAIBackend("m", base_url=fake_openai.base_url)

@@ -172,7 +172,7 @@ def status_error(
         )
     if code == 404:
         return BackendUnavailable(
-            f"{backend}: {text}. {model_hint}", backend=backend, status_code=code
+            f"{backend}: {text.rstrip('.')}. {model_hint}", backend=backend, status_code=code
         )
     if code in (429, 529) or (code == 503 and "overload" in text.lower()):
         return BackendRateLimited(
