@@ -1,0 +1,79 @@
+"""OCPRouter, Budget and MockBackend used directly from Python: a value they cannot use is a
+ConfigError naming the argument when it is given, not a puzzle at the first route."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pytest
+
+from ocp_router import Budget, ConfigError, GenerateRequest, MockBackend, OCPRouter, RoutingFailed
+
+
+def _router(**kw: Any) -> OCPRouter:
+    return OCPRouter(local=MockBackend(lambda req: "ok"), paid=None, **kw)
+
+
+@pytest.mark.parametrize(
+    ("argument", "value", "accepted"),
+    [
+        ("mode", "bogus", "auto, local, paid"),
+        ("paid_fallback", "agent", "local, error"),
+        ("sticky", "up", "off, upward"),
+    ],
+)
+def test_a_choice_it_does_not_have_names_the_argument_and_its_choices(
+    argument: str, value: str, accepted: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        _router(**{argument: value})
+    assert str(caught.value) == f"{argument} must be one of {accepted}; got {value!r}"
+
+
+@pytest.mark.parametrize("value", [0, -1.0, math.nan, math.inf])
+def test_a_total_timeout_no_route_could_meet_is_refused(value: float) -> None:
+    # Accepted, every route failed with "the router's total time limit ... ran out while
+    # deciding" (0, negative, nan) or waited for ever on a stuck model (inf).
+    with pytest.raises(ConfigError, match="total_timeout must be a number of seconds > 0"):
+        _router(total_timeout=value)
+
+
+@pytest.mark.parametrize(
+    ("argument", "value"),
+    [("top_threshold", 1.5), ("top_threshold", math.nan), ("ambiguous_margin", -0.1)],
+)
+def test_thresholds_outside_their_range_are_refused(argument: str, value: float) -> None:
+    with pytest.raises(ConfigError, match=f"^{argument} must be"):
+        _router(**{argument: value})
+
+
+@pytest.mark.parametrize("argument", ["local_max_tokens", "paid_max_tokens"])
+def test_max_tokens_must_be_positive(argument: str) -> None:
+    with pytest.raises(ConfigError, match=f"^{argument} must be"):
+        _router(**{argument: 0})
+
+
+@pytest.mark.parametrize(
+    ("argument", "value"), [("daily_usd", -1.0), ("max_request_usd", math.nan)]
+)
+def test_a_budget_below_zero_or_not_a_number_is_refused(argument: str, value: float) -> None:
+    with pytest.raises(ConfigError, match=f"^{argument} must be"):
+        Budget(**{argument: value})
+
+
+def test_a_zero_budget_is_a_budget_and_none_is_no_limit() -> None:
+    assert Budget(0.0, None).active and not Budget().active
+
+
+async def test_a_mock_handler_that_returns_no_text_is_named_as_the_fault() -> None:
+    router = OCPRouter(local=MockBackend(lambda req: None), paid=None)  # type: ignore[arg-type,return-value]
+    with pytest.raises(RoutingFailed) as caught:
+        await router.route("hi")
+    assert "the handler returned NoneType" in str(caught.value)
+    assert "returned GenerateResponse" not in str(caught.value)
+
+
+async def test_a_mock_handler_may_return_text_or_a_response() -> None:
+    backend = MockBackend(lambda req: "plain", model="m")
+    assert (await backend.generate(GenerateRequest("hi"))).text == "plain"
