@@ -8,7 +8,16 @@ from typing import Any
 
 import pytest
 
-from ocp_router import Budget, ConfigError, GenerateRequest, MockBackend, OCPRouter, RoutingFailed
+from ocp_router import (
+    Budget,
+    ConfigError,
+    GenerateRequest,
+    MockBackend,
+    OCPRouter,
+    OllamaBackend,
+    OpenAIBackend,
+    RoutingFailed,
+)
 
 
 def _router(**kw: Any) -> OCPRouter:
@@ -77,3 +86,28 @@ async def test_a_mock_handler_that_returns_no_text_is_named_as_the_fault() -> No
 async def test_a_mock_handler_may_return_text_or_a_response() -> None:
     backend = MockBackend(lambda req: "plain", model="m")
     assert (await backend.generate(GenerateRequest("hi"))).text == "plain"
+
+
+@pytest.mark.parametrize("backend", [OllamaBackend, OpenAIBackend])
+def test_a_base_url_without_its_scheme_is_refused_where_it_is_given(
+    backend: type[OllamaBackend | OpenAIBackend],
+) -> None:
+    # Taken, the first route said the server "broke the connection ... it may have crashed
+    # or run out of memory": the URL was the fault.
+    with pytest.raises(ConfigError, match=r"^base_url must start with http:// or https://"):
+        backend("m", base_url="localhost:11434")
+
+
+@pytest.mark.parametrize("backend", [OllamaBackend, OpenAIBackend])
+@pytest.mark.parametrize("value", [0, -5.0, math.nan])
+def test_a_backend_timeout_must_be_positive(
+    backend: type[OllamaBackend | OpenAIBackend], value: float
+) -> None:
+    with pytest.raises(ConfigError, match="^timeout must be a number of seconds > 0"):
+        backend("m", timeout=value)
+
+
+def test_a_refused_base_url_does_not_show_its_password() -> None:
+    with pytest.raises(ConfigError) as caught:
+        OllamaBackend("m", base_url="admin:hunter2@gpu-box:11434")
+    assert "hunter2" not in str(caught.value) and "gpu-box:11434" in str(caught.value)

@@ -40,3 +40,14 @@ def at_least(name: str, value: float | None, low: float) -> None:
     """None (no limit), or a number not below `low` (nan is not)."""
     if value is not None and not (isinstance(value, int | float) and value >= low):
         raise ConfigError(f"{name} must be at least {low:g} (or None), got {value!r}")
+
+
+def http_url(name: str, value: str) -> str:
+    """A server's URL: http:// or https:// (without it httpx fails at the first request, in a
+    message about a broken connection)."""
+    if not (isinstance(value, str) and value.lower().startswith(("http://", "https://"))):
+        shown = (
+            f"***@{value.rpartition('@')[2]}" if isinstance(value, str) and "@" in value else value
+        )
+        raise ConfigError(f"{name} must start with http:// or https://, got {shown!r}")
+    return value

@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 
+from ocp_router import _arguments
 from ocp_router.backends._http import (
     CONTEXT_HINT,
     malformed,
@@ -60,9 +61,9 @@ class OllamaBackend(ClosingBackend):
         client: httpx.AsyncClient | None = None,
     ) -> None:
         self._model = model
-        self.base_url = base_url.rstrip("/")
+        self.base_url = _arguments.http_url("base_url", base_url).rstrip("/")
         self.shown_url = shown_url(self.base_url)  # for messages: no password
-        self.timeout = timeout
+        self.timeout = _arguments.seconds("timeout", timeout)
         self.keep_alive = keep_alive
         self.num_ctx = num_ctx
         self._client = client or httpx.AsyncClient(timeout=httpx.Timeout(timeout, connect=5.0))

@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 
+from ocp_router import _arguments
 from ocp_router.backends._http import (
     hide_key,
     malformed,
@@ -55,9 +56,9 @@ class OpenAIBackend(ClosingBackend):
         # tier is OCP_LOCAL_BASE_URL with no key, the paid one OPENAI_BASE_URL/OPENAI_API_KEY.
         self.url_var = url_var
         self.key_var = key_var
-        self.base_url = base_url.rstrip("/")
+        self.base_url = _arguments.http_url("base_url", base_url).rstrip("/")
         self.shown_url = shown_url(self.base_url)  # for messages: no password
-        self.timeout = timeout
+        self.timeout = _arguments.seconds("timeout", timeout)
         self.max_tokens = max_tokens
         self._json_object_schema = False  # set once the server turns `json_schema` down
         self._key = api_key  # only to keep it out of error messages
