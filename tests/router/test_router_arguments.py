@@ -17,6 +17,7 @@ from ocp_router import (
     OllamaBackend,
     OpenAIBackend,
     RoutingFailed,
+    Tier,
 )
 
 
@@ -111,3 +112,14 @@ def test_a_refused_base_url_does_not_show_its_password() -> None:
     with pytest.raises(ConfigError) as caught:
         OllamaBackend("m", base_url="admin:hunter2@gpu-box:11434")
     assert "hunter2" not in str(caught.value) and "gpu-box:11434" in str(caught.value)
+
+
+async def test_a_request_that_needed_the_paid_tier_and_had_none_says_so() -> None:
+    # With no paid backend (no key), a hard request is answered by the local model (the
+    # default paid_fallback); the result said nothing of it but a decided model "none".
+    router = _router()
+    result = await router.route("refactor the auth module across all files")
+    assert result.decision.tier.paid and result.tier is Tier.LOCAL
+    assert any("no paid backend is configured" in note for note in result.notes)
+    simple = await router.route("explain this function")
+    assert simple.notes == ()

@@ -379,6 +379,13 @@ class OCPRouter:
         chain = self._chain(decision)
         if not chain:
             raise RoutingFailed(self._nothing_configured(decision), (), trace_id)
+        if decision.tier.paid and self.paid is None:
+            # Answered lower than decided (paid_fallback=local): the trace says why.
+            run.notes.append(
+                f"this request needed the {decision.tier} tier and no paid backend is "
+                "configured (set ANTHROPIC_API_KEY, or OCP_PAID_BACKEND=openai with "
+                "OPENAI_API_KEY): sent to the local model instead"
+            )
         system = system if system is not None else (payload.system or None)
         history = payload.history()
         local_prompt = with_since(payload.user_turn, payload.since_request())
