@@ -129,7 +129,8 @@ def exceeds_context(status: int, body: Any, text: str) -> bool:
 
 CONTEXT_HINT = (
     " The request is too long for the model's context window (or the API's size limit): send "
-    "less context (a smaller max_context_tokens or OCP_CONTEXT_TOKENS, or fewer earlier turns)."
+    "less context (fewer earlier turns or less pasted text; through ocp-server: a smaller "
+    "max_context_tokens or OCP_CONTEXT_TOKENS)."
 )
 
 
