@@ -455,8 +455,15 @@ class OCPRouter:
             or "nothing was tried"
         )
         if run.budget_blocked:
+            # The budget's reasons are in the notes: the list after them is what else failed.
+            others = "; ".join(
+                f"{a.backend} {a.model}: {a.error}"
+                for a in run.attempts
+                if a.error and a.error_type != BudgetExceeded.__name__
+            )
             raise BudgetExceeded(
-                f"{' '.join(run.notes)} No local model could answer instead ({summary}).",
+                f"{' '.join(run.notes)} No local model could answer instead "
+                f"({others or 'none is configured'}).",
                 tuple(run.attempts),
                 trace_id,
                 tuple(run.notes),
