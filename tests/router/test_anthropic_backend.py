@@ -95,6 +95,14 @@ async def test_an_api_that_quotes_the_key_back_does_not_put_it_in_the_error(
     assert "bad" in str(caught.value)
 
 
+async def test_a_rate_limit_says_when_to_retry_by_retry_after_ms_first(
+    fake_anthropic: FakeAnthropic,
+) -> None:
+    fake_anthropic.fail_next(429, headers={"retry-after-ms": "2500", "retry-after": "3"})
+    with pytest.raises(BackendRateLimited, match=r"retry after 2\.5 s or route elsewhere"):
+        await _generate(_backend(fake_anthropic))
+
+
 async def test_sdk_retries_a_rate_limit_then_succeeds(fake_anthropic: FakeAnthropic) -> None:
     fake_anthropic.fail_next(429, headers={"retry-after": "0"})
     response = await _generate(_backend(fake_anthropic, max_retries=2))

@@ -81,6 +81,26 @@ async def test_a_missing_model_is_unavailable_in_one_sentence() -> None:
     assert "gpt-nope" in message and ".." not in message
 
 
+@pytest.mark.parametrize(
+    ("headers", "said"),
+    [
+        ({"retry-after": "7"}, "retry after 7 s"),
+        ({"retry-after-ms": "1500"}, "retry after 1.5 s"),  # what the SDKs read first
+        ({"retry-after": "Wed, 21 Oct 2026 07:28:00 GMT"}, "retry after Wed, 21 Oct 2026"),
+        ({}, "retry later"),
+    ],
+)
+async def test_a_rate_limit_says_when_to_retry_in_any_form_the_server_gives(
+    fake_openai: FakeOpenAI, headers: dict[str, str], said: str
+) -> None:
+    fake_openai.fail_next(429, headers=headers)
+    async with OpenAIBackend("m", base_url=fake_openai.base_url) as backend:
+        with pytest.raises(BackendRateLimited) as caught:
+            await backend.generate(GenerateRequest(prompt="hi"))
+    assert said in str(caught.value)
+    assert "GMT s" not in str(caught.value)
+
+
 async def test_malformed_body_is_a_response_error(fake_openai: FakeOpenAI) -> None:
     fake_openai.malformed_next()
     backend = OpenAIBackend("m", base_url=fake_openai.base_url)

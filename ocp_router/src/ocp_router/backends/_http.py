@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 import httpx
@@ -134,9 +135,24 @@ CONTEXT_HINT = (
 )
 
 
+def retry_after(headers: Mapping[str, str]) -> str | None:
+    """When the server says to try again: `retry-after-ms` (which the OpenAI and Anthropic
+    SDKs read first), else `retry-after`, in seconds or as an HTTP date; None if it said not."""
+    millis = headers.get("retry-after-ms")
+    try:
+        if millis is not None:
+            return f"{float(millis) / 1000:g} s"
+    except ValueError:
+        pass
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    return f"{value} s" if value.strip().replace(".", "", 1).isdigit() else value
+
+
 def rate_limit_message(backend: str, code: int | None, text: str, retry_after: str | None) -> str:
-    """What a 429/529 means and when to try again (the provider's retry-after, if it sent one)."""
-    when = f"retry after {retry_after} s" if retry_after else "retry later"
+    """What a 429/529 means and when to try again (`retry_after`: the server's word on it)."""
+    when = f"retry after {retry_after}" if retry_after else "retry later"
     detail = f"{code}: {text}" if text else str(code)
     return f"{backend} is rate limiting or overloaded ({detail}); {when} or route elsewhere."
 
@@ -177,7 +193,7 @@ def status_error(
         )
     if code in (429, 529) or (code == 503 and "overload" in text.lower()):
         return BackendRateLimited(
-            rate_limit_message(backend, code, text, response.headers.get("retry-after")),
+            rate_limit_message(backend, code, text, retry_after(response.headers)),
             backend=backend,
             status_code=code,
         )

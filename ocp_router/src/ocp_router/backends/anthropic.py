@@ -18,6 +18,7 @@ from ocp_router.backends._http import (
     hide_key,
     never_sent,
     rate_limit_message,
+    retry_after,
     shown_url,
 )
 from ocp_router.backends.base import (
@@ -62,9 +63,9 @@ def translate(exc: anthropic.AnthropicError, model: str, key: str | None = None)
         )
     if isinstance(exc, anthropic.RateLimitError) or status == 529:
         response = getattr(exc, "response", None)
-        retry_after = response.headers.get("retry-after") if response is not None else None
+        when = retry_after(response.headers) if response is not None else None
         return BackendRateLimited(
-            rate_limit_message(name, status, "", retry_after), backend=name, status_code=status
+            rate_limit_message(name, status, "", when), backend=name, status_code=status
         )
     if isinstance(exc, anthropic.NotFoundError):
         return BackendUnavailable(
