@@ -30,6 +30,19 @@ def shown_url(url: str) -> str:
     return redact_name(url).text
 
 
+def without_credentials(url: str) -> tuple[str, httpx.BasicAuth | None]:
+    """`url` without the user and password in it, and those as basic auth: httpx sends the
+    same header either way, but logs every request's URL as it is, password included."""
+    scheme, sep, rest = url.partition("://")
+    host, slash, path = rest.partition("/")
+    if not sep or "@" not in host:
+        return url, None
+    parsed = httpx.URL(url)
+    return f"{scheme}://{host.rpartition('@')[2]}{slash}{path}", httpx.BasicAuth(
+        parsed.username, parsed.password
+    )
+
+
 # Timeouts before the request was whole on the wire: no connection yet (connect, a slot in
 # the pool) or its body not all written. By name: the Anthropic SDK raises httpx2's classes.
 _UNSENT_TIMEOUTS = frozenset({"ConnectTimeout", "PoolTimeout", "WriteTimeout"})

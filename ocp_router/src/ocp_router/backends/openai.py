@@ -21,6 +21,7 @@ from ocp_router.backends._http import (
     shown_url,
     status_error,
     transport_error,
+    without_credentials,
 )
 from ocp_router.backends.base import (
     ClosingBackend,
@@ -56,7 +57,8 @@ class OpenAIBackend(ClosingBackend):
         # tier is OCP_LOCAL_BASE_URL with no key, the paid one OPENAI_BASE_URL/OPENAI_API_KEY.
         self.url_var = url_var
         self.key_var = key_var
-        self.base_url = _arguments.http_url("base_url", base_url).rstrip("/")
+        url, auth = without_credentials(_arguments.http_url("base_url", base_url))
+        self.base_url = url.rstrip("/")
         self.shown_url = shown_url(self.base_url)  # for messages: no password
         self.timeout = _arguments.seconds("timeout", timeout)
         self.max_tokens = max_tokens
@@ -66,6 +68,8 @@ class OpenAIBackend(ClosingBackend):
         self._client = client or httpx.AsyncClient(
             timeout=httpx.Timeout(timeout, connect=5.0), headers=headers
         )
+        if auth is not None:
+            self._client.auth = auth
 
     @property
     def model(self) -> str:
