@@ -155,6 +155,24 @@ async def test_a_password_in_a_backend_url_is_sent_as_basic_auth_and_never_logge
     assert "Hunter2" not in ollama.base_url + local_openai.base_url
 
 
+async def test_a_password_in_the_anthropic_base_url_is_sent_as_basic_auth_and_never_logged(
+    fake_anthropic: FakeAnthropic, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The SDK logs its requests' URLs (httpx2 at INFO, the SDK at DEBUG) as they are.
+    caplog.set_level(logging.DEBUG)
+    fake_anthropic.api_key = None
+    url = fake_anthropic.url.replace("http://", "http://admin:Hunter2Pw@")
+    backend = AnthropicBackend("claude-sonnet-4-6", api_key="sk-ant-test", base_url=url)
+    try:
+        assert (await backend.generate(GenerateRequest("hi"))).text
+    finally:
+        await backend.aclose()
+    sent = fake_anthropic.requests[-1].headers
+    # As before: the gateway's basic auth is the Authorization header.
+    assert sent["authorization"] == "Basic " + base64.b64encode(b"admin:Hunter2Pw").decode()
+    assert "Hunter2" not in caplog.text and "HTTP Request" in caplog.text
+
+
 async def test_a_connection_dropped_mid_answer_is_not_told_to_start_the_server(
     fake_ollama: FakeOllama,
 ) -> None:

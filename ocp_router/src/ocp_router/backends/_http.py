@@ -43,6 +43,12 @@ def without_credentials(url: str) -> tuple[str, httpx.BasicAuth | None]:
     )
 
 
+def basic_auth_header(auth: httpx.BasicAuth) -> str:
+    """The Authorization header `auth` sends, for a client that takes headers, not auth."""
+    request = next(auth.auth_flow(httpx.Request("GET", "http://localhost")))
+    return request.headers["Authorization"]
+
+
 # Timeouts before the request was whole on the wire: no connection yet (connect, a slot in
 # the pool) or its body not all written. By name: the Anthropic SDK raises httpx2's classes.
 _UNSENT_TIMEOUTS = frozenset({"ConnectTimeout", "PoolTimeout", "WriteTimeout"})

@@ -14,12 +14,14 @@ import anthropic
 
 from ocp_router.backends._http import (
     CONTEXT_HINT,
+    basic_auth_header,
     exceeds_context,
     hide_key,
     never_sent,
     rate_limit_message,
     retry_after,
     shown_url,
+    without_credentials,
 )
 from ocp_router.backends.base import (
     ClosingBackend,
@@ -118,8 +120,15 @@ class AnthropicBackend(ClosingBackend):
         self._model = model
         self.max_tokens = max_tokens
         self.timeout = timeout
+        # A user and password in the URL go as the header they make: the SDK logs every
+        # request's URL as it is.
+        url, auth = without_credentials(base_url) if base_url else (base_url, None)
         self._client = anthropic.AsyncAnthropic(
-            api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries
+            api_key=api_key,
+            base_url=url,
+            timeout=timeout,
+            max_retries=max_retries,
+            default_headers={"Authorization": basic_auth_header(auth)} if auth else None,
         )
 
     @property
