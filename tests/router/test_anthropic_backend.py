@@ -81,6 +81,28 @@ async def test_http_errors_map_onto_the_router_hierarchy(
         await _generate(_backend(fake_anthropic))
 
 
+@pytest.mark.parametrize("status", [400, 500])
+async def test_an_api_that_quotes_the_key_back_does_not_put_it_in_the_error(
+    fake_anthropic: FakeAnthropic, status: int
+) -> None:
+    # A gateway at ANTHROPIC_BASE_URL may echo the key it was sent; the error's text goes
+    # into the route's trace and its log line.
+    body = {"type": "error", "error": {"type": "api_error", "message": "bad sk-ant-test here"}}
+    fake_anthropic.fail_next(status, body=body)
+    with pytest.raises(BackendError) as caught:
+        await _generate(_backend(fake_anthropic))
+    assert "sk-ant-test" not in str(caught.value)
+    assert "bad" in str(caught.value)
+
+
+async def test_a_rate_limit_says_when_to_retry_by_retry_after_ms_first(
+    fake_anthropic: FakeAnthropic,
+) -> None:
+    fake_anthropic.fail_next(429, headers={"retry-after-ms": "2500", "retry-after": "3"})
+    with pytest.raises(BackendRateLimited, match=r"retry after 2\.5 s or route elsewhere"):
+        await _generate(_backend(fake_anthropic))
+
+
 async def test_sdk_retries_a_rate_limit_then_succeeds(fake_anthropic: FakeAnthropic) -> None:
     fake_anthropic.fail_next(429, headers={"retry-after": "0"})
     response = await _generate(_backend(fake_anthropic, max_retries=2))

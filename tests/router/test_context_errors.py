@@ -103,6 +103,14 @@ async def test_openai_context_length_exceeded_is_told_by_its_code(fake_openai: F
     assert "130532 tokens" in str(error)  # the provider's own words stay in the message
 
 
+async def test_the_fix_says_which_settings_are_ocp_servers(fake_openai: FakeOpenAI) -> None:
+    # The library has no max_context_tokens nor OCP_CONTEXT_TOKENS: a caller of ocp_router
+    # alone was told to change settings it does not have.
+    error = str(await _openai_error(fake_openai, 400, OPENAI_CONTEXT))
+    assert "fewer earlier turns" in error
+    assert "ocp-server: a smaller max_context_tokens or OCP_CONTEXT_TOKENS" in error
+
+
 async def test_an_openai_code_that_is_not_the_context_is_not_taken_for_it_by_its_words(
     fake_openai: FakeOpenAI,
 ) -> None:

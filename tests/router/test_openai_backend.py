@@ -43,6 +43,21 @@ async def test_bearer_key_is_sent_and_a_wrong_key_is_an_auth_error() -> None:
             assert "sk-wrong" not in repr(bad)
 
 
+@pytest.mark.parametrize("status", [401, 404, 429, 500])
+async def test_a_server_that_quotes_the_key_back_does_not_put_it_in_the_error(
+    fake_openai: FakeOpenAI, status: int
+) -> None:
+    # Proxies in front of OpenAI-compatible servers may echo the key they were sent; the
+    # error's text goes into the route's trace and its log line.
+    key = "sk-echoed-0123456789abcdefghij"
+    fake_openai.fail_next(status, body={"error": {"message": f"no such key {key} here"}})
+    async with OpenAIBackend("m", base_url=fake_openai.base_url, api_key=key) as backend:
+        with pytest.raises(BackendError) as caught:
+            await backend.generate(GenerateRequest(prompt="hi"))
+    assert key not in str(caught.value)
+    assert "no such key" in str(caught.value)  # the rest of the server's message stays
+
+
 @pytest.mark.parametrize(
     ("status", "error"),
     [(429, BackendRateLimited), (500, BackendResponseError), (404, BackendUnavailable)],
@@ -55,6 +70,35 @@ async def test_error_statuses_map_onto_the_router_hierarchy(
     with pytest.raises(error):
         await backend.generate(GenerateRequest(prompt="hi"))
     await backend.aclose()
+
+
+async def test_a_missing_model_is_unavailable_in_one_sentence() -> None:
+    with FakeOpenAI(models=["gpt-x"]) as fake:
+        async with OpenAIBackend("gpt-nope", base_url=fake.base_url) as backend:
+            with pytest.raises(BackendUnavailable) as caught:
+                await backend.generate(GenerateRequest(prompt="hi"))
+    message = str(caught.value)
+    assert "gpt-nope" in message and ".." not in message
+
+
+@pytest.mark.parametrize(
+    ("headers", "said"),
+    [
+        ({"retry-after": "7"}, "retry after 7 s"),
+        ({"retry-after-ms": "1500"}, "retry after 1.5 s"),  # what the SDKs read first
+        ({"retry-after": "Wed, 21 Oct 2026 07:28:00 GMT"}, "retry after Wed, 21 Oct 2026"),
+        ({}, "retry later"),
+    ],
+)
+async def test_a_rate_limit_says_when_to_retry_in_any_form_the_server_gives(
+    fake_openai: FakeOpenAI, headers: dict[str, str], said: str
+) -> None:
+    fake_openai.fail_next(429, headers=headers)
+    async with OpenAIBackend("m", base_url=fake_openai.base_url) as backend:
+        with pytest.raises(BackendRateLimited) as caught:
+            await backend.generate(GenerateRequest(prompt="hi"))
+    assert said in str(caught.value)
+    assert "GMT s" not in str(caught.value)
 
 
 async def test_malformed_body_is_a_response_error(fake_openai: FakeOpenAI) -> None:

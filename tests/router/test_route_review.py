@@ -6,6 +6,8 @@ URL stays out of messages."""
 from __future__ import annotations
 
 import asyncio
+import base64
+import logging
 
 import pytest
 
@@ -126,6 +128,49 @@ async def test_a_password_in_a_backend_url_stays_out_of_its_errors(refused_url: 
         await local_openai.aclose()
     for error in errors:
         assert "Hunter2" not in error and "127.0.0.1" in error, error
+
+
+async def test_a_password_in_a_backend_url_is_sent_as_basic_auth_and_never_logged(
+    fake_ollama: FakeOllama, fake_openai: FakeOpenAI, caplog: pytest.LogCaptureFixture
+) -> None:
+    # httpx logs every request's URL at INFO, credentials and all: a script that turned
+    # logging on (basicConfig(level=INFO)) wrote the proxy's password to its log.
+    caplog.set_level(logging.DEBUG)
+    ollama = OllamaBackend(
+        "llama3.2", base_url=fake_ollama.url.replace("http://", "http://admin:Hunter2Pw@")
+    )
+    local_openai = OpenAIBackend(
+        "qwen", base_url=fake_openai.base_url.replace("http://", "http://admin:Hunter2Pw@")
+    )
+    try:
+        assert (await ollama.generate(GenerateRequest("hi"))).text
+        assert (await local_openai.generate(GenerateRequest("hi"))).text
+    finally:
+        await ollama.aclose()
+        await local_openai.aclose()
+    basic = "Basic " + base64.b64encode(b"admin:Hunter2Pw").decode()
+    assert fake_ollama.requests_to("/api/chat")[0].headers["authorization"] == basic
+    assert fake_openai.requests[-1].headers["authorization"] == basic
+    assert "Hunter2" not in caplog.text and "HTTP Request" in caplog.text
+    assert "Hunter2" not in ollama.base_url + local_openai.base_url
+
+
+async def test_a_password_in_the_anthropic_base_url_is_sent_as_basic_auth_and_never_logged(
+    fake_anthropic: FakeAnthropic, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The SDK logs its requests' URLs (httpx2 at INFO, the SDK at DEBUG) as they are.
+    caplog.set_level(logging.DEBUG)
+    fake_anthropic.api_key = None
+    url = fake_anthropic.url.replace("http://", "http://admin:Hunter2Pw@")
+    backend = AnthropicBackend("claude-sonnet-4-6", api_key="sk-ant-test", base_url=url)
+    try:
+        assert (await backend.generate(GenerateRequest("hi"))).text
+    finally:
+        await backend.aclose()
+    sent = fake_anthropic.requests[-1].headers
+    # As before: the gateway's basic auth is the Authorization header.
+    assert sent["authorization"] == "Basic " + base64.b64encode(b"admin:Hunter2Pw").decode()
+    assert "Hunter2" not in caplog.text and "HTTP Request" in caplog.text
 
 
 async def test_a_connection_dropped_mid_answer_is_not_told_to_start_the_server(

@@ -392,6 +392,11 @@ async def test_over_budget_with_local_down_is_a_clear_error(
     with pytest.raises(BudgetExceeded, match="OCP_DAILY_BUDGET_USD") as info:
         await router.route(HARD)
     assert "No local model could answer" in str(info.value)
+    # Each budget reason once, and the local model's own failure: the message repeated every
+    # budget reason in the list of failures after it.
+    message = str(info.value)
+    assert message.count(f"{MID} could add up to") == 1
+    assert "(ollama llama3.2: cannot reach ollama" in message
     assert fake_anthropic.message_requests() == []
     await router.aclose()
 

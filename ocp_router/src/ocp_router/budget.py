@@ -7,6 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from ocp_router import _arguments as arguments
+
 __all__ = ["Budget", "MemoryLedger", "SpendLedger"]
 
 
@@ -16,6 +18,10 @@ class Budget:
 
     daily_usd: float | None = None
     max_request_usd: float | None = None
+
+    def __post_init__(self) -> None:
+        arguments.at_least("daily_usd", self.daily_usd, 0)
+        arguments.at_least("max_request_usd", self.max_request_usd, 0)
 
     @property
     def active(self) -> bool:

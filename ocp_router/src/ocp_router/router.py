@@ -25,6 +25,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
+from ocp_router import _arguments as arguments
 from ocp_router._tokens import estimate_tokens
 from ocp_router.backends.base import GenerateRequest, GenerateResponse, ModelBackend
 from ocp_router.boundary import ContextProvider, PaidPrompt, build_paid_prompt, with_since
@@ -153,16 +154,18 @@ class OCPRouter:
         self.local = local
         self.paid = paid
         self.classifier = classifier or TaskClassifier()
-        self.mode = RouteMode(mode)
-        self.paid_fallback = PaidFallback(paid_fallback)
+        self.mode = arguments.choice("mode", mode, RouteMode)
+        self.paid_fallback = arguments.choice("paid_fallback", paid_fallback, PaidFallback)
+        arguments.at_least("local_max_tokens", local_max_tokens, 1)
+        arguments.at_least("paid_max_tokens", paid_max_tokens, 1)
         self.local_max_tokens = local_max_tokens
         self.paid_max_tokens = paid_max_tokens
-        self.total_timeout = total_timeout
+        self.total_timeout = arguments.seconds("total_timeout", total_timeout)
         self.prices = prices
         self.mid_model = paid.model if paid is not None else None
         self.top_model = top_model if paid is not None else None
-        self.top_threshold = top_threshold
-        self.ambiguous_margin = ambiguous_margin
+        self.top_threshold = arguments.within("top_threshold", top_threshold, 0.0, 1.0)
+        self.ambiguous_margin = arguments.within("ambiguous_margin", ambiguous_margin, 0.0, 0.5)
         self.local_profile = local_profile or LocalProfile()
         self.phase2 = phase2
         self.budget = budget or Budget()
@@ -170,7 +173,7 @@ class OCPRouter:
         self.pins = pins if pins is not None else SessionPins()
         self._counterfactual = counterfactual_model
         self.redact_paid = redact_paid
-        self.sticky = Sticky(sticky)
+        self.sticky = arguments.choice("sticky", sticky, Sticky)
         # Per conversation, the lowest tier it may be routed to (see sticky.py).
         self.floors = TierFloors()
         # Estimates of paid calls in flight, held against the daily budget until they settle,
@@ -376,6 +379,13 @@ class OCPRouter:
         chain = self._chain(decision)
         if not chain:
             raise RoutingFailed(self._nothing_configured(decision), (), trace_id)
+        if decision.tier.paid and self.paid is None:
+            # Answered lower than decided (paid_fallback=local): the trace says why.
+            run.notes.append(
+                f"this request needed the {decision.tier} tier and no paid backend is "
+                "configured (set ANTHROPIC_API_KEY, or OCP_PAID_BACKEND=openai with "
+                "OPENAI_API_KEY): sent to the local model instead"
+            )
         system = system if system is not None else (payload.system or None)
         history = payload.history()
         local_prompt = with_since(payload.user_turn, payload.since_request())
@@ -445,8 +455,15 @@ class OCPRouter:
             or "nothing was tried"
         )
         if run.budget_blocked:
+            # The budget's reasons are in the notes: the list after them is what else failed.
+            others = "; ".join(
+                f"{a.backend} {a.model}: {a.error}"
+                for a in run.attempts
+                if a.error and a.error_type != BudgetExceeded.__name__
+            )
             raise BudgetExceeded(
-                f"{' '.join(run.notes)} No local model could answer instead ({summary}).",
+                f"{' '.join(run.notes)} No local model could answer instead "
+                f"({others or 'none is configured'}).",
                 tuple(run.attempts),
                 trace_id,
                 tuple(run.notes),

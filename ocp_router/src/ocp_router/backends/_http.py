@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 import httpx
@@ -27,6 +28,25 @@ def shown_url(url: str) -> str:
     if sep and "@" in host:
         url = f"{scheme}://***@{host.rpartition('@')[2]}{slash}{path}"
     return redact_name(url).text
+
+
+def without_credentials(url: str) -> tuple[str, httpx.BasicAuth | None]:
+    """`url` without the user and password in it, and those as basic auth: httpx sends the
+    same header either way, but logs every request's URL as it is, password included."""
+    scheme, sep, rest = url.partition("://")
+    host, slash, path = rest.partition("/")
+    if not sep or "@" not in host:
+        return url, None
+    parsed = httpx.URL(url)
+    return f"{scheme}://{host.rpartition('@')[2]}{slash}{path}", httpx.BasicAuth(
+        parsed.username, parsed.password
+    )
+
+
+def basic_auth_header(auth: httpx.BasicAuth) -> str:
+    """The Authorization header `auth` sends, for a client that takes headers, not auth."""
+    request = next(auth.auth_flow(httpx.Request("GET", "http://localhost")))
+    return request.headers["Authorization"]
 
 
 # Timeouts before the request was whole on the wire: no connection yet (connect, a slot in
@@ -129,23 +149,57 @@ def exceeds_context(status: int, body: Any, text: str) -> bool:
 
 CONTEXT_HINT = (
     " The request is too long for the model's context window (or the API's size limit): send "
-    "less context (a smaller max_context_tokens or OCP_CONTEXT_TOKENS, or fewer earlier turns)."
+    "less context (fewer earlier turns or less pasted text; through ocp-server: a smaller "
+    "max_context_tokens or OCP_CONTEXT_TOKENS)."
 )
 
 
+def retry_after(headers: Mapping[str, str]) -> str | None:
+    """When the server says to try again: `retry-after-ms` (which the OpenAI and Anthropic
+    SDKs read first), else `retry-after`, in seconds or as an HTTP date; None if it said not."""
+    millis = headers.get("retry-after-ms")
+    try:
+        if millis is not None:
+            return f"{float(millis) / 1000:g} s"
+    except ValueError:
+        pass
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    return f"{value} s" if value.strip().replace(".", "", 1).isdigit() else value
+
+
 def rate_limit_message(backend: str, code: int | None, text: str, retry_after: str | None) -> str:
-    """What a 429/529 means and when to try again (the provider's retry-after, if it sent one)."""
-    when = f"retry after {retry_after} s" if retry_after else "retry later"
+    """What a 429/529 means and when to try again (`retry_after`: the server's word on it)."""
+    when = f"retry after {retry_after}" if retry_after else "retry later"
     detail = f"{code}: {text}" if text else str(code)
     return f"{backend} is rate limiting or overloaded ({detail}); {when} or route elsewhere."
 
 
+# Shorter than this, a "key" is no real one, and replacing it would mangle the message.
+_SHORTEST_KEY = 8
+
+
+def hide_key(text: str, key: str | None) -> str:
+    """`text` without `key`: a proxy or gateway may quote back the key it was sent, and an
+    error's text goes into the route's trace and its log line."""
+    if key and len(key) >= _SHORTEST_KEY:
+        return text.replace(key, "[REDACTED:api_key]")
+    return text
+
+
 def status_error(
-    response: httpx.Response, *, backend: str, auth_hint: str, model_hint: str
+    response: httpx.Response,
+    *,
+    backend: str,
+    auth_hint: str,
+    model_hint: str,
+    key: str | None = None,
 ) -> BackendError:
-    """Translate an HTTP error status into our hierarchy."""
+    """Translate an HTTP error status into our hierarchy; `key`, the one sent, is never
+    quoted."""
     code = response.status_code
-    text = error_text(response)
+    text = hide_key(error_text(response), key)
     if code in (401, 403):
         return BackendAuthError(
             f"{backend} rejected the key ({code}: {text}). {auth_hint}",
@@ -154,11 +208,11 @@ def status_error(
         )
     if code == 404:
         return BackendUnavailable(
-            f"{backend}: {text}. {model_hint}", backend=backend, status_code=code
+            f"{backend}: {text.rstrip('.')}. {model_hint}", backend=backend, status_code=code
         )
     if code in (429, 529) or (code == 503 and "overload" in text.lower()):
         return BackendRateLimited(
-            rate_limit_message(backend, code, text, response.headers.get("retry-after")),
+            rate_limit_message(backend, code, text, retry_after(response.headers)),
             backend=backend,
             status_code=code,
         )

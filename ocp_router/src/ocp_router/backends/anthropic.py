@@ -14,10 +14,14 @@ import anthropic
 
 from ocp_router.backends._http import (
     CONTEXT_HINT,
+    basic_auth_header,
     exceeds_context,
+    hide_key,
     never_sent,
     rate_limit_message,
+    retry_after,
     shown_url,
+    without_credentials,
 )
 from ocp_router.backends.base import (
     ClosingBackend,
@@ -39,8 +43,9 @@ from ocp_router.errors import (
 _KEY_HINT = "Set ANTHROPIC_API_KEY in the env block of .mcp.json (or your shell)."
 
 
-def translate(exc: anthropic.AnthropicError, model: str) -> BackendError:
-    """Map every anthropic SDK error onto our hierarchy (tests pin each mapping)."""
+def translate(exc: anthropic.AnthropicError, model: str, key: str | None = None) -> BackendError:
+    """Map every anthropic SDK error onto our hierarchy (tests pin each mapping); `key`, the
+    one sent, is never quoted (a gateway may echo it in its error)."""
     name = "anthropic"
     status = getattr(exc, "status_code", None)
     if isinstance(exc, anthropic.APITimeoutError):
@@ -60,9 +65,9 @@ def translate(exc: anthropic.AnthropicError, model: str) -> BackendError:
         )
     if isinstance(exc, anthropic.RateLimitError) or status == 529:
         response = getattr(exc, "response", None)
-        retry_after = response.headers.get("retry-after") if response is not None else None
+        when = retry_after(response.headers) if response is not None else None
         return BackendRateLimited(
-            rate_limit_message(name, status, "", retry_after), backend=name, status_code=status
+            rate_limit_message(name, status, "", when), backend=name, status_code=status
         )
     if isinstance(exc, anthropic.NotFoundError):
         return BackendUnavailable(
@@ -71,7 +76,7 @@ def translate(exc: anthropic.AnthropicError, model: str) -> BackendError:
             status_code=status,
         )
     if isinstance(exc, anthropic.APIStatusError):
-        text = _api_message(exc).rstrip(".")
+        text = hide_key(_api_message(exc), key).rstrip(".")
         if exceeds_context(exc.status_code, exc.body, text):
             return BackendContextExceeded(
                 f"anthropic answered {status}: {text}.{CONTEXT_HINT}",
@@ -82,7 +87,7 @@ def translate(exc: anthropic.AnthropicError, model: str) -> BackendError:
             f"anthropic answered {status}: {text}.", backend=name, status_code=status
         )
     return BackendResponseError(
-        f"anthropic sent a response we could not read ({exc})", backend=name
+        f"anthropic sent a response we could not read ({hide_key(str(exc), key)})", backend=name
     )
 
 
@@ -115,8 +120,15 @@ class AnthropicBackend(ClosingBackend):
         self._model = model
         self.max_tokens = max_tokens
         self.timeout = timeout
+        # A user and password in the URL go as the header they make: the SDK logs every
+        # request's URL as it is.
+        url, auth = without_credentials(base_url) if base_url else (base_url, None)
         self._client = anthropic.AsyncAnthropic(
-            api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries
+            api_key=api_key,
+            base_url=url,
+            timeout=timeout,
+            max_retries=max_retries,
+            default_headers={"Authorization": basic_auth_header(auth)} if auth else None,
         )
 
     @property
@@ -143,7 +155,7 @@ class AnthropicBackend(ClosingBackend):
         except anthropic.NotFoundError:
             return ModelProbe(self.name, shown_url(str(self._client.base_url)), model, False)
         except anthropic.AnthropicError as exc:
-            raise translate(exc, model) from exc
+            raise translate(exc, model, self._client.api_key) from exc
         return ModelProbe(
             self.name,
             shown_url(str(self._client.base_url)),
@@ -165,7 +177,7 @@ class AnthropicBackend(ClosingBackend):
                 messages=messages,  # type: ignore[arg-type]
             )
         except anthropic.AnthropicError as exc:
-            raise translate(exc, model) from exc
+            raise translate(exc, model, self._client.api_key) from exc
         except ValueError as exc:  # the SDK lets a body that is not JSON escape as ValueError
             raise BackendResponseError(
                 f"anthropic sent a response we could not read ({exc}); check ANTHROPIC_BASE_URL.",

@@ -37,6 +37,11 @@ class MockBackend:
             result = await result
         if isinstance(result, GenerateResponse):
             return result
+        if not isinstance(result, str):
+            raise TypeError(
+                f"the handler returned {type(result).__name__}; it must return a str or a "
+                "GenerateResponse (or an awaitable of one)"
+            )
         return GenerateResponse(
             text=result,
             model=request.model or self._model,

@@ -10,12 +10,14 @@ from typing import Any
 
 import httpx
 
+from ocp_router import _arguments
 from ocp_router.backends._http import (
     CONTEXT_HINT,
     malformed,
     shown_url,
     status_error,
     transport_error,
+    without_credentials,
 )
 from ocp_router.backends.base import (
     ClosingBackend,
@@ -60,12 +62,15 @@ class OllamaBackend(ClosingBackend):
         client: httpx.AsyncClient | None = None,
     ) -> None:
         self._model = model
-        self.base_url = base_url.rstrip("/")
+        url, auth = without_credentials(_arguments.http_url("base_url", base_url))
+        self.base_url = url.rstrip("/")
         self.shown_url = shown_url(self.base_url)  # for messages: no password
-        self.timeout = timeout
+        self.timeout = _arguments.seconds("timeout", timeout)
         self.keep_alive = keep_alive
         self.num_ctx = num_ctx
         self._client = client or httpx.AsyncClient(timeout=httpx.Timeout(timeout, connect=5.0))
+        if auth is not None:
+            self._client.auth = auth
         self._cuts = SilentCutCheck(self.base_url)
 
     @property

@@ -14,7 +14,15 @@ from typing import Any
 
 import httpx
 
-from ocp_router.backends._http import malformed, shown_url, status_error, transport_error
+from ocp_router import _arguments
+from ocp_router.backends._http import (
+    hide_key,
+    malformed,
+    shown_url,
+    status_error,
+    transport_error,
+    without_credentials,
+)
 from ocp_router.backends.base import (
     ClosingBackend,
     GenerateRequest,
@@ -49,15 +57,19 @@ class OpenAIBackend(ClosingBackend):
         # tier is OCP_LOCAL_BASE_URL with no key, the paid one OPENAI_BASE_URL/OPENAI_API_KEY.
         self.url_var = url_var
         self.key_var = key_var
-        self.base_url = base_url.rstrip("/")
+        url, auth = without_credentials(_arguments.http_url("base_url", base_url))
+        self.base_url = url.rstrip("/")
         self.shown_url = shown_url(self.base_url)  # for messages: no password
-        self.timeout = timeout
+        self.timeout = _arguments.seconds("timeout", timeout)
         self.max_tokens = max_tokens
         self._json_object_schema = False  # set once the server turns `json_schema` down
+        self._key = api_key  # only to keep it out of error messages
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self._client = client or httpx.AsyncClient(
             timeout=httpx.Timeout(timeout, connect=5.0), headers=headers
         )
+        if auth is not None:
+            self._client.auth = auth
 
     @property
     def model(self) -> str:
@@ -113,6 +125,7 @@ class OpenAIBackend(ClosingBackend):
                 backend=self.name,
                 auth_hint=self._key_hint,
                 model_hint=f"Check that model {model!r} exists on {self.shown_url}.",
+                key=self._key,
             )
         return self._parse(response, started, model)
 
@@ -146,6 +159,7 @@ class OpenAIBackend(ClosingBackend):
                 backend=self.name,
                 auth_hint=self._key_hint,
                 model_hint=f"Check {self.url_var}: {self.shown_url}/models does not exist.",
+                key=self._key,
             )
         try:
             listed = [m for m in response.json().get("data", []) if isinstance(m, dict)]
@@ -238,7 +252,8 @@ class OpenAIBackend(ClosingBackend):
             completion_tokens = int(usage.get("completion_tokens") or 0)
             cached = int(details.get("cached_tokens") or 0)
         except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
-            raise malformed(self.name, f"no choices[0].message in {response.text[:80]!r}") from exc
+            shown = hide_key(response.text, self._key)[:80]
+            raise malformed(self.name, f"no choices[0].message in {shown!r}") from exc
         if not isinstance(text, str):
             raise BackendResponseError(
                 "the server answered with non-text content", backend=self.name
