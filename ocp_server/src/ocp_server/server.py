@@ -47,13 +47,19 @@ import ocp_wire as wire
 from ocp_router.errors import ConfigError
 from ocp_server import __version__
 from ocp_server.argument_errors import argument_error, clip, echo
-from ocp_server.errors import DatabaseError, InputError, RouteFailure, WorkspaceError
+from ocp_server.errors import (
+    DatabaseError,
+    InputError,
+    RootsMovedAway,
+    RouteFailure,
+    WorkspaceError,
+)
 from ocp_server.mcp_config import SERVER_NAME
 from ocp_server.protocol_errors import ProtocolErrorsNamed
 from ocp_server.render import ToolAnswer, render
 from ocp_server.request_ids import unique_request_ids
 from ocp_server.runtime import Runtime
-from ocp_server.settings import ServerSettings, resolve_workspace
+from ocp_server.settings import ServerSettings, resolve_after_roots_moved, resolve_workspace
 from ocp_server.stdio import hardened_stdio
 from ocp_server.tool_answers import ToolCallsInWireForm, tool_result
 from ocp_server.turns import ProgressNotices, Turns
@@ -366,7 +372,12 @@ def build_server(
             # `workspace` argument may name.
             roots = await ctx.lifespan_context.client_roots(ctx)
             path = resolve_workspace(settings, argument, roots, cwd)
-        return await state.workspace(path)
+        try:
+            return await state.workspace(path)
+        except RootsMovedAway:  # between resolving the folder and opening it
+            roots = await ctx.lifespan_context.client_roots(ctx)
+            path = resolve_after_roots_moved(settings, argument, path, roots, cwd)
+            return await state.workspace(path)
 
     async def on_call_tool(
         ctx: ServerRequestContext[Runtime], params: CallToolRequestParams
