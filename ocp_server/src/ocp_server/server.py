@@ -351,6 +351,7 @@ def build_server(
     async def on_list_tools(
         ctx: ServerRequestContext[Runtime], params: PaginatedRequestParams | None
     ) -> ListToolsResult:
+        _no_cursor(params)
         return list_tools_result(listed)
 
     async def on_roots_list_changed(
@@ -453,6 +454,7 @@ def build_server(
     async def on_list_resources(
         ctx: ServerRequestContext[Runtime], params: PaginatedRequestParams | None
     ) -> ListResourcesResult:
+        _no_cursor(params)
         return ListResourcesResult(resources=[STATUS_RESOURCE])
 
     async def on_read_resource(
@@ -528,6 +530,16 @@ class _SpansWhenTraced:
         if isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider):
             return await call_next(ctx)
         return await self.spans(ctx, call_next)
+
+
+def _no_cursor(params: PaginatedRequestParams | None) -> None:
+    """Every list is one page: a cursor is one this server never gave (MCP: -32602)."""
+    if params is not None and params.cursor:
+        raise MCPError(
+            INVALID_PARAMS,
+            f"Invalid params: `params.cursor`: this server lists everything on one page and "
+            f"gave no cursor (got {echo(params.cursor)})",
+        )
 
 
 def _load_app() -> type[AppState]:
