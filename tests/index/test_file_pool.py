@@ -329,3 +329,50 @@ def test_workers_end_when_their_server_ends_without_shutting_them_down() -> None
     for pid in left:  # not left behind by the test either
         os.kill(pid, signal.SIGKILL)
     assert left == []
+
+
+def _semaphore_inodes(pid: int) -> set[int]:
+    """The named semaphores `pid` has open (glibc maps each from /dev/shm)."""
+    with open(f"/proc/{pid}/maps") as maps:
+        return {int(line.split()[4]) for line in maps if " /dev/shm/sem." in line}
+
+
+def test_a_server_its_watchdog_ends_mid_build_leaves_no_semaphore_and_says_nothing() -> None:
+    # The watchdog ends the server a second after its client left, whatever runs: a batch's
+    # write can outlast it with the pool still up. os._exit skips the exit code that unlinks
+    # the pool's semaphores, and Python's resource tracker (which shares the client's stderr)
+    # then warned there of "leaked semaphore objects" once the workers had ended.
+    code = (
+        "import os, time\n"
+        "from ocp_server.index.file_pool import Workers\n"
+        "from ocp_server.stdio import _Watchdog\n"
+        "w = Workers()\n"
+        "w.start(2)\n"
+        "assert w.pool is not None\n"
+        "w.pool.submit(time.sleep, 0.05).result(timeout=30)\n"
+        "print(os.getpid(), flush=True)\n"
+        "input()\n"  # the test has seen the semaphores
+        "_Watchdog(0.2).arm()\n"
+        "time.sleep(60)\n"  # the write that outlasts the grace
+    )
+    with subprocess.Popen(
+        [sys.executable, "-c", code],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    ) as proc:
+        try:
+            assert proc.stdin is not None and proc.stdout is not None
+            assert proc.stderr is not None
+            semaphores = _semaphore_inodes(int(proc.stdout.readline()))
+            assert semaphores, "the pool opened no named semaphore"
+            proc.stdin.write(b"\n")
+            proc.stdin.flush()
+            assert proc.wait(timeout=30) == 0
+            # to its end: every process that shares it (workers, the tracker) has gone
+            err = proc.stderr.read().decode(errors="replace")
+        finally:
+            proc.kill()
+    assert "leaked" not in err and "resource_tracker" not in err, err
+    left = {e.inode() for e in os.scandir("/dev/shm")} & semaphores
+    assert left == set()

@@ -432,6 +432,32 @@ async def test_a_double_star_folder_in_a_glob_also_matches_no_folder_at_all(
     assert found and {r.path for r in found} == {path}
 
 
+@pytest.mark.parametrize(
+    ("written", "paths"),
+    [
+        ("**/*.{py,ts}", {"src/auth.py", "web/billing.ts"}),
+        ("{src,web}/*", {"src/auth.py", "web/billing.ts"}),
+        ("{src/*.py,README.{md,txt}}", {"src/auth.py", "README.md"}),
+        ("src/*.{py}", {"src/auth.py"}),  # one alternative, as ripgrep and VS Code read it
+    ],
+)
+async def test_a_glob_with_brace_alternatives_matches_any_of_them(
+    index: WorkspaceIndex, written: str, paths: set[str]
+) -> None:
+    # `src/**/*.{ts,tsx}` is how agents (and their Glob tools) write "these extensions":
+    # fnmatch has no braces, and it matched nothing, an empty answer read as "no such code".
+    await index.update()
+    found = (await index.search("token verify tokens", path_glob=written, k=20)).results
+    assert {r.path for r in found} == paths
+
+
+def test_a_glob_of_too_many_brace_alternatives_is_an_error_naming_path_glob() -> None:
+    from ocp_server.index.globs import glob_matcher
+
+    with pytest.raises(InputError, match=r"^path_glob: .* over 256 alternatives"):
+        glob_matcher("{a,b}" * 10)
+
+
 async def _filters_as_src(index: WorkspaceIndex, written: str) -> None:
     """`written` ({root}: the workspace's path) finds what "src/*" finds, and something."""
     await index.update()

@@ -13,7 +13,7 @@ import pytest
 import uvicorn
 
 from ocp_server.proxy import Proxy, ProxySettings, open_proxy
-from ocp_server.proxy.service import bound_port, uvicorn_server
+from ocp_server.proxy.service import _serve, bound_port, uvicorn_server
 from ocp_server.settings import ServerSettings
 from tests.fakes.anthropic import FakeAnthropic
 from tests.fakes.ollama import FakeOllama
@@ -57,7 +57,7 @@ class RunningProxy:
         ) as proxy:
             self.proxy = proxy
             self.server = uvicorn_server(proxy, self.settings)
-            task = asyncio.create_task(self.server.serve())
+            task = asyncio.create_task(_serve(self.server, self.settings))  # as `serve`
             while not self.server.started and not task.done():
                 await asyncio.sleep(0.01)
             self.port = bound_port(self.server)

@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import json
+import logging
 import os
 import signal
 import socket
@@ -302,3 +304,34 @@ async def test_shutdown_writes_every_queued_trace(
         await asyncio.sleep(0)
     with sqlite3.connect(tmp_path / "o.db") as db:
         assert db.execute("SELECT count(*) FROM traces").fetchone() == (50,)
+
+
+def _shown_on_uvicorn_error(message: object) -> list[str]:
+    """What reaches a handler of "uvicorn.error" when `message` is logged there."""
+    seen: list[logging.LogRecord] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            seen.append(record)
+
+    handler = Collect()
+    log = logging.getLogger("uvicorn.error")
+    log.addHandler(handler)
+    try:
+        log.error(message)
+    finally:
+        log.removeHandler(handler)
+    return [str(r.msg) for r in seen]
+
+
+def test_an_oserror_logged_outside_a_failed_bind_is_shown(
+    start_proxy: Callable[..., RunningProxy], proxy_env: dict[str, str]
+) -> None:
+    # Only the failed bind is said once, in the proxy's words: uvicorn's own record of it was
+    # held back by a filter on "uvicorn.error" that hid every OSError logged there, for good.
+    import ocp_server.proxy.service  # noqa: F401 - what installed that filter
+
+    emfile = OSError(errno.EMFILE, "Too many open files")
+    assert _shown_on_uvicorn_error(emfile) == ["[Errno 24] Too many open files"]
+    start_proxy(proxy_env)  # listening
+    assert _shown_on_uvicorn_error(emfile) == ["[Errno 24] Too many open files"]

@@ -379,3 +379,57 @@ def test_over_the_daily_budget_a_paid_request_without_tools_is_answered_locally(
     row = proxy.call(_rows)[0]
     assert (row["tier"], row["answered_tier"]) == ("top", "local")
     assert row["notes"][0].startswith("paid: budget: $0.0000 spent today")
+
+
+@pytest.mark.parametrize(
+    "asks",
+    [
+        {"n": 2},
+        {"logprobs": True, "top_logprobs": 2},
+        {"response_format": {"type": "json_object"}},
+        {
+            "response_format": {
+                "type": "json_schema",
+                "json_schema": {"name": "sum", "schema": {"type": "object"}},
+            }
+        },
+    ],
+    ids=["n", "logprobs", "json_object", "json_schema"],
+)
+def test_a_simple_openai_request_asking_what_a_local_answer_lacks_goes_paid(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_openai: FakeOpenAI,
+    fake_ollama: FakeOllama,
+    asks: dict[str, Any],
+) -> None:
+    # A local answer has one choice, no log probabilities and follows no response format:
+    # answered locally, `n=2` came back with one choice and a JSON schema was ignored.
+    fake_openai.api_key = "sk-openai"
+    proxy = start_proxy(proxy_env)
+    completion = _openai(proxy).chat.completions.create(
+        model="gpt-4o", messages=[{"role": "user", "content": SIMPLE}], **asks
+    )
+    assert completion.model != "llama3.2"
+    sent = fake_openai.requests_to("/v1/chat/completions")
+    assert len(sent) == 1 and all(sent[0].body[k] == v for k, v in asks.items())
+    assert fake_ollama.requests_to("/api/chat") == []
+
+
+@pytest.mark.parametrize("dialect", ["openai", "anthropic"])
+def test_a_stream_flag_that_is_not_a_boolean_is_a_400_naming_it(
+    start_proxy: Callable[..., RunningProxy], proxy_env: dict[str, str], dialect: str
+) -> None:
+    # "stream": "yes" was answered as a whole JSON body, to a client that asked for events.
+    proxy = start_proxy(proxy_env)
+    body: dict[str, Any] = {
+        "model": "gpt-4o",
+        "messages": [{"role": "user", "content": SIMPLE}],
+        "stream": "yes",
+    }
+    path = "/v1/chat/completions" if dialect == "openai" else "/v1/messages"
+    if dialect == "anthropic":
+        body["max_tokens"] = 100
+    answer = httpx.post(proxy.url + path, json=body, timeout=20)
+    assert answer.status_code == 400, answer.text
+    assert "stream: expected true or false" in answer.text, answer.text

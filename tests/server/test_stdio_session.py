@@ -185,6 +185,25 @@ def test_a_second_initialize_is_refused_and_the_session_goes_on(server: RawServe
     assert "structuredContent" in found["result"], time.monotonic() - started
 
 
+@pytest.mark.parametrize("method", ["tools/list", "resources/list"])
+def test_a_cursor_this_server_never_gave_is_invalid_params_naming_it(
+    server: RawServer, method: str
+) -> None:
+    # MCP (pagination): an invalid cursor should be -32602. Ignored, it answered the first
+    # page as if it were the one asked for. No cursor, or a null one, is the first page.
+    server.initialize()
+    refused = server.request(
+        {"jsonrpc": "2.0", "id": 1, "method": method, "params": {"cursor": "p2"}}
+    )
+    assert refused["error"]["code"] == -32602, refused
+    assert (
+        "`params.cursor`" in refused["error"]["message"] and "'p2'" in refused["error"]["message"]
+    )
+    for n, params in enumerate([{}, {"cursor": None}], start=2):
+        listed = server.request({"jsonrpc": "2.0", "id": n, "method": method, "params": params})
+        assert "result" in listed and "nextCursor" not in listed["result"], listed
+
+
 def test_a_2025_03_26_session_gets_structured_content_too(server: RawServer) -> None:
     # protocol_errors.py said it got none; the SDK sends it under every handshake version.
     hello: dict[str, Any] = json.loads(json.dumps(INITIALIZE))

@@ -238,7 +238,7 @@ async def test_a_workspace_the_roots_moved_away_from_closes_once_the_search_usin
         assert not busy.closed and busy.watcher is not None and not busy.watcher.done()
         found = await search
         assert [hit.path for hit in found.results] == ["src/m.py"]
-        with pytest.raises(WorkspaceError, match="no longer a folder this server may open"):
+        with pytest.raises(WorkspaceError, match="no longer among the folders"):
             await state.workspace(first)
         await state.workspaces.release(busy)
         assert busy.closed and busy.watcher.done()

@@ -4,6 +4,8 @@
     ├── InputError (ValueError)     the arguments name something wrong or unknown: the message
     │   │                           starts with the field (`trace_id: no trace 'x' is recorded`)
     │   ├── WorkspaceError          no usable workspace; the message says how to set one
+    │   │   └── RootsMovedAway      its folder left the client's roots while the call was on
+    │   │                           its way (server.py resolves it again)
     │   └── CitationError           a citation that cannot be resolved, and what would work
     ├── RouteFailure                no model could answer: the tool error carries the whole
     │                               route result (attempts, trace) as structured content
@@ -24,6 +26,7 @@ turns the same tree into one-line messages and exit codes.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -34,6 +37,7 @@ __all__ = [
     "DatabaseError",
     "InputError",
     "OCPError",
+    "RootsMovedAway",
     "RouteFailure",
     "WorkspaceError",
 ]
@@ -50,6 +54,18 @@ class InputError(OCPError, ValueError):
 
 class WorkspaceError(InputError):
     """No workspace could be found; the message says how to set one."""
+
+
+class RootsMovedAway(WorkspaceError):
+    """`path` was a configured folder when the call resolved it, and no longer is: the
+    client's roots changed while the call was on its way."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(
+            f"{path} is no longer among the folders this server may open: the client's roots "
+            "changed while the call was on its way"
+        )
+        self.path = path
 
 
 class CitationError(InputError):

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import anyio
 
-from ocp_server.errors import WorkspaceError
+from ocp_server.errors import RootsMovedAway
 from ocp_server.workspaces import Workspace, close_workspace, stop_workspace
 
 __all__ = ["OpenWorkspaces"]
@@ -45,10 +45,7 @@ class OpenWorkspaces:
             if self._closed:
                 raise RuntimeError("the server is shutting down")
             if self._allowed is not None and path not in self._allowed:
-                raise WorkspaceError(
-                    f"{path} is no longer a folder this server may open: the client's roots "
-                    "changed while the call was on its way. Call again."
-                )
+                raise RootsMovedAway(path)
             if path in self._by_path and await self._by_path[path].reusable():
                 return self._by_path[path]
             opening = asyncio.ensure_future(self._opener(path, watch))

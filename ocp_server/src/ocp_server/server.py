@@ -47,13 +47,19 @@ import ocp_wire as wire
 from ocp_router.errors import ConfigError
 from ocp_server import __version__
 from ocp_server.argument_errors import argument_error, clip, echo
-from ocp_server.errors import DatabaseError, InputError, RouteFailure, WorkspaceError
+from ocp_server.errors import (
+    DatabaseError,
+    InputError,
+    RootsMovedAway,
+    RouteFailure,
+    WorkspaceError,
+)
 from ocp_server.mcp_config import SERVER_NAME
 from ocp_server.protocol_errors import ProtocolErrorsNamed
 from ocp_server.render import ToolAnswer, render
 from ocp_server.request_ids import unique_request_ids
 from ocp_server.runtime import Runtime
-from ocp_server.settings import ServerSettings, resolve_workspace
+from ocp_server.settings import ServerSettings, resolve_after_roots_moved, resolve_workspace
 from ocp_server.stdio import hardened_stdio
 from ocp_server.tool_answers import ToolCallsInWireForm, tool_result
 from ocp_server.turns import ProgressNotices, Turns
@@ -345,6 +351,7 @@ def build_server(
     async def on_list_tools(
         ctx: ServerRequestContext[Runtime], params: PaginatedRequestParams | None
     ) -> ListToolsResult:
+        _no_cursor(params)
         return list_tools_result(listed)
 
     async def on_roots_list_changed(
@@ -366,7 +373,12 @@ def build_server(
             # `workspace` argument may name.
             roots = await ctx.lifespan_context.client_roots(ctx)
             path = resolve_workspace(settings, argument, roots, cwd)
-        return await state.workspace(path)
+        try:
+            return await state.workspace(path)
+        except RootsMovedAway:  # between resolving the folder and opening it
+            roots = await ctx.lifespan_context.client_roots(ctx)
+            path = resolve_after_roots_moved(settings, argument, path, roots, cwd)
+            return await state.workspace(path)
 
     async def on_call_tool(
         ctx: ServerRequestContext[Runtime], params: CallToolRequestParams
@@ -442,6 +454,7 @@ def build_server(
     async def on_list_resources(
         ctx: ServerRequestContext[Runtime], params: PaginatedRequestParams | None
     ) -> ListResourcesResult:
+        _no_cursor(params)
         return ListResourcesResult(resources=[STATUS_RESOURCE])
 
     async def on_read_resource(
@@ -517,6 +530,16 @@ class _SpansWhenTraced:
         if isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider):
             return await call_next(ctx)
         return await self.spans(ctx, call_next)
+
+
+def _no_cursor(params: PaginatedRequestParams | None) -> None:
+    """Every list is one page: a cursor is one this server never gave (MCP: -32602)."""
+    if params is not None and params.cursor:
+        raise MCPError(
+            INVALID_PARAMS,
+            f"Invalid params: `params.cursor`: this server lists everything on one page and "
+            f"gave no cursor (got {echo(params.cursor)})",
+        )
 
 
 def _load_app() -> type[AppState]:

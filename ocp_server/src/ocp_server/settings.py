@@ -337,6 +337,37 @@ def resolve_workspace(
     )
 
 
+def resolve_after_roots_moved(
+    settings: ServerSettings,
+    argument: str | None,
+    gone: Path,
+    roots: list[str] | None,
+    cwd: Path | None = None,
+) -> Path:
+    """The workspace of a call resolved to `gone` under the client's roots before they
+    changed. One that named its `workspace` is served where that folder is now (the innermost
+    configured folder holding it); one that did not meant the folder it was made in, which
+    the client closed: it is told so, not served from another project (whose memory it could
+    write to)."""
+    if argument:
+        try:
+            return resolve_workspace(settings, argument, roots, cwd)
+        except WorkspaceError as exc:
+            raise WorkspaceError(
+                f"the client's roots changed while the call was on its way: {exc}"
+            ) from None
+    folders = configured_folders(settings, roots, cwd)
+    now = (
+        f"the folder calls without `workspace` use is now {folders[0]}"
+        if folders
+        else ("no folder is configured now")
+    )
+    raise WorkspaceError(
+        f"{gone} is no longer among the client's roots: they changed while the call was on "
+        f"its way, and {now}. Call again to use it, or pass `workspace`."
+    )
+
+
 def workspace_scope(workspace: Path, argument: str | None) -> str | None:
     """The sub-folder of `workspace` a tool's `workspace` argument names, as a relative
     posix path ('pkg/api'), or None when it names the workspace itself (or nothing)."""

@@ -104,11 +104,23 @@ class _Watchdog:
         logger.warning(
             "shutdown took longer than %.1fs after the client left: exiting now", self.grace
         )
+        _unlink_named_semaphores()
         # stderr left unread: its flush would wait for ever on the log thread's write
         if flush_logs(self.grace / 4):
             with suppress(Exception):
                 sys.stderr.flush()
         os._exit(0)
+
+
+def _unlink_named_semaphores() -> None:
+    """What multiprocessing does first at a normal exit, and os._exit skips: unlink the named
+    semaphores of the index workers' queues (their finalizers). Left to Python's resource
+    tracker, they were unlinked too, but it warned of "leaked semaphore objects" on the
+    client's stderr. The workers keep theirs open, and end with the server (index/lifeline)."""
+    util = sys.modules.get("multiprocessing.util")
+    if util is not None:  # else this process never made one
+        with suppress(Exception):
+            util._run_finalizers(0)  # those of exit priority 0 and up: no join, no wait
 
 
 class _Lines:

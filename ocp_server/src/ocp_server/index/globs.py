@@ -46,10 +46,52 @@ def glob_matcher(glob: str) -> Callable[[str], bool]:
     """Whether a relative path matches `glob`. A `*` crosses `/` as fnmatch's does (`src/*`
     holds all of src/, `*.py` every Python file); a `**/` that starts the glob or follows a
     `/` also matches no folder: fnmatch alone made `src/**/*.py` miss `src/app.py`, and
-    `**/*.md` the README at the top, the very globs agents are shown as examples."""
-    pieces = [_fnmatch_body(piece) for piece in _DOUBLE_STAR_FOLDER.split(glob)]
-    match = re.compile("(?s:" + "(?:.*/)?".join(pieces) + r")\Z").match
+    `**/*.md` the README at the top, the very globs agents are shown as examples. `{a,b}`
+    matches either (nested too), as in ripgrep, VS Code and agents' Glob tools:
+    `**/*.{ts,tsx}` matched nothing."""
+    bodies = []
+    for alternative in _brace_alternatives(glob):
+        pieces = [_fnmatch_body(piece) for piece in _DOUBLE_STAR_FOLDER.split(alternative)]
+        bodies.append("(?s:" + "(?:.*/)?".join(pieces) + ")")
+    match = re.compile("(?:" + "|".join(bodies) + r")\Z").match
     return lambda path: match(path) is not None
+
+
+MAX_ALTERNATIVES = 256  # globs one `path_glob` expands to, at most (each is tried per path)
+
+
+def _brace_alternatives(glob: str) -> list[str]:
+    """The globs `glob`'s `{a,b}` groups stand for, innermost groups first; `glob` alone when
+    it has none. A brace that closes no group is a character, as fnmatch reads it."""
+    done: list[str] = []
+    todo = [glob]
+    while todo:
+        current = todo.pop()
+        group = _innermost_group(current)
+        if group is None:
+            done.append(current)
+            continue
+        start, end = group
+        todo += [
+            current[:start] + o + current[end + 1 :] for o in current[start + 1 : end].split(",")
+        ]
+        if len(done) + len(todo) > MAX_ALTERNATIVES:
+            raise InputError(
+                f"path_glob: {glob[:100]!r} expands to over {MAX_ALTERNATIVES} alternatives; "
+                "give fewer {a,b} groups"
+            )
+    return list(dict.fromkeys(reversed(done)))
+
+
+def _innermost_group(glob: str) -> tuple[int, int] | None:
+    """Where the first `{...}` with no brace inside starts and ends, or None."""
+    at = 0
+    while (end := glob.find("}", at)) >= 0:
+        start = glob.rfind("{", at, end)
+        if start >= 0:
+            return start, end
+        at = end + 1
+    return None
 
 
 def _fnmatch_body(piece: str) -> str:

@@ -14,6 +14,7 @@ from ocp_server.proxy.chat import (
     Event,
     ToolCall,
     Usage,
+    check_stream_flag,
     text_of,
     token_count,
 )
@@ -57,7 +58,14 @@ def validate(body: Any) -> dict[str, Any]:
     max_tokens = body.get("max_tokens")
     if not isinstance(max_tokens, int) or isinstance(max_tokens, bool) or max_tokens < 1:
         raise BadRequest("max_tokens: expected a positive integer")
+    check_stream_flag(body)
     return body
+
+
+def local_cannot(body: Mapping[str, Any]) -> str | None:
+    """What the request asks of its answer that a local one lacks: nothing in this dialect
+    (tools are the router's to judge)."""
+    return None
 
 
 def credentials(headers: Mapping[str, str]) -> dict[str, str]:

@@ -379,6 +379,9 @@ class Proxy:
         )
         tier = decision.tier  # at least the conversation's floor (OCP_STICKY, the router's)
         finish = self._finisher(record, started)
+        if tier is Tier.LOCAL and (lacking := d.module.local_cannot(body)):
+            record.notes.append(f"local: {lacking}; answered by the paid tier")
+            tier = Tier.MID
         if tier is Tier.LOCAL:
             answered = await self._local(d, request, body, stream, record, finish, started)
             if answered is not None:

@@ -78,6 +78,13 @@ class Event:
     usage: Usage = Usage()
 
 
+def check_stream_flag(body: dict[str, Any]) -> None:
+    """`stream` is true, false or left out: anything else was read as false, and a client
+    that asked for events got a JSON body."""
+    if body.get("stream") is not None and not isinstance(body["stream"], bool):
+        raise BadRequest(f"stream: expected true or false, got {body['stream']!r:.40}")
+
+
 def text_of(content: Any) -> str:
     """The text of a string or of a list of blocks/parts that carry `text`."""
     if isinstance(content, str):

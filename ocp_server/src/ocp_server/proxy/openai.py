@@ -15,6 +15,7 @@ from ocp_server.proxy.chat import (
     Event,
     ToolCall,
     Usage,
+    check_stream_flag,
     text_of,
     token_count,
 )
@@ -59,7 +60,26 @@ def validate(body: Any) -> dict[str, Any]:
         raise BadRequest("model: expected a model name (a non-empty string)")
     if not isinstance(body.get("messages"), list) or not body["messages"]:
         raise BadRequest("messages: expected a non-empty list of messages")
+    check_stream_flag(body)
     return body
+
+
+def local_cannot(body: Mapping[str, Any]) -> str | None:
+    """What the request asks of its answer that a local one lacks (one choice, no log
+    probabilities, no response format followed, text only), or None: such a request goes to
+    the paid tier, as its answer would be wrong in shape, not just in quality."""
+    n = body.get("n")
+    if isinstance(n, int) and not isinstance(n, bool) and n > 1:
+        return f"n={n} asks for {n} choices and a local answer has one"
+    if body.get("logprobs") or body.get("top_logprobs"):
+        return "log probabilities asked for and a local answer has none"
+    fmt = body.get("response_format")
+    if isinstance(fmt, dict) and fmt.get("type") not in (None, "text"):
+        return f"response_format {str(fmt.get('type'))[:40]!r} and a local answer follows none"
+    modalities = body.get("modalities")
+    if body.get("audio") or (isinstance(modalities, list) and set(modalities) - {"text"}):
+        return "audio asked for and a local answer is text"
+    return None
 
 
 def credentials(headers: Mapping[str, str]) -> dict[str, str]:

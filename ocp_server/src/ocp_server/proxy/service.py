@@ -27,12 +27,18 @@ class ProxyListenError(Exception):
     """The proxy could not listen where it was told: the port taken, an address not here."""
 
 
-def _not_a_bind_error(record: logging.LogRecord) -> bool:
-    """uvicorn logs a failed bind, then exits; `serve` says it once, in its own words."""
-    return not isinstance(record.msg, OSError)
+class _BindErrorHeldBack(logging.Filter):
+    """uvicorn logs a failed bind (the OSError itself as the message), then exits; `_serve`
+    says it once, in its own words. Only that record is held back: one logged while this
+    server has not started yet. An OSError logged once it listens is shown."""
 
+    def __init__(self, server: uvicorn.Server) -> None:
+        super().__init__()
+        self.server = server
 
-logging.getLogger("uvicorn.error").addFilter(_not_a_bind_error)
+    def filter(self, record: logging.LogRecord) -> bool:
+        return self.server.started or not isinstance(record.msg, OSError)
+
 
 # The router decides paid tiers only when it has a paid backend. A proxy client usually
 # brings its own key, so without one in the environment the router gets this stand-in: the
@@ -133,6 +139,9 @@ async def serve(
 
 
 async def _serve(server: uvicorn.Server, settings: ProxySettings) -> None:
+    log = logging.getLogger("uvicorn.error")
+    held_back = _BindErrorHeldBack(server)
+    log.addFilter(held_back)
     try:
         await server.serve()
     except SystemExit as exc:  # uvicorn's way out when it cannot bind
@@ -147,3 +156,5 @@ async def _serve(server: uvicorn.Server, settings: ProxySettings) -> None:
             ) from cause
         reason = cause.strerror if isinstance(cause, OSError) and cause.strerror else cause
         raise ProxyListenError(f"cannot listen on {where}: {reason or exc}") from cause
+    finally:
+        log.removeFilter(held_back)
