@@ -368,6 +368,23 @@ async def test_a_deleted_file_or_one_no_longer_indexed_makes_its_citations_stale
     assert changes == ["src/auth.py is no longer indexed", "web/billing.ts was deleted"]
 
 
+async def test_a_file_renamed_with_its_cited_function_changed_says_where_it_is_now(
+    repo: Repo,
+) -> None:
+    await repo.decide("verify_token")
+    # `git mv src/auth.py src/session.py`, and the function edited in the same commit.
+    (repo.root / "src" / "auth.py").unlink()
+    repo.write(
+        "src/session.py", AUTH_PY.replace("hmac.compare_digest(token, secret)", "token == secret")
+    )
+    await repo.reindex()
+    (stale,) = (await repo.memory.restore()).stale
+    assert stale.citations[0].change == (
+        "src/auth.py was deleted; `verify_token` is now in src/session.py:6-8, changed: "
+        "-`return hmac.compare_digest(token, secret)` +`return token == secret`"
+    )
+
+
 async def test_a_cited_file_grown_past_the_size_limit_is_not_read_and_its_citation_is_stale(
     workspace: Path,
 ) -> None:

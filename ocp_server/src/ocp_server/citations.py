@@ -18,7 +18,8 @@ the index holds are read, so a secret or ignored file can never be cited, and ev
 handed out is redacted. Files are read up to OCP_MAX_FILE_BYTES, as the index reads them: the
 citations of a file grown past that are stale until it shrinks.
 
-Just over 600 lines: parsing, resolving and checking a citation share the same location types.
+Over 600 lines (about 700): parsing, resolving and checking a citation share the same location
+types.
 """
 
 from __future__ import annotations
@@ -518,13 +519,17 @@ class CodeView:
         return _located(path, lines, at[0], at[1], holder.name if holder else None, False)
 
     async def _what_changed(self, c: Stored, lines: list[str] | None) -> tuple[Located | None, str]:
+        old = normalized(c.content.splitlines())
         if lines is None:
             if self.stat(c.path) == (-1, -1):
-                return None, f"{c.path} was deleted"
-            if self.too_large(c.path):
-                return None, self._unreadable(c.path)
-            return None, f"{c.path} is no longer indexed"
-        old = normalized(c.content.splitlines())
+                gone = f"{c.path} was deleted"
+            elif self.too_large(c.path):
+                gone = self._unreadable(c.path)
+            else:
+                gone = f"{c.path} is no longer indexed"
+            # A file renamed (git mv) in the same change as an edit: say where it went.
+            moved = await self._changed_elsewhere(c, old) if c.symbol else None
+            return (moved[0], f"{gone}; {moved[1]}") if moved else (None, gone)
         if c.symbol:
             defs = await self.definitions(c.path)
             same = sorted(
@@ -536,20 +541,9 @@ class CodeView:
                 now = _located(c.path, lines, d.start_line, d.end_line, d.name, True)
                 what = "its lines" if not c.whole else f"`{c.symbol}`"
                 return now, f"{what} changed: " + _change(old, _region(lines, d, c))
-            # Moved and changed: a definition of that name elsewhere, still much like it
-            # (a same-named function in another file is not enough).
+            if (moved := await self._changed_elsewhere(c, old)) is not None:
+                return moved
             elsewhere = [p for p in await self.files_defining(c.symbol) if p != c.path]
-            for path in elsewhere[:10]:
-                other = await self.lines(path) if path != c.path else None
-                if other is None:
-                    continue
-                named = [d for d in await self.definitions(path) if _matches(d, c.symbol) == 2]
-                if (moved := _most_alike(named, other, old)) is not None:
-                    now = _located(path, other, moved.start_line, moved.end_line, moved.name, True)
-                    return now, (
-                        f"`{c.symbol}` is now in {now.citation}, changed: "
-                        + _change(old, _region(other, moved, c))
-                    )
             alike = _most_alike(defs, lines, old)
             gone = f"`{c.symbol}` is no longer defined in {c.path}" + (
                 f" (one in {elsewhere[0]} is not alike)"
@@ -568,6 +562,24 @@ class CodeView:
         end = min(c.end_line, len(lines))
         text = normalized(lines[c.start_line - 1 : end])
         return None, f"lines {c.start_line}-{end} changed: " + _change(old, text)
+
+    async def _changed_elsewhere(self, c: Stored, old: str) -> tuple[Located, str] | None:
+        """Moved and changed: a definition of the cited symbol in another file, still much
+        like the cited code (a same-named function in another file is not enough)."""
+        assert c.symbol is not None
+        elsewhere = [p for p in await self.files_defining(c.symbol) if p != c.path]
+        for path in elsewhere[:10]:
+            other = await self.lines(path)
+            if other is None:
+                continue
+            named = [d for d in await self.definitions(path) if _matches(d, c.symbol) == 2]
+            if (moved := _most_alike(named, other, old)) is not None:
+                now = _located(path, other, moved.start_line, moved.end_line, moved.name, True)
+                return now, (
+                    f"`{c.symbol}` is now in {now.citation}, changed: "
+                    + _change(old, _region(other, moved, c))
+                )
+        return None
 
     # -- suggestions --------------------------------------------------------------------
     async def suggest(self, text: str, cited: Iterable[str] = ()) -> list[Suggestion]:
