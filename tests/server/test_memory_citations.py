@@ -385,6 +385,48 @@ async def test_a_file_renamed_with_its_cited_function_changed_says_where_it_is_n
     )
 
 
+SETTINGS_PY = """import os
+
+TIMEOUTS = {
+    "connect": float(os.environ.get("CONNECT_TIMEOUT", "3")),
+    "read": float(os.environ.get("READ_TIMEOUT", "10")),
+}
+"""
+
+
+async def test_lines_outside_any_definition_follow_their_file_renamed_unchanged(
+    repo: Repo,
+) -> None:
+    repo.write("src/settings.py", SETTINGS_PY)
+    await repo.reindex()
+    await repo.decide("src/settings.py:3-6", title="Timeouts", decision="read waits 10 s")
+    # `git mv src/settings.py src/config/settings.py`, then `git mv` to another name.
+    for old, new in (("src/settings.py", "src/config/settings.py"), (None, "src/config/env.py")):
+        (repo.root / (old or "src/config/settings.py")).unlink()
+        repo.write(new, SETTINGS_PY)
+        await repo.reindex()
+        brief = await repo.memory.restore()
+        assert brief.stale == (), brief.stale[0].citations
+        (citation,) = brief.decisions[0].citations
+        assert (citation.status, citation.citation) == ("moved", f"{new}:3-6")
+
+
+async def test_lines_outside_any_definition_found_once_the_index_has_their_new_file(
+    repo: Repo,
+) -> None:
+    repo.write("src/settings.py", SETTINGS_PY)
+    await repo.reindex()
+    await repo.decide("src/settings.py:3-6", title="Timeouts", decision="read waits 10 s")
+    (repo.root / "src/settings.py").unlink()
+    await repo.reindex()  # the index saw the file go first, then the new one come
+    early = await repo.memory.restore()
+    assert early.stale[0].citations[0].change == "src/settings.py was deleted"
+    repo.write("src/config.py", SETTINGS_PY)
+    await repo.reindex()
+    late = await repo.memory.restore()
+    assert late.stale == () and late.decisions[0].citations[0].citation == "src/config.py:3-6"
+
+
 async def test_a_cited_file_grown_past_the_size_limit_is_not_read_and_its_citation_is_stale(
     workspace: Path,
 ) -> None:

@@ -8,7 +8,8 @@ belong to. Checking finds the lines again:
 
 - valid: the same lines at the same place;
 - moved: the same lines elsewhere in the file, or in another indexed file that defines the
-  same symbol (the citation follows them);
+  same symbol, or, when the file is gone, in one it may have been renamed to (the same name
+  elsewhere, or the same folder and extension): the citation follows them;
 - stale: not found; `change` says what happened (a short diff against what is there now).
 
 Lines compare dedented with trailing blanks dropped: re-indenting a function (moving it into a
@@ -18,7 +19,7 @@ the index holds are read, so a secret or ignored file can never be cited, and ev
 handed out is redacted. Files are read up to OCP_MAX_FILE_BYTES, as the index reads them: the
 citations of a file grown past that are stale until it shrinks.
 
-Over 600 lines (about 700): parsing, resolving and checking a citation share the same location
+Over 600 lines (about 750): parsing, resolving and checking a citation share the same location
 types.
 """
 
@@ -65,6 +66,7 @@ MAX_CITED_LINES = 2_000
 MIN_LOOSE_BLOCK = 40  # characters a block needs to be looked for anywhere in its file
 CLOSE_ENOUGH = 0.5  # line similarity for "most alike now" in a stale summary
 MOST_ALIKE_TRIES = 40
+RENAME_TRIES = 20  # files looked in for lines whose file is gone (git mv)
 SUGGESTIONS_PER_TEXT = 5
 Status = Literal["valid", "moved", "stale"]
 
@@ -395,6 +397,27 @@ class CodeView:
             self._defining[bare] = [str(r[0]) for r in rows]
         return self._defining[bare]
 
+    async def renamed_to(self, path: str) -> list[str]:
+        """Indexed files that may be `path` renamed (`git mv` keeps the name or the folder):
+        the same name in another folder first, then the same folder and extension, newest
+        first; at most RENAME_TRIES."""
+        old = PurePosixPath(path)
+        folder = "" if old.parent == PurePosixPath(".") else f"{old.parent}/"
+        rows = await self.db.execute_fetchall(
+            "SELECT path FROM files WHERE skip_reason IS NULL AND path != ? "
+            "AND (path LIKE ? ESCAPE '\\' OR path LIKE ? ESCAPE '\\') "
+            "ORDER BY indexed_at DESC LIMIT 2000",
+            (path, f"%{_like(old.name)}", f"{_like(folder)}%{_like(old.suffix)}"),
+        )
+        paths = [PurePosixPath(str(r[0])) for r in rows]
+        same_name = [p for p in paths if p.name == old.name]
+        same_folder = [
+            p
+            for p in paths
+            if p.name != old.name and (p.parent, p.suffix) == (old.parent, old.suffix)
+        ]
+        return [p.as_posix() for p in (same_name + same_folder)[:RENAME_TRIES]]
+
     # -- resolving ----------------------------------------------------------------------
     async def resolve(self, raw: str) -> Located:
         """The cited code now, or CitationError saying why not."""
@@ -491,6 +514,11 @@ class CodeView:
                 other = await self.lines(path) if path != c.path else None
                 if other is not None and (found := await self._find(c, path, other)) is not None:
                     return Check("moved", found)
+        if lines is None and self.stat(c.path) == (-1, -1):
+            for path in await self.renamed_to(c.path):
+                other = await self.lines(path)
+                if other is not None and (found := await self._find_loose(c, path, other)):
+                    return Check("moved", found)
         where, change = await self._what_changed(c, lines)
         return Check("stale", where, change)
 
@@ -510,12 +538,16 @@ class CodeView:
                     return _located(path, lines, at[0], at[1], d.name, False)
             if c.whole or path != c.path:
                 return None
-        if path != c.path or len(normalized(c.content.splitlines())) < MIN_LOOSE_BLOCK:
+        return await self._find_loose(c, path, lines) if path == c.path else None
+
+    async def _find_loose(self, c: Stored, path: str, lines: list[str]) -> Located | None:
+        """The cited block anywhere in this file (its own, or the one it was renamed to)."""
+        if len(normalized(c.content.splitlines())) < MIN_LOOSE_BLOCK:
             return None  # a short block found anywhere else proves nothing
         at = _block(lines, c, 1, len(lines))
         if at is None:
             return None
-        holder = _holder(defs, at[0], at[1])
+        holder = _holder(await self.definitions(path), at[0], at[1])
         return _located(path, lines, at[0], at[1], holder.name if holder else None, False)
 
     async def _what_changed(self, c: Stored, lines: list[str] | None) -> tuple[Located | None, str]:
@@ -620,6 +652,11 @@ def _identifier_shaped(token: str) -> bool:
     if "." in token or "_" in token.strip("_"):
         return True
     return _CAMEL.search(token) is not None or _PASCAL.match(token) is not None
+
+
+def _like(text: str) -> str:
+    """`text` matched literally by LIKE ... ESCAPE '\\'."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _located(
