@@ -170,6 +170,40 @@ async def test_an_ambiguous_symbol_lists_the_places_to_choose_from(repo: Repo) -
     assert saved.citations[0].citation == "src/other.py:1-2"
 
 
+OVERLOADED_PY = """import typing as t
+
+
+@t.overload
+def parse(raw: str) -> int: ...
+
+
+@t.overload
+def parse(raw: bytes) -> int: ...
+
+
+def parse(raw: str | bytes) -> int:
+    text = raw.decode() if isinstance(raw, bytes) else raw
+    return int(text.strip())
+"""
+
+
+async def test_an_overloaded_function_cited_by_name_is_its_implementation(repo: Repo) -> None:
+    repo.write("src/parsing.py", OVERLOADED_PY)
+    await repo.reindex()
+    sid = await repo.memory.start_session(str(repo.root))
+    for cited in ("parse", "src/parsing.py:parse"):
+        saved = await repo.memory.save(sid, notes=[NoteIn(f"parse via {cited}", (cited,))])
+        assert (saved.citations[0].citation, saved.citations[0].symbol) == (
+            "src/parsing.py:12-14",
+            "parse",
+        )
+    # Two implementations are still two: the overloads decide nothing.
+    repo.write("src/other.py", "def parse(raw):\n    return raw\n")
+    await repo.reindex()
+    with pytest.raises(ValueError, match="ambiguous"):
+        await repo.memory.save(sid, notes=[NoteIn("parse again", ("parse",))])
+
+
 async def test_a_long_text_is_read_for_identifiers_once_per_distinct_word(
     repo: Repo, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -72,6 +72,7 @@ Status = Literal["valid", "moved", "stale"]
 
 _RANGE = re.compile(r"^(?P<path>.+?)(?::|#L)(?P<start>\d+)(?:-L?(?P<end>\d+))?$")
 _SYMBOL = re.compile(r"^[A-Za-z_$][\w$]*(?:(?:\.|::|#)[A-Za-z_$][\w$]*)*(?:\(\))?$")
+_OVERLOAD = re.compile(r"\s*@(?:\w+\.)*overload\b")
 _IDENT = re.compile(r"`([^`\s]{2,120})`|\b([A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)*)(\(\))?")
 
 
@@ -440,6 +441,8 @@ class CodeView:
                 f"{raw!r}: no definition named {parsed.symbol!r} {where} "
                 "(cite path:start-end for lines that are not a definition)"
             )
+        if len(found) > 1:  # typing's @overload stubs name what the implementation does
+            found = [f for f in found if not await self._overload(*f)] or found
         if len(found) > 1:
             places = ", ".join(f"{p}:{d.name} ({p}:{d.start_line}-{d.end_line})" for p, d in found)
             raise CitationError(f"{raw!r} is ambiguous: {places[:600]}; cite one of them")
@@ -447,6 +450,15 @@ class CodeView:
         lines = await self.lines(path)
         assert lines is not None
         return _located(path, lines, d.start_line, d.end_line, d.name, True)
+
+    async def _overload(self, path: str, d: Definition) -> bool:
+        """The definition is an `@overload` stub (its decorators, before its `def`, say so)."""
+        for line in (await self.lines(path) or [])[d.start_line - 1 : d.end_line]:
+            if not line.lstrip().startswith("@"):
+                return False
+            if _OVERLOAD.match(line):
+                return True
+        return False
 
     async def _require_indexed(self, path: str) -> None:
         if self.too_large(path) and self._by_its_name_indexable(path):  # skipped, or will be
