@@ -445,6 +445,21 @@ async def test_lines_outside_any_definition_follow_their_file_renamed_unchanged(
         assert (citation.status, citation.citation) == ("moved", f"{new}:3-6")
 
 
+async def test_a_whole_function_grown_in_a_renamed_file_is_stale_not_moved(repo: Repo) -> None:
+    await repo.decide("verify_token")
+    (repo.root / "src" / "auth.py").unlink()  # git mv, and the function grows a line
+    grown = "return hmac.compare_digest(token, secret)\n    log_attempt(token)\n"
+    repo.write(
+        "src/session.py", AUTH_PY.replace("return hmac.compare_digest(token, secret)\n", grown)
+    )
+    await repo.reindex()
+    brief = await repo.memory.restore()
+    assert brief.decisions == ()
+    assert "`verify_token` is now in src/session.py:6-9, changed" in (
+        brief.stale[0].citations[0].change or ""
+    )
+
+
 async def test_lines_outside_any_definition_found_once_the_index_has_their_new_file(
     repo: Repo,
 ) -> None:

@@ -526,7 +526,9 @@ class CodeView:
                 other = await self.lines(path) if path != c.path else None
                 if other is not None and (found := await self._find(c, path, other)) is not None:
                     return Check("moved", found)
-        if lines is None and self.stat(c.path) == (-1, -1):
+        # A whole definition is only ever the whole definition (found through its symbol
+        # above): its lines at the start of a grown one are not it.
+        if lines is None and not c.whole and self.stat(c.path) == (-1, -1):
             for path in await self.renamed_to(c.path):
                 other = await self.lines(path)
                 if other is not None and (found := await self._find_loose(c, path, other)):
