@@ -340,6 +340,7 @@ class CodeView:
         self._lines: dict[str, list[str] | None] = {}
         self._defs: dict[str, list[Definition]] = {}
         self._defining: dict[str, list[str]] = {}
+        self._renamed: dict[str, list[str]] = {}
 
     # -- access -------------------------------------------------------------------------
     async def indexed(self, path: str) -> bool:
@@ -402,6 +403,8 @@ class CodeView:
         """Indexed files that may be `path` renamed (`git mv` keeps the name or the folder):
         the same name in another folder first, then the same folder and extension, newest
         first; at most RENAME_TRIES."""
+        if path in self._renamed:
+            return self._renamed[path]
         old = PurePosixPath(path)
         folder = "" if old.parent == PurePosixPath(".") else f"{old.parent}/"
         rows = await self.db.execute_fetchall(
@@ -417,7 +420,8 @@ class CodeView:
             for p in paths
             if p.name != old.name and (p.parent, p.suffix) == (old.parent, old.suffix)
         ]
-        return [p.as_posix() for p in (same_name + same_folder)[:RENAME_TRIES]]
+        self._renamed[path] = [p.as_posix() for p in (same_name + same_folder)[:RENAME_TRIES]]
+        return self._renamed[path]
 
     # -- resolving ----------------------------------------------------------------------
     async def resolve(self, raw: str) -> Located:
