@@ -384,7 +384,8 @@ async def main() -> int:
     parser.add_argument("--memories", type=int, default=45)
     parser.add_argument("--seed", type=int, default=40)
     args = parser.parse_args()
-    if not (args.repo / "src" / "click" / "termui.py").exists():
+    probe = ["git", "--git-dir", str(args.repo), "cat-file", "-e", "HEAD:src/click/termui.py"]
+    if not args.repo.is_dir() or subprocess.run(probe, capture_output=True).returncode != 0:
         raise SystemExit(
             f"{args.repo} is not a clone of click: pass --repo (git clone "
             "https://github.com/pallets/click; the scenario edits click's own files)"
