@@ -170,6 +170,40 @@ async def test_an_ambiguous_symbol_lists_the_places_to_choose_from(repo: Repo) -
     assert saved.citations[0].citation == "src/other.py:1-2"
 
 
+OVERLOADED_PY = """import typing as t
+
+
+@t.overload
+def parse(raw: str) -> int: ...
+
+
+@t.overload
+def parse(raw: bytes) -> int: ...
+
+
+def parse(raw: str | bytes) -> int:
+    text = raw.decode() if isinstance(raw, bytes) else raw
+    return int(text.strip())
+"""
+
+
+async def test_an_overloaded_function_cited_by_name_is_its_implementation(repo: Repo) -> None:
+    repo.write("src/parsing.py", OVERLOADED_PY)
+    await repo.reindex()
+    sid = await repo.memory.start_session(str(repo.root))
+    for cited in ("parse", "src/parsing.py:parse"):
+        saved = await repo.memory.save(sid, notes=[NoteIn(f"parse via {cited}", (cited,))])
+        assert (saved.citations[0].citation, saved.citations[0].symbol) == (
+            "src/parsing.py:12-14",
+            "parse",
+        )
+    # Two implementations are still two: the overloads decide nothing.
+    repo.write("src/other.py", "def parse(raw):\n    return raw\n")
+    await repo.reindex()
+    with pytest.raises(ValueError, match="ambiguous"):
+        await repo.memory.save(sid, notes=[NoteIn("parse again", ("parse",))])
+
+
 async def test_a_long_text_is_read_for_identifiers_once_per_distinct_word(
     repo: Repo, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -366,6 +400,80 @@ async def test_a_deleted_file_or_one_no_longer_indexed_makes_its_citations_stale
     brief = await repo.memory.restore()
     changes = sorted(s.citations[0].change or "" for s in brief.stale)
     assert changes == ["src/auth.py is no longer indexed", "web/billing.ts was deleted"]
+
+
+async def test_a_file_renamed_with_its_cited_function_changed_says_where_it_is_now(
+    repo: Repo,
+) -> None:
+    await repo.decide("verify_token")
+    # `git mv src/auth.py src/session.py`, and the function edited in the same commit.
+    (repo.root / "src" / "auth.py").unlink()
+    repo.write(
+        "src/session.py", AUTH_PY.replace("hmac.compare_digest(token, secret)", "token == secret")
+    )
+    await repo.reindex()
+    (stale,) = (await repo.memory.restore()).stale
+    assert stale.citations[0].change == (
+        "src/auth.py was deleted; `verify_token` is now in src/session.py:6-8, changed: "
+        "-`return hmac.compare_digest(token, secret)` +`return token == secret`"
+    )
+
+
+SETTINGS_PY = """import os
+
+TIMEOUTS = {
+    "connect": float(os.environ.get("CONNECT_TIMEOUT", "3")),
+    "read": float(os.environ.get("READ_TIMEOUT", "10")),
+}
+"""
+
+
+async def test_lines_outside_any_definition_follow_their_file_renamed_unchanged(
+    repo: Repo,
+) -> None:
+    repo.write("src/settings.py", SETTINGS_PY)
+    await repo.reindex()
+    await repo.decide("src/settings.py:3-6", title="Timeouts", decision="read waits 10 s")
+    # `git mv src/settings.py src/config/settings.py`, then `git mv` to another name.
+    for old, new in (("src/settings.py", "src/config/settings.py"), (None, "src/config/env.py")):
+        (repo.root / (old or "src/config/settings.py")).unlink()
+        repo.write(new, SETTINGS_PY)
+        await repo.reindex()
+        brief = await repo.memory.restore()
+        assert brief.stale == (), brief.stale[0].citations
+        (citation,) = brief.decisions[0].citations
+        assert (citation.status, citation.citation) == ("moved", f"{new}:3-6")
+
+
+async def test_a_whole_function_grown_in_a_renamed_file_is_stale_not_moved(repo: Repo) -> None:
+    await repo.decide("verify_token")
+    (repo.root / "src" / "auth.py").unlink()  # git mv, and the function grows a line
+    grown = "return hmac.compare_digest(token, secret)\n    log_attempt(token)\n"
+    repo.write(
+        "src/session.py", AUTH_PY.replace("return hmac.compare_digest(token, secret)\n", grown)
+    )
+    await repo.reindex()
+    brief = await repo.memory.restore()
+    assert brief.decisions == ()
+    assert "`verify_token` is now in src/session.py:6-9, changed" in (
+        brief.stale[0].citations[0].change or ""
+    )
+
+
+async def test_lines_outside_any_definition_found_once_the_index_has_their_new_file(
+    repo: Repo,
+) -> None:
+    repo.write("src/settings.py", SETTINGS_PY)
+    await repo.reindex()
+    await repo.decide("src/settings.py:3-6", title="Timeouts", decision="read waits 10 s")
+    (repo.root / "src/settings.py").unlink()
+    await repo.reindex()  # the index saw the file go first, then the new one come
+    early = await repo.memory.restore()
+    assert early.stale[0].citations[0].change == "src/settings.py was deleted"
+    repo.write("src/config.py", SETTINGS_PY)
+    await repo.reindex()
+    late = await repo.memory.restore()
+    assert late.stale == () and late.decisions[0].citations[0].citation == "src/config.py:3-6"
 
 
 async def test_a_cited_file_grown_past_the_size_limit_is_not_read_and_its_citation_is_stale(

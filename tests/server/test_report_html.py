@@ -381,6 +381,15 @@ def test_cards_and_tables_are_server_rendered_for_readers_without_javascript() -
     assert "No routes recorded" not in text
 
 
+def test_dry_runs_are_shown_as_the_text_report_and_json_count_them() -> None:
+    stats = {**sample_stats(), "dry_runs": 7}
+    text = Dom(render_html(stats)).all_text()
+    assert "7 dry runs (not routes)" in text
+    assert strict_json(Dom(render_html(stats)).stats_json)["dry_runs"] == 7
+    only_dry = {**empty_stats(), "dry_runs": 1}  # no route, yet something was asked
+    assert "1 dry run (not routes)" in Dom(render_html(only_dry)).all_text()
+
+
 def test_no_routes_renders_the_message_instead_of_charts() -> None:
     dom = Dom(render_html(empty_stats()))
     assert "No routes recorded in this period." in dom.all_text()

@@ -3,6 +3,7 @@ one short memory, and sections are served in their order (active decisions first
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,13 @@ import ocp_wire as wire
 from ocp_router.tokens import estimate_tokens
 from ocp_wire.restore import MIN_RESTORE_TOKENS
 from tests.server.inproc import inproc_client, text_of
+
+TOKEN_DECISION = {
+    "title": "token comparison",
+    "decision": "verify_token compares in constant time",
+    "rationale": "timing attacks",
+    "citations": ["verify_token"],
+}
 
 
 async def test_the_smallest_budget_serves_a_short_cited_decision_before_open_items_and_state(
@@ -41,3 +49,66 @@ async def test_the_smallest_budget_serves_a_short_cited_decision_before_open_ite
     assert "decisions" not in result.omitted
     assert result.tokens == estimate_tokens(result.model_dump_json()) <= MIN_RESTORE_TOKENS
     assert estimate_tokens(text_of(raw)) <= MIN_RESTORE_TOKENS
+
+
+def fill_every_section(db: Path, n: int) -> None:
+    """`n` older items in every section (half the decisions stale), 1,000+ notable routes."""
+    con = sqlite3.connect(db, timeout=30)  # the server may be writing (its index)
+    (sid,) = con.execute("SELECT id FROM sessions LIMIT 1").fetchone()
+    old = 1_000_000.0  # long ago, but renewed far ahead: nothing expires
+    con.executemany(
+        "INSERT INTO sessions (id, workspace, started_at, summary) VALUES (?, '/x', ?, ?)",
+        [(f"s{i}", old + i, f"summary {i}") for i in range(n)],
+    )
+    con.executemany(
+        "INSERT INTO decisions (session_id, created_at, title, decision, renewed_at, stale) "
+        "VALUES (?, ?, ?, ?, 9e12, ?)",
+        [(sid, old + i, f"old {i}", f"old decision {i}", i % 2) for i in range(2 * n)],
+    )
+    con.executemany(
+        "INSERT INTO notes (session_id, created_at, kind, text, renewed_at) "
+        "VALUES (?, ?, ?, ?, 9e12)",
+        [(sid, old + i, k, f"old {k} {i}") for i in range(n) for k in ("note", "open_item")],
+    )
+    con.executemany(
+        "INSERT INTO state (key, version, value, session_id, updated_at) VALUES (?, 1, 'v', ?, ?)",
+        [(f"k{i}", sid, old + i) for i in range(n)],
+    )
+    con.executemany(
+        "INSERT INTO traces (id, session_id, created_at, request, route_to, decision, decided_by, "
+        "model, backend, task_type, complexity, prompt_tokens, completion_tokens, duration_ms, "
+        "trace_json, answered_by) VALUES (?, ?, ?, 'r', 'paid', 'paid', 'x', 'm', 'b', 't', 0.5, "
+        "1, 1, 1.0, '{}', 'paid')",
+        [(f"t{i}", sid, old + i) for i in range(min(n, 1_200))],
+    )
+    con.commit()
+    con.close()
+
+
+async def test_the_smallest_budget_serves_a_short_cited_decision_beside_thousands_left_out(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with inproc_client(workspace, monkeypatch) as client:
+        await client.call_tool("ocp_context_search", {"query": "verify_token"})  # indexed
+        saved = await client.call_tool("ocp_result_save", {"decisions": [TOKEN_DECISION]})
+        assert not saved.is_error, text_of(saved)
+        fill_every_section(workspace.parent / "ocp.db", 30_000)
+        raw = await client.call_tool("ocp_session_restore", {"max_tokens": MIN_RESTORE_TOKENS})
+        roomy = await client.call_tool("ocp_session_restore", {"max_tokens": 2_000})
+    result = wire.RestoreResult.model_validate(raw.structured_content)
+    assert [d.title for d in result.decisions] == ["token comparison"], text_of(raw)
+    assert result.tokens == estimate_tokens(result.model_dump_json()) <= MIN_RESTORE_TOKENS
+    assert estimate_tokens(text_of(raw)) <= MIN_RESTORE_TOKENS
+    # What was left out is still counted per section (the room left may take a state key),
+    # and said in the text in short.
+    assert result.omitted["decisions"] == 30_000 and result.omitted["traces"] == 1_000
+    assert len(result.omitted) == 7
+    total = sum(result.omitted.values())
+    assert result.brief.endswith(
+        f"_Left out to fit max_tokens=300: {total:,}+ items of 7 sections._"
+    ), result.brief
+    # A budget with room says it section by section, as always.
+    assert (
+        "1,000+ notable routes._"
+        in wire.RestoreResult.model_validate(roomy.structured_content).brief
+    )

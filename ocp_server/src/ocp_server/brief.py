@@ -366,6 +366,10 @@ class Fitter:
         self.full: set[str] = set()
         self.taken: set[tuple[str, Any]] = set()
         self.seen = 0
+        # The left-out line in short (a total, not per section), and what it would reserve:
+        # taken only when the full line would crowd out the brief's very first item.
+        self.compact = False
+        self.compact_reserve: int | None = None
 
     def expect(
         self,
@@ -379,12 +383,20 @@ class Fitter:
         section that holds any), instead of a fixed guess: a budget as small as 300 tokens
         then still has room for the first section's best item."""
         most = {s: n for s, n in totals.items() if n > 0 and (s != "stale" or stale_mode == "list")}
-        footer = _footer(most, capped, self.max_tokens, totals.get("stale", 0), stale_mode, expired)
-        reserve = estimate_tokens(footer) + 2 if footer else 0  # and the blank line before it
-        if self.value_cost is not None:  # `omitted` in the structured form says it again
-            reserve += estimate_tokens(json.dumps(most, separators=(",", ":")))
-        self.used += reserve - self.reserved
-        self.reserved = reserve
+        stale = totals.get("stale", 0)
+        # `omitted` in the structured form says it again, section by section.
+        counts = (
+            estimate_tokens(json.dumps(most, separators=(",", ":")))
+            if self.value_cost is not None
+            else 0
+        )
+        reserves = []
+        for compact in (False, True):
+            footer = _footer(most, capped, self.max_tokens, stale, stale_mode, expired, compact)
+            reserves.append(counts + (estimate_tokens(footer) + 2 if footer else 0))  # + blank
+        self.used += reserves[0] - self.reserved
+        self.reserved = reserves[0]
+        self.compact_reserve = reserves[1]
 
     def is_full(self, section: str) -> bool:
         return section in self.full
@@ -409,13 +421,27 @@ class Fitter:
                 cost += item.value_cost
             if not self.chosen[section]:
                 cost += estimate_tokens(_HEADERS[section]) + 2  # and the blank line before it
-            if self.used + cost > self.max_tokens:
+            if self.used + cost > self.max_tokens and not self._shorten_footer(cost):
                 self.full.add(section)
                 continue
             item.cost = cost
             self.chosen[section].append(item)
             self.taken.add(item.key)
             self.used += cost
+
+    def _shorten_footer(self, cost: int) -> bool:
+        """Say what was left out in short (a total) when that lets the very first item in:
+        at the smallest budgets, with thousands left out in every section, the full line
+        would take the room of the one memory the brief is for."""
+        spare = self.compact_reserve
+        if self.taken or self.compact or spare is None:
+            return False
+        if self.used - self.reserved + spare + cost > self.max_tokens:
+            return False
+        self.used += spare - self.reserved
+        self.reserved = spare
+        self.compact = True
+        return True
 
     def page_size(self, section: str) -> int:
         """How many more candidates a section could plausibly take."""
@@ -447,7 +473,9 @@ class Fitter:
             return {s: n for s, n in counts.items() if n > 0}
 
         def text_of(kept: Sequence[Item], omitted: Mapping[str, int]) -> str:
-            footer = _footer(omitted, capped, self.max_tokens, stale_total, stale_mode, expired)
+            footer = _footer(
+                omitted, capped, self.max_tokens, stale_total, stale_mode, expired, self.compact
+            )
             return _render(kept, footer)
 
         def total(text: str, kept: Sequence[Item]) -> int:
@@ -494,9 +522,15 @@ def _footer(
     stale: int,
     stale_mode: StaleMode,
     expired: int,
+    compact: bool = False,
 ) -> str:
-    """What the brief left out, in one line (empty when nothing was)."""
+    """What the brief left out, in one line (empty when nothing was); `compact`: a total
+    instead of each section's count (`omitted` still has them)."""
     parts = [f"{n:,}{'+' * (s in capped)} {_NOUNS[s]}" for s, n in omitted.items()]
+    if compact and parts:
+        more = "+" * any(s in capped for s in omitted)
+        sections = f"{len(parts)} section{'s' * (len(parts) != 1)}"
+        parts = [f"{sum(omitted.values()):,}{more} items of {sections}"]
     notes = []
     if parts:
         notes.append(f"left out to fit max_tokens={max_tokens:,}: {', '.join(parts)}")

@@ -8,7 +8,8 @@ belong to. Checking finds the lines again:
 
 - valid: the same lines at the same place;
 - moved: the same lines elsewhere in the file, or in another indexed file that defines the
-  same symbol (the citation follows them);
+  same symbol, or, when the file is gone, in one it may have been renamed to (the same name
+  elsewhere, or the same folder and extension): the citation follows them;
 - stale: not found; `change` says what happened (a short diff against what is there now).
 
 Lines compare dedented with trailing blanks dropped: re-indenting a function (moving it into a
@@ -18,7 +19,8 @@ the index holds are read, so a secret or ignored file can never be cited, and ev
 handed out is redacted. Files are read up to OCP_MAX_FILE_BYTES, as the index reads them: the
 citations of a file grown past that are stale until it shrinks.
 
-Just over 600 lines: parsing, resolving and checking a citation share the same location types.
+Over 600 lines (about 750): parsing, resolving and checking a citation share the same location
+types.
 """
 
 from __future__ import annotations
@@ -64,11 +66,13 @@ MAX_CITED_LINES = 2_000
 MIN_LOOSE_BLOCK = 40  # characters a block needs to be looked for anywhere in its file
 CLOSE_ENOUGH = 0.5  # line similarity for "most alike now" in a stale summary
 MOST_ALIKE_TRIES = 40
+RENAME_TRIES = 20  # files looked in for lines whose file is gone (git mv)
 SUGGESTIONS_PER_TEXT = 5
 Status = Literal["valid", "moved", "stale"]
 
 _RANGE = re.compile(r"^(?P<path>.+?)(?::|#L)(?P<start>\d+)(?:-L?(?P<end>\d+))?$")
 _SYMBOL = re.compile(r"^[A-Za-z_$][\w$]*(?:(?:\.|::|#)[A-Za-z_$][\w$]*)*(?:\(\))?$")
+_OVERLOAD = re.compile(r"\s*@(?:\w+\.)*overload\b")
 _IDENT = re.compile(r"`([^`\s]{2,120})`|\b([A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)*)(\(\))?")
 
 
@@ -336,6 +340,7 @@ class CodeView:
         self._lines: dict[str, list[str] | None] = {}
         self._defs: dict[str, list[Definition]] = {}
         self._defining: dict[str, list[str]] = {}
+        self._renamed: dict[str, list[str]] = {}
 
     # -- access -------------------------------------------------------------------------
     async def indexed(self, path: str) -> bool:
@@ -394,6 +399,30 @@ class CodeView:
             self._defining[bare] = [str(r[0]) for r in rows]
         return self._defining[bare]
 
+    async def renamed_to(self, path: str) -> list[str]:
+        """Indexed files that may be `path` renamed (`git mv` keeps the name or the folder):
+        the same name in another folder first, then the same folder and extension, newest
+        first; at most RENAME_TRIES."""
+        if path in self._renamed:
+            return self._renamed[path]
+        old = PurePosixPath(path)
+        folder = "" if old.parent == PurePosixPath(".") else f"{old.parent}/"
+        rows = await self.db.execute_fetchall(
+            "SELECT path FROM files WHERE skip_reason IS NULL AND path != ? "
+            "AND (path LIKE ? ESCAPE '\\' OR path LIKE ? ESCAPE '\\') "
+            "ORDER BY indexed_at DESC LIMIT 2000",
+            (path, f"%{_like(old.name)}", f"{_like(folder)}%{_like(old.suffix)}"),
+        )
+        paths = [PurePosixPath(str(r[0])) for r in rows]
+        same_name = [p for p in paths if p.name == old.name]
+        same_folder = [
+            p
+            for p in paths
+            if p.name != old.name and (p.parent, p.suffix) == (old.parent, old.suffix)
+        ]
+        self._renamed[path] = [p.as_posix() for p in (same_name + same_folder)[:RENAME_TRIES]]
+        return self._renamed[path]
+
     # -- resolving ----------------------------------------------------------------------
     async def resolve(self, raw: str) -> Located:
         """The cited code now, or CitationError saying why not."""
@@ -416,6 +445,8 @@ class CodeView:
                 f"{raw!r}: no definition named {parsed.symbol!r} {where} "
                 "(cite path:start-end for lines that are not a definition)"
             )
+        if len(found) > 1:  # typing's @overload stubs name what the implementation does
+            found = [f for f in found if not await self._overload(*f)] or found
         if len(found) > 1:
             places = ", ".join(f"{p}:{d.name} ({p}:{d.start_line}-{d.end_line})" for p, d in found)
             raise CitationError(f"{raw!r} is ambiguous: {places[:600]}; cite one of them")
@@ -423,6 +454,15 @@ class CodeView:
         lines = await self.lines(path)
         assert lines is not None
         return _located(path, lines, d.start_line, d.end_line, d.name, True)
+
+    async def _overload(self, path: str, d: Definition) -> bool:
+        """The definition is an `@overload` stub (its decorators, before its `def`, say so)."""
+        for line in (await self.lines(path) or [])[d.start_line - 1 : d.end_line]:
+            if not line.lstrip().startswith("@"):
+                return False
+            if _OVERLOAD.match(line):
+                return True
+        return False
 
     async def _require_indexed(self, path: str) -> None:
         if self.too_large(path) and self._by_its_name_indexable(path):  # skipped, or will be
@@ -490,6 +530,13 @@ class CodeView:
                 other = await self.lines(path) if path != c.path else None
                 if other is not None and (found := await self._find(c, path, other)) is not None:
                     return Check("moved", found)
+        # A whole definition is only ever the whole definition (found through its symbol
+        # above): its lines at the start of a grown one are not it.
+        if lines is None and not c.whole and self.stat(c.path) == (-1, -1):
+            for path in await self.renamed_to(c.path):
+                other = await self.lines(path)
+                if other is not None and (found := await self._find_loose(c, path, other)):
+                    return Check("moved", found)
         where, change = await self._what_changed(c, lines)
         return Check("stale", where, change)
 
@@ -509,22 +556,30 @@ class CodeView:
                     return _located(path, lines, at[0], at[1], d.name, False)
             if c.whole or path != c.path:
                 return None
-        if path != c.path or len(normalized(c.content.splitlines())) < MIN_LOOSE_BLOCK:
+        return await self._find_loose(c, path, lines) if path == c.path else None
+
+    async def _find_loose(self, c: Stored, path: str, lines: list[str]) -> Located | None:
+        """The cited block anywhere in this file (its own, or the one it was renamed to)."""
+        if len(normalized(c.content.splitlines())) < MIN_LOOSE_BLOCK:
             return None  # a short block found anywhere else proves nothing
         at = _block(lines, c, 1, len(lines))
         if at is None:
             return None
-        holder = _holder(defs, at[0], at[1])
+        holder = _holder(await self.definitions(path), at[0], at[1])
         return _located(path, lines, at[0], at[1], holder.name if holder else None, False)
 
     async def _what_changed(self, c: Stored, lines: list[str] | None) -> tuple[Located | None, str]:
+        old = normalized(c.content.splitlines())
         if lines is None:
             if self.stat(c.path) == (-1, -1):
-                return None, f"{c.path} was deleted"
-            if self.too_large(c.path):
-                return None, self._unreadable(c.path)
-            return None, f"{c.path} is no longer indexed"
-        old = normalized(c.content.splitlines())
+                gone = f"{c.path} was deleted"
+            elif self.too_large(c.path):
+                gone = self._unreadable(c.path)
+            else:
+                gone = f"{c.path} is no longer indexed"
+            # A file renamed (git mv) in the same change as an edit: say where it went.
+            moved = await self._changed_elsewhere(c, old) if c.symbol else None
+            return (moved[0], f"{gone}; {moved[1]}") if moved else (None, gone)
         if c.symbol:
             defs = await self.definitions(c.path)
             same = sorted(
@@ -536,20 +591,9 @@ class CodeView:
                 now = _located(c.path, lines, d.start_line, d.end_line, d.name, True)
                 what = "its lines" if not c.whole else f"`{c.symbol}`"
                 return now, f"{what} changed: " + _change(old, _region(lines, d, c))
-            # Moved and changed: a definition of that name elsewhere, still much like it
-            # (a same-named function in another file is not enough).
+            if (moved := await self._changed_elsewhere(c, old)) is not None:
+                return moved
             elsewhere = [p for p in await self.files_defining(c.symbol) if p != c.path]
-            for path in elsewhere[:10]:
-                other = await self.lines(path) if path != c.path else None
-                if other is None:
-                    continue
-                named = [d for d in await self.definitions(path) if _matches(d, c.symbol) == 2]
-                if (moved := _most_alike(named, other, old)) is not None:
-                    now = _located(path, other, moved.start_line, moved.end_line, moved.name, True)
-                    return now, (
-                        f"`{c.symbol}` is now in {now.citation}, changed: "
-                        + _change(old, _region(other, moved, c))
-                    )
             alike = _most_alike(defs, lines, old)
             gone = f"`{c.symbol}` is no longer defined in {c.path}" + (
                 f" (one in {elsewhere[0]} is not alike)"
@@ -568,6 +612,24 @@ class CodeView:
         end = min(c.end_line, len(lines))
         text = normalized(lines[c.start_line - 1 : end])
         return None, f"lines {c.start_line}-{end} changed: " + _change(old, text)
+
+    async def _changed_elsewhere(self, c: Stored, old: str) -> tuple[Located, str] | None:
+        """Moved and changed: a definition of the cited symbol in another file, still much
+        like the cited code (a same-named function in another file is not enough)."""
+        assert c.symbol is not None
+        elsewhere = [p for p in await self.files_defining(c.symbol) if p != c.path]
+        for path in elsewhere[:10]:
+            other = await self.lines(path)
+            if other is None:
+                continue
+            named = [d for d in await self.definitions(path) if _matches(d, c.symbol) == 2]
+            if (moved := _most_alike(named, other, old)) is not None:
+                now = _located(path, other, moved.start_line, moved.end_line, moved.name, True)
+                return now, (
+                    f"`{c.symbol}` is now in {now.citation}, changed: "
+                    + _change(old, _region(other, moved, c))
+                )
+        return None
 
     # -- suggestions --------------------------------------------------------------------
     async def suggest(self, text: str, cited: Iterable[str] = ()) -> list[Suggestion]:
@@ -608,6 +670,11 @@ def _identifier_shaped(token: str) -> bool:
     if "." in token or "_" in token.strip("_"):
         return True
     return _CAMEL.search(token) is not None or _PASCAL.match(token) is not None
+
+
+def _like(text: str) -> str:
+    """`text` matched literally by LIKE ... ESCAPE '\\'."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _located(

@@ -105,6 +105,7 @@ def _normalize(stats: Mapping[str, Any]) -> dict[str, Any]:
                 "fallbacks",
                 "budget_downgrades",
                 "pinned",
+                "dry_runs",
             ),
         ),
         "cost_usd": _float(stats.get("cost_usd")),
@@ -212,7 +213,9 @@ def _cards(s: Mapping[str, Any]) -> str:
         _card(
             "Routes",
             f"{s['routes']:,}",
-            f"{_n(s['sessions'], 'session')} · {_n(s['errors'], 'error')} · {_n(tokens, 'token')}",
+            f"{_n(s['sessions'], 'session')} · {_n(s['errors'], 'error')} · {_n(tokens, 'token')}"
+            # As the text report says it: a dry run decided a tier and called no model.
+            + (f" · {_n(s['dry_runs'], 'dry run')} (not routes)" if s["dry_runs"] else ""),
         ),
         _card(
             "Actual cost",

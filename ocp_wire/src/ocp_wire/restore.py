@@ -8,10 +8,11 @@ from pydantic import Field
 
 from ocp_wire.base import Redacted, WireIn, WireOut, WorkspaceArg
 
-# The smallest budget that always holds one short memory (a sentence-long note or decision):
-# the result's fixed part (its fields, counts and session id) and the room kept for saying
-# what was left out take from about 130 tokens of it (few sections hold anything) to 180
-# (every section holds thousands).
+# The smallest budget that always holds one short memory (a sentence-long note or decision,
+# one citing code included): the result's fixed part (its fields, counts and session id) and
+# the room kept for saying what was left out take from about 130 tokens of it (few sections
+# hold anything) to 180 (every section holds thousands, said as one total when that lets the
+# first item in).
 MIN_RESTORE_TOKENS = 300
 MAX_RESTORE_TOKENS = 20_000
 

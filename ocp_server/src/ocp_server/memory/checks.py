@@ -38,12 +38,12 @@ class CitationChecks(MemoryBase):
         stale: list[Any] = []
         if snapshot.stale_due:
             stale = await self._fetch(
-                "SELECT id, symbol, index_seen FROM memory_citations WHERE status = 'stale' "
+                "SELECT id, symbol, index_seen, path FROM memory_citations WHERE status = 'stale' "
                 "AND active = 1 AND index_seen IS NOT ?",
                 (seen,),
             )
-        recheck = await self._stale_to_recheck(stale)
         view = CodeView(self.db, self.workspace, self.max_file_bytes)
+        recheck = await self._stale_to_recheck(stale, view)
         ignore = load_ocpignore(self.workspace)
         changed = {}
         for path, size, mtime, indexed in snapshot.signed:
@@ -144,8 +144,10 @@ class CitationChecks(MemoryBase):
                 chunk,
             )
 
-    async def _stale_to_recheck(self, stale: Sequence[Any]) -> list[int]:
-        """Stale citations whose symbol a file indexed since their last check defines."""
+    async def _stale_to_recheck(self, stale: Sequence[Any], view: CodeView) -> list[int]:
+        """Stale citations whose symbol a file indexed since their last check defines, and
+        those of lines outside any definition whose file is gone once the index has new
+        files (it may have been renamed: `CodeView.renamed_to`)."""
         if not stale:
             return []
         since = min(_float(r[2]) for r in stale)
@@ -157,7 +159,12 @@ class CitationChecks(MemoryBase):
                 (since,),
             )
         }
-        return [int(r[0]) for r in stale if r[1] and str(r[1]).rsplit(".", 1)[-1] in fresh]
+        unnamed = [r for r in stale if not r[1] and view.stat(str(r[3])) == (-1, -1)]
+        if unnamed:
+            new = await self._fetch("SELECT 1 FROM files WHERE indexed_at > ? LIMIT 1", (since,))
+            unnamed = unnamed if new else []
+        named = [r for r in stale if r[1] and str(r[1]).rsplit(".", 1)[-1] in fresh]
+        return [int(r[0]) for r in (*named, *unnamed)]
 
 
 @dataclass(frozen=True, slots=True)
