@@ -311,6 +311,34 @@ async def test_hostile_queries_never_crash(index: WorkspaceIndex, query: str) ->
         assert response.note and "no searchable words" in response.note
 
 
+@pytest.mark.parametrize(
+    ("path_glob", "language", "named"),
+    [
+        ("lib/**/*.rs", None, "`path_glob`"),
+        (None, "go", "`language`"),
+        ("web/*", "python", "`path_glob` and `language` together"),
+    ],
+)
+async def test_a_filter_keeping_no_file_says_so_rather_than_answer_nothing(
+    index: WorkspaceIndex, path_glob: str | None, language: str | None, named: str
+) -> None:
+    """An empty answer reads as "no such code"; a filter that no indexed file passes is the
+    caller's mistake to be told of."""
+    await index.update()
+    response = await index.search("verify token", path_glob=path_glob, language=language)
+    assert response.results == ()
+    assert response.note and f"no indexed file matches {named}" in response.note
+
+
+async def test_a_filter_keeping_files_where_nothing_matches_adds_no_note(
+    index: WorkspaceIndex,
+) -> None:
+    await index.update()
+    response = await index.search("zebra quagga", path_glob="src/*", language="python")
+    assert response.results == ()
+    assert response.note is None
+
+
 async def test_token_budget_packs_the_best_results_and_trims(index: WorkspaceIndex) -> None:
     await index.update()
     full = (await index.search("session token verify", k=5)).results

@@ -81,6 +81,32 @@ async def test_a_value_no_branch_of_a_union_takes_is_named_by_its_field_with_wha
     assert keyed.startswith("invalid arguments: `state.Ok-Key`: ")  # a key, not a branch
 
 
+@pytest.mark.parametrize(
+    ("tool", "arguments", "field"),
+    [
+        ("ocp_context_search", {"query": "verify token", "k": True}, "k"),
+        ("ocp_session_restore", {"max_tokens": False}, "max_tokens"),
+        ("ocp_result_save", {"forget_notes": [True]}, "forget_notes.0"),
+    ],
+)
+async def test_true_or_false_for_an_integer_is_named_by_its_field_not_read_as_1_or_0(
+    workspace: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    tool: str,
+    arguments: dict[str, object],
+    field: str,
+) -> None:
+    """pydantic's lax mode read `k: true` as one result, and `forget_notes: [true]` as
+    "forget note 1"."""
+    async with inproc_client(workspace, monkeypatch) as client:
+        result = await client.call_tool(tool, arguments)
+        kept = await client.call_tool("ocp_context_search", {"query": "verify token", "k": "2"})
+    assert result.is_error
+    assert text_of(result).startswith(f"invalid arguments: `{field}`: ")
+    assert "expected an integer" in text_of(result)
+    assert not kept.is_error  # a number sent as a string is still read as one
+
+
 async def test_a_database_another_process_keeps_locked_is_answered_as_busy_not_as_a_bug(
     workspace: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:

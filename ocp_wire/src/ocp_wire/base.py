@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 # Every input is bounded (count and size); the README's "Input limits" table lists them and a
 # test keeps the two in step. Beyond a limit the call is a tool error naming the field.
@@ -28,6 +28,19 @@ WorkspaceArg = Field(
     description="Absolute path of the workspace folder. Defaults to OCP_WORKSPACE, "
     "CLAUDE_PROJECT_DIR, the client's roots, or the server's working directory.",
 )
+
+
+def _not_a_boolean(value: object) -> object:
+    # JSON's true is not 1, though pydantic's lax mode reads it so: `k: true` searched for one
+    # result, and `forget_notes: [true]` would forget note 1
+    if isinstance(value, bool):
+        raise ValueError(f"expected an integer, not {str(value).lower()}")
+    return value
+
+
+#: An integer argument: "5" and 5.0 are read as 5, as the SDK's clients may send them; true
+#: and false are refused.
+WireInt = Annotated[int, BeforeValidator(_not_a_boolean)]
 
 
 def _not_a_credential(value: str) -> str:

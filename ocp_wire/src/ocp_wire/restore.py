@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from ocp_wire.base import Redacted, WireIn, WireOut, WorkspaceArg
+from ocp_wire.base import Redacted, WireIn, WireInt, WireOut, WorkspaceArg
 
 # The smallest budget that always holds one short memory (a sentence-long note or decision,
 # one citing code included): the result's fixed part (its fields, counts and session id) and
@@ -21,7 +21,7 @@ class RestoreArgs(WireIn):
     query: str | None = Field(
         None, max_length=5_000, description="Put what relates to this first (optional)."
     )
-    max_tokens: int = Field(
+    max_tokens: WireInt = Field(
         2000,
         ge=MIN_RESTORE_TOKENS,
         le=MAX_RESTORE_TOKENS,

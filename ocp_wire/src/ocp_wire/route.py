@@ -15,6 +15,7 @@ from ocp_wire.base import (
     CallerId,
     Redacted,
     WireIn,
+    WireInt,
     WireOut,
     WorkspaceArg,
 )
@@ -54,7 +55,7 @@ class RouteArgs(WireIn):
         description="Record the trace under this session id (and keep the session's paid "
         "calls on one model while its prompt cache is warm).",
     )
-    max_context_tokens: int | None = Field(
+    max_context_tokens: WireInt | None = Field(
         None,
         ge=0,
         le=100_000,

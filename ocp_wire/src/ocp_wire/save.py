@@ -14,6 +14,7 @@ from ocp_wire.base import (
     MAX_STATE_VALUE_CHARS,
     CallerId,
     WireIn,
+    WireInt,
     WireOut,
     WorkspaceArg,
 )
@@ -29,14 +30,14 @@ CitationArg = Annotated[str, StringConstraints(min_length=1, max_length=500)]
 StateKey = Annotated[str, Field(min_length=1, max_length=MAX_STATE_KEY_CHARS)]
 StateValue = Annotated[str, Field(max_length=MAX_STATE_VALUE_CHARS)]
 Item = Annotated[str, Field(max_length=MAX_ITEM_CHARS)]
-DbId = Annotated[int, Field(ge=1, le=MAX_DB_ID)]
+DbId = Annotated[WireInt, Field(ge=1, le=MAX_DB_ID)]
 
 
 class DecisionArg(WireIn):
     title: str = Field(min_length=1, max_length=300, description="Short name of the decision")
     decision: str = Field(min_length=1, max_length=5_000, description="What was decided")
     rationale: str | None = Field(None, max_length=5_000, description="Why")
-    supersedes: int | None = Field(
+    supersedes: WireInt | None = Field(
         None, ge=1, le=MAX_DB_ID, description="Id of an earlier decision this one replaces"
     )
     citations: list[CitationArg] = Citations

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from ocp_wire.base import Redacted, WireIn, WireOut, WorkspaceArg
+from ocp_wire.base import Redacted, WireIn, WireInt, WireOut, WorkspaceArg
 
 #: The most results one search returns (the tool's `k`, the CLI's `-k`).
 MAX_SEARCH_RESULTS = 50
@@ -21,7 +21,7 @@ class SearchArgs(WireIn):
         description="What to look for: identifiers (verify_token, verifyToken), file names "
         "or a plain-language question.",
     )
-    k: int = Field(
+    k: WireInt = Field(
         DEFAULT_SEARCH_RESULTS,
         ge=1,
         le=MAX_SEARCH_RESULTS,
@@ -35,7 +35,7 @@ class SearchArgs(WireIn):
         max_length=40,
         description="Only this language: python, typescript, go, … or a file extension (py)",
     )
-    max_tokens: int | None = Field(
+    max_tokens: WireInt | None = Field(
         None,
         ge=100,
         le=50_000,

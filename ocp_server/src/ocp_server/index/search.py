@@ -35,7 +35,7 @@ from ocp_server.index.query import parse_query
 from ocp_server.index.ranking import Ranked, rank
 from ocp_wire.search import DEFAULT_SEARCH_RESULTS
 
-__all__ = ["CHUNKS_PER_FILE", "search_chunks"]
+__all__ = ["CHUNKS_PER_FILE", "search_chunks", "unmatched_filters"]
 
 #: With `group_by="file"`: at most this many chunks of each file.
 CHUNKS_PER_FILE = 3
@@ -76,6 +76,26 @@ def _allowed(
         matches = glob_matcher(pattern)
         mask &= np.array([matches(p) for p in snap.paths], dtype=bool)
     return mask
+
+
+def unmatched_filters(snap: Snapshot, path_glob: str | None, language: str | None) -> str | None:
+    """Why a filtered search found nothing, when no indexed file passes its filters: a
+    `path_glob` or `language` that keeps no file reads otherwise as no such code."""
+    by_glob = _allowed(snap, path_glob, None)
+    by_language = _allowed(snap, None, language)
+    both = _allowed(snap, path_glob, language)
+    if by_glob is not None and not by_glob.any():
+        named = "`path_glob`"
+    elif by_language is not None and not by_language.any():
+        named = "`language`"
+    elif both is not None and not both.any():
+        named = "`path_glob` and `language` together"
+    else:
+        return None
+    return (
+        f"no indexed file matches {named} (of {snap.n_files} files; a glob is relative to "
+        "the workspace, e.g. 'src/**/*.py')"
+    )
 
 
 def _picks(

@@ -40,7 +40,7 @@ from ocp_server.index.lexical import Snapshot, load_snapshot
 from ocp_server.index.limits import DEFAULT_HISTORY_COMMITS, DEFAULT_MAX_FILE_BYTES
 from ocp_server.index.models import IndexStatus, IndexSummary, SearchResponse, SearchResult
 from ocp_server.index.on_disk import changed_note, changed_on_disk, idle
-from ocp_server.index.search import search_chunks
+from ocp_server.index.search import search_chunks, unmatched_filters
 from ocp_server.index.watched import RelevantChanges, new_folder, watch_folders
 from ocp_wire.search import DEFAULT_SEARCH_RESULTS
 
@@ -322,6 +322,8 @@ class WorkspaceIndex:
             note = changed_note(changed)
         if not terms:
             note = "the query has no searchable words (only punctuation or empty)"
+        elif not results and (path_glob or language):
+            note = unmatched_filters(snap, path_glob, language) or note
         if meta.nested:  # a search finding nothing of their code is explained
             note = "; ".join(filter(None, (note, nested.search_note(meta.nested))))
         stale = meta.last_update is None or (head is not None and head != meta.git_head)
