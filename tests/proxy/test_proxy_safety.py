@@ -227,6 +227,22 @@ def test_contents_are_traced_redacted_with_trace_content_on(
     assert request.startswith(SIMPLE) and "AKIAIOSFODNN7EXAMPLE" not in request
 
 
+def test_contents_traced_hold_no_token_glued_to_a_word(
+    start_proxy: Callable[..., RunningProxy], proxy_env: dict[str, str], tmp_path: Path
+) -> None:
+    # hf_ glued to a word: prose leaves it (a shorter prefix), memory does not (at_rest.py).
+    body = "Qm7sVb2XkLp9Rt4WnZc8Yd3Fg6Hj1Ka5Ue"
+    proxy = start_proxy(proxy_env | {"OCP_TRACE_CONTENT": "1"})
+    text = f"{SIMPLE} with the model at cache/model{'hf_'}{body}"
+    with httpx.Client(base_url=proxy.url, timeout=20) as http:
+        http.post("/v1/messages", json=_messages(text=text), headers=ANTHROPIC_HEADERS)
+    proxy.stop()
+    with sqlite3.connect(tmp_path / "ocp.db") as db:
+        (request,) = db.execute("SELECT request FROM traces").fetchone()
+    assert request.endswith("cache/model[REDACTED:huggingface_token]")
+    assert body not in (tmp_path / "ocp.db").read_bytes().decode("latin-1")
+
+
 def test_sticky_upward_keeps_a_session_at_the_highest_tier_it_reached(
     start_proxy: Callable[..., RunningProxy],
     proxy_env: dict[str, str],

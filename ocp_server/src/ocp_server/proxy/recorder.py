@@ -15,7 +15,7 @@ from collections import deque
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from ocp_router.redact import redact
+from ocp_server.at_rest import redacted
 from ocp_server.ledger import WorkspaceLedger
 from ocp_server.savings import LATENCY_EDGES_MS
 from ocp_server.trace_store import AttemptRecord, TraceRecord, TraceStore
@@ -170,7 +170,8 @@ class Recorder:
         detail = r.row() | {"source": "proxy"}
         for key in ("id", "started_at"):
             detail.pop(key)
-        request = redact(r.request_text).text[:2000] if self.trace_content else ""
+        # Kept as memory keeps texts (at_rest.py): a token glued to a word is one too.
+        request = redacted(r.request_text)[:2000] if self.trace_content else ""
         trace = TraceRecord(
             id=r.id,
             created_at=r.started_at,
