@@ -10,6 +10,7 @@ from pathlib import Path
 
 from rich.table import Table
 
+from ocp_router.redact_names import redact_name
 from ocp_server.cli_output import IndexProgress, console
 from ocp_server.entry import EXIT_INTERRUPTED
 from ocp_server.errors import DatabaseError, InputError
@@ -89,7 +90,8 @@ def run_index(args: argparse.Namespace, workspace: Path) -> int:
     if summary is None:
         err.print("another ocp-server process is indexing this workspace; nothing to do")
         return 0
-    table = Table(title=f"index of {workspace}", show_header=False)
+    # Names read as names (redact_names.py): a folder's name can hold a token.
+    table = Table(title=f"index of {redact_name(str(workspace)).text}", show_header=False)
     table.add_row("files", f"{summary.files:,}")
     table.add_row("chunks", f"{summary.chunks:,}")
     table.add_row("read (looked changed)", f"{summary.scanned:,}")
@@ -100,7 +102,9 @@ def run_index(args: argparse.Namespace, workspace: Path) -> int:
     table.add_row("seconds", f"{summary.seconds:.2f}")
     table.add_row("processes reading files", str(summary.workers))
     table.add_row(
-        "database", f"{summary.db_bytes / 1e6:.1f} MB at {_settings().db_path_for(workspace)}"
+        "database",
+        f"{summary.db_bytes / 1e6:.1f} MB at "
+        f"{redact_name(str(_settings().db_path_for(workspace))).text}",
     )
     console().print(table)
     return 0
