@@ -182,11 +182,12 @@ def run_status(args: argparse.Namespace, workspace: Path) -> int:
         hint = (
             refused or "run `ocp-server index`, or let your IDE start the server, which builds it"
         )
+        shown = redact_name(str(workspace)).text  # as the report shows it (status.py)
         if args.json:
-            data = {"workspace": str(workspace), "indexed": False, "hint": hint}
+            data = {"workspace": shown, "indexed": False, "hint": hint}
             sys.stdout.write(json.dumps(data, indent=2) + "\n")
         else:
-            sys.stdout.write(f"{workspace}: not indexed yet; {hint}\n")
+            sys.stdout.write(f"{shown}: not indexed yet; {hint}\n")
         return 0
     text = report.model_dump_json(indent=2) if args.json else render_report(report)
     sys.stdout.write(text + "\n")
