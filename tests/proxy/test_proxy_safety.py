@@ -318,3 +318,30 @@ async def test_shutdown_writes_every_queued_trace(
         await asyncio.sleep(0)
     with sqlite3.connect(tmp_path / "o.db") as db:
         assert db.execute("SELECT count(*) FROM traces").fetchone() == (50,)
+
+
+def test_an_upstream_error_quoting_a_key_is_shown_and_traced_redacted(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_anthropic: FakeAnthropic,
+    tmp_path: Path,
+) -> None:
+    # An upstream that refuses a key may quote it: the dashboard's JSON (which an agent on
+    # this machine can read) and the stored trace show the error, and the model asked for.
+    key = "sk-ant-api03-" + "Qm7sVb2XkLp9Rt4WnZc8Yd3Fg6Hj1Ka5Ue0" * 2 + "-x9AA"
+    body = "Xk29dLq7" * 4 + "Ab3Z"
+    error = {"type": "error", "error": {"type": "authentication_error", "message": key}}
+    fake_anthropic.fail_next(401, body={**error, "message": f"invalid x-api-key {key}"}, times=4)
+    proxy = start_proxy(proxy_env)
+    with httpx.Client(base_url=proxy.url, timeout=20) as http:
+        http.post(
+            "/v1/messages",
+            json=_messages(text=HARD) | {"model": f"claude-opus-5-5-team{'ghp_'}{body}"},
+            headers=ANTHROPIC_HEADERS,
+        )
+        shown = http.get("/api/stats").text
+    proxy.stop()
+    stored = (tmp_path / "ocp.db").read_bytes().decode("latin-1")
+    assert '"status":401' in shown.replace(" ", "")
+    assert "[REDACTED:anthropic_key]" in shown and "team[REDACTED:github_token]" in shown
+    assert not [s for s in (key, body) if s in shown or s in stored]
