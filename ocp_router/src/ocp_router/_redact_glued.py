@@ -18,11 +18,11 @@ from collections.abc import Callable, Iterator
 from ocp_router._redact_base import Hit
 from ocp_router._redact_values import wordy
 
-__all__ = ["glued_hits"]
+__all__ = ["GLUED_PREFIX_RE", "glued_hits"]
 
 # Gates that say whether a text holds such a prefix after a letter or digit, each anchored at
 # one literal character and checked by lookbehinds, as _redact_scan.py's: a text passes them
-# only where `_GLUED_PREFIX_RE` (tried at every character of its first-letter class) has
+# only where `GLUED_PREFIX_RE` (tried at every character of its first-letter class) has
 # something to find.
 _GLUED_GATES = (
     re.compile(
@@ -41,7 +41,7 @@ _GLUED_GATES = (
 )
 # The same prefixes, literal first (a leading lookbehind would be tried at every character):
 # whether a letter or digit is glued before one is checked on the few matches.
-_GLUED_PREFIX_RE = re.compile(
+GLUED_PREFIX_RE = re.compile(
     r"gh[pousr]_|github_pat_|gl(?:pat|dt|rt|ptt)-"  # GitHub, GitLab
     r"|sk-(?:ant|or-v1|proj|svcacct|admin)-|xox[abposrecd]-|xapp-"  # Anthropic, OpenAI, Slack
     r"|A(?:KIA|SIA|Iza|TATT3)|GOCSPX-"  # AWS, Google, Atlassian
@@ -63,7 +63,7 @@ def glued_hits(text: str, token_hits: Callable[[str], Iterator[Hit]]) -> Iterato
     if not any(gate.search(text) for gate in _GLUED_GATES):
         return
     last = misses = 0
-    for m in _GLUED_PREFIX_RE.finditer(text):
+    for m in GLUED_PREFIX_RE.finditer(text):
         start = m.start()
         if start < last or not start or not text[start - 1].isascii():
             continue
