@@ -229,6 +229,22 @@ def test_contents_are_traced_redacted_with_trace_content_on(
     assert request.startswith(SIMPLE) and "AKIAIOSFODNN7EXAMPLE" not in request
 
 
+def test_contents_traced_hold_no_token_glued_to_a_word(
+    start_proxy: Callable[..., RunningProxy], proxy_env: dict[str, str], tmp_path: Path
+) -> None:
+    # hf_ glued to a word: prose leaves it (a shorter prefix), memory does not (at_rest.py).
+    body = "Qm7sVb2XkLp9Rt4WnZc8Yd3Fg6Hj1Ka5Ue"
+    proxy = start_proxy(proxy_env | {"OCP_TRACE_CONTENT": "1"})
+    text = f"{SIMPLE} with the model at cache/model{'hf_'}{body}"
+    with httpx.Client(base_url=proxy.url, timeout=20) as http:
+        http.post("/v1/messages", json=_messages(text=text), headers=ANTHROPIC_HEADERS)
+    proxy.stop()
+    with sqlite3.connect(tmp_path / "ocp.db") as db:
+        (request,) = db.execute("SELECT request FROM traces").fetchone()
+    assert request.endswith("cache/model[REDACTED:huggingface_token]")
+    assert body not in (tmp_path / "ocp.db").read_bytes().decode("latin-1")
+
+
 def test_sticky_upward_keeps_a_session_at_the_highest_tier_it_reached(
     start_proxy: Callable[..., RunningProxy],
     proxy_env: dict[str, str],
@@ -335,3 +351,30 @@ def test_an_oserror_logged_outside_a_failed_bind_is_shown(
     assert _shown_on_uvicorn_error(emfile) == ["[Errno 24] Too many open files"]
     start_proxy(proxy_env)  # listening
     assert _shown_on_uvicorn_error(emfile) == ["[Errno 24] Too many open files"]
+
+
+def test_an_upstream_error_quoting_a_key_is_shown_and_traced_redacted(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_anthropic: FakeAnthropic,
+    tmp_path: Path,
+) -> None:
+    # An upstream that refuses a key may quote it: the dashboard's JSON (which an agent on
+    # this machine can read) and the stored trace show the error, and the model asked for.
+    key = "sk-ant-api03-" + "Qm7sVb2XkLp9Rt4WnZc8Yd3Fg6Hj1Ka5Ue0" * 2 + "-x9AA"
+    body = "Xk29dLq7" * 4 + "Ab3Z"
+    error = {"type": "error", "error": {"type": "authentication_error", "message": key}}
+    fake_anthropic.fail_next(401, body={**error, "message": f"invalid x-api-key {key}"}, times=4)
+    proxy = start_proxy(proxy_env)
+    with httpx.Client(base_url=proxy.url, timeout=20) as http:
+        http.post(
+            "/v1/messages",
+            json=_messages(text=HARD) | {"model": f"claude-opus-5-5-team{'ghp_'}{body}"},
+            headers=ANTHROPIC_HEADERS,
+        )
+        shown = http.get("/api/stats").text
+    proxy.stop()
+    stored = (tmp_path / "ocp.db").read_bytes().decode("latin-1")
+    assert '"status":401' in shown.replace(" ", "")
+    assert "[REDACTED:anthropic_key]" in shown and "team[REDACTED:github_token]" in shown
+    assert not [s for s in (key, body) if s in shown or s in stored]

@@ -1,5 +1,5 @@
 """Secrets in names (redact_names.py): a token glued to the word before it is found in a name
-(a path, an id) that `redact`, reading prose, leaves alone.
+(a path, an id), for more prefixes than `redact` finds one glued to a word in prose.
 
 Secrets are assembled at run time, so this file holds no literal token."""
 
@@ -20,6 +20,7 @@ from ocp_router.redact_names import (
 BODY = "Xk29dLq7" * 4 + "Ab3Z"
 GHP = "ghp_" + BODY
 AKIA = "AKIA" + "QW7B3PDKHX4PY8GP"
+HF = "hf_" + "Qm7sVb2XkLp9Rt4WnZc8Yd3Fg6Hj1Ka5Ue"  # a shorter prefix: glued, only names have it
 
 
 @pytest.mark.parametrize(
@@ -37,9 +38,10 @@ def test_a_token_glued_to_a_word_is_found_in_a_name(name: str, shown: str) -> No
 
 
 def test_redact_leaves_the_glued_token_that_redact_name_finds() -> None:
-    assert not finds_secret(f"backup{GHP}.json")
-    (found,) = glued_tokens(f"backup{GHP}.json")
-    assert (found.kind, found.start, found.end) == ("github_token", 6, 6 + len(GHP))
+    assert not finds_secret(f"model{HF}.json")
+    (found,) = glued_tokens(f"model{HF}.json")
+    assert (found.kind, found.start, found.end) == ("huggingface_token", 5, 5 + len(HF))
+    assert redact_name(f"model{HF}.json").text == "model[REDACTED:huggingface_token].json"
 
 
 @pytest.mark.parametrize(

@@ -14,6 +14,7 @@ import string
 
 import pytest
 
+from ocp_router._redact_glued import GLUED_PREFIX_RE
 from ocp_router.redact import finds_secret, marker, redact
 from tests.router.token_text import ALNUM, B64, HEX, UPPER_DIGITS, URLSAFE, fake
 
@@ -130,14 +131,26 @@ AFTER_UNDERSCORE = (
 
 @pytest.mark.parametrize(("kind", "token"), TOKENS, ids=IDS)
 def test_a_token_shape_inside_a_longer_identifier_is_left_alone(kind: str, token: str) -> None:
-    # a letter glued before, or after one of a fixed length: part of some other name or data
-    texts = [f"call(x{token})\n"]
+    # a letter glued before, or after one of a fixed length: part of some other name or data,
+    # unless the prefix is one no word ends in (_redact_glued.py: the test below)
+    texts = [] if GLUED_PREFIX_RE.match(token) else [f"call(x{token})\n"]
     if not token.startswith(AFTER_UNDERSCORE):
         texts.append(f"call(_{token})\n")
     if not token.startswith(_OPEN_ENDED):
         texts += [f"call({token}q)\n", f"call({token}7)\n"]
     for text in texts:
         assert not any(r.kind == kind for r in redact(text).redactions), text
+
+
+GLUED = [(kind, token) for kind, token in TOKENS if GLUED_PREFIX_RE.match(token)]
+
+
+@pytest.mark.parametrize(("kind", "token"), GLUED, ids=[t[:8] for _, t in GLUED])
+def test_a_token_glued_to_a_word_by_a_prefix_no_word_ends_in_is_redacted(
+    kind: str, token: str
+) -> None:
+    text = f"call(x{token})\n"
+    assert redact(text).text == f"call(x{marker(kind)})\n"
 
 
 @pytest.mark.parametrize(("kind", "head", "body", "tail"), SHAPES, ids=IDS)

@@ -2,7 +2,8 @@
 prefix (`TOKEN_PATTERNS`; _redact_scan.py's gates let a text that holds none skip them),
 Discord bot tokens, PEM and age private keys, and a GCP service account's private key.
 
-A token may not follow a letter or digit (it would be the tail of some other name or data). A
+A token may not follow a letter or digit (it would be the tail of some other name or data),
+unless its prefix is one no word ends in (_redact_glued.py). A
 prefix no identifier holds may follow `_` too (GitHub's, glpat-, sk-ant-, sk-or-v1-, Slack's,
 GOCSPX-, pypi-Ag, dop_v1_, shpat_, pscale_, rubygems_): a key glued to a name (key_ghp_...) is
 still a key. So may a shorter prefix (hf_, npm_, gsk_, AIza, sk_live_, gldt-, pnu_, sgp_) whose
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 
 from ocp_router import _redact_scan as _scan
 from ocp_router._redact_base import PRIORITY, Hit
+from ocp_router._redact_glued import glued_hits
 from ocp_router._redact_values import char_classes, is_filler, wordy
 
 __all__ = [
@@ -546,8 +548,15 @@ def gcp_hits(text: str) -> Iterator[Hit]:
 
 
 def pattern_hits(text: str) -> Iterator[Hit]:
+    """Every token in `text`, those glued to a word by a prefix no word ends in too
+    (_redact_glued.py: its prefixes pass the gates of `may_hold_token` wherever they stand)."""
     if not _scan.may_hold_token(text):
         return
+    yield from _token_hits(text)
+    yield from glued_hits(text, _token_hits)
+
+
+def _token_hits(text: str) -> Iterator[Hit]:
     rare = _scan.may_hold_rare_token(text)
     for p in TOKEN_PATTERNS:
         if p.rare and not rare:

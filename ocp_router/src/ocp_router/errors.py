@@ -22,7 +22,14 @@ class RouterError(Exception):
 
 
 class ConfigError(RouterError, ValueError):
-    """An environment variable or argument has a value the router cannot use."""
+    """An environment variable or argument has a value the router cannot use. The message
+    quotes the value redacted, read as a name (redact_names.py): a key pasted into the wrong
+    variable would reach the CLI's error line, and every tool's answer, as it is."""
+
+    def __init__(self, message: str) -> None:
+        from ocp_router.redact_names import redact_name  # the rules load only for an error
+
+        super().__init__(redact_name(message).text)
 
 
 class BackendError(RouterError):

@@ -40,7 +40,10 @@ What is detected (kind in brackets):
   its line, the 40 hex characters of its first format (``service_token``); age secret keys
   (``private_key``); JWTs, three base64url segments with the header starting ``eyJ`` (``jwt``). A
   token may follow ``_`` where its prefix is one no identifier holds (``key_ghp_...``), or a
-  shorter one (hf_, npm_, gsk_, AIza, sk_live_, gldt-, pnu_, sgp_) with a random body.
+  shorter one (hf_, npm_, gsk_, AIza, sk_live_, gldt-, pnu_, sgp_) with a random body; and a
+  letter or digit where its prefix is one no word ends in (``backupghp_...``, ``keysAKIA...``:
+  GitHub's, GitLab's, sk-ant- and OpenAI's long ones, Slack's, AKIA/ASIA, AIza, ...) and its
+  body holds a digit and is not words.
 - HTTP credentials: ``Authorization: Bearer <token>`` / ``Authorization: Token <token>`` and
   random-looking bearer tokens elsewhere (``bearer_token``); ``Authorization: Basic ...`` and
   ``curl -u user:pass`` (``basic_auth``, the user is kept).
@@ -157,6 +160,7 @@ from pathlib import Path
 from ocp_router import (
     _redact_assignments,
     _redact_base,
+    _redact_glued,
     _redact_phrases,
     _redact_scan,
     _redact_tables,
@@ -196,6 +200,7 @@ _SOURCES = tuple(
     for module in (
         _redact_base,
         _redact_values,
+        _redact_glued,
         _redact_tokens,
         _redact_assignments,
         _redact_phrases,

@@ -1,8 +1,9 @@
 """Secrets in names: a file's path, a session id, a model name, an id an error quotes back.
 
-`redact` reads prose and code, where a token glued to the word before it (`backupghp_...`) is
-the tail of some other identifier, and leaves it. A name is not prose: its words are glued
-(`keysAKIA....txt`, `featurexghp_...`), and a token's prefix that no word holds still starts
+`redact` reads prose and code, where a token glued to the word before it is most often the
+tail of some other identifier: it finds one there only after a prefix that no word ends in
+(`backupghp_...`, _redact_glued.py). A name is not prose: its words are glued
+(`keysAKIA....txt`, `featurexhf_...`), and a token's prefix that no word holds still starts
 a token there. So here, wherever such a prefix follows a letter or digit, the text from it on
 is read as `redact` reads a token standing alone; the token's own shape (length, alphabet,
 randomness) decides, as it does in text, and the body after the prefix must hold a digit and

@@ -19,7 +19,7 @@ from typing import Any, cast
 from ocp_router.env import env_value
 from ocp_router.errors import ConfigError
 from ocp_router.redact import RedactingFilter
-from ocp_router.redact_names import NameRedactingFilter
+from ocp_router.redact_names import NameRedactingFilter, redact_name
 from ocp_server import __version__
 from ocp_server.mcp_config import CLIENTS
 from ocp_server.sdk_imports import import_server_sdk
@@ -370,7 +370,8 @@ def main(argv: list[str] | None = None) -> int:
         return serve()
     workspace = command_workspace(args.workspace)
     if args.command not in _OWN_WORKSPACE_CHECK and not workspace.is_dir():
-        print(f"error: workspace {workspace} is not a folder", file=sys.stderr)
+        shown = redact_name(str(workspace)).text  # a folder's name can hold a token
+        print(f"error: workspace {shown} is not a folder", file=sys.stderr)
         return 1
     try:
         if refused := _refused(args, workspace):

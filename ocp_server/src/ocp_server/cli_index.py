@@ -10,6 +10,7 @@ from pathlib import Path
 
 from rich.table import Table
 
+from ocp_router.redact_names import redact_name
 from ocp_server.cli_output import IndexProgress, console
 from ocp_server.entry import EXIT_INTERRUPTED
 from ocp_server.errors import DatabaseError, InputError
@@ -89,7 +90,8 @@ def run_index(args: argparse.Namespace, workspace: Path) -> int:
     if summary is None:
         err.print("another ocp-server process is indexing this workspace; nothing to do")
         return 0
-    table = Table(title=f"index of {workspace}", show_header=False)
+    # Names read as names (redact_names.py): a folder's name can hold a token.
+    table = Table(title=f"index of {redact_name(str(workspace)).text}", show_header=False)
     table.add_row("files", f"{summary.files:,}")
     table.add_row("chunks", f"{summary.chunks:,}")
     table.add_row("read (looked changed)", f"{summary.scanned:,}")
@@ -100,7 +102,9 @@ def run_index(args: argparse.Namespace, workspace: Path) -> int:
     table.add_row("seconds", f"{summary.seconds:.2f}")
     table.add_row("processes reading files", str(summary.workers))
     table.add_row(
-        "database", f"{summary.db_bytes / 1e6:.1f} MB at {_settings().db_path_for(workspace)}"
+        "database",
+        f"{summary.db_bytes / 1e6:.1f} MB at "
+        f"{redact_name(str(_settings().db_path_for(workspace))).text}",
     )
     console().print(table)
     return 0
@@ -178,11 +182,12 @@ def run_status(args: argparse.Namespace, workspace: Path) -> int:
         hint = (
             refused or "run `ocp-server index`, or let your IDE start the server, which builds it"
         )
+        shown = redact_name(str(workspace)).text  # as the report shows it (status.py)
         if args.json:
-            data = {"workspace": str(workspace), "indexed": False, "hint": hint}
+            data = {"workspace": shown, "indexed": False, "hint": hint}
             sys.stdout.write(json.dumps(data, indent=2) + "\n")
         else:
-            sys.stdout.write(f"{workspace}: not indexed yet; {hint}\n")
+            sys.stdout.write(f"{shown}: not indexed yet; {hint}\n")
         return 0
     text = report.model_dump_json(indent=2) if args.json else render_report(report)
     sys.stdout.write(text + "\n")

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ocp_router.redact_names import redact_name
 from ocp_server.entry import EXIT_INTERRUPTED
 from ocp_server.first_run import refuse_reason
 from ocp_server.launcher import Launch, detect_launch
@@ -103,7 +104,8 @@ def run_init(args: argparse.Namespace, workspace: Path) -> int:
     client = CLIENTS[args.client]
     workspace = workspace.resolve()
     if not workspace.is_dir():
-        print(f"error: the workspace {workspace} is not a folder", file=sys.stderr)
+        shown = redact_name(str(workspace)).text  # a folder's name can hold a token
+        print(f"error: the workspace {shown} is not a folder", file=sys.stderr)
         return 1
     reason = refuse_reason(workspace, max_files=0, count=False, verb="serve")
     if reason is not None and not args.force:

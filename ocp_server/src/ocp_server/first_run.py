@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ocp_router.redact_names import redact_name
 from ocp_server.index.files import count_files
 from ocp_server.settings import refusal
 
@@ -39,20 +40,21 @@ def refuse_reason(
     `force_hint` ends the message: how to accept it anyway (the command's own --force, or
     `index --force` for a command without one)."""
     path = workspace.resolve()
+    shown = redact_name(str(path)).text  # the reason is printed: a folder's name can hold a token
     if path == Path(path.anchor):
         return (
-            f"refusing to {verb} {path}: that is the whole file system. Run ocp-server in a "
+            f"refusing to {verb} {shown}: that is the whole file system. Run ocp-server in a "
             f"project folder or pass --workspace PATH{force_hint}."
         )
     if path == Path.home().resolve():
         return (
-            f"refusing to {verb} your home folder ({path}): it holds every project and far "
+            f"refusing to {verb} your home folder ({shown}): it holds every project and far "
             "more, and its index would be huge. Run ocp-server in a project folder or pass "
             f"--workspace PATH{force_hint}."
         )
     if why := refusal(path):
         return (
-            f"refusing to {verb} {path}: it {why} (the index would read and store every file "
+            f"refusing to {verb} {shown}: it {why} (the index would read and store every file "
             "in it, secrets included; the server refuses it as a workspace). Run ocp-server "
             f"in a project folder or pass --workspace PATH{force_hint}."
         )
@@ -60,7 +62,7 @@ def refuse_reason(
         found = count_files(path, max_files)
         if found > max_files:
             return (
-                f"refusing to index {path}: more than {max_files:,} files would be indexed "
+                f"refusing to index {shown}: more than {max_files:,} files would be indexed "
                 f"(OCP_MAX_FILES={max_files}). Point --workspace at one project, exclude "
                 "folders in an .ocpignore file, raise OCP_MAX_FILES, or pass --force."
             )

@@ -12,11 +12,13 @@ import logging
 import sqlite3
 import time
 import zlib
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
 import aiosqlite
 
 from ocp_router.redact import finds_secret
+from ocp_router.redact_names import glued_tokens
 from ocp_router.tokens import estimate_tokens
 from ocp_server.at_rest import redacted, redacted_state
 from ocp_server.index.lexical import DEFINITION_KINDS
@@ -603,6 +605,85 @@ async def m020_history_secret_paths(db: aiosqlite.Connection) -> None:
     await db.execute(f"PRAGMA secure_delete = {int(previous)}")
 
 
+# What m022 reads again: memory's texts, each outcome, and each route's request (stored
+# redacted as prose until then, every output reading it as a name).
+_GLUED_TEXTS = (
+    *_MEMORY_TEXTS,
+    ("traces", "outcome"),
+    ("traces", "request"),
+    ("memory_citations", "content"),
+)
+_GLUED_BATCH = 500  # rows read at a time: a citation's text is up to 16,000 characters
+
+
+def _glued(text: object) -> bool:
+    return isinstance(text, str) and bool(glued_tokens(text))
+
+
+async def _batches(db: aiosqlite.Connection, select: str) -> AsyncIterator[list[Any]]:
+    """The rows of `select` (rowid first, `WHERE rowid > ?` in it), a batch at a time."""
+    last = -(2**63)
+    while rows := list(await db.execute_fetchall(f"{select} LIMIT {_GLUED_BATCH}", (last,))):
+        last = int(rows[-1][0])
+        yield rows
+
+
+async def m022_memory_glued_tokens(db: aiosqlite.Connection) -> None:
+    """Memory is kept redacted for tokens glued to a word too (`backupghp_<token>`, read as a
+    name: at_rest.py): the rows stored before are redacted here, the memory index's with them,
+    with secure_delete on, as m016 did. Each table is read in batches by rowid, and only a
+    text holding a glued token's prefix is redacted again (`glued_tokens`): a regex pass over
+    the rest."""
+    (previous,) = next(iter(await db.execute_fetchall("PRAGMA secure_delete")))
+    await db.execute("PRAGMA secure_delete = ON")
+    tables = {str(name) for (name,) in await db.execute_fetchall("SELECT name FROM sqlite_master")}
+    for table, column in _GLUED_TEXTS:
+        if table not in tables:
+            continue  # a database brought up to date out of order (tests)
+        select = f"SELECT rowid, {column} FROM {table} WHERE rowid > ? ORDER BY rowid"
+        async for rows in _batches(db, select):
+            await db.executemany(
+                f"UPDATE {table} SET {column} = ? WHERE rowid = ?",
+                [(redacted(text), rowid) for rowid, text in rows if _glued(text)],
+            )
+    select = "SELECT rowid, key, value FROM state WHERE rowid > ? ORDER BY rowid"
+    async for rows in _batches(db, select):
+        for rowid, key, value in rows:
+            if _glued(key) or _glued(value):
+                await _restate(db, rowid, key, *redacted_state(key, value))
+    changed = 0
+    select = "SELECT rowid, text FROM memory_fts WHERE rowid > ? ORDER BY rowid"
+    async for rows in _batches(db, select):
+        found = [(rowid, _indexed_source(str(text))) for rowid, text in rows]
+        update = [
+            (body_terms(redacted(source)), rowid) for rowid, source in found if _glued(source)
+        ]
+        await db.executemany("UPDATE memory_fts SET text = ? WHERE rowid = ?", update)
+        changed += len(update)
+    if changed:
+        await db.execute("INSERT INTO memory_fts (memory_fts) VALUES ('optimize')")
+    await db.execute(f"PRAGMA secure_delete = {int(previous)}")
+
+
+async def _restate(
+    db: aiosqlite.Connection, rowid: int, key: str, new_key: str, new_value: str
+) -> None:
+    """A state row's key and value redacted (m016): two keys whose secrets redact alike become
+    one, the later versions following; the memory index's rows follow the key."""
+    await db.execute(
+        "UPDATE state SET key = ?1, value = ?2, version = CASE WHEN ?1 = key THEN version "
+        "ELSE (SELECT coalesce(max(version), 0) + 1 FROM state WHERE key = ?1) END "
+        "WHERE rowid = ?3",
+        (new_key, new_value, rowid),
+    )
+    if new_key != key:
+        for table in ("memory_refs", "memory_fts"):
+            await db.execute(
+                f"UPDATE {table} SET ref_id = ? WHERE kind = 'state' AND ref_id = ?",
+                (new_key, key),
+            )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     m001_index,
     m002_memory,
@@ -623,6 +704,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     m019_names_spelt,
     m020_history_secret_paths,
     m021_names_tails,
+    m022_memory_glued_tokens,
 )
 
 

@@ -19,6 +19,7 @@ from typing import Any, TypedDict
 
 import aiosqlite
 
+from ocp_router.redact_names import redact_name
 from ocp_router.tiers import Phase, Tier
 
 # Upper bounds of the latency histogram's buckets, in ms; one open bucket follows the last.
@@ -280,7 +281,7 @@ async def savings_report(
         since=since,
         until=until,
         generated_at=time.time(),
-        workspace=workspace,
+        workspace=redact_name(workspace).text,  # a folder's name can hold a token
         sessions=int(sessions[0]),
         routes=totals["routes"],
         errors=totals["errors"],

@@ -20,7 +20,6 @@ from typing import Any, Final
 
 import aiosqlite
 
-from ocp_router.redact import redact
 from ocp_server.at_rest import redacted
 from ocp_server.errors import InputError
 from ocp_server.index.terms import body_terms
@@ -97,7 +96,8 @@ class TraceRecord:
     @classmethod
     def of(cls, record: RouteRecord, *, trace_json: str) -> TraceRecord:
         """The row of a route: each column from the record's fact of the same name (or the
-        one `_FROM_RECORD` names); the request redacted and clipped."""
+        one `_FROM_RECORD` names); the request redacted as memory keeps texts (at_rest.py: a
+        token glued to a word too, as every output of it reads it) and clipped."""
         values: dict[str, Any] = {}
         for f in fields(cls):
             source = _FROM_RECORD.get(f.name, f.name)
@@ -105,7 +105,7 @@ class TraceRecord:
                 values[f.name] = _plain(getattr(record, source))
         request = record.request or f"({record.turns} messages)"
         values.update(
-            request=redact(request).text[:REQUEST_CHARS],
+            request=redacted(request)[:REQUEST_CHARS],
             model=record.model or "",
             backend=record.backend or "",
             trace_json=trace_json,

@@ -15,7 +15,8 @@ from collections import deque
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from ocp_router.redact import redact
+from ocp_router.redact_names import redact_name
+from ocp_server.at_rest import redacted
 from ocp_server.ledger import WorkspaceLedger
 from ocp_server.savings import LATENCY_EDGES_MS
 from ocp_server.trace_store import AttemptRecord, TraceRecord, TraceStore
@@ -94,6 +95,24 @@ class ProxyRecord:
         return out
 
 
+# A row's texts that come from outside: the client's user agent and model name, an upstream's
+# error (its body may quote the key it refused). Read as names (redact_names.py), once, when
+# the request ends: the dashboard's JSON, which an agent on this machine can read, and the
+# stored trace show them.
+_OUTSIDE_TEXTS = ("client", "requested_model", "model", "reason", "error")
+
+
+def _redact_outside_texts(record: ProxyRecord) -> None:
+    for name in _OUTSIDE_TEXTS:
+        if value := getattr(record, name):
+            setattr(record, name, redact_name(value).text)
+    for a in record.attempts:
+        a.model = redact_name(a.model).text
+        if a.error:
+            a.error = redact_name(a.error).text
+    record.notes = [redact_name(note).text for note in record.notes]
+
+
 _RANK = {"local": 0, "mid": 1, "top": 2}
 _ROW_FIELDS = tuple(
     f.name for f in fields(ProxyRecord) if f.name not in ("request_text", "attempts", "notes")
@@ -132,6 +151,7 @@ class Recorder:
             self._task = asyncio.get_running_loop().create_task(self._run())
 
     def add(self, record: ProxyRecord) -> None:
+        _redact_outside_texts(record)
         self.rows.append(record)
         if self._task is not None:
             if self._queue.qsize() >= MAX_QUEUED:
@@ -170,7 +190,8 @@ class Recorder:
         detail = r.row() | {"source": "proxy"}
         for key in ("id", "started_at"):
             detail.pop(key)
-        request = redact(r.request_text).text[:2000] if self.trace_content else ""
+        # Kept as memory keeps texts (at_rest.py): a token glued to a word is one too.
+        request = redacted(r.request_text)[:2000] if self.trace_content else ""
         trace = TraceRecord(
             id=r.id,
             created_at=r.started_at,

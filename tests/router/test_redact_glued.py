@@ -1,0 +1,54 @@
+"""Tokens glued to a word in prose and code (_redact_glued.py): `redact` finds those whose
+prefix no word ends in (`backupghp_<token>`), and leaves the words those prefixes end.
+
+Secrets are assembled at run time, so this file holds no literal token."""
+
+from __future__ import annotations
+
+import pytest
+
+from ocp_router.redact import finds_secret, redact
+
+BODY = "Xk29dLq7" * 4 + "Ab3Z"
+GHP = "ghp_" + BODY
+AKIA = "AKIA" + "QW7B3PDKHX4PY8GP"
+ANT = "sk-ant-api03-" + "Qm7sVb2XkLp9Rt4WnZc8Yd3Fg6Hj1Ka5Ue0" * 2
+SLACK = "xoxb-" + "2846190734-5729184630-" + "Qm7sVb2XkLp9Rt4WnZc8Yd3F"
+GLPAT = "glpat-" + "Zx81Kq2Vbn7Lp4Wm9Rt3"
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        (f"the nightly job reads backup{GHP} from the vault", "backup[REDACTED:github_token]"),
+        (f"the bucket policy lists keys{AKIA} twice", "keys[REDACTED:aws_access_key] twice"),
+        (f"it came in as mail{ANT} yesterday", "mail[REDACTED:anthropic_key] yesterday"),
+        (f"the bot posts with bot{SLACK}.", "bot[REDACTED:slack_token]."),
+        (f"clone with ci{GLPAT} and push", "ci[REDACTED:gitlab_token] and push"),
+    ],
+)
+def test_a_token_glued_to_a_word_by_a_prefix_no_word_ends_in_is_redacted(
+    text: str, shown: str
+) -> None:
+    result = redact(text)
+    assert shown in result.text, result.text
+    assert finds_secret(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "from graphql import ghp_client, AKIAValidator",
+        "src/disk-ant-colony-simulation-runner.py and task-proj-2024-plan.md",
+        "the pnpm_store_v3 and pkg/xoxb-handler/README.md",
+        "DiskghpX_2 is a name, not a key; so is fooAKIA_LIMIT_1",
+        "wrap it as cfgghp_helper_for_tokens and cfgghp_abc12",
+    ],
+)
+def test_words_ending_in_such_a_prefix_are_left_alone(text: str) -> None:
+    assert redact(text).text == text
+
+
+def test_a_text_of_glued_prefixes_without_tokens_still_finds_a_token_after_them() -> None:
+    decoys = "".join(f"xghp_{n}abc " for n in range(40))
+    assert redact(f"{decoys} token: x{GHP}").text.endswith("x[REDACTED:github_token]")
