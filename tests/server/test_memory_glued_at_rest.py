@@ -97,7 +97,7 @@ async def _old_database(path: Path) -> None:
     await db.close()
 
 
-async def test_memories_stored_with_a_glued_token_before_m021_are_redacted_in_the_file(
+async def test_memories_stored_with_a_glued_token_before_m022_are_redacted_in_the_file(
     tmp_path: Path,
 ) -> None:
     path = tmp_path / "old.db"
