@@ -16,7 +16,7 @@ from ocp_server.cli_server import print_stats
 from ocp_server.db import connect
 from ocp_server.savings import savings_report
 from tests.fakes import FakeAnthropic, FakeOllama
-from tests.server.inproc import inproc_client, paid_env
+from tests.server.inproc import inproc_client, paid_env, text_of
 
 DESIGN = "design the architecture of our payment service: sharding, consistency, failover"
 
@@ -51,6 +51,26 @@ async def test_an_empty_paid_answer_is_billed_in_the_stored_trace(
     assert trace["answer_cost_usd"] == 0 and not trace["cost_estimated"]
     assert trace["failed_cost_usd"] == pytest.approx(trace["cost_usd"])
     assert sum(a["cost_usd"] for a in trace["attempts"]) == pytest.approx(trace["cost_usd"])
+
+
+async def test_a_paid_call_refused_says_it_cost_nothing_not_its_upper_bound(
+    workspace: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    fake_ollama: FakeOllama,
+    fake_anthropic: FakeAnthropic,
+) -> None:
+    # The answer's line showed the estimate the budget allowed ($0.06) beside "answered by
+    # none", read as what the refused call cost; the trace said 0.
+    fake_anthropic.fail_next(401, times=2)
+    async with inproc_client(workspace, monkeypatch, paid_env(fake_ollama, fake_anthropic)) as c:
+        out = await c.call_tool("ocp_model_route", {"request": DESIGN, "force": "paid"})
+        dry = await c.call_tool("ocp_model_route", {"request": DESIGN, "dry_run": True})
+    trace = (out.structured_content or {})["trace"]
+    assert trace["cost_usd"] == 0 and trace["estimated_cost_usd"] > 0
+    line = next(s for s in text_of(out).splitlines() if s.startswith("[route "))
+    assert "answered by none" in line and line.endswith(", $0.0000]")
+    estimate = (dry.structured_content or {})["trace"]["estimated_cost_usd"]
+    assert f"up to ${estimate:.4f}]" in text_of(dry)
 
 
 async def test_the_savings_report_keeps_failed_paid_spend_out_of_the_answers_savings(

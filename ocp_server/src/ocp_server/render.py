@@ -75,9 +75,12 @@ def _hit_text(hit: dict[str, Any]) -> str:
 
 def _route(out: wire.RouteResult) -> str:
     t = out.trace
-    cost = "" if t.estimated_cost_usd is None else f", ${t.estimated_cost_usd:.4f}"
+    # what it was billed; before any call (a dry run) what it could cost: a call refused
+    # (a bad key) was billed nothing, not the upper bound it was allowed
+    cost = "" if t.estimated_cost_usd is None or t.cost_usd is None else f", ${t.cost_usd:.4f}"
     if out.answered_by == "none" and out.prompt is not None:  # a dry run: nobody was asked
         answered = f"no model called ({t.model} would answer)" if t.model else "no model called"
+        cost = "" if t.estimated_cost_usd is None else f", up to ${t.estimated_cost_usd:.4f}"
     else:
         model = f" ({t.model})" if t.model and t.model != out.answered_by else ""
         answered = f"answered by {out.answered_by}{model}"
