@@ -162,6 +162,37 @@ def test_the_server_exits_within_2s_of_stdin_closing_while_indexing(tmp_path: Pa
         raw.kill()
 
 
+# Stands for the interpreter's own teardown on a loaded machine (freeing every module's
+# objects took 10 s there): an object that takes a minute to free, in the server alone.
+SLOW_TEARDOWN = """
+import sys, time
+
+class _SlowToFree:
+    def __del__(self):
+        time.sleep(60)
+
+if "ocp_server.cli" in sys.orig_argv:
+    slow_to_free = _SlowToFree()
+"""
+
+
+def test_the_server_ends_in_its_grace_however_long_the_interpreters_teardown_would_take(
+    tmp_path: Path,
+) -> None:
+    # The watchdog cannot cut the teardown short: a daemon thread waking during it ends
+    # silently, so the process ended when the teardown did (the grace is a second).
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(SLOW_TEARDOWN)
+    raw = _misconfigured(tmp_path, OCP_ROUTE_MODE="sometimes", PYTHONPATH=str(site))
+    try:
+        raw.initialize()
+        assert raw.close_stdin_and_wait(timeout=30) < 30
+        assert raw.proc.returncode == 0 and "Traceback" not in raw.stderr()
+    finally:
+        raw.kill()
+
+
 def test_a_build_in_worker_processes_leaves_stdout_to_the_protocol(tmp_path: Path) -> None:
     # The workers and their forkserver start from the server, whose stdout is the MCP channel
     # (kept on a private descriptor; fd 1 points at stderr): none may write to it or hold it
