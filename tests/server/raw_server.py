@@ -3,6 +3,7 @@ client never sends (broken lines, bad ids) and for how the process starts and en
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import select
@@ -36,6 +37,7 @@ class RawServer:
             env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(cwd or "/"), **env},
         )
         self._buffer = b""
+        self._ids = itertools.count(1_000)  # clear of the small ids tests pick themselves
 
     def send(self, message: dict[str, Any] | str | bytes) -> None:
         if isinstance(message, dict):
@@ -70,6 +72,17 @@ class RawServer:
     ) -> dict[str, Any]:
         self.send(message)
         return self.read(timeout)
+
+    def rpc(self, method: str, params: dict[str, Any], timeout: float = 60.0) -> dict[str, Any]:
+        """Send a request under an id of its own; the whole reply."""
+        message = {"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": params}
+        return self.request(message, timeout)
+
+    def call_tool(
+        self, name: str, arguments: dict[str, Any], timeout: float = 60.0
+    ) -> dict[str, Any]:
+        """Call a tool; the whole reply (the tool's result is its `["result"]`)."""
+        return self.rpc("tools/call", {"name": name, "arguments": arguments}, timeout)
 
     def initialize(self) -> dict[str, Any]:
         reply = self.request(INITIALIZE, timeout=60)

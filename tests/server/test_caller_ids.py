@@ -47,20 +47,9 @@ def served(
             raw.kill()
 
 
-_ids = iter(range(1, 1_000_000))
-
-
 def call(raw: RawServer, tool: str, arguments: dict[str, Any]) -> tuple[dict[str, Any], str]:
     """The tool call's result and the whole line the server wrote for it."""
-    reply = raw.request(
-        {
-            "jsonrpc": "2.0",
-            "id": next(_ids),
-            "method": "tools/call",
-            "params": {"name": tool, "arguments": arguments},
-        },
-        timeout=60,
-    )
+    reply = raw.call_tool(tool, arguments)
     return reply["result"], json.dumps(reply)
 
 
@@ -154,9 +143,7 @@ def test_protocol_errors_quoting_a_method_or_uri_hide_the_secret_in_it(
         (f"tools/{GHP}", {}),  # the SDK quotes the method as the error's data
         ("resources/read", {"uri": f"ocp://backup{GHP}"}),
     ):
-        reply = raw.request(
-            {"jsonrpc": "2.0", "id": next(_ids), "method": method, "params": params}
-        )
+        reply = raw.rpc(method, params)
         line = json.dumps(reply)
         assert "error" in reply and BODY[:16] not in line and "[REDACTED:" in line, line
 
@@ -193,14 +180,7 @@ def test_a_workspace_folder_named_with_a_token_is_shown_redacted(
     try:
         raw.initialize()
         _, line = call(raw, "ocp_context_search", {"query": "verify_token"})
-        status = raw.request(
-            {
-                "jsonrpc": "2.0",
-                "id": next(_ids),
-                "method": "resources/read",
-                "params": {"uri": "ocp://index/status"},
-            }
-        )
+        status = raw.rpc("resources/read", {"uri": "ocp://index/status"})
     finally:
         raw.kill()
     for text in (line, json.dumps(status)):

@@ -10,33 +10,15 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from itertools import count
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from tests.server.raw_server import RawServer
 
-_ids = count(100)
-
-
-def _call(raw: RawServer, tool: str, arguments: dict[str, Any]) -> dict[str, Any]:
-    reply = raw.request(
-        {
-            "jsonrpc": "2.0",
-            "id": next(_ids),
-            "method": "tools/call",
-            "params": {"name": tool, "arguments": arguments},
-        },
-        timeout=60,
-    )
-    result: dict[str, Any] = reply["result"]
-    return result
-
 
 def _found(raw: RawServer, query: str) -> list[str]:
-    result = _call(raw, "ocp_context_search", {"query": query})
+    result = raw.call_tool("ocp_context_search", {"query": query})["result"]
     assert not result.get("isError"), result["content"][0]["text"]
     return [hit["path"] for hit in result["structuredContent"]["results"]]
 
@@ -100,7 +82,7 @@ def _status_beside(raw: RawServer, ws: Path, db_path: Path, env: dict[str, str])
     assert Path(f"{db_path}-wal").exists()
     (ws / "src" / "rotate.py").write_text("def rotate_session(old):\n    return old[::-1]\n")
     assert _found_soon(raw, "rotate_session", "src/rotate.py")[0] == "src/rotate.py"
-    saved = _call(raw, "ocp_result_save", {"summary": "status ran beside the server"})
+    saved = raw.call_tool("ocp_result_save", {"summary": "status ran beside the server"})["result"]
     assert not saved.get("isError"), saved
     assert raw.close_stdin_and_wait() < 5
     assert "Traceback" not in raw.stderr()
@@ -116,7 +98,7 @@ def test_a_database_deleted_while_serving_is_built_again(
     assert _found_soon(raw, "rotate_session", "src/rotate.py")[0] == "src/rotate.py"
     assert (ws / ".ocp" / "ocp.db").exists()
     # What is saved now lands in the database on disk, where the next session finds it.
-    saved = _call(raw, "ocp_result_save", {"summary": "saved after the reset"})
+    saved = raw.call_tool("ocp_result_save", {"summary": "saved after the reset"})["result"]
     assert not saved.get("isError"), saved
     assert raw.close_stdin_and_wait() < 5
     again = RawServer(
@@ -124,7 +106,7 @@ def test_a_database_deleted_while_serving_is_built_again(
     )
     try:
         again.initialize()
-        brief = _call(again, "ocp_session_restore", {})
+        brief = again.call_tool("ocp_session_restore", {})["result"]
         assert "saved after the reset" in brief["content"][0]["text"]
     finally:
         again.kill()

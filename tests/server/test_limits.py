@@ -17,10 +17,14 @@ async def test_a_save_with_too_many_state_keys_is_refused_at_once(
     workspace: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     async with inproc_client(workspace, monkeypatch) as client:
+        # The first save opens the session and its database: seconds on a loaded machine,
+        # which the refusal's bound is not about.
+        first = await client.call_tool("ocp_result_save", {"state": {"k": "v"}})
+        assert not first.is_error
         state = {f"key{i}": "v" for i in range(2_000)}  # 20,000 hung the server
         started = time.perf_counter()
         result = await client.call_tool("ocp_result_save", {"state": state})
-        assert time.perf_counter() - started < 5
+        assert time.perf_counter() - started < 5  # milliseconds, loaded or not
         assert result.is_error and "`state`" in text_of(result)
         assert str(wire.MAX_STATE_KEYS) in text_of(result)
         ok = await client.call_tool("ocp_result_save", {"state": {"k": "v"}})

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import dataclasses
 import difflib
 import json
 import random
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any, TypedDict, Unpack
+from typing import Any
 
 import aiosqlite
 import pytest
@@ -16,7 +15,8 @@ import pytest
 from ocp_router.tokens import estimate_tokens
 from ocp_server.db import connect
 from ocp_server.errors import InputError
-from ocp_server.memory import DecisionIn, MemoryStore, NoteIn, TraceRecord
+from ocp_server.memory import DecisionIn, MemoryStore, NoteIn
+from tests.server.traces import TraceChanges, trace
 
 
 class Clock:
@@ -40,40 +40,6 @@ async def db(tmp_path: Path) -> AsyncIterator[aiosqlite.Connection]:
 @pytest.fixture
 def store(db: aiosqlite.Connection) -> MemoryStore:
     return MemoryStore(db, clock=Clock())
-
-
-class TraceChanges(TypedDict, total=False):
-    """The fields a test changes from `trace`'s defaults."""
-
-    route_to: str
-    decision: str
-    model: str
-    cost_usd: float | None
-    answered_by: str | None
-
-
-def trace(
-    trace_id: str, request: str = "explain the router", **kw: Unpack[TraceChanges]
-) -> TraceRecord:
-    record = TraceRecord(
-        id=trace_id,
-        request=request,
-        route_to="local",
-        decision="local",
-        decided_by="classifier",
-        model="qwen2.5-coder:7b",
-        backend="ollama",
-        task_type="explain",
-        complexity=0.2,
-        prompt_tokens=100,
-        completion_tokens=50,
-        duration_ms=120.0,
-        cost_usd=0.0,
-        counterfactual_usd=0.002,
-        answered_by="ollama",
-        trace_json=json.dumps({"trace_id": trace_id, "attempts": []}),
-    )
-    return dataclasses.replace(record, **kw)
 
 
 async def test_a_second_session_restores_what_the_first_saved(store: MemoryStore) -> None:

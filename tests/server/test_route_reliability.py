@@ -18,6 +18,7 @@ from ocp_server.memory import MemoryStore, TraceRecord
 from ocp_server.proxy.recorder import ProxyRecord, Recorder
 from ocp_server.savings import savings_report
 from tests.fakes import FakeAnthropic, FakeOllama
+from tests.server import traces
 from tests.server.inproc import inproc_client, paid_env, text_of
 
 DESIGN = "design the architecture of our payment service: sharding, consistency, failover"
@@ -158,25 +159,7 @@ async def test_a_short_trace_id_that_starts_two_traces_is_refused(
     memory = MemoryStore(db)
     session = await memory.start_session(str(workspace))
     for tail in ("a", "b"):
-        await memory.record_trace(
-            session,
-            TraceRecord(
-                id="abcdef01" + tail * 24,
-                request="r",
-                route_to="local",
-                decision="local",
-                decided_by="x",
-                model="m",
-                backend="b",
-                task_type="explain",
-                complexity=0.1,
-                prompt_tokens=1,
-                completion_tokens=1,
-                duration_ms=1.0,
-                trace_json="{}",
-                answered_by="local",
-            ),
-        )
+        await memory.record_trace(session, traces.trace("abcdef01" + tail * 24))
     await db.close()
     async with inproc_client(workspace, monkeypatch) as client:
         both = await client.call_tool("ocp_result_save", {"trace_id": "abcdef01", "outcome": "x"})

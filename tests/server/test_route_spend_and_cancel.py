@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 import anyio
 import pytest
@@ -32,17 +33,26 @@ async def _stored(workspace: Path) -> list[tuple[str, float, str]]:
         await db.close()
 
 
-async def test_an_empty_paid_answer_is_billed_in_the_stored_trace(
+@pytest.fixture
+async def empty_paid_trace(
     workspace: Path,
     monkeypatch: pytest.MonkeyPatch,
     fake_ollama: FakeOllama,
     fake_anthropic: FakeAnthropic,
-) -> None:
-    # Both paid models spend their output on thinking and answer no text; local answers.
+) -> dict[str, Any]:
+    """The trace of a paid request whose two paid models spend their output on thinking and
+    answer no text, so that the local model answers it."""
     fake_anthropic.add_steps(*[{"thinking": "deliberation " * 40, "text": ""}] * 2)
     async with inproc_client(workspace, monkeypatch, paid_env(fake_ollama, fake_anthropic)) as c:
         out = await c.call_tool("ocp_model_route", {"request": DESIGN, "max_context_tokens": 0})
-    trace = (out.structured_content or {})["trace"]
+    trace: dict[str, Any] = (out.structured_content or {})["trace"]
+    return trace
+
+
+async def test_an_empty_paid_answer_is_billed_in_the_stored_trace(
+    workspace: Path, empty_paid_trace: dict[str, Any]
+) -> None:
+    trace = empty_paid_trace
     assert trace["route_to"] == "local"
     assert trace["cost_usd"] > 0
     [(route_to, cost, _)] = await _stored(workspace)
@@ -74,15 +84,9 @@ async def test_a_paid_call_refused_says_it_cost_nothing_not_its_upper_bound(
 
 
 async def test_the_savings_report_keeps_failed_paid_spend_out_of_the_answers_savings(
-    workspace: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    fake_ollama: FakeOllama,
-    fake_anthropic: FakeAnthropic,
+    workspace: Path, empty_paid_trace: dict[str, Any]
 ) -> None:
-    fake_anthropic.add_steps(*[{"thinking": "deliberation " * 40, "text": ""}] * 2)
-    async with inproc_client(workspace, monkeypatch, paid_env(fake_ollama, fake_anthropic)) as c:
-        out = await c.call_tool("ocp_model_route", {"request": DESIGN, "max_context_tokens": 0})
-    trace = (out.structured_content or {})["trace"]
+    trace = empty_paid_trace
     db = await connect(workspace.parent / "ocp.db")
     try:
         report = await savings_report(db, since=None)
