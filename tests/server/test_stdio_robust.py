@@ -239,6 +239,35 @@ def test_started_by_hand_in_a_terminal_it_says_what_it_is_on_stderr(tmp_path: Pa
     assert out == b""
 
 
+def test_a_server_ending_after_a_build_in_workers_leaves_no_warning_on_stderr(
+    tmp_path: Path,
+) -> None:
+    # A normal end skips Python's teardown (os._exit: cli._end_now); the queues of the
+    # index workers' pool hold named semaphores that teardown would have unlinked, and the
+    # resource tracker warned of them on the client's stderr.
+    ws = many_files(tmp_path / "built", files=120, functions=1_500)
+    raw = index_only_server(ws, cwd=tmp_path)
+    try:
+        raw.initialize()
+        workers = wait_for_workers(lambda: grandchildren(raw.proc.pid))
+        assert workers, "the build started no worker processes"
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:  # the build done: every file in the index
+            found = raw.call_tool("ocp_context_search", {"query": "function 7"})
+            index = found["result"]["structuredContent"]["index"]
+            if index["files"] == 120 and not index["building"]:
+                break
+            time.sleep(0.5)
+        assert index["files"] == 120 and not index["building"], index
+        raw.close_stdin_and_wait(timeout=30)
+        assert raw.proc.stderr is not None
+        err, closed = read_to_eof(raw.proc.stderr.fileno(), seconds=10)
+        assert closed, f"stderr still open 10 s after the server exited: {err[-500:]!r}"
+        assert b"leaked" not in err and b"resource_tracker" not in err, err[-1_000:]
+    finally:
+        raw.kill()
+
+
 def test_a_client_leaving_mid_build_leaves_no_worker_behind_and_no_warning(
     tmp_path: Path,
 ) -> None:
