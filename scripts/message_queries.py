@@ -171,7 +171,8 @@ def messages(root: Path, files: list[str]) -> list[Message]:
         relevant = {f} | {g for g in files if piece in texts[g] and not _TEST_PATH.search(g)}
         prefixed = zlib.crc32(template.encode()) % 2 == 1
         content = [w for w in _literal_words(template) if w.lower() not in STOPWORDS]
-        out.append(Message(seen(template, prefixed), relevant, (f, first, last), len(content) <= SHORT_WORDS))
+        short = len(content) <= SHORT_WORDS
+        out.append(Message(seen(template, prefixed), relevant, (f, first, last), short))
     step = max(1, len(out) // MAX_MESSAGES)
     return out[::step][:MAX_MESSAGES]
 
@@ -256,7 +257,8 @@ def main(argv: list[str] | None = None) -> int:
         cases = corpus_messages(entry, args.cache)
         if args.list:
             for m in cases:
-                print(f"{entry['name']}\t{m.lines[0]}:{m.lines[1]}\t{'S' if m.short else ''}\t{m.text}")
+                short = "S" if m.short else ""
+                print(f"{entry['name']}\t{m.lines[0]}:{m.lines[1]}\t{short}\t{m.text}")
             continue
         hits = asyncio.run(ocp_hits(entry, args.cache, cases))
         table = table_rows(cases, hits, "ocp")
@@ -266,7 +268,8 @@ def main(argv: list[str] | None = None) -> int:
             for m, h in zip(cases, hits, strict=True):
                 file_rr, at_one, _ = _scores(h, m)
                 if file_rr < 1 or not at_one:
-                    print(f"{m.text!r} wants {m.lines}\n    got {[f'{p}:{a}-{b}' for p, a, b in h[:3]]}")
+                    got = [f"{p}:{a}-{b}" for p, a, b in h[:3]]
+                    print(f"{m.text!r} wants {m.lines}\n    got {got}")
         tables.append(table)
         counts.append((len(cases), sum(m.short for m in cases)))
     if args.list:
