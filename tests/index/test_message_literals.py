@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ocp_server.index.literal_text import holds_run, message_runs, run_windows
+from ocp_server.index.literal_text import LiteralFinder, holds_run, message_runs, run_windows
 from ocp_server.index.query import parse_query
 from tests.index.built import first_hit
 
@@ -104,7 +104,8 @@ def test_a_message_run_keeps_its_stop_words_and_drops_a_label() -> None:
 
 
 def test_a_docstring_is_not_a_literal_printed() -> None:
-    runs = run_windows(message_runs(parse_query("Parse the given file, returning the decoded.")))
+    query = parse_query("Parse the given file, returning the decoded.")
+    runs = LiteralFinder(run_windows(message_runs(query)))
     assert not holds_run('    """Parse the given file, returning the decoded document."""', runs)
     assert holds_run('    raise ValueError("Parse the given file, returning the decoded")', runs)
 

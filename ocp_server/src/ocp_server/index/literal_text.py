@@ -30,6 +30,7 @@ __all__ = [
     "SCAN_FILES",
     "holds_run",
     "lifted",
+    "LiteralFinder",
     "literal_chunks",
     "message_runs",
     "run_windows",
@@ -44,12 +45,16 @@ SCAN_PER_FILE = 12
 #: and three at least (or the whole run of two): "user_id is not in the range main" is
 #: printed from "{value} is not in the range {range}".
 LITERAL_SHARE = 0.6
-#: A run of two words is looked for only in a query of at most this many words.
+#: A run of two words, or of one not a stop word, is looked for only in a query of at most
+#: this many words (`message_runs`).
 SHORT_MESSAGE_WORDS = 6
-#: A quoted string on one line, not triple-quoted (a docstring describes, it is not printed):
-#: what a program prints is written so in every language here.
-_LITERAL = re.compile(r"(?<![\"'`])([\"'`])((?:\\.|(?!\1)[^\\\n])*)\1(?![\"'`])")
-_NOT_WORD = re.compile(r"\W+")
+#: A query of more words is not looked for as a message printed: a line a program prints is
+#: shorter (`scripts/message_queries.py`: 16 words or less in nine messages in ten, 54 at
+#: most), and a request that long (a commit's subject and body) rarely quotes one whole.
+MESSAGE_MAX_WORDS = 30
+#: The files best for a message's words alone are read only for a query of at most this many
+#: words (nine messages in ten of `scripts/message_queries.py`): a line printed, not a request.
+RERANK_WORDS = 16
 #: The kinds of file a message is printed from, in the order they are lifted.
 _PRINTING = (FileClass.CODE, FileClass.AUX)
 #: A chunk's query terms are held as bits of one integer: the first this many terms.
@@ -69,16 +74,23 @@ def message_runs(query: Query) -> tuple[tuple[str, ...], ...]:
     one not a stop word, or of two that are not."""
     if not (query.message or (not query.only_files and _COLON.search(query.text))):
         return ()  # a label or a value after a colon marks a message without a stop word
-    # two words are a message's when neither is a stop word ("Missing command", not "alias
-    # for"), and the query is short: "Add new 'hostname' function. This will..." is a request
-    pairs = len(words(query.text)) <= SHORT_MESSAGE_WORDS
+    # A run with one word that is not a stop word ("No such option") or of two words ("Missing
+    # command") is a message's in a short query; in a longer one ("Treat If-None-Match: `*` as
+    # a match", "Add new 'hostname' function. This will...") it is a scrap of a request, and
+    # its one word would have most chunks of the best files read back.
+    said = len(words(query.text))
+    if said > MESSAGE_MAX_WORDS:
+        return ()  # a request or a page of output: no one line printed
+    short = said <= SHORT_MESSAGE_WORDS
     runs: dict[tuple[str, ...], None] = {}
     for piece in template_pieces(query.text):
         parts = _COLON.split(piece)
         for part in parts if len(parts) == 1 else [piece, *parts]:
             run = tuple(w.lower() for w in words(part))
             content = sum(w not in STOPWORDS for w in run)
-            if (content and len(run) >= 3) or (pairs and content == len(run) == 2):
+            if short and (content == len(run) == 2 or (content == 1 and len(run) >= 3)):
+                runs[run] = None
+            elif content >= 2 and len(run) >= 3:
                 runs[run] = None
     return tuple(runs)
 
@@ -93,26 +105,47 @@ def run_windows(runs: tuple[tuple[str, ...], ...]) -> tuple[tuple[str, ...], ...
     return tuple(out)
 
 
-def _spaced(text: str) -> str:
-    """The words of `text` (lower-case), space-joined and space-ended, so whole words match.
-    One substitution, no loop over the words: a chunk read back has hundreds."""
-    return f" {_NOT_WORD.sub(' ', text)} "
+class LiteralFinder:
+    """Finds a string literal holding one of a message's windows (`run_windows`) word for
+    word: a quote not after a quote (a docstring's triple quotes describe, they do not print),
+    the window's words with nothing but non-word characters between them (`{name}` is a
+    word), and the closing quote on the same line."""
+
+    __slots__ = ("_pattern", "keys", "windows")
+
+    def __init__(self, windows: tuple[tuple[str, ...], ...]) -> None:
+        self.windows = windows
+        # per window its longest word: a line holding none is passed over
+        self.keys = tuple(dict.fromkeys(max(window, key=len) for window in windows))
+        self._pattern: re.Pattern[str] | None = None
+
+    def holds(self, line: str) -> bool:
+        """Whether `line` (lower-cased) holds such a literal. The pattern is made on the first
+        line worth it: most searches read back no line with a quote and a key word."""
+        if self._pattern is None:
+            found = "|".join(r"\W+".join(map(re.escape, window)) for window in self.windows)
+            self._pattern = re.compile(
+                rf"(?<![\"'`])[\"'`][^\"'`\n]*?(?<!\w)(?:{found})(?!\w)"
+                rf"[^\"'`\n]*[\"'`](?![\"'`])"
+            )
+        return self._pattern.search(line) is not None
 
 
-def holds_run(text: str, windows: tuple[tuple[str, ...], ...]) -> bool:
-    """Whether a string literal of `text` holds one of `windows` (`run_windows`), word for
-    word. The text as a whole is looked at first: most chunks read back hold none."""
+def holds_run(text: str, finder: LiteralFinder) -> bool:
+    """Whether a string literal of `text` holds what `finder` finds. The pattern runs on the
+    lines holding a key word and a quote alone: over a whole chunk it took a hundred times as
+    long."""
     lower = text.lower()
-    if not any(all(w in lower for w in window) for window in windows):
-        return False  # a word missing: no need to split the text into words
-    wanted = [f" {' '.join(window)} " for window in windows]
-    spaced = _spaced(lower)
-    if not any(w in spaced for w in wanted):
-        return False
-    for match in _LITERAL.finditer(lower):
-        literal = _spaced(match.group(2))
-        if any(w in literal for w in wanted):
-            return True
+    for key in finder.keys:
+        at = lower.find(key)
+        while at >= 0:
+            start = lower.rfind("\n", 0, at) + 1
+            end = lower.find("\n", at)
+            end = len(lower) if end < 0 else end
+            line = lower[start:end]
+            if ('"' in line or "'" in line or "`" in line) and finder.holds(line):
+                return True
+            at = lower.find(key, end)
     return False
 
 
@@ -121,12 +154,14 @@ def _scanned(snap: Snapshot, ranked: Ranked, windows: tuple[tuple[str, ...], ...
     holding every term (stop words have none) of one of `windows`, best file first, then
     best chunk for the query."""
     index = {t: i for i, t in enumerate(ranked.term_list[:_MASK_BITS])}
+    word_masks: dict[str, int] = {}
+    for word in {w for window in windows for w in window}:
+        word_masks[word] = sum({1 << index[t] for t in terms(word) if t in index})
     masks = set()
     for window in windows:
         mask = 0
-        for t in terms(" ".join(window)):
-            if (i := index.get(t)) is not None:
-                mask |= 1 << i
+        for word in window:
+            mask |= word_masks[word]
         if mask:
             masks.add(mask)
     if not masks:
@@ -138,7 +173,9 @@ def _scanned(snap: Snapshot, ranked: Ranked, windows: tuple[tuple[str, ...], ...
     in_top = np.zeros(snap.n_files, dtype=bool)
     in_top[top] = True
     hits = ranked.chunk_hits
-    keep = (hits.term < _MASK_BITS) & in_top[snap.chunk_file[hits.docs]]
+    keep = in_top[snap.chunk_file[hits.docs]]
+    if len(ranked.term_list) > _MASK_BITS:
+        keep &= hits.term < _MASK_BITS
     if not reduce_any(keep):
         return []
     docs = hits.docs[keep]
@@ -193,8 +230,8 @@ async def literal_chunks(
         return found
     pieces = template_pieces(query.text)
     template = " ".join(pieces)
-    if template == " ".join(query.text.split()):
-        return []  # no value: the same ranking again
+    if template == " ".join(query.text.split()) or len(words(query.text)) > RERANK_WORDS:
+        return []  # no value: the same ranking again; or a request, not a line printed
     bare = parse_query(template)
     return [] if bare.empty else await _holding(snap, rank(snap, bare, allowed), windows, read)
 
@@ -206,7 +243,8 @@ async def _holding(
     if not chunks:
         return []
     rows = await read(chunks)
-    return [c for c in chunks if (row := rows.get(c)) is not None and holds_run(row.text, windows)]
+    finder = LiteralFinder(windows)
+    return [c for c in chunks if (row := rows.get(c)) is not None and holds_run(row.text, finder)]
 
 
 def lifted(snap: Snapshot, ranked: Ranked, found: list[int]) -> Ranked:
