@@ -104,8 +104,9 @@ def test_a_message_run_keeps_its_stop_words_and_drops_a_label() -> None:
 
 
 def test_a_docstring_is_not_a_literal_printed() -> None:
-    query = parse_query("Parse the given file, returning the decoded.")
-    runs = LiteralFinder(run_windows(message_runs(query)))
+    runs = LiteralFinder(
+        run_windows((tuple("parse the given file returning the decoded".split()),))
+    )
     assert not holds_run('    """Parse the given file, returning the decoded document."""', runs)
     assert holds_run('    raise ValueError("Parse the given file, returning the decoded")', runs)
 

@@ -72,8 +72,14 @@ def message_runs(query: Query) -> tuple[tuple[str, ...], ...]:
     (`Query.message`, or one with a colon: "Error: Missing command"): its pieces
     between values (`template_pieces`), whole and their parts between colons, of three words
     one not a stop word, or of two that are not."""
-    if not (query.message or (not query.only_files and _COLON.search(query.text))):
-        return ()  # a label or a value after a colon marks a message without a stop word
+    if query.only_files:
+        return ()
+    pieces = template_pieces(query.text)
+    # a line printed shows a value the program filled in, or a label or value after a colon;
+    # a sentence without either reads as a request or a doc comment as well, and most
+    # searches are those: they are not read back for it
+    if not (_COLON.search(query.text) or pieces != [" ".join(query.text.split())]):
+        return ()
     # A run with one word that is not a stop word ("No such option") or of two words ("Missing
     # command") is a message's in a short query; in a longer one ("Treat If-None-Match: `*` as
     # a match", "Add new 'hostname' function. This will...") it is a scrap of a request, and
@@ -83,7 +89,7 @@ def message_runs(query: Query) -> tuple[tuple[str, ...], ...]:
         return ()  # a request or a page of output: no one line printed
     short = said <= SHORT_MESSAGE_WORDS
     runs: dict[tuple[str, ...], None] = {}
-    for piece in template_pieces(query.text):
+    for piece in pieces:
         parts = _COLON.split(piece)
         for part in parts if len(parts) == 1 else [piece, *parts]:
             run = tuple(w.lower() for w in words(part))
