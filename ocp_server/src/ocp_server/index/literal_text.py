@@ -26,11 +26,11 @@ from ocp_server.index.ranking import Ranked, rank
 
 __all__ = [
     "LITERAL_SHARE",
+    "LiteralFinder",
     "SCAN_CHUNKS",
     "SCAN_FILES",
     "holds_run",
     "lifted",
-    "LiteralFinder",
     "literal_chunks",
     "message_runs",
     "run_windows",
