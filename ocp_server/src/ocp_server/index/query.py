@@ -28,7 +28,14 @@ from ocp_server.index.lexicon import (
     words,
 )
 
-__all__ = ["LOOKUP_PLAIN_WORDS", "LOOKUP_WORDS", "NamedFile", "Query", "parse_query"]
+__all__ = [
+    "LOOKUP_PLAIN_WORDS",
+    "LOOKUP_WORDS",
+    "NamedFile",
+    "Query",
+    "parse_query",
+    "template_pieces",
+]
 
 #: A query of at most this many words (stop words aside) is a lookup...
 LOOKUP_WORDS = 3
@@ -81,7 +88,7 @@ _PLAIN_NAME = re.compile(r"\w+")
 _VALUE_START = re.compile(r"(?:^|\s)[(\[{]?(?:['\"\d]|--?[A-Za-z])|[/\\]")
 
 
-def _template_pieces(text: str) -> list[str]:
+def template_pieces(text: str) -> list[str]:
     """`text` cut at the values a program filled in: the runs of words between them."""
     if _VALUE_START.search(text) is None:
         return [" ".join(text.split())]
@@ -189,7 +196,7 @@ class Query(NamedTuple):
     #: "infer response type", which spell `InferResponseType`), not a lookup of names
     message: bool
     #: for a message: its phrases (adjacent term pairs) that do not touch a value the
-    #: program filled in (`_template_pieces`): the ones its template holds
+    #: program filled in (`template_pieces`): the ones its template holds
     message_pairs: tuple[int, ...]
     originals: dict[str, str]  # stemmed term -> the query word it came from
 
@@ -219,7 +226,7 @@ def _words_said(text: str) -> str:
 def _template_pairs(text: str, known: dict[tuple[str, str], int]) -> tuple[int, ...]:
     """The phrases of a message that no value it holds breaks (`Query.message_pairs`);
     `known`: the hashes of the query's phrases."""
-    pieces = _template_pieces(text)
+    pieces = template_pieces(text)
     if len(pieces) == 1 and pieces[0] == " ".join(text.split()):
         return tuple(dict.fromkeys(known.values()))  # no value: every phrase
     out: dict[int, None] = {}

@@ -30,6 +30,7 @@ from ocp_server.index.files import path_exclusion
 from ocp_server.index.globs import glob_matcher
 from ocp_server.index.lexical import ChunkRow, Snapshot
 from ocp_server.index.lexicon import unpack_text
+from ocp_server.index.literal_text import lifted, literal_chunks
 from ocp_server.index.models import SearchResult
 from ocp_server.index.query import parse_query
 from ocp_server.index.ranking import Ranked, rank
@@ -197,7 +198,16 @@ async def search_chunks(
     parsed = parse_query(query)
     if parsed.empty:
         return [], []
-    ranked = rank(snap, parsed, _allowed(snap, path_glob, language))
+    allowed = _allowed(snap, path_glob, language)
+    ranked = rank(snap, parsed, allowed)
+
+    async def read_chunks(chunks: list[int]) -> dict[int, ChunkRow]:
+        ids = snap.chunk_ids[chunks].tolist()
+        rows = await _rows(read, snap, chunks)
+        return {c: rows[cid] for c, cid in zip(chunks, ids, strict=True) if cid in rows}
+
+    # a message pasted whole: the files whose string literals print it first
+    ranked = lifted(snap, ranked, await literal_chunks(snap, ranked, parsed, read_chunks, allowed))
     # one chunk per file first, more of the best files when fewer files than k have any
     per_file = CHUNKS_PER_FILE if group_by_file else (1 if len(ranked.files) >= k else k)
     groups = _picks(snap, ranked, k, per_file, ocpignore)
@@ -209,36 +219,7 @@ async def search_chunks(
     chunks = [p.chunk for p in picks]
     ids: list[int] = snap.chunk_ids[chunks].tolist()
     files: list[int] = snap.chunk_file[chunks].tolist()
-    kept = snap.answers
-    rows: dict[int, ChunkRow] = {}
-    missing: list[int] = []
-    for cid in ids:
-        row = kept.get(cid)
-        if row is None:
-            missing.append(cid)
-        else:
-            rows[cid] = row
-    if missing:
-        marks = ",".join("?" * len(missing))
-        # A chunk's flag counts only when it was found with this process's redaction rules;
-        # a row is kept only with its flag known so (one filled in later has no new generation).
-        # An update committed since the snapshot may have given a deleted file's chunk id to
-        # another file's chunk (ids follow the largest): a row of another file counts as gone.
-        owner = {cid: snap.paths[file] for cid, file in zip(ids, files, strict=True)}
-        for cid, start, end, symbol, kind, scope, stored, tokens, flag, ours, path in await read(
-            f"SELECT c.id, c.start_line, c.end_line, c.symbol, c.kind, c.scope, c.text, c.tokens, "
-            f"c.clean, "
-            f"(SELECT value FROM meta WHERE key = ?) = ?, f.path FROM chunks c "
-            f"JOIN files f ON f.id = c.file_id WHERE c.id IN ({marks})",
-            [RULES_KEY, RULES_DIGEST, *missing],
-        ):
-            if path != owner[cid]:
-                continue
-            clean = int(flag == 1 and bool(ours))
-            row = ChunkRow(start, end, symbol, kind, scope, unpack_text(stored), tokens, clean)
-            rows[cid] = row
-            if flag is not None and ours:
-                kept.put(cid, row)
+    rows = await _rows(read, snap, chunks)
     matched = _matched_terms(ranked, chunks, parsed.originals, snap.n_chunks)
     # a row gone was deleted since the snapshot was read (or its id is another file's now)
     found = [
@@ -285,6 +266,44 @@ async def search_chunks(
             packed.append(trimmed)
         break
     return packed, list(ranked.term_list)
+
+
+async def _rows(read: Reader, snap: Snapshot, chunks: list[int]) -> dict[int, ChunkRow]:
+    """The rows of `chunks` (snapshot indexes) by chunk id, from the snapshot's kept answers
+    or the database; a row gone since the snapshot was read is left out."""
+    ids: list[int] = snap.chunk_ids[chunks].tolist()
+    files: list[int] = snap.chunk_file[chunks].tolist()
+    kept = snap.answers
+    rows: dict[int, ChunkRow] = {}
+    missing: list[int] = []
+    for cid in ids:
+        row = kept.get(cid)
+        if row is None:
+            missing.append(cid)
+        else:
+            rows[cid] = row
+    if missing:
+        marks = ",".join("?" * len(missing))
+        # A chunk's flag counts only when it was found with this process's redaction rules;
+        # a row is kept only with its flag known so (one filled in later has no new generation).
+        # An update committed since the snapshot may have given a deleted file's chunk id to
+        # another file's chunk (ids follow the largest): a row of another file counts as gone.
+        owner = {cid: snap.paths[file] for cid, file in zip(ids, files, strict=True)}
+        for cid, start, end, symbol, kind, scope, stored, tokens, flag, ours, path in await read(
+            f"SELECT c.id, c.start_line, c.end_line, c.symbol, c.kind, c.scope, c.text, c.tokens, "
+            f"c.clean, "
+            f"(SELECT value FROM meta WHERE key = ?) = ?, f.path FROM chunks c "
+            f"JOIN files f ON f.id = c.file_id WHERE c.id IN ({marks})",
+            [RULES_KEY, RULES_DIGEST, *missing],
+        ):
+            if path != owner[cid]:
+                continue
+            clean = int(flag == 1 and bool(ours))
+            row = ChunkRow(start, end, symbol, kind, scope, unpack_text(stored), tokens, clean)
+            rows[cid] = row
+            if flag is not None and ours:
+                kept.put(cid, row)
+    return rows
 
 
 def _matched_terms(

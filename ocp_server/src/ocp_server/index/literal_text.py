@@ -1,0 +1,290 @@
+"""A message pasted from a program's output, found in the string literal that prints it.
+
+Terms and phrases leave stop words out, so "No such option: --colour" is searched as `option`
+alone, and the chunk raising it looks like any other about options. For a query that may be
+a message (`Query.message`), the chunks of the best files that hold its words are read back,
+and one with a string literal holding, word for word and stop words included, most of a run
+of the message (its words between the values a program filled in: `template_pieces`) is
+where the message is written: its file goes first (source before examples and scripts; the
+tests asserting the message keep their place), and it is the chunk shown of its file.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Awaitable, Callable, Mapping
+
+import numpy as np
+import numpy.typing as npt
+
+from ocp_server.index.hits import reduce_any
+from ocp_server.index.lexical import ChunkRow, FileClass, Snapshot
+from ocp_server.index.lexicon import STOPWORDS, terms, words
+from ocp_server.index.query import Query, parse_query, template_pieces
+from ocp_server.index.ranking import Ranked, rank
+
+__all__ = [
+    "LITERAL_SHARE",
+    "LiteralFinder",
+    "SCAN_CHUNKS",
+    "SCAN_FILES",
+    "holds_run",
+    "lifted",
+    "literal_chunks",
+    "message_runs",
+    "run_windows",
+]
+
+#: The best files whose chunks are read back for a message's literal...
+SCAN_FILES = 20
+#: ...at most this many chunks in all, and this many of one file (its best for the query).
+SCAN_CHUNKS = 64
+SCAN_PER_FILE = 12
+#: A literal holds a run of a message when it holds this share of the run's words in a row,
+#: and three at least (or the whole run of two): "user_id is not in the range main" is
+#: printed from "{value} is not in the range {range}".
+LITERAL_SHARE = 0.6
+#: A run of two words, or of one not a stop word, is looked for only in a query of at most
+#: this many words (`message_runs`).
+SHORT_MESSAGE_WORDS = 6
+#: A query of more words is not looked for as a message printed: a line a program prints is
+#: shorter (`scripts/message_queries.py`: 16 words or less in nine messages in ten, 54 at
+#: most), and a request that long (a commit's subject and body) rarely quotes one whole.
+MESSAGE_MAX_WORDS = 30
+#: The files best for a message's words alone are read only for a query of at most this many
+#: words (nine messages in ten of `scripts/message_queries.py`): a line printed, not a request.
+RERANK_WORDS = 16
+#: The kinds of file a message is printed from, in the order they are lifted.
+_PRINTING = (FileClass.CODE, FileClass.AUX)
+#: A chunk's query terms are held as bits of one integer: the first this many terms.
+_MASK_BITS = 64
+#: Where a message's parts meet: a label and its message ("Error: No such option"), a message
+#: and the value it names ("Invalid value: colour"). Each part is looked for on its own too.
+_COLON = re.compile(r":\s+")
+
+#: (chunk indexes) -> their rows, read back as the search reads the chunks it shows.
+RowReader = Callable[[list[int]], Awaitable[Mapping[int, ChunkRow]]]
+
+
+def message_runs(query: Query) -> tuple[tuple[str, ...], ...]:
+    """The runs of words (lower-case) that a literal may hold of a query that may be a message
+    (`Query.message`, or one with a colon: "Error: Missing command"): its pieces
+    between values (`template_pieces`), whole and their parts between colons, of three words
+    one not a stop word, or of two that are not."""
+    if query.only_files:
+        return ()
+    pieces = template_pieces(query.text)
+    # a line printed shows a value the program filled in, or a label or value after a colon;
+    # a sentence without either reads as a request or a doc comment as well, and most
+    # searches are those: they are not read back for it
+    if not (_COLON.search(query.text) or pieces != [" ".join(query.text.split())]):
+        return ()
+    # A run with one word that is not a stop word ("No such option") or of two words ("Missing
+    # command") is a message's in a short query; in a longer one ("Treat If-None-Match: `*` as
+    # a match", "Add new 'hostname' function. This will...") it is a scrap of a request, and
+    # its one word would have most chunks of the best files read back.
+    said = len(words(query.text))
+    if said > MESSAGE_MAX_WORDS:
+        return ()  # a request or a page of output: no one line printed
+    short = said <= SHORT_MESSAGE_WORDS
+    runs: dict[tuple[str, ...], None] = {}
+    for piece in pieces:
+        parts = _COLON.split(piece)
+        for part in parts if len(parts) == 1 else [piece, *parts]:
+            run = tuple(w.lower() for w in words(part))
+            content = sum(w not in STOPWORDS for w in run)
+            if short and (content == len(run) == 2 or (content == 1 and len(run) >= 3)):
+                runs[run] = None
+            elif content >= 2 and len(run) >= 3:
+                runs[run] = None
+    return tuple(runs)
+
+
+def run_windows(runs: tuple[tuple[str, ...], ...]) -> tuple[tuple[str, ...], ...]:
+    """What a literal holding one of `runs` holds (LITERAL_SHARE): each stretch of a run's
+    words in a row that is long enough."""
+    out: dict[tuple[str, ...], None] = {}
+    for run in runs:
+        need = max(min(3, len(run)), math.ceil(LITERAL_SHARE * len(run)))
+        out.update((run[i : i + need], None) for i in range(len(run) - need + 1))
+    return tuple(out)
+
+
+class LiteralFinder:
+    """Finds a string literal holding one of a message's windows (`run_windows`) word for
+    word: a quote not after a quote (a docstring's triple quotes describe, they do not print),
+    the window's words with nothing but non-word characters between them (`{name}` is a
+    word), and the closing quote on the same line."""
+
+    __slots__ = ("_pattern", "keys", "windows")
+
+    def __init__(self, windows: tuple[tuple[str, ...], ...]) -> None:
+        self.windows = windows
+        # per window its longest word: a line holding none is passed over
+        self.keys = tuple(dict.fromkeys(max(window, key=len) for window in windows))
+        self._pattern: re.Pattern[str] | None = None
+
+    def holds(self, line: str) -> bool:
+        """Whether `line` (lower-cased) holds such a literal. The pattern is made on the first
+        line worth it: most searches read back no line with a quote and a key word."""
+        if self._pattern is None:
+            found = "|".join(r"\W+".join(map(re.escape, window)) for window in self.windows)
+            self._pattern = re.compile(
+                rf"(?<![\"'`])[\"'`][^\"'`\n]*?(?<!\w)(?:{found})(?!\w)"
+                rf"[^\"'`\n]*[\"'`](?![\"'`])"
+            )
+        return self._pattern.search(line) is not None
+
+
+def holds_run(text: str, finder: LiteralFinder) -> bool:
+    """Whether a string literal of `text` holds what `finder` finds. The pattern runs on the
+    lines holding a key word and a quote alone: over a whole chunk it took a hundred times as
+    long."""
+    lower = text.lower()
+    for key in finder.keys:
+        at = lower.find(key)
+        while at >= 0:
+            start = lower.rfind("\n", 0, at) + 1
+            end = lower.find("\n", at)
+            end = len(lower) if end < 0 else end
+            line = lower[start:end]
+            if ('"' in line or "'" in line or "`" in line) and finder.holds(line):
+                return True
+            at = lower.find(key, end)
+    return False
+
+
+def _scanned(snap: Snapshot, ranked: Ranked, windows: tuple[tuple[str, ...], ...]) -> list[int]:
+    """The chunks worth reading back: of the best files that may print a message, those
+    holding every term (stop words have none) of one of `windows`, best file first, then
+    best chunk for the query."""
+    index = {t: i for i, t in enumerate(ranked.term_list[:_MASK_BITS])}
+    word_masks: dict[str, int] = {}
+    for word in {w for window in windows for w in window}:
+        word_masks[word] = sum({1 << index[t] for t in terms(word) if t in index})
+    masks = set()
+    for window in windows:
+        mask = 0
+        for word in window:
+            mask |= word_masks[word]
+        if mask:
+            masks.add(mask)
+    if not masks:
+        return []
+    # only source, examples and scripts print messages: a test asserting one is not lifted
+    top = ranked.files[:SCAN_FILES]
+    classes = snap.file_class[top]
+    top = top[(classes == FileClass.CODE) | (classes == FileClass.AUX)]
+    in_top = np.zeros(snap.n_files, dtype=bool)
+    in_top[top] = True
+    hits = ranked.chunk_hits
+    keep = in_top[snap.chunk_file[hits.docs]]
+    if len(ranked.term_list) > _MASK_BITS:
+        keep &= hits.term < _MASK_BITS
+    if not reduce_any(keep):
+        return []
+    docs = hits.docs[keep]
+    order = np.argsort(docs, kind="stable")
+    docs = docs[order]
+    bits = np.left_shift(np.uint64(1), hits.term[keep][order].astype(np.uint64))
+    starts = np.flatnonzero(np.concatenate([[True], docs[1:] != docs[:-1]]))
+    held = np.bitwise_or.reduceat(bits, starts)
+    chunks = docs[starts]
+    wanted = np.zeros(len(chunks), dtype=bool)
+    for mask in masks:
+        wanted |= (held & np.uint64(mask)) == np.uint64(mask)
+    chunks = chunks[wanted]
+    if not len(chunks):
+        return []
+    place = np.zeros(snap.n_files, dtype=np.int64)
+    place[top] = np.arange(len(top))
+    values = ranked.chunk_scores
+    at = np.minimum(values.chunks.searchsorted(chunks), max(len(values.chunks) - 1, 0))
+    found = values.chunks[at] == chunks if len(values.chunks) else np.zeros(len(chunks), bool)
+    score = np.where(found, values.values[at] if len(values.chunks) else 0.0, 0.0)
+    files = snap.chunk_file[chunks]
+    out: list[int] = []
+    per_file: dict[int, int] = {}
+    order = np.lexsort((-score, place[files]))
+    for chunk, file in zip(chunks[order].tolist(), files[order].tolist(), strict=True):
+        if per_file.get(file, 0) < SCAN_PER_FILE:
+            per_file[file] = per_file.get(file, 0) + 1
+            out.append(chunk)
+            if len(out) == SCAN_CHUNKS:
+                break
+    return out
+
+
+async def literal_chunks(
+    snap: Snapshot,
+    ranked: Ranked,
+    query: Query,
+    read: RowReader,
+    allowed: npt.NDArray[np.bool_] | None = None,
+) -> list[int]:
+    """The chunks of the best files whose string literals hold the message `query` may be.
+    None found, and the message holds values, the best files for its words alone are read
+    too: a value that is a common word ("No such option 'main'") ranks the files that say
+    it most, not the one printing the message."""
+    runs = message_runs(query)
+    if not runs:
+        return []
+    windows = run_windows(runs)
+    found = await _holding(snap, ranked, windows, read)
+    if found:
+        return found
+    pieces = template_pieces(query.text)
+    template = " ".join(pieces)
+    if template == " ".join(query.text.split()) or len(words(query.text)) > RERANK_WORDS:
+        return []  # no value: the same ranking again; or a request, not a line printed
+    bare = parse_query(template)
+    return [] if bare.empty else await _holding(snap, rank(snap, bare, allowed), windows, read)
+
+
+async def _holding(
+    snap: Snapshot, ranked: Ranked, windows: tuple[tuple[str, ...], ...], read: RowReader
+) -> list[int]:
+    chunks = _scanned(snap, ranked, windows)
+    if not chunks:
+        return []
+    rows = await read(chunks)
+    finder = LiteralFinder(windows)
+    return [c for c in chunks if (row := rows.get(c)) is not None and holds_run(row.text, finder)]
+
+
+def lifted(snap: Snapshot, ranked: Ranked, found: list[int]) -> Ranked:
+    """`ranked` with the files holding the message's literal (`found`) first, source before
+    examples and scripts, and in each the chunk holding it shown; tests and docs stay."""
+    if not found:
+        return ranked
+    chunk_files = snap.chunk_file[found]
+    classes = snap.file_class[chunk_files]
+    tiers: dict[int, int] = {}
+    for file, cls in zip(chunk_files.tolist(), classes.tolist(), strict=True):
+        tiers[file] = _PRINTING.index(cls)
+    files = ranked.files.tolist()
+    place = {f: i for i, f in enumerate(files)}
+    # a file found by the message's words alone (`literal_chunks`) may not be a candidate
+    first = sorted(tiers, key=lambda f: (tiers[f], place.get(f, len(files))))
+    rest = [f for f in files if f not in tiers]
+    top = float(ranked.scores[0]) if len(ranked.scores) else 0.0
+    by_file = dict(zip(files, ranked.scores.tolist(), strict=True))
+    # above every other file, in their new order, the rest as they were
+    scores = [top + len(first) - i for i in range(len(first))] + [by_file[f] for f in rest]
+    chunk_scores = ranked.chunk_scores
+    chunks = np.asarray(sorted(set(chunk_scores.chunks.tolist()) | set(found)), dtype=np.int64)
+    values = chunk_scores.values.copy()
+    at = chunk_scores.chunks.searchsorted(chunks)
+    present = (at < len(chunk_scores.chunks)) & (
+        chunk_scores.chunks[np.minimum(at, len(chunk_scores.chunks) - 1)] == chunks
+    )
+    merged = np.zeros(len(chunks))
+    merged[present] = values[at[present]]
+    boost = float(values.max(initial=0.0)) + 1.0
+    merged[chunks.searchsorted(np.asarray(found, dtype=np.int64))] += boost
+    return ranked._replace(
+        files=np.asarray(first + rest, dtype=ranked.files.dtype),
+        scores=np.asarray(scores, dtype=np.float64),
+        chunk_scores=type(chunk_scores)(chunks, merged),
+    )
