@@ -7,6 +7,9 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import aiosqlite
+import numpy as np
+
 from ocp_server.index.models import SearchResult
 from ocp_server.index.workspace import WorkspaceIndex
 
@@ -39,3 +42,18 @@ async def first_hit(tmp_path: Path, files: Mapping[str, str], query: str) -> Sea
     """The first of the three best hits of `query` over a workspace of `files`."""
     async with built_index(tmp_path / "ws", files, tmp_path / "ocp.db") as index:
         return (await index.search(query, k=3, refresh=False)).results[0]
+
+
+async def names_from_before(db: Path, keys: set[int], migration: str) -> None:
+    """The index at `db` as a server from before `migration` left it: no chunk's names hold
+    `keys`, and the migration has not run (the next open runs it)."""
+    async with aiosqlite.connect(db) as conn:
+        rows = await conn.execute_fetchall("SELECT id, names FROM chunks WHERE names != x''")
+        for row_id, names in rows:
+            kept = [k for k in np.frombuffer(names, "<u4").tolist() if k not in keys]
+            await conn.execute(
+                "UPDATE chunks SET names = ? WHERE id = ?",
+                (np.array(kept, dtype="<u4").tobytes(), row_id),
+            )
+        await conn.execute("DELETE FROM _migrations WHERE name = ?", (migration,))
+        await conn.commit()

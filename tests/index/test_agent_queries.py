@@ -15,6 +15,7 @@ from ocp_server.index.lexical import Snapshot
 from ocp_server.index.named_files import named_files
 from ocp_server.index.query import NamedFile, parse_query
 from ocp_server.index.workspace import WorkspaceIndex
+from tests.index.built import names_from_before
 
 ROUTER_PY = '''"""Routes requests to handlers."""
 
@@ -233,22 +234,11 @@ async def test_a_lookup_spelt_with_its_underscore_shows_that_definition(tmp_path
 async def test_an_index_from_before_spellings_learns_them_when_it_opens(tmp_path: Path) -> None:
     """m019: the names an older server wrote lack the spelt identifier; opening the database
     rewrites them as the indexer does, and "echo" finds `echo` first without a re-index."""
-    import aiosqlite
-
     from ocp_server.index.lexicon import spelt_hash
 
     await _search(tmp_path, {"utils.py": UTILS_PY, "testing.py": TESTING_PY}, "echo")
     spelt = {spelt_hash("echo"), spelt_hash("_echo")}
-    async with aiosqlite.connect(tmp_path / "ocp.db") as db:
-        rows = await db.execute_fetchall("SELECT id, names FROM chunks WHERE names != x''")
-        for row_id, names in rows:
-            kept = [k for k in np.frombuffer(names, "<u4").tolist() if k not in spelt]
-            await db.execute(
-                "UPDATE chunks SET names = ? WHERE id = ?",
-                (np.array(kept, dtype="<u4").tobytes(), row_id),
-            )
-        await db.execute("DELETE FROM _migrations WHERE name = 'm019_names_spelt'")
-        await db.commit()
+    await names_from_before(tmp_path / "ocp.db", spelt, "m019_names_spelt")
     index = await WorkspaceIndex.open(tmp_path / "ws", tmp_path / "ocp.db")
     try:
         results = (await index.search("echo", k=2, refresh=False)).results

@@ -7,13 +7,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import aiosqlite
-import numpy as np
 import pytest
 
 from ocp_server.index.lexicon import tail_hash, tails_of
 from ocp_server.index.query import parse_query
 from ocp_server.index.workspace import WorkspaceIndex
+from tests.index.built import names_from_before
 
 CLIENT_PY = '''"""The client's errors."""
 
@@ -157,17 +156,7 @@ async def test_an_index_from_before_tails_learns_them_when_it_opens(tmp_path: Pa
     them as the indexer does, and the lookup finds the definition without a re-index."""
     files = {"command.go": COMMAND_GO, "completions.go": COMPLETIONS_GO}
     await _search(tmp_path, files, "VersionFlag")
-    tail = tail_hash("version_flag")
-    async with aiosqlite.connect(tmp_path / "ocp.db") as db:
-        rows = await db.execute_fetchall("SELECT id, names FROM chunks WHERE names != x''")
-        for row_id, names in rows:
-            kept = [k for k in np.frombuffer(names, "<u4").tolist() if k != tail]
-            await db.execute(
-                "UPDATE chunks SET names = ? WHERE id = ?",
-                (np.array(kept, dtype="<u4").tobytes(), row_id),
-            )
-        await db.execute("DELETE FROM _migrations WHERE name = 'm021_names_tails'")
-        await db.commit()
+    await names_from_before(tmp_path / "ocp.db", {tail_hash("version_flag")}, "m021_names_tails")
     index = await WorkspaceIndex.open(tmp_path / "ws", tmp_path / "ocp.db")
     try:
         results = (await index.search("VersionFlag", k=2, refresh=False)).results
