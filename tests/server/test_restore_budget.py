@@ -54,6 +54,9 @@ async def test_the_smallest_budget_serves_a_short_cited_decision_before_open_ite
 def fill_every_section(db: Path, n: int) -> None:
     """`n` older items in every section (half the decisions stale), 1,000+ notable routes."""
     con = sqlite3.connect(db, timeout=30)  # the server may be writing (its index)
+    # the write lock first, waiting for the server's: a read begun before it could not become
+    # a write once the server had committed since ("database is locked", at once)
+    con.execute("BEGIN IMMEDIATE")
     (sid,) = con.execute("SELECT id FROM sessions LIMIT 1").fetchone()
     old = 1_000_000.0  # long ago, but renewed far ahead: nothing expires
     con.executemany(
