@@ -12,7 +12,7 @@ import pytest
 from ocp_server.index.lexicon import tail_hash, tails_of
 from ocp_server.index.query import parse_query
 from ocp_server.index.workspace import WorkspaceIndex
-from tests.index.built import names_from_before
+from tests.index.built import built_index, names_from_before
 
 CLIENT_PY = '''"""The client's errors."""
 
@@ -104,16 +104,8 @@ ERRORS_PY = '''class ToolError(Exception):
 async def _search(
     tmp_path: Path, files: dict[str, str], query: str
 ) -> list[tuple[str, str | None]]:
-    root = tmp_path / "ws"
-    for rel, text in files.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(text)
-    index = await WorkspaceIndex.open(root, tmp_path / "ocp.db")
-    try:
-        await index.update()
+    async with built_index(tmp_path / "ws", files, tmp_path / "ocp.db") as index:
         results = (await index.search(query, k=5, refresh=False)).results
-    finally:
-        await index.close()
     return [(r.path, r.symbol) for r in results]
 
 

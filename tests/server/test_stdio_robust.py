@@ -239,6 +239,16 @@ def test_started_by_hand_in_a_terminal_it_says_what_it_is_on_stderr(tmp_path: Pa
     assert out == b""
 
 
+def _ends_leaving_stderr_clean(raw: RawServer) -> None:
+    """Close stdin; the server ends, nothing it started holds the client's stderr open (read to
+    EOF), and Python's resource tracker said nothing there of the workers' semaphores."""
+    raw.close_stdin_and_wait(timeout=30)
+    assert raw.proc.stderr is not None
+    err, closed = read_to_eof(raw.proc.stderr.fileno(), seconds=10)
+    assert closed, f"stderr still open 10 s after the server exited: {err[-500:]!r}"
+    assert b"leaked" not in err and b"resource_tracker" not in err, err[-1_000:]
+
+
 def test_a_server_ending_after_a_build_in_workers_leaves_no_warning_on_stderr(
     tmp_path: Path,
 ) -> None:
@@ -259,11 +269,7 @@ def test_a_server_ending_after_a_build_in_workers_leaves_no_warning_on_stderr(
                 break
             time.sleep(0.5)
         assert index["files"] == 120 and not index["building"], index
-        raw.close_stdin_and_wait(timeout=30)
-        assert raw.proc.stderr is not None
-        err, closed = read_to_eof(raw.proc.stderr.fileno(), seconds=10)
-        assert closed, f"stderr still open 10 s after the server exited: {err[-500:]!r}"
-        assert b"leaked" not in err and b"resource_tracker" not in err, err[-1_000:]
+        _ends_leaving_stderr_clean(raw)
     finally:
         raw.kill()
 
@@ -283,15 +289,10 @@ def test_a_client_leaving_mid_build_leaves_no_worker_behind_and_no_warning(
         workers = wait_for_workers(lambda: grandchildren(raw.proc.pid))
         assert workers, "the build started no worker processes"
         time.sleep(1.0)
-        # It ends (how soon: the test above). Under CPU load it took 3.4 s and 4.1 s.
-        raw.close_stdin_and_wait(timeout=30)
-        assert raw.proc.stderr is not None
-        # to EOF: nothing the server started holds the client's stderr
-        err, closed = read_to_eof(raw.proc.stderr.fileno(), seconds=10)
-        assert closed, f"stderr still open 10 s after the server exited: {err[-500:]!r}"
-        # The pool's semaphores are unlinked, also by a shutdown the watchdog cut short (a
-        # batch's SQLite write still running on a loaded machine): the tracker says nothing.
-        assert b"leaked" not in err and b"resource_tracker" not in err, err[-1_000:]
+        # It ends (how soon: the test above; under CPU load it took 3.4 s and 4.1 s). The
+        # pool's semaphores are unlinked, also by a shutdown the watchdog cut short (a batch's
+        # SQLite write still running on a loaded machine).
+        _ends_leaving_stderr_clean(raw)
         for pid in workers:
             assert (
                 not Path(f"/proc/{pid}").exists()
