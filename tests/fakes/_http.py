@@ -30,7 +30,8 @@ Behaviour knobs shared by every fake:
   connection closes, as HTTP/1.1 allows), so that ``drop_mid_stream`` cuts each kind short.
 * ``hold_next(chunks, content_type, path=None, status=200, headers=None)``: the headers and
   these chunks of a stream, then nothing (an upstream that stalls) until the client closes
-  the connection, recorded in ``hangups`` as above.
+  the connection, recorded in ``hangups`` as above (also when it closes before the chunks
+  were all written: a client that stopped reading).
 
 Faults are queued in order; a request consumes the first queued fault whose ``path`` filter
 (a path prefix, ``None`` = any path) matches it.
@@ -438,9 +439,13 @@ class _Handler(BaseHTTPRequestHandler):
         for k, v in (fault.headers or {}).items():
             self.send_header(k, v)
         self.end_headers()
-        for chunk in fault.chunks:
-            self._write_chunk(chunk)
-        self.wfile.flush()
+        try:
+            for chunk in fault.chunks:
+                self._write_chunk(chunk)
+            self.wfile.flush()
+        except ConnectionError:  # gone before all was sent (it had stopped reading)
+            self.server.fake._hung_up(Hangup(path, time.monotonic()))
+            raise
         self._wait(_HOLD_SECONDS, path)
 
     def _write_raw(self, data: bytes) -> None:

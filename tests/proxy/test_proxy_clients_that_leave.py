@@ -6,6 +6,7 @@ generating for nobody, and the trace says the client left. Nothing is escalated 
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import time
 from collections.abc import Callable, MutableMapping
@@ -65,6 +66,25 @@ def _only_row(proxy: RunningProxy) -> dict[str, Any]:
         time.sleep(0.02)
     assert len(rows) == 1, rows
     return rows[0]
+
+
+def _scope(path: str, body: bytes) -> dict[str, Any]:
+    """An ASGI scope for a POST of `body` to `path`, as uvicorn builds it."""
+    headers = {"host": "127.0.0.1", "content-length": str(len(body))} | ANTHROPIC_HEADERS
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.3"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(k.encode(), v.encode()) for k, v in headers.items()],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 80),
+    }
 
 
 def _closed(fake: FakeServer, path: str) -> bool:
@@ -175,21 +195,7 @@ def test_a_client_gone_before_the_relay_starts_still_closes_the_upstream(
     fake_anthropic.hold_next([], SSE, path="/v1/messages")
     proxy = start_proxy(proxy_env, store=False)
     body = json.dumps(_messages(stream=True)).encode()
-    headers = {"host": "127.0.0.1", "content-length": str(len(body))} | ANTHROPIC_HEADERS
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0", "spec_version": "2.3"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": "/v1/messages",
-        "raw_path": b"/v1/messages",
-        "query_string": b"",
-        "root_path": "",
-        "headers": [(k.encode(), v.encode()) for k, v in headers.items()],
-        "client": ("127.0.0.1", 50000),
-        "server": ("127.0.0.1", 80),
-    }
+    scope = _scope("/v1/messages", body)
 
     async def call(p: Proxy) -> list[MutableMapping[str, Any]]:
         received = 0
@@ -213,4 +219,61 @@ def test_a_client_gone_before_the_relay_starts_still_closes_the_upstream(
 
     proxy.call(call)
     assert _closed(fake_anthropic, "/v1/messages"), "the upstream connection stayed open"
+    assert _only_row(proxy)["error"] == "the client went away mid-stream"
+
+
+@pytest.mark.parametrize("answer", ["paid stream", "long paid answer", "local stream"])
+def test_a_client_leaving_while_the_relay_waits_on_it_closes_the_upstream(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_anthropic: FakeAnthropic,
+    fake_ollama: FakeOllama,
+    answer: str,
+) -> None:
+    # The client stopped reading, so the relay waits on it to send, and then it hangs up: the
+    # server cancels the send and leaves the relay suspended there. The upstream must close
+    # then, not whenever the garbage collector finds the relay (collection is off here, as it
+    # may not come for minutes). Driven through the ASGI app, where that moment can be chosen.
+    if answer == "local stream":
+        fake, upstream = fake_ollama, "/api/chat"
+        fake.hold_next([_HELLO.encode() + b"\n"], NDJSON, path=upstream)
+        request = _messages(text=SIMPLE, stream=True)
+    else:
+        fake, upstream = fake_anthropic, "/v1/messages"
+        if answer == "paid stream":
+            fake.hold_next([b'event: ping\ndata: {"type": "ping"}\n\n'], SSE, path=upstream)
+        else:
+            head = b'{"id": "msg_1", "type": "message", "content": [{"type": "text", "text": "'
+            fake.hold_next([head, *(b"x" * 65536,) * 24], "application/json", path=upstream)
+        request = _messages(stream=answer == "paid stream")
+    proxy = start_proxy(proxy_env, store=False)
+    body = json.dumps(request).encode()
+
+    async def call(p: Proxy) -> None:
+        stuck = asyncio.Event()
+        received = 0
+
+        async def receive() -> dict[str, Any]:
+            nonlocal received
+            received += 1
+            if received == 1:
+                return {"type": "http.request", "body": body, "more_body": False}
+            if received == 2:  # watched while the upstream opens: cancelled when it has
+                await asyncio.Event().wait()
+            await stuck.wait()
+            return {"type": "http.disconnect"}
+
+        async def send(message: MutableMapping[str, Any]) -> None:
+            if message["type"] == "http.response.body":  # a client that stopped reading
+                stuck.set()
+                await asyncio.Event().wait()
+
+        await build_app(p)(_scope("/v1/messages", body), receive, send)
+
+    gc.disable()
+    try:
+        proxy.call(call)
+        assert _closed(fake, upstream), "the upstream connection stayed open"
+    finally:
+        gc.enable()
     assert _only_row(proxy)["error"] == "the client went away mid-stream"

@@ -3,6 +3,7 @@ one short memory, and sections are served in their order (active decisions first
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from pathlib import Path
 
@@ -95,7 +96,9 @@ async def test_the_smallest_budget_serves_a_short_cited_decision_beside_thousand
         await client.call_tool("ocp_context_search", {"query": "verify_token"})  # indexed
         saved = await client.call_tool("ocp_result_save", {"decisions": [TOKEN_DECISION]})
         assert not saved.is_error, text_of(saved)
-        fill_every_section(workspace.parent / "ocp.db", 30_000)
+        # In a thread: the watcher's catch-up update may hold the write lock, and it commits
+        # only if the loop runs (blocking it here waited out the lock's 30 s in CI).
+        await asyncio.to_thread(fill_every_section, workspace.parent / "ocp.db", 30_000)
         raw = await client.call_tool("ocp_session_restore", {"max_tokens": MIN_RESTORE_TOKENS})
         roomy = await client.call_tool("ocp_session_restore", {"max_tokens": 2_000})
     result = wire.RestoreResult.model_validate(raw.structured_content)

@@ -27,12 +27,14 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import aclosing
 from dataclasses import dataclass
 from importlib.resources import files
 from types import ModuleType
 from typing import Any, TypeVar
 
+import anyio
 import httpx
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -40,6 +42,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from ocp_router import (
     OCPRouter,
@@ -136,17 +139,44 @@ async def _unless_client_leaves(request: Request, work: Awaitable[T]) -> T:
 
 
 async def _settled(
-    chunks: AsyncIterator[bytes], outcome: Outcome, settle: Callable[[], Awaitable[None]]
-) -> AsyncIterator[bytes]:
+    chunks: AsyncGenerator[bytes, None],
+    outcome: Outcome,
+    settle: Callable[[], Awaitable[None]],
+) -> AsyncGenerator[bytes, None]:
     """A relayed body, the attempt settled once it has ended (or the client has gone)."""
     try:
-        async for chunk in chunks:
-            yield chunk
+        async with aclosing(chunks):  # closed when this is: it holds the upstream's response
+            async for chunk in chunks:
+                yield chunk
     except BaseException:
         outcome.error = outcome.error or "the client went away mid-stream"
         raise
     finally:
         await settle()
+
+
+class Relayed(StreamingResponse):
+    """A relayed body, closed however the response ends. A client that hangs up while a send
+    waits on it has that send cancelled, and Starlette leaves the body suspended at its
+    `yield`: the upstream response inside would stay open (billed, or a local model generating
+    for nobody) until the garbage collector found it, minutes later or never."""
+
+    def __init__(
+        self,
+        body: AsyncGenerator[bytes, None],
+        status_code: int = 200,
+        headers: Mapping[str, str] | None = None,
+        media_type: str | None = None,
+    ) -> None:
+        super().__init__(body, status_code, headers, media_type)
+        self._body = body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            with anyio.CancelScope(shield=True):
+                await self._body.aclose()
 
 
 def _error(d: Dialect, status: int, message: str, kind: str | None = None) -> JSONResponse:
@@ -621,7 +651,7 @@ class Proxy:
             include = isinstance(options, dict) and options.get("include_usage") is True
             rendered = openai.render_stream(tee(), target.model, message_id, include)
 
-        async def body_stream() -> AsyncIterator[bytes]:
+        async def body_stream() -> AsyncGenerator[bytes, None]:
             error: str | None = None
             try:
                 async for chunk in rendered:
@@ -630,13 +660,14 @@ class Proxy:
                 error = f"the local model failed mid-stream: {exc}"
                 yield d.module.stream_error(error)
             finally:
-                await events.aclose()
+                with anyio.CancelScope(shield=True):  # cancelled by a hangup: close still
+                    await events.aclose()
                 done = next((e for e in seen if e.kind == "done"), None)
                 if done is None and error is None:
                     error = "the client went away mid-stream"
                 settle(done, error is None, error)
 
-        return StreamingResponse(
+        return Relayed(
             body_stream(), media_type="text/event-stream", headers={"cache-control": "no-cache"}
         )
 
@@ -736,7 +767,7 @@ class Proxy:
             if head.rest is not None:  # too long to hold: relayed as it comes
                 record.first_byte_ms = round((time.perf_counter() - started) * 1000, 3)
                 relayed_body = relay_body(response, head, outcome, d.module.usage_of_message)
-                return StreamingResponse(
+                return Relayed(
                     _settled(relayed_body, outcome, settle), response.status_code, relayed
                 )
             await response.aclose()
@@ -754,9 +785,7 @@ class Proxy:
             return Response(head.data, response.status_code, relayed)
         record.first_byte_ms = round((time.perf_counter() - started) * 1000, 3)
         events = relay_stream(response, outcome, d.module.usage_of_event, d.module.stream_error)
-        return StreamingResponse(
-            _settled(events, outcome, settle), status_code=200, headers=relayed
-        )
+        return Relayed(_settled(events, outcome, settle), status_code=200, headers=relayed)
 
     @staticmethod
     async def _client_gone(

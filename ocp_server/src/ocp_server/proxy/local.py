@@ -14,6 +14,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Awaitable
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
+import anyio
 import httpx
 
 from ocp_router.backends.ollama_version import SilentCutCheck
@@ -170,7 +171,8 @@ async def stream_local(
             async for event in parse(_lines(response, target, deadline)):
                 yield event
         finally:
-            await response.aclose()
+            with anyio.CancelScope(shield=True):  # cancelled by a hangup: close still
+                await response.aclose()
     except httpx.HTTPError as exc:
         raise LocalFailed(target, f"{type(exc).__name__}: {exc}") from exc
     except BadAnswer as exc:

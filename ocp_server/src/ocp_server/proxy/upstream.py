@@ -13,10 +13,11 @@ client that goes away closes the upstream response, which cancels the upstream r
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import anyio
 import httpx
 from httpx._decoders import SUPPORTED_DECODERS  # what `aiter_bytes` can decode
 
@@ -109,7 +110,7 @@ async def relay_stream(
     outcome: Outcome,
     fold: Callable[[Any, Usage], Usage],
     stream_error: Callable[[str], bytes],
-) -> AsyncIterator[bytes]:
+) -> AsyncGenerator[bytes, None]:
     """The upstream's event stream, line by line as whole lines arrive (an error appended
     after half a line would not parse); usage folded from each `data:` line that mentions it;
     an in-stream `error` event noted. Always closes the upstream response."""
@@ -129,7 +130,8 @@ async def relay_stream(
         outcome.error = f"the upstream failed mid-stream ({type(exc).__name__})"
         yield stream_error(f"{outcome.error}; the answer is incomplete")
     finally:
-        await response.aclose()
+        with anyio.CancelScope(shield=True):  # cancelled by a hangup: close still
+            await response.aclose()
 
 
 def _scan(complete: bytes, outcome: Outcome, fold: Callable[[Any, Usage], Usage]) -> None:
@@ -151,7 +153,7 @@ async def relay_body(
     head: Head,
     outcome: Outcome,
     usage_of_message: Callable[[Any], Usage],
-) -> AsyncIterator[bytes]:
+) -> AsyncGenerator[bytes, None]:
     """A non-streaming answer too long to hold, as it comes after `head`: its top-level usage
     found on the way (json_field.py), an answer that does not close as one JSON object noted.
     An upstream that fails mid-body fails the client's read too (a clean end would pass a cut
@@ -169,7 +171,8 @@ async def relay_body(
         outcome.error = f"the upstream failed mid-body ({type(exc).__name__})"
         raise
     finally:
-        await response.aclose()
+        with anyio.CancelScope(shield=True):  # cancelled by a hangup: close still
+            await response.aclose()
     outcome.usage = usage_of_message({"usage": usage.value})
     if usage.cut_short:
         outcome.error = "the upstream's answer ended before its JSON closed (cut short)"
