@@ -75,6 +75,21 @@ BAD_PROTOCOL_PARAMS: list[tuple[str, dict[str, Any], str, str]] = [
     ("resources/read", {}, "params.uri", "required"),
     ("tools/list", {"cursor": 5}, "params.cursor", "string"),
     ("tools/list", {"_meta": {"progressToken": {}}}, "params._meta.progressToken", "integer"),
+    # checked by the method's params model alone, which named it `_meta.progressToken`
+    (
+        "resources/read",
+        {"uri": "ocp://index/status", "_meta": {"progressToken": None}},
+        "params._meta.progressToken",
+        "integer",
+    ),
+    # MCP: a string or an integer. `true` was taken as 1, and no progress came.
+    ("tools/list", {"_meta": {"progressToken": True}}, "params._meta.progressToken", "boolean"),
+    (
+        "tools/call",
+        {"name": "ocp_search", "arguments": {}, "_meta": {"progressToken": True}},
+        "params._meta.progressToken",
+        "boolean",
+    ),
 ]
 
 
@@ -88,6 +103,7 @@ def test_protocol_params_of_the_wrong_shape_are_answered_with_the_field_and_what
         assert reply["id"] == n and reply["error"]["code"] == -32602, reply
         message = reply["error"]["message"]
         assert f"`{field}`" in message and expected in message.lower(), (method, params, reply)
+        assert "`_meta" not in message, message  # one name: the one in the client's request
     assert "result" in server.request({"jsonrpc": "2.0", "id": "after", "method": "tools/list"})
 
 

@@ -97,13 +97,21 @@ def _union_errors(errors: list[Any]) -> list[Any]:
     return out
 
 
-def problems(exc: ValidationError, *, extra: str = "is not an argument of this tool") -> str:
+def problems(
+    exc: ValidationError,
+    *,
+    extra: str = "is not an argument of this tool",
+    under: str | None = None,
+) -> str:
     """`k`: expected an integer <= 50 (got 99) — one per problem, naming the field; `extra`
-    is what a field the model does not know is told."""
+    is what a field the model does not know is told; `under`: the member every field is named
+    from (`params`), added where a location starts below it."""
     lines = []
     errors = _union_errors(list(exc.errors()))
     for err in errors[:MAX_ARGUMENT_ERRORS]:
         loc, message = tuple(err["loc"]), err["msg"]
+        if under is not None and loc[:1] != (under,):
+            loc = (under, *loc)
         if loc[-1:] == ("[key]",):  # a mapping's key itself (pydantic: `state`, key, "[key]")
             loc, message = loc[:-2], f"a key: {message}"  # the key is shown as what was got
         field = clip(".".join(str(p) for p in loc))  # a key is the caller's text

@@ -15,12 +15,22 @@ initialization the first interaction of a connection and defines no second one
 (lifecycle, 2025-06-18 and 2025-11-25), so it is refused as an invalid request, and the
 session goes on as it was negotiated; a client that wants other terms opens a new connection.
 
+A field is named as the client finds it in its request, from `params` down
+(`params._meta.progressToken`): the SDK checks a method's params twice, once inside the whole
+request and once on their own, and the second named the field without `params`.
+
+A progress token of `true` the SDK's params model takes as the integer 1 (pydantic's lax
+mode) while its dispatcher drops it (a boolean is not a token: MCP says string or integer), so
+no progress came and no error said why. It is refused here, naming the field.
+
 Every error that passes here has the caller's text it quotes redacted (a method's name, a
 resource's URI), as a tool's errors are.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,12 +64,14 @@ class ProtocolErrorsNamed:
                 f"{ctx.protocol_version}); a second `initialize` is refused and the session "
                 "goes on as negotiated. Open a new connection to negotiate again.",
             )
+        if ctx.request_id is not None:  # a request (notifications pass here too)
+            _refuse_a_boolean_progress_token(ctx.params)
         try:
             return await call_next(ctx)
         except ValidationError as exc:
             # The method's params checked against its schema (the tools' handlers turn their
             # own validation errors into tool errors, and raise none).
-            message = problems(exc, extra="is not a parameter of this method")
+            message = problems(exc, extra="is not a parameter of this method", under="params")
             raise MCPError(INVALID_PARAMS, f"Invalid params: {message}") from None
         except MCPError as exc:
             error = exc.error
@@ -67,6 +79,17 @@ class ProtocolErrorsNamed:
             if refused and not error.data and ctx.session.client_params is None:
                 raise MCPError(INVALID_PARAMS, _NOT_INITIALIZED) from None
             raise _redacted(exc) from None
+
+
+def _refuse_a_boolean_progress_token(params: Mapping[str, Any] | None) -> None:
+    meta = params.get("_meta") if params else None
+    token = meta.get("progressToken") if isinstance(meta, Mapping) else None
+    if isinstance(token, bool):
+        raise MCPError(
+            INVALID_PARAMS,
+            "Invalid params: `params._meta.progressToken`: expected a string or an integer, "
+            f"not a boolean (got {json.dumps(token)})",
+        )
 
 
 def _redacted(exc: MCPError) -> MCPError:
