@@ -168,6 +168,28 @@ def test_a_request_reusing_the_id_of_one_in_flight_is_refused_and_the_first_goes
     assert len(ollama.requests_to("/api/chat")) == 1  # the cancelled route never reached it
 
 
+def test_an_id_reused_right_after_its_request_was_cancelled_is_refused_saying_so(
+    server: RawServer, gate: _Gate, ollama: FakeOllama
+) -> None:
+    # The refusal said "the first goes on" of a request the client had just cancelled: the
+    # cancel and the reuse come on one read, before the first has ended.
+    _ready(server)
+    server.send(_route(10))  # holds the one slot, at the local model
+    assert gate.entered.acquire(timeout=30)
+    server.send(_route(11))  # waits for the slot
+    cancel = {"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": 11}}
+    again = {"jsonrpc": "2.0", "id": 11, "method": "ping"}
+    refused = server.request(json.dumps(cancel) + "\n" + json.dumps(again))
+    assert refused["id"] == 11 and refused["error"]["code"] == -32600, refused
+    message = refused["error"]["message"]
+    assert "cancelled" in message and "goes on" not in message, message
+    gate.open.set()
+    seen: list[dict[str, Any]] = []
+    _read_until(server, {10}, seen)
+    assert not [m for m in seen if m.get("id") == 11]  # the cancelled one ends unanswered
+    assert len(ollama.requests_to("/api/chat")) == 1
+
+
 def test_a_second_initialize_is_refused_and_the_session_goes_on(server: RawServer) -> None:
     first = server.initialize()
     assert first["result"]["protocolVersion"] == "2025-06-18"
