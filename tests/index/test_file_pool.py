@@ -376,3 +376,34 @@ def test_a_server_its_watchdog_ends_mid_build_leaves_no_semaphore_and_says_nothi
     assert "leaked" not in err and "resource_tracker" not in err, err
     left = {e.inode() for e in os.scandir("/dev/shm")} & semaphores
     assert left == set()
+
+
+def test_a_pool_started_as_the_watchdog_unlinks_the_semaphores_leaves_none() -> None:
+    # A build starts its pool in a thread of its own; one that started just after the
+    # watchdog had unlinked the named semaphores made new ones, which nobody unlinked: the
+    # resource tracker warned of them on the client's stderr. Here it starts at that moment.
+    code = (
+        "import threading, time, multiprocessing.util as util\n"
+        "from ocp_server.index.file_pool import Workers\n"
+        "from ocp_server.stdio import _Watchdog\n"
+        "unlink = util._run_finalizers\n"
+        "def unlink_then_a_pool_starts(*args):\n"
+        "    unlink(*args)\n"
+        "    starting = threading.Thread(target=Workers().start, args=(2,))\n"
+        "    starting.start()\n"
+        "    starting.join(60)\n"
+        "util._run_finalizers = unlink_then_a_pool_starts\n"
+        "_Watchdog(0.2).arm()\n"
+        "time.sleep(60)\n"
+    )
+    with subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    ) as proc:
+        try:
+            assert proc.stderr is not None
+            assert proc.wait(timeout=60) == 0
+            # to its end: every process that shares it (workers, the tracker) has gone
+            err = proc.stderr.read().decode(errors="replace")
+        finally:
+            proc.kill()
+    assert "leaked" not in err and "resource_tracker" not in err, err

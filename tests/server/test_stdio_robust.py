@@ -300,3 +300,52 @@ def test_a_client_leaving_mid_build_leaves_no_worker_behind_and_no_warning(
             ), f"worker {pid} outlived the server"
     finally:
         raw.kill()
+
+
+# Registered before the server starts, as a host or `opentelemetry-instrument` would: a
+# handler that records it ran, and one that never returns (registered first: run last).
+_SERVE_WITH_EXIT_HANDLERS = """
+import atexit, sys, threading
+from pathlib import Path
+atexit.register(threading.Event().wait)
+atexit.register(Path(sys.argv[1]).write_text, "ran")
+from ocp_server.cli import main
+sys.exit(main([]))
+"""
+
+
+def test_the_normal_end_runs_the_exit_handlers_and_one_that_hangs_does_not_keep_it(
+    tmp_path: Path, workspace: Path, fake_ollama: FakeOllama
+) -> None:
+    # The server ends with os._exit (cli._end_now), which skipped every atexit handler: an
+    # OpenTelemetry provider exports the spans it still holds in one, and they were lost.
+    marker = tmp_path / "exit-handler"
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path)}
+    with subprocess.Popen(
+        [sys.executable, "-c", _SERVE_WITH_EXIT_HANDLERS, str(marker)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        cwd=workspace.parent,
+        env={**env, **server_env(workspace, fake_ollama)},
+    ) as proc:
+        try:
+            assert proc.stdin is not None and proc.stdout is not None
+            hello = {
+                "jsonrpc": "2.0",
+                "id": 0,
+                "method": "initialize",
+                "params": {
+                    "protocolVersion": "2025-06-18",
+                    "capabilities": {},
+                    "clientInfo": {"name": "raw", "version": "0"},
+                },
+            }
+            proc.stdin.write(json.dumps(hello).encode() + b"\n")
+            proc.stdin.flush()
+            assert b'"result"' in proc.stdout.readline()
+            proc.stdin.close()
+            assert proc.wait(timeout=30) == 0  # the hanging handler did not hold it
+        finally:
+            proc.kill()
+    assert marker.read_text() == "ran"

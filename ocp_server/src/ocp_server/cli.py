@@ -10,7 +10,6 @@ import os
 import platform
 import sys
 from collections.abc import Callable, Coroutine
-from contextlib import suppress
 from importlib import import_module
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as dist_version
@@ -22,6 +21,7 @@ from ocp_router.errors import ConfigError
 from ocp_router.redact import RedactingFilter
 from ocp_router.redact_names import NameRedactingFilter, redact_name
 from ocp_server import __version__
+from ocp_server.hard_exit import end_process
 from ocp_server.mcp_config import CLIENTS
 from ocp_server.sdk_imports import import_server_sdk
 from ocp_server.settings import ServerSettings
@@ -338,12 +338,9 @@ def _end_now(flushed: bool) -> NoReturn:
     and freeing every module's objects one by one took 10 s of a loaded machine, past the
     exit grace promised to the client (stdio.EXIT_GRACE). The watchdog cannot cut that
     short: a daemon thread that wakes during the teardown ends silently instead. The OS
-    frees the memory at once, and index workers end with their lifeline."""
-    if flushed:  # else a flush would wait for ever on a stderr nobody reads
-        with suppress(Exception):
-            sys.stdout.flush()
-            sys.stderr.flush()
-    os._exit(0)
+    frees the memory at once, and index workers end with their lifeline. What the teardown
+    must not skip runs first (hard_exit): the atexit handlers, for half a second at most."""
+    end_process(0.5, flush_streams=flushed)  # unless stderr is not read: it would wait
 
 
 def _handler(args: argparse.Namespace) -> Callable[[argparse.Namespace, Path], int]:

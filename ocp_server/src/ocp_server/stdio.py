@@ -39,6 +39,7 @@ import mcp_types as types
 from anyio.abc import ObjectReceiveStream, ObjectSendStream
 from mcp.shared.message import SessionMessage
 
+from ocp_server.hard_exit import end_process, prepare
 from ocp_server.jsonrpc_line import (
     ID_SCAN_BYTES,
     INVALID_REQUEST,
@@ -91,6 +92,7 @@ class _Watchdog:
             # started there deadlocks when the signal lands while the main thread is itself
             # starting one (holding threading's lock for it).
             threading.Thread(target=self._watch, name="ocp watchdog", daemon=True).start()
+            prepare()  # the thread its end runs the exit handlers in, for the same reason
 
     def arm(self) -> None:
         self._armed.set()
@@ -104,23 +106,9 @@ class _Watchdog:
         logger.warning(
             "shutdown took longer than %.1fs after the client left: exiting now", self.grace
         )
-        _unlink_named_semaphores()
         # stderr left unread: its flush would wait for ever on the log thread's write
-        if flush_logs(self.grace / 4):
-            with suppress(Exception):
-                sys.stderr.flush()
-        os._exit(0)
-
-
-def _unlink_named_semaphores() -> None:
-    """What multiprocessing does first at a normal exit, and os._exit skips: unlink the named
-    semaphores of the index workers' queues (their finalizers). Left to Python's resource
-    tracker, they were unlinked too, but it warned of "leaked semaphore objects" on the
-    client's stderr. The workers keep theirs open, and end with the server (index/lifeline)."""
-    util = sys.modules.get("multiprocessing.util")
-    if util is not None:  # else this process never made one
-        with suppress(Exception):
-            util._run_finalizers(0)  # those of exit priority 0 and up: no join, no wait
+        flushed = flush_logs(self.grace / 4)
+        end_process(self.grace / 4, flush_streams=flushed)
 
 
 class _Lines:

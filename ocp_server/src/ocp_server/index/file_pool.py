@@ -29,6 +29,7 @@ from multiprocessing.context import ForkServerContext, SpawnContext
 from typing import TypeVar
 
 from ocp_router.redact_names import NameRedactingFilter
+from ocp_server.hard_exit import making_named_semaphores
 from ocp_server.index import clean_text
 from ocp_server.index.lifeline import Lifeline, hold
 from ocp_server.index.worker_output import WorkerOutput, write_to
@@ -81,12 +82,15 @@ def worker_context() -> ForkServerContext | SpawnContext:
 def _start(workers: int, output: WorkerOutput, lifeline: Lifeline) -> ProcessPoolExecutor | None:
     context = worker_context()
     try:
-        pool = ProcessPoolExecutor(
-            workers,
-            mp_context=context,
-            initializer=_init_worker,
-            initargs=(output.writer, lifeline.reader),
-        )
+        with making_named_semaphores() as allowed:
+            if not allowed:  # the process is ending: the unlinking of semaphores has run
+                return None
+            pool = ProcessPoolExecutor(
+                workers,
+                mp_context=context,
+                initializer=_init_worker,
+                initargs=(output.writer, lifeline.reader),
+            )
     except Exception as exc:  # noqa: BLE001 - a sandbox without semaphores still indexes
         logger.warning("no worker processes for indexing (%s); reading files in one thread", exc)
         return None
