@@ -41,16 +41,18 @@ def test_with_a_token_set_every_route_needs_it(
             http.post("/v1/chat/completions", json=_chat(SIMPLE)),
             http.post("/v1/messages/count_tokens", json=_messages()),
             http.get("/v1/models"),
+            http.get("/v1/models/llama3.2"),
             http.get("/ui"),
             http.get("/api/stats"),
         ]
-        assert [r.status_code for r in refused] == [401] * 6
+        assert [r.status_code for r in refused] == [401] * 7
         assert refused[0].json()["error"]["type"] == "authentication_error"
         assert "OCP_PROXY_TOKEN" in refused[1].json()["error"]["message"]
         assert http.get("/ui", params={"token": TOKEN}).status_code == 200
         bearer = {"authorization": f"Bearer {TOKEN}"}
         assert http.get("/api/stats", headers=bearer).status_code == 200
         assert http.get("/v1/models", headers=bearer).status_code == 200
+        assert http.get("/v1/models/llama3.2", headers=bearer).status_code == 200
 
 
 def test_a_client_keeps_its_own_key_and_sends_the_token_beside_it(

@@ -321,6 +321,33 @@ def test_models_are_listed_in_each_dialect(
     assert [m.id for m in _openai(proxy).models.list()] == names
 
 
+def test_a_listed_model_is_retrieved_and_another_is_not_found_in_each_dialect(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_anthropic: FakeAnthropic,
+    fake_openai: FakeOpenAI,
+) -> None:
+    # Both APIs serve GET /v1/models/{id} (the SDKs' models.retrieve); the proxy said 404.
+    proxy = start_proxy(proxy_env)
+    claude, gpt = _anthropic(proxy), _openai(proxy)
+    for name in ("claude-opus-5-5", "llama3.2"):
+        assert claude.models.retrieve(name).id == name
+        assert gpt.models.retrieve(name).id == name
+    # an Ollama model's name may hold slashes
+    slashed = start_proxy(proxy_env | {"OCP_LOCAL_MODEL": "hf.co/org/model:Q4"})
+    assert _openai(slashed).models.retrieve("hf.co/org/model:Q4").id == "hf.co/org/model:Q4"
+    with pytest.raises(anthropic.NotFoundError) as refused:
+        claude.models.retrieve("claude-unknown-1")
+    assert refused.value.body == {
+        "type": "error",
+        "error": {"type": "not_found_error", "message": "model: claude-unknown-1"},
+    }
+    with pytest.raises(openai.NotFoundError) as missing:
+        gpt.models.retrieve("gpt-unknown")
+    assert missing.value.code == "model_not_found" and "'gpt-unknown'" in missing.value.message
+    assert fake_anthropic.requests == [] and fake_openai.requests == []
+
+
 def test_count_tokens_is_answered_by_the_upstream_with_credentials_else_estimated(
     start_proxy: Callable[..., RunningProxy],
     proxy_env: dict[str, str],

@@ -293,11 +293,20 @@ def usage_of_event(data: Any, usage: Usage) -> Usage:
     return usage
 
 
+_CREATED = "2026-01-01T00:00:00Z"  # not known of a model the proxy names: a fixed date
+
+
+def model_info(model: str) -> dict[str, Any]:
+    """A model as `GET /v1/models/{model_id}` answers it (the fields every model has)."""
+    return {"type": "model", "id": model, "display_name": model, "created_at": _CREATED}
+
+
+def no_such_model(name: str) -> str:
+    return f"model: {name}"  # the API's own words for a model it does not have
+
+
 def models_list(models: list[str]) -> dict[str, Any]:
-    data = [
-        {"type": "model", "id": m, "display_name": m, "created_at": "2026-01-01T00:00:00Z"}
-        for m in models
-    ]
+    data = [model_info(m) for m in models]
     return {
         "data": data,
         "has_more": False,

@@ -55,6 +55,7 @@ from ocp_router import (
 )
 from ocp_router.backends.ollama_version import SilentCutCheck
 from ocp_router.sticky import Sticky
+from ocp_server.argument_errors import clip
 from ocp_server.proxy import anthropic, openai
 from ocp_server.proxy.body import BodyError, parse_body
 from ocp_server.proxy.boundary import redact_body
@@ -336,16 +337,32 @@ class Proxy:
         return Response(content, status, relay_headers(response.headers))
 
     async def models(self, request: Request) -> Response:
-        anthropic_client = "anthropic-version" in request.headers
-        d = ANTHROPIC if anthropic_client else OPENAI
+        d = ANTHROPIC if "anthropic-version" in request.headers else OPENAI
         try:
             self._check_token(request)
         except Refused as exc:
             return _error(d, exc.status, str(exc), exc.kind)
+        return JSONResponse(d.module.models_list(self._models()))
+
+    async def model(self, request: Request) -> Response:
+        """One model of the list, as OpenAI's and Anthropic's APIs both answer it (an SDK's
+        `models.retrieve`); one the proxy does not list is not found, in the dialect's words."""
+        d = ANTHROPIC if "anthropic-version" in request.headers else OPENAI
+        try:
+            self._check_token(request)
+        except Refused as exc:
+            return _error(d, exc.status, str(exc), exc.kind)
+        name = request.path_params["model_id"]
+        if name not in self._models():
+            kind = "model_not_found" if d is OPENAI else None  # OpenAI's code; Anthropic's 404
+            return _error(d, 404, d.module.no_such_model(clip(name)), kind)
+        return JSONResponse(d.module.model_info(name))
+
+    def _models(self) -> list[str]:
+        """The models the proxy answers with: the paid tiers' and the local one, once each."""
         rs = self.router_settings
         names = [rs.paid_model, rs.top_model, rs.local_model]
-        models = [m for i, m in enumerate(names) if m and m not in names[:i]]
-        return JSONResponse(d.module.models_list(models))
+        return [m for i, m in enumerate(names) if m and m not in names[:i]]
 
     async def ui(self, request: Request) -> Response:
         try:
@@ -853,6 +870,9 @@ def build_app(proxy: Proxy, *, lifespan: Any = None) -> Starlette:
         Route("/chat/completions", proxy.chat_completions, methods=["POST"]),
         Route("/v1/models", proxy.models, methods=["GET"]),
         Route("/models", proxy.models, methods=["GET"]),
+        # an Ollama name may hold slashes (hf.co/org/model)
+        Route("/v1/models/{model_id:path}", proxy.model, methods=["GET"]),
+        Route("/models/{model_id:path}", proxy.model, methods=["GET"]),
         Route("/ui", proxy.ui, methods=["GET"]),
         Route("/api/stats", proxy.api_stats, methods=["GET"]),
         Route("/health", proxy.health, methods=["GET"]),
@@ -888,7 +908,7 @@ async def _no_route(request: Request, exc: Exception) -> Response:
     what = "no such route" if status == 404 else "method not allowed"
     message = (
         f"{request.method} {request.url.path}: {what} on the OCP proxy (it serves POST "
-        "/v1/messages, /v1/messages/count_tokens, /v1/chat/completions and GET /v1/models)"
+        "/v1/messages, /v1/messages/count_tokens, /v1/chat/completions and GET /v1/models[/{id}])"
     )
     headers = getattr(exc, "headers", None) or {}
     return JSONResponse(d.module.error_body(status, message), status, headers)

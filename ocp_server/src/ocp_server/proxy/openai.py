@@ -270,8 +270,14 @@ def usage_of_event(data: Any, usage: Usage) -> Usage:
     return usage
 
 
+def model_info(model: str) -> dict[str, Any]:
+    """A model as `GET /v1/models/{model}` answers it."""
+    return {"id": model, "object": "model", "created": 0, "owned_by": "ocp"}
+
+
+def no_such_model(name: str) -> str:
+    return f"The model '{name}' does not exist"  # the API's own words
+
+
 def models_list(models: list[str]) -> dict[str, Any]:
-    return {
-        "object": "list",
-        "data": [{"id": m, "object": "model", "created": 0, "owned_by": "ocp"} for m in models],
-    }
+    return {"object": "list", "data": [model_info(m) for m in models]}
