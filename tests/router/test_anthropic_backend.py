@@ -58,8 +58,8 @@ async def test_refusal_stop_reason_is_reported(fake_anthropic: FakeAnthropic) ->
     assert response.stop_reason == "refusal"
 
 
-async def test_missing_key_fails_at_construction_saying_which_variable() -> None:
-    with pytest.raises(BackendAuthError, match="ANTHROPIC_API_KEY"):
+async def test_missing_key_fails_at_construction_saying_which_argument() -> None:
+    with pytest.raises(BackendAuthError, match="`api_key`"):
         AnthropicBackend(api_key=None)
 
 

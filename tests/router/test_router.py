@@ -135,7 +135,9 @@ async def test_paid_failing_is_an_error_with_every_attempt_when_policy_says_so(
         paid=AnthropicBackend(api_key="sk-ant-test", base_url=fake_anthropic.url, max_retries=0),
         paid_fallback=PaidFallback.ERROR,
     )
-    with pytest.raises(RoutingFailed, match="ANTHROPIC_API_KEY") as info:
+    with pytest.raises(
+        RoutingFailed, match=r"rejected the key \(401\)\. Set the `api_key` argument"
+    ) as info:
         await router.route("design the payment architecture")
     assert [a.error_type for a in info.value.attempts] == ["BackendAuthError"]
     await router.aclose()

@@ -6,13 +6,20 @@ does not pull in httpx, pydantic and every backend, which keeps the server's sta
 
 from __future__ import annotations
 
+import logging as _logging
 from importlib import import_module
 from importlib.metadata import version as _version
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ocp_router._rules import TaskType
-    from ocp_router.backends.base import GenerateRequest, GenerateResponse, ModelBackend, Turn
+    from ocp_router.backends.base import (
+        GenerateRequest,
+        GenerateResponse,
+        ModelBackend,
+        SettingNames,
+        Turn,
+    )
     from ocp_router.backends.mock import MockBackend
     from ocp_router.backends.ollama import OllamaBackend
     from ocp_router.backends.openai import OpenAIBackend
@@ -46,6 +53,12 @@ if TYPE_CHECKING:
 from ocp_router.redact import redact  # noqa: E402
 
 __version__ = _version("ocp-router")
+
+# A library logs to its loggers and leaves where the lines go to the application (the logging
+# HOWTO's rule for libraries): without this, Python's last-resort handler printed the router's
+# warnings (a failed attempt the fallback answered) on the stderr of a program that set no
+# logging up. An application that configures logging sees them as before.
+_logging.getLogger(__name__).addHandler(_logging.NullHandler())
 
 # name -> the module that defines it
 _HOMES: dict[str, str] = {
@@ -91,6 +104,7 @@ _HOMES: dict[str, str] = {
     "RouterSettings": "ocp_router.config",
     "RoutingFailed": "ocp_router.results",
     "SessionPins": "ocp_router.pins",
+    "SettingNames": "ocp_router.backends.base",
     "Signal": "ocp_router.classifier",
     "SpendLedger": "ocp_router.budget",
     "TaskClassifier": "ocp_router.classifier",
@@ -161,6 +175,7 @@ __all__ = [
     "RouterSettings",
     "RoutingFailed",
     "SessionPins",
+    "SettingNames",
     "Signal",
     "SpendLedger",
     "TaskClassifier",

@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from ocp_router.backends.base import ModelBackend
+from ocp_router.backends.base import ModelBackend, SettingNames
 from ocp_router.backends.ollama import DEFAULT_URL as OLLAMA_URL
 from ocp_router.backends.ollama import OllamaBackend
 from ocp_router.backends.openai import DEFAULT_URL as OPENAI_URL
@@ -172,7 +172,12 @@ def build_local(settings: RouterSettings) -> ModelBackend:
             key_var=None,
         )
     return OllamaBackend(
-        settings.local_model, base_url=settings.ollama_url, timeout=settings.local_timeout
+        settings.local_model,
+        base_url=settings.ollama_url,
+        timeout=settings.local_timeout,
+        names=SettingNames(
+            model="OCP_LOCAL_MODEL", base_url="OCP_OLLAMA_URL", timeout="OCP_LOCAL_TIMEOUT"
+        ),
     )
 
 
@@ -203,6 +208,12 @@ def build_paid(settings: RouterSettings) -> ModelBackend | None:
         base_url=settings.anthropic_base_url,
         timeout=settings.paid_timeout,
         max_tokens=settings.paid_max_tokens,
+        names=SettingNames(
+            model="OCP_PAID_MODEL",
+            base_url="ANTHROPIC_BASE_URL",
+            timeout="OCP_PAID_TIMEOUT",
+            api_key="ANTHROPIC_API_KEY in the env block of .mcp.json (or your shell)",
+        ),
     )
 
 

@@ -24,9 +24,11 @@ from ocp_router.backends._http import (
     without_credentials,
 )
 from ocp_router.backends.base import (
+    ARGUMENT_NAMES,
     ClosingBackend,
     GenerateRequest,
     GenerateResponse,
+    SettingNames,
     chat_messages,
 )
 from ocp_router.backends.probe import ModelProbe
@@ -40,28 +42,34 @@ from ocp_router.errors import (
     BackendUnavailable,
 )
 
-_KEY_HINT = "Set ANTHROPIC_API_KEY in the env block of .mcp.json (or your shell)."
 
-
-def translate(exc: anthropic.AnthropicError, model: str, key: str | None = None) -> BackendError:
+def translate(
+    exc: anthropic.AnthropicError,
+    model: str,
+    key: str | None = None,
+    names: SettingNames = ARGUMENT_NAMES,
+) -> BackendError:
     """Map every anthropic SDK error onto our hierarchy (tests pin each mapping); `key`, the
-    one sent, is never quoted (a gateway may echo it in its error)."""
+    one sent, is never quoted (a gateway may echo it in its error); `names`: what the hints
+    tell the user to change."""
     name = "anthropic"
     status = getattr(exc, "status_code", None)
     if isinstance(exc, anthropic.APITimeoutError):
         return BackendTimeout(
-            f"anthropic did not answer in time; raise OCP_PAID_TIMEOUT. ({exc})",
+            f"anthropic did not answer in time; raise {names.timeout}. ({exc})",
             backend=name,
             sent=not never_sent(exc.__cause__),  # the SDK raises it from httpx2's timeout
         )
     if isinstance(exc, anthropic.APIConnectionError):
         return BackendUnavailable(
-            f"cannot reach the Anthropic API ({exc}); check the network or ANTHROPIC_BASE_URL.",
+            f"cannot reach the Anthropic API ({exc}); check the network or {names.base_url}.",
             backend=name,
         )
     if isinstance(exc, anthropic.AuthenticationError | anthropic.PermissionDeniedError):
         return BackendAuthError(
-            f"anthropic rejected the key ({status}). {_KEY_HINT}", backend=name, status_code=status
+            f"anthropic rejected the key ({status}). Set {names.api_key}.",
+            backend=name,
+            status_code=status,
         )
     if isinstance(exc, anthropic.RateLimitError) or status == 529:
         response = getattr(exc, "response", None)
@@ -71,7 +79,7 @@ def translate(exc: anthropic.AnthropicError, model: str, key: str | None = None)
         )
     if isinstance(exc, anthropic.NotFoundError):
         return BackendUnavailable(
-            f"anthropic has no model {model!r}; check OCP_PAID_MODEL.",
+            f"anthropic has no model {model!r}; check {names.model}.",
             backend=name,
             status_code=status,
         )
@@ -114,10 +122,13 @@ class AnthropicBackend(ClosingBackend):
         timeout: float = 120.0,
         max_tokens: int = 4096,
         max_retries: int = 0,
+        names: SettingNames = ARGUMENT_NAMES,
     ) -> None:
+        """`names`: what error messages tell the user to change (by default these arguments)."""
         if not api_key:
-            raise BackendAuthError(f"no Anthropic API key. {_KEY_HINT}", backend=self.name)
+            raise BackendAuthError(f"no Anthropic API key. Set {names.api_key}.", backend=self.name)
         self._model = model
+        self.names = names
         self.max_tokens = max_tokens
         self.timeout = timeout
         # A user and password in the URL go as the header they make: the SDK logs every
@@ -155,7 +166,7 @@ class AnthropicBackend(ClosingBackend):
         except anthropic.NotFoundError:
             return ModelProbe(self.name, shown_url(str(self._client.base_url)), model, False)
         except anthropic.AnthropicError as exc:
-            raise translate(exc, model, self._client.api_key) from exc
+            raise translate(exc, model, self._client.api_key, self.names) from exc
         return ModelProbe(
             self.name,
             shown_url(str(self._client.base_url)),
@@ -177,10 +188,11 @@ class AnthropicBackend(ClosingBackend):
                 messages=messages,  # type: ignore[arg-type]
             )
         except anthropic.AnthropicError as exc:
-            raise translate(exc, model, self._client.api_key) from exc
+            raise translate(exc, model, self._client.api_key, self.names) from exc
         except ValueError as exc:  # the SDK lets a body that is not JSON escape as ValueError
             raise BackendResponseError(
-                f"anthropic sent a response we could not read ({exc}); check ANTHROPIC_BASE_URL.",
+                f"anthropic sent a response we could not read ({exc}); check "
+                f"{self.names.base_url}.",
                 backend=self.name,
             ) from exc
         if not isinstance(message, anthropic.types.Message):
@@ -188,7 +200,7 @@ class AnthropicBackend(ClosingBackend):
             # hands back as it came: a backend error, which escalates like any other.
             raise BackendResponseError(
                 f"anthropic sent a response we could not read (a {type(message).__name__}, "
-                f"not a message: {str(message)[:80]!r}); check ANTHROPIC_BASE_URL.",
+                f"not a message: {str(message)[:80]!r}); check {self.names.base_url}.",
                 backend=self.name,
             )
         text = "".join(block.text for block in message.content if block.type == "text")

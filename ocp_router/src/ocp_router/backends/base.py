@@ -8,6 +8,22 @@ from typing import Any, Literal, Protocol, Self, runtime_checkable
 
 
 @dataclass(frozen=True, slots=True)
+class SettingNames:
+    """What a backend's error messages tell the user to change, each as it is named where
+    the user sets it: by default the backend's own arguments (a library user built it); an
+    application that reads them from its settings names those (config.build_local and
+    build_paid: `OCP_PAID_TIMEOUT`)."""
+
+    model: str = "the `model` argument"
+    base_url: str = "the `base_url` argument"
+    timeout: str = "the `timeout` argument"
+    api_key: str = "the `api_key` argument"
+
+
+ARGUMENT_NAMES = SettingNames()  # a backend built directly: its hints name its arguments
+
+
+@dataclass(frozen=True, slots=True)
 class Turn:
     """One earlier turn of a conversation, flattened to text."""
 

@@ -20,9 +20,11 @@ from ocp_router.backends._http import (
     without_credentials,
 )
 from ocp_router.backends.base import (
+    ARGUMENT_NAMES,
     ClosingBackend,
     GenerateRequest,
     GenerateResponse,
+    SettingNames,
     chat_messages,
 )
 from ocp_router.backends.ollama_version import SilentCutCheck
@@ -60,8 +62,11 @@ class OllamaBackend(ClosingBackend):
         keep_alive: str | None = None,
         num_ctx: int | None = None,
         client: httpx.AsyncClient | None = None,
+        names: SettingNames = ARGUMENT_NAMES,
     ) -> None:
+        """`names`: what error messages tell the user to change (by default these arguments)."""
         self._model = model
+        self.names = names
         url, auth = without_credentials(_arguments.http_url("base_url", base_url))
         self.base_url = url.rstrip("/")
         self.shown_url = shown_url(self.base_url)  # for messages: no password
@@ -169,17 +174,17 @@ class OllamaBackend(ClosingBackend):
     @property
     def _auth_hint(self) -> str:
         return (
-            "OCP sends Ollama no credentials: point OCP_OLLAMA_URL at an Ollama that needs "
-            "none (a local `ollama serve`)."
+            f"OCP sends Ollama no credentials: point {self.names.base_url} at an Ollama that "
+            "needs none (a local `ollama serve`)."
         )
 
     @property
     def _start_hint(self) -> str:
-        return "Start it with `ollama serve`, or set OCP_OLLAMA_URL to where it runs."
+        return f"Start it with `ollama serve`, or set {self.names.base_url} to where it runs."
 
     @property
     def _pull_hint(self) -> str:
-        return f"Run `ollama pull {self._model}` or set OCP_LOCAL_MODEL to a pulled model."
+        return f"Run `ollama pull {self._model}` or set {self.names.model} to a pulled model."
 
     def _body(self, request: GenerateRequest) -> dict[str, Any]:
         messages = chat_messages(request, system_inline=True)
@@ -215,7 +220,7 @@ class OllamaBackend(ClosingBackend):
         except TimeoutError as exc:
             raise BackendTimeout(
                 f"ollama ({self._model}) gave no complete answer within {self.timeout:g}s; raise "
-                "OCP_LOCAL_TIMEOUT or use a smaller model.",
+                f"{self.names.timeout} or use a smaller model.",
                 backend=self.name,
             ) from exc
         except httpx.HTTPError as exc:
