@@ -127,6 +127,34 @@ def test_the_readme_lists_every_inputs_limit() -> None:
                 assert f"{limit:,}" in row, f"README: {spec.underscore}.{field} {limit:,}"
 
 
+def _keys(schema: Any) -> set[str]:
+    """Every key of every object in a JSON schema, property names left out."""
+    if isinstance(schema, list):
+        return set().union(*(_keys(item) for item in schema))
+    if not isinstance(schema, dict):
+        return set()
+    found = set(schema)
+    for key, value in schema.items():
+        if key in ("properties", "$defs"):
+            found |= set().union(*(_keys(v) for v in value.values()))
+        else:
+            found |= _keys(value)
+    return found
+
+
+def test_integer_bounds_are_advertised_in_json_schema_words() -> None:
+    # An optional integer with bounds (`max_tokens`, `max_context_tokens`, `supersedes`, the
+    # ids of `resolve`) was advertised as {"ge": 100, "le": 50000}: pydantic's names, which
+    # no JSON Schema reader knows, so a client's model was never told the range.
+    from ocp_server.server import TOOLS
+
+    for spec in TOOLS:
+        schema = spec.args.model_json_schema()
+        assert not _keys(schema) & {"ge", "le", "gt", "lt"}, spec.underscore
+    search = TOOLS[0].args.model_json_schema()["properties"]["max_tokens"]["anyOf"][0]
+    assert (search["minimum"], search["maximum"]) == (100, 50_000)
+
+
 async def test_a_bad_state_key_is_named_as_a_key_of_state(
     workspace: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

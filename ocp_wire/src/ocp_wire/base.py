@@ -41,6 +41,11 @@ def _not_a_boolean(value: object) -> object:
 #: An integer argument: "5" and 5.0 are read as 5, as the SDK's clients may send them; true
 #: and false are refused.
 WireInt = Annotated[int, BeforeValidator(_not_a_boolean)]
+#: The same check, for an integer with bounds that may also be null: written
+#: `Annotated[int, Field(ge=…, le=…), NOT_A_BOOLEAN] | None`, the bounds on the int itself.
+#: (`WireInt | None = Field(ge=…)` checked them too, but advertised them as "ge" and "le",
+#: which no JSON Schema reader knows.)
+NOT_A_BOOLEAN = BeforeValidator(_not_a_boolean)
 
 
 def _not_a_credential(value: str) -> str:

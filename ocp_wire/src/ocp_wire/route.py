@@ -5,17 +5,17 @@ Route, Tier, Phase and Band are the router's (ocp_router.tiers): one definition 
 from __future__ import annotations
 
 import json
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
 from ocp_router.tiers import Band, Phase, Route, Tier
 from ocp_wire.base import (
     MAX_PAYLOAD_CHARS,
+    NOT_A_BOOLEAN,
     CallerId,
     Redacted,
     WireIn,
-    WireInt,
     WireOut,
     WorkspaceArg,
 )
@@ -55,10 +55,8 @@ class RouteArgs(WireIn):
         description="Record the trace under this session id (and keep the session's paid "
         "calls on one model while its prompt cache is warm).",
     )
-    max_context_tokens: WireInt | None = Field(
+    max_context_tokens: Annotated[int, Field(ge=0, le=100_000), NOT_A_BOOLEAN] | None = Field(
         None,
-        ge=0,
-        le=100_000,
         description="Budget for workspace context and session brief in a paid prompt "
         "(default OCP_CONTEXT_TOKENS; 0 sends the request alone).",
     )

@@ -12,9 +12,9 @@ from ocp_wire.base import (
     MAX_STATE_KEY_CHARS,
     MAX_STATE_KEYS,
     MAX_STATE_VALUE_CHARS,
+    NOT_A_BOOLEAN,
     CallerId,
     WireIn,
-    WireInt,
     WireOut,
     WorkspaceArg,
 )
@@ -30,16 +30,14 @@ CitationArg = Annotated[str, StringConstraints(min_length=1, max_length=500)]
 StateKey = Annotated[str, Field(min_length=1, max_length=MAX_STATE_KEY_CHARS)]
 StateValue = Annotated[str, Field(max_length=MAX_STATE_VALUE_CHARS)]
 Item = Annotated[str, Field(max_length=MAX_ITEM_CHARS)]
-DbId = Annotated[WireInt, Field(ge=1, le=MAX_DB_ID)]
+DbId = Annotated[int, Field(ge=1, le=MAX_DB_ID), NOT_A_BOOLEAN]
 
 
 class DecisionArg(WireIn):
     title: str = Field(min_length=1, max_length=300, description="Short name of the decision")
     decision: str = Field(min_length=1, max_length=5_000, description="What was decided")
     rationale: str | None = Field(None, max_length=5_000, description="Why")
-    supersedes: WireInt | None = Field(
-        None, ge=1, le=MAX_DB_ID, description="Id of an earlier decision this one replaces"
-    )
+    supersedes: DbId | None = Field(None, description="Id of an earlier decision this one replaces")
     citations: list[CitationArg] = Citations
 
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
-from ocp_wire.base import Redacted, WireIn, WireInt, WireOut, WorkspaceArg
+from ocp_wire.base import NOT_A_BOOLEAN, Redacted, WireIn, WireInt, WireOut, WorkspaceArg
 
 #: The most results one search returns (the tool's `k`, the CLI's `-k`).
 MAX_SEARCH_RESULTS = 50
@@ -35,10 +35,8 @@ class SearchArgs(WireIn):
         max_length=40,
         description="Only this language: python, typescript, go, … or a file extension (py)",
     )
-    max_tokens: WireInt | None = Field(
+    max_tokens: Annotated[int, Field(ge=100, le=50_000), NOT_A_BOOLEAN] | None = Field(
         None,
-        ge=100,
-        le=50_000,
         description="Token budget for all result texts together (default: OCP_SEARCH_TOKENS).",
     )
     group_by: Literal["chunk", "file"] = Field(
