@@ -90,6 +90,24 @@ def test_every_broken_request_gets_an_error_with_its_id(server: RawServer) -> No
     assert listed["id"] == "after" and len(listed["result"]["tools"]) == 4
 
 
+@pytest.mark.parametrize("depth", [250, 600])
+def test_arguments_nested_deeper_than_the_protocol_parser_takes_are_told_so(
+    server: RawServer, depth: int
+) -> None:
+    # Python's json reads ~1,000 levels, the protocol's parser 200: in between the answer was
+    # "Invalid request: 1 validation error for union[JSONRPCRequest, …]", naming nothing.
+    server.initialize()
+    nested = "[" * depth + '"x"' + "]" * depth
+    line = (
+        '{"jsonrpc":"2.0","id":20,"method":"tools/call","params":{"name":"ocp_model_route",'
+        '"arguments":{"request":"hi","tools":[{"name":"t","input_schema":' + nested + "}]}}}"
+    )
+    reply = server.request(line)
+    assert reply["id"] == 20 and reply["error"]["code"] == -32700, reply
+    assert "nested too deeply (over 200 levels)" in reply["error"]["message"], reply
+    assert "result" in server.request({"jsonrpc": "2.0", "id": 21, "method": "ping"})
+
+
 def _misconfigured(tmp_path: Path, **env: str) -> RawServer:
     ws = tmp_path / "ws"
     ws.mkdir(exist_ok=True)

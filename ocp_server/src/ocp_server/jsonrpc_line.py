@@ -19,11 +19,13 @@ from contextlib import suppress
 from typing import Any
 
 import mcp_types as types
+from pydantic import ValidationError
 from pydantic_core import PydanticSerializationError
 
 logger = logging.getLogger(__name__)
 
 MAX_METHOD_CHARS = 128
+MAX_NESTING = 200  # levels of arrays and objects pydantic's JSON parser (jiter) takes
 
 PARSE_ERROR = -32700
 INVALID_REQUEST = -32600
@@ -96,6 +98,7 @@ def check_line(raw: bytes) -> types.JSONRPCMessage | Refusal | None:
             "Invalid request: `id` must be a string (of Unicode characters) or an integer",
         )
     problem = None
+    code = INVALID_REQUEST
     if obj.get("jsonrpc") != "2.0":
         problem = 'Invalid request: `jsonrpc` must be "2.0"'
     elif "method" in obj:
@@ -124,12 +127,26 @@ def check_line(raw: bytes) -> types.JSONRPCMessage | Refusal | None:
                     f"Invalid request: `{where}` holds a lone surrogate (an escape such as "
                     "\\ud800 alone), which is no Unicode character"
                 )
+            elif _too_deep(exc):
+                # Python's parser takes up to about 1,000 levels, the protocol's only 200:
+                # in between the answer was "1 validation error for union[…]", naming nothing.
+                code = PARSE_ERROR
+                problem = (
+                    f"Parse error: the message is nested too deeply (over {MAX_NESTING} levels)"
+                )
             else:
                 problem = f"Invalid request: {str(exc).splitlines()[0][:200]}"
     if answerable:
-        return error(request_id, INVALID_REQUEST, problem)
+        return error(request_id, code, problem)
     logger.warning("ignored a malformed message that needs no answer: %s", problem)
     return None
+
+
+def _too_deep(exc: ValueError) -> bool:
+    """Whether the protocol's JSON parser refused the line for its nesting."""
+    return isinstance(exc, ValidationError) and any(
+        e["type"] == "json_invalid" and "recursion limit" in e["msg"] for e in exc.errors()
+    )
 
 
 def _lone_surrogate_at(value: Any, path: str = "") -> str | None:
