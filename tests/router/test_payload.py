@@ -370,6 +370,9 @@ _MALFORMED: list[tuple[Any, dict[str, Any], str]] = [
     ),
     ([{"role": "user", "content": ["ok", 7]}], {}, "messages[0].content[1]"),
     ([{"role": "user", "content": 42}], {}, "messages[0].content"),
+    # a user's message without words (both APIs refuse it): it was routed as an empty request
+    ([{"role": "user"}], {}, "messages[0].content"),
+    ([_user(), {"role": "user", "content": None}], {}, "messages[1].content"),
     ([_user(), "just a string"], {}, "messages[1]"),
     ([{"role": "system", "content": 3}, _user()], {}, "messages[0].content"),
     ([{"role": "developer", "content": [{"type": "text"}]}, _user()], {}, "messages[0].content[0]"),

@@ -268,7 +268,8 @@ def _message(raw: Any, field: str) -> tuple[Message | None, str]:
                 raise PayloadError(f"{field}.content[{j}].type: missing")
             else:
                 chars += _size(block)
-    elif content is not None:
+    elif content is not None or role == "user":
+        # (an assistant's may be null beside its tool calls; a user's never is, in either API)
         raise PayloadError(f"{field}.content: expected a string or a list of content blocks")
     calls = raw.get("tool_calls") or raw.get("function_call")
     if calls:
