@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+)
 
 # Every input is bounded (count and size); the README's "Input limits" table lists them and a
 # test keeps the two in step. Beyond a limit the call is a tool error naming the field.
@@ -15,6 +22,7 @@ MAX_STATE_KEY_CHARS = 200
 MAX_STATE_VALUE_CHARS = 10_000
 MAX_ITEM_CHARS = 5_000  # one note or open item
 MAX_DB_ID = 2**63 - 1  # SQLite's largest integer
+MAX_CALLER_ID_CHARS = 200  # a session id or a model's name
 
 Redacted = Field(
     0,
@@ -63,7 +71,17 @@ def _not_a_credential(value: str) -> str:
 
 
 #: A name or id chosen by the caller that OCP sends or stores verbatim: never a credential.
-CallerId = Annotated[str, AfterValidator(_not_a_credential)]
+#: Its bounds come before the check (`Field(max_length=…)` beside it was checked after, and
+#: told "Value should have at most 200 items" of a string).
+CallerId = Annotated[
+    str, StringConstraints(max_length=MAX_CALLER_ID_CHARS), AfterValidator(_not_a_credential)
+]
+#: A model's name: a caller's id that cannot be empty.
+ModelName = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=MAX_CALLER_ID_CHARS),
+    AfterValidator(_not_a_credential),
+]
 
 
 class WireIn(BaseModel):

@@ -14,6 +14,7 @@ from ocp_wire.base import (
     MAX_PAYLOAD_CHARS,
     NOT_A_BOOLEAN,
     CallerId,
+    ModelName,
     Redacted,
     WireIn,
     WireOut,
@@ -46,12 +47,9 @@ class RouteArgs(WireIn):
     force: Literal["local", "mid", "top", "paid"] | None = Field(
         None, description="Force the tier: local, mid, top ('paid' means mid)."
     )
-    model: CallerId | None = Field(
-        None, min_length=1, max_length=200, description="Force one model by name."
-    )
+    model: ModelName | None = Field(None, description="Force one model by name.")
     session_id: CallerId | None = Field(
         None,
-        max_length=200,
         description="Record the trace under this session id (and keep the session's paid "
         "calls on one model while its prompt cache is warm).",
     )

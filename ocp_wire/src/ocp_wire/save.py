@@ -81,7 +81,7 @@ class SaveArgs(WireIn):
         max_length=100,
         description="Ids of notes or open items to forget (their text erased)",
     )
-    session_id: CallerId | None = Field(None, max_length=200)
+    session_id: CallerId | None = None
     workspace: str | None = WorkspaceArg
 
 

@@ -1,0 +1,78 @@
+"""Bad arguments to each tool over real stdio, as a confused agent or a fuzzing client sends
+them: wrong types, out of bounds, unknown fields, huge values. Each is answered with a tool
+error naming the field and what it expected, and the server goes on serving."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.fakes import FakeOllama
+from tests.server.raw_server import RawServer
+from tests.server.stdio_env import server_env
+
+# (tool, arguments, the field the error names, a word of what it expected)
+BAD_ARGUMENTS: list[tuple[str, dict[str, Any], str, str]] = [
+    ("ocp_context_search", {}, "`query`", "required"),
+    ("ocp_context_search", {"query": "   "}, "`query`", "at least 1 character"),
+    ("ocp_context_search", {"query": ["a"]}, "`query`", "string"),
+    ("ocp_context_search", {"query": "x" * 3_000_000}, "`query`", "at most 20000"),
+    ("ocp_context_search", {"query": "x", "k": 51}, "`k`", "less than or equal to 50"),
+    ("ocp_context_search", {"query": "x", "k": 1.5}, "`k`", "integer"),
+    ("ocp_context_search", {"query": "x", "k": True}, "`k`", "integer, not true"),
+    ("ocp_context_search", {"query": "x", "max_tokens": 99}, "`max_tokens`", "100"),
+    ("ocp_context_search", {"query": "x", "group_by": "dir"}, "`group_by`", "'chunk' or 'file'"),
+    ("ocp_context_search", {"query": "x", "language": "klingon"}, "language", "one of"),
+    ("ocp_context_search", {"query": "x", "path_glob": "../*"}, "path_glob", "relative"),
+    ("ocp_context_search", {"query": "x", "workspace": "rel"}, "`workspace`", "absolute"),
+    ("ocp_context_search", {"query": "x", "Query": "y"}, "`Query`", "not an argument"),
+    ("ocp_session_restore", {"max_tokens": 299}, "`max_tokens`", "300"),
+    ("ocp_session_restore", {"stale": "hide"}, "`stale`", "'list' or 'count'"),
+    ("ocp_model_route", {}, "`request`", "required"),
+    ("ocp_model_route", {"request": "hi", "force": "cloud"}, "`force`", "'local'"),
+    ("ocp_model_route", {"messages": [1]}, "`messages.0`", "dictionary"),
+    ("ocp_model_route", {"messages": [{"role": "wizard"}]}, "messages[0].role", "expected user"),
+    ("ocp_model_route", {"messages": [{"role": "user"}]}, "messages[0].content", "a string"),
+    ("ocp_model_route", {"request": "hi", "model": ""}, "`model`", "at least 1 character"),
+    ("ocp_model_route", {"request": "hi", "session_id": "s" * 201}, "`session_id`", "at most 200"),
+    ("ocp_model_route", {"request": "hi", "max_context_tokens": -1}, "`max_context_tokens`", "0"),
+    ("ocp_result_save", {"state": {"k": 5}}, "`state.k`", "string"),
+    ("ocp_result_save", {"state": {"k" * 1_000_000: "v"}}, "`state`", "a key"),
+    ("ocp_result_save", {"notes": [5]}, "`notes.0`", "a string or an object"),
+    ("ocp_result_save", {"resolve": [True]}, "`resolve.0`", "integer, not true"),
+    ("ocp_result_save", {"resolve": [2**70]}, "`resolve.0`", "less than or equal"),
+    ("ocp_result_save", {"decisions": [{"title": "t"}]}, "`decisions.0.decision`", "required"),
+    ("ocp_result_save", {f"f{i}": 1 for i in range(10_000)}, "`f0`", "not an argument"),
+]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RawServer]:
+    workspace = tmp_path_factory.mktemp("bad-arguments") / "ws"
+    (workspace / "src").mkdir(parents=True)
+    (workspace / "src" / "auth.py").write_text("def verify_token(token):\n    return token\n")
+    with FakeOllama() as ollama:
+        raw = RawServer(server_env(workspace, ollama), cwd=workspace.parent)
+        raw.initialize()
+        yield raw
+        raw.kill()
+
+
+@pytest.mark.parametrize(
+    ("tool", "arguments", "field", "expected"),
+    BAD_ARGUMENTS,
+    ids=[f"{tool}-{field}-{n}" for n, (tool, _, field, _) in enumerate(BAD_ARGUMENTS)],
+)
+def test_a_bad_argument_is_a_tool_error_naming_the_field_and_what_it_expected(
+    server: RawServer, tool: str, arguments: dict[str, Any], field: str, expected: str
+) -> None:
+    reply = server.call_tool(tool, arguments)
+    result = reply["result"]
+    text = result["content"][0]["text"]
+    assert result["isError"], text
+    assert field in text and expected in text, text
+    assert len(text) < 2_000  # huge values are echoed clipped, if at all
+    assert "items after validation" not in text  # pydantic's words for a list, of a string
+    assert server.rpc("ping", {})["result"] == {}
