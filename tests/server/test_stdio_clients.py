@@ -107,6 +107,15 @@ def test_protocol_params_of_the_wrong_shape_are_answered_with_the_field_and_what
     assert "result" in server.request({"jsonrpc": "2.0", "id": "after", "method": "tools/list"})
 
 
+def test_an_unknown_resource_is_named_clipped_not_echoed_whole(server: RawServer) -> None:
+    # A 1 MB URI came back whole in the error (a tool's unknown name is clipped).
+    server.initialize()
+    reply = server.rpc("resources/read", {"uri": "ocp://" + "y" * 1_000_000})
+    message = reply["error"]["message"]
+    assert reply["error"]["code"] == -32002 and "ocp://yyy" in message, message[:200]
+    assert len(message) < 300 and "1,000,006 characters" in message, message[:300]
+
+
 def test_a_request_before_initialize_is_told_to_initialize_first(server: RawServer) -> None:
     calls: list[tuple[str, dict[str, Any]]] = [
         ("tools/list", {}),

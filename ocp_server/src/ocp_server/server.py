@@ -461,7 +461,8 @@ def build_server(
         ctx: ServerRequestContext[Runtime], params: ReadResourceRequestParams
     ) -> ReadResourceResult:
         if str(params.uri) != STATUS_URI:
-            raise MCPError(RESOURCE_NOT_FOUND, f"no resource {params.uri}; OCP has {STATUS_URI}")
+            uri = clip(str(params.uri))  # a 1 MB URI is not sent back whole
+            raise MCPError(RESOURCE_NOT_FOUND, f"no resource {uri}; OCP has {STATUS_URI}")
         state = await ctx.lifespan_context.ready()
         if state is None:
             raise MCPError(
