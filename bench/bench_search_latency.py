@@ -223,8 +223,15 @@ def main() -> None:
         type=Path,
         default=CACHE,
     )
+    parser.add_argument(
+        "--b-cache",
+        type=Path,
+        help="B's indexes from this run.py cache (run.py --cmd B --cache DIR), for a change to "
+        "how an index is built or stored (default: --cache, the same index for both)",
+    )
     args = parser.parse_args()
     cache = args.cache.expanduser()
+    b_cache = args.b_cache.expanduser() if args.b_cache else cache
     print(f"load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} (1, 5 min)")
     print(
         "| corpus | queries | A p50 ms | A p95 ms | A CPU ms/query "
@@ -240,8 +247,11 @@ def main() -> None:
             built.parent.mkdir(parents=True, exist_ok=True)
             env = {**os.environ, "OCP_WORKSPACE": str(root), "OCP_DB_PATH": str(built)}
             subprocess.run([args.b, "index", str(root)], env=env, check=True, capture_output=True)
-        if not built.exists():
-            raise SystemExit(f"no index for {name} at {built}: run the retrieval bench once")
+        b_built = built if name == "large" else b_cache / "work" / "ocp" / name / "ocp.db"
+        own = {"a": built, "b": b_built}
+        for index in own.values():
+            if not index.exists():
+                raise SystemExit(f"no index for {name} at {index}: run the retrieval bench once")
         queries = _queries(name)
         warning = stale_rules(built)
         if warning:
@@ -251,8 +261,9 @@ def main() -> None:
             for label in ("a", "b"):
                 db = Path(tmp) / label / "ocp.db"
                 db.parent.mkdir()
-                shutil.copy(built, db)
-                servers.append(Server(getattr(args, label), root, db, memo=args.mcp_only))
+                shutil.copy(own[label], db)
+                home = root if label == "a" or name == "large" else b_cache / "corpora" / name
+                servers.append(Server(getattr(args, label), home, db, memo=args.mcp_only))
             try:
                 times: list[list[float]] = [[], []]
                 same = True

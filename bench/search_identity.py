@@ -10,7 +10,8 @@ score as `float.hex`, and every chunk score the chunks are chosen by) and the MC
 `ocp_context_search` with `k: 20`, in both shapes (`group_by` chunk and file), as the JSON
 bytes of the tool's result. Then the two dumps are compared line by line; the first difference
 is printed. A speed-up of the search must leave every line equal. It reuses the indexes
-`../shared/bench/retrieval/run.py` built, as bench_search_latency.py does; `--large` adds
+`../shared/bench/retrieval/run.py` built, as bench_search_latency.py does (`--b-cache`: B's
+from another run.py cache, for a change to what an index stores); `--large` adds
 the monorepo of `bench_search_latency.py --corpus large` (its index must be built).
 """
 
@@ -19,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import re
 import subprocess
 import sys
 import tempfile
@@ -28,6 +30,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_search_latency import CACHE, CORPORA, LARGE, K, _queries, index_copy  # noqa: E402
+
+#: An index's last update as an answer states it (escaped too, inside a result's text).
+_LAST_UPDATE = re.compile(r'(\\?"last_update\\?": \\?")[^"\\]*')
 
 
 async def _dump_corpus(name: str, cache: Path, out: list[str]) -> None:
@@ -84,6 +89,11 @@ def main() -> None:
         type=Path,
         default=CACHE,
     )
+    parser.add_argument(
+        "--b-cache",
+        type=Path,
+        help="B's run.py cache, when B builds its indexes unlike A (default: --cache)",
+    )
     args = parser.parse_args()
     names = args.corpus.split(",") + (["large"] if args.large else [])
     cache = args.cache.expanduser()
@@ -98,8 +108,12 @@ def main() -> None:
             target = Path(tmp) / f"{label}.jsonl"
             python = getattr(args, label)
             argv = [python, __file__, "--dump", str(target), "--corpus", ",".join(names)]
-            subprocess.run([*argv, "--cache", str(cache)], check=True, stdout=sys.stderr)
-            dumps.append(target.read_text().splitlines())
+            own = args.b_cache.expanduser() if label == "b" and args.b_cache else cache
+            subprocess.run([*argv, "--cache", str(own)], check=True, stdout=sys.stderr)
+            text = target.read_text()
+            if args.b_cache:  # two builds: their workspace folders and times differ
+                text = _LAST_UPDATE.sub(r"\1<time>", text.replace(f"{own}/corpora/", "<cache>/"))
+            dumps.append(text.splitlines())
     a, b = dumps
     queries = sum(1 for line in a if '"shape": ' not in line[:60])  # a ranking's line
     for i, (x, y) in enumerate(zip(a, b, strict=False)):
