@@ -8,9 +8,20 @@ from pathlib import Path
 
 import pytest
 
-from ocp_server.index.literal_text import LiteralFinder, holds_run, message_runs, run_windows
+from ocp_server.index.lexical import ChunkRow
+from ocp_server.index.lexicon import pair_hash
+from ocp_server.index.literal_text import (
+    LiteralFinder,
+    holds_run,
+    literal_chunks,
+    message_runs,
+    run_windows,
+    window_phrases,
+)
 from ocp_server.index.query import parse_query
-from tests.index.built import first_hit
+from ocp_server.index.ranking import rank
+from ocp_server.index.search import _rows
+from tests.index.built import built_index, first_hit
 
 PARSER_PY = '''"""Parsing the command line into options and arguments."""
 
@@ -116,3 +127,84 @@ def test_words_around_values_or_keywords_are_no_message_run(query: str) -> None:
     """ "alias for" is two words of a request, one of them a stop word: no message's run;
     keywords without a stop word are no message at all."""
     assert message_runs(parse_query(query)) == ()
+
+
+# The words of "fix the width of wide tables", but never two of them in a row: every term of
+# the subject is in one chunk, none of its phrases
+LAYOUT_PY = '''"""Laying out tables."""
+
+
+def layout(table, width):
+    # columns that are wide are cut to the width, and the rest fix their own
+    for column in table.columns:
+        if column.width > width:
+            column.cut(width)
+    return table
+'''
+
+# The subject's phrases in a comment: found by the index, yet no literal prints them
+PRINTER_PY = '''"""Printing tables."""
+
+
+def print_table(table):
+    # we fix the width of wide tables here, before printing them
+    for row in table.rows:
+        print(row)
+'''
+
+
+async def _read_backs(tmp_path: Path, files: dict[str, str], query: str) -> list[list[int]]:
+    """The chunks `literal_chunks` reads back for `query`, read by read."""
+    reads: list[list[int]] = []
+    async with built_index(tmp_path / "ws", files, tmp_path / "ocp.db") as index:
+        snap = await index.snapshot()
+        parsed = parse_query(query)
+
+        async def read(chunks: list[int]) -> dict[int, ChunkRow]:
+            reads.append(chunks)
+            rows = await _rows(index._read, snap, chunks)
+            ids = snap.chunk_ids[chunks].tolist()
+            return {c: rows[i] for c, i in zip(chunks, ids, strict=True) if i in rows}
+
+        assert await literal_chunks(snap, rank(snap, parsed), parsed, read) == []
+    return reads
+
+
+async def test_a_commit_subject_whose_phrases_no_chunk_holds_reads_no_text(
+    tmp_path: Path,
+) -> None:
+    """A commit's subject shows a colon as a message does. Fails while every chunk of the best
+    files holding a window's terms is read back: the index's phrases show no chunk can."""
+    query = "printer: fix the width of wide tables"
+    assert message_runs(parse_query(query))
+    assert await _read_backs(tmp_path, {"layout.py": LAYOUT_PY}, query) == []
+
+
+async def test_a_message_with_a_value_is_not_read_back_again_for_chunks_read_once(
+    tmp_path: Path,
+) -> None:
+    """The best files for the message's words alone are read back only for a chunk not read
+    yet. Fails while they are read again: the one chunk holding the phrases is read twice."""
+    query = "fix the width of wide tables in 'main'"
+    reads = await _read_backs(tmp_path, {"printer.py": PRINTER_PY}, query)
+    assert len(reads) == 1
+
+
+async def test_a_message_held_by_phrases_is_still_found(tmp_path: Path) -> None:
+    files = {
+        "printer.py": PRINTER_PY.replace(
+            "print(row)", 'raise ValueError("Cannot fix the width of wide tables")'
+        )
+    }
+    async with built_index(tmp_path / "ws", files, tmp_path / "ocp.db") as index:
+        first = (await index.search("Error: Cannot fix the width of wide tables", k=3)).results[0]
+    assert first.path == "printer.py"
+    assert "Cannot fix" in first.text
+
+
+def test_phrases_leave_out_stop_words_and_words_written_otherwise() -> None:
+    """A phrase skips stop words, as the index's do; none touches a word that may be spelt
+    otherwise in the literal (`getValue` has the terms of `get` and `value` too)."""
+    assert window_phrases(("no", "such", "option")) == set()
+    assert window_phrases(("fix", "the", "width")) == {pair_hash("fix", "width")}
+    assert window_phrases(("use", "getvalue", "here"), frozenset({"getvalue"})) == set()
