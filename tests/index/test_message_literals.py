@@ -15,6 +15,7 @@ from ocp_server.index.literal_text import (
     holds_run,
     literal_chunks,
     message_runs,
+    named_message,
     run_windows,
     window_phrases,
 )
@@ -208,3 +209,67 @@ def test_phrases_leave_out_stop_words_and_words_written_otherwise() -> None:
     assert window_phrases(("no", "such", "option")) == set()
     assert window_phrases(("fix", "the", "width")) == {pair_hash("fix", "width")}
     assert window_phrases(("use", "getvalue", "here"), frozenset({"getvalue"})) == set()
+
+
+def test_a_short_sentence_with_a_stop_word_is_a_message_run_a_long_one_is_not() -> None:
+    """ "Command has no name." shows neither a value nor a colon. Fails while only those mark
+    a message: its literal is not looked for. A doc comment's sentence stays a request."""
+    assert message_runs(parse_query("Command has no name.")) == (("command", "has", "no", "name"),)
+    assert message_runs(parse_query("Returns true if this file path is just a file name.")) == ()
+
+
+CORE_PY = '''"""Parameters of a command: options and arguments."""
+
+
+class Argument:
+    """A positional argument: required unless a default is given. A missing argument is
+    reported when the command is invoked; an argument missing a value takes its default."""
+
+    def __init__(self, name, required=True, default=None):
+        self.name = name
+        self.required = required and default is None
+        self.default = default
+
+    def missing(self, values):
+        """Whether the argument is missing from `values` (its default aside)."""
+        return self.required and self.name not in values
+
+
+def memory_map(path):
+    """The file at `path` mapped into memory."""
+    return open(path, "rb")
+'''
+
+REPORT_PY = '''"""What a command line that is wrong reports."""
+
+
+def describe(param, kind):
+    if kind == "argument":
+        return _("Missing argument")
+    return _("Missing option")
+'''
+
+
+async def test_a_short_message_without_a_stop_word_shows_the_literal_printing_it(
+    tmp_path: Path,
+) -> None:
+    """ "Missing argument" reads as a lookup of names. Fails while it is searched as one
+    alone: the class that says "argument" and "missing" most comes first."""
+    files = {"core.py": CORE_PY, "report.py": REPORT_PY}
+    first = await first_hit(tmp_path, files, "Missing argument")
+    assert first.path == "report.py"
+    assert '_("Missing argument")' in first.text
+
+
+async def test_plain_words_naming_a_definition_are_a_lookup_not_a_message(tmp_path: Path) -> None:
+    async with built_index(tmp_path / "ws", {"core.py": CORE_PY}, tmp_path / "ocp.db") as index:
+        snap = await index.snapshot()
+        assert named_message(snap, parse_query("memory map")) == ()
+        assert named_message(snap, parse_query("Missing argument")) == ("missing", "argument")
+        assert named_message(snap, parse_query("parse `memory_map`")) == ()
+
+
+def test_a_named_message_opens_its_literal() -> None:
+    finder = LiteralFinder((("missing", "argument"),), at_start=True)
+    assert holds_run('        return _("Missing argument")', finder)
+    assert not holds_run('    log("the missing argument was filled in")', finder)

@@ -11,6 +11,10 @@ tests asserting the message keep their place), and it is the chunk shown of its 
 A chunk's text is read only when the index's own phrase postings (adjacent terms) allow it:
 a commit's subject shows a colon as a message does ("printer: fix the width of wide
 tables"), and no chunk holds its phrases together (`phrased_chunks`).
+
+A few plain words with no stop word ("Missing argument") read as a lookup of names; unless
+they spell a name the code defines, a literal opening with them is looked for too
+(`named_message`).
 """
 
 from __future__ import annotations
@@ -24,7 +28,14 @@ import numpy.typing as npt
 
 from ocp_server.index.hits import gather, reduce_all, reduce_any
 from ocp_server.index.lexical import ChunkRow, FileClass, Snapshot
-from ocp_server.index.lexicon import STOPWORDS, pair_hash, terms, words
+from ocp_server.index.lexicon import (
+    STOPWORDS,
+    defined_hash,
+    pair_hash,
+    tail_hash,
+    terms,
+    words,
+)
 from ocp_server.index.query import Query, parse_query, template_pieces
 from ocp_server.index.ranking import Ranked, rank
 
@@ -37,6 +48,7 @@ __all__ = [
     "lifted",
     "literal_chunks",
     "message_runs",
+    "named_message",
     "phrased_chunks",
     "run_windows",
     "window_phrases",
@@ -54,6 +66,13 @@ LITERAL_SHARE = 0.6
 #: A run of two words, or of one not a stop word, is looked for only in a query of at most
 #: this many words (`message_runs`).
 SHORT_MESSAGE_WORDS = 6
+#: A sentence with a stop word and neither a value nor a colon ("Command has no name.") is
+#: looked for as a message printed in a query of at most this many words: most longer ones
+#: are requests and doc comments, and their phrases are found in the comments saying them.
+PLAIN_MESSAGE_WORDS = SHORT_MESSAGE_WORDS
+#: A query of this many plain words at most, no message by its shape ("Missing argument"),
+#: is looked for at the start of a literal when no definition is named by its words.
+NAMED_MESSAGE_WORDS = 4
 #: A query of more words is not looked for as a message printed: a line a program prints is
 #: shorter (`scripts/message_queries.py`: 16 words or less in nine messages in ten, 54 at
 #: most), and a request that long (a commit's subject and body) rarely quotes one whole.
@@ -75,22 +94,23 @@ RowReader = Callable[[list[int]], Awaitable[Mapping[int, ChunkRow]]]
 
 def message_runs(query: Query) -> tuple[tuple[str, ...], ...]:
     """The runs of words (lower-case) that a literal may hold of a query that may be a message
-    (`Query.message`, or one with a colon: "Error: Missing command"): its pieces
+    (a short `Query.message`, or one with a value or a colon: "Error: Missing command"): its pieces
     between values (`template_pieces`), whole and their parts between colons, of three words
     one not a stop word, or of two that are not."""
     if query.only_files:
         return ()
     pieces = template_pieces(query.text)
-    # a line printed shows a value the program filled in, or a label or value after a colon;
-    # a sentence without either reads as a request or a doc comment as well, and most
-    # searches are those: they are not read back for it
-    if not (_COLON.search(query.text) or pieces != [" ".join(query.text.split())]):
+    # a line printed shows a value the program filled in, or a label or value after a colon,
+    # or is a short sentence ("Command has no name."); a longer sentence without either reads
+    # as a request or a doc comment as well, and most searches are those: not read back
+    said = len(words(query.text))
+    plain = query.message and said <= PLAIN_MESSAGE_WORDS
+    if not (plain or _COLON.search(query.text) or pieces != [" ".join(query.text.split())]):
         return ()
     # A run with one word that is not a stop word ("No such option") or of two words ("Missing
     # command") is a message's in a short query; in a longer one ("Treat If-None-Match: `*` as
     # a match", "Add new 'hostname' function. This will...") it is a scrap of a request, and
     # its one word would have most chunks of the best files read back.
-    said = len(words(query.text))
     if said > MESSAGE_MAX_WORDS:
         return ()  # a request or a page of output: no one line printed
     short = said <= SHORT_MESSAGE_WORDS
@@ -107,6 +127,26 @@ def message_runs(query: Query) -> tuple[tuple[str, ...], ...]:
     return tuple(runs)
 
 
+def named_message(snap: Snapshot, query: Query) -> tuple[str, ...]:
+    """The words (lower-case) of a query of two to NAMED_MESSAGE_WORDS plain words that is
+    read as a lookup of names but may be a message printed ("Missing argument", "not
+    allowed!"): a literal opening with them all prints it. Empty when the words spell a name
+    the code defines, whole or as its end (`memory map`: `memory_map`): that is a lookup."""
+    if query.only_files or query.message or query.code:
+        return ()
+    said = words(query.text)
+    if not 2 <= len(said) <= NAMED_MESSAGE_WORDS or not all(map(_plain, said)):
+        return ()
+    run = tuple(w.lower() for w in said)
+    if all(w in STOPWORDS for w in run):
+        return ()
+    name = "_".join(run)
+    keys = [defined_hash(name), tail_hash(name)]
+    if any(at >= 0 for at in snap.chunk_names.locate(keys)):
+        return ()
+    return run
+
+
 def run_windows(runs: tuple[tuple[str, ...], ...]) -> tuple[tuple[str, ...], ...]:
     """What a literal holding one of `runs` holds (LITERAL_SHARE): each stretch of a run's
     words in a row that is long enough."""
@@ -121,12 +161,13 @@ class LiteralFinder:
     """Finds a string literal holding one of a message's windows (`run_windows`) word for
     word: a quote not after a quote (a docstring's triple quotes describe, they do not print),
     the window's words with nothing but non-word characters between them (`{name}` is a
-    word), and the closing quote on the same line."""
+    word), and the closing quote on the same line. `at_start`: the window opens the literal."""
 
-    __slots__ = ("_pattern", "keys", "windows")
+    __slots__ = ("_pattern", "at_start", "keys", "windows")
 
-    def __init__(self, windows: tuple[tuple[str, ...], ...]) -> None:
+    def __init__(self, windows: tuple[tuple[str, ...], ...], *, at_start: bool = False) -> None:
         self.windows = windows
+        self.at_start = at_start
         # per window its longest word: a line holding none is passed over
         self.keys = tuple(dict.fromkeys(max(window, key=len) for window in windows))
         self._pattern: re.Pattern[str] | None = None
@@ -136,9 +177,9 @@ class LiteralFinder:
         line worth it: most searches read back no line with a quote and a key word."""
         if self._pattern is None:
             found = "|".join(r"\W+".join(map(re.escape, window)) for window in self.windows)
+            before = r"\s*" if self.at_start else r"[^\"'`\n]*?(?<!\w)"
             self._pattern = re.compile(
-                rf"(?<![\"'`])[\"'`][^\"'`\n]*?(?<!\w)(?:{found})(?!\w)"
-                rf"[^\"'`\n]*[\"'`](?![\"'`])"
+                rf"(?<![\"'`])[\"'`]{before}(?:{found})(?!\w)[^\"'`\n]*[\"'`](?![\"'`])"
             )
         return self._pattern.search(line) is not None
 
@@ -312,9 +353,10 @@ async def literal_chunks(
     too: a value that is a common word ("No such option 'main'") ranks the files that say
     it most, not the one printing the message."""
     runs = message_runs(query)
-    if not runs:
+    named = () if runs else named_message(snap, query)
+    if not runs and not named:
         return []
-    windows = run_windows(runs)
+    windows = run_windows(runs) if runs else (named,)
     # a window whose phrases no chunk holds together is not looked for: none may print it
     phrased = phrased_chunks(snap, windows, _cased_words(query.text))
     live = [i for i, among in enumerate(phrased) if among is None or len(among)]
@@ -322,7 +364,7 @@ async def literal_chunks(
         return []
     windows = tuple(windows[i] for i in live)
     phrased = tuple(phrased[i] for i in live)
-    found, read_back = await _holding(snap, ranked, windows, read, phrased)
+    found, read_back = await _holding(snap, ranked, windows, read, phrased, bool(named))
     if found:
         return found
     pieces = template_pieces(query.text)
@@ -350,13 +392,15 @@ async def _holding(
     windows: tuple[tuple[str, ...], ...],
     read: RowReader,
     phrased: tuple[npt.NDArray[np.intp] | None, ...],
+    at_start: bool = False,
 ) -> tuple[list[int], list[int]]:
-    """The chunks holding one of `windows` (`_scanned` of `ranked`), and those read back."""
+    """The chunks holding one of `windows` (`_scanned` of `ranked`; `at_start`: opening a
+    literal), and those read back."""
     chunks = _scanned(snap, ranked, windows, phrased)
     if not chunks:
         return [], []
     rows = await read(chunks)
-    finder = LiteralFinder(windows)
+    finder = LiteralFinder(windows, at_start=at_start)
     found = [c for c in chunks if (row := rows.get(c)) is not None and holds_run(row.text, finder)]
     return found, chunks
 
