@@ -8,9 +8,21 @@ from pathlib import Path
 
 import pytest
 
-from ocp_server.index.literal_text import LiteralFinder, holds_run, message_runs, run_windows
+from ocp_server.index.lexical import ChunkRow
+from ocp_server.index.lexicon import pair_hash
+from ocp_server.index.literal_text import (
+    LiteralFinder,
+    holds_run,
+    literal_chunks,
+    message_runs,
+    named_message,
+    run_windows,
+    window_phrases,
+)
 from ocp_server.index.query import parse_query
-from tests.index.built import first_hit
+from ocp_server.index.ranking import rank
+from ocp_server.index.search import _rows
+from tests.index.built import built_index, first_hit
 
 PARSER_PY = '''"""Parsing the command line into options and arguments."""
 
@@ -116,3 +128,148 @@ def test_words_around_values_or_keywords_are_no_message_run(query: str) -> None:
     """ "alias for" is two words of a request, one of them a stop word: no message's run;
     keywords without a stop word are no message at all."""
     assert message_runs(parse_query(query)) == ()
+
+
+# The words of "fix the width of wide tables", but never two of them in a row: every term of
+# the subject is in one chunk, none of its phrases
+LAYOUT_PY = '''"""Laying out tables."""
+
+
+def layout(table, width):
+    # columns that are wide are cut to the width, and the rest fix their own
+    for column in table.columns:
+        if column.width > width:
+            column.cut(width)
+    return table
+'''
+
+# The subject's phrases in a comment: found by the index, yet no literal prints them
+PRINTER_PY = '''"""Printing tables."""
+
+
+def print_table(table):
+    # we fix the width of wide tables here, before printing them
+    for row in table.rows:
+        print(row)
+'''
+
+
+async def _read_backs(tmp_path: Path, files: dict[str, str], query: str) -> list[list[int]]:
+    """The chunks `literal_chunks` reads back for `query`, read by read."""
+    reads: list[list[int]] = []
+    async with built_index(tmp_path / "ws", files, tmp_path / "ocp.db") as index:
+        snap = await index.snapshot()
+        parsed = parse_query(query)
+
+        async def read(chunks: list[int]) -> dict[int, ChunkRow]:
+            reads.append(chunks)
+            rows = await _rows(index._read, snap, chunks)
+            ids = snap.chunk_ids[chunks].tolist()
+            return {c: rows[i] for c, i in zip(chunks, ids, strict=True) if i in rows}
+
+        assert await literal_chunks(snap, rank(snap, parsed), parsed, read) == []
+    return reads
+
+
+async def test_a_commit_subject_whose_phrases_no_chunk_holds_reads_no_text(
+    tmp_path: Path,
+) -> None:
+    """A commit's subject shows a colon as a message does. Fails while every chunk of the best
+    files holding a window's terms is read back: the index's phrases show no chunk can."""
+    query = "printer: fix the width of wide tables"
+    assert message_runs(parse_query(query))
+    assert await _read_backs(tmp_path, {"layout.py": LAYOUT_PY}, query) == []
+
+
+async def test_a_message_with_a_value_is_not_read_back_again_for_chunks_read_once(
+    tmp_path: Path,
+) -> None:
+    """The best files for the message's words alone are read back only for a chunk not read
+    yet. Fails while they are read again: the one chunk holding the phrases is read twice."""
+    query = "fix the width of wide tables in 'main'"
+    reads = await _read_backs(tmp_path, {"printer.py": PRINTER_PY}, query)
+    assert len(reads) == 1
+
+
+async def test_a_message_held_by_phrases_is_still_found(tmp_path: Path) -> None:
+    files = {
+        "printer.py": PRINTER_PY.replace(
+            "print(row)", 'raise ValueError("Cannot fix the width of wide tables")'
+        )
+    }
+    async with built_index(tmp_path / "ws", files, tmp_path / "ocp.db") as index:
+        first = (await index.search("Error: Cannot fix the width of wide tables", k=3)).results[0]
+    assert first.path == "printer.py"
+    assert "Cannot fix" in first.text
+
+
+def test_phrases_leave_out_stop_words_and_words_written_otherwise() -> None:
+    """A phrase skips stop words, as the index's do; none touches a word that may be spelt
+    otherwise in the literal (`getValue` has the terms of `get` and `value` too)."""
+    assert window_phrases(("no", "such", "option")) == set()
+    assert window_phrases(("fix", "the", "width")) == {pair_hash("fix", "width")}
+    assert window_phrases(("use", "getvalue", "here"), frozenset({"getvalue"})) == set()
+
+
+def test_a_short_sentence_with_a_stop_word_is_a_message_run_a_long_one_is_not() -> None:
+    """ "Command has no name." shows neither a value nor a colon. Fails while only those mark
+    a message: its literal is not looked for. A doc comment's sentence stays a request."""
+    assert message_runs(parse_query("Command has no name.")) == (("command", "has", "no", "name"),)
+    assert message_runs(parse_query("Returns true if this file path is just a file name.")) == ()
+
+
+CORE_PY = '''"""Parameters of a command: options and arguments."""
+
+
+class Argument:
+    """A positional argument: required unless a default is given. A missing argument is
+    reported when the command is invoked; an argument missing a value takes its default."""
+
+    def __init__(self, name, required=True, default=None):
+        self.name = name
+        self.required = required and default is None
+        self.default = default
+
+    def missing(self, values):
+        """Whether the argument is missing from `values` (its default aside)."""
+        return self.required and self.name not in values
+
+
+def memory_map(path):
+    """The file at `path` mapped into memory."""
+    return open(path, "rb")
+'''
+
+REPORT_PY = '''"""What a command line that is wrong reports."""
+
+
+def describe(param, kind):
+    if kind == "argument":
+        return _("Missing argument")
+    return _("Missing option")
+'''
+
+
+async def test_a_short_message_without_a_stop_word_shows_the_literal_printing_it(
+    tmp_path: Path,
+) -> None:
+    """ "Missing argument" reads as a lookup of names. Fails while it is searched as one
+    alone: the class that says "argument" and "missing" most comes first."""
+    files = {"core.py": CORE_PY, "report.py": REPORT_PY}
+    first = await first_hit(tmp_path, files, "Missing argument")
+    assert first.path == "report.py"
+    assert '_("Missing argument")' in first.text
+
+
+async def test_plain_words_naming_a_definition_are_a_lookup_not_a_message(tmp_path: Path) -> None:
+    async with built_index(tmp_path / "ws", {"core.py": CORE_PY}, tmp_path / "ocp.db") as index:
+        snap = await index.snapshot()
+        assert named_message(snap, parse_query("memory map")) == ()
+        assert named_message(snap, parse_query("Missing argument")) == ("missing", "argument")
+        assert named_message(snap, parse_query("parse `memory_map`")) == ()
+
+
+def test_a_named_message_opens_its_literal() -> None:
+    finder = LiteralFinder((("missing", "argument"),), at_start=True)
+    assert holds_run('        return _("Missing argument")', finder)
+    assert not holds_run('    log("the missing argument was filled in")', finder)

@@ -7,6 +7,14 @@ and one with a string literal holding, word for word and stop words included, mo
 of the message (its words between the values a program filled in: `template_pieces`) is
 where the message is written: its file goes first (source before examples and scripts; the
 tests asserting the message keep their place), and it is the chunk shown of its file.
+
+A chunk's text is read only when the index's own phrase postings (adjacent terms) allow it:
+a commit's subject shows a colon as a message does ("printer: fix the width of wide
+tables"), and no chunk holds its phrases together (`phrased_chunks`).
+
+A few plain words with no stop word ("Missing argument") read as a lookup of names; unless
+they spell a name the code defines, a literal opening with them is looked for too
+(`named_message`).
 """
 
 from __future__ import annotations
@@ -18,9 +26,16 @@ from collections.abc import Awaitable, Callable, Mapping
 import numpy as np
 import numpy.typing as npt
 
-from ocp_server.index.hits import reduce_any
+from ocp_server.index.hits import gather, reduce_all, reduce_any
 from ocp_server.index.lexical import ChunkRow, FileClass, Snapshot
-from ocp_server.index.lexicon import STOPWORDS, terms, words
+from ocp_server.index.lexicon import (
+    STOPWORDS,
+    defined_hash,
+    pair_hash,
+    tail_hash,
+    terms,
+    words,
+)
 from ocp_server.index.query import Query, parse_query, template_pieces
 from ocp_server.index.ranking import Ranked, rank
 
@@ -33,7 +48,10 @@ __all__ = [
     "lifted",
     "literal_chunks",
     "message_runs",
+    "named_message",
+    "phrased_chunks",
     "run_windows",
+    "window_phrases",
 ]
 
 #: The best files whose chunks are read back for a message's literal...
@@ -48,6 +66,13 @@ LITERAL_SHARE = 0.6
 #: A run of two words, or of one not a stop word, is looked for only in a query of at most
 #: this many words (`message_runs`).
 SHORT_MESSAGE_WORDS = 6
+#: A sentence with a stop word and neither a value nor a colon ("Command has no name.") is
+#: looked for as a message printed in a query of at most this many words: most longer ones
+#: are requests and doc comments, and their phrases are found in the comments saying them.
+PLAIN_MESSAGE_WORDS = SHORT_MESSAGE_WORDS
+#: A query of this many plain words at most, no message by its shape ("Missing argument"),
+#: is looked for at the start of a literal when no definition is named by its words.
+NAMED_MESSAGE_WORDS = 4
 #: A query of more words is not looked for as a message printed: a line a program prints is
 #: shorter (`scripts/message_queries.py`: 16 words or less in nine messages in ten, 54 at
 #: most), and a request that long (a commit's subject and body) rarely quotes one whole.
@@ -69,22 +94,23 @@ RowReader = Callable[[list[int]], Awaitable[Mapping[int, ChunkRow]]]
 
 def message_runs(query: Query) -> tuple[tuple[str, ...], ...]:
     """The runs of words (lower-case) that a literal may hold of a query that may be a message
-    (`Query.message`, or one with a colon: "Error: Missing command"): its pieces
+    (a short `Query.message`, or one with a value or a colon: "Error: Missing command"): its pieces
     between values (`template_pieces`), whole and their parts between colons, of three words
     one not a stop word, or of two that are not."""
     if query.only_files:
         return ()
     pieces = template_pieces(query.text)
-    # a line printed shows a value the program filled in, or a label or value after a colon;
-    # a sentence without either reads as a request or a doc comment as well, and most
-    # searches are those: they are not read back for it
-    if not (_COLON.search(query.text) or pieces != [" ".join(query.text.split())]):
+    # a line printed shows a value the program filled in, or a label or value after a colon,
+    # or is a short sentence ("Command has no name."); a longer sentence without either reads
+    # as a request or a doc comment as well, and most searches are those: not read back
+    said = len(words(query.text))
+    plain = query.message and said <= PLAIN_MESSAGE_WORDS
+    if not (plain or _COLON.search(query.text) or pieces != [" ".join(query.text.split())]):
         return ()
     # A run with one word that is not a stop word ("No such option") or of two words ("Missing
     # command") is a message's in a short query; in a longer one ("Treat If-None-Match: `*` as
     # a match", "Add new 'hostname' function. This will...") it is a scrap of a request, and
     # its one word would have most chunks of the best files read back.
-    said = len(words(query.text))
     if said > MESSAGE_MAX_WORDS:
         return ()  # a request or a page of output: no one line printed
     short = said <= SHORT_MESSAGE_WORDS
@@ -101,6 +127,26 @@ def message_runs(query: Query) -> tuple[tuple[str, ...], ...]:
     return tuple(runs)
 
 
+def named_message(snap: Snapshot, query: Query) -> tuple[str, ...]:
+    """The words (lower-case) of a query of two to NAMED_MESSAGE_WORDS plain words that is
+    read as a lookup of names but may be a message printed ("Missing argument", "not
+    allowed!"): a literal opening with them all prints it. Empty when the words spell a name
+    the code defines, whole or as its end (`memory map`: `memory_map`): that is a lookup."""
+    if query.only_files or query.message or query.code:
+        return ()
+    said = words(query.text)
+    if not 2 <= len(said) <= NAMED_MESSAGE_WORDS or not all(map(_plain, said)):
+        return ()
+    run = tuple(w.lower() for w in said)
+    if all(w in STOPWORDS for w in run):
+        return ()
+    name = "_".join(run)
+    keys = [defined_hash(name), tail_hash(name)]
+    if any(at >= 0 for at in snap.chunk_names.locate(keys)):
+        return ()
+    return run
+
+
 def run_windows(runs: tuple[tuple[str, ...], ...]) -> tuple[tuple[str, ...], ...]:
     """What a literal holding one of `runs` holds (LITERAL_SHARE): each stretch of a run's
     words in a row that is long enough."""
@@ -115,12 +161,13 @@ class LiteralFinder:
     """Finds a string literal holding one of a message's windows (`run_windows`) word for
     word: a quote not after a quote (a docstring's triple quotes describe, they do not print),
     the window's words with nothing but non-word characters between them (`{name}` is a
-    word), and the closing quote on the same line."""
+    word), and the closing quote on the same line. `at_start`: the window opens the literal."""
 
-    __slots__ = ("_pattern", "keys", "windows")
+    __slots__ = ("_pattern", "at_start", "keys", "windows")
 
-    def __init__(self, windows: tuple[tuple[str, ...], ...]) -> None:
+    def __init__(self, windows: tuple[tuple[str, ...], ...], *, at_start: bool = False) -> None:
         self.windows = windows
+        self.at_start = at_start
         # per window its longest word: a line holding none is passed over
         self.keys = tuple(dict.fromkeys(max(window, key=len) for window in windows))
         self._pattern: re.Pattern[str] | None = None
@@ -130,9 +177,9 @@ class LiteralFinder:
         line worth it: most searches read back no line with a quote and a key word."""
         if self._pattern is None:
             found = "|".join(r"\W+".join(map(re.escape, window)) for window in self.windows)
+            before = r"\s*" if self.at_start else r"[^\"'`\n]*?(?<!\w)"
             self._pattern = re.compile(
-                rf"(?<![\"'`])[\"'`][^\"'`\n]*?(?<!\w)(?:{found})(?!\w)"
-                rf"[^\"'`\n]*[\"'`](?![\"'`])"
+                rf"(?<![\"'`])[\"'`]{before}(?:{found})(?!\w)[^\"'`\n]*[\"'`](?![\"'`])"
             )
         return self._pattern.search(line) is not None
 
@@ -155,21 +202,27 @@ def holds_run(text: str, finder: LiteralFinder) -> bool:
     return False
 
 
-def _scanned(snap: Snapshot, ranked: Ranked, windows: tuple[tuple[str, ...], ...]) -> list[int]:
+def _scanned(
+    snap: Snapshot,
+    ranked: Ranked,
+    windows: tuple[tuple[str, ...], ...],
+    phrased: tuple[npt.NDArray[np.intp] | None, ...],
+) -> list[int]:
     """The chunks worth reading back: of the best files that may print a message, those
-    holding every term (stop words have none) of one of `windows`, best file first, then
-    best chunk for the query."""
+    holding every term (stop words have none) of one of `windows` and, when it has phrases,
+    among the chunks holding them (`phrased`, per window: `phrased_chunks`), best file first,
+    then best chunk for the query."""
     index = {t: i for i, t in enumerate(ranked.term_list[:_MASK_BITS])}
     word_masks: dict[str, int] = {}
     for word in {w for window in windows for w in window}:
         word_masks[word] = sum({1 << index[t] for t in terms(word) if t in index})
-    masks = set()
-    for window in windows:
+    masks: dict[tuple[int, int], npt.NDArray[np.intp] | None] = {}
+    for i, window in enumerate(windows):
         mask = 0
         for word in window:
             mask |= word_masks[word]
         if mask:
-            masks.add(mask)
+            masks[mask, i] = phrased[i]
     if not masks:
         return []
     # only source, examples and scripts print messages: a test asserting one is not lifted
@@ -192,8 +245,11 @@ def _scanned(snap: Snapshot, ranked: Ranked, windows: tuple[tuple[str, ...], ...
     held = np.bitwise_or.reduceat(bits, starts)
     chunks = docs[starts]
     wanted = np.zeros(len(chunks), dtype=bool)
-    for mask in masks:
-        wanted |= (held & np.uint64(mask)) == np.uint64(mask)
+    for (mask, _), among in masks.items():
+        holds = (held & np.uint64(mask)) == np.uint64(mask)
+        if among is not None:
+            holds &= np.isin(chunks, among, assume_unique=True)
+        wanted |= holds
     chunks = chunks[wanted]
     if not len(chunks):
         return []
@@ -216,6 +272,75 @@ def _scanned(snap: Snapshot, ranked: Ranked, windows: tuple[tuple[str, ...], ...
     return out
 
 
+def _cased_words(text: str) -> frozenset[str]:
+    """The words of `text` (lower-cased) whose terms depend on how they are written:
+    `getValue` has the terms of `get` and `value` besides its own, `getvalue` only its own."""
+    return frozenset(w.lower() for w in words(text) if not _plain(w))
+
+
+def _plain(word: str) -> bool:
+    return word.isalpha() and (word.islower() or word.isupper() or word[1:].islower())
+
+
+def window_phrases(window: tuple[str, ...], cased: frozenset[str] = frozenset()) -> set[int]:
+    """The phrases (`pair_hash` of two terms in a row: the index keeps each chunk's) that a
+    chunk holds wherever a literal of it holds `window`: its words' terms in a row, stop words
+    having none, but none touching a word of `cased` (as pasted, it may be written otherwise
+    in the literal: the regular expression is case-blind, the terms are not always)."""
+    keys: set[int] = set()
+    last: str | None = None  # the previous word's last term, when a phrase may follow it
+    for word in window:
+        held = terms(word)
+        if not held:
+            continue  # a stop word: the chunk's terms skip it too
+        if word in cased:
+            last = None
+            continue
+        if last is not None:
+            keys.add(pair_hash(last, held[0]))
+        keys.update(pair_hash(a, b) for a, b in zip(held, held[1:], strict=False))
+        last = held[-1]
+    return keys
+
+
+def phrased_chunks(
+    snap: Snapshot, windows: tuple[tuple[str, ...], ...], cased: frozenset[str] = frozenset()
+) -> tuple[npt.NDArray[np.intp] | None, ...]:
+    """Per window, the chunks of source, examples and scripts holding all its phrases
+    (`window_phrases`), found in the index's own phrase postings before any text is read: a
+    commit's subject ("printer: fix the width of wide tables") shows a colon as a message
+    does, and no chunk holds its phrases together. None for a window without a phrase (one
+    word besides stop words: "No such option"): any chunk holding its term may hold it."""
+    masks: list[int] = []
+    bit: dict[int, int] = {}
+    for window in windows:
+        mask = 0
+        for key in window_phrases(window, cased):
+            if key not in bit and len(bit) < _MASK_BITS:
+                bit[key] = len(bit)
+            if key in bit:
+                mask |= 1 << bit[key]
+        masks.append(mask)
+    none = np.zeros(0, dtype=np.intp)
+    if not bit:
+        return tuple(None for _ in windows)
+    hits = gather(snap.chunk_pairs, list(bit), snap.n_chunks)
+    classes = snap.file_class[snap.chunk_file[hits.docs]]
+    keep = (classes == FileClass.CODE) | (classes == FileClass.AUX)
+    if not reduce_any(keep):
+        return tuple(None if not mask else none for mask in masks)
+    docs, term = hits.docs[keep], hits.term[keep]
+    order = np.argsort(docs, kind="stable")
+    docs = docs[order]
+    bits = np.left_shift(np.uint64(1), term[order].astype(np.uint64))
+    starts = np.flatnonzero(np.concatenate([[True], docs[1:] != docs[:-1]]))
+    held = np.bitwise_or.reduceat(bits, starts)
+    chunks = docs[starts]
+    return tuple(
+        None if not mask else chunks[(held & np.uint64(mask)) == np.uint64(mask)] for mask in masks
+    )
+
+
 async def literal_chunks(
     snap: Snapshot,
     ranked: Ranked,
@@ -228,29 +353,56 @@ async def literal_chunks(
     too: a value that is a common word ("No such option 'main'") ranks the files that say
     it most, not the one printing the message."""
     runs = message_runs(query)
-    if not runs:
+    named = () if runs else named_message(snap, query)
+    if not runs and not named:
         return []
-    windows = run_windows(runs)
-    found = await _holding(snap, ranked, windows, read)
+    windows = run_windows(runs) if runs else (named,)
+    # a window whose phrases no chunk holds together is not looked for: none may print it
+    phrased = phrased_chunks(snap, windows, _cased_words(query.text))
+    live = [i for i, among in enumerate(phrased) if among is None or len(among)]
+    if not live:
+        return []
+    windows = tuple(windows[i] for i in live)
+    phrased = tuple(phrased[i] for i in live)
+    found, read_back = await _holding(snap, ranked, windows, read, phrased, bool(named))
     if found:
         return found
     pieces = template_pieces(query.text)
     template = " ".join(pieces)
     if template == " ".join(query.text.split()) or len(words(query.text)) > RERANK_WORDS:
         return []  # no value: the same ranking again; or a request, not a line printed
+    # a window whose every chunk holding its phrases was read back holds in none
+    seen = np.asarray(read_back, dtype=np.intp)
+    live = [
+        i
+        for i, among in enumerate(phrased)
+        if among is None or not reduce_all(np.isin(among, seen, assume_unique=True))
+    ]
     bare = parse_query(template)
-    return [] if bare.empty else await _holding(snap, rank(snap, bare, allowed), windows, read)
+    if bare.empty or not live:
+        return []
+    windows = tuple(windows[i] for i in live)
+    phrased = tuple(phrased[i] for i in live)
+    return (await _holding(snap, rank(snap, bare, allowed), windows, read, phrased))[0]
 
 
 async def _holding(
-    snap: Snapshot, ranked: Ranked, windows: tuple[tuple[str, ...], ...], read: RowReader
-) -> list[int]:
-    chunks = _scanned(snap, ranked, windows)
+    snap: Snapshot,
+    ranked: Ranked,
+    windows: tuple[tuple[str, ...], ...],
+    read: RowReader,
+    phrased: tuple[npt.NDArray[np.intp] | None, ...],
+    at_start: bool = False,
+) -> tuple[list[int], list[int]]:
+    """The chunks holding one of `windows` (`_scanned` of `ranked`; `at_start`: opening a
+    literal), and those read back."""
+    chunks = _scanned(snap, ranked, windows, phrased)
     if not chunks:
-        return []
+        return [], []
     rows = await read(chunks)
-    finder = LiteralFinder(windows)
-    return [c for c in chunks if (row := rows.get(c)) is not None and holds_run(row.text, finder)]
+    finder = LiteralFinder(windows, at_start=at_start)
+    found = [c for c in chunks if (row := rows.get(c)) is not None and holds_run(row.text, finder)]
+    return found, chunks
 
 
 def lifted(snap: Snapshot, ranked: Ranked, found: list[int]) -> Ranked:
