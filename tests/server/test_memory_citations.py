@@ -209,16 +209,16 @@ async def test_a_long_text_is_read_for_identifiers_once_per_distinct_word(
 ) -> None:
     # A save at its limits (150 texts of 5,000 characters) read every word of every text in
     # one go on the event loop: every other call waited about a second for it.
-    from ocp_server import citations
+    from ocp_server.citations import suggestions
 
     looked_at: list[str] = []
-    real = citations._identifier_shaped
+    real = suggestions.identifier_shaped
 
     def counted(token: str) -> bool:
         looked_at.append(token)
         return real(token)
 
-    monkeypatch.setattr(citations, "_identifier_shaped", counted)
+    monkeypatch.setattr(suggestions, "identifier_shaped", counted)
     sid = await repo.memory.start_session(str(repo.root))
     text = "the session store keeps rotate_session warm " * 500
     result = await repo.memory.save(sid, notes=[text, text])
