@@ -212,6 +212,7 @@ class Item:
     created_at: float
     render: Callable[[Item], Rendered]
     score: float | None = None  # bm25 (lower is better); None: did not match the query
+    exact: bool = False  # a decision titled exactly as the query: first, whatever its score
     made_: Rendered | None = None
     value_cost: int = 0  # tokens of its structured form, once the fitter priced it
     cost: int = 0  # all it cost when taken: line, structured form, its header's share
@@ -335,14 +336,15 @@ def render_trace(item: Item) -> Rendered:
 
 # ---- fitting -------------------------------------------------------------------------------
 def ranked(items: Iterable[Item], now: float) -> list[Item]:
-    """Best match blended with recency first (bm25 relative to the best match)."""
+    """Exact titles first, then best match blended with recency (bm25 relative to the best
+    match)."""
     pool = list(items)
     best = min((i.score for i in pool if i.score is not None), default=0.0) or -1.0
 
-    def key(i: Item) -> tuple[float, float]:
+    def key(i: Item) -> tuple[bool, float, float]:
         relevance = (i.score or 0.0) / best
         recency = 0.5 ** (max(0.0, now - i.created_at) / RECENCY_HALF_LIFE)
-        return (-(0.8 * relevance + 0.2 * recency), -i.created_at)
+        return (not i.exact, -(0.8 * relevance + 0.2 * recency), -i.created_at)
 
     return sorted(pool, key=key)
 
