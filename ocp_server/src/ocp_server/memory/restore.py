@@ -8,6 +8,7 @@ from typing import Any
 
 from ocp_server.brief import (
     SECTION_NAMES,
+    SHRUNK_DECISION,
     Brief,
     CitationState,
     Fitter,
@@ -293,7 +294,10 @@ def _memory_item(kind: str, row: Any) -> Item:
     created = row[4] if kind == "decision" else row[3]
     render = render_decision if kind == "decision" else render_note
     key = ("open_item" if section == "open_items" else kind, row[0])
-    return Item(section, key, (tuple(row[:-2]), states), created, render)
+    item = Item(section, key, (tuple(row[:-2]), states), created, render)
+    if section == "decisions":
+        item.shrinks = len(SHRUNK_DECISION) - 1
+    return item
 
 
 def _capped(totals: Mapping[str, int]) -> frozenset[str]:
