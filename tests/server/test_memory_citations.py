@@ -795,3 +795,76 @@ async def test_a_near_identical_save_that_corrects_a_fact_is_what_restore_serves
         found.notes[0].text
         == "the nightly build fails on linux macos and windows with python 3.11 and 3.12"
     )
+
+
+NESTED_PY = '''"""Retries."""
+
+
+def with_retries(call, attempts=3):
+    """Call `call` until it succeeds."""
+
+    def backoff(n):
+        return min(2**n, 30)
+
+    class Budget:
+        def spend(self, n):
+            return attempts - n
+
+    return call, backoff, Budget
+
+
+class Client:
+    def send(self, body):
+        def encode(part):
+            return part.encode("utf-8")
+
+        return encode(body)
+'''
+
+
+async def test_functions_nested_in_functions_are_cited_by_their_dotted_name(repo: Repo) -> None:
+    # The index does not chunk function bodies: "no definition named 'with_retries.backoff'".
+    repo.write("src/retry.py", NESTED_PY)
+    repo.write("src/pacing.py", "def backoff(n):\n    return n\n")  # the same name, top level
+    await repo.reindex()
+    sid = await repo.memory.start_session(str(repo.root))
+    result = await repo.memory.save(
+        sid,
+        notes=[
+            NoteIn(
+                "backoff doubles, capped at 30 s",
+                (
+                    "with_retries.backoff",
+                    "src/retry.py:with_retries.Budget.spend",
+                    "Client.send.encode",
+                ),
+            )
+        ],
+    )
+    assert [(c.citation, c.symbol) for c in result.citations] == [
+        ("src/retry.py:7-8", "with_retries.backoff"),
+        ("src/retry.py:11-12", "with_retries.Budget.spend"),
+        ("src/retry.py:19-20", "Client.send.encode"),
+    ]
+    # Lines inserted above: the nested definitions are followed by their names.
+    repo.edit("src/retry.py", '"""Retries."""\n', '"""Retries."""\n\nimport time\n')
+    (note,) = (await repo.memory.restore()).notes
+    assert [(c.status, c.citation) for c in note.citations] == [
+        ("moved", "src/retry.py:9-10"),
+        ("moved", "src/retry.py:13-14"),
+        ("moved", "src/retry.py:21-22"),
+    ]
+    # Its body edited: stale, saying what changed in it.
+    repo.edit("src/retry.py", "min(2**n, 30)", "min(3**n, 60)")
+    (stale,) = (await repo.memory.restore()).stale
+    assert stale.citations[0].change == (
+        "`with_retries.backoff` changed: -`return min(2**n, 30)` +`return min(3**n, 60)`"
+    )
+
+
+async def test_a_nested_name_that_is_not_defined_is_refused(repo: Repo) -> None:
+    repo.write("src/retry.py", NESTED_PY)
+    await repo.reindex()
+    sid = await repo.memory.start_session(str(repo.root))
+    with pytest.raises(ValueError, match="no definition named 'with_retries.missing'"):
+        await repo.memory.save(sid, notes=[NoteIn("x", ("with_retries.missing",))])

@@ -1,7 +1,8 @@
 """Citations: memories tied to the code they cite, and checked against it.
 
 A citation names code as `path:start-end` (also `path:line` and `path#L6-L8`), as
-`path:symbol`, or as a bare symbol (`verify_token`, `SessionStore.rotate_session`). Saving
+`path:symbol`, or as a bare symbol (`verify_token`, `SessionStore.rotate_session`, and
+`outer.inner` for a function nested in one: `nested`). Saving
 resolves it against the workspace index and the file on disk, and keeps the lines' content
 hash, their text (redacted, as memory keeps every text: at_rest.py) and the definition they
 belong to. Checking finds the lines again:
@@ -21,7 +22,8 @@ citations of a file grown past that are stale until it shrinks.
 
 The package: `parsing` reads a citation, `view` (CodeView) resolves and checks it against the
 workspace, `blocks` finds cited lines again within a file, `definitions` names a file's
-definitions, `lines` compares and hashes lines, `suggestions` proposes citations for a text.
+definitions (`nested` those in function bodies, which the index does not name), `lines`
+compares and hashes lines, `suggestions` proposes citations for a text.
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ from ocp_server.citations.lines import (
     split_lines,
     trimmed,
 )
+from ocp_server.citations.nested import nested_definitions
 from ocp_server.citations.parsing import parse_citation
 from ocp_server.citations.suggestions import suggest
 from ocp_server.citations.values import Check, Definition, Located, Stored, Suggestion
@@ -30,6 +31,7 @@ __all__ = ["CodeView"]
 
 MAX_CITED_LINES = 2_000
 MIN_LOOSE_BLOCK = 40  # characters a block needs to be looked for anywhere in its file
+FILES_NAMING = 50  # files looked in for a definition the index names (as files_defining)
 RENAME_TRIES = 20  # files looked in for lines whose file is gone (git mv)
 _OVERLOAD = re.compile(r"\s*@(?:\w+\.)*overload\b")
 
@@ -104,6 +106,26 @@ class CodeView:
             self._defs[path] = definitions(path, "\n".join(lines)) if lines else []
         return self._defs[path]
 
+    async def definitions_of(self, path: str, symbol: str | None) -> list[Definition]:
+        """The file's definitions, with those nested in functions when `symbol` names one
+        that the index does not (`outer.inner`): only then is the file walked for them."""
+        defs = await self.definitions(path)
+        if not symbol or "." not in symbol or any(matches(d, symbol) == 2 for d in defs):
+            return defs
+        lines = await self.lines(path)
+        known = frozenset(d.name for d in defs)
+        return defs + nested_definitions(path, "\n".join(lines or []), known)
+
+    async def files_naming(self, symbol: str, *, parts: bool = False) -> list[str]:
+        """Indexed files that may define `symbol`: those whose chunks define its name, then,
+        for a dotted one, those defining a part of it (`outer` of `outer.inner`, whose body
+        the index does not name): when no file defines its name, or `parts` asks always."""
+        paths = list(await self.files_defining(symbol))
+        if parts or not paths:
+            for part in symbol.split(".")[:-1]:
+                paths += [p for p in await self.files_defining(part) if p not in paths]
+        return paths[:FILES_NAMING]
+
     async def files_defining(self, symbol: str) -> list[str]:
         """Indexed files whose chunks define `symbol` (by its bare name), best guess first."""
         bare = bare_name(symbol)
@@ -154,7 +176,7 @@ class CodeView:
             found = await self._defined_in(parsed.path, parsed.symbol)
         else:
             found = []
-            for path in await self.files_defining(parsed.symbol):
+            for path in await self.files_naming(parsed.symbol, parts=True):
                 found += await self._defined_in(path, parsed.symbol)
         if not found:
             where = f"in {parsed.path}" if parsed.path else "in the index"
@@ -226,7 +248,7 @@ class CodeView:
         return f"{path!r} cannot be read"
 
     async def _defined_in(self, path: str, symbol: str) -> list[tuple[str, Definition]]:
-        defs = await self.definitions(path)
+        defs = await self.definitions_of(path, symbol)
         exact = [d for d in defs if matches(d, symbol) == 2]
         return [(path, d) for d in exact]
 
@@ -243,7 +265,7 @@ class CodeView:
             if found is not None:
                 return Check("moved", found)
         if c.symbol:
-            for path in await self.files_defining(c.symbol):
+            for path in await self.files_naming(c.symbol):
                 other = await self.lines(path) if path != c.path else None
                 if other is not None and (found := await self._find(c, path, other)) is not None:
                     return Check("moved", found)
@@ -259,7 +281,7 @@ class CodeView:
 
     async def _find(self, c: Stored, path: str, lines: list[str]) -> Located | None:
         """The cited lines in this file, at another place."""
-        defs = await self.definitions(path)
+        defs = await self.definitions_of(path, c.symbol)
         if c.symbol:
             holders = sorted(
                 (d for d in defs if matches(d, c.symbol)),
@@ -298,7 +320,7 @@ class CodeView:
             moved = await self._changed_elsewhere(c, old) if c.symbol else None
             return (moved[0], f"{gone}; {moved[1]}") if moved else (None, gone)
         if c.symbol:
-            defs = await self.definitions(c.path)
+            defs = await self.definitions_of(c.path, c.symbol)
             same = sorted(
                 (d for d in defs if matches(d, c.symbol) == 2),
                 key=lambda d: abs(d.start_line - c.start_line),
@@ -310,7 +332,7 @@ class CodeView:
                 return now, f"{what} changed: " + describe_change(old, region(lines, d, c))
             if (moved := await self._changed_elsewhere(c, old)) is not None:
                 return moved
-            elsewhere = [p for p in await self.files_defining(c.symbol) if p != c.path]
+            elsewhere = [p for p in await self.files_naming(c.symbol) if p != c.path]
             alike = most_alike(defs, lines, old)
             gone = f"`{c.symbol}` is no longer defined in {c.path}" + (
                 f" (one in {elsewhere[0]} is not alike)"
@@ -335,12 +357,13 @@ class CodeView:
         """Moved and changed: a definition of the cited symbol in another file, still much
         like the cited code (a same-named function in another file is not enough)."""
         assert c.symbol is not None
-        elsewhere = [p for p in await self.files_defining(c.symbol) if p != c.path]
+        elsewhere = [p for p in await self.files_naming(c.symbol) if p != c.path]
         for path in elsewhere[:10]:
             other = await self.lines(path)
             if other is None:
                 continue
-            named = [d for d in await self.definitions(path) if matches(d, c.symbol) == 2]
+            defs = await self.definitions_of(path, c.symbol)
+            named = [d for d in defs if matches(d, c.symbol) == 2]
             if (moved := most_alike(named, other, old)) is not None:
                 now = located(path, other, moved.start_line, moved.end_line, moved.name, True)
                 return now, (
