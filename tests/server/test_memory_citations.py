@@ -16,7 +16,7 @@ from ocp_server.index.workspace import WorkspaceIndex
 from ocp_server.memory import DecisionIn, MemoryStore, NoteIn
 from ocp_server.settings import ServerSettings
 from ocp_server.workspaces import close_workspace, open_workspace
-from tests.workspace_fixture import AUTH_PY
+from tests.workspace_fixture import AUTH_PY, git
 
 DAY = 86400.0
 
@@ -868,3 +868,67 @@ async def test_a_nested_name_that_is_not_defined_is_refused(repo: Repo) -> None:
     sid = await repo.memory.start_session(str(repo.root))
     with pytest.raises(ValueError, match="no definition named 'with_retries.missing'"):
         await repo.memory.save(sid, notes=[NoteIn("x", ("with_retries.missing",))])
+
+
+async def test_lines_follow_their_file_renamed_into_another_folder_by_git(repo: Repo) -> None:
+    # Neither the same name nor the same folder: the file was said to be deleted.
+    repo.write("src/settings.py", SETTINGS_PY)
+    git(repo.root, "add", "-A")
+    git(repo.root, "commit", "-qm", "settings")
+    await repo.reindex()
+    await repo.decide("src/settings.py:3-6", title="Timeouts", decision="read waits 10 s")
+    (repo.root / "lib" / "net").mkdir(parents=True)
+    git(repo.root, "mv", "src/settings.py", "lib/net/timeouts.py")  # staged
+    await repo.reindex()
+    staged = await repo.memory.restore()
+    assert staged.stale == (), staged.stale[0].citations
+    assert staged.decisions[0].citations[0].citation == "lib/net/timeouts.py:3-6"
+    git(repo.root, "commit", "-qm", "move the settings")  # and renamed again, committed
+    (repo.root / "conf").mkdir()
+    git(repo.root, "mv", "lib/net/timeouts.py", "conf/limits.py")
+    git(repo.root, "commit", "-qm", "move them again")
+    await repo.reindex()
+    committed = await repo.memory.restore()
+    assert committed.stale == (), committed.stale[0].citations
+    assert committed.decisions[0].citations[0].citation == "conf/limits.py:3-6"
+
+
+RETRY_PY = '''"""Retries."""
+
+
+def send_with_retries(send, body):
+    """Send until it succeeds."""
+    attempts = 0
+    while True:
+        attempts += 1
+        try:
+            return send(body)
+        except OSError:
+            if attempts >= 3:
+                raise
+            delay = min(2**attempts, 30)
+            time.sleep(delay)
+'''
+
+
+async def test_lines_changed_in_their_function_before_a_rename_say_where_it_went(
+    repo: Repo,
+) -> None:
+    # Three lines inside a function, edited, then the file renamed into another folder: the
+    # change said only "src/retry.py was deleted".
+    repo.write("src/retry.py", RETRY_PY)
+    git(repo.root, "add", "-A")
+    git(repo.root, "commit", "-qm", "retry")
+    await repo.reindex()
+    await repo.decide("src/retry.py:12-14", title="Retries", decision="three attempts")
+    repo.edit("src/retry.py", "if attempts >= 3:", "if attempts >= 5:")
+    git(repo.root, "commit", "-qam", "five attempts")
+    (repo.root / "net").mkdir()
+    git(repo.root, "mv", "src/retry.py", "net/sending.py")
+    git(repo.root, "commit", "-qm", "move")
+    await repo.reindex()
+    (stale,) = (await repo.memory.restore()).stale
+    assert stale.citations[0].change == (
+        "src/retry.py was deleted; `send_with_retries` is now in net/sending.py:4-15, its "
+        "lines changed: -`if attempts >= 3:` +`if attempts >= 5:`"
+    )

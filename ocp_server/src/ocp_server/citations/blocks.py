@@ -10,10 +10,11 @@ from ocp_router.redact import MARKER_OPEN
 from ocp_server.citations.lines import content_hash, normalized
 from ocp_server.citations.values import MAX_CONTENT, Definition, Located, Stored
 
-__all__ = ["find_block", "holder_of", "located", "most_alike", "region"]
+__all__ = ["find_block", "holder_of", "located", "most_alike", "most_alike_stretch", "region"]
 
 CLOSE_ENOUGH = 0.5  # line similarity for "most alike now" in a stale summary
 MOST_ALIKE_TRIES = 40
+MAX_STRETCHES = 400  # places within a definition compared with cited lines that changed
 
 
 def located(
@@ -101,4 +102,28 @@ def most_alike(defs: Sequence[Definition], lines: Sequence[str], old: str) -> De
             ratio = matcher.ratio()
             if ratio > score:
                 best, score = d, ratio
+    return best
+
+
+def most_alike_stretch(
+    defs: Sequence[Definition], lines: Sequence[str], old: str
+) -> tuple[Definition | None, str]:
+    """The definition holding the stretch of lines most like the old (cited) ones, if alike
+    enough, and that stretch (normalized): for lines cited within a definition, which may
+    sit anywhere in it now. At most MAX_STRETCHES places are compared in all."""
+    want = old.split("\n")
+    size = len(want)
+    best: tuple[Definition | None, str] = (None, "")
+    score, tries = CLOSE_ENOUGH, 0
+    for d in defs:
+        for start in range(d.start_line, max(d.start_line, d.end_line - size + 1) + 1):
+            tries += 1
+            if tries > MAX_STRETCHES:
+                return best
+            text = normalized(lines[start - 1 : start - 1 + size])
+            matcher = difflib.SequenceMatcher(None, want, text.split("\n"), autojunk=False)
+            if matcher.real_quick_ratio() > score and matcher.quick_ratio() > score:
+                ratio = matcher.ratio()
+                if ratio > score:
+                    best, score = (d, text), ratio
     return best

@@ -10,7 +10,14 @@ from pathlib import Path, PurePosixPath
 import aiosqlite
 import pathspec
 
-from ocp_server.citations.blocks import find_block, holder_of, located, most_alike, region
+from ocp_server.citations.blocks import (
+    find_block,
+    holder_of,
+    located,
+    most_alike,
+    most_alike_stretch,
+    region,
+)
 from ocp_server.citations.definitions import bare_name, definitions, matches
 from ocp_server.citations.lines import (
     content_hash,
@@ -21,6 +28,7 @@ from ocp_server.citations.lines import (
 )
 from ocp_server.citations.nested import nested_definitions
 from ocp_server.citations.parsing import parse_citation
+from ocp_server.citations.renames import GitRenames
 from ocp_server.citations.suggestions import suggest
 from ocp_server.citations.values import Check, Definition, Located, Stored, Suggestion
 from ocp_server.errors import CitationError
@@ -60,6 +68,7 @@ class CodeView:
         self._defs: dict[str, list[Definition]] = {}
         self._defining: dict[str, list[str]] = {}
         self._renamed: dict[str, list[str]] = {}
+        self._git = GitRenames(workspace)
 
     # -- access -------------------------------------------------------------------------
     async def indexed(self, path: str) -> bool:
@@ -139,11 +148,13 @@ class CodeView:
         return self._defining[bare]
 
     async def renamed_to(self, path: str) -> list[str]:
-        """Indexed files that may be `path` renamed (`git mv` keeps the name or the folder):
-        the same name in another folder first, then the same folder and extension, newest
-        first; at most RENAME_TRIES."""
+        """Files that may be `path` renamed: where git says it went (a rename staged or
+        committed, into any folder), then, guessed by name (`mv` keeps the name or the
+        folder), indexed files of the same name in another folder, then of the same folder
+        and extension, newest first; at most RENAME_TRIES guesses."""
         if path in self._renamed:
             return self._renamed[path]
+        by_git = await self._git.renamed_to(path)
         old = PurePosixPath(path)
         folder = "" if old.parent == PurePosixPath(".") else f"{old.parent}/"
         rows = await self.db.execute_fetchall(
@@ -159,7 +170,8 @@ class CodeView:
             for p in paths
             if p.name != old.name and (p.parent, p.suffix) == (old.parent, old.suffix)
         ]
-        self._renamed[path] = [p.as_posix() for p in (same_name + same_folder)[:RENAME_TRIES]]
+        guessed = [p.as_posix() for p in (same_name + same_folder)[:RENAME_TRIES]]
+        self._renamed[path] = by_git + [p for p in guessed if p not in by_git]
         return self._renamed[path]
 
     # -- resolving ----------------------------------------------------------------------
@@ -357,18 +369,28 @@ class CodeView:
         """Moved and changed: a definition of the cited symbol in another file, still much
         like the cited code (a same-named function in another file is not enough)."""
         assert c.symbol is not None
+        # Where git says the file went first (an edited function is found by its name in
+        # any file, but the renamed file is where it most likely is).
+        gone = self.stat(c.path) == (-1, -1)
+        renamed = await self._git.renamed_to(c.path) if gone else []
         elsewhere = [p for p in await self.files_naming(c.symbol) if p != c.path]
-        for path in elsewhere[:10]:
+        for path in [*renamed, *(p for p in elsewhere if p not in renamed)][:10]:
             other = await self.lines(path)
             if other is None:
                 continue
             defs = await self.definitions_of(path, c.symbol)
             named = [d for d in defs if matches(d, c.symbol) == 2]
-            if (moved := most_alike(named, other, old)) is not None:
+            if c.whole:
+                moved = most_alike(named, other, old)
+                now_text = region(other, moved, c) if moved else ""
+            else:  # the cited lines' stretch most alike, wherever in the definition it is
+                moved, now_text = most_alike_stretch(named, other, old)
+            if moved is not None:
                 now = located(path, other, moved.start_line, moved.end_line, moved.name, True)
+                what = "changed" if c.whole else "its lines changed"
                 return now, (
-                    f"`{c.symbol}` is now in {now.citation}, changed: "
-                    + describe_change(old, region(other, moved, c))
+                    f"`{c.symbol}` is now in {now.citation}, {what}: "
+                    + describe_change(old, now_text)
                 )
         return None
 
