@@ -1,9 +1,9 @@
 """Definitions nested in functions (`outer.inner`, `outer.Local.method`), which the index does
 not name: it cuts along the top level and the bodies of classes, never into function bodies.
 
-Found by a walk of the whole syntax tree with the language's own idea of a definition, only
-when a citation names a definition the index does not have (so the common case costs
-nothing).
+Found by a walk of the syntax tree with the language's own idea of a definition, only into
+the functions a citation's name begins with, and only when it names a definition the index
+does not have (so the common case costs nothing).
 """
 
 from __future__ import annotations
@@ -26,9 +26,12 @@ __all__ = ["nested_definitions"]
 MAX_DEPTH = 200  # syntax nesting walked; deeper is generated code, not a citation's target
 
 
-def nested_definitions(path: str, text: str, known: frozenset[str]) -> list[Definition]:
-    """The definitions of a file whose qualified names are not in `known` (the index's)."""
-    return [d for d in _all_definitions(path, text) if d.name not in known]
+def nested_definitions(
+    path: str, text: str, known: frozenset[str], within: tuple[tuple[int, int], ...]
+) -> list[Definition]:
+    """The definitions within these line spans (the functions to look into) whose qualified
+    names are not in `known` (the index's)."""
+    return [d for d in _definitions(path, text, within) if d.name not in known]
 
 
 class _Members:
@@ -42,7 +45,9 @@ class _Members:
 
 
 @lru_cache(maxsize=16)
-def _all_definitions(path: str, text: str) -> tuple[Definition, ...]:
+def _definitions(
+    path: str, text: str, within: tuple[tuple[int, int], ...]
+) -> tuple[Definition, ...]:
     spec = _spec(path, text)
     if spec is None or len(text) > MAX_PARSE_CHARS:
         return ()
@@ -58,13 +63,15 @@ def _all_definitions(path: str, text: str) -> tuple[Definition, ...]:
         if depth > MAX_DEPTH:
             continue
         for child in reversed(node.named_children):
+            first, last = child.start_point.row + 1, end_row(child) + 1
+            if not any(first <= end and start <= last for start, end in within):
+                continue  # outside the functions looked into: not walked
             result = spec.definitions(walk, child, in_class)
             if isinstance(result, list):  # transparent (export, ERROR): its children instead
                 todo.extend((n, scope, in_class, depth + 1) for n in reversed(result))
             elif isinstance(result, Def) and result.symbol:
                 qual = ".".join(p for p in (scope, result.qual) if p) or None
                 name = f"{qual}.{result.symbol}" if qual else result.symbol
-                first, last = child.start_point.row + 1, end_row(child) + 1
                 found.append(Definition(name, result.symbol, result.kind, first, last))
                 todo.append((child, name, result.class_like, depth + 1))
             else:  # a block, a statement: definitions may sit inside it

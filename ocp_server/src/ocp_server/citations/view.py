@@ -39,6 +39,7 @@ __all__ = ["CodeView"]
 
 MAX_CITED_LINES = 2_000
 MIN_LOOSE_BLOCK = 40  # characters a block needs to be looked for anywhere in its file
+FUNCTION_KINDS = frozenset({"function", "method"})  # what the index does not look into
 FILES_NAMING = 50  # files looked in for a definition the index names (as files_defining)
 RENAME_TRIES = 20  # files looked in for lines whose file is gone (git mv)
 _OVERLOAD = re.compile(r"\s*@(?:\w+\.)*overload\b")
@@ -117,13 +118,21 @@ class CodeView:
 
     async def definitions_of(self, path: str, symbol: str | None) -> list[Definition]:
         """The file's definitions, with those nested in functions when `symbol` names one
-        that the index does not (`outer.inner`): only then is the file walked for them."""
+        that the index does not, within a function it does (`outer.inner`): only then are
+        those functions walked for them."""
         defs = await self.definitions(path)
         if not symbol or "." not in symbol or any(matches(d, symbol) == 2 for d in defs):
             return defs
+        outer = tuple(
+            (d.start_line, d.end_line)
+            for d in defs
+            if d.kind in FUNCTION_KINDS and symbol.startswith(f"{d.name}.")
+        )
+        if not outer:
+            return defs
         lines = await self.lines(path)
         known = frozenset(d.name for d in defs)
-        return defs + nested_definitions(path, "\n".join(lines or []), known)
+        return defs + nested_definitions(path, "\n".join(lines or []), known, outer)
 
     async def files_naming(self, symbol: str, *, parts: bool = False) -> list[str]:
         """Indexed files that may define `symbol`: those whose chunks define its name, then,
@@ -372,9 +381,9 @@ class CodeView:
         # Where git says the file went first (an edited function is found by its name in
         # any file, but the renamed file is where it most likely is).
         gone = self.stat(c.path) == (-1, -1)
-        renamed = await self._git.renamed_to(c.path) if gone else []
+        renamed = await self.renamed_to(c.path) if gone else []
         elsewhere = [p for p in await self.files_naming(c.symbol) if p != c.path]
-        for path in [*renamed, *(p for p in elsewhere if p not in renamed)][:10]:
+        for path in [*renamed[:1], *(p for p in elsewhere if p not in renamed[:1])][:10]:
             other = await self.lines(path)
             if other is None:
                 continue
@@ -383,8 +392,12 @@ class CodeView:
             if c.whole:
                 moved = most_alike(named, other, old)
                 now_text = region(other, moved, c) if moved else ""
-            else:  # the cited lines' stretch most alike, wherever in the definition it is
+            elif path in renamed:  # the file the cited one became: the lines' stretch most
+                # alike, wherever in the definition it is now
                 moved, now_text = most_alike_stretch(named, other, old)
+            else:
+                moved = most_alike(named, other, old)
+                now_text = region(other, moved, c) if moved else ""
             if moved is not None:
                 now = located(path, other, moved.start_line, moved.end_line, moved.name, True)
                 what = "changed" if c.whole else "its lines changed"
