@@ -389,11 +389,8 @@ class CodeView:
                 continue
             defs = await self.definitions_of(path, c.symbol)
             named = [d for d in defs if matches(d, c.symbol) == 2]
-            if c.whole:
-                moved = most_alike(named, other, old)
-                now_text = region(other, moved, c) if moved else ""
-            elif path in renamed:  # the file the cited one became: the lines' stretch most
-                # alike, wherever in the definition it is now
+            if not c.whole and path in renamed:  # in the file the cited one became: the
+                # stretch most like the cited lines, wherever in the definition it is now
                 moved, now_text = most_alike_stretch(named, other, old)
             else:
                 moved = most_alike(named, other, old)
