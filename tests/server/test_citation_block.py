@@ -1,4 +1,4 @@
-"""Finding a cited block again in its file (`citations._block`): the lines checked with a
+"""Finding a cited block again in its file (`blocks.find_block`): the lines checked with a
 hash stay few when a secret, kept redacted, begins the block."""
 
 from __future__ import annotations
@@ -7,9 +7,8 @@ from collections.abc import Sequence
 
 import pytest
 
-from ocp_server import citations
 from ocp_server.at_rest import redacted
-from ocp_server.citations import Stored, content_hash
+from ocp_server.citations import Stored, blocks, content_hash
 
 FILLER = [f"x_{i} = {i}" for i in range(2000)]
 
@@ -30,13 +29,13 @@ def _stored(block: Sequence[str], start: int) -> Stored:
 
 def _hashes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     counted: list[int] = []
-    real = citations.content_hash
+    real = content_hash
 
     def counting(lines: Sequence[str]) -> str:
         counted.append(len(lines))
         return real(lines)
 
-    monkeypatch.setattr(citations, "content_hash", counting)
+    monkeypatch.setattr(blocks, "content_hash", counting)
     return counted
 
 
@@ -56,11 +55,11 @@ def test_a_moved_block_is_found_hashing_few_places(
     lines = FILLER[:1500] + block + FILLER[1500:]
     stored = _stored(block, 1001)
     hashed = _hashes(monkeypatch)
-    assert citations._block(lines, stored, 1, len(lines)) == (1501, 1500 + len(block))
+    assert blocks.find_block(lines, stored, 1, len(lines)) == (1501, 1500 + len(block))
     assert len(hashed) <= 2
 
 
 def test_a_block_of_secrets_only_is_still_found() -> None:
     block = ["AKIAIOSFODNN7EXAMPLE", "ghp_abcdefghijklmnopqrstuvwxyz0123456789"]
     lines = FILLER[:30] + block + FILLER[30:60]
-    assert citations._block(lines, _stored(block, 10), 1, len(lines)) == (31, 32)
+    assert blocks.find_block(lines, _stored(block, 10), 1, len(lines)) == (31, 32)

@@ -475,3 +475,28 @@ async def test_saves_sent_together_are_kept_in_the_order_they_came(store: Memory
     assert (await store.restore()).state["branch"] == "second"
     history = await store.state_history("branch")
     assert [value for _, value, _, _ in history] == ["second", "first"]
+
+
+async def test_a_query_of_one_decisions_exact_title_puts_it_first_when_all_share_its_words(
+    store: MemoryStore,
+) -> None:
+    # Every decision holds the query's words, so bm25 could not tell them apart and the
+    # newer ones came first.
+    sid = await store.start_session("/ws")
+    await store.save(
+        sid, decisions=[DecisionIn("Cache invalidation policy", "expire cache entries on write")]
+    )
+    for n in range(30):
+        await store.save(
+            sid,
+            decisions=[
+                DecisionIn(
+                    f"Policy {n} on cache invalidation",
+                    f"the cache invalidation policy of service {n}: keep the policy simple",
+                )
+            ],
+        )
+    brief = await store.restore(query="cache invalidation policy")
+    assert brief.decisions[0].title == "Cache invalidation policy"
+    brief = await store.restore(query="  Cache   INVALIDATION policy ")
+    assert brief.decisions[0].title == "Cache invalidation policy"

@@ -16,7 +16,7 @@ from ocp_server.index.workspace import WorkspaceIndex
 from ocp_server.memory import DecisionIn, MemoryStore, NoteIn
 from ocp_server.settings import ServerSettings
 from ocp_server.workspaces import close_workspace, open_workspace
-from tests.workspace_fixture import AUTH_PY
+from tests.workspace_fixture import AUTH_PY, git
 
 DAY = 86400.0
 
@@ -209,16 +209,16 @@ async def test_a_long_text_is_read_for_identifiers_once_per_distinct_word(
 ) -> None:
     # A save at its limits (150 texts of 5,000 characters) read every word of every text in
     # one go on the event loop: every other call waited about a second for it.
-    from ocp_server import citations
+    from ocp_server.citations import suggestions
 
     looked_at: list[str] = []
-    real = citations._identifier_shaped
+    real = suggestions.identifier_shaped
 
     def counted(token: str) -> bool:
         looked_at.append(token)
         return real(token)
 
-    monkeypatch.setattr(citations, "_identifier_shaped", counted)
+    monkeypatch.setattr(suggestions, "identifier_shaped", counted)
     sid = await repo.memory.start_session(str(repo.root))
     text = "the session store keeps rotate_session warm " * 500
     result = await repo.memory.save(sid, notes=[text, text])
@@ -794,4 +794,141 @@ async def test_a_near_identical_save_that_corrects_a_fact_is_what_restore_serves
     assert (
         found.notes[0].text
         == "the nightly build fails on linux macos and windows with python 3.11 and 3.12"
+    )
+
+
+NESTED_PY = '''"""Retries."""
+
+
+def with_retries(call, attempts=3):
+    """Call `call` until it succeeds."""
+
+    def backoff(n):
+        return min(2**n, 30)
+
+    class Budget:
+        def spend(self, n):
+            return attempts - n
+
+    return call, backoff, Budget
+
+
+class Client:
+    def send(self, body):
+        def encode(part):
+            return part.encode("utf-8")
+
+        return encode(body)
+'''
+
+
+async def test_functions_nested_in_functions_are_cited_by_their_dotted_name(repo: Repo) -> None:
+    # The index does not chunk function bodies: "no definition named 'with_retries.backoff'".
+    repo.write("src/retry.py", NESTED_PY)
+    repo.write("src/pacing.py", "def backoff(n):\n    return n\n")  # the same name, top level
+    await repo.reindex()
+    sid = await repo.memory.start_session(str(repo.root))
+    result = await repo.memory.save(
+        sid,
+        notes=[
+            NoteIn(
+                "backoff doubles, capped at 30 s",
+                (
+                    "with_retries.backoff",
+                    "src/retry.py:with_retries.Budget.spend",
+                    "Client.send.encode",
+                ),
+            )
+        ],
+    )
+    assert [(c.citation, c.symbol) for c in result.citations] == [
+        ("src/retry.py:7-8", "with_retries.backoff"),
+        ("src/retry.py:11-12", "with_retries.Budget.spend"),
+        ("src/retry.py:19-20", "Client.send.encode"),
+    ]
+    # Lines inserted above: the nested definitions are followed by their names.
+    repo.edit("src/retry.py", '"""Retries."""\n', '"""Retries."""\n\nimport time\n')
+    (note,) = (await repo.memory.restore()).notes
+    assert [(c.status, c.citation) for c in note.citations] == [
+        ("moved", "src/retry.py:9-10"),
+        ("moved", "src/retry.py:13-14"),
+        ("moved", "src/retry.py:21-22"),
+    ]
+    # Its body edited: stale, saying what changed in it.
+    repo.edit("src/retry.py", "min(2**n, 30)", "min(3**n, 60)")
+    (stale,) = (await repo.memory.restore()).stale
+    assert stale.citations[0].change == (
+        "`with_retries.backoff` changed: -`return min(2**n, 30)` +`return min(3**n, 60)`"
+    )
+
+
+async def test_a_nested_name_that_is_not_defined_is_refused(repo: Repo) -> None:
+    repo.write("src/retry.py", NESTED_PY)
+    await repo.reindex()
+    sid = await repo.memory.start_session(str(repo.root))
+    with pytest.raises(ValueError, match="no definition named 'with_retries.missing'"):
+        await repo.memory.save(sid, notes=[NoteIn("x", ("with_retries.missing",))])
+
+
+async def test_lines_follow_their_file_renamed_into_another_folder_by_git(repo: Repo) -> None:
+    # Neither the same name nor the same folder: the file was said to be deleted.
+    repo.write("src/settings.py", SETTINGS_PY)
+    git(repo.root, "add", "-A")
+    git(repo.root, "commit", "-qm", "settings")
+    await repo.reindex()
+    await repo.decide("src/settings.py:3-6", title="Timeouts", decision="read waits 10 s")
+    (repo.root / "lib" / "net").mkdir(parents=True)
+    git(repo.root, "mv", "src/settings.py", "lib/net/timeouts.py")  # staged
+    await repo.reindex()
+    staged = await repo.memory.restore()
+    assert staged.stale == (), staged.stale[0].citations
+    assert staged.decisions[0].citations[0].citation == "lib/net/timeouts.py:3-6"
+    git(repo.root, "commit", "-qm", "move the settings")  # and renamed again, committed
+    (repo.root / "conf").mkdir()
+    git(repo.root, "mv", "lib/net/timeouts.py", "conf/limits.py")
+    git(repo.root, "commit", "-qm", "move them again")
+    await repo.reindex()
+    committed = await repo.memory.restore()
+    assert committed.stale == (), committed.stale[0].citations
+    assert committed.decisions[0].citations[0].citation == "conf/limits.py:3-6"
+
+
+RETRY_PY = '''"""Retries."""
+
+
+def send_with_retries(send, body):
+    """Send until it succeeds."""
+    attempts = 0
+    while True:
+        attempts += 1
+        try:
+            return send(body)
+        except OSError:
+            if attempts >= 3:
+                raise
+            delay = min(2**attempts, 30)
+            time.sleep(delay)
+'''
+
+
+async def test_lines_changed_in_their_function_before_a_rename_say_where_it_went(
+    repo: Repo,
+) -> None:
+    # Three lines inside a function, edited, then the file renamed into another folder: the
+    # change said only "src/retry.py was deleted".
+    repo.write("src/retry.py", RETRY_PY)
+    git(repo.root, "add", "-A")
+    git(repo.root, "commit", "-qm", "retry")
+    await repo.reindex()
+    await repo.decide("src/retry.py:12-14", title="Retries", decision="three attempts")
+    repo.edit("src/retry.py", "if attempts >= 3:", "if attempts >= 5:")
+    git(repo.root, "commit", "-qam", "five attempts")
+    (repo.root / "net").mkdir()
+    git(repo.root, "mv", "src/retry.py", "net/sending.py")
+    git(repo.root, "commit", "-qm", "move")
+    await repo.reindex()
+    (stale,) = (await repo.memory.restore()).stale
+    assert stale.citations[0].change == (
+        "src/retry.py was deleted; `send_with_retries` is now in net/sending.py:4-15, its "
+        "lines changed: -`if attempts >= 3:` +`if attempts >= 5:`"
     )

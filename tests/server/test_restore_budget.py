@@ -118,3 +118,66 @@ async def test_the_smallest_budget_serves_a_short_cited_decision_beside_thousand
         "1,000+ notable routes._"
         in wire.RestoreResult.model_validate(roomy.structured_content).brief
     )
+
+
+LONG_DECISION = {
+    "title": "constant-time token comparison",
+    "decision": "verify_token compares the presented token with the stored one through "
+    "hmac.compare_digest, never with ==, and returns False for a token of the wrong length "
+    "before comparing",
+    "rationale": "A comparison that stops at the first differing byte leaks, through its "
+    "timing, how many leading bytes of a guess were right; an attacker on the same network "
+    "can recover a session token byte by byte in a few thousand requests. compare_digest "
+    "takes the same time whatever the inputs hold. We checked the login, the API key and the "
+    "webhook signature paths: all three go through verify_token now, so a new caller gets "
+    "the same protection without thinking about it, and the unit tests pin that behaviour. "
+    "Hashing both sides first was considered and dropped: it hides the length but costs a "
+    "hash per request and reads as if it were the protection. Revisit if tokens become signed "
+    "JWTs.",
+    "citations": ["verify_token"],
+}
+
+
+async def test_the_smallest_budget_serves_a_decision_of_200_tokens_its_rationale_cut(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A 200-token decision did not fit in 300 tokens: the brief served a note instead.
+    assert 180 <= estimate_tokens(" ".join(str(v) for v in LONG_DECISION.values())) <= 220
+    async with inproc_client(workspace, monkeypatch) as client:
+        await client.call_tool("ocp_context_search", {"query": "verify_token"})  # indexed
+        saved = await client.call_tool(
+            "ocp_result_save",
+            {"decisions": [LONG_DECISION], "notes": ["the CI cache is flaky"]},
+        )
+        assert not saved.is_error, text_of(saved)
+        raw = await client.call_tool("ocp_session_restore", {"max_tokens": MIN_RESTORE_TOKENS})
+        roomy = await client.call_tool("ocp_session_restore", {"max_tokens": 2_000})
+    result = wire.RestoreResult.model_validate(raw.structured_content)
+    assert [d.title for d in result.decisions] == [LONG_DECISION["title"]], text_of(raw)
+    served = result.decisions[0]
+    assert served.decision == LONG_DECISION["decision"]
+    assert served.citations[0].symbol == "verify_token"
+    # The rationale is cut, and says so with its "…"; where there is room it is not.
+    assert served.rationale is not None and served.rationale.endswith("…")
+    assert str(LONG_DECISION["rationale"]).startswith(served.rationale[:-1])
+    assert f"why: {served.rationale}" in text_of(raw)
+    assert result.truncated
+    assert result.tokens == estimate_tokens(result.model_dump_json()) <= MIN_RESTORE_TOKENS
+    assert estimate_tokens(text_of(raw)) <= MIN_RESTORE_TOKENS
+    full = wire.RestoreResult.model_validate(roomy.structured_content).decisions[0]
+    assert full.rationale is not None and len(full.rationale) > 400
+
+
+async def test_a_decision_that_fits_in_full_is_not_cut_and_the_next_is_never_cut(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with inproc_client(workspace, monkeypatch) as client:
+        await client.call_tool("ocp_context_search", {"query": "verify_token"})  # indexed
+        for decision in (LONG_DECISION, TOKEN_DECISION):  # the short one newest: first
+            saved = await client.call_tool("ocp_result_save", {"decisions": [decision]})
+            assert not saved.is_error, text_of(saved)
+        raw = await client.call_tool("ocp_session_restore", {"max_tokens": MIN_RESTORE_TOKENS})
+    result = wire.RestoreResult.model_validate(raw.structured_content)
+    assert [d.title for d in result.decisions] == ["token comparison"], text_of(raw)
+    assert result.decisions[0].rationale == TOKEN_DECISION["rationale"]
+    assert result.omitted == {"decisions": 1}

@@ -43,6 +43,18 @@ CAP_STATE: Final = 300
 CAP_REQUEST: Final = 120
 CAP_STALE: Final = 200  # a stale memory's own text
 CAP_CHANGE: Final = 300  # what changed in its code
+# A brief's first decision, cut further (rationale, then decision) until it fits the budget
+# when in full it would not: the smallest budget still serves the decision it is for.
+SHRUNK_DECISION: Final = (
+    (CAP_RATIONALE, CAP_DECISION),
+    (240, CAP_DECISION),
+    (120, CAP_DECISION),
+    (60, CAP_DECISION),
+    (1, CAP_DECISION),  # the rationale only as "…"
+    (1, 400),
+    (1, 200),
+    (1, 100),
+)
 FOOTER_RESERVE: Final = 60  # tokens kept for the line saying what was left out, until
 # `Fitter.expect` knows what each section holds
 MIN_ITEM: Final = 12  # tokens of the shortest item with its section header
@@ -212,9 +224,12 @@ class Item:
     created_at: float
     render: Callable[[Item], Rendered]
     score: float | None = None  # bm25 (lower is better); None: did not match the query
+    exact: bool = False  # a decision titled exactly as the query: first, whatever its score
     made_: Rendered | None = None
     value_cost: int = 0  # tokens of its structured form, once the fitter priced it
     cost: int = 0  # all it cost when taken: line, structured form, its header's share
+    shrinks: int = 0  # shorter renderings it has, for when it alone would not fit
+    shrink: int = 0  # the one it is rendered at (0: in full)
 
     def made(self) -> Rendered:
         if self.made_ is None:
@@ -256,9 +271,10 @@ def _stale_tag(states: Sequence[CitationState]) -> str:
 def render_decision(item: Item) -> Rendered:
     """row: (id, title, decision, rationale, created_at, session_id, trace_id, renewed_at)."""
     r, states = item.row
+    rationale_cap, decision_cap = SHRUNK_DECISION[item.shrink]
     title, cut1 = cap(r[1], CAP_TITLE)
-    decision, cut2 = cap(r[2], CAP_DECISION)
-    rationale, cut3 = cap(r[3], CAP_RATIONALE) if r[3] else (None, False)
+    decision, cut2 = cap(r[2], decision_cap)
+    rationale, cut3 = cap(r[3], rationale_cap) if r[3] else (None, False)
     cut = cut1 or cut2 or cut3
     if item.section == "stale":
         text, cut4 = cap(f"{title}: {decision}", CAP_STALE)
@@ -335,14 +351,15 @@ def render_trace(item: Item) -> Rendered:
 
 # ---- fitting -------------------------------------------------------------------------------
 def ranked(items: Iterable[Item], now: float) -> list[Item]:
-    """Best match blended with recency first (bm25 relative to the best match)."""
+    """Exact titles first, then best match blended with recency (bm25 relative to the best
+    match)."""
     pool = list(items)
     best = min((i.score for i in pool if i.score is not None), default=0.0) or -1.0
 
-    def key(i: Item) -> tuple[float, float]:
+    def key(i: Item) -> tuple[bool, float, float]:
         relevance = (i.score or 0.0) / best
         recency = 0.5 ** (max(0.0, now - i.created_at) / RECENCY_HALF_LIFE)
-        return (-(0.8 * relevance + 0.2 * recency), -i.created_at)
+        return (not i.exact, -(0.8 * relevance + 0.2 * recency), -i.created_at)
 
     return sorted(pool, key=key)
 
@@ -413,21 +430,45 @@ class Fitter:
             if section in self.full or item.key in self.taken:
                 continue
             self.seen += 1
-            value, line, _ = item.made()
-            # +1 per line covers the newline and the rounding of per-line estimates.
-            cost = estimate_tokens(line) + 1
-            if self.value_cost is not None:
-                item.value_cost = self.value_cost(value)
-                cost += item.value_cost
-            if not self.chosen[section]:
-                cost += estimate_tokens(_HEADERS[section]) + 2  # and the blank line before it
-            if self.used + cost > self.max_tokens and not self._shorten_footer(cost):
-                self.full.add(section)
-                continue
+            cost = self._cost(item)
+            if not self._fits(cost):
+                shrunk = self._shrunk(item)
+                if shrunk is None:
+                    self.full.add(section)
+                    continue
+                cost = shrunk
             item.cost = cost
             self.chosen[section].append(item)
             self.taken.add(item.key)
             self.used += cost
+
+    def _cost(self, item: Item) -> int:
+        value, line, _ = item.made()
+        # +1 per line covers the newline and the rounding of per-line estimates.
+        cost = estimate_tokens(line) + 1
+        if self.value_cost is not None:
+            item.value_cost = self.value_cost(value)
+            cost += item.value_cost
+        if not self.chosen[item.section]:
+            cost += estimate_tokens(_HEADERS[item.section]) + 2  # and the blank line before it
+        return cost
+
+    def _fits(self, cost: int) -> bool:
+        return self.used + cost <= self.max_tokens or self._shorten_footer(cost)
+
+    def _shrunk(self, item: Item) -> int | None:
+        """The cost of the brief's very first item at its longest shorter rendering that
+        fits, or None (rendered in full again) when none does: a small budget serves the
+        most important memory cut short rather than the next one whole."""
+        if self.taken:
+            return None
+        for shrink in range(1, item.shrinks + 1):
+            item.shrink, item.made_ = shrink, None
+            cost = self._cost(item)
+            if self._fits(cost):
+                return cost
+        item.shrink, item.made_ = 0, None
+        return None
 
     def _shorten_footer(self, cost: int) -> bool:
         """Say what was left out in short (a total) when that lets the very first item in:

@@ -12,7 +12,8 @@ from ocp_wire.base import Redacted, WireIn, WireInt, WireOut, WorkspaceArg
 # one citing code included): the result's fixed part (its fields, counts and session id) and
 # the room kept for saying what was left out take from about 130 tokens of it (few sections
 # hold anything) to 180 (every section holds thousands, said as one total when that lets the
-# first item in).
+# first item in). A longer first decision comes cut, its rationale first: about 200 tokens
+# of mostly rationale with one valid citation fit.
 MIN_RESTORE_TOKENS = 300
 MAX_RESTORE_TOKENS = 20_000
 

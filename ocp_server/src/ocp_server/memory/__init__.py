@@ -23,7 +23,7 @@ new version row (older ones stay), and every summary and outcome is also kept as
 A session is one server run, or an explicit session id a client keeps across runs.
 
 Memory stays true. Decisions and notes may cite code (`path:start-end` or a symbol, see
-citations.py); every restore first checks the citations whose files changed, so a memory is
+citations/); every restore first checks the citations whose files changed, so a memory is
 served as a fact only while the code it cites is unchanged (valid) or was found elsewhere
 (moved: the citation follows it). Stale ones are listed apart with what changed, or counted.
 A memory expires when it has not been served while valid for the TTL (28 days by default);

@@ -1,4 +1,4 @@
-"""Citation checks: which memories still describe the code they cite (citations.py)."""
+"""Citation checks: which memories still describe the code they cite (citations/)."""
 
 from __future__ import annotations
 

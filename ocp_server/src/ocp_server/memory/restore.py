@@ -8,12 +8,14 @@ from typing import Any
 
 from ocp_server.brief import (
     SECTION_NAMES,
+    SHRUNK_DECISION,
     Brief,
     CitationState,
     Fitter,
     Item,
     Rendered,
     StaleMode,
+    one_line,
     ranked,
     render_decision,
     render_note,
@@ -124,6 +126,7 @@ class MemoryRestores(CitationChecks):
         totals = snapshot.totals
         if query:
             matched = await self._matched(query, params, max_tokens, snapshot.documents)
+            matched = await self._with_exact_titles(query, params, matched)
             for section in sections:
                 fitter.offer(ranked((i for i in matched if i.section == section), now))
         for section in sections:
@@ -194,6 +197,27 @@ class MemoryRestores(CitationChecks):
                 item.score = found.get(str(item.key[1]))
             items += found_items
         return items
+
+    async def _with_exact_titles(
+        self, query: str, params: Mapping[str, Any], matched: list[Item]
+    ) -> list[Item]:
+        """The matches with each decision titled exactly as the query marked to come first
+        (added when the match limit left it out): when every decision shares the query's
+        words, bm25 cannot tell the one asked for by name from the newer ones."""
+        title = one_line(query)
+        rows = await self._fetch(
+            DECISION_ROWS.format(where=f"{DECISIONS} AND title = :title COLLATE NOCASE"),
+            {**params, "title": title},
+        )
+        exact = {item.key: item for item in self._memory_items("decision", rows)}
+        best = min((i.score for i in matched if i.score is not None), default=-1.0)
+        for item in matched:
+            if item.key in exact:
+                item.exact = True
+                del exact[item.key]
+        for item in exact.values():
+            item.score, item.exact = best, True
+        return [*exact.values(), *matched]
 
     def _memory_items(self, kind: str, rows: Sequence[Any]) -> list[Item]:
         """Items of decision or note rows (DECISION_ROWS, NOTE_ROWS): stale ones go to the
@@ -270,7 +294,10 @@ def _memory_item(kind: str, row: Any) -> Item:
     created = row[4] if kind == "decision" else row[3]
     render = render_decision if kind == "decision" else render_note
     key = ("open_item" if section == "open_items" else kind, row[0])
-    return Item(section, key, (tuple(row[:-2]), states), created, render)
+    item = Item(section, key, (tuple(row[:-2]), states), created, render)
+    if section == "decisions":
+        item.shrinks = len(SHRUNK_DECISION) - 1
+    return item
 
 
 def _capped(totals: Mapping[str, int]) -> frozenset[str]:

@@ -1,0 +1,129 @@
+"""Finding cited lines again within a file: the block at another place, the definition
+holding it, and the definition most alike when it changed."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Sequence
+
+from ocp_router.redact import MARKER_OPEN
+from ocp_server.citations.lines import content_hash, normalized
+from ocp_server.citations.values import MAX_CONTENT, Definition, Located, Stored
+
+__all__ = ["find_block", "holder_of", "located", "most_alike", "most_alike_stretch", "region"]
+
+CLOSE_ENOUGH = 0.5  # line similarity for "most alike now" in a stale summary
+MOST_ALIKE_TRIES = 40
+MAX_STRETCHES = 400  # places within a definition compared with cited lines that changed
+
+
+def located(
+    path: str, lines: Sequence[str], start: int, end: int, symbol: str | None, whole: bool
+) -> Located:
+    cited = lines[start - 1 : end]
+    return Located(
+        path, start, end, symbol, whole, content_hash(cited), "\n".join(cited)[:MAX_CONTENT]
+    )
+
+
+def find_block(lines: Sequence[str], c: Stored, lo: int, hi: int) -> tuple[int, int] | None:
+    """Where the cited block is within lines lo..hi, nearest the old place first. Places to
+    hash are where its anchor line fits (`_anchor`); every place when it has none."""
+    size = c.end_line - c.start_line + 1
+    span = range(lo, hi - size + 2)
+    anchor = _anchor(c.content, size)
+    if anchor is None:
+        starts = list(span)
+    else:
+        k, text, how = anchor
+        starts = [i for i in span if _fits(lines[i - 1 + k].strip(), text, how)]
+    for i in sorted(starts, key=lambda i: abs(i - c.start_line)):
+        if content_hash(lines[i - 1 : i - 1 + size]) == c.content_hash:
+            return i, i + size - 1
+    return None
+
+
+def _anchor(kept: str, size: int) -> tuple[int, str, str] | None:
+    """The line of the block to find it by: (offset in the block, text, how it fits). It is
+    the longest text the kept lines show as it is in the file: a line without a secret, the
+    start of a line up to one, or the text after one. (A block whose first line began with a
+    secret had every line of the file as a place to hash.)"""
+    rows = kept.split("\n")
+    # A secret over several lines is one marker: lines after it may sit higher than in the file.
+    aligned = len(rows) == size
+    best: tuple[int, str, str] | None = None
+    for k, row in enumerate(rows[:size]):
+        head, *secrets = row.strip().split(MARKER_OPEN)
+        cut = k == len(rows) - 1  # the kept text may end within this line (MAX_CONTENT)
+        texts = [(head, "start" if secrets or cut else "equal")]
+        texts += [(after.partition("]")[2].strip(), "within") for after in secrets]
+        for text, how in texts:
+            if len(text) > len(best[1] if best else ""):
+                best = (k, text, how)
+        if secrets and not aligned:
+            break
+    return best
+
+
+def _fits(line: str, text: str, how: str) -> bool:
+    if how == "equal":
+        return line == text
+    return line.startswith(text) if how == "start" else text in line
+
+
+def holder_of(defs: Sequence[Definition], start: int, end: int) -> Definition | None:
+    inside = [d for d in defs if d.start_line <= start and end <= d.end_line]
+    return min(inside, key=lambda d: d.end_line - d.start_line, default=None)
+
+
+def region(lines: Sequence[str], d: Definition, c: Stored) -> str:
+    """What to compare a changed citation with: the definition, or for a part of one the
+    stretch of the same size where the cited lines sat within it."""
+    if c.whole:
+        return normalized(lines[d.start_line - 1 : d.end_line])
+    size = c.end_line - c.start_line + 1
+    start = max(d.start_line, min(c.start_line, d.end_line - size + 1))
+    return normalized(lines[start - 1 : start - 1 + size])
+
+
+def most_alike(defs: Sequence[Definition], lines: Sequence[str], old: str) -> Definition | None:
+    """The definition most like the old text (line by line), if alike enough. Only those of
+    a comparable size are compared, the nearest in size first, at most MOST_ALIKE_TRIES."""
+    want = old.split("\n")
+    sized = sorted(
+        (d for d in defs if 0.5 <= (d.end_line - d.start_line + 1) / len(want) <= 2.0),
+        key=lambda d: abs(d.end_line - d.start_line + 1 - len(want)),
+    )
+    best, score = None, CLOSE_ENOUGH
+    for d in sized[:MOST_ALIKE_TRIES]:
+        text = normalized(lines[d.start_line - 1 : d.end_line]).split("\n")
+        matcher = difflib.SequenceMatcher(None, want, text, autojunk=False)
+        if matcher.real_quick_ratio() > score and matcher.quick_ratio() > score:
+            ratio = matcher.ratio()
+            if ratio > score:
+                best, score = d, ratio
+    return best
+
+
+def most_alike_stretch(
+    defs: Sequence[Definition], lines: Sequence[str], old: str
+) -> tuple[Definition | None, str]:
+    """The definition holding the stretch of lines most like the old (cited) ones, if alike
+    enough, and that stretch (normalized): for lines cited within a definition, which may
+    sit anywhere in it now. At most MAX_STRETCHES places are compared in all."""
+    want = old.split("\n")
+    size = len(want)
+    best: tuple[Definition | None, str] = (None, "")
+    score, tries = CLOSE_ENOUGH, 0
+    for d in defs:
+        for start in range(d.start_line, max(d.start_line, d.end_line - size + 1) + 1):
+            tries += 1
+            if tries > MAX_STRETCHES:
+                return best
+            text = normalized(lines[start - 1 : start - 1 + size])
+            matcher = difflib.SequenceMatcher(None, want, text.split("\n"), autojunk=False)
+            if matcher.real_quick_ratio() > score and matcher.quick_ratio() > score:
+                ratio = matcher.ratio()
+                if ratio > score:
+                    best, score = (d, text), ratio
+    return best

@@ -1,0 +1,97 @@
+"""Where git says a file went: the rename staged or committed that took a cited file away.
+
+Asked only for a cited file that is gone, with a few bounded git calls: the staged renames
+(`git diff --cached -M`), else the last commit that deleted the path (a pathspec-limited
+`git log`, which git walks cheaply) and the renames of that one commit (`git diff -M`). A
+file renamed again is followed, at most MAX_HOPS times. Not a git work tree, git missing,
+slow or failing: no answer, and the name-based guesses (`CodeView.renamed_to`) stand alone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import subprocess
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["GitRenames"]
+
+GIT_TIMEOUT_S = 3.0  # each call
+MAX_HOPS = 3  # renames followed from the cited path
+
+
+class GitRenames:
+    """One workspace's renames as git knows them, each asked of git once per instance."""
+
+    def __init__(self, workspace: Path) -> None:
+        self.workspace = workspace
+        self._staged: dict[str, str] | None = None
+        self._committed: dict[str, str | None] = {}
+        self._usable = True  # false once git failed: asked no more
+
+    async def renamed_to(self, path: str) -> list[str]:
+        """The paths `path` was renamed to, the latest first (empty when git does not know)."""
+        hops: list[str] = []
+        current = path
+        while len(hops) < MAX_HOPS and self._usable:
+            new = await self._renamed(current)
+            if new is None or new in hops or new == path:
+                break
+            hops.append(new)
+            current = new
+        return hops[::-1]
+
+    async def _renamed(self, path: str) -> str | None:
+        if self._staged is None:
+            out = await self._git("diff", "--cached", "--relative", *_RENAMES)
+            self._staged = _renames(out) if out is not None else {}
+        if path in self._staged:
+            return self._staged[path]
+        if path not in self._committed:
+            self._committed[path] = await self._committed_rename(path)
+        return self._committed[path]
+
+    async def _committed_rename(self, path: str) -> str | None:
+        commit = await self._git("log", "-n1", "--format=%H", "--diff-filter=D", "--", path)
+        if not commit or not commit.strip():
+            return None
+        sha = commit.strip()
+        out = await self._git("diff", "--relative", *_RENAMES, f"{sha}^", sha)
+        return _renames(out).get(path) if out is not None else None
+
+    async def _git(self, *args: str) -> str | None:
+        if not self._usable:
+            return None
+        command = ["git", "--literal-pathspecs", "-C", str(self.workspace), *args]
+        try:
+            done = await asyncio.to_thread(
+                subprocess.run, command, capture_output=True, timeout=GIT_TIMEOUT_S, check=False
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            logger.info("git took too long or is missing: renames are guessed by name only")
+            self._usable = False
+            return None
+        if done.returncode != 0:  # not a git work tree, or no such commit
+            if b"not a git repository" in done.stderr:
+                self._usable = False
+            return None
+        return done.stdout.decode("utf-8", errors="replace")
+
+
+_RENAMES = ("-M", "--name-status", "--diff-filter=R", "-z")
+
+
+def _renames(out: str) -> dict[str, str]:
+    """old path -> new path, from `--name-status -z` output (status, old, new, each NUL-ended)."""
+    fields = out.split("\0")
+    found: dict[str, str] = {}
+    i = 0
+    while i + 2 < len(fields):
+        if fields[i].startswith("R"):
+            found[fields[i + 1]] = fields[i + 2]
+            i += 3
+        else:
+            i += 1
+    return found

@@ -1,0 +1,76 @@
+"""The values of citations: what is cited, as found, as saved, and as checked."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+__all__ = ["Check", "Definition", "Located", "Stored", "Suggestion"]
+
+MAX_CONTENT = 16_000  # characters of the cited text kept for what-changed summaries
+Status = Literal["valid", "moved", "stale"]
+
+
+@dataclass(frozen=True, slots=True)
+class Located:
+    """Cited lines found in the workspace."""
+
+    path: str
+    start_line: int
+    end_line: int
+    symbol: str | None  # the smallest definition holding the lines, qualified (Class.method)
+    whole: bool  # the lines are that whole definition
+    content_hash: str
+    content: str  # the lines, capped at MAX_CONTENT characters
+
+    @property
+    def citation(self) -> str:
+        return f"{self.path}:{self.start_line}-{self.end_line}"
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """A citation as saved, to be checked."""
+
+    id: int
+    path: str
+    start_line: int
+    end_line: int
+    symbol: str | None
+    whole: bool
+    content_hash: str  # of the lines as they were, secrets included
+    content: str  # the lines as memory keeps them: redacted, capped at MAX_CONTENT characters
+
+    @property
+    def citation(self) -> str:
+        return f"{self.path}:{self.start_line}-{self.end_line}"
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """What a check found. `where`: the lines' place now (valid, moved); for stale, the place
+    of what replaced them when known. `change`: for stale, what happened, in short."""
+
+    status: Status
+    where: Located | None = None
+    change: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Definition:
+    """A named definition in a file: its whole span, members included."""
+
+    name: str  # qualified: Class.method; markdown sections: Parent > Section
+    symbol: str  # the bare name
+    kind: str
+    start_line: int
+    end_line: int
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    """A citation the text of a memory seems to be about (returned, never added)."""
+
+    citation: str
+    symbol: str
+    kind: str

@@ -1,0 +1,414 @@
+"""Reading the workspace's code as the index allows, resolving citations and checking them."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable
+from pathlib import Path, PurePosixPath
+
+import aiosqlite
+import pathspec
+
+from ocp_server.citations.blocks import (
+    find_block,
+    holder_of,
+    located,
+    most_alike,
+    most_alike_stretch,
+    region,
+)
+from ocp_server.citations.definitions import bare_name, definitions, matches
+from ocp_server.citations.lines import (
+    content_hash,
+    describe_change,
+    normalized,
+    split_lines,
+    trimmed,
+)
+from ocp_server.citations.nested import nested_definitions
+from ocp_server.citations.parsing import parse_citation
+from ocp_server.citations.renames import GitRenames
+from ocp_server.citations.suggestions import suggest
+from ocp_server.citations.values import Check, Definition, Located, Stored, Suggestion
+from ocp_server.errors import CitationError
+from ocp_server.index.files import load_ocpignore, path_exclusion, read_regular
+from ocp_server.index.limits import DEFAULT_MAX_FILE_BYTES
+
+__all__ = ["CodeView"]
+
+MAX_CITED_LINES = 2_000
+MIN_LOOSE_BLOCK = 40  # characters a block needs to be looked for anywhere in its file
+FUNCTION_KINDS = frozenset({"function", "method"})  # what the index does not look into
+FILES_NAMING = 50  # files looked in for a definition the index names (as files_defining)
+RENAME_TRIES = 20  # files looked in for lines whose file is gone (git mv)
+_OVERLOAD = re.compile(r"\s*@(?:\w+\.)*overload\b")
+
+
+class CodeView:
+    """The workspace's code as the index allows it to be read, cached for one save or restore.
+
+    Files are read from disk (the truth, even when the index is a second behind); the index
+    says which files may be read and which files define a symbol.
+    """
+
+    def __init__(
+        self,
+        db: aiosqlite.Connection,
+        workspace: Path,
+        max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+    ) -> None:
+        self.db = db
+        self.workspace = workspace
+        self.max_file_bytes = max_file_bytes  # OCP_MAX_FILE_BYTES: larger files are not read
+        self._root = workspace.resolve()
+        self._base = str(workspace)
+        self._ignore: pathspec.GitIgnoreSpec | None = load_ocpignore(workspace)
+        self._indexed: dict[str, bool] = {}
+        self._lines: dict[str, list[str] | None] = {}
+        self._defs: dict[str, list[Definition]] = {}
+        self._defining: dict[str, list[str]] = {}
+        self._renamed: dict[str, list[str]] = {}
+        self._git = GitRenames(workspace)
+
+    # -- access -------------------------------------------------------------------------
+    async def indexed(self, path: str) -> bool:
+        if path not in self._indexed:
+            rows = await self.db.execute_fetchall(
+                "SELECT 1 FROM files WHERE path = ? AND skip_reason IS NULL", (path,)
+            )
+            self._indexed[path] = bool(list(rows)) and path_exclusion(path, self._ignore) is None
+        return self._indexed[path]
+
+    def too_large(self, path: str) -> bool:
+        """The file is over OCP_MAX_FILE_BYTES now, whether the index has seen it grow or not."""
+        return self.stat(path)[0] > self.max_file_bytes
+
+    def stat(self, path: str) -> tuple[int, int]:
+        """(size, mtime_ns), or (-1, -1) when the file is gone."""
+        try:
+            st = os.stat(os.path.join(self._base, path))  # pathlib costs more than the stat
+        except OSError:
+            return (-1, -1)
+        return (st.st_size, st.st_mtime_ns)
+
+    async def lines(self, path: str) -> list[str] | None:
+        """The file's lines, or None when it is gone, unreadable or not indexed."""
+        if path not in self._lines:
+            self._lines[path] = await self._read(path) if await self.indexed(path) else None
+        return self._lines[path]
+
+    async def _read(self, path: str) -> list[str] | None:
+        full = self.workspace / path
+        try:
+            if not full.resolve().is_relative_to(self._root):
+                return None  # a symlink swapped to point outside the workspace
+            data = read_regular(full, self.max_file_bytes)
+        except (OSError, RuntimeError):  # RuntimeError: a symlink loop, before Python 3.13
+            return None
+        if len(data) > self.max_file_bytes:
+            return None  # grown past the limit since the index read it
+        return split_lines(data.decode("utf-8", errors="replace"))
+
+    async def definitions(self, path: str) -> list[Definition]:
+        if path not in self._defs:
+            lines = await self.lines(path)
+            self._defs[path] = definitions(path, "\n".join(lines)) if lines else []
+        return self._defs[path]
+
+    async def definitions_of(self, path: str, symbol: str | None) -> list[Definition]:
+        """The file's definitions, with those nested in functions when `symbol` names one
+        that the index does not, within a function it does (`outer.inner`): only then are
+        those functions walked for them."""
+        defs = await self.definitions(path)
+        if not symbol or "." not in symbol or any(matches(d, symbol) == 2 for d in defs):
+            return defs
+        outer = tuple(
+            (d.start_line, d.end_line)
+            for d in defs
+            if d.kind in FUNCTION_KINDS and symbol.startswith(f"{d.name}.")
+        )
+        if not outer:
+            return defs
+        lines = await self.lines(path)
+        known = frozenset(d.name for d in defs)
+        return defs + nested_definitions(path, "\n".join(lines or []), known, outer)
+
+    async def files_naming(self, symbol: str, *, parts: bool = False) -> list[str]:
+        """Indexed files that may define `symbol`: those whose chunks define its name, then,
+        for a dotted one, those defining a part of it (`outer` of `outer.inner`, whose body
+        the index does not name): when no file defines its name, or `parts` asks always."""
+        paths = list(await self.files_defining(symbol))
+        if parts or not paths:
+            for part in symbol.split(".")[:-1]:
+                paths += [p for p in await self.files_defining(part) if p not in paths]
+        return paths[:FILES_NAMING]
+
+    async def files_defining(self, symbol: str) -> list[str]:
+        """Indexed files whose chunks define `symbol` (by its bare name), best guess first."""
+        bare = bare_name(symbol)
+        if bare not in self._defining:
+            rows = await self.db.execute_fetchall(
+                "SELECT DISTINCT f.path FROM chunks c JOIN files f ON f.id = c.file_id "
+                "WHERE c.symbol = ? AND f.skip_reason IS NULL ORDER BY f.path LIMIT 50",
+                (bare,),
+            )
+            self._defining[bare] = [str(r[0]) for r in rows]
+        return self._defining[bare]
+
+    async def renamed_to(self, path: str) -> list[str]:
+        """Files that may be `path` renamed: where git says it went (a rename staged or
+        committed, into any folder), then, guessed by name (`mv` keeps the name or the
+        folder), indexed files of the same name in another folder, then of the same folder
+        and extension, newest first; at most RENAME_TRIES guesses."""
+        if path in self._renamed:
+            return self._renamed[path]
+        by_git = await self._git.renamed_to(path)
+        old = PurePosixPath(path)
+        folder = "" if old.parent == PurePosixPath(".") else f"{old.parent}/"
+        rows = await self.db.execute_fetchall(
+            "SELECT path FROM files WHERE skip_reason IS NULL AND path != ? "
+            "AND (path LIKE ? ESCAPE '\\' OR path LIKE ? ESCAPE '\\') "
+            "ORDER BY indexed_at DESC LIMIT 2000",
+            (path, f"%{_like(old.name)}", f"{_like(folder)}%{_like(old.suffix)}"),
+        )
+        paths = [PurePosixPath(str(r[0])) for r in rows]
+        same_name = [p for p in paths if p.name == old.name]
+        same_folder = [
+            p
+            for p in paths
+            if p.name != old.name and (p.parent, p.suffix) == (old.parent, old.suffix)
+        ]
+        guessed = [p.as_posix() for p in (same_name + same_folder)[:RENAME_TRIES]]
+        self._renamed[path] = by_git + [p for p in guessed if p not in by_git]
+        return self._renamed[path]
+
+    # -- resolving ----------------------------------------------------------------------
+    async def resolve(self, raw: str) -> Located:
+        """The cited code now, or CitationError saying why not."""
+        parsed = parse_citation(raw, self.workspace)
+        if parsed.path is not None:
+            await self._require_indexed(parsed.path)
+        if parsed.start is not None:
+            assert parsed.path is not None and parsed.end is not None
+            return await self._resolve_lines(parsed.path, parsed.start, parsed.end)
+        assert parsed.symbol is not None
+        if parsed.path is not None:
+            found = await self._defined_in(parsed.path, parsed.symbol)
+        else:
+            found = []
+            for path in await self.files_naming(parsed.symbol, parts=True):
+                found += await self._defined_in(path, parsed.symbol)
+        if not found:
+            where = f"in {parsed.path}" if parsed.path else "in the index"
+            raise CitationError(
+                f"{raw!r}: no definition named {parsed.symbol!r} {where} "
+                "(cite path:start-end for lines that are not a definition)"
+            )
+        if len(found) > 1:  # typing's @overload stubs name what the implementation does
+            found = [f for f in found if not await self._overload(*f)] or found
+        if len(found) > 1:
+            places = ", ".join(f"{p}:{d.name} ({p}:{d.start_line}-{d.end_line})" for p, d in found)
+            raise CitationError(f"{raw!r} is ambiguous: {places[:600]}; cite one of them")
+        path, d = found[0]
+        lines = await self.lines(path)
+        assert lines is not None
+        return located(path, lines, d.start_line, d.end_line, d.name, True)
+
+    async def _overload(self, path: str, d: Definition) -> bool:
+        """The definition is an `@overload` stub (its decorators, before its `def`, say so)."""
+        for line in (await self.lines(path) or [])[d.start_line - 1 : d.end_line]:
+            if not line.lstrip().startswith("@"):
+                return False
+            if _OVERLOAD.match(line):
+                return True
+        return False
+
+    async def _require_indexed(self, path: str) -> None:
+        if self.too_large(path) and self._by_its_name_indexable(path):  # skipped, or will be
+            raise CitationError(self._unreadable(path))
+        if not await self.indexed(path):
+            raise CitationError(
+                f"{path!r} is not in the workspace index (a file that does not exist, is "
+                "ignored or secret, or is not indexed yet): cite an indexed file"
+            )
+
+    async def _resolve_lines(self, path: str, start: int, end: int) -> Located:
+        lines = await self.lines(path)
+        if lines is None:
+            raise CitationError(self._unreadable(path))
+        if end > len(lines):
+            raise CitationError(f"{path}:{start}-{end}: the file has {len(lines)} lines")
+        if end - start + 1 > MAX_CITED_LINES:
+            raise CitationError(f"{path}:{start}-{end}: cite at most {MAX_CITED_LINES} lines")
+        start, end = trimmed(lines, start, end)
+        holder = None
+        for d in await self.definitions(path):
+            inside = d.start_line <= start and end <= d.end_line
+            if inside and (holder is None or d.end_line - d.start_line < holder[1] - holder[0]):
+                holder = (d.start_line, d.end_line, d.name)
+        whole = holder is not None and (holder[0], holder[1]) == (start, end)
+        return located(path, lines, start, end, holder[2] if holder else None, whole)
+
+    def _by_its_name_indexable(self, path: str) -> bool:
+        """The path, and where it leads, are inside the workspace and not excluded by name (a
+        secret, vendored, .ocpignore): only of such a file may a refusal tell its size."""
+        try:
+            real = (self.workspace / path).resolve()
+        except (OSError, RuntimeError):  # RuntimeError: a symlink loop, before Python 3.13
+            return False
+        if not real.is_relative_to(self._root):
+            return False
+        target = real.relative_to(self._root).as_posix()
+        return all(path_exclusion(p, self._ignore) is None for p in (path, target))
+
+    def _unreadable(self, path: str) -> str:
+        if self.too_large(path):
+            limit = f"OCP_MAX_FILE_BYTES ({self.max_file_bytes:,} bytes)"
+            return f"{path} is larger than {limit}: not read"
+        return f"{path!r} cannot be read"
+
+    async def _defined_in(self, path: str, symbol: str) -> list[tuple[str, Definition]]:
+        defs = await self.definitions_of(path, symbol)
+        exact = [d for d in defs if matches(d, symbol) == 2]
+        return [(path, d) for d in exact]
+
+    # -- checking -----------------------------------------------------------------------
+    async def check(self, c: Stored) -> Check:
+        """Where the cited lines are now: valid, moved (with the new place) or stale."""
+        lines = await self.lines(c.path)
+        if lines is not None:
+            if c.end_line <= len(lines):
+                if content_hash(lines[c.start_line - 1 : c.end_line]) == c.content_hash:
+                    return Check("valid", located(c.path, lines, c.start_line, c.end_line,
+                                                   c.symbol, c.whole))  # fmt: skip
+            found = await self._find(c, c.path, lines)
+            if found is not None:
+                return Check("moved", found)
+        if c.symbol:
+            for path in await self.files_naming(c.symbol):
+                other = await self.lines(path) if path != c.path else None
+                if other is not None and (found := await self._find(c, path, other)) is not None:
+                    return Check("moved", found)
+        # A whole definition is only ever the whole definition (found through its symbol
+        # above): its lines at the start of a grown one are not it.
+        if lines is None and not c.whole and self.stat(c.path) == (-1, -1):
+            for path in await self.renamed_to(c.path):
+                other = await self.lines(path)
+                if other is not None and (found := await self._find_loose(c, path, other)):
+                    return Check("moved", found)
+        where, change = await self._what_changed(c, lines)
+        return Check("stale", where, change)
+
+    async def _find(self, c: Stored, path: str, lines: list[str]) -> Located | None:
+        """The cited lines in this file, at another place."""
+        defs = await self.definitions_of(path, c.symbol)
+        if c.symbol:
+            holders = sorted(
+                (d for d in defs if matches(d, c.symbol)),
+                key=lambda d: (-matches(d, c.symbol or ""), abs(d.start_line - c.start_line)),
+            )
+            for d in holders:
+                if c.whole:
+                    if content_hash(lines[d.start_line - 1 : d.end_line]) == c.content_hash:
+                        return located(path, lines, d.start_line, d.end_line, d.name, True)
+                elif (at := find_block(lines, c, d.start_line, d.end_line)) is not None:
+                    return located(path, lines, at[0], at[1], d.name, False)
+            if c.whole or path != c.path:
+                return None
+        return await self._find_loose(c, path, lines) if path == c.path else None
+
+    async def _find_loose(self, c: Stored, path: str, lines: list[str]) -> Located | None:
+        """The cited block anywhere in this file (its own, or the one it was renamed to)."""
+        if len(normalized(c.content.splitlines())) < MIN_LOOSE_BLOCK:
+            return None  # a short block found anywhere else proves nothing
+        at = find_block(lines, c, 1, len(lines))
+        if at is None:
+            return None
+        holder = holder_of(await self.definitions(path), at[0], at[1])
+        return located(path, lines, at[0], at[1], holder.name if holder else None, False)
+
+    async def _what_changed(self, c: Stored, lines: list[str] | None) -> tuple[Located | None, str]:
+        old = normalized(c.content.splitlines())
+        if lines is None:
+            if self.stat(c.path) == (-1, -1):
+                gone = f"{c.path} was deleted"
+            elif self.too_large(c.path):
+                gone = self._unreadable(c.path)
+            else:
+                gone = f"{c.path} is no longer indexed"
+            # A file renamed (git mv) in the same change as an edit: say where it went.
+            moved = await self._changed_elsewhere(c, old) if c.symbol else None
+            return (moved[0], f"{gone}; {moved[1]}") if moved else (None, gone)
+        if c.symbol:
+            defs = await self.definitions_of(c.path, c.symbol)
+            same = sorted(
+                (d for d in defs if matches(d, c.symbol) == 2),
+                key=lambda d: abs(d.start_line - c.start_line),
+            )
+            if same:
+                d = same[0]
+                now = located(c.path, lines, d.start_line, d.end_line, d.name, True)
+                what = "its lines" if not c.whole else f"`{c.symbol}`"
+                return now, f"{what} changed: " + describe_change(old, region(lines, d, c))
+            if (moved := await self._changed_elsewhere(c, old)) is not None:
+                return moved
+            elsewhere = [p for p in await self.files_naming(c.symbol) if p != c.path]
+            alike = most_alike(defs, lines, old)
+            gone = f"`{c.symbol}` is no longer defined in {c.path}" + (
+                f" (one in {elsewhere[0]} is not alike)"
+                if elsewhere
+                else " or elsewhere in the index"
+            )
+            if alike is None:
+                return None, gone
+            now = located(c.path, lines, alike.start_line, alike.end_line, alike.name, True)
+            text = normalized(lines[alike.start_line - 1 : alike.end_line])
+            return now, (
+                f"{gone}; most alike now: `{alike.name}` at {now.citation}: "
+                + describe_change(old, text)
+            )
+        if c.start_line > len(lines):
+            return None, f"{c.path} now has {len(lines)} lines; lines {c.start_line}- are gone"
+        end = min(c.end_line, len(lines))
+        text = normalized(lines[c.start_line - 1 : end])
+        return None, f"lines {c.start_line}-{end} changed: " + describe_change(old, text)
+
+    async def _changed_elsewhere(self, c: Stored, old: str) -> tuple[Located, str] | None:
+        """Moved and changed: a definition of the cited symbol in another file, still much
+        like the cited code (a same-named function in another file is not enough)."""
+        assert c.symbol is not None
+        # Where git says the file went first (an edited function is found by its name in
+        # any file, but the renamed file is where it most likely is).
+        gone = self.stat(c.path) == (-1, -1)
+        renamed = await self.renamed_to(c.path) if gone else []
+        elsewhere = [p for p in await self.files_naming(c.symbol) if p != c.path]
+        for path in [*renamed[:1], *(p for p in elsewhere if p not in renamed[:1])][:10]:
+            other = await self.lines(path)
+            if other is None:
+                continue
+            defs = await self.definitions_of(path, c.symbol)
+            named = [d for d in defs if matches(d, c.symbol) == 2]
+            if not c.whole and path in renamed:  # in the file the cited one became: the
+                # stretch most like the cited lines, wherever in the definition it is now
+                moved, now_text = most_alike_stretch(named, other, old)
+            else:
+                moved = most_alike(named, other, old)
+                now_text = region(other, moved, c) if moved else ""
+            if moved is not None:
+                now = located(path, other, moved.start_line, moved.end_line, moved.name, True)
+                what = "changed" if c.whole else "its lines changed"
+                return now, (
+                    f"`{c.symbol}` is now in {now.citation}, {what}: "
+                    + describe_change(old, now_text)
+                )
+        return None
+
+    async def suggest(self, text: str, cited: Iterable[str] = ()) -> list[Suggestion]:
+        """Citations for the identifiers a text names that the index defines exactly once."""
+        return await suggest(self, text, cited)
+
+
+def _like(text: str) -> str:
+    """`text` matched literally by LIKE ... ESCAPE '\\'."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
