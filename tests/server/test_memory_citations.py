@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import aiosqlite
 import pytest
 
+from ocp_server.citations import renames
 from ocp_server.db import connect
 from ocp_server.index.workspace import WorkspaceIndex
 from ocp_server.memory import DecisionIn, MemoryStore, NoteIn
@@ -932,3 +934,35 @@ async def test_lines_changed_in_their_function_before_a_rename_say_where_it_went
         "src/retry.py was deleted; `send_with_retries` is now in net/sending.py:4-15, its "
         "lines changed: -`if attempts >= 3:` +`if attempts >= 5:`"
     )
+
+
+async def test_a_restore_after_many_cited_files_went_spends_a_bounded_time_in_git(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # After a refactor many cited files are gone at once, and git walks the history for each
+    # (0.2 s a file in pytest's); a restore asked git about every one of them.
+    for name in ("a", "b", "c", "d"):
+        repo.write(f"src/{name}.py", SETTINGS_PY)
+    git(repo.root, "add", "-A")
+    git(repo.root, "commit", "-qm", "settings")
+    await repo.reindex()
+    for name in ("a", "b", "c", "d"):
+        await repo.decide(f"src/{name}.py:3-6", title=f"Timeouts {name}", decision="10 s")
+    git(repo.root, "rm", "-q", "src/a.py", "src/b.py", "src/c.py", "src/d.py")
+    git(repo.root, "commit", "-qm", "gone")
+    await repo.reindex()
+    run = renames.subprocess.run
+    asked: list[list[str]] = []
+
+    def slow_git(command: list[str], **kwargs: object) -> object:
+        if command[0] == "git":
+            asked.append(command)
+            time.sleep(0.3)  # a long history
+        return run(command, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(renames.subprocess, "run", slow_git)
+    monkeypatch.setattr(renames, "GIT_BUDGET_S", 0.5, raising=False)
+    restored = await repo.memory.restore()
+    assert len(asked) == 2, asked  # 0.6 s spent: no more
+    assert {s.title for s in restored.stale} == {f"Timeouts {n}" for n in "abcd"}
+    assert all("was deleted" in (s.citations[0].change or "") for s in restored.stale)

@@ -5,6 +5,8 @@ Asked only for a cited file that is gone, with a few bounded git calls: the stag
 `git log`, which git walks cheaply) and the renames of that one commit (`git diff -M`). A
 file renamed again is followed, at most MAX_HOPS times. Not a git work tree, git missing,
 slow or failing: no answer, and the name-based guesses (`CodeView.renamed_to`) stand alone.
+A save or restore spends at most GIT_BUDGET_S in git in all: after a refactor many cited files
+are gone at once, and each `git log` walks the history (0.2 s each in pytest's 17,000 commits).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import subprocess
+import time
 from pathlib import Path
 
 logger = logging.getLogger(__name__)
@@ -19,6 +22,7 @@ logger = logging.getLogger(__name__)
 __all__ = ["GitRenames"]
 
 GIT_TIMEOUT_S = 3.0  # each call
+GIT_BUDGET_S = 2.0  # all calls of one save or restore; then renames are guessed by name only
 MAX_HOPS = 3  # renames followed from the cited path
 
 
@@ -29,7 +33,8 @@ class GitRenames:
         self.workspace = workspace
         self._staged: dict[str, str] | None = None
         self._committed: dict[str, str | None] = {}
-        self._usable = True  # false once git failed: asked no more
+        self._usable = True  # false once git failed or the budget is spent: asked no more
+        self._spent = 0.0
 
     async def renamed_to(self, path: str) -> list[str]:
         """The paths `path` was renamed to, the latest first (empty when git does not know)."""
@@ -64,7 +69,12 @@ class GitRenames:
     async def _git(self, *args: str) -> str | None:
         if not self._usable:
             return None
+        if self._spent >= GIT_BUDGET_S:
+            logger.info("git's time for this save or restore is spent: renames guessed by name")
+            self._usable = False
+            return None
         command = ["git", "--literal-pathspecs", "-C", str(self.workspace), *args]
+        began = time.monotonic()
         try:
             done = await asyncio.to_thread(
                 subprocess.run, command, capture_output=True, timeout=GIT_TIMEOUT_S, check=False
@@ -73,6 +83,8 @@ class GitRenames:
             logger.info("git took too long or is missing: renames are guessed by name only")
             self._usable = False
             return None
+        finally:
+            self._spent += time.monotonic() - began
         if done.returncode != 0:  # not a git work tree, or no such commit
             if b"not a git repository" in done.stderr:
                 self._usable = False
