@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 import httpx
 
+from tests.fakes._http import Request, Response
 from tests.fakes.anthropic import FakeAnthropic
 from tests.proxy.conftest import RunningProxy
 from tests.proxy.test_proxy_sdks import HARD
@@ -19,9 +20,8 @@ ENV_KEY = "sk-ant-api03-" + "Qm7sVb2XkLp9Rt4WnZc8Yd3Fg6Hj1Ka5Ue0" * 2
 
 
 def _quoting_the_key(fake: FakeAnthropic) -> None:
-    def refuse(req: object) -> object:
-        key = req.headers.get("x-api-key")  # type: ignore[attr-defined]
-        return fake.error_response(401, f"invalid x-api-key: {key}")
+    def refuse(req: Request) -> Response | None:
+        return fake.error_response(401, f"invalid x-api-key: {req.headers.get('x-api-key')}")
 
     fake._check_auth = refuse  # type: ignore[method-assign]
 
