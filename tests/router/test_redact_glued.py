@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from ocp_router.redact import finds_secret, redact
+from ocp_router.redact_names import name_holds_secret
 
 BODY = "Xk29dLq7" * 4 + "Ab3Z"
 GHP = "ghp_" + BODY
@@ -69,3 +70,12 @@ def test_a_glued_token_longer_than_the_first_read_is_redacted_whole() -> None:
     ghs = "ghs_" + "12345678_" + jwt
     assert len(ghs) > 512
     assert redact(f"glued x{ghs} end").text == "glued x[REDACTED:github_token] end"
+
+
+@pytest.mark.parametrize(
+    "text", [f"src/{GHP}_old.py", f"src/mirror{GHP}_x/handler.py", f"def backup{GHP}_handler():"]
+)
+def test_a_github_token_followed_by_an_underscore_is_still_one(text: str) -> None:
+    # its body is letters and digits: `_` ends it as well as any other mark
+    assert "[REDACTED:github_token]_" in redact(text).text
+    assert name_holds_secret(text)

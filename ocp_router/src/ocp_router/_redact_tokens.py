@@ -173,7 +173,7 @@ TOKEN_PATTERNS: tuple[_Pattern, ...] = (
         # GitHub App installation tokens are ghs_<app id>_<JWT> since April 2026 (~520 chars)
         re.compile(
             r"gh(?<![A-Za-z0-9]gh)[pousr]_"
-            r"(?:\d+_[\w-]{10,}\.[\w-]{10,}\.[\w-]{10,}|[A-Za-z0-9]{36,251})(?![A-Za-z0-9_])"
+            r"(?:\d+_[\w-]{10,}\.[\w-]{10,}\.[\w-]{10,}|[A-Za-z0-9]{36,251})(?![A-Za-z0-9])"
         ),
         check=_not_filler,
     ),
