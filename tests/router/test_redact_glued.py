@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from ocp_router.redact import finds_secret, redact
+from ocp_router.redact_names import name_holds_secret
 
 BODY = "Xk29dLq7" * 4 + "Ab3Z"
 GHP = "ghp_" + BODY
@@ -52,3 +53,29 @@ def test_words_ending_in_such_a_prefix_are_left_alone(text: str) -> None:
 def test_a_text_of_glued_prefixes_without_tokens_still_finds_a_token_after_them() -> None:
     decoys = "".join(f"xghp_{n}abc " for n in range(40))
     assert redact(f"{decoys} token: x{GHP}").text.endswith("x[REDACTED:github_token]")
+
+
+def test_a_token_after_more_glued_prefixes_than_any_budget_is_still_redacted() -> None:
+    # every decoy passes the body gate (a digit soon after the prefix) and is read in vain
+    decoys = "".join(f"xghp_{n}abc yAKIA{n}q zsk-ant-{n}b " for n in range(400))
+    text = f"{decoys} token: x{GHP} and keys{AKIA}."
+    shown = redact(text).text
+    assert shown.endswith("token: x[REDACTED:github_token] and keys[REDACTED:aws_access_key].")
+    assert finds_secret(text)
+
+
+def test_a_glued_token_longer_than_the_first_read_is_redacted_whole() -> None:
+    # GitHub App installation tokens are ghs_<app id>_<JWT>, over 500 characters
+    jwt = "eyJ" + "Qm7sVb2XkLp9Rt4W" * 10 + "." + "nZc8Yd3Fg6Hj1Ka5" * 13 + "." + "Ue0x" * 40
+    ghs = "ghs_" + "12345678_" + jwt
+    assert len(ghs) > 512
+    assert redact(f"glued x{ghs} end").text == "glued x[REDACTED:github_token] end"
+
+
+@pytest.mark.parametrize(
+    "text", [f"src/{GHP}_old.py", f"src/mirror{GHP}_x/handler.py", f"def backup{GHP}_handler():"]
+)
+def test_a_github_token_followed_by_an_underscore_is_still_one(text: str) -> None:
+    # its body is letters and digits: `_` ends it as well as any other mark
+    assert "[REDACTED:github_token]_" in redact(text).text
+    assert name_holds_secret(text)

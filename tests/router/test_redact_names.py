@@ -73,3 +73,24 @@ def test_the_log_filter_hides_a_token_glued_into_a_path_it_quotes() -> None:
     )
     assert NameRedactingFilter().filter(record)
     assert record.getMessage() == "the database of /srv/proj[REDACTED:github_token] was replaced"
+
+
+def test_each_glued_prefix_is_read_over_a_bounded_stretch_of_a_long_text(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # read to the end of the text from every prefix, a 50 KB query of them took 40 s
+    import ocp_router.redact_names as names
+    from ocp_router.redact import _detect as detect
+
+    read: list[int] = []
+
+    def counting(text: str) -> object:
+        read.append(len(text))
+        return detect(text)
+
+    monkeypatch.setattr(names, "detect", counting)
+    body = "Xk29dLq7" * 4 + "Ab3Z"
+    decoys = "".join(f"xghp_{n}abc " for n in range(3000))
+    shown = names.redact_name(f"{decoys} then cfgghp_{body} and more {decoys}").text
+    assert "cfg[REDACTED:github_token] and more" in shown
+    assert max(read) <= 8192, max(read)

@@ -347,3 +347,25 @@ def test_a_command_that_does_not_start_leaves_the_config_as_it_was(
     assert existing.read_bytes() == before
     assert sorted(p.name for p in workspace.iterdir() if p.name.startswith(".mcp")) == [".mcp.json"]
     assert not (workspace / ".claude").exists()
+
+
+def test_init_names_a_folder_holding_a_token_redacted(tmp_path: Path, home: Path) -> None:
+    # what init prints reaches an agent that ran it, and its model; the files keep the path
+    body = "Xk29dLq7" * 4 + "Ab3Z"
+    ws = tmp_path / f"backupghp_{body}" / "app"
+    ws.mkdir(parents=True)
+    (ws / "main.py").write_text("print('hi')\n")
+    (ws / ".mcp.json").write_text('{"mcpServers": {}}')  # updated: the backup is named too
+    done = init(ws, "--client", "claude-code", "--no-check", home=home)
+    assert done.returncode == 0, done.stderr
+    assert "updated" in done.stdout and "[REDACTED:github_token]" in done.stdout
+    assert body not in done.stdout + done.stderr
+    broken = tmp_path / f"cfgghp_{body}"
+    broken.mkdir()
+    (broken / ".mcp.json").write_text("{not json")
+    done = init(broken, "--client", "claude-code", "--no-check", home=home)
+    assert done.returncode == 1
+    assert body not in done.stdout + done.stderr
+    windsurf = init(ws, "--client", "windsurf", "--no-check", home=home)
+    assert windsurf.returncode == 0, windsurf.stderr
+    assert body not in windsurf.stdout + windsurf.stderr

@@ -407,3 +407,21 @@ async def test_a_chunk_moved_by_an_edit_above_it_is_cited_at_its_new_lines(
     after = (await state.search(ws, wire.SearchArgs(query="verify_token"))).results[0]
     assert after.symbol == before.symbol == "verify_token" and after.text == before.text
     assert (after.start_line, after.end_line) == (before.start_line + 2, before.end_line + 2)
+
+
+async def test_a_secret_hidden_in_a_chunk_is_hidden_in_its_symbol_and_matched_terms(
+    app: AppState, workspace: Path
+) -> None:
+    # the token is glued inside the function's name: found where the chunk quotes it alone,
+    # the name (and the term that matched it) must not show it either
+    body = "Xk29dLq7" * 4 + "Ab3Z"
+    name = f"mirrorghp_{body}_handler"
+    (workspace / "src" / "mirror.py").write_text(f'def {name}():\n    return "cfgghp_{body}"\n')
+    ws = await opened(app, workspace)
+    result = await app.search(ws, wire.SearchArgs(query=name))
+    top = result.results[0]
+    assert top.path == "src/mirror.py"
+    assert body not in dumped(result)
+    assert top.symbol == "mirror[REDACTED:github_token]_handler"
+    answer = await app.search(ws, wire.SearchArgs(query=name, group_by="file"))
+    assert body not in dumped(answer)

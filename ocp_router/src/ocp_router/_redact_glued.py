@@ -47,33 +47,33 @@ GLUED_PREFIX_RE = re.compile(
     r"|A(?:KIA|SIA|Iza|TATT3)|GOCSPX-"  # AWS, Google, Atlassian
     r"|[sr]k_live_|whsec_|pypi-Ag|dop_v1_|shpat_|lin_api_|PMAK-|sntry[su]_|pcsk_"
 )
-# The most of a text after a glued prefix that its token is looked for in (the longest token
-# with such a prefix, a Slack or GitHub one, is under 200 characters).
+# The most of a text after a glued prefix that its token is looked for in first (most tokens
+# with such a prefix are under 200 characters; one that reaches this end is read again whole).
 _TAIL = 512
+_LONG_TAIL = 8192  # bounds the cost of a text of such prefixes nested in one long word
 # What a body must start with to be read: a digit among its first token characters.
 _BODY_RE = re.compile(r"[A-Za-z_.\-]{0,80}[0-9]")
-# Glued prefixes read in vain before a text's others are left (each reading runs the token
-# patterns; ordinary text has none, a text made of them would take a second per 100 KB).
-_MAX_MISSES = 64
 
 
-def glued_hits(text: str, token_hits: Callable[[str], Iterator[Hit]]) -> Iterator[Hit]:
-    """The tokens glued to a word in `text`: `token_hits` (the token patterns, on a text
-    that starts with the token) reads each from its prefix on."""
+def glued_hits(text: str, tokens_at_start: Callable[[str], Iterator[Hit]]) -> Iterator[Hit]:
+    """The tokens glued to a word in `text`: `tokens_at_start` (the token patterns that can
+    start with such a prefix, each tried at the start of the text only) reads each from its
+    prefix on. Every prefix is read, at a cost bounded by `_TAIL`: a real token after any
+    number of decoys is found."""
     if not any(gate.search(text) for gate in _GLUED_GATES):
         return
-    last = misses = 0
+    last = 0
     for m in GLUED_PREFIX_RE.finditer(text):
         start = m.start()
         if start < last or not start or not text[start - 1].isascii():
             continue
         if not text[start - 1].isalnum() or not _BODY_RE.match(text, m.end()):
             continue
-        hits = [h for h in token_hits(text[start : start + _TAIL]) if h[0] == 0]
+        hits = list(tokens_at_start(text[start : start + _TAIL]))
+        if any(h[1] == _TAIL for h in hits):  # a longer token (a GitHub App's JWT) is cut
+            hits = list(tokens_at_start(text[start : start + _LONG_TAIL]))
         end = start + max((h[1] for h in hits), default=0)
         body = text[m.end() : end]
         if hits and any(c.isdigit() for c in body) and not wordy(body):
             last = end
             yield start, end, min(h[2] for h in hits)
-        elif (misses := misses + 1) >= _MAX_MISSES:
-            return

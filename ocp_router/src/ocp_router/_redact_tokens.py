@@ -173,7 +173,7 @@ TOKEN_PATTERNS: tuple[_Pattern, ...] = (
         # GitHub App installation tokens are ghs_<app id>_<JWT> since April 2026 (~520 chars)
         re.compile(
             r"gh(?<![A-Za-z0-9]gh)[pousr]_"
-            r"(?:\d+_[\w-]{10,}\.[\w-]{10,}\.[\w-]{10,}|[A-Za-z0-9]{36,251})(?![A-Za-z0-9_])"
+            r"(?:\d+_[\w-]{10,}\.[\w-]{10,}\.[\w-]{10,}|[A-Za-z0-9]{36,251})(?![A-Za-z0-9])"
         ),
         check=_not_filler,
     ),
@@ -553,7 +553,7 @@ def pattern_hits(text: str) -> Iterator[Hit]:
     if not _scan.may_hold_token(text):
         return
     yield from _token_hits(text)
-    yield from glued_hits(text, _token_hits)
+    yield from glued_hits(text, _tokens_at_start)
 
 
 def _token_hits(text: str) -> Iterator[Hit]:
@@ -568,3 +568,32 @@ def _token_hits(text: str) -> Iterator[Hit]:
             check = p.glued if p.glued and start and text[start - 1] == "_" else p.check
             if check is None or check(text[start:end]):
                 yield start, end, prio
+
+
+def _first_literal(p: _Pattern) -> str:
+    """The character a match of `p` has at `p.back` (every regex starts with a literal; the
+    Telegram one with digits, which no glued prefix starts with: "" keeps it)."""
+    return "" if p.regex.pattern.startswith("(") else p.regex.pattern[0]
+
+
+# The patterns a token starting at a text's first character could match, by `back` and the
+# character found there: a glued prefix is tried against its own few, not against all.
+_BY_START: dict[tuple[int, str], tuple[_Pattern, ...]] = {}
+for _p in TOKEN_PATTERNS:
+    if _p.group == 0:
+        _key = (_p.back, _first_literal(_p))
+        _BY_START[_key] = (*_BY_START.get(_key, ()), _p)
+_BACKS = sorted({back for back, _ in _BY_START})
+
+
+def _tokens_at_start(text: str) -> Iterator[Hit]:
+    """The tokens that start at `text`'s first character: each candidate regex is tried
+    there only (anchored), so a prefix that starts no token costs a few short matches (the
+    gate of the rare patterns would cost more than they do)."""
+    for back in _BACKS:
+        if back >= len(text):
+            break
+        for p in (*_BY_START.get((back, text[back]), ()), *_BY_START.get((back, ""), ())):
+            m = p.regex.match(text, back)
+            if m and (p.check is None or p.check(text[: m.end()])):
+                yield 0, m.end(), PRIORITY[p.kind]

@@ -45,6 +45,12 @@ _GLUED_PREFIX_RE = re.compile(
     r")"
 )
 
+# The stretch of text after a glued prefix its token is looked for in, then, when a token
+# reaches its end, a longer one: read to the end of the text from every prefix, a text of
+# them costs its length squared (a 50 KB query of decoys took 40 s).
+_TAIL = 512
+_LONG_TAIL = 8192
+
 
 def glued_tokens(text: str) -> list[Redaction]:
     """The tokens in `text` glued to the word before them, in order (`redact` finds none)."""
@@ -57,7 +63,9 @@ def glued_tokens(text: str) -> list[Redaction]:
             continue
         if found and start < found[-1].end:
             continue
-        hits = [h for h in detect(text[start:]) if h[0] == 0]
+        hits = [h for h in detect(text[start : start + _TAIL]) if h[0] == 0]
+        if any(h[1] == _TAIL for h in hits):  # a longer token (a GitHub App's JWT) is cut
+            hits = [h for h in detect(text[start : start + _LONG_TAIL]) if h[0] == 0]
         if not hits:
             continue
         end, prio = max(h[1] for h in hits), min(h[2] for h in hits)

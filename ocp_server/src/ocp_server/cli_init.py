@@ -9,7 +9,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from ocp_router.redact_names import redact_name
 from ocp_server.entry import EXIT_INTERRUPTED
@@ -100,67 +100,73 @@ def _masked(doc: dict[str, Any], client: Client) -> dict[str, Any]:
     return masked
 
 
+def _say(text: str, *, file: TextIO | None = None, flush: bool = False) -> None:
+    """Print a message with its secrets redacted (a folder's name can hold a token, glued to a
+    word too): an agent that runs init reads what it prints, and sends it to its model. The
+    documents meant to be copied into a file (--print, an entry to add by hand) are exact."""
+    print(redact_name(text).text, file=file, flush=flush)
+
+
 def run_init(args: argparse.Namespace, workspace: Path) -> int:
     client = CLIENTS[args.client]
     workspace = workspace.resolve()
     if not workspace.is_dir():
-        shown = redact_name(str(workspace)).text  # a folder's name can hold a token
-        print(f"error: the workspace {shown} is not a folder", file=sys.stderr)
+        _say(f"error: the workspace {workspace} is not a folder", file=sys.stderr)
         return 1
     reason = refuse_reason(workspace, max_files=0, count=False, verb="serve")
     if reason is not None and not args.force:
-        print(f"ocp-server: {reason}", file=sys.stderr)
+        _say(f"ocp-server: {reason}", file=sys.stderr)
         return 2
     launch = detect_launch(absolute_uvx=not client.project)
     try:
         plan = _plan(client, workspace, launch, args.paid)
     except ConfigFileError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        _say(f"error: {exc}", file=sys.stderr)
         if exc.path == client.config_path(workspace, Path.home(), os.environ):
             # The IDE's own file: its entry can be added by hand (a missing key or a broken
             # approval file is not helped by it).
             entry = client.entry(launch, workspace, paid=False, env={})
-            print(f"OCP's entry, to add to {exc.path} by hand:", file=sys.stderr)
+            _say(f"OCP's entry, to add to {exc.path} by hand:", file=sys.stderr)
             print(render({client.key: {SERVER_NAME: entry}}), end="", file=sys.stderr)
         return 1
     if args.print:
         for i, (path, doc, _) in enumerate(plan):
             stream = sys.stdout if i == 0 else sys.stderr
-            print(f"# {path}", file=sys.stderr)
+            _say(f"# {path}", file=sys.stderr)
             stream.write(render(_masked(doc, client)))
         return 0
     # Checked before anything is written: a command that cannot start (say a version not yet
     # on PyPI) must not be left in the IDE's config.
     if not args.no_check:
-        print(f"checking that `{launch.shown()} --version` starts…", flush=True)
+        _say(f"checking that `{launch.shown()} --version` starts…", flush=True)
         try:
             problem = check_launch(launch)
         except KeyboardInterrupt:
-            print("interrupted: the check did not finish; nothing written", file=sys.stderr)
+            _say("interrupted: the check did not finish; nothing written", file=sys.stderr)
             return EXIT_INTERRUPTED
         if problem is not None:
-            print(f"error: the command does not start: {problem}", file=sys.stderr)
-            print("nothing written (--no-check writes it anyway)", file=sys.stderr)
+            _say(f"error: the command does not start: {problem}", file=sys.stderr)
+            _say("nothing written (--no-check writes it anyway)", file=sys.stderr)
             return 1
-        print("checked: the command starts")
+        _say("checked: the command starts")
     results: list[Written] = []
     try:
         for path, doc, private in plan:
             results.append(write_config(path, doc, private=private))
     except (OSError, ConfigFileError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        _say(f"error: {exc}", file=sys.stderr)
         return 1
     for w in results:
         if not w.changed:
-            print(f"{w.path}: already up to date")
+            _say(f"{w.path}: already up to date")
         elif w.backup is not None:
-            print(f"updated {w.path} (the previous version is in {w.backup})")
+            _say(f"updated {w.path} (the previous version is in {w.backup})")
         else:
-            print(f"wrote {w.path}")
-    print(f"{client.title} starts ocp with: {launch.shown()}  ({launch.detail})")
+            _say(f"wrote {w.path}")
+    _say(f"{client.title} starts ocp with: {launch.shown()}  ({launch.detail})")
     if args.paid:
-        print("paid calls: OCP reads ANTHROPIC_API_KEY (leave --paid out to never pay twice)")
+        _say("paid calls: OCP reads ANTHROPIC_API_KEY (leave --paid out to never pay twice)")
     else:
-        print("no API key passed: complex requests come back to your agent as an enriched prompt")
-    print("next: " + NEXT_STEPS[client.name].format(ws=workspace))
+        _say("no API key passed: complex requests come back to your agent as an enriched prompt")
+    _say("next: " + NEXT_STEPS[client.name].format(ws=workspace))
     return 0

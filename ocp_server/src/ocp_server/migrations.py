@@ -8,6 +8,8 @@ the later ones that read what it writes, if they have not shipped either (m014).
 
 from __future__ import annotations
 
+import functools
+import json
 import logging
 import sqlite3
 import time
@@ -684,6 +686,105 @@ async def _restate(
             )
 
 
+# The texts of a trace from outside OCP (a client's model name, the reason and error an
+# upstream gave, which may quote the key it refused) that m023 reads again besides its JSON.
+_TRACE_TEXTS = (
+    ("traces", ("decided_by", "model", "backend", "budget_note", "counterfactual_model")),
+    ("route_attempts", ("backend", "model", "error_type")),
+)
+
+
+def _redacted_json(text: str, redact: Callable[[str], str]) -> str:
+    """A stored JSON document with every string in it redacted by `redact` (its layout is
+    kept where nothing changes); text that is not JSON, redacted as it is."""
+    try:
+        doc = json.loads(text)
+    except ValueError:
+        return redact(text)
+    changed = False
+
+    def walk(value: Any) -> Any:
+        nonlocal changed
+        if isinstance(value, str):
+            found = redact(value)
+            changed = changed or found != value
+            return found
+        if isinstance(value, list):
+            return [walk(v) for v in value]
+        if isinstance(value, dict):
+            return {walk(k): walk(v) for k, v in value.items()}
+        return value
+
+    doc = walk(doc)
+    return json.dumps(doc) if changed else text
+
+
+async def m023_traces_redacted(db: aiosqlite.Connection) -> None:
+    """A trace is stored redacted whole (the proxy's since its texts from outside were read
+    as names, a route's since its trace was redacted like its result): `trace_json` of the
+    rows stored before could hold an upstream's error in full, quoting a key, and the
+    columns beside it a client's model name. Redacted here in batches by rowid, with
+    secure_delete on (m016); a row is written only where something changed."""
+    (previous,) = next(iter(await db.execute_fetchall("PRAGMA secure_delete")))
+    await db.execute("PRAGMA secure_delete = ON")
+    # Most of a trace's texts recur (model and backend names, reasons, a client's agent).
+    redact = functools.lru_cache(maxsize=8192)(redacted)
+    select = "SELECT rowid, trace_json FROM traces WHERE rowid > ? ORDER BY rowid"
+    async for rows in _batches(db, select):
+        found = [(_redacted_json(text, redact), rowid, text) for rowid, text in rows]
+        await db.executemany(
+            "UPDATE traces SET trace_json = ? WHERE rowid = ?",
+            [(new, rowid) for new, rowid, old in found if new != old],
+        )
+    for table, columns in _TRACE_TEXTS:
+        select = f"SELECT rowid, {', '.join(columns)} FROM {table} WHERE rowid > ? ORDER BY rowid"
+        async for rows in _batches(db, select):
+            for rowid, *texts in rows:
+                new = [redact(t) if isinstance(t, str) else t for t in texts]
+                if new != texts:
+                    sets = ", ".join(f"{c} = ?" for c in columns)
+                    await db.execute(f"UPDATE {table} SET {sets} WHERE rowid = ?", (*new, rowid))
+    await db.execute(f"PRAGMA secure_delete = {int(previous)}")
+
+
+# Where a session's id is stored besides `sessions.id`.
+_SESSION_REFS = (
+    "UPDATE traces SET session_id = ?1 WHERE session_id = ?2",
+    "UPDATE decisions SET session_id = ?1 WHERE session_id = ?2",
+    "UPDATE state SET session_id = ?1 WHERE session_id = ?2",
+    "UPDATE notes SET session_id = ?1 WHERE session_id = ?2",
+    "UPDATE memory_refs SET ref_id = ?1 WHERE kind = 'session' AND ref_id = ?2",
+    "UPDATE memory_fts SET ref_id = ?1 WHERE kind = 'session' AND ref_id = ?2",
+)
+
+
+async def m024_session_ids_redacted(db: aiosqlite.Connection) -> None:
+    """A session id holding a key or token is refused since `CallerId`, but one stored before
+    is a primary key other rows point to: it becomes its redacted form (a number after it
+    where two redact alike), and every row pointing to it follows. A session's workspace, a
+    path that may hold a token in a folder's name, is stored redacted too. Read in batches
+    by rowid, with secure_delete on (m016)."""
+    (previous,) = next(iter(await db.execute_fetchall("PRAGMA secure_delete")))
+    await db.execute("PRAGMA secure_delete = ON")
+    select = "SELECT rowid, id, workspace FROM sessions WHERE rowid > ? ORDER BY rowid"
+    async for rows in _batches(db, select):
+        for rowid, old, workspace in rows:
+            if (where := redacted(workspace)) != workspace:
+                await db.execute(
+                    "UPDATE sessions SET workspace = ? WHERE rowid = ?", (where, rowid)
+                )
+            if (new := redacted(old)) == old:
+                continue
+            taken, n = new, 1
+            while await db.execute_fetchall("SELECT 1 FROM sessions WHERE id = ?", (new,)):
+                n += 1
+                new = f"{taken}-{n}"
+            await db.execute("UPDATE sessions SET id = ? WHERE rowid = ?", (new, rowid))
+            for statement in _SESSION_REFS:
+                await db.execute(statement, (new, old))
+    await db.execute(f"PRAGMA secure_delete = {int(previous)}")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     m001_index,
     m002_memory,
@@ -705,6 +806,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     m020_history_secret_paths,
     m021_names_tails,
     m022_memory_glued_tokens,
+    m023_traces_redacted,
+    m024_session_ids_redacted,
 )
 
 

@@ -226,7 +226,7 @@ class TraceStore:
             await self.db.execute(
                 "INSERT INTO sessions (id, workspace, started_at) VALUES (?, ?, ?) "
                 "ON CONFLICT(id) DO NOTHING",
-                (sid, workspace, self.clock()),
+                (sid, redacted(workspace), self.clock()),
             )
         return sid
 

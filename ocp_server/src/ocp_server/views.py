@@ -5,6 +5,7 @@ The route's trace has its own view (route_record.py)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, TypeVar
@@ -13,7 +14,7 @@ from pydantic import BaseModel
 
 import ocp_wire as wire
 from ocp_router.boundary import redact_all
-from ocp_router.redact import RedactionResult
+from ocp_router.redact import RedactionResult, redact
 from ocp_router.redact_names import redact_name
 from ocp_router.tokens import estimate_tokens
 from ocp_server.brief import (
@@ -219,6 +220,31 @@ def _values(text: str, result: RedactionResult) -> list[str]:
     return [text[r.start : r.end] for r in result.redactions if r.end > r.start]
 
 
+def _shown_name(name: str | None, found: Mapping[str, str]) -> str | None:
+    """A hit's symbol or scope as shown: redacted as a name, and a secret its chunk's text
+    was found to hold hidden in it too (a token glued inside an identifier, `mirrorghp_<token>
+    _handler`, is found where the code quotes it alone)."""
+    if not name:
+        return name
+    shown = redact_name(name).text
+    if found and any(v in shown for v in found):
+        shown = redact(shown, found).text
+    return shown
+
+
+def _term_shown(term: str, hidden: set[str]) -> bool:
+    """A matched term is listed unless it is part of a secret, holds one, or is one."""
+    lowered = term.lower()
+    if any(lowered in v or (len(v) >= 8 and v in lowered) for v in hidden):
+        return False
+    return not _name_holds_secret(term)
+
+
+@lru_cache(maxsize=4096)  # the same terms match hit after hit, search after search
+def _name_holds_secret(term: str) -> bool:
+    return bool(redact_name(term).redactions)
+
+
 def search_answer(
     response: SearchResponse, waited: float | None = None, *, group_by_file: bool = False
 ) -> ToolAnswer:
@@ -248,6 +274,12 @@ def _search_structured(
         [False, *(r.clean for r in response.results)],
     )
     hits = list(zip(response.results, texts, strict=True))
+    found = {
+        v: x.kind
+        for r, red in hits
+        for x in red.redactions
+        if len(v := r.text[x.start : x.end]) >= 8
+    }
     hidden = {v.lower() for r, red in hits if red.redactions for v in _values(r.text, red)}
     # The keys in wire.SearchHit's field order (a test keeps them equal to its dump).
     results: list[dict[str, Any]] = [
@@ -256,14 +288,12 @@ def _search_structured(
             "path": r.path,
             "start_line": r.start_line,
             "end_line": r.end_line,
-            "symbol": r.symbol,
+            "symbol": _shown_name(r.symbol, found),
             "kind": r.kind,
-            "scope": r.scope,
+            "scope": _shown_name(r.scope, found),
             "language": r.language,
             "score": r.score,
-            "matched_terms": [t for t in r.matched_terms if not any(t.lower() in v for v in hidden)]
-            if hidden
-            else list(r.matched_terms),
+            "matched_terms": [t for t in r.matched_terms if _term_shown(t, hidden)],
             "truncated": r.truncated,
             "text": red.text,
             "redactions": len(red.redactions),

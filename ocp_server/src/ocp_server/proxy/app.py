@@ -58,7 +58,7 @@ from ocp_router.sticky import Sticky
 from ocp_server.argument_errors import clip
 from ocp_server.proxy import anthropic, openai
 from ocp_server.proxy.body import BodyError, parse_body
-from ocp_server.proxy.boundary import redact_body
+from ocp_server.proxy.boundary import redact_body, redacted_error
 from ocp_server.proxy.chat import BadRequest, Event, Usage
 from ocp_server.proxy.local import LocalFailed, LocalTarget, stream_local, unread_prompt
 from ocp_server.proxy.origin import LoopbackOnly, is_loopback
@@ -334,6 +334,8 @@ class Proxy:
             return _error(d, 502, f"the Anthropic upstream failed: {exc}")
         finally:
             await response.aclose()
+        if status != 200:
+            content = redacted_error(content)
         return Response(content, status, relay_headers(response.headers))
 
     async def models(self, request: Request) -> Response:
@@ -799,7 +801,8 @@ class Proxy:
                     await settle()
                     return _error(d, 502, outcome.error)
             await settle()
-            return Response(head.data, response.status_code, relayed)
+            data = head.data if response.status_code == 200 else redacted_error(head.data)
+            return Response(data, response.status_code, relayed)
         record.first_byte_ms = round((time.perf_counter() - started) * 1000, 3)
         events = relay_stream(response, outcome, d.module.usage_of_event, d.module.stream_error)
         return Relayed(_settled(events, outcome, settle), status_code=200, headers=relayed)

@@ -9,10 +9,12 @@ Checked against `redact_all` by tests/proxy/test_proxy_units.py."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from typing import Any
 
 from ocp_router.boundary import redact_all
+from ocp_router.redact_names import redact_name
 
 # (container, key) of one string inside the body.
 _Slot = tuple[Any, Any]
@@ -76,3 +78,28 @@ def redact_body(body: dict[str, Any]) -> Counter[str]:
             container[key] = result.text
             counts.update(result.counts)
     return counts
+
+
+def redacted_error(data: bytes) -> bytes:
+    """An upstream's error body as the client gets it: every string in it redacted (read as
+    names too, redact_names.py). A provider's error can quote the key it refused, and the
+    proxy may have sent the environment's key to a client that sent none; what the client
+    reads reaches its agent's model. Unchanged when nothing is found (the bytes as sent)."""
+    text = data.decode("utf-8", "replace")
+    if not redact_name(text).redactions:
+        return data
+    try:
+        doc = json.loads(text)
+    except ValueError:
+        return redact_name(text).text.encode()
+    return json.dumps(_redacted_strings(doc)).encode()
+
+
+def _redacted_strings(value: Any) -> Any:
+    if isinstance(value, str):
+        return redact_name(value).text
+    if isinstance(value, list):
+        return [_redacted_strings(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _redacted_strings(v) for k, v in value.items()}
+    return value
