@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -951,16 +952,16 @@ async def test_a_restore_after_many_cited_files_went_spends_a_bounded_time_in_gi
     git(repo.root, "rm", "-q", "src/a.py", "src/b.py", "src/c.py", "src/d.py")
     git(repo.root, "commit", "-qm", "gone")
     await repo.reindex()
-    run = renames.subprocess.run
+    run = subprocess.run
     asked: list[list[str]] = []
 
     def slow_git(command: list[str], **kwargs: object) -> object:
         if command[0] == "git":
             asked.append(command)
             time.sleep(0.3)  # a long history
-        return run(command, **kwargs)  # type: ignore[call-overload]
+        return run(command, **kwargs)
 
-    monkeypatch.setattr(renames.subprocess, "run", slow_git)
+    monkeypatch.setattr(subprocess, "run", slow_git)  # as renames.py calls it
     monkeypatch.setattr(renames, "GIT_BUDGET_S", 0.5, raising=False)
     restored = await repo.memory.restore()
     assert len(asked) == 2, asked  # 0.6 s spent: no more
