@@ -959,7 +959,7 @@ async def test_a_restore_after_many_cited_files_went_spends_a_bounded_time_in_gi
         if command[0] == "git":
             asked.append(command)
             time.sleep(0.3)  # a long history
-        return run(command, **kwargs)
+        return run(command, **kwargs)  # type: ignore[call-overload]
 
     monkeypatch.setattr(subprocess, "run", slow_git)  # as renames.py calls it
     monkeypatch.setattr(renames, "GIT_BUDGET_S", 0.5, raising=False)
