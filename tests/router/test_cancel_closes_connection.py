@@ -29,9 +29,8 @@ async def _cancel_when_asked(
 ) -> float:
     """Start a route, cancel it once the fake has the request; the monotonic cancel time."""
     task = asyncio.create_task(router.route(HARD, force=force))
-    while not fake.requests:
+    while not fake.requests:  # the fake is answering (or about to: a hangup all the same)
         await asyncio.sleep(0.01)
-    await asyncio.sleep(0.05)  # the fake is answering now (thinking, or streaming)
     cancelled_at = time.monotonic()
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
