@@ -234,6 +234,7 @@ def test_a_client_leaving_while_the_relay_waits_on_it_closes_the_upstream(
     # server cancels the send and leaves the relay suspended there. The upstream must close
     # then, not whenever the garbage collector finds the relay (collection is off here, as it
     # may not come for minutes). Driven through the ASGI app, where that moment can be chosen.
+    fake: FakeServer
     if answer == "local stream":
         fake, upstream = fake_ollama, "/api/chat"
         fake.hold_next([_HELLO.encode() + b"\n"], NDJSON, path=upstream)
