@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import socket
+import struct
+import threading
 import time
 from typing import Any
 
@@ -23,6 +25,7 @@ from anthropic.types import (
 )
 
 from tests.fakes import FakeAnthropic, FakeOllama, FakeOpenAI, closed_port
+from tests.fakes._http import Request, Response, StreamResponse
 from tests.results import error_body, message_text
 
 TIMEOUT = httpx.Timeout(10.0)
@@ -717,6 +720,34 @@ def test_stream_lines_arrive_one_by_one_not_all_at_the_end() -> None:
             first = json.loads(next(r.iter_lines()))
         assert first["done"] is False
         assert fake.hung_up.wait(30) and fake.hangups[0].path == "/api/chat"
+
+
+@pytest.mark.parametrize("answer", ["a stream", "a whole body"])
+def test_a_client_gone_before_the_fake_answers_is_a_hangup(answer: str) -> None:
+    # On a loaded machine the fake may begin its answer after the client has left: its writes
+    # fail, and that is the client hanging up too (a test waiting for it waited in vain).
+    left = threading.Event()
+
+    class Late(FakeOllama):
+        def handle(self, req: Request) -> Response | StreamResponse:
+            left.wait(30)
+            return super().handle(req)
+
+    with Late(stream_delay=60.0) as fake:
+        body = json.dumps(
+            {"model": "llama3.2", "messages": USER_HI, "stream": answer != "a whole body"}
+        )
+        with socket.create_connection(("127.0.0.1", fake.port)) as client:
+            client.sendall(
+                b"POST /api/chat HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                b"Content-Length: %d\r\n\r\n%s" % (len(body), body.encode())
+            )
+            while not fake.requests:
+                time.sleep(0.01)
+            # Reset, as a client closing with unread bytes does: the fake's next write fails.
+            client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        left.set()
+        assert fake.hung_up.wait(30) and [h.path for h in fake.hangups] == ["/api/chat"]
 
 
 def test_drop_and_malformed_faults_break_the_response_like_a_real_network_would(

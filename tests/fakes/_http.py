@@ -13,6 +13,8 @@ Behaviour knobs shared by every fake:
 * ``hangups``: while it waits (``delay``, ``stream_delay``) the fake watches the client's
   socket; a client that closes it is recorded here (``Hangup``: path and monotonic time) and
   the fake stops answering, as a real server notices a disconnect. ``hung_up`` is set then.
+  A write that fails because the client has gone is a hangup too (a loaded machine's fake
+  may begin its answer after the client has left).
 * ``fail_next(status, body=None, times=1, headers=None, path=None)``: canned HTTP errors; with
   ``body=None`` the vendor's own error shape is used.
 * ``malformed_next(times=1, path=None)``: a ``200`` whose body is broken (truncated JSON).
@@ -339,7 +341,7 @@ class _Handler(BaseHTTPRequestHandler):
                     traceback.print_exc()
                     resp = fake.error_response(500, f"fake server error: {exc!r}")
             if isinstance(resp, StreamResponse):
-                self._write_stream(resp)
+                self._write_stream(resp, req.path)
             else:
                 self._write(resp)
         except _Drop:
@@ -348,7 +350,10 @@ class _Handler(BaseHTTPRequestHandler):
                 self.connection.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
-        except (ConnectionError, TimeoutError):
+        except ConnectionError:  # a write failed: the client had gone (a hangup like any other)
+            fake._hung_up(Hangup(req.path, time.monotonic()))
+            self.close_connection = True
+        except TimeoutError:
             self.close_connection = True
 
     def _wait(self, seconds: float, path: str) -> bool:
@@ -384,7 +389,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(resp.body)
         self.wfile.flush()
 
-    def _write_stream(self, resp: StreamResponse) -> None:
+    def _write_stream(self, resp: StreamResponse, path: str) -> None:
         fake = self.server.fake
         sfault = fake._take_stream_fault()
         self.send_response(resp.status)
@@ -413,7 +418,7 @@ class _Handler(BaseHTTPRequestHandler):
                     raise _Drop
                 write(fake.stream_error_chunk(sfault.message))
                 break
-            if sent > 0 and fake.stream_delay > 0 and self._wait(fake.stream_delay, self.path):
+            if sent > 0 and fake.stream_delay > 0 and self._wait(fake.stream_delay, path):
                 raise _Drop
             write(chunk)
             sent += 1
@@ -439,13 +444,9 @@ class _Handler(BaseHTTPRequestHandler):
         for k, v in (fault.headers or {}).items():
             self.send_header(k, v)
         self.end_headers()
-        try:
-            for chunk in fault.chunks:
-                self._write_chunk(chunk)
-            self.wfile.flush()
-        except ConnectionError:  # gone before all was sent (it had stopped reading)
-            self.server.fake._hung_up(Hangup(path, time.monotonic()))
-            raise
+        for chunk in fault.chunks:  # a client gone meanwhile fails a write: _answer says so
+            self._write_chunk(chunk)
+        self.wfile.flush()
         self._wait(_HOLD_SECONDS, path)
 
     def _write_raw(self, data: bytes) -> None:

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Any
 
 import pytest
 
 from ocp_router import OCPRouter, OllamaBackend, RoutingFailed
+from ocp_router import router as router_module
 from ocp_router.backends.anthropic import AnthropicBackend
 from ocp_router.backends.openai import OpenAIBackend
 from tests.fakes import FakeAnthropic, FakeOllama, FakeOpenAI, FakeServer
@@ -29,9 +31,8 @@ async def _cancel_when_asked(
 ) -> float:
     """Start a route, cancel it once the fake has the request; the monotonic cancel time."""
     task = asyncio.create_task(router.route(HARD, force=force))
-    while not fake.requests:
+    while not fake.requests:  # the fake is answering (or about to: a hangup all the same)
         await asyncio.sleep(0.01)
-    await asyncio.sleep(0.05)  # the fake is answering now (thinking, or streaming)
     cancelled_at = time.monotonic()
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
@@ -83,17 +84,37 @@ async def test_a_cancelled_local_stream_closes_its_connection(fake_ollama: FakeO
         await router.aclose()
 
 
+class _HeldLimit:
+    """asyncio as the router sees it, but with a time limit that runs out when the test says."""
+
+    def __init__(self) -> None:
+        self.limit = asyncio.timeout(None)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(asyncio, name)
+
+    def timeout(self, delay: float | None) -> asyncio.Timeout:
+        return self.limit
+
+
 async def test_a_route_out_of_time_closes_the_paid_connection(
-    fake_anthropic: FakeAnthropic,
+    fake_anthropic: FakeAnthropic, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # The limit runs out while the fake holds the request: a real 0.5 s limit also ran out
+    # on a loaded machine before the request was sent, with no connection yet to close.
     fake_anthropic.delay = 120.0
+    held = _HeldLimit()
+    monkeypatch.setattr(router_module, "asyncio", held)
     router = _paid_router(
-        AnthropicBackend(api_key="sk-ant-test", base_url=fake_anthropic.url, timeout=300),
-        total_timeout=0.5,
+        AnthropicBackend(api_key="sk-ant-test", base_url=fake_anthropic.url, timeout=300)
     )
     try:
+        route = asyncio.create_task(router.route(HARD))
+        while not fake_anthropic.message_requests():
+            await asyncio.sleep(0.01)
+        held.limit.reschedule(asyncio.get_running_loop().time())  # out of time now
         with pytest.raises(RoutingFailed, match="time limit"):
-            await router.route(HARD)
+            await route
         timed_out_at = time.monotonic()
         assert await asyncio.to_thread(fake_anthropic.hung_up.wait, SEEN_WITHIN)
         [hangup] = fake_anthropic.hangups

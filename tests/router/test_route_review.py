@@ -9,11 +9,13 @@ import asyncio
 import base64
 import logging
 
+import anyio
 import pytest
 
 from ocp_router import Budget, GenerateRequest, OCPRouter, OllamaBackend, Tier
 from ocp_router.backends.anthropic import AnthropicBackend
 from ocp_router.backends.openai import OpenAIBackend
+from ocp_router.budget import MemoryLedger
 from ocp_router.errors import BackendError, BackendRateLimited, BackendResponseError
 from tests.fakes import FakeAnthropic, FakeOllama, FakeOpenAI
 
@@ -59,6 +61,56 @@ async def test_a_cancelled_paid_route_releases_its_budget_reservation(
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
+    finally:
+        await router.aclose()
+    assert router._reserved == 0
+
+
+class HeldLedger(MemoryLedger):
+    """A ledger whose reads wait, once `hold` is set, until `go` is: a route checking the
+    budget holds the router's budget lock meanwhile."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.hold = False
+        self.reading = asyncio.Event()
+        self.go = asyncio.Event()
+
+    async def spent_today(self) -> float:
+        if self.hold:
+            self.reading.set()
+            await self.go.wait()
+        return await super().spent_today()
+
+
+async def test_a_paid_route_cancelled_while_another_checks_the_budget_releases_its_reservation(
+    fake_ollama: FakeOllama, fake_anthropic: FakeAnthropic
+) -> None:
+    # Cancelled as the MCP SDK cancels a call (at every await until its scope ends) while
+    # another route holds the budget lock: its reservation stayed held until a restart.
+    fake_anthropic.delay = 5.0
+    ledger = HeldLedger()
+    router = _router(fake_ollama, fake_anthropic, budget=Budget(daily_usd=5.0), ledger=ledger)
+    scope = anyio.CancelScope()
+
+    async def cancellable() -> None:
+        with scope:
+            await router.route(HARD)
+
+    try:
+        first = asyncio.create_task(cancellable())
+        while not fake_anthropic.message_requests():
+            await asyncio.sleep(0.01)
+        ledger.hold = True
+        second = asyncio.create_task(router.route(HARD, session="other"))
+        await ledger.reading.wait()  # the second route holds the budget lock
+        scope.cancel()
+        await asyncio.wait([first], timeout=0)  # the first one's cancellation is delivered
+        ledger.go.set()
+        await first
+        second.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await second
     finally:
         await router.aclose()
     assert router._reserved == 0

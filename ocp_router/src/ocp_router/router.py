@@ -180,6 +180,7 @@ class OCPRouter:
         # so concurrent routes cannot each see the same room under it.
         self._reserved = 0.0
         self._budget_lock = asyncio.Lock()
+        self._releasing: set[asyncio.Future[None]] = set()  # reservations given back
 
     async def aclose(self) -> None:
         closed: set[int] = set()
@@ -605,8 +606,17 @@ class OCPRouter:
 
     async def _release(self, reserved: float) -> None:
         if reserved:
-            async with self._budget_lock:
-                self._reserved = max(0.0, self._reserved - reserved)
+            # In a task of its own, which the caller's cancellation does not stop: a route
+            # cancelled as anyio cancels (at every await until its scope ends) while another
+            # route held the lock kept its reservation, and the budget shrank until a restart.
+            release = asyncio.ensure_future(self._give_back(reserved))
+            self._releasing.add(release)
+            release.add_done_callback(self._releasing.discard)
+            await asyncio.shield(release)
+
+    async def _give_back(self, reserved: float) -> None:
+        async with self._budget_lock:
+            self._reserved = max(0.0, self._reserved - reserved)
 
     async def _try(
         self,

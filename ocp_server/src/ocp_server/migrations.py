@@ -26,6 +26,7 @@ from ocp_server.at_rest import redacted, redacted_state
 from ocp_server.index.lexical import DEFINITION_KINDS
 from ocp_server.index.lexicon import names_blob, pack_text, unpack_text
 from ocp_server.index.terms import body_terms
+from ocp_server.transactions import begin
 
 logger = logging.getLogger(__name__)
 
@@ -823,7 +824,7 @@ async def _begin_migrating(db: aiosqlite.Connection, name: str) -> None:
     deadline = time.monotonic() + MIGRATION_LOCK_WAIT_SECONDS
     while True:
         try:
-            await db.execute("BEGIN IMMEDIATE")
+            await begin(db)
             return
         except sqlite3.OperationalError as exc:
             locked = str(exc).startswith(("database is locked", "database is busy"))

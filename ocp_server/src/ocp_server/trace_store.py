@@ -25,6 +25,7 @@ from ocp_server.errors import InputError
 from ocp_server.index.terms import body_terms
 from ocp_server.route_record import REQUEST_CHARS, RouteRecord
 from ocp_server.savings import SavingsReport, savings_report
+from ocp_server.transactions import begin as begin_transaction
 
 # The fewest characters of a trace id that name it (the short id printed everywhere is 8).
 SHORT_TRACE_ID: Final = 8
@@ -162,7 +163,7 @@ class TraceStore:
     @asynccontextmanager
     async def _transaction(self, begin: str = "BEGIN IMMEDIATE") -> AsyncIterator[None]:
         async with self._lock:
-            await self.db.execute(begin)
+            await begin_transaction(self.db, begin)
             try:
                 yield
             except BaseException:

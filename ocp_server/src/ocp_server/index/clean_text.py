@@ -23,6 +23,7 @@ import aiosqlite
 
 from ocp_router.redact import SOURCE_DIGEST, finds_secret
 from ocp_server.index.lexicon import unpack_text
+from ocp_server.transactions import begin
 
 __all__ = ["RULES_DIGEST", "RULES_KEY", "fill_flags", "forget_other_rules", "is_clean"]
 
@@ -81,7 +82,7 @@ async def fill_flags(db: aiosqlite.Connection) -> int:
             return found
         after = rows[-1][0]
         flags = await asyncio.to_thread(_flags, rows)
-        await db.execute("BEGIN IMMEDIATE")
+        await begin(db)
         try:
             # Only rows as they were read: a chunk rewritten meanwhile keeps its own flag.
             await db.executemany(

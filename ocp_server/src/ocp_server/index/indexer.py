@@ -49,6 +49,7 @@ from ocp_server.index.lexicon import body_blobs, names_blob, pack_text
 from ocp_server.index.limits import DEFAULT_HISTORY_COMMITS
 from ocp_server.index.models import IndexSummary
 from ocp_server.index.real_paths import inside
+from ocp_server.transactions import begin
 
 logger = logging.getLogger(__name__)
 
@@ -403,7 +404,7 @@ class Indexer:
         return processed
 
     async def _transaction(self, fn: Callable[..., object], *args: object) -> None:
-        await self.db.execute("BEGIN IMMEDIATE")
+        await begin(self.db)
         try:
             result = fn(*args)
             if asyncio.iscoroutine(result):

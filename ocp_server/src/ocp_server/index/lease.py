@@ -15,6 +15,7 @@ import time
 import aiosqlite
 
 from ocp_server import proc
+from ocp_server.transactions import begin
 
 __all__ = ["LEASE_NAME", "LEASE_SECONDS", "release_lease", "take_lease"]
 
@@ -28,7 +29,7 @@ async def take_lease(db: aiosqlite.Connection, owner: str, seconds: float = LEAS
     """Take or renew the lease for `owner`; False when a live process holds it. The caller
     runs no other transaction on `db` meanwhile (one connection, one transaction at a time)."""
     now = time.time()
-    await db.execute("BEGIN IMMEDIATE")
+    await begin(db)
     try:
         rows = list(
             await db.execute_fetchall(

@@ -42,6 +42,7 @@ from ocp_server.index.models import IndexStatus, IndexSummary, SearchResponse, S
 from ocp_server.index.on_disk import changed_note, changed_on_disk, idle
 from ocp_server.index.search import search_chunks, unmatched_filters
 from ocp_server.index.watched import RelevantChanges, new_folder, watch_folders
+from ocp_server.transactions import begin
 from ocp_wire.search import DEFAULT_SEARCH_RESULTS
 
 logger = logging.getLogger(__name__)
@@ -522,7 +523,7 @@ def _database_files_inside(workspace: Path, db_path: Path) -> frozenset[str]:
 
 async def _claim(db: aiosqlite.Connection, workspace: Path, db_path: Path) -> None:
     """Record which workspace a database holds; refuse one that holds another workspace."""
-    await db.execute("BEGIN IMMEDIATE")
+    await begin(db)
     try:
         rows = list(await db.execute_fetchall("SELECT value FROM meta WHERE key = 'workspace'"))
         if not rows:  # a database from before workspaces were recorded: its sessions say
