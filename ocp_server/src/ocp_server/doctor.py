@@ -28,9 +28,9 @@ from ocp_server.errors import DatabaseError, WorkspaceError
 from ocp_server.first_run import refuse_reason
 from ocp_server.index.workspace import WorkspaceIndex
 from ocp_server.mcp_config import find_ocp_entries
-from ocp_server.server import TOOLS, tool_name
 from ocp_server.settings import ServerSettings, resolve_workspace
 from ocp_server.status import index_report
+from ocp_wire import TOOL_SHAPES
 
 Status = Literal["ok", "warn", "fail"]
 CHARS_PER_TOKEN = 4  # what OCP's own budgets assume for code and prose
@@ -307,7 +307,7 @@ async def run_checks(
         rs = RouterSettings.from_env(env)
     except ConfigError as exc:
         return [*checks, Check("configuration", "fail", str(exc))]
-    names = ", ".join(tool_name(t, settings) for t in TOOLS)
+    names = ", ".join(t.name_in(settings.tool_names) for t in TOOL_SHAPES)
     checks.append(Check("tool names", "ok", f"{settings.tool_names}: {names}"))
     ws_checks = await _workspace_checks(settings, workspace_flag)
     checks.extend(ws_checks)

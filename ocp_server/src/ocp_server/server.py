@@ -188,7 +188,7 @@ TOOLS: tuple[ToolSpec, ...] = (
 
 
 def tool_name(spec: ToolSpec, settings: ServerSettings) -> str:
-    return spec.verb if settings.tool_names == "dotted" else spec.underscore
+    return spec.shape.name_in(settings.tool_names)
 
 
 def list_tools_result(settings: ServerSettings) -> ListToolsResult:

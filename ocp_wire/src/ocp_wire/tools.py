@@ -34,6 +34,10 @@ class ToolShape(Generic[ArgsT, ResultT]):
     def method(self) -> str:
         return self.verb.rsplit(".", 1)[-1]
 
+    def name_in(self, style: str) -> str:
+        """The name advertised under OCP_TOOL_NAMES=`style` ("dotted" or "underscore")."""
+        return self.verb if style == "dotted" else self.name
+
 
 SEARCH = ToolShape("ocp.context.search", SearchArgs, SearchResult)
 RESTORE = ToolShape("ocp.session.restore", RestoreArgs, RestoreResult)
