@@ -9,7 +9,7 @@ import asyncio
 import gc
 import json
 import time
-from collections.abc import Callable, MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import asdict
 from typing import Any
 
@@ -85,6 +85,27 @@ def _scope(path: str, body: bytes) -> dict[str, Any]:
         "client": ("127.0.0.1", 50000),
         "server": ("127.0.0.1", 80),
     }
+
+
+def _client_receiving(
+    body: bytes, gone: asyncio.Event | None = None
+) -> Callable[[], Awaitable[dict[str, Any]]]:
+    """An ASGI `receive`: the request's body, then nothing while the proxy watches it as the
+    upstream opens (that watch is cancelled once it has), then the hangup (once `gone` is set)."""
+    received = 0
+
+    async def receive() -> dict[str, Any]:
+        nonlocal received
+        received += 1
+        if received == 1:
+            return {"type": "http.request", "body": body, "more_body": False}
+        if received == 2:
+            await asyncio.Event().wait()
+        if gone is not None:
+            await gone.wait()
+        return {"type": "http.disconnect"}
+
+    return receive
 
 
 def _closed(fake: FakeServer, path: str) -> bool:
@@ -198,23 +219,13 @@ def test_a_client_gone_before_the_relay_starts_still_closes_the_upstream(
     scope = _scope("/v1/messages", body)
 
     async def call(p: Proxy) -> list[MutableMapping[str, Any]]:
-        received = 0
-
-        async def receive() -> dict[str, Any]:
-            nonlocal received
-            received += 1
-            if received == 1:
-                return {"type": "http.request", "body": body, "more_body": False}
-            if received == 2:  # watched while the upstream opens: cancelled when it has
-                await asyncio.Event().wait()
-            return {"type": "http.disconnect"}  # then gone, before the relay's first step
-
         sent: list[MutableMapping[str, Any]] = []
 
         async def send(message: MutableMapping[str, Any]) -> None:
             sent.append(message)
 
-        await build_app(p)(scope, receive, send)
+        # gone at once, before the relay's first step
+        await build_app(p)(scope, _client_receiving(body), send)
         return sent
 
     proxy.call(call)
@@ -252,24 +263,13 @@ def test_a_client_leaving_while_the_relay_waits_on_it_closes_the_upstream(
 
     async def call(p: Proxy) -> None:
         stuck = asyncio.Event()
-        received = 0
-
-        async def receive() -> dict[str, Any]:
-            nonlocal received
-            received += 1
-            if received == 1:
-                return {"type": "http.request", "body": body, "more_body": False}
-            if received == 2:  # watched while the upstream opens: cancelled when it has
-                await asyncio.Event().wait()
-            await stuck.wait()
-            return {"type": "http.disconnect"}
 
         async def send(message: MutableMapping[str, Any]) -> None:
             if message["type"] == "http.response.body":  # a client that stopped reading
                 stuck.set()
                 await asyncio.Event().wait()
 
-        await build_app(p)(_scope("/v1/messages", body), receive, send)
+        await build_app(p)(_scope("/v1/messages", body), _client_receiving(body, stuck), send)
 
     gc.disable()
     try:
