@@ -287,7 +287,8 @@ def _search_structured(
     }
     hidden = {v.lower() for r, red in hits if red.redactions for v in _values(r.text, red)}
     # matched terms are the query's: decided once a search, not once a hit
-    shown_terms = {t: _term_shown(t, hidden) for r in response.results for t in r.matched_terms}
+    terms = {t for r in response.results for t in r.matched_terms}
+    shown_terms = {t: _term_shown(t, hidden) for t in terms}
     # The keys in wire.SearchHit's field order (a test keeps them equal to its dump).
     results: list[dict[str, Any]] = [
         {
