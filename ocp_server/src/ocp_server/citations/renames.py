@@ -17,6 +17,8 @@ import subprocess
 import time
 from pathlib import Path
 
+from ocp_server.git_commands import run_git
+
 logger = logging.getLogger(__name__)
 
 __all__ = ["GitRenames"]
@@ -73,12 +75,9 @@ class GitRenames:
             logger.info("git's time for this save or restore is spent: renames guessed by name")
             self._usable = False
             return None
-        command = ["git", "--literal-pathspecs", "-C", str(self.workspace), *args]
         began = time.monotonic()
         try:
-            done = await asyncio.to_thread(
-                subprocess.run, command, capture_output=True, timeout=GIT_TIMEOUT_S, check=False
-            )
+            done = await asyncio.to_thread(run_git, self.workspace, *args, timeout=GIT_TIMEOUT_S)
         except (OSError, subprocess.TimeoutExpired):
             logger.info("git took too long or is missing: renames are guessed by name only")
             self._usable = False

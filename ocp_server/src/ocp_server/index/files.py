@@ -38,6 +38,7 @@ from pathlib import Path, PurePosixPath
 
 import pathspec
 
+from ocp_server.git_commands import run_git
 from ocp_server.index.limits import DEFAULT_MAX_FILE_BYTES
 from ocp_server.index.nested import NESTED_REASON, is_repository
 from ocp_server.index.real_paths import RealFolders
@@ -207,30 +208,23 @@ def git_files(workspace: Path) -> list[str] | None:
     """Tracked plus untracked-not-ignored files, or None when this is not a git work tree.
     Below a BUILD_DIRS folder, tracked files only."""
     try:
-        out = subprocess.run(
-            [
-                "git",
-                "-C",
-                str(workspace),
-                "ls-files",
-                "-z",
-                "--cached",
-                "--others",
-                "--exclude-standard",
-                "--full-name",
-                "-t",  # tags each path: "? " untracked, others tracked
-            ],
-            capture_output=True,
-            check=True,
+        out = run_git(
+            workspace,
+            "ls-files",
+            "-z",
+            "--cached",
+            "--others",
+            "--exclude-standard",
+            "--full-name",
+            "-t",  # tags each path: "? " untracked, others tracked
             timeout=60,
-        ).stdout
-        top = subprocess.run(
-            ["git", "-C", str(workspace), "rev-parse", "--show-prefix"],
-            capture_output=True,
             check=True,
-            timeout=10,
-            text=True,
-        ).stdout.strip()
+        ).stdout
+        top = (
+            run_git(workspace, "rev-parse", "--show-prefix", timeout=10, check=True)
+            .stdout.decode("utf-8", "surrogateescape")
+            .strip()
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     entries = out.decode("utf-8", "surrogateescape").split("\0")

@@ -19,6 +19,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from ocp_server.git_commands import run_git
+
 __all__ = ["GitDirs", "common_dir", "excludes_file", "find_git_dirs", "linked_git_dir"]
 
 
@@ -71,12 +73,11 @@ def excludes_file(top: Path, env: Mapping[str, str] | None = None) -> Path | Non
     cannot be run (the listing is then no git listing) or no home is known."""
     env = os.environ if env is None else env
     try:
-        named = subprocess.run(
-            ["git", "-C", str(top), "config", "--path", "core.excludesFile"],
-            capture_output=True,
-            timeout=10,
-            text=True,
-        ).stdout.strip()  # exit status 1 and no output: not set
+        named = (
+            run_git(top, "config", "--path", "core.excludesFile", timeout=10)
+            .stdout.decode("utf-8", "surrogateescape")
+            .strip()
+        )  # exit status 1 and no output: not set
     except (OSError, subprocess.SubprocessError):
         return None
     if named:

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import aiosqlite
 
+from ocp_server.git_commands import run_git
 from ocp_server.index.lexicon import body_blobs
 from ocp_server.index.limits import DEFAULT_HISTORY_COMMITS
 from ocp_server.index.secret_files import secret_name
@@ -64,22 +65,16 @@ def read_history(workspace: Path, limit: int, rev: str = "HEAD") -> list[Commit]
     if limit <= 0:
         return []
     try:
-        out = subprocess.run(
-            [
-                "git",
-                "-C",
-                str(workspace),
-                "log",
-                rev,
-                "--no-merges",
-                f"-n{limit}",
-                "--name-only",
-                "--no-renames",
-                f"--format={_RECORD}%H%x00%ct%x00%s%x00%b%x00",
-            ],
-            capture_output=True,
+        out = run_git(
+            workspace,
+            "log",
+            rev,
+            "--no-merges",
+            f"-n{limit}",
+            "--name-only",
+            "--no-renames",
+            f"--format={_RECORD}%H%x00%ct%x00%s%x00%b%x00",
             timeout=GIT_TIMEOUT_S,
-            check=False,
         )
     except (OSError, subprocess.TimeoutExpired):
         logger.info("git log failed or took too long; no history evidence this time")

@@ -1,0 +1,72 @@
+"""Every git command OCP runs, built here so that a repository cannot make it run a program.
+
+A work tree's `.git/config` belongs to whoever made the folder (an unpacked archive, a shared
+drive), and git runs programs it names: the `core.fsmonitor` hook (run by `ls-files` and
+`diff --cached`), gpg for `log.showSignature` (run by `git log` on a signed commit), external
+diff and textconv drivers (patches), hooks (a command that writes the index), the pager. OCP's
+commands only read, so each is run with those switched off, while the user's own settings
+(global and system config, `core.excludesFile`) still apply:
+
+- `-c core.fsmonitor=`: no hook (an empty value is "off" in every git version; `false` was
+  taken for a program's name before git 2.36);
+- `-c core.hooksPath=<null device>`: no hook, should a command ever write the index;
+- `-c log.showSignature=false`;
+- `--no-ext-diff --no-textconv` for `diff` and `log` (filter drivers need no switch: OCP never
+  diffs the work tree, and git reads a staged file from its blob when a filter would apply);
+- `--no-pager`; `GIT_TERMINAL_PROMPT=0` (never wait on a prompt); `GIT_OPTIONAL_LOCKS=0` (never
+  take `index.lock` from the user's own git);
+- `--literal-pathspecs`: a path is a path, never a glob.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+__all__ = ["git_command", "git_env", "run_git"]
+
+_OFF = (
+    ("core.fsmonitor", ""),
+    ("core.hooksPath", os.devnull),
+    ("log.showSignature", "false"),
+)
+_NO_DRIVERS = ("--no-ext-diff", "--no-textconv")
+_WITH_DRIVERS = frozenset({"diff", "log", "show"})
+
+
+def git_command(workspace: Path, subcommand: str, *args: str) -> list[str]:
+    """The argv of `git <subcommand> <args>` run in `workspace`, with the hardening above."""
+    config = [a for key, value in _OFF for a in ("-c", f"{key}={value}")]
+    drivers = _NO_DRIVERS if subcommand in _WITH_DRIVERS else ()
+    return [
+        "git",
+        "--no-pager",
+        "--literal-pathspecs",
+        *config,
+        "-C",
+        str(workspace),
+        subcommand,
+        *drivers,
+        *args,
+    ]
+
+
+def git_env() -> dict[str, str]:
+    """Our environment, with git told never to prompt and never to take optional locks."""
+    return {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0"}
+
+
+def run_git(
+    workspace: Path, subcommand: str, *args: str, timeout: float, check: bool = False
+) -> subprocess.CompletedProcess[bytes]:
+    """Run the hardened command, output captured as bytes. Raises OSError when git cannot be
+    started, subprocess.TimeoutExpired, and CalledProcessError when `check` and it failed."""
+    return subprocess.run(
+        git_command(workspace, subcommand, *args),
+        capture_output=True,
+        stdin=subprocess.DEVNULL,
+        timeout=timeout,
+        check=check,
+        env=git_env(),
+    )
