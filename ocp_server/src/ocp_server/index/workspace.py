@@ -425,8 +425,12 @@ class WorkspaceIndex:
                 # the new generation (and waits here), so keeping them would only add a whole
                 # snapshot to the load's peak (searches still running hold their own).
                 self._snapshot = current = None
-                current = await asyncio.to_thread(load_snapshot, self.db_path)
-                self._snapshot = current
+                # Handed over in a box, not as the thread's result: the worker thread keeps its
+                # last work item (and so its future's result) until the OS runs it again, on a
+                # loaded machine after the next reload began.
+                box: list[Snapshot] = []
+                await asyncio.to_thread(lambda: box.append(load_snapshot(self.db_path)))
+                self._snapshot = current = box.pop()
             return current
 
     # ---- watching ---------------------------------------------------------------------
