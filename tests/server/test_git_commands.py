@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from ocp_server.db import connect
+from ocp_server.git_commands import git_env
 from ocp_server.index.watched import git_watch
 from ocp_server.index.workspace import WorkspaceIndex
 from ocp_server.memory import DecisionIn, MemoryStore
@@ -206,3 +207,44 @@ def test_git_is_run_only_through_the_one_module_that_hardens_it() -> None:
                     direct.add(f"{path.relative_to(SRC)}:{node.lineno}")
     (only,) = direct
     assert only.startswith("ocp_server/src/ocp_server/git_commands.py:"), direct
+
+
+async def test_git_settings_inherited_from_the_environment_do_not_point_ocp_at_another_repository(
+    workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A server started from a git hook, or a shell inside `git rebase -x`, inherits GIT_DIR and
+    # friends: they would make OCP's git read that repository instead of the workspace.
+    other = tmp_path / "other"
+    other.mkdir()
+    git(other, "init", "-q")
+    (other / "elsewhere.py").write_text("def elsewhere(): pass\n")
+    git(other, "add", "-A")
+    git(other, "commit", "-qm", "other repository")
+    workspace_head = git(workspace, "rev-parse", "HEAD").strip()
+    other_head = git(other, "rev-parse", "HEAD").strip()
+    monkeypatch.setenv("GIT_DIR", str(other / ".git"))
+    monkeypatch.setenv("GIT_WORK_TREE", str(other))
+    monkeypatch.setenv("GIT_INDEX_FILE", str(other / ".git" / "index"))
+    index = await WorkspaceIndex.open(workspace, tmp_path / "ocp.db")
+    try:
+        await index.update()
+        files = {r[0] for r in await index.db.execute_fetchall("SELECT path FROM files")}
+        commits = {r[0] for r in await index.db.execute_fetchall("SELECT hash FROM commits")}
+    finally:
+        await index.close()
+    assert "src/auth.py" in files
+    assert "elsewhere.py" not in files
+    assert workspace_head in commits
+    assert other_head not in commits
+
+
+def test_every_variable_git_clears_for_a_submodule_is_cleared_for_ocps_git(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    local = subprocess.run(
+        ["git", "rev-parse", "--local-env-vars"], capture_output=True, text=True, check=True
+    ).stdout.split()
+    for name in local:
+        monkeypatch.setenv(name, "/elsewhere")
+    assert local
+    assert not set(local) & set(git_env())

@@ -13,8 +13,11 @@ commands only read, so each is run with those switched off, while the user's own
 - `-c log.showSignature=false`;
 - `--no-ext-diff --no-textconv` for `diff` and `log` (filter drivers need no switch: OCP never
   diffs the work tree, and git reads a staged file from its blob when a filter would apply);
-- `--no-pager`; `GIT_TERMINAL_PROMPT=0` (never wait on a prompt); `GIT_OPTIONAL_LOCKS=0` (never
-  take `index.lock` from the user's own git);
+- `--no-pager`; no inherited `GIT_DIR`, `GIT_WORK_TREE`, `GIT_INDEX_FILE` and the rest of the
+  variables git itself clears before it runs git in a submodule (`git rev-parse
+  --local-env-vars`): a server started from a git hook or inside `git rebase -x` would read
+  that repository instead of the workspace; `GIT_TERMINAL_PROMPT=0` (never wait on a
+  prompt); `GIT_OPTIONAL_LOCKS=0` (never take `index.lock` from the user's own git);
 - `--literal-pathspecs`: a path is a path, never a glob.
 """
 
@@ -52,9 +55,34 @@ def git_command(workspace: Path, subcommand: str, *args: str) -> list[str]:
     ]
 
 
+# `git rev-parse --local-env-vars` (git 2.39), fixed here so no command is spent asking.
+_REPOSITORY_VARIABLES = frozenset(
+    {
+        "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+        "GIT_CONFIG",
+        "GIT_CONFIG_PARAMETERS",
+        "GIT_CONFIG_COUNT",
+        "GIT_OBJECT_DIRECTORY",
+        "GIT_DIR",
+        "GIT_WORK_TREE",
+        "GIT_IMPLICIT_WORK_TREE",
+        "GIT_GRAFT_FILE",
+        "GIT_INDEX_FILE",
+        "GIT_NO_REPLACE_OBJECTS",
+        "GIT_REPLACE_REF_BASE",
+        "GIT_PREFIX",
+        "GIT_INTERNAL_SUPER_PREFIX",
+        "GIT_SHALLOW_FILE",
+        "GIT_COMMON_DIR",
+    }
+)
+
+
 def git_env() -> dict[str, str]:
-    """Our environment, with git told never to prompt and never to take optional locks."""
-    return {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0"}
+    """Our environment without another repository's variables, with git told never to prompt
+    and never to take optional locks."""
+    env = {k: v for k, v in os.environ.items() if k not in _REPOSITORY_VARIABLES}
+    return {**env, "GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0"}
 
 
 def run_git(
