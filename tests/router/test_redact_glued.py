@@ -79,3 +79,47 @@ def test_a_github_token_followed_by_an_underscore_is_still_one(text: str) -> Non
     # its body is letters and digits: `_` ends it as well as any other mark
     assert "[REDACTED:github_token]_" in redact(text).text
     assert name_holds_secret(text)
+
+
+AIZA = "AIza" + "Sy" + "Qm7sVb2XkLp9Rt4WnZc8Yd3Fg6Hj1Ka5U"
+STRIPE = "sk_" + "live_" + "51Qm7sVb2XkLp9Rt4WnZc8Yd3F"
+LINEAR = "lin_" + "api_" + "Qm7sVb2XkLp9Rt4WnZc8Yd3Fg6Hj1Ka5Ue0x8Lr4"
+GOCSPX = "GOCSPX-" + "Qm7sVb2XkLp9Rt4WnZc8Yd3Fg6Hj"
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        # a file name, and prose: the token has a word glued after it as well as before
+        (f"rm keys{AKIA}x.txt now", "keys[REDACTED:aws_access_key]x.txt now"),
+        (f"see keys{AKIA}Notes", "keys[REDACTED:aws_access_key]Notes"),
+        (f"cp cfg{AIZA}old.json", "cfg[REDACTED:google_api_key]old.json"),
+        (f"the web{GOCSPX}secret leaked", "web[REDACTED:google_oauth]secret leaked"),
+        (f"it is prod{LINEAR}andmore", "prod[REDACTED:service_token]"),
+        # bodies of no fixed length take the word in: it must not make them read as words
+        (f"it came as mail{ANT}andthenmoretext", "mail[REDACTED:anthropic_key]"),
+        (f"the bot posts with bot{SLACK}andthenmoretext", "bot[REDACTED:slack_token]"),
+        (f"clone with ci{GLPAT}andthenmoretext", "ci[REDACTED:gitlab_token]"),
+        (f"pay via shop{STRIPE}Notesandmore.", "shop[REDACTED:stripe_key]."),
+        (f"backup{GHP}andthenmoretext.json", "backup[REDACTED:github_token].json"),
+    ],
+)
+def test_a_token_glued_to_words_on_both_sides_is_redacted(text: str, shown: str) -> None:
+    assert shown in redact(text).text, redact(text).text
+    assert finds_secret(text)
+    assert name_holds_secret(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # what follows is more random data (digits), not a word: a blob, not a token
+        f"the blob q{AKIA}7Zk2PqR9 ends here",
+        f"the blob q{AIZA}Xk29dLq7Ab3Z ends here",
+        # words glued after a prefix and a word-like body stay words
+        "src/disk-ant-colony-simulation-runnerandmore.py",
+        "fooAKIAValidatorFactory and cfgAIzaLoaderHelperFactoryForTheUnitTestsx.py",
+    ],
+)
+def test_a_prefix_glued_on_both_sides_to_data_or_words_is_left_alone(text: str) -> None:
+    assert redact(text).text == text

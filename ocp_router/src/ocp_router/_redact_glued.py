@@ -8,6 +8,11 @@ not: over the six development corpora and a site-packages (10,361 files) not one
 glued to a word with a token's body after it, nor with the shorter prefixes that only names
 are read for. As in a name, the body after the prefix must hold a digit and not be made of
 words.
+
+Glued before, a token may be glued after too (`keys<AKIA...>x.txt`, a file name): then the
+token's closing boundary is not asked for, and what follows its own characters must be a
+word (no digit: more random data is a blob, not a token); a word taken into a body of no fixed
+length is left out of the judging.
 """
 
 from __future__ import annotations
@@ -55,11 +60,16 @@ _LONG_TAIL = 8192  # bounds the cost of a text of such prefixes nested in one lo
 _BODY_RE = re.compile(r"[A-Za-z_.\-]{0,80}[0-9]")
 
 
-def glued_hits(text: str, tokens_at_start: Callable[[str], Iterator[Hit]]) -> Iterator[Hit]:
+def glued_hits(
+    text: str,
+    tokens_at_start: Callable[[str], Iterator[Hit]],
+    glued_after_at_start: Callable[[str, int], Iterator[Hit]],
+) -> Iterator[Hit]:
     """The tokens glued to a word in `text`: `tokens_at_start` (the token patterns that can
     start with such a prefix, each tried at the start of the text only) reads each from its
-    prefix on. Every prefix is read, at a cost bounded by `_TAIL`: a real token after any
-    number of decoys is found."""
+    prefix on, and where it finds none, `glued_after_at_start` reads one glued to the word
+    after it too (`keys<AKIA...>x.txt`). Every prefix is read, at a cost bounded by `_TAIL`:
+    a real token after any number of decoys is found."""
     if not any(gate.search(text) for gate in _GLUED_GATES):
         return
     last = 0
@@ -77,3 +87,8 @@ def glued_hits(text: str, tokens_at_start: Callable[[str], Iterator[Hit]]) -> It
         if hits and any(c.isdigit() for c in body) and not wordy(body):
             last = end
             yield start, end, min(h[2] for h in hits)
+            continue
+        hits = list(glued_after_at_start(text[start : start + _TAIL], m.end() - start))
+        if hits:
+            last = start + max(h[1] for h in hits)
+            yield start, last, min(h[2] for h in hits)

@@ -31,6 +31,7 @@ __all__ = [
     "TOKEN_PATTERNS",
     "discord_hits",
     "gcp_hits",
+    "glued_after_at_start",
     "pattern_hits",
 ]
 
@@ -553,7 +554,7 @@ def pattern_hits(text: str) -> Iterator[Hit]:
     if not _scan.may_hold_token(text):
         return
     yield from _token_hits(text)
-    yield from glued_hits(text, _tokens_at_start)
+    yield from glued_hits(text, _tokens_at_start, glued_after_at_start)
 
 
 def _token_hits(text: str) -> Iterator[Hit]:
@@ -584,6 +585,55 @@ for _p in TOKEN_PATTERNS:
         _key = (_p.back, _first_literal(_p))
         _BY_START[_key] = (*_BY_START.get(_key, ()), _p)
 _BACKS = sorted({back for back, _ in _BY_START})
+
+
+# The same patterns without their closing "no token character follows" lookaheads: after a
+# prefix glued to a word, a token may be glued to the word after it too (keys<AKIA...>x.txt).
+_NOT_FOLLOWED_RE = re.compile(r"\(\?!\[[^\]]*\]\)")
+_LOOSE_BY_START: dict[tuple[int, str], tuple[tuple[_Pattern, re.Pattern[str]], ...]] = {
+    key: tuple((p, re.compile(_NOT_FOLLOWED_RE.sub("", p.regex.pattern))) for p in patterns)
+    for key, patterns in _BY_START.items()
+}
+# A word glued after a token whose body has no fixed length is read as part of its body: it
+# is judged without the word's letters (a capital, then lower case: `Notes`, `andmore`).
+_WORD_TAIL_RE = re.compile(r"[A-Z]?[a-z]{3,}$")
+_RUN = 64  # how far the letters glued after a token are read
+
+
+def glued_after_at_start(text: str, prefix: int) -> Iterator[Hit]:
+    """The tokens that start at `text`'s first character, glued to a word after them as
+    well as before (`text` starts at a prefix glued to a word; `prefix` is its length):
+    what follows the token's own characters must be letters (a word), not more random data,
+    and the token is judged as `_tokens_at_start` judges one, plus: its body after the
+    prefix holds a digit and is not made of words. Called where `_tokens_at_start` found
+    none, so a token standing alone is judged once."""
+    for back in _BACKS:
+        if back >= len(text):
+            break
+        for p, loose in (
+            *_LOOSE_BY_START.get((back, text[back]), ()),
+            *_LOOSE_BY_START.get((back, ""), ()),
+        ):
+            m = loose.match(text, back)
+            if not m:
+                continue
+            end = run = m.end()
+            limit = min(len(text), end + _RUN)
+            while run < limit and text[run] in _TOKEN_CHARS:
+                run += 1
+            if end < run:  # glued after a token of fixed length: a word, or more data
+                if any(c.isdigit() for c in text[end:run]):
+                    continue
+                token_end = end
+            elif (word := _WORD_TAIL_RE.search(text, prefix, end)) is not None:
+                token_end = word.start()  # the match took the glued word in
+            else:
+                continue  # nothing glued after it: `_tokens_at_start` has judged it
+            body = text[prefix:token_end]
+            if p.check is not None and not p.check(text[:token_end]):
+                continue
+            if any(c.isdigit() for c in body) and not wordy(body):
+                yield 0, end, PRIORITY[p.kind]
 
 
 def _tokens_at_start(text: str) -> Iterator[Hit]:

@@ -43,7 +43,8 @@ What is detected (kind in brackets):
   shorter one (hf_, npm_, gsk_, AIza, sk_live_, gldt-, pnu_, sgp_) with a random body; and a
   letter or digit where its prefix is one no word ends in (``backupghp_...``, ``keysAKIA...``:
   GitHub's, GitLab's, sk-ant- and OpenAI's long ones, Slack's, AKIA/ASIA, AIza, ...) and its
-  body holds a digit and is not words.
+  body holds a digit and is not words; such a token may have a word glued after it too
+  (``keysAKIA...x.txt``: letters, not more random data, follow its own characters).
 - HTTP credentials: ``Authorization: Bearer <token>`` / ``Authorization: Token <token>`` and
   random-looking bearer tokens elsewhere (``bearer_token``); ``Authorization: Basic ...`` and
   ``curl -u user:pass`` (``basic_auth``, the user is kept).

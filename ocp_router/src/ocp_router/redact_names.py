@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import re
 
+from ocp_router._redact_tokens import glued_after_at_start
 from ocp_router._redact_values import wordy
 from ocp_router.redact import (
     KINDS,
@@ -66,11 +67,16 @@ def glued_tokens(text: str) -> list[Redaction]:
         hits = [h for h in detect(text[start : start + _TAIL]) if h[0] == 0]
         if any(h[1] == _TAIL for h in hits):  # a longer token (a GitHub App's JWT) is cut
             hits = [h for h in detect(text[start : start + _LONG_TAIL]) if h[0] == 0]
-        if not hits:
-            continue
-        end, prio = max(h[1] for h in hits), min(h[2] for h in hits)
-        body = text[m.end() : start + end]
-        if any(c.isdigit() for c in body) and not wordy(body):
+        if hits:
+            end, prio = max(h[1] for h in hits), min(h[2] for h in hits)
+            body = text[m.end() : start + end]
+            if any(c.isdigit() for c in body) and not wordy(body):
+                found.append(Redaction(KINDS[prio], start, start + end))
+                continue
+        # glued to a word after it too (keysAKIA<...>x.txt): judged without that word
+        hits = list(glued_after_at_start(text[start : start + _TAIL], m.end() - start))
+        if hits:
+            end, prio = max(h[1] for h in hits), min(h[2] for h in hits)
             found.append(Redaction(KINDS[prio], start, start + end))
     return found
 
