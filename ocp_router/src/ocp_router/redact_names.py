@@ -31,7 +31,19 @@ from ocp_router.redact import (
 )
 from ocp_router.redact import _detect as detect  # the hits, without a cache entry per name
 
-__all__ = ["NameRedactingFilter", "glued_tokens", "name_holds_secret", "redact_name"]
+__all__ = [
+    "HEAD_MARGIN",
+    "NameRedactingFilter",
+    "glued_tokens",
+    "name_holds_secret",
+    "redact_name",
+    "redact_name_head",
+]
+
+#: How much more than it keeps `redact_name_head` reads: a secret that starts in what is kept
+#: ends within this (the longest fixed-length token, a GitHub App's ~520 character ghs_ JWT,
+#: with room to spare; PEM blocks and open-ended tokens are found from their first part too).
+HEAD_MARGIN = 4096
 
 # The prefix first (a leading lookbehind would be tried at every character); whether a letter
 # or digit is glued before it is checked on the few matches.
@@ -101,6 +113,35 @@ def redact_name(text: str) -> RedactionResult:
         pos = r.end
     out.append(text[pos:])
     return RedactionResult("".join(out), tuple(found))
+
+
+def redact_name_head(text: str, limit: int, margin: int = HEAD_MARGIN) -> str:
+    """`redact_name(text).text[:limit]`, reading only about as much of `text` as it keeps:
+    read whole as a name, a 400 KB text of glued prefixes costs seconds of CPU.
+
+    The text is cut `margin` past what is kept, so a secret straddling `limit` is read whole;
+    where markers shorter than their secrets let the kept part reach into the margin (PEM
+    blocks), the cut doubles. A secret found only after the cut is not looked for again
+    before it (`redact` hides each repeat of a secret it found anywhere in what it read)."""
+    cut = limit + margin
+    while True:
+        result = redact_name(text[:cut])
+        if cut >= len(text) or _source_end(result, limit) <= cut - margin:
+            return result.text[:limit]
+        cut *= 2
+
+
+def _source_end(result: RedactionResult, limit: int) -> int:
+    """Where, in the text redacted, the first `limit` characters of `result.text` end."""
+    out = pos = 0
+    for r in result.redactions:
+        if out + r.start - pos >= limit:
+            break
+        out += r.start - pos + len(marker(r.kind))
+        pos = r.end
+        if out >= limit:
+            return pos
+    return pos + limit - out
 
 
 class NameRedactingFilter(RedactingFilter):

@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 import ocp_wire as wire
-from ocp_router.redact_names import redact_name
+from ocp_router.redact_names import redact_name, redact_name_head
 
 # Error texts echo the caller's input only this far: a 1 MB tool name must not come back whole.
 ECHO_CHARS = 80
@@ -17,7 +17,8 @@ MAX_ARGUMENT_ERRORS = 10
 
 
 # A secret that starts within what an error shows ends within this many characters more (a
-# GitHub App token is ~520): redacting that much finds it whole, and a 1 MB value costs no more.
+# GitHub App token is ~520): redacting that much finds it whole, and a 1 MB value costs no
+# more (unless markers shorter than their secrets make the shown part reach past it).
 _SECRET_SPAN = 2_000
 
 
@@ -27,7 +28,7 @@ def clip(text: str, limit: int = ECHO_CHARS) -> str:
     (redact_names.py): what an error quotes is the caller's ids and paths."""
     if len(text) <= limit:
         return redact_name(text).text
-    return f"{redact_name(text[: limit + _SECRET_SPAN]).text[:limit]}… ({len(text):,} characters)"
+    return f"{redact_name_head(text, limit, _SECRET_SPAN)}… ({len(text):,} characters)"
 
 
 def echo(value: object) -> str:
@@ -37,7 +38,7 @@ def echo(value: object) -> str:
         return redact_name(shown).text
     size = len(value) if isinstance(value, str | list | dict) else len(shown)
     unit = "characters" if isinstance(value, str) else "items"
-    return f"{redact_name(shown[: ECHO_CHARS + _SECRET_SPAN]).text[:ECHO_CHARS]}… ({size:,} {unit})"
+    return f"{redact_name_head(shown, ECHO_CHARS, _SECRET_SPAN)}… ({size:,} {unit})"
 
 
 #: What pydantic names a union's branches by in an error's location, said as an expected

@@ -9,15 +9,21 @@ before this module existed)."""
 
 from __future__ import annotations
 
-from ocp_router.redact_names import redact_name
+from ocp_router.redact_names import redact_name, redact_name_head
 
-__all__ = ["redacted", "redacted_state"]
+__all__ = ["redacted", "redacted_head", "redacted_state"]
 
 
 def redacted(text: str) -> str:
     """`text` as memory stores it. Read as a name too (redact_names.py): an agent's titles,
     state keys and ids glue words together (`cfgghp_<token>`), and a token there is one."""
     return redact_name(text).text
+
+
+def redacted_head(text: str, limit: int) -> str:
+    """`redacted(text)[:limit]`, reading only about as much of `text` as that keeps (a trace
+    keeps 2,000 characters of a request that may be 400 KB): `redact_name_head`."""
+    return redact_name_head(text, limit)
 
 
 def redacted_state(key: str, value: str) -> tuple[str, str]:

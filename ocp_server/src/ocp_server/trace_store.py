@@ -20,7 +20,7 @@ from typing import Any, Final
 
 import aiosqlite
 
-from ocp_server.at_rest import redacted
+from ocp_server.at_rest import redacted, redacted_head
 from ocp_server.errors import InputError
 from ocp_server.index.terms import body_terms
 from ocp_server.route_record import REQUEST_CHARS, RouteRecord
@@ -98,7 +98,8 @@ class TraceRecord:
     def of(cls, record: RouteRecord, *, trace_json: str) -> TraceRecord:
         """The row of a route: each column from the record's fact of the same name (or the
         one `_FROM_RECORD` names); the request redacted as memory keeps texts (at_rest.py: a
-        token glued to a word too, as every output of it reads it) and clipped."""
+        token glued to a word too, as every output of it reads it) and clipped, only what is
+        kept read (`redacted_head`)."""
         values: dict[str, Any] = {}
         for f in fields(cls):
             source = _FROM_RECORD.get(f.name, f.name)
@@ -106,7 +107,7 @@ class TraceRecord:
                 values[f.name] = _plain(getattr(record, source))
         request = record.request or f"({record.turns} messages)"
         values.update(
-            request=redacted(request)[:REQUEST_CHARS],
+            request=redacted_head(request, REQUEST_CHARS),
             model=record.model or "",
             backend=record.backend or "",
             trace_json=trace_json,

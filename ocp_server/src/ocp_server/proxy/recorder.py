@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from ocp_router.redact_names import redact_name
-from ocp_server.at_rest import redacted
+from ocp_server.at_rest import redacted_head
 from ocp_server.ledger import WorkspaceLedger
 from ocp_server.savings import LATENCY_EDGES_MS
 from ocp_server.trace_store import AttemptRecord, TraceRecord, TraceStore
@@ -191,7 +191,7 @@ class Recorder:
         for key in ("id", "started_at"):
             detail.pop(key)
         # Kept as memory keeps texts (at_rest.py): a token glued to a word is one too.
-        request = redacted(r.request_text)[:2000] if self.trace_content else ""
+        request = redacted_head(r.request_text, 2000) if self.trace_content else ""
         trace = TraceRecord(
             id=r.id,
             created_at=r.started_at,

@@ -1,0 +1,92 @@
+"""A trace keeps the first REQUEST_CHARS of its request, redacted (trace_store.py): only
+about that much is read (redact_names.redact_name_head), and a secret straddling the cut is hidden
+as a whole text's redaction hides it.
+
+Secrets are assembled at run time, so this file holds no literal token."""
+
+from __future__ import annotations
+
+import pytest
+
+from ocp_router import redact_names
+from ocp_router.redact import RedactionResult
+from ocp_router.redact_names import HEAD_MARGIN
+from ocp_server import at_rest
+from ocp_server.argument_errors import _SECRET_SPAN, ECHO_CHARS, clip
+from ocp_server.at_rest import redacted, redacted_head
+from ocp_server.route_record import REQUEST_CHARS
+from ocp_server.trace_store import TraceRecord
+from tests.server.test_route_record import _record
+
+BODY = "Xk29dLq7" * 4 + "Ab3Z"
+GHP = "ghp_" + BODY
+AKIA = "AKIA" + "QW7B3PDKHX4PY8GP"
+AIZA = "AIza" + "Sy" + "Qm7sVb2XkLp9Rt4WnZc8Yd3Fg6Hj1Ka5U"
+JWT = "eyJ" + "Qm7sVb2XkLp9Rt4W" * 10 + "." + "nZc8Yd3Fg6Hj1Ka5" * 13 + "." + "Ue0x" * 40
+GHS = "ghs_" + "12345678_" + JWT  # a GitHub App's installation token, over 500 characters
+PEM = (
+    "-----BEGIN "
+    + "PRIVATE KEY-----\n"
+    + ("MIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n" * 30)
+    + "-----END "
+    + "PRIVATE KEY-----"
+)
+# Decoys: a prefix glued to a word with a digit after it, each read in vain as a name.
+DECOYS = "".join(f"xghp_{n}abc " for n in range(40_000))
+
+
+def test_a_long_request_is_read_only_as_far_as_the_trace_keeps_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    read: list[int] = []
+    real = redact_names.redact_name
+
+    def spy(text: str) -> RedactionResult:
+        read.append(len(text))
+        return real(text)
+
+    monkeypatch.setattr(redact_names, "redact_name", spy)
+    monkeypatch.setattr(at_rest, "redact_name", spy)
+    request = f"use {AKIA} here\n{DECOYS}"
+    assert len(request) > 400_000
+    row = TraceRecord.of(_record(request=request), trace_json="{}")
+    assert AKIA not in row.request and len(row.request) == REQUEST_CHARS
+    assert read and max(read) <= REQUEST_CHARS + HEAD_MARGIN
+
+
+@pytest.mark.parametrize("secret", [GHP, AKIA, GHS, PEM, f"cfg{GHP}x.json"])
+@pytest.mark.parametrize("before_cut", [1, 10, 30, 200])
+def test_a_secret_straddling_the_cut_is_hidden_whole(secret: str, before_cut: int) -> None:
+    head = "prose " * (REQUEST_CHARS // 6)
+    request = head[: REQUEST_CHARS - before_cut] + " " + secret + " tail " + head
+    stored = redacted_head(request, REQUEST_CHARS)
+    assert stored == redacted(request)[:REQUEST_CHARS]
+    if before_cut > 8:  # what of the secret would fit before the cut, were it not whole
+        assert secret[: before_cut - 1] not in stored
+
+
+def test_markers_shorter_than_their_secrets_make_it_read_further() -> None:
+    # each PEM block of ~1,000 characters becomes a 24-character marker: the kept 2,000
+    # characters reach far past the first cut, which must grow to keep them right
+    request = "\n".join([PEM] * 40) + f"\nthen x{GHP}y.txt and the rest\n" + DECOYS[:6_000]
+    assert redacted_head(request, REQUEST_CHARS) == redacted(request)[:REQUEST_CHARS]
+    assert GHP not in redacted_head(request, REQUEST_CHARS)
+
+
+def test_a_short_request_is_kept_as_redacted_whole() -> None:
+    request = f"deploy with {AKIA} and keys{GHP}x.txt"
+    assert redacted_head(request, REQUEST_CHARS) == redacted(request)
+
+
+def test_an_error_echo_whose_markers_shrink_it_still_hides_a_token_at_its_cut() -> None:
+    # PEM blocks shown as short markers: the 80 characters shown reach near the first cut,
+    # where a Google API key (fixed length) cut short would match no pattern
+    line = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n"
+    pem = PEM.replace(line * 30, line * 19)  # ~680 characters
+    pems = "\n".join([pem] * 3)
+    assert ECHO_CHARS + _SECRET_SPAN - 60 < len(pems) < ECHO_CHARS + _SECRET_SPAN - 20
+    value = f"{pems} {AIZA} end"
+    assert len(pems) + 1 + len(AIZA) > ECHO_CHARS + _SECRET_SPAN  # it straddles that cut
+    shown = clip(value)
+    assert "AIza" not in shown, shown
+    assert shown.startswith(redact_names.redact_name(value).text[:ECHO_CHARS] + "…")
