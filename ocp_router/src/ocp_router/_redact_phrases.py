@@ -55,7 +55,7 @@ _CURL_USER_RE = re.compile(
 # or '/' included); it ends at the '@' that a host and a delimiter follow.
 _CONN_RE = re.compile(
     r"://(?P<user>[^\s:/?#@'\"<>`]*):(?P<pw>[^\s'\"<>`]*?)@"
-    r"(?=[\w\[][\w.\[\]%-]*(?::\d+)?(?:[/?#,;)\s'\"<>`]|$))"
+    r"(?=[\w\[][\w.\[\]%-]*(?::\d+)?(?![\w@:]))"
 )
 
 

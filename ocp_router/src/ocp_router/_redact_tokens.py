@@ -555,6 +555,21 @@ def pattern_hits(text: str) -> Iterator[Hit]:
         return
     yield from _token_hits(text)
     yield from glued_hits(text, _tokens_at_start, glued_after_at_start)
+    yield from _escaped_hits(text)
+
+
+_ESCAPED_TAIL = 512  # most tokens are under 200 characters; a longer one is cut here
+
+
+def _escaped_hits(text: str) -> Iterator[Hit]:
+    """The tokens right after an escape (`\\n`, `%22`), each pattern tried there only."""
+    for char, regex in _ESCAPE_RES:
+        if char not in text:
+            continue
+        for m in regex.finditer(text):
+            start = m.end()
+            for s, e, prio in _tokens_at_start(text[start : start + _ESCAPED_TAIL]):
+                yield start + s, start + e, prio
 
 
 def _token_hits(text: str) -> Iterator[Hit]:
@@ -585,6 +600,22 @@ for _p in TOKEN_PATTERNS:
         _key = (_p.back, _first_literal(_p))
         _BY_START[_key] = (*_BY_START.get(_key, ()), _p)
 _BACKS = sorted({back for back, _ in _BY_START})
+# An escape that ends in a letter or digit: `\n` in JSON or a log line, `%22` in a URL. The
+# token after one stands alone (`"line\nhf_..."`), though its pattern sees a letter before.
+# Only escapes followed by a character a token may start with (a pattern's first literal,
+# a hex digit for the hex-led shapes, `s`/`r` for sk_live_; not an Azure client secret's,
+# any character 4 before its `Q~`) and 14 more without a space or quote (the shortest token,
+# Slack's, is 15 characters) are read: most escapes start lines of words.
+_TOKEN_FIRST = "".join(
+    sorted({c for back, c in _BY_START if back == 0} | set("0123456789abcdefrs"))
+)
+_TOKEN_AHEAD = "(?=[" + re.escape(_TOKEN_FIRST) + r"][^\s\"'`<>\\,;()]{14})"
+# One regex per escape character: led by a literal, each is a fast search (an alternation
+# would be tried at every character).
+_ESCAPE_RES = (
+    ("\\", re.compile(r"\\[ntr]" + _TOKEN_AHEAD)),
+    ("%", re.compile(r"%[0-9A-Fa-f]{2}" + _TOKEN_AHEAD)),
+)
 
 
 # The same patterns without their closing "no token character follows" lookaheads: after a
