@@ -108,6 +108,10 @@ def _token_shapes() -> list[str]:
     shapes += ["fo1_" + a(43), "fm2_" + a(150), "fm1a_" + a(150), "fm1r_" + a(150) + "=="]
     shapes += ["sgp_" + h(16) + "_" + h(40), "sgp_local_" + h(40), "sgp_" + h(40)]
     shapes += [f"{k}_" + h(64) for k in ("sgd", "sgs", "slk")]
+    shapes += [f"tskey-{k}-k" + a(11) + "-" + a(33) for k in "auth api client scim webhook".split()]
+    shapes += ["dckr_pat_" + a(27), "dckr_oat_" + a(32), "sbp_" + h(40), "sbp_oauth_" + h(40)]
+    shapes += ["sb_secret_" + a(31), "nvapi-" + a(64), "figd_" + a(40), "nfp_" + a(36)]
+    shapes += ["sk.eyJ" + a(60) + "." + a(22)]
     for label in ("RSA ", "EC ", "OPENSSH ", "ENCRYPTED ", "", "PGP PRIVATE KEY BLOCK"):
         head = "PGP PRIVATE KEY BLOCK" if label.startswith("PGP") else f"{label}PRIVATE KEY"
         body = "\n".join(_body(ALNUM + "+/", 64) for _ in range(4))

@@ -92,6 +92,17 @@ SHAPES: list[tuple[str, str, str, str]] = [
     (SERVICE, "sgd_", fake(64, HEX, 73), ""),  # Sourcegraph's Cody Gateway, license keys
     (SERVICE, "slk_", fake(64, HEX, 74), ""),
     (SERVICE, "sgs_", fake(64, HEX, 75), ""),
+    # shapes common in 2026 that an adversarial hunt found unknown (sec42)
+    (SERVICE, "tskey-auth-k" + fake(11, ALNUM, 80) + "-", fake(33, ALNUM, 81), ""),  # Tailscale
+    (SERVICE, "tskey-api-k" + fake(11, ALNUM, 82) + "-", fake(33, ALNUM, 83), ""),
+    (SERVICE, "dckr_pat_", fake(27, URLSAFE, 84), ""),  # Docker Hub
+    (SERVICE, "dckr_oat_", fake(32, URLSAFE, 85), ""),
+    (SERVICE, "sbp_", fake(40, HEX, 86), ""),  # Supabase access token
+    (SERVICE, "sb_secret_", fake(31, URLSAFE, 87), ""),  # Supabase secret API key
+    (SERVICE, "nvapi-", fake(64, URLSAFE, 88), ""),  # NVIDIA
+    (SERVICE, "figd_", fake(40, URLSAFE, 89), ""),  # Figma
+    (SERVICE, "nfp_", fake(36, ALNUM, 90), ""),  # Netlify
+    (SERVICE, "sk.eyJ", fake(60, URLSAFE, 91), "." + fake(22, URLSAFE, 92)),  # Mapbox secret
 ]
 TOKENS = [(kind, head + body + tail) for kind, head, body, tail in SHAPES]
 IDS = [head or tail for _, head, _, tail in SHAPES]
@@ -120,6 +131,7 @@ def test_a_token_is_redacted_whole_by_its_shape_where_no_name_says_secret(
 _OPEN_ENDED = (
     *("sk_prod_", "rk_prod_", "glc_", "ops_", "ABSK", "bedrock-api-key-"),
     *("eyJrIjoi", "pscale_", "fm2_", "fm1r_"),
+    *("tskey-", "dckr_", "sb_secret_", "sk.eyJ"),
 )
 #: Prefixes that may follow `_` (key_ghp_..., a pasted name): ones no identifier holds, and
 #: shorter ones whose body here is random (a snake_case name's tail is words: see below).

@@ -42,6 +42,7 @@ TOKEN_GATES: tuple[re.Pattern[str], ...] = (
         r"|(?<=pnu_)|(?<=rubygems_)"  # Prefect, RubyGems (service_token)
         r"|(?<=fo1_)|(?<=fm2_)|(?<=fm1[ar]_)"  # Fly.io (service_token)
         r"|(?<=sgp_)|(?<=s(?:gd|gs|lk)_)"  # Sourcegraph (service_token)
+        r"|(?<=sbp_|nfp_|ckr_|igd_)|(?<=sb_)s"  # Supabase, Netlify, Docker dckr_, Figma figd_
         r"|(?<=(?<![A-Za-z0-9_])sk_)[0-9a-f]{8})"  # sk_<48 hex> (service_token, ElevenLabs)
     ),
     re.compile(
@@ -56,6 +57,7 @@ TOKEN_GATES: tuple[re.Pattern[str], ...] = (
         r"|(?<=NR(?:AK|AA|RA|II|IQ|JS|BR|SP)-)|NRMA"  # NR..- and -NRMA (newrelic_key)
         r"|(?<=xai-)|(?<=pplx-)"  # xai_key, perplexity_key
         r"|(?<=GOCSPX-)"  # google_oauth
+        r"|(?<=skey-|vapi-)"  # Tailscale tskey-, NVIDIA nvapi- (service_token)
         r"|(?<=[0-9a-f]-)(?:us|[0-9a-f]{8}-))"  # <32 hex>-us\d (mailchimp_key), Mailgun's
     ),
     re.compile(
@@ -77,7 +79,7 @@ TOKEN_GATES: tuple[re.Pattern[str], ...] = (
     ),
     re.compile(r"=(?<=[?&]sig=)"),  # [?&]sig= (azure_key, SAS)
     re.compile(r"Q~"),  # \dQ~ (azure_key, AAD client secret)
-    re.compile(r"J(?<=eyJ)"),  # eyJ (jwt; eyJrIjoi, service_token: Grafana's legacy keys)
+    re.compile(r"J(?<=eyJ)"),  # eyJ (jwt; eyJrIjoi, sk.eyJ, service_token: Grafana, Mapbox)
     re.compile(r"d(?:api|ose)"),  # dapi, dose (databricks_token): one pass, not two
     re.compile(r"K(?<=SK)[0-9a-f]{32}"),  # SK<32 hex> (service_token, Twilio)
 )
@@ -142,6 +144,14 @@ RARE_PREFIXES = (
     "sgd_",
     "sgs_",
     "slk_",
+    "tskey-",
+    "dckr_",
+    "sbp_",
+    "sb_secret_",
+    "nvapi-",
+    "figd_",
+    "nfp_",
+    "sk.eyJ",
 )
 
 

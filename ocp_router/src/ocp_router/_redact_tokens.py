@@ -135,6 +135,16 @@ def _filled_after(head: int, tail: int = 0) -> _Check:
     return lambda v: not is_filler(v[head : len(v) - tail])
 
 
+def _mapbox_secret(v: str) -> bool:
+    """The base64 JSON of sk.<JSON>.<signature> is no placeholder."""
+    return not is_filler(v[3 : v.index(".", 3)])
+
+
+def _after_last_dash(v: str) -> bool:
+    """The secret part of tskey-<type>-<key id>-<secret> looks random."""
+    return _random_body(v.rsplit("-", 1)[1])
+
+
 def _after_second_underscore(v: str) -> bool:
     """The body of pscale_tkn_<body>, pscale_pw_ and pscale_oauth_ looks random."""
     return _random_body(v.split("_", 2)[2])
@@ -486,6 +496,31 @@ TOKEN_PATTERNS: tuple[_Pattern, ...] = (
             ),
             # Sourcegraph's Cody Gateway, license and subscription tokens
             (_filled_after(4), r"s(?:gd|gs|lk)_(?<![A-Za-z0-9_]s.._)[0-9a-f]{64}(?![\w-])"),
+        )
+    ),
+    # Tailscale, Docker Hub, Supabase, NVIDIA, Figma, Netlify, Mapbox (secret scope):
+    # (check, pattern), as gitleaks' and trufflehog's rules know them
+    *(
+        _Pattern("service_token", re.compile(rx), check=check, rare=True)
+        for check, rx in (
+            (
+                _after_last_dash,
+                r"tskey-(?<![\w-]tskey-)(?:auth|api|client|scim|webhook)-[A-Za-z0-9]{8,24}"
+                r"-[A-Za-z0-9]{20,64}(?![\w-])",
+            ),
+            (
+                _random_after(9),
+                r"dckr_(?:pat|oat)_(?<![A-Za-z0-9_]dckr_..._)[A-Za-z0-9_-]{27,32}(?![\w-])",
+            ),
+            (_filled_after(4), r"sbp_(?<![A-Za-z0-9_]sbp_)(?:oauth_)?[a-f0-9]{40}(?![\w-])"),
+            (_random_after(10), r"sb_secret_(?<![A-Za-z0-9_]sb_secret_)[A-Za-z0-9_-]{20,}"),
+            (_random_after(6), r"nvapi-(?<![\w-]nvapi-)[A-Za-z0-9_-]{64}(?![\w-])"),
+            (_random_after(5), r"figd_(?<![A-Za-z0-9_]figd_)[A-Za-z0-9_-]{40}(?![\w-])"),
+            (_random_after(4), r"nfp_(?<![A-Za-z0-9_]nfp_)[A-Za-z0-9]{36}(?![\w-])"),
+            (
+                _mapbox_secret,
+                r"sk\.eyJ(?<![\w.-]sk\.eyJ)[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{20,}(?![\w-])",
+            ),
         )
     ),
     _Pattern(
