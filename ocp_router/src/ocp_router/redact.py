@@ -37,7 +37,9 @@ What is detected (kind in brackets):
   hex>, Pinecone pcsk_, Heroku HRKU-AA, Notion ntn_, PlanetScale
   pscale_tkn_/pscale_pw_/pscale_oauth_, Prefect pnu_, RubyGems rubygems_, Fly.io fo1_ and
   fm1a_/fm1r_/fm2_ macaroons, Sourcegraph sgp_/sgd_/slk_/sgs_ and, after the word "sourcegraph" on
-  its line, the 40 hex characters of its first format (``service_token``); age secret keys
+  its line, the 40 hex characters of its first format, Tailscale tskey-, Docker Hub
+  dckr_pat_/dckr_oat_, Supabase sbp_/sb_secret_, NVIDIA nvapi-, Figma figd_, Netlify nfp_,
+  Mapbox sk.eyJ (``service_token``); age secret keys
   (``private_key``); JWTs, three base64url segments with the header starting ``eyJ`` (``jwt``). A
   token may follow ``_`` where its prefix is one no identifier holds (``key_ghp_...``), or a
   shorter one (hf_, npm_, gsk_, AIza, sk_live_, gldt-, pnu_, sgp_) with a random body; and a
@@ -45,6 +47,8 @@ What is detected (kind in brackets):
   GitHub's, GitLab's, sk-ant- and OpenAI's long ones, Slack's, AKIA/ASIA, AIza, ...) and its
   body holds a digit and is not words; such a token may have a word glued after it too
   (``keysAKIA...x.txt``: letters, not more random data, follow its own characters).
+  A token right after an escape that ends in a letter or digit (``\\n`` in JSON and log
+  lines, ``%22`` in a URL) stands alone too.
 - HTTP credentials: ``Authorization: Bearer <token>`` / ``Authorization: Token <token>`` and
   random-looking bearer tokens elsewhere (``bearer_token``); ``Authorization: Basic ...`` and
   ``curl -u user:pass`` (``basic_auth``, the user is kept).
