@@ -13,6 +13,10 @@ body looks random there (`glued`): the end of a snake_case name followed by word
 A Sourcegraph token of the first format and an older New Relic license key are 40 bare hex
 characters, a commit SHA's shape: only the word before tells them (_redact_phrases.py,
 `named_hex_hits`).
+
+Over 600 lines on purpose: most of it is `TOKEN_PATTERNS`, one entry per provider's shape
+with its check, which reads best as one table; the rest tries those same patterns at one
+place (after a glued prefix, after an escape), which needs the table's index by first literal.
 """
 
 from __future__ import annotations
