@@ -25,6 +25,7 @@ from ocp_router.tokens import estimate_tokens
 from ocp_server.at_rest import redacted, redacted_state
 from ocp_server.index.lexical import DEFINITION_KINDS
 from ocp_server.index.lexicon import names_blob, pack_text, unpack_text
+from ocp_server.index.literal_pairs import literal_blobs
 from ocp_server.index.terms import body_terms
 from ocp_server.transactions import begin
 
@@ -786,6 +787,26 @@ async def m024_session_ids_redacted(db: aiosqlite.Connection) -> None:
     await db.execute(f"PRAGMA secure_delete = {int(previous)}")
 
 
+async def m025_chunk_literals(db: aiosqlite.Connection) -> None:
+    """The word pairs a chunk's string literals may hold, stop words included
+    (`index/literal_pairs.py`): the message read-back reads no chunk lacking a run's pairs.
+    Every chunk's are found here from its text, in batches by id; a chunk an older server
+    writes later has none (NULL), and is read back as before."""
+    await db.execute("ALTER TABLE chunks ADD COLUMN literals BLOB")
+    last = 0
+    while rows := list(
+        await db.execute_fetchall(
+            "SELECT id, text FROM chunks WHERE id > ? ORDER BY id LIMIT 2000", (last,)
+        )
+    ):
+        last = int(rows[-1][0])
+        texts = [t if isinstance(t, str) else unpack_text(t) for _, t in rows]
+        await db.executemany(
+            "UPDATE chunks SET literals = ? WHERE id = ?",
+            [(blob, row[0]) for blob, row in zip(literal_blobs(texts), rows, strict=True)],
+        )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     m001_index,
     m002_memory,
@@ -809,6 +830,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     m022_memory_glued_tokens,
     m023_traces_redacted,
     m024_session_ids_redacted,
+    m025_chunk_literals,
 )
 
 

@@ -47,6 +47,7 @@ from ocp_server.index.languages import detect_language
 from ocp_server.index.lexical import DEFINITION_KINDS
 from ocp_server.index.lexicon import body_blobs, names_blob, pack_text
 from ocp_server.index.limits import DEFAULT_HISTORY_COMMITS
+from ocp_server.index.literal_pairs import literal_blobs
 from ocp_server.index.models import IndexSummary
 from ocp_server.index.real_paths import inside
 from ocp_server.transactions import begin
@@ -82,6 +83,7 @@ class _Chunk(NamedTuple):
     pairs: bytes
     tiles: bytes  # per term record, the tiles of lines holding it (lexicon.body_blobs)
     names: bytes
+    literals: bytes  # the word pairs its string literals may hold (literal_pairs)
     length: int
     tokens: int  # estimate_tokens(text): a search's token budget needs no counting
     clean: bool  # redaction finds nothing in the text (see clean_text)
@@ -186,7 +188,8 @@ def process_file(
         pieces = chunk_text(candidate.path, text, "text")
     chunks = []
     blobs = body_blobs([(c.text, c.start_line) for c in pieces])
-    for c, blob in zip(pieces, blobs, strict=True):
+    literals = literal_blobs([c.text for c in pieces])
+    for c, blob, literal in zip(pieces, blobs, literals, strict=True):
         chunks.append(
             _Chunk(
                 c.start_line,
@@ -200,6 +203,7 @@ def process_file(
                 blob.pairs,
                 blob.tiles,
                 names_blob(c.symbol, c.scope, c.kind in DEFINITION_KINDS),
+                literal,
                 blob.length,
                 estimate_tokens(c.text),
                 is_clean(c.text),
@@ -510,14 +514,16 @@ class Indexer:
                 f"SELECT path, id FROM files WHERE path IN ({marks})", paths
             )
         }
-        # per file, per chunk hash: (id, start, end, whether it has tiles) of the chunks kept
+        # per file, per chunk hash: (id, start, end, whether it has tiles and literal pairs)
+        # of the chunks kept
         existing: dict[int, dict[str, list[tuple[int, int, int, bool]]]] = {}
         old_ids = [known[p][0] for p in paths if p in known]
         if old_ids:
             id_marks = ",".join("?" * len(old_ids))
             for row in await self.db.execute_fetchall(
-                f"SELECT id, file_id, content_hash, start_line, end_line, tiles IS NOT NULL "
-                f"FROM chunks WHERE file_id IN ({id_marks})",
+                f"SELECT id, file_id, content_hash, start_line, end_line,"
+                f" tiles IS NOT NULL AND literals IS NOT NULL"
+                f" FROM chunks WHERE file_id IN ({id_marks})",
                 old_ids,
             ):
                 existing.setdefault(row[1], {}).setdefault(row[2], []).append(
@@ -527,7 +533,7 @@ class Indexer:
             iter(await self.db.execute_fetchall("SELECT coalesce(max(id), 0) + 1 FROM chunks"))
         )[0]
         inserts: list[tuple[object, ...]] = []
-        moves: list[tuple[int, int, bytes, bytes, bytes, int]] = []
+        moves: list[tuple[int, int, bytes, bytes, bytes, bytes, int]] = []
         deletes: list[int] = []
         for p in changed:
             assert p.chunks is not None
@@ -537,11 +543,14 @@ class Indexer:
             for c in p.chunks:
                 bucket = old.get(c.content_hash)
                 if bucket:
-                    cid, start, end, has_tiles = bucket.pop()
+                    cid, start, end, complete = bucket.pop()
                     # its tiles count from the file's first line: they move with it (and a
-                    # chunk stored without tiles gets them, with the terms they go with)
-                    if (start, end) != (c.start_line, c.end_line) or not has_tiles:
-                        moves.append((c.start_line, c.end_line, c.terms, c.pairs, c.tiles, cid))
+                    # chunk stored without tiles or literal pairs, by an older server, gets
+                    # them, with the terms they go with)
+                    if (start, end) != (c.start_line, c.end_line) or not complete:
+                        moves.append(
+                            (c.start_line, c.end_line, c.terms, c.pairs, c.tiles, c.literals, cid)
+                        )
                     continue
                 inserts.append(
                     (
@@ -558,6 +567,7 @@ class Indexer:
                         c.pairs,
                         c.tiles,
                         c.names,
+                        c.literals,
                         c.length,
                         c.tokens,
                         int(c.clean),
@@ -570,14 +580,14 @@ class Indexer:
             await self.db.executemany("DELETE FROM chunks WHERE id = ?", [(d,) for d in deletes])
         if moves:
             await self.db.executemany(
-                "UPDATE chunks SET start_line = ?, end_line = ?, terms = ?, pairs = ?, tiles = ?"
-                " WHERE id = ?",
+                "UPDATE chunks SET start_line = ?, end_line = ?, terms = ?, pairs = ?, tiles = ?,"
+                " literals = ? WHERE id = ?",
                 moves,
             )
         await self.db.executemany(
             "INSERT INTO chunks (id, file_id, start_line, end_line, symbol, kind, scope, text,"
-            " content_hash, terms, pairs, tiles, names, length, tokens, clean)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " content_hash, terms, pairs, tiles, names, literals, length, tokens, clean)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             inserts,
         )
         summary.chunks_added += len(inserts)

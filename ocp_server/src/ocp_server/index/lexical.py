@@ -231,6 +231,10 @@ class Snapshot:
     tiles_complete: bool
     chunk_names: Postings  # name terms and defined identifiers, per chunk
     chunk_pairs: Postings  # adjacent term pairs, per chunk
+    #: the word pairs each chunk's string literals may hold (`literal_pairs`), and whether
+    #: they are known (a chunk an older server stored has none: any pair may be there)
+    chunk_literals: Postings
+    literals_known: npt.NDArray[np.bool_]
     blocks: Block
     # files
     paths: tuple[str, ...]
@@ -323,11 +327,12 @@ class ChunkColumns:
         self._packed: dict[str, list[bytes]] = {name: [] for name in _PACKED}  # per batch
         self._sizes: dict[str, list[int]] = {name: [] for name in _PACKED}
         self._tiles: list[bytes | None] = []
+        self._literals: list[bytes | None] = []
         while batch := cursor.fetchmany(_BATCH_ROWS):
             rows = [r for r in batch if r[1] in index_of]
             if not rows:
                 continue
-            cid, fid, end, kind, *packed, length, start, tiles = zip(*rows, strict=True)
+            cid, fid, end, kind, *packed, length, start, tiles, literals = zip(*rows, strict=True)
             k = len(rows)
             numbers["ids"].append(np.fromiter(cid, dtype=np.int64, count=k))
             numbers["file"].append(np.fromiter(map(index_of.__getitem__, fid), np.int32, k))
@@ -340,6 +345,7 @@ class ChunkColumns:
                 self._packed[name].append(b"".join(blobs))
                 self._sizes[name].extend(map(len, blobs))
             self._tiles.extend(tiles)
+            self._literals.extend(literals)
         joined = {
             name: np.concatenate(parts) if parts else np.zeros(0, dtype=_NUMBERS[name])
             for name, parts in numbers.items()
@@ -365,6 +371,15 @@ class ChunkColumns:
         """Each row's tiles blob (or None), let go here as `take` does."""
         tiles, self._tiles = self._tiles, []
         return tiles
+
+    def take_literals(self) -> tuple[npt.NDArray[np.uint32], Ints, npt.NDArray[np.bool_]]:
+        """The literal pairs column (`literal_pairs`): its keys, how many each row has, and
+        whether the row has them (NULL: stored by an older server); let go as `take` does."""
+        blobs, self._literals = self._literals, []
+        known = np.fromiter((b is not None for b in blobs), dtype=bool, count=len(blobs))
+        keys = np.frombuffer(b"".join(b for b in blobs if b), dtype="<u4")
+        sizes = np.fromiter((len(b or b"") // 4 for b in blobs), dtype=np.int64, count=len(blobs))
+        return keys, sizes, known
 
 
 _all = np.logical_and.reduce
@@ -423,7 +438,7 @@ def load_snapshot(db_path: Path) -> Snapshot:
         chunks = ChunkColumns(
             conn.execute(
                 "SELECT id, file_id, end_line, kind, terms, pairs, names, length, start_line,"
-                " tiles FROM chunks WHERE terms IS NOT NULL ORDER BY file_id, start_line"
+                " tiles, literals FROM chunks WHERE terms IS NOT NULL ORDER BY file_id, start_line"
             ),
             {row[0]: i for i, row in enumerate(files)},
         )
@@ -507,6 +522,11 @@ def build_snapshot(
     name_keys, per_chunk = chunks.take("names", "<u4")
     chunk_names = Postings.build(name_keys, np.repeat(n, per_chunk))
     file_names = chunk_names.rolled_up(chunk_file)
+    del name_keys
+
+    literal_keys, per_chunk, literals_known = chunks.take_literals()
+    chunk_literals = Postings.build(literal_keys, np.repeat(n, per_chunk))
+    del literal_keys
 
     file_len = np.bincount(chunk_file, weights=chunk_len, minlength=n_files).astype(np.float32)
     file_lines = np.zeros(n_files, dtype=np.float32)
@@ -547,6 +567,8 @@ def build_snapshot(
         chunk_first_tile=(starts - 1) // TILE_LINES,  # tiles count from line 1
         chunk_names=chunk_names,
         chunk_pairs=chunk_pairs,
+        chunk_literals=chunk_literals,
+        literals_known=literals_known,
         blocks=blocks,
         paths=paths,
         languages=languages,

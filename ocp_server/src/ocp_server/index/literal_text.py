@@ -36,6 +36,7 @@ from ocp_server.index.lexicon import (
     terms,
     words,
 )
+from ocp_server.index.literal_pairs import literal_keys
 from ocp_server.index.query import Query, parse_query, template_pieces
 from ocp_server.index.ranking import Ranked, rank
 
@@ -84,6 +85,9 @@ RERANK_WORDS = 16
 _PRINTING = (FileClass.CODE, FileClass.AUX)
 #: A chunk's query terms are held as bits of one integer: the first this many terms.
 _MASK_BITS = 64
+#: A word of a line as the read-back reads it, and the quotes a literal opens and closes with.
+_WORD = re.compile(r"\w+")
+_QUOTES = ('"', "'", "`")
 #: Where a message's parts meet: a label and its message ("Error: No such option"), a message
 #: and the value it names ("Invalid value: colour"). Each part is looked for on its own too.
 _COLON = re.compile(r":\s+")
@@ -161,9 +165,15 @@ class LiteralFinder:
     """Finds a string literal holding one of a message's windows (`run_windows`) word for
     word: a quote not after a quote (a docstring's triple quotes describe, they do not print),
     the window's words with nothing but non-word characters between them (`{name}` is a
-    word), and the closing quote on the same line. `at_start`: the window opens the literal."""
+    word), and the closing quote on the same line. `at_start`: the window opens the literal.
 
-    __slots__ = ("_pattern", "at_start", "keys", "windows")
+    `pattern` says so as a regular expression. Made for each query, it cost about a
+    millisecond of CPU (`re` parses and compiles its alternatives in Python), more than the
+    rest of the read-back; a line is read word by word instead (`_holds_words`: the same
+    answer), and the pattern is made only for a window whose words are not all word
+    characters (lower-casing "İ" gives "i̇")."""
+
+    __slots__ = ("_by_first", "_pattern", "at_start", "keys", "windows")
 
     def __init__(self, windows: tuple[tuple[str, ...], ...], *, at_start: bool = False) -> None:
         self.windows = windows
@@ -171,17 +181,56 @@ class LiteralFinder:
         # per window its longest word: a line holding none is passed over
         self.keys = tuple(dict.fromkeys(max(window, key=len) for window in windows))
         self._pattern: re.Pattern[str] | None = None
+        # the windows by their first word, when every word is a run of word characters
+        self._by_first: dict[str, list[tuple[str, ...]]] | None = {}
+        for window in windows:
+            if not all(_WORD.fullmatch(w) for w in window):
+                self._by_first = None
+                break
+            self._by_first.setdefault(window[0], []).append(window)
 
     def holds(self, line: str) -> bool:
-        """Whether `line` (lower-cased) holds such a literal. The pattern is made on the first
-        line worth it: most searches read back no line with a quote and a key word."""
+        """Whether `line` (lower-cased) holds such a literal."""
+        if self._by_first is not None:
+            return self._holds_words(line, self._by_first)
+        return self.pattern().search(line) is not None
+
+    def pattern(self) -> re.Pattern[str]:
+        """The regular expression finding such a literal in a line (lower-cased), made once."""
         if self._pattern is None:
             found = "|".join(r"\W+".join(map(re.escape, window)) for window in self.windows)
             before = r"\s*" if self.at_start else r"[^\"'`\n]*?(?<!\w)"
             self._pattern = re.compile(
                 rf"(?<![\"'`])[\"'`]{before}(?:{found})(?!\w)[^\"'`\n]*[\"'`](?![\"'`])"
             )
-        return self._pattern.search(line) is not None
+        return self._pattern
+
+    def _holds_words(self, line: str, by_first: dict[str, list[tuple[str, ...]]]) -> bool:
+        """`pattern` read word by word: the window's words are words of the line in a row (a
+        word is a run of word characters, and only others are between them); the quote
+        nearest before the first (no quote between them), not after a quote, opens the literal
+        (with nothing but spaces between them, `at_start`); the quote nearest after the last
+        closes it, no quote after it."""
+        spans = [(m.group(), m.start(), m.end()) for m in _WORD.finditer(line)]
+        said = [w for w, _, _ in spans]
+        for i, word in enumerate(said):
+            for window in by_first.get(word, ()):
+                j = i + len(window)
+                if said[i:j] != list(window):
+                    continue
+                start, end = spans[i][1], spans[j - 1][2]
+                opening = max(line.rfind(q, 0, start) for q in _QUOTES)
+                if opening < 0 or (opening > 0 and line[opening - 1] in _QUOTES):
+                    continue
+                if self.at_start and line[opening + 1 : start].strip():
+                    continue
+                after = [at for q in _QUOTES if (at := line.find(q, end)) >= 0]
+                if not after:
+                    continue
+                closing = min(after)
+                if line[closing + 1 : closing + 2] not in _QUOTES:
+                    return True
+        return False
 
 
 def holds_run(text: str, finder: LiteralFinder) -> bool:
@@ -399,10 +448,52 @@ async def _holding(
     chunks = _scanned(snap, ranked, windows, phrased)
     if not chunks:
         return [], []
-    rows = await read(chunks)
+    held = _literals_held(snap, chunks, windows)
+    if not held:
+        return [], chunks
+    rows = await read(held)
     finder = LiteralFinder(windows, at_start=at_start)
-    found = [c for c in chunks if (row := rows.get(c)) is not None and holds_run(row.text, finder)]
+    found = [c for c in held if (row := rows.get(c)) is not None and holds_run(row.text, finder)]
     return found, chunks
+
+
+def _literals_held(
+    snap: Snapshot, chunks: list[int], windows: tuple[tuple[str, ...], ...]
+) -> list[int]:
+    """Of `chunks`, those whose literal pairs (`literal_pairs`) hold every pair of one of
+    `windows` (of its first _MASK_BITS pairs of all), or that have none stored: the others
+    hold no literal with a window in it, whatever its stop words ("to the default")."""
+    bit: dict[int, int] = {}
+    masks: list[int] = []
+    for window in windows:
+        keys = literal_keys(window)
+        if keys is None:
+            return chunks  # a word no key tells
+        mask = 0
+        for key in keys:
+            if key not in bit and len(bit) < _MASK_BITS:
+                bit[key] = len(bit)
+            if key in bit:
+                mask |= 1 << bit[key]
+        if not mask:
+            return chunks
+        masks.append(mask)
+    scanned = np.asarray(chunks, dtype=np.intp)
+    order = np.argsort(scanned)
+    ascending = scanned[order]
+    hits = gather(snap.chunk_literals, list(bit), snap.n_chunks)
+    # each posting's place among the chunks scanned, where it is one of them
+    at = np.minimum(ascending.searchsorted(hits.docs), len(ascending) - 1)
+    keep = ascending[at] == hits.docs
+    mine = np.zeros(len(scanned), dtype=np.uint64)
+    np.bitwise_or.at(
+        mine, order[at[keep]], np.left_shift(np.uint64(1), hits.term[keep].astype(np.uint64))
+    )
+    passes = ~snap.literals_known[scanned]
+    for mask in dict.fromkeys(masks):
+        passes |= (mine & np.uint64(mask)) == np.uint64(mask)
+    held: list[int] = scanned[passes].tolist()
+    return held
 
 
 def lifted(snap: Snapshot, ranked: Ranked, found: list[int]) -> Ranked:
