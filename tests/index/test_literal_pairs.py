@@ -48,8 +48,13 @@ def test_a_chunk_holds_the_pairs_of_every_window_a_literal_of_it_holds(
     assert keys is not None and set(keys) <= _blob_keys(text)
 
 
-def test_words_before_a_line_s_first_quote_or_on_lines_without_one_give_no_pair() -> None:
-    text = "# to the default\nreset to the default(x)\nsay('done')\n"
+def test_words_outside_a_line_s_first_and_last_quotes_give_no_pair() -> None:
+    """A literal opens at a quote and closes at another on its line: words before the first,
+    after the last, or on a line with one quote (an apostrophe) are in none."""
+    text = (
+        "# to the default\nreset to the default(x)\nsay('done')  # to the default\n"
+        "# we're back to the default\n"
+    )
     keys = literal_keys(("to", "the", "default"))
     assert keys is not None and not set(keys) & _blob_keys(text)
 

@@ -143,13 +143,13 @@ def layout(table, width):
     return table
 '''
 
-# The subject's phrases in a comment after a quote: found by the index, and on a line with a
-# quote (so the chunk is read back), yet no literal prints them
+# The subject's phrases in a docstring: found by the index, and between quotes (so the chunk
+# is read back), yet no literal prints them
 PRINTER_PY = '''"""Printing tables."""
 
 
 def print_table(table):
-    # "we" fix the width of wide tables here, before printing them
+    """We fix the width of wide tables here, before printing them."""
     for row in table.rows:
         print(row)
 '''

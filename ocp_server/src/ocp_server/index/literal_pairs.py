@@ -19,8 +19,9 @@ import numpy as np
 
 __all__ = ["literal_blobs", "literal_key", "literal_keys"]
 
-#: From a line's first quote to its end (the next match starts on a later line).
-_QUOTED = re.compile(r"[\"'`][^\n]*")
+#: From a line's first quote to its last (the next match starts on a later line): a literal
+#: opens after the one and closes before the other.
+_QUOTED = re.compile(r"[\"'`][^\n]*[\"'`]")
 #: A word as the read-back's pattern sees one (`\w`, as `re` reads it in text), or a line's end.
 _WORD_OR_LINE = re.compile(r"\w+|\n")
 _WORD = re.compile(r"\w+")
@@ -64,20 +65,22 @@ def literal_blobs(texts: Sequence[str]) -> list[bytes]:
     cut at "\\n" alone, as the read-back cuts them; the words are those of the text
     lower-cased, as it reads them. A few array operations for all the texts, as
     `lexicon.body_blobs` makes their terms."""
-    words: list[str] = []
-    sizes: list[int] = []
+    quoted: list[str] = []  # every text's lines from their first quote on, in order
+    per_text: list[int] = []
     for text in texts:
-        quoted = _QUOTED.findall(text.lower())
-        found = _WORD_OR_LINE.findall("\n".join(quoted)) if quoted else []
-        words += found
-        words.append("\n")  # no pair across two texts
-        sizes.append(len(found) + 1)
-    get = _HASHES.get
-    hashes = list(map(get, words))
+        found = _QUOTED.findall(text)  # (lower-casing makes no quote nor line end)
+        quoted += found
+        per_text.append(len(found))
+    if not quoted:
+        return [b""] * len(texts)
+    words = _WORD_OR_LINE.findall("\n".join(quoted).lower())
+    hashes = list(map(_HASHES.get, words))
     if None in hashes:
         hashes = [_word_hash(w) if h is None else h for w, h in zip(words, hashes, strict=True)]
     seq = np.array(hashes, dtype=np.int64)
-    text_of = np.repeat(np.arange(len(texts), dtype=np.uint64), sizes)
+    # each word's line (the line ends between them), and the line's text
+    line_of = np.cumsum(seq < 0)
+    text_of = np.repeat(np.arange(len(texts), dtype=np.uint64), per_text)[line_of]
     held = seq >= 0
     both = held[:-1] & held[1:]
     wide = seq.astype(np.uint64)
