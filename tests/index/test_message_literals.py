@@ -274,3 +274,29 @@ def test_a_named_message_opens_its_literal() -> None:
     finder = LiteralFinder((("missing", "argument"),), at_start=True)
     assert holds_run('        return _("Missing argument")', finder)
     assert not holds_run('    log("the missing argument was filled in")', finder)
+
+
+NAMES_GO = """package names
+
+// name is the command's name, as typed.
+func name(args []string) string {
+	return args[0]
+}
+"""
+
+USAGE_GO = """package names
+
+import "fmt"
+
+func usage() {
+	fmt.Println("func name and arguments, as the template shows them")
+}
+"""
+
+
+async def test_a_lookup_phrased_with_a_keyword_is_no_message(tmp_path: Path) -> None:
+    """ "func name" is Go's way of naming `name`. Fails while its words are looked for at a
+    literal's start: the file printing "func name and arguments" came first."""
+    first = await first_hit(tmp_path, {"names.go": NAMES_GO, "usage.go": USAGE_GO}, "func name")
+    assert first.path == "names.go"
+    assert first.symbol == "name"

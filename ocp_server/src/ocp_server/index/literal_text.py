@@ -135,9 +135,10 @@ def named_message(snap: Snapshot, query: Query) -> tuple[str, ...]:
     """The words (lower-case) of a query of two to NAMED_MESSAGE_WORDS plain words that is
     read as a lookup of names but may be a message printed ("Missing argument", "not
     allowed!"): a literal opening with them all prints it. Empty when the words spell a name
-    the code defines, whole or as its end (`memory map`: `memory_map`): that is a lookup."""
-    if query.only_files or query.message or query.code:
-        return ()
+    the code defines, whole or as its end (`memory map`: `memory_map`), or are one name and
+    the phrasing of a lookup (`Query.only_names`: "func name"): that is a lookup."""
+    if query.only_files or query.message or query.code or query.only_names:
+        return ()  # "func name": a definition's name, the phrasing of a lookup before it
     said = words(query.text)
     if not 2 <= len(said) <= NAMED_MESSAGE_WORDS or not all(map(_plain, said)):
         return ()
