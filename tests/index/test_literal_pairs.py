@@ -194,3 +194,50 @@ async def test_a_kept_chunk_stored_without_literal_pairs_gets_them_when_its_file
             f"SELECT id, literals FROM chunks WHERE id <= {max(i for i, _ in fresh)} ORDER BY id"
         )
     assert list(kept) == list(fresh)
+
+
+def _allowing(i: int) -> str:
+    return (
+        f'"""Rules of group {i}: what is allowed, and by whom."""\n\n\n'
+        f"def allowed_{i}(user, allowed=ALLOWED):\n"
+        f"    # allowed users are allowed in, allowed or not\n"
+        f"    return user in allowed and allowed[user].allowed\n"
+    )
+
+
+DENY_PY = (
+    '"""The request handlers of the shop: orders, carts, payments and their pages."""\n\n\n'
+    + "".join(
+        f"def handler_{i}(request):\n    order = request.order_{i}\n    return render(order)\n\n\n"
+        for i in range(40)
+    )
+    + 'def deny(request):\n    raise PermissionError("not allowed!")\n'
+)
+
+
+async def test_a_message_of_one_common_word_is_found_in_a_file_below_the_best(
+    tmp_path: Path,
+) -> None:
+    """ "not allowed!" is searched as `allowed`, and thirty files say it more than the one
+    printing it. Fails while only the best files' chunks are read back."""
+    files = {f"rules/r{i}.py": _allowing(i) for i in range(30)}
+    files["shop.py"] = DENY_PY
+    async with built_index(tmp_path / "ws", files, tmp_path / "ocp.db") as index:
+        first = (await index.search("not allowed!", k=3)).results[0]
+        filtered = await index.search("not allowed!", k=3, path_glob="rules/**")
+    assert first.path == "shop.py" and "not allowed!" in first.text
+    assert all(r.path.startswith("rules/") for r in filtered.results)
+
+
+async def test_a_literal_that_is_the_whole_message_comes_before_one_opening_with_it(
+    tmp_path: Path,
+) -> None:
+    """Fails while every literal opening with "keyboard cat" counts alike: the file saying
+    it most came first."""
+    files = {
+        "session.py": '# keyboard cat: the keyboard cat secret\nSECRET = "keyboard cat"\n',
+        "errors.py": 'def fail():\n    raise RuntimeError("keyboard cat!")\n',
+    }
+    async with built_index(tmp_path / "ws", files, tmp_path / "ocp.db") as index:
+        first = (await index.search("keyboard cat!", k=3)).results[0]
+    assert first.path == "errors.py"

@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Awaitable, Callable, Mapping
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -43,6 +44,7 @@ from ocp_server.index.ranking import Ranked, rank
 __all__ = [
     "LITERAL_SHARE",
     "LiteralFinder",
+    "Printed",
     "SCAN_CHUNKS",
     "SCAN_FILES",
     "holds_run",
@@ -174,11 +176,16 @@ class LiteralFinder:
     answer), and the pattern is made only for a window whose words are not all word
     characters (lower-casing "İ" gives "i̇")."""
 
-    __slots__ = ("_by_first", "_pattern", "at_start", "keys", "windows")
+    __slots__ = ("_by_first", "_pattern", "_whole", "at_start", "keys", "windows")
 
-    def __init__(self, windows: tuple[tuple[str, ...], ...], *, at_start: bool = False) -> None:
+    def __init__(
+        self, windows: tuple[tuple[str, ...], ...], *, at_start: bool = False, whole: str = ""
+    ) -> None:
         self.windows = windows
         self.at_start = at_start
+        # the query as written (spaces made one), lower-cased, quoted as a literal of it is
+        said = " ".join(whole.split()).lower()
+        self._whole = tuple(f"{q}{said}{q}" for q in _QUOTES) if said else ()
         # per window its longest word: a line holding none is passed over
         self.keys = tuple(dict.fromkeys(max(window, key=len) for window in windows))
         self._pattern: re.Pattern[str] | None = None
@@ -189,6 +196,17 @@ class LiteralFinder:
                 self._by_first = None
                 break
             self._by_first.setdefault(window[0], []).append(window)
+
+    def narrowed(self, windows: tuple[tuple[str, ...], ...]) -> LiteralFinder:
+        """This finder for some of its windows."""
+        finder = LiteralFinder(windows, at_start=self.at_start)
+        finder._whole = self._whole
+        return finder
+
+    def whole_in(self, text: str) -> bool:
+        """Whether `text` holds a literal that is the whole query as written (case aside)."""
+        lower = text.lower()
+        return any(quoted in lower for quoted in self._whole)
 
     def holds(self, line: str) -> bool:
         """Whether `line` (lower-cased) holds such a literal."""
@@ -391,36 +409,68 @@ def phrased_chunks(
     )
 
 
+class Printed(NamedTuple):
+    """The chunks whose string literals hold a message (`literal_chunks`), and of those the
+    ones with a literal that is the whole query as written ("keyboard cat!" of three
+    literals opening with "keyboard cat")."""
+
+    found: list[int]
+    exact: list[int]
+
+
 async def literal_chunks(
     snap: Snapshot,
     ranked: Ranked,
     query: Query,
     read: RowReader,
     allowed: npt.NDArray[np.bool_] | None = None,
-) -> list[int]:
+) -> Printed:
     """The chunks of the best files whose string literals hold the message `query` may be.
     None found, and the message holds values, the best files for its words alone are read
     too: a value that is a common word ("No such option 'main'") ranks the files that say
-    it most, not the one printing the message."""
+    it most, not the one printing the message. None found still, the chunks of any file
+    whose literal pairs hold a window are read (`_anywhere`): a message of one common word
+    ("not allowed!") ranks its file below the best."""
     runs = message_runs(query)
     named = () if runs else named_message(snap, query)
     if not runs and not named:
-        return []
+        return Printed([], [])
     windows = run_windows(runs) if runs else (named,)
     # a window whose phrases no chunk holds together is not looked for: none may print it
     phrased = phrased_chunks(snap, windows, _cased_words(query.text))
     live = [i for i, among in enumerate(phrased) if among is None or len(among)]
     if not live:
-        return []
+        return Printed([], [])
     windows = tuple(windows[i] for i in live)
     phrased = tuple(phrased[i] for i in live)
-    found, read_back = await _holding(snap, ranked, windows, read, phrased, bool(named))
-    if found:
+    finder = LiteralFinder(windows, at_start=bool(named), whole=query.text)
+    found, read_back = await _holding(snap, _scanned(snap, ranked, windows, phrased), finder, read)
+    if found.found:
         return found
+    found, again = await _reranked(snap, query, windows, phrased, read_back, finder, read, allowed)
+    if found.found:
+        return found
+    anywhere = _anywhere(snap, ranked, windows, allowed, [*read_back, *again])
+    return (await _holding(snap, anywhere, finder, read))[0]
+
+
+async def _reranked(
+    snap: Snapshot,
+    query: Query,
+    windows: tuple[tuple[str, ...], ...],
+    phrased: tuple[npt.NDArray[np.intp] | None, ...],
+    read_back: list[int],
+    finder: LiteralFinder,
+    read: RowReader,
+    allowed: npt.NDArray[np.bool_] | None,
+) -> tuple[Printed, list[int]]:
+    """A message with values: the chunks of the best files for its words alone holding a
+    window not looked for in all its chunks yet (`read_back`), and those read back."""
+    none = Printed([], [])
     pieces = template_pieces(query.text)
     template = " ".join(pieces)
     if template == " ".join(query.text.split()) or len(words(query.text)) > RERANK_WORDS:
-        return []  # no value: the same ranking again; or a request, not a line printed
+        return none, []  # no value: the same ranking again; or a request, not a line printed
     # a window whose every chunk holding its phrases was read back holds in none
     seen = np.asarray(read_back, dtype=np.intp)
     live = [
@@ -430,46 +480,39 @@ async def literal_chunks(
     ]
     bare = parse_query(template)
     if bare.empty or not live:
-        return []
+        return none, []
     windows = tuple(windows[i] for i in live)
     phrased = tuple(phrased[i] for i in live)
-    return (await _holding(snap, rank(snap, bare, allowed), windows, read, phrased))[0]
+    chunks = _scanned(snap, rank(snap, bare, allowed), windows, phrased)
+    return await _holding(snap, chunks, finder.narrowed(windows), read)
 
 
 async def _holding(
-    snap: Snapshot,
-    ranked: Ranked,
-    windows: tuple[tuple[str, ...], ...],
-    read: RowReader,
-    phrased: tuple[npt.NDArray[np.intp] | None, ...],
-    at_start: bool = False,
-) -> tuple[list[int], list[int]]:
-    """The chunks holding one of `windows` (`_scanned` of `ranked`; `at_start`: opening a
-    literal), and those read back."""
-    chunks = _scanned(snap, ranked, windows, phrased)
+    snap: Snapshot, chunks: list[int], finder: LiteralFinder, read: RowReader
+) -> tuple[Printed, list[int]]:
+    """Of `chunks`, those with a literal `finder` finds (and whole), and all of `chunks`:
+    looked for, and read back unless their literal pairs rule them out."""
     if not chunks:
-        return [], []
-    held = _literals_held(snap, chunks, windows)
+        return Printed([], []), []
+    held = _literals_held(snap, chunks, finder.windows)
     if not held:
-        return [], chunks
+        return Printed([], []), chunks
     rows = await read(held)
-    finder = LiteralFinder(windows, at_start=at_start)
-    found = [c for c in held if (row := rows.get(c)) is not None and holds_run(row.text, finder)]
-    return found, chunks
+    texts = {c: row.text for c in held if (row := rows.get(c)) is not None}
+    found = [c for c, text in texts.items() if holds_run(text, finder)]
+    return Printed(found, [c for c in found if finder.whole_in(texts[c])]), chunks
 
 
-def _literals_held(
-    snap: Snapshot, chunks: list[int], windows: tuple[tuple[str, ...], ...]
-) -> list[int]:
-    """Of `chunks`, those whose literal pairs (`literal_pairs`) hold every pair of one of
-    `windows` (of its first _MASK_BITS pairs of all), or that have none stored: the others
-    hold no literal with a window in it, whatever its stop words ("to the default")."""
+def _literal_masks(windows: tuple[tuple[str, ...], ...]) -> tuple[list[int], list[int]] | None:
+    """The literal pairs (`literal_keys`) of `windows`, and per window the bits of its own
+    among them (of the first _MASK_BITS pairs of all); None when a window has none that tell
+    (a word that is not a run of word characters)."""
     bit: dict[int, int] = {}
     masks: list[int] = []
     for window in windows:
         keys = literal_keys(window)
         if keys is None:
-            return chunks  # a word no key tells
+            return None
         mask = 0
         for key in keys:
             if key not in bit and len(bit) < _MASK_BITS:
@@ -477,12 +520,68 @@ def _literals_held(
             if key in bit:
                 mask |= 1 << bit[key]
         if not mask:
-            return chunks
+            return None
         masks.append(mask)
+    return list(bit), list(dict.fromkeys(masks))
+
+
+def _anywhere(
+    snap: Snapshot,
+    ranked: Ranked,
+    windows: tuple[tuple[str, ...], ...],
+    allowed: npt.NDArray[np.bool_] | None,
+    seen: list[int],
+) -> list[int]:
+    """The chunks of source, examples and scripts, in any file (`allowed`), whose literal
+    pairs hold every pair of a window, less those looked for already (`seen`); the best
+    files' first, at most SCAN_CHUNKS."""
+    spec = _literal_masks(windows)
+    if spec is None:
+        return []
+    keys, masks = spec
+    hits = gather(snap.chunk_literals, keys, snap.n_chunks)
+    if not len(hits.docs):
+        return []
+    order = np.argsort(hits.docs, kind="stable")
+    docs = hits.docs[order]
+    bits = np.left_shift(np.uint64(1), hits.term[order].astype(np.uint64))
+    starts = np.flatnonzero(np.concatenate([[True], docs[1:] != docs[:-1]]))
+    held = np.bitwise_or.reduceat(bits, starts)
+    chunks = docs[starts]
+    holds = np.zeros(len(chunks), dtype=bool)
+    for mask in masks:
+        holds |= (held & np.uint64(mask)) == np.uint64(mask)
+    chunks = chunks[holds]
+    files = snap.chunk_file[chunks]
+    classes = snap.file_class[files]
+    keep = (classes == FileClass.CODE) | (classes == FileClass.AUX)
+    if allowed is not None:
+        keep &= allowed[files]
+    if seen:
+        keep &= ~np.isin(chunks, np.asarray(seen, dtype=np.intp))
+    chunks, files = chunks[keep], files[keep]
+    if not len(chunks):
+        return []
+    place = np.full(snap.n_files, len(ranked.files), dtype=np.int64)
+    place[ranked.files] = np.arange(len(ranked.files))
+    best: list[int] = chunks[np.lexsort((chunks, place[files]))][:SCAN_CHUNKS].tolist()
+    return best
+
+
+def _literals_held(
+    snap: Snapshot, chunks: list[int], windows: tuple[tuple[str, ...], ...]
+) -> list[int]:
+    """Of `chunks`, those whose literal pairs (`literal_pairs`) hold every pair of one of
+    `windows` (`_literal_masks`), or that have none stored: the others hold no literal with a
+    window in it, whatever its stop words ("to the default")."""
+    spec = _literal_masks(windows)
+    if spec is None:
+        return chunks  # a word no key tells
+    keys, masks = spec
     scanned = np.asarray(chunks, dtype=np.intp)
     order = np.argsort(scanned)
     ascending = scanned[order]
-    hits = gather(snap.chunk_literals, list(bit), snap.n_chunks)
+    hits = gather(snap.chunk_literals, keys, snap.n_chunks)
     # each posting's place among the chunks scanned, where it is one of them
     at = np.minimum(ascending.searchsorted(hits.docs), len(ascending) - 1)
     keep = ascending[at] == hits.docs
@@ -491,15 +590,17 @@ def _literals_held(
         mine, order[at[keep]], np.left_shift(np.uint64(1), hits.term[keep].astype(np.uint64))
     )
     passes = ~snap.literals_known[scanned]
-    for mask in dict.fromkeys(masks):
+    for mask in masks:
         passes |= (mine & np.uint64(mask)) == np.uint64(mask)
     held: list[int] = scanned[passes].tolist()
     return held
 
 
-def lifted(snap: Snapshot, ranked: Ranked, found: list[int]) -> Ranked:
-    """`ranked` with the files holding the message's literal (`found`) first, source before
-    examples and scripts, and in each the chunk holding it shown; tests and docs stay."""
+def lifted(snap: Snapshot, ranked: Ranked, printed: Printed) -> Ranked:
+    """`ranked` with the files holding the message's literal (`printed`) first, those with a
+    literal that is the whole message before the others, source before examples and
+    scripts, and in each the chunk holding it shown; tests and docs stay."""
+    found = printed.found
     if not found:
         return ranked
     chunk_files = snap.chunk_file[found]
@@ -510,7 +611,8 @@ def lifted(snap: Snapshot, ranked: Ranked, found: list[int]) -> Ranked:
     files = ranked.files.tolist()
     place = {f: i for i, f in enumerate(files)}
     # a file found by the message's words alone (`literal_chunks`) may not be a candidate
-    first = sorted(tiers, key=lambda f: (tiers[f], place.get(f, len(files))))
+    whole = set(snap.chunk_file[printed.exact].tolist())
+    first = sorted(tiers, key=lambda f: (f not in whole, tiers[f], place.get(f, len(files))))
     rest = [f for f in files if f not in tiers]
     top = float(ranked.scores[0]) if len(ranked.scores) else 0.0
     by_file = dict(zip(files, ranked.scores.tolist(), strict=True))
