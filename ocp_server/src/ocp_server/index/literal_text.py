@@ -183,9 +183,11 @@ class LiteralFinder:
     ) -> None:
         self.windows = windows
         self.at_start = at_start
-        # the query as written (spaces made one), lower-cased, quoted as a literal of it is
-        said = " ".join(whole.split()).lower()
-        self._whole = tuple(f"{q}{said}{q}" for q in _QUOTES) if said else ()
+        # the query as written (spaces made one), quoted as a literal of it is, when it shows
+        # more than words ("keyboard cat!"): a few words alone are as often a lookup
+        said = " ".join(whole.split())
+        shows = any(not (c.isalnum() or c.isspace() or c == "_") for c in said)
+        self._whole = tuple(f"{q}{said}{q}" for q in _QUOTES) if shows else ()
         # per window its longest word: a line holding none is passed over
         self.keys = tuple(dict.fromkeys(max(window, key=len) for window in windows))
         self._pattern: re.Pattern[str] | None = None
@@ -204,9 +206,9 @@ class LiteralFinder:
         return finder
 
     def whole_in(self, text: str) -> bool:
-        """Whether `text` holds a literal that is the whole query as written (case aside)."""
-        lower = text.lower()
-        return any(quoted in lower for quoted in self._whole)
+        """Whether `text` holds a literal that is the whole query as written, punctuation and
+        case as the query has them."""
+        return any(quoted in text for quoted in self._whole)
 
     def holds(self, line: str) -> bool:
         """Whether `line` (lower-cased) holds such a literal."""
@@ -448,10 +450,15 @@ async def literal_chunks(
     if found.found:
         return found
     found, again = await _reranked(snap, query, windows, phrased, read_back, finder, read, allowed)
-    if found.found:
+    if found.found or len(words(query.text)) > RERANK_WORDS:
+        return found  # (a request, not a line printed: its scraps are in many literals)
+    # a run whole, not a share of one ("with line number" of "expected slice with line
+    # number"): a file the query's words do not rank is taken on a literal holding it all
+    whole = tuple(w for w in windows if w in runs or w == named)
+    if not whole:
         return found
-    anywhere = _anywhere(snap, ranked, windows, allowed, [*read_back, *again])
-    return (await _holding(snap, anywhere, finder, read))[0]
+    anywhere = _anywhere(snap, ranked, whole, allowed, [*read_back, *again])
+    return (await _holding(snap, anywhere, finder.narrowed(whole), read))[0]
 
 
 async def _reranked(
