@@ -241,3 +241,31 @@ async def test_a_literal_that_is_the_whole_message_comes_before_one_opening_with
     async with built_index(tmp_path / "ws", files, tmp_path / "ocp.db") as index:
         first = (await index.search("keyboard cat!", k=3)).results[0]
     assert first.path == "errors.py"
+
+
+@pytest.mark.parametrize(
+    ("query", "text", "whole"),
+    [
+        ("keyboard cat!", "raise Error('keyboard cat!')", True),
+        ("keyboard cat!", 'SECRET = "keyboard cat"', False),
+        ("keyboard cat!", "raise Error('Keyboard cat!')", False),  # case as written
+        ("cannot find user", "send('cannot find user')", False),  # words alone: a lookup too
+    ],
+)
+def test_a_whole_literal_is_the_query_as_written_with_more_than_words(
+    query: str, text: str, whole: bool
+) -> None:
+    finder = LiteralFinder((("keyboard", "cat"),), at_start=True, whole=query)
+    assert finder.whole_in(text) is whole
+
+
+async def test_a_share_of_a_sentence_s_words_is_not_looked_for_in_any_file(
+    tmp_path: Path,
+) -> None:
+    """ "is not allowed" is three words of five: a literal holding it in a file the query's
+    words do not rank is no evidence that it prints the sentence."""
+    files = {f"rules/r{i}.py": _allowing(i) for i in range(30)}
+    files["shop.py"] = DENY_PY.replace('"not allowed!"', '"a refund is not allowed here"')
+    async with built_index(tmp_path / "ws", files, tmp_path / "ocp.db") as index:
+        first = (await index.search("this user is not allowed", k=3)).results[0]
+    assert first.path != "shop.py"
