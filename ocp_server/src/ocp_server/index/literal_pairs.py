@@ -4,9 +4,11 @@ The message read-back (`literal_text`) looks for a run of a message's words, sto
 all, in a string literal, and the index's phrases (`lexicon.pair_hash`) leave stop words out:
 "to the default" has one term, and any chunk of the best files holding `default` had to be
 read back. Each chunk also stores the distinct pairs of words that follow each other on a line
-from its first quote on (lower-cased runs of word characters, `\\w+`): a literal on that line
+between its first and last quotes (lower-cased runs of word characters, `\\w+`): a literal there
 holding a run of words holds each two of them in a row there, so a chunk lacking one of a
-run's pairs (`literal_keys`) cannot hold the run, and is not read.
+run's pairs (`literal_keys`) cannot hold the run, and is not read (`literals_held`); and the
+chunks holding all of them, in any file, are few enough to read when the best files print
+none of a message (`held_anywhere`).
 """
 
 from __future__ import annotations
@@ -16,8 +18,12 @@ import zlib
 from collections.abc import Sequence
 
 import numpy as np
+import numpy.typing as npt
 
-__all__ = ["literal_blobs", "literal_key", "literal_keys"]
+from ocp_server.index.hits import gather
+from ocp_server.index.lexical import FileClass, Snapshot
+
+__all__ = ["held_anywhere", "literal_blobs", "literal_key", "literal_keys", "literals_held"]
 
 #: From a line's first quote to its last (the next match starts on a later line): a literal
 #: opens after the one and closes before the other.
@@ -26,6 +32,8 @@ _QUOTED = re.compile(r"[\"'`][^\n]*[\"'`]")
 _WORD_OR_LINE = re.compile(r"\w+|\n")
 _WORD = re.compile(r"\w+")
 
+#: A window's pairs are held as bits of one integer: the first this many of all windows'.
+_MASK_BITS = 64
 #: Fibonacci hashing, as `lexicon.pair_hash` mixes two term hashes.
 _MIX = 0x9E3779B97F4A7C15
 _U64 = (1 << 64) - 1
@@ -90,3 +98,97 @@ def literal_blobs(texts: Sequence[str]) -> list[bytes]:
     packed = tagged.astype("<u4").tobytes()
     ends = at.tolist()
     return [packed[ends[i] * 4 : ends[i + 1] * 4] for i in range(len(texts))]
+
+
+def _window_masks(windows: tuple[tuple[str, ...], ...]) -> tuple[list[int], list[int]] | None:
+    """The literal pairs (`literal_keys`) of `windows`, and per window the bits of its own
+    among them (of the first _MASK_BITS pairs of all); None when a window has none that tell
+    (a word that is not a run of word characters)."""
+    bit: dict[int, int] = {}
+    masks: list[int] = []
+    for window in windows:
+        keys = literal_keys(window)
+        if keys is None:
+            return None
+        mask = 0
+        for key in keys:
+            if key not in bit and len(bit) < _MASK_BITS:
+                bit[key] = len(bit)
+            if key in bit:
+                mask |= 1 << bit[key]
+        if not mask:
+            return None
+        masks.append(mask)
+    return list(bit), list(dict.fromkeys(masks))
+
+
+def literals_held(
+    snap: Snapshot, chunks: list[int], windows: tuple[tuple[str, ...], ...]
+) -> list[int]:
+    """Of `chunks`, those whose literal pairs (`literal_pairs`) hold every pair of one of
+    `windows` (`_window_masks`), or that have none stored: the others hold no literal with a
+    window in it, whatever its stop words ("to the default")."""
+    spec = _window_masks(windows)
+    if spec is None:
+        return chunks  # a word no key tells
+    keys, masks = spec
+    scanned = np.asarray(chunks, dtype=np.intp)
+    order = np.argsort(scanned)
+    ascending = scanned[order]
+    hits = gather(snap.chunk_literals, keys, snap.n_chunks)
+    # each posting's place among the chunks scanned, where it is one of them
+    at = np.minimum(ascending.searchsorted(hits.docs), len(ascending) - 1)
+    keep = ascending[at] == hits.docs
+    mine = np.zeros(len(scanned), dtype=np.uint64)
+    np.bitwise_or.at(
+        mine, order[at[keep]], np.left_shift(np.uint64(1), hits.term[keep].astype(np.uint64))
+    )
+    passes = ~snap.literals_known[scanned]
+    for mask in masks:
+        passes |= (mine & np.uint64(mask)) == np.uint64(mask)
+    held: list[int] = scanned[passes].tolist()
+    return held
+
+
+def held_anywhere(
+    snap: Snapshot,
+    windows: tuple[tuple[str, ...], ...],
+    best: npt.NDArray[np.int64],
+    allowed: npt.NDArray[np.bool_] | None,
+    seen: list[int],
+    limit: int,
+) -> list[int]:
+    """The chunks of source, examples and scripts, in any file (of those `allowed`), whose
+    literal pairs hold every pair of one of `windows`, less those looked for already
+    (`seen`): the chunks of the `best` files first (in their order), at most `limit`."""
+    spec = _window_masks(windows)
+    if spec is None:
+        return []
+    keys, masks = spec
+    hits = gather(snap.chunk_literals, keys, snap.n_chunks)
+    if not len(hits.docs):
+        return []
+    order = np.argsort(hits.docs, kind="stable")
+    docs = hits.docs[order]
+    bits = np.left_shift(np.uint64(1), hits.term[order].astype(np.uint64))
+    starts = np.flatnonzero(np.concatenate([[True], docs[1:] != docs[:-1]]))
+    held = np.bitwise_or.reduceat(bits, starts)
+    chunks = docs[starts]
+    holds = np.zeros(len(chunks), dtype=bool)
+    for mask in masks:
+        holds |= (held & np.uint64(mask)) == np.uint64(mask)
+    chunks = chunks[holds]
+    files = snap.chunk_file[chunks]
+    classes = snap.file_class[files]
+    keep = (classes == FileClass.CODE) | (classes == FileClass.AUX)
+    if allowed is not None:
+        keep &= allowed[files]
+    if seen:
+        keep &= ~np.isin(chunks, np.asarray(seen, dtype=np.intp))
+    chunks, files = chunks[keep], files[keep]
+    if not len(chunks):
+        return []
+    place = np.full(snap.n_files, len(best), dtype=np.int64)
+    place[best] = np.arange(len(best))
+    first: list[int] = chunks[np.lexsort((chunks, place[files]))][:limit].tolist()
+    return first

@@ -10,7 +10,12 @@ tests asserting the message keep their place), and it is the chunk shown of its 
 
 A chunk's text is read only when the index's own phrase postings (adjacent terms) allow it:
 a commit's subject shows a colon as a message does ("printer: fix the width of wide
-tables"), and no chunk holds its phrases together (`phrased_chunks`).
+tables"), and no chunk holds its phrases together (`phrased_chunks`); nor when its literal
+pairs (`literal_pairs`: two words in a row between a line's quotes, stop words included)
+lack one of a window's ("to the default": one term, held by many chunks). With those, a
+message none of the best files prints is looked for in any file whose literal pairs hold
+one of its runs whole ("not allowed!", searched as `allowed`), and a literal that is the
+whole query as written comes first ("keyboard cat!" before "keyboard cat").
 
 A few plain words with no stop word ("Missing argument") read as a lookup of names; unless
 they spell a name the code defines, a literal opening with them is looked for too
@@ -37,7 +42,7 @@ from ocp_server.index.lexicon import (
     terms,
     words,
 )
-from ocp_server.index.literal_pairs import literal_keys
+from ocp_server.index.literal_pairs import held_anywhere, literals_held
 from ocp_server.index.query import Query, parse_query, template_pieces
 from ocp_server.index.ranking import Ranked, rank
 
@@ -431,8 +436,8 @@ async def literal_chunks(
     None found, and the message holds values, the best files for its words alone are read
     too: a value that is a common word ("No such option 'main'") ranks the files that say
     it most, not the one printing the message. None found still, the chunks of any file
-    whose literal pairs hold a window are read (`_anywhere`): a message of one common word
-    ("not allowed!") ranks its file below the best."""
+    whose literal pairs hold a window whole are read (`literal_pairs.held_anywhere`): a
+    message of one common word ("not allowed!") ranks its file below the best."""
     runs = message_runs(query)
     named = () if runs else named_message(snap, query)
     if not runs and not named:
@@ -457,7 +462,7 @@ async def literal_chunks(
     whole = tuple(w for w in windows if w in runs or w == named)
     if not whole:
         return found
-    anywhere = _anywhere(snap, ranked, whole, allowed, [*read_back, *again])
+    anywhere = held_anywhere(snap, whole, ranked.files, allowed, [*read_back, *again], SCAN_CHUNKS)
     return (await _holding(snap, anywhere, finder.narrowed(whole), read))[0]
 
 
@@ -501,106 +506,13 @@ async def _holding(
     looked for, and read back unless their literal pairs rule them out."""
     if not chunks:
         return Printed([], []), []
-    held = _literals_held(snap, chunks, finder.windows)
+    held = literals_held(snap, chunks, finder.windows)
     if not held:
         return Printed([], []), chunks
     rows = await read(held)
     texts = {c: row.text for c in held if (row := rows.get(c)) is not None}
     found = [c for c, text in texts.items() if holds_run(text, finder)]
     return Printed(found, [c for c in found if finder.whole_in(texts[c])]), chunks
-
-
-def _literal_masks(windows: tuple[tuple[str, ...], ...]) -> tuple[list[int], list[int]] | None:
-    """The literal pairs (`literal_keys`) of `windows`, and per window the bits of its own
-    among them (of the first _MASK_BITS pairs of all); None when a window has none that tell
-    (a word that is not a run of word characters)."""
-    bit: dict[int, int] = {}
-    masks: list[int] = []
-    for window in windows:
-        keys = literal_keys(window)
-        if keys is None:
-            return None
-        mask = 0
-        for key in keys:
-            if key not in bit and len(bit) < _MASK_BITS:
-                bit[key] = len(bit)
-            if key in bit:
-                mask |= 1 << bit[key]
-        if not mask:
-            return None
-        masks.append(mask)
-    return list(bit), list(dict.fromkeys(masks))
-
-
-def _anywhere(
-    snap: Snapshot,
-    ranked: Ranked,
-    windows: tuple[tuple[str, ...], ...],
-    allowed: npt.NDArray[np.bool_] | None,
-    seen: list[int],
-) -> list[int]:
-    """The chunks of source, examples and scripts, in any file (`allowed`), whose literal
-    pairs hold every pair of a window, less those looked for already (`seen`); the best
-    files' first, at most SCAN_CHUNKS."""
-    spec = _literal_masks(windows)
-    if spec is None:
-        return []
-    keys, masks = spec
-    hits = gather(snap.chunk_literals, keys, snap.n_chunks)
-    if not len(hits.docs):
-        return []
-    order = np.argsort(hits.docs, kind="stable")
-    docs = hits.docs[order]
-    bits = np.left_shift(np.uint64(1), hits.term[order].astype(np.uint64))
-    starts = np.flatnonzero(np.concatenate([[True], docs[1:] != docs[:-1]]))
-    held = np.bitwise_or.reduceat(bits, starts)
-    chunks = docs[starts]
-    holds = np.zeros(len(chunks), dtype=bool)
-    for mask in masks:
-        holds |= (held & np.uint64(mask)) == np.uint64(mask)
-    chunks = chunks[holds]
-    files = snap.chunk_file[chunks]
-    classes = snap.file_class[files]
-    keep = (classes == FileClass.CODE) | (classes == FileClass.AUX)
-    if allowed is not None:
-        keep &= allowed[files]
-    if seen:
-        keep &= ~np.isin(chunks, np.asarray(seen, dtype=np.intp))
-    chunks, files = chunks[keep], files[keep]
-    if not len(chunks):
-        return []
-    place = np.full(snap.n_files, len(ranked.files), dtype=np.int64)
-    place[ranked.files] = np.arange(len(ranked.files))
-    best: list[int] = chunks[np.lexsort((chunks, place[files]))][:SCAN_CHUNKS].tolist()
-    return best
-
-
-def _literals_held(
-    snap: Snapshot, chunks: list[int], windows: tuple[tuple[str, ...], ...]
-) -> list[int]:
-    """Of `chunks`, those whose literal pairs (`literal_pairs`) hold every pair of one of
-    `windows` (`_literal_masks`), or that have none stored: the others hold no literal with a
-    window in it, whatever its stop words ("to the default")."""
-    spec = _literal_masks(windows)
-    if spec is None:
-        return chunks  # a word no key tells
-    keys, masks = spec
-    scanned = np.asarray(chunks, dtype=np.intp)
-    order = np.argsort(scanned)
-    ascending = scanned[order]
-    hits = gather(snap.chunk_literals, keys, snap.n_chunks)
-    # each posting's place among the chunks scanned, where it is one of them
-    at = np.minimum(ascending.searchsorted(hits.docs), len(ascending) - 1)
-    keep = ascending[at] == hits.docs
-    mine = np.zeros(len(scanned), dtype=np.uint64)
-    np.bitwise_or.at(
-        mine, order[at[keep]], np.left_shift(np.uint64(1), hits.term[keep].astype(np.uint64))
-    )
-    passes = ~snap.literals_known[scanned]
-    for mask in masks:
-        passes |= (mine & np.uint64(mask)) == np.uint64(mask)
-    held: list[int] = scanned[passes].tolist()
-    return held
 
 
 def lifted(snap: Snapshot, ranked: Ranked, printed: Printed) -> Ranked:
