@@ -6,14 +6,31 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from typing import Any
 
 import anthropic
 import httpx2
 import pytest
 
-from ocp_router import BackendAuthError, GenerateRequest, OllamaBackend, RouterSettings
+from ocp_router import (
+    BackendAuthError,
+    BackendError,
+    Budget,
+    GenerateRequest,
+    MockBackend,
+    OCPRouter,
+    OllamaBackend,
+    OpenAIBackend,
+    PaidFallback,
+    RouteMode,
+    RouterSettings,
+    RoutingFailed,
+    make_router,
+    parse_payload,
+)
 from ocp_router.backends.anthropic import AnthropicBackend, translate
 from ocp_router.config import build_local, build_paid
+from tests.fakes import FakeOpenAI
 
 _REQUEST = httpx2.Request("POST", "https://api.anthropic.com/v1/messages")
 
@@ -98,3 +115,119 @@ def test_a_program_without_logging_set_up_sees_no_router_log_on_stderr() -> None
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["paid", "error"]
     assert done.stderr == ""
+
+
+async def _openai_told(backend: OpenAIBackend) -> str:
+    try:
+        await backend.generate(GenerateRequest(prompt="hi"))
+    except BackendError as exc:
+        return str(exc)
+    finally:
+        await backend.aclose()
+    raise AssertionError("the request answered")
+
+
+async def test_an_openai_backend_built_directly_is_told_of_its_arguments(
+    refused_url: str,
+) -> None:
+    # Its hints named OPENAI_BASE_URL and OPENAI_API_KEY, which a library user never set.
+    with FakeOpenAI(api_key="sk-right") as fake:
+        key = await _openai_told(OpenAIBackend("m", base_url=fake.base_url, api_key="sk-wrong"))
+        keyless = await _openai_told(OpenAIBackend("m", base_url=fake.base_url))
+    unreachable = await _openai_told(OpenAIBackend("m", base_url=refused_url))
+    assert key.endswith("Set the `api_key` argument.")
+    assert keyless.endswith("Set the `api_key` argument.")
+    assert unreachable.endswith("Check the `base_url` argument and that the server is running.")
+    for message in (key, keyless, unreachable):
+        assert "OPENAI_" not in message and "OCP_" not in message, message
+
+
+async def test_an_openai_backend_built_from_the_settings_is_told_of_them(
+    refused_url: str,
+) -> None:
+    with FakeOpenAI(api_key="sk-right") as fake:
+        env = {"OCP_PAID_BACKEND": "openai", "OPENAI_API_KEY": "sk-wrong"}
+        paid = build_paid(RouterSettings.from_env(env | {"OPENAI_BASE_URL": fake.base_url}))
+        local = build_local(
+            RouterSettings.from_env(
+                {"OCP_LOCAL_BACKEND": "openai", "OCP_LOCAL_BASE_URL": fake.base_url}
+            )
+        )
+        assert isinstance(paid, OpenAIBackend) and isinstance(local, OpenAIBackend)
+        assert (await _openai_told(paid)).endswith(
+            "Set OPENAI_API_KEY in the environment the server runs in."
+        )
+        assert (await _openai_told(local)).endswith(
+            "OCP sends this server no key: point OCP_LOCAL_BASE_URL at a server that needs none."
+        )
+    paid = build_paid(RouterSettings.from_env(env | {"OPENAI_BASE_URL": refused_url}))
+    assert isinstance(paid, OpenAIBackend)
+    told = await _openai_told(paid)
+    assert told.endswith("Check OPENAI_BASE_URL and that the server is running.")
+
+
+_HARD = "refactor the auth module across all files, then migrate the schema and fix every caller"
+
+
+def _paid(model: str = "claude-sonnet-4-6") -> MockBackend:
+    return MockBackend(lambda r: "paid", model=model)
+
+
+async def _router_told(router: OCPRouter) -> dict[str, str]:
+    """What `router` says of a forced mode, a missing paid tier, a missing price, both budgets
+    and the local model's context limit."""
+    told: dict[str, str] = {}
+    forced = replace_router(router, mode=RouteMode.PAID, paid=_paid())
+    told["mode"] = (await forced.route("explain this function")).decided_by
+    no_paid = replace_router(router, paid=None)
+    told["note"] = " ".join((await no_paid.route(_HARD)).notes)
+    failing = replace_router(router, paid=None, paid_fallback=PaidFallback.ERROR)
+    with pytest.raises(RoutingFailed) as caught:
+        await failing.route(_HARD)
+    told["error"] = str(caught.value)
+    unpriced = replace_router(router, paid=_paid("no-such-model"), budget=Budget(daily_usd=1))
+    told["prices"] = " ".join((await unpriced.route(_HARD)).notes)
+    per_request = replace_router(router, paid=_paid(), budget=Budget(max_request_usd=0.0001))
+    told["max_request"] = " ".join((await per_request.route(_HARD)).notes)
+    daily = replace_router(router, paid=_paid(), budget=Budget(daily_usd=0.0))
+    told["daily"] = " ".join((await daily.route(_HARD)).notes)
+    long = "please summarise this log\n" + "INFO all good\n" * 3000
+    told["context"] = " ".join(router.assess(parse_payload(long)).forced)
+    return told
+
+
+def replace_router(router: OCPRouter, **changes: Any) -> OCPRouter:
+    """A router like `router` (its names, its local model) with `changes` to its arguments."""
+    arguments: dict[str, Any] = {"local": router.local, "paid": router.paid, "names": router.names}
+    return OCPRouter(**(arguments | changes))
+
+
+async def test_a_router_built_directly_is_told_of_its_arguments() -> None:
+    # Its messages named OCP_ROUTE_MODE, OCP_PAID_FALLBACK, OCP_PRICES and the budget
+    # variables, which a library user never set.
+    told = await _router_told(OCPRouter(local=MockBackend(lambda r: "local"), paid=None))
+    assert told["mode"] == "mode=paid"
+    assert "no paid backend is configured (pass OCPRouter a `paid` backend)" in told["note"]
+    assert "(pass OCPRouter a `paid` backend); or pass paid_fallback='local'." in told["error"]
+    assert "so the budget cannot be checked (the `prices` argument)" in told["prices"]
+    assert "over Budget.max_request_usd=$0.0001" in told["max_request"]
+    assert "over Budget.daily_usd=$0" in told["daily"]
+    assert "chars > LocalProfile.context_chars" in told["context"]
+    for message in told.values():
+        assert "OCP_" not in message and "ANTHROPIC_" not in message, message
+
+
+async def test_a_router_built_from_the_settings_is_told_of_them() -> None:
+    router = await make_router({})
+    router = replace_router(router, local=MockBackend(lambda r: "local"))
+    told = await _router_told(router)
+    assert told["mode"] == "OCP_ROUTE_MODE=paid"
+    assert (
+        "(set ANTHROPIC_API_KEY, or OCP_PAID_BACKEND=openai with OPENAI_API_KEY); "
+        "or set OCP_PAID_FALLBACK=local." in told["error"]
+    )
+    assert "no paid backend is configured (set ANTHROPIC_API_KEY" in told["note"]
+    assert "so the budget cannot be checked (OCP_PRICES)" in told["prices"]
+    assert "over OCP_MAX_REQUEST_USD=$0.0001" in told["max_request"]
+    assert "over OCP_DAILY_BUDGET_USD=$0" in told["daily"]
+    assert "chars > OCP_LOCAL_CONTEXT_CHAR_LIMIT" in told["context"]

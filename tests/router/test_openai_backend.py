@@ -38,7 +38,7 @@ async def test_bearer_key_is_sent_and_a_wrong_key_is_an_auth_error() -> None:
             assert (await good.generate(GenerateRequest(prompt="hi"))).text
         assert fake.requests[-1].headers["authorization"] == "Bearer sk-right"
         async with OpenAIBackend("m", base_url=fake.base_url, api_key="sk-wrong") as bad:
-            with pytest.raises(BackendAuthError, match="OPENAI_API_KEY"):
+            with pytest.raises(BackendAuthError, match="Set the `api_key` argument"):
                 await bad.generate(GenerateRequest(prompt="hi"))
             assert "sk-wrong" not in repr(bad)
 

@@ -54,7 +54,7 @@ def test_context_over_the_char_limit_forces_paid() -> None:
     big = "please summarise this log\n" + "INFO all good\n" * 3000
     assert len(big) > 30_000
     a = judge(big)
-    assert a.band is Band.PAID and any("OCP_LOCAL_CONTEXT_CHAR_LIMIT" in f for f in a.forced)
+    assert a.band is Band.PAID and any("LocalProfile.context_chars" in f for f in a.forced)
     assert judge(big, local=LocalProfile(context_chars=100_000)).band is not Band.PAID
 
 

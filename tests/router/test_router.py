@@ -87,7 +87,7 @@ async def test_route_mode_forces_every_request(fake_ollama: FakeOllama) -> None:
         local=OllamaBackend(base_url=fake_ollama.url), paid=paid, mode=RouteMode.PAID
     )
     result = await router.route("explain this function")
-    assert result.route_to is Route.PAID and result.decided_by == "OCP_ROUTE_MODE=paid"
+    assert result.route_to is Route.PAID and result.decided_by == "mode=paid"
     await router.aclose()
 
 
@@ -149,7 +149,7 @@ async def test_no_paid_backend_and_no_fallback_says_how_to_configure_one(
     router = OCPRouter(
         local=OllamaBackend(base_url=fake_ollama.url), paid=None, paid_fallback=PaidFallback.ERROR
     )
-    with pytest.raises(RoutingFailed, match="set ANTHROPIC_API_KEY"):
+    with pytest.raises(RoutingFailed, match="pass OCPRouter a `paid` backend"):
         await router.route("design the payment architecture")
     await router.aclose()
 

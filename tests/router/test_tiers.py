@@ -341,7 +341,7 @@ async def test_a_request_over_the_per_request_limit_goes_local_with_a_note(
     router = make(fake_ollama, fake_anthropic, budget=Budget(max_request_usd=0.0001))
     result = await router.route(HARD)
     assert result.tier is Tier.LOCAL and result.decision.tier is Tier.TOP
-    assert any("OCP_MAX_REQUEST_USD" in n for n in result.notes)
+    assert any("Budget.max_request_usd" in n for n in result.notes)
     assert result.estimated_usd is not None and result.estimated_usd > 0.0001
     assert fake_anthropic.message_requests() == []
     await router.aclose()
@@ -358,7 +358,7 @@ async def test_the_daily_budget_counts_what_was_spent_today(
     await ledger.add(0.19)
     second = await router.route(PAID, session="other")
     assert second.tier is Tier.LOCAL
-    assert any("OCP_DAILY_BUDGET_USD" in n for n in second.notes)
+    assert any("Budget.daily_usd" in n for n in second.notes)
     await router.aclose()
 
 
@@ -374,7 +374,7 @@ async def test_a_forced_paid_request_over_budget_fails_clearly_and_sends_nothing
     fake_ollama: FakeOllama, fake_anthropic: FakeAnthropic
 ) -> None:
     router = make(fake_ollama, fake_anthropic, budget=Budget(max_request_usd=0.0001))
-    with pytest.raises(BudgetExceeded, match="OCP_MAX_REQUEST_USD"):
+    with pytest.raises(BudgetExceeded, match="Budget.max_request_usd"):
         await router.route(SIMPLE, force="top")
     assert fake_anthropic.message_requests() == []
     assert fake_ollama.requests_to("/api/chat") == []
@@ -389,7 +389,7 @@ async def test_over_budget_with_local_down_is_a_clear_error(
         paid=AnthropicBackend(MID, api_key="sk-ant-test", base_url=fake_anthropic.url),
         budget=Budget(daily_usd=0.0),
     )
-    with pytest.raises(BudgetExceeded, match="OCP_DAILY_BUDGET_USD") as info:
+    with pytest.raises(BudgetExceeded, match="Budget.daily_usd") as info:
         await router.route(HARD)
     assert "No local model could answer" in str(info.value)
     # Each budget reason once, and the local model's own failure: the message repeated every

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
         ConfigError,
         RouterError,
     )
+    from ocp_router.hints import RouterNames
     from ocp_router.payload import AgentPayload, PayloadError, parse_payload
     from ocp_router.phase1 import Assessment, LocalProfile, assess
     from ocp_router.phase2 import LLMClassifier, Verdict
@@ -101,6 +102,7 @@ _HOMES: dict[str, str] = {
     "RouteMode": "ocp_router.router",
     "RouteResult": "ocp_router.results",
     "RouterError": "ocp_router.errors",
+    "RouterNames": "ocp_router.hints",
     "RouterSettings": "ocp_router.config",
     "RoutingFailed": "ocp_router.results",
     "SessionPins": "ocp_router.pins",
@@ -172,6 +174,7 @@ __all__ = [
     "RouteMode",
     "RouteResult",
     "RouterError",
+    "RouterNames",
     "RouterSettings",
     "RoutingFailed",
     "SessionPins",

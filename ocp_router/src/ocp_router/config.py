@@ -21,6 +21,7 @@ from ocp_router.backends.openai import OpenAIBackend
 from ocp_router.classifier import TaskClassifier
 from ocp_router.env import env_value as env_value  # the one rule, re-exported
 from ocp_router.errors import ConfigError
+from ocp_router.hints import ROUTER_SETTINGS
 from ocp_router.phase1 import LocalProfile
 from ocp_router.phase2 import LLMClassifier
 from ocp_router.pins import SessionPins
@@ -168,8 +169,12 @@ def build_local(settings: RouterSettings) -> ModelBackend:
             settings.local_model,
             base_url=settings.local_base_url,
             timeout=settings.local_timeout,
-            url_var="OCP_LOCAL_BASE_URL",
-            key_var=None,
+            names=SettingNames(
+                model="OCP_LOCAL_MODEL",
+                base_url="OCP_LOCAL_BASE_URL",
+                timeout="OCP_LOCAL_TIMEOUT",
+                api_key=None,
+            ),
         )
     return OllamaBackend(
         settings.local_model,
@@ -192,6 +197,12 @@ def build_paid(settings: RouterSettings) -> ModelBackend | None:
             api_key=settings.openai_api_key,
             timeout=settings.paid_timeout,
             max_tokens=settings.paid_max_tokens,
+            names=SettingNames(
+                model="OCP_PAID_MODEL",
+                base_url="OPENAI_BASE_URL",
+                timeout="OCP_PAID_TIMEOUT",
+                api_key="OPENAI_API_KEY in the environment the server runs in",
+            ),
         )
     try:
         # Imported here on purpose: the anthropic SDK is an optional extra, and ocp_router
@@ -266,4 +277,5 @@ async def make_router(
         ),
         counterfactual_model=settings.counterfactual_model,
         sticky=settings.sticky,
+        names=ROUTER_SETTINGS,
     )

@@ -19,6 +19,7 @@ from functools import lru_cache
 from ocp_router._rules import EDIT_VERB as _EDIT_VERB
 from ocp_router.calibration import Calibration
 from ocp_router.classifier import ClassifyResult, Signal, TaskClassifier
+from ocp_router.hints import ROUTER_ARGUMENTS, RouterNames
 from ocp_router.payload import AgentPayload
 from ocp_router.tiers import Band, Tier
 
@@ -153,9 +154,11 @@ def assess(
     margin: float = 0.12,
     top_threshold: float = 0.8,
     calibration: Calibration | None = None,
+    names: RouterNames = ROUTER_ARGUMENTS,
 ) -> Assessment:
     """`calibration`: the workspace's learned threshold shifts; a shift for the request's task
-    type moves its score (shown as a signal, saying whether it changed the guess)."""
+    type moves its score (shown as a signal, saying whether it changed the guess). `names`:
+    what a forced reason calls the limit it broke (OCPRouter passes its own)."""
     local = local or LocalProfile()
     classify = classifier.classify(payload.user_turn)
     fams = classify.families
@@ -170,7 +173,7 @@ def assess(
     if tool_traffic and not local.tools:
         forced.append(f"agent loop: {tool_traffic} tool calls and results in the conversation")
     if chars > local.context_chars:
-        forced.append(f"context {chars:,} chars > OCP_LOCAL_CONTEXT_CHAR_LIMIT")
+        forced.append(f"context {chars:,} chars > {names.context_chars}")
     elif local.context_tokens and chars // 4 > local.context_tokens:
         forced.append(f"about {chars // 4:,} tokens > the local model's {local.context_tokens:,}")
     if payload.turns > local.max_turns:

@@ -41,6 +41,7 @@ from ocp_router.errors import (
     BackendUnavailable,
     ConfigError,
 )
+from ocp_router.hints import ROUTER_ARGUMENTS, RouterNames
 from ocp_router.payload import AgentPayload, parse_payload
 from ocp_router.phase1 import Assessment, LocalProfile, assess
 from ocp_router.phase2 import LLMClassifier, Verdict
@@ -148,7 +149,10 @@ class OCPRouter:
         counterfactual_model: str | None = None,
         redact_paid: bool = True,
         sticky: Sticky = Sticky.OFF,
+        names: RouterNames = ROUTER_ARGUMENTS,
     ) -> None:
+        """`names`: what messages and traces tell the user to change (by default these
+        arguments; make_router names the settings)."""
         if local is None and paid is None:
             raise ConfigError("OCPRouter needs at least one backend (local or paid)")
         self.local = local
@@ -174,6 +178,7 @@ class OCPRouter:
         self._counterfactual = counterfactual_model
         self.redact_paid = redact_paid
         self.sticky = arguments.choice("sticky", sticky, Sticky)
+        self.names = names
         # Per conversation, the lowest tier it may be routed to (see sticky.py).
         self.floors = TierFloors()
         # Estimates of paid calls in flight, held against the daily budget until they settle,
@@ -217,6 +222,7 @@ class OCPRouter:
             margin=self.ambiguous_margin,
             top_threshold=self.top_threshold,
             calibration=calibration,
+            names=self.names,
         )
 
     # ---- plan --------------------------------------------------------------------------------
@@ -246,7 +252,7 @@ class OCPRouter:
             return forced_tier, self.model_for(forced_tier), f"{value} forced by caller"
         if self.mode is not RouteMode.AUTO:
             tier = Tier.LOCAL if self.mode is RouteMode.LOCAL else Tier.MID
-            return tier, self.model_for(tier), f"OCP_ROUTE_MODE={self.mode.value}"
+            return tier, self.model_for(tier), f"{self.names.mode}={self.mode.value}"
         return None
 
     async def plan(
@@ -384,8 +390,7 @@ class OCPRouter:
             # Answered lower than decided (paid_fallback=local): the trace says why.
             run.notes.append(
                 f"this request needed the {decision.tier} tier and no paid backend is "
-                "configured (set ANTHROPIC_API_KEY, or OCP_PAID_BACKEND=openai with "
-                "OPENAI_API_KEY): sent to the local model instead"
+                f"configured ({self.names.paid}): sent to the local model instead"
             )
         system = system if system is not None else (payload.system or None)
         history = payload.history()
@@ -535,10 +540,9 @@ class OCPRouter:
 
     def _nothing_configured(self, decision: Decision) -> str:
         if decision.tier.paid:
-            return (
-                "this request needs the paid tier and none is configured: set ANTHROPIC_API_KEY "
-                "(or OCP_PAID_BACKEND=openai with OPENAI_API_KEY)"
-                + ("." if decision.forced else ", or set OCP_PAID_FALLBACK=local.")
+            paid, fallback = self.names.paid, self.names.paid_fallback
+            return f"this request needs the paid tier and none is configured ({paid})" + (
+                "." if decision.forced else f"; or {fallback}."
             )
         return "this request was forced local and no local model is configured."
 
@@ -573,11 +577,14 @@ class OCPRouter:
             return 0.0
         why = None
         if estimate is None:
-            why = f"no price is known for {model}, so the budget cannot be checked (OCP_PRICES)."
+            why = (
+                f"no price is known for {model}, so the budget cannot be checked "
+                f"({self.names.prices})."
+            )
         elif budget.max_request_usd is not None and estimate > budget.max_request_usd:
             why = (
                 f"{model} could cost up to ${estimate:.4f} here, over "
-                f"OCP_MAX_REQUEST_USD=${budget.max_request_usd:g}."
+                f"{self.names.max_request_usd}=${budget.max_request_usd:g}."
             )
         elif budget.daily_usd is not None:
             # Check and reserve in one step: routes running at once must not all see the room
@@ -592,7 +599,7 @@ class OCPRouter:
                     )
                     why = (
                         f"${spent:.4f} spent today{in_flight}; {model} could add up to "
-                        f"${estimate:.4f}, over OCP_DAILY_BUDGET_USD=${budget.daily_usd:g}."
+                        f"${estimate:.4f}, over {self.names.daily_usd}=${budget.daily_usd:g}."
                     )
                 else:
                     self._reserved += estimate

@@ -24,9 +24,11 @@ from ocp_router.backends._http import (
     without_credentials,
 )
 from ocp_router.backends.base import (
+    ARGUMENT_NAMES,
     ClosingBackend,
     GenerateRequest,
     GenerateResponse,
+    SettingNames,
     chat_messages,
 )
 from ocp_router.backends.probe import ModelProbe
@@ -49,14 +51,12 @@ class OpenAIBackend(ClosingBackend):
         timeout: float = 120.0,
         max_tokens: int | None = None,
         client: httpx.AsyncClient | None = None,
-        url_var: str = "OPENAI_BASE_URL",
-        key_var: str | None = "OPENAI_API_KEY",
+        names: SettingNames = ARGUMENT_NAMES,
     ) -> None:
+        """`names`: what error messages tell the user to change (by default these arguments;
+        `names.api_key` None: nothing sets a key, as for the settings' local tier)."""
         self._model = model
-        # The variables that set this server's URL and key, named in every hint: the local
-        # tier is OCP_LOCAL_BASE_URL with no key, the paid one OPENAI_BASE_URL/OPENAI_API_KEY.
-        self.url_var = url_var
-        self.key_var = key_var
+        self.names = names
         url, auth = without_credentials(_arguments.http_url("base_url", base_url))
         self.base_url = url.rstrip("/")
         self.shown_url = shown_url(self.base_url)  # for messages: no password
@@ -131,15 +131,16 @@ class OpenAIBackend(ClosingBackend):
 
     @property
     def _url_hint(self) -> str:
-        return f"Check {self.url_var} and that the server is running."
+        return f"Check {self.names.base_url} and that the server is running."
 
     @property
     def _key_hint(self) -> str:
-        if self.key_var is None:
+        if self.names.api_key is None:
             return (
-                f"OCP sends this server no key: point {self.url_var} at a server that needs none."
+                "OCP sends this server no key: "
+                f"point {self.names.base_url} at a server that needs none."
             )
-        return f"Set {self.key_var} in the environment the server runs in."
+        return f"Set {self.names.api_key}."
 
     async def probe(self, model: str | None = None, *, tools: bool = False) -> ModelProbe:
         """Ask the server about `model` (default: this backend's): listed by /models or not,
@@ -158,7 +159,7 @@ class OpenAIBackend(ClosingBackend):
                 response,
                 backend=self.name,
                 auth_hint=self._key_hint,
-                model_hint=f"Check {self.url_var}: {self.shown_url}/models does not exist.",
+                model_hint=f"Check {self.names.base_url}: {self.shown_url}/models does not exist.",
                 key=self._key,
             )
         try:
