@@ -644,3 +644,31 @@ def test_a_parsed_agent_conversation_becomes_a_valid_chat() -> None:
         "user",
     ]
     assert messages[-1]["content"] == "and the one in this screenshot?"
+
+
+@pytest.mark.parametrize(
+    "tool",
+    [
+        {},
+        {"description": "reads a file", "input_schema": {"type": "object"}},
+        {"name": "  "},
+        {"type": "function", "function": {"description": "no name"}},
+        {"type": "function", "name": None},
+    ],
+)
+def test_a_tool_definition_without_a_name_is_refused_naming_it(tool: dict[str, Any]) -> None:
+    # It was counted as a tool ("tool 0"), and a tool forces the paid tier.
+    with pytest.raises(PayloadError, match=r"^tools\[1\]: expected a tool definition with a name"):
+        parse_payload("explain closures", tools=[{"name": "read_file"}, tool])
+
+
+def test_tools_are_named_by_either_provider_or_by_a_built_in_type() -> None:
+    tools = [
+        {"name": "read_file", "input_schema": {"type": "object"}},
+        {"type": "function", "function": {"name": "grep", "parameters": {}}},
+        {"type": "custom", "custom": {"name": "apply_patch"}},
+        {"type": "web_search_20250305", "name": "web_search"},
+        {"type": "web_search"},
+    ]
+    p = parse_payload("explain closures", tools=tools)
+    assert p.tools == ("read_file", "grep", "apply_patch", "web_search", "web_search")

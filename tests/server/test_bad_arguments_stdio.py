@@ -38,9 +38,22 @@ BAD_ARGUMENTS: list[tuple[str, dict[str, Any], str, str]] = [
     ("ocp_model_route", {"request": "hi", "model": ""}, "`model`", "at least 1 character"),
     ("ocp_model_route", {"request": "hi", "session_id": "s" * 201}, "`session_id`", "at most 200"),
     ("ocp_model_route", {"request": "hi", "max_context_tokens": -1}, "`max_context_tokens`", "0"),
+    ("ocp_model_route", {"request": "hi", "dry_run": "yes"}, "`dry_run`", "true or false"),
+    ("ocp_model_route", {"request": "hi", "dry_run": 1}, "`dry_run`", "true or false"),
+    ("ocp_model_route", {"request": "hi", "dry_run": None}, "`dry_run`", "true or false"),
+    ("ocp_model_route", {"request": "hi", "tools": [{}]}, "tools[0]", "with a name"),
+    (
+        "ocp_model_route",
+        {"request": "hi", "tools": [{"type": "function", "function": {"description": "d"}}]},
+        "tools[0]",
+        "`function.name`",
+    ),
     ("ocp_result_save", {"state": {"k": 5}}, "`state.k`", "string"),
     ("ocp_result_save", {"state": {"k" * 1_000_000: "v"}}, "`state`", "a key"),
     ("ocp_result_save", {"notes": [5]}, "`notes.0`", "a string or an object"),
+    ("ocp_result_save", {"notes": [""]}, "`notes.0`", "at least 1 character"),
+    ("ocp_result_save", {"notes": ["ok", "  "]}, "`notes.1`", "at least 1 character"),
+    ("ocp_result_save", {"open_items": [""]}, "`open_items.0`", "at least 1 character"),
     ("ocp_result_save", {"resolve": [True]}, "`resolve.0`", "integer, not true"),
     ("ocp_result_save", {"resolve": [2**70]}, "`resolve.0`", "less than or equal"),
     ("ocp_result_save", {"decisions": [{"title": "t"}]}, "`decisions.0.decision`", "required"),
@@ -76,3 +89,12 @@ def test_a_bad_argument_is_a_tool_error_naming_the_field_and_what_it_expected(
     assert len(text) < 2_000  # huge values are echoed clipped, if at all
     assert "items after validation" not in text  # pydantic's words for a list, of a string
     assert server.rpc("ping", {})["result"] == {}
+
+
+def test_a_boolean_sent_as_the_word_true_is_read_as_true(server: RawServer) -> None:
+    # A client (or model) that sends every argument as a string sends "true", as it sends
+    # "5" for an integer: a dry run, which calls no model.
+    reply = server.call_tool("ocp_model_route", {"request": "explain this", "dry_run": "true"})
+    result = reply["result"]
+    assert not result["isError"], result
+    assert result["structuredContent"]["answered_by"] == "none"

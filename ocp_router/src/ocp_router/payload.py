@@ -292,10 +292,26 @@ def _tool_names(tools: Any) -> tuple[tuple[str, ...], int]:
     for i, tool in enumerate(tools):
         if not isinstance(tool, Mapping):
             raise PayloadError(f"tools[{i}]: expected an object")
-        fn = tool.get("function")
-        name = (fn.get("name") if isinstance(fn, Mapping) else None) or tool.get("name")
-        names.append(str(name or tool.get("type") or f"tool {i}"))
+        names.append(_tool_name(tool, f"tools[{i}]"))
     return tuple(names), _size(tools)
+
+
+def _tool_name(tool: Mapping[str, Any], where: str) -> str:
+    """A tool definition's name: Anthropic's `name`, OpenAI's `function.name` (or a custom
+    tool's `custom.name`), else a built-in tool's `type` (OpenAI's `{"type": "web_search"}`).
+    One with none of these is no tool (`{}`, a description alone): counted, it forced the
+    paid tier."""
+    for inner in (tool.get("function"), tool.get("custom"), tool):
+        name = inner.get("name") if isinstance(inner, Mapping) else None
+        if isinstance(name, str) and name.strip():
+            return name
+    kind = tool.get("type")
+    if isinstance(kind, str) and kind.strip() and kind not in ("function", "custom"):
+        return kind
+    raise PayloadError(
+        f"{where}: expected a tool definition with a name: `name` (Anthropic) or "
+        "`function.name` (OpenAI)"
+    )
 
 
 def parse_payload(

@@ -56,6 +56,22 @@ WireInt = Annotated[int, BeforeValidator(_not_a_boolean)]
 NOT_A_BOOLEAN = BeforeValidator(_not_a_boolean)
 
 
+def _true_or_false(value: object) -> object:
+    # pydantic's lax mode read "yes", "on", "1", 1 and 0 as booleans: `dry_run: "yes"` was a
+    # dry run, `dry_run: "no"` called the model. JSON true and false are read, and the words
+    # "true" and "false", which a client or model that sends every argument as a string gives
+    # (as a number given as "5" is read); anything else is refused.
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    raise ValueError("expected true or false")
+
+
+#: A boolean argument: JSON true or false (or those words as a string), nothing else.
+WireBool = Annotated[bool, BeforeValidator(_true_or_false)]
+
+
 def _not_a_credential(value: str) -> str:
     # An id the caller picks goes out as it is: a model name in the paid request, a session id
     # in every trace and as the key other rows point to. One holding a key is a pasting

@@ -16,6 +16,7 @@ from ocp_wire.base import (
     CallerId,
     ModelName,
     Redacted,
+    WireBool,
     WireIn,
     WireOut,
     WorkspaceArg,
@@ -58,7 +59,7 @@ class RouteArgs(WireIn):
         description="Budget for workspace context and session brief in a paid prompt "
         "(default OCP_CONTEXT_TOKENS; 0 sends the request alone).",
     )
-    dry_run: bool = Field(False, description="Decide and build the prompt, but call no model.")
+    dry_run: WireBool = Field(False, description="Decide and build the prompt, but call no model.")
     workspace: str | None = WorkspaceArg
 
     @model_validator(mode="after")

@@ -29,7 +29,9 @@ Citations: Any = Field(
 CitationArg = Annotated[str, StringConstraints(min_length=1, max_length=500)]
 StateKey = Annotated[str, Field(min_length=1, max_length=MAX_STATE_KEY_CHARS)]
 StateValue = Annotated[str, Field(max_length=MAX_STATE_VALUE_CHARS)]
-Item = Annotated[str, Field(max_length=MAX_ITEM_CHARS)]
+# Not empty: an empty note or open item was dropped without a word, while {"text": ""} was
+# refused.
+Item = Annotated[str, Field(min_length=1, max_length=MAX_ITEM_CHARS)]
 DbId = Annotated[int, Field(ge=1, le=MAX_DB_ID), NOT_A_BOOLEAN]
 
 
