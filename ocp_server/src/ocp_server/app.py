@@ -59,6 +59,7 @@ from ocp_server.open_workspaces import OpenWorkspaces
 from ocp_server.prompt import EnrichedPrompt, build_prompt
 from ocp_server.render import ToolAnswer
 from ocp_server.route_record import Answerer, RouteRecord
+from ocp_server.schema import SchemaTooNew
 from ocp_server.settings import ServerSettings, workspace_scope
 from ocp_server.workspaces import Workspace, open_workspace
 
@@ -492,7 +493,12 @@ class AppState:
         if ws is not None:
             # Shielded: a cancelled route is recorded before its cancellation goes on.
             with anyio.CancelScope(shield=cancelled is not None):
-                await self._record(ws, args, out, record)
+                try:
+                    await self._record(ws, args, out, record)
+                except SchemaTooNew as exc:
+                    # The answer is the caller's (a paid one is paid for): it goes back,
+                    # saying why it was not recorded.
+                    out = out.model_copy(update={"note": f"{out.note} Not recorded: {exc}"})
         if cancelled is not None:
             raise cancelled
         if answered_by == "none" and failure is not None:

@@ -10,6 +10,8 @@
     ├── RouteFailure                no model could answer: the tool error carries the whole
     │                               route result (attempts, trace) as structured content
     └── DatabaseError (RuntimeError)  the workspace's database cannot be opened or used
+        └── SchemaTooNew            a newer OCP migrated it: this one no longer writes it
+                                    (schema.py)
 
     ocp_router.ConfigError          a bad environment value (PayloadError: a malformed payload);
                                     shown with its message, like an InputError

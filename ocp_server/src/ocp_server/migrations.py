@@ -27,6 +27,7 @@ from ocp_server.index.lexical import DEFINITION_KINDS
 from ocp_server.index.lexicon import names_blob, pack_text, unpack_text
 from ocp_server.index.literal_pairs import literal_blobs
 from ocp_server.index.terms import body_terms
+from ocp_server.schema import stored_version
 from ocp_server.transactions import begin
 
 logger = logging.getLogger(__name__)
@@ -870,7 +871,7 @@ async def migrate(
     )
     recorded = {r[0] for r in await db.execute_fetchall("SELECT name FROM _migrations")}
     applied = []
-    for migration in migrations:
+    for position, migration in enumerate(migrations, 1):
         name = migration.__name__
         if name in recorded:
             continue
@@ -880,9 +881,25 @@ async def migrate(
             if not done:
                 await migration(db)
                 await db.execute("INSERT INTO _migrations VALUES (?, ?)", (name, time.time()))
+                await _raise_version(db, position)
                 applied.append(name)
             await db.execute("COMMIT")
         except BaseException:
             await db.execute("ROLLBACK")
             raise
+    if migrations is MIGRATIONS and await stored_version(db) < len(migrations):
+        # Migrated before the version was kept (or by an older OCP, which kept none): once.
+        await _begin_migrating(db, "the schema version")
+        try:
+            await _raise_version(db, len(migrations))
+            await db.execute("COMMIT")
+        except BaseException:
+            await db.execute("ROLLBACK")
+            raise
     return applied
+
+
+async def _raise_version(db: aiosqlite.Connection, version: int) -> None:
+    """The schema version to `version`, never lowered: a newer OCP may have raised it."""
+    if await stored_version(db) < version:
+        await db.execute(f"PRAGMA user_version = {int(version)}")

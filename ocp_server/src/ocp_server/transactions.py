@@ -15,10 +15,13 @@ import sqlite3
 import aiosqlite
 import anyio
 
+from ocp_server.schema import check_writable
+
 
 async def begin(db: aiosqlite.Connection, statement: str = "BEGIN IMMEDIATE") -> None:
     """Run `statement` (a BEGIN). Cancelled meanwhile, it ends the transaction the BEGIN may
-    still open before the cancellation goes on."""
+    still open before the cancellation goes on. A write transaction (anything but a plain
+    BEGIN) on a database a newer OCP migrated is ended and refused (schema.py)."""
     try:
         await db.execute(statement)
     except sqlite3.Error:
@@ -27,4 +30,12 @@ async def begin(db: aiosqlite.Connection, statement: str = "BEGIN IMMEDIATE") ->
         # Queued behind the BEGIN (the thread runs them in order), so it runs once that has.
         with anyio.CancelScope(shield=True), contextlib.suppress(sqlite3.Error):
             await db.execute("ROLLBACK")  # an error: the BEGIN failed, nothing to end
+        raise
+    if statement.strip().upper() == "BEGIN":
+        return  # a read: the version matters to what is written
+    try:
+        await check_writable(db)
+    except BaseException:
+        with anyio.CancelScope(shield=True), contextlib.suppress(sqlite3.Error):
+            await db.execute("ROLLBACK")
         raise
