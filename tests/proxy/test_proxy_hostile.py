@@ -18,6 +18,7 @@ import pytest
 from ocp_server.proxy import Proxy
 from ocp_server.proxy.body import MAX_VALUES
 from tests.fakes.anthropic import FakeAnthropic
+from tests.fakes.ollama import FakeOllama
 from tests.fakes.openai import FakeOpenAI
 from tests.proxy.conftest import RunningProxy
 from tests.proxy.test_proxy_faults import ANTHROPIC_HEADERS, OPENAI_HEADERS, _messages
@@ -316,3 +317,55 @@ def test_a_web_page_cannot_spend_the_key_or_read_the_traces(
     assert "rebind.evil.example" in rebound.json()["error"]["message"]
     assert sandboxed.status_code == 403
     assert [r.status_code for r in (local_page, by_name, webview, agent)] == [200] * 4
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("max_tokens", -5),
+        ("max_tokens", 0),
+        ("max_tokens", True),
+        ("max_tokens", "20"),
+        ("max_completion_tokens", -1),
+        ("max_completion_tokens", 2.5),
+    ],
+)
+def test_an_openai_token_limit_that_is_not_a_positive_integer_is_a_400_naming_it(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_ollama: FakeOllama,
+    field: str,
+    value: object,
+) -> None:
+    # Answered locally, `max_tokens: -5` reached Ollama as num_predict -5 (below 0: no limit
+    # at all) and "20" was dropped; OpenAI refuses both, and so did the Anthropic dialect.
+    proxy = start_proxy(proxy_env, store=False)
+    body = {"model": "gpt-4o", "messages": [{"role": "user", "content": SIMPLE}], field: value}
+    with httpx.Client(base_url=proxy.url, timeout=30) as http:
+        response = http.post("/v1/chat/completions", headers=OPENAI_HEADERS, json=body)
+        expected = f"{field}: expected a positive integer"
+        _assert_dialect_400("/v1/chat/completions", response, expected)
+        _still_serving(http)
+    assert fake_ollama.requests_to("/api/chat") == []
+
+
+@pytest.mark.parametrize(("path", "headers"), [r for r in ROUTES if "count" not in r[0]])
+def test_a_model_name_longer_than_any_is_a_400_and_not_kept(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    path: str,
+    headers: dict[str, str],
+) -> None:
+    # A 1 MB model name was answered, and kept whole in the dashboard's recent rows (500 of
+    # them), its JSON and the stored trace.
+    proxy = start_proxy(proxy_env)
+    body = {
+        "model": "m" * 1_000_000,
+        "max_tokens": 10,
+        "messages": [{"role": "user", "content": SIMPLE}],
+    }
+    with httpx.Client(base_url=proxy.url, timeout=30) as http:
+        response = http.post(path, headers=headers, json=body)
+        _assert_dialect_400(path, response, "model: expected a model name of at most 200")
+        assert len(response.text) < 1_000
+        assert http.get("/api/stats").json()["totals"]["requests"] == 0

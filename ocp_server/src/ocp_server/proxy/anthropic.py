@@ -14,6 +14,7 @@ from ocp_server.proxy.chat import (
     Event,
     ToolCall,
     Usage,
+    check_model,
     check_stream_flag,
     text_of,
     token_count,
@@ -51,8 +52,7 @@ def stream_error(message: str, kind: str = "api_error") -> bytes:
 def validate(body: Any) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise BadRequest("body: expected a JSON object")
-    if not isinstance(body.get("model"), str) or not body["model"]:
-        raise BadRequest("model: expected a model name (a non-empty string)")
+    check_model(body)
     if not isinstance(body.get("messages"), list):
         raise BadRequest("messages: expected a list of messages")
     max_tokens = body.get("max_tokens")

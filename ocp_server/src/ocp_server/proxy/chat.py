@@ -78,6 +78,33 @@ class Event:
     usage: Usage = Usage()
 
 
+#: The longest model name a request may give: the tools' bound (ocp_wire, MAX_CALLER_ID_CHARS).
+#: Real names are under 100 characters; the name is kept with each row the proxy shows and
+#: traces, so a megabyte of it was kept 500 times over.
+MAX_MODEL_CHARS = 200
+
+
+def check_model(body: dict[str, Any]) -> None:
+    model = body.get("model")
+    if not isinstance(model, str) or not model:
+        raise BadRequest("model: expected a model name (a non-empty string)")
+    if len(model) > MAX_MODEL_CHARS:
+        raise BadRequest(
+            f"model: expected a model name of at most {MAX_MODEL_CHARS} characters "
+            f"(got {len(model):,})"
+        )
+
+
+def check_token_limit(body: dict[str, Any], field: str) -> None:
+    """`field`, when given, is a positive integer: below 1 a local model reads it as no limit
+    at all (Ollama's num_predict -1), and a string or true was dropped or sent on as it was."""
+    value = body.get(field)
+    if value is None:
+        return
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise BadRequest(f"{field}: expected a positive integer, got {value!r:.40}")
+
+
 def check_stream_flag(body: dict[str, Any]) -> None:
     """`stream` is true, false or left out: anything else was read as false, and a client
     that asked for events got a JSON body."""

@@ -15,7 +15,9 @@ from ocp_server.proxy.chat import (
     Event,
     ToolCall,
     Usage,
+    check_model,
     check_stream_flag,
+    check_token_limit,
     text_of,
     token_count,
 )
@@ -56,10 +58,11 @@ def stream_error(message: str, kind: str = "server_error") -> bytes:
 def validate(body: Any) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise BadRequest("body: expected a JSON object")
-    if not isinstance(body.get("model"), str) or not body["model"]:
-        raise BadRequest("model: expected a model name (a non-empty string)")
+    check_model(body)
     if not isinstance(body.get("messages"), list) or not body["messages"]:
         raise BadRequest("messages: expected a non-empty list of messages")
+    check_token_limit(body, "max_tokens")
+    check_token_limit(body, "max_completion_tokens")
     check_stream_flag(body)
     return body
 
