@@ -14,10 +14,9 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import anyio
 
@@ -42,7 +41,6 @@ from ocp_router.calibration import (
 from ocp_router.config import RouterSettings, make_router
 from ocp_router.redact import redact
 from ocp_router.results import Attempt
-from ocp_router.router import OFF_LOOP_CHARS
 from ocp_router.tokens import estimate_tokens
 from ocp_server import views
 from ocp_server.brief import Brief
@@ -55,6 +53,7 @@ from ocp_server.memory import (
     DecisionIn,
     NoteIn,
 )
+from ocp_server.off_loop import off_loop
 from ocp_server.open_workspaces import OpenWorkspaces
 from ocp_server.prompt import EnrichedPrompt, build_prompt
 from ocp_server.render import ToolAnswer
@@ -64,7 +63,6 @@ from ocp_server.settings import ServerSettings, workspace_scope
 from ocp_server.workspaces import Workspace, open_workspace
 
 logger = logging.getLogger(__name__)
-T = TypeVar("T")
 
 
 @dataclass(slots=True)
@@ -379,7 +377,7 @@ class AppState:
         source: str | list[dict[str, Any]] = (
             args.messages if args.messages is not None else (args.request or "")
         )
-        payload = await _off_loop(
+        payload = await off_loop(
             _payload_chars(args), parse_payload, source, system=args.system, tools=args.tools
         )
         # Sticky sessions need a conversation: the caller's session id, else the router keys
@@ -547,9 +545,3 @@ def _payload_chars(args: wire.RouteArgs) -> int:
     if args.messages is None and args.tools is None:
         return len(args.request or "") + len(args.system or "")
     return wire.payload_chars(args.messages, args.system, args.tools)
-
-
-async def _off_loop(size: int, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    if size < OFF_LOOP_CHARS:
-        return fn(*args, **kwargs)
-    return await asyncio.to_thread(fn, *args, **kwargs)

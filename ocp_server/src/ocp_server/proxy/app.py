@@ -56,6 +56,7 @@ from ocp_router import (
 from ocp_router.backends.ollama_version import SilentCutCheck
 from ocp_router.sticky import Sticky
 from ocp_server.argument_errors import clip
+from ocp_server.off_loop import off_loop
 from ocp_server.proxy import anthropic, openai
 from ocp_server.proxy.body import BodyError, parse_body
 from ocp_server.proxy.boundary import redact_body, redacted_error
@@ -264,8 +265,9 @@ class Proxy:
                     "(OCP_PROXY_MAX_BODY_BYTES)",
                 )
             chunks.append(chunk)
+        request.state.body_bytes = size
         try:
-            return parse_body(b"".join(chunks))
+            return await off_loop(size, parse_body, b"".join(chunks))
         except BodyError as exc:
             raise Refused(400, str(exc)) from exc
 
@@ -295,23 +297,26 @@ class Proxy:
             return _error(d, 400, "messages: expected a list of messages")
         creds = self._credentials(d, request.headers, consumed)
         if creds:
-            redact_body(body)
+            await off_loop(_size(request), redact_body, body)
             headers = creds | self._forwarded(request.headers)
+            counting = self._count_upstream(headers, body, _size(request))
             try:
-                return await _unless_client_leaves(request, self._count_upstream(headers, body))
+                return await _unless_client_leaves(request, counting)
             except ClientGone:
                 return _error(d, 499, "the client went away before the answer")
         # No credentials: the router's estimate, which is what routing used anyway.
-        text = json.dumps([body.get("system"), body["messages"], body.get("tools")])
-        return JSONResponse({"input_tokens": estimate_tokens(text)})
+        parts = [body.get("system"), body["messages"], body.get("tools")]
+        return JSONResponse({"input_tokens": await off_loop(_size(request), _tokens_of, parts)})
 
-    async def _count_upstream(self, headers: dict[str, str], body: dict[str, Any]) -> Response:
+    async def _count_upstream(
+        self, headers: dict[str, str], body: dict[str, Any], size: int
+    ) -> Response:
         """The provider's count, relayed (its error too, unless too long to be an honest one)."""
         d = ANTHROPIC
         url = self.settings.anthropic_upstream.rstrip("/") + "/v1/messages/count_tokens"
         try:
             response = await open_upstream(
-                self.client, url, headers, body, self.settings.upstream_timeout
+                self.client, url, headers, body, self.settings.upstream_timeout, size=size
             )
         except UpstreamUnreachable as exc:
             return _error(d, 502, f"the Anthropic upstream did not answer ({exc})")
@@ -399,7 +404,7 @@ class Proxy:
         try:
             consumed = self._check_token(request)
             body = d.module.validate(await self._read_body(request))
-            payload = parse_payload(body)
+            payload = await off_loop(_size(request), parse_payload, body)
         except Refused as exc:
             return _error(d, exc.status, str(exc), exc.kind)
         except (BadRequest, PayloadError) as exc:
@@ -662,9 +667,8 @@ class Proxy:
                 yield e
 
         if d is ANTHROPIC:
-            rendered = anthropic.render_stream(
-                tee(), target.model, message_id, estimate_tokens(json.dumps(body.get("messages")))
-            )
+            prompt_tokens = await off_loop(_size(request), _tokens_of, body.get("messages"))
+            rendered = anthropic.render_stream(tee(), target.model, message_id, prompt_tokens)
         else:
             options = body.get("stream_options")
             include = isinstance(options, dict) and options.get("include_usage") is True
@@ -706,7 +710,7 @@ class Proxy:
         model = self.paid_model(d, tier, record.requested_model)
         body["model"] = model
         if self.router.redact_paid:
-            hidden = redact_body(body)
+            hidden = await off_loop(_size(request), redact_body, body)
             if hidden:
                 record.notes.append(f"redacted {sum(hidden.values())} secrets before sending")
         base = self.settings.anthropic_upstream if d is ANTHROPIC else self.settings.openai_upstream
@@ -727,7 +731,7 @@ class Proxy:
                 if not ok:
                     record.failed_cost_usd = record.cost_usd or 0.0
             elif cut_short or outcome.status == 200:
-                await self._bill_cut(record, model, body)
+                await self._bill_cut(record, model, body, _size(request))
             record.attempts.append(
                 Attempted(
                     tier.value,
@@ -744,7 +748,13 @@ class Proxy:
             finish()
 
         opening = open_upstream(
-            self.client, url, headers, body, self.settings.upstream_timeout, outcome
+            self.client,
+            url,
+            headers,
+            body,
+            self.settings.upstream_timeout,
+            outcome,
+            size=_size(request),
         )
         try:
             response = await _unless_client_leaves(request, opening)
@@ -820,12 +830,14 @@ class Proxy:
         await settle(working)
         return _error(d, 499, outcome.error)
 
-    async def _bill_cut(self, record: ProxyRecord, model: str, body: dict[str, Any]) -> None:
+    async def _bill_cut(
+        self, record: ProxyRecord, model: str, body: dict[str, Any], size: int
+    ) -> None:
         """A paid relay cut short before any usage came: the provider bills the input it read,
         estimated as the router estimates a cut-short call (the output sent is not known)."""
         price = self.router.price(model)
-        text = json.dumps([body.get("system"), body.get("messages"), body.get("tools")])
-        cost = price.cost(estimate_tokens(text), 0) if price else None
+        parts = [body.get("system"), body.get("messages"), body.get("tools")]
+        cost = price.cost(await off_loop(size, _tokens_of, parts), 0) if price else None
         record.cost_usd, record.cost_estimated = cost, True
         record.failed_cost_usd = cost or 0.0
         if cost:
@@ -915,3 +927,13 @@ async def _no_route(request: Request, exc: Exception) -> Response:
     )
     headers = getattr(exc, "headers", None) or {}
     return JSONResponse(d.module.error_body(status, message), status, headers)
+
+
+def _size(request: Request) -> int:
+    """The request body's size in bytes, once read (what decides whether work on it leaves
+    the event loop)."""
+    return int(getattr(request.state, "body_bytes", 0))
+
+
+def _tokens_of(value: Any) -> int:
+    return estimate_tokens(json.dumps(value))

@@ -21,6 +21,7 @@ import anyio
 import httpx
 from httpx._decoders import SUPPORTED_DECODERS  # what `aiter_bytes` can decode
 
+from ocp_server.off_loop import off_loop
 from ocp_server.proxy.chat import Usage
 from ocp_server.proxy.json_field import TopLevelField
 from ocp_server.proxy.lines import LineBuffer, LineTooLong
@@ -72,6 +73,10 @@ class UpstreamUnreachable(Exception):
     """The request never got an answer (connection refused, DNS, timeout before headers)."""
 
 
+def request_bytes(body: dict[str, Any]) -> bytes:
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+
+
 async def open_upstream(
     client: httpx.AsyncClient,
     url: str,
@@ -79,10 +84,13 @@ async def open_upstream(
     body: dict[str, Any],
     timeout: float,
     outcome: Outcome | None = None,
+    *,
+    size: int = 0,
 ) -> httpx.Response:
     """Send and wait for the status line and headers (the body is read by the caller).
-    `outcome.sent` is set once the whole request has gone out (httpcore's trace events)."""
-    content = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+    `outcome.sent` is set once the whole request has gone out (httpcore's trace events).
+    `size`: the client's body in bytes (a large one is serialised off the event loop)."""
+    content = await off_loop(size, request_bytes, body)
     extensions: dict[str, Any] = {}
     if outcome is not None:
 

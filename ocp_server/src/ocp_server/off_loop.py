@@ -1,0 +1,26 @@
+"""Work that grows with a request runs in a worker thread once the request is large.
+
+Parsing, judging, redacting and serialising a conversation cost about a second per 10 MB of
+it (a proxy request may be 32 MB). On the event loop that second holds up every other call
+and every stream being relayed; in a thread it holds up only its own request. Below the
+router's bound (OFF_LOOP_CHARS) the thread's hop costs more than the work."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from ocp_router.router import OFF_LOOP_CHARS
+
+T = TypeVar("T")
+
+__all__ = ["OFF_LOOP_CHARS", "off_loop"]
+
+
+async def off_loop(size: int, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """`fn(*args, **kwargs)`, in a worker thread when `size` (characters or bytes of the
+    request it works on) reaches OFF_LOOP_CHARS."""
+    if size < OFF_LOOP_CHARS:
+        return fn(*args, **kwargs)
+    return await asyncio.to_thread(fn, *args, **kwargs)
