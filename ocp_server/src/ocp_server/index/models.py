@@ -39,7 +39,7 @@ class IndexStatus(NamedTuple):
     building: bool
     git_head: str | None
     indexer: bool  # this process holds the lease to index and watch
-    watcher: str = "off"  # off, starting, watching, standby, retrying, stopped
+    watcher: str = "off"  # off, starting, watching, polling, standby, retrying, stopped
     watcher_error: str | None = None  # the last failure, while retrying
 
 

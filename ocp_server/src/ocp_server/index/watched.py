@@ -45,7 +45,9 @@ __all__ = [
     "git_watch",
     "new_folder",
     "watch_folders",
+    "watch_limit_reached",
     "watched_folders",
+    "workspace_removed",
 ]
 
 # Listings tried when a listed folder is gone as watching starts; each try needs another
@@ -153,6 +155,24 @@ def new_folder(changes: Iterable[tuple[watchfiles.Change, str]]) -> bool:
         if os.path.isdir(path) and not os.path.islink(path):
             return True
     return False
+
+
+def watch_limit_reached(exc: BaseException) -> bool:
+    """Whether watching failed for want of inotify watches (fs.inotify.max_user_watches, shared
+    by every watcher of the user: IDEs, bundlers) or instances (max_user_instances): watchfiles
+    raises a plain OSError for both, named only in its message."""
+    if not isinstance(exc, OSError) or isinstance(exc, FileNotFoundError):
+        return False
+    text = str(exc)
+    return "watch limit reached" in text or "(os error 24)" in text
+
+
+def workspace_removed(workspace: Path, changes: Iterable[tuple[watchfiles.Change, str]]) -> bool:
+    """Whether the workspace folder itself was deleted (or moved away), even if a folder of
+    that name is there again."""
+    root = os.fspath(workspace)
+    deleted = watchfiles.Change.deleted
+    return any(c == deleted and p == root for c, p in changes) or not workspace.is_dir()
 
 
 async def watch_folders(

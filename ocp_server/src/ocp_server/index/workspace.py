@@ -41,7 +41,13 @@ from ocp_server.index.limits import DEFAULT_HISTORY_COMMITS, DEFAULT_MAX_FILE_BY
 from ocp_server.index.models import IndexStatus, IndexSummary, SearchResponse, SearchResult
 from ocp_server.index.on_disk import changed_note, changed_on_disk, idle
 from ocp_server.index.search import search_chunks, unmatched_filters
-from ocp_server.index.watched import RelevantChanges, new_folder, watch_folders
+from ocp_server.index.watched import (
+    RelevantChanges,
+    new_folder,
+    watch_folders,
+    watch_limit_reached,
+    workspace_removed,
+)
 from ocp_server.transactions import begin
 from ocp_wire.search import DEFAULT_SEARCH_RESULTS
 
@@ -50,6 +56,9 @@ logger = logging.getLogger(__name__)
 DEBOUNCE_MS = 300
 RETRY_FIRST = 0.5  # seconds before the watcher's first retry; doubles up to RETRY_MAX
 RETRY_MAX = 30.0
+# Polling, once the OS has no inotify watches left: notify's poll watcher stats every entry of
+# the watched folders at this interval.
+POLL_MS = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +105,9 @@ class WorkspaceIndex:
         self._updated = asyncio.Event()  # set after each update this process completes
         self._reader: sqlite3.Connection | None = None  # the search's reads (see _read)
         self._meta_seen: tuple[int, _Meta] | None = None  # (the reader's data_version, meta)
-        self.watcher_state = "off"  # off, starting, watching, standby, retrying, stopped
+        # off, starting, watching, polling (no inotify watches left), standby, retrying, stopped
+        self.watcher_state = "off"
+        self._polling: str | None = None  # why the watcher polls, once inotify failed
         self.watcher_error: str | None = None
         self._git_head = GitHead(workspace)  # read again only when .git changed
         self._relevant = RelevantChanges(workspace, db_path)  # the watcher's filter
@@ -449,6 +460,17 @@ class WorkspaceIndex:
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:  # noqa: BLE001 - a locked database, a folder gone…
+                    if self._polling is None and watch_limit_reached(exc):
+                        # No retry brings watches back (other watchers hold them): polling
+                        # from now on, at once, rather than stale between retries.
+                        self._polling = (
+                            f"{exc}"[:300] + ": the OS has no file watches left for OCP; "
+                            f"polling every {POLL_MS / 1000:g} s instead. Raise "
+                            "fs.inotify.max_user_watches (and max_user_instances), then "
+                            "restart the server to watch again"
+                        )
+                        logger.warning("the index watcher of %s: %s", self.workspace, self._polling)
+                        continue
                     self.watcher_state = "retrying"
                     self.watcher_error = f"{type(exc).__name__}: {exc}"[:500]
                     logger.warning(
@@ -466,8 +488,10 @@ class WorkspaceIndex:
             self.watcher_state = "stopped"
 
     async def _watch(self, stop: asyncio.Event) -> None:
-        self.watcher_state = "watching" if await self.update() is not None else "standby"
-        self.watcher_error = None
+        if not self.workspace.is_dir():
+            raise FileNotFoundError(self._gone())
+        self.watcher_state = self._watching() if await self.update() is not None else "standby"
+        self.watcher_error = self._polling
         # The watches are in place only after that update and the listing of the folders: a
         # file saved in between (during a first build, or a listing slow on a loaded machine)
         # raises no event. One more update, started once they are in place, catches it.
@@ -496,23 +520,36 @@ class WorkspaceIndex:
             stop_event=stop,
             rust_timeout=int(LEASE_SECONDS * 1000 / 3),
             yield_on_timeout=True,
+            force_polling=self._polling is not None,
+            poll_delay_ms=POLL_MS,
         ):
             if catch_up and catch_up[0].done():
                 catch_up[0].result()  # its failure (a locked database) goes to watch()'s retry
             if stop.is_set() or new_folder(changes):
                 break  # a new folder: watch() starts again, with it in the list
+            # Its watches went with it (a folder made again there is not watched); its parent
+            # is not watched, so watch() retries until it is back. Checked at every timeout
+            # too: deleted and made again within one debounce, only the event says so.
+            if workspace_removed(self.workspace, changes):
+                raise FileNotFoundError(self._gone())
             if not await self.acquire_lease():
                 self.watcher_state = "standby"  # another process indexes
                 continue
             # A lease just taken over: catch up with what changed while another process held it.
-            took_over = self.watcher_state != "watching"
-            self.watcher_state = "watching"
+            took_over = self.watcher_state != self._watching()
+            self.watcher_state = self._watching()
             if changes or took_over:
                 summary = await self.update()
                 if summary is not None:
                     logger.info(
                         "re-indexed %d changed file(s) in %.3fs", summary.changed, summary.seconds
                     )
+
+    def _watching(self) -> str:
+        return "watching" if self._polling is None else "polling"
+
+    def _gone(self) -> str:
+        return f"the workspace folder {self.workspace} was deleted; watched again once it is back"
 
 
 def _database_files_inside(workspace: Path, db_path: Path) -> frozenset[str]:
