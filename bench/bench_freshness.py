@@ -252,7 +252,9 @@ def measure(name: str, args: argparse.Namespace) -> dict[str, Any]:
         server = Server(args.cmd, ws, Path(tmp) / "db" / "ocp.db")
         try:
             probe = Probe(server, ws, args.poll, args.timeout)
-            files = server.search("def")["index"]["files"]
+            while (index := server.search("def")["index"])["building"]:
+                time.sleep(0.5)  # a first search answers from the part built so far
+            files = index["files"]
             row: dict[str, Any] = {
                 "corpus": f"{name} ({files} files)",
                 "build": time.perf_counter() - built,
@@ -322,7 +324,7 @@ def main() -> None:
     for case in [k for k in rows[0] if k not in ("corpus", "build", "searches")]:
         table.add_row(case, *(fmt(r[case]) for r in rows))
     table.add_row("searches sent", *(str(r["searches"]) for r in rows))
-    Console().print(table)
+    Console(width=150).print(table)
     load = os.getloadavg()
     print(f"load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}, {os.cpu_count()} CPUs")
 
