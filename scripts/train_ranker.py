@@ -268,6 +268,13 @@ EVEN = 0.75
 #: Nor did neighbours' scores for the query (test/source by name, same stem, folder index file,
 #: references; max, mean, stacked: 0.8031-0.8179 against 0.8179; `scripts/neighbour_scores.py`,
 #: docs/search-rounds.md; 2026-12-05).
+#: Nor did windows of lines for long data tables, nor scale-free copies of the main features
+#: (against 0.8179; `scripts/window_features.py`, docs/search-rounds.md; 2026-12-05, evening):
+#: the best BM25 window of 20 / 50 / 100 lines over the file's text 0.8153 / 0.8146 / 0.8188
+#: (20: ripgrep .804, hono .802, express .760); chunks longer than 7 / 10 / 17 / 34 tiles scored
+#: by their best window of tiles 0.8155 / 0.8146 / 0.8155 / 0.8175; `constant` chunks at b 0.3
+#: in place of chunk_best 0.8186 (ripgrep .801, click .830); IDF over code and test files only
+#: 0.8184; ranks among the candidates 0.8116-0.8156; z-scores 0.8141.
 
 
 # ---- features -----------------------------------------------------------------------------
