@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path, PurePosixPath
 
 import aiosqlite
@@ -118,21 +118,28 @@ class CodeView:
 
     async def definitions_of(self, path: str, symbol: str | None) -> list[Definition]:
         """The file's definitions, with those nested in functions when `symbol` names one
-        that the index does not, within a function it does (`outer.inner`): only then are
-        those functions walked for them."""
+        the index does not: by its full name (`outer.inner`) or its short one (`inner`,
+        `Local.method`, the tail of a nested name). Only then are functions walked for
+        them, and only those the name leads into: `outer` of `outer.inner`, or those whose
+        lines define the short name's first part (`def inner`, `class Local`)."""
         defs = await self.definitions(path)
-        if not symbol or "." not in symbol or any(matches(d, symbol) == 2 for d in defs):
+        if not symbol or any(matches(d, symbol) == 2 for d in defs):
             return defs
+        lines = await self.lines(path)
+        if not lines:
+            return defs
+        functions = [d for d in defs if d.kind in FUNCTION_KINDS]
+        defining = _defining_lines(lines, symbol.split(".", 1)[0]) if functions else []
         outer = tuple(
             (d.start_line, d.end_line)
-            for d in defs
-            if d.kind in FUNCTION_KINDS and symbol.startswith(f"{d.name}.")
+            for d in functions
+            if symbol.startswith(f"{d.name}.")
+            or any(d.start_line < n <= d.end_line for n in defining)
         )
         if not outer:
             return defs
-        lines = await self.lines(path)
         known = frozenset(d.name for d in defs)
-        return defs + nested_definitions(path, "\n".join(lines or []), known, outer)
+        return defs + nested_definitions(path, "\n".join(lines), known, outer)
 
     async def files_naming(self, symbol: str, *, parts: bool = False) -> list[str]:
         """Indexed files that may define `symbol`: those whose chunks define its name, then,
@@ -201,9 +208,11 @@ class CodeView:
                 found += await self._defined_in(path, parsed.symbol)
         if not found:
             where = f"in {parsed.path}" if parsed.path else "in the index"
+            # The index names no definition nested in a function: only its file is walked.
+            nested = "" if parsed.path else f"; one nested in a function: path:{parsed.symbol}"
             raise CitationError(
                 f"{raw!r}: no definition named {parsed.symbol!r} {where} "
-                "(cite path:start-end for lines that are not a definition)"
+                f"(cite path:start-end for lines that are not a definition{nested})"
             )
         if len(found) > 1:  # typing's @overload stubs name what the implementation does
             found = [f for f in found if not await self._overload(*f)] or found
@@ -407,6 +416,33 @@ class CodeView:
     async def suggest(self, text: str, cited: Iterable[str] = ()) -> list[Suggestion]:
         """Citations for the identifiers a text names that the index defines exactly once."""
         return await suggest(self, text, cited)
+
+
+def _defining_lines(lines: Sequence[str], name: str) -> list[int]:
+    """The lines (1-based) that look like they define `name`: the word after a keyword that
+    introduces a definition in the languages indexed (def, class, function, fn, func, ...), or
+    before `= function`, `= (...) =>`. A cheap filter before a syntax-tree walk, not a parse:
+    a line it lets through that defines nothing costs a walk, never a wrong answer."""
+    if not name.isidentifier():
+        return []
+    pattern = _DEFINING.get(name)
+    if pattern is None:
+        word = re.escape(name)
+        pattern = re.compile(
+            rf"\b(?:{_KEYWORDS})\s+{word}\b|\b{word}\s*=\s*(?:async\s+)?(?:function\b|\(|\w+\s*=>)"
+        )
+        if len(_DEFINING) > 256:
+            _DEFINING.clear()
+        _DEFINING[name] = pattern
+    found = []
+    for n, line in enumerate(lines, 1):
+        if name in line and pattern.search(line):
+            found.append(n)
+    return found
+
+
+_KEYWORDS = "def|class|function|fn|func|fun|struct|interface|enum|trait|type|record|object|module"
+_DEFINING: dict[str, re.Pattern[str]] = {}
 
 
 def _like(text: str) -> str:

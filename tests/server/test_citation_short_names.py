@@ -1,0 +1,102 @@
+"""Definitions nested in functions cited by their short names (`inner`, `Local.method`) as well
+as their full dotted ones: resolved when the cited file holds one such definition, refused as
+ambiguous (naming each) when it holds several."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from ocp_server.db import connect
+from ocp_server.index.workspace import WorkspaceIndex
+from ocp_server.memory import MemoryStore, NoteIn
+from tests.server.test_memory_citations import NESTED_PY, Clock, Repo
+
+
+@pytest.fixture
+async def repo(workspace: Path) -> AsyncIterator[Repo]:
+    db_path = workspace.parent / "ocp.db"
+    index = await WorkspaceIndex.open(workspace, db_path)
+    (workspace / "src" / "retry.py").write_text(NESTED_PY)
+    await index.update()
+    clock = Clock()
+    conn = await connect(db_path)
+    memory = MemoryStore(conn, clock=clock, workspace=workspace)
+    yield Repo(workspace, index, memory, clock)
+    await conn.close()
+    await index.close()
+
+
+async def test_a_nested_definition_is_cited_by_its_short_name_within_its_file(
+    repo: Repo,
+) -> None:
+    # Was: "no definition named 'backoff' in src/retry.py" (only with_retries.backoff was).
+    sid = await repo.memory.start_session(str(repo.root))
+    result = await repo.memory.save(
+        sid,
+        notes=[
+            NoteIn(
+                "backoff doubles; the budget counts down",
+                ("src/retry.py:backoff", "src/retry.py:Budget.spend", "src/retry.py:encode"),
+            )
+        ],
+    )
+    assert [(c.citation, c.symbol) for c in result.citations] == [
+        ("src/retry.py:7-8", "with_retries.backoff"),
+        ("src/retry.py:11-12", "with_retries.Budget.spend"),
+        ("src/retry.py:19-20", "Client.send.encode"),
+    ]
+    # Kept under the full name: followed when lines are inserted above, as before.
+    repo.edit("src/retry.py", '"""Retries."""\n', '"""Retries."""\n\nimport time\n')
+    (note,) = (await repo.memory.restore()).notes
+    assert [(c.status, c.citation) for c in note.citations] == [
+        ("moved", "src/retry.py:9-10"),
+        ("moved", "src/retry.py:13-14"),
+        ("moved", "src/retry.py:21-22"),
+    ]
+
+
+async def test_a_short_name_nested_in_two_functions_is_ambiguous_and_names_both(
+    repo: Repo,
+) -> None:
+    repo.write(
+        "src/two.py",
+        "def first():\n    def helper(x):\n        return x + 1\n\n    return helper\n\n\n"
+        "def second():\n    def helper(x):\n        return x - 1\n\n    return helper\n",
+    )
+    await repo.reindex()
+    sid = await repo.memory.start_session(str(repo.root))
+    with pytest.raises(ValueError, match="ambiguous") as caught:
+        await repo.memory.save(sid, notes=[NoteIn("x", ("src/two.py:helper",))])
+    assert "src/two.py:first.helper (src/two.py:2-3)" in str(caught.value)
+    assert "src/two.py:second.helper (src/two.py:9-10)" in str(caught.value)
+    # The full name picks one.
+    saved = await repo.memory.save(sid, notes=[NoteIn("x", ("src/two.py:second.helper",))])
+    assert [c.citation for c in saved.citations] == ["src/two.py:9-10"]
+
+
+async def test_a_name_the_index_holds_wins_over_a_nested_one_of_the_same_name(
+    repo: Repo,
+) -> None:
+    repo.write(
+        "src/both.py",
+        "def outer():\n    def step():\n        return 1\n\n    return step\n\n\n"
+        "def step():\n    return 2\n",
+    )
+    await repo.reindex()
+    sid = await repo.memory.start_session(str(repo.root))
+    saved = await repo.memory.save(sid, notes=[NoteIn("x", ("src/both.py:step",))])
+    assert [(c.citation, c.symbol) for c in saved.citations] == [("src/both.py:8-9", "step")]
+
+
+async def test_a_short_name_mentioned_but_not_defined_in_a_function_is_refused(
+    repo: Repo,
+) -> None:
+    sid = await repo.memory.start_session(str(repo.root))
+    with pytest.raises(ValueError, match="no definition named 'call' in src/retry.py"):
+        await repo.memory.save(sid, notes=[NoteIn("x", ("src/retry.py:call",))])
+    # A bare short name: the index names no file for it; the refusal says how to cite it.
+    with pytest.raises(ValueError, match=r"nested in a function.*path:spend"):
+        await repo.memory.save(sid, notes=[NoteIn("x", ("spend",))])
