@@ -286,7 +286,9 @@ async def test_lines_shifted_by_an_edit_above_are_moved_and_the_citation_follows
         ("moved", "src/auth.py:6-8", "src/auth.py:8-10"),
         ("moved", "src/auth.py:19-20", "src/auth.py:21-22"),
     ]
-    assert "[moved: src/auth.py:6-8 → src/auth.py:8-10" in brief.text
+    assert "[moved to src/auth.py:8-10 (was 6-8); moved to src/auth.py:21-22 (was 19-20)]" in (
+        brief.text
+    )
     rows = await repo.memory.db.execute_fetchall(
         "SELECT path, start_line, end_line FROM memory_citations ORDER BY id"
     )
@@ -320,7 +322,7 @@ async def test_a_stale_memory_says_where_its_code_was_last_seen_not_where_it_was
 ) -> None:
     await repo.decide("verify_token")
     repo.edit("src/auth.py", '"""Authentication helpers."""\n', '"""Auth."""\n\nimport os\n')
-    await repo.memory.restore()  # moved: src/auth.py:6-8 → src/auth.py:8-10
+    await repo.memory.restore()  # moved to src/auth.py:8-10 (was 6-8)
     repo.edit("src/auth.py", "hmac.compare_digest(token, secret)", "token == secret")
     brief = await repo.memory.restore()
     (line,) = [t for t in brief.text.splitlines() if t.startswith("- decision #")]

@@ -80,7 +80,7 @@ async def test_a_cited_function_moved_to_another_file_is_reported_moved(
         "src/auth.py:6-8",
         "moved",
     )
-    assert "[moved: src/auth.py:6-8 → src/tokens.py:4-6]" in brief.brief
+    assert "[moved to src/tokens.py:4-6 (was src/auth.py:6-8)]" in brief.brief
 
 
 async def test_a_cited_function_renamed_is_stale(workspace: Path, fake_ollama: FakeOllama) -> None:

@@ -94,7 +94,10 @@ async def test_the_smallest_budget_serves_a_short_cited_decision_beside_thousand
 ) -> None:
     async with inproc_client(workspace, monkeypatch) as client:
         await client.call_tool("ocp_context_search", {"query": "verify_token"})  # indexed
-        saved = await client.call_tool("ocp_result_save", {"decisions": [TOKEN_DECISION]})
+        # A decision a little longer than TOKEN_DECISION: beside the full left-out line it
+        # would not fit (the line with seven sections' counts is long).
+        longer = {**TOKEN_DECISION, "rationale": "timing attacks on the login endpoint"}
+        saved = await client.call_tool("ocp_result_save", {"decisions": [longer]})
         assert not saved.is_error, text_of(saved)
         # In a thread: the watcher's catch-up update may hold the write lock, and it commits
         # only if the loop runs (blocking it here waited out the lock's 30 s in CI).
@@ -181,3 +184,46 @@ async def test_a_decision_that_fits_in_full_is_not_cut_and_the_next_is_never_cut
     assert [d.title for d in result.decisions] == ["token comparison"], text_of(raw)
     assert result.decisions[0].rationale == TOKEN_DECISION["rationale"]
     assert result.omitted == {"decisions": 1}
+
+
+async def test_the_smallest_budget_serves_a_decision_whose_code_moved_to_another_folder(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Was: the decision needed 400 tokens (its moved citation said both places in the text,
+    # and its structured form every field), so 300 served only open items and state.
+    decision = {
+        "title": "decision 49: flag tty prompt queue cache",
+        "decision": "We keep src/auth.py:verify_token as it is because of flag tty prompt queue "
+        "cache (49, 0.972290)",
+        "rationale": "reason 49: cache parser prompt shell",
+        "citations": ["src/auth.py:verify_token"],
+    }
+    async with inproc_client(workspace, monkeypatch) as client:
+        await client.call_tool("ocp_context_search", {"query": "verify_token"})  # indexed
+        saved = await client.call_tool(
+            "ocp_result_save",
+            {
+                "summary": "session 1",
+                "decisions": [decision],
+                "open_items": [f"look again at item {n}" for n in range(8)],
+                "state": {"phase": "one"},
+            },
+        )
+        assert not saved.is_error, text_of(saved)
+        moved = workspace / "services" / "authentication" / "tokens"
+        moved.mkdir(parents=True)
+        (workspace / "src" / "auth.py").rename(moved / "verification.py")
+        await client.call_tool("ocp_context_search", {"query": "verification verify_token"})
+        raw = await client.call_tool("ocp_session_restore", {"max_tokens": MIN_RESTORE_TOKENS})
+    result = wire.RestoreResult.model_validate(raw.structured_content)
+    assert [d.title for d in result.decisions] == [decision["title"]], text_of(raw)
+    (citation,) = result.decisions[0].citations
+    now = "services/authentication/tokens/verification.py:6-8"
+    assert (citation.status, citation.citation, citation.moved_from) == (
+        "moved",
+        now,
+        "src/auth.py:6-8",
+    )
+    assert f"moved to {now}" in text_of(raw)  # where it is now, in the text too
+    assert result.tokens == estimate_tokens(result.model_dump_json()) <= MIN_RESTORE_TOKENS
+    assert estimate_tokens(text_of(raw)) <= MIN_RESTORE_TOKENS

@@ -43,10 +43,13 @@ CAP_STATE: Final = 300
 CAP_REQUEST: Final = 120
 CAP_STALE: Final = 200  # a stale memory's own text
 CAP_CHANGE: Final = 300  # what changed in its code
-# A brief's first decision, cut further (rationale, then decision) until it fits the budget
-# when in full it would not: the smallest budget still serves the decision it is for.
+# A brief's first decision, cut further until it fits the budget when in full it would not:
+# the smallest budget still serves the decision it is for. First its line drops what the
+# structured form says too and the agent can do without (the date, where moved code was),
+# then the rationale is cut, then the decision.
 SHRUNK_DECISION: Final = (
     (CAP_RATIONALE, CAP_DECISION),
+    (CAP_RATIONALE, CAP_DECISION),  # terse: no date, a move said by where it is now
     (240, CAP_DECISION),
     (120, CAP_DECISION),
     (60, CAP_DECISION),
@@ -237,14 +240,18 @@ class Item:
         return self.made_
 
 
-def _citation_tag(states: Sequence[CitationState]) -> str:
-    """` [valid: a.py:1-3]`, ` [moved: a.py:1-3 → b.py:4-6]`, ` [uncited]`."""
+def _citation_tag(states: Sequence[CitationState], terse: bool = False) -> str:
+    """` [valid: a.py:1-3]`, ` [moved to b.py:4-6 (was a.py:1-3)]` (`(was 1-3)` within its
+    file), ` [uncited]`. Where the code is now comes first, whole, to be read next; `terse`
+    says only that (the structured form keeps where it was)."""
     if not states:
         return " [uncited]"
     parts = []
     for c in states:
         if c.status == "moved" and c.moved_from:
-            parts.append(f"moved: {c.moved_from} → {c.citation}")
+            old, _, old_lines = c.moved_from.rpartition(":")
+            was = old_lines if old == c.citation.rpartition(":")[0] else c.moved_from
+            parts.append(f"moved to {c.citation}" + ("" if terse else f" (was {was})"))
         else:
             parts.append(f"{c.status}: {c.citation}")
     return " [" + "; ".join(parts) + "]"
@@ -283,8 +290,11 @@ def render_decision(item: Item) -> Rendered:
     value = DecisionBrief(
         r[0], title, decision, rationale, r[4], r[5], r[6], _verified(states), tuple(states), r[7]
     )
-    why = f" — why: {rationale}" if rationale else ""
-    line = f"- #{r[0]} **{title}**: {decision}{why} ({when(r[4])}){_citation_tag(states)}"
+    terse = item.shrink > 0
+    # A rationale cut to nothing but its "…" is said by the structured form alone.
+    why = f" — why: {rationale}" if rationale and not (terse and rationale == "…") else ""
+    date = "" if terse else f" ({when(r[4])})"
+    line = f"- #{r[0]} **{title}**: {decision}{why}{date}{_citation_tag(states, terse)}"
     return value, line, cut
 
 

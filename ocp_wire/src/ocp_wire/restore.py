@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, SerializerFunctionWrapHandler, model_serializer
 
 from ocp_wire.base import Redacted, WireIn, WireInt, WireOut, WorkspaceArg
 
@@ -46,6 +46,17 @@ class CitationOut(WireOut):
     status: Literal["valid", "moved", "stale"]
     moved_from: str | None = Field(None, description="moved: where it was")
     change: str | None = Field(None, description="stale: what changed, in short")
+
+    @model_serializer(mode="wrap")
+    def _without_empty_status_fields(self, handler: SerializerFunctionWrapHandler) -> Any:
+        # A valid citation has neither, a moved one no change: left out, not sent as null
+        # (8 tokens a citation, in a result sized to a budget as small as 300 tokens).
+        out = handler(self)
+        if isinstance(out, dict):
+            for name in ("moved_from", "change"):
+                if out.get(name, "") is None:
+                    del out[name]
+        return out
 
 
 class DecisionOut(WireOut):
