@@ -6,7 +6,8 @@ A scratch clone of a real repository (click by default) starts BACK first-parent
 behind its head. Sessions, each a fresh `ocp-server` process driven by the mcp SDK client,
 save decisions citing its functions (by `path:symbol`, by a definition's `path:start-end`,
 and by a few lines inside one), then the code changes under them: real upstream commits
-checked out a few at a time, then a branch of our own with a file renamed by `git mv`,
+checked out a few at a time, then a branch of our own with a file renamed by `git mv`, a
+file git does not track moved by a plain `mv` into another folder under another name,
 functions moved between files, whole files deleted, bodies edited, committed and not. After
 every change a restore is checked by an oracle written here, apart from OCP: every citation
 served as a fact (valid or moved) must show exactly the lines saved; a stale one whose lines
@@ -106,16 +107,23 @@ def whole_definition(root: Path, citation: str) -> bool:
         return False
 
 
+MOVED: dict[str, str] = {}  # files the scenario moved by a plain `mv` (git not told): old -> new
+
+
 def block_in_renamed(root: Path, cited: str, saved: list[str]) -> str | None:
     """Where lines outside any definition are, unchanged, in a file of the same name or the
-    same folder and extension (what `git mv` keeps), if their own file is gone."""
+    same folder and extension (what `git mv` keeps), or in the file the scenario moved it to
+    (MOVED), if their own file is gone."""
     old = Path(cited.rsplit(":", 1)[0])
     if (root / old).exists() or len(norm(saved)) < 40:
         return None
     size = len(saved)
     for path in sorted(root.rglob(f"*{old.suffix}")):
         rel = path.relative_to(root)
-        if ".git" in rel.parts or (rel.name != old.name and rel.parent != old.parent):
+        moved_here = MOVED.get(old.as_posix()) == rel.as_posix()
+        if ".git" in rel.parts or (
+            rel.name != old.name and rel.parent != old.parent and not moved_here
+        ):
             continue
         lines = path.read_text("utf-8", errors="replace").splitlines()
         for i in range(len(lines) - size + 1):
@@ -204,6 +212,16 @@ async def settled(s: Session, root: Path, probe: str) -> None:
             found = await s.search(probe)
             if not found["index"].get("building") and found["results"]:
                 return
+            await asyncio.sleep(0.3)
+
+
+async def indexed(s: Session, rel: str, probe: str) -> None:
+    """Wait until a search for `probe` finds it in file `rel` (the index has the file)."""
+    async with asyncio.timeout(120):
+        while not any(
+            str(r.get("citation", "")).startswith(f"{rel}:")
+            for r in (await s.search(probe))["results"]
+        ):
             await asyncio.sleep(0.3)
 
 
@@ -322,6 +340,17 @@ def pick_citations(root: Path, rnd: random.Random, n: int) -> list[tuple[str, st
             picked.append((form, f"{rel}:{mid}-{mid + 2}"))
     return picked
 
+
+PAGER_DEFAULTS = '''"""Pager defaults read at import."""
+
+import os
+import sys
+
+if sys.platform.startswith("win"):
+    CLICK_PAGER_FALLBACK = os.environ.get("PAGER", "more")
+else:
+    CLICK_PAGER_FALLBACK = os.environ.get("PAGER", "less -R")
+'''
 
 WORDS = "queue cache retry parser option flag pager prompt shell color tty bytes".split()
 
@@ -448,6 +477,20 @@ async def main() -> int:
         brief = await restore_checked(s, root, memory, "git mv termui.py -> term_ui.py, committed")
         for path in ("src/click/termui.py", "src/click/_compat.py", "docs/quickstart.md"):
             show(brief, memory, path)
+
+        # A plain `mv` git is not told of: a file never added (no rename to stage or commit),
+        # cited by lines no definition holds, moved into a new folder under a new name.
+        loose = "src/click/_pager_defaults.py"
+        (root / loose).write_text(PAGER_DEFAULTS, "utf-8")
+        await indexed(s, loose, "CLICK_PAGER_FALLBACK pager defaults")
+        saved = await s.save(decisions=[decision(rnd, 800, f"{loose}:6-9")])
+        memory.record(root, saved, ["inside"])
+        (root / "src/click/paging").mkdir()
+        MOVED[loose] = "src/click/paging/fallbacks.py"
+        os.rename(root / loose, root / MOVED[loose])
+        await indexed(s, MOVED[loose], "CLICK_PAGER_FALLBACK pager defaults")
+        brief = await restore_checked(s, root, memory, "plain mv of a file git does not track")
+        show(brief, memory, loose)
 
         # Move every top-level function cited in utils.py to a new file, uncommitted.
         moved = []

@@ -42,6 +42,10 @@ MIN_LOOSE_BLOCK = 40  # characters a block needs to be looked for anywhere in it
 FUNCTION_KINDS = frozenset({"function", "method"})  # what the index does not look into
 FILES_NAMING = 50  # files looked in for a definition the index names (as files_defining)
 RENAME_TRIES = 20  # files looked in for lines whose file is gone (git mv)
+# Then, for a plain `mv` git was not told of (a new name in a new folder): the files of its
+# extension indexed last (a moved file is indexed when it appears), this many, this many bytes.
+NEWEST_TRIES = 20
+NEWEST_BYTES = 4_000_000
 _OVERLOAD = re.compile(r"\s*@(?:\w+\.)*overload\b")
 
 
@@ -69,6 +73,7 @@ class CodeView:
         self._defs: dict[str, list[Definition]] = {}
         self._defining: dict[str, list[str]] = {}
         self._renamed: dict[str, list[str]] = {}
+        self._newest: dict[str, list[str]] = {}
         self._git = GitRenames(workspace)
 
     # -- access -------------------------------------------------------------------------
@@ -101,7 +106,8 @@ class CodeView:
     async def _read(self, path: str) -> list[str] | None:
         full = self.workspace / path
         try:
-            if not full.resolve().is_relative_to(self._root):
+            real = full.resolve()
+            if not real.is_relative_to(self._root):
                 return None  # a symlink swapped to point outside the workspace
             data = read_regular(full, self.max_file_bytes)
         except (OSError, RuntimeError):  # RuntimeError: a symlink loop, before Python 3.13
@@ -189,6 +195,31 @@ class CodeView:
         guessed = [p.as_posix() for p in (same_name + same_folder)[:RENAME_TRIES]]
         self._renamed[path] = by_git + [p for p in guessed if p not in by_git]
         return self._renamed[path]
+
+    async def newest_like(self, path: str) -> list[str]:
+        """Indexed files of `path`'s extension, the last indexed first, other than those
+        `renamed_to` guessed: where a file moved by a plain `mv` may be, which git does not
+        know of (not staged, or never added) and whose name and folder may both be new. At
+        most NEWEST_TRIES files, NEWEST_BYTES in all: their content is what tells."""
+        if path not in self._newest:
+            suffix = PurePosixPath(path).suffix
+            rows = await self.db.execute_fetchall(
+                "SELECT path, size FROM files WHERE skip_reason IS NULL AND path != ? "
+                "AND path LIKE ? ESCAPE '\\' ORDER BY indexed_at DESC, id DESC LIMIT ?",
+                (path, f"%{_like(suffix)}" if suffix else "%", 2 * NEWEST_TRIES),
+            )
+            guessed = set(await self.renamed_to(path))
+            found: list[str] = []
+            spent = 0
+            for other, size in rows:
+                if str(other) in guessed or PurePosixPath(str(other)).suffix != suffix:
+                    continue
+                spent += int(size)
+                if spent > NEWEST_BYTES or len(found) >= NEWEST_TRIES:
+                    break
+                found.append(str(other))
+            self._newest[path] = found
+        return self._newest[path]
 
     # -- resolving ----------------------------------------------------------------------
     async def resolve(self, raw: str) -> Located:
@@ -302,10 +333,13 @@ class CodeView:
         # A whole definition is only ever the whole definition (found through its symbol
         # above): its lines at the start of a grown one are not it.
         if lines is None and not c.whole and self.stat(c.path) == (-1, -1):
-            for path in await self.renamed_to(c.path):
-                other = await self.lines(path)
-                if other is not None and (found := await self._find_loose(c, path, other)):
-                    return Check("moved", found)
+            # Its content tells where it went: first where git or the name says, then in the
+            # files indexed last (a plain `mv` into a new folder under a new name).
+            if len(normalized(c.content.splitlines())) >= MIN_LOOSE_BLOCK:
+                for path in [*await self.renamed_to(c.path), *await self.newest_like(c.path)]:
+                    other = await self.lines(path)
+                    if other is not None and (found := await self._find_loose(c, path, other)):
+                        return Check("moved", found)
         where, change = await self._what_changed(c, lines)
         return Check("stale", where, change)
 

@@ -1,0 +1,66 @@
+"""Cited lines followed through a plain `mv` git was not told of: a file never added (or a
+move not staged) into a new folder under a new name, found by its content among the files
+indexed last."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from ocp_server.db import connect
+from ocp_server.index.workspace import WorkspaceIndex
+from ocp_server.memory import MemoryStore
+from tests.server.test_memory_citations import SETTINGS_PY, Clock, Repo
+from tests.workspace_fixture import git
+
+
+@pytest.fixture
+async def repo(workspace: Path) -> AsyncIterator[Repo]:
+    git(workspace, "init", "-q")  # a work tree: git is asked, and knows of no rename
+    db_path = workspace.parent / "ocp.db"
+    index = await WorkspaceIndex.open(workspace, db_path)
+    await index.update()
+    conn = await connect(db_path)
+    yield Repo(workspace, index, MemoryStore(conn, clock=Clock(), workspace=workspace), Clock())
+    await conn.close()
+    await index.close()
+
+
+async def test_lines_follow_a_file_git_does_not_track_moved_to_a_new_folder_and_name(
+    repo: Repo,
+) -> None:
+    # Was: stale, "src/settings.py was deleted" (neither git nor the name could tell).
+    repo.write("src/settings.py", SETTINGS_PY)
+    await repo.reindex()
+    await repo.decide("src/settings.py:3-6", title="Timeouts", decision="read waits 10 s")
+    (repo.root / "lib" / "net").mkdir(parents=True)
+    os.rename(repo.root / "src/settings.py", repo.root / "lib/net/timeouts.py")
+    await repo.reindex()
+    brief = await repo.memory.restore()
+    assert brief.stale == (), brief.stale[0].citations
+    (citation,) = brief.decisions[0].citations
+    assert (citation.status, citation.citation, citation.moved_from) == (
+        "moved",
+        "lib/net/timeouts.py:3-6",
+        "src/settings.py:3-6",
+    )
+
+
+async def test_lines_of_a_moved_file_edited_there_are_stale_not_found_in_another(
+    repo: Repo,
+) -> None:
+    repo.write("src/settings.py", SETTINGS_PY)
+    await repo.reindex()
+    await repo.decide("src/settings.py:3-6", title="Timeouts", decision="read waits 10 s")
+    (repo.root / "src/settings.py").unlink()
+    # The lines live on only changed (read waits 20 s now), and in a file of another kind.
+    repo.write("lib/timeouts.py", SETTINGS_PY.replace('"10"', '"20"'))
+    repo.write("docs/settings.txt", SETTINGS_PY)
+    await repo.reindex()
+    brief = await repo.memory.restore()
+    assert brief.decisions == ()
+    (stale,) = brief.stale
+    assert stale.citations[0].change == "src/settings.py was deleted"
