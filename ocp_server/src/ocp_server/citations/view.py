@@ -109,6 +109,9 @@ class CodeView:
             real = full.resolve()
             if not real.is_relative_to(self._root):
                 return None  # a symlink swapped to point outside the workspace
+            target = real.relative_to(self._root).as_posix()
+            if target != path and path_exclusion(target, self._ignore) is not None:
+                return None  # swapped for a link to a file never indexed (a secret, ignored)
             data = read_regular(full, self.max_file_bytes)
         except (OSError, RuntimeError):  # RuntimeError: a symlink loop, before Python 3.13
             return None

@@ -1,0 +1,49 @@
+"""A cited file swapped for a link to a file the index never reads (a secret by its name):
+its lines are neither read nor shown, before the index has caught up or after."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from ocp_server.db import connect
+from ocp_server.index.workspace import WorkspaceIndex
+from ocp_server.memory import MemoryStore
+from tests.server.test_memory_citations import SETTINGS_PY, Clock, Repo
+
+
+@pytest.fixture
+async def repo(workspace: Path) -> AsyncIterator[Repo]:
+    db_path = workspace.parent / "ocp.db"
+    index = await WorkspaceIndex.open(workspace, db_path)
+    await index.update()
+    conn = await connect(db_path)
+    yield Repo(workspace, index, MemoryStore(conn, clock=Clock(), workspace=workspace), Clock())
+    await conn.close()
+    await index.close()
+
+
+SECRET_JSON = '{\n    "connect": "SECRETJSON456",\n    "read": "HIDDEN789",\n}\n'
+
+
+async def test_a_cited_file_swapped_for_a_link_to_a_secret_file_is_never_shown(
+    repo: Repo,
+) -> None:
+    # Was: the stale summary diffed the cited lines with secrets.json's, values and all,
+    # until the index caught up (it skips a link whose target is secret).
+    repo.write("src/settings.py", SETTINGS_PY)
+    await repo.reindex()
+    await repo.decide("src/settings.py:3-6", title="Timeouts", decision="read waits 10 s")
+    repo.write("secrets.json", SECRET_JSON)
+    (repo.root / "src/settings.py").unlink()
+    (repo.root / "src/settings.py").symlink_to(repo.root / "secrets.json")
+    for _ in ("before the index caught up", "after"):
+        brief = await repo.memory.restore()
+        assert brief.decisions == ()
+        (stale,) = brief.stale
+        shown = f"{brief.text} {stale.citations}"
+        assert "SECRETJSON456" not in shown and "HIDDEN789" not in shown
+        assert "connect" not in str(stale.citations[0].change)
+        await repo.reindex()
