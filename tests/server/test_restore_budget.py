@@ -96,7 +96,8 @@ async def test_the_smallest_budget_serves_a_short_cited_decision_beside_thousand
         await client.call_tool("ocp_context_search", {"query": "verify_token"})  # indexed
         # A decision a little longer than TOKEN_DECISION: beside the full left-out line it
         # would not fit (the line with seven sections' counts is long).
-        longer = {**TOKEN_DECISION, "rationale": "timing attacks on the login endpoint"}
+        why = "timing attacks on the login endpoint, the API key and the webhook signature"
+        longer = {**TOKEN_DECISION, "rationale": why}
         saved = await client.call_tool("ocp_result_save", {"decisions": [longer]})
         assert not saved.is_error, text_of(saved)
         # In a thread: the watcher's catch-up update may hold the write lock, and it commits
@@ -215,15 +216,18 @@ async def test_the_smallest_budget_serves_a_decision_whose_code_moved_to_another
         (workspace / "src" / "auth.py").rename(moved / "verification.py")
         await client.call_tool("ocp_context_search", {"query": "verification verify_token"})
         raw = await client.call_tool("ocp_session_restore", {"max_tokens": MIN_RESTORE_TOKENS})
+        roomy = await client.call_tool("ocp_session_restore", {"max_tokens": 2_000})
     result = wire.RestoreResult.model_validate(raw.structured_content)
     assert [d.title for d in result.decisions] == [decision["title"]], text_of(raw)
+    assert result.decisions[0].decision == decision["decision"]
     (citation,) = result.decisions[0].citations
     now = "services/authentication/tokens/verification.py:6-8"
-    assert (citation.status, citation.citation, citation.moved_from) == (
-        "moved",
-        now,
-        "src/auth.py:6-8",
-    )
-    assert f"moved to {now}" in text_of(raw)  # where it is now, in the text too
+    # Where the code is now, in both forms; where it was only where there is room.
+    assert (citation.status, citation.citation, citation.moved_from) == ("moved", now, None)
+    assert f"[moved to {now}]" in text_of(raw)
+    assert result.truncated
     assert result.tokens == estimate_tokens(result.model_dump_json()) <= MIN_RESTORE_TOKENS
     assert estimate_tokens(text_of(raw)) <= MIN_RESTORE_TOKENS
+    full = wire.RestoreResult.model_validate(roomy.structured_content).decisions[0]
+    assert full.citations[0].moved_from == "src/auth.py:6-8"
+    assert f"[moved to {now} (was src/auth.py:6-8)]" in text_of(roomy)

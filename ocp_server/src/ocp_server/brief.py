@@ -7,6 +7,9 @@ form, and never goes over the budget: within a section it stops at the first ite
 not fit, so what is shown is always the best-ranked prefix. Lines are rendered only when an
 item is considered, so a thousand candidates cost little. What was left out is counted per
 section and said in the brief's last line.
+
+Over 600 lines: the items' renderings and the fitter are one contract (what a rendering costs,
+and its shorter forms, is what the fitter budgets), kept side by side.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Final, Literal
 
 from ocp_router.tokens import estimate_tokens
@@ -44,12 +47,12 @@ CAP_REQUEST: Final = 120
 CAP_STALE: Final = 200  # a stale memory's own text
 CAP_CHANGE: Final = 300  # what changed in its code
 # A brief's first decision, cut further until it fits the budget when in full it would not:
-# the smallest budget still serves the decision it is for. First its line drops what the
-# structured form says too and the agent can do without (the date, where moved code was),
-# then the rationale is cut, then the decision.
+# the smallest budget still serves the decision it is for. First it drops what the agent can
+# do without: its line the date (the structured form has it), both forms where moved code
+# was (where it is now stays); then the rationale is cut, then the decision.
 SHRUNK_DECISION: Final = (
     (CAP_RATIONALE, CAP_DECISION),
-    (CAP_RATIONALE, CAP_DECISION),  # terse: no date, a move said by where it is now
+    (CAP_RATIONALE, CAP_DECISION),  # terse: no date, a move only by where it is now
     (240, CAP_DECISION),
     (120, CAP_DECISION),
     (60, CAP_DECISION),
@@ -248,10 +251,10 @@ def _citation_tag(states: Sequence[CitationState], terse: bool = False) -> str:
         return " [uncited]"
     parts = []
     for c in states:
-        if c.status == "moved" and c.moved_from:
-            old, _, old_lines = c.moved_from.rpartition(":")
+        if c.status == "moved":
+            old, _, old_lines = (c.moved_from or "").rpartition(":")
             was = old_lines if old == c.citation.rpartition(":")[0] else c.moved_from
-            parts.append(f"moved to {c.citation}" + ("" if terse else f" (was {was})"))
+            parts.append(f"moved to {c.citation}" + (f" (was {was})" if was and not terse else ""))
         else:
             parts.append(f"{c.status}: {c.citation}")
     return " [" + "; ".join(parts) + "]"
@@ -287,10 +290,12 @@ def render_decision(item: Item) -> Rendered:
         text, cut4 = cap(f"{title}: {decision}", CAP_STALE)
         stale = StaleBrief("decision", r[0], title, decision, r[4], tuple(states))
         return stale, f"- decision #{r[0]} **{text}**{_stale_tag(states)}", cut or cut4
+    terse = item.shrink > 0
+    if terse and any(c.moved_from for c in states):  # where moved code was: the first to go
+        states, cut = [replace(c, moved_from=None) for c in states], True
     value = DecisionBrief(
         r[0], title, decision, rationale, r[4], r[5], r[6], _verified(states), tuple(states), r[7]
     )
-    terse = item.shrink > 0
     # A rationale cut to nothing but its "…" is said by the structured form alone.
     why = f" — why: {rationale}" if rationale and not (terse and rationale == "…") else ""
     date = "" if terse else f" ({when(r[4])})"
