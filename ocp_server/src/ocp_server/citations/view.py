@@ -46,6 +46,7 @@ RENAME_TRIES = 20  # files looked in for lines whose file is gone (git mv)
 # extension indexed last (a moved file is indexed when it appears), this many, this many bytes.
 NEWEST_TRIES = 20
 NEWEST_BYTES = 4_000_000
+NEWEST_SEARCHES = 40  # citations looked for so in one save or restore (a folder deleted whole)
 _OVERLOAD = re.compile(r"\s*@(?:\w+\.)*overload\b")
 
 
@@ -74,6 +75,7 @@ class CodeView:
         self._defining: dict[str, list[str]] = {}
         self._renamed: dict[str, list[str]] = {}
         self._newest: dict[str, list[str]] = {}
+        self._newest_searches = 0
         self._git = GitRenames(workspace)
 
     # -- access -------------------------------------------------------------------------
@@ -339,7 +341,11 @@ class CodeView:
             # Its content tells where it went: first where git or the name says, then in the
             # files indexed last (a plain `mv` into a new folder under a new name).
             if len(normalized(c.content.splitlines())) >= MIN_LOOSE_BLOCK:
-                for path in [*await self.renamed_to(c.path), *await self.newest_like(c.path)]:
+                tries = await self.renamed_to(c.path)
+                if self._newest_searches < NEWEST_SEARCHES:
+                    self._newest_searches += 1
+                    tries = [*tries, *await self.newest_like(c.path)]
+                for path in tries:
                     other = await self.lines(path)
                     if other is not None and (found := await self._find_loose(c, path, other)):
                         return Check("moved", found)
