@@ -2,8 +2,10 @@
 not name: it cuts along the top level and the bodies of classes, never into function bodies.
 
 Found by a walk of the syntax tree with the language's own idea of a definition, only into
-the functions a citation's name begins with, and only when it names a definition the index
-does not have (so the common case costs nothing).
+the functions a citation's name leads to (`outer` of `outer.inner`; for a short name, `inner`
+or `Local.method`, those whose lines define `inner` or `Local`: `CodeView.definitions_of`),
+and only when it names a definition the index does not have (so the common case costs
+nothing).
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 
 import aiosqlite
@@ -75,6 +75,7 @@ class CodeView:
         self._defining: dict[str, list[str]] = {}
         self._renamed: dict[str, list[str]] = {}
         self._newest: dict[str, list[str]] = {}
+        self._nested: dict[tuple[str, str], list[Definition]] = {}
         self._newest_searches = 0
         self._git = GitRenames(workspace)
 
@@ -136,21 +137,25 @@ class CodeView:
         defs = await self.definitions(path)
         if not symbol or any(matches(d, symbol) == 2 for d in defs):
             return defs
+        if (path, symbol) in self._nested:  # a stale citation asks again for each place
+            return self._nested[path, symbol]
+        found = defs
         lines = await self.lines(path)
-        if not lines:
-            return defs
         functions = [d for d in defs if d.kind in FUNCTION_KINDS]
-        defining = _defining_lines(lines, symbol.split(".", 1)[0]) if functions else []
-        outer = tuple(
-            (d.start_line, d.end_line)
-            for d in functions
-            if symbol.startswith(f"{d.name}.")
-            or any(d.start_line < n <= d.end_line for n in defining)
-        )
-        if not outer:
-            return defs
-        known = frozenset(d.name for d in defs)
-        return defs + nested_definitions(path, "\n".join(lines), known, outer)
+        if lines and functions:
+            text = "\n".join(lines)
+            defining = _defining_lines(text, symbol.split(".", 1)[0])
+            outer = tuple(
+                (d.start_line, d.end_line)
+                for d in functions
+                if symbol.startswith(f"{d.name}.")
+                or (defining and any(d.start_line < n <= d.end_line for n in defining))
+            )
+            if outer:
+                known = frozenset(d.name for d in defs)
+                found = defs + nested_definitions(path, text, known, outer)
+        self._nested[path, symbol] = found
+        return found
 
     async def files_naming(self, symbol: str, *, parts: bool = False) -> list[str]:
         """Indexed files that may define `symbol`: those whose chunks define its name, then,
@@ -338,11 +343,12 @@ class CodeView:
         # A whole definition is only ever the whole definition (found through its symbol
         # above): its lines at the start of a grown one are not it.
         if lines is None and not c.whole and self.stat(c.path) == (-1, -1):
-            # Its content tells where it went: first where git or the name says, then in the
-            # files indexed last (a plain `mv` into a new folder under a new name).
+            # Its content tells where it went: first where git or the name says, then, for
+            # lines no definition holds (those in one follow its name, above), in the files
+            # indexed last (a plain `mv` into a new folder under a new name).
             if len(normalized(c.content.splitlines())) >= MIN_LOOSE_BLOCK:
                 tries = await self.renamed_to(c.path)
-                if self._newest_searches < NEWEST_SEARCHES:
+                if not c.symbol and self._newest_searches < NEWEST_SEARCHES:
                     self._newest_searches += 1
                     tries = [*tries, *await self.newest_like(c.path)]
                 for path in tries:
@@ -461,12 +467,12 @@ class CodeView:
         return await suggest(self, text, cited)
 
 
-def _defining_lines(lines: Sequence[str], name: str) -> list[int]:
+def _defining_lines(text: str, name: str) -> list[int]:
     """The lines (1-based) that look like they define `name`: the word after a keyword that
     introduces a definition in the languages indexed (def, class, function, fn, func, ...), or
     before `= function`, `= (...) =>`. A cheap filter before a syntax-tree walk, not a parse:
     a line it lets through that defines nothing costs a walk, never a wrong answer."""
-    if not name.isidentifier():
+    if not name.isidentifier() or name not in text:
         return []
     pattern = _DEFINING.get(name)
     if pattern is None:
@@ -477,10 +483,15 @@ def _defining_lines(lines: Sequence[str], name: str) -> list[int]:
         if len(_DEFINING) > 256:
             _DEFINING.clear()
         _DEFINING[name] = pattern
-    found = []
-    for n, line in enumerate(lines, 1):
-        if name in line and pattern.search(line):
-            found.append(n)
+    found: list[int] = []
+    at = text.find(name)
+    while at >= 0:  # only the lines the name is on are matched (C-speed finds between)
+        start = text.rfind("\n", 0, at) + 1
+        end = text.find("\n", at)
+        end = len(text) if end < 0 else end
+        if pattern.search(text, start, end):
+            found.append(text.count("\n", 0, start) + 1)
+        at = text.find(name, end)
     return found
 
 
