@@ -9,6 +9,13 @@ GOCSPX-, pypi-Ag, dop_v1_, shpat_, pscale_, rubygems_): a key glued to a name (k
 still a key. So may a shorter prefix (hf_, npm_, gsk_, AIza, sk_live_, gldt-, pnu_, sgp_) whose
 body looks random there (`glued`): the end of a snake_case name followed by words
 (load_hf_QwenForCausalLM...) does not. Where a body holds `_` itself (r8_), `_` keeps it out.
+OpenAI's sk- may follow `_` only with its key type (my_sk-proj-...).
+
+A token that stands alone before may have a word glued after it (`see <AKIA...>x.txt`,
+`<hf_...>_notes`): its closing boundary is then not asked for, if what follows is a word
+of three letters or more, or letters before a file's extension; a letter or two (`<token>q`)
+is a longer name, digits more random data. A routable GitLab token keeps its
+.<version><crc> tail when a word is glued to it.
 
 A Sourcegraph token of the first format and an older New Relic license key are 40 bare hex
 characters, a commit SHA's shape: only the word before tells them (_redact_phrases.py,
@@ -75,6 +82,11 @@ def _mixed(v: str) -> bool:
     if body.startswith(_KEY_TYPES):
         body = body.split("-", 1)[1]
     return char_classes(body) >= 2 and not is_filler(body) and not wordy(body)
+
+
+def _typed_key(v: str) -> bool:
+    """After `_` (my_sk-proj-...), only a key that names its type: `sk-` ends many a name."""
+    return v[3:].startswith(_KEY_TYPES) and _mixed(v)
 
 
 def _has_digit(v: str) -> bool:
@@ -171,6 +183,10 @@ _NL = r"(?:(?:\\r)?\\n|\r?\n|[ \t])"
 # Base64 lines and the headers of legacy encrypted PEM and PGP ("Proc-Type: 4,ENCRYPTED").
 _PEM_BODY = r"(?:[A-Za-z0-9+/=\s:,.()@]|-(?!----)|\\[nr])"  # stops at the next -----
 
+# After a routable GitLab token's .<version><crc>: no more data, though a word may be glued
+# there (`.01.0k3m9x2notes`, a file's `.txt`); it is left out of the token.
+_GLUED_WORD_OK = r"(?=[A-Z]?[a-z]*(?![\w-]))"
+
 TOKEN_PATTERNS: tuple[_Pattern, ...] = (
     _Pattern(
         "private_key",
@@ -201,7 +217,8 @@ TOKEN_PATTERNS: tuple[_Pattern, ...] = (
         "gitlab_token",
         # routable tokens (GitLab 17.x+) end in .<version><crc>
         re.compile(
-            r"glpat-(?<![A-Za-z0-9-]glpat-)[A-Za-z0-9_-]{20,}(?:\.[0-9a-z]{2}\.?[0-9a-z]{7}(?![\w-]))?"
+            r"glpat-(?<![A-Za-z0-9-]glpat-)[A-Za-z0-9_-]{20,}"
+            rf"(?:\.[0-9a-z]{{2}}\.?[0-9a-z]{{7}}{_GLUED_WORD_OK})?"
         ),
         check=_not_filler,
     ),
@@ -210,7 +227,7 @@ TOKEN_PATTERNS: tuple[_Pattern, ...] = (
         # GitLab's other token types; shorter prefixes, so the body must look random
         re.compile(
             r"gl(?<![A-Za-z0-9-]gl)(?:dt|rt|cbt|ptt|ft|ffct|imt|agent|oas|soat)-[A-Za-z0-9_-]{20,}"
-            r"(?:\.[0-9a-z]{2}\.?[0-9a-z]{7}(?![\w-]))?"
+            rf"(?:\.[0-9a-z]{{2}}\.?[0-9a-z]{{7}}{_GLUED_WORD_OK})?"
         ),
         check=_mixed,
         glued=_mixed,
@@ -228,8 +245,9 @@ TOKEN_PATTERNS: tuple[_Pattern, ...] = (
     _Pattern(
         # DeepSeek's keys (sk-<32 hex>) are here too: Alibaba DashScope's have the same shape
         "openai_key",
-        re.compile(r"sk-(?<![\w-]sk-)(?!ant-)[A-Za-z0-9_-]{20,}"),
+        re.compile(r"sk-(?<![A-Za-z0-9-]sk-)(?!ant-)[A-Za-z0-9_-]{20,}"),
         check=_mixed,
+        glued=_typed_key,
     ),
     _Pattern(
         "groq_key",
@@ -613,16 +631,58 @@ def _escaped_hits(text: str) -> Iterator[Hit]:
 
 def _token_hits(text: str) -> Iterator[Hit]:
     rare = _scan.may_hold_rare_token(text)
-    for p in TOKEN_PATTERNS:
+    for p, loose in _LOOSE:
         if p.rare and not rare:
             continue
         prio = PRIORITY[p.kind]
-        for m in p.regex.finditer(text):
-            start, end = m.span(p.group)
-            start -= p.back
-            check = p.glued if p.glued and start and text[start - 1] == "_" else p.check
-            if check is None or check(text[start:end]):
-                yield start, end, prio
+        if loose is None:
+            for m in p.regex.finditer(text):
+                hit = _judged(p, text, m)
+                if hit is not None:
+                    yield hit[0], hit[1], prio
+            continue
+        # Led by the loose regex, the strict one is tried where it matches: the same hits as
+        # its finditer, and a token a word is glued after (AKIA<...>x.txt) is seen too.
+        pos = 0
+        while (lm := loose.search(text, pos)) is not None:
+            sm = p.regex.match(text, lm.start())
+            if sm is not None:
+                pos = sm.end()
+                hit = _judged(p, text, sm)
+                if hit is not None:
+                    yield hit[0], hit[1], prio
+                continue
+            pos = lm.start() + 1
+            end = _word_glued_after(p, text, lm)
+            if end:
+                pos = end
+                yield lm.start() - p.back, end, prio
+
+
+def _judged(p: _Pattern, text: str, m: re.Match[str]) -> tuple[int, int] | None:
+    start, end = m.span(p.group)
+    start -= p.back
+    check = p.glued if p.glued and start and text[start - 1] == "_" else p.check
+    return (start, end) if check is None or check(text[start:end]) else None
+
+
+def _word_glued_after(p: _Pattern, text: str, m: re.Match[str]) -> int:
+    """Where the token `m` (its regex's closing boundary not asked for) ends when a word is
+    glued after it; 0 if none is. A word, not a letter or two (`<token>q`: a longer name or
+    data) nor digits (more random data: a blob), unless a file's extension follows (`x.txt`)."""
+    start, end = m.start() - p.back, m.end()
+    run = end
+    limit = min(len(text), end + _RUN)
+    while run < limit and text[run] in _TOKEN_CHARS:
+        run += 1
+    word = _GLUED_AFTER_RE.match(text, end)
+    if word is None or word.end() != run:
+        return 0
+    token = text[start:end]
+    check = p.glued if p.glued and start and text[start - 1] == "_" else p.check
+    if check is not None and not check(token):
+        return 0
+    return end if any(c.isdigit() for c in token) and not wordy(token) else 0
 
 
 def _first_literal(p: _Pattern) -> str:
@@ -666,6 +726,13 @@ _LOOSE_BY_START: dict[tuple[int, str], tuple[tuple[_Pattern, re.Pattern[str]], .
 }
 # A word glued after a token whose body has no fixed length is read as part of its body: it
 # is judged without the word's letters (a capital, then lower case: `Notes`, `andmore`).
+# Each pattern with its loose regex (None: it has no closing lookahead to drop).
+_LOOSE: tuple[tuple[_Pattern, re.Pattern[str] | None], ...] = tuple(
+    (p, re.compile(loose) if p.group == 0 and loose != p.regex.pattern else None)
+    for p in TOKEN_PATTERNS
+    for loose in (_NOT_FOLLOWED_RE.sub("", p.regex.pattern),)
+)
+_GLUED_AFTER_RE = re.compile(r"[_-]?(?:[A-Z]?[a-z]{3,}|[A-Za-z]+(?=\.[A-Za-z]))")
 _WORD_TAIL_RE = re.compile(r"[A-Z]?[a-z]{3,}$")
 _RUN = 64  # how far the letters glued after a token are read
 
