@@ -21,7 +21,7 @@ from ocp_router._redact_scan import (
     may_hold_token,
     merged_matches,
 )
-from ocp_router._redact_tokens import TOKEN_PATTERNS
+from ocp_router._redact_shapes import TOKEN_PATTERNS
 from ocp_router.redact import finds_secret, marker, redact
 from tests.data.secret_corpus import TOKEN_FORMATS, samples
 

@@ -6,7 +6,7 @@ character is a class (``[:=]``, an alternation of literals) tests every characte
 loop, so each scan here starts with one literal character and checks the rest in place.
 
 Each gate must be implied by the patterns it stands for: whenever a pattern of
-`_redact_tokens.TOKEN_PATTERNS` matches, some gate below matches at that pattern's literal
+`_redact_shapes.TOKEN_PATTERNS` matches, some gate below matches at that pattern's literal
 (tests/router/test_redact_scan.py tries every shape of every pattern). A gate may pass texts
 no pattern matches; it must never fail one a pattern does.
 """
@@ -90,7 +90,7 @@ def may_hold_token(text: str) -> bool:
     return any(gate.search(text) is not None for gate in TOKEN_GATES)
 
 
-# The prefixes of the rarer token shapes (`rare` in _redact_tokens.TOKEN_PATTERNS): when none
+# The prefixes of the rarer token shapes (`rare` in _redact_shapes.TOKEN_PATTERNS): when none
 # is in a text that passed the gates, their patterns are skipped (a substring test runs at memory
 # speed; a regex pass per pattern does not).
 RARE_PREFIXES = (

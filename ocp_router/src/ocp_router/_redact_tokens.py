@@ -1,104 +1,40 @@
 """Secrets `redact` recognises by their own shape wherever they stand: provider tokens by
-prefix (`TOKEN_PATTERNS`; _redact_scan.py's gates let a text that holds none skip them),
-Discord bot tokens, PEM and age private keys, and a GCP service account's private key.
-
-A token may not follow a letter or digit (it would be the tail of some other name or data),
-unless its prefix is one no word ends in (_redact_glued.py). A
-prefix no identifier holds may follow `_` too (GitHub's, glpat-, sk-ant-, sk-or-v1-, Slack's,
-GOCSPX-, pypi-Ag, dop_v1_, shpat_, pscale_, rubygems_): a key glued to a name (key_ghp_...) is
-still a key. So may a shorter prefix (hf_, npm_, gsk_, AIza, sk_live_, gldt-, pnu_, sgp_) whose
-body looks random there (`glued`): the end of a snake_case name followed by words
-(load_hf_QwenForCausalLM...) does not. Where a body holds `_` itself (r8_), `_` keeps it out.
-OpenAI's sk- may follow `_` only with its key type (my_sk-proj-...).
+prefix (`TOKEN_PATTERNS` of _redact_shapes.py; _redact_scan.py's gates let a text that holds
+none skip them), Discord bot tokens and a GCP service account's private key.
 
 A token that stands alone before may have a word glued after it (`see <AKIA...>x.txt`,
 `<hf_...>_notes`): its closing boundary is then not asked for, if what follows is a word
 of three letters or more, or letters before a file's extension; a letter or two (`<token>q`)
 is a longer name, digits more random data. A routable GitLab token keeps its
 .<version><crc> tail when a word is glued to it.
-
-A Sourcegraph token of the first format and an older New Relic license key are 40 bare hex
-characters, a commit SHA's shape: only the word before tells them (_redact_phrases.py,
-`named_hex_hits`).
-
-Over 600 lines on purpose: most of it is `TOKEN_PATTERNS`, one entry per provider's shape
-with its check, which reads best as one table; the rest tries those same patterns at one
-place (after a glued prefix, after an escape), which needs the table's index by first literal.
 """
 
 from __future__ import annotations
 
 import re
-import string
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 
 from ocp_router import _redact_scan as _scan
+from ocp_router._redact_at_start import (
+    GLUED_RUN,
+    escaped_hits,
+    glued_after_at_start,
+    tokens_at_start,
+)
 from ocp_router._redact_base import PRIORITY, Hit
 from ocp_router._redact_glued import glued_hits
-from ocp_router._redact_values import char_classes, is_filler, wordy
+from ocp_router._redact_shapes import (
+    TOKEN_CHARS,
+    TOKEN_PATTERNS,
+    TokenPattern,
+    loose_regex,
+    random_body,
+)
+from ocp_router._redact_values import is_filler, wordy
 
-__all__ = [
-    "TOKEN_PATTERNS",
-    "discord_hits",
-    "gcp_hits",
-    "glued_after_at_start",
-    "pattern_hits",
-]
-
-_Check = Callable[[str], bool]
-
-
-@dataclass(frozen=True, slots=True)
-class _Pattern:
-    """A token recognised by its shape.
-
-    Every regex starts with a literal, so the regex engine skips to candidates quickly (a
-    leading lookbehind or character class would make it try every position); boundaries are
-    lookbehinds placed after that literal. `back` characters before the match belong to the
-    token too (the literal is not its first character).
-    """
-
-    kind: str
-    regex: re.Pattern[str]
-    group: int | str = 0
-    check: _Check | None = None
-    back: int = 0
-    rare: bool = False  # only tried when _redact_scan.may_hold_rare_token says so
-    glued: _Check | None = None  # the regex lets `_` precede; then this check decides
-
-
-def _not_filler(v: str) -> bool:
-    return not is_filler(v)
-
-
-#: OpenAI's key types (sk-proj-, sk-svcacct-, sk-admin-): a word before the random part, which
-#: would count towards the word test.
-_KEY_TYPES = ("proj-", "svcacct-", "admin-")
-
-
-def _mixed(v: str) -> bool:
-    body = v.split("-", 1)[1] if "-" in v else v
-    if body.startswith(_KEY_TYPES):
-        body = body.split("-", 1)[1]
-    return char_classes(body) >= 2 and not is_filler(body) and not wordy(body)
-
-
-def _typed_key(v: str) -> bool:
-    """After `_` (my_sk-proj-...), only a key that names its type: `sk-` ends many a name."""
-    return v[3:].startswith(_KEY_TYPES) and _mixed(v)
-
-
-def _has_digit(v: str) -> bool:
-    return any(c.isdigit() for c in v) and not is_filler(v)
-
-
-def _random_body(v: str) -> bool:
-    return char_classes(v) >= 2 and not is_filler(v) and not wordy(v)
-
+__all__ = ["discord_hits", "gcp_hits", "pattern_hits"]
 
 _DISCORD_RE = re.compile(r"\.(?<=[A-Za-z0-9_-]{24}\.)[\w-]{6,7}\.[\w-]{27,40}(?![\w-])")
-_TOKEN_CHARS = frozenset(string.ascii_letters + string.digits + "_-")
 
 
 def discord_hits(text: str) -> Iterator[Hit]:
@@ -107,493 +43,13 @@ def discord_hits(text: str) -> Iterator[Hit]:
     for m in _DISCORD_RE.finditer(text):
         start = m.start()
         floor = max(0, start - 28)
-        while start > floor and text[start - 1] in _TOKEN_CHARS:
+        while start > floor and text[start - 1] in TOKEN_CHARS:
             start -= 1
         head = text[start : m.start()]
-        if start and text[start - 1] in _TOKEN_CHARS or head[:1] not in ("M", "N", "O"):
+        if start and text[start - 1] in TOKEN_CHARS or head[:1] not in ("M", "N", "O"):
             continue
-        if len(head) >= 24 and _random_body(head) and _random_body(m.group()[1:]):
+        if len(head) >= 24 and random_body(head) and random_body(m.group()[1:]):
             yield start, m.end(), PRIORITY["discord_token"]
-
-
-def _telegram(v: str) -> bool:
-    # the secret is URL-safe base64, `-` anywhere in it: not a prefix to cut (as `_mixed` does)
-    return _random_body(v.split(":", 1)[1])
-
-
-def _after_prefix(v: str) -> bool:
-    """The URL-safe body after a literal prefix that ends at the first `.` or `-` (hvs.,
-    ya29., GOCSPX-): a `-` further on is part of the body."""
-    cut = min(i for i in (v.find("."), v.find("-")) if i >= 0)
-    return _random_body(v[cut + 1 :])
-
-
-def _varied_hex_head(v: str) -> bool:
-    """The 32 hex characters a Mailchimp or Mailgun key starts with are no placeholder."""
-    return not is_filler(v[:32]) and len(set(v[:32])) > 8
-
-
-def _service_token(v: str) -> bool:
-    return not is_filler(v) and (not v.startswith("key-") or len(set(v[4:])) > 8)
-
-
-def _random_after(head: int, tail: int = 0) -> _Check:
-    """The body between a fixed-length prefix (gsk_, api_org_) and a fixed-length suffix (a
-    checksum, which would make "0000..." look random) looks random: for a prefix an ordinary
-    name could start with, and a body of mixed-case letters the word test can judge."""
-    return lambda v: _random_body(v[head : len(v) - tail])
-
-
-def _filled_after(head: int, tail: int = 0) -> _Check:
-    """The body after a prefix no name starts with (NRAK-, dose) is no placeholder. Hex and
-    upper-case bodies are not judged by the word test: "dadeeeeb" and "KISDENAD" read as words
-    to it, and one key in a few hundred would be missed."""
-    return lambda v: not is_filler(v[head : len(v) - tail])
-
-
-def _mapbox_secret(v: str) -> bool:
-    """The base64 JSON of sk.<JSON>.<signature> is no placeholder."""
-    return not is_filler(v[3 : v.index(".", 3)])
-
-
-def _after_last_dash(v: str) -> bool:
-    """The secret part of tskey-<type>-<key id>-<secret> looks random."""
-    return _random_body(v.rsplit("-", 1)[1])
-
-
-def _after_second_underscore(v: str) -> bool:
-    """The body of pscale_tkn_<body>, pscale_pw_ and pscale_oauth_ looks random."""
-    return _random_body(v.split("_", 2)[2])
-
-
-def _after_last_underscore(v: str) -> bool:
-    """The hex after a Sourcegraph token's instance id (sgp_<id>_<hex>, sgp_local_<hex>)."""
-    return not is_filler(v.rsplit("_", 1)[1])
-
-
-def _newrelic_ingest(v: str) -> bool:
-    """The hex part of a license key (<hex>NRAL) or a mobile app token (AA<hex>-NRMA)."""
-    body = v[2:-5] if v.endswith("-NRMA") else v[:-8]
-    return not is_filler(body) and len(set(body)) > 8
-
-
-_PEM_LABEL = r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----"
-_PEM_END = r"-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----"
-_NL = r"(?:(?:\\r)?\\n|\r?\n|[ \t])"
-# Base64 lines and the headers of legacy encrypted PEM and PGP ("Proc-Type: 4,ENCRYPTED").
-_PEM_BODY = r"(?:[A-Za-z0-9+/=\s:,.()@]|-(?!----)|\\[nr])"  # stops at the next -----
-
-# After a routable GitLab token's .<version><crc>: no more data, though a word may be glued
-# there (`.01.0k3m9x2notes`, a file's `.txt`); it is left out of the token.
-_GLUED_WORD_OK = r"(?=[A-Z]?[a-z]*(?![\w-]))"
-
-TOKEN_PATTERNS: tuple[_Pattern, ...] = (
-    _Pattern(
-        "private_key",
-        re.compile(
-            rf"{_PEM_LABEL}(?:{_PEM_BODY}{{0,20000}}?{_PEM_END}|(?:{_NL}+[A-Za-z0-9+/=]{{16,}})+)"
-        ),
-    ),
-    _Pattern(
-        "aws_access_key",
-        re.compile(r"A(?:KIA|SIA|BIA|CCA)(?<![A-Za-z0-9]....)[A-Z0-9]{16}(?![A-Za-z0-9])"),
-        check=_not_filler,
-    ),
-    _Pattern(
-        "github_token",
-        # GitHub App installation tokens are ghs_<app id>_<JWT> since April 2026 (~520 chars)
-        re.compile(
-            r"gh(?<![A-Za-z0-9]gh)[pousr]_"
-            r"(?:\d+_[\w-]{10,}\.[\w-]{10,}\.[\w-]{10,}|[A-Za-z0-9]{36,251})(?![A-Za-z0-9])"
-        ),
-        check=_not_filler,
-    ),
-    _Pattern(
-        "github_token",
-        re.compile(r"github_pat_(?<![A-Za-z0-9]github_pat_)[A-Za-z0-9_]{22,255}"),
-        check=_not_filler,
-    ),
-    _Pattern(
-        "gitlab_token",
-        # routable tokens (GitLab 17.x+) end in .<version><crc>
-        re.compile(
-            r"glpat-(?<![A-Za-z0-9-]glpat-)[A-Za-z0-9_-]{20,}"
-            rf"(?:\.[0-9a-z]{{2}}\.?[0-9a-z]{{7}}{_GLUED_WORD_OK})?"
-        ),
-        check=_not_filler,
-    ),
-    _Pattern(
-        "gitlab_token",
-        # GitLab's other token types; shorter prefixes, so the body must look random
-        re.compile(
-            r"gl(?<![A-Za-z0-9-]gl)(?:dt|rt|cbt|ptt|ft|ffct|imt|agent|oas|soat)-[A-Za-z0-9_-]{20,}"
-            rf"(?:\.[0-9a-z]{{2}}\.?[0-9a-z]{{7}}{_GLUED_WORD_OK})?"
-        ),
-        check=_mixed,
-        glued=_mixed,
-    ),
-    _Pattern(
-        "anthropic_key",
-        re.compile(r"sk-ant-(?<![A-Za-z0-9-]sk-ant-)[A-Za-z0-9_-]{20,}"),
-        check=_not_filler,
-    ),
-    _Pattern(
-        "openrouter_key",
-        re.compile(r"sk-or-v1-(?<![A-Za-z0-9-]sk-or-v1-)[0-9a-f]{64}(?![\w-])"),
-        check=_filled_after(9),
-    ),
-    _Pattern(
-        # DeepSeek's keys (sk-<32 hex>) are here too: Alibaba DashScope's have the same shape
-        "openai_key",
-        re.compile(r"sk-(?<![A-Za-z0-9-]sk-)(?!ant-)[A-Za-z0-9_-]{20,}"),
-        check=_mixed,
-        glued=_typed_key,
-    ),
-    _Pattern(
-        "groq_key",
-        re.compile(r"gsk_(?<![A-Za-z0-9]gsk_)[A-Za-z0-9]{52}(?![\w-])"),
-        check=_random_after(4),
-        rare=True,
-        glued=_random_after(4),
-    ),
-    _Pattern(
-        "xai_key",
-        re.compile(r"xai-(?<![\w-]xai-)[A-Za-z0-9_]{80}(?![\w-])"),
-        check=_random_after(4),
-        rare=True,
-    ),
-    _Pattern(
-        "perplexity_key",
-        re.compile(r"pplx-(?<![\w-]pplx-)[A-Za-z0-9]{48}(?![\w-])"),
-        check=_random_after(5),
-        rare=True,
-    ),
-    _Pattern(
-        "replicate_token",
-        re.compile(r"r8_(?<![A-Za-z0-9_]r8_)[A-Za-z0-9_-]{37}(?![\w-])"),
-        check=_random_after(3),
-        rare=True,
-    ),
-    _Pattern(
-        "slack_token",
-        # xoxc- is a browser session's token, xoxd- its d cookie (URL-encoded base64)
-        re.compile(
-            r"x(?<![A-Za-z0-9-]x)(?:(?:ox[abposrec]|app)-[A-Za-z0-9-]{10,}|oxd-[\w%/+=-]{10,})"
-        ),
-        check=_has_digit,
-    ),
-    _Pattern(
-        "slack_webhook",
-        re.compile(r"hooks\.slack\.com/(?:services|workflows|triggers)/(?P<v>[A-Za-z0-9_/]{20,})"),
-        group="v",
-    ),
-    _Pattern(
-        "stripe_key",
-        re.compile(r"k_(?:live|test|prod)_(?<=(?<![A-Za-z0-9])[sr]k_...._)[A-Za-z0-9]{16,}"),
-        check=_not_filler,
-        back=1,
-        glued=_after_second_underscore,
-    ),
-    _Pattern(
-        "stripe_key",
-        re.compile(r"whsec_(?<![A-Za-z0-9_]whsec_)[A-Za-z0-9]{24,}"),
-        check=_not_filler,
-    ),
-    _Pattern(
-        "google_api_key",
-        re.compile(r"AIza(?<![A-Za-z0-9-]AIza)[0-9A-Za-z_-]{35}(?![\w-])"),
-        check=_not_filler,
-        glued=_random_after(4),
-    ),
-    _Pattern(
-        "google_oauth",
-        # an OAuth client's secret (GOCSPX-) and a user's access token (ya29.)
-        re.compile(
-            r"GOCSPX-(?<![A-Za-z0-9-]GOCSPX-)[A-Za-z0-9_-]{28}(?![\w-])"
-            r"|ya29\.(?<![\w.]ya29\.)[A-Za-z0-9_-]{30,}"
-        ),
-        check=_after_prefix,
-    ),
-    _Pattern(
-        "sendgrid_key",
-        re.compile(r"SG\.(?<![\w.-]SG\.)[\w-]{16,32}\.[\w-]{32,64}(?![\w-])"),
-    ),
-    _Pattern(
-        "huggingface_token",
-        re.compile(r"hf_(?<![A-Za-z0-9]hf_)[A-Za-z0-9]{30,}(?![A-Za-z0-9_])"),
-        check=_mixed,
-        glued=_mixed,
-    ),
-    _Pattern(
-        "huggingface_token",  # organisation tokens (api_org_): retired in 2023, still in old code
-        re.compile(r"api_org_(?<![A-Za-z0-9_]api_org_)[A-Za-z0-9]{34}(?![A-Za-z0-9_])"),
-        check=_random_after(8),
-        rare=True,
-    ),
-    _Pattern(
-        "npm_token",
-        re.compile(r"npm_(?<![A-Za-z0-9]npm_)[A-Za-z0-9]{36}(?![A-Za-z0-9_])"),
-        check=_not_filler,
-        glued=_random_after(4),
-    ),
-    _Pattern(
-        "pypi_token",
-        re.compile(r"pypi-Ag(?<![A-Za-z0-9-]pypi-Ag)[A-Za-z0-9_-]{50,}"),
-        check=_not_filler,
-    ),
-    _Pattern(
-        "azure_key",
-        re.compile(r"AccessKey=(?P<v>[A-Za-z0-9+/]{20,}={0,2})"),  # also SharedAccessKey=
-        group="v",
-        check=_not_filler,
-    ),
-    _Pattern(
-        "azure_key",
-        re.compile(r"AccountKey=(?P<v>[A-Za-z0-9+/]{20,}={0,2})"),
-        group="v",
-        check=_not_filler,
-    ),
-    _Pattern(
-        "azure_key",
-        re.compile(r"sig=(?<=[?&]sig=)(?P<v>[A-Za-z0-9%+/]{20,}(?:%3D|=){0,2})"),
-        group="v",
-        check=_not_filler,
-    ),
-    _Pattern(
-        "azure_key",
-        re.compile(r"Q~(?<=(?<![\w~.-])[A-Za-z0-9_~.-]{3}\dQ~)[A-Za-z0-9_~.-]{31,34}(?![\w~.-])"),
-        check=_not_filler,
-        back=4,
-    ),
-    _Pattern(
-        "private_key",  # age (age-encryption.org) identities
-        re.compile(r"AGE-SECRET-KEY-1[02-9AC-HJ-NP-Z]{58}"),
-        rare=True,
-    ),
-    _Pattern(
-        "telegram_token",
-        # bot ids are user ids, 8 to 13 digits (Telegram documents them below 2**40): led by
-        # the digits, not the literal, which a fixed-width lookbehind would need; it runs only
-        # where ":AA" is (rare)
-        re.compile(r"(?<![\w:])\d{8,13}:AA[A-Za-z0-9_-]{33}(?![\w-])"),
-        check=_telegram,
-        rare=True,
-    ),
-    _Pattern(
-        "vault_token",
-        re.compile(r"hv[sbr]\.(?<![\w.]hv[sbr]\.)[A-Za-z0-9_-]{24,}"),
-        check=_after_prefix,
-        rare=True,
-    ),
-    _Pattern(
-        "databricks_token",
-        re.compile(r"dapi(?<![\w]dapi)[0-9a-f]{32}(?:-\d)?(?![\w])"),
-        check=_not_filler,
-        rare=True,
-    ),
-    _Pattern(
-        "databricks_token",  # a service principal's OAuth secret
-        re.compile(r"dose(?<![\w]dose)[0-9a-f]{32}(?![\w])"),
-        check=_filled_after(4),
-        rare=True,
-    ),
-    _Pattern(
-        "mailchimp_key",
-        re.compile(r"-us(?<=(?<![0-9a-f])[0-9a-f]{32}-us)\d{1,2}(?!\w)"),
-        check=_varied_hex_head,
-        back=32,
-        rare=True,
-    ),
-    _Pattern(
-        "shopify_token",
-        re.compile(r"shp(?:at|ca|pa|ss)_(?<![A-Za-z0-9]shp.._)[a-fA-F0-9]{32}(?![\w])"),
-        check=_not_filler,
-        rare=True,
-    ),
-    _Pattern(
-        "digitalocean_token",
-        re.compile(r"do[por]_v1_(?<![A-Za-z0-9]do._v1_)[a-f0-9]{64}(?![\w])"),
-        check=_not_filler,
-        rare=True,
-    ),
-    _Pattern(
-        "newrelic_key",
-        # user (NRAK), admin (NRAA), REST (NRRA), Insights insert/query (NRII/NRIQ), browser
-        # (NRJS/NRBR) and synthetics private location (NRSP) keys, as New Relic's own scanner
-        # (rusty-hog) knows them; Insights keys are 32 characters there, 25 in trufflehog's;
-        # gitleaks takes NRAK- keys of either case
-        re.compile(
-            r"NR(?<![\w-]NR)(?:AK-[A-Za-z0-9]{27}|AA-[0-9a-f]{27}|RA-[0-9a-f]{42}"
-            r"|I[IQ]-[\w-]{25,32}|(?:JS|BR)-[0-9a-f]{19}|SP-[a-z]{2}\d{2}[0-9a-f]{31})(?![\w-])"
-        ),
-        check=_filled_after(5),
-        rare=True,
-    ),
-    _Pattern(
-        "newrelic_key",
-        # ingest license keys: 36 hex characters (32 and FFFF), then NRAL; a region's keys
-        # start eu01xx. Older keys are 40 bare hex characters, which a commit SHA is too.
-        re.compile(
-            r"NRAL(?<=(?<![\w-])(?:[0-9a-f]{32}|[a-z]{2}\d{2}xx[0-9a-f]{26})[0-9a-fA-F]{4}NRAL)"
-            r"(?![\w-])"
-        ),
-        check=_newrelic_ingest,
-        back=36,
-        rare=True,
-    ),
-    _Pattern(
-        "newrelic_key",  # mobile app tokens
-        re.compile(
-            r"-NRMA(?<=(?<![\w-])(?:AA[0-9a-f]{40}|[a-z]{2}\d{2}xx[0-9a-f]{36})-NRMA)(?![\w-])"
-        ),
-        check=_newrelic_ingest,
-        back=42,
-        rare=True,
-    ),
-    # Pulumi, Atlassian, Grafana, Sentry, 1Password, LangSmith, Amazon Bedrock, Pinecone,
-    # Heroku, Notion, PlanetScale, RubyGems, Fly.io, Sourcegraph: (check, pattern)
-    *(
-        _Pattern("service_token", re.compile(rx), check=check, rare=True)
-        for check, rx in (
-            # Pulumi's tokens are hex by gitleaks' rule, lower-case alphanumerics by trufflehog's
-            (_filled_after(4), r"pul-(?<![\w-]pul-)[a-z0-9]{40}(?![\w-])"),
-            # ATATT3<body>=<8 hex checksum>
-            (_random_after(6, 9), r"ATATT3(?<![\w-]ATATT3)[A-Za-z0-9_=-]{186}(?![\w=-])"),
-            (_random_after(4), r"glc_(?<![A-Za-z0-9_]glc_)[A-Za-z0-9+/]{32,400}={0,3}(?![\w+/=-])"),
-            (
-                _random_after(5, 9),
-                r"glsa_(?<![A-Za-z0-9_]glsa_)[A-Za-z0-9]{32}_[0-9a-fA-F]{8}(?![\w-])",
-            ),
-            (_filled_after(7), r"sntryu_(?<![A-Za-z0-9_]sntryu_)[0-9a-f]{64}(?![\w-])"),
-            (
-                _random_after(7, 44),
-                r"sntrys_(?<![A-Za-z0-9_]sntrys_)eyJ[A-Za-z0-9+/]{10,400}={0,2}"
-                r"_[A-Za-z0-9+/]{43}(?![\w+/=-])",
-            ),
-            (
-                _random_after(4),
-                r"ops_(?<![A-Za-z0-9_]ops_)eyJ[A-Za-z0-9+/]{250,}={0,3}(?![\w+/=-])",
-            ),
-            (
-                _filled_after(8, 11),
-                r"lsv2_(?<![A-Za-z0-9_]lsv2_)(?:pt|sk)_[0-9a-f]{32}_[0-9a-f]{10}(?![\w-])",
-            ),
-            (_random_after(4), r"ABSK(?<![\w+/-]ABSK)[A-Za-z0-9+/]{109,269}={0,2}(?![\w+/=-])"),
-            # a short-lived Bedrock key: base64 of a presigned bedrock.amazonaws.com URL
-            (
-                _random_after(44),
-                r"bedrock-api-key-(?<![\w-]bedrock-api-key-)YmVkcm9jay5hbWF6b25hd3MuY29t"
-                r"[A-Za-z0-9+/]{20,}={0,2}(?![\w+/=-])",
-            ),
-            (
-                _random_after(5),
-                r"pcsk_(?<![A-Za-z0-9_]pcsk_)[A-Za-z0-9]{5,6}_[A-Za-z0-9]{63}(?![\w-])",
-            ),
-            (_random_after(7), r"HRKU-AA(?<![\w-]HRKU-AA)[A-Za-z0-9_-]{58}(?![\w-])"),
-            (_random_after(4), r"ntn_(?<![A-Za-z0-9_]ntn_)\d{11}[A-Za-z0-9]{35}(?![\w-])"),
-            # 1Password's account Secret Key: A3-<account id>-<26 characters in groups>
-            (
-                _random_after(3),
-                r"A3-(?<![\w-]A3-)[A-Z0-9]{6}-(?:[A-Z0-9]{11}|[A-Z0-9]{6}-[A-Z0-9]{5})"
-                r"(?:-[A-Z0-9]{5}){3}(?![\w-])",
-            ),
-            # Grafana's legacy API keys: base64 of {"k":"<key>","n":"<name>","id":<org>}; no
-            # dot follows (a JWT whose payload starts so is a jwt)
-            (
-                _random_after(8),
-                r"eyJrIjoi(?<![\w+/-]eyJrIjoi)[A-Za-z0-9+/]{70,400}={0,3}(?![\w+/=-]|\.[\w-])",
-            ),
-            # PlanetScale; a body does not end in a sentence's full stop
-            (
-                _after_second_underscore,
-                r"pscale_(?<![A-Za-z0-9]pscale_)(?:tkn|pw|oauth)_[\w=.-]{32,64}(?<!\.)(?![\w=-])",
-            ),
-            (_filled_after(9), r"rubygems_(?<![A-Za-z0-9]rubygems_)[0-9a-f]{48}(?![\w-])"),
-            # Fly.io: an org token, and macaroons (after "FlyV1 ", several joined by commas)
-            (_random_after(4), r"fo1_(?<![\w-]fo1_)[\w-]{43}(?![\w-])"),
-            (
-                _random_after(4),
-                r"fm(?:1[ar]_(?<![\w+/-]fm1[ar]_)|2_(?<![\w+/-]fm2_))[A-Za-z0-9+/]{100,}={0,3}"
-                r"(?:,fm(?:1[ar]|2)_[A-Za-z0-9+/]{20,}={0,3})*(?![\w+/=-])",
-            ),
-            # Sourcegraph's Cody Gateway, license and subscription tokens
-            (_filled_after(4), r"s(?:gd|gs|lk)_(?<![A-Za-z0-9_]s.._)[0-9a-f]{64}(?![\w-])"),
-        )
-    ),
-    # Tailscale, Docker Hub, Supabase, NVIDIA, Figma, Netlify, Mapbox (secret scope):
-    # (check, pattern), as gitleaks' and trufflehog's rules know them
-    *(
-        _Pattern("service_token", re.compile(rx), check=check, rare=True)
-        for check, rx in (
-            (
-                _after_last_dash,
-                r"tskey-(?<![\w-]tskey-)(?:auth|api|client|scim|webhook)-[A-Za-z0-9]{8,24}"
-                r"-[A-Za-z0-9]{20,64}(?![\w-])",
-            ),
-            (
-                _random_after(9),
-                r"dckr_(?:pat|oat)_(?<![A-Za-z0-9_]dckr_..._)[A-Za-z0-9_-]{27,32}(?![\w-])",
-            ),
-            (_filled_after(4), r"sbp_(?<![A-Za-z0-9_]sbp_)(?:oauth_)?[a-f0-9]{40}(?![\w-])"),
-            (_random_after(10), r"sb_secret_(?<![A-Za-z0-9_]sb_secret_)[A-Za-z0-9_-]{20,}"),
-            (_random_after(6), r"nvapi-(?<![\w-]nvapi-)[A-Za-z0-9_-]{64}(?![\w-])"),
-            (_random_after(5), r"figd_(?<![A-Za-z0-9_]figd_)[A-Za-z0-9_-]{40}(?![\w-])"),
-            (_random_after(4), r"nfp_(?<![A-Za-z0-9_]nfp_)[A-Za-z0-9]{36}(?![\w-])"),
-            (
-                _mapbox_secret,
-                r"sk\.eyJ(?<![\w.-]sk\.eyJ)[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{20,}(?![\w-])",
-            ),
-        )
-    ),
-    _Pattern(
-        "service_token",  # Prefect API keys (gitleaks and trufflehog know pnu_ alone)
-        re.compile(r"pnu_(?<![A-Za-z0-9]pnu_)[A-Za-z0-9]{36}(?![\w-])"),
-        check=_random_after(4),
-        rare=True,
-        glued=_random_after(4),
-    ),
-    _Pattern(
-        # Sourcegraph: sgp_<instance id>_ (v3), sgp_ (v2); v1: `named_hex_hits`
-        "service_token",
-        re.compile(r"sgp_(?<![A-Za-z0-9]sgp_)(?:[0-9a-fA-F]{16}_|local_)?[0-9a-fA-F]{40}(?![\w-])"),
-        check=_after_last_underscore,
-        rare=True,
-        glued=_random_after(4),
-    ),
-    _Pattern(
-        "service_token",  # Twilio API keys; not rare: "SK" is in every TASK and DISK
-        re.compile(r"SK(?<![\w-]SK)[0-9a-f]{32}(?![\w-])"),
-        check=_filled_after(2),
-    ),
-    _Pattern(
-        "service_token",  # ElevenLabs API keys; not rare: every task_ and disk_ holds sk_
-        re.compile(r"sk_(?<![A-Za-z0-9_]sk_)[0-9a-f]{48}(?![\w-])"),
-        check=_filled_after(3),
-    ),
-    _Pattern(
-        "service_token",  # Mailgun's keys since 2019: not rare, there is no literal to look for
-        re.compile(r"-(?<=(?<![\w-])[0-9a-f]{32}-)[0-9a-f]{8}-[0-9a-f]{8}(?![\w-])"),
-        check=_varied_hex_head,
-        back=32,
-    ),
-    *(
-        _Pattern("service_token", re.compile(rx + r"(?![\w-])"), check=_service_token, rare=True)
-        for rx in (  # Linear, Postman, Doppler, Mailgun
-            r"lin_api_[A-Za-z0-9]{40}",
-            r"PMAK-[a-f0-9]{24}-[a-f0-9]{34}",
-            # a service token may name its config: dp.st.prd.<40-44 alphanumerics>
-            r"dp\.(?:st\.[a-z0-9_-]{2,35}\.[A-Za-z0-9]{40,}"
-            r"|(?:st|ct|sa|scim)\.[A-Za-z0-9_-]{40,}|(?:pt|said|audit)\.[A-Za-z0-9]{40,})",
-            r"key-(?<![\w-]key-)[0-9a-f]{32}",
-        )
-    ),
-    _Pattern(
-        "jwt",
-        re.compile(
-            r"eyJ(?<![\w-]eyJ)[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}(?![\w-])"
-        ),
-    ),
-)
 
 
 _GCP_RE = re.compile(r"\"private_key(?:_id)?\"\s*:\s*\"(?P<v>(?:[^\"\\]|\\.)+)\"")
@@ -611,22 +67,13 @@ def pattern_hits(text: str) -> Iterator[Hit]:
     if not _scan.may_hold_token(text):
         return
     yield from _token_hits(text)
-    yield from glued_hits(text, _tokens_at_start, glued_after_at_start)
-    yield from _escaped_hits(text)
+    yield from glued_hits(text, tokens_at_start, glued_after_at_start)
+    yield from escaped_hits(text)
 
 
-_ESCAPED_TAIL = 512  # most tokens are under 200 characters; a longer one is cut here
-
-
-def _escaped_hits(text: str) -> Iterator[Hit]:
-    """The tokens right after an escape (`\\n`, `%22`), each pattern tried there only."""
-    for char, regex in _ESCAPE_RES:
-        if char not in text:
-            continue
-        for m in regex.finditer(text):
-            start = m.end()
-            for s, e, prio in _tokens_at_start(text[start : start + _ESCAPED_TAIL]):
-                yield start + s, start + e, prio
+# Each pattern with its loose regex (None: it has no closing lookahead to drop).
+_LOOSE = tuple((p, loose_regex(p) if p.group == 0 else None) for p in TOKEN_PATTERNS)
+_GLUED_AFTER_RE = re.compile(r"[_-]?(?:[A-Z]?[a-z]{3,}|[A-Za-z]+(?=\.[A-Za-z]))")
 
 
 def _token_hits(text: str) -> Iterator[Hit]:
@@ -659,21 +106,21 @@ def _token_hits(text: str) -> Iterator[Hit]:
                 yield lm.start() - p.back, end, prio
 
 
-def _judged(p: _Pattern, text: str, m: re.Match[str]) -> tuple[int, int] | None:
+def _judged(p: TokenPattern, text: str, m: re.Match[str]) -> tuple[int, int] | None:
     start, end = m.span(p.group)
     start -= p.back
     check = p.glued if p.glued and start and text[start - 1] == "_" else p.check
     return (start, end) if check is None or check(text[start:end]) else None
 
 
-def _word_glued_after(p: _Pattern, text: str, m: re.Match[str]) -> int:
+def _word_glued_after(p: TokenPattern, text: str, m: re.Match[str]) -> int:
     """Where the token `m` (its regex's closing boundary not asked for) ends when a word is
     glued after it; 0 if none is. A word, not a letter or two (`<token>q`: a longer name or
     data) nor digits (more random data: a blob), unless a file's extension follows (`x.txt`)."""
     start, end = m.start() - p.back, m.end()
     run = end
-    limit = min(len(text), end + _RUN)
-    while run < limit and text[run] in _TOKEN_CHARS:
+    limit = min(len(text), end + GLUED_RUN)
+    while run < limit and text[run] in TOKEN_CHARS:
         run += 1
     word = _GLUED_AFTER_RE.match(text, end)
     if word is None or word.end() != run:
@@ -683,104 +130,3 @@ def _word_glued_after(p: _Pattern, text: str, m: re.Match[str]) -> int:
     if check is not None and not check(token):
         return 0
     return end if any(c.isdigit() for c in token) and not wordy(token) else 0
-
-
-def _first_literal(p: _Pattern) -> str:
-    """The character a match of `p` has at `p.back` (every regex starts with a literal; the
-    Telegram one with digits, which no glued prefix starts with: "" keeps it)."""
-    return "" if p.regex.pattern.startswith("(") else p.regex.pattern[0]
-
-
-# The patterns a token starting at a text's first character could match, by `back` and the
-# character found there: a glued prefix is tried against its own few, not against all.
-_BY_START: dict[tuple[int, str], tuple[_Pattern, ...]] = {}
-for _p in TOKEN_PATTERNS:
-    if _p.group == 0:
-        _key = (_p.back, _first_literal(_p))
-        _BY_START[_key] = (*_BY_START.get(_key, ()), _p)
-_BACKS = sorted({back for back, _ in _BY_START})
-# An escape that ends in a letter or digit: `\n` in JSON or a log line, `%22` in a URL. The
-# token after one stands alone (`"line\nhf_..."`), though its pattern sees a letter before.
-# Only escapes followed by a character a token may start with (a pattern's first literal,
-# a hex digit for the hex-led shapes, `s`/`r` for sk_live_; not an Azure client secret's,
-# any character 4 before its `Q~`) and 14 more without a space or quote (the shortest token,
-# Slack's, is 15 characters) are read: most escapes start lines of words.
-_TOKEN_FIRST = "".join(
-    sorted({c for back, c in _BY_START if back == 0} | set("0123456789abcdefrs"))
-)
-_TOKEN_AHEAD = "(?=[" + re.escape(_TOKEN_FIRST) + r"][^\s\"'`<>\\,;()]{14})"
-# One regex per escape character: led by a literal, each is a fast search (an alternation
-# would be tried at every character).
-_ESCAPE_RES = (
-    ("\\", re.compile(r"\\[ntr]" + _TOKEN_AHEAD)),
-    ("%", re.compile(r"%[0-9A-Fa-f]{2}" + _TOKEN_AHEAD)),
-)
-
-
-# The same patterns without their closing "no token character follows" lookaheads: after a
-# prefix glued to a word, a token may be glued to the word after it too (keys<AKIA...>x.txt).
-_NOT_FOLLOWED_RE = re.compile(r"\(\?!\[[^\]]*\]\)")
-_LOOSE_BY_START: dict[tuple[int, str], tuple[tuple[_Pattern, re.Pattern[str]], ...]] = {
-    key: tuple((p, re.compile(_NOT_FOLLOWED_RE.sub("", p.regex.pattern))) for p in patterns)
-    for key, patterns in _BY_START.items()
-}
-# A word glued after a token whose body has no fixed length is read as part of its body: it
-# is judged without the word's letters (a capital, then lower case: `Notes`, `andmore`).
-# Each pattern with its loose regex (None: it has no closing lookahead to drop).
-_LOOSE: tuple[tuple[_Pattern, re.Pattern[str] | None], ...] = tuple(
-    (p, re.compile(loose) if p.group == 0 and loose != p.regex.pattern else None)
-    for p in TOKEN_PATTERNS
-    for loose in (_NOT_FOLLOWED_RE.sub("", p.regex.pattern),)
-)
-_GLUED_AFTER_RE = re.compile(r"[_-]?(?:[A-Z]?[a-z]{3,}|[A-Za-z]+(?=\.[A-Za-z]))")
-_WORD_TAIL_RE = re.compile(r"[A-Z]?[a-z]{3,}$")
-_RUN = 64  # how far the letters glued after a token are read
-
-
-def glued_after_at_start(text: str, prefix: int) -> Iterator[Hit]:
-    """The tokens that start at `text`'s first character, glued to a word after them as
-    well as before (`text` starts at a prefix glued to a word; `prefix` is its length):
-    what follows the token's own characters must be letters (a word), not more random data,
-    and the token is judged as `_tokens_at_start` judges one, plus: its body after the
-    prefix holds a digit and is not made of words. Called where `_tokens_at_start` found
-    none, so a token standing alone is judged once."""
-    for back in _BACKS:
-        if back >= len(text):
-            break
-        for p, loose in (
-            *_LOOSE_BY_START.get((back, text[back]), ()),
-            *_LOOSE_BY_START.get((back, ""), ()),
-        ):
-            m = loose.match(text, back)
-            if not m:
-                continue
-            end = run = m.end()
-            limit = min(len(text), end + _RUN)
-            while run < limit and text[run] in _TOKEN_CHARS:
-                run += 1
-            if end < run:  # glued after a token of fixed length: a word, or more data
-                if any(c.isdigit() for c in text[end:run]):
-                    continue
-                token_end = end
-            elif (word := _WORD_TAIL_RE.search(text, prefix, end)) is not None:
-                token_end = word.start()  # the match took the glued word in
-            else:
-                continue  # nothing glued after it: `_tokens_at_start` has judged it
-            body = text[prefix:token_end]
-            if p.check is not None and not p.check(text[:token_end]):
-                continue
-            if any(c.isdigit() for c in body) and not wordy(body):
-                yield 0, end, PRIORITY[p.kind]
-
-
-def _tokens_at_start(text: str) -> Iterator[Hit]:
-    """The tokens that start at `text`'s first character: each candidate regex is tried
-    there only (anchored), so a prefix that starts no token costs a few short matches (the
-    gate of the rare patterns would cost more than they do)."""
-    for back in _BACKS:
-        if back >= len(text):
-            break
-        for p in (*_BY_START.get((back, text[back]), ()), *_BY_START.get((back, ""), ())):
-            m = p.regex.match(text, back)
-            if m and (p.check is None or p.check(text[: m.end()])):
-                yield 0, m.end(), PRIORITY[p.kind]

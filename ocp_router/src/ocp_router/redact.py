@@ -143,7 +143,8 @@ assignment scan starts from keywords found in the lower-cased text. 100 KB of or
 takes about 7 ms (bench/bench_secrets.py measures it).
 
 The detectors live beside this module, one kind of evidence each: `_redact_tokens` (a
-token's own shape), `_redact_assignments` (the name a value is assigned to), `_redact_tables`
+token's own shape, from the table of `_redact_shapes`; `_redact_at_start` tries it at one
+place), `_redact_assignments` (the name a value is assigned to), `_redact_tables`
 (a name and a value in a Markdown table), `_redact_phrases` (the words around a value without
 a name: headers, URLs, prose, commands) and `_redact_values` (how any of them judges a value
 and a name); `_redact_base` holds the kinds they share. This module runs them, merges what
@@ -164,10 +165,12 @@ from pathlib import Path
 
 from ocp_router import (
     _redact_assignments,
+    _redact_at_start,
     _redact_base,
     _redact_glued,
     _redact_phrases,
     _redact_scan,
+    _redact_shapes,
     _redact_tables,
     _redact_tokens,
     _redact_values,
@@ -206,6 +209,8 @@ _SOURCES = tuple(
         _redact_base,
         _redact_values,
         _redact_glued,
+        _redact_shapes,
+        _redact_at_start,
         _redact_tokens,
         _redact_assignments,
         _redact_phrases,

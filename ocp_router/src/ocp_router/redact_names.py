@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import re
 
-from ocp_router._redact_tokens import glued_after_at_start
+from ocp_router._redact_at_start import glued_after_at_start
 from ocp_router._redact_values import wordy
 from ocp_router.redact import (
     KINDS,
