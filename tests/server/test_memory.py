@@ -439,7 +439,9 @@ async def test_a_long_note_looks_up_a_bounded_number_of_words_to_find_its_near_d
 
     store._fetch = counting  # type: ignore[method-assign]
     await store.save("s1", notes=[" ".join(words[:350]), " ".join(words[350:])])
-    assert 0 < sum(looked_up) <= 2 * 64
+    # 64 words a note, read before the write lock (save.py's _similarities); under it, a
+    # note's again only when the index grew by 5% since (here: by the first note)
+    assert 0 < sum(looked_up) <= 3 * 64
     again = await store.save("s1", notes=[" ".join(words[:349] + ["changed"])])
     assert again.merged  # still found
 

@@ -105,11 +105,16 @@ class MemoryBase(TraceStore):
                 df[term] += 1
 
     async def _selective(
-        self, terms: list[str], keep: int | None = None, documents: int | None = None
+        self,
+        terms: list[str],
+        keep: int | None = None,
+        documents: int | None = None,
+        absent: set[str] | None = None,
     ) -> list[str]:
         """The terms worth matching: those in at most COMMON_SHARE of the memory index (all
         present ones if none is that rare), the `keep` rarest when given. `documents`: the
-        index's size when just counted."""
+        index's size when just counted. `absent`: terms known not to be indexed (not looked
+        up), and where those looked up and not found are added."""
         if not terms:
             return []
         if documents is None:
@@ -118,7 +123,7 @@ class MemoryBase(TraceStore):
         if total > self._df_total * 1.05 or total < self._df_total:
             self._df.clear()  # document frequencies drift slowly: refresh after 5% growth
             self._df_total = total
-        missing = [t for t in terms if t not in self._df]
+        missing = [t for t in terms if t not in self._df and (absent is None or t not in absent)]
         if missing:
             # A vocabulary row counts a term's documents by walking its postings: cached.
             rows = await self._fetch(
@@ -127,6 +132,8 @@ class MemoryBase(TraceStore):
             )
             found = {str(r[0]): int(r[1]) for r in rows}
             self._df.update(found)  # absent terms are not cached: they may come any time
+            if absent is not None:
+                absent.update(t for t in missing if t not in found)
         df = self._df
         present = sorted((t for t in terms if df.get(t)), key=lambda t: df[t])
         if not present:

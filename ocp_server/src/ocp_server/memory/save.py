@@ -1,11 +1,12 @@
-"""Saving session memory (`ocp_result_save`)."""
+"""Saving session memory (`ocp_result_save`). Over 600 lines: a save's steps (citations,
+merging into near-identical memories, state, notes, open items, forgetting) share one
+transaction and the helpers that write in it; comparing texts lives in alike.py."""
 
 from __future__ import annotations
 
-import difflib
-import re
-from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+import asyncio
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Final
@@ -15,6 +16,7 @@ from ocp_server.brief import cap
 from ocp_server.citations import CitationError, CodeView, Located
 from ocp_server.errors import InputError
 from ocp_server.index.terms import fts_query
+from ocp_server.memory.alike import Item, compare_all, similarity, words_of
 from ocp_server.memory.forget import MemoryForgets, zeroing_deletes
 from ocp_server.memory.kept import SaveTexts, kept
 from ocp_server.memory.queries import (
@@ -36,6 +38,7 @@ from ocp_server.memory.values import (
 from ocp_server.trace_store import SHORT_TRACE_ID
 
 _NO_STATE: Final[Mapping[str, str]] = MappingProxyType({})
+_LOOKUPS: Final = 4096  # words whose counts one query reads (SQLite's limit is 32,766)
 
 
 class MemorySaves(MemoryForgets):
@@ -93,9 +96,15 @@ class MemorySaves(MemoryForgets):
             )
             note_ins = [n if isinstance(n, NoteIn) else NoteIn(n) for n in given.notes]
             cited, suggested = await self._cite(decisions, note_ins)
+            # How alike each item is to what it may merge into, worked out before the write
+            # lock: comparing long texts takes seconds, and another process's save (a second
+            # MCP client on this workspace) waits on the lock only 5 s. In the transaction
+            # the same candidates are found again and only what changed since is compared.
             warnings: list[str] = []
-            out = _SaveOut()
-            async with self._transaction():
+            absent: set[str] = set()  # words of this save's items not in the memory index
+            similar = await self._similarities(decisions, note_ins, open_items, absent)
+            out = _SaveOut(similar=similar)
+            async with self._counted_from_zero(absent), self._transaction():
                 await self._require_session(session_id)
                 now = self.clock()
                 if trace_id is not None:
@@ -230,7 +239,7 @@ class MemorySaves(MemoryForgets):
         out: _SaveOut,
     ) -> None:
         """A note or an open item: new, or merged into a near-identical live one."""
-        same = await self._near_duplicate(kind, text, citations)
+        same = await self._near_duplicate(kind, text, citations, out.similar)
         ids = out.note_ids if kind == "note" else out.open_item_ids
         if same is not None:
             into, alike = same
@@ -292,7 +301,7 @@ class MemorySaves(MemoryForgets):
                     )
             else:
                 text = f"{title}\n{d.decision.strip()}"
-                same = await self._near_duplicate("decision", text, citations)
+                same = await self._near_duplicate("decision", text, citations, out.similar)
                 if same is not None:
                     into, alike = same
                     added = await self._add_citations("decision", into, citations, now)
@@ -361,18 +370,79 @@ class MemorySaves(MemoryForgets):
             )
             out.decision_ids.append(new_id)
 
-    async def _near_duplicate(
-        self, kind: str, text: str, citations: Sequence[Located]
-    ) -> tuple[int, float] | None:
-        """A live memory of this kind whose text is near-identical (and which cites the same
-        code, or one of the two cites none): its id and how alike they are."""
-        words = _words(text)
+    async def _similarities(
+        self,
+        decisions: Sequence[DecisionIn],
+        notes: Sequence[NoteIn],
+        open_items: Sequence[str],
+        absent: set[str],
+    ) -> dict[tuple[str, str], float]:
+        """Outside the write transaction: how alike each decision, note and open item of a
+        save is to what it may merge into, keyed by (its text, the other text): the live
+        memories found for it now, and the rows this save's earlier items of its kind insert
+        or merge into (as the save will leave them)."""
+        texts: dict[str, list[tuple[str, bool]]] = {"decision": [], "note": [], "open_item": []}
+        for d in decisions:  # a superseding decision is not merged, but may be merged into
+            texts["decision"].append(
+                (f"{d.title.strip()}\n{d.decision.strip()}", d.supersedes is None)
+            )
+        texts["note"] = [(n.text.strip(), True) for n in notes if n.text.strip()]
+        texts["open_item"] = [(t.strip(), True) for t in open_items if t.strip()]
+        found: list[list[Item]] = []
+        # The words' counts are read here, all at once, and kept (and kept up to date) for
+        # the transaction; words in no memory are collected in `absent`.
+        wanted: dict[str, None] = {}
+        for items in texts.values():
+            for text, merges in items:
+                distinct = dict.fromkeys(words_of(text)) if merges else {}
+                uncounted = [t for t in distinct if not self._df.get(t)]
+                wanted.update(dict.fromkeys(uncounted[:NEAR_DUPLICATE_TERMS]))
+        async with self._lock:
+            terms = list(wanted)
+            for start in range(0, len(terms), _LOOKUPS):
+                await self._selective(terms[start : start + _LOOKUPS], absent=absent)
+            for kind, items in texts.items():
+                found.append(
+                    [
+                        (
+                            text,
+                            await self._candidates(kind, words_of(text), absent)
+                            if merges
+                            else None,
+                        )
+                        for text, merges in items
+                    ]
+                )
+        if not any(found):
+            return {}
+        return await asyncio.to_thread(compare_all, found)
+
+    @asynccontextmanager
+    async def _counted_from_zero(self, absent: set[str]) -> AsyncIterator[None]:
+        """Words found in no memory before the transaction count from 0 in it, and count
+        this save's memories as they are indexed: they are not looked up again. Afterwards
+        those still at 0 are read when asked for again: other processes may bring them."""
+        for term in absent:
+            self._df.setdefault(term, 0)
+        try:
+            yield
+        finally:
+            for term in absent:
+                if self._df.get(term) == 0:
+                    del self._df[term]
+
+    async def _candidates(
+        self, kind: str, words: list[str], absent: set[str] | None = None
+    ) -> list[tuple[int, str]]:
+        """The live memories of this kind most like these words (found by their rarest
+        words): id and text as compared. `absent`: as for `_selective`."""
         distinct = list(dict.fromkeys(words))
-        counted = [t for t in distinct if t in self._df]  # no lookup needed
-        uncounted = [t for t in distinct if t not in self._df][:NEAR_DUPLICATE_TERMS]
-        terms = await self._selective(counted + uncounted, keep=4)
+        # (a word counted 0 is one found in no memory before this save: as if uncounted)
+        counted = [t for t in distinct if self._df.get(t)]  # no lookup needed
+        uncounted = [t for t in distinct if not self._df.get(t)][:NEAR_DUPLICATE_TERMS]
+        terms = await self._selective(counted + uncounted, keep=4, absent=absent)
         if not terms:
-            return None
+            return []
         matches = await self._fetch(
             "SELECT r.ref_id FROM memory_fts JOIN memory_refs r ON r.id = memory_fts.rowid "
             "WHERE memory_fts MATCH ? AND r.kind = ? ORDER BY rank LIMIT 20",
@@ -380,7 +450,7 @@ class MemorySaves(MemoryForgets):
         )
         ids = [int(r[0]) for r in matches]
         if not ids:
-            return None
+            return []
         if kind == "decision":
             sql = (
                 "SELECT id, title || char(10) || decision FROM decisions WHERE status = 'active' "
@@ -392,12 +462,26 @@ class MemorySaves(MemoryForgets):
                 f"AND id IN ({placeholders(len(ids))})"
             )
         rows = await self._fetch(sql, ids if kind == "decision" else (kind, *ids))
+        return [(int(r[0]), str(r[1])) for r in rows]
+
+    async def _near_duplicate(
+        self,
+        kind: str,
+        text: str,
+        citations: Sequence[Located],
+        similar: Mapping[tuple[str, str], float],
+    ) -> tuple[int, float] | None:
+        """A live memory of this kind whose text is near-identical (and which cites the same
+        code, or one of the two cites none): its id and how alike they are. `similar`: what
+        was compared before the transaction; only texts changed since are compared here."""
+        words = words_of(text)
         best: tuple[int, float] | None = None
-        for row_id, other in rows:
-            alike = _alike(words, _words(str(other)))
+        for row_id, other in await self._candidates(kind, words):
+            known = similar.get((text, other))
+            alike = similarity(words, words_of(other)) if known is None else known
             if alike >= NEAR_IDENTICAL and (best is None or alike > best[1]):
-                if await self._same_scope(kind, int(row_id), citations):
-                    best = (int(row_id), alike)
+                if await self._same_scope(kind, row_id, citations):
+                    best = (row_id, alike)
         return best
 
     async def _same_scope(self, kind: str, row_id: int, citations: Sequence[Located]) -> bool:
@@ -520,21 +604,7 @@ class _SaveOut:
     merged: list[Merged] = field(default_factory=list)
     forgotten: list[str] = field(default_factory=list)
     overwritten: bool = False  # a merge replaced stored text: erased like forgotten text
-
-
-def _alike(words: list[str], other: list[str]) -> float:
-    """How alike two word sequences are (difflib's ratio), or 0.0 as soon as an upper bound
-    of it (difflib's quick_ratio: the words they share, in any order), counted in linear
-    time, shows they are not near-identical. The ratio itself is quadratic in the words, and
-    a save compares each of its items with up to 20 others."""
-    total = len(words) + len(other)
-    if total and 2 * sum((Counter(words) & Counter(other)).values()) / total < NEAR_IDENTICAL:
-        return 0.0
-    return difflib.SequenceMatcher(None, words, other).ratio()
-
-
-def _words(text: str) -> list[str]:
-    return re.findall(r"\w+", text.lower())
+    similar: Mapping[tuple[str, str], float] = field(default_factory=dict)  # _similarities
 
 
 def _indexed_text(text: str, cited_code: Iterable[tuple[str, str | None]]) -> str:
