@@ -275,6 +275,14 @@ EVEN = 0.75
 #: by their best window of tiles 0.8155 / 0.8146 / 0.8155 / 0.8175; `constant` chunks at b 0.3
 #: in place of chunk_best 0.8186 (ripgrep .801, click .830); IDF over code and test files only
 #: 0.8184; ranks among the candidates 0.8116-0.8156; z-scores 0.8141.
+#: Nor did evidence aimed at the features held-out weights lose ripgrep's queries by (path,
+#: phrases, code over test; against 0.8179; `scripts/miss_features.py`, docs/search-rounds.md;
+#: 2026-12-05, night): file / best chunk BM25 and coverage over the query terms outside the
+#: file's path 0.8169 / 0.8182 (ripgrep .801, cobra .775) / 0.8173; the path split into
+#: directory and file-name words 0.8015; coverage with IDF squared / to the 4th 0.8185 /
+#: 0.8180 (ripgrep .797); holds the rarest term 0.8173; best chunk BM25 with IDF squared
+#: 0.8175; tests asked in the first sentence 0.8168; phrases by IDF 0.8168; the best chunk's
+#: kind 0.8127 (ripgrep in sample .836, held out .788).
 
 
 # ---- features -----------------------------------------------------------------------------
