@@ -1,8 +1,11 @@
-"""Memory under refactoring: are stale memories ever served as valid?
+"""Memory under refactoring: are stale memories ever served as valid? And max-size saves.
 
     uv run python bench/bench_memory.py [--memories 1000] [--edits 100] [--seed 16]
+        [--max-saves 4] [--part all|refactoring|saves] [--sources pinned|current]
 
-A sample repository (a git copy of this repository's Python sources) gets MEMORIES memories,
+A sample repository (a git copy of this repository's Python sources, as of commit SNAPSHOT:
+pinned, so that figures stay comparable across rounds; `--sources current` takes the working
+tree instead) gets MEMORIES memories,
 each citing code the way agents do: a definition by name, `path:start-end` of a definition
 or of a few lines inside one. Then EDITS random edits land, with a full restore every ten:
 body changes, renames, deletions, functions moved to other files, lines inserted above,
@@ -14,18 +17,28 @@ Reported: memories served as valid whose code changed (the goal: 0), served as v
 moved, listed stale, stale ones whose lines still exist unchanged somewhere in the same file
 (possible missed moves), and the time of the first restore after each batch of edits (it
 re-reads the edited files) and of a 2,000-token restore (warm).
+
+Max-size saves (memory_saves.py): MAX_SAVES saves in a row of as much as one
+`ocp_result_save` takes (50 decisions, 100 notes, 100 open items, 100 state keys, each near its
+size limit), in two shapes made from a fixed seed: `repeated` (items of one repeated word, which
+difflib's junk rule makes costly to compare) and `prose` (items from a fixed vocabulary, some
+near-duplicates of earlier ones, some the same sentences reordered). Reported: the time of each
+save, the items merged, and a digest of the merge decisions (field, into, how alike), which must
+be the same on any code that compares texts the same way.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import random
 import re
 import shutil
 import statistics
 import subprocess
 import sys
+import tarfile
 import tempfile
 import textwrap
 import time
@@ -43,7 +56,13 @@ from ocp_server.db import connect  # noqa: E402
 from ocp_server.index.workspace import WorkspaceIndex  # noqa: E402
 from ocp_server.memory import MemoryStore, NoteIn  # noqa: E402
 
+sys.path.insert(0, str(ROOT / "bench"))
+from memory_saves import SaveRun, max_saves  # noqa: E402
+
 SOURCES = ("ocp_router/src", "ocp_server/src", "bench")
+# The sample repository's sources are this repository's as of this commit (`git archive`):
+# the workload stays the same while the code under test changes.
+SNAPSHOT = "5e3ca3eae9ea1c1ba68d25622f6272d7de7b583a"
 DEF = re.compile(r"^(?P<indent>[ \t]*)(?:async\s+)?(?:def|class)\s+(?P<name>\w+)", re.M)
 
 
@@ -93,15 +112,31 @@ def git(root: Path, *args: str) -> None:
     )
 
 
-def make_repo() -> Path:
+def make_repo(sources: str = "pinned") -> Path:
     root = Path(tempfile.mkdtemp(prefix="ocp-bench-memory-")) / "repo"
-    for source in SOURCES:
-        for path in (ROOT / source).rglob("*.py"):
-            if any(part.startswith(".") for part in path.relative_to(ROOT).parts):
-                continue  # bench/.cache holds other benchmarks' corpora (Django), not ours
-            target = root / path.relative_to(ROOT)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(path, target)
+    if sources == "pinned":
+        archive = subprocess.run(
+            ["git", "archive", "--format=tar", SNAPSHOT, *SOURCES],
+            cwd=ROOT,
+            capture_output=True,
+        )
+        if archive.returncode != 0:
+            raise SystemExit(
+                f"bench_memory: commit {SNAPSHOT[:12]} (the pinned sources) is not in this "
+                "clone's history (a shallow clone? `git fetch --unshallow`), or use "
+                f"--sources current: {archive.stderr.decode(errors='replace').strip()}"
+            )
+        with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+            members = [m for m in tar.getmembers() if m.isfile() and m.name.endswith(".py")]
+            tar.extractall(root, members=members, filter="data")
+    else:
+        for source in SOURCES:
+            for path in (ROOT / source).rglob("*.py"):
+                if any(part.startswith(".") for part in path.relative_to(ROOT).parts):
+                    continue  # bench/.cache holds other benchmarks' corpora (Django), not ours
+                target = root / path.relative_to(ROOT)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(path, target)
     git(root, "init", "-q")
     git(root, "add", "-A")
     git(root, "commit", "-qm", "sample")
@@ -244,9 +279,61 @@ async def save_memories(
     return saved
 
 
-async def run(memories: int, edits: int, seed: int, keep: bool = False) -> None:
+async def run(
+    memories: int,
+    edits: int,
+    seed: int,
+    keep: bool = False,
+    *,
+    saves: int = 4,
+    part: str = "all",
+    sources: str = "pinned",
+) -> None:
+    root = make_repo(sources)
+    try:
+        if part in ("all", "saves"):
+            await run_saves(root, saves)
+        if part in ("all", "refactoring"):
+            await run_refactoring(root, memories, edits, seed)
+    finally:
+        if keep:
+            print(f"the sample repository and its database are kept in {root.parent}")
+        else:
+            shutil.rmtree(root.parent, ignore_errors=True)
+
+
+async def run_saves(root: Path, saves: int) -> None:
+    """Max-size saves of each shape, each shape in a database of its own."""
+    runs: list[SaveRun] = []
+    for shape in ("repeated", "prose"):
+        db_path = root.parent / f"saves-{shape}.db"
+        index = await WorkspaceIndex.open(root, db_path)
+        await index.update()
+        conn = await connect(db_path)
+        memory = MemoryStore(conn, workspace=root, ttl_days=0)
+        cite = "ocp_server/src/ocp_server/memory/alike.py:words_of"
+        runs.append(await max_saves(memory, str(root), shape, saves, cite))
+        await conn.close()
+        await index.close()
+    table = Table(title=f"max-size saves ({saves} in a row, each shape in a new database)")
+    table.add_column("shape")
+    table.add_column("each save, s", justify="right")
+    table.add_column("its CPU, s", justify="right")
+    table.add_column("items merged", justify="right")
+    table.add_column("merge decisions' digest")
+    for r in runs:
+        table.add_row(
+            r.shape,
+            ", ".join(f"{t:.2f}" for t in r.seconds),
+            ", ".join(f"{t:.2f}" for t in r.cpu),
+            ", ".join(str(m) for m in r.merged),
+            r.digest,
+        )
+    Console(width=130).print(table)
+
+
+async def run_refactoring(root: Path, memories: int, edits: int, seed: int) -> None:
     rnd = random.Random(seed)
-    root = make_repo()
     db_path = root.parent / "ocp.db"
     index = await WorkspaceIndex.open(root, db_path)
     await index.update()
@@ -322,10 +409,6 @@ async def run(memories: int, edits: int, seed: int, keep: bool = False) -> None:
         print("WRONG:", line)
     for line in missed[:5]:
         print("stale, lines still in the file:", line)
-    if keep:
-        print(f"the sample repository and its database are kept in {root.parent}")
-    else:
-        shutil.rmtree(root.parent, ignore_errors=True)
     if wrong:
         raise SystemExit(1)
 
@@ -336,8 +419,26 @@ def main() -> None:
     parser.add_argument("--edits", type=int, default=100)
     parser.add_argument("--seed", type=int, default=16)
     parser.add_argument("--keep", action="store_true", help="keep the sample repository")
+    parser.add_argument("--max-saves", type=int, default=4, help="max-size saves of each shape")
+    parser.add_argument("--part", choices=("all", "refactoring", "saves"), default="all")
+    parser.add_argument(
+        "--sources",
+        choices=("pinned", "current"),
+        default="pinned",
+        help=f"the sample repository: this repository's sources at {SNAPSHOT[:12]}, or now",
+    )
     args = parser.parse_args()
-    asyncio.run(run(args.memories, args.edits, args.seed, args.keep))
+    asyncio.run(
+        run(
+            args.memories,
+            args.edits,
+            args.seed,
+            args.keep,
+            saves=args.max_saves,
+            part=args.part,
+            sources=args.sources,
+        )
+    )
 
 
 if __name__ == "__main__":

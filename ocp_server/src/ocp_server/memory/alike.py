@@ -1,4 +1,13 @@
-"""How alike two memories' texts are: a save merges a near-identical one (save.py)."""
+"""How alike two memories' texts are: a save merges a near-identical one (save.py).
+
+Alike is difflib's ratio over the texts' words, junk rule included: in a text of 200 words or
+more, difflib takes a word that is over 1% of it (plus one) as "popular" and never starts a
+match on it. The ratio is quadratic in the words, and a save compares each of its items with
+every earlier one of its kind (up to 4,950 pairs of 2,400 words), so each pair first gets
+upper bounds of the ratio, exact and linear in the words; only a pair that may reach
+NEAR_IDENTICAL is compared. Below it the value is 0.0: what merges, and how alike it is said
+to be, is the ratio's.
+"""
 
 from __future__ import annotations
 
@@ -8,17 +17,14 @@ from collections import Counter
 
 from ocp_server.memory.queries import NEAR_IDENTICAL
 
+_AUTOJUNK_MIN = 200  # difflib: a text this long or longer has popular words (SequenceMatcher)
+
 
 def similarity(words: list[str], other: list[str]) -> float:
     """How alike two word sequences are (difflib's ratio), or 0.0 as soon as an upper bound
-    of it (difflib's quick_ratio: the words they share, in any order), counted in linear
-    time, shows they are not near-identical. The ratio itself is quadratic in the words: a
-    save works them out before its write transaction (`compare_all`), and under it only for
-    texts changed since."""
-    total = len(words) + len(other)
-    if total and 2 * sum((Counter(words) & Counter(other)).values()) / total < NEAR_IDENTICAL:
-        return 0.0
-    return difflib.SequenceMatcher(None, words, other).ratio()
+    of it shows they are not near-identical. A save works these out before its write
+    transaction (`compare_all`), and under it only for texts changed since."""
+    return _alike(_Words(words), _Words(other))
 
 
 Item = tuple[str, list[tuple[int, str]] | None]  # text, live memories it may merge into
@@ -44,45 +50,113 @@ def compare_all(kinds: list[list[Item]]) -> dict[tuple[str, str], float]:
 
 
 class Comparer:
-    """`similarity` of texts, each text's words and counts taken once, and each result kept."""
+    """`similarity` of texts, what each text's bounds need worked out once, and each result
+    kept."""
 
     def __init__(self) -> None:
         self.alike: dict[tuple[str, str], float] = {}
-        self._words: dict[str, tuple[list[str], Counter[str]]] = {}
+        self._words: dict[str, _Words] = {}
 
     def __call__(self, text: str, other: str) -> float:
-        if (text, other) in self.alike:
-            return self.alike[(text, other)]
-        a, b = self._counted(text)[0], self._counted(other)[0]
-        if len(a) + len(b) and self.bound(text, other) < NEAR_IDENTICAL:
-            alike = 0.0
-        else:
-            alike = difflib.SequenceMatcher(None, a, b).ratio()
-        self.alike[(text, other)] = alike
-        return alike
+        if (text, other) not in self.alike:
+            self.alike[(text, other)] = _alike(self._of(text), self._of(other))
+        return self.alike[(text, other)]
 
-    def bound(self, text: str, other: str) -> float:
-        """An upper bound of `similarity` (difflib's quick_ratio: the words shared in any order)."""
-        (a, a_counts), (b, b_counts) = self._counted(text), self._counted(other)
-        total = len(a) + len(b)
-        if not total:
-            return 1.0
-        # the words two texts share are at most the shorter one's: a first bound, in O(1)
-        if 2 * min(len(a), len(b)) / total < NEAR_IDENTICAL:
-            return 2 * min(len(a), len(b)) / total
-        return _shared(a_counts, b_counts) / total
-
-    def _counted(self, text: str) -> tuple[list[str], Counter[str]]:
+    def _of(self, text: str) -> _Words:
         if text not in self._words:
-            words = words_of(text)
-            self._words[text] = (words, Counter(words))
+            self._words[text] = _Words(words_of(text))
         return self._words[text]
 
 
-def _shared(counts: Counter[str], other: Counter[str]) -> int:
-    """Twice the words two texts share, in any order (difflib's quick_ratio's numerator)."""
-    small, large = (counts, other) if len(counts) <= len(other) else (other, counts)
-    return 2 * sum(min(n, large[w]) for w, n in small.items() if w in large)
+class _Words:
+    """A text's words, their counts and, as difflib's second sequence, its popular words, the
+    runs of them and a matcher set to it: those are made when first needed and kept."""
+
+    __slots__ = ("_runs", "counts", "matcher", "popular", "words")
+
+    def __init__(self, words: list[str]) -> None:
+        self.words = words
+        self.counts = Counter(words)
+        self.matcher: difflib.SequenceMatcher[str] | None = None
+        self.popular: frozenset[str] = frozenset()
+        if len(words) >= _AUTOJUNK_MIN:
+            most = len(words) // 100 + 1  # difflib's rule: popular if it occurs more often
+            self.popular = frozenset(w for w, n in self.counts.items() if n > most)
+        self._runs: list[tuple[str | None, str | None, int]] | None = None
+
+    @property
+    def runs(self) -> list[tuple[str | None, str | None, int]]:
+        """Each maximal run of popular words: the word before it and after it (None at an
+        end), and its length."""
+        if self._runs is None:
+            self._runs = []
+            start = None
+            for i, word in enumerate(self.words):
+                if word in self.popular:
+                    start = i if start is None else start
+                elif start is not None:
+                    self._runs.append((self.words[start - 1] if start else None, word, i - start))
+                    start = None
+            if start is not None:
+                before = self.words[start - 1] if start else None
+                self._runs.append((before, None, len(self.words) - start))
+        return self._runs
+
+    def ratio_with(self, words: list[str]) -> float:
+        """difflib's ratio of `words` against this text (the second sequence, whose work
+        difflib does once for any number of first ones)."""
+        if self.matcher is None:
+            self.matcher = difflib.SequenceMatcher(None, b=self.words)
+        self.matcher.set_seq1(words)
+        return self.matcher.ratio()
+
+
+def _alike(a: _Words, b: _Words) -> float:
+    if _bound(a, b) < NEAR_IDENTICAL:
+        return 0.0
+    return b.ratio_with(a.words)
+
+
+def _bound(a: _Words, b: _Words) -> float:
+    """An upper bound of difflib's ratio of a against b: 2 * matched words / all words.
+
+    1. Matched words are at most the shorter text's: O(1).
+    2. ... at most a's words less those b does not have at all, and at most the words the
+       two share in any order (difflib's quick_ratio).
+    3. With b's popular words: a match only ever starts on a word that is not popular in b
+       and then grows over equal words on both sides, and one that holds no such word is
+       only ever a common start of the two texts (difflib's find_longest_match and
+       get_matching_blocks). So a popular word of b is matched only in a run of them next to
+       a word of b that is in a, or in a common start: a text that is mostly one word is not
+       like another that is, unless the few words around it match too.
+    Stops at the first below NEAR_IDENTICAL."""
+    total = len(a.words) + len(b.words)
+    if not total:
+        return 1.0
+    bound = 2 * min(len(a.words), len(b.words)) / total
+    if bound < NEAR_IDENTICAL:
+        return bound
+    # (map and sum: the loops over the words run in C, as each pair of a save gets here)
+    only_a = a.counts.keys() - b.counts.keys()
+    bound = 2 * (len(a.words) - sum(map(a.counts.__getitem__, only_a))) / total
+    if bound < NEAR_IDENTICAL:  # a's words that b has none of: never matched
+        return bound
+    both = a.counts.keys() & b.counts.keys()
+    shared = sum(map(min, map(a.counts.__getitem__, both), map(b.counts.__getitem__, both)))
+    if 2 * shared / total < NEAR_IDENTICAL or not b.popular:
+        return 2 * shared / total
+    # 3: the words b does not hold popular, matched at most as often as both hold them ...
+    rare = sum(min(n, a.counts[w]) for w, n in b.counts.items() if w not in b.popular)
+    # ... and its popular ones at most in runs next to a word of a, or in a common start
+    runs = sum(n for before, after, n in b.runs if before in a.counts or after in a.counts)
+    first_before, first_after, first = b.runs[0]
+    if first_before is None and first_after not in a.counts:  # b starts with a run, not counted
+        start = 0
+        while start < first and start < len(a.words) and a.words[start] == b.words[start]:
+            start += 1
+        runs += start
+    popular = min(runs, sum(a.counts[w] for w in b.popular))
+    return 2 * min(shared, rare + popular) / total
 
 
 def words_of(text: str) -> list[str]:
