@@ -30,10 +30,12 @@ def similarity(words: list[str], other: list[str]) -> float:
 Item = tuple[str, list[tuple[int, str]] | None]  # text, live memories it may merge into
 
 
-def compare_all(kinds: list[list[Item]]) -> dict[tuple[str, str], float]:
+def compare_all(kinds: list[list[Item]]) -> Comparer:
     """`similarity` of each item of a save (per kind, in order; None: it is not merged) with the
     live memories found for it and with the rows this save's earlier items leave: an item
-    near-identical to one merges into the most alike, as the transaction will do."""
+    near-identical to one merges into the most alike, as the transaction will do. The
+    Comparer returned holds the results, and compares what the transaction finds new (its
+    candidates shift as it writes) with the words and bounds worked out here."""
     compare = Comparer()
     for items in kinds:
         rows: dict[tuple[str, int], str] = {}  # ("live" | "new", id): text this save leaves
@@ -46,7 +48,7 @@ def compare_all(kinds: list[list[Item]]) -> dict[tuple[str, str], float]:
                 if alike >= NEAR_IDENTICAL and (best is None or alike > best[0]):
                     best = (alike, key)
             rows[("new", n) if best is None else best[1]] = text
-    return compare.alike
+    return compare
 
 
 class Comparer:

@@ -16,7 +16,7 @@ from ocp_server.brief import cap
 from ocp_server.citations import CitationError, CodeView, Located
 from ocp_server.errors import InputError
 from ocp_server.index.terms import fts_query
-from ocp_server.memory.alike import Item, compare_all, similarity, words_of
+from ocp_server.memory.alike import Comparer, Item, compare_all, words_of
 from ocp_server.memory.forget import MemoryForgets, zeroing_deletes
 from ocp_server.memory.kept import SaveTexts, kept
 from ocp_server.memory.queries import (
@@ -376,7 +376,7 @@ class MemorySaves(MemoryForgets):
         notes: Sequence[NoteIn],
         open_items: Sequence[str],
         absent: set[str],
-    ) -> dict[tuple[str, str], float]:
+    ) -> Comparer:
         """Outside the write transaction: how alike each decision, note and open item of a
         save is to what it may merge into, keyed by (its text, the other text): the live
         memories found for it now, and the rows this save's earlier items of its kind insert
@@ -414,7 +414,7 @@ class MemorySaves(MemoryForgets):
                     ]
                 )
         if not any(found):
-            return {}
+            return Comparer()
         return await asyncio.to_thread(compare_all, found)
 
     @asynccontextmanager
@@ -469,16 +469,15 @@ class MemorySaves(MemoryForgets):
         kind: str,
         text: str,
         citations: Sequence[Located],
-        similar: Mapping[tuple[str, str], float],
+        similar: Comparer,
     ) -> tuple[int, float] | None:
         """A live memory of this kind whose text is near-identical (and which cites the same
         code, or one of the two cites none): its id and how alike they are. `similar`: what
-        was compared before the transaction; only texts changed since are compared here."""
-        words = words_of(text)
+        was compared before the transaction; only a pair not compared then (a text changed
+        since, or a candidate found only now) is compared here."""
         best: tuple[int, float] | None = None
-        for row_id, other in await self._candidates(kind, words):
-            known = similar.get((text, other))
-            alike = similarity(words, words_of(other)) if known is None else known
+        for row_id, other in await self._candidates(kind, words_of(text)):
+            alike = similar(text, other)
             if alike >= NEAR_IDENTICAL and (best is None or alike > best[1]):
                 if await self._same_scope(kind, row_id, citations):
                     best = (row_id, alike)
@@ -604,7 +603,7 @@ class _SaveOut:
     merged: list[Merged] = field(default_factory=list)
     forgotten: list[str] = field(default_factory=list)
     overwritten: bool = False  # a merge replaced stored text: erased like forgotten text
-    similar: Mapping[tuple[str, str], float] = field(default_factory=dict)  # _similarities
+    similar: Comparer = field(default_factory=Comparer)  # _similarities
 
 
 def _indexed_text(text: str, cited_code: Iterable[tuple[str, str | None]]) -> str:
