@@ -207,6 +207,25 @@ async def test_an_overloaded_function_cited_by_name_is_its_implementation(repo: 
         await repo.memory.save(sid, notes=[NoteIn("parse again", ("parse",))])
 
 
+async def test_a_short_name_marked_in_a_note_is_suggested_as_its_one_definition(
+    repo: Repo,
+) -> None:
+    # `parse` names one function: its @overload stubs are not more of them (as when cited)
+    repo.write("src/parsing.py", OVERLOADED_PY)
+    await repo.reindex()
+    sid = await repo.memory.start_session(str(repo.root))
+    for text in ("we changed `parse` to take bytes", "parse() takes bytes"):
+        saved = await repo.memory.save(sid, notes=[text])
+        assert [(s.citation, s.symbol) for s in saved.suggested] == [
+            ("src/parsing.py:12-14", "parse")
+        ]
+    # an unmarked word is prose, and two implementations are still two
+    assert not (await repo.memory.save(sid, notes=["parse takes bytes now"])).suggested
+    repo.write("src/other.py", "def parse(raw):\n    return raw\n")
+    await repo.reindex()
+    assert not (await repo.memory.save(sid, notes=["`parse` again, twice"])).suggested
+
+
 async def test_a_long_text_is_read_for_identifiers_once_per_distinct_word(
     repo: Repo, monkeypatch: pytest.MonkeyPatch
 ) -> None:

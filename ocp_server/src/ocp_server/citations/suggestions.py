@@ -50,6 +50,8 @@ async def suggest(view: CodeView, text: str, cited: Iterable[str] = ()) -> list[
         for path in (await view.files_defining(name))[:5]:
             found += [(path, d) for d in await view.definitions(path) if matches(d, name)]
         exact = [(p, d) for p, d in found if matches(d, name) == 2] or found
+        if len(exact) > 1:  # typing's @overload stubs are one function, as when cited
+            exact = [f for f in exact if not await view.overload_stub(*f)] or exact
         if len(exact) == 1:
             path, d = exact[0]
             out.append(Suggestion(f"{path}:{d.start_line}-{d.end_line}", d.name, d.kind))

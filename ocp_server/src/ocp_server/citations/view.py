@@ -256,7 +256,7 @@ class CodeView:
                 f"(cite path:start-end for lines that are not a definition{nested})"
             )
         if len(found) > 1:  # typing's @overload stubs name what the implementation does
-            found = [f for f in found if not await self._overload(*f)] or found
+            found = [f for f in found if not await self.overload_stub(*f)] or found
         if len(found) > 1:
             places = ", ".join(f"{p}:{d.name} ({p}:{d.start_line}-{d.end_line})" for p, d in found)
             raise CitationError(f"{raw!r} is ambiguous: {places[:600]}; cite one of them")
@@ -265,7 +265,7 @@ class CodeView:
         assert lines is not None
         return located(path, lines, d.start_line, d.end_line, d.name, True)
 
-    async def _overload(self, path: str, d: Definition) -> bool:
+    async def overload_stub(self, path: str, d: Definition) -> bool:
         """The definition is an `@overload` stub (its decorators, before its `def`, say so)."""
         for line in (await self.lines(path) or [])[d.start_line - 1 : d.end_line]:
             if not line.lstrip().startswith("@"):
