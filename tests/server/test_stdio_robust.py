@@ -109,6 +109,29 @@ def test_arguments_nested_deeper_than_the_protocol_parser_takes_are_told_so(
     assert "result" in server.request({"jsonrpc": "2.0", "id": 21, "method": "ping"})
 
 
+def test_a_lone_surrogate_under_an_argument_named_with_a_token_is_refused_redacted_and_short(
+    server: RawServer,
+) -> None:
+    # The refusal names the field that holds it, argument names included: written to the
+    # client before any tool's redaction, it quoted a name holding a token, and a 100,000
+    # character name whole. (The token is assembled here: no literal one in this file.)
+    server.initialize()
+    body = "Xk29dLq7" * 4 + "Ab3Z"
+    messages = []
+    for n, key in enumerate(["ghp_" + body, "k" * 100_000]):
+        line = {
+            "jsonrpc": "2.0",
+            "id": 30 + n,
+            "method": "tools/call",
+            "params": {"name": "ocp_context_search", "arguments": {"query": "x", key: "\ud800"}},
+        }
+        reply = server.request(line)
+        assert reply["id"] == 30 + n and reply["error"]["code"] == -32600, reply
+        messages.append(reply["error"]["message"])
+    assert "`params.arguments.[REDACTED:github_token]` holds a lone surrogate" in messages[0]
+    assert all(body not in m and len(m) < 400 for m in messages), [m[:300] for m in messages]
+
+
 def _misconfigured(tmp_path: Path, **env: str) -> RawServer:
     ws = tmp_path / "ws"
     ws.mkdir(exist_ok=True)

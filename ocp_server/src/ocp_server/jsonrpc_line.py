@@ -22,6 +22,8 @@ import mcp_types as types
 from pydantic import ValidationError
 from pydantic_core import PydanticSerializationError
 
+from ocp_server.argument_errors import clip
+
 logger = logging.getLogger(__name__)
 
 MAX_METHOD_CHARS = 128
@@ -123,8 +125,10 @@ def check_line(raw: bytes) -> types.JSONRPCMessage | Refusal | None:
         except ValueError as exc:
             where = _lone_surrogate_at(obj)
             if where is not None:
+                # A field's path holds the caller's argument names: redacted and cut short
+                # like every error's quote, as nothing after this line redacts it.
                 problem = (
-                    f"Invalid request: `{where}` holds a lone surrogate (an escape such as "
+                    f"Invalid request: `{clip(where)}` holds a lone surrogate (an escape such as "
                     "\\ud800 alone), which is no Unicode character"
                 )
             elif _too_deep(exc):
