@@ -261,6 +261,13 @@ PASSWORD_CONTEXTS: tuple[Format, ...] = (
     ),
     Format("yaml_block_scalar", "database:\n  password: |\n    {s}\n  host: db\n"),
     Format("toml_multiline", '[database]\npassword = """\n{s}\n"""\n', render=no('"\\')),
+    # A literal inside a conversion, after a type, or as the fallback of an environment read.
+    Format("go_bytes", 'var dbPassword = []byte("{s}")\n'),
+    Format("go_typed_var", 'var dbPassword string = "{s}"\n'),
+    Format("rust_const", 'const DB_PASSWORD: &str = "{s}";\n'),
+    Format("rust_string_from", 'let password = String::from("{s}");\n'),
+    Format("node_env_fallback", "const password = process.env.DB_PASSWORD || '{s}';\n"),
+    Format("python_env_or", 'password = os.getenv("DB_PASSWORD") or "{s}"\n'),
 )
 
 _AWS_SECRET = mixed(B64, 40)

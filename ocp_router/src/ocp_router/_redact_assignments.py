@@ -56,10 +56,33 @@ _ASSIGN_TAIL_RE = re.compile(
     (?P<rq>\\?["'`])?
     \]?
     (?:
-        [ \t]*:[ \t]*[A-Za-z_][\w.\[\], |]*?[ \t]*(?P<aop>=)(?![=>~])[ \t]*
+        (?:  # a type between the name and `=`: `: str`, Rust's `: &str`, Go's `string`
+            [ \t]*:[ \t]*(?:&(?:'\w+[ \t]+)?)?[A-Za-z_\[][\w.\[\], |]*?
+          | [ \t]+(?:string|\[\]byte)
+        )[ \t]*(?P<aop>=)(?![=>~])[ \t]*
       | (?P<sp1>[ \t]*)(?P<op>:=|=>|===?|!==?|=|:)(?P<sp2>[ \t]*)
     )
     {_VALUE}
+    """,
+    re.X,
+)
+_LITERAL = (
+    r"""(?:[bBrRuU]?"(?:[^"\\\n]|\\.){1,1024}"|[bBrRuU]?'(?:[^'\\\n]|\\.){1,1024}'"""
+    r"|`[^`\n]{1,1024}`)"
+)
+# A literal the assigned value is made of: inside a conversion (`[]byte("x")`,
+# `String::from("x")`, `Buffer.from('x')`), or as the fallback of a read that may find
+# nothing (`process.env.DB_PASSWORD || 'x'`, `os.getenv("DB_PASSWORD") or "x"`).
+_INNER_LITERAL_RE = re.compile(
+    rf"""
+    (?:
+        (?:\[\](?:byte|rune)|(?:new[ \t]+)?String(?:::from|\.valueOf)?|bytes|bytearray|str
+          |Buffer\.from|new[ \t]+TextEncoder\(\)\.encode|(?:System\.Text\.)?Encoding\.\w+\.GetBytes
+          |SecretStr|SecretString|SecretBytes)
+        \([ \t]*(?P<wrapped>{_LITERAL})[ \t]*[,)]
+      | [\w.$]{{1,200}}(?:\[[^\]\n]{{1,200}}\]|\([^()\n]{{0,200}}\))?!?
+        (?:[ \t]*(?:\|\||\?\?)[ \t]*|[ \t]+or[ \t]+)(?P<fallback>{_LITERAL})
+    )
     """,
     re.X,
 )
@@ -313,6 +336,10 @@ def _assignment_value(
         if line is None:
             return None
         return _config_value(text, line.start("value"), line.group("value"), words, name_class)
+    inner = _INNER_LITERAL_RE.match(text, vs) if raw[:1] not in "\"'`" else None
+    if inner is not None:
+        group = "wrapped" if inner.group("wrapped") else "fallback"
+        raw, vs = inner.group(group), inner.start(group)
     q = _quoted_span(raw, vs)
     before = text[start - 1] if start else "\n"
     param = before in "?&;"
