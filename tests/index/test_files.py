@@ -350,6 +350,17 @@ KEY_FILES: dict[str, str] = {
     "k8s/api-token.json": json.dumps(
         {"apiVersion": "v1", "kind": K8S_SECRET, "data": {"token": "cTh6clQybVh2OUxwSzRz"}}
     ),
+    # key material in other forms: .NET's RSA key as XML (<D> is the private exponent), an
+    # OpenVPN static key inline in a .conf, a WireGuard interface, a Solana keypair file
+    "keys/signing.xml": "<RSAKeyValue><Modulus>" + B64_LINE + "</Modulus><Exponent>AQAB"
+    "</Exponent><P>" + B64_LINE + "</P><Q>" + B64_LINE + "</Q><D>" + B64_LINE * 2 + "</D>"
+    "</RSAKeyValue>\n",
+    "vpn/client.conf": "client\nremote vpn.example.com 1194\n<tls-crypt>\n-----BEGIN OpenVPN "
+    "Static key V1-----\n" + "6acef03f62675b4b1bbd03e53b187727\n" * 16 + "-----END OpenVPN "
+    "Static key V1-----\n</tls-crypt>\n",
+    "vpn/wg0.conf": "[Interface]\nAddress = 10.0.0.1/24\nPrivateKey = "
+    "yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk=\nListenPort = 51820\n",
+    "wallet/deployer.json": json.dumps([(i * 37 + 11) % 256 for i in range(64)]),
 }
 
 ORDINARY_FILES: dict[str, str] = {
@@ -365,6 +376,13 @@ ORDINARY_FILES: dict[str, str] = {
     "data:\n  password: {{ .Values.password | b64enc | quote }}\n",
     "k8s/pod.yaml": "kind: Pod\nspec:\n  containers:\n  - env:\n    - valueFrom:\n"
     "        secretKeyRef:\n          name: db\n          key: password\n",
+    # code and docs that name these forms, a WireGuard peer's public side, a list of numbers
+    "src/xmlkey.cs": 'if (xml.Contains("<RSAKeyValue>") && xml.Contains("<D>")) return true;\n',
+    "docs/vpn.md": "Paste the block that starts `-----BEGIN OpenVPN Static key V1-----` here.\n",
+    "vpn/peer.conf": "[Peer]\nPublicKey = xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=\n",
+    "vpn/template.conf": "[Interface]\nPrivateKey = <your private key>\n",
+    "data/numbers.json": json.dumps(list(range(2, 66))),
+    "data/sizes.json": json.dumps([1024] * 64),
 }
 
 

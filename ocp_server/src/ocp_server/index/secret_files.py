@@ -5,7 +5,9 @@ come back from a search or reach a paid prompt, whatever redaction would miss. T
 matched without regard to case (`.ENV`, `server.PEM`); the content rules find private keys
 (PEM, PuTTY, age), GCP service-account and OAuth client JSON, kubeconfigs with user
 credentials, dotenv files holding a secret (`env/production`), netrc, pgpass, git-credentials,
-htpasswd, docker and npm auth, AWS credential files, Terraform state and Kubernetes Secrets.
+htpasswd, docker and npm auth, AWS credential files, Terraform state and Kubernetes Secrets,
+and key material in other forms: .NET's RSA XML keys, OpenVPN static keys, WireGuard
+interfaces, keypair files of 64 random bytes as JSON.
 """
 
 from __future__ import annotations
@@ -171,6 +173,18 @@ _NPM_AUTH_RE = re.compile(
 _PYPIRC_RE = re.compile(
     rb"(?m)^\[(?:pypi|testpypi|distutils)\][\s\S]{0,2000}?^password[ \t]*[=:][ \t]*\S{8,}"
 )
+# Key material in other forms: .NET's RSA key as XML with its private exponent (<D>), an
+# OpenVPN static key (tls-auth, tls-crypt), a WireGuard interface's private key, a Solana
+# keypair file (the whole file a JSON array of 64 bytes).
+_RSA_XML_RE = re.compile(rb"<D>\s*[A-Za-z0-9+/=\s]{40,}</D>")
+_OPENVPN_KEY_RE = re.compile(rb"-----BEGIN OpenVPN Static key V1-----\s*(?:[0-9a-fA-F]{32}\s*){4}")
+_WIREGUARD_RE = re.compile(
+    rb"(?m)^\[Interface\][ \t]*\r?$[\s\S]{0,2000}?^[ \t]*PrivateKey[ \t]*=[ \t]*"
+    rb"[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=[ \t]*\r?$"
+)
+_KEYPAIR_RE = re.compile(
+    rb"\s*\[\s*(?:(?:25[0-5]|2[0-4]\d|1?\d{1,2})\s*,\s*){63}(?:25[0-5]|2[0-4]\d|1?\d{1,2})\s*\]\s*"
+)
 _TFSTATE_RE = re.compile(rb'"terraform_version"\s*:[\s\S]{0,400}"lineage"\s*:')
 # A Kubernetes Secret with a literal value under data/stringData (YAML, or JSON as kubectl
 # writes it); one whose values are Helm templates (`{{ ... }}`) or refs holds none.
@@ -244,6 +258,14 @@ def secret_content(data: bytes, name: str = "") -> str | None:
             return "npm_auth"
     if b"password" in data and b"[" in data and _PYPIRC_RE.search(data):
         return "pypirc"
+    if b"<RSAKeyValue>" in data and _RSA_XML_RE.search(data):
+        return "rsa_xml_key"
+    if b"OpenVPN Static key V1" in data and _OPENVPN_KEY_RE.search(data):
+        return "openvpn_static_key"
+    if b"PrivateKey" in data and b"[Interface]" in data and _WIREGUARD_RE.search(data):
+        return "wireguard_key"
+    if len(data) < 1000 and data.lstrip()[:1] == b"[" and _random_bytes_json(data):
+        return "keypair_json"
     if b'"terraform_version"' in data and _TFSTATE_RE.search(data):
         return "terraform_state"
     if b"Secret" in data and _K8S_SECRET_KIND_RE.search(data):
@@ -260,6 +282,15 @@ def secret_content(data: bytes, name: str = "") -> str | None:
         if first and _DOTENV_LINE_RE.match(first) and _dotenv_with_secret(data, name):
             return "dotenv"
     return None
+
+
+def _random_bytes_json(data: bytes) -> bool:
+    """The file is a JSON array of 64 bytes that read as random (a keypair), not a table of
+    small numbers (`range(64)`) or one value repeated."""
+    if not _KEYPAIR_RE.fullmatch(data):
+        return False
+    values = [int(v) for v in re.findall(rb"\d+", data)]
+    return len(set(values)) >= 40 and sum(v >= 128 for v in values) >= 16
 
 
 def _first_line(data: bytes) -> bytes | None:
