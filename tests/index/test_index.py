@@ -6,6 +6,8 @@ import asyncio
 import dataclasses
 import importlib
 import os
+import random
+import re
 import sqlite3
 import time
 from collections.abc import AsyncIterator
@@ -484,6 +486,24 @@ def test_a_glob_of_too_many_brace_alternatives_is_an_error_naming_path_glob() ->
 
     with pytest.raises(InputError, match=r"^path_glob: .* over 256 alternatives"):
         glob_matcher("{a,b}" * 10)
+
+
+def test_a_glob_of_many_double_star_folders_matches_as_fnmatch_would() -> None:
+    # Globs of two `**/` or more are matched by an automaton (each `(?:.*/)?` more made the
+    # regex backtrack into the others, hours a path): it answers as the regex does, on
+    # random globs and paths of these characters.
+    from ocp_server.index.globs import _DOUBLE_STAR_FOLDER, _Automaton, _fnmatch_body
+
+    rng = random.Random(7)
+    parts = ["a", "b", "/", "*", "?", "**/", "[ab]", "[!a]", "[", "]", ".", "[a-]", "[]a]", "\n"]
+    for _ in range(3000):
+        glob = "".join(rng.choice(parts) for _ in range(rng.randint(0, 10)))
+        pieces = _DOUBLE_STAR_FOLDER.split(glob)
+        regex = re.compile("(?s:" + "(?:.*/)?".join(map(_fnmatch_body, pieces)) + r")\Z")
+        automaton = _Automaton(pieces)
+        for _ in range(10):
+            path = "".join(rng.choice("ab/.\n") for _ in range(rng.randint(0, 12)))
+            assert automaton.matches(path) == bool(regex.match(path)), (glob, path)
 
 
 async def _filters_as_src(index: WorkspaceIndex, written: str) -> None:

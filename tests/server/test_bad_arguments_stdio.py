@@ -4,7 +4,9 @@ error naming the field and what it expected, and the server goes on serving."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -98,3 +100,33 @@ def test_a_boolean_sent_as_the_word_true_is_read_as_true(server: RawServer) -> N
     result = reply["result"]
     assert not result["isError"], result
     assert result["structuredContent"]["answered_by"] == "none"
+
+
+def test_a_glob_of_many_double_star_folders_is_answered_and_the_server_serves_on(
+    tmp_path: Path, fake_ollama: FakeOllama
+) -> None:
+    # Each `**/` was a `(?:.*/)?` in one regex, and twelve of them backtracked into each
+    # other on a path 30 folders deep for longer than any client waits (a search never
+    # answered, the server's CPU held). 500 characters of glob hold 160 of them.
+    workspace = tmp_path / "ws"
+    deep = workspace.joinpath(*(["a"] * 30))
+    deep.mkdir(parents=True)
+    (deep / "auth.py").write_text("def verify_token(token):\n    return token\n")
+    raw = RawServer(server_env(workspace, fake_ollama), cwd=tmp_path)
+    try:
+        raw.initialize()
+        for _ in range(150):  # the first build
+            first = raw.call_tool("ocp_context_search", {"query": "verify_token"})
+            if first["result"]["structuredContent"]["results"]:
+                break
+            time.sleep(0.2)
+        for glob, found in [("**/a*/" * 12 + "zzz", 0), ("**/a/" * 12 + "**/*.py", 1)]:
+            reply = raw.call_tool(
+                "ocp_context_search", {"query": "verify_token", "path_glob": glob}
+            )
+            result = reply["result"]
+            assert not result["isError"], result
+            assert len(result["structuredContent"]["results"]) == found, result
+        assert raw.rpc("ping", {})["result"] == {}
+    finally:
+        raw.kill()

@@ -50,11 +50,23 @@ def glob_matcher(glob: str) -> Callable[[str], bool]:
     matches either (nested too), as in ripgrep, VS Code and agents' Glob tools:
     `**/*.{ts,tsx}` matched nothing."""
     bodies = []
+    automata: list[_Automaton] = []
     for alternative in _brace_alternatives(glob):
-        pieces = [_fnmatch_body(piece) for piece in _DOUBLE_STAR_FOLDER.split(alternative)]
-        bodies.append("(?s:" + "(?:.*/)?".join(pieces) + ")")
-    match = re.compile("(?:" + "|".join(bodies) + r")\Z").match
-    return lambda path: match(path) is not None
+        pieces = _DOUBLE_STAR_FOLDER.split(alternative)
+        if len(pieces) > 2:
+            # Two `(?:.*/)?` or more backtrack into each other: `**/a*/` twelve times took
+            # hours a path. Matched in one pass instead (slower on the usual globs, so only
+            # these).
+            automata.append(_Automaton(pieces))
+        else:
+            bodies.append("(?s:" + "(?:.*/)?".join(map(_fnmatch_body, pieces)) + ")")
+    match = re.compile("(?:" + "|".join(bodies) + r")\Z").match if bodies else None
+    if not automata:
+        assert match is not None
+        return lambda path: match(path) is not None
+    return lambda path: (
+        (match is not None and match(path) is not None) or any(a.matches(path) for a in automata)
+    )
 
 
 MAX_ALTERNATIVES = 256  # globs one `path_glob` expands to, at most (each is tried per path)
@@ -99,6 +111,96 @@ def _fnmatch_body(piece: str) -> str:
     if not (translated.startswith("(?s:") and translated[-3:] in (r")\Z", r")\z")):
         raise RuntimeError(f"fnmatch.translate changed its form: {translated!r}")
     return translated[4:-3]
+
+
+# The automaton's tokens besides single characters: any one character (`?`), any run (`*`),
+# and `**/` (nothing, or any run that ends with `/`).
+_ANY, _STAR, _FOLDERS = "?", "*", "**/"
+_Token = str | re.Pattern[str]
+
+
+class _Automaton:
+    """One glob's `**/`-joined pieces matched as fnmatch would, in one pass over a path with
+    the set of places in the glob it may have reached as the bits of an int (no backtracking,
+    so no glob takes longer than its length times the path's)."""
+
+    def __init__(self, pieces: list[str]) -> None:
+        tokens: list[_Token] = []
+        for n, piece in enumerate(pieces):
+            if n:
+                tokens.append(_FOLDERS)
+            tokens += _piece_tokens(piece)
+        # A run of `*` and `**/` matches what one `*` does (`**/` alone when there is no `*`),
+        # so that every run is one token long and one step takes a skip past any of them.
+        merged: list[_Token] = []
+        for t in tokens:
+            if t in (_STAR, _FOLDERS) and merged and merged[-1] in (_STAR, _FOLDERS):
+                merged[-1] = _STAR if _STAR in (t, merged[-1]) else _FOLDERS
+            else:
+                merged.append(t)
+        self._single = [(i, t) for i, t in enumerate(merged) if t not in (_STAR, _FOLDERS)]
+        self._loops = sum(1 << i for i, t in enumerate(merged) if t in (_STAR, _FOLDERS))
+        self._folders = sum(1 << i for i, t in enumerate(merged) if t == _FOLDERS)
+        self._accept = 1 << len(merged)
+        self._masks: dict[str, int] = {}
+        self._start = 1 | ((1 & self._loops) << 1)
+        # Every path the glob matches, and a few more: each `**/` read as `*`. fnmatch's
+        # regex for that takes linear time, and turns most paths away before the slower walk.
+        self._may_match = re.compile(fnmatch.translate("*".join(pieces))).match
+
+    def _mask(self, c: str) -> int:
+        """The single-character tokens `c` matches, as bits."""
+        mask = self._masks.get(c)
+        if mask is None:
+            mask = 0
+            for i, t in self._single:
+                if t == _ANY or (t == c if isinstance(t, str) else t.fullmatch(c) is not None):
+                    mask |= 1 << i
+            self._masks[c] = mask
+        return mask
+
+    def matches(self, path: str) -> bool:
+        if self._may_match(path) is None:
+            return False
+        at, loops, folders = self._start, self._loops, self._folders
+        stars = loops & ~folders
+        for c in path:
+            stay = at & loops  # in a `*` or a `**/`, which take any character
+            reached = (at & self._mask(c)) << 1
+            if c == "/":
+                reached |= (at & folders) << 1  # a `**/` left by its `/`
+            if not (stay or reached):
+                return False
+            # A token just reached may be skipped when it is a `*` or a `**/` (nothing); a
+            # `*` may end anywhere, but a `**/` that took characters only at a `/`.
+            at = reached | stay | (((reached & loops) | (stay & stars)) << 1)
+        return bool(at & self._accept)
+
+
+def _piece_tokens(piece: str) -> list[_Token]:
+    """A piece's tokens, read as fnmatch.translate reads it: a bracket group (one character
+    of a class, by fnmatch's own translation) or a `[` that closes none, `?`, `*`, others."""
+    tokens: list[_Token] = []
+    i, n = 0, len(piece)
+    while i < n:
+        c = piece[i]
+        i += 1
+        if c != "[":
+            tokens.append(c)  # `?` and `*` are the tokens' own names
+            continue
+        j = i
+        if j < n and piece[j] == "!":
+            j += 1
+        if j < n and piece[j] == "]":
+            j += 1
+        while j < n and piece[j] != "]":
+            j += 1
+        if j >= n:
+            tokens.append(re.compile(re.escape("[")))
+        else:
+            tokens.append(re.compile("(?s:" + _fnmatch_body(piece[i - 1 : j + 1]) + ")"))
+            i = j + 1
+    return tokens
 
 
 _DOUBLE_STAR_FOLDER = re.compile(r"(?:^|(?<=/))\*\*/")
