@@ -88,10 +88,15 @@ def table_hits(text: str, start: int, name_end: int) -> Iterator[Hit]:
 
 
 def _rows(text: str, row_start: int) -> Iterator[int]:
-    """Where each row of a table starts, from `row_start` to the table's end."""
+    """Where each row of a table starts, from `row_start` to the table's end, or to a row
+    that is a header of its own (a separator line under it): that header reads its own
+    column, so that a text of headers one under another is read once, not once a header."""
     while row_start < len(text) and text[row_start : row_start + 256].lstrip(" \t").startswith("|"):
+        end = _line_end(text, row_start)
+        if end < len(text) and _SEPARATOR_RE.fullmatch(text, end + 1, _line_end(text, end + 1)):
+            return
         yield row_start
-        row_start = _line_end(text, row_start) + 1
+        row_start = end + 1
 
 
 def _key_value_hit(text: str, row_start: int, col: int) -> Hit | None:
