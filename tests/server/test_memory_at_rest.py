@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import aiosqlite
 import pytest
@@ -424,6 +425,44 @@ async def test_a_large_save_is_redacted_off_the_event_loop(
     big = wire.SaveArgs(notes=[f"note {n}: " + "words in a long note " * 200 for n in range(20)])
     await app.save(ws, big)
     assert threads and not any(threads)
+
+
+async def test_a_few_pages_of_save_or_route_dense_with_secret_names_are_redacted_off_the_loop(
+    app: AppState, workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Text dense with secrets' names costs up to 60 µs a character to redact (1,000 times
+    # ordinary text): 20 KB of `password=` in a save's summary held every other call for 1-2 s
+    # (redacted on the loop, in the write transaction), 49 KB in a route's request for 11 s
+    # (its paid prompt and its trace's head). Where each is redacted is watched, not timed.
+    import threading
+
+    from ocp_router import boundary
+    from ocp_server import at_rest, trace_store
+    from ocp_server.memory import kept
+
+    on_loop: list[str] = []
+
+    def watched(name: str, real: Any) -> Any:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            text = args[0] if isinstance(args[0], str) else "".join(args[0])
+            if threading.current_thread() is threading.main_thread() and len(text) >= 1_000:
+                on_loop.append(name)  # (a session's id and folder are redacted there too)
+            return real(*args, **kwargs)
+
+        return call
+
+    for module, name in [
+        (kept, "redacted"),
+        (trace_store, "redacted"),
+        (boundary, "redact_all"),
+        (at_rest, "redact_name_head"),
+    ]:
+        monkeypatch.setattr(module, name, watched(name, getattr(module, name)))
+    ws = await opened(app, workspace)
+    dense = "password=" * 500
+    await app.save(ws, wire.SaveArgs(summary=dense, notes=[dense]))
+    await app.route(ws, wire.RouteArgs(request=dense, force="paid", dry_run=True))
+    assert on_loop == []
 
 
 async def test_a_large_save_redacted_in_its_thread_keeps_no_secret(

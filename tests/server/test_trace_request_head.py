@@ -54,6 +54,30 @@ def test_a_long_request_is_read_only_as_far_as_the_trace_keeps_it(
     assert read and max(read) <= REQUEST_CHARS + HEAD_MARGIN
 
 
+def test_a_text_of_secrets_one_after_another_is_read_no_further_than_a_bound(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # All of it markers: the kept part never reached its length, and the cut doubled to the
+    # end of the text (750 KB at up to 60 µs a character: a trace's head, or an error quoting
+    # a value too long, held the event loop for a minute). What is kept is still redacted.
+    read: list[int] = []
+    real = redact_names.redact_name
+
+    def spy(text: str) -> RedactionResult:
+        read.append(len(text))
+        return real(text)
+
+    monkeypatch.setattr(redact_names, "redact_name", spy)
+    request = f"password=x{AKIA}" * 25_000
+    stored = redacted_head(request, REQUEST_CHARS)
+    bound = redact_names.HEAD_READ_FACTOR * (REQUEST_CHARS + HEAD_MARGIN)
+    assert max(read) <= bound and AKIA not in stored
+    assert stored and redacted(request[:bound]).startswith(stored)
+    read.clear()
+    shown = clip(request)
+    assert max(read) <= 2 * _SECRET_SPAN and AKIA not in shown and "(750,000 characters)" in shown
+
+
 @pytest.mark.parametrize("secret", [GHP, AKIA, GHS, PEM, f"cfg{GHP}x.json"])
 @pytest.mark.parametrize("before_cut", [1, 10, 30, 200])
 def test_a_secret_straddling_the_cut_is_hidden_whole(secret: str, before_cut: int) -> None:

@@ -20,6 +20,9 @@ MAX_ARGUMENT_ERRORS = 10
 # GitHub App token is ~520): redacting that much finds it whole, and a 1 MB value costs no
 # more (unless markers shorter than their secrets make the shown part reach past it).
 _SECRET_SPAN = 2_000
+# What an error reads of a value at most: a value of secrets one after another is markers
+# only, and read to its end it cost a minute of the event loop's time (redact_name_head).
+_READ_AT_MOST = 2 * _SECRET_SPAN
 
 
 def clip(text: str, limit: int = ECHO_CHARS) -> str:
@@ -28,7 +31,9 @@ def clip(text: str, limit: int = ECHO_CHARS) -> str:
     (redact_names.py): what an error quotes is the caller's ids and paths."""
     if len(text) <= limit:
         return redact_name(text).text
-    return f"{redact_name_head(text, limit, _SECRET_SPAN)}… ({len(text):,} characters)"
+    return (
+        f"{redact_name_head(text, limit, _SECRET_SPAN, _READ_AT_MOST)}… ({len(text):,} characters)"
+    )
 
 
 def echo(value: object) -> str:
@@ -38,7 +43,7 @@ def echo(value: object) -> str:
         return redact_name(shown).text
     size = len(value) if isinstance(value, str | list | dict) else len(shown)
     unit = "characters" if isinstance(value, str) else "items"
-    return f"{redact_name_head(shown, ECHO_CHARS, _SECRET_SPAN)}… ({size:,} {unit})"
+    return f"{redact_name_head(shown, ECHO_CHARS, _SECRET_SPAN, _READ_AT_MOST)}… ({size:,} {unit})"
 
 
 #: What pydantic names a union's branches by in an error's location, said as an expected

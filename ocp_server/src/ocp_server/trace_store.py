@@ -243,11 +243,12 @@ class TraceStore:
                 await self._summarise(session_id, summary.strip(), now, None)
 
     async def _summarise(
-        self, session_id: str, summary: str, now: float, trace_id: str | None
+        self, session_id: str, summary: str, now: float, trace_id: str | None, *, kept: bool = False
     ) -> None:
         """The session's summary is the latest one; each is also kept as a note. Redacted
-        (at_rest.py)."""
-        summary = redacted(summary)
+        (at_rest.py), unless it comes `kept` so (a save redacts its texts before its write
+        transaction, in a worker thread when they are long)."""
+        summary = summary if kept else redacted(summary)
         await self.db.execute("UPDATE sessions SET summary = ? WHERE id = ?", (summary, session_id))
         await self.db.execute(
             "INSERT INTO notes (session_id, created_at, kind, text, trace_id, renewed_at) "
@@ -306,7 +307,11 @@ class TraceStore:
 
     async def record_route(self, session_id: str, record: RouteRecord, trace_json: str) -> None:
         """Store a route's record (`trace_json`: the whole result as the tool returned it)."""
-        await self.record_trace(session_id, TraceRecord.of(record, trace_json=trace_json))
+        # Its request redacted in a worker thread: a request dense with secrets' names costs up
+        # to 60 µs a character, read up to 48 KB of it (redact_name_head), seconds held from
+        # every other call on the event loop.
+        row = await asyncio.to_thread(TraceRecord.of, record, trace_json=trace_json)
+        await self.record_trace(session_id, row)
 
     async def full_trace_id(self, trace_id: str) -> str:
         """The whole id of a trace named by its id or an unambiguous prefix of at least 8

@@ -87,12 +87,15 @@ class MemorySaves(MemoryForgets):
         async with self._saves:
             # Kept redacted (at_rest.py): merging, the word counts and the memory index all work
             # on the text as stored.
-            given = await kept(SaveTexts(decisions, notes, open_items, state, outcome))
-            decisions, open_items, state, outcome = (
+            given = await kept(
+                SaveTexts(decisions, notes, open_items, state, outcome, summary and summary.strip())
+            )
+            decisions, open_items, state, outcome, summary = (
                 given.decisions,
                 given.open_items,
                 given.state,
                 given.outcome,
+                given.summary,
             )
             note_ins = [n if isinstance(n, NoteIn) else NoteIn(n) for n in given.notes]
             cited, suggested = await self._cite(decisions, note_ins)
@@ -133,7 +136,7 @@ class MemorySaves(MemoryForgets):
                         await self._note(session_id, now, "outcome", outcome.strip(), trace_id)
                     )
                 if summary and summary.strip():
-                    await self._summarise(session_id, summary.strip(), now, trace_id)
+                    await self._summarise(session_id, summary, now, trace_id, kept=True)
                 await self._decide(session_id, now, trace_id, decisions, cited, warnings, out)
                 changes = await self._set_state(session_id, now, state)
                 for n, note in enumerate(note_ins):
