@@ -112,6 +112,13 @@ def _token_shapes() -> list[str]:
     shapes += ["dckr_pat_" + a(27), "dckr_oat_" + a(32), "sbp_" + h(40), "sbp_oauth_" + h(40)]
     shapes += ["sb_secret_" + a(31), "nvapi-" + a(64), "figd_" + a(40), "nfp_" + a(36)]
     shapes += ["sk.eyJ" + a(60) + "." + a(22)]
+    shapes += ["1//0" + _body(ALNUM + "-_", 99), a(14) + ".atlasv1." + a(67)]
+    shapes += ["pat" + a(14) + "." + h(64), "re_" + a(8) + "_" + a(24)]
+    shapes += ["cio" + a(32), "cio_tp_" + a(32), "EAAA" + a(60), "sq0atp-" + a(22)]
+    shapes += ["sq0csp-" + a(43), "rnd_" + a(32), "AKCp" + a(69), "cmVmdGtu" + a(56)]
+    shapes += [f"vc{c}_" + a(56) for c in "pirak"]
+    shapes += ["https://discord.com/api/webhooks/123456789012345678/" + a(68)]
+    shapes += ["https://ptb.discordapp.com/api/v10/webhooks/123456789012345678/" + a(68)]
     for label in ("RSA ", "EC ", "OPENSSH ", "ENCRYPTED ", "", "PGP PRIVATE KEY BLOCK"):
         head = "PGP PRIVATE KEY BLOCK" if label.startswith("PGP") else f"{label}PRIVATE KEY"
         body = "\n".join(_body(ALNUM + "+/", 64) for _ in range(4))

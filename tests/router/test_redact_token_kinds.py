@@ -103,6 +103,20 @@ SHAPES: list[tuple[str, str, str, str]] = [
     (SERVICE, "figd_", fake(40, URLSAFE, 89), ""),  # Figma
     (SERVICE, "nfp_", fake(36, ALNUM, 90), ""),  # Netlify
     (SERVICE, "sk.eyJ", fake(60, URLSAFE, 91), "." + fake(22, URLSAFE, 92)),  # Mapbox secret
+    # shapes the last round left unknown (sec43), as each provider documents them
+    ("google_oauth", "1//0", fake(99, URLSAFE, 120), ""),  # a refresh token
+    (SERVICE, fake(14, ALNUM, 121) + ".atlasv1.", fake(70, URLSAFE, 122), ""),  # Terraform
+    (SERVICE, "pat" + fake(14, ALNUM, 123) + ".", fake(64, HEX, 124), ""),  # Airtable
+    (SERVICE, "re_", fake(8, ALNUM, 125) + "_" + fake(24, ALNUM, 126), ""),  # Resend
+    (SERVICE, "cio", fake(32, ALNUM, 127), ""),  # crates.io API token
+    (SERVICE, "cio_tp_", fake(32, ALNUM, 128), ""),  # ... trusted publishing token
+    (SERVICE, "EAAA", fake(60, URLSAFE, 129), ""),  # Square access token
+    (SERVICE, "sq0atp-", fake(22, URLSAFE, 130), ""),  # ... legacy access token
+    (SERVICE, "sq0csp-", fake(43, URLSAFE, 131), ""),  # ... OAuth application secret
+    (SERVICE, "rnd_", fake(32, ALNUM, 132), ""),  # Render
+    *((SERVICE, f"vc{c}_", fake(56, ALNUM, 133 + i), "") for i, c in enumerate("pirak")),
+    (SERVICE, "AKCp", fake(69, ALNUM, 138), ""),  # JFrog API key
+    (SERVICE, "cmVmdGtu", fake(56, ALNUM, 139), ""),  # JFrog reference token
 ]
 TOKENS = [(kind, head + body + tail) for kind, head, body, tail in SHAPES]
 IDS = [head or tail for _, head, _, tail in SHAPES]
@@ -132,6 +146,7 @@ _OPEN_ENDED = (
     *("sk_prod_", "rk_prod_", "glc_", "ops_", "ABSK", "bedrock-api-key-"),
     *("eyJrIjoi", "pscale_", "fm2_", "fm1r_"),
     *("tskey-", "dckr_", "sb_secret_", "sk.eyJ"),
+    *("1//0", "rnd_", "vcp_", "vci_", "vca_", "vcr_", "vck_"),
 )
 #: Prefixes that may follow `_` (key_ghp_..., a pasted name): ones no identifier holds, and
 #: shorter ones whose body here is random (a snake_case name's tail is words: see below).
@@ -380,3 +395,44 @@ def test_a_deepseek_key_keeps_the_openai_label() -> None:
     token = "sk-" + fake(32, HEX, 102)
     text = f'client = OpenAI(base_url="https://api.deepseek.com", api_key="{token}")\n'
     assert redact(text).text == text.replace(token, marker("openai_key"))
+
+
+DISCORD_WEBHOOK_TOKEN = fake(68, URLSAFE, 140)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"https://discord.com/api/webhooks/123456789012345678/{DISCORD_WEBHOOK_TOKEN}",
+        f"https://canary.discordapp.com/api/v10/webhooks/1234567890123456789/{DISCORD_WEBHOOK_TOKEN}",
+    ],
+)
+@pytest.mark.parametrize("template", NEUTRAL)
+def test_a_discord_webhook_url_loses_its_token_and_keeps_its_host_and_id(
+    url: str, template: str
+) -> None:
+    text = template.replace("{t}", url)
+    shown = text.replace(DISCORD_WEBHOOK_TOKEN, marker("discord_token"))
+    assert redact(text).text == shown
+    assert finds_secret(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # prose and code near the new shapes' literals
+        "see https://discord.com/api/webhooks/123456789012345678/{webhook_token} for the format\n",
+        "http://10.0.0.1//0" + fake(60, ALNUM, 141) + "\n",  # a path after a host, not a token
+        "the precious cio" + "ChiefInformationOfficerReports" + "\n",
+        "pattern.match(text) and path.exists() or compat.py" + "\n",
+        "re_compile = re.compile; more_values_for_the_table = 1\n",
+        "vcr_cassette_dir = 'tests/cassettes'; vcr_RecordingModeForEveryEpisode = 2\n",
+        "EAAAbbreviationsAndAcronymsOfTheFederalAviationAdministrationRulesFor\n",
+        "rnd_InitialiseTheRandomNumberGeneratorWithSeed = seed\n",
+        "host.atlasv1.example\n",
+        'Client("pat' + "x" * 14 + "." + "0" * 64 + '")\n',  # a placeholder
+        "1//0" + "x" * 99 + "\n",
+    ],
+)
+def test_look_alikes_of_this_rounds_shapes_are_left_alone(text: str) -> None:
+    assert redact(text).redactions == (), text

@@ -25,7 +25,7 @@ TOKEN_GATES: tuple[re.Pattern[str], ...] = (
     re.compile(
         # `_` is in every snake_case name: the class, the character before `_` in one of the
         # branches below, turns most of them away before the branches are tried one by one
-        r"_(?<=[128abcdfghkmnoprstuw]_)"
+        r"_(?<=[128abcdefghikmnoprstuw]_)"
         r"(?:(?<=gh[pousr]_)"  # gh[pousr]_ (github_token)
         r"|(?<=github_)"  # github_pat_
         r"|(?<=[sr]k_)(?:live|test|prod)_"  # [sr]k_(live|test|prod)_ (stripe_key)
@@ -43,6 +43,8 @@ TOKEN_GATES: tuple[re.Pattern[str], ...] = (
         r"|(?<=fo1_)|(?<=fm2_)|(?<=fm1[ar]_)"  # Fly.io (service_token)
         r"|(?<=sgp_)|(?<=s(?:gd|gs|lk)_)"  # Sourcegraph (service_token)
         r"|(?<=sbp_|nfp_|ckr_|igd_)|(?<=sb_)s"  # Supabase, Netlify, Docker dckr_, Figma figd_
+        r"|(?<=rnd_)|(?<=vc[pirak]_)"  # Render, Vercel (service_token)
+        r"|(?<=(?<![\w-])re_)[A-Za-z0-9]{8}_"  # Resend re_<8>_ (service_token)
         r"|(?<=(?<![A-Za-z0-9_])sk_)[0-9a-f]{8})"  # sk_<48 hex> (service_token, ElevenLabs)
     ),
     re.compile(
@@ -58,6 +60,7 @@ TOKEN_GATES: tuple[re.Pattern[str], ...] = (
         r"|(?<=xai-)|(?<=pplx-)"  # xai_key, perplexity_key
         r"|(?<=GOCSPX-)"  # google_oauth
         r"|(?<=skey-|vapi-)"  # Tailscale tskey-, NVIDIA nvapi- (service_token)
+        r"|(?<=sq0[ac][st]p-)"  # Square sq0atp-, sq0csp- (service_token)
         r"|(?<=[0-9a-f]-)(?:us|[0-9a-f]{8}-))"  # <32 hex>-us\d (mailchimp_key), Mailgun's
     ),
     re.compile(
@@ -65,7 +68,10 @@ TOKEN_GATES: tuple[re.Pattern[str], ...] = (
         r"|(?<=hooks\.)slack\.com/"  # hooks.slack.com/ (slack_webhook)
         r"|(?<=hv[sbr]\.)"  # hv[sbr]. (vault_token)
         r"|(?<=ya29\.)"  # ya29. (google_oauth)
-        r"|(?<=dp\.)(?:st|ct|pt|sa|said|scim|audit)\.)"  # dp.<type>. (service_token)
+        r"|(?<=dp\.)(?:st|ct|pt|sa|said|scim|audit)\."  # dp.<type>. (service_token)
+        r"|(?<=discord\.)com/api/|(?<=discordapp\.)com/api/"  # Discord webhooks (discord_token)
+        r"|atlasv1\."  # <14>.atlasv1.<60-70> (service_token, Terraform Cloud)
+        r"|(?<=pat[A-Za-z0-9]{14}\.)[0-9a-f]{8})"  # pat<14>.<64 hex> (service_token, Airtable)
     ),
     re.compile(
         r"A(?:KIA|SIA|BIA|CCA"  # aws_access_key
@@ -75,12 +81,16 @@ TOKEN_GATES: tuple[re.Pattern[str], ...] = (
         r"|TATT3|BSK"  # ATATT3, ABSK (service_token: Atlassian, Amazon Bedrock)
         r"|3-"  # A3- (service_token: a 1Password Secret Key)
         r"|(?<=NRA)L"  # <hex>NRAL (newrelic_key, license key)
-        r"|(?<=:A)A)"  # <bot id>:AA (telegram_token)
+        r"|(?<=:A)A"  # <bot id>:AA (telegram_token)
+        r"|(?<=EA)AA|KCp)"  # EAAA (Square), AKCp (JFrog) (service_token)
     ),
     re.compile(r"=(?<=[?&]sig=)"),  # [?&]sig= (azure_key, SAS)
     re.compile(r"Q~"),  # \dQ~ (azure_key, AAD client secret)
     re.compile(r"J(?<=eyJ)"),  # eyJ (jwt; eyJrIjoi, sk.eyJ, service_token: Grafana, Mapbox)
-    re.compile(r"d(?:api|ose)"),  # dapi, dose (databricks_token): one pass, not two
+    # dapi, dose (databricks_token), cmVmdGtu (service_token, JFrog): one pass, not three
+    re.compile(r"d(?:api|ose|(?<=cmVmd)Gtu)"),
+    re.compile(r"//0(?<=1//0)"),  # 1//0 (google_oauth, a refresh token)
+    re.compile(r"cio(?<![\w-]cio)"),  # cio, cio_tp_ (service_token, crates.io)
     re.compile(r"K(?<=SK)[0-9a-f]{32}"),  # SK<32 hex> (service_token, Twilio)
 )
 
@@ -152,6 +162,20 @@ RARE_PREFIXES = (
     "figd_",
     "nfp_",
     "sk.eyJ",
+    "1//0",
+    "discord",
+    ".atlasv1.",
+    "cio",
+    "EAAA",
+    "sq0",
+    "rnd_",
+    "vcp_",
+    "vci_",
+    "vca_",
+    "vcr_",
+    "vck_",
+    "AKCp",
+    "cmVmdGtu",
 )
 
 

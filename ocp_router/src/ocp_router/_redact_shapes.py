@@ -94,6 +94,11 @@ def _varied_hex_head(v: str) -> bool:
     return not is_filler(v[:32]) and len(set(v[:32])) > 8
 
 
+def _varied_hex_tail(v: str) -> bool:
+    """The 64 hex characters an Airtable token ends in are no placeholder."""
+    return not is_filler(v[-64:]) and len(set(v[-64:])) > 8
+
+
 def _service_token(v: str) -> bool:
     return not is_filler(v) and (not v.startswith("key-") or len(set(v[4:])) > 8)
 
@@ -504,6 +509,70 @@ TOKEN_PATTERNS: tuple[TokenPattern, ...] = (
                 _mapbox_secret,
                 r"sk\.eyJ(?<![\w.-]sk\.eyJ)[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{20,}(?![\w-])",
             ),
+        )
+    ),
+    TokenPattern(
+        # a Google OAuth refresh token (1//0 then ~100 URL-safe characters): not after a
+        # path's or URL's characters (http://10.0.0.1//0...)
+        "google_oauth",
+        re.compile(r"1//0(?<![\w./:-]1//0)[A-Za-z0-9_-]{40,}"),
+        check=_random_after(4),
+        rare=True,
+    ),
+    TokenPattern(
+        "discord_token",  # a webhook URL's token; the host and the webhook's id are kept
+        re.compile(
+            r"discord(?:app)?\.com/api(?:/v\d+)?/webhooks/\d{17,20}/(?P<v>[\w-]{60,80})(?![\w-])"
+        ),
+        group="v",
+        check=random_body,
+        rare=True,
+    ),
+    TokenPattern(
+        # Terraform Cloud / Enterprise user, team and organization tokens:
+        # <14 alphanumerics>.atlasv1.<60-70 URL-safe characters>
+        "service_token",
+        re.compile(
+            r"\.atlasv1\.(?<=(?<![\w.-])[A-Za-z0-9]{14}\.atlasv1\.)[A-Za-z0-9_=-]{60,70}"
+            r"(?![\w=-])"
+        ),
+        check=_random_after(23),
+        back=14,
+        rare=True,
+    ),
+    TokenPattern(
+        # Airtable personal access tokens: pat<14-character id>.<64 hex>; not rare ("pat" is
+        # in every path), its regex runs only on a text that passed the gates
+        "service_token",
+        re.compile(r"pat(?<![\w-]pat)[A-Za-z0-9]{14}\.[0-9a-f]{64}(?![\w-])"),
+        check=_varied_hex_tail,
+    ),
+    TokenPattern(
+        "service_token",  # Resend: re_<8 alphanumerics>_<24 alphanumerics>; "re_" is common
+        re.compile(r"re_(?<![\w-]re_)[A-Za-z0-9]{8}_[A-Za-z0-9]{24}(?![\w-])"),
+        check=_random_after(3),
+    ),
+    # crates.io, Square, Render, Vercel, JFrog: (check, pattern), as the providers and
+    # gitleaks' rules document them
+    *(
+        TokenPattern("service_token", re.compile(rx), check=check, rare=True)
+        for check, rx in (
+            # crates.io API tokens (cio + 32) and trusted publishing tokens (cio_tp_ + 32)
+            (_random_after(3), r"cio(?<![\w-]cio)(?:_tp_)?[A-Za-z0-9]{32}(?![\w-])"),
+            # Square: access tokens (EAAA, 64 characters), legacy sq0atp-, OAuth sq0csp-
+            (_random_after(4), r"EAAA(?<![\w-]EAAA)[A-Za-z0-9_-]{60}(?![\w-])"),
+            (
+                _random_after(7),
+                r"sq0(?:atp-(?<![\w-]sq0atp-)[A-Za-z0-9_-]{22}|csp-(?<![\w-]sq0csp-)[A-Za-z0-9_-]{43})"
+                r"(?![\w-])",
+            ),
+            (_random_after(4), r"rnd_(?<![\w-]rnd_)[A-Za-z0-9]{24,40}(?![\w-])"),
+            # Vercel: personal (vcp_), integration (vci_), app access (vca_), app refresh
+            # (vcr_) tokens and API keys (vck_)
+            (_random_after(4), r"vc[pirak]_(?<![\w-]vc._)[A-Za-z0-9]{24,}(?![\w-])"),
+            # JFrog: API keys (AKCp + 69) and reference tokens (base64 of "reftkn:...")
+            (_random_after(4), r"AKCp(?<![\w-]AKCp)[A-Za-z0-9]{69}(?![\w-])"),
+            (_random_after(8), r"cmVmdGtu(?<![\w+/-]cmVmdGtu)[A-Za-z0-9]{56}(?![\w+/=-])"),
         )
     ),
     TokenPattern(

@@ -22,10 +22,11 @@ What is detected (kind in brackets):
   xox[abposrecd]-/xapp- (``slack_token``) and webhook URLs (``slack_webhook``, host kept); Stripe
   secret and restricted keys sk_/rk_ of live/test/prod, whsec_ (``stripe_key``; publishable pk_ keys
   are public: the assignment and entropy rules leave them alone); Google AIza (``google_api_key``),
-  GOCSPX- and ya29. (``google_oauth``); SendGrid SG. (``sendgrid_key``); Hugging Face hf_ and
-  api_org_ (``huggingface_token``); npm_ (``npm_token``); pypi-Ag (``pypi_token``); Azure
-  AccountKey=/SharedAccessKey=, SAS ``sig=`` and AAD client secrets (``azure_key``); Discord bot
-  tokens (``discord_token``), Telegram bot tokens (``telegram_token``), Vault hvs./hvb.
+  GOCSPX-, ya29. and refresh tokens 1//0 (``google_oauth``); SendGrid SG. (``sendgrid_key``);
+  Hugging Face hf_ and api_org_ (``huggingface_token``); npm_ (``npm_token``); pypi-Ag
+  (``pypi_token``); Azure AccountKey=/SharedAccessKey=, SAS ``sig=`` and AAD client secrets
+  (``azure_key``); Discord bot tokens and webhook URLs' tokens (``discord_token``, host and id
+  kept), Telegram bot tokens (``telegram_token``), Vault hvs./hvb.
   (``vault_token``), Databricks dapi and dose (``databricks_token``), Mailchimp ``...-us12``
   (``mailchimp_key``), Shopify shpat_ (``shopify_token``), DigitalOcean dop_v1_
   (``digitalocean_token``), New Relic NRAK-/NRAA-/NRRA-/NRII-/NRIQ-/NRJS-/NRBR-/NRSP-, license keys
@@ -39,7 +40,9 @@ What is detected (kind in brackets):
   fm1a_/fm1r_/fm2_ macaroons, Sourcegraph sgp_/sgd_/slk_/sgs_ and, after the word "sourcegraph" on
   its line, the 40 hex characters of its first format, Tailscale tskey-, Docker Hub
   dckr_pat_/dckr_oat_, Supabase sbp_/sb_secret_, NVIDIA nvapi-, Figma figd_, Netlify nfp_,
-  Mapbox sk.eyJ (``service_token``); age secret keys
+  Mapbox sk.eyJ, Terraform Cloud <id>.atlasv1., Airtable pat<id>., Resend re_, crates.io cio and
+  cio_tp_, Square EAAA/sq0atp-/sq0csp-, Render rnd_, Vercel vcp_/vci_/vca_/vcr_/vck_, JFrog AKCp
+  and cmVmdGtu (``service_token``); age secret keys
   (``private_key``); JWTs, three base64url segments with the header starting ``eyJ`` (``jwt``). A
   token may follow ``_`` where its prefix is one no identifier holds (``key_ghp_...``), or a
   shorter one (hf_, npm_, gsk_, AIza, sk_live_, gldt-, pnu_, sgp_) with a random body; and a
