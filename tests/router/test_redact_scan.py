@@ -219,3 +219,14 @@ def test_finds_secret_answers_as_redact_does_next_to_markers() -> None:
     for text in texts:
         assert finds_secret(text) == bool(redact(text).redactions), text
     assert {finds_secret(t) for t in texts} == {True, False}
+
+
+def test_a_literal_a_pattern_needs_is_in_every_shape_it_matches() -> None:
+    # `needs` lets a pattern not led by a literal skip a text without it: it must never skip a
+    # text the pattern matches
+    needing = [p for p in TOKEN_PATTERNS if p.needs]
+    assert needing
+    for p in needing:
+        for shape in SHAPES:
+            for m in p.regex.finditer(f"{CODE}x = '{shape}'\n"):
+                assert p.needs in m.group(), (p.kind, shape)

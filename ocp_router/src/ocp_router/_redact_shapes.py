@@ -46,6 +46,10 @@ class TokenPattern:
     back: int = 0
     rare: bool = False  # only tried when _redact_scan.may_hold_rare_token says so
     glued: _Check | None = None  # the regex lets `_` precede; then this check decides
+    # A literal every match holds, for a regex not led by one (Telegram's digits): where it is
+    # absent the pattern is not tried (a substring test runs at memory speed; a regex led by
+    # a character class tries every position).
+    needs: str = ""
 
 
 def _not_filler(v: str) -> bool:
@@ -344,6 +348,7 @@ TOKEN_PATTERNS: tuple[TokenPattern, ...] = (
         re.compile(r"(?<![\w:])\d{8,13}:AA[A-Za-z0-9_-]{33}(?![\w-])"),
         check=_telegram,
         rare=True,
+        needs=":AA",
     ),
     TokenPattern(
         "vault_token",

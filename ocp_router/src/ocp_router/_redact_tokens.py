@@ -79,7 +79,7 @@ _GLUED_AFTER_RE = re.compile(r"[_-]?(?:[A-Z]?[a-z]{3,}|[A-Za-z]+(?=\.[A-Za-z]))"
 def _token_hits(text: str) -> Iterator[Hit]:
     rare = _scan.may_hold_rare_token(text)
     for p, loose in _LOOSE:
-        if p.rare and not rare:
+        if p.rare and not rare or p.needs and p.needs not in text:
             continue
         prio = PRIORITY[p.kind]
         if loose is None:
