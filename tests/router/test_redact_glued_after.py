@@ -67,3 +67,30 @@ def test_a_routable_gitlab_token_with_a_word_glued_after_is_hidden_whole(
 )
 def test_a_shape_followed_by_data_or_made_of_words_is_left_alone(text: str) -> None:
     assert redact(text).text == text
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        (f"see {AKIA}ab now", "see [REDACTED:aws_access_key]ab now"),
+        (f"call({AKIA}q)", "call([REDACTED:aws_access_key]q)"),
+        (f"cp {AIZA}Xy here", "cp [REDACTED:google_api_key]Xy here"),
+    ],
+)
+def test_a_token_with_a_letter_or_two_glued_after_it_is_redacted(text: str, shown: str) -> None:
+    # a stray letter after a key whose prefix no word ends in (or whose body cannot hold it)
+    assert redact(text).text == shown
+    assert finds_secret(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"the blob {AKIA}ab7 ends here",  # letters and a digit: more data
+        f"the blob {GSK}Ab9 ends here",
+        "sha " + "0123456789abcdef" * 2 + "fe0123ab is a digest",  # hex then hex letters
+        "AKIAs and ASIAs are the key ids AWS hands out",  # words
+    ],
+)
+def test_data_or_words_after_a_shape_are_still_left_alone(text: str) -> None:
+    assert redact(text).text == text

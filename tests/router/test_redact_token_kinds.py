@@ -164,12 +164,47 @@ def test_a_token_shape_inside_a_longer_identifier_is_left_alone(kind: str, token
     if not token.startswith(AFTER_UNDERSCORE):
         texts.append(f"call(_{token})\n")
     if not token.startswith(_OPEN_ENDED):
-        texts += [f"call({token}q)\n", f"call({token}7)\n"]
+        texts.append(f"call({token}7)\n")  # digits: more random data
+        if not GLUED_PREFIX_RE.match(token):  # a letter its body holds: a longer name or blob
+            texts.append(f"call({token}{next(c for c in reversed(token) if c.isalpha())})\n")
     for text in texts:
         assert not any(r.kind == kind for r in redact(text).redactions), text
 
 
 GLUED = [(kind, token) for kind, token in TOKENS if GLUED_PREFIX_RE.match(token)]
+
+
+def _stray(token: str) -> str:
+    """One or two letters that cannot be more of `token`, or "" if any letter could be."""
+    body = token[-16:]
+    if GLUED_PREFIX_RE.match(token):
+        return "ab"
+    if all(c in "0123456789abcdefABCDEF" for c in body):
+        return "q"
+    if not any(c.islower() for c in body):
+        return "qz"
+    return "Q" if not any(c.isupper() for c in body) else ""
+
+
+STRAY = [
+    (kind, token, _stray(token))
+    for kind, token in TOKENS
+    if not token.startswith(_OPEN_ENDED) and _stray(token)
+]
+
+
+@pytest.mark.parametrize(("kind", "token", "letters"), STRAY, ids=[t[:8] for _, t, _ in STRAY])
+def test_a_token_with_a_letter_or_two_glued_after_that_cannot_be_its_own_is_redacted(
+    kind: str, token: str, letters: str
+) -> None:
+    # a stray letter after a key (`<AKIA...>ab`, `NRAA-<hex>q`): not more of its body, and
+    # a name does not go on after a prefix no word ends in
+    for text in (f"call({token}{letters})\n", f"see {token}{letters} now\n"):
+        shown = redact(text).text  # the letters stay, unless a longer shape took them in
+        assert shown in (
+            text.replace(token, marker(kind)),
+            text.replace(token + letters, marker(kind)),
+        )
 
 
 @pytest.mark.parametrize(("kind", "token"), GLUED, ids=[t[:8] for _, t in GLUED])

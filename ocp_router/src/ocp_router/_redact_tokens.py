@@ -4,9 +4,12 @@ none skip them), Discord bot tokens and a GCP service account's private key.
 
 A token that stands alone before may have a word glued after it (`see <AKIA...>x.txt`,
 `<hf_...>_notes`): its closing boundary is then not asked for, if what follows is a word
-of three letters or more, or letters before a file's extension; a letter or two (`<token>q`)
-is a longer name, digits more random data. A routable GitLab token keeps its
-.<version><crc> tail when a word is glued to it.
+of three letters or more, or letters before a file's extension; digits are more random data.
+A letter or two (`<token>q`) end a token only where they cannot be more of it: after a prefix
+no word ends in and no name holds (_redact_glued.py's: `AKIA...ab`), or where the token's own
+alphabet holds no such letter (lower case after AWS's upper-case body, `q` after hex); else
+they are read as a longer name or blob. A routable GitLab token keeps its .<version><crc> tail
+when a word is glued to it.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from ocp_router._redact_at_start import (
     tokens_at_start,
 )
 from ocp_router._redact_base import PRIORITY, Hit
-from ocp_router._redact_glued import glued_hits
+from ocp_router._redact_glued import GLUED_PREFIX_RE, glued_hits
 from ocp_router._redact_shapes import (
     TOKEN_CHARS,
     TOKEN_PATTERNS,
@@ -115,18 +118,39 @@ def _judged(p: TokenPattern, text: str, m: re.Match[str]) -> tuple[int, int] | N
 
 def _word_glued_after(p: TokenPattern, text: str, m: re.Match[str]) -> int:
     """Where the token `m` (its regex's closing boundary not asked for) ends when a word is
-    glued after it; 0 if none is. A word, not a letter or two (`<token>q`: a longer name or
-    data) nor digits (more random data: a blob), unless a file's extension follows (`x.txt`)."""
+    glued after it; 0 if none is. A word, or a letter or two that cannot be more of the token
+    (`_stray_letters`); not digits (more random data: a blob), unless a file's extension
+    follows (`x.txt`)."""
     start, end = m.start() - p.back, m.end()
     run = end
     limit = min(len(text), end + GLUED_RUN)
     while run < limit and text[run] in TOKEN_CHARS:
         run += 1
     word = _GLUED_AFTER_RE.match(text, end)
-    if word is None or word.end() != run:
-        return 0
     token = text[start:end]
+    if (word is None or word.end() != run) and not _stray_letters(text, start, token, run):
+        return 0
     check = p.glued if p.glued and start and text[start - 1] == "_" else p.check
     if check is not None and not check(token):
         return 0
     return end if any(c.isdigit() for c in token) and not wordy(token) else 0
+
+
+_HEX = frozenset("0123456789abcdefABCDEF")
+
+
+def _stray_letters(text: str, start: int, token: str, run: int) -> bool:
+    """The one or two letters glued after `token` (to `run`) end it: its prefix is one no word
+    ends in and no name holds (AKIA, GOCSPX-, ...), or no such letter could be more of its
+    body (`NRAA-<hex>q`, `AKIA<upper and digits>ab`). Otherwise (`sk_<48 hex>ab`, an
+    alphanumeric body and `q`) they may be the rest of a longer blob or name."""
+    end = start + len(token)
+    glued = text[end:run]
+    if not (1 <= len(glued) <= 2 and glued.isascii() and glued.isalpha()):
+        return False
+    if GLUED_PREFIX_RE.match(text, start, end):
+        return True
+    tail = token[-16:]  # the body's alphabet, as far as its last characters show it
+    if all(c in _HEX for c in tail):
+        return not any(c in _HEX for c in glued)
+    return not any(any(t.isupper() if c.isupper() else t.islower() for t in tail) for c in glued)
