@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 import httpx
 
+from ocp_server.proxy.upstream import Outcome, _scan
 from tests.fakes._http import Request, Response
 from tests.fakes.anthropic import FakeAnthropic
 from tests.proxy.conftest import RunningProxy
@@ -54,3 +55,44 @@ def test_an_upstream_error_quoting_the_environment_key_is_relayed_redacted(
 
 async def _stats(proxy: object) -> object:
     return proxy.recorder.summary({})  # type: ignore[attr-defined]
+
+
+def test_an_upstream_error_cut_short_inside_the_key_it_quotes_keeps_none_of_it(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_anthropic: FakeAnthropic,
+) -> None:
+    # the row keeps the error's first 300 characters: cut there first, the key's first 20
+    # characters would match no pattern (sk-ant- needs 20 more) and stay in the row, which
+    # the dashboard and the stored trace show
+    said = "refused "
+    empty = json.dumps({"type": "error", "error": {"type": "authentication_error", "message": ""}})
+    pad = 300 - (empty.index('"message": ""') + len('"message": "')) - len(said) - 20
+
+    def refuse(req: Request) -> Response | None:
+        key = req.headers.get("x-api-key")
+        return fake_anthropic.error_response(401, f"{'x' * (pad - 1)} {said}{key} here")
+
+    fake_anthropic._check_auth = refuse  # type: ignore[method-assign]
+    proxy = start_proxy(proxy_env | {"ANTHROPIC_API_KEY": ENV_KEY}, store=False)
+    body = {
+        "model": "claude-opus-5-5",
+        "max_tokens": 50,
+        "messages": [{"role": "user", "content": HARD}],
+    }
+    with httpx.Client(base_url=proxy.url, timeout=20) as http:
+        sent = http.post("/v1/messages", json=body, headers={"anthropic-version": "2023-06-01"})
+    assert sent.status_code == 401
+    assert ENV_KEY not in sent.text
+    shown = json.dumps(proxy.call(_stats))
+    assert "sk-ant-api03-" not in shown, shown
+
+
+def test_an_in_stream_error_is_redacted_before_it_is_cut() -> None:
+    # an error event mid-stream quoting a key that straddles the 300 characters kept
+    message = "x" * 280 + " refused " + ENV_KEY + " here"
+    event = json.dumps({"type": "error", "error": {"type": "api_error", "message": message}})
+    outcome = Outcome()
+    _scan(f"data: {event}\n".encode(), outcome, lambda data, usage: usage)
+    assert outcome.error is not None and len(outcome.error) == 300
+    assert "sk-ant-" not in outcome.error and ENV_KEY[13:20] not in outcome.error

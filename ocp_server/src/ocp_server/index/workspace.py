@@ -28,6 +28,7 @@ from typing import Self
 import aiosqlite
 import pathspec
 
+from ocp_router.redact_names import redact_name_head
 from ocp_server.db import DatabaseError, connect
 from ocp_server.index import nested
 from ocp_server.index.files import load_ocpignore
@@ -464,7 +465,8 @@ class WorkspaceIndex:
                         # No retry brings watches back (other watchers hold them): polling
                         # from now on, at once, rather than stale between retries.
                         self._polling = (
-                            f"{exc}"[:300] + ": the OS has no file watches left for OCP; "
+                            redact_name_head(f"{exc}", 300)
+                            + ": the OS has no file watches left for OCP; "
                             f"polling every {POLL_MS / 1000:g} s instead. Raise "
                             "fs.inotify.max_user_watches (and max_user_instances), then "
                             "restart the server to watch again"
@@ -472,7 +474,7 @@ class WorkspaceIndex:
                         logger.warning("the index watcher of %s: %s", self.workspace, self._polling)
                         continue
                     self.watcher_state = "retrying"
-                    self.watcher_error = f"{type(exc).__name__}: {exc}"[:500]
+                    self.watcher_error = redact_name_head(f"{type(exc).__name__}: {exc}", 500)
                     logger.warning(
                         "the index watcher of %s failed (%s); retrying in %.1fs",
                         self.workspace,

@@ -54,6 +54,7 @@ from ocp_router import (
     parse_payload,
 )
 from ocp_router.backends.ollama_version import SilentCutCheck
+from ocp_router.redact_names import redact_name_head
 from ocp_router.sticky import Sticky
 from ocp_server.argument_errors import clip
 from ocp_server.off_loop import off_loop
@@ -575,7 +576,7 @@ class Proxy:
                     target.model,
                     outcome,
                     ms,
-                    error[:300],
+                    redact_name_head(error, 300),  # redacted whole, then cut: no key's head
                     kind if outcome == "error" else None,
                 )
             )
@@ -786,7 +787,8 @@ class Proxy:
                 await response.aclose()
                 return await self._client_gone(d, outcome, settle)
             if response.status_code != 200:
-                outcome.error = head.data[:300].decode("utf-8", "replace")
+                # redacted, then cut: a key cut short at 300 would match no pattern
+                outcome.error = redact_name_head(head.data.decode("utf-8", "replace"), 300)
                 if head.rest is not None:  # too long to be an honest error: not relayed
                     await response.aclose()
                     status = response.status_code

@@ -18,6 +18,7 @@ import anyio
 import httpx
 
 from ocp_router.backends.ollama_version import SilentCutCheck
+from ocp_router.redact_names import redact_name_head
 from ocp_router.tokens import unread_tokens
 from ocp_server.proxy.chat import Chat, Event
 from ocp_server.proxy.lines import LineBuffer, LineTooLong
@@ -167,7 +168,8 @@ async def stream_local(
                 except BodyTooLarge as exc:
                     raise LocalFailed(target, f"HTTP {response.status_code}, {exc}") from None
                 text = raw.decode("utf-8", "replace")
-                raise LocalFailed(target, f"HTTP {response.status_code} {text[:300]}")
+                shown = redact_name_head(text, 300)  # redacted whole, then cut
+                raise LocalFailed(target, f"HTTP {response.status_code} {shown}")
             async for event in parse(_lines(response, target, deadline)):
                 yield event
         finally:

@@ -21,6 +21,7 @@ import anyio
 import httpx
 from httpx._decoders import SUPPORTED_DECODERS  # what `aiter_bytes` can decode
 
+from ocp_router.redact_names import redact_name_head
 from ocp_server.off_loop import off_loop
 from ocp_server.proxy.chat import Usage
 from ocp_server.proxy.json_field import TopLevelField
@@ -152,7 +153,8 @@ def _scan(complete: bytes, outcome: Outcome, fold: Callable[[Any, Usage], Usage]
             continue
         if isinstance(data, dict) and "error" in data:  # an in-stream error event
             error = data["error"]
-            outcome.error = str(error.get("message") if isinstance(error, dict) else error)[:300]
+            message = str(error.get("message") if isinstance(error, dict) else error)
+            outcome.error = redact_name_head(message, 300)  # redacted whole, then cut
         outcome.usage = fold(data, outcome.usage)
 
 
