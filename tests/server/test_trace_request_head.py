@@ -114,3 +114,30 @@ def test_an_error_echo_whose_markers_shrink_it_still_hides_a_token_at_its_cut() 
     shown = clip(value)
     assert "AIza" not in shown, shown
     assert shown.startswith(redact_names.redact_name(value).text[:ECHO_CHARS] + "…")
+
+
+@pytest.mark.parametrize(
+    "named",
+    [
+        'DB_PASSWORD = "{v}"',
+        "postgres://app:{v}@db.internal:5432/app",
+        "Authorization: Bearer {v}",
+    ],
+)
+def test_a_value_named_only_past_the_cut_is_hidden_where_it_repeats_before(named: str) -> None:
+    # whole, the text's redaction hides every repeat of a value it found by its name; read
+    # only to the cut, the repeat in the kept head had nothing to tell it by
+    value = "Zq9kLm2xW7pR4t"
+    head = f"connect with {value} first\n" + "prose " * (REQUEST_CHARS // 6)
+    request = head + "filler line\n" * 2_000 + named.replace("{v}", value) + "\n"
+    assert len(request) > REQUEST_CHARS + HEAD_MARGIN
+    stored = redacted_head(request, REQUEST_CHARS)
+    assert value not in stored
+    assert stored == redacted(request)[:REQUEST_CHARS]
+
+
+def test_a_word_like_value_named_past_the_cut_does_not_hide_that_word_before() -> None:
+    # as whole-text redaction: a password made of a word is not hidden in prose elsewhere
+    request = "the sunshine today\n" + "x " * 5_000 + 'DB_PASSWORD = "sunshine"\n'
+    assert redacted_head(request, REQUEST_CHARS) == redacted(request)[:REQUEST_CHARS]
+    assert "sunshine" in redacted_head(request, REQUEST_CHARS)

@@ -201,6 +201,7 @@ __all__ = [
     "finds_secret",
     "marker",
     "may_hold_token",
+    "named_values",
     "redact",
 ]
 
@@ -259,17 +260,19 @@ class RedactionResult:
         return dict(sorted(Counter(r.kind for r in self.redactions).items()))
 
 
-def _hits(text: str) -> Iterator[Hit]:
-    """Every detector's hits in `text`, markers or not."""
+def _hits(text: str, shapes: bool = True) -> Iterator[Hit]:
+    """Every detector's hits in `text`, markers or not; without `shapes`, only those a name or
+    phrase tells (not tokens, Discord's or high-entropy strings, found by their own shape)."""
     lowered = text.lower()
     if len(lowered) != len(text):  # a few characters lower-case to two (İ): keep offsets
         lowered = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
     # Where the keywords are, and which occur: later checks that need one skip their own scan.
     found: set[str] = set()
     spans = _redact_scan.keyword_spans(lowered, KEYWORDS, found)
-    yield from pattern_hits(text)
+    if shapes:
+        yield from pattern_hits(text)
     yield from named_hex_hits(text, lowered)
-    if "." in text:
+    if shapes and "." in text:
         yield from discord_hits(text)
     if "key" in found and '"private_key' in text and "service_account" in text:
         yield from gcp_hits(text)
@@ -283,7 +286,8 @@ def _hits(text: str) -> Iterator[Hit]:
         yield from go_dsn_hits(text)
     yield from phrase_hits(text, lowered, "pass" in found or "pw" in found)
     yield from sign_in_hits(text, lowered)
-    yield from neutral_hits(text)
+    if shapes:
+        yield from neutral_hits(text)
 
 
 def _marker_spans(text: str) -> list[tuple[int, int]]:
@@ -327,6 +331,26 @@ def _echo_hits(text: str, hits: list[Hit]) -> Iterator[Hit]:
         while i >= 0:
             yield i, i + len(secret), prio
             i = text.find(secret, i + 1)
+
+
+def named_values(text: str) -> dict[str, str]:
+    """The secrets in `text` a name or phrase tells (an assignment, a connection string, a
+    header), each with its kind, that `redact` would hide wherever else they occur too. For a
+    caller that redacts only the head of a long text (redact_names.redact_name_head): a value
+    named only past what it reads is still hidden where it repeats in the head (a token is
+    found by its shape wherever it stands). Markers in `text` are left out."""
+    markers = _marker_spans(text)
+    hits = list(_hits(text, shapes=False))
+    if markers:
+        hits = _outside(hits, markers)
+    values: dict[str, int] = {}
+    for s, e, prio in hits:
+        v = text[s:e]
+        if e - s >= _ECHO_MIN and (
+            prio < PRIORITY["connection_string_password"] or _distinctive(v)
+        ):
+            values[v] = min(prio, values.get(v, prio))
+    return {v: KINDS[prio] for v, prio in values.items()}
 
 
 def _distinctive(v: str) -> bool:

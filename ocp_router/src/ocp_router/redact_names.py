@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Mapping
 
 from ocp_router._redact_at_start import glued_after_at_start
 from ocp_router._redact_values import wordy
@@ -27,6 +28,7 @@ from ocp_router.redact import (
     finds_secret,
     marker,
     may_hold_token,
+    named_values,
     redact,
 )
 from ocp_router.redact import _detect as detect  # the hits, without a cache entry per name
@@ -100,10 +102,10 @@ def name_holds_secret(text: str) -> bool:
     return finds_secret(text) or bool(glued_tokens(text))
 
 
-def redact_name(text: str) -> RedactionResult:
+def redact_name(text: str, known: Mapping[str, str] | None = None) -> RedactionResult:
     """`text`, a name or a caller's value quoted back, redacted as text and for tokens glued
-    to a word; every redaction's offsets are in `text`."""
-    first = redact(text)
+    to a word; every redaction's offsets are in `text`. `known`: as `redact`'s."""
+    first = redact(text, known)
     spans = [(r.start, r.end) for r in first.redactions]
     glued = [g for g in glued_tokens(text) if not any(s < g.end and g.start < e for s, e in spans)]
     if not glued:
@@ -125,8 +127,10 @@ def redact_name_head(
 
     The text is cut `margin` past what is kept, so a secret straddling `limit` is read whole;
     where markers shorter than their secrets let the kept part reach into the margin (PEM
-    blocks), the cut doubles. A secret found only after the cut is not looked for again
-    before it (`redact` hides each repeat of a secret it found anywhere in what it read).
+    blocks), the cut doubles. The rest is read too, but only for values a name or phrase
+    tells (`named_values`, a few regex passes): one named only past the cut is hidden where
+    it repeats before, as the whole text's redaction would (a token's shape finds it
+    wherever it stands).
 
     It reads at most `most` characters (HEAD_READ_FACTOR times `limit + margin` unless told):
     a text of secrets one after another (`password=password=…`) is all markers, and the cut
@@ -135,8 +139,11 @@ def redact_name_head(
     shorter than `limit`."""
     cut = limit + margin
     most = max(cut, most if most is not None else HEAD_READ_FACTOR * cut)
+    later = named_values(text[limit:]) if len(text) > cut else {}
     while True:
-        result = redact_name(text[:cut])
+        head = text[:cut]
+        known = {v: kind for v, kind in later.items() if v in head}
+        result = redact_name(head, known) if known else redact_name(head)
         if cut >= len(text) or _source_end(result, limit) <= cut - margin:
             return result.text[:limit]
         if cut >= most:
