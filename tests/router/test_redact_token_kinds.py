@@ -471,3 +471,32 @@ def test_a_discord_webhook_url_loses_its_token_and_keeps_its_host_and_id(
 )
 def test_look_alikes_of_this_rounds_shapes_are_left_alone(text: str) -> None:
     assert redact(text).redactions == (), text
+
+
+SNYK = "3f2c9a1e-7b4d-4e8a-9c21-" + fake(12, HEX, 142)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"snyk auth {SNYK}\n",
+        f"$ SNYK auth '{SNYK}'\n",
+        f"run: snyk config set api={SNYK}\n",
+    ],
+)
+def test_a_snyk_token_given_to_its_cli_is_redacted(text: str) -> None:
+    # Snyk's tokens are bare UUIDs: only the command that takes one tells it
+    assert redact(text).text == text.replace(SNYK, marker(SERVICE))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"snyk monitor --org={SNYK}\n",  # an organization's id, not a secret
+        f"snyk test --project-id {SNYK}\n",
+        f"the snyk auth flow stores a token like {SNYK}\n",
+        "snyk auth 00000000-0000-0000-0000-000000000000\n",  # a placeholder
+    ],
+)
+def test_a_uuid_near_snyk_that_is_not_its_token_is_left_alone(text: str) -> None:
+    assert redact(text).redactions == (), text

@@ -38,6 +38,7 @@ __all__ = [
     "phrase_hits",
     "random_by_nature",
     "sign_in_hits",
+    "snyk_hits",
 ]
 
 _AUTH_SCHEMES = frozenset({"bearer", "basic", "token", "digest", "negotiate", "ntlm"})
@@ -397,3 +398,20 @@ def named_hex_hits(text: str, lowered: str) -> Iterator[Hit]:
             if is_filler(v) or v.isdigit() or random_by_nature(gap) or _moved_not_secret(gap):
                 continue
             yield m.start(), m.end(), PRIORITY[kind]
+
+
+# Snyk's API tokens are UUIDs, which org and project ids are too: only where its CLI is given
+# one as the token (`snyk auth <token>`, `snyk config set api=<token>`, as Snyk's docs show).
+_SNYK_RE = re.compile(
+    r"(?<![\w-])snyk(?:\.exe)?[ \t]+(?:auth[ \t]+|config[ \t]+set[ \t]+api=)['\"]?"
+    r"(?P<v>[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})(?![\w-])"
+)
+
+
+def snyk_hits(text: str, lowered: str) -> Iterator[Hit]:
+    """A Snyk token given to its CLI."""
+    if "snyk" not in lowered:
+        return
+    for m in _SNYK_RE.finditer(lowered):
+        if not is_filler(m.group("v").replace("-", "")):
+            yield m.start("v"), m.end("v"), PRIORITY["service_token"]

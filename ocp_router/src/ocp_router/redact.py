@@ -40,7 +40,8 @@ What is detected (kind in brackets):
   fm1a_/fm1r_/fm2_ macaroons, Sourcegraph sgp_/sgd_/slk_/sgs_ and, after the word "sourcegraph" on
   its line, the 40 hex characters of its first format, Tailscale tskey-, Docker Hub
   dckr_pat_/dckr_oat_, Supabase sbp_/sb_secret_, NVIDIA nvapi-, Figma figd_, Netlify nfp_,
-  Mapbox sk.eyJ, Terraform Cloud <id>.atlasv1., Airtable pat<id>., Resend re_, crates.io cio and
+  Mapbox sk.eyJ, a Snyk token (a UUID) given to its CLI (``snyk auth``, ``snyk config set
+  api=``), Terraform Cloud <id>.atlasv1., Airtable pat<id>., Resend re_, crates.io cio and
   cio_tp_, Square EAAA/sq0atp-/sq0csp-, Render rnd_, Vercel vcp_/vci_/vca_/vcr_/vck_, JFrog AKCp
   and cmVmdGtu (``service_token``); age secret keys
   (``private_key``); JWTs, three base64url segments with the header starting ``eyJ`` (``jwt``). A
@@ -188,6 +189,7 @@ from ocp_router._redact_phrases import (
     neutral_hits,
     phrase_hits,
     sign_in_hits,
+    snyk_hits,
 )
 from ocp_router._redact_tokens import discord_hits, gcp_hits, pattern_hits
 
@@ -272,6 +274,7 @@ def _hits(text: str, shapes: bool = True) -> Iterator[Hit]:
     if shapes:
         yield from pattern_hits(text)
     yield from named_hex_hits(text, lowered)
+    yield from snyk_hits(text, lowered)
     if shapes and "." in text:
         yield from discord_hits(text)
     if "key" in found and '"private_key' in text and "service_account" in text:
