@@ -425,3 +425,22 @@ async def test_a_secret_hidden_in_a_chunk_is_hidden_in_its_symbol_and_matched_te
     assert top.symbol == "mirror[REDACTED:github_token]_handler"
     answer = await app.search(ws, wire.SearchArgs(query=name, group_by="file"))
     assert body not in dumped(answer)
+
+
+async def test_a_value_named_only_in_the_lines_a_budget_cut_off_is_hidden_in_those_kept(
+    state: AppState, workspace: Path
+) -> None:
+    # whole, the chunk's redaction hides the login's password by the assignment further down;
+    # cut to the budget, the lines kept have nothing to tell it by
+    value = "tr0ub4dor&3x"
+    body = "".join(f"    total += step_{i}(records)\n" for i in range(60))
+    source = (
+        f'def reconcile_ledger(records):\n    login("ledger", "{value}")\n{body}'
+        f'    DB_PASSWORD = "{value}"\n'
+    )
+    (workspace / "src" / "ledger.py").write_text(source)
+    ws = await opened(state, workspace)
+    result = await state.search(ws, wire.SearchArgs(query="reconcile_ledger", k=1, max_tokens=120))
+    assert result.results[0].truncated
+    assert "login(" in result.results[0].text
+    assert value not in dumped(result)

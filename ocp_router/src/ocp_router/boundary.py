@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -60,16 +60,19 @@ class PaidPrompt:
         return sum(self.redactions.values())
 
 
-def redact_all(texts: Sequence[str], clean: Sequence[bool] = ()) -> list[RedactionResult]:
+def redact_all(
+    texts: Sequence[str], clean: Sequence[bool] = (), known: Mapping[str, str] | None = None
+) -> list[RedactionResult]:
     """`redact` each text, then hide a secret found in one text wherever it recurs verbatim in
     another (a password from a pasted .env quoted again in a later turn). `clean[i]`: the
     caller knows `redact(texts[i])` finds nothing (it was redacted before), so it is not
-    redacted again on its own; a secret found in another text is still hidden in it."""
+    redacted again on its own; a secret found in another text is still hidden in it. `known`:
+    secrets (and their kinds) found elsewhere, hidden wherever they recur too."""
     results = [
         redact(t) if t and not (i < len(clean) and clean[i]) else RedactionResult(t, ())
         for i, t in enumerate(texts)
     ]
-    found: dict[str, str] = {}
+    found: dict[str, str] = dict(known or {})
     for text, result in zip(texts, results, strict=True):
         for r in result.redactions:
             value = text[r.start : r.end]

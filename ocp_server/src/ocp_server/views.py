@@ -275,9 +275,12 @@ def _search_structured(
     # One pass over the query and every chunk: a secret found in a chunk is hidden in the
     # query echoed back too (an agent that searched for a value learns nothing new). Chunks
     # the index found clean are not redacted on their own again (index/clean_text.py).
+    # A result cut to the budget carries the values a name told in the lines cut off that
+    # recur in it: hidden there (and anywhere else), as the whole chunk's redaction hides them.
     query, *texts = redact_all(
         [response.query, *(r.text for r in response.results)],
         [False, *(r.clean for r in response.results)],
+        {v: kind for r in response.results for v, kind in r.known},
     )
     hits = list(zip(response.results, texts, strict=True))
     found = {

@@ -23,6 +23,9 @@ class SearchResult(NamedTuple):
     matched_terms: tuple[str, ...] = ()
     truncated: bool = False
     clean: bool = False  # redaction is known to find nothing in `text` (index/clean_text.py)
+    # Cut to a budget: the secrets a name told in the lines cut off that recur in `text`,
+    # with their kinds (redaction of `text` alone would not know them).
+    known: tuple[tuple[str, str], ...] = ()
 
     @property
     def citation(self) -> str:

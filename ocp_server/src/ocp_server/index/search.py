@@ -24,6 +24,7 @@ import numpy as np
 import numpy.typing as npt
 import pathspec
 
+from ocp_router.redact import named_values
 from ocp_router.tokens import estimate_tokens
 from ocp_server.index.clean_text import RULES_DIGEST, RULES_KEY
 from ocp_server.index.files import path_exclusion
@@ -363,9 +364,14 @@ def _trimmed(r: SearchResult, room: int, whole: int | None = None) -> SearchResu
         lo, hi = (mid, hi) if fits(mid) else (lo, mid)
     if lo == 0:
         return None
+    kept = "\n".join(lines[:lo])
     return r._replace(
-        text="\n".join(lines[:lo]),
+        text=kept,
         end_line=r.start_line + lo - 1,
         truncated=True,
         clean=False,  # found for the whole text: a part is redacted again
+        # a value named only in the lines cut off is still hidden where it recurs in these
+        known=()
+        if r.clean
+        else tuple((v, k) for v, k in named_values(r.text).items() if v in kept),
     )
