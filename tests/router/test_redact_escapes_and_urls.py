@@ -18,6 +18,8 @@ TOKENS = [
     ("jwt", "eyJhbGciOiJIUzI1NiJ9." + "eyJzdWIiOiIxMjM0NTY3ODkwIn0." + BODY),
     ("github_token", "ghp_" + BODY[:36]),
     ("openai_key", "sk-" + "proj-" + BODY + BODY),
+    # its pattern shared a regex with GOCSPX-'s, indexed by G: after an escape it was not tried
+    ("google_oauth", "ya29." + "a0" + BODY),
 ]
 
 

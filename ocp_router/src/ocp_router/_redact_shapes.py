@@ -275,13 +275,16 @@ TOKEN_PATTERNS: tuple[TokenPattern, ...] = (
         check=_not_filler,
         glued=_random_after(4),
     ),
+    # An OAuth client's secret (GOCSPX-) and a user's access token (ya29.): two regexes, each
+    # led by its literal (an alternation of the two would be tried at every position).
     TokenPattern(
         "google_oauth",
-        # an OAuth client's secret (GOCSPX-) and a user's access token (ya29.)
-        re.compile(
-            r"GOCSPX-(?<![A-Za-z0-9-]GOCSPX-)[A-Za-z0-9_-]{28}(?![\w-])"
-            r"|ya29\.(?<![\w.]ya29\.)[A-Za-z0-9_-]{30,}"
-        ),
+        re.compile(r"GOCSPX-(?<![A-Za-z0-9-]GOCSPX-)[A-Za-z0-9_-]{28}(?![\w-])"),
+        check=_after_prefix,
+    ),
+    TokenPattern(
+        "google_oauth",
+        re.compile(r"ya29\.(?<![\w.]ya29\.)[A-Za-z0-9_-]{30,}"),
         check=_after_prefix,
     ),
     TokenPattern(
