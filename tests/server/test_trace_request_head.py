@@ -6,6 +6,8 @@ Secrets are assembled at run time, so this file holds no literal token."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pytest
 
 from ocp_router import redact_names
@@ -63,15 +65,25 @@ def test_a_text_of_secrets_one_after_another_is_read_no_further_than_a_bound(
     read: list[int] = []
     real = redact_names.redact_name
 
-    def spy(text: str) -> RedactionResult:
+    def spy(text: str, known: Mapping[str, str] | None = None) -> RedactionResult:
         read.append(len(text))
-        return real(text)
+        return real(text, known)
+
+    named_read: list[int] = []
+    real_named = redact_names.named_values
+
+    def named_spy(text: str) -> dict[str, str]:
+        named_read.append(len(text))
+        return real_named(text)
 
     monkeypatch.setattr(redact_names, "redact_name", spy)
+    monkeypatch.setattr(redact_names, "named_values", named_spy)
     request = f"password=x{AKIA}" * 25_000
     stored = redacted_head(request, REQUEST_CHARS)
     bound = redact_names.HEAD_READ_FACTOR * (REQUEST_CHARS + HEAD_MARGIN)
     assert max(read) <= bound and AKIA not in stored
+    # the values named past the cut are looked for within the same bound
+    assert max(named_read) <= bound
     assert stored and redacted(request[:bound]).startswith(stored)
     read.clear()
     shown = clip(request)

@@ -128,9 +128,9 @@ def redact_name_head(
     The text is cut `margin` past what is kept, so a secret straddling `limit` is read whole;
     where markers shorter than their secrets let the kept part reach into the margin (PEM
     blocks), the cut doubles. The rest is read too, but only for values a name or phrase
-    tells (`named_values`, a few regex passes): one named only past the cut is hidden where
-    it repeats before, as the whole text's redaction would (a token's shape finds it
-    wherever it stands).
+    tells (`named_values`, a few regex passes), up to `most` below: one named only past the
+    cut is hidden where it repeats before, as the whole text's redaction would (a token's
+    shape finds it wherever it stands).
 
     It reads at most `most` characters (HEAD_READ_FACTOR times `limit + margin` unless told):
     a text of secrets one after another (`password=password=…`) is all markers, and the cut
@@ -139,7 +139,9 @@ def redact_name_head(
     shorter than `limit`."""
     cut = limit + margin
     most = max(cut, most if most is not None else HEAD_READ_FACTOR * cut)
-    later = named_values(text[limit:]) if len(text) > cut else {}
+    # the named values past the cut are looked for no further than the head is read: on a
+    # text of secrets' names they cost as much a character as its redaction
+    later = named_values(text[limit:most]) if len(text) > cut else {}
     while True:
         head = text[:cut]
         known = {v: kind for v, kind in later.items() if v in head}
