@@ -10,7 +10,7 @@ from collections.abc import Mapping
 
 import pytest
 
-from ocp_router import redact_names
+from ocp_router import redact, redact_names
 from ocp_router.redact import RedactionResult
 from ocp_router.redact_names import HEAD_MARGIN
 from ocp_server import at_rest
@@ -70,7 +70,7 @@ def test_a_text_of_secrets_one_after_another_is_read_no_further_than_a_bound(
         return real(text, known)
 
     named_read: list[int] = []
-    real_named = redact_names.named_values
+    real_named = redact.named_values
 
     def named_spy(text: str) -> dict[str, str]:
         named_read.append(len(text))
