@@ -10,8 +10,8 @@ from collections.abc import Mapping
 
 import pytest
 
-from ocp_router import redact, redact_names
-from ocp_router.redact import RedactionResult
+from ocp_router import redact_names
+from ocp_router.redact import RedactionResult, named_values
 from ocp_router.redact_names import HEAD_MARGIN
 from ocp_server import at_rest
 from ocp_server.argument_errors import _SECRET_SPAN, ECHO_CHARS, clip
@@ -70,7 +70,7 @@ def test_a_text_of_secrets_one_after_another_is_read_no_further_than_a_bound(
         return real(text, known)
 
     named_read: list[int] = []
-    real_named = redact.named_values
+    real_named = named_values
 
     def named_spy(text: str) -> dict[str, str]:
         named_read.append(len(text))
