@@ -19,6 +19,7 @@ from ocp_server.proxy.chat import (
     text_of,
     token_count,
 )
+from ocp_server.proxy.sampling import check_anthropic
 
 NAME = "anthropic"
 _STOP = {"stop": "end_turn", "length": "max_tokens", "tool_calls": "tool_use"}
@@ -37,7 +38,15 @@ _KINDS = {
 }
 
 
-def error_body(status: int, message: str, kind: str | None = None) -> dict[str, Any]:
+def error_body(
+    status: int,
+    message: str,
+    kind: str | None = None,
+    *,
+    param: str | None = None,
+    code: str | None = None,
+) -> dict[str, Any]:
+    """(`param` and `code` are OpenAI's: the field is named in the message here.)"""
     if kind is None or kind == "invalid_request_error":
         kind = _KINDS.get(status, "api_error" if status >= 500 else "invalid_request_error")
     return {"type": "error", "error": {"type": kind, "message": message}}
@@ -59,6 +68,7 @@ def validate(body: Any) -> dict[str, Any]:
     if not isinstance(max_tokens, int) or isinstance(max_tokens, bool) or max_tokens < 1:
         raise BadRequest("max_tokens: expected a positive integer")
     check_stream_flag(body)
+    check_anthropic(body)
     return body
 
 

@@ -182,8 +182,17 @@ class Relayed(StreamingResponse):
                 await self._body.aclose()
 
 
-def _error(d: Dialect, status: int, message: str, kind: str | None = None) -> JSONResponse:
-    return JSONResponse(d.module.error_body(status, message, kind), status_code=status)
+def _error(
+    d: Dialect,
+    status: int,
+    message: str,
+    kind: str | None = None,
+    *,
+    param: str | None = None,
+    code: str | None = None,
+) -> JSONResponse:
+    body = d.module.error_body(status, message, kind, param=param, code=code)
+    return JSONResponse(body, status_code=status)
 
 
 def _error_relayed(d: Dialect, status: int, message: str, upstream: httpx.Headers) -> JSONResponse:
@@ -408,7 +417,9 @@ class Proxy:
             payload = await off_loop(_size(request), parse_payload, body)
         except Refused as exc:
             return _error(d, exc.status, str(exc), exc.kind)
-        except (BadRequest, PayloadError) as exc:
+        except BadRequest as exc:
+            return _error(d, 400, str(exc), param=exc.param, code=exc.code)
+        except PayloadError as exc:
             return _error(d, 400, str(exc))
         requested = body["model"]
         stream = body.get("stream") is True

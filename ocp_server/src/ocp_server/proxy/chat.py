@@ -15,10 +15,20 @@ from typing import Any
 class BadRequest(ValueError):
     """The client's body is not what its dialect accepts; the message names the field."""
 
-    def __init__(self, message: str, *, status: int = 400, kind: str = "invalid_request_error"):
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int = 400,
+        kind: str = "invalid_request_error",
+        param: str | None = None,
+        code: str | None = None,
+    ):
         super().__init__(message)
         self.status = status
         self.kind = kind
+        self.param = param  # OpenAI's error names the field and the problem's code
+        self.code = code
 
 
 @dataclass(slots=True)

@@ -21,6 +21,7 @@ from ocp_server.proxy.chat import (
     text_of,
     token_count,
 )
+from ocp_server.proxy.sampling import check_openai
 
 NAME = "openai"
 _KINDS = {
@@ -32,8 +33,16 @@ _KINDS = {
 }
 
 
-def error_body(status: int, message: str, kind: str | None = None) -> dict[str, Any]:
-    code = kind if kind and kind != "invalid_request_error" else None
+def error_body(
+    status: int,
+    message: str,
+    kind: str | None = None,
+    *,
+    param: str | None = None,
+    code: str | None = None,
+) -> dict[str, Any]:
+    """`param` and `code`: the field at fault and the problem, as OpenAI names them."""
+    code = code or (kind if kind and kind != "invalid_request_error" else None)
     if status == 413:
         code = "request_too_large"
     return {
@@ -42,7 +51,7 @@ def error_body(status: int, message: str, kind: str | None = None) -> dict[str, 
             "type": _KINDS.get(
                 status, "server_error" if status >= 500 else "invalid_request_error"
             ),
-            "param": None,
+            "param": param,
             "code": code,
         }
     }
@@ -64,6 +73,7 @@ def validate(body: Any) -> dict[str, Any]:
     check_token_limit(body, "max_tokens")
     check_token_limit(body, "max_completion_tokens")
     check_stream_flag(body)
+    check_openai(body)
     return body
 
 

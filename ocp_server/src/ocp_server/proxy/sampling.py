@@ -1,0 +1,132 @@
+"""The sampling fields each dialect range-checks as its provider does: `temperature`,
+`top_p` and the stop sequences. A value out of range is the provider's 400, in its words and
+naming the field, before any model is asked: forwarded, it costs a paid round trip to be
+refused; a local model takes any value (a temperature of 50, a stop "sequence" that is a
+number), and an integer too large for a float broke the translation (a 500).
+
+The words are the APIs' own: OpenAI's `Invalid 'temperature': decimal above maximum value.
+Expected a value <= 2, but got 3 instead.` (with `param` and `code`), Anthropic's
+`temperature: range: 0..1` and `stop_sequences: each stop sequence must be non-empty`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ocp_server.proxy.chat import BadRequest
+
+#: OpenAI's limit on `stop` (its API reference: "up to 4 sequences").
+OPENAI_MAX_STOPS = 4
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _shown(value: Any) -> str:
+    text = str(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _json_kind(value: Any) -> str:
+    """The JSON name OpenAI's messages give a value's type, with its article."""
+    if value is None:
+        return "a null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a decimal"
+    if isinstance(value, str):
+        return "a string"
+    return "an array" if isinstance(value, list) else "an object"
+
+
+# ---- OpenAI ---------------------------------------------------------------------------------
+def _openai_decimal(body: Mapping[str, Any], field: str, high: int) -> None:
+    value = body.get(field)
+    if value is None:
+        return
+    if not _number(value):
+        raise BadRequest(
+            f"Invalid type for '{field}': expected a decimal, but got {_json_kind(value)} instead.",
+            param=field,
+            code="invalid_type",
+        )
+    if value > high:
+        raise BadRequest(
+            f"Invalid '{field}': decimal above maximum value. Expected a value <= {high}, but "
+            f"got {_shown(value)} instead.",
+            param=field,
+            code="decimal_above_max_value",
+        )
+    if value < 0:
+        raise BadRequest(
+            f"Invalid '{field}': decimal below minimum value. Expected a value >= 0, but got "
+            f"{_shown(value)} instead.",
+            param=field,
+            code="decimal_below_min_value",
+        )
+
+
+def check_openai(body: Mapping[str, Any]) -> None:
+    """`temperature` 0..2, `top_p` 0..1, `stop` a string or up to 4 of them (or null)."""
+    _openai_decimal(body, "temperature", 2)
+    _openai_decimal(body, "top_p", 1)
+    stop = body.get("stop")
+    if stop is None or isinstance(stop, str):
+        return
+    if not isinstance(stop, list):
+        raise BadRequest(
+            "Invalid type for 'stop': expected one of a string or array of strings, but got "
+            f"{_json_kind(stop)} instead.",
+            param="stop",
+            code="invalid_type",
+        )
+    if len(stop) > OPENAI_MAX_STOPS:
+        raise BadRequest(
+            f"Invalid 'stop': array too long. Expected an array with maximum length "
+            f"{OPENAI_MAX_STOPS}, but got an array with length {len(stop)} instead.",
+            param="stop",
+            code="array_above_max_length",
+        )
+    for i, item in enumerate(stop):
+        if not isinstance(item, str):
+            raise BadRequest(
+                f"Invalid type for 'stop[{i}]': expected a string, but got {_json_kind(item)} "
+                "instead.",
+                param=f"stop[{i}]",
+                code="invalid_type",
+            )
+
+
+# ---- Anthropic ------------------------------------------------------------------------------
+def _anthropic_unit(body: Mapping[str, Any], field: str) -> None:
+    if field not in body:
+        return
+    value = body[field]
+    if not _number(value):
+        raise BadRequest(f"{field}: Input should be a valid number")
+    if not 0 <= value <= 1:
+        raise BadRequest(f"{field}: range: 0..1 (got {_shown(value)})")
+
+
+def check_anthropic(body: Mapping[str, Any]) -> None:
+    """`temperature` and `top_p` 0..1; `stop_sequences` a list of strings, each with more
+    than whitespace in it."""
+    _anthropic_unit(body, "temperature")
+    _anthropic_unit(body, "top_p")
+    if "stop_sequences" not in body:
+        return
+    stops = body["stop_sequences"]
+    if not isinstance(stops, list):
+        raise BadRequest("stop_sequences: Input should be a valid list")
+    for i, item in enumerate(stops):
+        if not isinstance(item, str):
+            raise BadRequest(f"stop_sequences.{i}: Input should be a valid string")
+        if not item:
+            raise BadRequest("stop_sequences: each stop sequence must be non-empty")
+        if not item.strip():
+            raise BadRequest("stop_sequences: each stop sequence must contain non-whitespace")
