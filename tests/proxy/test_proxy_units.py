@@ -15,6 +15,7 @@ from ocp_server.proxy.body import BodyError, parse_body
 from ocp_server.proxy.boundary import redact_body
 from ocp_server.proxy.chat import Event, ToolCall, Usage
 from ocp_server.proxy.local import _ollama_body, _openai_body
+from ocp_server.proxy.stops import StopWatch
 
 AWS = "AKIAIOSFODNN7EXAMPLE"
 PASSWORD = "hunter2hunter2XYZ"
@@ -146,7 +147,9 @@ def test_an_anthropic_conversation_with_tools_and_images_translates_for_ollama()
         "model": "llama3.2",
         "stream": True,
         "truncate": False,  # an over-long prompt refused, not cut silently
-        "options": {"num_predict": 64, "stop": ["END"]},
+        # the stop sequences are matched by the proxy, which must say which one was reached
+        # (a local server strips it and says "stop"): not sent (test_proxy_stop_sequences.py)
+        "options": {"num_predict": 64},
         "tools": [
             {
                 "type": "function",
@@ -307,3 +310,13 @@ def test_a_string_that_never_closes_among_many_escaped_quotes_is_invalid_json() 
     raw = b'["' + b'\\",' * 2_000_000
     with pytest.raises(BodyError, match="not valid JSON"):
         parse_body(raw)
+
+
+def test_a_stop_watch_holds_back_what_may_start_a_sequence_and_stops_at_the_first() -> None:
+    watch = StopWatch(["</answer>", "STOP"])
+    assert watch.feed("The answer is 4.</ans") == ("The answer is", None)  # 8 held back
+    assert watch.feed("wer> and more") == (" 4.", "</answer>")
+    watch = StopWatch(["STOP"])
+    assert watch.feed("no sequence here") == ("no sequence h", None)
+    assert watch.feed("") == ("", None)
+    assert watch.flush() == "ere"

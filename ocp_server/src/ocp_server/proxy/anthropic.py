@@ -22,7 +22,12 @@ from ocp_server.proxy.chat import (
 from ocp_server.proxy.sampling import check_anthropic
 
 NAME = "anthropic"
-_STOP = {"stop": "end_turn", "length": "max_tokens", "tool_calls": "tool_use"}
+_STOP = {
+    "stop": "end_turn",
+    "length": "max_tokens",
+    "tool_calls": "tool_use",
+    "stop_sequence": "stop_sequence",
+}
 # HTTP status -> the error type the API uses for it.
 _KINDS = {
     400: "invalid_request_error",
@@ -153,7 +158,6 @@ def to_chat(body: Mapping[str, Any]) -> Chat:
         messages.extend(results)
         if current.content or current.images or current.tool_calls:
             messages.append(current)
-    stop = body.get("stop_sequences")
     tools = [
         {
             "name": t["name"],
@@ -168,8 +172,8 @@ def to_chat(body: Mapping[str, Any]) -> Chat:
         messages,
         max_tokens=body.get("max_tokens"),
         temperature=float(temperature) if isinstance(temperature, int | float) else None,
-        stop=[s for s in stop if isinstance(s, str)] if isinstance(stop, list) else [],
         tools=tools,
+        watch=list(body.get("stop_sequences") or ()),  # (validated: strings)
     )
 
 
@@ -208,7 +212,7 @@ def render_json(events: list[Event], model: str, message_id: str) -> dict[str, A
         "model": model,
         "content": content,
         "stop_reason": _STOP.get(done.stop, "end_turn"),
-        "stop_sequence": None,
+        "stop_sequence": done.stop_sequence,
         "usage": _usage(done.usage),
     }
 
@@ -266,8 +270,7 @@ async def render_stream(
         elif e.kind == "done":
             if text_open:
                 yield _event("content_block_stop", {"type": "content_block_stop", "index": index})
-            delta = {"stop_reason": _STOP.get(e.stop, "end_turn"), "stop_sequence": None}
-            # (stop_sequence: the client's sequence that stopped it; a local model does not say)
+            delta = {"stop_reason": _STOP.get(e.stop, "end_turn"), "stop_sequence": e.stop_sequence}
             usage = {"output_tokens": e.usage.output_tokens}
             yield _event("message_delta", {"type": "message_delta", "delta": delta, "usage": usage})
             yield _event("message_stop", {"type": "message_stop"})

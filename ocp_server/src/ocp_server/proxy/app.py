@@ -619,7 +619,8 @@ class Proxy:
             return None
         except ClientGone:
             return left()
-        if first.kind == "done":
+        if first.kind == "done" and first.stop != "stop_sequence":
+            # (an answer that begins with the client's stop sequence is an answer: empty)
             failed("empty", "empty answer")
             await events.aclose()
             return None

@@ -56,8 +56,11 @@ class Chat:
     messages: list[ChatMessage]
     max_tokens: int | None = None
     temperature: float | None = None
-    stop: list[str] = field(default_factory=list)
+    stop: list[str] = field(default_factory=list)  # sent to the model
     tools: list[dict[str, Any]] = field(default_factory=list)
+    # Stop sequences the proxy matches itself (stops.py), not sent: the dialect's answer names
+    # the one reached, which a local server does not say.
+    watch: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,13 +82,15 @@ def token_count(value: Any) -> int:
 @dataclass(frozen=True, slots=True)
 class Event:
     """One piece of a local answer: `text`, a whole `tool` call, or `done` (with the stop
-    reason in OpenAI's words, stop | length | tool_calls, and the usage)."""
+    reason in OpenAI's words, stop | length | tool_calls, or stop_sequence with the client's
+    sequence that was reached, and the usage)."""
 
     kind: str
     text: str = ""
     tool: ToolCall | None = None
     stop: str = "stop"
     usage: Usage = Usage()
+    stop_sequence: str | None = None
 
 
 #: The longest model name a request may give: the tools' bound (ocp_wire, MAX_CALLER_ID_CHARS).

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable
+from contextlib import aclosing
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
@@ -23,6 +24,7 @@ from ocp_router.tokens import unread_tokens
 from ocp_server.proxy.chat import Chat, Event
 from ocp_server.proxy.lines import LineBuffer, LineTooLong
 from ocp_server.proxy.local_events import BadAnswer, ollama_events, openai_events
+from ocp_server.proxy.stops import watch_stops
 from ocp_server.proxy.whole_body import BodyTooLarge, read_whole
 
 T = TypeVar("T")
@@ -170,8 +172,13 @@ async def stream_local(
                 text = raw.decode("utf-8", "replace")
                 shown = redact_name_head(text, 300)  # redacted whole, then cut
                 raise LocalFailed(target, f"HTTP {response.status_code} {shown}")
-            async for event in parse(_lines(response, target, deadline)):
-                yield event
+            events = parse(_lines(response, target, deadline))
+            if chat.watch:  # the client's sequences, matched here (stops.py)
+                prompt = "".join(m.content for m in chat.messages)
+                events = watch_stops(events, chat.watch, prompt)
+            async with aclosing(events):  # type: ignore[type-var]
+                async for event in events:
+                    yield event
         finally:
             with anyio.CancelScope(shield=True):  # cancelled by a hangup: close still
                 await response.aclose()

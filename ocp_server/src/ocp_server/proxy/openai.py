@@ -209,6 +209,11 @@ def _tool_calls(events: list[Event]) -> list[dict[str, Any]]:
     ]
 
 
+def _finish(done: Event) -> str:
+    """OpenAI's wire does not name the stop sequence reached: "stop", as for any other end."""
+    return "stop" if done.stop == "stop_sequence" else done.stop
+
+
 def render_json(events: list[Event], model: str, completion_id: str) -> dict[str, Any]:
     done = next((e for e in events if e.kind == "done"), Event("done"))
     message: dict[str, Any] = {
@@ -222,7 +227,7 @@ def render_json(events: list[Event], model: str, completion_id: str) -> dict[str
         "object": "chat.completion",
         "created": int(time.time()),
         "model": model,
-        "choices": [{"index": 0, "message": message, "finish_reason": done.stop}],
+        "choices": [{"index": 0, "message": message, "finish_reason": _finish(done)}],
         "usage": _usage(done.usage),
     }
 
@@ -256,7 +261,7 @@ async def render_stream(
             calls += 1
             yield chunk([{"index": 0, "delta": {"tool_calls": [call]}, "finish_reason": None}])
         elif e.kind == "done":
-            yield chunk([{"index": 0, "delta": {}, "finish_reason": e.stop}])
+            yield chunk([{"index": 0, "delta": {}, "finish_reason": _finish(e)}])
             if include_usage:
                 yield chunk([], e.usage)
             yield b"data: [DONE]\n\n"
