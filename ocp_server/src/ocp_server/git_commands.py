@@ -27,7 +27,7 @@ import os
 import subprocess
 from pathlib import Path
 
-__all__ = ["git_command", "git_env", "run_git"]
+__all__ = ["git_command", "git_env", "read_config_file", "run_git"]
 
 _OFF = (
     ("core.fsmonitor", ""),
@@ -89,7 +89,12 @@ def run_git(
     workspace: Path, subcommand: str, *args: str, timeout: float, check: bool = False
 ) -> subprocess.CompletedProcess[bytes]:
     """Run the hardened command, output captured as bytes. Raises OSError when git cannot be
-    started, subprocess.TimeoutExpired, and CalledProcessError when `check` and it failed."""
+    started or when the repository's config reaches a pipe or a device (git_config_guard.py),
+    subprocess.TimeoutExpired, and CalledProcessError when `check` and it failed."""
+    # (imported here: the guard finds the repository through a module that runs git by this one)
+    from ocp_server.git_config_guard import check_config
+
+    check_config(workspace)
     return subprocess.run(
         git_command(workspace, subcommand, *args),
         capture_output=True,
@@ -97,4 +102,31 @@ def run_git(
         timeout=timeout,
         check=check,
         env=git_env(),
+    )
+
+
+def read_config_file(
+    config: Path, key_pattern: str, *, timeout: float
+) -> subprocess.CompletedProcess[bytes]:
+    """`git config --file <config> --no-includes --null --get-regexp <key_pattern>`: the
+    values of one config file as git parses it, read outside any repository (the repository's
+    own config, and what it includes, are then not read)."""
+    return subprocess.run(
+        [
+            "git",
+            "--git-dir",
+            os.devnull,
+            "config",
+            "--no-includes",
+            "--null",
+            "--file",
+            str(config),
+            "--get-regexp",
+            key_pattern,
+        ],
+        capture_output=True,
+        stdin=subprocess.DEVNULL,
+        timeout=timeout,
+        env=git_env(),
+        cwd=config.parent,
     )

@@ -1,0 +1,122 @@
+"""A repository whose git config includes a named pipe (or a device) does not make OCP's git
+commands wait on it: git would open the pipe at the start of every command and wait for a
+writer until the command's timeout (60 s for the index's file list). The files are checked
+before git runs; such a repository is listed as a folder outside git.
+
+The harness shows the wait without waiting for it: while the command runs, it looks for a
+reader on the pipe (opening a pipe to write, without blocking, succeeds only when one is
+there), which is git, waiting; it then lets that git go by closing its end."""
+
+from __future__ import annotations
+
+import errno
+import os
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ocp_server.git_config_guard import UnreadableConfig, check_config
+from ocp_server.index.files import git_files, list_workspace
+from ocp_server.index.history import read_history
+from tests.workspace_fixture import git
+
+
+def _repo(tmp_path: Path) -> Path:
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    git(ws, "init", "-q")
+    (ws / "app.py").write_text("print('hi')\n")
+    (ws / ".gitignore").write_text("build/\n")
+    git(ws, "add", "-A")
+    git(ws, "commit", "-qm", "first")
+    return ws
+
+
+def _include(config: Path, path: str, condition: str | None = None) -> None:
+    section = f'[includeIf "{condition}"]' if condition else "[include]"
+    with config.open("a") as f:
+        f.write(f'{section}\n\tpath = "{path}"\n')
+
+
+def _never_waits_on(pipe: Path, work: Callable[[], Any]) -> Any:
+    """`work()`'s result; fails if something opened `pipe` to read while it ran."""
+    result: list[Any] = []
+    thread = threading.Thread(target=lambda: result.append(work()), daemon=True)
+    thread.start()
+    waited = False
+    while thread.is_alive():
+        try:
+            fd = os.open(pipe, os.O_WRONLY | os.O_NONBLOCK)
+        except OSError as exc:  # ENXIO: no reader
+            assert exc.errno == errno.ENXIO
+            time.sleep(0.005)
+            continue
+        waited = True
+        os.close(fd)  # the reader reads the end of the file and goes on
+    thread.join()
+    assert not waited, f"git opened {pipe.name} and waited for a writer"
+    return result[0]
+
+
+@pytest.mark.parametrize(
+    "where",
+    ["include", "includeIf", "nested", "tilde", "config-itself", "worktree-config"],
+)
+def test_a_pipe_in_the_repositorys_config_is_never_waited_on(
+    tmp_path: Path, where: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ws = _repo(tmp_path)
+    dot_git = ws / ".git"
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    config = dot_git / "config"
+    if where == "include":
+        _include(config, "../../pipe")  # relative to the including file's folder
+    elif where == "includeIf":
+        _include(config, str(pipe), f"gitdir:{ws}/")
+    elif where == "nested":
+        (dot_git / "more.cfg").write_text("")
+        _include(dot_git / "more.cfg", str(pipe))
+        _include(config, "more.cfg")
+    elif where == "tilde":
+        monkeypatch.setenv("HOME", str(tmp_path))
+        _include(config, "~/pipe")
+    elif where == "config-itself":
+        config.rename(dot_git / "config.real")
+        os.symlink(pipe, config)
+    else:
+        git(ws, "config", "extensions.worktreeConfig", "true")
+        os.symlink(pipe, dot_git / "config.worktree")
+    assert _never_waits_on(pipe, lambda: git_files(ws)) is None
+    listing = _never_waits_on(pipe, lambda: list_workspace(ws))
+    assert not listing.git and "app.py" in [c.path for c in listing.candidates]
+    assert _never_waits_on(pipe, lambda: read_history(ws, 10)) == []
+    with pytest.raises(UnreadableConfig, match="pipe"):
+        check_config(ws)
+
+
+def test_a_device_included_is_never_read(tmp_path: Path) -> None:
+    # A device is never a config file, and one may wait like a pipe (a terminal): not opened.
+    # (/dev/zero itself fails git at once; the result, no git listing, is the same.)
+    ws = _repo(tmp_path)
+    _include(ws / ".git" / "config", "/dev/zero")
+    with pytest.raises(UnreadableConfig, match="/dev/zero"):
+        check_config(ws)
+    assert git_files(ws) is None
+
+
+def test_ordinary_includes_leave_git_running(tmp_path: Path) -> None:
+    ws = _repo(tmp_path)
+    dot_git = ws / ".git"
+    (dot_git / "extra.cfg").write_text("[core]\n\tquotePath = false\n")
+    _include(dot_git / "config", "extra.cfg")
+    _include(dot_git / "config", str(tmp_path / "missing.cfg"))  # git skips it
+    _include(dot_git / "config", str(tmp_path))  # a folder: git fails at once, no wait
+    check_config(ws)
+    (dot_git / "config").write_text((dot_git / "config").read_text().rsplit("[include]", 1)[0])
+    assert git_files(ws) == [".gitignore", "app.py"]
+    assert [c.message for c in read_history(ws, 10)] == ["first"]
