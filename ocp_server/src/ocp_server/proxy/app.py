@@ -57,7 +57,7 @@ from ocp_router.backends.ollama_version import SilentCutCheck
 from ocp_router.redact_names import redact_name_head
 from ocp_router.sticky import Sticky
 from ocp_server.argument_errors import clip
-from ocp_server.off_loop import off_loop
+from ocp_server.off_loop import off_loop, off_loop_building
 from ocp_server.proxy import anthropic, openai
 from ocp_server.proxy.body import BodyError, parse_body
 from ocp_server.proxy.boundary import redact_body, redacted_error
@@ -414,7 +414,7 @@ class Proxy:
         try:
             consumed = self._check_token(request)
             body = d.module.validate(await self._read_body(request))
-            payload = await off_loop(_size(request), parse_payload, body)
+            payload = await off_loop_building(_size(request), parse_payload, body)
         except Refused as exc:
             return _error(d, exc.status, str(exc), exc.kind)
         except BadRequest as exc:

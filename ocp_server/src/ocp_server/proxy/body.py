@@ -16,6 +16,8 @@ import math
 import re
 from typing import Any
 
+from ocp_server.off_loop import OFF_LOOP_CHARS, collector_paused
+
 # Nesting a request may have: the parser, the redaction and the router all recurse (Python's
 # limit is about 1000 frames), and no real request nests anywhere near this.
 MAX_DEPTH = 256
@@ -32,7 +34,15 @@ class BodyError(ValueError):
 
 
 def parse_body(raw: bytes, max_values: int = MAX_VALUES) -> Any:
-    """The body as JSON; BodyError when the proxy cannot take it."""
+    """The body as JSON; BodyError when the proxy cannot take it. A large one is parsed with
+    the garbage collector paused (off_loop.collector_paused: it would find nothing)."""
+    if len(raw) < OFF_LOOP_CHARS:
+        return _parse(raw, max_values)
+    with collector_paused():
+        return _parse(raw, max_values)
+
+
+def _parse(raw: bytes, max_values: int) -> Any:
     try:  # decoded as json.loads decodes bytes (UTF-8, else the UTF-16 or -32 it detects)
         text = raw.decode(json.detect_encoding(raw), "surrogatepass")
     except UnicodeDecodeError as exc:

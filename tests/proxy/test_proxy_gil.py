@@ -1,0 +1,102 @@
+"""What a large request does while it holds the GIL, which a worker thread does not give
+back to the event loop: the garbage collector walking hundreds of thousands of new objects
+in the middle of one `json.loads` (0.5-1 s of a 30 MB body of short messages; the parser
+builds no cycles, so it finds nothing), and one `json.dumps` over the whole body to forward.
+bench/bench_proxy_stall.py --process measures the stall another client sees."""
+
+from __future__ import annotations
+
+import gc
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from ocp_server.off_loop import OFF_LOOP_CHARS, collector_paused, off_loop_building
+from ocp_server.proxy.body import parse_body
+from ocp_server.proxy.upstream import request_bytes
+
+
+@pytest.fixture
+def collections() -> Iterator[list[int]]:
+    """The generations the collector walked, in order, while the test ran."""
+    walked: list[int] = []
+
+    def note(phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            walked.append(info["generation"])
+
+    gc.callbacks.append(note)
+    yield walked
+    gc.callbacks.remove(note)
+
+
+def _conversation(turns: int) -> bytes:
+    messages = [
+        {"role": "user", "content": [{"type": "text", "text": f"turn {i}", "n": 1.5}]}
+        for i in range(turns)
+    ]
+    return json.dumps({"model": "m", "max_tokens": 5, "messages": messages}).encode()
+
+
+def test_parsing_a_large_body_runs_no_garbage_collection(collections: list[int]) -> None:
+    raw = _conversation(20_000)  # 80,000 containers: over a hundred collections, if let run
+    collections.clear()  # (building it was collected)
+    body = parse_body(raw)
+    assert len(body["messages"]) == 20_000
+    # (at most the one that entering the pause itself may set off, in the youngest generation)
+    assert collections in ([], [0])
+    assert gc.isenabled()
+
+
+def test_a_small_body_leaves_the_collector_alone(
+    collections: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    paused: list[bool] = []
+    monkeypatch.setattr(gc, "disable", lambda: paused.append(True))
+    parse_body(_conversation(3))
+    assert paused == []
+
+
+def test_pauses_overlap_and_an_application_that_turned_it_off_keeps_it_off() -> None:
+    with collector_paused():
+        with collector_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # the outer pause still runs
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with collector_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+async def test_building_a_large_payload_runs_with_the_collector_paused() -> None:
+    def collecting() -> bool:
+        return gc.isenabled()
+
+    assert await off_loop_building(OFF_LOOP_CHARS, collecting) is False
+    assert await off_loop_building(OFF_LOOP_CHARS - 1, collecting) is True
+    assert gc.isenabled()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"model": "m", "messages": [{"role": "user", "content": 'héllo \u2028 "q" \\ 😀'}]},
+        {"model": "m", "messages": [], "tools": [{"name": "t", "input_schema": {}}], "n": 1},
+        {"system": [{"type": "text", "text": "s"}], "stop": ["a", "b"], "t": 0.5, "x": None},
+        {"nested": [[1, [2]], {"k": [True, False]}], "empty": {}, "f": 1e300},
+        {},
+        {"messages": []},
+        {"messages": [{"role": "user", "content": str(i)} for i in range(600)], "m": [0] * 513},
+    ],
+)
+def test_a_body_written_in_pieces_is_the_same_bytes_as_written_at_once(
+    body: dict[str, Any],
+) -> None:
+    whole = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+    assert request_bytes(body) == whole
