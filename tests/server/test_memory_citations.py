@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -246,6 +247,43 @@ async def test_a_long_text_is_read_for_identifiers_once_per_distinct_word(
     result = await repo.memory.save(sid, notes=[text, text])
     assert len(looked_at) <= 2 * 6  # each of its six words once per text, at most
     assert [s.symbol for s in result.suggested] == ["SessionStore.rotate_session"] * 2
+
+
+async def test_a_save_reads_its_texts_for_identifiers_in_a_worker_thread(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Reading up to 150 texts of 5,000 characters word by word took about half a second of
+    # the event loop per max-size save: every other call waited for it.
+    from ocp_server.citations import suggestions
+
+    threads: set[int] = set()
+    real = suggestions.identifier_shaped
+
+    def where(token: str) -> bool:
+        threads.add(threading.get_ident())
+        return real(token)
+
+    monkeypatch.setattr(suggestions, "identifier_shaped", where)
+    sid = await repo.memory.start_session(str(repo.root))
+    result = await repo.memory.save(sid, notes=["the session store keeps rotate_session warm"])
+    assert threads and threading.get_ident() not in threads
+    assert [s.symbol for s in result.suggested] == ["SessionStore.rotate_session"]
+
+
+def test_the_identifiers_a_text_names_are_those_one_pass_over_every_word_found() -> None:
+    from ocp_server.citations.suggestions import names_in
+
+    # each distinct run of non-space characters is read once: the names (and their order)
+    # are those of a pass over every word, whatever the spaces (\xa0, \u2003) and repeats
+    text = (
+        "Use `parse` and load() then cache.get_item, rotate_session\xa0totalCents() TotalCents "
+        "HTTPServer Ab `a b` `x` `SessionStore.rotate` obj::method Foo#bar prose words here. "
+        "rotate_session again loadData\u2003`load()`\n_private __dunder__ x.y.z() 9abc a.b."
+    )
+    names = ["parse", "load", "cache.get_item", "rotate_session", "totalCents", "TotalCents"]
+    names += ["SessionStore.rotate", "loadData", "x.y.z", "a.b"]
+    assert names_in(text) == names
+    assert names_in(f"{text}\n{text.replace(' ', chr(9))} {text}") == names
 
 
 async def test_saving_suggests_citations_for_identifiers_the_index_defines_and_adds_none(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path, PurePosixPath
 
 import aiosqlite
@@ -462,9 +462,12 @@ class CodeView:
                 )
         return None
 
-    async def suggest(self, text: str, cited: Iterable[str] = ()) -> list[Suggestion]:
-        """Citations for the identifiers a text names that the index defines exactly once."""
-        return await suggest(self, text, cited)
+    async def suggest(
+        self, text: str, cited: Iterable[str] = (), names: Sequence[str] | None = None
+    ) -> list[Suggestion]:
+        """Citations for the identifiers a text names that the index defines exactly once.
+        `names`: `names_in(text)` when already worked out (suggestions.py)."""
+        return await suggest(self, text, cited, names)
 
 
 def _defining_lines(text: str, name: str) -> list[int]:

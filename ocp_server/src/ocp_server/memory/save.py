@@ -14,6 +14,7 @@ from typing import Final
 from ocp_server.at_rest import redacted
 from ocp_server.brief import cap
 from ocp_server.citations import CitationError, CodeView, Located
+from ocp_server.citations.suggestions import names_in
 from ocp_server.errors import InputError
 from ocp_server.index.terms import fts_query
 from ocp_server.memory.alike import Comparer, Item, compare_all, words_of
@@ -195,8 +196,11 @@ class MemorySaves(MemoryForgets):
         view = CodeView(self.db, self.workspace, self.max_file_bytes)
         cited: dict[str, tuple[Located, ...]] = {}
         suggested: list[SuggestedCitation] = []
+        # Reading every word of up to 150 long texts for identifiers is CPU only: done in a
+        # worker thread, as comparing them is (_similarities), not on the event loop.
+        named = await asyncio.to_thread(_names_in_all, [text for _, _, text in wanted])
         async with self._lock:
-            for field, raws, text in wanted:
+            for (field, raws, text), names in zip(wanted, named, strict=True):
                 found: dict[tuple[str, int, int], Located] = {}
                 for k, raw in enumerate(raws):
                     try:
@@ -208,7 +212,7 @@ class MemorySaves(MemoryForgets):
                     cited[field] = tuple(found.values())
                 symbols = [c.symbol or "" for c in found.values()]
                 spans = {c.citation for c in found.values()}
-                for s in await view.suggest(text, symbols):
+                for s in await view.suggest(text, symbols, names):
                     if s.citation not in spans:
                         suggested.append(SuggestedCitation(field, s.citation, s.symbol, s.kind))
         return cited, suggested
@@ -607,6 +611,11 @@ class _SaveOut:
     forgotten: list[str] = field(default_factory=list)
     overwritten: bool = False  # a merge replaced stored text: erased like forgotten text
     similar: Comparer = field(default_factory=Comparer)  # _similarities
+
+
+def _names_in_all(texts: Sequence[str]) -> list[list[str]]:
+    """`names_in` of each text: the seam that runs in a worker thread (`_cite`)."""
+    return [names_in(text) for text in texts]
 
 
 def _indexed_text(text: str, cited_code: Iterable[tuple[str, str | None]]) -> str:
