@@ -787,19 +787,18 @@ async def _old_held_during_reload(
     import weakref
 
     from ocp_server.index import lexical
-    from ocp_server.index import workspace as workspace_module
 
     await index.update()
     old = weakref.ref((await index.snapshot()).chunk_body.records)  # (no weakref to a Snapshot)
-    load = lexical.load_snapshot
+    load = lexical.read_snapshot  # a load of the whole index
     held_during_load: list[bool] = []
 
-    def watched(db_path: Path) -> object:
+    def watched(conn: sqlite3.Connection, generation: str) -> object:
         gc.collect()
         held_during_load.append(old() is not None)
-        return load(db_path)
+        return load(conn, generation)
 
-    monkeypatch.setattr(workspace_module, "load_snapshot", watched)
+    monkeypatch.setattr(lexical, "read_snapshot", watched)
     await rewrite_rows(index, "UPDATE chunks SET tokens = tokens")
     new = await index.snapshot()
     assert new is await index.snapshot()  # the new one is kept for the next search

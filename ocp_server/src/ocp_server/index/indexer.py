@@ -50,6 +50,7 @@ from ocp_server.index.limits import DEFAULT_HISTORY_COMMITS
 from ocp_server.index.literal_pairs import literal_blobs
 from ocp_server.index.models import IndexSummary
 from ocp_server.index.real_paths import inside
+from ocp_server.index.snapshot_delta import ChangeLog, next_generation
 from ocp_server.transactions import begin
 
 logger = logging.getLogger(__name__)
@@ -231,6 +232,7 @@ class Indexer:
         self.own_files = own_files  # the database's files, when it lives in the workspace
         self.git_head = git_head
         self.history_commits = history_commits
+        self.changes = ChangeLog()  # what each of its writes changed, for the snapshot
 
     async def update(self, progress: Progress | None = None) -> IndexSummary:
         started = time.perf_counter()
@@ -355,6 +357,7 @@ class Indexer:
 
         async def write() -> bool:
             changed = await store_history(self.db, commits)
+            self.changes.history = changed
             await self.db.execute(
                 "INSERT INTO meta VALUES ('history_head', ?) "
                 "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
@@ -409,17 +412,16 @@ class Indexer:
 
     async def _transaction(self, fn: Callable[..., object], *args: object) -> None:
         await begin(self.db)
+        self.changes.begin()
         try:
             result = fn(*args)
             if asyncio.iscoroutine(result):
                 result = await result
-            if result:
-                # Chunks changed: every reader rebuilds its in-memory postings (`lexical`).
-                await self.db.execute(
-                    "INSERT INTO meta VALUES ('generation', '1') ON CONFLICT(key) DO UPDATE "
-                    "SET value = CAST(value AS INTEGER) + 1"
-                )
+            # Chunks changed: every reader rebuilds its in-memory postings (`lexical`), this
+            # process's from what `changes` recorded (`snapshot_delta`).
+            moved = await next_generation(self.db) if result else None
             await self.db.execute("COMMIT")
+            self.changes.commit(moved)
         except BaseException:
             try:
                 await self.db.execute("ROLLBACK")
@@ -433,6 +435,7 @@ class Indexer:
             marks = ",".join("?" * len(ids))
             await self.db.execute(f"DELETE FROM chunks WHERE file_id IN ({marks})", ids)
             await self.db.execute(f"DELETE FROM files WHERE id IN ({marks})", ids)
+        self.changes.files.update(file_ids)
         return bool(file_ids)
 
     async def _write(
@@ -514,6 +517,7 @@ class Indexer:
                 f"SELECT path, id FROM files WHERE path IN ({marks})", paths
             )
         }
+        self.changes.files.update(file_ids.values())
         # per file, per chunk hash: (id, start, end, whether it has tiles and literal pairs)
         # of the chunks kept
         existing: dict[int, dict[str, list[tuple[int, int, int, bool]]]] = {}

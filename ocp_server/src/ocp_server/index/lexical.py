@@ -12,25 +12,32 @@ what kind of file it is (code, test, docs, config).
 
 from __future__ import annotations
 
-import ctypes
 import posixpath
 import re
 import sqlite3
-import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
-from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
 
+from ocp_server.index.answer_rows import ANSWER_ROWS_CHARS, ANSWER_ROWS_MAX, AnswerRows, ChunkRow
+from ocp_server.index.commit_postings import History, build_history, relative
+from ocp_server.index.heap import return_freed_memory
 from ocp_server.index.languages import detect_language
 from ocp_server.index.lexicon import TERM_RECORD, TILE_LINES, term_hash, terms
 from ocp_server.index.postings import Postings
 
-__all__ = ["AnswerRows", "ChunkRow", "FileClass", "Snapshot", "load_snapshot"]
+__all__ = [
+    "ANSWER_ROWS_CHARS",
+    "ANSWER_ROWS_MAX",
+    "AnswerRows",
+    "ChunkRow",
+    "FileClass",
+    "Snapshot",
+    "load_snapshot",
+]
 
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
@@ -118,102 +125,6 @@ class Block:
 
 
 @dataclass(frozen=True, slots=True)
-class History:
-    """Recent commits (newest first): their message terms and the indexed files they changed."""
-
-    body: Postings
-    length: npt.NDArray[np.float32]  # in terms, over the mean
-    time: Ints
-    file_starts: Ints  # commit i changed files[file_starts[i]:file_starts[i + 1]]
-    files: npt.NDArray[np.int32]
-
-    @property
-    def n_commits(self) -> int:
-        return len(self.time)
-
-
-def build_history(
-    commits: Sequence[tuple[str, int, bytes, int]],
-    changed: Sequence[tuple[str, str]],
-    file_index: dict[str, int],
-) -> History:
-    """From (hash, time, terms, length) newest first and (hash, path) rows."""
-    at = {c[0]: i for i, c in enumerate(commits)}
-    pairs = sorted((at[h], file_index[p]) for h, p in changed if h in at and p in file_index)
-    owner = np.fromiter((c for c, _ in pairs), dtype=np.int64, count=len(pairs))
-    records, per_commit = _blobs([c[2] for c in commits], TERM_RECORD)
-    n = np.arange(len(commits), dtype=np.int32)
-    return History(
-        body=Postings.build(
-            records["term"], np.repeat(n, per_commit), records["count"].astype(np.float32)
-        ),
-        length=_relative(
-            np.fromiter((c[3] for c in commits), dtype=np.float32, count=len(commits))
-        ),
-        time=np.fromiter((c[1] for c in commits), dtype=np.int64, count=len(commits)),
-        file_starts=np.searchsorted(owner, np.arange(len(commits) + 1)).astype(np.int64),
-        files=np.fromiter((f for _, f in pairs), dtype=np.int32, count=len(pairs)),
-    )
-
-
-class ChunkRow(NamedTuple):
-    """A chunk's row as a search's answer reads it back, its text unpacked."""
-
-    start_line: int
-    end_line: int
-    symbol: str | None
-    kind: str
-    scope: str | None
-    text: str
-    tokens: int | None  # its count at index time (None: from before counts were stored)
-    clean: int  # 1: redaction finds nothing in it under this process's rules
-
-
-class AnswerRows:
-    """The rows of the chunks a snapshot's searches answered with, by chunk id, kept for its
-    next searches: the same chunks come back for many queries (on the benchmark's corpora,
-    half to four fifths of the hits of a list of distinct queries had come back before), and
-    reading one again costs a database read and an unpacking of its text.
-
-    Within a generation a chunk's text, lines and names do not change (every index write of
-    chunks moves the generation on; a raw SQL change that does not is not seen), and the rows
-    die with their snapshot. Its redaction flag may be filled in later without a new
-    generation, so only a row whose flag was known under this process's rules is kept (by
-    the caller): a kept 1 stays true, a kept 0 only costs a redaction. At most `max_rows`
-    rows and `max_chars` characters of text; the oldest go first."""
-
-    __slots__ = ("_chars", "_rows", "max_chars", "max_rows")
-
-    def __init__(self, max_chars: int, max_rows: int) -> None:
-        self.max_chars = max_chars
-        self.max_rows = max_rows
-        self._rows: dict[int, ChunkRow] = {}
-        self._chars = 0
-
-    def get(self, chunk_id: int) -> ChunkRow | None:
-        return self._rows.get(chunk_id)
-
-    def put(self, chunk_id: int, row: ChunkRow) -> None:
-        if chunk_id in self._rows or len(row.text) > self.max_chars or self.max_rows < 1:
-            return
-        self._rows[chunk_id] = row
-        self._chars += len(row.text)
-        while self._chars > self.max_chars or len(self._rows) > self.max_rows:
-            oldest = next(iter(self._rows))
-            self._chars -= len(self._rows.pop(oldest).text)
-
-    def __len__(self) -> int:
-        return len(self._rows)
-
-
-#: Kept per snapshot for its answers: about 4 MB of text, and a bound on the rows too, so many
-#: small chunks cannot add up past it in row objects (two to three thousand chunks of the
-#: benchmark's corpora fill the text first).
-ANSWER_ROWS_CHARS = 4_000_000
-ANSWER_ROWS_MAX = 5_000
-
-
-@dataclass(frozen=True, slots=True)
 class Snapshot:
     generation: str
     # chunks, ordered by file then line
@@ -250,6 +161,12 @@ class Snapshot:
     file_path: Postings
     stems: dict[str, Ints]  # file stem -> files
     history: History
+    # what an update of a few files (`snapshot_delta`) builds the arrays above again from
+    file_ids: Ints  # each file's id in the database, ascending
+    chunk_start: Ints  # first line
+    chunk_end: npt.NDArray[np.float32]  # last line
+    chunk_length: npt.NDArray[np.float32]  # in terms
+    chunk_tiled: npt.NDArray[np.bool_]  # its tiles fit its terms (or it has no terms)
     #: Per-document values a search derives from the arrays above, kept for the next search
     #: of this snapshot and never handed on to another, each under a key that names it:
     #: ranking's ("length_norm", table, b), ("history_changes",), ("tile_bytes",) and
@@ -284,21 +201,6 @@ class Snapshot:
     @property
     def n_files(self) -> int:
         return len(self.paths)
-
-
-def _relative(
-    lengths: npt.NDArray[np.floating] | npt.NDArray[np.integer],
-) -> npt.NDArray[np.float32]:
-    """Lengths over their mean, as BM25 normalises them."""
-    mean = float(lengths.mean()) if len(lengths) else 1.0
-    return (lengths / max(mean, 1e-9)).astype(np.float32)
-
-
-def _blobs(blobs: list[bytes], dtype: np.dtype | str) -> tuple[np.ndarray, Ints]:
-    """Concatenate per-row packed arrays; also return how many records each row had."""
-    itemsize = np.dtype(dtype).itemsize
-    lengths = np.fromiter((len(b) // itemsize for b in blobs), dtype=np.int64, count=len(blobs))
-    return np.frombuffer(b"".join(blobs), dtype=dtype), lengths
 
 
 #: Chunk rows read at a time (`ChunkColumns`).
@@ -386,10 +288,18 @@ _all = np.logical_and.reduce
 
 
 def _tile_masks(blobs: list[bytes | None], per_chunk: Ints) -> tuple[npt.NDArray[np.uint64], bool]:
+    """`_chunk_tile_masks`, and whether every chunk with terms had its tiles."""
+    masks, tiled = _chunk_tile_masks(blobs, per_chunk)
+    return masks, bool(_all(tiled))
+
+
+def _chunk_tile_masks(
+    blobs: list[bytes | None], per_chunk: Ints
+) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.bool_]]:
     """Per term record of every chunk, its tile mask as a u64, from the chunks' `tiles`
     blobs (each record's mask in the chunk's width of 1 to 8 bytes); 0 for a chunk stored
-    without them, or with a blob that does not fit its records; and whether every chunk with
-    terms had its tiles.
+    without them, or with a blob that does not fit its records; and per chunk, whether it has
+    its tiles (or no terms).
 
     The chunks of one width at a time: their blobs are one (records, width) matrix, copied
     into their records' rows (work per record, not per byte)."""
@@ -410,7 +320,7 @@ def _tile_masks(blobs: list[bytes | None], per_chunk: Ints) -> tuple[npt.NDArray
         )
         held = b"".join([blobs[c] or b"" for c in chunks.tolist()])
         out[rows, :w] = np.frombuffer(held, np.uint8).reshape(total, w)
-    return out.view("<u8").ravel(), bool(_all(fits | (per_chunk == 0)))
+    return out.view("<u8").ravel(), fits | (per_chunk == 0)
 
 
 def _path_terms(path: str) -> list[str]:
@@ -424,55 +334,150 @@ def _path_terms(path: str) -> list[str]:
 _LOAD_MMAP_BYTES = 1 << 30
 
 
+#: The columns `ChunkColumns` reads, in its order.
+CHUNK_COLUMNS = (
+    "id, file_id, end_line, kind, terms, pairs, names, length, start_line, tiles, literals"
+)
+
+
+def read_connection(db_path: Path) -> sqlite3.Connection:
+    """A read-only connection for loading a snapshot."""
+    conn = sqlite3.connect(f"{db_path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+    conn.execute(f"PRAGMA mmap_size = {_LOAD_MMAP_BYTES}")
+    return conn
+
+
 def load_snapshot(db_path: Path) -> Snapshot:
     """Read the packed terms of every chunk into a Snapshot (blocking; run it in a thread)."""
-    conn = sqlite3.connect(f"{db_path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+    conn = read_connection(db_path)
     try:
-        conn.execute(f"PRAGMA mmap_size = {_LOAD_MMAP_BYTES}")
         conn.execute("BEGIN")
         rows = conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchall()
-        generation = rows[0][0] if rows else ""
-        files = conn.execute(
-            "SELECT id, path, language FROM files WHERE skip_reason IS NULL ORDER BY id"
-        ).fetchall()
-        chunks = ChunkColumns(
-            conn.execute(
-                "SELECT id, file_id, end_line, kind, terms, pairs, names, length, start_line,"
-                " tiles, literals FROM chunks WHERE terms IS NOT NULL ORDER BY file_id, start_line"
-            ),
-            {row[0]: i for i, row in enumerate(files)},
-        )
-        commits = conn.execute(
-            "SELECT hash, time, terms, length FROM commits ORDER BY time DESC, hash"
-        ).fetchall()
-        changed = conn.execute("SELECT hash, path FROM commit_files").fetchall()
-        conn.execute("COMMIT")
+        return read_snapshot(conn, rows[0][0] if rows else "")
     finally:
         conn.close()
+
+
+def read_snapshot(conn: sqlite3.Connection, generation: str) -> Snapshot:
+    """`load_snapshot` on `conn`, in a read transaction: it closes `conn` once read."""
+    files = conn.execute(
+        "SELECT id, path, language FROM files WHERE skip_reason IS NULL ORDER BY id"
+    ).fetchall()
+    chunks = ChunkColumns(
+        conn.execute(
+            f"SELECT {CHUNK_COLUMNS} FROM chunks WHERE terms IS NOT NULL"
+            " ORDER BY file_id, start_line"
+        ),
+        {row[0]: i for i, row in enumerate(files)},
+    )
+    commits = conn.execute(
+        "SELECT hash, time, terms, length FROM commits ORDER BY time DESC, hash"
+    ).fetchall()
+    changed = conn.execute("SELECT hash, path FROM commit_files").fetchall()
+    conn.execute("COMMIT")
+    conn.close()
     snapshot = build_snapshot(generation, files, chunks, commits, changed)
     del files, chunks, commits, changed
-    _return_freed_memory()
+    return_freed_memory()
     return snapshot
 
 
-@cache
-def _malloc_trim() -> Callable[[int], int] | None:
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        trim: Callable[[int], int] = ctypes.CDLL("libc.so.6").malloc_trim
-    except (OSError, AttributeError):  # not glibc (musl has no malloc_trim)
-        return None
-    return trim
+def body_table(
+    chunks: ChunkColumns, docs: npt.NDArray[np.int32]
+) -> tuple[Postings, npt.NDArray[np.uint64], npt.NDArray[np.bool_]]:
+    """The chunks' body terms (`chunks` numbered `docs`, ascending), each posting's tiles,
+    and per chunk whether it has its tiles (`_chunk_tile_masks`)."""
+    records, per_chunk = chunks.take("terms", TERM_RECORD)
+    masks, tiled = _chunk_tile_masks(chunks.take_tiles(), per_chunk)
+    body, tiles = Postings.build_with_masks(
+        records["term"], np.repeat(docs, per_chunk), records["count"].astype(np.float32), masks
+    )
+    return body, tiles, tiled
 
 
-def _return_freed_memory() -> None:
-    """Hand freed heap pages back to the system. Reading the postings allocates many
-    short-lived rows, and glibc keeps the pages they used: on a 1.4M-line repository the
-    server stayed 130 MB larger than its arrays without this."""
-    trim = _malloc_trim()
-    if trim is not None:
-        trim(0)
+def keys_table(chunks: ChunkColumns, name: str, docs: npt.NDArray[np.int32]) -> Postings:
+    """The chunks' `pairs` or `names` (numbered `docs`)."""
+    keys, per_chunk = chunks.take(name, "<u4")
+    return Postings.build(keys, np.repeat(docs, per_chunk))
+
+
+def literals_table(
+    chunks: ChunkColumns, docs: npt.NDArray[np.int32]
+) -> tuple[Postings, npt.NDArray[np.bool_]]:
+    """The chunks' literal pairs (numbered `docs`), and whether each chunk has them."""
+    keys, per_chunk, known = chunks.take_literals()
+    return Postings.build(keys, np.repeat(docs, per_chunk)), known
+
+
+def block_of(chunk_file: npt.NDArray[np.int32], starts: Ints) -> npt.NDArray[np.int32]:
+    """Each chunk's block (`Block`): runs of about BLOCK_LINES lines, so that evidence spread
+    over neighbouring small definitions counts together. A second tiling half a block apart
+    did not rank better on unseen repositories (scripts/train_ranker.py)."""
+    key = chunk_file.astype(np.int64) * (1 << 24) + starts // BLOCK_LINES
+    head = np.ones(len(key), dtype=bool)
+    head[1:] = key[1:] != key[:-1]
+    return (np.cumsum(head) - 1).astype(np.int32)
+
+
+def path_table(paths: Sequence[str], files: Sequence[int]) -> Postings:
+    """The terms of `paths` (the files numbered `files`)."""
+    path_keys: list[int] = []
+    path_docs: list[int] = []
+    for i, p in zip(files, paths, strict=True):
+        for t in _path_terms(p):
+            path_keys.append(term_hash(t))
+            path_docs.append(i)
+    return Postings.build(
+        np.asarray(path_keys, dtype=np.uint32), np.asarray(path_docs, dtype=np.int32)
+    )
+
+
+def file_classes(paths: Sequence[str], languages: Sequence[str | None]) -> npt.NDArray[np.int8]:
+    return np.fromiter(
+        (classify_path(p, lang) for p, lang in zip(paths, languages, strict=True)),
+        dtype=np.int8,
+        count=len(paths),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkValues:
+    """Per chunk (ordered by file then line), what a snapshot is made of besides postings."""
+
+    ids: Ints
+    file: npt.NDArray[np.int32]
+    length: npt.NDArray[np.float32]  # in terms
+    defines: npt.NDArray[np.bool_]
+    start: Ints
+    end: npt.NDArray[np.float32]
+    tiled: npt.NDArray[np.bool_]
+    literals_known: npt.NDArray[np.bool_]
+
+
+@dataclass(frozen=True, slots=True)
+class FileValues:
+    """Per file (ordered by id)."""
+
+    ids: Ints
+    paths: tuple[str, ...]
+    languages: tuple[str | None, ...]
+    file_class: npt.NDArray[np.int8]
+
+
+@dataclass(frozen=True, slots=True)
+class Tables:
+    """A snapshot's postings tables."""
+
+    chunk_body: Postings
+    chunk_tiles: npt.NDArray[np.uint64]
+    chunk_pairs: Postings
+    chunk_names: Postings
+    chunk_literals: Postings
+    blocks: Postings
+    file_body: Postings
+    file_pairs: Postings
+    file_names: Postings
+    file_path: Postings
 
 
 def build_snapshot(
@@ -482,105 +487,103 @@ def build_snapshot(
     commits: Sequence[tuple[str, int, bytes, int]] = (),
     changed: Sequence[tuple[str, str]] = (),
 ) -> Snapshot:
-    n_files = len(files)
-    chunk_ids = chunks.ids
     chunk_file = chunks.file
-    chunk_len = chunks.length
-    chunk_defines = chunks.defines
     n = np.arange(len(chunks), dtype=np.int32)
-
-    records, per_chunk = chunks.take("terms", TERM_RECORD)
-    masks, tiles_complete = _tile_masks(chunks.take_tiles(), per_chunk)
-    chunk_body, chunk_tiles = Postings.build_with_masks(
-        records["term"], np.repeat(n, per_chunk), records["count"].astype(np.float32), masks
-    )
+    chunk_body, chunk_tiles, tiled = body_table(chunks, n)
     # Each table's inputs are dropped once it is built: a snapshot's peak memory is the
     # largest table's build on top of everything still held (`Postings._merged`).
-    del records, masks
     file_body = chunk_body.rolled_up(chunk_file)
-    # Blocks: runs of about BLOCK_LINES lines, so that evidence spread over neighbouring small
-    # definitions counts together. A second tiling half a block apart did not rank better on
-    # unseen repositories (scripts/train_ranker.py).
-    starts = chunks.start_line
-    key = chunk_file.astype(np.int64) * (1 << 24) + starts // BLOCK_LINES
-    head = np.ones(len(key), dtype=bool)
-    head[1:] = key[1:] != key[:-1]
-    block_of = (np.cumsum(head) - 1).astype(np.int32)
-    n_blocks = int(block_of[-1]) + 1 if len(block_of) else 0
-    blocks = Block.tiling(
-        chunk_body.rolled_up(block_of),
-        _relative(np.bincount(block_of, weights=chunk_len, minlength=n_blocks)),
-        chunk_file[head],
-        n_files,
-    )
-
-    pair_keys, per_chunk = chunks.take("pairs", "<u4")
-    chunk_pairs = Postings.build(pair_keys, np.repeat(n, per_chunk))
-    del pair_keys
+    blocks = chunk_body.rolled_up(block_of(chunk_file, chunks.start_line))
+    chunk_pairs = keys_table(chunks, "pairs", n)
     file_pairs = chunk_pairs.rolled_up(chunk_file)
-
-    name_keys, per_chunk = chunks.take("names", "<u4")
-    chunk_names = Postings.build(name_keys, np.repeat(n, per_chunk))
+    chunk_names = keys_table(chunks, "names", n)
     file_names = chunk_names.rolled_up(chunk_file)
-    del name_keys
-
-    literal_keys, per_chunk, literals_known = chunks.take_literals()
-    chunk_literals = Postings.build(literal_keys, np.repeat(n, per_chunk))
-    del literal_keys
-
-    file_len = np.bincount(chunk_file, weights=chunk_len, minlength=n_files).astype(np.float32)
-    file_lines = np.zeros(n_files, dtype=np.float32)
-    if len(chunks):
-        np.maximum.at(file_lines, chunk_file, chunks.end_line)
-    file_defs = np.bincount(chunk_file, weights=chunk_defines, minlength=n_files).astype(np.float32)
-
+    chunk_literals, literals_known = literals_table(chunks, n)
     paths = tuple(row[1] for row in files)
     languages = tuple(row[2] for row in files)
-    file_class = np.fromiter(
-        (classify_path(p, lang) for p, lang in zip(paths, languages, strict=True)),
-        dtype=np.int8,
-        count=n_files,
+    file_ids = np.fromiter((row[0] for row in files), dtype=np.int64, count=len(files))
+    values = ChunkValues(
+        chunks.ids,
+        chunk_file,
+        chunks.length,
+        chunks.defines,
+        chunks.start_line,
+        chunks.end_line,
+        tiled,
+        literals_known,
     )
-    path_keys: list[int] = []
-    path_docs: list[int] = []
-    for i, p in enumerate(paths):
-        for t in _path_terms(p):
-            path_keys.append(term_hash(t))
-            path_docs.append(i)
-    file_path = Postings.build(
-        np.asarray(path_keys, dtype=np.uint32), np.asarray(path_docs, dtype=np.int32)
+    tables = Tables(
+        chunk_body,
+        chunk_tiles,
+        chunk_pairs,
+        chunk_names,
+        chunk_literals,
+        blocks,
+        file_body,
+        file_pairs,
+        file_names,
+        path_table(paths, range(len(paths))),
     )
-    stem_lists: dict[str, list[int]] = {}
-    for i, p in enumerate(paths):
-        stem_lists.setdefault(file_stem(p), []).append(i)
-    stems = {s: np.asarray(v, dtype=np.int64) for s, v in stem_lists.items()}
     history = build_history(commits, changed, {p: i for i, p in enumerate(paths)})
+    file_values = FileValues(file_ids, paths, languages, file_classes(paths, languages))
+    return assemble(generation, values, file_values, tables, history)
+
+
+def assemble(
+    generation: str, chunks: ChunkValues, files: FileValues, tables: Tables, history: History
+) -> Snapshot:
+    """A snapshot from its postings and per-chunk and per-file values: the lengths relative to
+    their means, blocks, files' extents (a full load and an update of a few files alike)."""
+    n_files = len(files.paths)
+    chunk_file = chunks.file
+    blocks = block_of(chunk_file, chunks.start)
+    n_blocks = int(blocks[-1]) + 1 if len(blocks) else 0
+    head = np.ones(len(blocks), dtype=bool)
+    head[1:] = blocks[1:] != blocks[:-1]
+    file_len = np.bincount(chunk_file, weights=chunks.length, minlength=n_files)
+    file_lines = np.zeros(n_files, dtype=np.float32)
+    if len(chunk_file):
+        np.maximum.at(file_lines, chunk_file, chunks.end)
+    file_defs = np.bincount(chunk_file, weights=chunks.defines, minlength=n_files)
+    stem_lists: dict[str, list[int]] = {}
+    for i, p in enumerate(files.paths):
+        stem_lists.setdefault(file_stem(p), []).append(i)
     return Snapshot(
         generation=generation,
-        chunk_ids=chunk_ids,
+        chunk_ids=chunks.ids,
         chunk_file=chunk_file,
-        chunk_len=_relative(chunk_len),
-        chunk_defines=chunk_defines,
-        chunk_body=chunk_body,
-        chunk_tiles=chunk_tiles,
-        tiles_complete=tiles_complete,
-        chunk_first_tile=(starts - 1) // TILE_LINES,  # tiles count from line 1
-        chunk_names=chunk_names,
-        chunk_pairs=chunk_pairs,
-        chunk_literals=chunk_literals,
-        literals_known=literals_known,
-        blocks=blocks,
-        paths=paths,
-        languages=languages,
-        file_class=file_class,
-        file_len=_relative(file_len),
+        chunk_len=relative(chunks.length),
+        chunk_defines=chunks.defines,
+        chunk_body=tables.chunk_body,
+        chunk_tiles=tables.chunk_tiles,
+        tiles_complete=bool(_all(chunks.tiled)),
+        chunk_first_tile=(chunks.start - 1) // TILE_LINES,  # tiles count from line 1
+        chunk_names=tables.chunk_names,
+        chunk_pairs=tables.chunk_pairs,
+        chunk_literals=tables.chunk_literals,
+        literals_known=chunks.literals_known,
+        blocks=Block.tiling(
+            tables.blocks,
+            relative(np.bincount(blocks, weights=chunks.length, minlength=n_blocks)),
+            chunk_file[head],
+            n_files,
+        ),
+        paths=files.paths,
+        languages=files.languages,
+        file_class=files.file_class,
+        file_len=relative(file_len.astype(np.float32)),
         file_lines=file_lines,
-        file_defs=file_defs,
+        file_defs=file_defs.astype(np.float32),
         file_chunks=np.searchsorted(chunk_file, np.arange(n_files + 1)).astype(np.int64),
-        file_body=file_body,
-        file_pairs=file_pairs,
-        file_names=file_names,
-        file_path=file_path,
-        stems=stems,
+        file_body=tables.file_body,
+        file_pairs=tables.file_pairs,
+        file_names=tables.file_names,
+        file_path=tables.file_path,
+        stems={s: np.asarray(v, dtype=np.int64) for s, v in stem_lists.items()},
         history=history,
+        file_ids=files.ids,
+        chunk_start=chunks.start,
+        chunk_end=chunks.end,
+        chunk_length=chunks.length,
+        chunk_tiled=chunks.tiled,
     )

@@ -183,6 +183,73 @@ class Postings:
         )[0]
         return Postings(self.keys, merged.starts, merged.records)
 
+    def patched(
+        self,
+        doc_map: npt.NDArray[np.int32],
+        added: Postings,
+        masks: npt.NDArray[np.uint64] | None = None,
+        added_masks: npt.NDArray[np.uint64] | None = None,
+    ) -> tuple[Postings, npt.NDArray[np.uint64] | None]:
+        """This table with its documents renumbered by `doc_map` (-1: dropped; it must keep
+        their order) and `added`'s postings (documents in the new numbering, none of them
+        kept here) merged in: what `build` of the new documents' records gives, in a few
+        passes over the postings instead of a sort of them. `masks` (one per posting) go
+        along, `added_masks` for the added postings."""
+        new_doc = doc_map[self.docs]
+        keep = new_doc >= 0
+        kept = self.records[keep]
+        kept.view(np.int32)[0::2] = new_doc[keep]
+        kept_docs = records_docs(kept)
+        del new_doc
+        n_keys = len(self.keys)
+        # few postings go (those of the files read again): counted by key from their places
+        gone = np.flatnonzero(~keep)
+        kept_per_key = np.diff(self.starts) - np.bincount(
+            self.starts.searchsorted(gone, side="right") - 1, minlength=n_keys
+        )
+        kept_starts = np.zeros(n_keys + 1, dtype=np.int64)
+        np.cumsum(kept_per_key, out=kept_starts[1:])
+        # the keys of both: the added ones new here go in at their places
+        old_at = self.keys.searchsorted(added.keys)
+        known = self.keys.take(old_at, mode="clip") == added.keys if n_keys else old_at < 0
+        keys = np.insert(self.keys, old_at[~known], added.keys[~known])
+        counts = np.insert(kept_per_key, old_at[~known], 0)
+        per_added = np.diff(added.starts)
+        at = keys.searchsorted(added.keys)  # each added key's place among them
+        counts[at] += per_added
+        starts = np.zeros(len(keys) + 1, dtype=np.int64)
+        np.cumsum(counts, out=starts[1:])
+        # each added posting's place: its key's start, the kept ones of its key with a smaller
+        # document before it (a binary search in the key's kept ones), the added before it
+        which = np.repeat(np.arange(len(added.keys)), per_added)
+        doc = added.docs
+        lo = hi = np.zeros(len(doc), dtype=np.int64)
+        if n_keys:
+            k = np.minimum(old_at, n_keys - 1)
+            lo = np.where(known, kept_starts[k], 0)[which]
+            hi = np.where(known, kept_starts[k + 1], 0)[which]
+        first = lo.copy()
+        while (open_ := lo < hi).any():
+            mid = (lo + hi) // 2
+            below = open_ & (kept_docs[np.minimum(mid, len(kept_docs) - 1)] < doc)
+            lo = np.where(below, mid + 1, lo)
+            hi = np.where(open_ & ~below, mid, hi)
+        dest = starts[at][which] + (lo - first) + (np.arange(len(doc)) - added.starts[which])
+        is_kept = np.ones(int(starts[-1]), dtype=bool)
+        is_kept[dest] = False
+        records = np.empty(len(is_kept), dtype=np.int64)
+        records[is_kept], records[dest] = kept, added.records
+        merged_masks = None
+        if masks is not None:
+            assert added_masks is not None
+            merged_masks = np.empty(len(is_kept), dtype=np.uint64)
+            merged_masks[is_kept], merged_masks[dest] = masks[keep], added_masks
+        held = counts > 0  # keys whose postings all went are dropped
+        if not held.all():
+            keys = keys[held]
+            starts = np.append(starts[:-1][held], starts[-1])
+        return Postings(keys, starts, records), merged_masks
+
     def locate(self, keys: list[int]) -> list[int]:
         """Per key: its index in `keys`, -1 when no document holds it."""
         n = len(self.keys)

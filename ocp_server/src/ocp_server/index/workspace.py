@@ -31,13 +31,14 @@ import pathspec
 from ocp_router.redact_names import redact_name_head
 from ocp_server.db import DatabaseError, connect
 from ocp_server.index import nested
+from ocp_server.index.current_snapshot import CurrentSnapshot
 from ocp_server.index.files import load_ocpignore
 from ocp_server.index.githead import GitHead
 from ocp_server.index.globs import relative_glob
 from ocp_server.index.indexer import Indexer, Progress
 from ocp_server.index.languages import language_named
 from ocp_server.index.lease import LEASE_SECONDS, release_lease, take_lease
-from ocp_server.index.lexical import Snapshot, load_snapshot
+from ocp_server.index.lexical import Snapshot
 from ocp_server.index.limits import DEFAULT_HISTORY_COMMITS, DEFAULT_MAX_FILE_BYTES
 from ocp_server.index.models import IndexStatus, IndexSummary, SearchResponse, SearchResult
 from ocp_server.index.on_disk import changed_note, changed_on_disk, idle
@@ -98,8 +99,6 @@ class WorkspaceIndex:
         self.progress: tuple[int, int] = (0, 0)  # files done, files to do, of the running update
         self._holds_lease = False
         self._lock = asyncio.Lock()
-        self._snapshot: Snapshot | None = None  # postings in memory, for search
-        self._snapshot_lock = asyncio.Lock()
         self._ignore_path = str(workspace / ".ocpignore")
         self._ignore_cache: tuple[tuple[int, int] | None, pathspec.GitIgnoreSpec | None] | None
         self._ignore_cache = None
@@ -120,6 +119,7 @@ class WorkspaceIndex:
             history_commits=history_commits,
             own_files=_database_files_inside(workspace, db_path),
         )
+        self.snapshots = CurrentSnapshot(db_path, self._indexer.changes)  # postings, for search
 
     @classmethod
     async def open(
@@ -427,23 +427,7 @@ class WorkspaceIndex:
         return await self._snapshot_at((await self._meta()).generation)
 
     async def _snapshot_at(self, generation: str) -> Snapshot:
-        current = self._snapshot
-        if current is not None and current.generation == generation:
-            return current
-        async with self._snapshot_lock:
-            current = self._snapshot
-            if current is None or current.generation != generation:
-                # The old postings go before the new ones are read: every search now asks for
-                # the new generation (and waits here), so keeping them would only add a whole
-                # snapshot to the load's peak (searches still running hold their own).
-                self._snapshot = current = None
-                # Handed over in a box, not as the thread's result: the worker thread keeps its
-                # last work item (and so its future's result) until the OS runs it again, on a
-                # loaded machine after the next reload began.
-                box: list[Snapshot] = []
-                await asyncio.to_thread(lambda: box.append(load_snapshot(self.db_path)))
-                self._snapshot = current = box.pop()
-            return current
+        return await self.snapshots.at(generation)
 
     # ---- watching ---------------------------------------------------------------------
     async def watch(self, stop: asyncio.Event) -> None:

@@ -1,0 +1,319 @@
+"""An index write of a few files applied to the snapshot in memory, instead of reading every
+chunk again: the snapshot a full load would build, in time that grows with the change.
+
+Reading the postings of a large repository again costs a second (Django: 50,000 chunks, 6M
+postings: a read of every row and a sort of every table). An update of a few files instead
+reads only their rows, builds their postings, and merges them into the old tables: the kept
+postings keep their order, renumbered (`Postings.patched`), so the sort is of the new postings
+only. Every value computed over the whole index (lengths over their mean, blocks, files'
+extents) is computed again from the per-chunk values, as a full load does (`lexical.assemble`):
+the arrays come out the same, and so do the scores.
+
+What changed is known only for the writes of this process's indexer (`Change`, recorded with
+the generation each write moved the database to). A generation written by another process, a
+gap in the record, or a change of more than `MAX_SHARE` of the files reads everything again.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiosqlite
+import numpy as np
+import numpy.typing as npt
+
+from ocp_server.index import lexical
+from ocp_server.index.commit_postings import History, build_history
+from ocp_server.index.lexical import (
+    CHUNK_COLUMNS,
+    ChunkColumns,
+    ChunkValues,
+    FileValues,
+    Snapshot,
+    Tables,
+    assemble,
+    block_of,
+    body_table,
+    file_classes,
+    keys_table,
+    literals_table,
+    path_table,
+    read_connection,
+)
+from ocp_server.index.postings import Postings
+
+__all__ = [
+    "Change",
+    "ChangeLog",
+    "MAX_SHARE",
+    "applicable",
+    "covered",
+    "load_snapshot_since",
+    "next_generation",
+]
+
+Ints = npt.NDArray[np.int64]
+
+#: Past this share of the indexed files (a branch switched, a folder renamed), an update is
+#: loaded whole: merging costs passes over every posting anyway, and the reading of the changed
+#: rows then dominates.
+MAX_SHARE = 0.25
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """What one index write changed: the files (ids) whose rows or chunks it wrote or deleted,
+    and whether it changed the recent commits."""
+
+    files: frozenset[int]
+    history: bool = False
+
+
+async def next_generation(db: aiosqlite.Connection) -> int:
+    """Move the database's generation on (in the caller's transaction); the new one."""
+    await db.execute(
+        "INSERT INTO meta VALUES ('generation', '1') ON CONFLICT(key) DO UPDATE "
+        "SET value = CAST(value AS INTEGER) + 1"
+    )
+    rows = await db.execute_fetchall("SELECT value FROM meta WHERE key = 'generation'")
+    return int(next(iter(rows))[0])
+
+
+class ChangeLog:
+    """The changes of the last `KEEP` index writes of a process (`Indexer._transaction`), by
+    the generation each moved the database to. A write records what it changes while its
+    transaction runs (`files`, `history`); a write that changed chunks without recording any
+    (none does today) is left out, so a snapshot crossing it is read whole."""
+
+    KEEP = 64
+
+    def __init__(self) -> None:
+        self.by_generation: dict[int, Change] = {}
+        self.files: set[int] = set()
+        self.history = False
+
+    def begin(self) -> None:
+        self.files, self.history = set(), False
+
+    def commit(self, generation: int | None) -> None:
+        """The transaction committed, moving the database to `generation` (None: it did not
+        move it on)."""
+        if generation is not None and (self.files or self.history):
+            self.by_generation[generation] = Change(frozenset(self.files), self.history)
+            while len(self.by_generation) > self.KEEP:
+                del self.by_generation[min(self.by_generation)]
+        self.begin()
+
+
+def _generation(value: str) -> int | None:
+    try:
+        return int(value)
+    except ValueError:
+        return None
+
+
+def covered(base: Snapshot, generation: str, changes: Mapping[int, Change]) -> Change | None:
+    """The changes from `base` to `generation`, when every write between them is known."""
+    start, end = _generation(base.generation), _generation(generation)
+    if start is None or end is None or end < start:
+        return None
+    files: set[int] = set()
+    history = False
+    for g in range(start + 1, end + 1):
+        change = changes.get(g)
+        if change is None:
+            return None
+        files |= change.files
+        history = history or change.history
+    return Change(frozenset(files), history)
+
+
+def applicable(base: Snapshot | None, generation: str, changes: Mapping[int, Change]) -> bool:
+    """Whether the writes from `base` to `generation` are known and few enough to apply."""
+    if base is None:
+        return False
+    change = covered(base, generation, changes)
+    return change is not None and len(change.files) <= MAX_SHARE * base.n_files
+
+
+def load_snapshot_since(
+    db_path: Path, base: Snapshot | None, changes: Mapping[int, Change]
+) -> tuple[Snapshot, bool]:
+    """The snapshot of the database as it is now, and whether it was built from `base` and the
+    `changes` since (else read whole). Blocking: run it in a thread."""
+    conn = read_connection(db_path)
+    try:
+        conn.execute("BEGIN")
+        rows = conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchall()
+        generation = str(rows[0][0]) if rows else ""
+        change = None if base is None else covered(base, generation, changes)
+        if base is None or change is None or len(change.files) > MAX_SHARE * base.n_files:
+            return lexical.read_snapshot(conn, generation), False
+        snapshot = _read_delta(conn, base, generation, change)
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
+    return snapshot, True
+
+
+@dataclass(frozen=True, slots=True)
+class _Files:
+    """The files after the change: which old ones are kept, where each goes."""
+
+    values: FileValues
+    old_to_new: npt.NDArray[np.int32]  # per old file: its new place, -1 when gone or changed
+    added: Ints  # the new places of the files read again
+    added_paths: tuple[str, ...]
+
+
+def _files(base: Snapshot, touched: Ints, present: Sequence[tuple[int, str, str | None]]) -> _Files:
+    keep = ~np.isin(base.file_ids, touched)
+    kept = np.flatnonzero(keep)
+    ids = np.concatenate(
+        (base.file_ids[keep], np.fromiter((r[0] for r in present), np.int64, len(present)))
+    )
+    order = np.argsort(ids, kind="stable")
+    place = np.empty(len(ids), dtype=np.int64)
+    place[order] = np.arange(len(ids))
+    old_to_new = np.full(base.n_files, -1, dtype=np.int32)
+    old_to_new[keep] = place[: len(kept)]
+    paths = [base.paths[i] for i in kept.tolist()] + [r[1] for r in present]
+    languages = [base.languages[i] for i in kept.tolist()] + [r[2] for r in present]
+    added_paths = tuple(r[1] for r in present)
+    classes = np.concatenate(
+        (base.file_class[keep], file_classes(added_paths, [r[2] for r in present]))
+    )
+    at = order.tolist()
+    values = FileValues(
+        ids[order],
+        tuple(paths[i] for i in at),
+        tuple(languages[i] for i in at),
+        classes[order],
+    )
+    return _Files(values, old_to_new, place[len(kept) :], added_paths)
+
+
+def _read_delta(
+    conn: sqlite3.Connection, base: Snapshot, generation: str, change: Change
+) -> Snapshot:
+    touched = np.array(sorted(change.files), dtype=np.int64)
+    wanted = json.dumps(touched.tolist())
+    present = conn.execute(
+        "SELECT id, path, language FROM files WHERE skip_reason IS NULL"
+        " AND id IN (SELECT value FROM json_each(?)) ORDER BY id",
+        (wanted,),
+    ).fetchall()
+    files = _files(base, touched, present)
+    # the same query as a full load's, for the changed files: their chunks in the same order
+    chunks = ChunkColumns(
+        conn.execute(
+            f"SELECT {CHUNK_COLUMNS} FROM chunks WHERE terms IS NOT NULL"
+            " AND file_id IN (SELECT value FROM json_each(?)) ORDER BY file_id, start_line",
+            (wanted,),
+        ),
+        {row[0]: int(p) for row, p in zip(present, files.added.tolist(), strict=True)},
+    )
+    index = {p: i for i, p in enumerate(files.values.paths)}
+    if change.history:
+        history = build_history(
+            conn.execute(
+                "SELECT hash, time, terms, length FROM commits ORDER BY time DESC, hash"
+            ).fetchall(),
+            conn.execute("SELECT hash, path FROM commit_files").fetchall(),
+            index,
+        )
+    elif np.array_equal(files.values.ids, base.file_ids):
+        history = base.history  # the same files in the same places
+    else:
+        history = base.history.linked(index)
+    return _apply(base, generation, files, chunks, history)
+
+
+def _apply(
+    base: Snapshot,
+    generation: str,
+    files: _Files,
+    chunks: ChunkColumns,
+    history: History,
+) -> Snapshot:
+    n_files = len(files.values.paths)
+    # chunks: the kept files' keep their order, shifted past the changed files' new ones
+    old_counts = np.diff(base.file_chunks)
+    kept_file = files.old_to_new >= 0
+    counts = np.bincount(chunks.file, minlength=n_files).astype(np.int64)
+    counts[files.old_to_new[kept_file]] += old_counts[kept_file]
+    file_chunks = np.zeros(n_files + 1, dtype=np.int64)
+    np.cumsum(counts, out=file_chunks[1:])
+    shift = np.where(kept_file, file_chunks[files.old_to_new] - base.file_chunks[:-1], 0)
+    kept = kept_file[base.chunk_file]
+    old_to_new = np.where(kept, np.arange(base.n_chunks) + shift[base.chunk_file], -1)
+    old_to_new = old_to_new.astype(np.int32)
+    first_row = np.searchsorted(chunks.file, chunks.file, side="left")
+    docs = (file_chunks[chunks.file] + np.arange(len(chunks)) - first_row).astype(np.int32)
+    to = old_to_new[kept]
+    n_chunks = int(file_chunks[-1])
+
+    def placed(old: np.ndarray, new: np.ndarray) -> np.ndarray:
+        out = np.empty(n_chunks, dtype=old.dtype)
+        out[to] = old[kept]
+        out[docs] = new
+        return out
+
+    chunk_file = placed(files.old_to_new[base.chunk_file].astype(np.int32), chunks.file)
+    start = placed(base.chunk_start, chunks.start_line)
+    body, tiles, tiled = body_table(chunks, docs)
+    chunk_body, chunk_tiles = base.chunk_body.patched(old_to_new, body, base.chunk_tiles, tiles)
+    assert chunk_tiles is not None
+    blocks, old_blocks = block_of(chunk_file, start), block_of(base.chunk_file, base.chunk_start)
+    block_to_new = np.full(int(old_blocks[-1]) + 1 if len(old_blocks) else 0, -1, np.int32)
+    block_to_new[old_blocks[kept]] = blocks[to]
+    pairs = keys_table(chunks, "pairs", docs)
+    chunk_pairs = base.chunk_pairs.patched(old_to_new, pairs)[0]
+    names = keys_table(chunks, "names", docs)
+    chunk_names = base.chunk_names.patched(old_to_new, names)[0]
+    literals, literals_known = literals_table(chunks, docs)
+    values = ChunkValues(
+        placed(base.chunk_ids, chunks.ids),
+        chunk_file,
+        placed(base.chunk_length, chunks.length),
+        placed(base.chunk_defines, chunks.defines),
+        start,
+        placed(base.chunk_end, chunks.end_line),
+        placed(base.chunk_tiled, tiled),
+        placed(base.literals_known, literals_known),
+    )
+    tables = Tables(
+        chunk_body,
+        chunk_tiles,
+        chunk_pairs,
+        chunk_names,
+        base.chunk_literals.patched(old_to_new, literals)[0],
+        _rolled(base.blocks.body, block_to_new, body, blocks, chunk_body),
+        _rolled(base.file_body, files.old_to_new, body, chunk_file, chunk_body),
+        _rolled(base.file_pairs, files.old_to_new, pairs, chunk_file, chunk_pairs),
+        _rolled(base.file_names, files.old_to_new, names, chunk_file, chunk_names),
+        base.file_path.patched(
+            files.old_to_new, path_table(files.added_paths, files.added.tolist())
+        )[0],
+    )
+    return assemble(generation, values, files.values, tables, history)
+
+
+def _rolled(
+    old: Postings,
+    doc_map: npt.NDArray[np.int32],
+    added: Postings,
+    owner: npt.NDArray[np.int32],
+    chunk_table: Postings,
+) -> Postings:
+    """A rolled-up table (`Postings.rolled_up`) patched: the added chunks' postings rolled up
+    alike merged in. It holds the same keys as its chunk table, and shares them (a search
+    looks a key up once for both)."""
+    patched = old.patched(doc_map, added.rolled_up(owner))[0]
+    if len(patched.keys) != len(chunk_table.keys):
+        raise AssertionError("a rolled-up table lost or gained keys in an update")
+    return Postings(chunk_table.keys, patched.starts, patched.records)

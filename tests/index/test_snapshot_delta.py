@@ -1,0 +1,199 @@
+"""An index write of a few files, applied to the snapshot in memory (`snapshot_delta`), gives
+the snapshot a full load gives, array for array, and the same answers; a write of another
+process, or of many files, is read whole."""
+
+from __future__ import annotations
+
+import os
+import random
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ocp_server.index import lexical
+from ocp_server.index.postings import Postings
+from ocp_server.index.workspace import WorkspaceIndex
+from tests.index.test_snapshot_load import _fields
+from tests.workspace_fixture import git, settled
+
+WORDS = (
+    "token session invoice render parse cache queue retry socket buffer stream header cookie "
+    "router schema migrate signal worker ledger payment refund archive export import"
+).split()
+QUERIES = ("rotate session token", "parse header cookie", "refund payment ledger", "queue retry")
+
+
+def _module(rng: random.Random, n: int) -> str:
+    out = [f'"""Module {n}: {" ".join(rng.sample(WORDS, 4))}."""', ""]
+    for f in range(rng.randint(2, 7)):
+        a, b = rng.sample(WORDS, 2)
+        out += [f"def {a}_{b}_{n}_{f}(items):", f'    """{" ".join(rng.sample(WORDS, 5))}"""']
+        out += [f"    {rng.choice(WORDS)} = items  # {' '.join(rng.sample(WORDS, 3))}"] * 2
+        out += ["    return items", ""]
+    return "\n".join(out)
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    """Forty modules in a git work tree with some history."""
+    rng = random.Random(7)
+    ws = tmp_path / "repo"
+    for n in range(40):
+        path = ws / f"pkg{n % 4}" / f"mod_{n}.py"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(_module(rng, n))
+    (ws / "README.md").write_text("# Demo\n\nSessions, tokens and refunds.\n")
+    git(ws, "init", "-q")
+    git(ws, "add", "-A")
+    git(ws, "commit", "-qm", "payment ledger and refunds")
+    settled(ws)
+    return ws
+
+
+async def _answers(index: WorkspaceIndex) -> list[object]:
+    out: list[object] = []
+    for query in QUERIES:
+        response = await index.search(query, k=10, refresh=False)
+        out.append([r._replace(text="") for r in response.results])
+    return out
+
+
+async def _check_like_a_full_load(index: WorkspaceIndex, reader: WorkspaceIndex) -> None:
+    snap = await index.snapshot()
+    assert _fields(snap) == _fields(lexical.load_snapshot(index.db_path))
+    assert await _answers(index) == await _answers(reader)  # the reader reads it whole
+
+
+async def test_updates_applied_in_memory_give_what_a_full_load_gives(
+    repo: Path, tmp_path: Path
+) -> None:
+    db = tmp_path / "ocp.db"
+    rng = random.Random(11)
+    async with (
+        await WorkspaceIndex.open(repo, db) as index,
+        await WorkspaceIndex.open(repo, db) as reader,
+    ):
+        await index.update()
+        await _check_like_a_full_load(index, reader)
+        assert index.snapshots.loads == {"full": 1}
+        steps: list[Callable[[], object]] = [
+            # an edit: a definition added
+            lambda: (repo / "pkg1" / "mod_5.py").write_text(
+                (repo / "pkg1" / "mod_5.py").read_text() + "\n\ndef rotate_refund(x):\n"
+                "    return x  # session token ledger\n"
+            ),
+            # an edit that drops definitions
+            lambda: (repo / "pkg2" / "mod_6.py").write_text(_module(rng, 6)[:200]),
+            lambda: (repo / "pkg3" / "new_module.py").write_text(_module(rng, 99)),  # a new file
+            lambda: (repo / "pkg0" / "mod_8.py").unlink(),  # a deleted file
+            lambda: os.rename(repo / "pkg1" / "mod_9.py", repo / "pkg2" / "moved_9.py"),
+            # emptied: no chunks with terms, the file is still indexed
+            lambda: (repo / "pkg3" / "mod_3.py").write_text(""),
+            lambda: (repo / "pkg0" / "mod_4.py").write_text("\x00binary now\x00" * 50),
+        ]
+        for n, step in enumerate(steps, start=1):
+            step()
+            await index.update()
+            await _check_like_a_full_load(index, reader)
+            assert index.snapshots.loads == {"full": 1, "delta": n}, n
+        # a commit: the history changes, and with it the files it links
+        git(repo, "add", "-A")
+        git(repo, "commit", "-qm", "rotate refund session tokens")
+        await index.update()
+        await _check_like_a_full_load(index, reader)
+        assert index.snapshots.loads == {"full": 1, "delta": len(steps) + 1}
+
+
+async def test_an_edit_is_applied_without_reading_the_index_again(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with await WorkspaceIndex.open(repo, tmp_path / "ocp.db") as index:
+        await index.update()
+        await index.search("session")
+        reads: list[int] = []
+        whole = lexical.read_snapshot
+
+        def counted(conn: sqlite3.Connection, generation: str) -> lexical.Snapshot:
+            reads.append(1)
+            return whole(conn, generation)
+
+        monkeypatch.setattr(lexical, "read_snapshot", counted)
+        (repo / "pkg1" / "mod_1.py").write_text("def zqmarker(): pass\n")
+        await index.update()
+        found = await index.search("zqmarker")
+        assert [r.path for r in found.results] == ["pkg1/mod_1.py"]
+        assert reads == [] and index.snapshots.loads == {"full": 1, "delta": 1}
+
+
+async def test_writes_not_known_to_this_process_or_of_many_files_are_read_whole(
+    repo: Path, tmp_path: Path
+) -> None:
+    db = tmp_path / "ocp.db"
+    async with (
+        await WorkspaceIndex.open(repo, db) as index,
+        await WorkspaceIndex.open(repo, db) as reader,
+    ):
+        await index.update()
+        await index.snapshot()
+        await reader.snapshot()
+        (repo / "pkg1" / "mod_1.py").write_text("def zqmarker(): pass\n")
+        await index.update()
+        await _check_like_a_full_load(index, reader)
+        assert reader.snapshots.loads == {"full": 2}  # another process wrote it
+        assert index.snapshots.loads == {"full": 1, "delta": 1}
+        # a generation this process did not write (another process's, a raw change)
+        await index.db.execute(
+            "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'"
+        )
+        await index.db.commit()
+        await _check_like_a_full_load(index, reader)
+        assert index.snapshots.loads == {"full": 2, "delta": 1}
+        # more than MAX_SHARE of the files (a branch switched)
+        for path in sorted(repo.rglob("mod_*.py"))[:20]:
+            path.write_text(path.read_text() + "\n# zqmany\n")
+        await index.update()
+        await _check_like_a_full_load(index, reader)
+        assert index.snapshots.loads == {"full": 3, "delta": 1}
+
+
+def _table(rng: np.random.Generator, docs: int, n: int, keys: int) -> list[tuple[int, int, int]]:
+    return [
+        (int(k), int(d), int(c))
+        for k, d, c in zip(
+            rng.integers(0, keys, n), rng.integers(0, docs, n), rng.integers(1, 9, n), strict=True
+        )
+    ]
+
+
+def _built(records: list[tuple[int, int, int]]) -> Postings:
+    k, d, c = (np.asarray(x) for x in zip(*records, strict=True)) if records else ([], [], [])
+    return Postings.build(
+        np.asarray(k, dtype=np.uint32),
+        np.asarray(d, dtype=np.int32),
+        np.asarray(c, dtype=np.float32),
+    )
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_a_patched_table_is_the_table_built_from_its_new_records(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    docs = int(rng.integers(1, 40))
+    old = _table(rng, docs, int(rng.integers(0, 300)), int(rng.integers(1, 50)))
+    # documents dropped (their postings go), the rest renumbered in order, new ones added
+    dropped = set(rng.choice(docs, int(rng.integers(0, docs + 1)), replace=False).tolist())
+    kept = [d for d in range(docs) if d not in dropped]
+    total = len(kept) + int(rng.integers(0, 10))
+    places = sorted(rng.choice(total, len(kept), replace=False).tolist())
+    doc_map = np.full(docs, -1, dtype=np.int32)
+    doc_map[kept] = places
+    free = sorted(set(range(total)) - set(places))  # the added documents' places
+    added = [(k, free[d % len(free)], c) for k, d, c in _table(rng, 99, 40, 80)] if free else []
+    renumbered = [(k, int(doc_map[d]), c) for k, d, c in old if doc_map[d] >= 0]
+    patched, _ = _built(old).patched(doc_map, _built(added))
+    expected = _built(renumbered + added)
+    assert patched.keys.tolist() == expected.keys.tolist()
+    assert patched.starts.tolist() == expected.starts.tolist()
+    assert patched.records.tolist() == expected.records.tolist()
