@@ -85,3 +85,37 @@ def test_only_the_watch_limit_counts_as_the_watch_limit() -> None:
     assert watched_module.watch_limit_reached(OSError("Too many open files (os error 24)"))
     assert not watched_module.watch_limit_reached(OSError("No space left on device"))
     assert not watched_module.watch_limit_reached(FileNotFoundError("No path was found."))
+
+
+async def test_polling_tries_file_watches_again_and_watches_once_they_are_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ocp_server.index import workspace as workspace_module
+
+    out_of_watches = [True]  # until another program lets its watches go
+
+    def limited(paths: list[str], *args: Any, **kwargs: Any) -> Any:
+        force_polling = args[1] if len(args) > 1 else kwargs["force_polling"]
+        if not force_polling and out_of_watches[0]:
+            raise OSError(LIMIT.format(path=paths[-1]))
+        return RustNotify(paths, *args, **kwargs)
+
+    monkeypatch.setattr(watchfiles.main, "RustNotify", limited)
+    monkeypatch.setattr(workspace_module, "INOTIFY_RETRY_S", 0.2)
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "a.py").write_text("def alpha():\n    pass\n")
+    index = await WorkspaceIndex.open(ws, tmp_path / "db" / "ocp.db")
+    async with watcher_running(index):
+        async with asyncio.timeout(60):
+            while (await index.status()).watcher != "polling":
+                await asyncio.sleep(0.05)
+            await asyncio.sleep(0.5)  # tried again meanwhile, still out of watches
+            assert (await index.status()).watcher == "polling"
+            out_of_watches[0] = False
+            while (await index.status()).watcher != "watching":
+                await asyncio.sleep(0.05)
+            assert (await index.status()).watcher_error is None
+            (ws / "b.py").write_text("def beta_watched():\n    pass\n")
+            while "b.py" not in await found(index, "beta_watched"):
+                await asyncio.sleep(0.1)

@@ -59,8 +59,10 @@ DEBOUNCE_MS = 300
 RETRY_FIRST = 0.5  # seconds before the watcher's first retry; doubles up to RETRY_MAX
 RETRY_MAX = 30.0
 # Polling, once the OS has no inotify watches left: notify's poll watcher stats every entry of
-# the watched folders at this interval.
+# the watched folders at this interval, and inotify is tried again this often (another
+# program may have let its watches go, or the limit been raised).
 POLL_MS = 1000
+INOTIFY_RETRY_S = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +110,7 @@ class WorkspaceIndex:
         # off, starting, watching, polling (no inotify watches left), standby, retrying, stopped
         self.watcher_state = "off"
         self._polling: str | None = None  # why the watcher polls, once inotify failed
+        self._inotify_again = 0.0  # when polling, the time.monotonic() to try inotify again
         self.watcher_error: str | None = None
         self._git_head = GitHead(workspace)  # read again only when .git changed
         self._relevant = RelevantChanges(workspace, db_path)  # the watcher's filter
@@ -446,16 +449,20 @@ class WorkspaceIndex:
                     raise
                 except Exception as exc:  # noqa: BLE001 - a locked database, a folder gone…
                     if self._polling is None and watch_limit_reached(exc):
-                        # No retry brings watches back (other watchers hold them): polling
-                        # from now on, at once, rather than stale between retries.
+                        # A quick retry brings no watches back (other watchers hold them):
+                        # polling at once, rather than stale between retries, and inotify
+                        # tried again now and then (`_watch_changes`).
+                        again = self._inotify_again != 0.0  # this was such a try
                         self._polling = (
                             redact_name_head(f"{exc}", 300)
                             + ": the OS has no file watches left for OCP; "
-                            f"polling every {POLL_MS / 1000:g} s instead. Raise "
-                            "fs.inotify.max_user_watches (and max_user_instances), then "
-                            "restart the server to watch again"
+                            f"polling every {POLL_MS / 1000:g} s instead, and trying file "
+                            f"watches again every {INOTIFY_RETRY_S:g} s. Raise "
+                            "fs.inotify.max_user_watches (and max_user_instances)"
                         )
-                        logger.warning("the index watcher of %s: %s", self.workspace, self._polling)
+                        self._inotify_again = time.monotonic() + INOTIFY_RETRY_S
+                        log = logger.debug if again else logger.warning
+                        log("the index watcher of %s: %s", self.workspace, self._polling)
                         continue
                     self.watcher_state = "retrying"
                     self.watcher_error = redact_name_head(f"{type(exc).__name__}: {exc}", 500)
@@ -504,7 +511,7 @@ class WorkspaceIndex:
             armed,
             debounce=DEBOUNCE_MS,
             stop_event=stop,
-            rust_timeout=int(LEASE_SECONDS * 1000 / 3),
+            rust_timeout=int(min(LEASE_SECONDS / 3, INOTIFY_RETRY_S) * 1000),
             yield_on_timeout=True,
             force_polling=self._polling is not None,
             poll_delay_ms=POLL_MS,
@@ -513,6 +520,9 @@ class WorkspaceIndex:
                 catch_up[0].result()  # its failure (a locked database) goes to watch()'s retry
             if stop.is_set() or new_folder(changes):
                 break  # a new folder: watch() starts again, with it in the list
+            if self._polling is not None and time.monotonic() >= self._inotify_again:
+                self._polling = None  # watch() starts again, with inotify if it has watches
+                break
             # Its watches went with it (a folder made again there is not watched); its parent
             # is not watched, so watch() retries until it is back. Checked at every timeout
             # too: deleted and made again within one debounce, only the event says so.
