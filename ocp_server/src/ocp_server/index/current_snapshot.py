@@ -31,20 +31,19 @@ class CurrentSnapshot:
             current = self._snapshot
             if current is None or current.generation != generation:
                 changes = dict(self.changes.by_generation)
-                base = current if applicable(current, generation, changes) else None
                 # Read whole, the old postings go before the new ones are read: every search
                 # now asks for the new generation (and waits here), so keeping them would only
                 # add a whole snapshot to the load's peak (searches still running hold their
-                # own). Updated, they are the base.
+                # own). Updated, they are let go table by table (`load_snapshot_since`).
+                held = [current] if current and applicable(current, generation, changes) else []
                 self._snapshot = current = None
                 # Handed over in a box, not as the thread's result: the worker thread keeps its
                 # last work item (and so its future's result) until the OS runs it again, on a
                 # loaded machine after the next reload began.
                 box: list[tuple[Snapshot, bool]] = []
                 await asyncio.to_thread(
-                    lambda: box.append(load_snapshot_since(self.db_path, base, changes))
+                    lambda: box.append(load_snapshot_since(self.db_path, held, changes))
                 )
-                del base
                 current, applied = box.pop()
                 self._snapshot = current
                 self.loads["delta" if applied else "full"] += 1

@@ -19,8 +19,9 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import Any
 
 import aiosqlite
 import numpy as np
@@ -142,19 +143,24 @@ def applicable(base: Snapshot | None, generation: str, changes: Mapping[int, Cha
 
 
 def load_snapshot_since(
-    db_path: Path, base: Snapshot | None, changes: Mapping[int, Change]
+    db_path: Path, held: list[Snapshot], changes: Mapping[int, Change]
 ) -> tuple[Snapshot, bool]:
-    """The snapshot of the database as it is now, and whether it was built from `base` and the
-    `changes` since (else read whole). Blocking: run it in a thread."""
+    """The snapshot of the database as it is now, and whether it was built from the snapshot
+    `held` holds and the `changes` since (else read whole). Blocking: run it in a thread.
+
+    The old snapshot is taken out of `held` and let go table by table as the new ones are
+    built: with no other reference to it (a search still running holds one), an update's
+    peak holds one snapshot and a table, not two snapshots."""
     conn = read_connection(db_path)
     try:
         conn.execute("BEGIN")
         rows = conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchall()
         generation = str(rows[0][0]) if rows else ""
-        change = None if base is None else covered(base, generation, changes)
-        if base is None or change is None or len(change.files) > MAX_SHARE * base.n_files:
+        change = covered(held[0], generation, changes) if held else None
+        if change is None or len(change.files) > MAX_SHARE * held[0].n_files:
+            held.clear()
             return lexical.read_snapshot(conn, generation), False
-        snapshot = _read_delta(conn, base, generation, change)
+        snapshot = _read_delta(conn, held, generation, change)
         conn.execute("COMMIT")
     finally:
         conn.close()
@@ -199,7 +205,7 @@ def _files(base: Snapshot, touched: Ints, present: Sequence[tuple[int, str, str 
 
 
 def _read_delta(
-    conn: sqlite3.Connection, base: Snapshot, generation: str, change: Change
+    conn: sqlite3.Connection, held: list[Snapshot], generation: str, change: Change
 ) -> Snapshot:
     touched = np.array(sorted(change.files), dtype=np.int64)
     wanted = json.dumps(touched.tolist())
@@ -208,7 +214,7 @@ def _read_delta(
         " AND id IN (SELECT value FROM json_each(?)) ORDER BY id",
         (wanted,),
     ).fetchall()
-    files = _files(base, touched, present)
+    files = _files(held[0], touched, present)
     # the same query as a full load's, for the changed files: their chunks in the same order
     chunks = ChunkColumns(
         conn.execute(
@@ -227,15 +233,17 @@ def _read_delta(
             conn.execute("SELECT hash, path FROM commit_files").fetchall(),
             index,
         )
-    elif np.array_equal(files.values.ids, base.file_ids):
-        history = base.history  # the same files in the same places
+    elif np.array_equal(files.values.ids, held[0].file_ids):
+        history = held[0].history  # the same files in the same places
     else:
-        history = base.history.linked(index)
-    return _apply(base, generation, files, chunks, history)
+        history = held[0].history.linked(index)
+    old = {f.name: getattr(held[0], f.name) for f in fields(Snapshot) if f.init}
+    held.clear()  # (its searches' caches go with it)
+    return _apply(old, generation, files, chunks, history)
 
 
 def _apply(
-    base: Snapshot,
+    old: dict[str, Any],  # the old snapshot's fields: each table is let go once patched
     generation: str,
     files: _Files,
     chunks: ChunkColumns,
@@ -243,61 +251,66 @@ def _apply(
 ) -> Snapshot:
     n_files = len(files.values.paths)
     # chunks: the kept files' keep their order, shifted past the changed files' new ones
-    old_counts = np.diff(base.file_chunks)
+    old_counts = np.diff(old["file_chunks"])
     kept_file = files.old_to_new >= 0
     counts = np.bincount(chunks.file, minlength=n_files).astype(np.int64)
     counts[files.old_to_new[kept_file]] += old_counts[kept_file]
     file_chunks = np.zeros(n_files + 1, dtype=np.int64)
     np.cumsum(counts, out=file_chunks[1:])
-    shift = np.where(kept_file, file_chunks[files.old_to_new] - base.file_chunks[:-1], 0)
-    kept = kept_file[base.chunk_file]
-    old_to_new = np.where(kept, np.arange(base.n_chunks) + shift[base.chunk_file], -1)
+    shift = np.where(kept_file, file_chunks[files.old_to_new] - old["file_chunks"][:-1], 0)
+    kept = kept_file[old["chunk_file"]]
+    old_to_new = np.where(kept, np.arange(len(old["chunk_ids"])) + shift[old["chunk_file"]], -1)
     old_to_new = old_to_new.astype(np.int32)
     first_row = np.searchsorted(chunks.file, chunks.file, side="left")
     docs = (file_chunks[chunks.file] + np.arange(len(chunks)) - first_row).astype(np.int32)
     to = old_to_new[kept]
     n_chunks = int(file_chunks[-1])
 
-    def placed(old: np.ndarray, new: np.ndarray) -> np.ndarray:
-        out = np.empty(n_chunks, dtype=old.dtype)
-        out[to] = old[kept]
+    def placed(was: np.ndarray, new: np.ndarray) -> np.ndarray:
+        out = np.empty(n_chunks, dtype=was.dtype)
+        out[to] = was[kept]
         out[docs] = new
         return out
 
-    chunk_file = placed(files.old_to_new[base.chunk_file].astype(np.int32), chunks.file)
-    start = placed(base.chunk_start, chunks.start_line)
+    chunk_file = placed(files.old_to_new[old["chunk_file"]].astype(np.int32), chunks.file)
+    start = placed(old["chunk_start"], chunks.start_line)
     body, tiles, tiled = body_table(chunks, docs)
-    chunk_body, chunk_tiles = base.chunk_body.patched(old_to_new, body, base.chunk_tiles, tiles)
+    chunk_body, chunk_tiles = old.pop("chunk_body").patched(
+        old_to_new, body, old.pop("chunk_tiles"), tiles
+    )
     assert chunk_tiles is not None
-    blocks, old_blocks = block_of(chunk_file, start), block_of(base.chunk_file, base.chunk_start)
+    blocks, old_blocks = (
+        block_of(chunk_file, start),
+        block_of(old["chunk_file"], old["chunk_start"]),
+    )
     block_to_new = np.full(int(old_blocks[-1]) + 1 if len(old_blocks) else 0, -1, np.int32)
     block_to_new[old_blocks[kept]] = blocks[to]
     pairs = keys_table(chunks, "pairs", docs)
-    chunk_pairs = base.chunk_pairs.patched(old_to_new, pairs)[0]
+    chunk_pairs = old.pop("chunk_pairs").patched(old_to_new, pairs)[0]
     names = keys_table(chunks, "names", docs)
-    chunk_names = base.chunk_names.patched(old_to_new, names)[0]
+    chunk_names = old.pop("chunk_names").patched(old_to_new, names)[0]
     literals, literals_known = literals_table(chunks, docs)
     values = ChunkValues(
-        placed(base.chunk_ids, chunks.ids),
+        placed(old["chunk_ids"], chunks.ids),
         chunk_file,
-        placed(base.chunk_length, chunks.length),
-        placed(base.chunk_defines, chunks.defines),
+        placed(old["chunk_length"], chunks.length),
+        placed(old["chunk_defines"], chunks.defines),
         start,
-        placed(base.chunk_end, chunks.end_line),
-        placed(base.chunk_tiled, tiled),
-        placed(base.literals_known, literals_known),
+        placed(old["chunk_end"], chunks.end_line),
+        placed(old["chunk_tiled"], tiled),
+        placed(old["literals_known"], literals_known),
     )
     tables = Tables(
         chunk_body,
         chunk_tiles,
         chunk_pairs,
         chunk_names,
-        base.chunk_literals.patched(old_to_new, literals)[0],
-        _rolled(base.blocks.body, block_to_new, body, blocks, chunk_body),
-        _rolled(base.file_body, files.old_to_new, body, chunk_file, chunk_body),
-        _rolled(base.file_pairs, files.old_to_new, pairs, chunk_file, chunk_pairs),
-        _rolled(base.file_names, files.old_to_new, names, chunk_file, chunk_names),
-        base.file_path.patched(
+        old.pop("chunk_literals").patched(old_to_new, literals)[0],
+        _rolled(old.pop("blocks").body, block_to_new, body, blocks, chunk_body),
+        _rolled(old.pop("file_body"), files.old_to_new, body, chunk_file, chunk_body),
+        _rolled(old.pop("file_pairs"), files.old_to_new, pairs, chunk_file, chunk_pairs),
+        _rolled(old.pop("file_names"), files.old_to_new, names, chunk_file, chunk_names),
+        old.pop("file_path").patched(
             files.old_to_new, path_table(files.added_paths, files.added.tolist())
         )[0],
     )
