@@ -29,6 +29,7 @@ import numpy.typing as npt
 
 from ocp_server.index import lexical
 from ocp_server.index.commit_postings import History, build_history
+from ocp_server.index.heap import return_freed_memory
 from ocp_server.index.lexical import (
     CHUNK_COLUMNS,
     ChunkColumns,
@@ -164,6 +165,7 @@ def load_snapshot_since(
         conn.execute("COMMIT")
     finally:
         conn.close()
+    return_freed_memory()  # the old tables' pages, as a full load hands back its own
     return snapshot, True
 
 
