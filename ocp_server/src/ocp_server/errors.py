@@ -19,6 +19,8 @@
                                     runs: "`field`: what was expected"
     sqlite3 "database is locked"    another process held the write lock past the busy
                                     timeout: answered "busy, try again", not logged as a bug
+    sqlite3 "database or disk is    SQLITE_FULL: answered "the disk is full, free space", not
+      full"                         logged as a bug; a search answers from what is indexed
     anything else                   a bug: logged with its traceback to stderr and answered as
                                     "internal error"; never dressed up as bad input
 
@@ -28,6 +30,7 @@ turns the same tree into one-line messages and exit codes.
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -42,6 +45,8 @@ __all__ = [
     "RootsMovedAway",
     "RouteFailure",
     "WorkspaceError",
+    "disk_full",
+    "full_text",
 ]
 
 
@@ -84,3 +89,18 @@ class RouteFailure(OCPError):
     def __init__(self, result: RouteResult) -> None:
         super().__init__(result.note)
         self.result = result
+
+
+def disk_full(exc: BaseException) -> bool:
+    """SQLITE_FULL: the disk holding the database (or its -wal file) has no space left."""
+    return isinstance(exc, sqlite3.OperationalError) and "database or disk is full" in str(exc)
+
+
+def full_text(verb: str, db_path: Path | None = None) -> str:
+    """What the caller sees when the disk holding the database is full: not a bug."""
+    where = f" ({db_path})" if db_path is not None else ""
+    return (
+        f"{verb} failed: the disk holding the workspace's database{where} is full, so nothing "
+        "could be written. Free some space and try again; searches keep answering from the "
+        "index as it is, and the index catches up by itself once there is room."
+    )

@@ -28,7 +28,7 @@ from ocp_server.index.lexicon import names_blob, pack_text, unpack_text
 from ocp_server.index.literal_pairs import literal_blobs
 from ocp_server.index.terms import body_terms
 from ocp_server.schema import stored_version
-from ocp_server.transactions import begin
+from ocp_server.transactions import begin, rollback
 
 logger = logging.getLogger(__name__)
 
@@ -885,7 +885,7 @@ async def migrate(
                 applied.append(name)
             await db.execute("COMMIT")
         except BaseException:
-            await db.execute("ROLLBACK")
+            await rollback(db)
             raise
     if migrations is MIGRATIONS and await stored_version(db) < len(migrations):
         # Migrated before the version was kept (or by an older OCP, which kept none): once.
@@ -894,7 +894,7 @@ async def migrate(
             await _raise_version(db, len(migrations))
             await db.execute("COMMIT")
         except BaseException:
-            await db.execute("ROLLBACK")
+            await rollback(db)
             raise
     return applied
 

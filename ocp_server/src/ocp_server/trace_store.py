@@ -26,6 +26,7 @@ from ocp_server.index.terms import body_terms
 from ocp_server.route_record import REQUEST_CHARS, RouteRecord
 from ocp_server.savings import SavingsReport, savings_report
 from ocp_server.transactions import begin as begin_transaction
+from ocp_server.transactions import rollback
 
 # The fewest characters of a trace id that name it (the short id printed everywhere is 8).
 SHORT_TRACE_ID: Final = 8
@@ -168,7 +169,7 @@ class TraceStore:
             try:
                 yield
             except BaseException:
-                await self.db.execute("ROLLBACK")
+                await rollback(self.db)
                 raise
             await self.db.execute("COMMIT")
 

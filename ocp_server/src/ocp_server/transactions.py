@@ -39,3 +39,11 @@ async def begin(db: aiosqlite.Connection, statement: str = "BEGIN IMMEDIATE") ->
         with anyio.CancelScope(shield=True), contextlib.suppress(sqlite3.Error):
             await db.execute("ROLLBACK")
         raise
+
+
+async def rollback(db: aiosqlite.Connection) -> None:
+    """End the open transaction, if SQLite has not already: after some errors (a disk found
+    full at COMMIT, an I/O error) it rolls back by itself, and a ROLLBACK then would raise
+    "no transaction is active" in place of the error that says what went wrong."""
+    if db.in_transaction:
+        await db.execute("ROLLBACK")

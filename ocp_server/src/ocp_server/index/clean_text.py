@@ -23,7 +23,7 @@ import aiosqlite
 
 from ocp_router.redact import SOURCE_DIGEST, finds_secret
 from ocp_server.index.lexicon import unpack_text
-from ocp_server.transactions import begin
+from ocp_server.transactions import begin, rollback
 
 __all__ = ["RULES_DIGEST", "RULES_KEY", "fill_flags", "forget_other_rules", "is_clean"]
 
@@ -90,6 +90,6 @@ async def fill_flags(db: aiosqlite.Connection) -> int:
             )
             await db.execute("COMMIT")
         except BaseException:
-            await db.execute("ROLLBACK")
+            await rollback(db)
             raise
         found += len(flags)

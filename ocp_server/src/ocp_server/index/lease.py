@@ -15,7 +15,7 @@ import time
 import aiosqlite
 
 from ocp_server import proc
-from ocp_server.transactions import begin
+from ocp_server.transactions import begin, rollback
 
 __all__ = ["LEASE_NAME", "LEASE_SECONDS", "release_lease", "take_lease"]
 
@@ -56,7 +56,7 @@ async def take_lease(db: aiosqlite.Connection, owner: str, seconds: float = LEAS
             )
         await db.execute("COMMIT")
     except BaseException:
-        await db.execute("ROLLBACK")
+        await rollback(db)
         raise
     return free
 

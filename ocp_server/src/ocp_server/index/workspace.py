@@ -21,6 +21,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from types import TracebackType
 from typing import Self
@@ -33,6 +34,7 @@ from ocp_server.db import DatabaseError, connect
 from ocp_server.index import nested
 from ocp_server.index.current_snapshot import CurrentSnapshot
 from ocp_server.index.files import load_ocpignore
+from ocp_server.index.full_disk import updated_unless_full
 from ocp_server.index.githead import GitHead
 from ocp_server.index.globs import relative_glob
 from ocp_server.index.indexer import Indexer, Progress
@@ -50,7 +52,7 @@ from ocp_server.index.watched import (
     watch_limit_reached,
     workspace_removed,
 )
-from ocp_server.transactions import begin
+from ocp_server.transactions import begin, rollback
 from ocp_wire.search import DEFAULT_SEARCH_RESULTS
 
 logger = logging.getLogger(__name__)
@@ -305,8 +307,10 @@ class WorkspaceIndex:
         note = None
         head = self._git_head()
         meta = await self._meta()
+        full: list[str] = []  # the disk found full by an update this search ran
+        refreshed = partial(updated_unless_full, self.update, self.db_path, full)
         if refresh and not self._lock.locked() and head is not None and head != meta.git_head:
-            if await self.update() is not None:
+            if await refreshed():
                 note = "git HEAD changed since the last update: re-indexed first"
                 meta = await self._meta()
 
@@ -329,7 +333,7 @@ class WorkspaceIndex:
         changed = await changed_on_disk(self._read, self.workspace, (r.path for r in results))
         # An update running (the watcher's) may have listed the files before the edit: it is
         # waited for, briefly, and one more runs after it.
-        if changed and refresh and await idle(self._lock) and await self.update() is not None:
+        if changed and refresh and await idle(self._lock) and await refreshed():
             note = f"{len(changed)} cited file(s) changed since the last update: re-indexed first"
             meta = await self._meta()
             snap, results, terms = await search_at(meta.generation)
@@ -342,10 +346,9 @@ class WorkspaceIndex:
             note = unmatched_filters(snap, path_glob, language) or note
         if meta.nested:  # a search finding nothing of their code is explained
             note = "; ".join(filter(None, (note, nested.search_note(meta.nested))))
-        stale = meta.last_update is None or (head is not None and head != meta.git_head)
-        status = self._status(
-            snap.n_files, snap.n_chunks, meta.last_update, stale or bool(changed), head
-        )
+        note = "; ".join(filter(None, (*full, note))) or None
+        stale = bool(full or changed) or not meta.last_update or head not in (None, meta.git_head)
+        status = self._status(snap.n_files, snap.n_chunks, meta.last_update, stale, head)
         return SearchResponse(query, tuple(results), status, tuple(terms), note)
 
     async def _read(self, sql: str, params: Sequence[object] = ()) -> Iterable[sqlite3.Row]:
@@ -589,5 +592,5 @@ async def _claim(db: aiosqlite.Connection, workspace: Path, db_path: Path) -> No
             )
         await db.execute("COMMIT")
     except BaseException:
-        await db.execute("ROLLBACK")
+        await rollback(db)
         raise

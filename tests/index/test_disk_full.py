@@ -1,0 +1,102 @@
+"""The disk holding the database filling up (SQLITE_FULL), with SQLite's `max_page_count` as the
+fault seam: a write that would grow the file fails as it does on a full disk, and SQLite ends the
+transaction itself. What is already indexed keeps answering, and the error says the disk is full,
+not what a second, failed ROLLBACK would say."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import aiosqlite
+import pytest
+
+from ocp_server.db import connect
+from ocp_server.index.lease import take_lease
+from ocp_server.index.workspace import WorkspaceIndex
+from tests.workspace_fixture import git
+
+
+async def _no_room_to_grow(db: aiosqlite.Connection) -> None:
+    pages = next(iter(await db.execute_fetchall("PRAGMA page_count")))[0]
+    await db.execute_fetchall(
+        f"PRAGMA max_page_count = {pages}"
+    )  # read to its end: a statement left open would keep a read transaction
+
+
+async def test_a_transaction_sqlite_ended_itself_raises_its_own_error_not_the_rollbacks(
+    tmp_path: Path,
+) -> None:
+    db = await connect(tmp_path / "ocp.db")
+    try:
+        # SQLite ends the transaction itself on some write errors (a COMMIT that finds the disk
+        # full, as on a real full filesystem): a trigger does the same here, with RAISE(ROLLBACK).
+        await db.execute(
+            "CREATE TEMP TRIGGER full BEFORE INSERT ON main.leases "
+            "BEGIN SELECT RAISE(ROLLBACK, 'database or disk is full'); END"
+        )
+        with pytest.raises(sqlite3.DatabaseError, match="disk is full"):
+            await take_lease(db, "owner")
+        assert not db.in_transaction
+        await db.execute("DROP TRIGGER temp.full")  # space came back
+        assert await take_lease(db, "owner")
+    finally:
+        await db.close()
+
+
+async def test_a_search_whose_update_finds_the_disk_full_answers_from_the_index(
+    tmp_path: Path,
+) -> None:
+    ws = tmp_path / "ws"
+    (ws / "src").mkdir(parents=True)
+    (ws / "src" / "auth.py").write_text("def verify_token(token):\n    return bool(token)\n")
+    git(ws, "init", "-q")
+    git(ws, "add", "-A")
+    git(ws, "commit", "-qm", "init")
+    async with await WorkspaceIndex.open(ws, tmp_path / "ocp.db") as index:
+        assert await index.update() is not None
+        await _no_room_to_grow(index.db)
+        # A commit made meanwhile: the search indexes first, and that update cannot grow the file.
+        (ws / "src" / "rotate.py").write_text("def rotate_session(old):\n    return old\n" * 80)
+        git(ws, "add", "-A")
+        git(ws, "commit", "-qm", "rotate")
+        found = await index.search("verify_token")
+        assert [r.path for r in found.results] == ["src/auth.py"]
+        assert found.note is not None and "disk" in found.note and "full" in found.note
+        assert found.status.stale
+        await index.db.execute_fetchall("PRAGMA max_page_count = 1073741823")  # space came back
+        found = await index.search("rotate_session")
+        assert {r.path for r in found.results} == {"src/rotate.py"}
+        assert not found.status.stale
+
+
+async def test_a_save_on_a_full_disk_says_so_and_the_next_one_after_space_returns_is_kept(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ocp_server import workspaces
+    from tests.server.inproc import inproc_client, text_of
+
+    opened: list[aiosqlite.Connection] = []  # the server's memory connections, as it opens them
+
+    async def recorded(db_path: Path) -> aiosqlite.Connection:
+        opened.append(db := await connect(db_path))
+        return db
+
+    monkeypatch.setattr(workspaces, "connect", recorded)
+    async with inproc_client(workspace, monkeypatch) as client:
+        found = await client.call_tool("ocp_context_search", {"query": "verify_token"})
+        assert not found.is_error and "src/auth.py" in text_of(found)
+        for db in opened:
+            await _no_room_to_grow(db)
+        summary = "a decision saved while the disk is full: " + "rotate the tokens daily " * 200
+        saved = await client.call_tool("ocp_result_save", {"summary": summary})
+        assert saved.is_error
+        assert "is full" in text_of(saved) and "internal error" not in text_of(saved)
+        found = await client.call_tool("ocp_context_search", {"query": "verify_token"})
+        assert not found.is_error and "src/auth.py" in text_of(found)
+        for db in opened:
+            await db.execute_fetchall("PRAGMA max_page_count = 1073741823")  # space came back
+        saved = await client.call_tool("ocp_result_save", {"summary": "kept once space returned"})
+        assert not saved.is_error, text_of(saved)
+        brief = await client.call_tool("ocp_session_restore", {})
+        assert "kept once space returned" in text_of(brief)
