@@ -118,7 +118,7 @@ async def connect(db_path: Path) -> aiosqlite.Connection:
     except sqlite3.OperationalError as exc:  # a DatabaseError too: not the file's fault
         await conn.close()
         if not _locked(exc):
-            raise _unreadable(db_path, exc) from exc
+            raise _unwritable(db_path, exc) or _unreadable(db_path, exc) from exc
         who = named_holders(db_path) or "another OCP process"
         raise DatabaseError(
             f"the OCP database at {db_path} stayed locked ({exc}): {who} held its write lock "
@@ -129,6 +129,27 @@ async def connect(db_path: Path) -> aiosqlite.Connection:
         await conn.close()
         raise _unreadable(db_path, exc) from exc
     return conn
+
+
+def _unwritable(db_path: Path, exc: sqlite3.OperationalError) -> DatabaseError | None:
+    """An intact database SQLite could not open for writing (its -wal and -shm files are made
+    beside it): a read-only filesystem or folder, not a damaged file; None when it is not."""
+    cause = getattr(exc, "sqlite_errorname", "")
+    if not cause.startswith(("SQLITE_CANTOPEN", "SQLITE_READONLY")):
+        return None
+    try:
+        with open(db_path, "rb") as file:
+            intact = file.read(16) == b"SQLite format 3\0"
+    except OSError:
+        return None
+    # access() also answers EROFS on a read-only filesystem, for root too
+    if not intact or (os.access(db_path.parent, os.W_OK) and os.access(db_path, os.W_OK)):
+        return None
+    return DatabaseError(
+        f"the OCP database at {db_path} is not writable ({exc}): its folder or file is "
+        "read-only (a read-only filesystem, or permissions). It is intact, session memory "
+        "included: make that folder writable, or set OCP_DB_PATH to a writable place."
+    )
 
 
 def _unreadable(db_path: Path, exc: sqlite3.DatabaseError) -> DatabaseError:
