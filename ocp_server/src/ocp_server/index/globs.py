@@ -146,7 +146,10 @@ class _Automaton:
         self._start = 1 | ((1 & self._loops) << 1)
         # Every path the glob matches, and a few more: each `**/` read as `*`. fnmatch's
         # regex for that takes linear time, and turns most paths away before the slower walk.
-        self._may_match = re.compile(fnmatch.translate("*".join(pieces))).match
+        # Each piece is translated on its own, as the glob's own regex does: joined first, an
+        # unclosed `[` in one piece and a `]` in a later one would read as one class.
+        body = ".*".join(map(_fnmatch_body, pieces))
+        self._may_match = re.compile("(?s:" + body + r")\Z").match
 
     def _mask(self, c: str) -> int:
         """The single-character tokens `c` matches, as bits."""
