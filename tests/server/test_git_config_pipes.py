@@ -120,3 +120,37 @@ def test_ordinary_includes_leave_git_running(tmp_path: Path) -> None:
     (dot_git / "config").write_text((dot_git / "config").read_text().rsplit("[include]", 1)[0])
     assert git_files(ws) == [".gitignore", "app.py"]
     assert [c.message for c in read_history(ws, 10)] == ["first"]
+
+
+def test_dev_null_included_leaves_git_running(tmp_path: Path) -> None:
+    # git reads /dev/null as an empty file at once: a repository that includes it (a common
+    # way to switch an include off) is an ordinary repository, not one git cannot read
+    ws = _repo(tmp_path)
+    _include(ws / ".git" / "config", os.devnull)
+    check_config(ws)
+    assert git_files(ws) == [".gitignore", "app.py"]
+
+
+@pytest.mark.parametrize("where", ["info-exclude", "excludes-file", "attributes-file"])
+def test_a_pipe_git_reads_for_ignores_or_attributes_is_never_waited_on(
+    tmp_path: Path, where: str
+) -> None:
+    # Not config, but read by the same commands: `ls-files --exclude-standard` opens
+    # info/exclude and core.excludesFile, `check-attr` and `add` core.attributesFile.
+    ws = _repo(tmp_path)
+    dot_git = ws / ".git"
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    if where == "info-exclude":
+        (dot_git / "info").mkdir(exist_ok=True)
+        exclude = dot_git / "info" / "exclude"
+        exclude.unlink(missing_ok=True)
+        os.symlink(pipe, exclude)
+    elif where == "excludes-file":
+        git(ws, "config", "core.excludesFile", str(pipe))
+    else:
+        git(ws, "config", "core.attributesFile", "../pipe")  # relative to the work tree
+    with pytest.raises(UnreadableConfig, match="pipe"):
+        check_config(ws)
+    listing = _never_waits_on(pipe, lambda: list_workspace(ws))
+    assert not listing.git and "app.py" in [c.path for c in listing.candidates]
