@@ -130,6 +130,5 @@ def check_config(workspace: Path) -> None:
     for problem in filter(None, problems):
         logger.warning("git is not run in %s: %s, which git would wait on", workspace, problem)
         raise UnreadableConfig(
-            f"git not run: {problem}, which git would wait on (every command, until its "
-            "timeout)"
+            f"git not run: {problem}, which git would wait on (every command, until its timeout)"
         )
