@@ -100,3 +100,41 @@ async def test_a_save_on_a_full_disk_says_so_and_the_next_one_after_space_return
         assert not saved.is_error, text_of(saved)
         brief = await client.call_tool("ocp_session_restore", {})
         assert "kept once space returned" in text_of(brief)
+
+
+async def test_while_the_watcher_retries_on_a_full_disk_a_search_says_the_index_is_stale(
+    tmp_path: Path,
+) -> None:
+    import asyncio
+
+    from tests.index.watching import watcher_running
+
+    ws = tmp_path / "ws"
+    (ws / "src").mkdir(parents=True)
+    (ws / "src" / "auth.py").write_text("def verify_token(token):\n    return bool(token)\n")
+    index = await WorkspaceIndex.open(ws, tmp_path / "ocp.db")
+    async with watcher_running(index):
+        async with asyncio.timeout(30):
+            while (await index.status()).watcher != "watching":
+                await asyncio.sleep(0.05)
+        await _no_room_to_grow(index.db)
+        # Saved while the disk is full: the watcher's update cannot index it, and retries.
+        (ws / "src" / "rotate.py").write_text("def rotate_session(old):\n    return old\n" * 80)
+        async with asyncio.timeout(30):
+            while (await index.status()).watcher != "retrying":
+                await asyncio.sleep(0.05)
+        # The result cites a file that did not change: only the watcher knows the index is
+        # behind the disk, and the search's status and note say so.
+        found = await index.search("verify_token")
+        assert [r.path for r in found.results] == ["src/auth.py"]
+        assert found.status.stale
+        assert found.note is not None and "disk" in found.note and "full" in found.note
+        assert (await index.status()).stale
+        await index.db.execute_fetchall("PRAGMA max_page_count = 1073741823")  # space came back
+        async with asyncio.timeout(60):
+            while not (await index.search("rotate_session")).results:
+                await asyncio.sleep(0.1)
+            while (await index.status()).watcher != "watching":
+                await asyncio.sleep(0.05)
+        found = await index.search("rotate_session")
+        assert not found.status.stale and found.note is None

@@ -69,7 +69,10 @@ class IndexState(WireOut):
     chunks: int
     last_update: str | None = Field(description="ISO time of the last completed update")
     building: bool = Field(description="The first index is still being built")
-    stale: bool
+    stale: bool = Field(
+        description="Files on disk may differ from the index: never completed, git HEAD moved, "
+        "a cited file changed since, or the watcher is retrying after a failure"
+    )
     indexer: bool = Field(description="This server process indexes and watches the workspace")
     watcher: str = Field(
         "off",

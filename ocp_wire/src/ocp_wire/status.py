@@ -42,7 +42,10 @@ class IndexReport(WireOut):
         "index (skipped['nested_repository'] counts them all)",
     )
     last_update: str | None = Field(description="ISO time of the last completed update")
-    stale: bool = Field(description="Never completed, or git HEAD moved since")
+    stale: bool = Field(
+        description="Never completed, git HEAD moved since, or the watcher is retrying after "
+        "a failure"
+    )
     git_head: str | None
     build: BuildState
     watcher: WatcherState

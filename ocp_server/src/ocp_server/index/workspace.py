@@ -34,7 +34,7 @@ from ocp_server.db import DatabaseError, connect
 from ocp_server.index import nested
 from ocp_server.index.current_snapshot import CurrentSnapshot
 from ocp_server.index.files import load_ocpignore
-from ocp_server.index.full_disk import updated_unless_full
+from ocp_server.index.full_disk import updated_unless_full, watcher_full, watcher_note
 from ocp_server.index.githead import GitHead
 from ocp_server.index.globs import relative_glob
 from ocp_server.index.indexer import Indexer, Progress
@@ -225,11 +225,12 @@ class WorkspaceIndex:
         return self._built
 
     async def wait_built(self, timeout: float) -> bool:
-        """Wait up to `timeout` seconds for `built()`; whether it came true."""
+        """Wait up to `timeout` seconds for `built()`; whether it came true. A build the disk
+        was found too full for is not waited for: no build is under way then."""
         deadline = time.monotonic() + timeout
         while not await self.built():
             left = deadline - time.monotonic()
-            if left <= 0:
+            if left <= 0 or watcher_full(self.watcher_state, self.watcher_error):
                 return False
             self._updated.clear()
             try:  # woken by this process's update, or polling for another process's
@@ -277,7 +278,7 @@ class WorkspaceIndex:
             files,
             chunks,
             last,
-            stale,
+            stale or self.watcher_state == "retrying",  # nothing follows the disk meanwhile
             self.building,
             head,
             self._holds_lease,
@@ -346,7 +347,10 @@ class WorkspaceIndex:
             note = unmatched_filters(snap, path_glob, language) or note
         if meta.nested:  # a search finding nothing of their code is explained
             note = "; ".join(filter(None, (note, nested.search_note(meta.nested))))
-        note = "; ".join(filter(None, (*full, note))) or None
+        retrying = (
+            None if full else watcher_note(self.watcher_state, self.watcher_error, self.db_path)
+        )
+        note = "; ".join(filter(None, (*full, retrying, note))) or None
         stale = bool(full or changed) or not meta.last_update or head not in (None, meta.git_head)
         status = self._status(snap.n_files, snap.n_chunks, meta.last_update, stale, head)
         return SearchResponse(query, tuple(results), status, tuple(terms), note)
