@@ -138,3 +138,26 @@ async def test_while_the_watcher_retries_on_a_full_disk_a_search_says_the_index_
                 await asyncio.sleep(0.05)
         found = await index.search("rotate_session")
         assert not found.status.stale and found.note is None
+
+
+async def test_a_first_build_the_disk_is_too_full_for_is_not_waited_for(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ocp_server.index import workspace as workspace_module
+    from tests.server.inproc import inproc_client, text_of
+
+    async def full_from_the_start(db_path: Path) -> aiosqlite.Connection:
+        db = await connect(db_path)  # created and migrated; the first build has no room
+        await _no_room_to_grow(db)
+        return db
+
+    monkeypatch.setattr(workspace_module, "connect", full_from_the_start)
+    # The wait is long enough to be seen in the note ("waited 5.0s"), which a search that
+    # waits out a build that failed says.
+    async with inproc_client(workspace, monkeypatch, first_index_wait=5.0) as client:
+        found = await client.call_tool("ocp_context_search", {"query": "verify_token"})
+    out = found.structured_content
+    assert out is not None and not found.is_error, text_of(found)
+    assert out["results"] == [] and out["index"]["stale"]
+    assert "still being built" not in out["note"] and "waited" not in out["note"], out["note"]
+    assert "disk" in out["note"] and "is full" in out["note"], out["note"]

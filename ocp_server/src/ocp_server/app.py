@@ -45,6 +45,7 @@ from ocp_router.tokens import estimate_tokens
 from ocp_server import views
 from ocp_server.brief import Brief
 from ocp_server.errors import RouteFailure as RouteFailure  # re-exported
+from ocp_server.index.full_disk import watcher_full
 from ocp_server.index.globs import relative_glob
 from ocp_server.index.lexicon import MAX_QUERY_CHARS
 from ocp_server.index.models import SearchResponse
@@ -195,11 +196,14 @@ class AppState:
     async def _first_index(self, ws: Workspace) -> float | None:
         """Wait (up to OCP_FIRST_INDEX_WAIT) for a workspace's first index to finish, so a
         one-call client does not get the empty answer of an index not built yet. The seconds
-        waited when the index is still not complete, else None."""
+        waited when the index is still not complete, else None; None too when its build found
+        the disk full (the search's note says so: it is not being built)."""
         if await ws.index.built():
             return None
         started = time.perf_counter()
         if await ws.index.wait_built(self.settings.first_index_wait):
+            return None
+        if watcher_full(ws.index.watcher_state, ws.index.watcher_error):
             return None
         return time.perf_counter() - started
 
