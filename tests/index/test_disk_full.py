@@ -152,6 +152,9 @@ async def test_a_first_build_the_disk_is_too_full_for_is_not_waited_for(
         return db
 
     monkeypatch.setattr(workspace_module, "connect", full_from_the_start)
+    # No retry while the search runs: a retry build in progress would rightly say "still
+    # being built", which is not what this test is about.
+    monkeypatch.setattr(workspace_module, "RETRY_FIRST", 600.0)
     # The wait is long enough to be seen in the note ("waited 5.0s"), which a search that
     # waits out a build that failed says.
     async with inproc_client(workspace, monkeypatch, first_index_wait=5.0) as client:
