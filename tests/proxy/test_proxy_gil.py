@@ -42,11 +42,13 @@ def _conversation(turns: int) -> bytes:
 
 def test_parsing_a_large_body_runs_no_garbage_collection(collections: list[int]) -> None:
     raw = _conversation(20_000)  # 80,000 containers: over a hundred collections, if let run
-    collections.clear()  # (building it was collected)
+    gc.collect()  # the young generations emptied, so the few objects made before the pause
+    collections.clear()  # set none off (building the body was collected)
     body = parse_body(raw)
     assert len(body["messages"]) == 20_000
-    # (at most the one that entering the pause itself may set off, in the youngest generation)
-    assert collections in ([], [0])
+    # At most one: another thread of the test process (a server left by an earlier test) may
+    # allocate enough before the pause begins to set one off, of any generation.
+    assert len(collections) <= 1, collections
     assert gc.isenabled()
 
 
