@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import json
 import random
+import threading
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -502,3 +503,53 @@ async def test_a_query_of_one_decisions_exact_title_puts_it_first_when_all_share
     assert brief.decisions[0].title == "Cache invalidation policy"
     brief = await store.restore(query="  Cache   INVALIDATION policy ")
     assert brief.decisions[0].title == "Cache invalidation policy"
+
+
+async def test_pairs_first_met_under_the_write_lock_are_compared_off_the_event_loop(
+    store: MemoryStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As the transaction writes, the top 20 candidates of an item shift: in a second max-size
+    # save some pairs are met only under the write lock, and comparing them on the event
+    # loop held up every other call while the lock was held (other processes wait 5 s).
+    from contextlib import asynccontextmanager
+
+    from ocp_server.memory import alike
+
+    under_lock: list[int] = []  # the thread of each comparison made in the transaction
+    in_transaction = False
+    real_alike, real_transaction = alike._alike, store._transaction
+
+    def where(a: Any, b: Any) -> float:
+        if in_transaction:
+            under_lock.append(threading.get_ident())
+        return real_alike(a, b)
+
+    @asynccontextmanager
+    async def flagged(*args: Any) -> AsyncIterator[None]:
+        nonlocal in_transaction
+        async with real_transaction(*args):
+            in_transaction = True
+            try:
+                yield
+            finally:
+                in_transaction = False
+
+    monkeypatch.setattr(alike, "_alike", where)
+    monkeypatch.setattr(store, "_transaction", flagged)
+    sid = await store.start_session("/repo")
+    merged = []
+    for tag in ("R0", "R1"):  # two max-size saves of bench/memory_saves.py's `repeated` shape
+        result = await store.save(
+            sid,
+            summary=f"{tag} " + "S" * 19_000,
+            decisions=[
+                DecisionIn(f"{tag} huge {i}", f"{tag} {i} " + "x " * 2_400, "r " * 2_400)
+                for i in range(50)
+            ],
+            notes=[NoteIn(f"{tag} note {i} " + "n " * 2_400) for i in range(100)],
+            open_items=[f"{tag} open {i} " + "o" * 4_900 for i in range(100)],
+            state={f"{tag}-k{i}": "v" * 2_000 for i in range(100)},
+        )
+        merged.append(len(result.merged))
+    assert under_lock and threading.get_ident() not in under_lock
+    assert merged == [0, 149]  # the decisions are difflib's, wherever they are worked out

@@ -64,6 +64,12 @@ class Comparer:
             self.alike[(text, other)] = _alike(self._of(text), self._of(other))
         return self.alike[(text, other)]
 
+    def each(self, text: str, others: list[str]) -> None:
+        """`self(text, other)` for each of `others`: the pairs a save first meets under the
+        write lock, compared in one worker thread (save.py `_near_duplicate`)."""
+        for other in others:
+            self(text, other)
+
     def _of(self, text: str) -> _Words:
         if text not in self._words:
             self._words[text] = _Words(words_of(text))

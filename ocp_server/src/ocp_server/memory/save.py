@@ -36,6 +36,7 @@ from ocp_server.memory.values import (
     StateChange,
     SuggestedCitation,
 )
+from ocp_server.off_loop import off_loop
 from ocp_server.trace_store import SHORT_TRACE_ID
 
 _NO_STATE: Final[Mapping[str, str]] = MappingProxyType({})
@@ -483,7 +484,14 @@ class MemorySaves(MemoryForgets):
         was compared before the transaction; only a pair not compared then (a text changed
         since, or a candidate found only now) is compared here."""
         best: tuple[int, float] | None = None
-        for row_id, other in await self._candidates(kind, words_of(text)):
+        found = await self._candidates(kind, words_of(text))
+        # The candidates shift as the transaction writes: up to 20 long pairs first met here
+        # are compared at once in a worker thread, not on the event loop while the write
+        # lock is held (a few short ones stay here: the thread's hop would cost more).
+        new = [other for _, other in found if (text, other) not in similar.alike]
+        size = sum(len(text) + len(other) for other in new)
+        await off_loop(size, similar.each, text, new)
+        for row_id, other in found:
             alike = similar(text, other)
             if alike >= NEAR_IDENTICAL and (best is None or alike > best[1]):
                 if await self._same_scope(kind, row_id, citations):
