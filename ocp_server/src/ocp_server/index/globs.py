@@ -145,11 +145,15 @@ class _Automaton:
         self._masks: dict[str, int] = {}
         self._start = 1 | ((1 & self._loops) << 1)
         # Every path the glob matches, and a few more: each `**/` read as `*`. fnmatch's
-        # regex for that takes linear time, and turns most paths away before the slower walk.
-        # Each piece is translated on its own, as the glob's own regex does: joined first, an
-        # unclosed `[` in one piece and a `]` in a later one would read as one class.
-        body = ".*".join(map(_fnmatch_body, pieces))
-        self._may_match = re.compile("(?s:" + body + r")\Z").match
+        # regex for that takes linear time (its runs of `*` cannot backtrack into each other,
+        # as `.*`s joined would), and turns most paths away before the slower walk. Not for a
+        # glob with a `[`: joined, an unclosed `[` in one piece and a `]` in a later one would
+        # read as one class, and turn away paths the glob matches.
+        self._may_match = (
+            None
+            if "[" in "".join(pieces)
+            else re.compile(fnmatch.translate("*".join(pieces))).match
+        )
 
     def _mask(self, c: str) -> int:
         """The single-character tokens `c` matches, as bits."""
@@ -163,7 +167,7 @@ class _Automaton:
         return mask
 
     def matches(self, path: str) -> bool:
-        if self._may_match(path) is None:
+        if self._may_match is not None and self._may_match(path) is None:
             return False
         at, loops, folders = self._start, self._loops, self._folders
         stars = loops & ~folders
