@@ -11,31 +11,75 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Iterable
+import sqlite3
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from pathlib import Path
 
-from ocp_server.index.search import Reader
-
-__all__ = ["IDLE_WAIT", "changed_note", "changed_on_disk", "idle"]
+__all__ = ["IDLE_WAIT", "StoredStats", "changed_note", "changed_on_disk", "idle"]
 
 #: Seconds a search waits for a running update (the watcher's) before it indexes the files
 #: it cites itself; a longer one (a big checkout) and the answer says the files changed.
 IDLE_WAIT = 2.0
 
 
-async def changed_on_disk(read: Reader, workspace: Path, paths: Iterable[str]) -> list[str]:
+#: Per path: the (size, mtime_ns) the index stored, None when it holds no such file.
+Stored = dict[str, tuple[int, int] | None]
+
+#: Reads rows on the search's path: (sql, parameters) -> (rows, whether the read-only
+#: connection read them: committed data only). `WorkspaceIndex._read_from`.
+ReadFrom = Callable[[str, Sequence[object]], Awaitable[tuple[Iterable[sqlite3.Row], bool]]]
+
+
+class StoredStats:
+    """The size and mtime the index stored for the files searches cite, kept while no
+    connection commits: keyed by the read-only connection's `PRAGMA data_version`, which
+    moves on with every commit of any connection (of any process), a touch whose content was
+    unchanged too (it stores a new mtime and moves no generation). A search's 20 cited files
+    are mostly ones cited before; their rows were read by one query per search. Only the
+    stored values are kept: the files on disk are stat'ed on every search."""
+
+    def __init__(self, data_version: Callable[[], int | None], read_from: ReadFrom) -> None:
+        self._data_version = data_version  # None when it cannot be read: nothing is kept
+        self._read_from = read_from
+        self._version: int | None = None
+        self._stats: Stored = {}
+
+    def forget(self) -> None:
+        """Keep nothing read so far (the read-only connection was closed: a new one counts
+        its data_version anew)."""
+        self._version, self._stats = None, {}
+
+    async def of(self, paths: list[str]) -> Stored:
+        """The stored values of `paths` (distinct)."""
+        version = self._data_version()  # taken before the read: a commit during it shows next
+        if version is None or version != self._version:
+            self._stats = {}
+            self._version = version
+        kept = self._stats
+        missing = [p for p in paths if p not in kept]
+        if not missing:
+            return kept
+        marks = ",".join("?" * len(missing))
+        rows, committed = await self._read_from(
+            f"SELECT path, size, mtime_ns FROM files WHERE path IN ({marks})", missing
+        )
+        found: Stored = dict.fromkeys(missing)
+        for path, size, mtime in rows:
+            found[str(path)] = (int(size), int(mtime))
+        # aiosqlite's connection sees its own transaction in progress: read, never kept
+        if committed and version is not None and version == self._version:
+            kept.update(found)
+            return kept
+        return {**kept, **found}
+
+
+async def changed_on_disk(stored: StoredStats, workspace: Path, paths: Iterable[str]) -> list[str]:
     """Of `paths` (indexed files), those whose size or mtime on disk is no longer what the
     index stored (or that are gone), in the order given."""
     wanted = list(dict.fromkeys(paths))
     if not wanted:
         return []
-    marks = ",".join("?" * len(wanted))
-    stored = {
-        str(path): (int(size), int(mtime))
-        for path, size, mtime in await read(
-            f"SELECT path, size, mtime_ns FROM files WHERE path IN ({marks})", wanted
-        )
-    }
+    known = await stored.of(wanted)
     changed = []
     root = str(workspace)  # joined as text: a Path per file costs more than its stat
     for path in wanted:
@@ -44,7 +88,7 @@ async def changed_on_disk(read: Reader, workspace: Path, paths: Iterable[str]) -
             now: tuple[int, int] | None = (st.st_size, st.st_mtime_ns)
         except OSError:
             now = None
-        if now is None or stored.get(path) != now:
+        if now is None or known.get(path) != now:
             changed.append(path)
     return changed
 

@@ -9,6 +9,9 @@ since search results and saved decisions would mix.
 The watcher never stops for good: a failure (a locked database, a folder briefly gone) is
 retried with backoff, and each retry starts with a full incremental update, so no edit made
 meanwhile is lost. Its state is part of the index status.
+
+Over 600 lines: a search's freshness checks (git HEAD, the cited files, the read-only reader
+whose data_version keys what is kept between searches) share the index's state and its lock.
 """
 
 from __future__ import annotations
@@ -43,7 +46,7 @@ from ocp_server.index.lease import LEASE_SECONDS, release_lease, take_lease
 from ocp_server.index.lexical import Snapshot
 from ocp_server.index.limits import DEFAULT_HISTORY_COMMITS, DEFAULT_MAX_FILE_BYTES
 from ocp_server.index.models import IndexStatus, IndexSummary, SearchResponse, SearchResult
-from ocp_server.index.on_disk import changed_note, changed_on_disk, idle
+from ocp_server.index.on_disk import StoredStats, changed_note, changed_on_disk, idle
 from ocp_server.index.search import search_chunks, unmatched_filters
 from ocp_server.index.watched import (
     RelevantChanges,
@@ -109,6 +112,8 @@ class WorkspaceIndex:
         self._updated = asyncio.Event()  # set after each update this process completes
         self._reader: sqlite3.Connection | None = None  # the search's reads (see _read)
         self._meta_seen: tuple[int, _Meta] | None = None  # (the reader's data_version, meta)
+        # the stored size and mtime of files searches cite (on_disk.py)
+        self._stored = StoredStats(self._data_version, self._read_from)
         # off, starting, watching, polling (no inotify watches left), standby, retrying, stopped
         self.watcher_state = "off"
         self._polling: str | None = None  # why the watcher polls, once inotify failed
@@ -160,6 +165,7 @@ class WorkspaceIndex:
             self._reader.close()
             self._reader = None
             self._meta_seen = None  # its data_version counted that connection's view
+            self._stored.forget()  # a new connection counts its versions anew
         await self.db.close()
 
     async def __aenter__(self) -> Self:
@@ -331,7 +337,7 @@ class WorkspaceIndex:
             return snap, results, terms
 
         snap, results, terms = await search_at(meta.generation)
-        changed = await changed_on_disk(self._read, self.workspace, (r.path for r in results))
+        changed = await changed_on_disk(self._stored, self.workspace, (r.path for r in results))
         # An update running (the watcher's) may have listed the files before the edit: it is
         # waited for, briefly, and one more runs after it.
         if changed and refresh and await idle(self._lock) and await refreshed():
