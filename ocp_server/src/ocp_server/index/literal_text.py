@@ -110,11 +110,13 @@ def message_runs(query: Query) -> tuple[tuple[str, ...], ...]:
     one not a stop word, or of two that are not."""
     if query.only_files:
         return ()
-    pieces = template_pieces(query.text)
+    said = len(words(query.text))
+    if said > MESSAGE_MAX_WORDS:
+        return ()  # a request or a page of output: no one line printed
     # a line printed shows a value the program filled in, or a label or value after a colon,
     # or is a short sentence ("Command has no name."); a longer sentence without either reads
     # as a request or a doc comment as well, and most searches are those: not read back
-    said = len(words(query.text))
+    pieces = template_pieces(query.text)
     plain = query.message and said <= PLAIN_MESSAGE_WORDS
     if not (plain or _COLON.search(query.text) or pieces != [" ".join(query.text.split())]):
         return ()
@@ -122,8 +124,6 @@ def message_runs(query: Query) -> tuple[tuple[str, ...], ...]:
     # command") is a message's in a short query; in a longer one ("Treat If-None-Match: `*` as
     # a match", "Add new 'hostname' function. This will...") it is a scrap of a request, and
     # its one word would have most chunks of the best files read back.
-    if said > MESSAGE_MAX_WORDS:
-        return ()  # a request or a page of output: no one line printed
     short = said <= SHORT_MESSAGE_WORDS
     runs: dict[tuple[str, ...], None] = {}
     for piece in pieces:

@@ -121,6 +121,8 @@ def subject_window(snap: Snapshot, at: list[int], hits: Hits, weight: Floats, ca
     if len(could):
         tiles = np.unpackbits(by_byte.take(could, axis=1), axis=1, bitorder="little")
         share = reduce_add(tiles * steps[:, None], axis=0, dtype=np.uint16)
-        best[could] = np.maximum.reduceat(share, np.arange(0, len(share), 8))
+        # a byte's 8 tiles side by side: one reduction over rows, not a reduceat of one
+        # segment a byte (numpy's reduceat pays per segment)
+        best[could] = reduce_max(share.reshape(-1, 8), axis=1)
         bound = np.maximum.reduceat(best, edges)
     return bound / _SHARE_STEPS
