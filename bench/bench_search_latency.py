@@ -13,7 +13,10 @@ copy of a corpus's database. The client is a plain JSON-RPC client over the serv
 as run.py's is: it sends `{query, k: 20}` to `ocp_context_search` and times the round trip.
 Interleaving the two servers' queries puts both under the same machine load, so the
 difference between the columns is the change, not the neighbours. It also checks that both
-servers return identical results (citations, scores, texts) for every query. With
+servers return identical results (citations, scores, texts) for every query. The last two
+columns are each server's first query, asked as soon as it answered `initialize` (the app
+still loading, the index's postings read on it) and before the other server starts: cold,
+not in the warm columns. With
 `--mcp-only` each server answers a query it was asked before from a memo (all queries are asked
 once first), so the columns are what the MCP path costs apart from the search.
 """
@@ -235,9 +238,9 @@ def main() -> None:
     print(f"load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} (1, 5 min)")
     print(
         "| corpus | queries | A p50 ms | A p95 ms | A CPU ms/query "
-        "| B p50 ms | B p95 ms | B CPU ms/query | same results |"
+        "| B p50 ms | B p95 ms | B CPU ms/query | same results | A first ms | B first ms |"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for name in args.corpus.split(","):
         root = LARGE if name == "large" else cache / "corpora" / name
         built = cache / "work" / "ocp" / name / "ocp.db"
@@ -258,12 +261,17 @@ def main() -> None:
             print(warning, file=sys.stderr)
         with tempfile.TemporaryDirectory(prefix="ocp-lat-") as tmp:
             servers = []
+            first: list[float] = []
             for label in ("a", "b"):
                 db = Path(tmp) / label / "ocp.db"
                 db.parent.mkdir()
                 shutil.copy(own[label], db)
                 home = root if label == "a" or name == "large" else b_cache / "corpora" / name
                 servers.append(Server(getattr(args, label), home, db, memo=args.mcp_only))
+                # its first query, before the other server starts: cold, not in the columns
+                t0 = time.perf_counter()
+                servers[-1].search(queries[0])
+                first.append((time.perf_counter() - t0) * 1000)
             try:
                 times: list[list[float]] = [[], []]
                 same = True
@@ -289,7 +297,7 @@ def main() -> None:
         print(
             f"| {name} | {len(queries)} | {statistics.median(a):.2f} | {_p(a, 0.95):.2f} | "
             f"{cpu[0]:.2f} | {statistics.median(b):.2f} | {_p(b, 0.95):.2f} | {cpu[1]:.2f} | "
-            f"{'yes' if same else 'NO'} |",
+            f"{'yes' if same else 'NO'} | {first[0]:.1f} | {first[1]:.1f} |",
             flush=True,
         )
     print(f"load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} (1, 5 min)")
