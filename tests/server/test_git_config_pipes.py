@@ -154,3 +154,65 @@ def test_a_pipe_git_reads_for_ignores_or_attributes_is_never_waited_on(
         check_config(ws)
     listing = _never_waits_on(pipe, lambda: list_workspace(ws))
     assert not listing.git and "app.py" in [c.path for c in listing.candidates]
+
+
+# ---- the user's and the system's config ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        "home-gitconfig",
+        "xdg-config",
+        "config-global",
+        "config-system",
+        "excludes-file",
+        "xdg-ignore",
+    ],
+)
+def test_a_pipe_in_the_users_or_the_systems_config_is_never_waited_on(
+    tmp_path: Path, where: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Git reads these before any repository's own, in every command: a pipe there made each of
+    # OCP's commands wait until its timeout (the guard looked at the repository's files only).
+    ws = _repo(tmp_path)
+    home = tmp_path / "home"
+    (home / "xdg" / "git").mkdir(parents=True)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "xdg"))
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    if where == "home-gitconfig":
+        _include(home / ".gitconfig", str(pipe))
+    elif where == "xdg-config":
+        _include(home / "xdg" / "git" / "config", "../../../pipe")  # relative to the file
+    elif where == "config-global":
+        monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(pipe))
+    elif where == "config-system":
+        monkeypatch.setenv("GIT_CONFIG_SYSTEM", str(pipe))
+    elif where == "excludes-file":
+        (home / ".gitconfig").write_text(f'[core]\n\texcludesFile = "{pipe}"\n')
+    else:
+        os.symlink(pipe, home / "xdg" / "git" / "ignore")
+    with pytest.raises(UnreadableConfig, match="pipe"):
+        check_config(ws)
+    listing = _never_waits_on(pipe, lambda: list_workspace(ws))
+    assert not listing.git and "app.py" in [c.path for c in listing.candidates]
+    assert _never_waits_on(pipe, lambda: read_history(ws, 10)) == []
+
+
+def test_ordinary_user_config_leaves_git_running(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A regular file included, and a pipe where git's own ignore file would be but another one
+    # is named (git never opens it): git runs.
+    ws = _repo(tmp_path)
+    home = tmp_path / "home"
+    (home / "xdg" / "git").mkdir(parents=True)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "xdg"))
+    (home / "more.cfg").write_text(f'[core]\n\texcludesFile = "{home / "ignore"}"\n')
+    _include(home / ".gitconfig", "~/more.cfg")
+    os.mkfifo(home / "xdg" / "git" / "ignore")
+    check_config(ws)
+    assert git_files(ws) == [".gitignore", "app.py"]

@@ -27,7 +27,7 @@ import os
 import subprocess
 from pathlib import Path
 
-__all__ = ["git_command", "git_env", "read_config_file", "run_git"]
+__all__ = ["git_command", "git_env", "read_config_file", "run_git", "system_config"]
 
 _OFF = (
     ("core.fsmonitor", ""),
@@ -127,6 +127,29 @@ def read_config_file(
         capture_output=True,
         stdin=subprocess.DEVNULL,
         timeout=timeout,
-        env=git_env(),
+        env=_alone(),
         cwd=config.parent,
     )
+
+
+def _alone() -> dict[str, str]:
+    """git_env() without the user's and the system's config: git reads them at the start of
+    every command, and the guard asks git about them before it knows they cannot wait."""
+    return {**git_env(), "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
+
+
+def system_config(*, timeout: float) -> Path | None:
+    """The system config file this git reads (its build's `etc/gitconfig`), which git prints
+    nowhere but hands to the editor of `git config --system --edit`; None when git cannot say."""
+    try:
+        done = subprocess.run(
+            ["git", "--git-dir", os.devnull, "config", "--system", "--edit"],
+            capture_output=True,
+            stdin=subprocess.DEVNULL,
+            timeout=timeout,
+            env={**_alone(), "GIT_EDITOR": "echo"},
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    named = done.stdout.decode("utf-8", "surrogateescape").strip()
+    return Path(named) if done.returncode == 0 and os.path.isabs(named) else None

@@ -1,23 +1,28 @@
-"""A repository's config files, checked before OCP runs git in it: none may be a pipe or a
-device, as none of the files they include may be, nor the ignore and attributes files git
-reads for the index's listing (`info/exclude`, `core.excludesFile`, `core.attributesFile`).
+"""A repository's config files, and the user's and the system's, checked before OCP runs git
+in it: none may be a pipe or a device, as none of the files they include may be, nor the ignore
+and attributes files git reads for the index's listing (`info/exclude`, `core.excludesFile`,
+`core.attributesFile`, else the user's `git/ignore` and `git/attributes`).
 
-Git reads `.git/config` and every file its `include.path` and `includeIf.<condition>.path`
-name (relative to the including file, `~` expanded), at the start of every command. A named
-pipe there (a FIFO, `/dev/stdin` of a process with no input, a socket) makes each command wait
-for a writer until OCP's timeout, 60 s for the index's file list; a terminal device waits for
-input the same way (a device is never a config file: all are refused but `/dev/null`, which
-git reads as empty at once, a common way to switch an include off). Git has no switch that
-turns includes off for a command (`git config --no-includes` is `git config`'s alone), and a
-shorter timeout would also cut a slow but honest command on a large repository, so the files
-are looked at first: a repository whose config reaches such a file is treated as one git
-cannot read (the index lists its files as for a folder outside git, with its .gitignore
-files), and the log says which file and why.
+Git reads the system's config (`GIT_CONFIG_SYSTEM`, else git's own `etc/gitconfig`; none with
+`GIT_CONFIG_NOSYSTEM`), the user's (`GIT_CONFIG_GLOBAL`, else `$XDG_CONFIG_HOME/git/config` or
+`~/.config/git/config`, and `~/.gitconfig`), `.git/config` and every file their `include.path`
+and `includeIf.<condition>.path` name (relative to the including file, `~` expanded), at the
+start of every command. A named pipe there (a FIFO, `/dev/stdin` of a process with no input, a
+socket) makes each command wait for a writer until OCP's timeout, 60 s for the index's file
+list; a terminal device waits for input the same way (a device is never a config file: all are
+refused but `/dev/null`, which git reads as empty at once, a common way to switch an include
+off). Git has no switch that turns includes off for a command (`git config --no-includes` is
+`git config`'s alone), and a shorter timeout would also cut a slow but honest command on a
+large repository, so the files are looked at first: a repository whose config reaches such a
+file is treated as one git cannot read (the index lists its files as for a folder outside git,
+with its .gitignore files), and the log says which file and why.
 
 What each config file includes is asked of git itself (`git config --file <it> --no-includes
 --get-regexp`: its own parser, quoting and sections included) outside any repository, so the
-asking cannot wait on the same pipe; the answer is kept per file until the file changes. A
-missing include is no problem (git skips it), nor a folder (git fails at once).
+asking cannot wait on the same pipe (nor on the user's or the system's config: git reads them
+before any command, `git --version` included, so they are switched off for the asking); the
+answer is kept per file until the file changes. A missing include is no problem (git skips
+it), nor a folder (git fails at once).
 """
 
 from __future__ import annotations
@@ -26,9 +31,12 @@ import logging
 import os
 import stat
 import subprocess
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache, lru_cache
 from pathlib import Path
 
-from ocp_server.git_commands import read_config_file
+from ocp_server.git_commands import read_config_file, system_config
 from ocp_server.index.gitdirs import find_git_dirs
 
 __all__ = ["UnreadableConfig", "check_config"]
@@ -94,13 +102,16 @@ def _included(config: Path, named: str) -> Path:
     return path if path.is_absolute() else config.parent / path
 
 
-def _problem(config: Path, top: Path, depth: int, seen: set[Path]) -> str | None:
+def _problem(config: Path, top: Path, depth: int, seen: dict[Path, set[str]]) -> str | None:
+    """What in `config`, or in what it names, git would wait on. `seen` gets each config file
+    read, with the keys it sets."""
     if _waits(config):
         return f"{config} is a pipe or a device"
     if depth > _MAX_DEPTH or config in seen or not config.is_file():
         return None
-    seen.add(config)
-    for key, named in _named(config):
+    named_here = _named(config)
+    seen[config] = {key for key, _ in named_here}
+    for key, named in named_here:
         if key.startswith("include"):
             target = _included(config, named)
             if _waits(target):
@@ -115,18 +126,87 @@ def _problem(config: Path, top: Path, depth: int, seen: set[Path]) -> str | None
     return None
 
 
-def check_config(workspace: Path) -> None:
+def _on(value: str | None) -> bool:
+    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+# What decides which of the user's and the system's files git reads (and where they are).
+_USER_VARIABLES = (
+    "GIT_CONFIG_NOSYSTEM",
+    "GIT_CONFIG_SYSTEM",
+    "GIT_CONFIG_GLOBAL",
+    "XDG_CONFIG_HOME",
+    "HOME",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _UserFiles:
+    configs: tuple[Path, ...]  # in git's order
+    ignore: Path | None  # read when no config names core.excludesFile
+    attributes: Path | None  # read when no config names core.attributesFile
+
+
+def _user_files(env: Mapping[str, str]) -> _UserFiles:
+    # built once per value of the variables: this runs before every git command
+    return _user_files_for(tuple(env.get(name) for name in _USER_VARIABLES))
+
+
+@lru_cache(maxsize=16)
+def _user_files_for(values: tuple[str | None, ...]) -> _UserFiles:
+    """The system's and the user's config files git reads, in its order
+    (`do_git_config_sequence` and `git_global_config` in git's config.c), and the ignore and
+    attributes files it reads when no config names others."""
+    no_system, system, global_, xdg, home = values
+    configs = []
+    if not _on(no_system):
+        configs.append(Path(system) if system is not None else _system_config())
+    if global_ is not None:
+        configs.append(Path(global_))
+    else:
+        if xdg:
+            configs.append(Path(xdg) / "git" / "config")
+        if home:
+            if not xdg:
+                configs.append(Path(home) / ".config" / "git" / "config")
+            configs.append(Path(home) / ".gitconfig")
+    user = Path(xdg) / "git" if xdg else Path(home) / ".config" / "git" if home else None
+    return _UserFiles(
+        tuple(configs),
+        user / "ignore" if user else None,
+        user / "attributes" if user else None,
+    )
+
+
+@cache
+def _system_config() -> Path:
+    return system_config(timeout=_LIST_TIMEOUT_S) or Path("/etc/gitconfig")
+
+
+def check_config(workspace: Path, env: Mapping[str, str] | None = None) -> None:
     """Raises UnreadableConfig when git, run in `workspace`, would read a config, ignore or
     attributes file that is a pipe or a device."""
-    dirs = find_git_dirs(workspace)
-    if dirs is None:
-        return
-    seen: set[Path] = set()
-    configs = (dirs.common_dir / "config", dirs.git_dir / "config.worktree")
-    problems = [_problem(config, dirs.top, 0, seen) for config in configs]
-    exclude = dirs.common_dir / "info" / "exclude"
-    if _waits(exclude):
-        problems.append(f"{exclude} is a pipe or a device")
+    env = os.environ if env is None else env
+    dirs = find_git_dirs(workspace, env)
+    # outside a repository git still reads the user's and the system's config
+    top = dirs.top if dirs is not None else workspace
+    seen: dict[Path, set[str]] = {}
+    user = _user_files(env)
+    configs = list(user.configs)
+    if dirs is not None:
+        configs += [dirs.common_dir / "config", dirs.git_dir / "config.worktree"]
+    problems = [_problem(config, top, 0, seen) for config in configs]
+    if dirs is not None:
+        exclude = dirs.common_dir / "info" / "exclude"
+        problems.append(f"{exclude} is a pipe or a device" if _waits(exclude) else None)
+    # the user's own ignore and attributes files, unless a config names others (checked above)
+    named = set().union(*seen.values())
+    for key, default in (
+        ("core.excludesfile", user.ignore),
+        ("core.attributesfile", user.attributes),
+    ):
+        if key not in named and default is not None and _waits(default):
+            problems.append(f"{default} is a pipe or a device")
     for problem in filter(None, problems):
         logger.warning("git is not run in %s: %s, which git would wait on", workspace, problem)
         raise UnreadableConfig(

@@ -26,6 +26,7 @@ from urllib.parse import unquote, urlparse
 from ocp_router.env import env_value
 from ocp_router.errors import ConfigError
 from ocp_server.errors import WorkspaceError as WorkspaceError  # re-exported
+from ocp_server.index.gitdirs import find_git_dirs
 from ocp_server.index.limits import DEFAULT_HISTORY_COMMITS, DEFAULT_MAX_FILE_BYTES
 
 DEFAULT_MAX_FILES = 200_000  # a first index of more files needs --force (the CLI asks)
@@ -203,6 +204,10 @@ def _refusal(path: Path, home_dir: str) -> str | None:
         return "holds credentials"
     if path in settings_folders:
         return "holds applications' settings and credentials"
+    if (dirs := find_git_dirs(path)) is not None and dirs.bare:
+        # git's own files (objects, hooks, a config that may hold a remote's credentials):
+        # git runs here without a work tree, and a listing would be of those files
+        return "is in a git folder (a bare repository, or a .git folder): it has no work tree"
     return None
 
 

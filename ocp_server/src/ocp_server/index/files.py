@@ -28,6 +28,7 @@ it was indexed never comes back in results.
 
 from __future__ import annotations
 
+import logging
 import os
 import stat
 import subprocess
@@ -43,6 +44,8 @@ from ocp_server.index.limits import DEFAULT_MAX_FILE_BYTES
 from ocp_server.index.nested import NESTED_REASON, is_repository
 from ocp_server.index.real_paths import RealFolders
 from ocp_server.index.secret_files import secret_content, secret_name
+
+logger = logging.getLogger(__name__)
 
 LOCKFILES = frozenset(
     {
@@ -205,8 +208,9 @@ def load_ocpignore(workspace: Path) -> pathspec.GitIgnoreSpec | None:
 
 
 def git_files(workspace: Path) -> list[str] | None:
-    """Tracked plus untracked-not-ignored files, or None when this is not a git work tree.
-    Below a BUILD_DIRS folder, tracked files only."""
+    """Tracked plus untracked-not-ignored files, or None when this is not a git work tree, or
+    is a folder below a work tree's top in which git tracks no file. Below a BUILD_DIRS folder,
+    tracked files only."""
     try:
         out = run_git(
             workspace,
@@ -228,6 +232,13 @@ def git_files(workspace: Path) -> list[str] | None:
     except (OSError, subprocess.SubprocessError):
         return None
     entries = out.decode("utf-8", "surrogateescape").split("\0")
+    if top and not any(e[:1] not in ("", "?") and e[2:].startswith(top) for e in entries):
+        # A repository above that tracks nothing here (a home folder's dotfiles, whose
+        # .gitignore is often `*`) is not this folder's: its rules would hide its files.
+        logger.info(
+            "%s is in a repository that tracks none of its files: listed without git", workspace
+        )
+        return None
     # untracked below a build folder: the build's output
     paths = sorted(
         {
@@ -277,7 +288,10 @@ def _iter_walk_with_gitignore(
         dirnames[:] = sorted(
             d for d in dirnames if d not in skip and not _ignored(specs, rel_dir + d + "/")
         )
-        yield from (rel_dir + f for f in sorted(filenames) if not _ignored(specs, rel_dir + f))
+        # a `.git` file is git's (one naming no repository: git fails, this walk runs), and
+        # git never lists one
+        files = (f for f in sorted(filenames) if f != ".git")
+        yield from (rel_dir + f for f in files if not _ignored(specs, rel_dir + f))
 
 
 def count_files(workspace: Path, limit: int) -> int:

@@ -5,7 +5,12 @@ A plain repository keeps it in `<top>/.git/`. A linked worktree's `.git` is a fi
 its `commondir` file names the folder holding what all worktrees share (the branches,
 packed-refs, info/exclude). A submodule checkout's `.git` file names its folder in the
 superproject's `.git/modules/`. A workspace below its work tree's top has no `.git` at all: the
-first one above it counts, as git finds it.
+first one above it counts, as git finds it. Found as git finds it (`setup.c`): a `.git` folder
+that is no git folder (empty, or without HEAD, objects and refs) is passed over, and the search
+goes on above it; a `.git` file naming no git folder (`gitdir: /nonexistent`) ends it (git
+fails there at once); a folder that is itself a git folder is a bare repository (no work tree);
+the search stops below a `GIT_CEILING_DIRECTORIES` folder and at a file system's edge (unless
+`GIT_DISCOVERY_ACROSS_FILESYSTEM`), as git's does with the environment OCP runs it in.
 
 The global excludes file is named by git's config (`core.excludesFile`, from any of its
 files), so that one name is asked of git.
@@ -15,13 +20,21 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from ocp_server.git_commands import run_git
 
-__all__ = ["GitDirs", "common_dir", "excludes_file", "find_git_dirs", "linked_git_dir"]
+__all__ = [
+    "GitDirs",
+    "common_dir",
+    "excludes_file",
+    "find_git_dirs",
+    "is_git_dir",
+    "linked_git_dir",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +42,7 @@ class GitDirs:
     top: Path  # the work tree's top folder: the workspace, or a folder above it
     git_dir: Path  # HEAD and the index
     common_dir: Path  # branches, packed-refs, info/exclude (the same folder but in a worktree)
+    bare: bool = False  # a bare repository's folder (or one inside a git folder): `top` is it
 
 
 def linked_git_dir(dot_git: Path) -> Path | None:
@@ -54,15 +68,67 @@ def common_dir(git_dir: Path) -> Path:
     return Path(os.path.normpath(git_dir / named)) if named else git_dir
 
 
-def find_git_dirs(workspace: Path) -> GitDirs | None:
-    """The git folders of the work tree holding `workspace` (None outside git)."""
-    for folder in (workspace, *workspace.parents):
+def is_git_dir(folder: Path) -> bool:
+    """Whether git takes `folder` for a git folder: a HEAD file, and the objects and refs
+    folders of the folder it shares (`is_git_directory` in git's setup.c, without reading
+    HEAD: a pipe named HEAD would wait)."""
+    return _shared(folder) is not None
+
+
+def _shared(folder: Path) -> Path | None:
+    """The common folder of `folder` when it is a git folder (is_git_dir), else None."""
+    if not os.path.isfile(folder / "HEAD"):
+        return None
+    shared = common_dir(folder)
+    return shared if os.path.isdir(shared / "objects") and os.path.isdir(shared / "refs") else None
+
+
+@lru_cache(maxsize=8)
+def _ceilings(variable: str) -> frozenset[Path]:
+    """`GIT_CEILING_DIRECTORIES`: absolute folders, resolved but after an empty entry."""
+    found, resolve = set(), True
+    for entry in variable.split(os.pathsep):
+        if not entry:
+            resolve = False
+        elif os.path.isabs(entry):
+            found.add(Path(os.path.realpath(entry) if resolve else os.path.normpath(entry)))
+    return frozenset(found)
+
+
+def _searched(workspace: Path, env: Mapping[str, str]) -> Iterator[Path]:
+    """The folders git looks in for a repository, from `workspace` up."""
+    ceilings = _ceilings(env.get("GIT_CEILING_DIRECTORIES", ""))
+    across = env.get("GIT_DISCOVERY_ACROSS_FILESYSTEM", "").lower() in {"1", "true", "yes", "on"}
+    try:
+        device = os.stat(workspace).st_dev
+    except OSError:
+        return
+    yield workspace
+    for folder in workspace.parents:
+        if folder in ceilings:
+            return
+        try:
+            if not across and os.stat(folder).st_dev != device:
+                return
+        except OSError:
+            return
+        yield folder
+
+
+def find_git_dirs(workspace: Path, env: Mapping[str, str] | None = None) -> GitDirs | None:
+    """The git folders of the repository git finds for `workspace` (None outside git, or
+    where git fails at once: a `.git` file naming no git folder)."""
+    for folder in _searched(workspace, os.environ if env is None else env):
         dot_git = folder / ".git"
-        if os.path.isdir(dot_git):
-            return GitDirs(folder, dot_git, common_dir(dot_git))
         # nor open a pipe named `.git`: it would wait for a writer
-        if os.path.isfile(dot_git) and (git_dir := linked_git_dir(dot_git)) is not None:
-            return GitDirs(folder, git_dir, common_dir(git_dir))
+        if os.path.isfile(dot_git):
+            git_dir = linked_git_dir(dot_git)
+            shared = _shared(git_dir) if git_dir is not None else None
+            return GitDirs(folder, git_dir, shared) if git_dir and shared else None
+        if os.path.isdir(dot_git) and (shared := _shared(dot_git)) is not None:
+            return GitDirs(folder, dot_git, shared)
+        if (shared := _shared(folder)) is not None:
+            return GitDirs(folder, folder, shared, bare=True)
     return None
 
 

@@ -6,7 +6,8 @@ work tends to happen. At each index update the newest commits (at most `OCP_HIST
 default 5,000; 0 turns this off) are read with one bounded `git log`: their messages as search
 terms (the text itself is not kept) and the paths they changed, but for the files that are
 secret by name (`backup/ghp_<token>.json` names its secret: never stored). Only the past is
-read, and only commits reachable from HEAD.
+read, and only commits reachable from HEAD. A workspace below its work tree's top (a monorepo's
+folder) reads the commits that changed it, with paths relative to it.
 """
 
 from __future__ import annotations
@@ -74,6 +75,11 @@ def read_history(workspace: Path, limit: int, rev: str = "HEAD") -> list[Commit]
             "--name-only",
             "--no-renames",
             f"--format={_RECORD}%H%x00%ct%x00%s%x00%b%x00",
+            # In a folder below the work tree's top, the commits that changed it, their paths
+            # as the index has them (relative to the folder), not the whole repository's.
+            "--relative",
+            "--",
+            ".",
             timeout=GIT_TIMEOUT_S,
         )
     except (OSError, subprocess.TimeoutExpired):

@@ -74,10 +74,11 @@ def git_watch(workspace: Path) -> GitWatch:
     """HEAD and the index of the workspace's git folder; the branches and info/exclude of the
     folder its worktrees share; the `.gitignore` of each folder from the work tree's top down
     to the workspace (not included: its own are its files); the global excludes file, and its
-    target when it is a link (dotfiles managers link it). Nothing outside a git work tree, nor
-    where `.git` names a folder that is not there (git fails there too)."""
+    target when it is a link (dotfiles managers link it). Nothing outside a git work tree (a
+    bare repository has none), nor where `.git` names a folder that is not there (git fails
+    there too)."""
     dirs = find_git_dirs(workspace)
-    if dirs is None or not (dirs.git_dir.is_dir() and dirs.common_dir.is_dir()):
+    if dirs is None or dirs.bare or not (dirs.git_dir.is_dir() and dirs.common_dir.is_dir()):
         return GitWatch()
     git_dir, common = dirs.git_dir, dirs.common_dir
     info, heads = common / "info", common / "refs" / "heads"
