@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import gc
 import json
+import math
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from ocp_server.off_loop import OFF_LOOP_CHARS, collector_paused, off_loop_building
-from ocp_server.proxy.body import parse_body
+from ocp_server.proxy.body import BodyError, parse_body
 from ocp_server.proxy.upstream import request_bytes
 
 
@@ -102,3 +103,78 @@ def test_a_body_written_in_pieces_is_the_same_bytes_as_written_at_once(
 ) -> None:
     whole = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
     assert request_bytes(body) == whole
+
+
+@pytest.fixture
+def parser_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Where each call into json's parser began, of the decoders made while the test runs
+    (json.loads makes one a call)."""
+    calls: list[int] = []
+
+    class Watched(json.JSONDecoder):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            scan = self.__dict__["scan_once"]  # json's C scanner, set by __init__
+
+            def watched(text: str, at: int) -> Any:
+                calls.append(at)
+                return scan(text, at)
+
+            self.__dict__["scan_once"] = watched
+
+    monkeypatch.setattr(json, "JSONDecoder", Watched)
+    return calls
+
+
+def test_a_large_conversation_is_parsed_a_message_a_call(parser_calls: list[int]) -> None:
+    # One call over 30 MB of 60,000 messages held the GIL for 0.2-1.2 s (the interpreter hands
+    # it over only between calls): the event loop waited that long, though the parse ran in a
+    # worker thread. Between one message's call and the next it may change hands.
+    raw = _conversation(20_000)
+    body = parse_body(raw)
+    assert body == json.loads(raw)
+    assert len(parser_calls) >= 20_000
+
+
+_PIECES = [
+    '{"model": "m", "messages": [MSGS], "max_tokens": 5}',
+    ' \n{ "messages" : [ MSGS ] , "messages": [MSGS, {"role": "x"}], "e": [ ], "n": [1, [{}]] }\n',
+    '{"stop": ["a"], "messages": [MSGS], "system": {"k": [1.5, -0.0, 1e300, "\\ud83d\\ude00"]}}',
+    "[MSGS]",
+]
+_BROKEN = [
+    '{"messages": [MSGS,]}',
+    '{"messages": [MSGS] "x": 1}',
+    '{"messages": [MSGS], }',
+    '{"messages": [MSGS]} x',
+    '{"messages": [MSGS], "n": NaN}',
+    '{"messages": [MSGS], "n": 1e999}',
+    '{"messages": [MSGS MSGS]}',
+    "{messages: [MSGS]}",
+    '{"messages": [MSGS]',
+]
+
+
+@pytest.mark.parametrize("shape", _PIECES + _BROKEN)
+def test_a_large_body_parsed_in_pieces_reads_as_json_loads_reads_it(shape: str) -> None:
+    message = json.dumps({"role": "user", "content": [{"type": "text", "text": "x " * 40}]})
+    text = shape.replace("MSGS", ", ".join([message] * (OFF_LOOP_CHARS // len(message) + 1)))
+    assert len(text) > OFF_LOOP_CHARS
+    try:
+        expected: Any = json.loads(text, parse_constant=_refused, parse_float=_checked)
+    except ValueError as exc:
+        with pytest.raises(BodyError) as refused:
+            parse_body(text.encode())
+        assert str(refused.value) == f"body: not valid JSON ({exc})"
+    else:
+        assert parse_body(text.encode()) == expected
+
+
+def _refused(constant: str) -> Any:
+    raise ValueError(f"{constant} is not a JSON value")
+
+
+def _checked(number: str) -> float:
+    if math.isinf(value := float(number)):
+        raise ValueError(f"{number} is too large for a JSON number the proxy can forward")
+    return value

@@ -31,7 +31,8 @@ async def off_loop(size: int, fn: Callable[..., T], *args: Any, **kwargs: Any) -
 
 async def off_loop_building(size: int, fn: Callable[..., T], *args: Any) -> T:
     """`off_loop` for work that builds many objects and no cycles (reading a conversation
-    into the router's payload): once large, the collector is paused while it runs."""
+    into the router's payload, redacting its texts): once large, the collector is paused while it
+    runs."""
     if size < OFF_LOOP_CHARS:
         return fn(*args)
 

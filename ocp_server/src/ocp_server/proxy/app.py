@@ -307,7 +307,7 @@ class Proxy:
             return _error(d, 400, "messages: expected a list of messages")
         creds = self._credentials(d, request.headers, consumed)
         if creds:
-            await off_loop(_size(request), redact_body, body)
+            await off_loop_building(_size(request), redact_body, body)
             headers = creds | self._forwarded(request.headers)
             counting = self._count_upstream(headers, body, _size(request))
             try:
@@ -723,7 +723,7 @@ class Proxy:
         model = self.paid_model(d, tier, record.requested_model)
         body["model"] = model
         if self.router.redact_paid:
-            hidden = await off_loop(_size(request), redact_body, body)
+            hidden = await off_loop_building(_size(request), redact_body, body)
             if hidden:
                 record.notes.append(f"redacted {sum(hidden.values())} secrets before sending")
         base = self.settings.anthropic_upstream if d is ANTHROPIC else self.settings.openai_upstream
