@@ -84,6 +84,7 @@ def _loads(text: str) -> Any:
 
 
 _SPACE = re.compile(r"[ \t\n\r]*")  # JSON's white space, as json.decoder skips it
+_AFTER_ITEM = re.compile(r"[ \t\n\r]*([,\]])[ \t\n\r]*")
 # json's own string reader (C), as its decoder reads a key
 _scanstring: Callable[[str, int], tuple[str, int]] = json.decoder.scanstring  # type: ignore[attr-defined]
 
@@ -116,18 +117,21 @@ def _loads_in_pieces(text: str) -> Any:
         at = _skip(text, at + 1)
         if text[at] == "[":
             items: list[Any] = []
+            append, after = items.append, _AFTER_ITEM.match
             at = _skip(text, at + 1)
-            while text[at] != "]":
-                item, at = scan(text, at)  # one item: the GIL may change hands after it
-                items.append(item)
-                at = _skip(text, at)
-                if text[at] == ",":
-                    at = _skip(text, at + 1)
-                    if text[at] == "]":
-                        raise ValueError("a trailing comma")
-                elif text[at] != "]":
-                    raise ValueError("no comma")
-            body[key], at = items, at + 1
+            if text[at] != "]":
+                while True:  # kept short: it runs once an item (60,000 in a long conversation)
+                    item, at = scan(text, at)  # one item: the GIL may change hands after it
+                    append(item)
+                    # a comma and the next item (a trailing comma: the scan fails at `]`)
+                    if (found := after(text, at)) is None:
+                        raise ValueError("no comma")
+                    at = found.end()
+                    if found.group(1) == "]":
+                        break
+            else:
+                at += 1
+            body[key] = items
         else:
             body[key], at = scan(text, at)
         at = _skip(text, at)
