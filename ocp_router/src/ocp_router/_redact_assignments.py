@@ -140,6 +140,13 @@ _ADO_CUT_RE = re.compile(r"[;\"'\s]")
 # YAML's block scalar indicators (`password: |`, `>-`, `|2+`): the value is on the next line.
 _BLOCK_SCALAR_RE = re.compile(r"[|>](?:[+-]?[1-9]?|[1-9][+-])")
 _BLOCK_LINE_RE = re.compile(r"[ \t]*(?:#[^\n]*)?\r?\n[ \t]+(?P<value>[^\n]{1,1024})")
+# Names inside the value of the name before (`password=password=…`): judged one by one, each
+# reads its value (up to 1,024 characters) again, at up to 60 µs a character of such text. Once
+# the values judged in such a run add up to more than twice its length and this, the rest of
+# the run is hidden whole, unjudged: a regex match a name, and more hidden, never less (each
+# value judged a secret lies within the run). Chains in code (`a.token = token = x`) judge
+# values about as long as the run: all of them are judged.
+DENSE_SLACK = 4096
 
 
 def _paren_depth(prefix: str) -> int:
@@ -183,6 +190,9 @@ def _quoted_span(raw: str, start: int) -> tuple[int, int, bool] | None:
 def assignment_hits(text: str, lowered: str, spans: list[tuple[int, int]]) -> Iterator[Hit]:
     """The secrets assigned to names; `spans` are where `KEYWORDS` occur in `lowered`."""
     name_end = -1
+    reach = -1  # where the values of the names so far end
+    run = judged = 0  # where the run of values overlapping so far starts, and what was judged
+    dense: Hit | None = None  # the run past its budget of values judged, hidden whole
     for k_start, k_end in spans:
         if k_start < name_end:
             continue  # a second keyword in the same name (secret_key)
@@ -214,6 +224,24 @@ def assignment_hits(text: str, lowered: str, spans: list[tuple[int, int]]) -> It
             continue
         m = _ASSIGN_TAIL_RE.match(text, name_end)
         if m is not None:
+            s, e = m.start("value"), m.end("value")
+            if start >= reach:
+                run, judged = s, 0
+            reach = max(reach, e)
+            if judged + e - s > 2 * (reach - run) + DENSE_SLACK:
+                e = _dense_end(text, m)
+                kind = "password" if name_class == "password" else "generic_secret"
+                prio = PRIORITY[f"{kind}_assignment"]
+                if dense is not None and s > dense[1]:
+                    yield dense
+                    dense = None
+                dense = (
+                    (s, e, prio)
+                    if dense is None
+                    else (dense[0], max(e, dense[1]), min(prio, dense[2]))
+                )
+                continue
+            judged += e - s
             hit = _assignment_value(text, m, start, name, name_class)
         elif name.startswith("-"):
             hit = _cli_value(text, name_end, name, name_class)
@@ -223,6 +251,24 @@ def assignment_hits(text: str, lowered: str, spans: list[tuple[int, int]]) -> It
                 yield from table_hits(text, start, name_end)
         if hit is not None:
             yield hit
+    if dense is not None:
+        yield dense
+
+
+def _dense_end(text: str, m: re.Match[str]) -> int:
+    """Where the value `m` found may end as judging it would read it: its line (a literal
+    after `||`), the next line after a colon (a YAML block scalar), or 4,096 characters on
+    for an empty literal (a triple-quoted one)."""
+    e = m.end("value")
+    if m.group("value") in ('""', "''"):
+        return min(len(text), e + 4096)
+    end = e
+    for _ in range(2 if m.group("op") == ":" else 1):
+        nl = text.find("\n", end, end + 1100)
+        if nl < 0:
+            return min(len(text), end + 1100)
+        end = nl + 1
+    return end - 1
 
 
 def _other_value(text: str, start: int, name_end: int, name: str, name_class: str) -> Hit | None:
