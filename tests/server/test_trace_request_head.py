@@ -82,8 +82,9 @@ def test_a_text_of_secrets_one_after_another_is_read_no_further_than_a_bound(
     stored = redacted_head(request, REQUEST_CHARS)
     bound = redact_names.HEAD_READ_FACTOR * (REQUEST_CHARS + HEAD_MARGIN)
     assert max(read) <= bound and AKIA not in stored
-    # the values named past the cut are looked for within the same bound
-    assert max(named_read) <= bound
+    # the values named past the cut are looked for further (the work is linear: counted
+    # in tests/router/test_redact_dense.py)
+    assert max(named_read) <= redact_names.HEAD_NAMED_READ
     assert stored and redacted(request[:bound]).startswith(stored)
     read.clear()
     shown = clip(request)
@@ -146,6 +147,23 @@ def test_a_value_named_only_past_the_cut_is_hidden_where_it_repeats_before(named
     stored = redacted_head(request, REQUEST_CHARS)
     assert value not in stored
     assert stored == redacted(request)[:REQUEST_CHARS]
+
+
+@pytest.mark.parametrize("named", ['DB_PASSWORD = "{v}"', "postgres://app:{v}@db.internal/app"])
+def test_a_value_named_only_past_the_read_bound_is_hidden_where_it_repeats_before(
+    named: str,
+) -> None:
+    # past HEAD_READ_FACTOR times what is kept, the text is not redacted, but the values it
+    # names are still found (linear work, bench/redact_dense.py)
+    value = "Zq9kLm2xW7pR4t"
+    bound = redact_names.HEAD_READ_FACTOR * (REQUEST_CHARS + HEAD_MARGIN)
+    request = f"connect with {value} first\n" + "filler line\n" * (bound // 6)
+    request += named.replace("{v}", value) + "\n"
+    assert request.index(named[:8]) > 2 * bound
+    stored = redacted_head(request, REQUEST_CHARS)
+    assert value not in stored and stored == redacted(request)[:REQUEST_CHARS]
+    shown = clip(request, 40)  # an error's echo, as far
+    assert value not in shown
 
 
 def test_a_word_like_value_named_past_the_cut_does_not_hide_that_word_before() -> None:

@@ -35,6 +35,7 @@ from ocp_router.redact import _detect as detect  # the hits, without a cache ent
 
 __all__ = [
     "HEAD_MARGIN",
+    "HEAD_NAMED_READ",
     "NameRedactingFilter",
     "glued_tokens",
     "name_holds_secret",
@@ -48,6 +49,10 @@ __all__ = [
 HEAD_MARGIN = 4096
 #: How much `redact_name_head` reads at most, in multiples of what it keeps and its margin.
 HEAD_READ_FACTOR = 8
+#: How far it looks for values a name or phrase tells (`named_values`), which it hides where
+#: they repeat in what it keeps: about 0.1 s of ordinary text, up to 2 s of text dense with
+#: secrets' names (bench/redact_dense.py; its work is linear in the text).
+HEAD_NAMED_READ = 1_000_000
 
 # The prefix first (a leading lookbehind would be tried at every character); whether a letter
 # or digit is glued before it is checked on the few matches.
@@ -128,20 +133,20 @@ def redact_name_head(
     The text is cut `margin` past what is kept, so a secret straddling `limit` is read whole;
     where markers shorter than their secrets let the kept part reach into the margin (PEM
     blocks), the cut doubles. The rest is read too, but only for values a name or phrase
-    tells (`named_values`, a few regex passes), up to `most` below: one named only past the
-    cut is hidden where it repeats before, as the whole text's redaction would (a token's
-    shape finds it wherever it stands).
+    tells (`named_values`, a few regex passes), up to HEAD_NAMED_READ characters: one named
+    only past the cut is hidden where it repeats before, as the whole text's redaction would
+    (a token's shape finds it wherever it stands).
 
-    It reads at most `most` characters (HEAD_READ_FACTOR times `limit + margin` unless told):
-    a text of secrets one after another (`password=password=…`) is all markers, and the cut
-    doubled to the end of it, at up to 60 µs a character (a 360 KB value an error quoted held
-    the server 73 s). Then what is kept is what the text up to `most - margin` redacts to,
-    shorter than `limit`."""
+    It redacts at most `most` characters (HEAD_READ_FACTOR times `limit + margin` unless
+    told): a text of secrets one after another (`password=password=…`) is all markers, and the
+    cut doubled to the end of it, at up to 60 µs a character then (a 360 KB value an error
+    quoted held the server 73 s; such runs cost about 3 µs now, _redact_assignments). Then
+    what is kept is what the text up to `most - margin` redacts to, shorter than `limit`."""
     cut = limit + margin
     most = max(cut, most if most is not None else HEAD_READ_FACTOR * cut)
-    # the named values past the cut are looked for no further than the head is read: on a
-    # text of secrets' names they cost as much a character as its redaction
-    later = named_values(text[limit:most]) if len(text) > cut else {}
+    # the named values past the cut are looked for further than the head is read: linear
+    # work (a run of names inside each other's values is judged whole, _redact_assignments)
+    later = named_values(text[limit : limit + HEAD_NAMED_READ]) if len(text) > cut else {}
     while True:
         head = text[:cut]
         known = {v: kind for v, kind in later.items() if v in head}
