@@ -33,6 +33,9 @@ class PaidContext:
     prompt: str
     citations: tuple[str, ...] = ()
     context_tokens: int = 0
+    # secrets the caller found where the added text came from (a value a file names in a
+    # chunk not shown), by kind: hidden wherever they recur in the paid request too
+    known: Mapping[str, str] = field(default_factory=dict)
 
 
 class ContextProvider(Protocol):
@@ -119,10 +122,11 @@ async def build_paid_prompt(
     # costs up to 3 µs a character (`password=password=…`; 60 µs before its runs were hidden
     # whole, when 49 KB of it on the event loop held every other call of the server for
     # seconds). (A paid call follows: the thread's hop costs nothing next to it.)
+    known = added.known if added is not None else None
     if sum(map(len, parts)) >= THREAD_CHARS:
-        results = await asyncio.to_thread(redact_all, parts)
+        results = await asyncio.to_thread(redact_all, parts, (), known)
     else:
-        results = redact_all(parts)
+        results = redact_all(parts, (), known)
     counts: Counter[str] = Counter()
     for r in results:
         counts.update(r.counts)

@@ -80,7 +80,10 @@ class WorkspaceContext:
             self.ws, payload.user_turn, self.budget, self.path_glob
         )
         return PaidContext(
-            enriched.text, enriched.citations, enriched.context_tokens + enriched.brief_tokens
+            enriched.text,
+            enriched.citations,
+            enriched.context_tokens + enriched.brief_tokens,
+            enriched.known,
         )
 
 

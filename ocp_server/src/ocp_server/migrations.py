@@ -808,6 +808,14 @@ async def m025_chunk_literals(db: aiosqlite.Connection) -> None:
         )
 
 
+async def m026_chunk_named(db: aiosqlite.Connection) -> None:
+    """Where the values its file names as secrets occur in each chunk (`index/file_secrets.py`),
+    NULL until known: the next update reads every file whose chunks have none again (only
+    the whole file tells them), as it reads one whose chunks lack tiles."""
+    await db.execute("ALTER TABLE chunks ADD COLUMN named TEXT")
+    await db.execute("CREATE INDEX chunks_unnamed ON chunks(file_id) WHERE named IS NULL")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     m001_index,
     m002_memory,
@@ -832,6 +840,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     m023_traces_redacted,
     m024_session_ids_redacted,
     m025_chunk_literals,
+    m026_chunk_named,
 )
 
 

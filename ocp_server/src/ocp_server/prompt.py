@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ocp_router.tokens import estimate_tokens
 from ocp_server.index.models import SearchResult
@@ -23,6 +23,9 @@ class EnrichedPrompt:
     citations: tuple[str, ...]
     context_tokens: int
     brief_tokens: int
+    # secrets the hits' files name, or their lines cut off, that recur in what the hits show
+    # (SearchResult.known): the paid prompt's redaction hides them too
+    known: dict[str, str] = field(default_factory=dict)
 
 
 # Characters that would end a header line or hide text: C0/C1 controls and Unicode line breaks.
@@ -71,4 +74,5 @@ def build_prompt(request: str, hits: Sequence[SearchResult], brief: str | None) 
         parts.append(section)
         brief_tokens = estimate_tokens(section)
     parts.append("## Request\n" + request)
-    return EnrichedPrompt("\n\n".join(parts), tuple(citations), context_tokens, brief_tokens)
+    known = {v: kind for hit in hits for v, kind in hit.known}
+    return EnrichedPrompt("\n\n".join(parts), tuple(citations), context_tokens, brief_tokens, known)

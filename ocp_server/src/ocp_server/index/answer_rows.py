@@ -18,6 +18,8 @@ class ChunkRow(NamedTuple):
     text: str
     tokens: int | None  # its count at index time (None: from before counts were stored)
     clean: int  # 1: redaction finds nothing in it under this process's rules
+    # the values its file names as secrets that occur in it, with their kinds (file_secrets)
+    known: tuple[tuple[str, str], ...] = ()
 
 
 class AnswerRows:

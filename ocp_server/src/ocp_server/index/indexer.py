@@ -15,43 +15,31 @@ run completes, and the database never keeps rows of files that are gone.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import logging
-import os
 import sqlite3
 import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import BrokenExecutor, Future
-from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
 
 import aiosqlite
 
-from ocp_router.tokens import estimate_tokens
 from ocp_server.index import nested
-from ocp_server.index.chunking import chunk_text
-from ocp_server.index.clean_text import fill_flags, forget_other_rules, is_clean
+from ocp_server.index.clean_text import fill_flags, forget_other_rules
+from ocp_server.index.file_chunks import Processed, process_file
 from ocp_server.index.file_pool import Workers, file_pool
-from ocp_server.index.files import (
-    Candidate,
-    content_exclusion,
-    list_workspace,
-    path_exclusion,
-    read_regular,
-)
+from ocp_server.index.file_secrets import claim_named, named_with_our_rules
+from ocp_server.index.files import Candidate, list_workspace
 from ocp_server.index.history import read_history, store_history
-from ocp_server.index.languages import detect_language
-from ocp_server.index.lexical import DEFINITION_KINDS
-from ocp_server.index.lexicon import body_blobs, names_blob, pack_text
 from ocp_server.index.limits import DEFAULT_HISTORY_COMMITS
-from ocp_server.index.literal_pairs import literal_blobs
 from ocp_server.index.models import IndexSummary
-from ocp_server.index.real_paths import inside
 from ocp_server.index.snapshot_delta import ChangeLog, next_generation
 from ocp_server.transactions import begin
+
+# process_file lives in file_chunks; read through this module, where tests replace it
+__all__ = ["BATCH_FILES", "Indexer", "Progress", "process_file"]
 
 logger = logging.getLogger(__name__)
 
@@ -67,45 +55,6 @@ RACY_FINE_SECONDS = 0.1
 # (files done, files to do): called once with (0, total) when the work is known, then after
 # every file, from a worker thread.
 Progress = Callable[[int, int], None]
-
-
-class _Chunk(NamedTuple):
-    """A chunk as a worker process hands it back: a tuple, which unpickles several times
-    faster than a dataclass (the indexer's process unpickles every chunk of a build)."""
-
-    start_line: int
-    end_line: int
-    symbol: str | None
-    kind: str
-    scope: str | None
-    text: bytes  # packed (see lexicon.pack_text)
-    content_hash: str
-    terms: bytes  # packed search terms (see lexicon)
-    pairs: bytes
-    tiles: bytes  # per term record, the tiles of lines holding it (lexicon.body_blobs)
-    names: bytes
-    literals: bytes  # the word pairs its string literals may hold (literal_pairs)
-    length: int
-    tokens: int  # estimate_tokens(text): a search's token budget needs no counting
-    clean: bool  # redaction finds nothing in the text (see clean_text)
-
-
-@dataclass(frozen=True, slots=True)
-class _Processed:
-    candidate: Candidate
-    content_hash: str = ""
-    language: str | None = None
-    chunks: tuple[_Chunk, ...] | None = None  # None: content unchanged
-    skip: str | None = None
-    read_at: float = 0.0  # time.time() as the file was read
-
-
-def _hash(data: bytes) -> str:
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
-
-
-def _chunk_hash(kind: str, symbol: str | None, scope: str | None, text: str) -> str:
-    return _hash(f"{kind}\0{symbol or ''}\0{scope or ''}\0{text}".encode())
 
 
 #: What the index stored of a file: (id, size, mtime_ns, content_hash, indexed_at).
@@ -136,7 +85,7 @@ def _looks_changed(row: tuple[int, int, int, str, float] | None, candidate: Cand
     return row[2] >= row[4] * 1e9 - _racy_window_ns(row[2])
 
 
-def _stored_at(p: _Processed, now: float) -> float:
+def _stored_at(p: Processed, now: float) -> float:
     """The `indexed_at` to store for a file read at `p.read_at` and stored at `now`: `now`, or
     the moment it was read when its mtime was racy then, so that `_looks_changed` reads it
     again at the next update however long its batch took. (Git smudges such an entry's size
@@ -145,72 +94,6 @@ def _stored_at(p: _Processed, now: float) -> float:
     if p.read_at * 1e9 - mtime < _racy_window_ns(mtime):
         return min(p.read_at, now)
     return now
-
-
-def process_file(
-    workspace: Path, candidate: Candidate, known_hash: str | None, max_bytes: int
-) -> _Processed:
-    """Read, hash and (if changed) chunk one file, in the indexer's thread or in a worker
-    process (see file_pool). A file that grew past `max_bytes` since it was listed is skipped
-    as the listing skips it."""
-    # Followed now, not only at the listing: a folder swapped for a symlink in between must
-    # not lead the read out of the workspace.
-    real = os.path.realpath(workspace / candidate.path)
-    if not inside(real, str(workspace)):
-        return _Processed(candidate, skip="symlink_outside")
-    # ... nor a file swapped for a link to a secret one (by its name: `.env`, `id_rsa`).
-    target = Path(os.path.relpath(real, workspace)).as_posix()
-    if target != candidate.path and (reason := path_exclusion(target)):
-        return _Processed(candidate, skip=reason)
-    read_at = time.time()
-    try:
-        data = read_regular(Path(real), max_bytes)
-    except FileNotFoundError:
-        return _Processed(candidate, skip="vanished")
-    except OSError:
-        return _Processed(candidate, skip="unreadable")
-    if len(data) > max_bytes:
-        return _Processed(candidate, skip="too_large")
-    name = candidate.path.rsplit("/", 1)[-1].lower()
-    if reason := content_exclusion(data, name):
-        return _Processed(candidate, skip=reason)
-    digest = _hash(data)
-    if digest == known_hash:
-        return _Processed(candidate, content_hash=digest, read_at=read_at)
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        text = data.decode("utf-8", errors="replace")
-    language = detect_language(candidate.path)
-    try:
-        pieces = chunk_text(candidate.path, text, language)
-    except Exception:  # noqa: BLE001 - one bad file must not stop the index
-        logger.exception("chunking %s failed; indexing it as plain text", candidate.path)
-        pieces = chunk_text(candidate.path, text, "text")
-    chunks = []
-    blobs = body_blobs([(c.text, c.start_line) for c in pieces])
-    literals = literal_blobs([c.text for c in pieces])
-    for c, blob, literal in zip(pieces, blobs, literals, strict=True):
-        chunks.append(
-            _Chunk(
-                c.start_line,
-                c.end_line,
-                c.symbol,
-                c.kind,
-                c.scope,
-                pack_text(c.text),
-                _chunk_hash(c.kind, c.symbol, c.scope, c.text),
-                blob.terms,
-                blob.pairs,
-                blob.tiles,
-                names_blob(c.symbol, c.scope, c.kind in DEFINITION_KINDS),
-                literal,
-                blob.length,
-                estimate_tokens(c.text),
-                is_clean(c.text),
-            )
-        )
-    return _Processed(candidate, digest, language, tuple(chunks), read_at=read_at)
 
 
 class Indexer:
@@ -254,12 +137,20 @@ class Indexer:
                 "SELECT path, id, size, mtime_ns, content_hash, indexed_at FROM files"
             )
         }
-        # files with chunks stored without tiles (before m015, or by an older server sharing
-        # the database) are read and chunked again: their kept chunks get tiles
+        # Flags found with other redaction rules are forgotten before any chunk is written
+        # (the postings do not change: no new generation).
+        await self._transaction(self._forget_other_rules)
+        # Files with chunks stored without tiles (before m015, or by an older server sharing
+        # the database) or without the values their file names (before m026), and every file
+        # when those were found with other redaction rules, are read and chunked again: their
+        # kept chunks get them (the values found before are used until then).
         untiled = {
             row[0]
             for row in await self.db.execute_fetchall(
-                "SELECT DISTINCT file_id FROM chunks WHERE tiles IS NULL"
+                "SELECT file_id FROM chunks WHERE tiles IS NULL"
+                " UNION SELECT file_id FROM chunks WHERE named IS NULL"
+                if await named_with_our_rules(self.db)
+                else "SELECT DISTINCT file_id FROM chunks"
             )
         }
         if untiled:
@@ -271,9 +162,6 @@ class Indexer:
         todo = [c for c in listing.candidates if _looks_changed(known.get(c.path), c)]
         if progress is not None:
             progress(0, len(todo))
-        # Flags found with other redaction rules are forgotten before any chunk is written
-        # (the postings do not change: no new generation).
-        await self._transaction(self._forget_other_rules)
         if removed:
             await self._transaction(self._delete_files, removed)
             summary.removed = len(removed)
@@ -284,7 +172,7 @@ class Indexer:
         stop = threading.Event()  # set when the update is cancelled (Ctrl-C): the batch ends
         batches = [todo[i : i + BATCH_FILES] for i in range(0, len(todo), BATCH_FILES)]
         async with file_pool(len(todo)) as workers:
-            reading: dict[int, list[Future[_Processed]] | None] = {}
+            reading: dict[int, list[Future[Processed]] | None] = {}
             for n, batch in enumerate(batches):
                 if workers.pool is not None:
                     summary.workers = workers.count
@@ -326,6 +214,7 @@ class Indexer:
         if track:
             await self.db.execute("DELETE FROM meta WHERE key = 'build'")
         await self._update_history(head)
+        await claim_named(self.db)  # ours now: every file whose were not was read again
         await fill_flags(self.db)
         rows = await self.db.execute_fetchall(
             "SELECT (SELECT count(*) FROM files WHERE skip_reason IS NULL),"
@@ -379,14 +268,14 @@ class Indexer:
         progress: Progress | None,
         stop: threading.Event,
         workers: Workers,
-        reading: list[Future[_Processed]] | None,  # the batch, handed to them already
-    ) -> list[_Processed]:
+        reading: list[Future[Processed]] | None,  # the batch, handed to them already
+    ) -> list[Processed]:
         """Process one batch in a worker thread, handing what is left of it to the worker
         processes once they are there (or collecting what they already made of it), and
         report progress per file. Should the workers fail, the thread does the rest."""
         offset, total = place
         processed = []
-        futures: Sequence[Future[_Processed] | None] | None = reading
+        futures: Sequence[Future[Processed] | None] | None = reading
         for j, c in enumerate(batch):
             if stop.is_set():
                 break  # cancelled: the caller raises, and nothing of this batch is written
@@ -394,7 +283,7 @@ class Indexer:
                 rest = workers.submit_all(process_file, self._calls(batch[j:], known))
                 futures = None if rest is None else [*([None] * j), *rest]
             future = futures[j] if futures is not None else None
-            done: _Processed | None = None
+            done: Processed | None = None
             if future is not None:
                 try:
                     done = future.result()
@@ -440,7 +329,7 @@ class Indexer:
 
     async def _write(
         self,
-        processed: list[_Processed],
+        processed: list[Processed],
         known: _Known,
         head: str | None,
         summary: IndexSummary,
@@ -455,7 +344,7 @@ class Indexer:
                 (json.dumps(build),),
             )
         gone: list[int] = []
-        remembered: list[_Processed] = []
+        remembered: list[Processed] = []
         for p in processed:
             if p.skip:
                 summary.skipped[p.skip] = summary.skipped.get(p.skip, 0) + 1
@@ -518,26 +407,27 @@ class Indexer:
             )
         }
         self.changes.files.update(file_ids.values())
-        # per file, per chunk hash: (id, start, end, whether it has tiles and literal pairs)
-        # of the chunks kept
-        existing: dict[int, dict[str, list[tuple[int, int, int, bool]]]] = {}
+        # per file, per chunk hash: (id, start, end, whether it has tiles and literal pairs,
+        # the values its file names in it) of the chunks kept
+        existing: dict[int, dict[str, list[tuple[int, int, int, bool, str | None]]]] = {}
         old_ids = [known[p][0] for p in paths if p in known]
         if old_ids:
             id_marks = ",".join("?" * len(old_ids))
             for row in await self.db.execute_fetchall(
                 f"SELECT id, file_id, content_hash, start_line, end_line,"
-                f" tiles IS NOT NULL AND literals IS NOT NULL"
+                f" tiles IS NOT NULL AND literals IS NOT NULL, named"
                 f" FROM chunks WHERE file_id IN ({id_marks})",
                 old_ids,
             ):
                 existing.setdefault(row[1], {}).setdefault(row[2], []).append(
-                    (row[0], row[3], row[4], bool(row[5]))
+                    (row[0], row[3], row[4], bool(row[5]), row[6])
                 )
         next_id = next(
             iter(await self.db.execute_fetchall("SELECT coalesce(max(id), 0) + 1 FROM chunks"))
         )[0]
         inserts: list[tuple[object, ...]] = []
         moves: list[tuple[int, int, bytes, bytes, bytes, bytes, int]] = []
+        renamed: list[tuple[str, int, int]] = []  # kept chunks whose file names other values
         deletes: list[int] = []
         for p in changed:
             assert p.chunks is not None
@@ -547,7 +437,9 @@ class Indexer:
             for c in p.chunks:
                 bucket = old.get(c.content_hash)
                 if bucket:
-                    cid, start, end, complete = bucket.pop()
+                    cid, start, end, complete, named = bucket.pop()
+                    if named != c.named:  # the rest of the file changed what it names
+                        renamed.append((c.named, int(c.clean), cid))
                     # its tiles count from the file's first line: they move with it (and a
                     # chunk stored without tiles or literal pairs, by an older server, gets
                     # them, with the terms they go with)
@@ -575,6 +467,7 @@ class Indexer:
                         c.length,
                         c.tokens,
                         int(c.clean),
+                        c.named,
                     )
                 )
                 next_id += 1
@@ -588,10 +481,14 @@ class Indexer:
                 " literals = ? WHERE id = ?",
                 moves,
             )
+        if renamed:
+            await self.db.executemany(
+                "UPDATE chunks SET named = ?, clean = ? WHERE id = ?", renamed
+            )
         await self.db.executemany(
             "INSERT INTO chunks (id, file_id, start_line, end_line, symbol, kind, scope, text,"
-            " content_hash, terms, pairs, tiles, names, literals, length, tokens, clean)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " content_hash, terms, pairs, tiles, names, literals, length, tokens, clean, named)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             inserts,
         )
         summary.chunks_added += len(inserts)

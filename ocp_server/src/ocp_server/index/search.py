@@ -27,6 +27,7 @@ import pathspec
 from ocp_router.redact import named_values
 from ocp_router.tokens import estimate_tokens
 from ocp_server.index.clean_text import RULES_DIGEST, RULES_KEY
+from ocp_server.index.file_secrets import known_in
 from ocp_server.index.files import path_exclusion
 from ocp_server.index.globs import glob_matcher
 from ocp_server.index.lexical import ChunkRow, Snapshot
@@ -244,6 +245,7 @@ async def search_chunks(
             row.scope,
             matched.get(pick.chunk, ()),
             clean=bool(row.clean),
+            known=row.known,
         )
 
     if max_tokens is None:
@@ -290,17 +292,21 @@ async def _rows(read: Reader, snap: Snapshot, chunks: list[int]) -> dict[int, Ch
         # An update committed since the snapshot may have given a deleted file's chunk id to
         # another file's chunk (ids follow the largest): a row of another file counts as gone.
         owner = {cid: snap.paths[file] for cid, file in zip(ids, files, strict=True)}
-        for cid, start, end, symbol, kind, scope, stored, tokens, flag, ours, path in await read(
+        for cid, start, end, symbol, kind, scope, stored, tokens, *flags, path in await read(
             f"SELECT c.id, c.start_line, c.end_line, c.symbol, c.kind, c.scope, c.text, c.tokens, "
-            f"c.clean, "
+            f"c.clean, c.named, "
             f"(SELECT value FROM meta WHERE key = ?) = ?, f.path FROM chunks c "
             f"JOIN files f ON f.id = c.file_id WHERE c.id IN ({marks})",
             [RULES_KEY, RULES_DIGEST, *missing],
         ):
             if path != owner[cid]:
                 continue
-            clean = int(flag == 1 and bool(ours))
-            row = ChunkRow(start, end, symbol, kind, scope, unpack_text(stored), tokens, clean)
+            flag, named, ours = flags
+            text = unpack_text(stored)
+            known = known_in(text, named)
+            # a chunk that repeats a value its file names is not clean, whatever its flag
+            clean = int(flag == 1 and bool(ours) and not known)
+            row = ChunkRow(start, end, symbol, kind, scope, text, tokens, clean, known)
             rows[cid] = row
             if flag is not None and ours:
                 kept.put(cid, row)
@@ -370,8 +376,11 @@ def _trimmed(r: SearchResult, room: int, whole: int | None = None) -> SearchResu
         end_line=r.start_line + lo - 1,
         truncated=True,
         clean=False,  # found for the whole text: a part is redacted again
-        # a value named only in the lines cut off is still hidden where it recurs in these
-        known=()
-        if r.clean
-        else tuple((v, k) for v, k in named_values(r.text).items() if v in kept),
+        # a value named only in the lines cut off (or elsewhere in the file) is still hidden
+        # where it recurs in these
+        known=tuple(
+            (v, k)
+            for v, k in {**dict(r.known), **({} if r.clean else named_values(r.text))}.items()
+            if v in kept
+        ),
     )

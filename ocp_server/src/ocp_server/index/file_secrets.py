@@ -1,0 +1,99 @@
+"""The secrets a file names, hidden in whichever of its chunks a search returns.
+
+Redaction hides a value a name tells (`DB_PASSWORD = "..."`) wherever it repeats in the same
+text (`connect(user, "...")`). A search returns chunks: a chunk that only repeats the value
+has nothing of its own to tell it by. So when a file is indexed, the values its whole text
+names (`ocp_router.redact.named_values`) are looked for in each of its chunks, and where they
+occur is stored with the chunk (`chunks.named`: a JSON list of [start, end, kind], offsets in
+the chunk's text; NULL when not known, for a chunk an older server wrote). A search hands those
+values to the chunk's redaction, as secrets found elsewhere (`SearchResult.known`).
+
+They hold for the redaction rules they were found with (`meta.named_rules`, as
+`clean_text.RULES_DIGEST` names them): an update under other rules reads every file again,
+and the values found before are used until each is read.
+
+Offsets, not the values: the values are in the chunk's text already, and stay nowhere else.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+import aiosqlite
+
+from ocp_router.redact import named_values
+from ocp_server.index.clean_text import RULES_DIGEST
+
+__all__ = ["NONE", "claim_named", "known_in", "named_in_chunks", "named_with_our_rules"]
+
+NAMED_RULES_KEY = "named_rules"
+
+#: A chunk whose file names no value it holds.
+NONE = "[]"
+
+# With more values than this, one pass over each chunk finds them (by their first characters)
+# instead of a search of the chunk for each: a file of thousands of named values (a fixture
+# of credentials) would cost their number times its length.
+_FEW = 32
+_PREFIX = 8  # named values are at least this long (redact's _ECHO_MIN)
+
+
+def named_in_chunks(text: str, chunks: Sequence[str]) -> list[str]:
+    """For each of `chunks` (of the file whose text is `text`), where the values `text` names
+    as secrets occur in it, as `chunks.named` stores them."""
+    values = named_values(text)
+    if not values:
+        return [NONE] * len(chunks)
+    return [_encoded(chunk, values) for chunk in chunks]
+
+
+def _encoded(chunk: str, values: dict[str, str]) -> str:
+    spans = sorted(_occurrences(chunk, values))
+    return json.dumps(spans, separators=(",", ":")) if spans else NONE
+
+
+def _occurrences(chunk: str, values: dict[str, str]) -> list[tuple[int, int, str]]:
+    found: list[tuple[int, int, str]] = []
+    if len(values) <= _FEW:
+        for value, kind in values.items():
+            i = chunk.find(value)
+            while i >= 0:
+                found.append((i, i + len(value), kind))
+                i = chunk.find(value, i + 1)
+        return found
+    by_prefix: dict[str, list[str]] = {}
+    for value in values:
+        by_prefix.setdefault(value[:_PREFIX], []).append(value)
+    for i in range(len(chunk) - _PREFIX + 1):
+        for value in by_prefix.get(chunk[i : i + _PREFIX], ()):
+            if chunk.startswith(value, i):
+                found.append((i, i + len(value), values[value]))
+    return found
+
+
+def known_in(text: str, named: str | None) -> tuple[tuple[str, str], ...]:
+    """The values (with their kinds) a chunk's `named` column marks in its `text`."""
+    if not named or named == NONE:
+        return ()
+    out: dict[str, str] = {}
+    for start, end, kind in json.loads(named):
+        out.setdefault(text[start:end], kind)
+    return tuple(out.items())
+
+
+async def named_with_our_rules(db: aiosqlite.Connection) -> bool:
+    """The chunks' named values were found with this process's redaction rules."""
+    rows = list(
+        await db.execute_fetchall("SELECT value FROM meta WHERE key = ?", (NAMED_RULES_KEY,))
+    )
+    return bool(rows) and rows[0][0] == RULES_DIGEST
+
+
+async def claim_named(db: aiosqlite.Connection) -> None:
+    """Record that every file's named values were found with this process's rules (after an
+    update that read again every file whose were not)."""
+    await db.execute(
+        "INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        (NAMED_RULES_KEY, RULES_DIGEST),
+    )
