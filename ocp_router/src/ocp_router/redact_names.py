@@ -133,8 +133,8 @@ def redact_name_head(
     The text is cut `margin` past what is kept, so a secret straddling `limit` is read whole;
     where markers shorter than their secrets let the kept part reach into the margin (PEM
     blocks), the cut doubles. The rest is read too, but only for values a name or phrase
-    tells (`named_values`, a few regex passes), up to HEAD_NAMED_READ characters: one named
-    only past the cut is hidden where it repeats before, as the whole text's redaction would
+    tells (`named_values`, a few regex passes), up to HEAD_NAMED_READ characters (to `most`
+    when the caller gives it: an error's echo, read on the event loop): one named only past the cut is hidden where it repeats before, as the whole text's redaction would
     (a token's shape finds it wherever it stands).
 
     It redacts at most `most` characters (HEAD_READ_FACTOR times `limit + margin` unless
@@ -142,11 +142,13 @@ def redact_name_head(
     cut doubled to the end of it, at up to 60 µs a character then (a 360 KB value an error
     quoted held the server 73 s; such runs cost about 3 µs now, _redact_assignments). Then
     what is kept is what the text up to `most - margin` redacts to, shorter than `limit`."""
+    # the named values past the cut are looked for further than the head is read (linear
+    # work: a run of names inside each other's values is judged whole, _redact_assignments),
+    # unless the caller bounds the read (an error's echo, on the event loop): then as far
+    named_end = limit + HEAD_NAMED_READ if most is None else most
     cut = limit + margin
     most = max(cut, most if most is not None else HEAD_READ_FACTOR * cut)
-    # the named values past the cut are looked for further than the head is read: linear
-    # work (a run of names inside each other's values is judged whole, _redact_assignments)
-    later = named_values(text[limit : limit + HEAD_NAMED_READ]) if len(text) > cut else {}
+    later = named_values(text[limit:named_end]) if len(text) > cut else {}
     while True:
         head = text[:cut]
         known = {v: kind for v, kind in later.items() if v in head}
