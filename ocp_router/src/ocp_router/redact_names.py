@@ -134,8 +134,9 @@ def redact_name_head(
     where markers shorter than their secrets let the kept part reach into the margin (PEM
     blocks), the cut doubles. The rest is read too, but only for values a name or phrase
     tells (`named_values`, a few regex passes), up to HEAD_NAMED_READ characters (to `most`
-    when the caller gives it: an error's echo, read on the event loop): one named only past the cut is hidden where it repeats before, as the whole text's redaction would
-    (a token's shape finds it wherever it stands).
+    when the caller gives it: an error's echo, read on the event loop): one named only past
+    the cut is hidden where it repeats before, as the whole text's redaction would (a token's
+    shape finds it wherever it stands).
 
     It redacts at most `most` characters (HEAD_READ_FACTOR times `limit + margin` unless
     told): a text of secrets one after another (`password=password=…`) is all markers, and the
