@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -85,3 +86,41 @@ def test_search_prints_chunks_redacted_as_the_tool_returns_them(tmp_path: Path) 
         assert done.returncode == 0, done.stderr
         assert "[REDACTED:" in done.stdout
         assert password not in done.stdout and key not in done.stdout
+
+
+def run_env(cwd: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """The CLI without --workspace: the workspace comes from OCP_WORKSPACE, as in a shell
+    that exported it."""
+    return subprocess.run(
+        [sys.executable, "-m", "ocp_server.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=cwd,
+        env={**os.environ, **env},
+    )
+
+
+@pytest.mark.parametrize("command", [["status"], ["search", "token"], ["index"], ["restore"]])
+def test_a_bad_ocp_workspace_is_named_as_the_setting_it_is(
+    workspace: Path, tmp_path: Path, command: list[str]
+) -> None:
+    # It said "error: workspace /x is not a folder" (status 1), naming no variable: a user
+    # with OCP_WORKSPACE left exported from another project could not tell where /x came
+    # from. And a relative OCP_WORKSPACE was taken from the shell's folder, while the server
+    # and `doctor` refuse it ("must be an absolute path"): the CLI searched a folder the
+    # IDE's server would never open.
+    (tmp_path / "a-file").write_text("x")
+    for value, expected in (
+        (str(tmp_path / "nope"), "expected an existing folder"),
+        (str(tmp_path / "a-file"), "expected an existing folder"),
+        ("src", "expected an absolute path"),
+    ):
+        done = run_env(workspace, {"OCP_WORKSPACE": value}, *command)
+        assert done.returncode == 2 and not done.stdout, (value, done)
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith(f"ocp-server: OCP_WORKSPACE={value!r}")
+        assert expected in lines[0]
+    # --workspace still wins over it, relative to the shell's folder as any path argument
+    fine = run_env(workspace, {"OCP_WORKSPACE": "src"}, "--workspace", ".", "status")
+    assert fine.returncode == 0, fine.stderr

@@ -44,12 +44,27 @@ def version_line() -> str:
     return f"ocp-server {__version__} ({', '.join(parts)})"
 
 
-def command_workspace(flag: str | None) -> Path:
-    """`--workspace`, else `OCP_WORKSPACE`, else the current directory."""
+def command_workspace(flag: str | None, *, check_env: bool = True) -> Path:
+    """`--workspace`, else `OCP_WORKSPACE`, else the current directory.
+
+    A bad OCP_WORKSPACE is a ConfigError naming it (the user may have left it exported from
+    another project), and a relative one is refused as the server and `doctor` refuse it: the
+    CLI would otherwise answer for a folder the IDE's server never opens."""
     if flag:
         return Path(flag).expanduser().resolve()
     env = env_value(os.environ, "OCP_WORKSPACE")  # the one rule for an unexpanded ${VAR}
-    return Path(env).expanduser().resolve() if env else Path.cwd()
+    if not env:
+        return Path.cwd()
+    path = Path(env).expanduser()
+    shown = redact_name(env).text  # a folder's name can hold a token
+    if check_env and not path.is_absolute():
+        raise ConfigError(
+            f"OCP_WORKSPACE={shown!r} is invalid: expected an absolute path (the server refuses "
+            "a relative one)"
+        )
+    if check_env and not path.is_dir():
+        raise ConfigError(f"OCP_WORKSPACE={shown!r} is invalid: expected an existing folder")
+    return path.resolve()
 
 
 def configure_logging(verbosity: int = 0, *, serving: bool = True) -> None:
@@ -379,8 +394,13 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(args.verbose, serving=args.command in (None, "proxy"))
     if args.command is None:
         return serve()
-    workspace = command_workspace(args.workspace)
-    if args.command not in _OWN_WORKSPACE_CHECK and not workspace.is_dir():
+    own_check = args.command in _OWN_WORKSPACE_CHECK
+    try:
+        workspace = command_workspace(args.workspace, check_env=not own_check)
+    except ConfigError as exc:
+        print(f"ocp-server: {exc}", file=sys.stderr)
+        return 2
+    if not own_check and not workspace.is_dir():
         shown = redact_name(str(workspace)).text  # a folder's name can hold a token
         print(f"error: workspace {shown} is not a folder", file=sys.stderr)
         return 1
