@@ -191,3 +191,39 @@ def test_every_option_and_argument_of_every_command_has_a_help_text() -> None:
         if not isinstance(action, argparse._SubParsersAction) and not (action.help or "").strip()
     ]
     assert missing == []
+
+
+@pytest.mark.parametrize(
+    ("env", "command"),
+    [
+        ({"OCP_OLLAMA_URL": "http://"}, ["route", "hi", "--dry-run"]),
+        ({"OCP_OLLAMA_URL": "http://local host:11434"}, ["route", "hi", "--dry-run"]),
+        (
+            {"OCP_LOCAL_BACKEND": "openai", "OCP_LOCAL_BASE_URL": "https:///v1"},
+            ["route", "hi", "--dry-run"],
+        ),
+        ({"OPENAI_BASE_URL": "http://"}, ["route", "hi", "--dry-run"]),
+        ({"OCP_PROXY_OPENAI_UPSTREAM": "http://"}, ["proxy", "--port", "0"]),
+        ({"OCP_PROXY_ANTHROPIC_UPSTREAM": "https://"}, ["proxy", "--port", "0"]),
+    ],
+)
+def test_a_url_without_a_host_is_refused_naming_the_variable(
+    workspace: Path, env: dict[str, str], command: list[str]
+) -> None:
+    # `http://` passed the '^https?://' check: a route then failed at its first call, and
+    # doctor said "ollama at http: broke the connection (UnsupportedProtocol('Request URL is
+    # missing an 'http://' or 'https://' protocol.'))", about a URL that has one; the proxy
+    # started and relayed every paid request to nowhere.
+    done = subprocess.run(
+        [sys.executable, "-m", "ocp_server.cli", "--workspace", str(workspace), *command],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(workspace.parent), **env},
+    )
+    (name, value), *_ = ((k, v) for k, v in env.items() if "URL" in k or "UPSTREAM" in k)
+    assert done.returncode == 2 and not done.stdout, done
+    assert done.stderr.strip() == (
+        f"ocp-server: {name}={value!r} is invalid: expected an http:// or https:// URL with a "
+        "host (http://localhost:11434)"
+    )

@@ -19,6 +19,7 @@ from ocp_router.backends.ollama import OllamaBackend
 from ocp_router.backends.openai import DEFAULT_URL as OPENAI_URL
 from ocp_router.backends.openai import OpenAIBackend
 from ocp_router.classifier import TaskClassifier
+from ocp_router.env import HTTP_URL, HTTP_URL_EXPECTED
 from ocp_router.env import env_value as env_value  # the one rule, re-exported
 from ocp_router.errors import ConfigError
 from ocp_router.hints import ROUTER_SETTINGS
@@ -43,9 +44,9 @@ class RouterSettings(BaseModel):
 
     local_backend: Literal["ollama", "openai"] = Field("ollama", alias="OCP_LOCAL_BACKEND")
     local_model: str = Field("llama3.2", alias="OCP_LOCAL_MODEL", min_length=1)
-    ollama_url: str = Field(OLLAMA_URL, alias="OCP_OLLAMA_URL", pattern=r"^https?://")
+    ollama_url: str = Field(OLLAMA_URL, alias="OCP_OLLAMA_URL", pattern=HTTP_URL)
     local_base_url: str = Field(
-        "http://127.0.0.1:8080/v1", alias="OCP_LOCAL_BASE_URL", pattern=r"^https?://"
+        "http://127.0.0.1:8080/v1", alias="OCP_LOCAL_BASE_URL", pattern=HTTP_URL
     )
     local_timeout: float = Field(60.0, alias="OCP_LOCAL_TIMEOUT", gt=0)
     # Always sent: llama.cpp and vLLM otherwise generate until the context window is full.
@@ -81,7 +82,7 @@ class RouterSettings(BaseModel):
     anthropic_api_key: str | None = Field(None, alias="ANTHROPIC_API_KEY", repr=False)
     anthropic_base_url: str | None = Field(None, alias="ANTHROPIC_BASE_URL")
     openai_api_key: str | None = Field(None, alias="OPENAI_API_KEY", repr=False)
-    openai_base_url: str = Field(OPENAI_URL, alias="OPENAI_BASE_URL", pattern=r"^https?://")
+    openai_base_url: str = Field(OPENAI_URL, alias="OPENAI_BASE_URL", pattern=HTTP_URL)
 
     @model_validator(mode="after")
     def _soft_pin_outlasts_hard(self) -> RouterSettings:
@@ -157,6 +158,8 @@ def _explain(exc: ValidationError) -> str:
         ctx = err.get("ctx") or {}
         if "expected" in ctx:
             problem = f"expected one of {ctx['expected']}"
+        elif err["type"] == "string_pattern_mismatch":  # the URLs' one pattern
+            problem = HTTP_URL_EXPECTED
         else:  # pydantic's "Input should be …", as part of this sentence
             problem = err["msg"].removeprefix("Input ")
         lines.append(f"{alias}={got!r} is invalid: {problem}")

@@ -10,7 +10,13 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-__all__ = ["env_value"]
+__all__ = ["HTTP_URL", "HTTP_URL_EXPECTED", "env_value"]
+
+# A base URL setting: a scheme, then a host (not `http://`, nor `http://:8080`: they passed a
+# bare '^https?://' and failed only at the first request, with httpx saying the URL "is missing
+# an 'http://' or 'https://' protocol"), and no whitespace anywhere.
+HTTP_URL = r"^https?://[^\s/?#:@][^\s/?#]*(?:[/?#]\S*)?$"
+HTTP_URL_EXPECTED = "expected an http:// or https:// URL with a host (http://localhost:11434)"
 
 _UNEXPANDED = re.compile(r"^\$\{[^}]*\}$|^\$[A-Za-z_]\w*$")
 

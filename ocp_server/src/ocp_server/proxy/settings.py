@@ -14,6 +14,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ocp_router.config import env_value
+from ocp_router.env import HTTP_URL, HTTP_URL_EXPECTED
 from ocp_router.errors import ConfigError
 
 ANTHROPIC_UPSTREAM = "https://api.anthropic.com"
@@ -41,10 +42,10 @@ class ProxySettings(BaseModel):
     trace_content: bool = Field(False, alias="OCP_TRACE_CONTENT")
     max_body_bytes: int = Field(32 * 1024 * 1024, alias="OCP_PROXY_MAX_BODY_BYTES", gt=0)
     anthropic_upstream: str = Field(
-        ANTHROPIC_UPSTREAM, alias="OCP_PROXY_ANTHROPIC_UPSTREAM", pattern=r"^https?://"
+        ANTHROPIC_UPSTREAM, alias="OCP_PROXY_ANTHROPIC_UPSTREAM", pattern=HTTP_URL
     )
     openai_upstream: str = Field(
-        OPENAI_UPSTREAM, alias="OCP_PROXY_OPENAI_UPSTREAM", pattern=r"^https?://"
+        OPENAI_UPSTREAM, alias="OCP_PROXY_OPENAI_UPSTREAM", pattern=HTTP_URL
     )
     # Seconds to wait for an upstream's next byte (a paid stream may think for a long time).
     upstream_timeout: float = Field(600.0, alias="OCP_PROXY_UPSTREAM_TIMEOUT", gt=0)
@@ -68,5 +69,8 @@ class ProxySettings(BaseModel):
                 name = str(err["loc"][0]) if err["loc"] else "?"
                 alias = cls.model_fields[name].alias if name in cls.model_fields else name
                 shown = "<hidden>" if alias == "OCP_PROXY_TOKEN" else repr(err.get("input"))
-                problems.append(f"{alias}={shown} is invalid: {err['msg']}")
+                url = err["type"] == "string_pattern_mismatch"  # the upstreams' one pattern
+                problems.append(
+                    f"{alias}={shown} is invalid: {HTTP_URL_EXPECTED if url else err['msg']}"
+                )
             raise ConfigError("; ".join(problems)) from exc
