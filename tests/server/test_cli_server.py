@@ -227,3 +227,35 @@ def test_a_url_without_a_host_is_refused_naming_the_variable(
         f"ocp-server: {name}={value!r} is invalid: expected an http:// or https:// URL with a "
         "host (http://localhost:11434)"
     )
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        ("OCP_SEARCH_TOKENS", "50001", "expected an integer from 100 to 50000"),
+        ("OCP_SEARCH_TOKENS", "9" * 23, "expected an integer from 100 to 50000"),
+        ("OCP_CONTEXT_TOKENS", "100001", "expected an integer from 0 to 100000"),
+    ],
+)
+def test_a_token_budget_beyond_the_tools_own_limit_is_refused(
+    workspace: Path, name: str, value: str, expected: str
+) -> None:
+    # The tools take max_tokens 100-50,000 and max_context_tokens 0-100,000 (ocp_wire), but
+    # the settings that stand for them when left out took any size: a default search of
+    # 10^23 tokens, which no client takes whole, and no error naming the variable.
+    done = run(workspace, "route", "hi", "--dry-run", **{name: value})
+    assert done.returncode == 2 and not done.stdout, done
+    assert done.stderr.strip() == f"ocp-server: {name}={value!r} is invalid: {expected}"
+
+
+def test_the_budget_settings_bounds_are_the_tools_own() -> None:
+    from ocp_server.settings import MAX_CONTEXT_TOKENS, MAX_SEARCH_TOKENS, MIN_SEARCH_TOKENS
+    from ocp_wire.route import RouteArgs
+    from ocp_wire.search import SearchArgs
+
+    def bounds(model: type[RouteArgs] | type[SearchArgs], field: str) -> tuple[int, int]:
+        schema = model.model_json_schema()["properties"][field]["anyOf"][0]
+        return schema["minimum"], schema["maximum"]
+
+    assert bounds(SearchArgs, "max_tokens") == (MIN_SEARCH_TOKENS, MAX_SEARCH_TOKENS)
+    assert bounds(RouteArgs, "max_context_tokens") == (0, MAX_CONTEXT_TOKENS)

@@ -30,6 +30,11 @@ from ocp_server.index.gitdirs import find_git_dirs
 from ocp_server.index.limits import DEFAULT_HISTORY_COMMITS, DEFAULT_MAX_FILE_BYTES
 
 DEFAULT_MAX_FILES = 200_000  # a first index of more files needs --force (the CLI asks)
+# The tools' own bounds of the budgets these settings stand in for (ocp_wire's SearchArgs
+# max_tokens and RouteArgs max_context_tokens; a test holds them equal): a default may not be
+# what a caller could not ask for.
+MIN_SEARCH_TOKENS, MAX_SEARCH_TOKENS = 100, 50_000
+MAX_CONTEXT_TOKENS = 100_000
 
 
 NO_WORKSPACE = (
@@ -76,8 +81,10 @@ class ServerSettings:
         cpd = env_value(env, "CLAUDE_PROJECT_DIR")
         return cls(
             tool_names=names,
-            context_tokens=_int(env, "OCP_CONTEXT_TOKENS", 6000, 0),
-            search_tokens=_int(env, "OCP_SEARCH_TOKENS", 8000, 100),
+            context_tokens=_int(env, "OCP_CONTEXT_TOKENS", 6000, 0, MAX_CONTEXT_TOKENS),
+            search_tokens=_int(
+                env, "OCP_SEARCH_TOKENS", 8000, MIN_SEARCH_TOKENS, MAX_SEARCH_TOKENS
+            ),
             max_file_bytes=_int(env, "OCP_MAX_FILE_BYTES", DEFAULT_MAX_FILE_BYTES, 1),
             max_files=_int(env, "OCP_MAX_FILES", DEFAULT_MAX_FILES, 1),
             history_commits=_int(env, "OCP_HISTORY_COMMITS", DEFAULT_HISTORY_COMMITS, 0),
@@ -102,7 +109,9 @@ def _absolute(value: str, name: str) -> Path:
     return path
 
 
-def _int(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:
+def _int(
+    env: Mapping[str, str], name: str, default: int, minimum: int, maximum: int | None = None
+) -> int:
     value = env_value(env, name)
     if value is None:
         return default
@@ -110,6 +119,10 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:
         parsed = int(value)
     except ValueError:
         parsed = minimum - 1
+    if maximum is not None and not minimum <= parsed <= maximum:
+        raise ConfigError(
+            f"{name}={value!r} is invalid: expected an integer from {minimum} to {maximum}"
+        )
     if parsed < minimum:
         raise ConfigError(f"{name}={value!r} is invalid: expected an integer >= {minimum}")
     return parsed
