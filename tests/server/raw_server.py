@@ -27,9 +27,11 @@ INITIALIZED = {"jsonrpc": "2.0", "method": "notifications/initialized"}
 
 
 class RawServer:
-    def __init__(self, env: dict[str, str], cwd: Path | None = None) -> None:
+    def __init__(
+        self, env: dict[str, str], cwd: Path | None = None, args: tuple[str, ...] = ()
+    ) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "ocp_server.cli"],
+            [sys.executable, "-m", "ocp_server.cli", *args],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

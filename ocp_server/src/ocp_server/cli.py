@@ -321,10 +321,16 @@ def load_server() -> Callable[[ServerSettings | None, str | None], Coroutine[Any
     return serve_stdio
 
 
-def serve() -> int:
+def serve(workspace: str | None = None) -> int:
     """Serve MCP over stdio until the client closes stdin. A configuration error does not stop
     the server: it starts, and every tool answers with the error (an IDE shows a tool's error;
-    a server that exits shows only "Connection closed")."""
+    a server that exits shows only "Connection closed").
+
+    `--workspace` (an MCP config's `"args": ["--workspace", "/path"]`) is OCP_WORKSPACE for
+    this server, winning over the variable as it does for every command: the same checks
+    apply, and index workers and everything else that reads the environment see it."""
+    if workspace:
+        os.environ["OCP_WORKSPACE"] = str(Path(workspace).expanduser().resolve())
     if sys.stdin.isatty():  # typed by hand: an IDE's stdin is a pipe
         print(
             "ocp-server serves MCP over stdio, for an IDE to start (`ocp-server init --client "
@@ -393,7 +399,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     configure_logging(args.verbose, serving=args.command in (None, "proxy"))
     if args.command is None:
-        return serve()
+        return serve(args.workspace)
     own_check = args.command in _OWN_WORKSPACE_CHECK
     try:
         workspace = command_workspace(args.workspace, check_env=not own_check)
