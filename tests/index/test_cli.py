@@ -124,3 +124,19 @@ def test_a_bad_ocp_workspace_is_named_as_the_setting_it_is(
     # --workspace still wins over it, relative to the shell's folder as any path argument
     fine = run_env(workspace, {"OCP_WORKSPACE": "src"}, "--workspace", ".", "status")
     assert fine.returncode == 0, fine.stderr
+
+
+def test_a_search_with_no_server_watching_indexes_what_changed_first(workspace: Path) -> None:
+    # `status` says "no ocp-server is watching: changes are indexed at the next search", but
+    # `ocp-server search` indexed only a workspace with no files yet: a file made since the
+    # last index was not found, nor one an edit had removed a definition from.
+    assert run(workspace, "index").returncode == 0
+    status = run(workspace, "status").stdout
+    assert "changes are indexed at the next search" in status
+    (workspace / "src" / "widgets.py").write_text("def frobnicate_widget(w):\n    return w\n")
+    (workspace / "src" / "auth.py").write_text("def check_bearer(header):\n    return header\n")
+    found = run(workspace, "search", "frobnicate_widget", "--json")
+    assert found.returncode == 0, found.stderr
+    assert json.loads(found.stdout)[0]["symbol"] == "frobnicate_widget"
+    gone = run(workspace, "search", "verify_token", "--json")
+    assert all(row["symbol"] != "verify_token" for row in json.loads(gone.stdout))

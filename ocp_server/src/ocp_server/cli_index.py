@@ -15,6 +15,7 @@ from ocp_server.cli_output import IndexProgress, console
 from ocp_server.entry import EXIT_INTERRUPTED
 from ocp_server.errors import DatabaseError, InputError
 from ocp_server.first_run import WorkspaceRefused, check_workspace, refuse_reason
+from ocp_server.index.full_disk import updated_unless_full
 from ocp_server.index.languages import language_named
 from ocp_server.index.models import IndexSummary, SearchResponse
 from ocp_server.settings import ServerSettings
@@ -120,6 +121,15 @@ async def _search(workspace: Path, args: argparse.Namespace) -> SearchResponse:
         if status.files == 0:
             with IndexProgress(console(stderr=True)) as progress:
                 await index.update(progress.update)
+        else:
+            # What changed since the last index (`status` says a search indexes it when no
+            # server watches): an incremental update reads only files whose size or mtime
+            # moved. Where a server holds the lease it keeps the index fresh: None, at once.
+            # A full disk is no error here, as for the server's searches: the index as it is.
+            full: list[str] = []
+            await updated_unless_full(index.update, settings.db_path_for(workspace), full)
+            for note in full:
+                console(stderr=True).print(f"[yellow]{note}[/yellow]")
         return await index.search(args.query, k=args.k, path_glob=args.path_glob, language=language)
 
 
