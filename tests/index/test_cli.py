@@ -101,7 +101,10 @@ def run_env(cwd: Path, env: dict[str, str], *args: str) -> subprocess.CompletedP
     )
 
 
-@pytest.mark.parametrize("command", [["status"], ["search", "token"], ["index"], ["restore"]])
+@pytest.mark.parametrize(
+    "command",
+    [["status"], ["search", "token"], ["index"], ["restore"], ["init", "--client", "cursor"]],
+)
 def test_a_bad_ocp_workspace_is_named_as_the_setting_it_is(
     workspace: Path, tmp_path: Path, command: list[str]
 ) -> None:
@@ -109,7 +112,7 @@ def test_a_bad_ocp_workspace_is_named_as_the_setting_it_is(
     # with OCP_WORKSPACE left exported from another project could not tell where /x came
     # from. And a relative OCP_WORKSPACE was taken from the shell's folder, while the server
     # and `doctor` refuse it ("must be an absolute path"): the CLI searched a folder the
-    # IDE's server would never open.
+    # IDE's server would never open (`init` wrote its config into that folder).
     (tmp_path / "a-file").write_text("x")
     for value, expected in (
         (str(tmp_path / "nope"), "expected an existing folder"),

@@ -401,8 +401,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         return serve(args.workspace)
     own_check = args.command in _OWN_WORKSPACE_CHECK
-    try:
-        workspace = command_workspace(args.workspace, check_env=not own_check)
+    try:  # doctor lists a bad OCP_WORKSPACE among its checks, as the server would see it
+        workspace = command_workspace(args.workspace, check_env=args.command != "doctor")
     except ConfigError as exc:
         print(f"ocp-server: {exc}", file=sys.stderr)
         return 2
