@@ -143,3 +143,22 @@ def test_a_search_with_no_server_watching_indexes_what_changed_first(workspace: 
     assert json.loads(found.stdout)[0]["symbol"] == "frobnicate_widget"
     gone = run(workspace, "search", "verify_token", "--json")
     assert all(row["symbol"] != "verify_token" for row in json.loads(gone.stdout))
+
+
+@pytest.mark.parametrize("command", [["search", "token"], ["status"], ["index"]])
+def test_a_db_path_that_is_a_folder_is_one_line_without_a_traceback(
+    workspace: Path, tmp_path: Path, command: list[str]
+) -> None:
+    # It said "cannot open the OCP database at /x: unable to open database file. Check the
+    # folder is writable", then, on most runs, aiosqlite's worker thread printed two
+    # "RuntimeError: Event loop is closed" tracebacks: its stop, queued when the connection
+    # failed, ran after the command's event loop had ended.
+    folder = tmp_path / "a-folder"
+    folder.mkdir()
+    for _ in range(3):  # the traceback came on most runs, not all
+        done = run_env(workspace, {"OCP_DB_PATH": str(folder)}, *command)
+        assert done.returncode == 1 and not done.stdout, done
+        assert done.stderr.strip().splitlines() == [
+            f"error: the OCP database at {folder} is a folder: set OCP_DB_PATH to a file's "
+            "path (a new one is made)"
+        ]

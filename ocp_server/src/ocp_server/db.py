@@ -105,6 +105,11 @@ def ensure_ocp_dir(db_path: Path) -> None:
 
 async def connect(db_path: Path) -> aiosqlite.Connection:
     """Open (creating and migrating as needed). Raises DatabaseError with a fix on failure."""
+    if db_path.is_dir():  # SQLite says only "unable to open database file"
+        raise DatabaseError(
+            f"the OCP database at {db_path} is a folder: set OCP_DB_PATH to a file's path (a "
+            "new one is made)"
+        )
     try:
         ensure_ocp_dir(db_path)
         conn = await aiosqlite.connect(db_path, isolation_level=None)
