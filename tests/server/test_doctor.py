@@ -200,3 +200,18 @@ async def test_a_config_whose_command_is_gone_fails_with_the_init_command(
     assert status == "fail" and "/nowhere/ocp-server does not exist" in detail
     assert "ocp-server init --client cursor" in detail
     assert found["Claude Code"][0] == "ok"
+
+
+async def test_a_bad_workspace_flag_is_named_as_the_flag(tmp_path: Path) -> None:
+    # `doctor --workspace /nope` said "OCP_WORKSPACE '/nope' is not an existing folder": a
+    # variable the user may not have set, while the flag they typed went unnamed.
+    found = {c.name: (c.status, c.detail) for c in await run_checks(tmp_path / "nope", env={})}
+    assert found["workspace"] == (
+        "fail",
+        f"--workspace {str(tmp_path / 'nope')!r} is not an existing folder",
+    )
+    found = {
+        c.name: (c.status, c.detail)
+        for c in await run_checks(None, env={"OCP_WORKSPACE": str(tmp_path / "nope")})
+    }
+    assert found["workspace"][1].startswith("OCP_WORKSPACE ")

@@ -71,7 +71,10 @@ async def _workspace_checks(settings: ServerSettings, flag: Path | None) -> list
             settings = dataclasses.replace(settings, workspace=flag)
         path = resolve_workspace(settings, None, None)
     except WorkspaceError as exc:
-        return [Check("workspace", "fail", str(exc))]
+        said = str(exc)
+        if flag is not None and said.startswith("OCP_WORKSPACE "):  # what the user typed
+            said = "--workspace" + said.removeprefix("OCP_WORKSPACE")
+        return [Check("workspace", "fail", said)]
     checks = [Check("workspace", "ok", str(path))]
     if reason := refuse_reason(path, max_files=settings.max_files, count=False):
         checks.append(Check("index", "warn", reason))
