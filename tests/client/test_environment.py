@@ -29,6 +29,11 @@ LEFT_OUT = {
     "PATH": "`ocp-server doctor` looks up commands (the SDK passes it)",
     "HOME": "where git finds its global excludes file, which the watcher follows (the SDK "
     "passes it)",
+    "GIT_CEILING_DIRECTORIES": "git's own bound on finding a repository above the workspace, "
+    "honoured as git (run with the server's environment) honours it; a caller's shell value "
+    "would change which repository the server reads",
+    "GIT_DISCOVERY_ACROSS_FILESYSTEM": "git's own switch to find a repository across a file "
+    "system's edge, read as git reads it, for the same reason",
 }
 
 _NAME = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$|^[A-Z]{4,}$")
