@@ -1,6 +1,8 @@
 """An index write of a few files, applied to the snapshot in memory (`snapshot_delta`), gives
-the snapshot a full load gives, array for array, and the same answers; a write of another
-process, or of many files, is read whole."""
+the snapshot a full load gives, array for array, and the same answers, in the process that
+wrote it and in any other sharing the database (the changes are recorded in it: `change_log`);
+a generation not recorded (a raw change, pruned, another database) or many files is read
+whole."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ocp_server.index import lexical
+from ocp_server.index import change_log, lexical
 from ocp_server.index.postings import Postings
 from ocp_server.index.workspace import WorkspaceIndex
 from tests.index.test_snapshot_load import _fields
@@ -62,9 +64,25 @@ async def _answers(index: WorkspaceIndex) -> list[object]:
 
 
 async def _check_like_a_full_load(index: WorkspaceIndex, reader: WorkspaceIndex) -> None:
-    snap = await index.snapshot()
-    assert _fields(snap) == _fields(lexical.load_snapshot(index.db_path))
-    assert await _answers(index) == await _answers(reader)  # the reader reads it whole
+    whole = _fields(lexical.load_snapshot(index.db_path))
+    assert _fields(await index.snapshot()) == whole
+    assert _fields(await reader.snapshot()) == whole
+    assert await _answers(index) == await _answers(reader)
+
+
+async def _recorded(index: WorkspaceIndex) -> list[int]:
+    """The generations whose changes the database holds."""
+    rows = await index.db.execute_fetchall("SELECT generation FROM index_changes ORDER BY 1")
+    return [int(r[0]) for r in rows]
+
+
+async def _generation(index: WorkspaceIndex) -> int:
+    rows = await index.db.execute_fetchall("SELECT value FROM meta WHERE key = 'generation'")
+    return int(next(iter(rows))[0])
+
+
+def _edit(path: Path, marker: str) -> None:
+    path.write_text(path.read_text() + f"\n\ndef {marker}():\n    return 1\n")
 
 
 async def test_updates_applied_in_memory_give_what_a_full_load_gives(
@@ -99,12 +117,17 @@ async def test_updates_applied_in_memory_give_what_a_full_load_gives(
             await index.update()
             await _check_like_a_full_load(index, reader)
             assert index.snapshots.loads == {"full": 1, "delta": n}, n
+            # the reader (another window, a standby server) applies them too
+            assert reader.snapshots.loads == {"full": 1, "delta": n}, n
         # a commit: the history changes, and with it the files it links
         git(repo, "add", "-A")
         git(repo, "commit", "-qm", "rotate refund session tokens")
         await index.update()
         await _check_like_a_full_load(index, reader)
         assert index.snapshots.loads == {"full": 1, "delta": len(steps) + 1}
+        assert reader.snapshots.loads == {"full": 1, "delta": len(steps) + 1}
+        # every generation is recorded, the build's batches too
+        assert await _recorded(index) == list(range(1, await _generation(index) + 1))
 
 
 async def test_an_edit_is_applied_without_reading_the_index_again(
@@ -128,8 +151,25 @@ async def test_an_edit_is_applied_without_reading_the_index_again(
         assert reads == [] and index.snapshots.loads == {"full": 1, "delta": 1}
 
 
-async def test_writes_not_known_to_this_process_or_of_many_files_are_read_whole(
-    repo: Path, tmp_path: Path
+async def test_a_reader_behind_by_a_few_writes_applies_them_all(repo: Path, tmp_path: Path) -> None:
+    db = tmp_path / "ocp.db"
+    async with (
+        await WorkspaceIndex.open(repo, db) as index,
+        await WorkspaceIndex.open(repo, db) as reader,
+    ):
+        await index.update()
+        await reader.snapshot()
+        for n in range(3):  # three updates while the reader did not search
+            _edit(repo / f"pkg{n}" / f"mod_{n}.py", f"zqbehind{chr(97 + n)}")
+            await index.update()
+        await _check_like_a_full_load(index, reader)
+        assert reader.snapshots.loads == {"full": 1, "delta": 1}
+        found = await reader.search("zqbehindc", refresh=False)
+        assert [r.path for r in found.results] == ["pkg2/mod_2.py"]
+
+
+async def test_generations_not_recorded_or_many_files_are_read_whole(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     db = tmp_path / "ocp.db"
     async with (
@@ -137,26 +177,58 @@ async def test_writes_not_known_to_this_process_or_of_many_files_are_read_whole(
         await WorkspaceIndex.open(repo, db) as reader,
     ):
         await index.update()
-        await index.snapshot()
-        await reader.snapshot()
-        (repo / "pkg1" / "mod_1.py").write_text("def zqmarker(): pass\n")
+        await _check_like_a_full_load(index, reader)
+        _edit(repo / "pkg1" / "mod_1.py", "zqmarker")
         await index.update()
         await _check_like_a_full_load(index, reader)
-        assert reader.snapshots.loads == {"full": 2}  # another process wrote it
-        assert index.snapshots.loads == {"full": 1, "delta": 1}
-        # a generation this process did not write (another process's, a raw change)
+        assert index.snapshots.loads == reader.snapshots.loads == {"full": 1, "delta": 1}
+
+        # a generation moved on without a record (an older server's write, a raw change)
         await index.db.execute(
             "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'"
         )
         await index.db.commit()
         await _check_like_a_full_load(index, reader)
-        assert index.snapshots.loads == {"full": 2, "delta": 1}
+        assert index.snapshots.loads == reader.snapshots.loads == {"full": 2, "delta": 1}
+
+        # generations pruned while the reader did not search: only the last KEEP are kept
+        monkeypatch.setattr(change_log, "KEEP", 2)
+        for n in range(3):
+            _edit(repo / f"pkg{(n + 10) % 4}" / f"mod_{n + 10}.py", f"zqpruned{chr(97 + n)}")
+            await index.update()
+            await index.snapshot()
+        assert await _recorded(index) == [await _generation(index) - 1, await _generation(index)]
+        await _check_like_a_full_load(index, reader)
+        assert index.snapshots.loads == {"full": 2, "delta": 4}
+        assert reader.snapshots.loads == {"full": 3, "delta": 1}
+        monkeypatch.undo()
+
+        # a write of more than MAX_FILES files is not recorded
+        monkeypatch.setattr(change_log, "MAX_FILES", 1)
+        _edit(repo / "pkg3" / "mod_3.py", "zqtwo")
+        _edit(repo / "pkg3" / "mod_7.py", "zqtwo")
+        await index.update()
+        await _check_like_a_full_load(index, reader)
+        assert index.snapshots.loads == {"full": 3, "delta": 4}
+        assert reader.snapshots.loads == {"full": 4, "delta": 1}
+        monkeypatch.undo()
+
+        # another database made at the same path counts its generations from 0 again: the
+        # same numbers recorded there are not this snapshot's changes
+        await index.db.execute("UPDATE meta SET value = 'another' WHERE key = 'lineage'")
+        _edit(repo / "pkg0" / "mod_4.py", "zqlineage")
+        await index.update()
+        await _check_like_a_full_load(index, reader)
+        assert index.snapshots.loads == {"full": 4, "delta": 4}
+        assert reader.snapshots.loads == {"full": 5, "delta": 1}
+
         # more than MAX_SHARE of the files (a branch switched)
         for path in sorted(repo.rglob("mod_*.py"))[:20]:
             path.write_text(path.read_text() + "\n# zqmany\n")
         await index.update()
         await _check_like_a_full_load(index, reader)
-        assert index.snapshots.loads == {"full": 3, "delta": 1}
+        assert index.snapshots.loads == {"full": 5, "delta": 4}
+        assert reader.snapshots.loads == {"full": 6, "delta": 1}
 
 
 def _table(rng: np.random.Generator, docs: int, n: int, keys: int) -> list[tuple[int, int, int]]:

@@ -816,6 +816,25 @@ async def m026_chunk_named(db: aiosqlite.Connection) -> None:
     await db.execute("CREATE INDEX chunks_unnamed ON chunks(file_id) WHERE named IS NULL")
 
 
+async def m027_index_changes(db: aiosqlite.Connection) -> None:
+    """What each index write changed, by the generation it moved the database to
+    (`index/change_log.py`): a process other than the writer applies a few files' change to
+    its snapshot instead of reading it whole. The `lineage` tells this database from one made
+    again at the same path, whose generations count from 0 again."""
+    await _run(
+        db,
+        """
+        CREATE TABLE index_changes (
+            generation INTEGER PRIMARY KEY,
+            files TEXT NOT NULL,        -- JSON array: ids of the files written or deleted
+            history INTEGER NOT NULL    -- 1: the recent commits changed
+        );
+        INSERT INTO meta VALUES ('lineage', lower(hex(randomblob(16))))
+            ON CONFLICT(key) DO UPDATE SET value = excluded.value
+        """,
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     m001_index,
     m002_memory,
@@ -841,6 +860,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     m024_session_ids_redacted,
     m025_chunk_literals,
     m026_chunk_named,
+    m027_index_changes,
 )
 
 

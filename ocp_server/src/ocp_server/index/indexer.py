@@ -27,6 +27,7 @@ from pathlib import Path
 import aiosqlite
 
 from ocp_server.index import nested
+from ocp_server.index.change_log import ChangeLog, next_generation
 from ocp_server.index.clean_text import fill_flags, forget_other_rules
 from ocp_server.index.file_chunks import Processed, process_file
 from ocp_server.index.file_pool import Workers, file_pool
@@ -35,7 +36,6 @@ from ocp_server.index.files import Candidate, list_workspace
 from ocp_server.index.history import read_history, store_history
 from ocp_server.index.limits import DEFAULT_HISTORY_COMMITS
 from ocp_server.index.models import IndexSummary
-from ocp_server.index.snapshot_delta import ChangeLog, next_generation
 from ocp_server.transactions import begin
 
 # process_file lives in file_chunks; read through this module, where tests replace it
@@ -115,7 +115,7 @@ class Indexer:
         self.own_files = own_files  # the database's files, when it lives in the workspace
         self.git_head = git_head
         self.history_commits = history_commits
-        self.changes = ChangeLog()  # what each of its writes changed, for the snapshot
+        self.changes = ChangeLog()  # what the running write changes, recorded with it
 
     async def update(self, progress: Progress | None = None) -> IndexSummary:
         started = time.perf_counter()
@@ -306,11 +306,11 @@ class Indexer:
             result = fn(*args)
             if asyncio.iscoroutine(result):
                 result = await result
-            # Chunks changed: every reader rebuilds its in-memory postings (`lexical`), this
-            # process's from what `changes` recorded (`snapshot_delta`).
-            moved = await next_generation(self.db) if result else None
+            # Chunks changed: every reader rebuilds its in-memory postings (`lexical`), any
+            # process's from what `changes` records with the generation (`snapshot_delta`).
+            if result:
+                await self.changes.record(self.db, await next_generation(self.db))
             await self.db.execute("COMMIT")
-            self.changes.commit(moved)
         except BaseException:
             try:
                 await self.db.execute("ROLLBACK")

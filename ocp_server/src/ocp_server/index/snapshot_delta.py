@@ -9,25 +9,27 @@ only. Every value computed over the whole index (lengths over their mean, blocks
 extents) is computed again from the per-chunk values, as a full load does (`lexical.assemble`):
 the arrays come out the same, and so do the scores.
 
-What changed is known only for the writes of this process's indexer (`Change`, recorded with
-the generation each write moved the database to). A generation written by another process, a
-gap in the record, or a change of more than `MAX_SHARE` of the files reads everything again.
+What changed is read from the database (`change_log`: every index write records it, in its own
+transaction, with the generation it moved the database to), so any process sharing the
+database applies it, not only the one that wrote it. A gap in the record (a write of an older
+server, generations pruned) or a change of more than `MAX_SHARE` of the files reads everything
+again.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
-import aiosqlite
 import numpy as np
 import numpy.typing as npt
 
-from ocp_server.index import lexical
+from ocp_server.index import change_log, lexical
+from ocp_server.index.change_log import Change
 from ocp_server.index.commit_postings import History, build_history
 from ocp_server.index.heap import return_freed_memory
 from ocp_server.index.lexical import (
@@ -48,15 +50,7 @@ from ocp_server.index.lexical import (
 )
 from ocp_server.index.postings import Postings
 
-__all__ = [
-    "Change",
-    "ChangeLog",
-    "MAX_SHARE",
-    "applicable",
-    "covered",
-    "load_snapshot_since",
-    "next_generation",
-]
+__all__ = ["Loaded", "MAX_SHARE", "load_snapshot_since"]
 
 Ints = npt.NDArray[np.int64]
 
@@ -67,106 +61,40 @@ Ints = npt.NDArray[np.int64]
 MAX_SHARE = 0.1
 
 
-@dataclass(frozen=True, slots=True)
-class Change:
-    """What one index write changed: the files (ids) whose rows or chunks it wrote or deleted,
-    and whether it changed the recent commits."""
-
-    files: frozenset[int]
-    history: bool = False
+class Loaded(NamedTuple):
+    snapshot: Snapshot
+    applied: bool  # built from the snapshot held and the changes since (else read whole)
+    lineage: str  # the database's (`change_log.lineage`), to be handed back with `snapshot`
 
 
-async def next_generation(db: aiosqlite.Connection) -> int:
-    """Move the database's generation on (in the caller's transaction); the new one."""
-    await db.execute(
-        "INSERT INTO meta VALUES ('generation', '1') ON CONFLICT(key) DO UPDATE "
-        "SET value = CAST(value AS INTEGER) + 1"
-    )
-    rows = await db.execute_fetchall("SELECT value FROM meta WHERE key = 'generation'")
-    return int(next(iter(rows))[0])
-
-
-class ChangeLog:
-    """The changes of the last `KEEP` index writes of a process (`Indexer._transaction`), by
-    the generation each moved the database to. A write records what it changes while its
-    transaction runs (`files`, `history`); a write that changed chunks without recording any
-    (none does today) is left out, so a snapshot crossing it is read whole."""
-
-    KEEP = 64
-
-    def __init__(self) -> None:
-        self.by_generation: dict[int, Change] = {}
-        self.files: set[int] = set()
-        self.history = False
-
-    def begin(self) -> None:
-        self.files, self.history = set(), False
-
-    def commit(self, generation: int | None) -> None:
-        """The transaction committed, moving the database to `generation` (None: it did not
-        move it on)."""
-        if generation is not None and (self.files or self.history):
-            self.by_generation[generation] = Change(frozenset(self.files), self.history)
-            while len(self.by_generation) > self.KEEP:
-                del self.by_generation[min(self.by_generation)]
-        self.begin()
-
-
-def _generation(value: str) -> int | None:
-    try:
-        return int(value)
-    except ValueError:
-        return None
-
-
-def covered(base: Snapshot, generation: str, changes: Mapping[int, Change]) -> Change | None:
-    """The changes from `base` to `generation`, when every write between them is known."""
-    start, end = _generation(base.generation), _generation(generation)
-    if start is None or end is None or end < start:
-        return None
-    files: set[int] = set()
-    history = False
-    for g in range(start + 1, end + 1):
-        change = changes.get(g)
-        if change is None:
-            return None
-        files |= change.files
-        history = history or change.history
-    return Change(frozenset(files), history)
-
-
-def applicable(base: Snapshot | None, generation: str, changes: Mapping[int, Change]) -> bool:
-    """Whether the writes from `base` to `generation` are known and few enough to apply."""
-    if base is None:
-        return False
-    change = covered(base, generation, changes)
-    return change is not None and len(change.files) <= MAX_SHARE * base.n_files
-
-
-def load_snapshot_since(
-    db_path: Path, held: list[Snapshot], changes: Mapping[int, Change]
-) -> tuple[Snapshot, bool]:
-    """The snapshot of the database as it is now, and whether it was built from the snapshot
-    `held` holds and the `changes` since (else read whole). Blocking: run it in a thread.
+def load_snapshot_since(db_path: Path, held: list[Snapshot], lineage: str) -> Loaded:
+    """The snapshot of the database as it is now, built from the snapshot `held` holds (of
+    the database of lineage `lineage`) and the changes recorded since (`change_log`) when they
+    are all there and few enough, else read whole. Blocking: run it in a thread.
 
     The old snapshot is taken out of `held` and let go table by table as the new ones are
     built: with no other reference to it (a search still running holds one), an update's
-    peak holds one snapshot and a table, not two snapshots."""
+    peak holds one snapshot and a table, not two snapshots. Read whole, it is let go first."""
     conn = read_connection(db_path)
     try:
         conn.execute("BEGIN")
         rows = conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchall()
         generation = str(rows[0][0]) if rows else ""
-        change = covered(held[0], generation, changes) if held else None
+        now = change_log.lineage(conn)
+        change = (
+            change_log.changes_since(conn, held[0].generation, generation)
+            if held and now == lineage
+            else None
+        )
         if change is None or len(change.files) > MAX_SHARE * held[0].n_files:
             held.clear()
-            return lexical.read_snapshot(conn, generation), False
+            return Loaded(lexical.read_snapshot(conn, generation), False, now)
         snapshot = _read_delta(conn, held, generation, change)
         conn.execute("COMMIT")
     finally:
         conn.close()
     return_freed_memory()  # the old tables' pages, as a full load hands back its own
-    return snapshot, True
+    return Loaded(snapshot, True, now)
 
 
 @dataclass(frozen=True, slots=True)

@@ -129,7 +129,7 @@ class WorkspaceIndex:
             history_commits=history_commits,
             own_files=_database_files_inside(workspace, db_path),
         )
-        self.snapshots = CurrentSnapshot(db_path, self._indexer.changes)  # postings, for search
+        self.snapshots = CurrentSnapshot(db_path)  # postings, for search
 
     @classmethod
     async def open(
