@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 import random
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -166,6 +168,30 @@ async def test_a_reader_behind_by_a_few_writes_applies_them_all(repo: Path, tmp_
         assert reader.snapshots.loads == {"full": 1, "delta": 1}
         found = await reader.search("zqbehindc", refresh=False)
         assert [r.path for r in found.results] == ["pkg2/mod_2.py"]
+
+
+def _index_in_another_process(repo: Path, db: Path) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "ocp_server.cli", "index", str(repo)],
+        check=True,
+        capture_output=True,
+        env={**os.environ, "OCP_DB_PATH": str(db)},
+        timeout=120,
+    )
+
+
+async def test_an_edit_another_process_indexed_is_applied(repo: Path, tmp_path: Path) -> None:
+    """A second IDE window's server, or a standby one: `ocp-server index` writes, it reads."""
+    db = tmp_path / "ocp.db"
+    _index_in_another_process(repo, db)
+    async with await WorkspaceIndex.open(repo, db) as reader:
+        await reader.snapshot()
+        _edit(repo / "pkg1" / "mod_5.py", "zqelsewhere")
+        _index_in_another_process(repo, db)
+        assert _fields(await reader.snapshot()) == _fields(lexical.load_snapshot(db))
+        assert reader.snapshots.loads == {"full": 1, "delta": 1}
+        found = await reader.search("zqelsewhere", refresh=False)
+        assert [r.path for r in found.results] == ["pkg1/mod_5.py"]
 
 
 async def test_generations_not_recorded_or_many_files_are_read_whole(
