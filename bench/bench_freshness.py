@@ -18,6 +18,12 @@ old), `git switch` (a branch changing 120 files, and back), `200 rapid writes` (
 rewritten 200 times; visible when the search finds the last content and nothing of the 199
 before). Markers are letters only (one search term each), new for every repeat.
 
+`--second-reader` starts a second server on the same database once the first has built it
+(a second IDE window: it does not hold the lease, so it only reads), and adds the edit, new
+file and deleted file cases as searched through it: the first server's watcher indexes the
+change, and the second one's search brings its postings up to date. `--cases` keeps the cases
+whose name holds one of its comma-separated words.
+
 `--cache` is run.py's cache (`../shared/bench/retrieval/run.py --cache DIR`, corpora/ below
 it); `django` is bench/corpus.py's Django 5.1.4 (downloaded with pip on first use).
 """
@@ -250,6 +256,7 @@ def measure(name: str, args: argparse.Namespace) -> dict[str, Any]:
         (Path(tmp) / "db").mkdir()
         built = time.perf_counter()
         server = Server(args.cmd, ws, Path(tmp) / "db" / "ocp.db")
+        reader: Server | None = None
         try:
             probe = Probe(server, ws, args.poll, args.timeout)
             while (index := server.search("def")["index"])["building"]:
@@ -268,22 +275,37 @@ def measure(name: str, args: argparse.Namespace) -> dict[str, Any]:
                 f"folder renamed ({FOLDER_FILES} files)": lambda: case_folder(probe, ws),
                 f"{RAPID_WRITES} rapid writes, last seen": lambda: case_rapid(probe, ws),
             }
+            if args.second_reader:
+                reader = Server(args.cmd, ws, Path(tmp) / "db" / "ocp.db")
+                second = Probe(reader, ws, args.poll, args.timeout)
+                reader.search("def")  # its first load of the postings
+                cases |= {
+                    "second server: edit": lambda: case_edit(second, ws),
+                    "second server: new file": lambda: case_new(second, ws),
+                    "second server: deleted file": lambda: case_deleted(second, ws),
+                }
+            wanted = [w.strip() for w in args.cases.split(",") if w.strip()]
             for case, run in cases.items():
+                if wanted and not any(w in case for w in wanted):
+                    continue
                 row[case] = [run() for _ in range(args.repeats)]
                 time.sleep(args.settle)
                 print(f"  {name}: {case}: {fmt(row[case])}", file=sys.stderr)
-            git(ws, "checkout", "-q", "--", ".")  # the edits above, or git refuses to switch
-            time.sleep(args.settle)
             there, back = f"git switch ({BRANCH_FILES} files)", "git switch back"
-            row[there], row[back] = [], []
-            for _ in range(args.repeats):  # to the branch and back, in turns
-                row[there].append(case_switch(probe, ws, ends, "fresh"))
+            if not wanted or any(w in there for w in wanted):
+                git(ws, "checkout", "-q", "--", ".")  # the edits above, or git refuses to switch
                 time.sleep(args.settle)
-                row[back].append(case_switch(probe, ws, ends, "-"))
-                time.sleep(args.settle)
-            print(f"  {name}: git: {fmt(row[there])}, back {fmt(row[back])}", file=sys.stderr)
-            row["searches"] = probe.searches
+                row[there], row[back] = [], []
+                for _ in range(args.repeats):  # to the branch and back, in turns
+                    row[there].append(case_switch(probe, ws, ends, "fresh"))
+                    time.sleep(args.settle)
+                    row[back].append(case_switch(probe, ws, ends, "-"))
+                    time.sleep(args.settle)
+                print(f"  {name}: git: {fmt(row[there])}, back {fmt(row[back])}", file=sys.stderr)
+            row["searches"] = probe.searches + (second.searches if reader else 0)
         finally:
+            if reader is not None:
+                reader.close()
             server.close()
         return row
 
@@ -311,6 +333,10 @@ def main() -> None:
     parser.add_argument("--poll", type=float, default=0.05, help="seconds between searches")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds per change")
     parser.add_argument("--settle", type=float, default=1.0, help="seconds between cases")
+    parser.add_argument(
+        "--second-reader", action="store_true", help="also search through a second server"
+    )
+    parser.add_argument("--cases", default="", help="only cases whose name holds these words")
     args = parser.parse_args()
     random.seed(42)
     rows = [measure(name.strip(), args) for name in args.corpus.split(",") if name.strip()]
