@@ -140,6 +140,50 @@ async def test_while_the_watcher_retries_on_a_full_disk_a_search_says_the_index_
         assert not found.status.stale and found.note is None
 
 
+async def test_once_a_searchs_own_update_succeeds_the_index_is_no_longer_called_stale(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Space freed while the watcher waits to retry (up to RETRY_MAX, 30 s): a search whose own
+    update then indexes what changed said the index was stale, and the disk full, until the
+    watcher's next retry. The watcher is woken to retry at once, and follows the disk again."""
+    import asyncio
+
+    from ocp_server.index import workspace as workspace_module
+    from tests.index.watching import watcher_running
+
+    monkeypatch.setattr(workspace_module, "RETRY_FIRST", 600.0)  # no retry of its own here
+    ws = tmp_path / "ws"
+    (ws / "src").mkdir(parents=True)
+    (ws / "src" / "auth.py").write_text("def verify_token(token):\n    return bool(token)\n")
+    index = await WorkspaceIndex.open(ws, tmp_path / "ocp.db")
+    async with watcher_running(index):
+        async with asyncio.timeout(30):
+            while (await index.status()).watcher != "watching":
+                await asyncio.sleep(0.05)
+        await _no_room_to_grow(index.db)
+        (ws / "src" / "auth.py").write_text(
+            "def verify_token(token):\n    return rotate_session(token)\n" * 80
+        )
+        async with asyncio.timeout(30):
+            while (await index.status()).watcher != "retrying":
+                await asyncio.sleep(0.05)
+        assert (await index.search("verify_token", refresh=False)).status.stale
+        await index.db.execute_fetchall("PRAGMA max_page_count = 1073741823")  # space came back
+        # the result cites a file changed on disk: the search indexes it first, and succeeds
+        found = await index.search("verify_token")
+        assert found.note is not None and "re-indexed first" in found.note, found.note
+        assert "full" not in found.note
+        assert not found.status.stale
+        assert not (await index.status()).stale
+        async with asyncio.timeout(30):  # the watcher retried at once: not 600 s later
+            while (await index.status()).watcher != "watching":
+                await asyncio.sleep(0.05)
+        (ws / "src" / "later.py").write_text("def zqlater():\n    pass\n")
+        async with asyncio.timeout(30):
+            while not (await index.search("zqlater", refresh=False)).results:
+                await asyncio.sleep(0.1)
+
+
 async def test_a_first_build_the_disk_is_too_full_for_is_not_waited_for(
     workspace: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

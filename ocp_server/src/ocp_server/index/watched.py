@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass
 from pathlib import Path
@@ -207,3 +207,14 @@ async def watch_folders(
             async for more in changes:
                 yield more
             return
+
+
+async def first_set(events: Sequence[asyncio.Event], seconds: float) -> None:
+    """Wait until one of `events` is set, or `seconds` have passed (the watcher's pause before
+    a retry: until it is stopped, or an update of a search succeeded meanwhile)."""
+    waits = [asyncio.ensure_future(e.wait()) for e in events]
+    try:
+        await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for w in waits:
+            w.cancel()

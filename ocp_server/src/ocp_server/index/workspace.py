@@ -50,6 +50,7 @@ from ocp_server.index.on_disk import StoredStats, changed_note, changed_on_disk,
 from ocp_server.index.search import search_chunks, unmatched_filters
 from ocp_server.index.watched import (
     RelevantChanges,
+    first_set,
     new_folder,
     watch_folders,
     watch_limit_reached,
@@ -110,6 +111,7 @@ class WorkspaceIndex:
         self._ignore_cache: tuple[tuple[int, int] | None, pathspec.GitIgnoreSpec | None] | None
         self._ignore_cache = None
         self._updated = asyncio.Event()  # set after each update this process completes
+        self._retry_now = asyncio.Event()  # an update succeeded while the watcher waited to retry
         self._reader: sqlite3.Connection | None = None  # the search's reads (see _read)
         self._meta_seen: tuple[int, _Meta] | None = None  # (the reader's data_version, meta)
         # the stored size and mtime of files searches cite (on_disk.py)
@@ -196,14 +198,8 @@ class WorkspaceIndex:
         async with self._lock:
             if not await self._acquire_lease():
                 return None
-            files = next(
-                iter(
-                    await self.db.execute_fetchall(
-                        "SELECT count(*) FROM files WHERE skip_reason IS NULL"
-                    )
-                )
-            )[0]
-            self.building = files == 0
+            query = "SELECT count(*) FROM files WHERE skip_reason IS NULL"
+            self.building = next(iter(await self.db.execute_fetchall(query)))[0] == 0
 
             def record(done: int, total: int) -> None:
                 self.progress = (done, total)
@@ -217,6 +213,9 @@ class WorkspaceIndex:
                 self.building = False
         summary.db_bytes = self.db_size()
         self._updated.set()
+        if self.watcher_state == "retrying":  # (a search's update): the disk is followed again
+            self.watcher_state, self.watcher_error = "starting", self._polling
+            self._retry_now.set()  # the watcher retries now, not up to RETRY_MAX later
         return summary
 
     async def built(self) -> bool:
@@ -478,6 +477,7 @@ class WorkspaceIndex:
                         log("the index watcher of %s: %s", self.workspace, self._polling)
                         continue
                     self.watcher_state = "retrying"
+                    self._retry_now.clear()
                     self.watcher_error = redact_name_head(f"{type(exc).__name__}: {exc}", 500)
                     logger.warning(
                         "the index watcher of %s failed (%s); retrying in %.1fs",
@@ -485,10 +485,7 @@ class WorkspaceIndex:
                         self.watcher_error,
                         delay,
                     )
-                    try:
-                        await asyncio.wait_for(stop.wait(), delay)
-                    except TimeoutError:
-                        pass
+                    await first_set((stop, self._retry_now), delay)
                     delay = min(delay * 2, RETRY_MAX)
         finally:
             self.watcher_state = "stopped"
