@@ -6,9 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from ocp_server import doctor
 from ocp_server.doctor import run_checks
+from ocp_server.index.workspace import WorkspaceIndex
 from tests.fakes import FakeAnthropic, FakeOllama, FakeOpenAI
 from tests.fakes._http import Request, Response, StreamResponse, json_response
+from tests.workspace_fixture import git
 
 
 async def checks(
@@ -215,3 +220,33 @@ async def test_a_bad_workspace_flag_is_named_as_the_flag(tmp_path: Path) -> None
         for c in await run_checks(None, env={"OCP_WORKSPACE": str(tmp_path / "nope")})
     }
     assert found["workspace"][1].startswith("OCP_WORKSPACE ")
+
+
+async def _indexed_then_head_moved(workspace: Path) -> None:
+    """Indexed, then a commit: the index is stale (its git HEAD is not the work tree's)."""
+    async with await WorkspaceIndex.open(workspace) as index:
+        assert await index.update() is not None
+    (workspace / "src" / "later.py").write_text("def later():\n    pass\n")
+    git(workspace, "add", "src/later.py")
+    git(workspace, "commit", "-qm", "later")
+
+
+async def test_a_stale_index_is_said_to_be_refreshed_by_the_next_search(
+    workspace: Path, fake_ollama: FakeOllama
+) -> None:
+    await _indexed_then_head_moved(workspace)
+    status, detail = (await checks(workspace, OCP_OLLAMA_URL=fake_ollama.url))["index"]
+    assert status == "ok" and "stale" in detail and "git HEAD moved" in detail, detail
+    assert "the next search re-indexes it first" in detail, detail
+
+
+async def test_a_stale_index_on_a_full_disk_is_not_said_to_be_refreshed_at_the_next_search(
+    workspace: Path, fake_ollama: FakeOllama, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The next search's update fails too, until space is freed (`full_disk`)."""
+    await _indexed_then_head_moved(workspace)
+    # the fault seam: the filesystem holding the database reports no space left
+    monkeypatch.setattr(doctor, "free_bytes", lambda path: 0, raising=False)
+    status, detail = (await checks(workspace, OCP_OLLAMA_URL=fake_ollama.url))["index"]
+    assert status == "warn" and "stale" in detail and "full" in detail, detail
+    assert "next search" not in detail and "until space is freed" in detail, detail

@@ -100,9 +100,37 @@ async def _workspace_checks(settings: ServerSettings, flag: Path | None) -> list
         state += f"; build {report.build.state} at {report.build.done:,}/{report.build.total:,}"
     if report.files == 0:
         return [*checks, Check("index", "warn", f"empty: {state}. Run `ocp-server index`")]
+    why = "no update has finished" if report.last_update is None else "the git HEAD moved"
+    free = free_bytes(db.parent)
+    if free < FULL_BELOW_BYTES:  # every update fails, the next search's too (`full_disk`)
+        stale = f"stale ({why}), and " if report.stale else ""
+        return [
+            *checks,
+            Check(
+                "index",
+                "warn",
+                f"{state} ({stale}the disk holding it is full, {free:,} bytes free: updates and "
+                "saves fail, and the index stays as it is until space is freed)",
+            ),
+        ]
     if report.stale:
-        state += " (stale: refreshed at the next search)"
+        by = (
+            f"ocp-server process {report.watcher.pid}, which watches the workspace, re-indexes it"
+            if report.watcher.state == "other_process"
+            else "the next search re-indexes it first"
+        )
+        state += f" (stale: {why} since the last update; {by})"
     return [*checks, Check("index", "ok", state)]
+
+
+#: Less room than this on the disk holding the database, and an update's first batch cannot
+#: be written (SQLite grows the file and its WAL as it writes): the disk is full for it.
+FULL_BELOW_BYTES = 1 << 20
+
+
+def free_bytes(path: Path) -> int:
+    """The room left for this user on the filesystem holding `path`."""
+    return shutil.disk_usage(path).free
 
 
 def _local_tokens(rs: RouterSettings) -> int:
