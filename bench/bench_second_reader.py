@@ -9,9 +9,10 @@ built on first use and kept. A round runs one process per checkout, in turns (A,
 host's slow spells hit both): it opens the database twice, as two processes sharing it would
 (a writer holding the lease, and a reader: a second IDE window, a standby server, a CLI
 search), loads the reader's postings, then `--edits` times appends a definition to one file,
-lets the writer index it, and times the reader's `snapshot()` (what its next search waits
-for). Printed: the reader's first (whole) load and its loads after an edit, median and max,
-and how they were made (`snapshots.loads`, where the checkout counts them).
+lets the writer index it, and times the writer's `snapshot()` and then the reader's (what
+their next searches wait for). Printed: the reader's first (whole) load and its loads after
+an edit, median and max, how they were made (`snapshots.loads`, where the checkout counts
+them), and the writer's own loads after its edits.
 """
 
 from __future__ import annotations
@@ -61,20 +62,25 @@ async def _child(ws: Path, db: Path, edits: int) -> dict[str, Any]:
         await WorkspaceIndex.open(ws, db) as reader,
     ):
         await writer.update()  # built on first use, else caught up
+        await writer.snapshot()
         started = time.perf_counter()
         await reader.snapshot()
         first = time.perf_counter() - started
         after: list[float] = []
+        own: list[float] = []
         for n in range(edits):
             target = _target(ws, n)
             with target.open("a") as f:
                 f.write(f"\n\ndef zqsecond{os.getpid()}x{n}():\n    return 1\n")
             await writer.update()
             started = time.perf_counter()
+            await writer.snapshot()
+            own.append(time.perf_counter() - started)
+            started = time.perf_counter()
             await reader.snapshot()
             after.append(time.perf_counter() - started)
         loads = dict(getattr(getattr(reader, "snapshots", None), "loads", {}))
-    return {"first": first, "after": after, "loads": loads}
+    return {"first": first, "after": after, "own": own, "loads": loads}
 
 
 def _run(python: str, ws: Path, db: Path, edits: int) -> dict[str, Any]:
@@ -117,10 +123,12 @@ def main() -> None:
             times = ", ".join(f"{t * 1000:.0f}" for t in got["after"])
             print(f"round {r + 1} {side}: first {got['first']:.2f} s, after edits {times} ms")
     table = Table(title=f"{args.corpus}: the reader's postings after another process's write")
-    for column in ("", "first load s (median)", "after an edit ms (median / max)", "loads"):
+    columns = ("first load s (median)", "after an edit ms (median / max)", "loads", "writer's own")
+    for column in ("", *columns):
         table.add_column(column, justify="right")
     for side, runs in results.items():
         after = [t for got in runs for t in got["after"]]
+        own = [t for got in runs for t in got["own"]]
         loads: dict[str, int] = {}
         for got in runs:
             for how, n in got["loads"].items():
@@ -130,6 +138,7 @@ def main() -> None:
             f"{statistics.median(g['first'] for g in runs):.2f}",
             f"{statistics.median(after) * 1000:.0f} / {max(after) * 1000:.0f}",
             ", ".join(f"{k} {v}" for k, v in sorted(loads.items())),
+            f"{statistics.median(own) * 1000:.0f} / {max(own) * 1000:.0f}",
         )
     Console(width=150).print(table)
     load = os.getloadavg()
