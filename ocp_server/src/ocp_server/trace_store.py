@@ -169,9 +169,14 @@ class TraceStore:
             try:
                 yield
             except BaseException:
+                self._rolled_back()
                 await rollback(self.db)
                 raise
-            await self.db.execute("COMMIT")
+            try:
+                await self.db.execute("COMMIT")
+            except BaseException:
+                self._rolled_back()
+                raise
 
     async def _fetch(self, sql: str, args: Iterable[Any] | Mapping[str, Any] = ()) -> list[Any]:
         params = args if isinstance(args, Mapping) else tuple(args)
@@ -199,13 +204,22 @@ class TraceStore:
     def _indexed(self, text: str) -> None:
         """Called after `text` is added to the relevance index (MemoryStore counts its words)."""
 
+    def _unindexed(self, text: str) -> None:
+        """Called after `text` is deleted from the relevance index (as `_indexed`)."""
+
+    def _rolled_back(self) -> None:
+        """Called when a transaction is rolled back: what `_indexed` saw is undone."""
+
     async def _unindex(self, kind: str, ref_id: str | int) -> None:
         rows = await self._fetch(
-            "SELECT id FROM memory_refs WHERE kind = ? AND ref_id = ?", (kind, str(ref_id))
+            "SELECT r.id, f.text FROM memory_refs r JOIN memory_fts f ON f.rowid = r.id "
+            "WHERE r.kind = ? AND r.ref_id = ?",
+            (kind, str(ref_id)),
         )
-        for (rowid,) in rows:
+        for rowid, text in rows:
             await self.db.execute("DELETE FROM memory_fts WHERE rowid = ?", (rowid,))
             await self.db.execute("DELETE FROM memory_refs WHERE id = ?", (rowid,))
+            self._unindexed(str(text))
 
     async def _require_session(self, session_id: str) -> None:
         if not await self._fetch("SELECT 1 FROM sessions WHERE id = ?", (session_id,)):
