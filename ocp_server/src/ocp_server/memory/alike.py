@@ -14,6 +14,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections import Counter
+from collections.abc import Mapping
 
 from ocp_server.memory.queries import NEAR_IDENTICAL
 
@@ -30,13 +31,14 @@ def similarity(words: list[str], other: list[str]) -> float:
 Item = tuple[str, list[tuple[int, str]] | None]  # text, live memories it may merge into
 
 
-def compare_all(kinds: list[list[Item]]) -> Comparer:
+def compare_all(kinds: list[list[Item]], words: Mapping[str, list[str]] | None = None) -> Comparer:
     """`similarity` of each item of a save (per kind, in order; None: it is not merged) with the
     live memories found for it and with the rows this save's earlier items leave: an item
     near-identical to one merges into the most alike, as the transaction will do. The
     Comparer returned holds the results, and compares what the transaction finds new (its
-    candidates shift as it writes) with the words and bounds worked out here."""
-    compare = Comparer()
+    candidates shift as it writes) with the words and bounds worked out here. `words`: the
+    `words_of` of texts, when already worked out."""
+    compare = Comparer(words)
     for items in kinds:
         rows: dict[tuple[str, int], str] = {}  # ("live" | "new", id): text this save leaves
         for n, (text, live) in enumerate(items):
@@ -55,9 +57,14 @@ class Comparer:
     """`similarity` of texts, what each text's bounds need worked out once, and each result
     kept."""
 
-    def __init__(self) -> None:
+    def __init__(self, words: Mapping[str, list[str]] | None = None) -> None:
         self.alike: dict[tuple[str, str], float] = {}
         self._words: dict[str, _Words] = {}
+        self._given = words or {}  # words_of of texts, worked out before
+
+    def words(self, text: str) -> list[str]:
+        """`words_of(text)`, worked out once (a save's texts are read several times)."""
+        return self._of(text).words
 
     def __call__(self, text: str, other: str) -> float:
         if (text, other) not in self.alike:
@@ -72,7 +79,8 @@ class Comparer:
 
     def _of(self, text: str) -> _Words:
         if text not in self._words:
-            self._words[text] = _Words(words_of(text))
+            given = self._given.get(text)
+            self._words[text] = _Words(words_of(text) if given is None else given)
         return self._words[text]
 
 

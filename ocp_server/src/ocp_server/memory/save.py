@@ -400,9 +400,12 @@ class MemorySaves(MemoryForgets):
         # The words' counts are read here, all at once, and kept (and kept up to date) for
         # the transaction; words in no memory are collected in `absent`.
         wanted: dict[str, None] = {}
+        words = {
+            text: words_of(text) for items in texts.values() for text, merges in items if merges
+        }
         for items in texts.values():
             for text, merges in items:
-                distinct = dict.fromkeys(words_of(text)) if merges else {}
+                distinct = dict.fromkeys(words[text]) if merges else {}
                 uncounted = [t for t in distinct if not self._df.get(t)]
                 wanted.update(dict.fromkeys(uncounted[:NEAR_DUPLICATE_TERMS]))
         async with self._lock:
@@ -414,16 +417,14 @@ class MemorySaves(MemoryForgets):
                     [
                         (
                             text,
-                            await self._candidates(kind, words_of(text), absent)
-                            if merges
-                            else None,
+                            await self._candidates(kind, words[text], absent) if merges else None,
                         )
                         for text, merges in items
                     ]
                 )
         if not any(found):
             return Comparer()
-        return await asyncio.to_thread(compare_all, found)
+        return await asyncio.to_thread(compare_all, found, words)
 
     @asynccontextmanager
     async def _counted_from_zero(self, absent: set[str]) -> AsyncIterator[None]:
@@ -484,7 +485,7 @@ class MemorySaves(MemoryForgets):
         was compared before the transaction; only a pair not compared then (a text changed
         since, or a candidate found only now) is compared here."""
         best: tuple[int, float] | None = None
-        found = await self._candidates(kind, words_of(text))
+        found = await self._candidates(kind, similar.words(text))
         # The candidates shift as the transaction writes: up to 20 long pairs first met here
         # are compared at once in a worker thread, not on the event loop while the write
         # lock is held (a few short ones stay here: the thread's hop would cost more).
