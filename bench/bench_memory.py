@@ -20,11 +20,13 @@ re-reads the edited files) and of a 2,000-token restore (warm).
 
 Max-size saves (memory_saves.py): MAX_SAVES saves in a row of as much as one
 `ocp_result_save` takes (50 decisions, 100 notes, 100 open items, 100 state keys, each near its
-size limit), in two shapes made from a fixed seed: `repeated` (items of one repeated word, which
+size limit), in three shapes made from a fixed seed: `repeated` (items of one repeated word, which
 difflib's junk rule makes costly to compare) and `prose` (items from a fixed vocabulary, some
-near-duplicates of earlier ones, some the same sentences reordered). Reported: the time of each
-save, the items merged, and a digest of the merge decisions (field, into, how alike), which must
-be the same on any code that compares texts the same way.
+near-duplicates of earlier ones, some the same sentences reordered), and `named` (the prose
+items with identifiers of the sample in them). Reported: the time of each save, the items
+merged, and a digest of the merge decisions (field, into, how alike), which must be the same on
+any code that compares texts the same way; and the citations suggested for the identifiers the
+texts name, and a digest of them (field, citation, symbol, kind).
 """
 
 from __future__ import annotations
@@ -57,7 +59,7 @@ from ocp_server.index.workspace import WorkspaceIndex  # noqa: E402
 from ocp_server.memory import MemoryStore, NoteIn  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "bench"))
-from memory_saves import SaveRun, max_saves  # noqa: E402
+from memory_saves import SHAPES, SaveRun, max_saves  # noqa: E402
 
 SOURCES = ("ocp_router/src", "ocp_server/src", "bench")
 # The sample repository's sources are this repository's as of this commit (`git archive`):
@@ -305,7 +307,7 @@ async def run(
 async def run_saves(root: Path, saves: int) -> None:
     """Max-size saves of each shape, each shape in a database of its own."""
     runs: list[SaveRun] = []
-    for shape in ("repeated", "prose"):
+    for shape in SHAPES:
         db_path = root.parent / f"saves-{shape}.db"
         index = await WorkspaceIndex.open(root, db_path)
         await index.update()
@@ -321,6 +323,8 @@ async def run_saves(root: Path, saves: int) -> None:
     table.add_column("its CPU, s", justify="right")
     table.add_column("items merged", justify="right")
     table.add_column("merge decisions' digest")
+    table.add_column("citations suggested", justify="right")
+    table.add_column("their digest")
     for r in runs:
         table.add_row(
             r.shape,
@@ -328,8 +332,10 @@ async def run_saves(root: Path, saves: int) -> None:
             ", ".join(f"{t:.2f}" for t in r.cpu),
             ", ".join(str(m) for m in r.merged),
             r.digest,
+            ", ".join(str(n) for n in r.suggested),
+            r.suggestions,
         )
-    Console(width=130).print(table)
+    Console(width=170).print(table)
 
 
 async def run_refactoring(root: Path, memories: int, edits: int, seed: int) -> None:

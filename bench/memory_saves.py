@@ -11,6 +11,10 @@ limits (ocp_wire/save.py). Two shapes:
   merge), a fifth the sentences of an earlier item reordered (the same words: they do not),
   and the rest new. Later saves also bring near-duplicates of the items of earlier saves.
 
+- `named`: the `prose` items with a few identifiers in them (NAMES: names defined in the
+  sample repository, as notes name them), so that its digest covers the citations a save
+  suggests for them as well as its merges.
+
 Only the standard library: the texts are the same on any machine and Python 3.11+.
 """
 
@@ -19,11 +23,24 @@ from __future__ import annotations
 import hashlib
 import random
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ocp_server.memory import DecisionIn, MemoryStore, NoteIn, SaveOutcome
 
 ITEM_CHARS = 4_900  # notes, open items and decisions take 5,000 (ocp_wire/save.py)
+SHAPES = ("repeated", "prose", "named")
+# Names of the sample repository (bench_memory.py's pinned sources), as a note names them:
+# marked, called, shaped like code (snake_case, CamelCase, dotted) or bare. Some are defined
+# once (suggested), some more than once (`run`, `main`, `words_of`, `suggest`: ambiguous),
+# some not at all (`ratio_with`, `names_in` in those sources), some bare prose words.
+NAMES = (
+    "MemoryStore", "`Comparer`", "compare_all()", "identifier_shaped", "`_candidates`",
+    "fts_query", "WorkspaceIndex", "CodeView", "body_terms()", "SaveOutcome", "NoteIn",
+    "DecisionIn", "TraceStore", "`kept`", "cap()", "run()", "`main`", "words_of",
+    "suggest()", "_Words.ratio_with", "names_in", "same_lines", "make_repo()", "Editor",
+    "`_selective`", "checkpointed()", "zeroing_deletes", "_near_duplicate", "spans",
+    "save", "index", "restore", "search",
+)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +50,8 @@ class SaveRun:
     cpu: list[float]  # this process's CPU time (all threads): less at the mercy of a busy host
     merged: list[int]
     digest: str  # of every merge decision of the run: the same on code that compares alike
+    suggested: list[int]
+    suggestions: str  # of every citation suggested: the same on code that resolves alike
 
 
 def _vocabulary(rnd: random.Random, size: int = 3_000) -> list[str]:
@@ -131,6 +150,28 @@ def _prose(prose: _Prose, tag: str, cite: str, earlier: dict[str, list[str]]) ->
     )
 
 
+def _named(prose: _Prose, tag: str, cite: str, earlier: dict[str, list[str]]) -> _Save:
+    s = _prose(prose, tag, cite, earlier)
+    return _Save(
+        summary=s.summary,
+        decisions=[replace(d, decision=_with_names(prose.rnd, d.decision)) for d in s.decisions],
+        notes=[NoteIn(_with_names(prose.rnd, n.text)) for n in s.notes],
+        open_items=s.open_items,
+        state=s.state,
+    )
+
+
+def _with_names(rnd: random.Random, text: str) -> str:
+    words = text.split(" ")
+    for _ in range(rnd.randint(1, 4)):
+        words[rnd.randrange(len(words))] = rnd.choice(NAMES)
+    return " ".join(words)[:ITEM_CHARS]
+
+
+def _suggestions(result: SaveOutcome) -> list[str]:
+    return [f"{s.field}>{s.citation}:{s.symbol}:{s.kind}" for s in result.suggested]
+
+
 def _merges(result: SaveOutcome) -> list[str]:
     # alike to 12 places: a float printed in full could differ in its last bit between two
     # equal computations done in another order
@@ -145,10 +186,15 @@ async def max_saves(memory: MemoryStore, root: str, shape: str, saves: int, cite
     seconds: list[float] = []
     cpu: list[float] = []
     merged: list[int] = []
-    digest = hashlib.sha256()
+    digest, suggestions = hashlib.sha256(), hashlib.sha256()
+    suggested: list[int] = []
+    make = {"prose": _prose, "named": _named}
     for n in range(saves):
         tag = f"{shape[0].upper()}{n}"
-        s = _repeated(tag, cite) if shape == "repeated" else _prose(prose, tag, cite, earlier)
+        if shape == "repeated":
+            s = _repeated(tag, cite)
+        else:
+            s = make[shape](prose, tag, cite, earlier)
         t0, c0 = time.perf_counter(), time.process_time()
         result = await memory.save(
             session,
@@ -162,4 +208,14 @@ async def max_saves(memory: MemoryStore, root: str, shape: str, saves: int, cite
         cpu.append(time.process_time() - c0)
         merged.append(len(result.merged))
         digest.update("\n".join(_merges(result)).encode())
-    return SaveRun(shape, seconds, cpu, merged, digest.hexdigest()[:16])
+        suggested.append(len(result.suggested))
+        suggestions.update("\n".join(_suggestions(result)).encode())
+    return SaveRun(
+        shape,
+        seconds,
+        cpu,
+        merged,
+        digest.hexdigest()[:16],
+        suggested,
+        suggestions.hexdigest()[:16],
+    )
