@@ -14,6 +14,7 @@ from pathlib import Path
 import aiosqlite
 import pytest
 
+from ocp_router.redact_names import redact_name
 from ocp_server.citations import renames
 from ocp_server.db import connect
 from ocp_server.index.workspace import WorkspaceIndex
@@ -1026,3 +1027,24 @@ async def test_a_restore_after_many_cited_files_went_spends_a_bounded_time_in_gi
     assert len(asked) == 2, asked  # 0.6 s spent: no more
     assert {s.title for s in restored.stale} == {f"Timeouts {n}" for n in "abcd"}
     assert all("was deleted" in (s.citations[0].change or "") for s in restored.stale)
+
+
+async def test_an_ambiguous_name_holding_a_token_is_not_cut_inside_it(repo: Repo) -> None:
+    # the list of places is cut to 600 characters: cut inside the token, its head matched no
+    # pattern and stayed in the error the agent's model reads (the raw citation's copy did not)
+    token = "ghp_" + "aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3zA5"
+    for pad in range(1, 80):  # a folder name that puts the 600th character inside a token
+        paths = [f"src/{'d' * pad}/m{i}.py" for i in range(12)]
+        place = f"{paths[0]}:{token} ({paths[0]}:1-2), "
+        at = 600 % len(place) - len(paths[0]) - 1  # where in the token the cut falls
+        if 6 < at < len(token) - 6:
+            break
+    for path in paths:
+        repo.write(path, f"def {token}():\n    return 1\n")
+    await repo.reindex()
+    sid = await repo.memory.start_session(str(repo.root))
+    with pytest.raises(ValueError, match="ambiguous") as err:
+        await repo.memory.save(sid, notes=[NoteIn("x", (token,))])
+    shown = redact_name(str(err.value)).text  # as every tool's answer is redacted
+    assert "[REDACTED:github_token]" in shown
+    assert "ghp_" not in shown

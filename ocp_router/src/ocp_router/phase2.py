@@ -22,6 +22,7 @@ from ocp_router.backends.base import GenerateRequest, ModelBackend
 from ocp_router.errors import BackendError
 from ocp_router.payload import AgentPayload
 from ocp_router.phase1 import Assessment
+from ocp_router.redact_names import redact_name_head
 from ocp_router.tiers import Phase, Tier
 
 logger = logging.getLogger(__name__)
@@ -100,17 +101,20 @@ def parse_verdict(text: str) -> tuple[Tier, str]:
     except ValueError:
         match = _OBJECT.search(body)
         if not match:
-            raise ValueError(f"no JSON object in {text[:80]!r}") from None
+            raise ValueError(f"no JSON object in {redact_name_head(text, 80)!r}") from None
         if body[: match.start()].rstrip().endswith("["):
             raise ValueError("the answer is a JSON array, not an object") from None
         data = json.loads(match.group(0))
     if not isinstance(data, dict):
-        raise ValueError(f"no JSON object in {text[:80]!r}")
+        raise ValueError(f"no JSON object in {redact_name_head(text, 80)!r}")
     tier = data.get("tier")
     if not isinstance(tier, str) or tier.strip().lower() not in ("local", "mid", "top"):
         raise ValueError(f"tier must be local, mid or top, got {tier!r}")
     reason = data.get("reason")
-    return Tier(tier.strip().lower()), str(reason if reason is not None else "")[:200]
+    # the local model read the prompt unredacted: its reason may quote a secret, cut whole
+    return Tier(tier.strip().lower()), redact_name_head(
+        str(reason if reason is not None else ""), 200
+    )
 
 
 class LLMClassifier:

@@ -47,7 +47,7 @@ from ocp_router.phase1 import Assessment, LocalProfile, assess
 from ocp_router.phase2 import LLMClassifier, Verdict
 from ocp_router.pins import PinState, SessionPins
 from ocp_router.prices import Price, price_for
-from ocp_router.redact_names import name_holds_secret
+from ocp_router.redact_names import name_holds_secret, redact_name_head
 from ocp_router.results import Attempt, BudgetExceeded, Decision, RouteResult, RoutingFailed
 from ocp_router.sticky import Sticky, TierFloors
 from ocp_router.tiers import Phase, Route, Tier
@@ -646,8 +646,9 @@ class OCPRouter:
                 raise
             except Exception as exc:  # noqa: BLE001 - any other failure is the backend's too
                 logger.exception("route: %s (%s) raised unexpectedly", name, model)
+                said = redact_name_head(str(exc), 200)  # redacted whole, then cut
                 raise BackendResponseError(
-                    f"{name} failed unexpectedly ({type(exc).__name__}: {str(exc)[:200]})",
+                    f"{name} failed unexpectedly ({type(exc).__name__}: {said})",
                     backend=name,
                 ) from exc
         except BackendError as exc:
@@ -743,7 +744,7 @@ class OCPRouter:
             tier,
             model,
             decision.phase,
-            decision.reason[:80],
+            redact_name_head(decision.reason, 80),
             response.prompt_tokens,
             response.completion_tokens,
             duration,

@@ -139,7 +139,8 @@ def check_line(raw: bytes) -> types.JSONRPCMessage | Refusal | None:
                     f"Parse error: the message is nested too deeply (over {MAX_NESTING} levels)"
                 )
             else:
-                problem = f"Invalid request: {str(exc).splitlines()[0][:200]}"
+                # redacted whole, then cut (clip): cut first, a token's head stayed whole
+                problem = f"Invalid request: {clip(str(exc).splitlines()[0], 200)}"
     if answerable:
         return error(request_id, code, problem)
     logger.warning("ignored a malformed message that needs no answer: %s", problem)

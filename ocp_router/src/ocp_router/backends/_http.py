@@ -17,7 +17,7 @@ from ocp_router.errors import (
     BackendTimeout,
     BackendUnavailable,
 )
-from ocp_router.redact_names import redact_name
+from ocp_router.redact_names import redact_name, redact_name_head
 
 
 def shown_url(url: str) -> str:
@@ -107,11 +107,11 @@ def error_text(response: httpx.Response) -> str:
     """The server's own error message, whatever shape it came in."""
     body = error_body(response)
     if body is None:
-        return response.text[:300]
+        return redact_name_head(response.text, 300)  # redacted whole, then cut
     err = _error_object(body)
     if isinstance(err, dict):
-        return str(err.get("message") or err)[:300]
-    return str(err)[:300]
+        return redact_name_head(str(err.get("message") or err), 300)
+    return redact_name_head(str(err), 300)
 
 
 # The documented signals that a request does not fit: OpenAI's `error.code`; the `error.type`

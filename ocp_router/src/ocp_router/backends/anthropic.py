@@ -41,6 +41,7 @@ from ocp_router.errors import (
     BackendTimeout,
     BackendUnavailable,
 )
+from ocp_router.redact_names import redact_name_head
 
 
 def translate(
@@ -104,8 +105,8 @@ def _api_message(exc: anthropic.APIStatusError) -> str:
     body = exc.body
     error = body.get("error") if isinstance(body, dict) else None
     if isinstance(error, dict) and error.get("message"):
-        return str(error["message"])[:300]
-    return exc.message[:300]
+        return redact_name_head(str(error["message"]), 300)  # redacted whole, then cut
+    return redact_name_head(exc.message, 300)
 
 
 class AnthropicBackend(ClosingBackend):
@@ -198,9 +199,10 @@ class AnthropicBackend(ClosingBackend):
         if not isinstance(message, anthropic.types.Message):
             # A non-streaming call answered with an event stream, or another body the SDK
             # hands back as it came: a backend error, which escalates like any other.
+            shown = redact_name_head(str(message), 80)
             raise BackendResponseError(
                 f"anthropic sent a response we could not read (a {type(message).__name__}, "
-                f"not a message: {str(message)[:80]!r}); check {self.names.base_url}.",
+                f"not a message: {shown!r}); check {self.names.base_url}.",
                 backend=self.name,
             )
         text = "".join(block.text for block in message.content if block.type == "text")

@@ -36,6 +36,7 @@ from ocp_router.errors import (
     BackendTimeout,
     BackendUnavailable,
 )
+from ocp_router.redact_names import redact_name_head
 from ocp_router.tokens import unread_tokens
 
 logger = logging.getLogger(__name__)
@@ -273,7 +274,9 @@ class OllamaBackend(ClosingBackend):
                 try:
                     chunk = json.loads(line)
                 except json.JSONDecodeError as exc:
-                    raise malformed(self.name, f"non-JSON stream line {line[:80]!r}") from exc
+                    raise malformed(
+                        self.name, f"non-JSON stream line {redact_name_head(line, 80)!r}"
+                    ) from exc
                 if not isinstance(chunk, dict):
                     raise malformed(self.name, "stream line is not an object")
                 if "error" in chunk:

@@ -33,6 +33,7 @@ from ocp_router.backends.base import (
 )
 from ocp_router.backends.probe import ModelProbe
 from ocp_router.errors import BackendResponseError, BackendTimeout
+from ocp_router.redact_names import redact_name_head
 
 DEFAULT_URL = "https://api.openai.com/v1"
 
@@ -253,7 +254,7 @@ class OpenAIBackend(ClosingBackend):
             completion_tokens = int(usage.get("completion_tokens") or 0)
             cached = int(details.get("cached_tokens") or 0)
         except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
-            shown = hide_key(response.text, self._key)[:80]
+            shown = redact_name_head(hide_key(response.text, self._key), 80)
             raise malformed(self.name, f"no choices[0].message in {shown!r}") from exc
         if not isinstance(text, str):
             raise BackendResponseError(

@@ -9,6 +9,7 @@ import textwrap
 from collections.abc import Sequence
 
 from ocp_router.redact import MARKER_OPEN, redact
+from ocp_router.redact_names import redact_name_head
 from ocp_server.at_rest import redacted
 
 __all__ = ["content_hash", "diff_summary", "normalized", "split_lines"]
@@ -77,4 +78,5 @@ def describe_change(old: str, now: str) -> str:
 
 
 def _cut(text: str, limit: int = 70) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    # redacted whole, then cut: a token cut short is no longer found by the redaction after
+    return text if len(text) <= limit else redact_name_head(text, limit - 1) + "…"

@@ -10,6 +10,7 @@ from pathlib import Path, PurePosixPath
 import aiosqlite
 import pathspec
 
+from ocp_router.redact_names import redact_name_head
 from ocp_server.citations.blocks import (
     find_block,
     holder_of,
@@ -259,7 +260,9 @@ class CodeView:
             found = [f for f in found if not await self.overload_stub(*f)] or found
         if len(found) > 1:
             places = ", ".join(f"{p}:{d.name} ({p}:{d.start_line}-{d.end_line})" for p, d in found)
-            raise CitationError(f"{raw!r} is ambiguous: {places[:600]}; cite one of them")
+            # redacted whole, then cut: a name holding a token cut at 600 keeps its head
+            shown = redact_name_head(places, 600)
+            raise CitationError(f"{raw!r} is ambiguous: {shown}; cite one of them")
         path, d = found[0]
         lines = await self.lines(path)
         assert lines is not None

@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+from ocp_router.redact_names import redact_name_head
 from ocp_server.errors import InputError
 
 __all__ = ["glob_matcher", "relative_glob"]
@@ -88,8 +89,9 @@ def _brace_alternatives(glob: str) -> list[str]:
             current[:start] + o + current[end + 1 :] for o in current[start + 1 : end].split(",")
         ]
         if len(done) + len(todo) > MAX_ALTERNATIVES:
+            shown = redact_name_head(glob, 100)  # redacted whole, then cut
             raise InputError(
-                f"path_glob: {glob[:100]!r} expands to over {MAX_ALTERNATIVES} alternatives; "
+                f"path_glob: {shown!r} expands to over {MAX_ALTERNATIVES} alternatives; "
                 "give fewer {a,b} groups"
             )
     return list(dict.fromkeys(reversed(done)))

@@ -430,7 +430,7 @@ class Proxy:
             id=uuid.uuid4().hex,
             started_at=time.time(),
             dialect=d.name,
-            client=(headers.get("user-agent") or "")[:60],
+            client=redact_name_head(headers.get("user-agent") or "", 60),
             session=session,
             stream=stream,
             requested_model=requested,

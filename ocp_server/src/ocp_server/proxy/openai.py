@@ -8,6 +8,7 @@ import time
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
+from ocp_router.redact_names import redact_name_head
 from ocp_server.proxy.chat import (
     BadRequest,
     Chat,
@@ -88,7 +89,8 @@ def local_cannot(body: Mapping[str, Any]) -> str | None:
         return "log probabilities asked for and a local answer has none"
     fmt = body.get("response_format")
     if isinstance(fmt, dict) and fmt.get("type") not in (None, "text"):
-        return f"response_format {str(fmt.get('type'))[:40]!r} and a local answer follows none"
+        shown = redact_name_head(str(fmt.get("type")), 40)  # redacted whole, then cut
+        return f"response_format {shown!r} and a local answer follows none"
     modalities = body.get("modalities")
     if body.get("audio") or (isinstance(modalities, list) and set(modalities) - {"text"}):
         return "audio asked for and a local answer is text"

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import httpx
 
+from ocp_router.redact_names import redact_name_head
+
 # Far above any whole body an honest upstream sends (a non-streaming answer at the largest
 # max_tokens is a few MB, an error a few KB), far below trouble. Counted after decoding, so a
 # compressed body cannot hide its size.
@@ -69,7 +71,7 @@ async def read_head(response: httpx.Response, limit: int = HEAD_BYTES) -> Head:
 
 def error_too_long(upstream: str, status: int, limit: int, start: bytes) -> str:
     """What the client reads instead of an upstream's error body over `limit` bytes."""
-    began = start[:200].decode("utf-8", "replace")
+    began = redact_name_head(start.decode("utf-8", "replace"), 200)  # whole, then cut
     return (
         f"the {upstream} upstream answered HTTP {status} with an error body over {limit:,} "
         f"bytes, not relayed; it began: {began}"
