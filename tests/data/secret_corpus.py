@@ -268,6 +268,14 @@ PASSWORD_CONTEXTS: tuple[Format, ...] = (
     Format("rust_string_from", 'let password = String::from("{s}");\n'),
     Format("node_env_fallback", "const password = process.env.DB_PASSWORD || '{s}';\n"),
     Format("python_env_or", 'password = os.getenv("DB_PASSWORD") or "{s}"\n'),
+    # No name: the secret argument of a well-known call, or an element a key attribute names.
+    Format("smtp_login", 'server.login("alerts@example.com", "{s}")\n'),
+    Format("http_basic_auth", 'auth = HTTPBasicAuth("admin", "{s}")\n'),
+    Format("requests_auth_tuple", 'r = requests.get(url, auth=("api", "{s}"))\n'),
+    Format("java_xml_properties", '<entry key="db.password">{s}</entry>\n', render=xml_text),
+    Format("jwt_sign", 'const token = jwt.sign({ sub: user.id }, "{s}", { expiresIn: "1h" });\n'),
+    Format("jwt_encode", 'token = jwt.encode(payload, "{s}", algorithm="HS256")\n'),
+    Format("hmac_new", 'mac = hmac.new(b"{s}", body, hashlib.sha256).hexdigest()\n'),
 )
 
 _AWS_SECRET = mixed(B64, 40)

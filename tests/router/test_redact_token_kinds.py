@@ -165,7 +165,10 @@ def test_a_token_shape_inside_a_longer_identifier_is_left_alone(kind: str, token
         texts.append(f"call(_{token})\n")
     if not token.startswith(_OPEN_ENDED):
         texts.append(f"call({token}7)\n")  # digits: more random data
-        if not GLUED_PREFIX_RE.match(token):  # a letter its body holds: a longer name or blob
+        # a letter its body holds: a longer name or blob, unless no word ends in the prefix
+        # or the body has one length a short prefix starts (Groq's, npm's: a letter after it
+        # cannot be more of it; test_redact_split.py)
+        if not GLUED_PREFIX_RE.match(token) and not token.startswith(("gsk_", "npm_")):
             texts.append(f"call({token}{next(c for c in reversed(token) if c.isalpha())})\n")
     for text in texts:
         assert not any(r.kind == kind for r in redact(text).redactions), text

@@ -6,7 +6,8 @@ A token that stands alone before may have a word glued after it (`see <AKIA...>x
 `<hf_...>_notes`): its closing boundary is then not asked for, if what follows is a word
 of three letters or more, or letters before a file's extension; digits are more random data.
 A letter or two (`<token>q`) end a token only where they cannot be more of it: after a prefix
-no word ends in and no name holds (_redact_glued.py's: `AKIA...ab`), or where the token's own
+no word ends in and no name holds (_redact_glued.py's: `AKIA...ab`), after a body of fixed
+length a short prefix of Groq's or npm's starts (`gsk_<52>ab`), or where the token's own
 alphabet holds no such letter (lower case after AWS's upper-case body, `q` after hex); else
 they are read as a longer name or blob. A routable GitLab token keeps its .<version><crc> tail
 when a word is glued to it.
@@ -33,6 +34,7 @@ from ocp_router._redact_shapes import (
     loose_regex,
     random_body,
 )
+from ocp_router._redact_split import split_hits
 from ocp_router._redact_values import is_filler, wordy
 
 __all__ = ["discord_hits", "gcp_hits", "pattern_hits"]
@@ -72,6 +74,7 @@ def pattern_hits(text: str) -> Iterator[Hit]:
     yield from _token_hits(text)
     yield from glued_hits(text, tokens_at_start, glued_after_at_start)
     yield from escaped_hits(text)
+    yield from split_hits(text, tokens_at_start)
 
 
 # Each pattern with its loose regex (None: it has no closing lookahead to drop).
@@ -137,6 +140,11 @@ def _word_glued_after(p: TokenPattern, text: str, m: re.Match[str]) -> int:
 
 
 _HEX = frozenset("0123456789abcdefABCDEF")
+# Short prefixes before a body of one length in both cases and digits (Groq's 52, npm's 36):
+# a letter after the body cannot be more of it, and no identifier or blob starts so (a word
+# glued before is ruled out by their own patterns), so `gsk_<52>ab` is the key and `ab`.
+# Hugging Face's body has no fixed length: its pattern takes such letters in already.
+_FIXED_MIXED_CASE_RE = re.compile(r"gsk_[A-Za-z0-9]{52}|npm_[A-Za-z0-9]{36}")
 
 
 def _stray_letters(text: str, start: int, token: str, run: int) -> bool:
@@ -148,7 +156,7 @@ def _stray_letters(text: str, start: int, token: str, run: int) -> bool:
     glued = text[end:run]
     if not (1 <= len(glued) <= 2 and glued.isascii() and glued.isalpha()):
         return False
-    if GLUED_PREFIX_RE.match(text, start, end):
+    if GLUED_PREFIX_RE.match(text, start, end) or _FIXED_MIXED_CASE_RE.fullmatch(token):
         return True
     tail = token[-16:]  # the body's alphabet, as far as its last characters show it
     if all(c in _HEX for c in tail):

@@ -51,6 +51,8 @@ What is detected (kind in brackets):
   GitHub's, GitLab's, sk-ant- and OpenAI's long ones, Slack's, AKIA/ASIA, AIza, ...) and its
   body holds a digit and is not words; such a token may have a word glued after it too
   (``keysAKIA...x.txt``: letters, not more random data, follow its own characters).
+  A token split across joined string literals (``"ghp_..." + "..."``, ``"sk-ant-" "api03-..."``)
+  is redacted whole, seams included.
   A token right after an escape that ends in a letter or digit (``\\n`` in JSON and log
   lines, ``%22`` in a URL) stands alone too.
 - HTTP credentials: ``Authorization: Bearer <token>`` / ``Authorization: Token <token>`` and
@@ -68,8 +70,12 @@ What is detected (kind in brackets):
   ``--password=...``, ``<password>...</password>``, escaped JSON in log lines, a name and its
   value side by side (``define('DB_PASSWORD', '...')``, ``os.environ.setdefault("X", "...")``,
   ``<add key="DbPassword" value="..."/>``, Kubernetes ``- name: DB_PASSWORD`` / ``value:``),
-  setters (``setPassword("...")``), SQL ``WITH PASSWORD '...'``. Only the value is redacted;
-  name, operator and quotes stay, so the model still understands the code. The name decides
+  setters (``setPassword("...")``), SQL ``WITH PASSWORD '...'``; with no name, a literal in
+  the secret argument of a well-known call (``jwt.sign(p, "...")``, ``smtp.login(u, "...")``,
+  ``HTTPBasicAuth(u, "...")``, ``auth=(u, "...")``, ``hmac.new(b"...")``,
+  ``createHmac("sha256", "...")``) or an element a key names (``<entry key="password">``).
+  Only the value is redacted; name, operator and quotes stay, so the model still understands
+  the code. The name decides
   (split into snake/kebab/camel/dotted words; a trailing ``value``/``b64``/... is ignored;
   ``pass`` names a password after a qualifier: DB_PASS, ansible_become_pass, not first_pass):
 
@@ -171,16 +177,19 @@ from ocp_router import (
     _redact_assignments,
     _redact_at_start,
     _redact_base,
+    _redact_calls,
     _redact_glued,
     _redact_phrases,
     _redact_scan,
     _redact_shapes,
+    _redact_split,
     _redact_tables,
     _redact_tokens,
     _redact_values,
 )
 from ocp_router._redact_assignments import KEYWORDS, assignment_hits, xml_hits
 from ocp_router._redact_base import KINDS, MARKER_OPEN, MARKERS, PRIORITY, Hit
+from ocp_router._redact_calls import call_hits, keyed_element_hits
 from ocp_router._redact_phrases import (
     auth_hits,
     connection_hits,
@@ -222,6 +231,8 @@ _SOURCES = tuple(
         _redact_phrases,
         _redact_scan,
         _redact_tables,
+        _redact_calls,
+        _redact_split,
     )
 ) + (Path(__file__),)
 SOURCE_DIGEST = hashlib.blake2b(
@@ -282,6 +293,8 @@ def _hits(text: str, shapes: bool = True) -> Iterator[Hit]:
     yield from assignment_hits(text, lowered, spans)
     if not found.isdisjoint(_XML_KEYWORDS) and "</" in text:
         yield from xml_hits(text)
+        yield from keyed_element_hits(text)
+    yield from call_hits(text, lowered, found)
     yield from auth_hits(text, lowered)
     if "@" in text:
         if "://" in text:
