@@ -193,6 +193,9 @@ def assignment_hits(text: str, lowered: str, spans: list[tuple[int, int]]) -> It
     reach = -1  # where the values of the names so far end
     run = judged = 0  # where the run of values overlapping so far starts, and what was judged
     dense: Hit | None = None  # the run past its budget of values judged, hidden whole
+    # the dense run's last value (inside every other's): judged when the run ends, so the value
+    # it names is hidden where it recurs elsewhere, as judging each would (one value a run)
+    last: tuple[re.Match[str], int, str, str] | None = None
     for k_start, k_end in spans:
         if k_start < name_end:
             continue  # a second keyword in the same name (secret_key)
@@ -233,8 +236,9 @@ def assignment_hits(text: str, lowered: str, spans: list[tuple[int, int]]) -> It
                 kind = "password" if name_class == "password" else "generic_secret"
                 prio = PRIORITY[f"{kind}_assignment"]
                 if dense is not None and s > dense[1]:
-                    yield dense
+                    yield from _dense_hits(text, dense, last)
                     dense = None
+                last = (m, start, name, name_class)
                 dense = (
                     (s, e, prio)
                     if dense is None
@@ -252,7 +256,16 @@ def assignment_hits(text: str, lowered: str, spans: list[tuple[int, int]]) -> It
         if hit is not None:
             yield hit
     if dense is not None:
-        yield dense
+        yield from _dense_hits(text, dense, last)
+
+
+def _dense_hits(
+    text: str, dense: Hit, last: tuple[re.Match[str], int, str, str] | None
+) -> Iterator[Hit]:
+    """A dense run hidden whole, and its last value as judging it finds it."""
+    yield dense
+    if last is not None and (hit := _assignment_value(text, *last)) is not None:
+        yield hit
 
 
 def _dense_end(text: str, m: re.Match[str]) -> int:
