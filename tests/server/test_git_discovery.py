@@ -112,6 +112,20 @@ def test_a_monorepos_folder_has_its_own_history(tmp_path: Path) -> None:
     assert [(c.message, c.paths) for c in commits] == [("add the service", ("svc.py",))]
 
 
+def test_a_side_branch_merged_without_its_changes_keeps_its_commits(tmp_path: Path) -> None:
+    # `git log -- .` simplifies history: a merge whose tree equals one parent's (`-s ours`, a
+    # side branch whose changes were already in) dropped the side branch's commits, which a
+    # log with no path listed. Their messages are still evidence of the files they changed.
+    repo = _repo(tmp_path / "repo", "first", {"app.py": "x = 1\n"})
+    git(repo, "checkout", "-qb", "side")
+    (repo / "side.py").write_text("y = 2\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "side change")
+    git(repo, "checkout", "-q", "-")
+    git(repo, "merge", "-q", "-s", "ours", "side", "-m", "merge")
+    assert sorted(c.message for c in read_history(repo, 10)) == ["first", "side change"]
+
+
 def test_ceiling_directories_are_honoured(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # Git does not look above a ceiling: neither does the guard, which refused the workspace
     # for a pipe in the config of a repository git never reads.

@@ -76,7 +76,10 @@ def read_history(workspace: Path, limit: int, rev: str = "HEAD") -> list[Commit]
             "--no-renames",
             f"--format={_RECORD}%H%x00%ct%x00%s%x00%b%x00",
             # In a folder below the work tree's top, the commits that changed it, their paths
-            # as the index has them (relative to the folder), not the whole repository's.
+            # as the index has them (relative to the folder), not the whole repository's;
+            # every one of them (a path turns on history simplification, which drops a side
+            # branch merged with a tree equal to one parent's)
+            "--full-history",
             "--relative",
             "--",
             ".",
