@@ -63,7 +63,7 @@ def test_an_empty_dot_git_folder_is_passed_over(tmp_path: Path) -> None:
     (inner / "inner.py").write_text("z = 3\n")
     found = find_git_dirs(inner)
     assert found is not None and found.top == outer
-    assert _paths(inner) == (False, ["inner.py"])  # outer tracks nothing here
+    assert _paths(inner) == (True, ["inner.py"])  # untracked in outer, not ignored by it
     assert read_history(inner, 10) == []  # not the outer repository's commits
 
 
@@ -110,6 +110,19 @@ def test_a_monorepos_folder_has_its_own_history(tmp_path: Path) -> None:
     assert _paths(ws) == (True, ["svc.py"])
     commits = read_history(ws, 10)
     assert [(c.message, c.paths) for c in commits] == [("add the service", ("svc.py",))]
+
+
+def test_a_new_folder_of_a_repository_keeps_its_ignore_rules(tmp_path: Path) -> None:
+    # A project folder not yet added to the repository above it: its files are the
+    # repository's untracked ones, and its .gitignore rules hold (a folder git tracked nothing
+    # in was listed without git, and `debug.log`, ignored above, was indexed).
+    mono = _repo(tmp_path / "mono", "first", {"app.py": "x = 1\n", ".gitignore": "*.log\n"})
+    new = mono / "newproj"
+    new.mkdir()
+    (new / "main.py").write_text("def run(): pass\n")
+    (new / "debug.log").write_text("noise\n")
+    assert _paths(new) == (True, ["main.py"])
+    assert read_history(new, 10) == []
 
 
 def test_a_side_branch_merged_without_its_changes_keeps_its_commits(tmp_path: Path) -> None:

@@ -209,7 +209,7 @@ def load_ocpignore(workspace: Path) -> pathspec.GitIgnoreSpec | None:
 
 def git_files(workspace: Path) -> list[str] | None:
     """Tracked plus untracked-not-ignored files, or None when this is not a git work tree, or
-    is a folder below a work tree's top in which git tracks no file. Below a BUILD_DIRS folder,
+    is a folder below a work tree's top in which git lists no file. Below a BUILD_DIRS folder,
     tracked files only."""
     try:
         out = run_git(
@@ -232,11 +232,12 @@ def git_files(workspace: Path) -> list[str] | None:
     except (OSError, subprocess.SubprocessError):
         return None
     entries = out.decode("utf-8", "surrogateescape").split("\0")
-    if top and not any(e[:1] not in ("", "?") and e[2:].startswith(top) for e in entries):
-        # A repository above that tracks nothing here (a home folder's dotfiles, whose
-        # .gitignore is often `*`) is not this folder's: its rules would hide its files.
+    if top and not any(e[2:].startswith(top) for e in entries if e):
+        # A repository above that lists nothing here, tracked or not ignored (a home folder's
+        # dotfiles, whose .gitignore is often `*`), is not this folder's: its rules would hide
+        # every file. A new project folder it does not ignore is its, and its rules hold.
         logger.info(
-            "%s is in a repository that tracks none of its files: listed without git", workspace
+            "%s is in a repository that ignores all of its files: listed without git", workspace
         )
         return None
     # untracked below a build folder: the build's output
