@@ -150,3 +150,50 @@ async def test_over_stdio_the_chunk_returned_alone_hides_the_value(
         result = await client.search("open_warehouse", k=1)
     (top,) = result.results
     assert top.symbol == "open_warehouse" and VALUE not in _dumped(result)
+
+
+def _dumped_model(result: wire.RestoreResult | wire.SaveResult) -> str:
+    return json.dumps(result.model_dump(mode="json"))
+
+
+async def test_a_stale_citation_says_what_changed_without_a_value_named_elsewhere(
+    app: AppState, workspace: Path
+) -> None:
+    # a note cites open_warehouse (which only quotes the value); its connect line is edited:
+    # restore's "what changed" quotes the line before and after, and the file names the
+    # value in its preamble, outside the cited lines
+    _write(workspace)
+    ws = await opened(app, workspace)
+    note = wire.NoteArg(text="open_warehouse logs each step", citations=["open_warehouse"])
+    saved = await app.save(ws, wire.SaveArgs(notes=[note]))
+    assert VALUE not in _dumped_model(saved)
+    kept = await ws.memory.db.execute_fetchall("SELECT content FROM memory_citations")
+    assert [VALUE in str(row[0]) for row in kept] == [False]  # memory keeps it hidden too
+    path = workspace / "src" / "warehouse.py"
+    path.write_text(path.read_text().replace(f'"{VALUE}")', f'"{VALUE}", timeout=5)'))
+    await ws.index.update()
+    restored = await app.restore(ws, wire.RestoreArgs(stale="list"))
+    (stale,) = restored.stale
+    (citation,) = stale.citations
+    assert citation.status == "stale" and "timeo" in (citation.change or "")
+    assert VALUE not in _dumped_model(restored)
+    assert "[REDACTED:password_assignment]" in (citation.change or "")
+
+
+async def test_a_value_the_file_names_after_the_save_is_hidden_in_what_changed(
+    app: AppState, workspace: Path
+) -> None:
+    # saved while nothing named it (memory kept it as an ordinary string); then the file
+    # names it, and the cited line quoting it changes: both sides of the change hide it
+    _write(workspace, PREAMBLE.replace(f'DB_PASSWORD = "{VALUE}"\n', ""))
+    ws = await opened(app, workspace)
+    note = wire.NoteArg(text="open_warehouse logs each step", citations=["open_warehouse"])
+    await app.save(ws, wire.SaveArgs(notes=[note]))
+    _write(workspace)
+    path = workspace / "src" / "warehouse.py"
+    path.write_text(path.read_text().replace(f'"{VALUE}")', f'"{VALUE}", timeout=5)'))
+    await ws.index.update()
+    restored = await app.restore(ws, wire.RestoreArgs(stale="list"))
+    (citation,) = restored.stale[0].citations
+    assert citation.status == "stale" and "timeo" in (citation.change or "")
+    assert VALUE not in _dumped_model(restored)

@@ -9,15 +9,18 @@ before this module existed)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from ocp_router.redact_names import redact_name, redact_name_head
 
 __all__ = ["redacted", "redacted_head", "redacted_state"]
 
 
-def redacted(text: str) -> str:
+def redacted(text: str, known: Mapping[str, str] | None = None) -> str:
     """`text` as memory stores it. Read as a name too (redact_names.py): an agent's titles,
-    state keys and ids glue words together (`cfgghp_<token>`), and a token there is one."""
-    return redact_name(text).text
+    state keys and ids glue words together (`cfgghp_<token>`), and a token there is one.
+    `known`: secrets found elsewhere (those a cited file names outside the cited lines)."""
+    return redact_name(text, known).text
 
 
 def redacted_head(text: str, limit: int) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from ocp_router.redact import MARKER_OPEN, redact
 from ocp_router.redact_names import redact_name_head
@@ -49,8 +49,9 @@ def trimmed(lines: Sequence[str], start: int, end: int) -> tuple[int, int]:
     return (s, e) if lines[s - 1].strip() else (start, end)
 
 
-def diff_summary(old: str, new: str, limit: int = 2) -> str:
-    """The first changed lines, `-old` and `+new`, each cut short; redacted."""
+def diff_summary(old: str, new: str, limit: int = 2, known: Mapping[str, str] | None = None) -> str:
+    """The first changed lines, `-old` and `+new`, each cut short; redacted (`known`: secrets
+    found elsewhere, hidden where they recur)."""
     removed: list[str] = []
     added: list[str] = []
     for line in difflib.unified_diff(old.splitlines(), new.splitlines(), lineterm="", n=0):
@@ -65,16 +66,17 @@ def diff_summary(old: str, new: str, limit: int = 2) -> str:
     shown = [f"-`{_cut(t)}`" for t in removed[:limit]] + [f"+`{_cut(t)}`" for t in added[:limit]]
     more = max(0, len(removed) - limit) + max(0, len(added) - limit)
     tail = f" (+{more} more changed line{'s' * (more != 1)})" if more else ""
-    return redact(" ".join(shown) + tail).text
+    return redact(" ".join(shown) + tail, known).text
 
 
-def describe_change(old: str, now: str) -> str:
+def describe_change(old: str, now: str, known: Mapping[str, str] | None = None) -> str:
     """What changed from the kept text to `now`, compared as memory keeps texts (redacted): a
-    line with a secret in it has not changed while its secret has not."""
-    shown = redacted(now)
+    line with a secret in it has not changed while its secret has not. `known`: the values the
+    files of both name as secrets (a cited stretch may only quote one its file names above)."""
+    shown = redacted(now, known)
     if shown == old and MARKER_OPEN in old:
         return "only a value that is kept redacted changed"
-    return diff_summary(old, shown)
+    return diff_summary(old, shown, known=known)
 
 
 def _cut(text: str, limit: int = 70) -> str:

@@ -33,6 +33,7 @@ from ocp_server.citations.renames import GitRenames
 from ocp_server.citations.suggestions import suggest
 from ocp_server.citations.values import Check, Definition, Located, Stored, Suggestion
 from ocp_server.errors import CitationError
+from ocp_server.index.file_secrets import known_in_file
 from ocp_server.index.files import load_ocpignore, path_exclusion, read_regular
 from ocp_server.index.limits import DEFAULT_MAX_FILE_BYTES
 
@@ -77,6 +78,7 @@ class CodeView:
         self._renamed: dict[str, list[str]] = {}
         self._newest: dict[str, list[str]] = {}
         self._nested: dict[tuple[str, str], list[Definition]] = {}
+        self._known: dict[str, dict[str, str]] = {}
         self._newest_searches = 0
         self._git = GitRenames(workspace)
 
@@ -122,6 +124,17 @@ class CodeView:
         if len(data) > self.max_file_bytes:
             return None  # grown past the limit since the index read it
         return split_lines(data.decode("utf-8", errors="replace"))
+
+    async def known(self, *paths: str) -> dict[str, str]:
+        """The values the indexed files `paths` name as secrets, with their kinds, as their
+        chunks keep them (index/file_secrets.py): hidden wherever their lines are shown."""
+        out: dict[str, str] = {}
+        for path in paths:
+            if path not in self._known:
+                self._known[path] = await known_in_file(self.db, path)
+            for value, kind in self._known[path].items():
+                out.setdefault(value, kind)
+        return out
 
     async def definitions(self, path: str) -> list[Definition]:
         if path not in self._defs:
@@ -411,7 +424,8 @@ class CodeView:
                 d = same[0]
                 now = located(c.path, lines, d.start_line, d.end_line, d.name, True)
                 what = "its lines" if not c.whole else f"`{c.symbol}`"
-                return now, f"{what} changed: " + describe_change(old, region(lines, d, c))
+                known = await self.known(c.path)
+                return now, f"{what} changed: " + describe_change(old, region(lines, d, c), known)
             if (moved := await self._changed_elsewhere(c, old)) is not None:
                 return moved
             elsewhere = [p for p in await self.files_naming(c.symbol) if p != c.path]
@@ -427,13 +441,14 @@ class CodeView:
             text = normalized(lines[alike.start_line - 1 : alike.end_line])
             return now, (
                 f"{gone}; most alike now: `{alike.name}` at {now.citation}: "
-                + describe_change(old, text)
+                + describe_change(old, text, await self.known(c.path))
             )
         if c.start_line > len(lines):
             return None, f"{c.path} now has {len(lines)} lines; lines {c.start_line}- are gone"
         end = min(c.end_line, len(lines))
         text = normalized(lines[c.start_line - 1 : end])
-        return None, f"lines {c.start_line}-{end} changed: " + describe_change(old, text)
+        known = await self.known(c.path)
+        return None, f"lines {c.start_line}-{end} changed: " + describe_change(old, text, known)
 
     async def _changed_elsewhere(self, c: Stored, old: str) -> tuple[Located, str] | None:
         """Moved and changed: a definition of the cited symbol in another file, still much
@@ -461,7 +476,7 @@ class CodeView:
                 what = "changed" if c.whole else "its lines changed"
                 return now, (
                     f"`{c.symbol}` is now in {now.citation}, {what}: "
-                    + describe_change(old, now_text)
+                    + describe_change(old, now_text, await self.known(c.path, path))
                 )
         return None
 

@@ -13,6 +13,9 @@ They hold for the redaction rules they were found with (`meta.named_rules`, as
 and the values found before are used until each is read.
 
 Offsets, not the values: the values are in the chunk's text already, and stay nowhere else.
+Whatever else shows a file's lines (a restore's "what changed" of a cited stretch, memory's
+copy of it) takes the values the whole file names from its chunks the same way
+(`known_in_file`).
 """
 
 from __future__ import annotations
@@ -24,8 +27,16 @@ import aiosqlite
 
 from ocp_router.redact import named_values
 from ocp_server.index.clean_text import RULES_DIGEST
+from ocp_server.index.lexicon import unpack_text
 
-__all__ = ["NONE", "claim_named", "known_in", "named_in_chunks", "named_with_our_rules"]
+__all__ = [
+    "NONE",
+    "claim_named",
+    "known_in",
+    "known_in_file",
+    "named_in_chunks",
+    "named_with_our_rules",
+]
 
 NAMED_RULES_KEY = "named_rules"
 
@@ -80,6 +91,21 @@ def known_in(text: str, named: str | None) -> tuple[tuple[str, str], ...]:
     for start, end, kind in json.loads(named):
         out.setdefault(text[start:end], kind)
     return tuple(out.items())
+
+
+async def known_in_file(db: aiosqlite.Connection, path: str) -> dict[str, str]:
+    """The values (with their kinds) the indexed file `path` names as secrets: those its
+    chunks' `named` columns mark (every value a file names is in the chunk that names it)."""
+    rows = await db.execute_fetchall(
+        "SELECT c.text, c.named FROM chunks c JOIN files f ON f.id = c.file_id "
+        "WHERE f.path = ? AND c.named IS NOT NULL AND c.named != ?",
+        (path, NONE),
+    )
+    out: dict[str, str] = {}
+    for stored, named in rows:
+        for value, kind in known_in(unpack_text(stored), named):
+            out.setdefault(value, kind)
+    return out
 
 
 async def named_with_our_rules(db: aiosqlite.Connection) -> bool:

@@ -537,6 +537,9 @@ class MemorySaves(MemoryForgets):
             return 0
         assert self.workspace is not None
         seen = await self._index_seen()
+        view = CodeView(self.db, self.workspace, self.max_file_bytes)
+        # a cited stretch may quote a value its file names outside it: kept hidden too
+        known = {c.path: await view.known(c.path) for c in new}
         await self.db.executemany(
             f"INSERT INTO memory_citations ({column}, cited, path, start_line, end_line, symbol, "
             "whole, content_hash, content, index_seen, checked_at) "
@@ -551,14 +554,14 @@ class MemorySaves(MemoryForgets):
                     c.symbol,
                     int(c.whole),
                     c.content_hash,
-                    redacted(c.content),  # kept redacted; the hash is what checks compare
+                    # kept redacted; the hash is what checks compare
+                    redacted(c.content, known[c.path]),
                     seen,
                     now,
                 )
                 for c in new
             ],
         )
-        view = CodeView(self.db, self.workspace, self.max_file_bytes)
         await self._sign([(c.path, view.stat(c.path)) for c in new])
         return len(new)
 
