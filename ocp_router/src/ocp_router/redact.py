@@ -180,6 +180,7 @@ from ocp_router import (
     _redact_calls,
     _redact_glued,
     _redact_phrases,
+    _redact_repeats,
     _redact_scan,
     _redact_shapes,
     _redact_split,
@@ -200,6 +201,7 @@ from ocp_router._redact_phrases import (
     sign_in_hits,
     snyk_hits,
 )
+from ocp_router._redact_repeats import occurrences
 from ocp_router._redact_tokens import discord_hits, gcp_hits, pattern_hits
 
 __all__ = [
@@ -213,6 +215,7 @@ __all__ = [
     "marker",
     "may_hold_token",
     "named_values",
+    "occurrences",
     "redact",
 ]
 
@@ -229,6 +232,7 @@ _SOURCES = tuple(
         _redact_tokens,
         _redact_assignments,
         _redact_phrases,
+        _redact_repeats,
         _redact_scan,
         _redact_tables,
         _redact_calls,
@@ -342,11 +346,8 @@ def _echo_hits(text: str, hits: list[Hit]) -> Iterator[Hit]:
             if prio >= PRIORITY["connection_string_password"] and not _distinctive(secret):
                 continue  # a word-like password: too likely to be ordinary text elsewhere
             seen[secret] = min(prio, seen.get(secret, prio))
-    for secret, prio in seen.items():
-        i = text.find(secret)
-        while i >= 0:
-            yield i, i + len(secret), prio
-            i = text.find(secret, i + 1)
+    for i, secret in occurrences(text, seen):  # one pass for many (_redact_repeats.py)
+        yield i, i + len(secret), seen[secret]
 
 
 def named_values(text: str) -> dict[str, str]:
@@ -480,11 +481,8 @@ def finds_secret(text: str) -> bool:
 def _redact(text: str, known: Mapping[str, str] | None) -> RedactionResult:
     hits = _detect(text)
     if known:
-        for value, kind in known.items():
-            i = text.find(value)
-            while i >= 0:
-                hits.append((i, i + len(value), PRIORITY[kind]))
-                i = text.find(value, i + 1)
+        for i, value in occurrences(text, known):
+            hits.append((i, i + len(value), PRIORITY[known[value]]))
     if not hits:
         return RedactionResult(text, ())
     spans = _merge(hits)

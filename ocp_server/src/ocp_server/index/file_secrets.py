@@ -25,7 +25,7 @@ from collections.abc import Sequence
 
 import aiosqlite
 
-from ocp_router.redact import named_values
+from ocp_router.redact import named_values, occurrences
 from ocp_server.index.clean_text import RULES_DIGEST
 from ocp_server.index.lexicon import unpack_text
 
@@ -43,12 +43,6 @@ NAMED_RULES_KEY = "named_rules"
 #: A chunk whose file names no value it holds.
 NONE = "[]"
 
-# With more values than this, one pass over each chunk finds them (by their first characters)
-# instead of a search of the chunk for each: a file of thousands of named values (a fixture
-# of credentials) would cost their number times its length.
-_FEW = 32
-_PREFIX = 8  # named values are at least this long (redact's _ECHO_MIN)
-
 
 def named_in_chunks(text: str, chunks: Sequence[str]) -> list[str]:
     """For each of `chunks` (of the file whose text is `text`), where the values `text` names
@@ -65,22 +59,7 @@ def _encoded(chunk: str, values: dict[str, str]) -> str:
 
 
 def _occurrences(chunk: str, values: dict[str, str]) -> list[tuple[int, int, str]]:
-    found: list[tuple[int, int, str]] = []
-    if len(values) <= _FEW:
-        for value, kind in values.items():
-            i = chunk.find(value)
-            while i >= 0:
-                found.append((i, i + len(value), kind))
-                i = chunk.find(value, i + 1)
-        return found
-    by_prefix: dict[str, list[str]] = {}
-    for value in values:
-        by_prefix.setdefault(value[:_PREFIX], []).append(value)
-    for i in range(len(chunk) - _PREFIX + 1):
-        for value in by_prefix.get(chunk[i : i + _PREFIX], ()):
-            if chunk.startswith(value, i):
-                found.append((i, i + len(value), values[value]))
-    return found
+    return [(i, i + len(v), values[v]) for i, v in occurrences(chunk, values)]
 
 
 def known_in(text: str, named: str | None) -> tuple[tuple[str, str], ...]:
