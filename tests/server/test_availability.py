@@ -108,6 +108,78 @@ async def test_a_first_index_slower_than_the_wait_answers_with_what_exists_and_s
     assert seconds < 30, seconds
 
 
+async def test_only_the_first_search_of_a_slow_first_index_waits_for_it(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An agent's many searches during a long first build each waited OCP_FIRST_INDEX_WAIT:
+    the first waits, the later ones answer at once from the index so far, still saying so."""
+    from ocp_server.index import indexer
+    from ocp_server.index.files import Candidate
+
+    real = indexer.process_file
+    answered = threading.Event()  # the index cannot finish before the searches have answered
+
+    def held(workspace: Path, candidate: Candidate, known_hash: str | None, limit: int) -> object:
+        answered.wait(60)
+        return real(workspace, candidate, known_hash, limit)
+
+    monkeypatch.setattr(indexer, "process_file", held)
+    async with inproc_client(workspace, monkeypatch, first_index_wait=0.5) as client:
+        try:
+            notes = []
+            for query in ("verify token", "rotate session", "verify token"):
+                result = await client.call_tool("ocp_context_search", {"query": query})
+                assert result.structured_content is not None and not result.is_error
+                notes.append(result.structured_content["note"])
+        finally:
+            answered.set()
+    assert all("still being built" in note for note in notes), notes
+    assert "waited" in notes[0], notes  # the first search waited
+    assert not any("waited" in note for note in notes[1:]), notes  # the later ones did not
+
+
+async def test_searches_arriving_during_the_first_wait_share_it(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A search sent while the first one waits waits with it (to the same end), not on its own
+    from its own start, and not at all once that end has passed."""
+    from ocp_server.index import indexer
+    from ocp_server.index.files import Candidate
+    from ocp_server.index.workspace import WorkspaceIndex
+
+    real = indexer.process_file
+    answered = threading.Event()
+
+    def held(workspace: Path, candidate: Candidate, known_hash: str | None, limit: int) -> object:
+        answered.wait(60)
+        return real(workspace, candidate, known_hash, limit)
+
+    timeouts: list[float] = []
+    wait_built = WorkspaceIndex.wait_built
+
+    async def counted(self: WorkspaceIndex, timeout: float) -> bool:
+        timeouts.append(timeout)
+        return await wait_built(self, timeout)
+
+    monkeypatch.setattr(indexer, "process_file", held)
+    monkeypatch.setattr(WorkspaceIndex, "wait_built", counted)
+    async with inproc_client(workspace, monkeypatch, first_index_wait=3.0) as client:
+        try:
+            first = asyncio.create_task(
+                client.call_tool("ocp_context_search", {"query": "verify token"})
+            )
+            while not timeouts:  # the first search is waiting
+                await asyncio.sleep(0.01)
+            second = await client.call_tool("ocp_context_search", {"query": "rotate session"})
+            results = [await first, second]
+        finally:
+            answered.set()
+    notes = [r.structured_content["note"] for r in results if r.structured_content]
+    assert len(notes) == 2 and all("waited" in note for note in notes), notes
+    # The second waited what was left of the first's wait, not a whole wait of its own.
+    assert len(timeouts) == 2 and timeouts[1] < timeouts[0] <= 3.0, timeouts
+
+
 async def test_the_clients_roots_come_before_the_working_directory(
     workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -197,18 +197,20 @@ class AppState:
         return response, waited
 
     async def _first_index(self, ws: Workspace) -> float | None:
-        """Wait (up to OCP_FIRST_INDEX_WAIT) for a workspace's first index to finish, so a
-        one-call client does not get the empty answer of an index not built yet. The seconds
-        waited when the index is still not complete, else None; None too when its build found
-        the disk full (the search's note says so: it is not being built)."""
+        """Wait (up to OCP_FIRST_INDEX_WAIT, once: see `first_wait_left`) for a workspace's
+        first index to finish, so a one-call client does not get the empty answer of an index
+        not built yet. The seconds waited (0 for a search that did not) when the index is still
+        not complete, else None; None too when its build found the disk full (the search's note
+        says so: it is not being built)."""
         if await ws.index.built():
             return None
         started = time.perf_counter()
-        if await ws.index.wait_built(self.settings.first_index_wait):
+        left = ws.index.first_wait_left(self.settings.first_index_wait)
+        if await ws.index.wait_built(left):
             return None
         if watcher_full(ws.index.watcher_state, ws.index.watcher_error):
             return None
-        return time.perf_counter() - started
+        return time.perf_counter() - started if left else 0.0
 
     # ---- ocp_session_restore ----------------------------------------------------------
     async def restore(self, ws: Workspace, args: wire.RestoreArgs) -> wire.RestoreResult:

@@ -59,7 +59,8 @@ class ServerSettings:
     memory_ttl_days: int = 28  # memories not served while valid for this long expire; 0: never
     # Memory's clock (tests move it instead of sleeping).
     clock: Callable[[], float] = field(default=time.time, compare=False, repr=False)
-    # Seconds a search waits for a workspace's first index before answering with what exists.
+    # Seconds the first search waits for a workspace's first index before answering with what
+    # exists (later searches during that build answer at once: see WorkspaceIndex.first_wait_left).
     first_index_wait: float = 5.0
     # ocp_model_route calls that run at once; later ones wait their turn (see server.py).
     route_concurrency: int = 4

@@ -104,6 +104,7 @@ class WorkspaceIndex:
         self.owner = uuid.uuid4().hex
         self.building = False
         self._built = False  # whether built() has seen a complete index
+        self._first_wait_ends: float | None = None  # when searches stop waiting for the index
         self.progress: tuple[int, int] = (0, 0)  # files done, files to do, of the running update
         self._holds_lease = False
         self._lock = asyncio.Lock()
@@ -243,6 +244,15 @@ class WorkspaceIndex:
             except TimeoutError:
                 pass
         return True
+
+    def first_wait_left(self, timeout: float) -> float:
+        """How long a search waits for the first index (`wait_built`): the first search up to
+        `timeout`, one arriving during that wait with it (to the same end), any later one not
+        at all (it answers from the index so far). An agent's many searches during a long
+        first build would otherwise each wait the whole `timeout`."""
+        if self._first_wait_ends is None:
+            self._first_wait_ends = time.monotonic() + timeout
+        return max(0.0, self._first_wait_ends - time.monotonic())
 
     def db_size(self) -> int:
         total = 0
