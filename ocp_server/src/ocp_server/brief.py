@@ -49,7 +49,9 @@ CAP_CHANGE: Final = 300  # what changed in its code
 # A brief's first decision, cut further until it fits the budget when in full it would not:
 # the smallest budget still serves the decision it is for. First it drops what the agent can
 # do without: its line the date (the structured form has it), both forms where moved code
-# was (where it is now stays); then the rationale is cut, then the decision.
+# was (where it is now stays); then the rationale is cut, then the decision. Between the
+# first step that fits and the one before it, the part that step cuts is cut to the room
+# left (`Fitter._shrunk`): a token short of a step no longer drops to the next.
 SHRUNK_DECISION: Final = (
     (CAP_RATIONALE, CAP_DECISION),
     (CAP_RATIONALE, CAP_DECISION),  # terse: no date, a move only by where it is now
@@ -236,6 +238,7 @@ class Item:
     cost: int = 0  # all it cost when taken: line, structured form, its header's share
     shrinks: int = 0  # shorter renderings it has, for when it alone would not fit
     shrink: int = 0  # the one it is rendered at (0: in full)
+    caps: tuple[int, int] | None = None  # (rationale, decision) cut to the room; None: the step's
 
     def made(self) -> Rendered:
         if self.made_ is None:
@@ -281,7 +284,7 @@ def _stale_tag(states: Sequence[CitationState]) -> str:
 def render_decision(item: Item) -> Rendered:
     """row: (id, title, decision, rationale, created_at, session_id, trace_id, renewed_at)."""
     r, states = item.row
-    rationale_cap, decision_cap = SHRUNK_DECISION[item.shrink]
+    rationale_cap, decision_cap = item.caps or SHRUNK_DECISION[item.shrink]
     title, cut1 = cap(r[1], CAP_TITLE)
     decision, cut2 = cap(r[2], decision_cap)
     rationale, cut3 = cap(r[3], rationale_cap) if r[3] else (None, False)
@@ -481,9 +484,29 @@ class Fitter:
             item.shrink, item.made_ = shrink, None
             cost = self._cost(item)
             if self._fits(cost):
-                return cost
+                return self._cut_to_room(item, cost)
         item.shrink, item.made_ = 0, None
         return None
+
+    def _cut_to_room(self, item: Item, cost: int) -> int:
+        """The cost of `item` at the step it fits, its part that step cuts (the rationale or
+        the decision) as long as the room left allows, between this step's cap and the one
+        before's: the steps are coarse, and the result's other parts (the session id's
+        estimate alone varies by 20 tokens) decide where the room ends."""
+        fit, before = SHRUNK_DECISION[item.shrink], SHRUNK_DECISION[item.shrink - 1]
+        part = 0 if fit[0] < before[0] else 1  # each step cuts one of the two
+        if fit[part] >= before[part]:
+            return cost
+        lo, hi = fit[part], before[part]  # lo fits, hi did not
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            item.caps, item.made_ = _with(fit, part, mid), None
+            if self.used + self._cost(item) <= self.max_tokens:
+                lo = mid
+            else:
+                hi = mid
+        item.caps, item.made_ = (None if lo == fit[part] else _with(fit, part, lo)), None
+        return self._cost(item)  # last: it sets the item's value_cost at these caps
 
     def _shorten_footer(self, cost: int) -> bool:
         """Say what was left out in short (a total) when that lets the very first item in:
@@ -569,6 +592,10 @@ class Fitter:
             stale_count=stale_total,
             expired=expired,
         )
+
+
+def _with(caps: tuple[int, int], part: int, cap: int) -> tuple[int, int]:
+    return (cap, caps[1]) if part == 0 else (caps[0], cap)
 
 
 def _footer(
