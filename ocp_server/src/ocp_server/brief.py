@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Final, Literal
 
+from ocp_router.redact_names import redact_name_head
 from ocp_router.tokens import estimate_tokens
 
 __all__ = [
@@ -207,7 +208,9 @@ def cap(text: str, limit: int) -> tuple[str, bool]:
     line = one_line(text)
     if len(line) <= limit:
         return line, False
-    return line[: limit - 1].rstrip() + "…", True
+    # redacted whole, then cut: a token cut short here (a row stored before the rule that
+    # finds it) is no longer found by the redaction on the way out, and its head went out
+    return redact_name_head(line, limit - 1).rstrip() + "…", True
 
 
 def when(ts: float) -> str:
