@@ -9,6 +9,7 @@ from __future__ import annotations
 import gc
 import json
 import math
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -73,6 +74,62 @@ def test_pauses_overlap_and_an_application_that_turned_it_off_keeps_it_off() -> 
         with collector_paused():
             pass
         assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def _pause_in_thread(started: threading.Event, end: threading.Event, fail: bool) -> None:
+    with collector_paused():
+        started.set()
+        end.wait(10)
+        if fail:
+            raise RuntimeError("the redaction failed")
+
+
+def _overlapping(order: list[str], fail: str = "") -> list[bool]:
+    """Two pauses in two threads (as two large requests' redactions), begun A then B and
+    ended in `order`; whether the collector ran after each end. `fail`: the one that raises."""
+    started = {name: threading.Event() for name in "AB"}
+    end = {name: threading.Event() for name in "AB"}
+    threads: dict[str, threading.Thread] = {}
+    failed: list[str] = []
+
+    def run(name: str) -> None:
+        try:
+            _pause_in_thread(started[name], end[name], name == fail)
+        except RuntimeError:
+            failed.append(name)
+
+    for name in "AB":
+        threads[name] = threading.Thread(target=run, args=(name,))
+        threads[name].start()
+        assert started[name].wait(10)
+    after: list[bool] = []
+    for name in order:
+        end[name].set()
+        threads[name].join(10)
+        after.append(gc.isenabled())
+    assert failed == ([fail] if fail else [])
+    return after
+
+
+@pytest.mark.parametrize("fail", ["", "A", "B"])
+@pytest.mark.parametrize("order", [["A", "B"], ["B", "A"]])
+def test_two_overlapping_pauses_in_two_threads_end_with_the_collector_back_on(
+    order: list[str], fail: str
+) -> None:
+    # The collector is process-wide: the first request to end must not turn it back on under
+    # the other (ending in the order begun, not nested), nor the second, which found it off,
+    # leave it off for good; a redaction that raises ends its pause all the same.
+    assert gc.isenabled()
+    assert _overlapping(order, fail) == [False, True]
+
+
+@pytest.mark.parametrize("order", [["A", "B"], ["B", "A"]])
+def test_two_overlapping_pauses_leave_an_application_s_collector_off(order: list[str]) -> None:
+    gc.disable()
+    try:
+        assert _overlapping(order, fail=order[0]) == [False, False]
     finally:
         gc.enable()
 
