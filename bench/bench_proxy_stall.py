@@ -1,14 +1,19 @@
 """How long a large request holds up the proxy's other clients.
 
-    uv run python bench/bench_proxy_stall.py [--mb 15 30] [--process]
+    uv run python bench/bench_proxy_stall.py [--mb 15 30] [--process [--repeat 5]
+        [--cmd .venv/bin/ocp-server] [--b-cmd ../main/.venv/bin/ocp-server]]
 
 The real proxy (in a thread, as tests/proxy runs it; with --process, `ocp-server proxy` in
 its own process) in front of the fake Anthropic and Ollama servers. In a thread it shares the
 benchmark's GIL, so a stall that holds the GIL holds up the pinger too, which then starts its
-clock late and under-reports it: --process measures what another client sees. One client
+clock late and under-reports it: --process measures what another client sees, from a pinger
+in a process of its own (in the benchmark's, it would also wait on the fake upstream, which
+parses the forwarded body there: 0.3-1.6 s of stall that was not the proxy's). One client
 sends a large paid request (one long message, or 60,000 short ones, about `--mb` megabytes),
 while another asks `/health` every 10 ms: the slowest of those answers is how long the event
-loop was held. The large request's own time is shown beside it.
+loop was held. The large request's own time is shown beside it. With --repeat, the medians
+(and ranges) of that many rounds; with --b-cmd, a second checkout's proxy in its own process,
+measured in the same rounds, alternating which side goes first.
 """
 
 from __future__ import annotations
@@ -16,11 +21,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +43,7 @@ from tests.fakes.ollama import FakeOllama  # noqa: E402
 from tests.proxy.conftest import RunningProxy  # noqa: E402
 
 HEADERS = {"anthropic-version": "2023-06-01", "x-api-key": "sk-ant-bench"}
+KINDS = ("one long message", "60k short messages")
 HARD = "Design a distributed rate limiter across services and refactor the auth module. "
 
 
@@ -57,8 +65,45 @@ def _body(kind: str, mb: float) -> bytes:
     return json.dumps(body).encode()
 
 
-def _measure(url: str, body: bytes) -> tuple[int, float, float]:
-    worst: list[float] = []
+# Asks `/health` every 10 ms until its stdin closes, then prints each answer's time.
+_PINGER = """
+import json, sys, threading, time
+import httpx
+stop, took = threading.Event(), []
+def ping():
+    with httpx.Client(base_url=sys.argv[1], timeout=120) as http:
+        print("ready", flush=True)
+        while not stop.is_set():
+            started = time.perf_counter()
+            http.get("/health")
+            took.append(time.perf_counter() - started)
+            time.sleep(0.01)
+pinger = threading.Thread(target=ping)
+pinger.start()
+sys.stdin.read()
+stop.set()
+pinger.join()
+print(json.dumps(took))
+"""
+
+
+def _measure(url: str, body: bytes, own_process: bool) -> tuple[int, float, float]:
+    """The large request's status and time, and the slowest `/health` answer during it."""
+    if own_process:
+        pinger = subprocess.Popen(
+            [sys.executable, "-c", _PINGER, url],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert pinger.stdin is not None and pinger.stdout is not None
+        pinger.stdout.readline()
+        status, took = _send(url, body)
+        pinger.stdin.close()
+        worst: list[float] = json.loads(pinger.stdout.read())
+        pinger.wait(30)
+        return status, took, max(worst)
+    worst = []
     stop = threading.Event()
 
     def ping() -> None:
@@ -69,20 +114,23 @@ def _measure(url: str, body: bytes) -> tuple[int, float, float]:
                 worst.append(time.perf_counter() - started)
                 time.sleep(0.01)
 
-    pinger = threading.Thread(target=ping)
-    pinger.start()
+    thread = threading.Thread(target=ping)
+    thread.start()
+    status, took = _send(url, body)
+    stop.set()
+    thread.join()
+    return status, took, max(worst)
+
+
+def _send(url: str, body: bytes) -> tuple[int, float]:
     started = time.perf_counter()
     answer = httpx.post(url + "/v1/messages", headers=HEADERS, content=body, timeout=300)
-    took = time.perf_counter() - started
-    stop.set()
-    pinger.join()
-    return answer.status_code, took, max(worst)
+    return answer.status_code, time.perf_counter() - started
 
 
-def _process(env: dict[str, str], tmp: Path) -> tuple[str, Any]:
-    """`ocp-server proxy` in its own process; its URL and how to stop it."""
+def _process(env: dict[str, str], tmp: Path, server: Path) -> tuple[str, Any]:
+    """`server proxy` in its own process; its URL and how to stop it."""
     port = closed_port()
-    server = Path(sys.executable).parent / "ocp-server"
     child = subprocess.Popen(
         [str(server), "proxy", "--port", str(port), "--workspace", str(tmp)],
         env=os.environ | env | {"OCP_DB_PATH": str(tmp / "ocp.db")},
@@ -103,18 +151,37 @@ def _process(env: dict[str, str], tmp: Path) -> tuple[str, Any]:
     return url, stop
 
 
+def _spread(values: list[float], digits: int) -> str:
+    if len(values) == 1:
+        return f"{values[0]:.{digits}f}"
+    mid = statistics.median(values)
+    return f"{mid:.{digits}f} ({min(values):.{digits}f}-{max(values):.{digits}f})"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mb", type=float, nargs="+", default=[15.0, 30.0])
     parser.add_argument("--process", action="store_true", help="the proxy in its own process")
+    parser.add_argument("--repeat", type=int, default=1, help="rounds (medians and ranges)")
+    parser.add_argument(
+        "--cmd",
+        type=Path,
+        default=Path(sys.executable).parent / "ocp-server",
+        help="with --process: the ocp-server to run (default: this checkout's)",
+    )
+    parser.add_argument("--b-cmd", type=Path, help="with --process: a second one, interleaved")
     args = parser.parse_args()
-    table = Table(title="a large request and the proxy's other clients")
-    for column in ("request", "MB", "status", "its time (s)", "slowest /health (s)"):
-        table.add_column(column)
+    if args.b_cmd and not args.process:
+        parser.error("--b-cmd needs --process")
+    sides = {"A": args.cmd, "B": args.b_cmd} if args.b_cmd else {"": args.cmd}
+    bodies = [(kind, mb, _body(kind, mb)) for mb in args.mb for kind in KINDS]
+    # (side, kind, mb) -> the statuses, times and slowest answers of each round
+    seen: dict[tuple[str, str, float], list[tuple[int, float, float]]] = {}
     with (
         FakeOllama() as ollama,
         FakeAnthropic(api_key=None) as paid,
         tempfile.TemporaryDirectory() as tmp,
+        ExitStack() as stops,
     ):
         env = {
             "OCP_OLLAMA_URL": ollama.url,
@@ -122,21 +189,37 @@ def main() -> None:
             "OCP_PAID_TOP_MODEL": "claude-opus-5-5",
             "OCP_PROXY_ANTHROPIC_UPSTREAM": paid.url,
         }
-        if args.process:
-            url, stop = _process(env, Path(tmp))
-        else:
-            proxy = RunningProxy(env, Path(tmp), Path(tmp) / "ocp.db").start()
-            url, stop = proxy.url, proxy.stop
-        try:
-            for mb in args.mb:
-                for kind in ("one long message", "60k short messages"):
-                    body = _body(kind, mb)
-                    status, took, worst = _measure(url, body)
-                    table.add_row(
-                        kind, f"{len(body) / 1e6:.1f}", str(status), f"{took:.2f}", f"{worst:.3f}"
-                    )
-        finally:
-            stop()
+        urls: dict[str, str] = {}
+        for side, server in sides.items():
+            home = Path(tmp) / (side or "proxy")
+            home.mkdir()
+            if args.process:
+                urls[side], stop = _process(env, home, server)
+            else:
+                proxy = RunningProxy(env, home, home / "ocp.db").start()
+                urls[side], stop = proxy.url, proxy.stop
+            stops.callback(stop)
+        for round_ in range(args.repeat):
+            order = list(sides) if round_ % 2 == 0 else list(reversed(sides))
+            for kind, mb, body in bodies:
+                for side in order:
+                    result = _measure(urls[side], body, args.process)
+                    seen.setdefault((side, kind, mb), []).append(result)
+    table = Table(title="a large request and the proxy's other clients")
+    columns = ["request", "MB", "status", "its time (s)", "slowest /health (s)"]
+    for column in (["side"] if args.b_cmd else []) + columns:
+        table.add_column(column)
+    for kind, mb, body in bodies:
+        for side in sides:
+            results = seen[(side, kind, mb)]
+            statuses = ",".join(sorted({str(status) for status, _, _ in results}))
+            row = [kind, f"{len(body) / 1e6:.1f}", statuses]
+            row += [_spread([r[1] for r in results], 2), _spread([r[2] for r in results], 3)]
+            table.add_row(*([side] if args.b_cmd else []) + row)
+    if args.b_cmd:
+        table.caption = f"A: {args.cmd}, B: {args.b_cmd}; {args.repeat} rounds, median (range)"
+    elif args.repeat > 1:
+        table.caption = f"{args.repeat} rounds, median (range)"
     Console().print(table)
 
 
