@@ -162,6 +162,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mb", type=float, nargs="+", default=[15.0, 30.0])
     parser.add_argument("--process", action="store_true", help="the proxy in its own process")
+    parser.add_argument("--kind", choices=KINDS, nargs="+", default=list(KINDS))
     parser.add_argument("--repeat", type=int, default=1, help="rounds (medians and ranges)")
     parser.add_argument(
         "--cmd",
@@ -174,7 +175,7 @@ def main() -> None:
     if args.b_cmd and not args.process:
         parser.error("--b-cmd needs --process")
     sides = {"A": args.cmd, "B": args.b_cmd} if args.b_cmd else {"": args.cmd}
-    bodies = [(kind, mb, _body(kind, mb)) for mb in args.mb for kind in KINDS]
+    bodies = [(kind, mb, _body(kind, mb)) for mb in args.mb for kind in args.kind]
     # (side, kind, mb) -> the statuses, times and slowest answers of each round
     seen: dict[tuple[str, str, float], list[tuple[int, float, float]]] = {}
     with (
