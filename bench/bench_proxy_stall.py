@@ -11,7 +11,10 @@ in a process of its own (in the benchmark's, it would also wait on the fake upst
 parses the forwarded body there: 0.3-1.6 s of stall that was not the proxy's). One client
 sends a large paid request (one long message, or 60,000 short ones, about `--mb` megabytes),
 while another asks `/health` every 10 ms: the slowest of those answers is how long the event
-loop was held. The large request's own time is shown beside it. With --repeat, the medians
+loop was held. The large request's own time is shown beside it, and with --process the
+longest a thread in the proxy's process that sleeps 1 ms at a time woke up late during it:
+how long the GIL was held from the event loop, without the scheduling delays of two more
+processes on a loaded machine in the pinger's number. With --repeat, the medians
 (and ranges) of that many rounds; with --b-cmd, a second checkout's proxy in its own process,
 measured in the same rounds, alternating which side goes first.
 """
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import statistics
 import subprocess
@@ -87,8 +91,9 @@ print(json.dumps(took))
 """
 
 
-def _measure(url: str, body: bytes, own_process: bool) -> tuple[int, float, float]:
-    """The large request's status and time, and the slowest `/health` answer during it."""
+def _measure(url: str, body: bytes, own_process: bool) -> tuple[int, float, float, float]:
+    """The large request's status and time, the slowest `/health` answer during it, and
+    when it began (wall clock)."""
     if own_process:
         pinger = subprocess.Popen(
             [sys.executable, "-c", _PINGER, url],
@@ -98,11 +103,12 @@ def _measure(url: str, body: bytes, own_process: bool) -> tuple[int, float, floa
         )
         assert pinger.stdin is not None and pinger.stdout is not None
         pinger.stdout.readline()
+        began = time.time()
         status, took = _send(url, body)
         pinger.stdin.close()
         worst: list[float] = json.loads(pinger.stdout.read())
         pinger.wait(30)
-        return status, took, max(worst)
+        return status, took, max(worst), began
     worst = []
     stop = threading.Event()
 
@@ -116,10 +122,11 @@ def _measure(url: str, body: bytes, own_process: bool) -> tuple[int, float, floa
 
     thread = threading.Thread(target=ping)
     thread.start()
+    began = time.time()
     status, took = _send(url, body)
     stop.set()
     thread.join()
-    return status, took, max(worst)
+    return status, took, max(worst), began
 
 
 def _send(url: str, body: bytes) -> tuple[int, float]:
@@ -128,27 +135,58 @@ def _send(url: str, body: bytes) -> tuple[int, float]:
     return answer.status_code, time.perf_counter() - started
 
 
-def _process(env: dict[str, str], tmp: Path, server: Path) -> tuple[str, Any]:
-    """`server proxy` in its own process; its URL and how to stop it."""
-    port = closed_port()
-    child = subprocess.Popen(
-        [str(server), "proxy", "--port", str(port), "--workspace", str(tmp)],
-        env=os.environ | env | {"OCP_DB_PATH": str(tmp / "ocp.db")},
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(600):
-        try:
-            httpx.get(url + "/health", timeout=1)
-            break
-        except httpx.HTTPError:
-            time.sleep(0.1)
+# `ocp-server` with a thread that sleeps 1 ms at a time and notes each wake-up that came more
+# than 20 ms late: how long another thread (the event loop's, say) could not get the GIL.
+_TICKING = """
+import sys, threading, time
+log = open(sys.argv[1], "a", buffering=1)
+def tick():
+    while True:
+        started = time.time()
+        time.sleep(0.001)
+        late = time.time() - started
+        if late > 0.02:
+            log.write(f"{started} {late}\\n")
+threading.Thread(target=tick, daemon=True).start()
+sys.argv = ["ocp-server", *sys.argv[2:]]
+from ocp_server.entry import main
+sys.exit(main())
+"""
 
-    def stop() -> None:
-        child.terminate()
-        child.wait(30)
 
-    return url, stop
+class _Served:
+    """`server proxy` in its own process, with a 1 ms ticker (_TICKING) in it."""
+
+    def __init__(self, env: dict[str, str], tmp: Path, server: Path) -> None:
+        port = closed_port()
+        self.gaps = tmp / "gaps"
+        self.child = subprocess.Popen(
+            [str(server.parent / "python"), "-c", _TICKING, str(self.gaps)]
+            + ["proxy", "--port", str(port), "--workspace", str(tmp)],
+            env=os.environ | env | {"OCP_DB_PATH": str(tmp / "ocp.db")},
+            stderr=subprocess.DEVNULL,
+        )
+        self.url = f"http://127.0.0.1:{port}"
+        for _ in range(600):
+            try:
+                httpx.get(self.url + "/health", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+
+    def longest_gap(self, start: float, end: float) -> float:
+        """The latest the ticker woke up between `start` and `end` (wall clock)."""
+        gaps = [0.0]
+        if self.gaps.exists():
+            for line in self.gaps.read_text().splitlines():
+                at, late = map(float, line.split())
+                if start <= at <= end:
+                    gaps.append(late)
+        return max(gaps)
+
+    def stop(self) -> None:
+        self.child.terminate()
+        self.child.wait(30)
 
 
 def _spread(values: list[float], digits: int) -> str:
@@ -176,8 +214,8 @@ def main() -> None:
         parser.error("--b-cmd needs --process")
     sides = {"A": args.cmd, "B": args.b_cmd} if args.b_cmd else {"": args.cmd}
     bodies = [(kind, mb, _body(kind, mb)) for mb in args.mb for kind in args.kind]
-    # (side, kind, mb) -> the statuses, times and slowest answers of each round
-    seen: dict[tuple[str, str, float], list[tuple[int, float, float]]] = {}
+    # (side, kind, mb) -> each round's status, time, slowest answer and longest GIL gap
+    seen: dict[tuple[str, str, float], list[tuple[int, float, float, float]]] = {}
     with (
         FakeOllama() as ollama,
         FakeAnthropic(api_key=None) as paid,
@@ -191,11 +229,13 @@ def main() -> None:
             "OCP_PROXY_ANTHROPIC_UPSTREAM": paid.url,
         }
         urls: dict[str, str] = {}
+        served: dict[str, _Served] = {}
         for side, server in sides.items():
             home = Path(tmp) / (side or "proxy")
             home.mkdir()
             if args.process:
-                urls[side], stop = _process(env, home, server)
+                served[side] = _Served(env, home, server)
+                urls[side], stop = served[side].url, served[side].stop
             else:
                 proxy = RunningProxy(env, home, home / "ocp.db").start()
                 urls[side], stop = proxy.url, proxy.stop
@@ -204,24 +244,28 @@ def main() -> None:
             order = list(sides) if round_ % 2 == 0 else list(reversed(sides))
             for kind, mb, body in bodies:
                 for side in order:
-                    result = _measure(urls[side], body, args.process)
-                    seen.setdefault((side, kind, mb), []).append(result)
+                    status, took, slowest, began = _measure(urls[side], body, args.process)
+                    time.sleep(0.1)  # the ticker's last lines written
+                    gap = served[side].longest_gap(began, began + took) if served else math.nan
+                    seen.setdefault((side, kind, mb), []).append((status, took, slowest, gap))
     table = Table(title="a large request and the proxy's other clients")
     columns = ["request", "MB", "status", "its time (s)", "slowest /health (s)"]
+    columns += ["longest GIL gap (s)"] if args.process else []
     for column in (["side"] if args.b_cmd else []) + columns:
         table.add_column(column)
     for kind, mb, body in bodies:
         for side in sides:
             results = seen[(side, kind, mb)]
-            statuses = ",".join(sorted({str(status) for status, _, _ in results}))
+            statuses = ",".join(sorted({str(r[0]) for r in results}))
             row = [kind, f"{len(body) / 1e6:.1f}", statuses]
             row += [_spread([r[1] for r in results], 2), _spread([r[2] for r in results], 3)]
+            row += [_spread([r[3] for r in results], 3)] if args.process else []
             table.add_row(*([side] if args.b_cmd else []) + row)
     if args.b_cmd:
         table.caption = f"A: {args.cmd}, B: {args.b_cmd}; {args.repeat} rounds, median (range)"
     elif args.repeat > 1:
         table.caption = f"{args.repeat} rounds, median (range)"
-    Console().print(table)
+    Console(width=None if sys.stdout.isatty() else 160).print(table)  # a file: not cut
 
 
 if __name__ == "__main__":
