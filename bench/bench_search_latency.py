@@ -16,7 +16,10 @@ difference between the columns is the change, not the neighbours. It also checks
 servers return identical results (citations, scores, texts) for every query. The last two
 columns are each server's first query, asked as soon as it answered `initialize` (the app
 still loading, the index's postings read on it) and before the other server starts: cold,
-not in the warm columns. With
+not in the warm columns. `--filters` sends each query with a `path_glob` or `language`
+filter or both, in turn (the corpus's language, its source files' extension, its largest
+top folder), the same four shapes over and over as an agent's session repeats its filters.
+With
 `--mcp-only` each server answers a query it was asked before from a memo (all queries are asked
 once first), so the columns are what the MCP path costs apart from the search.
 """
@@ -121,10 +124,9 @@ class Server:
                 return msg["result"]
         raise RuntimeError("the server exited")
 
-    def search(self, query: str) -> dict[str, Any]:
-        result = self.request(
-            "tools/call", {"name": "ocp_context_search", "arguments": {"query": query, "k": K}}
-        )
+    def search(self, query: str, filters: dict[str, str] | None = None) -> dict[str, Any]:
+        arguments = {"query": query, "k": K, **(filters or {})}
+        result = self.request("tools/call", {"name": "ocp_context_search", "arguments": arguments})
         if result.get("isError"):
             raise RuntimeError(result["content"][0]["text"])
         return dict(result["structuredContent"])
@@ -152,6 +154,27 @@ def _queries(name: str) -> list[str]:
         path = RETRIEVAL / "queries" / f"{name}.{qset}.jsonl"
         out += [json.loads(line)["query"] for line in path.read_text().splitlines() if line]
     return out
+
+
+def _filters(name: str, root: Path, n: int) -> list[dict[str, str] | None]:
+    """Per query (`--filters`): the filters it is sent with, four shapes in turn."""
+    manifest = json.loads((RETRIEVAL / "manifest.json").read_text())
+    corpus = next(c for c in manifest["corpora"] if c["name"] == name)
+    language, ext = corpus["language"], corpus["source_ext"][0]
+    # the top folder holding the most source files
+    counts = {
+        d.name: sum(1 for _ in d.rglob(f"*{ext}"))
+        for d in root.iterdir()
+        if d.is_dir() and not d.name.startswith(".")
+    }
+    top = max(counts, key=lambda d: counts[d])
+    shapes: list[dict[str, str] | None] = [
+        {"language": language},
+        {"path_glob": f"**/*{ext}"},
+        {"path_glob": f"{top}/"},
+        {"language": language, "path_glob": f"{top}/**"},
+    ]
+    return [shapes[i % len(shapes)] for i in range(n)]
 
 
 @asynccontextmanager
@@ -227,6 +250,11 @@ def main() -> None:
         default=CACHE,
     )
     parser.add_argument(
+        "--filters",
+        action="store_true",
+        help="send each query with a path_glob or language filter or both, in turn",
+    )
+    parser.add_argument(
         "--b-cache",
         type=Path,
         help="B's indexes from this run.py cache (run.py --cmd B --cache DIR), for a change to "
@@ -256,6 +284,11 @@ def main() -> None:
             if not index.exists():
                 raise SystemExit(f"no index for {name} at {index}: run the retrieval bench once")
         queries = _queries(name)
+        filters: list[dict[str, str] | None] = (
+            _filters(name, root, len(queries))
+            if args.filters and name != "large"
+            else [None] * len(queries)
+        )
         for label, index in own.items():
             # the rules digest is this checkout's: another checkout's server and index are
             # its own business (their rules may differ from these and match each other)
@@ -273,14 +306,14 @@ def main() -> None:
                 servers.append(Server(getattr(args, label), home, db, memo=args.mcp_only))
                 # its first query, before the other server starts: cold, not in the columns
                 t0 = time.perf_counter()
-                servers[-1].search(queries[0])
+                servers[-1].search(queries[0], filters[0])
                 first.append((time.perf_counter() - t0) * 1000)
             try:
                 times: list[list[float]] = [[], []]
                 same = True
-                for q in queries if args.mcp_only else queries[:5]:
+                for q, f in zip(queries if args.mcp_only else queries[:5], filters, strict=False):
                     for s in servers:
-                        s.search(q)
+                        s.search(q, f)
                 cpu = [s.cpu_seconds() for s in servers]
                 for r in range(args.rounds):
                     for i, q in enumerate(queries):
@@ -288,7 +321,7 @@ def main() -> None:
                         got: list[dict[str, Any]] = [{}, {}]
                         for j in order:
                             t0 = time.perf_counter()
-                            got[j] = servers[j].search(q)
+                            got[j] = servers[j].search(q, filters[i])
                             times[j].append((time.perf_counter() - t0) * 1000)
                         same = same and _same(got[0], got[1])
                 n = args.rounds * len(queries)

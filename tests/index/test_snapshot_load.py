@@ -23,7 +23,7 @@ def _fields(snapshot: lexical.Snapshot) -> dict[str, object]:
             out[prefix] = (value.dtype.str, value.shape, value.tobytes())
         elif dataclasses.is_dataclass(value) and not isinstance(value, type):
             for f in dataclasses.fields(value):
-                if f.name not in ("derived", "answers"):
+                if f.compare:  # not what searches keep for the next (derived, answers…)
                     walk(f"{prefix}.{f.name}", getattr(value, f.name))
         elif isinstance(value, dict):
             for k in sorted(value):

@@ -24,6 +24,7 @@ import numpy.typing as npt
 
 from ocp_server.index.answer_rows import ANSWER_ROWS_CHARS, ANSWER_ROWS_MAX, AnswerRows, ChunkRow
 from ocp_server.index.commit_postings import History, build_history, relative
+from ocp_server.index.filter_masks import FilterMasks
 from ocp_server.index.heap import return_freed_memory
 from ocp_server.index.languages import detect_language
 from ocp_server.index.lexicon import TERM_RECORD, TILE_LINES, term_hash, terms
@@ -181,6 +182,8 @@ class Snapshot:
         compare=False,
         repr=False,
     )
+    #: The masks of the `path_glob` and `language` filters its searches used (search.py).
+    filters: FilterMasks = field(default_factory=FilterMasks, init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         # a search looks a query's keys up in the chunk tables and reads the tables rolled up

@@ -68,17 +68,32 @@ class _Pick(NamedTuple):  # a tuple: twenty are made on every search
 def _allowed(
     snap: Snapshot, path_glob: str | None, language: str | None
 ) -> npt.NDArray[np.bool_] | None:
-    if not path_glob and not language:
-        return None
-    mask = np.ones(snap.n_files, dtype=bool)
+    """The files `path_glob` and `language` keep (None: no filter), each filter's mask built
+    on its first search of this snapshot (`FilterMasks`); read-only."""
+    masks = []
     if language:
         wanted = language.strip().lower()
-        mask &= np.array([lang == wanted for lang in snap.languages], dtype=bool)
+        masks.append(snap.filters.get(("language", wanted), lambda: _by_language(snap, wanted)))
     if path_glob:
-        pattern = path_glob if any(ch in path_glob for ch in "*?[") else f"{path_glob}*"
-        matches = glob_matcher(pattern)
-        mask &= np.array([matches(p) for p in snap.paths], dtype=bool)
-    return mask
+        pattern = _glob_pattern(path_glob)
+        masks.append(snap.filters.get(("path_glob", pattern), lambda: _by_glob(snap, pattern)))
+    if len(masks) < 2:
+        return masks[0] if masks else None
+    return masks[0] & masks[1]
+
+
+def _glob_pattern(path_glob: str) -> str:
+    # a glob without wildcards is a prefix: `src/` holds all of src
+    return path_glob if any(ch in path_glob for ch in "*?[") else f"{path_glob}*"
+
+
+def _by_language(snap: Snapshot, wanted: str) -> npt.NDArray[np.bool_]:
+    return np.array([lang == wanted for lang in snap.languages], dtype=bool)
+
+
+def _by_glob(snap: Snapshot, pattern: str) -> npt.NDArray[np.bool_]:
+    matches = glob_matcher(pattern)
+    return np.array([matches(p) for p in snap.paths], dtype=bool)
 
 
 def unmatched_filters(snap: Snapshot, path_glob: str | None, language: str | None) -> str | None:
