@@ -21,6 +21,7 @@ from ocp_router.errors import ConfigError
 from ocp_router.redact import RedactingFilter
 from ocp_router.redact_names import NameRedactingFilter, redact_name
 from ocp_server import __version__
+from ocp_server.collector import importing
 from ocp_server.hard_exit import end_process
 from ocp_server.mcp_config import CLIENTS
 from ocp_server.sdk_imports import import_server_sdk
@@ -315,8 +316,9 @@ def build_parser() -> argparse.ArgumentParser:
 def load_server() -> Callable[[ServerSettings | None, str | None], Coroutine[Any, Any, None]]:
     """`serve_stdio`, with only what answering `initialize` needs of the mcp SDK imported
     (sdk_imports); the tools' implementation loads once the server is up (server._load_app)."""
-    import_server_sdk()
-    from ocp_server.server import serve_stdio
+    with importing():
+        import_server_sdk()
+        from ocp_server.server import serve_stdio
 
     return serve_stdio
 

@@ -11,7 +11,10 @@ EXIT_INTERRUPTED = 130  # the shell's code for a command ended by Ctrl-C
 
 def main() -> int:
     try:
-        from ocp_server.cli import main as cli_main
+        from ocp_server.collector import importing
+
+        with importing():
+            from ocp_server.cli import main as cli_main
 
         return cli_main()
     except KeyboardInterrupt:

@@ -47,6 +47,7 @@ import ocp_wire as wire
 from ocp_router.errors import ConfigError
 from ocp_server import __version__
 from ocp_server.argument_errors import argument_error, clip, echo
+from ocp_server.collector import importing
 from ocp_server.errors import (
     DatabaseError,
     InputError,
@@ -551,8 +552,11 @@ def _no_cursor(params: PaginatedRequestParams | None) -> None:
 def _load_app() -> type[AppState]:
     """The tools' implementation and everything it imports (the router, the index, numpy,
     tree-sitter): loaded once the server is up, so `initialize` does not wait for it."""
-    import ocp_server.status  # noqa: F401 - the status resource's, loaded here too
-    from ocp_server.app import AppState
+    with importing():
+        import numpy.ma  # noqa: F401 - np.isin's first call imports it: 25-90 ms of a search
+
+        import ocp_server.status  # noqa: F401 - the status resource's, loaded here too
+        from ocp_server.app import AppState
 
     return AppState
 

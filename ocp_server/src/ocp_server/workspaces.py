@@ -110,12 +110,27 @@ async def open_workspace(
 
 async def _keep_fresh(ws: Workspace) -> None:
     assert ws.stop is not None
+    # The snapshot is read alongside the watcher's first update: an agent's first search
+    # (seconds after the server started) then finds it read.
+    preload = asyncio.create_task(_preloaded(ws), name=f"snapshot {ws.path}")
     try:
         await ws.index.watch(ws.stop)
     except asyncio.CancelledError:
         raise
     except Exception:
         logger.exception("the index watcher for %s stopped", ws.path)
+    finally:
+        preload.cancel()
+        await asyncio.gather(preload, return_exceptions=True)
+
+
+async def _preloaded(ws: Workspace) -> None:
+    try:
+        await ws.index.preload()
+    except asyncio.CancelledError:
+        raise
+    except Exception:  # noqa: BLE001 - the first search reads it again, and says why not
+        logger.debug("reading the snapshot of %s ahead of a search failed", ws.path, exc_info=True)
 
 
 def stop_workspace(ws: Workspace) -> None:

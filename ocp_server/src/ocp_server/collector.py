@@ -1,0 +1,59 @@
+"""The cyclic garbage collector, kept off the work that builds many objects and no garbage.
+
+The collector runs every few hundred new containers and walks the young ones, and more and
+more of the old as they pile up. Two kinds of work build many containers and leave no
+cycles to find: parsing a large JSON body (`collector_paused`), and importing the server's
+modules (`importing`), whose classes, functions and pydantic validators live as long as the
+process."""
+
+from __future__ import annotations
+
+import gc
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+__all__ = ["collector_paused", "importing"]
+
+_pause_lock = threading.Lock()
+_pauses = 0
+_paused_by_us = False
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector off while JSON is parsed into many objects.
+
+    A 30 MB body of 60,000 messages parsed in 0.2 s with it off took 0.5-1 s with it on, all
+    in one call that holds the GIL (the event loop waits on it, in whichever thread the parse
+    runs). What the parser builds holds no cycles, so the collector finds nothing there.
+    Process-wide, so counted: it is back on once the last pause ends, and left off if it was
+    off before."""
+    global _pauses, _paused_by_us
+    with _pause_lock:
+        if _pauses == 0:
+            _paused_by_us = gc.isenabled()
+            gc.disable()
+        _pauses += 1
+    try:
+        yield
+    finally:
+        with _pause_lock:
+            _pauses -= 1
+            if _pauses == 0 and _paused_by_us:
+                gc.enable()
+
+
+@contextmanager
+def importing() -> Iterator[None]:
+    """Modules imported with the collector paused, and what they made moved out of its sight
+    (`gc.freeze`) when the block imported any: the server's start walked its 180,000 objects
+    in about 290 collections (two of them whole, 50-80 ms each), and found about 1,200 to
+    free; frozen, a later whole collection no longer walks them either. Objects of the block
+    that become garbage in a cycle later stay (there are few: imports keep what they make)."""
+    before = len(sys.modules)
+    with collector_paused():
+        yield
+    if len(sys.modules) != before:
+        gc.freeze()
