@@ -50,8 +50,9 @@ def importing() -> Iterator[None]:
     """Modules imported with the collector paused, and what they made moved out of its sight
     (`gc.freeze`) when the block imported any: a server's start ran about 290 collections
     (two of them whole) over its 180,000 objects, 250-330 ms of CPU at load 6-10, and they
-    found about 1,200 to free; frozen, a later whole collection no longer walks them either. Objects of the block
-    that become garbage in a cycle later stay (there are few: imports keep what they make)."""
+    found about 1,200 to free; frozen, a later whole collection no longer walks them either.
+    Objects of the block that become garbage in a cycle later stay (there are few: imports keep
+    what they make)."""
     before = len(sys.modules)
     with collector_paused():
         yield
