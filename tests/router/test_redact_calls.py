@@ -5,7 +5,10 @@ the thousand: tests/data/secret_corpus.py, smtp_login .. hmac_new)."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from ocp_router._redact_calls import CALL_GATE, CALLS, calls_in
 from ocp_router.redact import redact
 
 PW = "Tr0ub4dor&3x"
@@ -82,3 +85,84 @@ ORDINARY: tuple[str, ...] = (
 def test_ordinary_calls_are_left_alone(text: str) -> None:
     result = redact(text)
     assert result.redactions == (), [text[r.start : r.end] for r in result.redactions]
+
+
+# The calls are found in one pass (`CALL_GATE`, at each '(' whose characters before it may end
+# a call's name), not a search for each name: it must find every call each head's own regex
+# finds over the whole text, spaces before the '(' and around "auth="'s '=' included.
+HEADS = (
+    "jwt.sign",
+    "JWT.Encode",
+    "jwt.decode",
+    "jwt.verify",
+    "smtp.login",
+    ".LOGIN",
+    "HTTPBasicAuth",
+    "requests.auth.HTTPDigestAuth",
+    "ProxyAuth",
+    "auth=",
+    "auth =",
+    "auth\t\t=",
+    "auth      =",
+    "hmac.new",
+    "hmac.New",
+    "hmac.digest",
+    "hmac.HMAC",
+    "crypto.createHmac",
+    "Algorithm.HMAC256",
+    "algorithm.hmac384",
+    "Algorithm.HMAC512",
+    "new SecretKeySpec",
+)
+
+
+def _lowered(text: str) -> str:
+    lowered = text.lower()  # as redact does: the same offsets
+    if len(lowered) != len(text):
+        lowered = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+    return lowered
+
+
+def _calls_by_regex(text: str) -> set[tuple[int, int]]:
+    """What each call's head regex finds over the whole text: (call, index after its '(')."""
+    lowered = _lowered(text)
+    return {
+        (n, m.end())
+        for n, call in enumerate(CALLS)
+        for m in call.head.finditer(lowered if call.lower else text)
+    }
+
+
+def _calls_by_gate(text: str) -> set[tuple[int, int]]:
+    return {(CALLS.index(call), i) for call, i in calls_in(text, _lowered(text))}
+
+
+@pytest.mark.parametrize("head", HEADS)
+def test_the_one_pass_finds_every_call_each_heads_regex_finds(head: str) -> None:
+    for before in ("", "x", "\n", "\n    ", "(", "= "):
+        for space in ("", " ", "\t", "  ", " \t ", "        "):
+            text = f'{before}{head}{space}("user", "Xk9mQ2vLp8rT4wZ1")\n'
+            expected = _calls_by_regex(text)
+            assert expected or before == "x" and head.startswith("auth"), text  # xauth=(: none
+            assert _calls_by_gate(text) == expected, text
+
+
+@settings(max_examples=600, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [*HEADS, "(", "(", " ", "\t", "  ", "=", "\n", "\n      ", "x", "function", "İ"]
+            + ["encode", "auth", "sign", ".", ")", '"k"', ","]
+        ),
+        max_size=30,
+    )
+)
+def test_the_one_pass_finds_what_the_heads_regexes_find_in_any_text(parts: list[str]) -> None:
+    text = "".join(parts)
+    assert _calls_by_gate(text) == _calls_by_regex(text)
+
+
+def test_ordinary_parentheses_are_turned_away_by_the_one_pass() -> None:
+    code = "def f(x):\n    print(len(x), str(y))\n    return get(x) or function (a)\n"
+    code += "        (a, b) = (1, 2)\n    design(x); encode(y); auth(z); jwt.sign(p, k)\n"
+    assert [m.start() for m in CALL_GATE.finditer(code.lower())] == [code.index("jwt.sign(") + 8]

@@ -4,10 +4,9 @@ secret argument of a well-known call (`jwt.sign(payload, "...")`, `smtp.login(us
 `crypto.createHmac("sha256", "...")`), and the text of an element a key attribute names
 (`<entry key="password">...</entry>`).
 
-Each call family costs a scan of every text (about 1% of redaction's time: a literal's search
-runs at ~2 GB/s, and no one regex finds several words faster than a search each), so only
-the common ones are read: `Fernet(b"...")` and JDBC's `getConnection(url, user, "...")` were
-measured at 1.8% more together and are left out (bench/redact_ab.py).
+The calls are found in one pass over the text, at the '(' (`CALL_GATE`): a search for each
+name would cost a pass of its own (about 1% of redaction's time each; no one regex of the names
+is faster than a search each), so a call added here costs next to nothing.
 
 The argument must be the literal alone (a prefix such as b"", or one wrapped as bytes:
 `"...".encode()`, `[]byte("...")`), so `"x" + y` and variables are left; the literal is judged as
@@ -18,7 +17,8 @@ a password a person chose (`_redact_values.literal_password`), so placeholders (
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from typing import NamedTuple
 
 from ocp_router._redact_base import PRIORITY, Hit
 from ocp_router._redact_values import (
@@ -29,57 +29,132 @@ from ocp_router._redact_values import (
     words_of_name,
 )
 
-__all__ = ["call_hits", "keyed_element_hits"]
+__all__ = ["CALLS", "CALL_GATE", "Call", "call_hits", "calls_in", "keyed_element_hits"]
 
 _PASSWORD = PRIORITY["password_assignment"]
 _SECRET = PRIORITY["generic_secret_assignment"]
 
-_Rule = tuple[re.Pattern[str], bool, int, int | None, int]
+
+class Call(NamedTuple):
+    """A call whose argument `arg` (from 0) is a secret: its name as the lower-cased literals
+    it can end with before its '(' (`ends`; "auth=" for `auth = (`) and as a regex up to the
+    '(' read in the lower-cased text (`lower`) or the original, the number of arguments it
+    must have (None: at least arg + 1) and the kind."""
+
+    ends: tuple[str, ...]
+    head: re.Pattern[str]
+    lower: bool
+    arg: int
+    arity: int | None
+    kind: int
 
 
-def _rule(head: str, lower: bool, index: int, arity: int | None, kind: int) -> _Rule:
-    return re.compile(head), lower, index, arity, kind
+def _call(
+    ends: tuple[str, ...], head: str, lower: bool, arg: int, arity: int | None, kind: int
+) -> Call:
+    return Call(ends, re.compile(head), lower, arg, arity, kind)
 
 
-#: By the word of the lower-cased text that gates them ("": none, the one regex's own scan is
-#: the gate; "login": the assignment scan's keywords tell; "hmac": `_HMAC`), each call up to
-#: its open parenthesis (every head starts with a literal, so the engine skips to it; each scan of a
-#: text costs about 1% of its redaction) read in the lower-cased text (True) or the original,
-#: the secret argument's index, the number of arguments the call must have (None: at least
-#: index + 1) and the kind.
-_CALLS: tuple[tuple[str, tuple[_Rule, ...]], ...] = (
+CALLS: tuple[Call, ...] = (
     # PyJWT, jsonwebtoken, jose: the signing key second
-    ("", (_rule(r"jwt\.(?:sign|encode|decode|verify)[ \t]*\(", True, 1, None, _SECRET),)),
+    _call(
+        ("jwt.sign", "jwt.encode", "jwt.decode", "jwt.verify"),
+        r"jwt\.(?:sign|encode|decode|verify)[ \t]*\(",
+        True,
+        1,
+        None,
+        _SECRET,
+    ),
     # smtplib, imaplib, ftplib and most clients: login(user, password)
-    ("login", (_rule(r"\.login[ \t]*\(", True, 1, 2, _PASSWORD),)),
+    _call((".login",), r"\.login[ \t]*\(", True, 1, 2, _PASSWORD),
     # requests' HTTPBasicAuth/HTTPDigestAuth, aiohttp.BasicAuth, Go's SetBasicAuth; auth=(u, p)
-    (
-        "",
-        (
-            _rule(
-                # "uth" first: the engine skips to its rarer first letter ("auth": 30% slower)
-                r"uth(?<=auth)(?:(?<=basicauth)|(?<=digestauth)|(?<=proxyauth)"
-                r"|(?<![\w.]auth)[ \t]*=)[ \t]*\(",
-                True,
-                1,
-                2,
-                _PASSWORD,
-            ),
-        ),
+    _call(
+        ("basicauth", "digestauth", "proxyauth", "auth="),
+        r"uth(?<=auth)(?:(?<=basicauth)|(?<=digestauth)|(?<=proxyauth)"
+        r"|(?<![\w.]auth)[ \t]*=)[ \t]*\(",
+        True,
+        1,
+        2,
+        _PASSWORD,
     ),
-    (
-        "hmac",  # Python's, Go's, Node's and Java's HMAC keys
-        (
-            _rule(r"hmac\.(?:new|digest|HMAC)[ \t]*\(", False, 0, None, _SECRET),
-            _rule(r"hmac\.New[ \t]*\(", False, 1, None, _SECRET),  # Go: hmac.New(h, key)
-            _rule(r"createhmac[ \t]*\(", True, 1, None, _SECRET),  # Node's crypto
-            _rule(r"algorithm\.hmac(?:256|384|512)[ \t]*\(", True, 0, 1, _SECRET),  # java-jwt
-            _rule(r"secretkeyspec[ \t]*\(", True, 0, None, _SECRET),  # Java's HmacSHA256 key
-        ),
+    # Python's, Go's, Node's and Java's HMAC keys
+    _call(
+        ("hmac.new", "hmac.digest", "hmac.hmac"),
+        r"hmac\.(?:new|digest|HMAC)[ \t]*\(",
+        False,
+        0,
+        None,
+        _SECRET,
     ),
+    _call(("hmac.new",), r"hmac\.New[ \t]*\(", False, 1, None, _SECRET),  # Go: hmac.New(h, key)
+    _call(("createhmac",), r"createhmac[ \t]*\(", True, 1, None, _SECRET),  # Node's crypto
+    _call(  # java-jwt
+        ("algorithm.hmac256", "algorithm.hmac384", "algorithm.hmac512"),
+        r"algorithm\.hmac(?:256|384|512)[ \t]*\(",
+        True,
+        0,
+        1,
+        _SECRET,
+    ),
+    _call(("secretkeyspec",), r"secretkeyspec[ \t]*\(", True, 0, None, _SECRET),  # Java's HMAC key
 )
 
-_HMAC = re.compile("hmac")  # a regex's literal search: faster than `in` for this word
+
+# One pass finds every call's '(' (a literal: the engine skips to it; a search for each name
+# would cost a pass of its own, about 1% of redaction, and an alternation of the names is
+# several times slower than one): a '(' is read further only when the two characters before it
+# may end a name (`_pair`), then when the `_WIDTH` characters before it do, maybe with one space
+# or tab before the '(' (`_WIDTH`: the shortest name, "auth=", fits at the text's start), and
+# then when a whole name does. A '(' after two spaces or more is let through to `call_hits`
+# unless it opens an indented line.
+_WIDTH = 5
+_SP = r"[ \t]"
+
+
+def _runs(end: str) -> list[list[str]]:
+    """The regexes, one a character, of a call named `end` up to its '(', with no space or one
+    before it (and any number before "auth="'s '=': only `_WIDTH` are read)."""
+    parts = [re.escape(c) for c in end]
+    if end.endswith("="):
+        runs = [parts[:-1] + [_SP] * n + parts[-1:] for n in range(_WIDTH)]
+        runs = [run[-_WIDTH:] for run in runs]
+    else:
+        runs = [parts]
+    out = [run + tail for run in runs for tail in ([], [_SP])]
+    if min(map(len, out)) < _WIDTH:
+        raise ValueError(f"a call's name is shorter than {_WIDTH} characters: {end!r}")
+    return out
+
+
+def _behind(runs: Iterable[list[str]]) -> str:
+    """Lookbehinds, one a width, that the characters before a '(' match one of `runs` in."""
+    by_width: dict[int, set[str]] = {}
+    for run in runs:
+        by_width.setdefault(len(run), set()).add("".join(run))
+    return "|".join(f"(?<=(?:{'|'.join(sorted(alts))})\\()" for _, alts in sorted(by_width.items()))
+
+
+def _gate(calls: tuple[Call, ...]) -> re.Pattern[str]:
+    runs = [run for call in calls for end in call.ends for run in _runs(end)]
+
+    def chars(i: int) -> str:  # the characters at run[i] (a space may stand anywhere)
+        return "[" + "".join(sorted({run[i] for run in runs} - {_SP})) + _SP[1:]
+
+    short = _behind(run[-_WIDTH:] for run in runs)
+    indent = "".join(f"(?<!\\n{_SP}{{{n}}}\\()" for n in range(_WIDTH, 17))
+    return re.compile(
+        f"\\((?<={chars(-2)}{chars(-1)}\\()"
+        f"(?:{short}(?:{_behind(runs)})|(?<=[^\\n]{{{_WIDTH - 2}}}{_SP}{_SP}\\(){indent})"
+    )
+
+
+CALL_GATE = _gate(CALLS)
+# The calls a '(' may end, by the character before it (spaces skipped); the longest name.
+_BY_LAST: dict[str, tuple[Call, ...]] = {
+    c: tuple(call for call in CALLS if any(e[-1] == c for e in call.ends))
+    for c in {e[-1] for call in CALLS for e in call.ends}
+}
+_LONGEST = max(len(e) for call in CALLS for e in call.ends)
 
 # The argument, whole: a literal, maybe bytes (b"", "".encode(), .getBytes(), []byte(""),
 # Buffer.from(""), Encoding.UTF8.GetBytes("")).
@@ -159,23 +234,40 @@ def _secret_literal(v: str) -> bool:
     return literal_password(v)
 
 
-def call_hits(text: str, lowered: str, found: set[str]) -> Iterator[Hit]:
-    """The literals in calls' secret arguments; `found`: the assignment scan's keywords that
-    occur in the text."""
-    for gate, rules in _CALLS:
-        if gate == "login" and gate not in found or gate == "hmac" and not _HMAC.search(lowered):
+def call_hits(text: str, lowered: str) -> Iterator[Hit]:
+    """The literals in calls' secret arguments."""
+    for call, i in calls_in(text, lowered):
+        arg, arity = call.arg, call.arity
+        spans, closed = _arguments(text, i, arg + 1 if arity is None else arity)
+        if len(spans) <= arg:
             continue
-        for head, lower, index, arity, kind in rules:
-            for m in head.finditer(lowered if lower else text):
-                most = index + 1 if arity is None else arity
-                spans, closed = _arguments(text, m.end(), most)
-                if len(spans) <= index:
-                    continue
-                if arity is not None and (not closed or len(spans) != arity):
-                    continue
-                found_at = _literal(text, *spans[index])
-                if found_at is not None and _secret_literal(text[found_at[0] : found_at[1]]):
-                    yield found_at[0], found_at[1], kind
+        if arity is not None and (not closed or len(spans) != arity):
+            continue
+        found_at = _literal(text, *spans[arg])
+        if found_at is not None and _secret_literal(text[found_at[0] : found_at[1]]):
+            yield found_at[0], found_at[1], call.kind
+
+
+def calls_in(text: str, lowered: str) -> Iterator[tuple[Call, int]]:
+    """Each call of `CALLS` in `text`, with the index after its '(': where its head's regex
+    matches, as `head.finditer` over the whole text would find it."""
+    for g in CALL_GATE.finditer(lowered):
+        paren = g.start()
+        j = paren
+        while j and lowered[j - 1] in " \t":
+            j -= 1
+        calls = _BY_LAST.get(lowered[j - 1]) if j else None
+        if calls is None:
+            continue  # no name ends there
+        start = j - 1
+        if lowered[start] == "=":
+            while start and lowered[start - 1] in " \t":
+                start -= 1
+        start = max(0, start - _LONGEST)  # no head's match starts before
+        for call in calls:
+            src = lowered if call.lower else text
+            if any(m.end() == paren + 1 for m in call.head.finditer(src, start, paren + 1)):
+                yield call, paren + 1
 
 
 def keyed_element_hits(text: str) -> Iterator[Hit]:

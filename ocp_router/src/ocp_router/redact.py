@@ -298,7 +298,7 @@ def _hits(text: str, shapes: bool = True) -> Iterator[Hit]:
     if not found.isdisjoint(_XML_KEYWORDS) and "</" in text:
         yield from xml_hits(text)
         yield from keyed_element_hits(text)
-    yield from call_hits(text, lowered, found)
+    yield from call_hits(text, lowered)
     yield from auth_hits(text, lowered)
     if "@" in text:
         if "://" in text:
