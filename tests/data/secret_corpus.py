@@ -276,6 +276,11 @@ PASSWORD_CONTEXTS: tuple[Format, ...] = (
     Format("jwt_sign", 'const token = jwt.sign({ sub: user.id }, "{s}", { expiresIn: "1h" });\n'),
     Format("jwt_encode", 'token = jwt.encode(payload, "{s}", algorithm="HS256")\n'),
     Format("hmac_new", 'mac = hmac.new(b"{s}", body, hashlib.sha256).hexdigest()\n'),
+    Format(
+        "jdbc_get_connection",
+        'Connection conn = DriverManager.getConnection("jdbc:postgresql://db:5432/app", "app",'
+        ' "{s}");\n',
+    ),
 )
 
 _AWS_SECRET = mixed(B64, 40)
@@ -710,6 +715,12 @@ TOKEN_FORMATS: tuple[Format, ...] = (
         "| user | password |\n|---|---|\n| admin | {s} |\n",
         chosen,
         render=no("|"),
+    ),
+    # No name: a key passed to cryptography's Fernet, as Fernet.generate_key() writes it.
+    Format(
+        "fernet_key",
+        'cipher = Fernet(b"{s}")\n',
+        lambda r: base64.urlsafe_b64encode(r.randbytes(32)).decode(),
     ),
 )
 

@@ -1,6 +1,6 @@
 """A secret passed with no name: a literal in the secret argument of a well-known call, or the
 text of an element a key attribute names. No name rule saw these (the corpus measures them by
-the thousand: tests/data/secret_corpus.py, smtp_login .. hmac_new)."""
+the thousand: tests/data/secret_corpus.py, smtp_login .. jdbc_get_connection, fernet_key)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from ocp_router.redact import redact
 
 PW = "Tr0ub4dor&3x"
 KEY = "Xk9mQ2vLp8rT4wZ1"
+FERNET = "ZmDfcTF7_60GrrY167zsiPd67pEvs0aGOv2oasOM1Pg="  # Fernet.generate_key()'s shape
 
 SECRETS: tuple[tuple[str, str, str], ...] = (
     (f'token = jwt.sign(payload, "{KEY}")', KEY, "generic_secret_assignment"),
@@ -35,6 +36,15 @@ SECRETS: tuple[tuple[str, str, str], ...] = (
     (f'<entry key="db.password">{PW}</entry>', PW, "password"),
     (f'<add key="Password" value="{PW}"/>', PW, "password"),
     ('smtp.login(u, "$Pf|>aIDlf7")', "$Pf|>aIDlf7", "password"),
+    (f'f = Fernet(b"{FERNET}")', FERNET, "generic"),
+    (f"cipher = fernet.Fernet('{FERNET}'.encode())", FERNET, "generic"),
+    (f'Fernet (b"{FERNET}", backend=default_backend())', FERNET, "generic"),
+    (
+        f'conn = DriverManager.getConnection("jdbc:mysql://db:3306/app", "app", "{PW}");',
+        PW,
+        "password",
+    ),
+    (f'DriverManager.getConnection(url, user, "{PW}")', PW, "password"),
 )
 
 
@@ -78,6 +88,15 @@ ORDINARY: tuple[str, ...] = (
     '<entry key="password">${db.password}</entry>\n',
     '<entry key="comment">the password is kept in the vault</entry>\n',
     '<param name="token">{{ token }}</param>\n',
+    "f = Fernet(key)\n",
+    "f = Fernet(Fernet.generate_key())\n",
+    'f = Fernet(b"your-32-url-safe-base64-key-here")\n',
+    f'f = Fernet(b"{"A" * 43}=")\n',
+    "DriverManager.getConnection(url, user, password);\n",
+    'DriverManager.getConnection(url, "sa", "");\n',
+    'DriverManager.getConnection(url, "sa", "${DB_PASSWORD}");\n',
+    'DriverManager.getConnection("jdbc:h2:mem:test", "sa", "changeme");\n',
+    'pool.getConnection("primary", "replica-2");\n',  # two arguments: no password
 )
 
 
@@ -100,6 +119,9 @@ HEADS = (
     "HTTPBasicAuth",
     "requests.auth.HTTPDigestAuth",
     "ProxyAuth",
+    "Fernet",
+    "fernet.Fernet",
+    "DriverManager.getConnection",
     "auth=",
     "auth =",
     "auth\t\t=",
@@ -152,7 +174,7 @@ def test_the_one_pass_finds_every_call_each_heads_regex_finds(head: str) -> None
     st.lists(
         st.sampled_from(
             [*HEADS, "(", "(", " ", "\t", "  ", "=", "\n", "\n      ", "x", "function", "İ"]
-            + ["encode", "auth", "sign", ".", ")", '"k"', ","]
+            + ["encode", "auth", "sign", "nection", ".", ")", '"k"', ","]
         ),
         max_size=30,
     )

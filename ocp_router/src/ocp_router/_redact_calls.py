@@ -1,7 +1,8 @@
 """Secrets `redact` finds by where they stand, with no name: a string literal passed as the
 secret argument of a well-known call (`jwt.sign(payload, "...")`, `smtp.login(user, "...")`,
 `HTTPBasicAuth("admin", "...")`, `auth=("u", "...")`, `hmac.new(b"...", ...)`,
-`crypto.createHmac("sha256", "...")`), and the text of an element a key attribute names
+`crypto.createHmac("sha256", "...")`, `Fernet(b"...")`, JDBC's `DriverManager.getConnection(url,
+user, "...")`), and the text of an element a key attribute names
 (`<entry key="password">...</entry>`).
 
 The calls are found in one pass over the text, at the '(' (`CALL_GATE`): a search for each
@@ -11,19 +12,21 @@ is faster than a search each), so a call added here costs next to nothing.
 The argument must be the literal alone (a prefix such as b"", or one wrapped as bytes:
 `"...".encode()`, `[]byte("...")`), so `"x" + y` and variables are left; the literal is judged as
 a password a person chose (`_redact_values.literal_password`), so placeholders ("changeme",
-"<password>", "${VAR}") are left as the name rules leave them.
+"<password>", "${VAR}") are left as the name rules leave them; Fernet's key must have the shape
+`Fernet.generate_key()` gives it (44 characters of URL-safe base64, the last '=').
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import NamedTuple
 
 from ocp_router._redact_base import PRIORITY, Hit
 from ocp_router._redact_values import (
     assignment_kind,
     classify_name,
+    is_filler,
     literal_password,
     looks_random,
     words_of_name,
@@ -39,7 +42,7 @@ class Call(NamedTuple):
     """A call whose argument `arg` (from 0) is a secret: its name as the lower-cased literals
     it can end with before its '(' (`ends`; "auth=" for `auth = (`) and as a regex up to the
     '(' read in the lower-cased text (`lower`) or the original, the number of arguments it
-    must have (None: at least arg + 1) and the kind."""
+    must have (None: at least arg + 1), the kind and what a literal there must be."""
 
     ends: tuple[str, ...]
     head: re.Pattern[str]
@@ -47,12 +50,27 @@ class Call(NamedTuple):
     arg: int
     arity: int | None
     kind: int
+    secret: Callable[[str], bool] | None  # None: a password a person chose
 
 
 def _call(
-    ends: tuple[str, ...], head: str, lower: bool, arg: int, arity: int | None, kind: int
+    ends: tuple[str, ...],
+    head: str,
+    lower: bool,
+    arg: int,
+    arity: int | None,
+    kind: int,
+    secret: Callable[[str], bool] | None = None,
 ) -> Call:
-    return Call(ends, re.compile(head), lower, arg, arity, kind)
+    return Call(ends, re.compile(head), lower, arg, arity, kind, secret)
+
+
+# 32 bytes in URL-safe base64: 43 characters and one '='
+_FERNET_KEY_RE = re.compile(r"[A-Za-z0-9_-]{43}=")
+
+
+def _fernet_key(v: str) -> bool:
+    return _FERNET_KEY_RE.fullmatch(v) is not None and not is_filler(v)
 
 
 CALLS: tuple[Call, ...] = (
@@ -97,6 +115,10 @@ CALLS: tuple[Call, ...] = (
         _SECRET,
     ),
     _call(("secretkeyspec",), r"secretkeyspec[ \t]*\(", True, 0, None, _SECRET),  # Java's HMAC key
+    # cryptography's Fernet(key[, backend]): the key as Fernet.generate_key() writes it
+    _call(("fernet",), r"fernet[ \t]*\(", True, 0, None, _SECRET, _fernet_key),
+    # JDBC: DriverManager.getConnection(url, user, password)
+    _call(("getconnection",), r"getconnection[ \t]*\(", True, 2, 3, _PASSWORD),
 )
 
 
@@ -244,7 +266,9 @@ def call_hits(text: str, lowered: str) -> Iterator[Hit]:
         if arity is not None and (not closed or len(spans) != arity):
             continue
         found_at = _literal(text, *spans[arg])
-        if found_at is not None and _secret_literal(text[found_at[0] : found_at[1]]):
+        if found_at is None:
+            continue
+        if (call.secret or _secret_literal)(text[found_at[0] : found_at[1]]):
             yield found_at[0], found_at[1], call.kind
 
 

@@ -73,7 +73,8 @@ What is detected (kind in brackets):
   setters (``setPassword("...")``), SQL ``WITH PASSWORD '...'``; with no name, a literal in
   the secret argument of a well-known call (``jwt.sign(p, "...")``, ``smtp.login(u, "...")``,
   ``HTTPBasicAuth(u, "...")``, ``auth=(u, "...")``, ``hmac.new(b"...")``,
-  ``createHmac("sha256", "...")``) or an element a key names (``<entry key="password">``).
+  ``createHmac("sha256", "...")``, ``Fernet(b"...")``, ``getConnection(url, u, "...")``) or
+  an element a key names (``<entry key="password">``).
   Only the value is redacted; name, operator and quotes stay, so the model still understands
   the code. The name decides
   (split into snake/kebab/camel/dotted words; a trailing ``value``/``b64``/... is ignored;
