@@ -716,6 +716,14 @@ TOKEN_FORMATS: tuple[Format, ...] = (
         chosen,
         render=no("|"),
     ),
+    # No name: a Google app password given to smtplib, as Google shows it (spaced) or not.
+    Format(
+        "gmail_app_password",
+        'server.login("alerts@gmail.com", "{s}")\n',
+        lambda r: (" " if r.random() < 0.5 else "").join(
+            chars(string.ascii_lowercase, 4)(r) for _ in range(4)
+        ),
+    ),
     # No name: a key passed to cryptography's Fernet, as Fernet.generate_key() writes it.
     Format(
         "fernet_key",

@@ -45,6 +45,10 @@ SECRETS: tuple[tuple[str, str, str], ...] = (
         "password",
     ),
     (f'DriverManager.getConnection(url, user, "{PW}")', PW, "password"),
+    # Google's app passwords (Gmail's SMTP and IMAP): 16 random lower-case letters, shown in
+    # four groups; read as a phrase or a word by the rules for a password a person chose
+    ('server.login("me@gmail.com", "xdfr jwax ctwq pzyg")', "xdfr jwax ctwq pzyg", "password"),
+    ('imap.login(user, "nnsurloeftmspget")', "nnsurloeftmspget", "password"),
 )
 
 
@@ -96,7 +100,15 @@ ORDINARY: tuple[str, ...] = (
     'DriverManager.getConnection(url, "sa", "");\n',
     'DriverManager.getConnection(url, "sa", "${DB_PASSWORD}");\n',
     'DriverManager.getConnection("jdbc:h2:mem:test", "sa", "changeme");\n',
-    'pool.getConnection("primary", "replica-2");\n',  # two arguments: no password
+    'pool.getConnection("primary", "replica-2");\n',
+    # no shape tells a person's lower-case password from a test's (all that local code holds:
+    # "pass", "testpw", "doesnotexist"), nor a spaced one from what a page shows
+    "imap.login('testuser', 'testpw')\n",
+    "smtp.login('psu', 'doesnotexist')\n",
+    'page.login(user, "this pass will fail")\n',
+    'page.login(user, "what have they done")\n',
+    'page.login(user, "aaaa aaaa aaaa aaaa")\n',
+    'page.login(user, "thisisnotthepass")\n',  # two arguments: no password
 )
 
 

@@ -26,6 +26,7 @@ from ocp_router._redact_base import PRIORITY, Hit
 from ocp_router._redact_values import (
     assignment_kind,
     classify_name,
+    common_bigram_fraction,
     is_filler,
     literal_password,
     looks_random,
@@ -73,6 +74,20 @@ def _fernet_key(v: str) -> bool:
     return _FERNET_KEY_RE.fullmatch(v) is not None and not is_filler(v)
 
 
+# Google's app passwords, which Gmail's SMTP and IMAP take: 16 random lower-case letters,
+# shown in four groups of four. A person's lower-case password and a test's ("testpw",
+# "doesnotexist") look alike, and a spaced one like what a page shows ("Welcome back"), so only
+# this shape is taken besides `_secret_literal`'s, and not when its letter pairs read as
+# English ("this pass will fail": random letters hit 0.1% of the time).
+_APP_PASSWORD_RE = re.compile(r"[a-z]{16}|[a-z]{4}(?: [a-z]{4}){3}")
+
+
+def _login_password(v: str) -> bool:
+    if _APP_PASSWORD_RE.fullmatch(v) and common_bigram_fraction(v) < 0.8 and not is_filler(v):
+        return True
+    return _secret_literal(v)
+
+
 CALLS: tuple[Call, ...] = (
     # PyJWT, jsonwebtoken, jose: the signing key second
     _call(
@@ -84,7 +99,7 @@ CALLS: tuple[Call, ...] = (
         _SECRET,
     ),
     # smtplib, imaplib, ftplib and most clients: login(user, password)
-    _call((".login",), r"\.login[ \t]*\(", True, 1, 2, _PASSWORD),
+    _call((".login",), r"\.login[ \t]*\(", True, 1, 2, _PASSWORD, _login_password),
     # requests' HTTPBasicAuth/HTTPDigestAuth, aiohttp.BasicAuth, Go's SetBasicAuth; auth=(u, p)
     _call(
         ("basicauth", "digestauth", "proxyauth", "auth="),

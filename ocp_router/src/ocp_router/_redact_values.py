@@ -20,6 +20,7 @@ __all__ = [
     "char_classes",
     "chosen_password",
     "classify_name",
+    "common_bigram_fraction",
     "high_entropy",
     "is_connection_placeholder",
     "is_filler",
@@ -110,7 +111,8 @@ _COMMON_BIGRAMS = frozenset(
 _LETTERS_RE = re.compile(r"[a-z]+")
 
 
-def _common_bigram_fraction(v: str) -> float:
+def common_bigram_fraction(v: str) -> float:
+    """The share of letter pairs in `v`'s letter runs that are common in English."""
     pairs = [w[i : i + 2] for w in _LETTERS_RE.findall(v.lower()) for i in range(len(w) - 1)]
     if len(pairs) < 3:
         return 0.0
@@ -124,7 +126,7 @@ def wordy(v: str) -> bool:
     On random tokens of 20+ characters this is wrong about 1 in 1000; on identifiers, paths and
     names from real code, about 1 in 200.
     """
-    return _wordish_fraction(v) >= 0.4 and _common_bigram_fraction(v) >= 0.6
+    return _wordish_fraction(v) >= 0.4 and common_bigram_fraction(v) >= 0.6
 
 
 _LOWER_RE = re.compile(r"[a-z]")
