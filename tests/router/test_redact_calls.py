@@ -174,7 +174,7 @@ def _calls_by_gate(text: str) -> set[tuple[int, int]]:
 @pytest.mark.parametrize("head", HEADS)
 def test_the_one_pass_finds_every_call_each_heads_regex_finds(head: str) -> None:
     for before in ("", "x", "\n", "\n    ", "(", "= "):
-        for space in ("", " ", "\t", "  ", " \t ", "        "):
+        for space in ("", " ", "\t", "  ", " \t ", "        ", "\t" * 9, " " * 12, " " * 20):
             text = f'{before}{head}{space}("user", "Xk9mQ2vLp8rT4wZ1")\n'
             expected = _calls_by_regex(text)
             assert expected or before == "x" and head.startswith("auth"), text  # xauth=(: none
@@ -199,4 +199,5 @@ def test_the_one_pass_finds_what_the_heads_regexes_find_in_any_text(parts: list[
 def test_ordinary_parentheses_are_turned_away_by_the_one_pass() -> None:
     code = "def f(x):\n    print(len(x), str(y))\n    return get(x) or function (a)\n"
     code += "        (a, b) = (1, 2)\n    design(x); encode(y); auth(z); jwt.sign(p, k)\n"
+    code += "  --flag    (default: off)\n  x  (y)\n"  # spaces after what ends no name
     assert [m.start() for m in CALL_GATE.finditer(code.lower())] == [code.index("jwt.sign(") + 8]

@@ -142,8 +142,8 @@ CALLS: tuple[Call, ...] = (
 # several times slower than one): a '(' is read further only when the two characters before it
 # may end a name (`_pair`), then when the `_WIDTH` characters before it do, maybe with one space
 # or tab before the '(' (`_WIDTH`: the shortest name, "auth=", fits at the text's start), and
-# then when a whole name does. A '(' after two spaces or more is let through to `call_hits`
-# unless it opens an indented line.
+# then when a whole name does. A '(' after two spaces or more is let through to `calls_in` when
+# a character a name ends in is before them (or they are 9 or more and indent no line).
 _WIDTH = 5
 _SP = r"[ \t]"
 
@@ -192,17 +192,25 @@ def _gate(calls: tuple[Call, ...]) -> re.Pattern[str]:
         return "[" + "".join(sorted({run[i] for run in runs} - {_SP})) + _SP[1:]
 
     short = _behind(run[-_WIDTH:] for run in runs)
-    indent = "".join(f"(?<!\\n{_SP}{{{n}}}\\()" for n in range(_WIDTH, 17))
+    # 2 to 8 spaces after a character a name ends in; 9 or more unless they indent a line
+    ends = {re.escape(end[-1]) for call in calls for end in call.ends}
+    spaced = "|".join(f"(?<=[{''.join(sorted(ends))}]{_SP}{{{n}}}\\()" for n in range(2, 9))
+    indent = "".join(f"(?<!\\n{_SP}{{{n}}}\\()" for n in range(9, 17))
     return re.compile(
         f"\\((?<={chars(-2)}{chars(-1)}\\()"
-        f"(?:{short}(?:{_behind(runs)})|(?<=[^\\n]{{{_WIDTH - 2}}}{_SP}{_SP}\\(){indent})"
+        f"(?:{short}(?:{_behind(runs)})|(?<={_SP}{_SP}\\()(?:{spaced}|(?<={_SP}{{9}}\\(){indent}))"
     )
 
 
 CALL_GATE = _gate(CALLS)
-# The calls a '(' may end, by the character before it (spaces skipped); the longest name.
-_BY_LAST: dict[str, tuple[Call, ...]] = {
-    c: tuple(call for call in CALLS if any(e[-1] == c for e in call.ends))
+# The calls a name ending in a character may be (the spaces before the '(' skipped), each with
+# the literals its name then ends with ("auth=": "auth", the spaces before the '=' skipped too).
+_BY_LAST: dict[str, tuple[tuple[Call, tuple[str, ...]], ...]] = {
+    c: tuple(
+        (call, tuple(e.rstrip("=") for e in call.ends if e[-1] == c))
+        for call in CALLS
+        if any(e[-1] == c for e in call.ends)
+    )
     for c in {e[-1] for call in CALLS for e in call.ends}
 }
 _LONGEST = max(len(e) for call in CALLS for e in call.ends)
@@ -312,12 +320,15 @@ def calls_in(text: str, lowered: str) -> Iterator[tuple[Call, int]]:
         calls = _BY_LAST.get(lowered[j - 1]) if j else None
         if calls is None:
             continue  # no name ends there
-        start = j - 1
-        if lowered[start] == "=":
-            while start and lowered[start - 1] in " \t":
-                start -= 1
-        start = max(0, start - _LONGEST)  # no head's match starts before
-        for call in calls:
+        name_end = j
+        if lowered[j - 1] == "=":
+            name_end -= 1
+            while name_end and lowered[name_end - 1] in " \t":
+                name_end -= 1
+        start = max(0, name_end - _LONGEST)  # no head's match starts before
+        for call, stems in calls:
+            if not lowered.endswith(stems, start, name_end):
+                continue  # a '(' let through after spaces, or a name ending like one
             src = lowered if call.lower else text
             if any(m.end() == paren + 1 for m in call.head.finditer(src, start, paren + 1)):
                 yield call, paren + 1
