@@ -13,7 +13,8 @@ The argument must be the literal alone (a prefix such as b"", or one wrapped as 
 `"...".encode()`, `[]byte("...")`), so `"x" + y` and variables are left; the literal is judged as
 a password a person chose (`_redact_values.literal_password`), so placeholders ("changeme",
 "<password>", "${VAR}") are left as the name rules leave them; Fernet's key must have the shape
-`Fernet.generate_key()` gives it (44 characters of URL-safe base64, the last '=').
+`Fernet.generate_key()` gives it (44 characters of URL-safe base64, the last '='), and `login`
+takes a Google app password too (16 random lower-case letters, spaced in fours or not).
 """
 
 from __future__ import annotations
@@ -140,8 +141,8 @@ CALLS: tuple[Call, ...] = (
 # One pass finds every call's '(' (a literal: the engine skips to it; a search for each name
 # would cost a pass of its own, about 1% of redaction, and an alternation of the names is
 # several times slower than one): a '(' is read further only when the two characters before it
-# may end a name (`_pair`), then when the `_WIDTH` characters before it do, maybe with one space
-# or tab before the '(' (`_WIDTH`: the shortest name, "auth=", fits at the text's start), and
+# may end a name (a class each), then when the `_WIDTH` characters before it do, maybe with one
+# space or tab before the '(' (`_WIDTH`: the shortest name, "auth=", fits at the text's start), and
 # then when a whole name does. A '(' after two spaces or more is let through to `calls_in` when
 # a character a name ends in is before them (or they are 9 or more and indent no line).
 _WIDTH = 5
