@@ -204,6 +204,16 @@ class OCPRouter:
             return self.top_model
         return self.mid_model or "none"
 
+    def _is_local_model(self, model: str) -> bool:
+        """Whether `model` names the local model, also as its server spells it (Ollama's
+        `llama3.2:latest` for `llama3.2`): taken for a paid model's name, the request would
+        leave the machine."""
+        local = self.local
+        if local is None:
+            return False
+        same = getattr(local, "same_model", None)
+        return model == local.model or (callable(same) and bool(same(model)))
+
     def price(self, model: str) -> Price | None:
         return price_for(model, self.prices)
 
@@ -230,7 +240,7 @@ class OCPRouter:
         self, force: Tier | Route | str | None, model: str | None
     ) -> tuple[Tier, str, str] | None:
         if model is not None:
-            if self.local is not None and model == self.local.model:
+            if self._is_local_model(model):
                 return Tier.LOCAL, model, f"model {model} forced by caller"
             if name_holds_secret(model):  # it would go out as it is, in the paid request
                 raise ConfigError(

@@ -83,6 +83,11 @@ class OllamaBackend(ClosingBackend):
     def model(self) -> str:
         return self._model
 
+    def same_model(self, name: str) -> bool:
+        """Whether `name` is this backend's model as Ollama reads names: `llama3.2` is
+        `llama3.2:latest` (what `ollama list` shows, and what Ollama answers under)."""
+        return _full_name(name) == _full_name(self._model)
+
     async def aclose(self) -> None:
         await self._client.aclose()
 
