@@ -389,6 +389,9 @@ class AppState:
         payload = await off_loop(
             _payload_chars(args), parse_payload, source, system=args.system, tools=args.tools
         )
+        # OCP_ROUTE_TIMEOUT bounds the whole route, phase 2's verdict included.
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + router.total_timeout
         # Sticky sessions need a conversation: the caller's session id, else the router keys
         # the conversation by its first user message. (The server run is not a conversation:
         # an IDE sends every chat's routes through one server.)
@@ -429,7 +432,13 @@ class AppState:
         else:
             attempts: list[Attempt] = []
             try:
-                result = await router.execute(decision, payload, context=context, attempts=attempts)
+                result = await router.execute(
+                    decision,
+                    payload,
+                    context=context,
+                    timeout=max(0.0, deadline - loop.time()),
+                    attempts=attempts,
+                )
             except RoutingFailed as exc:
                 failure = exc
             except anyio.get_cancelled_exc_class() as exc:
