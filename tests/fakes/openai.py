@@ -75,6 +75,9 @@ class FakeOpenAI(FakeServer):
     ``content``, ``tool_calls`` (``[{"name", "arguments": {...}}]``) and ``finish_reason``.
     Default: ``"openai answer: <first 40 chars of the last user message>"``.
     ``api_key``: when set, ``Authorization: Bearer <api_key>`` is required.
+    ``silent_context``: a context window in tokens that a longer prompt is cut to fit without
+    an error, ``usage.prompt_tokens`` saying what was read (LM Studio's context overflow
+    policy, Ollama's ``/v1``, which cannot be told ``truncate: false``); ``None``: no cut.
     ``.base_url`` is ``<url>/v1``, what OpenAI-style clients take.
     """
 
@@ -91,6 +94,7 @@ class FakeOpenAI(FakeServer):
         self.models = models if models is None else list(models)
         self.reply = reply
         self.api_key = api_key
+        self.silent_context: int | None = None
         self._ids = itertools.count(1)
 
     @property
@@ -294,6 +298,8 @@ class FakeOpenAI(FakeServer):
         if out.get("finish_reason"):
             finish = out["finish_reason"]
         prompt_tokens = sum(count_tokens(_text_of(m.get("content"))) for m in messages)
+        if self.silent_context is not None:
+            prompt_tokens = min(prompt_tokens, self.silent_context)
         completion_tokens = count_tokens(content or "") + sum(
             count_tokens(tc["function"]["arguments"]) for tc in tool_calls
         )

@@ -178,6 +178,7 @@ def build_local(settings: RouterSettings) -> ModelBackend:
                 timeout="OCP_LOCAL_TIMEOUT",
                 api_key=None,
             ),
+            cut_check=True,
         )
     return OllamaBackend(
         settings.local_model,

@@ -16,6 +16,7 @@ import httpx
 
 from ocp_router import _arguments
 from ocp_router.backends._http import (
+    CONTEXT_HINT,
     hide_key,
     malformed,
     shown_url,
@@ -32,8 +33,9 @@ from ocp_router.backends.base import (
     chat_messages,
 )
 from ocp_router.backends.probe import ModelProbe
-from ocp_router.errors import BackendResponseError, BackendTimeout
+from ocp_router.errors import BackendContextExceeded, BackendResponseError, BackendTimeout
 from ocp_router.redact_names import redact_name_head
+from ocp_router.tokens import unread_tokens
 
 DEFAULT_URL = "https://api.openai.com/v1"
 
@@ -53,9 +55,13 @@ class OpenAIBackend(ClosingBackend):
         max_tokens: int | None = None,
         client: httpx.AsyncClient | None = None,
         names: SettingNames = ARGUMENT_NAMES,
+        cut_check: bool = False,
     ) -> None:
         """`names`: what error messages tell the user to change (by default these arguments;
-        `names.api_key` None: nothing sets a key, as for the settings' local tier)."""
+        `names.api_key` None: nothing sets a key, as for the settings' local tier).
+        `cut_check`: the server may cut an over-long prompt to fit its context without an
+        error (LM Studio's overflow policy, Ollama's /v1): an answer whose usage says it read
+        under half of the prompt is then a BackendContextExceeded (the settings' local tier)."""
         self._model = model
         self.names = names
         url, auth = without_credentials(_arguments.http_url("base_url", base_url))
@@ -63,6 +69,7 @@ class OpenAIBackend(ClosingBackend):
         self.shown_url = shown_url(self.base_url)  # for messages: no password
         self.timeout = _arguments.seconds("timeout", timeout)
         self.max_tokens = max_tokens
+        self.cut_check = cut_check
         self._json_object_schema = False  # set once the server turns `json_schema` down
         self._key = api_key  # only to keep it out of error messages
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
@@ -128,7 +135,24 @@ class OpenAIBackend(ClosingBackend):
                 model_hint=f"Check that model {model!r} exists on {self.shown_url}.",
                 key=self._key,
             )
-        return self._parse(response, started, model)
+        answer = self._parse(response, started, model)
+        if self.cut_check:
+            self._check_read_whole(request, answer.prompt_tokens, model)
+        return answer
+
+    def _check_read_whole(self, request: GenerateRequest, read: int, model: str) -> None:
+        """A server with no version to ask (unlike Ollama's, ollama_version.py): a count far
+        under OCP's estimate of the prompt is taken as a cut."""
+        prompt = "".join(m["content"] for m in chat_messages(request, system_inline=True))
+        sent = unread_tokens(read, prompt)
+        if sent is None:
+            return
+        raise BackendContextExceeded(
+            f"{self.shown_url} ({model}) read {read} of about {sent} prompt tokens: it cut the "
+            "prompt to fit its context without an error; give the model a larger context "
+            "window on that server." + CONTEXT_HINT,
+            backend=self.name,
+        )
 
     @property
     def _url_hint(self) -> str:
