@@ -13,6 +13,7 @@ answers with the same tokens on the top model; the failed spend is reported besi
 
 from __future__ import annotations
 
+import math
 import time
 from collections import defaultdict
 from typing import Any, TypedDict
@@ -122,10 +123,13 @@ class SavingsReport(TypedDict):
 
 
 def percentile(sorted_values: list[float], q: float) -> float:
-    """Nearest-rank percentile of an ascending list (0 for an empty one)."""
+    """Nearest-rank percentile of an ascending list (0 for an empty one): the value at rank
+    ceil(q% of n). (Rounding q% of n + 0.5 instead rounds half to even: a whole number of
+    ranks, such as the p50 of two answers, came out one rank high.)"""
     if not sorted_values:
         return 0.0
-    rank = max(1, min(len(sorted_values), round(q / 100 * len(sorted_values) + 0.5)))
+    # Rounded first: 7 * 100 / 100 is exact, but q% of n may be a hair over a whole rank.
+    rank = max(1, min(len(sorted_values), math.ceil(round(q * len(sorted_values) / 100, 9))))
     return round(sorted_values[rank - 1], 3)
 
 
