@@ -5,7 +5,9 @@ client fails here."""
 
 from __future__ import annotations
 
+import asyncio
 import inspect
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -219,6 +221,28 @@ def test_a_string_for_args_is_refused_instead_of_split_into_characters() -> None
         OCPClient("python", "server.py")
     with pytest.raises(TypeError, match=r"args\[1\] must be a str or a path, got 3 \(int\)"):
         OCPClient("python", ["-c", 3])  # type: ignore[list-item]
+
+
+def test_a_command_line_as_a_list_is_refused_naming_command_and_args() -> None:
+    """`OCPClient(["uvx", "ocp-server@0.4.0"])`, as an IDE's config spells a server, said
+    "expected str, bytes or os.PathLike object, not list", naming no argument."""
+    with pytest.raises(TypeError, match=r"command must be a str or a path, got a list") as caught:
+        OCPClient(["uvx", "ocp-server@0.4.0"])  # type: ignore[arg-type]
+    assert "OCPClient('uvx', ['ocp-server@0.4.0'])" in str(caught.value)
+    with pytest.raises(TypeError, match=r"command must be a str or a path, got 3 \(int\)"):
+        OCPClient(3)  # type: ignore[arg-type]
+
+
+async def test_a_whole_command_line_in_command_is_named_with_the_fix() -> None:
+    """`OCPClient("uvx ocp-server@0.4.0")` looked for a program of that whole name."""
+    line = f"{sys.executable} -m ocp_server.cli"
+    with pytest.raises(FileNotFoundError) as caught:
+        await asyncio.wait_for(OCPClient(line).__aenter__(), 10)
+    assert f"OCPClient({sys.executable!r}, ['-m', 'ocp_server.cli'])" in str(caught.value)
+    # A path with a space in it is a path: no program of its first word, no hint.
+    with pytest.raises(FileNotFoundError) as caught:
+        await asyncio.wait_for(OCPClient("/opt/My Apps/ocp-server").__aenter__(), 10)
+    assert "args" not in str(caught.value)
 
 
 def test_paths_are_accepted_for_the_command_and_its_arguments() -> None:

@@ -117,7 +117,7 @@ class OCPClient:
         if command is None:
             command, checked_args = _installed_server(checked_args)
         self._params = StdioServerParameters(
-            command=os.fspath(command),
+            command=options.program(command),
             args=checked_args,
             env=options.server_env(env),
             cwd=os.fspath(cwd) if cwd is not None else None,
@@ -149,6 +149,12 @@ class OCPClient:
         task = loop.create_task(serving, name=f"ocp-server session {self._params.command}")
         try:
             session = await opened
+        except FileNotFoundError as exc:  # not started; the message names the command
+            hint = options.split_hint(self._params.command)
+            if not hint:
+                raise
+            said = f"{exc.strerror}: {self._params.command!r}{hint}"
+            raise FileNotFoundError(exc.errno, said) from exc
         except OSError:  # not started; the message names the command
             raise
         except Exception as exc:

@@ -6,12 +6,39 @@ from __future__ import annotations
 
 import math
 import os
+import shutil
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["command_args", "server_env", "timeout_seconds"]
+__all__ = ["command_args", "program", "server_env", "split_hint", "timeout_seconds"]
 
 StrPath = str | os.PathLike[str]
+
+
+def program(command: StrPath) -> str:
+    """The program to start: a str or a path. A whole command line (a list, as IDE configs
+    spell a server) is refused with the call that would start it."""
+    if isinstance(command, list | tuple):
+        parts = [os.fspath(p) if isinstance(p, str | os.PathLike) else p for p in command]
+        fix = f" (the program alone; its arguments go in args: {_call(parts)})" if parts else ""
+        raise TypeError(f"command must be a str or a path, got a {type(command).__name__}{fix}")
+    if not isinstance(command, str | os.PathLike):
+        raise TypeError(f"command must be a str or a path, got {_shown(command)}")
+    return os.fspath(command)
+
+
+def split_hint(command: str) -> str:
+    """For a program not found: when `command` is a whole command line (its first word is a
+    program; a path with a space in it is not), the call that would start it, else ''."""
+    parts = command.split()
+    if len(parts) < 2 or shutil.which(parts[0]) is None:
+        return ""
+    return f"; `command` is one program, its arguments go in args: {_call(parts)}"
+
+
+def _call(parts: Sequence[Any]) -> str:
+    args = f", {list(parts[1:])!r}" if len(parts) > 1 else ""
+    return f"OCPClient({parts[0]!r}{args})"
 
 
 def command_args(args: Sequence[StrPath]) -> list[str]:
