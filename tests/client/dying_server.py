@@ -1,5 +1,6 @@
 """An MCP server over stdio that misbehaves on purpose (run as a script): `hang` never
-answers, `die` writes its last words on stderr and exits at once."""
+answers, nor does `ocp_model_route` (a route still running), `die` writes its last words on
+stderr and exits at once."""
 
 from __future__ import annotations
 
@@ -14,6 +15,12 @@ server = MCPServer("dying")
 
 @server.tool()
 async def hang() -> str:
+    await anyio.sleep_forever()
+    return "never"
+
+
+@server.tool(name="ocp_model_route")
+async def route() -> str:
     await anyio.sleep_forever()
     return "never"
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from ocp_client import OCPClient, OCPServerError, OCPTimeoutError
+from ocp_client import client as client_module
 
 
 def fake_server(source: str, *, timeout: float = 120.0) -> OCPClient:
@@ -70,6 +71,27 @@ async def test_a_call_unanswered_within_the_timeout_is_a_server_error_and_the_ne
         with pytest.raises(OCPTimeoutError, match=r"did not answer within 1 s: .*dying_server\.py"):
             await asyncio.wait_for(client.call("hang", {}), 20)
         assert (await client.call("pid", {})).structured_content is not None
+
+
+async def test_a_route_may_take_what_its_server_allows_one_unless_a_timeout_was_given(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """By default a route is waited for as long as its server may take on one (its
+    OCP_ROUTE_TIMEOUT plus ROUTE_SLACK), when that is longer than the client's 120 s: the
+    defaults let a route take 305 s, and a route cut short is cancelled, its paid call too."""
+    monkeypatch.setattr(client_module, "ROUTE_SLACK", 0.5, raising=False)
+    script = str(Path(__file__).with_name("dying_server.py"))
+    async with OCPClient(sys.executable, [script], env={"OCP_ROUTE_TIMEOUT": "1.5"}) as client:
+        client.timeout = 1  # set after the start: a loaded machine may take longer to start it
+        with pytest.raises(OCPTimeoutError, match=r"did not answer within 2 s"):
+            await asyncio.wait_for(client.call("ocp_model_route", {}), 20)
+        with pytest.raises(OCPTimeoutError, match=r"did not answer within 1 s"):
+            await asyncio.wait_for(client.call("hang", {}), 20)
+    given = OCPClient(sys.executable, [script], env={"OCP_ROUTE_TIMEOUT": "1.5"}, timeout=30)
+    async with given:
+        given.timeout = 1  # given: what the caller chose holds for a route too
+        with pytest.raises(OCPTimeoutError, match=r"did not answer within 1 s"):
+            await asyncio.wait_for(given.call("ocp_model_route", {}), 20)
 
 
 async def test_a_pending_call_fails_when_the_server_is_killed() -> None:

@@ -65,6 +65,12 @@ class OCPTimeoutError(OCPServerError):
     that died, it may still be running (a slow first index, a slow model): a retry may work."""
 
 
+DEFAULT_TIMEOUT = 120.0
+# How long past its server's own bound (OCP_ROUTE_TIMEOUT) a route may take: parsing and the
+# trace's write, the call's trip. (A wait for a route slot, OCP_ROUTE_CONCURRENCY, is not in it.)
+ROUTE_SLACK = 10.0
+_ROUTE_NAMES = frozenset({wire.ROUTE.name, wire.ROUTE.verb})
+
 # Each tool's result model by either of its names (the server answers to both).
 _OUTPUTS: dict[str, type[BaseModel]] = {
     **{tool.verb: tool.result for tool in wire.TOOL_SHAPES},
@@ -111,8 +117,11 @@ class OCPClient:
         *,
         env: Mapping[str, str] | None = None,
         cwd: StrPath | None = None,
-        timeout: float = 120.0,
+        timeout: float | None = None,
     ) -> None:
+        """`timeout`: seconds to wait for any answer; by default 120, and a route as long as
+        its server may take on one (OCP_ROUTE_TIMEOUT of the server's environment) when that is
+        longer: cut short, the server cancels it, a paid call it was making included."""
         checked_args = options.command_args(args)
         if command is None:
             command, checked_args = _installed_server(checked_args)
@@ -122,7 +131,9 @@ class OCPClient:
             env=options.server_env(env),
             cwd=os.fspath(cwd) if cwd is not None else None,
         )
-        self.timeout = options.timeout_seconds(timeout)
+        self.timeout = options.timeout_seconds(DEFAULT_TIMEOUT if timeout is None else timeout)
+        self._bound_routes = timeout is None
+        self._route_bound = 0.0  # the server's bound on a route, plus slack; set when opened
         self._task: asyncio.Task[None] | None = None
         self._closing: asyncio.Event | None = None
         self._finalizer: weakref.finalize[Any, Any] | None = None
@@ -145,6 +156,7 @@ class OCPClient:
         # Our environment as it is now, as a subprocess would take it.
         env = server_environment(os.environ, self._params.env or {})
         params = self._params.model_copy(update={"env": env})
+        self._route_bound = _route_bound(env) + ROUTE_SLACK if self._bound_routes else 0.0
         serving = serve(_Session, params, self.timeout, stderr, opened, closing)
         task = loop.create_task(serving, name=f"ocp-server session {self._params.command}")
         try:
@@ -206,9 +218,9 @@ class OCPClient:
             raise RuntimeError("use `async with OCPClient(...) as client:` first")
         return self._session
 
-    async def _from_server(self, request: Awaitable[T]) -> T:
-        """A request's answer; a server gone meanwhile, or silent for `timeout`, is an
-        OCPServerError saying which."""
+    async def _from_server(self, request: Awaitable[T], timeout: float | None = None) -> T:
+        """A request's answer; a server gone meanwhile, or silent for `timeout` (by default
+        the client's), is an OCPServerError saying which."""
         try:
             return await request
         except MCPError as exc:
@@ -217,7 +229,7 @@ class OCPClient:
             if exc.code == CONNECTION_CLOSED:
                 raise await self._server_error("closed the connection", self._stderr) from exc
             if exc.code == REQUEST_TIMEOUT:  # still running: its stderr has not ended
-                what = f"did not answer within {self.timeout:g} s"
+                what = f"did not answer within {timeout or self.timeout:g} s"
                 raise await self._server_error(what, self._stderr, wait=0, timed_out=True) from exc
             raise
 
@@ -229,9 +241,14 @@ class OCPClient:
         that cannot be sent as JSON are a TypeError naming the argument, before anything is
         sent."""
         sent = _json_arguments(name, arguments)
+        timeout = self._timeout_for(name)
         return await self._from_server(
-            self.session.call_tool(name, sent, read_timeout_seconds=self.timeout)
+            self.session.call_tool(name, sent, read_timeout_seconds=timeout), timeout
         )
+
+    def _timeout_for(self, tool: str) -> float:
+        """`timeout`, or for a route what its server may take on one, when that is longer."""
+        return max(self.timeout, self._route_bound) if tool in _ROUTE_NAMES else self.timeout
 
     async def run(self, shape: wire.ToolShape[Any, R], /, **arguments: Any) -> R:
         """Call one of OCP's tools by its shape (`ocp_wire.TOOL_SHAPES`), with the fields of its
@@ -382,3 +399,15 @@ def _plain(value: Any) -> Any:
     if isinstance(value, Sequence) and not isinstance(value, str | bytes):
         return [_plain(item) for item in value]
     return value
+
+
+def _route_bound(env: Mapping[str, str]) -> float:
+    """OCP_ROUTE_TIMEOUT as the server reads `env` (its default: the classifier's, the local
+    and twice the paid timeout); 0 when a setting is invalid (the server's tools say which)."""
+    from ocp_router.config import RouterSettings  # the router's settings, when first opened
+    from ocp_router.errors import ConfigError
+
+    try:
+        return RouterSettings.from_env(env).total_timeout
+    except ConfigError:
+        return 0.0
