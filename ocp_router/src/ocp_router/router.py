@@ -416,13 +416,7 @@ class OCPRouter:
                     if tier.paid:
                         if run.paid is None:
                             run.paid = await self._build_paid(payload, context, paid_prompt, run)
-                        request = GenerateRequest(
-                            run.paid.prompt,
-                            run.paid.system,
-                            self.paid_max_tokens,
-                            history=run.paid.history,
-                            model=model,
-                        )
+                        request = self.paid_request(run.paid, model)
                         reserved = await self._paid_allowed(tier, request, run)
                         if reserved is None:
                             if not decision.forced and self.local is not None:
@@ -562,6 +556,18 @@ class OCPRouter:
         if price is None:
             return None
         return price.cost(_input_tokens(request), request.max_tokens or 4096)
+
+    def paid_request(self, paid: PaidPrompt, model: str | None = None) -> GenerateRequest:
+        """The request a paid tier is sent for `paid`, as `execute` sends it."""
+        return GenerateRequest(
+            paid.prompt, paid.system, self.paid_max_tokens, history=paid.history, model=model
+        )
+
+    @staticmethod
+    def input_tokens(request: GenerateRequest) -> int:
+        """A request's input tokens (system prompt, earlier turns and prompt), as the router
+        counts them for its estimates."""
+        return _input_tokens(request)
 
     def _skip(self, run: _Run, tier: Tier, model: str, why: str, kind: str | None) -> None:
         run.attempts.append(

@@ -37,7 +37,6 @@ from ocp_router import (
     RoutingFailed,
     Tier,
 )
-from ocp_router.tokens import estimate_tokens
 
 __all__ = ["Answerer", "Phase2Record", "RouteRecord"]
 
@@ -128,11 +127,14 @@ class RouteRecord:
         verdict = decision.verdict
         attempts = result.attempts if result else failure.attempts if failure else ()
         estimate = result.estimated_usd if result else None
-        paid_text = sent.prompt if sent is not None else request
+        # What a paid tier is (or was to be) sent: the system prompt and earlier turns too.
+        planned = (
+            router.paid_request(sent)
+            if sent is not None
+            else GenerateRequest(request, max_tokens=router.paid_max_tokens)
+        )
         if result is None and decision.tier.paid:
-            estimate = router.estimate(
-                decision.model, GenerateRequest(paid_text, max_tokens=router.paid_max_tokens)
-            )
+            estimate = router.estimate(decision.model, planned)
         context = sent.context if sent is not None else None
         # Billed without an answer to show for it: empty answers, calls cut short.
         failed = result.failed_cost_usd if result else failure.spent_usd if failure else 0.0
@@ -171,7 +173,7 @@ class RouteRecord:
             # is in the attempts), labelled as route_to and answered_by label it.
             model=result.model if result else "agent" if route_to == "agent" else decision.model,
             backend=result.backend if result else None,
-            prompt_tokens=result.prompt_tokens if result else estimate_tokens(paid_text),
+            prompt_tokens=result.prompt_tokens if result else router.input_tokens(planned),
             completion_tokens=result.completion_tokens if result else 0,
             duration_ms=result.duration_ms if result else 0.0,
             estimated_cost_usd=estimate,
