@@ -132,7 +132,7 @@ class OpenAIBackend(ClosingBackend):
                 response,
                 backend=self.name,
                 auth_hint=self._key_hint,
-                model_hint=f"Check that model {model!r} exists on {self.shown_url}.",
+                model_hint=self._missing_hint(model),
                 key=self._key,
             )
         answer = self._parse(response, started, model)
@@ -152,6 +152,17 @@ class OpenAIBackend(ClosingBackend):
             "prompt to fit its context without an error; give the model a larger context "
             "window on that server." + CONTEXT_HINT,
             backend=self.name,
+        )
+
+    def _missing_hint(self, model: str) -> str:
+        """What to check on a 404: the model, and a base URL short of its /v1 (LM Studio shows
+        its server as http://localhost:1234; its API, as vLLM's and Ollama's, is under /v1)."""
+        hint = f"Check that {self.names.model} ({model!r}) is served at {self.shown_url}"
+        if self.base_url.endswith("/v1"):
+            return hint + "."
+        return (
+            f"{hint}, and {self.names.base_url}: OpenAI-compatible servers answer under /v1 "
+            f"(is it {self.shown_url}/v1?)."
         )
 
     @property
