@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import AsyncGenerator, Mapping
 from typing import Any
 
 import httpx
@@ -233,3 +233,40 @@ def malformed(backend: str, detail: str) -> BackendResponseError:
         "at the right kind of server.",
         backend=backend,
     )
+
+
+# Far above any line an honest server streams (an Ollama NDJSON line: a few hundred bytes; a
+# whole long answer well under 1 MiB), far below trouble: the proxy reads with the same cap.
+MAX_LINE_BYTES = 8 * 1024 * 1024
+
+
+class LineTooLong(Exception):
+    """A streamed body went on past `limit` bytes without ending its line."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"a stream line longer than {limit:,} bytes")
+
+
+async def capped_lines(
+    response: httpx.Response, limit: int = MAX_LINE_BYTES
+) -> AsyncGenerator[str, None]:
+    """The body's lines (LF or CRLF ended; the last may end without), none longer than
+    `limit` bytes: httpx's `aiter_lines` buffers a line that never ends without bound, until
+    the answer's timeout (a minute of a local server's output held in memory)."""
+    pending = bytearray()
+    async for chunk in response.aiter_bytes():
+        start = 0
+        while (end := chunk.find(b"\n", start)) != -1:
+            pending += chunk[start:end]
+            yield _decoded(pending)
+            pending.clear()
+            start = end + 1
+        pending += chunk[start:]
+        if len(pending) > limit:
+            raise LineTooLong(limit)
+    if pending:
+        yield _decoded(pending)
+
+
+def _decoded(line: bytearray) -> str:
+    return line.decode("utf-8", errors="replace").removesuffix("\r")

@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 import time
+from contextlib import aclosing
 from typing import Any
 
 import httpx
@@ -13,6 +14,8 @@ import httpx
 from ocp_router import _arguments
 from ocp_router.backends._http import (
     CONTEXT_HINT,
+    LineTooLong,
+    capped_lines,
     malformed,
     shown_url,
     status_error,
@@ -273,25 +276,34 @@ class OllamaBackend(ClosingBackend):
                     auth_hint=self._auth_hint,
                     model_hint=self._pull_hint,
                 )
-            async for line in response.aiter_lines():
-                if not line.strip():
-                    continue
-                try:
-                    chunk = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise malformed(
-                        self.name, f"non-JSON stream line {redact_name_head(line, 80)!r}"
-                    ) from exc
-                if not isinstance(chunk, dict):
-                    raise malformed(self.name, "stream line is not an object")
-                if "error" in chunk:
-                    raise BackendResponseError(
-                        f"ollama failed mid-answer: {chunk['error']}", backend=self.name
-                    )
-                message = chunk.get("message") or {}
-                if not isinstance(message, dict):
-                    raise malformed(self.name, "stream line's message is not an object")
-                parts.append(str(message.get("content") or ""))
-                if chunk.get("done"):
-                    return chunk, "".join(parts)
+            try:
+                async with aclosing(capped_lines(response)) as lines:
+                    async for line in lines:
+                        if not line.strip():
+                            continue
+                        chunk = self._chunk(line)
+                        message = chunk.get("message") or {}
+                        if not isinstance(message, dict):
+                            raise malformed(self.name, "stream line's message is not an object")
+                        parts.append(str(message.get("content") or ""))
+                        if chunk.get("done"):
+                            return chunk, "".join(parts)
+            except LineTooLong as exc:
+                raise malformed(self.name, str(exc)) from exc
         raise malformed(self.name, "stream ended without a final done line")
+
+    def _chunk(self, line: str) -> dict[str, Any]:
+        """One NDJSON line of the answer; an error line is the backend's error."""
+        try:
+            chunk = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise malformed(
+                self.name, f"non-JSON stream line {redact_name_head(line, 80)!r}"
+            ) from exc
+        if not isinstance(chunk, dict):
+            raise malformed(self.name, "stream line is not an object")
+        if "error" in chunk:
+            raise BackendResponseError(
+                f"ollama failed mid-answer: {chunk['error']}", backend=self.name
+            )
+        return chunk
