@@ -374,8 +374,13 @@ async def test_a_forced_paid_request_over_budget_fails_clearly_and_sends_nothing
     fake_ollama: FakeOllama, fake_anthropic: FakeAnthropic
 ) -> None:
     router = make(fake_ollama, fake_anthropic, budget=Budget(max_request_usd=0.0001))
-    with pytest.raises(BudgetExceeded, match="Budget.max_request_usd"):
+    with pytest.raises(BudgetExceeded, match="Budget.max_request_usd") as info:
         await router.route(SIMPLE, force="top")
+    # A local model is configured and up: forced paid, it was not asked, and the message
+    # says so (it said "No local model could answer instead (none is configured)").
+    message = str(info.value)
+    assert "none is configured" not in message and "No local model" not in message
+    assert "forced to the top tier (top forced by caller): no other model was asked" in message
     assert fake_anthropic.message_requests() == []
     assert fake_ollama.requests_to("/api/chat") == []
     await router.aclose()

@@ -471,9 +471,14 @@ class OCPRouter:
                 for a in run.attempts
                 if a.error and a.error_type != BudgetExceeded.__name__
             )
+            instead = (
+                f"The route was forced to the {decision.tier} tier ({decision.reason}): no "
+                "other model was asked."
+                if decision.forced
+                else f"No local model could answer instead ({others or 'none is configured'})."
+            )
             raise BudgetExceeded(
-                f"{' '.join(run.notes)} No local model could answer instead "
-                f"({others or 'none is configured'}).",
+                f"{' '.join(run.notes)} {instead}",
                 tuple(run.attempts),
                 trace_id,
                 tuple(run.notes),
