@@ -90,6 +90,17 @@ def _backend_name(backend: ModelBackend) -> str:
     return str(getattr(backend, "name", type(backend).__name__))
 
 
+def images_note(count: int) -> str:
+    """What a route says of the images and files in its conversation: the backends are sent
+    text only, so no model saw them."""
+    some = (
+        "1 image or file in the conversation was"
+        if count == 1
+        else f"{count} images or files in the conversation were"
+    )
+    return f"{some} not sent: models are sent the conversation's text only"
+
+
 def session_key(payload: AgentPayload) -> str:
     """A session id for callers that give none: the hash of the first user message."""
     first = next((m.text for m in payload.messages if m.role == "user"), "")
@@ -402,6 +413,8 @@ class OCPRouter:
                 f"this request needed the {decision.tier} tier and no paid backend is "
                 f"configured ({self.names.paid}): sent to the local model instead"
             )
+        if payload.images:
+            run.notes.append(images_note(payload.images))
         system = system if system is not None else (payload.system or None)
         history = payload.history()
         local_prompt = with_since(payload.user_turn, payload.since_request())

@@ -41,6 +41,7 @@ from ocp_router.calibration import (
 from ocp_router.config import RouterSettings, make_router
 from ocp_router.redact import redact
 from ocp_router.results import Attempt
+from ocp_router.router import images_note
 from ocp_router.tokens import estimate_tokens
 from ocp_server import views
 from ocp_server.brief import Brief
@@ -457,6 +458,8 @@ class AppState:
                     note += " after escalating"
                 elif result.fell_back:
                     note += " after a fallback"
+                if payload.images:
+                    note += f"; {images_note(payload.images)}."
             elif (
                 failure is not None
                 and cancelled is None
