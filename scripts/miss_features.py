@@ -45,25 +45,30 @@ from train_ranker import Data, fit, mrr_at_10
 
 from ocp_server.index.features import FEATURES
 from ocp_server.index.hits import K1, bm25_postings, doc_sums, gather, length_norm
-from ocp_server.index.lexicon import term_hash, terms
+from ocp_server.index.lexicon import pair_hash, term_hash, terms
 from ocp_server.index.query import _TEST_QUERY, Query
 
 Floats = wf.Floats
 Ints = wf.Ints
 
-_PATH_TERMS: dict[int, tuple[list[set[str]], list[set[str]]]] = {}
+#: Per snapshot (held, so that its id is not reused by the next corpus's: a freed snapshot's
+#: id given to another would hand it the first's path terms), per file: (directories' terms,
+#: file name's terms).
+_PATH_TERMS: dict[int, tuple[object, tuple[list[set[str]], list[set[str]]]]] = {}
 
 
 def _path_terms(c: wf.Corpus) -> tuple[list[set[str]], list[set[str]]]:
     """Per file: (its directories' terms, its file name's terms)."""
-    got = _PATH_TERMS.get(id(c.snap))
+    held = _PATH_TERMS.get(id(c.snap))
+    got = held[1] if held is not None and held[0] is c.snap else None
     if got is None:
         dirs, names = [], []
         for p in c.snap.paths:
             head, _, tail = p.rpartition("/")
             dirs.append(set(terms(head.replace("/", " ").replace(".", " ").replace("-", " "))))
             names.append(set(terms(tail.replace(".", " ").replace("-", " "))))
-        got = _PATH_TERMS[id(c.snap)] = (dirs, names)
+        got = (dirs, names)
+        _PATH_TERMS[id(c.snap)] = (c.snap, got)
     return got
 
 
@@ -197,6 +202,83 @@ def best_chunk_kind(c: wf.Corpus, q: Query, group: str) -> Floats:
     return out
 
 
+#: A request's long flags as it writes them (`-z/--search-zip`, `--stats`), not `--` alone.
+_FLAG = re.compile(r"(?:^|[\s`(/\"'=])--([a-z][a-z0-9]*(?:-[a-z0-9]+)*)")
+_PATH = FEATURES.index("path")
+
+
+def _flags(q: Query) -> list[tuple[str, ...]]:
+    """The terms of each long flag the request writes, once each."""
+    got = (tuple(terms(f.replace("-", " "))) for f in _FLAG.findall(q.text))
+    return list(dict.fromkeys(f for f in got if f))
+
+
+def path_x(c: wf.Corpus, q: Query, cand: Ints, x: Floats, by: str) -> Floats:
+    """Per candidate: `path` times the body's evidence `by` (coverage, chunk coverage, the
+    residual coverage or its complement, the residual best chunk rel), or `path` where the
+    file is not among the three best by file + best chunk BM25 ("outside top 3"): the path
+    counting only beside (or only without) evidence for the request's other words."""
+    path = x[:, _PATH]
+    if by == "outside top 3":
+        body = x[:, FEATURES.index("file_bm25")] + x[:, FEATURES.index("chunk_best")]
+        rank = np.empty(len(body))
+        rank[np.argsort(-body, kind="stable")] = np.arange(len(body))
+        return path * (rank >= 3)
+    if by in ("coverage", "chunk_coverage"):
+        return path * x[:, FEATURES.index(by)]
+    if by == "residual chunk":
+        return path * _rel(residual(c, q, "chunk")[cand])
+    cover = residual(c, q, "coverage")[cand]
+    return path * (cover if by == "residual coverage" else 1.0 - cover)
+
+
+def path_without_flags(c: wf.Corpus, q: Query, cand: Ints, x: Floats) -> Floats:
+    """Per candidate: `path` with the words of the request's long flags left out (`--stats`
+    names stats.rs, `--search-zip` search.rs), rel."""
+    flag_terms = {t for f in _flags(q) for t in f}
+    if not flag_terms:
+        return x[:, _PATH]
+    snap = c.snap
+    term_list = tuple(q.counts)
+    qtf = np.array([q.counts[t] * (t not in flag_terms) for t in term_list], dtype=np.float64)
+    h = gather(snap.file_path, [term_hash(t) for t in term_list], snap.n_files)
+    tf = h.counts
+    w = (qtf * h.idf)[h.term] * tf * (K1 + 1.0) / (tf + K1)
+    return _rel(doc_sums(h.docs, w, snap.n_files)[cand])
+
+
+def path_if_flags(c: wf.Corpus, q: Query, cand: Ints, x: Floats) -> Floats:
+    """Per candidate: `path` when the request writes a long flag, else 0."""
+    return x[:, _PATH] * float(bool(_flags(q)))
+
+
+def flags_held(c: wf.Corpus, q: Query, cand: Ints, x: Floats) -> Floats:
+    """Per candidate: the share of the request's long flags the file holds, a flag of several
+    words as adjacent pairs (`search zip`), one of one word as its term: where the flags are
+    defined, documented and parsed."""
+    flags = _flags(q)
+    if not flags:
+        return np.zeros(len(cand))
+    snap = c.snap
+    held = np.zeros(snap.n_files)
+    for f in flags:
+        if len(f) > 1:
+            keys = [pair_hash(a, b) for a, b in zip(f, f[1:], strict=False)]
+            h = gather(snap.file_pairs, keys, snap.n_files)
+        else:
+            keys = [term_hash(f[0])]
+            h = gather(snap.file_body, keys, snap.n_files)
+        held += doc_sums(h.docs, None, snap.n_files) >= len(keys)
+    return held[cand] / len(flags)
+
+
+def _path_x(by: str) -> wf.Column:
+    def column(c: wf.Corpus, q: Query, cand: Ints, x: Floats) -> Floats:
+        return path_x(c, q, cand, x, by)
+
+    return column
+
+
 def _col(fn: Callable[..., Floats], *args: object, rel: bool = True) -> wf.Column:
     def column(c: wf.Corpus, q: Query, cand: Ints, x: Floats) -> Floats:
         v = fn(c, q, *args)[cand]
@@ -240,6 +322,23 @@ VARIANTS: dict[str, tuple[list[wf.Column], tuple[str, ...]]] = {
         (),
     ),
     "path split, in place of path": ([_col(path_split, 0), _col(path_split, 1)], ("path",)),
+    # 2026-12-06: the path against the body's evidence for the other words, and flags
+    "path x residual coverage, path x (1 - it)": (
+        [_path_x("residual coverage"), _path_x("residual uncovered")],
+        (),
+    ),
+    "path x coverage": ([_path_x("coverage")], ()),
+    "path x chunk coverage": ([_path_x("chunk_coverage")], ()),
+    "path, the body outside the top 3": ([_path_x("outside top 3")], ()),
+    "path x residual chunk": ([_path_x("residual chunk")], ()),
+    "path without flag words, in place of path": ([path_without_flags], ("path",)),
+    "path without flag words": ([path_without_flags], ()),
+    "path x writes a flag": ([path_if_flags], ()),
+    "flags held": ([flags_held], ()),
+    "flags held, path without flag words in place of path": (
+        [flags_held, path_without_flags],
+        ("path",),
+    ),
 }
 
 
