@@ -1,6 +1,8 @@
 """Evidence aimed at where held-out weights lose on ripgrep: the body beyond the path's words,
-the query's rarest terms, tests asked in the subject, phrases by IDF, the best chunk's kind.
-(Measured: none above the yardstick; not shipped. docs/search-rounds.md, 2026-12-05 night.)
+the query's rarest terms, tests asked in the subject, phrases by IDF, the best chunk's kind,
+the path against the body's evidence, the request's flags.
+(Measured: none above the yardstick; not shipped. docs/search-rounds.md, 2026-12-05 night and
+2026-12-06.)
 
     uv run python scripts/miss_features.py                  # every variant, LORO table
     uv run python scripts/miss_features.py base "residual chunk"
@@ -27,7 +29,11 @@ with weights fitted on its own rows (in sample: what the columns could give it a
 - phrases IDF-weighted: the IDF-weighted share of the query's adjacent pairs the file holds
   adjacent (`phrases` counts each pair alike), as a column or in place of `phrases`;
 - best chunk's kind: whether the file's best BM25 chunk is a function or method, a type, a
-  preamble or module header, a data table (four columns).
+  preamble or module header, a data table (four columns);
+- (2026-12-06) the path against the body: `path` times the file's evidence for the request's
+  other words (coverage, residual coverage, the residual best chunk), or only outside the
+  three best by body BM25; the request's `--flags`: `path` without their words, `path` when
+  it writes one, the share of them the file holds (`flags_held`). None above the yardstick.
 """
 
 from __future__ import annotations
