@@ -835,6 +835,16 @@ async def m027_index_changes(db: aiosqlite.Connection) -> None:
     )
 
 
+async def m028_index_stamps(db: aiosqlite.Connection) -> None:
+    """A random stamp for each generation an index write moves the database to
+    (`index/change_log.py`): a backup restored keeps the lineage and the generations, so a
+    reader holding a later snapshot could take the restored database's numbers for its own;
+    the stamps tell it that its generation is not the database's."""
+    await db.execute(
+        "CREATE TABLE index_stamps (generation INTEGER PRIMARY KEY, stamp TEXT NOT NULL)"
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     m001_index,
     m002_memory,
@@ -861,6 +871,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     m025_chunk_literals,
     m026_chunk_named,
     m027_index_changes,
+    m028_index_stamps,
 )
 
 

@@ -8,11 +8,19 @@ new rows in, and applies them (`snapshot_delta`) when every generation in betwee
 A generation moved on without a record (a write of an older server, a raw change of the
 generation, a write of more than `MAX_FILES` files) or pruned (older than the last `KEEP`),
 or a database made again at the same path (its `lineage` differs), is read whole.
+
+A backup restored (`sqlite3 ocp.db ".restore backup.db"`, a file copied back) keeps the lineage
+and the generation numbers, and a reader holding a later snapshot could take its numbers for
+its own: the restored database written again up to the reader's generation looked current, one
+written past it looked one recorded write ahead. So each write also stamps its generation with
+a random value (`index_stamps`, m028), and a generation is known by both (`token`, "17.9f3a…"):
+a reader's snapshot is patched only when the database holds its generation with its stamp.
 """
 
 from __future__ import annotations
 
 import json
+import secrets
 import sqlite3
 from dataclasses import dataclass
 
@@ -23,9 +31,12 @@ __all__ = [
     "ChangeLog",
     "KEEP",
     "MAX_FILES",
+    "GENERATION_SQL",
     "changes_since",
+    "current_generation",
     "lineage",
     "next_generation",
+    "token",
 ]
 
 #: Generations whose changes are kept: a reader further behind reads whole. A watcher's
@@ -46,14 +57,38 @@ class Change:
     history: bool = False
 
 
+#: The generation and its stamp (NULL when the write that made it stamped none: an older
+#: server's, a raw change), as `token` joins them.
+GENERATION_SQL = (
+    "SELECT m.value, s.stamp FROM meta m LEFT JOIN index_stamps s"
+    " ON s.generation = CAST(m.value AS INTEGER) WHERE m.key = 'generation'"
+)
+
+
+def token(generation: str, stamp: str | None) -> str:
+    """A generation as readers compare it: its number and its stamp."""
+    return f"{generation}.{stamp}" if stamp else generation
+
+
+def current_generation(conn: sqlite3.Connection) -> str:
+    """The database's generation (`token`), read in `conn`'s transaction; "" when none."""
+    rows = conn.execute(GENERATION_SQL).fetchall()
+    return token(str(rows[0][0]), rows[0][1]) if rows else ""
+
+
 async def next_generation(db: aiosqlite.Connection) -> int:
-    """Move the database's generation on (in the caller's transaction); the new one."""
+    """Move the database's generation on and stamp it (in the caller's transaction); the new
+    one."""
     await db.execute(
         "INSERT INTO meta VALUES ('generation', '1') ON CONFLICT(key) DO UPDATE "
         "SET value = CAST(value AS INTEGER) + 1"
     )
     rows = await db.execute_fetchall("SELECT value FROM meta WHERE key = 'generation'")
-    return int(next(iter(rows))[0])
+    generation = int(next(iter(rows))[0])
+    await db.execute(
+        "INSERT OR REPLACE INTO index_stamps VALUES (?, ?)", (generation, secrets.token_hex(8))
+    )
+    return generation
 
 
 class ChangeLog:
@@ -78,11 +113,13 @@ class ChangeLog:
                 (generation, json.dumps(sorted(self.files)), int(self.history)),
             )
         await db.execute("DELETE FROM index_changes WHERE generation <= ?", (generation - KEEP,))
+        await db.execute("DELETE FROM index_stamps WHERE generation <= ?", (generation - KEEP,))
 
 
-def _generation(value: str) -> int | None:
+def _generation(value: str) -> tuple[int, str | None] | None:
+    number, _, stamp = value.partition(".")
     try:
-        return int(value)
+        return int(number), stamp or None
     except ValueError:
         return None
 
@@ -95,10 +132,18 @@ def lineage(conn: sqlite3.Connection) -> str:
 
 
 def changes_since(conn: sqlite3.Connection, start: str, end: str) -> Change | None:
-    """The changes from generation `start` to `end`, read in `conn`'s read transaction (the
-    one `end` was read in); None unless every generation between them is recorded."""
-    first, last = _generation(start), _generation(end)
-    if first is None or last is None or last < first:
+    """The changes from generation `start` to `end` (`token`s), read in `conn`'s read
+    transaction (the one `end` was read in); None unless the database holds `start` with its
+    stamp (not so after a restore, nor for one not stamped) and records every generation
+    between them."""
+    begun, ended = _generation(start), _generation(end)
+    if begun is None or ended is None or begun[1] is None:
+        return None
+    (first, stamp), last = begun, ended[0]
+    if last < first:
+        return None
+    held = conn.execute("SELECT stamp FROM index_stamps WHERE generation = ?", (first,)).fetchall()
+    if [row[0] for row in held] != [stamp]:
         return None
     rows = conn.execute(
         "SELECT files, history FROM index_changes WHERE generation > ? AND generation <= ?",

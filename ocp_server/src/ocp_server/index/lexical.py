@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from ocp_server.index import change_log
 from ocp_server.index.answer_rows import ANSWER_ROWS_CHARS, ANSWER_ROWS_MAX, AnswerRows, ChunkRow
 from ocp_server.index.commit_postings import History, build_history, relative
 from ocp_server.index.filter_masks import FilterMasks
@@ -355,8 +356,7 @@ def load_snapshot(db_path: Path) -> Snapshot:
     conn = read_connection(db_path)
     try:
         conn.execute("BEGIN")
-        rows = conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchall()
-        return read_snapshot(conn, rows[0][0] if rows else "")
+        return read_snapshot(conn, change_log.current_generation(conn))
     finally:
         conn.close()
 

@@ -78,8 +78,7 @@ def load_snapshot_since(db_path: Path, held: list[Snapshot], lineage: str) -> Lo
     conn = read_connection(db_path)
     try:
         conn.execute("BEGIN")
-        rows = conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchall()
-        generation = str(rows[0][0]) if rows else ""
+        generation = change_log.current_generation(conn)
         now = change_log.lineage(conn)
         change = (
             change_log.changes_since(conn, held[0].generation, generation)

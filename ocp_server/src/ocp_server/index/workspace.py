@@ -34,7 +34,7 @@ import pathspec
 
 from ocp_router.redact_names import redact_name_head
 from ocp_server.db import DatabaseError, connect
-from ocp_server.index import nested
+from ocp_server.index import change_log, nested
 from ocp_server.index.current_snapshot import CurrentSnapshot
 from ocp_server.index.files import load_ocpignore
 from ocp_server.index.full_disk import updated_unless_full, watcher_full, watcher_note
@@ -418,13 +418,14 @@ class WorkspaceIndex:
         if version is not None and seen is not None and seen[0] == version:
             return seen[1]
         found, committed = await self._read_from(
-            "SELECT key, value FROM meta"
-            " WHERE key IN ('generation', 'last_update', 'git_head', 'skipped')"
+            "SELECT key, value FROM meta WHERE key IN ('last_update', 'git_head', 'skipped')"
+            f" UNION ALL SELECT 'generation', value FROM ({change_log.GENERATION_SQL})"
+            f" UNION ALL SELECT 'stamp', stamp FROM ({change_log.GENERATION_SQL})"
         )
-        rows = {str(key): str(value) for key, value in found}
+        rows = {str(key): str(value) for key, value in found if value is not None}
         last = rows.get("last_update")
         meta = _Meta(
-            rows.get("generation", ""),
+            change_log.token(rows.get("generation", ""), rows.get("stamp")),
             float(last) if last else None,
             rows.get("git_head") or None,
             nested.count_in(rows.get("skipped")),
