@@ -337,3 +337,30 @@ async def test_a_database_restored_from_an_older_backup_is_read_whole(
         assert not (await reader.search("zqundone", refresh=False)).results
         found = await reader.search(f"zqrestored{chr(96 + writes)}", refresh=False)
         assert [r.path for r in found.results] == [f"pkg1/mod_{4 * writes - 3}.py"]
+
+
+async def test_a_reader_behind_by_keep_generations_applies_them_one_more_reads_whole(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The last `KEEP` generations are kept: a reader that many behind applies them, one
+    more behind reads whole (and gets what a full load gets)."""
+    monkeypatch.setattr(change_log, "KEEP", 3)
+    db = tmp_path / "ocp.db"
+    async with (
+        await WorkspaceIndex.open(repo, db) as index,
+        await WorkspaceIndex.open(repo, db) as reader,
+    ):
+        await index.update()
+        await reader.snapshot()
+        for behind, loads in ((3, {"full": 1, "delta": 1}), (4, {"full": 2, "delta": 1})):
+            for n in range(behind):
+                _edit(
+                    repo / f"pkg{n % 4}" / f"mod_{n}.py", f"zqkeep{chr(97 + behind)}{chr(97 + n)}"
+                )
+                await index.update()
+            await _check_like_a_full_load(index, reader)
+            assert reader.snapshots.loads == loads, behind
+            found = await reader.search(
+                f"zqkeep{chr(97 + behind)}{chr(96 + behind)}", refresh=False
+            )
+            assert [r.path for r in found.results] == [f"pkg{(behind - 1) % 4}/mod_{behind - 1}.py"]

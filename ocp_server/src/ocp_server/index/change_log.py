@@ -113,7 +113,8 @@ class ChangeLog:
                 (generation, json.dumps(sorted(self.files)), int(self.history)),
             )
         await db.execute("DELETE FROM index_changes WHERE generation <= ?", (generation - KEEP,))
-        await db.execute("DELETE FROM index_stamps WHERE generation <= ?", (generation - KEEP,))
+        # one stamp more: a reader `KEEP` behind checks its own generation's
+        await db.execute("DELETE FROM index_stamps WHERE generation < ?", (generation - KEEP,))
 
 
 def _generation(value: str) -> tuple[int, str | None] | None:
