@@ -162,3 +162,35 @@ def test_a_db_path_that_is_a_folder_is_one_line_without_a_traceback(
             f"error: the OCP database at {folder} is a folder: set OCP_DB_PATH to a file's "
             "path (a new one is made)"
         ]
+
+
+@pytest.mark.parametrize("query", ["", "   ", "?!", "-"])
+def test_a_query_with_nothing_to_search_fails_naming_it(workspace: Path, query: str) -> None:
+    # It printed "the query has no searchable words" and "no results", and exited 0: a
+    # script (or an agent) calling it with an empty variable took that for a search done.
+    done = run(workspace, "search", query)
+    assert done.returncode == 2 and not done.stdout, done
+    assert done.stderr.strip().splitlines() == [
+        f"error: the search query {query!r} has no searchable words (it is empty, or only "
+        "spaces or punctuation): give words, a symbol name or a question, as in `ocp-server "
+        'search "verify token"`'
+    ]
+    assert not (workspace / ".ocp").exists()  # refused before anything is indexed
+
+
+@pytest.mark.parametrize("command", [["search", "token"], ["status"], ["index"]])
+def test_a_db_path_naming_a_file_not_sqlite_says_ocp_db_path_names_it(
+    workspace: Path, tmp_path: Path, command: list[str]
+) -> None:
+    # It said "move it aside (with its -wal/-shm files) and run `ocp-server index` again":
+    # for a file OCP_DB_PATH names by mistake (notes, a config), the way to lose track of it.
+    notes = tmp_path / "notes.txt"
+    notes.write_text("my notes, not a database\n" * 10)
+    done = run_env(workspace, {"OCP_DB_PATH": str(notes)}, *command)
+    assert done.returncode == 1 and not done.stdout, done
+    assert done.stderr.strip().splitlines() == [
+        f"error: OCP_DB_PATH names {notes}, which is not an SQLite database (file is not a "
+        "database): its content is left as it is. Set OCP_DB_PATH to the OCP database's path, "
+        "or to a new file's path (one is made), or unset it for <workspace>/.ocp/ocp.db."
+    ]
+    assert notes.read_text() == "my notes, not a database\n" * 10

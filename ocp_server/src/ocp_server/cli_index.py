@@ -18,6 +18,7 @@ from ocp_server.first_run import WorkspaceRefused, check_workspace, refuse_reaso
 from ocp_server.index.full_disk import updated_unless_full
 from ocp_server.index.languages import language_named
 from ocp_server.index.models import IndexSummary, SearchResponse
+from ocp_server.index.query import parse_query
 from ocp_server.settings import ServerSettings
 from ocp_server.status import index_report, render_report
 from ocp_server.views import search_answer
@@ -136,6 +137,17 @@ async def _search(workspace: Path, args: argparse.Namespace) -> SearchResponse:
 def run_search(args: argparse.Namespace, workspace: Path) -> int:
     if not 1 <= args.k <= MAX_SEARCH_RESULTS:
         print(f"error: -k must be from 1 to {MAX_SEARCH_RESULTS}, got {args.k}", file=sys.stderr)
+        return 2
+    if parse_query(args.query).empty:
+        # Not "no results" and 0: a script passing an empty variable would take it for a
+        # search done. What it prints goes to an agent's model: redacted, cut.
+        shown = redact_name(args.query if len(args.query) <= 80 else args.query[:80] + "…").text
+        print(
+            f"error: the search query {shown!r} has no searchable words (it is empty, or only "
+            "spaces or punctuation): give words, a symbol name or a question, as in "
+            '`ocp-server search "verify token"`',
+            file=sys.stderr,
+        )
         return 2
     try:
         response = asyncio.run(_search(workspace, args))

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import aiosqlite
 
+from ocp_router.env import env_value
 from ocp_server.db_holders import named_holders
 from ocp_server.errors import DatabaseError as DatabaseError  # re-exported: index/ imports it here
 from ocp_server.migrations import migrate
@@ -157,7 +158,32 @@ def _unwritable(db_path: Path, exc: sqlite3.OperationalError) -> DatabaseError |
     )
 
 
+def _named_by_setting(db_path: Path) -> bool:
+    """Whether OCP_DB_PATH names `db_path` (rather than the workspace's `.ocp/ocp.db`)."""
+    value = env_value(os.environ, "OCP_DB_PATH")
+    try:
+        return value is not None and Path(value).expanduser().resolve() == db_path.resolve()
+    except (OSError, RuntimeError, ValueError):
+        return False
+
+
+def _sqlite_header(db_path: Path) -> bool:
+    try:
+        with open(db_path, "rb") as file:
+            return file.read(16) == b"SQLite format 3\0"
+    except OSError:
+        return True  # unknown: told as a damaged database
+
+
 def _unreadable(db_path: Path, exc: sqlite3.DatabaseError) -> DatabaseError:
+    if _named_by_setting(db_path) and not _sqlite_header(db_path):
+        # Not a damaged OCP database but another file named by mistake (notes, a config):
+        # "move it aside and index again" would lose track of it.
+        return DatabaseError(
+            f"OCP_DB_PATH names {db_path}, which is not an SQLite database ({exc}): its "
+            "content is left as it is. Set OCP_DB_PATH to the OCP database's path, or to a "
+            "new file's path (one is made), or unset it for <workspace>/.ocp/ocp.db."
+        )
     return DatabaseError(
         f"the OCP database at {db_path} is unreadable ({exc}). It holds the index, which "
         "`ocp-server index` builds again, and the session memory saved with "
