@@ -455,3 +455,45 @@ async def test_an_index_built_before_the_content_rules_drops_key_files(
             ("deploy/deploy_key",),
         )
         assert not list(rows)
+
+
+@pytest.mark.parametrize("refusal", ["dubious ownership", "safe.bareRepository"])
+def test_a_repository_git_refuses_is_listed_without_git_and_said_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, refusal: str
+) -> None:
+    # Git refuses a repository another user owns ("detected dubious ownership", unless
+    # safe.directory names it) and, under safe.bareRepository=explicit, one found bare: the
+    # files were listed without git and nothing said why git's rules (info/exclude, the global
+    # excludes file) no longer applied, nor that the recent commits were not read.
+    if refusal == "dubious ownership":
+        ws = tmp_path / "theirs"
+        ws.mkdir()
+        git(ws, "init", "-q")
+        (ws / "app.py").write_text("def serve():\n    return 1\n")
+        (ws / ".gitignore").write_text("build.py\n")
+        (ws / "build.py").write_text("x = 1\n")
+        git(ws, "add", "-A")
+        git(ws, "commit", "-qm", "first")
+        # git's own switch for its ownership check (as a repository chowned to another user)
+        monkeypatch.setenv("GIT_TEST_ASSUME_DIFFERENT_OWNER", "1")
+        said = "detected dubious ownership in repository at"
+        hint = f"git config --global --add safe.directory {ws}"
+    else:
+        ws = tmp_path / "bare.git"
+        git(tmp_path, "init", "-q", "--bare", str(ws))
+        (ws / "app.py").write_text("def serve():\n    return 1\n")
+        config = tmp_path / "gitconfig"
+        config.write_text("[safe]\n\tbareRepository = explicit\n")
+        monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(config))
+        said = f"cannot use bare repository '{ws}' (safe.bareRepository is 'explicit')"
+        hint = ""
+    with caplog.at_level("INFO", logger=files.__name__):
+        listing = list_workspace(ws)
+        list_workspace(ws)  # said once
+    listed = {c.path for c in listing.candidates}
+    assert "app.py" in listed and not listing.git
+    assert "build.py" not in listed  # the .gitignore still applies
+    told = [r.getMessage() for r in caplog.records if "listed without git" in r.getMessage()]
+    assert len(told) == 1, told
+    assert f"git refuses the repository of {ws}: {said}" in told[0]
+    assert hint in told[0] and "recent commits are not read" in told[0]

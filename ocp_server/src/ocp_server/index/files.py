@@ -229,6 +229,9 @@ def git_files(workspace: Path) -> list[str] | None:
             .stdout.decode("utf-8", "surrogateescape")
             .strip()
         )
+    except subprocess.CalledProcessError as exc:
+        _git_refused(workspace, exc.stderr or b"")
+        return None
     except (OSError, subprocess.SubprocessError):
         return None
     entries = out.decode("utf-8", "surrogateescape").split("\0")
@@ -251,6 +254,34 @@ def git_files(workspace: Path) -> list[str] | None:
     if top:  # the workspace is a sub-folder of the repository
         paths = [p[len(top) :] for p in paths if p.startswith(top)]
     return paths
+
+
+#: The refusals already logged (the watcher lists the files at every update): workspace, reason.
+_TOLD: set[tuple[Path, str]] = set()
+
+
+def _git_refused(workspace: Path, stderr: bytes) -> None:
+    """Say once why git would not list the files, unless the workspace is simply in no
+    repository: a repository another user owns ("dubious ownership", unless safe.directory
+    names it) or a bare one under safe.bareRepository=explicit is walked instead, and git's
+    rules and history are missed without a word otherwise."""
+    lines = stderr.decode("utf-8", "replace").strip().splitlines()
+    reason = lines[0].removeprefix("fatal: ").strip() if lines else "no reason given"
+    if reason.startswith("not a git repository") or (workspace, reason) in _TOLD:
+        return
+    _TOLD.add((workspace, reason))
+    hint = ""
+    if "dubious ownership" in reason:
+        top = reason.rsplit(" at ", 1)[-1].strip("'")
+        hint = f" To let git read it: git config --global --add safe.directory {top}"
+    logger.warning(
+        "git refuses the repository of %s: %s. Its files are listed without git (each "
+        ".gitignore applies; info/exclude and the global excludes file do not), and its "
+        "recent commits are not read.%s",
+        workspace,
+        reason,
+        hint,
+    )
 
 
 def _ignored(specs: list[tuple[str, pathspec.GitIgnoreSpec]], rel: str) -> bool:
