@@ -116,7 +116,16 @@ async def _search(workspace: Path, args: argparse.Namespace) -> SearchResponse:
     # Checked first: a bad --language is reported before anything is indexed.
     language = language_named(args.language) if args.language is not None else None
     settings = _settings()
-    await first_run_check(workspace, settings, args.force)
+    await first_run_check(workspace, settings, args.force)  # a refused workspace said first
+    if parse_query(args.query).empty:
+        # Not "no results" and 0: a script passing an empty variable would take it for a
+        # search done. What it prints goes to an agent's model: redacted, cut.
+        shown = redact_name(args.query if len(args.query) <= 80 else args.query[:80] + "…").text
+        raise InputError(
+            f"the search query {shown!r} has no searchable words (it is empty, or only spaces, "
+            "punctuation, single characters or words as common as 'the'): give words, a "
+            'symbol name or a question, as in `ocp-server search "verify token"`'
+        )
     async with await open_index(settings, workspace) as index:
         status = await index.status()
         if status.files == 0:
@@ -137,17 +146,6 @@ async def _search(workspace: Path, args: argparse.Namespace) -> SearchResponse:
 def run_search(args: argparse.Namespace, workspace: Path) -> int:
     if not 1 <= args.k <= MAX_SEARCH_RESULTS:
         print(f"error: -k must be from 1 to {MAX_SEARCH_RESULTS}, got {args.k}", file=sys.stderr)
-        return 2
-    if parse_query(args.query).empty:
-        # Not "no results" and 0: a script passing an empty variable would take it for a
-        # search done. What it prints goes to an agent's model: redacted, cut.
-        shown = redact_name(args.query if len(args.query) <= 80 else args.query[:80] + "…").text
-        print(
-            f"error: the search query {shown!r} has no searchable words (it is empty, or only "
-            "spaces or punctuation): give words, a symbol name or a question, as in "
-            '`ocp-server search "verify token"`',
-            file=sys.stderr,
-        )
         return 2
     try:
         response = asyncio.run(_search(workspace, args))
