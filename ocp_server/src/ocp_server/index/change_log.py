@@ -29,9 +29,9 @@ import aiosqlite
 __all__ = [
     "Change",
     "ChangeLog",
+    "GENERATION_SQL",
     "KEEP",
     "MAX_FILES",
-    "GENERATION_SQL",
     "changes_since",
     "current_generation",
     "lineage",
