@@ -73,6 +73,7 @@ class CodeView:
         self._ignore: pathspec.GitIgnoreSpec | None = load_ocpignore(workspace)
         self._indexed: dict[str, bool] = {}
         self._lines: dict[str, list[str] | None] = {}
+        self._read_at: dict[str, tuple[int, int]] = {}  # path -> its stat just before the read
         self._defs: dict[str, list[Definition]] = {}
         self._defining: dict[str, list[str]] = {}
         self._renamed: dict[str, list[str]] = {}
@@ -103,9 +104,16 @@ class CodeView:
             return (-1, -1)
         return (st.st_size, st.st_mtime_ns)
 
+    def signature(self, path: str) -> tuple[int, int]:
+        """The file's (size, mtime_ns) as it was just before its lines were read (`stat` now
+        when they were not): what a memory records as checked. A stat taken after the read
+        would hide an edit made in between, and the file would not be checked again."""
+        return self._read_at.get(path) or self.stat(path)
+
     async def lines(self, path: str) -> list[str] | None:
         """The file's lines, or None when it is gone, unreadable or not indexed."""
         if path not in self._lines:
+            self._read_at[path] = self.stat(path)
             self._lines[path] = await self._read(path) if await self.indexed(path) else None
         return self._lines[path]
 

@@ -111,7 +111,7 @@ class CitationChecks(MemoryBase):
                     )
                 )  # fmt: skip
                 if where.path != row[1]:
-                    moved_to.append((where.path, view.stat(where.path)))
+                    moved_to.append((where.path, view.signature(where.path)))
             await self.db.executemany(
                 "UPDATE memory_citations SET status = ?, path = ?, start_line = ?, end_line = ?, "
                 "symbol = ?, whole = ?, moved_from = ?, change = ?, index_seen = ?, "

@@ -100,7 +100,7 @@ class MemorySaves(MemoryForgets):
                 given.summary,
             )
             note_ins = [n if isinstance(n, NoteIn) else NoteIn(n) for n in given.notes]
-            cited, suggested = await self._cite(decisions, note_ins)
+            cited, suggested, signed = await self._cite(decisions, note_ins)
             # How alike each item is to what it may merge into, worked out before the write
             # lock: comparing long texts takes seconds, and another process's save (a second
             # MCP client on this workspace) waits on the lock only 5 s. In the transaction
@@ -108,7 +108,7 @@ class MemorySaves(MemoryForgets):
             warnings: list[str] = []
             absent: set[str] = set()  # words of this save's items not in the memory index
             similar = await self._similarities(decisions, note_ins, open_items, absent)
-            out = _SaveOut(similar=similar)
+            out = _SaveOut(similar=similar, signed=signed)
             async with self._counted_from_zero(absent), self._transaction():
                 await self._require_session(session_id)
                 now = self.clock()
@@ -182,15 +182,16 @@ class MemorySaves(MemoryForgets):
 
     async def _cite(
         self, decisions: Sequence[DecisionIn], notes: Sequence[NoteIn]
-    ) -> tuple[dict[str, tuple[Located, ...]], list[SuggestedCitation]]:
+    ) -> tuple[dict[str, tuple[Located, ...]], list[SuggestedCitation], dict[str, tuple[int, int]]]:
         """Resolve every citation (ValueError naming the first that fails) and suggest
-        citations for identifiers the texts name; both read the index and the files."""
+        citations for identifiers the texts name; both read the index and the files. Also
+        each cited file's signature as it was read (`CodeView.signature`)."""
         wanted = [
             (f"decisions[{n}]", d.citations, f"{d.title}\n{d.decision}\n{d.rationale or ''}")
             for n, d in enumerate(decisions)
         ] + [(f"notes[{n}]", note.citations, note.text) for n, note in enumerate(notes)]
         if not any(c for _, c, _ in wanted) and self.workspace is None:
-            return {}, []
+            return {}, [], {}
         if self.workspace is None:
             field = next(f for f, c, _ in wanted if c)
             raise InputError(f"{field}.citations: this memory has no workspace to cite from")
@@ -216,7 +217,8 @@ class MemorySaves(MemoryForgets):
                 for s in await view.suggest(text, symbols, names):
                     if s.citation not in spans:
                         suggested.append(SuggestedCitation(field, s.citation, s.symbol, s.kind))
-        return cited, suggested
+        signed = {c.path: view.signature(c.path) for cs in cited.values() for c in cs}
+        return cited, suggested, signed
 
     async def _note(
         self, session_id: str, now: float, kind: str, text: str, trace_id: str | None
@@ -251,7 +253,7 @@ class MemorySaves(MemoryForgets):
         ids = out.note_ids if kind == "note" else out.open_item_ids
         if same is not None:
             into, alike = same
-            added = await self._add_citations("note", into, citations, now)
+            added = await self._add_citations("note", into, citations, now, out.signed)
             (stored,) = await self._fetch("SELECT text FROM notes WHERE id = ?", (into,))
             reworded = str(stored[0]) != text
             out.overwritten |= reworded
@@ -272,7 +274,7 @@ class MemorySaves(MemoryForgets):
             "VALUES (?, ?, ?, ?, ?, ?)",
             (session_id, now, kind, text, trace_id, now),
         )
-        await self._add_citations("note", note_id, citations, now)
+        await self._add_citations("note", note_id, citations, now, out.signed)
         await self._index(
             kind, note_id, _indexed_text(text, [(c.path, c.symbol) for c in citations])
         )
@@ -312,7 +314,7 @@ class MemorySaves(MemoryForgets):
                 same = await self._near_duplicate("decision", text, citations, out.similar)
                 if same is not None:
                     into, alike = same
-                    added = await self._add_citations("decision", into, citations, now)
+                    added = await self._add_citations("decision", into, citations, now, out.signed)
                     (stored,) = await self._fetch(
                         "SELECT title || char(10) || decision, rationale FROM decisions "
                         "WHERE id = ?",
@@ -371,7 +373,7 @@ class MemorySaves(MemoryForgets):
                 )
                 await self._retire_citations("decision_id", [d.supersedes])
                 out.superseded.append(d.supersedes)
-            await self._add_citations("decision", new_id, citations, now)
+            await self._add_citations("decision", new_id, citations, now, out.signed)
             text = f"{title}\n{d.decision}\n{d.rationale or ''}"
             await self._index(
                 "decision", new_id, _indexed_text(text, [(c.path, c.symbol) for c in citations])
@@ -520,9 +522,15 @@ class MemorySaves(MemoryForgets):
         await self._index(kind, row_id, _indexed_text(text, [(str(p), s) for p, s in rows]))
 
     async def _add_citations(
-        self, kind: str, owner: int, citations: Sequence[Located], now: float
+        self,
+        kind: str,
+        owner: int,
+        citations: Sequence[Located],
+        now: float,
+        signed: Mapping[str, tuple[int, int]],
     ) -> int:
-        """Store citations not already on this memory; how many were new."""
+        """Store citations not already on this memory; how many were new. `signed`: each
+        cited file's signature as it was read when the citation was resolved."""
         column = "decision_id" if kind == "decision" else "note_id"
         have = {
             (str(r[0]), int(r[1]), int(r[2]))
@@ -562,7 +570,8 @@ class MemorySaves(MemoryForgets):
                 for c in new
             ],
         )
-        await self._sign([(c.path, view.stat(c.path)) for c in new])
+        # as read: a file edited since is checked again at the next restore
+        await self._sign([(c.path, signed.get(c.path) or view.stat(c.path)) for c in new])
         return len(new)
 
     async def _set_state(
@@ -623,6 +632,7 @@ class _SaveOut:
     forgotten: list[str] = field(default_factory=list)
     overwritten: bool = False  # a merge replaced stored text: erased like forgotten text
     similar: Comparer = field(default_factory=Comparer)  # _similarities
+    signed: dict[str, tuple[int, int]] = field(default_factory=dict)  # _cite: files as read
 
 
 def _names_in_all(texts: Sequence[str]) -> list[list[str]]:
