@@ -97,8 +97,31 @@ async def test_a_decision_superseded_by_id_is_retired_and_its_successor_is_activ
     brief = await store.restore()
     assert [d.decision for d in brief.decisions] == ["use SQLite"]
     assert "use Redis" not in brief.text
-    with pytest.raises(ValueError, match="^supersedes: .*already superseded"):
+    with pytest.raises(ValueError, match=r"^decisions\[0\]\.supersedes: .*already superseded"):
         await store.save(sid, decisions=[DecisionIn("Queue", "use Kafka", supersedes=old)])
+
+
+async def test_two_decisions_of_one_save_superseding_one_id_are_refused_naming_both(
+    store: MemoryStore, db: aiosqlite.Connection
+) -> None:
+    sid = await store.start_session("/ws")
+    old = (await store.save(sid, decisions=[DecisionIn("Queue", "use Redis")])).decision_ids[0]
+    # The second was told the id is "already superseded by" the first's new id, which the
+    # failed save does not keep: superseding that one failed again (no such decision).
+    with pytest.raises(
+        ValueError,
+        match=rf"^decisions\[2\]\.supersedes: decisions\[0\] of this save supersedes #{old} too",
+    ):
+        await store.save(
+            sid,
+            decisions=[
+                DecisionIn("Queue", "use SQLite", supersedes=old),
+                DecisionIn("Cache", "none"),
+                DecisionIn("Queue", "use Kafka", supersedes=old),
+            ],
+        )
+    rows = await db.execute_fetchall("SELECT id, status FROM decisions ORDER BY id")
+    assert [tuple(r) for r in rows] == [(old, "active")]
 
 
 async def test_a_same_title_decision_without_supersedes_keeps_both_and_warns(
@@ -137,7 +160,7 @@ async def test_unknown_trace_id_or_supersedes_raises_naming_the_field_and_saves_
     sid = await store.start_session("/ws")
     with pytest.raises(ValueError, match="^trace_id: .*'nope'"):
         await store.save(sid, trace_id="nope", outcome="worked", notes=["kept?"])
-    with pytest.raises(ValueError, match="^supersedes: .*#999"):
+    with pytest.raises(ValueError, match=r"^decisions\[1\]\.supersedes: .*#999"):
         await store.save(
             sid,
             state={"k": "v"},

@@ -702,7 +702,7 @@ async def test_forget_by_id_erases_the_memory_and_it_is_never_served(repo: Repo)
     assert again.warnings == (f"decision #{decision} was already forgotten",)
     with pytest.raises(ValueError, match=r"^forget_notes: no note #999"):
         await repo.memory.save(sid, forget_notes=[999])
-    with pytest.raises(ValueError, match="^supersedes: .*does not exist"):
+    with pytest.raises(ValueError, match=r"^decisions\[0\]\.supersedes: .*does not exist"):
         await repo.memory.save(sid, decisions=[DecisionIn("x", "y", supersedes=decision)])
 
 

@@ -300,14 +300,11 @@ class MemorySaves(MemoryForgets):
                     (d.supersedes,),
                 )
                 if not rows or rows[0][2] == "forgotten":
-                    raise InputError(
-                        f"supersedes: decisions[{n}] supersedes #{d.supersedes}, "
-                        "which does not exist"
-                    )
+                    raise InputError(f"{field}.supersedes: decision #{d.supersedes} does not exist")
                 if rows[0][0] != "active":
                     raise InputError(
-                        f"supersedes: decision #{d.supersedes} is already superseded by "
-                        f"#{rows[0][1]}; supersede that one instead"
+                        f"{field}.supersedes: decision #{d.supersedes} is already superseded "
+                        f"by #{rows[0][1]}; supersede that one instead"
                     )
             else:
                 text = f"{title}\n{d.decision.strip()}"
@@ -659,6 +656,7 @@ def _merge_warning(
 
 
 def _check_decisions(decisions: Sequence[DecisionIn]) -> None:
+    superseding: dict[int, int] = {}  # decision id -> the item of this save that supersedes it
     for n, d in enumerate(decisions):
         if not d.title.strip():
             raise InputError(f"decisions[{n}].title: must not be empty")
@@ -667,4 +665,13 @@ def _check_decisions(decisions: Sequence[DecisionIn]) -> None:
         if d.supersedes is not None and (
             isinstance(d.supersedes, bool) or not isinstance(d.supersedes, int)
         ):
-            raise InputError(f"supersedes: decisions[{n}].supersedes must be a decision id")
+            raise InputError(f"decisions[{n}].supersedes: must be a decision id")
+        if d.supersedes is not None:
+            # (the second would find it superseded by the first's new id, which the failed
+            # save never keeps, and say to supersede that one)
+            first = superseding.setdefault(d.supersedes, n)
+            if first != n:
+                raise InputError(
+                    f"decisions[{n}].supersedes: decisions[{first}] of this save supersedes "
+                    f"#{d.supersedes} too; one decision replaces it"
+                )
