@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import difflib
 import re
+import zlib
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from itertools import compress
 
-from ocp_server.memory.queries import NEAR_IDENTICAL
+from ocp_server.memory.queries import NEAR_DUPLICATE_TERMS, NEAR_IDENTICAL
 
 _AUTOJUNK_MIN = 200  # difflib: a text this long or longer has popular words (SequenceMatcher)
 
@@ -61,10 +63,17 @@ class Comparer:
         self.alike: dict[tuple[str, str], float] = {}
         self._words: dict[str, _Words] = {}
         self._given = words or {}  # words_of of texts, worked out before
+        self.samples: dict[str, list[str]] = {}  # text -> its `sampled` words
 
     def words(self, text: str) -> list[str]:
         """`words_of(text)`, worked out once (a save's texts are read several times)."""
         return self._of(text).words
+
+    def sample(self, text: str) -> list[str]:
+        """`sampled(self.words(text))`, worked out once."""
+        if text not in self.samples:
+            self.samples[text] = sampled(self.words(text))
+        return self.samples[text]
 
     def __call__(self, text: str, other: str) -> float:
         if (text, other) not in self.alike:
@@ -177,3 +186,18 @@ def _bound(a: _Words, b: _Words) -> float:
 
 def words_of(text: str) -> list[str]:
     return re.findall(r"\w+", text.lower())
+
+
+def sampled(words: Sequence[str]) -> list[str]:
+    """The distinct words a save finds a text's near-duplicates by (the rarest of them):
+    all, or the NEAR_DUPLICATE_TERMS of them whose CRC-32 is lowest (those tied with the last
+    too), in the text's order. A fixed spread over the whole text, not its first words (a
+    report's fixed opening), and not the words this process happened to have counted: what
+    merges does not depend on the saves and restarts before."""
+    distinct = list(dict.fromkeys(words))
+    if len(distinct) <= NEAR_DUPLICATE_TERMS:
+        return distinct
+    # (map, sorted and compress run in C)
+    crcs = list(map(zlib.crc32, map(str.encode, distinct)))
+    last = sorted(crcs)[NEAR_DUPLICATE_TERMS - 1]
+    return list(compress(distinct, map(last.__ge__, crcs)))

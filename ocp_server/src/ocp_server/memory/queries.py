@@ -20,9 +20,10 @@ COUNT_CAP: Final = 1000  # notable routes are counted up to this many
 DEFAULT_TTL_DAYS: Final = 28.0
 RENEW_AFTER: Final = 3600.0  # a served memory's renewal is written at most hourly
 NEAR_IDENTICAL: Final = 0.9  # word-sequence similarity at which a save merges
-# Distinct words of a saved text whose frequency is looked up to find its near-duplicates
-# (words already counted come free): any such sample will do, as a near-duplicate holds 90% of
-# the words, and each word new to the index costs a lookup inside the save's write transaction.
+# Distinct words of a saved text whose frequency is looked up to find its near-duplicates: any
+# such sample will do, as a near-duplicate holds 90% of the words, if it is spread over the text
+# and the same whatever was counted before (save.py `sampled`); each word not counted yet costs
+# a lookup (before the save's write transaction).
 NEAR_DUPLICATE_TERMS: Final = 64
 # Citations one save may make: each is resolved by reading its file, and keeps up to 16,000
 # characters of the code it cites. The wire allows 20 on each of 150 items.

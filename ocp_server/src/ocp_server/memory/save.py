@@ -17,13 +17,12 @@ from ocp_server.citations import CitationError, CodeView, Located
 from ocp_server.citations.suggestions import names_in
 from ocp_server.errors import InputError
 from ocp_server.index.terms import fts_query
-from ocp_server.memory.alike import Comparer, Item, compare_all, words_of
+from ocp_server.memory.alike import Comparer, Item, compare_all, sampled, words_of
 from ocp_server.memory.forget import MemoryForgets, zeroing_deletes
 from ocp_server.memory.kept import SaveTexts, kept
 from ocp_server.memory.queries import (
     LIVE,
     MAX_SAVE_CITATIONS,
-    NEAR_DUPLICATE_TERMS,
     NEAR_IDENTICAL,
     placeholders,
 )
@@ -402,11 +401,9 @@ class MemorySaves(MemoryForgets):
         words = {
             text: words_of(text) for items in texts.values() for text, merges in items if merges
         }
-        for items in texts.values():
-            for text, merges in items:
-                distinct = dict.fromkeys(words[text]) if merges else {}
-                uncounted = [t for t in distinct if not self._df.get(t)]
-                wanted.update(dict.fromkeys(uncounted[:NEAR_DUPLICATE_TERMS]))
+        samples = {text: sampled(words[text]) for text in words}
+        for sample in samples.values():
+            wanted.update(dict.fromkeys(t for t in sample if not self._df.get(t)))
         async with self._lock:
             terms = list(wanted)
             for start in range(0, len(terms), _LOOKUPS):
@@ -416,14 +413,14 @@ class MemorySaves(MemoryForgets):
                     [
                         (
                             text,
-                            await self._candidates(kind, words[text], absent) if merges else None,
+                            await self._candidates(kind, samples[text], absent) if merges else None,
                         )
                         for text, merges in items
                     ]
                 )
-        if not any(found):
-            return Comparer()
-        return await asyncio.to_thread(compare_all, found, words)
+        compare = await asyncio.to_thread(compare_all, found, words) if any(found) else Comparer()
+        compare.samples.update(samples)
+        return compare
 
     @asynccontextmanager
     async def _counted_from_zero(self, absent: set[str]) -> AsyncIterator[None]:
@@ -440,15 +437,13 @@ class MemorySaves(MemoryForgets):
                     del self._df[term]
 
     async def _candidates(
-        self, kind: str, words: list[str], absent: set[str] | None = None
+        self, kind: str, sample: list[str], absent: set[str] | None = None
     ) -> list[tuple[int, str]]:
-        """The live memories of this kind most like these words (found by their rarest
-        words): id and text as compared. `absent`: as for `_selective`."""
-        distinct = list(dict.fromkeys(words))
-        # (a word counted 0 is one found in no memory before this save: as if uncounted)
-        counted = [t for t in distinct if self._df.get(t)]  # no lookup needed
-        uncounted = [t for t in distinct if not self._df.get(t)][:NEAR_DUPLICATE_TERMS]
-        terms = await self._selective(counted + uncounted, keep=4, absent=absent)
+        """The live memories of this kind most like a text (found by the rarest words of its
+        `sampled` words): id and text as compared. `absent`: as for `_selective`."""
+        # The same words whatever this process counted before (a restart, other saves):
+        # those it has not counted are looked up (a word counted 0 is in no memory).
+        terms = await self._selective(sample, keep=4, absent=absent)
         if not terms:
             return []
         matches = await self._fetch(
@@ -484,7 +479,7 @@ class MemorySaves(MemoryForgets):
         was compared before the transaction; only a pair not compared then (a text changed
         since, or a candidate found only now) is compared here."""
         best: tuple[int, float] | None = None
-        found = await self._candidates(kind, similar.words(text))
+        found = await self._candidates(kind, similar.sample(text))
         # The candidates shift as the transaction writes: up to 20 long pairs first met here
         # are compared at once in a worker thread, not on the event loop while the write
         # lock is held (a few short ones stay here: the thread's hop would cost more).
