@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from itertools import compress
 
+from ocp_server.memory.folding import index_words
 from ocp_server.memory.queries import NEAR_DUPLICATE_TERMS, NEAR_IDENTICAL
 
 _AUTOJUNK_MIN = 200  # difflib: a text this long or longer has popular words (SequenceMatcher)
@@ -194,7 +195,8 @@ def sampled(words: Sequence[str]) -> list[str]:
     too), in the text's order. A fixed spread over the whole text, not its first words (a
     report's fixed opening), and not the words this process happened to have counted: what
     merges does not depend on the saves and restarts before."""
-    distinct = list(dict.fromkeys(words))
+    # as the memory index keeps them: an accented word looked up as written is in no memory
+    distinct = index_words(dict.fromkeys(words))
     if len(distinct) <= NEAR_DUPLICATE_TERMS:
         return distinct
     # (map, sorted and compress run in C)

@@ -24,6 +24,7 @@ from ocp_server.errors import InputError
 from ocp_server.index.terms import fts_query, query_terms
 from ocp_server.memory.base import Snapshot
 from ocp_server.memory.checks import CitationChecks
+from ocp_server.memory.folding import folded_text
 from ocp_server.memory.queries import (
     COUNT_CAP,
     DECISION_ROWS,
@@ -227,7 +228,8 @@ class MemoryRestores(CitationChecks):
     async def _match(
         self, query: str, limit: int = MATCHES, documents: int | None = None
     ) -> dict[str, dict[str, float]]:
-        terms = await self._selective(query_terms(query), documents=documents)
+        # accented words as the memory index keeps them (`côté` is `cote`), or none is found
+        terms = await self._selective(query_terms(folded_text(query)), documents=documents)
         if not terms:
             return {}
         rows = await self._fetch(
