@@ -65,6 +65,19 @@ NOTE_ROWS: Final = (
     + CITATIONS_OF.format(column="note_id", table="notes")
     + ", stale FROM (SELECT * FROM notes WHERE {where}) AS notes"
 )
+
+
+# Rows picked by id (a query's matches, a save's candidates) are read by the primary key:
+# without ANALYZE's statistics SQLite takes the live conditions (`status = 'active' AND retired
+# IS NULL`, a note's kind) for the more selective and walks an index over every live memory
+# of the kind, each read in proportion to the whole memory. NOT INDEXED leaves the key.
+def by_id(select: str, table: str) -> str:
+    """`select` (of DECISION_ROWS' form) reading `table` by its primary key only."""
+    plain = f"FROM {table} WHERE"
+    assert select.count(plain) == 1, select
+    return select.replace(plain, f"FROM {table} NOT INDEXED WHERE")
+
+
 # section -> (select with {where}, where, order, key column, item kind, render)
 SOURCES: Final[dict[str, tuple[str, str, str, str, str, Callable[[Item], Rendered]]]] = {
     "open_items": (

@@ -39,6 +39,7 @@ from ocp_server.memory.queries import (
     SECTION_OF_KIND,
     SOURCES,
     TIME_COLUMN,
+    by_id,
     placeholders,
 )
 
@@ -181,8 +182,10 @@ class MemoryRestores(CitationChecks):
             marks = ", ".join(f":i{n}" for n in range(len(ids)))
             args = {**params, **{f"i{n}": v for n, v in enumerate(ids)}}
             if kind in ("decision", "note"):
-                select = DECISION_ROWS if kind == "decision" else NOTE_ROWS
-                where = DECISIONS if kind == "decision" else NOTES
+                rows_of, where = (
+                    (DECISION_ROWS, DECISIONS) if kind == "decision" else (NOTE_ROWS, NOTES)
+                )
+                select = by_id(rows_of, f"{kind}s")
                 rows = await self._fetch(select.format(where=f"{where} AND id IN ({marks})"), args)
                 found_items = self._memory_items(kind, rows)
             else:

@@ -456,13 +456,13 @@ class MemorySaves(MemoryForgets):
             return []
         if kind == "decision":
             sql = (
-                "SELECT id, title || char(10) || decision FROM decisions WHERE status = 'active' "
-                f"AND {LIVE} AND id IN ({placeholders(len(ids))})"
+                "SELECT id, title || char(10) || decision FROM decisions NOT INDEXED "
+                f"WHERE status = 'active' AND {LIVE} AND id IN ({placeholders(len(ids))})"
             )
-        else:
+        else:  # (NOT INDEXED: by the primary key, not every live one of the kind: queries.py)
             sql = (
-                f"SELECT id, text FROM notes WHERE kind = ? AND resolved = 0 AND {LIVE} "
-                f"AND id IN ({placeholders(len(ids))})"
+                f"SELECT id, text FROM notes NOT INDEXED WHERE kind = ? AND resolved = 0 "
+                f"AND {LIVE} AND id IN ({placeholders(len(ids))})"
             )
         rows = await self._fetch(sql, ids if kind == "decision" else (kind, *ids))
         return [(int(r[0]), str(r[1])) for r in rows]

@@ -1,0 +1,84 @@
+"""Save and restore cost as session memory grows: does each save cost more as memory fills?
+
+    uv run python bench/bench_memory_growth.py [--saves 120] [--every 20]
+
+SAVES saves in a row into one new database, each of 50 decisions, 50 notes and 10 open items
+of random words from a fixed vocabulary of 5,000 (seed 3: none near-identical, so none
+merges), 110 memories a save. Reported for each EVERY saves: memories stored before them, the
+mean CPU time of a save (all threads of this process: the database's too), and the median CPU
+time of a restore with a two-word query (2,000 tokens) right after them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from ocp_server.db import connect  # noqa: E402
+from ocp_server.memory import DecisionIn, MemoryStore  # noqa: E402
+
+
+async def run(saves: int, every: int) -> Table:
+    table = Table(title=f"memory growth: {saves} saves of 110 memories (CPU time)")
+    for column in ("memories before", "save, s (mean)", "restore with a query, ms (median)"):
+        table.add_column(column, justify="right")
+    rnd = random.Random(3)
+    vocab = [f"w{n}q" for n in range(5000)]
+    with tempfile.TemporaryDirectory() as tmp:
+        db = await connect(Path(tmp) / "ocp.db")
+        store = MemoryStore(db)
+        sid = await store.start_session("/ws")
+        spent: list[float] = []
+        for n in range(saves):
+            started = time.process_time()
+            await store.save(
+                sid,
+                decisions=[
+                    DecisionIn(
+                        f"title {n}-{j} " + " ".join(rnd.choices(vocab, k=5)),
+                        " ".join(rnd.choices(vocab, k=40)),
+                        " ".join(rnd.choices(vocab, k=30)),
+                    )
+                    for j in range(50)
+                ],
+                notes=[" ".join(rnd.choices(vocab, k=60)) for _ in range(50)],
+                open_items=[" ".join(rnd.choices(vocab, k=12)) for _ in range(10)],
+            )
+            spent.append(time.process_time() - started)
+            if (n + 1) % every == 0:
+                restores = []
+                for _ in range(9):
+                    started = time.process_time()
+                    await store.restore(query="w17q w4000q", max_tokens=2000)
+                    restores.append(time.process_time() - started)
+                table.add_row(
+                    f"{(n + 1 - every) * 110:,}",
+                    f"{statistics.mean(spent[-every:]):.3f}",
+                    f"{statistics.median(restores) * 1e3:.1f}",
+                )
+        await db.close()
+    return table
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--saves", type=int, default=120)
+    parser.add_argument("--every", type=int, default=20)
+    args = parser.parse_args()
+    Console().print(asyncio.run(run(args.saves, args.every)))
+
+
+if __name__ == "__main__":
+    main()
