@@ -95,6 +95,24 @@ def test_a_repository_that_only_holds_the_folder_is_not_the_workspaces(tmp_path:
     assert read_history(project, 10) == []
 
 
+def test_a_repository_that_ignores_the_folder_is_said_once_not_at_every_update(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The watcher lists the files at every update: the line was written at each of them.
+    home = _repo(tmp_path / "home", "dotfiles", {".bashrc": "alias ll='ls -l'\n"})
+    (home / ".gitignore").write_text("*\n")
+    project = home / "proj"
+    project.mkdir()
+    (project / "app.py").write_text("def handler(): pass\n")
+    with caplog.at_level("INFO"):
+        for _ in range(3):
+            assert not list_workspace(project).git
+    told = [r.getMessage() for r in caplog.records if "ignores all of its files" in r.getMessage()]
+    assert told == [
+        f"{project} is in a repository that ignores all of its files: listed without git"
+    ]
+
+
 def test_a_monorepos_folder_has_its_own_history(tmp_path: Path) -> None:
     # Before: every commit of the repository, with paths from its top (`svc/svc.py`), which
     # never matched the index's paths (`svc.py`).

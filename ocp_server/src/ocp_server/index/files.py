@@ -239,9 +239,9 @@ def git_files(workspace: Path) -> list[str] | None:
         # A repository above that lists nothing here, tracked or not ignored (a home folder's
         # dotfiles, whose .gitignore is often `*`), is not this folder's: its rules would hide
         # every file. A new project folder it does not ignore is its, and its rules hold.
-        logger.info(
-            "%s is in a repository that ignores all of its files: listed without git", workspace
-        )
+        if (workspace, IGNORES_ALL) not in _TOLD:
+            _TOLD.add((workspace, IGNORES_ALL))
+            logger.info("%s is in a repository that %s: listed without git", workspace, IGNORES_ALL)
         return None
     # untracked below a build folder: the build's output
     paths = sorted(
@@ -256,8 +256,10 @@ def git_files(workspace: Path) -> list[str] | None:
     return paths
 
 
-#: The refusals already logged (the watcher lists the files at every update): workspace, reason.
+#: What was already logged about a workspace's git (the watcher lists the files at every
+#: update): workspace, git's refusal or IGNORES_ALL.
 _TOLD: set[tuple[Path, str]] = set()
+IGNORES_ALL = "ignores all of its files"
 
 
 def _git_refused(workspace: Path, stderr: bytes) -> None:
