@@ -270,3 +270,44 @@ async def capped_lines(
 
 def _decoded(line: bytearray) -> str:
     return line.decode("utf-8", errors="replace").removesuffix("\r")
+
+
+# Headers about the body as it came on the wire, which the bytes read here no longer are.
+_WIRE_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding"})
+
+
+async def capped_body(
+    response: httpx.Response, *, backend: str, limit: int = MAX_LINE_BYTES
+) -> httpx.Response:
+    """`response` (opened as a stream) read whole, up to `limit` bytes: past them, a backend
+    error (the route escalates). httpx's `aread` holds a body that never ends, or a huge
+    one, in memory until the timeout. The same cap as a stream line: a whole answer is one."""
+    body = bytearray()
+    async for chunk in response.aiter_bytes():
+        body += chunk
+        if len(body) > limit:
+            raise BackendResponseError(
+                f"{backend} sent a response body longer than {limit:,} bytes (answered "
+                f"{response.status_code}); stopped reading it: check that the URL points at "
+                "the right kind of server.",
+                backend=backend,
+                status_code=response.status_code,
+            )
+    headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in _WIRE_HEADERS]
+    return httpx.Response(
+        response.status_code, headers=headers, content=bytes(body), request=response.request
+    )
+
+
+async def capped_send(
+    client: httpx.AsyncClient,
+    method: str,
+    url: str,
+    *,
+    backend: str,
+    limit: int = MAX_LINE_BYTES,
+    **kwargs: Any,
+) -> httpx.Response:
+    """`client.request(method, url, **kwargs)` with its body read by `capped_body`."""
+    async with client.stream(method, url, **kwargs) as response:
+        return await capped_body(response, backend=backend, limit=limit)

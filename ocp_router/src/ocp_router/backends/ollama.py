@@ -15,7 +15,9 @@ from ocp_router import _arguments
 from ocp_router.backends._http import (
     CONTEXT_HINT,
     LineTooLong,
+    capped_body,
     capped_lines,
+    capped_send,
     malformed,
     shown_url,
     status_error,
@@ -105,7 +107,9 @@ class OllamaBackend(ClosingBackend):
     async def check(self) -> None:
         """Raise a BackendError that says what to do when the server or model is missing."""
         try:
-            response = await self._client.get(f"{self.base_url}/api/tags", timeout=2.0)
+            response = await capped_send(
+                self._client, "GET", f"{self.base_url}/api/tags", backend=self.name, timeout=2.0
+            )
         except httpx.HTTPError as exc:
             raise transport_error(
                 exc, backend=self.name, url=self.base_url, hint=self._start_hint
@@ -134,7 +138,9 @@ class OllamaBackend(ClosingBackend):
         BackendError with the fix when the server cannot be reached."""
         model = model or self._model
         try:
-            tags = await self._client.get(f"{self.base_url}/api/tags", timeout=5.0)
+            tags = await capped_send(
+                self._client, "GET", f"{self.base_url}/api/tags", backend=self.name, timeout=5.0
+            )
             if tags.status_code != 200:
                 raise status_error(
                     tags, backend=self.name, auth_hint=self._auth_hint, model_hint=self._pull_hint
@@ -145,11 +151,18 @@ class OllamaBackend(ClosingBackend):
             present = _full_name(model) in names or model in names
             if not present:
                 return ModelProbe(self.name, self.shown_url, model, False, names)
-            show = await self._client.post(
-                f"{self.base_url}/api/show", json={"model": model}, timeout=5.0
+            show = await capped_send(
+                self._client,
+                "POST",
+                f"{self.base_url}/api/show",
+                backend=self.name,
+                json={"model": model},
+                timeout=5.0,
             )
             info = show.json() if show.status_code == 200 else {}
-            ps = await self._client.get(f"{self.base_url}/api/ps", timeout=5.0)
+            ps = await capped_send(
+                self._client, "GET", f"{self.base_url}/api/ps", backend=self.name, timeout=5.0
+            )
             loaded = ps.json().get("models", []) if ps.status_code == 200 else []
         except httpx.HTTPError as exc:
             raise transport_error(
@@ -269,9 +282,8 @@ class OllamaBackend(ClosingBackend):
             "POST", f"{self.base_url}/api/chat", json=self._body(request)
         ) as response:
             if response.status_code != 200:
-                await response.aread()
                 raise status_error(
-                    response,
+                    await capped_body(response, backend=self.name),
                     backend=self.name,
                     auth_hint=self._auth_hint,
                     model_hint=self._pull_hint,

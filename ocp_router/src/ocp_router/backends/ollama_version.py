@@ -24,7 +24,8 @@ import time
 
 import httpx
 
-from ocp_router.backends._http import shown_url
+from ocp_router.backends._http import capped_send, shown_url
+from ocp_router.errors import BackendError
 
 logger = logging.getLogger(__name__)
 
@@ -72,9 +73,15 @@ class SilentCutCheck:
     async def _ask(self, client: httpx.AsyncClient) -> bool:
         self._ask_again_at = None
         try:
-            response = await client.get(f"{self.base_url}/api/version", timeout=VERSION_TIMEOUT)
+            response = await capped_send(
+                client,
+                "GET",
+                f"{self.base_url}/api/version",
+                backend="ollama",
+                timeout=VERSION_TIMEOUT,
+            )
             reported = response.json().get("version") if response.status_code == 200 else None
-        except (httpx.HTTPError, ValueError, AttributeError) as exc:
+        except (httpx.HTTPError, BackendError, ValueError, AttributeError) as exc:
             reported, why = None, f"{type(exc).__name__}"
             if isinstance(exc, httpx.HTTPError):
                 self._ask_again_at = time.monotonic() + RETRY_AFTER

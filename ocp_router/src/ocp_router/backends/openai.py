@@ -17,6 +17,7 @@ import httpx
 from ocp_router import _arguments
 from ocp_router.backends._http import (
     CONTEXT_HINT,
+    capped_send,
     hide_key,
     malformed,
     shown_url,
@@ -33,7 +34,12 @@ from ocp_router.backends.base import (
     chat_messages,
 )
 from ocp_router.backends.probe import ModelProbe
-from ocp_router.errors import BackendContextExceeded, BackendResponseError, BackendTimeout
+from ocp_router.errors import (
+    BackendContextExceeded,
+    BackendError,
+    BackendResponseError,
+    BackendTimeout,
+)
 from ocp_router.redact_names import redact_name_head
 from ocp_router.tokens import unread_tokens
 
@@ -91,8 +97,10 @@ class OpenAIBackend(ClosingBackend):
 
     async def is_available(self) -> bool:
         try:
-            response = await self._client.get(f"{self.base_url}/models", timeout=2.0)
-        except httpx.HTTPError:
+            response = await capped_send(
+                self._client, "GET", f"{self.base_url}/models", backend=self.name, timeout=2.0
+            )
+        except (httpx.HTTPError, BackendError):
             return False
         return response.status_code == 200
 
@@ -110,15 +118,13 @@ class OpenAIBackend(ClosingBackend):
         started = time.perf_counter()
         try:
             async with asyncio.timeout(self.timeout):
-                response = await self._client.post(f"{self.base_url}/chat/completions", json=body)
+                response = await self._post_chat(body)
                 if self._rejects_json_schema(response, body):
                     # llama-cpp-python's server takes a schema only as {"type": "json_object",
                     # "schema": ...}: ask again that way, and remember it for this server.
                     self._json_object_schema = True
                     body["response_format"] = self._response_format(request.json_schema or {})
-                    response = await self._client.post(
-                        f"{self.base_url}/chat/completions", json=body
-                    )
+                    response = await self._post_chat(body)
         except TimeoutError as exc:
             raise BackendTimeout(
                 f"{self.shown_url} gave no answer within {self.timeout:g}s.", backend=self.name
@@ -139,6 +145,11 @@ class OpenAIBackend(ClosingBackend):
         if self.cut_check:
             self._check_read_whole(request, answer.prompt_tokens, model)
         return answer
+
+    async def _post_chat(self, body: dict[str, Any]) -> httpx.Response:
+        return await capped_send(
+            self._client, "POST", f"{self.base_url}/chat/completions", backend=self.name, json=body
+        )
 
     def _check_read_whole(self, request: GenerateRequest, read: int, model: str) -> None:
         """A server with no version to ask (unlike Ollama's, ollama_version.py): a count far
@@ -185,7 +196,9 @@ class OpenAIBackend(ClosingBackend):
         `tools`, a one-token chat offering one tool tells whether it takes tools."""
         model = model or self._model
         try:
-            response = await self._client.get(f"{self.base_url}/models", timeout=5.0)
+            response = await capped_send(
+                self._client, "GET", f"{self.base_url}/models", backend=self.name, timeout=5.0
+            )
         except httpx.HTTPError as exc:
             raise transport_error(
                 exc, backend=self.name, url=self.base_url, hint=self._url_hint
@@ -248,10 +261,15 @@ class OpenAIBackend(ClosingBackend):
             ],
         }
         try:
-            response = await self._client.post(
-                f"{self.base_url}/chat/completions", json=body, timeout=self.timeout
+            response = await capped_send(
+                self._client,
+                "POST",
+                f"{self.base_url}/chat/completions",
+                backend=self.name,
+                json=body,
+                timeout=self.timeout,
             )
-        except httpx.HTTPError:
+        except (httpx.HTTPError, BackendError):
             return None
         if response.status_code == 200:
             return True
