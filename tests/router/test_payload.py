@@ -672,3 +672,28 @@ def test_tools_are_named_by_either_provider_or_by_a_built_in_type() -> None:
     ]
     p = parse_payload("explain closures", tools=tools)
     assert p.tools == ("read_file", "grep", "apply_patch", "web_search", "web_search")
+
+
+# ---- a request to answer ---------------------------------------------------------------------
+
+
+async def test_the_router_refuses_a_conversation_of_assistant_turns_alone() -> None:
+    from ocp_router import MockBackend, OCPRouter
+
+    asked: list[GenerateRequest] = []
+
+    def answer(request: GenerateRequest) -> str:
+        asked.append(request)
+        return "an answer to nothing"
+
+    router = OCPRouter(local=MockBackend(answer), paid=None)
+    with pytest.raises(PayloadError, match="^messages: .*no user message with text"):
+        await router.route([{"role": "assistant", "content": "Here is the fix."}])
+    with pytest.raises(PayloadError, match="^request: the conversation is empty"):
+        await router.route("")
+    assert asked == []
+    # A user request followed by assistant turns (an agent loop) is still one.
+    routed = await router.route(
+        [{"role": "user", "content": "fix it"}, {"role": "assistant", "content": "On it."}]
+    )
+    assert routed.text == "an answer to nothing" and "fix it" in asked[0].prompt

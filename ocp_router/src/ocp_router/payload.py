@@ -115,6 +115,21 @@ class AgentPayload:
         return tuple(out)
 
 
+def require_request(payload: AgentPayload, field: str = "messages") -> AgentPayload:
+    """`payload`, if it holds a request to answer: a user message with words in it (after
+    `since_request`, assistant and tool turns may follow it, as in an agent loop). Without one
+    the model would be sent an empty user message (Anthropic's API and the chat templates of
+    local models answer a user turn); `field` names the argument in the error."""
+    if _last_user_index(payload.messages) < 0:
+        what = "is empty" if field == "request" else "has no user message with text"
+        raise PayloadError(
+            f"{field}: the conversation {what}, so there is no request to answer; a route "
+            "needs the user's request as a user message (assistant and tool turns may follow "
+            "it, but a conversation of assistant turns alone asks nothing)"
+        )
+    return payload
+
+
 def _last_user_index(messages: Sequence[Message]) -> int:
     for i in range(len(messages) - 1, -1, -1):
         message = messages[i]

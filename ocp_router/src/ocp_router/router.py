@@ -42,7 +42,7 @@ from ocp_router.errors import (
     ConfigError,
 )
 from ocp_router.hints import ROUTER_ARGUMENTS, RouterNames
-from ocp_router.payload import AgentPayload, parse_payload
+from ocp_router.payload import AgentPayload, parse_payload, require_request
 from ocp_router.phase1 import Assessment, LocalProfile, assess
 from ocp_router.phase2 import LLMClassifier, Verdict
 from ocp_router.pins import PinState, SessionPins
@@ -824,6 +824,7 @@ class OCPRouter:
             if isinstance(request, AgentPayload)
             else parse_payload(request, system=system, tools=tools)
         )
+        require_request(payload, "request" if isinstance(request, str) else "messages")
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.total_timeout
         decision = await self.plan(payload, force=force, model=model, session=session)

@@ -39,6 +39,7 @@ from ocp_router.calibration import (
     parse_outcome,
 )
 from ocp_router.config import RouterSettings, make_router
+from ocp_router.payload import require_request
 from ocp_router.redact import redact
 from ocp_router.results import Attempt
 from ocp_router.router import images_note
@@ -390,6 +391,7 @@ class AppState:
         payload = await off_loop(
             _payload_chars(args), parse_payload, source, system=args.system, tools=args.tools
         )
+        require_request(payload, "messages" if args.messages is not None else "request")
         # OCP_ROUTE_TIMEOUT bounds the whole route, phase 2's verdict included.
         loop = asyncio.get_running_loop()
         deadline = loop.time() + router.total_timeout
