@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -497,3 +498,37 @@ def test_a_repository_git_refuses_is_listed_without_git_and_said_so(
     assert len(told) == 1, told
     assert f"git refuses the repository of {ws}: {said}" in told[0]
     assert hint in told[0] and "recent commits are not read" in told[0]
+
+
+@pytest.mark.parametrize("repository", [False, True])
+def test_git_is_read_in_english_whatever_the_users_language(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    repository: bool,
+) -> None:
+    # OCP reads git's messages ("not a git repository", "dubious ownership"): in a German
+    # desktop's environment git wrote "Schwerwiegend: Kein Git-Repository", and every folder
+    # outside git was logged as a repository git refused (the safe.directory line missing too).
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "app.py").write_text("def serve():\n    return 1\n")
+    if repository:
+        git(ws, "init", "-q")
+        monkeypatch.setenv("GIT_TEST_ASSUME_DIFFERENT_OWNER", "1")
+    monkeypatch.setenv("LANGUAGE", "de")
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    monkeypatch.delenv("LC_ALL", raising=False)
+    monkeypatch.delenv("LC_MESSAGES", raising=False)
+    said = subprocess.run(["git", "-C", str(ws), "ls-files"], capture_output=True).stderr
+    if b"fatal:" in said:
+        pytest.skip("git shows no German messages here (no translations installed)")
+    with caplog.at_level("INFO", logger=files.__name__):
+        listing = list_workspace(ws)
+    assert "app.py" in {c.path for c in listing.candidates}
+    told = [r.getMessage() for r in caplog.records if "git refuses" in r.getMessage()]
+    if repository:
+        assert len(told) == 1, told
+        assert f"safe.directory {ws}" in told[0], told
+    else:
+        assert not told, told

@@ -80,9 +80,15 @@ _REPOSITORY_VARIABLES = frozenset(
 
 def git_env() -> dict[str, str]:
     """Our environment without another repository's variables, with git told never to prompt
-    and never to take optional locks."""
-    env = {k: v for k, v in os.environ.items() if k not in _REPOSITORY_VARIABLES}
-    return {**env, "GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0"}
+    and never to take optional locks, and to write its messages untranslated: they are read
+    ("not a git repository", "dubious ownership"; files.py, citations/renames.py), and in a
+    German desktop's environment git wrote "Kein Git-Repository". (The C locale changes
+    nothing else OCP reads: paths come with -z or quoted by core.quotePath, commit text in
+    i18n.logOutputEncoding.)"""
+    env = {
+        k: v for k, v in os.environ.items() if k not in _REPOSITORY_VARIABLES and k != "LANGUAGE"
+    }
+    return {**env, "GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}
 
 
 def run_git(
