@@ -532,3 +532,20 @@ def test_git_is_read_in_english_whatever_the_users_language(
         assert f"safe.directory {ws}" in told[0], told
     else:
         assert not told, told
+
+
+def test_the_safe_directory_line_names_a_path_with_at_in_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The path was taken after the message's last " at ": "look at me" gave `safe.directory
+    # me`, and a path with a space must be quoted for the shell.
+    ws = tmp_path / "look at me"
+    ws.mkdir()
+    git(ws, "init", "-q")
+    (ws / "app.py").write_text("x = 1\n")
+    monkeypatch.setenv("GIT_TEST_ASSUME_DIFFERENT_OWNER", "1")
+    with caplog.at_level("INFO", logger=files.__name__):
+        list_workspace(ws)
+    told = [r.getMessage() for r in caplog.records if "git refuses" in r.getMessage()]
+    assert len(told) == 1, told
+    assert told[0].endswith(f"git config --global --add safe.directory '{ws}'"), told

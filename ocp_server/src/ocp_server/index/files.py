@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shlex
 import stat
 import subprocess
 from collections.abc import Callable, Collection, Iterable, Iterator
@@ -273,9 +274,10 @@ def _git_refused(workspace: Path, stderr: bytes) -> None:
         return
     _TOLD.add((workspace, reason))
     hint = ""
-    if "dubious ownership" in reason:
-        top = reason.rsplit(" at ", 1)[-1].strip("'")
-        hint = f" To let git read it: git config --global --add safe.directory {top}"
+    # "detected dubious ownership in repository at '<top>'" (the path may hold " at ")
+    if "dubious ownership" in reason and (at := reason.find(" at '")) != -1:
+        top = reason[at + 5 :].removesuffix("'")
+        hint = f" To let git read it: git config --global --add safe.directory {shlex.quote(top)}"
     logger.warning(
         "git refuses the repository of %s: %s. Its files are listed without git (each "
         ".gitignore applies; info/exclude and the global excludes file do not), and its "
