@@ -96,11 +96,29 @@ def read_history(workspace: Path, limit: int, rev: str = "HEAD") -> list[Commit]
         if len(fields) < 5:
             continue
         digest, when, subject, body, names = fields
-        paths = tuple(p for p in names.strip().splitlines() if p)
+        paths = tuple(_unquoted(p) for p in names.strip().splitlines() if p)
         if not paths or len(paths) > MAX_FILES_PER_COMMIT or not when.isdigit():
             continue
         commits.append(Commit(digest, int(when), clean_message(subject, body), paths))
     return commits
+
+
+_ESCAPED = {b"a": b"\a", b"b": b"\b", b"t": b"\t", b"n": b"\n", b"v": b"\v", b"f": b"\f"}
+_ESCAPED |= {b"r": b"\r", b'"': b'"', b"\\": b"\\"}
+_ESCAPE_RE = re.compile(rb'\\([0-7]{3}|[abtnvfr"\\])')
+
+
+def _unquoted(path: str) -> str:
+    """A path as the index names its file: git's `log --name-only` puts one with a byte over
+    0x7f, a control character, '"' or '\\' in C-style quotes ("\\303\\251", core.quotePath),
+    which matched no indexed file. Decoded as `files.git_files` decodes names."""
+    if len(path) < 2 or path[0] != '"' or path[-1] != '"':
+        return path
+    raw = _ESCAPE_RE.sub(
+        lambda m: bytes([int(m[1], 8)]) if len(m[1]) == 3 else _ESCAPED[m[1]],
+        path[1:-1].encode("utf-8", "surrogateescape"),
+    )
+    return raw.decode("utf-8", "surrogateescape")
 
 
 async def store_history(db: aiosqlite.Connection, commits: list[Commit]) -> bool:
