@@ -38,7 +38,6 @@ __all__ = [
 
 GIT_TIMEOUT_S = 30.0
 MAX_FILES_PER_COMMIT = 50  # a bigger commit (a reformat, a vendored update) says little
-_RECORD = "\x1e"
 _PREFIX = re.compile(r"^\s*(?:\[[^\]]{1,40}\]\s*|[\w./-]{1,40}(?:\([^)]{0,40}\))?!?:\s+)")
 _ISSUE = re.compile(r"\(?(?:[\w.-]+/[\w.-]+)?#\d+\)?|https?://\S+")
 
@@ -74,7 +73,12 @@ def read_history(workspace: Path, limit: int, rev: str = "HEAD") -> list[Commit]
             f"-n{limit}",
             "--name-only",
             "--no-renames",
-            f"--format={_RECORD}%H%x00%ct%x00%s%x00%b%x00",
+            # NUL-separated and unquoted (-z): a path or a message may hold any other
+            # character, U+2028 or \x1e included. Each commit is "\0hash\0time\0subject\0body\0",
+            # then "\n" and its paths, each ended by \0; no path is empty, so an empty field
+            # after the paths starts the next commit.
+            "-z",
+            "--format=%x00%H%x00%ct%x00%s%x00%b",
             # In a folder below the work tree's top, the commits that changed it, their paths
             # as the index has them (relative to the folder), not the whole repository's;
             # every one of them (a path turns on history simplification, which drops a side
@@ -90,35 +94,38 @@ def read_history(workspace: Path, limit: int, rev: str = "HEAD") -> list[Commit]
         return []
     if out.returncode != 0:
         return []
+    return _commits(out.stdout.split(b"\0"))
+
+
+def _commits(fields: list[bytes]) -> list[Commit]:
+    """The commits of `git log -z` output split at its NULs (see read_history's format)."""
     commits = []
-    for record in out.stdout.decode("utf-8", errors="replace").split(_RECORD)[1:]:
-        fields = record.split("\x00", 4)
-        if len(fields) < 5:
-            continue
-        digest, when, subject, body, names = fields
-        paths = tuple(_unquoted(p) for p in names.strip().splitlines() if p)
+    at = 0
+    while at + 5 <= len(fields) and fields[at] == b"":
+        digest, when, subject, body = (
+            f.decode("utf-8", "replace") for f in fields[at + 1 : at + 5]
+        )
+        end = at + 5
+        while end < len(fields) and fields[end]:
+            end += 1
+        names = fields[at + 5 : end]
+        if names:
+            names[0] = names[0].removeprefix(b"\n")  # git's line between message and paths
+        # A name not UTF-8 is left out, as the index leaves its file out (SQLite text cannot
+        # hold the surrogate escapes `files.git_files` decodes it to)
+        paths = [p for p in (_utf8(n) for n in names) if p is not None]
+        at = end
         if not paths or len(paths) > MAX_FILES_PER_COMMIT or not when.isdigit():
             continue
-        commits.append(Commit(digest, int(when), clean_message(subject, body), paths))
+        commits.append(Commit(digest, int(when), clean_message(subject, body), tuple(paths)))
     return commits
 
 
-_ESCAPED = {b"a": b"\a", b"b": b"\b", b"t": b"\t", b"n": b"\n", b"v": b"\v", b"f": b"\f"}
-_ESCAPED |= {b"r": b"\r", b'"': b'"', b"\\": b"\\"}
-_ESCAPE_RE = re.compile(rb'\\([0-7]{3}|[abtnvfr"\\])')
-
-
-def _unquoted(path: str) -> str:
-    """A path as the index names its file: git's `log --name-only` puts one with a byte over
-    0x7f, a control character, '"' or '\\' in C-style quotes ("\\303\\251", core.quotePath),
-    which matched no indexed file. Decoded as `files.git_files` decodes names."""
-    if len(path) < 2 or path[0] != '"' or path[-1] != '"':
-        return path
-    raw = _ESCAPE_RE.sub(
-        lambda m: bytes([int(m[1], 8)]) if len(m[1]) == 3 else _ESCAPED[m[1]],
-        path[1:-1].encode("utf-8", "surrogateescape"),
-    )
-    return raw.decode("utf-8", "surrogateescape")
+def _utf8(name: bytes) -> str | None:
+    try:
+        return name.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
 
 
 async def store_history(db: aiosqlite.Connection, commits: list[Commit]) -> bool:
