@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import math
 import os
 import shlex
 import shutil
@@ -69,6 +70,9 @@ DEFAULT_TIMEOUT = 120.0
 # How long past its server's own bound (OCP_ROUTE_TIMEOUT) a route may take: parsing and the
 # trace's write, the call's trip. (A wait for a route slot, OCP_ROUTE_CONCURRENCY, is not in it.)
 ROUTE_SLACK = 10.0
+# Without a `timeout` given, how long a route waiting for its slot may hear nothing of it: the
+# server tells a waiting route its place every 10 s (turns.py), so six missed in a row.
+LINE_SILENCE = 60.0
 _ROUTE_NAMES = frozenset({wire.ROUTE.name, wire.ROUTE.verb})
 
 # Each tool's result model by either of its names (the server answers to both).
@@ -121,7 +125,9 @@ class OCPClient:
     ) -> None:
         """`timeout`: seconds to wait for any answer; by default 120, and a route as long as
         its server may take on one (OCP_ROUTE_TIMEOUT of the server's environment) when that is
-        longer: cut short, the server cancels it, a paid call it was making included."""
+        longer: cut short, the server cancels it, a paid call it was making included. A route's
+        time counts from when it takes its route slot (OCP_ROUTE_CONCURRENCY): its wait in
+        line is bounded by `timeout` when one is given, else only by the server's silence."""
         checked_args = options.command_args(args)
         if command is None:
             command, checked_args = _installed_server(checked_args)
@@ -241,13 +247,41 @@ class OCPClient:
         that cannot be sent as JSON are a TypeError naming the argument, before anything is
         sent."""
         sent = _json_arguments(name, arguments)
-        timeout = self._timeout_for(name)
+        if name in _ROUTE_NAMES:
+            return await self._route(name, sent)
         return await self._from_server(
-            self.session.call_tool(name, sent, read_timeout_seconds=timeout), timeout
+            self.session.call_tool(name, sent, read_timeout_seconds=self.timeout), self.timeout
         )
 
+    async def _route(self, name: str, sent: dict[str, Any]) -> CallToolResult:
+        """A route, timed from when it takes its route slot (the server's progress notice):
+        waiting in line behind OCP_ROUTE_CONCURRENCY others is not the route being slow, and a
+        route cut short is cancelled. The wait in line is bounded by a `timeout` given, else
+        by the server's silence (LINE_SILENCE)."""
+        session = self.session
+        bounded = not self._bound_routes
+        line = self.timeout if bounded else LINE_SILENCE
+        clock = _RouteClock(self._timeout_for(name), line, bounded=bounded)
+        try:
+            async with asyncio.timeout(None) as clock.timer:
+                clock.started()
+                return await self._from_server(
+                    session.call_tool(  # timed by `clock`, not by the session's own timeout
+                        name,
+                        sent,
+                        read_timeout_seconds=math.inf,
+                        progress_callback=clock.on_progress,
+                    )
+                )
+        except TimeoutError as exc:
+            if clock.timer is None or not clock.timer.expired():
+                raise
+            stderr = self._stderr or StderrTail()
+            raise await self._server_error(clock.missed(), stderr, wait=0, timed_out=True) from exc
+
     def _timeout_for(self, tool: str) -> float:
-        """`timeout`, or for a route what its server may take on one, when that is longer."""
+        """`timeout`, or for a route what its server may take on one (from its route slot),
+        when that is longer."""
         return max(self.timeout, self._route_bound) if tool in _ROUTE_NAMES else self.timeout
 
     async def run(self, shape: wire.ToolShape[Any, R], /, **arguments: Any) -> R:
@@ -399,6 +433,50 @@ def _plain(value: Any) -> Any:
     if isinstance(value, Sequence) and not isinstance(value, str | bytes):
         return [_plain(item) for item in value]
     return value
+
+
+class _RouteClock:
+    """One route's deadline: `run` seconds from its start, which is when it is sent or, when
+    the server says it waits for a route slot, when the server says it took one. In line, the
+    deadline is `line` seconds from the first notice of the wait when `bounded` (a `timeout`
+    was given), else `line` seconds from the last notice (the server fell silent)."""
+
+    def __init__(self, run: float, line: float, *, bounded: bool) -> None:
+        self.run, self.line, self.bounded = run, line, bounded
+        self.timer: asyncio.Timeout | None = None
+        self.queued_at: float | None = None
+        self.waiting: str | None = None  # the server's last word on the wait, while in line
+        self.queued = False  # waited for a slot before routing
+
+    def started(self) -> None:
+        self._reschedule(self.run)
+
+    def _reschedule(self, seconds: float, since: float | None = None) -> None:
+        assert self.timer is not None
+        loop = asyncio.get_running_loop()
+        self.timer.reschedule((loop.time() if since is None else since) + seconds)
+
+    async def on_progress(self, progress: float, total: float | None, message: str | None) -> None:
+        if message is None or self.timer is None or self.timer.expired():
+            return
+        if message.startswith(wire.SLOT_WAITING):
+            now = asyncio.get_running_loop().time()
+            if self.queued_at is None:
+                self.queued_at = now
+            self.waiting, self.queued = message, True
+            self._reschedule(self.line, self.queued_at if self.bounded else now)
+        elif message.startswith(wire.SLOT_TAKEN):
+            self.waiting = None
+            self._reschedule(self.run)
+
+    def missed(self) -> str:
+        """What ran out, for the timeout's message."""
+        if self.waiting is None:
+            taken = " of taking its route slot" if self.queued else ""
+            return f"did not answer within {self.run:g} s{taken}"
+        if self.bounded:
+            return f"gave a route no route slot within {self.line:g} s ({self.waiting})"
+        return f"said nothing for {self.line:g} s of a route waiting in line ({self.waiting})"
 
 
 def _route_bound(env: Mapping[str, str]) -> float:

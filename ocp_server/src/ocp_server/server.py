@@ -440,7 +440,7 @@ def build_server(
                 line.turn(notices.route_wait(line.limit)) if line else nullcontext(False)
             ) as waited:
                 if waited:
-                    await notices.send("route slot taken: routing now")
+                    await notices.send(f"{wire.SLOT_TAKEN}: routing now")
                 out = await spec.handler(state, ws, args)
         except RouteFailure as failure:
             # Nothing could answer: a tool error, with the attempts and the full trace.

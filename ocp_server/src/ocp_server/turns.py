@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 
 import anyio
 
+from ocp_wire import SLOT_WAITING
+
 __all__ = ["ProgressNotices", "Turns"]
 
 WaitReport = Callable[[int], Awaitable[None]]
@@ -171,7 +173,7 @@ class ProgressNotices:
 
         async def waiting(ahead: int) -> None:
             await self.send(
-                f"waiting for a route slot: {ahead} ahead of this one, {limit} running "
+                f"{SLOT_WAITING}: {ahead} ahead of this one, {limit} running "
                 f"(OCP_ROUTE_CONCURRENCY={limit})"
             )
 

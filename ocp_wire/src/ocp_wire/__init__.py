@@ -38,7 +38,16 @@ from ocp_wire.restore import (
     TraceSummary,
     Verified,
 )
-from ocp_wire.route import AttemptOut, Phase2Out, RouteArgs, RouteResult, RouteTrace, payload_chars
+from ocp_wire.route import (
+    SLOT_TAKEN,
+    SLOT_WAITING,
+    AttemptOut,
+    Phase2Out,
+    RouteArgs,
+    RouteResult,
+    RouteTrace,
+    payload_chars,
+)
 from ocp_wire.save import (
     CitationArg,
     DbId,
@@ -101,6 +110,8 @@ __all__ = [
     "RouteTrace",
     "SAVE",
     "SEARCH",
+    "SLOT_TAKEN",
+    "SLOT_WAITING",
     "STATUS_URI",
     "SaveArgs",
     "SaveResult",

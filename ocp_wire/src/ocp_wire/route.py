@@ -22,6 +22,11 @@ from ocp_wire.base import (
     WorkspaceArg,
 )
 
+# The progress notices of a route waiting for its turn (OCP_ROUTE_CONCURRENCY), how they begin:
+# the client times a route from its slot, not from its place in line.
+SLOT_WAITING = "waiting for a route slot"
+SLOT_TAKEN = "route slot taken"
+
 
 class RouteArgs(WireIn):
     request: str | None = Field(
