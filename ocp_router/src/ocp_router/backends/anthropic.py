@@ -9,11 +9,14 @@ bound on repeats of one failing call. Needs the `anthropic` extra:
 from __future__ import annotations
 
 import time
+from collections.abc import AsyncIterator
 
 import anthropic
+import httpx2
 
 from ocp_router.backends._http import (
     CONTEXT_HINT,
+    MAX_LINE_BYTES,
     basic_auth_header,
     exceeds_context,
     hide_key,
@@ -55,6 +58,8 @@ def translate(
     tell the user to change."""
     name = "anthropic"
     status = getattr(exc, "status_code", None)
+    if isinstance(exc.__cause__, BackendResponseError):
+        return exc.__cause__  # the body cap: the SDK wraps it in an APIConnectionError
     if isinstance(exc, anthropic.APITimeoutError):
         return BackendTimeout(
             f"anthropic did not answer in time; raise {names.timeout}. ({exc})",
@@ -109,6 +114,64 @@ def _api_message(exc: anthropic.APIStatusError) -> str:
     return redact_name_head(exc.message, 300)
 
 
+class _CappedStream(httpx2.AsyncByteStream):
+    """A response body that stops past `limit` bytes (an event stream: past `limit` bytes in
+    one line, as a stream may go on for long): the SDK reads a body whole, and a stream's
+    event whole, holding one that never ends, or a huge one, until the timeout. Counted as
+    they come on the wire, before any gzip decoding (the SDK decodes past this layer)."""
+
+    def __init__(
+        self, inner: httpx2.AsyncByteStream, status: int, *, sse: bool, hint: str, limit: int
+    ) -> None:
+        self._inner = inner
+        self._status = status
+        self._sse = sse
+        self._hint = hint
+        self._limit = limit
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        count = 0  # bytes of the body, or of the stream's current line
+        async for chunk in self._inner:
+            last_break = max(chunk.rfind(b"\n"), chunk.rfind(b"\r")) if self._sse else -1
+            if last_break == -1:
+                count += len(chunk)
+            else:
+                first_break = min(i for i in (chunk.find(b"\n"), chunk.find(b"\r")) if i != -1)
+                if count + first_break > self._limit:
+                    raise self._too_long()
+                count = len(chunk) - last_break - 1
+            if count > self._limit:
+                raise self._too_long()
+            yield chunk
+
+    def _too_long(self) -> BackendResponseError:
+        what = "an event-stream line" if self._sse else "a response body"
+        return BackendResponseError(
+            f"anthropic sent {what} longer than {self._limit:,} bytes (answered "
+            f"{self._status}); stopped reading it: {self._hint}",
+            backend=AnthropicBackend.name,
+            status_code=self._status,
+        )
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+def capped_http_client(hint: str, limit: int = MAX_LINE_BYTES) -> httpx2.AsyncClient:
+    """The SDK's own default client (its proxies, keep-alive, limits) with every response
+    body read through `_CappedStream`; `hint`: what the error tells the user to check."""
+
+    async def cap(response: httpx2.Response) -> None:
+        if not isinstance(response.stream, httpx2.AsyncByteStream):
+            return  # a sync stream, which an async client's transport never gives
+        sse = response.headers.get("content-type", "").startswith("text/event-stream")
+        response.stream = _CappedStream(
+            response.stream, response.status_code, sse=sse, hint=hint, limit=limit
+        )
+
+    return anthropic.DefaultAsyncHttpxClient(event_hooks={"response": [cap]})
+
+
 class AnthropicBackend(ClosingBackend):
     name = "anthropic"
     supports_streaming = False
@@ -141,6 +204,9 @@ class AnthropicBackend(ClosingBackend):
             timeout=timeout,
             max_retries=max_retries,
             default_headers={"Authorization": basic_auth_header(auth)} if auth else None,
+            http_client=capped_http_client(
+                f"check that {names.base_url} points at the Anthropic API."
+            ),
         )
 
     @property
