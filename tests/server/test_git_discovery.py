@@ -14,6 +14,7 @@ import pytest
 
 from ocp_server.errors import WorkspaceError
 from ocp_server.git_config_guard import check_config
+from ocp_server.index import files
 from ocp_server.index.files import list_workspace
 from ocp_server.index.gitdirs import find_git_dirs
 from ocp_server.index.history import read_history
@@ -104,7 +105,7 @@ def test_a_repository_that_ignores_the_folder_is_said_once_not_at_every_update(
     project = home / "proj"
     project.mkdir()
     (project / "app.py").write_text("def handler(): pass\n")
-    with caplog.at_level("INFO"):
+    with caplog.at_level("INFO", logger=files.__name__):
         for _ in range(3):
             assert not list_workspace(project).git
     told = [r.getMessage() for r in caplog.records if "ignores all of its files" in r.getMessage()]
