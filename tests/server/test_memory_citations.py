@@ -353,6 +353,25 @@ async def test_lines_shifted_by_an_edit_above_are_moved_and_the_citation_follows
     assert [tuple(r) for r in rows] == [("src/auth.py", 8, 10), ("src/auth.py", 21, 22)]
 
 
+async def test_a_moved_citation_checked_again_where_it_moved_to_stays_moved(
+    repo: Repo,
+) -> None:
+    # Was: an edit elsewhere in the file (or a racily clean signature) checked it again,
+    # found it at the lines it had moved to, and served it as valid, its move forgotten.
+    await repo.decide("verify_token")
+    repo.edit("src/auth.py", '"""Authentication helpers."""\n', '"""Auth."""\n\nimport os\n')
+    await repo.memory.restore()
+    repo.write("src/auth.py", (repo.root / "src" / "auth.py").read_text() + "# the end\n")
+    brief = await repo.memory.restore()
+    (citation,) = brief.decisions[0].citations
+    assert (citation.status, citation.citation, citation.moved_from) == (
+        "moved",
+        "src/auth.py:8-10",
+        "src/auth.py:6-8",
+    )
+    assert brief.decisions[0].verified == "moved"
+
+
 async def test_code_back_at_its_cited_lines_after_going_stale_elsewhere_is_valid_there(
     repo: Repo,
 ) -> None:
@@ -814,7 +833,7 @@ async def test_a_scripted_refactor_never_serves_a_stale_memory_as_valid(repo: Re
     verdicts: dict[str, str] = {n.text.split(" about ")[1]: n.verified for n in final.notes}
     verdicts |= {s.text.split(" about ")[1]: "stale" for s in final.stale}
     assert verdicts == {
-        "verify_token": "valid",  # moved by step 1, then checked again where it went
+        "verify_token": "moved",  # by step 1, and checked again where it went
         "SessionStore.rotate_session": "stale",
         "SessionStore": "stale",
         "totalCents": "stale",

@@ -104,6 +104,9 @@ class CitationChecks(MemoryBase):
                     # elsewhere): valid there, not "moved" from where it was last seen.
                     status = "valid"
                 moved_from = f"{row[1]}:{row[2]}-{row[3]}" if status == "moved" else None
+                if status == "valid" and row[9] == "moved" and where.citation != row[8]:
+                    # still at the place it moved to, not back where it was saved
+                    status, moved_from = "moved", row[10]
                 updates.append(
                     (
                         status, where.path, where.start_line, where.end_line, where.symbol,
