@@ -24,8 +24,10 @@ from ocp_server.memory.queries import (
     EXPIRED_NOTES,
     NOTES,
     OPEN_ITEMS,
+    RACY_NS,
     SESSIONS,
     TRACES,
+    UNCONFIRMED,
     placeholders,
 )
 from ocp_server.trace_store import TraceStore
@@ -188,11 +190,16 @@ class MemoryBase(TraceStore):
         return str(rows[0][0]) if rows else ""
 
     async def _sign(self, signatures: Sequence[tuple[str, tuple[int, int]]]) -> None:
-        """Record each cited file's size and mtime as checked."""
+        """Record each cited file's size and mtime as checked; unconfirmed when the file was
+        written within RACY_NS of now (the wall clock, as the file system's)."""
+        racy = time.time_ns() - RACY_NS
         await self.db.executemany(
             "INSERT INTO memory_files (path, size, mtime_ns) VALUES (?, ?, ?) "
             "ON CONFLICT(path) DO UPDATE SET size = excluded.size, mtime_ns = excluded.mtime_ns",
-            [(path, size, mtime) for path, (size, mtime) in signatures],
+            [
+                (path, size, UNCONFIRMED if mtime >= racy else mtime)
+                for path, (size, mtime) in signatures
+            ],
         )
 
     async def _retire_citations(self, column: str, ids: Sequence[int]) -> None:

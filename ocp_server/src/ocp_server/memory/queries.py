@@ -30,6 +30,12 @@ NEAR_DUPLICATE_TERMS: Final = 64
 MAX_SAVE_CITATIONS: Final = 200
 COMMON_SHARE: Final = 0.2  # query terms in more of the memory index than this are skipped
 UNINDEXED: Final = (-2, -2)  # the signature of a cited file the index no longer holds
+# A file written this close to when its signature is taken may be written again within the
+# same mtime tick (1-2 s on some file systems) at the same size: git's "racily clean" entry.
+# Its signature is stored unconfirmed (this mtime, which no stat returns), so the next
+# check reads its cited lines again and only then records the real one.
+RACY_NS: Final = 2_000_000_000
+UNCONFIRMED: Final = -3
 
 LIVE: Final = "retired IS NULL"
 # Which rows each section of a brief draws from (named parameters: cut, the expiry time;
