@@ -143,6 +143,8 @@ def _misconfigured(tmp_path: Path, **env: str) -> RawServer:
     [
         ("OCP_ROUTE_MODE", "sometimes", "OCP_ROUTE_MODE='sometimes' is invalid"),
         ("OCP_TOOL_NAMES", "camel", "OCP_TOOL_NAMES='camel' is invalid"),
+        # the local model's URL: checked at start, though its HTTP client is made at first use
+        ("OCP_OLLAMA_URL", "ftp://x", "OCP_OLLAMA_URL='ftp://x' is invalid"),
         ("OCP_PRICES", "/nowhere/prices.toml", "/nowhere/prices.toml"),
         # relative: the database landed wherever the server was started (/ for Claude Desktop)
         ("OCP_DB_PATH", "ocp.db", "OCP_DB_PATH='ocp.db' is invalid: expected an absolute path"),

@@ -388,11 +388,16 @@ class TaskClassifier:
 
     def __init__(self, threshold: float | None = None, *, cache_size: int = 512) -> None:
         self.threshold = validate_threshold(DEFAULT_THRESHOLD if threshold is None else threshold)
-        self._weights = _load_weights()
         # Agent loops resend the same user turn with every tool round trip: a result is a
         # pure function of the text, so the last few are kept.
         self._cache: OrderedDict[str, ClassifyResult] = OrderedDict()
         self._cache_size = cache_size
+
+    @property
+    def _weights(self) -> _Weights:
+        # Read at the first request, not with the router: a server start that only searches
+        # does not wait for them (lru_cache: once per process).
+        return _load_weights()
 
     @property
     def model_version(self) -> str:

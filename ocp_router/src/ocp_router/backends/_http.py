@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncGenerator, Mapping
+from collections.abc import AsyncGenerator, Callable, Mapping
 from typing import Any
 
 import httpx
@@ -28,6 +28,44 @@ def shown_url(url: str) -> str:
     if sep and "@" in host:
         url = f"{scheme}://***@{host.rpartition('@')[2]}{slash}{path}"
     return redact_name(url).text
+
+
+class ClientOnFirstUse:
+    """A backend's httpx client, made when first asked for (`get`), not with the backend: its
+    TLS context and httpcore's import are ~40 ms of CPU each server start, and a server asked
+    only to search never sends a request. `auth` is set on it (on `given` at once)."""
+
+    def __init__(
+        self,
+        make: Callable[[], httpx.AsyncClient],
+        auth: httpx.BasicAuth | None,
+        given: httpx.AsyncClient | None = None,
+    ) -> None:
+        self._make = make
+        self._auth = auth
+        self._closed = False
+        self._client = None if given is None else self._with_auth(given)
+
+    @property
+    def made(self) -> bool:
+        return self._client is not None
+
+    def get(self) -> httpx.AsyncClient:
+        if self._client is None:
+            if self._closed:  # as httpx says of a closed client: no new one after aclose
+                raise RuntimeError("Cannot send a request, as the client has been closed.")
+            self._client = self._with_auth(self._make())
+        return self._client
+
+    async def aclose(self) -> None:
+        self._closed = True
+        if self._client is not None:
+            await self._client.aclose()
+
+    def _with_auth(self, client: httpx.AsyncClient) -> httpx.AsyncClient:
+        if self._auth is not None:
+            client.auth = self._auth
+        return client
 
 
 def without_credentials(url: str) -> tuple[str, httpx.BasicAuth | None]:

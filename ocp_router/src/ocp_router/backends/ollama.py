@@ -14,6 +14,7 @@ import httpx
 from ocp_router import _arguments
 from ocp_router.backends._http import (
     CONTEXT_HINT,
+    ClientOnFirstUse,
     LineTooLong,
     capped_body,
     capped_lines,
@@ -79,9 +80,9 @@ class OllamaBackend(ClosingBackend):
         self.timeout = _arguments.seconds("timeout", timeout)
         self.keep_alive = keep_alive
         self.num_ctx = num_ctx
-        self._client = client or httpx.AsyncClient(timeout=httpx.Timeout(timeout, connect=5.0))
-        if auth is not None:
-            self._client.auth = auth
+        self._http = ClientOnFirstUse(
+            lambda: httpx.AsyncClient(timeout=httpx.Timeout(timeout, connect=5.0)), auth, client
+        )
         self._cuts = SilentCutCheck(self.base_url)
 
     @property
@@ -93,8 +94,12 @@ class OllamaBackend(ClosingBackend):
         `llama3.2:latest` (what `ollama list` shows, and what Ollama answers under)."""
         return _full_name(name) == _full_name(self._model)
 
+    @property
+    def _client(self) -> httpx.AsyncClient:
+        return self._http.get()
+
     async def aclose(self) -> None:
-        await self._client.aclose()
+        await self._http.aclose()
 
     async def is_available(self) -> bool:
         """True when the server answers within 2 s and the model is pulled."""

@@ -17,6 +17,7 @@ import httpx
 from ocp_router import _arguments
 from ocp_router.backends._http import (
     CONTEXT_HINT,
+    ClientOnFirstUse,
     capped_send,
     hide_key,
     malformed,
@@ -79,11 +80,11 @@ class OpenAIBackend(ClosingBackend):
         self._json_object_schema = False  # set once the server turns `json_schema` down
         self._key = api_key  # only to keep it out of error messages
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self._client = client or httpx.AsyncClient(
-            timeout=httpx.Timeout(timeout, connect=5.0), headers=headers
+        self._http = ClientOnFirstUse(
+            lambda: httpx.AsyncClient(timeout=httpx.Timeout(timeout, connect=5.0), headers=headers),
+            auth,
+            client,
         )
-        if auth is not None:
-            self._client.auth = auth
 
     @property
     def model(self) -> str:
@@ -92,8 +93,12 @@ class OpenAIBackend(ClosingBackend):
     def __repr__(self) -> str:  # never show the key
         return f"OpenAIBackend(model={self._model!r}, base_url={self.shown_url!r})"
 
+    @property
+    def _client(self) -> httpx.AsyncClient:
+        return self._http.get()
+
     async def aclose(self) -> None:
-        await self._client.aclose()
+        await self._http.aclose()
 
     async def is_available(self) -> bool:
         try:
