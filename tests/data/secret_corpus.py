@@ -281,6 +281,9 @@ PASSWORD_CONTEXTS: tuple[Format, ...] = (
         'Connection conn = DriverManager.getConnection("jdbc:postgresql://db:5432/app", "app",'
         ' "{s}");\n',
     ),
+    Format(
+        "datasource_get_connection", 'Connection conn = dataSource.getConnection("app", "{s}");\n'
+    ),
 )
 
 _AWS_SECRET = mixed(B64, 40)

@@ -45,6 +45,9 @@ SECRETS: tuple[tuple[str, str, str], ...] = (
         "password",
     ),
     (f'DriverManager.getConnection(url, user, "{PW}")', PW, "password"),
+    # DataSource.getConnection(user, password)
+    (f'Connection c = dataSource.getConnection("app", "{PW}");', PW, "password"),
+    (f"ds.getConnection(username, '{PW}')", PW, "password"),
     # Google's app passwords (Gmail's SMTP and IMAP): 16 random lower-case letters, shown in
     # four groups; read as a phrase or a word by the rules for a password a person chose
     ('server.login("me@gmail.com", "xdfr jwax ctwq pzyg")', "xdfr jwax ctwq pzyg", "password"),
@@ -101,6 +104,13 @@ ORDINARY: tuple[str, ...] = (
     'DriverManager.getConnection(url, "sa", "${DB_PASSWORD}");\n',
     'DriverManager.getConnection("jdbc:h2:mem:test", "sa", "changeme");\n',
     'pool.getConnection("primary", "replica-2");\n',
+    'pool.getConnection("sa", "");\n',
+    "await cluster.getConnection('SLAVE*', 'ORDER');\n",
+    'pool.getConnection("reports", "read_replica");\n',
+    'ds.getConnection("app", "${DB_PASSWORD}");\n',
+    'ds.getConnection("app", "changeme");\n',
+    "ds.getConnection(user, password);\n",
+    'pool.getConnection("reports", "jdbc/ReportsDS");\n',
     # no shape tells a person's lower-case password from a test's (all that local code holds:
     # "pass", "testpw", "doesnotexist"), nor a spaced one from what a page shows
     "imap.login('testuser', 'testpw')\n",

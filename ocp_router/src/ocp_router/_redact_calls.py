@@ -2,8 +2,8 @@
 secret argument of a well-known call (`jwt.sign(payload, "...")`, `smtp.login(user, "...")`,
 `HTTPBasicAuth("admin", "...")`, `auth=("u", "...")`, `hmac.new(b"...", ...)`,
 `crypto.createHmac("sha256", "...")`, `Fernet(b"...")`, JDBC's `DriverManager.getConnection(url,
-user, "...")`), and the text of an element a key attribute names
-(`<entry key="password">...</entry>`).
+user, "...")` and `DataSource.getConnection(user, "...")`), and the text of an element a key
+attribute names (`<entry key="password">...</entry>`).
 
 The calls are found in one pass over the text, at the '(' (`CALL_GATE`): a search for each
 name would cost a pass of its own (about 1% of redaction's time each; no one regex of the names
@@ -89,6 +89,23 @@ def _login_password(v: str) -> bool:
     return _secret_literal(v)
 
 
+# What a pool's getConnection(name, name) takes instead of a user and a password: a node's name
+# (one case, two words at most and a short number: "replica-2", "read_replica"; its letter
+# pairs read as English, so random letters are still a password) or a pattern ("SLAVE*").
+_POOL_NAME_RE = re.compile(
+    r"[a-z]+(?:[-_.][a-z]+)?(?:[-_.]?\d{1,3})?|[A-Z]+(?:[-_.][A-Z]+)?(?:[-_.]?\d{1,3})?"
+)
+_POOL_PATTERN_RE = re.compile(r"[A-Za-z_-]*\*")
+
+
+def _not_a_pool(v: str) -> bool:
+    if _POOL_PATTERN_RE.fullmatch(v):
+        return False
+    if _POOL_NAME_RE.fullmatch(v) and common_bigram_fraction(v.lower()) >= 0.7:
+        return False
+    return _secret_literal(v)
+
+
 CALLS: tuple[Call, ...] = (
     # PyJWT, jsonwebtoken, jose: the signing key second
     _call(
@@ -133,8 +150,10 @@ CALLS: tuple[Call, ...] = (
     _call(("secretkeyspec",), r"secretkeyspec[ \t]*\(", True, 0, None, _SECRET),  # Java's HMAC key
     # cryptography's Fernet(key[, backend]): the key as Fernet.generate_key() writes it
     _call(("fernet",), r"fernet[ \t]*\(", True, 0, None, _SECRET, _fernet_key),
-    # JDBC: DriverManager.getConnection(url, user, password)
+    # JDBC: DriverManager.getConnection(url, user, password), DataSource.getConnection(user,
+    # password)
     _call(("getconnection",), r"getconnection[ \t]*\(", True, 2, 3, _PASSWORD),
+    _call(("getconnection",), r"getconnection[ \t]*\(", True, 1, 2, _PASSWORD, _not_a_pool),
 )
 
 
