@@ -225,6 +225,20 @@ def is_placeholder(v: str, name_words: tuple[str, ...] = ()) -> bool:
     return len(s) <= 40 and any(s in m for m in MARKERS)
 
 
+def _random_name(v: str) -> bool:
+    """`&XG4kCVfJV`: a password that starts with '&' or '*', not an anchor or an alias, whose
+    names are words (`&defaults`, `*db_pass`): 8 characters or more after it, lower- and
+    upper-case letters and digits, not made of words."""
+    rest = v[1:]
+    return (
+        v[0] in "*&"
+        and len(rest) >= 8
+        and not any(c.isspace() for c in rest)
+        and char_classes(rest) == 3
+        and not wordy(rest)
+    )
+
+
 def is_reference(v: str, name_words: tuple[str, ...], code: bool = True) -> bool:
     """An unquoted right-hand side that names a value rather than being one.
 
@@ -234,7 +248,7 @@ def is_reference(v: str, name_words: tuple[str, ...], code: bool = True) -> bool
     command lines, URL parameters) every value is literal except a template or an environment
     reference ($DB_PASSWORD, ${X}, %X%, {{ x }}) and the format's own keywords (null, ~).
     """
-    if is_template(v) or v[0] in "*&!|" and not symbol_heavy_random(v):
+    if is_template(v) or v[0] in "*&!|" and not symbol_heavy_random(v) and not _random_name(v):
         return True  # YAML aliases, anchors and tags (*x, &x, !vault), block scalars (|, >)
     if v.lower() in _CONFIG_KEYWORDS or v.lower() in TYPE_WORDS and code:
         return True
