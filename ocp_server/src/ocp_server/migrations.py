@@ -34,6 +34,9 @@ logger = logging.getLogger(__name__)
 
 Migration = Callable[[aiosqlite.Connection], Awaitable[None]]
 
+# The start of a note's text that m029's index holds: a lookup must say it in the same words.
+NOTE_START = "substr(text, 1, 64)"
+
 
 async def _run(db: aiosqlite.Connection, script: str) -> None:
     """Run statements one by one: `executescript` would commit the migration's transaction."""
@@ -845,6 +848,14 @@ async def m028_index_stamps(db: aiosqlite.Connection) -> None:
     )
 
 
+async def m029_notes_by_start(db: aiosqlite.Connection) -> None:
+    """Live notes and open items by the start of their text: a save finds the one its text
+    repeats word for word (memory/save.py `_candidates`), which the index's ranked matches
+    may leave out when all its words are common. A start, not the whole text: a smaller index
+    (the text is then compared whole)."""
+    await db.execute(f"CREATE INDEX notes_by_start ON notes(kind, {NOTE_START})")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     m001_index,
     m002_memory,
@@ -872,6 +883,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     m026_chunk_named,
     m027_index_changes,
     m028_index_stamps,
+    m029_notes_by_start,
 )
 
 

@@ -35,6 +35,7 @@ from ocp_server.memory.values import (
     StateChange,
     SuggestedCitation,
 )
+from ocp_server.migrations import NOTE_START
 from ocp_server.off_loop import off_loop
 from ocp_server.trace_store import SHORT_TRACE_ID
 
@@ -413,7 +414,9 @@ class MemorySaves(MemoryForgets):
                     [
                         (
                             text,
-                            await self._candidates(kind, samples[text], absent) if merges else None,
+                            await self._candidates(kind, text, samples[text], absent)
+                            if merges
+                            else None,
                         )
                         for text, merges in items
                     ]
@@ -437,21 +440,22 @@ class MemorySaves(MemoryForgets):
                     del self._df[term]
 
     async def _candidates(
-        self, kind: str, sample: list[str], absent: set[str] | None = None
+        self, kind: str, text: str, sample: list[str], absent: set[str] | None = None
     ) -> list[tuple[int, str]]:
         """The live memories of this kind most like a text (found by the rarest words of its
-        `sampled` words): id and text as compared. `absent`: as for `_selective`."""
+        `sampled` words), and any that reads as it does: id and text as compared. `absent`:
+        as for `_selective`."""
         # The same words whatever this process counted before (a restart, other saves):
         # those it has not counted are looked up (a word counted 0 is in no memory).
         terms = await self._selective(sample, keep=4, absent=absent)
-        if not terms:
-            return []
-        matches = await self._fetch(
-            "SELECT r.ref_id FROM memory_fts JOIN memory_refs r ON r.id = memory_fts.rowid "
-            "WHERE memory_fts MATCH ? AND r.kind = ? ORDER BY rank LIMIT 20",
-            (fts_query(terms), kind),
-        )
-        ids = [int(r[0]) for r in matches]
+        ids = await self._same_text(kind, text)
+        if terms:
+            matches = await self._fetch(
+                "SELECT r.ref_id FROM memory_fts JOIN memory_refs r ON r.id = memory_fts.rowid "
+                "WHERE memory_fts MATCH ? AND r.kind = ? ORDER BY rank LIMIT 20",
+                (fts_query(terms), kind),
+            )
+            ids += [int(r[0]) for r in matches if int(r[0]) not in ids]
         if not ids:
             return []
         if kind == "decision":
@@ -467,6 +471,30 @@ class MemorySaves(MemoryForgets):
         rows = await self._fetch(sql, ids if kind == "decision" else (kind, *ids))
         return [(int(r[0]), str(r[1])) for r in rows]
 
+    async def _same_text(self, kind: str, text: str) -> list[int]:
+        """The live memories of this kind whose text (as compared) is `text`: the ranked
+        matches of its rarest words may leave them out when every word of it is common (in
+        more than COMMON_SHARE of the memories, and the three rarest in more than 20). By an
+        index: decisions by title, notes by their text's start (m029)."""
+        if kind == "decision":
+            title, _, decision = text.partition("\n")  # (a title of several lines is not found)
+            sql = (
+                "SELECT id FROM decisions WHERE title = ? COLLATE NOCASE AND status = 'active' "
+                f"AND {LIVE} AND title = ? AND decision = ? ORDER BY id LIMIT 5"
+            )
+            rows = await self._fetch(sql, (title, title, decision))
+        else:
+            sql = (
+                # INDEXED BY: without ANALYZE's statistics SQLite walks notes_by_kind. +text:
+                # `text = ?` alone is put into the start's expression, which then is not the
+                # index's (SQLite's constant propagation).
+                "SELECT id FROM notes INDEXED BY notes_by_start "
+                f"WHERE kind = ? AND {NOTE_START} = ? "
+                f"AND +text = ? AND resolved = 0 AND {LIVE} ORDER BY id LIMIT 5"
+            )
+            rows = await self._fetch(sql, (kind, text[:64], text))
+        return [int(r[0]) for r in rows]
+
     async def _near_duplicate(
         self,
         kind: str,
@@ -479,7 +507,7 @@ class MemorySaves(MemoryForgets):
         was compared before the transaction; only a pair not compared then (a text changed
         since, or a candidate found only now) is compared here."""
         best: tuple[int, float] | None = None
-        found = await self._candidates(kind, similar.sample(text))
+        found = await self._candidates(kind, text, similar.sample(text))
         # The candidates shift as the transaction writes: up to 20 long pairs first met here
         # are compared at once in a worker thread, not on the event loop while the write
         # lock is held (a few short ones stay here: the thread's hop would cost more).
