@@ -448,14 +448,16 @@ class MemorySaves(MemoryForgets):
         # The same words whatever this process counted before (a restart, other saves):
         # those it has not counted are looked up (a word counted 0 is in no memory).
         terms = await self._selective(sample, keep=4, absent=absent)
-        ids = await self._same_text(kind, text)
+        ids: list[int] = []
         if terms:
             matches = await self._fetch(
                 "SELECT r.ref_id FROM memory_fts JOIN memory_refs r ON r.id = memory_fts.rowid "
                 "WHERE memory_fts MATCH ? AND r.kind = ? ORDER BY rank LIMIT 20",
                 (fts_query(terms), kind),
             )
-            ids += [int(r[0]) for r in matches if int(r[0]) not in ids]
+            ids = [int(r[0]) for r in matches]
+        if len(ids) == 20 or not sample:  # one reading as the text may be past the 20 (or wordless)
+            ids += [i for i in await self._same_text(kind, text) if i not in ids]
         if not ids:
             return []
         if kind == "decision":
