@@ -98,6 +98,8 @@ async def test_the_cap_is_on_a_stream_line_not_on_the_stream(
         stream = await client.messages.create(**request, stream=True)
         text = "".join([e.delta.text async for e in stream if e.type == "content_block_delta"])
         assert text == fake_anthropic.reply
-        with pytest.raises(anthropic.APIConnectionError) as caught:
+        with pytest.raises(BackendResponseError) as caught:
             await client.messages.create(**request)
-    assert f"a response body longer than {limit:,} bytes" in str(caught.value.__cause__)
+    assert f"a response body longer than {limit:,} bytes" in str(caught.value)
+    # An AnthropicError, which the SDK neither wraps as a connection error nor retries.
+    assert isinstance(caught.value, anthropic.AnthropicError)

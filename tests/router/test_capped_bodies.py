@@ -55,3 +55,17 @@ async def test_an_endless_model_list_is_cut_at_the_cap(fake_ollama: FakeOllama) 
     async with OllamaBackend("llama3.2", base_url=fake_ollama.url) as backend:
         with pytest.raises(BackendResponseError, match="longer than 8,388,608 bytes"):
             await backend.check()
+
+
+async def test_an_endless_ollama_answer_in_short_lines_is_cut_at_the_total_cap(
+    fake_ollama: FakeOllama,
+) -> None:
+    # Each line is well under the line cap; the answer never says done. Read for a whole
+    # answer, the stream is bounded in all (64 MiB), not only by the timeout.
+    line = b'{"message": {"role": "assistant", "content": "' + b"y" * 4000 + b'"}, "done": false}\n'
+    chunk = line * 16  # 64 kB
+    fake_ollama.hold_next((chunk,) * 1100, "application/x-ndjson", path="/api/chat")  # 70 MB
+    async with OllamaBackend("llama3.2", base_url=fake_ollama.url, timeout=_TIMEOUT) as backend:
+        with pytest.raises(BackendResponseError) as caught:
+            await backend.generate(GenerateRequest(prompt="hi"))
+    assert "a streamed answer longer than 67,108,864 bytes in all" in str(caught.value)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncGenerator, Callable, Mapping
+import zlib
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Callable, Mapping
 from typing import Any
 
 import httpx
@@ -276,6 +277,77 @@ def malformed(backend: str, detail: str) -> BackendResponseError:
 # Far above any line an honest server streams (an Ollama NDJSON line: a few hundred bytes; a
 # whole long answer well under 1 MiB), far below trouble: the proxy reads with the same cap.
 MAX_LINE_BYTES = 8 * 1024 * 1024
+# A whole streamed answer, read for one reply: an Ollama line is ~120 bytes a token, so this is
+# ~500,000 tokens, past any local model's context; an endless stream of short lines stopped
+# only at the timeout (a minute of it, held as the answer's text).
+MAX_STREAM_BYTES = 64 * 1024 * 1024
+
+# Every backend asks for bodies as they are: a compressed body is capped by its decoded size.
+IDENTITY = {"Accept-Encoding": "identity"}
+
+# What a server may still compress with, decoded here a piece at a time (zlib's window bits).
+_INFLATABLE = {"gzip": zlib.MAX_WBITS | 16, "deflate": zlib.MAX_WBITS}
+# Bytes decoded at a time: httpx decodes each chunk on the wire whole, and deflate inflates a
+# 64 kB read to up to 64 MB (a "zip bomb") before any cap sees it.
+_PIECE_BYTES = 64 * 1024
+
+
+def wire_codings(value: str) -> list[str]:
+    """The content codings a `content-encoding` header names, in the order applied."""
+    codings = (c.strip().lower() for c in value.split(","))
+    return [c for c in codings if c and c != "identity"]
+
+
+def inflatable(codings: list[str]) -> str | None:
+    """The one coding `inflated` reads when `codings` is just that, else None."""
+    return codings[0] if len(codings) == 1 and codings[0] in _INFLATABLE else None
+
+
+class UndecodableBody(Exception):
+    """A gzip or deflate body that does not decode."""
+
+
+async def inflated(raw: AsyncIterable[bytes], coding: str) -> AsyncIterator[bytes]:
+    """`raw`, a body in `coding` (gzip or deflate), decoded at most _PIECE_BYTES at a time;
+    bytes after the end of the compressed data are dropped, as httpx does."""
+    decoder = zlib.decompressobj(_INFLATABLE[coding])
+    # deflate's first input, kept until its 2-byte zlib header has been read: servers send
+    # deflate without it too (httpx reads both), and only then is it known which this is.
+    head: bytes | None = b"" if coding == "deflate" else None
+    try:
+        async for data in raw:
+            while data and not decoder.eof:
+                try:
+                    piece = decoder.decompress(data, _PIECE_BYTES)
+                except zlib.error:
+                    if head is None:
+                        raise
+                    decoder = zlib.decompressobj(-zlib.MAX_WBITS)
+                    data, head = head + data, None
+                    piece = decoder.decompress(data, _PIECE_BYTES)
+                if head is not None:
+                    head = None if len(head) + len(data) >= 2 else head + data
+                data = decoder.unconsumed_tail
+                if piece:
+                    yield piece
+                # A full piece with no input left may leave output inside zlib: drain it.
+                while len(piece) == _PIECE_BYTES and not data and not decoder.eof:
+                    piece = decoder.decompress(b"", _PIECE_BYTES)
+                    if piece:
+                        yield piece
+        if tail := decoder.flush():
+            yield tail
+    except zlib.error as exc:
+        raise UndecodableBody(f"its {coding} body does not decode ({exc})") from exc
+
+
+def decoded(response: httpx.Response) -> AsyncIterator[bytes]:
+    """`response`'s body as it was before the server compressed it, gzip and deflate a
+    piece at a time (others as httpx decodes them: zstd, several codings)."""
+    coding = inflatable(wire_codings(response.headers.get("content-encoding", "")))
+    if coding is None or response.is_stream_consumed:  # read already: a transport's own
+        return response.aiter_bytes()
+    return inflated(response.aiter_raw(), coding)
 
 
 class LineTooLong(Exception):
@@ -285,16 +357,31 @@ class LineTooLong(Exception):
         super().__init__(f"a stream line longer than {limit:,} bytes")
 
 
+class StreamTooLong(Exception):
+    """A stream read as one answer went on past `limit` bytes in all."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"a streamed answer longer than {limit:,} bytes in all")
+
+
 async def capped_lines(
-    response: httpx.Response, limit: int = MAX_LINE_BYTES
+    response: httpx.Response, limit: int = MAX_LINE_BYTES, total: int = MAX_STREAM_BYTES
 ) -> AsyncGenerator[str, None]:
     """The body's lines (LF or CRLF ended; the last may end without), none longer than
-    `limit` bytes: httpx's `aiter_lines` buffers a line that never ends without bound, until
-    the answer's timeout (a minute of a local server's output held in memory)."""
+    `limit` bytes, `total` bytes in all (decoded): httpx's `aiter_lines` buffers a line that
+    never ends without bound, until the answer's timeout (a minute of a local server's
+    output held in memory). Each line is checked, not only the one a chunk ends inside:
+    a decoded chunk may hold whole lines past the cap."""
     pending = bytearray()
-    async for chunk in response.aiter_bytes():
+    read = 0
+    async for chunk in decoded(response):
+        read += len(chunk)
+        if read > total:
+            raise StreamTooLong(total)
         start = 0
         while (end := chunk.find(b"\n", start)) != -1:
+            if len(pending) + end - start > limit:
+                raise LineTooLong(limit)
             pending += chunk[start:end]
             yield _decoded(pending)
             pending.clear()
@@ -317,20 +404,24 @@ _WIRE_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encod
 async def capped_body(
     response: httpx.Response, *, backend: str, limit: int = MAX_LINE_BYTES
 ) -> httpx.Response:
-    """`response` (opened as a stream) read whole, up to `limit` bytes: past them, a backend
-    error (the route escalates). httpx's `aread` holds a body that never ends, or a huge
-    one, in memory until the timeout. The same cap as a stream line: a whole answer is one."""
+    """`response` (opened as a stream) read whole, up to `limit` bytes decoded: past them, a
+    backend error (the route escalates). httpx's `aread` holds a body that never ends, or a
+    huge one, in memory until the timeout. The same cap as a stream line: a whole answer is
+    one."""
     body = bytearray()
-    async for chunk in response.aiter_bytes():
-        body += chunk
-        if len(body) > limit:
-            raise BackendResponseError(
-                f"{backend} sent a response body longer than {limit:,} bytes (answered "
-                f"{response.status_code}); stopped reading it: check that the URL points at "
-                "the right kind of server.",
-                backend=backend,
-                status_code=response.status_code,
-            )
+    try:
+        async for chunk in decoded(response):
+            body += chunk
+            if len(body) > limit:
+                raise BackendResponseError(
+                    f"{backend} sent a response body longer than {limit:,} bytes (answered "
+                    f"{response.status_code}); stopped reading it: check that the URL points "
+                    "at the right kind of server.",
+                    backend=backend,
+                    status_code=response.status_code,
+                )
+    except UndecodableBody as exc:
+        raise malformed(backend, str(exc)) from exc
     headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in _WIRE_HEADERS]
     return httpx.Response(
         response.status_code, headers=headers, content=bytes(body), request=response.request

@@ -16,14 +16,19 @@ import httpx2
 
 from ocp_router.backends._http import (
     CONTEXT_HINT,
+    IDENTITY,
     MAX_LINE_BYTES,
+    UndecodableBody,
     basic_auth_header,
     exceeds_context,
     hide_key,
+    inflatable,
+    inflated,
     never_sent,
     rate_limit_message,
     retry_after,
     shown_url,
+    wire_codings,
     without_credentials,
 )
 from ocp_router.backends.base import (
@@ -58,8 +63,8 @@ def translate(
     tell the user to change."""
     name = "anthropic"
     status = getattr(exc, "status_code", None)
-    if isinstance(exc.__cause__, BackendResponseError):
-        return exc.__cause__  # the body cap: the SDK wraps it in an APIConnectionError
+    if isinstance(exc, BackendResponseError):
+        return exc  # a body refused while read (_Refused): past the cap, or undecodable
     if isinstance(exc, anthropic.APITimeoutError):
         return BackendTimeout(
             f"anthropic did not answer in time; raise {names.timeout}. ({exc})",
@@ -114,39 +119,63 @@ def _api_message(exc: anthropic.APIStatusError) -> str:
     return redact_name_head(exc.message, 300)
 
 
+class _Refused(BackendResponseError, anthropic.AnthropicError):
+    """A body refused while the SDK reads it. An AnthropicError, so the SDK neither wraps it
+    in an APIConnectionError nor retries it: a body past the cap is no honest answer, and
+    each retry read (and billed) it again."""
+
+
 class _CappedStream(httpx2.AsyncByteStream):
     """A response body that stops past `limit` bytes (an event stream: past `limit` bytes in
     one line, as a stream may go on for long): the SDK reads a body whole, and a stream's
-    event whole, holding one that never ends, or a huge one, until the timeout. Counted as
-    they come on the wire, before any gzip decoding (the SDK decodes past this layer)."""
+    event whole, holding one that never ends, or a huge one, until the timeout. A gzip or
+    deflate body (sent though the client asked for identity) is decoded here, a piece at a
+    time, and counted decoded: its wire bytes may be a thousandth of it."""
 
     def __init__(
-        self, inner: httpx2.AsyncByteStream, status: int, *, sse: bool, hint: str, limit: int
+        self,
+        inner: httpx2.AsyncByteStream,
+        status: int,
+        *,
+        sse: bool,
+        hint: str,
+        limit: int,
+        coding: str | None = None,
     ) -> None:
         self._inner = inner
         self._status = status
         self._sse = sse
         self._hint = hint
         self._limit = limit
+        self._coding = coding
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         count = 0  # bytes of the body, or of the stream's current line
-        async for chunk in self._inner:
-            last_break = max(chunk.rfind(b"\n"), chunk.rfind(b"\r")) if self._sse else -1
-            if last_break == -1:
-                count += len(chunk)
-            else:
-                first_break = min(i for i in (chunk.find(b"\n"), chunk.find(b"\r")) if i != -1)
-                if count + first_break > self._limit:
+        chunks = inflated(self._inner, self._coding) if self._coding else self._inner
+        try:
+            async for chunk in chunks:
+                last_break = max(chunk.rfind(b"\n"), chunk.rfind(b"\r")) if self._sse else -1
+                if last_break == -1:
+                    count += len(chunk)
+                else:
+                    breaks = (chunk.find(b"\n"), chunk.find(b"\r"))
+                    first_break = min(i for i in breaks if i != -1)
+                    if count + first_break > self._limit:
+                        raise self._too_long()
+                    count = len(chunk) - last_break - 1
+                if count > self._limit:
                     raise self._too_long()
-                count = len(chunk) - last_break - 1
-            if count > self._limit:
-                raise self._too_long()
-            yield chunk
+                yield chunk
+        except UndecodableBody as exc:
+            raise _Refused(
+                f"anthropic sent a response we could not read ({exc}); {self._hint}",
+                backend=AnthropicBackend.name,
+                status_code=self._status,
+            ) from exc
 
-    def _too_long(self) -> BackendResponseError:
+    def _too_long(self) -> _Refused:
         what = "an event-stream line" if self._sse else "a response body"
-        return BackendResponseError(
+        return _Refused(
             f"anthropic sent {what} longer than {self._limit:,} bytes (answered "
             f"{self._status}); stopped reading it: {self._hint}",
             backend=AnthropicBackend.name,
@@ -158,18 +187,34 @@ class _CappedStream(httpx2.AsyncByteStream):
 
 
 def capped_http_client(hint: str, limit: int = MAX_LINE_BYTES) -> httpx2.AsyncClient:
-    """The SDK's own default client (its proxies, keep-alive, limits) with every response
-    body read through `_CappedStream`; `hint`: what the error tells the user to check."""
+    """The SDK's own default client (its proxies, keep-alive, limits), asking for bodies
+    uncompressed, with every response body read through `_CappedStream`; `hint`: what the
+    error tells the user to check."""
 
     async def cap(response: httpx2.Response) -> None:
         if not isinstance(response.stream, httpx2.AsyncByteStream):
             return  # a sync stream, which an async client's transport never gives
+        codings = wire_codings(response.headers.get("content-encoding", ""))
+        coding = inflatable(codings)
+        if codings and coding is None:
+            # httpx2 would pass the body on undecoded, or decode it whole (several codings)
+            raise _Refused(
+                f"anthropic answered in a content-encoding OCP does not read "
+                f"({', '.join(codings)}), though it asked for identity (answered "
+                f"{response.status_code}): {hint}",
+                backend=AnthropicBackend.name,
+                status_code=response.status_code,
+            )
+        if coding is not None:
+            # Decoded by _CappedStream: httpx2 must not decode it again.
+            del response.headers["content-encoding"]
+            response.headers.pop("content-length", None)
         sse = response.headers.get("content-type", "").startswith("text/event-stream")
         response.stream = _CappedStream(
-            response.stream, response.status_code, sse=sse, hint=hint, limit=limit
+            response.stream, response.status_code, sse=sse, hint=hint, limit=limit, coding=coding
         )
 
-    return anthropic.DefaultAsyncHttpxClient(event_hooks={"response": [cap]})
+    return anthropic.DefaultAsyncHttpxClient(headers=IDENTITY, event_hooks={"response": [cap]})
 
 
 class AnthropicBackend(ClosingBackend):

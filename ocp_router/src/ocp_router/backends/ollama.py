@@ -14,8 +14,11 @@ import httpx
 from ocp_router import _arguments
 from ocp_router.backends._http import (
     CONTEXT_HINT,
+    IDENTITY,
     ClientOnFirstUse,
     LineTooLong,
+    StreamTooLong,
+    UndecodableBody,
     capped_body,
     capped_lines,
     capped_send,
@@ -81,7 +84,11 @@ class OllamaBackend(ClosingBackend):
         self.keep_alive = keep_alive
         self.num_ctx = num_ctx
         self._http = ClientOnFirstUse(
-            lambda: httpx.AsyncClient(timeout=httpx.Timeout(timeout, connect=5.0)), auth, client
+            lambda: httpx.AsyncClient(
+                timeout=httpx.Timeout(timeout, connect=5.0), headers=IDENTITY
+            ),
+            auth,
+            client,
         )
         self._cuts = SilentCutCheck(self.base_url)
 
@@ -305,7 +312,7 @@ class OllamaBackend(ClosingBackend):
                         parts.append(str(message.get("content") or ""))
                         if chunk.get("done"):
                             return chunk, "".join(parts)
-            except LineTooLong as exc:
+            except (LineTooLong, StreamTooLong, UndecodableBody) as exc:
                 raise malformed(self.name, str(exc)) from exc
         raise malformed(self.name, "stream ended without a final done line")
 

@@ -17,6 +17,7 @@ import httpx
 from ocp_router import _arguments
 from ocp_router.backends._http import (
     CONTEXT_HINT,
+    IDENTITY,
     ClientOnFirstUse,
     capped_send,
     hide_key,
@@ -79,7 +80,7 @@ class OpenAIBackend(ClosingBackend):
         self.cut_check = cut_check
         self._json_object_schema = False  # set once the server turns `json_schema` down
         self._key = api_key  # only to keep it out of error messages
-        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        headers = IDENTITY | ({"Authorization": f"Bearer {api_key}"} if api_key else {})
         self._http = ClientOnFirstUse(
             lambda: httpx.AsyncClient(timeout=httpx.Timeout(timeout, connect=5.0), headers=headers),
             auth,
