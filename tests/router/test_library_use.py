@@ -231,3 +231,47 @@ async def test_a_router_built_from_the_settings_is_told_of_them() -> None:
     assert "over OCP_MAX_REQUEST_USD=$0.0001" in told["max_request"]
     assert "over OCP_DAILY_BUDGET_USD=$0" in told["daily"]
     assert "chars > OCP_LOCAL_CONTEXT_CHAR_LIMIT" in told["context"]
+
+
+def test_every_backend_and_what_its_methods_return_is_public() -> None:
+    # A class a user builds, subclasses or gets back belongs to the top level, where the
+    # other backends are: `from ocp_router import AnthropicBackend` failed.
+    import importlib
+    import inspect
+    import pkgutil
+
+    import ocp_router
+    import ocp_router.backends
+
+    found = set()
+    for info in pkgutil.iter_modules(ocp_router.backends.__path__):
+        module = importlib.import_module(f"ocp_router.backends.{info.name}")
+        for name, value in vars(module).items():
+            if (
+                inspect.isclass(value)
+                and value.__module__ == module.__name__
+                and not name.startswith("_")
+                and (name.endswith("Backend") or name in ("ModelProbe", "Probing"))
+            ):
+                found.add(name)
+    assert {"AnthropicBackend", "ClosingBackend", "ModelProbe", "Probing"} <= found
+    assert sorted(found - set(ocp_router.__all__)) == []
+    assert ocp_router.AnthropicBackend is AnthropicBackend
+
+
+def test_without_the_anthropic_extra_its_backend_says_what_to_install() -> None:
+    code = (
+        "import sys; sys.modules['anthropic'] = None\n"
+        "import ocp_router\n"
+        "assert ocp_router.OllamaBackend.name == 'ollama'\n"
+        "exec('from ocp_router import *')  # what it can import\n"
+        "assert 'AnthropicBackend' not in dir(ocp_router)\n"
+        "try:\n"
+        "    from ocp_router import AnthropicBackend\n"
+        "except ImportError as exc:\n"
+        "    print(exc)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == (
+        "ocp_router.AnthropicBackend needs the anthropic SDK: pip install 'ocp-router[anthropic]'"
+    )

@@ -9,11 +9,14 @@ from __future__ import annotations
 import logging as _logging
 from importlib import import_module
 from importlib.metadata import version as _version
+from importlib.util import find_spec
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ocp_router._rules import TaskType
+    from ocp_router.backends.anthropic import AnthropicBackend
     from ocp_router.backends.base import (
+        ClosingBackend,
         GenerateRequest,
         GenerateResponse,
         ModelBackend,
@@ -23,6 +26,7 @@ if TYPE_CHECKING:
     from ocp_router.backends.mock import MockBackend
     from ocp_router.backends.ollama import OllamaBackend
     from ocp_router.backends.openai import OpenAIBackend
+    from ocp_router.backends.probe import ModelProbe, Probing
     from ocp_router.boundary import ContextProvider, PaidContext, PaidPrompt
     from ocp_router.budget import Budget, MemoryLedger, SpendLedger
     from ocp_router.classifier import ClassifyResult, Signal, TaskClassifier
@@ -64,6 +68,7 @@ _logging.getLogger(__name__).addHandler(_logging.NullHandler())
 # name -> the module that defines it
 _HOMES: dict[str, str] = {
     "AgentPayload": "ocp_router.payload",
+    "AnthropicBackend": "ocp_router.backends.anthropic",
     "Assessment": "ocp_router.phase1",
     "Attempt": "ocp_router.results",
     "BackendAuthError": "ocp_router.errors",
@@ -77,6 +82,7 @@ _HOMES: dict[str, str] = {
     "Budget": "ocp_router.budget",
     "BudgetExceeded": "ocp_router.results",
     "ClassifyResult": "ocp_router.classifier",
+    "ClosingBackend": "ocp_router.backends.base",
     "ConfigError": "ocp_router.errors",
     "ContextProvider": "ocp_router.boundary",
     "Decision": "ocp_router.results",
@@ -86,6 +92,7 @@ _HOMES: dict[str, str] = {
     "LocalProfile": "ocp_router.phase1",
     "MemoryLedger": "ocp_router.budget",
     "MockBackend": "ocp_router.backends.mock",
+    "ModelProbe": "ocp_router.backends.probe",
     "ModelBackend": "ocp_router.backends.base",
     "OCPRouter": "ocp_router.router",
     "OllamaBackend": "ocp_router.backends.ollama",
@@ -96,6 +103,7 @@ _HOMES: dict[str, str] = {
     "PayloadError": "ocp_router.payload",
     "Phase": "ocp_router.tiers",
     "PinState": "ocp_router.pins",
+    "Probing": "ocp_router.backends.probe",
     "Redaction": "ocp_router.redact",
     "RedactionResult": "ocp_router.redact",
     "Route": "ocp_router.tiers",
@@ -121,11 +129,23 @@ _HOMES: dict[str, str] = {
 }
 
 
+# An optional extra's module -> what installs it
+_EXTRAS = {"anthropic": "pip install 'ocp-router[anthropic]'"}
+
+
 def __getattr__(name: str) -> Any:
     home = _HOMES.get(name)
     if home is None:
         raise AttributeError(f"module 'ocp_router' has no attribute {name!r}")
-    value = getattr(import_module(home), name)
+    try:
+        module = import_module(home)
+    except ModuleNotFoundError as exc:
+        if exc.name not in _EXTRAS:
+            raise
+        raise ImportError(
+            f"ocp_router.{name} needs the {exc.name} SDK: {_EXTRAS[exc.name]}", name=exc.name
+        ) from exc
+    value = getattr(module, name)
     globals()[name] = value
     return value
 
@@ -136,6 +156,7 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "AgentPayload",
+    "AnthropicBackend",
     "Assessment",
     "Attempt",
     "BackendAuthError",
@@ -149,6 +170,7 @@ __all__ = [
     "Budget",
     "BudgetExceeded",
     "ClassifyResult",
+    "ClosingBackend",
     "ConfigError",
     "ContextProvider",
     "Decision",
@@ -159,6 +181,7 @@ __all__ = [
     "MemoryLedger",
     "MockBackend",
     "ModelBackend",
+    "ModelProbe",
     "OCPRouter",
     "OllamaBackend",
     "OpenAIBackend",
@@ -168,6 +191,7 @@ __all__ = [
     "PayloadError",
     "Phase",
     "PinState",
+    "Probing",
     "Redaction",
     "RedactionResult",
     "Route",
@@ -193,3 +217,7 @@ __all__ = [
     "parse_payload",
     "redact",
 ]
+
+# Without the anthropic extra, `from ocp_router import *` imports what it can (0.1 ms).
+if not TYPE_CHECKING and find_spec("anthropic") is None:
+    __all__.remove("AnthropicBackend")
