@@ -205,3 +205,43 @@ async def test_the_clients_roots_come_before_the_working_directory(
     assert first.structured_content["index"]["workspace"] == str(workspace.resolve())
     assert first.structured_content["results"][0]["path"] == "src/auth.py"
     assert asked == 1  # asked once per session, not on every call
+
+
+async def test_a_dry_run_route_waits_for_the_first_index_within_the_route_timeout(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """OCP_ROUTE_TIMEOUT bounds the whole route, which the client's clock counts on (it times
+    a route by the server's bound, and a `building the workspace index` notice does not pause
+    it): a paid route's prompt built without a model call (a dry run; no paid backend) waited
+    the whole OCP_FIRST_INDEX_WAIT for the first index, past that bound."""
+    from ocp_server.index import indexer
+    from ocp_server.index.files import Candidate
+    from ocp_server.index.workspace import WorkspaceIndex
+
+    real = indexer.process_file
+    answered = threading.Event()  # the index cannot finish before the route has answered
+
+    def held(workspace: Path, candidate: Candidate, known_hash: str | None, limit: int) -> object:
+        answered.wait(60)
+        return real(workspace, candidate, known_hash, limit)
+
+    timeouts: list[float] = []
+    wait_built = WorkspaceIndex.wait_built
+
+    async def counted(self: WorkspaceIndex, timeout: float) -> bool:
+        timeouts.append(timeout)
+        return await wait_built(self, timeout)
+
+    monkeypatch.setattr(indexer, "process_file", held)
+    monkeypatch.setattr(WorkspaceIndex, "wait_built", counted)
+    env = {"OCP_ROUTE_TIMEOUT": "2", "OCP_FIRST_INDEX_WAIT": "30"}
+    async with inproc_client(workspace, monkeypatch, env) as client:
+        try:
+            result = await client.call_tool(
+                "ocp_model_route",
+                {"request": "how does verify_token work?", "force": "top", "dry_run": True},
+            )
+        finally:
+            answered.set()
+    assert not result.is_error, text_of(result)
+    assert len(timeouts) == 1 and timeouts[0] <= 2.0, timeouts

@@ -76,10 +76,11 @@ class WorkspaceContext:
     ws: Workspace | None
     budget: int
     path_glob: str | None = None  # the sub-folder a `workspace` argument named
+    deadline: float | None = None  # the route's end (loop time): the first index's wait ends by it
 
     async def paid_context(self, payload: AgentPayload) -> PaidContext:
         enriched = await self.state.enriched_prompt(
-            self.ws, payload.user_turn, self.budget, self.path_glob
+            self.ws, payload.user_turn, self.budget, self.path_glob, self.deadline
         )
         return PaidContext(
             enriched.text,
@@ -198,16 +199,18 @@ class AppState:
         )
         return response, waited
 
-    async def _first_index(self, ws: Workspace) -> float | None:
-        """Wait (up to OCP_FIRST_INDEX_WAIT, once: see `first_wait_left`) for a workspace's
-        first index to finish, so a one-call client does not get the empty answer of an index
-        not built yet. The seconds waited (0 for a search that did not) when the index is still
-        not complete, else None; None too when its build found the disk full (the search's note
-        says so: it is not being built)."""
+    async def _first_index(self, ws: Workspace, deadline: float | None = None) -> float | None:
+        """Wait (up to OCP_FIRST_INDEX_WAIT, once: see `first_wait_left`; and until `deadline`,
+        loop time, when given) for a workspace's first index to finish, so a one-call client
+        does not get the empty answer of an index not built yet. The seconds waited (0 for a
+        search that did not) when the index is still not complete, else None; None too when
+        its build found the disk full (the search's note says so: it is not being built)."""
         if await ws.index.built():
             return None
         started = time.perf_counter()
         left = ws.index.first_wait_left(self.settings.first_index_wait)
+        if deadline is not None:
+            left = max(0.0, min(left, deadline - asyncio.get_running_loop().time()))
         if await ws.index.wait_built(left):
             return None
         if watcher_full(ws.index.watcher_state, ws.index.watcher_error):
@@ -356,13 +359,19 @@ class AppState:
 
     # ---- ocp_model_route --------------------------------------------------------------
     async def enriched_prompt(
-        self, ws: Workspace | None, request: str, budget: int, path_glob: str | None = None
+        self,
+        ws: Workspace | None,
+        request: str,
+        budget: int,
+        path_glob: str | None = None,
+        deadline: float | None = None,
     ) -> EnrichedPrompt:
-        """Workspace code and the session brief around `request`, within `budget` tokens."""
+        """Workspace code and the session brief around `request`, within `budget` tokens;
+        `deadline` (loop time): the route's end, which a wait for the first index keeps to."""
         if ws is None or budget <= 0:
             return build_prompt(request, (), None)
         brief_budget = max(budget // 4, 100)
-        await self._first_index(ws)
+        await self._first_index(ws, deadline)
         response = await ws.index.search(
             search_query(request),
             k=12,
@@ -414,7 +423,7 @@ class AppState:
         # The router asks for the workspace context when, and only when, an attempt is paid
         # (a local route that escalates included), and redacts it with the rest.
         scope = workspace_scope(ws.path, args.workspace) if ws is not None else None
-        context = WorkspaceContext(self, ws, budget, _scoped_glob(scope, None))
+        context = WorkspaceContext(self, ws, budget, _scoped_glob(scope, None), deadline)
         paid = decision.tier.paid
         shown: PaidPrompt | None = None  # the paid prompt handed back instead of sent
         result: RouteResult | None = None
