@@ -424,6 +424,7 @@ def _assignment_value(
         if op in ("==", "===", "!=", "!=="):
             return None  # token == bos_token_id: a comparison with code
         code = True  # is the right-hand side code (where names are variables)?
+        yaml = False  # or YAML, where !x is a tag and | a block scalar?
         if param:
             code = False
             stop = (_URL_PARAM_CUT_RE if before in "?&" else _ADO_CUT_RE).search(raw)
@@ -437,6 +438,7 @@ def _assignment_value(
             if any(c.isspace() for c in v):
                 return None  # "password: The password part of the URL." is prose
             code = _code_before(text, start - len(line_prefix))
+            yaml = not code
         elif (
             op == "="
             and not spaced
@@ -463,7 +465,7 @@ def _assignment_value(
             return None
         if code and re.split(r"\W+", v, maxsplit=1)[0].lower() in TYPE_WORDS:
             return None  # password: str | None
-        if is_reference(v, words, code):
+        if is_reference(v, words, code, yaml):
             return None
         e = s + len(v)
     if (

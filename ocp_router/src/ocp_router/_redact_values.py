@@ -226,29 +226,40 @@ def is_placeholder(v: str, name_words: tuple[str, ...] = ()) -> bool:
 
 
 def _random_name(v: str) -> bool:
-    """`&XG4kCVfJV`: a password that starts with '&' or '*', not an anchor or an alias, whose
-    names are words (`&defaults`, `*db_pass`): 8 characters or more after it, lower- and
-    upper-case letters and digits, not made of words."""
+    """`&XG4kCVfJV`, `!XG4kCVfJV`: a password that starts with a YAML indicator, not an anchor,
+    an alias or a tag, whose names are words (`&defaults`, `*db_pass`, `!vault`): 8 characters
+    or more after it, lower- and upper-case letters and digits, not made of words."""
     rest = v[1:]
     return (
-        v[0] in "*&"
-        and len(rest) >= 8
+        len(rest) >= 8
         and not any(c.isspace() for c in rest)
         and char_classes(rest) == 3
         and not wordy(rest)
     )
 
 
-def is_reference(v: str, name_words: tuple[str, ...], code: bool = True) -> bool:
+def is_reference(
+    v: str, name_words: tuple[str, ...], code: bool = True, yaml: bool = False
+) -> bool:
     """An unquoted right-hand side that names a value rather than being one.
 
     In code (`code`), a variable, attribute, call or lookup is a reference; a bare identifier
     counts as one when it is made of words or names a secret (user_password, dbPass), not when
-    it is random letters (a password: jpoKfCiSxxg). In configuration (YAML, INI, .env, shell,
-    command lines, URL parameters) every value is literal except a template or an environment
-    reference ($DB_PASSWORD, ${X}, %X%, {{ x }}) and the format's own keywords (null, ~).
+    it is random letters (a password: jpoKfCiSxxg). So does one after '!', '&' or '*' (not,
+    address of, dereference). In configuration (YAML, INI, .env, shell, command lines, URL
+    parameters) every value is literal except a template or an environment reference
+    ($DB_PASSWORD, ${X}, %X%, {{ x }}), the format's own keywords (null, ~), YAML's anchors and
+    aliases (&x, *x) and, in YAML (`yaml`), its tags and block scalars (!vault, |).
     """
-    if is_template(v) or v[0] in "*&!|" and not symbol_heavy_random(v) and not _random_name(v):
+    if is_template(v):
+        return True
+    if code and v[0] in "!&*" and len(v) > 1:
+        return is_reference(v[1:], name_words, code)  # !isOn, &buf, *pw: the name decides
+    if (
+        (v[0] in "*&" or yaml and v[0] in "!|")
+        and not symbol_heavy_random(v)
+        and not _random_name(v)
+    ):
         return True  # YAML aliases, anchors and tags (*x, &x, !vault), block scalars (|, >)
     if v.lower() in _CONFIG_KEYWORDS or v.lower() in TYPE_WORDS and code:
         return True
