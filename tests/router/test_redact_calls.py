@@ -4,10 +4,14 @@ the thousand: tests/data/secret_corpus.py, smtp_login .. jdbc_get_connection, fe
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ocp_router import _redact_calls
 from ocp_router._redact_calls import CALL_GATE, CALLS, calls_in
 from ocp_router.redact import redact
 
@@ -221,3 +225,33 @@ def test_spaces_after_what_ends_no_name_are_turned_away_by_the_one_pass() -> Non
     assert [m.start() for m in CALL_GATE.finditer(text.lower())] == [
         text.index("getconnection") + 21
     ]
+
+
+def test_parens_after_nine_spaces_or_more_reach_python_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A lookbehind has a fixed width, so the one pass cannot see the name before 9 spaces or
+    # more: each such '(' (not indenting a line) was sent to `calls_in` (9,000 in 100 KB cost
+    # ten times the one pass). Only the first is now; the rest are read in the text reversed.
+    unit = "e" + " " * 9 + "(" + "x = 1;" + " " * 20 + "(" + "\n" + " " * 30 + "("
+    text = unit * 300 + "jwt.sign" + " " * 12 + '(p, "k") ' + unit * 300 + "x.login\t" * 10 + "("
+    expected = _calls_by_regex(text)
+    assert len(expected) == 2
+    gate = CALL_GATE
+    seen: list[int] = []
+
+    class Counted:
+        def finditer(self, s: str, *args: int) -> Iterator[re.Match[str]]:
+            for m in gate.finditer(s, *args):
+                seen.append(m.start())
+                yield m
+
+    monkeypatch.setattr(_redact_calls, "CALL_GATE", Counted())
+    assert _calls_by_gate(text) == expected
+    assert len(seen) <= 1, len(seen)
+
+
+def test_deep_indentation_before_a_paren_is_turned_away_by_the_one_pass() -> None:
+    text = "".join("\n" + " " * n + "(a)" for n in range(9, 41))
+    text += "".join("\n" + "\t" * n + "(a)" for n in range(9, 41))
+    assert list(CALL_GATE.finditer(text)) == []

@@ -19,6 +19,7 @@ takes a Google app password too (16 random lower-case letters, spaced in fours o
 
 from __future__ import annotations
 
+import heapq
 import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import NamedTuple
@@ -163,7 +164,8 @@ CALLS: tuple[Call, ...] = (
 # may end a name (a class each), then when the `_WIDTH` characters before it do, maybe with one
 # space or tab before the '(' (`_WIDTH`: the shortest name, "auth=", fits at the text's start), and
 # then when a whole name does. A '(' after 2 to 8 spaces is let through to `calls_in` when a
-# whole name is before them (or they are 9 or more and indent no line).
+# whole name is before them; after 9 or more that indent no line, the first one is, and
+# `call_parens` reads the rest of the text exactly (`_FAR_GATE`).
 _WIDTH = 5
 _SP = r"[ \t]"
 
@@ -208,7 +210,7 @@ def _trie(runs: list[tuple[str, ...]]) -> str:
     return "|".join(out)
 
 
-def _gate(calls: tuple[Call, ...]) -> re.Pattern[str]:
+def _gate(calls: tuple[Call, ...], with_far: bool = True) -> re.Pattern[str]:
     runs = [run for call in calls for end in call.ends for run in _runs(end)]
 
     def chars(i: int) -> str:  # the characters at run[i] (a space may stand anywhere)
@@ -226,14 +228,62 @@ def _gate(calls: tuple[Call, ...]) -> re.Pattern[str]:
         f"(?<={pairs}{_SP}{{{n}}}\\()(?:{_behind(name + [_SP] * n for name in names)})"
         for n in range(2, 9)
     )
-    indent = "".join(f"(?<!\\n{_SP}{{{n}}}\\()" for n in range(9, 17))
+    # 9 or more (`far`), unless they indent a line (up to 40: deeper is rare enough)
+    indent = "".join(f"(?<!\\n{_SP}{{{n}}}\\()" for n in range(9, 41))
+    far = f"|(?<={_SP}{{9}}\\(){indent}(?P<far>)" if with_far else ""
     return re.compile(
         f"\\((?<={chars(-2)}{chars(-1)}\\()"
-        f"(?:{short}(?:{_behind(runs)})|(?<={_SP}{_SP}\\()(?:{spaced}|(?<={_SP}{{9}}\\(){indent}))"
+        f"(?:{short}(?:{_behind(runs)})|(?<={_SP}{_SP}\\()(?:{spaced}{far}))"
     )
 
 
+def _far_gate(calls: tuple[Call, ...]) -> re.Pattern[str]:
+    """A '(' after 9 spaces or more and a whole name, read in the text reversed (where the
+    name comes after the spaces, and a regex reads any number of them)."""
+    plain: set[tuple[str, ...]] = set()
+    assigned: set[tuple[str, ...]] = set()  # "auth=": spaces may stand before the '=' too
+    for end in {end for call in calls for end in call.ends}:
+        (assigned if end.endswith("=") else plain).add(
+            tuple(re.escape(c) for c in reversed(end.rstrip("=")))
+        )
+
+    def alternation(runs: set[tuple[str, ...]]) -> str:
+        # a name another ends with adds nothing ("fernet.fernet" after "fernet"), and without
+        # them no run begins another, as `_trie` needs
+        kept = {r for r in runs if not any(o != r and r[: len(o)] == o for o in runs)}
+        return f"(?:{_trie(sorted(kept))})"
+
+    return re.compile(f"\\({_SP}{{9,}}+(?:{alternation(plain)}|={_SP}*+{alternation(assigned)})")
+
+
 CALL_GATE = _gate(CALLS)
+# The same without the '(' after 9 spaces or more, and those, exactly: `call_parens`
+_NEAR_GATE = _gate(CALLS, with_far=False)
+_FAR_GATE = _far_gate(CALLS)
+
+
+def call_parens(lowered: str) -> Iterator[int]:
+    """Where each '(' after a call's whole name is (maybe spaced), in order, and a few more.
+
+    `CALL_GATE` lets the first '(' after 9 spaces or more through (its lookbehinds, of fixed
+    width, cannot see past them); from there the text is read by `_NEAR_GATE` and, reversed,
+    by `_FAR_GATE`, so no other '(' of text packed with `e         (` reaches Python (each
+    cost about 5 µs; reversing 100 KB costs 0.3 ms, ordinary code almost never pays it)."""
+    for g in CALL_GATE.finditer(lowered):
+        if g.lastgroup != "far":
+            yield g.start()
+            continue
+        last = len(lowered) - 1
+        far: list[int] = []
+        for m in _FAR_GATE.finditer(lowered[::-1]):
+            if m.start() > last - g.start():
+                break  # before the first: the reversed text's matches come last to first
+            far.append(last - m.start())
+        near = (m.start() for m in _NEAR_GATE.finditer(lowered, g.start() + 1))
+        yield from heapq.merge(near, reversed(far))
+        return
+
+
 # The calls a name ending in a character may be (the spaces before the '(' skipped), each with
 # the literals its name then ends with ("auth=": "auth", the spaces before the '=' skipped too).
 _BY_LAST: dict[str, tuple[tuple[Call, tuple[str, ...]], ...]] = {
@@ -343,8 +393,7 @@ def call_hits(text: str, lowered: str) -> Iterator[Hit]:
 def calls_in(text: str, lowered: str) -> Iterator[tuple[Call, int]]:
     """Each call of `CALLS` in `text`, with the index after its '(': where its head's regex
     matches, as `head.finditer` over the whole text would find it."""
-    for g in CALL_GATE.finditer(lowered):
-        paren = g.start()
+    for paren in call_parens(lowered):
         j = paren
         while j and lowered[j - 1] in " \t":
             j -= 1
