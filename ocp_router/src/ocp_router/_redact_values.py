@@ -361,12 +361,20 @@ def assignment_kind(
             return None  # errors.password = "Use at least 12 characters.": a message
         return "password_assignment"
     v = v.removeprefix("django-insecure-")  # Django's generated keys say so
+    if _FILE_PATH_RE.fullmatch(v) and char_classes(v) < 3:
+        return None  # signing_key: keys/jwt_rs256.pem, ("verify_token", "src/auth.py:19-20")
     if (name_class != "generic" and _credential_like(v)) or looks_random(v):
         return "generic_secret_assignment"
     return None
 
 
 _LONG_DIGITS_RE = re.compile(r"[0-9]{6}")
+# A relative file path (folders, a name with an extension, maybe the lines cited): where a key
+# or a token is kept, not one. Tokens seldom end in '/', a name and a short lower-case extension;
+# one that also holds lower- and upper-case letters and digits stays a secret.
+_FILE_PATH_RE = re.compile(
+    r"[\w.-]+(?:/[\w.-]+)*/[\w-][\w.-]*\.[a-z][a-z0-9]{0,4}(?::\d+(?:-\d+)?)?"
+)
 # Stripe's publishable keys ship in every checkout page: public by design, like a URL.
 _PUBLISHABLE_RE = re.compile(r"pk_(?:live|test)_[A-Za-z0-9]{10,}")
 
@@ -443,7 +451,9 @@ def is_connection_placeholder(pw: str) -> bool:
         return True
     if pw.lower() in _PLACEHOLDER_WORDS:
         return True  # postgres://user:pass@host in documentation
-    return is_filler(pw) and len(pw) > 2 or bool(_PLACEHOLDER_SUBSTR_RE.search(pw.lower()))
+    if is_filler(pw) and (len(pw) > 2 or not any(c.isalnum() for c in pw)):
+        return True  # xxxx, '***', and '**' or '*' (a password a log masked: kombu's '**')
+    return bool(_PLACEHOLDER_SUBSTR_RE.search(pw.lower()))
 
 
 def machine_made(v: str, words: tuple[str, ...]) -> bool:
