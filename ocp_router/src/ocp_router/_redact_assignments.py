@@ -456,7 +456,10 @@ def _assignment_value(
             if is_template(raw):
                 return None  # f"SECRET_KEY={TOKEN}": a field of a format string
             stop = _CUT_RE.search(raw)
-            v = raw[: stop.start()] if stop else raw
+            end = stop.start() if stop else len(raw)
+            if stop and raw[end] == "]" and "[" in raw[:end]:
+                end += 1  # key_bytes[0:32]: a subscript whole ('key_bytes[0:32' reads random)
+            v = raw[:end]
             if op == ":" and not param:
                 # "X-Api-Key: value" inside a quoted header string; otherwise code or prose
                 if not (lq and text[s + len(v) : s + len(v) + 1] == lq and not m.group("rq")):
