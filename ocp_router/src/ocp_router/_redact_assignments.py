@@ -164,6 +164,15 @@ def _env_context(prefix: str) -> bool:
     return last in _ENV_PREFIXES or last in _ENV_FLAGS or ("=" in last and "==" not in last)
 
 
+# A type (Optional[str], typing.Optional[SecretStr]): judged by its name, one of TYPE_WORDS
+_ANNOTATION_RE = re.compile(r"(?:[A-Za-z_]\w*\.)*(?P<type>[A-Za-z_]\w*)(?:\[[\w\[\],. |]*\])?")
+
+
+def _is_annotation(v: str) -> bool:
+    m = _ANNOTATION_RE.fullmatch(v)
+    return m is not None and m.group("type").lower() in TYPE_WORDS
+
+
 def _code_before(text: str, line_start: int) -> bool:
     """The line before opens or continues code (an object literal, a call's arguments)."""
     prev = text[max(0, line_start - 512) : max(0, line_start - 1)].rstrip()
@@ -468,6 +477,8 @@ def _assignment_value(
             return None
         if code and re.split(r"\W+", v, maxsplit=1)[0].lower() in TYPE_WORDS:
             return None  # password: str | None
+        if yaml and _is_annotation(v):
+            return None  # a class body's `password: SecretStr`, as a YAML line
         if is_reference(v, words, code, yaml):
             return None
         e = s + len(v)
