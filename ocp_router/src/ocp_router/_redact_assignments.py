@@ -14,6 +14,7 @@ from ocp_router._redact_values import (
     TYPE_WORDS,
     UPPER_SNAKE_RE,
     assignment_kind,
+    chosen_password,
     classify_name,
     is_filler,
     is_reference,
@@ -102,6 +103,8 @@ _INI_SECTION_RE = re.compile(r"(?m)^[ \t]*\[[\w .:\"'/-]+\][ \t]*$")
 _PAIR_TAIL_RE = re.compile(  # define('DB_PASSWORD', 'x'), setdefault("TOKEN", "x")
     r"""(?P<rq>["'])[ \t]*,[ \t]*(?P<value>"(?:[^"\\\n]|\\.){1,1024}"|'(?:[^'\\\n]|\\.){1,1024}')"""
 )
+# One more string after a pair's value: the name and it are items of a list of strings
+_NEXT_STRING_RE = re.compile(r"""[ \t]*,\s*[bBrRuUfF]{0,2}["']""")
 _ATTR_TAIL_RE = re.compile(  # <add key="DbPassword" value="x" />
     r"""(?P<rq>["'])[ \t]+value[ \t]*=[ \t]*(?P<value>"[^"\n]{0,1024}"|'[^'\n]{0,1024}')"""
 )
@@ -328,6 +331,13 @@ def _other_value(text: str, start: int, name_end: int, name: str, name_class: st
     v = raw[1:-1]
     if name_class == "password" and (plain_word(v) or any(c.isspace() for c in v)):
         return None
+    if (
+        name_class == "password"
+        and before in "\"'"
+        and _NEXT_STRING_RE.match(text, m.end("value"))
+        and not chosen_password(v)
+    ):
+        return None  # ("cache_mgr", "cachemgr_passwd", "cache_peer", ...): a list of strings
     if UPPER_SNAKE_RE.fullmatch(v) or names_a_secret(v):
         return None  # ("DB_PASSWORD", "STRIPE_KEY"): a list of names
     kind = assignment_kind(name_class, v, True, words)
