@@ -463,6 +463,8 @@ def _assignment_value(
             and not spaced
             and not raw.endswith((",", ")"))
             and (name.startswith("-") or _env_context(line_prefix[: len(line_prefix) - len(lq)]))
+            # a keyword argument on a line of its own inside a call: password=parts[...]
+            and not _code_before(text, start - len(lq) - len(line_prefix))
         ):
             code = False  # .env, shell, docker -e, logfmt, --password=: no variables here
             v = raw
