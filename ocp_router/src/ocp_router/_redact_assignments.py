@@ -337,7 +337,7 @@ def _other_value(text: str, start: int, name_end: int, name: str, name_class: st
         and _NEXT_STRING_RE.match(text, m.end("value"))
         and not chosen_password(v)
     ):
-        return None  # ("cache_mgr", "cachemgr_passwd", "cache_peer", ...): a list of strings
+        return None  # a lexer's keywords, cachemgr_passwd and then cache_peer: a list of strings
     if UPPER_SNAKE_RE.fullmatch(v) or names_a_secret(v):
         return None  # ("DB_PASSWORD", "STRIPE_KEY"): a list of names
     kind = assignment_kind(name_class, v, True, words)
