@@ -18,7 +18,8 @@ from ocp_router import (
     GenerateRequest,
     GenerateResponse,
 )
-from ocp_router.backends.anthropic import AnthropicBackend, translate
+from ocp_router.backends.anthropic import AnthropicBackend
+from ocp_router.backends.anthropic_sdk import translate
 from tests.fakes import FakeAnthropic
 
 

@@ -11,7 +11,8 @@ import anthropic
 import pytest
 
 from ocp_router import BackendResponseError, GenerateRequest
-from ocp_router.backends.anthropic import AnthropicBackend, capped_http_client
+from ocp_router.backends.anthropic import AnthropicBackend
+from ocp_router.backends.anthropic_sdk import capped_http_client
 from tests.fakes import FakeAnthropic
 
 _PIECE = b"x" * 65536

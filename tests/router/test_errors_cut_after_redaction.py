@@ -12,7 +12,7 @@ import httpx2
 import pytest
 
 from ocp_router.backends._http import error_text
-from ocp_router.backends.anthropic import _api_message
+from ocp_router.backends.anthropic_sdk import _api_message
 from ocp_router.phase2 import parse_verdict
 from ocp_router.redact_names import redact_name
 

@@ -28,7 +28,8 @@ from ocp_router import (
     make_router,
     parse_payload,
 )
-from ocp_router.backends.anthropic import AnthropicBackend, translate
+from ocp_router.backends.anthropic import AnthropicBackend
+from ocp_router.backends.anthropic_sdk import translate
 from ocp_router.config import build_local, build_paid
 from tests.fakes import FakeOpenAI
 

@@ -7,6 +7,7 @@ through unexpanded) counts as unset.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from collections.abc import Mapping
 from typing import Literal
@@ -208,15 +209,15 @@ def build_paid(settings: RouterSettings) -> ModelBackend | None:
                 api_key="OPENAI_API_KEY in the environment the server runs in",
             ),
         )
-    try:
-        # Imported here on purpose: the anthropic SDK is an optional extra, and ocp_router
-        # must import and classify without it.
-        from ocp_router.backends.anthropic import AnthropicBackend
-    except ImportError as exc:
+    # Looked for, not imported: the SDK is an optional extra, imported when the backend first
+    # sends a request (backends/anthropic.py), and its absence is a setting's error at start.
+    if importlib.util.find_spec("anthropic") is None:
         raise ConfigError(
             "OCP_PAID_BACKEND=anthropic needs the anthropic SDK: "
             "pip install 'ocp-router[anthropic]'"
-        ) from exc
+        )
+    from ocp_router.backends.anthropic import AnthropicBackend  # refuses to load without it
+
     return AnthropicBackend(
         settings.paid_model,
         api_key=settings.anthropic_api_key,
