@@ -8,7 +8,9 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,6 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SEARCH = """
 import asyncio, json, sys
 from pathlib import Path
+from typing import Any
 import pytest
 from tests.server.inproc import inproc_client
 
@@ -69,3 +72,23 @@ async def test_without_the_sdk_installed_the_setting_is_still_refused_at_start(
     monkeypatch.setitem(sys.modules, "anthropic", None)  # what an absent package looks like
     with pytest.raises(ConfigError, match=r"pip install 'ocp-router\[anthropic\]'"):
         await make_router({"ANTHROPIC_API_KEY": "sk-ant-x"})
+
+
+async def test_the_first_request_makes_the_client_off_the_event_loop(
+    fake_anthropic: FakeAnthropic, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The SDK's import (~1.2 s of CPU) would hold up every other call on the loop."""
+    from ocp_router.backends import anthropic_sdk
+
+    threads: list[threading.Thread] = []
+    real = anthropic_sdk.make_client
+
+    def recorded(**kwargs: Any) -> Any:
+        threads.append(threading.current_thread())
+        return real(**kwargs)
+
+    monkeypatch.setattr(anthropic_sdk, "make_client", recorded)
+    async with AnthropicBackend(api_key="sk-ant-test", base_url=fake_anthropic.url) as backend:
+        await backend.generate(GenerateRequest(prompt="hi"))
+        await backend.generate(GenerateRequest(prompt="again"))
+    assert len(threads) == 1 and threads[0] is not threading.main_thread()

@@ -10,6 +10,7 @@ bound on repeats of one failing call. Needs the `anthropic` extra:
 
 from __future__ import annotations
 
+import asyncio
 import time
 from importlib.util import find_spec
 from typing import TYPE_CHECKING
@@ -88,17 +89,31 @@ class AnthropicBackend(ClosingBackend):
         if self._made is None:
             if self._closed:  # as httpx says of a closed client: no new one after aclose
                 raise RuntimeError("Cannot send a request, as the client has been closed.")
-            from ocp_router.backends.anthropic_sdk import make_client
-
-            self._made = make_client(
-                api_key=self._api_key,
-                base_url=self._url,
-                headers=self._headers,
-                timeout=self.timeout,
-                max_retries=self._max_retries,
-                names=self.names,
-            )
+            self._made = self._new_client()
         return self._made
+
+    async def _ready_client(self) -> anthropic.AsyncAnthropic:
+        """`_client`, first made in a thread: the SDK's import is ~1.2 s of CPU, which on the
+        event loop would hold up every other call (a search) for as long."""
+        if self._made is None and not self._closed:
+            made = await asyncio.to_thread(self._new_client)
+            if self._made is None and not self._closed:
+                self._made = made
+            else:  # another call made one meanwhile, or the backend was closed
+                await made.close()
+        return self._client
+
+    def _new_client(self) -> anthropic.AsyncAnthropic:
+        from ocp_router.backends.anthropic_sdk import make_client
+
+        return make_client(
+            api_key=self._api_key,
+            base_url=self._url,
+            headers=self._headers,
+            timeout=self.timeout,
+            max_retries=self._max_retries,
+            names=self.names,
+        )
 
     async def aclose(self) -> None:
         self._closed = True
@@ -113,20 +128,21 @@ class AnthropicBackend(ClosingBackend):
         """Ask the Models API about `model` (default: this backend's): it exists for this key,
         and its context window (`max_input_tokens`, where the API reports it). Free: no tokens
         are spent. Every Claude model takes tools."""
-        import anthropic
+        client = await self._ready_client()
+        import anthropic  # imported by now: the client's making imported it
 
         from ocp_router.backends.anthropic_sdk import translate
 
         model = model or self._model
         try:
-            info = await self._client.models.retrieve(model)
+            info = await client.models.retrieve(model)
         except anthropic.NotFoundError:
-            return ModelProbe(self.name, shown_url(str(self._client.base_url)), model, False)
+            return ModelProbe(self.name, shown_url(str(client.base_url)), model, False)
         except anthropic.AnthropicError as exc:
             raise translate(exc, model, self._api_key, self.names) from exc
         return ModelProbe(
             self.name,
-            shown_url(str(self._client.base_url)),
+            shown_url(str(client.base_url)),
             model,
             True,
             tools=True,
@@ -134,7 +150,8 @@ class AnthropicBackend(ClosingBackend):
         )
 
     async def generate(self, request: GenerateRequest) -> GenerateResponse:
-        import anthropic
+        client = await self._ready_client()
+        import anthropic  # imported by now: the client's making imported it
 
         from ocp_router.backends.anthropic_sdk import translate
 
@@ -142,7 +159,7 @@ class AnthropicBackend(ClosingBackend):
         model = request.model or self._model
         messages = chat_messages(request, system_inline=False)
         try:
-            message = await self._client.messages.create(
+            message = await client.messages.create(
                 model=model,
                 max_tokens=request.max_tokens or self.max_tokens,
                 system=request.system or anthropic.omit,
