@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from ocp_server.collector import collecting
 from ocp_server.off_loop import OFF_LOOP_CHARS, collector_paused, off_loop_building
 from ocp_server.proxy import upstream
 from ocp_server.proxy.body import BodyError, parse_body
@@ -52,14 +53,14 @@ def test_parsing_a_large_body_runs_no_garbage_collection(collections: list[int])
     # At most one: another thread of the test process (a server left by an earlier test) may
     # allocate enough before the pause begins to set one off, of any generation.
     assert len(collections) <= 1, collections
-    assert gc.isenabled()
+    assert collecting()
 
 
 def test_a_small_body_leaves_the_collector_alone(
     collections: list[int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     paused: list[bool] = []
-    monkeypatch.setattr(gc, "disable", lambda: paused.append(True))
+    monkeypatch.setattr(gc, "set_threshold", lambda *_: paused.append(True))
     parse_body(_conversation(3))
     assert paused == []
 
@@ -67,9 +68,9 @@ def test_a_small_body_leaves_the_collector_alone(
 def test_pauses_overlap_and_an_application_that_turned_it_off_keeps_it_off() -> None:
     with collector_paused():
         with collector_paused():
-            assert not gc.isenabled()
-        assert not gc.isenabled()  # the outer pause still runs
-    assert gc.isenabled()
+            assert not collecting()
+        assert not collecting()  # the outer pause still runs
+    assert collecting()
     gc.disable()
     try:
         with collector_paused():
@@ -109,7 +110,7 @@ def _overlapping(order: list[str], fail: str = "") -> list[bool]:
     for name in order:
         end[name].set()
         threads[name].join(10)
-        after.append(gc.isenabled())
+        after.append(collecting())
     assert failed == ([fail] if fail else [])
     return after
 
@@ -122,7 +123,7 @@ def test_two_overlapping_pauses_in_two_threads_end_with_the_collector_back_on(
     # The collector is process-wide: the first request to end must not turn it back on under
     # the other (ending in the order begun, not nested), nor the second, which found it off,
     # leave it off for good; a redaction that raises ends its pause all the same.
-    assert gc.isenabled()
+    assert collecting()
     assert _overlapping(order, fail) == [False, True]
 
 
@@ -136,12 +137,9 @@ def test_two_overlapping_pauses_leave_an_application_s_collector_off(order: list
 
 
 async def test_building_a_large_payload_runs_with_the_collector_paused() -> None:
-    def collecting() -> bool:
-        return gc.isenabled()
-
     assert await off_loop_building(OFF_LOOP_CHARS, collecting) is False
     assert await off_loop_building(OFF_LOOP_CHARS - 1, collecting) is True
-    assert gc.isenabled()
+    assert collecting()
 
 
 @pytest.mark.parametrize(

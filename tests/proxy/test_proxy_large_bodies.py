@@ -6,7 +6,6 @@ the proxy calls it, and the thread it ran in is what is checked."""
 from __future__ import annotations
 
 import functools
-import gc
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -14,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
+from ocp_server.collector import collecting as collector_on
 from ocp_server.off_loop import OFF_LOOP_CHARS
 from ocp_server.proxy import app as proxy_app
 from ocp_server.proxy import upstream
@@ -99,7 +99,7 @@ def test_a_large_requests_redaction_runs_with_the_collector_paused(
     collecting: list[bool] = []
 
     def watched(body: dict[str, Any]) -> Any:
-        collecting.append(gc.isenabled())
+        collecting.append(collector_on())
         return redact_body(body)
 
     monkeypatch.setattr(proxy_app, "redact_body", watched)
@@ -111,4 +111,4 @@ def test_a_large_requests_redaction_runs_with_the_collector_paused(
             )
             assert answer.status_code == 200, answer.text
     assert collecting == [True, False]
-    assert gc.isenabled()
+    assert collector_on()

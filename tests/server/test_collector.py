@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from ocp_server.collector import importing
+from ocp_server.collector import collector_paused, importing
 
 
 def test_a_block_that_imports_runs_with_the_collector_off_and_freezes_what_it_made(
@@ -21,7 +21,8 @@ def test_a_block_that_imports_runs_with_the_collector_off_and_freezes_what_it_ma
         textwrap.dedent(
             """
             import gc
-            ENABLED_WHILE_IMPORTED = gc.isenabled()
+            # a first threshold of 0: no collection starts (collector_paused)
+            COLLECTING_WHILE_IMPORTED = gc.isenabled() and gc.get_threshold()[0] > 0
             MADE = [{"n": i} for i in range(100)]
             """
         )
@@ -32,7 +33,7 @@ def test_a_block_that_imports_runs_with_the_collector_off_and_freezes_what_it_ma
         with importing():
             import ocp_probe_module  # type: ignore[import-not-found]
         assert gc.isenabled()
-        assert not ocp_probe_module.ENABLED_WHILE_IMPORTED
+        assert not ocp_probe_module.COLLECTING_WHILE_IMPORTED
         assert gc.get_freeze_count() >= frozen + len(ocp_probe_module.MADE)
     finally:
         gc.unfreeze()  # this test process's objects back in the collector's sight
@@ -54,3 +55,42 @@ def test_the_collector_left_off_before_stays_off() -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_the_collector_turned_off_during_a_pause_stays_off() -> None:
+    """The application's gc.disable() while a body was parsed is its choice: kept."""
+    try:
+        with collector_paused():
+            gc.disable()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_a_pause_runs_no_collection_and_leaves_the_thresholds_as_they_were() -> None:
+    before = gc.get_threshold()
+    started: list[int] = []
+
+    def seen(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            started.append(info["generation"])
+
+    gc.callbacks.append(seen)
+    try:
+        with collector_paused():
+            made = [{"n": i} for i in range(20 * before[0])]  # 20 times what starts one
+            started_while_paused = list(started)
+    finally:
+        gc.callbacks.remove(seen)
+    assert len(made) == 20 * before[0] and started_while_paused == []
+    assert gc.isenabled() and gc.get_threshold() == before
+
+
+def test_thresholds_the_application_sets_during_a_pause_are_kept() -> None:
+    before = gc.get_threshold()
+    try:
+        with collector_paused():
+            gc.set_threshold(5000, 20, 20)
+        assert gc.get_threshold() == (5000, 20, 20)
+    finally:
+        gc.set_threshold(*before)
