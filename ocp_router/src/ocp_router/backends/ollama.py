@@ -84,8 +84,8 @@ class OllamaBackend(ClosingBackend):
         self.keep_alive = keep_alive
         self.num_ctx = num_ctx
         self._http = ClientOnFirstUse(
-            lambda: httpx.AsyncClient(
-                timeout=httpx.Timeout(timeout, connect=5.0), headers=IDENTITY
+            lambda verify: httpx.AsyncClient(
+                timeout=httpx.Timeout(timeout, connect=5.0), headers=IDENTITY, verify=verify
             ),
             auth,
             client,

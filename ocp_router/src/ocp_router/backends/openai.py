@@ -82,7 +82,9 @@ class OpenAIBackend(ClosingBackend):
         self._key = api_key  # only to keep it out of error messages
         headers = IDENTITY | ({"Authorization": f"Bearer {api_key}"} if api_key else {})
         self._http = ClientOnFirstUse(
-            lambda: httpx.AsyncClient(timeout=httpx.Timeout(timeout, connect=5.0), headers=headers),
+            lambda verify: httpx.AsyncClient(
+                timeout=httpx.Timeout(timeout, connect=5.0), headers=headers, verify=verify
+            ),
             auth,
             client,
         )
