@@ -9,7 +9,6 @@ import asyncio
 from collections import Counter
 from pathlib import Path
 
-from ocp_server.index.features import derive
 from ocp_server.index.lexical import Snapshot
 from ocp_server.index.snapshot_delta import Loaded, load_snapshot_since
 
@@ -43,15 +42,10 @@ class CurrentSnapshot:
                 # loaded machine after the next reload began.
                 box: list[Loaded] = []
                 lineage = self._lineage
-                await asyncio.to_thread(self._load, box, held, lineage)
+                await asyncio.to_thread(
+                    lambda: box.append(load_snapshot_since(self.db_path, held, lineage))
+                )
                 current, applied, self._lineage = box.pop()
                 self._snapshot = current
                 self.loads["delta" if applied else "full"] += 1
             return current
-
-    def _load(self, box: list[Loaded], held: list[Snapshot], lineage: str) -> None:
-        """In the load's thread: the snapshot, with the arrays its searches derive from it
-        made here rather than by its first search on the event loop."""
-        loaded = load_snapshot_since(self.db_path, held, lineage)
-        derive(loaded[0])
-        box.append(loaded)

@@ -71,7 +71,7 @@ from ocp_server.index.hits import (
 from ocp_server.index.lexical import FileClass, Snapshot
 from ocp_server.index.lexicon import defined_hash, name_hash, term_hash
 from ocp_server.index.named_files import named_files
-from ocp_server.index.proximity import subject_window, tile_bytes
+from ocp_server.index.proximity import subject_window
 from ocp_server.index.query import Query
 
 __all__ = [
@@ -135,17 +135,6 @@ _RELATIVE = np.array(
 #: BM25's b for the names field, normalised by the file's definitions (`hits.length_norm`):
 #: LORO commits MRR@10 at 0 / 0.25 / 0.5 / 0.75 / 1: 0.8145 / 0.8168 / 0.8177 / 0.8175 / 0.8167.
 NAMES_B = 0.5
-#: BM25's b for the other fields, and for the file's body scored nearly flat of its length.
-BM25_B, FLAT_B = 0.75, 0.3
-#: The length norms the features read (`derive` makes them with the snapshot).
-_LENGTH_NORMS = (
-    ("chunk", BM25_B),
-    ("file", BM25_B),
-    ("file", FLAT_B),
-    ("names", NAMES_B),
-    ("block", BM25_B),
-    ("history", BM25_B),
-)
 CANDIDATES = 80
 #: The past commits most like the query that vote for the files they changed.
 HISTORY_COMMITS = 30
@@ -176,8 +165,11 @@ def _history(
     if not hist.n_commits:
         return similar, changes
     older = None if as_of is None else hist.time < as_of
-    if older is None:  # the same for every search of a snapshot: counted once (`derive`)
-        changes = _history_changes(snap)
+    if older is None:  # the same for every search of a snapshot: counted on its first
+        kept = snap.derived.get(("history_changes",))
+        if kept is None:
+            kept = snap.derived[("history_changes",)] = doc_sums(hist.files, None, n_files)
+        changes = kept
     else:
         per_file = np.repeat(np.arange(hist.n_commits), np.diff(hist.file_starts))
         changes = doc_sums(hist.files[older[per_file]], None, n_files)
@@ -187,7 +179,7 @@ def _history(
         # df still counts the newer commits (as it always has: measuring only)
         idf = bm25_idf(hh.df, max(int(older.sum()), 1))
         hh = Hits(hh.docs[keep], hh.counts[keep], hh.term[keep], hh.df, idf)
-    post = bm25_postings(hh, qtf * hh.idf, length_norm(snap, "history", BM25_B))
+    post = bm25_postings(hh, qtf * hh.idf, length_norm(snap, "history", 0.75))
     score = doc_sums(hh.docs, post, hist.n_commits)
     top = np.argsort(-score)[:HISTORY_COMMITS]
     top = top[score[top] > 0]
@@ -286,7 +278,7 @@ def candidate_features(
     at = where[ch.docs]
     n_hit = len(hit)
     chunk_idf = ch.idf
-    chunk_post = bm25_postings(ch, qtf * chunk_idf, length_norm(snap, "chunk", BM25_B))
+    chunk_post = bm25_postings(ch, qtf * chunk_idf, length_norm(snap, "chunk", 0.75))
     chunk_scores = doc_sums(at, chunk_post, n_hit)
     chunk_best = np.zeros(n_files)  # scores are not negative: the maximum of 0 and theirs
     np.maximum.at(chunk_best, snap.chunk_file[hit], chunk_scores)
@@ -296,9 +288,9 @@ def candidate_features(
     w_file = qtf * file_idf
     # b 0.75 and 0.3: one numerator
     tf_weight = bm25_numerators(fh, w_file)
-    post = tf_weight / (fh.counts + length_norm(snap, "file", BM25_B)[fh.docs])
+    post = tf_weight / (fh.counts + length_norm(snap, "file", 0.75)[fh.docs])
     file_bm25 = doc_sums(fh.docs, post, n_files)
-    flat = tf_weight / (fh.counts + length_norm(snap, "file", FLAT_B)[fh.docs])
+    flat = tf_weight / (fh.counts + length_norm(snap, "file", 0.3)[fh.docs])
     file_flat = doc_sums(fh.docs, flat, n_files)
     # a query of one sentence has no body; one in plain words, no words written as code
     # (the sums they skip would be file_bm25 itself, or zeros: the same floats)
@@ -372,7 +364,7 @@ def candidate_features(
     else:
         chunk_code_best = np.zeros(len(cand))
     # blocks: neighbouring chunks together
-    block_post = bm25_postings(bh, qtf * bh.idf, length_norm(snap, "block", BM25_B))
+    block_post = bm25_postings(bh, qtf * bh.idf, length_norm(snap, "block", 0.75))
     per_block = doc_sums(bh.docs, block_post, n_blocks + 1)
     block_best = Ranges.of(blocks.file_blocks[bounds]).reduce(np.maximum, per_block)
 
@@ -452,30 +444,9 @@ def candidate_features(
     return cand, x, choice, ch, term_list, holds_message, DefinedAs(spelt, tails)
 
 
-def derive(snap: Snapshot) -> None:
-    """Make the per-document arrays every search of `snap` reads (`Snapshot.derived`): called
-    where the snapshot is read, in its thread (current_snapshot.py), so that its first search,
-    on the event loop, does not make them (10-20 ms of pytest's). A search makes any missing."""
-    for table, b in _LENGTH_NORMS:
-        length_norm(snap, table, b)
-    if snap.history.n_commits:
-        _history_changes(snap)
-    _changelogs(snap)
-    tile_bytes(snap)
-
-
-def _history_changes(snap: Snapshot) -> Floats:
-    """Per file: the commits that changed it."""
-    key = ("history_changes",)
-    kept = snap.derived.get(key)
-    if kept is None:
-        kept = snap.derived[key] = doc_sums(snap.history.files, None, snap.n_files)
-    return kept
-
-
 def _changelogs(snap: Snapshot) -> npt.NDArray[np.bool_]:
-    """Per file: whether it is a changelog (prose, its path a changelog's); found once per
-    snapshot (`derive`)."""
+    """Per file: whether it is a changelog (prose, its path a changelog's); found on a
+    snapshot's first search, not on each."""
     key = ("changelogs",)
     found = snap.derived.get(key)
     if found is None:

@@ -23,11 +23,11 @@ _SHARE_STEPS = 1 << 14
 _LOW_SIX = np.uint64(63)
 
 
-def tile_bytes(snap: Snapshot) -> Ints:
+def _tile_bytes(snap: Snapshot) -> Ints:
     """Per file: the bytes its tiles take in `subject_window`'s bit strings, 8 tiles a byte,
     with an empty tile before and after them (a window, a tile and one either side, about
     any of its tiles holds its own terms only, and no byte holds two files' tiles); computed
-    once per snapshot (features.derive)."""
+    on a snapshot's first search, not on each."""
     key = ("tile_bytes",)
     room = snap.derived.get(key)
     if room is None:
@@ -76,10 +76,10 @@ def subject_window(snap: Snapshot, at: list[int], hits: Hits, weight: Floats, ca
     sizes = hits.df.astype(np.intp)
     begin = snap.chunk_body.starts[at] - (sizes.cumsum() - sizes)
     mask = snap.chunk_tiles[keep + begin[term]]
-    # the candidates' tiles end to end (`tile_bytes`); a candidate none of the terms are in
+    # the candidates' tiles end to end (`_tile_bytes`); a candidate none of the terms are in
     # takes a byte of empty tiles: its window is 0
     held = np.bincount(which, minlength=len(cand)) > 0
-    room = np.where(held, tile_bytes(snap)[cand], 1)
+    room = np.where(held, _tile_bytes(snap)[cand], 1)
     ends = np.cumsum(room)
     edges = ends - room  # each file's first byte
     # a word to spare: a mask read from disk that reached past its file's lines (the indexer
