@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import itertools
 import json
 import logging
 import re
@@ -176,14 +177,23 @@ class AppState:
         return wire.SearchResult.model_validate((await self.search_answer(ws, args)).structured)
 
     async def search_answer(self, ws: Workspace, args: wire.SearchArgs) -> ToolAnswer:
-        """The search's answer in its wire form (the MCP tool's)."""
-        response, waited = await self._search(ws, args)
-        return views.search_answer(response, waited, group_by_file=args.group_by == "file")
-
-    async def _search(
-        self, ws: Workspace, args: wire.SearchArgs
-    ) -> tuple[SearchResponse, float | None]:
+        """The search's answer in its wire form (the MCP tool's). The budget is filled by the
+        token counts of the texts on disk; the texts sent are redacted, and a marker can be
+        longer than the value it hides: an answer over the budget is searched again with
+        less, by more each time (at a budget of 0 nothing is sent, so this ends)."""
         waited = await self._first_index(ws)
+        limit = args.max_tokens or self.settings.search_tokens
+        budget = limit
+        for attempt in itertools.count():
+            response = await self._search(ws, args, budget)
+            answer = views.search_answer(response, waited, group_by_file=args.group_by == "file")
+            over = views.search_text_tokens(answer.structured) - limit
+            if over <= 0 or budget <= 0:
+                break
+            budget = max(0, budget - over * 2**attempt)
+        return answer
+
+    async def _search(self, ws: Workspace, args: wire.SearchArgs, budget: int) -> SearchResponse:
         scope = workspace_scope(ws.path, args.workspace)
         # an absolute glob is the folder's own path: relative to the folder the search is in
         folder = ws.path / scope if scope else ws.path
@@ -193,11 +203,11 @@ class AppState:
             k=args.k,
             path_glob=_scoped_glob(scope, glob),
             language=args.language,
-            max_tokens=args.max_tokens or self.settings.search_tokens,
+            max_tokens=budget,
             refresh=not ws.index.building,
             group_by_file=args.group_by == "file",
         )
-        return response, waited
+        return response
 
     async def _first_index(self, ws: Workspace, deadline: float | None = None) -> float | None:
         """Wait (up to OCP_FIRST_INDEX_WAIT, once: see `first_wait_left`; and until `deadline`,

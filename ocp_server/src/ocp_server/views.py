@@ -261,6 +261,13 @@ def search_answer(
     return ToolAnswer(search_text(structured), structured)
 
 
+def search_text_tokens(structured: Mapping[str, Any]) -> int:
+    """The tokens of the result texts of a search's structured answer (what `max_tokens`
+    bounds), either grouping."""
+    hits = [*structured["results"], *(h for f in structured["files"] or () for h in f["hits"])]
+    return sum(estimate_tokens(h["text"]) for h in hits)
+
+
 def _search_structured(
     response: SearchResponse, waited: float | None, group_by_file: bool
 ) -> dict[str, Any]:
