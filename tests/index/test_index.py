@@ -313,6 +313,21 @@ async def test_hostile_queries_never_crash(index: WorkspaceIndex, query: str) ->
         assert response.note and "no searchable words" in response.note
 
 
+@pytest.mark.parametrize("query", ["the of", "a a a", "x", "!!!"])
+async def test_a_query_with_nothing_to_search_is_told_what_it_may_hold(
+    index: WorkspaceIndex, query: str
+) -> None:
+    # The note said "(only punctuation or empty)" of "the of" and "a a a" too: an agent
+    # told so looks for the punctuation, not for a more specific word.
+    await index.update()
+    response = await index.search(query)
+    assert not response.results
+    assert response.note == (
+        "the query has no searchable words (it is empty, or only spaces, punctuation, single "
+        "characters or words as common as 'the'): give words, a symbol name or a question"
+    )
+
+
 @pytest.mark.parametrize(
     ("path_glob", "language", "named"),
     [

@@ -358,7 +358,11 @@ class WorkspaceIndex:
         elif changed:
             note = changed_note(changed)
         if not terms:
-            note = "the query has no searchable words (only punctuation or empty)"
+            note = (
+                "the query has no searchable words (it is empty, or only spaces, punctuation, "
+                "single characters or words as common as 'the'): give words, a symbol name or "
+                "a question"
+            )
         elif not results and (path_glob or language):
             note = unmatched_filters(snap, path_glob, language) or note
         if meta.nested:  # a search finding nothing of their code is explained
