@@ -119,6 +119,27 @@ async def test_search_follows_an_ocpignore_created_edited_and_removed(
     assert {"src/auth.py", "web/billing.ts"} <= await paths()
 
 
+async def test_an_ocpignore_written_after_the_index_hides_the_links_into_what_it_ignores(
+    index: WorkspaceIndex, workspace: Path
+) -> None:
+    # The listing judges a symlink by where it leads too; the search's check of a newer
+    # .ocpignore read the link's own path only, and kept returning it until the next update.
+    private = workspace / "private"
+    private.mkdir()
+    (private / "plans.py").write_text("def merger_plans():\n    return 'acme'\n")
+    (workspace / "src" / "plans_link.py").symlink_to(private / "plans.py")
+    await index.update()
+
+    async def paths() -> set[str]:
+        return {r.path for r in (await index.search("merger_plans", k=10)).results}
+
+    assert {"private/plans.py", "src/plans_link.py"} <= await paths()
+    (workspace / ".ocpignore").write_text("private/\n")
+    assert not {"private/plans.py", "src/plans_link.py"} & await paths()
+    (workspace / ".ocpignore").write_text("other/\n")
+    assert {"private/plans.py", "src/plans_link.py"} <= await paths()
+
+
 @pytest.mark.parametrize("query", ["verify_token", "verifyToken", "verify token", "VerifyToken"])
 async def test_every_spelling_of_an_identifier_finds_its_definition_first(
     index: WorkspaceIndex, query: str

@@ -13,12 +13,21 @@ import os
 import stat
 from pathlib import Path
 
-__all__ = ["RealFolders", "inside"]
+__all__ = ["RealFolders", "inside", "real_relative"]
 
 
 def inside(path: str, workspace: str) -> bool:
     """Whether `path` (absolute, resolved) is the workspace (resolved) or below it."""
     return path == workspace or path.startswith(workspace.rstrip(os.sep) + os.sep)
+
+
+def real_relative(root: str, rel: str) -> str | None:
+    """Where `rel` leads with every symlink on its way followed (its own, its folders'),
+    relative to `root` (absolute, resolved); None when that is outside it."""
+    real = os.path.realpath(os.path.join(root, rel))
+    if not inside(real, root):
+        return None
+    return os.path.relpath(real, root).replace(os.sep, "/")
 
 
 class RealFolders:

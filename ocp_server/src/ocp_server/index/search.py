@@ -36,6 +36,7 @@ from ocp_server.index.literal_text import lifted, literal_chunks
 from ocp_server.index.models import SearchResult
 from ocp_server.index.query import parse_query
 from ocp_server.index.ranking import Ranked, rank
+from ocp_server.index.real_paths import real_relative
 from ocp_wire.search import DEFAULT_SEARCH_RESULTS
 
 __all__ = ["CHUNKS_PER_FILE", "search_chunks", "unmatched_filters"]
@@ -116,12 +117,24 @@ def unmatched_filters(snap: Snapshot, path_glob: str | None, language: str | Non
     )
 
 
+def _ignored_target(root: str | None, rel: str, ocpignore: pathspec.GitIgnoreSpec | None) -> bool:
+    """Whether a symlink (or a path through a symlinked folder) leads where the .ocpignore
+    ignores, or out of the workspace (`root`, resolved): the listing judges it so, and an
+    .ocpignore written since the last update is read at search time. Looked up only when
+    there is an .ocpignore: a few stats per result."""
+    if ocpignore is None or root is None:
+        return False
+    real = real_relative(root, rel)
+    return real is None or (real != rel and path_exclusion(real, ocpignore) is not None)
+
+
 def _picks(
     snap: Snapshot,
     ranked: Ranked,
     k: int,
     per_file: int,
     ocpignore: pathspec.GitIgnoreSpec | None,
+    root: str | None = None,
 ) -> list[list[_Pick]]:
     """For the best `k` files in order: their best chunks, at most `per_file` each. A chunk
     scores as its file, less how far it is behind the file's best chunk."""
@@ -138,7 +151,9 @@ def _picks(
     ):
         if len(out) >= k:
             break
-        if path_exclusion(snap.paths[file], ocpignore) is not None:
+        if path_exclusion(snap.paths[file], ocpignore) is not None or _ignored_target(
+            root, snap.paths[file], ocpignore
+        ):
             continue  # became secret or ignored after it was indexed: never returned
         if at < len(bounds):
             lo, hi = bounds[at]
@@ -210,6 +225,7 @@ async def search_chunks(
     max_tokens: int | None = None,
     ocpignore: pathspec.GitIgnoreSpec | None = None,
     group_by_file: bool = False,
+    root: str | None = None,
 ) -> tuple[list[SearchResult], list[str]]:
     """The best chunks for `query` and the query's search terms (empty: nothing to search)."""
     parsed = parse_query(query)
@@ -227,7 +243,7 @@ async def search_chunks(
     ranked = lifted(snap, ranked, await literal_chunks(snap, ranked, parsed, read_chunks, allowed))
     # one chunk per file first, more of the best files when fewer files than k have any
     per_file = CHUNKS_PER_FILE if group_by_file else (1 if len(ranked.files) >= k else k)
-    groups = _picks(snap, ranked, k, per_file, ocpignore)
+    groups = _picks(snap, ranked, k, per_file, ocpignore, root)
     picks = _order(groups, k, per_file, group_by_file)
     # the best file's close second is an extra: under a budget, whole or not at all
     extra = groups[0][1] if per_file == 1 and groups and len(groups[0]) > 1 else None

@@ -343,6 +343,7 @@ class WorkspaceIndex:
                 max_tokens=max_tokens,
                 ocpignore=self._ocpignore(),
                 group_by_file=group_by_file,
+                root=str(self.workspace),
             )
             return snap, results, terms
 
