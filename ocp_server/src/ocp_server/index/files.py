@@ -3,7 +3,8 @@
 In a git work tree the file list comes from git itself (tracked plus untracked-not-ignored),
 which gets .gitignore exactly right, negations and nested files included, and applies
 info/exclude and the global excludes file (`core.excludesFile`) too. Outside git, every
-.gitignore on the way down is applied with pathspec, and neither of those two (git applies them
+.gitignore on the way down is applied with pathspec (its lines read as git reads them:
+git_text.py), and neither of those two (git applies them
 only in a repository). An `.ocpignore` (gitignore syntax) at the
 workspace root applies on top, in both cases.
 
@@ -39,8 +40,10 @@ from functools import lru_cache
 from pathlib import Path, PurePosixPath
 
 import pathspec
+from pathspec.patterns.gitignore import GitIgnorePatternError
 
 from ocp_server.git_commands import run_git
+from ocp_server.index.git_text import ignore_patterns
 from ocp_server.index.limits import DEFAULT_MAX_FILE_BYTES
 from ocp_server.index.nested import NESTED_REASON, is_repository
 from ocp_server.index.real_paths import RealFolders
@@ -201,11 +204,29 @@ def content_exclusion(data: bytes, name: str) -> str | None:
 
 
 def load_ocpignore(workspace: Path) -> pathspec.GitIgnoreSpec | None:
-    ignore = workspace / ".ocpignore"
     try:
-        return pathspec.GitIgnoreSpec.from_lines(ignore.read_text("utf-8").splitlines())
-    except (OSError, UnicodeDecodeError):  # none, or not readable
+        return _ignore_spec(workspace / ".ocpignore")
+    except OSError:  # none, or not readable
         return None
+
+
+def _ignore_spec(path: Path) -> pathspec.GitIgnoreSpec:
+    """An ignore file's rules, its lines as git reads them (see git_text.ignore_patterns). A
+    pattern pathspec refuses (`foo\\` ends with a lone backslash; git's matches no name) is
+    left out: it failed the whole listing."""
+    patterns = ignore_patterns(path.read_bytes())
+    try:
+        return pathspec.GitIgnoreSpec.from_lines(patterns)
+    except GitIgnorePatternError:
+        return pathspec.GitIgnoreSpec.from_lines(p for p in patterns if _compiles(p))
+
+
+def _compiles(pattern: str) -> bool:
+    try:
+        pathspec.GitIgnoreSpec.from_lines([pattern])
+    except GitIgnorePatternError:
+        return False
+    return True
 
 
 def git_files(workspace: Path) -> list[str] | None:
@@ -315,9 +336,8 @@ def _iter_walk_with_gitignore(
         specs = [(d, s) for d, s in specs if rel_dir.startswith(d)]
         if ".gitignore" in filenames:
             try:
-                lines = (Path(dirpath) / ".gitignore").read_text("utf-8").splitlines()
-                specs.append((rel_dir, pathspec.GitIgnoreSpec.from_lines(lines)))
-            except (OSError, UnicodeDecodeError):
+                specs.append((rel_dir, _ignore_spec(Path(dirpath) / ".gitignore")))
+            except OSError:
                 pass
 
         skip = VENDORED_DIRS if specs else VENDORED_DIRS | BUILD_DIRS  # nothing says what is output

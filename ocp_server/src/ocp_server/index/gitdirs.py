@@ -26,6 +26,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from ocp_server.git_commands import run_git
+from ocp_server.index.git_text import strip_line_ends
 
 __all__ = [
     "GitDirs",
@@ -47,23 +48,28 @@ class GitDirs:
 
 def linked_git_dir(dot_git: Path) -> Path | None:
     """The folder a `.git` file names (`gitdir: <path>`, relative to the file's folder), or
-    None when it is not such a file."""
+    None when it is not such a file. Read as git reads it (setup.c, read_gitfile_gently): the
+    whole file, only its trailing CRs and LFs taken off (a folder may end with NBSP)."""
     try:
-        with open(dot_git, encoding="utf-8") as file:
-            first = file.readline(4096).strip()
-    except (OSError, UnicodeDecodeError):
+        with open(dot_git, "rb") as file:
+            data = strip_line_ends(file.read(_MAX_GITFILE))
+    except OSError:
         return None
-    if not first.startswith("gitdir: "):
+    if not data.startswith(b"gitdir: ") or len(data) == 8:
         return None
-    return Path(os.path.normpath(dot_git.parent / first[8:]))
+    return Path(os.path.normpath(dot_git.parent / os.fsdecode(data[8:])))
+
+
+#: A `.git` file longer than this is none (git refuses one over 1 MB).
+_MAX_GITFILE = 1 << 20
 
 
 def common_dir(git_dir: Path) -> Path:
     """The folder a worktree shares with the others (its `commondir` file, relative to
     `git_dir`); `git_dir` itself for a repository's main work tree or a submodule."""
     try:
-        named = (git_dir / "commondir").read_text("utf-8").strip()
-    except (OSError, UnicodeDecodeError):
+        named = os.fsdecode(strip_line_ends((git_dir / "commondir").read_bytes()))
+    except OSError:
         return git_dir
     return Path(os.path.normpath(git_dir / named)) if named else git_dir
 

@@ -11,6 +11,7 @@ import os
 import stat
 from pathlib import Path
 
+from ocp_server.index.git_text import packed_ref, ref_target, strip_line_ends
 from ocp_server.index.gitdirs import linked_git_dir
 
 __all__ = ["GitHead", "git_head"]
@@ -74,36 +75,40 @@ def _read_git_head(workspace: Path, sources: list[tuple[Path, _Stamp]]) -> str |
         return None
     git_dir, linked = found
 
-    def read(path: Path) -> str | None:
+    def read(path: Path) -> bytes | None:
         sources.append((path, _stamp(path)))
         if sources[-1][1] is None:
             return None
-        return path.read_text("utf-8")
+        return path.read_bytes()
 
     try:
+        # bytes, as git reads them (git_text): a branch's name may end with NBSP or hold U+2028
         head_text = read(git_dir / "HEAD")
         if head_text is None:
             return None
-        head = head_text.strip()
-        if not head.startswith("ref: "):
+        head, symbolic = ref_target(head_text)
+        if not symbolic:
             return head
-        ref = head[5:]
         # A linked worktree's branches are in the folder it shares with the others (a `.git`
         # folder has no `commondir`: not looked for, a stat less per search).
         named = read(git_dir / "commondir") if linked else None
-        common = Path(os.path.normpath(git_dir / named.strip())) if named else git_dir
-        ref_text = read(common / ref)
+        common = _common(git_dir, named) if named else git_dir
+        ref_text = read(common / head)
         if ref_text is not None:
-            return ref_text.strip()
+            target, symbolic = ref_target(ref_text)  # a branch naming another, unfollowed
+            return "ref: " + target if symbolic else target
         packed = read(common / "packed-refs")
-        if packed is not None:
-            for line in packed.splitlines():
-                if line.endswith(" " + ref):
-                    return line.split(" ", 1)[0]
-        return head
+        if packed is not None and (commit := packed_ref(packed, head)) is not None:
+            return commit
+        return "ref: " + head
     except OSError:
         sources.append((git_dir / "HEAD", None))  # unreadable: read again next time
         return None
+
+
+def _common(git_dir: Path, named: bytes) -> Path:
+    """The folder a worktree's `commondir` names (relative to its git folder)."""
+    return Path(os.path.normpath(git_dir / os.fsdecode(strip_line_ends(named))))
 
 
 def _git_dir(workspace: Path, sources: list[tuple[Path, _Stamp]]) -> tuple[Path, bool] | None:
