@@ -250,3 +250,27 @@ async def test_a_stale_index_on_a_full_disk_is_not_said_to_be_refreshed_at_the_n
     status, detail = (await checks(workspace, OCP_OLLAMA_URL=fake_ollama.url))["index"]
     assert status == "warn" and "stale" in detail and "full" in detail, detail
     assert "next search" not in detail and "until space is freed" in detail, detail
+
+
+async def test_a_workspace_whose_git_rules_ignore_every_new_file_is_a_warning(
+    tmp_path: Path, fake_ollama: FakeOllama, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A home folder kept in git for its dotfiles (.gitignore `*`), indexed as itself: only the
+    # tracked dotfiles are, as git's rules say, and nothing said why.
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(tmp_path / "no_config"))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "no_xdg"))
+    dots = tmp_path / "dots"
+    (dots / "app").mkdir(parents=True)
+    (dots / "app" / "main.py").write_text("x = 1\n")
+    (dots / ".bashrc").write_text("export EDITOR=vi\n")
+    (dots / ".gitignore").write_text("*\n")
+    git(dots, "init", "-q")
+    git(dots, "add", "-f", ".bashrc")
+    git(dots, "commit", "-qm", "dotfiles")
+    found = await checks(dots, OCP_OLLAMA_URL=fake_ollama.url)
+    status, detail = found["git ignore"]
+    assert status == "warn" and f"{dots / '.gitignore'}:1:*" in detail, detail
+    assert "only the 1 file(s) git lists" in detail and "--workspace" in detail, detail
+    (dots / ".gitignore").write_text("*.log\n")
+    assert "git ignore" not in await checks(dots, OCP_OLLAMA_URL=fake_ollama.url)

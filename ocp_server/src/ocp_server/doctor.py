@@ -26,6 +26,8 @@ from ocp_router.errors import BackendError, ConfigError
 from ocp_server import __version__
 from ocp_server.errors import DatabaseError, WorkspaceError
 from ocp_server.first_run import refuse_reason
+from ocp_server.index.files import git_files
+from ocp_server.index.ignore_probe import ignores_everything, ignores_everything_note
 from ocp_server.index.workspace import WorkspaceIndex
 from ocp_server.mcp_config import find_ocp_entries
 from ocp_server.settings import ServerSettings, resolve_workspace
@@ -76,6 +78,8 @@ async def _workspace_checks(settings: ServerSettings, flag: Path | None) -> list
             said = "--workspace" + said.removeprefix("OCP_WORKSPACE")
         return [Check("workspace", "fail", said)]
     checks = [Check("workspace", "ok", str(path))]
+    if check := _git_ignore_check(path):
+        checks.append(check)
     if reason := refuse_reason(path, max_files=settings.max_files, count=False):
         checks.append(Check("index", "warn", reason))
         return checks
@@ -121,6 +125,16 @@ async def _workspace_checks(settings: ServerSettings, flag: Path | None) -> list
         )
         state += f" (stale: {why} since the last update; {by})"
     return [*checks, Check("index", "ok", state)]
+
+
+def _git_ignore_check(path: Path) -> Check | None:
+    """A warning when git's rules ignore every new file of a workspace git lists (a home
+    folder kept in git for its dotfiles): the index holds only what git tracks."""
+    rule = ignores_everything(path)
+    listed = git_files(path) if rule else None  # None: listed without git (see there)
+    if rule is None or listed is None:
+        return None
+    return Check("git ignore", "warn", ignores_everything_note(path, rule, len(listed)))
 
 
 #: Less room than this on the disk holding the database, and an update's first batch cannot

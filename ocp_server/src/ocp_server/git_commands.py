@@ -18,7 +18,8 @@ commands only read, so each is run with those switched off, while the user's own
   --local-env-vars`): a server started from a git hook or inside `git rebase -x` would read
   that repository instead of the workspace; `GIT_TERMINAL_PROMPT=0` (never wait on a
   prompt); `GIT_OPTIONAL_LOCKS=0` (never take `index.lock` from the user's own git);
-- `--literal-pathspecs`: a path is a path, never a glob.
+- `--literal-pathspecs`: a path is a path, never a glob (but for `check-ignore`, which refuses
+  the flag: its arguments are path names, never pathspecs with magic).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ _OFF = (
 )
 _NO_DRIVERS = ("--no-ext-diff", "--no-textconv")
 _WITH_DRIVERS = frozenset({"diff", "log", "show"})
+_PATH_NAMES_ONLY = frozenset({"check-ignore"})
 
 
 def git_command(workspace: Path, subcommand: str, *args: str) -> list[str]:
@@ -45,7 +47,7 @@ def git_command(workspace: Path, subcommand: str, *args: str) -> list[str]:
     return [
         "git",
         "--no-pager",
-        "--literal-pathspecs",
+        *(() if subcommand in _PATH_NAMES_ONLY else ("--literal-pathspecs",)),
         *config,
         "-C",
         str(workspace),

@@ -44,6 +44,7 @@ from pathspec.patterns.gitignore import GitIgnorePatternError
 
 from ocp_server.git_commands import run_git
 from ocp_server.index.git_text import ignore_patterns
+from ocp_server.index.ignore_probe import ignores_everything, ignores_everything_note
 from ocp_server.index.limits import DEFAULT_MAX_FILE_BYTES
 from ocp_server.index.nested import NESTED_REASON, is_repository
 from ocp_server.index.real_paths import RealFolders
@@ -275,13 +276,18 @@ def git_files(workspace: Path) -> list[str] | None:
     )
     if top:  # the workspace is a sub-folder of the repository
         paths = [p[len(top) :] for p in paths if p.startswith(top)]
+    if (workspace, IGNORES_NEW) not in _TOLD:  # asked once: a git command more
+        _TOLD.add((workspace, IGNORES_NEW))
+        if rule := ignores_everything(workspace):
+            logger.warning("%s", ignores_everything_note(workspace, rule, len(paths)))
     return paths
 
 
 #: What was already logged about a workspace's git (the watcher lists the files at every
-#: update): workspace, git's refusal or IGNORES_ALL.
+#: update): workspace, git's refusal, IGNORES_ALL or IGNORES_NEW.
 _TOLD: set[tuple[Path, str]] = set()
 IGNORES_ALL = "ignores all of its files"
+IGNORES_NEW = "ignores every new file"  # (ignore_probe.py)
 
 
 def _git_refused(workspace: Path, stderr: bytes) -> None:
