@@ -364,3 +364,39 @@ async def test_a_reader_behind_by_keep_generations_applies_them_one_more_reads_w
                 f"zqkeep{chr(97 + behind)}{chr(96 + behind)}", refresh=False
             )
             assert [r.path for r in found.results] == [f"pkg{(behind - 1) % 4}/mod_{behind - 1}.py"]
+
+
+async def _bare_writes(index: WorkspaceIndex, count: int) -> None:
+    """`count` index writes recorded as an update's are (the generation moved on, its stamp,
+    the files it wrote), without writing any row: the change log's own cost alone."""
+    rows = await index.db.execute_fetchall("SELECT id FROM files ORDER BY id LIMIT 2")
+    for _ in range(count):
+        log = change_log.ChangeLog()
+        log.files = {int(r[0]) for r in rows}
+        await log.record(index.db, await change_log.next_generation(index.db))
+        await index.db.commit()
+
+
+async def test_a_reader_further_behind_than_the_real_keep_reads_whole_and_right(
+    repo: Path, tmp_path: Path
+) -> None:
+    """A reader behind by the last `KEEP` (128) generations applies them; one more behind has
+    no stamp left to be checked against and reads whole: slower, never wrong (the change log
+    keeps no oldest reader's generation, and need not for its answers)."""
+    db = tmp_path / "ocp.db"
+    async with (
+        await WorkspaceIndex.open(repo, db) as index,
+        await WorkspaceIndex.open(repo, db) as reader,
+    ):
+        await index.update()
+        await reader.snapshot()
+        for behind, loads in ((128, {"full": 1, "delta": 1}), (129, {"full": 2, "delta": 1})):
+            marker = f"zqbehind{behind}"
+            _edit(repo / "pkg2" / "mod_6.py", marker)
+            await index.update()
+            await _bare_writes(index, behind - 1)
+            assert behind == change_log.KEEP + (behind - 128)  # the constant, not a patched one
+            await _check_like_a_full_load(index, reader)
+            assert reader.snapshots.loads == loads, behind
+            found = await reader.search(marker, refresh=False)
+            assert {r.path for r in found.results} == {"pkg2/mod_6.py"}
