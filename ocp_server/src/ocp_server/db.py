@@ -6,6 +6,7 @@ import asyncio
 import logging
 import os
 import sqlite3
+import stat
 import time
 from pathlib import Path
 
@@ -77,7 +78,7 @@ def ensure_ocp_dir(db_path: Path) -> None:
     """Create the folder; an `.ocp/` folder is private (0700) and gets a .gitignore so it is
     never committed. The database file is created 0600 before SQLite opens it (SQLite gives
     its -wal and -shm files the database's mode), and files an older version left readable
-    by others are made private."""
+    by others are made private: regular files SQLite reads as a database only."""
     folder = db_path.parent
     folder.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
     if folder.name == ".ocp":
@@ -86,22 +87,50 @@ def ensure_ocp_dir(db_path: Path) -> None:
         ignore = folder / ".gitignore"
         if not ignore.exists():
             ignore.write_text("# OCP's local index and memory: never commit.\n*\n", "utf-8")
-    # Only a file that does not exist yet is opened here: SQLite's locks are POSIX locks,
-    # which a process loses on *every* descriptor of a file when it closes any one of them.
-    # Opening and closing the database beside this process's open connections let another
-    # process's closing connection think it was the last, and delete the -wal and -shm
-    # files those connections still use ("disk I/O error" until a restart).
+    # Only a file that does not exist yet is opened here (one that does, by SQLite alone: see
+    # _is_database): SQLite's locks are POSIX locks, which a process loses on *every*
+    # descriptor of a file when it closes any one of them. Opening and closing the database
+    # beside this process's open connections let another process's closing connection think
+    # it was the last, and delete the -wal and -shm files those connections still use ("disk
+    # I/O error" until a restart).
     try:
         os.close(os.open(db_path, os.O_RDWR | os.O_CREAT | os.O_EXCL, FILE_MODE))
     except FileExistsError:
         pass
+    loose = []
     for suffix in _SIDE_FILES:
         path = Path(f"{db_path}{suffix}")
         try:
-            if path.stat().st_mode & 0o077:
-                path.chmod(FILE_MODE)
+            st = path.stat()
         except FileNotFoundError:
-            pass
+            continue
+        # Never a device or a pipe (OCP_DB_PATH=/dev/null run as root made it 0600 for all)
+        if st.st_mode & 0o077 and stat.S_ISREG(st.st_mode):
+            loose.append(path)
+    # Nor a file OCP_DB_PATH names by mistake that is no database (notes, a config: "left as
+    # it is", mode included)
+    if loose and _is_database(db_path):
+        for path in loose:
+            path.chmod(FILE_MODE)
+
+
+def _is_database(db_path: Path) -> bool:
+    """Whether SQLite reads `db_path` as a database (an empty file is one), asked of SQLite
+    itself rather than read here: SQLite closes its descriptor of a file only when no other
+    connection of this process holds a lock on it (it keeps it until then), so this process's
+    locks survive the asking. Read-only and `immutable`: nothing is locked, and no -wal or
+    -shm file is made."""
+    try:
+        probe = sqlite3.connect(f"{db_path.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
+    except sqlite3.Error:
+        return False
+    try:
+        probe.execute("PRAGMA schema_version").fetchone()
+    except sqlite3.DatabaseError:
+        return False
+    finally:
+        probe.close()
+    return True
 
 
 async def connect(db_path: Path) -> aiosqlite.Connection:
