@@ -127,3 +127,24 @@ def test_a_worktree_in_a_folder_ending_with_nbsp(tmp_path: Path) -> None:
     assert found is not None
     assert found.git_dir == Path(git(tree, "rev-parse", "--absolute-git-dir").rstrip("\n"))
     assert git_head(tree) == git(tree, "rev-parse", "HEAD").strip()
+
+
+@pytest.mark.parametrize("folder", [" docs", "\u00a0notes", "tab\t"])
+def test_a_workspace_below_the_top_whose_name_starts_or_ends_with_a_space(
+    tmp_path: Path, folder: str
+) -> None:
+    # git's `rev-parse --show-prefix` (" docs/") was stripped of its leading space: no listed
+    # path started with it, and the folder was taken for one the repository ignores whole
+    # (listed without git: info/exclude and the global excludes file no longer applied).
+    repo = tmp_path / "repo"
+    ws = repo / folder
+    ws.mkdir(parents=True)
+    (ws / "app.py").write_text("x = 1\n")
+    (ws / "local.py").write_text("x = 2\n")
+    git(repo, "init", "-q")
+    (repo / ".git" / "info" / "exclude").write_text("local.py\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "one")
+    (ws / "new.py").write_text("x = 3\n")
+    listing = files.list_workspace(ws)
+    assert listing.git and {c.path for c in listing.candidates} == {"app.py", "new.py"}

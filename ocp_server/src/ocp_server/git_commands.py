@@ -159,5 +159,5 @@ def system_config(*, timeout: float) -> Path | None:
         )
     except (OSError, subprocess.SubprocessError):
         return None
-    named = done.stdout.decode("utf-8", "surrogateescape").strip()
+    named = done.stdout.decode("utf-8", "surrogateescape").removesuffix("\n")
     return Path(named) if done.returncode == 0 and os.path.isabs(named) else None

@@ -250,7 +250,7 @@ def git_files(workspace: Path) -> list[str] | None:
         top = (
             run_git(workspace, "rev-parse", "--show-prefix", timeout=10, check=True)
             .stdout.decode("utf-8", "surrogateescape")
-            .strip()
+            .removesuffix("\n")  # alone: a folder's name may start with a space
         )
     except subprocess.CalledProcessError as exc:
         _git_refused(workspace, exc.stderr or b"")

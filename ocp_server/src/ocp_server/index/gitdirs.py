@@ -148,7 +148,7 @@ def excludes_file(top: Path, env: Mapping[str, str] | None = None) -> Path | Non
         named = (
             run_git(top, "config", "--path", "core.excludesFile", timeout=10)
             .stdout.decode("utf-8", "surrogateescape")
-            .strip()
+            .removesuffix("\n")  # alone: a path may start or end with a space
         )  # exit status 1 and no output: not set
     except (OSError, subprocess.SubprocessError):
         return None
