@@ -1,0 +1,122 @@
+"""How often the listing outside git (`files._iter_walk_with_gitignore`: pathspec, each
+.gitignore's lines read by `git_text.ignore_patterns`) lists what git itself lists
+(`git ls-files --others --exclude-standard`) for random trees and random .gitignore files.
+
+    uv run python bench/bench_gitignore_agreement.py [--trees 400] [--seed 0]
+
+Two kinds of trees: `plain` patterns (globs, `**`, classes, escapes, negations, anchors) and
+`spaces`, whose names and patterns also hold what git and Python split or strip differently
+(tabs, CR, CRLF line ends, `\\x0b`, U+2028, NEL, NBSP, trailing and escaped spaces). A tree
+disagrees when the two listings differ in any path; the first few are printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from ocp_server.index import files
+
+NAMES = ["a", "b", "ab", "a.py", "b.log", "c.txt", "x y", "[a]", "a*", "#h", "!n", "a\\b"]
+FOLDERS = ["dir", "sub", "deep", "x y", "[a]", "a\\b", "!n", "#h"]
+ATOMS = ["a", "b", "*", "**", "?", "[ab]", "[!a]", "[a-c]", ".py", ".log", "dir", "sub", "deep"]
+ATOMS += ["\\*", "\\[", "\\#h", "\\!n", "#h", "!n", "x y", "[a]", "\\\\"]
+SPACE_NAMES = ["a ", "a\t", "a\r", "a\x0b", "a\u2028b", "a\xa0", " a"]
+SPACE_ATOMS = [" ", "\t", "\\ ", "\r", "\x0b", "\u2028", "\xa0", "\x85", "\\\t"]
+
+
+def _pattern(rng: random.Random, atoms: list[str]) -> str:
+    parts = ["".join(rng.choice(atoms) for _ in range(rng.randint(1, 2))) for _ in range(3)]
+    pattern = "/".join(parts[: rng.randint(1, 3)])
+    if rng.random() < 0.2:
+        pattern = "/" + pattern
+    if rng.random() < 0.2:
+        pattern += "/"
+    return "!" + pattern if rng.random() < 0.2 else pattern
+
+
+def _tree(ws: Path, rng: random.Random, spaces: bool) -> None:
+    names = NAMES + SPACE_NAMES if spaces else NAMES
+    atoms = ATOMS + SPACE_ATOMS if spaces else ATOMS
+    folders = [ws]
+    for _ in range(rng.randint(3, 12)):
+        folder = rng.choice(folders) / rng.choice(FOLDERS)
+        if not folder.exists():
+            folder.mkdir()
+            folders.append(folder)
+    for _ in range(rng.randint(5, 25)):
+        path = rng.choice(folders) / rng.choice(names)
+        if not path.exists():
+            path.write_text("x")
+    for folder in rng.sample(folders, min(len(folders), rng.randint(1, 3))):
+        lines = [_pattern(rng, atoms) for _ in range(rng.randint(1, 4))]
+        if spaces:
+            text = rng.choice(["\n", "\r\n"]).join(lines) + rng.choice(["", "\n", "\r\n", "\r"])
+        else:
+            text = "\n".join(lines) + "\n"
+        (folder / ".gitignore").write_bytes(text.encode("utf-8"))
+
+
+def _agree(ws: Path, env: dict[str, str]) -> tuple[set[str], set[str]]:
+    """(listed by OCP alone, listed by git alone)."""
+    subprocess.run(["git", "init", "-q"], cwd=ws, env=env, check=True)
+    out = subprocess.run(
+        ["git", "ls-files", "-z", "--others", "--exclude-standard"],
+        cwd=ws,
+        env=env,
+        capture_output=True,
+        check=True,
+    ).stdout
+    git = {p for p in out.decode("utf-8", "surrogateescape").split("\0") if p}
+    try:
+        ocp = set(files._iter_walk_with_gitignore(ws))
+    except ValueError as exc:  # pathspec refusing a pattern failed the whole listing
+        ocp = {f"(failed: {exc!r})"}
+    return ocp - git, git - ocp
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--trees", type=int, default=400)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--show", type=int, default=3, help="disagreeing trees to print")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="ocp-gitignore-") as tmp:
+        env = {
+            **os.environ,
+            "GIT_CONFIG_GLOBAL": os.devnull,
+            "GIT_CONFIG_NOSYSTEM": "1",
+            "XDG_CONFIG_HOME": str(Path(tmp) / "xdg"),
+            "HOME": tmp,
+        }
+        print(f"{'trees':<8} {'count':>6} {'disagree':>9}")
+        for kind in ("plain", "spaces"):
+            shown, disagree = 0, 0
+            for n in range(args.trees):
+                rng = random.Random(f"{kind}-{args.seed + n}")
+                ws = Path(tmp) / "ws"
+                shutil.rmtree(ws, ignore_errors=True)
+                ws.mkdir()
+                _tree(ws, rng, kind == "spaces")
+                only_ocp, only_git = _agree(ws, env)
+                if only_ocp or only_git:
+                    disagree += 1
+                    if shown < args.show:
+                        shown += 1
+                        ignores = {
+                            str(p.relative_to(ws)): p.read_bytes() for p in ws.rglob(".gitignore")
+                        }
+                        print(
+                            f"  {kind} #{args.seed + n}: OCP alone {sorted(only_ocp)}, git "
+                            f"alone {sorted(only_git)}, .gitignore files {ignores}"
+                        )
+            print(f"{kind:<8} {args.trees:>6} {disagree:>9}")
+
+
+if __name__ == "__main__":
+    main()
