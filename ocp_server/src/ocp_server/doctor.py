@@ -131,7 +131,7 @@ def _git_ignore_check(path: Path) -> Check | None:
     """A warning when git's rules ignore every new file of a workspace git lists (a home
     folder kept in git for its dotfiles): the index holds only what git tracks."""
     rule = ignores_everything(path)
-    listed = git_files(path) if rule else None  # None: listed without git (see there)
+    listed = git_files(path, tell=False) if rule else None  # None: listed without git
     if rule is None or listed is None:
         return None
     return Check("git ignore", "warn", ignores_everything_note(path, rule, len(listed)))

@@ -230,10 +230,11 @@ def _compiles(pattern: str) -> bool:
     return True
 
 
-def git_files(workspace: Path) -> list[str] | None:
+def git_files(workspace: Path, *, tell: bool = True) -> list[str] | None:
     """Tracked plus untracked-not-ignored files, or None when this is not a git work tree, or
     is a folder below a work tree's top in which git lists no file. Below a BUILD_DIRS folder,
-    tracked files only."""
+    tracked files only. `tell`: log, once, when git's rules ignore every new file here
+    (ignore_probe.py; doctor says it in its own words)."""
     try:
         out = run_git(
             workspace,
@@ -276,7 +277,7 @@ def git_files(workspace: Path) -> list[str] | None:
     )
     if top:  # the workspace is a sub-folder of the repository
         paths = [p[len(top) :] for p in paths if p.startswith(top)]
-    if (workspace, IGNORES_NEW) not in _TOLD:  # asked once: a git command more
+    if tell and (workspace, IGNORES_NEW) not in _TOLD:  # asked once: a git command more
         _TOLD.add((workspace, IGNORES_NEW))
         if rule := ignores_everything(workspace):
             logger.warning("%s", ignores_everything_note(workspace, rule, len(paths)))
