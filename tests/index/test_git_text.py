@@ -85,6 +85,15 @@ def test_an_ocpignore_with_a_latin1_comment_still_applies(tmp_path: Path) -> Non
     assert spec is not None and spec.match_file("web/a.ts") and not spec.match_file("a.ts")
 
 
+def test_an_ocpignore_with_a_pattern_pathspec_refuses_keeps_the_others(tmp_path: Path) -> None:
+    # `notes\` (a lone backslash at the end; git matches nothing with it) raised out of
+    # load_ocpignore: every search and listing of the workspace failed.
+    (tmp_path / ".ocpignore").write_bytes(b"web/\nnotes\\\n*.tmp\n")
+    spec = load_ocpignore(tmp_path)
+    assert spec is not None and spec.match_file("web/a.ts") and spec.match_file("x.tmp")
+    assert not spec.match_file("notes") and not spec.match_file("a.ts")
+
+
 @pytest.mark.parametrize(
     "branch", ["feature\u00a0", "a\u2028b", "nel\u0085", "ends\u2028", "\u3000wide"]
 )
