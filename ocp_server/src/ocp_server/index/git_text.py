@@ -41,6 +41,8 @@ def ignore_patterns(data: bytes) -> list[str]:
 def _trim_trailing_spaces(line: bytes) -> bytes:
     """dir.c's trim_trailing_spaces: the run of spaces (` ` alone) that ends the line goes,
     unless a backslash escapes its first one (which then stays, and the rest too)."""
+    if not line.endswith(b" "):
+        return line  # (nothing to trim: most lines, read without the walk below)
     last_space = None
     i = 0
     while i < len(line):
