@@ -193,6 +193,23 @@ def test_every_option_and_argument_of_every_command_has_a_help_text() -> None:
     assert missing == []
 
 
+def test_every_command_says_what_it_does_in_its_own_help() -> None:
+    # `ocp-server search --help` showed only the usage and options: the one line saying what
+    # the command does was in `ocp-server --help`'s list alone.
+    silent = [name for name, sub in _commands(build_parser()) if not (sub.description or "")]
+    assert silent == []
+    search = dict(_commands(build_parser()))["search"]
+    assert "search the workspace index" in search.format_help().lower()
+
+
+def test_a_command_missing_its_action_names_the_actions() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "ocp_server.cli", "routing"], capture_output=True, text=True
+    )
+    assert done.returncode == 2
+    assert "explain" in done.stderr and "reset" in done.stderr, done.stderr
+
+
 @pytest.mark.parametrize(
     ("env", "command"),
     [

@@ -130,10 +130,27 @@ def common_options(*, top: bool) -> argparse.ArgumentParser:
     return parent
 
 
+def add_command(
+    sub: Any,
+    name: str,
+    common: argparse.ArgumentParser,
+    help: str,
+    description: str | None = None,
+) -> argparse.ArgumentParser:
+    """A command whose own --help says what it does: without a longer description, the line
+    `ocp-server --help` lists it with (argparse shows that line only in the parent's list)."""
+    described = description or f"{help[0].upper()}{help[1:]}."
+    parser: argparse.ArgumentParser = sub.add_parser(
+        name, parents=[common], help=help, description=described
+    )
+    return parser
+
+
 def add_init_command(sub: Any, common: argparse.ArgumentParser) -> None:
-    init = sub.add_parser(
+    init = add_command(
+        sub,
         "init",
-        parents=[common],
+        common,
         help="wire OCP into an IDE's MCP config (claude-code, cursor, windsurf, vscode, …)",
         description="Write or merge the MCP configuration that makes an IDE start OCP for "
         "this workspace: other servers are left alone, the old file is backed up, and running "
@@ -169,11 +186,11 @@ def add_force(parser: argparse.ArgumentParser) -> None:
 
 
 def add_index_commands(sub: Any, common: argparse.ArgumentParser) -> None:
-    index = sub.add_parser("index", parents=[common], help="index the workspace (incremental)")
+    index = add_command(sub, "index", common, help="index the workspace (incremental)")
     index.add_argument("path", nargs="?", help="workspace to index (default: the workspace)")
     add_force(index)
     index.set_defaults(handler="ocp_server.cli_index:run_index")
-    search = sub.add_parser("search", parents=[common], help="search the workspace index")
+    search = add_command(sub, "search", common, help="search the workspace index")
     search.add_argument("query", help="what to look for: words, a symbol name, a question")
     search.add_argument(
         "-k",
@@ -186,9 +203,10 @@ def add_index_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     search.add_argument("--language", help="only this language (python, go, …)")
     add_force(search)
     search.set_defaults(handler="ocp_server.cli_index:run_search")
-    status = sub.add_parser(
+    status = add_command(
+        sub,
         "status",
-        parents=[common],
+        common,
         help="the index: files, chunks, skips by reason, last update, watcher, build progress",
     )
     status.add_argument("--json", action="store_true", help="print the report as JSON")
@@ -196,8 +214,8 @@ def add_index_commands(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 def add_server_commands(sub: Any, common: argparse.ArgumentParser) -> None:
-    route = sub.add_parser(
-        "route", parents=[common], help="route a request as the ocp_model_route tool would"
+    route = add_command(
+        sub, "route", common, help="route a request as the ocp_model_route tool would"
     )
     route.add_argument("text", help="the request, as an agent would send it")
     route.add_argument(
@@ -213,7 +231,7 @@ def add_server_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     route.add_argument("--model", help="force one model by name")
     route.add_argument("--json", action="store_true", help="print the full result as JSON")
     route.set_defaults(handler="ocp_server.cli_server:run_route")
-    restore = sub.add_parser("restore", parents=[common], help="print what earlier sessions left")
+    restore = add_command(sub, "restore", common, help="print what earlier sessions left")
     restore.add_argument("--query", help="put what relates to this first")
     restore.add_argument(
         "--max-tokens",
@@ -224,8 +242,8 @@ def add_server_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     restore.add_argument("--json", action="store_true", help="print the result as JSON")
     restore.set_defaults(handler="ocp_server.cli_server:run_restore")
-    stats = sub.add_parser(
-        "stats", parents=[common], help="the savings report: tiers, cost, savings, latency"
+    stats = add_command(
+        sub, "stats", common, help="the savings report: tiers, cost, savings, latency"
     )
     stats.add_argument("--since", help="only this recent: 7d, 12h, 30m (default: all)")
     stats.add_argument("--json", action="store_true", help="print the report as JSON")
@@ -233,9 +251,10 @@ def add_server_commands(sub: Any, common: argparse.ArgumentParser) -> None:
         "--html", metavar="FILE", type=Path, help="also write a self-contained HTML report"
     )
     stats.set_defaults(handler="ocp_server.cli_server:run_stats")
-    doctor = sub.add_parser(
+    doctor = add_command(
+        sub,
         "doctor",
-        parents=[common],
+        common,
         help="check the setup: contacts each configured model; each problem comes with its fix",
     )
     doctor.add_argument("--json", action="store_true", help="print the checks as JSON")
@@ -257,9 +276,10 @@ def port_number(text: str) -> int:
 
 
 def add_proxy_command(sub: Any, common: argparse.ArgumentParser) -> None:
-    proxy = sub.add_parser(
+    proxy = add_command(
+        sub,
         "proxy",
-        parents=[common],
+        common,
         help="route an agent's own model requests: an Anthropic/OpenAI-compatible proxy",
         description="Serve Anthropic Messages (/v1/messages) and OpenAI Chat Completions "
         "(/v1/chat/completions) on 127.0.0.1, each request routed to the local model or "
@@ -276,21 +296,24 @@ def add_proxy_command(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 def add_routing_commands(sub: Any, common: argparse.ArgumentParser) -> None:
-    routing = sub.add_parser(
+    routing = add_command(
+        sub,
         "routing",
-        parents=[common],
+        common,
         help="the workspace's routing calibration, learned from saved outcomes",
         description="Outcomes saved with ocp_result_save (good, bad/wrong, escalated, "
         "overkill) shift the local/paid threshold per task type for this workspace.",
     )
-    actions = routing.add_subparsers(dest="action", metavar="ACTION", required=True)
-    explain = actions.add_parser(
-        "explain", parents=[common], help="the threshold per task type and the outcomes behind it"
+    # The actions as the metavar: argparse names a missing one by it ("required: ACTION" said
+    # nothing of which there are).
+    actions = routing.add_subparsers(dest="action", metavar="{explain,reset}", required=True)
+    explain = add_command(
+        actions, "explain", common, help="the threshold per task type and the outcomes behind it"
     )
     explain.add_argument("--json", action="store_true", help="print the calibration file")
     explain.set_defaults(handler="ocp_server.cli_routing:run_explain")
-    reset = actions.add_parser(
-        "reset", parents=[common], help="forget every learned shift (back to the defaults)"
+    reset = add_command(
+        actions, "reset", common, help="forget every learned shift (back to the defaults)"
     )
     reset.set_defaults(handler="ocp_server.cli_routing:run_reset")
 
