@@ -109,7 +109,9 @@ def test_restore_prints_the_brief(workspace: Path) -> None:
 def test_doctor_names_each_problem_with_its_fix(workspace: Path, refused_url: str) -> None:
     done = run(workspace, "doctor", OCP_OLLAMA_URL=refused_url)
     assert done.returncode == 1
-    assert "ollama serve" in done.stdout and "ANTHROPIC_API_KEY" in done.stdout
+    # The fix for the local model: start Ollama, or install it where /usr/bin has none.
+    assert "ollama serve" in done.stdout or "https://ollama.com" in done.stdout
+    assert "ANTHROPIC_API_KEY" in done.stdout
 
 
 def test_doctor_passes_when_the_local_model_is_there(

@@ -46,12 +46,40 @@ async def test_a_missing_ollama_model_fails_with_the_pull_command(workspace: Pat
     assert "ollama pull llama3.2" in detail and "OCP_LOCAL_MODEL" in detail
 
 
+def installed_ollama(tmp_path: Path) -> str:
+    """A PATH holding an `ollama` program (doctor only looks for it)."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "ollama").write_text("#!/bin/sh\n")
+    (bin_dir / "ollama").chmod(0o755)
+    return str(bin_dir)
+
+
 async def test_unreachable_ollama_fails_naming_OCP_OLLAMA_URL(
-    workspace: Path, refused_url: str
+    workspace: Path, refused_url: str, tmp_path: Path
 ) -> None:
-    found = await checks(workspace, OCP_OLLAMA_URL=refused_url)
+    found = await checks(workspace, OCP_OLLAMA_URL=refused_url, PATH=installed_ollama(tmp_path))
     status, detail = found["local model"]
     assert status == "fail" and "ollama serve" in detail and "OCP_OLLAMA_URL" in detail
+    assert "ollama.com" not in detail
+
+
+async def test_ollama_not_installed_says_where_to_get_it_and_what_works_without(
+    workspace: Path, refused_url: str, tmp_path: Path
+) -> None:
+    # A new machine: no Ollama at all. "Start it with `ollama serve`" sent the user to a
+    # command they do not have.
+    (tmp_path / "empty").mkdir()
+    found = await checks(workspace, OCP_OLLAMA_URL=refused_url, PATH=str(tmp_path / "empty"))
+    status, detail = found["local model"]
+    assert status == "fail" and "ollama serve" not in detail
+    assert "https://ollama.com" in detail and "ollama pull llama3.2" in detail
+    assert "OCP_OLLAMA_URL" in detail and "back to your agent" in detail
+    # An Ollama elsewhere (another machine) is not one to install here.
+    remote = await checks(
+        workspace, OCP_OLLAMA_URL="http://ollama.invalid:11434", PATH=str(tmp_path / "empty")
+    )
+    assert "ollama.com" not in remote["local model"][1]
 
 
 async def test_tools_switched_on_for_a_model_without_tools_fails(workspace: Path) -> None:

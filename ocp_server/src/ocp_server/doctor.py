@@ -17,6 +17,8 @@ from importlib.metadata import version as dist_version
 from pathlib import Path
 from typing import Any, Literal
 
+import httpx
+
 from ocp_router.backends.base import ClosingBackend
 from ocp_router.backends.ollama import OllamaBackend
 from ocp_router.backends.openai import OpenAIBackend
@@ -234,7 +236,28 @@ def _judge_local(probe: ModelProbe, rs: RouterSettings, role: str) -> list[Check
     return checks
 
 
-async def _local_checks(rs: RouterSettings) -> list[Check]:
+LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+def _ollama_missing(exc: BackendError, rs: RouterSettings, env: Mapping[str, str]) -> str | None:
+    """What to do when the local Ollama cannot be reached because it is not installed on this
+    machine (no `ollama` on PATH, the URL local): "Start it with `ollama serve`" named a
+    command the user does not have. None otherwise."""
+    if rs.local_backend != "ollama" or not isinstance(exc.__cause__, httpx.ConnectError):
+        return None
+    if httpx.URL(rs.ollama_url).host not in LOCAL_HOSTS:
+        return None
+    if shutil.which("ollama", path=env.get("PATH", os.defpath)) is not None:
+        return None
+    return (
+        f"no Ollama here: nothing answers at {rs.ollama_url} and `ollama` is not on PATH. "
+        f"Install it from https://ollama.com, then `ollama pull {rs.local_model}` (or set "
+        "OCP_OLLAMA_URL to an Ollama elsewhere). Without a local model, search and memory "
+        "work, and routed requests come back to your agent as an enriched prompt"
+    )
+
+
+async def _local_checks(rs: RouterSettings, env: Mapping[str, str]) -> list[Check]:
     backend = build_local(rs)
     assert isinstance(backend, OllamaBackend | OpenAIBackend), backend
     try:
@@ -244,7 +267,7 @@ async def _local_checks(rs: RouterSettings) -> list[Check]:
             else:
                 probe = await backend.probe()
         except BackendError as exc:
-            return [Check("local model", "fail", str(exc))]
+            return [Check("local model", "fail", _ollama_missing(exc, rs, env) or str(exc))]
         checks = _judge_local(probe, rs, "local")
         phase2 = rs.phase2_model
         if probe.present and phase2 and phase2 != rs.local_model:
@@ -356,7 +379,7 @@ async def run_checks(
     checks.append(Check("tool names", "ok", f"{settings.tool_names}: {names}"))
     ws_checks = await _workspace_checks(settings, workspace_flag)
     checks.extend(ws_checks)
-    checks.extend(await _local_checks(rs))
+    checks.extend(await _local_checks(rs, env))
     checks.extend(await _paid_checks(rs))
     workspace = Path(ws_checks[0].detail) if ws_checks[0].status == "ok" else None
     checks.extend(_client_checks(workspace, home, env))
