@@ -251,8 +251,8 @@ def test_a_local_model_failing_after_the_first_byte_ends_the_stream_in_the_clien
 def test_local_down_and_no_paid_credentials_is_a_clear_error_in_each_dialect(
     start_proxy: Callable[..., RunningProxy], proxy_env: dict[str, str]
 ) -> None:
-    env = proxy_env | {"OCP_OLLAMA_URL": f"http://127.0.0.1:{closed_port()}"}
-    proxy = start_proxy(env)
+    url = f"http://127.0.0.1:{closed_port()}"
+    proxy = start_proxy(proxy_env | {"OCP_OLLAMA_URL": url})
     with httpx.Client(base_url=proxy.url, timeout=20) as http:
         a = http.post(
             "/v1/messages", json=_messages(text=SIMPLE), headers={"anthropic-version": "2023-06-01"}
@@ -262,8 +262,25 @@ def test_local_down_and_no_paid_credentials_is_a_clear_error_in_each_dialect(
     assert a.json()["type"] == "error"
     assert a.json()["error"]["type"] == "authentication_error"
     assert "no paid credentials" in a.json()["error"]["message"]
-    assert "ConnectError" in a.json()["error"]["message"]  # what the local attempt hit
     assert o.status_code == 401 and "no paid credentials" in o.json()["error"]["message"]
+    # What the local attempt hit, with its fix, as `ocp_model_route` and doctor say it (it
+    # was "ollama llama3.2: ConnectError: All connection attempts failed").
+    for said in (a.json()["error"]["message"], o.json()["error"]["message"]):
+        assert f"ollama llama3.2: cannot reach ollama at {url}" in said, said
+        assert "ollama serve" in said and "OCP_OLLAMA_URL" in said, said
+
+
+def test_an_unreachable_openai_compatible_local_server_is_named_with_its_setting(
+    start_proxy: Callable[..., RunningProxy], proxy_env: dict[str, str]
+) -> None:
+    url = f"http://127.0.0.1:{closed_port()}/v1"
+    env = proxy_env | {"OCP_LOCAL_BACKEND": "openai", "OCP_LOCAL_BASE_URL": url}
+    proxy = start_proxy(env)
+    with httpx.Client(base_url=proxy.url, timeout=20) as http:
+        o = http.post("/v1/chat/completions", json=_chat(SIMPLE))
+    said = o.json()["error"]["message"]
+    assert o.status_code == 401 and f"cannot reach openai at {url}" in said, said
+    assert "OCP_LOCAL_BASE_URL" in said and "OPENAI_BASE_URL" not in said, said
 
 
 def test_a_failed_local_attempt_names_its_backend_and_model_once(

@@ -212,6 +212,11 @@ class OllamaBackend(ClosingBackend):
             "needs none (a local `ollama serve`)."
         )
 
+    def transport_failure(self, exc: httpx.HTTPError) -> BackendError:
+        """`exc`, met talking to this server, as this backend says it: what failed and its
+        fix, naming the setting (for a caller that talks to the server itself: the proxy)."""
+        return transport_error(exc, backend=self.name, url=self.base_url, hint=self._start_hint)
+
     @property
     def _start_hint(self) -> str:
         return f"Start it with `ollama serve`, or set {self.names.base_url} to where it runs."

@@ -184,6 +184,11 @@ class OpenAIBackend(ClosingBackend):
             f"(is it {self.shown_url}/v1?)."
         )
 
+    def transport_failure(self, exc: httpx.HTTPError) -> BackendError:
+        """`exc`, met talking to this server, as this backend says it: what failed and its
+        fix, naming the setting (for a caller that talks to the server itself: the proxy)."""
+        return transport_error(exc, backend=self.name, url=self.base_url, hint=self._url_hint)
+
     @property
     def _url_hint(self) -> str:
         return f"Check {self.names.base_url} and that the server is running."

@@ -53,7 +53,9 @@ from ocp_router import (
     estimate_tokens,
     parse_payload,
 )
+from ocp_router.backends.ollama import OllamaBackend
 from ocp_router.backends.ollama_version import SilentCutCheck
+from ocp_router.backends.openai import OpenAIBackend
 from ocp_router.redact_names import redact_name_head
 from ocp_router.sticky import Sticky
 from ocp_server.argument_errors import clip
@@ -219,12 +221,14 @@ class Proxy:
         self.recorder = recorder
         self.client = client
         rs = router_settings
+        local = router.local
         self.local = LocalTarget(
             rs.local_backend,
             rs.ollama_url if rs.local_backend == "ollama" else rs.local_base_url,
             rs.local_model,
             rs.local_timeout,
             rs.local_max_tokens,
+            local.transport_failure if isinstance(local, OllamaBackend | OpenAIBackend) else None,
         )
         # Whether the local Ollama may cut a prompt silently, asked once when first needed.
         ollama = self.local.kind == "ollama"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from contextlib import aclosing
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
@@ -50,6 +50,9 @@ class LocalTarget:
     # OCP_LOCAL_MAX_TOKENS, sent when the client gives no limit of its own: a local server
     # asked for none writes until its context is full (llama.cpp, vLLM).
     max_tokens: int | None = None
+    # A transport failure in the router's words, with its fix ("cannot reach ollama at …
+    # Start it with `ollama serve`, or set OCP_OLLAMA_URL …"); None: the exception's own.
+    explain: Callable[[httpx.HTTPError], Exception] | None = None
 
 
 async def unread_prompt(
@@ -183,7 +186,8 @@ async def stream_local(
             with anyio.CancelScope(shield=True):  # cancelled by a hangup: close still
                 await response.aclose()
     except httpx.HTTPError as exc:
-        raise LocalFailed(target, f"{type(exc).__name__}: {exc}") from exc
+        said = target.explain(exc) if target.explain is not None else None
+        raise LocalFailed(target, str(said) if said else f"{type(exc).__name__}: {exc}") from exc
     except BadAnswer as exc:
         raise LocalFailed(target, str(exc)) from exc
 
