@@ -58,6 +58,16 @@ def test_a_dry_runs_text_says_no_model_was_called_not_answered_by_none(workspace
     assert "0 routes" in stats.stdout and "dry runs 1" in stats.stdout  # as --json counts it
 
 
+def test_a_dry_run_with_no_paid_model_says_the_agent_would_answer_not_none(
+    workspace: Path,
+) -> None:
+    # No key: the paid tier has no model ("none"), and the line read "(none would answer)".
+    done = run(workspace, "route", "explain x", "--dry-run", OCP_ROUTE_MODE="paid")
+    assert done.returncode == 0, done.stderr
+    assert "none would answer" not in done.stdout
+    assert "no model called (no paid model is configured: your agent would answer)" in done.stdout
+
+
 def test_route_answers_locally_and_stats_count_it(workspace: Path, fake_ollama: FakeOllama) -> None:
     done = run(workspace, "route", "explain the auth middleware", OCP_OLLAMA_URL=fake_ollama.url)
     assert done.returncode == 0, done.stderr

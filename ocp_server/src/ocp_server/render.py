@@ -80,6 +80,9 @@ def _route(out: wire.RouteResult) -> str:
     cost = "" if t.estimated_cost_usd is None or t.cost_usd is None else f", ${t.cost_usd:.4f}"
     if out.answered_by == "none" and out.prompt is not None:  # a dry run: nobody was asked
         answered = f"no model called ({t.model} would answer)" if t.model else "no model called"
+        if t.model == "none":  # the router's name for a tier with no model (a paid one, no key)
+            kind = "local" if t.tier == "local" else "paid"
+            answered = f"no model called (no {kind} model is configured: your agent would answer)"
         cost = "" if t.estimated_cost_usd is None else f", up to ${t.estimated_cost_usd:.4f}"
     else:
         model = f" ({t.model})" if t.model and t.model != out.answered_by else ""
