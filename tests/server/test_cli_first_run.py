@@ -294,6 +294,20 @@ def test_piped_search_output_is_not_wrapped_at_80_columns(workspace: Path) -> No
     assert long_line in done.stdout.splitlines(), done.stdout
 
 
+def test_search_keeps_to_OCP_SEARCH_TOKENS_as_the_tool_does(workspace: Path) -> None:
+    # `ocp-server search` is "what the agent's ocp_context_search sees", but it read no token
+    # budget: with OCP_SEARCH_TOKENS=100 the tool answered one hit and the command five.
+    body = "\n".join(f"    total_{i} = ledger_balance({i}) + ledger_fee({i})" for i in range(6))
+    for n in range(5):
+        (workspace / "src" / f"ledger_{n}.py").write_text(f"def ledger_sum_{n}():\n{body}\n")
+    git(workspace, "add", "-A")
+    wide = run(workspace, "search", "ledger balance fee", "--json")
+    narrow = run(workspace, "search", "ledger balance fee", "--json", OCP_SEARCH_TOKENS="100")
+    assert wide.returncode == 0 and narrow.returncode == 0, wide.stderr + narrow.stderr
+    assert len(json.loads(wide.stdout)) >= 5
+    assert 1 <= len(json.loads(narrow.stdout)) < len(json.loads(wide.stdout))
+
+
 # ---- status -----------------------------------------------------------------------------------
 
 

@@ -140,7 +140,14 @@ async def _search(workspace: Path, args: argparse.Namespace) -> SearchResponse:
             await updated_unless_full(index.update, settings.db_path_for(workspace), full)
             for note in full:
                 console(stderr=True).print(f"[yellow]{note}[/yellow]")
-        return await index.search(args.query, k=args.k, path_glob=args.path_glob, language=language)
+        # The tool's budget (OCP_SEARCH_TOKENS), so this shows what the agent's search sees.
+        return await index.search(
+            args.query,
+            k=args.k,
+            path_glob=args.path_glob,
+            language=language,
+            max_tokens=settings.search_tokens,
+        )
 
 
 def run_search(args: argparse.Namespace, workspace: Path) -> int:
