@@ -68,6 +68,16 @@ def test_a_dry_run_with_no_paid_model_says_the_agent_would_answer_not_none(
     assert "no model called (no paid model is configured: your agent would answer)" in done.stdout
 
 
+def test_stats_with_no_route_yet_says_what_it_counts_instead_of_empty_tables(
+    workspace: Path,
+) -> None:
+    # A new user's first `ocp-server stats` printed three tables with no row in them.
+    done = run(workspace, "stats")
+    assert done.returncode == 0, done.stderr
+    assert "0 routes" in done.stdout and "by tier" not in done.stdout
+    assert "ocp_model_route" in done.stdout and "ocp-server route" in done.stdout
+
+
 def test_route_answers_locally_and_stats_count_it(workspace: Path, fake_ollama: FakeOllama) -> None:
     done = run(workspace, "route", "explain the auth middleware", OCP_OLLAMA_URL=fake_ollama.url)
     assert done.returncode == 0, done.stderr

@@ -217,6 +217,12 @@ def _usd(value: float) -> str:
 
 def print_stats(stats: SavingsReport, console: Console) -> None:
     """The savings report as terminal tables."""
+    if not stats["routes"]:  # one line, not three tables with no row
+        console.print(
+            f"0 routes in {stats['workspace']}: each ocp_model_route call (and `ocp-server "
+            f"route` without --dry-run) is counted here; dry runs {stats['dry_runs']}"
+        )
+        return
     pct = stats["savings_pct"]
     console.print(
         f"[bold]{stats['routes']}[/] routes, {stats['sessions']} sessions in "
