@@ -118,6 +118,19 @@ def test_an_entry_that_is_not_a_table_says_what_a_price_holds(tmp_path: Path) ->
     )
 
 
+def test_a_misspelt_models_table_names_the_key_it_does_not_know(tmp_path: Path) -> None:
+    # `[model.x]` for `[models.x]` reads as a model named "model" priced with a field "x": the
+    # error was "model.input: Field required", about a field the user never wrote.
+    path = write(tmp_path, "prices.toml", "[model.claude-x]\ninput = 3.0\noutput = 15.0\n")
+    with pytest.raises(ConfigError) as info:
+        load_prices(path)
+    assert str(info.value) == (
+        f"OCP_PRICES={str(path)!r}: model.claude-x: not a price field (a model's prices are "
+        "input, output, cache_read, cache_write, in USD per million tokens; models go at the "
+        "top or in a `models` table)"
+    )
+
+
 def test_an_invalid_toml_entry_names_the_model_and_the_field(tmp_path: Path) -> None:
     path = write(tmp_path, "prices.toml", '["my-model"]\ninput = -3\noutput = 1\n')
     with pytest.raises(ConfigError, match=r"OCP_PRICES=.*prices\.toml.*: my-model\.input: "):

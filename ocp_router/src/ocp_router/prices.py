@@ -109,7 +109,16 @@ def parse_prices(data: Any, *, source: str = "OCP_PRICES") -> dict[str, Price]:
         try:
             p = _PriceEntry.model_validate(entry)
         except ValidationError as exc:
-            err = exc.errors()[0]
+            # A key it does not know first: `[model.x]` (for `[models.x]`) lacks input too,
+            # and "model.input: Field required" named a field the user never wrote.
+            errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
+            err = errors[0]
+            if err["type"] == "extra_forbidden":
+                raise ConfigError(
+                    f"{source}: {model}.{err['loc'][0]}: not a price field (a model's prices "
+                    f"are {', '.join(_PriceEntry.model_fields)}, in USD per million tokens; "
+                    "models go at the top or in a `models` table)"
+                ) from exc
             where = ".".join(str(x) for x in err["loc"]) or "entry"
             raise ConfigError(f"{source}: {model}.{where}: {err['msg']}") from exc
         out[str(model)] = Price(p.input, p.output, p.cache_read, p.cache_write)
