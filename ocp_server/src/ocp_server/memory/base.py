@@ -189,13 +189,26 @@ class MemoryBase(TraceStore):
         rows = await self._fetch("SELECT value FROM meta WHERE key = 'last_update'")
         return str(rows[0][0]) if rows else ""
 
-    async def _sign(self, signatures: Sequence[tuple[str, tuple[int, int]]]) -> None:
+    async def _sign(
+        self, signatures: Sequence[tuple[str, tuple[int, int]]], *, every: bool = False
+    ) -> None:
         """Record each cited file's size and mtime as checked; unconfirmed when the file was
-        written within RACY_NS of now (the wall clock, as the file system's)."""
+        written within RACY_NS of now (the wall clock, as the file system's). `every`: every
+        live citation into the file was checked at that signature (`verify`). Otherwise only
+        the new ones were, and a file signed otherwise before is left unconfirmed: the
+        citations already in it were checked at its stored signature, and overwriting that
+        would leave them unchecked over an edit made since (and keeping it, the new ones
+        unchecked over an edit a check recorded meanwhile)."""
         racy = time.time_ns() - RACY_NS
+        keep = (
+            "excluded.mtime_ns"
+            if every
+            else "CASE WHEN memory_files.size = excluded.size AND memory_files.mtime_ns = "
+            f"excluded.mtime_ns THEN excluded.mtime_ns ELSE {UNCONFIRMED} END"
+        )
         await self.db.executemany(
             "INSERT INTO memory_files (path, size, mtime_ns) VALUES (?, ?, ?) "
-            "ON CONFLICT(path) DO UPDATE SET size = excluded.size, mtime_ns = excluded.mtime_ns",
+            f"ON CONFLICT(path) DO UPDATE SET size = excluded.size, mtime_ns = {keep}",
             [
                 (path, size, UNCONFIRMED if mtime >= racy else mtime)
                 for path, (size, mtime) in signatures

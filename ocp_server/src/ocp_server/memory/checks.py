@@ -127,7 +127,8 @@ class CitationChecks(MemoryBase):
                     "AND active = 1",
                     (seen,),
                 )
-            await self._sign([*changed.items(), *moved_to])
+            await self._sign(list(changed.items()), every=True)
+            await self._sign(moved_to)  # (its file's other citations were checked at another)
             await self._unsign_uncited()
             for table, column, owners in (
                 ("decisions", "decision_id", {r[11] for r in rows if r[11] is not None}),
