@@ -1,12 +1,14 @@
 """Save and restore cost as session memory grows: does each save cost more as memory fills?
 
-    uv run python bench/bench_memory_growth.py [--saves 120] [--every 20]
+    uv run python bench/bench_memory_growth.py [--saves 120] [--every 20] [--churn 5]
 
 SAVES saves in a row into one new database, each of 50 decisions, 50 notes and 10 open items
 of random words from a fixed vocabulary of 5,000 (seed 3: none near-identical, so none
 merges), 110 memories a save. Reported for each EVERY saves: memories stored before them, the
 mean CPU time of a save (all threads of this process: the database's too), and the median CPU
-time of a restore with a two-word query (2,000 tokens) right after them.
+time of a restore with a two-word query (2,000 tokens) right after them. `--churn K`: each
+save after the first also forgets K of the previous save's notes and saves K others of them
+again with one word changed (they merge, reworded): memories deleted from the index.
 """
 
 from __future__ import annotations
@@ -30,8 +32,9 @@ from ocp_server.db import connect  # noqa: E402
 from ocp_server.memory import DecisionIn, MemoryStore  # noqa: E402
 
 
-async def run(saves: int, every: int) -> Table:
-    table = Table(title=f"memory growth: {saves} saves of 110 memories (CPU time)")
+async def run(saves: int, every: int, churn: int = 0) -> Table:
+    extra = f", each forgetting {churn} and merging {churn}" if churn else ""
+    table = Table(title=f"memory growth: {saves} saves of 110 memories{extra} (CPU time)")
     for column in ("memories before", "save, s (mean)", "restore with a query, ms (median)"):
         table.add_column(column, justify="right")
     rnd = random.Random(3)
@@ -41,9 +44,13 @@ async def run(saves: int, every: int) -> Table:
         store = MemoryStore(db)
         sid = await store.start_session("/ws")
         spent: list[float] = []
+        previous: list[tuple[int, str]] = []  # the last save's notes: id, text
         for n in range(saves):
+            notes = [" ".join(rnd.choices(vocab, k=60)) for _ in range(50)]
+            again = [t.replace(t.split()[0], rnd.choice(vocab), 1) for _, t in previous[:churn]]
+            forget = [i for i, _ in previous[churn : 2 * churn]]
             started = time.process_time()
-            await store.save(
+            saved = await store.save(
                 sid,
                 decisions=[
                     DecisionIn(
@@ -53,10 +60,13 @@ async def run(saves: int, every: int) -> Table:
                     )
                     for j in range(50)
                 ],
-                notes=[" ".join(rnd.choices(vocab, k=60)) for _ in range(50)],
+                notes=notes + again,
                 open_items=[" ".join(rnd.choices(vocab, k=12)) for _ in range(10)],
+                forget_notes=forget,
             )
             spent.append(time.process_time() - started)
+            assert len(saved.merged) == len(again), saved.merged
+            previous = list(zip(saved.note_ids, notes, strict=False))
             if (n + 1) % every == 0:
                 restores = []
                 for _ in range(9):
@@ -76,8 +86,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--saves", type=int, default=120)
     parser.add_argument("--every", type=int, default=20)
+    parser.add_argument("--churn", type=int, default=0)
     args = parser.parse_args()
-    Console().print(asyncio.run(run(args.saves, args.every)))
+    Console().print(asyncio.run(run(args.saves, args.every, args.churn)))
 
 
 if __name__ == "__main__":

@@ -148,3 +148,62 @@ async def test_a_save_that_rewords_merged_memories_does_not_read_its_words_count
     await db.set_trace_callback(lambda _sql: None)
     assert len(saved.merged) == len(notes)
     assert looked_up == []
+
+
+async def _true_df(db: aiosqlite.Connection, store: MemoryStore, terms: list[str]) -> None:
+    """Each of `terms` counted as the index holds it (after a save or restore read counts)."""
+    rows = await db.execute_fetchall("SELECT term, doc FROM memory_vocab")
+    held = {str(term): int(doc) for term, doc in rows}
+    assert {t: store._df.get(t, 0) for t in terms} == {t: held.get(t, 0) for t in terms}
+
+
+async def test_forgotten_and_merged_memories_leave_the_ranking_counts_true(
+    tmp_path: Path,
+) -> None:
+    """The counts that pick a query's and a save's words gained one for each memory this
+    connection indexed but lost none for one it deleted (forgotten, or merged and reworded):
+    the deletion showed only as fewer memories than counted, and once other processes' saves
+    made up for that (up to 5% growth is not read again), forgotten words stayed counted."""
+    path = tmp_path / ".ocp" / "ocp.db"
+    conn, other = await connect(path), await connect(path)
+    try:
+        store, elsewhere = MemoryStore(conn), MemoryStore(other)
+        sid = await store.start_session("/ws")
+        filler = [f"filler{n}y common{n % 3}y" for n in range(60)]
+        okapi = "okapi live in the dense rain forest of the ituri in the congo basin"
+        kept = await store.save(
+            sid,
+            notes=[*filler, "zebra crossing rules", "zebra stripes pattern", okapi],
+        )
+        await store.restore(query="zebra okapi forest")  # reads (and keeps) their counts
+        await _true_df(conn, store, ["zebra", "okapi", "forest"])
+        other_sid = await elsewhere.start_session("/ws")
+        await elsewhere.save(other_sid, notes=["lion pride", "tiger stripes", "panda bamboo"])
+        # forgets one zebra note; the okapi note merges, reworded
+        saved = await store.save(
+            sid, forget_notes=[kept.note_ids[-3]], notes=[okapi.replace("forest", "forests")]
+        )
+        assert [m.into for m in saved.merged] == [kept.note_ids[-1]]
+        await store.restore(query="zebra okapi forest forests")
+        await _true_df(conn, store, ["zebra", "okapi", "forest", "forests"])
+    finally:
+        await conn.close()
+        await other.close()
+
+
+async def test_a_failed_save_that_forgot_and_added_leaves_the_ranking_counts_true(
+    db: aiosqlite.Connection,
+) -> None:
+    """What a rolled-back save counted and uncounted is undone, though it left the number of
+    memories as counted (one forgotten, one added)."""
+    store = MemoryStore(db)
+    sid = await store.start_session("/ws")
+    filler = [f"filler{n}y common{n % 3}y" for n in range(30)]
+    kept = await store.save(sid, notes=[*filler, "zebra crossing rules", "okapi habitat"])
+    await store.restore(query="zebra okapi")
+    with pytest.raises(InputError):
+        await store.save(
+            sid, forget_notes=[kept.note_ids[-2]], notes=["okapi forest"], resolve=[10**6]
+        )
+    await store.restore(query="zebra okapi")
+    await _true_df(db, store, ["zebra", "okapi"])

@@ -116,7 +116,16 @@ class MemoryBase(TraceStore):
         self._count(words, 1, text.isascii())
 
     def _unindexed(self, text: str) -> None:
-        self._count(set(_TERM.findall(text.lower())), -1, text.isascii())
+        # A deleted memory (forgotten, merged and reworded) loses its words' counts as an
+        # indexed one gains them: else once other processes' saves make up the number of
+        # memories (5% growth is not read again), its words stay counted.
+        self._df_total -= 1
+        df = self._df
+        words = set(_TERM.findall(text.lower()))
+        for term in words:
+            if df.get(term):
+                df[term] -= 1
+        self._count(words, -1, text.isascii())
 
     def _count(self, words: set[str], change: int, exact: bool) -> None:
         """Keep `_counts` exact as this connection indexes or deletes a text: an ASCII text's
@@ -132,6 +141,8 @@ class MemoryBase(TraceStore):
 
     def _rolled_back(self) -> None:
         self._counts.clear()  # they counted what the transaction wrote
+        self._df.clear()  # (the number of memories may be as counted: one forgotten, one added)
+        self._df_total = 0
 
     async def _selective(
         self,
