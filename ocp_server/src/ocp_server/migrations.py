@@ -856,6 +856,23 @@ async def m029_notes_by_start(db: aiosqlite.Connection) -> None:
     await db.execute(f"CREATE INDEX notes_by_start ON notes(kind, {NOTE_START})")
 
 
+async def m030_decision_title_key(db: aiosqlite.Connection) -> None:
+    """Decisions by a key of their title blind to case in every script and to accents
+    (`memory.folding.title_key`), not by `title COLLATE NOCASE`, which folds ASCII only: a
+    query naming a title and a second decision titled alike find it in another case."""
+    # (imported here: the memory package imports this module)
+    from ocp_server.memory.folding import title_key
+
+    await db.execute("ALTER TABLE decisions ADD COLUMN title_key TEXT")
+    rows = await db.execute_fetchall("SELECT id, title FROM decisions")
+    await db.executemany(
+        "UPDATE decisions SET title_key = ? WHERE id = ?",
+        [(title_key(str(title)), row_id) for row_id, title in rows],
+    )
+    await db.execute("DROP INDEX IF EXISTS decisions_by_title")
+    await db.execute("CREATE INDEX decisions_by_title_key ON decisions(title_key, status)")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     m001_index,
     m002_memory,
@@ -884,6 +901,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     m027_index_changes,
     m028_index_stamps,
     m029_notes_by_start,
+    m030_decision_title_key,
 )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import threading
+import unicodedata
 from collections.abc import Iterable
 from functools import lru_cache
 
@@ -64,4 +65,13 @@ def folded_text(text: str) -> str:
     return _NON_ASCII.sub(lambda m: " ".join(folded(m[0])), text)
 
 
-__all__ = ["TOKENIZER", "folded", "folded_text", "index_words"]
+def title_key(title: str) -> str:
+    """What a decision's title is matched by (a query naming it, a second decision titled
+    alike; `decisions.title_key`): blind to case in every script (SQLite's NOCASE folds ASCII
+    only) and to accents, as the memory index is, with runs of spaces as one. Stored: a
+    change of it needs a migration that keys every title again (m030)."""
+    text = " ".join(unicodedata.normalize("NFC", title).casefold().split())
+    return folded_text(text)
+
+
+__all__ = ["TOKENIZER", "folded", "folded_text", "index_words", "title_key"]

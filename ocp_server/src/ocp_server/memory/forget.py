@@ -26,6 +26,7 @@ import aiosqlite
 
 from ocp_server.errors import InputError
 from ocp_server.memory.base import MemoryBase
+from ocp_server.memory.folding import title_key
 
 __all__ = ["MemoryForgets", "zeroing_deletes"]
 
@@ -93,9 +94,10 @@ class MemoryForgets(MemoryBase):
                     continue
                 if table == "decisions":
                     await self.db.execute(
-                        "UPDATE decisions SET title = '(forgotten)', decision = '', "
-                        "rationale = NULL, retired = 'forgotten', retired_at = ? WHERE id = ?",
-                        (now, item),
+                        "UPDATE decisions SET title = '(forgotten)', title_key = ?, "
+                        "decision = '', rationale = NULL, retired = 'forgotten', "
+                        "retired_at = ? WHERE id = ?",
+                        (title_key("(forgotten)"), now, item),
                     )
                 else:
                     await self._erase_outcome(item)

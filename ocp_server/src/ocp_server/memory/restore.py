@@ -24,7 +24,7 @@ from ocp_server.errors import InputError
 from ocp_server.index.terms import fts_query, query_terms
 from ocp_server.memory.base import Snapshot
 from ocp_server.memory.checks import CitationChecks
-from ocp_server.memory.folding import folded_text
+from ocp_server.memory.folding import folded_text, title_key
 from ocp_server.memory.queries import (
     COUNT_CAP,
     DECISION_ROWS,
@@ -208,10 +208,9 @@ class MemoryRestores(CitationChecks):
         """The matches with each decision titled exactly as the query marked to come first
         (added when the match limit left it out): when every decision shares the query's
         words, bm25 cannot tell the one asked for by name from the newer ones."""
-        title = one_line(query)
         rows = await self._fetch(
-            DECISION_ROWS.format(where=f"{DECISIONS} AND title = :title COLLATE NOCASE"),
-            {**params, "title": title},
+            DECISION_ROWS.format(where=f"{DECISIONS} AND title_key = :title"),
+            {**params, "title": title_key(one_line(query))},
         )
         exact = {item.key: item for item in self._memory_items("decision", rows)}
         best = min((i.score for i in matched if i.score is not None), default=-1.0)

@@ -18,6 +18,7 @@ from ocp_server.citations.suggestions import names_in
 from ocp_server.errors import InputError
 from ocp_server.index.terms import fts_query
 from ocp_server.memory.alike import Comparer, Item, compare_all, sampled, words_of
+from ocp_server.memory.folding import title_key
 from ocp_server.memory.forget import MemoryForgets, zeroing_deletes
 from ocp_server.memory.kept import SaveTexts, kept
 from ocp_server.memory.queries import (
@@ -323,9 +324,9 @@ class MemorySaves(MemoryForgets):
                     out.overwritten |= reworded or rationale not in (None, stored[1])
                     async with zeroing_deletes(self.db):  # the old wording is erased
                         await self.db.execute(
-                            "UPDATE decisions SET renewed_at = ?, title = ?, decision = ?, "
-                            "rationale = coalesce(?, rationale) WHERE id = ?",
-                            (now, title, d.decision.strip(), rationale, into),
+                            "UPDATE decisions SET renewed_at = ?, title = ?, title_key = ?, "
+                            "decision = ?, rationale = coalesce(?, rationale) WHERE id = ?",
+                            (now, title, title_key(title), d.decision.strip(), rationale, into),
                         )
                         if reworded or added or d.rationale:
                             await self._reindex(
@@ -338,18 +339,20 @@ class MemorySaves(MemoryForgets):
                     warnings.append(_merge_warning(field, "decision", into, alike, added, reworded))
                     out.decision_ids.append(into)
                     continue
+            key = title_key(title)
             same_title = await self._fetch(
-                "SELECT id FROM decisions WHERE title = ? COLLATE NOCASE AND status = 'active' "
+                "SELECT id FROM decisions WHERE title_key = ? AND status = 'active' "
                 f"AND {LIVE} AND id IS NOT ? ORDER BY id",
-                (title, d.supersedes),
+                (key, d.supersedes),
             )
             new_id = await self._insert(
-                "INSERT INTO decisions (session_id, created_at, title, decision, rationale, "
-                "trace_id, renewed_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO decisions (session_id, created_at, title, title_key, decision, "
+                "rationale, trace_id, renewed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     session_id,
                     now,
                     title,
+                    key,
                     d.decision.strip(),
                     (d.rationale or "").strip() or None,
                     trace_id,
@@ -481,10 +484,10 @@ class MemorySaves(MemoryForgets):
         if kind == "decision":
             title, _, decision = text.partition("\n")  # (a title of several lines is not found)
             sql = (
-                "SELECT id FROM decisions WHERE title = ? COLLATE NOCASE AND status = 'active' "
+                "SELECT id FROM decisions WHERE title_key = ? AND status = 'active' "
                 f"AND {LIVE} AND title = ? AND decision = ? ORDER BY id LIMIT 5"
             )
-            rows = await self._fetch(sql, (title, title, decision))
+            rows = await self._fetch(sql, (title_key(title), title, decision))
         else:
             sql = (
                 # INDEXED BY: without ANALYZE's statistics SQLite walks notes_by_kind. +text:
