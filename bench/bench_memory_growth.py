@@ -1,6 +1,6 @@
 """Save and restore cost as session memory grows: does each save cost more as memory fills?
 
-    uv run python bench/bench_memory_growth.py [--saves 120] [--every 20] [--churn 5]
+    uv run python bench/bench_memory_growth.py [--saves 120] [--every 20] [--churn 5] [--cjk]
 
 SAVES saves in a row into one new database, each of 50 decisions, 50 notes and 10 open items
 of random words from a fixed vocabulary of 5,000 (seed 3: none near-identical, so none
@@ -9,6 +9,8 @@ mean CPU time of a save (all threads of this process: the database's too), and t
 time of a restore with a two-word query (2,000 tokens) right after them. `--churn K`: each
 save after the first also forgets K of the previous save's notes and saves K others of them
 again with one word changed (they merge, reworded): memories deleted from the index.
+`--cjk`: the words are pairs of Han characters, written without spaces as Chinese is (a
+comma every 8 words); the database's size at the end is in the caption.
 """
 
 from __future__ import annotations
@@ -32,13 +34,24 @@ from ocp_server.db import connect  # noqa: E402
 from ocp_server.memory import DecisionIn, MemoryStore  # noqa: E402
 
 
-async def run(saves: int, every: int, churn: int = 0) -> Table:
+def _han_words(rnd: random.Random) -> list[str]:
+    return ["".join(chr(0x4E00 + rnd.randrange(20000)) for _ in range(2)) for _ in range(5000)]
+
+
+def _chinese(words: list[str]) -> str:
+    return "，".join("".join(words[i : i + 8]) for i in range(0, len(words), 8))
+
+
+async def run(saves: int, every: int, churn: int = 0, cjk: bool = False) -> Table:
     extra = f", each forgetting {churn} and merging {churn}" if churn else ""
+    extra += ", Chinese" if cjk else ""
     table = Table(title=f"memory growth: {saves} saves of 110 memories{extra} (CPU time)")
     for column in ("memories before", "save, s (mean)", "restore with a query, ms (median)"):
         table.add_column(column, justify="right")
     rnd = random.Random(3)
-    vocab = [f"w{n}q" for n in range(5000)]
+    vocab = _han_words(rnd) if cjk else [f"w{n}q" for n in range(5000)]
+    join = _chinese if cjk else " ".join
+    query = f"{vocab[17]} {vocab[4000]}"
     with tempfile.TemporaryDirectory() as tmp:
         db = await connect(Path(tmp) / "ocp.db")
         store = MemoryStore(db)
@@ -46,22 +59,22 @@ async def run(saves: int, every: int, churn: int = 0) -> Table:
         spent: list[float] = []
         previous: list[tuple[int, str]] = []  # the last save's notes: id, text
         for n in range(saves):
-            notes = [" ".join(rnd.choices(vocab, k=60)) for _ in range(50)]
-            again = [t.replace(t.split()[0], rnd.choice(vocab), 1) for _, t in previous[:churn]]
+            notes = [join(rnd.choices(vocab, k=60)) for _ in range(50)]
+            again = [t.replace(t[:3], rnd.choice(vocab), 1) for _, t in previous[:churn]]
             forget = [i for i, _ in previous[churn : 2 * churn]]
             started = time.process_time()
             saved = await store.save(
                 sid,
                 decisions=[
                     DecisionIn(
-                        f"title {n}-{j} " + " ".join(rnd.choices(vocab, k=5)),
-                        " ".join(rnd.choices(vocab, k=40)),
-                        " ".join(rnd.choices(vocab, k=30)),
+                        f"title {n}-{j} " + join(rnd.choices(vocab, k=5)),
+                        join(rnd.choices(vocab, k=40)),
+                        join(rnd.choices(vocab, k=30)),
                     )
                     for j in range(50)
                 ],
                 notes=notes + again,
-                open_items=[" ".join(rnd.choices(vocab, k=12)) for _ in range(10)],
+                open_items=[join(rnd.choices(vocab, k=12)) for _ in range(10)],
                 forget_notes=forget,
             )
             spent.append(time.process_time() - started)
@@ -71,7 +84,7 @@ async def run(saves: int, every: int, churn: int = 0) -> Table:
                 restores = []
                 for _ in range(9):
                     started = time.process_time()
-                    await store.restore(query="w17q w4000q", max_tokens=2000)
+                    await store.restore(query=query, max_tokens=2000)
                     restores.append(time.process_time() - started)
                 table.add_row(
                     f"{(n + 1 - every) * 110:,}",
@@ -79,6 +92,8 @@ async def run(saves: int, every: int, churn: int = 0) -> Table:
                     f"{statistics.median(restores) * 1e3:.1f}",
                 )
         await db.close()
+        size = sum(f.stat().st_size for f in Path(tmp).iterdir())
+        table.caption = f"database at the end: {size / 2**20:.1f} MiB"
     return table
 
 
@@ -87,8 +102,9 @@ def main() -> None:
     parser.add_argument("--saves", type=int, default=120)
     parser.add_argument("--every", type=int, default=20)
     parser.add_argument("--churn", type=int, default=0)
+    parser.add_argument("--cjk", action="store_true")
     args = parser.parse_args()
-    Console().print(asyncio.run(run(args.saves, args.every, args.churn)))
+    Console().print(asyncio.run(run(args.saves, args.every, args.churn, args.cjk)))
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ from ocp_router.redact import finds_secret
 from ocp_router.redact_names import glued_tokens
 from ocp_router.tokens import estimate_tokens
 from ocp_server.at_rest import redacted, redacted_state
+from ocp_server.cjk_terms import with_cjk_pairs
 from ocp_server.index.lexical import DEFINITION_KINDS
 from ocp_server.index.lexicon import names_blob, pack_text, unpack_text
 from ocp_server.index.literal_pairs import literal_blobs
@@ -873,6 +874,17 @@ async def m030_decision_title_key(db: aiosqlite.Connection) -> None:
     await db.execute("CREATE INDEX decisions_by_title_key ON decisions(title_key, status)")
 
 
+async def m031_memory_cjk_pairs(db: aiosqlite.Connection) -> None:
+    """Chinese and Japanese runs in the memory index are also indexed as their character
+    pairs (`cjk_terms.py`): rows indexed before get theirs, or a query for a word inside a
+    run never finds them."""
+    rows = await db.execute_fetchall("SELECT rowid, text FROM memory_fts")
+    await db.executemany(
+        "UPDATE memory_fts SET text = ? WHERE rowid = ?",
+        [(again, rowid) for rowid, text in rows if (again := with_cjk_pairs(str(text))) != text],
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     m001_index,
     m002_memory,
@@ -902,6 +914,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     m028_index_stamps,
     m029_notes_by_start,
     m030_decision_title_key,
+    m031_memory_cjk_pairs,
 )
 
 

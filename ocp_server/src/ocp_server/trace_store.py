@@ -21,6 +21,7 @@ from typing import Any, Final
 import aiosqlite
 
 from ocp_server.at_rest import redacted, redacted_head
+from ocp_server.cjk_terms import with_cjk_pairs
 from ocp_server.errors import InputError
 from ocp_server.index.terms import body_terms
 from ocp_server.route_record import REQUEST_CHARS, RouteRecord
@@ -190,7 +191,7 @@ class TraceStore:
         return rowid
 
     async def _index(self, kind: str, ref_id: str | int, text: str) -> None:
-        indexed = body_terms(text[:_FTS_TEXT])
+        indexed = with_cjk_pairs(body_terms(text[:_FTS_TEXT]))
         await self.db.execute(
             "INSERT INTO memory_fts (kind, ref_id, text) VALUES (?, ?, ?)",
             (kind, str(ref_id), indexed),

@@ -20,8 +20,9 @@ from ocp_server.brief import (
     render_decision,
     render_note,
 )
+from ocp_server.cjk_terms import cjk_pairs
 from ocp_server.errors import InputError
-from ocp_server.index.terms import fts_query, query_terms
+from ocp_server.index.terms import MAX_QUERY_TERMS, fts_query, query_terms
 from ocp_server.memory.base import Snapshot
 from ocp_server.memory.checks import CitationChecks
 from ocp_server.memory.folding import folded_text, title_key
@@ -231,7 +232,11 @@ class MemoryRestores(CitationChecks):
         self, query: str, limit: int = MATCHES, documents: int | None = None
     ) -> dict[str, dict[str, float]]:
         # accented words as the memory index keeps them (`côté` is `cote`), or none is found
-        terms = await self._selective(query_terms(folded_text(query)), documents=documents)
+        folded = folded_text(query)
+        words = query_terms(folded)
+        # Chinese and Japanese runs by their character pairs too (cjk_terms.py)
+        words += [p for p in cjk_pairs(folded[:4000])[:MAX_QUERY_TERMS] if p not in words]
+        terms = await self._selective(words, documents=documents)
         if not terms:
             return {}
         rows = await self._fetch(
