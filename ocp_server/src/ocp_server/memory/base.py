@@ -123,8 +123,11 @@ class MemoryBase(TraceStore):
         df = self._df
         words = set(_TERM.findall(text.lower()))
         for term in words:
-            if df.get(term):
-                df[term] -= 1
+            held = df.get(term)
+            if held == 1:
+                del df[term]  # (a word in no memory is not kept: other processes may bring it)
+            elif held:
+                df[term] = held - 1
         self._count(words, -1, text.isascii())
 
     def _count(self, words: set[str], change: int, exact: bool) -> None:
