@@ -407,3 +407,52 @@ def test_a_pool_started_as_the_watchdog_unlinks_the_semaphores_leaves_none() -> 
         finally:
             proc.kill()
     assert "leaked" not in err and "resource_tracker" not in err, err
+
+
+_UNGUARDED = """
+import asyncio, os, sys
+from pathlib import Path
+from ocp_server.index import file_pool
+from ocp_server.index.workspace import WorkspaceIndex
+
+with open(sys.argv[3], "a") as runs:
+    runs.write(f"{__name__} {os.getpid()}\\n")
+file_pool.worker_count = lambda: 2  # workers on a machine of any size
+file_pool.Workers.start_in_background = file_pool.Workers.start  # there before the first file
+
+
+async def build() -> None:
+    idx = await WorkspaceIndex.open(Path(sys.argv[1]), Path(sys.argv[2]))
+    try:
+        summary = await idx.update()
+    finally:
+        await idx.close()
+    print("workers", summary.workers)
+
+
+asyncio.run(build())
+"""
+
+
+def test_a_script_without_a_main_guard_runs_once(tmp_path: Path) -> None:
+    # A library user's script that opens an index at its top level, without
+    # `if __name__ == "__main__":`. Workers started from the script's file import it again
+    # as __mp_main__ (multiprocessing's spawn preparation): each ran the whole script, built
+    # an index of its own, and nothing said so (one user had five hidden copies). Indexing
+    # workers need nothing from __main__, and skip it.
+    root = tmp_path / "ws"
+    root.mkdir()
+    for i in range(file_pool_module.PARALLEL_MIN_FILES + 20):
+        (root / f"mod_{i}.py").write_text(f"def handle_{i}(value):\n    return value + {i}\n")
+    script, runs = tmp_path / "unguarded.py", tmp_path / "runs.txt"
+    script.write_text(_UNGUARDED)
+    done = subprocess.run(
+        [sys.executable, str(script), str(root), str(tmp_path / "ocp.db"), str(runs)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["workers", "2"], (done.stdout, done.stderr)
+    assert [line.split()[0] for line in runs.read_text().splitlines()] == ["__main__"]

@@ -25,7 +25,7 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from concurrent.futures import BrokenExecutor, Future, ProcessPoolExecutor
 from contextlib import asynccontextmanager
 from multiprocessing.connection import Connection
-from multiprocessing.context import ForkServerContext, SpawnContext
+from multiprocessing.context import ForkServerContext, ForkServerProcess, SpawnContext
 from typing import TypeVar
 
 from ocp_router.redact_names import NameRedactingFilter
@@ -69,12 +69,21 @@ def _rules_digest() -> str:
     return clean_text.RULES_DIGEST
 
 
+class IndexWorker(ForkServerProcess):
+    """An indexing worker: by this class's name (each one's is `IndexWorker-N`) worker_boot
+    knows it needs nothing from `__main__` and does not import it again."""
+
+
+class _WorkerContext(ForkServerContext):
+    Process = IndexWorker
+
+
 def worker_context() -> ForkServerContext | SpawnContext:
     """How worker processes start: forked from a fresh server process (`forkserver`) that
     loaded `worker_boot` (the indexer, and Ctrl-C ignored), or `spawn` where there is none."""
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("spawn")
-    context = multiprocessing.get_context("forkserver")
+    context = _WorkerContext()
     context.set_forkserver_preload(["ocp_server.index.worker_boot"])
     return context
 
