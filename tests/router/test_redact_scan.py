@@ -12,10 +12,14 @@ import random
 import re
 import string
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ocp_router import _redact_scan
 from ocp_router._redact_scan import (
+    GATE_REACH,
+    TOKEN_GATES,
     keyword_spans,
     may_hold_rare_token,
     may_hold_token,
@@ -230,3 +234,25 @@ def test_a_literal_a_pattern_needs_is_in_every_shape_it_matches() -> None:
         for shape in SHAPES:
             for m in p.regex.finditer(f"{CODE}x = '{shape}'\n"):
                 assert p.needs in m.group(), (p.kind, shape)
+
+
+def test_no_gate_matches_more_than_the_reach_of_a_window() -> None:
+    for gate in TOKEN_GATES:
+        _, widest = re._parser.parse(gate.pattern, gate.flags).getwidth()  # type: ignore[attr-defined]
+        assert widest <= GATE_REACH, gate.pattern
+
+
+def test_a_long_text_is_gated_a_window_at_a_time_and_misses_no_token(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # One search of a long text held the GIL for its whole length (0.05-0.1 s a gate for
+    # 15 MB); windows keep each search short. A token across a window's end, its gate's
+    # lookbehind before a window's start, or a token at the very end are all still seen.
+    monkeypatch.setattr(_redact_scan, "GATE_WINDOW", 97)
+    filler = "value = compute(item) + 1\n" * 8
+    for token in _token_shapes():
+        for offset in range(0, 97 + 1, 7):
+            text = filler[: 97 * 2 - offset] + " " + token + " " + filler
+            assert may_hold_token(text), (token, offset)
+        assert may_hold_token(filler * 2 + " " + token)
+    assert not may_hold_token(filler * 4)
