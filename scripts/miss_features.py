@@ -397,12 +397,22 @@ def main(argv: list[str] | None = None) -> int:
     if args.blame:
         blame_report()
         return 0
-    variants = args.variants or list(VARIANTS)
-    wf.VARIANTS = VARIANTS  # collect() reads the columns from there
+    print_held_out(args.variants or list(VARIANTS), VARIANTS, args.cache, args.mirrors)
+    return 0
+
+
+def print_held_out(
+    variants: list[str],
+    columns: dict[str, tuple[list[wf.Column], tuple[str, ...]]],
+    cache: Path,
+    mirrors: Path,
+) -> None:
+    """The table of `variants`' commit MRR@10, each corpus held out, and ripgrep in sample."""
+    wf.VARIANTS = columns  # collect() reads the columns from there
     names = [
         str(e["name"]) for e in json.loads((BENCH / "manifest.json").read_text("utf-8"))["corpora"]
     ]
-    rows = wf.collect(variants, args.cache, args.mirrors)
+    rows = wf.collect(variants, cache, mirrors)
     print("| variant | " + " | ".join(names) + " | mean | ripgrep in sample |")
     print("|---" * (len(names) + 3) + "|")
     for v in variants:
@@ -412,7 +422,6 @@ def main(argv: list[str] | None = None) -> int:
             f"{_in_sample(rows[v], names.index('ripgrep')):.3f} |",
             flush=True,
         )
-    return 0
 
 
 if __name__ == "__main__":

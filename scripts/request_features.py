@@ -35,7 +35,6 @@ weights fitted on its own rows (in sample), as `miss_features.py` prints it:
 from __future__ import annotations
 
 import argparse
-import json
 import re
 from collections import Counter
 from collections.abc import Callable
@@ -44,7 +43,7 @@ from pathlib import Path
 import miss_features as mf
 import numpy as np
 import window_features as wf
-from ranker_corpora import BENCH, CORPUS_CACHE
+from ranker_corpora import CORPUS_CACHE
 
 from ocp_server.index.features import FEATURES
 from ocp_server.index.hits import K1, doc_sums, gather
@@ -234,21 +233,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache", type=Path, default=CORPUS_CACHE)
     parser.add_argument("--mirrors", type=Path, default=Path(__file__).parents[2] / ".mirror")
     args = parser.parse_args(argv)
-    variants = args.variants or list(VARIANTS)
-    wf.VARIANTS = VARIANTS  # collect() reads the columns from there
-    names = [
-        str(e["name"]) for e in json.loads((BENCH / "manifest.json").read_text("utf-8"))["corpora"]
-    ]
-    rows = wf.collect(variants, args.cache, args.mirrors)
-    print("| variant | " + " | ".join(names) + " | mean | ripgrep in sample |")
-    print("|---" * (len(names) + 3) + "|")
-    for v in variants:
-        r = wf.loro_commits(rows[v], len(names))
-        print(
-            f"| {v} | " + " | ".join(f"{m:.3f}" for m in r) + f" | {np.mean(r):.4f} | "
-            f"{mf._in_sample(rows[v], names.index('ripgrep')):.3f} |",
-            flush=True,
-        )
+    mf.print_held_out(args.variants or list(VARIANTS), VARIANTS, args.cache, args.mirrors)
     return 0
 
 
