@@ -143,26 +143,7 @@ async def test_searches_arriving_during_the_first_wait_share_it(
 ) -> None:
     """A search sent while the first one waits waits with it (to the same end), not on its own
     from its own start, and not at all once that end has passed."""
-    from ocp_server.index import indexer
-    from ocp_server.index.files import Candidate
-    from ocp_server.index.workspace import WorkspaceIndex
-
-    real = indexer.process_file
-    answered = threading.Event()
-
-    def held(workspace: Path, candidate: Candidate, known_hash: str | None, limit: int) -> object:
-        answered.wait(60)
-        return real(workspace, candidate, known_hash, limit)
-
-    timeouts: list[float] = []
-    wait_built = WorkspaceIndex.wait_built
-
-    async def counted(self: WorkspaceIndex, timeout: float) -> bool:
-        timeouts.append(timeout)
-        return await wait_built(self, timeout)
-
-    monkeypatch.setattr(indexer, "process_file", held)
-    monkeypatch.setattr(WorkspaceIndex, "wait_built", counted)
+    answered, timeouts = hold_first_index(monkeypatch)
     async with inproc_client(workspace, monkeypatch, first_index_wait=3.0) as client:
         try:
             first = asyncio.create_task(
@@ -214,12 +195,30 @@ async def test_a_dry_run_route_waits_for_the_first_index_within_the_route_timeou
     a route by the server's bound, and a `building the workspace index` notice does not pause
     it): a paid route's prompt built without a model call (a dry run; no paid backend) waited
     the whole OCP_FIRST_INDEX_WAIT for the first index, past that bound."""
+    # the index cannot finish before the route has answered
+    answered, timeouts = hold_first_index(monkeypatch)
+    env = {"OCP_ROUTE_TIMEOUT": "2", "OCP_FIRST_INDEX_WAIT": "30"}
+    async with inproc_client(workspace, monkeypatch, env) as client:
+        try:
+            result = await client.call_tool(
+                "ocp_model_route",
+                {"request": "how does verify_token work?", "force": "top", "dry_run": True},
+            )
+        finally:
+            answered.set()
+    assert not result.is_error, text_of(result)
+    assert len(timeouts) == 1 and timeouts[0] <= 2.0, timeouts
+
+
+def hold_first_index(monkeypatch: pytest.MonkeyPatch) -> tuple[threading.Event, list[float]]:
+    """Indexing held until the returned event is set; the timeouts each wait for the first
+    index was given, in order."""
     from ocp_server.index import indexer
     from ocp_server.index.files import Candidate
     from ocp_server.index.workspace import WorkspaceIndex
 
     real = indexer.process_file
-    answered = threading.Event()  # the index cannot finish before the route has answered
+    answered = threading.Event()
 
     def held(workspace: Path, candidate: Candidate, known_hash: str | None, limit: int) -> object:
         answered.wait(60)
@@ -234,14 +233,4 @@ async def test_a_dry_run_route_waits_for_the_first_index_within_the_route_timeou
 
     monkeypatch.setattr(indexer, "process_file", held)
     monkeypatch.setattr(WorkspaceIndex, "wait_built", counted)
-    env = {"OCP_ROUTE_TIMEOUT": "2", "OCP_FIRST_INDEX_WAIT": "30"}
-    async with inproc_client(workspace, monkeypatch, env) as client:
-        try:
-            result = await client.call_tool(
-                "ocp_model_route",
-                {"request": "how does verify_token work?", "force": "top", "dry_run": True},
-            )
-        finally:
-            answered.set()
-    assert not result.is_error, text_of(result)
-    assert len(timeouts) == 1 and timeouts[0] <= 2.0, timeouts
+    return answered, timeouts
