@@ -59,7 +59,7 @@ from ocp_server.memory import (
 )
 from ocp_server.off_loop import off_loop
 from ocp_server.open_workspaces import OpenWorkspaces
-from ocp_server.prompt import EnrichedPrompt, build_prompt
+from ocp_server.prompt import EnrichedPrompt, brief_share, build_prompt, context_share
 from ocp_server.render import ToolAnswer
 from ocp_server.route_record import Answerer, RouteRecord
 from ocp_server.schema import SchemaTooNew
@@ -380,13 +380,13 @@ class AppState:
         `deadline` (loop time): the route's end, which a wait for the first index keeps to."""
         if ws is None or budget <= 0:
             return build_prompt(request, (), None)
-        brief_budget = max(budget // 4, 100)
+        brief_budget = brief_share(budget)
         await self._first_index(ws, deadline)
         response = await ws.index.search(
             search_query(request),
             k=12,
             path_glob=path_glob,
-            max_tokens=max(budget - brief_budget, 100),
+            max_tokens=context_share(budget),
             refresh=not ws.index.building,
         )
         brief = await ws.memory.restore(query=search_query(request), max_tokens=brief_budget)

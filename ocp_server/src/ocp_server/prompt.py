@@ -53,6 +53,17 @@ def _fence(text: str) -> str:
     return fence
 
 
+def brief_share(budget: int) -> int:
+    """The tokens of a paid prompt's context budget the session brief may take."""
+    return max(budget // 4, 100)
+
+
+def context_share(budget: int) -> int:
+    """The tokens of a paid prompt's context budget the workspace code may take (what the
+    code shown measures, redacted; its headers and fences are not counted)."""
+    return max(budget - brief_share(budget), 100)
+
+
 def build_prompt(request: str, hits: Sequence[SearchResult], brief: str | None) -> EnrichedPrompt:
     parts = [PREAMBLE]
     citations = []
