@@ -51,7 +51,7 @@ from ocp_server.errors import RouteFailure as RouteFailure  # re-exported
 from ocp_server.index.full_disk import watcher_full
 from ocp_server.index.globs import relative_glob
 from ocp_server.index.lexicon import MAX_QUERY_CHARS
-from ocp_server.index.models import SearchResponse
+from ocp_server.index.models import SearchResponse, SearchResult
 from ocp_server.ledger import WorkspaceLedger
 from ocp_server.memory import (
     DecisionIn,
@@ -59,7 +59,7 @@ from ocp_server.memory import (
 )
 from ocp_server.off_loop import off_loop
 from ocp_server.open_workspaces import OpenWorkspaces
-from ocp_server.prompt import EnrichedPrompt, brief_share, build_prompt, context_share
+from ocp_server.prompt import EnrichedPrompt, brief_share, build_prompt, fitted_code
 from ocp_server.render import ToolAnswer
 from ocp_server.route_record import Answerer, RouteRecord
 from ocp_server.schema import SchemaTooNew
@@ -382,13 +382,19 @@ class AppState:
             return build_prompt(request, (), None)
         brief_budget = brief_share(budget)
         await self._first_index(ws, deadline)
-        response = await ws.index.search(
-            search_query(request),
-            k=12,
-            path_glob=path_glob,
-            max_tokens=context_share(budget),
-            refresh=not ws.index.building,
-        )
+        index = ws.index
+
+        async def search(limit: int) -> tuple[SearchResult, ...]:
+            response = await index.search(
+                search_query(request),
+                k=12,
+                path_glob=path_glob,
+                max_tokens=limit,
+                refresh=not index.building,
+            )
+            return response.results
+
+        hits = await fitted_code(search, budget)
         brief = await ws.memory.restore(query=search_query(request), max_tokens=brief_budget)
         remembered = (
             brief.decisions
@@ -398,7 +404,7 @@ class AppState:
             or brief.notes
             or brief.traces
         )
-        return build_prompt(request, response.results, brief.text if remembered else None)
+        return build_prompt(request, hits, brief.text if remembered else None)
 
     async def route(self, ws: Workspace | None, args: wire.RouteArgs) -> wire.RouteResult:
         """Decide, answer and record one route. Raises RouteFailure (after recording it)

@@ -3,10 +3,12 @@ brief, then the request unchanged. Local models get the raw request only (seed 0
 
 from __future__ import annotations
 
+import asyncio
 import re
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
+from ocp_router.boundary import THREAD_CHARS, redact_all
 from ocp_router.tokens import estimate_tokens
 from ocp_server.index.models import SearchResult
 
@@ -62,6 +64,39 @@ def context_share(budget: int) -> int:
     """The tokens of a paid prompt's context budget the workspace code may take (what the
     code shown measures, redacted; its headers and fences are not counted)."""
     return max(budget - brief_share(budget), 100)
+
+
+async def shown_tokens(hits: Sequence[SearchResult]) -> int:
+    """The tokens of the hits' texts as a paid model is sent them: redacted, each with the
+    secrets the others and their files hold, as the paid boundary redacts the prompt (a
+    marker can be longer than the value it hides). In a worker thread once a few pages."""
+    texts = [h.text for h in hits]
+    clean = [h.clean for h in hits]
+    known = {v: kind for hit in hits for v, kind in hit.known}
+    if sum(map(len, texts)) >= THREAD_CHARS:
+        results = await asyncio.to_thread(redact_all, texts, clean, known)
+    else:
+        results = redact_all(texts, clean, known)
+    return sum(estimate_tokens(r.text) for r in results)
+
+
+async def fitted_code(
+    search: Callable[[int], Awaitable[Sequence[SearchResult]]], budget: int
+) -> Sequence[SearchResult]:
+    """The hits `search(max_tokens)` finds for a paid prompt whose code, as sent (redacted),
+    keeps to its share of the context `budget`. The search fills its `max_tokens` by the
+    token counts of the texts on disk, and a marker can be longer than the value it hides:
+    hits over the share are searched again with less, by more each time (at 0 nothing is
+    shown, so this ends). Hits within the share: one search."""
+    share = limit = context_share(budget)
+    attempt = 0
+    while True:
+        hits = await search(limit)
+        over = await shown_tokens(hits) - share
+        if over <= 0 or limit <= 0:
+            return hits
+        limit = max(0, limit - over * 2**attempt)
+        attempt += 1
 
 
 def build_prompt(request: str, hits: Sequence[SearchResult], brief: str | None) -> EnrichedPrompt:
