@@ -45,6 +45,7 @@ from ocp_router.redact import redact
 from ocp_router.results import Attempt
 from ocp_router.router import images_note
 from ocp_router.tokens import estimate_tokens
+from ocp_server import prompt as paid
 from ocp_server import views
 from ocp_server.brief import Brief
 from ocp_server.errors import RouteFailure as RouteFailure  # re-exported
@@ -59,7 +60,7 @@ from ocp_server.memory import (
 )
 from ocp_server.off_loop import off_loop
 from ocp_server.open_workspaces import OpenWorkspaces
-from ocp_server.prompt import EnrichedPrompt, brief_share, build_prompt, fitted_code
+from ocp_server.prompt import EnrichedPrompt, build_prompt
 from ocp_server.render import ToolAnswer
 from ocp_server.route_record import Answerer, RouteRecord
 from ocp_server.schema import SchemaTooNew
@@ -380,9 +381,8 @@ class AppState:
         `deadline` (loop time): the route's end, which a wait for the first index keeps to."""
         if ws is None or budget <= 0:
             return build_prompt(request, (), None)
-        brief_budget = brief_share(budget)
         await self._first_index(ws, deadline)
-        index = ws.index
+        index, memory = ws.index, ws.memory
 
         async def search(limit: int) -> tuple[SearchResult, ...]:
             response = await index.search(
@@ -394,8 +394,11 @@ class AppState:
             )
             return response.results
 
-        hits = await fitted_code(search, budget)
-        brief = await ws.memory.restore(query=search_query(request), max_tokens=brief_budget)
+        async def restore(limit: int) -> Brief:
+            return await memory.restore(query=search_query(request), max_tokens=limit)
+
+        hits = await paid.fitted(search, paid.shown_tokens, paid.context_share(budget))
+        brief = await paid.fitted(restore, paid.brief_tokens, paid.brief_share(budget))
         remembered = (
             brief.decisions
             or brief.open_items

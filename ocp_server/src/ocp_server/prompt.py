@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from ocp_router.boundary import THREAD_CHARS, redact_all
 from ocp_router.tokens import estimate_tokens
+from ocp_server.brief import Brief
 from ocp_server.index.models import SearchResult
 
 PREAMBLE = (
@@ -28,6 +30,9 @@ class EnrichedPrompt:
     # secrets the hits' files name, or their lines cut off, that recur in what the hits show
     # (SearchResult.known): the paid prompt's redaction hides them too
     known: dict[str, str] = field(default_factory=dict)
+
+
+T = TypeVar("T")
 
 
 # Characters that would end a header line or hide text: C0/C1 controls and Unicode line breaks.
@@ -66,13 +71,13 @@ def context_share(budget: int) -> int:
     return max(budget - brief_share(budget), 100)
 
 
-async def shown_tokens(hits: Sequence[SearchResult]) -> int:
-    """The tokens of the hits' texts as a paid model is sent them: redacted, each with the
-    secrets the others and their files hold, as the paid boundary redacts the prompt (a
-    marker can be longer than the value it hides). In a worker thread once a few pages."""
-    texts = [h.text for h in hits]
-    clean = [h.clean for h in hits]
-    known = {v: kind for hit in hits for v, kind in hit.known}
+async def sent_tokens(
+    texts: Sequence[str], clean: Sequence[bool] = (), known: Mapping[str, str] | None = None
+) -> int:
+    """The tokens of `texts` as a paid model is sent them: redacted, each with the secrets
+    the others (and `known`) hold, as the paid boundary redacts the prompt (a marker can be
+    longer than the value it hides). `clean`: as `redact_all`'s. In a worker thread once
+    they are a few pages."""
     if sum(map(len, texts)) >= THREAD_CHARS:
         results = await asyncio.to_thread(redact_all, texts, clean, known)
     else:
@@ -80,21 +85,33 @@ async def shown_tokens(hits: Sequence[SearchResult]) -> int:
     return sum(estimate_tokens(r.text) for r in results)
 
 
-async def fitted_code(
-    search: Callable[[int], Awaitable[Sequence[SearchResult]]], budget: int
-) -> Sequence[SearchResult]:
-    """The hits `search(max_tokens)` finds for a paid prompt whose code, as sent (redacted),
-    keeps to its share of the context `budget`. The search fills its `max_tokens` by the
-    token counts of the texts on disk, and a marker can be longer than the value it hides:
-    hits over the share are searched again with less, by more each time (at 0 nothing is
-    shown, so this ends). Hits within the share: one search."""
-    share = limit = context_share(budget)
+async def shown_tokens(hits: Sequence[SearchResult]) -> int:
+    """The tokens of the hits' texts as sent, with the secrets their files hold."""
+    known = {v: kind for hit in hits for v, kind in hit.known}
+    return await sent_tokens([h.text for h in hits], [h.clean for h in hits], known)
+
+
+async def brief_tokens(brief: Brief) -> int:
+    """The tokens of the brief's text as sent: its rows are stored redacted, but one stored
+    before the rule that finds its secret is redacted on the way out."""
+    return await sent_tokens([brief.text])
+
+
+async def fitted(
+    fetch: Callable[[int], Awaitable[T]], measure: Callable[[T], Awaitable[int]], share: int
+) -> T:
+    """What `fetch(max_tokens)` returns whose texts, as sent (`measure`), keep to `share`
+    tokens. The search and the brief fill their `max_tokens` by the token counts of their
+    texts as stored, and a redaction marker can be longer than the value it hides: what is
+    over the share is fetched again with less, by more each time (at 0 nothing is shown, so
+    this ends). Within the share: one fetch."""
+    limit = share
     attempt = 0
     while True:
-        hits = await search(limit)
-        over = await shown_tokens(hits) - share
+        found = await fetch(limit)
+        over = await measure(found) - share
         if over <= 0 or limit <= 0:
-            return hits
+            return found
         limit = max(0, limit - over * 2**attempt)
         attempt += 1
 
