@@ -240,7 +240,9 @@ def print_stats(stats: SavingsReport, console: Console) -> None:
     cache = stats["classifier_cache"]
     rate = cache["hit_rate"]
     console.print(
-        f"escalations {stats['escalations']} · fallbacks {stats['fallbacks']} · budget "
+        f"escalations {stats['escalations']} · local model unavailable "
+        f"{stats['local_unavailable']} (answered by your agent) · fallbacks {stats['fallbacks']}"
+        " · budget "
         f"downgrades {stats['budget_downgrades']} · pinned {stats['pinned']} · errors "
         f"{stats['errors']} · phase-2 cache {cache['hits']}/{cache['lookups']}"
         + (f" ({rate:.0%})" if rate is not None else "")

@@ -102,6 +102,7 @@ def _normalize(stats: Mapping[str, Any]) -> dict[str, Any]:
                 "completion_tokens",
                 "unpriced",
                 "escalations",
+                "local_unavailable",
                 "fallbacks",
                 "budget_downgrades",
                 "pinned",
@@ -237,6 +238,7 @@ def _cards(s: Mapping[str, Any]) -> str:
         ),
         _card("Savings %", _pct(s["savings_pct"]), "of the counterfactual"),
         _card("Escalations", f"{s['escalations']:,}", f"{s['pinned']:,} pinned"),
+        _card("Local model unavailable", f"{s['local_unavailable']:,}", "answered by your agent"),
         _card("Fallbacks", f"{s['fallbacks']:,}"),
         _card("Budget downgrades", f"{s['budget_downgrades']:,}"),
         _card(

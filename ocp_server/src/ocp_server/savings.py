@@ -1,8 +1,9 @@
 """The savings report behind `ocp-server stats`: what routing did and what it saved.
 
 Requests by tier and task type, tokens, the actual cost against the counterfactual of sending
-everything to the top model, escalations and fallbacks, latency per backend, phase-2 cache
-hits, and a per-day series for the charts. Read from the `traces` and `route_attempts` tables.
+everything to the top model, escalations, routes the agent answered because the local model
+was down, fallbacks, latency per backend, phase-2 cache hits, and a per-day series for the
+charts. Read from the `traces` and `route_attempts` tables.
 Traces from before routing v2 count their paid routes as the mid tier.
 
 A route's cost has two parts: its answer's, and what paid attempts that produced no answer
@@ -33,6 +34,16 @@ _ANSWERED = (
     "CASE WHEN answered_by IS NULL THEN 'none' "
     "WHEN answered_tier IS NOT NULL THEN answered_tier "
     "WHEN route_to = 'paid' THEN 'mid' ELSE route_to END"
+)
+
+# Handed back to the agent because the local model could not be reached (no Ollama running,
+# the model not pulled): every attempt it made failed as unavailable. On a machine without a
+# local model that is every route; counted as escalations, they read as the router misjudging.
+_LOCAL_DOWN = (
+    "(route_to = 'agent' AND answered_tier IS NULL AND EXISTS (SELECT 1 FROM route_attempts a "
+    "WHERE a.trace_id = traces.id AND a.tier = 'local' AND a.outcome = 'error') "
+    "AND NOT EXISTS (SELECT 1 FROM route_attempts a WHERE a.trace_id = traces.id "
+    "AND a.outcome != 'skipped' AND coalesce(a.error_type, '') != 'BackendUnavailable'))"
 )
 
 
@@ -109,7 +120,8 @@ class SavingsReport(TypedDict):
     counterfactual_model: str
     savings_pct: float | None  # of savings_usd
     dry_runs: int
-    escalations: int
+    escalations: int  # a higher tier (or the agent) answered after a lower one failed
+    local_unavailable: int  # handed to the agent: the local model could not be reached
     fallbacks: int
     budget_downgrades: int
     pinned: int
@@ -203,7 +215,8 @@ async def savings_report(
         totals["savings_usd"] += float(saved)
 
     (flags,) = await rows(
-        "SELECT coalesce(sum(escalated), 0), "
+        f"SELECT coalesce(sum(escalated AND NOT {_LOCAL_DOWN}), 0), "
+        f"coalesce(sum({_LOCAL_DOWN}), 0), "
         "coalesce(sum(fell_back OR (answered_tier IS NULL AND answered_by IS NOT NULL "
         "AND route_to != decision AND route_to IN ('local', 'paid'))), 0), "
         "coalesce(sum(budget_note IS NOT NULL), 0), "
@@ -211,7 +224,7 @@ async def savings_report(
         "coalesce(sum(phase2 = 'cache'), 0), coalesce(sum(phase2 IS NOT NULL), 0) "
         f"FROM traces {routes}"
     )
-    escalations, fallbacks, downgrades, pinned, hits, lookups = (int(v) for v in flags)
+    escalations, local_down, fallbacks, downgrades, pinned, hits, lookups = (int(v) for v in flags)
 
     by_task: dict[str, TaskSplit] = defaultdict(
         lambda: TaskSplit(routes=0, local=0, mid=0, top=0, other=0)
@@ -305,6 +318,7 @@ async def savings_report(
         ),
         dry_runs=int(dry_runs[0]),
         escalations=escalations,
+        local_unavailable=local_down,
         fallbacks=fallbacks,
         budget_downgrades=downgrades,
         pinned=pinned,
