@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 import ocp_wire as wire
 from ocp_router.redact_names import redact_name
 from ocp_server.index import nested
+from ocp_server.index.files import VENDORED_META_KEY, VENDORED_REASON
 from ocp_server.index.lease import LEASE_NAME
 from ocp_server.index.workspace import WorkspaceIndex
 
@@ -102,6 +103,10 @@ async def index_report(index: WorkspaceIndex, *, watching: bool = False) -> wire
         chunks=status.chunks,
         skipped=await skipped_by_reason(index),
         nested_repositories=nested.read_named(await _meta(index, nested.META_KEY)),
+        # Shown as the workspace is: a file's name can hold a token too.
+        vendored_files=[
+            redact_name(n).text for n in nested.read_named(await _meta(index, VENDORED_META_KEY))
+        ],
         last_update=_iso(status.last_update),
         stale=status.stale,
         git_head=status.git_head,
@@ -121,6 +126,13 @@ def render_report(report: wire.IndexReport) -> str:
     ]
     if count := report.skipped.get(nested.NESTED_REASON, 0):
         lines.append(f"nested     {nested.describe(count, report.nested_repositories)}")
+    if count := report.skipped.get(VENDORED_REASON, 0):
+        files = "file" if count == 1 else "files"
+        lines.append(
+            f"vendored   {count:,} {files} not indexed: "
+            f"{nested.some(count, report.vendored_files)} (inside a dependency or tool "
+            "folder such as node_modules, .venv or vendor: never indexed)"
+        )
     stale = " (stale)" if report.stale else ""
     lines.append(f"updated    {report.last_update or 'never'}{stale}")
     b = report.build

@@ -41,6 +41,11 @@ class IndexReport(WireOut):
         description="The first few nested git repositories and submodules left out of the "
         "index (skipped['nested_repository'] counts them all)",
     )
+    vendored_files: list[str] = Field(
+        default_factory=list,
+        description="The first few files left out as vendored (below node_modules, .venv, "
+        "vendor...; skipped['vendored'] counts them all)",
+    )
     last_update: str | None = Field(description="ISO time of the last completed update")
     stale: bool = Field(
         description="Never completed, git HEAD moved since, or the watcher is retrying after "

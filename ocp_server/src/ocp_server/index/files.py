@@ -46,7 +46,7 @@ from ocp_server.git_commands import run_git
 from ocp_server.index.git_text import ignore_patterns
 from ocp_server.index.ignore_probe import ignores_everything, ignores_everything_note
 from ocp_server.index.limits import DEFAULT_MAX_FILE_BYTES
-from ocp_server.index.nested import NESTED_REASON, is_repository
+from ocp_server.index.nested import NAMED_AT_MOST, NESTED_REASON, is_repository
 from ocp_server.index.real_paths import RealFolders
 from ocp_server.index.secret_files import secret_content, secret_name
 
@@ -118,6 +118,10 @@ VENDORED_DIRS = frozenset(
 #: keep them (tracked in a git work tree; outside git, below a .gitignore that does not ignore
 #: them), else skipped as vendored folders are.
 BUILD_DIRS = frozenset({"build"})
+#: The skip reason of a file below a VENDORED_DIRS folder; the first few are named in the
+#: status (the `meta` row VENDORED_META_KEY), as nested repositories are.
+VENDORED_REASON = "vendored"
+VENDORED_META_KEY = "vendored_files"
 _MINIFIED_SUFFIXES = (".min.js", ".min.css", ".min.mjs", ".bundle.js", ".chunk.js", ".map")
 _GENERATED_SUFFIXES = (
     "_pb2.py",
@@ -153,9 +157,13 @@ class Listing:
     skipped: dict[str, int] = field(default_factory=dict)
     git: bool = False
     nested: list[str] = field(default_factory=list)  # nested repositories git listed
+    vendored: list[str] = field(default_factory=list)  # the first few files skipped as vendored
 
-    def skip(self, reason: str) -> None:
+    def skip(self, reason: str, rel: str | None = None) -> None:
         self.skipped[reason] = self.skipped.get(reason, 0) + 1
+        # Named in the status, bounded: node_modules alone can hold 100,000 files.
+        if reason == VENDORED_REASON and rel is not None and len(self.vendored) < NAMED_AT_MOST:
+            self.vendored.append(rel)
 
 
 def path_exclusion(rel: str, ocpignore: pathspec.GitIgnoreSpec | None = None) -> str | None:
@@ -170,7 +178,7 @@ def path_exclusion(rel: str, ocpignore: pathspec.GitIgnoreSpec | None = None) ->
 def _builtin_exclusion(rel: str) -> str | None:
     parts = PurePosixPath(rel).parts
     if any(p in VENDORED_DIRS for p in parts[:-1]):
-        return "vendored"
+        return VENDORED_REASON
     name = parts[-1].lower() if parts else ""
     if secret_name(rel):
         return "secret"
@@ -402,14 +410,14 @@ def list_workspace(
             listing.skip("undecodable_name")
             continue
         if reason := path_exclusion(rel, ocpignore):
-            listing.skip(reason)
+            listing.skip(reason, rel)
             continue
         real = folders.real(rel)  # a folder on the way may be a symlink now (git lists it)
         if real is None:
             listing.skip("symlink_outside")
             continue
         if real != rel and (reason := path_exclusion(real, ocpignore)):
-            listing.skip(reason)
+            listing.skip(reason, rel)
             continue
         full = os.path.join(root, rel)
         try:
@@ -421,7 +429,7 @@ def list_workspace(
                     continue
                 # Judged by what it points at too: settings.txt -> .env is a secret.
                 if reason := path_exclusion(target.relative_to(workspace).as_posix(), ocpignore):
-                    listing.skip(reason)
+                    listing.skip(reason, rel)
                     continue
                 st = os.stat(full)
         except FileNotFoundError:

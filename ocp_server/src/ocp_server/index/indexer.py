@@ -32,7 +32,7 @@ from ocp_server.index.clean_text import fill_flags, forget_other_rules
 from ocp_server.index.file_chunks import Processed, process_file
 from ocp_server.index.file_pool import Workers, file_pool
 from ocp_server.index.file_secrets import claim_named, named_with_our_rules
-from ocp_server.index.files import Candidate, list_workspace
+from ocp_server.index.files import VENDORED_META_KEY, Candidate, list_workspace
 from ocp_server.index.history import read_history, store_history
 from ocp_server.index.limits import DEFAULT_HISTORY_COMMITS
 from ocp_server.index.models import IndexSummary
@@ -202,13 +202,15 @@ class Indexer:
                 )
         await self.db.execute(
             "INSERT INTO meta VALUES ('last_update', ?), ('git_head', ?), ('skipped', ?), "
-            f"('{nested.META_KEY}', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            f"('{nested.META_KEY}', ?), ('{VENDORED_META_KEY}', ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
             # What the listing skipped by path; files skipped for their content have rows.
             (
                 str(time.time()),
                 head or "",
                 json.dumps(listing.skipped, sort_keys=True),
                 nested.named(listing.nested),
+                nested.named(listing.vendored),
             ),
         )
         if track:

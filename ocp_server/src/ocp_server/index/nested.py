@@ -69,10 +69,15 @@ def read_named(value: str | None) -> list[str]:
     return [n for n in names if isinstance(n, str)] if isinstance(names, list) else []
 
 
+def some(count: int, names: list[str]) -> str:
+    """The names the status shows of `count` things left out: `a, b and 3 more`."""
+    more = count - len(names)
+    return ", ".join(names) + (f" and {more:,} more" if more > 0 else "")
+
+
 def describe(count: int, names: list[str]) -> str:
     """One line for the status: how many were left out, which, and how to search them."""
-    more = ", …" if count > len(names) else ""
     return (
-        f"{count:,} git repositories or submodules not indexed: {', '.join(names)}{more} "
+        f"{count:,} git repositories or submodules not indexed: {some(count, names)} "
         "(each has its own git; open one as its own workspace to search it)"
     )
