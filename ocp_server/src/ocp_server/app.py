@@ -188,7 +188,7 @@ class AppState:
         for attempt in itertools.count():
             response = await self._search(ws, args, budget)
             answer = views.search_answer(response, waited, group_by_file=args.group_by == "file")
-            over = views.search_text_tokens(answer.structured) - limit
+            over = views.search_tokens_over(answer.structured, limit)
             if over <= 0 or budget <= 0:
                 break
             budget = max(0, budget - over * 2**attempt)

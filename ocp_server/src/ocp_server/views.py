@@ -14,7 +14,7 @@ from pydantic import BaseModel
 
 import ocp_wire as wire
 from ocp_router.boundary import redact_all
-from ocp_router.redact import RedactionResult, redact
+from ocp_router.redact import MARKER_OPEN, RedactionResult, redact
 from ocp_router.redact_names import redact_name
 from ocp_router.tokens import estimate_tokens
 from ocp_server.brief import (
@@ -261,11 +261,15 @@ def search_answer(
     return ToolAnswer(search_text(structured), structured)
 
 
-def search_text_tokens(structured: Mapping[str, Any]) -> int:
-    """The tokens of the result texts of a search's structured answer (what `max_tokens`
-    bounds), either grouping."""
+def search_tokens_over(structured: Mapping[str, Any], limit: int) -> int:
+    """How many tokens the result texts of a search's structured answer (either grouping) go
+    over `limit` (what `max_tokens` bounds) as sent. Texts holding no redaction marker are the
+    texts on disk the search's budget counted: none, and the count is skipped (0.1 ms a
+    search)."""
     hits = [*structured["results"], *(h for f in structured["files"] or () for h in f["hits"])]
-    return sum(estimate_tokens(h["text"]) for h in hits)
+    if not any(MARKER_OPEN in h["text"] for h in hits):
+        return 0
+    return sum(estimate_tokens(h["text"]) for h in hits) - limit
 
 
 def _search_structured(
