@@ -70,7 +70,13 @@ def search_text(out: dict[str, Any]) -> str:
 
 def _hit_text(hit: dict[str, Any]) -> str:
     label = f"{hit['kind']} {hit['symbol']}" if hit["symbol"] else hit["kind"]
-    return f"\n{one_line(hit['citation'])} — {one_line(label)}\n{hit['text']}"
+    return f"\n{one_line(hit['citation'])}{hit_part(hit)} — {one_line(label)}\n{hit['text']}"
+
+
+def hit_part(hit: dict[str, Any]) -> str:
+    """What follows a hit's citation when its text is a piece of one very long line."""
+    line = hit.get("part_of_line")
+    return "" if line is None else f" (only part of line {line}, which is longer than a chunk)"
 
 
 def _route(out: wire.RouteResult) -> str:

@@ -318,6 +318,7 @@ def _search_structured(
             "score": r.score,
             "matched_terms": [t for t in r.matched_terms if shown_terms[t]],
             "truncated": r.truncated,
+            "part_of_line": r.part_of_line,
             "text": red.text,
             "redactions": len(red.redactions),
         }

@@ -59,6 +59,11 @@ class SearchHit(WireOut):
     score: float
     matched_terms: list[str]
     truncated: bool
+    part_of_line: int | None = Field(
+        None,
+        description="Set when `text` is only part of this one line, a line longer than a "
+        "chunk (cut into pieces); `truncated` is then true",
+    )
     text: str
     redactions: int = Field(0, ge=0, description="Secret values hidden in `text`")
 

@@ -26,6 +26,9 @@ class SearchResult(NamedTuple):
     # Cut to a budget: the secrets a name told in the lines cut off that recur in `text`,
     # with their kinds (redaction of `text` alone would not know them).
     known: tuple[tuple[str, str], ...] = ()
+    # set (to start_line) when `text` is only part of that one line: a line longer than a
+    # chunk is cut into pieces (index/line_parts.py)
+    part_of_line: int | None = None
 
     @property
     def citation(self) -> str:

@@ -32,6 +32,7 @@ from ocp_server.index.files import path_exclusion
 from ocp_server.index.globs import glob_matcher
 from ocp_server.index.lexical import ChunkRow, Snapshot
 from ocp_server.index.lexicon import unpack_text
+from ocp_server.index.line_parts import pieces_of_lines
 from ocp_server.index.literal_text import lifted, literal_chunks
 from ocp_server.index.models import SearchResult
 from ocp_server.index.query import parse_query
@@ -262,8 +263,13 @@ async def search_chunks(
     ]
     if not group_by_file:
         del found[k:]
+    # marked only: which hits are pieces of a long line does not change their order
+    parts = await pieces_of_lines(
+        snap, [(pick.chunk, row, file) for pick, row, file in found], read_chunks
+    )
 
     def result(pick: _Pick, row: ChunkRow, file: int) -> SearchResult:
+        part = pick.chunk in parts
         return SearchResult(
             snap.paths[file],
             row.start_line,
@@ -275,8 +281,10 @@ async def search_chunks(
             snap.languages[file],
             row.scope,
             matched.get(pick.chunk, ()),
+            truncated=part,
             clean=bool(row.clean),
             known=row.known,
+            part_of_line=row.start_line if part else None,
         )
 
     if max_tokens is None:
