@@ -12,7 +12,6 @@ import datetime as dt
 import itertools
 import json
 import logging
-import re
 import time
 import uuid
 from dataclasses import dataclass
@@ -50,7 +49,7 @@ from ocp_server import views
 from ocp_server.brief import Brief
 from ocp_server.errors import RouteFailure as RouteFailure  # re-exported
 from ocp_server.index.full_disk import watcher_full
-from ocp_server.index.globs import relative_glob
+from ocp_server.index.globs import relative_glob, scoped_glob
 from ocp_server.index.lexicon import MAX_QUERY_CHARS
 from ocp_server.index.models import SearchResponse, SearchResult
 from ocp_server.ledger import WorkspaceLedger
@@ -198,15 +197,16 @@ class AppState:
         scope = workspace_scope(ws.path, args.workspace)
         # an absolute glob is the folder's own path: relative to the folder the search is in
         folder = ws.path / scope if scope else ws.path
-        glob = args.path_glob and relative_glob(folder, args.path_glob)
+        glob = args.path_glob and relative_glob(folder, args.path_glob, scoped=bool(scope))
         response = await ws.index.search(
             search_query(args.query),
             k=args.k,
-            path_glob=_scoped_glob(scope, glob),
+            path_glob=scoped_glob(scope, glob),
             language=args.language,
             max_tokens=budget,
             refresh=not ws.index.building,
             group_by_file=args.group_by == "file",
+            scope=scope,
         )
         return response
 
@@ -442,7 +442,7 @@ class AppState:
         # The router asks for the workspace context when, and only when, an attempt is paid
         # (a local route that escalates included), and redacts it with the rest.
         scope = workspace_scope(ws.path, args.workspace) if ws is not None else None
-        context = WorkspaceContext(self, ws, budget, _scoped_glob(scope, None), deadline)
+        context = WorkspaceContext(self, ws, budget, scoped_glob(scope, None), deadline)
         paid = decision.tier.paid
         shown: PaidPrompt | None = None  # the paid prompt handed back instead of sent
         result: RouteResult | None = None
@@ -567,14 +567,6 @@ class AppState:
         # A wasted paid answer costs too; the daily budget counts it once.
         async with self.ledger.storing(record.cost_usd):
             await ws.memory.record_route(session, record, trace_json)
-
-
-def _scoped_glob(scope: str | None, path_glob: str | None) -> str | None:
-    """`path_glob` inside the sub-folder a `workspace` argument named (GLOB-escaped)."""
-    if scope is None:
-        return path_glob
-    folder = re.sub(r"([*?\[])", r"[\1]", scope)
-    return f"{folder}/{path_glob or '*'}"
 
 
 # What a search reads of a query: its first MAX_QUERY_CHARS characters, and no identifier or

@@ -14,21 +14,23 @@ from pathlib import Path
 from ocp_router.redact_names import redact_name_head
 from ocp_server.errors import InputError
 
-__all__ = ["glob_matcher", "relative_glob"]
+__all__ = ["glob_matcher", "relative_glob", "scoped_glob"]
 
 
-def relative_glob(root: Path, path_glob: str) -> str:
+def relative_glob(root: Path, path_glob: str, *, scoped: bool = False) -> str:
     """A search's `path_glob` as the index's paths are written: relative to the workspace,
     `/`-separated. `./src/*.py` and the workspace's own absolute path before it mean the same
     as `src/*.py`; an absolute glob elsewhere is an error (it would match nothing, and an
-    empty answer reads as "no such code")."""
+    empty answer reads as "no such code"). `scoped`: `root` is the sub-folder a search is
+    in, and the error says so (an example under src/ makes no sense in web/)."""
+    hint = HINT_SCOPED if scoped else HINT
+    where = "the folder searched" if scoped else "the workspace"
     glob = path_glob.replace("\\", "/")
     absolute = glob.startswith("/")
     glob = _DOT_SEGMENTS.sub("/", glob if absolute else "/" + glob)
     if (collapsed := _without_parent_steps(glob)) is None:
         raise InputError(
-            f"path_glob: {path_glob!r} leads out of the workspace {root.as_posix()}; "
-            "give a glob relative to it, e.g. 'src/**/*.py'"
+            f"path_glob: {path_glob!r} leads out of {where} {root.as_posix()}; give a glob {hint}"
         )
     glob = collapsed
     if not absolute:
@@ -38,9 +40,21 @@ def relative_glob(root: Path, path_glob: str) -> str:
         if glob.startswith(prefix):
             return glob[len(prefix) :]
     raise InputError(
-        f"path_glob: {path_glob!r} is not inside the workspace {root.as_posix()}; "
-        "give a glob relative to it, e.g. 'src/**/*.py'"
+        f"path_glob: {path_glob!r} is not inside {where} {root.as_posix()}; give a glob {hint}"
     )
+
+
+#: How a glob is written, for errors and notes: in the workspace, and in a sub-folder searched.
+HINT = "relative to the workspace, e.g. 'src/**/*.py'"
+HINT_SCOPED = "relative to the folder searched, e.g. '**/*.py'"
+
+
+def scoped_glob(scope: str | None, path_glob: str | None) -> str | None:
+    """`path_glob` inside the sub-folder a `workspace` argument named (GLOB-escaped)."""
+    if scope is None:
+        return path_glob
+    folder = re.sub(r"([*?\[])", r"[\1]", scope)
+    return f"{folder}/{path_glob or '*'}"
 
 
 def glob_matcher(glob: str) -> Callable[[str], bool]:

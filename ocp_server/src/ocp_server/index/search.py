@@ -29,7 +29,7 @@ from ocp_router.tokens import estimate_tokens
 from ocp_server.index.clean_text import RULES_DIGEST, RULES_KEY
 from ocp_server.index.file_secrets import known_in
 from ocp_server.index.files import path_exclusion
-from ocp_server.index.globs import glob_matcher
+from ocp_server.index.globs import HINT, HINT_SCOPED, glob_matcher, scoped_glob
 from ocp_server.index.lexical import ChunkRow, Snapshot
 from ocp_server.index.lexicon import unpack_text
 from ocp_server.index.line_parts import pieces_of_lines
@@ -98,9 +98,13 @@ def _by_glob(snap: Snapshot, pattern: str) -> npt.NDArray[np.bool_]:
     return np.array([matches(p) for p in snap.paths], dtype=bool)
 
 
-def unmatched_filters(snap: Snapshot, path_glob: str | None, language: str | None) -> str | None:
+def unmatched_filters(
+    snap: Snapshot, path_glob: str | None, language: str | None, scope: str | None = None
+) -> str | None:
     """Why a filtered search found nothing, when no indexed file passes its filters: a
-    `path_glob` or `language` that keeps no file reads otherwise as no such code."""
+    `path_glob` or `language` that keeps no file reads otherwise as no such code. With a
+    `scope` (the sub-folder searched, `path_glob` already inside it) the files counted are
+    its own, and its globs are relative to it."""
     by_glob = _allowed(snap, path_glob, None)
     by_language = _allowed(snap, None, language)
     both = _allowed(snap, path_glob, language)
@@ -112,10 +116,11 @@ def unmatched_filters(snap: Snapshot, path_glob: str | None, language: str | Non
         named = "`path_glob` and `language` together"
     else:
         return None
-    return (
-        f"no indexed file matches {named} (of {snap.n_files} files; a glob is relative to "
-        "the workspace, e.g. 'src/**/*.py')"
-    )
+    if scope is None:
+        return f"no indexed file matches {named} (of {snap.n_files} files; a glob is {HINT})"
+    in_scope = _allowed(snap, scoped_glob(scope, None), None)
+    n = 0 if in_scope is None else int(in_scope.sum())
+    return f"no indexed file matches {named} (of {n} files in {scope}/; a glob is {HINT_SCOPED})"
 
 
 def _ignored_target(root: str | None, rel: str, ocpignore: pathspec.GitIgnoreSpec | None) -> bool:

@@ -313,10 +313,13 @@ class WorkspaceIndex:
         max_tokens: int | None = None,
         refresh: bool = True,
         group_by_file: bool = False,
+        scope: str | None = None,
     ) -> SearchResponse:
         """Best chunks for `query`. A git HEAD change since the last update (a checkout made
         while nothing ran), or a cited file changed since it was indexed (an edit the watcher
-        has not indexed yet), is indexed first when this process may index, else noted."""
+        has not indexed yet), is indexed first when this process may index, else noted.
+        `scope`: the sub-folder `path_glob` was put inside, for the note on a filter that
+        matches nothing."""
         # blank is no filter, as the wire allows it: agents send empty optional arguments
         language = language_named(language) if language and language.strip() else None
         if path_glob is not None:
@@ -365,7 +368,7 @@ class WorkspaceIndex:
                 "a question"
             )
         elif not results and (path_glob or language):
-            note = unmatched_filters(snap, path_glob, language) or note
+            note = unmatched_filters(snap, path_glob, language, scope) or note
         if meta.nested:  # a search finding nothing of their code is explained
             note = "; ".join(filter(None, (note, nested.search_note(meta.nested))))
         retrying = (
