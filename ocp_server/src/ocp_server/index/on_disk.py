@@ -5,6 +5,11 @@ and searches at once is faster. Its answer would cite `path:start-end` lines the
 longer holds. So a search stats the files it cites (a few stats, no reads) against the size
 and mtime the index stored for them: a file that changed is indexed before the answer, or,
 where this process may not index, named in the answer as changed.
+
+A .gitignore edited since the last update may ignore a cited file now: those on the cited
+files' way (the workspace's and each folder's down to theirs, and git's info/exclude) are
+stat'ed too, against the last update's time, and one written since then is re-indexed first
+(git's listing decides, tracked files and nested rules included).
 """
 
 from __future__ import annotations
@@ -12,10 +17,18 @@ from __future__ import annotations
 import asyncio
 import os
 import sqlite3
+import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from pathlib import Path
 
-__all__ = ["IDLE_WAIT", "StoredStats", "changed_note", "changed_on_disk", "idle"]
+__all__ = [
+    "IDLE_WAIT",
+    "StoredStats",
+    "changed_note",
+    "changed_on_disk",
+    "idle",
+    "ignore_files_since",
+]
 
 #: Seconds a search waits for a running update (the watcher's) before it indexes the files
 #: it cites itself; a longer one (a big checkout) and the answer says the files changed.
@@ -91,6 +104,39 @@ async def changed_on_disk(stored: StoredStats, workspace: Path, paths: Iterable[
         if now is None or known.get(path) != now:
             changed.append(path)
     return changed
+
+
+def ignore_files_since(workspace: Path, paths: Iterable[str], since: float | None) -> list[str]:
+    """The ignore files on the way to `paths` written after `since` (the last update's time;
+    None: never updated, nothing to compare), relative. One written "later" than now (a clock
+    skewed, an archive's dates) is not counted: an update would not move `since` past it, and
+    every search would index again."""
+    if since is None:
+        return []
+    folders = {""}
+    for path in paths:
+        at = path.rfind("/")
+        while at > 0:
+            folder = path[: at + 1]
+            if folder in folders:
+                break
+            folders.add(folder)
+            at = path.rfind("/", 0, at)
+    root = str(workspace)
+    now = time.time()
+    newer = []
+    for rel in [*(f + ".gitignore" for f in folders), ".git/info/exclude"]:
+        path = os.path.join(root, rel)
+        # most folders have none: access() says so at half a failing stat()'s cost
+        if not os.access(path, os.F_OK):
+            continue
+        try:
+            mtime = os.stat(path).st_mtime
+        except OSError:
+            continue
+        if since < mtime <= now:
+            newer.append(rel)
+    return sorted(newer)
 
 
 def changed_note(changed: list[str]) -> str:

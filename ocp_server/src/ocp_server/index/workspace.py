@@ -46,7 +46,13 @@ from ocp_server.index.lease import LEASE_SECONDS, release_lease, take_lease
 from ocp_server.index.lexical import Snapshot
 from ocp_server.index.limits import DEFAULT_HISTORY_COMMITS, DEFAULT_MAX_FILE_BYTES
 from ocp_server.index.models import IndexStatus, IndexSummary, SearchResponse, SearchResult
-from ocp_server.index.on_disk import StoredStats, changed_note, changed_on_disk, idle
+from ocp_server.index.on_disk import (
+    StoredStats,
+    changed_note,
+    changed_on_disk,
+    idle,
+    ignore_files_since,
+)
 from ocp_server.index.ranking import load_weights
 from ocp_server.index.search import search_chunks, unmatched_filters
 from ocp_server.index.watched import (
@@ -351,11 +357,17 @@ class WorkspaceIndex:
             return snap, results, terms
 
         snap, results, terms = await search_at(meta.generation)
-        changed = await changed_on_disk(self._stored, self.workspace, (r.path for r in results))
+        cited = [r.path for r in results]
+        changed = await changed_on_disk(self._stored, self.workspace, cited)
+        ignores = ignore_files_since(self.workspace, cited, meta.last_update)
         # An update running (the watcher's) may have listed the files before the edit: it is
         # waited for, briefly, and one more runs after it.
-        if changed and refresh and await idle(self._lock) and await refreshed():
-            note = f"{len(changed)} cited file(s) changed since the last update: re-indexed first"
+        if (changed or ignores) and refresh and await idle(self._lock) and await refreshed():
+            note = (
+                f"{len(changed)} cited file(s) changed since the last update: re-indexed first"
+                if changed
+                else f"{ignores[0]} changed since the last update: re-indexed first"
+            )
             meta = await self._meta()
             snap, results, terms = await search_at(meta.generation)
             changed = []
