@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import itertools
 import json
 import logging
 import time
@@ -63,6 +62,7 @@ from ocp_server.prompt import EnrichedPrompt, build_prompt
 from ocp_server.render import ToolAnswer
 from ocp_server.route_record import Answerer, RouteRecord
 from ocp_server.schema import SchemaTooNew
+from ocp_server.sent_budget import fitted
 from ocp_server.settings import ServerSettings, workspace_scope
 from ocp_server.workspaces import Workspace, open_workspace
 
@@ -177,21 +177,19 @@ class AppState:
         return wire.SearchResult.model_validate((await self.search_answer(ws, args)).structured)
 
     async def search_answer(self, ws: Workspace, args: wire.SearchArgs) -> ToolAnswer:
-        """The search's answer in its wire form (the MCP tool's). The budget is filled by the
-        token counts of the texts on disk; the texts sent are redacted, and a marker can be
-        longer than the value it hides: an answer over the budget is searched again with
-        less, by more each time (at a budget of 0 nothing is sent, so this ends)."""
+        """The search's answer in its wire form (the MCP tool's), its texts as sent (redacted)
+        within `max_tokens` (`sent_budget.fitted`)."""
         waited = await self._first_index(ws)
-        limit = args.max_tokens or self.settings.search_tokens
-        budget = limit
-        for attempt in itertools.count():
+        group_by_file = args.group_by == "file"
+
+        async def search(budget: int) -> ToolAnswer:
             response = await self._search(ws, args, budget)
-            answer = views.search_answer(response, waited, group_by_file=args.group_by == "file")
-            over = views.search_tokens_over(answer.structured, limit)
-            if over <= 0 or budget <= 0:
-                break
-            budget = max(0, budget - over * 2**attempt)
-        return answer
+            return views.search_answer(response, waited, group_by_file=group_by_file)
+
+        async def sent(answer: ToolAnswer) -> int:
+            return views.search_tokens_sent(answer.structured)
+
+        return await fitted(search, sent, args.max_tokens or self.settings.search_tokens)
 
     async def _search(self, ws: Workspace, args: wire.SearchArgs, budget: int) -> SearchResponse:
         scope = workspace_scope(ws.path, args.workspace)
@@ -397,8 +395,8 @@ class AppState:
         async def restore(limit: int) -> Brief:
             return await memory.restore(query=search_query(request), max_tokens=limit)
 
-        hits = await paid.fitted(search, paid.shown_tokens, paid.context_share(budget))
-        brief = await paid.fitted(restore, paid.brief_tokens, paid.brief_share(budget))
+        hits = await fitted(search, paid.shown_tokens, paid.context_share(budget))
+        brief = await fitted(restore, paid.brief_tokens, paid.brief_share(budget))
         remembered = (
             brief.decisions
             or brief.open_items

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TypeVar
 
 from ocp_router.boundary import THREAD_CHARS, redact_all
 from ocp_router.tokens import estimate_tokens
@@ -30,9 +29,6 @@ class EnrichedPrompt:
     # secrets the hits' files name, or their lines cut off, that recur in what the hits show
     # (SearchResult.known): the paid prompt's redaction hides them too
     known: dict[str, str] = field(default_factory=dict)
-
-
-T = TypeVar("T")
 
 
 # Characters that would end a header line or hide text: C0/C1 controls and Unicode line breaks.
@@ -95,25 +91,6 @@ async def brief_tokens(brief: Brief) -> int:
     """The tokens of the brief's text as sent: its rows are stored redacted, but one stored
     before the rule that finds its secret is redacted on the way out."""
     return await sent_tokens([brief.text])
-
-
-async def fitted(
-    fetch: Callable[[int], Awaitable[T]], measure: Callable[[T], Awaitable[int]], share: int
-) -> T:
-    """What `fetch(max_tokens)` returns whose texts, as sent (`measure`), keep to `share`
-    tokens. The search and the brief fill their `max_tokens` by the token counts of their
-    texts as stored, and a redaction marker can be longer than the value it hides: what is
-    over the share is fetched again with less, by more each time (at 0 nothing is shown, so
-    this ends). Within the share: one fetch."""
-    limit = share
-    attempt = 0
-    while True:
-        found = await fetch(limit)
-        over = await measure(found) - share
-        if over <= 0 or limit <= 0:
-            return found
-        limit = max(0, limit - over * 2**attempt)
-        attempt += 1
 
 
 def build_prompt(request: str, hits: Sequence[SearchResult], brief: str | None) -> EnrichedPrompt:

@@ -261,15 +261,15 @@ def search_answer(
     return ToolAnswer(search_text(structured), structured)
 
 
-def search_tokens_over(structured: Mapping[str, Any], limit: int) -> int:
-    """How many tokens the result texts of a search's structured answer (either grouping) go
-    over `limit` (what `max_tokens` bounds) as sent. Texts holding no redaction marker are the
-    texts on disk the search's budget counted: none, and the count is skipped (0.1 ms a
-    search)."""
+def search_tokens_sent(structured: Mapping[str, Any]) -> int:
+    """The tokens of the result texts of a search's structured answer (either grouping) that
+    can be over what the search counted: only redaction changes a text, and it leaves a
+    marker. Without one the texts are those on disk, which the search kept within its
+    `max_tokens`: 0, and the count is skipped (0.1 ms a search)."""
     hits = [*structured["results"], *(h for f in structured["files"] or () for h in f["hits"])]
     if not any(MARKER_OPEN in h["text"] for h in hits):
         return 0
-    return sum(estimate_tokens(h["text"]) for h in hits) - limit
+    return sum(estimate_tokens(h["text"]) for h in hits)
 
 
 def _search_structured(
