@@ -8,7 +8,6 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from ocp_router.boundary import THREAD_CHARS, redact_all
 from ocp_router.tokens import estimate_tokens
 from ocp_server.brief import Brief
 from ocp_server.index.models import SearchResult
@@ -74,6 +73,10 @@ async def sent_tokens(
     the others (and `known`) hold, as the paid boundary redacts the prompt (a marker can be
     longer than the value it hides). `clean`: as `redact_all`'s. In a worker thread once
     they are a few pages."""
+    # Here, not at the top: render.py imports this module before `initialize`, and the
+    # boundary brings the backends (tests/server/test_start_imports.py).
+    from ocp_router.boundary import THREAD_CHARS, redact_all
+
     if sum(map(len, texts)) >= THREAD_CHARS:
         results = await asyncio.to_thread(redact_all, texts, clean, known)
     else:
