@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from ocp_router._redact_base import MARKER_OPEN, PRIORITY, Hit, line_before
+from ocp_router._redact_base import MARKER_OPEN, PRIORITY, Hit, cut_at_escape, line_before
 from ocp_router._redact_phrases import SET_TO, creds_pair_hit
 from ocp_router._redact_tables import before_cell_end, table_hits
 from ocp_router._redact_values import (
@@ -176,6 +176,17 @@ def _is_annotation(v: str) -> bool:
     return m is not None and m.group("type").lower() in TYPE_WORDS
 
 
+def _before_quote(rest: str, quote: str) -> str:
+    """`rest` up to its first `quote` not escaped by a backslash."""
+    i = 0
+    while (i := rest.find(quote, i)) >= 0:
+        n = len(rest[:i]) - len(rest[:i].rstrip("\\"))
+        if n % 2 == 0:
+            return rest[:i]
+        i += 1
+    return rest
+
+
 def _code_before(text: str, line_start: int) -> bool:
     """The line before opens or continues code (an object literal, a call's arguments)."""
     prev = text[max(0, line_start - 512) : max(0, line_start - 1)].rstrip()
@@ -221,6 +232,13 @@ def assignment_hits(text: str, lowered: str, spans: list[tuple[int, int]]) -> It
         floor = max(0, start - _MAX_NAME)
         while start > floor and text[start - 1] in _NAME_CHARS:
             start -= 1
+        if (
+            start < k_start
+            and text[start] in "nrt"
+            and text[start - 1 : start] == "\\"
+            and text[start - 2 : start - 1] != "\\"
+        ):
+            start += 1  # "\\npassword=": the escape's letter is no part of the name
         tail = _NAME_TAIL_RE.match(text, k_end)
         name_end = tail.end() if tail else k_end
         if name_end - start >= _MAX_NAME or (
@@ -450,6 +468,8 @@ def _assignment_value(
             v = raw[: stop.start()] if stop else raw
         elif op == ":" and prefix in ("", "-") and not m.group("aop"):
             rest = text[vs : vs + 1024].split("\n", 1)[0]
+            if lq:  # "password: X", inside a literal: the line ends with it
+                rest = cut_at_escape(text, vs, _before_quote(rest, lq), True)
             hash_at = re.search(r"\s#", rest)
             v = (rest[: hash_at.start()] if hash_at else rest).rstrip()
             if v.endswith((",", ";", "{", "(")) and not symbol_heavy_random(v):
@@ -485,6 +505,7 @@ def _assignment_value(
                 # "X-Api-Key: value" inside a quoted header string; otherwise code or prose
                 if not (lq and text[s + len(v) : s + len(v) + 1] == lq and not m.group("rq")):
                     return _prose_colon_value(text, s, v, start, line_prefix, words)
+        v = cut_at_escape(text, s, v, bool(lq))  # "password=X\\n",: the line's end
         if not v or MARKER_OPEN in v:
             return None
         if code and re.split(r"\W+", v, maxsplit=1)[0].lower() in TYPE_WORDS:

@@ -4,12 +4,15 @@ detection's shape (start, end, the kind's priority).
 
 from __future__ import annotations
 
+import re
+
 __all__ = [
     "Hit",
     "KINDS",
     "MARKERS",
     "MARKER_OPEN",
     "PRIORITY",
+    "cut_at_escape",
     "line_before",
 ]
 
@@ -70,3 +73,24 @@ def line_before(text: str, pos: int, limit: int = 256) -> str:
     lo = max(0, pos - limit)
     newline = text.rfind("\n", lo, pos)
     return text[newline + 1 if newline >= 0 else lo : pos]
+
+
+# An escaped line break or tab (`\n`, `\r`, `\t`); a backslash before it escapes the backslash.
+_ESCAPE_RE = re.compile(r"(?<!\\)(?:\\\\)*\\[nrt]")
+# What follows an escape that ends a line of config written as text: the literal's end, a
+# list's comma, another escape, a [section], or the next line's name and its `=` or `:`.
+_AFTER_ESCAPE_RE = re.compile(r"""$|["'`,;)\]}\\\[]|[A-Za-z_][\w.-]*[ \t]*[=:]""")
+
+
+def cut_at_escape(text: str, s: int, v: str, in_literal: bool) -> str:
+    """The value `v` (at `s` in `text`) up to an escaped line break ending its line: config
+    written inside a string literal (`"password=X\\n",`, `"[db]\\npassword = X\\nhost = db"`).
+    Inside a literal (`in_literal`) any such escape ends it; elsewhere only one that the end of
+    the text, a quote, a comma or another line's name follows: a bare .env value keeps a
+    backslash and a letter inside it (a password may hold them)."""
+    if "\\" not in v:
+        return v
+    for m in _ESCAPE_RE.finditer(v):
+        if in_literal or _AFTER_ESCAPE_RE.match(text, s + m.end()):
+            return v[: m.end() - 2]
+    return v

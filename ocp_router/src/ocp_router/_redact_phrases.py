@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterator
 
 from ocp_router import _redact_scan as _scan
-from ocp_router._redact_base import PRIORITY, Hit, line_before
+from ocp_router._redact_base import PRIORITY, Hit, cut_at_escape, line_before
 from ocp_router._redact_values import (
     NAME_WORD_RE,
     chosen_password,
@@ -190,7 +190,8 @@ def _names_a_password(text: str, end: int) -> bool:
 
 def _sentence_value(text: str, s: int, e: int) -> str:
     """The value at [s, e) without the punctuation that ends its sentence ("... is X.")."""
-    v = text[s:e]
+    v = cut_at_escape(text, s, text[s:e], False)  # "the password is X\\n"
+    e = s + len(v)
     after = text[e : e + 2]
     if v[-1] in ".,;:)" and (not after.strip() or after[1:2].isupper()):
         v = v.rstrip(".,;:)")
