@@ -188,9 +188,21 @@ def _names_a_password(text: str, end: int) -> bool:
     return classify_name(text[start:end]) == "password"
 
 
+# A ')' and the punctuation after it, ending a value: "(the password is X), then".
+_CLOSING_RE = re.compile(r"\)[.,;:!?)]*\Z")
+
+
 def _sentence_value(text: str, s: int, e: int) -> str:
-    """The value at [s, e) without the punctuation that ends its sentence ("... is X.")."""
+    """The value at [s, e) without the punctuation that ends its sentence ("... is X.") or
+    the parenthesis that closes its note ("(the password is X), then")."""
     v = cut_at_escape(text, s, text[s:e], False)  # "the password is X\\n"
+    closing = _CLOSING_RE.search(v) if ")" in v else None
+    if closing is not None and "(" not in v:
+        before = line_before(text, s)
+        if before.count("(") > before.count(")"):
+            v = v[: closing.start()]
+    if not v:
+        return v
     e = s + len(v)
     after = text[e : e + 2]
     if v[-1] in ".,;:)" and (not after.strip() or after[1:2].isupper()):
