@@ -188,9 +188,12 @@ def _before_quote(rest: str, quote: str) -> str:
 
 
 def _code_before(text: str, line_start: int) -> bool:
-    """The line before opens or continues code (an object literal, a call's arguments)."""
+    """The line before opens or continues code (an object literal, a call's arguments); a
+    comment's words do not (`# database (postgres),`)."""
     prev = text[max(0, line_start - 512) : max(0, line_start - 1)].rstrip()
-    return prev.endswith(("{", ",", "(", "[", ";", "=>"))
+    if not prev.endswith(("{", ",", "(", "[", ";", "=>")):
+        return False
+    return not prev[prev.rfind("\n") + 1 :].lstrip().startswith(("#", "//"))
 
 
 def _in_ini(text: str, pos: int) -> bool:
@@ -483,8 +486,12 @@ def _assignment_value(
             and not spaced
             and not raw.endswith((",", ")"))
             and (name.startswith("-") or _env_context(line_prefix[: len(line_prefix) - len(lq)]))
-            # a keyword argument on a line of its own inside a call: password=parts[...]
-            and not _code_before(text, start - len(lq) - len(line_prefix))
+            # a keyword argument on a line of its own inside a call, indented there:
+            # password=parts[...]; a .env line starts at column 0 (or with `export`)
+            and not (
+                line_prefix[:1] in (" ", "\t")
+                and _code_before(text, start - len(lq) - len(line_prefix))
+            )
         ):
             code = False  # .env, shell, docker -e, logfmt, --password=: no variables here
             v = raw
