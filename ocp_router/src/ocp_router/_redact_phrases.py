@@ -136,6 +136,20 @@ _CREDS_PAIR_RE = re.compile(
 _SQL_IDENTIFIED_RE = re.compile(
     r"identified[ \t]+by[ \t]+(?:password[ \t]+)?(?P<v>'[^'\n]+'|\"[^\"\n]+\")"
 )
+# IDENTIFIED BY in a statement about a user or a role (the words in lower case are English too:
+# "a library identified by 'name'"): SQL's capitals, or one of these earlier in the statement.
+_SQL_USER_RE = re.compile(r"\b(?:user|role|login|grant)\b")
+_SQL_REACH = 240  # characters back to look for them, within the statement
+
+
+def _sql_statement(text: str, lowered: str, at: int) -> bool:
+    if text.startswith("IDENTIFIED", at):
+        return True
+    lo = max(0, at - _SQL_REACH)
+    lo = max(lo, lowered.rfind(";", lo, at) + 1, lowered.rfind("\n\n", lo, at) + 1)
+    return _SQL_USER_RE.search(lowered, lo, at) is not None
+
+
 _SECURESTRING_RE = re.compile(
     r"convertto-securestring[ \t]+(?:-string[ \t]+)?(?P<v>'[^'\n]+'|\"[^\"\n]+\")"
 )
@@ -273,6 +287,8 @@ def phrase_hits(text: str, lowered: str, password_words: bool) -> Iterator[Hit]:
                 yield s, e, prio
     if "identified" in lowered:
         for m in _SQL_IDENTIFIED_RE.finditer(lowered):
+            if not _sql_statement(text, lowered, m.start()):
+                continue
             s, e = _unquoted(text, *m.span("v"))
             if not is_placeholder(text[s:e], ("password",)):
                 yield s, e, prio
