@@ -56,6 +56,16 @@ _PLACEHOLDER_WORDS = frozenset(
     apitoken accesstoken authtoken sample dummy fake example hidden masked removed omitted
     notset unset required optional secretvalue tokenvalue true false yes no""".split()
 )
+# Passwords documentation writes as examples (their letters and digits): bash.org's, and xkcd's
+# passphrase (its Tr0ub4dor&3 reads as a password a person chose, and is taken as one).
+_EXAMPLE_PASSWORDS = frozenset({"hunter2", "correcthorsebatterystaple"})
+# A filler word spelled in leet (P4$$word, p@ssw0rd, s3cret) reads as the word.
+_LEET = str.maketrans("013457@$", "oieastas")
+# A filler word with a word saying it is made up or wrong: badpass, wrongpassword, supersecret.
+_MADE_UP_RE = re.compile(
+    r"(?:bad|wrong|invalid|incorrect|fake|test|super|top|new|old)"
+    r"(?:pass|password|passwd|pwd|secret|token|key)"
+)
 TYPE_WORDS = frozenset(
     """str string bytes bytearray int integer bool boolean float double number any unknown
     object none null nil undefined true false yes no on off secretstr secretbytes secret
@@ -208,7 +218,7 @@ def is_placeholder(v: str, name_words: tuple[str, ...] = ()) -> bool:
     if _PLACEHOLDER_SUBSTR_RE.search(low):
         return True
     core = "".join(c for c in low if c.isalnum())
-    if core in _PLACEHOLDER_WORDS or core in name_words:
+    if core in _PLACEHOLDER_WORDS or core in name_words or _example_password(low, core):
         return True
     if name_words and core.rstrip("0123456789") in ("".join(name_words), name_words[-1]):
         return True  # "password1": "password1"
@@ -223,6 +233,15 @@ def is_placeholder(v: str, name_words: tuple[str, ...] = ()) -> bool:
     if _PATH_RE.fullmatch(s) and not looks_random(s):
         return True
     return len(s) <= 40 and any(s in m for m in MARKERS)
+
+
+def _example_password(low: str, core: str) -> bool:
+    """A password documentation writes as an example (`low` lower-cased, `core` its letters
+    and digits): hunter2, P4$$word, badpass."""
+    if core in _EXAMPLE_PASSWORDS or _MADE_UP_RE.fullmatch(core):
+        return True
+    leet = "".join(c for c in low.translate(_LEET) if c.isalnum())
+    return leet != core and leet in _PLACEHOLDER_WORDS
 
 
 def _random_name(v: str) -> bool:
@@ -449,8 +468,9 @@ def high_entropy(v: str) -> bool:
 def is_connection_placeholder(pw: str) -> bool:
     if "[REDACTED" in pw or _TEMPLATE_RE.search(pw) or (pw[0] == "<" and pw[-1] == ">"):
         return True
-    if pw.lower() in _PLACEHOLDER_WORDS:
-        return True  # postgres://user:pass@host in documentation
+    low = pw.lower()
+    if low in _PLACEHOLDER_WORDS or _example_password(low, "".join(filter(str.isalnum, low))):
+        return True  # postgres://user:pass@host, user:s3cret@host in documentation
     if is_filler(pw) and (len(pw) > 2 or not any(c.isalnum() for c in pw)):
         return True  # xxxx, '***', and '**' or '*' (a password a log masked: kombu's '**')
     return bool(_PLACEHOLDER_SUBSTR_RE.search(pw.lower()))

@@ -121,8 +121,10 @@ What is left alone, so that explanations of code are not damaged:
 - Placeholders: empty strings, ``changeme``, ``<your-key>``, ``xxx``/``****``/``000...``,
   ``...``, values containing "your"/"example"/"placeholder"/"dummy"/"sample"/"redacted",
   ``..._here``, the name itself (``password = "password"``, ``"password1": "password1"``), filler
-  words (``secret``, ``test``, ``none``, ``true``...), paths (``~/.ssh/id_ed25519``), and the
-  name of a variable as a string (``api_key_env = "OPENAI_API_KEY"``).
+  words (``secret``, ``test``, ``none``, ``true``...), passwords docs write as examples
+  (``hunter2``, leet filler ``P4$$word``/``s3cret``, ``badpass``/``supersecret``), paths
+  (``~/.ssh/id_ed25519``), and the name of a variable as a string
+  (``api_key_env = "OPENAI_API_KEY"``).
 - Templates and lookups: ``${API_KEY}``, ``$API_KEY``, ``%API_KEY%``, ``{{ secrets.TOKEN }}``,
   ``%(pw)s``, ``{password}`` (a literal that merely contains a brace pair, ``Xk{Gb}9$q!``, is
   not a template), f-strings with fields, ``os.environ['API_KEY']``, ``get_password()``,
