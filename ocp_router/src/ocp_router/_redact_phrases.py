@@ -136,8 +136,8 @@ _CREDS_PAIR_RE = re.compile(
 _SQL_IDENTIFIED_RE = re.compile(
     r"identified[ \t]+by[ \t]+(?:password[ \t]+)?(?P<v>'[^'\n]+'|\"[^\"\n]+\")"
 )
-# IDENTIFIED BY in a statement about a user or a role (the words in lower case are English too:
-# "a library identified by 'name'"): SQL's capitals, or one of these earlier in the statement.
+# IDENTIFIED BY in a statement about a user or a role (in lower case the words are English too:
+# cffi's docstring says what names a library so): SQL's capitals, or one of these before it.
 _SQL_USER_RE = re.compile(r"\b(?:user|role|login|grant)\b")
 _SQL_REACH = 240  # characters back to look for them, within the statement
 
