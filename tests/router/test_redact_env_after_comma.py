@@ -20,6 +20,8 @@ from ocp_router.redact import redact
         ("    # the app's database,\n    DB_PASSWORD=sunshine1\n", "sunshine1"),
         ("// database settings,\nexport DB_PASSWORD=hunter22\n", "hunter22"),
         ("# hosts: a, b,\npassword: sunshine1\n", "sunshine1"),
+        ("1. Set the variables below,\n   DB_PASSWORD=sunshine1\n", "sunshine1"),
+        ("Then, in the service's settings,\n    DB_PASSWORD=sunshine1\n", "sunshine1"),
     ],
 )
 def test_an_env_line_after_a_comma_is_still_redacted(text: str, secret: str) -> None:
@@ -34,6 +36,8 @@ def test_an_env_line_after_a_comma_is_still_redacted(text: str, secret: str) -> 
         "h = build_auth_header(\n    username=auth_info[0], password=auth_info[2]\n)\n",
         "x = dict(a=1,\n    password=hunter22)\n",
         "cfg = {\n  user: u,\n  password: sunshine1\n}\n",
+        "f(\n    url, timeout, retries,\n    password=pw_var\n)\n",
+        "f(\n    url,\n    password=pw_var\n)\n",
     ],
 )
 def test_keyword_arguments_inside_a_call_are_still_code(text: str) -> None:

@@ -187,13 +187,26 @@ def _before_quote(rest: str, quote: str) -> str:
     return rest
 
 
+# Three words in a row: a sentence, not a call's arguments (`url, timeout,`) or code.
+_WORDS_RE = re.compile(r"[A-Za-z]+ [A-Za-z]+ [A-Za-z]+")
+_CODE_MARKS = frozenset("=([{:\"'")
+_APOSTROPHE_RE = re.compile(r"(?<=[A-Za-z])'(?=[A-Za-z])")  # service's, don't
+
+
 def _code_before(text: str, line_start: int) -> bool:
     """The line before opens or continues code (an object literal, a call's arguments); a
-    comment's words do not (`# database (postgres),`)."""
+    comment's words do not (`# database (postgres),`), nor a sentence's (`Set these below,`)."""
     prev = text[max(0, line_start - 512) : max(0, line_start - 1)].rstrip()
     if not prev.endswith(("{", ",", "(", "[", ";", "=>")):
         return False
-    return not prev[prev.rfind("\n") + 1 :].lstrip().startswith(("#", "//"))
+    line = prev[prev.rfind("\n") + 1 :].lstrip()
+    if line.startswith(("#", "//")):
+        return False
+    return not (
+        line.endswith(",")
+        and _WORDS_RE.search(line)
+        and _CODE_MARKS.isdisjoint(_APOSTROPHE_RE.sub("", line))
+    )
 
 
 def _in_ini(text: str, pos: int) -> bool:
