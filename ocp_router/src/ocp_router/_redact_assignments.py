@@ -8,6 +8,7 @@ import re
 from collections.abc import Iterator
 
 from ocp_router._redact_base import MARKER_OPEN, PRIORITY, Hit, cut_at_escape, line_before
+from ocp_router._redact_line_kind import code_before, env_context, in_ini
 from ocp_router._redact_phrases import SET_TO, creds_pair_hit
 from ocp_router._redact_tables import before_cell_end, table_hits
 from ocp_router._redact_values import (
@@ -94,11 +95,6 @@ _XML_RE = re.compile(
 )
 _AWS_SECRET_VALUE_RE = re.compile(r"[A-Za-z0-9/+]{40}")
 
-_ENV_PREFIXES = frozenset({"", "export", "set", "setx", "env", "arg", "local", "readonly"})
-# Tokens after which NAME=value sets a variable of a command or a container (-e X=y), or one
-# more field of a logfmt line (user=app password=...).
-_ENV_FLAGS = frozenset({"-", "-e", "--env", "--build-arg", "--set", "--set-string", "-var"})
-_INI_SECTION_RE = re.compile(r"(?m)^[ \t]*\[[\w .:\"'/-]+\][ \t]*$")
 # Other shapes of "this name, that value".
 _PAIR_TAIL_RE = re.compile(  # define('DB_PASSWORD', 'x'), setdefault("TOKEN", "x")
     r"""(?P<rq>["'])[ \t]*,[ \t]*(?P<value>"(?:[^"\\\n]|\\.){1,1024}"|'(?:[^'\\\n]|\\.){1,1024}')"""
@@ -152,21 +148,6 @@ _BLOCK_LINE_RE = re.compile(r"[ \t]*(?:#[^\n]*)?\r?\n[ \t]+(?P<value>[^\n]{1,102
 DENSE_SLACK = 4096
 
 
-def _paren_depth(prefix: str) -> int:
-    return prefix.count("(") - prefix.count(")")
-
-
-def _env_context(prefix: str) -> bool:
-    """NAME=value here sets a variable (shell, .env, docker -e, logfmt), not a keyword argument."""
-    if _paren_depth(prefix) > 0:
-        return False
-    tokens = prefix.split()
-    if not tokens:
-        return True
-    last = re.sub(r"^[a-z]{0,2}[\"'`]", "", tokens[-1].lower())  # f"export X=...
-    return last in _ENV_PREFIXES or last in _ENV_FLAGS or ("=" in last and "==" not in last)
-
-
 # A type (Optional[str], typing.Optional[SecretStr]): judged by its name, one of TYPE_WORDS
 _ANNOTATION_RE = re.compile(r"(?:[A-Za-z_]\w*\.)*(?P<type>[A-Za-z_]\w*)(?:\[[\w\[\],. |]*\])?")
 
@@ -185,33 +166,6 @@ def _before_quote(rest: str, quote: str) -> str:
             return rest[:i]
         i += 1
     return rest
-
-
-# Three words in a row: a sentence, not a call's arguments (`url, timeout,`) or code.
-_WORDS_RE = re.compile(r"[A-Za-z]+ [A-Za-z]+ [A-Za-z]+")
-_CODE_MARKS = frozenset("=([{:\"'")
-_APOSTROPHE_RE = re.compile(r"(?<=[A-Za-z])'(?=[A-Za-z])")  # service's, don't
-
-
-def _code_before(text: str, line_start: int) -> bool:
-    """The line before opens or continues code (an object literal, a call's arguments); a
-    comment's words do not (`# database (postgres),`), nor a sentence's (`Set these below,`)."""
-    prev = text[max(0, line_start - 512) : max(0, line_start - 1)].rstrip()
-    if not prev.endswith(("{", ",", "(", "[", ";", "=>")):
-        return False
-    line = prev[prev.rfind("\n") + 1 :].lstrip()
-    if line.startswith(("#", "//")):
-        return False
-    return not (
-        line.endswith(",")
-        and _WORDS_RE.search(line)
-        and _CODE_MARKS.isdisjoint(_APOSTROPHE_RE.sub("", line))
-    )
-
-
-def _in_ini(text: str, pos: int) -> bool:
-    """An INI section header ([database]) comes earlier: `key = value` lines are literal."""
-    return _INI_SECTION_RE.search(text, max(0, pos - 4096), pos) is not None
 
 
 def _quoted_span(raw: str, start: int) -> tuple[int, int, bool] | None:
@@ -471,7 +425,7 @@ def _assignment_value(
         prefix = line_prefix.strip()
         spaced = bool(m.group("sp1") or m.group("sp2") or m.group("aop"))
         s = vs
-        if op in ("==", "===", "=>") and not spaced and _env_context(line_prefix):
+        if op in ("==", "===", "=>") and not spaced and env_context(line_prefix):
             # PASSWORD==x9... / PASSWORD=>x9...: a value that starts with '=' or '>'
             s, raw, op = m.start("op") + 1, op[1:] + raw, "="
         if op in ("==", "===", "!=", "!=="):
@@ -492,25 +446,25 @@ def _assignment_value(
                 return None  # an object literal or a declaration in code, not YAML
             if any(c.isspace() for c in v):
                 return None  # "password: The password part of the URL." is prose
-            code = _code_before(text, start - len(line_prefix))
+            code = code_before(text, start - len(line_prefix))
             yaml = not code
         elif (
             op == "="
             and not spaced
             and not raw.endswith((",", ")"))
-            and (name.startswith("-") or _env_context(line_prefix[: len(line_prefix) - len(lq)]))
+            and (name.startswith("-") or env_context(line_prefix[: len(line_prefix) - len(lq)]))
             # a keyword argument on a line of its own inside a call, indented there:
             # password=parts[...]; a .env line starts at column 0 (or with `export`)
             and not (
                 line_prefix[:1] in (" ", "\t")
-                and _code_before(text, start - len(lq) - len(line_prefix))
+                and code_before(text, start - len(lq) - len(line_prefix))
             )
         ):
             code = False  # .env, shell, docker -e, logfmt, --password=: no variables here
             v = raw
             if v.endswith(";") and text[s + len(raw) : s + len(raw) + 1] == " ":
                 v = v.rstrip(";")  # PASSWORD=hunter2; echo done
-        elif op == "=" and spaced and prefix == "" and _in_ini(text, start):
+        elif op == "=" and spaced and prefix == "" and in_ini(text, start):
             code = False
             v = raw
         else:

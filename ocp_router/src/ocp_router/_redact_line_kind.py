@@ -1,0 +1,56 @@
+"""What the text around a `NAME=value` says it is, for `_redact_assignments`: a shell or .env
+line setting a variable, code continued from the line before (a call's arguments, an object
+literal), or a line under an INI section header.
+"""
+
+from __future__ import annotations
+
+import re
+
+_ENV_PREFIXES = frozenset({"", "export", "set", "setx", "env", "arg", "local", "readonly"})
+# Tokens after which NAME=value sets a variable of a command or a container (-e X=y), or one
+# more field of a logfmt line (user=app password=...).
+_ENV_FLAGS = frozenset({"-", "-e", "--env", "--build-arg", "--set", "--set-string", "-var"})
+_INI_SECTION_RE = re.compile(r"(?m)^[ \t]*\[[\w .:\"'/-]+\][ \t]*$")
+
+
+def paren_depth(prefix: str) -> int:
+    return prefix.count("(") - prefix.count(")")
+
+
+def env_context(prefix: str) -> bool:
+    """NAME=value here sets a variable (shell, .env, docker -e, logfmt), not a keyword argument."""
+    if paren_depth(prefix) > 0:
+        return False
+    tokens = prefix.split()
+    if not tokens:
+        return True
+    last = re.sub(r"^[a-z]{0,2}[\"'`]", "", tokens[-1].lower())  # f"export X=...
+    return last in _ENV_PREFIXES or last in _ENV_FLAGS or ("=" in last and "==" not in last)
+
+
+# Three words in a row: a sentence, not a call's arguments (`url, timeout,`) or code.
+_WORDS_RE = re.compile(r"[A-Za-z]+ [A-Za-z]+ [A-Za-z]+")
+_CODE_MARKS = frozenset("=([{:\"'")
+_APOSTROPHE_RE = re.compile(r"(?<=[A-Za-z])'(?=[A-Za-z])")  # service's, don't
+
+
+def code_before(text: str, line_start: int) -> bool:
+    """The line before opens or continues code (an object literal, a call's arguments); a
+    comment's words do not (`# database (postgres),`), nor a sentence's (`Set these below,`)."""
+    prev = text[max(0, line_start - 512) : max(0, line_start - 1)].rstrip()
+    if not prev.endswith(("{", ",", "(", "[", ";", "=>")):
+        return False
+    line = prev[prev.rfind("\n") + 1 :].lstrip()
+    if line.startswith(("#", "//")):
+        return False
+    return not (
+        line.endswith(",")
+        and _WORDS_RE.search(line)
+        and _CODE_MARKS.isdisjoint(_APOSTROPHE_RE.sub("", line))
+    )
+
+
+def in_ini(text: str, pos: int) -> bool:
+    """An INI section header ([database]) comes earlier: `key = value` lines are literal."""
+    return _INI_SECTION_RE.search(text, max(0, pos - 4096), pos) is not None
