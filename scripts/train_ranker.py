@@ -283,6 +283,16 @@ EVEN = 0.75
 #: 0.8180 (ripgrep .797); holds the rarest term 0.8173; best chunk BM25 with IDF squared
 #: 0.8175; tests asked in the first sentence 0.8168; phrases by IDF 0.8168; the best chunk's
 #: kind 0.8127 (ripgrep in sample .836, held out .788).
+#: Nor did a file's package, its retrievability, path words split in two (against 0.8179;
+#: `scripts/scope_features.py`, docs/search-rounds.md; 2026-12-06, evening): the best
+#: first-pass score of the other candidates in its package (nearest folder with a manifest),
+#: the package's share, its rank 0.8159 / 0.8148 / 0.8147; how often a file is among the 10
+#: best for pseudo-queries from the workspace's code, count / by rank 0.8166 / 0.8146;
+#: `pathutil` as path and util, a column / in path 0.8176 / 0.8169. The commit subject's scope
+#: (`printer:`, `fix(jsx):`) naming the file's folder or stem, read from the raw subject, is
+#: 0.8361 (hono .890, ripgrep .819, click .827), but the benchmark's queries have it removed;
+#: with the prefix left in every query the base is 0.8383 and the scope columns 0.8414
+#: (click .820 -> .813, express .764 -> .758).
 
 
 # ---- features -----------------------------------------------------------------------------
