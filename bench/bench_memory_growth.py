@@ -11,6 +11,15 @@ save after the first also forgets K of the previous save's notes and saves K oth
 again with one word changed (they merge, reworded): memories deleted from the index.
 `--cjk`: the words are pairs of Han characters, written without spaces as Chinese is (a
 comma every 8 words); the database's size at the end is in the caption.
+
+    uv run python bench/bench_memory_growth.py --at 100,1000,2200,5000 [--repeat 3]
+
+One save (the same 110 memories) into memory of each size AT, cold and warm apart. Cold: a
+copy of the database opened by a new connection and store, as a new server's first save is
+(nothing of this process's counts; the OS's file cache is warm). Warm: REPEAT saves more on
+that store, each of 110 new memories. Reported: the median CPU time of a save, and of it the
+search for merge candidates (`_candidates`, both its calls a memory: before the transaction
+and in it).
 """
 
 from __future__ import annotations
@@ -18,11 +27,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
+import shutil
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -97,13 +108,118 @@ async def run(saves: int, every: int, churn: int = 0, cjk: bool = False) -> Tabl
     return table
 
 
+def _save_of(rnd: random.Random, vocab: list[str], n: int) -> dict[str, object]:
+    """One save of 50 decisions, 50 notes and 10 open items of random words (as `run`)."""
+    return {
+        "decisions": [
+            DecisionIn(
+                f"title {n}-{j} " + " ".join(rnd.choices(vocab, k=5)),
+                " ".join(rnd.choices(vocab, k=40)),
+                " ".join(rnd.choices(vocab, k=30)),
+            )
+            for j in range(50)
+        ],
+        "notes": [" ".join(rnd.choices(vocab, k=60)) for _ in range(50)],
+        "open_items": [" ".join(rnd.choices(vocab, k=12)) for _ in range(10)],
+    }
+
+
+async def _timed_save(store: MemoryStore, sid: str, save: dict[str, object]) -> tuple[float, float]:
+    """CPU time of one save, and of it in `_candidates` (saves run one at a time, so all the
+    process's CPU between its start and end is the search's)."""
+    searched = 0.0
+    candidates = store._candidates
+
+    async def timed(*args: Any, **kwargs: Any) -> list[tuple[int, str]]:
+        nonlocal searched
+        started = time.process_time()
+        try:
+            return await candidates(*args, **kwargs)
+        finally:
+            searched += time.process_time() - started
+
+    store._candidates = timed  # type: ignore[method-assign]
+    started = time.process_time()
+    try:
+        saved = await store.save(sid, **save)  # type: ignore[arg-type]
+    finally:
+        del store._candidates
+    assert not saved.merged, saved.merged
+    return time.process_time() - started, searched
+
+
+async def at_sizes(sizes: list[int], repeat: int) -> Table:
+    title = f"one save of 110 memories into memory of each size (CPU time, median of {repeat})"
+    table = Table(title=title)
+    for column in (
+        "memories",
+        "cold save, ms",
+        "of it candidates, ms",
+        "warm save, ms",
+        "of it candidates, ms",
+    ):
+        table.add_column(column, justify="right")
+    rnd = random.Random(3)
+    vocab = [f"w{n}q" for n in range(5000)]
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "ocp.db"
+        db = await connect(path)
+        store = MemoryStore(db)
+        sid = await store.start_session("/ws")
+        stored = 0
+        for size in sorted(sizes):
+            while stored < size:
+                save = _save_of(rnd, vocab, stored)
+                take = min(110, size - stored)  # the last one smaller: exactly `size`
+                decisions, notes, items = (min(50, take), min(50, take - 50), take - 100)
+                save["decisions"] = save["decisions"][:decisions]  # type: ignore[index]
+                save["notes"] = save["notes"][: max(notes, 0)]  # type: ignore[index]
+                save["open_items"] = save["open_items"][: max(items, 0)]  # type: ignore[index]
+                await store.save(sid, **save)  # type: ignore[arg-type]
+                stored += take
+            await db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            probe = random.Random(size + 10**6)  # (a seed's sign is ignored)
+            cold: list[tuple[float, float]] = []
+            warm: list[tuple[float, float]] = []
+            for k in range(repeat):
+                copy = Path(tmp) / f"copy{k}.db"
+                shutil.copyfile(path, copy)
+                other = await connect(copy)
+                fresh = MemoryStore(other)
+                try:
+                    save = _save_of(random.Random(size), vocab, -1)
+                    cold.append(await _timed_save(fresh, sid, save))
+                    for j in range(repeat if k == 0 else 0):
+                        warm.append(await _timed_save(fresh, sid, _save_of(probe, vocab, -2 - j)))
+                finally:  # (an open connection's thread keeps the process alive)
+                    await other.close()
+                copy.unlink()
+                for wal in Path(tmp).glob(f"copy{k}.db-*"):
+                    wal.unlink()
+            table.add_row(
+                f"{size:,}",
+                f"{statistics.median(c for c, _ in cold) * 1e3:.0f}",
+                f"{statistics.median(s for _, s in cold) * 1e3:.0f}",
+                f"{statistics.median(c for c, _ in warm) * 1e3:.0f}",
+                f"{statistics.median(s for _, s in warm) * 1e3:.0f}",
+            )
+        await db.close()
+    return table
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--saves", type=int, default=120)
     parser.add_argument("--every", type=int, default=20)
     parser.add_argument("--churn", type=int, default=0)
     parser.add_argument("--cjk", action="store_true")
+    parser.add_argument("--at", help="memory sizes, e.g. 100,1000,2200,5000: a save at each")
+    parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
+    if args.at:
+        sizes = [int(s) for s in args.at.split(",") if s]
+        Console().print(asyncio.run(at_sizes(sizes, args.repeat)))
+        return
     Console().print(asyncio.run(run(args.saves, args.every, args.churn, args.cjk)))
 
 

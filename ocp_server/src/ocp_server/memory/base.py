@@ -6,7 +6,8 @@ import asyncio
 import json
 import re
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -82,6 +83,10 @@ class MemoryBase(TraceStore):
         # postings cost up to 0.75 s of CPU a save).
         self._counts: dict[str, int] = {}
         self._counts_version: int | None = None
+        # The memory index's size, read once a pass of a save (`_sized`) and kept up to date
+        # as this connection writes: a save looks its items' candidates up hundreds of times.
+        self._documents: int | None = None
+        self._sizing = False
         self._erase_due = False  # erased text may still sit in the -wal file (forget.py)
         self._saves = asyncio.Lock()  # saves run one at a time, in order (save.py)
 
@@ -108,6 +113,8 @@ class MemoryBase(TraceStore):
         # read when asked for. Reading every count again after each insert made a save of
         # many long notes read its words' postings once per note, under the write lock.
         self._df_total += 1
+        if self._documents is not None:
+            self._documents += 1
         df = self._df
         words = set(_TERM.findall(text.lower()))
         for term in words:
@@ -120,6 +127,8 @@ class MemoryBase(TraceStore):
         # indexed one gains them: else once other processes' saves make up the number of
         # memories (5% growth is not read again), its words stay counted.
         self._df_total -= 1
+        if self._documents is not None:
+            self._documents -= 1
         df = self._df
         words = set(_TERM.findall(text.lower()))
         for term in words:
@@ -142,7 +151,20 @@ class MemoryBase(TraceStore):
             if term in counts:
                 counts[term] += change
 
+    @contextmanager
+    def _sized(self) -> Iterator[None]:
+        """Within: `_selective` reads the memory index's size (and whether another connection
+        wrote) at its first call only, and counts this connection's writes since. For a pass
+        that holds the write lock, or one that the transaction checks again (a save's
+        comparisons before it)."""
+        self._sizing, self._documents = True, None
+        try:
+            yield
+        finally:
+            self._sizing, self._documents = False, None
+
     def _rolled_back(self) -> None:
+        self._documents = None
         self._counts.clear()  # they counted what the transaction wrote
         self._df.clear()  # (the number of memories may be as counted: one forgotten, one added)
         self._df_total = 0
@@ -161,7 +183,9 @@ class MemoryBase(TraceStore):
         if not terms:
             return []
         counts: dict[str, int] = {}  # exact counts to take (a restore reads its few terms)
-        if documents is None:
+        if documents is None and self._documents is not None:
+            documents, counts = self._documents, self._counts  # (`_sized`)
+        elif documents is None:
             ((documents, version),) = await self._fetch(
                 "SELECT (SELECT count(*) FROM memory_fts_docsize), "
                 "(SELECT data_version FROM pragma_data_version)"
@@ -170,6 +194,8 @@ class MemoryBase(TraceStore):
                 self._counts.clear()
                 self._counts_version = version
             counts = self._counts
+            if self._sizing:
+                self._documents = documents
         total = documents or 1
         if total > self._df_total * 1.05 or total < self._df_total:
             self._df.clear()  # document frequencies drift slowly: refresh after 5% growth

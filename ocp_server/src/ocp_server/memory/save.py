@@ -110,7 +110,7 @@ class MemorySaves(MemoryForgets):
             absent: set[str] = set()  # words of this save's items not in the memory index
             similar = await self._similarities(decisions, note_ins, open_items, absent)
             out = _SaveOut(similar=similar, signed=signed)
-            async with self._counted_from_zero(absent), self._transaction():
+            async with self._counted_from_zero(absent), self._sized_transaction():
                 await self._require_session(session_id)
                 now = self.clock()
                 if trace_id is not None:
@@ -409,24 +409,33 @@ class MemorySaves(MemoryForgets):
         for sample in samples.values():
             wanted.update(dict.fromkeys(t for t in sample if not self._df.get(t)))
         async with self._lock:
-            terms = list(wanted)
-            for start in range(0, len(terms), _LOOKUPS):
-                await self._selective(terms[start : start + _LOOKUPS], absent=absent)
-            for kind, items in texts.items():
-                found.append(
-                    [
-                        (
-                            text,
-                            await self._candidates(kind, text, samples[text], absent)
-                            if merges
-                            else None,
-                        )
-                        for text, merges in items
-                    ]
-                )
+            with self._sized():
+                terms = list(wanted)
+                for start in range(0, len(terms), _LOOKUPS):
+                    await self._selective(terms[start : start + _LOOKUPS], absent=absent)
+                for kind, items in texts.items():
+                    found.append(
+                        [
+                            (
+                                text,
+                                await self._candidates(kind, text, samples[text], absent)
+                                if merges
+                                else None,
+                            )
+                            for text, merges in items
+                        ]
+                    )
         compare = await asyncio.to_thread(compare_all, found, words) if any(found) else Comparer()
         compare.samples.update(samples)
         return compare
+
+    @asynccontextmanager
+    async def _sized_transaction(self) -> AsyncIterator[None]:
+        """A save's transaction: it holds the write lock, so the memory index's size is read
+        once in it (`_sized`)."""
+        async with self._transaction():
+            with self._sized():
+                yield
 
     @asynccontextmanager
     async def _counted_from_zero(self, absent: set[str]) -> AsyncIterator[None]:
@@ -453,9 +462,14 @@ class MemorySaves(MemoryForgets):
         terms = await self._selective(sample, keep=4, absent=absent)
         ids: list[int] = []
         if terms:
+            # bm25 (as `rank`, ties by rowid as its sort leaves them) of this kind's matches
+            # only: ORDER BY rank scores every kind's (traces, state, the other memories)
+            # before the kind is looked at. CROSS JOIN: the index's matches first, whatever
+            # the planner would guess.
             matches = await self._fetch(
-                "SELECT r.ref_id FROM memory_fts JOIN memory_refs r ON r.id = memory_fts.rowid "
-                "WHERE memory_fts MATCH ? AND r.kind = ? ORDER BY rank LIMIT 20",
+                "SELECT r.ref_id FROM memory_fts CROSS JOIN memory_refs r "
+                "ON r.id = memory_fts.rowid WHERE memory_fts MATCH ? AND r.kind = ? "
+                "ORDER BY bm25(memory_fts), memory_fts.rowid LIMIT 20",
                 (fts_query(terms), kind),
             )
             ids = [int(r[0]) for r in matches]
