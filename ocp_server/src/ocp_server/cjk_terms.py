@@ -1,9 +1,13 @@
-"""Chinese and Japanese words in the memory index: both are written without spaces, and its
-tokenizer (unicode61) keeps a run of Han or kana characters as one term, so a word inside a
-sentence (`缓存` in `使用缓存策略`) was never found. Each run is also indexed as its pairs of
-adjacent characters, and a query's runs are looked up by theirs (a word of two characters or
-more holds one pair at least; most Chinese words are two). Other scripts are left alone:
-Korean is written with spaces, and single characters are not indexed (too many matches)."""
+"""Chinese, Japanese and Korean words in the memory index. Chinese and Japanese are written
+without spaces, and its tokenizer (unicode61) keeps a run of Han or kana characters as one
+term, so a word inside a sentence (`缓存` in `使用缓存策略`) was never found. Each run is
+also indexed as its pairs of adjacent characters and its last character, and a query's runs
+are looked up by their pairs (a word of two characters or more holds one pair at least; most
+Chinese words are two). A one-character query word is looked up as the start of a term: a
+pair starting with it, a run's last character, or a run of its own. Korean is written with
+spaces, but with particles attached to the word (`캐시를`, `캐시가` for `캐시`): a query word
+in Hangul is looked up as the start of a term too (a compound's second part, `메모리캐시`,
+is not found)."""
 
 from __future__ import annotations
 
@@ -12,10 +16,14 @@ from typing import Final
 
 # Han (with its extensions and compatibility forms), hiragana, katakana (with the prolonged
 # sound mark, small and half-width forms) and the marks 々 〆 〇.
-_RUN: Final = re.compile(
-    "[\u3005-\u3007\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-    "\uff66-\uff9f\U00020000-\U0003134f]{2,}"
+_CJK: Final = (
+    "\u3005-\u3007\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+    "\uff66-\uff9f\U00020000-\U0003134f"
 )
+_RUN: Final = re.compile(f"[{_CJK}]{{2,}}")
+_ONE: Final = re.compile(f"[{_CJK}]")
+# Hangul syllables, jamo and compatibility jamo
+_HANGUL: Final = re.compile("[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]+")
 
 
 def cjk_pairs(text: str) -> list[str]:
@@ -26,10 +34,28 @@ def cjk_pairs(text: str) -> list[str]:
     return list(dict.fromkeys(pairs))
 
 
+def cjk_terms(text: str) -> list[str]:
+    """`cjk_pairs`, then the distinct last characters of the runs: with the pairs' first
+    characters, every character of a run starts a term."""
+    if text.isascii():
+        return []
+    return cjk_pairs(text) + list(dict.fromkeys(run[-1] for run in _RUN.findall(text)))
+
+
 def with_cjk_pairs(indexed: str) -> str:
-    """A memory index row's text with its runs' pairs on a last line, when it has any."""
-    pairs = cjk_pairs(indexed)
-    return f"{indexed}\n{' '.join(pairs)}" if pairs else indexed
+    """A memory index row's text with its runs' `cjk_terms` on a last line, when it has any."""
+    terms = cjk_terms(indexed)
+    return f"{indexed}\n{' '.join(terms)}" if terms else indexed
 
 
-__all__ = ["cjk_pairs", "with_cjk_pairs"]
+def by_prefix(word: str) -> bool:
+    """Whether a query word (`\\w+`, as the index keeps it) is looked up as the start of a
+    term: one Han or kana character, or a word in Hangul."""
+    if word.isascii():
+        return False
+    return (len(word) == 1 and _ONE.fullmatch(word) is not None) or (
+        _HANGUL.fullmatch(word) is not None
+    )
+
+
+__all__ = ["by_prefix", "cjk_pairs", "cjk_terms", "with_cjk_pairs"]

@@ -23,7 +23,7 @@ from ocp_router.redact import finds_secret
 from ocp_router.redact_names import glued_tokens
 from ocp_router.tokens import estimate_tokens
 from ocp_server.at_rest import redacted, redacted_state
-from ocp_server.cjk_terms import with_cjk_pairs
+from ocp_server.cjk_terms import cjk_pairs, with_cjk_pairs
 from ocp_server.index.lexical import DEFINITION_KINDS
 from ocp_server.index.lexicon import names_blob, pack_text, unpack_text
 from ocp_server.index.literal_pairs import literal_blobs
@@ -885,6 +885,19 @@ async def m031_memory_cjk_pairs(db: aiosqlite.Connection) -> None:
     )
 
 
+async def m032_memory_cjk_run_ends(db: aiosqlite.Connection) -> None:
+    """The last character of each Chinese or Japanese run is indexed beside its pairs
+    (`cjk_terms.py`): a one-character query finds what starts a term, and a run's last
+    character starts none of its pairs. Rows indexed with their pairs (m031) get it."""
+    rows = await db.execute_fetchall("SELECT rowid, text FROM memory_fts")
+    changed = []
+    for rowid, stored in rows:
+        text, _, last = str(stored).rpartition("\n")
+        if text and last == " ".join(cjk_pairs(text)):  # the pairs' line m031 or _index added
+            changed.append((with_cjk_pairs(text), rowid))
+    await db.executemany("UPDATE memory_fts SET text = ? WHERE rowid = ?", changed)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     m001_index,
     m002_memory,
@@ -915,6 +928,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     m029_notes_by_start,
     m030_decision_title_key,
     m031_memory_cjk_pairs,
+    m032_memory_cjk_run_ends,
 )
 
 

@@ -20,7 +20,7 @@ import aiosqlite
 from ocp_server.errors import DatabaseError
 
 #: The migrations this code knows (a test keeps it equal to `len(migrations.MIGRATIONS)`).
-SCHEMA_VERSION = 28
+SCHEMA_VERSION = 29
 
 
 class SchemaTooNew(DatabaseError):

@@ -20,13 +20,14 @@ from ocp_server.brief import (
     render_decision,
     render_note,
 )
-from ocp_server.cjk_terms import cjk_pairs
+from ocp_server.cjk_terms import by_prefix, cjk_pairs
 from ocp_server.errors import InputError
 from ocp_server.index.terms import MAX_QUERY_TERMS, fts_query, query_terms
 from ocp_server.memory.base import Snapshot
 from ocp_server.memory.checks import CitationChecks
 from ocp_server.memory.folding import folded_text, title_key
 from ocp_server.memory.queries import (
+    COMMON_SHARE,
     COUNT_CAP,
     DECISION_ROWS,
     DECISIONS,
@@ -236,18 +237,44 @@ class MemoryRestores(CitationChecks):
         words = query_terms(folded)
         # Chinese and Japanese runs by their character pairs too (cjk_terms.py)
         words += [p for p in cjk_pairs(folded[:4000])[:MAX_QUERY_TERMS] if p not in words]
-        terms = await self._selective(words, documents=documents)
-        if not terms:
+        # a one-character Chinese or Japanese word, a Korean one: as the start of a term
+        starts = [w for w in words if by_prefix(w)]
+        terms = await self._selective([w for w in words if not by_prefix(w)], documents=documents)
+        starts = await self._selective_starts(starts, documents, alone=not terms)
+        if not terms and not starts:
             return {}
+        match = " OR ".join([fts_query(terms)] * bool(terms) + [f'"{w}" *' for w in starts])
         rows = await self._fetch(
             "SELECT r.kind, r.ref_id, rank FROM memory_fts JOIN memory_refs r "
             "ON r.id = memory_fts.rowid WHERE memory_fts MATCH ? ORDER BY rank LIMIT ?",
-            (fts_query(terms), limit),
+            (match, limit),
         )
         out: dict[str, dict[str, float]] = {}
         for kind, ref_id, score in rows:
             out.setdefault(str(kind), {})[str(ref_id)] = float(score)
         return out
+
+    async def _selective_starts(
+        self, starts: list[str], documents: int | None, *, alone: bool
+    ) -> list[str]:
+        """The query words looked up as the start of a term (`by_prefix`) worth matching, as
+        `_selective` keeps words: those in at most COMMON_SHARE of the memories; when no other
+        term is kept, the three in fewest if every one is in more. Counted by matching each
+        (up to that share: the vocabulary counts a term, not what starts with it)."""
+        if not starts:
+            return []
+        if documents is None:
+            ((documents,),) = await self._fetch("SELECT count(*) FROM memory_fts_docsize")
+        share = documents * COMMON_SHARE
+        rows = await self._fetch(
+            "SELECT j.value, (SELECT count(*) FROM (SELECT 1 FROM memory_fts WHERE memory_fts "
+            "MATCH '\"' || j.value || '\" *' LIMIT ?)) FROM json_each(?) AS j",
+            (int(share) + 1, json.dumps(starts)),
+        )
+        held = {str(word): int(n) for word, n in rows if n}
+        present = sorted(held, key=held.__getitem__)
+        rare = [w for w in present if held[w] <= share]
+        return rare if rare or not alone else present[:3]
 
     async def _renew(self, brief: Brief, now: float, expire_before: float | None) -> None:
         """Renew what was served as a fact (not stale) and not renewed lately; retire what
