@@ -94,3 +94,13 @@ async def test_m018_counts_the_cost_of_routes_nothing_paid_answered_as_failed_sp
         ("none", 0.01, 0),
         ("paid", 0.0, 0),
     ]
+
+
+async def test_the_memory_index_merges_its_segments_two_at_a_time(tmp_path: Path) -> None:
+    # (a save looks each of its items' rarest words up in every segment: m033)
+    db = await connect(tmp_path / "ocp.db")
+    try:
+        rows = await db.execute_fetchall("SELECT v FROM memory_fts_config WHERE k = 'automerge'")
+        assert [r[0] for r in rows] == [2]
+    finally:
+        await db.close()

@@ -898,6 +898,12 @@ async def m032_memory_cjk_run_ends(db: aiosqlite.Connection) -> None:
     await db.executemany("UPDATE memory_fts SET text = ? WHERE rowid = ?", changed)
 
 
+async def m033_memory_fts_automerge(db: aiosqlite.Connection) -> None:
+    """The memory index merges its segments two at a time (FTS5's default is four): a save
+    looks each of its items' rarest words up in every segment, hundreds of times."""
+    await db.execute("INSERT INTO memory_fts (memory_fts, rank) VALUES ('automerge', 2)")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     m001_index,
     m002_memory,
@@ -929,6 +935,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     m030_decision_title_key,
     m031_memory_cjk_pairs,
     m032_memory_cjk_run_ends,
+    m033_memory_fts_automerge,
 )
 
 
