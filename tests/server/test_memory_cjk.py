@@ -11,7 +11,7 @@ from pathlib import Path
 import aiosqlite
 import pytest
 
-from ocp_server.cjk_terms import by_prefix, cjk_pairs, cjk_terms
+from ocp_server.cjk_terms import by_prefix, cjk_pairs, cjk_terms, korean_stem
 from ocp_server.db import connect
 from ocp_server.memory import MemoryStore
 from ocp_server.migrations import (
@@ -44,6 +44,8 @@ def test_each_run_is_indexed_with_its_last_character_and_which_words_are_starts(
     assert [by_prefix(w) for w in ("锁", "鍵", "の", "캐시", "缓存", "cache", "é", "1")] == [
         True, True, True, True, False, False, False, False,
     ]  # fmt: skip
+    stems = [korean_stem(w) for w in ("캐시가", "요청에서", "캐시", "사이", "고양이")]
+    assert stems == ["캐시", "요청", "캐시", "사이", "고양"]  # (two syllables left at least)
 
 
 @pytest.mark.parametrize(
@@ -136,6 +138,8 @@ KOREAN_CONFIG = "설정 파일은 저장소 한 곳에 둔다"
         ("캐시", [KOREAN_CACHE]),  # written 캐시를, the object particle attached
         ("요청", [KOREAN_CACHE]),  # 요청이
         ("설정", [KOREAN_CONFIG]),  # as written
+        ("캐시가", [KOREAN_CACHE]),  # the subject particle for the object one
+        ("요청에서", [KOREAN_CACHE]),
         ("저장소", [KOREAN_CONFIG]),
     ],
 )

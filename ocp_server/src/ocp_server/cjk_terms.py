@@ -6,8 +6,8 @@ are looked up by their pairs (a word of two characters or more holds one pair at
 Chinese words are two). A one-character query word is looked up as the start of a term: a
 pair starting with it, a run's last character, or a run of its own. Korean is written with
 spaces, but with particles attached to the word (`캐시를`, `캐시가` for `캐시`): a query word
-in Hangul is looked up as the start of a term too (a compound's second part, `메모리캐시`,
-is not found)."""
+in Hangul is looked up as the start of a term too, without a particle it ends in (a
+compound's second part, `메모리캐시`, is not found)."""
 
 from __future__ import annotations
 
@@ -48,6 +48,25 @@ def with_cjk_pairs(indexed: str) -> str:
     return f"{indexed}\n{' '.join(terms)}" if terms else indexed
 
 
+# Korean particles a noun takes, longest first: a query word ending in one is looked up by
+# what is left when two syllables or more are (`캐시가` as `캐시`; `사이` stays `사이`).
+_PARTICLES: Final = sorted(
+    "을 를 이 가 은 는 에 의 도 와 과 로 으로 에서 에게 까지 부터 만 한테 께서 처럼 보다 "
+    "이나 나 랑 이랑 하고 이다 입니다".split(),
+    key=len,
+    reverse=True,
+)
+
+
+def korean_stem(word: str) -> str:
+    """A Hangul query word without the particle it ends in, when two syllables or more are
+    left; else the word."""
+    for particle in _PARTICLES:
+        if word.endswith(particle) and len(word) - len(particle) >= 2:
+            return word[: -len(particle)]
+    return word
+
+
 def by_prefix(word: str) -> bool:
     """Whether a query word (`\\w+`, as the index keeps it) is looked up as the start of a
     term: one Han or kana character, or a word in Hangul."""
@@ -58,4 +77,4 @@ def by_prefix(word: str) -> bool:
     )
 
 
-__all__ = ["by_prefix", "cjk_pairs", "cjk_terms", "with_cjk_pairs"]
+__all__ = ["by_prefix", "cjk_pairs", "cjk_terms", "korean_stem", "with_cjk_pairs"]

@@ -20,7 +20,7 @@ from ocp_server.brief import (
     render_decision,
     render_note,
 )
-from ocp_server.cjk_terms import by_prefix, cjk_pairs
+from ocp_server.cjk_terms import by_prefix, cjk_pairs, korean_stem
 from ocp_server.errors import InputError
 from ocp_server.index.terms import MAX_QUERY_TERMS, fts_query, query_terms
 from ocp_server.memory.base import Snapshot
@@ -238,7 +238,7 @@ class MemoryRestores(CitationChecks):
         # Chinese and Japanese runs by their character pairs too (cjk_terms.py)
         words += [p for p in cjk_pairs(folded[:4000])[:MAX_QUERY_TERMS] if p not in words]
         # a one-character Chinese or Japanese word, a Korean one: as the start of a term
-        starts = [w for w in words if by_prefix(w)]
+        starts = list(dict.fromkeys(korean_stem(w) for w in words if by_prefix(w)))
         terms = await self._selective([w for w in words if not by_prefix(w)], documents=documents)
         starts = await self._selective_starts(starts, documents, alone=not terms)
         if not terms and not starts:
