@@ -13,14 +13,15 @@ again with one word changed (they merge, reworded): memories deleted from the in
 comma every 8 words); the database's size at the end is in the caption, and the median CPU
 time of a restore whose query is one character.
 
-    uv run python bench/bench_memory_growth.py --at 100,1000,2200,5000 [--repeat 3]
+    uv run python bench/bench_memory_growth.py --at 100,1000,2200,5000 [--repeat 3] [--traces N]
 
 One save (the same 110 memories) into memory of each size AT, cold and warm apart. Cold: a
 copy of the database opened by a new connection and store, as a new server's first save is
 (nothing of this process's counts; the OS's file cache is warm). Warm: REPEAT saves more on
 that store, each of 110 new memories. Reported: the median CPU time of a save, and of it the
 search for merge candidates (`_candidates`, both its calls a memory: before the transaction
-and in it).
+and in it). `--traces N`: N routed requests (80 words of the same vocabulary each) are in
+the memory index first, as a server's traces are.
 """
 
 from __future__ import annotations
@@ -159,8 +160,10 @@ async def _timed_save(store: MemoryStore, sid: str, save: dict[str, object]) -> 
     return time.process_time() - started, searched
 
 
-async def at_sizes(sizes: list[int], repeat: int) -> Table:
+async def at_sizes(sizes: list[int], repeat: int, traces: int = 0) -> Table:
     title = f"one save of 110 memories into memory of each size (CPU time, median of {repeat})"
+    if traces:
+        title += f", {traces:,} routed requests indexed beside them"
     table = Table(title=title)
     for column in (
         "memories",
@@ -177,6 +180,10 @@ async def at_sizes(sizes: list[int], repeat: int) -> Table:
         db = await connect(path)
         store = MemoryStore(db)
         sid = await store.start_session("/ws")
+        if traces:  # as a routed request's text is indexed (only the index: a save reads that)
+            async with store._transaction():
+                for n in range(traces):
+                    await store._index("trace", f"t{n}", " ".join(rnd.choices(vocab, k=80)))
         stored = 0
         for size in sorted(sizes):
             while stored < size:
@@ -226,10 +233,11 @@ def main() -> None:
     parser.add_argument("--cjk", action="store_true")
     parser.add_argument("--at", help="memory sizes, e.g. 100,1000,2200,5000: a save at each")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--traces", type=int, default=0, help="with --at: routed requests")
     args = parser.parse_args()
     if args.at:
         sizes = [int(s) for s in args.at.split(",") if s]
-        Console().print(asyncio.run(at_sizes(sizes, args.repeat)))
+        Console().print(asyncio.run(at_sizes(sizes, args.repeat, args.traces)))
         return
     Console().print(asyncio.run(run(args.saves, args.every, args.churn, args.cjk)))
 
