@@ -163,8 +163,38 @@ def _explain(exc: ValidationError) -> str:
             problem = HTTP_URL_EXPECTED
         else:  # pydantic's "Input should be …", as part of this sentence
             problem = err["msg"].removeprefix("Input ")
+            if err["type"].endswith(("_parsing", "_type")) and (accepted := _accepted(alias)):
+                problem += f" (accepted: {accepted})"
         lines.append(f"{alias}={got!r} is invalid: {problem}")
     return "; ".join(lines)
+
+
+_BOUNDS = {"gt": ">", "ge": ">=", "lt": "<", "le": "<="}
+
+
+def _accepted(alias: str) -> str | None:
+    """What a number or switch setting accepts, from its field: pydantic's parse error says
+    only that 'abc' is no number, not that the timeout wants one above 0."""
+    field = next((f for f in RouterSettings.model_fields.values() if f.alias == alias), None)
+    if field is None:
+        return None
+    kinds = {
+        int: "an integer",
+        float: "a number",
+        bool: "true or false, 1 or 0, yes or no, on or off",
+    }
+    base = next((kinds[t] for t in kinds if field.annotation in (t, t | None)), None)
+    if base is None:
+        return None
+    bounds = [
+        f"{sign} {getattr(m, name):g}"
+        for m in field.metadata
+        for name, sign in _BOUNDS.items()
+        if getattr(m, name, None) is not None
+    ]
+    if len(bounds) == 2 and bounds[0].startswith(">=") and bounds[1].startswith("<="):
+        return f"{base} from {bounds[0][3:]} to {bounds[1][3:]}"
+    return " ".join([base, *bounds])
 
 
 def build_local(settings: RouterSettings) -> ModelBackend:

@@ -38,6 +38,7 @@ from ocp_router.calibration import (
     parse_outcome,
 )
 from ocp_router.config import RouterSettings, make_router
+from ocp_router.errors import ConfigError
 from ocp_router.payload import require_request
 from ocp_router.redact import redact
 from ocp_router.results import Attempt
@@ -67,6 +68,15 @@ from ocp_server.settings import ServerSettings, workspace_scope
 from ocp_server.workspaces import Workspace, open_workspace
 
 logger = logging.getLogger(__name__)
+
+
+def routing_error_text(error: str) -> str:
+    """The route tool's answer while a routing setting is invalid."""
+    return (
+        f"routing is not configured correctly: {error}. Fix it in the env block of your MCP "
+        "config (or your shell), then restart the server. Only routing is affected: "
+        "ocp_context_search, ocp_session_restore and ocp_result_save keep working."
+    )
 
 
 @dataclass(slots=True)
@@ -110,6 +120,8 @@ class AppState:
         self.session_id = uuid.uuid4().hex
         self.workspaces = OpenWorkspaces(self.session_id, self._open)
         self._restore_overhead: int | None = None
+        # Why the router could not be made from its settings (a ConfigError's text), if so.
+        self.routing_error: str | None = None
 
     @classmethod
     async def create(
@@ -123,19 +135,30 @@ class AppState:
         """The state of one run. `router`: route with this one (closed with the state; its
         spend ledger is the caller's); else one is made from `router_settings` (read from the
         environment when None) with the trace stores as its daily ledger. `routing=False`:
-        no router at all (the CLI's restore and stats). Raises ConfigError naming the
-        variable when the environment is misconfigured."""
+        no router at all (the CLI's restore and stats). An invalid routing setting is held
+        (`routing_error`): only the route raises ConfigError naming it."""
         if router is not None or not routing:
             return cls(settings, router)
         ledger = WorkspaceLedger()
-        router_settings = router_settings or RouterSettings.from_env()
-        router = await make_router(settings=router_settings, ledger=ledger)
+        try:
+            router_settings = router_settings or RouterSettings.from_env()
+            router = await make_router(settings=router_settings, ledger=ledger)
+        except ConfigError as exc:
+            # Held for the route tool to answer with: searches, restores and saves do not
+            # read a routing setting, and a server that refused them all over one timeout's
+            # typo left the user without their tools.
+            state = cls(settings, None)
+            state.routing_error = str(exc)
+            return state
         state = cls(settings, router, router_settings, ledger)
         ledger.state = state
         return state
 
     @property
     def router(self) -> OCPRouter:
+        """The router; ConfigError naming the setting when routing's settings are invalid."""
+        if self.routing_error is not None:
+            raise ConfigError(routing_error_text(self.routing_error))
         if self._router is None:
             raise RuntimeError("this state was created without a router (routing=False)")
         return self._router

@@ -21,7 +21,7 @@ from ocp_server.index.models import IndexSummary, SearchResponse
 from ocp_server.index.query import parse_query
 from ocp_server.render import hit_part
 from ocp_server.settings import ServerSettings
-from ocp_server.status import index_report, render_report
+from ocp_server.status import index_report, render_report, routing_line
 from ocp_server.views import search_answer
 from ocp_server.workspaces import open_index
 from ocp_wire import MAX_SEARCH_RESULTS, IndexReport
@@ -198,12 +198,26 @@ async def _status(workspace: Path) -> IndexReport | None:
         return await index_report(index)
 
 
+def _routing_error() -> str | None:
+    """Why the server's route tool would refuse to route (an invalid routing setting), or
+    None: the index's status is no routing matter, but this is where a user looks."""
+    from ocp_router.config import RouterSettings  # status's only routing import
+    from ocp_router.errors import ConfigError
+
+    try:
+        RouterSettings.from_env()
+    except ConfigError as exc:
+        return str(exc)
+    return None
+
+
 def run_status(args: argparse.Namespace, workspace: Path) -> int:
     try:
         report = asyncio.run(_status(workspace))
     except (DatabaseError, NotADirectoryError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    routing_error = _routing_error()
     if report is None:  # a state, not an error: say so and how to leave it
         # A folder the index refuses (/, the home folder) gets the refusal, not "run index".
         refused = refuse_reason(workspace, max_files=0, count=False)
@@ -213,10 +227,14 @@ def run_status(args: argparse.Namespace, workspace: Path) -> int:
         shown = redact_name(str(workspace)).text  # as the report shows it (status.py)
         if args.json:
             data = {"workspace": shown, "indexed": False, "hint": hint}
+            data |= {"routing_error": routing_error} if routing_error else {}
             sys.stdout.write(json.dumps(data, indent=2) + "\n")
         else:
             sys.stdout.write(f"{shown}: not indexed yet; {hint}\n")
+            if routing_error:
+                sys.stdout.write(routing_line(routing_error) + "\n")
         return 0
+    report = report.model_copy(update={"routing_error": routing_error})
     text = report.model_dump_json(indent=2) if args.json else render_report(report)
     sys.stdout.write(text + "\n")
     return 0

@@ -72,6 +72,9 @@ async def _route(args: argparse.Namespace, workspace: Path) -> wire.RouteResult:
             f"{exc} (route's --force picks a tier: index it first with `ocp-server index --force`)"
         ) from None
     state = await AppState.create(settings)
+    if state.routing_error is not None:  # before indexing: nothing could be routed
+        await state.aclose()
+        raise ConfigError(state.routing_error)
     try:
         ws = await state.workspace(workspace, watch=False)
         await ws.index.update()

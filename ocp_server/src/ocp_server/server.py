@@ -314,6 +314,8 @@ def build_server(
             logger.exception("the server could not start")
             runtime.config_error = f"the server could not start ({type(exc).__name__}: {exc})"
             return
+        if state.routing_error is not None:  # the route tool answers with it; the rest serve
+            logger.error("routing is not configured correctly: %s", state.routing_error)
         named = settings.workspace is not None or settings.claude_project_dir is not None
         if named:
             # Warm up in the background, but only a workspace named by the environment: the
@@ -486,6 +488,8 @@ def build_server(
             report = await index_report(ws.index, watching=watching)
         finally:
             await state.workspaces.release(ws)
+        if state.routing_error is not None:
+            report = report.model_copy(update={"routing_error": state.routing_error})
         return ReadResourceResult(
             contents=[
                 TextResourceContents(

@@ -141,4 +141,14 @@ def render_report(report: wire.IndexReport) -> str:
         note = "" if b.state == "building" else ": the next update completes it"
         lines.append(f"build      {b.state}: {b.done:,}/{b.total:,} files{pct}{note}")
     lines.append(f"watcher    {report.watcher.detail}")
+    if report.routing_error:
+        lines.append(routing_line(report.routing_error))
     return "\n".join(lines)
+
+
+def routing_line(error: str) -> str:
+    """The report's line for an invalid routing setting (`ocp-server status`)."""
+    return (
+        f"routing    not configured correctly: {error} (ocp_model_route answers with this "
+        "until it is fixed and the server restarted; the other tools work)"
+    )

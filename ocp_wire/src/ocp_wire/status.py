@@ -54,3 +54,8 @@ class IndexReport(WireOut):
     git_head: str | None
     build: BuildState
     watcher: WatcherState
+    routing_error: str | None = Field(
+        None,
+        description="Why ocp_model_route cannot route (an invalid routing setting, named); the "
+        "other tools work",
+    )
