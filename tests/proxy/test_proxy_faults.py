@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import sqlite3
 import time
 from collections.abc import Callable
 from typing import Any
@@ -114,6 +115,24 @@ def test_an_openai_upstream_error_reaches_the_client_as_it_was_sent(
     assert raised.value.status_code == status
 
 
+async def _summary(proxy: Proxy) -> dict[str, Any]:
+    return proxy.recorder.summary({})
+
+
+def _stored_flags(proxy: RunningProxy) -> list[tuple[int, int]]:
+    """(escalated, local_unavailable) of each stored trace, once the proxy has written them."""
+    proxy.call(_written)
+    assert proxy.db is not None
+    with sqlite3.connect(proxy.db) as db:
+        return db.execute("SELECT escalated, local_unavailable FROM traces").fetchall()
+
+
+async def _written(proxy: Proxy) -> None:
+    deadline = time.monotonic() + 30
+    while proxy.recorder.written < len(proxy.recorder.rows) and time.monotonic() < deadline:
+        await asyncio.sleep(0.02)
+
+
 async def _last_row(proxy: Proxy) -> dict[str, Any]:
     """The newest recorded request. A stream is recorded when the proxy has finished it, which
     can be just after the client has seen its last event (and raised): wait for it, bounded."""
@@ -183,7 +202,7 @@ def test_an_anthropic_upstream_error_event_mid_stream_is_relayed_and_traced(
 
 
 @pytest.mark.parametrize("dialect", ["anthropic", "openai"])
-def test_a_local_model_that_is_down_escalates_to_the_paid_tier_before_the_first_byte(
+def test_a_local_model_that_is_down_hands_over_to_the_paid_tier_before_the_first_byte(
     start_proxy: Callable[..., RunningProxy],
     proxy_env: dict[str, str],
     fake_anthropic: FakeAnthropic,
@@ -206,8 +225,13 @@ def test_a_local_model_that_is_down_escalates_to_the_paid_tier_before_the_first_
             assert response.json()["choices"][0]["message"]["content"].startswith("openai answer")
     assert response.status_code == 200
     row = proxy.call(_last_row)
-    assert (row["tier"], row["answered_tier"], row["escalated"]) == ("local", "mid", True)
+    # not an escalation: no local answer was judged, the model could not be reached
+    assert (row["tier"], row["answered_tier"]) == ("local", "mid")
+    assert (row["escalated"], row["local_unavailable"]) == (False, True)
     assert [a["outcome"] for a in row["attempts"]] == ["error", "ok"]
+    totals = proxy.call(_summary)["totals"]
+    assert (totals["escalations"], totals["local_unavailable"]) == (0, 1)
+    assert _stored_flags(proxy) == [(0, 1)]
 
 
 def test_a_malformed_local_answer_escalates_too(
@@ -222,6 +246,11 @@ def test_a_malformed_local_answer_escalates_too(
         response = http.post("/v1/messages", json=_messages(text=SIMPLE), headers=ANTHROPIC_HEADERS)
     assert response.status_code == 200
     assert response.json()["content"][0]["text"].startswith("claude answer")
+    row = proxy.call(_last_row)
+    assert (row["escalated"], row["local_unavailable"]) == (True, False)
+    totals = proxy.call(_summary)["totals"]
+    assert (totals["escalations"], totals["local_unavailable"]) == (1, 0)
+    assert _stored_flags(proxy) == [(1, 0)]
 
 
 def test_a_local_model_failing_after_the_first_byte_ends_the_stream_in_the_clients_dialect(

@@ -32,6 +32,7 @@ def _record(**changes: Any) -> RouteRecord:
         pin_state=PinState.NONE,
         route_to="paid",
         escalated=True,
+        local_unavailable=False,
         fell_back=False,
         complexity_score=0.7,
         raw_score=0.62,

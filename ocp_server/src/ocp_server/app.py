@@ -61,7 +61,7 @@ from ocp_server.off_loop import off_loop
 from ocp_server.open_workspaces import OpenWorkspaces
 from ocp_server.prompt import EnrichedPrompt, build_prompt
 from ocp_server.render import ToolAnswer
-from ocp_server.route_record import Answerer, RouteRecord
+from ocp_server.route_record import Answerer, RouteRecord, local_unreachable
 from ocp_server.schema import SchemaTooNew
 from ocp_server.sent_budget import fitted
 from ocp_server.settings import ServerSettings, workspace_scope
@@ -505,7 +505,11 @@ class AppState:
             if result is not None:
                 answered_by = "paid" if result.tier.paid else "local"
                 note = f"answered by the {result.tier} model {result.model}"
-                if result.escalated:
+                if result.escalated and local_unreachable(
+                    decision.tier, result.attempts, answered_by
+                ):
+                    note += " because the local model could not be reached"
+                elif result.escalated:
                     note += " after escalating"
                 elif result.fell_back:
                     note += " after a fallback"

@@ -904,6 +904,28 @@ async def m033_memory_fts_automerge(db: aiosqlite.Connection) -> None:
     await db.execute("INSERT INTO memory_fts (memory_fts, rank) VALUES ('automerge', 2)")
 
 
+async def m034_local_unavailable(db: aiosqlite.Connection) -> None:
+    """A route handed to a paid tier or the agent only because the local model could not be
+    reached is `local_unavailable`, not `escalated` (route_record.local_unreachable). Rows
+    from before counted it as an escalation: those of a route decided local whose every local
+    attempt failed as unavailable move over. The proxy's are left: it labelled every local
+    failure unavailable then, so its rows cannot tell."""
+    await _run(
+        db,
+        """
+        ALTER TABLE traces ADD COLUMN local_unavailable INTEGER NOT NULL DEFAULT 0;
+        UPDATE traces SET local_unavailable = 1, escalated = 0
+            WHERE escalated AND tier = 'local' AND route_to IN ('paid', 'agent')
+            AND trace_json NOT LIKE '%"source": "proxy"%'
+            AND EXISTS (SELECT 1 FROM route_attempts a WHERE a.trace_id = traces.id
+                AND a.tier = 'local' AND a.outcome != 'skipped')
+            AND NOT EXISTS (SELECT 1 FROM route_attempts a WHERE a.trace_id = traces.id
+                AND a.tier = 'local' AND a.outcome != 'skipped'
+                AND (a.outcome != 'error' OR coalesce(a.error_type, '') != 'BackendUnavailable'));
+        """,
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     m001_index,
     m002_memory,
@@ -936,6 +958,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     m031_memory_cjk_pairs,
     m032_memory_cjk_run_ends,
     m033_memory_fts_automerge,
+    m034_local_unavailable,
 )
 
 

@@ -40,6 +40,8 @@ from ocp_router import (
 
 __all__ = ["Answerer", "Phase2Record", "RouteRecord"]
 
+# An attempt's error_type when its backend could not be reached (ocp_router.errors).
+UNAVAILABLE = "BackendUnavailable"
 # Who answered: a tier's side, the calling agent (no paid backend), or nobody.
 Answerer = Literal["local", "paid", "agent", "none"]
 # What the store keeps of a trace's request (it is redacted first).
@@ -77,7 +79,8 @@ class RouteRecord:
     phase2: Phase2Record | None
     pin_state: PinState
     route_to: Answerer
-    escalated: bool
+    escalated: bool  # climbed after a tier was reached and failed
+    local_unavailable: bool  # climbed only because the local model could not be reached
     fell_back: bool
     complexity_score: float
     raw_score: float | None  # phase 1's score before the workspace's calibration shifted it
@@ -138,6 +141,8 @@ class RouteRecord:
         context = sent.context if sent is not None else None
         # Billed without an answer to show for it: empty answers, calls cut short.
         failed = result.failed_cost_usd if result else failure.spent_usd if failure else 0.0
+        climbed = bool(result and result.escalated) or bool(failure and route_to == "agent")
+        unreachable = local_unreachable(decision.tier, attempts, route_to)
         return cls(
             trace_id=result.trace_id if result else failure.trace_id if failure else _new_id(),
             request=request,
@@ -157,8 +162,10 @@ class RouteRecord:
             ),
             pin_state=decision.pin_state,
             route_to=route_to,
-            # A failed local tier handed back to the agent (no paid key) climbed too.
-            escalated=bool(result and result.escalated) or bool(failure and route_to == "agent"),
+            # A failed local tier handed back to the agent (no paid key) climbed too; one that
+            # could not be reached did not fail an answer (local_unavailable).
+            escalated=climbed and not unreachable,
+            local_unavailable=unreachable,
             fell_back=bool(result and result.fell_back and not result.escalated),
             complexity_score=c.complexity_score,
             raw_score=a.raw_score,
@@ -220,6 +227,21 @@ class RouteRecord:
             attempts=lambda attempts: [_view(wire.AttemptOut, t) for t in attempts],
             phase2=lambda p: _view(wire.Phase2Out, p) if p is not None else None,
         )
+
+
+def local_unreachable(
+    decided: Tier, attempts: tuple[Attempt, ...] | list[Attempt], route_to: str
+) -> bool:
+    """Whether a route decided local went to a paid tier or the agent only because the local
+    model could not be reached: every local attempt failed as unavailable (no server
+    listening, the model not pulled). Not an escalation: no local answer was judged."""
+    tried = [a for a in attempts if a.tier is Tier.LOCAL and a.outcome != "skipped"]
+    return (
+        decided is Tier.LOCAL
+        and route_to in ("paid", "agent")
+        and bool(tried)
+        and all(a.outcome == "error" and a.error_type == UNAVAILABLE for a in tried)
+    )
 
 
 def _plain(value: Any) -> Any:

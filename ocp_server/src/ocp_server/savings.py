@@ -36,16 +36,6 @@ _ANSWERED = (
     "WHEN route_to = 'paid' THEN 'mid' ELSE route_to END"
 )
 
-# Handed back to the agent because the local model could not be reached (no Ollama running,
-# the model not pulled): every attempt it made failed as unavailable. On a machine without a
-# local model that is every route; counted as escalations, they read as the router misjudging.
-_LOCAL_DOWN = (
-    "(route_to = 'agent' AND answered_tier IS NULL AND EXISTS (SELECT 1 FROM route_attempts a "
-    "WHERE a.trace_id = traces.id AND a.tier = 'local' AND a.outcome = 'error') "
-    "AND NOT EXISTS (SELECT 1 FROM route_attempts a WHERE a.trace_id = traces.id "
-    "AND a.outcome != 'skipped' AND coalesce(a.error_type, '') != 'BackendUnavailable'))"
-)
-
 
 class TierTotals(TypedDict):
     routes: int
@@ -215,8 +205,10 @@ async def savings_report(
         totals["savings_usd"] += float(saved)
 
     (flags,) = await rows(
-        f"SELECT coalesce(sum(escalated AND NOT {_LOCAL_DOWN}), 0), "
-        f"coalesce(sum({_LOCAL_DOWN}), 0), "
+        # local_unavailable: handed on only because the local model could not be reached (no
+        # Ollama running, the model not pulled); on a machine without a local model that is
+        # every route, which read as the router misjudging when counted as escalations.
+        "SELECT coalesce(sum(escalated), 0), coalesce(sum(local_unavailable), 0), "
         "coalesce(sum(fell_back OR (answered_tier IS NULL AND answered_by IS NOT NULL "
         "AND route_to != decision AND route_to IN ('local', 'paid'))), 0), "
         "coalesce(sum(budget_note IS NOT NULL), 0), "

@@ -85,6 +85,7 @@ class TraceRecord:
     phase2: str | None = None
     pin_state: str | None = None
     escalated: bool = False
+    local_unavailable: bool = False  # handed on only because the local model was unreachable
     fell_back: bool = False
     budget_note: str | None = None
     estimated_usd: float | None = None

@@ -140,7 +140,14 @@ class RouteTrace(WireOut):
         description="Who answered: local, paid, agent (no paid backend: the calling agent "
         "answers the prompt itself) or none (dry run, or nothing could answer)"
     )
-    escalated: bool = Field(description="A higher tier answered after a lower one failed")
+    escalated: bool = Field(
+        description="A higher tier (or you) answered after a lower one was reached and failed"
+    )
+    local_unavailable: bool = Field(
+        False,
+        description="Handed to a paid tier (or you) only because the local model could not be "
+        "reached (not running, or its model not pulled): not an escalation",
+    )
     fell_back: bool = Field(description="Another model than the one decided answered")
     complexity_score: float
     raw_score: float | None = Field(

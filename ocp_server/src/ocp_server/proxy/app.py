@@ -582,7 +582,7 @@ class Proxy:
         t0 = time.perf_counter()
         target = self.local
 
-        def failed(outcome: str, error: str, kind: str = "BackendUnavailable") -> None:
+        def failed(outcome: str, error: str, kind: str = "BackendResponseError") -> None:
             ms = round((time.perf_counter() - t0) * 1000, 3)
             record.attempts.append(
                 Attempted(
@@ -602,7 +602,7 @@ class Proxy:
         try:
             chat = d.module.to_chat(body)
         except BadRequest as exc:
-            failed("error", str(exc))
+            failed("error", str(exc), "BadRequest")
             return None
 
         def left() -> Response:
@@ -619,7 +619,7 @@ class Proxy:
         try:
             first = await _unless_client_leaves(request, anext(events))
         except LocalFailed as exc:
-            failed("error", exc.detail)
+            failed("error", exc.detail, exc.error_type)
             return None
         except ClientGone:
             return left()
@@ -656,7 +656,7 @@ class Proxy:
             except LocalFailed as exc:
                 # Nothing reached the client yet: this is still "before the first byte".
                 record.answered_tier = None
-                failed("error", exc.detail)
+                failed("error", exc.detail, exc.error_type)
                 return None
             except ClientGone:
                 return left()

@@ -36,9 +36,14 @@ class LocalFailed(Exception):
     HTTP 404 ..."); `detail` is the failure alone, for where the backend and model are
     already named (an attempt's error)."""
 
-    def __init__(self, target: LocalTarget, detail: str) -> None:
+    def __init__(
+        self, target: LocalTarget, detail: str, error_type: str = "BackendResponseError"
+    ) -> None:
         super().__init__(f"{target.kind} {target.model}: {detail}")
         self.detail = detail
+        # As the router names it (ocp_router.errors): BackendUnavailable only when the model
+        # could not be reached, which the trace tells from a model that failed an answer.
+        self.error_type = error_type
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,7 +179,11 @@ async def stream_local(
                     raise LocalFailed(target, f"HTTP {response.status_code}, {exc}") from None
                 text = raw.decode("utf-8", "replace")
                 shown = redact_name_head(text, 300)  # redacted whole, then cut
-                raise LocalFailed(target, f"HTTP {response.status_code} {shown}")
+                # 404: the model is not pulled (Ollama) or the URL names no server's API
+                kind = "BackendUnavailable" if response.status_code == 404 else None
+                raise LocalFailed(
+                    target, f"HTTP {response.status_code} {shown}", kind or "BackendResponseError"
+                )
             events = parse(_lines(response, target, deadline))
             if chat.watch:  # the client's sequences, matched here (stops.py)
                 prompt = "".join(m.content for m in chat.messages)
@@ -187,7 +196,15 @@ async def stream_local(
                 await response.aclose()
     except httpx.HTTPError as exc:
         said = target.explain(exc) if target.explain is not None else None
-        raise LocalFailed(target, str(said) if said else f"{type(exc).__name__}: {exc}") from exc
+        kind = (
+            type(said).__name__
+            if said is not None
+            else "BackendTimeout"
+            if isinstance(exc, httpx.TimeoutException)
+            else "BackendUnavailable"
+        )
+        detail = str(said) if said else f"{type(exc).__name__}: {exc}"
+        raise LocalFailed(target, detail, kind) from exc
     except BadAnswer as exc:
         raise LocalFailed(target, str(exc)) from exc
 
@@ -202,6 +219,7 @@ async def _by(deadline: float, target: LocalTarget, work: Awaitable[T]) -> T:
             target,
             f"no complete answer within {target.timeout:g}s; raise OCP_LOCAL_TIMEOUT or use a "
             "smaller model",
+            "BackendTimeout",
         ) from None
 
 

@@ -18,6 +18,7 @@ from typing import Any
 from ocp_router.redact_names import redact_name
 from ocp_server.at_rest import redacted_head
 from ocp_server.ledger import WorkspaceLedger
+from ocp_server.route_record import UNAVAILABLE
 from ocp_server.savings import LATENCY_EDGES_MS
 from ocp_server.trace_store import AttemptRecord, TraceRecord, TraceStore
 
@@ -76,12 +77,29 @@ class ProxyRecord:
     request_text: str = ""  # the user turn; stored only with OCP_TRACE_CONTENT=1
 
     @property
-    def escalated(self) -> bool:
+    def climbed(self) -> bool:
         return (
             self.answered_tier is not None
             and self.tier != ""
             and _RANK.get(self.answered_tier, 0) > _RANK.get(self.tier, 0)
         )
+
+    @property
+    def local_unavailable(self) -> bool:
+        """Relayed to the paid tier only because the local model could not be reached (as
+        route_record.local_unreachable reads an MCP route's attempts)."""
+        tried = [a for a in self.attempts if a.tier == "local" and a.outcome != "skipped"]
+        return (
+            self.climbed
+            and self.tier == "local"
+            and bool(tried)
+            and all(a.outcome == "error" and a.error_type == UNAVAILABLE for a in tried)
+        )
+
+    @property
+    def escalated(self) -> bool:
+        """A higher tier answered after the local model was reached and failed."""
+        return self.climbed and not self.local_unavailable
 
     def row(self) -> dict[str, Any]:
         # By hand, not dataclasses.asdict: this runs for every request and every poll.
@@ -91,6 +109,7 @@ class ProxyRecord:
         ]
         out["notes"] = list(self.notes)
         out["escalated"] = self.escalated
+        out["local_unavailable"] = self.local_unavailable
         out["escalations"] = sum(1 for a in self.attempts if a.outcome != "ok")
         return out
 
@@ -218,7 +237,8 @@ class Recorder:
             band=r.band or None,
             pin_state=r.pin_state or None,
             escalated=r.escalated,
-            fell_back=answered is not None and answered != r.tier and not r.escalated,
+            local_unavailable=r.local_unavailable,
+            fell_back=answered is not None and answered != r.tier and not r.climbed,
             counterfactual_model=self.counterfactual_model,
             attempts=tuple(
                 AttemptRecord(a.tier, a.backend, a.model, a.outcome, a.duration_ms, a.error_type)
@@ -241,7 +261,7 @@ class Recorder:
         cost = counterfactual = 0.0
         hist = [0] * (len(LATENCY_EDGES_MS) + 1)
         series: dict[int, dict[str, int]] = {}
-        errors = escalations = tokens_in = tokens_out = 0
+        errors = escalations = local_unavailable = tokens_in = tokens_out = 0
         for r in rows:
             tiers[r.answered_tier or "none"] += 1
             cost += r.cost_usd or 0.0
@@ -250,6 +270,7 @@ class Recorder:
             tokens_out += r.output_tokens
             errors += r.status >= 400 or r.error is not None
             escalations += r.escalated
+            local_unavailable += r.local_unavailable
             hist[next((i for i, e in enumerate(LATENCY_EDGES_MS) if r.latency_ms <= e), -1)] += 1
             minute = int(r.started_at // 60)
             if minute >= (now // 60) - 59:
@@ -262,6 +283,7 @@ class Recorder:
                 "tiers": tiers,
                 "errors": errors,
                 "escalations": escalations,
+                "local_unavailable": local_unavailable,
                 "input_tokens": tokens_in,
                 "output_tokens": tokens_out,
                 "cost_usd": round(cost, 6),

@@ -1,0 +1,151 @@
+"""A route handed on because the local model could not be reached says so in its trace
+(`local_unavailable`, not `escalated`), and the stored trace, `ocp-server stats` and old
+records agree: an escalation is a model that was reached and failed (or judged too weak)."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+import pytest
+
+import ocp_wire as wire
+from ocp_server.db import connect
+from ocp_server.migrations import MIGRATIONS, migrate
+from ocp_server.savings import savings_report
+from tests.fakes import FakeAnthropic, FakeOllama
+from tests.server.inproc import inproc_client, paid_env, text_of
+
+LOCAL_ASK = "explain what verify_token does"
+
+
+async def _route(client: Any, request: str = LOCAL_ASK) -> wire.RouteResult:
+    routed = await client.call_tool("ocp_model_route", {"request": request})
+    assert not routed.is_error, text_of(routed)
+    return wire.RouteResult.model_validate(routed.structured_content)
+
+
+async def _stored(db_path: Path) -> list[tuple[Any, ...]]:
+    db = await connect(db_path)
+    try:
+        found = await db.execute_fetchall(
+            "SELECT escalated, local_unavailable, trace_json FROM traces"
+        )
+        return [tuple(row) for row in found]
+    finally:
+        await db.close()
+
+
+async def _report(db_path: Path) -> Any:
+    db = await connect(db_path)
+    try:
+        return await savings_report(db, since=None)
+    finally:
+        await db.close()
+
+
+async def test_a_local_model_down_handed_to_the_paid_model_is_local_unavailable(
+    workspace: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    fake_ollama: FakeOllama,
+    fake_anthropic: FakeAnthropic,
+    refused_url: str,
+) -> None:
+    env = paid_env(fake_ollama, fake_anthropic) | {"OCP_OLLAMA_URL": refused_url}
+    async with inproc_client(workspace, monkeypatch, env) as client:
+        out = await _route(client)
+    assert out.answered_by == "paid" and out.trace.tier == "local"
+    assert out.trace.local_unavailable and not out.trace.escalated
+    assert "after escalating" not in out.note
+    assert "the local model could not be reached" in out.note
+    ((escalated, unavailable, stored),) = await _stored(workspace.parent / "ocp.db")
+    assert (escalated, unavailable) == (0, 1)
+    assert json.loads(stored)["trace"]["local_unavailable"] is True
+    report = await _report(workspace.parent / "ocp.db")
+    assert (report["escalations"], report["local_unavailable"]) == (0, 1)
+
+
+async def test_a_local_model_down_handed_to_the_agent_is_local_unavailable(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch, refused_url: str
+) -> None:
+    async with inproc_client(workspace, monkeypatch, {"OCP_OLLAMA_URL": refused_url}) as client:
+        out = await _route(client)
+    assert out.answered_by == "agent"
+    assert out.trace.local_unavailable and not out.trace.escalated
+    ((escalated, unavailable, _),) = await _stored(workspace.parent / "ocp.db")
+    assert (escalated, unavailable) == (0, 1)
+
+
+async def test_a_local_model_that_answered_an_error_escalated(
+    workspace: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    fake_ollama: FakeOllama,
+    fake_anthropic: FakeAnthropic,
+) -> None:
+    fake_ollama.fail_next(500)
+    async with inproc_client(workspace, monkeypatch, paid_env(fake_ollama, fake_anthropic)) as c:
+        out = await _route(c)
+    assert out.answered_by == "paid"
+    assert out.trace.escalated and not out.trace.local_unavailable
+    assert "after escalating" in out.note
+    report = await _report(workspace.parent / "ocp.db")
+    assert (report["escalations"], report["local_unavailable"]) == (1, 0)
+
+
+_OLD_TRACE = {"escalated": True, "decision": "local", "tier": "local"}
+
+
+async def test_records_from_before_are_read_and_counted_as_they_happened(tmp_path: Path) -> None:
+    """Rows an older OCP stored (escalated = 1 for a local model down too, no
+    local_unavailable) are migrated: the local model down ones become local_unavailable."""
+    path = tmp_path / "ocp.db"
+    db = await aiosqlite.connect(path, isolation_level=None)
+    try:
+        # the schema before local_unavailable
+        await migrate(db, tuple(m for m in MIGRATIONS if m.__name__ != "m034_local_unavailable"))
+        await db.execute(
+            "INSERT INTO sessions (id, workspace, started_at) VALUES ('s', '/w', ?)", (time.time(),)
+        )
+        attempts: dict[str, list[tuple[str, str, str | None]]] = {
+            "down-agent": [("local", "error", "BackendUnavailable")],
+            "down-paid": [("local", "error", "BackendUnavailable"), ("mid", "ok", None)],
+            "error-paid": [("local", "error", "BackendResponseError"), ("mid", "ok", None)],
+        }
+        for trace_id, tried in attempts.items():
+            answered = "mid" if trace_id.endswith("paid") else None
+            route_to = "paid" if answered else "agent"
+            await db.execute(
+                "INSERT INTO traces (id, session_id, created_at, request, route_to, decision, "
+                "decided_by, model, backend, task_type, complexity, prompt_tokens, "
+                "completion_tokens, duration_ms, trace_json, answered_by, tier, answered_tier, "
+                "escalated) VALUES (?, 's', ?, 'r', ?, 'local', 'heuristic', 'm', 'b', 'explain', "
+                "0.1, 1, 1, 1.0, ?, ?, 'local', ?, 1)",
+                (trace_id, time.time(), route_to, json.dumps({"trace": _OLD_TRACE}), route_to,
+                 answered),
+            )  # fmt: skip
+            await db.executemany(
+                "INSERT INTO route_attempts VALUES (?, ?, ?, ?, 'b', 'm', ?, 1.0, ?)",
+                [(trace_id, n, time.time(), *attempt) for n, attempt in enumerate(tried)],
+            )
+    finally:
+        await db.close()
+    db = await connect(path)  # migrates the rest
+    try:
+        rows = await db.execute_fetchall(
+            "SELECT id, escalated, local_unavailable FROM traces ORDER BY id"
+        )
+        report = await savings_report(db, since=None)
+    finally:
+        await db.close()
+    assert [tuple(r) for r in rows] == [
+        ("down-agent", 0, 1),
+        ("down-paid", 0, 1),
+        ("error-paid", 1, 0),
+    ]
+    assert (report["escalations"], report["local_unavailable"]) == (1, 2)
+    # an old trace's JSON, without the field, is still a trace
+    old = wire.RouteTrace.model_fields
+    assert not old["local_unavailable"].is_required()
