@@ -63,7 +63,7 @@ from ocp_server.prompt import EnrichedPrompt, build_prompt
 from ocp_server.render import ToolAnswer
 from ocp_server.route_record import Answerer, RouteRecord, local_unreachable
 from ocp_server.schema import SchemaTooNew
-from ocp_server.sent_budget import fitted
+from ocp_server.sent_budget import fitted, fitted_counted
 from ocp_server.settings import ServerSettings, workspace_scope
 from ocp_server.workspaces import Workspace, open_workspace
 
@@ -418,17 +418,11 @@ class AppState:
         async def restore(limit: int) -> Brief:
             return await memory.restore(query=search_query(request), max_tokens=limit)
 
-        hits = await fitted(search, paid.shown_tokens, paid.context_share(budget))
-        brief = await fitted(restore, paid.brief_tokens, paid.brief_share(budget))
-        remembered = (
-            brief.decisions
-            or brief.open_items
-            or brief.state
-            or brief.sessions
-            or brief.notes
-            or brief.traces
-        )
-        return build_prompt(request, hits, brief.text if remembered else None)
+        # Each share as sent: the code's blocks whole, the brief's section with its header.
+        hits, code = await fitted_counted(search, paid.code_tokens, paid.context_share(budget))
+        brief, notes = await fitted_counted(restore, paid.brief_tokens, paid.brief_share(budget))
+        shown = brief.text if paid.brief_section(brief) else None
+        return build_prompt(request, hits, shown, context_tokens=code, brief_tokens=notes)
 
     async def route(self, ws: Workspace | None, args: wire.RouteArgs) -> wire.RouteResult:
         """Decide, answer and record one route. Raises RouteFailure (after recording it)

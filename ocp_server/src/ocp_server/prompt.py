@@ -18,6 +18,8 @@ PREAMBLE = (
     "code as path:start-end."
 )
 
+NOTES_HEADER = "## Session notes (from earlier sessions)\n"
+
 
 @dataclass(frozen=True, slots=True)
 class EnrichedPrompt:
@@ -56,23 +58,24 @@ def _fence(text: str) -> str:
 
 
 def brief_share(budget: int) -> int:
-    """The tokens of a paid prompt's context budget the session brief may take."""
-    return max(budget // 4, 100)
+    """The tokens of a paid prompt's context budget the session brief may take: a quarter
+    (no floor: the two shares add up to the budget, which the README promises)."""
+    return budget // 4
 
 
 def context_share(budget: int) -> int:
-    """The tokens of a paid prompt's context budget the workspace code may take (what the
-    code shown measures, redacted; its headers and fences are not counted)."""
-    return max(budget - brief_share(budget), 100)
+    """The tokens of a paid prompt's context budget the workspace code may take: the rest,
+    as `code_tokens` counts it (each block whole, header and fences too)."""
+    return budget - brief_share(budget)
 
 
-async def sent_tokens(
+async def sent_texts(
     texts: Sequence[str], clean: Sequence[bool] = (), known: Mapping[str, str] | None = None
-) -> int:
-    """The tokens of `texts` as a paid model is sent them: redacted, each with the secrets
-    the others (and `known`) hold, as the paid boundary redacts the prompt (a marker can be
-    longer than the value it hides). `clean`: as `redact_all`'s. In a worker thread once
-    they are a few pages."""
+) -> list[str]:
+    """`texts` as a paid model is sent them: redacted, each with the secrets the others (and
+    `known`) hold, as the paid boundary redacts the prompt (a marker can be longer than the
+    value it hides). `clean`: as `redact_all`'s. In a worker thread once they are a few
+    pages."""
     # Here, not at the top: render.py imports this module before `initialize`, and the
     # boundary brings the backends (tests/server/test_start_imports.py).
     from ocp_router.boundary import THREAD_CHARS, redact_all
@@ -81,41 +84,77 @@ async def sent_tokens(
         results = await asyncio.to_thread(redact_all, texts, clean, known)
     else:
         results = redact_all(texts, clean, known)
-    return sum(estimate_tokens(r.text) for r in results)
+    return [r.text for r in results]
 
 
-async def shown_tokens(hits: Sequence[SearchResult]) -> int:
-    """The tokens of the hits' texts as sent, with the secrets their files hold."""
+def _header(hit: SearchResult) -> str:
+    label = f"{hit.kind} {hit.symbol}" if hit.symbol else hit.kind
+    return f"### {one_line(hit.citation)} ({one_line(label)})"
+
+
+def _block(header: str, hit: SearchResult, text: str) -> str:
+    """One hit's block: its header, then `text` (the hit's, or it redacted) in a fence the
+    hit's text does not hold."""
+    fence = _fence(hit.text)
+    return f"{header}\n{fence}{one_line(hit.language or '')}\n{text}\n{fence}"
+
+
+async def code_tokens(hits: Sequence[SearchResult]) -> int:
+    """The tokens of the hits' blocks as sent (headers and fences included, texts redacted
+    with the secrets their files hold): what the code's share and the trace count."""
+    if not hits:
+        return 0
     known = {v: kind for hit in hits for v, kind in hit.known}
-    return await sent_tokens([h.text for h in hits], [h.clean for h in hits], known)
+    # headers (a path can hold a token) are redacted; a text known clean is not again
+    sent = await sent_texts(
+        [_header(h) for h in hits] + [h.text for h in hits],
+        [False] * len(hits) + [h.clean for h in hits],
+        known,
+    )
+    n = len(hits)
+    return sum(estimate_tokens(_block(sent[i], h, sent[n + i])) for i, h in enumerate(hits))
+
+
+def brief_section(brief: Brief) -> str | None:
+    """The prompt's session notes section, or None when the brief remembers nothing."""
+    remembered = (
+        brief.decisions
+        or brief.open_items
+        or brief.state
+        or brief.sessions
+        or brief.notes
+        or brief.traces
+    )
+    if not remembered or not brief.text.strip():
+        return None
+    return NOTES_HEADER + brief.text.strip()
 
 
 async def brief_tokens(brief: Brief) -> int:
-    """The tokens of the brief's text as sent: its rows are stored redacted, but one stored
-    before the rule that finds its secret is redacted on the way out."""
-    return await sent_tokens([brief.text])
+    """The tokens of the brief's section as sent, its header included: its rows are stored
+    redacted, but one stored before the rule that finds its secret is redacted on the way
+    out."""
+    section = brief_section(brief)
+    return estimate_tokens((await sent_texts([section]))[0]) if section else 0
 
 
-def build_prompt(request: str, hits: Sequence[SearchResult], brief: str | None) -> EnrichedPrompt:
+def build_prompt(
+    request: str,
+    hits: Sequence[SearchResult],
+    brief: str | None,
+    *,
+    context_tokens: int = 0,
+    brief_tokens: int = 0,
+) -> EnrichedPrompt:
+    """The prompt around `request`; `context_tokens` and `brief_tokens` are the code's and
+    the brief's counts as sent (`code_tokens`, `brief_tokens`), for the trace."""
     parts = [PREAMBLE]
-    citations = []
-    context_tokens = 0
     if hits:
         parts.append("## Workspace context")
-        for hit in hits:
-            label = f"{hit.kind} {hit.symbol}" if hit.symbol else hit.kind
-            fence = _fence(hit.text)
-            language = one_line(hit.language or "")
-            header = f"### {one_line(hit.citation)} ({one_line(label)})"
-            block = f"{header}\n{fence}{language}\n{hit.text}\n{fence}"
-            parts.append(block)
-            citations.append(hit.citation)
-            context_tokens += estimate_tokens(block)
-    brief_tokens = 0
+        parts.extend(_block(_header(hit), hit, hit.text) for hit in hits)
     if brief and brief.strip():
-        section = "## Session notes (from earlier sessions)\n" + brief.strip()
-        parts.append(section)
-        brief_tokens = estimate_tokens(section)
+        parts.append(NOTES_HEADER + brief.strip())
     parts.append("## Request\n" + request)
     known = {v: kind for hit in hits for v, kind in hit.known}
-    return EnrichedPrompt("\n\n".join(parts), tuple(citations), context_tokens, brief_tokens, known)
+    citations = tuple(hit.citation for hit in hits)
+    return EnrichedPrompt("\n\n".join(parts), citations, context_tokens, brief_tokens, known)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-__all__ = ["fitted"]
+__all__ = ["fitted", "fitted_counted"]
 
 T = TypeVar("T")
 
@@ -19,12 +19,20 @@ async def fitted(
     """What `fetch(max_tokens)` returns whose texts, as sent (`measure`), keep to `share`
     tokens: what is over the share is fetched again with less, by more each time (at 0
     nothing is shown, so this ends). Within the share: one fetch."""
+    return (await fitted_counted(fetch, measure, share))[0]
+
+
+async def fitted_counted(
+    fetch: Callable[[int], Awaitable[T]], measure: Callable[[T], Awaitable[int]], share: int
+) -> tuple[T, int]:
+    """`fitted`, with what `measure` counted of it (not measured twice)."""
     limit = share
     attempt = 0
     while True:
         found = await fetch(limit)
-        over = await measure(found) - share
+        tokens = await measure(found)
+        over = tokens - share
         if over <= 0 or limit <= 0:
-            return found
+            return found, tokens
         limit = max(0, limit - over * 2**attempt)
         attempt += 1

@@ -1,0 +1,74 @@
+"""`max_context_tokens` (README: "budget for retrieved context + session brief") holds as
+documented: the code blocks a paid prompt shows (their headers and fences too) and its session
+brief, as the trace counts them (`context_tokens`) and as they are sent, never exceed it. The
+code's and the brief's shares each had a floor of 100 (at a budget of 100 the two could reach
+200), and the code's share counted the code alone, ~15 tokens a hit short of the blocks."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+import ocp_wire as wire
+from ocp_router.tokens import estimate_tokens
+from ocp_server.app import AppState
+from ocp_server.workspaces import Workspace
+from tests.server.app_fixture import opened
+
+# a block of the prompt's workspace context: its header, then the code in its fence
+_BLOCK_RE = re.compile(r"^### [^\n]*\n(`{3,})[^\n]*\n.*?\n\1$", re.M | re.S)
+_NOTES = "## Session notes (from earlier sessions)\n"
+
+
+def _sent(prompt: str) -> tuple[list[str], str | None]:
+    """The code blocks and the session notes section of a paid prompt, as sent."""
+    head = prompt.split("\n\n## Request\n", 1)[0]
+    notes = None
+    if _NOTES in head:
+        head, rest = head.split(_NOTES, 1)
+        notes = _NOTES + rest.strip()
+    context = head.split("## Workspace context", 1)[1] if "## Workspace context" in head else ""
+    return [m[0] for m in _BLOCK_RE.finditer(context)], notes
+
+
+async def _small_functions(app: AppState, workspace: Path) -> Workspace:
+    """Many short functions (a block's header and fences weigh as much as its code) and notes
+    on them, so both the code and the brief have more to show than any budget below."""
+    functions = "".join(
+        f"def handle_order_{i}(order):\n"
+        f"    subtotal = sum(line.price * line.quantity for line in order.lines)\n"
+        f"    refund = order.refunded_total if order.refunded else 0\n"
+        f"    shipping = order.shipping_fee if order.ships_abroad else order.local_fee\n"
+        f"    return round(subtotal - refund + shipping + {i}, 2)\n\n"
+        for i in range(60)
+    )
+    (workspace / "src" / "orders.py").write_text(functions)
+    ws = await opened(app, workspace)
+    notes = [wire.NoteArg(text=f"handle_order_{i} rounds totals up for refunds") for i in range(40)]
+    await app.save(ws, wire.SaveArgs(notes=notes))
+    return ws
+
+
+@pytest.mark.parametrize("budget", [100, 300, 1000])
+async def test_the_context_and_brief_sent_keep_to_max_context_tokens(
+    app: AppState, workspace: Path, budget: int
+) -> None:
+    ws = await _small_functions(app, workspace)
+    args = wire.RouteArgs(
+        request="how does handle_order round order totals for refunds",
+        force="paid",
+        max_context_tokens=budget,
+        dry_run=True,
+    )
+    result = await app.route(ws, args)
+    assert result.prompt is not None
+    blocks, notes = _sent(result.prompt)
+    sent = sum(map(estimate_tokens, blocks)) + (estimate_tokens(notes) if notes else 0)
+    assert result.trace.context_tokens == sent, (budget, result.trace.context_tokens, sent)
+    assert sent <= budget, (budget, sent, len(blocks), notes)
+    if budget >= 300:  # not vacuous: the budget is used
+        assert blocks and sent > budget // 2, (budget, sent)
+    if budget >= 1000:
+        assert notes is not None
