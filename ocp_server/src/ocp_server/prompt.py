@@ -105,14 +105,20 @@ async def code_tokens(hits: Sequence[SearchResult]) -> int:
     if not hits:
         return 0
     known = {v: kind for hit in hits for v, kind in hit.known}
-    # headers (a path can hold a token) are redacted; a text known clean is not again
-    sent = await sent_texts(
-        [_header(h) for h in hits] + [h.text for h in hits],
-        [False] * len(hits) + [h.clean for h in hits],
+    # The headers (a path can hold a token) are redacted, as one text: a redaction per
+    # header took 0.2-0.5 ms each. They hold no line break (one_line), nor does a marker.
+    headers, *texts = await sent_texts(
+        ["\n".join(_header(h) for h in hits), *(h.text for h in hits)],
+        [False, *(h.clean for h in hits)],
         known,
     )
-    n = len(hits)
-    return sum(estimate_tokens(_block(sent[i], h, sent[n + i])) for i, h in enumerate(hits))
+    shown = headers.split("\n")
+    if len(shown) != len(hits):  # a redaction spanned two headers: each on its own
+        shown = await sent_texts([_header(h) for h in hits], (), known)
+    return sum(
+        estimate_tokens(_block(header, hit, text))
+        for header, hit, text in zip(shown, hits, texts, strict=True)
+    )
 
 
 def brief_section(brief: Brief) -> str | None:
