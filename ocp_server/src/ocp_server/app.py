@@ -48,6 +48,7 @@ from ocp_server import prompt as paid
 from ocp_server import views
 from ocp_server.brief import Brief
 from ocp_server.errors import RouteFailure as RouteFailure  # re-exported
+from ocp_server.errors import routing_error_text
 from ocp_server.index.full_disk import watcher_full
 from ocp_server.index.globs import relative_glob, scoped_glob
 from ocp_server.index.lexicon import MAX_QUERY_CHARS
@@ -68,15 +69,6 @@ from ocp_server.settings import ServerSettings, workspace_scope
 from ocp_server.workspaces import Workspace, open_workspace
 
 logger = logging.getLogger(__name__)
-
-
-def routing_error_text(error: str) -> str:
-    """The route tool's answer while a routing setting is invalid."""
-    return (
-        f"routing is not configured correctly: {error}. Fix it in the env block of your MCP "
-        "config (or your shell), then restart the server. Only routing is affected: "
-        "ocp_context_search, ocp_session_restore and ocp_result_save keep working."
-    )
 
 
 @dataclass(slots=True)
@@ -144,9 +136,8 @@ class AppState:
             router_settings = router_settings or RouterSettings.from_env()
             router = await make_router(settings=router_settings, ledger=ledger)
         except ConfigError as exc:
-            # Held for the route tool to answer with: searches, restores and saves do not
-            # read a routing setting, and a server that refused them all over one timeout's
-            # typo left the user without their tools.
+            # Held for the route tool to answer with: searches, restores and saves read no
+            # routing setting (a timeout's typo refused them all, leaving the user no tools).
             state = cls(settings, None)
             state.routing_error = str(exc)
             return state

@@ -104,3 +104,12 @@ def full_text(verb: str, db_path: Path | None = None) -> str:
         "could be written. Free some space and try again; searches keep answering from the "
         "index as it is, and the index catches up by itself once there is room."
     )
+
+
+def routing_error_text(error: str) -> str:
+    """The route tool's answer while a routing setting is invalid (AppState.routing_error)."""
+    return (
+        f"routing is not configured correctly: {error}. Fix it in the env block of your MCP "
+        "config (or your shell), then restart the server. Only routing is affected: "
+        "ocp_context_search, ocp_session_restore and ocp_result_save keep working."
+    )

@@ -488,15 +488,9 @@ def build_server(
             report = await index_report(ws.index, watching=watching)
         finally:
             await state.workspaces.release(ws)
-        if state.routing_error is not None:
-            report = report.model_copy(update={"routing_error": state.routing_error})
-        return ReadResourceResult(
-            contents=[
-                TextResourceContents(
-                    uri=STATUS_URI, mime_type="application/json", text=report.model_dump_json()
-                )
-            ]
-        )
+        text = report.model_copy(update={"routing_error": state.routing_error}).model_dump_json()
+        contents = [TextResourceContents(uri=STATUS_URI, mime_type="application/json", text=text)]
+        return ReadResourceResult(contents=contents)
 
     with warnings.catch_warnings():
         # Roots are deprecated by the 2026-07-28 protocol, but today's clients still send them.
