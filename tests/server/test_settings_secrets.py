@@ -1,6 +1,6 @@
 """A key pasted into the wrong variable (`OCP_ROUTE_MODE=ghp_...`, `OCP_DAILY_BUDGET_USD=...`)
-is quoted redacted by the error that names the variable: the CLI prints that error, and every
-tool answers with it, to an agent that sends it to its model.
+is quoted redacted by the error that names the variable: the CLI prints that error, and the
+route tool and the status resource answer with it, to an agent that sends it to its model.
 
 Secrets are assembled at run time, so this file holds no literal token."""
 
@@ -42,30 +42,30 @@ def test_the_cli_quotes_a_key_in_the_wrong_variable_redacted(
     assert BODY not in done.stderr + done.stdout
 
 
-def test_every_tool_quotes_a_key_in_the_wrong_variable_redacted(tmp_path: Path) -> None:
+def test_the_route_tool_and_status_quote_a_key_in_the_wrong_variable_redacted(
+    tmp_path: Path,
+) -> None:
+    # routing settings: the route tool answers with the error, the other tools serve
     (tmp_path / "ws").mkdir()
     raw = RawServer({"OCP_WORKSPACE": str(tmp_path / "ws"), **MISPLACED}, cwd=tmp_path)
+    arguments = {"ocp_model_route": {"request": "x"}, "ocp_context_search": {"query": "x"}}
     try:
         raw.initialize()
         tools = raw.request({"jsonrpc": "2.0", "id": 1, "method": "tools/list"})["result"]
-        answers = [
-            raw.request(
-                {
-                    "jsonrpc": "2.0",
-                    "id": n,
-                    "method": "tools/call",
-                    "params": {"name": t["name"], "arguments": {"query": "x", "request": "x"}},
-                }
-            )
-            for n, t in enumerate(tools["tools"], start=2)
-        ]
+        answers = {
+            t["name"]: raw.call_tool(t["name"], arguments.get(t["name"], {}))["result"]
+            for t in tools["tools"]
+        }
+        status = raw.rpc("resources/read", {"uri": "ocp://index/status"})
         raw.close_stdin_and_wait()
         stderr = raw.stderr()
     finally:
         raw.kill()
-    assert all(a["result"]["isError"] for a in answers)
-    assert "OCP_ROUTE_MODE='[REDACTED:github_token]'" in answers[0]["result"]["content"][0]["text"]
-    assert BODY not in json.dumps(answers) + stderr
+    route = answers.pop("ocp_model_route")
+    assert route["isError"] and not any(a.get("isError") for a in answers.values()), answers
+    assert "OCP_ROUTE_MODE='[REDACTED:github_token]'" in route["content"][0]["text"]
+    assert "OCP_ROUTE_MODE='[REDACTED:github_token]'" in json.dumps(status)
+    assert BODY not in json.dumps([route, answers, status]) + stderr
 
 
 def test_settings_errors_quote_values_redacted() -> None:
