@@ -14,6 +14,10 @@ the search stops below a `GIT_CEILING_DIRECTORIES` folder and at a file system's
 
 The global excludes file is named by git's config (`core.excludesFile`, from any of its
 files), so that one name is asked of git.
+
+`ignore_files_above` names the ignore files git applies to a workspace's files from outside its
+own folders, for the watcher and for the search's check of ignore files edited since the last
+update (on_disk.py).
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ __all__ = [
     "common_dir",
     "excludes_file",
     "find_git_dirs",
+    "ignore_files_above",
     "is_git_dir",
     "linked_git_dir",
 ]
@@ -158,3 +163,33 @@ def excludes_file(top: Path, env: Mapping[str, str] | None = None) -> Path | Non
         return Path(xdg) / "git" / "ignore"
     home = env.get("HOME")
     return Path(home) / ".config" / "git" / "ignore" if home else None
+
+
+#: How a search's note names the global excludes file (its path is the user's, not the
+#: workspace's).
+GLOBAL_EXCLUDES = "git's global excludes file"
+
+
+def ignore_files_above(
+    workspace: Path, dirs: GitDirs | None = None
+) -> tuple[tuple[str, Path], ...]:
+    """The ignore files `git ls-files --exclude-standard` applies to the files of `workspace`
+    that are not in its own folders, each with the name a note gives it: the `.gitignore` of
+    each folder above it up to its work tree's top (`../.gitignore`: a workspace below the
+    top), the info/exclude of the folder its worktrees share, and the global excludes file
+    (excludes_file); a link among them also by its target (dotfiles managers link the global
+    one, and edit the target). They may not exist; none outside a work tree (`dirs`: the
+    workspace's, when known). Asks git one thing (core.excludesFile)."""
+    dirs = find_git_dirs(workspace) if dirs is None else dirs
+    if dirs is None or dirs.bare:
+        return ()
+    found: list[tuple[str, Path]] = []
+    for folder in workspace.parents if workspace != dirs.top else ():
+        found.append((os.path.relpath(folder / ".gitignore", workspace), folder / ".gitignore"))
+        if folder == dirs.top:
+            break
+    found.append(("info/exclude", dirs.common_dir / "info" / "exclude"))
+    if (excludes := excludes_file(dirs.top)) is not None:
+        found.append((GLOBAL_EXCLUDES, excludes))
+    targets = [(name, Path(os.path.realpath(path))) for name, path in found]
+    return tuple(dict.fromkeys([*found, *(t for t in targets if t not in found)]))

@@ -7,9 +7,11 @@ and mtime the index stored for them: a file that changed is indexed before the a
 where this process may not index, named in the answer as changed.
 
 A .gitignore edited since the last update may ignore a cited file now: those on the cited
-files' way (the workspace's and each folder's down to theirs, and git's info/exclude) are
-stat'ed too, against the last update's time, and one written since then is re-indexed first
-(git's listing decides, tracked files and nested rules included).
+files' way (the workspace's and each folder's down to theirs) and git's ignore files outside
+the workspace's folders (the folders' above it up to the repository's top, info/exclude, the
+global excludes file: gitdirs.ignore_files_above) are stat'ed too, against the last update's
+time, and one written since then is re-indexed first (git's listing decides, tracked files
+and nested rules included).
 """
 
 from __future__ import annotations
@@ -106,11 +108,18 @@ async def changed_on_disk(stored: StoredStats, workspace: Path, paths: Iterable[
     return changed
 
 
-def ignore_files_since(workspace: Path, paths: Iterable[str], since: float | None) -> list[str]:
+def ignore_files_since(
+    workspace: Path,
+    paths: Iterable[str],
+    since: float | None,
+    above: Iterable[tuple[str, str]] = (),
+) -> list[str]:
     """The ignore files on the way to `paths` written after `since` (the last update's time;
-    None: never updated, nothing to compare), relative. One written "later" than now (a clock
-    skewed, an archive's dates) is not counted: an update would not move `since` past it, and
-    every search would index again."""
+    None: never updated, nothing to compare): the workspace's `.gitignore` and each one down
+    to theirs, by relative path, and of `above` (git's files outside the workspace's folders,
+    gitdirs.ignore_files_above: (name, path)), those named. One written "later" than now (a
+    clock skewed, an archive's dates) is not counted: an update would not move `since` past
+    it, and every search would index again."""
     if since is None:
         return []
     folders = {""}
@@ -125,18 +134,31 @@ def ignore_files_since(workspace: Path, paths: Iterable[str], since: float | Non
     root = str(workspace)
     now = time.time()
     newer = []
-    for rel in [*(f + ".gitignore" for f in folders), ".git/info/exclude"]:
-        path = os.path.join(root, rel)
-        # most folders have none: access() says so at half a failing stat()'s cost
-        if not os.access(path, os.F_OK):
-            continue
+    for rel in (f + ".gitignore" for f in folders):
+        if _written(os.path.join(root, rel), since, now):
+            newer.append(rel)
+    newer.sort()
+    for name, path in above:  # most of them are there: no access() first
         try:
-            mtime = os.stat(path).st_mtime
+            # a link's own time (not followed): one pointed elsewhere changes the rules; its
+            # target is in `above` on its own
+            mtime = os.stat(path, follow_symlinks=False).st_mtime
         except OSError:
             continue
         if since < mtime <= now:
-            newer.append(rel)
-    return sorted(newer)
+            newer.append(name)
+    return newer
+
+
+def _written(path: str, since: float, now: float) -> bool:
+    # most folders have no .gitignore: access() says so at half a failing stat()'s cost
+    if not os.access(path, os.F_OK):
+        return False
+    try:
+        mtime = os.stat(path).st_mtime
+    except OSError:
+        return False
+    return since < mtime <= now
 
 
 def changed_note(changed: list[str]) -> str:

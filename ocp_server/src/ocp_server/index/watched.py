@@ -36,7 +36,7 @@ from typing import Any
 import watchfiles
 
 from ocp_server.index.files import VENDORED_DIRS
-from ocp_server.index.gitdirs import excludes_file, find_git_dirs
+from ocp_server.index.gitdirs import find_git_dirs, ignore_files_above
 from ocp_server.index.nested import is_repository
 
 __all__ = [
@@ -62,6 +62,8 @@ class GitWatch:
     folders: tuple[str, ...] = ()  # watched, each without its subfolders
     files: frozenset[str] = frozenset()  # a change to one of these counts
     branches: str | None = None  # and any change in this folder or below it
+    # gitdirs.ignore_files_above (name, path), for the search's check; None: not looked for
+    ignores: tuple[tuple[str, str], ...] | None = None
 
     def follows(self, path: str) -> bool:
         if path in self.files:
@@ -79,25 +81,28 @@ def git_watch(workspace: Path) -> GitWatch:
     there too)."""
     dirs = find_git_dirs(workspace)
     if dirs is None or dirs.bare or not (dirs.git_dir.is_dir() and dirs.common_dir.is_dir()):
-        return GitWatch()
+        return GitWatch(ignores=())
     git_dir, common = dirs.git_dir, dirs.common_dir
     info, heads = common / "info", common / "refs" / "heads"
+    above = ignore_files_above(workspace, dirs)
     # `info` itself: made later, its creation restarts the watcher, which watches it then.
-    files = {git_dir / "HEAD", git_dir / "index", info, info / "exclude"}
+    files = {git_dir / "HEAD", git_dir / "index", info, *(path for _, path in above)}
     folders = [git_dir, common, *([info] if info.is_dir() else [])]
     folders.extend(Path(dirpath) for dirpath, _, _ in os.walk(heads))
     for folder in workspace.parents if workspace != dirs.top else ():
         folders.append(folder)
-        files.add(folder / ".gitignore")
         if folder == dirs.top:
             break
-    if (excludes := excludes_file(dirs.top)) is not None:
-        for path in dict.fromkeys((excludes, Path(os.path.realpath(excludes)))):
-            # a folder that cannot be watched would fail every start of the watcher
-            if path.parent.is_dir() and os.access(path.parent, os.R_OK | os.X_OK):
-                folders.append(path.parent)
-                files.add(path)
-    return GitWatch(tuple(dict.fromkeys(map(str, folders))), frozenset(map(str, files)), str(heads))
+    for _, path in above:
+        # a folder that cannot be watched would fail every start of the watcher
+        if path.parent.is_dir() and os.access(path.parent, os.R_OK | os.X_OK):
+            folders.append(path.parent)
+    return GitWatch(
+        tuple(dict.fromkeys(map(str, folders))),
+        frozenset(map(str, files)),
+        str(heads),
+        tuple((name, str(path)) for name, path in above),
+    )
 
 
 def watched_folders(workspace: Path, git: GitWatch | None = None) -> list[str]:

@@ -38,6 +38,7 @@ from ocp_server.index import change_log, nested
 from ocp_server.index.current_snapshot import CurrentSnapshot
 from ocp_server.index.files import load_ocpignore
 from ocp_server.index.full_disk import updated_unless_full, watcher_full, watcher_note
+from ocp_server.index.gitdirs import ignore_files_above
 from ocp_server.index.githead import GitHead
 from ocp_server.index.globs import relative_glob
 from ocp_server.index.indexer import Indexer, Progress
@@ -131,6 +132,7 @@ class WorkspaceIndex:
         self.watcher_error: str | None = None
         self._git_head = GitHead(workspace)  # read again only when .git changed
         self._relevant = RelevantChanges(workspace, db_path)  # the watcher's filter
+        self._ignores_above: tuple[tuple[str, str], ...] | None = None  # (_git_ignore_files)
         self._indexer = Indexer(
             db,
             workspace,
@@ -359,7 +361,9 @@ class WorkspaceIndex:
         snap, results, terms = await search_at(meta.generation)
         cited = [r.path for r in results]
         changed = await changed_on_disk(self._stored, self.workspace, cited)
-        ignores = ignore_files_since(self.workspace, cited, meta.last_update)
+        ignores = ignore_files_since(
+            self.workspace, cited, meta.last_update, await self._git_ignore_files()
+        )
         # An update running (the watcher's) may have listed the files before the edit: it is
         # waited for, briefly, and one more runs after it.
         if (changed or ignores) and refresh and await idle(self._lock) and await refreshed():
@@ -452,6 +456,17 @@ class WorkspaceIndex:
         )
         self._meta_seen = (version, meta) if version is not None and committed else None
         return meta
+
+    async def _git_ignore_files(self) -> tuple[tuple[str, str], ...]:
+        """git's ignore files outside the workspace's folders (gitdirs.ignore_files_above), as
+        the watcher's last start found them; without a watcher, found once (a git command)."""
+        found = self._relevant.git.ignores
+        if found is None:
+            if self._ignores_above is None:
+                above = await asyncio.to_thread(ignore_files_above, self.workspace)
+                self._ignores_above = tuple((name, str(path)) for name, path in above)
+            found = self._ignores_above
+        return found
 
     def _ocpignore(self) -> pathspec.GitIgnoreSpec | None:
         """The workspace's .ocpignore, read again only when it changed."""
