@@ -140,6 +140,8 @@ async def connect(db_path: Path) -> aiosqlite.Connection:
             f"the OCP database at {db_path} is a folder: set OCP_DB_PATH to a file's path (a "
             "new one is made)"
         )
+    if (kind := _not_a_file(db_path)) is not None:
+        raise DatabaseError(_not_a_file_error(db_path, kind))
     try:
         ensure_ocp_dir(db_path)
         conn = await aiosqlite.connect(db_path, isolation_level=None)
@@ -164,6 +166,42 @@ async def connect(db_path: Path) -> aiosqlite.Connection:
         await conn.close()
         raise _unreadable(db_path, exc) from exc
     return conn
+
+
+#: What a path is, when it is neither a regular file nor a folder (stat.S_IFMT's kinds).
+_KINDS = {
+    stat.S_IFIFO: "a named pipe (FIFO)",
+    stat.S_IFSOCK: "a socket",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+}
+
+
+def _not_a_file(db_path: Path) -> str | None:
+    """What `db_path` is (through links) when it is no regular file, folder or nothing, else
+    None. Checked before anything opens it: a pipe opened for reading (SQLite's read-only
+    probe, _is_database) waits for a writer for ever, and SQLite itself says only "disk I/O
+    error" or "unable to open database file" of the rest."""
+    try:
+        mode = os.stat(db_path).st_mode
+    except OSError:  # not there yet (made), or not reachable: SQLite's error says which
+        return None
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return None
+    return _KINDS.get(stat.S_IFMT(mode), "not a regular file")
+
+
+def _not_a_file_error(db_path: Path, kind: str) -> str:
+    if _named_by_setting(db_path):
+        return (
+            f"OCP_DB_PATH names {db_path}, which is {kind}, not a file: set OCP_DB_PATH to "
+            "the OCP database file's path (a new one is made where none is), or unset it "
+            "for <workspace>/.ocp/ocp.db."
+        )
+    return (
+        f"the OCP database at {db_path} is {kind}, not a file: move it aside (a new "
+        "database is made there), or set OCP_DB_PATH to a file's path."
+    )
 
 
 def _unwritable(db_path: Path, exc: sqlite3.OperationalError) -> DatabaseError | None:
