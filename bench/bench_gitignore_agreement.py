@@ -1,13 +1,18 @@
-"""How often the listing outside git (`files._iter_walk_with_gitignore`: pathspec, each
-.gitignore's lines read by `git_text.ignore_patterns`) lists what git itself lists
-(`git ls-files --others --exclude-standard`) for random trees and random .gitignore files.
+"""How often the listing outside git (`files._iter_walk_with_gitignore`: each .gitignore's
+lines read by `git_text.ignore_patterns`, matched by `ignore_rules.IgnoreRules`) lists what git
+itself lists (`git ls-files --others --exclude-standard`) for random trees and random
+.gitignore files.
 
-    uv run python bench/bench_gitignore_agreement.py [--trees 400] [--seed 0]
+    uv run python bench/bench_gitignore_agreement.py [--trees 400] [--seed 0] [--kinds ...]
 
-Two kinds of trees: `plain` patterns (globs, `**`, classes, escapes, negations, anchors) and
+Three kinds of trees: `plain` patterns (globs, `**`, classes, escapes, negations, anchors);
 `spaces`, whose names and patterns also hold what git and Python split or strip differently
-(tabs, CR, CRLF line ends, `\\x0b`, U+2028, NEL, NBSP, trailing and escaped spaces). A tree
-disagrees when the two listings differ in any path; the first few are printed.
+(tabs, CR, CRLF line ends, `\\x0b`, U+2028, NEL, NBSP, trailing and escaped spaces); `odd`,
+whose patterns put runs of stars anywhere (`***/`, `a**`, `**b`, `\\/` after `**`), hold
+brackets git reads its own way (`[!/]`, `[]a]`, `[^a]`, `[[:alpha:]]`, `[z-a]`, `[\\]]`, an
+unclosed `[`, an unknown class), a trailing backslash, and whose names hold bytes that are
+not one character (`é`, a `?` or a bracket is one byte in git). A tree disagrees when the two
+listings differ in any path; the first few are printed.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import re
 import shutil
 import subprocess
 import tempfile
@@ -28,6 +34,10 @@ ATOMS = ["a", "b", "*", "**", "?", "[ab]", "[!a]", "[a-c]", ".py", ".log", "dir"
 ATOMS += ["\\*", "\\[", "\\#h", "\\!n", "#h", "!n", "x y", "[a]", "\\\\"]
 SPACE_NAMES = ["a ", "a\t", "a\r", "a\x0b", "a\u2028b", "a\xa0", " a"]
 SPACE_ATOMS = [" ", "\t", "\\ ", "\r", "\x0b", "\u2028", "\xa0", "\x85", "\\\t"]
+ODD_NAMES = ["\xe9", "a\xe9", "\xe9b", "ab2", "a-b", "A", "]", "a:b", "1", "a\u2028"]
+ODD_ATOMS = ["***", "a**", "**b", "**\\/", "*?", "??", "[!/]", "[/]", "[]a]", "[!]a]", "[^a]"]
+ODD_ATOMS += ["[[:alpha:]]", "[[:digit:]]", "[[:punct:]]", "[[:space:]]", "[z-a]", "[a-]"]
+ODD_ATOMS += ["[-a]", "[\\]]", "[", "[[:bogus:]]", "[[:x]", "[a-\\z]", "\\", "\xe9", "[\xe9]"]
 
 
 def _pattern(rng: random.Random, atoms: list[str]) -> str:
@@ -40,9 +50,10 @@ def _pattern(rng: random.Random, atoms: list[str]) -> str:
     return "!" + pattern if rng.random() < 0.2 else pattern
 
 
-def _tree(ws: Path, rng: random.Random, spaces: bool) -> None:
-    names = NAMES + SPACE_NAMES if spaces else NAMES
-    atoms = ATOMS + SPACE_ATOMS if spaces else ATOMS
+def _tree(ws: Path, rng: random.Random, kind: str) -> None:
+    spaces = kind == "spaces"
+    names = NAMES + {"spaces": SPACE_NAMES, "odd": ODD_NAMES}.get(kind, [])
+    atoms = ATOMS + {"spaces": SPACE_ATOMS, "odd": ODD_ATOMS}.get(kind, [])
     folders = [ws]
     for _ in range(rng.randint(3, 12)):
         folder = rng.choice(folders) / rng.choice(FOLDERS)
@@ -75,7 +86,7 @@ def _agree(ws: Path, env: dict[str, str]) -> tuple[set[str], set[str]]:
     git = {p for p in out.decode("utf-8", "surrogateescape").split("\0") if p}
     try:
         ocp = set(files._iter_walk_with_gitignore(ws))
-    except ValueError as exc:  # pathspec refusing a pattern failed the whole listing
+    except (ValueError, re.error) as exc:  # pathspec refusing a pattern failed the listing
         ocp = {f"(failed: {exc!r})"}
     return ocp - git, git - ocp
 
@@ -85,6 +96,7 @@ def main() -> None:
     parser.add_argument("--trees", type=int, default=400)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--show", type=int, default=3, help="disagreeing trees to print")
+    parser.add_argument("--kinds", default="plain,spaces,odd", help="of plain, spaces, odd")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="ocp-gitignore-") as tmp:
         env = {
@@ -95,14 +107,14 @@ def main() -> None:
             "HOME": tmp,
         }
         print(f"{'trees':<8} {'count':>6} {'disagree':>9}")
-        for kind in ("plain", "spaces"):
+        for kind in args.kinds.split(","):
             shown, disagree = 0, 0
             for n in range(args.trees):
                 rng = random.Random(f"{kind}-{args.seed + n}")
                 ws = Path(tmp) / "ws"
                 shutil.rmtree(ws, ignore_errors=True)
                 ws.mkdir()
-                _tree(ws, rng, kind == "spaces")
+                _tree(ws, rng, kind)
                 only_ocp, only_git = _agree(ws, env)
                 if only_ocp or only_git:
                     disagree += 1

@@ -8,7 +8,6 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path, PurePosixPath
 
 import aiosqlite
-import pathspec
 
 from ocp_router.redact_names import redact_name_head
 from ocp_server.citations.blocks import (
@@ -35,6 +34,7 @@ from ocp_server.citations.values import Check, Definition, Located, Stored, Sugg
 from ocp_server.errors import CitationError
 from ocp_server.index.file_secrets import known_in_file
 from ocp_server.index.files import load_ocpignore, path_exclusion, read_regular
+from ocp_server.index.ignore_rules import IgnoreRules
 from ocp_server.index.limits import DEFAULT_MAX_FILE_BYTES
 
 __all__ = ["CodeView"]
@@ -70,7 +70,7 @@ class CodeView:
         self.max_file_bytes = max_file_bytes  # OCP_MAX_FILE_BYTES: larger files are not read
         self._root = workspace.resolve()
         self._base = str(workspace)
-        self._ignore: pathspec.GitIgnoreSpec | None = load_ocpignore(workspace)
+        self._ignore: IgnoreRules | None = load_ocpignore(workspace)
         self._indexed: dict[str, bool] = {}
         self._lines: dict[str, list[str] | None] = {}
         self._read_at: dict[str, tuple[int, int]] = {}  # path -> its stat just before the read

@@ -3,9 +3,9 @@
 In a git work tree the file list comes from git itself (tracked plus untracked-not-ignored),
 which gets .gitignore exactly right, negations and nested files included, and applies
 info/exclude and the global excludes file (`core.excludesFile`) too. Outside git, every
-.gitignore on the way down is applied with pathspec (its lines read as git reads them:
-git_text.py), and neither of those two (git applies them
-only in a repository). An `.ocpignore` (gitignore syntax) at the
+.gitignore on the way down is applied as git applies it (its lines read as git reads them:
+git_text.py, its patterns matched as git matches them: ignore_rules.py), and neither of those
+two (git applies them only in a repository). An `.ocpignore` (gitignore syntax) at the
 workspace root applies on top, in both cases.
 
 Never indexed, whatever the ignore files say:
@@ -39,12 +39,10 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
 
-import pathspec
-from pathspec.patterns.gitignore import GitIgnorePatternError
-
 from ocp_server.git_commands import run_git
 from ocp_server.index.git_text import ignore_patterns
 from ocp_server.index.ignore_probe import ignores_everything, ignores_everything_note
+from ocp_server.index.ignore_rules import IgnoreRules
 from ocp_server.index.limits import DEFAULT_MAX_FILE_BYTES
 from ocp_server.index.nested import NAMED_AT_MOST, NESTED_REASON, is_repository
 from ocp_server.index.real_paths import RealFolders
@@ -166,7 +164,7 @@ class Listing:
             self.vendored.append(rel)
 
 
-def path_exclusion(rel: str, ocpignore: pathspec.GitIgnoreSpec | None = None) -> str | None:
+def path_exclusion(rel: str, ocpignore: IgnoreRules | None = None) -> str | None:
     """Why a path is never indexed by its name alone (None: it may be)."""
     reason = _builtin_exclusion(rel)
     if reason is None and ocpignore is not None and ocpignore.match_file(rel):
@@ -212,30 +210,17 @@ def content_exclusion(data: bytes, name: str) -> str | None:
     return None
 
 
-def load_ocpignore(workspace: Path) -> pathspec.GitIgnoreSpec | None:
+def load_ocpignore(workspace: Path) -> IgnoreRules | None:
     try:
-        return _ignore_spec(workspace / ".ocpignore")
+        return _ignore_rules(workspace / ".ocpignore")
     except OSError:  # none, or not readable
         return None
 
 
-def _ignore_spec(path: Path) -> pathspec.GitIgnoreSpec:
-    """An ignore file's rules, its lines as git reads them (see git_text.ignore_patterns). A
-    pattern pathspec refuses (`foo\\` ends with a lone backslash; git's matches no name) is
-    left out: it failed the whole listing."""
-    patterns = ignore_patterns(path.read_bytes())
-    try:
-        return pathspec.GitIgnoreSpec.from_lines(patterns)
-    except GitIgnorePatternError:
-        return pathspec.GitIgnoreSpec.from_lines(p for p in patterns if _compiles(p))
-
-
-def _compiles(pattern: str) -> bool:
-    try:
-        pathspec.GitIgnoreSpec.from_lines([pattern])
-    except GitIgnorePatternError:
-        return False
-    return True
+def _ignore_rules(path: Path) -> IgnoreRules:
+    """An ignore file's rules, its lines read as git reads them (git_text.ignore_patterns),
+    matched as git matches them (ignore_rules.py)."""
+    return IgnoreRules(ignore_patterns(path.read_bytes()))
 
 
 def git_files(workspace: Path, *, tell: bool = True) -> list[str] | None:
@@ -324,14 +309,14 @@ def _git_refused(workspace: Path, stderr: bytes) -> None:
     )
 
 
-def _ignored(specs: list[tuple[str, pathspec.GitIgnoreSpec]], rel: str) -> bool:
-    """Git's rule: the last matching pattern wins, deeper .gitignore files last."""
-    ignored = False
-    for folder, spec in specs:
-        verdict = spec.check_file(rel[len(folder) :]).include
+def _ignored(specs: list[tuple[str, IgnoreRules]], rel: str, is_dir: bool) -> bool:
+    """Git's rule: the deepest .gitignore with a pattern matching `rel` decides, the last
+    such pattern in it."""
+    for folder, rules in reversed(specs):
+        verdict = rules.verdict(rel[len(folder) :], is_dir)
         if verdict is not None:
-            ignored = verdict
-    return ignored
+            return verdict
+    return False
 
 
 def _iter_walk_with_gitignore(
@@ -340,7 +325,7 @@ def _iter_walk_with_gitignore(
     """Every file below the workspace, honouring nested .gitignore files (no git needed).
     A repository inside it is one folder (`tools/inner/`), as git lists it, not its files.
     `unreadable` is told of each folder whose entries could not be read."""
-    specs: list[tuple[str, pathspec.GitIgnoreSpec]] = []
+    specs: list[tuple[str, IgnoreRules]] = []
     for dirpath, dirnames, filenames in os.walk(workspace, onerror=unreadable):
         rel_dir = os.path.relpath(dirpath, workspace).replace(os.sep, "/")
         rel_dir = "" if rel_dir == "." else rel_dir + "/"
@@ -351,18 +336,18 @@ def _iter_walk_with_gitignore(
         specs = [(d, s) for d, s in specs if rel_dir.startswith(d)]
         if ".gitignore" in filenames:
             try:
-                specs.append((rel_dir, _ignore_spec(Path(dirpath) / ".gitignore")))
+                specs.append((rel_dir, _ignore_rules(Path(dirpath) / ".gitignore")))
             except OSError:
                 pass
 
         skip = VENDORED_DIRS if specs else VENDORED_DIRS | BUILD_DIRS  # nothing says what is output
         dirnames[:] = sorted(
-            d for d in dirnames if d not in skip and not _ignored(specs, rel_dir + d + "/")
+            d for d in dirnames if d not in skip and not _ignored(specs, rel_dir + d, True)
         )
         # a `.git` file is git's (one naming no repository: git fails, this walk runs), and
         # git never lists one
         files = (f for f in sorted(filenames) if f != ".git")
-        yield from (rel_dir + f for f in files if not _ignored(specs, rel_dir + f))
+        yield from (rel_dir + f for f in files if not _ignored(specs, rel_dir + f, False))
 
 
 def count_files(workspace: Path, limit: int) -> int:

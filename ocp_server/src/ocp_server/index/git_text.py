@@ -24,7 +24,7 @@ def ignore_patterns(data: bytes) -> list[str]:
     BOM skipped, lines split at `\\n` only, one `\\r` before it dropped (CRLF files), blank lines
     and comments left out, trailing spaces trimmed unless escaped. Decoded with surrogate
     escapes, as file names from os.walk are, so that a byte that is not UTF-8 matches the same
-    byte in a name. Each is written so that pathspec reads it unchanged (see `_for_pathspec`)."""
+    byte in a name; matched as git matches them by ignore_rules.py, which strips nothing."""
     if data.startswith(codecs.BOM_UTF8):
         data = data[len(codecs.BOM_UTF8) :]
     patterns = []
@@ -34,7 +34,7 @@ def ignore_patterns(data: bytes) -> list[str]:
             continue
         pattern = _trim_trailing_spaces(line).decode("utf-8", "surrogateescape")
         if pattern:
-            patterns.append(_for_pathspec(pattern))
+            patterns.append(pattern)
     return patterns
 
 
@@ -59,21 +59,6 @@ def _trim_trailing_spaces(line: bytes) -> bytes:
             last_space = None
         i += 1
     return line if last_space is None else line[:last_space]
-
-
-def _for_pathspec(pattern: str) -> str:
-    """`pattern` as pathspec must be given it to read what git reads: pathspec strips every
-    trailing character `str.isspace()` takes (a tab, a lone CR, `\\x0b`, NBSP...), which git
-    keeps, so the last one is written as a bracket of itself (`build\\t` as `build[\\t]`, which
-    matches the same names). An escaped trailing space (`foo\\ `) pathspec already keeps."""
-    last = pattern[-1]
-    if not last.isspace() or pattern.endswith("\\ "):
-        return pattern
-    head = pattern[:-1]
-    escapes = len(head) - len(head.rstrip("\\"))
-    if escapes % 2:  # `\<tab>` is the tab itself: the backslash goes into the bracket
-        head = head[:-1]
-    return f"{head}[{last}]"
 
 
 def rtrim(data: bytes) -> bytes:

@@ -22,7 +22,6 @@ from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
-import pathspec
 
 from ocp_router.redact import named_values
 from ocp_router.tokens import estimate_tokens
@@ -30,6 +29,7 @@ from ocp_server.index.clean_text import RULES_DIGEST, RULES_KEY
 from ocp_server.index.file_secrets import known_in
 from ocp_server.index.files import path_exclusion
 from ocp_server.index.globs import HINT, HINT_SCOPED, glob_matcher, scoped_glob
+from ocp_server.index.ignore_rules import IgnoreRules
 from ocp_server.index.lexical import ChunkRow, Snapshot
 from ocp_server.index.lexicon import unpack_text
 from ocp_server.index.line_parts import pieces_of_lines
@@ -123,7 +123,7 @@ def unmatched_filters(
     return f"no indexed file matches {named} (of {n} files in {scope}/; a glob is {HINT_SCOPED})"
 
 
-def _ignored_target(root: str | None, rel: str, ocpignore: pathspec.GitIgnoreSpec | None) -> bool:
+def _ignored_target(root: str | None, rel: str, ocpignore: IgnoreRules | None) -> bool:
     """Whether a symlink (or a path through a symlinked folder) leads where the .ocpignore
     ignores, or out of the workspace (`root`, resolved): the listing judges it so, and an
     .ocpignore written since the last update is read at search time. Looked up only when
@@ -139,7 +139,7 @@ def _picks(
     ranked: Ranked,
     k: int,
     per_file: int,
-    ocpignore: pathspec.GitIgnoreSpec | None,
+    ocpignore: IgnoreRules | None,
     root: str | None = None,
 ) -> list[list[_Pick]]:
     """For the best `k` files in order: their best chunks, at most `per_file` each. A chunk
@@ -229,7 +229,7 @@ async def search_chunks(
     path_glob: str | None = None,
     language: str | None = None,
     max_tokens: int | None = None,
-    ocpignore: pathspec.GitIgnoreSpec | None = None,
+    ocpignore: IgnoreRules | None = None,
     group_by_file: bool = False,
     root: str | None = None,
 ) -> tuple[list[SearchResult], list[str]]:

@@ -30,7 +30,6 @@ from types import TracebackType
 from typing import Self
 
 import aiosqlite
-import pathspec
 
 from ocp_router.redact_names import redact_name_head
 from ocp_server.db import DatabaseError, connect
@@ -41,6 +40,7 @@ from ocp_server.index.full_disk import updated_unless_full, watcher_full, watche
 from ocp_server.index.gitdirs import ignore_files_above
 from ocp_server.index.githead import GitHead
 from ocp_server.index.globs import relative_glob
+from ocp_server.index.ignore_rules import IgnoreRules
 from ocp_server.index.indexer import Indexer, Progress
 from ocp_server.index.languages import language_named
 from ocp_server.index.lease import LEASE_SECONDS, release_lease, take_lease
@@ -117,7 +117,7 @@ class WorkspaceIndex:
         self._holds_lease = False
         self._lock = asyncio.Lock()
         self._ignore_path = str(workspace / ".ocpignore")
-        self._ignore_cache: tuple[tuple[int, int] | None, pathspec.GitIgnoreSpec | None] | None
+        self._ignore_cache: tuple[tuple[int, int] | None, IgnoreRules | None] | None
         self._ignore_cache = None
         self._updated = asyncio.Event()  # set after each update this process completes
         self._retry_now = asyncio.Event()  # an update succeeded while the watcher waited to retry
@@ -468,7 +468,7 @@ class WorkspaceIndex:
             found = self._ignores_above
         return found
 
-    def _ocpignore(self) -> pathspec.GitIgnoreSpec | None:
+    def _ocpignore(self) -> IgnoreRules | None:
         """The workspace's .ocpignore, read again only when it changed."""
         cache = self._ignore_cache
         # Absent before and still absent: access() says so at a third of a failing stat()'s cost.
