@@ -138,24 +138,18 @@ def ignore_files_since(
         if _written(os.path.join(root, rel), since, now):
             newer.append(rel)
     newer.sort()
-    for name, path in above:  # most of them are there: no access() first
-        try:
-            # a link's own time (not followed): one pointed elsewhere changes the rules; its
-            # target is in `above` on its own
-            mtime = os.stat(path, follow_symlinks=False).st_mtime
-        except OSError:
-            continue
-        if since < mtime <= now:
-            newer.append(name)
+    # a link's own time (not followed): one pointed elsewhere changes the rules; its target
+    # is in `above` on its own
+    newer.extend(name for name, path in above if _written(path, since, now, follow=False))
     return newer
 
 
-def _written(path: str, since: float, now: float) -> bool:
+def _written(path: str, since: float, now: float, *, follow: bool = True) -> bool:
     # most folders have no .gitignore: access() says so at half a failing stat()'s cost
-    if not os.access(path, os.F_OK):
+    if not os.access(path, os.F_OK, follow_symlinks=follow):
         return False
     try:
-        mtime = os.stat(path).st_mtime
+        mtime = os.stat(path, follow_symlinks=follow).st_mtime
     except OSError:
         return False
     return since < mtime <= now
