@@ -97,3 +97,13 @@ async def test_a_global_excludes_file_that_is_a_link_edited_at_its_target(
     default.parent.mkdir(parents=True)
     default.symlink_to(target)
     assert "web/draft.ts" not in await _returned_after(sub, target, "draft.ts\n")
+
+
+async def test_the_info_exclude_a_linked_worktree_shares(sub: Path, tmp_path: Path) -> None:
+    """A linked worktree's `.git` is a file; info/exclude is in the main repository's."""
+    repo = sub.parent
+    git(repo, "worktree", "add", "-q", str(tmp_path / "wt"))
+    wt = tmp_path / "wt"
+    (wt / "app" / "web" / "draft.ts").write_text(DRAFT)
+    exclude = repo / ".git" / "info" / "exclude"
+    assert "web/draft.ts" not in await _returned_after(wt / "app", exclude, "draft.ts\n")
