@@ -103,7 +103,10 @@ def run_index(args: argparse.Namespace, workspace: Path) -> int:
     skipped = ", ".join(f"{k} {v:,}" for k, v in sorted(summary.skipped.items())) or "none"
     table.add_row("skipped", skipped)
     table.add_row("seconds", f"{summary.seconds:.2f}")
-    table.add_row("processes reading files", str(summary.workers))
+    workers = str(summary.workers)
+    if summary.workers_failed:
+        workers += f" (worker processes {redact_name(summary.workers_failed).text})"
+    table.add_row("processes reading files", workers)
     table.add_row(
         "database",
         f"{summary.db_bytes / 1e6:.1f} MB at "

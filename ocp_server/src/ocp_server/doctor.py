@@ -126,6 +126,16 @@ async def _workspace_checks(settings: ServerSettings, flag: Path | None) -> list
             else "the next search re-indexes it first"
         )
         state += f" (stale: {why} since the last update; {by})"
+    if report.workers_failed:  # it works, more slowly: a first build of a large repository
+        return [
+            *checks,
+            Check(
+                "index",
+                "warn",
+                f"{state}; its worker processes {report.workers_failed}, and it read the "
+                "files in one thread (see the server's log on stderr)",
+            ),
+        ]
     return [*checks, Check("index", "ok", state)]
 
 

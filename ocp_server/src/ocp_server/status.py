@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 import ocp_wire as wire
 from ocp_router.redact_names import redact_name
 from ocp_server.index import nested
+from ocp_server.index.file_pool import WORKERS_META_KEY, workers_failed
 from ocp_server.index.files import VENDORED_META_KEY, VENDORED_REASON
 from ocp_server.index.lease import LEASE_NAME
 from ocp_server.index.workspace import WorkspaceIndex
@@ -94,6 +95,7 @@ async def index_report(index: WorkspaceIndex, *, watching: bool = False) -> wire
             total=total,
             started_at=started,
         )
+    failed = workers_failed(await _meta(index, WORKERS_META_KEY))
     return wire.IndexReport(
         # Shown to the agent (a resource, `ocp-server status`): a folder's name can hold a token.
         workspace=redact_name(status.workspace).text,
@@ -112,6 +114,12 @@ async def index_report(index: WorkspaceIndex, *, watching: bool = False) -> wire
         git_head=status.git_head,
         build=build,
         watcher=watcher,
+        # A worker's words may quote a path.
+        workers_failed=(
+            None
+            if failed is None
+            else redact_name(f"{failed[0]} at the update of {_iso(failed[1])}").text
+        ),
     )
 
 
@@ -143,6 +151,11 @@ def render_report(report: wire.IndexReport) -> str:
     lines.append(f"watcher    {report.watcher.detail}")
     if report.routing_error:
         lines.append(routing_line(report.routing_error))
+    if report.workers_failed:
+        lines.append(
+            f"workers    {report.workers_failed}: files were read in one thread, more "
+            "slowly (the server's log on stderr has the workers' own words)"
+        )
     return "\n".join(lines)
 
 

@@ -59,3 +59,8 @@ class IndexReport(WireOut):
         description="Why ocp_model_route cannot route (an invalid routing setting, named); the "
         "other tools work",
     )
+    workers_failed: str | None = Field(
+        default=None,
+        description="Why the last update that wanted worker processes read its files in one "
+        "thread (they could not start, or failed), with when; None when they worked",
+    )

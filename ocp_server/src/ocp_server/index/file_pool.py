@@ -15,12 +15,14 @@ protocol messages, and stderr may be a pipe nobody reads.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import multiprocessing
 import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import AsyncIterator, Callable, Iterable
 from concurrent.futures import BrokenExecutor, Future, ProcessPoolExecutor
 from contextlib import asynccontextmanager
@@ -28,13 +30,24 @@ from multiprocessing.connection import Connection
 from multiprocessing.context import ForkServerContext, ForkServerProcess, SpawnContext
 from typing import TypeVar
 
+import aiosqlite
+
 from ocp_router.redact_names import NameRedactingFilter
 from ocp_server.hard_exit import making_named_semaphores
 from ocp_server.index import clean_text
 from ocp_server.index.lifeline import Lifeline, hold
-from ocp_server.index.worker_output import WorkerOutput, write_to
+from ocp_server.index.worker_output import WorkerOutput, start_worker
 
-__all__ = ["MAX_WORKERS", "PARALLEL_MIN_FILES", "Workers", "file_pool", "worker_count"]
+__all__ = [
+    "MAX_WORKERS",
+    "PARALLEL_MIN_FILES",
+    "WORKERS_META_KEY",
+    "Workers",
+    "file_pool",
+    "note_workers",
+    "worker_count",
+    "workers_failed",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +55,7 @@ T = TypeVar("T")
 
 PARALLEL_MIN_FILES = 100  # fewer files than this are read in the indexer's thread
 MAX_WORKERS = 4  # the writer (one thread) keeps up with about this many
+WORKERS_META_KEY = "workers_failed"  # the last update that wanted workers: why it had none
 
 
 def worker_count() -> int:
@@ -54,9 +68,10 @@ def worker_count() -> int:
     return max(1, min(MAX_WORKERS, cores))
 
 
-def _init_worker(output: Connection, lifeline: Connection) -> None:
+def _init_worker(lifeline: Connection) -> None:
+    """Run by start_worker once the worker's output goes to the server's log (not our stdout,
+    the MCP channel, nor stderr, perhaps never read)."""
     hold(lifeline)  # the worker ends with the server, whatever it is doing
-    write_to(output)  # not our stdout (the MCP channel) nor stderr (perhaps never read)
     sys.stdout = sys.stderr
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the build in its parent
     handler = logging.StreamHandler(sys.stderr)
@@ -88,7 +103,31 @@ def worker_context() -> ForkServerContext | SpawnContext:
     return context
 
 
+class _NotStarted(Exception):
+    """The workers could not start: `said` why, and how their processes `ended` ("" when
+    none did), for the log and the status."""
+
+    def __init__(self, said: str, ended: str = "") -> None:
+        super().__init__(said)
+        self.said, self.ended = said, ended
+
+
+START_TIMEOUT = 60  # seconds for the first worker to answer: a loaded machine, not a hang
+
+
+def _named(fn: Callable[..., object]) -> str:
+    return f"{fn.__module__}:{fn.__qualname__}"
+
+
+def _ended(processes: list[multiprocessing.process.BaseProcess]) -> str:
+    """How the pool's processes ended ("" while they run), e.g. "exit code 1"."""
+    codes = sorted({p.exitcode for p in processes if p.exitcode is not None})
+    said = [f"killed by signal {-c}" if c < 0 else f"exited with code {c}" for c in codes]
+    return f"a worker {' or '.join(said)}" if said else ""
+
+
 def _start(workers: int, output: WorkerOutput, lifeline: Lifeline) -> ProcessPoolExecutor | None:
+    """The started workers, None when the process is ending; _NotStarted when they cannot."""
     context = worker_context()
     try:
         with making_named_semaphores() as allowed:
@@ -97,30 +136,28 @@ def _start(workers: int, output: WorkerOutput, lifeline: Lifeline) -> ProcessPoo
             pool = ProcessPoolExecutor(
                 workers,
                 mp_context=context,
-                initializer=_init_worker,
-                initargs=(output.writer, lifeline.reader),
+                initializer=start_worker,
+                initargs=(output.writer, _named(_init_worker), lifeline.reader),
             )
-    except Exception as exc:  # noqa: BLE001 - a sandbox without semaphores still indexes
-        logger.warning("no worker processes for indexing (%s); reading files in one thread", exc)
-        return None
+    except Exception as exc:  # a sandbox without semaphores still indexes
+        raise _NotStarted(f"{type(exc).__name__}: {exc}") from exc
     try:
         # The workers start, or we learn they cannot. Their flags are stored as found with our
         # rules: workers that loaded other ones (the source changed since we started) are not
         # used.
-        theirs = pool.submit(_rules_digest).result(timeout=60)
-    except Exception as exc:  # noqa: BLE001
-        pool.shutdown(wait=False, cancel_futures=True)
-        logger.warning("no worker processes for indexing (%s); reading files in one thread", exc)
-        return None
+        theirs = pool.submit(_rules_digest).result(timeout=START_TIMEOUT)
+    except Exception as exc:
+        processes = list((getattr(pool, "_processes", None) or {}).values())
+        hung = isinstance(exc, TimeoutError)  # the lifeline's cut ends them (Workers.start)
+        pool.shutdown(wait=not hung, cancel_futures=True)  # a broken pool has ended them
+        said = f"no answer within {START_TIMEOUT} s" if hung else f"{type(exc).__name__}: {exc}"
+        raise _NotStarted(said, _ended(processes)) from exc
     if theirs != clean_text.RULES_DIGEST:
         pool.shutdown(wait=True, cancel_futures=True)
-        logger.warning(
-            "indexing workers loaded other redaction rules (%s, ours %s); reading files in one"
-            " thread",
-            theirs,
-            clean_text.RULES_DIGEST,
+        raise _NotStarted(
+            f"they loaded other redaction rules ({theirs}, ours {clean_text.RULES_DIGEST}): "
+            "OCP's files changed since this server started; restart it"
         )
-        return None
     return pool
 
 
@@ -131,6 +168,10 @@ class Workers:
     def __init__(self) -> None:
         self.pool: ProcessPoolExecutor | None = None  # set once, from the thread starting it
         self.count = 0  # worker processes started
+        self.wanted = False  # whether they were started (or tried)
+        # Why files were read in the thread instead (the workers could not start, or failed
+        # during the build), for the log, the update's summary and `ocp-server status`.
+        self.failure: str | None = None
         self._output: WorkerOutput | None = None
         self._lifeline: Lifeline | None = None
         self._closed = False
@@ -138,6 +179,7 @@ class Workers:
         self._starting: threading.Thread | None = None
 
     def start_in_background(self, workers: int) -> None:
+        self.wanted = True
         self._starting = threading.Thread(
             target=self.start, args=(workers,), name="ocp-index-workers", daemon=True
         )
@@ -145,8 +187,18 @@ class Workers:
 
     def start(self, workers: int) -> None:
         """Start the workers (in a thread of its own: it takes about half a second)."""
+        self.wanted = True
         output, lifeline = WorkerOutput(), Lifeline()
-        pool = _start(workers, output, lifeline)
+        try:
+            pool = _start(workers, output, lifeline)
+        except _NotStarted as exc:
+            lifeline.cut()
+            output.close()
+            told = output.last_words(timeout=5)  # a worker's traceback ends with its cause
+            why = "; ".join(w for w in (told or exc.said, exc.ended) if w)
+            self.failure = f"could not start ({why})"
+            logger.warning("index worker processes %s; reading files in one thread", self.failure)
+            return
         with self._lock:
             if pool is not None and not self._closed:
                 self.count, self.pool = workers, pool
@@ -177,7 +229,8 @@ class Workers:
         with self._lock:
             pool, self.pool = self.pool, None
         if pool is not None:
-            logger.warning("indexing worker processes failed (%r); reading on in one thread", exc)
+            self.failure = f"failed during the build ({type(exc).__name__}: {exc})"
+            logger.warning("index worker processes %s; reading on in one thread", self.failure)
             pool.shutdown(wait=True, cancel_futures=True)  # the pool ends the rest: none left
             self._close_output()
 
@@ -225,3 +278,24 @@ async def file_pool(files: int) -> AsyncIterator[Workers]:
         raise
     else:
         await asyncio.to_thread(workers.close)
+
+
+async def note_workers(db: aiosqlite.Connection, failure: str | None) -> None:
+    """Record why an update that wanted workers read its files in its thread (None: it
+    did not), for `ocp-server status` and doctor, which read another process's database."""
+    if failure is None:
+        await db.execute("DELETE FROM meta WHERE key = ?", (WORKERS_META_KEY,))
+        return
+    await db.execute(
+        "INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        (WORKERS_META_KEY, json.dumps({"failure": failure, "at": time.time()})),
+    )
+
+
+def workers_failed(value: str | None) -> tuple[str, float] | None:
+    """A recorded failure (note_workers) as (what, when), None when there is none."""
+    try:
+        found = json.loads(value or "null")
+        return (str(found["failure"]), float(found["at"])) if found else None
+    except (json.JSONDecodeError, KeyError, TypeError, ValueError):
+        return None

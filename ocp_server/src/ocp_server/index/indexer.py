@@ -30,7 +30,7 @@ from ocp_server.index import nested
 from ocp_server.index.change_log import ChangeLog, next_generation
 from ocp_server.index.clean_text import fill_flags, forget_other_rules
 from ocp_server.index.file_chunks import Processed, process_file
-from ocp_server.index.file_pool import Workers, file_pool
+from ocp_server.index.file_pool import Workers, file_pool, note_workers
 from ocp_server.index.file_secrets import claim_named, named_with_our_rules
 from ocp_server.index.files import VENDORED_META_KEY, Candidate, list_workspace
 from ocp_server.index.history import read_history, store_history
@@ -215,6 +215,9 @@ class Indexer:
         )
         if track:
             await self.db.execute("DELETE FROM meta WHERE key = 'build'")
+        summary.workers_failed = workers.failure
+        if workers.wanted:  # kept until workers are wanted again: `ocp-server status` says it
+            await note_workers(self.db, workers.failure)
         await self._update_history(head)
         await claim_named(self.db)  # ours now: every file whose were not was read again
         await fill_flags(self.db)

@@ -71,3 +71,4 @@ class IndexSummary:
     db_bytes: int = 0
     git: bool = False
     workers: int = 1  # processes that read and chunked the files (see index.file_pool)
+    workers_failed: str | None = None  # why workers wanted were not used (file_pool)

@@ -9,13 +9,16 @@ the pipe never stays full.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import multiprocessing
 import os
+import sys
 import threading
+import traceback
 from multiprocessing.connection import Connection
 
-__all__ = ["WorkerOutput", "write_to"]
+__all__ = ["WorkerOutput", "start_worker", "write_to"]
 
 logger = logging.getLogger("ocp_server.index.worker")
 
@@ -27,10 +30,11 @@ class WorkerOutput:
 
     def __init__(self) -> None:
         reader, self.writer = multiprocessing.Pipe(duplex=False)
+        self.last_line = ""  # the last line a worker wrote (a failed start's cause)
         # Handed to each worker as it starts (see write_to); the write end here is closed
         # once the workers have exited, and the thread then reads the pipe's end.
         self._thread = threading.Thread(
-            target=_drain, args=(reader,), name="ocp-index-worker-output", daemon=True
+            target=_drain, args=(reader, self), name="ocp-index-worker-output", daemon=True
         )
         self._thread.start()
 
@@ -38,8 +42,14 @@ class WorkerOutput:
         """Once no worker is left: the thread logs what is left and ends."""
         self.writer.close()
 
+    def last_words(self, timeout: float) -> str:
+        """After `close`: the last line the workers wrote, once they have all exited (within
+        `timeout` seconds; "" when they wrote nothing)."""
+        self._thread.join(timeout)
+        return self.last_line
 
-def _drain(reader: Connection) -> None:
+
+def _drain(reader: Connection, output: WorkerOutput) -> None:
     fd = reader.fileno()
     rest = b""
     while True:
@@ -51,7 +61,9 @@ def _drain(reader: Connection) -> None:
         if len(rest) > MAX_LINE_BYTES:  # a line without end: logged as it stands
             lines, rest = lines + b"\n" + rest, b""
         if lines.strip():  # each read's whole lines as one record: a traceback stays whole
-            logger.warning("index worker: %s", lines.decode(errors="replace").rstrip())
+            text = lines.decode(errors="replace").rstrip()
+            logger.warning("index worker: %s", text)
+            output.last_line = text.rsplit("\n", 1)[-1].strip()
         if not chunk:
             reader.close()
             return
@@ -62,3 +74,18 @@ def write_to(output: Connection) -> None:
     os.dup2(output.fileno(), 1)
     os.dup2(output.fileno(), 2)
     output.close()
+
+
+def start_worker(output: Connection, init: str, *args: object) -> None:
+    """A worker's first step (the pool's initializer): its output goes to `output`, then it
+    imports and runs `init` ("module:function"). Named, not pickled: unpickling a function
+    imports its module before any initializer runs, and a failure there went to the
+    forkserver's /dev/null. This module imports only the standard library."""
+    write_to(output)
+    try:
+        module, _, name = init.partition(":")
+        getattr(importlib.import_module(module), name)(*args)
+    except BaseException:
+        traceback.print_exc()  # to the pipe: its last line is the cause the server reports
+        sys.stderr.flush()
+        os._exit(1)  # the pool sees a worker gone, and is broken: the build reads in its thread
