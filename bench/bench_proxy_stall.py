@@ -1,6 +1,6 @@
 """How long a large request holds up the proxy's other clients.
 
-    uv run python bench/bench_proxy_stall.py [--mb 15 30] [--process [--repeat 5]
+    uv run python bench/bench_proxy_stall.py [--mb 15 30] [--process [--repeat 5] [--fresh]
         [--cmd .venv/bin/ocp-server] [--b-cmd ../main/.venv/bin/ocp-server]]
 
 The real proxy (in a thread, as tests/proxy runs it; with --process, `ocp-server proxy` in
@@ -16,7 +16,10 @@ longest a thread in the proxy's process that sleeps 1 ms at a time woke up late 
 how long the GIL was held from the event loop, without the scheduling delays of two more
 processes on a loaded machine in the pinger's number. With --repeat, the medians
 (and ranges) of that many rounds; with --b-cmd, a second checkout's proxy in its own process,
-measured in the same rounds, alternating which side goes first.
+measured in the same rounds, alternating which side goes first. With --fresh, cold and warm
+apart: each round starts a proxy afresh for each body and side, and sends the body twice, the
+first (cold: the proxy's first request, its imports and first routing included) and the
+second (warm) shown on rows of their own.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -209,13 +213,19 @@ def main() -> None:
         help="with --process: the ocp-server to run (default: this checkout's)",
     )
     parser.add_argument("--b-cmd", type=Path, help="with --process: a second one, interleaved")
+    parser.add_argument(
+        "--fresh",
+        action="store_true",
+        help="with --process: a new proxy for each body and round, cold and warm apart",
+    )
     args = parser.parse_args()
-    if args.b_cmd and not args.process:
-        parser.error("--b-cmd needs --process")
+    if (args.b_cmd or args.fresh) and not args.process:
+        parser.error("--b-cmd and --fresh need --process")
     sides = {"A": args.cmd, "B": args.b_cmd} if args.b_cmd else {"": args.cmd}
     bodies = [(kind, mb, _body(kind, mb)) for mb in args.mb for kind in args.kind]
-    # (side, kind, mb) -> each round's status, time, slowest answer and longest GIL gap
-    seen: dict[tuple[str, str, float], list[tuple[int, float, float, float]]] = {}
+    states = ("cold", "warm") if args.fresh else ("",)
+    # (side, kind, mb, state) -> each round's status, time, slowest answer and longest GIL gap
+    seen: dict[tuple[str, str, float, str], list[tuple[int, float, float, float]]] = {}
     with (
         FakeOllama() as ollama,
         FakeAnthropic(api_key=None) as paid,
@@ -230,37 +240,53 @@ def main() -> None:
         }
         urls: dict[str, str] = {}
         served: dict[str, _Served] = {}
-        for side, server in sides.items():
-            home = Path(tmp) / (side or "proxy")
+        started = 0
+
+        def start(side: str) -> Callable[[], None]:
+            nonlocal started
+            started += 1
+            home = Path(tmp) / f"{side or 'proxy'}-{started}"
             home.mkdir()
             if args.process:
-                served[side] = _Served(env, home, server)
-                urls[side], stop = served[side].url, served[side].stop
-            else:
-                proxy = RunningProxy(env, home, home / "ocp.db").start()
-                urls[side], stop = proxy.url, proxy.stop
-            stops.callback(stop)
+                served[side] = _Served(env, home, sides[side])
+                urls[side] = served[side].url
+                return served[side].stop
+            proxy = RunningProxy(env, home, home / "ocp.db").start()
+            urls[side] = proxy.url
+            return proxy.stop
+
+        if not args.fresh:
+            for side in sides:
+                stops.callback(start(side))
         for round_ in range(args.repeat):
             order = list(sides) if round_ % 2 == 0 else list(reversed(sides))
             for kind, mb, body in bodies:
                 for side in order:
-                    status, took, slowest, began = _measure(urls[side], body, args.process)
-                    time.sleep(0.1)  # the ticker's last lines written
-                    gap = served[side].longest_gap(began, began + took) if served else math.nan
-                    seen.setdefault((side, kind, mb), []).append((status, took, slowest, gap))
+                    stop = start(side) if args.fresh else None
+                    for state in states:
+                        status, took, slowest, began = _measure(urls[side], body, args.process)
+                        time.sleep(0.1)  # the ticker's last lines written
+                        gap = served[side].longest_gap(began, began + took) if served else math.nan
+                        seen.setdefault((side, kind, mb, state), []).append(
+                            (status, took, slowest, gap)
+                        )
+                    if stop is not None:
+                        stop()
     table = Table(title="a large request and the proxy's other clients")
     columns = ["request", "MB", "status", "its time (s)", "slowest /health (s)"]
     columns += ["longest GIL gap (s)"] if args.process else []
+    columns[1:1] = ["state"] if args.fresh else []
     for column in (["side"] if args.b_cmd else []) + columns:
         table.add_column(column)
     for kind, mb, body in bodies:
-        for side in sides:
-            results = seen[(side, kind, mb)]
-            statuses = ",".join(sorted({str(r[0]) for r in results}))
-            row = [kind, f"{len(body) / 1e6:.1f}", statuses]
-            row += [_spread([r[1] for r in results], 2), _spread([r[2] for r in results], 3)]
-            row += [_spread([r[3] for r in results], 3)] if args.process else []
-            table.add_row(*([side] if args.b_cmd else []) + row)
+        for state in states:
+            for side in sides:
+                results = seen[(side, kind, mb, state)]
+                statuses = ",".join(sorted({str(r[0]) for r in results}))
+                row = [kind, *([state] if state else []), f"{len(body) / 1e6:.1f}", statuses]
+                row += [_spread([r[1] for r in results], 2), _spread([r[2] for r in results], 3)]
+                row += [_spread([r[3] for r in results], 3)] if args.process else []
+                table.add_row(*([side] if args.b_cmd else []) + row)
     if args.b_cmd:
         table.caption = f"A: {args.cmd}, B: {args.b_cmd}; {args.repeat} rounds, median (range)"
     elif args.repeat > 1:
