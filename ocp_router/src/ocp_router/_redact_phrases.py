@@ -178,11 +178,15 @@ _COMMAND_FLAGS: tuple[tuple[str, re.Pattern[str]], ...] = (
 
 
 _FLAG_RE = re.compile(r"-(?<=[ \t]-)[pa]")  # " -p", "\t-a"... from the dash (one scan, not four)
+_FLAG_WIDTH = 2  # its widest match: how far a window of a long text must reach (a test checks)
 
 
 def _command_words(lowered: str) -> Iterator[re.Match[str]]:
     """The command names on lines that pass -p or -a (few lines do)."""
-    starts = {lowered.rfind("\n", 0, f.start()) + 1 for f in _FLAG_RE.finditer(lowered)}
+    starts = {
+        lowered.rfind("\n", 0, f.start()) + 1
+        for f in _scan.finditer_windowed(_FLAG_RE, lowered, _FLAG_WIDTH)
+    }
     for start in sorted(starts):
         end = lowered.find("\n", start)
         yield from _COMMAND_RE.finditer(lowered, start, end if end >= 0 else len(lowered))
@@ -285,19 +289,23 @@ def phrase_hits(text: str, lowered: str, password_words: bool) -> Iterator[Hit]:
             # "password = x" may be code; "password for the staging db: x" is a sentence
             elif literal_password(v, code=m.group("op") in ("=", ":", "->")):
                 yield s, e, prio
-    if "identified" in lowered:
+    if _scan.contains(lowered, "identified"):
         for m in _SQL_IDENTIFIED_RE.finditer(lowered):
             if not _sql_statement(text, lowered, m.start()):
                 continue
             s, e = _unquoted(text, *m.span("v"))
             if not is_placeholder(text[s:e], ("password",)):
                 yield s, e, prio
-    if "convertto-securestring" in lowered:
+    if _scan.contains(lowered, "convertto-securestring"):
         for m in _SECURESTRING_RE.finditer(lowered):
             s, e = _unquoted(text, *m.span("v"))
             if not is_placeholder(text[s:e], ("password",)):
                 yield s, e, prio
-    if password_words and "machine " in lowered and "password" in lowered:
+    if (
+        password_words
+        and _scan.contains(lowered, "machine ")
+        and _scan.contains(lowered, "password")
+    ):
         for m in _NETRC_RE.finditer(lowered):
             s, e = m.span("v")
             if literal_password(text[s:e]):

@@ -16,7 +16,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-__all__ = ["keyword_spans", "may_hold_rare_token", "may_hold_token", "merged_matches"]
+__all__ = [
+    "contains",
+    "finditer_windowed",
+    "keyword_spans",
+    "may_hold_rare_token",
+    "may_hold_token",
+    "merged_matches",
+]
 
 # Each branch is part of a token pattern's leading literal, anchored at its rarest character,
 # the rest checked by a lookbehind (the pattern in the comment requires every character the
@@ -118,6 +125,44 @@ def may_hold_token(text: str) -> bool:
     )
 
 
+def contains(text: str, word: str) -> bool:
+    """``word in text``, a GATE_WINDOW at a time (one `in` over 15 MB holds the GIL for all of
+    it); each window reaches ``len(word) - 1`` past its end: an occurrence starting in it fits."""
+    if len(text) <= GATE_WINDOW:
+        return word in text
+    reach = GATE_WINDOW + len(word) - 1
+    return any(text.find(word, i, i + reach) >= 0 for i in range(0, len(text), GATE_WINDOW))
+
+
+def _find(text: str, word: str, i: int) -> int:
+    """``text.find(word, i)`` for a non-empty `word`, a GATE_WINDOW at a time, as `contains`."""
+    reach = GATE_WINDOW + len(word) - 1
+    while i < len(text):
+        j = text.find(word, i, i + reach)
+        if j >= 0:
+            return j
+        i += GATE_WINDOW
+    return -1
+
+
+def finditer_windowed(pattern: re.Pattern[str], text: str, reach: int) -> Iterator[re.Match[str]]:
+    """The matches ``pattern.finditer(text)`` gives, searched a GATE_WINDOW at a time, each
+    window reaching `reach` past its end. Exact when no match (with what it looks ahead at) is
+    wider than `reach`: a search at any position in a window then reads the same characters as
+    over the whole text (a lookbehind reads before a search's start)."""
+    if len(text) <= GATE_WINDOW:
+        yield from pattern.finditer(text)
+        return
+    pos = 0
+    for start in range(0, len(text), GATE_WINDOW):
+        end = start + GATE_WINDOW
+        for m in pattern.finditer(text, max(pos, start), end + reach):
+            if m.start() >= end:
+                break  # the next window's (this one may have cut it short)
+            pos = m.end()
+            yield m
+
+
 # The prefixes of the rarer token shapes (`rare` in _redact_shapes.TOKEN_PATTERNS): when none
 # is in a text that passed the gates, their patterns are skipped (a substring test runs at memory
 # speed; a regex pass per pattern does not).
@@ -206,20 +251,21 @@ def keyword_spans(
     lowered: str, keywords: tuple[str, ...], found: set[str] | None = None
 ) -> list[tuple[int, int]]:
     """The spans ``re.finditer("|".join(keywords), lowered)`` gives, found by `str.find`
-    (several times faster than the alternation, whose first characters are common letters);
-    `found` gets the keywords that occur (other scans need not look for them again).
+    (several times faster than the alternation, whose first characters are common letters), a
+    GATE_WINDOW at a time (`contains`); `found` gets the keywords that occur (other scans need
+    not look for them again).
 
     `keywords` are literals no two of which match at the same position (none is a prefix of
     another): finditer's spans are then every occurrence, left to right, skipping one that
     starts inside the span before it."""
     spans: list[tuple[int, int]] = []
     for word in keywords:
-        i = lowered.find(word)
+        i = _find(lowered, word, 0)
         if i >= 0 and found is not None:
             found.add(word)
         while i >= 0:
             spans.append((i, i + len(word)))
-            i = lowered.find(word, i + 1)
+            i = _find(lowered, word, i + 1)
     if len(spans) > 1:
         spans.sort()
     kept = []
