@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import partial
 
 __all__ = [
     "contains",
@@ -259,13 +260,15 @@ def keyword_spans(
     another): finditer's spans are then every occurrence, left to right, skipping one that
     starts inside the span before it."""
     spans: list[tuple[int, int]] = []
+    # a short text is searched at once: most texts are, and keywords are frequent in code
+    find = lowered.find if len(lowered) <= GATE_WINDOW else partial(_find, lowered)
     for word in keywords:
-        i = _find(lowered, word, 0)
+        i = find(word, 0)
         if i >= 0 and found is not None:
             found.add(word)
         while i >= 0:
             spans.append((i, i + len(word)))
-            i = _find(lowered, word, i + 1)
+            i = find(word, i + 1)
     if len(spans) > 1:
         spans.sort()
     kept = []
