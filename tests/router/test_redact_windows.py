@@ -9,6 +9,7 @@ is placed at every offset across a window's end.
 
 from __future__ import annotations
 
+import importlib
 import re
 
 import pytest
@@ -97,3 +98,30 @@ def test_the_flag_scan_reaches_as_far_as_its_widest_match() -> None:
     p = _redact_phrases._FLAG_RE
     _, widest = re._parser.parse(p.pattern, p.flags).getwidth()  # type: ignore[attr-defined]
     assert widest <= _redact_phrases._FLAG_WIDTH
+
+
+# Secrets behind the other literal tests of a long text (redact._hits and auth, Snyk and
+# Sourcegraph hits): each test is a window at a time too. Built at run time, not tokens.
+_VALUE = "Xq7vLm2pR9zT8wK3"
+DETECTED = (
+    f"Authorization: Bearer {_VALUE}{_VALUE}",
+    f"curl -u bob:{_VALUE} https://api.example.com",
+    "Authorization: Basic " + "dXNlcjpYcTd2TG0ycFI5eg==",
+    f"postgres://app:{_VALUE}@db.example.com/app",
+    f"app:{_VALUE}@tcp(db:3306)/app",
+    "sourcegraph " + "3f9a1c0b7d2e4f6a8b0c1d2e3f4a5b6c7d8e9f0a",
+    "snyk auth " + "3f9a1c0b-7d2e-4f6a-8b0c-1d2e3f4a5b6c",
+    f"<password>{_VALUE}</password>",
+)
+
+
+def test_every_detector_finds_its_secret_across_a_window_end(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    detect = importlib.import_module("ocp_router.redact")._detect
+    texts = [t for piece in DETECTED for t in _across_window_ends("\n" + piece + "\n")]
+    expected = [sorted(detect(t)) for t in texts]
+    assert all(expected)
+    _small_windows(monkeypatch)
+    for text, hits in zip(texts, expected, strict=True):
+        assert sorted(detect(text)) == hits, text

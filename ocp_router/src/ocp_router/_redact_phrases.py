@@ -61,7 +61,7 @@ _CONN_RE = re.compile(
 
 
 def auth_hits(text: str, lowered: str) -> Iterator[Hit]:
-    if "bearer" in lowered:
+    if _scan.contains(lowered, "bearer"):
         for m in _BEARER_RE.finditer(lowered):
             s, e = m.span("v")
             v = text[s:e]
@@ -70,9 +70,11 @@ def auth_hits(text: str, lowered: str) -> Iterator[Hit]:
             in_header = "auth" in line_before(lowered, m.start())
             if looks_random(v) or (in_header and not wordy(v) and not v.isalpha()):
                 yield s, e, PRIORITY["bearer_token"]
-    if "auth" in lowered:  # both need it: "Authorization", and Basic on a line saying auth
+    if _scan.contains(
+        lowered, "auth"
+    ):  # both need it: "Authorization", and Basic on a line saying auth
         yield from _header_hits(text, lowered)
-    if "curl" in lowered:
+    if _scan.contains(lowered, "curl"):
         for m in _CURL_USER_RE.finditer(text):
             if "curl" not in line_before(lowered, m.start()):
                 continue
@@ -85,7 +87,7 @@ def auth_hits(text: str, lowered: str) -> Iterator[Hit]:
 
 
 def _header_hits(text: str, lowered: str) -> Iterator[Hit]:
-    if "authoriz" in lowered:
+    if _scan.contains(lowered, "authoriz"):
         for m in _AUTH_HEADER_RE.finditer(lowered):
             s, e = m.span("v")
             v = text[s:e]
@@ -93,7 +95,7 @@ def _header_hits(text: str, lowered: str) -> Iterator[Hit]:
                 continue
             if looks_random(v, 12):
                 yield s, e, PRIORITY["bearer_token"]
-    if "basic" in lowered:
+    if _scan.contains(lowered, "basic"):
         for m in _BASIC_RE.finditer(lowered):
             s, e = m.span("v")
             v = text[s:e]
@@ -424,7 +426,7 @@ def _moved_not_secret(gap: str) -> bool:
 
 def named_hex_hits(text: str, lowered: str) -> Iterator[Hit]:
     """40 bare hex characters after "sourcegraph" or "newrelic" on their line."""
-    if "sourcegraph" not in lowered and "relic" not in lowered:
+    if not _scan.contains(lowered, "sourcegraph") and not _scan.contains(lowered, "relic"):
         return
     for w in _WORD_RE.finditer(lowered):
         after = w.end()
@@ -447,7 +449,7 @@ _SNYK_RE = re.compile(
 
 def snyk_hits(text: str, lowered: str) -> Iterator[Hit]:
     """A Snyk token given to its CLI."""
-    if "snyk" not in lowered:
+    if not _scan.contains(lowered, "snyk"):
         return
     for m in _SNYK_RE.finditer(lowered):
         if not is_filler(m.group("v").replace("-", "")):

@@ -293,18 +293,22 @@ def _hits(text: str, shapes: bool = True) -> Iterator[Hit]:
         yield from pattern_hits(text)
     yield from named_hex_hits(text, lowered)
     yield from snyk_hits(text, lowered)
-    if shapes and "." in text:
+    if shapes and _redact_scan.contains(text, "."):
         yield from discord_hits(text)
-    if "key" in found and '"private_key' in text and "service_account" in text:
+    if (
+        "key" in found
+        and _redact_scan.contains(text, '"private_key')
+        and _redact_scan.contains(text, "service_account")
+    ):
         yield from gcp_hits(text)
     yield from assignment_hits(text, lowered, spans)
-    if not found.isdisjoint(_XML_KEYWORDS) and "</" in text:
+    if not found.isdisjoint(_XML_KEYWORDS) and _redact_scan.contains(text, "</"):
         yield from xml_hits(text)
         yield from keyed_element_hits(text)
     yield from call_hits(text, lowered)
     yield from auth_hits(text, lowered)
-    if "@" in text:
-        if "://" in text:
+    if _redact_scan.contains(text, "@"):
+        if _redact_scan.contains(text, "://"):
             yield from connection_hits(text)
         yield from go_dsn_hits(text)
     yield from phrase_hits(text, lowered, "pass" in found or "pw" in found)
