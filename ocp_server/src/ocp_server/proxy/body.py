@@ -13,7 +13,8 @@ A large body is parsed a list item at a time (`_loads_in_pieces`): one `json.loa
 the GIL until the whole body is built, 0.2-1.2 s for 30 MB of 60,000 short messages, and the
 event loop, though the parse runs in a worker thread, waits that long (the interpreter can
 hand the GIL over only between calls); between items it is handed over, so the event loop
-waits for one message's parse at most. A single long string is still one call.
+waits for one message's parse at most. A long string is read a piece at a time too
+(long_strings.py).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ocp_server.off_loop import OFF_LOOP_CHARS, collector_paused
+from ocp_server.proxy import long_strings
 
 # Nesting a request may have: the parser, the redaction and the router all recurse (Python's
 # limit is about 1000 frames), and no real request nests anywhere near this.
@@ -77,7 +79,14 @@ def _parse(raw: bytes, max_values: int) -> Any:
 def _loads(text: str) -> Any:
     if len(text) >= OFF_LOOP_CHARS:
         try:
-            return _loads_in_pieces(text)
+            short, taken = long_strings.taken_out(text)  # each read a piece at a time
+            if taken is None:
+                return _loads_in_pieces(text)
+            try:
+                body = _loads_in_pieces(short)
+            except (ValueError, IndexError, StopIteration):  # not an object of lists
+                body = json.loads(short, parse_constant=_not_json, parse_float=_finite)
+            return taken.put_back(body)
         except (ValueError, IndexError, StopIteration):
             pass  # parsed whole: json's own error, with its words and position
     return json.loads(text, parse_constant=_not_json, parse_float=_finite)
@@ -153,7 +162,7 @@ def _values_over(raw: bytes, text: str, limit: int) -> bool:
     # Each of them puts its byte in `raw` (in UTF-16 or -32 other characters may too), so the
     # bytes' count, in strings as well, bounds theirs: almost every body stops here, most
     # before any count (one pass keeping those bytes is 3x faster than counting each).
-    if len(raw) <= limit or len(raw.translate(None, _NOT_STRUCTURE)) <= limit:
+    if len(raw) <= limit or _structure_bytes(raw) <= limit:
         return False
     # Without its escapes every quote left opens or closes a string. A backslash escapes the
     # character after it, so a run of them pairs up from its start: escaped backslashes go
@@ -168,6 +177,15 @@ def _values_over(raw: bytes, text: str, limit: int) -> bool:
         if not outside:
             return False  # a string never closed: not JSON, and the parser stops there
     return count + _structure(bare, outside, len(bare)) > limit
+
+
+def _structure_bytes(raw: bytes) -> int:
+    """How many of `raw`'s bytes are commas and opening brackets, a megabyte a call (one
+    `translate` over 15 MB holds the GIL for all of it)."""
+    step = long_strings.PIECE_CHARS
+    return sum(
+        len(raw[i : i + step].translate(None, _NOT_STRUCTURE)) for i in range(0, len(raw), step)
+    )
 
 
 def _structure(text: str, start: int, end: int) -> int:
