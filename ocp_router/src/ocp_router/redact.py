@@ -283,7 +283,7 @@ class RedactionResult:
 def _hits(text: str, shapes: bool = True) -> Iterator[Hit]:
     """Every detector's hits in `text`, markers or not; without `shapes`, only those a name or
     phrase tells (not tokens, Discord's or high-entropy strings, found by their own shape)."""
-    lowered = text.lower()
+    lowered = _redact_scan.lowered(text)
     if len(lowered) != len(text):  # a few characters lower-case to two (İ): keep offsets
         lowered = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
     # Where the keywords are, and which occur: later checks that need one skip their own scan.
