@@ -141,4 +141,4 @@ def test_structure_is_counted_a_piece_at_a_time_as_at_once() -> None:
     rng = random.Random(7)
     for _ in range(500):
         raw = bytes(rng.choice(b'{[,]}" ab\\') for _ in range(rng.randrange(0, 100)))
-        assert body_module._structure_bytes(raw) == len(raw.translate(None, b"\\\" ]}ab"))
+        assert body_module._structure_bytes(raw) == len(raw.translate(None, b'\\" ]}ab'))

@@ -19,9 +19,9 @@ from functools import partial
 
 __all__ = [
     "contains",
-    "lowered",
     "finditer_windowed",
     "keyword_spans",
+    "lowered",
     "may_hold_rare_token",
     "may_hold_token",
     "merged_matches",
