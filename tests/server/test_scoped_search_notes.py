@@ -50,3 +50,31 @@ async def test_a_scoped_glob_leading_out_of_the_sub_folder_gives_an_example_that
     text = str(error.value)
     assert "path_glob" in text and "'src/**/*.py'" not in text
     assert "relative to the folder searched" in text and "'**/*.py'" in text
+
+
+async def test_a_scoped_search_of_a_folder_without_indexed_files_names_the_folder(
+    app: AppState, workspace: Path
+) -> None:
+    # logs/ holds only files .gitignore leaves out (*.log): no path_glob was given
+    (workspace / "logs").mkdir()
+    (workspace / "logs" / "verify.log").write_text("verify_token failed\n")
+    ws = await opened(app, workspace)
+    args = wire.SearchArgs(query="verify token", workspace=str(ws.path / "logs"))
+    result = await app.search(ws, args)
+    assert not result.results
+    note = result.note or ""
+    assert "path_glob" not in note and "glob" not in note
+    assert "no indexed file is in logs/, the folder searched" in note
+
+
+async def test_a_scoped_search_by_language_alone_names_the_language(
+    app: AppState, workspace: Path
+) -> None:
+    # web/ holds TypeScript only; Python is elsewhere in the workspace (src/auth.py)
+    ws = await opened(app, workspace)
+    args = wire.SearchArgs(query="verify token", language="python", workspace=str(ws.path / "web"))
+    result = await app.search(ws, args)
+    assert not result.results
+    note = result.note or ""
+    assert "path_glob" not in note
+    assert "no indexed file matches `language` (of 1 files in web/" in note

@@ -50,7 +50,7 @@ from ocp_server.brief import Brief
 from ocp_server.errors import RouteFailure as RouteFailure  # re-exported
 from ocp_server.errors import routing_error_text
 from ocp_server.index.full_disk import watcher_full
-from ocp_server.index.globs import relative_glob, scoped_glob
+from ocp_server.index.globs import scoped_glob
 from ocp_server.index.lexicon import MAX_QUERY_CHARS
 from ocp_server.index.models import SearchResponse, SearchResult
 from ocp_server.ledger import WorkspaceLedger
@@ -206,14 +206,13 @@ class AppState:
         return await fitted(search, sent, args.max_tokens or self.settings.search_tokens)
 
     async def _search(self, ws: Workspace, args: wire.SearchArgs, budget: int) -> SearchResponse:
+        # the index puts `path_glob` inside the sub-folder searched (an absolute glob is the
+        # folder's own path: relative to it)
         scope = workspace_scope(ws.path, args.workspace)
-        # an absolute glob is the folder's own path: relative to the folder the search is in
-        folder = ws.path / scope if scope else ws.path
-        glob = args.path_glob and relative_glob(folder, args.path_glob, scoped=bool(scope))
         response = await ws.index.search(
             search_query(args.query),
             k=args.k,
-            path_glob=scoped_glob(scope, glob),
+            path_glob=args.path_glob,
             language=args.language,
             max_tokens=budget,
             refresh=not ws.index.building,

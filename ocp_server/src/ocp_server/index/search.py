@@ -103,11 +103,25 @@ def unmatched_filters(
 ) -> str | None:
     """Why a filtered search found nothing, when no indexed file passes its filters: a
     `path_glob` or `language` that keeps no file reads otherwise as no such code. With a
-    `scope` (the sub-folder searched, `path_glob` already inside it) the files counted are
-    its own, and its globs are relative to it."""
-    by_glob = _allowed(snap, path_glob, None)
-    by_language = _allowed(snap, None, language)
-    both = _allowed(snap, path_glob, language)
+    `scope` (the sub-folder a `workspace` argument names; `path_glob` is then the caller's,
+    relative to it) the files counted are its own, its globs are relative to it, and a
+    sub-folder holding no indexed file is named as what kept them all out (not a glob the
+    caller never gave)."""
+    if scope is not None:
+        in_scope = _allowed(snap, scoped_glob(scope, None), None)
+        n = 0 if in_scope is None else int(in_scope.sum())
+        if n == 0:
+            return (
+                f"no indexed file is in {scope}/, the folder searched (`workspace`; the "
+                f"workspace has {snap.n_files}): it holds none, or only files the index "
+                "leaves out (ignored, vendored, generated, secret or binary; `ocp-server "
+                "status` counts them)"
+            )
+    # each filter as the caller gave it, inside the folder searched
+    glob = scoped_glob(scope, path_glob) if path_glob else None
+    by_glob = _allowed(snap, glob, None)
+    by_language = _allowed(snap, scoped_glob(scope, None), language) if language else None
+    both = _allowed(snap, glob, language) if glob and language else None
     if by_glob is not None and not by_glob.any():
         named = "`path_glob`"
     elif by_language is not None and not by_language.any():
@@ -118,8 +132,6 @@ def unmatched_filters(
         return None
     if scope is None:
         return f"no indexed file matches {named} (of {snap.n_files} files; a glob is {HINT})"
-    in_scope = _allowed(snap, scoped_glob(scope, None), None)
-    n = 0 if in_scope is None else int(in_scope.sum())
     return f"no indexed file matches {named} (of {n} files in {scope}/; a glob is {HINT_SCOPED})"
 
 

@@ -39,7 +39,7 @@ from ocp_server.index.files import load_ocpignore
 from ocp_server.index.full_disk import updated_unless_full, watcher_full, watcher_note
 from ocp_server.index.gitdirs import ignore_files_above
 from ocp_server.index.githead import GitHead
-from ocp_server.index.globs import relative_glob
+from ocp_server.index.globs import relative_glob, scoped_glob
 from ocp_server.index.ignore_rules import IgnoreRules
 from ocp_server.index.indexer import Indexer, Progress
 from ocp_server.index.languages import language_named
@@ -326,12 +326,16 @@ class WorkspaceIndex:
         """Best chunks for `query`. A git HEAD change since the last update (a checkout made
         while nothing ran), or a cited file changed since it was indexed (an edit the watcher
         has not indexed yet), is indexed first when this process may index, else noted.
-        `scope`: the sub-folder `path_glob` was put inside, for the note on a filter that
-        matches nothing."""
+        `scope`: the sub-folder searched (a `workspace` argument naming one, relative to
+        the workspace); `path_glob` is then relative to it, as the caller wrote it."""
         # blank is no filter, as the wire allows it: agents send empty optional arguments
         language = language_named(language) if language and language.strip() else None
-        if path_glob is not None:
-            path_glob = relative_glob(self.workspace, path_glob)
+        given = path_glob
+        if path_glob:
+            folder = self.workspace / scope if scope else self.workspace
+            given = relative_glob(folder, path_glob, scoped=scope is not None)
+        # the caller's glob inside the folder searched: the one the index filters with
+        path_glob = scoped_glob(scope, given)
         note = None
         head = self._git_head()
         meta = await self._meta()
@@ -384,7 +388,7 @@ class WorkspaceIndex:
                 "a question"
             )
         elif not results and (path_glob or language):
-            note = unmatched_filters(snap, path_glob, language, scope) or note
+            note = unmatched_filters(snap, given or None, language, scope) or note
         if meta.nested:  # a search finding nothing of their code is explained
             note = "; ".join(filter(None, (note, nested.search_note(meta.nested))))
         retrying = (
