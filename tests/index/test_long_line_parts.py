@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -36,7 +37,8 @@ async def test_a_hit_on_part_of_a_long_line_says_so(index: WorkspaceIndex) -> No
     (part,) = [r for r in results if r.path == "data.txt"]
     assert part.citation == "data.txt:1-1" and "zanzibar" in part.text
     assert part.truncated  # only part of line 1
-    assert part.part_of_line == 1 and len(part.text) < len(LINE) and part.text in LINE
+    assert part.part_of_line is not None and part.part_of_line.line == 1
+    assert len(part.text) < len(LINE) and part.text in LINE
     (whole,) = [r for r in results if r.path == "short.txt"]
     assert not whole.truncated and whole.part_of_line is None
 
@@ -51,9 +53,9 @@ async def test_the_answer_and_its_text_say_it_is_a_part(
     hits = out["results"] or [h for f in out["files"] for h in f["hits"]]
     by_path = {h["path"]: h for h in hits}
     assert by_path["data.txt"]["truncated"] is True
-    assert by_path["data.txt"]["part_of_line"] == 1
+    assert by_path["data.txt"]["part_of_line"]["line"] == 1
     assert by_path["short.txt"]["part_of_line"] is None
-    assert "data.txt:1-1 (only part of line 1, which is longer than a chunk)" in answer.text
+    assert re.search(r"data\.txt:1-1 \(characters \d+-\d+ of line 1, which is longer", answer.text)
 
 
 def test_the_search_command_says_it_is_a_part(tmp_path: Path) -> None:
@@ -74,4 +76,4 @@ def test_the_search_command_says_it_is_a_part(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     printed = " ".join(done.stdout.split())  # the console wraps long lines at spaces
-    assert "data.txt:1-1 (only part of line 1, which is longer than a chunk)" in printed
+    assert re.search(r"data\.txt:1-1 \(characters \d+-\d+ of line 1, which is longer", printed)

@@ -926,6 +926,24 @@ async def m034_local_unavailable(db: aiosqlite.Connection) -> None:
     )
 
 
+async def m035_chunk_line_from(db: aiosqlite.Connection) -> None:
+    """Where in its line a piece of a line longer than a chunk starts (`line_from`, the
+    character, from 0; NULL for a chunk of whole lines), so a hit on it says which characters
+    it holds. Only the file tells (a blank slice of the line is stored as no chunk), so every
+    file that may hold such a line, one with a single-line chunk and more bytes than a chunk
+    has characters (a character is a byte at least), is read again at the next update, as a
+    changed one is: its chunks are kept, and their pieces get their starts."""
+    # (imported here: the chunker is not needed to open a database otherwise)
+    from ocp_server.index.chunking import MAX_CHUNK_CHARS
+
+    await db.execute("ALTER TABLE chunks ADD COLUMN line_from INTEGER")
+    await db.execute(
+        "UPDATE files SET size = -1, mtime_ns = -1, content_hash = '' WHERE size > ? AND id IN"
+        " (SELECT file_id FROM chunks WHERE start_line = end_line)",
+        (MAX_CHUNK_CHARS,),
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     m001_index,
     m002_memory,
@@ -959,6 +977,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     m032_memory_cjk_run_ends,
     m033_memory_fts_automerge,
     m034_local_unavailable,
+    m035_chunk_line_from,
 )
 
 

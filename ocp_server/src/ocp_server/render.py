@@ -74,9 +74,13 @@ def _hit_text(hit: dict[str, Any]) -> str:
 
 
 def hit_part(hit: dict[str, Any]) -> str:
-    """What follows a hit's citation when its text is a piece of one very long line."""
-    line = hit.get("part_of_line")
-    return "" if line is None else f" (only part of line {line}, which is longer than a chunk)"
+    """What follows a hit's citation when its text is a piece of one very long line: which of
+    the line's characters (wire.LinePart)."""
+    part = hit.get("part_of_line")
+    if part is None:
+        return ""
+    where = f"characters {part['start']}-{part['end']} of line {part['line']}"
+    return f" ({where}, which is longer than a chunk)"
 
 
 def _route(out: wire.RouteResult) -> str:

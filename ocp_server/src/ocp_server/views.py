@@ -318,7 +318,7 @@ def _search_structured(
             "score": r.score,
             "matched_terms": [t for t in r.matched_terms if shown_terms[t]],
             "truncated": r.truncated,
-            "part_of_line": r.part_of_line,
+            "part_of_line": None if r.part_of_line is None else r.part_of_line.model_dump(),
             "text": red.text,
             "redactions": len(red.redactions),
         }

@@ -47,6 +47,17 @@ class SearchArgs(WireIn):
     workspace: str | None = WorkspaceArg
 
 
+class LinePart(WireOut):
+    """Which characters of one line a hit's `text` is, when the line is longer than a chunk
+    (cut into pieces): columns counted from 1 in characters (code points) of the line as the
+    index read it, both ends included, as a citation counts lines; `text` is the line's
+    characters start..end (before any redaction)."""
+
+    line: int = Field(ge=1, description="The line (the hit's start_line and end_line)")
+    start: int = Field(ge=1, description="The column of `text`'s first character, from 1")
+    end: int = Field(ge=1, description="The column of its last character (included)")
+
+
 class SearchHit(WireOut):
     citation: str = Field(description="path:start-end")
     path: str
@@ -59,10 +70,10 @@ class SearchHit(WireOut):
     score: float
     matched_terms: list[str]
     truncated: bool
-    part_of_line: int | None = Field(
+    part_of_line: LinePart | None = Field(
         None,
-        description="Set when `text` is only part of this one line, a line longer than a "
-        "chunk (cut into pieces); `truncated` is then true",
+        description="Set when `text` is only part of one line longer than a chunk (cut into "
+        "pieces): the line and which of its characters `text` is; `truncated` is then true",
     )
     text: str
     redactions: int = Field(0, ge=0, description="Secret values hidden in `text`")

@@ -20,6 +20,8 @@ class ChunkRow(NamedTuple):
     clean: int  # 1: redaction finds nothing in it under this process's rules
     # the values its file names as secrets that occur in it, with their kinds (file_secrets)
     known: tuple[tuple[str, str], ...] = ()
+    # a piece of a line longer than a chunk: the character of the line its text starts at
+    line_from: int | None = None
 
 
 class AnswerRows:

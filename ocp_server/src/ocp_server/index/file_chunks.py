@@ -48,6 +48,7 @@ class ChunkRecord(NamedTuple):
     tokens: int  # estimate_tokens(text): a search's token budget needs no counting
     clean: bool  # redaction finds nothing in the text, nor a value its file names (clean_text)
     named: str  # where the values its file names as secrets occur in it (file_secrets)
+    line_from: int | None  # a piece of a long line: the character it starts at (Chunk)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +132,7 @@ def process_file(
                 estimate_tokens(c.text),
                 spans == NONE and is_clean(c.text),
                 spans,
+                c.line_from,
             )
         )
     return Processed(candidate, digest, language, tuple(chunks), read_at=read_at)

@@ -413,25 +413,26 @@ class Indexer:
         }
         self.changes.files.update(file_ids.values())
         # per file, per chunk hash: (id, start, end, whether it has tiles and literal pairs,
-        # the values its file names in it) of the chunks kept
-        existing: dict[int, dict[str, list[tuple[int, int, int, bool, str | None]]]] = {}
+        # the values its file names in it, where in its line a piece starts) of the chunks kept
+        existing: dict[int, dict[str, list[tuple[int, int, int, bool, str | None, int | None]]]]
+        existing = {}
         old_ids = [known[p][0] for p in paths if p in known]
         if old_ids:
             id_marks = ",".join("?" * len(old_ids))
             for row in await self.db.execute_fetchall(
                 f"SELECT id, file_id, content_hash, start_line, end_line,"
-                f" tiles IS NOT NULL AND literals IS NOT NULL, named"
+                f" tiles IS NOT NULL AND literals IS NOT NULL, named, line_from"
                 f" FROM chunks WHERE file_id IN ({id_marks})",
                 old_ids,
             ):
                 existing.setdefault(row[1], {}).setdefault(row[2], []).append(
-                    (row[0], row[3], row[4], bool(row[5]), row[6])
+                    (row[0], row[3], row[4], bool(row[5]), row[6], row[7])
                 )
         next_id = next(
             iter(await self.db.execute_fetchall("SELECT coalesce(max(id), 0) + 1 FROM chunks"))
         )[0]
         inserts: list[tuple[object, ...]] = []
-        moves: list[tuple[int, int, bytes, bytes, bytes, bytes, int]] = []
+        moves: list[tuple[int, int, bytes, bytes, bytes, bytes, int | None, int]] = []
         renamed: list[tuple[str, int, int]] = []  # kept chunks whose file names other values
         deletes: list[int] = []
         for p in changed:
@@ -442,15 +443,26 @@ class Indexer:
             for c in p.chunks:
                 bucket = old.get(c.content_hash)
                 if bucket:
-                    cid, start, end, complete, named = bucket.pop()
+                    cid, start, end, complete, named, line_from = bucket.pop()
                     if named != c.named:  # the rest of the file changed what it names
                         renamed.append((c.named, int(c.clean), cid))
                     # its tiles count from the file's first line: they move with it (and a
                     # chunk stored without tiles or literal pairs, by an older server, gets
-                    # them, with the terms they go with)
-                    if (start, end) != (c.start_line, c.end_line) or not complete:
+                    # them, with the terms they go with; a piece of a long line, where in the
+                    # line it now starts: the same text may start elsewhere)
+                    moved = (start, end, line_from) != (c.start_line, c.end_line, c.line_from)
+                    if moved or not complete:
                         moves.append(
-                            (c.start_line, c.end_line, c.terms, c.pairs, c.tiles, c.literals, cid)
+                            (
+                                c.start_line,
+                                c.end_line,
+                                c.terms,
+                                c.pairs,
+                                c.tiles,
+                                c.literals,
+                                c.line_from,
+                                cid,
+                            )
                         )
                     continue
                 inserts.append(
@@ -473,6 +485,7 @@ class Indexer:
                         c.tokens,
                         int(c.clean),
                         c.named,
+                        c.line_from,
                     )
                 )
                 next_id += 1
@@ -483,7 +496,7 @@ class Indexer:
         if moves:
             await self.db.executemany(
                 "UPDATE chunks SET start_line = ?, end_line = ?, terms = ?, pairs = ?, tiles = ?,"
-                " literals = ? WHERE id = ?",
+                " literals = ?, line_from = ? WHERE id = ?",
                 moves,
             )
         if renamed:
@@ -492,8 +505,8 @@ class Indexer:
             )
         await self.db.executemany(
             "INSERT INTO chunks (id, file_id, start_line, end_line, symbol, kind, scope, text,"
-            " content_hash, terms, pairs, tiles, names, literals, length, tokens, clean, named)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " content_hash, terms, pairs, tiles, names, literals, length, tokens, clean, named,"
+            " line_from) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             inserts,
         )
         summary.chunks_added += len(inserts)

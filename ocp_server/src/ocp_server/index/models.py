@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from ocp_wire.search import LinePart
+
 
 class SearchResult(NamedTuple):
     path: str
@@ -26,9 +28,9 @@ class SearchResult(NamedTuple):
     # Cut to a budget: the secrets a name told in the lines cut off that recur in `text`,
     # with their kinds (redaction of `text` alone would not know them).
     known: tuple[tuple[str, str], ...] = ()
-    # set (to start_line) when `text` is only part of that one line: a line longer than a
-    # chunk is cut into pieces (index/line_parts.py)
-    part_of_line: int | None = None
+    # set when `text` is only part of one line: a line longer than a chunk is cut into pieces
+    # (chunking/cutter.py); the answer's own model, handed on as it is
+    part_of_line: LinePart | None = None
 
     @property
     def citation(self) -> str:

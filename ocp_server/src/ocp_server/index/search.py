@@ -32,13 +32,12 @@ from ocp_server.index.globs import HINT, HINT_SCOPED, glob_matcher, scoped_glob
 from ocp_server.index.ignore_rules import IgnoreRules
 from ocp_server.index.lexical import ChunkRow, Snapshot
 from ocp_server.index.lexicon import unpack_text
-from ocp_server.index.line_parts import pieces_of_lines
 from ocp_server.index.literal_text import lifted, literal_chunks
 from ocp_server.index.models import SearchResult
 from ocp_server.index.query import parse_query
 from ocp_server.index.ranking import Ranked, rank
 from ocp_server.index.real_paths import real_relative
-from ocp_wire.search import DEFAULT_SEARCH_RESULTS
+from ocp_wire.search import DEFAULT_SEARCH_RESULTS, LinePart
 
 __all__ = ["CHUNKS_PER_FILE", "search_chunks", "unmatched_filters"]
 
@@ -280,13 +279,15 @@ async def search_chunks(
     ]
     if not group_by_file:
         del found[k:]
-    # marked only: which hits are pieces of a long line does not change their order
-    parts = await pieces_of_lines(
-        snap, [(pick.chunk, row, file) for pick, row, file in found], read_chunks
-    )
 
     def result(pick: _Pick, row: ChunkRow, file: int) -> SearchResult:
-        part = pick.chunk in parts
+        # a piece of a line longer than a chunk: which of the line's characters it is
+        at = row.line_from
+        part = (
+            None
+            if at is None
+            else LinePart(line=row.start_line, start=at + 1, end=at + len(row.text))
+        )
         return SearchResult(
             snap.paths[file],
             row.start_line,
@@ -298,10 +299,10 @@ async def search_chunks(
             snap.languages[file],
             row.scope,
             matched.get(pick.chunk, ()),
-            truncated=part,
+            truncated=part is not None,
             clean=bool(row.clean),
             known=row.known,
-            part_of_line=row.start_line if part else None,
+            part_of_line=part,
         )
 
     if max_tokens is None:
@@ -348,9 +349,9 @@ async def _rows(read: Reader, snap: Snapshot, chunks: list[int]) -> dict[int, Ch
         # An update committed since the snapshot may have given a deleted file's chunk id to
         # another file's chunk (ids follow the largest): a row of another file counts as gone.
         owner = {cid: snap.paths[file] for cid, file in zip(ids, files, strict=True)}
-        for cid, start, end, symbol, kind, scope, stored, tokens, *flags, path in await read(
+        for cid, start, end, symbol, kind, scope, stored, tokens, at, *flags, path in await read(
             f"SELECT c.id, c.start_line, c.end_line, c.symbol, c.kind, c.scope, c.text, c.tokens, "
-            f"c.clean, c.named, "
+            f"c.line_from, c.clean, c.named, "
             f"(SELECT value FROM meta WHERE key = ?) = ?, f.path FROM chunks c "
             f"JOIN files f ON f.id = c.file_id WHERE c.id IN ({marks})",
             [RULES_KEY, RULES_DIGEST, *missing],
@@ -362,7 +363,7 @@ async def _rows(read: Reader, snap: Snapshot, chunks: list[int]) -> dict[int, Ch
             known = known_in(text, named)
             # a chunk that repeats a value its file names is not clean, whatever its flag
             clean = int(flag == 1 and bool(ours) and not known)
-            row = ChunkRow(start, end, symbol, kind, scope, text, tokens, clean, known)
+            row = ChunkRow(start, end, symbol, kind, scope, text, tokens, clean, known, at)
             rows[cid] = row
             if flag is not None and ours:
                 kept.put(cid, row)

@@ -61,7 +61,8 @@ chunk; `1 <= start_line <= end_line`; no chunk starts or ends on a blank line; a
 exactly lines `start_line..end_line` joined with `"\\n"` -- except when those lines exceed
 `max_chunk_chars` characters, in which case the chunk is cut into line groups, and a single line
 longer than that (minified code, embedded data) into consecutive character slices of that one
-line, so no chunk's text is longer than `max_chunk_chars`.
+line, each with `line_from`, the character of the line it starts at (a blank slice is left
+out), so no chunk's text is longer than `max_chunk_chars`.
 
 Lines are split on `"\\n"`, `"\\r\\n"` and a lone `"\\r"` (as editors and git count them), so CRLF
 files get the same line numbers as LF ones and `text` never contains `"\\r"`.

@@ -23,6 +23,9 @@ class Chunk:
     kind: str  # "function", "method", "class", ..., "section", "window", "preamble"
     scope: str | None  # dotted enclosing scope ("AuthService", "outer.Inner"); None at top level
     text: str  # lines start_line..end_line joined with "\n" (see the module notes on long lines)
+    # a piece of one line longer than a chunk: the character of the line `text` starts at
+    # (0-based); None when `text` is whole lines
+    line_from: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,8 +145,10 @@ class Cutter:
                 self._add(out, group_start, row - 1, span)
                 group_start, size = row, 0
             if n - 1 > max_chars:
-                for piece in slices(lines[row], max_chars):
-                    out.append(Chunk(row + 1, row + 1, span.symbol, span.kind, span.scope, piece))
+                for at, piece in slices(lines[row], max_chars):
+                    out.append(
+                        Chunk(row + 1, row + 1, span.symbol, span.kind, span.scope, piece, at)
+                    )
                 group_start, size = row + 1, 0
                 continue
             size += n
@@ -158,9 +163,10 @@ class Cutter:
             out.append(Chunk(a + 1, b + 1, span.symbol, span.kind, span.scope, text))
 
 
-def slices(line: str, max_chars: int) -> list[str]:
-    """Consecutive slices of one enormous line, cut after a space or punctuation when possible."""
-    pieces: list[str] = []
+def slices(line: str, max_chars: int) -> list[tuple[int, str]]:
+    """Consecutive slices of one enormous line, cut after a space or punctuation when possible,
+    each with the character it starts at (a blank slice is left out)."""
+    pieces: list[tuple[int, str]] = []
     pos = 0
     n = len(line)
     look = min(256, max_chars // 4)
@@ -174,6 +180,6 @@ def slices(line: str, max_chars: int) -> list[str]:
                 cut = best + 1
         piece = line[pos:cut]
         if piece.strip():
-            pieces.append(piece)
+            pieces.append((pos, piece))
         pos = cut
     return pieces
