@@ -10,7 +10,10 @@ from pathlib import Path
 
 import pytest
 
-JSON_KEYS = {"path", "start_line", "end_line", "symbol", "kind", "score", "text"}
+import ocp_wire as wire
+
+# the tool's hit, every field (README: `--json`)
+JSON_KEYS = set(wire.SearchHit.model_fields)
 
 
 def run(ws: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -37,6 +40,13 @@ def test_search_json_has_exactly_the_documented_fields(workspace: Path) -> None:
     assert 1 <= len(rows) <= 2
     assert all(set(r) == JSON_KEYS for r in rows)
     assert rows[0]["path"] == "src/auth.py" and rows[0]["symbol"] == "verify_token"
+
+
+def test_search_json_keeps_stdout_one_list_and_says_its_note_on_stderr(workspace: Path) -> None:
+    done = run(workspace, "search", "verify token", "--glob", "*.rs", "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == []
+    assert "note: no indexed file matches `path_glob`" in done.stderr
 
 
 def test_search_builds_the_index_when_there_is_none(workspace: Path) -> None:

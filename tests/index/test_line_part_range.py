@@ -1,10 +1,14 @@
 """A hit on a piece of a line longer than a chunk says which characters of the line it holds
 (`part_of_line`: the line, the first and the last character, counted from 1), so an agent can
-open the file there: in the search's results, the tool's answer and its text,
+open the file there: in the search's results, the tool's answer, its text and the CLI's JSON,
 for an index built now and for one built before the pieces' starts were stored."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import aiosqlite
@@ -103,3 +107,27 @@ async def test_a_kept_piece_whose_start_moved_gets_its_new_start(tmp_path: Path)
         await index.update()
         again = (await index.search("zanzibar", k=5)).results
     assert [r.part_of_line for r in again] == [r.part_of_line for r in fresh]
+
+
+def test_the_search_command_json_carries_every_field_of_the_tool_s_hit(tmp_path: Path) -> None:
+    for rel, text in FILES.items():
+        (tmp_path / rel).write_text(text, encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "ocp_server.cli", "--workspace", str(tmp_path)]
+        + ["search", "zanzibar", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "OCP_DB_PATH": str(tmp_path.parent / "cli.db")},
+    )
+    assert done.returncode == 0, done.stderr
+    hits = json.loads(done.stdout)
+    assert hits and all(list(hit) == list(wire.SearchHit.model_fields) for hit in hits)
+    for hit in hits:
+        wire.SearchHit.model_validate(hit)
+    by_path = {h["path"]: h for h in hits}
+    assert by_path["data.txt"]["truncated"] is True
+    assert (
+        _shown(by_path["data.txt"]["text"], by_path["data.txt"]["part_of_line"])
+        == (by_path["data.txt"]["text"])
+    )

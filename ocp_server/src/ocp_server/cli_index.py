@@ -24,9 +24,7 @@ from ocp_server.settings import ServerSettings
 from ocp_server.status import index_report, render_report, routing_line
 from ocp_server.views import search_answer
 from ocp_server.workspaces import open_index
-from ocp_wire import MAX_SEARCH_RESULTS, IndexReport
-
-JSON_FIELDS = ("path", "start_line", "end_line", "symbol", "kind", "score", "text")
+from ocp_wire import MAX_SEARCH_RESULTS, IndexReport, SearchHit
 
 
 def _settings() -> ServerSettings:
@@ -175,8 +173,12 @@ def run_search(args: argparse.Namespace, workspace: Path) -> int:
     # answer does: the same hits, redacted the same way.
     hits = search_answer(response).structured["results"]
     if args.json:
-        rows = [{f: hit[f] for f in JSON_FIELDS} for hit in hits]
+        # the tool's hits, every field, as its model writes them (one definition of a hit);
+        # the note goes to stderr, leaving stdout one JSON list
+        rows = [SearchHit.model_validate(hit).model_dump(mode="json") for hit in hits]
         sys.stdout.write(json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
+        if response.note:
+            print(f"note: {response.note}", file=sys.stderr)
         return 0
     out = console()
     if response.note:
