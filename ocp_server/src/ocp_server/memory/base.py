@@ -193,6 +193,11 @@ class MemoryBase(TraceStore):
             if version != self._counts_version:  # another connection wrote
                 self._counts.clear()
                 self._counts_version = version
+                # A word a save counted from 0 (in no memory when it compared its texts:
+                # save._counted_from_zero) may be in what that connection committed since,
+                # a near-identical memory of another window's save among them.
+                for term in [t for t, n in self._df.items() if not n]:
+                    del self._df[term]
             counts = self._counts
             if self._sizing:
                 self._documents = documents
