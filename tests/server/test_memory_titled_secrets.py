@@ -1,0 +1,60 @@
+"""A decision whose title names a secret and whose text (or rationale) is the secret's value,
+as an agent may save one ({"title": "DB password", "decision": "<the password>"}): kept
+redacted as a state key's value is, read after its name, over real MCP stdio. The value
+reached the database file and came back in every restore, in the brief and its structured
+items both.
+
+Secrets are assembled at run time, so this file holds no literal one."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ocp_client import OCPClient
+from tests.fakes import FakeOllama
+from tests.results import tool_text
+from tests.server.stdio_env import server_env
+from tests.server.test_memory_at_rest import database_bytes
+
+PASSWORD = "Hunter2-" + "Quebec-77"
+PASSPHRASE = "correcthorse" + "batterystaple"
+API_KEY = "7f3a9c2b1e4d6f8a" + "0b2c4d6e8f0a1b3c"
+DEPLOY_TOKEN = "dGhpc2lzYXNlY3JldHZh" + "bHVlMTIzNDU2Nzg5MA"
+SECRETS = (PASSWORD, PASSPHRASE, API_KEY, DEPLOY_TOKEN)
+
+DECISIONS = [
+    {"title": "DB password", "decision": PASSWORD},
+    {"title": "password", "decision": PASSPHRASE},
+    {"title": "staging API key", "decision": API_KEY},
+    {"title": "The deploy token", "decision": "kept in the vault", "rationale": DEPLOY_TOKEN},
+]
+# Titles that name a secret over decisions that are no value: kept as they were given.
+PLAIN = [
+    {"title": "Password hashing", "decision": "use Argon2id with 64 MiB of memory"},
+    {"title": "API key rotation", "decision": "rotate every 90 days", "rationale": "policy"},
+    {"title": "DB password", "decision": "stored in Vault at secret/db"},
+]
+
+
+async def test_a_secret_a_decision_s_title_names_is_not_stored_nor_restored(
+    workspace: Path, fake_ollama: FakeOllama
+) -> None:
+    db_path = workspace.parent / "ocp.db"
+    async with OCPClient(env=server_env(workspace, fake_ollama)) as client:
+        saved = await client.call("ocp_result_save", {"decisions": DECISIONS + PLAIN})
+        assert not saved.is_error, tool_text(saved)
+        restored = await client.call("ocp_session_restore", {"max_tokens": 20_000})
+    served = tool_text(restored) + json.dumps(restored.structured_content)
+    assert [s for s in SECRETS if s in served] == []
+    decisions = {
+        (d["title"], d["decision"], d["rationale"])
+        for d in (restored.structured_content or {})["decisions"]
+    }
+    assert {
+        ("DB password", "[REDACTED:password_assignment]", None),
+        ("The deploy token", "kept in the vault", "[REDACTED:generic_secret_assignment]"),
+    } <= decisions
+    assert {(d["title"], d["decision"], d.get("rationale")) for d in PLAIN} <= decisions
+    raw = database_bytes(db_path)
+    assert [s for s in SECRETS if s.encode() in raw] == []
