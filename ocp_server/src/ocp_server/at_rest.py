@@ -13,7 +13,7 @@ from collections.abc import Mapping
 
 from ocp_router.redact_names import redact_name, redact_name_head
 
-__all__ = ["redacted", "redacted_head", "redacted_state"]
+__all__ = ["redacted", "redacted_after", "redacted_head", "redacted_state"]
 
 
 def redacted(text: str, known: Mapping[str, str] | None = None) -> str:
@@ -34,8 +34,14 @@ def redacted_state(key: str, value: str) -> tuple[str, str]:
     which says what it is ({"db_password": "hunter2"} is an assignment); the key on its own
     (it is free text)."""
     key = redacted(key)
-    prefix = f"{key}: "
+    return key, redacted_after(key, value)
+
+
+def redacted_after(name: str, value: str) -> str:
+    """`value` as memory stores it, read after `name` (redacted already), which may say what
+    it is: a state key, a decision's title ({"title": "DB password", "decision": "hunter2"})."""
+    prefix = f"{name}: "
     found = redacted(prefix + value)
     if found.startswith(prefix):
-        return key, found[len(prefix) :]
-    return key, redacted(value)  # a marker swallowed the separator: the value alone
+        return found[len(prefix) :]
+    return redacted(value)  # a marker swallowed the separator: the value alone
