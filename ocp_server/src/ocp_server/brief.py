@@ -466,13 +466,21 @@ class Fitter:
     def _cost(self, item: Item) -> int:
         value, line, _ = item.made()
         # +1 per line covers the newline and the rounding of per-line estimates.
-        cost = estimate_tokens(line) + 1
+        cost = self._text_tokens(line) + 1
         if self.value_cost is not None:
             item.value_cost = self.value_cost(value)
             cost += item.value_cost
         if not self.chosen[item.section]:
             cost += estimate_tokens(_HEADERS[item.section]) + 2  # and the blank line before it
         return cost
+
+    def _text_tokens(self, text: str) -> int:
+        """Tokens of brief text as it is sent: within the structured result (priced with
+        `value_cost`) it is a JSON string, where a control character takes six characters
+        (`\\u0001`) and a quote, backslash, newline or tab two."""
+        if self.value_cost is None:
+            return estimate_tokens(text)
+        return estimate_tokens(json.dumps(text, ensure_ascii=False)[1:-1])
 
     def _fits(self, cost: int) -> bool:
         return self.used + cost <= self.max_tokens or self._shorten_footer(cost)
@@ -561,7 +569,7 @@ class Fitter:
             return _render(kept, footer)
 
         def total(text: str, kept: Sequence[Item]) -> int:
-            return estimate_tokens(text) + sum(i.value_cost for i in kept) + self.overhead
+            return self._text_tokens(text) + sum(i.value_cost for i in kept) + self.overhead
 
         omitted = omitted_of(chosen)
         text = text_of(chosen, omitted)
