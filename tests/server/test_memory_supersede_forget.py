@@ -1,0 +1,42 @@
+"""One save that supersedes a decision and forgets it too: a contradiction, refused naming
+both fields. It was refused saying the decision "does not exist" (the forget ran first), of a
+decision that does, and stays, as nothing is saved."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from ocp_server.db import connect
+from ocp_server.errors import InputError
+from ocp_server.memory import DecisionIn, MemoryStore
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[MemoryStore]:
+    db = await connect(tmp_path / ".ocp" / "ocp.db")
+    yield MemoryStore(db)
+    await db.close()
+
+
+async def test_superseding_and_forgetting_one_decision_in_one_save_names_both(
+    store: MemoryStore,
+) -> None:
+    sid = await store.start_session("/ws")
+    old = (await store.save(sid, decisions=[DecisionIn("Queue", "use Redis")])).decision_ids[0]
+    with pytest.raises(InputError) as refused:
+        await store.save(
+            sid,
+            decisions=[
+                DecisionIn("Cache", "none"),
+                DecisionIn("Queue", "use SQLite", supersedes=old),
+            ],
+            forget_decisions=[old],
+        )
+    said = str(refused.value)
+    assert said.startswith(f"decisions[1].supersedes: decision #{old} is in forget_decisions")
+    assert "does not exist" not in said
+    brief = await store.restore(max_tokens=2_000)
+    assert [(d.id, d.title) for d in brief.decisions] == [(old, "Queue")]
