@@ -72,7 +72,7 @@ class MemorySaves(MemoryForgets):
         citation that cannot be resolved, raises ValueError naming the field, and nothing is
         saved.
         """
-        _check_decisions(decisions)
+        _check_decisions(decisions, forget_decisions)
         cites = sum(len(d.citations) for d in decisions) + sum(
             len(n.citations) for n in notes if isinstance(n, NoteIn)
         )
@@ -697,8 +697,9 @@ def _merge_warning(
     )
 
 
-def _check_decisions(decisions: Sequence[DecisionIn]) -> None:
+def _check_decisions(decisions: Sequence[DecisionIn], forget: Sequence[int] = ()) -> None:
     superseding: dict[int, int] = {}  # decision id -> the item of this save that supersedes it
+    forgotten = set(forget)
     for n, d in enumerate(decisions):
         if not d.title.strip():
             raise InputError(f"decisions[{n}].title: must not be empty")
@@ -708,6 +709,12 @@ def _check_decisions(decisions: Sequence[DecisionIn]) -> None:
             isinstance(d.supersedes, bool) or not isinstance(d.supersedes, int)
         ):
             raise InputError(f"decisions[{n}].supersedes: must be a decision id")
+        if d.supersedes in forgotten:
+            # (forgotten first in the transaction, it was then said not to exist)
+            raise InputError(
+                f"decisions[{n}].supersedes: decision #{d.supersedes} is in forget_decisions "
+                "too: supersede it (its successor is served) or forget it, not both"
+            )
         if d.supersedes is not None:
             # (the second would find it superseded by the first's new id, which the failed
             # save never keeps, and say to supersede that one)
