@@ -22,6 +22,7 @@ from typing import Any, Final, Literal
 
 from ocp_router.redact_names import redact_name_head
 from ocp_router.tokens import estimate_tokens
+from ocp_server.at_rest import redacted_after
 
 __all__ = [
     "Brief",
@@ -289,8 +290,10 @@ def render_decision(item: Item) -> Rendered:
     r, states = item.row
     rationale_cap, decision_cap = item.caps or SHRUNK_DECISION[item.shrink]
     title, cut1 = cap(r[1], CAP_TITLE)
-    decision, cut2 = cap(r[2], decision_cap)
-    rationale, cut3 = cap(r[3], rationale_cap) if r[3] else (None, False)
+    # Read after the title, as a save keeps them since 3eb9ed4: one stored before may hold
+    # the value its title names ("DB password"), which no later pass over the brief sees.
+    decision, cut2 = cap(redacted_after(r[1], r[2]), decision_cap)
+    rationale, cut3 = cap(redacted_after(r[1], r[3]), rationale_cap) if r[3] else (None, False)
     cut = cut1 or cut2 or cut3
     if item.section == "stale":
         text, cut4 = cap(f"{title}: {decision}", CAP_STALE)
