@@ -252,7 +252,10 @@ class AppState:
             self._restore_overhead = estimate_tokens(self._restore_result(empty).model_dump_json())
         overhead = self._restore_overhead
         budget = args.max_tokens
-        for _ in range(4):
+        # Each refit steps down by the overshoot, doubled at each one: items are hundreds of
+        # tokens, an overshoot a dozen, and the same items fitted again and again. Ends by 0
+        # (an empty brief, which fits the smallest budget) within log2(max_tokens) refits.
+        for refit in range(32):
             brief = await ws.memory.restore(
                 query=args.query,
                 max_tokens=budget,
@@ -269,7 +272,10 @@ class AppState:
                 out = out.model_copy(update={"tokens": tokens})
             if out.tokens <= args.max_tokens:
                 return out
-            budget -= tokens - args.max_tokens  # estimates of the parts ran short: refit
+            if budget == 0:
+                break
+            # estimates of the parts ran short: refit
+            budget = max(0, budget - ((tokens - args.max_tokens) << refit))
         raise RuntimeError(f"the brief could not be fitted into max_tokens={args.max_tokens}")
 
     def _restore_result(self, brief: Brief) -> wire.RestoreResult:
