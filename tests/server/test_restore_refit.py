@@ -6,6 +6,7 @@ failed as an internal error ("the brief could not be fitted into max_tokens=1000
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -52,3 +53,15 @@ async def test_a_fit_that_runs_over_is_refitted_until_it_fits(
     brief = await app.restore(ws, wire.RestoreArgs(max_tokens=budget))
     assert brief.tokens <= budget and brief.omitted
     assert fits[0] == budget
+
+
+@pytest.mark.parametrize("budget", [1_000, 5_000])
+async def test_a_refitted_brief_says_it_left_out_to_fit_the_callers_max_tokens(
+    app: AppState, underpriced: tuple[Any, list[int]], budget: int
+) -> None:
+    # It named the budget of the last refit ("Left out to fit max_tokens=961"), one the
+    # caller never gave.
+    ws, fits = underpriced
+    brief = await app.restore(ws, wire.RestoreArgs(max_tokens=budget))
+    assert len(fits) > 1 and fits[-1] < budget
+    assert re.findall(r"max_tokens=([\d,]+)", brief.brief) == [f"{budget:,}"]
