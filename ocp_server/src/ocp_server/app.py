@@ -262,6 +262,7 @@ class AppState:
                 stale=args.stale,
                 value_cost=views.value_tokens,
                 overhead=overhead,
+                said_max_tokens=args.max_tokens,
             )
             # Redacted before it is measured: a marker may be longer than what it hides.
             out = views.redacted_result(self._restore_result(brief))

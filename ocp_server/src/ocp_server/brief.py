@@ -397,8 +397,12 @@ class Fitter:
         *,
         value_cost: Callable[[Any], int] | None = None,
         overhead: int = 0,
+        said_max_tokens: int | None = None,
     ) -> None:
         self.max_tokens = max_tokens
+        # The budget the brief says it left out to fit: the caller's, when a refit of the
+        # result (AppState.restore) fits the brief into less.
+        self.said_max_tokens = max_tokens if said_max_tokens is None else said_max_tokens
         self.value_cost = value_cost
         self.overhead = overhead
         self.reserved = FOOTER_RESERVE
@@ -433,7 +437,9 @@ class Fitter:
         )
         reserves = []
         for compact in (False, True):
-            footer = _footer(most, capped, self.max_tokens, stale, stale_mode, expired, compact)
+            footer = _footer(
+                most, capped, self.said_max_tokens, stale, stale_mode, expired, compact
+            )
             reserves.append(counts + (estimate_tokens(footer) + 2 if footer else 0))  # + blank
         self.used += reserves[0] - self.reserved
         self.reserved = reserves[0]
@@ -567,7 +573,13 @@ class Fitter:
 
         def text_of(kept: Sequence[Item], omitted: Mapping[str, int]) -> str:
             footer = _footer(
-                omitted, capped, self.max_tokens, stale_total, stale_mode, expired, self.compact
+                omitted,
+                capped,
+                self.said_max_tokens,
+                stale_total,
+                stale_mode,
+                expired,
+                self.compact,
             )
             return _render(kept, footer)
 

@@ -59,6 +59,7 @@ class MemoryRestores(CitationChecks):
         stale: StaleMode = "list",
         value_cost: Callable[[Any], int] | None = None,
         overhead: int = 0,
+        said_max_tokens: int | None = None,
     ) -> Brief:
         """A brief of what earlier sessions left, never over `max_tokens` (estimated).
 
@@ -73,6 +74,8 @@ class MemoryRestores(CitationChecks):
         of the caller's result, so that the whole result fits. Serving a memory that is not
         stale renews it; memories not renewed for the TTL expire here. `exclude_session`
         (usually the current one) leaves out that session's summary, notes and routes.
+        `said_max_tokens`: the budget the text says it left out to fit (the caller's, when a
+        refit asks for less); `max_tokens` by default.
         """
         if max_tokens < 0:
             raise InputError("max_tokens: must be 0 or more")
@@ -82,7 +85,12 @@ class MemoryRestores(CitationChecks):
         now = self.clock()
         cut = now - self.ttl_seconds if self.ttl_seconds else float("-inf")
         params = {"cut": cut, "ex": exclude_session or ""}
-        fitter = Fitter(max_tokens, value_cost=value_cost, overhead=overhead)
+        fitter = Fitter(
+            max_tokens,
+            value_cost=value_cost,
+            overhead=overhead,
+            said_max_tokens=said_max_tokens,
+        )
         sections = [s for s in SECTION_NAMES if stale == "list" or s != "stale"]
         # One read transaction: another window's save lands wholly before or after it,
         # never between two sections (its decision shown without its note). Citations to
