@@ -23,7 +23,7 @@ from tests.server.stdio_env import server_env
 from tests.server.test_memory_at_rest import database_bytes
 
 PASSWORD = "Hunter2-" + "Quebec-77"
-PASSPHRASE = "correcthorse" + "batterystaple"
+PASSPHRASE = "plumorbit" + "tandemquartz"  # (xkcd's is a placeholder since 90f20ea)
 API_KEY = "7f3a9c2b1e4d6f8a" + "0b2c4d6e8f0a1b3c"
 DEPLOY_TOKEN = "dGhpc2lzYXNlY3JldHZh" + "bHVlMTIzNDU2Nzg5MA"
 SECRETS = (PASSWORD, PASSPHRASE, API_KEY, DEPLOY_TOKEN)
