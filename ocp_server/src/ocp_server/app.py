@@ -251,33 +251,25 @@ class AppState:
             )  # fmt: skip
             self._restore_overhead = estimate_tokens(self._restore_result(empty).model_dump_json())
         overhead = self._restore_overhead
-        budget = args.max_tokens
-        # Each refit steps down by the overshoot, doubled at each one: items are hundreds of
-        # tokens, an overshoot a dozen, and the same items fitted again and again. Ends by 0
-        # (an empty brief, which fits the smallest budget) within log2(max_tokens) refits.
-        for refit in range(32):
+
+        async def restore(budget: int) -> wire.RestoreResult:
             brief = await ws.memory.restore(
-                query=args.query,
-                max_tokens=budget,
-                stale=args.stale,
-                value_cost=views.value_tokens,
-                overhead=overhead,
-                said_max_tokens=args.max_tokens,
-            )
+                query=args.query, max_tokens=budget, stale=args.stale, overhead=overhead,
+                value_cost=views.value_tokens, said_max_tokens=args.max_tokens,
+            )  # fmt: skip
             # Redacted before it is measured: a marker may be longer than what it hides.
             out = views.redacted_result(self._restore_result(brief))
             for _ in range(3):  # `tokens` counts itself: settle on a number that holds
-                tokens = estimate_tokens(out.model_dump_json())
-                if tokens == out.tokens:
+                if (tokens := estimate_tokens(out.model_dump_json())) == out.tokens:
                     break
                 out = out.model_copy(update={"tokens": tokens})
-            if out.tokens <= args.max_tokens:
-                return out
-            if budget == 0:
-                break
-            # estimates of the parts ran short: refit
-            budget = max(0, budget - ((tokens - args.max_tokens) << refit))
-        raise RuntimeError(f"the brief could not be fitted into max_tokens={args.max_tokens}")
+            return out
+
+        async def sent(out: wire.RestoreResult) -> int:
+            return out.tokens
+
+        # Refitted into less while over (the parts' estimates ran short), by more each time.
+        return await fitted(restore, sent, args.max_tokens)
 
     def _restore_result(self, brief: Brief) -> wire.RestoreResult:
         return wire.RestoreResult(
