@@ -68,7 +68,7 @@ async def test_a_secret_a_decision_s_title_names_is_not_stored_nor_restored(
 async def test_a_decision_stored_before_with_the_secret_its_title_names_is_restored_redacted(
     app: AppState, workspace: Path
 ) -> None:
-    # As a save before 3eb9ed4 stored it: read field by field, the value kept.
+    # As a save stored it before kept.py read it after its title: field by field, the value kept.
     ws = await opened(app, workspace)
     saved = await app.save(ws, wire.SaveArgs(decisions=[wire.DecisionArg(**d) for d in DECISIONS]))
     async with aiosqlite.connect(workspace.parent / "ocp.db") as db:

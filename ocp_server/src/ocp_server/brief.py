@@ -290,7 +290,7 @@ def render_decision(item: Item) -> Rendered:
     r, states = item.row
     rationale_cap, decision_cap = item.caps or SHRUNK_DECISION[item.shrink]
     title, cut1 = cap(r[1], CAP_TITLE)
-    # Read after the title, as a save keeps them since 3eb9ed4: one stored before may hold
+    # Read after the title, as a save keeps them (kept.py): one stored before that may hold
     # the value its title names ("DB password"), which no later pass over the brief sees.
     decision, cut2 = cap(redacted_after(r[1], r[2]), decision_cap)
     rationale, cut3 = cap(redacted_after(r[1], r[3]), rationale_cap) if r[3] else (None, False)
