@@ -157,7 +157,8 @@ takes about 7 ms (bench/bench_secrets.py measures it).
 
 The detectors live beside this module, one kind of evidence each: `_redact_tokens` (a
 token's own shape, from the table of `_redact_shapes`; `_redact_at_start` tries it at one
-place), `_redact_assignments` (the name a value is assigned to), `_redact_tables`
+place), `_redact_assignments` (the name a value is assigned to; `_redact_line_kind` says what
+kind of line holds it), `_redact_tables`
 (a name and a value in a Markdown table), `_redact_phrases` (the words around a value without
 a name: headers, URLs, prose, commands) and `_redact_values` (how any of them judges a value
 and a name); `_redact_base` holds the kinds they share. This module runs them, merges what
@@ -182,6 +183,7 @@ from ocp_router import (
     _redact_base,
     _redact_calls,
     _redact_glued,
+    _redact_line_kind,
     _redact_phrases,
     _redact_repeats,
     _redact_scan,
@@ -234,6 +236,7 @@ _SOURCES = tuple(
         _redact_at_start,
         _redact_tokens,
         _redact_assignments,
+        _redact_line_kind,
         _redact_phrases,
         _redact_repeats,
         _redact_scan,
