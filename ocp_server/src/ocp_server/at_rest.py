@@ -13,7 +13,7 @@ from collections.abc import Mapping
 
 from ocp_router.redact_names import redact_name, redact_name_head
 
-__all__ = ["redacted", "redacted_after", "redacted_head", "redacted_state"]
+__all__ = ["redacted", "redacted_after", "redacted_decision", "redacted_head", "redacted_state"]
 
 
 def redacted(text: str, known: Mapping[str, str] | None = None) -> str:
@@ -45,3 +45,17 @@ def redacted_after(name: str, value: str) -> str:
     if found.startswith(prefix):
         return found[len(prefix) :]
     return redacted(value)  # a marker swallowed the separator: the value alone
+
+
+def redacted_decision(
+    title: str, decision: str, rationale: str | None
+) -> tuple[str, str, str | None]:
+    """A decision's title, text and rationale as memory stores them (a save, and m036 for the
+    rows stored before): the text and rationale read after the title, which may name what they
+    hold ("DB password"), as a state value after its key."""
+    title = redacted(title)
+    return (
+        title,
+        redacted_after(title, decision),
+        redacted_after(title, rationale) if rationale else rationale,
+    )

@@ -22,7 +22,7 @@ import aiosqlite
 from ocp_router.redact import finds_secret
 from ocp_router.redact_names import glued_tokens
 from ocp_router.tokens import estimate_tokens
-from ocp_server.at_rest import redacted, redacted_state
+from ocp_server.at_rest import redacted, redacted_decision, redacted_state
 from ocp_server.cjk_terms import cjk_pairs, with_cjk_pairs
 from ocp_server.index.lexical import DEFINITION_KINDS
 from ocp_server.index.lexicon import names_blob, pack_text, unpack_text
@@ -944,6 +944,51 @@ async def m035_chunk_line_from(db: aiosqlite.Connection) -> None:
     )
 
 
+async def m036_decisions_read_after_title(db: aiosqlite.Connection) -> None:
+    """A decision's text and rationale are kept read after its title, which may name what
+    they hold ({"title": "DB password", "decision": "<it>"}: `at_rest.redacted_decision`, the
+    save's rule since 359ee28). The rows stored before are redacted here in batches by rowid,
+    each one changed indexed again as a save indexes it (with the code it cites), and the
+    index merged, with secure_delete on (m016); `migrate` then checkpoints the WAL."""
+    # (imported here: the memory package imports this module)
+    from ocp_server.memory.folding import title_key
+    from ocp_server.memory.save import indexed_text
+    from ocp_server.trace_store import fts_text
+
+    (previous,) = next(iter(await db.execute_fetchall("PRAGMA secure_delete")))
+    await db.execute("PRAGMA secure_delete = ON")
+    changed = 0
+    select = (
+        "SELECT rowid, title, decision, rationale FROM decisions WHERE rowid > ? ORDER BY rowid"
+    )
+    async for rows in _batches(db, select):
+        for row_id, *was in rows:
+            title, decision, rationale = kept = redacted_decision(*was)
+            if kept == tuple(was):
+                continue
+            changed += 1
+            await db.execute(
+                "UPDATE decisions SET title = ?, title_key = ?, decision = ?, rationale = ? "
+                "WHERE rowid = ?",
+                (title, title_key(title), decision, rationale, row_id),
+            )
+            cited = await db.execute_fetchall(
+                "SELECT path, symbol FROM memory_citations WHERE decision_id = ? ORDER BY id",
+                (row_id,),
+            )
+            text = fts_text(
+                indexed_text(f"{title}\n{decision}\n{rationale or ''}", [(p, s) for p, s in cited])
+            )
+            await db.execute(
+                "UPDATE memory_fts SET text = ? WHERE rowid IN (SELECT id FROM memory_refs "
+                "WHERE kind = 'decision' AND ref_id = ?)",
+                (text, str(row_id)),
+            )
+    if changed:
+        await db.execute("INSERT INTO memory_fts (memory_fts) VALUES ('optimize')")
+    await db.execute(f"PRAGMA secure_delete = {int(previous)}")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     m001_index,
     m002_memory,
@@ -978,8 +1023,25 @@ MIGRATIONS: tuple[Migration, ...] = (
     m033_memory_fts_automerge,
     m034_local_unavailable,
     m035_chunk_line_from,
+    m036_decisions_read_after_title,
 )
 
+
+# The migrations that erase text stored before, with secure_delete on. In WAL mode the
+# database file keeps its old pages until a checkpoint writes the new ones over them, so
+# `migrate` runs one after them (a new database, m001 among them, had nothing to erase).
+_ERASING = frozenset(
+    m.__name__
+    for m in (
+        m016_memory_redacted,
+        m017_citations_redacted,
+        m020_history_secret_paths,
+        m022_memory_glued_tokens,
+        m023_traces_redacted,
+        m024_session_ids_redacted,
+        m036_decisions_read_after_title,
+    )
+)
 
 #: How long a process waits for another one's migration (the busy timeout is seconds; a
 #: migration rewriting every chunk of a large index takes longer: m019 half a million
@@ -1042,6 +1104,11 @@ async def migrate(
         except BaseException:
             await rollback(db)
             raise
+    if _ERASING.intersection(applied) and m001_index.__name__ not in applied:
+        from ocp_server.memory.base import checkpointed  # (the memory package imports this)
+
+        if not await checkpointed(db):
+            logger.info("the -wal file keeps erased text until the next checkpoint")
     return applied
 
 

@@ -32,10 +32,15 @@ from ocp_server.transactions import rollback
 # The fewest characters of a trace id that name it (the short id printed everywhere is 8).
 SHORT_TRACE_ID: Final = 8
 
-__all__ = ["AttemptRecord", "TraceRecord", "TraceStore"]
+__all__ = ["AttemptRecord", "TraceRecord", "TraceStore", "fts_text"]
 
 MAX_SESSION_ID: Final = 200
 _FTS_TEXT: Final = 4000  # characters of a text indexed for relevance
+
+
+def fts_text(text: str) -> str:
+    """What the memory index holds of `text` (`_index`, and m036 for decisions it rewrites)."""
+    return with_cjk_pairs(body_terms(text[:_FTS_TEXT]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,7 +197,7 @@ class TraceStore:
         return rowid
 
     async def _index(self, kind: str, ref_id: str | int, text: str) -> None:
-        indexed = with_cjk_pairs(body_terms(text[:_FTS_TEXT]))
+        indexed = fts_text(text)
         await self.db.execute(
             "INSERT INTO memory_fts (kind, ref_id, text) VALUES (?, ?, ?)",
             (kind, str(ref_id), indexed),

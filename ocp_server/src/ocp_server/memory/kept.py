@@ -10,7 +10,7 @@ import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from ocp_server.at_rest import redacted, redacted_after, redacted_state
+from ocp_server.at_rest import redacted, redacted_decision, redacted_state
 from ocp_server.memory.values import DecisionIn, NoteIn
 
 __all__ = ["OFF_LOOP_CHARS", "SaveTexts", "kept"]
@@ -66,8 +66,5 @@ class SaveTexts:
 
 
 def _redacted_decision(d: DecisionIn) -> DecisionIn:
-    # Its text and rationale are read after its title, as a state value after its key: the
-    # title may name what they hold ("DB password").
-    title = redacted(d.title)
-    rationale = redacted_after(title, d.rationale) if d.rationale else d.rationale
-    return replace(d, title=title, decision=redacted_after(title, d.decision), rationale=rationale)
+    title, decision, rationale = redacted_decision(d.title, d.decision, d.rationale)
+    return replace(d, title=title, decision=decision, rationale=rationale)

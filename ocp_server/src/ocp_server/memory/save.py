@@ -277,7 +277,7 @@ class MemorySaves(MemoryForgets):
         )
         await self._add_citations("note", note_id, citations, now, out.signed)
         await self._index(
-            kind, note_id, _indexed_text(text, [(c.path, c.symbol) for c in citations])
+            kind, note_id, indexed_text(text, [(c.path, c.symbol) for c in citations])
         )
         ids.append(note_id)
 
@@ -376,7 +376,7 @@ class MemorySaves(MemoryForgets):
             await self._add_citations("decision", new_id, citations, now, out.signed)
             text = f"{title}\n{d.decision}\n{d.rationale or ''}"
             await self._index(
-                "decision", new_id, _indexed_text(text, [(c.path, c.symbol) for c in citations])
+                "decision", new_id, indexed_text(text, [(c.path, c.symbol) for c in citations])
             )
             out.decision_ids.append(new_id)
 
@@ -558,7 +558,7 @@ class MemorySaves(MemoryForgets):
             (row_id,),
         )
         await self._unindex(kind, row_id)
-        await self._index(kind, row_id, _indexed_text(text, [(str(p), s) for p, s in rows]))
+        await self._index(kind, row_id, indexed_text(text, [(str(p), s) for p, s in rows]))
 
     async def _add_citations(
         self,
@@ -679,8 +679,8 @@ def _names_in_all(texts: Sequence[str]) -> list[list[str]]:
     return [names_in(text) for text in texts]
 
 
-def _indexed_text(text: str, cited_code: Iterable[tuple[str, str | None]]) -> str:
-    """A memory is found by what it says and by the code it cites (path, symbol)."""
+def indexed_text(text: str, cited_code: Iterable[tuple[str, str | None]]) -> str:
+    """A memory is found by what it says and by the code it cites (path, symbol). (m036 too.)"""
     cited = " ".join(f"{path} {symbol or ''}" for path, symbol in cited_code)
     return f"{text}\n{cited}" if cited else text
 
