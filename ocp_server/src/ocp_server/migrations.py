@@ -947,9 +947,9 @@ async def m035_chunk_line_from(db: aiosqlite.Connection) -> None:
 async def m036_decisions_read_after_title(db: aiosqlite.Connection) -> None:
     """A decision's text and rationale are kept read after its title, which may name what
     they hold ({"title": "DB password", "decision": "<it>"}: `at_rest.redacted_decision`, the
-    save's rule since 359ee28). The rows stored before are redacted here in batches by rowid,
-    each one changed indexed again as a save indexes it (with the code it cites), and the
-    index merged, with secure_delete on (m016); `migrate` then checkpoints the WAL."""
+    rule a save keeps them by, kept.py). The rows stored before are redacted here in batches
+    by rowid, each one changed indexed again as a save indexes it (with the code it cites),
+    and the index merged, with secure_delete on (m016); `migrate` then checkpoints the WAL."""
     # (imported here: the memory package imports this module)
     from ocp_server.memory.folding import title_key
     from ocp_server.memory.save import indexed_text
