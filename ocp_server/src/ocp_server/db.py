@@ -133,6 +133,20 @@ def _is_database(db_path: Path) -> bool:
     return True
 
 
+async def _open(db_path: Path) -> aiosqlite.Connection:
+    """aiosqlite's connection to `db_path`; when SQLite cannot open it, raised only once the
+    connection's worker thread has ended. aiosqlite answers a failed open by queueing that
+    thread's stop without waiting for it: a thread still running when asyncio.run closed the
+    loop printed "RuntimeError: Event loop is closed" under the CLI's clear error."""
+    pending = aiosqlite.connect(db_path, isolation_level=None)
+    try:
+        return await pending
+    except BaseException:
+        # The stop is queued before the error reaches here: the thread ends without help
+        await asyncio.to_thread(pending._thread.join)
+        raise
+
+
 async def connect(db_path: Path) -> aiosqlite.Connection:
     """Open (creating and migrating as needed). Raises DatabaseError with a fix on failure."""
     if db_path.is_dir():  # SQLite says only "unable to open database file"
@@ -144,7 +158,7 @@ async def connect(db_path: Path) -> aiosqlite.Connection:
         raise DatabaseError(_not_a_file_error(db_path, kind))
     try:
         ensure_ocp_dir(db_path)
-        conn = await aiosqlite.connect(db_path, isolation_level=None)
+        conn = await _open(db_path)
     except (OSError, sqlite3.Error) as exc:
         raise DatabaseError(
             f"cannot open the OCP database at {db_path}: {exc}. Check the folder is writable, "
