@@ -29,7 +29,9 @@ async def test_status_names_the_one_vendored_file_it_skipped(
         report = await index_report(index)
     assert report.skipped["vendored"] == 1
     assert report.vendored_files == ["node_modules/left/index.js"]
-    assert "vendored   1 file not indexed: node_modules/left/index.js (" in render_report(report)
+    assert "vendored   1 file not indexed: node_modules/left/index.js (" in render_report(
+        report, "underscore"
+    )
 
 
 async def test_many_vendored_files_are_named_the_first_few_then_how_many_more(
@@ -42,7 +44,7 @@ async def test_many_vendored_files_are_named_the_first_few_then_how_many_more(
         report = await index_report(index)
     assert report.skipped["vendored"] == len(names)
     assert report.vendored_files == sorted(names)[: nested.NAMED_AT_MOST]
-    text = render_report(report)
+    text = render_report(report, "underscore")
     shown = ", ".join(sorted(names)[: nested.NAMED_AT_MOST])
     assert f"vendored   {len(names)} files not indexed: {shown} and 3 more (" in text
 

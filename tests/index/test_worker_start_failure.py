@@ -39,7 +39,7 @@ async def _build(root: Path, db: Path) -> tuple[IndexSummary, str, str | None]:
     finally:
         await idx.close()
     assert summary is not None
-    return summary, render_report(report), report.workers_failed
+    return summary, render_report(report, "underscore"), report.workers_failed
 
 
 @pytest.fixture

@@ -103,7 +103,7 @@ async def test_the_savings_report_keeps_failed_paid_spend_out_of_the_answers_sav
     assert report["net_savings_usd"] == pytest.approx(report["counterfactual_usd"] - failed)
     assert report["by_tier"]["local"]["failed_cost_usd"] == pytest.approx(failed)
     console = Console(record=True, width=200)
-    print_stats(report, console)
+    print_stats(report, console, "underscore")
     shown = console.export_text()
     assert f"saved ${report['savings_usd']:,.4f} (100.0%)" in shown
     assert f"failed paid attempts cost ${failed:,.4f}" in shown

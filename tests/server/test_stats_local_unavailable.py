@@ -41,7 +41,7 @@ async def test_routes_the_agent_answered_because_the_local_model_was_down_are_no
     assert report["escalations"] == 0 and report["local_unavailable"] == 2
     assert report["fallbacks"] == 0
     out = io.StringIO()
-    print_stats(report, Console(file=out, width=300))
+    print_stats(report, Console(file=out, width=300), "underscore")
     assert "escalations 0 · local model unavailable 2 (answered by your agent)" in out.getvalue()
     page = Dom(render_html(report)).all_text()
     assert "Escalations 0" in page and "Local model unavailable 2 answered by your agent" in page

@@ -149,7 +149,7 @@ class AppState:
     def router(self) -> OCPRouter:
         """The router; ConfigError naming the setting when routing's settings are invalid."""
         if self.routing_error is not None:
-            raise ConfigError(routing_error_text(self.routing_error))
+            raise ConfigError(routing_error_text(self.routing_error, self.settings.tool_names))
         if self._router is None:
             raise RuntimeError("this state was created without a router (routing=False)")
         return self._router

@@ -20,7 +20,7 @@ from ocp_server.index.languages import language_named
 from ocp_server.index.models import IndexSummary, SearchResponse
 from ocp_server.index.query import parse_query
 from ocp_server.render import hit_part
-from ocp_server.settings import ServerSettings
+from ocp_server.settings import ServerSettings, tool_names_setting
 from ocp_server.status import index_report, render_report, routing_line
 from ocp_server.views import search_answer
 from ocp_server.workspaces import open_index
@@ -223,6 +223,7 @@ def run_status(args: argparse.Namespace, workspace: Path) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     routing_error = _routing_error()
+    names = tool_names_setting()  # the route tool named as the server advertises it
     if report is None:  # a state, not an error: say so and how to leave it
         # A folder the index refuses (/, the home folder) gets the refusal, not "run index".
         refused = refuse_reason(workspace, max_files=0, count=False)
@@ -237,9 +238,9 @@ def run_status(args: argparse.Namespace, workspace: Path) -> int:
         else:
             sys.stdout.write(f"{shown}: not indexed yet; {hint}\n")
             if routing_error:
-                sys.stdout.write(routing_line(routing_error) + "\n")
+                sys.stdout.write(routing_line(routing_error, names) + "\n")
         return 0
     report = report.model_copy(update={"routing_error": routing_error})
-    text = report.model_dump_json(indent=2) if args.json else render_report(report)
+    text = report.model_dump_json(indent=2) if args.json else render_report(report, names)
     sys.stdout.write(text + "\n")
     return 0

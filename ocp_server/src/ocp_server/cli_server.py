@@ -29,7 +29,7 @@ from ocp_server.first_run import WorkspaceRefused
 from ocp_server.render import render
 from ocp_server.report_html import render_html
 from ocp_server.savings import SavingsReport
-from ocp_server.settings import ServerSettings
+from ocp_server.settings import ServerSettings, tool_names_setting
 
 
 def _settings(workspace: Path) -> ServerSettings:
@@ -210,7 +210,7 @@ def run_stats(args: argparse.Namespace, workspace: Path) -> int:
     if args.json:
         sys.stdout.write(json.dumps(stats, indent=2) + "\n")
         return 0
-    print_stats(stats, console())
+    print_stats(stats, console(), tool_names_setting())
     return 0
 
 
@@ -218,12 +218,13 @@ def _usd(value: float) -> str:
     return f"${value:,.4f}"
 
 
-def print_stats(stats: SavingsReport, console: Console) -> None:
-    """The savings report as terminal tables."""
+def print_stats(stats: SavingsReport, console: Console, tool_names: str) -> None:
+    """The savings report as terminal tables (tools named as advertised under
+    OCP_TOOL_NAMES=`tool_names`)."""
     if not stats["routes"]:  # one line, not three tables with no row
         console.print(
-            f"0 routes in {stats['workspace']}: each ocp_model_route call (and `ocp-server "
-            f"route` without --dry-run) is counted here; dry runs {stats['dry_runs']}"
+            f"0 routes in {stats['workspace']}: each {wire.ROUTE.name_in(tool_names)} call (and "
+            f"`ocp-server route` without --dry-run) is counted here; dry runs {stats['dry_runs']}"
         )
         return
     pct = stats["savings_pct"]

@@ -268,6 +268,19 @@ def _unreadable(db_path: Path, exc: sqlite3.DatabaseError) -> DatabaseError:
     return DatabaseError(
         f"the OCP database at {db_path} is unreadable ({exc}). It holds the index, which "
         "`ocp-server index` builds again, and the session memory saved with "
-        "ocp_result_save, which is lost with it: move it aside (with its -wal/-shm files) "
+        f"{_save_tool_name()}, which is lost with it: move it aside (with its -wal/-shm files) "
         "and run `ocp-server index` again."
     )
+
+
+def _save_tool_name() -> str:
+    """The save tool as advertised: the database is opened without the server's settings, so
+    OCP_TOOL_NAMES is read as they read it (an invalid value is its own error, told apart)."""
+    from ocp_router.errors import ConfigError
+    from ocp_server.settings import tool_names_setting
+    from ocp_wire.tools import SAVE
+
+    try:
+        return SAVE.name_in(tool_names_setting())
+    except ConfigError:
+        return SAVE.name

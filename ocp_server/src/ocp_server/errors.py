@@ -106,10 +106,14 @@ def full_text(verb: str, db_path: Path | None = None) -> str:
     )
 
 
-def routing_error_text(error: str) -> str:
-    """The route tool's answer while a routing setting is invalid (AppState.routing_error)."""
+def routing_error_text(error: str, tool_names: str) -> str:
+    """The route tool's answer while a routing setting is invalid (AppState.routing_error);
+    the other tools named as advertised under OCP_TOOL_NAMES=`tool_names`."""
+    from ocp_wire.tools import RESTORE, SAVE, SEARCH
+
+    search, restore, save = (t.name_in(tool_names) for t in (SEARCH, RESTORE, SAVE))
     return (
         f"routing is not configured correctly: {error}. Fix it in the env block of your MCP "
         "config (or your shell), then restart the server. Only routing is affected: "
-        "ocp_context_search, ocp_session_restore and ocp_result_save keep working."
+        f"{search}, {restore} and {save} keep working."
     )

@@ -77,12 +77,18 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
-INSTRUCTIONS = (
-    "OCP gives you this workspace's code and memory. Search before reading files "
-    "(ocp_context_search), restore earlier sessions' decisions at the start "
-    "(ocp_session_restore), route a question to a local or paid model with context "
-    "(ocp_model_route), and save decisions and outcomes for the next session (ocp_result_save)."
-)
+
+def instructions(settings: ServerSettings) -> str:
+    """What the server tells the client at `initialize`, the tools named as it lists them."""
+    # TOOL_SHAPES is in this order (ocp_wire.tools)
+    search, restore, route, save = (settings.tool_name(t) for t in wire.TOOL_SHAPES)
+    return (
+        "OCP gives you this workspace's code and memory. Search before reading files "
+        f"({search}), restore earlier sessions' decisions at the start ({restore}), route a "
+        f"question to a local or paid model with context ({route}), and save decisions and "
+        f"outcomes for the next session ({save})."
+    )
+
 
 STATUS_URI = wire.STATUS_URI
 STATUS_RESOURCE = Resource(
@@ -190,15 +196,11 @@ TOOLS: tuple[ToolSpec, ...] = (
 )
 
 
-def tool_name(spec: ToolSpec, settings: ServerSettings) -> str:
-    return spec.shape.name_in(settings.tool_names)
-
-
 def list_tools_result(settings: ServerSettings) -> ListToolsResult:
     return ListToolsResult(
         tools=[
             Tool(
-                name=tool_name(spec, settings),
+                name=settings.tool_name(spec.shape),
                 title=spec.verb,
                 description=spec.description,
                 input_schema=spec.args.model_json_schema(),
@@ -390,7 +392,7 @@ def build_server(
     ) -> CallToolResult | dict[str, Any]:
         spec = _find(params.name)
         if spec is None:
-            names = ", ".join(tool_name(s, listed) for s in TOOLS)
+            names = ", ".join(listed.tool_name(s.shape) for s in TOOLS)
             return error_result(f"unknown tool {echo(params.name)}; this server has: {names}")
         runtime = ctx.lifespan_context
         state = await runtime.ready()
@@ -499,7 +501,7 @@ def build_server(
             SERVER_NAME,
             version=__version__,
             title="OCP",
-            instructions=INSTRUCTIONS,
+            instructions=instructions(listed),
             lifespan=lifespan,
             on_list_tools=on_list_tools,
             on_list_resources=on_list_resources,

@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse
 
 from ocp_router.env import env_value
@@ -28,6 +29,9 @@ from ocp_router.errors import ConfigError
 from ocp_server.errors import WorkspaceError as WorkspaceError  # re-exported
 from ocp_server.index.gitdirs import find_git_dirs
 from ocp_server.index.limits import DEFAULT_HISTORY_COMMITS, DEFAULT_MAX_FILE_BYTES
+
+if TYPE_CHECKING:
+    from ocp_wire.tools import ToolShape
 
 DEFAULT_MAX_FILES = 200_000  # a first index of more files needs --force (the CLI asks)
 # The tools' own bounds of the budgets these settings stand in for (ocp_wire's SearchArgs
@@ -43,6 +47,16 @@ NO_WORKSPACE = (
     'that IDE expands it (Cursor and VS Code: "${workspaceFolder}"; Windsurf and Claude '
     "Desktop: the absolute path; Claude Code passes CLAUDE_PROJECT_DIR by itself)"
 )
+
+
+def tool_names_setting(env: Mapping[str, str] | None = None) -> str:
+    """OCP_TOOL_NAMES: "underscore" (the default) or "dotted", how the tools are advertised
+    and named in messages (ToolShape.name_in). ConfigError naming the setting otherwise."""
+    env = os.environ if env is None else env
+    names = (env_value(env, "OCP_TOOL_NAMES") or "underscore").lower()
+    if names not in ("underscore", "dotted"):
+        raise ConfigError(f"OCP_TOOL_NAMES={names!r} is invalid: expected 'underscore' or 'dotted'")
+    return names
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +79,10 @@ class ServerSettings:
     # ocp_model_route calls that run at once; later ones wait their turn (see server.py).
     route_concurrency: int = 4
 
+    def tool_name(self, shape: ToolShape[Any, Any]) -> str:
+        """`shape`'s name as the tools are advertised (OCP_TOOL_NAMES), for every message."""
+        return shape.name_in(self.tool_names)
+
     def db_path_for(self, workspace: Path) -> Path:
         """The database of `workspace`: OCP_DB_PATH when set, else `<workspace>/.ocp/ocp.db`."""
         return self.db_path or workspace / ".ocp" / "ocp.db"
@@ -72,11 +90,7 @@ class ServerSettings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ServerSettings:
         env = os.environ if env is None else env
-        names = (env_value(env, "OCP_TOOL_NAMES") or "underscore").lower()
-        if names not in ("underscore", "dotted"):
-            raise ConfigError(
-                f"OCP_TOOL_NAMES={names!r} is invalid: expected 'underscore' or 'dotted'"
-            )
+        names = tool_names_setting(env)
         db = env_value(env, "OCP_DB_PATH")
         ws = env_value(env, "OCP_WORKSPACE")
         cpd = env_value(env, "CLAUDE_PROJECT_DIR")

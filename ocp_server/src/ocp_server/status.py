@@ -123,8 +123,9 @@ async def index_report(index: WorkspaceIndex, *, watching: bool = False) -> wire
     )
 
 
-def render_report(report: wire.IndexReport) -> str:
-    """The report as a few lines of text, for terminals and clients that show text."""
+def render_report(report: wire.IndexReport, tool_names: str) -> str:
+    """The report as a few lines of text, for terminals and clients that show text; tools
+    named as advertised under OCP_TOOL_NAMES=`tool_names`."""
     skipped = ", ".join(f"{k} {v:,}" for k, v in report.skipped.items()) or "none"
     lines = [
         f"workspace  {report.workspace}",
@@ -150,7 +151,7 @@ def render_report(report: wire.IndexReport) -> str:
         lines.append(f"build      {b.state}: {b.done:,}/{b.total:,} files{pct}{note}")
     lines.append(f"watcher    {report.watcher.detail}")
     if report.routing_error:
-        lines.append(routing_line(report.routing_error))
+        lines.append(routing_line(report.routing_error, tool_names))
     if report.workers_failed:
         lines.append(
             f"workers    {report.workers_failed}: files were read in one thread, more "
@@ -159,9 +160,10 @@ def render_report(report: wire.IndexReport) -> str:
     return "\n".join(lines)
 
 
-def routing_line(error: str) -> str:
-    """The report's line for an invalid routing setting (`ocp-server status`)."""
+def routing_line(error: str, tool_names: str) -> str:
+    """The report's line for an invalid routing setting (`ocp-server status`), the route tool
+    named as advertised under OCP_TOOL_NAMES=`tool_names`."""
     return (
-        f"routing    not configured correctly: {error} (ocp_model_route answers with this "
-        "until it is fixed and the server restarted; the other tools work)"
+        f"routing    not configured correctly: {error} ({wire.ROUTE.name_in(tool_names)} "
+        "answers with this until it is fixed and the server restarted; the other tools work)"
     )
