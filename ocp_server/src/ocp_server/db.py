@@ -7,6 +7,7 @@ import logging
 import os
 import sqlite3
 import stat
+import threading
 import time
 from pathlib import Path
 
@@ -142,8 +143,11 @@ async def _open(db_path: Path) -> aiosqlite.Connection:
     try:
         return await pending
     except BaseException:
-        # The stop is queued before the error reaches here: the thread ends without help
-        await asyncio.to_thread(pending._thread.join)
+        # The stop is queued before the error reaches here: the thread ends without help.
+        # (`_thread` is aiosqlite's own; if a release renames it, the error is raised as is)
+        thread = getattr(pending, "_thread", None)
+        if isinstance(thread, threading.Thread):
+            await asyncio.to_thread(thread.join, 5.0)
         raise
 
 
