@@ -87,3 +87,15 @@ async def test_an_unreadable_database_names_the_save_tool_as_advertised(
     message = str(caught.value)
     assert "session memory saved with ocp.result.save" in message, message
     _no_underscored_name(message)
+
+
+async def test_the_listed_tools_schemas_name_no_tool_by_another_name(
+    workspace: Path, fake_ollama: FakeOllama
+) -> None:
+    # descriptions inside the argument and result schemas reach the agent as the tools do
+    env = server_env(workspace, fake_ollama, OCP_TOOL_NAMES="dotted")
+    async with OCPClient(env=env) as client:
+        tools = await client.list_tools()
+    assert {t.name for t in tools} == set(DOTTED)
+    for tool in tools:
+        _no_underscored_name(tool.model_dump_json())

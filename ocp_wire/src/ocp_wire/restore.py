@@ -124,5 +124,5 @@ class RestoreResult(WireOut):
     expired: int = Field(description="Memories that expired at this restore")
     tokens: int = Field(description="Estimated tokens of this whole result")
     truncated: bool
-    session_id: str = Field(description="This server session (pass it to ocp_result_save)")
+    session_id: str = Field(description="This server session (pass it to the result save tool)")
     redacted: int = Redacted

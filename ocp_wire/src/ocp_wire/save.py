@@ -22,7 +22,7 @@ from ocp_wire.base import (
 Citations: Any = Field(
     default_factory=list,
     max_length=20,
-    description="The code this is about: path:start-end (as ocp_context_search cites it), "
+    description="The code this is about: path:start-end (as the context search tool cites it), "
     "path:symbol, or a symbol name (verify_token, SessionStore.rotate_session). Checked at "
     "every restore: served as fact only while that code is unchanged or moved.",
 )

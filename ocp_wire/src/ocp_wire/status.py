@@ -56,7 +56,7 @@ class IndexReport(WireOut):
     watcher: WatcherState
     routing_error: str | None = Field(
         None,
-        description="Why ocp_model_route cannot route (an invalid routing setting, named); the "
+        description="Why the model route tool cannot route (an invalid routing setting, named); the "
         "other tools work",
     )
     workers_failed: str | None = Field(
