@@ -56,8 +56,8 @@ class IndexReport(WireOut):
     watcher: WatcherState
     routing_error: str | None = Field(
         None,
-        description="Why the model route tool cannot route (an invalid routing setting, named); the "
-        "other tools work",
+        description="Why the model route tool cannot route (an invalid routing setting, "
+        "named); the other tools work",
     )
     workers_failed: str | None = Field(
         default=None,
