@@ -112,12 +112,15 @@ _CALL_TAIL_RE = re.compile(  # setPassword("x"), .password('x')
 )
 # "the staging API key is 7f3a...", "our deploy token was Xk9...", "the secret for the webhook
 # is ...", "set GITHUB_TOKEN to ...", "API_TOKEN was set to ...", "the webhook secret (7f3a...)":
-# a key, token or secret named in a sentence, its value after "is" or "to" or in parentheses.
+# a key, token or secret named in a sentence, its value after "is" or "to" or in parentheses;
+# "API key for staging: 7f3a..." (a state's prose key and its value, at_rest.py): after a colon.
 _PROSE_TAIL_RE = re.compile(
     r"(?:[ \t]+(?i:for|of|on|to|at)(?:[ \t]+[\w.@:/-]{1,64}){1,3}){0,2}[ \t]+"
     rf"(?i:{SET_TO}|is|are|was|were|will[ \t]+be|should[ \t]+be|to)[ \t]+[\"'`]?"
     r"(?P<value>[^\s\"'`]{16,512})"
     r"|[ \t]+\([ \t]*[\"'`]?(?P<paren>[^\s\"'`()]{16,512})[\"'`]?[ \t]*\)"
+    r"|(?:[ \t]+(?i:for|of|on|to|at)(?:[ \t]+[\w.@/-]{1,64}){1,3}){1,2}[ \t]*:[ \t]+[\"'`]?"
+    r"(?P<colon>[^\s\"'`]{16,512})"
 )
 # "api_key 7f3a...", "X-Api-Key 7f3a...", "API key `7f3a...`": a value after the name and a
 # space, no operator.
@@ -305,7 +308,8 @@ def _other_value(text: str, start: int, name_end: int, name: str, name_class: st
     elif name.lower() == "password" and _SQL_BEFORE_RE.search(line_before(text, start)):
         m = _SQL_TAIL_RE.match(text, name_end)
     elif name_class != "password" and (m := _PROSE_TAIL_RE.match(text, name_end)):
-        return _prose_value(text, m.start("value" if m.group("value") else "paren"), start, words)
+        group = "value" if m.group("value") else "paren" if m.group("paren") else "colon"
+        return _prose_value(text, m.start(group), start, words)
     elif name_class != "password" and (m := _SPACED_TAIL_RE.match(text, name_end)):
         if name_class == "secret" or _secret_in_sentence(text, start, words):
             return _prose_value(text, m.start("value"), start, words)

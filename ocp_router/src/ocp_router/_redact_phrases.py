@@ -22,8 +22,10 @@ from ocp_router._redact_values import (
     is_reference,
     literal_password,
     looks_random,
+    machine_made,
     names_a_secret,
     plain_word,
+    words_of_name,
     wordy,
 )
 
@@ -33,6 +35,7 @@ __all__ = [
     "connection_hits",
     "creds_pair_hit",
     "go_dsn_hits",
+    "named_after_hits",
     "named_hex_hits",
     "neutral_hits",
     "phrase_hits",
@@ -333,6 +336,52 @@ def phrase_hits(text: str, lowered: str, password_words: bool) -> Iterator[Hit]:
                 if literal_password(text[s:e]):
                     yield s, e, prio
             break
+
+
+# ---- a secret named after it: "Xk9... is the password", "use Xk9... as the token" ------------
+
+# On the lower-cased text; the value is the word before " is" (or after "use", before " as").
+_NAMED_AFTER_RE = re.compile(
+    r"[ \t](?:(?P<is>is|was)[ \t]+(?:the|my|our|your|their|its)|(?P<as>as)"
+    r"(?:[ \t]+(?:the|my|our|your|their|its|a|an))?)[ \t]+(?:[a-z0-9][\w.-]{0,31}[ \t]+){0,2}?"
+    r"(?P<kw>p(?:assword|asswd|assphrase)|api[ _-]?key|secret[ _-]?key|access[ _-]?key"
+    r"|token|secret)(?![\w-])"
+)
+_VALUE_BEFORE_RE = re.compile(
+    r"(?m)(?:^|(?<=[\s(:>*-]))(?P<q>[\"'`]?)(?P<v>[^\s\"'`(]{6,256})(?P=q)\Z"
+)
+_USE_VERBS = (["use"], ["using"], ["used"])
+# What may follow the name: the sentence going on ("... the password for the staging db, ...")
+# and not a noun that makes it something else ("the password hash", "the token format").
+_AFTER_NAME_RE = re.compile(
+    r"[ \t]*(?:$|[\n.,;:!?)]|[ \t](?:for|of|on|to|at|in|from|now|here|that|which|we|i|you"
+    r"|and|but|so|until|since|then|today|-|--|—)(?![\w-]))"
+)
+
+
+def named_after_hits(text: str, lowered: str) -> Iterator[Hit]:
+    """A password, token or key a sentence names after it ("Xk9mQ2vLp8rT is the password for
+    the staging db", "use Xk9mQ2vLp8rT as the password", "<hex> is our api key"); judged as
+    the other prose values are: a chosen password, or a machine-made secret."""
+    for m in _NAMED_AFTER_RE.finditer(lowered):
+        if not _AFTER_NAME_RE.match(lowered, m.end()):
+            continue
+        lo = max(lowered.rfind("\n", 0, m.start()) + 1, m.start() - 260)
+        b = _VALUE_BEFORE_RE.search(text, lo, m.start())
+        if b is None:
+            continue
+        s, e = b.span("v")
+        v = text[s:e]
+        if m.group("as") and lowered[lo : b.start()].split()[-1:] not in _USE_VERBS:
+            continue  # "X as the token": only "use X as ..." gives it one
+        if names_a_secret(v):
+            continue  # "user.password is the password"
+        kw = m.group("kw")
+        if kw.startswith("p"):
+            if chosen_password(v):
+                yield s, e, PRIORITY["password_assignment"]
+        elif machine_made(v, words_of_name(kw.replace(" ", "_"))):
+            yield s, e, PRIORITY["generic_secret_assignment"]
 
 
 # ---- high-entropy values under any name -----------------------------------------------------

@@ -200,6 +200,7 @@ from ocp_router._redact_phrases import (
     auth_hits,
     connection_hits,
     go_dsn_hits,
+    named_after_hits,
     named_hex_hits,
     neutral_hits,
     phrase_hits,
@@ -252,6 +253,7 @@ SOURCE_DIGEST = hashlib.blake2b(
 _MARKER_RE = re.compile(re.escape(MARKER_OPEN) + r"[a-z0-9_]+\]")
 # An element xml_hits reads is named with one of these (pwd holds pw).
 _XML_KEYWORDS = frozenset({"pass", "pw", "secret", "token", "key", "cred"})
+_NAMED_AFTER_WORDS = frozenset({"pass", "secret", "token", "key"})  # "X is the password"
 _ECHO_MIN = 8  # secrets at least this long are also redacted wherever else they occur
 _MAX_PASSES = 8
 
@@ -316,6 +318,8 @@ def _hits(text: str, shapes: bool = True) -> Iterator[Hit]:
         yield from go_dsn_hits(text)
     yield from phrase_hits(text, lowered, "pass" in found or "pw" in found)
     yield from sign_in_hits(text, lowered)
+    if not found.isdisjoint(_NAMED_AFTER_WORDS):
+        yield from named_after_hits(text, lowered)
     if shapes:
         yield from neutral_hits(text)
 
