@@ -67,3 +67,15 @@ def test_a_value_named_after_it_is_redacted(text: str, secret: str, mark: str) -
 def test_words_and_other_values_before_a_secrets_name_are_kept(text: str) -> None:
     result = redact(text)
     assert result.text == text, result.redactions
+
+
+def test_each_name_takes_the_value_before_it_on_a_long_line() -> None:
+    """The rule looks only before the keywords the assignment scan found (password, token,
+    key, secret): two names on a line, one of two words ("secret key"), far into a text."""
+    text = (
+        "x " * 400
+        + f"{PASSWORD} is the password and {TOKEN} is the secret key, "
+        + f"the tokens were rotated; use {HEX} as our api key"
+    )
+    result = redact(text)
+    assert [text[r.start : r.end] for r in result.redactions] == [PASSWORD, TOKEN, HEX]

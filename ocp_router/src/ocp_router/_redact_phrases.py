@@ -359,13 +359,38 @@ _AFTER_NAME_RE = re.compile(
 )
 
 
-def named_after_hits(text: str, lowered: str) -> Iterator[Hit]:
+_AFTER_KEYWORDS = ("pass", "secret", "token", "key")  # what `spans` holds of the names
+_NAME_REACH = 120  # characters before a keyword where " is the" or " as" may stand
+_NAME_WIDTH = 10  # from the keyword's start to the name's end at most ("passphrase")
+
+
+def _named_after(lowered: str, spans: list[tuple[int, int]]) -> Iterator[re.Match[str]]:
+    """`_NAMED_AFTER_RE`'s matches, looked for only before the keywords `spans` holds, where
+    " is", " was" or " as" stands (a scan of the whole text would try every space)."""
+    done = 0
+    for k_start, k_end in spans:
+        if k_start < done or lowered[k_start:k_end] not in _AFTER_KEYWORDS:
+            continue
+        lo = max(done, k_start - _NAME_REACH)
+        if all(lowered.find(w, lo, k_start) < 0 for w in (" is", " was", " as")):
+            continue
+        end = min(len(lowered), k_start + _NAME_WIDTH)
+        while (m := _NAMED_AFTER_RE.search(lowered, lo, end)) is not None:
+            if m.start("kw") <= k_start < m.end("kw"):
+                done = m.end()
+                yield m
+                break
+            lo = m.start() + 1
+
+
+def named_after_hits(text: str, lowered: str, spans: list[tuple[int, int]]) -> Iterator[Hit]:
     """A password, token or key a sentence names after it ("Xk9mQ2vLp8rT is the password for
     the staging db", "use Xk9mQ2vLp8rT as the password", "<hex> is our api key"); judged as
-    the other prose values are: a chosen password, or a machine-made secret."""
-    for m in _NAMED_AFTER_RE.finditer(lowered):
+    the other prose values are: a chosen password, or a machine-made secret. `spans`: where
+    the assignment scan's keywords are in `lowered`."""
+    for m in _named_after(lowered, spans):
         if not _AFTER_NAME_RE.match(lowered, m.end()):
-            continue
+            continue  # "the password hash", "the tokens": another thing (and the name's end)
         lo = max(lowered.rfind("\n", 0, m.start()) + 1, m.start() - 260)
         b = _VALUE_BEFORE_RE.search(text, lo, m.start())
         if b is None:

@@ -95,11 +95,14 @@ What is detected (kind in brackets):
 - Secrets in notes and sentences: a key, token or secret's machine-made value after "is",
   "to" or "was set to", in parentheses or after a colon that follows words ("the staging API
   key is 7f3a...", "Set MY_SERVICE_TOKEN to ...", "API_TOKEN was set to ...", "the webhook
-  secret (...)", "- api token: ..."), random lower-case hex after a bare "key" that no word
+  secret (...)", "- api token: ...", "API key for staging: ..."), or before the name that
+  says what it is ("... is our api key", "use ... as the deploy token"; not "... is the token
+  hash"), random lower-case hex after a bare "key" that no word
   before makes a lookup's ("use key 7f3a...", not "cache key 7f3a..." or "for key ...")
   (``generic_secret_assignment``); a password a person chose (letters, a digit and a symbol,
   or both cases: not Argon2id or 1Password) in "password X", "reset the password to X", "the
-  password is now X", "the password was set to X", "staging password: X", and after creds or
+  password is now X", "the password was set to X", "staging password: X", "X is the password
+  for the staging db", "use X as the password", and after creds or
   a login ("DB creds are admin / X", "login with admin:X", "sign in as ops / X", "logged in
   as deploy:X", the user kept) (``password_assignment``). In a Markdown table, the same values
   in the cell after a secret's name (``| STRIPE_KEY | ... |``) or under a header that names one
@@ -319,7 +322,7 @@ def _hits(text: str, shapes: bool = True) -> Iterator[Hit]:
     yield from phrase_hits(text, lowered, "pass" in found or "pw" in found)
     yield from sign_in_hits(text, lowered)
     if not found.isdisjoint(_NAMED_AFTER_WORDS):
-        yield from named_after_hits(text, lowered)
+        yield from named_after_hits(text, lowered, spans)
     if shapes:
         yield from neutral_hits(text)
 
