@@ -362,18 +362,29 @@ _AFTER_NAME_RE = re.compile(
 _AFTER_KEYWORDS = ("pass", "secret", "token", "key")  # what `spans` holds of the names
 _NAME_REACH = 120  # characters before a keyword where " is the" or " as" may stand
 _NAME_WIDTH = 10  # from the keyword's start to the name's end at most ("passphrase")
+_KEY_HEADS = ("api", "secret", "access")  # the words before "key" in a name
 
 
 def _named_after(lowered: str, spans: list[tuple[int, int]]) -> Iterator[re.Match[str]]:
-    """`_NAMED_AFTER_RE`'s matches, looked for only before the keywords `spans` holds, where
-    " is", " was" or " as" stands (a scan of the whole text would try every space)."""
+    """`_NAMED_AFTER_RE`'s matches, looked for only at the keywords `spans` holds that start a
+    word (or end api_key) and have " is ", " was " or " as " before them: a scan of the whole
+    text would try every space, and most keywords in code are inside a name."""
     done = 0
+    find = lowered.find
     for k_start, k_end in spans:
-        if k_start < done or lowered[k_start:k_end] not in _AFTER_KEYWORDS:
+        if k_start < done or not k_start:
             continue
+        word = lowered[k_start:k_end]
+        before = lowered[k_start - 1]
+        if before in "_-":  # api_key, secret-key; not access_token, db_password
+            if word != "key" or not lowered.endswith(_KEY_HEADS, 0, k_start - 1):
+                continue
+        elif before not in " \t" or word not in _AFTER_KEYWORDS:
+            continue  # self.token, bypass, pw
         lo = max(done, k_start - _NAME_REACH)
-        if all(lowered.find(w, lo, k_start) < 0 for w in (" is", " was", " as")):
-            continue
+        if find(" is ", lo, k_start) < 0 and find(" as ", lo, k_start) < 0:
+            if find(" was ", lo, k_start) < 0:
+                continue
         end = min(len(lowered), k_start + _NAME_WIDTH)
         while (m := _NAMED_AFTER_RE.search(lowered, lo, end)) is not None:
             if m.start("kw") <= k_start < m.end("kw"):
