@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import sys
 from contextlib import suppress
 from typing import Any
 
@@ -33,7 +34,9 @@ PARSE_ERROR = -32700
 INVALID_REQUEST = -32600
 INVALID_PARAMS = -32602
 
-_ID_PATTERN = re.compile(rb'"id"\s*:\s*(-?\d{1,18}|"(?:[^"\\\n]|\\.){0,256}")')
+# An integer id only whole: the first 18 digits of a longer number, or the 1 of `1.5` (no
+# valid id), answered another request's id.
+_ID_PATTERN = re.compile(rb'"id"\s*:\s*(-?\d{1,18}(?![\d.eE])|"(?:[^"\\\n]|\\.){0,256}")')
 ID_SCAN_BYTES = 65_536
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -81,6 +84,10 @@ def check_line(raw: bytes) -> types.JSONRPCMessage | Refusal | None:
         reason = "not UTF-8" if isinstance(exc, UnicodeDecodeError) else "not valid JSON"
         if isinstance(exc, RecursionError):
             reason = "nested too deeply"
+        elif "integer string conversion" in str(exc):
+            # Valid JSON: Python reads no integer of more digits (sys.set_int_max_str_digits).
+            limit = sys.get_int_max_str_digits()
+            reason = f"valid JSON, but holds a number of more than {limit:,} digits"
         return error(recover_id(raw), PARSE_ERROR, f"Parse error: the message is {reason}")
     if isinstance(obj, list):
         return error(
