@@ -41,8 +41,14 @@ def echo(value: object) -> str:
     shown = repr(value)
     if len(shown) <= ECHO_CHARS:
         return redact_name(shown).text
-    size = len(value) if isinstance(value, str | list | dict) else len(shown)
-    unit = "characters" if isinstance(value, str) else "items"
+    if isinstance(value, str):
+        size, unit = len(value), "characters"
+    elif isinstance(value, list | dict):
+        size, unit = len(value), "items"
+    elif isinstance(value, int):
+        size, unit = len(shown.lstrip("-")), "digits"
+    else:
+        size, unit = len(shown), "characters"
     return f"{redact_name_head(shown, ECHO_CHARS, _SECRET_SPAN, _READ_AT_MOST)}… ({size:,} {unit})"
 
 
