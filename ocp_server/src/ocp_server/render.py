@@ -28,7 +28,7 @@ def render(out: BaseModel) -> str:
     if isinstance(out, wire.RouteResult):
         return _route(out)
     if isinstance(out, wire.SaveResult):
-        saved = ", ".join(f"{v} {k}" for k, v in out.saved.items() if v) or "nothing"
+        saved = ", ".join(_count(k, v) for k, v in out.saved.items() if v) or "nothing"
         lines = [f"Saved {saved} (session {out.session_id})."]
         if out.decision_ids:
             lines.append("Decision ids: " + ", ".join(map(str, out.decision_ids)))
@@ -49,6 +49,25 @@ def render(out: BaseModel) -> str:
         lines.extend(f"Warning: {w}" for w in out.warnings)
         return "\n".join(lines)
     return out.model_dump_json(indent=2)
+
+
+# A save's counts (wire.SaveResult.saved) in words, singular and plural; a key not here is
+# said as it is ("1 merged", "2 forgotten").
+_SAVED_WORDS = {
+    "decisions": ("decision", "decisions"),
+    "state": ("state key", "state keys"),
+    "notes": ("note", "notes"),
+    "open_items": ("open item", "open items"),
+    "outcome": ("outcome", "outcomes"),
+    "summary": ("summary", "summaries"),
+    "citations": ("citation", "citations"),
+    "calibration": ("routing calibration update", "routing calibration updates"),
+}
+
+
+def _count(key: str, n: int) -> str:
+    one, many = _SAVED_WORDS.get(key, (key.replace("_", " "),) * 2)
+    return f"{n} {one if n == 1 else many}"
 
 
 def search_text(out: dict[str, Any]) -> str:
