@@ -107,6 +107,22 @@ def test_route_without_a_running_model_says_so_once_not_again_as_a_warning(
     assert done.stderr == ""  # the note says it: no WARNING line repeating it
 
 
+def test_a_route_no_model_answers_prints_its_result_as_json_with_json(
+    workspace: Path, refused_url: str
+) -> None:
+    # A script reading `--json` got an empty stdout (the text went to stderr alone), where
+    # the tool answers with the same trace as its structured content.
+    args = ("route", "rename x to y", "--force", "local", "--json")
+    done = run(workspace, *args, OCP_OLLAMA_URL=refused_url)
+    assert done.returncode == 1, done.stderr
+    result = json.loads(done.stdout)
+    assert result["answered_by"] == "none" and result["answer"] is None
+    assert "no model could answer" in result["note"]
+    [attempt] = result["trace"]["attempts"]
+    assert attempt["tier"] == "local" and "cannot reach ollama" in attempt["error"]
+    assert "no model could answer" in done.stderr  # said to a person too
+
+
 def test_a_failed_attempt_the_output_does_not_say_is_still_logged(
     caplog: pytest.LogCaptureFixture,
 ) -> None:

@@ -129,6 +129,8 @@ def _run_route(args: argparse.Namespace, workspace: Path) -> tuple[int, str]:
     except RouteFailure as failure:  # no model could answer: the trace says what was tried
         text = render(failure.result)
         sys.stderr.write(text + "\n")
+        if args.json:  # the result as the tool's structured content has it, for a script
+            sys.stdout.write(failure.result.model_dump_json(indent=2) + "\n")
         return 1, text
     except ValidationError as exc:
         return _bad_option(exc), ""
