@@ -3,12 +3,13 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from ocp_server import doctor
+from ocp_server import __version__, doctor
 from ocp_server.doctor import run_checks
 from ocp_server.index.workspace import WorkspaceIndex
 from tests.fakes import FakeAnthropic, FakeOllama, FakeOpenAI
@@ -233,6 +234,50 @@ async def test_a_config_whose_command_is_gone_fails_with_the_init_command(
     assert status == "fail" and "/nowhere/ocp-server does not exist" in detail
     assert "ocp-server init --client cursor" in detail
     assert found["Claude Code"][0] == "ok"
+
+
+def _vscode_runs_uvx(workspace: Path, args: list[str]) -> None:
+    """A .vscode/mcp.json starting ocp through a `uvx` (an empty script) with `args`."""
+    uvx = workspace.parent / "bin" / "uvx"
+    uvx.parent.mkdir()
+    uvx.write_text("#!/bin/sh\n")
+    uvx.chmod(0o755)
+    entry = {"type": "stdio", "command": str(uvx), "args": args}
+    (workspace / ".vscode").mkdir()
+    (workspace / ".vscode" / "mcp.json").write_text(json.dumps({"servers": {"ocp": entry}}))
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["ocp-server"], "the newest ocp-server release on the package index"),
+        (["ocp-server@latest"], "the newest ocp-server release on the package index"),
+        (["ocp-server@0.3.0"], "ocp-server 0.3.0"),
+        (["--python", "3.12", "ocp-server==0.3.0", "--workspace", "/w"], "ocp-server 0.3.0"),
+    ],
+)
+async def test_a_config_running_another_release_through_uvx_is_a_warning_with_the_init_command(
+    workspace: Path, fake_ollama: FakeOllama, args: list[str], expected: str
+) -> None:
+    # README: a bare `uvx ocp-server` runs the release line before this one, which crashes at
+    # start; doctor said "ok" for it.
+    _vscode_runs_uvx(workspace, args)
+    found = await checks(workspace, OCP_OLLAMA_URL=fake_ollama.url)
+    status, detail = found["VS Code"]
+    assert status == "warn", detail
+    assert f"runs {expected}, not this ocp-server {__version__}" in detail
+    assert "ocp-server init --client vscode" in detail
+
+
+@pytest.mark.parametrize(
+    "args", [[f"ocp-server@{__version__}"], ["--from", "/src/ocp_server", "ocp-server"]]
+)
+async def test_a_config_running_this_release_through_uvx_is_ok(
+    workspace: Path, fake_ollama: FakeOllama, args: list[str]
+) -> None:
+    _vscode_runs_uvx(workspace, args)
+    found = await checks(workspace, OCP_OLLAMA_URL=fake_ollama.url)
+    assert found["VS Code"][0] == "ok", found["VS Code"]
 
 
 async def test_a_bad_workspace_flag_is_named_as_the_flag(tmp_path: Path) -> None:

@@ -342,6 +342,25 @@ def _command_runs(entry: Mapping[str, Any], env: Mapping[str, str]) -> str | Non
     return None if found else f"`{command}` is not on PATH"
 
 
+def _uvx_release(entry: Mapping[str, Any]) -> str | None:
+    """What a config that starts ocp through `uvx` runs when that is not this release: "the
+    newest ocp-server release on the package index" (unpinned) or "ocp-server 0.3.0"; None
+    for this release, a `--from` source (a checkout) or another command."""
+    if Path(str(entry.get("command") or "")).name != "uvx":
+        return None
+    args = [str(a) for a in entry.get("args") or []]
+    if "--from" in args:
+        return None
+    spec = next((a for a in args if a == "ocp-server" or a.startswith("ocp-server@")), None)
+    spec = spec or next((a for a in args if a.startswith("ocp-server==")), None)
+    if spec is None:
+        return None
+    pinned = spec.removeprefix("ocp-server").lstrip("@=")
+    if pinned in ("", "latest"):
+        return "the newest ocp-server release on the package index"
+    return None if pinned == __version__ else f"ocp-server {pinned}"
+
+
 def _client_checks(workspace: Path | None, home: Path, env: Mapping[str, str]) -> list[Check]:
     found = find_ocp_entries(workspace or Path.cwd(), home, env)
     if not found:
@@ -364,6 +383,18 @@ def _client_checks(workspace: Path | None, home: Path, env: Mapping[str, str]) -
                     "fail",
                     f"{path} starts `{shown}`, but {problem}. Fix: run "
                     f"`ocp-server init --client {client.name}` again",
+                )
+            )
+            continue
+        release = _uvx_release(entry)
+        if release is not None:
+            # A bare `uvx ocp-server` ran 0.3.0, which crashes at start (README).
+            checks.append(
+                Check(
+                    client.title,
+                    "warn",
+                    f"{path} starts `{shown}`, which runs {release}, not this ocp-server "
+                    f"{__version__}. Fix: run `ocp-server init --client {client.name}` again",
                 )
             )
             continue
