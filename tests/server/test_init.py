@@ -179,6 +179,19 @@ def test_claude_desktop_writes_the_key_itself_privately_and_print_hides_it(
     assert stat.S_IMODE(config.stat().st_mode) == 0o600
 
 
+@pytest.mark.parametrize("unexpanded", ["${ANTHROPIC_API_KEY}", "$ANTHROPIC_API_KEY", "  "])
+def test_claude_desktop_takes_an_unexpanded_key_for_no_key(
+    workspace: Path, home: Path, unexpanded: str
+) -> None:
+    # A shell started by an IDE may hold the variable as its unexpanded `${VAR}`: written
+    # into the config as the key, the server read it as no key, and init had said "paid calls".
+    config = home / ".config" / "Claude" / "claude_desktop_config.json"
+    args = ("--client", "claude-desktop", "--paid", "--no-check")
+    done = init(workspace, *args, home=home, ANTHROPIC_API_KEY=unexpanded)
+    assert done.returncode == 1 and "set ANTHROPIC_API_KEY" in done.stderr, done.stderr
+    assert not config.exists()
+
+
 def test_taking_the_desktop_key_out_leaves_no_backup_holding_it(
     workspace: Path, home: Path
 ) -> None:

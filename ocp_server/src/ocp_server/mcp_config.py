@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ocp_router.env import env_value
 from ocp_server.launcher import Launch
 
 SERVER_NAME = "ocp"
@@ -98,8 +99,8 @@ class Client:
             return "${env:ANTHROPIC_API_KEY}"
         if self.name == "vscode":
             return "${input:anthropic-key}"
-        key = (env.get("ANTHROPIC_API_KEY") or "").strip()
-        if not key:
+        key = env_value(env, "ANTHROPIC_API_KEY")  # an unexpanded `${VAR}` is no key
+        if key is None:
             raise ConfigFileError(
                 "--paid for Claude Desktop writes the key itself into its config (it expands "
                 "no variables): set ANTHROPIC_API_KEY in this shell and run init again"
