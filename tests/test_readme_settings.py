@@ -4,11 +4,13 @@ the code's."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 
 from ocp_router.config import RouterSettings
 from ocp_server.proxy.settings import ProxySettings
+from ocp_server.settings import ServerSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = ("ocp_router/src", "ocp_server/src", "ocp_wire/src", "ocp_client/src")
@@ -63,3 +65,25 @@ def test_a_default_the_readme_writes_as_one_value_is_the_codes() -> None:
                 assert shown == value, field.alias
             checked += 1
     assert checked >= 30
+
+
+def test_a_server_setting_the_readme_writes_one_default_for_is_the_codes() -> None:
+    # The server's own settings (a dataclass read by ServerSettings.from_env), each named
+    # OCP_<FIELD>: the check above reads only the pydantic settings of router and proxy.
+    rows = _readme_rows()
+    settings = ServerSettings.from_env({})
+    checked = 0
+    for field in dataclasses.fields(ServerSettings):
+        name = f"OCP_{field.name.upper()}"
+        cell = rows.get(name, "")
+        if not re.fullmatch(r"`[^`]+`", cell):
+            continue
+        value, shown = getattr(settings, field.name), cell.strip("`")
+        if value is None:  # worked out where used (`<workspace>/.ocp/ocp.db`)
+            continue
+        if isinstance(value, int | float):
+            assert float(shown) == value, name
+        else:
+            assert shown == value, name
+        checked += 1
+    assert checked >= 9
