@@ -280,6 +280,24 @@ async def test_a_config_running_this_release_through_uvx_is_ok(
     assert found["VS Code"][0] == "ok", found["VS Code"]
 
 
+async def test_a_desktop_config_passing_an_unexpanded_key_is_a_warning_not_paid_calls(
+    workspace: Path, fake_ollama: FakeOllama
+) -> None:
+    # Claude Desktop expands no variables: `${ANTHROPIC_API_KEY}` reaches the server as that
+    # text, which it reads as no key. An older init wrote it so; doctor said "OCP makes paid
+    # calls".
+    home = workspace.parent / "home"
+    config = home / ".config" / "Claude" / "claude_desktop_config.json"
+    config.parent.mkdir(parents=True)
+    entry = {"command": "/bin/sh", "args": [], "env": {"ANTHROPIC_API_KEY": "${ANTHROPIC_API_KEY}"}}
+    config.write_text(json.dumps({"mcpServers": {"ocp": entry}}))
+    found = await checks(workspace, home, OCP_OLLAMA_URL=fake_ollama.url)
+    status, detail = found["Claude Desktop"]
+    assert status == "warn", detail
+    assert "OCP makes paid calls" not in detail
+    assert "expands no variables" in detail and "--paid" in detail
+
+
 async def test_a_bad_workspace_flag_is_named_as_the_flag(tmp_path: Path) -> None:
     # `doctor --workspace /nope` said "OCP_WORKSPACE '/nope' is not an existing folder": a
     # variable the user may not have set, while the flag they typed went unnamed.

@@ -24,6 +24,7 @@ from ocp_router.backends.ollama import OllamaBackend
 from ocp_router.backends.openai import OpenAIBackend
 from ocp_router.backends.probe import ModelProbe, Probing
 from ocp_router.config import RouterSettings, build_local, build_paid
+from ocp_router.env import env_value
 from ocp_router.errors import BackendError, ConfigError
 from ocp_server import __version__
 from ocp_server.errors import DatabaseError, WorkspaceError
@@ -398,7 +399,21 @@ def _client_checks(workspace: Path | None, home: Path, env: Mapping[str, str]) -
                 )
             )
             continue
-        keyed = "ANTHROPIC_API_KEY" in (entry.get("env") or {})
+        server_env = entry.get("env") or {}
+        if client.name == "claude-desktop" and "ANTHROPIC_API_KEY" in server_env:
+            if env_value(server_env, "ANTHROPIC_API_KEY") is None:
+                checks.append(
+                    Check(
+                        client.title,
+                        "warn",
+                        f"{path} passes ANTHROPIC_API_KEY as "
+                        f"{str(server_env['ANTHROPIC_API_KEY'])!r}, but Claude Desktop "
+                        "expands no variables, so OCP gets no key. Fix: run `ocp-server init "
+                        "--client claude-desktop --paid` where ANTHROPIC_API_KEY is set",
+                    )
+                )
+                continue
+        keyed = "ANTHROPIC_API_KEY" in server_env
         note = " (passes ANTHROPIC_API_KEY: OCP makes paid calls)" if keyed else ""
         checks.append(Check(client.title, "ok", f"{path} starts `{shown}`{note}"))
     return checks
