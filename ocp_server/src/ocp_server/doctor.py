@@ -347,7 +347,7 @@ def _uvx_release(entry: Mapping[str, Any]) -> str | None:
     """What a config that starts ocp through `uvx` runs when that is not this release: "the
     newest ocp-server release on the package index" (unpinned) or "ocp-server 0.3.0"; None
     for this release, a `--from` source (a checkout) or another command."""
-    if Path(str(entry.get("command") or "")).name != "uvx":
+    if Path(str(entry.get("command") or "")).name not in ("uvx", "uvx.exe"):
         return None
     args = [str(a) for a in entry.get("args") or []]
     if "--from" in args:
