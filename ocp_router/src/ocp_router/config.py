@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 from collections.abc import Mapping
-from typing import Literal
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -109,6 +111,26 @@ class RouterSettings(BaseModel):
         except ValidationError as exc:
             raise ConfigError(_explain(exc)) from exc
 
+    @classmethod
+    def read_env(cls, env: Mapping[str, str] | None = None) -> ReadSettings:
+        """The settings for a reader that does not route (stats, the calibration of saved
+        outcomes, `routing explain`): each invalid variable at its default, named in `error`
+        and `invalid`, so the reader can tell whether the ones it needs are among them."""
+        try:
+            return ReadSettings(cls.from_env(env))
+        except ConfigError as exc:
+            error = str(exc)
+        # Every variable the error names: a field's own, or those a check across settings
+        # names in its sentence (the pins' windows).
+        aliases = {f.alias for f in cls.model_fields.values() if f.alias}
+        invalid = frozenset(re.findall(r"\b(?:OCP|ANTHROPIC|OPENAI)_[A-Z_]+\b", error)) & aliases
+        env = os.environ if env is None else env
+        try:
+            kept = cls.from_env({k: v for k, v in env.items() if k not in invalid})
+        except ConfigError:  # no sentence named what failed: nothing is trusted
+            kept, invalid = cls(), frozenset(aliases)
+        return ReadSettings(kept, error, invalid)
+
     @property
     def top_model(self) -> str | None:
         """The top tier's model: OCP_PAID_TOP_MODEL, by default Opus on Anthropic and none
@@ -146,6 +168,24 @@ class RouterSettings(BaseModel):
         if self.paid_backend == "openai":
             return bool(self.openai_api_key)
         return False
+
+
+@dataclass(frozen=True, slots=True)
+class ReadSettings:
+    """`RouterSettings.read_env`: the settings, each invalid one at its default."""
+
+    settings: RouterSettings
+    error: str | None = None  # the ConfigError's text naming the invalid ones; None: all valid
+    invalid: frozenset[str] = frozenset()  # their variables
+
+    def valid(self, field: str) -> bool:
+        """Whether the setting `field` (the attribute's name) holds what the user set."""
+        return RouterSettings.model_fields[field].alias not in self.invalid
+
+    def kept(self, field: str) -> Any:
+        """The setting `field` as the user set it (or its default when unset); None when
+        what they set is invalid."""
+        return getattr(self.settings, field) if self.valid(field) else None
 
 
 def _explain(exc: ValidationError) -> str:

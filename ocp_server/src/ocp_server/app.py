@@ -27,17 +27,13 @@ from ocp_router import (
     PaidPrompt,
     RouteResult,
     RoutingFailed,
-    Tier,
     parse_payload,
 )
 from ocp_router.calibration import (
     CalibrationFile,
-    Learned,
-    Outcome,
     calibration_path,
-    parse_outcome,
 )
-from ocp_router.config import RouterSettings, make_router
+from ocp_router.config import ReadSettings, RouterSettings, make_router
 from ocp_router.errors import ConfigError
 from ocp_router.payload import require_request
 from ocp_router.redact import redact
@@ -60,6 +56,7 @@ from ocp_server.memory import (
 )
 from ocp_server.off_loop import off_loop
 from ocp_server.open_workspaces import OpenWorkspaces
+from ocp_server.outcomes import learn, unlearned
 from ocp_server.prompt import EnrichedPrompt, build_prompt
 from ocp_server.render import ToolAnswer
 from ocp_server.route_record import Answerer, RouteRecord, local_unreachable
@@ -114,6 +111,8 @@ class AppState:
         self._restore_overhead: int | None = None
         # Why the router could not be made from its settings (a ConfigError's text), if so.
         self.routing_error: str | None = None
+        # OCP_ROUTE_THRESHOLD, which the workspaces' calibrations learn around (None: none)
+        self.base_threshold = router_settings.route_threshold if router_settings else None
 
     @classmethod
     async def create(
@@ -140,6 +139,10 @@ class AppState:
             # routing setting (a timeout's typo refused them all, leaving the user no tools).
             state = cls(settings, None)
             state.routing_error = str(exc)
+            # Outcomes on earlier routes still teach routing, which needs the threshold alone
+            # (valid in settings no router could be made of: a bad OCP_PRICES file).
+            read = ReadSettings(router_settings) if router_settings else RouterSettings.read_env()
+            state.base_threshold = read.kept("route_threshold")
             return state
         state = cls(settings, router, router_settings, ledger)
         ledger.state = state
@@ -177,10 +180,9 @@ class AppState:
 
     async def _open(self, path: Path, watch: bool) -> Workspace:
         ws = await open_workspace(self.settings, path, self.session_id, watch=watch)
-        if self.router_settings is not None:  # routing thresholds learned from outcomes
+        if self.base_threshold is not None:  # routing thresholds learned from outcomes
             ws.calibration = CalibrationFile(
-                calibration_path(self.settings.db_path_for(path).parent),
-                self.router_settings.route_threshold,
+                calibration_path(self.settings.db_path_for(path).parent), self.base_threshold
             )
         return ws
 
@@ -290,31 +292,6 @@ class AppState:
         )
 
     # ---- ocp_result_save --------------------------------------------------------------
-    async def _learn(self, ws: Workspace, trace_id: str, outcome: str | None) -> Learned | None:
-        """Feed an outcome on a routed request to the workspace's routing calibration, and on
-        "that answer was wrong" for a local answer, lift the conversation to a paid tier."""
-        kind = parse_outcome(outcome or "")
-        if kind is None or ws.calibration is None:
-            return None
-        stored = await ws.memory.trace_json(trace_id)
-        trace = (json.loads(stored) if stored else {}).get("trace") or {}
-        if not trace or trace.get("forced") or trace.get("decision") not in ("local", "paid"):
-            return None
-        routed_paid = trace["decision"] == "paid"
-        if not routed_paid and trace.get("answered_tier") != Tier.LOCAL:
-            return None  # the local model never answered: the outcome judges another's answer
-        if kind in (Outcome.BAD, Outcome.ESCALATED) and not routed_paid and trace.get("session"):
-            self.router.floors.lift(str(trace["session"]), Tier.MID)
-        score = trace.get("raw_score")
-        if not isinstance(score, int | float):
-            score = float(trace.get("complexity_score") or 0.0)
-        learned = await asyncio.to_thread(
-            ws.calibration.learn, str(trace.get("task_type")), score, routed_paid, kind
-        )
-        if learned is not None and learned.before != learned.after:
-            logger.info("routing calibration: %s", learned)
-        return learned
-
     async def save(self, ws: Workspace, args: wire.SaveArgs) -> wire.SaveResult:
         session = args.session_id or self.session_id
         if args.session_id:
@@ -340,7 +317,8 @@ class AppState:
             forget_decisions=args.forget_decisions,
             forget_notes=args.forget_notes,
         )
-        learned = await self._learn(ws, trace_id, args.outcome) if trace_id else None
+        learned = await learn(ws, self._router, trace_id, args.outcome) if trace_id else None
+        unlearnt = unlearned(ws, trace_id, args.outcome, self.routing_error)
         saved = {
             "decisions": len(result.decision_ids),
             "superseded": len(result.superseded),
@@ -374,7 +352,7 @@ class AppState:
                 for m in result.merged
             ],
             forgotten=list(result.forgotten),
-            warnings=list(result.warnings),
+            warnings=[*result.warnings, *([unlearnt] if unlearnt else [])],
         )
         return views.redacted_result(out)  # warnings quote stored text: an earlier outcome
 

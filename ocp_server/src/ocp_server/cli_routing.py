@@ -9,7 +9,9 @@ from pathlib import Path
 
 from ocp_router.calibration import Calibration, calibration_lock, calibration_path
 from ocp_router.config import RouterSettings
-from ocp_server.settings import ServerSettings
+from ocp_router.errors import ConfigError
+from ocp_server.settings import ServerSettings, tool_names_setting
+from ocp_server.status import routing_line
 
 
 def _path(workspace: Path) -> Path:
@@ -28,7 +30,12 @@ def run_explain(args: argparse.Namespace, workspace: Path) -> int:
         return 0
     # The router adds each learned shift to OCP_ROUTE_THRESHOLD as it is now, whatever
     # threshold the file was written under: say the thresholds that route.
-    cal.base_threshold = RouterSettings.from_env().route_threshold
+    read = RouterSettings.read_env()
+    if not read.valid("route_threshold"):
+        raise ConfigError(read.error or "OCP_ROUTE_THRESHOLD is invalid")
+    if read.error is not None:  # not this command's setting: said, and the rest shown
+        print(routing_line(read.error, tool_names_setting()), file=sys.stderr)
+    cal.base_threshold = read.settings.route_threshold
     where = str(path) if path.exists() else f"{path} (not written yet)"
     sys.stdout.write(f"{where}\n{cal.explain()}\n")
     return 0

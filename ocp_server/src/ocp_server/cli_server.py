@@ -30,6 +30,7 @@ from ocp_server.render import render
 from ocp_server.report_html import render_html
 from ocp_server.savings import SavingsReport
 from ocp_server.settings import ServerSettings, tool_names_setting
+from ocp_server.status import routing_line
 
 
 def _settings(workspace: Path) -> ServerSettings:
@@ -179,8 +180,16 @@ def parse_since(value: str | None, now: float | None = None) -> float | None:
     return (now or time.time()) - seconds
 
 
+# What the counterfactual's model (the report's label) is read from.
+_COUNTERFACTUAL = ("paid_backend", "paid_model", "paid_top_model")
+
+
 async def _stats(since: float | None, workspace: Path) -> SavingsReport:
-    counterfactual_model = RouterSettings.from_env().counterfactual_model
+    read = RouterSettings.read_env()
+    if read.error is not None:  # a report of what was stored routes nothing: said, not fatal
+        print(routing_line(read.error, tool_names_setting()), file=sys.stderr)
+    known = all(read.valid(f) for f in _COUNTERFACTUAL)
+    counterfactual_model = read.settings.counterfactual_model if known else None
     state = await AppState.create(_settings(workspace), routing=False)
     try:
         ws = await state.workspace(workspace, watch=False)

@@ -428,15 +428,28 @@ async def run_checks(
     checks = [_versions()]
     try:
         settings = ServerSettings.from_env(env)
-        rs = RouterSettings.from_env(env)
-    except ConfigError as exc:
+    except ConfigError as exc:  # every tool needs these
         return [*checks, Check("configuration", "fail", str(exc))]
+    rs: RouterSettings | None = None
+    routing: Check | None = None
+    try:
+        rs = RouterSettings.from_env(env)
+    except ConfigError as exc:  # routing's alone: the server's other tools work (app.py)
+        routing = Check(
+            "routing settings",
+            "fail",
+            f"{exc}. The route tool answers with this until it is fixed and the server "
+            "restarted; search, restore and save work. The local and paid models are checked "
+            "once it is fixed",
+        )
     names = ", ".join(t.name_in(settings.tool_names) for t in TOOL_SHAPES)
     checks.append(Check("tool names", "ok", f"{settings.tool_names}: {names}"))
     ws_checks = await _workspace_checks(settings, workspace_flag)
     checks.extend(ws_checks)
-    checks.extend(await _local_checks(rs, env))
-    checks.extend(await _paid_checks(rs))
+    if rs is not None:
+        checks.extend(await _local_checks(rs, env))
+        checks.extend(await _paid_checks(rs))
+    checks.extend([routing] if routing is not None else [])
     workspace = Path(ws_checks[0].detail) if ws_checks[0].status == "ok" else None
     checks.extend(_client_checks(workspace, home, env))
     return checks
