@@ -14,7 +14,7 @@ import pytest
 
 import ocp_wire as wire
 from ocp_server.db import connect
-from ocp_server.migrations import MIGRATIONS, migrate
+from ocp_server.migrations import MIGRATIONS, Migration, migrate
 from ocp_server.savings import savings_report
 from tests.fakes import FakeAnthropic, FakeOllama
 from tests.server.inproc import inproc_client, paid_env, text_of
@@ -95,6 +95,11 @@ async def test_a_local_model_that_answered_an_error_escalated(
     assert (report["escalations"], report["local_unavailable"]) == (1, 0)
 
 
+def _before(name: str) -> tuple[Migration, ...]:
+    """The migrations an OCP from before `name` ran."""
+    return MIGRATIONS[: [m.__name__ for m in MIGRATIONS].index(name)]
+
+
 _OLD_TRACE = {"escalated": True, "decision": "local", "tier": "local"}
 
 
@@ -105,7 +110,7 @@ async def test_records_from_before_are_read_and_counted_as_they_happened(tmp_pat
     db = await aiosqlite.connect(path, isolation_level=None)
     try:
         # the schema before local_unavailable
-        await migrate(db, tuple(m for m in MIGRATIONS if m.__name__ != "m034_local_unavailable"))
+        await migrate(db, _before("m034_local_unavailable"))
         await db.execute(
             "INSERT INTO sessions (id, workspace, started_at) VALUES ('s', '/w', ?)", (time.time(),)
         )
@@ -149,3 +154,91 @@ async def test_records_from_before_are_read_and_counted_as_they_happened(tmp_pat
     # an old trace's JSON, without the field, is still a trace
     old = wire.RouteTrace.model_fields
     assert not old["local_unavailable"].is_required()
+
+
+def _proxy_row(local_error: str) -> dict[str, Any]:
+    """A trace's JSON as the proxy stored it before it told an unreachable local model from
+    one that failed: every local failure's error_type BackendUnavailable, its words in the
+    attempt's `error` (proxy/local.py then)."""
+    return {
+        "dialect": "anthropic",
+        "tier": "local",
+        "answered_tier": "mid",
+        "escalated": True,
+        "attempts": [
+            {"tier": "local", "backend": "ollama", "model": "llama3.2", "outcome": "error",
+             "duration_ms": 3.0, "error": local_error, "error_type": "BackendUnavailable"},
+            {"tier": "mid", "backend": "anthropic", "model": "claude-sonnet-4-6",
+             "outcome": "ok", "duration_ms": 900.0, "error": None, "error_type": None},
+        ],
+        "source": "proxy",
+    }  # fmt: skip
+
+
+# What the proxy wrote for each local failure, over its history, and what it was.
+_PROXY_ERRORS = {
+    # could not be reached: the router's words (since the proxy used them), httpx's before
+    "reach": ("cannot reach ollama at http://localhost:11434. Start it with `ollama serve`", 1),
+    "connect": ("ConnectError: All connection attempts failed", 1),
+    "broke": ("ollama at http://localhost:11434 broke the connection (ReadError(''))", 1),
+    "remote": ("RemoteProtocolError: Server disconnected without sending a response.", 1),
+    "pull": ('HTTP 404 {"error":"model \'llama3.2\' not found, try pulling it first"}', 1),
+    # reached, and failed: an escalation
+    "http500": ('HTTP 500 {"error":"llama runner process has terminated"}', 0),
+    "timeout": ("no complete answer within 60s; raise OCP_LOCAL_TIMEOUT or use a smaller", 0),
+    "read-timeout": ("ReadTimeout: timed out", 0),
+    "explained-timeout": ("ollama at http://localhost:11434 did not answer in time", 0),
+    "malformed": ("a line that is not JSON", 0),
+    "in-stream": ("cannot allocate memory: the model needs 9 GiB", 0),
+}
+
+
+@pytest.mark.parametrize("before", ["m034_local_unavailable", "m037_proxy_local_unavailable"])
+async def test_proxy_records_from_before_are_told_apart_by_their_local_errors(
+    tmp_path: Path, before: str
+) -> None:
+    """The proxy's rows from before m034 (or stored before m037 on a database m034 had already
+    migrated) say in each attempt's `error` what failed: those whose every local failure
+    says the model could not be reached move to local_unavailable, as the proxy counts them
+    now; a model that answered an error stays an escalation."""
+    path = tmp_path / "ocp.db"
+    db = await aiosqlite.connect(path, isolation_level=None)
+    try:
+        await migrate(db, _before(before))
+        await db.execute(
+            "INSERT INTO sessions (id, workspace, started_at) VALUES ('s', '/w', ?)", (time.time(),)
+        )
+        for trace_id, (error, _) in _PROXY_ERRORS.items():
+            await db.execute(
+                "INSERT INTO traces (id, session_id, created_at, request, route_to, decision, "
+                "decided_by, model, backend, task_type, complexity, prompt_tokens, "
+                "completion_tokens, duration_ms, trace_json, answered_by, tier, answered_tier, "
+                "escalated) VALUES (?, 's', ?, '', 'paid', 'local', 'heuristic', 'm', 'b', "
+                "'explain', 0.1, 1, 1, 1.0, ?, 'paid', 'local', 'mid', 1)",
+                (trace_id, time.time(), json.dumps(_proxy_row(error))),
+            )
+            await db.executemany(
+                "INSERT INTO route_attempts VALUES (?, ?, ?, ?, ?, ?, ?, 1.0, ?)",
+                [
+                    (trace_id, 0, time.time(), "local", "ollama", "llama3.2", "error",
+                     "BackendUnavailable"),
+                    (trace_id, 1, time.time(), "mid", "anthropic", "claude", "ok", None),
+                ],
+            )  # fmt: skip
+    finally:
+        await db.close()
+    db = await connect(path)  # migrates the rest
+    try:
+        rows = await db.execute_fetchall(
+            "SELECT id, escalated, local_unavailable, trace_json FROM traces"
+        )
+        report = await savings_report(db, since=None)
+    finally:
+        await db.close()
+    found = {r[0]: (r[1], r[2]) for r in rows}
+    assert found == {k: (1 - down, down) for k, (_, down) in _PROXY_ERRORS.items()}
+    down = sum(d for _, d in _PROXY_ERRORS.values())
+    assert (report["escalations"], report["local_unavailable"]) == (len(found) - down, down)
+    stored = {r[0]: json.loads(r[3]) for r in rows}  # the JSON says what the columns say
+    assert stored["reach"]["escalated"] is False and stored["reach"]["local_unavailable"] is True
+    assert stored["http500"]["escalated"] is True

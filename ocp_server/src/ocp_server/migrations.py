@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import re
 import sqlite3
 import time
 import zlib
@@ -989,6 +990,59 @@ async def m036_decisions_read_after_title(db: aiosqlite.Connection) -> None:
     await db.execute(f"PRAGMA secure_delete = {int(previous)}")
 
 
+# A local failure the proxy stored before m034 (proxy/local.py then) in the words it gave for
+# a model it could not reach, which the proxy's error types now call BackendUnavailable: the
+# router's (since the proxy used them), httpx's before (a transport error but a timeout: the
+# router reads each as unreachable), or a 404 (Ollama's model not pulled, or no API there).
+_UNREACHABLE_RE = re.compile(
+    r"cannot reach \w+ at \S+\.|\w+ at \S+ broke the connection \(|HTTP 404 |"
+    r"(?:CloseError|ConnectError|DecodingError|HTTPError|LocalProtocolError|NetworkError|"
+    r"ProtocolError|ProxyError|ReadError|RemoteProtocolError|RequestError|TooManyRedirects|"
+    r"TransportError|UnsupportedProtocol|WriteError): "
+)
+
+
+def _proxy_local_unreachable(trace: dict[str, Any]) -> bool:
+    """Whether a proxy row's every local attempt failed for want of reaching the model."""
+    tried = [
+        a
+        for a in trace.get("attempts") or ()
+        if isinstance(a, dict) and a.get("tier") == "local" and a.get("outcome") != "skipped"
+    ]
+    return bool(tried) and all(
+        a.get("outcome") == "error" and _UNREACHABLE_RE.match(str(a.get("error") or ""))
+        for a in tried
+    )
+
+
+async def m037_proxy_local_unavailable(db: aiosqlite.Connection) -> None:
+    """The proxy's rows m034 left: it typed every local failure BackendUnavailable then, but
+    each attempt's `error` in the stored trace says what failed. A row relayed up from the
+    local tier whose every local failure says the model could not be reached (as the proxy
+    tells it now: ProxyRecord.local_unavailable) is local_unavailable, in its JSON too; one
+    whose local model answered an error, timed out or broke its stream stays an escalation."""
+    moved = []
+    select = (
+        "SELECT rowid, trace_json FROM traces WHERE rowid > ? AND escalated AND tier = 'local' "
+        'AND trace_json LIKE \'%"source": "proxy"%\' ORDER BY rowid'
+    )
+    async for rows in _batches(db, select):
+        for rowid, text in rows:
+            try:
+                trace = json.loads(text)
+            except ValueError:
+                continue
+            if isinstance(trace, dict) and _proxy_local_unreachable(trace):
+                trace |= {"escalated": False, "local_unavailable": True}
+                moved.append((json.dumps(trace), rowid))
+    if moved:
+        await db.executemany(
+            "UPDATE traces SET escalated = 0, local_unavailable = 1, trace_json = ? "
+            "WHERE rowid = ?",
+            moved,
+        )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     m001_index,
     m002_memory,
@@ -1024,6 +1078,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     m034_local_unavailable,
     m035_chunk_line_from,
     m036_decisions_read_after_title,
+    m037_proxy_local_unavailable,
 )
 
 
