@@ -14,7 +14,7 @@ from pathlib import Path
 import ocp_wire as wire
 from ocp_router.tokens import estimate_tokens
 from ocp_server.app import AppState
-from ocp_server.prompt import brief_share, context_share
+from ocp_server.prompt import brief_share, context_share, frame_tokens
 from tests.server.app_fixture import opened
 
 # a block of the prompt's workspace context: its header, then the code in its fence
@@ -43,7 +43,7 @@ async def test_the_redacted_code_of_a_paid_prompt_keeps_to_its_budget(
         code = _code_shown(result.prompt)
         assert code and "p1@" not in "".join(code)
         shown = sum(estimate_tokens(t) for t in code)
-        assert shown <= context_share(budget), (budget, shown)
+        assert shown <= context_share(budget - frame_tokens()), (budget, shown)
 
 
 async def test_the_redacted_brief_of_a_paid_prompt_keeps_to_its_budget(
@@ -59,7 +59,7 @@ async def test_the_redacted_brief_of_a_paid_prompt_keeps_to_its_budget(
     with con:
         con.execute("UPDATE notes SET text = ?", (f"mirror_urls {urls}",))
     con.close()
-    for budget in (1400, 2800, 6000):
+    for budget in (1600, 2800, 6000):  # (the frame's share, then a quarter: one note fits)
         args = wire.RouteArgs(
             request="mirror_urls", force="paid", max_context_tokens=budget, dry_run=True
         )
@@ -68,4 +68,5 @@ async def test_the_redacted_brief_of_a_paid_prompt_keeps_to_its_budget(
         brief = result.prompt.split("## Session notes (from earlier sessions)\n", 1)[1]
         brief = brief.split("\n\n## Request\n", 1)[0]
         assert "mirror_urls" in brief and "p1@" not in brief
-        assert estimate_tokens(brief) <= brief_share(budget), (budget, estimate_tokens(brief))
+        share = brief_share(budget - frame_tokens())
+        assert estimate_tokens(brief) <= share, (budget, estimate_tokens(brief))

@@ -51,23 +51,28 @@ async def _small_functions(app: AppState, workspace: Path) -> Workspace:
     return ws
 
 
-@pytest.mark.parametrize("budget", [100, 300, 1000])
-async def test_the_context_and_brief_sent_keep_to_max_context_tokens(
+ASK = "how does handle_order round order totals for refunds"
+
+
+@pytest.mark.parametrize("budget", [0, 40, 100, 300, 1000])
+async def test_all_the_prompt_adds_to_the_request_keeps_to_max_context_tokens(
     app: AppState, workspace: Path, budget: int
 ) -> None:
+    """The whole enriched part (the preamble, the "## Workspace context" heading, the blocks,
+    the notes' section, the separators and the "## Request" heading), as sent and as the
+    trace counts it: the headings and separators were counted nowhere, and the request went
+    with the preamble and its heading at a budget of 0 ("sends the request alone")."""
     ws = await _small_functions(app, workspace)
-    args = wire.RouteArgs(
-        request="how does handle_order round order totals for refunds",
-        force="paid",
-        max_context_tokens=budget,
-        dry_run=True,
-    )
+    args = wire.RouteArgs(request=ASK, force="paid", max_context_tokens=budget, dry_run=True)
     result = await app.route(ws, args)
-    assert result.prompt is not None
-    blocks, notes = _sent(result.prompt)
-    sent = sum(map(estimate_tokens, blocks)) + (estimate_tokens(notes) if notes else 0)
+    assert result.prompt is not None and result.prompt.endswith(ASK)
+    added = result.prompt.removesuffix(ASK)
+    sent = estimate_tokens(added)
     assert result.trace.context_tokens == sent, (budget, result.trace.context_tokens, sent)
-    assert sent <= budget, (budget, sent, len(blocks), notes)
+    assert sent <= budget, (budget, sent, added[-300:])
+    blocks, notes = _sent(result.prompt)
+    if budget <= 40:  # too little for the frame and a block: the request alone
+        assert result.prompt == ASK
     if budget >= 300:  # not vacuous: the budget is used
         assert blocks and sent > budget // 2, (budget, sent)
     if budget >= 1000:

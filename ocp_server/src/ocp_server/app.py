@@ -57,11 +57,11 @@ from ocp_server.memory import (
 from ocp_server.off_loop import off_loop
 from ocp_server.open_workspaces import OpenWorkspaces
 from ocp_server.outcomes import learn, unlearned
-from ocp_server.prompt import EnrichedPrompt, build_prompt
+from ocp_server.prompt import EnrichedPrompt
 from ocp_server.render import ToolAnswer
 from ocp_server.route_record import Answerer, RouteRecord, local_unreachable
 from ocp_server.schema import SchemaTooNew
-from ocp_server.sent_budget import fitted, fitted_counted
+from ocp_server.sent_budget import fitted
 from ocp_server.settings import ServerSettings, workspace_scope
 from ocp_server.workspaces import Workspace, open_workspace
 
@@ -85,7 +85,7 @@ class WorkspaceContext:
         return PaidContext(
             enriched.text,
             enriched.citations,
-            enriched.context_tokens + enriched.brief_tokens,
+            enriched.context_tokens,
             enriched.known,
         )
 
@@ -368,7 +368,7 @@ class AppState:
         """Workspace code and the session brief around `request`, within `budget` tokens;
         `deadline` (loop time): the route's end, which a wait for the first index keeps to."""
         if ws is None or budget <= 0:
-            return build_prompt(request, (), None)
+            return paid.build_prompt(request, (), None)
         await self._first_index(ws, deadline)
         index, memory = ws.index, ws.memory
 
@@ -385,11 +385,7 @@ class AppState:
         async def restore(limit: int) -> Brief:
             return await memory.restore(query=search_query(request), max_tokens=limit)
 
-        # Each share as sent: the code's blocks whole, the brief's section with its header.
-        hits, code = await fitted_counted(search, paid.code_tokens, paid.context_share(budget))
-        brief, notes = await fitted_counted(restore, paid.brief_tokens, paid.brief_share(budget))
-        shown = brief.text if paid.brief_section(brief) else None
-        return build_prompt(request, hits, shown, context_tokens=code, brief_tokens=notes)
+        return await paid.enriched(request, budget, search, restore)
 
     async def route(self, ws: Workspace | None, args: wire.RouteArgs) -> wire.RouteResult:
         """Decide, answer and record one route. Raises RouteFailure (after recording it)

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 
 from ocp_router.tokens import estimate_tokens
 from ocp_server.brief import Brief
 from ocp_server.index.models import SearchResult
+from ocp_server.sent_budget import fitted_counted
 
 PREAMBLE = (
     "You are answering a developer's request about their codebase. The workspace context and "
@@ -18,15 +19,23 @@ PREAMBLE = (
     "code as path:start-end."
 )
 
+CONTEXT_HEADER = "## Workspace context"
 NOTES_HEADER = "## Session notes (from earlier sessions)\n"
+REQUEST_HEADER = "## Request\n"
+SEPARATOR = "\n\n"  # between the prompt's parts
+# The parts of the budget's frame: what the prompt adds whatever was retrieved.
+_FRAME = f"{PREAMBLE}{SEPARATOR}{CONTEXT_HEADER}{SEPARATOR}{REQUEST_HEADER}"
+# Each part counted alone rounds its estimate: the whole may come out this much over the sum.
+_ROUNDING_SLACK = 6
 
 
 @dataclass(frozen=True, slots=True)
 class EnrichedPrompt:
     text: str
     citations: tuple[str, ...]
-    context_tokens: int
-    brief_tokens: int
+    # what was added to the request (all but the request: the preamble, the code, the brief,
+    # their headings and separators), as sent: what `max_context_tokens` bounds
+    context_tokens: int = 0
     # secrets the hits' files name, or their lines cut off, that recur in what the hits show
     # (SearchResult.known): the paid prompt's redaction hides them too
     known: dict[str, str] = field(default_factory=dict)
@@ -58,15 +67,22 @@ def _fence(text: str) -> str:
 
 
 def brief_share(budget: int) -> int:
-    """The tokens of a paid prompt's context budget the session brief may take: a quarter
-    (no floor: the two shares add up to the budget, which the README promises)."""
+    """The tokens of what a paid prompt's context budget leaves after its frame that the
+    session brief may take: a quarter (no floor: the shares add up to what is left)."""
     return budget // 4
 
 
 def context_share(budget: int) -> int:
-    """The tokens of a paid prompt's context budget the workspace code may take: the rest,
-    as `code_tokens` counts it (each block whole, header and fences too)."""
+    """The tokens of what a paid prompt's context budget leaves after its frame that the
+    workspace code may take: the rest, as `code_tokens` counts it (each block whole, header,
+    fences and separator too)."""
     return budget - brief_share(budget)
+
+
+def frame_tokens() -> int:
+    """What the budget keeps for the prompt's fixed parts (the preamble, the headings and
+    the separators between them) and for the rounding of its parts' counts."""
+    return estimate_tokens(_FRAME) + _ROUNDING_SLACK
 
 
 async def sent_texts(
@@ -100,8 +116,9 @@ def _block(header: str, hit: SearchResult, text: str) -> str:
 
 
 async def code_tokens(hits: Sequence[SearchResult]) -> int:
-    """The tokens of the hits' blocks as sent (headers and fences included, texts redacted
-    with the secrets their files hold): what the code's share and the trace count."""
+    """The tokens of the hits' blocks as sent (headers, fences and the separator before each
+    included, texts redacted with the secrets their files hold): what the code's share
+    counts."""
     if not hits:
         return 0
     known = {v: kind for hit in hits for v, kind in hit.known}
@@ -116,7 +133,7 @@ async def code_tokens(hits: Sequence[SearchResult]) -> int:
     if len(shown) != len(hits):  # a redaction spanned two headers: each on its own
         shown = await sent_texts([_header(h) for h in hits], (), known)
     return sum(
-        estimate_tokens(_block(header, hit, text))
+        estimate_tokens(SEPARATOR + _block(header, hit, text))
         for header, hit, text in zip(shown, hits, texts, strict=True)
     )
 
@@ -137,30 +154,58 @@ def brief_section(brief: Brief) -> str | None:
 
 
 async def brief_tokens(brief: Brief) -> int:
-    """The tokens of the brief's section as sent, its header included: its rows are stored
-    redacted, but one stored before the rule that finds its secret is redacted on the way
-    out."""
+    """The tokens of the brief's section as sent, its header and the separator before it
+    included: its rows are stored redacted, but one stored before the rule that finds its
+    secret is redacted on the way out."""
     section = brief_section(brief)
-    return estimate_tokens((await sent_texts([section]))[0]) if section else 0
+    return estimate_tokens(SEPARATOR + (await sent_texts([section]))[0]) if section else 0
 
 
-def build_prompt(
-    request: str,
-    hits: Sequence[SearchResult],
-    brief: str | None,
-    *,
-    context_tokens: int = 0,
-    brief_tokens: int = 0,
-) -> EnrichedPrompt:
-    """The prompt around `request`; `context_tokens` and `brief_tokens` are the code's and
-    the brief's counts as sent (`code_tokens`, `brief_tokens`), for the trace."""
-    parts = [PREAMBLE]
+async def added_tokens(prompt: EnrichedPrompt, request: str) -> int:
+    """The tokens of what `prompt` adds to `request`, as sent (redacted as the paid boundary
+    redacts it, with the secrets the hits' files hold)."""
+    added = prompt.text.removesuffix(request)
+    return estimate_tokens((await sent_texts([added], (), prompt.known))[0]) if added else 0
+
+
+def build_prompt(request: str, hits: Sequence[SearchResult], brief: str | None) -> EnrichedPrompt:
+    """The prompt around `request`: the request alone when there is nothing to add."""
+    parts = []
     if hits:
-        parts.append("## Workspace context")
+        parts.append(CONTEXT_HEADER)
         parts.extend(_block(_header(hit), hit, hit.text) for hit in hits)
     if brief and brief.strip():
         parts.append(NOTES_HEADER + brief.strip())
-    parts.append("## Request\n" + request)
+    if not parts:
+        return EnrichedPrompt(request, ())
     known = {v: kind for hit in hits for v, kind in hit.known}
     citations = tuple(hit.citation for hit in hits)
-    return EnrichedPrompt("\n\n".join(parts), citations, context_tokens, brief_tokens, known)
+    text = SEPARATOR.join([PREAMBLE, *parts, REQUEST_HEADER + request])
+    return EnrichedPrompt(text, citations, known=known)
+
+
+async def enriched(
+    request: str,
+    budget: int,
+    search: Callable[[int], Awaitable[tuple[SearchResult, ...]]],
+    restore: Callable[[int], Awaitable[Brief]],
+) -> EnrichedPrompt:
+    """The prompt around `request` whose added part keeps to `budget` tokens as sent (its
+    `context_tokens`): the workspace code `search(max_tokens)` finds and the session brief
+    `restore(max_tokens)` writes, in their shares of what the frame leaves, each fitted as
+    sent (`fitted_counted`), then the whole, refitted into less when the parts' counts ran
+    short of it. The request alone when nothing fits."""
+
+    async def build(limit: int) -> EnrichedPrompt:
+        left = limit - frame_tokens()
+        if left <= 0:
+            return build_prompt(request, (), None)
+        hits, _ = await fitted_counted(search, code_tokens, context_share(left))
+        brief, _ = await fitted_counted(restore, brief_tokens, brief_share(left))
+        return build_prompt(request, hits, brief.text if brief_section(brief) else None)
+
+    async def added(prompt: EnrichedPrompt) -> int:
+        return await added_tokens(prompt, request)
+
+    prompt, tokens = await fitted_counted(build, added, budget)
+    return replace(prompt, context_tokens=tokens)

@@ -61,8 +61,9 @@ class RouteArgs(WireIn):
     )
     max_context_tokens: Annotated[int, Field(ge=0, le=100_000), NOT_A_BOOLEAN] | None = Field(
         None,
-        description="Budget for workspace context and session brief in a paid prompt "
-        "(default OCP_CONTEXT_TOKENS; 0 sends the request alone).",
+        description="Budget for all a paid prompt adds to the request: workspace context, "
+        "session brief and their headings (default OCP_CONTEXT_TOKENS; 0 sends the request "
+        "alone).",
     )
     dry_run: WireBool = Field(False, description="Decide and build the prompt, but call no model.")
     workspace: str | None = WorkspaceArg
@@ -186,7 +187,9 @@ class RouteTrace(WireOut):
     attempts: list[AttemptOut]
     notes: list[str] = Field(description="Budget decisions and other remarks")
     context_citations: list[str] = Field(description="path:start-end of each context chunk")
-    context_tokens: int
+    context_tokens: int = Field(
+        description="What the paid prompt added to the request, as sent (max_context_tokens)"
+    )
     redactions: dict[str, int] = Field(description="Secrets redacted before sending, by kind")
 
 
