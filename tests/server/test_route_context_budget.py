@@ -1,8 +1,10 @@
-"""`max_context_tokens` (README: "budget for retrieved context + session brief") holds as
-documented: the code blocks a paid prompt shows (their headers and fences too) and its session
-brief, as the trace counts them (`context_tokens`) and as they are sent, never exceed it. The
-code's and the brief's shares each had a floor of 100 (at a budget of 100 the two could reach
-200), and the code's share counted the code alone, ~15 tokens a hit short of the blocks."""
+"""`max_context_tokens` (README: "budget for all a paid prompt adds to the request") holds as
+documented: all the paid prompt adds to the request (the preamble, the code blocks with their
+headers and fences, the session brief, the headings and separators), as the trace counts it
+(`context_tokens`) and as it is sent, never exceeds it. The code's and the brief's shares each
+had a floor of 100 (at a budget of 100 the two could reach 200), the code's share counted the
+code alone, ~15 tokens a hit short of the blocks, and the headings and separators were counted
+nowhere."""
 
 from __future__ import annotations
 
