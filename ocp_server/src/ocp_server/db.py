@@ -160,6 +160,8 @@ async def connect(db_path: Path) -> aiosqlite.Connection:
         )
     if (kind := _not_a_file(db_path)) is not None:
         raise DatabaseError(_not_a_file_error(db_path, kind))
+    if (side := _side_not_a_file(db_path)) is not None:
+        raise DatabaseError(_side_error(db_path, *side))
     try:
         ensure_ocp_dir(db_path)
         conn = await _open(db_path)
@@ -207,6 +209,36 @@ def _not_a_file(db_path: Path) -> str | None:
     if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
         return None
     return _KINDS.get(stat.S_IFMT(mode), "not a regular file")
+
+
+def _side_not_a_file(db_path: Path) -> tuple[Path, str] | None:
+    """A -wal, -shm or -journal path beside the database that is there but no regular file,
+    and what it is. SQLite opens them itself: a pipe there waited for a writer for ever (a
+    -journal, when SQLite looks for a hot journal), failed with "disk I/O error" (a -shm) or
+    was unlinked without a word (a -wal)."""
+    for suffix in _SIDE_FILES[1:]:
+        side = Path(f"{db_path}{suffix}")
+        try:
+            mode = os.stat(side).st_mode
+        except OSError:  # none (the usual case), or not reachable: SQLite's error says which
+            continue
+        if not stat.S_ISREG(mode):
+            kind = "a folder" if stat.S_ISDIR(mode) else _KINDS.get(stat.S_IFMT(mode))
+            return side, kind or "not a regular file"
+    return None
+
+
+def _side_error(db_path: Path, side: Path, kind: str) -> str:
+    fix = (
+        f"remove {side} (SQLite makes its {side.name.removeprefix(db_path.name)} file there "
+        "itself; the database is left as it is)"
+    )
+    if _named_by_setting(db_path):
+        return (
+            f"OCP_DB_PATH names {db_path}, beside which {side.name} is {kind}, not a file: "
+            f"{fix}, or set OCP_DB_PATH to another path."
+        )
+    return f"the OCP database at {db_path} has {side.name} beside it, which is {kind}: {fix}."
 
 
 def _not_a_file_error(db_path: Path, kind: str) -> str:
