@@ -160,6 +160,28 @@ async def test_a_pattern_added_to_the_global_excludes_file_is_followed(
                 await asyncio.sleep(0.1)
 
 
+async def test_core_excludesfile_pointed_at_another_file_is_followed_by_the_watcher(
+    workspace: Path, tmp_path: Path
+) -> None:
+    # The excludes file was named once, at the watcher's start: pointed elsewhere, the new
+    # one's rules were not applied until some other change, nor its edits followed.
+    first, other = tmp_path / "first-ignore", tmp_path / "other-ignore"
+    first.write_text("*.swp\n")
+    other.write_text("scratch_notes.py\n")
+    git(workspace, "config", "core.excludesFile", str(first))
+    (workspace / "scratch_notes.py").write_text("def scratch_notes():\n    pass\n")
+    async with watched(workspace, tmp_path / "ocp.db") as index:
+        assert "scratch_notes.py" in await found(index, "scratch_notes")
+        git(workspace, "config", "core.excludesFile", str(other))
+        async with asyncio.timeout(15):
+            while "scratch_notes.py" in await found(index, "scratch_notes"):
+                await asyncio.sleep(0.1)
+        other.write_text("*.swp\n")  # the file named now is the one followed
+        async with asyncio.timeout(15):
+            while "scratch_notes.py" not in await found(index, "scratch_notes"):
+                await asyncio.sleep(0.1)
+
+
 def test_the_global_excludes_file_is_gits_default_one_when_none_is_configured(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -179,4 +201,7 @@ def test_the_global_excludes_file_is_gits_default_one_when_none_is_configured(
     assert watch.follows(str(tmp_path / "repo" / ".gitignore"))
     relevant = RelevantChanges(ws, tmp_path / "ocp.db", watch)
     assert not relevant(watchfiles.Change.modified, str(tmp_path / "repo" / "README.md"))
+    # not read by git (GIT_CONFIG_GLOBAL names the user's config)
     assert not relevant(watchfiles.Change.modified, str(default.parent / "config"))
+    # git's config may name another excludes file: followed
+    assert relevant(watchfiles.Change.modified, str(tmp_path / "no_config"))

@@ -39,7 +39,7 @@ from pathlib import Path
 from ocp_server.git_commands import read_config_file, system_config
 from ocp_server.index.gitdirs import find_git_dirs
 
-__all__ = ["UnreadableConfig", "check_config"]
+__all__ = ["UnreadableConfig", "check_config", "config_files"]
 
 logger = logging.getLogger(__name__)
 
@@ -212,3 +212,30 @@ def check_config(workspace: Path, env: Mapping[str, str] | None = None) -> None:
         raise UnreadableConfig(
             f"git not run: {problem}, which git would wait on (every command, until its timeout)"
         )
+
+
+def config_files(workspace: Path, env: Mapping[str, str] | None = None) -> tuple[Path, ...]:
+    """Every config file git may read for a command in `workspace`, whether it is there or not
+    (one made later counts as much as one changed): the system's and the user's, the
+    repository's and its worktree's, and each one they include (under any condition). A
+    change to one of them may change any setting (gitdirs.py's `core.excludesFile`,
+    `core.ignoreCase`)."""
+    env = os.environ if env is None else env
+    dirs = find_git_dirs(workspace, env)
+    pending = [(config, 0) for config in _user_files(env).configs]
+    if dirs is not None:
+        pending += [(dirs.common_dir / "config", 0), (dirs.git_dir / "config.worktree", 0)]
+    found: dict[Path, None] = {}
+    while pending:
+        config, depth = pending.pop(0)
+        if config in found or depth > _MAX_DEPTH:
+            continue
+        found[config] = None
+        if _waits(config) or not config.is_file():
+            continue
+        pending += [
+            (_included(config, named), depth + 1)
+            for key, named in _named(config)
+            if key.startswith("include")
+        ]
+    return tuple(found)

@@ -6,7 +6,8 @@ info/exclude and the global excludes file (`core.excludesFile`) too. Outside git
 .gitignore on the way down is applied as git applies it (its lines read as git reads them:
 git_text.py, its patterns matched as git matches them: ignore_rules.py), and neither of those
 two (git applies them only in a repository). An `.ocpignore` (gitignore syntax) at the
-workspace root applies on top, in both cases.
+workspace root applies on top, in both cases. Both match either case where git's
+`core.ignoreCase` is true (git_settings.py), as git's own matching does then.
 
 Never indexed, whatever the ignore files say:
 
@@ -40,6 +41,7 @@ from functools import lru_cache
 from pathlib import Path, PurePosixPath
 
 from ocp_server.git_commands import run_git
+from ocp_server.index import git_settings
 from ocp_server.index.git_text import ignore_patterns
 from ocp_server.index.ignore_probe import ignores_everything, ignores_everything_note
 from ocp_server.index.ignore_rules import IgnoreRules
@@ -210,17 +212,22 @@ def content_exclusion(data: bytes, name: str) -> str | None:
     return None
 
 
-def load_ocpignore(workspace: Path) -> IgnoreRules | None:
+def load_ocpignore(workspace: Path, *, ignore_case: bool | None = None) -> IgnoreRules | None:
+    """The workspace's `.ocpignore`, matched with git's core.ignoreCase (`ignore_case`, asked
+    of git_settings when None)."""
     try:
-        return _ignore_rules(workspace / ".ocpignore")
+        data = (workspace / ".ocpignore").read_bytes()
     except OSError:  # none, or not readable
         return None
+    if ignore_case is None:
+        ignore_case = git_settings.ignore_case(workspace)
+    return IgnoreRules(ignore_patterns(data), ignore_case=ignore_case)
 
 
-def _ignore_rules(path: Path) -> IgnoreRules:
+def _ignore_rules(path: Path, ignore_case: bool) -> IgnoreRules:
     """An ignore file's rules, its lines read as git reads them (git_text.ignore_patterns),
     matched as git matches them (ignore_rules.py)."""
-    return IgnoreRules(ignore_patterns(path.read_bytes()))
+    return IgnoreRules(ignore_patterns(path.read_bytes()), ignore_case=ignore_case)
 
 
 def git_files(workspace: Path, *, tell: bool = True) -> list[str] | None:
@@ -320,11 +327,15 @@ def _ignored(specs: list[tuple[str, IgnoreRules]], rel: str, is_dir: bool) -> bo
 
 
 def _iter_walk_with_gitignore(
-    workspace: Path, unreadable: Callable[[OSError], None] | None = None
+    workspace: Path,
+    unreadable: Callable[[OSError], None] | None = None,
+    *,
+    ignore_case: bool = False,
 ) -> Iterator[str]:
     """Every file below the workspace, honouring nested .gitignore files (no git needed).
     A repository inside it is one folder (`tools/inner/`), as git lists it, not its files.
-    `unreadable` is told of each folder whose entries could not be read."""
+    `unreadable` is told of each folder whose entries could not be read; `ignore_case`: git's
+    core.ignoreCase."""
     specs: list[tuple[str, IgnoreRules]] = []
     for dirpath, dirnames, filenames in os.walk(workspace, onerror=unreadable):
         rel_dir = os.path.relpath(dirpath, workspace).replace(os.sep, "/")
@@ -336,7 +347,8 @@ def _iter_walk_with_gitignore(
         specs = [(d, s) for d, s in specs if rel_dir.startswith(d)]
         if ".gitignore" in filenames:
             try:
-                specs.append((rel_dir, _ignore_rules(Path(dirpath) / ".gitignore")))
+                rules = _ignore_rules(Path(dirpath) / ".gitignore", ignore_case)
+                specs.append((rel_dir, rules))
             except OSError:
                 pass
 
@@ -355,10 +367,11 @@ def count_files(workspace: Path, limit: int) -> int:
     rules applied, nothing read), counting no further than `limit` + 1: a first run can
     refuse a huge folder before it walks all of it."""
     workspace = workspace.resolve()
+    case = git_settings.ignore_case(workspace)
     paths: Iterable[str] | None = git_files(workspace)
     if paths is None:
-        paths = _iter_walk_with_gitignore(workspace)
-    ocpignore = load_ocpignore(workspace)
+        paths = _iter_walk_with_gitignore(workspace, ignore_case=case)
+    ocpignore = load_ocpignore(workspace, ignore_case=case)
     count = 0
     for rel in paths:
         if path_exclusion(rel, ocpignore) is None:
@@ -379,13 +392,17 @@ def list_workspace(
     opening them here would drop this process's SQLite locks on them."""
     workspace = workspace.resolve()
     listing = Listing()
+    case = git_settings.ignore_case(workspace)
     paths = git_files(workspace)
     listing.git = paths is not None
     if paths is None:
         # A folder that cannot be read is counted, like a file (git lists tracked files in
         # it, and each one's stat fails).
-        paths = list(_iter_walk_with_gitignore(workspace, lambda _: listing.skip("unreadable")))
-    ocpignore = load_ocpignore(workspace)
+        walk = _iter_walk_with_gitignore(
+            workspace, lambda _: listing.skip("unreadable"), ignore_case=case
+        )
+        paths = list(walk)
+    ocpignore = load_ocpignore(workspace, ignore_case=case)
     root = str(workspace)
     folders = RealFolders(workspace)
     for rel in paths:

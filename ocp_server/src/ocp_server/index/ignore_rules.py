@@ -18,6 +18,12 @@ A pattern without `/` (but a trailing one) is matched against a name alone, any 
 the path from the ignore file's folder (a leading `/` dropped); the last pattern that matches
 decides; one ending in `/` matches folders only. A folder a pattern ignores is never entered,
 so a file in it stays ignored whatever follows (`match_file`).
+
+With `ignore_case` (git's `core.ignoreCase`, WM_CASEFOLD and fspathncmp), ASCII letters match
+either case, as git folds them: the name is lower-cased, and so is the pattern's text but
+what git compares raw: a letter after `\\` and a bracket's members (`m[X]` and `\\X` match
+no `mx`, `mX`, `x` or `X`), while a range also holds the lower case of its capitals (`[A-Z]`
+matches `a`) and `[:upper:]` holds both.
 """
 
 from __future__ import annotations
@@ -53,9 +59,10 @@ class _NoMatch(Exception):
     """The pattern matches no name (wildmatch's WM_ABORT_ALL on every text)."""
 
 
-def _bracket(p: bytes, i: int) -> tuple[bytes, int]:
+def _bracket(p: bytes, i: int, fold: bool) -> tuple[bytes, int]:
     """The regex class of the bracket opening at `p[i]`, and the index after it: wildmatch's
-    `[` case, the bytes it matches gathered once instead of tested per byte."""
+    `[` case, the bytes it matches gathered once instead of tested per byte (`fold`: of a
+    lower-cased name, see the module's note)."""
     n = len(p)
     i += 1
     negated = i < n and p[i] in b"!^"
@@ -81,6 +88,8 @@ def _bracket(p: bytes, i: int) -> tuple[bytes, int]:
                     raise _NoMatch
                 end = p[i]
             matched.update(range(prev, end + 1))  # none when reversed
+            if fold:  # a lower-case byte whose capital is in the range
+                matched.update(c | 0x20 for c in range(max(prev, 0x41), min(end, 0x5A) + 1))
             ch = 0
         elif ch == 0x5B and i + 1 < n and p[i + 1] == 0x3A:  # `[:`
             close = p.find(b"]", i + 2)
@@ -93,6 +102,8 @@ def _bracket(p: bytes, i: int) -> tuple[bytes, int]:
                 if name not in _CLASSES:
                     raise _NoMatch
                 matched |= _CLASSES[name]
+                if fold and name == b"upper":
+                    matched |= _CLASSES[b"lower"]
                 i, ch = close, 0
         else:
             matched.add(ch)
@@ -106,9 +117,10 @@ def _bracket(p: bytes, i: int) -> tuple[bytes, int]:
     return b"[" + b"".join(b"\\x%02x" % c for c in sorted(members)) + b"]", i + 1
 
 
-def _wild(p: bytes) -> bytes:
+def _wild(p: bytes, fold: bool) -> bytes:
     """The regex of wildmatch(p, text, WM_PATHNAME) over a whole `text`; `p`'s start is where
-    a `**` may start (see the module's note on the literal text before it)."""
+    a `**` may start (see the module's note on the literal text before it). `fold`: with
+    WM_CASEFOLD, over a lower-cased `text`."""
     out: list[bytes] = []
     n, i = len(p), 0
     while i < n:
@@ -122,7 +134,7 @@ def _wild(p: bytes) -> bytes:
             out.append(b"[^/]")
             i += 1
         elif ch == 0x5B:  # `[`
-            regex, i = _bracket(p, i)
+            regex, i = _bracket(p, i, fold)
             out.append(regex)
         elif ch == 0x2A:  # `*`
             j = i
@@ -143,7 +155,8 @@ def _wild(p: bytes) -> bytes:
                 out.append(b"[^/]*")
             i = j
         else:
-            out.append(re.escape(p[i : i + 1]))
+            literal = p[i : i + 1]
+            out.append(re.escape(literal.lower() if fold else literal))
             i += 1
     return b"".join(out)
 
@@ -156,9 +169,9 @@ class _Pattern:
     name_only: bool  # no `/` in it: matched against the last name
 
 
-def _pattern(text: str) -> _Pattern | None:
-    """dir.c's parse_path_pattern and the regex of what it matches; None when it matches no
-    name."""
+def _pattern(text: str, fold: bool) -> _Pattern | None:
+    """dir.c's parse_path_pattern and the regex of what it matches (`fold`: of a lower-cased
+    name); None when it matches no name."""
     p = text.encode("utf-8", "surrogateescape")
     negated = p.startswith(b"!")
     p = p[negated:]
@@ -167,31 +180,37 @@ def _pattern(text: str) -> _Pattern | None:
     name_only = b"/" not in p
     try:
         if name_only:
-            regex = _wild(p)
+            regex = _wild(p, fold)
         else:
             p = p.removeprefix(b"/")
             # match_pathname: the literal text up to the first wildcard is compared apart, and
             # wildmatch starts after it
             literal = next((k for k, c in enumerate(p) if c in _GLOB_SPECIAL), len(p))
-            regex = re.escape(p[:literal]) + _wild(p[literal:])
+            prefix = p[:literal].lower() if fold else p[:literal]  # fspathncmp
+            regex = re.escape(prefix) + _wild(p[literal:], fold)
     except _NoMatch:
         return None
     return _Pattern(re.compile(regex, re.DOTALL), negated, folders_only, name_only)
 
 
 class IgnoreRules:
-    """One ignore file's patterns (`git_text.ignore_patterns`), in its order."""
+    """One ignore file's patterns (`git_text.ignore_patterns`), in its order; `ignore_case`:
+    git's `core.ignoreCase` (see the module's note)."""
 
-    __slots__ = ("_folders", "_patterns")
+    __slots__ = ("_folders", "_patterns", "ignore_case")
 
-    def __init__(self, patterns: Iterable[str]) -> None:
-        self._patterns = [p for p in map(_pattern, patterns) if p is not None][::-1]
+    def __init__(self, patterns: Iterable[str], *, ignore_case: bool = False) -> None:
+        self.ignore_case = ignore_case
+        found = (_pattern(p, ignore_case) for p in patterns)
+        self._patterns = [p for p in found if p is not None][::-1]
         self._folders: dict[str, bool] = {}  # match_file's verdicts on folders, kept
 
     def verdict(self, rel: str, is_dir: bool) -> bool | None:
         """Whether the last pattern matching `rel` (relative to the file's folder, without a
         trailing `/`) ignores it (True) or is a negation (False); None: none matches."""
         path = rel.encode("utf-8", "surrogateescape")
+        if self.ignore_case:
+            path = path.lower()  # ASCII letters only, as git's tolower
         name = path[path.rfind(b"/") + 1 :]
         for pattern in self._patterns:
             if pattern.folders_only and not is_dir:

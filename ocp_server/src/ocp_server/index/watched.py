@@ -17,10 +17,12 @@ Of git's metadata, only what changes which files the workspace holds or lists is
 naming a folder elsewhere, a workspace below its repository's top has none): HEAD and the
 branches (a checkout, a commit, a reset), the index (`git add -f` of an ignored file, a
 `git rm --cached`), info/exclude, the `.gitignore` of each folder between the top and a workspace
-below it, and the global excludes file git applies (`core.excludesFile`, named again at each
-start of the watcher). Their folders are watched without subfolders, so git's objects, logs and
-lock files, written on every git command, cost nothing; of a folder outside the workspace
-(the home folder holding `~/.gitignore_global`) only the followed file counts.
+below it, the global excludes file git applies (`core.excludesFile`), and git's config files
+(git_settings.py: one may name another excludes file, or set `core.ignoreCase`). A change to
+a config file restarts the watcher, which names the excludes file again. Their folders are
+watched without subfolders, so git's objects, logs and lock files, written on every git
+command, cost nothing; of a folder outside the workspace (the home folder holding
+`~/.gitignore_global`) only the followed file counts.
 """
 
 from __future__ import annotations
@@ -36,7 +38,8 @@ from typing import Any
 import watchfiles
 
 from ocp_server.index.files import VENDORED_DIRS
-from ocp_server.index.gitdirs import find_git_dirs, ignore_files_above
+from ocp_server.index.git_settings import IgnoreSources, ignore_sources
+from ocp_server.index.gitdirs import find_git_dirs
 from ocp_server.index.nested import is_repository
 
 __all__ = [
@@ -62,8 +65,8 @@ class GitWatch:
     folders: tuple[str, ...] = ()  # watched, each without its subfolders
     files: frozenset[str] = frozenset()  # a change to one of these counts
     branches: str | None = None  # and any change in this folder or below it
-    # gitdirs.ignore_files_above (name, path), for the search's check; None: not looked for
-    ignores: tuple[tuple[str, str], ...] | None = None
+    # for the search's check (git_settings.py); None: not looked for (outside git)
+    sources: IgnoreSources | None = None
 
     def follows(self, path: str) -> bool:
         if path in self.files:
@@ -71,37 +74,43 @@ class GitWatch:
         heads = self.branches
         return heads is not None and (path == heads or path.startswith(heads + os.sep))
 
+    def config_changed(self, changes: Iterable[tuple[watchfiles.Change, str]]) -> bool:
+        """Whether a change was to one of git's config files (the watcher starts again: it
+        may name another excludes file to follow)."""
+        if self.sources is None:
+            return False
+        configs = set(self.sources.followed())
+        return any(path in configs for _, path in changes)
+
 
 def git_watch(workspace: Path) -> GitWatch:
     """HEAD and the index of the workspace's git folder; the branches and info/exclude of the
     folder its worktrees share; the `.gitignore` of each folder from the work tree's top down
     to the workspace (not included: its own are its files); the global excludes file, and its
-    target when it is a link (dotfiles managers link it). Nothing outside a git work tree (a
-    bare repository has none), nor where `.git` names a folder that is not there (git fails
-    there too)."""
+    target when it is a link (dotfiles managers link it); git's config files. Nothing outside a
+    git work tree (a bare repository has none), nor where `.git` names a folder that is not
+    there (git fails there too)."""
     dirs = find_git_dirs(workspace)
     if dirs is None or dirs.bare or not (dirs.git_dir.is_dir() and dirs.common_dir.is_dir()):
-        return GitWatch(ignores=())
+        return GitWatch()
     git_dir, common = dirs.git_dir, dirs.common_dir
     info, heads = common / "info", common / "refs" / "heads"
-    above = ignore_files_above(workspace, dirs)
+    sources = ignore_sources(workspace, dirs)
+    outside = [Path(path) for _, path in sources.files] + list(map(Path, sources.followed()))
     # `info` itself: made later, its creation restarts the watcher, which watches it then.
-    files = {git_dir / "HEAD", git_dir / "index", info, *(path for _, path in above)}
+    files = {git_dir / "HEAD", git_dir / "index", info, *outside}
     folders = [git_dir, common, *([info] if info.is_dir() else [])]
     folders.extend(Path(dirpath) for dirpath, _, _ in os.walk(heads))
     for folder in workspace.parents if workspace != dirs.top else ():
         folders.append(folder)
         if folder == dirs.top:
             break
-    for _, path in above:
+    for path in outside:
         # a folder that cannot be watched would fail every start of the watcher
         if path.parent.is_dir() and os.access(path.parent, os.R_OK | os.X_OK):
             folders.append(path.parent)
     return GitWatch(
-        tuple(dict.fromkeys(map(str, folders))),
-        frozenset(map(str, files)),
-        str(heads),
-        tuple((name, str(path)) for name, path in above),
+        tuple(dict.fromkeys(map(str, folders))), frozenset(map(str, files)), str(heads), sources
     )
 
 

@@ -37,7 +37,7 @@ from ocp_server.index import change_log, nested
 from ocp_server.index.current_snapshot import CurrentSnapshot
 from ocp_server.index.files import load_ocpignore
 from ocp_server.index.full_disk import updated_unless_full, watcher_full, watcher_note
-from ocp_server.index.gitdirs import ignore_files_above
+from ocp_server.index.git_settings import GIT_CONFIG, IgnoreSources, ignore_sources
 from ocp_server.index.githead import GitHead
 from ocp_server.index.globs import relative_glob, scoped_glob
 from ocp_server.index.ignore_rules import IgnoreRules
@@ -117,7 +117,8 @@ class WorkspaceIndex:
         self._holds_lease = False
         self._lock = asyncio.Lock()
         self._ignore_path = str(workspace / ".ocpignore")
-        self._ignore_cache: tuple[tuple[int, int] | None, IgnoreRules | None] | None
+        # .ocpignore's (mtime_ns, size), core.ignoreCase, its rules (_ocpignore)
+        self._ignore_cache: tuple[tuple[int, int] | None, bool, IgnoreRules | None] | None
         self._ignore_cache = None
         self._updated = asyncio.Event()  # set after each update this process completes
         self._retry_now = asyncio.Event()  # an update succeeded while the watcher waited to retry
@@ -132,7 +133,8 @@ class WorkspaceIndex:
         self.watcher_error: str | None = None
         self._git_head = GitHead(workspace)  # read again only when .git changed
         self._relevant = RelevantChanges(workspace, db_path)  # the watcher's filter
-        self._ignores_above: tuple[tuple[str, str], ...] | None = None  # (_git_ignore_files)
+        self._sources: IgnoreSources | None = None  # (_ignore_sources)
+        self._config_changed: float | None = None  # when _ignore_sources last found one
         self._indexer = Indexer(
             db,
             workspace,
@@ -339,6 +341,7 @@ class WorkspaceIndex:
         note = None
         head = self._git_head()
         meta = await self._meta()
+        sources = await self._ignore_sources()
         full: list[str] = []  # the disk found full by an update this search ran
         refreshed = partial(updated_unless_full, self.update, self.db_path, full)
         if refresh and not self._lock.locked() and head is not None and head != meta.git_head:
@@ -356,7 +359,7 @@ class WorkspaceIndex:
                 path_glob=path_glob,
                 language=language,
                 max_tokens=max_tokens,
-                ocpignore=self._ocpignore(),
+                ocpignore=self._ocpignore(sources.ignore_case),
                 group_by_file=group_by_file,
                 root=str(self.workspace),
             )
@@ -365,9 +368,9 @@ class WorkspaceIndex:
         snap, results, terms = await search_at(meta.generation)
         cited = [r.path for r in results]
         changed = await changed_on_disk(self._stored, self.workspace, cited)
-        ignores = ignore_files_since(
-            self.workspace, cited, meta.last_update, await self._git_ignore_files()
-        )
+        ignores = ignore_files_since(self.workspace, cited, meta.last_update, sources.files)
+        if self._config_written(sources, meta.last_update):
+            ignores.insert(0, GIT_CONFIG)
         # An update running (the watcher's) may have listed the files before the edit: it is
         # waited for, briefly, and one more runs after it.
         if (changed or ignores) and refresh and await idle(self._lock) and await refreshed():
@@ -461,19 +464,29 @@ class WorkspaceIndex:
         self._meta_seen = (version, meta) if version is not None and committed else None
         return meta
 
-    async def _git_ignore_files(self) -> tuple[tuple[str, str], ...]:
-        """git's ignore files outside the workspace's folders (gitdirs.ignore_files_above), as
-        the watcher's last start found them; without a watcher, found once (a git command)."""
-        found = self._relevant.git.ignores
-        if found is None:
-            if self._ignores_above is None:
-                above = await asyncio.to_thread(ignore_files_above, self.workspace)
-                self._ignores_above = tuple((name, str(path)) for name, path in above)
-            found = self._ignores_above
-        return found
+    async def _ignore_sources(self) -> IgnoreSources:
+        """git's ignore files outside the workspace's folders, its config files and
+        core.ignoreCase (git_settings.py): as last found here or by the watcher's last start,
+        found again (two git commands) once a config file changed."""
+        for found in (self._sources, self._relevant.git.sources):
+            if found is not None and found.current():
+                self._sources = found
+                return found
+        if self._sources is not None:  # changed since: the listing may have (_config_written)
+            self._config_changed = time.time()
+        self._sources = await asyncio.to_thread(ignore_sources, self.workspace)
+        return self._sources
 
-    def _ocpignore(self) -> IgnoreRules | None:
-        """The workspace's .ocpignore, read again only when it changed."""
+    def _config_written(self, sources: IgnoreSources, since: float | None) -> bool:
+        """Whether a git config file changed since the last update (`since`): seen changed by
+        _ignore_sources (a link pointed elsewhere keeps an old time), or written then."""
+        changed = self._config_changed
+        if since is not None and changed is not None and changed > since:
+            return True
+        return sources.written_since(since, time.time())
+
+    def _ocpignore(self, ignore_case: bool) -> IgnoreRules | None:
+        """The workspace's .ocpignore, read again only when it (or core.ignoreCase) changed."""
         cache = self._ignore_cache
         # Absent before and still absent: access() says so at a third of a failing stat()'s cost.
         if cache is not None and cache[0] is None and not os.access(self._ignore_path, os.F_OK):
@@ -483,9 +496,10 @@ class WorkspaceIndex:
             stamp: tuple[int, int] | None = (stat.st_mtime_ns, stat.st_size)
         except OSError:
             stamp = None
-        if self._ignore_cache is None or self._ignore_cache[0] != stamp:
-            self._ignore_cache = (stamp, load_ocpignore(self.workspace) if stamp else None)
-        return self._ignore_cache[1]
+        if cache is None or cache[:2] != (stamp, ignore_case):
+            rules = load_ocpignore(self.workspace, ignore_case=ignore_case) if stamp else None
+            cache = self._ignore_cache = (stamp, ignore_case, rules)
+        return cache[2]
 
     async def snapshot(self) -> Snapshot:
         """The postings of the index as it is now. Any process's index write moves the
@@ -588,8 +602,8 @@ class WorkspaceIndex:
         ):
             if catch_up and catch_up[0].done():
                 catch_up[0].result()  # its failure (a locked database) goes to watch()'s retry
-            if stop.is_set() or new_folder(changes):
-                break  # a new folder: watch() starts again, with it in the list
+            if stop.is_set() or new_folder(changes) or self._relevant.git.config_changed(changes):
+                break  # a new folder, git's config: watch() starts again, and lists them again
             if self._polling is not None and time.monotonic() >= self._inotify_again:
                 self._polling = None  # watch() starts again, with inotify if it has watches
                 break
