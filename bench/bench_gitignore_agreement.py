@@ -5,13 +5,15 @@ itself lists (`git ls-files --others --exclude-standard`) for random trees and r
 
     uv run python bench/bench_gitignore_agreement.py [--trees 400] [--seed 0] [--kinds ...]
 
-Three kinds of trees: `plain` patterns (globs, `**`, classes, escapes, negations, anchors);
+Four kinds of trees: `plain` patterns (globs, `**`, classes, escapes, negations, anchors);
 `spaces`, whose names and patterns also hold what git and Python split or strip differently
 (tabs, CR, CRLF line ends, `\\x0b`, U+2028, NEL, NBSP, trailing and escaped spaces); `odd`,
 whose patterns put runs of stars anywhere (`***/`, `a**`, `**b`, `\\/` after `**`), hold
 brackets git reads its own way (`[!/]`, `[]a]`, `[^a]`, `[[:alpha:]]`, `[z-a]`, `[\\]]`, an
 unclosed `[`, an unknown class), a trailing backslash, and whose names hold bytes that are
-not one character (`é`, a `?` or a bracket is one byte in git). A tree disagrees when the two
+not one character (`é`, a `?` or a bracket is one byte in git); `case`, whose names and
+patterns mix upper and lower case (`[A-C]`, `[[:upper:]]`, `\\A`, `[A]`, `É`), listed by git
+with `core.ignoreCase=true` and by OCP with `ignore_case`. A tree disagrees when the two
 listings differ in any path; the first few are printed.
 """
 
@@ -38,6 +40,10 @@ ODD_NAMES = ["\xe9", "a\xe9", "\xe9b", "ab2", "a-b", "A", "]", "a:b", "1", "a\u2
 ODD_ATOMS = ["***", "a**", "**b", "**\\/", "*?", "??", "[!/]", "[/]", "[]a]", "[!]a]", "[^a]"]
 ODD_ATOMS += ["[[:alpha:]]", "[[:digit:]]", "[[:punct:]]", "[[:space:]]", "[z-a]", "[a-]"]
 ODD_ATOMS += ["[-a]", "[\\]]", "[", "[[:bogus:]]", "[[:x]", "[a-\\z]", "\\", "\xe9", "[\xe9]"]
+CASE_FOLDERS = ["Dir", "SUB", "Deep"]
+CASE_NAMES = ["A", "B", "AB", "Ab", "A.PY", "B.LOG", "C.Txt", "\xc9", "\xe9", "Dir", "SUB"]
+CASE_ATOMS = ["A", "B", "AB", "[A-C]", "[a-C]", "[[:upper:]]", "[[:lower:]]", "\\A", "[A]", "[!A]"]
+CASE_ATOMS += [".PY", ".LOG", "DIR", "Sub", "\xc9", "[\xc9]", "*.Txt"]
 
 
 def _pattern(rng: random.Random, atoms: list[str]) -> str:
@@ -52,11 +58,13 @@ def _pattern(rng: random.Random, atoms: list[str]) -> str:
 
 def _tree(ws: Path, rng: random.Random, kind: str) -> None:
     spaces = kind == "spaces"
-    names = NAMES + {"spaces": SPACE_NAMES, "odd": ODD_NAMES}.get(kind, [])
-    atoms = ATOMS + {"spaces": SPACE_ATOMS, "odd": ODD_ATOMS}.get(kind, [])
+    names = NAMES + {"spaces": SPACE_NAMES, "odd": ODD_NAMES, "case": CASE_NAMES}.get(kind, [])
+    atoms = ATOMS + {"spaces": SPACE_ATOMS, "odd": ODD_ATOMS, "case": CASE_ATOMS}.get(kind, [])
     folders = [ws]
     for _ in range(rng.randint(3, 12)):
-        folder = rng.choice(folders) / rng.choice(FOLDERS)
+        folder = rng.choice(folders) / rng.choice(
+            FOLDERS + (CASE_FOLDERS if kind == "case" else [])
+        )
         if not folder.exists():
             folder.mkdir()
             folders.append(folder)
@@ -73,11 +81,12 @@ def _tree(ws: Path, rng: random.Random, kind: str) -> None:
         (folder / ".gitignore").write_bytes(text.encode("utf-8"))
 
 
-def _agree(ws: Path, env: dict[str, str]) -> tuple[set[str], set[str]]:
+def _agree(ws: Path, env: dict[str, str], ignore_case: bool) -> tuple[set[str], set[str]]:
     """(listed by OCP alone, listed by git alone)."""
     subprocess.run(["git", "init", "-q"], cwd=ws, env=env, check=True)
+    case = f"core.ignoreCase={str(ignore_case).lower()}"
     out = subprocess.run(
-        ["git", "ls-files", "-z", "--others", "--exclude-standard"],
+        ["git", "-c", case, "ls-files", "-z", "--others", "--exclude-standard"],
         cwd=ws,
         env=env,
         capture_output=True,
@@ -85,7 +94,7 @@ def _agree(ws: Path, env: dict[str, str]) -> tuple[set[str], set[str]]:
     ).stdout
     git = {p for p in out.decode("utf-8", "surrogateescape").split("\0") if p}
     try:
-        ocp = set(files._iter_walk_with_gitignore(ws))
+        ocp = set(files._iter_walk_with_gitignore(ws, ignore_case=ignore_case))
     except (ValueError, re.error) as exc:  # pathspec refusing a pattern failed the listing
         ocp = {f"(failed: {exc!r})"}
     return ocp - git, git - ocp
@@ -96,7 +105,7 @@ def main() -> None:
     parser.add_argument("--trees", type=int, default=400)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--show", type=int, default=3, help="disagreeing trees to print")
-    parser.add_argument("--kinds", default="plain,spaces,odd", help="of plain, spaces, odd")
+    parser.add_argument("--kinds", default="plain,spaces,odd", help="of plain, spaces, odd, case")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="ocp-gitignore-") as tmp:
         env = {
@@ -115,7 +124,7 @@ def main() -> None:
                 shutil.rmtree(ws, ignore_errors=True)
                 ws.mkdir()
                 _tree(ws, rng, kind)
-                only_ocp, only_git = _agree(ws, env)
+                only_ocp, only_git = _agree(ws, env, kind == "case")
                 if only_ocp or only_git:
                     disagree += 1
                     if shown < args.show:

@@ -58,8 +58,20 @@ class IgnoreSources:
     ignore_case: bool  # core.ignoreCase
 
     def current(self) -> bool:
-        """Whether no config file changed since these were found."""
-        return config_stamp(self.configs) == self.stamp
+        """Whether no config file changed since these were found (on every search: one
+        syscall a file, access() for those that were absent)."""
+        for path, was in zip(self.configs, self.stamp, strict=True):
+            if was is None:
+                if os.access(path, os.F_OK):
+                    return False
+                continue
+            try:
+                st = os.stat(path)
+            except OSError:
+                return False
+            if (st.st_mtime_ns, st.st_size, st.st_ino) != was:
+                return False
+        return True
 
     def written_since(self, since: float | None, now: float) -> bool:
         """Whether a config file was written after `since` (the last update's time; None:
