@@ -23,6 +23,9 @@ asking cannot wait on the same pipe (nor on the user's or the system's config: g
 before any command, `git --version` included, so they are switched off for the asking); the
 answer is kept per file until the file changes. A missing include is no problem (git skips
 it), nor a folder (git fails at once).
+
+`config_files` names the same files (those not there yet too) for git_settings.py, which
+asks git's settings again when one of them changed.
 """
 
 from __future__ import annotations
