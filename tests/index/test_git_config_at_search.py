@@ -98,3 +98,19 @@ async def test_core_ignorecase_set_makes_an_ocpignore_fold_case(ws: Path) -> Non
         assert "web/draft.ts" not in (await _paths(index))[0]
     finally:
         await index.close()
+
+
+async def test_core_excludesfile_set_in_a_file_the_users_config_includes(
+    ws: Path, tmp_path: Path
+) -> None:
+    more = tmp_path / "home" / "more.cfg"
+    _written(tmp_path / "gitconfig", f"[include]\n\tpath = {more}\n", 3600)
+    new = _written(tmp_path / "home" / "new-ignore", "draft.ts\n", 3600)
+    index = await WorkspaceIndex.open(ws, ws.parent / "db" / "ocp.db")
+    try:
+        await index.update()
+        assert (await _paths(index))[0][:1] == ["web/draft.ts"]
+        _written(more, f"[core]\n\texcludesFile = {new}\n", 0)  # made after the last update
+        assert "web/draft.ts" not in (await _paths(index))[0]
+    finally:
+        await index.close()
