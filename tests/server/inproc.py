@@ -12,6 +12,8 @@ import pytest
 from mcp import Client
 from mcp.types import CallToolResult, TextContent
 
+import ocp_wire as wire
+from ocp_router.tokens import estimate_tokens
 from ocp_server.server import build_server
 from ocp_server.settings import ServerSettings
 from tests.fakes import FakeAnthropic, FakeOllama
@@ -30,6 +32,13 @@ def paid_env(ollama: FakeOllama, anthropic: FakeAnthropic) -> dict[str, str]:
 
 def text_of(result: CallToolResult) -> str:
     return " ".join(c.text for c in result.content if isinstance(c, TextContent))
+
+
+def restore_sent(result: CallToolResult) -> tuple[wire.RestoreResult, int]:
+    """A restore's structured result, and the tokens of its whole answer as sent: its text
+    block (the brief) and its structured content."""
+    out = wire.RestoreResult.model_validate(result.structured_content)
+    return out, estimate_tokens(text_of(result)) + estimate_tokens(out.model_dump_json())
 
 
 @asynccontextmanager

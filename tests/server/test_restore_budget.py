@@ -13,7 +13,7 @@ import pytest
 import ocp_wire as wire
 from ocp_router.tokens import estimate_tokens
 from ocp_wire.restore import MIN_RESTORE_TOKENS
-from tests.server.inproc import inproc_client, text_of
+from tests.server.inproc import inproc_client, restore_sent, text_of
 
 TOKEN_DECISION = {
     "title": "token comparison",
@@ -45,11 +45,11 @@ async def test_the_smallest_budget_serves_a_short_cited_decision_before_open_ite
         )
         assert not saved.is_error, text_of(saved)
         raw = await client.call_tool("ocp_session_restore", {"max_tokens": MIN_RESTORE_TOKENS})
-    result = wire.RestoreResult.model_validate(raw.structured_content)
+    result, sent = restore_sent(raw)
     assert [d.title for d in result.decisions] == ["token comparison"], text_of(raw)
     assert result.decisions[0].citations[0].symbol == "verify_token"
     assert "decisions" not in result.omitted
-    assert result.tokens == estimate_tokens(result.model_dump_json()) <= MIN_RESTORE_TOKENS
+    assert result.tokens == sent <= MIN_RESTORE_TOKENS
     assert estimate_tokens(text_of(raw)) <= MIN_RESTORE_TOKENS
 
 
@@ -106,23 +106,20 @@ async def test_the_smallest_budget_serves_a_short_cited_decision_beside_thousand
         await asyncio.to_thread(fill_every_section, workspace.parent / "ocp.db", 30_000)
         raw = await client.call_tool("ocp_session_restore", {"max_tokens": MIN_RESTORE_TOKENS})
         roomy = await client.call_tool("ocp_session_restore", {"max_tokens": 2_000})
-    result = wire.RestoreResult.model_validate(raw.structured_content)
+    result, sent = restore_sent(raw)
     assert [d.title for d in result.decisions] == ["token comparison"], text_of(raw)
-    assert result.tokens == estimate_tokens(result.model_dump_json()) <= MIN_RESTORE_TOKENS
+    assert result.tokens == sent <= MIN_RESTORE_TOKENS
     assert estimate_tokens(text_of(raw)) <= MIN_RESTORE_TOKENS
     # What was left out is still counted per section (the room left may take a state key),
     # and said in the text in short.
     assert result.omitted["decisions"] == 30_000 and result.omitted["traces"] == 1_000
     assert len(result.omitted) == 7
     total = sum(result.omitted.values())
-    assert result.brief.endswith(
+    assert text_of(raw).endswith(
         f"_Left out to fit max_tokens=300: {total:,}+ items of 7 sections._"
-    ), result.brief
+    ), text_of(raw)
     # A budget with room says it section by section, as always.
-    assert (
-        "1,000+ notable routes._"
-        in wire.RestoreResult.model_validate(roomy.structured_content).brief
-    )
+    assert "1,000+ notable routes._" in text_of(roomy)
 
 
 LONG_DECISION = {
@@ -157,7 +154,7 @@ async def test_the_smallest_budget_serves_a_decision_of_200_tokens_its_rationale
         assert not saved.is_error, text_of(saved)
         raw = await client.call_tool("ocp_session_restore", {"max_tokens": MIN_RESTORE_TOKENS})
         roomy = await client.call_tool("ocp_session_restore", {"max_tokens": 2_000})
-    result = wire.RestoreResult.model_validate(raw.structured_content)
+    result, sent = restore_sent(raw)
     assert [d.title for d in result.decisions] == [LONG_DECISION["title"]], text_of(raw)
     served = result.decisions[0]
     assert served.decision == LONG_DECISION["decision"]
@@ -167,7 +164,7 @@ async def test_the_smallest_budget_serves_a_decision_of_200_tokens_its_rationale
     assert str(LONG_DECISION["rationale"]).startswith(served.rationale[:-1])
     assert f"why: {served.rationale}" in text_of(raw)
     assert result.truncated
-    assert result.tokens == estimate_tokens(result.model_dump_json()) <= MIN_RESTORE_TOKENS
+    assert result.tokens == sent <= MIN_RESTORE_TOKENS
     assert estimate_tokens(text_of(raw)) <= MIN_RESTORE_TOKENS
     full = wire.RestoreResult.model_validate(roomy.structured_content).decisions[0]
     assert full.rationale is not None and len(full.rationale) > 400
@@ -196,7 +193,7 @@ async def test_the_smallest_budget_cuts_the_rationale_to_the_room_whatever_the_s
         )
         assert not saved.is_error, text_of(saved)
         raw = await client.call_tool("ocp_session_restore", {"max_tokens": MIN_RESTORE_TOKENS})
-    result = wire.RestoreResult.model_validate(raw.structured_content)
+    result, sent = restore_sent(raw)
     assert result.session_id == session_id
     (served,) = result.decisions
     assert served.decision == LONG_DECISION["decision"]
@@ -204,7 +201,7 @@ async def test_the_smallest_budget_cuts_the_rationale_to_the_room_whatever_the_s
     assert len(served.rationale) > 20, served.rationale
     assert str(LONG_DECISION["rationale"]).startswith(served.rationale[:-1])
     assert f"why: {served.rationale}" in text_of(raw)
-    assert result.tokens == estimate_tokens(result.model_dump_json()) <= MIN_RESTORE_TOKENS
+    assert result.tokens == sent <= MIN_RESTORE_TOKENS
 
 
 async def test_a_decision_that_fits_in_full_is_not_cut_and_the_next_is_never_cut(
@@ -216,7 +213,7 @@ async def test_a_decision_that_fits_in_full_is_not_cut_and_the_next_is_never_cut
             saved = await client.call_tool("ocp_result_save", {"decisions": [decision]})
             assert not saved.is_error, text_of(saved)
         raw = await client.call_tool("ocp_session_restore", {"max_tokens": MIN_RESTORE_TOKENS})
-    result = wire.RestoreResult.model_validate(raw.structured_content)
+    result, sent = restore_sent(raw)
     assert [d.title for d in result.decisions] == ["token comparison"], text_of(raw)
     assert result.decisions[0].rationale == TOKEN_DECISION["rationale"]
     assert result.omitted == {"decisions": 1}
@@ -252,7 +249,7 @@ async def test_the_smallest_budget_serves_a_decision_whose_code_moved_to_another
         await client.call_tool("ocp_context_search", {"query": "verification verify_token"})
         raw = await client.call_tool("ocp_session_restore", {"max_tokens": MIN_RESTORE_TOKENS})
         roomy = await client.call_tool("ocp_session_restore", {"max_tokens": 2_000})
-    result = wire.RestoreResult.model_validate(raw.structured_content)
+    result, sent = restore_sent(raw)
     assert [d.title for d in result.decisions] == [decision["title"]], text_of(raw)
     assert result.decisions[0].decision == decision["decision"]
     (citation,) = result.decisions[0].citations
@@ -261,7 +258,7 @@ async def test_the_smallest_budget_serves_a_decision_whose_code_moved_to_another
     assert (citation.status, citation.citation, citation.moved_from) == ("moved", now, None)
     assert f"[moved to {now}]" in text_of(raw)
     assert result.truncated
-    assert result.tokens == estimate_tokens(result.model_dump_json()) <= MIN_RESTORE_TOKENS
+    assert result.tokens == sent <= MIN_RESTORE_TOKENS
     assert estimate_tokens(text_of(raw)) <= MIN_RESTORE_TOKENS
     full = wire.RestoreResult.model_validate(roomy.structured_content).decisions[0]
     assert full.citations[0].moved_from == "src/auth.py:6-8"

@@ -53,8 +53,10 @@ async def test_memories_that_json_escapes_are_restored_within_every_budget(
             ),
         )
     for budget in range(300, 8_001, 350):
-        brief = await app.restore(ws, wire.RestoreArgs(max_tokens=budget))
-        assert brief.tokens == estimate_tokens(brief.model_dump_json()) <= budget
+        answer = await app.restore_answer(ws, wire.RestoreArgs(max_tokens=budget))
+        brief = wire.RestoreResult.model_validate(answer.structured)
+        sent = estimate_tokens(answer.text) + estimate_tokens(brief.model_dump_json())
+        assert brief.tokens == sent <= budget
         # The first decision, cut if need be (at 300 tokens 100 characters of it, escaped
         # 6 to 1 and said twice, do not fit).
         assert brief.decisions or budget < 1_000, budget

@@ -304,7 +304,13 @@ class OCPClient:
         if result.is_error:
             text = " ".join(c.text for c in result.content if isinstance(c, TextContent))
             raise OCPToolError(text)
-        return shape.result.model_validate(result.structured_content)
+        out = shape.result.model_validate(result.structured_content)
+        if isinstance(out, wire.RestoreResult) and not out.brief:
+            # The server sends the brief once, as the text block (its structured `brief` is
+            # empty): the model has it where callers read it.
+            text = "".join(c.text for c in result.content if isinstance(c, TextContent))
+            return out.model_copy(update={"brief": text})
+        return out
 
     # One method per tool, named by the verb's last word (`ToolShape.method`). Each carries
     # exactly its argument model's fields, with the model's defaults, so editors and type

@@ -58,7 +58,7 @@ from ocp_server.off_loop import off_loop
 from ocp_server.open_workspaces import OpenWorkspaces
 from ocp_server.outcomes import learn, unlearned
 from ocp_server.prompt import EnrichedPrompt
-from ocp_server.render import ToolAnswer
+from ocp_server.render import ToolAnswer, restore_answer, restore_tokens
 from ocp_server.route_record import Answerer, RouteRecord, local_unreachable
 from ocp_server.schema import SchemaTooNew
 from ocp_server.sent_budget import fitted
@@ -242,9 +242,15 @@ class AppState:
         return time.perf_counter() - started if left else 0.0
 
     # ---- ocp_session_restore ----------------------------------------------------------
+    async def restore_answer(self, ws: Workspace, args: wire.RestoreArgs) -> ToolAnswer:
+        """The restore's answer in its wire form (the MCP tool's): the brief as the text
+        block, the items as values (`render.restore_answer`), together within `max_tokens`."""
+        return restore_answer(await self.restore(ws, args))
+
     async def restore(self, ws: Workspace, args: wire.RestoreArgs) -> wire.RestoreResult:
-        """The brief, sized so that the whole result (the brief and the same items in
-        structured form, which is all some clients show the model) fits `max_tokens`."""
+        """The brief, sized so that the tool's whole answer (`restore_answer`: the brief as
+        its text block, the same items as values in its structured content; some clients
+        show the model one, some both) fits `max_tokens`. The model has the brief too."""
         if self._restore_overhead is None:
             # The result's fixed part, its counts at five digits; what `omitted` may say is
             # reserved by the brief's fitter, which knows what each section holds.
@@ -262,7 +268,7 @@ class AppState:
             # Redacted before it is measured: a marker may be longer than what it hides.
             out = views.redacted_result(self._restore_result(brief))
             for _ in range(3):  # `tokens` counts itself: settle on a number that holds
-                if (tokens := estimate_tokens(out.model_dump_json())) == out.tokens:
+                if (tokens := restore_tokens(out)) == out.tokens:
                     break
                 out = out.model_copy(update={"tokens": tokens})
             return out

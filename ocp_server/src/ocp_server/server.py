@@ -137,9 +137,9 @@ async def _search(state: AppState, ws: Workspace | None, args: wire.SearchArgs) 
     return await state.search_answer(ws, args)
 
 
-async def _restore(state: AppState, ws: Workspace | None, args: wire.RestoreArgs) -> BaseModel:
+async def _restore(state: AppState, ws: Workspace | None, args: wire.RestoreArgs) -> ToolAnswer:
     assert ws is not None
-    return await state.restore(ws, args)
+    return await state.restore_answer(ws, args)
 
 
 async def _route(state: AppState, ws: Workspace | None, args: wire.RouteArgs) -> BaseModel:

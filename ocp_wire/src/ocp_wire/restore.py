@@ -109,7 +109,10 @@ class SessionSummary(WireOut):
 
 
 class RestoreResult(WireOut):
-    brief: str = Field(description="The whole brief as compact markdown")
+    brief: str = Field(
+        description="The whole brief as compact markdown. Empty in a tool call's structured "
+        "content: the brief is sent once, as the result's text block"
+    )
     decisions: list[DecisionOut] = Field(description="Active decisions served as facts")
     stale: list[StaleOut] = Field(
         description="Memories whose cited code changed: not facts (listed when stale='list')"
