@@ -14,6 +14,7 @@ from typing import Any, Final
 
 import aiosqlite
 
+from ocp_server.citations import Located
 from ocp_server.db_holders import named_holders
 from ocp_server.index.limits import DEFAULT_MAX_FILE_BYTES
 from ocp_server.memory.queries import (
@@ -270,6 +271,45 @@ class MemoryBase(TraceStore):
                 chunk,
             )
         await self._unsign_uncited()
+
+    async def _flag_stale(self, table: str, column: str, ids: Sequence[int]) -> None:
+        """Set each memory's `stale` flag from its live citations."""
+        for start in range(0, len(ids), 400):
+            chunk = ids[start : start + 400]
+            await self.db.execute(
+                f"UPDATE {table} SET stale = EXISTS (SELECT 1 FROM memory_citations c "
+                f"WHERE c.{column} = {table}.id AND c.active = 1 AND c.status = 'stale') "
+                f"WHERE id IN ({placeholders(len(chunk))})",
+                chunk,
+            )
+
+    async def _retire_recited(self, kind: str, owner: int, citations: Sequence[Located]) -> int:
+        """Retire the citations of memory `owner` that `citations` (a merge's, just resolved)
+        cite again where the code is now: the same file's lines, overlapping, or the same
+        whole definition found elsewhere while the old place is stale. How many."""
+        column = "decision_id" if kind == "decision" else "note_id"
+        rows = await self._fetch(
+            "SELECT id, path, start_line, end_line, symbol, whole, status FROM memory_citations "
+            f"WHERE {column} = ? AND active = 1",
+            (owner,),
+        )
+        retired = [
+            int(r[0])
+            for r in rows
+            if any(
+                (c.path == r[1] and c.start_line <= r[3] and r[2] <= c.end_line)
+                or (r[6] == "stale" and c.whole and r[5] and c.symbol and c.symbol == r[4])
+                for c in citations
+            )
+        ]
+        if retired:
+            await self.db.execute(
+                "UPDATE memory_citations SET active = 0 "
+                f"WHERE id IN ({placeholders(len(retired))})",
+                retired,
+            )
+            await self._unsign_uncited()
+        return len(retired)
 
     async def _unsign_uncited(self) -> None:
         """Forget the signatures of files no live citation points into any more."""

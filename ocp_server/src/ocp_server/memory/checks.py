@@ -137,17 +137,6 @@ class CitationChecks(MemoryBase):
                 await self._flag_stale(table, column, sorted(owners))
         return len(updates)
 
-    async def _flag_stale(self, table: str, column: str, ids: Sequence[int]) -> None:
-        """Set each memory's `stale` flag from its live citations."""
-        for start in range(0, len(ids), 400):
-            chunk = ids[start : start + 400]
-            await self.db.execute(
-                f"UPDATE {table} SET stale = EXISTS (SELECT 1 FROM memory_citations c "
-                f"WHERE c.{column} = {table}.id AND c.active = 1 AND c.status = 'stale') "
-                f"WHERE id IN ({placeholders(len(chunk))})",
-                chunk,
-            )
-
     async def _stale_to_recheck(self, stale: Sequence[Any], view: CodeView) -> list[int]:
         """Stale citations whose symbol a file indexed since their last check defines, and
         those of lines outside any definition whose file is gone once the index has new

@@ -254,7 +254,10 @@ class MemorySaves(MemoryForgets):
         ids = out.note_ids if kind == "note" else out.open_item_ids
         if same is not None:
             into, alike = same
+            # the code where it is now, in place of where it was (a stale or moved place)
+            replaced = await self._retire_recited("note", into, citations)
             added = await self._add_citations("note", into, citations, now, out.signed)
+            await self._flag_stale("notes", "note_id", [into])
             (stored,) = await self._fetch("SELECT text FROM notes WHERE id = ?", (into,))
             reworded = str(stored[0]) != text
             out.overwritten |= reworded
@@ -266,7 +269,9 @@ class MemorySaves(MemoryForgets):
                     await self._reindex(kind, "note", into, text)
             out.merged.append(Merged(field, into, alike))
             warnings.append(
-                _merge_warning(field, kind.replace("_", " "), into, alike, added, reworded)
+                _merge_warning(
+                    field, kind.replace("_", " "), into, alike, added, reworded, replaced
+                )
             )
             ids.append(into)
             return
@@ -312,7 +317,9 @@ class MemorySaves(MemoryForgets):
                 same = await self._near_duplicate("decision", text, citations, out.similar)
                 if same is not None:
                     into, alike = same
+                    replaced = await self._retire_recited("decision", into, citations)
                     added = await self._add_citations("decision", into, citations, now, out.signed)
+                    await self._flag_stale("decisions", "decision_id", [into])
                     (stored,) = await self._fetch(
                         "SELECT title || char(10) || decision, rationale FROM decisions "
                         "WHERE id = ?",
@@ -336,7 +343,9 @@ class MemorySaves(MemoryForgets):
                                 f"{text}\n{rationale or stored[1] or ''}",
                             )
                     out.merged.append(Merged(field, into, alike))
-                    warnings.append(_merge_warning(field, "decision", into, alike, added, reworded))
+                    warnings.append(
+                        _merge_warning(field, "decision", into, alike, added, reworded, replaced)
+                    )
                     out.decision_ids.append(into)
                     continue
             key = title_key(title)
@@ -686,9 +695,11 @@ def indexed_text(text: str, cited_code: Iterable[tuple[str, str | None]]) -> str
 
 
 def _merge_warning(
-    field: str, what: str, into: int, alike: float, added: int, reworded: bool
+    field: str, what: str, into: int, alike: float, added: int, reworded: bool, replaced: int
 ) -> str:
-    extra = f"; {added} new citation(s) added to it" if added else ""
+    extra = f"; {added - replaced} new citation(s) added to it" if added > replaced else ""
+    if replaced:
+        extra += f"; {replaced} older citation(s) of the same code replaced by where it is now"
     if reworded:  # a near-identical save often corrects a number or a yes/no: the newest wins
         extra += "; it now reads as this save"
     return (
