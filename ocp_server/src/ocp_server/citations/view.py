@@ -379,6 +379,8 @@ class CodeView:
                     other = await self.lines(path)
                     if other is not None and (found := await self._find_loose(c, path, other)):
                         return Check("moved", found)
+            elif (found := await self._find_short(c)) is not None:
+                return Check("moved", found)
         where, change = await self._what_changed(c, lines)
         return Check("stale", where, change)
 
@@ -399,6 +401,28 @@ class CodeView:
             if c.whole or path != c.path:
                 return None
         return await self._find_loose(c, path, lines) if path == c.path else None
+
+    async def _find_short(self, c: Stored) -> Located | None:
+        """A short block of a file that is gone (found just anywhere it proves nothing), where
+        its file went: in the file git says it was renamed to, nearest its old place; in a
+        file of its name in another folder (a plain `mv`), at its very lines."""
+        by_git = await self._git.renamed_to(c.path)
+        name = PurePosixPath(c.path).name
+        same_name = [p for p in await self.renamed_to(c.path) if PurePosixPath(p).name == name]
+        for path in dict.fromkeys([*by_git[:1], *same_name]):
+            lines = await self.lines(path)
+            if lines is None:
+                continue
+            if by_git[:1] == [path]:
+                at = find_block(lines, c, 1, len(lines))
+            elif content_hash(lines[c.start_line - 1 : c.end_line]) == c.content_hash:
+                at = (c.start_line, c.end_line)
+            else:
+                continue
+            if at is not None:
+                holder = holder_of(await self.definitions(path), at[0], at[1])
+                return located(path, lines, at[0], at[1], holder.name if holder else None, False)
+        return None
 
     async def _find_loose(self, c: Stored, path: str, lines: list[str]) -> Located | None:
         """The cited block anywhere in this file (its own, or the one it was renamed to)."""

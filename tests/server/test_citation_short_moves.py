@@ -1,0 +1,75 @@
+"""A short cited block (under MIN_LOOSE_BLOCK characters, which found just anywhere proves
+nothing) follows its file's rename when that is known: to where git says the file went
+(`git mv`, staged or committed), found there nearest its old lines, or to a file of the same
+name in another folder (a plain `mv`) at the very same lines. It was stale, "was deleted"."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import ocp_wire as wire
+from tests.server.inproc import inproc_client, text_of
+from tests.workspace_fixture import git
+
+CONFIG = "import os\n\n\nTIMEOUT = 10\nRETRIES = 3\n\n\ndef load():\n    return os.environ\n"
+NOTE = {"text": "timeouts are 10 s, with 3 retries", "citations": ["src/config.py:4-5"]}
+
+
+def _move(workspace: Path, how: str) -> str:
+    """Move src/config.py as `how` says; where its lines 4-5 are then."""
+    (workspace / "lib").mkdir()
+    if how == "mv":  # git is not told; the name is kept
+        (workspace / "src" / "config.py").rename(workspace / "lib" / "config.py")
+        return "lib/config.py:4-5"
+    git(workspace, "mv", "src/config.py", "lib/settings.py")
+    settings = workspace / "lib" / "settings.py"
+    settings.write_text('"""Settings."""\n' + settings.read_text())  # and edited: one line down
+    if how == "git commit":
+        git(workspace, "commit", "-qam", "config is settings now")
+    return "lib/settings.py:5-6"
+
+
+@pytest.mark.parametrize("how", ["git mv", "git commit", "mv"])
+async def test_a_short_cited_block_follows_its_file_renamed(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    (workspace / "src" / "config.py").write_text(CONFIG)
+    git(workspace, "add", "-A")
+    git(workspace, "commit", "-qm", "config")
+    async with inproc_client(workspace, monkeypatch) as client:
+        await client.call_tool("ocp_context_search", {"query": "TIMEOUT"})  # indexed
+        saved = await client.call_tool("ocp_result_save", {"notes": [NOTE]})
+        assert "Cited (notes[0]): src/config.py:4-5" in text_of(saved), text_of(saved)
+        now = _move(workspace, how)
+        await client.call_tool("ocp_context_search", {"query": "TIMEOUT"})  # re-indexed
+        raw = await client.call_tool("ocp_session_restore", {})
+    result = wire.RestoreResult.model_validate(raw.structured_content)
+    assert result.stale == [], text_of(raw)
+    (citation,) = result.notes[0].citations
+    assert (citation.status, citation.citation, citation.moved_from) == (
+        "moved",
+        now,
+        "src/config.py:4-5",
+    )
+
+
+async def test_a_short_block_in_a_file_of_another_name_git_does_not_know_of_stays_stale(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two lines found in some other file prove nothing: that file may only repeat them.
+    (workspace / "src" / "config.py").write_text(CONFIG)
+    git(workspace, "add", "-A")
+    git(workspace, "commit", "-qm", "config")
+    async with inproc_client(workspace, monkeypatch) as client:
+        await client.call_tool("ocp_context_search", {"query": "TIMEOUT"})  # indexed
+        saved = await client.call_tool("ocp_result_save", {"notes": [NOTE]})
+        assert not saved.is_error, text_of(saved)
+        (workspace / "src" / "config.py").unlink()
+        (workspace / "src" / "defaults.py").write_text(CONFIG)
+        await client.call_tool("ocp_context_search", {"query": "TIMEOUT"})  # re-indexed
+        raw = await client.call_tool("ocp_session_restore", {})
+    result = wire.RestoreResult.model_validate(raw.structured_content)
+    (stale,) = result.stale
+    assert stale.citations[0].change == "src/config.py was deleted"
