@@ -86,16 +86,27 @@ def _not_a_credential(value: str) -> str:
     return value
 
 
+def _no_nul(value: str) -> str:
+    # Stored as a key and written in logs and traces: a NUL ends the id early in C strings.
+    if "\0" in value:
+        raise ValueError("it holds a NUL character, which no id or name may hold")
+    return value
+
+
 #: A name or id chosen by the caller that OCP sends or stores verbatim: never a credential.
 #: Its bounds come before the check (`Field(max_length=…)` beside it was checked after, and
 #: told "Value should have at most 200 items" of a string).
 CallerId = Annotated[
-    str, StringConstraints(max_length=MAX_CALLER_ID_CHARS), AfterValidator(_not_a_credential)
+    str,
+    StringConstraints(max_length=MAX_CALLER_ID_CHARS),
+    AfterValidator(_no_nul),
+    AfterValidator(_not_a_credential),
 ]
 #: A model's name: a caller's id that cannot be empty.
 ModelName = Annotated[
     str,
     StringConstraints(min_length=1, max_length=MAX_CALLER_ID_CHARS),
+    AfterValidator(_no_nul),
     AfterValidator(_not_a_credential),
 ]
 

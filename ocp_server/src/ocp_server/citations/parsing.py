@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 import re
+import unicodedata
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from ocp_server.errors import CitationError
 
@@ -31,8 +32,8 @@ def parse_citation(raw: str, workspace: Path | None = None) -> Parsed:
     if "\0" in text:  # no path or name holds one (and the file system refuses it)
         raise CitationError(f"{raw!r} is not a citation: it holds a NUL character")
     if m := RANGE.match(text):
-        start = int(m["start"])
-        end = int(m["end"]) if m["end"] else start
+        start = _line_number(raw, m["start"])
+        end = _line_number(raw, m["end"]) if m["end"] else start
         if start < 1 or end < start:
             raise CitationError(f"{raw!r}: lines must be start-end with 1 <= start <= end")
         return Parsed(relative(m["path"], workspace), start, end)
@@ -45,6 +46,17 @@ def parse_citation(raw: str, workspace: Path | None = None) -> Parsed:
         f"{raw!r} is not a citation: expected path:start-end (src/auth.py:6-8), path:symbol "
         "(src/auth.py:verify_token) or a symbol (verify_token, SessionStore.rotate_session)"
     )
+
+
+def _line_number(raw: str, digits: str) -> int:
+    """A line number in any one script's decimal digits (`\\d`: `٦` is 6, `６` too); one
+    mixing two scripts is refused (int() reads `1٣` as 13: a place never meant)."""
+    if not digits.isascii() and len({ord(d) - unicodedata.decimal(d) for d in digits}) > 1:
+        raise CitationError(
+            f"{raw!r}: a line number mixes the digits of two scripts ({digits!r}): write it "
+            "in one (ASCII 0-9)"
+        )
+    return int(digits)
 
 
 def normal_symbol(text: str) -> str:
@@ -60,7 +72,33 @@ def relative(path: str, workspace: Path | None) -> str:
             raise CitationError(f"{path!r} is outside the workspace {workspace}") from None
         except RuntimeError:  # raised for a symlink loop before Python 3.13
             raise CitationError(f"{path!r} cannot be resolved: a symlink loop") from None
-    p = p.removeprefix("./")
-    if not p or p.startswith("/") or ".." in PurePosixPath(p).parts:
+    if p.startswith("/"):
         raise CitationError(f"{path!r}: expected a path inside the workspace")
-    return p
+    # `.`, `//` and `..` read as the path they name (the index keys files by that path); a
+    # `..` out of a symbolic link names another file than its text: refused, not guessed.
+    parts: list[str] = []
+    link = None
+    for part in p.split("/"):
+        if part == "..":
+            if not parts:
+                raise CitationError(
+                    f"{path!r} is outside the workspace: cite a path inside the workspace"
+                )
+            if (
+                link is None
+                and workspace is not None
+                and (workspace / "/".join(parts)).is_symlink()
+            ):
+                link = "/".join(parts)
+            parts.pop()
+        elif part not in ("", "."):
+            parts.append(part)
+    if not parts:
+        raise CitationError(f"{path!r}: expected a path inside the workspace")
+    named = "/".join(parts)
+    if link is not None:
+        raise CitationError(
+            f"{path!r}: '..' after a symbolic link ({link}) names another file than {named}: "
+            "cite the path without '..'"
+        )
+    return named
