@@ -9,7 +9,12 @@ from collections.abc import Iterator
 
 import pytest
 
-pytest_plugins = ["tests.fakes.fixtures", "tests.workspace_fixture", "tests.server.app_fixture"]
+pytest_plugins = [
+    "tests.fakes.fixtures",
+    "tests.workspace_fixture",
+    "tests.server.app_fixture",
+    "tests.server.memory_fixtures",
+]
 
 _PREFIXES = ("OCP_", "ANTHROPIC_", "OPENAI_", "CLAUDE_PROJECT_DIR", "OLLAMA_")
 

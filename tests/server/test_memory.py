@@ -7,14 +7,12 @@ import json
 import random
 import threading
 from collections.abc import AsyncIterator, Callable
-from pathlib import Path
 from typing import Any
 
 import aiosqlite
 import pytest
 
 from ocp_router.tokens import estimate_tokens
-from ocp_server.db import connect
 from ocp_server.errors import InputError
 from ocp_server.memory import DecisionIn, MemoryStore, NoteIn
 from tests.server.traces import TraceChanges, trace
@@ -29,13 +27,6 @@ class Clock:
     def __call__(self) -> float:
         self.now += 1.0
         return self.now
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[aiosqlite.Connection]:
-    conn = await connect(tmp_path / ".ocp" / "ocp.db")
-    yield conn
-    await conn.close()
 
 
 @pytest.fixture

@@ -8,25 +8,16 @@ decisions: 2.5-3 ms a read instead of 0.2-0.3 ms)."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Iterable, Mapping
-from pathlib import Path
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import aiosqlite
 import pytest
 
-from ocp_server.db import connect
 from ocp_server.memory import DecisionIn, MemoryStore
 
 _BY_ID = re.compile(r"\b(id|key) IN \((\?|:i0)")
 _TABLES = ("decisions", "notes", "traces", "sessions")
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[aiosqlite.Connection]:
-    conn = await connect(tmp_path / ".ocp" / "ocp.db")
-    yield conn
-    await conn.close()
 
 
 async def test_memories_picked_by_id_are_read_by_their_primary_key(

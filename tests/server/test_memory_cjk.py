@@ -5,31 +5,21 @@ and a query's runs are looked up by theirs."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import aiosqlite
 import pytest
 
 from ocp_server.cjk_terms import by_prefix, cjk_pairs, cjk_terms, korean_stem
 from ocp_server.db import connect
 from ocp_server.memory import MemoryStore
 from ocp_server.migrations import (
-    MIGRATIONS,
     m031_memory_cjk_pairs,
     m032_memory_cjk_run_ends,
-    migrate,
 )
+from tests.server.memory_fixtures import database_before
 
 CHINESE = "使用缓存策略可以减少数据库查询"
 JAPANESE = "キャッシュの有効期限は五分に設定する"
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[MemoryStore]:
-    conn = await connect(tmp_path / ".ocp" / "ocp.db")
-    yield MemoryStore(conn)
-    await conn.close()
 
 
 def test_pairs_are_of_han_and_kana_runs_only() -> None:
@@ -76,9 +66,7 @@ async def test_a_query_of_pairs_in_no_memory_finds_none(store: MemoryStore) -> N
 
 async def test_memories_indexed_before_are_indexed_with_their_pairs(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
-    old = await aiosqlite.connect(path, isolation_level=None)
-    await migrate(old, tuple(m for m in MIGRATIONS if m is not m031_memory_cjk_pairs))
-    await old.execute("INSERT INTO sessions (id, workspace, started_at) VALUES ('s', '/ws', 1.0)")
+    old = await database_before(path, m031_memory_cjk_pairs)
     await old.execute(
         "INSERT INTO notes (session_id, created_at, kind, text, renewed_at) "
         "VALUES ('s', 2.0, 'note', ?, 2.0)",
@@ -157,9 +145,7 @@ async def test_memories_indexed_before_find_their_last_characters(tmp_path: Path
     # Indexed with their pairs only (m031): the last character of a run (询 of 查询) was in
     # no term but the pair ending with it.
     path = tmp_path / "old.db"
-    old = await aiosqlite.connect(path, isolation_level=None)
-    await migrate(old, tuple(m for m in MIGRATIONS if m is not m032_memory_cjk_run_ends))
-    await old.execute("INSERT INTO sessions (id, workspace, started_at) VALUES ('s', '/ws', 1.0)")
+    old = await database_before(path, m032_memory_cjk_run_ends)
     for n, text in enumerate((CHINESE, LOCK_END), 1):
         await old.execute(
             "INSERT INTO notes (session_id, created_at, kind, text, renewed_at) "

@@ -6,7 +6,6 @@ index again. Which words a save compares by, and so what it merges, stays the sa
 from __future__ import annotations
 
 import random
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -16,13 +15,6 @@ import pytest
 from ocp_server.db import connect
 from ocp_server.errors import InputError
 from ocp_server.memory import DecisionIn, MemoryStore, Merged
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[aiosqlite.Connection]:
-    conn = await connect(tmp_path / ".ocp" / "ocp.db")
-    yield conn
-    await conn.close()
 
 
 class _Forgetful(dict[str, int]):

@@ -10,6 +10,7 @@ import aiosqlite
 from ocp_server.db import connect
 from ocp_server.memory import MemoryStore
 from ocp_server.migrations import MIGRATIONS, m006_memory, m018_failed_cost, migrate
+from tests.server.memory_fixtures import database_before
 
 
 async def test_memories_saved_before_m006_are_restored_and_found_after_it(tmp_path: Path) -> None:
@@ -64,9 +65,7 @@ async def test_m018_counts_the_cost_of_routes_nothing_paid_answered_as_failed_sp
     # Before m018 a route's cost_usd held its answer and its failed paid attempts together:
     # a local answer or no answer at all spent its whole cost on attempts that failed.
     path = tmp_path / "old.db"
-    old = await aiosqlite.connect(path, isolation_level=None)
-    await migrate(old, tuple(m for m in MIGRATIONS if m is not m018_failed_cost))
-    await old.execute("INSERT INTO sessions (id, workspace, started_at) VALUES ('s', '/ws', 1.0)")
+    old = await database_before(path, m018_failed_cost)
     for trace_id, answered_by, tier, cost in (
         ("paid", "paid", "mid", 0.03),
         ("local", "local", "local", 0.02),

@@ -6,28 +6,15 @@ restore reads the cited lines again. Files untouched for longer are only stat'ed
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from ocp_server.citations import CodeView
-from ocp_server.db import connect
-from ocp_server.index.workspace import WorkspaceIndex
 from ocp_server.memory import DecisionIn, MemoryStore, base
 from tests.workspace_fixture import AUTH_PY
 
 HOUR_NS = 3600 * 10**9
-
-
-@pytest.fixture
-async def store(workspace: Path) -> AsyncIterator[MemoryStore]:
-    index = await WorkspaceIndex.open(workspace, workspace.parent / "ocp.db")
-    await index.update()
-    conn = await connect(workspace.parent / "ocp.db")
-    yield MemoryStore(conn, workspace=workspace)
-    await conn.close()
-    await index.close()
 
 
 def counted_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
@@ -42,19 +29,19 @@ def counted_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return reads
 
 
-async def save_verify_token(store: MemoryStore, workspace: Path) -> None:
-    sid = await store.start_session(str(workspace))
-    saved = await store.save(
+async def save_verify_token(indexed_store: MemoryStore, workspace: Path) -> None:
+    sid = await indexed_store.start_session(str(workspace))
+    saved = await indexed_store.save(
         sid, decisions=[DecisionIn("tokens", "constant time", citations=("verify_token",))]
     )
     assert [c.citation for c in saved.citations] == ["src/auth.py:6-8"]
 
 
 async def test_a_same_size_rewrite_within_the_mtime_tick_is_stale(
-    store: MemoryStore, workspace: Path
+    indexed_store: MemoryStore, workspace: Path
 ) -> None:
     auth = workspace / "src" / "auth.py"
-    await save_verify_token(store, workspace)  # auth.py was just written: racily clean
+    await save_verify_token(indexed_store, workspace)  # auth.py was just written: racily clean
     before = auth.stat()
     swapped = AUTH_PY.replace("compare_digest(token, secret)", "compare_digest(secret, token)")
     assert len(swapped) == len(AUTH_PY) and swapped != AUTH_PY
@@ -62,7 +49,7 @@ async def test_a_same_size_rewrite_within_the_mtime_tick_is_stale(
     os.utime(auth, ns=(before.st_atime_ns, before.st_mtime_ns))  # the same tick
     assert (auth.stat().st_size, auth.stat().st_mtime_ns) == (before.st_size, before.st_mtime_ns)
 
-    brief = await store.restore()
+    brief = await indexed_store.restore()
     assert brief.decisions == ()
     (stale,) = brief.stale
     assert stale.citations[0].status == "stale"
@@ -70,29 +57,29 @@ async def test_a_same_size_rewrite_within_the_mtime_tick_is_stale(
 
 
 async def test_files_untouched_for_long_are_not_read_at_a_restore(
-    store: MemoryStore, workspace: Path, monkeypatch: pytest.MonkeyPatch
+    indexed_store: MemoryStore, workspace: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     auth = workspace / "src" / "auth.py"
     old = auth.stat().st_mtime_ns - HOUR_NS
     os.utime(auth, ns=(old, old))
-    await save_verify_token(store, workspace)
+    await save_verify_token(indexed_store, workspace)
     reads = counted_reads(monkeypatch)
     for _ in range(2):
-        brief = await store.restore()
+        brief = await indexed_store.restore()
         assert [c.status for d in brief.decisions for c in d.citations] == ["valid"]
     assert reads == []
 
 
 async def test_an_unconfirmed_signature_is_trusted_once_its_file_is_old_enough(
-    store: MemoryStore, workspace: Path, monkeypatch: pytest.MonkeyPatch
+    indexed_store: MemoryStore, workspace: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    await save_verify_token(store, workspace)
+    await save_verify_token(indexed_store, workspace)
     reads = counted_reads(monkeypatch)
-    await store.restore()  # still within the tick: read again, and signed unconfirmed again
+    await indexed_store.restore()  # still within the tick: read again, and signed unconfirmed again
     assert reads == ["src/auth.py"]
     monkeypatch.setattr(base, "RACY_NS", -HOUR_NS)  # as if its tick were long past
-    await store.restore()  # read again (it was unconfirmed), now signed for good
+    await indexed_store.restore()  # read again (it was unconfirmed), now signed for good
     assert reads == ["src/auth.py"] * 2
-    brief = await store.restore()
+    brief = await indexed_store.restore()
     assert reads == ["src/auth.py"] * 2
     assert [c.status for d in brief.decisions for c in d.citations] == ["valid"]

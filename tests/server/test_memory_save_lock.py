@@ -7,13 +7,12 @@ from __future__ import annotations
 import difflib
 import random
 import sqlite3
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
 
 import aiosqlite
 import pytest
 
-from ocp_server.db import connect
 from ocp_server.memory import DecisionIn, MemoryStore
 
 WORDS = [f"word{n}" for n in range(40)]
@@ -23,13 +22,6 @@ UNLIKE = " ".join(f"unlike{n}" for n in range(40))
 def near(changed: int) -> str:
     """A note of 40 words, one of them replaced: 97.5% alike to the others."""
     return " ".join("other" if n == changed else w for n, w in enumerate(WORDS))
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[aiosqlite.Connection]:
-    conn = await connect(tmp_path / ".ocp" / "ocp.db")
-    yield conn
-    await conn.close()
 
 
 def watching(

@@ -6,27 +6,15 @@ citations saved before the edit are never checked again and stay valid over chan
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from ocp_server.db import connect
-from ocp_server.index.workspace import WorkspaceIndex
 from ocp_server.memory import DecisionIn, MemoryStore, NoteIn
 from tests.workspace_fixture import AUTH_PY
 
 HOUR_NS = 3600 * 10**9
-
-
-@pytest.fixture
-async def store(workspace: Path) -> AsyncIterator[MemoryStore]:
-    index = await WorkspaceIndex.open(workspace, workspace.parent / "ocp.db")
-    await index.update()
-    conn = await connect(workspace.parent / "ocp.db")
-    yield MemoryStore(conn, workspace=workspace)
-    await conn.close()
-    await index.close()
 
 
 def edit_settled(path: Path, old: str, new: str) -> None:
@@ -37,24 +25,24 @@ def edit_settled(path: Path, old: str, new: str) -> None:
 
 
 async def test_a_save_citing_an_edited_file_leaves_its_older_citations_to_be_checked(
-    store: MemoryStore, workspace: Path
+    indexed_store: MemoryStore, workspace: Path
 ) -> None:
     auth = workspace / "src" / "auth.py"
     edit_settled(auth, "", "")  # settled before the first save too
-    sid = await store.start_session(str(workspace))
-    first = await store.save(
+    sid = await indexed_store.start_session(str(workspace))
+    first = await indexed_store.save(
         sid, decisions=[DecisionIn("tokens", "constant time", citations=("src/auth.py:6-8",))]
     )
     assert [c.citation for c in first.citations] == ["src/auth.py:6-8"]
     # verify_token changes; the lines of SessionStore do not move
     edit_settled(auth, "hmac.compare_digest(token, secret)", "token == secret")
     assert auth.read_text() != AUTH_PY
-    second = await store.save(
+    second = await indexed_store.save(
         sid, notes=[NoteIn("sessions live in memory", citations=("src/auth.py:11-12",))]
     )
     assert [c.citation for c in second.citations] == ["src/auth.py:11-12"]
 
-    brief = await store.restore()
+    brief = await indexed_store.restore()
     assert [d.title for d in brief.decisions] == []
     (stale,) = brief.stale
     assert stale.citations[0].status == "stale"
@@ -64,7 +52,7 @@ async def test_a_save_citing_an_edited_file_leaves_its_older_citations_to_be_che
 
 
 async def test_a_save_citing_a_file_checked_elsewhere_since_it_read_it_is_checked_again(
-    store: MemoryStore, workspace: Path, monkeypatch: pytest.MonkeyPatch
+    indexed_store: MemoryStore, workspace: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The other way round: the save read the file, then it was edited and another process's
     restore checked the citations already in it and stored the new signature. The save's own
@@ -72,24 +60,24 @@ async def test_a_save_citing_a_file_checked_elsewhere_since_it_read_it_is_checke
     edit from it."""
     auth = workspace / "src" / "auth.py"
     edit_settled(auth, "", "")
-    sid = await store.start_session(str(workspace))
-    await store.save(
+    sid = await indexed_store.start_session(str(workspace))
+    await indexed_store.save(
         sid, decisions=[DecisionIn("tokens", "constant time", citations=("src/auth.py:6-8",))]
     )
     conn = await connect(workspace.parent / "ocp.db")
     elsewhere = MemoryStore(conn, workspace=workspace)
-    compare = type(store)._similarities
+    compare = type(indexed_store)._similarities
 
     async def edited_and_checked_meanwhile(self: MemoryStore, *args: object) -> object:
-        if self is store:
+        if self is indexed_store:
             edit_settled(auth, "Keeps sessions in memory.", "Keeps sessions on disk.")
             brief = await elsewhere.restore()  # checks the decision: still valid
             assert [c.status for d in brief.decisions for c in d.citations] == ["valid"]
         return await compare(self, *args)  # type: ignore[arg-type]
 
     try:
-        monkeypatch.setattr(type(store), "_similarities", edited_and_checked_meanwhile)
-        saved = await store.save(
+        monkeypatch.setattr(type(indexed_store), "_similarities", edited_and_checked_meanwhile)
+        saved = await indexed_store.save(
             sid, notes=[NoteIn("sessions live in memory", citations=("src/auth.py:11-12",))]
         )
         monkeypatch.undo()
@@ -97,7 +85,7 @@ async def test_a_save_citing_a_file_checked_elsewhere_since_it_read_it_is_checke
         await conn.close()
     assert [c.citation for c in saved.citations] == ["src/auth.py:11-12"]
 
-    brief = await store.restore()
+    brief = await indexed_store.restore()
     assert [d.title for d in brief.decisions] == ["tokens"]
     assert brief.notes == ()
     (stale,) = brief.stale

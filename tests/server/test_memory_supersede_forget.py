@@ -4,21 +4,10 @@ decision that does, and stays, as nothing is saved."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import pytest
 
-from ocp_server.db import connect
 from ocp_server.errors import InputError
 from ocp_server.memory import DecisionIn, MemoryStore
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[MemoryStore]:
-    db = await connect(tmp_path / ".ocp" / "ocp.db")
-    yield MemoryStore(db)
-    await db.close()
 
 
 async def test_superseding_and_forgetting_one_decision_in_one_save_names_both(

@@ -5,23 +5,15 @@ title did not put it first)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import aiosqlite
 import pytest
 
 from ocp_server.db import connect
 from ocp_server.memory import DecisionIn, MemoryStore
 from ocp_server.memory.folding import title_key
-from ocp_server.migrations import MIGRATIONS, m030_decision_title_key, migrate
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[MemoryStore]:
-    conn = await connect(tmp_path / ".ocp" / "ocp.db")
-    yield MemoryStore(conn)
-    await conn.close()
+from ocp_server.migrations import m030_decision_title_key
+from tests.server.memory_fixtures import database_before
 
 
 def test_a_title_key_folds_case_and_accents_in_every_script() -> None:
@@ -68,9 +60,7 @@ async def test_a_query_of_a_title_in_another_case_puts_it_first(store: MemorySto
 
 async def test_titles_saved_before_the_key_are_keyed_by_the_migration(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
-    old = await aiosqlite.connect(path, isolation_level=None)
-    await migrate(old, tuple(m for m in MIGRATIONS if m is not m030_decision_title_key))
-    await old.execute("INSERT INTO sessions (id, workspace, started_at) VALUES ('s', '/ws', 1.0)")
+    old = await database_before(path, m030_decision_title_key)
     await old.executemany(
         "INSERT INTO decisions (session_id, created_at, title, decision, renewed_at, retired) "
         "VALUES ('s', 2.0, ?, 'd', 2.0, ?)",
