@@ -14,6 +14,7 @@ import pytest
 import ocp_wire as wire
 from ocp_router.tokens import estimate_tokens
 from ocp_server.app import AppState
+from ocp_server.render import restore_answer
 from tests.server.app_fixture import opened
 
 # Runs of what an agent may paste, mixed (emoji, CJK, combining marks, long words).
@@ -53,7 +54,7 @@ async def test_memories_that_json_escapes_are_restored_within_every_budget(
             ),
         )
     for budget in range(300, 8_001, 350):
-        answer = await app.restore_answer(ws, wire.RestoreArgs(max_tokens=budget))
+        answer = restore_answer(await app.restore(ws, wire.RestoreArgs(max_tokens=budget)))
         brief = wire.RestoreResult.model_validate(answer.structured)
         sent = estimate_tokens(answer.text) + estimate_tokens(brief.model_dump_json())
         assert brief.tokens == sent <= budget

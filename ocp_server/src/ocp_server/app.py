@@ -58,7 +58,7 @@ from ocp_server.off_loop import off_loop
 from ocp_server.open_workspaces import OpenWorkspaces
 from ocp_server.outcomes import learn, unlearned
 from ocp_server.prompt import EnrichedPrompt
-from ocp_server.render import ToolAnswer, restore_answer, restore_tokens
+from ocp_server.render import ToolAnswer, restore_tokens
 from ocp_server.route_record import Answerer, RouteRecord, local_unreachable
 from ocp_server.schema import SchemaTooNew
 from ocp_server.sent_budget import fitted
@@ -242,15 +242,10 @@ class AppState:
         return time.perf_counter() - started if left else 0.0
 
     # ---- ocp_session_restore ----------------------------------------------------------
-    async def restore_answer(self, ws: Workspace, args: wire.RestoreArgs) -> ToolAnswer:
-        """The restore's answer in its wire form (the MCP tool's): the brief as the text
-        block, the items as values (`render.restore_answer`), together within `max_tokens`."""
-        return restore_answer(await self.restore(ws, args))
-
     async def restore(self, ws: Workspace, args: wire.RestoreArgs) -> wire.RestoreResult:
-        """The brief, sized so that the tool's whole answer (`restore_answer`: the brief as
-        its text block, the same items as values in its structured content; some clients
-        show the model one, some both) fits `max_tokens`. The model has the brief too."""
+        """The brief, sized so that the tool's answer (`render.restore_answer`: the brief as
+        its text block, the items as values; a client may show the model both) fits
+        `max_tokens`. The model has the brief too."""
         if self._restore_overhead is None:
             # The result's fixed part, its counts at five digits; what `omitted` may say is
             # reserved by the brief's fitter, which knows what each section holds.

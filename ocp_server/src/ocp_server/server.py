@@ -59,7 +59,7 @@ from ocp_server.errors import (
 )
 from ocp_server.mcp_config import SERVER_NAME
 from ocp_server.protocol_errors import ProtocolErrorsNamed
-from ocp_server.render import ToolAnswer, render
+from ocp_server.render import ToolAnswer, render, restore_answer
 from ocp_server.request_ids import unique_request_ids
 from ocp_server.runtime import Runtime
 from ocp_server.settings import ServerSettings, resolve_after_roots_moved, resolve_workspace
@@ -139,7 +139,7 @@ async def _search(state: AppState, ws: Workspace | None, args: wire.SearchArgs) 
 
 async def _restore(state: AppState, ws: Workspace | None, args: wire.RestoreArgs) -> ToolAnswer:
     assert ws is not None
-    return await state.restore_answer(ws, args)
+    return restore_answer(await state.restore(ws, args))  # the brief sent once
 
 
 async def _route(state: AppState, ws: Workspace | None, args: wire.RouteArgs) -> BaseModel:
