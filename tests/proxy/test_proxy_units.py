@@ -17,7 +17,7 @@ from ocp_server.proxy.chat import Event, ToolCall, Usage
 from ocp_server.proxy.local import _ollama_body, _openai_body
 from ocp_server.proxy.stops import StopWatch
 
-AWS = "AKIAIOSFODNN7EXAMPLE"
+AWS = "AKIA" + "QW7B3PDKHX4PY8GP"  # AWS's documented AKIAIOSFODNN7EXAMPLE is a placeholder
 PASSWORD = "hunter2hunter2XYZ"
 
 

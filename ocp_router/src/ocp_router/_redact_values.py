@@ -5,6 +5,8 @@ secrets.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import math
 import re
 from collections import Counter
@@ -54,7 +56,7 @@ _PLACEHOLDER_WORDS = frozenset(
     empty default todo tbd fixme foo bar baz foobar qux changeme changeit redacted placeholder
     value string str mypassword mysecret mytoken myapikey secretkey accesskey privatekey
     apitoken accesstoken authtoken sample dummy fake example hidden masked removed omitted
-    notset unset required optional secretvalue tokenvalue true false yes no""".split()
+    notset unset required optional secretvalue tokenvalue true false yes no pw""".split()
 )
 # Passwords documentation writes as examples (their letters and digits): bash.org's, and xkcd's
 # passphrase (its Tr0ub4dor&3 reads as a password a person chose, and is taken as one).
@@ -64,8 +66,16 @@ _LEET = str.maketrans("013457@$", "oieastas")
 # A filler word with a word saying it is made up or wrong: badpass, wrongpassword, supersecret.
 _MADE_UP_RE = re.compile(
     r"(?:bad|wrong|invalid|incorrect|fake|test|super|top|new|old)"
-    r"(?:pass|password|passwd|pwd|secret|token|key)"
+    r"(?:pass|password|passwd|pwd|secret|token|key)|wrong|invalid|incorrect|nogood|bad"
 )
+# Words that make a value of lower-case words name what it stands for ('hono-password-a',
+# 'callback-pass', 'sk-ant-test'): a value made up for a test or a doc, not one issued or chosen.
+_TELLING_WORDS = frozenset(
+    """password passwd pass pwd pw secret token key apikey cred creds credential credentials
+    test testing fake dummy demo mock sample example invalid wrong bad placeholder""".split()
+)
+_PIECE_SPLIT_RE = re.compile(r"[-_. ]")
+_BASE64_RE = re.compile(r"[A-Za-z0-9+/]{8,}={0,2}")
 TYPE_WORDS = frozenset(
     """str string bytes bytearray int integer bool boolean float double number any unknown
     object none null nil undefined true false yes no on off secretstr secretbytes secret
@@ -171,6 +181,29 @@ def looks_random(v: str, min_len: int = 16) -> bool:
 
 #: Characters besides the repeated one that make "0000000000000001234567Aa" a value, not filler.
 _FILLER_REST = 8
+_RUN_MIN = 4  # a run of letters or digits in sequence (abcd, 6543) at least this long...
+_SEQUENCE_SHARE = 0.6  # ...covering this share of a value of 8+ letters and digits: typed
+
+
+def _in_runs(core: str, least: int) -> int:
+    """How many characters of `core` lie in runs of `least`+ that step by one (abcdefg, 12345,
+    9876)."""
+    inside = [False] * len(core)
+    start = 0
+    for i in range(1, len(core) + 1):
+        if i < len(core):
+            d = ord(core[i]) - ord(core[i - 1])
+            if d in (1, -1) and (i - start == 1 or d == ord(core[i - 1]) - ord(core[i - 2])):
+                continue
+        if i - start >= least:
+            inside[start:i] = [True] * (i - start)
+        start = i - 1 if i < len(core) and d in (1, -1) else i
+    return sum(inside)
+
+
+def _sequential(core: str) -> bool:
+    """Letters and digits typed in order ("abcdefg12345", "0123456789abcdefghij"), not drawn."""
+    return len(core) >= 8 and _in_runs(core, _RUN_MIN) >= _SEQUENCE_SHARE * len(core)
 
 
 def is_filler(v: str) -> bool:
@@ -182,6 +215,8 @@ def is_filler(v: str) -> bool:
         # mostly one character, and what is left too short to be a secret by itself
         or (dominant >= 0.6 * len(core) and len(core) - dominant < _FILLER_REST)
         or "xxxx" in core
+        or _sequential(core)
+        or v.endswith("EXAMPLE")  # AWS's documented AKIAIOSFODNN7EXAMPLE (gitleaks allows it)
         or "..." in v
         or "\u2026" in v
         or "[REDACTED" in v
@@ -232,7 +267,48 @@ def is_placeholder(v: str, name_words: tuple[str, ...] = ()) -> bool:
         return True  # CHALLENGE_PASSWORD: "challengePassword"
     if _PATH_RE.fullmatch(s) and not looks_random(s):
         return True
+    if _made_up(s) or _basic_placeholder(s):
+        return True
     return len(s) <= 40 and any(s in m for m in MARKERS)
+
+
+def _made_up(s: str) -> bool:
+    """Lower-case words that name what the value stands for, or say it is a test's
+    ('hono-password-a', 'callback-pass', 'proxy-token-123456', 'sk-ant-test'), or end in digits
+    in order ('sk-live-123'): pieces split at - _ . and spaces, each a lower-case word, one
+    character, or digits in sequence. A passphrase of words ('amber-falcon-quartz') names
+    nothing, and a piece with capitals, other digits or symbols is no such value."""
+    pieces = _PIECE_SPLIT_RE.split(s)
+    if len(pieces) < 2:
+        return False
+    telling = False
+    for p in pieces:
+        if p.lower() in _TELLING_WORDS:
+            telling = True
+        elif p.isdigit() and len(p) >= 3 and _in_runs(p, 3) == len(p):
+            telling = True  # 123, 123456
+        elif _sequential(p):
+            telling = True  # 0123456789abcdefghij
+        elif not (p.isalpha() and p.islower() or len(p) == 1):
+            return False
+    return telling
+
+
+def _basic_placeholder(s: str) -> bool:
+    """Base64 of `user:password` whose password is a placeholder (a test's Basic credential
+    built from 'hono-user-a:hono-password-a')."""
+    if not _BASE64_RE.fullmatch(s) or len(s) % 4:
+        return False
+    try:
+        raw = base64.b64decode(s, validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    if not raw.isascii() or b":" not in raw:
+        return False
+    creds = raw.decode("ascii")
+    if not creds.isprintable():
+        return False
+    return is_placeholder(creds.split(":", 1)[1], ("password",))
 
 
 def _example_password(low: str, core: str) -> bool:
@@ -462,7 +538,7 @@ def high_entropy(v: str) -> bool:
     lower = sum(c.islower() for c in v)
     if min(upper, lower) < 2 or wordy(v):
         return False
-    return _entropy(v) >= min(4.0, math.log2(len(v)) - 0.5)
+    return _entropy(v) >= min(4.0, math.log2(len(v)) - 0.5) and not _basic_placeholder(v)
 
 
 def is_connection_placeholder(pw: str) -> bool:

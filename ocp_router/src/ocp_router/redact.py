@@ -125,9 +125,15 @@ What is left alone, so that explanations of code are not damaged:
   ``...``, values containing "your"/"example"/"placeholder"/"dummy"/"sample"/"redacted",
   ``..._here``, the name itself (``password = "password"``, ``"password1": "password1"``), filler
   words (``secret``, ``test``, ``none``, ``true``...), passwords docs write as examples
-  (``hunter2``, leet filler ``P4$$word``/``s3cret``, ``badpass``/``supersecret``), paths
-  (``~/.ssh/id_ed25519``), and the name of a variable as a string
-  (``api_key_env = "OPENAI_API_KEY"``).
+  (``hunter2``, leet filler ``P4$$word``/``s3cret``, ``badpass``/``supersecret``) or tests
+  use as wrong ones (``nogood``, ``invalid``), lower-case words that name what they stand for
+  (``hono-password-a``, ``callback-pass``, ``proxy-token-123456``, ``sk-ant-test``; not a
+  passphrase such as ``amber-falcon-quartz``), letters and digits typed in sequence
+  (``abcdefg12345``, ``ghp_abcdefghijklmnopqrstuvwxyz0123456789``), AWS's documented
+  ``AKIAIOSFODNN7EXAMPLE`` (a token ending in ``EXAMPLE``), base64 of ``user:<placeholder>``
+  (a test's Basic credential), paths (``~/.ssh/id_ed25519``), and the name of a variable as
+  a string (``api_key_env = "OPENAI_API_KEY"``). The value decides, never the file's path: a
+  realistic secret in a test file is hidden too.
 - Templates and lookups: ``${API_KEY}``, ``$API_KEY``, ``%API_KEY%``, ``{{ secrets.TOKEN }}``,
   ``%(pw)s``, ``{password}`` (a literal that merely contains a brace pair, ``Xk{Gb}9$q!``, is
   not a template), f-strings with fields, ``os.environ['API_KEY']``, ``get_password()``,
