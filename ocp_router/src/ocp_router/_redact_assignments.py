@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 from ocp_router._redact_base import MARKER_OPEN, PRIORITY, Hit, cut_at_escape, line_before
 from ocp_router._redact_line_kind import code_before, env_context, in_ini
-from ocp_router._redact_phrases import SET_TO, creds_pair_hit
+from ocp_router._redact_phrases import SET_TO, creds_pair_hit, sentence_after_name
 from ocp_router._redact_tables import before_cell_end, table_hits
 from ocp_router._redact_values import (
     TYPE_WORDS,
@@ -448,8 +448,10 @@ def _assignment_value(
             v = (rest[: hash_at.start()] if hash_at else rest).rstrip()
             if v.endswith((",", ";", "{", "(")) and not symbol_heavy_random(v):
                 return None  # an object literal or a declaration in code, not YAML
-            if any(c.isspace() for c in v):
-                return None  # "password: The password part of the URL." is prose
+            if any(c.isspace() for c in v):  # a sentence: "password: X until friday"
+                if v[0] in "\"'`" or name_class == "generic":
+                    return None
+                return sentence_after_name(text, vs, words, name_class == "password")
             code = code_before(text, start - len(line_prefix))
             yaml = not code
         elif (

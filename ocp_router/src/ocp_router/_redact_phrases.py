@@ -40,6 +40,7 @@ __all__ = [
     "neutral_hits",
     "phrase_hits",
     "random_by_nature",
+    "sentence_after_name",
     "sign_in_hits",
     "snyk_hits",
 ]
@@ -123,7 +124,7 @@ _PROSE_FOR = r"[ \t]+(?:for|of|on|to|at)(?:[ \t]+[\w.@/-]{1,64}){1,3}"
 # "staging password: X" and "password X": a chosen password (see `chosen_password`) is the only
 # thing these take.
 _PROSE_RE = re.compile(
-    rf"(?P<kw>p(?:assword|asswd|assphrase|asscode|w))(?:{_PROSE_FOR}[ \t]*(?P<op1>=|:|->)|"
+    rf"(?P<kw>p(?:assword|asswd|assphrase|asscode|wd|w))(?:{_PROSE_FOR}[ \t]*(?P<op1>=|:|->)|"
     r"(?:[ \t]+(?:for|of|on|to|at)(?:[ \t]+[\w.@:/-]{1,64}){1,3}){0,2}[ \t]+"
     rf"(?:(?P<set>{SET_TO})|(?P<op>(?:is|was|will be|should be)(?: now)?|=|:|->))"
     r"|[ \t]+(?P<to>to)|(?P<colon>:)|(?P<bare>))"
@@ -230,7 +231,53 @@ def _sentence_value(text: str, s: int, e: int) -> str:
     after = text[e : e + 2]
     if v[-1] in ".,;:)" and (not after.strip() or after[1:2].isupper()):
         v = v.rstrip(".,;:)")
+    elif v[-1] in ",;" and after[:1] in " \t" and _clause_after(text, e, v[-1]):
+        v = v[:-1]  # "X, then restart": a clause goes on after the comma
     return v
+
+
+# Words that start a clause after a comma or a semicolon ("X, then restart", "X; otherwise"),
+# where a password's own last character would be followed by the sentence's words without one
+# ("X, for the demo box", "X, and told the team", "X; and ..." read as the password's ',' and
+# ';', and stay in it: one more character hidden rather than one shown).
+_AFTER_COMMA = frozenset(
+    "then but so which please thanks otherwise because if when once i we you it they".split()
+)
+_AFTER_SEMICOLON = frozenset("then otherwise please i we you it they".split())
+_NEXT_WORD_RE = re.compile(r"[ \t]+([A-Za-z]+)\b")
+
+
+def _clause_after(text: str, e: int, mark: str) -> bool:
+    m = _NEXT_WORD_RE.match(text, e)
+    words = _AFTER_COMMA if mark == "," else _AFTER_SEMICOLON
+    return m is not None and m.group(1).lower() in words
+
+
+def _pwd_password(v: str) -> bool:
+    """After `pwd` (a password's name, and the shell's working directory): only a chosen
+    password with no path's separator in it."""
+    return "/" not in v and "\\" not in v and chosen_password(v)
+
+
+_FIRST_WORD_RE = re.compile(r"[^\s\"'`]+")
+
+
+def sentence_after_name(text: str, vs: int, words: tuple[str, ...], password: bool) -> Hit | None:
+    """The value at `vs` after a name that opens a line and a colon, where a sentence goes on
+    after it ("password: Xk9... until friday", "Password: Xk9.... Use it once."): its first
+    word without the sentence's punctuation, a chosen password or (a key's, a token's) a
+    machine-made one; "password: The password part of the URL." holds none."""
+    m = _FIRST_WORD_RE.match(text, vs)
+    if m is None:
+        return None
+    v = _sentence_value(text, vs, m.end())
+    if not v or not (chosen_password(v) if password else machine_made(v, words)):
+        return None
+    return (
+        vs,
+        vs + len(v),
+        PRIORITY["password_assignment" if password else "generic_secret_assignment"],
+    )
 
 
 def creds_pair_hit(text: str, lowered: str, end: int) -> Hit | None:
@@ -288,6 +335,8 @@ def phrase_hits(text: str, lowered: str, password_words: bool) -> Iterator[Hit]:
                 continue  # "password is user.password": code, or a sentence about one
             if plain_word(v.rstrip(".,;:)!?")):
                 continue  # "(required if password is set)"
+            if m.group("kw") == "pwd" and not _pwd_password(v):
+                continue  # "pwd is /home/me": the shell's working directory
             if strict:
                 if chosen_password(v):
                     yield s, e, prio
@@ -342,10 +391,10 @@ def phrase_hits(text: str, lowered: str, password_words: bool) -> Iterator[Hit]:
 
 # On the lower-cased text; the value is the word before " is" (or after "use", before " as").
 _NAMED_AFTER_RE = re.compile(
-    r"[ \t](?:(?P<is>is|was)[ \t]+(?:the|my|our|your|their|its)|(?P<as>as)"
+    r"[ \t](?:(?P<is>is|was|are|were)(?:[ \t]+(?:the|my|our|your|their|its))?|(?P<as>as)"
     r"(?:[ \t]+(?:the|my|our|your|their|its|a|an))?)[ \t]+(?:[a-z0-9][\w.-]{0,31}[ \t]+){0,2}?"
-    r"(?P<kw>p(?:assword|asswd|assphrase)|api[ _-]?key|secret[ _-]?key|access[ _-]?key"
-    r"|token|secret)(?![\w-])"
+    r"(?P<kw>p(?:assword|asswd|assphrase|wd|w)|cred(?:ential)?s?|api[ _-]?key|secret[ _-]?key"
+    r"|access[ _-]?key|token|secret)(?![\w-])"
 )
 _VALUE_BEFORE_RE = re.compile(
     r"(?m)(?:^|(?<=[\s(:>*-]))(?P<q>[\"'`]?)(?P<v>[^\s\"'`(]{6,256})(?P=q)\Z"
@@ -359,9 +408,10 @@ _AFTER_NAME_RE = re.compile(
 )
 
 
-_AFTER_KEYWORDS = ("pass", "secret", "token", "key")  # what `spans` holds of the names
+_AFTER_KEYWORDS = ("pass", "pw", "cred", "secret", "token", "key")  # `spans`' of the names
 _NAME_REACH = 120  # characters before a keyword where " is the" or " as" may stand
-_NAME_WIDTH = 10  # from the keyword's start to the name's end at most ("passphrase")
+_NAME_WIDTH = 11  # from the keyword's start to the name's end at most ("credentials")
+_USER_RE = re.compile(r"[\w.@+-]{1,64}:")  # "admin:X are the credentials": the user is kept
 _KEY_HEADS = ("api", "secret", "access")  # the words before "key" in a name
 
 
@@ -383,8 +433,9 @@ def _named_after(lowered: str, spans: list[tuple[int, int]]) -> Iterator[re.Matc
             continue  # self.token, bypass, pw
         lo = max(done, k_start - _NAME_REACH)
         if find(" is ", lo, k_start) < 0 and find(" as ", lo, k_start) < 0:
-            if find(" was ", lo, k_start) < 0:
-                continue
+            if find(" was ", lo, k_start) < 0 and find(" are ", lo, k_start) < 0:
+                if find(" were ", lo, k_start) < 0 and find("\t", lo, k_start) < 0:
+                    continue
         end = min(len(lowered), k_start + _NAME_WIDTH)
         while (m := _NAMED_AFTER_RE.search(lowered, lo, end)) is not None:
             if m.start("kw") <= k_start < m.end("kw"):
@@ -413,8 +464,10 @@ def named_after_hits(text: str, lowered: str, spans: list[tuple[int, int]]) -> I
         if names_a_secret(v):
             continue  # "user.password is the password"
         kw = m.group("kw")
-        if kw.startswith("p"):
-            if chosen_password(v):
+        if kw.startswith("c") and (user := _USER_RE.match(v)) is not None:
+            s, v = s + user.end(), v[user.end() :]
+        if kw.startswith(("p", "c")):
+            if chosen_password(v) and (kw != "pwd" or _pwd_password(v)):
                 yield s, e, PRIORITY["password_assignment"]
         elif machine_made(v, words_of_name(kw.replace(" ", "_"))):
             yield s, e, PRIORITY["generic_secret_assignment"]

@@ -262,7 +262,7 @@ SOURCE_DIGEST = hashlib.blake2b(
 _MARKER_RE = re.compile(re.escape(MARKER_OPEN) + r"[a-z0-9_]+\]")
 # An element xml_hits reads is named with one of these (pwd holds pw).
 _XML_KEYWORDS = frozenset({"pass", "pw", "secret", "token", "key", "cred"})
-_NAMED_AFTER_WORDS = frozenset({"pass", "secret", "token", "key"})  # "X is the password"
+_NAMED_AFTER_WORDS = frozenset({"pass", "pw", "cred", "secret", "token", "key"})  # "X is the pw"
 _ECHO_MIN = 8  # secrets at least this long are also redacted wherever else they occur
 _MAX_PASSES = 8
 
