@@ -9,7 +9,12 @@ from collections.abc import Iterator
 
 from ocp_router._redact_base import MARKER_OPEN, PRIORITY, Hit, cut_at_escape, line_before
 from ocp_router._redact_line_kind import code_before, env_context, in_ini
-from ocp_router._redact_phrases import SET_TO, creds_pair_hit, sentence_after_name
+from ocp_router._redact_prose import (
+    colon_in_sentence,
+    creds_pair_hit,
+    named_in_sentence,
+    sentence_after_name,
+)
 from ocp_router._redact_tables import before_cell_end, table_hits
 from ocp_router._redact_values import (
     TYPE_WORDS,
@@ -20,8 +25,6 @@ from ocp_router._redact_values import (
     is_filler,
     is_reference,
     is_template,
-    looks_random,
-    machine_made,
     names_a_secret,
     plain_word,
     symbol_heavy_random,
@@ -110,30 +113,6 @@ _K8S_TAIL_RE = re.compile(  # - name: DB_PASSWORD \n  value: x
 _CALL_TAIL_RE = re.compile(  # setPassword("x"), .password('x')
     r"""\([ \t]*(?P<value>"(?:[^"\\\n]|\\.){1,1024}"|'(?:[^'\\\n]|\\.){1,1024}')[ \t]*[),]"""
 )
-# "the staging API key is 7f3a...", "our deploy token was Xk9...", "the secret for the webhook
-# is ...", "set GITHUB_TOKEN to ...", "API_TOKEN was set to ...", "the webhook secret (7f3a...)":
-# a key, token or secret named in a sentence, its value after "is" or "to" or in parentheses;
-# "API key for staging: 7f3a..." (a state's prose key and its value, at_rest.py): after a colon.
-_PROSE_TAIL_RE = re.compile(
-    r"(?:[ \t]+(?i:for|of|on|to|at)(?:[ \t]+[\w.@:/-]{1,64}){1,3}){0,2}[ \t]+"
-    rf"(?i:{SET_TO}|is|are|was|were|will[ \t]+be|should[ \t]+be|to)[ \t]+[\"'`]?"
-    r"(?P<value>[^\s\"'`]{16,512})"
-    r"|[ \t]+\([ \t]*[\"'`]?(?P<paren>[^\s\"'`()]{16,512})[\"'`]?[ \t]*\)"
-    r"|(?:[ \t]+(?i:for|of|on|to|at)(?:[ \t]+[\w.@/-]{1,64}){1,3}){1,2}[ \t]*:[ \t]+[\"'`]?"
-    r"(?P<colon>[^\s\"'`]{16,512})"
-)
-# "api_key 7f3a...", "X-Api-Key 7f3a...", "API key `7f3a...`": a value after the name and a
-# space, no operator.
-_SPACED_TAIL_RE = re.compile(
-    r"[ \t]+(?P<q>[\"'`]?)(?P<value>[A-Za-z0-9+/_~-]{16,512}=*)(?P=q)(?![^\s,;.)])"
-)
-_PROSE_VALUE_RE = re.compile(r"[^\s\"'`()]+")
-# Words before a bare "key" that leave it a credential (not a cache's, a commit's, a map's).
-_BARE_KEY_BEFORE = frozenset(
-    """the a new old our my this that current temp temporary use using
-    with rotated revoked staging prod production dev test""".split()
-) | {""}
-_LOWER_HEX_RE = re.compile(r"[0-9a-f]+")
 _SQL_TAIL_RE = re.compile(r"""[ \t]+(?P<value>'[^'\n]{1,512}'|"[^"\n]{1,512}")""")  # PASSWORD 'x'
 _SQL_BEFORE_RE = re.compile(r"(?i)\b(?:with|encrypted|unencrypted|set)[ \t]+$")
 _SETTERS = frozenset("set with use put update change reset".split())
@@ -307,15 +286,10 @@ def _other_value(text: str, start: int, name_end: int, name: str, name_class: st
         return None
     elif name.lower() == "password" and _SQL_BEFORE_RE.search(line_before(text, start)):
         m = _SQL_TAIL_RE.match(text, name_end)
-    elif name_class != "password" and (m := _PROSE_TAIL_RE.match(text, name_end)):
-        group = "value" if m.group("value") else "paren" if m.group("paren") else "colon"
-        return _prose_value(text, m.start(group), start, words)
-    elif name_class != "password" and (m := _SPACED_TAIL_RE.match(text, name_end)):
-        if name_class == "secret" or _secret_in_sentence(text, start, words):
-            return _prose_value(text, m.start("value"), start, words)
-        if words == ("key",) and _bare_key_hex(text, start, m.group("value")):
-            return m.start("value"), m.end("value"), PRIORITY["generic_secret_assignment"]
-        return None
+    elif name_class != "password":
+        return named_in_sentence(
+            text, start, name_end, words, name_class
+        )  # "the API key is 7f3a..."
     if m is None:
         return None
     raw = m.group("value")
@@ -334,45 +308,6 @@ def _other_value(text: str, start: int, name_end: int, name: str, name_class: st
         return None  # ("DB_PASSWORD", "STRIPE_KEY"): a list of names
     kind = assignment_kind(name_class, v, True, words)
     return None if kind is None else (s, e, PRIORITY[kind])
-
-
-def _bare_key_hex(text: str, start: int, v: str) -> bool:
-    """ "key 7f3a...", "use key 7f3a...": random lower-case hex after a bare "key" that no word
-    before makes a lookup's (cache key, commit key, for key, RSA key): an API key in hex reads
-    like a digest, so only the word before it tells them apart."""
-    before = line_before(text, start).split()[-1:]
-    if before and before[0].lower().strip("-*>(:,;") not in _BARE_KEY_BEFORE:
-        return False
-    return (
-        len(v) >= 32
-        and _LOWER_HEX_RE.fullmatch(v) is not None
-        and any(c.isalpha() for c in v)
-        and looks_random(v)
-    )
-
-
-def _with_word_before(text: str, start: int, words: tuple[str, ...]) -> tuple[str, ...]:
-    """The name's words with the word before it in the sentence ("API key", "signing key")."""
-    before = line_before(text, start).split()[-1:]
-    return (*words_of_name(before[0]), *words) if before else words
-
-
-def _secret_in_sentence(text: str, start: int, words: tuple[str, ...]) -> bool:
-    """With the word before it, the name is a credential's ("API key", "signing key")."""
-    return classify_name("_".join(_with_word_before(text, start, words))) == "secret"
-
-
-def _prose_value(text: str, s: int, start: int, words: tuple[str, ...]) -> Hit | None:
-    """The value at `s` after a name in a sentence ("<name> is ..."). Only a machine-made one
-    counts: a sentence says "the token is expired" or "the key is unique" far more often than
-    it quotes one. (Passwords, which people choose, have their own prose rule.)"""
-    m = _PROSE_VALUE_RE.match(text, s)
-    v = m.group().rstrip(".,;:)!?") if m else ""
-    return (
-        (s, s + len(v), PRIORITY["generic_secret_assignment"])
-        if machine_made(v, _with_word_before(text, start, words))
-        else None
-    )
 
 
 def _config_value(
@@ -484,7 +419,7 @@ def _assignment_value(
             if op == ":" and not param:
                 # "X-Api-Key: value" inside a quoted header string; otherwise code or prose
                 if not (lq and text[s + len(v) : s + len(v) + 1] == lq and not m.group("rq")):
-                    return _prose_colon_value(text, s, v, start, line_prefix, words)
+                    return colon_in_sentence(text, s, v, start, line_prefix, words)
         v = cut_at_escape(text, s, v, bool(lq))  # "password=X\\n",: the line's end
         if not v or MARKER_OPEN in v:
             return None
@@ -521,21 +456,6 @@ def _triple_quoted_value(
     s = start + len(body) - len(body.lstrip())
     kind = assignment_kind(name_class, v, True, words)
     return None if kind is None else (s, s + len(v), PRIORITY[kind])
-
-
-def _prose_colon_value(
-    text: str, s: int, v: str, start: int, line_prefix: str, words: tuple[str, ...]
-) -> Hit | None:
-    """ "api token: 7f3a...", "- prod webhook secret: Xk9...": a name after words of a sentence
-    or a list item, then a colon; code there (`{ token: x }`, `f(self, token: T)`) has no word
-    before. Only a machine-made value counts."""
-    last = line_prefix.split()[-1:]
-    if not (last and last[0].isalpha() and start and text[start - 1] in " \t"):
-        return None
-    v = v.rstrip(".,;:!?")
-    if not machine_made(v, _with_word_before(text, start, words)):
-        return None
-    return s, s + len(v), PRIORITY["generic_secret_assignment"]
 
 
 def _cli_value(text: str, name_end: int, name: str, name_class: str) -> Hit | None:

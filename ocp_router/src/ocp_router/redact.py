@@ -169,8 +169,9 @@ token's own shape, from the table of `_redact_shapes`; `_redact_at_start` tries 
 place), `_redact_assignments` (the name a value is assigned to; `_redact_line_kind` says what
 kind of line holds it), `_redact_tables`
 (a name and a value in a Markdown table), `_redact_phrases` (the words around a value without
-a name: headers, URLs, prose, commands) and `_redact_values` (how any of them judges a value
-and a name); `_redact_base` holds the kinds they share. This module runs them, merges what
+a name: headers, URLs, commands), `_redact_prose` (sentences and notes, after a name or
+before one) and `_redact_values` (how any of them judges a value and a name); `_redact_base`
+holds the kinds they share. This module runs them, merges what
 they find and renders the markers.
 """
 
@@ -194,6 +195,7 @@ from ocp_router import (
     _redact_glued,
     _redact_line_kind,
     _redact_phrases,
+    _redact_prose,
     _redact_repeats,
     _redact_scan,
     _redact_shapes,
@@ -209,13 +211,12 @@ from ocp_router._redact_phrases import (
     auth_hits,
     connection_hits,
     go_dsn_hits,
-    named_after_hits,
     named_hex_hits,
     neutral_hits,
     phrase_hits,
-    sign_in_hits,
     snyk_hits,
 )
+from ocp_router._redact_prose import named_after_hits, prose_hits, sign_in_hits
 from ocp_router._redact_repeats import occurrences
 from ocp_router._redact_tokens import discord_hits, gcp_hits, pattern_hits
 
@@ -248,6 +249,7 @@ _SOURCES = tuple(
         _redact_assignments,
         _redact_line_kind,
         _redact_phrases,
+        _redact_prose,
         _redact_repeats,
         _redact_scan,
         _redact_tables,
@@ -325,7 +327,10 @@ def _hits(text: str, shapes: bool = True) -> Iterator[Hit]:
         if _redact_scan.contains(text, "://"):
             yield from connection_hits(text)
         yield from go_dsn_hits(text)
-    yield from phrase_hits(text, lowered, "pass" in found or "pw" in found)
+    password_words = "pass" in found or "pw" in found
+    if password_words:
+        yield from prose_hits(text, lowered)
+    yield from phrase_hits(text, lowered, password_words)
     yield from sign_in_hits(text, lowered)
     if not found.isdisjoint(_NAMED_AFTER_WORDS):
         yield from named_after_hits(text, lowered, spans)
