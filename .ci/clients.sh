@@ -32,5 +32,5 @@ echo "clients.sh: node $(node --version), npm $(npm --version)"
 echo "clients.sh: npm ci took $((SECONDS - started))s"
 
 tests_started=$SECONDS
-uv run pytest -m clients -q -p no:cacheprovider "$@"
+uv run pytest -m clients -q -n 0 -p no:cacheprovider "$@"
 echo "clients.sh: pytest -m clients took $((SECONDS - tests_started))s; total $((SECONDS - started))s"

@@ -49,5 +49,5 @@ fi
 # --- tests -----------------------------------------------------------------------------------
 # `uv run` (inexact) keeps the llama group installed; --group makes sure it is there.
 tests_started=$SECONDS
-uv run --locked --group llama pytest -m llama -q "$@"
+uv run --locked --group llama pytest -m llama -q -n 0 "$@"
 echo "llama.sh: pytest -m llama took $((SECONDS - tests_started))s; total $((SECONDS - started))s"

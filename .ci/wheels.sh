@@ -72,5 +72,5 @@ PY
 echo "wheels.sh: the quick start's install and init work after $((SECONDS - started))s"
 
 tests_started=$SECONDS
-WHEELS_VENV_BIN="$work/venv/bin" WHEELS_CLIENT_VENV_BIN="$work/client-venv/bin" uv run pytest -m wheels -q -p no:cacheprovider "$@"
+WHEELS_VENV_BIN="$work/venv/bin" WHEELS_CLIENT_VENV_BIN="$work/client-venv/bin" uv run pytest -m wheels -q -n 0 -p no:cacheprovider "$@"
 echo "wheels.sh: pytest -m wheels took $((SECONDS - tests_started))s; total $((SECONDS - started))s"

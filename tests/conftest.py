@@ -6,6 +6,7 @@ import os
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -15,6 +16,17 @@ pytest_plugins = [
     "tests.server.app_fixture",
     "tests.server.memory_fixtures",
 ]
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
+    """One file or test named: run it in this process (starting workers costs more than a
+    file's tests gain from them). Otherwise pytest-xdist's own count (one per core)."""
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return None
+    named = [arg.split("::")[0] for arg in config.args]
+    if len(named) == 1 and not Path(named[0]).is_dir():
+        return 0
+    return None
+
 
 _PREFIXES = ("OCP_", "ANTHROPIC_", "OPENAI_", "CLAUDE_PROJECT_DIR", "OLLAMA_")
 
