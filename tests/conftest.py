@@ -17,6 +17,7 @@ pytest_plugins = [
     "tests.server.memory_fixtures",
 ]
 
+
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
     """One file or test named: run it in this process (starting workers costs more than a
     file's tests gain from them). Otherwise pytest-xdist's own count (one per core)."""
