@@ -49,6 +49,12 @@ def test_search_json_keeps_stdout_one_list_and_says_its_note_on_stderr(workspace
     assert "note: no indexed file matches `path_glob`" in done.stderr
 
 
+def test_search_with_a_malformed_glob_fails_saying_so(workspace: Path) -> None:
+    done = run(workspace, "search", "verify token", "--glob", "{a,b")
+    assert done.returncode == 2 and not done.stdout
+    assert done.stderr.startswith("error: path_glob: '{a,b' is malformed: unclosed alternate")
+
+
 def test_search_builds_the_index_when_there_is_none(workspace: Path) -> None:
     done = run(workspace, "search", "rotate_session", "--json")
     assert json.loads(done.stdout)[0]["symbol"] == "rotate_session"

@@ -587,6 +587,37 @@ async def test_a_relative_glob_leading_out_of_the_workspace_is_an_error_naming_p
         await index.search("token", path_glob=written)
 
 
+@pytest.mark.parametrize(
+    ("written", "wrong"),
+    [
+        ("[", "unclosed character class; the '[' at character 1 has no ']'"),
+        ("src/[ab", "unclosed character class; the '[' at character 5 has no ']'"),
+        ("{a,b", "unclosed alternate group; the '{' at character 1 has no '}'"),
+        ("src/*.{py,{ts,js}", "unclosed alternate group; the '{' at character 7 has no '}'"),
+        ("a}", "unopened alternate group; the '}' at character 2 closes no '{'"),
+        ("[z-a]", "invalid range 'z-a' in a character class"),
+        ("src/[!a-cz-x]*", "invalid range 'z-x' in a character class"),
+    ],
+)
+async def test_a_malformed_glob_is_an_error_naming_path_glob_and_what_is_wrong(
+    index: WorkspaceIndex, written: str, wrong: str
+) -> None:
+    # fnmatch reads these as literal characters or a class of nothing: they matched no file,
+    # and the answer said only that no file matched (ripgrep says the glob is malformed).
+    await index.update()
+    with pytest.raises(InputError) as raised:
+        await index.search("token", path_glob=written)
+    assert str(raised.value).startswith(f"path_glob: {written!r} is malformed: {wrong}")
+
+
+@pytest.mark.parametrize("written", ["[!]]*", "[]-]*", "[{]*", "[}]*", "src/[a-z]*.{py,ts}"])
+async def test_a_glob_whose_brackets_and_braces_close_is_not_malformed(
+    index: WorkspaceIndex, written: str
+) -> None:
+    await index.update()
+    await index.search("token", path_glob=written)  # raises InputError if called malformed
+
+
 @pytest.mark.parametrize("blank", ["", "  "])
 async def test_a_blank_language_is_no_filter(index: WorkspaceIndex, blank: str) -> None:
     # Agents send empty optional arguments; the wire allows "".

@@ -28,6 +28,7 @@ BAD_ARGUMENTS: list[tuple[str, dict[str, Any], str, str]] = [
     ("ocp_context_search", {"query": "x", "group_by": "dir"}, "`group_by`", "'chunk' or 'file'"),
     ("ocp_context_search", {"query": "x", "language": "klingon"}, "language", "one of"),
     ("ocp_context_search", {"query": "x", "path_glob": "../*"}, "path_glob", "relative"),
+    ("ocp_context_search", {"query": "x", "path_glob": "src/[ab"}, "path_glob", "malformed"),
     ("ocp_context_search", {"query": "x", "workspace": "rel"}, "`workspace`", "absolute"),
     ("ocp_context_search", {"query": "x", "Query": "y"}, "`Query`", "not an argument"),
     ("ocp_session_restore", {"max_tokens": 299}, "`max_tokens`", "300"),

@@ -2,7 +2,10 @@
 `/`-separated, whichever way an agent wrote it (`./src/*`, the workspace's absolute path,
 `web/../src/*`); one that can only lead out of the workspace is an error, not an empty answer.
 `glob_matcher` is how it is matched: fnmatch's rules, and a `**/` that may stand for no
-folder at all, as in git and shells with globstar (`src/**/*.py` holds `src/app.py`)."""
+folder at all, as in git and shells with globstar (`src/**/*.py` holds `src/app.py`).
+A malformed glob (`[` or `{` left open, a `}` that opens nothing, a range such as `[z-a]`)
+is an error, as ripgrep makes it: fnmatch reads it as literal characters or as an empty
+class, which matched no file, and the answer read as "no such file"."""
 
 from __future__ import annotations
 
@@ -14,7 +17,7 @@ from pathlib import Path
 from ocp_router.redact_names import redact_name_head
 from ocp_server.errors import InputError
 
-__all__ = ["glob_matcher", "relative_glob", "scoped_glob"]
+__all__ = ["glob_matcher", "malformed", "relative_glob", "scoped_glob"]
 
 
 def relative_glob(root: Path, path_glob: str, *, scoped: bool = False) -> str:
@@ -24,6 +27,8 @@ def relative_glob(root: Path, path_glob: str, *, scoped: bool = False) -> str:
     empty answer reads as "no such code"). `scoped`: `root` is the sub-folder a search is
     in, and the error says so (an example under src/ makes no sense in web/)."""
     hint = HINT_SCOPED if scoped else HINT
+    if (wrong := malformed(path_glob)) is not None:
+        raise InputError(f"path_glob: {path_glob!r} is malformed: {wrong}")
     where = "the folder searched" if scoped else "the workspace"
     glob = path_glob.replace("\\", "/")
     absolute = glob.startswith("/")
@@ -42,6 +47,64 @@ def relative_glob(root: Path, path_glob: str, *, scoped: bool = False) -> str:
     raise InputError(
         f"path_glob: {path_glob!r} is not inside {where} {root.as_posix()}; give a glob {hint}"
     )
+
+
+def malformed(glob: str) -> str | None:
+    """What is wrong with how `glob` is written (ripgrep's errors, in its words), or None.
+    Inside a `[...]` class `{`, `}` and `,` are characters; the first `]` after `[` or `[!`
+    is one too, as fnmatch reads it."""
+    braces: list[int] = []
+    i, n = 0, len(glob)
+    while i < n:
+        c = glob[i]
+        if c == "[":
+            j = i + 1
+            if j < n and glob[j] == "!":
+                j += 1
+            if j < n and glob[j] == "]":
+                j += 1
+            while j < n and glob[j] != "]":
+                j += 1
+            if j >= n:
+                return (
+                    f"unclosed character class; the '[' at character {i + 1} has no ']' "
+                    "(write '[[]' to match a '[')"
+                )
+            if (wrong := _reversed_range(glob[i + 1 : j])) is not None:
+                return f"invalid range {wrong!r} in a character class; give the lower end first"
+            i = j + 1
+            continue
+        if c == "{":
+            braces.append(i)
+        elif c == "}":
+            if not braces:
+                return (
+                    f"unopened alternate group; the '}}' at character {i + 1} closes no '{{' "
+                    "(write '[}]' to match a '}')"
+                )
+            braces.pop()
+        i += 1
+    if braces:
+        return (
+            f"unclosed alternate group; the '{{' at character {braces[-1] + 1} has no '}}' "
+            "(write '[{]' to match a '{')"
+        )
+    return None
+
+
+def _reversed_range(body: str) -> str | None:
+    """The first range of a class's body (what is between `[` and `]`) whose ends are the
+    wrong way round (`z-a`, which fnmatch makes a class matching nothing), or None."""
+    chars = body[1:] if body.startswith("!") else body
+    i = 0
+    while i + 2 < len(chars):
+        if chars[i + 1] == "-":
+            if chars[i] > chars[i + 2]:
+                return chars[i : i + 3]
+            i += 3
+        else:
+            i += 1
+    return None
 
 
 #: How a glob is written, for errors and notes: in the workspace, and in a sub-folder searched.
