@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from ocp_router.config import RouterSettings
 from ocp_server import __version__, doctor
 from ocp_server.doctor import run_checks
 from ocp_server.index.workspace import WorkspaceIndex
@@ -81,6 +82,27 @@ async def test_ollama_not_installed_says_where_to_get_it_and_what_works_without(
         workspace, OCP_OLLAMA_URL="http://ollama.invalid:11434", PATH=str(tmp_path / "empty")
     )
     assert "ollama.com" not in remote["local model"][1]
+
+
+async def test_no_local_model_at_the_default_url_is_a_warning_unless_one_was_configured(
+    refused_url: str, tmp_path: Path
+) -> None:
+    # OCP works without a local model (routes come back to the agent): doctor said "fail"
+    # and exited 1 on every machine without Ollama. The default URL is refused here (a
+    # machine running Ollama at the real default would not test this).
+    (tmp_path / "empty").mkdir()
+    env = {"PATH": str(tmp_path / "empty")}
+    rs = RouterSettings.from_env(env).model_copy(update={"ollama_url": refused_url})
+    [default] = await doctor._local_checks(rs, env)
+    assert default.status == "warn" and "none configured" in default.detail
+    assert "https://ollama.com" in default.detail and "back to your agent" in default.detail
+    for var, value in [("OCP_LOCAL_MODEL", "qwen3:4b"), ("OCP_LOCAL_BACKEND", "ollama")]:
+        configured = {**env, var: value}
+        [check] = await doctor._local_checks(
+            RouterSettings.from_env(configured).model_copy(update={"ollama_url": refused_url}),
+            configured,
+        )
+        assert check.status == "fail" and "none configured" not in check.detail, var
 
 
 async def test_tools_switched_on_for_a_model_without_tools_fails(workspace: Path) -> None:

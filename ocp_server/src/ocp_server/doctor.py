@@ -268,6 +268,14 @@ def _ollama_missing(exc: BackendError, rs: RouterSettings, env: Mapping[str, str
     )
 
 
+def _local_configured(rs: RouterSettings, env: Mapping[str, str]) -> bool:
+    """Whether the user set up a local model (its backend, model or URL), rather than OCP
+    trying its default Ollama: OCP works without one, so only a configured one that does not
+    answer is a failure."""
+    url = "OCP_OLLAMA_URL" if rs.local_backend == "ollama" else "OCP_LOCAL_BASE_URL"
+    return any(env_value(env, v) for v in ("OCP_LOCAL_BACKEND", "OCP_LOCAL_MODEL", url))
+
+
 async def _local_checks(rs: RouterSettings, env: Mapping[str, str]) -> list[Check]:
     backend = build_local(rs)
     assert isinstance(backend, OllamaBackend | OpenAIBackend), backend
@@ -278,7 +286,10 @@ async def _local_checks(rs: RouterSettings, env: Mapping[str, str]) -> list[Chec
             else:
                 probe = await backend.probe()
         except BackendError as exc:
-            return [Check("local model", "fail", _ollama_missing(exc, rs, env) or str(exc))]
+            detail = _ollama_missing(exc, rs, env) or str(exc)
+            if _local_configured(rs, env):
+                return [Check("local model", "fail", detail)]
+            return [Check("local model", "warn", f"none configured, none at the default: {detail}")]
         checks = _judge_local(probe, rs, "local")
         phase2 = rs.phase2_model
         if probe.present and phase2 and phase2 != rs.local_model:
