@@ -143,6 +143,51 @@ async def test_an_outcome_on_a_local_route_the_local_model_never_answered_teache
         )
     assert saved.structured_content is not None
     assert saved.structured_content["saved"]["calibration"] == 0
+    assert saved.structured_content["warnings"] == [
+        "the outcome taught routing nothing: the local model never answered its route "
+        "(answered by your agent)"
+    ]
+    assert not (workspace.parent / "routing-calibration.json").exists()
+
+
+async def test_an_outcome_that_cannot_teach_routing_is_saved_with_a_warning_saying_why(
+    workspace: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    fake_ollama: FakeOllama,
+    fake_anthropic: FakeAnthropic,
+) -> None:
+    # Saved without a word, an outcome on a forced route or with no trace read as taught.
+    async with inproc_client(
+        workspace, monkeypatch, paid_env(fake_ollama, fake_anthropic)
+    ) as client:
+        forced = await client.call_tool(
+            "ocp_model_route",
+            {"request": NEAR, "force": "local", "session_id": "a", "max_context_tokens": 0},
+        )
+        assert forced.structured_content is not None
+        trace_id = forced.structured_content["trace"]["trace_id"]
+        decided = await _route(client, NEAR, "b")
+        paid = await _route(client, "design the architecture of our payment service", "c")
+        assert paid["decision"] == "paid"
+        saves = [
+            {"outcome": "good"},
+            {"trace_id": trace_id, "outcome": "good"},
+            {"trace_id": decided["trace_id"], "outcome": "shipped in v2.3"},
+            {"trace_id": paid["trace_id"], "outcome": "bad: it missed the retry"},
+        ]
+        warnings = []
+        for arguments in saves:
+            saved = await client.call_tool("ocp_result_save", arguments)
+            assert saved.structured_content is not None
+            assert saved.structured_content["saved"]["calibration"] == 0
+            warnings.append(saved.structured_content["warnings"])
+    why = "the outcome taught routing nothing: "
+    assert warnings == [
+        [why + "no `trace_id` names the route it judges (pass the route's)"],
+        [why + "its route was forced (`force`), not decided by routing"],
+        [why + "it does not start with good, bad (or wrong), escalated or overkill"],
+        [why + "'bad' on a paid route says nothing about the tier"],
+    ]
     assert not (workspace.parent / "routing-calibration.json").exists()
 
 

@@ -318,7 +318,7 @@ class AppState:
             forget_decisions=args.forget_decisions,
             forget_notes=args.forget_notes,
         )
-        learned = await learn(ws, self._router, trace_id, args.outcome) if trace_id else None
+        learned, taught_nothing = await learn(ws, self._router, trace_id, args.outcome)
         unlearnt = unlearned(ws, trace_id, args.outcome, self.routing_error)
         saved = {
             "decisions": len(result.decision_ids),
@@ -353,7 +353,7 @@ class AppState:
                 for m in result.merged
             ],
             forgotten=list(result.forgotten),
-            warnings=[*result.warnings, *([unlearnt] if unlearnt else [])],
+            warnings=[*result.warnings, *(w for w in (unlearnt, taught_nothing) if w)],
         )
         return views.redacted_result(out)  # warnings quote stored text: an earlier outcome
 

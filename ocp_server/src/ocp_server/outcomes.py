@@ -9,28 +9,44 @@ import json
 import logging
 
 from ocp_router import OCPRouter, Tier
-from ocp_router.calibration import Learned, Outcome, parse_outcome
+from ocp_router.calibration import Learned, Outcome, parse_outcome, wanted_paid
 from ocp_server.workspaces import Workspace
 
 logger = logging.getLogger(__name__)
 
 
+#: What an outcome must start with to teach routing (calibration.parse_outcome's words).
+OUTCOME_WORDS = "good, bad (or wrong), escalated or overkill"
+
+
 async def learn(
-    ws: Workspace, router: OCPRouter | None, trace_id: str, outcome: str | None
-) -> Learned | None:
-    """Feed the outcome to `ws`'s calibration (None: it has none, or the outcome says nothing
-    about the tier), and on "that answer was wrong" for a local answer lift the conversation
-    to a paid tier in `router` (None: this run routes nothing, a routing setting is invalid)."""
-    kind = parse_outcome(outcome or "")
-    if kind is None or ws.calibration is None:
-        return None
+    ws: Workspace, router: OCPRouter | None, trace_id: str | None, outcome: str | None
+) -> tuple[Learned | None, str | None]:
+    """Feed the outcome to `ws`'s calibration, and on "that answer was wrong" for a local
+    answer lift the conversation to a paid tier in `router` (None: this run routes nothing, a
+    routing setting is invalid). With what was learned (None: nothing), the save's warning
+    when an outcome was given and taught nothing, saying why: saved without a word, it read
+    as taught (None: it taught, or `ws` has no calibration, which `unlearned` explains)."""
+    if not outcome or ws.calibration is None:
+        return None, None
+    kind = parse_outcome(outcome)
+    if trace_id is None:
+        return None, _nothing("no `trace_id` names the route it judges (pass the route's)")
+    if kind is None:
+        return None, _nothing(f"it does not start with {OUTCOME_WORDS}")
     stored = await ws.memory.trace_json(trace_id)
     trace = (json.loads(stored) if stored else {}).get("trace") or {}
-    if not trace or trace.get("forced") or trace.get("decision") not in ("local", "paid"):
-        return None
+    if not trace:
+        return None, _nothing(f"trace {trace_id[:8]} holds no route")
+    if trace.get("forced"):
+        return None, _nothing("its route was forced (`force`), not decided by routing")
+    if trace.get("decision") not in ("local", "paid"):
+        return None, _nothing(f"its route decided {trace.get('decision')!r}, no tier")
     routed_paid = trace["decision"] == "paid"
     if not routed_paid and trace.get("answered_tier") != Tier.LOCAL:
-        return None  # the local model never answered: the outcome judges another's answer
+        # the outcome judges another's answer
+        by = trace.get("answered_tier") or "your agent"
+        return None, _nothing(f"the local model never answered its route (answered by {by})")
     lift = kind in (Outcome.BAD, Outcome.ESCALATED) and not routed_paid
     if lift and trace.get("session") and router is not None:
         router.floors.lift(str(trace["session"]), Tier.MID)
@@ -42,7 +58,15 @@ async def learn(
     )
     if learned is not None and learned.before != learned.after:
         logger.info("routing calibration: %s", learned)
-    return learned
+    if learned is not None:
+        return learned, None
+    if wanted_paid(kind, routed_paid) is None:
+        return None, _nothing(f"{kind.value!r} on a paid route says nothing about the tier")
+    return None, _nothing(ws.calibration.error or "its calibration file could not be written")
+
+
+def _nothing(why: str) -> str:
+    return f"the outcome taught routing nothing: {why}"
 
 
 def unlearned(
