@@ -6,6 +6,7 @@ the conversation to a paid tier."""
 from __future__ import annotations
 
 import json
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -189,6 +190,27 @@ async def test_an_outcome_that_cannot_teach_routing_is_saved_with_a_warning_sayi
         [why + "'bad' on a paid route says nothing about the tier"],
     ]
     assert not (workspace.parent / "routing-calibration.json").exists()
+
+
+async def test_a_trace_id_in_capitals_or_with_dashes_names_its_trace(
+    workspace: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    fake_ollama: FakeOllama,
+    fake_anthropic: FakeAnthropic,
+) -> None:
+    # Ids are uuid hex stored lower case: one copied in capitals was "no trace is recorded".
+    async with inproc_client(
+        workspace, monkeypatch, paid_env(fake_ollama, fake_anthropic)
+    ) as client:
+        trace_id = (await _route(client, NEAR, "a"))["trace_id"]
+        dashed = str(uuid.UUID(trace_id))
+        for written in (trace_id.upper(), trace_id[:8].upper(), dashed.upper(), f" {dashed} "):
+            saved = await client.call_tool(
+                "ocp_result_save", {"trace_id": written, "outcome": "good"}
+            )
+            assert not saved.is_error, (written, saved.content)
+            assert saved.structured_content is not None
+            assert saved.structured_content["saved"]["calibration"] == 1, written
 
 
 def test_routing_explain_shows_the_threshold_in_force_not_the_default(

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
-from pydantic import Field, StringConstraints
+from pydantic import AfterValidator, Field, StringConstraints
 
 from ocp_wire.base import (
     MAX_DB_ID,
@@ -48,8 +49,22 @@ class NoteArg(WireIn):
     citations: list[CitationArg] = Citations
 
 
+_HEX_ID = re.compile(r"[0-9a-fA-F]+(?:-[0-9a-fA-F]+)*")
+
+
+def _trace_id_as_stored(value: str | None) -> str | None:
+    """A trace id (uuid4 hex, stored lower case) in any case, or with a uuid's dashes, as
+    stored: `8F3A...` was "no trace is recorded". Anything else is left for the lookup to
+    name."""
+    if value is not None and _HEX_ID.fullmatch(value):
+        return value.replace("-", "").lower()
+    return value
+
+
 class SaveArgs(WireIn):
-    trace_id: str | None = Field(None, max_length=64, description="Link to a route trace")
+    trace_id: Annotated[str | None, AfterValidator(_trace_id_as_stored)] = Field(
+        None, max_length=64, description="Link to a route trace"
+    )
     outcome: str | None = Field(
         None,
         max_length=5_000,
