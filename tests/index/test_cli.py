@@ -55,6 +55,28 @@ def test_search_with_a_malformed_glob_fails_saying_so(workspace: Path) -> None:
     assert done.stderr.startswith("error: path_glob: '{a,b' is malformed: unclosed alternate")
 
 
+@pytest.mark.parametrize(
+    ("options", "said"),
+    [
+        (["verify " * 4_000], "error: query: String should have at most 20000 characters"),
+        (
+            ["verify", "--glob", "a" * 600],
+            "error: --glob: String should have at most 500 characters",
+        ),
+        (["verify", "--language", "l" * 41], "error: --language: String should have at most 40"),
+    ],
+)
+def test_search_options_past_the_tools_limits_fail_naming_the_option(
+    workspace: Path, options: list[str], said: str
+) -> None:
+    # A 28,000-character query and a 600-character glob were searched: the CLI skipped the
+    # tool's limits (SearchArgs, one definition of them).
+    done = run(workspace, "search", *options)
+    assert done.returncode == 2 and not done.stdout, done
+    assert done.stderr.startswith(said), done.stderr
+    assert not (workspace / ".ocp").exists()  # refused before anything is indexed
+
+
 def test_search_builds_the_index_when_there_is_none(workspace: Path) -> None:
     done = run(workspace, "search", "rotate_session", "--json")
     assert json.loads(done.stdout)[0]["symbol"] == "rotate_session"

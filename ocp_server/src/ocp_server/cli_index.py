@@ -8,6 +8,7 @@ import json
 import sys
 from pathlib import Path
 
+from pydantic import ValidationError
 from rich.table import Table
 
 from ocp_router.redact_names import redact_name
@@ -24,7 +25,7 @@ from ocp_server.settings import ServerSettings, tool_names_setting
 from ocp_server.status import index_report, render_report, routing_line
 from ocp_server.views import search_answer
 from ocp_server.workspaces import open_index
-from ocp_wire import MAX_SEARCH_RESULTS, IndexReport, SearchHit
+from ocp_wire import MAX_SEARCH_RESULTS, IndexReport, SearchArgs, SearchHit
 
 
 def _settings() -> ServerSettings:
@@ -114,20 +115,45 @@ def run_index(args: argparse.Namespace, workspace: Path) -> int:
     return 0
 
 
-async def _search(workspace: Path, args: argparse.Namespace) -> SearchResponse:
+def _empty_query(query: str) -> InputError | None:
+    if not parse_query(query).empty:
+        return None
+    # Not "no results" and 0: a script passing an empty variable would take it for a
+    # search done. What it prints goes to an agent's model: redacted, cut.
+    shown = redact_name(query if len(query) <= 80 else query[:80] + "…").text
+    return InputError(
+        f"the search query {shown!r} has no searchable words (it is empty, or only spaces, "
+        "punctuation, single characters or words as common as 'the'): give words, a "
+        'symbol name or a question, as in `ocp-server search "verify token"`'
+    )
+
+
+#: The tool's argument names as `search` spells its options.
+_OPTIONS = {"query": "query", "k": "-k", "path_glob": "--glob", "language": "--language"}
+
+
+def _search_args(args: argparse.Namespace) -> SearchArgs:
+    """The options as the tool's arguments, checked by the tool's own model (its limits: a
+    query of 28,000 characters and a glob of 600 passed here, which the tool refuses)."""
+    if (empty := _empty_query(args.query)) is not None:
+        raise empty
+    try:
+        return SearchArgs(
+            query=args.query, k=args.k, path_glob=args.path_glob, language=args.language
+        )
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            field = ".".join(str(p) for p in err["loc"])
+            problems.append(f"{_OPTIONS.get(field, field)}: {err['msg']}")
+        raise InputError("; ".join(problems)) from None
+
+
+async def _search(workspace: Path, args: SearchArgs, force: bool) -> SearchResponse:
     # Checked first: a bad --language is reported before anything is indexed.
     language = language_named(args.language) if args.language is not None else None
     settings = _settings()
-    await first_run_check(workspace, settings, args.force)  # a refused workspace said first
-    if parse_query(args.query).empty:
-        # Not "no results" and 0: a script passing an empty variable would take it for a
-        # search done. What it prints goes to an agent's model: redacted, cut.
-        shown = redact_name(args.query if len(args.query) <= 80 else args.query[:80] + "…").text
-        raise InputError(
-            f"the search query {shown!r} has no searchable words (it is empty, or only spaces, "
-            "punctuation, single characters or words as common as 'the'): give words, a "
-            'symbol name or a question, as in `ocp-server search "verify token"`'
-        )
+    await first_run_check(workspace, settings, force)  # a refused workspace said first
     async with await open_index(settings, workspace) as index:
         status = await index.status()
         if status.files == 0:
@@ -157,13 +183,13 @@ def run_search(args: argparse.Namespace, workspace: Path) -> int:
         print(f"error: -k must be from 1 to {MAX_SEARCH_RESULTS}, got {args.k}", file=sys.stderr)
         return 2
     try:
-        response = asyncio.run(_search(workspace, args))
+        response = asyncio.run(_search(workspace, _search_args(args), args.force))
     except KeyboardInterrupt:
         return interrupted(workspace)
     except WorkspaceRefused as exc:
         print(f"ocp-server: {exc}", file=sys.stderr)
         return 2
-    except InputError as exc:  # an option's value names nothing (--language)
+    except InputError as exc:  # an option's value the tool refuses, or names nothing
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except (DatabaseError, NotADirectoryError) as exc:
