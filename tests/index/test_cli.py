@@ -84,7 +84,7 @@ def test_search_builds_the_index_when_there_is_none(workspace: Path) -> None:
 
 def test_bad_arguments_and_missing_workspaces_fail_clearly(tmp_path: Path) -> None:
     done = run(tmp_path / "nope", "index")
-    assert done.returncode == 1 and "not a folder" in done.stderr
+    assert done.returncode == 2 and "not a folder" in done.stderr
     bad_k = run(tmp_path, "search", "x", "-k", "0")
     assert bad_k.returncode == 2 and "-k must be from 1 to 50, got 0" in bad_k.stderr
     too_many = run(tmp_path, "search", "x", "-k", "51")  # the tool's own limit
@@ -93,16 +93,32 @@ def test_bad_arguments_and_missing_workspaces_fail_clearly(tmp_path: Path) -> No
 
 @pytest.mark.parametrize(
     "command",
-    [["status"], ["restore"], ["stats"], ["routing", "explain"], ["route", "hi", "--dry-run"]],
+    [
+        ["status"],
+        ["restore"],
+        ["stats"],
+        ["routing", "explain"],
+        ["route", "hi", "--dry-run"],
+        ["search", "token"],
+        ["index"],
+    ],
 )
 def test_every_command_on_a_missing_workspace_says_it_is_not_a_folder(
     tmp_path: Path, command: list[str]
 ) -> None:
     # restore, stats, routing and route ended in a NotADirectoryError traceback; status said
-    # "not indexed yet; run `ocp-server index`", which then failed.
+    # "not indexed yet; run `ocp-server index`", which then failed. Exit status 2, as for the
+    # same folder given as OCP_WORKSPACE (it was 1 from --workspace).
     done = run(tmp_path / "nope", *command)
-    assert done.returncode == 1 and not done.stdout
+    assert done.returncode == 2 and not done.stdout
     assert done.stderr.strip() == f"error: workspace {tmp_path / 'nope'} is not a folder"
+    from_env = run_env(tmp_path, {"OCP_WORKSPACE": str(tmp_path / "nope")}, *command)
+    assert from_env.returncode == done.returncode, from_env.stderr
+
+
+def test_index_of_a_path_that_is_no_folder_is_a_usage_error(tmp_path: Path) -> None:
+    done = run(tmp_path, "index", str(tmp_path / "nope"))
+    assert done.returncode == 2 and "not a folder" in done.stderr
 
 
 def test_search_for_a_language_that_names_none_fails_in_one_line(workspace: Path) -> None:

@@ -194,6 +194,7 @@ def test_restore_builds_no_router_so_a_bad_router_variable_does_not_stop_it(
         (("route", "", "--dry-run"), "text"),
         (("route", "hi", "--model", "", "--dry-run"), "--model"),
         (("stats", "--since", "last week"), "--since"),  # was status 1, as a failure
+        (("stats", "--since", "-5d"), "--since"),  # argparse: "expected one argument"
     ],
 )
 def test_a_bad_option_value_is_one_line_naming_the_option(

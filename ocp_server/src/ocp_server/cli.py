@@ -419,9 +419,29 @@ def _refused(args: argparse.Namespace, workspace: Path) -> str | None:
     return refuse_reason(workspace, max_files=0, count=False, force_hint=NO_FORCE_HINT)
 
 
+# Options whose value may start with "-": argparse takes `--since -5d` for two options and
+# says only "expected one argument"; joined (`--since=-5d`) the value reaches its own check.
+_DASH_VALUES = frozenset({"--since"})
+
+
+def _dash_values_joined(argv: list[str]) -> list[str]:
+    out: list[str] = []
+    at = 0
+    while at < len(argv):
+        arg = argv[at]
+        following = argv[at + 1] if at + 1 < len(argv) else ""
+        if arg in _DASH_VALUES and following.startswith("-") and not following.startswith("--"):
+            out.append(f"{arg}={following}")
+            at += 2
+        else:
+            out.append(arg)
+            at += 1
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_dash_values_joined(sys.argv[1:] if argv is None else argv))
     configure_logging(args.verbose, serving=args.command in (None, "proxy"))
     if args.command is None:
         return serve(args.workspace)
@@ -434,7 +454,7 @@ def main(argv: list[str] | None = None) -> int:
     if not own_check and not workspace.is_dir():
         shown = redact_name(str(workspace)).text  # a folder's name can hold a token
         print(f"error: workspace {shown} is not a folder", file=sys.stderr)
-        return 1
+        return 2  # as for a bad OCP_WORKSPACE: a usage error (argparse's status)
     try:
         if refused := _refused(args, workspace):
             print(f"ocp-server: {refused}", file=sys.stderr)

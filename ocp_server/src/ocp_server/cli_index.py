@@ -43,6 +43,12 @@ async def _files_indexed(workspace: Path) -> int:
         return (await index.status()).files
 
 
+def _status_of(exc: DatabaseError | NotADirectoryError) -> int:
+    """A workspace that is no folder is a usage error (2, as argparse's and a bad
+    OCP_WORKSPACE's); a database that fails is a failure (1)."""
+    return 2 if isinstance(exc, NotADirectoryError) else 1
+
+
 async def first_run_check(workspace: Path, settings: ServerSettings, force: bool) -> None:
     """Before a first index (nothing indexed yet), refuse /, the home folder and folders with
     more than OCP_MAX_FILES files unless forced. Runs before the database is created."""
@@ -88,7 +94,7 @@ def run_index(args: argparse.Namespace, workspace: Path) -> int:
         return 2
     except (DatabaseError, NotADirectoryError) as exc:
         err.print(f"[red]error:[/red] {exc}", soft_wrap=True)
-        return 1
+        return _status_of(exc)
     if summary is None:
         err.print("another ocp-server process is indexing this workspace; nothing to do")
         return 0
@@ -194,7 +200,7 @@ def run_search(args: argparse.Namespace, workspace: Path) -> int:
         return 2
     except (DatabaseError, NotADirectoryError) as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return _status_of(exc)
     # What an agent running this in its shell reads goes to its cloud model, as the tool's
     # answer does: the same hits, redacted the same way.
     hits = search_answer(response).structured["results"]
@@ -247,7 +253,7 @@ def run_status(args: argparse.Namespace, workspace: Path) -> int:
         report = asyncio.run(_status(workspace))
     except (DatabaseError, NotADirectoryError) as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return _status_of(exc)
     routing_error = _routing_error()
     names = tool_names_setting()  # the route tool named as the server advertises it
     if report is None:  # a state, not an error: say so and how to leave it

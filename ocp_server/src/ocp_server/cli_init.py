@@ -112,7 +112,7 @@ def run_init(args: argparse.Namespace, workspace: Path) -> int:
     workspace = workspace.resolve()
     if not workspace.is_dir():
         _say(f"error: the workspace {workspace} is not a folder", file=sys.stderr)
-        return 1
+        return 2
     reason = refuse_reason(workspace, max_files=0, count=False, verb="serve")
     if reason is not None and not args.force:
         _say(f"ocp-server: {reason}", file=sys.stderr)
