@@ -59,3 +59,19 @@ def test_the_listing_keeps_only_the_first_few_names(workspace: Path) -> None:
 def test_nested_repositories_past_the_named_ones_say_how_many_more_too() -> None:
     line = nested.describe(7, ["a", "b", "c", "d", "e"])
     assert line.startswith("7 git repositories or submodules not indexed: a, b, c, d, e and 2 more")
+
+
+async def test_an_editors_settings_are_counted_as_editor_settings_not_vendored(
+    workspace: Path, tmp_path: Path
+) -> None:
+    # `init --client vscode` writes .vscode/mcp.json: status called it vendored, "inside a
+    # dependency or tool folder such as node_modules".
+    _vendor(workspace, [".vscode/mcp.json", ".idea/misc.xml", "node_modules/x/.vscode/a.json"])
+    async with await WorkspaceIndex.open(workspace, tmp_path / "ocp.db") as index:
+        await index.update()
+        report = await index_report(index)
+    assert report.skipped["editor_settings"] == 2 and report.skipped["vendored"] == 1
+    assert report.vendored_files == ["node_modules/x/.vscode/a.json"]
+    rendered = render_report(report, "underscore")
+    assert "vendored   1 file not indexed: node_modules/x/.vscode/a.json (" in rendered
+    assert ".vscode/mcp.json" not in rendered

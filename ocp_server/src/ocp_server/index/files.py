@@ -13,7 +13,8 @@ Never indexed, whatever the ignore files say:
 
 - secret files, by name (`.env*`, `*.pem`, `id_rsa*`, credentials…, matched without regard
   to case) and by content whatever their name: see secret_files.py;
-- vendored and build folders (VENDORED_DIRS), lockfiles (LOCKFILES); a folder named like
+- vendored and build folders (VENDORED_DIRS; editors' own, EDITOR_DIRS, counted apart as
+  `editor_settings`), lockfiles (LOCKFILES); a folder named like
   BUILD_DIRS only when git's rules do not keep it (see there);
 - binaries (a NUL byte in the first 8 KB), files over OCP_MAX_FILE_BYTES (default 1 MB);
 - minified or generated files (by name, a generated-code header, or very long lines);
@@ -75,7 +76,12 @@ LOCKFILES = frozenset(
         "gradle.lockfile",
     }
 )
-VENDORED_DIRS = frozenset(
+#: Editors' settings folders: never indexed, counted apart (`editor_settings`): `.vscode/mcp.json`,
+#: which `init --client vscode` writes, was a `vendored` skip, and the status said it was
+#: inside a dependency folder.
+EDITOR_DIRS = frozenset({".idea", ".vscode"})
+EDITOR_REASON = "editor_settings"
+VENDORED_DIRS = EDITOR_DIRS | frozenset(
     {
         ".git",
         ".hg",
@@ -104,8 +110,6 @@ VENDORED_DIRS = frozenset(
         ".nuxt",
         ".svelte-kit",
         ".gradle",
-        ".idea",
-        ".vscode",
         "coverage",
         "htmlcov",
         ".terraform",
@@ -177,8 +181,8 @@ def path_exclusion(rel: str, ocpignore: IgnoreRules | None = None) -> str | None
 @lru_cache(maxsize=65536)
 def _builtin_exclusion(rel: str) -> str | None:
     parts = PurePosixPath(rel).parts
-    if any(p in VENDORED_DIRS for p in parts[:-1]):
-        return VENDORED_REASON
+    if (outer := next((p for p in parts[:-1] if p in VENDORED_DIRS), None)) is not None:
+        return EDITOR_REASON if outer in EDITOR_DIRS else VENDORED_REASON
     name = parts[-1].lower() if parts else ""
     if secret_name(rel):
         return "secret"
