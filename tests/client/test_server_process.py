@@ -37,6 +37,21 @@ async def test_a_server_exiting_at_once_is_named_with_its_last_stderr_lines() ->
     assert sys.executable in message and "no workspace: /x" in message
 
 
+async def test_a_server_that_did_not_start_is_named_with_its_exit_status() -> None:
+    # `OCPClient("/bin/false")` said only "did not start (nothing on stderr)".
+    with pytest.raises(OCPServerError) as caught:
+        await asyncio.wait_for(OCPClient("/bin/false").__aenter__(), 10)
+    assert str(caught.value) == (
+        "ocp-server did not start: `/bin/false` (exit status 1; nothing on stderr)"
+    )
+    client = fake_server("import sys; print('no workspace', file=sys.stderr); sys.exit(3)")
+    with pytest.raises(OCPServerError, match=r"\(exit status 3\); its stderr ended with:\n"):
+        await asyncio.wait_for(client.__aenter__(), 10)
+    killed = fake_server("import os, signal; os.kill(os.getpid(), signal.SIGKILL)")
+    with pytest.raises(OCPServerError, match=r"\(killed by SIGKILL; nothing on stderr\)"):
+        await asyncio.wait_for(killed.__aenter__(), 10)
+
+
 SILENT = """
 import sys, time
 print("Starting up...", flush=True)  # junk on the wire, then nothing

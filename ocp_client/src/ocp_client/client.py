@@ -44,7 +44,7 @@ import ocp_wire as wire
 from ocp_client import options
 from ocp_client.environment import server_environment
 from ocp_client.options import StrPath
-from ocp_client.server_task import close_soon, serve
+from ocp_client.server_task import ServerExit, close_soon, serve
 from ocp_client.stderr_tail import StderrTail
 from ocp_router.redact import redact
 
@@ -163,7 +163,8 @@ class OCPClient:
         env = server_environment(os.environ, self._params.env or {})
         params = self._params.model_copy(update={"env": env})
         self._route_bound = _route_bound(env) + ROUTE_SLACK if self._bound_routes else 0.0
-        serving = serve(_Session, params, self.timeout, stderr, opened, closing)
+        exited = ServerExit()
+        serving = serve(_Session, params, self.timeout, stderr, opened, closing, exited)
         task = loop.create_task(serving, name=f"ocp-server session {self._params.command}")
         try:
             session = await opened
@@ -178,7 +179,9 @@ class OCPClient:
         except Exception as exc:
             timed_out = isinstance(exc, MCPError) and exc.code == REQUEST_TIMEOUT
             what = f"did not answer within {self.timeout:g} s" if timed_out else "did not start"
-            raise await self._server_error(what, stderr, timed_out=timed_out) from exc
+            raise await self._server_error(
+                what, stderr, timed_out=timed_out, exited=exited.said()
+            ) from exc
         except BaseException:  # cancelled while starting: stop the server before going on
             task.cancel()
             with suppress(BaseException):  # cancelled again: the task goes on stopping it
@@ -189,10 +192,21 @@ class OCPClient:
         return self
 
     async def _server_error(
-        self, what: str, stderr: StderrTail, wait: float = 2.0, *, timed_out: bool = False
+        self,
+        what: str,
+        stderr: StderrTail,
+        wait: float = 2.0,
+        *,
+        timed_out: bool = False,
+        exited: str | None = None,
     ) -> OCPServerError:
+        """`exited`: how its process ended (`exit status 1`), when known."""
         last = await stderr.last_lines(wait)
-        said = f"; its stderr ended with:\n{last}" if last else " (nothing on stderr)"
+        status = f" ({exited})" if exited else ""
+        if last:
+            said = f"{status}; its stderr ended with:\n{last}"
+        else:
+            said = f" ({exited}; nothing on stderr)" if exited else " (nothing on stderr)"
         # A message like this one is what an agent shows its model: a secret the server (or a
         # traceback before its logging was set up) wrote on stderr must not ride along.
         error = OCPTimeoutError if timed_out else OCPServerError

@@ -11,11 +11,61 @@ any task or from the garbage collector, only tells it to finish.
 from __future__ import annotations
 
 import asyncio
+import signal
+from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack, suppress
+from contextvars import ContextVar
+from typing import Any
 
+import mcp.client.stdio as sdk_stdio
 from mcp import ClientSession, StdioServerParameters, stdio_client
 
 from ocp_client.stderr_tail import StderrTail
+
+
+class ServerExit:
+    """How the server's process ended, once the transport has stopped it (None before, or
+    when this SDK's spawn could not be followed)."""
+
+    def __init__(self) -> None:
+        self.process: Any = None
+
+    def said(self) -> str | None:
+        """`exit status 1`, `killed by SIGKILL`, or None while unknown."""
+        code = getattr(self.process, "returncode", None)
+        if not isinstance(code, int):
+            return None
+        if code >= 0:
+            return f"exit status {code}"
+        with suppress(ValueError):
+            return f"killed by {signal.Signals(-code).name}"
+        return f"killed by signal {-code}"
+
+
+# The spawned process of the transport opened in this task's context (`serve`): the SDK's
+# stdio_client keeps it to itself, and `OCPClient("/bin/false")` could only say "did not
+# start". Followed through the SDK's own spawn function, wrapped once; with an SDK that has
+# none by that name nothing is followed and messages name no exit status.
+_SPAWNED: ContextVar[ServerExit | None] = ContextVar("ocp_client_spawned", default=None)
+_SPAWN = "_create_platform_compatible_process"
+
+
+_followed: list[object] = []  # the wrapper installed, once
+
+
+def _follow_spawns() -> None:
+    spawn: Callable[..., Awaitable[Any]] | None = getattr(sdk_stdio, _SPAWN, None)
+    if spawn is None or spawn in _followed:
+        return
+
+    async def followed(*args: Any, **kwargs: Any) -> Any:
+        process = await spawn(*args, **kwargs)
+        if (held := _SPAWNED.get()) is not None:
+            held.process = process
+        return process
+
+    _followed.append(followed)
+    setattr(sdk_stdio, _SPAWN, followed)
 
 
 async def serve(
@@ -25,10 +75,14 @@ async def serve(
     stderr: StderrTail,
     opened: asyncio.Future[ClientSession],
     closing: asyncio.Event,
+    exited: ServerExit | None = None,
 ) -> None:
     """Start the server, hand its initialized session to `opened`, hold it until `closing`,
-    then stop the server. A failure to start is handed to `opened` instead."""
+    then stop the server. A failure to start is handed to `opened` instead, once the server
+    is stopped (its exit status then in `exited`)."""
     failure: Exception | None = None
+    _follow_spawns()
+    _SPAWNED.set(exited)  # this task's own context: no other task sees it
     try:
         async with AsyncExitStack() as stack:
             try:
