@@ -32,9 +32,27 @@ def test_tools_offered_force_paid_when_the_local_model_has_no_tool_support() -> 
     body = {"messages": [{"role": "user", "content": "what does main.py do?"}], "tools": TOOLS}
     a = judge(body)
     assert a.band is Band.PAID and a.confidence >= 0.9
-    assert any("tools offered" in f for f in a.forced)
+    assert any("tool offered" in f for f in a.forced)
     # the same payload with a tool-capable local model is judged on the request
     assert judge(body, local=LocalProfile(tools=True)).band is Band.LOCAL
+
+
+def test_the_forced_reasons_count_one_tool_in_the_singular() -> None:
+    # The route's reason read "1 tools offered".
+    one = judge({"messages": [{"role": "user", "content": "hi"}], "tools": TOOLS})
+    two = judge({"messages": [{"role": "user", "content": "hi"}], "tools": TOOLS * 2})
+    assert "1 tool offered and the local model has no tool support" in one.forced
+    assert "2 tools offered and the local model has no tool support" in two.forced
+    call = [
+        {"role": "user", "content": "fix the failing test"},
+        {
+            "role": "assistant",
+            "content": [{"type": "tool_use", "id": "t1", "name": "bash", "input": {"cmd": "ls"}}],
+        },
+    ]
+    assert (
+        "agent loop: 1 tool call or result in the conversation" in judge({"messages": call}).forced
+    )
 
 
 def test_tool_results_in_the_conversation_force_paid() -> None:

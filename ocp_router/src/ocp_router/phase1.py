@@ -169,9 +169,11 @@ def assess(
     system = payload.system
 
     if payload.tools and not local.tools:
-        forced.append(f"{len(payload.tools)} tools offered and the local model has no tool support")
+        offered = _counted(len(payload.tools), "tool", "tools")
+        forced.append(f"{offered} offered and the local model has no tool support")
     if tool_traffic and not local.tools:
-        forced.append(f"agent loop: {tool_traffic} tool calls and results in the conversation")
+        calls = _counted(tool_traffic, "tool call or result", "tool calls and results")
+        forced.append(f"agent loop: {calls} in the conversation")
     if chars > local.context_chars:
         forced.append(f"context {chars:,} chars > {names.context_chars}")
     elif local.context_tokens and chars // 4 > local.context_tokens:
@@ -269,3 +271,8 @@ def assess(
 
 def _paid_tier(score: float, top_threshold: float, top_kind: bool) -> Tier:
     return Tier.TOP if score >= top_threshold and top_kind else Tier.MID
+
+
+def _counted(n: int, one: str, many: str) -> str:
+    """`1 tool`, `2 tools`: a reason reads as a sentence ("1 tools offered" did not)."""
+    return f"{n} {one if n == 1 else many}"
