@@ -9,9 +9,12 @@ in this process (as tests/proxy runs it) before the fake Anthropic and Ollama se
 profile hook times each call of a C function, and each read of json's scanner, by the
 calling thread's CPU time: the host's other load, which stretches wall-clock gaps
 (bench_proxy_stall.py), does not count here, though a busy memory bus still slows a copy.
-Calls that let the GIL go while they wait (poll, locks, queues, sockets) and the fakes' own
-calls are left out. The first request (cold) and the next ones (warm) are shown apart;
-with --b-python, a second checkout's interpreter runs the same, alternating with this one.
+Calls that let the GIL go while they wait (poll, locks, queues, sockets, hashing) and the
+fakes' own calls are left out. Besides the longest calls it prints the longest on the event
+loop's own thread (where every other connection waits whatever the GIL does) and the CPU of
+all the proxy's C calls over 20 us (what copies of the body cost). The first request (cold)
+and the next ones (warm) are shown apart; with --b-python, a second checkout's interpreter
+runs the same, alternating with this one.
 """
 
 from __future__ import annotations
@@ -47,11 +50,14 @@ _WAITING = {
     "select",
     "poll",
     "openssl_sha1",  # hashlib lets the GIL go over 2 KB
+    "HASH.update",
 }
+LOOP_THREAD = "proxy"  # tests/proxy/conftest.py's RunningProxy runs its event loop there
 
 
-def _profile(kind: str, mb: float, rounds: int) -> list[list[tuple[float, str]]]:
-    """Each request's calls over 1 ms: (CPU seconds, what and where)."""
+def _profile(kind: str, mb: float, rounds: int) -> list[dict[str, Any]]:
+    """Each request's calls over 1 ms (`calls`: CPU seconds, what and where), the CPU seconds
+    of all its C calls (`total`), and its longest call on the event loop (`loop`)."""
     import json.scanner
 
     from bench_proxy_stall import HEADERS, _body
@@ -61,6 +67,7 @@ def _profile(kind: str, mb: float, rounds: int) -> list[list[tuple[float, str]]]
     from tests.proxy.conftest import RunningProxy
 
     calls: list[tuple[float, str]] = []
+    totals = {"total": 0.0, "loop": 0.0}
     local = threading.local()
     make_scanner = json.scanner.make_scanner
 
@@ -85,7 +92,7 @@ def _profile(kind: str, mb: float, rounds: int) -> list[list[tuple[float, str]]]
             started = getattr(local, "started", None)
             took = time.thread_time() - started if started is not None else 0.0
             name = getattr(arg, "__qualname__", str(arg))
-            if took <= 0.001 or name in _WAITING:
+            if took <= 0.00002 or name in _WAITING:  # the cheap ones: the profile's own noise
                 return
             caller: Any = frame
             for _ in range(4):  # json.loads called by a fake is the fake's
@@ -94,12 +101,17 @@ def _profile(kind: str, mb: float, rounds: int) -> list[list[tuple[float, str]]]
                 if "/tests/fakes/" in caller.f_code.co_filename:
                     return
                 caller = caller.f_back
+            totals["total"] += took
+            if threading.current_thread().name == LOOP_THREAD:
+                totals["loop"] = max(totals["loop"], took)
+            if took <= 0.001:
+                return
             place = f"{Path(frame.f_code.co_filename).name}:{frame.f_lineno}"
             calls.append((took, f"{name} at {place}"))
 
     json.scanner.make_scanner = timed_scanner  # type: ignore[misc, assignment]
     body = _body(kind, mb)
-    seen: list[list[tuple[float, str]]] = []
+    seen: list[dict[str, Any]] = []
     with (
         FakeOllama() as ollama,
         FakeAnthropic(api_key=None) as paid,
@@ -116,11 +128,12 @@ def _profile(kind: str, mb: float, rounds: int) -> list[list[tuple[float, str]]]
         try:
             for _ in range(rounds):
                 calls.clear()
+                totals.update(total=0.0, loop=0.0)
                 answer = httpx.post(
                     proxy.url + "/v1/messages", headers=HEADERS, content=body, timeout=300
                 )
                 assert answer.status_code == 200, answer.text[:300]
-                seen.append(sorted(calls, reverse=True))
+                seen.append({"calls": sorted(calls, reverse=True)} | totals)
         finally:
             threading.setprofile(None)
             proxy.stop()
@@ -140,8 +153,8 @@ def main() -> None:
         print(json.dumps(_profile(args.kind, args.mb, args.requests)))
         return
     sides = {"A": Path(sys.executable)} | ({"B": args.b_python} if args.b_python else {})
-    # side -> per process, per request, its calls
-    runs: dict[str, list[list[list[tuple[float, str]]]]] = {side: [] for side in sides}
+    # side -> per process, per request, its profile
+    runs: dict[str, list[list[dict[str, Any]]]] = {side: [] for side in sides}
     for n in range(args.rounds):
         for side in list(sides) if n % 2 == 0 else list(reversed(sides)):
             done = subprocess.run(
@@ -153,12 +166,18 @@ def main() -> None:
             )
             runs[side].append(json.loads(done.stdout.splitlines()[-1]))
     print(f"{args.kind}, {args.mb:g} MB; {args.rounds} processes a side, medians (ranges)")
-    print(f"{'side':4} {'state':5} {'longest call, ms':>20} {'calls over 5 ms':>16}  the longest")
+    print(
+        f"{'side':4} {'state':5} {'longest call, ms':>20} {'calls over 5 ms':>16} "
+        f"{'on the loop, ms':>16} {'all C calls, ms':>20}  the longest"
+    )
     for side, processes in runs.items():
         for state, picks in (("cold", slice(0, 1)), ("warm", slice(1, None))):
-            requests = [r for p in processes for r in p[picks]]
-            if not requests:
+            profiles = [r for p in processes for r in p[picks]]
+            if not profiles:
                 continue
+            requests = [r["calls"] for r in profiles]
+            on_loop = [r["loop"] * 1000 for r in profiles]
+            total = [r["total"] * 1000 for r in profiles]
             longest = [r[0][0] * 1000 if r else 0.0 for r in requests]
             over = [sum(1 for c in r if c[0] > 0.005) for r in requests]
             names: dict[str, int] = {}
@@ -167,7 +186,8 @@ def main() -> None:
                     names[r[0][1]] = names.get(r[0][1], 0) + 1
             top = max(names, key=lambda k: names[k]) if names else "-"
             print(
-                f"{side:4} {state:5} {_spread(longest):>20} {_spread(over, 0):>16}  {top}"
+                f"{side:4} {state:5} {_spread(longest):>20} {_spread(over, 0):>16} "
+                f"{_spread(on_loop):>16} {_spread(total, 0):>20}  {top}"
                 f" ({names.get(top, 0)} of {len(requests)})"
             )
 

@@ -3,6 +3,7 @@ local model, and local answers rendered back."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -11,6 +12,7 @@ import pytest
 
 from ocp_router.boundary import redact_all
 from ocp_server.proxy import anthropic, openai
+from ocp_server.proxy.app import _session_id
 from ocp_server.proxy.body import BodyError, parse_body
 from ocp_server.proxy.boundary import redact_body
 from ocp_server.proxy.chat import Event, ToolCall, Usage
@@ -320,3 +322,21 @@ def test_a_stop_watch_holds_back_what_may_start_a_sequence_and_stops_at_the_firs
     assert watch.feed("no sequence here") == ("no sequence h", None)
     assert watch.feed("") == ("", None)
     assert watch.flush() == "ere"
+
+
+@pytest.mark.parametrize(
+    "parts",
+    [("user-42",), ("You are terse.", "fix the bug"), ("", "é 漢字 \U0001f600" * 1000), ("a", "")],
+)
+def test_a_session_id_is_what_it_was_when_its_parts_were_joined_first(
+    parts: tuple[str, ...],
+) -> None:
+    # Pins and sticky tiers are kept by this id: it must not change with how it is hashed.
+    joined = "\x00".join(parts).encode()
+    expected = "proxy-" + hashlib.sha1(joined, usedforsecurity=False).hexdigest()[:20]
+    assert _session_id(*parts) == expected
+
+
+def test_a_body_read_into_a_bytearray_parses_as_its_bytes() -> None:
+    raw = json.dumps({"messages": [{"role": "user", "content": "x" * 100_000}]}).encode()
+    assert parse_body(bytearray(raw)) == parse_body(raw) == json.loads(raw)

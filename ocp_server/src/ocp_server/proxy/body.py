@@ -43,7 +43,7 @@ class BodyError(ValueError):
     """A body the proxy cannot take (the message names the problem, for a 400)."""
 
 
-def parse_body(raw: bytes, max_values: int = MAX_VALUES) -> Any:
+def parse_body(raw: bytes | bytearray, max_values: int = MAX_VALUES) -> Any:
     """The body as JSON; BodyError when the proxy cannot take it. A large one is parsed with
     the garbage collector paused (off_loop.collector_paused: it would find nothing)."""
     if len(raw) < OFF_LOOP_CHARS:
@@ -52,7 +52,7 @@ def parse_body(raw: bytes, max_values: int = MAX_VALUES) -> Any:
         return _parse(raw, max_values)
 
 
-def _parse(raw: bytes, max_values: int) -> Any:
+def _parse(raw: bytes | bytearray, max_values: int) -> Any:
     try:  # decoded as json.loads decodes bytes (UTF-8, else the UTF-16 or -32 it detects)
         text = raw.decode(json.detect_encoding(raw), "surrogatepass")
     except UnicodeDecodeError as exc:
@@ -155,7 +155,7 @@ def _loads_in_pieces(text: str) -> Any:
     return body
 
 
-def _values_over(raw: bytes, text: str, limit: int) -> bool:
+def _values_over(raw: bytes | bytearray, text: str, limit: int) -> bool:
     """Whether `text` (`raw` decoded) has more than `limit` opening brackets and commas
     outside its strings, in time linear in its length whatever it holds (it runs on the event
     loop)."""
@@ -179,7 +179,7 @@ def _values_over(raw: bytes, text: str, limit: int) -> bool:
     return count + _structure(bare, outside, len(bare)) > limit
 
 
-def _structure_bytes(raw: bytes) -> int:
+def _structure_bytes(raw: bytes | bytearray) -> int:
     """How many of `raw`'s bytes are commas and opening brackets, a megabyte a call (one
     `translate` over 15 MB holds the GIL for all of it)."""
     step = long_strings.PIECE_CHARS
