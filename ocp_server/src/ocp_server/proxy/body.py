@@ -181,10 +181,12 @@ def _values_over(raw: bytes | bytearray, text: str, limit: int) -> bool:
 
 def _structure_bytes(raw: bytes | bytearray) -> int:
     """How many of `raw`'s bytes are commas and opening brackets, a megabyte a call (one
-    `translate` over 15 MB holds the GIL for all of it)."""
-    step = long_strings.PIECE_CHARS
+    `translate` over 15 MB holds the GIL for all of it). Each piece is made bytes: a
+    bytearray's own translate takes half as long again."""
+    step, view = long_strings.PIECE_CHARS, memoryview(raw)
     return sum(
-        len(raw[i : i + step].translate(None, _NOT_STRUCTURE)) for i in range(0, len(raw), step)
+        len(bytes(view[i : i + step]).translate(None, _NOT_STRUCTURE))
+        for i in range(0, len(raw), step)
     )
 
 
