@@ -284,12 +284,14 @@ class OCPRouter:
         model: str | None = None,
         session: str | None = None,
         calibration: Calibration | None = None,
+        assessment: Assessment | None = None,
     ) -> Decision:
         """Decide the first tier and model. Phase 2 runs only for the ambiguous band.
-        `calibration`: the workspace's learned threshold shifts (ocp_router.calibration)."""
-        if payload.total_chars > OFF_LOOP_CHARS:
+        `calibration`: the workspace's learned threshold shifts (ocp_router.calibration).
+        `assessment`: `assess(payload, calibration)` made already (the proxy bounds its time)."""
+        if assessment is None and payload.total_chars > OFF_LOOP_CHARS:
             assessment = await asyncio.to_thread(self.assess, payload, calibration)
-        else:
+        elif assessment is None:
             assessment = self.assess(payload, calibration)
         forced = self._forced(force, model)
         session = session or session_key(payload)

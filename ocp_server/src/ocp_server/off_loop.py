@@ -3,7 +3,12 @@
 Parsing, judging, redacting and serialising a conversation cost about a second per 10 MB of
 it (a proxy request may be 32 MB). On the event loop that second holds up every other call
 and every stream being relayed; in a thread it holds up only its own request. Below the
-router's bound (OFF_LOOP_CHARS) the thread's hop costs more than the work."""
+router's bound (OFF_LOOP_CHARS) the thread's hop costs more than the work.
+
+`off_loop_within` bounds the wait as well, for the proxy, whose request must be answered
+whatever its body makes the work do: its work runs in a daemon thread of its own, and one
+that never returns is left behind (Python cannot end a thread) without holding a pool's
+thread or the process's exit (daemon_thread)."""
 
 from __future__ import annotations
 
@@ -13,10 +18,18 @@ from typing import Any, TypeVar
 
 from ocp_router.router import OFF_LOOP_CHARS
 from ocp_server.collector import collector_paused
+from ocp_server.daemon_thread import in_daemon_thread
 
 T = TypeVar("T")
 
-__all__ = ["OFF_LOOP_CHARS", "collector_paused", "off_loop", "off_loop_building"]
+__all__ = [
+    "OFF_LOOP_CHARS",
+    "WorkTimedOut",
+    "collector_paused",
+    "off_loop",
+    "off_loop_building",
+    "off_loop_within",
+]
 
 
 async def off_loop(size: int, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -39,3 +52,35 @@ async def off_loop_building(size: int, fn: Callable[..., T], *args: Any) -> T:
             return fn(*args)
 
     return await asyncio.to_thread(paused)
+
+
+class WorkTimedOut(Exception):
+    """Work given to `off_loop_within` did not finish in time (its thread is left behind)."""
+
+    def __init__(self, what: str, seconds: float) -> None:
+        super().__init__(f"{what} did not finish within {seconds:g} s")
+        self.what, self.seconds = what, seconds
+
+
+async def off_loop_within(
+    seconds: float, what: str, size: int, fn: Callable[..., T], *args: Any, building: bool = False
+) -> T:
+    """`off_loop` (`off_loop_building` when `building`) with WorkTimedOut after `seconds`;
+    `what` names the work in its message. Run in a daemon thread of its own once large."""
+    if size < OFF_LOOP_CHARS:
+        return fn(*args)
+
+    def work() -> T:
+        if not building:
+            return fn(*args)
+        with collector_paused():
+            return fn(*args)
+
+    running = in_daemon_thread(work, "ocp-work")
+    try:
+        finished, _ = await asyncio.wait({running}, timeout=seconds)
+    finally:
+        running.cancel()  # timed out or cancelled: whatever the thread ends with goes unread
+    if not finished:
+        raise WorkTimedOut(what, seconds)
+    return running.result()

@@ -12,10 +12,9 @@ import asyncio
 import dataclasses
 import logging
 import sqlite3
-import threading
 import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager, nullcontext, suppress
+from contextlib import asynccontextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -48,6 +47,7 @@ from ocp_router.errors import ConfigError
 from ocp_server import __version__
 from ocp_server.argument_errors import argument_error, clip, echo
 from ocp_server.collector import importing
+from ocp_server.daemon_thread import in_daemon_thread
 from ocp_server.errors import (
     DatabaseError,
     InputError,
@@ -564,26 +564,7 @@ def _load_app() -> type[AppState]:
 async def _in_daemon_thread(fn: Callable[[], T]) -> T:
     """`fn()` in a daemon thread: unlike asyncio.to_thread's pool, one that never holds up
     the process's exit when the client leaves before it is done."""
-    loop = asyncio.get_running_loop()
-    done: asyncio.Future[T] = loop.create_future()
-
-    def settle(outcome: Callable[[], None]) -> None:
-        if not done.done():
-            outcome()
-
-    def run() -> None:
-        try:
-            value = fn()
-        except BaseException as exc:  # noqa: BLE001 - handed to the awaiting task
-            error = exc
-            with suppress(RuntimeError):  # the loop closed: nobody is waiting any more
-                loop.call_soon_threadsafe(settle, lambda: done.set_exception(error))
-        else:
-            with suppress(RuntimeError):
-                loop.call_soon_threadsafe(settle, lambda: done.set_result(value))
-
-    threading.Thread(target=run, name="ocp-load", daemon=True).start()
-    return await done
+    return await in_daemon_thread(fn, "ocp-load")
 
 
 def _log_failure(task: asyncio.Task[Workspace]) -> None:

@@ -59,7 +59,7 @@ from ocp_router.backends.openai import OpenAIBackend
 from ocp_router.redact_names import redact_name_head
 from ocp_router.sticky import Sticky
 from ocp_server.argument_errors import clip
-from ocp_server.off_loop import off_loop, off_loop_building
+from ocp_server.off_loop import WorkTimedOut, off_loop_within
 from ocp_server.proxy import anthropic, openai
 from ocp_server.proxy.body import BodyError, parse_body
 from ocp_server.proxy.boundary import redact_body, redacted_error
@@ -282,9 +282,17 @@ class Proxy:
             raw += chunk
         size = request.state.body_bytes = len(raw)
         try:
-            return await off_loop(size, parse_body, raw)
+            return await self._work("parse of the request body", size, parse_body, raw)
         except BodyError as exc:
             raise Refused(400, str(exc)) from exc
+
+    async def _work(
+        self, what: str, size: int, fn: Callable[..., T], *args: Any, building: bool = False
+    ) -> T:
+        """`fn(*args)`, off the event loop once `size` is large, within OCP_PROXY_WORK_TIMEOUT
+        (WorkTimedOut, naming `what`, the work's thread left behind)."""
+        seconds = self.settings.work_timeout
+        return await off_loop_within(seconds, what, size, fn, *args, building=building)
 
     # ---- routes ---------------------------------------------------------------------------------
     async def messages(self, request: Request) -> Response:
@@ -297,11 +305,19 @@ class Proxy:
         """A bug of ours is still an answer in the client's dialect, not a bare 500 page."""
         try:
             return await self._serve(request, d)
+        except WorkTimedOut as exc:  # before the request's trace began (later ones end it)
+            return _timed_out(d, exc)
         except Exception as exc:  # noqa: BLE001 - the top-level handler
             logger.exception("proxy: the request failed")
             return _error(d, 500, f"the OCP proxy failed: {type(exc).__name__}")
 
     async def count_tokens(self, request: Request) -> Response:
+        try:
+            return await self._count_tokens(request)
+        except WorkTimedOut as exc:
+            return _timed_out(ANTHROPIC, exc)
+
+    async def _count_tokens(self, request: Request) -> Response:
         d = ANTHROPIC
         try:
             consumed = self._check_token(request)
@@ -312,7 +328,7 @@ class Proxy:
             return _error(d, 400, "messages: expected a list of messages")
         creds = self._credentials(d, request.headers, consumed)
         if creds:
-            await off_loop_building(_size(request), redact_body, body)
+            await self._work("redaction", _size(request), redact_body, body, building=True)
             headers = creds | self._forwarded(request.headers)
             counting = self._count_upstream(headers, body, _size(request))
             try:
@@ -321,7 +337,8 @@ class Proxy:
                 return _error(d, 499, "the client went away before the answer")
         # No credentials: the router's estimate, which is what routing used anyway.
         parts = [body.get("system"), body["messages"], body.get("tools")]
-        return JSONResponse({"input_tokens": await off_loop(_size(request), _tokens_of, parts)})
+        tokens = await self._work("token count", _size(request), _tokens_of, parts)
+        return JSONResponse({"input_tokens": tokens})
 
     async def _count_upstream(
         self, headers: dict[str, str], body: dict[str, Any], size: int
@@ -331,7 +348,13 @@ class Proxy:
         url = self.settings.anthropic_upstream.rstrip("/") + "/v1/messages/count_tokens"
         try:
             response = await open_upstream(
-                self.client, url, headers, body, self.settings.upstream_timeout, size=size
+                self.client,
+                url,
+                headers,
+                body,
+                self.settings.upstream_timeout,
+                size=size,
+                work_timeout=self.settings.work_timeout,
             )
         except UpstreamUnreachable as exc:
             return _error(d, 502, f"the Anthropic upstream did not answer ({exc})")
@@ -419,7 +442,9 @@ class Proxy:
         try:
             consumed = self._check_token(request)
             body = d.module.validate(await self._read_body(request))
-            payload = await off_loop_building(_size(request), parse_payload, body)
+            payload = await self._work(
+                "reading of the conversation", _size(request), parse_payload, body, building=True
+            )
         except Refused as exc:
             return _error(d, exc.status, str(exc), exc.kind)
         except BadRequest as exc:
@@ -428,8 +453,10 @@ class Proxy:
             return _error(d, 400, str(exc))
         requested = body["model"]
         stream = body.get("stream") is True
-        session = await off_loop(_size(request), self._session, d, body, headers, payload)
-        decision = await self.router.plan(payload, session=session)
+        size = _size(request)
+        session = await self._work("session's hash", size, self._session, d, body, headers, payload)
+        assessment = await self._work("judgement", size, self.router.assess, payload)
+        decision = await self.router.plan(payload, session=session, assessment=assessment)
         cls = decision.assessment.classify
         record = ProxyRecord(
             id=uuid.uuid4().hex,
@@ -582,6 +609,7 @@ class Proxy:
         A client that leaves before then stops the local model (not escalated: a 499)."""
         t0 = time.perf_counter()
         target = self.local
+        size = _size(request)
 
         def failed(outcome: str, error: str, kind: str = "BackendResponseError") -> None:
             ms = round((time.perf_counter() - t0) * 1000, 3)
@@ -685,7 +713,14 @@ class Proxy:
                 yield e
 
         if d is ANTHROPIC:
-            prompt_tokens = await off_loop(_size(request), _tokens_of, body.get("messages"))
+            messages = body.get("messages")
+            try:
+                prompt_tokens = await self._work("token count", size, _tokens_of, messages)
+            except WorkTimedOut as exc:  # nothing sent yet: the local answer is given up
+                await events.aclose()
+                record.answered_tier, record.status = None, 500
+                settle(None, False, str(exc))
+                return _timed_out(d, exc)
             rendered = anthropic.render_stream(tee(), target.model, message_id, prompt_tokens)
         else:
             options = body.get("stream_options")
@@ -726,9 +761,15 @@ class Proxy:
         started: float,
     ) -> Response:
         model = self.paid_model(d, tier, record.requested_model)
+        size = _size(request)
         body["model"] = model
         if self.router.redact_paid:
-            hidden = await off_loop_building(_size(request), redact_body, body)
+            try:
+                hidden = await self._work("redaction", size, redact_body, body, building=True)
+            except WorkTimedOut as exc:
+                record.status, record.error = 500, str(exc)
+                finish()
+                return _timed_out(d, exc)
             if hidden:
                 record.notes.append(f"redacted {sum(hidden.values())} secrets before sending")
         base = self.settings.anthropic_upstream if d is ANTHROPIC else self.settings.openai_upstream
@@ -749,7 +790,7 @@ class Proxy:
                 if not ok:
                     record.failed_cost_usd = record.cost_usd or 0.0
             elif cut_short or outcome.status == 200:
-                await self._bill_cut(record, model, body, _size(request))
+                await self._bill_cut(record, model, body, size)
             record.attempts.append(
                 Attempted(
                     tier.value,
@@ -772,10 +813,15 @@ class Proxy:
             body,
             self.settings.upstream_timeout,
             outcome,
-            size=_size(request),
+            size=size,
+            work_timeout=self.settings.work_timeout,
         )
         try:
             response = await _unless_client_leaves(request, opening)
+        except WorkTimedOut as exc:  # the body was never sent
+            outcome.status, outcome.error = 500, str(exc)
+            await settle()
+            return _timed_out(d, exc)
         except UpstreamUnreachable as exc:
             outcome.status, outcome.error = 502, f"the {d.name} upstream did not answer: {exc}"
             # Timed out waiting for the answer: the request was read and worked on.
@@ -856,7 +902,12 @@ class Proxy:
         estimated as the router estimates a cut-short call (the output sent is not known)."""
         price = self.router.price(model)
         parts = [body.get("system"), body.get("messages"), body.get("tools")]
-        cost = price.cost(await off_loop(size, _tokens_of, parts), 0) if price else None
+        try:
+            tokens = await self._work("token count", size, _tokens_of, parts)
+        except WorkTimedOut as exc:
+            record.notes.append(f"the input read was not costed: {exc}")
+            return
+        cost = price.cost(tokens, 0) if price else None
         record.cost_usd, record.cost_estimated = cost, True
         record.failed_cost_usd = cost or 0.0
         if cost:
@@ -890,6 +941,15 @@ class Proxy:
             self.router.pins.pin(record.session, model, tier, usage.input_tokens)
             if self.router.sticky is Sticky.UPWARD:  # an escalation raises the floor too
                 self.router.floors.lift(record.session, tier)
+
+
+def _timed_out(d: Dialect, exc: WorkTimedOut) -> JSONResponse:
+    """A step of the proxy's own work that never finished: a 500 that SDKs do not retry (the
+    same body would keep them waiting as long again)."""
+    message = f"the OCP proxy's {exc} (OCP_PROXY_WORK_TIMEOUT); the request was given up"
+    response = _error(d, 500, message)
+    response.headers["x-should-retry"] = "false"
+    return response
 
 
 def problem_status(problem: str) -> int:

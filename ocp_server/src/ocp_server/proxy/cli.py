@@ -6,8 +6,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import ipaddress
+import signal
 import sys
 from pathlib import Path
+from types import FrameType
 
 from ocp_server.proxy.service import ProxyListenError, serve
 from ocp_server.proxy.settings import ProxySettings
@@ -39,6 +41,10 @@ def run_proxy(args: argparse.Namespace, workspace: Path) -> int:
             file=sys.stderr,
         )
         return 2
+    # uvicorn, once shut down gracefully, raises the signal that stopped it again: SIGTERM's
+    # default action ended the process there, before the queued traces were written and the
+    # store closed. As Ctrl-C, it now unwinds through them.
+    previous = signal.signal(signal.SIGTERM, _stop)
     try:
         asyncio.run(serve(settings, workspace, on_listening=_announce))
     except KeyboardInterrupt:
@@ -46,4 +52,10 @@ def run_proxy(args: argparse.Namespace, workspace: Path) -> int:
     except ProxyListenError as exc:
         print(f"ocp-server: {exc}", file=sys.stderr)
         return 1
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     return 0
+
+
+def _stop(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt

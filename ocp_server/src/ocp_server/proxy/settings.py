@@ -49,6 +49,9 @@ class ProxySettings(BaseModel):
     )
     # Seconds to wait for an upstream's next byte (a paid stream may think for a long time).
     upstream_timeout: float = Field(600.0, alias="OCP_PROXY_UPSTREAM_TIMEOUT", gt=0)
+    # Seconds one step of the proxy's own work on a large body may take (its parse, judgement,
+    # redaction, serialising: 1-3 s for 32 MB); past it the request is a 500, the step left.
+    work_timeout: float = Field(60.0, alias="OCP_PROXY_WORK_TIMEOUT", gt=0)
     # Seconds open streams get to finish when the proxy is asked to stop.
     shutdown_grace: float = Field(30.0, alias="OCP_PROXY_SHUTDOWN_GRACE", ge=0)
     recent: int = Field(500, alias="OCP_PROXY_RECENT", gt=0, le=100_000)

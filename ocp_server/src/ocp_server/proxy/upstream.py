@@ -22,7 +22,7 @@ import httpx
 from httpx._decoders import SUPPORTED_DECODERS  # what `aiter_bytes` can decode
 
 from ocp_router.redact_names import redact_name_head
-from ocp_server.off_loop import off_loop
+from ocp_server.off_loop import off_loop_within
 from ocp_server.proxy.chat import Usage
 from ocp_server.proxy.json_field import TopLevelField
 from ocp_server.proxy.lines import LineBuffer, LineTooLong
@@ -186,11 +186,14 @@ async def open_upstream(
     outcome: Outcome | None = None,
     *,
     size: int = 0,
+    work_timeout: float,
 ) -> httpx.Response:
     """Send and wait for the status line and headers (the body is read by the caller).
     `outcome.sent` is set once the whole request has gone out (httpcore's trace events).
-    `size`: the client's body in bytes (a large one is serialised off the event loop)."""
-    content = await off_loop(size, request_bytes, body, size)
+    `size`: the client's body in bytes (a large one is serialised off the event loop, within
+    `work_timeout` seconds: else off_loop.WorkTimedOut, nothing sent)."""
+    what = "serialising of the request"
+    content = await off_loop_within(work_timeout, what, size, request_bytes, body, size)
     extensions: dict[str, Any] = {}
     if outcome is not None:
 
