@@ -53,7 +53,14 @@ def test_index_and_stats_show_a_workspace_and_database_named_with_a_token_redact
 
 @pytest.mark.parametrize(
     "args",
-    [["status"], ["status", "--json"], ["index"], ["search", "x"], ["route", "x"], ["restore"]],
+    [
+        ["status"],
+        ["status", "--json"],
+        ["index"],
+        ["search", "verify"],
+        ["route", "x"],
+        ["restore"],
+    ],
 )
 def test_errors_naming_a_workspace_named_with_a_token_show_it_redacted(
     tmp_path: Path, args: list[str]
@@ -62,6 +69,6 @@ def test_errors_naming_a_workspace_named_with_a_token_show_it_redacted(
     home.mkdir()
     missing = _run(tmp_path / f"gone{GHP}", tmp_path / "ocp.db", *args)
     refused = _run(home, tmp_path / "ocp.db", *args, home=home)
-    assert missing.returncode == 1 and "gone[REDACTED:github_token]" in missing.stderr
+    assert missing.returncode == 2 and "gone[REDACTED:github_token]" in missing.stderr
     assert "home[REDACTED:github_token]" in refused.stdout + refused.stderr
     assert BODY not in missing.stdout + missing.stderr + refused.stdout + refused.stderr

@@ -153,8 +153,9 @@ async def test_a_save_warning_quoting_an_earlier_outcome_is_redacted(
     trace_id = routed.trace.trace_id
     await state.save(ws, wire.SaveArgs(trace_id=trace_id, outcome=f"bad: it printed {STRIPE}"))
     again = await state.save(ws, wire.SaveArgs(trace_id=trace_id, outcome="good after all"))
-    (warning,) = again.warnings
-    assert "already had an outcome" in warning and "[REDACTED:stripe_key]" in warning
+    # (a dry run's outcome also teaches routing nothing: a second warning says so)
+    (warning,) = [w for w in again.warnings if "already had an outcome" in w]
+    assert "[REDACTED:stripe_key]" in warning
     assert STRIPE not in dumped(again)
 
 
