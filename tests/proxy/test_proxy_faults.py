@@ -346,6 +346,36 @@ def test_an_unreachable_paid_upstream_is_a_502_in_the_clients_dialect(
     assert response.json()["error"]["type"] == "api_error"
 
 
+def test_an_unreachable_paid_upstream_is_named_with_its_url_and_setting(
+    start_proxy: Callable[..., RunningProxy], proxy_env: dict[str, str]
+) -> None:
+    # It said only "the openai upstream did not answer: ConnectError: [Errno -2] Name or
+    # service not known": not where it went, nor the setting that moves it.
+    a_url, o_url = (f"http://127.0.0.1:{closed_port()}" for _ in range(2))
+    env = proxy_env | {
+        "OCP_PROXY_ANTHROPIC_UPSTREAM": a_url,
+        "OCP_PROXY_OPENAI_UPSTREAM": o_url + "/v1",
+    }
+    proxy = start_proxy(env)
+    with httpx.Client(base_url=proxy.url, timeout=20) as http:
+        a = http.post("/v1/messages", json=_messages(), headers=ANTHROPIC_HEADERS)
+        count = http.post(
+            "/v1/messages/count_tokens",
+            json={"model": "claude-opus-5-5", "messages": [{"role": "user", "content": "hi"}]},
+            headers=ANTHROPIC_HEADERS,
+        )
+        o = http.post("/v1/chat/completions", json=_chat(), headers={"authorization": "Bearer k"})
+    for response, url, setting in (
+        (a, a_url + "/v1/messages", "OCP_PROXY_ANTHROPIC_UPSTREAM"),
+        (count, a_url + "/v1/messages/count_tokens", "OCP_PROXY_ANTHROPIC_UPSTREAM"),
+        (o, o_url + "/v1/chat/completions", "OCP_PROXY_OPENAI_UPSTREAM"),
+    ):
+        said = response.json()["error"]["message"]
+        assert response.status_code == 502, said
+        assert f"at {url} did not answer" in said and setting in said, said
+        assert "ConnectError" in said, said  # the cause is still given
+
+
 def test_a_malformed_paid_answer_is_a_502_not_a_broken_body(
     start_proxy: Callable[..., RunningProxy],
     proxy_env: dict[str, str],

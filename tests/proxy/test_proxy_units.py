@@ -18,6 +18,7 @@ from ocp_server.proxy.boundary import redact_body
 from ocp_server.proxy.chat import Event, ToolCall, Usage
 from ocp_server.proxy.local import _ollama_body, _openai_body
 from ocp_server.proxy.stops import StopWatch
+from ocp_server.proxy.upstream import UpstreamUnreachable, unreachable_message
 
 AWS = "AKIA" + "QW7B3PDKHX4PY8GP"  # AWS's documented AKIAIOSFODNN7EXAMPLE is a placeholder
 PASSWORD = "hunter2hunter2XYZ"
@@ -340,3 +341,14 @@ def test_a_session_id_is_what_it_was_when_its_parts_were_joined_first(
 def test_a_body_read_into_a_bytearray_parses_as_its_bytes() -> None:
     raw = json.dumps({"messages": [{"role": "user", "content": "x" * 100_000}]}).encode()
     assert parse_body(bytearray(raw)) == parse_body(raw) == json.loads(raw)
+
+
+def test_an_unreachable_upstreams_url_is_shown_without_its_credentials_or_query() -> None:
+    url = "https://user:s3cret-pass@gateway.example/v1/chat/completions?key=s3cret-query"
+    said = unreachable_message(
+        "openai", url, "OCP_PROXY_OPENAI_UPSTREAM", UpstreamUnreachable("ConnectError: refused")
+    )
+    assert said == (
+        "the openai upstream at https://gateway.example/v1/chat/completions did not answer: "
+        "ConnectError: refused (set by OCP_PROXY_OPENAI_UPSTREAM)"
+    )

@@ -75,6 +75,7 @@ from ocp_server.proxy.upstream import (
     relay_body,
     relay_headers,
     relay_stream,
+    unreachable_message,
     unreadable_encoding,
 )
 from ocp_server.proxy.whole_body import (
@@ -357,7 +358,8 @@ class Proxy:
                 work_timeout=self.settings.work_timeout,
             )
         except UpstreamUnreachable as exc:
-            return _error(d, 502, f"the Anthropic upstream did not answer ({exc})")
+            said = unreachable_message("Anthropic", url, "OCP_PROXY_ANTHROPIC_UPSTREAM", exc)
+            return _error(d, 502, said)
         if unreadable := unreadable_encoding(response.headers, "Anthropic"):
             await response.aclose()
             return _error(d, 502, unreadable)
@@ -823,7 +825,8 @@ class Proxy:
             await settle()
             return _timed_out(d, exc)
         except UpstreamUnreachable as exc:
-            outcome.status, outcome.error = 502, f"the {d.name} upstream did not answer: {exc}"
+            setting = f"OCP_PROXY_{d.name.upper()}_UPSTREAM"
+            outcome.status, outcome.error = 502, unreachable_message(d.name, url, setting, exc)
             # Timed out waiting for the answer: the request was read and worked on.
             await settle(isinstance(exc.__cause__, httpx.ReadTimeout))
             return _error(d, 502, outcome.error)

@@ -74,6 +74,14 @@ class UpstreamUnreachable(Exception):
     """The request never got an answer (connection refused, DNS, timeout before headers)."""
 
 
+def unreachable_message(name: str, url: str, setting: str, exc: UpstreamUnreachable) -> str:
+    """What the client is told: where the request went (without any user:password or query a
+    gateway's URL may carry) and the setting that moves it, since "Name or service not known"
+    alone names neither."""
+    shown = httpx.URL(url).copy_with(username=None, password=None, query=None, fragment=None)
+    return f"the {name} upstream at {shown} did not answer: {exc} (set by {setting})"
+
+
 # List items serialised per call: a few ms of GIL each for short messages, and a fraction of
 # the calls (and time) of one call per item.
 _ITEMS_PER_PIECE = 256
