@@ -376,6 +376,24 @@ def test_an_unreachable_paid_upstream_is_named_with_its_url_and_setting(
         assert "ConnectError" in said, said  # the cause is still given
 
 
+def test_a_paid_upstream_silent_past_its_timeout_names_the_timeout_setting(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_anthropic: FakeAnthropic,
+) -> None:
+    # No status line within OCP_PROXY_UPSTREAM_TIMEOUT: the setting to raise is that one,
+    # not the upstream's URL (it said only "did not answer: ReadTimeout").
+    fake_anthropic.delay = 3.0
+    proxy = start_proxy(proxy_env | {"OCP_PROXY_UPSTREAM_TIMEOUT": "0.5"})
+    with httpx.Client(base_url=proxy.url, timeout=20) as http:
+        response = http.post("/v1/messages", json=_messages(), headers=ANTHROPIC_HEADERS)
+    said = response.json()["error"]["message"]
+    assert response.status_code == 502, said
+    assert "did not answer within 0.5 s (ReadTimeout)" in said, said
+    assert "raise OCP_PROXY_UPSTREAM_TIMEOUT" in said, said
+    assert "OCP_PROXY_ANTHROPIC_UPSTREAM" not in said, said
+
+
 def test_a_malformed_paid_answer_is_a_502_not_a_broken_body(
     start_proxy: Callable[..., RunningProxy],
     proxy_env: dict[str, str],

@@ -346,7 +346,11 @@ def test_a_body_read_into_a_bytearray_parses_as_its_bytes() -> None:
 def test_an_unreachable_upstreams_url_is_shown_without_its_credentials_or_query() -> None:
     url = "https://user:s3cret-pass@gateway.example/v1/chat/completions?key=s3cret-query"
     said = unreachable_message(
-        "openai", url, "OCP_PROXY_OPENAI_UPSTREAM", UpstreamUnreachable("ConnectError: refused")
+        "openai",
+        url,
+        "OCP_PROXY_OPENAI_UPSTREAM",
+        UpstreamUnreachable("ConnectError: refused"),
+        600,
     )
     assert said == (
         "the openai upstream at https://gateway.example/v1/chat/completions did not answer: "

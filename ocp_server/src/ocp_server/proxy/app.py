@@ -358,7 +358,13 @@ class Proxy:
                 work_timeout=self.settings.work_timeout,
             )
         except UpstreamUnreachable as exc:
-            said = unreachable_message("Anthropic", url, "OCP_PROXY_ANTHROPIC_UPSTREAM", exc)
+            said = unreachable_message(
+                "Anthropic",
+                url,
+                "OCP_PROXY_ANTHROPIC_UPSTREAM",
+                exc,
+                self.settings.upstream_timeout,
+            )
             return _error(d, 502, said)
         if unreadable := unreadable_encoding(response.headers, "Anthropic"):
             await response.aclose()
@@ -826,7 +832,10 @@ class Proxy:
             return _timed_out(d, exc)
         except UpstreamUnreachable as exc:
             setting = f"OCP_PROXY_{d.name.upper()}_UPSTREAM"
-            outcome.status, outcome.error = 502, unreachable_message(d.name, url, setting, exc)
+            outcome.status, outcome.error = (
+                502,
+                unreachable_message(d.name, url, setting, exc, self.settings.upstream_timeout),
+            )
             # Timed out waiting for the answer: the request was read and worked on.
             await settle(isinstance(exc.__cause__, httpx.ReadTimeout))
             return _error(d, 502, outcome.error)

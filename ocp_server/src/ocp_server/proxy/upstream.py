@@ -74,11 +74,20 @@ class UpstreamUnreachable(Exception):
     """The request never got an answer (connection refused, DNS, timeout before headers)."""
 
 
-def unreachable_message(name: str, url: str, setting: str, exc: UpstreamUnreachable) -> str:
+def unreachable_message(
+    name: str, url: str, setting: str, exc: UpstreamUnreachable, timeout: float
+) -> str:
     """What the client is told: where the request went (without any user:password or query a
-    gateway's URL may carry) and the setting that moves it, since "Name or service not known"
-    alone names neither."""
+    gateway's URL may carry) and the setting to change, since "Name or service not known" or
+    "ReadTimeout" alone names neither. A connect that timed out is a host to check, not a
+    timeout to raise (its bound is 10 s at most)."""
     shown = httpx.URL(url).copy_with(username=None, password=None, query=None, fragment=None)
+    cause = exc.__cause__
+    if isinstance(cause, httpx.TimeoutException) and not isinstance(cause, httpx.ConnectTimeout):
+        return (
+            f"the {name} upstream at {shown} did not answer within {timeout:g} s ({exc}); "
+            "raise OCP_PROXY_UPSTREAM_TIMEOUT"
+        )
     return f"the {name} upstream at {shown} did not answer: {exc} (set by {setting})"
 
 
