@@ -321,7 +321,7 @@ async def test_the_injected_clock_orders_items(db: aiosqlite.Connection) -> None
 
 
 async def test_a_route_stored_without_its_text_says_so_in_the_brief(store: MemoryStore) -> None:
-    # The proxy keeps no request text unless OCP_TRACE_CONTENT=1.
+    # A row kept without its text (the proxy's, which briefs leave out, are the usual ones).
     sid = await store.start_session("/ws")
     kw: TraceChanges = {"route_to": "paid", "decision": "paid", "model": "claude-sonnet-4-6"}
     await store.record_trace(sid, trace("p1", "", **kw))

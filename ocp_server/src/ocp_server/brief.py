@@ -365,7 +365,8 @@ def render_trace(item: Item) -> Rendered:
     if r[4] and r[4] != r[3]:  # the model, unless it is the route's answerer ("agent")
         route += f" {r[4]}"
     cost = f", {_usd(r[6])}" if r[3] == "paid" else ""
-    # The proxy keeps a request's text only with OCP_TRACE_CONTENT=1.
+    # A row kept without its text (the proxy keeps it only with OCP_TRACE_CONTENT=1, and
+    # briefs leave its rows out: queries.py TRACES).
     shown = request or "request text not stored"
     line = f"- {when(r[1])} `{r[0][:8]}` [{', '.join(why)}] {route} ({r[5]}{cost}): {shown}" + (
         f" → {outcome}" if outcome else ""

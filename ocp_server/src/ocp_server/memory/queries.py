@@ -50,8 +50,15 @@ NOTE_KINDS: Final = "(kind = 'note' OR (kind = 'outcome' AND trace_id IS NULL))"
 NOTES: Final = f"{NOTE_KINDS} AND {LIVE} AND renewed_at >= :cut AND session_id != :ex"
 OPEN_ITEMS: Final = f"kind = 'open_item' AND resolved = 0 AND {LIVE} AND renewed_at >= :cut"
 SESSIONS: Final = "summary IS NOT NULL AND id != :ex"
-# Dry runs called no model: neither answers nor errors worth a line.
-TRACES: Final = f"{NOTABLE} AND NOT dry_run AND session_id != :ex"
+# Dry runs called no model: neither answers nor errors worth a line. The proxy's rows (any
+# client on the machine, their text usually not kept) are not the agent's routes: its trace
+# says so (recorder.py). CASE: json_extract raises on a row that is not JSON; IS: the MCP
+# tool's traces have no source (NULL).
+PROXIED: Final = (
+    "CASE WHEN json_valid(trace_json) THEN json_extract(trace_json, '$.source') IS 'proxy' "
+    "ELSE 0 END"
+)
+TRACES: Final = f"{NOTABLE} AND NOT dry_run AND session_id != :ex AND NOT ({PROXIED})"
 EXPIRED_DECISIONS: Final = f"status = 'active' AND {LIVE} AND renewed_at < :cut"
 EXPIRED_NOTES: Final = f"kind IN ('note', 'open_item', 'outcome') AND {LIVE} AND renewed_at < :cut"
 CITATIONS_OF: Final = (  # a memory's live citations as one JSON array (one round trip)

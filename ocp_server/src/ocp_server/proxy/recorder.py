@@ -211,6 +211,13 @@ class Recorder:
             detail.pop(key)
         # Kept as memory keeps texts (at_rest.py): a token glued to a word is one too.
         request = redacted_head(r.request_text, 2000) if self.trace_content else ""
+        # A row nothing answered names the model of the tier decided (its first attempt),
+        # not the one the client asked for or a later tier's.
+        model, backend = r.model, r.backend
+        if answered is None:
+            tried = next((a for a in r.attempts if a.tier == r.tier), None)
+            if tried is not None:
+                model, backend = tried.model, tried.backend
         trace = TraceRecord(
             id=r.id,
             created_at=r.started_at,
@@ -218,8 +225,8 @@ class Recorder:
             route_to=route_to,
             decision="local" if r.tier == "local" else "paid",
             decided_by=r.reason,
-            model=r.model,
-            backend=r.backend,
+            model=model,
+            backend=backend,
             answered_by=route_to if answered else None,
             task_type=r.task_type,
             complexity=r.complexity,
