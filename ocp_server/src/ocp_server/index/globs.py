@@ -58,14 +58,7 @@ def malformed(glob: str) -> str | None:
     while i < n:
         c = glob[i]
         if c == "[":
-            j = i + 1
-            if j < n and glob[j] == "!":
-                j += 1
-            if j < n and glob[j] == "]":
-                j += 1
-            while j < n and glob[j] != "]":
-                j += 1
-            if j >= n:
+            if (j := class_end(glob, i)) is None:
                 return (
                     f"unclosed character class; the '[' at character {i + 1} has no ']' "
                     "(write '[[]' to match a '[')"
@@ -90,6 +83,19 @@ def malformed(glob: str) -> str | None:
             "(write '[{]' to match a '{')"
         )
     return None
+
+
+def class_end(glob: str, start: int) -> int | None:
+    """Where the `[` at `start` closes, as fnmatch reads a class (the first `]` after `[` or
+    `[!` is a member), or None when it closes nowhere (fnmatch reads that `[` as itself)."""
+    j, n = start + 1, len(glob)
+    if j < n and glob[j] == "!":
+        j += 1
+    if j < n and glob[j] == "]":
+        j += 1
+    while j < n and glob[j] != "]":
+        j += 1
+    return j if j < n else None
 
 
 def _reversed_range(body: str) -> str | None:
@@ -274,14 +280,7 @@ def _piece_tokens(piece: str) -> list[_Token]:
         if c != "[":
             tokens.append(c)  # `?` and `*` are the tokens' own names
             continue
-        j = i
-        if j < n and piece[j] == "!":
-            j += 1
-        if j < n and piece[j] == "]":
-            j += 1
-        while j < n and piece[j] != "]":
-            j += 1
-        if j >= n:
+        if (j := class_end(piece, i - 1)) is None:
             tokens.append(re.compile(re.escape("[")))
         else:
             tokens.append(re.compile("(?s:" + _fnmatch_body(piece[i - 1 : j + 1]) + ")"))
