@@ -207,6 +207,12 @@ def test_a_bad_option_value_is_one_line_naming_the_option(
     assert "pydantic" not in done.stderr and len(lines[0]) < 200
 
 
+def test_the_help_says_what_each_exit_status_means() -> None:
+    text = " ".join(build_parser().format_help().split())
+    assert "exit status: 0 done; 1 something failed" in text
+    assert "2 a usage or configuration error" in text and "130 interrupted" in text
+
+
 def _commands(parser: argparse.ArgumentParser) -> Iterator[tuple[str, argparse.ArgumentParser]]:
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):

@@ -159,7 +159,10 @@ def test_claude_desktop_writes_the_key_itself_privately_and_print_hides_it(
 ) -> None:
     config = home / ".config" / "Claude" / "claude_desktop_config.json"
     missing = init(workspace, "--client", "claude-desktop", "--paid", "--no-check", home=home)
-    assert missing.returncode == 1 and "set ANTHROPIC_API_KEY" in missing.stderr
+    # a usage error (2, as argparse's), naming the option and the variable; no traceback
+    assert missing.returncode == 2 and "set ANTHROPIC_API_KEY" in missing.stderr
+    assert missing.stderr.startswith("error: --paid: ANTHROPIC_API_KEY")
+    assert "Traceback" not in missing.stderr
     assert "mcpServers" not in missing.stderr  # no keyless entry offered to add by hand
     assert not config.exists()
     key = "sk-ant-api03-secret-value"
@@ -188,7 +191,7 @@ def test_claude_desktop_takes_an_unexpanded_key_for_no_key(
     config = home / ".config" / "Claude" / "claude_desktop_config.json"
     args = ("--client", "claude-desktop", "--paid", "--no-check")
     done = init(workspace, *args, home=home, ANTHROPIC_API_KEY=unexpanded)
-    assert done.returncode == 1 and "set ANTHROPIC_API_KEY" in done.stderr, done.stderr
+    assert done.returncode == 2 and "set ANTHROPIC_API_KEY" in done.stderr, done.stderr
     assert not config.exists()
 
 
@@ -234,15 +237,40 @@ def test_a_file_that_is_not_plain_json_is_left_alone(workspace: Path, home: Path
     text = '{\n  // my servers\n  "servers": {}\n}\n'
     (workspace / ".vscode" / "mcp.json").write_text(text)
     done = init(workspace, "--client", "vscode", "--no-check", home=home)
-    assert done.returncode == 1 and "not plain JSON" in done.stderr and '"ocp"' in done.stderr
+    # a configuration error (exit status 2, as argparse's), naming the file and the line
+    assert done.returncode == 2 and '"ocp"' in done.stderr
+    assert f"{workspace / '.vscode' / 'mcp.json'} is not plain JSON (line 2: " in done.stderr
+    assert "Traceback" not in done.stderr
     assert (workspace / ".vscode" / "mcp.json").read_text() == text
+
+
+@pytest.mark.parametrize(
+    ("content", "status", "said"),
+    [
+        (b'{"mcpServers": {"\xff": {}}}', 2, "cannot read"),  # not UTF-8: what the file says
+        (None, 1, "cannot read"),  # a folder where the file goes: reading it failed
+    ],
+    ids=["not_utf8", "a_folder"],
+)
+def test_a_config_file_that_is_wrong_is_a_usage_error_and_one_unread_a_failure(
+    workspace: Path, home: Path, content: bytes | None, status: int, said: str
+) -> None:
+    path = workspace / ".mcp.json"
+    if content is None:
+        path.mkdir()
+    else:
+        path.write_bytes(content)
+    done = init(workspace, "--client", "claude-code", "--no-check", home=home)
+    assert done.returncode == status, done.stderr
+    assert done.stderr.startswith(f"error: {said} {path}") and "Traceback" not in done.stderr
+    assert content is None or path.read_bytes() == content
 
 
 def test_a_file_ocp_cannot_merge_into_is_named(workspace: Path, home: Path) -> None:
     (workspace / ".vscode").mkdir()
     (workspace / ".vscode" / "mcp.json").write_text('{"servers": []}')
     done = init(workspace, "--client", "vscode", "--no-check", home=home)
-    assert done.returncode == 1
+    assert done.returncode == 2
     assert f'{workspace / ".vscode" / "mcp.json"}: "servers" is not an object' in done.stderr
     assert '"ocp"' in done.stderr  # the entry, to add by hand
 
@@ -254,7 +282,7 @@ def test_a_broken_approval_file_is_named_without_the_entry_of_another_file(
     settings.parent.mkdir()
     settings.write_text('{"enabledMcpjsonServers": "ocp"}')
     done = init(workspace, "--client", "claude-code", "--no-check", home=home)
-    assert done.returncode == 1 and f"{settings}: enabledMcpjsonServers" in done.stderr
+    assert done.returncode == 2 and f"{settings}: enabledMcpjsonServers" in done.stderr
     assert "mcpServers" not in done.stderr  # the problem is not in .mcp.json
     assert not (workspace / ".mcp.json").exists()
 
@@ -377,7 +405,7 @@ def test_init_names_a_folder_holding_a_token_redacted(tmp_path: Path, home: Path
     broken.mkdir()
     (broken / ".mcp.json").write_text("{not json")
     done = init(broken, "--client", "claude-code", "--no-check", home=home)
-    assert done.returncode == 1
+    assert done.returncode == 2
     assert body not in done.stdout + done.stderr
     windsurf = init(ws, "--client", "windsurf", "--no-check", home=home)
     assert windsurf.returncode == 0, windsurf.stderr

@@ -87,7 +87,9 @@ def _merged(path: Path, merge: Callable[[dict[str, Any] | None], dict[str, Any]]
     try:
         return merge(existing)
     except ConfigFileError as exc:
-        raise ConfigFileError(f"{path}: {exc}: fix it or move it away", path=path) from exc
+        raise ConfigFileError(
+            f"{path}: {exc}: fix it or move it away", path=path, unread=exc.unread
+        ) from exc
 
 
 def _masked(doc: dict[str, Any], client: Client) -> dict[str, Any]:
@@ -105,6 +107,12 @@ def _say(text: str, *, file: TextIO | None = None, flush: bool = False) -> None:
     word too): an agent that runs init reads what it prints, and sends it to its model. The
     documents meant to be copied into a file (--print, an entry to add by hand) are exact."""
     print(redact_name(text).text, file=file, flush=flush)
+
+
+def _status_of(exc: ConfigFileError) -> int:
+    """What a file says or the command asks that cannot be done is a configuration error (2,
+    as argparse's own); a file the OS would not let init read is a failure (1)."""
+    return 1 if exc.unread else 2
 
 
 def run_init(args: argparse.Namespace, workspace: Path) -> int:
@@ -128,7 +136,7 @@ def run_init(args: argparse.Namespace, workspace: Path) -> int:
             entry = client.entry(launch, workspace, paid=False, env={})
             _say(f"OCP's entry, to add to {exc.path} by hand:", file=sys.stderr)
             print(render({client.key: {SERVER_NAME: entry}}), end="", file=sys.stderr)
-        return 1
+        return _status_of(exc)
     if args.print:
         for i, (path, doc, _) in enumerate(plan):
             stream = sys.stdout if i == 0 else sys.stderr
@@ -153,9 +161,9 @@ def run_init(args: argparse.Namespace, workspace: Path) -> int:
     try:
         for path, doc, private in plan:
             results.append(write_config(path, doc, private=private))
-    except (OSError, ConfigFileError) as exc:
+    except (OSError, ConfigFileError) as exc:  # (a file changed since it was read)
         _say(f"error: {exc}", file=sys.stderr)
-        return 1
+        return _status_of(exc) if isinstance(exc, ConfigFileError) else 1
     for w in results:
         if not w.changed:
             _say(f"{w.path}: already up to date")

@@ -51,11 +51,14 @@ VSCODE_KEY_INPUT = {
 
 class ConfigFileError(Exception):
     """A config cannot be written: an existing file cannot be merged into (`path`, named in
-    the message), or --paid lacks the key Claude Desktop's file would hold (no `path`)."""
+    the message), or --paid lacks the key Claude Desktop's file would hold (no `path`).
+    `unread`: the file could not be read at all (an OS error: a failure, not a mistake in
+    what the file or the command says)."""
 
-    def __init__(self, message: str, *, path: Path | None = None) -> None:
+    def __init__(self, message: str, *, path: Path | None = None, unread: bool = False) -> None:
         super().__init__(message)
         self.path = path
+        self.unread = unread
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,8 +105,9 @@ class Client:
         key = env_value(env, "ANTHROPIC_API_KEY")  # an unexpanded `${VAR}` is no key
         if key is None:
             raise ConfigFileError(
-                "--paid for Claude Desktop writes the key itself into its config (it expands "
-                "no variables): set ANTHROPIC_API_KEY in this shell and run init again"
+                "--paid: ANTHROPIC_API_KEY holds no key in this shell (unset, blank or an "
+                "unexpanded ${...}); Claude Desktop expands no variables, so init writes the "
+                "key itself into its config: set ANTHROPIC_API_KEY and run init again"
             )
         return key
 
@@ -142,8 +146,14 @@ def read_config(path: Path) -> dict[str, Any] | None:
         text = path.read_text("utf-8")
     except FileNotFoundError:
         return None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigFileError(f"cannot read {path}: {exc}", path=path) from exc
+    except OSError as exc:
+        raise ConfigFileError(f"cannot read {path}: {exc}", path=path, unread=True) from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigFileError(
+            f"cannot read {path}: not UTF-8 (byte {exc.start + 1}): fix it, or add OCP's "
+            "entry by hand",
+            path=path,
+        ) from exc
     if not text.strip():
         return {}
     try:
