@@ -6,7 +6,6 @@ name; a worktree's `.git` file naming a folder that ends with NBSP."""
 from __future__ import annotations
 
 import os
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -15,6 +14,7 @@ from ocp_server.index import files
 from ocp_server.index.files import load_ocpignore
 from ocp_server.index.gitdirs import find_git_dirs
 from ocp_server.index.githead import GitHead, git_head
+from tests.index.git_listing import git_untracked
 from tests.workspace_fixture import git
 
 
@@ -50,16 +50,6 @@ CASES = {
 }
 
 
-def _git_listing(ws: Path) -> set[str]:
-    out = subprocess.run(
-        ["git", "ls-files", "-z", "--others", "--exclude-standard"],
-        cwd=ws,
-        check=True,
-        capture_output=True,
-    ).stdout
-    return {p for p in out.decode("utf-8", "surrogateescape").split("\0") if p}
-
-
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_outside_git_a_gitignore_is_read_as_git_reads_it(tmp_path: Path, case: str) -> None:
     data, names = CASES[case]
@@ -70,7 +60,7 @@ def test_outside_git_a_gitignore_is_read_as_git_reads_it(tmp_path: Path, case: s
         (ws / name).parent.mkdir(parents=True, exist_ok=True)
         (ws / name).write_text("x\n")
     git(ws, "init", "-q")  # the walk passes `.git` over, as git lists nothing in it
-    assert set(files._iter_walk_with_gitignore(ws)) == _git_listing(ws)
+    assert set(files._iter_walk_with_gitignore(ws)) == git_untracked(ws)
 
 
 def test_an_ocpignore_is_read_as_a_gitignore_is() -> None:

@@ -7,13 +7,13 @@ does as git does, checked against `git ls-files --others --exclude-standard` on 
 
 from __future__ import annotations
 
-import os
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from ocp_server.index.files import list_workspace, load_ocpignore
+from tests.index.git_listing import git_untracked
 
 PATTERNS = [
     "*.log",
@@ -102,16 +102,7 @@ def _tree(root: Path) -> Path:
 
 
 def _git_listed(tree: Path, env: dict[str, str]) -> set[str]:
-    env = {**os.environ, **env}
-    subprocess.run(["git", "init", "-q"], cwd=tree, env=env, check=True)
-    out = subprocess.run(
-        ["git", "ls-files", "-z", "--others", "--exclude-standard"],
-        cwd=tree,
-        env=env,
-        capture_output=True,
-        check=True,
-    ).stdout
-    return set(out.decode("utf-8", "surrogateescape").split("\0")) - {"", ".gitignore"}
+    return git_untracked(tree, env=env) - {".gitignore"}
 
 
 @pytest.mark.parametrize("ignore_case", [True, False], ids=["ignorecase", "case_sensitive"])

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from ocp_server.index.files import list_workspace, load_ocpignore
+from tests.index.git_listing import git_untracked
 
 #: (the .gitignore, the files, those git ignores), each checked against git itself too.
 CASES = {
@@ -38,18 +38,7 @@ CASES = {
 
 
 def _git_ignored(tree: Path, files: list[str]) -> list[str]:
-    env = {**os.environ, "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
-    env["XDG_CONFIG_HOME"] = str(tree / ".no-xdg")
-    subprocess.run(["git", "init", "-q"], cwd=tree, env=env, check=True)
-    out = subprocess.run(
-        ["git", "ls-files", "-z", "--others", "--exclude-standard"],
-        cwd=tree,
-        env=env,
-        capture_output=True,
-        check=True,
-    ).stdout
-    listed = set(out.decode("utf-8", "surrogateescape").split("\0"))
-    return sorted(set(files) - listed)
+    return sorted(set(files) - git_untracked(tree))
 
 
 def _tree(root: Path, ignore: str, files: list[str]) -> Path:
