@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from itertools import pairwise
 from pathlib import Path
 
 from ocp_router.redact_names import redact_name_head
@@ -119,10 +120,11 @@ HINT_SCOPED = "relative to the folder searched, e.g. '**/*.py'"
 
 
 def scoped_glob(scope: str | None, path_glob: str | None) -> str | None:
-    """`path_glob` inside the sub-folder a `workspace` argument named (GLOB-escaped)."""
+    """`path_glob` inside the sub-folder a `workspace` argument named, its `*?[{}` written as
+    classes (a folder `pkg{1,2}` is no group of two)."""
     if scope is None:
         return path_glob
-    folder = re.sub(r"([*?\[])", r"[\1]", scope)
+    folder = re.sub(r"([*?\[{}])", r"[\1]", scope)
     return f"{folder}/{path_glob or '*'}"
 
 
@@ -168,8 +170,13 @@ def _brace_alternatives(glob: str) -> list[str]:
             done.append(current)
             continue
         start, end = group
+        cuts = [
+            start,
+            *(i for i in _outside_classes(current, start + 1, end) if current[i] == ","),
+            end,
+        ]
         todo += [
-            current[:start] + o + current[end + 1 :] for o in current[start + 1 : end].split(",")
+            current[:start] + current[a + 1 : b] + current[end + 1 :] for a, b in pairwise(cuts)
         ]
         if len(done) + len(todo) > MAX_ALTERNATIVES:
             shown = redact_name_head(glob, 100)  # redacted whole, then cut
@@ -181,14 +188,27 @@ def _brace_alternatives(glob: str) -> list[str]:
 
 
 def _innermost_group(glob: str) -> tuple[int, int] | None:
-    """Where the first `{...}` with no brace inside starts and ends, or None."""
-    at = 0
-    while (end := glob.find("}", at)) >= 0:
-        start = glob.rfind("{", at, end)
-        if start >= 0:
-            return start, end
-        at = end + 1
+    """Where the first `{...}` with no brace inside starts and ends, or None. A brace inside a
+    `[...]` class is a character (as `malformed` reads it): `[{]a[}]` is the name `{a}`."""
+    start = None
+    for i in _outside_classes(glob, 0, len(glob)):
+        if glob[i] == "{":
+            start = i
+        elif glob[i] == "}" and start is not None:
+            return start, i
     return None
+
+
+def _outside_classes(glob: str, start: int, stop: int) -> Iterator[int]:
+    """The positions from `start` to `stop` of `glob`'s characters that are in no `[...]`
+    class (a `[` that closes nowhere is a character itself, as fnmatch reads it)."""
+    i = start
+    while i < stop:
+        if glob[i] == "[" and (j := class_end(glob, i)) is not None:
+            i = j + 1
+            continue
+        yield i
+        i += 1
 
 
 def _fnmatch_body(piece: str) -> str:
