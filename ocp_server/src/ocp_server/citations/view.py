@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 from collections.abc import Iterable, Sequence
@@ -63,14 +64,16 @@ class CodeView:
         self,
         db: aiosqlite.Connection,
         workspace: Path,
-        max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+        max_file_bytes: int,
+        *,
+        ocpignore: IgnoreRules | None,
     ) -> None:
         self.db = db
         self.workspace = workspace
         self.max_file_bytes = max_file_bytes  # OCP_MAX_FILE_BYTES: larger files are not read
         self._root = workspace.resolve()
         self._base = str(workspace)
-        self._ignore: IgnoreRules | None = load_ocpignore(workspace)
+        self.ocpignore = ocpignore  # the workspace's .ocpignore, as this view was opened
         self._indexed: dict[str, bool] = {}
         self._lines: dict[str, list[str] | None] = {}
         self._read_at: dict[str, tuple[int, int]] = {}  # path -> its stat just before the read
@@ -83,13 +86,26 @@ class CodeView:
         self._newest_searches = 0
         self._git = GitRenames(workspace)
 
+    @classmethod
+    async def open(
+        cls,
+        db: aiosqlite.Connection,
+        workspace: Path,
+        max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+    ) -> CodeView:
+        """A view of `workspace`, its .ocpignore read in a worker thread: matching it as git
+        would asks git for core.ignoreCase (`git config`, a subprocess of up to 10 s), which
+        on the event loop held up every other call of the server."""
+        ocpignore = await asyncio.to_thread(load_ocpignore, workspace)
+        return cls(db, workspace, max_file_bytes, ocpignore=ocpignore)
+
     # -- access -------------------------------------------------------------------------
     async def indexed(self, path: str) -> bool:
         if path not in self._indexed:
             rows = await self.db.execute_fetchall(
                 "SELECT 1 FROM files WHERE path = ? AND skip_reason IS NULL", (path,)
             )
-            self._indexed[path] = bool(list(rows)) and path_exclusion(path, self._ignore) is None
+            self._indexed[path] = bool(list(rows)) and path_exclusion(path, self.ocpignore) is None
         return self._indexed[path]
 
     def too_large(self, path: str) -> bool:
@@ -124,7 +140,7 @@ class CodeView:
             if not real.is_relative_to(self._root):
                 return None  # a symlink swapped to point outside the workspace
             target = real.relative_to(self._root).as_posix()
-            if target != path and path_exclusion(target, self._ignore) is not None:
+            if target != path and path_exclusion(target, self.ocpignore) is not None:
                 return None  # swapped for a link to a file never indexed (a secret, ignored)
             data = read_regular(full, self.max_file_bytes)
         except (OSError, RuntimeError):  # RuntimeError: a symlink loop, before Python 3.13
@@ -334,7 +350,7 @@ class CodeView:
         if not real.is_relative_to(self._root):
             return False
         target = real.relative_to(self._root).as_posix()
-        return all(path_exclusion(p, self._ignore) is None for p in (path, target))
+        return all(path_exclusion(p, self.ocpignore) is None for p in (path, target))
 
     def _unreadable(self, path: str) -> str:
         if self.too_large(path):

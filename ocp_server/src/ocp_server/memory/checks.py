@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ocp_server.citations import CodeView, Stored
-from ocp_server.index.files import load_ocpignore, path_exclusion
+from ocp_server.index.files import path_exclusion
 from ocp_server.memory.base import MemoryBase, Snapshot
 from ocp_server.memory.queries import STORED_CITATIONS, UNINDEXED, placeholders
 
@@ -42,9 +42,9 @@ class CitationChecks(MemoryBase):
                 "AND active = 1 AND index_seen IS NOT ?",
                 (seen,),
             )
-        view = CodeView(self.db, self.workspace, self.max_file_bytes)
+        view = await CodeView.open(self.db, self.workspace, self.max_file_bytes)
         recheck = await self._stale_to_recheck(stale, view)
-        ignore = load_ocpignore(self.workspace)
+        ignore = view.ocpignore
         changed = {}
         for path, size, mtime, indexed in snapshot.signed:
             # A file the index dropped (deleted, ignored, now secret) is checked again.
@@ -59,7 +59,7 @@ class CitationChecks(MemoryBase):
     async def _check(self, due: ChecksDue) -> int:
         """Check what is due and store what was found, in one write transaction."""
         assert self.workspace is not None
-        view = CodeView(self.db, self.workspace, self.max_file_bytes)
+        view = await CodeView.open(self.db, self.workspace, self.max_file_bytes)
         changed, recheck, seen = due.changed, due.recheck, due.seen
         stale = due.stale
         async with self._transaction():

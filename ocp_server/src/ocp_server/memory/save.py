@@ -196,7 +196,7 @@ class MemorySaves(MemoryForgets):
         if self.workspace is None:
             field = next(f for f, c, _ in wanted if c)
             raise InputError(f"{field}.citations: this memory has no workspace to cite from")
-        view = CodeView(self.db, self.workspace, self.max_file_bytes)
+        view = await CodeView.open(self.db, self.workspace, self.max_file_bytes)
         cited: dict[str, tuple[Located, ...]] = {}
         suggested: list[SuggestedCitation] = []
         # Reading every word of up to 150 long texts for identifiers is CPU only: done in a
@@ -593,7 +593,7 @@ class MemorySaves(MemoryForgets):
             return 0
         assert self.workspace is not None
         seen = await self._index_seen()
-        view = CodeView(self.db, self.workspace, self.max_file_bytes)
+        view = await CodeView.open(self.db, self.workspace, self.max_file_bytes)
         # a cited stretch may quote a value its file names outside it: kept hidden too
         known = {c.path: await view.known(c.path) for c in new}
         await self.db.executemany(
