@@ -11,7 +11,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Collection
 from pathlib import Path
 
 import pytest
@@ -25,6 +24,7 @@ from ocp_server.index.files import Candidate, Listing, list_workspace
 from ocp_server.index.indexer import Progress, process_file
 from ocp_server.index.lease import LEASE_NAME
 from ocp_server.index.models import IndexSummary
+from ocp_server.index.own_files import OwnFiles
 from ocp_server.index.workspace import WorkspaceIndex
 from tests.index.watching import watcher_running
 from tests.workspace_fixture import git
@@ -247,6 +247,50 @@ async def test_a_database_inside_the_workspace_is_never_read_as_one_of_its_files
         assert second.skipped == first.skipped
 
 
+async def test_a_database_in_the_workspace_by_another_spelling_is_never_read_nor_an_edit(
+    workspace: Path, tmp_path: Path
+) -> None:
+    # On a case-insensitive filesystem (macOS, Windows) OCP_DB_PATH may spell the workspace in
+    # another case than the IDE does (/users/me/proj for /Users/me/Proj), or the database in
+    # another case than the disk (git lists `data/ocp.db` for `Data/OCP.db`): the names did not
+    # match, so the database was listed and read as a file of the workspace (dropping this
+    # process's SQLite locks on it) and its writes were edits to the watcher. Simulated with
+    # hard links: the same files, by a path that is not the workspace's and by other names.
+    db_path = tmp_path / "Elsewhere" / "OCP.db"
+    db_path.parent.mkdir()
+    async with await WorkspaceIndex.open(workspace, db_path) as index:
+        first = await index.update()
+        (workspace / "data").mkdir()
+        for suffix in ("", "-wal", "-shm"):  # the -wal and -shm files exist now
+            os.link(f"{db_path}{suffix}", workspace / "data" / f"ocp.db{suffix}")
+        (workspace / "src" / "new.py").write_text("def added_later():\n    pass\n")
+        second = await index.update()
+        rows = await index.db.execute_fetchall(
+            "SELECT path FROM files WHERE lower(path) LIKE '%ocp.db%'"
+        )
+        assert list(rows) == []
+        assert first is not None and second is not None
+        assert second.skipped == first.skipped and second.files == first.files + 1
+        for suffix in ("", "-wal", "-shm"):
+            linked = str(workspace / "data" / f"ocp.db{suffix}")
+            assert not index._relevant(watchfiles.Change.modified, linked), suffix
+        assert index._relevant(watchfiles.Change.modified, str(workspace / "src" / "new.py"))
+
+
+def test_a_file_gone_named_as_the_database_but_for_case_is_its_in_its_folder(
+    tmp_path: Path,
+) -> None:
+    # A deleted file has no identity left (SQLite deletes its -journal): its folder's is used.
+    db_path = tmp_path / "ws" / "data" / "ocp.db"
+    db_path.parent.mkdir(parents=True)
+    db_path.write_bytes(b"")
+    own = OwnFiles.of(tmp_path / "ws", db_path)
+    assert own.written(str(db_path.parent / "OCP.db-journal"))
+    (tmp_path / "ws" / "other").mkdir()
+    assert not own.written(str(tmp_path / "ws" / "other" / "OCP.db-journal"))
+    assert not own.written(str(db_path.parent / "ocp.db.py"))
+
+
 def test_a_file_swapped_for_a_named_pipe_after_listing_is_skipped_unread(tmp_path: Path) -> None:
     # Between the listing's stat and the read, a file can become a FIFO; reading one blocks
     # until something writes to it, for ever if nothing does. A writer is put on this one so
@@ -291,7 +335,7 @@ async def test_a_file_that_grows_past_the_size_limit_after_the_listing_is_skippe
     grows = workspace / "src" / "grows.py"
     grows.write_text("def small_at_listing():\n    pass\n")
 
-    def list_then_grow(root: Path, *, max_file_bytes: int, own_files: Collection[str]) -> Listing:
+    def list_then_grow(root: Path, *, max_file_bytes: int, own_files: OwnFiles) -> Listing:
         listing = list_workspace(root, max_file_bytes=max_file_bytes, own_files=own_files)
         with grows.open("a") as out:  # written to between the stat and the read
             out.write("def grown_past_the_limit():\n    pass\n" * 100)

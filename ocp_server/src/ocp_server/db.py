@@ -16,6 +16,7 @@ import aiosqlite
 from ocp_router.env import env_value
 from ocp_server.db_holders import named_holders
 from ocp_server.errors import DatabaseError as DatabaseError  # re-exported: index/ imports it here
+from ocp_server.index.own_files import SIDE_FILES
 from ocp_server.migrations import migrate
 
 logger = logging.getLogger(__name__)
@@ -72,7 +73,6 @@ def _locked(exc: sqlite3.OperationalError) -> bool:
 # only, like the key files some of that text came from.
 DIR_MODE = 0o700
 FILE_MODE = 0o600
-_SIDE_FILES = ("", "-wal", "-shm", "-journal")
 
 
 def ensure_ocp_dir(db_path: Path) -> None:
@@ -99,7 +99,7 @@ def ensure_ocp_dir(db_path: Path) -> None:
     except FileExistsError:
         pass
     loose = []
-    for suffix in _SIDE_FILES:
+    for suffix in SIDE_FILES:
         path = Path(f"{db_path}{suffix}")
         try:
             st = path.stat()
@@ -216,7 +216,7 @@ def _side_not_a_file(db_path: Path) -> tuple[Path, str] | None:
     and what it is. SQLite opens them itself: a pipe there waited for a writer for ever (a
     -journal, when SQLite looks for a hot journal), failed with "disk I/O error" (a -shm) or
     was unlinked without a word (a -wal)."""
-    for suffix in _SIDE_FILES[1:]:
+    for suffix in SIDE_FILES[1:]:
         side = Path(f"{db_path}{suffix}")
         try:
             mode = os.stat(side).st_mode

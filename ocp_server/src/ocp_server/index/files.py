@@ -36,7 +36,7 @@ import os
 import shlex
 import stat
 import subprocess
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
@@ -48,6 +48,7 @@ from ocp_server.index.ignore_probe import ignores_everything, ignores_everything
 from ocp_server.index.ignore_rules import IgnoreRules
 from ocp_server.index.limits import DEFAULT_MAX_FILE_BYTES
 from ocp_server.index.nested import NAMED_AT_MOST, NESTED_REASON, is_repository
+from ocp_server.index.own_files import NO_OWN_FILES, OwnFiles
 from ocp_server.index.real_paths import RealFolders
 from ocp_server.index.secret_files import secret_content, secret_name
 
@@ -389,13 +390,14 @@ def list_workspace(
     workspace: Path,
     *,
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
-    own_files: Collection[str] = (),
+    own_files: OwnFiles = NO_OWN_FILES,
 ) -> Listing:
     """The files to index, with a count of everything skipped by reason. `own_files` (OCP's
-    database, when OCP_DB_PATH puts it in the workspace) are left out unread and uncounted:
-    opening them here would drop this process's SQLite locks on them."""
+    database, when OCP_DB_PATH puts it in the workspace) are left out unread and uncounted
+    (own_files.py): opening them here would drop this process's SQLite locks on them."""
     workspace = workspace.resolve()
     listing = Listing()
+    own_identities = own_files.identities()
     case = git_settings.ignore_case(workspace)
     paths = git_files(workspace)
     listing.git = paths is not None
@@ -410,7 +412,7 @@ def list_workspace(
     root = str(workspace)
     folders = RealFolders(workspace)
     for rel in paths:
-        if rel in own_files:
+        if rel in own_files.names:
             continue
         if not _decodable(rel):
             listing.skip("undecodable_name")
@@ -442,6 +444,8 @@ def list_workspace(
             continue  # tracked, and deleted from the work tree: simply not there
         except (OSError, RuntimeError):  # RuntimeError: a symlink loop, before Python 3.13
             listing.skip("unreadable")
+            continue
+        if (st.st_dev, st.st_ino) in own_identities:  # by another spelling, or a link to it
             continue
         # git lists a submodule or nested repository as one folder (a symlink to one is not)
         if stat.S_ISDIR(st.st_mode) and not os.path.islink(full):

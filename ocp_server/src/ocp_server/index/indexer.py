@@ -36,6 +36,7 @@ from ocp_server.index.files import VENDORED_META_KEY, Candidate, list_workspace
 from ocp_server.index.history import read_history, store_history
 from ocp_server.index.limits import DEFAULT_HISTORY_COMMITS
 from ocp_server.index.models import IndexSummary
+from ocp_server.index.own_files import NO_OWN_FILES, OwnFiles
 from ocp_server.transactions import begin
 
 # process_file lives in file_chunks; read through this module, where tests replace it
@@ -107,7 +108,7 @@ class Indexer:
         max_file_bytes: int,
         git_head: Callable[[], str | None],
         history_commits: int = DEFAULT_HISTORY_COMMITS,
-        own_files: frozenset[str] = frozenset(),
+        own_files: OwnFiles = NO_OWN_FILES,
     ) -> None:
         self.db = db
         self.workspace = workspace

@@ -41,6 +41,7 @@ from ocp_server.index.files import VENDORED_DIRS
 from ocp_server.index.git_settings import IgnoreSources, ignore_sources
 from ocp_server.index.gitdirs import find_git_dirs
 from ocp_server.index.nested import is_repository
+from ocp_server.index.own_files import OwnFiles
 
 __all__ = [
     "GitWatch",
@@ -137,6 +138,9 @@ class RelevantChanges:
     def __init__(self, workspace: Path, db_path: Path, git: GitWatch | None = None) -> None:
         self.workspace = workspace
         self.db_path = db_path
+        # The database's files: their writes are not edits (watching them would re-index after
+        # every write, for ever).
+        self._database = OwnFiles.of(workspace, db_path)
         self.git = git or GitWatch()  # set by watch_folders at each start of the watcher
 
     def __call__(self, change: watchfiles.Change, path: str) -> bool:
@@ -146,17 +150,9 @@ class RelevantChanges:
         parts = rel.split("/")
         if parts[0] in (".git", ".."):  # git's other files; others in a folder git's are in
             return False
-        if rel.startswith(".ocp/") or self._is_database(path):
+        if rel.startswith(".ocp/") or self._database.written(path):
             return False
         return not any(p in VENDORED_DIRS for p in parts[:-1])
-
-    def _is_database(self, path: str) -> bool:
-        """The database or its -wal/-shm/-journal files: their writes are not edits (watching
-        them would re-index after every write, for ever)."""
-        base = self.db_path.name
-        if os.path.basename(path) not in (base, f"{base}-wal", f"{base}-shm", f"{base}-journal"):
-            return False
-        return Path(path).parent.resolve() == self.db_path.parent.resolve()
 
 
 def new_folder(changes: Iterable[tuple[watchfiles.Change, str]]) -> bool:

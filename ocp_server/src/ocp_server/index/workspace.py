@@ -54,6 +54,7 @@ from ocp_server.index.on_disk import (
     idle,
     ignore_files_since,
 )
+from ocp_server.index.own_files import OwnFiles
 from ocp_server.index.ranking import load_weights
 from ocp_server.index.search import search_chunks, unmatched_filters
 from ocp_server.index.watched import (
@@ -141,7 +142,7 @@ class WorkspaceIndex:
             max_file_bytes=max_file_bytes,
             git_head=self._git_head,
             history_commits=history_commits,
-            own_files=_database_files_inside(workspace, db_path),
+            own_files=OwnFiles.of(workspace, db_path),
         )
         self.snapshots = CurrentSnapshot(db_path)  # postings, for search
 
@@ -630,16 +631,6 @@ class WorkspaceIndex:
 
     def _gone(self) -> str:
         return f"the workspace folder {self.workspace} was deleted; watched again once it is back"
-
-
-def _database_files_inside(workspace: Path, db_path: Path) -> frozenset[str]:
-    """The database and its side files as workspace paths, when OCP_DB_PATH put it inside."""
-    try:
-        folder = db_path.parent.resolve().relative_to(workspace.resolve()).as_posix()
-    except ValueError:
-        return frozenset()
-    prefix = "" if folder == "." else folder + "/"
-    return frozenset(f"{prefix}{db_path.name}{s}" for s in ("", "-wal", "-shm", "-journal"))
 
 
 async def _claim(db: aiosqlite.Connection, workspace: Path, db_path: Path) -> None:
