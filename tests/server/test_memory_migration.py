@@ -16,8 +16,8 @@ from tests.server.memory_fixtures import database_before
 async def test_memories_saved_before_m006_are_restored_and_found_after_it(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
     old = await aiosqlite.connect(path, isolation_level=None)
-    before = tuple(m for m in MIGRATIONS if m is not m006_memory)
-    await migrate(old, before)
+    # (those before it only: m038 rebuilds the index m006 makes)
+    await migrate(old, MIGRATIONS[: MIGRATIONS.index(m006_memory)])
     await old.execute("INSERT INTO sessions (id, workspace, started_at) VALUES ('s', '/ws', 1.0)")
     await old.execute(
         "INSERT INTO decisions (session_id, created_at, title, decision) "

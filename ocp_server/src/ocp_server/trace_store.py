@@ -97,6 +97,7 @@ class TraceRecord:
     counterfactual_model: str | None = None
     attempts: tuple[AttemptRecord, ...] = ()
     dry_run: bool = False  # decided and built, no model called: neither an answer nor an error
+    proxied: bool = False  # the routing proxy's (any client on the machine): briefs leave it out
 
     @property
     def failed(self) -> bool:

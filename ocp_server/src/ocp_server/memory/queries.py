@@ -40,9 +40,12 @@ UNCONFIRMED: Final = -3
 LIVE: Final = "retired IS NULL"
 # Which rows each section of a brief draws from (named parameters: cut, the expiry time;
 # ex, the session left out). NOTABLE is also the condition of the partial index
-# traces_notable: the two must stay the same text.
+# traces_notable (m038): the two must stay the same text. The routing proxy's rows (any
+# client on the machine, their text usually not kept) are not the agent's routes: `proxied`
+# (a column, so that no row's JSON is read to tell).
 NOTABLE: Final = (
-    "(answered_by IS NULL OR route_to != decision OR route_to = 'paid' OR outcome IS NOT NULL)"
+    "NOT proxied AND (answered_by IS NULL OR route_to != decision OR route_to = 'paid' OR "
+    "outcome IS NOT NULL)"
 )
 DECISIONS: Final = f"status = 'active' AND {LIVE} AND renewed_at >= :cut"
 # Also the condition of the partial index notes_shown: keep the same text.
@@ -50,15 +53,8 @@ NOTE_KINDS: Final = "(kind = 'note' OR (kind = 'outcome' AND trace_id IS NULL))"
 NOTES: Final = f"{NOTE_KINDS} AND {LIVE} AND renewed_at >= :cut AND session_id != :ex"
 OPEN_ITEMS: Final = f"kind = 'open_item' AND resolved = 0 AND {LIVE} AND renewed_at >= :cut"
 SESSIONS: Final = "summary IS NOT NULL AND id != :ex"
-# Dry runs called no model: neither answers nor errors worth a line. The proxy's rows (any
-# client on the machine, their text usually not kept) are not the agent's routes: its trace
-# says so (recorder.py). CASE: json_extract raises on a row that is not JSON; IS: the MCP
-# tool's traces have no source (NULL).
-PROXIED: Final = (
-    "CASE WHEN json_valid(trace_json) THEN json_extract(trace_json, '$.source') IS 'proxy' "
-    "ELSE 0 END"
-)
-TRACES: Final = f"{NOTABLE} AND NOT dry_run AND session_id != :ex AND NOT ({PROXIED})"
+# Dry runs called no model: neither answers nor errors worth a line.
+TRACES: Final = f"{NOTABLE} AND NOT dry_run AND session_id != :ex"
 EXPIRED_DECISIONS: Final = f"status = 'active' AND {LIVE} AND renewed_at < :cut"
 EXPIRED_NOTES: Final = f"kind IN ('note', 'open_item', 'outcome') AND {LIVE} AND renewed_at < :cut"
 CITATIONS_OF: Final = (  # a memory's live citations as one JSON array (one round trip)

@@ -247,6 +247,7 @@ class Recorder:
             local_unavailable=r.local_unavailable,
             fell_back=answered is not None and answered != r.tier and not r.climbed,
             counterfactual_model=self.counterfactual_model,
+            proxied=True,
             attempts=tuple(
                 AttemptRecord(a.tier, a.backend, a.model, a.outcome, a.duration_ms, a.error_type)
                 for a in r.attempts
