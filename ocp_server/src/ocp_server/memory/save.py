@@ -262,8 +262,10 @@ class MemorySaves(MemoryForgets):
             reworded = str(stored[0]) != text
             out.overwritten |= reworded
             async with zeroing_deletes(self.db):  # the old wording is erased, as by forget
+                # dated by this save, whose wording it now has: a brief lists it as new
                 await self.db.execute(
-                    "UPDATE notes SET renewed_at = ?, text = ? WHERE id = ?", (now, text, into)
+                    "UPDATE notes SET created_at = ?, renewed_at = ?, text = ? WHERE id = ?",
+                    (now, now, text, into),
                 )
                 if reworded or added:
                     await self._reindex(kind, "note", into, text)
@@ -330,10 +332,20 @@ class MemorySaves(MemoryForgets):
                     reworded = str(stored[0]) != text
                     out.overwritten |= reworded or rationale not in (None, stored[1])
                     async with zeroing_deletes(self.db):  # the old wording is erased
+                        # dated by this save, as a note is (_remember)
                         await self.db.execute(
-                            "UPDATE decisions SET renewed_at = ?, title = ?, title_key = ?, "
-                            "decision = ?, rationale = coalesce(?, rationale) WHERE id = ?",
-                            (now, title, title_key(title), d.decision.strip(), rationale, into),
+                            "UPDATE decisions SET created_at = ?, renewed_at = ?, title = ?, "
+                            "title_key = ?, decision = ?, rationale = coalesce(?, rationale) "
+                            "WHERE id = ?",
+                            (
+                                now,
+                                now,
+                                title,
+                                title_key(title),
+                                d.decision.strip(),
+                                rationale,
+                                into,
+                            ),
                         )
                         if reworded or added or d.rationale:
                             await self._reindex(
