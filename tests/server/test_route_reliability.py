@@ -18,6 +18,7 @@ from ocp_server.memory import MemoryStore, TraceRecord
 from ocp_server.proxy.recorder import ProxyRecord, Recorder
 from ocp_server.savings import savings_report
 from tests.fakes import FakeAnthropic, FakeOllama
+from tests.results import tool_text
 from tests.server import traces
 from tests.server.inproc import inproc_client, paid_env, text_of
 
@@ -79,8 +80,10 @@ async def test_a_local_route_with_the_local_model_down_and_no_paid_key_comes_bac
     assert out["answered_by"] == "agent" and out["answer"] is None
     assert "cannot reach ollama" in out["note"]
     assert "answer the prompt below yourself" in out["note"]
-    assert "## Workspace context" in out["prompt"] and "src/auth.py" in out["prompt"]
-    assert out["prompt"].endswith("## Request\nexplain what verify_token does")
+    # (sent once: to a client other than Claude Code as the text's last block)
+    prompt = tool_text(routed, -1)
+    assert out["prompt"] == "" and "## Workspace context" in prompt and "src/auth.py" in prompt
+    assert prompt.endswith("## Request\nexplain what verify_token does")
     trace = out["trace"]
     assert trace["decision"] == "local" and trace["route_to"] == "agent"
     # handed over because the model could not be reached, not because it failed an answer

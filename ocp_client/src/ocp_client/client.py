@@ -324,6 +324,12 @@ class OCPClient:
             # empty): the model has it where callers read it.
             text = "".join(c.text for c in result.content if isinstance(c, TextContent))
             return out.model_copy(update={"brief": text})
+        if isinstance(out, wire.RouteResult) and out.prompt == "":
+            # The server sends an enriched prompt once: to this client, as the text's last
+            # block (its structured `prompt` is empty).
+            last = result.content[-1]
+            if isinstance(last, TextContent):
+                return out.model_copy(update={"prompt": last.text})
         return out
 
     # One method per tool, named by the verb's last word (`ToolShape.method`). Each carries

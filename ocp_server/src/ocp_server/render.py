@@ -19,6 +19,13 @@ class ToolAnswer:
 
     text: str
     structured: dict[str, Any]
+    more: tuple[str, ...] = ()  # text blocks after the first
+
+
+# The MCP clients (their `initialize`'s clientInfo.name) that pass their model a tool's
+# structured content only, JSON.stringify'd, and drop its text; the others pass the text
+# (../shared/reference/mcp-clients.md §3).
+STRUCTURED_ONLY_CLIENTS = frozenset({"claude-code"})
 
 
 def restore_answer(out: wire.RestoreResult) -> ToolAnswer:
@@ -26,6 +33,20 @@ def restore_answer(out: wire.RestoreResult) -> ToolAnswer:
     as values in the structured content, its `brief` empty. Sent in both, the brief took a
     third of the budget twice over for a client that shows the model both."""
     return ToolAnswer(render(out), {**out.model_dump(mode="json"), "brief": ""})
+
+
+def route_answer(out: wire.RouteResult, client: str) -> ToolAnswer:
+    """A route's answer on the wire for the MCP client named `client`: the enriched prompt
+    handed back (the agent answers, or a dry run) once, where that client's model reads it.
+    In the structured content for a client that reads nothing else (the text says where it
+    is); else as the text's last block, its structured `prompt` empty."""
+    structured = out.model_dump(mode="json")
+    if out.answer is not None or not out.prompt:
+        return ToolAnswer(render(out), structured)
+    head = _route(out.model_copy(update={"prompt": ""}))
+    if client in STRUCTURED_ONLY_CLIENTS:
+        return ToolAnswer(f"{head}\n\n(the prompt is the result's `prompt`)", structured)
+    return ToolAnswer(head, {**structured, "prompt": ""}, (out.prompt,))
 
 
 def restore_tokens(out: wire.RestoreResult) -> int:

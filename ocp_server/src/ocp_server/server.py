@@ -59,7 +59,7 @@ from ocp_server.errors import (
 )
 from ocp_server.mcp_config import SERVER_NAME
 from ocp_server.protocol_errors import ProtocolErrorsNamed
-from ocp_server.render import ToolAnswer, render, restore_answer
+from ocp_server.render import ToolAnswer, render, restore_answer, route_answer
 from ocp_server.request_ids import unique_request_ids
 from ocp_server.runtime import Runtime
 from ocp_server.settings import ServerSettings, resolve_after_roots_moved, resolve_workspace
@@ -459,6 +459,9 @@ def build_server(
                 return error_result(full_text(spec.verb, ws.index.db_path if ws else None))
             logger.exception("tool %s failed", spec.verb)
             return error_result(internal_error_text(spec.verb, exc))
+        if isinstance(out, wire.RouteResult):  # its prompt where this client's model reads
+            client = ctx.session.client_params
+            out = route_answer(out, client.client_info.name if client is not None else "")
         return tool_result(out)
 
     async def on_list_resources(

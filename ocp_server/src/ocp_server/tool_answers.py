@@ -27,11 +27,11 @@ def tool_result(out: BaseModel | ToolAnswer) -> dict[str, Any]:
     schema and dumps it again anyway, and the model would be one more validation and dump of
     every text (a search's answer is 60 KB). A search comes in its wire form already."""
     if isinstance(out, ToolAnswer):
-        text, structured = out.text, out.structured
+        texts, structured = (out.text, *out.more), out.structured
     else:
-        text, structured = render(out), out.model_dump(mode="json")
+        texts, structured = (render(out),), out.model_dump(mode="json")
     return {
-        "content": [{"type": "text", "text": text}],
+        "content": [{"type": "text", "text": text} for text in texts],
         "structuredContent": structured,
         # The model's defaults, on the wire as its dump puts them (a test keeps them equal).
         "isError": False,

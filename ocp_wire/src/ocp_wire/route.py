@@ -198,7 +198,8 @@ class RouteResult(WireOut):
     answered_by: Literal["local", "paid", "agent", "none"]
     prompt: str | None = Field(
         description="The enriched prompt, when the calling agent is to answer it itself or on "
-        "a dry run"
+        "a dry run. Sent once: here to a client that reads only structured content (Claude "
+        "Code); to others as the text's last block, and empty here"
     )
     note: str
     trace: RouteTrace
