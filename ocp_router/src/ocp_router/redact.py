@@ -153,6 +153,11 @@ What is left alone, so that explanations of code are not damaged:
   about a secret without one ("the token is expired", "reset the password to the default",
   "the cache key is <digest>").
 - Tokens whose body is filler (``sk-xxxxxxxx...``, ``ghp_000...``).
+- Example JWTs, whichever rule found them (``_redact_jwt``): one signed with a secret
+  documentation publishes (jwt.io's token) or with a filler signature, and a test's whose
+  claims are plain test data with a sign of a test (``{"user":"test"}``, ``{"message":"hello
+  world"}``, ``"iss":"https://issuer.example"``); an id, a UUID, an address at a real host or a
+  claim named as a secret in it keeps a token hidden.
 
 Overlapping detections are merged into one redaction of the most specific kind (the first in
 `KINDS`). Redaction is idempotent: a detection that overlaps an existing ``[REDACTED:kind]``
@@ -170,7 +175,8 @@ place), `_redact_assignments` (the name a value is assigned to; `_redact_line_ki
 kind of line holds it), `_redact_tables`
 (a name and a value in a Markdown table), `_redact_phrases` (the words around a value without
 a name: headers, URLs, commands), `_redact_prose` (sentences and notes, after a name or
-before one) and `_redact_values` (how any of them judges a value and a name); `_redact_base`
+before one) and `_redact_values` (how any of them judges a value and a name); `_redact_jwt`
+says which JWTs are examples; `_redact_base`
 holds the kinds they share. This module runs them, merges what
 they find and renders the markers.
 """
@@ -193,6 +199,7 @@ from ocp_router import (
     _redact_base,
     _redact_calls,
     _redact_glued,
+    _redact_jwt,
     _redact_line_kind,
     _redact_phrases,
     _redact_prose,
@@ -243,6 +250,7 @@ _SOURCES = tuple(
         _redact_base,
         _redact_values,
         _redact_glued,
+        _redact_jwt,
         _redact_shapes,
         _redact_at_start,
         _redact_tokens,
@@ -298,7 +306,20 @@ class RedactionResult:
 
 def _hits(text: str, shapes: bool = True) -> Iterator[Hit]:
     """Every detector's hits in `text`, markers or not; without `shapes`, only those a name or
-    phrase tells (not tokens, Discord's or high-entropy strings, found by their own shape)."""
+    phrase tells (not tokens, Discord's or high-entropy strings, found by their own shape).
+    None inside a JWT whose own content shows it is an example (_redact_jwt.py)."""
+    examples = _redact_jwt.example_spans(text)
+    if not examples:
+        yield from _detectors(text, shapes)
+        return
+    starts = [s for s, _ in examples]
+    for hit in _detectors(text, shapes):
+        i = bisect_right(starts, hit[0]) - 1  # the last example starting where the hit does
+        if i < 0 or examples[i][1] < hit[1]:
+            yield hit
+
+
+def _detectors(text: str, shapes: bool) -> Iterator[Hit]:
     lowered = _redact_scan.lowered(text)
     if len(lowered) != len(text):  # a few characters lower-case to two (İ): keep offsets
         lowered = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
