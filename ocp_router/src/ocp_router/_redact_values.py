@@ -11,6 +11,7 @@ import math
 import re
 from collections import Counter
 from functools import lru_cache
+from urllib.parse import unquote
 
 from ocp_router._redact_base import MARKER_OPEN, MARKERS
 
@@ -75,7 +76,11 @@ _TELLING_WORDS = frozenset(
     test testing fake dummy demo mock sample example invalid wrong bad placeholder""".split()
 )
 _PIECE_SPLIT_RE = re.compile(r"[-_. ]")
+# A class name's pieces: a capitalised word, an acronym (with the digits that end it), digits.
+_CAMEL_PIECE_RE = re.compile(r"[A-Z][a-z]+|[A-Z]+[0-9]*(?![a-z])|[0-9]+")
+_MODULE_RE = re.compile(r"[a-z_][a-z0-9_]*")
 _BASE64_RE = re.compile(r"[A-Za-z0-9+/]{8,}={0,2}")
+_BASE64_ANY_RE = re.compile(r"[A-Za-z0-9+/_-]{8,}={0,2}")
 TYPE_WORDS = frozenset(
     """str string bytes bytearray int integer bool boolean float double number any unknown
     object none null nil undefined true false yes no on off secretstr secretbytes secret
@@ -267,7 +272,7 @@ def is_placeholder(v: str, name_words: tuple[str, ...] = ()) -> bool:
         return True  # CHALLENGE_PASSWORD: "challengePassword"
     if _PATH_RE.fullmatch(s) and not looks_random(s):
         return True
-    if _made_up(s) or _basic_placeholder(s):
+    if _made_up(s) or _basic_placeholder(s) or _secret_type_name(s):
         return True
     return len(s) <= 40 and any(s in m for m in MARKERS)
 
@@ -290,6 +295,26 @@ def _made_up(s: str) -> bool:
         elif _sequential(p):
             telling = True  # 0123456789abcdefghij
         elif not (p.isalpha() and p.islower() or len(p) == 1):
+            return False
+    return telling
+
+
+def _secret_type_name(s: str) -> bool:
+    """A class that names a secret's kind, maybe after its module (`HTTPPasswordMgr`,
+    `rsa.RSAPrivateKey,`, `x25519.X25519PrivateKey`): a type annotation's, not a value. Its
+    pieces are capitalised words, acronyms (digits may end one: X25519) and one word telling
+    a secret's kind; a number after a word (`Password2024`) or random letters are a value."""
+    *modules, cls = s.rstrip(",;").split(".")
+    if not all(_MODULE_RE.fullmatch(m) for m in modules):
+        return False
+    pieces = _CAMEL_PIECE_RE.findall(cls)
+    if len(pieces) < 2 or "".join(pieces) != cls:
+        return False
+    telling = False
+    for p in pieces:
+        if p.lower() in _TELLING_WORDS:
+            telling = True
+        elif p.isdigit() or p[1:].islower() and len(p) > 4 and not wordy(p):
             return False
     return telling
 
@@ -395,6 +420,8 @@ _KEY_QUALIFIERS = frozenset(
     bot app application service account session cookie""".split()
 )
 _GENERIC_WORDS = frozenset({"key", "keys", "secrets", "tokens"})
+# A name ending in one of these holds a digest of its other words' value.
+_DIGEST_WORDS = frozenset("sha md5 digest checksum fingerprint crc".split())
 
 
 # "pass" names a password after one of these (DB_PASS, ansible_become_pass, rootPass); alone
@@ -427,11 +454,20 @@ def words_of_name(name: str) -> tuple[str, ...]:
     return tuple(words)
 
 
+def _names_no_secret(words: tuple[str, ...]) -> bool:
+    """A public key's name (.NET's PublicKeyToken, public_key_id), or a key's digest
+    (key_sha256, signing_key_fingerprint): what it holds is published or random, no secret.
+    A password's digest (password_sha256) is not: a weak password is found from it."""
+    if any(a == "public" and b == "key" for a, b in zip(words, words[1:], strict=False)):
+        return not any(w == "secret" or _head_class(w) == "password" for w in words)
+    return words[-1] in _DIGEST_WORDS and not any(_head_class(w) == "password" for w in words[:-1])
+
+
 @lru_cache(maxsize=4096)
 def classify_name(name: str) -> str | None:
     """password or secret (by the last word), generic (a secret word elsewhere), or None."""
     words = words_of_name(name)
-    if not words:
+    if not words or _names_no_secret(words):
         return None
     head = _head_class(words[-1], words[-2] if len(words) >= 2 else None)
     if head:
@@ -538,12 +574,39 @@ def high_entropy(v: str) -> bool:
     lower = sum(c.islower() for c in v)
     if min(upper, lower) < 2 or wordy(v):
         return False
-    return _entropy(v) >= min(4.0, math.log2(len(v)) - 0.5) and not _basic_placeholder(v)
+    return (
+        _entropy(v) >= min(4.0, math.log2(len(v)) - 0.5)
+        and not _basic_placeholder(v)
+        and not _encoded_prose(v)
+    )
+
+
+def _encoded_prose(v: str) -> bool:
+    """Base64 of a sentence ("These aren't the droids you're looking for"): a doc's example of
+    encoding, where a key decodes to random bytes."""
+    raw = _base64_text(v)
+    return raw is not None and raw.count(" ") >= 2 and wordy(raw)
+
+
+def _base64_text(v: str) -> str | None:
+    """What base64 (standard or URL-safe, padded or not) `v` decodes to, if printable ASCII."""
+    if not _BASE64_ANY_RE.fullmatch(v):
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(v.replace("+", "-").replace("/", "_") + "=" * (-len(v) % 4))
+    except (binascii.Error, ValueError):
+        return None
+    if not raw.isascii():
+        return None
+    text = raw.decode("ascii")
+    return text if text.isprintable() else None
 
 
 def is_connection_placeholder(pw: str) -> bool:
     if "[REDACTED" in pw or _TEMPLATE_RE.search(pw) or (pw[0] == "<" and pw[-1] == ">"):
         return True
+    if _made_up(unquote(pw)):
+        return True  # a%20secret, hono-password-a: words naming what they stand for
     low = pw.lower()
     if low in _PLACEHOLDER_WORDS or _example_password(low, "".join(filter(str.isalnum, low))):
         return True  # postgres://user:pass@host, user:s3cret@host in documentation

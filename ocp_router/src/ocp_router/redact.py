@@ -90,6 +90,8 @@ What is detected (kind in brackets):
     ``password_hash``): only a high-entropy value, 16+ characters of mixed classes, mostly
     alphanumeric, not words, not a URL (``generic_secret_assignment``).
 
+  A public key's name (.NET's ``PublicKeyToken``, ``public_key_id``) and a key's digest
+  (``key_sha256``, ``signing_key_fingerprint``; not a password's) name no secret.
   So hashes, UUIDs, commit SHAs and base64 images are left alone unless assigned to such a name.
   "Made of words" needs both long vowel-bearing letter runs and common English letter pairs.
 - Secrets in notes and sentences: a key, token or secret's machine-made value after "is",
@@ -131,8 +133,11 @@ What is left alone, so that explanations of code are not damaged:
   passphrase such as ``amber-falcon-quartz``), letters and digits typed in sequence
   (``abcdefg12345``, ``ghp_abcdefghijklmnopqrstuvwxyz0123456789``), AWS's documented
   ``AKIAIOSFODNN7EXAMPLE`` (a token ending in ``EXAMPLE``), base64 of ``user:<placeholder>``
-  (a test's Basic credential), paths (``~/.ssh/id_ed25519``), and the name of a variable as
-  a string (``api_key_env = "OPENAI_API_KEY"``). The value decides, never the file's path: a
+  (a test's Basic credential) or of a sentence (a doc's example of encoding), a class naming a
+  secret's kind (``passwd: HTTPPasswordMgr``, ``private_key: rsa.RSAPrivateKey``: a type
+  annotation), made-up words percent-encoded in a URL's password (``jo:a%20secret@``), paths
+  (``~/.ssh/id_ed25519``), and the name of a variable as a string
+  (``api_key_env = "OPENAI_API_KEY"``). The value decides, never the file's path: a
   realistic secret in a test file is hidden too.
 - Templates and lookups: ``${API_KEY}``, ``$API_KEY``, ``%API_KEY%``, ``{{ secrets.TOKEN }}``,
   ``%(pw)s``, ``{password}`` (a literal that merely contains a brace pair, ``Xk{Gb}9$q!``, is
