@@ -79,6 +79,7 @@ _PIECE_SPLIT_RE = re.compile(r"[-_. ]")
 # A class name's pieces: a capitalised word, an acronym (with the digits that end it), digits.
 _CAMEL_PIECE_RE = re.compile(r"[A-Z][a-z]+|[A-Z]+[0-9]*(?![a-z])|[0-9]+")
 _MODULE_RE = re.compile(r"[a-z_][a-z0-9_]*")
+_SECRET_KIND_WORDS = frozenset("password passwd secret token key credential credentials".split())
 _BASE64_RE = re.compile(r"[A-Za-z0-9+/]{8,}={0,2}")
 _BASE64_ANY_RE = re.compile(r"[A-Za-z0-9+/_-]{8,}={0,2}")
 TYPE_WORDS = frozenset(
@@ -302,8 +303,9 @@ def _made_up(s: str) -> bool:
 def _secret_type_name(s: str) -> bool:
     """A class that names a secret's kind, maybe after its module (`HTTPPasswordMgr`,
     `rsa.RSAPrivateKey,`, `x25519.X25519PrivateKey`): a type annotation's, not a value. Its
-    pieces are capitalised words, acronyms (digits may end one: X25519) and one word telling
-    a secret's kind; a number after a word (`Password2024`) or random letters are a value."""
+    pieces are capitalised words of three letters or more, acronyms (digits may end one:
+    X25519; one letter only first: IPasswordHasher) and a word naming a secret's kind; a number
+    after a word (`Password2024`) or random letters (`GmPwKTjOFWcFAr`) are a value."""
     *modules, cls = s.rstrip(",;").split(".")
     if not all(_MODULE_RE.fullmatch(m) for m in modules):
         return False
@@ -311,11 +313,16 @@ def _secret_type_name(s: str) -> bool:
     if len(pieces) < 2 or "".join(pieces) != cls:
         return False
     telling = False
-    for p in pieces:
-        if p.lower() in _TELLING_WORDS:
+    for i, p in enumerate(pieces):
+        if p.lower() in _SECRET_KIND_WORDS:
             telling = True
-        elif p.isdigit() or p[1:].islower() and len(p) > 4 and not wordy(p):
+        elif p.isdigit():
             return False
+        elif p[1:].islower():
+            if len(p) < 3 or len(p) > 4 and not wordy(p):
+                return False  # Gm, Qwzrtk: random letters
+        elif i and len(p) == 1:
+            return False  # KTj: no acronym of one letter within a name
     return telling
 
 
