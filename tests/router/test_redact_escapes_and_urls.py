@@ -15,7 +15,8 @@ BODY = "Qm7sVb2XkLp9Rt4WnZc8Yd3Fg6Hj1Ka5Ue0x8Lr4"
 TOKENS = [
     ("huggingface_token", "hf_" + BODY[:34]),
     ("npm_token", "npm_" + BODY[:36]),
-    ("jwt", "eyJhbGciOiJIUzI1NiJ9." + "eyJzdWIiOiIxMjM0NTY3ODkwIn0." + BODY),
+    # {"sub":"3f2c9a1e-8b7d"}: an id, no test data ({"sub":"1234567890"} is an example's)
+    ("jwt", "eyJhbGciOiJIUzI1NiJ9." + "eyJzdWIiOiIzZjJjOWExZS04YjdkIn0." + BODY),
     ("github_token", "ghp_" + BODY[:36]),
     ("openai_key", "sk-" + "proj-" + BODY + BODY),
     # its pattern shared a regex with GOCSPX-'s, indexed by G: after an escape it was not tried

@@ -14,6 +14,7 @@ from functools import lru_cache
 from urllib.parse import unquote
 
 from ocp_router._redact_base import MARKER_OPEN, MARKERS
+from ocp_router._redact_words import common_bigram_fraction, wordy
 
 __all__ = [
     "NAME_WORD_RE",
@@ -80,6 +81,7 @@ _PIECE_SPLIT_RE = re.compile(r"[-_. ]")
 _CAMEL_PIECE_RE = re.compile(r"[A-Z][a-z]+|[A-Z]+[0-9]*(?![a-z])|[0-9]+")
 _MODULE_RE = re.compile(r"[a-z_][a-z0-9_]*")
 _SECRET_KIND_WORDS = frozenset("password passwd secret token key credential credentials".split())
+_SECRET_KIND_RE = re.compile(r"Passw|Secret|Token|Key|Credential|PASSW|SECRET|TOKEN|KEY|CREDENTIAL")
 _BASE64_RE = re.compile(r"[A-Za-z0-9+/]{8,}={0,2}")
 _BASE64_ANY_RE = re.compile(r"[A-Za-z0-9+/_-]{8,}={0,2}")
 TYPE_WORDS = frozenset(
@@ -94,7 +96,6 @@ _IDENT_RE = re.compile(r"[A-Za-z_$@][\w$]*")
 _DOTTED_RE = re.compile(r"[A-Za-z_$@][\w$]*(?:(?:\.|::|->|\?\.)[A-Za-z_$][\w$]*)+")
 _SNAKE_RE = re.compile(r"_*[a-z][a-z0-9]*(?:_[a-z0-9]+)+_*")
 _CAMEL_RE = re.compile(r"[a-z][a-z0-9]*(?:[A-Z][a-z0-9]*)+")
-_WORD_SEG_RE = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
 _CODE_HINTS = frozenset("([{$`<>")
 # A code expression on the right of an assignment: a name, attribute chain, call, subscript,
 # optionally dereferenced (*p, &x, @ivar, $var) and non-null asserted (x!). Values are cut at
@@ -109,50 +110,6 @@ _REFERENCE_WORDS = ("pass", "pw", "secret", "token", "key", "cred", "auth")
 _CHOSEN_PASSWORD_RE = re.compile(r"^(?=.*\d).+[!#%^~@]")
 # Values YAML, INI and dotenv give a meaning of their own.
 _CONFIG_KEYWORDS = frozenset("~ null none nil true false yes no on off".split())
-
-
-def _has_vowel(s: str) -> bool:
-    return any(c in "aeiouyAEIOUY" for c in s)
-
-
-def _wordish_fraction(v: str) -> float:
-    """The share of characters in word-like runs (4+ letters with a vowel)."""
-    n = sum(len(s) for s in _WORD_SEG_RE.findall(v) if len(s) >= 4 and _has_vowel(s))
-    return n / len(v) if v else 1.0
-
-
-# The 200 most frequent letter pairs in English prose and code (Django's docs and source).
-# Random strings hit about 30% of them, words over 80%.
-_COMMON_BIGRAMS = frozenset(
-    """
-    ab ac ad ag ai al am an ap ar as at au av ay ba be bj bl bu by ca ce ch ci ck cl co cr
-    ct cu da dd de di dj dm do ds ea ec ed ee ef el em en eo ep eq er es et ev ew ex fa fe
-    fi fo fr fu ge gi go gr gs gu ha he hi ho ht ia ib ic id ie if ig il im in io ir is it
-    iv ja je ke la ld le lf li ll lo ls lt lu ly ma me mi mo mp ms na nc nd ne ng ni no ns
-    nt ob oc od of og ok ol om on oo op or os ot ou ov ow pa pe pl po pp pr ps pt pu py qu
-    ra rd re rg ri rl rm rn ro rr rs rt ru ry sa se sh si so sp ss st su ta te th ti to tp
-    tr ts tt tu ty ue ul um un up ur us ut va ve vi wa we wh wi wo ws xt yo yp ys
-    """.split()
-)
-_LETTERS_RE = re.compile(r"[a-z]+")
-
-
-def common_bigram_fraction(v: str) -> float:
-    """The share of letter pairs in `v`'s letter runs that are common in English."""
-    pairs = [w[i : i + 2] for w in _LETTERS_RE.findall(v.lower()) for i in range(len(w) - 1)]
-    if len(pairs) < 3:
-        return 0.0
-    return sum(p in _COMMON_BIGRAMS for p in pairs) / len(pairs)
-
-
-def wordy(v: str) -> bool:
-    """Made of words (user_profile_v2, types-pywin32) rather than random characters.
-
-    Both tests must agree: long letter runs with vowels, and common English letter pairs.
-    On random tokens of 20+ characters this is wrong about 1 in 1000; on identifiers, paths and
-    names from real code, about 1 in 200.
-    """
-    return _wordish_fraction(v) >= 0.4 and common_bigram_fraction(v) >= 0.6
 
 
 _LOWER_RE = re.compile(r"[a-z]")
@@ -306,6 +263,8 @@ def _secret_type_name(s: str) -> bool:
     pieces are capitalised words of three letters or more, acronyms (digits may end one:
     X25519; one letter only first: IPasswordHasher) and a word naming a secret's kind; a number
     after a word (`Password2024`) or random letters (`GmPwKTjOFWcFAr`) are a value."""
+    if _SECRET_KIND_RE.search(s) is None:
+        return False
     *modules, cls = s.rstrip(",;").split(".")
     if not all(_MODULE_RE.fullmatch(m) for m in modules):
         return False

@@ -181,7 +181,7 @@ kind of line holds it), `_redact_tables`
 (a name and a value in a Markdown table), `_redact_phrases` (the words around a value without
 a name: headers, URLs, commands), `_redact_prose` (sentences and notes, after a name or
 before one) and `_redact_values` (how any of them judges a value and a name); `_redact_jwt`
-says which JWTs are examples; `_redact_base`
+says which JWTs are examples, `_redact_words` whether a value reads as words; `_redact_base`
 holds the kinds they share. This module runs them, merges what
 they find and renders the markers.
 """
@@ -215,6 +215,7 @@ from ocp_router import (
     _redact_tables,
     _redact_tokens,
     _redact_values,
+    _redact_words,
 )
 from ocp_router._redact_assignments import KEYWORDS, assignment_hits, xml_hits
 from ocp_router._redact_base import KINDS, MARKER_OPEN, MARKERS, PRIORITY, Hit
@@ -253,6 +254,7 @@ _SOURCES = tuple(
     Path(module.__file__ or "")
     for module in (
         _redact_base,
+        _redact_words,
         _redact_values,
         _redact_glued,
         _redact_jwt,
@@ -313,12 +315,12 @@ def _hits(text: str, shapes: bool = True) -> Iterator[Hit]:
     """Every detector's hits in `text`, markers or not; without `shapes`, only those a name or
     phrase tells (not tokens, Discord's or high-entropy strings, found by their own shape).
     None inside a JWT whose own content shows it is an example (_redact_jwt.py)."""
-    examples = _redact_jwt.example_spans(text)
-    if not examples:
-        yield from _detectors(text, shapes)
-        return
-    starts = [s for s, _ in examples]
+    examples: list[tuple[int, int]] | None = None  # looked for at the first hit: most have none
+    starts: list[int] = []
     for hit in _detectors(text, shapes):
+        if examples is None:
+            examples = _redact_jwt.example_spans(text)
+            starts = [s for s, _ in examples]
         i = bisect_right(starts, hit[0]) - 1  # the last example starting where the hit does
         if i < 0 or examples[i][1] < hit[1]:
             yield hit
