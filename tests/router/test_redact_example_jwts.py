@@ -58,6 +58,7 @@ REAL = {
     "address at a real host": token({"sub": "1234567890", "email": "jane.doe@acme-corp.io"}),
     "real issuer": token({"iss": "https://auth.acme-corp.io", "user": "test"}),
     "numeric id": token({"user_id": 48213, "name": "test"}),
+    "a person's name": token({"name": "John Smith", "username": "jsmith", "iat": 1700001234}),
     "random letters and digits": token({"sub": "k2j4h5g6f7", "name": "test"}),
     "random letters": token({"sub": "qzxkvbnmwp", "name": "test"}),
     "mixed-case id": token({"sub": "aBcDxQ", "name": "test"}),
