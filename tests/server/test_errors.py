@@ -66,7 +66,8 @@ def test_the_error_tree_is_the_one_drawn_in_the_module_docstring(
 async def test_a_value_no_branch_of_a_union_takes_is_named_by_its_field_with_what_it_takes(
     workspace: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # pydantic names a union's branches: `notes.0.constrained-str`, `notes.0.NoteArg`
+    # pydantic names a union's branches: `notes.0.constrained-str`, `notes.0.NoteArg`; the
+    # caller is told `notes[0]`, as a JSON path and the save's own errors (`decisions[0]...`)
     async with inproc_client(workspace, monkeypatch) as client:
         wrong_type = text_of(await client.call_tool("ocp_result_save", {"notes": [123]}))
         bad_inside = text_of(
@@ -75,8 +76,8 @@ async def test_a_value_no_branch_of_a_union_takes_is_named_by_its_field_with_wha
             )
         )
         keyed = text_of(await client.call_tool("ocp_result_save", {"state": {"Ok-Key": 5}}))
-    assert wrong_type == "invalid arguments: `notes.0`: expected a string or an object (got 123)"
-    assert bad_inside.startswith("invalid arguments: `notes.1.citations`: ")
+    assert wrong_type == "invalid arguments: `notes[0]`: expected a string or an object (got 123)"
+    assert bad_inside.startswith("invalid arguments: `notes[1].citations`: ")
     assert "NoteArg" not in bad_inside and "constrained" not in bad_inside
     assert keyed.startswith("invalid arguments: `state.Ok-Key`: ")  # a key, not a branch
 
@@ -86,7 +87,7 @@ async def test_a_value_no_branch_of_a_union_takes_is_named_by_its_field_with_wha
     [
         ("ocp_context_search", {"query": "verify token", "k": True}, "k"),
         ("ocp_session_restore", {"max_tokens": False}, "max_tokens"),
-        ("ocp_result_save", {"forget_notes": [True]}, "forget_notes.0"),
+        ("ocp_result_save", {"forget_notes": [True]}, "forget_notes[0]"),
     ],
 )
 async def test_true_or_false_for_an_integer_is_named_by_its_field_not_read_as_1_or_0(
@@ -105,6 +106,25 @@ async def test_true_or_false_for_an_integer_is_named_by_its_field_not_read_as_1_
     assert text_of(result).startswith(f"invalid arguments: `{field}`: ")
     assert "expected an integer" in text_of(result)
     assert not kept.is_error  # a number sent as a string is still read as one
+
+
+@pytest.mark.parametrize(
+    ("arguments", "said"),
+    [
+        ({"query": "verify token", "k": None}, "`k`: Input should be a valid integer (got null)"),
+        ({"query": "verify token", "k": True}, "(got true)"),
+        ({"query": "verify token", "max_tokens": False}, "(got false)"),
+    ],
+)
+async def test_a_json_literal_sent_is_echoed_as_json_not_as_python(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch, arguments: dict[str, object], said: str
+) -> None:
+    """The caller sent JSON: `null` echoed as `None` (and `true` as `True`) names a value it
+    never wrote."""
+    async with inproc_client(workspace, monkeypatch) as client:
+        text = text_of(await client.call_tool("ocp_context_search", arguments))
+    assert said in text, text
+    assert "None" not in text and "True" not in text and "False" not in text
 
 
 async def test_a_database_another_process_keeps_locked_is_answered_as_busy_not_as_a_bug(

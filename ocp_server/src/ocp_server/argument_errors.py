@@ -36,8 +36,15 @@ def clip(text: str, limit: int = ECHO_CHARS) -> str:
     )
 
 
+#: JSON's literals as the caller wrote them: Python's repr would say None, True and False.
+_JSON_LITERALS = {None: "null", True: "true", False: "false"}
+
+
 def echo(value: object) -> str:
-    """A caller's value as an error text shows it: its repr, redacted, cut short when long."""
+    """A caller's value as an error text shows it: its repr (a JSON literal as JSON writes
+    it), redacted, cut short when long."""
+    if value is None or isinstance(value, bool):
+        return _JSON_LITERALS[value]
     shown = repr(value)
     if len(shown) <= ECHO_CHARS:
         return redact_name(shown).text
@@ -126,7 +133,7 @@ def problems(
             loc = (under, *loc)
         if loc[-1:] == ("[key]",):  # a mapping's key itself (pydantic: `state`, key, "[key]")
             loc, message = loc[:-2], f"a key: {message}"  # the key is shown as what was got
-        field = clip(".".join(str(p) for p in loc))  # a key is the caller's text
+        field = clip(field_path(loc))  # a key is the caller's text
         got = err.get("input")
         shown = f" (got {echo(got)})" if err["type"] != "missing" else ""
         if err["type"] == "extra_forbidden":
@@ -141,6 +148,19 @@ def problems(
     if len(errors) > MAX_ARGUMENT_ERRORS:
         lines.append(f"and {len(errors) - MAX_ARGUMENT_ERRORS} more")
     return "; ".join(lines)
+
+
+def field_path(loc: tuple[Any, ...]) -> str:
+    """A location as the caller names it: `decisions[0].citations[1]`, as a JSON path and the
+    tools' own errors do (pydantic says `decisions.0.citations.1`); a mapping's key by a dot
+    (`state.branch`)."""
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{part}" if path else str(part)
+    return path
 
 
 def argument_error(exc: ValidationError) -> str:
