@@ -77,4 +77,18 @@ async def test_a_scoped_search_by_language_alone_names_the_language(
     assert not result.results
     note = result.note or ""
     assert "path_glob" not in note
-    assert "no indexed file matches `language` (of 1 files in web/" in note
+    assert "no indexed file matches `language` (of 1 file in web/" in note
+    # what it does hold, rather than how to write a glob the caller never gave
+    assert "glob" not in note and "typescript" in note and "python" not in note
+
+
+async def test_a_search_by_a_language_the_workspace_lacks_names_the_languages_it_has(
+    app: AppState, workspace: Path
+) -> None:
+    ws = await opened(app, workspace)
+    result = await app.search(ws, wire.SearchArgs(query="verify token", language="go"))
+    assert not result.results
+    note = result.note or ""
+    assert "no indexed file matches `language`" in note
+    assert "glob" not in note
+    assert "languages indexed here: " in note and "python" in note and "typescript" in note

@@ -101,21 +101,21 @@ def unmatched_filters(
     snap: Snapshot, path_glob: str | None, language: str | None, scope: str | None = None
 ) -> str | None:
     """Why a filtered search found nothing, when no indexed file passes its filters: a
-    `path_glob` or `language` that keeps no file reads otherwise as no such code. With a
+    `path_glob` or `language` that keeps no file reads otherwise as no such code (a
+    `language` alone is answered with the languages the files searched hold). With a
     `scope` (the sub-folder a `workspace` argument names; `path_glob` is then the caller's,
     relative to it) the files counted are its own, its globs are relative to it, and a
     sub-folder holding no indexed file is named as what kept them all out (not a glob the
     caller never gave)."""
-    if scope is not None:
-        in_scope = _allowed(snap, scoped_glob(scope, None), None)
-        n = 0 if in_scope is None else int(in_scope.sum())
-        if n == 0:
-            return (
-                f"no indexed file is in {scope}/, the folder searched (`workspace`; the "
-                f"workspace has {snap.n_files}): it holds none, or only files the index "
-                "leaves out (ignored, vendored, generated, secret or binary; `ocp-server "
-                "status` counts them)"
-            )
+    in_scope = None if scope is None else _allowed(snap, scoped_glob(scope, None), None)
+    n = snap.n_files if in_scope is None else int(in_scope.sum())
+    if scope is not None and n == 0:
+        return (
+            f"no indexed file is in {scope}/, the folder searched (`workspace`; the "
+            f"workspace has {snap.n_files}): it holds none, or only files the index "
+            "leaves out (ignored, vendored, generated, secret or binary; `ocp-server "
+            "status` counts them)"
+        )
     # each filter as the caller gave it, inside the folder searched
     glob = scoped_glob(scope, path_glob) if path_glob else None
     by_glob = _allowed(snap, glob, None)
@@ -129,9 +129,21 @@ def unmatched_filters(
         named = "`path_glob` and `language` together"
     else:
         return None
-    if scope is None:
-        return f"no indexed file matches {named} (of {snap.n_files} files; a glob is {HINT})"
-    return f"no indexed file matches {named} (of {n} files in {scope}/; a glob is {HINT_SCOPED})"
+    files = f"{n:,} file{'' if n == 1 else 's'}" + ("" if scope is None else f" in {scope}/")
+    if named == "`language`":  # what the files do hold, not a glob the caller never gave
+        held = sorted(
+            {
+                lang
+                for i, lang in enumerate(snap.languages)
+                if lang and (in_scope is None or in_scope[i])
+            }
+        )
+        return (
+            f"no indexed file matches {named} (of {files}; languages indexed here: "
+            f"{', '.join(held) or 'none'})"
+        )
+    hint = HINT if scope is None else HINT_SCOPED
+    return f"no indexed file matches {named} (of {files}; a glob is {hint})"
 
 
 def _ignored_target(root: str | None, rel: str, ocpignore: IgnoreRules | None) -> bool:
