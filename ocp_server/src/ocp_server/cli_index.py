@@ -155,6 +155,13 @@ def _search_args(args: argparse.Namespace) -> SearchArgs:
         raise InputError("; ".join(problems)) from None
 
 
+def _as_option(message: str) -> str:
+    """A tool's error naming its field first (`path_glob: ...`), said with the option the user
+    typed (`--glob: ...`)."""
+    field, sep, rest = message.partition(": ")
+    return f"{_OPTIONS[field]}{sep}{rest}" if sep and field in _OPTIONS else message
+
+
 async def _search(workspace: Path, args: SearchArgs, force: bool) -> SearchResponse:
     # Checked first: a bad --language is reported before anything is indexed.
     language = language_named(args.language) if args.language is not None else None
@@ -196,7 +203,7 @@ def run_search(args: argparse.Namespace, workspace: Path) -> int:
         print(f"ocp-server: {exc}", file=sys.stderr)
         return 2
     except InputError as exc:  # an option's value the tool refuses, or names nothing
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {_as_option(str(exc))}", file=sys.stderr)
         return 2
     except (DatabaseError, NotADirectoryError) as exc:
         print(f"error: {exc}", file=sys.stderr)
