@@ -261,6 +261,7 @@ def assert_fallback(verdict: Verdict, assessment: Assessment, *words: str) -> No
     assert verdict.phase is Phase.HEURISTIC
     assert verdict.tier is assessment.tier
     assert "phase 1's best guess" in verdict.reason
+    assert ".;" not in verdict.reason  # an error's own full stop, then the joining `;`
     for word in words:
         assert word in verdict.reason
 

@@ -172,6 +172,7 @@ class LLMClassifier:
         return Verdict(tier, Phase.LLM_CLASSIFIER, reason, ms)
 
     def _fallback(self, assessment: Assessment, why: str, started: float) -> Verdict:
+        why = why.rstrip(". ")  # a backend's error ends in a full stop; the `;` follows
         logger.info("phase 2 fell back to phase 1 (%s)", why)
         ms = round((asyncio.get_running_loop().time() - started) * 1000, 3)
         return Verdict(
