@@ -115,6 +115,29 @@ def test_paid_passes_the_key_and_leaving_it_out_takes_it_away_again(
     assert (workspace / ".mcp.json.bak").exists()
 
 
+@pytest.mark.parametrize("client", ["claude-code", "cursor", "windsurf"])
+def test_paid_without_the_key_in_this_shell_warns_that_no_paid_call_will_be_made(
+    workspace: Path, home: Path, client: str
+) -> None:
+    # The IDE expands ${ANTHROPIC_API_KEY} from its own environment: with none there, the
+    # server sees no key and pays nothing, while init had said only "paid calls".
+    done = init(workspace, "--client", client, "--paid", "--no-check", home=home)
+    assert done.returncode == 0, done.stderr
+    assert "ANTHROPIC_API_KEY is not set in this shell" in done.stderr
+    keyed = init(
+        workspace, "--client", client, "--paid", "--no-check", home=home,
+        ANTHROPIC_API_KEY="sk-ant-api03-secret-value",
+    )  # fmt: skip
+    assert keyed.returncode == 0 and "not set" not in keyed.stdout + keyed.stderr
+
+
+def test_vscode_paid_asks_for_the_key_so_no_shell_key_is_missing(
+    workspace: Path, home: Path
+) -> None:
+    done = init(workspace, "--client", "vscode", "--paid", "--no-check", home=home)
+    assert done.returncode == 0 and "not set" not in done.stdout + done.stderr
+
+
 def test_cursor_uses_its_project_file_and_workspace_folder(workspace: Path, home: Path) -> None:
     done = init(workspace, "--client", "cursor", "--paid", "--no-check", home=home)
     assert done.returncode == 0, done.stderr

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
+from ocp_router.env import env_value
 from ocp_router.redact_names import redact_name
 from ocp_server.entry import EXIT_INTERRUPTED
 from ocp_server.first_run import refuse_reason
@@ -174,6 +175,14 @@ def run_init(args: argparse.Namespace, workspace: Path) -> int:
     _say(f"{client.title} starts ocp with: {launch.shown()}  ({launch.detail})")
     if args.paid:
         _say("paid calls: OCP reads ANTHROPIC_API_KEY (leave --paid out to never pay twice)")
+        if client.expands_key_from_env and env_value(os.environ, "ANTHROPIC_API_KEY") is None:
+            _say(
+                f"warning: ANTHROPIC_API_KEY is not set in this shell; {client.title} passes "
+                "the one set where it starts (an app started from a menu or the dock may not "
+                "see your shell's), and with none OCP makes no paid call: requests come back "
+                "to your agent",
+                file=sys.stderr,
+            )
     else:
         _say("no API key passed: complex requests come back to your agent as an enriched prompt")
     _say("next: " + NEXT_STEPS[client.name].format(ws=workspace))

@@ -95,6 +95,12 @@ class Client:
             return "${workspaceFolder}"
         return str(workspace)
 
+    @property
+    def expands_key_from_env(self) -> bool:
+        """Whether --paid writes a reference the IDE fills from its own environment (VS Code
+        asks for the key instead; Claude Desktop gets the key itself)."""
+        return self.name in ("claude-code", "cursor", "windsurf")
+
     def key_value(self, env: Mapping[str, str]) -> str:
         if self.name == "claude-code":
             return "${ANTHROPIC_API_KEY}"
