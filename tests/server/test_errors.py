@@ -158,3 +158,26 @@ async def test_a_database_another_process_keeps_locked_is_answered_as_busy_not_a
         assert "busy" in text and "try again" in text and "internal error" not in text
         assert not [r for r in caplog.records if r.name == "ocp_server.server"]  # not a bug
         assert not (await client.call_tool("ocp_result_save", {"summary": "again"})).is_error
+
+
+async def test_each_tool_call_is_logged_at_debug_with_its_outcome_and_time(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """`ocp-server -v` promises OCP's debug log; a served call logged nothing, so -v showed
+    no more than no flag at all. The line says which tool, how it ended and how long it took
+    (what an error says is redacted already, as the caller got it)."""
+    import ocp_server.server
+
+    caplog.set_level(logging.DEBUG, logger=ocp_server.server.__name__)
+    async with inproc_client(workspace, monkeypatch) as client:
+        await client.call_tool("ocp_context_search", {"query": "verify token"})
+        await client.call_tool("ocp_context_search", {"query": "verify token", "k": 0})
+    lines = [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == ocp_server.server.__name__ and r.levelno == logging.DEBUG
+    ]
+    calls = [line for line in lines if line.startswith("ocp_context_search: ")]
+    assert len(calls) == 2, lines
+    assert " answered in " in calls[0] and calls[0].endswith(" ms")
+    assert "tool error (invalid arguments: `k`" in calls[1] and calls[1].endswith(" ms")

@@ -12,6 +12,7 @@ import asyncio
 import dataclasses
 import logging
 import sqlite3
+import time
 import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, nullcontext
@@ -238,6 +239,15 @@ def error_result(message: str, structured: dict[str, Any] | None = None) -> Call
     )
 
 
+def _call_outcome(result: CallToolResult | dict[str, Any]) -> str:
+    """A tool call's end in a log line: answered, or the start of its error (redacted as the
+    caller got it)."""
+    if isinstance(result, dict) or not result.is_error:
+        return "answered"
+    text = " ".join(c.text for c in result.content if isinstance(c, TextContent))
+    return f"tool error ({clip(text.splitlines()[0] if text else '', 160)})"
+
+
 def internal_error_text(verb: str, exc: BaseException) -> str:
     """What the caller sees of an unexpected exception (errors.py: never "bad input")."""
     return (
@@ -388,6 +398,20 @@ def build_server(
             return await state.workspace(path)
 
     async def on_call_tool(
+        ctx: ServerRequestContext[Runtime], params: CallToolRequestParams
+    ) -> CallToolResult | dict[str, Any]:
+        started = time.perf_counter()
+        result = await answer_tool_call(ctx, params)
+        if logger.isEnabledFor(logging.DEBUG):  # `-v`: what each call came to, and its time
+            logger.debug(
+                "%s: %s in %.0f ms",
+                clip(params.name),
+                _call_outcome(result),
+                (time.perf_counter() - started) * 1000,
+            )
+        return result
+
+    async def answer_tool_call(
         ctx: ServerRequestContext[Runtime], params: CallToolRequestParams
     ) -> CallToolResult | dict[str, Any]:
         spec = _find(params.name)
