@@ -48,6 +48,16 @@ def test_route_dry_run_shows_the_decision_and_the_exact_prompt(workspace: Path) 
     assert "src/auth.py:6-8" in result["trace"]["context_citations"]
 
 
+def test_a_forced_routes_line_says_who_forced_it_without_naming_the_tier_twice(
+    workspace: Path,
+) -> None:
+    # It read "[route …: paid by paid forced by caller, …]": the decision, then "by" its reason
+    done = run(workspace, "route", "explain this function", "--dry-run", "--force", "paid")
+    assert done.returncode == 0, done.stderr
+    assert ": paid, forced by caller, score " in done.stdout
+    assert "paid by paid" not in done.stdout
+
+
 def test_a_dry_runs_text_says_no_model_was_called_not_answered_by_none(workspace: Path) -> None:
     done = run(workspace, "route", "explain this function", "--dry-run", OCP_LOCAL_MODEL="qwen3")
     assert done.returncode == 0, done.stderr

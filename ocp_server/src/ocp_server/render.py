@@ -139,6 +139,20 @@ def hit_part(hit: dict[str, Any]) -> str:
     return f" ({where}, which is longer than a chunk)"
 
 
+_FORCED = " forced by caller"
+
+
+def _decided(t: wire.RouteTrace) -> str:
+    """The decision and who made it: `local by phase 1: …`; a forced one says what was forced
+    once (`paid, forced by caller`, `paid (top), forced by caller`), not `paid by paid forced
+    by caller`."""
+    if not t.decided_by.endswith(_FORCED):
+        return f"{t.decision} by {t.decided_by}"
+    forced = t.decided_by.removesuffix(_FORCED)
+    what = t.decision if forced == t.decision else f"{t.decision} ({forced})"
+    return f"{what},{_FORCED}"
+
+
 def _route(out: wire.RouteResult) -> str:
     t = out.trace
     # what it was billed; before any call (a dry run) what it could cost: a call refused
@@ -154,7 +168,7 @@ def _route(out: wire.RouteResult) -> str:
         model = f" ({t.model})" if t.model and t.model != out.answered_by else ""
         answered = f"answered by {out.answered_by}{model}"
     trace = (
-        f"[route {t.trace_id[:8]}: {t.decision} by {t.decided_by}, score "
+        f"[route {t.trace_id[:8]}: {_decided(t)}, score "
         f"{t.complexity_score:.2f}, {t.task_type}; {answered}{cost}]"
     )
     if t.redactions:
