@@ -49,6 +49,13 @@ def test_search_json_keeps_stdout_one_list_and_says_its_note_on_stderr(workspace
     assert "note: no indexed file matches `path_glob`" in done.stderr
 
 
+def test_an_option_past_a_limit_is_echoed_clipped_as_the_tool_echoes_it(workspace: Path) -> None:
+    done = run(workspace, "search", "verify", "--glob", "g" * 501)
+    assert done.returncode == 2
+    assert done.stderr.startswith("error: --glob: String should have at most 500 characters (got")
+    assert "(501 characters))" in done.stderr and len(done.stderr) < 300
+
+
 def test_search_with_a_malformed_glob_fails_naming_the_option(workspace: Path) -> None:
     # the option the user typed, as for a glob too long (the tool's field is `path_glob`)
     done = run(workspace, "search", "verify token", "--glob", "{a,b")

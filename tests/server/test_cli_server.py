@@ -223,6 +223,15 @@ def test_the_help_says_what_each_exit_status_means() -> None:
     assert "2 a usage or configuration error" in text and "130 interrupted" in text
 
 
+def test_a_bad_option_value_is_echoed_as_the_tool_echoes_it(workspace: Path) -> None:
+    # the tool says `max_tokens`: … (got 5); the command said only the limit
+    done = run(workspace, "restore", "--max-tokens", "5")
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        "error: --max-tokens: Input should be greater than or equal to 300 (got 5)"
+    )
+
+
 def _commands(parser: argparse.ArgumentParser) -> Iterator[tuple[str, argparse.ArgumentParser]]:
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from rich.table import Table
 
 from ocp_router.redact_names import redact_name
-from ocp_server.cli_output import IndexProgress, console
+from ocp_server.cli_output import IndexProgress, console, option_problems
 from ocp_server.entry import EXIT_INTERRUPTED
 from ocp_server.errors import DatabaseError, InputError
 from ocp_server.first_run import WorkspaceRefused, check_workspace, refuse_reason
@@ -148,11 +148,7 @@ def _search_args(args: argparse.Namespace) -> SearchArgs:
             query=args.query, k=args.k, path_glob=args.path_glob, language=args.language
         )
     except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            field = ".".join(str(p) for p in err["loc"])
-            problems.append(f"{_OPTIONS.get(field, field)}: {err['msg']}")
-        raise InputError("; ".join(problems)) from None
+        raise InputError(option_problems(exc, _OPTIONS)) from None
 
 
 def _as_option(message: str) -> str:

@@ -11,10 +11,11 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import TextIO
 
+from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -30,9 +31,24 @@ from rich.progress import (
 )
 from rich.text import Text
 
+from ocp_server.argument_errors import echo
+
 PIPE_WIDTH = 100_000  # "no wrapping" for rich, which needs some width
 PROGRESS_INTERVAL = 0.5  # seconds between progress updates, on a terminal or a pipe
 QUIET_INTERVAL = 5.0  # a pipe gets a line this often even when nothing moved
+
+
+def option_problems(exc: ValidationError, options: Mapping[str, str]) -> str:
+    """A value a tool's arguments refuse, said as the option typed (`options`: field to
+    option) with what was expected and what was given, as the tool says it: `--max-tokens:
+    Input should be greater than or equal to 300 (got 5)`."""
+    problems = []
+    for err in exc.errors():
+        field = ".".join(str(p) for p in err["loc"])
+        message = err["msg"].removeprefix("Value error, ")
+        got = f" (got {echo(err['input'])})" if err["type"] != "missing" else ""
+        problems.append(f"{options.get(field, field)}: {message}{got}")
+    return "; ".join(problems)
 
 
 def console(*, stderr: bool = False, file: TextIO | None = None) -> Console:

@@ -22,7 +22,7 @@ from ocp_router.errors import ConfigError
 from ocp_router.redact_names import redact_name
 from ocp_server.app import AppState
 from ocp_server.cli_index import first_run_check, interrupted
-from ocp_server.cli_output import console
+from ocp_server.cli_output import console, option_problems
 from ocp_server.doctor import run_checks
 from ocp_server.errors import DatabaseError, RouteFailure, WorkspaceError
 from ocp_server.first_run import WorkspaceRefused
@@ -52,11 +52,7 @@ _OPTIONS = {"request": "text", "model": "--model", "query": "--query", "max_toke
 def _bad_option(exc: ValidationError) -> int:
     """A value the tool's arguments refuse: one line naming the option (not pydantic's
     report of the model), exit status 2 as for any other bad option."""
-    problems = []
-    for err in exc.errors():
-        field = ".".join(str(p) for p in err["loc"])
-        problems.append(f"{_OPTIONS.get(field, field)}: {err['msg'].removeprefix('Value error, ')}")
-    print(f"error: {'; '.join(problems)}", file=sys.stderr)
+    print(f"error: {option_problems(exc, _OPTIONS)}", file=sys.stderr)
     return 2
 
 
