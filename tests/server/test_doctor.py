@@ -392,3 +392,51 @@ async def test_a_workspace_whose_git_rules_ignore_every_new_file_is_a_warning(
     assert "only the 1 file(s) git lists" in detail and "--workspace" in detail, detail
     (dots / ".gitignore").write_text("*.log\n")
     assert "git ignore" not in await checks(dots, OCP_OLLAMA_URL=fake_ollama.url)
+
+
+def _global_config(home: Path, client: str, entry: dict[str, Any]) -> None:
+    path = {
+        "windsurf": home / ".codeium" / "windsurf" / "mcp_config.json",
+        "claude-desktop": home / ".config" / "Claude" / "claude_desktop_config.json",
+    }[client]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"mcpServers": {"ocp": entry}}))
+
+
+@pytest.mark.parametrize(
+    ("client", "title", "how"),
+    [
+        ("windsurf", "Windsurf", "env"),
+        ("claude-desktop", "Claude Desktop", "env"),
+        ("windsurf", "Windsurf", "args"),
+    ],
+)
+async def test_a_global_config_serving_another_project_is_a_warning_naming_it(
+    workspace: Path, fake_ollama: FakeOllama, client: str, title: str, how: str
+) -> None:
+    # Windsurf's and Claude Desktop's configs are global, with the workspace written in: after
+    # `init` in one project, opening another still searched the first, and doctor said "ok".
+    home = workspace.parent / "home"
+    other = workspace.parent / "other-project"
+    other.mkdir()
+    entry: dict[str, Any] = {"command": "/bin/sh", "args": []}
+    if how == "env":
+        entry["env"] = {"OCP_WORKSPACE": str(other)}
+    else:
+        entry["args"] = ["--workspace", str(other)]
+    _global_config(home, client, entry)
+    found = await checks(workspace, home, OCP_OLLAMA_URL=fake_ollama.url)
+    status, detail = found[title]
+    assert status == "warn", detail
+    assert f"serves {other}, not this workspace ({workspace})" in detail
+    assert f"ocp-server init --client {client}" in detail
+
+
+async def test_a_global_config_serving_this_project_is_ok(
+    workspace: Path, fake_ollama: FakeOllama
+) -> None:
+    home = workspace.parent / "home"
+    entry = {"command": "/bin/sh", "args": [], "env": {"OCP_WORKSPACE": str(workspace)}}
+    _global_config(home, "windsurf", entry)
+    found = await checks(workspace, home, OCP_OLLAMA_URL=fake_ollama.url)
+    assert found["Windsurf"][0] == "ok", found["Windsurf"]

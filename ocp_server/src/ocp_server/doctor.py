@@ -373,6 +373,24 @@ def _uvx_release(entry: Mapping[str, Any]) -> str | None:
     return None if pinned == __version__ else f"ocp-server {pinned}"
 
 
+def _served_workspace(entry: Mapping[str, Any]) -> Path | None:
+    """The workspace an entry names for its server (`--workspace` among its args wins over
+    OCP_WORKSPACE in its env, as the server reads them), resolved; None when it names none or
+    only a variable the IDE fills in."""
+    args = [str(a) for a in entry.get("args") or []]
+    named = None
+    for at, arg in enumerate(args):
+        if arg == "--workspace" and at + 1 < len(args):
+            named = args[at + 1]
+        elif arg.startswith("--workspace="):
+            named = arg.removeprefix("--workspace=")
+    if named is None:
+        named = env_value(entry.get("env") or {}, "OCP_WORKSPACE")
+    if not named or "${" in named or not Path(named).is_absolute():
+        return None
+    return Path(named).resolve()
+
+
 def _client_checks(workspace: Path | None, home: Path, env: Mapping[str, str]) -> list[Check]:
     found = find_ocp_entries(workspace or Path.cwd(), home, env)
     if not found:
@@ -424,6 +442,20 @@ def _client_checks(workspace: Path | None, home: Path, env: Mapping[str, str]) -
                     )
                 )
                 continue
+        served = None if client.project or workspace is None else _served_workspace(entry)
+        if served is not None and served != workspace:
+            # A global config names its workspace: another project opened in that IDE is not
+            # what ocp searches there.
+            checks.append(
+                Check(
+                    client.title,
+                    "warn",
+                    f"{path} starts `{shown}`, which serves {served}, not this workspace "
+                    f"({workspace}): the config is global, one project at a time. Fix: run "
+                    f"`ocp-server init --client {client.name}` here to serve this one",
+                )
+            )
+            continue
         keyed = "ANTHROPIC_API_KEY" in server_env
         note = " (passes ANTHROPIC_API_KEY: OCP makes paid calls)" if keyed else ""
         checks.append(Check(client.title, "ok", f"{path} starts `{shown}`{note}"))
