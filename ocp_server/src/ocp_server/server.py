@@ -65,7 +65,7 @@ from ocp_server.request_ids import unique_request_ids
 from ocp_server.runtime import Runtime
 from ocp_server.settings import ServerSettings, resolve_after_roots_moved, resolve_workspace
 from ocp_server.stdio import hardened_stdio
-from ocp_server.tool_answers import ToolCallsInWireForm, tool_result
+from ocp_server.tool_answers import ToolCallsInWireForm, call_outcome, tool_result
 from ocp_server.turns import ProgressNotices, Turns
 
 if TYPE_CHECKING:
@@ -239,15 +239,6 @@ def error_result(message: str, structured: dict[str, Any] | None = None) -> Call
     )
 
 
-def _call_outcome(result: CallToolResult | dict[str, Any]) -> str:
-    """A tool call's end in a log line: answered, or the start of its error (redacted as the
-    caller got it)."""
-    if isinstance(result, dict) or not result.is_error:
-        return "answered"
-    text = " ".join(c.text for c in result.content if isinstance(c, TextContent))
-    return f"tool error ({clip(text.splitlines()[0] if text else '', 160)})"
-
-
 def internal_error_text(verb: str, exc: BaseException) -> str:
     """What the caller sees of an unexpected exception (errors.py: never "bad input")."""
     return (
@@ -406,7 +397,7 @@ def build_server(
             logger.debug(
                 "%s: %s in %.0f ms",
                 clip(params.name),
-                _call_outcome(result),
+                call_outcome(result),
                 (time.perf_counter() - started) * 1000,
             )
         return result

@@ -1,5 +1,6 @@
 """A tool's answer on the wire: `tool_result` gives its wire form, and `ToolCallsInWireForm`
-hands that to the client without the SDK's second dump of it."""
+hands that to the client without the SDK's second dump of it; `call_outcome` says how a call
+ended, for the log."""
 
 from __future__ import annotations
 
@@ -11,14 +12,24 @@ from typing import Any
 
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.shared.exceptions import MCPError
-from mcp.types import INTERNAL_ERROR, CallToolRequestParams
+from mcp.types import INTERNAL_ERROR, CallToolRequestParams, CallToolResult, TextContent
 from mcp_types import methods as _methods
 from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS
 from pydantic import BaseModel, ValidationError
 
+from ocp_server.argument_errors import clip
 from ocp_server.render import ToolAnswer, render
 
 logger = logging.getLogger(__name__)
+
+
+def call_outcome(result: CallToolResult | dict[str, Any]) -> str:
+    """A tool call's end in a log line: answered, or the start of its error (redacted as the
+    caller got it)."""
+    if isinstance(result, dict) or not result.is_error:
+        return "answered"
+    text = " ".join(c.text for c in result.content if isinstance(c, TextContent))
+    return f"tool error ({clip(text.splitlines()[0] if text else '', 160)})"
 
 
 def tool_result(out: BaseModel | ToolAnswer) -> dict[str, Any]:
