@@ -148,6 +148,17 @@ def test_no_workspace_says_which_root_or_working_directory_was_left_out_and_why(
     assert "the working directory '/' is the root folder" in message
 
 
+@pytest.mark.parametrize("name", ["OCP_WORKSPACE", "CLAUDE_PROJECT_DIR"])
+def test_no_workspace_names_a_variable_the_client_passed_unexpanded(name: str) -> None:
+    # An IDE that does not expand `${workspaceFolder}` passes it as that text, read as unset:
+    # the error told the user to set OCP_WORKSPACE to `${workspaceFolder}`, which they had.
+    settings = ServerSettings.from_env({name: "${workspaceFolder}"})
+    message = refused(settings, None, cwd=Path("/"))
+    assert message.startswith("no workspace")
+    assert f"{name} is '${{workspaceFolder}}', a variable the client did not expand" in message
+    assert "the working directory '/' is the root folder" in message
+
+
 # ---- over MCP ----------------------------------------------------------------------------
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-__all__ = ["HTTP_URL", "HTTP_URL_EXPECTED", "env_value"]
+__all__ = ["HTTP_URL", "HTTP_URL_EXPECTED", "env_value", "unexpanded"]
 
 # A base URL setting: a scheme, then a host (not `http://`, nor `http://:8080`: they passed a
 # bare '^https?://' and failed only at the first request, with httpx saying the URL "is missing
@@ -30,3 +30,10 @@ def env_value(env: Mapping[str, str], name: str) -> str | None:
     if not value or _UNEXPANDED.match(value):
         return None
     return value
+
+
+def unexpanded(env: Mapping[str, str], name: str) -> str | None:
+    """The variable's value when it is a literal `${VAR}` the client did not expand (which
+    env_value reads as unset), for an error to name; else None."""
+    value = (env.get(name) or "").strip()
+    return value if _UNEXPANDED.match(value) else None

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse
 
-from ocp_router.env import env_value
+from ocp_router.env import env_value, unexpanded
 from ocp_router.errors import ConfigError
 from ocp_server.errors import WorkspaceError as WorkspaceError  # re-exported
 from ocp_server.index.gitdirs import find_git_dirs
@@ -70,6 +70,9 @@ class ServerSettings:
     db_path: Path | None = None
     workspace: Path | None = None
     claude_project_dir: Path | None = None
+    # OCP_WORKSPACE and CLAUDE_PROJECT_DIR given as a literal `${VAR}` (read as unset), named
+    # by the error that no workspace was found
+    unexpanded_workspace: tuple[tuple[str, str], ...] = ()
     memory_ttl_days: int = 28  # memories not served while valid for this long expire; 0: never
     # Memory's clock (tests move it instead of sleeping).
     clock: Callable[[], float] = field(default=time.time, compare=False, repr=False)
@@ -107,6 +110,11 @@ class ServerSettings:
             db_path=_absolute(db, "OCP_DB_PATH") if db else None,
             workspace=Path(ws).expanduser() if ws else None,
             claude_project_dir=Path(cpd).expanduser() if cpd else None,
+            unexpanded_workspace=tuple(
+                (name, value)
+                for name in ("OCP_WORKSPACE", "CLAUDE_PROJECT_DIR")
+                if (value := unexpanded(env, name)) is not None
+            ),
             first_index_wait=_seconds(env, "OCP_FIRST_INDEX_WAIT", 5.0, maximum=300.0),
             route_concurrency=_int(env, "OCP_ROUTE_CONCURRENCY", 4, 1),
         )
@@ -325,10 +333,15 @@ def configured_folders(
     return list(dict.fromkeys(folders))
 
 
-def _left_out(roots: list[str] | None, cwd: Path | None) -> str:
-    """Why the client's roots and the working directory did not count (configured_folders
-    leaves them out silently): said with NO_WORKSPACE, or the user cannot tell."""
-    why = []
+def _left_out(settings: ServerSettings, roots: list[str] | None, cwd: Path | None) -> str:
+    """Why the variables, the client's roots and the working directory did not count
+    (configured_folders leaves them out silently): said with NO_WORKSPACE, or the user cannot
+    tell."""
+    why = [
+        f"{name} is {value!r}, a variable the client did not expand (write the folder's "
+        "absolute path there)"
+        for name, value in settings.unexpanded_workspace
+    ]
     for uri in roots or []:
         path = root_to_path(uri)
         resolved = resolved_folder(path) if path is not None else None
@@ -357,7 +370,7 @@ def resolve_workspace(
     if not argument:
         if folders:
             return folders[0]
-        raise WorkspaceError(NO_WORKSPACE + _left_out(roots, cwd))
+        raise WorkspaceError(NO_WORKSPACE + _left_out(settings, roots, cwd))
     path = _usable(Path(argument), "`workspace`")
     containing = [f for f in folders if path.is_relative_to(f)]
     if containing:
