@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import functools
 import logging
 import os
@@ -370,6 +371,8 @@ def serve(workspace: str | None = None) -> int:
 
     try:
         settings: ServerSettings | None = ServerSettings.from_env()
+        if workspace and settings is not None:  # errors name the flag the user wrote
+            settings = dataclasses.replace(settings, workspace_named_by="--workspace")
         error = None
     except ConfigError as exc:
         print(f"ocp-server: {exc}", file=sys.stderr)

@@ -70,6 +70,8 @@ class ServerSettings:
     db_path: Path | None = None
     workspace: Path | None = None
     claude_project_dir: Path | None = None
+    # what set `workspace`, as errors name it: the variable, or the server's `--workspace`
+    workspace_named_by: str = "OCP_WORKSPACE"
     # OCP_WORKSPACE and CLAUDE_PROJECT_DIR given as a literal `${VAR}` (read as unset), named
     # by the error that no workspace was found
     unexpanded_workspace: tuple[tuple[str, str], ...] = ()
@@ -318,7 +320,7 @@ def configured_folders(
     configured folder that is refused raises WorkspaceError; a refused root is left out."""
     folders: list[Path] = []
     if settings.workspace is not None:
-        folders.append(_usable(settings.workspace, "OCP_WORKSPACE"))
+        folders.append(_usable(settings.workspace, settings.workspace_named_by))
     if settings.claude_project_dir is not None:
         folders.append(_usable(settings.claude_project_dir, "CLAUDE_PROJECT_DIR"))
     for uri in roots or []:
