@@ -185,6 +185,27 @@ def test_a_piped_progress_prints_lines_on_its_own_while_files_are_done() -> None
     assert any("files/s" in line and "ETA" in line for line in lines), lines
 
 
+def test_a_piped_progress_that_printed_ends_with_the_finished_count() -> None:
+    # The last line a pipe got was the last interval's (`672/678 files (99%)`), then the
+    # search's answer: the log never said the index was done.
+    out = io.StringIO()
+    with IndexProgress(Console(file=out), interval=0.05) as progress:
+        for done in range(0, 60, 3):
+            progress.update(done, 60)
+            time.sleep(0.03)
+        progress.update(60, 60)
+    lines = out.getvalue().splitlines()
+    assert lines[-1].startswith("indexing 60/60 files (100%)"), lines
+    assert sum(line.startswith("indexing 60/60") for line in lines) == 1, lines
+
+
+def test_a_piped_progress_over_before_its_first_line_prints_nothing() -> None:
+    out = io.StringIO()
+    with IndexProgress(Console(file=out), interval=5.0) as progress:
+        progress.update(10, 10)
+    assert out.getvalue() == ""  # a quick index stays quiet, as it was
+
+
 async def test_the_indexer_reports_progress_for_every_file_not_every_batch(tmp_path: Path) -> None:
     ws = many_files(tmp_path / "ws", 450, functions=1)
     calls: list[tuple[int, int]] = []

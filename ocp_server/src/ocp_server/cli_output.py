@@ -139,6 +139,9 @@ class IndexProgress:
         self._stop.set()
         if self._ticker is not None:
             self._ticker.join(timeout=2)
+            # A pipe that got lines gets the last count too: the last interval's read 99%.
+            if self._last_line is not None and self._last_line[1] != self.done:
+                self.out.print(self.line(), markup=False, highlight=False)
         if self._bar is not None:
             self._bar.__exit__(exc_type, exc, tb)
 
