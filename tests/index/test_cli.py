@@ -256,3 +256,14 @@ def test_a_db_path_naming_a_file_not_sqlite_says_ocp_db_path_names_it(
         "or to a new file's path (one is made), or unset it for <workspace>/.ocp/ocp.db."
     ]
     assert notes.read_text() == "my notes, not a database\n" * 10
+
+
+def test_a_search_where_nothing_is_indexed_says_so_rather_than_no_results(tmp_path: Path) -> None:
+    # "no results" alone read as "no such code": the folder had nothing OCP indexes
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "logo.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
+    done = run(ws, "search", "verify token")
+    assert done.returncode == 0, done.stderr
+    assert f"no results: no file of {ws} is indexed" in done.stdout
+    assert "ocp-server status" in done.stdout

@@ -218,7 +218,15 @@ def run_search(args: argparse.Namespace, workspace: Path) -> int:
     out = console()
     if response.note:
         out.print(f"[yellow]{response.note}[/yellow]")
-    if not hits:
+    if not hits and response.status.files == 0:  # not "no such code": nothing to search
+        out.print(
+            f"no results: no file of {workspace} is indexed (`ocp-server status` counts what "
+            "was left out and why)",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,  # one line, however wide the terminal
+        )
+    elif not hits:
         out.print("no results")
     for hit in hits:
         about = f"{hit['kind']} {hit['symbol'] or ''}  score {hit['score']:.2f}"
