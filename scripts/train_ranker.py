@@ -293,16 +293,11 @@ EVEN = 0.75
 #: 0.8361 (hono .890, ripgrep .819, click .827), but the benchmark's queries have it removed;
 #: with the prefix left in every query the base is 0.8383 and the scope columns 0.8414
 #: (click .820 -> .813, express .764 -> .758).
-#: Nor did other ways to fit the same rows (against 0.8179; `scripts/training_variants.py`,
-#: docs/search-rounds.md; 2026-12-06, night): a query kind for the rows with history 0.8100
-#: (ripgrep .784), those rows left out 0.8154 (ripgrep .777); LambdaRank with pairs weighted by
-#: the change in 1 / rank, from zero 0.7885, 100 epochs from this fit 0.7971, the best relevant
-#: file's pairs only 0.7935; evidence weights held >= 0 (projected Adam), base / base and each
-#: kind 0.8174 / 0.8176; chunk, block, window and code-chunk evidence x log_lines 0.8168.
-#: Nor, by more than the yardstick, did a definition spelt with the request's case
-#: (`Ignore` the struct, not `ignore`; `scripts/case_features.py`): 0.8178, only where the
-#: case-blind match takes more files 0.8182 (ripgrep .798, hono .810; fitted on all six,
-#: ripgrep's rows .802 -> .810).
+#: Nor did other fits of the same rows, nor a definition spelt with the request's case (against
+#: 0.8179; `scripts/training_variants.py`, `scripts/case_features.py`; 2026-12-06, night): a
+#: query kind for the history rows 0.8100, those rows left out 0.8154; LambdaRank 0.7885, from
+#: this fit 0.7971 / 0.7935; evidence weights held >= 0 0.8174 / 0.8176; maxima x log_lines
+#: 0.8168; exact-case definitions where case-blind takes more files 0.8182 (ripgrep .798).
 
 
 # ---- features -----------------------------------------------------------------------------
