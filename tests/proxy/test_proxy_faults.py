@@ -161,9 +161,13 @@ def test_an_upstream_that_stalls_mid_stream_ends_the_anthropic_stream_with_an_er
     name, data = events[-1]
     assert name == "error"
     assert json.loads(data)["error"]["type"] == "api_error"
-    assert "ReadTimeout" in json.loads(data)["error"]["message"]
+    assert "sent nothing for 0.5 s mid-stream" in json.loads(data)["error"]["message"]
     row = proxy.call(_last_row)
-    assert row["error"] == "the upstream failed mid-stream (ReadTimeout)"
+    url = fake_anthropic.url + "/v1/messages"
+    assert row["error"] == (
+        f"the anthropic upstream at {url} sent nothing for 0.5 s mid-stream; "
+        "raise OCP_PROXY_UPSTREAM_TIMEOUT"
+    )
 
 
 def test_an_upstream_that_drops_mid_stream_ends_the_openai_stream_with_an_error_chunk(
@@ -529,5 +533,5 @@ def test_an_openai_upstream_that_stalls_mid_stream_ends_with_an_error_chunk(
             "/v1/chat/completions", json=_chat(stream=True), headers=OPENAI_HEADERS
         )
     last = json.loads(_sse_events(response.text)[-1][1])
-    assert "ReadTimeout" in last["error"]["message"]
+    assert "sent nothing for 0.5 s mid-stream" in last["error"]["message"]
     assert "[DONE]" not in response.text

@@ -236,7 +236,8 @@ def test_a_long_paid_answer_cut_short_fails_the_clients_read_and_is_traced_faile
     row = proxy.call(_last_row)
     assert row["status"] == 200 and row["answered_tier"] is None
     assert row["error"] in (
-        "the upstream failed mid-body (RemoteProtocolError)",
+        f"the anthropic upstream at {fake_anthropic.url}/v1/messages closed the connection "
+        "mid-body (set by OCP_PROXY_ANTHROPIC_UPSTREAM)",
         "the upstream's answer ended before its JSON closed (cut short)",
     )
     assert [a["outcome"] for a in row["attempts"]] == ["error"]

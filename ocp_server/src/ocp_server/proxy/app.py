@@ -71,6 +71,7 @@ from ocp_server.proxy.settings import Ceiling, ProxySettings
 from ocp_server.proxy.upstream import (
     Outcome,
     UpstreamUnreachable,
+    failed_message,
     open_upstream,
     relay_body,
     relay_headers,
@@ -380,7 +381,9 @@ class Proxy:
                     return _error_relayed(d, status, message, response.headers)
                 content = error.data
         except httpx.HTTPError as exc:
-            return _error(d, 502, f"the Anthropic upstream failed ({exc!r})")
+            setting, timeout = "OCP_PROXY_ANTHROPIC_UPSTREAM", self.settings.upstream_timeout
+            said = failed_message("Anthropic", url, setting, exc, timeout, "mid-body")
+            return _error(d, 502, said)
         except BodyTooLarge as exc:
             return _error(d, 502, f"the Anthropic upstream failed: {exc}")
         finally:
@@ -786,6 +789,14 @@ class Proxy:
         record.model, record.backend = model, f"{d.name}-upstream"
         t0 = time.perf_counter()
         outcome = Outcome()
+        setting = f"OCP_PROXY_{d.name.upper()}_UPSTREAM"
+
+        def failure(exc: httpx.HTTPError, where: str) -> str:
+            """A begun answer's failed read, in words (httpx's names its internals)."""
+            logger.warning(
+                "proxy %s: the %s upstream failed %s: %r", record.id[:8], d.name, where, exc
+            )
+            return failed_message(d.name, url, setting, exc, self.settings.upstream_timeout, where)
 
         async def settle(cut_short: bool = False) -> None:
             """`cut_short`: the upstream had the request and was working on it (billed)."""
@@ -831,7 +842,6 @@ class Proxy:
             await settle()
             return _timed_out(d, exc)
         except UpstreamUnreachable as exc:
-            setting = f"OCP_PROXY_{d.name.upper()}_UPSTREAM"
             outcome.status, outcome.error = (
                 502,
                 unreachable_message(d.name, url, setting, exc, self.settings.upstream_timeout),
@@ -855,7 +865,7 @@ class Proxy:
                 head = await _unless_client_leaves(request, read_head(response, limit))
             except httpx.HTTPError as exc:
                 await response.aclose()
-                outcome.status, outcome.error = 502, f"the {d.name} upstream failed: {exc!r}"
+                outcome.status, outcome.error = 502, failure(exc, "mid-body")
                 await settle()
                 return _error(d, 502, outcome.error)
             except ClientGone:
@@ -872,7 +882,9 @@ class Proxy:
                     return _error_relayed(d, status, outcome.error, response.headers)
             if head.rest is not None:  # too long to hold: relayed as it comes
                 record.first_byte_ms = round((time.perf_counter() - started) * 1000, 3)
-                relayed_body = relay_body(response, head, outcome, d.module.usage_of_message)
+                relayed_body = relay_body(
+                    response, head, outcome, d.module.usage_of_message, failure
+                )
                 return Relayed(
                     _settled(relayed_body, outcome, settle), response.status_code, relayed
                 )
@@ -891,7 +903,9 @@ class Proxy:
             data = head.data if response.status_code == 200 else redacted_error(head.data)
             return Response(data, response.status_code, relayed)
         record.first_byte_ms = round((time.perf_counter() - started) * 1000, 3)
-        events = relay_stream(response, outcome, d.module.usage_of_event, d.module.stream_error)
+        events = relay_stream(
+            response, outcome, d.module.usage_of_event, d.module.stream_error, failure
+        )
         return Relayed(_settled(events, outcome, settle), status_code=200, headers=relayed)
 
     @staticmethod

@@ -81,7 +81,7 @@ def unreachable_message(
     gateway's URL may carry) and the setting to change, since "Name or service not known" or
     "ReadTimeout" alone names neither. A connect that timed out is a host to check, not a
     timeout to raise (its bound is 10 s at most)."""
-    shown = httpx.URL(url).copy_with(username=None, password=None, query=None, fragment=None)
+    shown = _shown(url)
     cause = exc.__cause__
     if isinstance(cause, httpx.TimeoutException) and not isinstance(cause, httpx.ConnectTimeout):
         return (
@@ -89,6 +89,35 @@ def unreachable_message(
             "raise OCP_PROXY_UPSTREAM_TIMEOUT"
         )
     return f"the {name} upstream at {shown} did not answer: {exc} (set by {setting})"
+
+
+def failed_message(
+    name: str, url: str, setting: str, exc: httpx.HTTPError, timeout: float, where: str
+) -> str:
+    """What the client is told when an upstream's answer, begun, failed `where` ("mid-stream",
+    "mid-body"): as `unreachable_message`, where it went and the setting to change, and what
+    happened in words (httpx's exception names its own internals: `RemoteProtocolError('peer
+    closed connection without sending complete message body (incomplete chunked read)')`)."""
+    shown = _shown(url)
+    if isinstance(exc, httpx.TimeoutException):
+        return (
+            f"the {name} upstream at {shown} sent nothing for {timeout:g} s {where}; "
+            "raise OCP_PROXY_UPSTREAM_TIMEOUT"
+        )
+    if isinstance(exc, httpx.RemoteProtocolError):
+        what = "closed the connection"
+    elif isinstance(exc, httpx.DecodingError):
+        what = "sent a body its content-encoding does not decode"
+    elif isinstance(exc, httpx.NetworkError):
+        what = "lost the connection"
+    else:
+        what = "failed"
+    return f"the {name} upstream at {shown} {what} {where} (set by {setting})"
+
+
+def _shown(url: str) -> httpx.URL:
+    """`url` without any user:password or query a gateway's URL may carry."""
+    return httpx.URL(url).copy_with(username=None, password=None, query=None, fragment=None)
 
 
 # List items serialised per call: a few ms of GIL each for short messages, and a fraction of
@@ -238,10 +267,12 @@ async def relay_stream(
     outcome: Outcome,
     fold: Callable[[Any, Usage], Usage],
     stream_error: Callable[[str], bytes],
+    failure: Callable[[httpx.HTTPError, str], str],
 ) -> AsyncGenerator[bytes, None]:
     """The upstream's event stream, line by line as whole lines arrive (an error appended
     after half a line would not parse); usage folded from each `data:` line that mentions it;
-    an in-stream `error` event noted. Always closes the upstream response."""
+    an in-stream `error` event noted; a failed read told by `failure(exc, "mid-stream")`.
+    Always closes the upstream response."""
     lines = LineBuffer()
     try:
         async for chunk in response.aiter_bytes():  # decoded: the encoding is not relayed
@@ -255,7 +286,7 @@ async def relay_stream(
         outcome.error = str(exc)
         yield stream_error(f"{outcome.error}; the answer is incomplete")
     except httpx.HTTPError as exc:
-        outcome.error = f"the upstream failed mid-stream ({type(exc).__name__})"
+        outcome.error = failure(exc, "mid-stream")
         yield stream_error(f"{outcome.error}; the answer is incomplete")
     finally:
         with anyio.CancelScope(shield=True):  # cancelled by a hangup: close still
@@ -282,6 +313,7 @@ async def relay_body(
     head: Head,
     outcome: Outcome,
     usage_of_message: Callable[[Any], Usage],
+    failure: Callable[[httpx.HTTPError, str], str],
 ) -> AsyncGenerator[bytes, None]:
     """A non-streaming answer too long to hold, as it comes after `head`: its top-level usage
     found on the way (json_field.py), an answer that does not close as one JSON object noted.
@@ -297,7 +329,7 @@ async def relay_body(
             usage.feed(chunk)
             yield chunk
     except httpx.HTTPError as exc:
-        outcome.error = f"the upstream failed mid-body ({type(exc).__name__})"
+        outcome.error = failure(exc, "mid-body")
         raise
     finally:
         with anyio.CancelScope(shield=True):  # cancelled by a hangup: close still
