@@ -2,6 +2,7 @@
 
     uv run python bench/bench_proxy_stall.py [--mb 15 30] [--process [--repeat 5] [--fresh]
         [--cmd .venv/bin/ocp-server] [--b-cmd ../main/.venv/bin/ocp-server]]
+    uv run python bench/bench_proxy_stall.py --kind "slow to redact" --mb 0.048 --process ...
 
 The real proxy (in a thread, as tests/proxy runs it; with --process, `ocp-server proxy` in
 its own process) in front of the fake Anthropic and Ollama servers. In a thread it shares the
@@ -9,7 +10,8 @@ benchmark's GIL, so a stall that holds the GIL holds up the pinger too, which th
 clock late and under-reports it: --process measures what another client sees, from a pinger
 in a process of its own (in the benchmark's, it would also wait on the fake upstream, which
 parses the forwarded body there: 0.3-1.6 s of stall that was not the proxy's). One client
-sends a large paid request (one long message, or 60,000 short ones, about `--mb` megabytes),
+sends a large paid request (one long message, or 60,000 short ones, about `--mb` megabytes;
+or, with `--kind "slow to redact"`, a message its redaction reads slowly, small or not),
 while another asks `/health` every 10 ms: the slowest of those answers is how long the event
 loop was held. The large request's own time is shown beside it, and with --process the
 longest a thread in the proxy's process that sleeps 1 ms at a time woke up late during it:
@@ -51,7 +53,10 @@ from tests.fakes.ollama import FakeOllama  # noqa: E402
 from tests.proxy.conftest import RunningProxy  # noqa: E402
 
 HEADERS = {"anthropic-version": "2023-06-01", "x-api-key": "sk-ant-bench"}
-KINDS = ("one long message", "60k short messages")
+KINDS = ("one long message", "60k short messages", "slow to redact")
+NONCE = "NNNNNNNN"  # in a "slow to redact" body, a number each send
+_sent = 0
+LARGE_KINDS = KINDS[:2]  # the default; "slow to redact" is for a small body (--mb 0.048)
 HARD = "Design a distributed rate limiter across services and refactor the auth module. "
 
 
@@ -59,6 +64,9 @@ def _body(kind: str, mb: float) -> bytes:
     size = int(mb * 1_000_000)
     if kind == "one long message":
         messages: list[dict[str, Any]] = [{"role": "user", "content": HARD + "word " * (size // 5)}]
+    elif kind == "slow to redact":  # redaction reads "key=" over and over slowly: 4 us a byte
+        text = HARD + NONCE + "key=" * ((size - 200) // 4)
+        messages = [{"role": "user", "content": text}]
     else:
         turn = "hello there friend " * 10
         count = size // (len(turn) + 60) | 1
@@ -134,6 +142,9 @@ def _measure(url: str, body: bytes, own_process: bool) -> tuple[int, float, floa
 
 
 def _send(url: str, body: bytes) -> tuple[int, float]:
+    global _sent
+    _sent += 1  # a text redaction has seen lately is not scanned again: each send is new
+    body = body.replace(NONCE.encode(), f"{_sent:08d}".encode(), 1)
     started = time.perf_counter()
     answer = httpx.post(url + "/v1/messages", headers=HEADERS, content=body, timeout=300)
     return answer.status_code, time.perf_counter() - started
@@ -204,7 +215,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mb", type=float, nargs="+", default=[15.0, 30.0])
     parser.add_argument("--process", action="store_true", help="the proxy in its own process")
-    parser.add_argument("--kind", choices=KINDS, nargs="+", default=list(KINDS))
+    parser.add_argument("--kind", choices=KINDS, nargs="+", default=list(LARGE_KINDS))
     parser.add_argument("--repeat", type=int, default=1, help="rounds (medians and ranges)")
     parser.add_argument(
         "--cmd",
@@ -283,7 +294,7 @@ def main() -> None:
             for side in sides:
                 results = seen[(side, kind, mb, state)]
                 statuses = ",".join(sorted({str(r[0]) for r in results}))
-                row = [kind, *([state] if state else []), f"{len(body) / 1e6:.1f}", statuses]
+                row = [kind, *([state] if state else []), f"{len(body) / 1e6:.3g}", statuses]
                 row += [_spread([r[1] for r in results], 2), _spread([r[2] for r in results], 3)]
                 row += [_spread([r[3] for r in results], 3)] if args.process else []
                 table.add_row(*([side] if args.b_cmd else []) + row)

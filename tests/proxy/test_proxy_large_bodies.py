@@ -65,7 +65,7 @@ def _body(path: str, size: int) -> dict[str, Any]:
     ("path", "headers"),
     [("/v1/messages", ANTHROPIC_HEADERS), ("/v1/chat/completions", OPENAI_HEADERS)],
 )
-def test_a_large_paid_request_is_parsed_judged_and_redacted_off_the_event_loop(
+def test_a_paid_request_large_or_small_is_parsed_judged_and_redacted_off_the_event_loop(
     start_proxy: Callable[..., RunningProxy],
     proxy_env: dict[str, str],
     threads_of_steps: dict[str, set[str]],
@@ -80,11 +80,12 @@ def test_a_large_paid_request_is_parsed_judged_and_redacted_off_the_event_loop(
         threads_of_steps.clear()
         large = http.post(path, headers=headers, json=_body(path, 2 * OFF_LOOP_CHARS))
         assert large.status_code == 200, large.text
-    # A small request stays on the loop (a thread's hop would cost more than the work).
-    assert on_loop["parse_body"] == {"proxy"} and on_loop["redact_body"] == {"proxy"}
-    assert {"parse_body", "parse_payload", "redact_body", "request_bytes"} <= set(threads_of_steps)
-    for name, threads in threads_of_steps.items():
-        assert "proxy" not in threads, f"{name} ran on the event loop"
+    # A small request leaves the loop too: its bytes do not bound its work (48 KB slow to
+    # redact took 190-300 ms there), and a hand-over to an idle thread costs about 40 us.
+    for steps in (on_loop, threads_of_steps):
+        assert {"parse_body", "parse_payload", "redact_body", "request_bytes"} <= set(steps)
+        for name, threads in steps.items():
+            assert "proxy" not in threads, f"{name} ran on the event loop"
 
 
 def test_a_large_requests_redaction_runs_with_the_collector_paused(

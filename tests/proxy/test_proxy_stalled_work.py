@@ -85,10 +85,13 @@ def _body(path: str, text: str) -> dict[str, Any]:
     return body
 
 
-# Large enough to leave the event loop, and hard enough for the paid tier (redacted, sent).
+# Large enough for the collector to be paused, and hard enough for the paid tier (redacted,
+# sent); a small body is worked on off the event loop as well (a few hundred bytes can be slow).
 LARGE = HARD + " " + "the service logs show retries. " * (2 * OFF_LOOP_CHARS // 31)
+SMALL = HARD
 
 
+@pytest.mark.parametrize("text", [LARGE, SMALL], ids=["large", "small"])
 @pytest.mark.parametrize(("where", "name"), STEPS, ids=[name for _, name in STEPS])
 @pytest.mark.parametrize(
     ("path", "headers"),
@@ -104,22 +107,56 @@ def test_a_step_that_hangs_is_a_clear_error_in_time_and_the_proxy_still_serves_a
     name: str,
     path: str,
     headers: dict[str, str],
+    text: str,
 ) -> None:
     monkeypatch.setattr(where, name, hang.wrap(getattr(where, name)))
     proxy = start_proxy(proxy_env | {"OCP_PROXY_WORK_TIMEOUT": "1"}, store=False)
-    with httpx.Client(base_url=proxy.url, timeout=30) as http:
+    with httpx.Client(base_url=proxy.url, timeout=15) as http:
         for _ in range(2):  # each leaves a thread behind, hanging
-            stalled = http.post(path, headers=headers, json=_body(path, LARGE + STALL))
+            stalled = http.post(path, headers=headers, json=_body(path, text + STALL))
             assert stalled.status_code == 500, stalled.text
             message = stalled.json()["error"]["message"]
             assert "OCP_PROXY_WORK_TIMEOUT" in message and "1 s" in message, message
             # the same body would hang again: an SDK's automatic retries would only wait
             assert stalled.headers["x-should-retry"] == "false"
         assert len(hang.entered) == 2 and all(t.is_alive() for t in hang.entered)
-        served = http.post(path, headers=headers, json=_body(path, LARGE))
+        served = http.post(path, headers=headers, json=_body(path, text))
         assert served.status_code == 200, served.text
     proxy.stop()  # asserts the proxy's thread ended: the hanging ones do not hold it
     assert all(t.is_alive() for t in hang.entered)  # still waiting: nothing was released
+
+
+def test_a_small_body_slow_to_work_on_holds_up_no_other_request(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    hang: Hang,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Under 50,000 bytes every step ran on the event loop: 48 KB that redaction reads slowly
+    # ("key=" over and over) held every other client 190-300 ms; a step that hung held them
+    # for good. Here the redaction of a small body waits until a health check has come back.
+    monkeypatch.setattr(proxy_app, "redact_body", hang.wrap(proxy_app.redact_body))
+    proxy = start_proxy(proxy_env, store=False)
+    slow: list[httpx.Response] = []
+    path, body = "/v1/messages", _body("/v1/messages", SMALL + STALL)
+
+    def send() -> None:
+        slow.append(httpx.post(proxy.url + path, headers=ANTHROPIC_HEADERS, json=body, timeout=30))
+
+    sender = threading.Thread(target=send, daemon=True)
+    sender.start()
+    deadline = time.monotonic() + 30
+    while not hang.entered and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert hang.entered, "the slow step was never reached"
+    with httpx.Client(base_url=proxy.url, timeout=10) as http:
+        assert http.get("/health").json() == {"ok": True}  # the event loop is free
+        other = http.post(path, headers=ANTHROPIC_HEADERS, json=_body(path, SMALL))
+        assert other.status_code == 200, other.text
+    assert not slow  # still held
+    hang.release.set()
+    sender.join(30)
+    assert slow and slow[0].status_code == 200, slow
 
 
 _HANGING_PROXY = """

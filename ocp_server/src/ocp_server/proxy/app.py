@@ -291,8 +291,9 @@ class Proxy:
     async def _work(
         self, what: str, size: int, fn: Callable[..., T], *args: Any, building: bool = False
     ) -> T:
-        """`fn(*args)`, off the event loop once `size` is large, within OCP_PROXY_WORK_TIMEOUT
-        (WorkTimedOut, naming `what`, the work's thread left behind)."""
+        """`fn(*args)`, off the event loop whatever `size` (a small body can be slow to work
+        on), within OCP_PROXY_WORK_TIMEOUT (WorkTimedOut, naming `what`, the work's thread left
+        behind); `size` (the body's bytes) decides whether the collector is paused."""
         seconds = self.settings.work_timeout
         return await off_loop_within(seconds, what, size, fn, *args, building=building)
 

@@ -236,8 +236,8 @@ async def open_upstream(
 ) -> httpx.Response:
     """Send and wait for the status line and headers (the body is read by the caller).
     `outcome.sent` is set once the whole request has gone out (httpcore's trace events).
-    `size`: the client's body in bytes (a large one is serialised off the event loop, within
-    `work_timeout` seconds: else off_loop.WorkTimedOut, nothing sent)."""
+    `size`: the client's body in bytes. It is serialised off the event loop, within
+    `work_timeout` seconds (else off_loop.WorkTimedOut, nothing sent)."""
     what = "serialising of the request"
     content = await off_loop_within(work_timeout, what, size, request_bytes, body, size)
     extensions: dict[str, Any] = {}
