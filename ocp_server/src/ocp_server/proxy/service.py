@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import importlib
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping
 from pathlib import Path
@@ -15,6 +16,7 @@ import uvicorn
 
 from ocp_router import RouterSettings
 from ocp_server.app import AppState
+from ocp_server.daemon_thread import in_daemon_thread
 from ocp_server.proxy.app import Proxy, build_app
 from ocp_server.proxy.recorder import Recorder
 from ocp_server.proxy.settings import ProxySettings
@@ -57,6 +59,17 @@ def routing_settings(router_settings: RouterSettings) -> RouterSettings:
     return router_settings.model_copy(update={field: CLIENT_KEY})
 
 
+# What a proxy's first request imported on the event loop: anyio loads the backend of the
+# loop it runs on at its first use (Starlette's request handling), 21 modules, 20-27 ms
+# compiled from source (no bytecode cache) or several ms from it, every other client waiting.
+_FIRST_USE = ("anyio._backends._asyncio",)
+
+
+def _import_first_use() -> None:
+    for name in _FIRST_USE:
+        importlib.import_module(name)
+
+
 @contextlib.asynccontextmanager
 async def open_proxy(
     settings: ProxySettings,
@@ -66,6 +79,8 @@ async def open_proxy(
     server_settings: ServerSettings | None = None,
 ) -> AsyncIterator[Proxy]:
     """A ready `Proxy`. `workspace` None: no trace store (the dashboard still works)."""
+    # imported in a thread meanwhile, not on the loop at the first request
+    imported = in_daemon_thread(_import_first_use, "ocp-import")
     router_settings = RouterSettings.from_env(env)
     state = await AppState.create(
         server_settings or ServerSettings.from_env(env),
@@ -91,6 +106,7 @@ async def open_proxy(
             ledger=state.ledger,
         )
         recorder.start()
+        await imported
         yield Proxy(settings, router, router_settings, recorder, client)
     finally:
         if recorder is not None:
