@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from importlib.resources import files
 from types import ModuleType
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import anyio
 import httpx
@@ -394,32 +395,86 @@ class Proxy:
         return Response(content, status, relay_headers(response.headers))
 
     async def models(self, request: Request) -> Response:
+        """The models a client may ask for, in its dialect: the paid tiers' and the local one
+        when the paid backend speaks it; else its upstream's own list, relayed (a paid request
+        in that dialect goes there with the model it names, so another name would fail there),
+        or only the local model when there are no credentials to ask with."""
         d = ANTHROPIC if "anthropic-version" in request.headers else OPENAI
         try:
-            self._check_token(request)
+            consumed = self._check_token(request)
         except Refused as exc:
             return _error(d, exc.status, str(exc), exc.kind)
-        return JSONResponse(d.module.models_list(self._models()))
+        creds = self._credentials(d, request.headers, consumed)
+        if self.router_settings.paid_backend != d.name and creds:
+            return await self._upstream_models(request, d, creds, "")
+        return JSONResponse(d.module.models_list(self._models(d)))
 
     async def model(self, request: Request) -> Response:
         """One model of the list, as OpenAI's and Anthropic's APIs both answer it (an SDK's
         `models.retrieve`); one the proxy does not list is not found, in the dialect's words."""
         d = ANTHROPIC if "anthropic-version" in request.headers else OPENAI
         try:
-            self._check_token(request)
+            consumed = self._check_token(request)
         except Refused as exc:
             return _error(d, exc.status, str(exc), exc.kind)
         name = request.path_params["model_id"]
-        if name not in self._models():
+        creds = self._credentials(d, request.headers, consumed)
+        if self.router_settings.paid_backend != d.name and creds:
+            return await self._upstream_models(request, d, creds, "/" + quote(name, safe=":"))
+        if name not in self._models(d):
             kind = "model_not_found" if d is OPENAI else None  # OpenAI's code; Anthropic's 404
             return _error(d, 404, d.module.no_such_model(clip(name)), kind)
         return JSONResponse(d.module.model_info(name))
 
-    def _models(self) -> list[str]:
-        """The models the proxy answers with: the paid tiers' and the local one, once each."""
+    def _models(self, d: Dialect) -> list[str]:
+        """The models the proxy answers with in `d`, once each: the paid tiers' and the local
+        one, or the local one alone when the paid backend does not speak `d` (and there are
+        no credentials to ask its upstream with: only the local model can answer then)."""
         rs = self.router_settings
-        names = [rs.paid_model, rs.top_model, rs.local_model]
+        names = [rs.paid_model, rs.top_model] if rs.paid_backend == d.name else []
+        names.append(rs.local_model)
         return [m for i, m in enumerate(names) if m and m not in names[:i]]
+
+    async def _upstream_models(
+        self, request: Request, d: Dialect, creds: dict[str, str], suffix: str
+    ) -> Response:
+        """`d`'s upstream's model list (or one model of it, `suffix`), relayed as it came, its
+        error redacted; one not reached or broken is a 502 naming its URL and setting."""
+        base = self.settings.anthropic_upstream if d is ANTHROPIC else self.settings.openai_upstream
+        url = base.rstrip("/") + ("/v1/models" if d is ANTHROPIC else "/models") + suffix
+        setting, timeout = f"OCP_PROXY_{d.name.upper()}_UPSTREAM", self.settings.upstream_timeout
+        headers = creds | self._forwarded(request.headers) | {"accept-encoding": "identity"}
+        upstream = self.client.build_request(
+            "GET",
+            url,
+            params=request.query_params,
+            headers=headers,
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+        )
+        try:
+            response = await self.client.send(upstream, stream=True)
+        except httpx.HTTPError as exc:
+            cause = UpstreamUnreachable(f"{type(exc).__name__}: {exc}".rstrip(": "))
+            cause.__cause__ = exc
+            return _error(d, 502, unreachable_message(d.name, url, setting, cause, timeout))
+        try:
+            if unreadable := unreadable_encoding(response.headers, d.name):
+                return _error(d, 502, unreadable)
+            head = await read_head(response, HEAD_BYTES)
+        except httpx.HTTPError as exc:
+            return _error(d, 502, failed_message(d.name, url, setting, exc, timeout, "mid-body"))
+        finally:
+            await response.aclose()
+        status = response.status_code
+        if status == 200 and head.rest is not None:
+            return _error(
+                d, 502, f"the {d.name} upstream's model list is over {HEAD_BYTES:,} bytes"
+            )
+        if status != 200 and len(head.data) > ERROR_BODY_BYTES:
+            message = error_too_long(d.name, status, ERROR_BODY_BYTES, head.data)
+            return _error_relayed(d, status, message, response.headers)
+        content = head.data if status == 200 else redacted_error(head.data)
+        return Response(content, status, relay_headers(response.headers))
 
     async def ui(self, request: Request) -> Response:
         try:
@@ -592,6 +647,8 @@ class Proxy:
             return requested
         candidate = (rs.top_model if tier is Tier.TOP else None) or rs.paid_model
         if self.settings.ceiling is Ceiling.NONE or candidate == requested:
+            return candidate
+        if requested == rs.local_model:  # listed, but no paid provider has it: the tier's
             return candidate
         if requested == rs.top_model:
             return candidate  # the top model asked for: any tier's model is at or below it
