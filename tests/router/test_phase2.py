@@ -151,6 +151,24 @@ async def test_the_prompt_holds_the_request_and_the_previous_message(local: Loca
     assert "system-reminder" not in prompt
 
 
+async def test_the_prompt_counts_one_tool_and_one_call_in_the_singular(local: Local) -> None:
+    # It read "1 tools offered, 1 tool calls/results." (phase 1's reasons were fixed in 2d0d0ba)
+    local.fake.reply = TOP
+    tool = {"name": "bash", "description": "Run a command", "input_schema": {"type": "object"}}
+    call = {"type": "tool_use", "id": "t1", "name": "bash", "input": {"cmd": "ls"}}
+    messages = [
+        {"role": "user", "content": "fix the failing test"},
+        {"role": "assistant", "content": [call]},
+    ]
+    for tools, count in (
+        ([tool], "1 tool offered, 1 tool call or result."),
+        ([tool] * 2, "2 tools"),
+    ):
+        payload, assessment = judged({"messages": messages, "tools": tools})
+        await LLMClassifier(local.backend).classify(payload, assessment)  # its own cache
+        assert count in local.chats()[-1]["messages"][-1]["content"]
+
+
 async def test_a_classifier_model_overrides_the_backend_model(local: Local) -> None:
     local.fake.reply = TOP
     if isinstance(local.fake, FakeOllama):

@@ -169,10 +169,10 @@ def assess(
     system = payload.system
 
     if payload.tools and not local.tools:
-        offered = _counted(len(payload.tools), "tool", "tools")
+        offered = counted(len(payload.tools), "tool", "tools")
         forced.append(f"{offered} offered and the local model has no tool support")
     if tool_traffic and not local.tools:
-        calls = _counted(tool_traffic, "tool call or result", "tool calls and results")
+        calls = counted(tool_traffic, "tool call or result", "tool calls and results")
         forced.append(f"agent loop: {calls} in the conversation")
     if chars > local.context_chars:
         forced.append(f"context {chars:,} chars > {names.context_chars}")
@@ -273,6 +273,7 @@ def _paid_tier(score: float, top_threshold: float, top_kind: bool) -> Tier:
     return Tier.TOP if score >= top_threshold and top_kind else Tier.MID
 
 
-def _counted(n: int, one: str, many: str) -> str:
-    """`1 tool`, `2 tools`: a reason reads as a sentence ("1 tools offered" did not)."""
+def counted(n: int, one: str, many: str) -> str:
+    """`1 tool`, `2 tools`: a reason reads as a sentence ("1 tools offered" did not); phase 2's
+    prompt counts with it too."""
     return f"{n} {one if n == 1 else many}"

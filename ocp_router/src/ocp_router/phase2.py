@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from ocp_router.backends.base import GenerateRequest, ModelBackend
 from ocp_router.errors import BackendError
 from ocp_router.payload import AgentPayload
-from ocp_router.phase1 import Assessment
+from ocp_router.phase1 import Assessment, counted
 from ocp_router.redact_names import redact_name_head
 from ocp_router.tiers import Phase, Tier
 
@@ -80,7 +80,8 @@ def _prompt(payload: AgentPayload, assessment: Assessment) -> str:
     lines = [
         INSTRUCTIONS,
         f"Conversation: {payload.turns} messages, {assessment.total_chars:,} characters, "
-        f"{assessment.tools} tools offered, {assessment.tool_traffic} tool calls/results.",
+        f"{counted(assessment.tools, 'tool', 'tools')} offered, "
+        f"{counted(assessment.tool_traffic, 'tool call or result', 'tool calls and results')}.",
     ]
     previous = [m for m in payload.messages[:-1] if m.text.strip()]
     if previous:
