@@ -242,3 +242,71 @@ async def test_proxy_records_from_before_are_told_apart_by_their_local_errors(
     stored = {r[0]: json.loads(r[3]) for r in rows}  # the JSON says what the columns say
     assert stored["reach"]["escalated"] is False and stored["reach"]["local_unavailable"] is True
     assert stored["http500"]["escalated"] is True
+
+
+# The error_type each of _PROXY_ERRORS' local attempts has once migrated: as the proxy types
+# it now (proxy/local.py).
+_TYPED = {
+    "reach": "BackendUnavailable",
+    "connect": "BackendUnavailable",
+    "broke": "BackendUnavailable",
+    "remote": "BackendUnavailable",
+    "pull": "BackendUnavailable",
+    "http500": "BackendResponseError",
+    "timeout": "BackendTimeout",
+    "read-timeout": "BackendTimeout",
+    "explained-timeout": "BackendTimeout",
+    "malformed": "BackendResponseError",
+    "in-stream": "BackendResponseError",
+}
+
+
+@pytest.mark.parametrize(
+    "before",
+    ["m034_local_unavailable", "m037_proxy_local_unavailable", "m039_proxy_local_error_types"],
+)
+async def test_proxy_attempts_from_before_are_typed_as_the_proxy_types_them_now(
+    tmp_path: Path, before: str
+) -> None:
+    """m037 told the rows apart but left every old local attempt BackendUnavailable, in
+    route_attempts and the trace JSON: a model that answered HTTP 500 read "unavailable"
+    beside its escalation."""
+    path = tmp_path / "ocp.db"
+    db = await aiosqlite.connect(path, isolation_level=None)
+    try:
+        await migrate(db, _before(before))
+        await db.execute(
+            "INSERT INTO sessions (id, workspace, started_at) VALUES ('s', '/w', ?)", (time.time(),)
+        )
+        for trace_id, (error, _) in _PROXY_ERRORS.items():
+            await db.execute(
+                "INSERT INTO traces (id, session_id, created_at, request, route_to, decision, "
+                "decided_by, model, backend, task_type, complexity, prompt_tokens, "
+                "completion_tokens, duration_ms, trace_json, answered_by, tier, answered_tier, "
+                "escalated) VALUES (?, 's', ?, '', 'paid', 'local', 'heuristic', 'm', 'b', "
+                "'explain', 0.1, 1, 1, 1.0, ?, 'paid', 'local', 'mid', 1)",
+                (trace_id, time.time(), json.dumps(_proxy_row(error))),
+            )
+            await db.executemany(
+                "INSERT INTO route_attempts VALUES (?, ?, ?, ?, ?, ?, ?, 1.0, ?)",
+                [
+                    (trace_id, 0, time.time(), "local", "ollama", "llama3.2", "error",
+                     "BackendUnavailable"),
+                    (trace_id, 1, time.time(), "mid", "anthropic", "claude", "ok", None),
+                ],
+            )  # fmt: skip
+    finally:
+        await db.close()
+    db = await connect(path)  # migrates the rest
+    try:
+        attempts = await db.execute_fetchall(
+            "SELECT trace_id, n, error_type FROM route_attempts ORDER BY trace_id, n"
+        )
+        traces = await db.execute_fetchall("SELECT id, trace_json FROM traces")
+    finally:
+        await db.close()
+    assert {t: kind for t, n, kind in attempts if n == 0} == _TYPED
+    assert {kind for _, n, kind in attempts if n == 1} == {None}
+    stored = {t: json.loads(text)["attempts"] for t, text in traces}
+    assert {t: tried[0]["error_type"] for t, tried in stored.items()} == _TYPED  # the same
+    assert {tried[1]["error_type"] for tried in stored.values()} == {None}

@@ -1065,6 +1065,64 @@ async def m038_traces_proxied(db: aiosqlite.Connection) -> None:
     )
 
 
+# A local failure of the proxy's words before m034 that was a time running out: its
+# error_type is BackendTimeout now (proxy/local.py: httpx's timeouts, the router's "did not
+# answer in time", the proxy's own "no complete answer within").
+_TIMED_OUT_RE = re.compile(
+    r"(?:ConnectTimeout|PoolTimeout|ReadTimeout|TimeoutException|WriteTimeout): |"
+    r"\w+ at \S+ did not answer in time|no complete answer within "
+)
+
+
+def _proxy_error_type(attempt: dict[str, Any]) -> str | None:
+    """The error_type the proxy gives an old local attempt now, when it typed it otherwise
+    (every local failure BackendUnavailable before m034), else None."""
+    if attempt.get("tier") != "local" or attempt.get("error_type") != "BackendUnavailable":
+        return None
+    error = str(attempt.get("error") or "")
+    if _UNREACHABLE_RE.match(error):
+        return None  # could not be reached: BackendUnavailable it is
+    return "BackendTimeout" if _TIMED_OUT_RE.match(error) else "BackendResponseError"
+
+
+async def m039_proxy_local_error_types(db: aiosqlite.Connection) -> None:
+    """The proxy's local attempts stored before m034 were all typed BackendUnavailable; m037
+    told the rows apart (local_unavailable or escalated) by each attempt's `error`, but left the
+    type, in `route_attempts` and the trace JSON: a model that answered HTTP 500 or timed out
+    still read "unavailable" beside an escalation. Each is typed as the proxy types it now
+    (BackendTimeout, BackendResponseError); one that could not be reached keeps its type."""
+    attempts, traces = [], []
+    select = (
+        "SELECT rowid, id, trace_json FROM traces WHERE rowid > ? "
+        'AND trace_json LIKE \'%"source": "proxy"%\' '
+        "AND trace_json LIKE '%BackendUnavailable%' ORDER BY rowid"
+    )
+    async for rows in _batches(db, select):
+        for rowid, trace_id, text in rows:
+            try:
+                trace = json.loads(text)
+            except ValueError:
+                continue
+            tried = trace.get("attempts") if isinstance(trace, dict) else None
+            if not isinstance(tried, list):
+                continue
+            changed = False
+            for n, attempt in enumerate(tried):
+                if isinstance(attempt, dict) and (kind := _proxy_error_type(attempt)):
+                    attempt["error_type"] = kind
+                    attempts.append((kind, trace_id, n))
+                    changed = True
+            if changed:
+                traces.append((json.dumps(trace), rowid))
+    if traces:
+        await db.executemany("UPDATE traces SET trace_json = ? WHERE rowid = ?", traces)
+        await db.executemany(
+            "UPDATE route_attempts SET error_type = ? WHERE trace_id = ? AND n = ? "
+            "AND tier = 'local' AND error_type = 'BackendUnavailable'",
+            attempts,
+        )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     m001_index,
     m002_memory,
@@ -1102,6 +1160,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     m036_decisions_read_after_title,
     m037_proxy_local_unavailable,
     m038_traces_proxied,
+    m039_proxy_local_error_types,
 )
 
 
