@@ -23,6 +23,7 @@ from ocp_router import OCPRouter
 from ocp_server.off_loop import OFF_LOOP_CHARS
 from ocp_server.proxy import app as proxy_app
 from ocp_server.proxy import upstream
+from ocp_server.proxy.boundary import redact_body
 from tests.proxy.conftest import RunningProxy
 from tests.proxy.test_proxy_faults import ANTHROPIC_HEADERS, OPENAI_HEADERS
 from tests.proxy.test_proxy_sdks import HARD
@@ -135,7 +136,7 @@ def test_a_small_body_slow_to_work_on_holds_up_no_other_request(
     # Under 50,000 bytes every step ran on the event loop: 48 KB that redaction reads slowly
     # ("key=" over and over) held every other client 190-300 ms; a step that hung held them
     # for good. Here the redaction of a small body waits until a health check has come back.
-    monkeypatch.setattr(proxy_app, "redact_body", hang.wrap(proxy_app.redact_body))
+    monkeypatch.setattr(proxy_app, "redact_body", hang.wrap(redact_body))
     proxy = start_proxy(proxy_env, store=False)
     slow: list[httpx.Response] = []
     path, body = "/v1/messages", _body("/v1/messages", SMALL + STALL)
