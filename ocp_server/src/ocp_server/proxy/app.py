@@ -160,7 +160,10 @@ async def _settled(
         outcome.error = outcome.error or "the client went away mid-stream"
         raise
     finally:
-        await settle()
+        # shielded: a hangup cancels the response's task, and settling awaits (the cut input's
+        # token count in a thread, the ledger): cancelled there, the request went untraced
+        with anyio.CancelScope(shield=True):
+            await settle()
 
 
 class Relayed(StreamingResponse):
