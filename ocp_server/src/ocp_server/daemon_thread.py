@@ -11,13 +11,14 @@ one. A thread idle for IDLE_SECONDS ends."""
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import queue
 import threading
 from collections.abc import Callable
 from contextlib import suppress
 from typing import TypeVar
 
-__all__ = ["in_daemon_thread"]
+__all__ = ["WorkStopped", "in_daemon_thread", "stoppable_in_daemon_thread"]
 
 T = TypeVar("T")
 
@@ -75,11 +76,73 @@ class _Idle:
 _idle = _Idle()
 
 
+class WorkStopped(BaseException):
+    """Raised in a call's thread when whoever awaited it gave it up (`stop`). A BaseException:
+    the work's own `except Exception` does not swallow it."""
+
+
+# Held while a call is marked started or finished, and while it is stopped: a stop reaches
+# only a call still running, never the next call its thread takes.
+_stop_lock = threading.Lock()
+
+
+class _Call:
+    def __init__(self) -> None:
+        self.thread: int | None = None  # its thread's id, once started
+        self.running = False
+        self.stopped = False
+
+    def begin(self) -> bool:
+        """Marks the call running in this thread; False if it was stopped before it began."""
+        with _stop_lock:
+            self.thread, self.running = threading.get_ident(), not self.stopped
+            return self.running
+
+    def finish(self) -> None:
+        """Marks the call over and takes back a stop that came too late to be raised in it.
+        A stop raised in here, between the two, is taken back on the next pass."""
+        while True:
+            try:
+                with _stop_lock:
+                    self.running = False
+                    _raise_in(threading.get_ident(), None)
+                return
+            except WorkStopped:
+                continue
+
+    def stop(self) -> bool:
+        """WorkStopped raised in the call's thread, if it is still running (at its next line of
+        Python: a C function, a regex or a wait, runs on to its end first). Whether it was."""
+        with _stop_lock:
+            self.stopped = True
+            if not self.running or self.thread is None:
+                return False
+            _raise_in(self.thread, WorkStopped)
+            return True
+
+
+def _raise_in(thread: int, exception: type[BaseException] | None) -> None:
+    """`exception` raised in `thread` at its next line of Python (None: the one pending, not)."""
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(
+        ctypes.c_ulong(thread), ctypes.py_object(exception) if exception else None
+    )
+
+
 def in_daemon_thread(fn: Callable[[], T], name: str) -> asyncio.Future[T]:
     """`fn()` started now in a daemon thread named `name`; the future settles with its result
     or exception. Cancelling the future leaves the thread running to its end, unwatched."""
+    return stoppable_in_daemon_thread(fn, name)[0]
+
+
+def stoppable_in_daemon_thread(
+    fn: Callable[[], T], name: str
+) -> tuple[asyncio.Future[T], Callable[[], bool]]:
+    """`in_daemon_thread`, and what stops the call when it is given up: WorkStopped raised in
+    its thread, which then goes on to other calls (Python cannot end a thread; a call stuck in
+    one C function or wait keeps it until that returns)."""
     loop = asyncio.get_running_loop()
     done: asyncio.Future[T] = loop.create_future()
+    call = _Call()
 
     def settle(outcome: Callable[[], None]) -> None:
         if not done.done():
@@ -87,7 +150,12 @@ def in_daemon_thread(fn: Callable[[], T], name: str) -> asyncio.Future[T]:
 
     def run() -> Callable[[], None]:
         try:
-            value = fn()
+            try:
+                if not call.begin():
+                    raise WorkStopped
+                value = fn()
+            finally:
+                call.finish()
         except BaseException as exc:  # noqa: BLE001 - handed to the awaiting task
             error = exc
             outcome = lambda: done.set_exception(error)  # noqa: E731
@@ -101,4 +169,4 @@ def in_daemon_thread(fn: Callable[[], T], name: str) -> asyncio.Future[T]:
         return deliver
 
     _idle.start(run, name)
-    return done
+    return done, call.stop

@@ -9,8 +9,9 @@ router's bound (OFF_LOOP_CHARS) the thread's hop costs more than the work.
 the wait for it is bounded, as the request must be answered whatever its body makes the work
 do. A small body is no bound on the work: 48 KB that redaction reads slowly ("key=" over and
 over) took 190-300 ms of it, on the loop, holding up every other client. The work runs in a
-daemon thread, and one that never returns is left behind (Python cannot end a thread)
-without holding a pool's thread or the process's exit (daemon_thread)."""
+daemon thread; one given up is stopped there (WorkStopped, raised at its next line of Python),
+and one that does not return even so (stuck in one C call or wait) is left behind (Python
+cannot end a thread) without holding a pool's thread or the process's exit (daemon_thread)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from typing import Any, TypeVar
 
 from ocp_router.router import OFF_LOOP_CHARS
 from ocp_server.collector import collector_paused
-from ocp_server.daemon_thread import in_daemon_thread
+from ocp_server.daemon_thread import stoppable_in_daemon_thread
 
 T = TypeVar("T")
 
@@ -77,11 +78,13 @@ async def off_loop_within(
         with collector_paused():
             return fn(*args)
 
-    running = in_daemon_thread(work, "ocp-work")
+    running, stop = stoppable_in_daemon_thread(work, "ocp-work")
     try:
         finished, _ = await asyncio.wait({running}, timeout=seconds)
     finally:
-        running.cancel()  # timed out or cancelled: whatever the thread ends with goes unread
+        if not running.done():  # timed out or cancelled: its outcome goes unread
+            running.cancel()
+            stop()  # work in Python ends at its next line; a C call or a wait runs on
     if not finished:
         raise WorkTimedOut(what, seconds)
     return running.result()
