@@ -114,6 +114,21 @@ def test_a_request_that_loops_back_to_the_proxy_is_refused(
     assert "points at itself" in response.json()["error"]["message"]
 
 
+def test_a_model_list_asked_of_an_upstream_that_is_the_proxy_is_refused(
+    start_proxy: Callable[..., RunningProxy], proxy_env: dict[str, str]
+) -> None:
+    # An OpenAI client's list is its upstream's while the paid backend is anthropic: pointed at
+    # the proxy itself, each answer asked the proxy again, without end.
+    proxy = start_proxy(proxy_env, store=False)
+    looped = {"authorization": "Bearer sk-openai", "x-ocp-proxy": "1"}
+    with httpx.Client(base_url=proxy.url, timeout=20) as http:
+        listed = http.get("/v1/models", headers=looped)
+        one = http.get("/v1/models/gpt-4o", headers=looped)
+    for response in (listed, one):
+        assert response.status_code == 508
+        assert "points at itself" in response.json()["error"]["message"]
+
+
 def test_binding_beyond_loopback_without_a_token_is_refused(
     capsys: pytest.CaptureFixture[str],
 ) -> None:

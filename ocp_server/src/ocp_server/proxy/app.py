@@ -93,6 +93,9 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 LOOP_HEADER = "x-ocp-proxy"
+_LOOPED = (
+    "this request came back to the proxy: its upstream URL points at itself (OCP_PROXY_*_UPSTREAM)"
+)
 TOKEN_HEADER = "x-ocp-proxy-token"
 # Client headers the provider sees as they came (besides credentials): API versions and
 # betas, SDK identification (Claude Code's OAuth access depends on them).
@@ -443,6 +446,8 @@ class Proxy:
     ) -> Response:
         """`d`'s upstream's model list (or one model of it, `suffix`), relayed as it came, its
         error redacted; one not reached or broken is a 502 naming its URL and setting."""
+        if request.headers.get(LOOP_HEADER):  # relayed to itself, it would ask itself again
+            return _error(d, 508, _LOOPED)
         base = self.settings.anthropic_upstream if d is ANTHROPIC else self.settings.openai_upstream
         url = base.rstrip("/") + ("/v1/models" if d is ANTHROPIC else "/models") + suffix
         setting, timeout = f"OCP_PROXY_{d.name.upper()}_UPSTREAM", self.settings.upstream_timeout
@@ -503,12 +508,7 @@ class Proxy:
         started = time.perf_counter()
         headers = request.headers
         if headers.get(LOOP_HEADER):
-            return _error(
-                d,
-                508,
-                "this request came back to the proxy: its upstream URL "
-                "points at itself (OCP_PROXY_*_UPSTREAM)",
-            )
+            return _error(d, 508, _LOOPED)
         try:
             consumed = self._check_token(request)
             body = d.module.validate(await self._read_body(request))
