@@ -215,6 +215,23 @@ def test_without_a_command_it_starts_the_server_next_to_it_or_on_path(
         OCPClient()
 
 
+def test_a_folder_named_ocp_server_is_not_taken_for_the_installed_server(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # A script run beside a folder called ocp_server (an OCP checkout's) found it as a
+    # namespace package, and started `python -m ocp_server.cli`: "No module named".
+    import importlib.machinery
+    import importlib.util
+    import shutil
+
+    (tmp_path / "ocp_server").mkdir()
+    folder = importlib.machinery.PathFinder.find_spec("ocp_server", [str(tmp_path)])
+    assert folder is not None and folder.origin is None  # what such a folder is found as
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: folder)
+    monkeypatch.setattr(shutil, "which", lambda name: f"/opt/bin/{name}")
+    assert client_module._installed_server([]) == ("/opt/bin/ocp-server", [])
+
+
 def test_a_string_for_args_is_refused_instead_of_split_into_characters() -> None:
     """`OCPClient("python", "server.py")` started `python s e r v e r . p y`."""
     with pytest.raises(TypeError, match=r"args must be a sequence of strings, not a str"):

@@ -83,8 +83,11 @@ _OUTPUTS: dict[str, type[BaseModel]] = {
 
 
 def _installed_server(args: Sequence[str]) -> tuple[str, list[str]]:
-    """The ocp-server installed next to this interpreter, else the one on PATH."""
-    if importlib.util.find_spec("ocp_server") is not None:
+    """The ocp-server installed next to this interpreter, else the one on PATH. A folder named
+    ocp_server where the script runs (an OCP checkout) is found as a namespace package, with
+    no origin: not a server."""
+    spec = importlib.util.find_spec("ocp_server")
+    if spec is not None and spec.origin is not None:
         return sys.executable, ["-m", "ocp_server.cli", *args]
     found = shutil.which("ocp-server")
     if found is None:
