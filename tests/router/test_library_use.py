@@ -167,6 +167,30 @@ async def test_an_openai_backend_built_from_the_settings_is_told_of_them(
     assert told.endswith("Check OPENAI_BASE_URL and that the server is running.")
 
 
+async def test_an_openai_backend_that_times_out_says_which_timeout_to_raise() -> None:
+    # It said only "<url> gave no answer within 0.2s.", where Ollama's and Anthropic's name
+    # the argument or the setting to raise.
+    with FakeOpenAI(delay=5.0) as slow:
+        url = slow.base_url
+        direct = await _openai_told(OpenAIBackend("m", base_url=url, timeout=0.2))
+        env = {"OCP_PAID_BACKEND": "openai", "OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": url}
+        paid = build_paid(RouterSettings.from_env(env | {"OCP_PAID_TIMEOUT": "0.2"}))
+        local = build_local(
+            RouterSettings.from_env(
+                {
+                    "OCP_LOCAL_BACKEND": "openai",
+                    "OCP_LOCAL_BASE_URL": url,
+                    "OCP_LOCAL_TIMEOUT": "0.2",
+                }
+            )
+        )
+        assert isinstance(paid, OpenAIBackend) and isinstance(local, OpenAIBackend)
+        told_paid, told_local = await _openai_told(paid), await _openai_told(local)
+    assert "within 0.2s; raise the `timeout` argument" in direct and "OCP_" not in direct
+    assert "within 0.2s; raise OCP_PAID_TIMEOUT" in told_paid
+    assert "within 0.2s; raise OCP_LOCAL_TIMEOUT" in told_local
+
+
 _HARD = "refactor the auth module across all files, then migrate the schema and fix every caller"
 
 

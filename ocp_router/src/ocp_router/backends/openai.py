@@ -135,7 +135,9 @@ class OpenAIBackend(ClosingBackend):
                     response = await self._post_chat(body)
         except TimeoutError as exc:
             raise BackendTimeout(
-                f"{self.shown_url} gave no answer within {self.timeout:g}s.", backend=self.name
+                f"{self.shown_url} ({model}) gave no answer within {self.timeout:g}s; raise "
+                f"{self.names.timeout}.",
+                backend=self.name,
             ) from exc
         except httpx.HTTPError as exc:
             raise transport_error(
