@@ -31,7 +31,7 @@ from ocp_router import (
 from ocp_router.backends.anthropic import AnthropicBackend
 from ocp_router.backends.anthropic_sdk import translate
 from ocp_router.config import build_local, build_paid
-from tests.fakes import FakeOpenAI
+from tests.fakes import FakeOllama, FakeOpenAI
 
 _REQUEST = httpx2.Request("POST", "https://api.anthropic.com/v1/messages")
 
@@ -189,6 +189,20 @@ async def test_an_openai_backend_that_times_out_says_which_timeout_to_raise() ->
     assert "within 0.2s; raise the `timeout` argument" in direct and "OCP_" not in direct
     assert "within 0.2s; raise OCP_PAID_TIMEOUT" in told_paid
     assert "within 0.2s; raise OCP_LOCAL_TIMEOUT" in told_local
+
+
+async def test_a_router_in_async_with_closes_its_backends_on_the_way_out() -> None:
+    # The backends close with `async with`, the router only had aclose(): a program that
+    # routed through make_router() left its HTTP connections open (asyncio's "unclosed
+    # transport" ResourceWarning).
+    with FakeOllama() as fake:
+        env = {"OCP_OLLAMA_URL": fake.url, "OCP_PAID_BACKEND": "none"}
+        async with await make_router(env) as router:
+            assert (await router.route("explain this function")).text.startswith("local answer")
+        local = router.local
+        assert isinstance(local, OllamaBackend)
+        with pytest.raises(RuntimeError, match="client has been closed"):
+            await local.generate(GenerateRequest(prompt="hi"))
 
 
 _HARD = "refactor the auth module across all files, then migrate the schema and fix every caller"

@@ -23,7 +23,8 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from typing import Any
+from types import TracebackType
+from typing import Any, Self
 
 from ocp_router import _arguments as arguments
 from ocp_router._tokens import estimate_tokens
@@ -135,7 +136,8 @@ class _Run:
 class OCPRouter:
     """Routes payloads between a local model and two paid models. Either backend may be None.
 
-    `redact_paid` (on by default) redacts secrets in everything sent to a paid model."""
+    `redact_paid` (on by default) redacts secrets in everything sent to a paid model.
+    `async with router:` (or `await router.aclose()`) closes the backends' connections."""
 
     def __init__(
         self,
@@ -198,7 +200,19 @@ class OCPRouter:
         self._budget_lock = asyncio.Lock()
         self._releasing: set[asyncio.Future[None]] = set()  # reservations given back
 
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
     async def aclose(self) -> None:
+        """Close the backends' HTTP clients (`async with router:` does it on the way out)."""
         closed: set[int] = set()
         backends = (self.local, self.paid, self.phase2.backend if self.phase2 else None)
         for backend in backends:
