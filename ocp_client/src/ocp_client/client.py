@@ -148,6 +148,7 @@ class OCPClient:
         self._finalizer: weakref.finalize[Any, Any] | None = None
         self._session: ClientSession | None = None
         self._stderr: StderrTail | None = None
+        self._exited: ServerExit | None = None  # how the open server's process ended
 
     @property
     def command_line(self) -> str:
@@ -183,7 +184,7 @@ class OCPClient:
             timed_out = isinstance(exc, MCPError) and exc.code == REQUEST_TIMEOUT
             what = f"did not answer within {self.timeout:g} s" if timed_out else "did not start"
             raise await self._server_error(
-                what, stderr, timed_out=timed_out, exited=exited.said()
+                what, stderr, timed_out=timed_out, exited=exited
             ) from exc
         except BaseException:  # cancelled while starting: stop the server before going on
             task.cancel()
@@ -191,6 +192,7 @@ class OCPClient:
                 await asyncio.shield(task)
             raise
         self._task, self._closing, self._session, self._stderr = task, closing, session, stderr
+        self._exited = exited
         self._finalizer = weakref.finalize(self, _dropped_open, loop, closing, self.command_line)
         return self
 
@@ -201,15 +203,18 @@ class OCPClient:
         wait: float = 2.0,
         *,
         timed_out: bool = False,
-        exited: str | None = None,
+        exited: ServerExit | None = None,
     ) -> OCPServerError:
-        """`exited`: how its process ended (`exit status 1`), when known."""
+        """`exited`: its process, to say how it ended (`exit status 1`) once it has."""
+        loop = asyncio.get_running_loop()
+        until = loop.time() + wait  # one wait for both: its last words and its end
         last = await stderr.last_lines(wait)
-        status = f" ({exited})" if exited else ""
+        ended = await exited.ended(until - loop.time()) if exited is not None else None
+        status = f" ({ended})" if ended else ""
         if last:
             said = f"{status}; its stderr ended with:\n{last}"
         else:
-            said = f" ({exited}; nothing on stderr)" if exited else " (nothing on stderr)"
+            said = f" ({ended}; nothing on stderr)" if ended else " (nothing on stderr)"
         # A message like this one is what an agent shows its model: a secret the server (or a
         # traceback before its logging was set up) wrote on stderr must not ride along.
         error = OCPTimeoutError if timed_out else OCPServerError
@@ -228,6 +233,7 @@ class OCPClient:
         client.__aenter__()`); closing a closed client does nothing."""
         task, closing, finalizer = self._task, self._closing, self._finalizer
         self._task = self._closing = self._finalizer = self._session = self._stderr = None
+        self._exited = None
         if task is None or closing is None or finalizer is None:
             return
         finalizer.detach()
@@ -250,7 +256,9 @@ class OCPClient:
             if self._stderr is None:
                 raise
             if exc.code == CONNECTION_CLOSED:
-                raise await self._server_error("closed the connection", self._stderr) from exc
+                raise await self._server_error(
+                    "closed the connection", self._stderr, exited=self._exited
+                ) from exc
             if exc.code == REQUEST_TIMEOUT:  # still running: its stderr has not ended
                 what = f"did not answer within {timeout or self.timeout:g} s"
                 raise await self._server_error(what, self._stderr, wait=0, timed_out=True) from exc

@@ -41,6 +41,16 @@ class ServerExit:
             return f"killed by {signal.Signals(-code).name}"
         return f"killed by signal {-code}"
 
+    async def ended(self, wait: float) -> str | None:
+        """`said()`, once the process has ended, waiting at most `wait` seconds for that: a
+        server that closed its connection mid-session by dying is reaped a moment later."""
+        if self.process is None or self.said() is not None or wait <= 0:
+            return self.said()
+        with suppress(TimeoutError):
+            async with asyncio.timeout(wait):
+                await self.process.wait()
+        return self.said()
+
 
 # The spawned process of the transport opened in this task's context (`serve`): the SDK's
 # stdio_client keeps it to itself, and `OCPClient("/bin/false")` could only say "did not
