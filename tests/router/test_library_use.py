@@ -205,6 +205,30 @@ async def test_a_router_in_async_with_closes_its_backends_on_the_way_out() -> No
             await local.generate(GenerateRequest(prompt="hi"))
 
 
+_TOP_WORTHY = (
+    "refactor the auth module across all files to use a new session store and migrate the "
+    "database schema"
+)
+
+
+async def test_a_top_decision_with_no_top_model_says_it_goes_to_mid_and_what_would_set_one() -> (
+    None
+):
+    # decided_by read "phase 1: PAID (0.95) → top: ..." on a decision whose tier was mid.
+    paid = MockBackend(lambda r: "paid", model="gpt-4o")
+    router = OCPRouter(local=MockBackend(lambda r: "local"), paid=paid, top_model=None)
+    assert router.assess(parse_payload(_TOP_WORTHY)).tier.value == "top"
+    decision = await router.plan(parse_payload(_TOP_WORTHY))
+    assert decision.tier.value == "mid"
+    assert decision.reason.endswith("; mid: no top model is set (the `top_model` argument)")
+    with FakeOpenAI() as fake:
+        env = {"OCP_PAID_BACKEND": "openai", "OPENAI_API_KEY": "sk-test"}
+        async with await make_router(env | {"OPENAI_BASE_URL": fake.base_url}) as built:
+            result = await built.route(_TOP_WORTHY)
+    assert result.tier.value == "mid"
+    assert result.decided_by.endswith("; mid: no top model is set (OCP_PAID_TOP_MODEL)")
+
+
 _HARD = "refactor the auth module across all files, then migrate the schema and fix every caller"
 
 

@@ -20,6 +20,7 @@ class RouterNames:
     daily_usd: str = "Budget.daily_usd"
     max_request_usd: str = "Budget.max_request_usd"
     context_chars: str = "LocalProfile.context_chars"
+    top_model: str = "the `top_model` argument"
 
 
 ROUTER_ARGUMENTS = RouterNames()
@@ -32,4 +33,5 @@ ROUTER_SETTINGS = RouterNames(
     daily_usd="OCP_DAILY_BUDGET_USD",
     max_request_usd="OCP_MAX_REQUEST_USD",
     context_chars="OCP_LOCAL_CONTEXT_CHAR_LIMIT",
+    top_model="OCP_PAID_TOP_MODEL",
 )

@@ -325,6 +325,8 @@ class OCPRouter:
             reason = f"phase 1: {assessment.explain()}"
         if tier is Tier.TOP and not self.top_model:
             tier = Tier.MID
+            if self.paid is not None:  # else no paid tier at all: the route's notes say so
+                reason += f"; mid: no top model is set ({self.names.top_model})"
         floor = self.floors.floor(session)
         if floor is not None and tier.rank < floor.rank:
             tier = Tier.MID if floor is Tier.TOP and not self.top_model else floor
