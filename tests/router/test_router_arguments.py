@@ -84,6 +84,17 @@ async def test_a_mock_handler_that_returns_no_text_is_named_as_the_fault() -> No
     assert "returned GenerateResponse" not in str(caught.value)
 
 
+def test_a_mock_given_its_answer_instead_of_a_function_is_refused_with_the_fix() -> None:
+    # MockBackend("a fixed answer") was taken; every route then failed with "'str' object is
+    # not callable", as an attempt's error.
+    with pytest.raises(TypeError) as caught:
+        MockBackend("a fixed answer")  # type: ignore[arg-type]
+    assert str(caught.value) == (
+        "handler must be a function of the request, got str; for a fixed answer: "
+        "MockBackend(lambda request: 'a fixed answer')"
+    )
+
+
 async def test_a_mock_handler_may_return_text_or_a_response() -> None:
     backend = MockBackend(lambda req: "plain", model="m")
     assert (await backend.generate(GenerateRequest("hi"))).text == "plain"

@@ -17,6 +17,12 @@ class MockBackend:
     supports_streaming = False
 
     def __init__(self, handler: Handler, *, model: str = "mock", available: bool = True) -> None:
+        if not callable(handler):  # taken, every route failed with "not callable"
+            fix = f"; for a fixed answer: MockBackend(lambda request: {handler!r})"
+            raise TypeError(
+                f"handler must be a function of the request, got {type(handler).__name__}"
+                + (fix if isinstance(handler, str) else "")
+            )
         self._handler = handler
         self._model = model
         self.available = available
