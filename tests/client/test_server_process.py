@@ -125,6 +125,20 @@ async def test_a_pending_call_fails_when_the_server_is_killed() -> None:
             await asyncio.wait_for(pending, 10)
 
 
+async def test_a_call_pending_when_its_client_closes_fails_as_a_server_error_saying_so() -> None:
+    # It raised the SDK's own `MCPError: Connection closed`, none of the client's errors.
+    client = dying_server()
+    await asyncio.wait_for(client.__aenter__(), 10)
+    pending = asyncio.create_task(client.call("hang", {}))
+    await asyncio.sleep(0)  # the request is on its way
+    await asyncio.wait_for(client.aclose(), 10)
+    with pytest.raises(OCPServerError) as caught:
+        await asyncio.wait_for(pending, 10)
+    assert str(caught.value).startswith(
+        "the client was closed while a request to ocp-server was waiting for its answer: `"
+    )
+
+
 async def test_entering_an_open_client_again_is_refused_instead_of_orphaning_its_server() -> None:
     client = dying_server()
     async with client:

@@ -253,7 +253,12 @@ class OCPClient:
         try:
             return await request
         except MCPError as exc:
-            if self._stderr is None:
+            if self._stderr is None:  # closed meanwhile, from another task
+                if exc.code == CONNECTION_CLOSED:
+                    raise OCPServerError(
+                        "the client was closed while a request to ocp-server was waiting for "
+                        f"its answer: `{self.command_line}`"
+                    ) from exc
                 raise
             if exc.code == CONNECTION_CLOSED:
                 raise await self._server_error(
