@@ -322,6 +322,58 @@ def test_every_backend_and_what_its_methods_return_is_public() -> None:
     assert ocp_router.AnthropicBackend is AnthropicBackend
 
 
+def _classes(annotation: Any) -> set[type]:
+    import typing
+
+    found = {annotation} if isinstance(annotation, type) else set()
+    for argument in typing.get_args(annotation):
+        found |= _classes(argument)
+    return found
+
+
+def _private_types_in_public_signatures() -> dict[str, list[str]]:
+    """ocp_router's own types that a public name's signature, fields or properties take or
+    give, by where they appear, and that the top level does not export."""
+    import inspect
+    import typing
+
+    import ocp_router
+
+    where: dict[str, list[str]] = {}
+    for name in ocp_router.__all__:
+        value = getattr(ocp_router, name)
+        hinted: list[tuple[str, Any]] = []
+        if inspect.isfunction(value):
+            hinted.append((name, value))
+        elif inspect.isclass(value):
+            hinted.append((name, value))
+            for attribute, member in vars(value).items():
+                if attribute.startswith("_") and attribute != "__init__":
+                    continue
+                if isinstance(member, property):
+                    member = member.fget
+                if inspect.isfunction(member):
+                    hinted.append((f"{name}.{attribute}", member))
+        for label, holder in hinted:
+            try:
+                hints = typing.get_type_hints(holder)
+            except NameError:  # pydantic's own deprecated methods
+                continue
+            for annotation in hints.values():
+                for cls in _classes(annotation):
+                    if cls.__module__.startswith("ocp_router") and (
+                        cls.__name__ not in ocp_router.__all__
+                    ):
+                        where.setdefault(cls.__name__, []).append(label)
+    return where
+
+
+def test_every_type_a_public_signature_takes_or_gives_is_public() -> None:
+    # OCPRouter(prices=..., sticky=...) took a dict of Price and a Sticky that only
+    # `ocp_router.prices` and `ocp_router.sticky` exported.
+    assert _private_types_in_public_signatures() == {}
+
+
 def test_without_the_anthropic_extra_its_backend_says_what_to_install() -> None:
     code = (
         "import sys; sys.modules['anthropic'] = None\n"

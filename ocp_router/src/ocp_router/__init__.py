@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from ocp_router.backends.probe import ModelProbe, Probing
     from ocp_router.boundary import ContextProvider, PaidContext, PaidPrompt
     from ocp_router.budget import Budget, MemoryLedger, SpendLedger
+    from ocp_router.calibration import Calibration, Outcome, TypeCalibration
     from ocp_router.classifier import ClassifyResult, Signal, TaskClassifier
     from ocp_router.config import RouterSettings, make_router
     from ocp_router.errors import (
@@ -43,13 +44,15 @@ if TYPE_CHECKING:
         RouterError,
     )
     from ocp_router.hints import RouterNames
-    from ocp_router.payload import AgentPayload, PayloadError, parse_payload
+    from ocp_router.payload import AgentPayload, Message, PayloadError, parse_payload
     from ocp_router.phase1 import Assessment, LocalProfile, assess
     from ocp_router.phase2 import LLMClassifier, Verdict
-    from ocp_router.pins import PinState, SessionPins
+    from ocp_router.pins import Pin, PinState, SessionPins
+    from ocp_router.prices import Price
     from ocp_router.redact import Redaction, RedactionResult
     from ocp_router.results import Attempt, BudgetExceeded, Decision, RouteResult, RoutingFailed
     from ocp_router.router import OCPRouter, PaidFallback, RouteMode
+    from ocp_router.sticky import Sticky
     from ocp_router.tiers import Band, Phase, Route, Tier
     from ocp_router.tokens import estimate_tokens
 
@@ -81,6 +84,7 @@ _HOMES: dict[str, str] = {
     "Band": "ocp_router.tiers",
     "Budget": "ocp_router.budget",
     "BudgetExceeded": "ocp_router.results",
+    "Calibration": "ocp_router.calibration",
     "ClassifyResult": "ocp_router.classifier",
     "ClosingBackend": "ocp_router.backends.base",
     "ConfigError": "ocp_router.errors",
@@ -91,18 +95,22 @@ _HOMES: dict[str, str] = {
     "LLMClassifier": "ocp_router.phase2",
     "LocalProfile": "ocp_router.phase1",
     "MemoryLedger": "ocp_router.budget",
+    "Message": "ocp_router.payload",
     "MockBackend": "ocp_router.backends.mock",
     "ModelProbe": "ocp_router.backends.probe",
     "ModelBackend": "ocp_router.backends.base",
     "OCPRouter": "ocp_router.router",
     "OllamaBackend": "ocp_router.backends.ollama",
     "OpenAIBackend": "ocp_router.backends.openai",
+    "Outcome": "ocp_router.calibration",
     "PaidContext": "ocp_router.boundary",
     "PaidFallback": "ocp_router.router",
     "PaidPrompt": "ocp_router.boundary",
     "PayloadError": "ocp_router.payload",
     "Phase": "ocp_router.tiers",
+    "Pin": "ocp_router.pins",
     "PinState": "ocp_router.pins",
+    "Price": "ocp_router.prices",
     "Probing": "ocp_router.backends.probe",
     "Redaction": "ocp_router.redact",
     "RedactionResult": "ocp_router.redact",
@@ -117,10 +125,12 @@ _HOMES: dict[str, str] = {
     "SettingNames": "ocp_router.backends.base",
     "Signal": "ocp_router.classifier",
     "SpendLedger": "ocp_router.budget",
+    "Sticky": "ocp_router.sticky",
     "TaskClassifier": "ocp_router.classifier",
     "TaskType": "ocp_router._rules",
     "Tier": "ocp_router.tiers",
     "Turn": "ocp_router.backends.base",
+    "TypeCalibration": "ocp_router.calibration",
     "Verdict": "ocp_router.phase2",
     "assess": "ocp_router.phase1",
     "estimate_tokens": "ocp_router.tokens",
@@ -169,6 +179,7 @@ __all__ = [
     "Band",
     "Budget",
     "BudgetExceeded",
+    "Calibration",
     "ClassifyResult",
     "ClosingBackend",
     "ConfigError",
@@ -179,18 +190,22 @@ __all__ = [
     "LLMClassifier",
     "LocalProfile",
     "MemoryLedger",
+    "Message",
     "MockBackend",
     "ModelBackend",
     "ModelProbe",
     "OCPRouter",
     "OllamaBackend",
     "OpenAIBackend",
+    "Outcome",
     "PaidContext",
     "PaidFallback",
     "PaidPrompt",
     "PayloadError",
     "Phase",
+    "Pin",
     "PinState",
+    "Price",
     "Probing",
     "Redaction",
     "RedactionResult",
@@ -205,10 +220,12 @@ __all__ = [
     "SettingNames",
     "Signal",
     "SpendLedger",
+    "Sticky",
     "TaskClassifier",
     "TaskType",
     "Tier",
     "Turn",
+    "TypeCalibration",
     "Verdict",
     "__version__",
     "assess",
