@@ -29,6 +29,19 @@ async def test_a_missing_command_is_named() -> None:
         await asyncio.wait_for(OCPClient("/nonexistent/ocp-server").__aenter__(), 10)
 
 
+async def test_a_missing_working_folder_is_named_as_cwd_not_taken_for_the_command(
+    tmp_path: Path,
+) -> None:
+    # It said "[Errno 2] No such file or directory: '<cwd>'", which reads as the command.
+    missing = tmp_path / "repo"
+    with pytest.raises(FileNotFoundError) as caught:
+        await asyncio.wait_for(OCPClient(sys.executable, cwd=missing).__aenter__(), 10)
+    assert str(caught.value) == (
+        f"[Errno 2] cwd {str(missing)!r} is not an existing folder (the server's working "
+        "folder, its workspace when OCP_WORKSPACE is unset)"
+    )
+
+
 async def test_a_server_exiting_at_once_is_named_with_its_last_stderr_lines() -> None:
     client = fake_server("import sys; print('no workspace: /x', file=sys.stderr); sys.exit(3)")
     with pytest.raises(OCPServerError) as caught:

@@ -173,6 +173,13 @@ class OCPClient:
         try:
             session = await opened
         except FileNotFoundError as exc:  # not started; the message names the command
+            cwd = self._params.cwd
+            if cwd is not None and not os.path.isdir(cwd):  # else read as the command missing
+                said = (
+                    f"cwd {os.fspath(cwd)!r} is not an existing folder (the server's working "
+                    "folder, its workspace when OCP_WORKSPACE is unset)"
+                )
+                raise FileNotFoundError(exc.errno, said) from exc
             hint = options.split_hint(self._params.command)
             if not hint:
                 raise
