@@ -4,6 +4,7 @@ Built from the settings (as the server and the proxy build it), the hints name t
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 from typing import Any
@@ -203,6 +204,25 @@ async def test_a_router_in_async_with_closes_its_backends_on_the_way_out() -> No
         assert isinstance(local, OllamaBackend)
         with pytest.raises(RuntimeError, match="client has been closed"):
             await local.generate(GenerateRequest(prompt="hi"))
+
+
+async def test_a_route_out_of_time_names_the_limit_that_ran_out() -> None:
+    # "the router's total time limit of 0.2s ran out" named neither the argument nor the
+    # setting that set it.
+    async def slow(request: GenerateRequest) -> str:
+        await asyncio.sleep(30)
+        return "late"
+
+    direct = OCPRouter(local=MockBackend(slow), paid=None, total_timeout=0.2)
+    with pytest.raises(RoutingFailed) as caught:
+        await direct.route("explain this function")
+    assert "total time limit of 0.2s ran out (the `total_timeout` argument)" in str(caught.value)
+    with FakeOllama(delay=30.0) as fake:
+        env = {"OCP_OLLAMA_URL": fake.url, "OCP_PAID_BACKEND": "none", "OCP_ROUTE_TIMEOUT": "0.2"}
+        async with await make_router(env) as built:
+            with pytest.raises(RoutingFailed) as caught:
+                await built.route("explain this function")
+    assert "total time limit of 0.2s ran out (OCP_ROUTE_TIMEOUT)" in str(caught.value)
 
 
 _TOP_WORTHY = (

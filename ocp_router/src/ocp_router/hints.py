@@ -21,6 +21,7 @@ class RouterNames:
     max_request_usd: str = "Budget.max_request_usd"
     context_chars: str = "LocalProfile.context_chars"
     top_model: str = "the `top_model` argument"
+    total_timeout: str = "the `total_timeout` argument"
 
 
 ROUTER_ARGUMENTS = RouterNames()
@@ -34,4 +35,5 @@ ROUTER_SETTINGS = RouterNames(
     max_request_usd="OCP_MAX_REQUEST_USD",
     context_chars="OCP_LOCAL_CONTEXT_CHAR_LIMIT",
     top_model="OCP_PAID_TOP_MODEL",
+    total_timeout="OCP_ROUTE_TIMEOUT",
 )

@@ -488,7 +488,8 @@ class OCPRouter:
                 started,
                 run,
                 "error",
-                f"the router's total time limit of {self.total_timeout:g}s ran out",
+                f"the router's total time limit of {self.total_timeout:g}s ran out "
+                f"({self.names.total_timeout})",
                 BackendTimeout.__name__,
             )
         summary = (
@@ -849,7 +850,8 @@ class OCPRouter:
         remaining = deadline - loop.time()
         if remaining <= 0:
             raise RoutingFailed(
-                f"the router's total time limit of {self.total_timeout:g}s ran out while deciding",
+                f"the router's total time limit of {self.total_timeout:g}s ran out while deciding "
+                f"({self.names.total_timeout})",
                 (),
                 uuid.uuid4().hex,
             )
