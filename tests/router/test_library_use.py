@@ -5,6 +5,7 @@ Built from the settings (as the server and the proxy build it), the hints name t
 from __future__ import annotations
 
 import asyncio
+import re
 import subprocess
 import sys
 from typing import Any
@@ -392,6 +393,26 @@ def test_every_type_a_public_signature_takes_or_gives_is_public() -> None:
     # OCPRouter(prices=..., sticky=...) took a dict of Price and a Sticky that only
     # `ocp_router.prices` and `ocp_router.sticky` exported.
     assert _private_types_in_public_signatures() == {}
+
+
+def test_the_error_hierarchy_a_caller_reads_lists_every_error_the_router_raises() -> None:
+    # errors.py's tree left out RoutingFailed, BudgetExceeded and PayloadError: what route()
+    # raises when nothing answers, or for a malformed request.
+    import inspect
+
+    import ocp_router
+    import ocp_router.errors
+
+    raised = {
+        name
+        for name in ocp_router.__all__
+        if inspect.isclass(value := getattr(ocp_router, name))
+        and issubclass(value, ocp_router.RouterError)
+    }
+    listed = set(
+        re.findall(r"\+-- (\w+)|^    (RouterError)", ocp_router.errors.__doc__ or "", re.M)
+    )
+    assert raised == {a or b for a, b in listed}
 
 
 def test_without_the_anthropic_extra_its_backend_says_what_to_install() -> None:

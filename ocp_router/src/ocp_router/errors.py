@@ -2,6 +2,9 @@
 
     RouterError                  anything the router raises on purpose
      +-- ConfigError             an OCP_* variable (or argument) has an invalid value
+     |    +-- PayloadError           a request route() cannot read (payload.py); names the field
+     +-- RoutingFailed           no model could answer; `.attempts` says why each failed
+     |    +-- BudgetExceeded         a paid call the budget refused, and nothing else answered
      +-- BackendError            a model backend failed; `.backend` names it
           +-- BackendUnavailable     cannot reach the server, or the model is not there
           +-- BackendTimeout         no complete answer within the timeout
@@ -10,8 +13,10 @@
           +-- BackendResponseError   the server answered with an error or a malformed body
                +-- BackendContextExceeded   the request does not fit the model's context window
 
-Every message says what to do next. Backends translate vendor and httpx errors into
-these at the boundary (`raise ... from exc`), so callers never see a vendor exception.
+RoutingFailed and BudgetExceeded live in results.py, with the attempts they carry; all import
+from `ocp_router`. Every message says what to do next. Backends translate vendor and httpx
+errors into these at the boundary (`raise ... from exc`), so callers never see a vendor
+exception.
 """
 
 from __future__ import annotations
