@@ -117,6 +117,13 @@ class _Session(ClientSession):
 
 
 class OCPClient:
+    """An ocp-server over stdio: `async with OCPClient(...) as ocp:` starts it and stops it.
+
+    One method per tool (`search`, `restore`, `route`, `save`) with typed results
+    (`ocp_wire`), `run` for any tool by its shape, `call` for the raw result. A tool's error is
+    an OCPToolError; a server that does not start, dies or does not answer within `timeout`
+    is an OCPServerError (OCPTimeoutError for the last), naming its command."""
+
     def __init__(
         self,
         command: StrPath | None = None,
