@@ -65,6 +65,18 @@ async def test_a_server_that_did_not_start_is_named_with_its_exit_status() -> No
         await asyncio.wait_for(killed.__aenter__(), 10)
 
 
+async def test_a_server_writing_other_than_mcp_on_stdout_is_told_with_the_line() -> None:
+    # A wrapper's banner, or `ocp-server --help`, said only "did not start (exit status 0;
+    # nothing on stderr)": the line on stdout was the clue.
+    client = fake_server("print('usage: ocp-server [-h] {serve,init}')")
+    with pytest.raises(OCPServerError) as caught:
+        await asyncio.wait_for(client.__aenter__(), 10)
+    assert str(caught.value).endswith(
+        "(exit status 0; nothing on stderr); on stdout, which carries only MCP messages, it "
+        "wrote: 'usage: ocp-server [-h] {serve,init}'"
+    )
+
+
 SILENT = """
 import sys, time
 print("Starting up...", flush=True)  # junk on the wire, then nothing
@@ -76,7 +88,10 @@ time.sleep(60)
 async def test_a_server_that_never_answers_initialize_fails_within_the_clients_timeout() -> None:
     with pytest.raises(OCPTimeoutError, match="did not answer") as caught:
         await asyncio.wait_for(fake_server(SILENT, timeout=1).__aenter__(), 20)
-    assert "loading models" in str(caught.value)
+    assert str(caught.value).endswith(
+        "; on stdout, which carries only MCP messages, it wrote: 'Starting up...'; its stderr "
+        "ended with:\nloading models"
+    )
 
 
 def dying_server() -> OCPClient:

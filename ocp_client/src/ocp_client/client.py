@@ -225,10 +225,15 @@ class OCPClient:
         last = await stderr.last_lines(wait)
         ended = await exited.ended(until - loop.time()) if exited is not None else None
         status = f" ({ended})" if ended else ""
+        stray = exited.not_mcp if exited is not None else None
+        stdout = (
+            f"; on stdout, which carries only MCP messages, it wrote: {stray!r}" if stray else ""
+        )
         if last:
-            said = f"{status}; its stderr ended with:\n{last}"
+            said = f"{status}{stdout}; its stderr ended with:\n{last}"
         else:
             said = f" ({ended}; nothing on stderr)" if ended else " (nothing on stderr)"
+            said += stdout
         # A message like this one is what an agent shows its model: a secret the server (or a
         # traceback before its logging was set up) wrote on stderr must not ride along.
         error = OCPTimeoutError if timed_out else OCPServerError

@@ -19,16 +19,25 @@ from typing import Any
 
 import mcp.client.stdio as sdk_stdio
 from mcp import ClientSession, StdioServerParameters, stdio_client
+from pydantic import ValidationError
 
 from ocp_client.stderr_tail import StderrTail
 
 
 class ServerExit:
     """How the server's process ended, once the transport has stopped it (None before, or
-    when this SDK's spawn could not be followed)."""
+    when this SDK's spawn could not be followed), and the first line it wrote on stdout that
+    was not an MCP message (a banner, a `--help`): the clue when it then fails."""
 
     def __init__(self) -> None:
         self.process: Any = None
+        self.not_mcp: str | None = None
+
+    async def heard(self, message: object) -> None:
+        """The session's message handler: the transport hands it each stdout line it could
+        not read as an MCP message, as the exception it raised."""
+        if isinstance(message, Exception) and self.not_mcp is None:
+            self.not_mcp = _stdout_line(message)
 
     def said(self) -> str | None:
         """`exit status 1`, `killed by SIGKILL`, or None while unknown."""
@@ -50,6 +59,13 @@ class ServerExit:
             async with asyncio.timeout(wait):
                 await self.process.wait()
         return self.said()
+
+
+def _stdout_line(error: Exception) -> str:
+    """The line an unreadable message was, from pydantic's error (its input), else the error."""
+    errors = error.errors() if isinstance(error, ValidationError) else []
+    line = errors[0].get("input") if errors else None
+    return (line if isinstance(line, str) else str(line if line is not None else error))[:200]
 
 
 # The spawned process of the transport opened in this task's context (`serve`): the SDK's
@@ -103,8 +119,9 @@ async def serve(
                     stderr.release()
                 # The timeout covers every request, `initialize` too: a server that never
                 # answers (a banner on stdout, a hang) fails instead of waiting forever.
+                heard = exited.heard if exited is not None else None
                 session = await stack.enter_async_context(
-                    session_class(read, write, read_timeout_seconds=timeout)
+                    session_class(read, write, read_timeout_seconds=timeout, message_handler=heard)
                 )
                 await session.initialize()
             except Exception as exc:  # handed over once the server is stopped, as raised
