@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakes import FakeOpenAI
+from tests.fakes import FakeOpenAI, closed_port
 
 ROOT = Path(__file__).resolve().parents[1]
 READMES = (ROOT / "README.md", ROOT / "ocp_router" / "README.md")
@@ -92,9 +92,9 @@ def test_the_make_router_examples_run_against_a_local_model_and_leave_nothing_op
 def test_the_client_example_runs_against_a_real_server(workspace: Path) -> None:
     (example,) = _examples(ROOT / "README.md", mentioning="OCPClient(")
     example = example.replace("/path/to/repo", str(workspace))
-    done = _run(
-        example + "\nprint(hits.results[0].path, answer.answered_by, saved.saved)\n", _env()
-    )
+    printed = example + "\nprint(hits.results[0].path, answer.answered_by, saved.saved)\n"
+    # No model anywhere (an Ollama of the machine's own is not asked): answered by the agent.
+    done = _run(printed, _env(OCP_OLLAMA_URL=f"http://127.0.0.1:{closed_port()}"))
     assert done.returncode == 0 and "ResourceWarning" not in done.stderr, done.stderr
     path, answered_by, saved = done.stdout.split(maxsplit=2)
     assert path.endswith("auth.py") and answered_by == "agent" and "'summary': 1" in saved
