@@ -374,6 +374,18 @@ async def test_restore_says_exactly_what_it_left_out(store: MemoryStore) -> None
     assert f"{brief.omitted['notes']} notes" in footer
 
 
+async def test_what_restore_left_out_is_counted_in_the_singular_for_one(
+    store: MemoryStore,
+) -> None:
+    sid = await store.start_session("/ws")
+    for n in range(2):
+        await store.save(sid, decisions=[DecisionIn(f"Queue {n}", f"we chose option {n} " * 80)])
+    brief = await store.restore(max_tokens=300)
+    assert brief.omitted == {"decisions": 1}
+    footer = brief.text.splitlines()[-1]
+    assert footer.endswith(": 1 decision._")
+
+
 async def test_a_query_brings_matching_items_of_every_section_before_unmatched_ones(
     store: MemoryStore,
 ) -> None:

@@ -633,7 +633,7 @@ async def test_stale_memories_can_be_counted_instead_of_listed(repo: Repo) -> No
     assert brief.stale == () and brief.stale_count == 1
     assert [d.verified for d in brief.decisions] == ["uncited"]
     assert "[uncited]" in brief.text
-    assert "1 stale memories (their cited code changed) not listed" in brief.text
+    assert "1 stale memory (their cited code changed) not listed" in brief.text
     assert "compare_digest" not in brief.text
 
 
@@ -680,7 +680,7 @@ async def test_a_memory_served_while_valid_lives_on_and_an_unused_one_expires(
     repo.clock.days(2)  # 29 days after both were saved
     later = await repo.memory.restore(max_tokens=5000)
     assert [d.id for d in later.decisions] == [used]
-    assert later.expired == 1 and "1 memories expired" in later.text
+    assert later.expired == 1 and "1 memory expired" in later.text
     rows = await repo.memory.db.execute_fetchall("SELECT id, retired FROM decisions ORDER BY id")
     assert [tuple(r) for r in rows] == [(used, None), (unused, "expired")]
 

@@ -91,7 +91,7 @@ async def test_a_cited_function_renamed_is_stale(workspace: Path, fake_ollama: F
         await wait_for_index(client, "check_token")
         brief = await client.restore(stale="count")
     assert brief.decisions == [] and brief.stale == [] and brief.stale_count == 1
-    assert "1 stale memories" in brief.brief
+    assert "1 stale memory" in brief.brief
 
 
 async def test_bad_citations_and_unknown_ids_are_errors_naming_the_field(

@@ -84,14 +84,14 @@ _SECTIONS: Final = (
 )
 SECTION_NAMES: Final = tuple(name for name, _ in _SECTIONS)
 _HEADERS: Final = dict(_SECTIONS)
-_NOUNS: Final = {
-    "decisions": "decisions",
-    "stale": "stale memories",
-    "open_items": "open items",
-    "state": "state keys",
-    "sessions": "session summaries",
-    "notes": "notes",
-    "traces": "notable routes",
+_NOUNS: Final = {  # each section's items: one, many
+    "decisions": ("decision", "decisions"),
+    "stale": ("stale memory", "stale memories"),
+    "open_items": ("open item", "open items"),
+    "state": ("state key", "state keys"),
+    "sessions": ("session summary", "session summaries"),
+    "notes": ("note", "notes"),
+    "traces": ("notable route", "notable routes"),
 }
 TITLE: Final = "# Session memory"
 EMPTY: Final = "Nothing saved by earlier sessions yet."
@@ -636,22 +636,29 @@ def _footer(
 ) -> str:
     """What the brief left out, in one line (empty when nothing was); `compact`: a total
     instead of each section's count (`omitted` still has them)."""
-    parts = [f"{n:,}{'+' * (s in capped)} {_NOUNS[s]}" for s, n in omitted.items()]
+    parts = [_counted(n, *_NOUNS[s], at_least=s in capped) for s, n in omitted.items()]
     if compact and parts:
-        more = "+" * any(s in capped for s in omitted)
-        sections = f"{len(parts)} section{'s' * (len(parts) != 1)}"
-        parts = [f"{sum(omitted.values()):,}{more} items of {sections}"]
+        more = any(s in capped for s in omitted)
+        sections = _counted(len(parts), "section", "sections")
+        parts = [f"{_counted(sum(omitted.values()), 'item', 'items', at_least=more)} of {sections}"]
     notes = []
     if parts:
         notes.append(f"left out to fit max_tokens={max_tokens:,}: {', '.join(parts)}")
     if stale_mode == "count" and stale:
-        notes.append(f"{stale:,} stale memories (their cited code changed) not listed")
+        stale_memories = _counted(stale, "stale memory", "stale memories")
+        notes.append(f"{stale_memories} (their cited code changed) not listed")
     if expired:
-        notes.append(f"{expired:,} memories expired (not served while valid for the TTL)")
+        memories = _counted(expired, "memory", "memories")
+        notes.append(f"{memories} expired (not served while valid for the TTL)")
     if not notes:
         return ""
     text = "; ".join(notes)
     return "_" + text[0].upper() + text[1:] + "._"
+
+
+def _counted(n: int, one: str, many: str, *, at_least: bool = False) -> str:
+    """`n` things in words: "1 state key", "2 state keys", "1+ state keys" (at least one)."""
+    return f"{n:,}{'+' * at_least} {one if n == 1 and not at_least else many}"
 
 
 def _render(chosen: Sequence[Item], footer: str) -> str:
