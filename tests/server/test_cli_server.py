@@ -272,6 +272,10 @@ def test_a_command_missing_its_action_names_the_actions() -> None:
     )
     assert done.returncode == 2
     assert "explain" in done.stderr and "reset" in done.stderr, done.stderr
+    # what each action does, as `ocp-server routing --help` says it, and no traceback
+    assert "the threshold per task type" in done.stderr, done.stderr
+    assert "forget every learned shift" in done.stderr
+    assert done.stderr.rstrip().endswith("error: name an action") and done.stdout == ""
 
 
 @pytest.mark.parametrize(

@@ -305,9 +305,10 @@ def add_routing_commands(sub: Any, common: argparse.ArgumentParser) -> None:
         description="Outcomes saved with ocp_result_save (good, bad/wrong, escalated, "
         "overkill) shift the local/paid threshold per task type for this workspace.",
     )
-    # The actions as the metavar: argparse names a missing one by it ("required: ACTION" said
-    # nothing of which there are).
-    actions = routing.add_subparsers(dest="action", metavar="{explain,reset}", required=True)
+    # The actions as the metavar; with none given, main prints this help (what each action
+    # does) and exits 2: argparse's own "required: {explain,reset}" said nothing of them.
+    actions = routing.add_subparsers(dest="action", metavar="{explain,reset}")
+    routing.set_defaults(action_help=routing.format_help)
     explain = add_command(
         actions, "explain", common, help="the threshold per task type and the outcomes behind it"
     )
@@ -451,6 +452,10 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(args.verbose, serving=args.command in (None, "proxy"))
     if args.command is None:
         return serve(args.workspace)
+    if getattr(args, "action", "") is None:  # a command of actions, without one
+        sys.stderr.write(args.action_help())
+        print(f"ocp-server {args.command}: error: name an action", file=sys.stderr)
+        return 2
     own_check = args.command in _OWN_WORKSPACE_CHECK
     try:  # doctor lists a bad OCP_WORKSPACE among its checks, as the server would see it
         workspace = command_workspace(args.workspace, check_env=args.command != "doctor")
