@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from ocp_router import ConfigError, GenerateRequest, PayloadError, Turn, parse_payload
 from ocp_router.backends.base import chat_messages
-from ocp_router.payload import AgentPayload
+from ocp_router.payload import AgentPayload, require_request
 
 # ---- plain strings ---------------------------------------------------------------------------
 
@@ -675,6 +675,15 @@ def test_tools_are_named_by_either_provider_or_by_a_built_in_type() -> None:
 
 
 # ---- a request to answer ---------------------------------------------------------------------
+
+
+def test_a_user_message_of_one_unknown_block_type_names_that_block_and_what_was_expected() -> None:
+    payload = parse_payload([{"role": "user", "content": [{"type": "txt", "text": "fix it"}]}])
+    with pytest.raises(PayloadError) as raised:
+        require_request(payload)
+    said = str(raised.value)
+    assert said.startswith("messages[0].content[0].type: 'txt' ")
+    assert "'text' block" in said and "no user message has text" in said
 
 
 async def test_the_router_refuses_a_conversation_of_assistant_turns_alone() -> None:

@@ -40,6 +40,9 @@ class Message:
     tool_calls: int = 0
     tool_results: int = 0
     images: int = 0
+    # The first block of a type routing does not read, as (its `type` field's path, the
+    # type): named when a user message has no text to answer otherwise.
+    unread: tuple[str, str] | None = None
 
     @property
     def words(self) -> str:
@@ -121,6 +124,16 @@ def require_request(payload: AgentPayload, field: str = "messages") -> AgentPayl
     the model would be sent an empty user message (Anthropic's API and the chat templates of
     local models answer a user turn); `field` names the argument in the error."""
     if _last_user_index(payload.messages) < 0:
+        unread = next(
+            (m.unread for m in reversed(payload.messages) if m.role == "user" and m.unread), None
+        )
+        if unread is not None:
+            path, kind = unread
+            raise PayloadError(
+                f"{path}: {kind!r:.80} is not a content block type a route reads, and no "
+                "user message has text; expected the user's request in a 'text' block "
+                '({"type": "text", "text": "..."}) or as the content string'
+            )
         what = "is empty" if field == "request" else "has no user message with text"
         raise PayloadError(
             f"{field}: the conversation {what}, so there is no request to answer; a route "
@@ -258,6 +271,7 @@ def _message(raw: Any, field: str) -> tuple[Message | None, str]:
     texts: list[str] = []
     chars = 0
     tool_calls = tool_results = images = 0
+    unread: tuple[str, str] | None = None
     if isinstance(content, str):
         texts.append(content)
         chars += len(content)
@@ -290,6 +304,8 @@ def _message(raw: Any, field: str) -> tuple[Message | None, str]:
                 raise PayloadError(f"{field}.content[{j}].type: missing")
             else:
                 chars += _size(block)
+                if unread is None:
+                    unread = (f"{field}.content[{j}].type", str(kind))
     elif content is not None or role == "user":
         # (an assistant's may be null beside its tool calls; a user's never is, in either API)
         raise PayloadError(f"{field}.content: expected a string or a list of content blocks")
@@ -302,7 +318,7 @@ def _message(raw: Any, field: str) -> tuple[Message | None, str]:
         tool_results += 1
         texts = []  # a tool's output is context, not anyone's words
     text = texts[0] if len(texts) == 1 else "\n".join(texts)
-    return Message(str(role), text, chars, tool_calls, tool_results, images), ""
+    return Message(str(role), text, chars, tool_calls, tool_results, images, unread), ""
 
 
 def _tool_names(tools: Any) -> tuple[tuple[str, ...], int]:
