@@ -121,7 +121,7 @@ async def test_without_a_paid_key_a_complex_request_returns_the_enriched_prompt(
             "review security vulnerabilities in verify_token and rotate_session across all files"
         )
     assert result.answered_by == "agent" and result.answer is None
-    assert "answer the prompt below yourself" in result.note
+    assert "answer the enriched prompt that comes with this result yourself" in result.note
     assert result.prompt and "## Workspace context" in result.prompt
     assert "src/auth.py:" in result.prompt and result.prompt.rstrip().endswith("all files")
     assert result.trace.context_citations

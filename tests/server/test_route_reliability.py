@@ -79,7 +79,8 @@ async def test_a_local_route_with_the_local_model_down_and_no_paid_key_comes_bac
     out = routed.structured_content or {}
     assert out["answered_by"] == "agent" and out["answer"] is None
     assert "cannot reach ollama" in out["note"]
-    assert "answer the prompt below yourself" in out["note"]
+    assert "answer the enriched prompt that comes with this result yourself" in out["note"]
+    assert "below" not in out["note"]  # Claude Code's model reads `prompt` before `note`
     # (sent once: to a client other than Claude Code as the text's last block)
     prompt = tool_text(routed, -1)
     assert out["prompt"] == "" and "## Workspace context" in prompt and "src/auth.py" in prompt

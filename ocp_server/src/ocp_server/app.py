@@ -67,6 +67,10 @@ from ocp_server.workspaces import Workspace, open_workspace
 
 logger = logging.getLogger(__name__)
 
+# What a route the agent answers asks of it. Not "the prompt below": a client that reads the
+# structured content (Claude Code) has `prompt` before `note` (render.route_answer).
+AGENT_ANSWERS = "answer the enriched prompt that comes with this result yourself"
+
 
 @dataclass(slots=True)
 class WorkspaceContext:
@@ -436,7 +440,7 @@ class AppState:
             answered_by = "agent"
             note = (
                 "No paid backend is configured (no API key), and you are already a strong "
-                "model: answer the prompt below yourself. Nothing was sent anywhere."
+                f"model: {AGENT_ANSWERS}. Nothing was sent anywhere."
             )
             shown = await router.paid_prompt(payload, context=context)
         else:
@@ -485,7 +489,7 @@ class AppState:
                 why = "; ".join(a.error for a in failure.attempts if a.error) or str(failure)
                 note = (
                     f"The local model could not answer ({why.rstrip('.')}) and no paid backend "
-                    "is configured: answer the prompt below yourself. Nothing was sent anywhere."
+                    f"is configured: {AGENT_ANSWERS}. Nothing was sent anywhere."
                 )
                 shown = await router.paid_prompt(payload, context=context)
             else:
