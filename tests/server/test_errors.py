@@ -181,3 +181,18 @@ async def test_each_tool_call_is_logged_at_debug_with_its_outcome_and_time(
     assert len(calls) == 2, lines
     assert " answered in " in calls[0] and calls[0].endswith(" ms")
     assert "tool error (invalid arguments: `k`" in calls[1] and calls[1].endswith(" ms")
+
+
+async def test_a_save_of_nothing_is_refused_naming_the_fields_it_takes(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with inproc_client(workspace, monkeypatch) as client:
+        for empty in ({}, {"session_id": "s1"}, {"trace_id": "abc12345"}, {"summary": ""}):
+            result = await client.call_tool("ocp_result_save", empty)
+            text = text_of(result)
+            assert result.is_error, (empty, text)
+            assert "nothing to save" in text and "Saved nothing" not in text
+            for field in ("`summary`", "`decisions`", "`state`", "`notes`", "`outcome`"):
+                assert field in text, (field, text)
+        ok = await client.call_tool("ocp_result_save", {"summary": "done"})
+        assert not ok.is_error

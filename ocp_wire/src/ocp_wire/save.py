@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, Field, StringConstraints
+from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
 from ocp_wire.base import (
     MAX_DB_ID,
@@ -100,6 +100,25 @@ class SaveArgs(WireIn):
     )
     session_id: CallerId | None = None
     workspace: str | None = WorkspaceArg
+
+    @model_validator(mode="after")
+    def _something_to_save(self) -> SaveArgs:
+        # A save of none of these (an empty one, or only a trace_id or session_id) stored
+        # nothing and was answered "Saved nothing" as a success.
+        if not any(getattr(self, name) for name in SAVED_FIELDS):
+            raise ValueError(
+                "nothing to save: give at least one of `summary`, `decisions`, `state`, "
+                "`notes`, `open_items`, `outcome` (with `trace_id`), `resolve`, "
+                "`forget_decisions` or `forget_notes`"
+            )
+        return self
+
+
+#: What a save stores or changes: one of them must be given.
+SAVED_FIELDS = (
+    "summary", "decisions", "state", "notes", "open_items", "outcome", "resolve",
+    "forget_decisions", "forget_notes",
+)  # fmt: skip
 
 
 class SavedCitationOut(WireOut):
