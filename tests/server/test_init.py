@@ -62,6 +62,35 @@ def test_claude_code_gets_project_mcp_json_no_key_and_the_approval(
     assert "the checkout at" in done.stdout and "claude mcp list" in done.stdout
 
 
+def test_claude_code_approval_is_kept_out_of_git_once_and_only_in_a_repository(
+    workspace: Path, home: Path, tmp_path: Path
+) -> None:
+    # Claude Code git-ignores .claude/settings.local.json when it creates it; init created it
+    # first, and `git status` offered it to the next commit.
+    def untracked(ws: Path) -> str:
+        return subprocess.run(
+            ["git", "-C", str(ws), "status", "--porcelain", "--untracked-files=all"],
+            capture_output=True, text=True, check=True, env={**os.environ, "HOME": str(home)},
+        ).stdout  # fmt: skip
+
+    done = init(workspace, "--client", "claude-code", "--no-check", home=home)
+    assert done.returncode == 0, done.stderr
+    assert ".claude/settings.local.json" not in untracked(workspace)
+    assert ".mcp.json" in untracked(workspace)  # the team's file stays to be committed
+    exclude = workspace / ".git" / "info" / "exclude"
+    assert exclude.read_text().count("**/.claude/settings.local.json") == 1
+    assert "git ignores .claude/settings.local.json now" in done.stdout
+    again = init(workspace, "--client", "claude-code", "--no-check", home=home)
+    assert again.returncode == 0, again.stderr
+    assert exclude.read_text().count("**/.claude/settings.local.json") == 1
+    assert "git already ignores .claude/settings.local.json" in again.stdout
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    outside = init(plain, "--client", "claude-code", "--no-check", home=home)
+    assert outside.returncode == 0, outside.stderr
+    assert "git" not in outside.stdout.replace("git+", "") and not (plain / ".git").exists()
+
+
 def test_merge_keeps_other_servers_and_keys_backs_up_and_is_idempotent(
     workspace: Path, home: Path
 ) -> None:

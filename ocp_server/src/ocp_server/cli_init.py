@@ -15,6 +15,7 @@ from ocp_router.env import env_value
 from ocp_router.redact_names import redact_name
 from ocp_server.entry import EXIT_INTERRUPTED
 from ocp_server.first_run import refuse_reason
+from ocp_server.git_exclude import CLAUDE_LOCAL_SETTINGS, ensure_ignored
 from ocp_server.launcher import Launch, detect_launch
 from ocp_server.mcp_config import (
     CLIENTS,
@@ -110,6 +111,21 @@ def _say(text: str, *, file: TextIO | None = None, flush: bool = False) -> None:
     print(redact_name(text).text, file=file, flush=flush)
 
 
+def _say_ignored(workspace: Path) -> None:
+    """Keep Claude Code's local settings out of git, as Claude Code does (git_exclude.py)."""
+    ignored = ensure_ignored(workspace)
+    if ignored is None:  # not a git repository
+        return
+    what, exclude = ignored
+    if what == "already":
+        _say(f"git already ignores {CLAUDE_LOCAL_SETTINGS} (it is not committed by accident)")
+    else:
+        _say(
+            f"git ignores {CLAUDE_LOCAL_SETTINGS} now (it holds this machine's approval, so "
+            f"it is not committed by accident): added to {exclude}, as Claude Code does"
+        )
+
+
 def _status_of(exc: ConfigFileError) -> int:
     """What a file says or the command asks that cannot be done is a configuration error (2,
     as argparse's own); a file the OS would not let init read is a failure (1)."""
@@ -172,6 +188,8 @@ def run_init(args: argparse.Namespace, workspace: Path) -> int:
             _say(f"updated {w.path} (the previous version is in {w.backup})")
         else:
             _say(f"wrote {w.path}")
+    if client.name == "claude-code":  # its approval, which is this machine's alone
+        _say_ignored(workspace)
     _say(f"{client.title} starts ocp with: {launch.shown()}  ({launch.detail})")
     if args.paid:
         _say("paid calls: OCP reads ANTHROPIC_API_KEY (leave --paid out to never pay twice)")
