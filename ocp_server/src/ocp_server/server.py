@@ -63,10 +63,16 @@ from ocp_server.protocol_errors import ProtocolErrorsNamed
 from ocp_server.render import ToolAnswer, render, restore_answer, route_answer
 from ocp_server.request_ids import unique_request_ids
 from ocp_server.runtime import Runtime
-from ocp_server.settings import ServerSettings, resolve_after_roots_moved, resolve_workspace
+from ocp_server.settings import (
+    MAX_SEARCH_TOKENS,
+    ServerSettings,
+    resolve_after_roots_moved,
+    resolve_workspace,
+)
 from ocp_server.stdio import hardened_stdio
 from ocp_server.tool_answers import ToolCallsInWireForm, call_outcome, tool_result
 from ocp_server.turns import ProgressNotices, Turns
+from ocp_wire.restore import MAX_RESTORE_TOKENS
 
 if TYPE_CHECKING:
     # Loaded after `initialize` is answered (see `_load_app`): the router, the index and
@@ -102,7 +108,24 @@ STATUS_RESOURCE = Resource(
 )
 RESOURCE_NOT_FOUND = -32002  # the MCP specification's code for an unknown resource URI
 
-Handler = Callable[["AppState", "Workspace | None", Any], Awaitable[BaseModel | ToolAnswer]]
+# (state, workspace, arguments, the MCP client's clientInfo.name)
+# Claude Code saves a successful result over 50,000 characters to a file and gives its model
+# the file's name instead, unless the tool's `_meta` in tools/list raises that threshold, up to
+# 500,000 (../shared/reference/mcp-clients.md §2). A tool whose answer can be larger says how
+# large: a search at the default budget came to 51,372 characters (k=50, group_by file, on
+# pytest's sources). At most 6.4 characters of JSON answer per token of budget were measured
+# (the hits' fields and JSON escapes around their texts); 8 are counted.
+RESULT_CHARS_META = "anthropic/maxResultSizeChars"
+MAX_RESULT_CHARS = 500_000
+CHARS_PER_BUDGET_TOKEN = 8
+
+
+def result_chars(max_tokens: int) -> int:
+    """What a tool whose answer keeps to `max_tokens` advertises as its largest answer."""
+    return min(MAX_RESULT_CHARS, max_tokens * CHARS_PER_BUDGET_TOKEN)
+
+
+Handler = Callable[["AppState", "Workspace | None", Any, str], Awaitable[BaseModel | ToolAnswer]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +138,9 @@ class ToolSpec:
     read_only: bool
     needs_workspace: bool = True
     open_world: bool = False
+    # The characters of its largest answer, where that is over what Claude Code shows whole
+    # (RESULT_CHARS_META); None: its answers are small.
+    result_chars: int | None = None
 
     @property
     def verb(self) -> str:
@@ -133,21 +159,29 @@ class ToolSpec:
         return self.shape.name
 
 
-async def _search(state: AppState, ws: Workspace | None, args: wire.SearchArgs) -> ToolAnswer:
+async def _search(
+    state: AppState, ws: Workspace | None, args: wire.SearchArgs, client: str
+) -> ToolAnswer:
     assert ws is not None
-    return await state.search_answer(ws, args)
+    return await state.search_answer(ws, args, client)
 
 
-async def _restore(state: AppState, ws: Workspace | None, args: wire.RestoreArgs) -> ToolAnswer:
+async def _restore(
+    state: AppState, ws: Workspace | None, args: wire.RestoreArgs, client: str
+) -> ToolAnswer:
     assert ws is not None
     return restore_answer(await state.restore(ws, args))  # the brief sent once
 
 
-async def _route(state: AppState, ws: Workspace | None, args: wire.RouteArgs) -> BaseModel:
+async def _route(
+    state: AppState, ws: Workspace | None, args: wire.RouteArgs, client: str
+) -> BaseModel:
     return await state.route(ws, args)
 
 
-async def _save(state: AppState, ws: Workspace | None, args: wire.SaveArgs) -> BaseModel:
+async def _save(
+    state: AppState, ws: Workspace | None, args: wire.SaveArgs, client: str
+) -> BaseModel:
     assert ws is not None
     return await state.save(ws, args)
 
@@ -161,6 +195,7 @@ TOOLS: tuple[ToolSpec, ...] = (
         "(verify_token, verifyToken, 'verify token') or plain questions.",
         _search,
         read_only=True,
+        result_chars=result_chars(MAX_SEARCH_TOKENS),
     ),
     ToolSpec(
         wire.RESTORE,
@@ -170,6 +205,7 @@ TOOLS: tuple[ToolSpec, ...] = (
         "and most recent first, the whole result within max_tokens. Call at the start of a task.",
         _restore,
         read_only=True,
+        result_chars=result_chars(MAX_RESTORE_TOKENS),
     ),
     ToolSpec(
         wire.ROUTE,
@@ -183,6 +219,8 @@ TOOLS: tuple[ToolSpec, ...] = (
         read_only=False,
         needs_workspace=False,
         open_world=True,
+        # its prompt, handed back to the agent: the caller's whole conversation and the context
+        result_chars=MAX_RESULT_CHARS,
     ),
     ToolSpec(
         wire.SAVE,
@@ -212,6 +250,7 @@ def list_tools_result(settings: ServerSettings) -> ListToolsResult:
                     destructive_hint=False,
                     open_world_hint=spec.open_world,
                 ),
+                meta={RESULT_CHARS_META: spec.result_chars} if spec.result_chars else None,
             )
             for spec in TOOLS
         ]
@@ -454,13 +493,15 @@ def build_server(
                 f"building the workspace index: {done}/{total} files", done, total or None
             )
         line = turns.get(spec.underscore)
+        client = ctx.session.client_params
+        client_name = client.client_info.name if client is not None else ""
         try:
             async with (
                 line.turn(notices.route_wait(line.limit)) if line else nullcontext(False)
             ) as waited:
                 if waited:
                     await notices.send(f"{wire.SLOT_TAKEN}: routing now")
-                out = await spec.handler(state, ws, args)
+                out = await spec.handler(state, ws, args, client_name)
         except RouteFailure as failure:
             # Nothing could answer: a tool error, with the attempts and the full trace.
             return error_result(render(failure.result), failure.result.model_dump(mode="json"))
@@ -475,8 +516,7 @@ def build_server(
             logger.exception("tool %s failed", spec.verb)
             return error_result(internal_error_text(spec.verb, exc))
         if isinstance(out, wire.RouteResult):  # its prompt where this client's model reads
-            client = ctx.session.client_params
-            out = route_answer(out, client.client_info.name if client is not None else "")
+            out = route_answer(out, client_name)
         return tool_result(out)
 
     async def on_list_resources(

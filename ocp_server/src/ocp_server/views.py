@@ -272,6 +272,25 @@ def search_tokens_sent(structured: Mapping[str, Any]) -> int:
     return sum(estimate_tokens(h["text"]) for h in hits)
 
 
+def hit_tokens(structured: Mapping[str, Any]) -> int:
+    """The tokens of the result texts of a search's structured answer (either grouping)."""
+    hits = [*structured["results"], *(h for f in structured["files"] or () for h in f["hits"])]
+    return sum(estimate_tokens(h["text"]) for h in hits)
+
+
+def answer_tokens(structured: Mapping[str, Any]) -> int:
+    """The tokens of a tool's whole structured answer as JSON, as a client that passes its
+    model the structured content reads it (render.STRUCTURED_ONLY_CLIENTS)."""
+    return estimate_tokens(json.dumps(structured, ensure_ascii=False))
+
+
+def search_noted(answer: ToolAnswer, note: str) -> ToolAnswer:
+    """A search's answer with `note` after the note it has."""
+    said = answer.structured["note"]
+    structured = {**answer.structured, "note": f"{said}; {note}" if said else note}
+    return ToolAnswer(search_text(structured), structured)
+
+
 def _search_structured(
     response: SearchResponse, waited: float | None, group_by_file: bool
 ) -> dict[str, Any]:
