@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ocp_router.tokens import estimate_tokens
-from ocp_server.render import RESULT_TOKEN_LIMITS
+from ocp_server.client_limits import RESULT_TOKEN_LIMITS
 from tests.server.raw_server import INITIALIZE, INITIALIZED, RawServer
 
 META = "anthropic/maxResultSizeChars"

@@ -58,12 +58,7 @@ from ocp_server.off_loop import off_loop
 from ocp_server.open_workspaces import OpenWorkspaces
 from ocp_server.outcomes import learn, unlearned
 from ocp_server.prompt import EnrichedPrompt
-from ocp_server.render import (
-    CLAUDE_CODE_OUTPUT_TOKENS,
-    RESULT_TOKEN_LIMITS,
-    ToolAnswer,
-    restore_tokens,
-)
+from ocp_server.render import ToolAnswer, restore_tokens
 from ocp_server.route_record import Answerer, RouteRecord, local_unreachable
 from ocp_server.schema import SchemaTooNew
 from ocp_server.sent_budget import fitted
@@ -120,6 +115,9 @@ class AppState:
         self._restore_overhead: int | None = None
         # Why the router could not be made from its settings (a ConfigError's text), if so.
         self.routing_error: str | None = None
+        # The MCP client's name (its initialize's clientInfo.name; "" before it is known):
+        # a server run over stdio serves one client.
+        self.client = ""
         # OCP_ROUTE_THRESHOLD, which the workspaces' calibrations learn around (None: none)
         self.base_threshold = router_settings.route_threshold if router_settings else None
 
@@ -201,13 +199,10 @@ class AppState:
         validated, so what tests read here is what the agent is sent."""
         return wire.SearchResult.model_validate((await self.search_answer(ws, args)).structured)
 
-    async def search_answer(
-        self, ws: Workspace, args: wire.SearchArgs, client: str = ""
-    ) -> ToolAnswer:
+    async def search_answer(self, ws: Workspace, args: wire.SearchArgs) -> ToolAnswer:
         """The search's answer in its wire form (the MCP tool's), its texts as sent (redacted)
-        within `max_tokens` (`sent_budget.fitted`); for an MCP client that refuses a larger
-        result (`client`, its clientInfo.name: render.RESULT_TOKEN_LIMITS) the whole answer
-        within that client's limit, with a smaller budget, which its note gives."""
+        within `max_tokens` (`sent_budget.fitted`); for a client that refuses a larger result,
+        its whole answer within what that client takes (views.search_for_client)."""
         waited = await self._first_index(ws)
         group_by_file = args.group_by == "file"
 
@@ -220,24 +215,8 @@ class AppState:
 
         asked = args.max_tokens or self.settings.search_tokens
         answer = await fitted(search, sent, asked)
-        limit = RESULT_TOKEN_LIMITS.get(client)
-        budget = asked
-        for _ in range(4):  # the answer's size follows the budget: one or two searches more
-            whole = views.answer_tokens(answer.structured)
-            if limit is None or whole <= limit:
-                break
-            # its texts cut by the share the whole is over: the rest of the answer (paths,
-            # fields) shrinks less, so a budget still over is cut again
-            texts = min(budget, views.hit_tokens(answer.structured))
-            budget = max(0, texts * limit // whole)
-            answer = await fitted(search, sent, budget)
-        if budget == asked:
-            return answer
-        return views.search_noted(
-            answer,
-            f"max_tokens={asked:,} was lowered to {budget:,} so that the whole answer fits the "
-            f"{CLAUDE_CODE_OUTPUT_TOKENS:,} tokens Claude Code accepts of a tool's result "
-            "(MAX_MCP_OUTPUT_TOKENS)",
+        return await views.search_for_client(
+            answer, asked, self.client, lambda budget: fitted(search, sent, budget)
         )
 
     async def _search(self, ws: Workspace, args: wire.SearchArgs, budget: int) -> SearchResponse:

@@ -27,14 +27,6 @@ class ToolAnswer:
 # (../shared/reference/mcp-clients.md §3).
 STRUCTURED_ONLY_CLIENTS = frozenset({"claude-code"})
 
-# The MCP clients that refuse a tool result over a number of tokens, and the tokens (OCP's
-# estimate) a search's whole answer keeps to for them. Claude Code refuses one over
-# MAX_MCP_OUTPUT_TOKENS (25,000 by default), counted by its model's tokenizer, which counts
-# more than OCP's estimate: 15,000 (about 61,000 characters of a search's JSON) leaves it 67%
-# more, 2.4 characters a token (../shared/reference/mcp-clients.md §2).
-CLAUDE_CODE_OUTPUT_TOKENS = 25_000
-RESULT_TOKEN_LIMITS = {"claude-code": 15_000}
-
 
 def restore_answer(out: wire.RestoreResult) -> ToolAnswer:
     """A restore's answer on the wire: the brief once, as the text block, and the same items

@@ -47,6 +47,7 @@ import ocp_wire as wire
 from ocp_router.errors import ConfigError
 from ocp_server import __version__
 from ocp_server.argument_errors import argument_error, clip, echo
+from ocp_server.client_limits import tool_meta
 from ocp_server.collector import importing
 from ocp_server.daemon_thread import in_daemon_thread
 from ocp_server.errors import (
@@ -63,16 +64,10 @@ from ocp_server.protocol_errors import ProtocolErrorsNamed
 from ocp_server.render import ToolAnswer, render, restore_answer, route_answer
 from ocp_server.request_ids import unique_request_ids
 from ocp_server.runtime import Runtime
-from ocp_server.settings import (
-    MAX_SEARCH_TOKENS,
-    ServerSettings,
-    resolve_after_roots_moved,
-    resolve_workspace,
-)
+from ocp_server.settings import ServerSettings, resolve_after_roots_moved, resolve_workspace
 from ocp_server.stdio import hardened_stdio
 from ocp_server.tool_answers import ToolCallsInWireForm, call_outcome, tool_result
 from ocp_server.turns import ProgressNotices, Turns
-from ocp_wire.restore import MAX_RESTORE_TOKENS
 
 if TYPE_CHECKING:
     # Loaded after `initialize` is answered (see `_load_app`): the router, the index and
@@ -108,24 +103,7 @@ STATUS_RESOURCE = Resource(
 )
 RESOURCE_NOT_FOUND = -32002  # the MCP specification's code for an unknown resource URI
 
-# (state, workspace, arguments, the MCP client's clientInfo.name)
-# Claude Code saves a successful result over 50,000 characters to a file and gives its model
-# the file's name instead, unless the tool's `_meta` in tools/list raises that threshold, up to
-# 500,000 (../shared/reference/mcp-clients.md §2). A tool whose answer can be larger says how
-# large: a search at the default budget came to 51,372 characters (k=50, group_by file, on
-# pytest's sources). At most 6.4 characters of JSON answer per token of budget were measured
-# (the hits' fields and JSON escapes around their texts); 8 are counted.
-RESULT_CHARS_META = "anthropic/maxResultSizeChars"
-MAX_RESULT_CHARS = 500_000
-CHARS_PER_BUDGET_TOKEN = 8
-
-
-def result_chars(max_tokens: int) -> int:
-    """What a tool whose answer keeps to `max_tokens` advertises as its largest answer."""
-    return min(MAX_RESULT_CHARS, max_tokens * CHARS_PER_BUDGET_TOKEN)
-
-
-Handler = Callable[["AppState", "Workspace | None", Any, str], Awaitable[BaseModel | ToolAnswer]]
+Handler = Callable[["AppState", "Workspace | None", Any], Awaitable[BaseModel | ToolAnswer]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,9 +116,6 @@ class ToolSpec:
     read_only: bool
     needs_workspace: bool = True
     open_world: bool = False
-    # The characters of its largest answer, where that is over what Claude Code shows whole
-    # (RESULT_CHARS_META); None: its answers are small.
-    result_chars: int | None = None
 
     @property
     def verb(self) -> str:
@@ -159,29 +134,21 @@ class ToolSpec:
         return self.shape.name
 
 
-async def _search(
-    state: AppState, ws: Workspace | None, args: wire.SearchArgs, client: str
-) -> ToolAnswer:
+async def _search(state: AppState, ws: Workspace | None, args: wire.SearchArgs) -> ToolAnswer:
     assert ws is not None
-    return await state.search_answer(ws, args, client)
+    return await state.search_answer(ws, args)
 
 
-async def _restore(
-    state: AppState, ws: Workspace | None, args: wire.RestoreArgs, client: str
-) -> ToolAnswer:
+async def _restore(state: AppState, ws: Workspace | None, args: wire.RestoreArgs) -> ToolAnswer:
     assert ws is not None
     return restore_answer(await state.restore(ws, args))  # the brief sent once
 
 
-async def _route(
-    state: AppState, ws: Workspace | None, args: wire.RouteArgs, client: str
-) -> BaseModel:
+async def _route(state: AppState, ws: Workspace | None, args: wire.RouteArgs) -> BaseModel:
     return await state.route(ws, args)
 
 
-async def _save(
-    state: AppState, ws: Workspace | None, args: wire.SaveArgs, client: str
-) -> BaseModel:
+async def _save(state: AppState, ws: Workspace | None, args: wire.SaveArgs) -> BaseModel:
     assert ws is not None
     return await state.save(ws, args)
 
@@ -195,7 +162,6 @@ TOOLS: tuple[ToolSpec, ...] = (
         "(verify_token, verifyToken, 'verify token') or plain questions.",
         _search,
         read_only=True,
-        result_chars=result_chars(MAX_SEARCH_TOKENS),
     ),
     ToolSpec(
         wire.RESTORE,
@@ -205,7 +171,6 @@ TOOLS: tuple[ToolSpec, ...] = (
         "and most recent first, the whole result within max_tokens. Call at the start of a task.",
         _restore,
         read_only=True,
-        result_chars=result_chars(MAX_RESTORE_TOKENS),
     ),
     ToolSpec(
         wire.ROUTE,
@@ -219,8 +184,6 @@ TOOLS: tuple[ToolSpec, ...] = (
         read_only=False,
         needs_workspace=False,
         open_world=True,
-        # its prompt, handed back to the agent: the caller's whole conversation and the context
-        result_chars=MAX_RESULT_CHARS,
     ),
     ToolSpec(
         wire.SAVE,
@@ -250,7 +213,7 @@ def list_tools_result(settings: ServerSettings) -> ListToolsResult:
                     destructive_hint=False,
                     open_world_hint=spec.open_world,
                 ),
-                meta={RESULT_CHARS_META: spec.result_chars} if spec.result_chars else None,
+                meta=tool_meta(spec.shape),
             )
             for spec in TOOLS
         ]
@@ -469,9 +432,7 @@ def build_server(
             return error_result(f"cannot open the workspace's index: {exc}")
         if ws is None:
             return await run_tool(ctx, spec, state, ws, args)
-        state.workspaces.hold(
-            ws
-        )  # not closed under the call if the client's roots change meanwhile
+        state.workspaces.hold(ws)  # not closed under the call if the client's roots change
         try:
             return await run_tool(ctx, spec, state, ws, args)
         finally:
@@ -494,14 +455,14 @@ def build_server(
             )
         line = turns.get(spec.underscore)
         client = ctx.session.client_params
-        client_name = client.client_info.name if client is not None else ""
+        state.client = client_name = client.client_info.name if client is not None else ""
         try:
             async with (
                 line.turn(notices.route_wait(line.limit)) if line else nullcontext(False)
             ) as waited:
                 if waited:
                     await notices.send(f"{wire.SLOT_TAKEN}: routing now")
-                out = await spec.handler(state, ws, args, client_name)
+                out = await spec.handler(state, ws, args)
         except RouteFailure as failure:
             # Nothing could answer: a tool error, with the attempts and the full trace.
             return error_result(render(failure.result), failure.result.model_dump(mode="json"))

@@ -5,7 +5,7 @@ The route's trace has its own view (route_record.py)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, TypeVar
@@ -25,6 +25,7 @@ from ocp_server.brief import (
     StaleBrief,
     TraceBrief,
 )
+from ocp_server.client_limits import CLAUDE_CODE_OUTPUT_TOKENS, RESULT_TOKEN_LIMITS
 from ocp_server.index.models import SearchResponse
 from ocp_server.render import ToolAnswer, search_text
 
@@ -289,6 +290,35 @@ def search_noted(answer: ToolAnswer, note: str) -> ToolAnswer:
     said = answer.structured["note"]
     structured = {**answer.structured, "note": f"{said}; {note}" if said else note}
     return ToolAnswer(search_text(structured), structured)
+
+
+async def search_for_client(
+    answer: ToolAnswer, asked: int, client: str, search: Callable[[int], Awaitable[ToolAnswer]]
+) -> ToolAnswer:
+    """A search's `answer` (fitted to the budget `asked`) for the MCP client named `client`:
+    searched again (`search(budget)`) with a smaller budget while its whole answer is over
+    what that client accepts (RESULT_TOKEN_LIMITS), its note saying so."""
+    limit = RESULT_TOKEN_LIMITS.get(client)
+    if limit is None:  # (the whole answer is not measured: 60 KB of JSON)
+        return answer
+    budget = asked
+    for _ in range(4):  # the answer's size follows the budget: one or two searches more
+        whole = answer_tokens(answer.structured)
+        if whole <= limit:
+            break
+        # its texts cut by the share the whole is over: the rest of the answer (paths,
+        # fields) shrinks less, so a budget still over is cut again
+        texts = min(budget, hit_tokens(answer.structured))
+        budget = max(0, texts * limit // whole)
+        answer = await search(budget)
+    if budget == asked:
+        return answer
+    return search_noted(
+        answer,
+        f"max_tokens={asked:,} was lowered to {budget:,} so that the whole answer fits the "
+        f"{CLAUDE_CODE_OUTPUT_TOKENS:,} tokens Claude Code accepts of a tool's result "
+        "(MAX_MCP_OUTPUT_TOKENS)",
+    )
 
 
 def _search_structured(
