@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterator
 
 from ocp_router._redact_base import MARKER_OPEN, PRIORITY, Hit, cut_at_escape, line_before
-from ocp_router._redact_line_kind import code_before, env_context, in_ini
+from ocp_router._redact_line_kind import code_before, env_context, in_ini, label_context
 from ocp_router._redact_prose import (
     colon_in_sentence,
     creds_pair_hit,
@@ -393,7 +393,11 @@ def _assignment_value(
             op == "="
             and not spaced
             and not raw.endswith((",", ")"))
-            and (name.startswith("-") or env_context(line_prefix[: len(line_prefix) - len(lq)]))
+            and (
+                name.startswith("-")
+                or env_context(line_prefix[: len(line_prefix) - len(lq)])
+                or label_context(line_prefix[: len(line_prefix) - len(lq)], text, vs + len(raw))
+            )
             # a keyword argument on a line of its own inside a call, indented there:
             # password=parts[...]; a .env line starts at column 0 (or with `export`)
             and not (

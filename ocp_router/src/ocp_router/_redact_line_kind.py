@@ -11,6 +11,7 @@ _ENV_PREFIXES = frozenset({"", "export", "set", "setx", "env", "arg", "local", "
 # Tokens after which NAME=value sets a variable of a command or a container (-e X=y), or one
 # more field of a logfmt line (user=app password=...).
 _ENV_FLAGS = frozenset({"-", "-e", "--env", "--build-arg", "--set", "--set-string", "-var"})
+_QUOTE_OPEN_RE = re.compile(r"^[a-z]{0,2}[\"'`]")  # a literal opening before the word
 _INI_SECTION_RE = re.compile(r"(?m)^[ \t]*\[[\w .:\"'/-]+\][ \t]*$")
 
 
@@ -25,8 +26,41 @@ def env_context(prefix: str) -> bool:
     tokens = prefix.split()
     if not tokens:
         return True
-    last = re.sub(r"^[a-z]{0,2}[\"'`]", "", tokens[-1].lower())  # f"export X=...
+    last = _QUOTE_OPEN_RE.sub("", tokens[-1].lower())  # f"export X=...
     return last in _ENV_PREFIXES or last in _ENV_FLAGS or ("=" in last and "==" not in last)
+
+
+# A log or config line's label before NAME=value (`config: password=x`, `db: token=x`); a
+# line opening so is code (`if ok: x=y`, `case 1: x=y;`).
+_LABEL_RE = re.compile(r"[A-Za-z][\w.-]*:")
+_CODE_HEADS = frozenset(
+    "if elif else while for with try except finally case default lambda match when".split()
+)
+# A word before NAME=value that declares it (`let x=y in`, `const x=y`): code.
+_DECLARATIONS = frozenset(
+    "var let const val auto my our static final dim def new return yield await".split()
+)
+_WORD_RE = re.compile(r"[A-Za-z][\w-]*")
+_NEXT_WORD_RE = re.compile(r"[ \t]+[A-Za-z]")
+
+
+def label_context(prefix: str, text: str, value_end: int) -> bool:
+    """NAME=value here is a field of a log or config line, not code: after a label
+    (`config: password=x`), or a word before it and one after (`x password=x y`), which no
+    keyword argument (inside its call's parentheses) and no declaration has."""
+    if paren_depth(prefix) > 0:
+        return False
+    tokens = prefix.split()
+    if not tokens or tokens[0].lower().rstrip(":") in _CODE_HEADS:
+        return False
+    last = _QUOTE_OPEN_RE.sub("", tokens[-1])  # echo "db: password=...
+    if _LABEL_RE.fullmatch(last):
+        return not text.startswith(";", value_end)
+    return (
+        _WORD_RE.fullmatch(last) is not None
+        and last.lower() not in _DECLARATIONS
+        and _NEXT_WORD_RE.match(text, value_end) is not None
+    )
 
 
 # Three words in a row: a sentence, not a call's arguments (`url, timeout,`) or code.
