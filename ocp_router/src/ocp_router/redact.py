@@ -511,6 +511,8 @@ def redact(text: str, known: Mapping[str, str] | None = None) -> RedactionResult
 
     `known` maps secrets already found elsewhere (in another message of the same request) to
     their kind: each verbatim occurrence in `text` is redacted too."""
+    if not isinstance(text, str):
+        raise TypeError(_not_str(text))
     if known:
         return _redact(text, known)
     result = _RECENT.get(text)
@@ -518,6 +520,14 @@ def redact(text: str, known: Mapping[str, str] | None = None) -> RedactionResult
         result = _redact(text, None)
         _RECENT.put(text, result)
     return result
+
+
+def _not_str(value: object) -> str:
+    """What a caller who passed `value` for the text should be told: it must be str."""
+    told = f"redact() argument 'text' must be str, not {type(value).__name__}"
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        told += " (decode it first, e.g. data.decode('utf-8', 'replace'))"
+    return told
 
 
 def may_hold_token(text: str) -> bool:
