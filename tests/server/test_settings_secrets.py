@@ -48,7 +48,11 @@ def test_the_route_tool_and_status_quote_a_key_in_the_wrong_variable_redacted(
     # routing settings: the route tool answers with the error, the other tools serve
     (tmp_path / "ws").mkdir()
     raw = RawServer({"OCP_WORKSPACE": str(tmp_path / "ws"), **MISPLACED}, cwd=tmp_path)
-    arguments = {"ocp_model_route": {"request": "x"}, "ocp_context_search": {"query": "x"}}
+    arguments = {
+        "ocp_model_route": {"request": "x"},
+        "ocp_context_search": {"query": "x"},
+        "ocp_result_save": {"summary": "x"},  # a save of nothing is refused (93f313a)
+    }
     try:
         raw.initialize()
         tools = raw.request({"jsonrpc": "2.0", "id": 1, "method": "tools/list"})["result"]
