@@ -3,13 +3,32 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Protocol
 
 from ocp_router import _arguments as arguments
 
-__all__ = ["Budget", "MemoryLedger", "SpendLedger"]
+__all__ = ["Budget", "MemoryLedger", "SpendLedger", "usd", "usd_limit"]
+
+
+def usd_limit(value: float) -> str:
+    """A limit as a person writes it: fixed-point, never an exponent, no trailing zeros
+    ($0.0000001 for 1e-07, $5 for 5.0, $0.25); `:g` printed $1e-07."""
+    if not math.isfinite(value):
+        return f"${value}"
+    return f"${Decimal(repr(value)).normalize():f}"
+
+
+def usd(value: float) -> str:
+    """An amount spent or estimated: four decimals, and for a nonzero amount under half a
+    hundredth of a cent, two significant digits ($0.00000012), not $0.0000 next to a tiny limit."""
+    if value == 0 or abs(value) >= 0.00005 or not math.isfinite(value):
+        return f"${value:.4f}"
+    places = 1 - math.floor(math.log10(abs(value)))  # two significant digits
+    return f"${value:.{places}f}"
 
 
 @dataclass(frozen=True, slots=True)

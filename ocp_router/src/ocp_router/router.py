@@ -30,7 +30,7 @@ from ocp_router import _arguments as arguments
 from ocp_router._tokens import estimate_tokens
 from ocp_router.backends.base import GenerateRequest, GenerateResponse, ModelBackend
 from ocp_router.boundary import ContextProvider, PaidPrompt, build_paid_prompt, with_since
-from ocp_router.budget import Budget, MemoryLedger, SpendLedger
+from ocp_router.budget import Budget, MemoryLedger, SpendLedger, usd, usd_limit
 from ocp_router.calibration import Calibration
 from ocp_router.classifier import TaskClassifier
 from ocp_router.errors import (
@@ -636,8 +636,8 @@ class OCPRouter:
             )
         elif budget.max_request_usd is not None and estimate > budget.max_request_usd:
             why = (
-                f"{model} could cost up to ${estimate:.4f} here, over "
-                f"{self.names.max_request_usd}=${budget.max_request_usd:g}."
+                f"{model} could cost up to {usd(estimate)} here, over "
+                f"{self.names.max_request_usd}={usd_limit(budget.max_request_usd)}."
             )
         elif budget.daily_usd is not None:
             # Check and reserve in one step: routes running at once must not all see the room
@@ -646,13 +646,14 @@ class OCPRouter:
                 spent = await self.ledger.spent_today()
                 if spent + self._reserved + estimate > budget.daily_usd:
                     in_flight = (
-                        f" and ${self._reserved:.4f} held by calls in flight"
+                        f" and {usd(self._reserved)} held by calls in flight"
                         if self._reserved
                         else ""
                     )
                     why = (
-                        f"${spent:.4f} spent today{in_flight}; {model} could add up to "
-                        f"${estimate:.4f}, over {self.names.daily_usd}=${budget.daily_usd:g}."
+                        f"{usd(spent)} spent today{in_flight}; {model} could add up to "
+                        f"{usd(estimate)}, over "
+                        f"{self.names.daily_usd}={usd_limit(budget.daily_usd)}."
                     )
                 else:
                     self._reserved += estimate

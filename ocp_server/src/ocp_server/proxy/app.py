@@ -57,6 +57,7 @@ from ocp_router import (
 from ocp_router.backends.ollama import OllamaBackend
 from ocp_router.backends.ollama_version import SilentCutCheck
 from ocp_router.backends.openai import OpenAIBackend
+from ocp_router.budget import usd, usd_limit
 from ocp_router.payload import AgentPayload
 from ocp_router.phase1 import Assessment
 from ocp_router.redact_names import redact_name_head
@@ -647,7 +648,7 @@ class Proxy:
         if daily is not None:
             spent = await self.router.ledger.spent_today()
             if spent >= daily:
-                return f"budget: ${spent:.4f} spent today, OCP_DAILY_BUDGET_USD=${daily:g}"
+                return f"budget: {usd(spent)} spent today, OCP_DAILY_BUDGET_USD={usd_limit(daily)}"
         return None
 
     @staticmethod
