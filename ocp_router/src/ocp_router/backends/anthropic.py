@@ -39,7 +39,6 @@ if find_spec("anthropic") is None:
 
 class AnthropicBackend(ClosingBackend):
     name = "anthropic"
-    supports_streaming = False
     key_env_var = "ANTHROPIC_API_KEY"
 
     def __init__(

@@ -14,7 +14,6 @@ Handler = Callable[[GenerateRequest], "str | GenerateResponse | Awaitable[str | 
 
 class MockBackend:
     name = "mock"
-    supports_streaming = False
 
     def __init__(self, handler: Handler, *, model: str = "mock", available: bool = True) -> None:
         if not callable(handler):  # taken, every route failed with "not callable"

@@ -61,7 +61,6 @@ class OllamaBackend(ClosingBackend):
     """Ollama's native API. `timeout` bounds a whole answer, including model load."""
 
     name = "ollama"
-    supports_streaming = True
 
     def __init__(
         self,

@@ -50,7 +50,6 @@ DEFAULT_URL = "https://api.openai.com/v1"
 
 class OpenAIBackend(ClosingBackend):
     name = "openai"
-    supports_streaming = False
     key_env_var = "OPENAI_API_KEY"
 
     def __init__(
