@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from ocp_router.calibration import Calibration, TypeCalibration, calibration_path
-from ocp_server.cli import main
+from ocp_server.cli import build_parser, main
 from tests.fakes import FakeAnthropic, FakeOllama
 from tests.server.inproc import inproc_client, paid_env
 
@@ -239,3 +239,20 @@ def test_routing_explain_names_a_bad_threshold_in_one_line(
     monkeypatch.setenv("OCP_ROUTE_THRESHOLD", "2")
     assert main(["routing", "explain", "--workspace", str(tmp_path)]) == 2
     assert "OCP_ROUTE_THRESHOLD='2'" in capsys.readouterr().err
+
+
+def test_routing_explain_on_a_damaged_file_is_a_failure_naming_the_file_and_reset(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # OCP writes the file, so a damaged one is a failure (1, as a damaged database is), not a
+    # usage or configuration error (2): no option or OCP_* variable fixes it; the help says so.
+    path = calibration_path(tmp_path / ".ocp")
+    path.parent.mkdir(parents=True)
+    path.write_text("{not json", "utf-8")
+    assert main(["routing", "explain", "--workspace", str(tmp_path)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and str(path) in err and "routing reset" in err
+    help_text = " ".join(build_parser().format_help().split())
+    assert "1 something failed (doctor: a check failed; a damaged database or routing " in (
+        help_text
+    )

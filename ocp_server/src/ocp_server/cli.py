@@ -326,7 +326,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Local-first context and model routing for IDE coding agents. With no "
         "command, serves MCP over stdio (what an IDE runs from its MCP config). Start with "
         "`ocp-server init --client claude-code` in your project.",
-        epilog="exit status: 0 done; 1 something failed (doctor: a check failed); 2 a usage "
+        epilog="exit status: 0 done; 1 something failed (doctor: a check failed; a damaged "
+        "database or routing calibration, files OCP writes); 2 a usage "
         "or configuration error (an option, an OCP_* variable, the workspace, a config file "
         "init cannot merge into, --paid without the key it needs); 130 interrupted (Ctrl-C).",
         parents=[common_options(top=True)],

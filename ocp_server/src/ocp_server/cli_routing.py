@@ -22,7 +22,8 @@ def run_explain(args: argparse.Namespace, workspace: Path) -> int:
     path = _path(workspace)
     try:
         cal = Calibration.load(path)
-    except ValueError as exc:
+    except ValueError as exc:  # a file OCP wrote, damaged: a failure (1), as a damaged
+        # database is; not a usage or configuration error (2), no option or setting fixes it
         print(f"error: {exc}", file=sys.stderr)
         return 1
     if args.json:
