@@ -221,6 +221,29 @@ async def test_a_database_of_another_workspace_is_refused(workspace: Path, tmp_p
         pass
 
 
+async def test_a_moved_workspaces_own_database_by_another_spelling_follows_it(
+    workspace: Path, tmp_path: Path
+) -> None:
+    # On a case-insensitive filesystem OCP_DB_PATH may name .ocp/ocp.db as .ocp/OCP.db: the
+    # same file, which a moved workspace owns; simulated with a hard link (the same inode by
+    # another name). By spelling it was foreign, and refused while the old folder exists.
+    async with await WorkspaceIndex.open(workspace, workspace / ".ocp" / "ocp.db") as index:
+        await index.update()
+    moved = tmp_path / "moved"
+    workspace.rename(moved)
+    workspace.mkdir()  # the recorded folder exists again: only ownership lets the move through
+    other_spelling = moved / ".ocp" / "OCP.db"
+    os.link(moved / ".ocp" / "ocp.db", other_spelling)
+    async with await WorkspaceIndex.open(moved, other_spelling) as index:
+        assert (await index.search("verify_token")).results
+    # A database elsewhere holding the old (still existing) folder is still refused.
+    shared = tmp_path / "shared.db"
+    async with await WorkspaceIndex.open(workspace, shared):
+        pass
+    with pytest.raises(DatabaseError, match="holds the workspace"):
+        await WorkspaceIndex.open(moved, shared)
+
+
 async def test_writes_to_a_database_inside_the_workspace_are_not_edits(
     workspace: Path,
 ) -> None:

@@ -15,13 +15,24 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["NO_OWN_FILES", "OwnFiles", "SIDE_FILES"]
+__all__ = ["NO_OWN_FILES", "OwnFiles", "SIDE_FILES", "same_file"]
 
 #: The database, and the files SQLite keeps beside it (this module imports nothing of OCP's:
 #: the listing's importers need not load the database's).
 SIDE_FILES = ("", "-wal", "-shm", "-journal")
 
 Identity = tuple[int, int]  # (st_dev, st_ino)
+
+
+def same_file(path: Path, other: Path) -> bool:
+    """Whether `path` and `other` are one file by any spelling: the same resolved path, or the
+    same (device, inode) (another case on a case-insensitive filesystem, a hard link)."""
+    if path.resolve() == other.resolve():
+        return True
+    try:
+        return os.path.samefile(path, other)
+    except OSError:  # one of them does not exist: not the same file
+        return False
 
 
 @dataclass(frozen=True, slots=True)

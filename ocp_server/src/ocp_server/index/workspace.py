@@ -54,7 +54,7 @@ from ocp_server.index.on_disk import (
     idle,
     ignore_files_since,
 )
-from ocp_server.index.own_files import OwnFiles
+from ocp_server.index.own_files import OwnFiles, same_file
 from ocp_server.index.ranking import load_weights
 from ocp_server.index.search import search_chunks, unmatched_filters
 from ocp_server.index.watched import (
@@ -650,8 +650,9 @@ async def _claim(db: aiosqlite.Connection, workspace: Path, db_path: Path) -> No
         recorded = str(rows[0][0]) if rows else None
         mine = str(workspace)
         # A workspace's own database (.ocp/ocp.db) follows it when the folder moves; any other
-        # is taken over only when the workspace it holds is gone.
-        own = db_path.resolve() == default_db_path(workspace, {}).resolve()
+        # is taken over only when the workspace it holds is gone. Known by the file it is, not
+        # by spelling: OCP_DB_PATH may spell it in another case (macOS, Windows) or by a link.
+        own = same_file(db_path, default_db_path(workspace, {}))
         if recorded not in (None, mine) and not own and Path(recorded).is_dir():
             raise DatabaseError(
                 f"the OCP database at {db_path} holds the workspace {recorded}, not {mine}: "
