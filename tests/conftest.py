@@ -32,12 +32,24 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
 _PREFIXES = ("OCP_", "ANTHROPIC_", "OPENAI_", "CLAUDE_PROJECT_DIR", "OLLAMA_")
 
 
+#: The terminal size every test and every process it starts sees. pytest imports readline
+#: (capture's _readline_workaround), and GNU readline exports the terminal's size as COLUMNS
+#: and LINES with setenv: not in os.environ, yet inherited by a subprocess started with the
+#: default environment, and in os.environ of xdist's workers. So the CLI's output wrapped at
+#: the width of whatever terminal ran pytest (80 without one), a subprocess given a copy of
+#: os.environ saw none under `-n 0` (no wrapping), and rich in this process alike.
+TERMINAL = {"COLUMNS": "80", "LINES": "24"}
+
+
 @pytest.fixture(autouse=True)
 def clean_environ(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """No test sees the developer's keys or OCP settings."""
+    """No test sees the developer's keys or OCP settings, nor the size of the terminal that
+    runs pytest (TERMINAL pins it)."""
     for name in list(os.environ):
         if name.startswith(_PREFIXES):
             monkeypatch.delenv(name)
+    for name, value in TERMINAL.items():
+        monkeypatch.setenv(name, value)
     yield
 
 
