@@ -228,6 +228,10 @@ PASSWORD_CONTEXTS: tuple[Format, ...] = (
     Format("git_url", "git clone https://deploy:{s}@github.com/acme/app.git\n", render=url_part),
     Format("jdbc", "jdbc:mysql://db:3306/app?user=app&password={s}\n", render=query_value),
     Format("log_line", "2024-05-01 12:00:03 INFO login ok user=app password={s}\n"),
+    # After a log or config line's label, or between a command's words: fields, not code.
+    Format("log_label", "2026-01-02 12:00:03 db: password={s}\n"),
+    Format("config_label", "config: password={s}\n"),
+    Format("make_var", "make deploy password={s} target=prod\n", render=shell),
     Format("sql", "CREATE USER app WITH PASSWORD '{s}';\n"),
     Format("sql_identified", "ALTER USER 'app'@'%' IDENTIFIED BY '{s}';\n"),
     Format("ansible", "ansible_user: deploy\nansible_become_pass: {s}\n", render=yaml_scalar),
@@ -287,6 +291,12 @@ PASSWORD_CONTEXTS: tuple[Format, ...] = (
 )
 
 _AWS_SECRET = mixed(B64, 40)
+
+
+def chosen_token(r: random.Random) -> str:
+    """A token or secret a person chose: words and digits (amber7comet2024)."""
+    return f"{r.choice(WORDS)}{r.randint(1, 99)}{r.choice(WORDS)}{r.randint(10, 9999)}"
+
 
 TOKEN_FORMATS: tuple[Format, ...] = (
     Format(
@@ -727,6 +737,9 @@ TOKEN_FORMATS: tuple[Format, ...] = (
             chars(string.ascii_lowercase, 4)(r) for _ in range(4)
         ),
     ),
+    # A secret someone chose, words and digits (amber7comet2024), on a .env or config line.
+    Format("dotenv_chosen_secret", "APP_SECRET={s}\n", chosen_token),
+    Format("config_label_chosen_token", "config: token={s}\n", chosen_token),
     # No name: a key passed to cryptography's Fernet, as Fernet.generate_key() writes it.
     Format(
         "fernet_key",

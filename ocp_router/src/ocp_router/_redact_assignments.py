@@ -364,12 +364,17 @@ def _assignment_value(
         prefix = line_prefix.strip()
         spaced = bool(m.group("sp1") or m.group("sp2") or m.group("aop"))
         s = vs
-        if op in ("==", "===", "=>") and not spaced and env_context(line_prefix):
-            # PASSWORD==x9... / PASSWORD=>x9...: a value that starts with '=' or '>'
+        if (
+            op in ("==", "===", "=>")
+            and not spaced
+            and (env_context(line_prefix) or label_context(line_prefix, text, vs + len(raw)))
+        ):
+            # PASSWORD==x9... / config: password=>x9...: a value that starts with '=' or '>'
             s, raw, op = m.start("op") + 1, op[1:] + raw, "="
         if op in ("==", "===", "!=", "!=="):
             return None  # token == bos_token_id: a comparison with code
         code = True  # is the right-hand side code (where names are variables)?
+        field = False  # or a field of a .env, shell or log line (no variables at all)?
         yaml = False  # or YAML, where !x is a tag and | a block scalar?
         if param:
             code = False
@@ -406,6 +411,7 @@ def _assignment_value(
             )
         ):
             code = False  # .env, shell, docker -e, logfmt, --password=: no variables here
+            field = True
             v = raw
             if v.endswith(";") and text[s + len(raw) : s + len(raw) + 1] == " ":
                 v = v.rstrip(";")  # PASSWORD=hunter2; echo done
@@ -441,7 +447,7 @@ def _assignment_value(
         and not is_filler(v)
     ):
         return s, e, PRIORITY["aws_secret_key"]
-    kind = assignment_kind(name_class, v, quoted, words)
+    kind = assignment_kind(name_class, v, quoted, words, field=not quoted and field)
     if kind is None:
         return None
     return s, e, PRIORITY["connection_string_password" if param else kind]

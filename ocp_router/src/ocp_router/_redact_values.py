@@ -446,9 +446,10 @@ def classify_name(name: str) -> str | None:
 
 
 def assignment_kind(
-    name_class: str, v: str, quoted: bool, name_words: tuple[str, ...]
+    name_class: str, v: str, quoted: bool, name_words: tuple[str, ...], *, field: bool = False
 ) -> str | None:
-    """The kind for value `v` assigned to a name of this class, or None to leave it."""
+    """The kind for value `v` assigned to a name of this class, or None to leave it. A
+    `field` is a .env, shell or log/config line's value, where no name is a variable."""
     if is_placeholder(v, name_words) or _PUBLISHABLE_RE.fullmatch(v):
         return None
     if quoted and UPPER_SNAKE_RE.fullmatch(v) and name_class != "password":
@@ -462,10 +463,16 @@ def assignment_kind(
         return None  # signing_key: keys/jwt_rs256.pem, ("verify_token", "src/auth.py:19-20")
     if (name_class != "generic" and _credential_like(v)) or looks_random(v):
         return "generic_secret_assignment"
+    chosen = field and name_class == "secret" and _WORD_DIGIT_MIX_RE.fullmatch(v)
+    if chosen and not ("_" in v and names_a_secret(v)):  # not token=bos_token1, a name
+        return "generic_secret_assignment"  # TOKEN=hunter2secret99: chosen like a password
     return None
 
 
 _LONG_DIGITS_RE = re.compile(r"[0-9]{6}")
+# Letters and digits, 8+ long, no dot (a host, a version, an attribute): where no name is a
+# variable, a secret a person chose, though it reads as words (hunter2secret99).
+_WORD_DIGIT_MIX_RE = re.compile(r"(?=[\w-]*[A-Za-z])(?=[\w-]*[0-9])[A-Za-z0-9][\w-]{7,}")
 # A relative file path (folders, a name with an extension, maybe the lines cited): where a key
 # or a token is kept, not one. Tokens seldom end in '/', a name and a short lower-case extension;
 # one that also holds lower- and upper-case letters and digits stays a secret.
