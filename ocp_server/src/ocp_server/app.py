@@ -266,6 +266,9 @@ class AppState:
             )  # fmt: skip
             self._restore_overhead = estimate_tokens(self._restore_result(empty).model_dump_json())
         overhead = self._restore_overhead
+        # The index first catches up with edits no watcher saw (the server was not running):
+        # else a file renamed then is reported deleted, its memories stale.
+        await ws.index.catch_up(await ws.memory.cited_files())
 
         async def restore(budget: int) -> wire.RestoreResult:
             brief = await ws.memory.restore(

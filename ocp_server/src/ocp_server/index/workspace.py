@@ -316,6 +316,24 @@ class WorkspaceIndex:
             self.watcher_error,
         )
 
+    async def catch_up(self, cited: Iterable[str]) -> bool:
+        """Index what changed first when the git HEAD moved since the last update, or one of
+        `cited` (files memories cite) that the index holds changed on disk since it was
+        indexed: a restore, a session's first call, checks citations against the code as it
+        is now (a file renamed while no watcher ran is found where it went). Only when this
+        process may index and no first build runs; whether it indexed."""
+        if self.building or not await idle(self._lock):
+            return False
+        head, meta = self._git_head(), await self._meta()
+        paths = list(dict.fromkeys(cited))
+        stored = await self._stored.of(paths)
+        held = [path for path in paths if stored.get(path)]  # a file gone from it: no update
+        if (head is None or head == meta.git_head) and not await changed_on_disk(
+            self._stored, self.workspace, held
+        ):
+            return False
+        return await updated_unless_full(self.update, self.db_path, [])
+
     # ---- search -----------------------------------------------------------------------
     async def search(
         self,

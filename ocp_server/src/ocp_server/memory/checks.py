@@ -28,6 +28,11 @@ class CitationChecks(MemoryBase):
             due = await self._checks_due(snapshot)
         return await self._check(due) if due else 0
 
+    async def cited_files(self) -> list[str]:
+        """The files live citations name, as their checks signed them."""
+        async with self._lock:
+            return [str(row[0]) for row in await self._fetch("SELECT path FROM memory_files")]
+
     async def _checks_due(self, snapshot: Snapshot) -> ChecksDue | None:
         """What `verify` has to check, read with the lock held (no write): the cited files
         whose signature changed, and the stale citations a newer index may resolve. None
