@@ -310,6 +310,10 @@ class AppState:
     # ---- ocp_result_save --------------------------------------------------------------
     async def save(self, ws: Workspace, args: wire.SaveArgs) -> wire.SaveResult:
         session = args.session_id or self.session_id
+        if any(d.citations for d in args.decisions) or any(
+            not isinstance(n, str) and n.citations for n in args.notes
+        ):  # citations resolve against the index: a session's first call waits for it too
+            await self._first_index(ws)
         if args.session_id:
             await ws.memory.start_session(str(ws.path), session)
         # The short trace id shown everywhere (8 characters) names a trace as well as the

@@ -1,13 +1,17 @@
-"""A restore is a session's first call: it checks citations against the code as it is now,
-not as the index last saw it (no watcher ran while the developer edited)."""
+"""Memory checks code against the index as the disk is now: a restore, a session's first
+call, catches the index up with edits no watcher saw, and a first save citing code waits for
+the first build."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import ocp_wire as wire
+from ocp_client import OCPClient
 from ocp_server.app import AppState
+from tests.fakes import FakeOllama
 from tests.server.app_fixture import opened
+from tests.server.stdio_env import server_env
 from tests.workspace_fixture import git
 
 
@@ -53,3 +57,15 @@ async def test_a_function_edited_before_the_index_caught_up_is_stale_at_once(
     (stale,) = restored.stale
     assert stale.citations[0].change is not None
     assert "+`return token == secret`" in stale.citations[0].change
+
+
+async def test_a_first_save_citing_code_waits_for_the_first_index(
+    workspace: Path, fake_ollama: FakeOllama
+) -> None:
+    # Was: "decisions[0].citations[0]: 'src/auth.py' is not in the workspace index (... or is
+    # not indexed yet)" and nothing saved, when a session's first call was a save.
+    async with OCPClient(env=server_env(workspace, fake_ollama)) as client:
+        saved = await client.save(decisions=[token_decision("src/auth.py:6-8")])
+    assert [(c.citation, c.symbol) for c in saved.citations] == [
+        ("src/auth.py:6-8", "verify_token")
+    ]
