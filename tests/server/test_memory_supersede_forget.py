@@ -29,3 +29,19 @@ async def test_superseding_and_forgetting_one_decision_in_one_save_names_both(
     assert "does not exist" not in said
     brief = await store.restore(max_tokens=2_000)
     assert [(d.id, d.title) for d in brief.decisions] == [(old, "Queue")]
+
+
+async def test_an_id_given_twice_in_one_save_is_resolved_or_forgotten_once_without_a_warning(
+    store: MemoryStore,
+) -> None:
+    # Was: "Saved 1 resolved" and "open item #5 was already resolved", of the item this very
+    # save resolved; the same for forget_decisions=[1, 1] ("was already forgotten").
+    sid = await store.start_session("/ws")
+    saved = await store.save(
+        sid, decisions=[DecisionIn("Queue", "use Redis")], open_items=["ship it"]
+    )
+    (decision,), (item,) = saved.decision_ids, saved.open_item_ids
+    done = await store.save(sid, resolve=[item, item], forget_decisions=[decision, decision])
+    assert done.resolved == (item,)
+    assert done.forgotten == (f"decision #{decision}",)
+    assert done.warnings == ()

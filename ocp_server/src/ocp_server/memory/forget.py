@@ -82,7 +82,7 @@ class MemoryForgets(MemoryBase):
             ("forget_notes", "notes", notes),
         ):
             kind = "decision" if table == "decisions" else "note"
-            for item in ids:
+            for item in dict.fromkeys(ids):  # an id listed twice: forgotten once, by this save
                 extra = " AND kind IN ('note', 'open_item', 'outcome')" if kind == "note" else ""
                 rows = await self._fetch(
                     f"SELECT retired FROM {table} WHERE id = ?{extra}", (item,)

@@ -659,7 +659,7 @@ class MemorySaves(MemoryForgets):
 
     async def _resolve(self, ids: Sequence[int], warnings: list[str]) -> list[int]:
         done = []
-        for item in ids:
+        for item in dict.fromkeys(ids):  # an id listed twice: resolved once, by this save
             rows = await self._fetch(
                 "SELECT resolved FROM notes WHERE id = ? AND kind = 'open_item'", (item,)
             )
