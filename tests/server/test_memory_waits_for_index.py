@@ -69,3 +69,33 @@ async def test_a_first_save_citing_code_waits_for_the_first_index(
     assert [(c.citation, c.symbol) for c in saved.citations] == [
         ("src/auth.py:6-8", "verify_token")
     ]
+
+
+LIMITS_PY = '''"""Limits."""
+
+
+def clamp_window(size: int, low: int = 1, high: int = 64) -> int:
+    """Keep a window size inside the allowed range."""
+    if size < low:
+        return low
+    return min(size, high)
+'''
+
+
+async def test_a_save_citing_a_function_written_since_the_last_update_finds_it(
+    app: AppState, workspace: Path
+) -> None:
+    # Was: "notes[0].citations[0]: 'clamp_window': no definition named 'clamp_window' in the
+    # index", of a function written (and committed) a moment before; `src/limits.py:4-8`
+    # was "not in the workspace index".
+    ws = await opened(app, workspace)
+    (workspace / "src" / "limits.py").write_text(LIMITS_PY)
+    note = wire.NoteArg(
+        text="clamp_window keeps windows between 1 and 64",
+        citations=["clamp_window", "src/limits.py:4-8"],
+    )
+    saved = await app.save(ws, wire.SaveArgs(notes=[note]))
+    # both name the same lines: kept once
+    assert [(c.citation, c.symbol) for c in saved.citations] == [
+        ("src/limits.py:4-8", "clamp_window")
+    ]

@@ -43,8 +43,8 @@ from ocp_router.tokens import estimate_tokens
 from ocp_server import prompt as paid
 from ocp_server import views
 from ocp_server.brief import Brief
+from ocp_server.errors import CitationError, routing_error_text
 from ocp_server.errors import RouteFailure as RouteFailure  # re-exported
-from ocp_server.errors import routing_error_text
 from ocp_server.index.full_disk import watcher_full
 from ocp_server.index.globs import scoped_glob
 from ocp_server.index.lexicon import MAX_QUERY_CHARS
@@ -53,6 +53,7 @@ from ocp_server.ledger import WorkspaceLedger
 from ocp_server.memory import (
     DecisionIn,
     NoteIn,
+    SaveOutcome,
 )
 from ocp_server.off_loop import off_loop
 from ocp_server.open_workspaces import OpenWorkspaces
@@ -319,24 +320,13 @@ class AppState:
         # The short trace id shown everywhere (8 characters) names a trace as well as the
         # whole id, when it is unambiguous.
         trace_id = await ws.memory.full_trace_id(args.trace_id) if args.trace_id else None
-        result = await ws.memory.save(
-            session,
-            trace_id=trace_id,
-            outcome=args.outcome,
-            summary=args.summary,
-            decisions=[
-                DecisionIn(d.title, d.decision, d.rationale, d.supersedes, tuple(d.citations))
-                for d in args.decisions
-            ],
-            state=args.state,
-            notes=[
-                n if isinstance(n, str) else NoteIn(n.text, tuple(n.citations)) for n in args.notes
-            ],
-            open_items=args.open_items,
-            resolve=args.resolve,
-            forget_decisions=args.forget_decisions,
-            forget_notes=args.forget_notes,
-        )
+        try:
+            result = await self._save(ws, args, session, trace_id)
+        except CitationError:
+            # nothing was saved: once the index has caught up with the disk, the save again
+            if not await ws.index.update_now():
+                raise
+            result = await self._save(ws, args, session, trace_id)
         learned, taught_nothing = await learn(ws, self._router, trace_id, args.outcome)
         unlearnt = unlearned(ws, trace_id, args.outcome, self.routing_error)
         saved = {
@@ -375,6 +365,28 @@ class AppState:
             warnings=[*result.warnings, *(w for w in (unlearnt, taught_nothing) if w)],
         )
         return views.redacted_result(out)  # warnings quote stored text: an earlier outcome
+
+    async def _save(
+        self, ws: Workspace, args: wire.SaveArgs, session: str, trace_id: str | None
+    ) -> SaveOutcome:
+        return await ws.memory.save(
+            session,
+            trace_id=trace_id,
+            outcome=args.outcome,
+            summary=args.summary,
+            decisions=[
+                DecisionIn(d.title, d.decision, d.rationale, d.supersedes, tuple(d.citations))
+                for d in args.decisions
+            ],
+            state=args.state,
+            notes=[
+                n if isinstance(n, str) else NoteIn(n.text, tuple(n.citations)) for n in args.notes
+            ],
+            open_items=args.open_items,
+            resolve=args.resolve,
+            forget_decisions=args.forget_decisions,
+            forget_notes=args.forget_notes,
+        )
 
     # ---- ocp_model_route --------------------------------------------------------------
     async def enriched_prompt(

@@ -209,7 +209,7 @@ class MemorySaves(MemoryForgets):
                     try:
                         located = await view.resolve(raw)
                     except CitationError as exc:
-                        raise InputError(f"{field}.citations[{k}]: {exc}") from None
+                        raise CitationError(f"{field}.citations[{k}]: {exc}") from None
                     found.setdefault((located.path, located.start_line, located.end_line), located)
                 if found:
                     cited[field] = tuple(found.values())
