@@ -1020,7 +1020,8 @@ async def test_lines_changed_in_their_function_before_a_rename_say_where_it_went
     await repo.reindex()
     (stale,) = (await repo.memory.restore()).stale
     assert stale.citations[0].change == (
-        "src/retry.py was deleted; `send_with_retries` is now in net/sending.py:4-15, its "
+        "src/retry.py was renamed to net/sending.py; `send_with_retries` is now in "
+        "net/sending.py:4-15, its "
         "lines changed: -`if attempts >= 3:` +`if attempts >= 5:`"
     )
 

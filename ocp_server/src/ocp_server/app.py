@@ -323,7 +323,8 @@ class AppState:
         try:
             result = await self._save(ws, args, session, trace_id)
         except CitationError:
-            # nothing was saved: once the index has caught up with the disk, the save again
+            # nothing was saved: once the index has caught up with the disk (this update, or
+            # the watcher's that it waited for), the save again
             if not await ws.index.update_now():
                 raise
             result = await self._save(ws, args, session, trace_id)

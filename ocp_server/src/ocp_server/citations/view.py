@@ -453,14 +453,19 @@ class CodeView:
     async def _what_changed(self, c: Stored, lines: list[str] | None) -> tuple[Located | None, str]:
         old = normalized(c.content.splitlines())
         if lines is None:
+            by_git: list[str] = []
             if self.stat(c.path) == (-1, -1):
-                gone = f"{c.path} was deleted"
+                # a rename git was told of is no deletion: say where the file went
+                by_git = (await self._git.renamed_to(c.path))[:1]
+                gone = f"{c.path} was " + (f"renamed to {by_git[0]}" if by_git else "deleted")
             elif self.too_large(c.path):
                 gone = self._unreadable(c.path)
             else:
                 gone = f"{c.path} is no longer indexed"
             # A file renamed (git mv) in the same change as an edit: say where it went.
             moved = await self._changed_elsewhere(c, old) if c.symbol else None
+            if moved is None and c.symbol and by_git:
+                moved = await self._alike_in(c, by_git[0], old)
             return (moved[0], f"{gone}; {moved[1]}") if moved else (None, gone)
         if c.symbol:
             defs = await self.definitions_of(c.path, c.symbol)
@@ -497,6 +502,23 @@ class CodeView:
         text = normalized(lines[c.start_line - 1 : end])
         known = await self.known(c.path)
         return None, f"lines {c.start_line}-{end} changed: " + describe_change(old, text, known)
+
+    async def _alike_in(self, c: Stored, path: str, old: str) -> tuple[Located, str] | None:
+        """The definition of `path` (the file the cited one became) most like the cited
+        code, under another name: a function renamed in a file renamed."""
+        assert c.symbol is not None
+        lines = await self.lines(path)
+        if lines is None:
+            return None
+        alike = most_alike(await self.definitions_of(path, c.symbol), lines, old)
+        if alike is None:
+            return None
+        now = located(path, lines, alike.start_line, alike.end_line, alike.name, True)
+        text = normalized(lines[alike.start_line - 1 : alike.end_line])
+        return now, (
+            f"`{c.symbol}` is no longer defined there; most alike now: `{alike.name}` at "
+            f"{now.citation}: " + describe_change(old, text, await self.known(path))
+        )
 
     async def _changed_elsewhere(self, c: Stored, old: str) -> tuple[Located, str] | None:
         """Moved and changed: a definition of the cited symbol in another file, still much

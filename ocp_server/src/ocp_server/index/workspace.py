@@ -336,21 +336,12 @@ class WorkspaceIndex:
 
     async def update_now(self) -> bool:
         """Index what changed now, when this process may (no first build here, no update
-        running past a brief wait): whether a file was added, changed or dropped. A save
-        whose citation the index could not resolve asks this before it says so: a function
-        written a moment ago is not indexed until the watcher's next turn."""
+        running past a brief wait); whether it did. A save whose citation the index could
+        not resolve asks this before it says so: a function written a moment ago is not
+        indexed until the watcher's next turn (or the one running now, waited for)."""
         if self.building or not await idle(self._lock):
             return False
-        summaries: list[IndexSummary | None] = []
-
-        async def update() -> IndexSummary | None:
-            summaries.append(await self.update())
-            return summaries[-1]
-
-        if not await updated_unless_full(update, self.db_path, []):
-            return False
-        summary = summaries[-1]
-        return summary is not None and bool(summary.changed or summary.removed)
+        return await updated_unless_full(self.update, self.db_path, [])
 
     # ---- search -----------------------------------------------------------------------
     async def search(

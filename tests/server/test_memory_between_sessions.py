@@ -1,6 +1,7 @@
-"""Memory checks code against the index as the disk is now: a restore, a session's first
-call, catches the index up with edits no watcher saw, and a first save citing code waits for
-the first build."""
+"""Memory between sessions while the code changes, as a developer edits it: a restore, a
+session's first call, catches the index up with edits no watcher saw; a save citing code
+waits for the first build and finds a function written a moment ago; a file git renamed is
+said renamed, not deleted."""
 
 from __future__ import annotations
 
@@ -99,3 +100,27 @@ async def test_a_save_citing_a_function_written_since_the_last_update_finds_it(
     assert [(c.citation, c.symbol) for c in saved.citations] == [
         ("src/limits.py:4-8", "clamp_window")
     ]
+
+
+async def test_a_function_renamed_in_a_file_git_moved_is_stale_naming_both_new_names(
+    app: AppState, workspace: Path
+) -> None:
+    # Was: "src/limits.py was deleted", of a file `git mv` had staged a rename of.
+    (workspace / "src" / "limits.py").write_text(LIMITS_PY)
+    git(workspace, "add", "src/limits.py")
+    git(workspace, "commit", "-qm", "limits")
+    ws = await opened(app, workspace)
+    note = wire.NoteArg(text="clamp_window keeps windows in range", citations=["clamp_window"])
+    await app.save(ws, wire.SaveArgs(notes=[note]))
+    (workspace / "src" / "util").mkdir()
+    git(workspace, "mv", "src/limits.py", "src/util/bounds.py")
+    bounds = workspace / "src" / "util" / "bounds.py"
+    bounds.write_text(LIMITS_PY.replace("def clamp_window(", "def clamp_size("))
+    restored = await app.restore(ws, wire.RestoreArgs())
+    (stale,) = restored.stale
+    (citation,) = stale.citations
+    assert citation.change is not None
+    assert citation.change.startswith("src/limits.py was renamed to src/util/bounds.py"), (
+        citation.change
+    )
+    assert "most alike now: `clamp_size` at src/util/bounds.py:4-8" in citation.change
