@@ -267,8 +267,7 @@ class AppState:
             )  # fmt: skip
             self._restore_overhead = estimate_tokens(self._restore_result(empty).model_dump_json())
         overhead = self._restore_overhead
-        # The index first catches up with edits no watcher saw (the server was not running):
-        # else a file renamed then is reported deleted, its memories stale.
+        # edits no watcher saw first (else a file renamed then is reported deleted)
         await ws.index.catch_up(await ws.memory.cited_files())
 
         async def restore(budget: int) -> wire.RestoreResult:
@@ -311,23 +310,41 @@ class AppState:
     # ---- ocp_result_save --------------------------------------------------------------
     async def save(self, ws: Workspace, args: wire.SaveArgs) -> wire.SaveResult:
         session = args.session_id or self.session_id
-        if any(d.citations for d in args.decisions) or any(
-            not isinstance(n, str) and n.citations for n in args.notes
-        ):  # citations resolve against the index: a session's first call waits for it too
+        if args.cites_code:  # citations resolve against the index: wait as a search would
             await self._first_index(ws)
         if args.session_id:
             await ws.memory.start_session(str(ws.path), session)
         # The short trace id shown everywhere (8 characters) names a trace as well as the
         # whole id, when it is unambiguous.
         trace_id = await ws.memory.full_trace_id(args.trace_id) if args.trace_id else None
+
+        async def save() -> SaveOutcome:
+            return await ws.memory.save(
+                session,
+                trace_id=trace_id,
+                outcome=args.outcome,
+                summary=args.summary,
+                decisions=[
+                    DecisionIn(d.title, d.decision, d.rationale, d.supersedes, tuple(d.citations))
+                    for d in args.decisions
+                ],
+                state=args.state,
+                notes=[
+                    n if isinstance(n, str) else NoteIn(n.text, tuple(n.citations))
+                    for n in args.notes
+                ],
+                open_items=args.open_items,
+                resolve=args.resolve,
+                forget_decisions=args.forget_decisions,
+                forget_notes=args.forget_notes,
+            )
+
         try:
-            result = await self._save(ws, args, session, trace_id)
-        except CitationError:
-            # nothing was saved: once the index has caught up with the disk (this update, or
-            # the watcher's that it waited for), the save again
+            result = await save()
+        except CitationError:  # nothing saved: again once the index caught up with the disk
             if not await ws.index.update_now():
                 raise
-            result = await self._save(ws, args, session, trace_id)
+            result = await save()
         learned, taught_nothing = await learn(ws, self._router, trace_id, args.outcome)
         unlearnt = unlearned(ws, trace_id, args.outcome, self.routing_error)
         saved = {
@@ -366,28 +383,6 @@ class AppState:
             warnings=[*result.warnings, *(w for w in (unlearnt, taught_nothing) if w)],
         )
         return views.redacted_result(out)  # warnings quote stored text: an earlier outcome
-
-    async def _save(
-        self, ws: Workspace, args: wire.SaveArgs, session: str, trace_id: str | None
-    ) -> SaveOutcome:
-        return await ws.memory.save(
-            session,
-            trace_id=trace_id,
-            outcome=args.outcome,
-            summary=args.summary,
-            decisions=[
-                DecisionIn(d.title, d.decision, d.rationale, d.supersedes, tuple(d.citations))
-                for d in args.decisions
-            ],
-            state=args.state,
-            notes=[
-                n if isinstance(n, str) else NoteIn(n.text, tuple(n.citations)) for n in args.notes
-            ],
-            open_items=args.open_items,
-            resolve=args.resolve,
-            forget_decisions=args.forget_decisions,
-            forget_notes=args.forget_notes,
-        )
 
     # ---- ocp_model_route --------------------------------------------------------------
     async def enriched_prompt(

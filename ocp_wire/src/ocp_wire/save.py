@@ -101,6 +101,13 @@ class SaveArgs(WireIn):
     session_id: CallerId | None = None
     workspace: str | None = WorkspaceArg
 
+    @property
+    def cites_code(self) -> bool:
+        """Whether a decision or note of this save cites code."""
+        return any(d.citations for d in self.decisions) or any(
+            not isinstance(n, str) and n.citations for n in self.notes
+        )
+
     @model_validator(mode="after")
     def _something_to_save(self) -> SaveArgs:
         # A save of none of these (an empty one, or only a trace_id or session_id) stored
