@@ -45,3 +45,16 @@ async def test_an_id_given_twice_in_one_save_is_resolved_or_forgotten_once_witho
     assert done.resolved == (item,)
     assert done.forgotten == (f"decision #{decision}",)
     assert done.warnings == ()
+
+
+async def test_resolving_a_note_says_it_is_a_note_and_how_to_retire_it(
+    store: MemoryStore,
+) -> None:
+    # Was: "resolve: no open item #3", of a note #3 the brief shows: the id exists.
+    sid = await store.start_session("/ws")
+    (note,) = (await store.save(sid, notes=["the deploy runs at 2am"])).note_ids
+    with pytest.raises(InputError) as refused:
+        await store.save(sid, resolve=[note])
+    assert str(refused.value) == (
+        f"resolve: #{note} is a note, not an open item (forget_notes retires a note)"
+    )

@@ -664,6 +664,12 @@ class MemorySaves(MemoryForgets):
                 "SELECT resolved FROM notes WHERE id = ? AND kind = 'open_item'", (item,)
             )
             if not rows:
+                kind = await self._fetch("SELECT kind FROM notes WHERE id = ?", (item,))
+                if kind and kind[0][0] == "note":  # the brief shows notes' ids too
+                    raise InputError(
+                        f"resolve: #{item} is a note, not an open item (forget_notes retires "
+                        "a note)"
+                    )
                 raise InputError(f"resolve: no open item #{item}")
             if rows[0][0]:
                 warnings.append(f"open item #{item} was already resolved")
