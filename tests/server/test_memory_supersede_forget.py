@@ -58,3 +58,15 @@ async def test_resolving_a_note_says_it_is_a_note_and_how_to_retire_it(
     assert str(refused.value) == (
         f"resolve: #{note} is a note, not an open item (forget_notes retires a note)"
     )
+
+
+async def test_forgetting_an_open_item_through_forget_notes_names_it_an_open_item(
+    store: MemoryStore,
+) -> None:
+    # Was: "Forgotten: note #5", of an open item the brief lists as open item #5.
+    sid = await store.start_session("/ws")
+    (item,) = (await store.save(sid, open_items=["ship it"])).open_item_ids
+    done = await store.save(sid, forget_notes=[item])
+    assert done.forgotten == (f"open item #{item}",)
+    again = await store.save(sid, forget_notes=[item], summary="later")
+    assert again.warnings == (f"open item #{item} was already forgotten",)

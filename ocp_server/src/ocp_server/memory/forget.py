@@ -85,12 +85,16 @@ class MemoryForgets(MemoryBase):
             for item in dict.fromkeys(ids):  # an id listed twice: forgotten once, by this save
                 extra = " AND kind IN ('note', 'open_item', 'outcome')" if kind == "note" else ""
                 rows = await self._fetch(
-                    f"SELECT retired FROM {table} WHERE id = ?{extra}", (item,)
+                    f"SELECT retired, {'kind' if kind == 'note' else 'NULL'} FROM {table} "
+                    f"WHERE id = ?{extra}",
+                    (item,),
                 )
                 if not rows:
                     raise InputError(f"{arg}: no {kind} #{item}")
+                # An open item is a note row, but the brief and the save name it an open item.
+                named = f"{'open item' if rows[0][1] == 'open_item' else kind} #{item}"
                 if rows[0][0] == "forgotten":
-                    warnings.append(f"{kind} #{item} was already forgotten")
+                    warnings.append(f"{named} was already forgotten")
                     continue
                 if table == "decisions":
                     await self.db.execute(
@@ -109,7 +113,7 @@ class MemoryForgets(MemoryBase):
                 await self.db.execute(f"DELETE FROM memory_citations WHERE {kind}_id = ?", (item,))
                 for indexed_as in {kind, "open_item" if kind == "note" else kind}:
                     await self._unindex(indexed_as, item)
-                done.append(f"{kind} #{item}")
+                done.append(named)
         return done
 
     async def _erase_outcome(self, note_id: int) -> None:
