@@ -202,31 +202,7 @@ async def test_proxy_records_from_before_are_told_apart_by_their_local_errors(
     says the model could not be reached move to local_unavailable, as the proxy counts them
     now; a model that answered an error stays an escalation."""
     path = tmp_path / "ocp.db"
-    db = await aiosqlite.connect(path, isolation_level=None)
-    try:
-        await migrate(db, _before(before))
-        await db.execute(
-            "INSERT INTO sessions (id, workspace, started_at) VALUES ('s', '/w', ?)", (time.time(),)
-        )
-        for trace_id, (error, _) in _PROXY_ERRORS.items():
-            await db.execute(
-                "INSERT INTO traces (id, session_id, created_at, request, route_to, decision, "
-                "decided_by, model, backend, task_type, complexity, prompt_tokens, "
-                "completion_tokens, duration_ms, trace_json, answered_by, tier, answered_tier, "
-                "escalated) VALUES (?, 's', ?, '', 'paid', 'local', 'heuristic', 'm', 'b', "
-                "'explain', 0.1, 1, 1, 1.0, ?, 'paid', 'local', 'mid', 1)",
-                (trace_id, time.time(), json.dumps(_proxy_row(error))),
-            )
-            await db.executemany(
-                "INSERT INTO route_attempts VALUES (?, ?, ?, ?, ?, ?, ?, 1.0, ?)",
-                [
-                    (trace_id, 0, time.time(), "local", "ollama", "llama3.2", "error",
-                     "BackendUnavailable"),
-                    (trace_id, 1, time.time(), "mid", "anthropic", "claude", "ok", None),
-                ],
-            )  # fmt: skip
-    finally:
-        await db.close()
+    await _old_proxy_rows(path, before)
     db = await connect(path)  # migrates the rest
     try:
         rows = await db.execute_fetchall(
@@ -272,6 +248,25 @@ async def test_proxy_attempts_from_before_are_typed_as_the_proxy_types_them_now(
     route_attempts and the trace JSON: a model that answered HTTP 500 read "unavailable"
     beside its escalation."""
     path = tmp_path / "ocp.db"
+    await _old_proxy_rows(path, before)
+    db = await connect(path)  # migrates the rest
+    try:
+        attempts = await db.execute_fetchall(
+            "SELECT trace_id, n, error_type FROM route_attempts ORDER BY trace_id, n"
+        )
+        traces = await db.execute_fetchall("SELECT id, trace_json FROM traces")
+    finally:
+        await db.close()
+    assert {t: kind for t, n, kind in attempts if n == 0} == _TYPED
+    assert {kind for _, n, kind in attempts if n == 1} == {None}
+    stored = {t: json.loads(text)["attempts"] for t, text in traces}
+    assert {t: tried[0]["error_type"] for t, tried in stored.items()} == _TYPED  # the same
+    assert {tried[1]["error_type"] for tried in stored.values()} == {None}
+
+
+async def _old_proxy_rows(path: Path, before: str) -> None:
+    """A database migrated up to `before`, holding one proxy row a _PROXY_ERRORS entry, each
+    with the local attempt every proxy failure was typed then (BackendUnavailable)."""
     db = await aiosqlite.connect(path, isolation_level=None)
     try:
         await migrate(db, _before(before))
@@ -297,16 +292,3 @@ async def test_proxy_attempts_from_before_are_typed_as_the_proxy_types_them_now(
             )  # fmt: skip
     finally:
         await db.close()
-    db = await connect(path)  # migrates the rest
-    try:
-        attempts = await db.execute_fetchall(
-            "SELECT trace_id, n, error_type FROM route_attempts ORDER BY trace_id, n"
-        )
-        traces = await db.execute_fetchall("SELECT id, trace_json FROM traces")
-    finally:
-        await db.close()
-    assert {t: kind for t, n, kind in attempts if n == 0} == _TYPED
-    assert {kind for _, n, kind in attempts if n == 1} == {None}
-    stored = {t: json.loads(text)["attempts"] for t, text in traces}
-    assert {t: tried[0]["error_type"] for t, tried in stored.items()} == _TYPED  # the same
-    assert {tried[1]["error_type"] for tried in stored.values()} == {None}
