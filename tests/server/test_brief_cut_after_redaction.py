@@ -4,6 +4,7 @@ token's head, which the redaction on the way out no longer recognised."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from pathlib import Path
 
@@ -15,6 +16,13 @@ from tests.server.inproc import inproc_client, text_of
 
 TOKEN = "ghp_" + "aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3zA5"
 HEAD = TOKEN[:12]  # what a cut at the limit kept of it
+
+
+def _store_as_given(db_path: Path) -> None:
+    con = sqlite3.connect(db_path, timeout=30)
+    with con:
+        con.execute("UPDATE decisions SET rationale = ?", (straddling(CAP_RATIONALE),))
+    con.close()
 
 
 def straddling(limit: int) -> str:
@@ -40,11 +48,10 @@ async def test_a_stored_rationale_cut_in_the_brief_does_not_show_a_token_head(
             {"decisions": [{"title": "token comparison", "decision": "constant time"}]},
         )
         assert not saved.is_error, text_of(saved)
-        # As a row stored before the rule that finds its token: written as it was given.
-        con = sqlite3.connect(workspace.parent / "ocp.db", timeout=30)
-        with con:
-            con.execute("UPDATE decisions SET rationale = ?", (straddling(CAP_RATIONALE),))
-        con.close()
+        # As a row stored before the rule that finds its token: written as it was given, from
+        # a thread: the in-process server's first index build may hold the write lock across
+        # awaits, and a wait on this event loop would keep it from ever letting go.
+        await asyncio.to_thread(_store_as_given, workspace.parent / "ocp.db")
         raw = await client.call_tool("ocp_session_restore", {"max_tokens": 2_000})
     result = wire.RestoreResult.model_validate(raw.structured_content)
     (served,) = result.decisions
