@@ -23,8 +23,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from ocp_router import _arguments as arguments
 from ocp_router._tokens import estimate_tokens
@@ -33,6 +32,7 @@ from ocp_router.boundary import ContextProvider, PaidPrompt, build_paid_prompt, 
 from ocp_router.budget import Budget, MemoryLedger, SpendLedger, usd, usd_limit
 from ocp_router.calibration import Calibration
 from ocp_router.classifier import TaskClassifier
+from ocp_router.closing import ClosesOnExit
 from ocp_router.errors import (
     BackendAuthError,
     BackendError,
@@ -133,7 +133,7 @@ class _Run:
     in_flight: GenerateRequest | None = None
 
 
-class OCPRouter:
+class OCPRouter(ClosesOnExit):
     """Routes payloads between a local model and two paid models. Either backend may be None.
 
     `redact_paid` (on by default) redacts secrets in everything sent to a paid model.
@@ -199,17 +199,6 @@ class OCPRouter:
         self._reserved = 0.0
         self._budget_lock = asyncio.Lock()
         self._releasing: set[asyncio.Future[None]] = set()  # reservations given back
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     async def aclose(self) -> None:
         """Close the backends' HTTP clients (`async with router:` does it on the way out)."""

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from types import TracebackType
-from typing import Any, Literal, Protocol, Self, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
+
+from ocp_router.closing import ClosesOnExit
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,19 +99,5 @@ class ModelBackend(Protocol):
     async def generate(self, request: GenerateRequest) -> GenerateResponse: ...
 
 
-class ClosingBackend:
+class ClosingBackend(ClosesOnExit):
     """Mixin: `async with Backend(...) as b:` closes the backend's HTTP client on exit."""
-
-    async def aclose(self) -> None:
-        raise NotImplementedError
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
