@@ -148,3 +148,19 @@ async def test_local_answers_are_always_capped(fake_ollama: FakeOllama) -> None:
     body = fake_ollama.requests_to("/api/chat")[0].body
     assert body["options"]["num_predict"] == 1024
     await router.aclose()
+
+
+@pytest.mark.parametrize("process_value", ["${ANTHROPIC_BASE_URL}", "http://127.0.0.1:9/stale"])
+async def test_the_anthropic_endpoint_comes_from_the_settings_alone(
+    monkeypatch: pytest.MonkeyPatch, process_value: str
+) -> None:
+    # The SDK reads ANTHROPIC_BASE_URL from the process's environment when it is given no
+    # base URL: an unexpanded `${ANTHROPIC_BASE_URL}` the settings count as unset, or a value
+    # outside the environment make_router was given, became the endpoint behind their back.
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", process_value)
+    router = await make_router({"ANTHROPIC_API_KEY": "sk-ant-x"})
+    try:
+        assert isinstance(router.paid, AnthropicBackend)
+        assert str(router.paid._client.base_url) == "https://api.anthropic.com"
+    finally:
+        await router.aclose()

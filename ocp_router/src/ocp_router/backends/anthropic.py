@@ -36,10 +36,13 @@ if TYPE_CHECKING:
 if find_spec("anthropic") is None:
     raise ModuleNotFoundError("No module named 'anthropic'", name="anthropic")
 
+# Always passed to the SDK: given none, it reads ANTHROPIC_BASE_URL from the process's
+# environment itself, an unexpanded `${ANTHROPIC_BASE_URL}` included, past the settings.
+DEFAULT_URL = "https://api.anthropic.com"
+
 
 class AnthropicBackend(ClosingBackend):
     name = "anthropic"
-    key_env_var = "ANTHROPIC_API_KEY"
 
     def __init__(
         self,
@@ -63,11 +66,8 @@ class AnthropicBackend(ClosingBackend):
         self._max_retries = max_retries
         # A user and password in the URL go as the header they make: the SDK logs every
         # request's URL as it is.
-        self._url: str | None = base_url
-        self._headers: dict[str, str] | None = None
-        if base_url:
-            self._url, auth = without_credentials(base_url)
-            self._headers = {"Authorization": basic_auth_header(auth)} if auth else None
+        self._url, auth = without_credentials(base_url or DEFAULT_URL)
+        self._headers = {"Authorization": basic_auth_header(auth)} if auth else None
         self._made: anthropic.AsyncAnthropic | None = None
         self._closed = False
 

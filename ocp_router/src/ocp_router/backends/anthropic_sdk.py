@@ -209,7 +209,7 @@ def capped_http_client(hint: str, limit: int = MAX_LINE_BYTES) -> httpx2.AsyncCl
 def make_client(
     *,
     api_key: str,
-    base_url: str | None,
+    base_url: str,
     headers: dict[str, str] | None,
     timeout: float,
     max_retries: int,

@@ -50,7 +50,6 @@ DEFAULT_URL = "https://api.openai.com/v1"
 
 class OpenAIBackend(ClosingBackend):
     name = "openai"
-    key_env_var = "OPENAI_API_KEY"
 
     def __init__(
         self,
