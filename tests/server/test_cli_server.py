@@ -205,6 +205,9 @@ def test_restore_builds_no_router_so_a_bad_router_variable_does_not_stop_it(
         (("route", "hi", "--model", "", "--dry-run"), "--model"),
         (("stats", "--since", "last week"), "--since"),  # was status 1, as a failure
         (("stats", "--since", "-5d"), "--since"),  # argparse: "expected one argument"
+        # were status 1, as a failure of OCP's, where the path given is what cannot be
+        (("stats", "--html", "/no-such-folder-for-ocp/report.html"), "--html"),
+        (("stats", "--html", "/"), "--html"),  # a folder
     ],
 )
 def test_a_bad_option_value_is_one_line_naming_the_option(

@@ -211,8 +211,14 @@ def run_stats(args: argparse.Namespace, workspace: Path) -> int:
     if args.html is not None:
         try:
             args.html.write_text(render_html(stats), "utf-8")
-        except OSError as exc:
-            return _fail(f"--html {args.html}: cannot write the report ({exc})")
+        except OSError as exc:  # the path the option gave, as a bad --since: status 2
+            reason = exc.strerror or type(exc).__name__
+            print(
+                f"error: --html: cannot write the report to {args.html} ({reason}): expected "
+                "a file in an existing folder you can write to",
+                file=sys.stderr,
+            )
+            return 2
         print(f"wrote {args.html}", file=sys.stderr)
     if args.json:
         sys.stdout.write(json.dumps(stats, indent=2) + "\n")
