@@ -246,6 +246,47 @@ def test_openai_sdk_hard_requests_are_relayed_to_the_openai_upstream(
     assert fake_ollama.requests_to("/api/chat") == []
 
 
+def test_a_paid_openai_stream_that_asked_for_no_usage_is_still_costed(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_openai: FakeOpenAI,
+) -> None:
+    # The SDK's default: no stream_options. OpenAI then streams no usage at all, and the
+    # trace said 0 tokens and $0 for a paid answer (a daily budget never counted it).
+    proxy = start_proxy(proxy_env)
+    chunks = list(
+        _openai(proxy).chat.completions.create(
+            model="gpt-4o", messages=[{"role": "user", "content": HARD}], stream=True
+        )
+    )
+    # The client gets the stream it asked for: no usage chunk, whose empty `choices` a
+    # client indexing choices[0] would trip on.
+    assert chunks and all(c.choices for c in chunks)
+    assert "".join(c.choices[0].delta.content or "" for c in chunks).startswith("openai answer")
+    sent = fake_openai.requests_to("/v1/chat/completions")[0].body
+    assert sent["stream_options"] == {"include_usage": True}
+    row = proxy.call(_rows)[0]
+    assert row["input_tokens"] > 0 and row["output_tokens"] > 0
+    assert row["cost_usd"] > 0 and not row["cost_estimated"]
+
+
+def test_a_paid_openai_stream_that_asked_for_usage_gets_it(
+    start_proxy: Callable[..., RunningProxy], proxy_env: dict[str, str]
+) -> None:
+    proxy = start_proxy(proxy_env)
+    chunks = list(
+        _openai(proxy).chat.completions.create(
+            model="gpt-4o",
+            messages=[{"role": "user", "content": HARD}],
+            stream=True,
+            stream_options={"include_usage": True},
+        )
+    )
+    assert chunks[-1].choices == [] and chunks[-1].usage is not None
+    row = proxy.call(_rows)[0]
+    assert row["output_tokens"] == chunks[-1].usage.completion_tokens > 0
+
+
 def test_the_requested_model_is_the_ceiling_for_a_mid_tier_decision(
     start_proxy: Callable[..., RunningProxy],
     proxy_env: dict[str, str],

@@ -850,6 +850,7 @@ class Proxy:
         model = self.paid_model(d, tier, record.requested_model)
         size = _size(request)
         body["model"] = model
+        unasked_usage = stream and d is OPENAI and openai.ask_for_usage(body)
         if self.router.redact_paid:
             try:
                 hidden = await self._work("redaction", size, redact_body, body, building=True)
@@ -980,7 +981,12 @@ class Proxy:
             return Response(data, response.status_code, relayed)
         record.first_byte_ms = round((time.perf_counter() - started) * 1000, 3)
         events = relay_stream(
-            response, outcome, d.module.usage_of_event, d.module.stream_error, failure
+            response,
+            outcome,
+            d.module.usage_of_event,
+            d.module.stream_error,
+            failure,
+            openai.unasked_usage if unasked_usage else None,
         )
         return Relayed(_settled(events, outcome, settle), status_code=200, headers=relayed)
 

@@ -290,6 +290,35 @@ def usage_of_event(data: Any, usage: Usage) -> Usage:
     return usage
 
 
+def ask_for_usage(body: dict[str, Any]) -> bool:
+    """Ask a paid stream for its usage: OpenAI streams none unless `stream_options.include_usage`
+    is true (the SDK's default leaves it out), and the trace then said 0 tokens and $0 for a
+    paid answer, which no daily budget counted. True when the client had not asked: its
+    stream is then relayed without the usage chunk (`unasked_usage`). Options that are not an
+    object are left for the upstream to refuse."""
+    options = body.get("stream_options")
+    if options is None:
+        options = {}
+    if not isinstance(options, dict) or options.get("include_usage") is True:
+        return False
+    body["stream_options"] = {**options, "include_usage": True}
+    return True
+
+
+def unasked_usage(line: bytes) -> bool:
+    """Whether `line` is the usage chunk `ask_for_usage` asked for: its `choices` are empty,
+    which a client that did not ask for it may index ([0]) and fail on."""
+    if not line.startswith(b"data:") or b'"usage"' not in line or b"[]" not in line:
+        return False
+    try:
+        data = json.loads(line[5:])
+    except ValueError:
+        return False
+    return (
+        isinstance(data, dict) and data.get("choices") == [] and isinstance(data.get("usage"), dict)
+    )
+
+
 def model_info(model: str) -> dict[str, Any]:
     """A model as `GET /v1/models/{model}` answers it."""
     return {"id": model, "object": "model", "created": 0, "owned_by": "ocp"}

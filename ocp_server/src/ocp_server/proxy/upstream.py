@@ -1,6 +1,7 @@
 """The paid tier: the client's body, with the tier's model and redacted, sent to the paid
 provider in the client's own dialect; the answer relayed as it came (status, headers that
-matter, body or stream byte for byte), with the usage read on the way for cost.
+matter, body or stream byte for byte, but for an OpenAI stream's usage chunk the proxy asked
+for and the client did not), with the usage read on the way for cost.
 
 An answer too long to hold (over HEAD_BYTES) is relayed as it comes, its usage found on the
 way; an error body too long to be an honest one (over ERROR_BODY_BYTES) is not relayed.
@@ -268,19 +269,23 @@ async def relay_stream(
     fold: Callable[[Any, Usage], Usage],
     stream_error: Callable[[str], bytes],
     failure: Callable[[httpx.HTTPError, str], str],
+    hidden: Callable[[bytes], bool] | None = None,
 ) -> AsyncGenerator[bytes, None]:
     """The upstream's event stream, line by line as whole lines arrive (an error appended
     after half a line would not parse); usage folded from each `data:` line that mentions it;
     an in-stream `error` event noted; a failed read told by `failure(exc, "mid-stream")`.
-    Always closes the upstream response."""
+    Lines `hidden` says are not for the client are read, not relayed. Always closes the
+    upstream response."""
     lines = LineBuffer()
     try:
         async for chunk in response.aiter_bytes():  # decoded: the encoding is not relayed
             if complete := lines.feed(chunk):
-                yield complete
+                if shown := _shown_lines(complete, hidden):
+                    yield shown
                 _scan(complete, outcome, fold)
         if rest := lines.rest():
-            yield rest
+            if shown := _shown_lines(rest, hidden):
+                yield shown
             _scan(rest, outcome, fold)
     except LineTooLong as exc:
         outcome.error = str(exc)
@@ -291,6 +296,14 @@ async def relay_stream(
     finally:
         with anyio.CancelScope(shield=True):  # cancelled by a hangup: close still
             await response.aclose()
+
+
+def _shown_lines(complete: bytes, hidden: Callable[[bytes], bool] | None) -> bytes:
+    if hidden is None:
+        return complete
+    # An event's blank line left after its hidden `data:` line ends an event with no data,
+    # which a server-sent events reader drops.
+    return b"".join(line for line in complete.splitlines(keepends=True) if not hidden(line))
 
 
 def _scan(complete: bytes, outcome: Outcome, fold: Callable[[Any, Usage], Usage]) -> None:
