@@ -100,6 +100,24 @@ def test_a_streamed_anthropic_request_answered_locally_is_a_faithful_event_strea
     assert final.usage.output_tokens > 0
 
 
+def test_a_local_answers_input_tokens_are_the_models_count_streamed_or_not(
+    start_proxy: Callable[..., RunningProxy], proxy_env: dict[str, str]
+) -> None:
+    # message_start can only carry OCP's estimate (the model has not answered yet); the
+    # stream's final usage said that estimate (14 tokens here, of JSON) where the same request
+    # unstreamed, and the trace, said the model's own count (5).
+    proxy = start_proxy(proxy_env)
+    client = _anthropic(proxy)
+    messages: list[anthropic.types.MessageParam] = [{"role": "user", "content": SIMPLE}]
+    whole = client.messages.create(model="claude-opus-5-5", max_tokens=100, messages=messages)
+    with client.messages.stream(
+        model="claude-opus-5-5", max_tokens=100, messages=messages
+    ) as stream:
+        streamed = stream.get_final_message()
+    assert streamed.usage.input_tokens == whole.usage.input_tokens
+    assert proxy.call(_rows)[0]["input_tokens"] == streamed.usage.input_tokens
+
+
 def test_a_hard_anthropic_request_is_relayed_to_the_paid_provider_untouched(
     start_proxy: Callable[..., RunningProxy],
     proxy_env: dict[str, str],

@@ -272,6 +272,8 @@ async def render_stream(
                 yield _event("content_block_stop", {"type": "content_block_stop", "index": index})
             delta = {"stop_reason": _STOP.get(e.stop, "end_turn"), "stop_sequence": e.stop_sequence}
             usage = {"output_tokens": e.usage.output_tokens}
+            if e.usage.input_tokens:  # the model's count, over message_start's estimate
+                usage["input_tokens"] = e.usage.input_tokens
             yield _event("message_delta", {"type": "message_delta", "delta": delta, "usage": usage})
             yield _event("message_stop", {"type": "message_stop"})
             # (no return: reading the events to their end frees the local connection)
