@@ -368,7 +368,7 @@ def test_cards_and_tables_are_server_rendered_for_readers_without_javascript() -
         ("Phase-2 cache hit rate", "66.7%"),
     ]:
         assert f"{label} {value}" in text, label
-    assert "everything on claude-opus-4" in text
+    assert "all on claude-opus-4" in text  # the counterfactual card and the caption
     assert "saved $2.78 (86.5%)" in text  # the cost chart's caption: totals and savings
     ids = {attrs.get("id") for _, attrs in dom.elements}
     assert {"table-tiers", "table-tasks", "table-latency", "table-phases"} <= ids

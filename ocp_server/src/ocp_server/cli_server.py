@@ -28,7 +28,7 @@ from ocp_server.errors import DatabaseError, RouteFailure, WorkspaceError
 from ocp_server.first_run import WorkspaceRefused
 from ocp_server.render import render
 from ocp_server.report_html import render_html
-from ocp_server.savings import SavingsReport
+from ocp_server.savings import SavingsReport, counterfactual_label
 from ocp_server.settings import ServerSettings, tool_names_setting
 from ocp_server.status import routing_line
 
@@ -244,7 +244,7 @@ def print_stats(stats: SavingsReport, console: Console, tool_names: str) -> None
     console.print(
         f"[bold]{stats['routes']}[/] routes, {stats['sessions']} sessions in "
         f"{stats['workspace']}: answers cost {_usd(stats['answer_cost_usd'])} vs "
-        f"{_usd(stats['counterfactual_usd'])} all on {stats['counterfactual_model'] or 'top'}"
+        f"{_usd(stats['counterfactual_usd'])} {counterfactual_label(stats)}"
         f" → saved [bold]{_usd(stats['savings_usd'])}[/]"
         + (f" ({pct:.1f}%)" if pct is not None else "")
     )

@@ -16,7 +16,7 @@ from functools import cache
 from importlib.resources import files
 from typing import Any
 
-from ocp_server.savings import PHASES
+from ocp_server.savings import PHASES, counterfactual_label
 
 __all__ = ["render_html"]
 
@@ -107,6 +107,7 @@ def _normalize(stats: Mapping[str, Any]) -> dict[str, Any]:
                 "budget_downgrades",
                 "pinned",
                 "dry_runs",
+                "proxied_routes",
             ),
         ),
         "cost_usd": _float(stats.get("cost_usd")),
@@ -208,7 +209,6 @@ def _cards(s: Mapping[str, Any]) -> str:
     cache = s["classifier_cache"]
     tokens = s["prompt_tokens"] + s["completion_tokens"]
     savings = s["savings_usd"]
-    model = s["counterfactual_model"] or "the top model"
     hit_rate = cache["hit_rate"]
     cards = [
         _card(
@@ -232,7 +232,7 @@ def _cards(s: Mapping[str, Any]) -> str:
                 if part
             ),
         ),
-        _card("Counterfactual", _usd(s["counterfactual_usd"]), f"everything on {model}"),
+        _card("Counterfactual", _usd(s["counterfactual_usd"]), counterfactual_label(s)),
         _card(
             "Savings", _usd(savings), "", "good" if savings > 0 else "bad" if savings < 0 else ""
         ),
@@ -360,11 +360,11 @@ def _charts(s: Mapping[str, Any]) -> str:
         return (
             f'<section class="charts"><p class="empty" id="no-routes">{_e(NO_ROUTES)}</p></section>'
         )
-    model = s["counterfactual_model"] or "the top model"
     failed = s["failed_cost_usd"]
     cost_caption = (
-        f"Actual {_usd(s['cost_usd'])} vs {_usd(s['counterfactual_usd'])} with everything on "
-        f"{model}: saved {_usd(s['savings_usd'])} ({_pct(s['savings_pct'])}) on the answers"
+        f"Actual {_usd(s['cost_usd'])} vs {_usd(s['counterfactual_usd'])} "
+        f"{counterfactual_label(s)}: saved {_usd(s['savings_usd'])} "
+        f"({_pct(s['savings_pct'])}) on the answers"
         + (f"; {_usd(failed)} of the actual went on failed paid attempts." if failed else ".")
     )
     return (

@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 import time
 from collections import defaultdict
+from collections.abc import Mapping
 from typing import Any, TypedDict
 
 import aiosqlite
@@ -108,6 +109,8 @@ class SavingsReport(TypedDict):
     savings_usd: float  # counterfactual minus the answers' cost
     net_savings_usd: float  # savings_usd minus failed_cost_usd
     counterfactual_model: str
+    # routes the routing proxy served: their counterfactual is the model each asked for
+    proxied_routes: int
     savings_pct: float | None  # of savings_usd
     dry_runs: int
     escalations: int  # a higher tier (or the agent) answered after a lower one failed
@@ -122,6 +125,19 @@ class SavingsReport(TypedDict):
     latency: dict[str, BackendLatency]
     latency_histogram: LatencyHistogram
     daily: list[DaySplit]
+
+
+def counterfactual_label(stats: Mapping[str, Any]) -> str:
+    """What the report's counterfactual was priced on, after its sum: the top model
+    (`counterfactual_model`), but a proxied route's is the model it asked for (the proxy's
+    dashboard's saving)."""
+    model = stats["counterfactual_model"] or "the top model"
+    proxied, routes = stats["proxied_routes"], stats["routes"]
+    if not proxied:
+        return f"all on {model}"
+    if proxied == routes:
+        return "each on the model it asked for (proxied)"
+    return f"on {model} ({proxied:,} proxied: on the model it asked for)"
 
 
 def percentile(sorted_values: list[float], q: float) -> float:
@@ -285,6 +301,7 @@ async def savings_report(
     (dry_runs,) = await rows(
         f"SELECT count(*) FROM traces {where} {'AND' if where else 'WHERE'} dry_run"
     )
+    (proxied,) = await rows(f"SELECT count(*) FROM traces {routes} AND proxied")
     counter_total = totals["counterfactual_usd"]
     return SavingsReport(
         since=since,
@@ -305,6 +322,7 @@ async def savings_report(
         savings_usd=round(totals["savings_usd"], 6),
         net_savings_usd=round(totals["savings_usd"] - totals["failed_cost_usd"], 6),
         counterfactual_model=counterfactual_model or "",
+        proxied_routes=int(proxied[0]),
         savings_pct=(
             round(100 * totals["savings_usd"] / counter_total, 2) if counter_total > 0 else None
         ),

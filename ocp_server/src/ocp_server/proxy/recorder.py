@@ -148,7 +148,6 @@ class Recorder:
         *,
         recent: int = 500,
         trace_content: bool = False,
-        counterfactual_model: str | None = None,
         ledger: WorkspaceLedger | None = None,
     ) -> None:
         self.memory = memory
@@ -156,7 +155,6 @@ class Recorder:
         self.workspace = workspace
         self.rows: deque[ProxyRecord] = deque(maxlen=recent)
         self.trace_content = trace_content
-        self.counterfactual_model = counterfactual_model
         self.started_at = time.time()
         self._queue: asyncio.Queue[ProxyRecord | None] = asyncio.Queue()
         self._sessions: set[str] = set()
@@ -246,7 +244,8 @@ class Recorder:
             escalated=r.escalated,
             local_unavailable=r.local_unavailable,
             fell_back=answered is not None and answered != r.tier and not r.climbed,
-            counterfactual_model=self.counterfactual_model,
+            # what its counterfactual was priced on: the model the client asked for
+            counterfactual_model=r.requested_model if r.counterfactual_usd is not None else None,
             proxied=True,
             attempts=tuple(
                 AttemptRecord(a.tier, a.backend, a.model, a.outcome, a.duration_ms, a.error_type)

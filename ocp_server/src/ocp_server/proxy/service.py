@@ -102,7 +102,6 @@ async def open_proxy(
             str(workspace or ""),
             recent=settings.recent,
             trace_content=settings.trace_content,
-            counterfactual_model=router.counterfactual_model,
             ledger=state.ledger,
         )
         recorder.start()
