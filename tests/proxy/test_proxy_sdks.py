@@ -35,6 +35,24 @@ TOOLS: list[ToolParam] = [
 ]
 
 
+OPENAI_TOOLS: list[dict[str, Any]] = [
+    {
+        "type": "function",
+        "function": {
+            "name": "read_file",
+            "description": "Read a file",
+            "parameters": {"type": "object", "properties": {"path": {"type": "string"}}},
+        },
+    }
+]
+SUM_SCHEMA = {
+    "type": "object",
+    "properties": {"sum": {"type": "integer"}},
+    "required": ["sum"],
+    "additionalProperties": False,
+}
+
+
 _clients: list[anthropic.Anthropic | openai.OpenAI] = []
 
 
@@ -547,8 +565,13 @@ def test_over_the_daily_budget_a_paid_request_without_tools_is_answered_locally(
                 "json_schema": {"name": "sum", "schema": {"type": "object"}},
             }
         },
+        {"tools": OPENAI_TOOLS, "tool_choice": "required"},
+        {
+            "tools": OPENAI_TOOLS,
+            "tool_choice": {"type": "function", "function": {"name": "read_file"}},
+        },
     ],
-    ids=["n", "logprobs", "json_object", "json_schema"],
+    ids=["n", "logprobs", "json_object", "json_schema", "tool_required", "tool_named"],
 )
 def test_a_simple_openai_request_asking_what_a_local_answer_lacks_goes_paid(
     start_proxy: Callable[..., RunningProxy],
@@ -559,8 +582,10 @@ def test_a_simple_openai_request_asking_what_a_local_answer_lacks_goes_paid(
 ) -> None:
     # A local answer has one choice, no log probabilities and follows no response format:
     # answered locally, `n=2` came back with one choice and a JSON schema was ignored.
+    # A tool call demanded (OCP_LOCAL_TOOLS=1: tools alone keep nothing paid): no local model
+    # can be made to make one, and the local answer was text.
     fake_openai.api_key = "sk-openai"
-    proxy = start_proxy(proxy_env)
+    proxy = start_proxy(proxy_env | {"OCP_LOCAL_TOOLS": "1"})
     completion = _openai(proxy).chat.completions.create(
         model="gpt-4o", messages=[{"role": "user", "content": SIMPLE}], **asks
     )
@@ -568,6 +593,48 @@ def test_a_simple_openai_request_asking_what_a_local_answer_lacks_goes_paid(
     sent = fake_openai.requests_to("/v1/chat/completions")
     assert len(sent) == 1 and all(sent[0].body[k] == v for k, v in asks.items())
     assert fake_ollama.requests_to("/api/chat") == []
+
+
+@pytest.mark.parametrize(
+    ("asks", "said"),
+    [
+        ({"tools": TOOLS, "tool_choice": {"type": "any"}}, "tool_choice 'any'"),
+        (
+            {"tools": TOOLS, "tool_choice": {"type": "tool", "name": "read_file"}},
+            "tool_choice 'tool'",
+        ),
+        (
+            {"output_config": {"format": {"type": "json_schema", "schema": SUM_SCHEMA}}},
+            "output_config.format",
+        ),
+        # the structured outputs beta's name for it
+        ({"output_format": {"type": "json_schema", "schema": SUM_SCHEMA}}, "output_format"),
+    ],
+    ids=["tool_any", "tool_named", "output_config_format", "output_format"],
+)
+def test_a_simple_anthropic_request_asking_what_a_local_answer_lacks_goes_paid(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_anthropic: FakeAnthropic,
+    fake_ollama: FakeOllama,
+    asks: dict[str, Any],
+    said: str,
+) -> None:
+    # Answered locally, a demanded tool call came back as text and a JSON schema was ignored
+    # (structured outputs: `messages.parse` fails on such an answer).
+    proxy = start_proxy(proxy_env | {"OCP_LOCAL_TOOLS": "1"})
+    message = _anthropic(proxy).messages.create(
+        model="claude-haiku-5-5",
+        max_tokens=100,
+        messages=[{"role": "user", "content": SIMPLE}],
+        extra_body=asks,
+    )
+    assert message.model != "llama3.2"
+    sent = fake_anthropic.requests_to("/v1/messages")
+    assert len(sent) == 1 and all(sent[0].body[k] == v for k, v in asks.items())
+    assert fake_ollama.requests_to("/api/chat") == []
+    (note,) = proxy.call(_rows)[0]["notes"]
+    assert note.startswith(f"local: {said}") and note.endswith("answered by the paid tier")
 
 
 @pytest.mark.parametrize("dialect", ["openai", "anthropic"])

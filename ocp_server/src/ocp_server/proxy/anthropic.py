@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 from ocp_server.proxy.chat import (
+    TOOL_CALL_DEMANDED,
     BadRequest,
     Chat,
     ChatMessage,
@@ -78,8 +79,17 @@ def validate(body: Any) -> dict[str, Any]:
 
 
 def local_cannot(body: Mapping[str, Any]) -> str | None:
-    """What the request asks of its answer that a local one lacks: nothing in this dialect
-    (tools are the router's to judge)."""
+    """What the request asks of its answer that a local one lacks (a tool call demanded, a
+    JSON schema followed), or None: such a request goes to the paid tier, as its answer would
+    be wrong in shape, not just in quality. Tools themselves are the router's to judge."""
+    choice = body.get("tool_choice")
+    if isinstance(choice, dict) and choice.get("type") in ("any", "tool"):
+        return f"tool_choice {choice['type']!r}: {TOOL_CALL_DEMANDED}"
+    config = body.get("output_config")
+    if isinstance(config, dict) and config.get("format") is not None:
+        return "output_config.format asks for a JSON schema a local answer does not follow"
+    if body.get("output_format") is not None:  # the structured outputs beta's name for it
+        return "output_format asks for a JSON schema a local answer does not follow"
     return None
 
 

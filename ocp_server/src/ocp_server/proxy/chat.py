@@ -71,6 +71,11 @@ class Usage:
     cache_write_tokens: int = 0
 
 
+# Why a request that demands a tool call is not answered locally: the local model is offered
+# the tools (OCP_LOCAL_TOOLS=1) but cannot be made to call one (Ollama has no tool_choice).
+TOOL_CALL_DEMANDED = "a tool call demanded, which no local model can be made to make"
+
+
 def token_count(value: Any) -> int:
     """A usage figure as a provider reported it: a finite non-negative number, else 0. Usage is
     read for accounting; an odd figure must not cost the client its answer."""

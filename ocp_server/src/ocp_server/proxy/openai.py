@@ -10,6 +10,7 @@ from typing import Any
 
 from ocp_router.redact_names import redact_name_head
 from ocp_server.proxy.chat import (
+    TOOL_CALL_DEMANDED,
     BadRequest,
     Chat,
     ChatMessage,
@@ -94,7 +95,19 @@ def local_cannot(body: Mapping[str, Any]) -> str | None:
     modalities = body.get("modalities")
     if body.get("audio") or (isinstance(modalities, list) and set(modalities) - {"text"}):
         return "audio asked for and a local answer is text"
+    choice = body.get("tool_choice")
+    if choice == "required" or (
+        isinstance(choice, dict)
+        and (choice.get("type") == "function" or choice.get("mode") == "required")
+    ):
+        return f"tool_choice {_shown_choice(choice)}: {TOOL_CALL_DEMANDED}"
     return None
+
+
+def _shown_choice(choice: str | dict[str, Any]) -> str:
+    if isinstance(choice, str):
+        return repr(choice)
+    return redact_name_head(f"{choice.get('type')!r}", 40)  # redacted whole, then cut
 
 
 def credentials(headers: Mapping[str, str]) -> dict[str, str]:
