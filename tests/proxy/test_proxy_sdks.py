@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, cast
 
 import anthropic
 import httpx
@@ -635,6 +635,59 @@ def test_a_simple_anthropic_request_asking_what_a_local_answer_lacks_goes_paid(
     assert fake_ollama.requests_to("/api/chat") == []
     (note,) = proxy.call(_rows)[0]["notes"]
     assert note.startswith(f"local: {said}") and note.endswith("answered by the paid tier")
+
+
+def test_a_request_that_forbids_tool_calls_reaches_the_local_model_without_tools(
+    start_proxy: Callable[..., RunningProxy], proxy_env: dict[str, str], fake_ollama: FakeOllama
+) -> None:
+    # tool_choice none: the local model was offered the tools all the same, free to call one.
+    proxy = start_proxy(proxy_env | {"OCP_LOCAL_TOOLS": "1"})
+    _anthropic(proxy).messages.create(
+        model="claude-haiku-5-5",
+        max_tokens=100,
+        tools=TOOLS,
+        tool_choice={"type": "none"},
+        messages=[{"role": "user", "content": SIMPLE}],
+    )
+    _openai(proxy).chat.completions.create(
+        model="gpt-4o",
+        tools=cast(Any, OPENAI_TOOLS),
+        tool_choice="none",
+        messages=[{"role": "user", "content": SIMPLE}],
+    )
+    sent = fake_ollama.requests_to("/api/chat")
+    assert len(sent) == 2 and not any(r.body.get("tools") for r in sent)
+
+
+@pytest.mark.parametrize(
+    "tool",
+    [
+        {"type": "web_search_20250305", "name": "web_search", "max_uses": 2},
+        {"type": "code_execution_20250825", "name": "code_execution"},
+    ],
+    ids=["web_search", "code_execution"],
+)
+def test_a_request_offering_an_anthropic_server_tool_goes_paid(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_anthropic: FakeAnthropic,
+    fake_ollama: FakeOllama,
+    tool: dict[str, Any],
+) -> None:
+    # Anthropic runs these itself; with OCP_LOCAL_TOOLS=1 the local model got none of them
+    # (they have no input_schema to translate) and answered without searching or running.
+    proxy = start_proxy(proxy_env | {"OCP_LOCAL_TOOLS": "1"})
+    _anthropic(proxy).messages.create(
+        model="claude-haiku-5-5",
+        max_tokens=100,
+        messages=[{"role": "user", "content": SIMPLE}],
+        extra_body={"tools": [tool]},
+    )
+    assert fake_ollama.requests_to("/api/chat") == []
+    (sent,) = fake_anthropic.requests_to("/v1/messages")
+    assert sent.body["tools"] == [tool]
+    (note,) = proxy.call(_rows)[0]["notes"]
+    assert note.startswith(f"local: the tool {tool['name']!r} is Anthropic's own ({tool['type']!r}")
 
 
 @pytest.mark.parametrize("dialect", ["openai", "anthropic"])

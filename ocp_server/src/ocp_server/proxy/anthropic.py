@@ -7,6 +7,7 @@ import json
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
+from ocp_router.redact_names import redact_name_head
 from ocp_server.proxy.chat import (
     TOOL_CALL_DEMANDED,
     BadRequest,
@@ -82,6 +83,15 @@ def local_cannot(body: Mapping[str, Any]) -> str | None:
     """What the request asks of its answer that a local one lacks (a tool call demanded, a
     JSON schema followed), or None: such a request goes to the paid tier, as its answer would
     be wrong in shape, not just in quality. Tools themselves are the router's to judge."""
+    for tool in body.get("tools") or ():
+        kind = tool.get("type") if isinstance(tool, dict) else None
+        if kind not in (None, "custom"):  # web_search, code_execution, bash, text_editor…
+            name = redact_name_head(str(tool.get("name")), 40)  # redacted whole, then cut
+            shown = redact_name_head(str(kind), 40)
+            return (
+                f"the tool {name!r} is Anthropic's own ({shown!r}: run on its servers, or "
+                "defined by it), which a local model lacks"
+            )
     choice = body.get("tool_choice")
     if isinstance(choice, dict) and choice.get("type") in ("any", "tool"):
         return f"tool_choice {choice['type']!r}: {TOOL_CALL_DEMANDED}"
@@ -168,6 +178,8 @@ def to_chat(body: Mapping[str, Any]) -> Chat:
         messages.extend(results)
         if current.content or current.images or current.tool_calls:
             messages.append(current)
+    choice = body.get("tool_choice")
+    forbidden = isinstance(choice, dict) and choice.get("type") == "none"
     tools = [
         {
             "name": t["name"],
@@ -177,6 +189,8 @@ def to_chat(body: Mapping[str, Any]) -> Chat:
         for t in body.get("tools") or ()
         if isinstance(t, dict) and "name" in t and isinstance(t.get("input_schema"), dict)
     ]
+    if forbidden:  # tool_choice none: no tool call may come back (Ollama has no tool_choice)
+        tools = []
     temperature = body.get("temperature")
     return Chat(
         messages,

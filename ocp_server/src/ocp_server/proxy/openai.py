@@ -192,6 +192,8 @@ def to_chat(body: Mapping[str, Any]) -> Chat:
         for t in body.get("tools") or ()
         if isinstance(t, dict) and isinstance(f := t.get("function"), dict) and "name" in f
     ]
+    if body.get("tool_choice") == "none":  # no tool call may come back: none offered
+        tools = []
     max_tokens = body.get("max_completion_tokens") or body.get("max_tokens")
     temperature = body.get("temperature")
     return Chat(
