@@ -565,13 +565,24 @@ def test_over_the_daily_budget_a_paid_request_without_tools_is_answered_locally(
                 "json_schema": {"name": "sum", "schema": {"type": "object"}},
             }
         },
+        {"web_search_options": {}},
+        {"tools": [{"type": "custom", "custom": {"name": "apply_patch"}}]},
         {"tools": OPENAI_TOOLS, "tool_choice": "required"},
         {
             "tools": OPENAI_TOOLS,
             "tool_choice": {"type": "function", "function": {"name": "read_file"}},
         },
     ],
-    ids=["n", "logprobs", "json_object", "json_schema", "tool_required", "tool_named"],
+    ids=[
+        "n",
+        "logprobs",
+        "json_object",
+        "json_schema",
+        "web_search",
+        "custom_tool",
+        "tool_required",
+        "tool_named",
+    ],
 )
 def test_a_simple_openai_request_asking_what_a_local_answer_lacks_goes_paid(
     start_proxy: Callable[..., RunningProxy],

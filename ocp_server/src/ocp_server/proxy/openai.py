@@ -95,6 +95,13 @@ def local_cannot(body: Mapping[str, Any]) -> str | None:
     modalities = body.get("modalities")
     if body.get("audio") or (isinstance(modalities, list) and set(modalities) - {"text"}):
         return "audio asked for and a local answer is text"
+    if body.get("web_search_options") is not None:
+        return "web search asked for (web_search_options) and a local model has none"
+    for tool in body.get("tools") or ():
+        kind = tool.get("type") if isinstance(tool, dict) else None
+        if kind != "function":  # a custom tool (free text, a grammar): not translated
+            shown = redact_name_head(str(kind), 40)  # redacted whole, then cut
+            return f"a tool of type {shown!r}, which a local model is not offered"
     choice = body.get("tool_choice")
     if choice == "required" or (
         isinstance(choice, dict)
