@@ -701,6 +701,37 @@ def test_a_request_offering_an_anthropic_server_tool_goes_paid(
     assert note.startswith(f"local: the tool {tool['name']!r} is Anthropic's own ({tool['type']!r}")
 
 
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_local_openai_compatible_server_that_needs_a_key_answers_with_ocp_local_api_key(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_anthropic: FakeAnthropic,
+    stream: bool,
+) -> None:
+    # It got no key: a 401, and every simple request escalated to the paid tier.
+    with FakeOpenAI(api_key="local-key-8a7f3c") as local:
+        env = proxy_env | {
+            "OCP_LOCAL_BACKEND": "openai",
+            "OCP_LOCAL_BASE_URL": local.base_url,
+            "OCP_LOCAL_API_KEY": "local-key-8a7f3c",
+        }
+        client = _anthropic(proxy := start_proxy(env))
+        messages: list[anthropic.types.MessageParam] = [{"role": "user", "content": SIMPLE}]
+        message: anthropic.types.Message
+        if stream:
+            with client.messages.stream(
+                model="claude-haiku-5-5", max_tokens=50, messages=messages
+            ) as answer:
+                message = answer.get_final_message()
+        else:
+            message = client.messages.create(
+                model="claude-haiku-5-5", max_tokens=50, messages=messages
+            )
+        assert proxy.call(_rows)[0]["escalations"] == 0
+        assert message.model == "llama3.2" and fake_anthropic.requests == []
+        assert local.requests[-1].headers["authorization"] == "Bearer local-key-8a7f3c"
+
+
 @pytest.mark.parametrize("dialect", ["openai", "anthropic"])
 def test_a_stream_flag_that_is_not_a_boolean_is_a_400_naming_it(
     start_proxy: Callable[..., RunningProxy], proxy_env: dict[str, str], dialect: str

@@ -10,10 +10,11 @@ from ocp_router import (
     OpenAIBackend,
     RouteMode,
     RouterSettings,
+    RoutingFailed,
     make_router,
 )
 from ocp_router.backends.anthropic import AnthropicBackend
-from tests.fakes import FakeOllama
+from tests.fakes import FakeOllama, FakeOpenAI
 
 
 def test_defaults_match_the_seed_release_notes() -> None:
@@ -164,3 +165,44 @@ async def test_the_anthropic_endpoint_comes_from_the_settings_alone(
         assert str(router.paid._client.base_url) == "https://api.anthropic.com"
     finally:
         await router.aclose()
+
+
+async def test_a_local_openai_compatible_server_that_needs_a_key_gets_ocp_local_api_key(
+    fake_openai: FakeOpenAI,
+) -> None:
+    # vLLM, llama.cpp (--api-key) and LM Studio can require one; OCP sent the local tier none,
+    # so every local route failed with 401 and went paid.
+    fake_openai.api_key = "local-key-8a7f3c"
+    env = {
+        "OCP_LOCAL_BACKEND": "openai",
+        "OCP_LOCAL_BASE_URL": fake_openai.base_url,
+        "OCP_LOCAL_API_KEY": "local-key-8a7f3c",
+        "OCP_PAID_BACKEND": "none",
+    }
+    assert "local-key" not in repr(RouterSettings.from_env(env))
+    router = await make_router(env)
+    try:
+        result = await router.route("explain this function", force="local")
+    finally:
+        await router.aclose()
+    assert result.tier.value == "local" and result.text, result
+    sent = fake_openai.requests_to("/v1/chat/completions")[0]
+    assert sent.headers["authorization"] == "Bearer local-key-8a7f3c"
+
+
+async def test_a_rejected_local_key_names_ocp_local_api_key(fake_openai: FakeOpenAI) -> None:
+    fake_openai.api_key = "the-right-key-1234"
+    env = {
+        "OCP_LOCAL_BACKEND": "openai",
+        "OCP_LOCAL_BASE_URL": fake_openai.base_url,
+        "OCP_LOCAL_API_KEY": "a-wrong-key-5678",
+        "OCP_PAID_BACKEND": "none",
+    }
+    router = await make_router(env)
+    try:
+        with pytest.raises(RoutingFailed) as failed:
+            await router.route("explain this function", force="local")
+    finally:
+        await router.aclose()
+    said = str(failed.value)
+    assert "Set OCP_LOCAL_API_KEY" in said and "a-wrong-key-5678" not in said, said

@@ -160,9 +160,7 @@ async def test_an_openai_backend_built_from_the_settings_is_told_of_them(
         assert (await _openai_told(paid)).endswith(
             "Set OPENAI_API_KEY in the environment the server runs in."
         )
-        assert (await _openai_told(local)).endswith(
-            "OCP sends this server no key: point OCP_LOCAL_BASE_URL at a server that needs none."
-        )
+        assert (await _openai_told(local)).endswith("Set OCP_LOCAL_API_KEY.")
     paid = build_paid(RouterSettings.from_env(env | {"OPENAI_BASE_URL": refused_url}))
     assert isinstance(paid, OpenAIBackend)
     told = await _openai_told(paid)

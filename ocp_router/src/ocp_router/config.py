@@ -51,6 +51,9 @@ class RouterSettings(BaseModel):
     local_base_url: str = Field(
         "http://127.0.0.1:8080/v1", alias="OCP_LOCAL_BASE_URL", pattern=HTTP_URL
     )
+    # Sent as a bearer token to an OpenAI-compatible local server that requires one (vLLM,
+    # llama.cpp and LM Studio can).
+    local_api_key: str | None = Field(None, alias="OCP_LOCAL_API_KEY", repr=False)
     local_timeout: float = Field(60.0, alias="OCP_LOCAL_TIMEOUT", gt=0)
     # Always sent: llama.cpp and vLLM otherwise generate until the context window is full.
     local_max_tokens: int = Field(1024, alias="OCP_LOCAL_MAX_TOKENS", gt=0)
@@ -242,12 +245,13 @@ def build_local(settings: RouterSettings) -> ModelBackend:
         return OpenAIBackend(
             settings.local_model,
             base_url=settings.local_base_url,
+            api_key=settings.local_api_key,
             timeout=settings.local_timeout,
             names=SettingNames(
                 model="OCP_LOCAL_MODEL",
                 base_url="OCP_LOCAL_BASE_URL",
                 timeout="OCP_LOCAL_TIMEOUT",
-                api_key=None,
+                api_key="OCP_LOCAL_API_KEY",
             ),
             cut_check=True,
         )

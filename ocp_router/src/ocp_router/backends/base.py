@@ -13,13 +13,12 @@ class SettingNames:
     """What a backend's error messages tell the user to change, each as it is named where
     the user sets it: by default the backend's own arguments (a library user built it); an
     application that reads them from its settings names those (config.build_local and
-    build_paid: `OCP_PAID_TIMEOUT`). `api_key` None: nothing sets a key (the settings' local
-    tier sends its server none)."""
+    build_paid: `OCP_PAID_TIMEOUT`)."""
 
     model: str = "the `model` argument"
     base_url: str = "the `base_url` argument"
     timeout: str = "the `timeout` argument"
-    api_key: str | None = "the `api_key` argument"
+    api_key: str = "the `api_key` argument"
 
 
 ARGUMENT_NAMES = SettingNames()  # a backend built directly: its hints name its arguments

@@ -63,8 +63,7 @@ class OpenAIBackend(ClosingBackend):
         names: SettingNames = ARGUMENT_NAMES,
         cut_check: bool = False,
     ) -> None:
-        """`names`: what error messages tell the user to change (by default these arguments;
-        `names.api_key` None: nothing sets a key, as for the settings' local tier).
+        """`names`: what error messages tell the user to change (by default these arguments).
         `cut_check`: the server may cut an over-long prompt to fit its context without an
         error (LM Studio's overflow policy, Ollama's /v1): an answer whose usage says it read
         under half of the prompt is then a BackendContextExceeded (the settings' local tier)."""
@@ -195,11 +194,6 @@ class OpenAIBackend(ClosingBackend):
 
     @property
     def _key_hint(self) -> str:
-        if self.names.api_key is None:
-            return (
-                "OCP sends this server no key: "
-                f"point {self.names.base_url} at a server that needs none."
-            )
         return f"Set {self.names.api_key}."
 
     async def probe(self, model: str | None = None, *, tools: bool = False) -> ModelProbe:

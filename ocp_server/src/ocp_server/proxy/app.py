@@ -241,6 +241,7 @@ class Proxy:
             rs.local_timeout,
             rs.local_max_tokens,
             local.transport_failure if isinstance(local, OllamaBackend | OpenAIBackend) else None,
+            rs.local_api_key if rs.local_backend == "openai" else None,
         )
         # Whether the local Ollama may cut a prompt silently, asked once when first needed.
         ollama = self.local.kind == "ollama"

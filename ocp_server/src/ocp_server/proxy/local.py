@@ -12,7 +12,7 @@ import asyncio
 import json
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from contextlib import aclosing
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 import anyio
@@ -58,6 +58,8 @@ class LocalTarget:
     # A transport failure in the router's words, with its fix ("cannot reach ollama at …
     # Start it with `ollama serve`, or set OCP_OLLAMA_URL …"); None: the exception's own.
     explain: Callable[[httpx.HTTPError], Exception] | None = None
+    # OCP_LOCAL_API_KEY, a bearer token for an OpenAI-compatible server that requires one
+    api_key: str | None = field(default=None, repr=False)
 
 
 async def unread_prompt(
@@ -168,7 +170,8 @@ async def stream_local(
         parse = openai_events
     deadline = asyncio.get_running_loop().time() + target.timeout
     timeout = httpx.Timeout(target.timeout, connect=min(target.timeout, 5.0))
-    request = client.build_request("POST", url, json=body, timeout=timeout)
+    auth = {"authorization": f"Bearer {target.api_key}"} if target.api_key else None
+    request = client.build_request("POST", url, json=body, headers=auth, timeout=timeout)
     try:
         response = await _by(deadline, target, client.send(request, stream=True))
         try:
