@@ -278,3 +278,29 @@ def test_a_client_leaving_while_the_relay_waits_on_it_closes_the_upstream(
     finally:
         gc.enable()
     assert _only_row(proxy)["error"] == "the client went away mid-stream"
+
+
+def test_a_client_leaving_while_phase_2_judges_it_closes_the_local_classifier(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_ollama: FakeOllama,
+    fake_anthropic: FakeAnthropic,
+) -> None:
+    # An ambiguous request (the simple one is, at the widest margin round a low threshold)
+    # asks the local model for a verdict first: the client that hung up meanwhile left it
+    # judging for nobody until the classifier's timeout.
+    fake_ollama.hold_next([], NDJSON, path="/api/chat")  # the verdict that never comes
+    env = proxy_env | {
+        "OCP_AMBIGUOUS_MARGIN": "0.5",
+        "OCP_ROUTE_THRESHOLD": "0.1",
+        "OCP_CLASSIFIER_TIMEOUT": str(_HOLD),
+    }
+    proxy = start_proxy(env, store=False)
+    _leave_waiting(proxy, _messages(text=SIMPLE, stream=False))
+    assert _closed(fake_ollama, "/api/chat"), "the classifier is still judging for nobody"
+    (judged,) = fake_ollama.requests_to("/api/chat")
+    assert "You route coding requests" in json.dumps(judged.body)  # phase 2's, not an answer
+    row = _only_row(proxy)
+    assert row["status"] == 499 and row["answered_tier"] is None
+    assert len(fake_ollama.requests_to("/api/chat")) == 1
+    assert fake_anthropic.requests_to("/v1/messages") == []

@@ -62,6 +62,7 @@ from ocp_router.payload import AgentPayload
 from ocp_router.phase1 import Assessment
 from ocp_router.redact_names import redact_name_head
 from ocp_router.sticky import Sticky
+from ocp_router.tiers import Band, Phase
 from ocp_server.argument_errors import clip
 from ocp_server.off_loop import WorkTimedOut, off_loop_within
 from ocp_server.proxy import anthropic, openai
@@ -533,24 +534,41 @@ class Proxy:
             return _error(d, 400, str(exc))
         requested = body["model"]
         stream = body.get("stream") is True
-        decision = await self.router.plan(payload, session=session, assessment=assessment)
-        cls = decision.assessment.classify
-        record = ProxyRecord(
-            id=uuid.uuid4().hex,
-            started_at=time.time(),
-            dialect=d.name,
-            client=redact_name_head(headers.get("user-agent") or "", 60),
-            session=session,
-            stream=stream,
-            requested_model=requested,
-            tier=decision.tier.value,
-            reason=decision.reason,
-            phase=decision.phase.value,
-            band=decision.assessment.band.value,
-            pin_state=decision.pin_state.value,
-            task_type=cls.task_type.value,
-            complexity=cls.complexity_score,
-            request_text=payload.user_turn if self.settings.trace_content else "",
+
+        def new_record(tier: str, reason: str, phase: str, pin_state: str) -> ProxyRecord:
+            cls = assessment.classify
+            return ProxyRecord(
+                id=uuid.uuid4().hex,
+                started_at=time.time(),
+                dialect=d.name,
+                client=redact_name_head(headers.get("user-agent") or "", 60),
+                session=session,
+                stream=stream,
+                requested_model=requested,
+                tier=tier,
+                reason=reason,
+                phase=phase,
+                band=assessment.band.value,
+                pin_state=pin_state,
+                task_type=cls.task_type.value,
+                complexity=cls.complexity_score,
+                request_text=payload.user_turn if self.settings.trace_content else "",
+            )
+
+        planning = self.router.plan(payload, session=session, assessment=assessment)
+        if assessment.band is not Band.AMBIGUOUS:
+            decision = await planning
+        else:  # phase 2 asks the local model: stopped if the client leaves meanwhile
+            try:
+                decision = await _unless_client_leaves(request, planning)
+            except ClientGone:
+                reason = f"phase 1: {assessment.explain()}; phase 2 cut short: the client left"
+                record = new_record(assessment.tier.value, reason, Phase.HEURISTIC.value, "none")
+                record.status, record.error = 499, "the client went away before the answer"
+                self._finisher(record, started)()
+                return _error(d, 499, record.error)
+        record = new_record(
+            decision.tier.value, decision.reason, decision.phase.value, decision.pin_state.value
         )
         tier = decision.tier  # at least the conversation's floor (OCP_STICKY, the router's)
         finish = self._finisher(record, started)
