@@ -310,6 +310,8 @@ def _scan(complete: bytes, outcome: Outcome, fold: Callable[[Any, Usage], Usage]
     for line in complete.splitlines():  # bytes: only \n, \r\n and \r end a line
         if not line.startswith(b"data:") or not (b'"usage"' in line or b'"error"' in line):
             continue
+        if b'"usage":null' in line and b'"error"' not in line:  # OpenAI's chunks, asked usage
+            continue
         try:
             data = json.loads(line[5:])
         except ValueError:
