@@ -8,6 +8,7 @@ from pathlib import Path
 
 import aiosqlite
 from mcp import Client
+from mcp.types import TextContent
 
 from ocp_router import GenerateRequest, MockBackend, OCPRouter
 from ocp_server.server import build_server
@@ -32,7 +33,11 @@ async def test_a_server_built_with_a_router_and_a_clock_routes_and_records_with_
         )
         assert not routed.is_error
         out = routed.structured_content
-        assert out is not None and out["answer"] == "use a dict"
+        # the answer once: to this client (not one that reads only the structured content),
+        # as the text's last block
+        last = routed.content[-1]
+        assert out is not None and out["answer"] == ""
+        assert isinstance(last, TextContent) and last.text == "use a dict"
         trace = out["trace"]
         assert (trace["model"], trace["tier"], trace["phase"]) == ("tiny", "local", "explicit")
         assert trace["band"] in ("LOCAL", "PAID", "AMBIGUOUS")

@@ -196,9 +196,13 @@ def test_inspector_calls_every_tool(
     top = found["results"][0]
     assert (top["citation"], top["symbol"]) == ("src/auth.py:6-8", "verify_token")
 
-    routed = inspector.ok("ocp_model_route", {"request": "explain the auth middleware"})
+    rc, result, err = inspector.call("ocp_model_route", {"request": "explain the auth middleware"})
+    assert rc == 0 and result.get("isError") is False, (rc, result, err[-3000:])
+    routed = result["structuredContent"]
     assert routed["answered_by"] == "local"
-    assert routed["answer"] == "local answer: explain the auth middleware"
+    # the answer once: to a client that reads the text, as its last block
+    assert routed["answer"] == ""
+    assert result["content"][-1]["text"] == "local answer: explain the auth middleware"
     assert fake_ollama.requests_to("/api/chat"), "the fake Ollama was never asked"
 
     saved = inspector.ok(

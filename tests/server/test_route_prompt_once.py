@@ -1,8 +1,9 @@
-"""A route the calling agent answers (no paid key) hands it the enriched prompt once. Claude
-Code passes its model only a tool's structured content (JSON.stringify'd, the text dropped);
-other clients pass the text (../shared/reference/mcp-clients.md §3). Sent in both, the prompt
-(retrieved code, up to the context budget) went over the wire twice, and twice to the model
-of a client that passes both."""
+"""A route the calling agent answers (no paid key) hands it the enriched prompt once, and a
+route a model answered hands back that answer once. Claude Code and Codex pass their model
+only a tool's structured content (JSON.stringify'd, the text dropped); other clients pass the
+text (../shared/reference/mcp-clients.md §3). Sent in both, the prompt (retrieved code, up to
+the context budget) or the answer went over the wire twice, and twice to the model of a
+client that passes both."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from tests.fakes import FakeOllama
 from tests.server.raw_server import INITIALIZE, INITIALIZED, RawServer
 from tests.server.stdio_env import server_env, wait_for_index
 
+STRUCTURED = ("claude-code", "codex-mcp-client")  # what render.STRUCTURED_ONLY_CLIENTS holds
 REQUEST = "review security vulnerabilities in verify_token and rotate_session across all files"
 
 
@@ -50,6 +52,7 @@ def _texts(result: dict[str, Any]) -> str:
     ("client", "model_sees"),
     [
         ("claude-code", lambda r: json.dumps(r["structuredContent"], ensure_ascii=False)),
+        ("codex-mcp-client", lambda r: json.dumps(r["structuredContent"], ensure_ascii=False)),
         ("cursor-vscode", _texts),
         ("Visual Studio Code", _texts),
     ],
@@ -67,7 +70,7 @@ def test_the_enriched_prompt_goes_once_where_the_client_reads(
     assert "## Workspace context" in prompt and prompt.rstrip().endswith("all files")
     escaped = json.dumps(prompt, ensure_ascii=False)[1:-1]  # (it has lines: never the same)
     # what the client's model is given holds it once
-    assert model_sees(result).count(escaped if client == "claude-code" else prompt) == 1
+    assert model_sees(result).count(escaped if client in STRUCTURED else prompt) == 1
     # and the answer as sent holds it once: in the text or in the structured content
     assert texts.count(prompt) + json.dumps(structured, ensure_ascii=False).count(escaped) == 1
 
@@ -82,3 +85,49 @@ async def test_ocp_client_reads_the_prompt_from_where_the_server_sent_it(
     assert result.answered_by == "agent" and result.prompt
     assert "## Workspace context" in result.prompt
     assert raw.structured_content is not None and not raw.structured_content["prompt"]
+
+
+# A model's answer long enough that twice over is not noise: lines, quotes, a tab.
+ANSWER = "Use a dict keyed by the user's id:\n\n\tcache[user.id] = session\n" * 40
+
+
+@pytest.mark.parametrize(
+    ("client", "model_sees"),
+    [
+        ("claude-code", lambda r: json.dumps(r["structuredContent"], ensure_ascii=False)),
+        ("codex-mcp-client", lambda r: json.dumps(r["structuredContent"], ensure_ascii=False)),
+        ("cursor-vscode", _texts),
+        ("Visual Studio Code", _texts),
+    ],
+)
+def test_a_models_answer_goes_once_where_the_client_reads(
+    workspace: Path, client: str, model_sees: Any
+) -> None:
+    ollama = FakeOllama(reply=ANSWER)
+    with ollama:
+        arguments = {"request": "rename x to count", "force": "local"}
+        result = _routed(server_env(workspace, ollama), client, arguments)
+    structured = result["structuredContent"]
+    assert not result["isError"] and structured["answered_by"] == "local"
+    escaped = json.dumps(ANSWER, ensure_ascii=False)[1:-1]
+    sees = model_sees(result)
+    assert sees.count(escaped if client in STRUCTURED else ANSWER) == 1
+    if client in STRUCTURED:  # the text says where it is
+        assert structured["answer"] == ANSWER and "`answer`" in _texts(result)
+    else:
+        assert structured["answer"] == "" and result["content"][-1]["text"] == ANSWER
+    assert (
+        _texts(result).count(ANSWER) + json.dumps(structured, ensure_ascii=False).count(escaped)
+        == 1
+    )
+
+
+async def test_ocp_client_reads_a_models_answer_from_where_the_server_sent_it(
+    workspace: Path,
+) -> None:
+    with FakeOllama(reply=ANSWER) as ollama:
+        async with OCPClient(env=server_env(workspace, ollama)) as client:
+            raw = await client.call("ocp_model_route", {"request": "rename x", "force": "local"})
+            result = await client.route("rename x", force="local")
+    assert result.answered_by == "local" and result.answer == ANSWER
+    assert raw.structured_content is not None and raw.structured_content["answer"] == ""

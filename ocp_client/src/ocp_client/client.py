@@ -359,12 +359,13 @@ class OCPClient:
             # empty): the model has it where callers read it.
             text = "".join(c.text for c in result.content if isinstance(c, TextContent))
             return out.model_copy(update={"brief": text})
-        if isinstance(out, wire.RouteResult) and out.prompt == "":
-            # The server sends an enriched prompt once: to this client, as the text's last
-            # block (its structured `prompt` is empty).
+        if isinstance(out, wire.RouteResult) and "" in (out.answer, out.prompt):
+            # The server sends a model's answer, or an enriched prompt, once: to this client,
+            # as the text's last block (that structured field is empty).
             last = result.content[-1]
             if isinstance(last, TextContent):
-                return out.model_copy(update={"prompt": last.text})
+                field = "answer" if out.answer == "" else "prompt"
+                return out.model_copy(update={field: last.text})
         return out
 
     # One method per tool, named by the verb's last word (`ToolShape.method`). Each carries

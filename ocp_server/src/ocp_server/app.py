@@ -69,7 +69,7 @@ from ocp_server.workspaces import Workspace, open_workspace
 logger = logging.getLogger(__name__)
 
 # What a route the agent answers asks of it. Not "the prompt below": a client that reads the
-# structured content (Claude Code) has `prompt` before `note` (render.route_answer).
+# structured content (Claude Code, Codex) has `prompt` before `note` (render.route_answer).
 AGENT_ANSWERS = "answer the enriched prompt that comes with this result yourself"
 
 

@@ -24,8 +24,11 @@ class ToolAnswer:
 
 # The MCP clients (their `initialize`'s clientInfo.name) that pass their model a tool's
 # structured content only, JSON.stringify'd, and drop its text; the others pass the text
-# (../shared/reference/mcp-clients.md §3).
-STRUCTURED_ONLY_CLIENTS = frozenset({"claude-code"})
+# (../shared/reference/mcp-clients.md §3). Codex's client (codex-rs/protocol/src/models.rs,
+# `From<&CallToolResult> for FunctionCallOutputPayload`: the structured content, when there
+# is any, is all its model is given) names itself `codex-mcp-client` (title `Codex`, the
+# name the `mcp-client-capabilities` package keys it by).
+STRUCTURED_ONLY_CLIENTS = frozenset({"claude-code", "codex-mcp-client", "Codex"})
 
 
 def restore_answer(out: wire.RestoreResult) -> ToolAnswer:
@@ -36,17 +39,20 @@ def restore_answer(out: wire.RestoreResult) -> ToolAnswer:
 
 
 def route_answer(out: wire.RouteResult, client: str) -> ToolAnswer:
-    """A route's answer on the wire for the MCP client named `client`: the enriched prompt
-    handed back (the agent answers, or a dry run) once, where that client's model reads it.
-    In the structured content for a client that reads nothing else (the text says where it
-    is); else as the text's last block, its structured `prompt` empty."""
+    """A route's answer on the wire for the MCP client named `client`: its body (a model's
+    answer, or the enriched prompt handed back: the agent answers, or a dry run) once, where
+    that client's model reads it. In the structured content for a client that reads nothing
+    else (the text says where it is); else as the text's last block, that structured field
+    empty. Sent in both, a client that shows its model both paid for it twice."""
+    field = "answer" if out.answer is not None else "prompt"
+    body = out.answer if out.answer is not None else out.prompt
     structured = out.model_dump(mode="json")
-    if out.answer is not None or not out.prompt:
+    if not body:
         return ToolAnswer(render(out), structured)
-    head = _route(out.model_copy(update={"prompt": ""}))
+    head = _route(out.model_copy(update={field: ""}))
     if client in STRUCTURED_ONLY_CLIENTS:
-        return ToolAnswer(f"{head}\n\n(the prompt is the result's `prompt`)", structured)
-    return ToolAnswer(head, {**structured, "prompt": ""}, (out.prompt,))
+        return ToolAnswer(f"{head}\n\n(the {field} is the result's `{field}`)", structured)
+    return ToolAnswer(head, {**structured, field: ""}, (body,))
 
 
 def restore_tokens(out: wire.RestoreResult) -> int:

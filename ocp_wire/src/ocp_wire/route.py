@@ -194,12 +194,16 @@ class RouteTrace(WireOut):
 
 
 class RouteResult(WireOut):
-    answer: str | None = Field(description="The model's answer (None when the agent answers)")
+    answer: str | None = Field(
+        description="The model's answer (None when the agent answers). Sent once: here to a "
+        "client that reads only structured content (Claude Code, Codex); to others as the "
+        "text's last block, and empty here"
+    )
     answered_by: Literal["local", "paid", "agent", "none"]
     prompt: str | None = Field(
         description="The enriched prompt, when the calling agent is to answer it itself or on "
         "a dry run. Sent once: here to a client that reads only structured content (Claude "
-        "Code); to others as the text's last block, and empty here"
+        "Code, Codex); to others as the text's last block, and empty here"
     )
     note: str
     trace: RouteTrace
