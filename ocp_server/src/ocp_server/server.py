@@ -188,7 +188,8 @@ TOOLS: tuple[ToolSpec, ...] = (
     ToolSpec(
         wire.SAVE,
         "Save what the next session should know: a summary, decisions (which may supersede "
-        "earlier ones by id), key/value state, notes and open items, and the outcome of a "
+        "earlier ones by id; saved again under its title, reworded, one supersedes the old "
+        "one), key/value state, notes and open items, and the outcome of a "
         "routed answer (by trace_id). Cite the code a decision or note is about (citations: "
         "path:start-end or a symbol) so later sessions are told when it changes; forget "
         "memories by id. Nothing is silently overwritten.",

@@ -185,6 +185,12 @@ def _bound(a: _Words, b: _Words) -> float:
     return 2 * min(shared, rare + popular) / total
 
 
+def ratio(text: str, other: str) -> float:
+    """difflib's ratio of two texts' words, however low (no bound cuts it short): what a
+    same-title decision is weighed by (save.py `_updated`), for the few of one title."""
+    return _Words(words_of(other)).ratio_with(words_of(text))
+
+
 def words_of(text: str) -> list[str]:
     return re.findall(r"\w+", text.lower())
 

@@ -20,6 +20,11 @@ COUNT_CAP: Final = 1000  # notable routes are counted up to this many
 DEFAULT_TTL_DAYS: Final = 28.0
 RENEW_AFTER: Final = 3600.0  # a served memory's renewal is written at most hourly
 NEAR_IDENTICAL: Final = 0.9  # word-sequence similarity at which a save merges
+# ... and at which a later save's decision of the same title, about the same code, supersedes
+# an active one (save.py `_updated`): "retry at most 3 times" then "retry 5 times with
+# backoff" (72%) is the decision updated; "use Postgres in production" then "use SQLite for
+# the tests" (33%) is another one.
+MOSTLY_ALIKE: Final = 0.6
 # Distinct words of a saved text whose frequency is looked up to find its near-duplicates: any
 # such sample will do, as a near-duplicate holds 90% of the words, if it is spread over the text
 # and the same whatever was counted before (save.py `sampled`); each word not counted yet costs

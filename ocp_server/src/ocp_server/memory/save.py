@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Final
+from typing import Any, Final
 
 from ocp_server.at_rest import redacted
 from ocp_server.brief import cap
@@ -17,13 +17,14 @@ from ocp_server.citations import CitationError, CodeView, Located
 from ocp_server.citations.suggestions import names_in
 from ocp_server.errors import InputError
 from ocp_server.index.terms import fts_query
-from ocp_server.memory.alike import Comparer, Item, compare_all, sampled, words_of
+from ocp_server.memory.alike import Comparer, Item, compare_all, ratio, sampled, words_of
 from ocp_server.memory.folding import title_key
 from ocp_server.memory.forget import MemoryForgets, zeroing_deletes
 from ocp_server.memory.kept import SaveTexts, kept
 from ocp_server.memory.queries import (
     LIVE,
     MAX_SAVE_CITATIONS,
+    MOSTLY_ALIKE,
     NEAR_IDENTICAL,
     placeholders,
 )
@@ -362,10 +363,17 @@ class MemorySaves(MemoryForgets):
                     continue
             key = title_key(title)
             same_title = await self._fetch(
-                "SELECT id FROM decisions WHERE title_key = ? AND status = 'active' "
-                f"AND {LIVE} AND id IS NOT ? ORDER BY id",
+                "SELECT id, title || char(10) || decision, decision FROM decisions "
+                f"WHERE title_key = ? AND status = 'active' AND {LIVE} AND id IS NOT ? "
+                "ORDER BY id",
                 (key, d.supersedes),
             )
+            updated = None
+            if d.supersedes is None:  # (one that names what it supersedes replaces only that)
+                updated = await self._updated(
+                    f"{title}\n{d.decision.strip()}", same_title, citations, out.decision_ids
+                )
+                same_title = [r for r in same_title if updated is None or r[0] != updated[0]]
             new_id = await self._insert(
                 "INSERT INTO decisions (session_id, created_at, title, title_key, decision, "
                 "rationale, trace_id, renewed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -387,19 +395,50 @@ class MemorySaves(MemoryForgets):
                     f"{others}: both stay active. To replace one, save again with "
                     "supersedes=<its id>."
                 )
-            if d.supersedes is not None:
+            if updated is not None:
+                old_id, said, alike = updated
+                quoted, _ = cap(said, 300)
+                warnings.append(
+                    f"{field}: decision #{new_id} {title!r} supersedes decision #{old_id} of the "
+                    f"same title ({alike:.0%} alike, about the same code), which is no longer "
+                    f"served; it said: {quoted!r}. If both hold, save that one again under a "
+                    "title of its own."
+                )
+            older = d.supersedes if updated is None else updated[0]
+            if older is not None:
                 await self.db.execute(
                     "UPDATE decisions SET status = 'superseded', superseded_by = ? WHERE id = ?",
-                    (new_id, d.supersedes),
+                    (new_id, older),
                 )
-                await self._retire_citations("decision_id", [d.supersedes])
-                out.superseded.append(d.supersedes)
+                await self._retire_citations("decision_id", [older])
+                out.superseded.append(older)
             await self._add_citations("decision", new_id, citations, now, out.signed)
             text = f"{title}\n{d.decision}\n{d.rationale or ''}"
             await self._index(
                 "decision", new_id, indexed_text(text, [(c.path, c.symbol) for c in citations])
             )
             out.decision_ids.append(new_id)
+
+    async def _updated(
+        self,
+        text: str,
+        same_title: Sequence[Any],
+        citations: Sequence[Located],
+        this_save: Sequence[int],
+    ) -> tuple[int, str, float] | None:
+        """The active decision of the same title (rows of id, text as compared, decision) that
+        a decision saved as `text` updates: mostly alike (MOSTLY_ALIKE) and about the same
+        code (as a merge's), the most alike. Not one this save wrote or merged into: two
+        decisions of one title in one save are two on purpose. Its id, decision and how alike."""
+        best: tuple[int, str, float] | None = None
+        for row_id, other, decision in same_title:
+            if row_id in this_save:
+                continue
+            alike = await off_loop(len(text) + len(other), ratio, text, other)
+            if alike >= MOSTLY_ALIKE and (best is None or alike > best[2]):
+                if await self._same_scope("decision", row_id, citations):
+                    best = (int(row_id), str(decision), alike)
+        return best
 
     async def _similarities(
         self,
