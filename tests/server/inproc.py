@@ -3,6 +3,7 @@ many tool calls per test, with the same handlers, validation and errors as over 
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -38,7 +39,16 @@ def restore_sent(result: CallToolResult) -> tuple[wire.RestoreResult, int]:
     """A restore's structured result, and the tokens of its whole answer as sent: its text
     block (the brief) and its structured content."""
     out = wire.RestoreResult.model_validate(result.structured_content)
-    return out, estimate_tokens(text_of(result)) + estimate_tokens(out.model_dump_json())
+    return out, estimate_tokens(text_of(result)) + estimate_tokens(
+        compact_json(result.structured_content)
+    )
+
+
+def compact_json(structured: Any) -> str:
+    """A tool's structured content as the wire carries it (as pydantic's `model_dump_json`
+    writes it): a model validated from it would add the fields it left out (a restore's
+    `note`, said only when there is one)."""
+    return json.dumps(structured, separators=(",", ":"), ensure_ascii=False)
 
 
 @asynccontextmanager

@@ -16,6 +16,7 @@ from ocp_router.tokens import estimate_tokens
 from ocp_server.app import AppState
 from ocp_server.render import restore_answer
 from tests.server.app_fixture import opened
+from tests.server.inproc import compact_json
 
 # Runs of what an agent may paste, mixed (emoji, CJK, combining marks, long words).
 PASTED = [
@@ -56,7 +57,7 @@ async def test_memories_that_json_escapes_are_restored_within_every_budget(
     for budget in range(300, 8_001, 350):
         answer = restore_answer(await app.restore(ws, wire.RestoreArgs(max_tokens=budget)))
         brief = wire.RestoreResult.model_validate(answer.structured)
-        sent = estimate_tokens(answer.text) + estimate_tokens(brief.model_dump_json())
+        sent = estimate_tokens(answer.text) + estimate_tokens(compact_json(answer.structured))
         assert brief.tokens == sent <= budget
         # The first decision, cut if need be (at 300 tokens 100 characters of it, escaped
         # 6 to 1 and said twice, do not fit).

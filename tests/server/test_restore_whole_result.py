@@ -6,6 +6,7 @@ that shows the model both (some do: opencode appends the structured JSON to the 
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -43,7 +44,10 @@ async def test_the_text_block_and_the_structured_content_together_keep_to_max_to
             raw = await client.call_tool("ocp_session_restore", args)
             result = wire.RestoreResult.model_validate(raw.structured_content)
             text = text_of(raw)
-            sent = estimate_tokens(text) + estimate_tokens(result.model_dump_json())
+            structured = json.dumps(
+                raw.structured_content, separators=(",", ":"), ensure_ascii=False
+            )
+            sent = estimate_tokens(text) + estimate_tokens(structured)  # as sent (no `note`)
             assert result.tokens == sent <= budget, (budget, result.tokens, sent)
             assert result.brief == ""  # sent once: as the text block
             assert text.startswith("# Session memory\n\n## Active decisions"), text

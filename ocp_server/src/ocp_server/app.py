@@ -265,18 +265,21 @@ class AppState:
             empty = Brief(
                 (), (), {}, (), (), (), "", 0, False, stale_count=99_999, expired=99_999
             )  # fmt: skip
-            self._restore_overhead = estimate_tokens(self._restore_result(empty).model_dump_json())
+            self._restore_overhead = estimate_tokens(
+                self._restore_result(empty).model_dump_json(exclude={"note"})
+            )  # (a note is said only with the room made for it: views.restore_for_client)
         overhead = self._restore_overhead
         # edits no watcher saw first (else a file renamed then is reported deleted)
         await ws.index.catch_up(await ws.memory.cited_files())
 
-        async def restore(budget: int) -> wire.RestoreResult:
+        async def restore(budget: int, note: str | None = None) -> wire.RestoreResult:
             brief = await ws.memory.restore(
                 query=args.query, max_tokens=budget, stale=args.stale, overhead=overhead,
                 value_cost=views.value_tokens, said_max_tokens=args.max_tokens,
             )  # fmt: skip
             # Redacted before it is measured: a marker may be longer than what it hides.
-            out = views.redacted_result(self._restore_result(brief))
+            out = self._restore_result(brief)
+            out = views.redacted_result(out.model_copy(update={"note": note}) if note else out)
             for _ in range(3):  # `tokens` counts itself: settle on a number that holds
                 if (tokens := restore_tokens(out)) == out.tokens:
                     break
@@ -287,7 +290,14 @@ class AppState:
             return out.tokens
 
         # Refitted into less while over (the parts' estimates ran short), by more each time.
-        return await fitted(restore, sent, args.max_tokens)
+        out = await fitted(restore, sent, args.max_tokens)
+        # for a client that refuses a larger result, its whole answer within what it takes
+        return await views.restore_for_client(
+            out,
+            args.max_tokens,
+            self.client,
+            lambda budget, note: fitted(lambda b: restore(b, note), sent, budget),
+        )
 
     def _restore_result(self, brief: Brief) -> wire.RestoreResult:
         return wire.RestoreResult(
@@ -449,6 +459,14 @@ class AppState:
         # (a local route that escalates included), and redacts it with the rest.
         scope = workspace_scope(ws.path, args.workspace) if ws is not None else None
         context = WorkspaceContext(self, ws, budget, scoped_glob(scope, None), deadline)
+        # A prompt handed back goes into this client's context: within what it accepts of a
+        # result (a paid model's prompt keeps the whole budget).
+        handed_budget = views.route_context_for_client(budget, request, self.client)
+        handed = (
+            context
+            if handed_budget == budget
+            else WorkspaceContext(self, ws, handed_budget, scoped_glob(scope, None), deadline)
+        )
         paid = decision.tier.paid
         shown: PaidPrompt | None = None  # the paid prompt handed back instead of sent
         result: RouteResult | None = None
@@ -458,14 +476,14 @@ class AppState:
         if args.dry_run:
             note = "dry run: decided and built the prompt; no model called"
             if paid:
-                shown = await router.paid_prompt(payload, context=context)
+                shown = await router.paid_prompt(payload, context=handed)
         elif paid and router.paid is None:
             answered_by = "agent"
             note = (
                 "No paid backend is configured (no API key), and you are already a strong "
                 f"model: {AGENT_ANSWERS}. Nothing was sent anywhere."
             )
-            shown = await router.paid_prompt(payload, context=context)
+            shown = await router.paid_prompt(payload, context=handed)
         else:
             attempts: list[Attempt] = []
             try:
@@ -514,9 +532,11 @@ class AppState:
                     f"The local model could not answer ({why.rstrip('.')}) and no paid backend "
                     f"is configured: {AGENT_ANSWERS}. Nothing was sent anywhere."
                 )
-                shown = await router.paid_prompt(payload, context=context)
+                shown = await router.paid_prompt(payload, context=handed)
             else:
                 note = str(failure)  # "no model could answer (...)", or the budget's reason
+        if shown is not None and handed_budget != budget:
+            note += " " + views.context_lowered_note(budget, handed_budget)
         sent = shown or (result.paid if result else failure.paid if failure else None)
         # What goes back to the agent reaches its cloud model too: redacted like a paid prompt.
         prompt: str | None = None
@@ -562,7 +582,8 @@ class AppState:
             raise cancelled
         if answered_by == "none" and failure is not None:
             raise RouteFailure(out)
-        return out
+        # for a client that refuses a larger result, its whole answer within what it takes
+        return views.route_for_client(out, self.client)
 
     async def _record(
         self, ws: Workspace, args: wire.RouteArgs, out: wire.RouteResult, record: RouteRecord

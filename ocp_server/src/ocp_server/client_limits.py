@@ -9,10 +9,11 @@ default budget came to 51,372 characters (k=50, group_by file, on pytest's sourc
 escapes around their texts), and 8 are counted.
 
 Claude Code also refuses a result over MAX_MCP_OUTPUT_TOKENS (25,000 by default), counted by
-its model's tokenizer, which counts more than OCP's estimate: a search for it keeps its whole
-answer (views.search_for_client) to 15,000 tokens of the estimate (about 61,000 characters
-of a search's JSON), which leaves it 67% more, 2.4 characters a token. (A search at
-max_tokens 20,000 came to 30,205.)
+its model's tokenizer, which counts more than OCP's estimate: a search, a restore and a route
+for it keep their whole answer (views.search_for_client, restore_for_client,
+route_for_client) to 15,000 tokens of the estimate (about 61,000 characters of a search's
+JSON), which leaves it 67% more, 2.4 characters a token. (A search at max_tokens 20,000 came
+to 30,205; a restore at 20,000 to 15,254 of its structured part read alone.)
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ MAX_RESULT_CHARS = 500_000
 CHARS_PER_BUDGET_TOKEN = 8
 CLAUDE_CODE_OUTPUT_TOKENS = 25_000
 # The MCP clients (their `initialize`'s clientInfo.name) that refuse a tool result over a
-# number of tokens, and the tokens (OCP's estimate) a search's whole answer keeps to for them.
+# number of tokens, and the tokens (OCP's estimate) a search's, restore's or route's whole
+# answer keeps to for them.
 RESULT_TOKEN_LIMITS = {"claude-code": 15_000}
 
 

@@ -35,7 +35,15 @@ def restore_answer(out: wire.RestoreResult) -> ToolAnswer:
     """A restore's answer on the wire: the brief once, as the text block, and the same items
     as values in the structured content, its `brief` empty. Sent in both, the brief took a
     third of the budget twice over for a client that shows the model both."""
-    return ToolAnswer(render(out), {**out.model_dump(mode="json"), "brief": ""})
+    return ToolAnswer(
+        render(out), {**out.model_dump(mode="json", exclude=_unsaid(out)), "brief": ""}
+    )
+
+
+def _unsaid(out: wire.RestoreResult) -> set[str]:
+    """What a restore's answer leaves out: a note it has not (a smallest budget's room is
+    tight: 300 tokens hold one memory)."""
+    return {"note"} if out.note is None else set()
 
 
 def route_answer(out: wire.RouteResult, client: str) -> ToolAnswer:
@@ -59,7 +67,7 @@ def restore_tokens(out: wire.RestoreResult) -> int:
     """The tokens of a restore's answer as sent (`restore_answer`): its text block and its
     structured content."""
     return estimate_tokens(render(out)) + estimate_tokens(
-        out.model_copy(update={"brief": ""}).model_dump_json()
+        out.model_copy(update={"brief": ""}).model_dump_json(exclude=_unsaid(out))
     )
 
 

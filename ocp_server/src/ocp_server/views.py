@@ -27,7 +27,7 @@ from ocp_server.brief import (
 )
 from ocp_server.client_limits import CLAUDE_CODE_OUTPUT_TOKENS, RESULT_TOKEN_LIMITS
 from ocp_server.index.models import SearchResponse
-from ocp_server.render import ToolAnswer, search_text
+from ocp_server.render import ToolAnswer, restore_answer, search_text
 
 __all__ = [
     "decision_out",
@@ -319,6 +319,97 @@ async def search_for_client(
         f"{CLAUDE_CODE_OUTPUT_TOKENS:,} tokens Claude Code accepts of a tool's result "
         "(MAX_MCP_OUTPUT_TOKENS)",
     )
+
+
+# What a route's or restore's note takes when it says what was left out for a client's limit:
+# room kept for it under that limit.
+_LIMIT_NOTE_TOKENS = 150
+
+
+def _client_limit_said(what: str) -> str:
+    return (
+        f"{what} so that the whole answer fits the {CLAUDE_CODE_OUTPUT_TOKENS:,} tokens Claude "
+        "Code accepts of a tool's result (MAX_MCP_OUTPUT_TOKENS)"
+    )
+
+
+def route_context_for_client(budget: int, request: str, client: str) -> int:
+    """The context budget of a prompt handed back to the MCP client named `client` (the
+    agent answers it, or a dry run): `budget`, lowered for a client that refuses a result
+    over its limit (RESULT_TOKEN_LIMITS) to what leaves room for `request` and the rest of
+    the answer (the trace: `ROUTE_RESULT_TOKENS`)."""
+    limit = RESULT_TOKEN_LIMITS.get(client)
+    if limit is None:
+        return budget
+    room = limit - ROUTE_RESULT_TOKENS - _LIMIT_NOTE_TOKENS - estimate_tokens(request)
+    return max(0, min(budget, room))
+
+
+def context_lowered_note(asked: int, budget: int) -> str:
+    """What a route's note says when its handed-back prompt's context was lowered."""
+    return _client_limit_said(f"max_context_tokens={asked:,} was lowered to {budget:,}") + "."
+
+
+# A route's result apart from its answer or prompt: the trace, the note (a route with every
+# attempt of a long chain came to about 1,200 tokens of JSON).
+ROUTE_RESULT_TOKENS = 2_000
+
+
+def route_for_client(out: wire.RouteResult, client: str) -> wire.RouteResult:
+    """A route's result for the MCP client named `client`: its body (the model's answer, or
+    the prompt handed back) cut while its whole answer, the JSON that client's model reads,
+    is over what that client accepts (RESULT_TOKEN_LIMITS); its note says what was left out
+    and what to do."""
+    limit = RESULT_TOKEN_LIMITS.get(client)
+    field = "answer" if out.answer is not None else "prompt"
+    body = out.answer if out.answer is not None else out.prompt
+    if limit is None or not body:
+        return out
+    if field == "answer":
+        rest = (
+            "the rest was not kept: route again asking for what follows its last line, or for less"
+        )
+    else:
+        rest = "its end, your request as you sent it, is in your conversation: answer that"
+    whole = answer_tokens(out.model_dump(mode="json"))
+    kept = len(body)
+    cut = out
+    while whole > limit and kept > 0:  # the text's share of the whole is about known: a cut or two
+        kept = max(0, kept * (limit - _LIMIT_NOTE_TOKENS) // whole - 1)
+        said = _client_limit_said(
+            f"The {field} was cut to its first {kept:,} of {len(body):,} characters"
+        )
+        cut = out.model_copy(update={field: body[:kept], "note": f"{out.note} {said}; {rest}."})
+        whole = answer_tokens(cut.model_dump(mode="json"))
+    return cut
+
+
+async def restore_for_client(
+    out: wire.RestoreResult,
+    asked: int,
+    client: str,
+    restore: Callable[[int, str | None], Awaitable[wire.RestoreResult]],
+) -> wire.RestoreResult:
+    """A restore's result (fitted to the budget `asked`) for the MCP client named `client`:
+    restored again (`restore(budget, note)`) with a smaller budget while its whole answer,
+    the JSON that client's model reads (render.restore_answer's structured content), is
+    over what that client accepts (RESULT_TOKEN_LIMITS); its note says so, and how to have
+    what was left out."""
+    limit = RESULT_TOKEN_LIMITS.get(client)
+    if limit is None:
+        return out
+    budget = asked
+    for _ in range(4):
+        whole = answer_tokens(restore_answer(out).structured)
+        if whole <= limit:
+            break
+        budget = max(0, budget * (limit - _LIMIT_NOTE_TOKENS) // whole)
+        note = _client_limit_said(f"max_tokens={asked:,} was lowered to {budget:,}") + (
+            ": what was left out is counted in `omitted`; restore with a `query` to have "
+            "the memories it matches first, or with stale='count'"
+        )
+        out = await restore(budget, note)
+    return out
 
 
 def _search_structured(

@@ -124,6 +124,11 @@ class RestoreResult(WireOut):
     sessions: list[SessionSummary]
     traces: list[TraceSummary]
     omitted: dict[str, int] = Field(description="Items left out to fit max_tokens, by section")
+    note: str | None = Field(
+        None,
+        description="Why less than max_tokens was served (what the calling client accepts of "
+        "a result), and how to have what was left out",
+    )
     expired: int = Field(description="Memories that expired at this restore")
     tokens: int = Field(description="Estimated tokens of this whole result")
     truncated: bool
