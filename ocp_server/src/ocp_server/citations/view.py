@@ -375,7 +375,10 @@ class CodeView:
             found = await self._find(c, c.path, lines)
             if found is not None:
                 return Check("moved", found)
-        if c.symbol:
+        # Another file's copy of the cited code is where it went only when its own file no
+        # longer defines it: changed where it still is, it is stale (a vendored or legacy
+        # copy that still reads as cited is not the code the memory is about).
+        if c.symbol and (lines is None or not await self._defined_in(c.path, c.symbol)):
             for path in await self.files_naming(c.symbol):
                 other = await self.lines(path) if path != c.path else None
                 if other is not None and (found := await self._find(c, path, other)) is not None:

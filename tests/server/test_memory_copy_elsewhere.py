@@ -1,0 +1,55 @@
+"""A decision cites `verify_token` (by name, or its lines); a copy of the function is kept
+in another file (a vendored or legacy module), and then the function itself is changed in
+place. The restore served the decision as valid, "moved to src/legacy_auth.py:6-8", the copy:
+a fact about code that no longer says it, while the function the decision is about, still
+defined where it was cited, says something else. The cited code changed where it is: stale,
+saying what changed. A function moved out of its file (no longer defined there) is still
+found where it went."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import ocp_wire as wire
+from ocp_server.app import AppState
+from tests.server.app_fixture import opened
+from tests.workspace_fixture import AUTH_PY
+
+COMPARE = "return hmac.compare_digest(token, secret)"
+
+
+@pytest.mark.parametrize("citation", ["verify_token", "src/auth.py:6-8", "src/auth.py:8"])
+async def test_code_changed_in_place_is_stale_though_a_copy_elsewhere_still_reads_as_cited(
+    app: AppState, workspace: Path, citation: str
+) -> None:
+    ws = await opened(app, workspace)
+    decision = {"title": "token check", "decision": "constant time", "citations": [citation]}
+    await app.save(ws, wire.SaveArgs(decisions=[decision]))
+    (workspace / "src" / "legacy_auth.py").write_text(AUTH_PY)  # the copy, as cited
+    auth = workspace / "src" / "auth.py"
+    auth.write_text(AUTH_PY.replace(COMPARE, "return token == secret"))
+    await ws.index.update()
+    out = await app.restore(ws, wire.RestoreArgs(max_tokens=2_000))
+    assert not out.decisions, out.brief
+    (stale,) = out.stale
+    assert stale.citations[0].citation.startswith("src/auth.py:"), out.brief
+    assert "return token == secret" in out.brief
+
+
+async def test_a_function_moved_out_of_its_file_is_found_where_it_went(
+    app: AppState, workspace: Path
+) -> None:
+    ws = await opened(app, workspace)
+    decision = {"title": "token check", "decision": "constant time", "citations": ["verify_token"]}
+    await app.save(ws, wire.SaveArgs(decisions=[decision]))
+    auth = workspace / "src" / "auth.py"
+    start = AUTH_PY.index("def verify_token")
+    end = AUTH_PY.index("class SessionStore")
+    (workspace / "src" / "tokens.py").write_text("import hmac\n\n\n" + AUTH_PY[start:end])
+    auth.write_text(AUTH_PY[:start] + AUTH_PY[end:])
+    await ws.index.update()
+    out = await app.restore(ws, wire.RestoreArgs(max_tokens=2_000))
+    (served,) = out.decisions
+    assert served.verified == "moved" and served.citations[0].citation == "src/tokens.py:4-6"
