@@ -266,7 +266,7 @@ class AppState:
                 (), (), {}, (), (), (), "", 0, False, stale_count=99_999, expired=99_999
             )  # fmt: skip
             self._restore_overhead = estimate_tokens(
-                self._restore_result(empty).model_dump_json(exclude={"note"})
+                views.restore_result(empty, self.session_id).model_dump_json(exclude={"note"})
             )  # (a note is said only with the room made for it: views.restore_for_client)
         overhead = self._restore_overhead
         # edits no watcher saw first (else a file renamed then is reported deleted)
@@ -278,8 +278,7 @@ class AppState:
                 value_cost=views.value_tokens, said_max_tokens=args.max_tokens,
             )  # fmt: skip
             # Redacted before it is measured: a marker may be longer than what it hides.
-            out = self._restore_result(brief)
-            out = views.redacted_result(out.model_copy(update={"note": note}) if note else out)
+            out = views.redacted_result(views.restore_result(brief, self.session_id, note))
             for _ in range(3):  # `tokens` counts itself: settle on a number that holds
                 if (tokens := restore_tokens(out)) == out.tokens:
                     break
@@ -291,31 +290,7 @@ class AppState:
 
         # Refitted into less while over (the parts' estimates ran short), by more each time.
         out = await fitted(restore, sent, args.max_tokens)
-        # for a client that refuses a larger result, its whole answer within what it takes
-        return await views.restore_for_client(
-            out,
-            args.max_tokens,
-            self.client,
-            lambda budget, note: fitted(lambda b: restore(b, note), sent, budget),
-        )
-
-    def _restore_result(self, brief: Brief) -> wire.RestoreResult:
-        return wire.RestoreResult(
-            brief=brief.text,
-            decisions=[views.decision_out(d) for d in brief.decisions],
-            stale=[views.stale_out(s) for s in brief.stale],
-            stale_count=brief.stale_count,
-            state=dict(brief.state),
-            open_items=[views.open_item_out(o) for o in brief.open_items],
-            notes=[views.note_out(n) for n in brief.notes],
-            sessions=[views.session_out(s) for s in brief.sessions],
-            traces=[views.trace_out(t) for t in brief.traces],
-            omitted=brief.omitted,
-            expired=brief.expired,
-            tokens=brief.tokens,
-            truncated=brief.truncated,
-            session_id=self.session_id,
-        )
+        return await views.restore_for_client(out, args.max_tokens, self.client, restore, sent)
 
     # ---- ocp_result_save --------------------------------------------------------------
     async def save(self, ws: Workspace, args: wire.SaveArgs) -> wire.SaveResult:
@@ -462,11 +437,7 @@ class AppState:
         # A prompt handed back goes into this client's context: within what it accepts of a
         # result (a paid model's prompt keeps the whole budget).
         handed_budget = views.route_context_for_client(budget, request, self.client)
-        handed = (
-            context
-            if handed_budget == budget
-            else WorkspaceContext(self, ws, handed_budget, scoped_glob(scope, None), deadline)
-        )
+        handed = WorkspaceContext(self, ws, handed_budget, scoped_glob(scope, None), deadline)
         paid = decision.tier.paid
         shown: PaidPrompt | None = None  # the paid prompt handed back instead of sent
         result: RouteResult | None = None
@@ -582,8 +553,7 @@ class AppState:
             raise cancelled
         if answered_by == "none" and failure is not None:
             raise RouteFailure(out)
-        # for a client that refuses a larger result, its whole answer within what it takes
-        return views.route_for_client(out, self.client)
+        return views.route_for_client(out, self.client)  # within what this client accepts
 
     async def _record(
         self, ws: Workspace, args: wire.RouteArgs, out: wire.RouteResult, record: RouteRecord

@@ -18,6 +18,7 @@ from ocp_router.redact import MARKER_OPEN, RedactionResult, redact
 from ocp_router.redact_names import redact_name
 from ocp_router.tokens import estimate_tokens
 from ocp_server.brief import (
+    Brief,
     CitationState,
     DecisionBrief,
     NoteBrief,
@@ -28,6 +29,7 @@ from ocp_server.brief import (
 from ocp_server.client_limits import CLAUDE_CODE_OUTPUT_TOKENS, RESULT_TOKEN_LIMITS
 from ocp_server.index.models import SearchResponse
 from ocp_server.render import ToolAnswer, restore_answer, search_text
+from ocp_server.sent_budget import fitted
 
 __all__ = [
     "decision_out",
@@ -384,17 +386,39 @@ def route_for_client(out: wire.RouteResult, client: str) -> wire.RouteResult:
     return cut
 
 
+def restore_result(brief: Brief, session_id: str, note: str | None = None) -> wire.RestoreResult:
+    """A restore's result of `brief`, for the server session `session_id`."""
+    return wire.RestoreResult(
+        brief=brief.text,
+        decisions=[decision_out(d) for d in brief.decisions],
+        stale=[stale_out(s) for s in brief.stale],
+        stale_count=brief.stale_count,
+        state=dict(brief.state),
+        open_items=[open_item_out(o) for o in brief.open_items],
+        notes=[note_out(n) for n in brief.notes],
+        sessions=[session_out(s) for s in brief.sessions],
+        traces=[trace_out(t) for t in brief.traces],
+        omitted=brief.omitted,
+        note=note,
+        expired=brief.expired,
+        tokens=brief.tokens,
+        truncated=brief.truncated,
+        session_id=session_id,
+    )
+
+
 async def restore_for_client(
     out: wire.RestoreResult,
     asked: int,
     client: str,
     restore: Callable[[int, str | None], Awaitable[wire.RestoreResult]],
+    sent: Callable[[wire.RestoreResult], Awaitable[int]],
 ) -> wire.RestoreResult:
     """A restore's result (fitted to the budget `asked`) for the MCP client named `client`:
-    restored again (`restore(budget, note)`) with a smaller budget while its whole answer,
-    the JSON that client's model reads (render.restore_answer's structured content), is
-    over what that client accepts (RESULT_TOKEN_LIMITS); its note says so, and how to have
-    what was left out."""
+    restored again (`restore(budget, note)`, fitted as `sent` measures it) with a smaller
+    budget while its whole answer, the JSON that client's model reads (render.restore_answer's
+    structured content), is over what that client accepts (RESULT_TOKEN_LIMITS); its note
+    says so, and how to have what was left out."""
     limit = RESULT_TOKEN_LIMITS.get(client)
     if limit is None:
         return out
@@ -408,7 +432,11 @@ async def restore_for_client(
             ": what was left out is counted in `omitted`; restore with a `query` to have "
             "the memories it matches first, or with stale='count'"
         )
-        out = await restore(budget, note)
+
+        async def noted(budget: int, note: str = note) -> wire.RestoreResult:
+            return await restore(budget, note)
+
+        out = await fitted(noted, sent, budget)
     return out
 
 
