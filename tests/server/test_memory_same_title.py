@@ -8,9 +8,14 @@ same title that says something else, or one of the same save, stays beside it.""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import ocp_wire as wire
+from ocp_server.app import AppState
 from ocp_server.memory import DecisionIn, MemoryStore
 from ocp_server.memory.alike import ratio
 from ocp_server.memory.queries import MOSTLY_ALIKE, NEAR_IDENTICAL
+from tests.server.app_fixture import opened
 
 OLD = "retry failed uploads at most 3 times, then give up"
 NEW = "retry failed uploads 5 times with exponential backoff, then give up"
@@ -73,3 +78,17 @@ async def test_an_explicit_supersedes_is_not_doubled_by_the_same_title(store: Me
     a = (await store.save(sid, decisions=[DecisionIn("Retry policy", OLD)])).decision_ids[0]
     saved = await store.save(sid, decisions=[DecisionIn("Retry policy", NEW, supersedes=a)])
     assert list(saved.superseded) == [a] and not saved.warnings
+
+
+async def test_a_decision_of_the_same_title_about_other_code_stays_beside_it(
+    app: AppState, workspace: Path
+) -> None:
+    ws = await opened(app, workspace)
+    first = wire.DecisionArg(title="Retry policy", decision=OLD, citations=["verify_token"])
+    old = (await app.save(ws, wire.SaveArgs(decisions=[first]))).decision_ids[0]
+    other = wire.DecisionArg(title="Retry policy", decision=NEW, citations=["totalCents"])
+    saved = await app.save(ws, wire.SaveArgs(decisions=[other]))
+    (warning,) = saved.warnings
+    assert f"same title as active decision(s) #{old}: both stay active" in warning
+    brief = await app.restore(ws, wire.RestoreArgs(max_tokens=2_000))
+    assert len(brief.decisions) == 2
