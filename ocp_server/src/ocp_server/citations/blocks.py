@@ -26,6 +26,18 @@ def located(
     )
 
 
+def edited_in_place(lines: Sequence[str], c: Stored) -> bool:
+    """More than half of the cited lines (those not blank) are still at their very places: the
+    block was edited where it is, and the same block found elsewhere in its file is a copy that
+    was there already (two environments' settings alike), not where it went. A block moved, or
+    shifted by lines added above it, keeps (almost) none of them at their places."""
+    old = [line.strip() for line in c.content.splitlines()]
+    now = [line.strip() for line in lines[c.start_line - 1 : c.end_line]]
+    cited = [line for line in old if line]
+    kept = sum(1 for a, b in zip(old, now, strict=False) if a and a == b)
+    return bool(cited) and kept * 2 > len(cited)
+
+
 def find_block(lines: Sequence[str], c: Stored, lo: int, hi: int) -> tuple[int, int] | None:
     """Where the cited block is within lines lo..hi, nearest the old place first. Places to
     hash are where its anchor line fits (`_anchor`); every place when it has none."""

@@ -12,6 +12,7 @@ import aiosqlite
 
 from ocp_router.redact_names import redact_name_head
 from ocp_server.citations.blocks import (
+    edited_in_place,
     find_block,
     holder_of,
     located,
@@ -373,7 +374,7 @@ class CodeView:
                     return Check("valid", located(c.path, lines, c.start_line, c.end_line,
                                                    c.symbol, c.whole))  # fmt: skip
             found = await self._find(c, c.path, lines)
-            if found is not None:
+            if found is not None and (c.whole or not edited_in_place(lines, c)):
                 return Check("moved", found)
         # Another file's copy of the cited code is where it went only when its own file no
         # longer defines it: changed where it still is, it is stale (a vendored or legacy
