@@ -558,13 +558,7 @@ def test_over_the_daily_budget_a_paid_request_without_tools_is_answered_locally(
     [
         {"n": 2},
         {"logprobs": True, "top_logprobs": 2},
-        {"response_format": {"type": "json_object"}},
-        {
-            "response_format": {
-                "type": "json_schema",
-                "json_schema": {"name": "sum", "schema": {"type": "object"}},
-            }
-        },
+        {"response_format": {"type": "json_schema", "json_schema": {"name": "sum"}}},
         {"web_search_options": {}},
         {"tools": [{"type": "custom", "custom": {"name": "apply_patch"}}]},
         {"tools": OPENAI_TOOLS, "tool_choice": "required"},
@@ -576,8 +570,7 @@ def test_over_the_daily_budget_a_paid_request_without_tools_is_answered_locally(
     ids=[
         "n",
         "logprobs",
-        "json_object",
-        "json_schema",
+        "json_schema_without_a_schema",
         "web_search",
         "custom_tool",
         "tool_required",
@@ -591,8 +584,8 @@ def test_a_simple_openai_request_asking_what_a_local_answer_lacks_goes_paid(
     fake_ollama: FakeOllama,
     asks: dict[str, Any],
 ) -> None:
-    # A local answer has one choice, no log probabilities and follows no response format:
-    # answered locally, `n=2` came back with one choice and a JSON schema was ignored.
+    # A local answer has one choice, no log probabilities and no shape it was not given:
+    # answered locally, `n=2` came back with one choice.
     # A tool call demanded (OCP_LOCAL_TOOLS=1: tools alone keep nothing paid): no local model
     # can be made to make one, and the local answer was text.
     fake_openai.api_key = "sk-openai"
@@ -614,14 +607,11 @@ def test_a_simple_openai_request_asking_what_a_local_answer_lacks_goes_paid(
             {"tools": TOOLS, "tool_choice": {"type": "tool", "name": "read_file"}},
             "tool_choice 'tool'",
         ),
-        (
-            {"output_config": {"format": {"type": "json_schema", "schema": SUM_SCHEMA}}},
-            "output_config.format",
-        ),
-        # the structured outputs beta's name for it
-        ({"output_format": {"type": "json_schema", "schema": SUM_SCHEMA}}, "output_format"),
+        # a format that is not a JSON schema: nothing a local model can be held to
+        ({"output_config": {"format": {"type": "grammar"}}}, "output_config.format"),
+        ({"output_format": {"type": "json_schema"}}, "output_format"),
     ],
-    ids=["tool_any", "tool_named", "output_config_format", "output_format"],
+    ids=["tool_any", "tool_named", "output_config_not_a_schema", "output_format_no_schema"],
 )
 def test_a_simple_anthropic_request_asking_what_a_local_answer_lacks_goes_paid(
     start_proxy: Callable[..., RunningProxy],
@@ -631,8 +621,7 @@ def test_a_simple_anthropic_request_asking_what_a_local_answer_lacks_goes_paid(
     asks: dict[str, Any],
     said: str,
 ) -> None:
-    # Answered locally, a demanded tool call came back as text and a JSON schema was ignored
-    # (structured outputs: `messages.parse` fails on such an answer).
+    # Answered locally, a demanded tool call came back as text.
     proxy = start_proxy(proxy_env | {"OCP_LOCAL_TOOLS": "1"})
     message = _anthropic(proxy).messages.create(
         model="claude-haiku-5-5",
@@ -699,6 +688,89 @@ def test_a_request_offering_an_anthropic_server_tool_goes_paid(
     assert sent.body["tools"] == [tool]
     (note,) = proxy.call(_rows)[0]["notes"]
     assert note.startswith(f"local: the tool {tool['name']!r} is Anthropic's own ({tool['type']!r}")
+
+
+@pytest.mark.parametrize(
+    "asks",
+    [
+        {"output_config": {"format": {"type": "json_schema", "schema": SUM_SCHEMA}}},
+        {"output_format": {"type": "json_schema", "schema": SUM_SCHEMA}},  # the beta's name
+    ],
+    ids=["output_config_format", "output_format"],
+)
+@pytest.mark.parametrize("local_backend", ["ollama", "openai"])
+def test_a_simple_anthropic_request_for_structured_output_is_answered_locally_in_its_schema(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_anthropic: FakeAnthropic,
+    fake_ollama: FakeOllama,
+    asks: dict[str, Any],
+    local_backend: str,
+) -> None:
+    # Claude Code asks for its session titles so: sent paid (a local model was thought unable
+    # to follow a schema), though both local backends constrain their output to one.
+    with FakeOpenAI() as local:
+        env = proxy_env
+        if local_backend == "openai":
+            env = env | {"OCP_LOCAL_BACKEND": "openai", "OCP_LOCAL_BASE_URL": local.base_url}
+        proxy = start_proxy(env)
+        message = _anthropic(proxy).messages.create(
+            model="claude-haiku-5-5",
+            max_tokens=100,
+            messages=[{"role": "user", "content": SIMPLE}],
+            extra_body=asks,
+        )
+        assert message.model == "llama3.2" and fake_anthropic.requests == []
+        block = message.content[0]
+        assert isinstance(block, anthropic.types.TextBlock)
+        assert isinstance(json.loads(block.text)["sum"], int)
+        if local_backend == "ollama":
+            (sent,) = fake_ollama.requests_to("/api/chat")
+            assert sent.body["format"] == SUM_SCHEMA
+        else:
+            (sent,) = local.requests_to("/v1/chat/completions")
+            assert sent.body["response_format"]["json_schema"]["schema"] == SUM_SCHEMA
+        assert proxy.call(_rows)[0]["notes"] == []
+
+
+@pytest.mark.parametrize(
+    ("response_format", "ollama_format"),
+    [
+        ({"type": "json_object"}, "json"),
+        ({"type": "json_schema", "json_schema": {"name": "sum", "schema": SUM_SCHEMA}}, SUM_SCHEMA),
+    ],
+    ids=["json_object", "json_schema"],
+)
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_simple_openai_request_for_json_is_answered_locally_as_json(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_openai: FakeOpenAI,
+    fake_ollama: FakeOllama,
+    response_format: dict[str, Any],
+    ollama_format: Any,
+    stream: bool,
+) -> None:
+    # JSON mode and structured outputs went paid; Ollama's `format` holds a local answer to both.
+    proxy = start_proxy(proxy_env)
+    client = _openai(proxy)
+    messages: list[Any] = [{"role": "user", "content": SIMPLE}]
+    if stream:
+        chunks = client.chat.completions.create(
+            model="gpt-4o", messages=messages, response_format=cast(Any, response_format),
+            stream=True,
+        )  # fmt: skip
+        text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    else:
+        completion = client.chat.completions.create(
+            model="gpt-4o", messages=messages, response_format=cast(Any, response_format)
+        )
+        assert completion.model == "llama3.2"
+        text = completion.choices[0].message.content or ""
+    assert isinstance(json.loads(text), dict)
+    assert fake_openai.requests_to("/v1/chat/completions") == []
+    (sent,) = fake_ollama.requests_to("/api/chat")
+    assert sent.body["format"] == ollama_format
 
 
 @pytest.mark.parametrize("stream", [False, True])

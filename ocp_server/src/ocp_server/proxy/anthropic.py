@@ -18,6 +18,7 @@ from ocp_server.proxy.chat import (
     Usage,
     check_model,
     check_stream_flag,
+    json_schema_of,
     text_of,
     token_count,
 )
@@ -95,12 +96,22 @@ def local_cannot(body: Mapping[str, Any]) -> str | None:
     choice = body.get("tool_choice")
     if isinstance(choice, dict) and choice.get("type") in ("any", "tool"):
         return f"tool_choice {choice['type']!r}: {TOOL_CALL_DEMANDED}"
+    for name, spec in _output_formats(body):
+        if json_schema_of(spec) is None:
+            return f"{name} asks for an answer shape a local model cannot be held to"
+    return None
+
+
+def _output_formats(body: Mapping[str, Any]) -> list[tuple[str, Any]]:
+    """The structured-output requests a body holds, by the field's name: `output_config.format`
+    and the structured outputs beta's `output_format`."""
+    found = []
     config = body.get("output_config")
     if isinstance(config, dict) and config.get("format") is not None:
-        return "output_config.format asks for a JSON schema a local answer does not follow"
-    if body.get("output_format") is not None:  # the structured outputs beta's name for it
-        return "output_format asks for a JSON schema a local answer does not follow"
-    return None
+        found.append(("output_config.format", config["format"]))
+    if body.get("output_format") is not None:
+        found.append(("output_format", body["output_format"]))
+    return found
 
 
 def credentials(headers: Mapping[str, str]) -> dict[str, str]:
@@ -198,6 +209,7 @@ def to_chat(body: Mapping[str, Any]) -> Chat:
         temperature=float(temperature) if isinstance(temperature, int | float) else None,
         tools=tools,
         watch=list(body.get("stop_sequences") or ()),  # (validated: strings)
+        json_format=next((json_schema_of(spec) for _, spec in _output_formats(body)), None),
     )
 
 

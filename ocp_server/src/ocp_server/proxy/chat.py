@@ -61,6 +61,26 @@ class Chat:
     # Stop sequences the proxy matches itself (stops.py), not sent: the dialect's answer names
     # the one reached, which a local server does not say.
     watch: list[str] = field(default_factory=list)
+    # The answer's shape: a JSON schema it must follow, or ANY_JSON (a JSON object, OpenAI's
+    # json_object). Both local backends constrain their output to it (Ollama's `format`, an
+    # OpenAI-compatible server's `response_format`).
+    json_format: dict[str, Any] | str | None = None
+
+
+# Chat.json_format for "any JSON object", as Ollama's `format` spells it.
+ANY_JSON = "json"
+
+
+def json_schema_of(spec: Any) -> dict[str, Any] | None:
+    """The schema of a structured-output request in either dialect's form ({"type":
+    "json_schema", "schema": …} for Anthropic, {"type": "json_schema", "json_schema": {"schema":
+    …}} for OpenAI), or None when it is not one a local model can be made to follow."""
+    if not isinstance(spec, dict) or spec.get("type") != "json_schema":
+        return None
+    schema = spec.get("schema")
+    if schema is None and isinstance(spec.get("json_schema"), dict):
+        schema = spec["json_schema"].get("schema")
+    return schema if isinstance(schema, dict) and schema else None
 
 
 @dataclass(frozen=True, slots=True)

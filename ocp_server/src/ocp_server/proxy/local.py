@@ -21,7 +21,7 @@ import httpx
 from ocp_router.backends.ollama_version import SilentCutCheck
 from ocp_router.redact_names import redact_name_head
 from ocp_router.tokens import unread_tokens
-from ocp_server.proxy.chat import Chat, Event
+from ocp_server.proxy.chat import ANY_JSON, Chat, Event
 from ocp_server.proxy.lines import LineBuffer, LineTooLong
 from ocp_server.proxy.local_events import BadAnswer, ollama_events, openai_events
 from ocp_server.proxy.stops import watch_stops
@@ -109,6 +109,8 @@ def _ollama_body(chat: Chat, model: str) -> dict[str, Any]:
         body["options"] = options
     if chat.tools:
         body["tools"] = [{"type": "function", "function": t} for t in chat.tools]
+    if chat.json_format is not None:  # a schema, or "json": Ollama constrains its output to it
+        body["format"] = chat.json_format
     return body
 
 
@@ -149,6 +151,14 @@ def _openai_body(chat: Chat, model: str) -> dict[str, Any]:
         body["stop"] = chat.stop
     if chat.tools:
         body["tools"] = [{"type": "function", "function": t} for t in chat.tools]
+    if chat.json_format == ANY_JSON:
+        body["response_format"] = {"type": "json_object"}
+    elif isinstance(chat.json_format, dict):
+        # a server that cannot follow it answers 400 before the first byte: the paid tier's
+        body["response_format"] = {
+            "type": "json_schema",
+            "json_schema": {"name": "answer", "schema": chat.json_format},
+        }
     return body
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from ocp_router.redact_names import redact_name_head
 from ocp_server.proxy.chat import (
+    ANY_JSON,
     TOOL_CALL_DEMANDED,
     BadRequest,
     Chat,
@@ -20,6 +21,7 @@ from ocp_server.proxy.chat import (
     check_model,
     check_stream_flag,
     check_token_limit,
+    json_schema_of,
     text_of,
     token_count,
 )
@@ -89,9 +91,13 @@ def local_cannot(body: Mapping[str, Any]) -> str | None:
     if body.get("logprobs") or body.get("top_logprobs"):
         return "log probabilities asked for and a local answer has none"
     fmt = body.get("response_format")
-    if isinstance(fmt, dict) and fmt.get("type") not in (None, "text"):
+    if (
+        isinstance(fmt, dict)
+        and _json_format(fmt) is None
+        and fmt.get("type") not in (None, "text")
+    ):
         shown = redact_name_head(str(fmt.get("type")), 40)  # redacted whole, then cut
-        return f"response_format {shown!r} and a local answer follows none"
+        return f"response_format {shown!r}, a shape a local model cannot be held to"
     modalities = body.get("modalities")
     if body.get("audio") or (isinstance(modalities, list) and set(modalities) - {"text"}):
         return "audio asked for and a local answer is text"
@@ -209,7 +215,15 @@ def to_chat(body: Mapping[str, Any]) -> Chat:
         temperature=float(temperature) if isinstance(temperature, int | float) else None,
         stop=_stops(body.get("stop")),
         tools=tools,
+        json_format=_json_format(body.get("response_format")),
     )
+
+
+def _json_format(fmt: Any) -> dict[str, Any] | str | None:
+    """What a response_format asks of the answer's shape, as Chat.json_format holds it."""
+    if isinstance(fmt, dict) and fmt.get("type") == "json_object":
+        return ANY_JSON
+    return json_schema_of(fmt)
 
 
 # ---- from a local model --------------------------------------------------------------------
