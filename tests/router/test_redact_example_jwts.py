@@ -96,3 +96,27 @@ def test_an_example_beside_a_real_token_leaves_only_the_real_one_hidden() -> Non
     out = redact(text).text
     assert JWT_IO in out
     assert real not in out
+
+
+# After an escape (`\n` in a JSON string or a log line, `%22` in a URL) the token stands
+# alone: the escape rule finds it there, so the example rule must see it there too.
+ESCAPED = [
+    '{{"log": "issued\\n{t}\\n"}}\n',
+    '"cell": "x = 1\\n{t}"\n',
+    "msg='header\\t{t}'\n",
+    "https://app.example.com/cb?state=%22{t}%22\n",
+]
+
+
+@pytest.mark.parametrize("context", ESCAPED)
+@pytest.mark.parametrize("jwt", EXAMPLES.values(), ids=EXAMPLES.keys())
+def test_an_example_jwt_right_after_an_escape_is_left(jwt: str, context: str) -> None:
+    text = context.format(t=jwt)
+    assert redact(text).redactions == (), text
+
+
+@pytest.mark.parametrize("context", ESCAPED)
+@pytest.mark.parametrize("jwt", REAL.values(), ids=REAL.keys())
+def test_a_real_looking_jwt_right_after_an_escape_is_still_hidden(jwt: str, context: str) -> None:
+    text = context.format(t=jwt)
+    assert jwt not in redact(text).text, text

@@ -33,6 +33,13 @@ __all__ = ["JWT_RE", "example_jwt", "example_spans"]
 JWT_RE = re.compile(
     r"eyJ(?<![\w-]eyJ)[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}(?![\w-])"
 )
+# A JWT right after an escape ending in a letter or digit (`\n` in a JSON string, `%22` in a
+# URL), which JWT_RE's lookbehind refuses: the token rule finds one there (_redact_at_start's
+# escaped_hits), so an example there must be seen too.
+_ESCAPED_JWT_RE = re.compile(
+    r"(?:\\[ntr]|%[0-9A-Fa-f]{2})"
+    r"(eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}(?![\w-]))"
+)
 
 # Secrets that documentation signs its example tokens with: jwt.io's (before 2025 and since)
 # and the jsonwebtoken README's.
@@ -68,7 +75,12 @@ def example_spans(text: str) -> list[tuple[int, int]]:
     token's shape, `token = "eyJ..."`, `Authorization: Bearer eyJ...`)."""
     if "eyJ" not in text:
         return []
-    return [m.span() for m in JWT_RE.finditer(text) if example_jwt(m.group())]
+    spans = [m.span() for m in JWT_RE.finditer(text) if example_jwt(m.group())]
+    if "\\" in text or "%" in text:
+        escaped = [m.span(1) for m in _ESCAPED_JWT_RE.finditer(text) if example_jwt(m.group(1))]
+        if escaped:
+            spans = sorted(spans + escaped)
+    return spans
 
 
 def example_jwt(token: str) -> bool:
