@@ -740,6 +740,9 @@ TOKEN_FORMATS: tuple[Format, ...] = (
     # A secret someone chose, words and digits (amber7comet2024), on a .env or config line.
     Format("dotenv_chosen_secret", "APP_SECRET={s}\n", chosen_token),
     Format("config_label_chosen_token", "config: token={s}\n", chosen_token),
+    # ... and in YAML or INI, which have no variables either.
+    Format("yaml_chosen_token", "github:\n  token: {s}\n", chosen_token),
+    Format("ini_chosen_secret", "[auth]\nsecret = {s}\n", chosen_token),
     # No name: a key passed to cryptography's Fernet, as Fernet.generate_key() writes it.
     Format(
         "fernet_key",

@@ -47,3 +47,37 @@ def test_a_chosen_token_on_a_config_env_or_log_line_is_redacted(text: str, secre
 )
 def test_code_references_and_non_secrets_stay_visible(text: str) -> None:
     assert redact(text).redactions == (), redact(text).text
+
+
+@pytest.mark.parametrize(
+    ("text", "secret"),
+    [
+        ("token: hunter2secret99\n", "hunter2secret99"),
+        ("github:\n  api_key: amber7comet2024\n", "amber7comet2024"),
+        ("- name: deploy\n  secret: hunter2secret99\n", "hunter2secret99"),
+        ("env:\n  - name: API_TOKEN\n    value: hunter2secret99\n", "hunter2secret99"),
+        ("auth:\n  token: |\n    hunter2secret99\n", "hunter2secret99"),
+        ("[auth]\ntoken = hunter2secret99\n", "hunter2secret99"),
+    ],
+)
+def test_a_chosen_token_in_yaml_or_ini_is_redacted(text: str, secret: str) -> None:
+    """YAML and INI have no variables either: a plain scalar under a secret's name is one."""
+    result = redact(text)
+    assert [text[r.start : r.end] for r in result.redactions] == [secret], result.text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "token: bos_token1\n",
+        "token: utf8\n",
+        "cache_key: build2cache\n",
+        "tokenizer: gpt2tokenizer\n",
+        "token: ${{ secrets.GH_TOKEN2 }}\n",
+        "const cfg = {\n  token: token2fallback,\n}\n",
+        "def f(\n    token: Token2Type,\n): ...\n",
+        "[auth]\ntoken = ${TOKEN2}\n",
+    ],
+)
+def test_yaml_and_ini_names_words_and_code_stay_visible(text: str) -> None:
+    assert redact(text).redactions == (), redact(text).text

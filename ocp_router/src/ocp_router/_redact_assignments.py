@@ -324,7 +324,7 @@ def _config_value(
         return None
     else:
         s, e = vs, vs + len(v)
-    kind = assignment_kind(name_class, v, q is not None, words)
+    kind = assignment_kind(name_class, v, q is not None, words, field=q is None)
     return None if kind is None else (s, e, PRIORITY[kind])
 
 
@@ -374,7 +374,7 @@ def _assignment_value(
         if op in ("==", "===", "!=", "!=="):
             return None  # token == bos_token_id: a comparison with code
         code = True  # is the right-hand side code (where names are variables)?
-        field = False  # or a field of a .env, shell or log line (no variables at all)?
+        field = False  # or a field of a .env, shell, log, YAML or INI line (no variables)?
         yaml = False  # or YAML, where !x is a tag and | a block scalar?
         if param:
             code = False
@@ -393,7 +393,7 @@ def _assignment_value(
                     return None
                 return sentence_after_name(text, vs, words, name_class == "password")
             code = code_before(text, start - len(line_prefix))
-            yaml = not code
+            yaml = field = not code  # YAML has no variables: a plain scalar is a literal
         elif (
             op == "="
             and not spaced
@@ -417,6 +417,7 @@ def _assignment_value(
                 v = v.rstrip(";")  # PASSWORD=hunter2; echo done
         elif op == "=" and spaced and prefix == "" and in_ini(text, start):
             code = False
+            field = True  # an INI value, like a .env one
             v = raw
         else:
             if is_template(raw):

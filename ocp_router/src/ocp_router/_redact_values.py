@@ -449,7 +449,8 @@ def assignment_kind(
     name_class: str, v: str, quoted: bool, name_words: tuple[str, ...], *, field: bool = False
 ) -> str | None:
     """The kind for value `v` assigned to a name of this class, or None to leave it. A
-    `field` is a .env, shell or log/config line's value, where no name is a variable."""
+    `field` is a .env, shell, log/config, YAML or INI line's value, where no name is a
+    variable."""
     if is_placeholder(v, name_words) or _PUBLISHABLE_RE.fullmatch(v):
         return None
     if quoted and UPPER_SNAKE_RE.fullmatch(v) and name_class != "password":

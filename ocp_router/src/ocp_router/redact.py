@@ -85,7 +85,9 @@ What is detected (kind in brackets):
   - last word secret/token/apikey/credential(s)/creds, or key after api/secret/access/private/
     client/signing/session/... : a literal that looks like a credential, i.e. 8+ characters,
     no spaces, a digit, mostly alphanumeric, not made of words (``generic_secret_assignment``;
-    lexers keep ``token = "IDENTIFIER"``);
+    lexers keep ``token = "IDENTIFIER"``); where no name is a variable (.env, shell, a log or
+    config line's fields, YAML, INI) also one a person chose, letters and digits mixed, 8+
+    characters, no dot (``token: hunter2secret99``; not ``token: bos_token1``, a name);
   - any other name containing key/secret/token/password/passwd/pwd/credential (``cache_key``,
     ``password_hash``): only a high-entropy value, 16+ characters of mixed classes, mostly
     alphanumeric, not words, not a URL (``generic_secret_assignment``).
