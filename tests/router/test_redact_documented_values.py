@@ -71,3 +71,37 @@ def test_base64_of_random_bytes_or_of_a_sentence_with_a_secret_is_still_hidden(
     value = base64.b64encode(raw).decode()
     text = f"m = Model(blob='{value}')\n"
     assert value not in redact(text).text, text
+
+
+@pytest.mark.parametrize(
+    "text, secret",
+    [
+        # the name says more after the public key, or names a private one beside it
+        ("PUBLIC_KEY_API_TOKEN=Xy9kq2LmQ8rT4wZ1\n", "Xy9kq2LmQ8rT4wZ1"),
+        ('public_key_private_key = "Xk9mQ2vLp8rT4wZ1aBcD"\n', "Xk9mQ2vLp8rT4wZ1aBcD"),
+        # the value is no public key, token or digest: a password a person chose
+        ("PUBLIC_KEY_TOKEN=Xy9$kq!2LmQ\n", "Xy9$kq!2LmQ"),
+        ("<publicKeyToken>Xy9$kq!2LmQ</publicKeyToken>\n", "Xy9$kq!2LmQ"),
+        ('key_sha256 = "Xk9$mQ2vLp8rT4wZ1aBcD!"\n', "Xk9$mQ2vLp8rT4wZ1aBcD!"),
+        ("signing_key_fingerprint: Xk9$mQ2vLp8rT4wZ1aBcD!\n", "Xk9$mQ2vLp8rT4wZ1aBcD!"),
+    ],
+)
+def test_a_name_that_merely_looks_documented_does_not_leave_a_secret(
+    text: str, secret: str
+) -> None:
+    """The two rules judged by the name (a public key's, a key's digest) leave only what such
+    a name holds: hex, base64 or base58, not words; a name saying more is judged as any."""
+    assert secret not in redact(text).text, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "public_key: MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEb1Xy9kq2LmQ8rT4wZ1aBcD==\n",
+        'host_key_fingerprint = "SHA256:nThbg6kXUpJWGl7E1IGOCspRomTxdCARLviKw6E5SY8"\n',
+        "<publicKeyToken>b77a5c561934e089</publicKeyToken>\n",
+        f"client_public_key_sha256: {HEX}\n",
+    ],
+)
+def test_a_public_key_or_digest_in_its_encoding_is_left(text: str) -> None:
+    assert redact(text).redactions == (), redact(text).text

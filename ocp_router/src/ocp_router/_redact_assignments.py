@@ -204,7 +204,8 @@ def assignment_hits(text: str, lowered: str, spans: list[tuple[int, int]]) -> It
             if hit is not None:
                 yield hit
                 continue
-        name_class = classify_name(name)
+        # a public key's or a digest's name: only the value it names is left (assignment_kind)
+        name_class = classify_name(name) or classify_name(name, documented=True)
         if name_class is None:
             continue
         m = _ASSIGN_TAIL_RE.match(text, name_end)
@@ -489,7 +490,7 @@ def _cli_value(text: str, name_end: int, name: str, name_class: str) -> Hit | No
 
 def xml_hits(text: str) -> Iterator[Hit]:
     for m in _XML_RE.finditer(text):
-        name_class = classify_name(m.group("name"))
+        name_class = classify_name(m.group("name"), documented=True)
         if name_class is None:
             continue
         raw = m.group("value")

@@ -432,7 +432,7 @@ _KEYED_ELEMENT_RE = re.compile(
 def _keyed_element_hits(text: str) -> Iterator[Hit]:
     for m in _KEYED_ELEMENT_RE.finditer(text):
         name = m.group("name")
-        name_class = classify_name(name)
+        name_class = classify_name(name, documented=True)
         if name_class is None:
             continue
         raw = m.group("value")

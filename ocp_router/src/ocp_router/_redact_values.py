@@ -25,6 +25,8 @@ __all__ = [
     "chosen_password",
     "classify_name",
     "common_bigram_fraction",
+    "documented_name",
+    "documented_value",
     "high_entropy",
     "is_connection_placeholder",
     "is_filler",
@@ -420,20 +422,42 @@ def words_of_name(name: str) -> tuple[str, ...]:
     return tuple(words)
 
 
-def _names_no_secret(words: tuple[str, ...]) -> bool:
+def documented_name(words: tuple[str, ...]) -> bool:
     """A public key's name (.NET's PublicKeyToken, public_key_id), or a key's digest
     (key_sha256, signing_key_fingerprint): what it holds is published or random, no secret.
-    A password's digest (password_sha256) is not: a weak password is found from it."""
-    if any(a == "public" and b == "key" for a, b in zip(words, words[1:], strict=False)):
-        return not any(w == "secret" or _head_class(w) == "password" for w in words)
+    A password's digest (password_sha256) is not: a weak password is found from it; nor a
+    name that says more after the public key (public_key_api_token, public_key_private_key)
+    or names a secret beside it (client_secret_public_key)."""
+    for i in range(len(words) - 1):
+        if words[i] == "public" and words[i + 1] == "key":
+            if any(w in ("secret", "private") or _head_class(w) == "password" for w in words):
+                return False
+            after = words[i + 2 :]
+            # nothing after the pair names a secret, but .NET's PublicKeyToken
+            return after == ("token",) or not any(_head_class(w) for w in after)
     return words[-1] in _DIGEST_WORDS and not any(_head_class(w) == "password" for w in words[:-1])
 
 
+# What a public key, its token or a digest is written in: hex, base64 (URL-safe too), base58
+# or base32, maybe with separators (`SHA256:…`, `aa:bb:…`, `sha256-…`).
+_ENCODED_RE = re.compile(r"[A-Za-z0-9+/=_.:-]{8,}")
+
+
+def documented_value(v: str) -> bool:
+    """What a documented name (`documented_name`) holds: an encoding's characters and not
+    words. A password a person chose (`Xy9$kq!2Lm`, `hunter2secret99`) under such a name is
+    no public key nor digest: it is judged as under any other name."""
+    return _ENCODED_RE.fullmatch(v) is not None and not wordy(v)
+
+
 @lru_cache(maxsize=4096)
-def classify_name(name: str) -> str | None:
-    """password or secret (by the last word), generic (a secret word elsewhere), or None."""
+def classify_name(name: str, documented: bool = False) -> str | None:
+    """password or secret (by the last word), generic (a secret word elsewhere), or None.
+    A documented name (a public key's, a digest's: `documented_name`) is None too, unless
+    `documented`: then it has the class its words give, for a caller that leaves only a
+    documented value under it (`assignment_kind` does)."""
     words = words_of_name(name)
-    if not words or _names_no_secret(words):
+    if not words or (not documented and documented_name(words)):
         return None
     head = _head_class(words[-1], words[-2] if len(words) >= 2 else None)
     if head:
@@ -453,6 +477,8 @@ def assignment_kind(
     variable."""
     if is_placeholder(v, name_words) or _PUBLISHABLE_RE.fullmatch(v):
         return None
+    if documented_value(v) and documented_name(name_words):
+        return None  # PublicKeyToken=b77a5c561934e089, key_sha256: <hex>
     if quoted and UPPER_SNAKE_RE.fullmatch(v) and name_class != "password":
         return None  # api_key_env = "OPENAI_API_KEY": the name of a variable
     if name_class == "password":

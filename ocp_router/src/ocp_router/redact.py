@@ -93,7 +93,10 @@ What is detected (kind in brackets):
     alphanumeric, not words, not a URL (``generic_secret_assignment``).
 
   A public key's name (.NET's ``PublicKeyToken``, ``public_key_id``) and a key's digest
-  (``key_sha256``, ``signing_key_fingerprint``; not a password's) name no secret.
+  (``key_sha256``, ``signing_key_fingerprint``; not a password's) name no secret when the
+  value is what they hold, hex, base64 or base58 and not words; a value with other symbols
+  (``PUBLIC_KEY_TOKEN=Xy9$kq!2LmQ``) or a name saying more (``public_key_api_token``,
+  ``public_key_private_key``) is judged as under any other name.
   So hashes, UUIDs, commit SHAs and base64 images are left alone unless assigned to such a name.
   "Made of words" needs both long vowel-bearing letter runs and common English letter pairs.
 - Secrets in notes and sentences: a key, token or secret's machine-made value after "is",
