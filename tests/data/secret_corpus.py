@@ -232,6 +232,9 @@ PASSWORD_CONTEXTS: tuple[Format, ...] = (
     Format("log_label", "2026-01-02 12:00:03 db: password={s}\n"),
     Format("config_label", "config: password={s}\n"),
     Format("make_var", "make deploy password={s} target=prod\n", render=shell),
+    # ... with the next field after it: a comma, or a space (logfmt).
+    Format("log_label_fields", "2026-01-02 12:00:03 db: password={s}, user=app\n"),
+    Format("logfmt_fields", "level=info msg=login user=app password={s} retry=3\n"),
     Format("sql", "CREATE USER app WITH PASSWORD '{s}';\n"),
     Format("sql_identified", "ALTER USER 'app'@'%' IDENTIFIED BY '{s}';\n"),
     Format("ansible", "ansible_user: deploy\nansible_become_pass: {s}\n", render=yaml_scalar),

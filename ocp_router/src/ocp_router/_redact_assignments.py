@@ -71,6 +71,17 @@ _ASSIGN_TAIL_RE = re.compile(
     """,
     re.X,
 )
+# The same without the type: a YAML plain scalar holding `=` (`password: Y=8oeCugV4`).
+_PLAIN_TAIL_RE = re.compile(
+    rf"""
+    (?P<rq>\\?["'`])?
+    \]?
+    (?P<aop>(?!))?  # never matches: no type here, as the callers read it
+    (?P<sp1>[ \t]*)(?P<op>:=|=>|===?|!==?|=|:)(?P<sp2>[ \t]*)
+    {_VALUE}
+    """,
+    re.X,
+)
 _LITERAL = (
     r"""(?:[bBrRuU]?"(?:[^"\\\n]|\\.){1,1024}"|[bBrRuU]?'(?:[^'\\\n]|\\.){1,1024}'"""
     r"|`[^`\n]{1,1024}`)"
@@ -209,6 +220,8 @@ def assignment_hits(text: str, lowered: str, spans: list[tuple[int, int]]) -> It
         if name_class is None:
             continue
         m = _ASSIGN_TAIL_RE.match(text, name_end)
+        if m is not None and m.group("aop") and _yaml_scalar_with_eq(text, m, start):
+            m = _PLAIN_TAIL_RE.match(text, name_end)
         if m is not None:
             s, e = m.start("value"), m.end("value")
             if start >= reach:
@@ -265,6 +278,47 @@ def _dense_end(text: str, m: re.Match[str]) -> int:
             return min(len(text), end + 1100)
         end = nl + 1
     return end - 1
+
+
+_LINE_END_RE = re.compile(r"[ \t]*(?:\r?\n|$)")
+_NEXT_FIELD_RE = re.compile(r"[ \t]+[A-Za-z_][\w.-]*[=:]")  # `, user=app`
+
+
+def _closed_field(text: str, raw: str, end: int) -> str | None:
+    """For an unquoted `raw` ending at `end` after `NAME=` that ends in `,` or `)`: "" where
+    it is read as code (a keyword argument: `password=pw,`), else the value as a field reads
+    it. A password manager's value (symbols inside) is one whole: the rest of its line
+    (`DB_PASSWORD=wT)0;2C,R)`), or up to the `,` or `;` before more text (`password=Xy9$kq!2Lm,
+    user=bob`); any value is, up to a `,` the next field follows (`db: password=amber-falcon,
+    user=app`). A `)` is the value's: no parenthesis is open before a field (env_context,
+    label_context). None when `raw` ends otherwise."""
+    if not raw.endswith((",", ")")):
+        return None
+    core = raw.rstrip(",;")
+    symbols = symbol_heavy_random(core.rstrip(")"))
+    if _LINE_END_RE.match(text, end):
+        return raw if symbols else ""
+    if symbols or (raw.endswith(",") and _NEXT_FIELD_RE.match(text, end)):
+        return core
+    return ""
+
+
+def _yaml_scalar_with_eq(text: str, m: re.Match[str], start: int) -> bool:
+    """`password: Y=8oeCugV4` on a line of its own: a YAML plain scalar holding `=`, not a
+    typed assignment (`password: str = x`), whose `=` has no space before it, and whose type
+    and value are no type word and no reference (`password: str=None`, `: T=DEFAULT_PW`)."""
+    aop = m.start("aop")
+    raw = m.group("value")
+    on_its_own = line_before(text, start).strip() in ("", "-")
+    if text[aop - 1] in " \t" or raw[:1] in "\"'`" or not on_its_own:
+        return False
+    colon = text.find(":", m.start(), aop)
+    if colon < 0:
+        return False  # Go's `password string=x`
+    type_text = text[colon + 1 : aop].strip()
+    if re.split(r"\W+", type_text, maxsplit=1)[0].lower() in TYPE_WORDS:
+        return False
+    return not is_reference(raw, (), code=True)
 
 
 def _other_value(text: str, start: int, name_end: int, name: str, name_class: str) -> Hit | None:
@@ -398,22 +452,23 @@ def _assignment_value(
         elif (
             op == "="
             and not spaced
-            and not raw.endswith((",", ")"))
+            and (closed := _closed_field(text, raw, s + len(raw))) != ""
             and (
                 name.startswith("-")
                 or env_context(line_prefix[: len(line_prefix) - len(lq)])
                 or label_context(line_prefix[: len(line_prefix) - len(lq)], text, vs + len(raw))
             )
             # a keyword argument on a line of its own inside a call, indented there:
-            # password=parts[...]; a .env line starts at column 0 (or with `export`)
+            # password=parts[...]; a .env line starts at column 0 (or with `export`), and
+            # one closing its call (`password=x)`) may too
             and not (
-                line_prefix[:1] in (" ", "\t")
+                (closed is not None or line_prefix[:1] in (" ", "\t"))
                 and code_before(text, start - len(lq) - len(line_prefix))
             )
         ):
             code = False  # .env, shell, docker -e, logfmt, --password=: no variables here
             field = True
-            v = raw
+            v = raw if closed is None else closed
             if v.endswith(";") and text[s + len(raw) : s + len(raw) + 1] == " ":
                 v = v.rstrip(";")  # PASSWORD=hunter2; echo done
         elif op == "=" and spaced and prefix == "" and in_ini(text, start):

@@ -156,6 +156,11 @@ What is left alone, so that explanations of code are not damaged:
   ``[section]``, .env and shell ``NAME=value``, ``docker -e``, logfmt, command-line flags, URL
   parameters), every value is a literal except a template or reference; a YAML-style
   ``name: value`` line is code when the line before opens or continues an object or a call.
+  A field's value runs to the next space: a password manager's ending in ``,`` or ``)`` or
+  holding ``;``, ``]`` or ``}`` is hidden whole (the rest of a .env line:
+  ``DB_PASSWORD=wT)0;2C,R)``), a ``,`` or ``;`` before the next field stays (``db:
+  password=X, user=app``); a YAML plain scalar holding ``=`` is no typed assignment
+  (``password: Y=8oeCugV4``, not ``password: str = x``).
 - Declarations and comparisons with code: ``password: str``, ``token: str | None = None``,
   ``apiKey: string;``, ``if token == bos_token_id:``; keywords (None, null, true...).
 - Prose: an unquoted YAML-style value with spaces (``password: The password part of the
