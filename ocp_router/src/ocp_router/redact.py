@@ -59,7 +59,10 @@ What is detected (kind in brackets):
   random-looking bearer tokens elsewhere (``bearer_token``); ``Authorization: Basic ...`` and
   ``curl -u user:pass`` (``basic_auth``, the user is kept).
 - Connection strings: ``postgres://user:s3cret@host`` keeps scheme, user and host and loses
-  only the password (which may hold a raw ``#``, ``/`` or ``@``); so do ``?password=``/
+  only the password (which may hold a raw ``#``, ``/`` or ``@``), however short (``u:p1@``,
+  ``redis://:42@``: a dev's short password is one, and the six benchmark repositories and
+  site-packages hold no URL password of 1-3 characters to lose), except a placeholder
+  (``user:pass@``, ``:pw@``) or a log's mask (``:**@``), which are left; so do ``?password=``/
   ``&token=`` URL parameters and ``;Password=`` ADO/ODBC fields
   (``connection_string_password``).
 - AWS secret access keys: 40 base64 characters assigned to an ``aws_secret_access_key``-like
