@@ -71,7 +71,7 @@ _ASSIGN_TAIL_RE = re.compile(
     """,
     re.X,
 )
-# The same without the type: a YAML plain scalar holding `=` (`password: Y=8oeCugV4`).
+# The same without the type: a YAML plain scalar holding `=` (`password: Y=8oe…`).
 _PLAIN_TAIL_RE = re.compile(
     rf"""
     (?P<rq>\\?["'`])?
@@ -288,7 +288,7 @@ def _closed_field(text: str, raw: str, end: int) -> str | None:
     """For an unquoted `raw` ending at `end` after `NAME=` that ends in `,` or `)`: "" where
     it is read as code (a keyword argument: `password=pw,`), else the value as a field reads
     it. A password manager's value (symbols inside) is one whole: the rest of its line
-    (`DB_PASSWORD=wT)0;2C,R)`), or up to the `,` or `;` before more text (`password=Xy9$kq!2Lm,
+    (`DB_PASSWORD=wT)0;2…,R)`), or up to the `,` or `;` before more text (`password=Xy9$k…,
     user=bob`); any value is, up to a `,` the next field follows (`db: password=amber-falcon,
     user=app`). A `)` is the value's: no parenthesis is open before a field (env_context,
     label_context). None when `raw` ends otherwise."""
@@ -304,7 +304,7 @@ def _closed_field(text: str, raw: str, end: int) -> str | None:
 
 
 def _yaml_scalar_with_eq(text: str, m: re.Match[str], start: int) -> bool:
-    """`password: Y=8oeCugV4` on a line of its own: a YAML plain scalar holding `=`, not a
+    """`password: Y=8oe…` on a line of its own: a YAML plain scalar holding `=`, not a
     typed assignment (`password: str = x`), whose `=` has no space before it, and whose type
     and value are no type word and no reference (`password: str=None`, `: T=DEFAULT_PW`)."""
     aop = m.start("aop")

@@ -98,7 +98,7 @@ What is detected (kind in brackets):
   A public key's name (.NET's ``PublicKeyToken``, ``public_key_id``) and a key's digest
   (``key_sha256``, ``signing_key_fingerprint``; not a password's) name no secret when the
   value is what they hold, hex, base64 or base58 and not words; a value with other symbols
-  (``PUBLIC_KEY_TOKEN=Xy9$kq!2LmQ``) or a name saying more (``public_key_api_token``,
+  (``PUBLIC_KEY_TOKEN=Xy9$k…``) or a name saying more (``public_key_api_token``,
   ``public_key_private_key``) is judged as under any other name.
   So hashes, UUIDs, commit SHAs and base64 images are left alone unless assigned to such a name.
   "Made of words" needs both long vowel-bearing letter runs and common English letter pairs.
@@ -161,9 +161,9 @@ What is left alone, so that explanations of code are not damaged:
   ``name: value`` line is code when the line before opens or continues an object or a call.
   A field's value runs to the next space: a password manager's ending in ``,`` or ``)`` or
   holding ``;``, ``]`` or ``}`` is hidden whole (the rest of a .env line:
-  ``DB_PASSWORD=wT)0;2C,R)``), a ``,`` or ``;`` before the next field stays (``db:
+  ``DB_PASSWORD=wT)0;2…,R)``), a ``,`` or ``;`` before the next field stays (``db:
   password=X, user=app``); a YAML plain scalar holding ``=`` is no typed assignment
-  (``password: Y=8oeCugV4``, not ``password: str = x``).
+  (``password: Y=8oe…``, not ``password: str = x``).
 - Declarations and comparisons with code: ``password: str``, ``token: str | None = None``,
   ``apiKey: string;``, ``if token == bos_token_id:``; keywords (None, null, true...).
 - Prose: an unquoted YAML-style value with spaces (``password: The password part of the
