@@ -101,6 +101,7 @@ def test_a_name_that_merely_looks_documented_does_not_leave_a_secret(
         'host_key_fingerprint = "SHA256:nThbg6kXUpJWGl7E1IGOCspRomTxdCARLviKw6E5SY8"\n',
         "<publicKeyToken>b77a5c561934e089</publicKeyToken>\n",
         f"client_public_key_sha256: {HEX}\n",
+        "the PublicKeyToken is b77a5c561934e089 for that assembly\n",
     ],
 )
 def test_a_public_key_or_digest_in_its_encoding_is_left(text: str) -> None:

@@ -215,8 +215,12 @@ def assignment_hits(text: str, lowered: str, spans: list[tuple[int, int]]) -> It
             if hit is not None:
                 yield hit
                 continue
-        # a public key's or a digest's name: only the value it names is left (assignment_kind)
-        name_class = classify_name(name) or classify_name(name, documented=True)
+        name_class = classify_name(name)
+        # a public key's or a digest's name: only the value it names is left (assignment_kind);
+        # a sentence after it ("the PublicKeyToken is <hex>") is not read
+        documented = name_class is None
+        if documented:
+            name_class = classify_name(name, documented=True)
         if name_class is None:
             continue
         m = _ASSIGN_TAIL_RE.match(text, name_end)
@@ -246,7 +250,7 @@ def assignment_hits(text: str, lowered: str, spans: list[tuple[int, int]]) -> It
         elif name.startswith("-"):
             hit = _cli_value(text, name_end, name, name_class)
         else:
-            hit = _other_value(text, start, name_end, name, name_class)
+            hit = _other_value(text, start, name_end, name, name_class, documented)
             if hit is None and before_cell_end(text, name_end):
                 yield from table_hits(text, start, name_end)
         if hit is not None:
@@ -321,8 +325,11 @@ def _yaml_scalar_with_eq(text: str, m: re.Match[str], start: int) -> bool:
     return not is_reference(raw, (), code=True)
 
 
-def _other_value(text: str, start: int, name_end: int, name: str, name_class: str) -> Hit | None:
-    """A value paired with a secret's name without an assignment operator."""
+def _other_value(
+    text: str, start: int, name_end: int, name: str, name_class: str, documented: bool
+) -> Hit | None:
+    """A value paired with a secret's name without an assignment operator; after a
+    `documented` name (a public key's, a digest's) not in a sentence."""
     before = text[start - 1] if start else "\n"
     words = words_of_name(name)
     m: re.Match[str] | None = None
@@ -342,6 +349,8 @@ def _other_value(text: str, start: int, name_end: int, name: str, name_class: st
     elif name.lower() == "password" and _SQL_BEFORE_RE.search(line_before(text, start)):
         m = _SQL_TAIL_RE.match(text, name_end)
     elif name_class != "password":
+        if documented:
+            return None
         return named_in_sentence(
             text, start, name_end, words, name_class
         )  # "the API key is 7f3a..."
