@@ -422,6 +422,7 @@ def words_of_name(name: str) -> tuple[str, ...]:
     return tuple(words)
 
 
+@lru_cache(maxsize=4096)
 def documented_name(words: tuple[str, ...]) -> bool:
     """A public key's name (.NET's PublicKeyToken, public_key_id), or a key's digest
     (key_sha256, signing_key_fingerprint): what it holds is published or random, no secret.
@@ -477,7 +478,7 @@ def assignment_kind(
     variable."""
     if is_placeholder(v, name_words) or _PUBLISHABLE_RE.fullmatch(v):
         return None
-    if documented_value(v) and documented_name(name_words):
+    if documented_name(name_words) and documented_value(v):
         return None  # PublicKeyToken=b77a5c561934e089, key_sha256: <hex>
     if quoted and UPPER_SNAKE_RE.fullmatch(v) and name_class != "password":
         return None  # api_key_env = "OPENAI_API_KEY": the name of a variable
