@@ -14,6 +14,7 @@ from functools import lru_cache
 from urllib.parse import unquote
 
 from ocp_router._redact_base import MARKER_OPEN, MARKERS
+from ocp_router._redact_encoded import documented_value, encoded_prose
 from ocp_router._redact_words import common_bigram_fraction, wordy
 
 __all__ = [
@@ -26,7 +27,6 @@ __all__ = [
     "classify_name",
     "common_bigram_fraction",
     "documented_name",
-    "documented_value",
     "high_entropy",
     "is_connection_placeholder",
     "is_filler",
@@ -85,7 +85,6 @@ _MODULE_RE = re.compile(r"[a-z_][a-z0-9_]*")
 _SECRET_KIND_WORDS = frozenset("password passwd secret token key credential credentials".split())
 _SECRET_KIND_RE = re.compile(r"Passw|Secret|Token|Key|Credential|PASSW|SECRET|TOKEN|KEY|CREDENTIAL")
 _BASE64_RE = re.compile(r"[A-Za-z0-9+/]{8,}={0,2}")
-_BASE64_ANY_RE = re.compile(r"[A-Za-z0-9+/_-]{8,}={0,2}")
 TYPE_WORDS = frozenset(
     """str string bytes bytearray int integer bool boolean float double number any unknown
     object none null nil undefined true false yes no on off secretstr secretbytes secret
@@ -439,18 +438,6 @@ def documented_name(words: tuple[str, ...]) -> bool:
     return words[-1] in _DIGEST_WORDS and not any(_head_class(w) == "password" for w in words[:-1])
 
 
-# What a public key, its token or a digest is written in: hex, base64 (URL-safe too), base58
-# or base32, maybe with separators (`SHA256:…`, `aa:bb:…`, `sha256-…`).
-_ENCODED_RE = re.compile(r"[A-Za-z0-9+/=_.:-]{8,}")
-
-
-def documented_value(v: str) -> bool:
-    """What a documented name (`documented_name`) holds: an encoding's characters and not
-    words. A password a person chose (`Xy9$kq!2Lm`, `hunter2secret99`) under such a name is
-    no public key nor digest: it is judged as under any other name."""
-    return _ENCODED_RE.fullmatch(v) is not None and not wordy(v)
-
-
 @lru_cache(maxsize=4096)
 def classify_name(name: str, documented: bool = False) -> str | None:
     """password or secret (by the last word), generic (a secret word elsewhere), or None.
@@ -578,29 +565,8 @@ def high_entropy(v: str) -> bool:
     return (
         _entropy(v) >= min(4.0, math.log2(len(v)) - 0.5)
         and not _basic_placeholder(v)
-        and not _encoded_prose(v)
+        and not encoded_prose(v)
     )
-
-
-def _encoded_prose(v: str) -> bool:
-    """Base64 of a sentence ("These aren't the droids you're looking for"): a doc's example of
-    encoding, where a key decodes to random bytes."""
-    raw = _base64_text(v)
-    return raw is not None and raw.count(" ") >= 2 and wordy(raw)
-
-
-def _base64_text(v: str) -> str | None:
-    """What base64 (standard or URL-safe, padded or not) `v` decodes to, if printable ASCII."""
-    if not _BASE64_ANY_RE.fullmatch(v):
-        return None
-    try:
-        raw = base64.urlsafe_b64decode(v.replace("+", "-").replace("/", "_") + "=" * (-len(v) % 4))
-    except (binascii.Error, ValueError):
-        return None
-    if not raw.isascii():
-        return None
-    text = raw.decode("ascii")
-    return text if text.isprintable() else None
 
 
 def is_connection_placeholder(pw: str) -> bool:

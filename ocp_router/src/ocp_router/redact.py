@@ -59,12 +59,9 @@ What is detected (kind in brackets):
   random-looking bearer tokens elsewhere (``bearer_token``); ``Authorization: Basic ...`` and
   ``curl -u user:pass`` (``basic_auth``, the user is kept).
 - Connection strings: ``postgres://user:s3cret@host`` keeps scheme, user and host and loses
-  only the password (which may hold a raw ``#``, ``/`` or ``@``), however short (``u:p1@``,
-  ``redis://:42@``: a dev's short password is one, and the six benchmark repositories and
-  site-packages hold no URL password of 1-3 characters to lose), except a placeholder
-  (``user:pass@``, ``:pw@``) or a log's mask (``:**@``), which are left; so do ``?password=``/
-  ``&token=`` URL parameters and ``;Password=`` ADO/ODBC fields
-  (``connection_string_password``).
+  only the password (which may hold a raw ``#``, ``/`` or ``@``), however short (``:42@``;
+  not a placeholder ``:pw@`` or a mask ``:**@``); so do ``?password=``/``&token=`` URL
+  parameters and ``;Password=`` ADO/ODBC fields (``connection_string_password``).
 - AWS secret access keys: 40 base64 characters assigned to an ``aws_secret_access_key``-like
   name (``aws_secret_key``).
 - Assignments in code and config: ``password = "..."``, ``PASSWORD: ...`` (YAML),
@@ -88,19 +85,16 @@ What is detected (kind in brackets):
   - last word secret/token/apikey/credential(s)/creds, or key after api/secret/access/private/
     client/signing/session/... : a literal that looks like a credential, i.e. 8+ characters,
     no spaces, a digit, mostly alphanumeric, not made of words (``generic_secret_assignment``;
-    lexers keep ``token = "IDENTIFIER"``); where no name is a variable (.env, shell, a log or
-    config line's fields, YAML, INI) also one a person chose, letters and digits mixed, 8+
-    characters, no dot (``token: hunter2secret99``; not ``token: bos_token1``, a name);
+    lexers keep ``token = "IDENTIFIER"``); in .env, log, YAML or INI fields also one a person
+    chose, 8+ letters and digits (``token: hunter2secret99``; not ``bos_token1``, a name);
   - any other name containing key/secret/token/password/passwd/pwd/credential (``cache_key``,
     ``password_hash``): only a high-entropy value, 16+ characters of mixed classes, mostly
     alphanumeric, not words, not a URL (``generic_secret_assignment``).
 
   A public key's name (.NET's ``PublicKeyToken``, ``public_key_id``) and a key's digest
-  (``key_sha256``, ``signing_key_fingerprint``; not a password's) name no secret when the
-  value is what they hold, hex, base64 or base58 and not words; a value with other symbols
-  (``PUBLIC_KEY_TOKEN=Xy9$k…``) or a name saying more (``public_key_api_token``,
-  ``public_key_private_key``) is judged as under any other name.
-  So hashes, UUIDs, commit SHAs and base64 images are left alone unless assigned to such a name.
+  (``key_sha256``; not a password's) name no secret when the value is hex, base64 or base58
+  (``public_key_api_token`` names one). So hashes, UUIDs, commit SHAs and base64 images are
+  left alone unless assigned to such a name.
   "Made of words" needs both long vowel-bearing letter runs and common English letter pairs.
 - Secrets in notes and sentences: a key, token or secret's machine-made value after "is",
   "to" or "was set to", in parentheses or after a colon that follows words ("the staging API
@@ -157,13 +151,9 @@ What is left alone, so that explanations of code are not damaged:
   (``password = jpoKfCiSxxg`` is a literal), nor words with a digit and a symbol inside
   (``password = Hunter2Secret!x``, a chosen password). Where they are not (YAML, INI after a
   ``[section]``, .env and shell ``NAME=value``, ``docker -e``, logfmt, command-line flags, URL
-  parameters), every value is a literal except a template or reference; a YAML-style
-  ``name: value`` line is code when the line before opens or continues an object or a call.
-  A field's value runs to the next space: a password manager's ending in ``,`` or ``)`` or
-  holding ``;``, ``]`` or ``}`` is hidden whole (the rest of a .env line:
-  ``DB_PASSWORD=wT)0;2…,R)``), a ``,`` or ``;`` before the next field stays (``db:
-  password=X, user=app``); a YAML plain scalar holding ``=`` is no typed assignment
-  (``password: Y=8oe…``, not ``password: str = x``).
+  parameters), every value is a literal except a template or reference; a YAML-style ``name:
+  value`` line is code when the line before opens or continues an object or a call. A field's
+  value runs to the next space, symbols and all (``X=wT)0;2…,R)``, ``password: Y=8oe…``).
 - Declarations and comparisons with code: ``password: str``, ``token: str | None = None``,
   ``apiKey: string;``, ``if token == bos_token_id:``; keywords (None, null, true...).
 - Prose: an unquoted YAML-style value with spaces (``password: The password part of the
@@ -187,16 +177,15 @@ _redact_scan.py finds their literal (rarer shapes: when a prefix of theirs is in
 assignment scan starts from keywords found in the lower-cased text. 100 KB of ordinary code
 takes about 7 ms (bench/bench_secrets.py measures it).
 
-The detectors live beside this module, one kind of evidence each: `_redact_tokens` (a
-token's own shape, from the table of `_redact_shapes`; `_redact_at_start` tries it at one
-place), `_redact_assignments` (the name a value is assigned to; `_redact_line_kind` says what
-kind of line holds it), `_redact_tables`
-(a name and a value in a Markdown table), `_redact_phrases` (the words around a value without
-a name: headers, URLs, commands), `_redact_prose` (sentences and notes, after a name or
-before one) and `_redact_values` (how any of them judges a value and a name); `_redact_jwt`
-says which JWTs are examples, `_redact_words` whether a value reads as words; `_redact_base`
-holds the kinds they share. This module runs them, merges what
-they find and renders the markers.
+The detectors live beside this module, one kind of evidence each: `_redact_tokens` (a token's
+own shape, from the table of `_redact_shapes`; `_redact_at_start` tries it at one place),
+`_redact_assignments` (the name a value is assigned to; `_redact_line_kind` says what kind of
+line holds it), `_redact_tables` (a name and a value in a Markdown table), `_redact_phrases`
+(the words around a value without a name: headers, URLs, commands), `_redact_prose` (sentences
+and notes, after a name or before one) and `_redact_values` (how any of them judges a value and
+a name, with `_redact_encoded`); `_redact_jwt` says which JWTs are examples, `_redact_words`
+whether a value reads as words; `_redact_base` holds the kinds they share. This module runs
+them, merges what they find and renders the markers.
 """
 
 from __future__ import annotations
@@ -216,6 +205,7 @@ from ocp_router import (
     _redact_at_start,
     _redact_base,
     _redact_calls,
+    _redact_encoded,
     _redact_glued,
     _redact_jwt,
     _redact_line_kind,
@@ -268,6 +258,7 @@ _SOURCES = tuple(
     for module in (
         _redact_base,
         _redact_words,
+        _redact_encoded,
         _redact_values,
         _redact_glued,
         _redact_jwt,
