@@ -22,6 +22,7 @@ from ocp_router._redact_values import (
     assignment_kind,
     chosen_password,
     classify_name,
+    documented_class,
     is_filler,
     is_reference,
     is_template,
@@ -220,7 +221,7 @@ def assignment_hits(text: str, lowered: str, spans: list[tuple[int, int]]) -> It
         # a sentence after it ("the PublicKeyToken is <hex>") is not read
         documented = name_class is None
         if documented:
-            name_class = classify_name(name, documented=True)
+            name_class = documented_class(name)
         if name_class is None:
             continue
         m = _ASSIGN_TAIL_RE.match(text, name_end)
@@ -554,7 +555,7 @@ def _cli_value(text: str, name_end: int, name: str, name_class: str) -> Hit | No
 
 def xml_hits(text: str) -> Iterator[Hit]:
     for m in _XML_RE.finditer(text):
-        name_class = classify_name(m.group("name"), documented=True)
+        name_class = classify_name(m.group("name")) or documented_class(m.group("name"))
         if name_class is None:
             continue
         raw = m.group("value")

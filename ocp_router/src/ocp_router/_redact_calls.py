@@ -29,6 +29,7 @@ from ocp_router._redact_values import (
     assignment_kind,
     classify_name,
     common_bigram_fraction,
+    documented_class,
     is_filler,
     literal_password,
     looks_random,
@@ -432,7 +433,7 @@ _KEYED_ELEMENT_RE = re.compile(
 def _keyed_element_hits(text: str) -> Iterator[Hit]:
     for m in _KEYED_ELEMENT_RE.finditer(text):
         name = m.group("name")
-        name_class = classify_name(name, documented=True)
+        name_class = classify_name(name) or documented_class(name)
         if name_class is None:
             continue
         raw = m.group("value")

@@ -26,6 +26,7 @@ __all__ = [
     "chosen_password",
     "classify_name",
     "common_bigram_fraction",
+    "documented_class",
     "documented_name",
     "high_entropy",
     "is_connection_placeholder",
@@ -439,14 +440,22 @@ def documented_name(words: tuple[str, ...]) -> bool:
 
 
 @lru_cache(maxsize=4096)
-def classify_name(name: str, documented: bool = False) -> str | None:
-    """password or secret (by the last word), generic (a secret word elsewhere), or None.
-    A documented name (a public key's, a digest's: `documented_name`) is None too, unless
-    `documented`: then it has the class its words give, for a caller that leaves only a
-    documented value under it (`assignment_kind` does)."""
+def classify_name(name: str) -> str | None:
+    """password or secret (by the last word), generic (a secret word elsewhere), or None;
+    None for a documented name too (a public key's, a digest's: `documented_name`)."""
     words = words_of_name(name)
-    if not words or (not documented and documented_name(words)):
+    if not words or documented_name(words):
         return None
+    return _class_of(words)
+
+
+def documented_class(name: str) -> str | None:
+    """The class a documented name's words give, None for any other (see `assignment_kind`)."""
+    words = words_of_name(name)
+    return _class_of(words) if words and documented_name(words) else None
+
+
+def _class_of(words: tuple[str, ...]) -> str | None:
     head = _head_class(words[-1], words[-2] if len(words) >= 2 else None)
     if head:
         return head
