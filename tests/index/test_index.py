@@ -704,6 +704,42 @@ async def test_killing_the_indexer_mid_run_leaves_a_consistent_database(
     await idx.close()
 
 
+async def test_a_first_build_killed_mid_run_resumes_where_it_stopped_and_says_it_is_building(
+    workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A first build killed (an IDE closed, `kill -9`) and started again read every file again
+    (its stored chunks counted as found with other redaction rules), so a build longer than a
+    session never finished; and it said the index was complete while it ran."""
+    for i in range(12):
+        (workspace / f"mod_{i}.py").write_text(f"def function_{i}():\n    return {i}\n")
+    monkeypatch.setattr(indexer_module, "BATCH_FILES", 4)
+    db_path = tmp_path / "k.db"
+    idx = await WorkspaceIndex.open(workspace, db_path)
+
+    class Killed(Exception):
+        """Stands in for the process dying between two batches."""
+
+    listed: list[int] = []
+
+    def die(done: int, total: int) -> None:
+        listed.append(total)
+        if done >= 8:
+            raise Killed
+
+    with pytest.raises(Killed):
+        await idx.update(die)
+    await idx.close()
+    stored, _, _ = _counts(db_path)
+    assert 0 < stored < listed[0]
+    idx = await WorkspaceIndex.open(workspace, db_path)
+    building: list[bool] = []
+    summary = await idx.update(lambda done, total: building.append(idx.building))
+    await idx.close()
+    assert summary is not None and summary.files == 17
+    assert summary.scanned == listed[0] - stored  # only the files it had not stored
+    assert building and all(building)
+
+
 async def test_a_corrupt_database_gets_a_clear_error(workspace: Path, tmp_path: Path) -> None:
     bad = tmp_path / "bad.db"
     bad.write_bytes(b"this is not a database" * 100)

@@ -239,6 +239,12 @@ class Indexer:
 
     async def _forget_other_rules(self) -> None:
         await forget_other_rules(self.db)
+        if await named_with_our_rules(self.db):
+            return
+        if not list(await self.db.execute_fetchall("SELECT 1 FROM chunks LIMIT 1")):
+            # No chunk was found with other rules: all are written with ours from now on, so
+            # a first build killed midway resumes instead of reading every file again.
+            await claim_named(self.db)
 
     async def _update_history(self, head: str | None) -> None:
         """Read the recent commits again when HEAD moved (or history was switched off)."""

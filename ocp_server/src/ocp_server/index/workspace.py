@@ -211,11 +211,9 @@ class WorkspaceIndex:
         async with self._lock:
             if not await self._acquire_lease():
                 return None
-            # The first build: no file indexed yet, and no update finished (an index of a
-            # workspace with nothing to index holds no file, and is complete)
-            query = "SELECT count(*) FROM files WHERE skip_reason IS NULL"
-            empty = next(iter(await self.db.execute_fetchall(query)))[0] == 0
-            self.building = empty and not await self.built()
+            # The first build: no update finished yet (an index of a workspace with nothing to
+            # index holds no file, and is complete; one killed midway holds some, and is not)
+            self.building = not await self.built()
 
             def record(done: int, total: int) -> None:
                 self.progress = (done, total)
