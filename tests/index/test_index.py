@@ -20,6 +20,7 @@ from ocp_server.db import DatabaseError
 from ocp_server.errors import InputError
 from ocp_server.index import indexer as indexer_module
 from ocp_server.index.workspace import WorkspaceIndex
+from ocp_server.status import index_report
 from tests.workspace_fixture import git, settled
 
 # the module (the package's `redact` is its function)
@@ -738,6 +739,34 @@ async def test_a_first_build_killed_mid_run_resumes_where_it_stopped_and_says_it
     assert summary is not None and summary.files == 17
     assert summary.scanned == listed[0] - stored  # only the files it had not stored
     assert building and all(building)
+
+
+async def test_a_build_interrupted_and_finished_by_a_small_update_is_no_longer_reported(
+    workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A build of several batches records its progress; one interrupted (a full disk, a kill)
+    and completed by an update of one batch left 'build interrupted: 8/18 files: the next
+    update completes it' in every status for good."""
+    for i in range(12):
+        (workspace / f"mod_{i}.py").write_text(f"def function_{i}():\n    return {i}\n")
+    monkeypatch.setattr(indexer_module, "BATCH_FILES", 4)
+    db_path = tmp_path / "k.db"
+
+    class Killed(Exception):
+        """Stands in for the process dying between two batches."""
+
+    def die(done: int, total: int) -> None:
+        if done >= 12:
+            raise Killed
+
+    async with await WorkspaceIndex.open(workspace, db_path) as idx:
+        with pytest.raises(Killed):
+            await idx.update(die)
+    monkeypatch.setattr(indexer_module, "BATCH_FILES", 200)  # what is left is one batch
+    async with await WorkspaceIndex.open(workspace, db_path) as idx:
+        assert (await index_report(idx)).build.state == "interrupted"
+        assert await idx.update() is not None
+        assert (await index_report(idx)).build.state == "idle"
 
 
 async def test_a_corrupt_database_gets_a_clear_error(workspace: Path, tmp_path: Path) -> None:

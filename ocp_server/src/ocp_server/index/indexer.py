@@ -214,8 +214,9 @@ class Indexer:
                 nested.named(listing.vendored),
             ),
         )
-        if track:
-            await self.db.execute("DELETE FROM meta WHERE key = 'build'")
+        # Also a build interrupted before (a kill, a full disk) that this update completed,
+        # however few files it had left
+        await self.db.execute("DELETE FROM meta WHERE key = 'build'")
         summary.workers_failed = workers.failure
         if workers.wanted:  # kept until workers are wanted again: `ocp-server status` says it
             await note_workers(self.db, workers.failure)
