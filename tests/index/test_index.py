@@ -323,6 +323,25 @@ async def test_a_checkout_made_while_nothing_ran_is_noticed_at_the_next_query(
     assert response.note and "HEAD changed" in response.note
 
 
+async def test_a_search_the_index_cannot_catch_up_for_after_a_checkout_says_it_may_be_behind(
+    index: WorkspaceIndex, workspace: Path
+) -> None:
+    """During a checkout of many files the watcher's update runs (or another window indexes):
+    a search answered from the index of the old branch, its files unchanged or not yet read
+    again, and only `stale` told it; the note the agent reads said nothing."""
+    await index.update()
+    git(workspace, "checkout", "-qb", "feature")
+    (workspace / "src" / "payments.py").write_text("def charge_card(amount):\n    return amount\n")
+    git(workspace, "add", "-A")
+    git(workspace, "commit", "-qm", "payments")
+    response = await index.search("verify_token", refresh=False)
+    assert response.results and response.status.stale
+    assert response.note and "HEAD moved" in response.note, response.note
+    await index.update()
+    caught_up = await index.search("verify_token", refresh=False)
+    assert not caught_up.status.stale and caught_up.note is None
+
+
 @pytest.mark.parametrize(
     "query",
     ['"unbalanced', "NEAR(a b)", "a:b OR c*", "!!!", "   ", "verify_token " * 5000, "()^{}"],

@@ -97,6 +97,14 @@ def default_db_path(workspace: Path, env: Mapping[str, str] | None = None) -> Pa
     return workspace / ".ocp" / "ocp.db"
 
 
+#: A search's note when the git HEAD moved since the index's last update, and the search
+#: could not index first.
+HEAD_MOVED_NOTE = (
+    "the git HEAD moved since the last update (a checkout, a pull) and the index is catching "
+    "up: results may be from before it; ask again in a few seconds"
+)
+
+
 class WorkspaceIndex:
     def __init__(
         self,
@@ -426,8 +434,12 @@ class WorkspaceIndex:
         retrying = (
             None if full else watcher_note(self.watcher_state, self.watcher_error, self.db_path)
         )
+        behind = head not in (None, meta.git_head)
+        if behind and meta.last_update and not (full or retrying):
+            # a checkout or pull the update running (or another window's) has not caught up
+            note = "; ".join(filter(None, (HEAD_MOVED_NOTE, note)))
         note = "; ".join(filter(None, (*full, retrying, note))) or None
-        stale = bool(full or changed) or not meta.last_update or head not in (None, meta.git_head)
+        stale = bool(full or changed) or not meta.last_update or behind
         status = self._status(snap.n_files, snap.n_chunks, meta.last_update, stale, head)
         return SearchResponse(query, tuple(results), status, tuple(terms), note)
 
