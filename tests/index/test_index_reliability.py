@@ -339,6 +339,33 @@ def test_a_file_swapped_for_a_named_pipe_after_listing_is_skipped_unread(tmp_pat
     assert processed.skip == "unreadable" and processed.chunks is None
 
 
+@pytest.mark.parametrize("ignore_file", [".ocpignore", "sub/.gitignore"])
+def test_a_named_pipe_as_an_ignore_file_is_not_read(tmp_path: Path, ignore_file: str) -> None:
+    # A FIFO named .ocpignore (or a .gitignore outside git) was read as the ignore file: the
+    # listing, and with it every update and search, waited for a writer for ever. A writer
+    # is put on this one so the old read returned its rules (instead of hanging the test).
+    ws = tmp_path / "ws"
+    (ws / "sub").mkdir(parents=True)
+    (ws / "sub" / "kept.py").write_text("def kept():\n    pass\n")
+    pipe = ws / ignore_file
+    os.mkfifo(pipe)
+
+    def write() -> None:
+        try:
+            with open(pipe, "wb") as out:  # blocks until the pipe has a reader
+                out.write(b"*.py\n")
+        except OSError:
+            pass  # the reader had already closed it
+
+    writer = threading.Thread(target=write, daemon=True)
+    writer.start()
+    listing = list_workspace(ws, max_file_bytes=1000)
+    while writer.is_alive():  # a writer still waiting for a reader is let go
+        os.close(os.open(pipe, os.O_RDONLY | os.O_NONBLOCK))
+        writer.join(0.05)
+    assert [c.path for c in listing.candidates] == ["sub/kept.py"]
+
+
 async def test_a_file_that_stops_being_binary_is_counted_again(
     workspace: Path, tmp_path: Path
 ) -> None:

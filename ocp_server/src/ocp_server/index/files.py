@@ -221,8 +221,8 @@ def load_ocpignore(workspace: Path, *, ignore_case: bool | None = None) -> Ignor
     """The workspace's `.ocpignore`, matched with git's core.ignoreCase (`ignore_case`, asked
     of git_settings when None)."""
     try:
-        data = (workspace / ".ocpignore").read_bytes()
-    except OSError:  # none, or not readable
+        data = read_regular(workspace / ".ocpignore")
+    except OSError:  # none, not readable, or no regular file (a FIFO would never end)
         return None
     if ignore_case is None:
         ignore_case = git_settings.ignore_case(workspace)
@@ -232,7 +232,7 @@ def load_ocpignore(workspace: Path, *, ignore_case: bool | None = None) -> Ignor
 def _ignore_rules(path: Path, ignore_case: bool) -> IgnoreRules:
     """An ignore file's rules, its lines read as git reads them (git_text.ignore_patterns),
     matched as git matches them (ignore_rules.py)."""
-    return IgnoreRules(ignore_patterns(path.read_bytes()), ignore_case=ignore_case)
+    return IgnoreRules(ignore_patterns(read_regular(path)), ignore_case=ignore_case)
 
 
 def git_files(workspace: Path, *, tell: bool = True) -> list[str] | None:
