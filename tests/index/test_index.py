@@ -760,6 +760,31 @@ async def test_a_first_build_killed_mid_run_resumes_where_it_stopped_and_says_it
     assert building and all(building)
 
 
+async def test_a_search_completing_an_interrupted_first_build_does_not_blame_the_git_head(
+    workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A first build interrupted (a full disk, a kill) recorded no HEAD: the search that
+    completed it said 'git HEAD changed since the last update', of a HEAD that never moved."""
+    monkeypatch.setattr(indexer_module, "BATCH_FILES", 2)
+    db_path = tmp_path / "k.db"
+
+    class Killed(Exception):
+        """Stands in for the process dying between two batches."""
+
+    def die(done: int, total: int) -> None:
+        if done >= 3:
+            raise Killed
+
+    async with await WorkspaceIndex.open(workspace, db_path) as idx:
+        with pytest.raises(Killed):
+            await idx.update(die)
+    async with await WorkspaceIndex.open(workspace, db_path) as idx:
+        response = await idx.search("verify_token")
+    assert response.results and not response.status.stale
+    assert response.note is not None and "HEAD" not in response.note, response.note
+    assert "interrupted" in response.note, response.note
+
+
 async def test_a_build_interrupted_and_finished_by_a_small_update_is_no_longer_reported(
     workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -383,7 +383,11 @@ class WorkspaceIndex:
         refreshed = partial(updated_unless_full, self.update, self.db_path, full)
         if refresh and not self._lock.locked() and head is not None and head != meta.git_head:
             if await refreshed():
-                note = "git HEAD changed since the last update: re-indexed first"
+                note = (
+                    "git HEAD changed since the last update: re-indexed first"
+                    if meta.last_update  # else none recorded one: a first build stopped midway
+                    else "the first index of this workspace was interrupted: completed first"
+                )
                 meta = await self._meta()
 
         async def search_at(generation: str) -> tuple[Snapshot, list[SearchResult], list[str]]:
