@@ -261,6 +261,9 @@ def git_files(workspace: Path, *, tell: bool = True) -> list[str] | None:
     except subprocess.CalledProcessError as exc:
         _git_refused(workspace, exc.stderr or b"")
         return None
+    except subprocess.TimeoutExpired as exc:
+        _git_timed_out(workspace, exc.timeout)
+        return None
     except (OSError, subprocess.SubprocessError):
         return None
     entries = out.decode("utf-8", "surrogateescape").split("\0")
@@ -294,6 +297,7 @@ def git_files(workspace: Path, *, tell: bool = True) -> list[str] | None:
 _TOLD: set[tuple[Path, str]] = set()
 IGNORES_ALL = "ignores all of its files"
 IGNORES_NEW = "ignores every new file"  # (ignore_probe.py)
+GIT_TIMED_OUT = "did not list the files in time"
 
 
 def _git_refused(workspace: Path, stderr: bytes) -> None:
@@ -318,6 +322,23 @@ def _git_refused(workspace: Path, stderr: bytes) -> None:
         workspace,
         reason,
         hint,
+    )
+
+
+def _git_timed_out(workspace: Path, seconds: float) -> None:
+    """Say once that git did not list the files in time: the listing, and so each update,
+    waited that long first, without a word."""
+    if (workspace, GIT_TIMED_OUT) in _TOLD:
+        return
+    _TOLD.add((workspace, GIT_TIMED_OUT))
+    logger.warning(
+        "git did not list the files of %s within %g s: they are listed without git (each "
+        ".gitignore applies; info/exclude and the global excludes file do not), after that "
+        "wait at every update. A named pipe (FIFO) named .gitignore makes git wait for ever: "
+        "`find %s -name .gitignore -type p` finds one.",
+        workspace,
+        seconds,
+        shlex.quote(str(workspace)),
     )
 
 
