@@ -19,10 +19,11 @@ import watchfiles
 from ocp_server import proc
 from ocp_server.db import DatabaseError
 from ocp_server.index import indexer as indexer_module
+from ocp_server.index import lease as lease_module
 from ocp_server.index import workspace as workspace_module
 from ocp_server.index.files import Candidate, Listing, list_workspace
 from ocp_server.index.indexer import Progress, process_file
-from ocp_server.index.lease import LEASE_NAME
+from ocp_server.index.lease import LEASE_NAME, LEASE_SECONDS
 from ocp_server.index.models import IndexSummary
 from ocp_server.index.own_files import OwnFiles
 from ocp_server.index.workspace import WorkspaceIndex
@@ -164,6 +165,65 @@ async def test_a_lease_of_a_live_holder_or_another_host_is_respected(
         _hold_lease(db_path, me if host == proc.host() else _dead_pid(), started, host)
         async with await WorkspaceIndex.open(workspace, db_path) as index:
             assert await index.update() is None, host
+
+
+@pytest.mark.parametrize("stall", [0.8, 2.0], ids=["batches-within-the-lease", "stalled-past-it"])
+async def test_an_update_longer_than_the_lease_keeps_it_and_no_second_window_indexes_beside_it(
+    workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stall: float
+) -> None:
+    """The lease was renewed only between updates: a first build longer than its 30 s (a large
+    repository) let a second window take it over and index the same files beside it, each
+    writing chunks of files the other had written (duplicated results). Renewed at each
+    batch, it is kept; a build stalled past it (the machine slept) stops for the new holder."""
+    for i in range(6):
+        (workspace / f"mod_{i}.py").write_text(f"def function_{i}():\n    return {i}\n")
+    monkeypatch.setattr(indexer_module, "BATCH_FILES", 2)
+    ahead = [0.0]  # seconds the lease's clock is moved on: the build takes that long
+
+    class Clock:
+        @staticmethod
+        def time() -> float:
+            return time.time() + ahead[0]
+
+    monkeypatch.setattr(lease_module, "time", Clock)
+    db_path = tmp_path / "ocp.db"
+    first = await WorkspaceIndex.open(workspace, db_path)
+    second = await WorkspaceIndex.open(workspace, db_path)
+    real = indexer_module.process_file
+    reached, go = threading.Event(), threading.Event()
+    calls = [0]
+
+    def slow(ws: Path, candidate: Candidate, known_hash: str | None, limit: int) -> object:
+        calls[0] += 1
+        if calls[0] == 1:  # the first batch takes most of the lease
+            ahead[0] += LEASE_SECONDS * 0.8
+        elif calls[0] == 3:  # and so does the second: past the lease taken at the start
+            ahead[0] += LEASE_SECONDS * stall
+            reached.set()
+            go.wait(30)
+        return real(ws, candidate, known_hash, limit)
+
+    monkeypatch.setattr(indexer_module, "process_file", slow)
+    try:
+        building = asyncio.create_task(first.update())
+        assert await asyncio.to_thread(reached.wait, 30)
+        taken_over = await second.update()
+        go.set()
+        stopped = await building
+        if stall < 1:  # the first window still indexes, and finishes
+            assert taken_over is None and stopped is not None
+        else:  # the second one indexed all, and the first stopped at its next batch
+            assert taken_over is not None and taken_over.files == 11 and stopped is None
+    finally:
+        go.set()
+        await first.close()
+        await second.close()
+    with sqlite3.connect(db_path) as db:
+        twice = db.execute(
+            "SELECT count(*) FROM (SELECT 1 FROM chunks GROUP BY file_id, start_line, end_line"
+            " HAVING count(*) > 1)"
+        ).fetchone()[0]
+    assert twice == 0
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="start times come from /proc")

@@ -34,6 +34,7 @@ from ocp_server.index.file_pool import Workers, file_pool, note_workers
 from ocp_server.index.file_secrets import claim_named, named_with_our_rules
 from ocp_server.index.files import VENDORED_META_KEY, Candidate, list_workspace
 from ocp_server.index.history import read_history, store_history
+from ocp_server.index.lease import renew_lease
 from ocp_server.index.limits import DEFAULT_HISTORY_COMMITS
 from ocp_server.index.models import IndexSummary
 from ocp_server.index.own_files import NO_OWN_FILES, OwnFiles
@@ -109,8 +110,10 @@ class Indexer:
         git_head: Callable[[], str | None],
         history_commits: int = DEFAULT_HISTORY_COMMITS,
         own_files: OwnFiles = NO_OWN_FILES,
+        lease_owner: str | None = None,
     ) -> None:
         self.db = db
+        self.lease_owner = lease_owner  # renewed at each batch written (None: no lease)
         self.workspace = workspace
         self.max_file_bytes = max_file_bytes
         self.own_files = own_files  # the database's files, when it lives in the workspace
@@ -349,6 +352,8 @@ class Indexer:
         build: dict[str, float] | None = None,
     ) -> bool:
         """Write one batch; True when chunks changed."""
+        if self.lease_owner is not None:
+            await renew_lease(self.db, self.lease_owner)
         now = time.time()
         if build is not None:
             await self.db.execute(

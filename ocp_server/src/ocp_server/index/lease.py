@@ -17,7 +17,7 @@ import aiosqlite
 from ocp_server import proc
 from ocp_server.transactions import begin, rollback
 
-__all__ = ["LEASE_NAME", "LEASE_SECONDS", "release_lease", "take_lease"]
+__all__ = ["LEASE_NAME", "LEASE_SECONDS", "LeaseLost", "release_lease", "renew_lease", "take_lease"]
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +59,22 @@ async def take_lease(db: aiosqlite.Connection, owner: str, seconds: float = LEAS
         await rollback(db)
         raise
     return free
+
+
+class LeaseLost(Exception):
+    """Another process took the lease over while this one indexed (it stalled past the lease:
+    the machine slept, the process was stopped): it indexes now, and this update stops."""
+
+
+async def renew_lease(db: aiosqlite.Connection, owner: str, seconds: float = LEASE_SECONDS) -> None:
+    """In the caller's transaction: renew `owner`'s lease, as an update does at each batch it
+    writes (one may take minutes, the lease 30 s). LeaseLost when another process holds it."""
+    cursor = await db.execute(
+        "UPDATE leases SET expires_at = ? WHERE name = ? AND owner = ?",
+        (time.time() + seconds, LEASE_NAME, owner),
+    )
+    if cursor.rowcount == 0:
+        raise LeaseLost
 
 
 async def release_lease(db: aiosqlite.Connection, owner: str) -> None:

@@ -43,7 +43,7 @@ from ocp_server.index.globs import relative_glob, scoped_glob
 from ocp_server.index.ignore_rules import IgnoreRules
 from ocp_server.index.indexer import Indexer, Progress
 from ocp_server.index.languages import language_named
-from ocp_server.index.lease import LEASE_SECONDS, release_lease, take_lease
+from ocp_server.index.lease import LEASE_SECONDS, LeaseLost, release_lease, take_lease
 from ocp_server.index.lexical import Snapshot
 from ocp_server.index.limits import DEFAULT_HISTORY_COMMITS, DEFAULT_MAX_FILE_BYTES
 from ocp_server.index.models import IndexStatus, IndexSummary, SearchResponse, SearchResult
@@ -151,6 +151,7 @@ class WorkspaceIndex:
             git_head=self._git_head,
             history_commits=history_commits,
             own_files=OwnFiles.of(workspace, db_path),
+            lease_owner=self.owner,
         )
         self.snapshots = CurrentSnapshot(db_path)  # postings, for search
 
@@ -231,6 +232,10 @@ class WorkspaceIndex:
             self.progress = (0, 0)
             try:
                 summary = await self._indexer.update(record)
+            except LeaseLost:
+                logger.info("another process took the indexing lease over: it indexes now")
+                self._holds_lease = False
+                return None
             finally:
                 self.building = False
         summary.db_bytes = self.db_size()
