@@ -226,6 +226,54 @@ async def test_an_update_longer_than_the_lease_keeps_it_and_no_second_window_ind
     assert twice == 0
 
 
+async def test_a_listing_longer_than_the_lease_keeps_it(
+    workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Renewed at each batch only, a listing longer than the lease (git waiting its 60 s, a
+    huge tree) let another window take the lease over and this update stop at its first
+    batch, and the other's likewise: neither finished."""
+    ahead = [0.0]
+
+    class Clock:
+        @staticmethod
+        def time() -> float:
+            return time.time() + ahead[0]
+
+    monkeypatch.setattr(lease_module, "time", Clock)
+    monkeypatch.setattr(indexer_module, "LEASE_RENEWAL_SECONDS", 0.01)
+    listing, go = threading.Event(), threading.Event()
+
+    def slow(workspace: Path, *, max_file_bytes: int, own_files: OwnFiles) -> Listing:
+        ahead[0] += LEASE_SECONDS * 2  # the listing takes twice the lease
+        listing.set()
+        go.wait(30)
+        return list_workspace(workspace, max_file_bytes=max_file_bytes, own_files=own_files)
+
+    monkeypatch.setattr(indexer_module, "list_workspace", slow)
+    db_path = tmp_path / "ocp.db"
+    first = await WorkspaceIndex.open(workspace, db_path)
+    second = await WorkspaceIndex.open(workspace, db_path)
+    try:
+        building = asyncio.create_task(first.update())
+        assert await asyncio.to_thread(listing.wait, 30)
+        deadline = time.monotonic() + 30
+        while _lease_ends(db_path) < Clock.time() and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)  # the running update renews it meanwhile
+        assert await second.update() is None
+        go.set()
+        assert await building is not None
+    finally:
+        go.set()
+        await first.close()
+        await second.close()
+
+
+def _lease_ends(db_path: Path) -> float:
+    with sqlite3.connect(db_path) as db:
+        row = db.execute("SELECT expires_at FROM leases WHERE name = ?", (LEASE_NAME,)).fetchone()
+    return float(row[0]) if row else 0.0
+
+
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="start times come from /proc")
 async def test_a_reused_pid_does_not_keep_a_dead_holders_lease(
     workspace: Path, tmp_path: Path

@@ -34,7 +34,7 @@ from ocp_server.index.file_pool import Workers, file_pool, note_workers
 from ocp_server.index.file_secrets import claim_named, named_with_our_rules
 from ocp_server.index.files import VENDORED_META_KEY, Candidate, list_workspace
 from ocp_server.index.history import read_history, store_history
-from ocp_server.index.lease import renew_lease
+from ocp_server.index.lease import LEASE_SECONDS, LeaseLost, renew_lease
 from ocp_server.index.limits import DEFAULT_HISTORY_COMMITS
 from ocp_server.index.models import IndexSummary
 from ocp_server.index.own_files import NO_OWN_FILES, OwnFiles
@@ -54,6 +54,9 @@ RACY_SECONDS = 2.0
 #: of 10 ms at most, exFAT's, plus up to as much again for the kernel's coarse clock, which
 #: stamps files behind time.time()), with a tenfold margin.
 RACY_FINE_SECONDS = 0.1
+#: How often a running update renews its indexing lease (LEASE_SECONDS long) besides the
+#: renewal with each batch it writes.
+LEASE_RENEWAL_SECONDS = LEASE_SECONDS / 3
 # (files done, files to do): called once with (0, total) when the work is known, then after
 # every file, from a worker thread.
 Progress = Callable[[int, int], None]
@@ -122,6 +125,29 @@ class Indexer:
         self.changes = ChangeLog()  # what the running write changes, recorded with it
 
     async def update(self, progress: Progress | None = None) -> IndexSummary:
+        """Index what changed. LeaseLost when another process took the lease over meanwhile
+        (this one stalled past it), at the next batch it would have written."""
+        if self.lease_owner is None:
+            return await self._update(progress)
+        # renewed all along, however long the listing or a batch takes (and at each batch)
+        keeping = asyncio.create_task(self._keep_lease(self.lease_owner))
+        try:
+            return await self._update(progress)
+        finally:
+            keeping.cancel()
+            await asyncio.gather(keeping, return_exceptions=True)
+
+    async def _keep_lease(self, owner: str) -> None:
+        while True:
+            await asyncio.sleep(LEASE_RENEWAL_SECONDS)
+            try:
+                await renew_lease(self.db, owner)
+            except LeaseLost:
+                return  # the next batch's renewal says so, and the update stops there
+            except sqlite3.Error:  # busy: the next try, or the next batch's renewal
+                logger.debug("could not renew the indexing lease", exc_info=True)
+
+    async def _update(self, progress: Progress | None) -> IndexSummary:
         started = time.perf_counter()
         summary = IndexSummary()
         # HEAD before the listing: a checkout finishing during the update then leaves the old
