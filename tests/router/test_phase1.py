@@ -6,6 +6,7 @@ from typing import Any
 
 from ocp_router import Band, LocalProfile, TaskClassifier, Tier, assess, parse_payload
 from ocp_router.phase1 import agentic_markers
+from ocp_router.tokens import CHARS_PER_TOKEN
 
 CLF = TaskClassifier()
 
@@ -80,6 +81,17 @@ def test_context_over_the_local_window_forces_paid() -> None:
     text = "what does this say?\n" + "word " * 4000
     a = judge(text, local=LocalProfile(context_tokens=2048))
     assert any("local model's 2,048" in f for f in a.forced)
+
+
+def test_a_local_window_is_judged_in_chars_per_token_the_one_ratio_doctor_also_uses() -> None:
+    # `ocp-server doctor` tells the local model's window from the same ratio (doctor.py).
+    text = "what does this say?\n" + "word " * 4000
+    fits = judge(text).total_chars // CHARS_PER_TOKEN
+    assert not any(
+        "tokens >" in f for f in judge(text, local=LocalProfile(context_tokens=fits)).forced
+    )
+    over = judge(text, local=LocalProfile(context_tokens=fits - 1)).forced
+    assert any(f"about {fits:,} tokens > the local model's {fits - 1:,}" in f for f in over)
 
 
 def test_more_than_fifteen_turns_force_paid() -> None:

@@ -49,7 +49,11 @@ from __future__ import annotations
 import string
 from typing import Final
 
-__all__ = ["estimate_tokens"]
+__all__ = ["CHARS_PER_TOKEN", "estimate_tokens"]
+
+# Characters a token takes where only a length is known (a pin's prompt, a local context
+# given in characters): the plain len(text) / 4 the estimator above refines.
+CHARS_PER_TOKEN: Final = 4
 
 # ---------------------------------------------------------------------------
 # The model: tokens ~= sum(weight * count).  The weights are tokens per counted

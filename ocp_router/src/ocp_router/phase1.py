@@ -22,6 +22,7 @@ from ocp_router.classifier import ClassifyResult, Signal, TaskClassifier
 from ocp_router.hints import ROUTER_ARGUMENTS, RouterNames
 from ocp_router.payload import AgentPayload
 from ocp_router.tiers import Band, Tier
+from ocp_router.tokens import CHARS_PER_TOKEN
 
 # Families (see _rules.py) that signal deep reasoning; two of them in one request force paid.
 DEEP_FAMILIES = frozenset(
@@ -176,8 +177,9 @@ def assess(
         forced.append(f"agent loop: {calls} in the conversation")
     if chars > local.context_chars:
         forced.append(f"context {chars:,} chars > {names.context_chars}")
-    elif local.context_tokens and chars // 4 > local.context_tokens:
-        forced.append(f"about {chars // 4:,} tokens > the local model's {local.context_tokens:,}")
+    elif local.context_tokens and chars // CHARS_PER_TOKEN > local.context_tokens:
+        tokens = chars // CHARS_PER_TOKEN
+        forced.append(f"about {tokens:,} tokens > the local model's {local.context_tokens:,}")
     if payload.turns > local.max_turns:
         forced.append(f"{payload.turns} turns > {local.max_turns}")
     markers = agentic_markers(system) if system else ()

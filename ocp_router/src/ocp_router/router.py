@@ -26,7 +26,7 @@ from enum import StrEnum
 from typing import Any
 
 from ocp_router import _arguments as arguments
-from ocp_router._tokens import estimate_tokens
+from ocp_router._tokens import CHARS_PER_TOKEN, estimate_tokens
 from ocp_router.backends.base import GenerateRequest, GenerateResponse, ModelBackend
 from ocp_router.boundary import ContextProvider, PaidPrompt, build_paid_prompt, with_since
 from ocp_router.budget import Budget, MemoryLedger, SpendLedger, usd, usd_limit
@@ -340,7 +340,7 @@ class OCPRouter(ClosesOnExit):
         # cache unless the decided model is cheaper even against cached reads.
         if tier.rank > pin.tier.rank:
             return tier, chosen, PinState.RELEASED
-        tokens = max(assessment.total_chars // 4, pin.prompt_tokens)
+        tokens = max(assessment.total_chars // CHARS_PER_TOKEN, pin.prompt_tokens)
         cached = min(pin.prompt_tokens, tokens)
         pinned_price, chosen_price = self.price(pin.model), self.price(chosen)
         if pinned_price is None or chosen_price is None:

@@ -1,9 +1,9 @@
 """The public token estimator: how many BPE tokens a text costs, offline and in microseconds
 (the model and its measured error are described in `ocp_router._tokens`)."""
 
-from ocp_router._tokens import estimate_tokens
+from ocp_router._tokens import CHARS_PER_TOKEN, estimate_tokens
 
-__all__ = ["estimate_tokens", "unread_tokens"]
+__all__ = ["CHARS_PER_TOKEN", "estimate_tokens", "unread_tokens"]
 
 # How far short of OCP's estimate a model's count of the prompt it read may fall before the
 # prompt is taken as cut: the model's tokenizer and chat template alone count differently,

@@ -26,6 +26,7 @@ from ocp_router.backends.probe import ModelProbe, Probing
 from ocp_router.config import RouterSettings, build_local, build_paid
 from ocp_router.env import env_value
 from ocp_router.errors import BackendError, ConfigError
+from ocp_router.tokens import CHARS_PER_TOKEN
 from ocp_server import __version__
 from ocp_server.errors import DatabaseError, WorkspaceError
 from ocp_server.first_run import refuse_reason
@@ -38,7 +39,6 @@ from ocp_server.status import index_report
 from ocp_wire import TOOL_SHAPES
 
 Status = Literal["ok", "warn", "fail"]
-CHARS_PER_TOKEN = 4  # what OCP's own budgets assume for code and prose
 
 
 @dataclass(frozen=True, slots=True)
