@@ -14,6 +14,9 @@ from ocp_router import (
     make_router,
 )
 from ocp_router.backends.anthropic import AnthropicBackend
+from ocp_router.phase1 import LocalProfile
+from ocp_router.phase2 import LLMClassifier
+from ocp_router.pins import SessionPins
 from tests.fakes import FakeOllama, FakeOpenAI
 
 
@@ -206,3 +209,26 @@ async def test_a_rejected_local_key_names_ocp_local_api_key(fake_openai: FakeOpe
         await router.aclose()
     said = str(failed.value)
     assert "Set OCP_LOCAL_API_KEY" in said and "a-wrong-key-5678" not in said, said
+
+
+def test_a_router_built_from_no_settings_has_the_parts_the_library_builds_by_default() -> None:
+    # Each default is one value: the library's argument default, which the setting takes too.
+    s = RouterSettings.from_env({})
+    ollama = OllamaBackend()
+    anthropic = AnthropicBackend(api_key="sk-ant-x")
+    assert (s.local_model, s.local_timeout) == (ollama.model, ollama.timeout)
+    assert (s.paid_model, s.paid_timeout, s.paid_max_tokens) == (
+        anthropic.model,
+        anthropic.timeout,
+        anthropic.max_tokens,
+    )
+    assert OpenAIBackend("m").timeout == s.paid_timeout
+    local = LocalProfile()
+    assert (s.local_context_chars, s.local_max_turns) == (local.context_chars, local.max_turns)
+    classifier = LLMClassifier(ollama)
+    assert (s.classifier_timeout, s.classifier_cache_size) == (
+        classifier.timeout,
+        classifier.cache_size,
+    )
+    pins = SessionPins()
+    assert (s.pin_hard_seconds, s.pin_soft_seconds) == (pins.hard_seconds, pins.soft_seconds)

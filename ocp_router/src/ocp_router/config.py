@@ -16,7 +16,15 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from ocp_router.backends.base import ModelBackend, SettingNames
+from ocp_router.backends.base import (
+    ANTHROPIC_MODEL,
+    LOCAL_TIMEOUT,
+    PAID_MAX_TOKENS,
+    PAID_TIMEOUT,
+    ModelBackend,
+    SettingNames,
+)
+from ocp_router.backends.ollama import DEFAULT_MODEL as OLLAMA_MODEL
 from ocp_router.backends.ollama import DEFAULT_URL as OLLAMA_URL
 from ocp_router.backends.ollama import OllamaBackend
 from ocp_router.backends.openai import DEFAULT_URL as OPENAI_URL
@@ -26,9 +34,9 @@ from ocp_router.env import HTTP_URL, HTTP_URL_EXPECTED
 from ocp_router.env import env_value as env_value  # the one rule, re-exported
 from ocp_router.errors import ConfigError
 from ocp_router.hints import ROUTER_SETTINGS
-from ocp_router.phase1 import LocalProfile
-from ocp_router.phase2 import LLMClassifier
-from ocp_router.pins import SessionPins
+from ocp_router.phase1 import LOCAL_CONTEXT_CHARS, LOCAL_MAX_TURNS, LocalProfile
+from ocp_router.phase2 import CLASSIFIER_CACHE_SIZE, CLASSIFIER_TIMEOUT, LLMClassifier
+from ocp_router.pins import HARD_SECONDS, SOFT_SECONDS, SessionPins
 from ocp_router.prices import Price, load_prices
 from ocp_router.router import Budget, OCPRouter, PaidFallback, RouteMode, SpendLedger
 from ocp_router.sticky import Sticky
@@ -46,7 +54,7 @@ class RouterSettings(BaseModel):
     )
 
     local_backend: Literal["ollama", "openai"] = Field("ollama", alias="OCP_LOCAL_BACKEND")
-    local_model: str = Field("llama3.2", alias="OCP_LOCAL_MODEL", min_length=1)
+    local_model: str = Field(OLLAMA_MODEL, alias="OCP_LOCAL_MODEL", min_length=1)
     ollama_url: str = Field(OLLAMA_URL, alias="OCP_OLLAMA_URL", pattern=HTTP_URL)
     local_base_url: str = Field(
         "http://127.0.0.1:8080/v1", alias="OCP_LOCAL_BASE_URL", pattern=HTTP_URL
@@ -54,33 +62,37 @@ class RouterSettings(BaseModel):
     # Sent as a bearer token to an OpenAI-compatible local server that requires one (vLLM,
     # llama.cpp and LM Studio can).
     local_api_key: str | None = Field(None, alias="OCP_LOCAL_API_KEY", repr=False)
-    local_timeout: float = Field(60.0, alias="OCP_LOCAL_TIMEOUT", gt=0)
+    local_timeout: float = Field(LOCAL_TIMEOUT, alias="OCP_LOCAL_TIMEOUT", gt=0)
     # Always sent: llama.cpp and vLLM otherwise generate until the context window is full.
     local_max_tokens: int = Field(1024, alias="OCP_LOCAL_MAX_TOKENS", gt=0)
     paid_backend: Literal["anthropic", "openai", "none"] = Field(
         "anthropic", alias="OCP_PAID_BACKEND"
     )
-    paid_model: str = Field("claude-sonnet-4-6", alias="OCP_PAID_MODEL", min_length=1)
+    paid_model: str = Field(ANTHROPIC_MODEL, alias="OCP_PAID_MODEL", min_length=1)
     # Default for the Anthropic backend; "none" turns the top tier off.
     paid_top_model: str | None = Field(None, alias="OCP_PAID_TOP_MODEL")
     top_threshold: float = Field(0.8, alias="OCP_TOP_THRESHOLD", ge=0.0, le=1.0)
-    paid_timeout: float = Field(120.0, alias="OCP_PAID_TIMEOUT", gt=0)
-    paid_max_tokens: int = Field(4096, alias="OCP_PAID_MAX_TOKENS", gt=0)
+    paid_timeout: float = Field(PAID_TIMEOUT, alias="OCP_PAID_TIMEOUT", gt=0)
+    paid_max_tokens: int = Field(PAID_MAX_TOKENS, alias="OCP_PAID_MAX_TOKENS", gt=0)
     paid_fallback: PaidFallback = Field(PaidFallback.LOCAL, alias="OCP_PAID_FALLBACK")
     route_threshold: float = Field(0.5, alias="OCP_ROUTE_THRESHOLD", ge=0.0, le=1.0)
     route_mode: RouteMode = Field(RouteMode.AUTO, alias="OCP_ROUTE_MODE")
     route_timeout: float | None = Field(None, alias="OCP_ROUTE_TIMEOUT", gt=0)
     ambiguous_margin: float = Field(0.25, alias="OCP_AMBIGUOUS_MARGIN", ge=0.0, le=0.5)
-    local_context_chars: int = Field(30_000, alias="OCP_LOCAL_CONTEXT_CHAR_LIMIT", gt=0)
+    local_context_chars: int = Field(
+        LOCAL_CONTEXT_CHARS, alias="OCP_LOCAL_CONTEXT_CHAR_LIMIT", gt=0
+    )
     local_context_tokens: int | None = Field(None, alias="OCP_LOCAL_CONTEXT_TOKENS", gt=0)
     local_tools: bool = Field(False, alias="OCP_LOCAL_TOOLS")
-    local_max_turns: int = Field(15, alias="OCP_LOCAL_MAX_TURNS", gt=0)
+    local_max_turns: int = Field(LOCAL_MAX_TURNS, alias="OCP_LOCAL_MAX_TURNS", gt=0)
     # Phase 2: the local model by default; "none" turns it off.
     classifier_model: str | None = Field(None, alias="OCP_CLASSIFIER_MODEL")
-    classifier_timeout: float = Field(5.0, alias="OCP_CLASSIFIER_TIMEOUT", gt=0)
-    classifier_cache_size: int = Field(256, alias="OCP_CLASSIFIER_CACHE_SIZE", ge=0)
-    pin_hard_seconds: float = Field(300.0, alias="OCP_PIN_HARD_SECONDS", ge=0)
-    pin_soft_seconds: float = Field(1800.0, alias="OCP_PIN_SOFT_SECONDS", ge=0)
+    classifier_timeout: float = Field(CLASSIFIER_TIMEOUT, alias="OCP_CLASSIFIER_TIMEOUT", gt=0)
+    classifier_cache_size: int = Field(
+        CLASSIFIER_CACHE_SIZE, alias="OCP_CLASSIFIER_CACHE_SIZE", ge=0
+    )
+    pin_hard_seconds: float = Field(HARD_SECONDS, alias="OCP_PIN_HARD_SECONDS", ge=0)
+    pin_soft_seconds: float = Field(SOFT_SECONDS, alias="OCP_PIN_SOFT_SECONDS", ge=0)
     sticky: Sticky = Field(Sticky.OFF, alias="OCP_STICKY")
     prices_file: str | None = Field(None, alias="OCP_PRICES")
     daily_budget_usd: float | None = Field(None, alias="OCP_DAILY_BUDGET_USD", ge=0)

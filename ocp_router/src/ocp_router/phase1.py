@@ -110,14 +110,19 @@ def agentic_markers(system: str) -> tuple[str, ...]:
     return found if len(found) >= 2 else ()
 
 
+# The local model's defaults, the settings' too (OCP_LOCAL_CONTEXT_CHAR_LIMIT, OCP_LOCAL_MAX_TURNS).
+LOCAL_CONTEXT_CHARS = 30_000
+LOCAL_MAX_TURNS = 15
+
+
 @dataclass(frozen=True, slots=True)
 class LocalProfile:
     """What the local model can take. `context_tokens` is its window when known."""
 
-    context_chars: int = 30_000
+    context_chars: int = LOCAL_CONTEXT_CHARS
     context_tokens: int | None = None
     tools: bool = False
-    max_turns: int = 15
+    max_turns: int = LOCAL_MAX_TURNS
 
 
 @dataclass(frozen=True, slots=True)

@@ -118,6 +118,11 @@ def parse_verdict(text: str) -> tuple[Tier, str]:
     )
 
 
+# The defaults, the settings' too (OCP_CLASSIFIER_TIMEOUT, OCP_CLASSIFIER_CACHE_SIZE).
+CLASSIFIER_TIMEOUT = 5.0
+CLASSIFIER_CACHE_SIZE = 256
+
+
 class LLMClassifier:
     """Asks a local model which tier an ambiguous payload needs."""
 
@@ -126,8 +131,8 @@ class LLMClassifier:
         backend: ModelBackend,
         *,
         model: str | None = None,
-        timeout: float = 5.0,
-        cache_size: int = 256,
+        timeout: float = CLASSIFIER_TIMEOUT,
+        cache_size: int = CLASSIFIER_CACHE_SIZE,
         max_tokens: int = 64,
     ) -> None:
         self.backend = backend

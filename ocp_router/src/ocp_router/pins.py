@@ -40,12 +40,17 @@ class Pin:
     prompt_tokens: int
 
 
+# The windows' defaults, the settings' too (OCP_PIN_HARD_SECONDS, OCP_PIN_SOFT_SECONDS).
+HARD_SECONDS = 300.0
+SOFT_SECONDS = 1800.0
+
+
 class SessionPins:
     def __init__(
         self,
         *,
-        hard_seconds: float = 300.0,
-        soft_seconds: float = 1800.0,
+        hard_seconds: float = HARD_SECONDS,
+        soft_seconds: float = SOFT_SECONDS,
         clock: Callable[[], float] = time.monotonic,
         max_sessions: int = 1024,
     ) -> None:

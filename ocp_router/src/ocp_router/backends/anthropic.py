@@ -17,7 +17,10 @@ from typing import TYPE_CHECKING
 
 from ocp_router.backends._http import basic_auth_header, shown_url, without_credentials
 from ocp_router.backends.base import (
+    ANTHROPIC_MODEL,
     ARGUMENT_NAMES,
+    PAID_MAX_TOKENS,
+    PAID_TIMEOUT,
     ClosingBackend,
     GenerateRequest,
     GenerateResponse,
@@ -46,12 +49,12 @@ class AnthropicBackend(ClosingBackend):
 
     def __init__(
         self,
-        model: str = "claude-sonnet-4-6",
+        model: str = ANTHROPIC_MODEL,
         *,
         api_key: str | None = None,
         base_url: str | None = None,
-        timeout: float = 120.0,
-        max_tokens: int = 4096,
+        timeout: float = PAID_TIMEOUT,
+        max_tokens: int = PAID_MAX_TOKENS,
         max_retries: int = 0,
         names: SettingNames = ARGUMENT_NAMES,
     ) -> None:

@@ -23,6 +23,13 @@ class SettingNames:
 
 ARGUMENT_NAMES = SettingNames()  # a backend built directly: its hints name its arguments
 
+# A backend's defaults when built directly, which are the settings' defaults too
+# (config.RouterSettings): a local model on a laptop is given less time than a paid one.
+LOCAL_TIMEOUT = 60.0
+PAID_TIMEOUT = 120.0
+PAID_MAX_TOKENS = 4096
+ANTHROPIC_MODEL = "claude-sonnet-4-6"  # here, not in anthropic.py: that one needs the SDK
+
 
 @dataclass(frozen=True, slots=True)
 class Turn:

@@ -30,6 +30,7 @@ from ocp_router.backends._http import (
 )
 from ocp_router.backends.base import (
     ARGUMENT_NAMES,
+    LOCAL_TIMEOUT,
     ClosingBackend,
     GenerateRequest,
     GenerateResponse,
@@ -51,6 +52,7 @@ from ocp_router.tokens import unread_tokens
 logger = logging.getLogger(__name__)
 
 DEFAULT_URL = "http://localhost:11434"
+DEFAULT_MODEL = "llama3.2"
 
 
 def _full_name(model: str) -> str:
@@ -64,10 +66,10 @@ class OllamaBackend(ClosingBackend):
 
     def __init__(
         self,
-        model: str = "llama3.2",
+        model: str = DEFAULT_MODEL,
         *,
         base_url: str = DEFAULT_URL,
-        timeout: float = 60.0,
+        timeout: float = LOCAL_TIMEOUT,
         keep_alive: str | None = None,
         num_ctx: int | None = None,
         client: httpx.AsyncClient | None = None,

@@ -29,6 +29,7 @@ from ocp_router.backends._http import (
 )
 from ocp_router.backends.base import (
     ARGUMENT_NAMES,
+    PAID_TIMEOUT,
     ClosingBackend,
     GenerateRequest,
     GenerateResponse,
@@ -57,7 +58,7 @@ class OpenAIBackend(ClosingBackend):
         *,
         base_url: str = DEFAULT_URL,
         api_key: str | None = None,
-        timeout: float = 120.0,
+        timeout: float = PAID_TIMEOUT,
         max_tokens: int | None = None,
         client: httpx.AsyncClient | None = None,
         names: SettingNames = ARGUMENT_NAMES,
