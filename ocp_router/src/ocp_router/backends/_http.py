@@ -329,6 +329,11 @@ MAX_LINE_BYTES = 8 * 1024 * 1024
 # only at the timeout (a minute of it, held as the answer's text).
 MAX_STREAM_BYTES = 64 * 1024 * 1024
 
+# Seconds a status question may take before any prompt is sent: is the server up and the
+# model there (check, is_available), and each question of a probe (`ocp-server doctor`).
+CHECK_TIMEOUT = 2.0
+PROBE_TIMEOUT = 5.0
+
 # Every backend asks for bodies as they are: a compressed body is capped by its decoded size.
 IDENTITY = {"Accept-Encoding": "identity"}
 

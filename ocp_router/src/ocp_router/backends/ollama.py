@@ -13,8 +13,10 @@ import httpx
 
 from ocp_router import _arguments
 from ocp_router.backends._http import (
+    CHECK_TIMEOUT,
     CONTEXT_HINT,
     IDENTITY,
+    PROBE_TIMEOUT,
     ClientOnFirstUse,
     LineTooLong,
     StreamTooLong,
@@ -110,7 +112,7 @@ class OllamaBackend(ClosingBackend):
         await self._http.aclose()
 
     async def is_available(self) -> bool:
-        """True when the server answers within 2 s and the model is pulled."""
+        """True when the server answers within CHECK_TIMEOUT and the model is pulled."""
         try:
             await self.check()
         except BackendError:
@@ -121,7 +123,11 @@ class OllamaBackend(ClosingBackend):
         """Raise a BackendError that says what to do when the server or model is missing."""
         try:
             response = await capped_send(
-                self._client, "GET", f"{self.base_url}/api/tags", backend=self.name, timeout=2.0
+                self._client,
+                "GET",
+                f"{self.base_url}/api/tags",
+                backend=self.name,
+                timeout=CHECK_TIMEOUT,
             )
         except httpx.HTTPError as exc:
             raise transport_error(
@@ -152,7 +158,11 @@ class OllamaBackend(ClosingBackend):
         model = model or self._model
         try:
             tags = await capped_send(
-                self._client, "GET", f"{self.base_url}/api/tags", backend=self.name, timeout=5.0
+                self._client,
+                "GET",
+                f"{self.base_url}/api/tags",
+                backend=self.name,
+                timeout=PROBE_TIMEOUT,
             )
             if tags.status_code != 200:
                 raise status_error(
@@ -170,11 +180,15 @@ class OllamaBackend(ClosingBackend):
                 f"{self.base_url}/api/show",
                 backend=self.name,
                 json={"model": model},
-                timeout=5.0,
+                timeout=PROBE_TIMEOUT,
             )
             info = show.json() if show.status_code == 200 else {}
             ps = await capped_send(
-                self._client, "GET", f"{self.base_url}/api/ps", backend=self.name, timeout=5.0
+                self._client,
+                "GET",
+                f"{self.base_url}/api/ps",
+                backend=self.name,
+                timeout=PROBE_TIMEOUT,
             )
             loaded = ps.json().get("models", []) if ps.status_code == 200 else []
         except httpx.HTTPError as exc:

@@ -16,8 +16,10 @@ import httpx
 
 from ocp_router import _arguments
 from ocp_router.backends._http import (
+    CHECK_TIMEOUT,
     CONTEXT_HINT,
     IDENTITY,
+    PROBE_TIMEOUT,
     ClientOnFirstUse,
     capped_send,
     hide_key,
@@ -104,7 +106,11 @@ class OpenAIBackend(ClosingBackend):
     async def is_available(self) -> bool:
         try:
             response = await capped_send(
-                self._client, "GET", f"{self.base_url}/models", backend=self.name, timeout=2.0
+                self._client,
+                "GET",
+                f"{self.base_url}/models",
+                backend=self.name,
+                timeout=CHECK_TIMEOUT,
             )
         except (httpx.HTTPError, BackendError):
             return False
@@ -205,7 +211,11 @@ class OpenAIBackend(ClosingBackend):
         model = model or self._model
         try:
             response = await capped_send(
-                self._client, "GET", f"{self.base_url}/models", backend=self.name, timeout=5.0
+                self._client,
+                "GET",
+                f"{self.base_url}/models",
+                backend=self.name,
+                timeout=PROBE_TIMEOUT,
             )
         except httpx.HTTPError as exc:
             raise transport_error(
