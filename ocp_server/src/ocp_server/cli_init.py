@@ -7,7 +7,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -68,10 +68,9 @@ def check_launch(launch: Launch, env: dict[str, str] | None = None) -> str | Non
 
 
 def _plan(
-    client: Client, workspace: Path, launch: Launch, paid: bool
+    client: Client, workspace: Path, launch: Launch, paid: bool, env: Mapping[str, str]
 ) -> list[tuple[Path, dict[str, Any], bool]]:
     """The files to write: (path, document, private)."""
-    env = dict(os.environ)
     path = client.config_path(workspace, Path.home(), env)
     entry = client.entry(launch, workspace, paid=paid, env=env)
     doc = _merged(path, lambda existing: merge_server(existing, client, entry))
@@ -94,10 +93,10 @@ def _merged(path: Path, merge: Callable[[dict[str, Any] | None], dict[str, Any]]
         ) from exc
 
 
-def _masked(doc: dict[str, Any], client: Client) -> dict[str, Any]:
+def _masked(doc: dict[str, Any], client: Client, env: Mapping[str, str]) -> dict[str, Any]:
     """The document with a literal API key hidden (for --print)."""
     text = render(doc)
-    key = os.environ.get("ANTHROPIC_API_KEY", "").strip()
+    key = env.get("ANTHROPIC_API_KEY", "").strip()
     if client.name == "claude-desktop" and key:
         text = text.replace(key, KEY_PLACEHOLDER)
     masked: dict[str, Any] = json.loads(text)
@@ -143,11 +142,12 @@ def run_init(args: argparse.Namespace, workspace: Path) -> int:
         _say(f"ocp-server: {reason}", file=sys.stderr)
         return 2
     launch = detect_launch(absolute_uvx=not client.project)
+    env = dict(os.environ)  # read once: the plan, --print's mask and the key's warning agree
     try:
-        plan = _plan(client, workspace, launch, args.paid)
+        plan = _plan(client, workspace, launch, args.paid, env)
     except ConfigFileError as exc:
         _say(f"error: {exc}", file=sys.stderr)
-        if exc.path == client.config_path(workspace, Path.home(), os.environ):
+        if exc.path == client.config_path(workspace, Path.home(), env):
             # The IDE's own file: its entry can be added by hand (a missing key or a broken
             # approval file is not helped by it).
             entry = client.entry(launch, workspace, paid=False, env={})
@@ -158,7 +158,7 @@ def run_init(args: argparse.Namespace, workspace: Path) -> int:
         for i, (path, doc, _) in enumerate(plan):
             stream = sys.stdout if i == 0 else sys.stderr
             _say(f"# {path}", file=sys.stderr)
-            stream.write(render(_masked(doc, client)))
+            stream.write(render(_masked(doc, client, env)))
         return 0
     # Checked before anything is written: a command that cannot start (say a version not yet
     # on PyPI) must not be left in the IDE's config.
@@ -193,7 +193,7 @@ def run_init(args: argparse.Namespace, workspace: Path) -> int:
     _say(f"{client.title} starts ocp with: {launch.shown()}  ({launch.detail})")
     if args.paid:
         _say("paid calls: OCP reads ANTHROPIC_API_KEY (leave --paid out to never pay twice)")
-        if client.expands_key_from_env and env_value(os.environ, "ANTHROPIC_API_KEY") is None:
+        if client.expands_key_from_env and env_value(env, "ANTHROPIC_API_KEY") is None:
             _say(
                 f"warning: ANTHROPIC_API_KEY is not set in this shell; {client.title} passes "
                 "the one set where it starts (an app started from a menu or the dock may not "
