@@ -59,6 +59,12 @@ def tool_names_setting(env: Mapping[str, str] | None = None) -> str:
     return names
 
 
+def workspace_db_path(workspace: Path) -> Path:
+    """The database a workspace keeps for itself when OCP_DB_PATH is unset: it follows the
+    folder when it moves (index/workspace.py)."""
+    return workspace / ".ocp" / "ocp.db"
+
+
 @dataclass(frozen=True, slots=True)
 class ServerSettings:
     tool_names: str = "underscore"  # or "dotted"
@@ -89,8 +95,8 @@ class ServerSettings:
         return shape.name_in(self.tool_names)
 
     def db_path_for(self, workspace: Path) -> Path:
-        """The database of `workspace`: OCP_DB_PATH when set, else `<workspace>/.ocp/ocp.db`."""
-        return self.db_path or workspace / ".ocp" / "ocp.db"
+        """The database of `workspace`: OCP_DB_PATH when set, else its own."""
+        return self.db_path or workspace_db_path(workspace)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ServerSettings:

@@ -22,7 +22,7 @@ import os
 import sqlite3
 import time
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -65,6 +65,7 @@ from ocp_server.index.watched import (
     watch_limit_reached,
     workspace_removed,
 )
+from ocp_server.settings import workspace_db_path
 from ocp_server.transactions import begin, rollback
 from ocp_wire.search import DEFAULT_SEARCH_RESULTS
 
@@ -86,15 +87,6 @@ class _Meta:
     last_update: float | None
     git_head: str | None
     nested: int  # nested repositories the last update left out
-
-
-def default_db_path(workspace: Path, env: Mapping[str, str] | None = None) -> Path:
-    """`OCP_DB_PATH` when set, else `<workspace>/.ocp/ocp.db`."""
-    env = os.environ if env is None else env
-    value = (env.get("OCP_DB_PATH") or "").strip()
-    if value and not value.startswith("$"):
-        return Path(value).expanduser()
-    return workspace / ".ocp" / "ocp.db"
 
 
 #: A search's note when the git HEAD moved since the index's last update, and the search
@@ -167,7 +159,7 @@ class WorkspaceIndex:
         workspace = workspace.resolve()
         if not workspace.is_dir():
             raise NotADirectoryError(f"workspace {workspace} is not a folder")
-        db_path = db_path or default_db_path(workspace)
+        db_path = db_path or workspace_db_path(workspace)
         db = await connect(db_path)
         try:
             await _claim(db, workspace, db_path)
@@ -698,7 +690,7 @@ async def _claim(db: aiosqlite.Connection, workspace: Path, db_path: Path) -> No
         # A workspace's own database (.ocp/ocp.db) follows it when the folder moves; any other
         # is taken over only when the workspace it holds is gone. Known by the file it is, not
         # by spelling: OCP_DB_PATH may spell it in another case (macOS, Windows) or by a link.
-        own = same_file(db_path, default_db_path(workspace, {}))
+        own = same_file(db_path, workspace_db_path(workspace))
         if recorded not in (None, mine) and not own and Path(recorded).is_dir():
             raise DatabaseError(
                 f"the OCP database at {db_path} holds the workspace {recorded}, not {mine}: "
