@@ -14,6 +14,7 @@ import pytest
 
 from ocp_server.cli import build_parser
 from ocp_server.cli_server import _HeldAttemptErrors, parse_since
+from ocp_server.entry import EXIT_USAGE
 from ocp_wire.restore import MAX_RESTORE_TOKENS, MIN_RESTORE_TOKENS
 from tests.fakes import FakeOllama
 
@@ -224,6 +225,13 @@ def test_the_help_says_what_each_exit_status_means() -> None:
     text = " ".join(build_parser().format_help().split())
     assert "exit status: 0 done; 1 something failed" in text
     assert "2 a usage or configuration error" in text and "130 interrupted" in text
+
+
+def test_a_usage_error_of_ours_exits_with_argparses_own_status() -> None:
+    # A bad option argparse refuses and one OCP refuses (a value, a setting) read alike.
+    with pytest.raises(SystemExit) as refused:
+        build_parser().parse_args(["--no-such-option"])
+    assert refused.value.code == EXIT_USAGE
 
 
 def test_a_bad_option_value_is_echoed_as_the_tool_echoes_it(workspace: Path) -> None:

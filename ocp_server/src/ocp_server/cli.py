@@ -23,6 +23,7 @@ from ocp_router.redact import RedactingFilter
 from ocp_router.redact_names import NameRedactingFilter, redact_name
 from ocp_server import __version__
 from ocp_server.collector import importing
+from ocp_server.entry import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE
 from ocp_server.hard_exit import end_process
 from ocp_server.mcp_config import CLIENTS
 from ocp_server.sdk_imports import import_server_sdk
@@ -326,10 +327,11 @@ def build_parser() -> argparse.ArgumentParser:
         description="Local-first context and model routing for IDE coding agents. With no "
         "command, serves MCP over stdio (what an IDE runs from its MCP config). Start with "
         "`ocp-server init --client claude-code` in your project.",
-        epilog="exit status: 0 done; 1 something failed (doctor: a check failed; a damaged "
-        "database or routing calibration, files OCP writes); 2 a usage "
+        epilog=f"exit status: 0 done; {EXIT_FAILURE} something failed (doctor: a check failed; "
+        f"a damaged database or routing calibration, files OCP writes); {EXIT_USAGE} a usage "
         "or configuration error (an option, an OCP_* variable, the workspace, a config file "
-        "init cannot merge into, --paid without the key it needs); 130 interrupted (Ctrl-C).",
+        f"init cannot merge into, --paid without the key it needs); {EXIT_INTERRUPTED} "
+        "interrupted (Ctrl-C).",
         parents=[common_options(top=True)],
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -456,25 +458,25 @@ def main(argv: list[str] | None = None) -> int:
     if getattr(args, "action", "") is None:  # a command of actions, without one
         sys.stderr.write(args.action_help())
         print(f"ocp-server {args.command}: error: name an action", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     own_check = args.command in _OWN_WORKSPACE_CHECK
     try:  # doctor lists a bad OCP_WORKSPACE among its checks, as the server would see it
         workspace = command_workspace(args.workspace, check_env=args.command != "doctor")
     except ConfigError as exc:
         print(f"ocp-server: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     if not own_check and not workspace.is_dir():
         shown = redact_name(str(workspace)).text  # a folder's name can hold a token
         print(f"error: workspace {shown} is not a folder", file=sys.stderr)
-        return 2  # as for a bad OCP_WORKSPACE: a usage error (argparse's status)
+        return EXIT_USAGE  # as for a bad OCP_WORKSPACE: a usage error (argparse's status)
     try:
         if refused := _refused(args, workspace):
             print(f"ocp-server: {refused}", file=sys.stderr)
-            return 2
+            return EXIT_USAGE
         result: int = _handler(args)(args, workspace)
-    except ConfigError as exc:  # an OCP_* variable: one line naming it, exit status 2
+    except ConfigError as exc:  # an OCP_* variable: one line naming it, a usage error
         print(f"ocp-server: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     return result
 
 

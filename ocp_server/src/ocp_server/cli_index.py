@@ -13,7 +13,7 @@ from rich.table import Table
 
 from ocp_router.redact_names import redact_name
 from ocp_server.cli_output import IndexProgress, console, option_problems
-from ocp_server.entry import EXIT_INTERRUPTED
+from ocp_server.entry import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE
 from ocp_server.errors import DatabaseError, InputError
 from ocp_server.first_run import WorkspaceRefused, check_workspace, refuse_reason
 from ocp_server.index.full_disk import updated_unless_full
@@ -46,7 +46,7 @@ async def _files_indexed(workspace: Path) -> int:
 def _status_of(exc: DatabaseError | NotADirectoryError) -> int:
     """A workspace that is no folder is a usage error (2, as argparse's and a bad
     OCP_WORKSPACE's); a database that fails is a failure (1)."""
-    return 2 if isinstance(exc, NotADirectoryError) else 1
+    return EXIT_USAGE if isinstance(exc, NotADirectoryError) else EXIT_FAILURE
 
 
 async def first_run_check(workspace: Path, settings: ServerSettings, force: bool) -> None:
@@ -91,7 +91,7 @@ def run_index(args: argparse.Namespace, workspace: Path) -> int:
         return interrupted(workspace)
     except WorkspaceRefused as exc:
         print(f"ocp-server: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     except (DatabaseError, NotADirectoryError) as exc:
         err.print(f"[red]error:[/red] {exc}", soft_wrap=True)
         return _status_of(exc)
@@ -190,17 +190,17 @@ async def _search(workspace: Path, args: SearchArgs, force: bool) -> SearchRespo
 def run_search(args: argparse.Namespace, workspace: Path) -> int:
     if not 1 <= args.k <= MAX_SEARCH_RESULTS:
         print(f"error: -k must be from 1 to {MAX_SEARCH_RESULTS}, got {args.k}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     try:
         response = asyncio.run(_search(workspace, _search_args(args), args.force))
     except KeyboardInterrupt:
         return interrupted(workspace)
     except WorkspaceRefused as exc:
         print(f"ocp-server: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     except InputError as exc:  # an option's value the tool refuses, or names nothing
         print(f"error: {_as_option(str(exc))}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     except (DatabaseError, NotADirectoryError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return _status_of(exc)

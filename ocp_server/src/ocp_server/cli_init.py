@@ -13,7 +13,7 @@ from typing import Any, TextIO
 
 from ocp_router.env import env_value
 from ocp_router.redact_names import redact_name
-from ocp_server.entry import EXIT_INTERRUPTED
+from ocp_server.entry import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE
 from ocp_server.first_run import refuse_reason
 from ocp_server.git_exclude import CLAUDE_LOCAL_SETTINGS, ensure_ignored
 from ocp_server.launcher import Launch, detect_launch
@@ -128,7 +128,7 @@ def _say_ignored(workspace: Path) -> None:
 def _status_of(exc: ConfigFileError) -> int:
     """What a file says or the command asks that cannot be done is a configuration error (2,
     as argparse's own); a file the OS would not let init read is a failure (1)."""
-    return 1 if exc.unread else 2
+    return EXIT_FAILURE if exc.unread else EXIT_USAGE
 
 
 def run_init(args: argparse.Namespace, workspace: Path) -> int:
@@ -136,11 +136,11 @@ def run_init(args: argparse.Namespace, workspace: Path) -> int:
     workspace = workspace.resolve()
     if not workspace.is_dir():
         _say(f"error: the workspace {workspace} is not a folder", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     reason = refuse_reason(workspace, max_files=0, count=False, verb="serve")
     if reason is not None and not args.force:
         _say(f"ocp-server: {reason}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     launch = detect_launch(absolute_uvx=not client.project)
     env = dict(os.environ)  # read once: the plan, --print's mask and the key's warning agree
     try:
@@ -172,7 +172,7 @@ def run_init(args: argparse.Namespace, workspace: Path) -> int:
         if problem is not None:
             _say(f"error: the command does not start: {problem}", file=sys.stderr)
             _say("nothing written (--no-check writes it anyway)", file=sys.stderr)
-            return 1
+            return EXIT_FAILURE
         _say("checked: the command starts")
     results: list[Written] = []
     try:
@@ -180,7 +180,7 @@ def run_init(args: argparse.Namespace, workspace: Path) -> int:
             results.append(write_config(path, doc, private=private))
     except (OSError, ConfigFileError) as exc:  # (a file changed since it was read)
         _say(f"error: {exc}", file=sys.stderr)
-        return _status_of(exc) if isinstance(exc, ConfigFileError) else 1
+        return _status_of(exc) if isinstance(exc, ConfigFileError) else EXIT_FAILURE
     for w in results:
         if not w.changed:
             _say(f"{w.path}: already up to date")

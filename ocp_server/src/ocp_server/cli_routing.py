@@ -10,6 +10,7 @@ from pathlib import Path
 from ocp_router.calibration import Calibration, calibration_lock, calibration_path
 from ocp_router.config import RouterSettings
 from ocp_router.errors import ConfigError
+from ocp_server.entry import EXIT_FAILURE
 from ocp_server.settings import ServerSettings, tool_names_setting
 from ocp_server.status import routing_line
 
@@ -25,7 +26,7 @@ def run_explain(args: argparse.Namespace, workspace: Path) -> int:
     except ValueError as exc:  # a file OCP wrote, damaged: a failure (1), as a damaged
         # database is; not a usage or configuration error (2), no option or setting fixes it
         print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return EXIT_FAILURE
     if args.json:
         sys.stdout.write(json.dumps(cal.to_json(), indent=1) + "\n")
         return 0

@@ -24,6 +24,7 @@ from ocp_server.app import AppState
 from ocp_server.cli_index import first_run_check, interrupted
 from ocp_server.cli_output import console, option_problems
 from ocp_server.doctor import run_checks
+from ocp_server.entry import EXIT_FAILURE, EXIT_USAGE
 from ocp_server.errors import DatabaseError, RouteFailure, WorkspaceError
 from ocp_server.first_run import WorkspaceRefused
 from ocp_server.render import render
@@ -42,7 +43,7 @@ def _settings(workspace: Path) -> ServerSettings:
 
 def _fail(message: str) -> int:
     print(f"error: {message}", file=sys.stderr)
-    return 1
+    return EXIT_FAILURE
 
 
 # The tools' argument names as these commands spell them.
@@ -53,7 +54,7 @@ def _bad_option(exc: ValidationError) -> int:
     """A value the tool's arguments refuse: one line naming the option (not pydantic's
     report of the model), exit status 2 as for any other bad option."""
     print(f"error: {option_problems(exc, _OPTIONS)}", file=sys.stderr)
-    return 2
+    return EXIT_USAGE
 
 
 async def _route(args: argparse.Namespace, workspace: Path) -> wire.RouteResult:
@@ -122,13 +123,13 @@ def _run_route(args: argparse.Namespace, workspace: Path) -> tuple[int, str]:
         return interrupted(workspace), ""
     except WorkspaceRefused as exc:
         print(f"ocp-server: {exc}", file=sys.stderr)
-        return 2, ""
+        return EXIT_USAGE, ""
     except RouteFailure as failure:  # no model could answer: the trace says what was tried
         text = render(failure.result)
         sys.stderr.write(text + "\n")
         if args.json:  # the result as the tool's structured content has it, for a script
             sys.stdout.write(failure.result.model_dump_json(indent=2) + "\n")
-        return 1, text
+        return EXIT_FAILURE, text
     except ValidationError as exc:
         return _bad_option(exc), ""
     except (DatabaseError, WorkspaceError, ValueError) as exc:
@@ -201,7 +202,7 @@ def run_stats(args: argparse.Namespace, workspace: Path) -> int:
         since = parse_since(args.since)
     except ValueError as exc:  # a bad option, as argparse's own are: status 2
         print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     try:
         stats = asyncio.run(_stats(since, workspace))
     except (DatabaseError, WorkspaceError, ValueError) as exc:
@@ -333,4 +334,4 @@ def run_doctor(args: argparse.Namespace, workspace: Path) -> int:
         for c in checks:
             table.add_row(c.name, STATUS_STYLE[c.status], c.detail)
         console().print(table)
-    return 1 if any(c.status == "fail" for c in checks) else 0
+    return EXIT_FAILURE if any(c.status == "fail" for c in checks) else 0

@@ -4,8 +4,11 @@ KeyboardInterrupt traceback."""
 
 from __future__ import annotations
 
-__all__ = ["EXIT_INTERRUPTED", "main"]
+__all__ = ["EXIT_FAILURE", "EXIT_INTERRUPTED", "EXIT_USAGE", "main"]
 
+# The commands' exit statuses besides 0.
+EXIT_FAILURE = 1  # the command could not do its work (a damaged file, a failed check)
+EXIT_USAGE = 2  # a bad option, setting or workspace: argparse's status for a usage error
 EXIT_INTERRUPTED = 130  # the shell's code for a command ended by Ctrl-C
 
 

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from types import FrameType
 
+from ocp_server.entry import EXIT_FAILURE, EXIT_USAGE
 from ocp_server.proxy.service import ProxyListenError, serve
 from ocp_server.proxy.settings import ProxySettings
 
@@ -40,7 +41,7 @@ def run_proxy(args: argparse.Namespace, workspace: Path) -> int:
             "set OCP_PROXY_TOKEN first",
             file=sys.stderr,
         )
-        return 2
+        return EXIT_USAGE
     # uvicorn, once shut down gracefully, raises the signal that stopped it again: SIGTERM's
     # default action ended the process there, before the queued traces were written and the
     # store closed. As Ctrl-C, it now unwinds through them.
@@ -51,7 +52,7 @@ def run_proxy(args: argparse.Namespace, workspace: Path) -> int:
         pass
     except ProxyListenError as exc:
         print(f"ocp-server: {exc}", file=sys.stderr)
-        return 1
+        return EXIT_FAILURE
     finally:
         signal.signal(signal.SIGTERM, previous)
     return 0
