@@ -14,6 +14,8 @@ from ocp_router import (
     make_router,
 )
 from ocp_router.backends.anthropic import AnthropicBackend
+from ocp_router.calibration import Calibration
+from ocp_router.classifier import TaskClassifier
 from ocp_router.phase1 import LocalProfile
 from ocp_router.phase2 import LLMClassifier
 from ocp_router.pins import SessionPins
@@ -232,3 +234,4 @@ def test_a_router_built_from_no_settings_has_the_parts_the_library_builds_by_def
     )
     pins = SessionPins()
     assert (s.pin_hard_seconds, s.pin_soft_seconds) == (pins.hard_seconds, pins.soft_seconds)
+    assert s.route_threshold == TaskClassifier().threshold == Calibration().base_threshold

@@ -43,6 +43,8 @@ from typing import Any
 
 from filelock import FileLock, Timeout
 
+from ocp_router.tiers import DEFAULT_ROUTE_THRESHOLD
+
 FORMAT = "ocp-routing-calibration/1"
 FILE_NAME = "routing-calibration.json"
 BIN = 0.02
@@ -148,7 +150,7 @@ class Calibration:
     """Threshold shifts per task type for one workspace. `shift(t)` is added to the
     threshold: negative sends more of that type to paid."""
 
-    base_threshold: float = 0.5
+    base_threshold: float = DEFAULT_ROUTE_THRESHOLD
     types: dict[str, TypeCalibration] = field(default_factory=dict)
     updated: str | None = None
 
@@ -197,7 +199,9 @@ class Calibration:
     def from_json(cls, raw: dict[str, Any]) -> Calibration:
         if raw.get("format") != FORMAT:
             raise ValueError(f"format: expected {FORMAT!r}, got {raw.get('format')!r}")
-        cal = cls(float(raw.get("base_threshold", 0.5)), updated=raw.get("updated"))
+        cal = cls(
+            float(raw.get("base_threshold", DEFAULT_ROUTE_THRESHOLD)), updated=raw.get("updated")
+        )
         for name, t in dict(raw.get("task_types") or {}).items():
             cal.types[str(name)] = TypeCalibration(
                 shift=max(-CAP, min(CAP, float(t.get("shift", 0.0)))),
@@ -208,7 +212,7 @@ class Calibration:
         return cal
 
     @classmethod
-    def load(cls, path: Path, base_threshold: float = 0.5) -> Calibration:
+    def load(cls, path: Path, base_threshold: float = DEFAULT_ROUTE_THRESHOLD) -> Calibration:
         """The calibration stored at `path`; a fresh one when there is no file. A file that
         cannot be read raises ValueError naming it (it is never silently replaced)."""
         try:
@@ -298,7 +302,7 @@ class CalibrationFile:
     the same instant by several windows (processes) all count.
     """
 
-    def __init__(self, path: Path, base_threshold: float = 0.5) -> None:
+    def __init__(self, path: Path, base_threshold: float = DEFAULT_ROUTE_THRESHOLD) -> None:
         self.path = path
         self.base_threshold = base_threshold
         self._key: tuple[int, int] | None = None

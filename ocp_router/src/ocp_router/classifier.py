@@ -50,9 +50,9 @@ from ocp_router._rules import (
 from ocp_router._text import SplitText, prose_as_is, split_request
 from ocp_router._tokens import estimate_tokens
 from ocp_router.errors import ConfigError
+from ocp_router.tiers import DEFAULT_ROUTE_THRESHOLD
 from ocp_router.tiers import Route as Route  # re-exported: Route was defined here
 
-DEFAULT_THRESHOLD = 0.5
 _CACHED_CHARS = 20_000
 # A request longer than this is judged on its start (where a request is asked; the keyword
 # rules read only the first 20,000 characters of prose anyway), so the regex passes cost the
@@ -384,10 +384,13 @@ def rule_layer(prompt: str) -> tuple[SplitText, str, list[str], dict[str, str]]:
 
 
 class TaskClassifier:
-    """Scores requests. `threshold=None` uses 0.5: a score >= threshold routes to paid."""
+    """Scores requests. `threshold=None` uses DEFAULT_ROUTE_THRESHOLD: a score >= threshold
+    routes to paid."""
 
     def __init__(self, threshold: float | None = None, *, cache_size: int = 512) -> None:
-        self.threshold = validate_threshold(DEFAULT_THRESHOLD if threshold is None else threshold)
+        self.threshold = validate_threshold(
+            DEFAULT_ROUTE_THRESHOLD if threshold is None else threshold
+        )
         # Agent loops resend the same user turn with every tool round trip: a result is a
         # pure function of the text, so the last few are kept.
         self._cache: OrderedDict[str, ClassifyResult] = OrderedDict()

@@ -40,6 +40,7 @@ from ocp_router.pins import HARD_SECONDS, SOFT_SECONDS, SessionPins
 from ocp_router.prices import Price, load_prices
 from ocp_router.router import Budget, OCPRouter, PaidFallback, RouteMode, SpendLedger
 from ocp_router.sticky import Sticky
+from ocp_router.tiers import DEFAULT_ROUTE_THRESHOLD
 
 _OFF = {"none", "off", "0", "false", "no"}
 
@@ -75,7 +76,9 @@ class RouterSettings(BaseModel):
     paid_timeout: float = Field(PAID_TIMEOUT, alias="OCP_PAID_TIMEOUT", gt=0)
     paid_max_tokens: int = Field(PAID_MAX_TOKENS, alias="OCP_PAID_MAX_TOKENS", gt=0)
     paid_fallback: PaidFallback = Field(PaidFallback.LOCAL, alias="OCP_PAID_FALLBACK")
-    route_threshold: float = Field(0.5, alias="OCP_ROUTE_THRESHOLD", ge=0.0, le=1.0)
+    route_threshold: float = Field(
+        DEFAULT_ROUTE_THRESHOLD, alias="OCP_ROUTE_THRESHOLD", ge=0.0, le=1.0
+    )
     route_mode: RouteMode = Field(RouteMode.AUTO, alias="OCP_ROUTE_MODE")
     route_timeout: float | None = Field(None, alias="OCP_ROUTE_TIMEOUT", gt=0)
     ambiguous_margin: float = Field(0.25, alias="OCP_AMBIGUOUS_MARGIN", ge=0.0, le=0.5)

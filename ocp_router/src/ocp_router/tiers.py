@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+# A request scoring at least this goes paid (OCP_ROUTE_THRESHOLD's default; a workspace's
+# calibration shifts it per task type).
+DEFAULT_ROUTE_THRESHOLD = 0.5
+
 
 class Route(StrEnum):
     """The side a request goes to: the local model, or a paid one (mid or top)."""
