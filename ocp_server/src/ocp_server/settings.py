@@ -30,15 +30,16 @@ from ocp_server.errors import WorkspaceError as WorkspaceError  # re-exported
 from ocp_server.index.gitdirs import find_git_dirs
 from ocp_server.index.limits import DEFAULT_HISTORY_COMMITS, DEFAULT_MAX_FILE_BYTES
 
+# The tools' own bounds of the budgets these settings stand in for: a default may not be what a
+# caller could not ask for. Re-exported.
+from ocp_wire.route import MAX_CONTEXT_TOKENS as MAX_CONTEXT_TOKENS
+from ocp_wire.search import MAX_SEARCH_TOKENS as MAX_SEARCH_TOKENS
+from ocp_wire.search import MIN_SEARCH_TOKENS as MIN_SEARCH_TOKENS
+
 if TYPE_CHECKING:
     from ocp_wire.tools import ToolShape
 
 DEFAULT_MAX_FILES = 200_000  # a first index of more files needs --force (the CLI asks)
-# The tools' own bounds of the budgets these settings stand in for (ocp_wire's SearchArgs
-# max_tokens and RouteArgs max_context_tokens; a test holds them equal): a default may not be
-# what a caller could not ask for.
-MIN_SEARCH_TOKENS, MAX_SEARCH_TOKENS = 100, 50_000
-MAX_CONTEXT_TOKENS = 100_000
 
 
 NO_WORKSPACE = (

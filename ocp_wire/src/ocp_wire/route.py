@@ -27,6 +27,9 @@ from ocp_wire.base import (
 SLOT_WAITING = "waiting for a route slot"
 SLOT_TAKEN = "route slot taken"
 
+#: The most a paid prompt may add (`max_context_tokens`, and OCP_CONTEXT_TOKENS standing in for it).
+MAX_CONTEXT_TOKENS = 100_000
+
 
 class RouteArgs(WireIn):
     request: str | None = Field(
@@ -59,11 +62,13 @@ class RouteArgs(WireIn):
         description="Record the trace under this session id (and keep the session's paid "
         "calls on one model while its prompt cache is warm).",
     )
-    max_context_tokens: Annotated[int, Field(ge=0, le=100_000), NOT_A_BOOLEAN] | None = Field(
-        None,
-        description="Budget for all a paid prompt adds to the request: workspace context, "
-        "session brief and their headings (default OCP_CONTEXT_TOKENS; 0 sends the request "
-        "alone).",
+    max_context_tokens: Annotated[int, Field(ge=0, le=MAX_CONTEXT_TOKENS), NOT_A_BOOLEAN] | None = (
+        Field(
+            None,
+            description="Budget for all a paid prompt adds to the request: workspace context, "
+            "session brief and their headings (default OCP_CONTEXT_TOKENS; 0 sends the request "
+            "alone).",
+        )
     )
     dry_run: WireBool = Field(False, description="Decide and build the prompt, but call no model.")
     workspace: str | None = WorkspaceArg

@@ -12,6 +12,8 @@ from ocp_wire.base import NOT_A_BOOLEAN, Redacted, WireIn, WireInt, WireOut, Wor
 MAX_SEARCH_RESULTS = 50
 #: How many results a search returns unless asked (the tool, the client, the CLI, the index).
 DEFAULT_SEARCH_RESULTS = 8
+#: The bounds of a search's token budget (`max_tokens`, and OCP_SEARCH_TOKENS standing in for it).
+MIN_SEARCH_TOKENS, MAX_SEARCH_TOKENS = 100, 50_000
 
 
 class SearchArgs(WireIn):
@@ -35,7 +37,9 @@ class SearchArgs(WireIn):
         max_length=40,
         description="Only this language: python, typescript, go, … or a file extension (py)",
     )
-    max_tokens: Annotated[int, Field(ge=100, le=50_000), NOT_A_BOOLEAN] | None = Field(
+    max_tokens: (
+        Annotated[int, Field(ge=MIN_SEARCH_TOKENS, le=MAX_SEARCH_TOKENS), NOT_A_BOOLEAN] | None
+    ) = Field(
         None,
         description="Token budget for all result texts together (default: OCP_SEARCH_TOKENS).",
     )
