@@ -87,3 +87,8 @@ def test_a_server_setting_the_readme_writes_one_default_for_is_the_codes() -> No
             assert shown == value, name
         checked += 1
     assert checked >= 9
+
+
+def test_the_server_settings_read_from_no_variable_are_the_fields_defaults() -> None:
+    # One default per setting: the field's, which from_env gives a variable left unset.
+    assert ServerSettings.from_env({}) == ServerSettings()

@@ -106,16 +106,23 @@ class ServerSettings:
         db = env_value(env, "OCP_DB_PATH")
         ws = env_value(env, "OCP_WORKSPACE")
         cpd = env_value(env, "CLAUDE_PROJECT_DIR")
+        default = cls()  # each variable's default is its field's
         return cls(
             tool_names=names,
-            context_tokens=_int(env, "OCP_CONTEXT_TOKENS", 6000, 0, MAX_CONTEXT_TOKENS),
-            search_tokens=_int(
-                env, "OCP_SEARCH_TOKENS", 8000, MIN_SEARCH_TOKENS, MAX_SEARCH_TOKENS
+            context_tokens=_int(
+                env, "OCP_CONTEXT_TOKENS", default.context_tokens, 0, MAX_CONTEXT_TOKENS
             ),
-            max_file_bytes=_int(env, "OCP_MAX_FILE_BYTES", DEFAULT_MAX_FILE_BYTES, 1),
-            max_files=_int(env, "OCP_MAX_FILES", DEFAULT_MAX_FILES, 1),
-            history_commits=_int(env, "OCP_HISTORY_COMMITS", DEFAULT_HISTORY_COMMITS, 0),
-            memory_ttl_days=_int(env, "OCP_MEMORY_TTL_DAYS", 28, 0),
+            search_tokens=_int(
+                env,
+                "OCP_SEARCH_TOKENS",
+                default.search_tokens,
+                MIN_SEARCH_TOKENS,
+                MAX_SEARCH_TOKENS,
+            ),
+            max_file_bytes=_int(env, "OCP_MAX_FILE_BYTES", default.max_file_bytes, 1),
+            max_files=_int(env, "OCP_MAX_FILES", default.max_files, 1),
+            history_commits=_int(env, "OCP_HISTORY_COMMITS", default.history_commits, 0),
+            memory_ttl_days=_int(env, "OCP_MEMORY_TTL_DAYS", default.memory_ttl_days, 0),
             db_path=_absolute(db, "OCP_DB_PATH") if db else None,
             workspace=Path(ws).expanduser() if ws else None,
             claude_project_dir=Path(cpd).expanduser() if cpd else None,
@@ -124,8 +131,10 @@ class ServerSettings:
                 for name in ("OCP_WORKSPACE", "CLAUDE_PROJECT_DIR")
                 if (value := unexpanded(env, name)) is not None
             ),
-            first_index_wait=_seconds(env, "OCP_FIRST_INDEX_WAIT", 5.0, maximum=300.0),
-            route_concurrency=_int(env, "OCP_ROUTE_CONCURRENCY", 4, 1),
+            first_index_wait=_seconds(
+                env, "OCP_FIRST_INDEX_WAIT", default.first_index_wait, maximum=300.0
+            ),
+            route_concurrency=_int(env, "OCP_ROUTE_CONCURRENCY", default.route_concurrency, 1),
         )
 
 
