@@ -251,7 +251,7 @@ def _stop_on_signals(
     loop runs (`add_signal_handler`) waits for whatever holds the loop: a CPU-bound step put
     off the end for as long as it ran."""
 
-    def on_signal(number: int, frame: object) -> None:
+    def on_signal(number: int, _frame: object) -> None:
         at_once()
         with suppress(RuntimeError):  # the loop has closed
             loop.call_soon_threadsafe(stop)

@@ -58,5 +58,5 @@ def run_proxy(args: argparse.Namespace, workspace: Path) -> int:
     return 0
 
 
-def _stop(signum: int, frame: FrameType | None) -> None:
+def _stop(_signum: int, _frame: FrameType | None) -> None:
     raise KeyboardInterrupt
