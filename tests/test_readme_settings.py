@@ -10,7 +10,8 @@ from pathlib import Path
 
 from ocp_router.config import RouterSettings
 from ocp_server.proxy.settings import ProxySettings
-from ocp_server.settings import ServerSettings
+from ocp_server.settings import ServerSettings, tool_names_setting
+from ocp_wire.tools import TOOL_NAME_STYLES
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = ("ocp_router/src", "ocp_server/src", "ocp_wire/src", "ocp_client/src")
@@ -92,3 +93,9 @@ def test_a_server_setting_the_readme_writes_one_default_for_is_the_codes() -> No
 def test_the_server_settings_read_from_no_variable_are_the_fields_defaults() -> None:
     # One default per setting: the field's, which from_env gives a variable left unset.
     assert ServerSettings.from_env({}) == ServerSettings()
+
+
+def test_the_tool_names_setting_takes_each_style_and_defaults_to_the_first() -> None:
+    assert ServerSettings().tool_names == tool_names_setting({}) == TOOL_NAME_STYLES[0]
+    for style in TOOL_NAME_STYLES:
+        assert tool_names_setting({"OCP_TOOL_NAMES": style.upper()}) == style

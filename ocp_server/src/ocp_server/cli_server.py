@@ -32,6 +32,7 @@ from ocp_server.report_html import render_html
 from ocp_server.savings import SavingsReport, counterfactual_label
 from ocp_server.settings import ServerSettings, tool_names_setting
 from ocp_server.status import routing_line
+from ocp_wire.tools import ToolNameStyle
 
 
 def _settings(workspace: Path) -> ServerSettings:
@@ -232,7 +233,7 @@ def _usd(value: float) -> str:
     return f"${value:,.4f}"
 
 
-def print_stats(stats: SavingsReport, console: Console, tool_names: str) -> None:
+def print_stats(stats: SavingsReport, console: Console, tool_names: ToolNameStyle) -> None:
     """The savings report as terminal tables (tools named as advertised under
     OCP_TOOL_NAMES=`tool_names`)."""
     if not stats["routes"]:  # one line, not three tables with no row

@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ocp_wire import RouteResult
+    from ocp_wire.tools import ToolNameStyle
 
 __all__ = [
     "CitationError",
@@ -106,7 +107,7 @@ def full_text(verb: str, db_path: Path | None = None) -> str:
     )
 
 
-def routing_error_text(error: str, tool_names: str) -> str:
+def routing_error_text(error: str, tool_names: ToolNameStyle) -> str:
     """The route tool's answer while a routing setting is invalid (AppState.routing_error);
     the other tools named as advertised under OCP_TOOL_NAMES=`tool_names`."""
     from ocp_wire.tools import RESTORE, SAVE, SEARCH

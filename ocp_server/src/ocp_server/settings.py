@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import unquote, urlparse
 
 from ocp_router.env import env_value, unexpanded
@@ -35,9 +35,7 @@ from ocp_server.index.limits import DEFAULT_HISTORY_COMMITS, DEFAULT_MAX_FILE_BY
 from ocp_wire.route import MAX_CONTEXT_TOKENS as MAX_CONTEXT_TOKENS
 from ocp_wire.search import MAX_SEARCH_TOKENS as MAX_SEARCH_TOKENS
 from ocp_wire.search import MIN_SEARCH_TOKENS as MIN_SEARCH_TOKENS
-
-if TYPE_CHECKING:
-    from ocp_wire.tools import ToolShape
+from ocp_wire.tools import TOOL_NAME_STYLES, ToolNameStyle, ToolShape
 
 DEFAULT_MAX_FILES = 200_000  # a first index of more files needs --force (the CLI asks)
 
@@ -50,14 +48,17 @@ NO_WORKSPACE = (
 )
 
 
-def tool_names_setting(env: Mapping[str, str] | None = None) -> str:
-    """OCP_TOOL_NAMES: "underscore" (the default) or "dotted", how the tools are advertised
-    and named in messages (ToolShape.name_in). ConfigError naming the setting otherwise."""
+def tool_names_setting(env: Mapping[str, str] | None = None) -> ToolNameStyle:
+    """OCP_TOOL_NAMES: one of TOOL_NAME_STYLES (the first by default), how the tools are
+    advertised and named in messages (ToolShape.name_in). ConfigError naming the setting
+    otherwise."""
     env = os.environ if env is None else env
-    names = (env_value(env, "OCP_TOOL_NAMES") or "underscore").lower()
-    if names not in ("underscore", "dotted"):
-        raise ConfigError(f"OCP_TOOL_NAMES={names!r} is invalid: expected 'underscore' or 'dotted'")
-    return names
+    names = (env_value(env, "OCP_TOOL_NAMES") or TOOL_NAME_STYLES[0]).lower()
+    for style in TOOL_NAME_STYLES:
+        if names == style:
+            return style
+    expected = " or ".join(repr(style) for style in TOOL_NAME_STYLES)
+    raise ConfigError(f"OCP_TOOL_NAMES={names!r} is invalid: expected {expected}")
 
 
 def workspace_db_path(workspace: Path) -> Path:
@@ -68,7 +69,7 @@ def workspace_db_path(workspace: Path) -> Path:
 
 @dataclass(frozen=True, slots=True)
 class ServerSettings:
-    tool_names: str = "underscore"  # or "dotted"
+    tool_names: ToolNameStyle = TOOL_NAME_STYLES[0]
     context_tokens: int = 6000
     search_tokens: int = 8000
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES

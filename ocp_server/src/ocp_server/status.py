@@ -14,6 +14,7 @@ from ocp_server.index.file_pool import WORKERS_META_KEY, workers_failed
 from ocp_server.index.files import VENDORED_META_KEY, VENDORED_REASON
 from ocp_server.index.lease import LEASE_NAME
 from ocp_server.index.workspace import WorkspaceIndex
+from ocp_wire.tools import ToolNameStyle
 
 
 def _iso(ts: float | None) -> str | None:
@@ -123,7 +124,7 @@ async def index_report(index: WorkspaceIndex, *, watching: bool = False) -> wire
     )
 
 
-def render_report(report: wire.IndexReport, tool_names: str) -> str:
+def render_report(report: wire.IndexReport, tool_names: ToolNameStyle) -> str:
     """The report as a few lines of text, for terminals and clients that show text; tools
     named as advertised under OCP_TOOL_NAMES=`tool_names`."""
     skipped = ", ".join(f"{k} {v:,}" for k, v in report.skipped.items()) or "none"
@@ -160,7 +161,7 @@ def render_report(report: wire.IndexReport, tool_names: str) -> str:
     return "\n".join(lines)
 
 
-def routing_line(error: str, tool_names: str) -> str:
+def routing_line(error: str, tool_names: ToolNameStyle) -> str:
     """The report's line for an invalid routing setting (`ocp-server status`), the route tool
     named as advertised under OCP_TOOL_NAMES=`tool_names`."""
     return (

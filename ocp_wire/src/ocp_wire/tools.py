@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar, get_args
 
 from pydantic import BaseModel
 
@@ -14,6 +14,10 @@ from ocp_wire.search import SearchArgs, SearchResult
 
 ArgsT = TypeVar("ArgsT", bound=BaseModel)
 ResultT = TypeVar("ResultT", bound=BaseModel)
+
+#: How the tools are named (OCP_TOOL_NAMES): `ocp_context_search`, or `ocp.context.search`.
+ToolNameStyle = Literal["underscore", "dotted"]
+TOOL_NAME_STYLES: tuple[ToolNameStyle, ...] = get_args(ToolNameStyle)  # the default first
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,8 +38,8 @@ class ToolShape(Generic[ArgsT, ResultT]):
     def method(self) -> str:
         return self.verb.rsplit(".", 1)[-1]
 
-    def name_in(self, style: str) -> str:
-        """The name advertised under OCP_TOOL_NAMES=`style` ("dotted" or "underscore")."""
+    def name_in(self, style: ToolNameStyle) -> str:
+        """The name advertised under OCP_TOOL_NAMES=`style`."""
         return self.verb if style == "dotted" else self.name
 
 
