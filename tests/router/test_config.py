@@ -19,7 +19,7 @@ from ocp_router.classifier import TaskClassifier
 from ocp_router.phase1 import LocalProfile
 from ocp_router.phase2 import LLMClassifier
 from ocp_router.pins import SessionPins
-from tests.fakes import FakeOllama, FakeOpenAI
+from tests.fakes import FakeAnthropic, FakeOllama, FakeOpenAI
 
 
 def test_defaults_match_the_seed_release_notes() -> None:
@@ -235,3 +235,25 @@ def test_a_router_built_from_no_settings_has_the_parts_the_library_builds_by_def
     pins = SessionPins()
     assert (s.pin_hard_seconds, s.pin_soft_seconds) == (pins.hard_seconds, pins.soft_seconds)
     assert s.route_threshold == TaskClassifier().threshold == Calibration().base_threshold
+
+
+async def test_paid_anthropic_calls_carry_no_headers_from_the_process_environment(
+    monkeypatch: pytest.MonkeyPatch, fake_anthropic: FakeAnthropic
+) -> None:
+    # Claude Code users put OCP's proxy token in ANTHROPIC_CUSTOM_HEADERS (README), and an
+    # ocp-server Claude Code starts inherits it: the SDK, reading it itself, sent the token
+    # (and any other header there) to the paid provider on every route.
+    monkeypatch.setenv(
+        "ANTHROPIC_CUSTOM_HEADERS", "x-ocp-proxy-token: proxy-token-5f1e9a\nx-team: blue"
+    )
+    router = await make_router(
+        {"ANTHROPIC_API_KEY": "sk-ant-test", "ANTHROPIC_BASE_URL": fake_anthropic.url}
+    )
+    try:
+        result = await router.route("design a distributed lock", force="top")
+    finally:
+        await router.aclose()
+    assert result.tier.value == "top" and result.text, result
+    sent = fake_anthropic.requests_to("/v1/messages")[0].headers
+    assert "x-ocp-proxy-token" not in sent and "x-team" not in sent, sent
+    assert not any("proxy-token-5f1e9a" in v for v in sent.values())

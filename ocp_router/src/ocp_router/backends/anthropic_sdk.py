@@ -215,8 +215,9 @@ def make_client(
     max_retries: int,
     names: SettingNames,
 ) -> anthropic.AsyncAnthropic:
-    """The backend's client, every response body read through the cap."""
-    return anthropic.AsyncAnthropic(
+    """The backend's client, every response body read through the cap, sending the headers
+    OCP's settings make (`headers`) and no others."""
+    client = anthropic.AsyncAnthropic(
         api_key=api_key,
         base_url=base_url,
         timeout=timeout,
@@ -224,3 +225,8 @@ def make_client(
         default_headers=headers,
         http_client=capped_http_client(f"check that {names.base_url} points at the Anthropic API."),
     )
+    # The SDK adds the process's ANTHROPIC_CUSTOM_HEADERS to every request, read by itself:
+    # an ocp-server Claude Code starts inherits Claude Code's, where the README has users put
+    # OCP's proxy token, which then went to the paid provider. Only the settings configure OCP.
+    client._custom_headers = dict(headers or {})
+    return client
