@@ -50,15 +50,12 @@ from ocp_server.index.globs import scoped_glob
 from ocp_server.index.lexicon import MAX_QUERY_CHARS
 from ocp_server.index.models import SearchResponse, SearchResult
 from ocp_server.ledger import WorkspaceLedger
-from ocp_server.memory import (
-    DecisionIn,
-    NoteIn,
-    SaveOutcome,
-)
+from ocp_server.memory import DecisionIn, NoteIn, SaveOutcome
 from ocp_server.off_loop import off_loop
 from ocp_server.open_workspaces import OpenWorkspaces
 from ocp_server.outcomes import learn, unlearned
 from ocp_server.prompt import EnrichedPrompt
+from ocp_server.proxy.own_address import around_own_proxy
 from ocp_server.render import ToolAnswer, restore_tokens
 from ocp_server.route_record import Answerer, RouteRecord, local_unreachable
 from ocp_server.schema import SchemaTooNew
@@ -140,7 +137,7 @@ class AppState:
             return cls(settings, router)
         ledger = WorkspaceLedger()
         try:
-            router_settings = router_settings or RouterSettings.from_env()
+            router_settings = around_own_proxy(router_settings or RouterSettings.from_env())
             router = await make_router(settings=router_settings, ledger=ledger)
         except ConfigError as exc:
             # Held for the route tool to answer with: searches, restores and saves read no

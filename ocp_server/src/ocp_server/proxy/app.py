@@ -70,7 +70,8 @@ from ocp_server.proxy.body import BodyError, parse_body
 from ocp_server.proxy.boundary import redact_body, redacted_error
 from ocp_server.proxy.chat import BadRequest, Event, Usage
 from ocp_server.proxy.local import LocalFailed, LocalTarget, stream_local, unread_prompt
-from ocp_server.proxy.origin import LoopbackOnly, is_loopback
+from ocp_server.proxy.loopback import is_loopback
+from ocp_server.proxy.origin import LoopbackOnly
 from ocp_server.proxy.recorder import Attempted, ProxyRecord, Recorder
 from ocp_server.proxy.settings import Ceiling, ProxySettings
 from ocp_server.proxy.upstream import (

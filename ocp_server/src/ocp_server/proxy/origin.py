@@ -10,7 +10,6 @@ loopback page, is refused, as the MCP specification asks of local HTTP servers.
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
@@ -19,16 +18,7 @@ from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-
-def is_loopback(host: str) -> bool:
-    """A loopback address or name (a host name, `host:port` or `[v6]:port` as in `Host`)."""
-    name = urlsplit(f"//{host}").hostname or ""
-    if name == "localhost" or name.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False
+from ocp_server.proxy.loopback import is_loopback
 
 
 def refusal(headers: Headers) -> str | None:
