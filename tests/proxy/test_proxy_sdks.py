@@ -4,6 +4,7 @@ local model (fake Ollama) and to the paid provider (fake Anthropic / fake OpenAI
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterator
 from typing import Any, cast
 
@@ -321,6 +322,45 @@ def test_a_paid_openai_stream_that_asked_for_usage_gets_it(
     assert chunks[-1].choices == [] and chunks[-1].usage is not None
     row = proxy.call(_rows)[0]
     assert row["output_tokens"] == chunks[-1].usage.completion_tokens > 0
+
+
+def test_a_paid_openai_upstream_that_refuses_stream_options_is_asked_again_without(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_openai: FakeOpenAI,
+) -> None:
+    # Older Azure API versions and some servers refuse the stream_options the proxy adds:
+    # every paid stream the client had asked nothing unusual of failed with their 400.
+    refusal = {
+        "error": {
+            "message": "Unrecognized request argument supplied: stream_options",
+            "type": "invalid_request_error",
+            "param": None,
+            "code": None,
+        }
+    }
+    fake_openai.fail_next(400, refusal, path="/v1/chat/completions")
+    proxy = start_proxy(proxy_env)
+    for _ in range(2):
+        chunks = list(
+            _openai(proxy).chat.completions.create(
+                model="gpt-4o", messages=[{"role": "user", "content": HARD}], stream=True
+            )
+        )
+        text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+        assert text.startswith("openai answer"), text
+    sent = [r.body for r in fake_openai.requests_to("/v1/chat/completions")]
+    # asked once with it; again without, and the next request (the upstream remembered) too
+    assert ["stream_options" in b for b in sent] == [True, False, False]
+    # traced once the stream has ended, after the input's count (in a worker thread)
+    deadline = time.monotonic() + 20
+    while len(rows := proxy.call(_rows)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert [r["status"] for r in rows] == [200, 200]
+    assert rows[1]["notes"] == [
+        "the upstream refused stream_options: asked again without, usage estimated"
+    ]
+    assert all(r["input_tokens"] > 0 and r["cost_usd"] > 0 and r["cost_estimated"] for r in rows)
 
 
 def test_the_requested_model_is_the_ceiling_for_a_mid_tier_decision(

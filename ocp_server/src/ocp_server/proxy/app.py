@@ -248,6 +248,9 @@ class Proxy:
         # Whether the local Ollama may cut a prompt silently, asked once when first needed.
         ollama = self.local.kind == "ollama"
         self.local_cuts = SilentCutCheck(self.local.base_url) if ollama else None
+        # OpenAI-compatible upstreams (their URLs) that refused the stream_options the proxy
+        # adds (older Azure API versions, some servers): asked without, their usage estimated.
+        self.refuse_stream_options: set[str] = set()
         self._dashboard = (files("ocp_server.proxy") / "dashboard.html").read_text("utf-8")
 
     # ---- admission ------------------------------------------------------------------------------
@@ -870,7 +873,12 @@ class Proxy:
         model = self.paid_model(d, tier, record.requested_model)
         size = _size(request)
         body["model"] = model
-        unasked_usage = stream and d is OPENAI and openai.ask_for_usage(body)
+        base = self.settings.anthropic_upstream if d is ANTHROPIC else self.settings.openai_upstream
+        url = base.rstrip("/") + d.path
+        # An upstream that refuses stream_options streams no usage: the input is estimated.
+        no_usage = stream and d is OPENAI and url in self.refuse_stream_options
+        options = body.get("stream_options")
+        unasked_usage = stream and d is OPENAI and not no_usage and openai.ask_for_usage(body)
         if self.router.redact_paid:
             try:
                 hidden = await self._work("redaction", size, redact_body, body, building=True)
@@ -880,8 +888,6 @@ class Proxy:
                 return _timed_out(d, exc)
             if hidden:
                 record.notes.append(f"redacted {sum(hidden.values())} secrets before sending")
-        base = self.settings.anthropic_upstream if d is ANTHROPIC else self.settings.openai_upstream
-        url = base.rstrip("/") + d.path
         headers = creds | self._forwarded(request.headers)
         record.model, record.backend = model, f"{d.name}-upstream"
         t0 = time.perf_counter()
@@ -900,6 +906,8 @@ class Proxy:
             ok = outcome.status == 200 and outcome.error is None
             ms = round((time.perf_counter() - t0) * 1000, 3)
             record.status, record.error = outcome.status, outcome.error
+            if ok and no_usage and outcome.usage == Usage():
+                await self._estimate_input(record, outcome, body, size)
             if ok or outcome.usage.output_tokens:
                 record.answered_tier = tier.value if ok else None
                 await self._account(record, tier, model, outcome.usage)
@@ -968,6 +976,16 @@ class Proxy:
             except ClientGone:
                 await response.aclose()
                 return await self._client_gone(d, outcome, settle)
+            if unasked_usage and openai.refuses_stream_options(response.status_code, head.data):
+                await response.aclose()
+                self.refuse_stream_options.add(url)
+                openai.unask_usage(body, options)
+                record.notes.append(
+                    "the upstream refused stream_options: asked again without, usage estimated"
+                )
+                return await self._paid(
+                    d, request, body, tier, stream, creds, record, finish, started
+                )
             if response.status_code != 200:
                 # redacted, then cut: a key cut short at 300 would match no pattern
                 outcome.error = redact_name_head(head.data.decode("utf-8", "replace"), 300)
@@ -1040,6 +1058,19 @@ class Proxy:
         record.failed_cost_usd = cost or 0.0
         if cost:
             await self.router.ledger.add(cost)
+
+    async def _estimate_input(
+        self, record: ProxyRecord, outcome: Outcome, body: dict[str, Any], size: int
+    ) -> None:
+        """A paid stream from an upstream that sends no usage: its input estimated as the
+        router estimates a prompt (the output is not counted), the cost marked an estimate."""
+        try:
+            tokens = await self._work("token count", size, _tokens_of, body.get("messages"))
+        except WorkTimedOut as exc:
+            record.notes.append(f"the answer was not costed: {exc}")
+            return
+        outcome.usage = Usage(input_tokens=tokens)
+        record.cost_estimated = True
 
     async def _account(self, record: ProxyRecord, tier: Tier, model: str, usage: Usage) -> None:
         record.input_tokens, record.output_tokens = usage.input_tokens, usage.output_tokens

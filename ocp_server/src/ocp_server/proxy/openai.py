@@ -341,6 +341,20 @@ def ask_for_usage(body: dict[str, Any]) -> bool:
     return True
 
 
+def refuses_stream_options(status: int, error: bytes) -> bool:
+    """An upstream's answer saying it does not take `stream_options` (a 400 naming it: older
+    Azure API versions, some OpenAI-compatible servers)."""
+    return status == 400 and b"stream_options" in error
+
+
+def unask_usage(body: dict[str, Any], options: Any) -> None:
+    """Undo `ask_for_usage`: the client's own `options` (None: it sent none)."""
+    if options is None:
+        body.pop("stream_options", None)
+    else:
+        body["stream_options"] = options
+
+
 def unasked_usage(line: bytes) -> bool:
     """Whether `line` is the usage chunk `ask_for_usage` asked for: its `choices` are empty,
     which a client that did not ask for it may index ([0]) and fail on."""
