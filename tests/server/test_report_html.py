@@ -466,7 +466,7 @@ def test_chromium_draws_every_chart_from_the_data(tmp_path: Path) -> None:
         assert marks, svg_id
         assert all(m["tag"] == "rect" and m["title"].strip() for m in marks), svg_id  # tooltips
     assert "2025-01-04 · local: 6 routes" in {m["title"] for m in tiers}
-    assert "2025-01-02 · everything on claude-opus-4: $0.5000" in {m["title"] for m in cost}
+    assert "2025-01-02 · all on claude-opus-4: $0.5000" in {m["title"] for m in cost}
     assert "ollama · ≤ 1 s: 10 requests" in {m["title"] for m in latency}
     for svg_id, axis_labels in [
         ("chart-tiers", ("day", "routes")),
@@ -476,8 +476,22 @@ def test_chromium_draws_every_chart_from_the_data(tmp_path: Path) -> None:
         texts = dom.svg_text[svg_id]
         assert all(label in texts for label in axis_labels), (svg_id, texts)
     assert {"local", "mid", "top", "other"} <= set(dom.svg_text["chart-tiers"])
-    assert {"actual cost", "everything on claude-opus-4"} <= set(dom.svg_text["chart-cost"])
+    assert {"actual cost", "all on claude-opus-4"} <= set(dom.svg_text["chart-cost"])
     assert {"ollama", "anthropic"} <= set(dom.svg_text["chart-latency"])
+
+
+@pytest.mark.browser
+def test_chromium_labels_the_counterfactual_of_mixed_proxied_routes_as_the_caption_does(
+    tmp_path: Path,
+) -> None:
+    # Proxied routes' counterfactual is priced on the model each asked for: the legend said
+    # "everything on claude-opus-4" beside a caption saying how many were not.
+    stats = sample_stats() | {"proxied_routes": 5}
+    dom = dump_dom(tmp_path, render_html(stats))
+    label = "on claude-opus-4 (5 proxied: on the model it asked for)"
+    assert label in dom.svg_text["chart-cost"]
+    assert "2025-01-02 · " + label + ": $0.5000" in {m["title"] for m in dom.chart("chart-cost")}
+    assert not any("everything" in t or "all on" in t for t in dom.svg_text["chart-cost"])
 
 
 @pytest.mark.browser
@@ -504,7 +518,7 @@ def test_chromium_keeps_hostile_names_as_text(tmp_path: Path) -> None:
         (6, "1"),
     ]
     assert HOSTILE_BACKEND in dom.svg_text["chart-latency"]  # the legend, as text
-    assert f"everything on {HOSTILE_MODEL}" in dom.svg_text["chart-cost"]
+    assert f"all on {HOSTILE_MODEL}" in dom.svg_text["chart-cost"]
     assert HOSTILE_TASK in dom.all_text() and HOSTILE_WORKSPACE in dom.all_text()
 
 

@@ -394,6 +394,8 @@ def render_html(stats: Mapping[str, Any]) -> str:
     """One self-contained HTML5 document for `stats` (the shape `ocp-server stats --json` prints).
     Unknown keys are ignored; missing or non-finite numbers read as 0."""
     s = _normalize(stats)
+    # the cost chart's legend: what the counterfactual was priced on, as the caption says
+    s["counterfactual_label"] = counterfactual_label(s)
     meta = (
         f"<span>workspace <code>{_e(s['workspace'] or '?')}</code></span>"
         f"<span>{_e(_period(s))}</span>"

@@ -136,10 +136,9 @@
   function drawCost(svg) {
     var days = Array.isArray(data.daily) ? data.daily : [];
     if (!days.length) { return noData(svg, "no daily data in this period"); }
-    var model = data.counterfactual_model || "the top model";
     var series = [
       ["cost", "cost_usd", "c-cost", "actual cost"],
-      ["counterfactual", "counterfactual_usd", "c-cf", "everything on " + model]
+      ["counterfactual", "counterfactual_usd", "c-cf", String(data.counterfactual_label)]
     ];
     var max = 0;
     days.forEach(function (d) {
