@@ -8,16 +8,20 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
+import sqlite3
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
+import aiosqlite
 import httpx
 import pytest
 
 from ocp_server.proxy import Proxy
 from ocp_server.proxy.app import build_app
+from ocp_server.savings import SavingsReport, savings_report
 from tests.fakes._http import FakeServer
 from tests.fakes.anthropic import FakeAnthropic
 from tests.fakes.ollama import FakeOllama
@@ -304,3 +308,32 @@ def test_a_client_leaving_while_phase_2_judges_it_closes_the_local_classifier(
     assert row["status"] == 499 and row["answered_tier"] is None
     assert len(fake_ollama.requests_to("/api/chat")) == 1
     assert fake_anthropic.requests_to("/v1/messages") == []
+
+
+def test_a_request_left_while_phase_2_judged_it_is_counted_under_no_phase(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_ollama: FakeOllama,
+    tmp_path: Path,
+) -> None:
+    # No verdict was reached: its trace said phase `heuristic`, and `stats` counted it as
+    # decided by phase 1's heuristics.
+    fake_ollama.hold_next([], NDJSON, path="/api/chat")
+    env = proxy_env | {
+        "OCP_AMBIGUOUS_MARGIN": "0.5",
+        "OCP_ROUTE_THRESHOLD": "0.1",
+        "OCP_CLASSIFIER_TIMEOUT": str(_HOLD),
+    }
+    proxy = start_proxy(env)
+    _leave_waiting(proxy, _messages(text=SIMPLE, stream=False))
+    assert _only_row(proxy)["status"] == 499
+    proxy.stop()  # writes what is queued
+    with sqlite3.connect(tmp_path / "ocp.db") as db:
+        assert db.execute("SELECT phase, proxied FROM traces").fetchall() == [(None, 1)]
+
+    async def report() -> SavingsReport:
+        async with aiosqlite.connect(tmp_path / "ocp.db") as db:
+            return await savings_report(db, since=None)
+
+    stats = asyncio.run(report())
+    assert stats["routes"] == 1 and sum(stats["by_phase"].values()) == 0, stats["by_phase"]

@@ -245,10 +245,14 @@ async def savings_report(
         _count(entry, str(tier), int(n))
 
     by_phase = dict.fromkeys(PHASES, 0)
+    # Rows from before the phase column were phase 1's; a proxied request whose client left
+    # while phase 2 judged it was decided by no phase (NULL).
     for phase, n in await rows(
-        f"SELECT coalesce(phase, 'heuristic'), count(*) FROM traces {routes} GROUP BY 1"
+        "SELECT CASE WHEN phase IS NOT NULL THEN phase WHEN NOT proxied THEN 'heuristic' END, "
+        f"count(*) FROM traces {routes} GROUP BY 1"
     ):
-        by_phase[str(phase)] = by_phase.get(str(phase), 0) + int(n)
+        if phase is not None:
+            by_phase[str(phase)] = by_phase.get(str(phase), 0) + int(n)
 
     daily: dict[str, DaySplit] = {}
     for day, tier, n, cost, counter in await rows(

@@ -62,7 +62,7 @@ from ocp_router.payload import AgentPayload
 from ocp_router.phase1 import Assessment
 from ocp_router.redact_names import redact_name_head
 from ocp_router.sticky import Sticky
-from ocp_router.tiers import Band, Phase
+from ocp_router.tiers import Band
 from ocp_server.argument_errors import clip
 from ocp_server.off_loop import WorkTimedOut, off_loop_within
 from ocp_server.proxy import anthropic, openai
@@ -567,7 +567,8 @@ class Proxy:
                 decision = await _unless_client_leaves(request, planning)
             except ClientGone:
                 reason = f"phase 1: {assessment.explain()}; phase 2 cut short: the client left"
-                record = new_record(assessment.tier.value, reason, Phase.HEURISTIC.value, "none")
+                # no phase decided it (stored NULL: `stats` counts it under none of them)
+                record = new_record(assessment.tier.value, reason, "", "none")
                 record.status, record.error = 499, "the client went away before the answer"
                 self._finisher(record, started)()
                 return _error(d, 499, record.error)
