@@ -19,7 +19,7 @@ from tests.fakes import FakeOllama
 from tests.server.raw_server import INITIALIZE, INITIALIZED, RawServer
 from tests.server.stdio_env import server_env, wait_for_index
 
-STRUCTURED = ("claude-code", "codex-mcp-client")  # what render.STRUCTURED_ONLY_CLIENTS holds
+STRUCTURED = ("claude-code", "codex-mcp-client")  # what client_limits.STRUCTURED_ONLY_CLIENTS holds
 REQUEST = "review security vulnerabilities in verify_token and rotate_session across all files"
 
 

@@ -33,17 +33,6 @@ from ocp_server.mcp_config import (
 
 CHECK_TIMEOUT = 300.0  # a first `uvx` run may download and build for a while
 
-NEXT_STEPS = {
-    "claude-code": "start `claude` in {ws}: `claude mcp list` shows ocp connected, and the "
-    "agent has ocp_context_search, ocp_session_restore, ocp_model_route and ocp_result_save",
-    "cursor": "open {ws} in Cursor: Settings → MCP lists ocp (enable it there if asked)",
-    "windsurf": "in Windsurf, refresh Cascade's MCP servers (Settings → Cascade → MCP); the "
-    "config is global, so ocp serves {ws} in every window",
-    "vscode": "open {ws} in VS Code and start ocp from .vscode/mcp.json (Copilot agent mode "
-    "lists its tools)",
-    "claude-desktop": "restart Claude Desktop; the config is global, so ocp serves {ws}",
-}
-
 
 def check_launch(launch: Launch, env: dict[str, str] | None = None) -> str | None:
     """Run `<command> --version` as the IDE will start it; None when it works, else why not.
@@ -74,9 +63,9 @@ def _plan(
     path = client.config_path(workspace, Path.home(), env)
     entry = client.entry(launch, workspace, paid=paid, env=env)
     doc = _merged(path, lambda existing: merge_server(existing, client, entry))
-    private = client.name == "claude-desktop" and paid  # it holds the key itself
+    private = client.writes_key_itself and paid  # it holds the key itself
     plan = [(path, doc, private)]
-    if client.name == "claude-code":
+    if client.approved_in_local_settings:
         approval = workspace / ".claude" / "settings.local.json"
         plan.append((approval, _merged(approval, approve_in_claude_code), False))
     return plan
@@ -97,7 +86,7 @@ def _masked(doc: dict[str, Any], client: Client, env: Mapping[str, str]) -> dict
     """The document with a literal API key hidden (for --print)."""
     text = render(doc)
     key = env.get("ANTHROPIC_API_KEY", "").strip()
-    if client.name == "claude-desktop" and key:
+    if client.writes_key_itself and key:
         text = text.replace(key, KEY_PLACEHOLDER)
     masked: dict[str, Any] = json.loads(text)
     return masked
@@ -188,7 +177,7 @@ def run_init(args: argparse.Namespace, workspace: Path) -> int:
             _say(f"updated {w.path} (the previous version is in {w.backup})")
         else:
             _say(f"wrote {w.path}")
-    if client.name == "claude-code":  # its approval, which is this machine's alone
+    if client.approved_in_local_settings:  # its approval, which is this machine's alone
         _say_ignored(workspace)
     _say(f"{client.title} starts ocp with: {launch.shown()}  ({launch.detail})")
     if args.paid:
@@ -203,5 +192,5 @@ def run_init(args: argparse.Namespace, workspace: Path) -> int:
             )
     else:
         _say("no API key passed: complex requests come back to your agent as an enriched prompt")
-    _say("next: " + NEXT_STEPS[client.name].format(ws=workspace))
+    _say("next: " + client.next_step.format(ws=workspace))
     return 0

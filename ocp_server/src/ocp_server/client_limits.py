@@ -1,5 +1,5 @@
-"""What MCP clients do with a large tool result, and how OCP's answers keep within it
-(../shared/reference/mcp-clients.md §2).
+"""What MCP clients do with a tool result: which content their model reads, and how large a
+result they take; how OCP's answers keep within it (../shared/reference/mcp-clients.md §2, §3).
 
 Claude Code saves a successful result over 50,000 characters to a file and gives its model
 the file's name instead, unless the tool's `_meta` in tools/list raises that threshold, up to
@@ -18,6 +18,7 @@ to 30,205; a restore at 20,000 to 15,254 of its structured part read alone.)
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import ocp_wire as wire
@@ -28,10 +29,34 @@ RESULT_CHARS_META = "anthropic/maxResultSizeChars"
 MAX_RESULT_CHARS = 500_000
 CHARS_PER_BUDGET_TOKEN = 8
 CLAUDE_CODE_OUTPUT_TOKENS = 25_000
-# The MCP clients (their `initialize`'s clientInfo.name) that refuse a tool result over a
-# number of tokens, and the tokens (OCP's estimate) a search's, restore's or route's whole
-# answer keeps to for them.
-RESULT_TOKEN_LIMITS = {"claude-code": 15_000}
+
+
+@dataclass(frozen=True, slots=True)
+class ResultReading:
+    """How an MCP client (its `initialize`'s clientInfo.name) reads a tool's result."""
+
+    # It passes its model the structured content only, JSON.stringify'd, and drops the text;
+    # other clients pass the text (../shared/reference/mcp-clients.md §3).
+    structured_only: bool = False
+    # It refuses a result over a number of tokens: the tokens (OCP's estimate) a search's,
+    # restore's or route's whole answer keeps to for it; None: no such limit.
+    result_tokens: int | None = None
+
+
+# The clients that read a result differently from the text-only, unlimited default; adding
+# one is adding its entry. Codex's client (codex-rs/protocol/src/models.rs,
+# `From<&CallToolResult> for FunctionCallOutputPayload`: the structured content, when there is
+# any, is all its model is given) names itself `codex-mcp-client` (title `Codex`, the name the
+# `mcp-client-capabilities` package keys it by).
+CLIENT_READING: dict[str, ResultReading] = {
+    "claude-code": ResultReading(structured_only=True, result_tokens=15_000),
+    "codex-mcp-client": ResultReading(structured_only=True),
+    "Codex": ResultReading(structured_only=True),
+}
+STRUCTURED_ONLY_CLIENTS = frozenset(n for n, r in CLIENT_READING.items() if r.structured_only)
+RESULT_TOKEN_LIMITS = {
+    n: r.result_tokens for n, r in CLIENT_READING.items() if r.result_tokens is not None
+}
 
 
 def result_chars(max_tokens: int) -> int:

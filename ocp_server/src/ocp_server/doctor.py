@@ -429,16 +429,16 @@ def _client_checks(workspace: Path | None, home: Path, env: Mapping[str, str]) -
             )
             continue
         server_env = entry.get("env") or {}
-        if client.name == "claude-desktop" and "ANTHROPIC_API_KEY" in server_env:
+        if client.writes_key_itself and "ANTHROPIC_API_KEY" in server_env:
             if env_value(server_env, "ANTHROPIC_API_KEY") is None:
                 checks.append(
                     Check(
                         client.title,
                         "warn",
                         f"{path} passes ANTHROPIC_API_KEY as "
-                        f"{str(server_env['ANTHROPIC_API_KEY'])!r}, but Claude Desktop "
+                        f"{str(server_env['ANTHROPIC_API_KEY'])!r}, but {client.title} "
                         "expands no variables, so OCP gets no key. Fix: run `ocp-server init "
-                        "--client claude-desktop --paid` where ANTHROPIC_API_KEY is set",
+                        f"--client {client.name} --paid` where ANTHROPIC_API_KEY is set",
                     )
                 )
                 continue

@@ -33,7 +33,7 @@ import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from ocp_router.env import env_value
 from ocp_server.launcher import Launch
@@ -63,63 +63,85 @@ class ConfigFileError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Client:
-    name: str
+    """One IDE's MCP configuration, declared: adding a client is adding one entry to CLIENTS."""
+
+    name: str  # `init --client <name>`
     title: str
     key: str  # the top-level key holding the servers
-    project: bool  # the file lives in the workspace (else it is global, for every workspace)
+    config_file: tuple[str, ...]  # the file's path under `config_base`
+    # Where `config_file` lives: the workspace (a project's own config), the home folder, or
+    # the folder this platform keeps apps' settings in (both global: one for every workspace).
+    config_base: Literal["workspace", "home", "app_config"]
+    # OCP_WORKSPACE as written: "absolute" (the path itself), a variable the IDE expands, or
+    # None when the IDE tells the server its workspace itself (Claude Code's CLAUDE_PROJECT_DIR).
+    workspace_ref: str | None
+    # --paid's key: a reference the IDE fills from its own environment, else an input the IDE
+    # prompts for once (`key_input`), else the key itself, written into the file.
+    key_env_ref: str | None = None
+    key_input: Mapping[str, Any] | None = None
+    stdio_type: bool = False  # the entry says `"type": "stdio"`
+    # The server is also approved in Claude Code's `.claude/settings.local.json`.
+    approved_in_local_settings: bool = False
+    next_step: str = ""  # what init tells the user to do next (`{ws}`: the workspace)
+
+    @property
+    def project(self) -> bool:
+        """The file lives in the workspace (else it is global, for every workspace)."""
+        return self.config_base == "workspace"
+
+    @property
+    def writes_key_itself(self) -> bool:
+        """--paid writes the literal key into the file (the IDE expands no variables)."""
+        return self.key_env_ref is None and self.key_input is None
 
     def config_path(
         self, workspace: Path, home: Path, env: Mapping[str, str], platform: str = sys.platform
     ) -> Path:
-        if self.name == "claude-code":
-            return workspace / ".mcp.json"
-        if self.name == "cursor":
-            return workspace / ".cursor" / "mcp.json"
-        if self.name == "vscode":
-            return workspace / ".vscode" / "mcp.json"
-        if self.name == "windsurf":
-            return home / ".codeium" / "windsurf" / "mcp_config.json"
-        # claude-desktop
-        if platform == "darwin":
+        if self.config_base == "workspace":
+            base = workspace
+        elif self.config_base == "home":
+            base = home
+        elif platform == "darwin":
             base = home / "Library" / "Application Support"
         elif platform == "win32":
             base = Path(env.get("APPDATA") or home / "AppData" / "Roaming")
         else:  # Linux builds (unofficial) follow XDG
             base = Path(env.get("XDG_CONFIG_HOME") or home / ".config")
-        return base / "Claude" / "claude_desktop_config.json"
+        return base.joinpath(*self.config_file)
 
     def workspace_value(self, workspace: Path) -> str | None:
-        if self.name == "claude-code":
-            return None
-        if self.name in ("cursor", "vscode"):
-            return "${workspaceFolder}"
-        return str(workspace)
+        if self.workspace_ref == ABSOLUTE:
+            return str(workspace)
+        return self.workspace_ref
 
     @property
     def expands_key_from_env(self) -> bool:
         """Whether --paid writes a reference the IDE fills from its own environment (VS Code
         asks for the key instead; Claude Desktop gets the key itself)."""
-        return self.name in ("claude-code", "cursor", "windsurf")
+        return self.key_env_ref is not None
+
+    @property
+    def key_input_ref(self) -> str | None:
+        """The reference to the input the IDE prompts for (`key_input`), if it has one."""
+        return None if self.key_input is None else "${input:" + str(self.key_input["id"]) + "}"
 
     def key_value(self, env: Mapping[str, str]) -> str:
-        if self.name == "claude-code":
-            return "${ANTHROPIC_API_KEY}"
-        if self.name in ("cursor", "windsurf"):
-            return "${env:ANTHROPIC_API_KEY}"
-        if self.name == "vscode":
-            return "${input:anthropic-key}"
+        if self.key_env_ref is not None:
+            return self.key_env_ref
+        if (ref := self.key_input_ref) is not None:
+            return ref
         key = env_value(env, "ANTHROPIC_API_KEY")  # an unexpanded `${VAR}` is no key
         if key is None:
             raise ConfigFileError(
                 "--paid: ANTHROPIC_API_KEY holds no key in this shell (unset, blank or an "
-                "unexpanded ${...}); Claude Desktop expands no variables, so init writes the "
+                f"unexpanded ${{...}}); {self.title} expands no variables, so init writes the "
                 "key itself into its config: set ANTHROPIC_API_KEY and run init again"
             )
         return key
 
     def entry(self, launch: Launch, workspace: Path, *, paid: bool, env: Mapping[str, str]) -> Any:
         server: dict[str, Any] = {}
-        if self.name in ("vscode", "claude-code"):
+        if self.stdio_type:
             server["type"] = "stdio"
         server["command"] = launch.command
         server["args"] = list(launch.args)
@@ -133,14 +155,69 @@ class Client:
         return server
 
 
+ABSOLUTE = "absolute"  # Client.workspace_ref: the workspace's absolute path is written
+WORKSPACE_FOLDER = "${workspaceFolder}"
+ENV_KEY = "${env:ANTHROPIC_API_KEY}"
+
 CLIENTS: dict[str, Client] = {
     c.name: c
     for c in (
-        Client("claude-code", "Claude Code", "mcpServers", project=True),
-        Client("cursor", "Cursor", "mcpServers", project=True),
-        Client("windsurf", "Windsurf", "mcpServers", project=False),
-        Client("vscode", "VS Code", "servers", project=True),
-        Client("claude-desktop", "Claude Desktop", "mcpServers", project=False),
+        Client(
+            "claude-code",
+            "Claude Code",
+            "mcpServers",
+            (".mcp.json",),
+            "workspace",
+            workspace_ref=None,
+            key_env_ref="${ANTHROPIC_API_KEY}",
+            stdio_type=True,
+            approved_in_local_settings=True,
+            next_step="start `claude` in {ws}: `claude mcp list` shows ocp connected, and the "
+            "agent has ocp_context_search, ocp_session_restore, ocp_model_route and "
+            "ocp_result_save",
+        ),
+        Client(
+            "cursor",
+            "Cursor",
+            "mcpServers",
+            (".cursor", "mcp.json"),
+            "workspace",
+            workspace_ref=WORKSPACE_FOLDER,
+            key_env_ref=ENV_KEY,
+            next_step="open {ws} in Cursor: Settings → MCP lists ocp (enable it there if asked)",
+        ),
+        Client(
+            "windsurf",
+            "Windsurf",
+            "mcpServers",
+            (".codeium", "windsurf", "mcp_config.json"),
+            "home",
+            workspace_ref=ABSOLUTE,
+            key_env_ref=ENV_KEY,
+            next_step="in Windsurf, refresh Cascade's MCP servers (Settings → Cascade → MCP); "
+            "the config is global, so ocp serves {ws} in every window",
+        ),
+        Client(
+            "vscode",
+            "VS Code",
+            "servers",
+            (".vscode", "mcp.json"),
+            "workspace",
+            workspace_ref=WORKSPACE_FOLDER,
+            key_input=VSCODE_KEY_INPUT,
+            stdio_type=True,
+            next_step="open {ws} in VS Code and start ocp from .vscode/mcp.json (Copilot agent "
+            "mode lists its tools)",
+        ),
+        Client(
+            "claude-desktop",
+            "Claude Desktop",
+            "mcpServers",
+            ("Claude", "claude_desktop_config.json"),
+            "app_config",
+            workspace_ref=ABSOLUTE,
+            next_step="restart Claude Desktop; the config is global, so ocp serves {ws}",
+        ),
     )
 }
 
@@ -193,14 +270,15 @@ def merge_server(
         if env:
             new["env"] = env
     servers[SERVER_NAME] = new
-    if client.name == "vscode":
-        uses_input = "${input:anthropic-key}" in json.dumps(new)
+    if client.key_input is not None and client.key_input_ref is not None:
+        uses_input = client.key_input_ref in json.dumps(new)
         inputs = doc.get("inputs", [])
         if not isinstance(inputs, list):
             raise ConfigFileError('"inputs" is not a list')
-        ours = [i for i in inputs if isinstance(i, dict) and i.get("id") == "anthropic-key"]
+        key_id = client.key_input["id"]
+        ours = [i for i in inputs if isinstance(i, dict) and i.get("id") == key_id]
         if uses_input and not ours:
-            doc["inputs"] = [*inputs, dict(VSCODE_KEY_INPUT)]
+            doc["inputs"] = [*inputs, dict(client.key_input)]
     return doc
 
 

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 import ocp_wire as wire
 from ocp_router.tokens import estimate_tokens
+from ocp_server.client_limits import STRUCTURED_ONLY_CLIENTS
 from ocp_server.prompt import one_line
 
 
@@ -20,15 +21,6 @@ class ToolAnswer:
     text: str
     structured: dict[str, Any]
     more: tuple[str, ...] = ()  # text blocks after the first
-
-
-# The MCP clients (their `initialize`'s clientInfo.name) that pass their model a tool's
-# structured content only, JSON.stringify'd, and drop its text; the others pass the text
-# (../shared/reference/mcp-clients.md §3). Codex's client (codex-rs/protocol/src/models.rs,
-# `From<&CallToolResult> for FunctionCallOutputPayload`: the structured content, when there
-# is any, is all its model is given) names itself `codex-mcp-client` (title `Codex`, the
-# name the `mcp-client-capabilities` package keys it by).
-STRUCTURED_ONLY_CLIENTS = frozenset({"claude-code", "codex-mcp-client", "Codex"})
 
 
 def restore_answer(out: wire.RestoreResult) -> ToolAnswer:

@@ -283,7 +283,7 @@ def hit_tokens(structured: Mapping[str, Any]) -> int:
 
 def answer_tokens(structured: Mapping[str, Any]) -> int:
     """The tokens of a tool's whole structured answer as JSON, as a client that passes its
-    model the structured content reads it (render.STRUCTURED_ONLY_CLIENTS)."""
+    model the structured content reads it (client_limits.STRUCTURED_ONLY_CLIENTS)."""
     return estimate_tokens(json.dumps(structured, ensure_ascii=False))
 
 
