@@ -9,15 +9,16 @@ import sqlite3
 import stat
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import aiosqlite
 
-from ocp_router.env import env_value
 from ocp_server.db_holders import named_holders
 from ocp_server.errors import DatabaseError as DatabaseError  # re-exported: index/ imports it here
 from ocp_server.index.own_files import SIDE_FILES
 from ocp_server.migrations import migrate
+from ocp_wire.tools import SAVE
 
 logger = logging.getLogger(__name__)
 
@@ -151,17 +152,29 @@ async def _open(db_path: Path) -> aiosqlite.Connection:
         raise
 
 
-async def connect(db_path: Path) -> aiosqlite.Connection:
-    """Open (creating and migrating as needed). Raises DatabaseError with a fix on failure."""
+@dataclass(frozen=True, slots=True)
+class DatabaseNaming:
+    """What the database's errors say of the settings (read once, by ServerSettings): whether
+    OCP_DB_PATH names the database (rather than the workspace's `.ocp/ocp.db`), and the save
+    tool as advertised (OCP_TOOL_NAMES)."""
+
+    named_by_setting: bool = False
+    save_tool: str = SAVE.name
+
+
+async def connect(db_path: Path, naming: DatabaseNaming | None = None) -> aiosqlite.Connection:
+    """Open (creating and migrating as needed). Raises DatabaseError with a fix on failure,
+    worded as `naming` says (the defaults when None)."""
+    naming = naming or DatabaseNaming()
     if db_path.is_dir():  # SQLite says only "unable to open database file"
         raise DatabaseError(
             f"the OCP database at {db_path} is a folder: set OCP_DB_PATH to a file's path (a "
             "new one is made)"
         )
     if (kind := _not_a_file(db_path)) is not None:
-        raise DatabaseError(_not_a_file_error(db_path, kind))
+        raise DatabaseError(_not_a_file_error(db_path, kind, naming))
     if (side := _side_not_a_file(db_path)) is not None:
-        raise DatabaseError(_side_error(db_path, *side))
+        raise DatabaseError(_side_error(db_path, *side, naming))
     try:
         ensure_ocp_dir(db_path)
         conn = await _open(db_path)
@@ -175,7 +188,7 @@ async def connect(db_path: Path) -> aiosqlite.Connection:
     except sqlite3.OperationalError as exc:  # a DatabaseError too: not the file's fault
         await conn.close()
         if not _locked(exc):
-            raise _unwritable(db_path, exc) or _unreadable(db_path, exc) from exc
+            raise _unwritable(db_path, exc) or _unreadable(db_path, exc, naming) from exc
         who = named_holders(db_path) or "another OCP process"
         raise DatabaseError(
             f"the OCP database at {db_path} stayed locked ({exc}): {who} held its write lock "
@@ -184,7 +197,7 @@ async def connect(db_path: Path) -> aiosqlite.Connection:
         ) from exc
     except sqlite3.DatabaseError as exc:
         await conn.close()
-        raise _unreadable(db_path, exc) from exc
+        raise _unreadable(db_path, exc, naming) from exc
     return conn
 
 
@@ -228,12 +241,12 @@ def _side_not_a_file(db_path: Path) -> tuple[Path, str] | None:
     return None
 
 
-def _side_error(db_path: Path, side: Path, kind: str) -> str:
+def _side_error(db_path: Path, side: Path, kind: str, naming: DatabaseNaming) -> str:
     fix = (
         f"remove {side} (SQLite makes its {side.name.removeprefix(db_path.name)} file there "
         "itself; the database is left as it is)"
     )
-    if _named_by_setting(db_path):
+    if naming.named_by_setting:
         return (
             f"OCP_DB_PATH names {db_path}, beside which {side.name} is {kind}, not a file: "
             f"{fix}, or set OCP_DB_PATH to another path."
@@ -241,8 +254,8 @@ def _side_error(db_path: Path, side: Path, kind: str) -> str:
     return f"the OCP database at {db_path} has {side.name} beside it, which is {kind}: {fix}."
 
 
-def _not_a_file_error(db_path: Path, kind: str) -> str:
-    if _named_by_setting(db_path):
+def _not_a_file_error(db_path: Path, kind: str, naming: DatabaseNaming) -> str:
+    if naming.named_by_setting:
         return (
             f"OCP_DB_PATH names {db_path}, which is {kind}, not a file: set OCP_DB_PATH to "
             "the OCP database file's path (a new one is made where none is), or unset it "
@@ -275,15 +288,6 @@ def _unwritable(db_path: Path, exc: sqlite3.OperationalError) -> DatabaseError |
     )
 
 
-def _named_by_setting(db_path: Path) -> bool:
-    """Whether OCP_DB_PATH names `db_path` (rather than the workspace's `.ocp/ocp.db`)."""
-    value = env_value(os.environ, "OCP_DB_PATH")
-    try:
-        return value is not None and Path(value).expanduser().resolve() == db_path.resolve()
-    except (OSError, RuntimeError, ValueError):
-        return False
-
-
 def _sqlite_header(db_path: Path) -> bool:
     try:
         with open(db_path, "rb") as file:
@@ -292,8 +296,8 @@ def _sqlite_header(db_path: Path) -> bool:
         return True  # unknown: told as a damaged database
 
 
-def _unreadable(db_path: Path, exc: sqlite3.DatabaseError) -> DatabaseError:
-    if _named_by_setting(db_path) and not _sqlite_header(db_path):
+def _unreadable(db_path: Path, exc: sqlite3.DatabaseError, naming: DatabaseNaming) -> DatabaseError:
+    if naming.named_by_setting and not _sqlite_header(db_path):
         # Not a damaged OCP database but another file named by mistake (notes, a config):
         # "move it aside and index again" would lose track of it.
         return DatabaseError(
@@ -304,19 +308,6 @@ def _unreadable(db_path: Path, exc: sqlite3.DatabaseError) -> DatabaseError:
     return DatabaseError(
         f"the OCP database at {db_path} is unreadable ({exc}). It holds the index, which "
         "`ocp-server index` builds again, and the session memory saved with "
-        f"{_save_tool_name()}, which is lost with it: move it aside (with its -wal/-shm files) "
+        f"{naming.save_tool}, which is lost with it: move it aside (with its -wal/-shm files) "
         "and run `ocp-server index` again."
     )
-
-
-def _save_tool_name() -> str:
-    """The save tool as advertised: the database is opened without the server's settings, so
-    OCP_TOOL_NAMES is read as they read it (an invalid value is its own error, told apart)."""
-    from ocp_router.errors import ConfigError
-    from ocp_server.settings import tool_names_setting
-    from ocp_wire.tools import SAVE
-
-    try:
-        return SAVE.name_in(tool_names_setting())
-    except ConfigError:
-        return SAVE.name

@@ -36,6 +36,7 @@ from ocp_server.index.workspace import WorkspaceIndex
 from ocp_server.mcp_config import find_ocp_entries
 from ocp_server.settings import ServerSettings, resolve_workspace
 from ocp_server.status import index_report
+from ocp_server.workspaces import database_naming
 from ocp_wire import TOOL_SHAPES
 
 Status = Literal["ok", "warn", "fail"]
@@ -98,7 +99,7 @@ async def _workspace_checks(settings: ServerSettings, flag: Path | None) -> list
         )
         return checks
     try:
-        async with await WorkspaceIndex.open(path, db) as index:
+        async with await WorkspaceIndex.open(path, db, naming=database_naming(settings)) as index:
             report = await index_report(index)
     except (DatabaseError, OSError) as exc:
         return [*checks, Check("index", "fail", f"{db}: {exc}")]

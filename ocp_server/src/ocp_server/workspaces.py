@@ -13,10 +13,11 @@ from pathlib import Path
 import anyio
 
 from ocp_router.calibration import CalibrationFile
-from ocp_server.db import connect
+from ocp_server.db import DatabaseNaming, connect
 from ocp_server.index.workspace import WorkspaceIndex
 from ocp_server.memory import MemoryStore
 from ocp_server.settings import ServerSettings
+from ocp_wire.tools import SAVE
 
 __all__ = [
     "Workspace",
@@ -67,6 +68,14 @@ def _file_identity(path: Path) -> tuple[int, int] | None:
     return (found.st_dev, found.st_ino)
 
 
+def database_naming(settings: ServerSettings) -> DatabaseNaming:
+    """How the database's errors name the settings: OCP_DB_PATH when it names the database,
+    the save tool as advertised."""
+    return DatabaseNaming(
+        named_by_setting=settings.db_path is not None, save_tool=settings.tool_name(SAVE)
+    )
+
+
 async def open_index(settings: ServerSettings, path: Path) -> WorkspaceIndex:
     """The workspace's index (created on first use), with the settings' file limits."""
     return await WorkspaceIndex.open(
@@ -74,6 +83,7 @@ async def open_index(settings: ServerSettings, path: Path) -> WorkspaceIndex:
         settings.db_path_for(path),
         max_file_bytes=settings.max_file_bytes,
         history_commits=settings.history_commits,
+        naming=database_naming(settings),
     )
 
 
@@ -85,7 +95,7 @@ async def open_workspace(
     index = await open_index(settings, path)
     try:
         # Memory has its own connection: the indexer runs transactions on the index's.
-        db = await connect(settings.db_path_for(path))
+        db = await connect(settings.db_path_for(path), database_naming(settings))
         try:
             memory = MemoryStore(
                 db,

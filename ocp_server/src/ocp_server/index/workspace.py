@@ -32,7 +32,7 @@ from typing import Self
 import aiosqlite
 
 from ocp_router.redact_names import redact_name_head
-from ocp_server.db import DatabaseError, connect
+from ocp_server.db import DatabaseError, DatabaseNaming, connect
 from ocp_server.index import change_log, nested
 from ocp_server.index.current_snapshot import CurrentSnapshot
 from ocp_server.index.files import load_ocpignore
@@ -155,12 +155,13 @@ class WorkspaceIndex:
         *,
         max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
         history_commits: int = DEFAULT_HISTORY_COMMITS,
+        naming: DatabaseNaming | None = None,
     ) -> WorkspaceIndex:
         workspace = workspace.resolve()
         if not workspace.is_dir():
             raise NotADirectoryError(f"workspace {workspace} is not a folder")
         db_path = db_path or workspace_db_path(workspace)
-        db = await connect(db_path)
+        db = await connect(db_path, naming)
         try:
             await _claim(db, workspace, db_path)
         except BaseException:
