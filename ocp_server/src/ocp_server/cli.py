@@ -361,9 +361,10 @@ def serve(workspace: str | None = None) -> int:
 
     `--workspace` (an MCP config's `"args": ["--workspace", "/path"]`) is OCP_WORKSPACE for
     this server, winning over the variable as it does for every command: the same checks
-    apply, and index workers and everything else that reads the environment see it."""
+    apply. It goes into the environment the settings are read from, not the process's."""
+    env = dict(os.environ)
     if workspace:
-        os.environ["OCP_WORKSPACE"] = str(Path(workspace).expanduser().resolve())
+        env["OCP_WORKSPACE"] = str(Path(workspace).expanduser().resolve())
     if sys.stdin.isatty():  # typed by hand: an IDE's stdin is a pipe
         print(
             "ocp-server serves MCP over stdio, for an IDE to start (`ocp-server init --client "
@@ -374,7 +375,7 @@ def serve(workspace: str | None = None) -> int:
     from ocp_server.log_thread import flush_logs, log_from_a_thread
 
     try:
-        settings: ServerSettings | None = ServerSettings.from_env()
+        settings: ServerSettings | None = ServerSettings.from_env(env)
         if workspace and settings is not None:  # errors name the flag the user wrote
             settings = dataclasses.replace(settings, workspace_named_by="--workspace")
         error = None

@@ -7,7 +7,6 @@ instead (or `COLUMNS`, when the user set it).
 
 from __future__ import annotations
 
-import os
 import sys
 import threading
 import time
@@ -32,6 +31,7 @@ from rich.progress import (
 from rich.text import Text
 
 from ocp_server.argument_errors import echo
+from ocp_server.settings import columns_set
 
 PIPE_WIDTH = 100_000  # "no wrapping" for rich, which needs some width
 PROGRESS_INTERVAL = 0.5  # seconds between progress updates, on a terminal or a pipe
@@ -51,10 +51,13 @@ def option_problems(exc: ValidationError, options: Mapping[str, str]) -> str:
     return "; ".join(problems)
 
 
-def console(*, stderr: bool = False, file: TextIO | None = None) -> Console:
-    """A rich console for stdout (or stderr) that never wraps piped output."""
+def console(
+    *, stderr: bool = False, file: TextIO | None = None, env: Mapping[str, str] | None = None
+) -> Console:
+    """A rich console for stdout (or stderr) that never wraps piped output (unless `env`,
+    the process's environment by default, sets COLUMNS)."""
     stream = file or (sys.stderr if stderr else sys.stdout)
-    if stream.isatty() or os.environ.get("COLUMNS"):
+    if stream.isatty() or columns_set(env):
         return Console(file=stream, stderr=stderr and file is None)
     return Console(file=stream, width=PIPE_WIDTH, soft_wrap=True, no_color=True)
 

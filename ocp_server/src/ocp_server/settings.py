@@ -61,6 +61,13 @@ def tool_names_setting(env: Mapping[str, str] | None = None) -> ToolNameStyle:
     raise ConfigError(f"OCP_TOOL_NAMES={names!r} is invalid: expected {expected}")
 
 
+def columns_set(env: Mapping[str, str] | None = None) -> bool:
+    """Whether the user set COLUMNS, the width the CLI's output wraps at even when piped
+    (rich reads the number itself: cli_output.console)."""
+    env = os.environ if env is None else env
+    return bool(env.get("COLUMNS"))
+
+
 def workspace_db_path(workspace: Path) -> Path:
     """The database a workspace keeps for itself when OCP_DB_PATH is unset: it follows the
     folder when it moves (index/workspace.py)."""

@@ -1,0 +1,58 @@
+"""The CLI reads its environment through the settings and leaves the process's as it is:
+`--workspace` goes into the environment the server's settings are read from, and whether a
+piped console wraps comes from settings.columns_set."""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ocp_server import cli, log_thread
+from ocp_server.cli_output import PIPE_WIDTH, console
+from ocp_server.settings import ServerSettings, columns_set
+
+
+class _Served(Exception):
+    """Raised in place of the process's hard end, once the server has returned."""
+
+
+def test_the_workspace_flag_reaches_the_settings_without_touching_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[tuple[ServerSettings | None, str | None]] = []
+
+    async def serve_stdio(settings: ServerSettings | None, error: str | None) -> None:
+        seen.append((settings, os.environ.get("OCP_WORKSPACE")))
+
+    def end_now(flushed: bool) -> None:
+        raise _Served
+
+    def load_server() -> Any:
+        return serve_stdio
+
+    monkeypatch.setattr(cli, "load_server", load_server)
+    monkeypatch.setattr(cli, "_end_now", end_now)
+    monkeypatch.setattr(log_thread, "log_from_a_thread", lambda: None)
+    monkeypatch.setattr(log_thread, "flush_logs", lambda seconds: True)
+    monkeypatch.setenv("OCP_WORKSPACE", str(tmp_path / "from-the-variable"))
+    with pytest.raises(_Served):
+        cli.serve(str(tmp_path))
+    [(settings, during)] = seen
+    assert settings is not None
+    assert settings.workspace == tmp_path.resolve()
+    assert settings.workspace_named_by == "--workspace"
+    assert during == str(tmp_path / "from-the-variable")  # the process's own, unchanged
+    assert os.environ["OCP_WORKSPACE"] == str(tmp_path / "from-the-variable")
+
+
+def test_a_piped_console_wraps_only_where_columns_is_set() -> None:
+    assert columns_set({"COLUMNS": "60"}) and not columns_set({"COLUMNS": ""})
+    assert not columns_set({})
+    unwrapped = console(file=io.StringIO(), env={})
+    assert unwrapped.width == PIPE_WIDTH
+    # rich reads the number itself (tests pin COLUMNS=80: conftest.TERMINAL)
+    assert console(file=io.StringIO(), env={"COLUMNS": "80"}).width == 80
