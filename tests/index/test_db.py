@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ocp_server.db import connect, ensure_ocp_dir
+from ocp_server.db import DatabaseNaming, connect, ensure_ocp_dir
 
 
 def mode(path: Path) -> int:
@@ -45,9 +45,7 @@ async def test_files_an_older_version_left_readable_are_made_private(tmp_path: P
     assert mode(folder / "ocp.db") == 0o600
 
 
-async def test_a_file_not_sqlite_named_by_ocp_db_path_keeps_its_mode(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_a_file_not_sqlite_named_by_ocp_db_path_keeps_its_mode(tmp_path: Path) -> None:
     # Its mode was set to 0600 before SQLite found it was no database ("its content is left
     # as it is", but not its mode: notes others could read no longer could).
     from ocp_server.errors import DatabaseError
@@ -55,9 +53,8 @@ async def test_a_file_not_sqlite_named_by_ocp_db_path_keeps_its_mode(
     notes = tmp_path / "notes.txt"
     notes.write_text("my notes, not a database\n" * 10)
     notes.chmod(0o644)
-    monkeypatch.setenv("OCP_DB_PATH", str(notes))
     with pytest.raises(DatabaseError, match="not an SQLite database"):
-        await connect(notes)
+        await connect(notes, DatabaseNaming(named_by_setting=True))  # named by OCP_DB_PATH
     assert mode(notes) == 0o644
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
 

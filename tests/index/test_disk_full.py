@@ -11,7 +11,7 @@ from pathlib import Path
 import aiosqlite
 import pytest
 
-from ocp_server.db import connect
+from ocp_server.db import DatabaseNaming, connect
 from ocp_server.index.lease import take_lease
 from ocp_server.index.workspace import WorkspaceIndex
 from tests.workspace_fixture import git
@@ -78,8 +78,8 @@ async def test_a_save_on_a_full_disk_says_so_and_the_next_one_after_space_return
 
     opened: list[aiosqlite.Connection] = []  # the server's memory connections, as it opens them
 
-    async def recorded(db_path: Path) -> aiosqlite.Connection:
-        opened.append(db := await connect(db_path))
+    async def recorded(db_path: Path, naming: DatabaseNaming | None = None) -> aiosqlite.Connection:
+        opened.append(db := await connect(db_path, naming))
         return db
 
     monkeypatch.setattr(workspaces, "connect", recorded)
@@ -190,8 +190,10 @@ async def test_a_first_build_the_disk_is_too_full_for_is_not_waited_for(
     from ocp_server.index import workspace as workspace_module
     from tests.server.inproc import inproc_client, text_of
 
-    async def full_from_the_start(db_path: Path) -> aiosqlite.Connection:
-        db = await connect(db_path)  # created and migrated; the first build has no room
+    async def full_from_the_start(
+        db_path: Path, naming: DatabaseNaming | None = None
+    ) -> aiosqlite.Connection:
+        db = await connect(db_path, naming)  # created and migrated; the first build has no room
         await _no_room_to_grow(db)
         return db
 
