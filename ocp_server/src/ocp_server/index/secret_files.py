@@ -3,11 +3,12 @@
 A file that is secret by either rule is never indexed (files.py asks here): no chunk of it can
 come back from a search or reach a paid prompt, whatever redaction would miss. The names are
 matched without regard to case (`.ENV`, `server.PEM`); the content rules find private keys
-(PEM, PuTTY, age), GCP service-account and OAuth client JSON, kubeconfigs with user
-credentials, dotenv files holding a secret (`env/production`), netrc, pgpass, git-credentials,
-htpasswd, docker and npm auth, AWS credential files, Terraform state and Kubernetes Secrets,
-and key material in other forms: .NET's RSA XML keys, OpenVPN static keys, WireGuard
-interfaces, keypair files of 64 random bytes as JSON.
+(PEM, PuTTY, age), GCP service-account and OAuth client JSON, saved OAuth user tokens
+(`token.json`: a refresh token with its client secret), kubeconfigs with user credentials,
+dotenv files holding a secret (`env/production`), netrc, pgpass, git-credentials, htpasswd,
+docker and npm auth (`.npmrc`, Yarn's `.yarnrc.yml`), AWS credential files, Terraform state
+and Kubernetes Secrets, and key material in other forms: .NET's RSA XML keys, OpenVPN static
+keys, WireGuard interfaces, keypair files of 64 random bytes as JSON.
 """
 
 from __future__ import annotations
@@ -24,8 +25,13 @@ __all__ = ["SECRET_PATTERNS", "secret_content", "secret_name"]
 SECRET_PATTERNS: tuple[str, ...] = (
     ".env",
     ".env.*",
+    ".env-*",
+    ".env_*",
     "*.env",
     ".envrc",
+    ".envrc.*",
+    ".dev.vars",
+    ".dev.vars.*",
     "*.pem",
     "*.key",
     "*.crt",
@@ -86,10 +92,35 @@ SECRET_PATTERNS: tuple[str, ...] = (
     "*.tfstate",
     "*.tfstate.*",
     "*.tfvars",
-    ".aws/credentials",
-    ".aws/config",
-    ".docker/config.json",
-    ".kube/config",
+    "*.tfvars.json",
+    # Files whose purpose is a login: WordPress's (database password, salts), Azure Functions'
+    # local settings (storage account keys), MySQL's client options, rclone's remotes, Apache
+    # digest logins, Ansible Vault's password, editors' SFTP/FTP deploy settings.
+    "wp-config.php",
+    "local.settings.json",
+    ".my.cnf",
+    ".mylogin.cnf",
+    "rclone.conf",
+    ".rclone.conf",
+    "htdigest",
+    ".htdigest",
+    ".vault_pass*",
+    ".vault-pass*",
+    "vault_pass*.txt",
+    "vault-pass*.txt",
+    "sftp-config.json",
+    ".ftpconfig",
+    ".remote-sync.json",
+    "*firebase-adminsdk*.json",
+    "msal_token_cache.*",
+    # A tool's login in a home-like folder, at any depth (`deploy/.kube/config`), not only the
+    # workspace root: a gitignore pattern with a slash is anchored unless it starts with `**/`.
+    "**/.aws/credentials",
+    "**/.aws/config",
+    "**/.azure/accessTokens.json",
+    "**/.docker/config.json",
+    "**/.kube/config",
+    "**/gh/hosts.yml",
 )
 
 # One combined regex for every secret pattern (they are all positive, so "any matches" is the
@@ -170,6 +201,14 @@ _NPM_AUTH_RE = re.compile(
     rb"(?m)^[ \t]*(?://\S*:)?_(?:authToken|auth|password)[ \t]*=[ \t]*"
     rb"[A-Za-z0-9._~+/=-]{16,}[ \t]*\r?$"
 )
+# Yarn 2+'s .yarnrc.yml with a literal token (`${NPM_TOKEN}` is a reference, and no secret).
+_YARN_AUTH_RE = re.compile(
+    rb"""(?m)^[ \t]*npmAuth(?:Token|Ident)[ \t]*:[ \t]*["']?(?!\$\{)[A-Za-z0-9._~+/=:-]{8,}"""
+)
+# An OAuth user's token as Google's client libraries save it (`token.json`: no "type", so not
+# the service-account rule's): a refresh token with the client secret it is used with.
+_OAUTH_REFRESH_RE = re.compile(rb'"refresh_token"\s*:\s*"[^"\s]{16,}"')
+_OAUTH_SECRET_RE = re.compile(rb'"client_secret"\s*:\s*"[^"\s]{8,}"')
 _PYPIRC_RE = re.compile(
     rb"(?m)^\[(?:pypi|testpypi|distutils)\][\s\S]{0,2000}?^password[ \t]*[=:][ \t]*\S{8,}"
 )
@@ -241,6 +280,9 @@ def secret_content(data: bytes, name: str = "") -> str | None:
         return "gcp_credentials"
     if b'"client_secret"' in data and _OAUTH_CLIENT_RE.search(data):
         return "oauth_client_secret"
+    if b'"refresh_token"' in data and _OAUTH_REFRESH_RE.search(data):
+        if _OAUTH_SECRET_RE.search(data):
+            return "oauth_token"
     if b"Config" in data and b"users:" in data and _KUBE_KIND_RE.search(data):
         if _KUBE_CRED_RE.search(data):
             return "kubeconfig"
@@ -256,6 +298,8 @@ def secret_content(data: bytes, name: str = "") -> str | None:
     if b"_auth" in data or b"_password=" in data:
         if _NPM_AUTH_RE.search(data):
             return "npm_auth"
+    if b"npmAuth" in data and _YARN_AUTH_RE.search(data):
+        return "npm_auth"
     if b"password" in data and b"[" in data and _PYPIRC_RE.search(data):
         return "pypirc"
     if b"<RSAKeyValue>" in data and _RSA_XML_RE.search(data):

@@ -1,0 +1,119 @@
+"""Secret files as real projects hold them: the names tools give their logins, at any depth,
+and the content of the ones whose names say nothing (`token.json`, `.yarnrc.yml`)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from ocp_server.index.files import content_exclusion, path_exclusion
+from ocp_server.index.workspace import WorkspaceIndex
+
+# Each one found in the wild holding a login; before, all of them were indexed, and the
+# password in `define( 'DB_PASSWORD', 'plumtreewalk' )` came back from a search as it is.
+LOGIN_FILES: dict[str, str] = {
+    "wp-config.php": "<?php\ndefine( 'DB_PASSWORD', 'plumtreewalk' );\n"
+    "define( 'AUTH_KEY', 'k|8zQ+u>w[x9 Pp0e{R]c3!VJ,2m' );\n",
+    ".env-prod": "DATABASE_PASS=orangeriver\n",
+    ".env_local": "DATABASE_PASS=orangeriver\n",
+    ".envrc.local": "export DATABASE_PASS=orangeriver\n",
+    ".dev.vars": "API_SECRET=bronzeanvil\n",  # Cloudflare wrangler's local secrets
+    "local.settings.json": '{"Values": {"AzureWebJobsStorage": "AccountName=acme;'
+    'AccountKey=copperkettle=="}}\n',
+    ".my.cnf": "[client]\nuser=root\npassword=purplehaze\n",
+    "rclone.conf": "[s3]\ntype = s3\nsecret_access_key = silverlining\n",
+    ".htdigest": "admin:Restricted:5f4dcc3b5aa765d61d8327deb882cf99\n",
+    ".vault_pass": "ironmountain\n",
+    "ansible/vault_pass.txt": "ironmountain\n",
+    "sftp-config.json": '{"type": "sftp", "password": "goldenpond"}\n',
+    "terraform.tfvars.json": '{"db_password": "yellowhammer"}\n',
+    "acme-firebase-adminsdk-x1y2z-0123456789.json": '{"private_key_id": "0123456789abcdef"}\n',
+    # a tool's login folder below the root, not only at it
+    "deploy/.kube/config": "users:\n- name: admin\n  user:\n    token: redsquirrel\n",
+    "home/.docker/config.json": '{"auths": {"r": {"auth": "dXNlcjpzaWx2ZXJmb3g="}}}\n',
+    "ops/.aws/credentials": "[default]\naws_secret_access_key = greyheron\n",
+    "dotfiles/.config/gh/hosts.yml": "github.com:\n    oauth_token: whitestallion\n",
+}
+
+# Names alike that hold no login: they stay indexed.
+ORDINARY_NAMES = (
+    "wp-config-sample.php",
+    "src/local_settings.py",
+    "docs/rclone.md",
+    "src/gh/hosts.ts",
+    "deploy/kube/config.go",
+    "infra/variables.tf",
+    ".yarnrc.yml",
+    "src/vault.py",
+    "src/environment.ts",
+)
+
+
+@pytest.mark.parametrize("rel", sorted(LOGIN_FILES))
+def test_files_that_hold_a_login_are_secret_by_name(rel: str) -> None:
+    assert path_exclusion(rel) == "secret"
+
+
+@pytest.mark.parametrize("rel", ORDINARY_NAMES)
+def test_names_alike_that_hold_no_login_are_indexed(rel: str) -> None:
+    assert path_exclusion(rel) is None
+
+
+def _token_json() -> bytes:
+    # as google-auth's Credentials.to_json() writes it (the quickstarts' token.json)
+    return json.dumps(
+        {
+            "token": "ya29.a0AfH6SMBx",
+            "refresh_token": "1//0gLq7Xk2mVp9RtWz-L9Ir",
+            "token_uri": "https://oauth2.googleapis.com/token",
+            "client_id": "123.apps.googleusercontent.com",
+            "client_secret": "GOCSPX-Qm7sVb2XkLp9Rt4WnZc8",
+            "scopes": ["https://www.googleapis.com/auth/drive"],
+        }
+    ).encode()
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("token.json", _token_json()),
+        (
+            ".yarnrc.yml",
+            b'npmRegistryServer: "https://npm.acme.dev"\nnpmAuthToken: "whitestallion"\n',
+        ),
+        (".yarnrc.yml", b"npmScopes:\n  acme:\n    npmAuthIdent: dXNlcjpwYXNzd29yZA==\n"),
+    ],
+)
+def test_logins_whose_names_say_nothing_are_secret_by_content(name: str, data: bytes) -> None:
+    assert content_exclusion(data, name) == "secret_content"
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        # a reference to a token in the environment is no token
+        (".yarnrc.yml", b'npmAuthToken: "${NPM_TOKEN}"\nnodeLinker: node-modules\n'),
+        # an OAuth client library's test data without the client's secret
+        ("fixtures/refresh.json", b'{"refresh_token": "1//0gLq7Xk2mVp9RtWz-L9Ir"}'),
+        ("docs/schema.json", b'{"refresh_token": {"type": "string"}, "client_secret": "string"}'),
+    ],
+)
+def test_files_that_only_mention_a_login_keep_their_content(name: str, data: bytes) -> None:
+    assert content_exclusion(data, name.rsplit("/", 1)[-1]) is None
+
+
+async def test_no_chunk_of_a_login_file_is_indexed(workspace: Path) -> None:
+    for rel, text in {**LOGIN_FILES, "token.json": _token_json().decode()}.items():
+        (workspace / rel).parent.mkdir(parents=True, exist_ok=True)
+        (workspace / rel).write_text(text)
+    (workspace / "src" / "main.py").write_text("def main():\n    return 1\n")
+    async with await WorkspaceIndex.open(workspace) as index:
+        await index.update()
+        rows = await index.db.execute_fetchall(
+            "SELECT DISTINCT f.path FROM chunks c JOIN files f ON f.id = c.file_id"
+        )
+    indexed = {r[0] for r in rows}
+    assert "src/main.py" in indexed
+    assert indexed.isdisjoint({*LOGIN_FILES, "token.json"})
