@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from ocp_server.index import files, secret_files
 from ocp_server.index.files import content_exclusion, path_exclusion
 from ocp_server.index.workspace import WorkspaceIndex
+from tests.workspace_fixture import settled
 
 # Each one found in the wild holding a login; before, all of them were indexed, and the
 # password in `define( 'DB_PASSWORD', 'plumtreewalk' )` came back from a search as it is.
@@ -117,3 +119,32 @@ async def test_no_chunk_of_a_login_file_is_indexed(workspace: Path) -> None:
     indexed = {r[0] for r in rows}
     assert "src/main.py" in indexed
     assert indexed.isdisjoint({*LOGIN_FILES, "token.json"})
+
+
+async def test_an_index_judged_under_older_file_rules_drops_what_a_new_content_rule_finds(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An upgrade that adds a content rule: the file it finds was indexed by the older server,
+    # and has not changed since; before, it stayed indexed (and searchable) until it changed.
+    (workspace / "token.json").write_bytes(_token_json())
+    settled(workspace)  # not read again for being new
+    with monkeypatch.context() as older:
+        older.setattr(files, "secret_content", lambda data, name="": None)
+        older.setattr(secret_files, "FILE_RULES_DIGEST", "older rules", raising=False)
+        async with await WorkspaceIndex.open(workspace) as index:
+            await index.update()
+            assert "token.json" in await _indexed(index)
+    async with await WorkspaceIndex.open(workspace) as index:
+        summary = await index.update()
+        assert "token.json" not in await _indexed(index)
+        assert summary.skipped.get("secret_content") == 1
+        assert summary.chunks > 0  # the other files kept their chunks
+        again = await index.update()  # judged with these rules now: nothing read again
+        assert again.scanned == 0
+
+
+async def _indexed(index: WorkspaceIndex) -> set[str]:
+    rows = await index.db.execute_fetchall(
+        "SELECT DISTINCT f.path FROM chunks c JOIN files f ON f.id = c.file_id"
+    )
+    return {r[0] for r in rows}

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import aiosqlite
 
-from ocp_server.index import nested
+from ocp_server.index import nested, secret_files
 from ocp_server.index.change_log import ChangeLog, next_generation
 from ocp_server.index.clean_text import fill_flags, forget_other_rules
 from ocp_server.index.file_chunks import Processed, process_file
@@ -80,6 +80,24 @@ def _racy_window_ns(mtime_ns: int) -> int:
     file the watcher indexed after a save."""
     fine = mtime_ns % 1_000_000_000
     return int((RACY_FINE_SECONDS if fine else RACY_SECONDS) * 1e9)
+
+
+FILE_RULES_KEY = "secret_file_rules"
+
+
+async def _judged_with_our_file_rules(db: aiosqlite.Connection) -> bool:
+    """The files were judged secret or not with this process's rules (secret_files.py)."""
+    rows = list(
+        await db.execute_fetchall("SELECT value FROM meta WHERE key = ?", (FILE_RULES_KEY,))
+    )
+    return bool(rows) and rows[0][0] == secret_files.FILE_RULES_DIGEST
+
+
+async def _claim_file_rules(db: aiosqlite.Connection) -> None:
+    await db.execute(
+        "INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        (FILE_RULES_KEY, secret_files.FILE_RULES_DIGEST),
+    )
 
 
 def _looks_changed(row: tuple[int, int, int, str, float] | None, candidate: Candidate) -> bool:
@@ -187,6 +205,10 @@ class Indexer:
             known = {
                 p: (v[0], -1, -1, "", v[4]) if v[0] in untiled else v for p, v in known.items()
             }
+        # Files judged under other secret-file rules are read again (not chunked again when
+        # unchanged): one a content rule added since finds (a `token.json`) leaves the index.
+        if not await _judged_with_our_file_rules(self.db):
+            known = {p: (v[0], -1, -1, v[3], v[4]) for p, v in known.items()}
         listed = {c.path for c in listing.candidates}
         removed = [known[p][0] for p in known if p not in listed]
         todo = [c for c in listing.candidates if _looks_changed(known.get(c.path), c)]
@@ -251,6 +273,7 @@ class Indexer:
             await note_workers(self.db, workers.failure)
         await self._update_history(head)
         await claim_named(self.db)  # ours now: every file whose were not was read again
+        await _claim_file_rules(self.db)  # likewise: every file was judged with ours
         await fill_flags(self.db)
         rows = await self.db.execute_fetchall(
             "SELECT (SELECT count(*) FROM files WHERE skip_reason IS NULL),"

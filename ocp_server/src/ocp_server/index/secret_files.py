@@ -13,14 +13,21 @@ keys, WireGuard interfaces, keypair files of 64 random bytes as JSON.
 
 from __future__ import annotations
 
+import hashlib
 import re
+from pathlib import Path
 
 import pathspec
 
 from ocp_router.redact import finds_secret, may_hold_token, redact
 from ocp_router.redact_names import glued_tokens
 
-__all__ = ["SECRET_PATTERNS", "secret_content", "secret_name"]
+__all__ = ["FILE_RULES_DIGEST", "SECRET_PATTERNS", "secret_content", "secret_name"]
+
+#: These rules as this process imported them (this module's source): an index whose files were
+#: judged under other ones reads every file again, so that one a new content rule finds leaves
+#: it (indexer.py); the names are judged again at every listing and search anyway.
+FILE_RULES_DIGEST = hashlib.blake2b(Path(__file__).read_bytes(), digest_size=12).hexdigest()
 
 SECRET_PATTERNS: tuple[str, ...] = (
     ".env",
