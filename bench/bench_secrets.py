@@ -5,14 +5,18 @@
     uv run --with detect-secrets==1.5.0 python bench/bench_secrets.py --detect-secrets
 
 1. A workspace with planted secrets (key files with ordinary names, dotenv files, symlinks to
-   secrets, names in odd cases, and secrets inline in code, config, scripts and docs), built
-   twice: as a git work tree and as a plain folder. ocp-server runs over real stdio (debug
-   logging on) with the fake Anthropic server as the paid provider, and is asked what an
-   agent would ask: searches by identifier, file name, topic and by the secret values
+   secrets, names in odd cases, the files tools keep logins in (wp-config.php, token.json,
+   .yarnrc.yml, deploy/.kube/config, …), and secrets inline in code, config, scripts and
+   docs), built twice: as a git work tree and as a plain folder. ocp-server runs over real
+   stdio (debug logging on) with the fake Anthropic server as the paid provider, and is asked
+   what an agent would ask: searches by identifier, file name, topic and by the secret values
    themselves, restores after saving notes that quote secrets, paid routes (forced, and one
    that escalates from a local model that is down) and dry runs. Counted per planted secret:
    indexed (in a chunk), returned by a tool, present in a paid request body, in the database
-   files, in the server's log; and the paid API key in logs or the database.
+   files, in the server's log, in what the CLI prints an agent that runs it in a shell
+   (search, status, restore, stats and its HTML report, doctor, a dry-run route); and the
+   paid API key in logs or the database. A file indexed under an ordinary name and renamed to
+   `.env…` while the server watches must leave the results (its value is none redaction knows).
 2. Redaction on the corpus of tests/data/secret_corpus.py (1,000 passwords in each password
    context, 200 tokens of each shape) and on ordinary source: this repository and the six
    development corpora of ../shared/bench/retrieval (unpacked under
@@ -28,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -243,10 +248,44 @@ def plant(rng: random.Random) -> Planted:
         (cu, "deploy workflow"),
         (bt, "Authorization"),
     )
+    # files whose purpose is a login, named as the tools that read them name them
+    wp, salt = pw(), rand(rng, 40, ALNUM + "!#%*-_|{}<>[]+")
+    p.add(
+        "wp-config.php",
+        f"<?php\ndefine( 'DB_PASSWORD', '{wp}' );\ndefine( 'AUTH_KEY', '{salt}' );\n",
+        (wp, "wp-config"),
+        (salt, "AUTH_KEY"),
+    )
+    rt, cs = "1//0g" + rand(rng, 40, ALNUM + "-_"), "GOCSPX-" + rand(rng, 28, ALNUM + "-_")
+    p.add(
+        "token.json",
+        json.dumps({"token": "ya29." + rand(rng, 40), "refresh_token": rt, "client_secret": cs}),
+        (rt, "refresh_token"),
+        (cs, "client_secret"),
+    )
+    yarn = "npm_" + rand(rng, 36)
+    p.add(".yarnrc.yml", f'npmAuthToken: "{yarn}"\n', (yarn, "npmAuthToken"))
+    kt = rand(rng, 48)
+    p.add(
+        "deploy/.kube/config",
+        f"apiVersion: v1\nusers:\n- name: admin\n  user:\n    token: {kt}\n",
+        (kt, "kube config"),
+    )
+    ak = rand(rng, 86, ALNUM + "+/") + "=="
+    p.add(
+        "local.settings.json",
+        json.dumps({"Values": {"AzureWebJobsStorage": f"AccountName=acme;AccountKey={ak}"}}),
+        (ak, "AzureWebJobsStorage"),
+    )
+    my, rc, dv = pw(), rand(rng, 40, ALNUM + "/+"), pw()
+    p.add(".my.cnf", f"[client]\nuser=root\npassword={my}\n", (my, "my.cnf"))
+    p.add("rclone.conf", f"[s3]\ntype = s3\nsecret_access_key = {rc}\n", (rc, "rclone"))
+    p.add(".dev.vars", f"API_SECRET={dv}\n", (dv, "API_SECRET"))
     p.files["src/app.py"] = (
         "from settings import DATABASES\n\n\ndef main():\n    return DATABASES\n"
     )
     p.files["README.md"] = "# acme\n\nSee docs/runbook.md and src/settings.py.\n"
+    p.files["docs/handoff.txt"] = f"{RENAMED_MARK}: {RENAMED_VALUE}\n"
     return p
 
 
@@ -278,6 +317,8 @@ def build(base: Path, planted: Planted, git: bool) -> Path:
 @dataclass
 class Seen:
     returned: str = ""  # every tool result, JSON and text
+    cli: str = ""  # what the CLI prints (stdout and stderr) and writes (stats --html)
+    renamed: str = ""  # searches for a file's text after it was renamed to a secret name
     paid: str = ""
     log: str = ""
     db: bytes = b""
@@ -363,6 +404,16 @@ async def exercise(ws: Path, planted: Planted, tmp: Path) -> Seen:
                     ]
                 },
             )
+            # A file indexed under an ordinary name, then renamed to a secret one: its text
+            # must leave the index (the value is no secret redaction knows: only its name says).
+            (ws / "docs" / "handoff.txt").rename(ws / ".env.handoff")
+            with contextlib.suppress(TimeoutError):  # still found: the row says so
+                async with asyncio.timeout(30):
+                    while await _still_found(client, RENAMED_MARK):
+                        await asyncio.sleep(0.2)
+            for q in (RENAMED_MARK, RENAMED_VALUE, "handoff"):
+                result = await client.call("ocp_context_search", {"query": q, "k": 20})
+                seen.renamed += json.dumps(result.structured_content or {}).replace(q, "")
             # workspace values that must be refused, on every tool
             outside = tmp / "outside"
             outside.mkdir(exist_ok=True)
@@ -398,6 +449,7 @@ async def exercise(ws: Path, planted: Planted, tmp: Path) -> Seen:
             after = {p for d in (outside, home) for p in d.rglob("*")}
             seen.outside_created = len(after - before)
         seen.paid = json.dumps([r.body for r in anthropic.requests])
+        seen.cli = cli_output(env, planted, tmp / f"report-{ws.name}.html")
     seen.log = log.read_text("utf-8", "replace")
     seen.db = b"".join(
         Path(f"{db}{s}").read_bytes() for s in ("", "-wal") if Path(f"{db}{s}").exists()
@@ -408,6 +460,46 @@ async def exercise(ws: Path, planted: Planted, tmp: Path) -> Seen:
         seen.chunks = "\n".join(unpack_text(r[0]) for r in conn.execute("SELECT text FROM chunks"))
     seen.api_key = api_key
     return seen
+
+
+RENAMED_MARK = "handoffmarker"
+RENAMED_VALUE = "quietorchardlantern"  # no secret to redaction: only the name `.env…` says so
+
+
+async def _still_found(client: OCPClient, query: str) -> bool:
+    return any(RENAMED_VALUE in h.text for h in (await client.search(query)).results)
+
+
+def cli_output(env: dict[str, str], planted: Planted, html: Path) -> str:
+    """What the CLI shows an agent that runs it in a shell: searches (by name, topic and the
+    values themselves, whose echo is left out), status, restore, stats (and its HTML report),
+    doctor, a dry-run route."""
+    runs: list[list[str]] = [["search", q, "-k", "20"] for q in ("password", "token", "secret")]
+    runs += [["search", "--json", q, "-k", "20"] for q in sorted(set(planted.names.values()))]
+    runs += [["search", v[:200]] for v in planted.secrets]
+    runs += [["status", "--json"], ["restore"], ["restore", "--json", "--query", "password"]]
+    runs += [
+        ["stats"],
+        ["stats", "--json", "--html", str(html)],
+        ["doctor"],
+        ["routing", "explain"],
+    ]
+    runs += [["route", "--dry-run", "review the database settings and passwords"]]
+    out = ""
+    for args in runs:
+        done = subprocess.run(
+            [sys.executable, "-m", "ocp_server.cli", "-v", *args],
+            env={**os.environ, **env},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        text = done.stdout + done.stderr
+        for sent in planted.secrets:  # a value the command line names is no disclosure
+            if sent[:200] in args:
+                text = text.replace(sent[:200], "")
+        out += text
+    return out + (html.read_text("utf-8", "replace") if html.exists() else "")
 
 
 # ---- redaction quality -----------------------------------------------------------------------
@@ -524,6 +616,16 @@ async def main() -> None:
     row("in paid request bodies", lambda s: len(present(values, s.paid)), "0")
     row("in the database files", lambda s: len(present(values, s.db)), "indexed ones, 0600")
     row("in the server log (-v)", lambda s: len(present(values, s.log)), "0")
+    row(
+        "in CLI output (search, restore, stats --html, …)",
+        lambda s: len(present(values, s.cli)),
+        "0",
+    )
+    row(
+        "renamed to .env after indexing, still found",
+        lambda s: int(RENAMED_VALUE in s.renamed),
+        "0",
+    )
     row(
         "paid API key in log or database",
         lambda s: int(s.api_key in s.log) + int(s.api_key.encode() in s.db),
