@@ -296,6 +296,7 @@ def build(base: Path, planted: Planted, git: bool) -> Path:
         (ws / rel).write_text(text)
     os.symlink(".env", ws / "settings.txt")
     os.symlink(".git/config", ws / "repo_config.txt")
+    os.link(ws / ".env.production", ws / "defaults.py")  # one file, two names
     if git:
         config = (ws / ".git" / "config").read_text()
         (ws / ".git" / "config").unlink()
@@ -597,7 +598,8 @@ async def main() -> None:
     planted = plant(random.Random(42))
     values = list(planted.secrets)
     n_files = len({p for p in planted.secrets.values()})
-    table = Table(title=f"Planted secrets: {len(values)} in {n_files} files (+2 symlinks to them)")
+    title = f"Planted secrets: {len(values)} in {n_files} files (+2 symlinks, 1 hard link to them)"
+    table = Table(title=title)
     table.add_column("measure")
     for kind in ("git", "plain"):
         table.add_column(kind, justify="right")

@@ -4,14 +4,15 @@ and the content of the ones whose names say nothing (`token.json`, `.yarnrc.yml`
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
 
 from ocp_server.index import files, secret_files
-from ocp_server.index.files import content_exclusion, path_exclusion
+from ocp_server.index.files import content_exclusion, list_workspace, path_exclusion
 from ocp_server.index.workspace import WorkspaceIndex
-from tests.workspace_fixture import settled
+from tests.workspace_fixture import git, settled
 
 # Each one found in the wild holding a login; before, all of them were indexed, and the
 # password in `define( 'DB_PASSWORD', 'plumtreewalk' )` came back from a search as it is.
@@ -148,3 +149,29 @@ async def _indexed(index: WorkspaceIndex) -> set[str]:
         "SELECT DISTINCT f.path FROM chunks c JOIN files f ON f.id = c.file_id"
     )
     return {r[0] for r in rows}
+
+
+@pytest.mark.parametrize("in_git", [True, False])
+def test_a_hard_link_to_a_secret_file_is_a_secret_too(tmp_path: Path, in_git: bool) -> None:
+    # One file, two names: `.env` (ignored by git, as it mostly is) and an ordinary one. Its
+    # value is none redaction knows, and the content rules take a dotenv file for one only
+    # when redaction finds a secret in it: before, `notes.txt` and `src/defaults.py` were
+    # indexed with `SMTP_PASS=zincoxide` in them.
+    ws = tmp_path / "ws"
+    (ws / "src").mkdir(parents=True)
+    (ws / "config").mkdir()
+    (ws / ".gitignore").write_text(".env\n.env.*\n")
+    (ws / ".env").write_text("SMTP_PASS=zincoxide\n")
+    (ws / "config" / ".env.local").write_text("SMTP_PASS=zincoxide\n")
+    os.link(ws / ".env", ws / "notes.txt")
+    os.link(ws / ".env", ws / "src" / "defaults.py")
+    os.link(ws / "config" / ".env.local", ws / "config" / "mail.cfg")
+    (ws / "src" / "main.py").write_text("def main():\n    return 1\n")
+    os.link(ws / "src" / "main.py", ws / "src" / "main_copy.py")  # linked, and no secret
+    if in_git:
+        git(ws, "init", "-q")
+    listing = list_workspace(ws)
+    found = {c.path for c in listing.candidates}
+    assert found.isdisjoint({"notes.txt", "src/defaults.py", "config/mail.cfg"})
+    assert {"src/main.py", "src/main_copy.py"} <= found
+    assert listing.skipped["secret"] == 3  # the .gitignore applies outside git too

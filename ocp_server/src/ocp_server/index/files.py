@@ -20,7 +20,8 @@ Never indexed, whatever the ignore files say:
 - minified or generated files (by name, a generated-code header, or very long lines);
 - symlinks that lead outside the workspace, or whose target is excluded by the rules above
   (`settings.txt -> .env` is a secret, `x -> .git/config` is vendored), a symlinked folder
-  on a file's way included (git lists `docs/a.md` after `docs` became a link).
+  on a file's way included (git lists `docs/a.md` after `docs` became a link); hard links to
+  a secret file in the same folder or at the root (`ln .env notes.txt`: SecretTwins).
 - file names that are not valid UTF-8 (counted as `undecodable_name`: the database stores
   text, and one such name must not fail the batch it is in);
 - nested git repositories and submodules (counted and named, see nested.py).
@@ -31,6 +32,7 @@ it was indexed never comes back in results.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shlex
@@ -432,6 +434,7 @@ def list_workspace(
     ocpignore = load_ocpignore(workspace, ignore_case=case)
     root = str(workspace)
     folders = RealFolders(workspace)
+    twins = SecretTwins(workspace)
     for rel in paths:
         if rel in own_files.names:
             continue
@@ -474,11 +477,51 @@ def list_workspace(
             listing.nested.append(rel.rstrip("/"))
         if not stat.S_ISREG(st.st_mode):
             continue
+        if st.st_nlink > 1 and twins.secret(rel, st):
+            listing.skip("secret", rel)
+            continue
         if st.st_size > max_file_bytes:
             listing.skip("too_large")
             continue
         listing.candidates.append(Candidate(rel, st.st_size, st.st_mtime_ns))
     return listing
+
+
+class SecretTwins:
+    """Hard links to secret files: `ln .env notes.txt` makes one file with two names, and its
+    ordinary name must not get it indexed. A file with more than one link is a secret when
+    another name of it, in its own folder or at the workspace root (where secret files live,
+    ignored by git or not), is a secret by name. Asked only of files with links (st_nlink > 1:
+    rare outside package stores, which are vendored folders); each folder is read once."""
+
+    def __init__(self, workspace: Path) -> None:
+        self.workspace = workspace
+        self._folders: dict[str, frozenset[tuple[int, int]]] = {}
+
+    def secret(self, rel: str, st: os.stat_result) -> bool:
+        me = (st.st_dev, st.st_ino)
+        folder = rel.rsplit("/", 1)[0] if "/" in rel else ""
+        return any(me in self._secrets_in(f) for f in {folder, ""})
+
+    def _secrets_in(self, folder: str) -> frozenset[tuple[int, int]]:
+        """The files of `folder` (relative, "" the root) that are secrets by name."""
+        if (known := self._folders.get(folder)) is not None:
+            return known
+        found = set()
+        try:
+            with os.scandir(self.workspace / folder) as entries:
+                for entry in entries:
+                    rel = f"{folder}/{entry.name}" if folder else entry.name
+                    if not secret_name(rel):
+                        continue
+                    with contextlib.suppress(OSError):
+                        linked = entry.stat(follow_symlinks=False)
+                        if stat.S_ISREG(linked.st_mode):
+                            found.add((linked.st_dev, linked.st_ino))
+        except OSError:
+            pass
+        self._folders[folder] = frozenset(found)
+        return self._folders[folder]
 
 
 def read_regular(path: Path, max_bytes: int | None = None) -> bytes:
