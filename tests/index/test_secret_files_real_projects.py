@@ -137,11 +137,12 @@ async def test_an_index_judged_under_older_file_rules_drops_what_a_new_content_r
             assert "token.json" in await _indexed(index)
     async with await WorkspaceIndex.open(workspace) as index:
         summary = await index.update()
+        assert summary is not None
         assert "token.json" not in await _indexed(index)
         assert summary.skipped.get("secret_content") == 1
         assert summary.chunks > 0  # the other files kept their chunks
         again = await index.update()  # judged with these rules now: nothing read again
-        assert again.scanned == 0
+        assert again is not None and again.scanned == 0
 
 
 async def _indexed(index: WorkspaceIndex) -> set[str]:
