@@ -208,7 +208,11 @@ class Indexer:
         # Files judged under other secret-file rules are read again (not chunked again when
         # unchanged): one a content rule added since finds (a `token.json`) leaves the index.
         if not await _judged_with_our_file_rules(self.db):
-            known = {p: (v[0], -1, -1, v[3], v[4]) for p, v in known.items()}
+            if known:
+                known = {p: (v[0], -1, -1, v[3], v[4]) for p, v in known.items()}
+            else:  # an empty index: every file is judged with ours from its first transaction,
+                # so a first build killed midway resumes instead of reading every file again
+                await self._transaction(_claim_file_rules, self.db)
         listed = {c.path for c in listing.candidates}
         removed = [known[p][0] for p in known if p not in listed]
         todo = [c for c in listing.candidates if _looks_changed(known.get(c.path), c)]
