@@ -210,3 +210,52 @@ async def test_a_first_build_the_disk_is_too_full_for_is_not_waited_for(
     assert out["results"] == [] and out["index"]["stale"]
     assert "still being built" not in out["note"] and "waited" not in out["note"], out["note"]
     assert "disk" in out["note"] and "is full" in out["note"], out["note"]
+
+
+async def test_searches_leave_a_first_build_that_fails_on_storage_to_the_watchers_backoff(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each search after a checkout ran the failing update again (reading every file changed
+    to find the disk still full): one search tries after each of the watcher's failures (room
+    may have been made), the others answer at once from the index as it is, and say why."""
+    import asyncio
+
+    from ocp_server.index import workspace as workspace_module
+    from tests.index.watching import watcher_running
+
+    monkeypatch.setattr(workspace_module, "RETRY_FIRST", 600.0)  # no retry of its own here
+    ws = tmp_path / "ws"
+    (ws / "src").mkdir(parents=True)
+    (ws / "src" / "auth.py").write_text("def verify_token(token):\n    return bool(token)\n")
+    git(ws, "init", "-q")
+    git(ws, "add", "-A")
+    git(ws, "commit", "-qm", "init")
+    index = await WorkspaceIndex.open(ws, tmp_path / "ocp.db")
+    searching = asyncio.current_task()
+    by_search: list[object] = []
+    update = index._indexer.update
+
+    async def counted(*args: object) -> object:
+        if asyncio.current_task() is searching:  # the test's own task: a search's update
+            by_search.append(args)
+        return await update(*args)  # type: ignore[arg-type]
+
+    async with watcher_running(index):
+        async with asyncio.timeout(30):
+            while (await index.status()).watcher != "watching":
+                await asyncio.sleep(0.05)
+        await _no_room_to_grow(index.db)
+        (ws / "src" / "rotate.py").write_text("def rotate_session(old):\n    return old\n" * 80)
+        git(ws, "add", "-A")
+        git(ws, "commit", "-qm", "rotate")  # the HEAD moved: each search would index first
+        async with asyncio.timeout(30):
+            while (await index.status()).watcher != "retrying":
+                await asyncio.sleep(0.05)
+        monkeypatch.setattr(index._indexer, "update", counted)
+        found = [await index.search("verify_token") for _ in range(3)]
+        assert len(by_search) == 1
+    for answer in found:
+        assert [r.path for r in answer.results] == ["src/auth.py"]
+        assert answer.note is not None and str(index.db_path) in answer.note
+        assert "full" in answer.note and "OCP_DB_PATH" in answer.note
+        assert answer.status.stale

@@ -10,6 +10,7 @@ import select
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,11 @@ INITIALIZED = {"jsonrpc": "2.0", "method": "notifications/initialized"}
 
 class RawServer:
     def __init__(
-        self, env: dict[str, str], cwd: Path | None = None, args: tuple[str, ...] = ()
+        self,
+        env: dict[str, str],
+        cwd: Path | None = None,
+        args: tuple[str, ...] = (),
+        preexec: Callable[[], object] | None = None,  # run in the child before the server
     ) -> None:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "ocp_server.cli", *args],
@@ -37,6 +42,7 @@ class RawServer:
             stderr=subprocess.PIPE,
             cwd=cwd,
             env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(cwd or "/"), **env},
+            preexec_fn=preexec,
         )
         self._buffer = b""
         self._ids = itertools.count(1_000)  # clear of the small ids tests pick themselves

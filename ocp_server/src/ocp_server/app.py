@@ -45,7 +45,6 @@ from ocp_server import views
 from ocp_server.brief import Brief
 from ocp_server.errors import CitationError, routing_error_text
 from ocp_server.errors import RouteFailure as RouteFailure  # re-exported
-from ocp_server.index.full_disk import watcher_full
 from ocp_server.index.globs import scoped_glob
 from ocp_server.index.lexicon import MAX_QUERY_CHARS
 from ocp_server.index.models import SearchResponse, SearchResult
@@ -238,7 +237,8 @@ class AppState:
         loop time, when given) for a workspace's first index to finish, so a one-call client
         does not get the empty answer of an index not built yet. The seconds waited (0 for a
         search that did not) when the index is still not complete, else None; None too when
-        its build found the disk full (the search's note says so: it is not being built)."""
+        its build failed on storage, a full disk say (the search's note says so: it is not
+        being built)."""
         if await ws.index.built():
             return None
         started = time.perf_counter()
@@ -247,7 +247,7 @@ class AppState:
             left = max(0.0, min(left, deadline - asyncio.get_running_loop().time()))
         if await ws.index.wait_built(left):
             return None
-        if watcher_full(ws.index.watcher_state, ws.index.watcher_error):
+        if ws.index.storage_failure is not None:
             return None
         return time.perf_counter() - started if left else 0.0
 

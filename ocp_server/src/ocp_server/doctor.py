@@ -106,9 +106,14 @@ async def _workspace_checks(settings: ServerSettings, flag: Path | None) -> list
     state = f"{report.files:,} files, {report.chunks:,} chunks in {db}"
     if report.build.state != "idle":
         state += f"; build {report.build.state} at {report.build.done:,}/{report.build.total:,}"
+    why = "no update has finished" if report.last_update is None else "the git HEAD moved"
+    if report.storage_failed:  # every update fails until someone acts
+        return [
+            *checks,
+            Check("index", "fail", f"{state}; the last update failed: {report.storage_failed}"),
+        ]
     if report.files == 0:
         return [*checks, Check("index", "warn", f"empty: {state}. Run `ocp-server index`")]
-    why = "no update has finished" if report.last_update is None else "the git HEAD moved"
     free = free_bytes(db.parent)
     if free < FULL_BELOW_BYTES:  # every update fails, the next search's too (`full_disk`)
         stale = f"stale ({why}), and " if report.stale else ""

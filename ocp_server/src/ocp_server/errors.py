@@ -48,6 +48,8 @@ __all__ = [
     "WorkspaceError",
     "disk_full",
     "full_text",
+    "storage_cause",
+    "storage_failed",
 ]
 
 
@@ -97,12 +99,38 @@ def disk_full(exc: BaseException) -> bool:
     return isinstance(exc, sqlite3.OperationalError) and "database or disk is full" in str(exc)
 
 
-def full_text(verb: str, db_path: Path | None = None) -> str:
-    """What the caller sees when the disk holding the database is full: not a bug."""
+def storage_failed(exc: BaseException) -> bool:
+    """The database's file could not be written (or read) by the disk, not by a bug: SQLITE_FULL
+    (no space left), or SQLITE_IOERR ("disk I/O error": a file-size limit such as `ulimit -f`,
+    a disk quota, a failing disk or network filesystem)."""
+    if not isinstance(exc, sqlite3.DatabaseError):
+        return False
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    return disk_full(exc) or name.startswith(("SQLITE_FULL", "SQLITE_IOERR"))
+
+
+def storage_cause(exc: BaseException | str, db_path: Path | None = None) -> str:
+    """What a storage failure (`storage_failed`) is, in words, and what to do about it."""
     where = f" ({db_path})" if db_path is not None else ""
+    full = "database or disk is full" in exc if isinstance(exc, str) else disk_full(exc)
+    if full:
+        what = f"the disk holding the workspace's database{where} is full"
+    else:
+        what = (
+            f"the disk refused to write the workspace's database{where}: {exc} (a full disk, "
+            "a file-size limit such as `ulimit -f`, a disk quota, or a failing disk)"
+        )
     return (
-        f"{verb} failed: the disk holding the workspace's database{where} is full, so nothing "
-        "could be written. Free some space and try again; searches keep answering from the "
+        f"{what}. Free some space (or raise the limit), or set OCP_DB_PATH to a database on "
+        "a disk with room and restart the server"
+    )
+
+
+def full_text(verb: str, db_path: Path | None = None, exc: BaseException | None = None) -> str:
+    """What the caller sees when the disk holding the database refused a write: not a bug."""
+    cause = storage_cause(exc if exc is not None else "database or disk is full", db_path)
+    return (
+        f"{verb} failed: {cause}. Nothing could be written; searches keep answering from the "
         "index as it is, and the index catches up by itself once there is room."
     )
 

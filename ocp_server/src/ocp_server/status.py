@@ -12,6 +12,7 @@ from ocp_router.redact_names import redact_name
 from ocp_server.index import nested
 from ocp_server.index.file_pool import WORKERS_META_KEY, workers_failed
 from ocp_server.index.files import VENDORED_META_KEY, VENDORED_REASON
+from ocp_server.index.full_disk import STORAGE_META_KEY
 from ocp_server.index.lease import LEASE_NAME
 from ocp_server.index.workspace import WorkspaceIndex
 from ocp_wire.tools import ToolNameStyle
@@ -97,6 +98,7 @@ async def index_report(index: WorkspaceIndex, *, watching: bool = False) -> wire
             started_at=started,
         )
     failed = workers_failed(await _meta(index, WORKERS_META_KEY))
+    storage = await _storage_failed(index)
     return wire.IndexReport(
         # Shown to the agent (a resource, `ocp-server status`): a folder's name can hold a token.
         workspace=redact_name(status.workspace).text,
@@ -115,6 +117,7 @@ async def index_report(index: WorkspaceIndex, *, watching: bool = False) -> wire
         git_head=status.git_head,
         build=build,
         watcher=watcher,
+        storage_failed=None if storage is None else redact_name(storage).text,
         # A worker's words may quote a path.
         workers_failed=(
             None
@@ -122,6 +125,18 @@ async def index_report(index: WorkspaceIndex, *, watching: bool = False) -> wire
             else redact_name(f"{failed[0]} at the update of {_iso(failed[1])}").text
         ),
     )
+
+
+async def _storage_failed(index: WorkspaceIndex) -> str | None:
+    """The last update's storage failure: this process's, or as recorded by another's (the
+    server's, for `ocp-server status`), with when."""
+    if index.storage_failure is not None:
+        return index.storage_failure
+    try:
+        recorded = json.loads(await _meta(index, STORAGE_META_KEY) or "null")
+        return f"{recorded['cause']} (at the update of {_iso(float(recorded['at']))})"
+    except (json.JSONDecodeError, KeyError, TypeError, ValueError):
+        return None
 
 
 def render_report(report: wire.IndexReport, tool_names: ToolNameStyle) -> str:
@@ -151,6 +166,8 @@ def render_report(report: wire.IndexReport, tool_names: ToolNameStyle) -> str:
         note = "" if b.state == "building" else ": the next update completes it"
         lines.append(f"build      {b.state}: {b.done:,}/{b.total:,} files{pct}{note}")
     lines.append(f"watcher    {report.watcher.detail}")
+    if report.storage_failed:
+        lines.append(f"storage    the last update failed: {report.storage_failed}")
     if report.routing_error:
         lines.append(routing_line(report.routing_error, tool_names))
     if report.workers_failed:

@@ -445,7 +445,8 @@ def _search_structured(
 ) -> dict[str, Any]:
     status = response.status
     note = response.note
-    if status.building or waited is not None:
+    # (a build that failed on storage is retried, and fails again: its note says why)
+    if status.storage_failure is None and (status.building or waited is not None):
         waited_text = f"; waited {waited:.1f}s for it" if waited else ""
         note = (
             f"the first index of this workspace is still being built ({status.files} files "

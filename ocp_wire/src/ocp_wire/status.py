@@ -59,6 +59,11 @@ class IndexReport(WireOut):
         description="Why the model route tool cannot route (an invalid routing setting, "
         "named); the other tools work",
     )
+    storage_failed: str | None = Field(
+        default=None,
+        description="Why the last update could not write the database (a full disk, a "
+        "file-size limit, a disk I/O error) and what to do, with when; None once one works",
+    )
     workers_failed: str | None = Field(
         default=None,
         description="Why the last update that wanted worker processes read its files in one "

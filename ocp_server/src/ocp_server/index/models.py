@@ -49,6 +49,7 @@ class IndexStatus(NamedTuple):
     indexer: bool  # this process holds the lease to index and watch
     watcher: str = "off"  # off, starting, watching, polling, standby, retrying, stopped
     watcher_error: str | None = None  # the last failure, while retrying
+    storage_failure: str | None = None  # the last update's, in words (errors.storage_cause)
 
 
 class SearchResponse(NamedTuple):

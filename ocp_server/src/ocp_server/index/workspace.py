@@ -17,8 +17,11 @@ whose data_version keys what is kept between searches) share the index's state a
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import logging
 import os
+import shutil
 import sqlite3
 import time
 import uuid
@@ -33,10 +36,16 @@ import aiosqlite
 
 from ocp_router.redact_names import redact_name_head
 from ocp_server.db import DatabaseError, DatabaseNaming, connect
+from ocp_server.errors import storage_cause, storage_failed
 from ocp_server.index import change_log, nested
 from ocp_server.index.current_snapshot import CurrentSnapshot
 from ocp_server.index.files import load_ocpignore
-from ocp_server.index.full_disk import updated_unless_full, watcher_full, watcher_note
+from ocp_server.index.full_disk import (
+    STORAGE_META_KEY,
+    storage_note,
+    updated_unless_full,
+    watcher_note,
+)
 from ocp_server.index.git_settings import GIT_CONFIG, IgnoreSources, ignore_sources
 from ocp_server.index.githead import GitHead
 from ocp_server.index.globs import relative_glob, scoped_glob
@@ -74,6 +83,13 @@ logger = logging.getLogger(__name__)
 DEBOUNCE_MS = 300
 RETRY_FIRST = 0.5  # seconds before the watcher's first retry; doubles up to RETRY_MAX
 RETRY_MAX = 30.0
+# After a storage failure (a full disk, a file-size limit) an update fails again until someone
+# acts, and each try reads the files again: the watcher waits longer between tries (and no
+# search tries meanwhile), but tries at once when that much room was made on the disk, which
+# it looks at every ROOM_POLL_S.
+STORAGE_RETRY_MAX = 300.0
+ROOM_POLL_S = 5.0
+ROOM_MADE_BYTES = 16 << 20
 # Polling, once the OS has no inotify watches left: notify's poll watcher stats every entry of
 # the watched folders at this interval, and inotify is tried again this often (another
 # program may have let its watches go, or the limit been raised).
@@ -132,6 +148,11 @@ class WorkspaceIndex:
         self._polling: str | None = None  # why the watcher polls, once inotify failed
         self._inotify_again = 0.0  # when polling, the time.monotonic() to try inotify again
         self.watcher_error: str | None = None
+        # The last update's storage failure, in words (errors.storage_cause), until one works;
+        # whether the database may hold its record.
+        self.storage_failure: str | None = None
+        self._storage_recorded = True  # another process's may be there: cleared at the first
+        self._search_may_retry = False  # (storage_wait)
         self._git_head = GitHead(workspace)  # read again only when .git changed
         self._relevant = RelevantChanges(workspace, db_path)  # the watcher's filter
         self._sources: IgnoreSources | None = None  # (_ignore_sources)
@@ -229,14 +250,78 @@ class WorkspaceIndex:
                 logger.info("another process took the indexing lease over: it indexes now")
                 self._holds_lease = False
                 return None
+            except sqlite3.DatabaseError as exc:
+                if storage_failed(exc):
+                    await self._storage_failed(exc)
+                raise
             finally:
                 self.building = False
+            if self._storage_recorded:
+                await self._storage_works()
         summary.db_bytes = self.db_size()
         self._updated.set()
         if self.watcher_state == "retrying":  # (a search's update): the disk is followed again
             self.watcher_state, self.watcher_error = "starting", self._polling
             self._retry_now.set()  # the watcher retries now, not up to RETRY_MAX later
         return summary
+
+    async def _storage_failed(self, exc: sqlite3.DatabaseError) -> None:
+        """Keep the cause of an update's storage failure for searches and the status, and
+        record it for other processes' (`ocp-server status`, `doctor`) when the disk takes
+        that much (a few bytes in a WAL the failed update left room in, often)."""
+        self.storage_failure = storage_cause(exc, self.db_path)
+        record = json.dumps({"cause": self.storage_failure, "at": time.time()})
+        try:
+            await rollback(self.db)
+            await begin(self.db)
+            await self.db.execute(
+                "INSERT INTO meta VALUES (?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                (STORAGE_META_KEY, record),
+            )
+            await self.db.execute("COMMIT")
+            self._storage_recorded = True
+        except sqlite3.Error:
+            logger.debug("recording the storage failure failed too", exc_info=True)
+            with contextlib.suppress(sqlite3.Error):
+                await rollback(self.db)
+
+    async def _storage_works(self) -> None:
+        """An update worked: no storage failure is said any more, here or in the database."""
+        self.storage_failure = None
+        try:
+            key = (STORAGE_META_KEY,)
+            if list(await self.db.execute_fetchall("SELECT 1 FROM meta WHERE key = ?", key)):
+                await self.db.execute("DELETE FROM meta WHERE key = ?", key)
+        except sqlite3.Error:  # the next update that works tries again
+            logger.debug("deleting the storage failure's record failed", exc_info=True)
+            return
+        self._storage_recorded = False
+
+    def storage_wait(self) -> bool:
+        """Whether a search leaves the update to the watcher: one failed on storage, and would
+        fail again (reading every file to find so) until room is made, which the watcher
+        looks for (`_storage_pause`). One search tries after each of the watcher's failures
+        (room may have been made meanwhile), no more; with no watcher, every search tries."""
+        return (
+            self.storage_failure is not None
+            and self.watcher_state == "retrying"
+            and not self._search_may_retry
+        )
+
+    async def _storage_pause(self, stop: asyncio.Event, seconds: float) -> None:
+        """The watcher's pause after a storage failure: `seconds`, or until ROOM_MADE_BYTES
+        more are free on the disk holding the database, it is stopped, or a search's update
+        worked meanwhile."""
+        free = _free_bytes(self.db_path.parent)
+        end = time.monotonic() + seconds
+        while (left := end - time.monotonic()) > 0:
+            await first_set((stop, self._retry_now), min(left, ROOM_POLL_S))
+            if stop.is_set() or self._retry_now.is_set():
+                return
+            if _free_bytes(self.db_path.parent) > free + ROOM_MADE_BYTES:
+                logger.info("room was made on the disk holding %s: indexing again", self.db_path)
+                return
 
     async def built(self) -> bool:
         """Whether the workspace has a complete index: an update has finished (in this process
@@ -251,11 +336,11 @@ class WorkspaceIndex:
 
     async def wait_built(self, timeout: float) -> bool:
         """Wait up to `timeout` seconds for `built()`; whether it came true. A build the disk
-        was found too full for is not waited for: no build is under way then."""
+        failed on storage is not waited for: it fails again until someone makes room."""
         deadline = time.monotonic() + timeout
         while not await self.built():
             left = deadline - time.monotonic()
-            if left <= 0 or watcher_full(self.watcher_state, self.watcher_error):
+            if left <= 0 or self.storage_failure is not None:
                 return False
             self._updated.clear()
             try:  # woken by this process's update, or polling for another process's
@@ -312,12 +397,14 @@ class WorkspaceIndex:
             files,
             chunks,
             last,
-            stale or self.watcher_state == "retrying",  # nothing follows the disk meanwhile
+            # nothing follows the disk meanwhile
+            stale or self.watcher_state == "retrying" or self.storage_failure is not None,
             self.building,
             head,
             self._holds_lease,
             self.watcher_state,
             self.watcher_error,
+            self.storage_failure,
         )
 
     async def catch_up(self, cited: Iterable[str]) -> bool:
@@ -377,8 +464,9 @@ class WorkspaceIndex:
         head = self._git_head()
         meta = await self._meta()
         sources = await self._ignore_sources()
-        full: list[str] = []  # the disk found full by an update this search ran
+        full: list[str] = []  # a storage failure of an update this search ran
         refreshed = partial(updated_unless_full, self.update, self.db_path, full)
+        refresh = refresh and not self.storage_wait()  # the watcher retries it (`watch`)
         if refresh and not self._lock.locked() and head is not None and head != meta.git_head:
             if await refreshed():
                 note = (
@@ -433,9 +521,11 @@ class WorkspaceIndex:
             note = unmatched_filters(snap, given or None, language, scope) or note
         if meta.nested:  # a search finding nothing of their code is explained
             note = "; ".join(filter(None, (note, nested.search_note(meta.nested))))
-        retrying = (
-            None if full else watcher_note(self.watcher_state, self.watcher_error, self.db_path)
-        )
+        if full:  # this search's try: the next search leaves it to the watcher (storage_wait)
+            self._search_may_retry = False
+        elif self.storage_failure is not None:  # an earlier update's
+            full.append(storage_note(self.storage_failure))
+        retrying = None if full else watcher_note(self.watcher_state, self.watcher_error)
         behind = head not in (None, meta.git_head)
         if behind and meta.last_update and not (full or retrying):
             # a checkout or pull the update running (or another window's) has not caught up
@@ -596,14 +686,18 @@ class WorkspaceIndex:
                     self.watcher_state = "retrying"
                     self._retry_now.clear()
                     self.watcher_error = redact_name_head(f"{type(exc).__name__}: {exc}", 500)
+                    storage = self._search_may_retry = storage_failed(exc)
                     logger.warning(
                         "the index watcher of %s failed (%s); retrying in %.1fs",
                         self.workspace,
-                        self.watcher_error,
+                        self.storage_failure if storage else self.watcher_error,
                         delay,
                     )
-                    await first_set((stop, self._retry_now), delay)
-                    delay = min(delay * 2, RETRY_MAX)
+                    if storage:
+                        await self._storage_pause(stop, delay)
+                    else:
+                        await first_set((stop, self._retry_now), delay)
+                    delay = min(delay * 2, STORAGE_RETRY_MAX if storage else RETRY_MAX)
         finally:
             self.watcher_state = "stopped"
 
@@ -673,6 +767,13 @@ class WorkspaceIndex:
 
     def _gone(self) -> str:
         return f"the workspace folder {self.workspace} was deleted; watched again once it is back"
+
+
+def _free_bytes(folder: Path) -> int:
+    try:
+        return shutil.disk_usage(folder).free
+    except OSError:
+        return 0
 
 
 async def _claim(db: aiosqlite.Connection, workspace: Path, db_path: Path) -> None:
