@@ -34,9 +34,10 @@ class RawServer:
         cwd: Path | None = None,
         args: tuple[str, ...] = (),
         preexec: Callable[[], object] | None = None,  # run in the child before the server
+        command: tuple[str, ...] = (sys.executable, "-m", "ocp_server.cli"),
     ) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "ocp_server.cli", *args],
+            [*command, *args],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

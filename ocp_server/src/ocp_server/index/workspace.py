@@ -105,6 +105,13 @@ class _Meta:
     nested: int  # nested repositories the last update left out
 
 
+#: A search's note while the watcher's first update, the check for files changed while no
+#: server ran, has not finished: the search answers from the index as it was meanwhile.
+CHECKING_NOTE = (
+    "the server just started and is checking the index for files changed while it was not "
+    "running: results may miss such changes; ask again in a few seconds"
+)
+
 #: A search's note when the git HEAD moved since the index's last update, and the search
 #: could not index first.
 HEAD_MOVED_NOTE = (
@@ -153,6 +160,7 @@ class WorkspaceIndex:
         self.storage_failure: str | None = None
         self._storage_recorded = True  # another process's may be there: cleared at the first
         self._search_may_retry = False  # (storage_wait)
+        self._checked = False  # an update finished in this process (CHECKING_NOTE)
         self._git_head = GitHead(workspace)  # read again only when .git changed
         self._relevant = RelevantChanges(workspace, db_path)  # the watcher's filter
         self._sources: IgnoreSources | None = None  # (_ignore_sources)
@@ -259,6 +267,7 @@ class WorkspaceIndex:
             if self._storage_recorded:
                 await self._storage_works()
         summary.db_bytes = self.db_size()
+        self._checked = True
         self._updated.set()
         if self.watcher_state == "retrying":  # (a search's update): the disk is followed again
             self.watcher_state, self.watcher_error = "starting", self._polling
@@ -526,6 +535,8 @@ class WorkspaceIndex:
         elif self.storage_failure is not None:  # an earlier update's
             full.append(storage_note(self.storage_failure))
         retrying = None if full else watcher_note(self.watcher_state, self.watcher_error)
+        if self.watcher_state == "starting" and not self._checked and meta.last_update:
+            note = "; ".join(filter(None, (CHECKING_NOTE, note)))
         behind = head not in (None, meta.git_head)
         if behind and meta.last_update and not (full or retrying):
             # a checkout or pull the update running (or another window's) has not caught up
