@@ -294,6 +294,8 @@ PASSWORD_CONTEXTS: tuple[Format, ...] = (
 )
 
 _AWS_SECRET = mixed(B64, 40)
+# wp_generate_password(64, true, true): WordPress's keys and salts, spaces among the symbols
+_WORDPRESS_KEY = mixed(ALNUM + "!@#$%^&*()-_ []{}<>~`+=,.;:/?|", 64)
 
 
 def chosen_token(r: random.Random) -> str:
@@ -307,6 +309,9 @@ TOKEN_FORMATS: tuple[Format, ...] = (
     ),
     Format("aws_secret_access_key", "aws_secret_access_key = {s}\n", _AWS_SECRET),
     Format("aws_secret_env", "export AWS_SECRET_ACCESS_KEY={s}\n", _AWS_SECRET),
+    Format("wordpress_auth_key", "define( 'AUTH_KEY',         '{s}' );\n", _WORDPRESS_KEY),
+    Format("wordpress_logged_in_key", "define( 'LOGGED_IN_KEY', '{s}' );\n", _WORDPRESS_KEY),
+    Format("wordpress_nonce_key", "define('NONCE_KEY', '{s}');\n", _WORDPRESS_KEY),
     Format("github_pat_classic", "token: {s}\n", prefixed("ghp_", mixed(ALNUM, 36))),
     Format("github_oauth", "GH_TOKEN={s}\n", prefixed("gho_", mixed(ALNUM, 36))),
     Format(

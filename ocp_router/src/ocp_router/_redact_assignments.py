@@ -24,6 +24,7 @@ from ocp_router._redact_values import (
     classify_name,
     documented_class,
     is_filler,
+    is_placeholder,
     is_reference,
     is_template,
     names_a_secret,
@@ -116,6 +117,7 @@ _PAIR_TAIL_RE = re.compile(  # define('DB_PASSWORD', 'x'), setdefault("TOKEN", "
 )
 # One more string after a pair's value: the name and it are items of a list of strings
 _NEXT_STRING_RE = re.compile(r"""[ \t]*,\s*[bBrRuUfF]{0,2}["']""")
+_DEFINE_BEFORE_RE = re.compile(r"(?i)\bdefine[ \t]*\([ \t]*$")  # PHP: define('NAME', 'x')
 _ATTR_TAIL_RE = re.compile(  # <add key="DbPassword" value="x" />
     r"""(?P<rq>["'])[ \t]+value[ \t]*=[ \t]*(?P<value>"[^"\n]{0,1024}"|'[^'\n]{0,1024}')"""
 )
@@ -360,6 +362,8 @@ def _other_value(
     raw = m.group("value")
     s, e = m.start("value") + 1, m.end("value") - 1
     v = raw[1:-1]
+    if before in "\"'" and _DEFINE_BEFORE_RE.search(line_before(text, start - 1)):
+        return _defined_value(raw, s, e, words, name_class)
     if name_class == "password" and (plain_word(v) or any(c.isspace() for c in v)):
         return None
     if (
@@ -371,6 +375,23 @@ def _other_value(
         return None  # a lexer's keywords, cachemgr_passwd and then cache_peer: a list of strings
     if UPPER_SNAKE_RE.fullmatch(v) or names_a_secret(v):
         return None  # ("DB_PASSWORD", "STRIPE_KEY"): a list of names
+    kind = assignment_kind(name_class, v, True, words)
+    return None if kind is None else (s, e, PRIORITY[kind])
+
+
+def _defined_value(raw: str, s: int, e: int, words: tuple[str, ...], name_class: str) -> Hit | None:
+    """define('DB_PASSWORD', 'x'): a PHP constant holds a literal, no list of strings, so a
+    password there is one though it reads as a word; WordPress's keys (AUTH_KEY, NONCE_KEY)
+    are 64 random characters that may hold spaces, `$` and braces."""
+    v = raw[1:-1]
+    kind = "password_assignment" if name_class == "password" else "generic_secret_assignment"
+    random = len(v) >= 16 and symbol_heavy_random(v.replace(" ", ""))
+    if random and len(v) >= 32:
+        return s, e, PRIORITY[kind]  # '$n~]_;x{…': a template's braces by chance
+    if is_placeholder(v, words) or (raw[0] == '"' and "$" in v):
+        return None  # 'put your unique phrase here', 'password_here', "$pw" (interpolated)
+    if random or name_class == "password":
+        return s, e, PRIORITY[kind]
     kind = assignment_kind(name_class, v, True, words)
     return None if kind is None else (s, e, PRIORITY[kind])
 

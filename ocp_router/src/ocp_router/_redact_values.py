@@ -385,7 +385,7 @@ _SECRET_HEADS = frozenset("secret token apikey credential credentials creds cred
 _KEY_QUALIFIERS = frozenset(
     """api secret access private auth client signing sign encryption encrypt master hmac jwt
     aes crypto cipher license subscription webhook consumer deploy storage shared root admin
-    bot app application service account session cookie""".split()
+    bot app application service account session cookie nonce""".split()
 )
 _GENERIC_WORDS = frozenset({"key", "keys", "secrets", "tokens"})
 # A name ending in one of these holds a digest of its other words' value.
@@ -461,6 +461,8 @@ def _class_of(words: tuple[str, ...]) -> str | None:
         return head
     if words[-1] == "key" and len(words) >= 2 and words[-2] in _KEY_QUALIFIERS:
         return "secret"
+    if words[-3:] == ("logged", "in", "key"):
+        return "secret"  # WordPress's LOGGED_IN_KEY
     if any(w in _GENERIC_WORDS or _head_class(w) for w in words):
         return "generic"
     return None
