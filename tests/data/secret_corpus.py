@@ -294,6 +294,22 @@ PASSWORD_CONTEXTS: tuple[Format, ...] = (
 )
 
 _AWS_SECRET = mixed(B64, 40)
+_CRYPT64 = ALNUM + "./"
+# Apache's htpasswd lines (MD5-crypt, bcrypt, {SHA}): a hash a password is found from
+
+
+def _apr1(r: random.Random) -> str:
+    return f"$apr1${chars(_CRYPT64, 8)(r)}${chars(_CRYPT64, 22)(r)}"
+
+
+def _bcrypt(r: random.Random) -> str:
+    return f"$2y$10${chars(_CRYPT64, 53)(r)}"
+
+
+def _sha1_b64(r: random.Random) -> str:
+    return "{SHA}" + base64.b64encode(r.randbytes(20)).decode()
+
+
 # wp_generate_password(64, true, true): WordPress's keys and salts, spaces among the symbols
 _WORDPRESS_KEY = mixed(ALNUM + "!@#$%^&*()-_ []{}<>~`+=,.;:/?|", 64)
 
@@ -309,6 +325,9 @@ TOKEN_FORMATS: tuple[Format, ...] = (
     ),
     Format("aws_secret_access_key", "aws_secret_access_key = {s}\n", _AWS_SECRET),
     Format("aws_secret_env", "export AWS_SECRET_ACCESS_KEY={s}\n", _AWS_SECRET),
+    Format("htpasswd_apr1", "admin:{s}\n", _apr1),
+    Format("htpasswd_bcrypt", "deploy:{s}\n", _bcrypt),
+    Format("htpasswd_sha", "# .htpasswd\nalice:{s}\n", _sha1_b64),
     Format("wordpress_auth_key", "define( 'AUTH_KEY',         '{s}' );\n", _WORDPRESS_KEY),
     Format("wordpress_logged_in_key", "define( 'LOGGED_IN_KEY', '{s}' );\n", _WORDPRESS_KEY),
     Format("wordpress_nonce_key", "define('NONCE_KEY', '{s}');\n", _WORDPRESS_KEY),

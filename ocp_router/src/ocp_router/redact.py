@@ -223,6 +223,7 @@ from ocp_router import (
 from ocp_router._redact_assignments import KEYWORDS, assignment_hits, xml_hits
 from ocp_router._redact_base import KINDS, MARKER_OPEN, MARKERS, PRIORITY, Hit
 from ocp_router._redact_calls import call_hits, keyed_element_hits
+from ocp_router._redact_hashes import password_hash_hits
 from ocp_router._redact_phrases import (
     auth_hits,
     connection_hits,
@@ -354,6 +355,7 @@ def _detectors(text: str, shapes: bool) -> Iterator[Hit]:
         yield from xml_hits(text)
         yield from keyed_element_hits(text)
     yield from call_hits(text, lowered)
+    yield from password_hash_hits(text)
     yield from auth_hits(text, lowered)
     if _redact_scan.contains(text, "@"):
         if _redact_scan.contains(text, "://"):
