@@ -224,6 +224,8 @@ def assignment_hits(text: str, lowered: str, spans: list[tuple[int, int]]) -> It
         documented = name_class is None
         if documented:
             name_class = documented_class(name)
+        if name_class is None and name == "LOGGED_IN_KEY":
+            name_class = "secret"  # WordPress's (its NONCE_KEY's nonce is a key's qualifier)
         if name_class is None:
             continue
         m = _ASSIGN_TAIL_RE.match(text, name_end)
@@ -392,8 +394,8 @@ def _defined_value(raw: str, s: int, e: int, words: tuple[str, ...], name_class:
         return None  # 'put your unique phrase here', 'password_here', "$pw" (interpolated)
     if random or name_class == "password":
         return s, e, PRIORITY[kind]
-    kind = assignment_kind(name_class, v, True, words)
-    return None if kind is None else (s, e, PRIORITY[kind])
+    judged = assignment_kind(name_class, v, True, words)
+    return None if judged is None else (s, e, PRIORITY[judged])
 
 
 def _config_value(

@@ -461,8 +461,6 @@ def _class_of(words: tuple[str, ...]) -> str | None:
         return head
     if words[-1] == "key" and len(words) >= 2 and words[-2] in _KEY_QUALIFIERS:
         return "secret"
-    if words[-3:] == ("logged", "in", "key"):
-        return "secret"  # WordPress's LOGGED_IN_KEY
     if any(w in _GENERIC_WORDS or _head_class(w) for w in words):
         return "generic"
     return None

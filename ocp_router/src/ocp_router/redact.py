@@ -87,6 +87,7 @@ What is detected (kind in brackets):
     no spaces, a digit, mostly alphanumeric, not made of words (``generic_secret_assignment``;
     lexers keep ``token = "IDENTIFIER"``); in .env, log, YAML or INI fields also one a person
     chose, 8+ letters and digits (``token: hunter2secret99``; not ``bos_token1``, a name);
+    in PHP's ``define()`` a password though it is a word, and WordPress's keys with spaces;
   - any other name containing key/secret/token/password/passwd/pwd/credential (``cache_key``,
     ``password_hash``): only a high-entropy value, 16+ characters of mixed classes, mostly
     alphanumeric, not words, not a URL (``generic_secret_assignment``).
@@ -115,7 +116,8 @@ What is detected (kind in brackets):
 - Passwords without an assignment: prose ("the prod db password is ..."), ``IDENTIFIED BY
   '...'``, ``ConvertTo-SecureString "..."``, netrc ``password ...``, .pgpass lines, and
   commands that take one: ``mysql -p...``, ``sshpass -p``, ``docker/podman/helm login -p``,
-  ``redis-cli -a``, ``mongo -p`` (``password_assignment``).
+  ``redis-cli -a``, ``mongo -p`` (``password_assignment``); a password's hash on an htpasswd
+  or shadow line (``user:$apr1$...``, ``$2y$``, ``$6$``, ``{SHA}``; ``_redact_hashes``).
 - High-entropy values under any name: 20+ characters with lower, upper and digits, not words,
   assigned (``"k": "0bK5..."``, ``signing: ZTzh...``, ``sessionid=6Wax...``), unless the name
   says it is random by nature (hash, digest, id, nonce, version...) (``high_entropy_string``).
@@ -185,7 +187,8 @@ line holds it), `_redact_tables` (a name and a value in a Markdown table), `_red
 and notes, after a name or before one) and `_redact_values` (how any of them judges a value and
 a name, with `_redact_encoded`); `_redact_jwt` says which JWTs are examples, `_redact_words`
 whether a value reads as words; `_redact_base` holds the kinds they share. This module runs
-them, merges what they find and renders the markers.
+them, merges what they find and renders the markers. Over 600 lines: this docstring is the
+one list of what is detected and what is left, which the detectors' modules refer to.
 """
 
 from __future__ import annotations
@@ -207,6 +210,7 @@ from ocp_router import (
     _redact_calls,
     _redact_encoded,
     _redact_glued,
+    _redact_hashes,
     _redact_jwt,
     _redact_line_kind,
     _redact_phrases,
@@ -223,7 +227,6 @@ from ocp_router import (
 from ocp_router._redact_assignments import KEYWORDS, assignment_hits, xml_hits
 from ocp_router._redact_base import KINDS, MARKER_OPEN, MARKERS, PRIORITY, Hit
 from ocp_router._redact_calls import call_hits, keyed_element_hits
-from ocp_router._redact_hashes import password_hash_hits
 from ocp_router._redact_phrases import (
     auth_hits,
     connection_hits,
@@ -275,6 +278,7 @@ _SOURCES = tuple(
         _redact_tables,
         _redact_calls,
         _redact_split,
+        _redact_hashes,
     )
 ) + (Path(__file__),)
 SOURCE_DIGEST = hashlib.blake2b(
@@ -355,7 +359,7 @@ def _detectors(text: str, shapes: bool) -> Iterator[Hit]:
         yield from xml_hits(text)
         yield from keyed_element_hits(text)
     yield from call_hits(text, lowered)
-    yield from password_hash_hits(text)
+    yield from _redact_hashes.password_hash_hits(text)
     yield from auth_hits(text, lowered)
     if _redact_scan.contains(text, "@"):
         if _redact_scan.contains(text, "://"):
