@@ -319,12 +319,21 @@ def chosen_token(r: random.Random) -> str:
     return f"{r.choice(WORDS)}{r.randint(1, 99)}{r.choice(WORDS)}{r.randint(10, 9999)}"
 
 
+def chosen_words(r: random.Random) -> str:
+    """A secret a person chose from words alone (bronzeanvil), 8+ letters."""
+    while len(v := r.choice(WORDS) + r.choice(WORDS)) < 8:
+        pass
+    return v
+
+
 TOKEN_FORMATS: tuple[Format, ...] = (
     Format(
         "aws_access_key_id", "aws_access_key_id = {s}\n", prefixed("AKIA", mixed(UPPER_DIGITS, 16))
     ),
     Format("aws_secret_access_key", "aws_secret_access_key = {s}\n", _AWS_SECRET),
     Format("aws_secret_env", "export AWS_SECRET_ACCESS_KEY={s}\n", _AWS_SECRET),
+    Format("dotenv_chosen_words", "API_SECRET={s}\nDEBUG=false\n", chosen_words),
+    Format("ini_chosen_words", "[default]\naws_secret_access_key = {s}\n", chosen_words),
     Format("htpasswd_apr1", "admin:{s}\n", _apr1),
     Format("htpasswd_bcrypt", "deploy:{s}\n", _bcrypt),
     Format("htpasswd_sha", "# .htpasswd\nalice:{s}\n", _sha1_b64),

@@ -112,8 +112,7 @@ _REFERENCE_WORDS = ("pass", "pw", "secret", "token", "key", "cred", "auth")
 _CHOSEN_PASSWORD_RE = re.compile(r"^(?=.*\d).+[!#%^~@]")
 # Values YAML, INI and dotenv give a meaning of their own.
 _CONFIG_KEYWORDS = frozenset("~ null none nil true false yes no on off".split())
-
-
+_STATE_WORDS = frozenset("disabled enabled required optional undefined inherit generated".split())
 _LOWER_RE = re.compile(r"[a-z]")
 _UPPER_RE = re.compile(r"[A-Z]")
 _DIGIT_RE = re.compile(r"[0-9]")
@@ -487,9 +486,10 @@ def assignment_kind(
         return None  # signing_key: keys/jwt_rs256.pem, ("verify_token", "src/auth.py:19-20")
     if (name_class != "generic" and _credential_like(v)) or looks_random(v):
         return "generic_secret_assignment"
-    chosen = field and name_class == "secret" and _WORD_DIGIT_MIX_RE.fullmatch(v)
-    if chosen and not ("_" in v and names_a_secret(v)):  # not token=bos_token1, a name
-        return "generic_secret_assignment"  # TOKEN=hunter2secret99: chosen like a password
+    words_only = len(v) >= 8 and v.isalpha() and v.islower() and v not in _STATE_WORDS
+    if field and name_class == "secret" and (_WORD_DIGIT_MIX_RE.fullmatch(v) or words_only):
+        if not (("_" in v or words_only) and names_a_secret(v)):  # bos_token1, authorization
+            return "generic_secret_assignment"  # TOKEN=hunter2secret99, or two words chosen
     return None
 
 

@@ -86,7 +86,8 @@ What is detected (kind in brackets):
     client/signing/session/... : a literal that looks like a credential, i.e. 8+ characters,
     no spaces, a digit, mostly alphanumeric, not made of words (``generic_secret_assignment``;
     lexers keep ``token = "IDENTIFIER"``); in .env, log, YAML or INI fields also one a person
-    chose, 8+ letters and digits (``token: hunter2secret99``; not ``bos_token1``, a name);
+    chose, 8+ letters and digits (``token: hunter2secret99``; not ``bos_token1``, a name),
+    or on .env, log, YAML and INI lines 8+ lower-case letters (two words; not ``required``);
     in PHP's ``define()`` a password though it is a word, and WordPress's keys with spaces;
   - any other name containing key/secret/token/password/passwd/pwd/credential (``cache_key``,
     ``password_hash``): only a high-entropy value, 16+ characters of mixed classes, mostly
