@@ -103,6 +103,7 @@ def test_the_largest_search_fits_what_it_advertises_and_claude_codes_token_limit
     claude = answers["claude-code"]["structuredContent"]
     assert not answers["claude-code"]["isError"]
     assert limit * 0.8 < estimate_tokens(whole["claude-code"]) <= limit
-    assert claude["note"].startswith("max_tokens=50,000 was lowered to ")
+    # (after the restart check's note when the search came while the check ran)
+    assert "max_tokens=50,000 was lowered to " in claude["note"]
     assert "MAX_MCP_OUTPUT_TOKENS" in claude["note"]
     assert claude["files"] and claude["files"][0]["hits"]

@@ -72,18 +72,18 @@ def test_stats_names_the_route_tool_as_advertised(tmp_path: Path) -> None:
     _no_underscored_name(said)
 
 
-async def test_an_unreadable_database_names_the_save_tool_as_advertised(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_an_unreadable_database_names_the_save_tool_as_advertised(tmp_path: Path) -> None:
     from ocp_server.db import connect
     from ocp_server.errors import DatabaseError
+    from ocp_server.settings import ServerSettings
+    from ocp_server.workspaces import database_naming
 
-    monkeypatch.setenv("OCP_TOOL_NAMES", "dotted")
+    settings = ServerSettings.from_env({"OCP_TOOL_NAMES": "dotted"})
     db_path = tmp_path / ".ocp" / "ocp.db"
     db_path.parent.mkdir()
     db_path.write_bytes(b"this is not a database" * 100)
     with pytest.raises(DatabaseError) as caught:
-        await connect(db_path)
+        await connect(db_path, database_naming(settings))
     message = str(caught.value)
     assert "session memory saved with ocp.result.save" in message, message
     _no_underscored_name(message)
