@@ -29,11 +29,10 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from types import TracebackType
-from typing import Self
 
 import aiosqlite
 
+from ocp_router.closing import ClosesOnExit
 from ocp_router.redact_names import redact_name_head
 from ocp_server.db import DatabaseError, DatabaseNaming, connect
 from ocp_server.errors import storage_cause, storage_failed
@@ -120,7 +119,7 @@ HEAD_MOVED_NOTE = (
 )
 
 
-class WorkspaceIndex:
+class WorkspaceIndex(ClosesOnExit):
     def __init__(
         self,
         workspace: Path,
@@ -204,7 +203,7 @@ class WorkspaceIndex:
             history_commits=history_commits,
         )
 
-    async def close(self) -> None:
+    async def aclose(self) -> None:
         if self._holds_lease:
             await release_lease(self.db, self.owner)
         if self._reader is not None:
@@ -214,16 +213,7 @@ class WorkspaceIndex:
             self._stored.forget()  # a new connection counts its versions anew
         await self.db.close()
 
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
+    close = aclose  # the name most callers use; `async with` calls aclose
 
     # ---- the lease --------------------------------------------------------------------
     async def acquire_lease(self, seconds: float = LEASE_SECONDS) -> bool:
