@@ -24,7 +24,6 @@ import warnings
 import weakref
 from collections.abc import Awaitable, Mapping, Sequence
 from contextlib import suppress
-from types import TracebackType
 from typing import Any, Literal, Self, TypeVar
 
 from mcp import ClientSession, StdioServerParameters
@@ -46,6 +45,7 @@ from ocp_client.environment import server_environment
 from ocp_client.options import StrPath
 from ocp_client.server_task import ServerExit, close_soon, serve
 from ocp_client.stderr_tail import StderrTail
+from ocp_router.closing import ClosesOnExit
 from ocp_router.redact import redact
 
 R = TypeVar("R", bound=BaseModel)
@@ -116,7 +116,7 @@ class _Session(ClientSession):
             ) from exc
 
 
-class OCPClient:
+class OCPClient(ClosesOnExit):
     """An ocp-server over stdio: `async with OCPClient(...) as ocp:` starts it and stops it.
 
     One method per tool (`search`, `restore`, `route`, `save`) with typed results
@@ -238,14 +238,6 @@ class OCPClient:
         # traceback before its logging was set up) wrote on stderr must not ride along.
         error = OCPTimeoutError if timed_out else OCPServerError
         return error(redact(f"ocp-server {what}: `{self.command_line}`{said}").text)
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     async def aclose(self) -> None:
         """Stop the server of a client opened without `async with` (`await
