@@ -44,6 +44,21 @@ def _counts(db_path: Path) -> tuple[int, int, int]:
     return files, chunks, orphans
 
 
+def _add_twelve_modules_written_a_minute_ago(workspace: Path) -> None:
+    """Twelve more modules, and every file dated a minute back: a file written just before it
+    was read is read again anyway (racy), which the tests of interrupted builds do not count."""
+    for i in range(12):
+        (workspace / f"mod_{i}.py").write_text(f"def function_{i}():\n    return {i}\n")
+    past = time.time() - 60
+    for path in workspace.rglob("*"):
+        if path.is_file() and ".git" not in path.parts:
+            os.utime(path, (past, past))
+
+
+class Killed(Exception):
+    """Stands in for the process dying between two batches."""
+
+
 async def test_cold_index_then_search_cites_the_definition(index: WorkspaceIndex) -> None:
     summary = await index.update()
     assert summary is not None and summary.files == 5 and summary.chunks > 0
@@ -700,20 +715,10 @@ async def test_second_process_does_not_index_while_the_first_holds_the_lease(
 async def test_killing_the_indexer_mid_run_leaves_a_consistent_database(
     workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for i in range(12):
-        (workspace / f"mod_{i}.py").write_text(f"def function_{i}():\n    return {i}\n")
-    # Written a minute ago: a file written just before it was read is read again anyway (racy),
-    # which is not what this test counts.
-    past = time.time() - 60
-    for path in workspace.rglob("*"):
-        if path.is_file() and ".git" not in path.parts:
-            os.utime(path, (past, past))
+    _add_twelve_modules_written_a_minute_ago(workspace)
     monkeypatch.setattr(indexer_module, "BATCH_FILES", 4)
     db_path = tmp_path / "k.db"
     idx = await WorkspaceIndex.open(workspace, db_path)
-
-    class Killed(Exception):
-        """Stands in for the process dying between two batches."""
 
     def die(done: int, total: int) -> None:
         if done >= 8:
@@ -736,20 +741,10 @@ async def test_a_first_build_killed_mid_run_resumes_where_it_stopped_and_says_it
     """A first build killed (an IDE closed, `kill -9`) and started again read every file again
     (its stored chunks counted as found with other redaction rules), so a build longer than a
     session never finished; and it said the index was complete while it ran."""
-    for i in range(12):
-        (workspace / f"mod_{i}.py").write_text(f"def function_{i}():\n    return {i}\n")
-    # Written a minute ago: a file written just before it was read is read again anyway (racy),
-    # which is not what this test counts.
-    past = time.time() - 60
-    for path in workspace.rglob("*"):
-        if path.is_file() and ".git" not in path.parts:
-            os.utime(path, (past, past))
+    _add_twelve_modules_written_a_minute_ago(workspace)
     monkeypatch.setattr(indexer_module, "BATCH_FILES", 4)
     db_path = tmp_path / "k.db"
     idx = await WorkspaceIndex.open(workspace, db_path)
-
-    class Killed(Exception):
-        """Stands in for the process dying between two batches."""
 
     listed: list[int] = []
 
@@ -780,9 +775,6 @@ async def test_a_search_completing_an_interrupted_first_build_does_not_blame_the
     monkeypatch.setattr(indexer_module, "BATCH_FILES", 2)
     db_path = tmp_path / "k.db"
 
-    class Killed(Exception):
-        """Stands in for the process dying between two batches."""
-
     def die(done: int, total: int) -> None:
         if done >= 3:
             raise Killed
@@ -803,19 +795,9 @@ async def test_a_build_interrupted_and_finished_by_a_small_update_is_no_longer_r
     """A build of several batches records its progress; one interrupted (a full disk, a kill)
     and completed by an update of one batch left 'build interrupted: 8/18 files: the next
     update completes it' in every status for good."""
-    for i in range(12):
-        (workspace / f"mod_{i}.py").write_text(f"def function_{i}():\n    return {i}\n")
-    # Written a minute ago: a file written just before it was read is read again anyway (racy),
-    # which is not what this test counts.
-    past = time.time() - 60
-    for path in workspace.rglob("*"):
-        if path.is_file() and ".git" not in path.parts:
-            os.utime(path, (past, past))
+    _add_twelve_modules_written_a_minute_ago(workspace)
     monkeypatch.setattr(indexer_module, "BATCH_FILES", 4)
     db_path = tmp_path / "k.db"
-
-    class Killed(Exception):
-        """Stands in for the process dying between two batches."""
 
     def die(done: int, total: int) -> None:
         if done >= 12:
