@@ -17,6 +17,17 @@ from ocp_server.index.workspace import WorkspaceIndex
 from tests.workspace_fixture import git
 
 
+def _committed_workspace(tmp_path: Path) -> Path:
+    """A git workspace of one committed module defining verify_token."""
+    ws = tmp_path / "ws"
+    (ws / "src").mkdir(parents=True)
+    (ws / "src" / "auth.py").write_text("def verify_token(token):\n    return bool(token)\n")
+    git(ws, "init", "-q")
+    git(ws, "add", "-A")
+    git(ws, "commit", "-qm", "init")
+    return ws
+
+
 async def _no_room_to_grow(db: aiosqlite.Connection) -> None:
     pages = next(iter(await db.execute_fetchall("PRAGMA page_count")))[0]
     await db.execute_fetchall(
@@ -47,12 +58,7 @@ async def test_a_transaction_sqlite_ended_itself_raises_its_own_error_not_the_ro
 async def test_a_search_whose_update_finds_the_disk_full_answers_from_the_index(
     tmp_path: Path,
 ) -> None:
-    ws = tmp_path / "ws"
-    (ws / "src").mkdir(parents=True)
-    (ws / "src" / "auth.py").write_text("def verify_token(token):\n    return bool(token)\n")
-    git(ws, "init", "-q")
-    git(ws, "add", "-A")
-    git(ws, "commit", "-qm", "init")
+    ws = _committed_workspace(tmp_path)
     async with await WorkspaceIndex.open(ws, tmp_path / "ocp.db") as index:
         assert await index.update() is not None
         await _no_room_to_grow(index.db)
@@ -224,12 +230,7 @@ async def test_searches_leave_a_first_build_that_fails_on_storage_to_the_watcher
     from tests.index.watching import watcher_running
 
     monkeypatch.setattr(workspace_module, "RETRY_FIRST", 600.0)  # no retry of its own here
-    ws = tmp_path / "ws"
-    (ws / "src").mkdir(parents=True)
-    (ws / "src" / "auth.py").write_text("def verify_token(token):\n    return bool(token)\n")
-    git(ws, "init", "-q")
-    git(ws, "add", "-A")
-    git(ws, "commit", "-qm", "init")
+    ws = _committed_workspace(tmp_path)
     index = await WorkspaceIndex.open(ws, tmp_path / "ocp.db")
     searching = asyncio.current_task()
     by_search: list[object] = []
