@@ -22,6 +22,7 @@ from tests.proxy.test_proxy_faults import (
     _last_row,
     _messages,
     _sse_events,
+    _stream_from_an_upstream_that_stalls,
 )
 
 _INTERNALS = ("RemoteProtocolError", "ReadTimeout", "ReadError", "httpx", "httpcore", "peer")
@@ -64,10 +65,7 @@ def test_a_paid_stream_silent_midway_says_to_raise_the_upstream_timeout(
     proxy_env: dict[str, str],
     fake_anthropic: FakeAnthropic,
 ) -> None:
-    fake_anthropic.stream_delay = 3.0
-    proxy = start_proxy(proxy_env | {"OCP_PROXY_UPSTREAM_TIMEOUT": "0.5"})
-    with httpx.Client(base_url=proxy.url, timeout=20) as http:
-        response = http.post("/v1/messages", json=_messages(stream=True), headers=ANTHROPIC_HEADERS)
+    proxy, response = _stream_from_an_upstream_that_stalls(start_proxy, proxy_env, fake_anthropic)
     said = json.loads(_sse_events(response.text)[-1][1])["error"]["message"]
     url = fake_anthropic.url + "/v1/messages"
     assert f"the anthropic upstream at {url} sent nothing for 0.5 s mid-stream" in said, said

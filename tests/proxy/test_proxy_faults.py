@@ -146,15 +146,29 @@ async def _last_row(proxy: Proxy) -> dict[str, Any]:
     raise AssertionError("no request was recorded within 30 s")
 
 
+def _stream_from_an_upstream_that_stalls(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake: FakeAnthropic | FakeOpenAI,
+) -> tuple[RunningProxy, httpx.Response]:
+    """A streamed request whose upstream goes silent for 3 s mid-stream, with the proxy's
+    OCP_PROXY_UPSTREAM_TIMEOUT at 0.5 s."""
+    fake.stream_delay = 3.0
+    proxy = start_proxy(proxy_env | {"OCP_PROXY_UPSTREAM_TIMEOUT": "0.5"})
+    if isinstance(fake, FakeAnthropic):
+        path, body, headers = "/v1/messages", _messages(stream=True), ANTHROPIC_HEADERS
+    else:
+        path, body, headers = "/v1/chat/completions", _chat(stream=True), OPENAI_HEADERS
+    with httpx.Client(base_url=proxy.url, timeout=20) as http:
+        return proxy, http.post(path, json=body, headers=headers)
+
+
 def test_an_upstream_that_stalls_mid_stream_ends_the_anthropic_stream_with_an_error_event(
     start_proxy: Callable[..., RunningProxy],
     proxy_env: dict[str, str],
     fake_anthropic: FakeAnthropic,
 ) -> None:
-    fake_anthropic.stream_delay = 3.0
-    proxy = start_proxy(proxy_env | {"OCP_PROXY_UPSTREAM_TIMEOUT": "0.5"})
-    with httpx.Client(base_url=proxy.url, timeout=20) as http:
-        response = http.post("/v1/messages", json=_messages(stream=True), headers=ANTHROPIC_HEADERS)
+    proxy, response = _stream_from_an_upstream_that_stalls(start_proxy, proxy_env, fake_anthropic)
     events = _sse_events(response.text)
     assert response.status_code == 200
     assert events[0][0] == "message_start"
@@ -526,12 +540,7 @@ def test_an_openai_upstream_that_stalls_mid_stream_ends_with_an_error_chunk(
     proxy_env: dict[str, str],
     fake_openai: FakeOpenAI,
 ) -> None:
-    fake_openai.stream_delay = 3.0
-    proxy = start_proxy(proxy_env | {"OCP_PROXY_UPSTREAM_TIMEOUT": "0.5"})
-    with httpx.Client(base_url=proxy.url, timeout=20) as http:
-        response = http.post(
-            "/v1/chat/completions", json=_chat(stream=True), headers=OPENAI_HEADERS
-        )
+    _, response = _stream_from_an_upstream_that_stalls(start_proxy, proxy_env, fake_openai)
     last = json.loads(_sse_events(response.text)[-1][1])
     assert "sent nothing for 0.5 s mid-stream" in last["error"]["message"]
     assert "[DONE]" not in response.text
