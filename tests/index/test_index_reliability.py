@@ -11,6 +11,8 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -422,6 +424,29 @@ def test_a_file_gone_named_as_the_database_but_for_case_is_its_in_its_folder(
     assert not own.written(str(db_path.parent / "ocp.db.py"))
 
 
+@contextmanager
+def _fifo_with_a_writer(pipe: Path, data: bytes) -> Iterator[None]:
+    """A named pipe at `pipe` whose writer (blocked until a reader opens it) sends `data`: the
+    old code read it instead of hanging the test. A writer still waiting at the end is let go."""
+    os.mkfifo(pipe)
+
+    def write() -> None:
+        try:
+            with open(pipe, "wb") as out:  # blocks until the pipe has a reader
+                out.write(data)
+        except OSError:
+            pass  # the reader had already closed it
+
+    writer = threading.Thread(target=write, daemon=True)
+    writer.start()
+    try:
+        yield
+    finally:
+        while writer.is_alive():
+            os.close(os.open(pipe, os.O_RDONLY | os.O_NONBLOCK))
+            writer.join(0.05)
+
+
 def test_a_file_swapped_for_a_named_pipe_after_listing_is_skipped_unread(tmp_path: Path) -> None:
     # Between the listing's stat and the read, a file can become a FIFO; reading one blocks
     # until something writes to it, for ever if nothing does. A writer is put on this one so
@@ -429,21 +454,8 @@ def test_a_file_swapped_for_a_named_pipe_after_listing_is_skipped_unread(tmp_pat
     ws = tmp_path / "ws"
     ws.mkdir()
     pipe = ws / "swapped.py"
-    os.mkfifo(pipe)
-
-    def write() -> None:
-        try:
-            with open(pipe, "wb") as out:  # blocks until the pipe has a reader
-                out.write(b"def from_the_pipe():\n    pass\n")
-        except OSError:
-            pass  # the reader had already closed it
-
-    writer = threading.Thread(target=write, daemon=True)
-    writer.start()
-    processed = process_file(ws, Candidate("swapped.py", 30, 0), None, 1000)
-    while writer.is_alive():  # a writer still waiting for a reader is let go
-        os.close(os.open(pipe, os.O_RDONLY | os.O_NONBLOCK))
-        writer.join(0.05)
+    with _fifo_with_a_writer(pipe, b"def from_the_pipe():\n    pass\n"):
+        processed = process_file(ws, Candidate("swapped.py", 30, 0), None, 1000)
     assert processed.skip == "unreadable" and processed.chunks is None
 
 
@@ -456,21 +468,8 @@ def test_a_named_pipe_as_an_ignore_file_is_not_read(tmp_path: Path, ignore_file:
     (ws / "sub").mkdir(parents=True)
     (ws / "sub" / "kept.py").write_text("def kept():\n    pass\n")
     pipe = ws / ignore_file
-    os.mkfifo(pipe)
-
-    def write() -> None:
-        try:
-            with open(pipe, "wb") as out:  # blocks until the pipe has a reader
-                out.write(b"*.py\n")
-        except OSError:
-            pass  # the reader had already closed it
-
-    writer = threading.Thread(target=write, daemon=True)
-    writer.start()
-    listing = list_workspace(ws, max_file_bytes=1000)
-    while writer.is_alive():  # a writer still waiting for a reader is let go
-        os.close(os.open(pipe, os.O_RDONLY | os.O_NONBLOCK))
-        writer.join(0.05)
+    with _fifo_with_a_writer(pipe, b"*.py\n"):
+        listing = list_workspace(ws, max_file_bytes=1000)
     assert [c.path for c in listing.candidates] == ["sub/kept.py"]
 
 
