@@ -59,6 +59,18 @@ class Killed(Exception):
     """Stands in for the process dying between two batches."""
 
 
+async def _build_killed_after(files: int, workspace: Path, db_path: Path) -> None:
+    """An update of `workspace` into `db_path` that dies once `files` files are done."""
+
+    def die(done: int, total: int) -> None:
+        if done >= files:
+            raise Killed
+
+    async with await WorkspaceIndex.open(workspace, db_path) as idx:
+        with pytest.raises(Killed):
+            await idx.update(die)
+
+
 async def test_cold_index_then_search_cites_the_definition(index: WorkspaceIndex) -> None:
     summary = await index.update()
     assert summary is not None and summary.files == 5 and summary.chunks > 0
@@ -718,15 +730,7 @@ async def test_killing_the_indexer_mid_run_leaves_a_consistent_database(
     _add_twelve_modules_written_a_minute_ago(workspace)
     monkeypatch.setattr(indexer_module, "BATCH_FILES", 4)
     db_path = tmp_path / "k.db"
-    idx = await WorkspaceIndex.open(workspace, db_path)
-
-    def die(done: int, total: int) -> None:
-        if done >= 8:
-            raise Killed
-
-    with pytest.raises(Killed):
-        await idx.update(die)
-    await idx.close()
+    await _build_killed_after(8, workspace, db_path)
     files, _, orphans = _counts(db_path)
     assert 0 < files < 17 and orphans == 0
     idx = await WorkspaceIndex.open(workspace, db_path)
@@ -774,14 +778,7 @@ async def test_a_search_completing_an_interrupted_first_build_does_not_blame_the
     completed it said 'git HEAD changed since the last update', of a HEAD that never moved."""
     monkeypatch.setattr(indexer_module, "BATCH_FILES", 2)
     db_path = tmp_path / "k.db"
-
-    def die(done: int, total: int) -> None:
-        if done >= 3:
-            raise Killed
-
-    async with await WorkspaceIndex.open(workspace, db_path) as idx:
-        with pytest.raises(Killed):
-            await idx.update(die)
+    await _build_killed_after(3, workspace, db_path)
     async with await WorkspaceIndex.open(workspace, db_path) as idx:
         response = await idx.search("verify_token")
     assert response.results and not response.status.stale
@@ -798,14 +795,7 @@ async def test_a_build_interrupted_and_finished_by_a_small_update_is_no_longer_r
     _add_twelve_modules_written_a_minute_ago(workspace)
     monkeypatch.setattr(indexer_module, "BATCH_FILES", 4)
     db_path = tmp_path / "k.db"
-
-    def die(done: int, total: int) -> None:
-        if done >= 12:
-            raise Killed
-
-    async with await WorkspaceIndex.open(workspace, db_path) as idx:
-        with pytest.raises(Killed):
-            await idx.update(die)
+    await _build_killed_after(12, workspace, db_path)
     monkeypatch.setattr(indexer_module, "BATCH_FILES", 200)  # what is left is one batch
     async with await WorkspaceIndex.open(workspace, db_path) as idx:
         assert (await index_report(idx)).build.state == "interrupted"
