@@ -371,6 +371,8 @@ class FakeOllama(FakeServer):
                 done_reason = "length"
         tool_calls = [
             {"function": {"index": i, "name": tc["name"], "arguments": tc.get("arguments", {})}}
+            # Ollama from v0.12 sends an id of its own ("call_…") when the reply names one
+            | ({"id": tc["id"]} if "id" in tc else {})
             for i, tc in enumerate(out.get("tool_calls") or [])
         ]
         prompt_tokens = _prompt_tokens(messages)

@@ -861,3 +861,136 @@ def test_a_stream_flag_that_is_not_a_boolean_is_a_400_naming_it(
     answer = httpx.post(proxy.url + path, json=body, timeout=20)
     assert answer.status_code == 400, answer.text
     assert "stream: expected true or false" in answer.text, answer.text
+
+
+TWO_CALLS = {
+    "content": "",
+    "tool_calls": [
+        {"name": "read_file", "arguments": {"path": "a.py"}},
+        {"name": "read_file", "arguments": {"path": "b.py"}},
+    ],
+}
+
+
+def test_a_local_tool_call_answer_in_the_openai_dialect_looks_like_openais(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_ollama: FakeOllama,
+    fake_openai: FakeOpenAI,
+) -> None:
+    # OpenAI: ids `call_…`, one per call; content null when the assistant only calls tools
+    fake_ollama.reply = TWO_CALLS
+    proxy = start_proxy(proxy_env | {"OCP_LOCAL_TOOLS": "1"})
+    completion = _openai(proxy).chat.completions.create(
+        model="gpt-4o",
+        tools=cast(Any, OPENAI_TOOLS),
+        messages=[{"role": "user", "content": SIMPLE}],
+    )
+    assert completion.model == "llama3.2"
+    (choice,) = completion.choices
+    assert choice.finish_reason == "tool_calls"
+    assert choice.message.content is None
+    calls = choice.message.tool_calls or []
+    assert [json.loads(c.function.arguments) for c in calls if c.type == "function"] == [
+        {"path": "a.py"},
+        {"path": "b.py"},
+    ]
+    ids = [c.id for c in calls]
+    assert all(i.startswith("call_") for i in ids) and len(set(ids)) == 2
+    assert fake_openai.requests == []
+
+
+def test_a_streamed_local_tool_call_answer_in_the_openai_dialect_looks_like_openais(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_ollama: FakeOllama,
+) -> None:
+    fake_ollama.reply = TWO_CALLS
+    proxy = start_proxy(proxy_env | {"OCP_LOCAL_TOOLS": "1"})
+    stream = _openai(proxy).chat.completions.create(
+        model="gpt-4o",
+        tools=cast(Any, OPENAI_TOOLS),
+        messages=[{"role": "user", "content": SIMPLE}],
+        stream=True,
+    )
+    chunks = [c for c in stream if c.choices]
+    first = chunks[0].choices[0].delta
+    assert (first.role, first.content) == ("assistant", None)
+    pieces = [t for c in chunks for t in c.choices[0].delta.tool_calls or []]
+    assert [t.index for t in pieces] == [0, 1]
+    ids = [t.id or "" for t in pieces]
+    assert all(i.startswith("call_") for i in ids) and len(set(ids)) == 2
+    assert all(c.choices[0].delta.content in (None, "") for c in chunks)
+    assert chunks[-1].choices[0].finish_reason == "tool_calls"
+    # the whole stream as the SDK's helper puts it together
+    with _openai(proxy).chat.completions.stream(
+        model="gpt-4o",
+        tools=cast(Any, OPENAI_TOOLS),
+        messages=[{"role": "user", "content": SIMPLE}],
+    ) as helper:
+        final = helper.get_final_completion()
+    message = final.choices[0].message
+    assert message.content is None
+    assert [c.id[:5] for c in message.tool_calls or []] == ["call_", "call_"]
+
+
+def test_a_local_tool_call_in_the_anthropic_dialect_has_a_toolu_id_even_if_ollama_named_one(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_ollama: FakeOllama,
+) -> None:
+    fake_ollama.reply = {
+        "content": "",
+        "tool_calls": [{"id": "call_ollama1", "name": "read_file", "arguments": {"path": "a"}}],
+    }
+    proxy = start_proxy(proxy_env | {"OCP_LOCAL_TOOLS": "1"})
+    client = _anthropic(proxy)
+    args: dict[str, Any] = {
+        "model": "claude-haiku-5-5",
+        "max_tokens": 100,
+        "tools": TOOLS,
+        "messages": [{"role": "user", "content": SIMPLE}],
+    }
+    message = client.messages.create(**args)
+    with client.messages.stream(**args) as stream:
+        streamed = stream.get_final_message()
+    ids = [b.id for m in (message, streamed) for b in m.content if b.type == "tool_use"]
+    assert len(ids) == 2 and all(i.startswith("toolu_") for i in ids)
+
+
+def test_an_openai_tool_result_sent_back_pairs_with_its_call_at_ollama(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_ollama: FakeOllama,
+) -> None:
+    # The id the client got from a local answer comes back on the tool message; Ollama pairs
+    # a result with its call by the tool's name.
+    fake_ollama.reply = TWO_CALLS
+    proxy = start_proxy(proxy_env | {"OCP_LOCAL_TOOLS": "1"})
+    client = _openai(proxy)
+    messages: list[Any] = [{"role": "user", "content": SIMPLE}]
+    first = client.chat.completions.create(
+        model="gpt-4o", tools=cast(Any, OPENAI_TOOLS), messages=messages
+    )
+    message = first.choices[0].message
+    calls = message.tool_calls or []
+    messages.append(message.model_dump(exclude_none=True))
+    messages += [
+        {"role": "tool", "tool_call_id": c.id, "content": f"text of {i}"}
+        for i, c in enumerate(calls)
+    ]
+    fake_ollama.reply = {"content": "done"}
+    second = client.chat.completions.create(
+        model="gpt-4o", tools=cast(Any, OPENAI_TOOLS), messages=messages
+    )
+    assert second.choices[0].message.content == "done"
+    sent = fake_ollama.requests_to("/api/chat")[-1].body["messages"]
+    assert [m["role"] for m in sent] == ["user", "assistant", "tool", "tool"]
+    assert [c["function"]["arguments"] for c in sent[1]["tool_calls"]] == [
+        {"path": "a.py"},
+        {"path": "b.py"},
+    ]
+    assert [(m["tool_name"], m["content"]) for m in sent[2:]] == [
+        ("read_file", "text of 0"),
+        ("read_file", "text of 1"),
+    ]

@@ -242,12 +242,9 @@ async def test_a_local_answer_with_a_tool_call_renders_as_an_anthropic_event_str
         "message_delta",
         "message_stop",
     ]
-    assert events[5]["content_block"] == {
-        "type": "tool_use",
-        "id": "toolu_1",
-        "name": "read",
-        "input": {},
-    }
+    block = events[5]["content_block"]
+    assert block["id"].startswith("toolu_01") and block["id"] != "toolu_1"  # Anthropic's form
+    assert block == {"type": "tool_use", "id": block["id"], "name": "read", "input": {}}
     assert events[6]["delta"] == {"type": "input_json_delta", "partial_json": '{"p": "a"}'}
     assert events[8]["delta"]["stop_reason"] == "tool_use"
     assert events[8]["usage"] == {"output_tokens": 4, "input_tokens": 10}  # the model's count
@@ -256,12 +253,14 @@ async def test_a_local_answer_with_a_tool_call_renders_as_an_anthropic_event_str
 def test_a_local_answer_with_a_tool_call_renders_as_openai_json() -> None:
     out = openai.render_json(EVENTS, "llama3.2", "chatcmpl-1")
     assert out["choices"][0]["finish_reason"] == "tool_calls"
+    call_id = out["choices"][0]["message"]["tool_calls"][0]["id"]
+    assert call_id.startswith("call_")  # OpenAI's form, not the local answer's id
     assert out["choices"][0]["message"] == {
         "role": "assistant",
         "content": "Hello",
         "tool_calls": [
             {
-                "id": "toolu_1",
+                "id": call_id,
                 "type": "function",
                 "function": {"name": "read", "arguments": '{"p": "a"}'},
             }

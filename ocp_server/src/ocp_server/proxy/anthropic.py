@@ -21,6 +21,7 @@ from ocp_server.proxy.chat import (
     json_schema_of,
     text_of,
     token_count,
+    wire_id,
 )
 from ocp_server.proxy.sampling import check_anthropic
 
@@ -233,7 +234,7 @@ def render_json(events: list[Event], model: str, message_id: str) -> dict[str, A
             content.append(
                 {
                     "type": "tool_use",
-                    "id": e.tool.id,
+                    "id": wire_id("toolu_01", 22),
                     "name": e.tool.name,
                     "input": e.tool.arguments,
                 }
@@ -288,7 +289,7 @@ async def render_stream(
                 index, text_open = index + 1, False
             block = {
                 "type": "tool_use",
-                "id": e.tool.id,
+                "id": wire_id("toolu_01", 22),
                 "name": e.tool.name,
                 "input": {},
             }

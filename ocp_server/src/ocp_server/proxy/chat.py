@@ -8,6 +8,8 @@ renders back (see anthropic.py, openai.py).
 from __future__ import annotations
 
 import math
+import secrets
+import string
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +31,16 @@ class BadRequest(ValueError):
         self.kind = kind
         self.param = param  # OpenAI's error names the field and the problem's code
         self.code = code
+
+
+_ID_ALPHABET = string.ascii_letters + string.digits
+
+
+def wire_id(prefix: str, length: int = 24) -> str:
+    """A fresh id in a provider's own form (`call_…` for OpenAI, `toolu_…` for Anthropic): a
+    client may check the prefix, so a local answer's ids are the dialect's, whatever the local
+    server named them."""
+    return prefix + "".join(secrets.choice(_ID_ALPHABET) for _ in range(length))
 
 
 @dataclass(slots=True)

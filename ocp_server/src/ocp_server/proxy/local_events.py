@@ -12,7 +12,6 @@ JSON string where Ollama sends an object.
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -22,10 +21,6 @@ from ocp_server.proxy.chat import Event, ToolCall, Usage, token_count
 class BadAnswer(Exception):
     """The local answer cannot be used: not in its API's shape (the message says where), or an
     error the server reported inside its stream (the message as sent)."""
-
-
-def _tool_id() -> str:
-    return f"toolu_ocp{uuid.uuid4().hex[:20]}"
 
 
 def _json(text: str, what: str) -> Any:
@@ -72,7 +67,8 @@ def _tool_call(call_id: str, name: str, arguments: Any) -> ToolCall:
         json.dumps(arguments, allow_nan=False)
     except (ValueError, RecursionError) as exc:
         raise BadAnswer(f"tool call {name!r}: arguments that are not JSON ({exc})") from exc
-    return ToolCall(call_id or _tool_id(), name, arguments)
+    # the local server's own id, or none: the client's dialect gives each call its own
+    return ToolCall(call_id, name, arguments)
 
 
 async def ollama_events(lines: AsyncIterator[str]) -> AsyncIterator[Event]:

@@ -24,6 +24,7 @@ from ocp_server.proxy.chat import (
     json_schema_of,
     text_of,
     token_count,
+    wire_id,
 )
 from ocp_server.proxy.sampling import check_openai
 
@@ -238,7 +239,7 @@ def _usage(usage: Usage) -> dict[str, int]:
 def _tool_calls(events: list[Event]) -> list[dict[str, Any]]:
     return [
         {
-            "id": e.tool.id,
+            "id": wire_id("call_"),
             "type": "function",
             "function": {"name": e.tool.name, "arguments": json.dumps(e.tool.arguments)},
         }
@@ -254,11 +255,11 @@ def _finish(done: Event) -> str:
 
 def render_json(events: list[Event], model: str, completion_id: str) -> dict[str, Any]:
     done = next((e for e in events if e.kind == "done"), Event("done"))
-    message: dict[str, Any] = {
-        "role": "assistant",
-        "content": "".join(e.text for e in events if e.kind == "text"),
-    }
-    if calls := _tool_calls(events):
+    text = "".join(e.text for e in events if e.kind == "text")
+    calls = _tool_calls(events)
+    # OpenAI's content is null beside tool calls when the assistant wrote no text
+    message: dict[str, Any] = {"role": "assistant", "content": None if calls and not text else text}
+    if calls:
         message["tool_calls"] = calls
     return {
         "id": completion_id,
@@ -287,18 +288,27 @@ async def render_stream(
             body["usage"] = _usage(usage)
         return f"data: {json.dumps(body, separators=(',', ':'))}\n\n".encode()
 
-    yield chunk(
-        [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]
-    )
+    # As OpenAI streams: the role comes in the first delta, with content "" before text and
+    # null (beside the first call) when the answer starts with a tool call.
+    role: dict[str, Any] | None = {"role": "assistant"}
     calls = 0
     async for e in events:
         if e.kind == "text" and e.text:
+            if role is not None:
+                yield chunk([{"index": 0, "delta": role | {"content": ""}, "finish_reason": None}])
+                role = None
             yield chunk([{"index": 0, "delta": {"content": e.text}, "finish_reason": None}])
         elif e.kind == "tool" and e.tool is not None:
-            call = _tool_calls([e])[0] | {"index": calls}
+            delta: dict[str, Any] = {"tool_calls": [_tool_calls([e])[0] | {"index": calls}]}
+            if role is not None:
+                delta = role | {"content": None} | delta
+                role = None
             calls += 1
-            yield chunk([{"index": 0, "delta": {"tool_calls": [call]}, "finish_reason": None}])
+            yield chunk([{"index": 0, "delta": delta, "finish_reason": None}])
         elif e.kind == "done":
+            if role is not None:  # an empty answer
+                yield chunk([{"index": 0, "delta": role | {"content": ""}, "finish_reason": None}])
+                role = None
             yield chunk([{"index": 0, "delta": {}, "finish_reason": _finish(e)}])
             if include_usage:
                 yield chunk([], e.usage)
