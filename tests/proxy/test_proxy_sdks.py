@@ -954,7 +954,8 @@ def test_a_local_tool_call_in_the_anthropic_dialect_has_a_toolu_id_even_if_ollam
     message = client.messages.create(**args)
     with client.messages.stream(**args) as stream:
         streamed = stream.get_final_message()
-    ids = [b.id for m in (message, streamed) for b in m.content if b.type == "tool_use"]
+    blocks = [*message.content, *streamed.content]
+    ids = [b.id for b in blocks if isinstance(b, anthropic.types.ToolUseBlock)]
     assert len(ids) == 2 and all(i.startswith("toolu_") for i in ids)
 
 
