@@ -7,6 +7,8 @@ any name, and 40 bare hex characters after "sourcegraph" or "newrelic". Sentence
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from collections.abc import Iterator
 
@@ -43,6 +45,12 @@ _AUTH_HEADER_RE = re.compile(
     r"(?:token[ \t]+)?(?P<v>[a-z0-9._~+/-]{8,}=*)(?![\w.~+/=-])"
 )
 _BASIC_RE = re.compile(r"basic(?<!\wbasic)[ \t]+(?P<v>[a-z0-9+/]{8,}={0,2})(?![\w+/=])")
+# npm's `_auth` (.npmrc, `//registry/:_auth=`) and Yarn's `npmAuthIdent` (.yarnrc.yml): base64
+# of user:password, hidden when it decodes to one (`_authToken` is a token's name).
+_NPM_AUTH_RE = re.compile(
+    r"(?<![\w-])(?:_auth|npmauthident)[\"']?[ \t]*[:=][ \t]*[\"']?(?P<v>[a-z0-9+/]{8,}={0,2})"
+    r"(?![\w+/=])"
+)
 _CURL_USER_RE = re.compile(
     r"(?<![\w-])(?:-u|--user)[ \t]+[\"']?[^\s:\"']+:(?P<v>'[^'\n]+'|\"[^\"\n]+\"|[^\s\"']+)"
 )
@@ -68,6 +76,8 @@ def auth_hits(text: str, lowered: str) -> Iterator[Hit]:
         lowered, "auth"
     ):  # both need it: "Authorization", and Basic on a line saying auth
         yield from _header_hits(text, lowered)
+        if _scan.contains(lowered, "_auth") or _scan.contains(lowered, "authident"):
+            yield from _npm_auth_hits(text, lowered)
     if _scan.contains(lowered, "curl"):
         for m in _CURL_USER_RE.finditer(text):
             if "curl" not in line_before(lowered, m.start()):
@@ -97,6 +107,18 @@ def _header_hits(text: str, lowered: str) -> Iterator[Hit]:
                 continue
             if not wordy(v):
                 yield s, e, PRIORITY["basic_auth"]
+
+
+def _npm_auth_hits(text: str, lowered: str) -> Iterator[Hit]:
+    for m in _NPM_AUTH_RE.finditer(lowered):
+        s, e = m.span("v")
+        v = text[s:e]
+        try:
+            creds = base64.b64decode(v + "=" * (-len(v) % 4), validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            continue
+        if ":" in creds and not is_placeholder(v):
+            yield s, e, PRIORITY["basic_auth"]
 
 
 # ---- passwords without an assignment: prose, commands, SQL, line formats ----------------------

@@ -15,6 +15,7 @@ from urllib.parse import unquote
 
 from ocp_router._redact_base import MARKER_OPEN, MARKERS
 from ocp_router._redact_encoded import documented_value, encoded_prose
+from ocp_router._redact_rule_strings import validation_rules
 from ocp_router._redact_words import common_bigram_fraction, wordy
 
 __all__ = [
@@ -110,8 +111,7 @@ _CALL_PREFIX_RE = re.compile(r"[*&@$]?[A-Za-z_][\w$]*(?:(?:\.|::|->|\?\.)[A-Za-z
 _REFERENCE_WORDS = ("pass", "pw", "secret", "token", "key", "cred", "auth")
 # A digit, and inside the value a symbol no expression of names holds there.
 _CHOSEN_PASSWORD_RE = re.compile(r"^(?=.*\d).+[!#%^~@]")
-# Values YAML, INI and dotenv give a meaning of their own.
-_CONFIG_KEYWORDS = frozenset("~ null none nil true false yes no on off".split())
+_CONFIG_KEYWORDS = frozenset("~ null none nil true false yes no on off".split())  # YAML's, INI's
 _STATE_WORDS = frozenset("disabled enabled required optional undefined inherit generated".split())
 _LOWER_RE = re.compile(r"[a-z]")
 _UPPER_RE = re.compile(r"[A-Z]")
@@ -231,7 +231,7 @@ def is_placeholder(v: str, name_words: tuple[str, ...] = ()) -> bool:
         return True  # CHALLENGE_PASSWORD: "challengePassword"
     if _PATH_RE.fullmatch(s) and not looks_random(s):
         return True
-    if _made_up(s) or _basic_placeholder(s) or _secret_type_name(s):
+    if _made_up(s) or _basic_placeholder(s) or _secret_type_name(s) or validation_rules(s):
         return True
     return len(s) <= 40 and any(s in m for m in MARKERS)
 

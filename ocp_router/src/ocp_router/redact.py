@@ -57,7 +57,8 @@ What is detected (kind in brackets):
   lines, ``%22`` in a URL) stands alone too.
 - HTTP credentials: ``Authorization: Bearer <token>`` / ``Authorization: Token <token>`` and
   random-looking bearer tokens elsewhere (``bearer_token``); ``Authorization: Basic ...`` and
-  ``curl -u user:pass`` (``basic_auth``, the user is kept).
+  ``curl -u user:pass`` (``basic_auth``, the user is kept); npm's ``_auth=`` and Yarn's
+  ``npmAuthIdent:`` when the base64 is of ``user:password`` (``basic_auth``).
 - Connection strings: ``postgres://user:s3cret@host`` keeps scheme, user and host and loses
   only the password (which may hold a raw ``#``, ``/`` or ``@``), however short (``:42@``;
   not a placeholder ``:pw@`` or a mask ``:**@``); so do ``?password=``/``&token=`` URL
@@ -217,6 +218,7 @@ from ocp_router import (
     _redact_phrases,
     _redact_prose,
     _redact_repeats,
+    _redact_rule_strings,
     _redact_scan,
     _redact_shapes,
     _redact_split,
@@ -280,6 +282,7 @@ _SOURCES = tuple(
         _redact_calls,
         _redact_split,
         _redact_hashes,
+        _redact_rule_strings,
     )
 ) + (Path(__file__),)
 SOURCE_DIGEST = hashlib.blake2b(
