@@ -47,16 +47,21 @@ def _texts(result: dict[str, Any]) -> str:
     return "\n".join(block["text"] for block in result["content"] if block["type"] == "text")
 
 
+def _structured(result: dict[str, Any]) -> str:
+    return json.dumps(result["structuredContent"], ensure_ascii=False)
+
+
+# (clientInfo.name, what its model is given of a tool's result)
+WHAT_EACH_CLIENTS_MODEL_SEES = [
+    ("claude-code", _structured),
+    ("codex-mcp-client", _structured),
+    ("cursor-vscode", _texts),
+    ("Visual Studio Code", _texts),
+]
+
+
 @pytest.mark.parametrize("dry_run", [False, True])
-@pytest.mark.parametrize(
-    ("client", "model_sees"),
-    [
-        ("claude-code", lambda r: json.dumps(r["structuredContent"], ensure_ascii=False)),
-        ("codex-mcp-client", lambda r: json.dumps(r["structuredContent"], ensure_ascii=False)),
-        ("cursor-vscode", _texts),
-        ("Visual Studio Code", _texts),
-    ],
-)
+@pytest.mark.parametrize(("client", "model_sees"), WHAT_EACH_CLIENTS_MODEL_SEES)
 def test_the_enriched_prompt_goes_once_where_the_client_reads(
     workspace: Path, fake_ollama: FakeOllama, client: str, model_sees: Any, dry_run: bool
 ) -> None:
@@ -91,15 +96,7 @@ async def test_ocp_client_reads_the_prompt_from_where_the_server_sent_it(
 ANSWER = "Use a dict keyed by the user's id:\n\n\tcache[user.id] = session\n" * 40
 
 
-@pytest.mark.parametrize(
-    ("client", "model_sees"),
-    [
-        ("claude-code", lambda r: json.dumps(r["structuredContent"], ensure_ascii=False)),
-        ("codex-mcp-client", lambda r: json.dumps(r["structuredContent"], ensure_ascii=False)),
-        ("cursor-vscode", _texts),
-        ("Visual Studio Code", _texts),
-    ],
-)
+@pytest.mark.parametrize(("client", "model_sees"), WHAT_EACH_CLIENTS_MODEL_SEES)
 def test_a_models_answer_goes_once_where_the_client_reads(
     workspace: Path, client: str, model_sees: Any
 ) -> None:
