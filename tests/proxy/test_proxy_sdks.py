@@ -361,6 +361,17 @@ def test_a_paid_openai_upstream_that_refuses_stream_options_is_asked_again_witho
         "the upstream refused stream_options: asked again without, usage estimated"
     ]
     assert all(r["input_tokens"] > 0 and r["cost_usd"] > 0 and r["cost_estimated"] for r in rows)
+    # The refused ask is an attempt of its own (unbilled: the upstream refused it), then the
+    # one that answered; the next request, asked without at once, made one.
+    refused, answered = rows[1]["attempts"]
+    assert (refused["outcome"], refused["error_type"], refused["cost_usd"]) == (
+        "error",
+        "HTTP 400",
+        0.0,
+    )
+    assert "stream_options" in refused["error"]
+    assert answered["outcome"] == "ok" and rows[1]["escalations"] == 1
+    assert [a["outcome"] for a in rows[0]["attempts"]] == ["ok"]
 
 
 def test_the_requested_model_is_the_ceiling_for_a_mid_tier_decision(

@@ -28,7 +28,6 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
-from contextlib import aclosing
 from dataclasses import dataclass
 from importlib.resources import files
 from types import ModuleType
@@ -41,9 +40,8 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
-from starlette.types import Receive, Scope, Send
 
 from ocp_router import (
     OCPRouter,
@@ -73,6 +71,7 @@ from ocp_server.proxy.local import LocalFailed, LocalTarget, stream_local, unrea
 from ocp_server.proxy.loopback import is_loopback
 from ocp_server.proxy.origin import LoopbackOnly
 from ocp_server.proxy.recorder import Attempted, ProxyRecord, Recorder
+from ocp_server.proxy.relayed import Relayed, settled
 from ocp_server.proxy.settings import Ceiling, ProxySettings
 from ocp_server.proxy.upstream import (
     Outcome,
@@ -152,50 +151,6 @@ async def _unless_client_leaves(request: Request, work: Awaitable[T]) -> T:
     if task.cancelled():
         raise ClientGone
     return task.result()
-
-
-async def _settled(
-    chunks: AsyncGenerator[bytes, None],
-    outcome: Outcome,
-    settle: Callable[[], Awaitable[None]],
-) -> AsyncGenerator[bytes, None]:
-    """A relayed body, the attempt settled once it has ended (or the client has gone)."""
-    try:
-        async with aclosing(chunks):  # closed when this is: it holds the upstream's response
-            async for chunk in chunks:
-                yield chunk
-    except BaseException:
-        outcome.error = outcome.error or "the client went away mid-stream"
-        raise
-    finally:
-        # shielded: a hangup cancels the response's task, and settling awaits (the cut input's
-        # token count in a thread, the ledger): cancelled there, the request went untraced
-        with anyio.CancelScope(shield=True):
-            await settle()
-
-
-class Relayed(StreamingResponse):
-    """A relayed body, closed however the response ends. A client that hangs up while a send
-    waits on it has that send cancelled, and Starlette leaves the body suspended at its
-    `yield`: the upstream response inside would stay open (billed, or a local model generating
-    for nobody) until the garbage collector found it, minutes later or never."""
-
-    def __init__(
-        self,
-        body: AsyncGenerator[bytes, None],
-        status_code: int = 200,
-        headers: Mapping[str, str] | None = None,
-        media_type: str | None = None,
-    ) -> None:
-        super().__init__(body, status_code, headers, media_type)
-        self._body = body
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        try:
-            await super().__call__(scope, receive, send)
-        finally:
-            with anyio.CancelScope(shield=True):
-                await self._body.aclose()
 
 
 def _error(
@@ -981,6 +936,11 @@ class Proxy:
                 await response.aclose()
                 self.refuse_stream_options.add(url)
                 openai.unask_usage(body, options)
+                ms = round((time.perf_counter() - t0) * 1000, 3)
+                refused = redact_name_head(head.data.decode("utf-8", "replace"), 300)
+                record.attempts.append(  # an attempt of its own; refused, it is not billed
+                    Attempted(tier.value, record.backend, model, "error", ms, refused, "HTTP 400")
+                )
                 record.notes.append(
                     "the upstream refused stream_options: asked again without, usage estimated"
                 )
@@ -1002,7 +962,7 @@ class Proxy:
                     response, head, outcome, d.module.usage_of_message, failure
                 )
                 return Relayed(
-                    _settled(relayed_body, outcome, settle), response.status_code, relayed
+                    settled(relayed_body, outcome, settle), response.status_code, relayed
                 )
             await response.aclose()
             if response.status_code == 200:
@@ -1027,7 +987,7 @@ class Proxy:
             failure,
             openai.unasked_usage if unasked_usage else None,
         )
-        return Relayed(_settled(events, outcome, settle), status_code=200, headers=relayed)
+        return Relayed(settled(events, outcome, settle), status_code=200, headers=relayed)
 
     @staticmethod
     async def _client_gone(
