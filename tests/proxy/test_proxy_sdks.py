@@ -883,20 +883,33 @@ TWO_CALLS = {
 }
 
 
+@pytest.mark.parametrize("stream", [False, True])
 def test_a_local_tool_call_answer_in_the_openai_dialect_looks_like_openais(
     start_proxy: Callable[..., RunningProxy],
     proxy_env: dict[str, str],
     fake_ollama: FakeOllama,
     fake_openai: FakeOpenAI,
+    stream: bool,
 ) -> None:
     # OpenAI: ids `call_…`, one per call; content null when the assistant only calls tools
     fake_ollama.reply = TWO_CALLS
     proxy = start_proxy(proxy_env | {"OCP_LOCAL_TOOLS": "1"})
-    completion = _openai(proxy).chat.completions.create(
-        model="gpt-4o",
-        tools=cast(Any, OPENAI_TOOLS),
-        messages=[{"role": "user", "content": SIMPLE}],
-    )
+    client = _openai(proxy)
+    tools = cast(Any, OPENAI_TOOLS)
+    messages: list[Any] = [{"role": "user", "content": SIMPLE}]
+    completion: openai.types.chat.ChatCompletion
+    if stream:  # as the SDK's helper puts the stream together, piece by piece
+        pieces: dict[int, list[str]] = {0: [], 1: []}
+        with client.chat.completions.stream(model="gpt-4o", tools=tools, messages=messages) as s:
+            for event in s:
+                if event.type == "tool_calls.function.arguments.delta":
+                    pieces[event.index].append(event.arguments_delta)
+            completion = s.get_final_completion()
+        # OpenAI's order: the call (its name, arguments "") first, then its arguments
+        assert [p[0] for p in pieces.values()] == ["", ""]
+        assert ["".join(p) for p in pieces.values()] == ['{"path": "a.py"}', '{"path": "b.py"}']
+    else:
+        completion = client.chat.completions.create(model="gpt-4o", tools=tools, messages=messages)
     assert completion.model == "llama3.2"
     (choice,) = completion.choices
     assert choice.finish_reason == "tool_calls"
@@ -911,38 +924,58 @@ def test_a_local_tool_call_answer_in_the_openai_dialect_looks_like_openais(
     assert fake_openai.requests == []
 
 
-def test_a_streamed_local_tool_call_answer_in_the_openai_dialect_looks_like_openais(
+def _sse_deltas(proxy: RunningProxy, body: dict[str, Any]) -> list[dict[str, Any]]:
+    """The `delta` of each chunk of a streamed chat completion, as sent."""
+    deltas = []
+    with httpx.stream("POST", proxy.url + "/v1/chat/completions", json=body, timeout=20) as r:
+        for line in r.iter_lines():
+            if line.startswith("data: {"):
+                deltas += [c["delta"] for c in json.loads(line[6:])["choices"]]
+    return deltas
+
+
+def test_a_streamed_local_answer_in_the_openai_dialect_opens_and_calls_tools_as_openai_does(
     start_proxy: Callable[..., RunningProxy],
     proxy_env: dict[str, str],
     fake_ollama: FakeOllama,
 ) -> None:
-    fake_ollama.reply = TWO_CALLS
+    # The first delta lacked OpenAI's `"refusal": null`, and a call came whole in one delta:
+    # OpenAI sends its index, id, type and name with arguments "", then the arguments in pieces.
     proxy = start_proxy(proxy_env | {"OCP_LOCAL_TOOLS": "1"})
-    stream = _openai(proxy).chat.completions.create(
-        model="gpt-4o",
-        tools=cast(Any, OPENAI_TOOLS),
-        messages=[{"role": "user", "content": SIMPLE}],
-        stream=True,
-    )
-    chunks = [c for c in stream if c.choices]
-    first = chunks[0].choices[0].delta
-    assert (first.role, first.content) == ("assistant", None)
-    pieces = [t for c in chunks for t in c.choices[0].delta.tool_calls or []]
-    assert [t.index for t in pieces] == [0, 1]
-    ids = [t.id or "" for t in pieces]
-    assert all(i.startswith("call_") for i in ids) and len(set(ids)) == 2
-    assert all(c.choices[0].delta.content in (None, "") for c in chunks)
-    assert chunks[-1].choices[0].finish_reason == "tool_calls"
-    # the whole stream as the SDK's helper puts it together
-    with _openai(proxy).chat.completions.stream(
-        model="gpt-4o",
-        tools=cast(Any, OPENAI_TOOLS),
-        messages=[{"role": "user", "content": SIMPLE}],
-    ) as helper:
-        final = helper.get_final_completion()
-    message = final.choices[0].message
-    assert message.content is None
-    assert [c.id[:5] for c in message.tool_calls or []] == ["call_", "call_"]
+    body = {"model": "gpt-4o", "messages": [{"role": "user", "content": SIMPLE}], "stream": True}
+    assert _sse_deltas(proxy, body)[0] == {"role": "assistant", "content": "", "refusal": None}
+    text = 'é\\n"' * 300  # escapes the pieces must not cut
+    fake_ollama.reply = {
+        "content": "",
+        "tool_calls": [
+            {"name": "read_file", "arguments": {"path": "a.py"}},
+            {"name": "write_file", "arguments": {"path": "b.py", "text": text}},
+        ],
+    }
+    deltas = _sse_deltas(proxy, body | {"tools": OPENAI_TOOLS})
+    opening, *rest, finish = deltas
+    (call,) = opening.pop("tool_calls")
+    assert opening == {"role": "assistant", "content": None, "refusal": None}
+    assert call["id"].startswith("call_")
+    assert call | {"id": ""} == {
+        "index": 0,
+        "id": "",
+        "type": "function",
+        "function": {"name": "read_file", "arguments": ""},
+    }
+    assert finish == {}
+    calls = [d["tool_calls"][0] for d in rest]
+    second = next(i for i, c in enumerate(calls) if c.get("id"))
+    assert calls[second]["function"] == {"name": "write_file", "arguments": ""}
+    for index, pieces in ((0, calls[:second]), (1, calls[second + 1 :])):
+        assert all(set(p) == {"index", "function"} and p["index"] == index for p in pieces)
+        assert all(set(p["function"]) == {"arguments"} for p in pieces)
+    arguments = [
+        "".join(p["function"]["arguments"] for p in c)
+        for c in (calls[:second], calls[second + 1 :])
+    ]
+    assert [json.loads(a) for a in arguments] == [{"path": "a.py"}, {"path": "b.py", "text": text}]
+    assert len(calls) - second - 1 > 1  # a long one comes in several pieces
 
 
 def test_a_local_tool_call_in_the_anthropic_dialect_has_a_toolu_id_even_if_ollama_named_one(

@@ -355,3 +355,23 @@ def test_an_unreachable_upstreams_url_is_shown_without_its_credentials_or_query(
         "the openai upstream at https://gateway.example/v1/chat/completions did not answer: "
         "ConnectError: refused (set by OCP_PROXY_OPENAI_UPSTREAM)"
     )
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 5, 8])
+def test_a_tool_calls_arguments_are_streamed_in_pieces_that_cut_no_escape(size: int) -> None:
+    # A client parsing the arguments so far (the openai SDK's helper, for a strict tool) met
+    # half an escape (`\u00`) at a cut.
+    arguments = json.dumps({"text": 'é\\"\n😀 a\\\\u0041'})
+    pieces = openai.argument_pieces(arguments, size)
+    assert "".join(pieces) == arguments and all(pieces)
+    joined = ""
+    for piece in pieces:
+        joined += piece
+        run = len(joined) - len(joined.rstrip("\\"))
+        assert run % 2 == 0, joined  # no escape begun and left open
+        head = joined[-6:]
+        if (u := head.rfind("\\u")) >= 0 and (len(joined) - 6 + u) >= 0:
+            before = joined[: len(joined) - len(head) + u]
+            opened = (len(before) - len(before.rstrip("\\"))) % 2 == 0
+            assert not opened or len(head) - u == 6, joined  # a \uXXXX cut short
+        assert len(piece) <= size + 5

@@ -271,12 +271,42 @@ def render_json(events: list[Event], model: str, completion_id: str) -> dict[str
     }
 
 
+# A streamed tool call's arguments come in pieces of at most this many characters (OpenAI's
+# come a token each; clients join them): some clients read the call's name from its first
+# delta and only then its arguments, and a helper reports each piece as it arrives.
+ARGUMENT_PIECE = 256
+
+
+def argument_pieces(arguments: str, size: int = ARGUMENT_PIECE) -> list[str]:
+    """`arguments` (JSON) cut in pieces of about `size` characters, never inside an escape
+    (`\\n`, `\\u00e9`): a client parsing the arguments so far (the SDK's helper does) gets
+    whole characters."""
+    pieces: list[str] = []
+    start = 0
+    while start < len(arguments):
+        end = min(start + size, len(arguments))
+        # An escape is at most 6 characters: one a cut at `end` falls in starts 5 back.
+        k = arguments.rfind("\\", max(start, end - 5), end)
+        if k >= 0:
+            j = k
+            while j > start and arguments[j - 1] == "\\":
+                j -= 1
+            if (k - j) % 2 == 0:  # an odd run: the backslash at k begins an escape
+                end = max(end, k + (6 if arguments[k + 1 : k + 2] == "u" else 2))
+        pieces.append(arguments[start:end])
+        start = end
+    return pieces
+
+
 async def render_stream(
     events: AsyncIterator[Event], model: str, completion_id: str, include_usage: bool
 ) -> AsyncIterator[bytes]:
     created = int(time.time())
 
-    def chunk(choices: list[dict[str, Any]], usage: Usage | None = None) -> bytes:
+    def chunk(delta: dict[str, Any], finish: str | None = None) -> bytes:
+        return frame([{"index": 0, "delta": delta, "finish_reason": finish}])
+
+    def frame(choices: list[dict[str, Any]], usage: Usage | None = None) -> bytes:
         body: dict[str, Any] = {
             "id": completion_id,
             "object": "chat.completion.chunk",
@@ -288,30 +318,41 @@ async def render_stream(
             body["usage"] = _usage(usage)
         return f"data: {json.dumps(body, separators=(',', ':'))}\n\n".encode()
 
-    # As OpenAI streams: the role comes in the first delta, with content "" before text and
-    # null (beside the first call) when the answer starts with a tool call.
-    role: dict[str, Any] | None = {"role": "assistant"}
+    # As OpenAI streams: the first delta has the role and `"refusal": null`, with content ""
+    # before text and null beside the first call when the answer starts with a tool call. A
+    # call comes as a delta with its index, id, type, name and arguments "", then the
+    # arguments in pieces.
+    first = True
     calls = 0
     async for e in events:
         if e.kind == "text" and e.text:
-            if role is not None:
-                yield chunk([{"index": 0, "delta": role | {"content": ""}, "finish_reason": None}])
-                role = None
-            yield chunk([{"index": 0, "delta": {"content": e.text}, "finish_reason": None}])
+            if first:
+                yield chunk({"role": "assistant", "content": "", "refusal": None})
+                first = False
+            yield chunk({"content": e.text})
         elif e.kind == "tool" and e.tool is not None:
-            delta: dict[str, Any] = {"tool_calls": [_tool_calls([e])[0] | {"index": calls}]}
-            if role is not None:
-                delta = role | {"content": None} | delta
-                role = None
+            call = {
+                "index": calls,
+                "id": wire_id("call_"),
+                "type": "function",
+                "function": {"name": e.tool.name, "arguments": ""},
+            }
+            if first:
+                opening = {"role": "assistant", "content": None, "tool_calls": [call]}
+                yield chunk(opening | {"refusal": None})
+                first = False
+            else:
+                yield chunk({"tool_calls": [call]})
+            for piece in argument_pieces(json.dumps(e.tool.arguments)):
+                yield chunk({"tool_calls": [{"index": calls, "function": {"arguments": piece}}]})
             calls += 1
-            yield chunk([{"index": 0, "delta": delta, "finish_reason": None}])
         elif e.kind == "done":
-            if role is not None:  # an empty answer
-                yield chunk([{"index": 0, "delta": role | {"content": ""}, "finish_reason": None}])
-                role = None
-            yield chunk([{"index": 0, "delta": {}, "finish_reason": _finish(e)}])
+            if first:  # an empty answer
+                yield chunk({"role": "assistant", "content": "", "refusal": None})
+                first = False
+            yield chunk({}, _finish(e))
             if include_usage:
-                yield chunk([], e.usage)
+                yield frame([], e.usage)
             yield b"data: [DONE]\n\n"
             # (no return: reading the events to their end frees the local connection)
 
