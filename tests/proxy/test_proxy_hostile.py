@@ -49,7 +49,7 @@ def _assert_dialect_400(path: str, response: httpx.Response, words: str) -> None
 
 
 def _still_serving(http: httpx.Client) -> None:
-    assert http.get("/health").json() == {"ok": True}
+    assert http.get("/health").json() == {"ok": True, "service": "ocp-proxy"}
 
 
 @pytest.mark.parametrize(("path", "headers"), ROUTES)

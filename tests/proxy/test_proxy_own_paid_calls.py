@@ -1,18 +1,18 @@
 """ocp_model_route's paid calls go to the provider, not through OCP's own proxy, when the
 environment an ocp-server inherits (Claude Code's, pointed at the proxy) names the proxy as
-ANTHROPIC_BASE_URL."""
+ANTHROPIC_BASE_URL (or OPENAI_BASE_URL): the server asks the endpoint who it is."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
 
 from ocp_router import RouterSettings
-from ocp_server.proxy import ProxySettings
-from ocp_server.proxy.own_address import around_own_proxy, is_own_proxy
+from ocp_server.proxy.own_address import around_own_proxy, on_this_machine
 from tests.fakes import FakeAnthropic, FakeOllama
 from tests.proxy.conftest import RunningProxy
 from tests.server.inproc import inproc_client, paid_env, text_of
@@ -27,13 +27,14 @@ async def test_a_route_whose_anthropic_base_url_is_the_proxy_goes_to_the_provide
     fake_anthropic: FakeAnthropic,
 ) -> None:
     # Through the proxy, a route forced to `top` was routed again (answerable locally) and
-    # traced twice, once as a proxied request.
+    # traced twice, once as a proxied request. The proxy was known by OCP_PROXY_PORT alone:
+    # one on another port (--port, another shell's settings) was missed.
     proxy = start_proxy(proxy_env | {"ANTHROPIC_API_KEY": "sk-ant-test"}, store=False)
     env = paid_env(fake_ollama, fake_anthropic) | {
         "ANTHROPIC_BASE_URL": proxy.url,
-        "OCP_PROXY_PORT": str(proxy.port),
         "OCP_PROXY_ANTHROPIC_UPSTREAM": fake_anthropic.url,
     }
+    monkeypatch.delenv("OCP_PROXY_PORT", raising=False)
     async with inproc_client(workspace, monkeypatch, env) as client:
         routed = await client.call_tool(
             "ocp_model_route", {"request": "design a distributed lock", "force": "top"}
@@ -47,29 +48,46 @@ async def test_a_route_whose_anthropic_base_url_is_the_proxy_goes_to_the_provide
     assert served["recent"] == [], served
 
 
+async def test_an_openai_base_url_that_is_the_proxy_becomes_its_openai_upstream(
+    start_proxy: Callable[..., RunningProxy], proxy_env: dict[str, str]
+) -> None:
+    proxy = start_proxy(proxy_env, store=False)
+    env = {
+        "OPENAI_BASE_URL": proxy.url.replace("127.0.0.1", "localhost") + "/v1",
+        "OCP_PROXY_OPENAI_UPSTREAM": "https://gateway.example/v1",
+        "OCP_PROXY_TOKEN": "short",  # the proxy's business: not read here
+    }
+    settings = await around_own_proxy(RouterSettings.from_env(env), env)
+    assert settings.openai_base_url == "https://gateway.example/v1"
+    assert settings.anthropic_base_url is None
+
+
+async def test_another_server_on_the_proxys_configured_port_is_not_taken_for_the_proxy(
+    fake_anthropic: FakeAnthropic,
+) -> None:
+    # Known by its port, any server there (a gateway of the user's own on 8787, say) had
+    # its URL replaced by api.anthropic.com.
+    env = {
+        "ANTHROPIC_BASE_URL": fake_anthropic.url,
+        "OCP_PROXY_PORT": str(urlsplit(fake_anthropic.url).port),
+        "OCP_PROXY_ANTHROPIC_UPSTREAM": "https://elsewhere.example",
+    }
+    settings = await around_own_proxy(RouterSettings.from_env(env), env)
+    assert settings.anthropic_base_url == fake_anthropic.url
+    assert [r.path for r in fake_anthropic.requests] == ["/health"]  # asked once, no more
+
+
 @pytest.mark.parametrize(
-    ("url", "own"),
+    ("url", "here"),
     [
         ("http://127.0.0.1:8787", True),
         ("http://localhost:8787/", True),
         ("http://[::1]:8787", True),
-        ("http://127.0.0.1:8788", False),
-        ("https://api.anthropic.com", False),
+        ("http://0.0.0.0:9000", True),
+        ("https://api.anthropic.com", False),  # never asked: the question stays on this machine
         ("http://gateway.internal:8787", False),
-        ("http://127.0.0.1:notaport", False),
+        ("http://203.0.113.9:8787", False),  # an address of no interface here (TEST-NET-3)
     ],
 )
-def test_the_proxys_address_is_its_port_on_this_machine(url: str, own: bool) -> None:
-    assert is_own_proxy(url, ProxySettings.from_env({})) is own
-
-
-def test_an_openai_base_url_that_is_the_proxy_becomes_its_openai_upstream() -> None:
-    env = {
-        "OPENAI_BASE_URL": "http://127.0.0.1:9100/v1",
-        "OCP_PROXY_PORT": "9100",
-        "OCP_PROXY_OPENAI_UPSTREAM": "https://gateway.example/v1",
-        "OCP_PROXY_TOKEN": "short",  # the proxy's business: not read here
-    }
-    settings = around_own_proxy(RouterSettings.from_env(env), env)
-    assert settings.openai_base_url == "https://gateway.example/v1"
-    assert settings.anthropic_base_url is None
+def test_only_endpoints_on_this_machine_are_asked_who_they_are(url: str, here: bool) -> None:
+    assert on_this_machine(url) is here

@@ -151,7 +151,8 @@ def test_a_small_body_slow_to_work_on_holds_up_no_other_request(
         time.sleep(0.01)
     assert hang.entered, "the slow step was never reached"
     with httpx.Client(base_url=proxy.url, timeout=10) as http:
-        assert http.get("/health").json() == {"ok": True}  # the event loop is free
+        # the event loop is free
+        assert http.get("/health").json() == {"ok": True, "service": "ocp-proxy"}
         other = http.post(path, headers=ANTHROPIC_HEADERS, json=_body(path, SMALL))
         assert other.status_code == 200, other.text
     assert not slow  # still held

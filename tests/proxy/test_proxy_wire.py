@@ -182,7 +182,8 @@ def test_head_and_options_are_answered_without_reaching_an_upstream(
         elif status == 405:
             assert "POST" in response.headers["allow"]
             assert "method not allowed" in response.json()["error"]["message"]
-        assert http.get("/health").json() == {"ok": True}  # the connection is still in step
+        # the connection is still in step
+        assert http.get("/health").json() == {"ok": True, "service": "ocp-proxy"}
     assert fake_anthropic.requests == [] and fake_openai.requests == []
 
 
@@ -234,7 +235,7 @@ def test_a_request_body_the_proxy_cannot_read_is_a_400_and_never_forwarded(
         )
         assert response.status_code == 400, response.text
         assert words in response.json()["error"]["message"]
-        assert http.get("/health").json() == {"ok": True}
+        assert http.get("/health").json() == {"ok": True, "service": "ocp-proxy"}
     assert fake_anthropic.requests == []
 
 

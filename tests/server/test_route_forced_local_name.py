@@ -34,4 +34,6 @@ async def test_the_local_model_by_its_other_ollama_name_stays_local(
     assert out["answered_by"] == "local", out["note"]
     assert out["trace"]["tier"] == "local" and out["trace"]["forced"]
     assert [a["backend"] for a in out["trace"]["attempts"]] == ["ollama"]
-    assert fake_anthropic.requests == []  # nothing left the machine
+    # no paid call: only the start's question to an endpoint on this machine (the fake's)
+    # whether it is OCP's proxy
+    assert [r.path for r in fake_anthropic.requests] == ["/health"]

@@ -64,4 +64,6 @@ async def test_a_prompt_read_whole_is_answered_locally(
         )
     out = routed.structured_content or {}
     assert out["answered_by"] == "local", out["note"]
-    assert fake_anthropic.requests == []
+    # no paid call: only the start's question to an endpoint on this machine (the fake's)
+    # whether it is OCP's proxy
+    assert [r.path for r in fake_anthropic.requests] == ["/health"]

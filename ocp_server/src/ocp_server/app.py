@@ -136,7 +136,7 @@ class AppState:
             return cls(settings, router)
         ledger = WorkspaceLedger()
         try:
-            router_settings = around_own_proxy(router_settings or RouterSettings.from_env())
+            router_settings = await around_own_proxy(router_settings or RouterSettings.from_env())
             router = await make_router(settings=router_settings, ledger=ledger)
         except ConfigError as exc:
             # Held for the route tool to answer with: searches, restores and saves read no

@@ -70,6 +70,7 @@ from ocp_server.proxy.chat import BadRequest, Event, Usage
 from ocp_server.proxy.local import LocalFailed, LocalTarget, stream_local, unread_prompt
 from ocp_server.proxy.loopback import is_loopback
 from ocp_server.proxy.origin import LoopbackOnly
+from ocp_server.proxy.own_address import SERVICE
 from ocp_server.proxy.recorder import Attempted, ProxyRecord, Recorder
 from ocp_server.proxy.relayed import Relayed, settled
 from ocp_server.proxy.settings import Ceiling, ProxySettings
@@ -465,7 +466,7 @@ class Proxy:
         return JSONResponse(self.recorder.summary(sticky))
 
     async def health(self, request: Request) -> Response:
-        return JSONResponse({"ok": True})
+        return JSONResponse({"ok": True, "service": SERVICE})  # what own_address.py asks
 
     # ---- one request ----------------------------------------------------------------------------
     async def _serve(self, request: Request, d: Dialect) -> Response:

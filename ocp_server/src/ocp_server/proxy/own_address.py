@@ -2,18 +2,29 @@
 
 Claude Code pointed at the proxy sets ANTHROPIC_BASE_URL to it, and an ocp-server it starts
 inherits that: its paid calls went into the proxy, which routed them a second time (a route
-forced to `top` could be answered locally) and traced them again. A paid endpoint that is the
-proxy's address (its OCP_PROXY_PORT on this machine, or on OCP_PROXY_HOST) is replaced by the
-upstream the proxy relays that dialect to (OCP_PROXY_ANTHROPIC_UPSTREAM /
-OCP_PROXY_OPENAI_UPSTREAM), read from the same settings the proxy reads.
+forced to `top` could be answered locally) and traced them again. A paid endpoint on this
+machine is asked once, at start, who it is (`GET /health`, which the proxy answers with
+`"service": "ocp-proxy"`); the proxy's is replaced by the upstream the proxy relays that
+dialect to (OCP_PROXY_ANTHROPIC_UPSTREAM / OCP_PROXY_OPENAI_UPSTREAM), read from the same
+settings the proxy reads.
+
+Asked, not told by OCP_PROXY_PORT: the proxy started with another port (`--port`, another
+shell's settings) was missed, and another server on that port was taken for the proxy. Only
+this machine's addresses are asked: nothing leaves it for the question.
 """
 
 from __future__ import annotations
 
+import asyncio
+import ipaddress
+import json
 import logging
 import os
+import socket
 from collections.abc import Mapping
 from urllib.parse import urlsplit
+
+import httpx
 
 from ocp_router.config import RouterSettings
 from ocp_server.proxy.loopback import is_loopback
@@ -21,39 +32,88 @@ from ocp_server.proxy.settings import ProxySettings
 
 logger = logging.getLogger(__name__)
 
-# The proxy's settings that say where it listens and where it relays; its others (a token
-# of the wrong length, say) are the proxy's business, not the MCP server's.
-_READ = (
-    "OCP_PROXY_HOST",
-    "OCP_PROXY_PORT",
-    "OCP_PROXY_ANTHROPIC_UPSTREAM",
-    "OCP_PROXY_OPENAI_UPSTREAM",
-)
+# What the proxy's /health says it is.
+SERVICE = "ocp-proxy"
+# Seconds the question may take (a server on this machine answers in milliseconds).
+_ASK_TIMEOUT = 2.0
+_ANSWER_BYTES = 4096  # a /health answer is a few bytes; a long one is not the proxy's
+
+# The proxy's settings that say where it relays; its others (a token of the wrong length,
+# say) are the proxy's business, not the MCP server's.
+_READ = ("OCP_PROXY_ANTHROPIC_UPSTREAM", "OCP_PROXY_OPENAI_UPSTREAM")
 
 
-def is_own_proxy(url: str, proxy: ProxySettings) -> bool:
-    """`url` is the address `proxy` listens on."""
-    parts = urlsplit(url)
-    try:
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-    except ValueError:  # not a port: not the proxy's
+def on_this_machine(url: str) -> bool:
+    """`url`'s host is this machine: a loopback name or address, the machine's own name, or
+    an address a socket here can bind to (one of its interfaces'). No name is looked up."""
+    host = urlsplit(url).hostname or ""
+    if not host:
         return False
-    host = parts.hostname or ""
-    return port == proxy.port and (is_loopback(parts.netloc) or host == proxy.host)
+    if is_loopback(host) or host.lower() == socket.gethostname().lower():
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    family = socket.AF_INET6 if address.version == 6 else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((host, 0))
+        except OSError:
+            return False
+    return True
 
 
-def around_own_proxy(
+def _health_url(url: str) -> str:
+    """The /health of `url`'s server (its credentials, path and query left out)."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}/health"
+
+
+async def is_own_proxy(url: str, client: httpx.AsyncClient) -> bool:
+    """`url` is served by an OCP proxy: its /health says so."""
+    try:
+        async with client.stream("GET", _health_url(url)) as response:
+            if response.status_code != 200:
+                return False
+            data = b""
+            async for chunk in response.aiter_bytes():
+                data += chunk
+                if len(data) > _ANSWER_BYTES:
+                    return False
+    except httpx.HTTPError:  # nothing there (yet), or not a server that answers
+        return False
+    try:
+        said = json.loads(data)
+    except ValueError:
+        return False
+    return isinstance(said, dict) and said.get("service") == SERVICE
+
+
+async def around_own_proxy(
     settings: RouterSettings, env: Mapping[str, str] | None = None
 ) -> RouterSettings:
     """`settings` with a paid endpoint that is OCP's own proxy replaced by the provider the
-    proxy relays to. Raises ConfigError naming an invalid OCP_PROXY_* it reads."""
+    proxy relays to; each endpoint on this machine is asked once. Raises ConfigError naming
+    an invalid OCP_PROXY_* it reads."""
     env = os.environ if env is None else env
     proxy = ProxySettings.from_env({k: env[k] for k in _READ if k in env})
-    update: dict[str, str] = {}
-    if settings.anthropic_base_url and is_own_proxy(settings.anthropic_base_url, proxy):
-        update["anthropic_base_url"] = proxy.anthropic_upstream
-    if is_own_proxy(settings.openai_base_url, proxy):
-        update["openai_base_url"] = proxy.openai_upstream
+    endpoints = {
+        "anthropic_base_url": (settings.anthropic_base_url, proxy.anthropic_upstream),
+        "openai_base_url": (settings.openai_base_url, proxy.openai_upstream),
+    }
+    asked = {_health_url(url) for url, _ in endpoints.values() if url and on_this_machine(url)}
+    if not asked:
+        return settings
+    timeout = httpx.Timeout(_ASK_TIMEOUT)
+    async with httpx.AsyncClient(timeout=timeout, trust_env=False) as client:
+        said = await asyncio.gather(*(is_own_proxy(url, client) for url in asked))
+    own = {url for url, yes in zip(asked, said, strict=True) if yes}
+    update = {
+        field: upstream
+        for field, (url, upstream) in endpoints.items()
+        if url and _health_url(url) in own
+    }
     for field in update:  # the upstream unnamed: its URL may hold a user and password
         logger.info(
             "%s is OCP's own proxy: ocp_model_route's paid calls go to the provider it relays "
