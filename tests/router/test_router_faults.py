@@ -5,6 +5,7 @@ Anthropic SDK) owns retries, and a provider's dated model name is not a fallback
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import pytest
 
@@ -18,7 +19,7 @@ from ocp_router import (
 )
 from ocp_router.backends.anthropic import AnthropicBackend
 from ocp_router.config import make_router
-from ocp_router.errors import BackendRateLimited, BackendResponseError
+from ocp_router.errors import BackendRateLimited, BackendResponseError, BackendUnavailable
 from tests.fakes import FakeAnthropic, FakeOllama
 
 
@@ -114,6 +115,24 @@ async def test_any_unexpected_exception_of_a_backend_is_a_traced_backend_error()
     assert result.text == "local answer"
     assert result.attempts[0].error_type == "BackendResponseError"
     assert "AttributeError" in (result.attempts[0].error or "")
+
+
+async def test_a_failed_attempt_is_logged_with_its_error_on_the_routers_logger(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # `ocp route` (cli_server.run_route) holds back, by this logger's name and the record's
+    # `attempt_error`, the attempt errors its printed note already says.
+    def unavailable(request: GenerateRequest) -> str:
+        raise BackendUnavailable("the paid model is down", backend="mock")
+
+    caplog.set_level(logging.WARNING, logger="ocp_router.router")
+    router = OCPRouter(
+        local=MockBackend(lambda r: "local answer"), paid=MockBackend(unavailable, model="x")
+    )
+    result = await router.route(HARD)
+    assert result.text == "local answer"
+    [record] = [r for r in caplog.records if r.name == "ocp_router.router"]
+    assert getattr(record, "attempt_error", None) == "the paid model is down"
 
 
 async def test_the_anthropic_sdk_does_not_retry_behind_the_routers_back(

@@ -44,6 +44,7 @@ if TYPE_CHECKING:
         RouterError,
     )
     from ocp_router.hints import RouterNames
+    from ocp_router.modes import PaidFallback, RouteMode
     from ocp_router.payload import AgentPayload, Message, PayloadError, parse_payload
     from ocp_router.phase1 import Assessment, LocalProfile, assess
     from ocp_router.phase2 import LLMClassifier, Verdict
@@ -51,7 +52,7 @@ if TYPE_CHECKING:
     from ocp_router.prices import Price
     from ocp_router.redact import Redaction, RedactionResult
     from ocp_router.results import Attempt, BudgetExceeded, Decision, RouteResult, RoutingFailed
-    from ocp_router.router import OCPRouter, PaidFallback, RouteMode
+    from ocp_router.router import OCPRouter
     from ocp_router.sticky import Sticky
     from ocp_router.tiers import Band, Phase, Route, Tier
     from ocp_router.tokens import estimate_tokens
@@ -104,7 +105,7 @@ _HOMES: dict[str, str] = {
     "OpenAIBackend": "ocp_router.backends.openai",
     "Outcome": "ocp_router.calibration",
     "PaidContext": "ocp_router.boundary",
-    "PaidFallback": "ocp_router.router",
+    "PaidFallback": "ocp_router.modes",
     "PaidPrompt": "ocp_router.boundary",
     "PayloadError": "ocp_router.payload",
     "Phase": "ocp_router.tiers",
@@ -115,7 +116,7 @@ _HOMES: dict[str, str] = {
     "Redaction": "ocp_router.redact",
     "RedactionResult": "ocp_router.redact",
     "Route": "ocp_router.tiers",
-    "RouteMode": "ocp_router.router",
+    "RouteMode": "ocp_router.modes",
     "RouteResult": "ocp_router.results",
     "RouterError": "ocp_router.errors",
     "RouterNames": "ocp_router.hints",
