@@ -952,8 +952,8 @@ async def m036_decisions_read_after_title(db: aiosqlite.Connection) -> None:
     by rowid, each one changed indexed again as a save indexes it (with the code it cites),
     and the index merged, with secure_delete on (m016); `migrate` then checkpoints the WAL."""
     # (imported here: the memory package imports this module)
+    from ocp_server.memory.citing import indexed_text
     from ocp_server.memory.folding import title_key
-    from ocp_server.memory.save import indexed_text
     from ocp_server.trace_store import fts_text
 
     (previous,) = next(iter(await db.execute_fetchall("PRAGMA secure_delete")))

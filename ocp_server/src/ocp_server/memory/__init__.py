@@ -12,6 +12,8 @@ One store, `MemoryStore` (store.py), on one connection, built from parts with on
   base.py     the shared state and reads: TTL, term frequencies, cited files' signatures,
               the snapshot a restore and a check read first
   save.py     `save`: decisions, notes, open items, state, forget, near-duplicate merges
+  citing.py   a save's citations: resolved, suggested, stored with their memory
+  duplicates.py  what a save's item merges into: the near-identical live memory
   forget.py   `forget`: retiring memories by id, leaving no trace of their text in the file
   checks.py   `verify`: which cited code changed, moved or went stale
   restore.py  `restore`: the brief's sections, page by page, renewal and expiry

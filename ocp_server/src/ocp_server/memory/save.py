@@ -1,33 +1,25 @@
-"""Saving session memory (`ocp_result_save`). Over 600 lines: a save's steps (citations,
-merging into near-identical memories, state, notes, open items, forgetting) share one
-transaction and the helpers that write in it; comparing texts lives in alike.py."""
+"""Saving session memory (`ocp_result_save`): a save's steps (decisions, notes, open items,
+state, forgetting) in one transaction. Its citations are resolved and stored by citing.py,
+what an item merges into is found by duplicates.py, and texts are compared in alike.py."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Final
+from typing import Final
 
-from ocp_server.at_rest import redacted
 from ocp_server.brief import cap
-from ocp_server.citations import CitationError, CodeView, Located
-from ocp_server.citations.suggestions import names_in
+from ocp_server.citations import Located
 from ocp_server.errors import InputError
-from ocp_server.index.terms import fts_query
-from ocp_server.memory.alike import Comparer, Item, compare_all, ratio, sampled, words_of
+from ocp_server.memory.alike import Comparer
+from ocp_server.memory.citing import MemoryCites, indexed_text
+from ocp_server.memory.duplicates import MemoryDuplicates
 from ocp_server.memory.folding import title_key
-from ocp_server.memory.forget import MemoryForgets, zeroing_deletes
+from ocp_server.memory.forget import zeroing_deletes
 from ocp_server.memory.kept import SaveTexts, kept
-from ocp_server.memory.queries import (
-    LIVE,
-    MAX_SAVE_CITATIONS,
-    MOSTLY_ALIKE,
-    NEAR_IDENTICAL,
-    placeholders,
-)
+from ocp_server.memory.queries import LIVE, MAX_SAVE_CITATIONS
 from ocp_server.memory.values import (
     DecisionIn,
     Merged,
@@ -35,17 +27,13 @@ from ocp_server.memory.values import (
     SavedCitation,
     SaveOutcome,
     StateChange,
-    SuggestedCitation,
 )
-from ocp_server.migrations import NOTE_START
-from ocp_server.off_loop import off_loop
 from ocp_server.trace_store import SHORT_TRACE_ID
 
 _NO_STATE: Final[Mapping[str, str]] = MappingProxyType({})
-_LOOKUPS: Final = 4096  # words whose counts one query reads (SQLite's limit is 32,766)
 
 
-class MemorySaves(MemoryForgets):
+class MemorySaves(MemoryCites, MemoryDuplicates):
     """`ocp_result_save`: summaries, decisions, versioned state, notes and open items, each
     save in one transaction; a near-identical memory merges; `forget` erases by id."""
 
@@ -181,46 +169,6 @@ class MemorySaves(MemoryForgets):
                 suggested=tuple(suggested),
                 forgotten=tuple(out.forgotten),
             )
-
-    async def _cite(
-        self, decisions: Sequence[DecisionIn], notes: Sequence[NoteIn]
-    ) -> tuple[dict[str, tuple[Located, ...]], list[SuggestedCitation], dict[str, tuple[int, int]]]:
-        """Resolve every citation (ValueError naming the first that fails) and suggest
-        citations for identifiers the texts name; both read the index and the files. Also
-        each cited file's signature as it was read (`CodeView.signature`)."""
-        wanted = [
-            (f"decisions[{n}]", d.citations, f"{d.title}\n{d.decision}\n{d.rationale or ''}")
-            for n, d in enumerate(decisions)
-        ] + [(f"notes[{n}]", note.citations, note.text) for n, note in enumerate(notes)]
-        if not any(c for _, c, _ in wanted) and self.workspace is None:
-            return {}, [], {}
-        if self.workspace is None:
-            field = next(f for f, c, _ in wanted if c)
-            raise InputError(f"{field}.citations: this memory has no workspace to cite from")
-        view = await CodeView.open(self.db, self.workspace, self.max_file_bytes)
-        cited: dict[str, tuple[Located, ...]] = {}
-        suggested: list[SuggestedCitation] = []
-        # Reading every word of up to 150 long texts for identifiers is CPU only: done in a
-        # worker thread, as comparing them is (_similarities), not on the event loop.
-        named = await asyncio.to_thread(_names_in_all, [text for _, _, text in wanted])
-        async with self._lock:
-            for (field, raws, text), names in zip(wanted, named, strict=True):
-                found: dict[tuple[str, int, int], Located] = {}
-                for k, raw in enumerate(raws):
-                    try:
-                        located = await view.resolve(raw)
-                    except CitationError as exc:
-                        raise CitationError(f"{field}.citations[{k}]: {exc}") from None
-                    found.setdefault((located.path, located.start_line, located.end_line), located)
-                if found:
-                    cited[field] = tuple(found.values())
-                symbols = [c.symbol or "" for c in found.values()]
-                spans = {c.citation for c in found.values()}
-                for s in await view.suggest(text, symbols, names):
-                    if s.citation not in spans:
-                        suggested.append(SuggestedCitation(field, s.citation, s.symbol, s.kind))
-        signed = {c.path: view.signature(c.path) for cs in cited.values() for c in cs}
-        return cited, suggested, signed
 
     async def _note(
         self, session_id: str, now: float, kind: str, text: str, trace_id: str | None
@@ -419,76 +367,6 @@ class MemorySaves(MemoryForgets):
             )
             out.decision_ids.append(new_id)
 
-    async def _updated(
-        self,
-        text: str,
-        same_title: Sequence[Any],
-        citations: Sequence[Located],
-        this_save: Sequence[int],
-    ) -> tuple[int, str, float] | None:
-        """The active decision of the same title (rows of id, text as compared, decision) that
-        a decision saved as `text` updates: mostly alike (MOSTLY_ALIKE) and about the same
-        code (as a merge's), the most alike. Not one this save wrote or merged into: two
-        decisions of one title in one save are two on purpose. Its id, decision and how alike."""
-        best: tuple[int, str, float] | None = None
-        for row_id, other, decision in same_title:
-            if row_id in this_save:
-                continue
-            alike = await off_loop(len(text) + len(other), ratio, text, other)
-            if alike >= MOSTLY_ALIKE and (best is None or alike > best[2]):
-                if await self._same_scope("decision", row_id, citations):
-                    best = (int(row_id), str(decision), alike)
-        return best
-
-    async def _similarities(
-        self,
-        decisions: Sequence[DecisionIn],
-        notes: Sequence[NoteIn],
-        open_items: Sequence[str],
-        absent: set[str],
-    ) -> Comparer:
-        """Outside the write transaction: how alike each decision, note and open item of a
-        save is to what it may merge into, keyed by (its text, the other text): the live
-        memories found for it now, and the rows this save's earlier items of its kind insert
-        or merge into (as the save will leave them)."""
-        texts: dict[str, list[tuple[str, bool]]] = {"decision": [], "note": [], "open_item": []}
-        for d in decisions:  # a superseding decision is not merged, but may be merged into
-            texts["decision"].append(
-                (f"{d.title.strip()}\n{d.decision.strip()}", d.supersedes is None)
-            )
-        texts["note"] = [(n.text.strip(), True) for n in notes if n.text.strip()]
-        texts["open_item"] = [(t.strip(), True) for t in open_items if t.strip()]
-        found: list[list[Item]] = []
-        # The words' counts are read here, all at once, and kept (and kept up to date) for
-        # the transaction; words in no memory are collected in `absent`.
-        wanted: dict[str, None] = {}
-        words = {
-            text: words_of(text) for items in texts.values() for text, merges in items if merges
-        }
-        samples = {text: sampled(words[text]) for text in words}
-        for sample in samples.values():
-            wanted.update(dict.fromkeys(t for t in sample if not self._df.get(t)))
-        async with self._lock:
-            with self._sized():
-                terms = list(wanted)
-                for start in range(0, len(terms), _LOOKUPS):
-                    await self._selective(terms[start : start + _LOOKUPS], absent=absent)
-                for kind, items in texts.items():
-                    found.append(
-                        [
-                            (
-                                text,
-                                await self._candidates(kind, text, samples[text], absent)
-                                if merges
-                                else None,
-                            )
-                            for text, merges in items
-                        ]
-                    )
-        compare = await asyncio.to_thread(compare_all, found, words) if any(found) else Comparer()
-        compare.samples.update(samples)
-        return compare
-
     @asynccontextmanager
     async def _sized_transaction(self) -> AsyncIterator[None]:
         """A save's transaction: it holds the write lock, so the memory index's size is read
@@ -496,182 +374,6 @@ class MemorySaves(MemoryForgets):
         async with self._transaction():
             with self._sized():
                 yield
-
-    @asynccontextmanager
-    async def _counted_from_zero(self, absent: set[str]) -> AsyncIterator[None]:
-        """Words found in no memory before the transaction count from 0 in it, and count
-        this save's memories as they are indexed: they are not looked up again. Afterwards
-        those still at 0 are read when asked for again: other processes may bring them."""
-        for term in absent:
-            self._df.setdefault(term, 0)
-        try:
-            yield
-        finally:
-            for term in absent:
-                if self._df.get(term) == 0:
-                    del self._df[term]
-
-    async def _candidates(
-        self, kind: str, text: str, sample: list[str], absent: set[str] | None = None
-    ) -> list[tuple[int, str]]:
-        """The live memories of this kind most like a text (found by the rarest words of its
-        `sampled` words), and any that reads as it does: id and text as compared. `absent`:
-        as for `_selective`."""
-        # The same words whatever this process counted before (a restart, other saves):
-        # those it has not counted are looked up (a word counted 0 is in no memory).
-        terms = await self._selective(sample, keep=4, absent=absent)
-        ids: list[int] = []
-        if terms:
-            # bm25 (as `rank`, ties by rowid as its sort leaves them) of this kind's matches
-            # only: ORDER BY rank scores every kind's (traces, state, the other memories)
-            # before the kind is looked at. CROSS JOIN: the index's matches first, whatever
-            # the planner would guess.
-            matches = await self._fetch(
-                "SELECT r.ref_id FROM memory_fts CROSS JOIN memory_refs r "
-                "ON r.id = memory_fts.rowid WHERE memory_fts MATCH ? AND r.kind = ? "
-                "ORDER BY bm25(memory_fts), memory_fts.rowid LIMIT 20",
-                (fts_query(terms), kind),
-            )
-            ids = [int(r[0]) for r in matches]
-        if len(ids) == 20 or not sample:  # one reading as the text may be past the 20 (or wordless)
-            ids += [i for i in await self._same_text(kind, text) if i not in ids]
-        if not ids:
-            return []
-        if kind == "decision":
-            sql = (
-                "SELECT id, title || char(10) || decision FROM decisions NOT INDEXED "
-                f"WHERE status = 'active' AND {LIVE} AND id IN ({placeholders(len(ids))})"
-            )
-        else:  # (NOT INDEXED: by the primary key, not every live one of the kind: queries.py)
-            sql = (
-                f"SELECT id, text FROM notes NOT INDEXED WHERE kind = ? AND resolved = 0 "
-                f"AND {LIVE} AND id IN ({placeholders(len(ids))})"
-            )
-        rows = await self._fetch(sql, ids if kind == "decision" else (kind, *ids))
-        return [(int(r[0]), str(r[1])) for r in rows]
-
-    async def _same_text(self, kind: str, text: str) -> list[int]:
-        """The live memories of this kind whose text (as compared) is `text`: the ranked
-        matches of its rarest words may leave them out when every word of it is common (in
-        more than COMMON_SHARE of the memories, and the three rarest in more than 20). By an
-        index: decisions by title, notes by their text's start (m029)."""
-        if kind == "decision":
-            title, _, decision = text.partition("\n")  # (a title of several lines is not found)
-            sql = (
-                "SELECT id FROM decisions WHERE title_key = ? AND status = 'active' "
-                f"AND {LIVE} AND title = ? AND decision = ? ORDER BY id LIMIT 5"
-            )
-            rows = await self._fetch(sql, (title_key(title), title, decision))
-        else:
-            sql = (
-                # INDEXED BY: without ANALYZE's statistics SQLite walks notes_by_kind. +text:
-                # `text = ?` alone is put into the start's expression, which then is not the
-                # index's (SQLite's constant propagation).
-                "SELECT id FROM notes INDEXED BY notes_by_start "
-                f"WHERE kind = ? AND {NOTE_START} = ? "
-                f"AND +text = ? AND resolved = 0 AND {LIVE} ORDER BY id LIMIT 5"
-            )
-            rows = await self._fetch(sql, (kind, text[:64], text))
-        return [int(r[0]) for r in rows]
-
-    async def _near_duplicate(
-        self,
-        kind: str,
-        text: str,
-        citations: Sequence[Located],
-        similar: Comparer,
-    ) -> tuple[int, float] | None:
-        """A live memory of this kind whose text is near-identical (and which cites the same
-        code, or one of the two cites none): its id and how alike they are. `similar`: what
-        was compared before the transaction; only a pair not compared then (a text changed
-        since, or a candidate found only now) is compared here."""
-        best: tuple[int, float] | None = None
-        found = await self._candidates(kind, text, similar.sample(text))
-        # The candidates shift as the transaction writes: up to 20 long pairs first met here
-        # are compared at once in a worker thread, not on the event loop while the write
-        # lock is held (a few short ones stay here: the thread's hop would cost more).
-        new = [other for _, other in found if (text, other) not in similar.alike]
-        size = sum(len(text) + len(other) for other in new)
-        await off_loop(size, similar.each, text, new)
-        for row_id, other in found:
-            alike = similar(text, other)
-            if alike >= NEAR_IDENTICAL and (best is None or alike > best[1]):
-                if await self._same_scope(kind, row_id, citations):
-                    best = (row_id, alike)
-        return best
-
-    async def _same_scope(self, kind: str, row_id: int, citations: Sequence[Located]) -> bool:
-        owner = "decision_id" if kind == "decision" else "note_id"
-        rows = await self._fetch(
-            f"SELECT path, symbol FROM memory_citations WHERE {owner} = ? AND active = 1",
-            (row_id,),
-        )
-        if not rows or not citations:
-            return True
-        theirs = {str(r[0]) for r in rows} | {str(r[1]) for r in rows if r[1]}
-        return any(c.path in theirs or (c.symbol and c.symbol in theirs) for c in citations)
-
-    async def _reindex(self, kind: str, owner: str, row_id: int, text: str) -> None:
-        """Index a merged memory again as it now reads, with every code it cites."""
-        rows = await self._fetch(
-            f"SELECT path, symbol FROM memory_citations WHERE {owner}_id = ? AND active = 1",
-            (row_id,),
-        )
-        await self._unindex(kind, row_id)
-        await self._index(kind, row_id, indexed_text(text, [(str(p), s) for p, s in rows]))
-
-    async def _add_citations(
-        self,
-        kind: str,
-        owner: int,
-        citations: Sequence[Located],
-        now: float,
-        signed: Mapping[str, tuple[int, int]],
-    ) -> int:
-        """Store citations not already on this memory; how many were new. `signed`: each
-        cited file's signature as it was read when the citation was resolved."""
-        column = "decision_id" if kind == "decision" else "note_id"
-        have = {
-            (str(r[0]), int(r[1]), int(r[2]))
-            for r in await self._fetch(
-                f"SELECT path, start_line, end_line FROM memory_citations WHERE {column} = ? "
-                "AND active = 1",
-                (owner,),
-            )
-        }
-        new = [c for c in citations if (c.path, c.start_line, c.end_line) not in have]
-        if not new:
-            return 0
-        assert self.workspace is not None
-        seen = await self._index_seen()
-        view = await CodeView.open(self.db, self.workspace, self.max_file_bytes)
-        # a cited stretch may quote a value its file names outside it: kept hidden too
-        known = {c.path: await view.known(c.path) for c in new}
-        await self.db.executemany(
-            f"INSERT INTO memory_citations ({column}, cited, path, start_line, end_line, symbol, "
-            "whole, content_hash, content, index_seen, checked_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                (
-                    owner,
-                    c.citation,
-                    c.path,
-                    c.start_line,
-                    c.end_line,
-                    c.symbol,
-                    int(c.whole),
-                    c.content_hash,
-                    # kept redacted; the hash is what checks compare
-                    redacted(c.content, known[c.path]),
-                    seen,
-                    now,
-                )
-                for c in new
-            ],
-        )
-        # as read: a file edited since is checked again at the next restore
-        await self._sign([(c.path, signed.get(c.path) or view.stat(c.path)) for c in new])
-        return len(new)
 
     async def _set_state(
         self, session_id: str, now: float, state: Mapping[str, str]
@@ -738,17 +440,6 @@ class _SaveOut:
     overwritten: bool = False  # a merge replaced stored text: erased like forgotten text
     similar: Comparer = field(default_factory=Comparer)  # _similarities
     signed: dict[str, tuple[int, int]] = field(default_factory=dict)  # _cite: files as read
-
-
-def _names_in_all(texts: Sequence[str]) -> list[list[str]]:
-    """`names_in` of each text: the seam that runs in a worker thread (`_cite`)."""
-    return [names_in(text) for text in texts]
-
-
-def indexed_text(text: str, cited_code: Iterable[tuple[str, str | None]]) -> str:
-    """A memory is found by what it says and by the code it cites (path, symbol). (m036 too.)"""
-    cited = " ".join(f"{path} {symbol or ''}" for path, symbol in cited_code)
-    return f"{text}\n{cited}" if cited else text
 
 
 def _merge_warning(

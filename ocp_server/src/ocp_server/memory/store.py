@@ -14,6 +14,6 @@ class MemoryStore(MemoryRestores, MemorySaves):
     lock of anything else that runs transactions on the same connection.
 
     Its parts share that connection, lock and transaction discipline (TraceStore): saving
-    (save.py), checking citations (checks.py) and restoring (restore.py), over a common base
-    (base.py) and one set of queries (queries.py).
+    (save.py, with citing.py and duplicates.py), checking citations (checks.py) and restoring
+    (restore.py), over a common base (base.py) and one set of queries (queries.py).
     """
