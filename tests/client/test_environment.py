@@ -4,9 +4,7 @@ the server and the router read is passed on, or left out for a reason written he
 
 from __future__ import annotations
 
-import ast
 import os
-import re
 from pathlib import Path
 
 import pytest
@@ -14,6 +12,7 @@ import pytest
 from ocp_client import OCPClient
 from ocp_client.environment import passed_on, server_environment
 from ocp_router.config import RouterSettings
+from tests.environment_reads import variables_read
 from tests.fakes import FakeAnthropic, FakeOllama
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,42 +34,6 @@ LEFT_OUT = {
     "GIT_DISCOVERY_ACROSS_FILESYSTEM": "git's own switch to find a repository across a file "
     "system's edge, read as git reads it, for the same reason",
 }
-
-_NAME = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$|^[A-Z]{4,}$")
-
-
-def _is_environment(node: ast.expr) -> bool:
-    source = ast.unparse(node)
-    return source in ("env", "environ") or source.endswith("environ")
-
-
-def variables_read(roots: tuple[Path, ...]) -> set[str]:
-    """Every variable name the sources read: `environ.get("X")`, `environ["X"]`,
-    `env_value(env, "X")` and any call given the environment and a name, and pydantic
-    settings' `Field(alias="X")`."""
-    found: set[str] = set()
-    for root in roots:
-        for path in root.rglob("*.py"):
-            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-                names: list[ast.expr] = []
-                if isinstance(node, ast.Call):
-                    func = node.func
-                    if isinstance(func, ast.Attribute) and func.attr in ("get", "getenv"):
-                        if func.attr == "getenv" or _is_environment(func.value):
-                            names += node.args[:1]
-                    if any(_is_environment(arg) for arg in node.args):
-                        names += node.args
-                    names += [k.value for k in node.keywords if k.arg == "alias"]
-                elif isinstance(node, ast.Subscript) and _is_environment(node.value):
-                    names.append(node.slice)
-                found.update(
-                    n.value
-                    for n in names
-                    if isinstance(n, ast.Constant)
-                    and isinstance(n.value, str)
-                    and _NAME.match(n.value)
-                )
-    return found
 
 
 def test_every_variable_the_server_reads_is_passed_on_or_left_out_for_a_stated_reason() -> None:

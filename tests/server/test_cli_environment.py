@@ -1,6 +1,7 @@
 """The CLI reads its environment through the settings and leaves the process's as it is:
-`--workspace` goes into the environment the server's settings are read from, and whether a
-piped console wraps comes from settings.columns_set."""
+`--workspace` goes into the environment the server's settings are read from, whether a piped
+console wraps comes from settings.columns_set, and OCP_WORKSPACE from
+settings.workspace_setting. OCP's own variables are read by its settings modules alone."""
 
 from __future__ import annotations
 
@@ -11,9 +12,20 @@ from typing import Any
 
 import pytest
 
+from ocp_router.errors import ConfigError
 from ocp_server import cli, log_thread
 from ocp_server.cli_output import PIPE_WIDTH, console
-from ocp_server.settings import ServerSettings, columns_set
+from ocp_server.settings import ServerSettings, columns_set, workspace_setting
+from tests.environment_reads import variables_in
+
+ROOT = Path(__file__).resolve().parents[2]
+# Where OCP_* variables are read: every other module is given the values (ServerSettings,
+# ProxySettings, RouterSettings), so each is read, and checked, in one place.
+SETTINGS_MODULES = [
+    "ocp_router/src/ocp_router/config.py",
+    "ocp_server/src/ocp_server/proxy/settings.py",
+    "ocp_server/src/ocp_server/settings.py",
+]
 
 
 class _Served(Exception):
@@ -56,3 +68,25 @@ def test_a_piped_console_wraps_only_where_columns_is_set() -> None:
     assert unwrapped.width == PIPE_WIDTH
     # rich reads the number itself (tests pin COLUMNS=80: conftest.TERMINAL)
     assert console(file=io.StringIO(), env={"COLUMNS": "80"}).width == 80
+
+
+def test_ocp_variables_are_read_by_the_settings_modules_alone() -> None:
+    readers = sorted(
+        path.relative_to(ROOT).as_posix()
+        for package in ("ocp_router", "ocp_server", "ocp_client", "ocp_wire")
+        for path in (ROOT / package / "src").rglob("*.py")
+        if any(name.startswith("OCP_") for name in variables_in(path))
+    )
+    assert readers == SETTINGS_MODULES
+
+
+def test_the_commands_workspace_is_the_settings_ocp_workspace(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OCP_WORKSPACE", f" {tmp_path} ")
+    assert workspace_setting() == str(tmp_path)
+    assert cli.command_workspace(None) == tmp_path.resolve()
+    assert workspace_setting({"OCP_WORKSPACE": "${workspaceFolder}"}) is None  # unexpanded
+    monkeypatch.setenv("OCP_WORKSPACE", "relative/folder")
+    with pytest.raises(ConfigError, match="OCP_WORKSPACE='relative/folder' is invalid"):
+        cli.command_workspace(None)

@@ -17,7 +17,6 @@ from importlib.metadata import version as dist_version
 from pathlib import Path
 from typing import Any, NoReturn, cast
 
-from ocp_router.env import env_value
 from ocp_router.errors import ConfigError
 from ocp_router.redact import RedactingFilter
 from ocp_router.redact_names import NameRedactingFilter, redact_name
@@ -27,7 +26,7 @@ from ocp_server.entry import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE
 from ocp_server.hard_exit import end_process
 from ocp_server.mcp_config import CLIENTS
 from ocp_server.sdk_imports import import_server_sdk
-from ocp_server.settings import ServerSettings
+from ocp_server.settings import ServerSettings, workspace_setting
 from ocp_wire.restore import MAX_RESTORE_TOKENS, MIN_RESTORE_TOKENS
 from ocp_wire.search import DEFAULT_SEARCH_RESULTS
 
@@ -55,7 +54,7 @@ def command_workspace(flag: str | None, *, check_env: bool = True) -> Path:
     CLI would otherwise answer for a folder the IDE's server never opens."""
     if flag:
         return Path(flag).expanduser().resolve()
-    env = env_value(os.environ, "OCP_WORKSPACE")  # the one rule for an unexpanded ${VAR}
+    env = workspace_setting()
     if not env:
         return Path.cwd()
     path = Path(env).expanduser()

@@ -61,6 +61,13 @@ def tool_names_setting(env: Mapping[str, str] | None = None) -> ToolNameStyle:
     raise ConfigError(f"OCP_TOOL_NAMES={names!r} is invalid: expected {expected}")
 
 
+def workspace_setting(env: Mapping[str, str] | None = None) -> str | None:
+    """OCP_WORKSPACE as given, or None when unset (or a literal `${VAR}`): the folder the
+    server and the commands work in unless told another (`--workspace`)."""
+    env = os.environ if env is None else env
+    return env_value(env, "OCP_WORKSPACE")
+
+
 def columns_set(env: Mapping[str, str] | None = None) -> bool:
     """Whether the user set COLUMNS, the width the CLI's output wraps at even when piped
     (rich reads the number itself: cli_output.console)."""
@@ -112,7 +119,7 @@ class ServerSettings:
         env = os.environ if env is None else env
         names = tool_names_setting(env)
         db = env_value(env, "OCP_DB_PATH")
-        ws = env_value(env, "OCP_WORKSPACE")
+        ws = workspace_setting(env)
         cpd = env_value(env, "CLAUDE_PROJECT_DIR")
         default = cls()  # each variable's default is its field's
         return cls(
