@@ -5,7 +5,10 @@ not what a second, failed ROLLBACK would say."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import aiosqlite
@@ -14,14 +17,21 @@ import pytest
 from ocp_server.db import DatabaseNaming, connect
 from ocp_server.index.lease import take_lease
 from ocp_server.index.workspace import WorkspaceIndex
+from tests.index.watching import watcher_in, watcher_running
 from tests.workspace_fixture import git
+
+
+def _workspace(tmp_path: Path) -> Path:
+    """A workspace of one module defining verify_token."""
+    ws = tmp_path / "ws"
+    (ws / "src").mkdir(parents=True)
+    (ws / "src" / "auth.py").write_text("def verify_token(token):\n    return bool(token)\n")
+    return ws
 
 
 def _committed_workspace(tmp_path: Path) -> Path:
     """A git workspace of one committed module defining verify_token."""
-    ws = tmp_path / "ws"
-    (ws / "src").mkdir(parents=True)
-    (ws / "src" / "auth.py").write_text("def verify_token(token):\n    return bool(token)\n")
+    ws = _workspace(tmp_path)
     git(ws, "init", "-q")
     git(ws, "add", "-A")
     git(ws, "commit", "-qm", "init")
@@ -33,6 +43,26 @@ async def _no_room_to_grow(db: aiosqlite.Connection) -> None:
     await db.execute_fetchall(
         f"PRAGMA max_page_count = {pages}"
     )  # read to its end: a statement left open would keep a read transaction
+
+
+async def _room_again(db: aiosqlite.Connection) -> None:
+    """Space came back: the file may grow again."""
+    await db.execute_fetchall("PRAGMA max_page_count = 1073741823")
+
+
+@asynccontextmanager
+async def _watcher_retrying_on_a_full_disk(
+    index: WorkspaceIndex, change: Callable[[], None]
+) -> AsyncIterator[None]:
+    """The block runs with the watcher retrying: it followed the disk, then the disk filled
+    and `change` was made, which the watcher's update cannot index. The watcher is stopped and
+    the index closed after."""
+    async with watcher_running(index):
+        await watcher_in(index, "watching")
+        await _no_room_to_grow(index.db)
+        change()
+        await watcher_in(index, "retrying")
+        yield
 
 
 async def test_a_transaction_sqlite_ended_itself_raises_its_own_error_not_the_rollbacks(
@@ -70,7 +100,7 @@ async def test_a_search_whose_update_finds_the_disk_full_answers_from_the_index(
         assert [r.path for r in found.results] == ["src/auth.py"]
         assert found.note is not None and "disk" in found.note and "full" in found.note
         assert found.status.stale
-        await index.db.execute_fetchall("PRAGMA max_page_count = 1073741823")  # space came back
+        await _room_again(index.db)
         found = await index.search("rotate_session")
         assert {r.path for r in found.results} == {"src/rotate.py"}
         assert not found.status.stale
@@ -101,7 +131,7 @@ async def test_a_save_on_a_full_disk_says_so_and_the_next_one_after_space_return
         found = await client.call_tool("ocp_context_search", {"query": "verify_token"})
         assert not found.is_error and "src/auth.py" in text_of(found)
         for db in opened:
-            await db.execute_fetchall("PRAGMA max_page_count = 1073741823")  # space came back
+            await _room_again(db)
         saved = await client.call_tool("ocp_result_save", {"summary": "kept once space returned"})
         assert not saved.is_error, text_of(saved)
         brief = await client.call_tool("ocp_session_restore", {})
@@ -111,24 +141,13 @@ async def test_a_save_on_a_full_disk_says_so_and_the_next_one_after_space_return
 async def test_while_the_watcher_retries_on_a_full_disk_a_search_says_the_index_is_stale(
     tmp_path: Path,
 ) -> None:
-    import asyncio
-
-    from tests.index.watching import watcher_running
-
-    ws = tmp_path / "ws"
-    (ws / "src").mkdir(parents=True)
-    (ws / "src" / "auth.py").write_text("def verify_token(token):\n    return bool(token)\n")
+    ws = _workspace(tmp_path)
     index = await WorkspaceIndex.open(ws, tmp_path / "ocp.db")
-    async with watcher_running(index):
-        async with asyncio.timeout(30):
-            while (await index.status()).watcher != "watching":
-                await asyncio.sleep(0.05)
-        await _no_room_to_grow(index.db)
-        # Saved while the disk is full: the watcher's update cannot index it, and retries.
+
+    def saved() -> None:
         (ws / "src" / "rotate.py").write_text("def rotate_session(old):\n    return old\n" * 80)
-        async with asyncio.timeout(30):
-            while (await index.status()).watcher != "retrying":
-                await asyncio.sleep(0.05)
+
+    async with _watcher_retrying_on_a_full_disk(index, saved):
         # The result cites a file that did not change: only the watcher knows the index is
         # behind the disk, and the search's status and note say so.
         found = await index.search("verify_token")
@@ -136,12 +155,11 @@ async def test_while_the_watcher_retries_on_a_full_disk_a_search_says_the_index_
         assert found.status.stale
         assert found.note is not None and "disk" in found.note and "full" in found.note
         assert (await index.status()).stale
-        await index.db.execute_fetchall("PRAGMA max_page_count = 1073741823")  # space came back
+        await _room_again(index.db)
         async with asyncio.timeout(60):
             while not (await index.search("rotate_session")).results:
                 await asyncio.sleep(0.1)
-            while (await index.status()).watcher != "watching":
-                await asyncio.sleep(0.05)
+        await watcher_in(index, "watching")
         found = await index.search("rotate_session")
         assert not found.status.stale and found.note is None
 
@@ -152,38 +170,27 @@ async def test_once_a_searchs_own_update_succeeds_the_index_is_no_longer_called_
     """Space freed while the watcher waits to retry (up to RETRY_MAX, 30 s): a search whose own
     update then indexes what changed said the index was stale, and the disk full, until the
     watcher's next retry. The watcher is woken to retry at once, and follows the disk again."""
-    import asyncio
-
     from ocp_server.index import workspace as workspace_module
-    from tests.index.watching import watcher_running
 
     monkeypatch.setattr(workspace_module, "RETRY_FIRST", 600.0)  # no retry of its own here
-    ws = tmp_path / "ws"
-    (ws / "src").mkdir(parents=True)
-    (ws / "src" / "auth.py").write_text("def verify_token(token):\n    return bool(token)\n")
+    ws = _workspace(tmp_path)
     index = await WorkspaceIndex.open(ws, tmp_path / "ocp.db")
-    async with watcher_running(index):
-        async with asyncio.timeout(30):
-            while (await index.status()).watcher != "watching":
-                await asyncio.sleep(0.05)
-        await _no_room_to_grow(index.db)
+
+    def edited() -> None:
         (ws / "src" / "auth.py").write_text(
             "def verify_token(token):\n    return rotate_session(token)\n" * 80
         )
-        async with asyncio.timeout(30):
-            while (await index.status()).watcher != "retrying":
-                await asyncio.sleep(0.05)
+
+    async with _watcher_retrying_on_a_full_disk(index, edited):
         assert (await index.search("verify_token", refresh=False)).status.stale
-        await index.db.execute_fetchall("PRAGMA max_page_count = 1073741823")  # space came back
+        await _room_again(index.db)
         # the result cites a file changed on disk: the search indexes it first, and succeeds
         found = await index.search("verify_token")
         assert found.note is not None and "re-indexed first" in found.note, found.note
         assert "full" not in found.note
         assert not found.status.stale
         assert not (await index.status()).stale
-        async with asyncio.timeout(30):  # the watcher retried at once: not 600 s later
-            while (await index.status()).watcher != "watching":
-                await asyncio.sleep(0.05)
+        await watcher_in(index, "watching")  # the watcher retried at once: not 600 s later
         (ws / "src" / "later.py").write_text("def zqlater():\n    pass\n")
         async with asyncio.timeout(30):
             while not (await index.search("zqlater", refresh=False)).results:
@@ -224,10 +231,7 @@ async def test_searches_leave_a_first_build_that_fails_on_storage_to_the_watcher
     """Each search after a checkout ran the failing update again (reading every file changed
     to find the disk still full): one search tries after each of the watcher's failures (room
     may have been made), the others answer at once from the index as it is, and say why."""
-    import asyncio
-
     from ocp_server.index import workspace as workspace_module
-    from tests.index.watching import watcher_running
 
     monkeypatch.setattr(workspace_module, "RETRY_FIRST", 600.0)  # no retry of its own here
     ws = _committed_workspace(tmp_path)
@@ -241,17 +245,12 @@ async def test_searches_leave_a_first_build_that_fails_on_storage_to_the_watcher
             by_search.append(args)
         return await update(*args)  # type: ignore[arg-type]
 
-    async with watcher_running(index):
-        async with asyncio.timeout(30):
-            while (await index.status()).watcher != "watching":
-                await asyncio.sleep(0.05)
-        await _no_room_to_grow(index.db)
+    def committed() -> None:
         (ws / "src" / "rotate.py").write_text("def rotate_session(old):\n    return old\n" * 80)
         git(ws, "add", "-A")
         git(ws, "commit", "-qm", "rotate")  # the HEAD moved: each search would index first
-        async with asyncio.timeout(30):
-            while (await index.status()).watcher != "retrying":
-                await asyncio.sleep(0.05)
+
+    async with _watcher_retrying_on_a_full_disk(index, committed):
         monkeypatch.setattr(index._indexer, "update", counted)
         found = [await index.search("verify_token") for _ in range(3)]
         assert len(by_search) == 1

@@ -23,6 +23,13 @@ async def armed(index: WorkspaceIndex, ws: Path, name: str) -> None:
         await asyncio.sleep(0.1)
 
 
+async def watcher_in(index: WorkspaceIndex, state: str, within: float = 30.0) -> None:
+    """Until `index`'s watcher is in `state` ("watching", "retrying", "polling"…)."""
+    async with asyncio.timeout(within):
+        while (await index.status()).watcher != state:
+            await asyncio.sleep(0.05)
+
+
 @asynccontextmanager
 async def watcher_running(index: WorkspaceIndex) -> AsyncIterator[asyncio.Task[None]]:
     """The task of `index`'s watcher, started (not waited for); the watcher stopped and the
