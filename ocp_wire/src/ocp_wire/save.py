@@ -45,7 +45,7 @@ class DecisionArg(WireIn):
 
 
 class NoteArg(WireIn):
-    text: str = Field(min_length=1, max_length=5_000)
+    text: str = Field(min_length=1, max_length=5_000, description="What to remember")
     citations: list[CitationArg] = Citations
 
 
@@ -73,7 +73,11 @@ class SaveArgs(WireIn):
         "and routing learns from it for this workspace",
     )
     summary: str | None = Field(None, max_length=20_000, description="What this session did")
-    decisions: list[DecisionArg] = Field(default_factory=list, max_length=50)
+    decisions: list[DecisionArg] = Field(
+        default_factory=list,
+        max_length=50,
+        description="Decisions made, each with why and the code it is about",
+    )
     state: dict[StateKey, StateValue] = Field(
         default_factory=dict,
         max_length=MAX_STATE_KEYS,
@@ -84,7 +88,11 @@ class SaveArgs(WireIn):
         max_length=100,
         description="Notes: plain strings, or {text, citations} to tie one to code",
     )
-    open_items: list[Item] = Field(default_factory=list, max_length=100)
+    open_items: list[Item] = Field(
+        default_factory=list,
+        max_length=100,
+        description="What is left to do: listed at every restore until closed by id (resolve)",
+    )
     resolve: list[DbId] = Field(
         default_factory=list, max_length=100, description="Ids of open items that are done"
     )
@@ -98,7 +106,11 @@ class SaveArgs(WireIn):
         max_length=100,
         description="Ids of notes or open items to forget (their text erased)",
     )
-    session_id: CallerId | None = None
+    session_id: CallerId | None = Field(
+        None,
+        description="Record this save under this session id: the one given to the route tool, "
+        "or the restore tool's session_id (default: this server's session)",
+    )
     workspace: str | None = WorkspaceArg
 
     @property

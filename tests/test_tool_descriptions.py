@@ -1,0 +1,30 @@
+"""What an agent's model is told of each tool's arguments: tools/list's input schemas are all
+it reads, so every argument, at the top and inside an item (a decision, a note), says what it
+is for. ocp_result_save's `decisions`, `open_items`, `session_id` and a note's `text` said
+nothing: a model saw `session_id` with no hint that it is the restore's `session_id`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from ocp_server.server import TOOLS
+
+
+def _undescribed(schema: dict[str, Any]) -> list[str]:
+    fields = [("", name, prop) for name, prop in schema["properties"].items()]
+    for model, spec in schema.get("$defs", {}).items():
+        fields += [(f"{model}.", name, prop) for name, prop in spec.get("properties", {}).items()]
+    return [f"{where}{name}" for where, name, prop in fields if not prop.get("description")]
+
+
+@pytest.mark.parametrize("spec", TOOLS, ids=lambda spec: spec.underscore)
+def test_every_argument_of_a_tool_is_described_in_its_input_schema(spec: Any) -> None:
+    assert _undescribed(spec.args.model_json_schema()) == []
+
+
+def test_the_save_tools_session_id_says_it_is_the_one_a_restore_returns() -> None:
+    (save,) = [spec for spec in TOOLS if spec.underscore == "ocp_result_save"]
+    described = save.args.model_json_schema()["properties"]["session_id"]["description"]
+    assert "restore" in described
