@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import argparse
 import io
 import json
 import os
@@ -395,3 +396,17 @@ def test_every_command_takes_the_common_options_after_its_name(
     done = run(workspace.parent, command, "--help")
     assert done.returncode == 0
     assert "--workspace" in done.stdout and "--version" in done.stdout and "-v" in done.stdout
+
+
+def test_the_workspace_option_says_where_each_mode_looks_without_it() -> None:
+    # `ocp-server` alone is the MCP server, which tries CLAUDE_PROJECT_DIR and the client's
+    # roots before its working folder; its --help said "OCP_WORKSPACE or cwd", as a command's.
+    from ocp_server.cli import build_parser
+
+    parser = build_parser()
+    served = " ".join(parser.format_help().split())
+    assert "OCP_WORKSPACE, else CLAUDE_PROJECT_DIR or the client's roots" in served
+    (sub,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    command = " ".join(sub.choices["status"].format_help().split())
+    assert "(default: OCP_WORKSPACE, else the current directory)" in command
+    assert "CLAUDE_PROJECT_DIR" not in command

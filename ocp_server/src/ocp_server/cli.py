@@ -118,8 +118,12 @@ def common_options(*, top: bool) -> argparse.ArgumentParser:
     parent = argparse.ArgumentParser(add_help=False)
     unset = None if top else argparse.SUPPRESS
     parent.add_argument("--version", action="version", version=version_line())
+    # The server (no command) looks further than a command does before the working folder.
+    served = ", else CLAUDE_PROJECT_DIR or the client's roots when serving MCP" if top else ""
     parent.add_argument(
-        "--workspace", default=unset, help="workspace folder (default: OCP_WORKSPACE or cwd)"
+        "--workspace",
+        default=unset,
+        help=f"workspace folder (default: OCP_WORKSPACE{served}, else the current directory)",
     )
     parent.add_argument(
         "-v",
