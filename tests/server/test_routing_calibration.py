@@ -151,6 +151,40 @@ async def test_an_outcome_on_a_local_route_the_local_model_never_answered_teache
     assert not (workspace.parent / "routing-calibration.json").exists()
 
 
+async def test_an_outcome_on_a_dry_run_teaches_nothing(
+    workspace: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    fake_ollama: FakeOllama,
+    fake_anthropic: FakeAnthropic,
+) -> None:
+    # A dry run called no model: "overkill" on a paid one taught "local would do" and "good"
+    # "paid was right", from answers nobody gave.
+    async with inproc_client(
+        workspace, monkeypatch, paid_env(fake_ollama, fake_anthropic)
+    ) as client:
+        warnings = []
+        for request, outcome in (
+            ("design the architecture of our payment service", "overkill"),
+            ("design the architecture of our payment service", "good"),
+            ("what does git stash do", "good"),
+        ):
+            planned = await client.call_tool(
+                "ocp_model_route", {"request": request, "dry_run": True, "max_context_tokens": 0}
+            )
+            assert planned.structured_content is not None
+            trace = planned.structured_content["trace"]
+            saved = await client.call_tool(
+                "ocp_result_save", {"trace_id": trace["trace_id"], "outcome": outcome}
+            )
+            assert saved.structured_content is not None
+            assert saved.structured_content["saved"]["calibration"] == 0
+            warnings.append(saved.structured_content["warnings"])
+    assert warnings == 3 * [
+        ["the outcome taught routing nothing: its route was a dry run (no model answered)"]
+    ]
+    assert not (workspace.parent / "routing-calibration.json").exists()
+
+
 async def test_an_outcome_that_cannot_teach_routing_is_saved_with_a_warning_saying_why(
     workspace: Path,
     monkeypatch: pytest.MonkeyPatch,

@@ -38,6 +38,8 @@ async def learn(
     trace = (json.loads(stored) if stored else {}).get("trace") or {}
     if not trace:
         return None, _nothing(f"trace {trace_id[:8]} holds no route")
+    if await ws.memory.is_dry_run(trace_id):  # nobody answered: nothing to judge
+        return None, _nothing("its route was a dry run (no model answered)")
     if trace.get("forced"):
         return None, _nothing("its route was forced (`force`), not decided by routing")
     if trace.get("decision") not in ("local", "paid"):
