@@ -165,7 +165,8 @@ def _route(out: wire.RouteResult) -> str:
     # (a bad key) was billed nothing, not the upper bound it was allowed
     cost = "" if t.estimated_cost_usd is None or t.cost_usd is None else f", ${t.cost_usd:.4f}"
     if out.answered_by == "none" and out.prompt is not None:  # a dry run: nobody was asked
-        answered = f"no model called ({t.model} would answer)" if t.model else "no model called"
+        # Not "would answer": a dry run asks no model whether it is there to.
+        answered = f"no model called (would go to {t.model})" if t.model else "no model called"
         if t.model == "none":  # the router's name for a tier with no model (a paid one, no key)
             kind = "local" if t.tier == "local" else "paid"
             answered = f"no model called (no {kind} model is configured: your agent would answer)"
