@@ -72,6 +72,17 @@ def test_the_shift_is_capped_however_one_sided_the_outcomes() -> None:
     assert cal.shift("debug") == -CAP
 
 
+def test_an_outcome_replacing_another_on_the_same_route_takes_its_point_back() -> None:
+    cal = Calibration()
+    cal.record("debug", 0.3, False, Outcome.GOOD)
+    cal.record("debug", 0.3, False, Outcome.BAD, replacing=Outcome.GOOD)
+    assert (cal.outcomes("debug"), cal.types["debug"].wanted_local) == (1, {})
+    assert cal.types["debug"].wanted_paid == {"0.30": 1.0}
+    # A replaced outcome that said nothing about the tier takes nothing back.
+    cal.record("debug", 0.3, False, Outcome.BAD, replacing=Outcome.OVERKILL)
+    assert cal.types["debug"].wanted_paid == {"0.30": 2.0}
+
+
 def test_the_file_is_versioned_and_round_trips(tmp_path: Path) -> None:
     cal = Calibration()
     cal.record("debug", 0.3, False, Outcome.BAD)

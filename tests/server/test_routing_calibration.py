@@ -151,6 +151,32 @@ async def test_an_outcome_on_a_local_route_the_local_model_never_answered_teache
     assert not (workspace.parent / "routing-calibration.json").exists()
 
 
+async def test_an_outcome_saved_again_on_a_route_replaces_the_point_the_first_taught(
+    workspace: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    fake_ollama: FakeOllama,
+    fake_anthropic: FakeAnthropic,
+) -> None:
+    # The save says "the new one is current", yet each outcome on the same route added a
+    # point: "good" corrected to "wrong" left one for local and one for paid, and an agent
+    # saving "good" three times counted three.
+    async with inproc_client(
+        workspace, monkeypatch, paid_env(fake_ollama, fake_anthropic)
+    ) as client:
+        trace = await _route(client, NEAR, "a")
+        assert trace["decision"] == "local" and trace["route_to"] == "local"
+        for outcome in ("good", "good", "wrong: it missed the weekend case"):
+            saved = await client.call_tool(
+                "ocp_result_save", {"trace_id": trace["trace_id"], "outcome": outcome}
+            )
+            assert saved.structured_content is not None
+            assert saved.structured_content["saved"]["calibration"] == 1
+    stored = json.loads((workspace.parent / "routing-calibration.json").read_text("utf-8"))
+    learned = stored["task_types"][trace["task_type"]]
+    assert learned["outcomes"] == 1
+    assert sum(learned["wanted_paid"].values()) == 1 and learned["wanted_local"] == {}
+
+
 async def test_an_outcome_on_a_dry_run_teaches_nothing(
     workspace: Path,
     monkeypatch: pytest.MonkeyPatch,

@@ -105,6 +105,10 @@ def wanted_paid(outcome: Outcome, routed_paid: bool) -> bool | None:
     return False if outcome is Outcome.GOOD else None
 
 
+def _bin(score: float) -> str:
+    return f"{round(round(score / BIN) * BIN, 2) + 0.0:.2f}"  # + 0.0: no "-0.00" key
+
+
 @dataclass(slots=True)
 class TypeCalibration:
     """One task type: the points seen (count per score bin) and the fitted shift."""
@@ -115,7 +119,7 @@ class TypeCalibration:
     wanted_local: dict[str, float] = field(default_factory=dict)
 
     def add(self, score: float, paid: bool) -> None:
-        key = f"{round(round(score / BIN) * BIN, 2) + 0.0:.2f}"  # + 0.0: no "-0.00" key
+        key = _bin(score)
         side = self.wanted_paid if paid else self.wanted_local
         side[key] = side.get(key, 0.0) + 1.0
         self.outcomes += 1.0
@@ -126,6 +130,17 @@ class TypeCalibration:
                     if d[k] < 0.25:
                         del d[k]
             self.outcomes = sum(self.wanted_paid.values()) + sum(self.wanted_local.values())
+
+    def remove(self, score: float, paid: bool) -> None:
+        """Take one point back (at most what its bin holds: halving may have shrunk it)."""
+        key = _bin(score)
+        side = self.wanted_paid if paid else self.wanted_local
+        taken = min(1.0, side.get(key, 0.0))
+        if side.get(key, 0.0) - taken <= 0.0:
+            side.pop(key, None)
+        else:
+            side[key] -= taken
+        self.outcomes = max(0.0, self.outcomes - taken)
 
     def fit(self, base: float) -> float:
         """The shift of `base` that best explains the points (MAP on a 0.01 grid)."""
@@ -162,13 +177,28 @@ class Calibration:
         t = self.types.get(task_type)
         return int(t.outcomes) if t is not None else 0
 
-    def record(self, task_type: str, score: float, routed_paid: bool, outcome: Outcome) -> bool:
-        """Learn from one outcome. True when it was about the tier (the state changed)."""
+    def record(
+        self,
+        task_type: str,
+        score: float,
+        routed_paid: bool,
+        outcome: Outcome,
+        *,
+        replacing: Outcome | None = None,
+    ) -> bool:
+        """Learn from one outcome; `replacing`: the outcome saved before it on the same route,
+        whose point it takes back (the latest outcome of a route is the one in force). True
+        when either was about the tier (the state changed)."""
         paid = wanted_paid(outcome, routed_paid)
-        if paid is None:
+        was = wanted_paid(replacing, routed_paid) if replacing is not None else None
+        if paid is None and was is None:
             return False
         t = self.types.setdefault(task_type, TypeCalibration())
-        t.add(min(2.0, max(-1.0, score)), paid)
+        clamped = min(2.0, max(-1.0, score))
+        if was is not None:
+            t.remove(clamped, was)
+        if paid is not None:
+            t.add(clamped, paid)
         t.shift = t.fit(self.base_threshold)
         self.updated = datetime.now(UTC).isoformat(timespec="seconds")
         return True
@@ -327,11 +357,18 @@ class CalibrationFile:
         return self._cal
 
     def learn(
-        self, task_type: str, score: float, routed_paid: bool, outcome: Outcome
+        self,
+        task_type: str,
+        score: float,
+        routed_paid: bool,
+        outcome: Outcome,
+        *,
+        replacing: Outcome | None = None,
     ) -> Learned | None:
-        """Record one outcome and save; None when it says nothing about the tier, when the
-        file on disk is unreadable (it is left for a person to look at), or when another
-        writer held the lock past `LOCK_TIMEOUT_S` (`error` says so)."""
+        """Record one outcome (in place of `replacing`, as `Calibration.record`) and save;
+        None when it says nothing about the tier, when the file on disk is unreadable (it is
+        left for a person to look at), or when another writer held the lock past
+        `LOCK_TIMEOUT_S` (`error` says so)."""
         if wanted_paid(outcome, routed_paid) is None:
             return None
         try:
@@ -345,7 +382,7 @@ class CalibrationFile:
                         return None
                     cal = Calibration(self.base_threshold)
                 before = cal.base_threshold + cal.shift(task_type)
-                cal.record(task_type, score, routed_paid, outcome)
+                cal.record(task_type, score, routed_paid, outcome, replacing=replacing)
                 cal.save(self.path)
                 st = self.path.stat()
         except Timeout:

@@ -5,6 +5,7 @@ a paid tier for the rest of its conversation."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 
@@ -20,13 +21,19 @@ OUTCOME_WORDS = "good, bad (or wrong), escalated or overkill"
 
 
 async def learn(
-    ws: Workspace, router: OCPRouter | None, trace_id: str | None, outcome: str | None
+    ws: Workspace,
+    router: OCPRouter | None,
+    trace_id: str | None,
+    outcome: str | None,
+    previous: str | None = None,
 ) -> tuple[Learned | None, str | None]:
-    """Feed the outcome to `ws`'s calibration, and on "that answer was wrong" for a local
-    answer lift the conversation to a paid tier in `router` (None: this run routes nothing, a
-    routing setting is invalid). With what was learned (None: nothing), the save's warning
-    when an outcome was given and taught nothing, saying why: saved without a word, it read
-    as taught (None: it taught, or `ws` has no calibration, which `unlearned` explains)."""
+    """Feed the outcome to `ws`'s calibration, in place of the `previous` outcome saved on
+    the same route (the latest is in force: its point is taken back), and on "that answer was
+    wrong" for a local answer lift the conversation to a paid tier in `router` (None: this run
+    routes nothing, a routing setting is invalid). With what was learned (None: nothing), the
+    save's warning when an outcome was given and taught nothing, saying why: saved without a
+    word, it read as taught (None: it taught, or `ws` has no calibration, which `unlearned`
+    explains)."""
     if not outcome or ws.calibration is None:
         return None, None
     kind = parse_outcome(outcome)
@@ -55,8 +62,13 @@ async def learn(
     score = trace.get("raw_score")
     if not isinstance(score, int | float):
         score = float(trace.get("complexity_score") or 0.0)
+    replacing = parse_outcome(previous) if previous else None
     learned = await asyncio.to_thread(
-        ws.calibration.learn, str(trace.get("task_type")), score, routed_paid, kind
+        functools.partial(ws.calibration.learn, replacing=replacing),
+        str(trace.get("task_type")),
+        score,
+        routed_paid,
+        kind,
     )
     if learned is not None and learned.before != learned.after:
         logger.info("routing calibration: %s", learned)
