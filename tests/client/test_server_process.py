@@ -77,6 +77,27 @@ async def test_a_server_writing_other_than_mcp_on_stdout_is_told_with_the_line()
     )
 
 
+async def test_a_servers_stray_stdout_lines_are_told_once_not_logged_line_by_line(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # `OCPClient("ocp-server", ["--help"])` printed the SDK's parse traceback once per line of
+    # the help (about 40) before the error that names the first line; another MCP client's
+    # stray lines in the same process are still the SDK's to log.
+    import logging
+
+    import mcp.client.stdio as sdk_stdio
+
+    lines = "\n".join(f"usage line {i}" for i in range(5))
+    with caplog.at_level(logging.ERROR, logger=sdk_stdio.__name__):
+        with pytest.raises(OCPServerError, match="it wrote: 'usage line 0'"):
+            await asyncio.wait_for(fake_server(f"print({lines!r})").__aenter__(), 10)
+        assert [r for r in caplog.records if r.name == sdk_stdio.__name__] == []
+        sdk_stdio.logger.error("Failed to parse JSONRPC message from server")
+    assert [r.getMessage() for r in caplog.records if r.name == sdk_stdio.__name__] == [
+        "Failed to parse JSONRPC message from server"
+    ]
+
+
 SILENT = """
 import sys, time
 print("Starting up...", flush=True)  # junk on the wire, then nothing

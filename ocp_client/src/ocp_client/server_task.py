@@ -11,6 +11,7 @@ any task or from the garbage collector, only tells it to finish.
 from __future__ import annotations
 
 import asyncio
+import logging
 import signal
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack, suppress
@@ -94,6 +95,29 @@ def _follow_spawns() -> None:
     setattr(sdk_stdio, _SPAWN, followed)
 
 
+# The SDK logs a traceback for each stdout line that is not an MCP message: an `ocp-server
+# --help` (a wrong `args`) or a wrapper's banner printed one per line, dozens, before the
+# OCPServerError that names the first such line (ServerExit.not_mcp) and how the server ended.
+# Only lines of a server this client started are left unlogged: set in `serve`'s context,
+# which the transport's reader task inherits; another MCP client in the process logs as ever.
+_SERVING: ContextVar[bool] = ContextVar("ocp_client_serving", default=False)
+_STRAY_LINE = "Failed to parse JSONRPC message"
+
+
+class _StrayLinesTold(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (_SERVING.get() and str(record.msg).startswith(_STRAY_LINE))
+
+
+_filtered: list[logging.Filter] = []  # the filter installed, once
+
+
+def _tell_stray_lines_once() -> None:
+    if not _filtered:
+        _filtered.append(_StrayLinesTold())
+        logging.getLogger(sdk_stdio.__name__).addFilter(_filtered[0])
+
+
 async def serve(
     session_class: type[ClientSession],
     params: StdioServerParameters,
@@ -108,7 +132,9 @@ async def serve(
     is stopped (its exit status then in `exited`)."""
     failure: Exception | None = None
     _follow_spawns()
+    _tell_stray_lines_once()
     _SPAWNED.set(exited)  # this task's own context: no other task sees it
+    _SERVING.set(True)
     try:
         async with AsyncExitStack() as stack:
             try:
