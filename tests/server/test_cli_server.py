@@ -106,6 +106,7 @@ def test_route_answers_locally_and_stats_count_it(workspace: Path, fake_ollama: 
     assert stats["sessions"] == 1
     table = run(workspace, "stats", "--since", "7d")
     assert table.returncode == 0 and "by tier" in table.stdout and "ollama" in table.stdout
+    assert table.stdout.startswith("1 route, 1 session in ")  # not "1 routes, 1 sessions"
     html = workspace.parent / "report.html"
     done = run(workspace, "stats", "--html", str(html))
     assert done.returncode == 0 and html.read_text().startswith("<!DOCTYPE html>")

@@ -229,6 +229,10 @@ def run_stats(args: argparse.Namespace, workspace: Path) -> int:
     return 0
 
 
+def _counted(n: int, thing: str) -> str:
+    return f"{n:,} {thing}{'' if n == 1 else 's'}"
+
+
 def _usd(value: float) -> str:
     return f"${value:,.4f}"
 
@@ -244,7 +248,8 @@ def print_stats(stats: SavingsReport, console: Console, tool_names: ToolNameStyl
         return
     pct = stats["savings_pct"]
     console.print(
-        f"[bold]{stats['routes']}[/] routes, {stats['sessions']} sessions in "
+        f"[bold]{_counted(stats['routes'], 'route')}[/], "
+        f"{_counted(stats['sessions'], 'session')} in "
         f"{stats['workspace']}: answers cost {_usd(stats['answer_cost_usd'])} vs "
         f"{_usd(stats['counterfactual_usd'])} {counterfactual_label(stats)}"
         f" → saved [bold]{_usd(stats['savings_usd'])}[/]"
