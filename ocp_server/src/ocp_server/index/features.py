@@ -66,7 +66,7 @@ from ocp_server.index.hits import (
     reduce_all,
     reduce_any,
     reduce_max,
-    saturated_sums,
+    saturated_weights,
 )
 from ocp_server.index.lexical import FileClass, Snapshot
 from ocp_server.index.lexicon import defined_hash, name_hash, term_hash
@@ -131,6 +131,68 @@ _RELATIVE = np.array(
             "history_similar",
         )
     ]
+)
+#: The per-file sums `_file_sums` adds up for a query (each its feature's, before the
+#: feature's own scaling), and the features that are the same for every query
+#: (`_file_constants`); where they are in FEATURES.
+_PER_FILE: tuple[str, ...] = (
+    "file_bm25",
+    "file_bm25_flat",
+    "chunk_best",
+    "path",
+    "names",
+    "coverage",
+    "rare_coverage",
+    "stem_named",
+    "subject_bm25",
+    "body_bm25",
+    "code_words_bm25",
+    "defines_named",
+    "phrases",
+)
+_PER_FILE_AT = np.array([FEATURES.index(name) for name in _PER_FILE])
+_CONSTANT: tuple[str, ...] = (
+    "code",
+    "test",
+    "aux",
+    "prose",
+    "config",
+    "log_lines",
+    "log_definitions",
+    "changelog",
+)
+_CONSTANT_AT = np.array([FEATURES.index(name) for name in _CONSTANT])
+(
+    _TEST,
+    _PROSE,
+    _CONFIG,
+    _TEST_ASKED,
+    _DEFINES_NAMED,
+    _PHRASES,
+    _CODE_WORDS_CHUNK,
+    _CHUNK_COVERAGE,
+    _BLOCK_BEST,
+    _HISTORY_SIMILAR,
+    _HISTORY_CHANGES,
+    _CHANGELOG,
+    _SUBJECT_WINDOW,
+) = (
+    FEATURES.index(name)
+    for name in (
+        "test",
+        "prose",
+        "config",
+        "test_asked",
+        "defines_named",
+        "phrases",
+        "code_words_chunk",
+        "chunk_coverage",
+        "block_best",
+        "history_similar",
+        "history_changes",
+        "changelog",
+        "subject_window",
+    )
 )
 #: BM25's b for the names field, normalised by the file's definitions (`hits.length_norm`):
 #: LORO commits MRR@10 at 0 / 0.25 / 0.5 / 0.75 / 1: 0.8145 / 0.8168 / 0.8177 / 0.8175 / 0.8167.
@@ -280,46 +342,47 @@ def candidate_features(
     chunk_idf = ch.idf
     chunk_post = bm25_postings(ch, qtf * chunk_idf, length_norm(snap, "chunk", 0.75))
     chunk_scores = doc_sums(at, chunk_post, n_hit)
-    chunk_best = np.zeros(n_files)  # scores are not negative: the maximum of 0 and theirs
-    np.maximum.at(chunk_best, snap.chunk_file[hit], chunk_scores)
 
-    # ---- files
+    # ---- files: per file, sums over the postings of the file tables (`_PER_FILE`)
     file_idf = fh.idf
     w_file = qtf * file_idf
     # b 0.75 and 0.3: one numerator
     tf_weight = bm25_numerators(fh, w_file)
     post = tf_weight / (fh.counts + length_norm(snap, "file", 0.75)[fh.docs])
-    file_bm25 = doc_sums(fh.docs, post, n_files)
     flat = tf_weight / (fh.counts + length_norm(snap, "file", 0.3)[fh.docs])
-    file_flat = doc_sums(fh.docs, flat, n_files)
+    sums = [("file_bm25", fh.docs, post), ("file_bm25_flat", fh.docs, flat)]
     # a query of one sentence has no body; one in plain words, no words written as code
     # (the sums they skip would be file_bm25 itself, or zeros: the same floats)
     if reduce_all(in_subject):
-        subject, body = file_bm25, np.zeros(n_files)
+        sums.append(("subject_bm25", fh.docs, post))
     else:
-        subject = doc_sums(fh.docs, post * in_subject[fh.term], n_files)
-        body = doc_sums(fh.docs, post * ~in_subject[fh.term], n_files)
+        sums.append(("subject_bm25", fh.docs, post * in_subject[fh.term]))
+        sums.append(("body_bm25", fh.docs, post * ~in_subject[fh.term]))
     if reduce_any(is_code):
-        code_words = doc_sums(fh.docs, post * is_code[fh.term], n_files)
-    else:
-        code_words = np.zeros(n_files)
+        sums.append(("code_words_bm25", fh.docs, post * is_code[fh.term]))
     file_cover_w = file_idf / max(float(reduce_add(file_idf)), 1e-9)
-    coverage = doc_sums(fh.docs, file_cover_w[fh.term], n_files)
+    sums.append(("coverage", fh.docs, file_cover_w[fh.term]))
     rare_mask = (file_idf > 0) & (file_idf >= 0.7 * float(reduce_max(file_idf, initial=0.0)))
     rare_w = rare_mask / max(int(reduce_add(rare_mask)), 1)
-    rare = doc_sums(fh.docs, rare_w[fh.term], n_files)
-
-    phrases = doc_sums(ph.docs, None, n_files) / max(len(query.pair_keys), 1)
-
+    sums.append(("rare_coverage", fh.docs, rare_w[fh.term]))
+    # the pairs each file holds (over the query's pairs: below, for the candidates)
+    sums.append(("phrases", ph.docs, np.ones(len(ph.docs))))
     # A file defining hundreds of things (a flags table) names most common words: its names
     # field is length-normalised by its definitions (LORO 0.8145 -> 0.818, b 0.25-1 alike)
-    names = doc_sums(
-        nh.docs, bm25_postings(nh, qtf * nh.idf, length_norm(snap, "names", NAMES_B)), n_files
+    sums.append(
+        ("names", nh.docs, bm25_postings(nh, qtf * nh.idf, length_norm(snap, "names", NAMES_B)))
     )
-    defines = doc_sums(dh.docs, 1.0 / np.maximum(dh.df, 1.0)[dh.term], n_files)
-
-    path = saturated_sums(path_h, qtf * path_h.idf, n_files)
-    stem_named = np.zeros(n_files)
+    # the sum of 1/(files defining it) over what it defines (its log, below, the feature)
+    sums.append(("defines_named", dh.docs, 1.0 / np.maximum(dh.df, 1.0)[dh.term]))
+    sums.append(("path", path_h.docs, saturated_weights(path_h, qtf * path_h.idf)))
+    per_file = _file_sums(sums, n_files)
+    file_bm25 = per_file[_PER_FILE.index("file_bm25")]
+    path = per_file[_PER_FILE.index("path")]
+    defines = per_file[_PER_FILE.index("defines_named")]
+    # scores are not negative: the maximum of 0 and theirs
+    chunk_best = per_file[_PER_FILE.index("chunk_best")]
+    np.maximum.at(chunk_best, snap.chunk_file[hit], chunk_scores)
+    stem_named = per_file[_PER_FILE.index("stem_named")]
     for word in query.words:
         found = snap.stems.get(word)
         if found is not None and len(word) > 2:
@@ -368,60 +431,36 @@ def candidate_features(
     per_block = doc_sums(bh.docs, block_post, n_blocks + 1)
     block_best = Ranges.of(blocks.file_blocks[bounds]).reduce(np.maximum, per_block)
 
-    cls = snap.file_class[cand]
-    prose = cls == FileClass.PROSE
-    config = cls == FileClass.CONFIG
+    # the features' columns as rows (a few copies of many columns at once), transposed at
+    # the end: the same floats as one column at a time
+    xt = np.empty((len(FEATURES), len(cand)))
+    xt[_PER_FILE_AT] = per_file.take(cand, axis=1)
+    xt[_CONSTANT_AT] = _file_constants(snap).take(cand, axis=1)
+    defines_named = xt[_DEFINES_NAMED]
+    np.log1p(defines_named, out=defines_named)
+    xt[_PHRASES] /= max(len(query.pair_keys), 1)
     if query.wants_docs:
-        prose = np.zeros(len(cand), dtype=bool)
-        config = prose
+        xt[_PROSE] = 0.0
+        xt[_CONFIG] = 0.0
+    xt[_TEST_ASKED] = xt[_TEST] if query.wants_tests else 0.0
+    xt[_CODE_WORDS_CHUNK] = chunk_code_best
+    xt[_CHUNK_COVERAGE] = chunk_cov_best
+    xt[_BLOCK_BEST] = block_best
+    xt[_HISTORY_SIMILAR] = similar[cand]
+    xt[_HISTORY_CHANGES] = np.log1p(changes[cand]) / 5.0
+    window = subject_window(snap, body_at, ch, np.where(in_subject, file_idf, 0.0), cand)
     if query.wants_changelog:
-        changelog = np.zeros(len(cand), dtype=bool)
+        xt[_CHANGELOG] = 0.0
+        xt[_SUBJECT_WINDOW] = window
     else:
-        changelog = _changelogs(snap)[cand]
-
-    columns = {
-        "file_bm25": file_bm25[cand],
-        "file_bm25_flat": file_flat[cand],
-        "chunk_best": chunk_best[cand],
-        "path": path[cand],
-        "names": names[cand],
-        "coverage": coverage[cand],
-        "rare_coverage": rare[cand],
-        "stem_named": stem_named[cand],
-        "code": cls == FileClass.CODE,
-        "test": cls == FileClass.TEST,
-        "aux": cls == FileClass.AUX,
-        "prose": prose,
-        "config": config,
-        "log_lines": np.log1p(snap.file_lines[cand]) / 8.0,
-        "log_definitions": np.log1p(snap.file_defs[cand]) / 5.0,
-        "subject_bm25": subject[cand],
-        "body_bm25": body[cand],
-        "code_words_bm25": code_words[cand],
-        "code_words_chunk": chunk_code_best,
-        "defines_named": np.log1p(defines[cand]),
-        "phrases": phrases[cand],
-        "chunk_coverage": chunk_cov_best,
-        "test_asked": (cls == FileClass.TEST) & query.wants_tests,
-        "block_best": block_best,
-        "history_similar": similar[cand],
-        "history_changes": np.log1p(changes[cand]) / 5.0,
-        "changelog": changelog,
         # a changelog's lines restate requests word for word: how close its words sit says
         # nothing of the code they describe
-        "subject_window": np.where(
-            changelog,
-            0.0,
-            subject_window(snap, body_at, ch, np.where(in_subject, file_idf, 0.0), cand),
-        ),
-    }
-    x = np.empty((len(cand), len(FEATURES)))
-    for j, name in enumerate(FEATURES):
-        x[:, j] = columns[name]
-    # the "rel" columns over their maximum among the candidates (when above 0), all at once
-    relative = x[:, _RELATIVE]
-    top = reduce_max(relative, axis=0, initial=0.0)
-    x[:, _RELATIVE] = relative / np.where(top > 0, top, 1.0)
+        xt[_SUBJECT_WINDOW] = np.where(xt[_CHANGELOG] > 0, 0.0, window)
+    # the "rel" rows over their maximum among the candidates (when above 0), all at once
+    relative = xt[_RELATIVE]
+    top = reduce_max(relative, axis=1, initial=0.0)
+    xt[_RELATIVE] = relative / np.where(top > 0, top, 1.0)[:, None]
+    x = np.ascontiguousarray(xt.T)
     if query.only_files and named_paths:
         # "src/app.ts" asks for the file, "src/app.ts:40" for its line 40
         shown = shown_from(snap, named_paths)
@@ -442,6 +481,43 @@ def candidate_features(
     spelt = doc_sums(lk[3].docs, None, n_files)[cand] > 0 if lk else np.zeros(len(cand), bool)
     tails = doc_sums(lk[5].docs, None, n_files)[cand] > 0 if lk else np.zeros(len(cand), bool)
     return cand, x, choice, ch, term_list, holds_message, DefinedAs(spelt, tails)
+
+
+def _file_sums(sums: list[tuple[str, npt.NDArray[np.intp], Floats]], n_files: int) -> Floats:
+    """Per `_PER_FILE` row and file: the sum of the weights of its postings (name, docs,
+    weights) in `sums`; 0 for a row without. The rows laid end to end are summed by one
+    bincount, which adds a bin's weights in the order given, as one bincount a row would:
+    the same floats, for one numpy call instead of one a row."""
+    docs = np.concatenate(
+        [d + _PER_FILE.index(name) * n_files if name != _PER_FILE[0] else d for name, d, _ in sums]
+    )
+    weights = np.concatenate([w for *_, w in sums])
+    out = doc_sums(docs, weights, len(_PER_FILE) * n_files)
+    return out.reshape(len(_PER_FILE), n_files)
+
+
+def _file_constants(snap: Snapshot) -> Floats:
+    """Per `_CONSTANT` row and file: its value; computed on a snapshot's first search, not on
+    each."""
+    key = ("file_constants",)
+    found = snap.derived.get(key)
+    if found is None:
+        cls = snap.file_class
+        found = snap.derived[key] = np.array(
+            [
+                cls == FileClass.CODE,
+                cls == FileClass.TEST,
+                cls == FileClass.AUX,
+                cls == FileClass.PROSE,
+                cls == FileClass.CONFIG,
+                np.log1p(snap.file_lines) / 8.0,
+                np.log1p(snap.file_defs) / 5.0,
+                _changelogs(snap),
+            ],
+            dtype=np.float64,
+        )
+        assert found.shape[0] == len(_CONSTANT)
+    return found
 
 
 def _changelogs(snap: Snapshot) -> npt.NDArray[np.bool_]:

@@ -35,7 +35,7 @@ __all__ = [
     "reduce_all",
     "reduce_any",
     "reduce_max",
-    "saturated_sums",
+    "saturated_weights",
 ]
 
 Floats = npt.NDArray[np.float64]
@@ -194,10 +194,10 @@ def doc_sums(
     return np.bincount(docs, weights=weights, minlength=n).astype(np.float64, copy=False)
 
 
-def saturated_sums(hits: Hits, term_weight: Floats, n: int) -> Floats:
-    """Per document: sum of weight x tf / (tf + K1) (no length normalisation: paths)."""
+def saturated_weights(hits: Hits, term_weight: Floats) -> Floats:
+    """Per posting: weight x tf / (tf + K1) (no length normalisation: paths)."""
     tf = hits.counts
-    return doc_sums(hits.docs, term_weight[hits.term] * tf * (K1 + 1.0) / (tf + K1), n)
+    return term_weight[hits.term] * tf * (K1 + 1.0) / (tf + K1)
 
 
 class Ranges(NamedTuple):

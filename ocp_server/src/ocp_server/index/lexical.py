@@ -171,8 +171,8 @@ class Snapshot:
     chunk_tiled: npt.NDArray[np.bool_]  # its tiles fit its terms (or it has no terms)
     #: Per-document values a search derives from the arrays above, kept for the next search
     #: of this snapshot and never handed on to another, each under a key that names it:
-    #: ranking's ("length_norm", table, b), ("history_changes",), ("tile_bytes",) and
-    #: ("changelogs",).
+    #: ranking's ("length_norm", table, b), ("history_changes",), ("tile_bytes",),
+    #: ("changelogs",) and ("file_constants",).
     derived: dict[tuple[str | float, ...], np.ndarray] = field(
         default_factory=dict, init=False, compare=False, repr=False
     )
