@@ -11,7 +11,7 @@ names first.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from typing import NamedTuple
@@ -56,8 +56,15 @@ def query_kinds(query: Query, x: Floats) -> npt.NDArray[np.bool_]:
     In both, the evidence weighs differently than in a request in plain words ("Add USD to
     the default file types"): definitions and file names count for more, bag-of-words
     coverage for less."""
-    stem = FEATURES.index("stem_named")
-    return np.array([bool(query.code), bool(len(x) and x[:, stem].any())], dtype=bool)
+    return np.array(_kinds(query, x), dtype=bool)
+
+
+_STEM_NAMED = FEATURES.index("stem_named")
+
+
+def _kinds(query: Query, x: Floats) -> tuple[bool, ...]:
+    """`query_kinds` as a tuple: to look the weights up by."""
+    return (bool(query.code), bool(len(x) and reduce_any(x[:, _STEM_NAMED])))
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,12 +75,22 @@ class RankerWeights:
 
     base: Floats
     kinds: tuple[Floats, ...]  # in QUERY_KINDS order
+    #: `for_kinds` per kinds asked before: a search asks with one of four
+    summed: dict[tuple[bool, ...], Floats] = field(default_factory=dict, compare=False)
 
     def for_kinds(self, kinds: npt.NDArray[np.bool_]) -> Floats:
-        w = self.base.copy()
-        for extra, on in zip(self.kinds, kinds.tolist(), strict=True):
-            if on:
-                w += extra
+        return self.kept(tuple(kinds.tolist()))
+
+    def kept(self, kinds: tuple[bool, ...]) -> Floats:
+        """`for_kinds` of a tuple, summed on its first use (read only)."""
+        w = self.summed.get(kinds)
+        if w is None:
+            w = self.base.copy()
+            for extra, on in zip(self.kinds, kinds, strict=True):
+                if on:
+                    w += extra
+            w.flags.writeable = False
+            self.summed[kinds] = w
         return w
 
 
@@ -104,7 +121,7 @@ def rank(
     cand, x, chunk_scores, ch, term_list, holds_message, defined_as = candidate_features(
         snap, query, allowed
     )
-    w = load_weights().for_kinds(query_kinds(query, x)) if weights is None else weights
+    w = load_weights().kept(_kinds(query, x)) if weights is None else weights
     scores = x @ w if len(cand) else np.zeros(0)
     if query.definitions_first and len(cand):
         # A lookup ("verifyToken", "where is parse_config defined") wants the definition
