@@ -403,14 +403,19 @@ def candidate_features(
         # the files defining a name the lookup is the tail of: few, and to be ranked
         chosen[lk[5].docs[evidence[lk[5].docs]]] = True
     pool = evidence.nonzero()[0]
-    for signal in (file_bm25, chunk_best, path, defines, similar):
-        values = signal[pool]
-        positive = values > 0
-        if len(pool) > CANDIDATES and np.count_nonzero(positive) > CANDIDATES:
-            top = (-values).argpartition(CANDIDATES)[:CANDIDATES]
-            chosen[pool[top[values[top] > 0]]] = True
-        else:  # the best CANDIDATES hold every positive one
-            chosen[pool[positive]] = True
+    if len(pool) <= CANDIDATES:
+        # each file of the pool is positive by one of the signals below, whose best
+        # CANDIDATES hold every positive one: the pool, all of it
+        chosen[pool] = True
+    else:
+        for signal in (file_bm25, chunk_best, path, defines, similar):
+            values = signal[pool]
+            positive = values > 0
+            if np.count_nonzero(positive) > CANDIDATES:
+                top = (-values).argpartition(CANDIDATES)[:CANDIDATES]
+                chosen[pool[top[values[top] > 0]]] = True
+            else:  # the best CANDIDATES hold every positive one
+                chosen[pool[positive]] = True
     cand = chosen.nonzero()[0]
 
     # ---- the candidates' best chunks and blocks: reduced over their own chunks only
