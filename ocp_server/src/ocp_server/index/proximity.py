@@ -61,7 +61,8 @@ def subject_window(snap: Snapshot, at: list[int], hits: Hits, weight: Floats, ca
         weight = np.where(top, weight, 0.0)
     subject = weight > 0
     # per posting: which candidate holds its chunk (-1: none); kept for a subject term's
-    at_cand = np.full(snap.n_files, -1, dtype=np.intp)
+    at_cand = np.empty(snap.n_files, dtype=np.intp)  # np.full: twice the calls
+    at_cand.fill(-1)
     at_cand[cand] = np.arange(len(cand))
     which = at_cand.take(snap.chunk_file[hits.docs])  # take: indexing by int32 is slower
     inside = which >= 0
@@ -80,7 +81,7 @@ def subject_window(snap: Snapshot, at: list[int], hits: Hits, weight: Floats, ca
     # takes a byte of empty tiles: its window is 0
     held = np.bincount(which, minlength=len(cand)) > 0
     room = np.where(held, _tile_bytes(snap)[cand], 1)
-    ends = np.cumsum(room)
+    ends = room.cumsum()
     edges = ends - room  # each file's first byte
     # a word to spare: a mask read from disk that reached past its file's lines (the indexer
     # writes none) must not index past the array

@@ -21,7 +21,7 @@ import numpy.typing as npt
 
 from ocp_server.index.chunk_choice import ChunkScores
 from ocp_server.index.features import FEATURES, candidate_features
-from ocp_server.index.hits import Floats, Hits, Ints, reduce_any
+from ocp_server.index.hits import Floats, Hits, Ints, reduce_any, reduce_max
 from ocp_server.index.lexical import FileClass, Snapshot
 from ocp_server.index.named_files import named_files
 from ocp_server.index.query import Query
@@ -112,6 +112,11 @@ def load_weights() -> RankerWeights:
     return RankerWeights(base, kinds)
 
 
+def _span(scores: Floats) -> float:
+    """`np.ptp(scores)` (the same subtraction) without its Python-level wrapper."""
+    return float(reduce_max(scores) - np.minimum.reduce(scores))
+
+
 def rank(
     snap: Snapshot,
     query: Query,
@@ -129,23 +134,23 @@ def rank(
         # learned weight of `defines_named` already counts it.
         # Files defining a longer name it is the tail of come next: "ToolError", which
         # nothing defines, wants `OCPToolError` before the test named for a tool error.
-        scores = scores + defined_as.tails * (float(np.ptp(scores)) + 1.0)
+        scores = scores + defined_as.tails * (_span(scores) + 1.0)
         defines = x[:, FEATURES.index("defines_named")] > 0
-        scores = scores + defines * (float(np.ptp(scores)) + 1.0)
+        scores = scores + defines * (_span(scores) + 1.0)
         # and of those, the ones spelling it as the query does: "echo" wants `echo` before
         # `_echo`, which `defined_hash` spells alike
-        scores = scores + defined_as.spelt * (float(np.ptp(scores)) + 1.0)
+        scores = scores + defined_as.spelt * (_span(scores) + 1.0)
     if reduce_any(holds_message):
         # a message pasted whole ("Failed to lookup view") is answered by the code that
         # raises it, before the tests asserting it and a file defining one of its words
         source = holds_message & (snap.file_class[cand] == FileClass.CODE)
         if reduce_any(source):
-            scores = scores + source * (float(np.ptp(scores)) + 1.0)
+            scores = scores + source * (_span(scores) + 1.0)
     if query.files and len(cand):
         # a file the query names by its path or name ("termui.py", "src/app.ts:40") is what
         # it asks for, before any file its words match
         named = np.zeros(snap.n_files, dtype=bool)
         named[list(named_files(snap, query))] = True
-        scores = scores + named[cand] * (float(np.ptp(scores)) + 1.0)
+        scores = scores + named[cand] * (_span(scores) + 1.0)
     order = (-scores).argsort(kind="stable")
     return Ranked(cand[order], scores[order], chunk_scores, ch, term_list)
