@@ -28,7 +28,14 @@ import os
 import subprocess
 from pathlib import Path
 
-__all__ = ["git_command", "git_env", "read_config_file", "run_git", "system_config"]
+__all__ = [
+    "git_command",
+    "git_env",
+    "read_config_file",
+    "run_git",
+    "start_git",
+    "system_config",
+]
 
 _OFF = (
     ("core.fsmonitor", ""),
@@ -109,6 +116,21 @@ def run_git(
         stdin=subprocess.DEVNULL,
         timeout=timeout,
         check=check,
+        env=git_env(),
+    )
+
+
+def start_git(workspace: Path, subcommand: str, *args: str) -> subprocess.Popen[bytes]:
+    """Start the hardened command, its output and errors piped, for a caller that watches it
+    while it runs (files.py: a listing that stalls). Raises OSError as run_git does."""
+    from ocp_server.git_config_guard import check_config
+
+    check_config(workspace)
+    return subprocess.Popen(
+        git_command(workspace, subcommand, *args),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
         env=git_env(),
     )
 

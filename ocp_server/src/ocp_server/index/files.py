@@ -46,6 +46,7 @@ from pathlib import Path, PurePosixPath
 from ocp_server.git_commands import run_git
 from ocp_server.index import git_settings
 from ocp_server.index.git_text import ignore_patterns
+from ocp_server.index.ignore_pipes import WaitsOnPipes, known_pipes, ls_files, remember_pipes
 from ocp_server.index.ignore_probe import ignores_everything, ignores_everything_note
 from ocp_server.index.ignore_rules import IgnoreRules
 from ocp_server.index.limits import DEFAULT_MAX_FILE_BYTES
@@ -242,19 +243,11 @@ def git_files(workspace: Path, *, tell: bool = True) -> list[str] | None:
     is a folder below a work tree's top in which git lists no file. Below a BUILD_DIRS folder,
     tracked files only. `tell`: log, once, when git's rules ignore every new file here
     (ignore_probe.py; doctor says it in its own words)."""
+    if pipes := known_pipes(workspace):
+        _git_would_wait(workspace, pipes)
+        return None
     try:
-        out = run_git(
-            workspace,
-            "ls-files",
-            "-z",
-            "--cached",
-            "--others",
-            "--exclude-standard",
-            "--full-name",
-            "-t",  # tags each path: "? " untracked, others tracked
-            timeout=60,
-            check=True,
-        ).stdout
+        out = ls_files(workspace)
         top = (
             run_git(workspace, "rev-parse", "--show-prefix", timeout=10, check=True)
             .stdout.decode("utf-8", "surrogateescape")
@@ -265,6 +258,9 @@ def git_files(workspace: Path, *, tell: bool = True) -> list[str] | None:
         return None
     except subprocess.TimeoutExpired as exc:
         _git_timed_out(workspace, exc.timeout)
+        return None
+    except WaitsOnPipes as exc:
+        _git_would_wait(workspace, exc.pipes)
         return None
     except (OSError, subprocess.SubprocessError):
         return None
@@ -294,12 +290,33 @@ def git_files(workspace: Path, *, tell: bool = True) -> list[str] | None:
     return paths
 
 
+def _git_would_wait(workspace: Path, pipes: tuple[Path, ...]) -> None:
+    """Say once per set of pipes that git is not asked to list the files, and why; keep
+    them, so that later listings check them before they run git (ignore_pipes.py)."""
+    remember_pipes(workspace, pipes)
+    told = (workspace, GIT_WOULD_WAIT + "".join(sorted(map(str, pipes))))
+    if told in _TOLD:
+        return
+    _TOLD.add(told)
+    named = ", ".join(sorted(map(str, pipes[:NAMED_AT_MOST])))
+    more = f" and {len(pipes) - NAMED_AT_MOST} more" if len(pipes) > NAMED_AT_MOST else ""
+    logger.warning(
+        "%s: a named pipe (or a device) named .gitignore, which git would wait on for ever "
+        "when listing the files of %s. They are listed without git (each regular .gitignore "
+        "applies; info/exclude and the global excludes file do not) until it is removed or "
+        "made a regular file.",
+        named + more,
+        workspace,
+    )
+
+
 #: What was already logged about a workspace's git (the watcher lists the files at every
 #: update): workspace, git's refusal, IGNORES_ALL or IGNORES_NEW.
 _TOLD: set[tuple[Path, str]] = set()
 IGNORES_ALL = "ignores all of its files"
 IGNORES_NEW = "ignores every new file"  # (ignore_probe.py)
 GIT_TIMED_OUT = "did not list the files in time"
+GIT_WOULD_WAIT = "would wait on a pipe: "
 
 
 def _git_refused(workspace: Path, stderr: bytes) -> None:
@@ -336,11 +353,10 @@ def _git_timed_out(workspace: Path, seconds: float) -> None:
     logger.warning(
         "git did not list the files of %s within %g s: they are listed without git (each "
         ".gitignore applies; info/exclude and the global excludes file do not), after that "
-        "wait at every update. A named pipe (FIFO) named .gitignore makes git wait for ever: "
-        "`find %s -name .gitignore -type p` finds one.",
+        "wait at every update (no .gitignore there is a named pipe: a slow disk, or a "
+        "repository git takes that long to list?).",
         workspace,
         seconds,
-        shlex.quote(str(workspace)),
     )
 
 
