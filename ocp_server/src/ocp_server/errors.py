@@ -30,6 +30,7 @@ turns the same tree into one-line messages and exit codes.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -50,6 +51,7 @@ __all__ = [
     "full_text",
     "storage_cause",
     "storage_failed",
+    "unwritable_reason",
 ]
 
 
@@ -101,18 +103,53 @@ def disk_full(exc: BaseException) -> bool:
 
 def storage_failed(exc: BaseException) -> bool:
     """The database's file could not be written (or read) by the disk, not by a bug: SQLITE_FULL
-    (no space left), or SQLITE_IOERR ("disk I/O error": a file-size limit such as `ulimit -f`,
-    a disk quota, a failing disk or network filesystem)."""
+    (no space left), SQLITE_IOERR ("disk I/O error": a file-size limit such as `ulimit -f`,
+    a disk quota, a failing disk or network filesystem, a file made immutable or a file system
+    remounted read-only under an open connection), or SQLITE_READONLY (a connection SQLite
+    opened read-only, its file or folder not writable then; not _DBMOVED, a database deleted,
+    which is opened afresh)."""
     if not isinstance(exc, sqlite3.DatabaseError):
         return False
     name = getattr(exc, "sqlite_errorname", "") or ""
+    if name.startswith("SQLITE_READONLY"):
+        return name != "SQLITE_READONLY_DBMOVED"
     return disk_full(exc) or name.startswith(("SQLITE_FULL", "SQLITE_IOERR"))
+
+
+def unwritable_reason(db_path: Path) -> str | None:
+    """Why the database's files cannot be written, when the system says they cannot: one of
+    them (or their folder) refused by access(), which answers for root too on a read-only file
+    system (EROFS) and for an immutable file (EPERM). None when each may be written. (Nothing
+    is opened: closing a file this process holds SQLite's locks on would drop the locks.)"""
+    paths = (db_path, Path(f"{db_path}-wal"), Path(f"{db_path}-shm"), db_path.parent)
+    refused = next((p for p in paths if os.path.lexists(p) and not os.access(p, os.W_OK)), None)
+    if refused is None:
+        return None
+    try:
+        if os.statvfs(refused).f_flag & os.ST_RDONLY:
+            return f"the file system holding {refused} is mounted read-only"
+    except OSError:
+        pass
+    return (
+        f"{refused} is not writable (its permissions or owner, or an immutable attribute: "
+        "`ls -l`, `lsattr`)"
+    )
 
 
 def storage_cause(exc: BaseException | str, db_path: Path | None = None) -> str:
     """What a storage failure (`storage_failed`) is, in words, and what to do about it."""
     where = f" ({db_path})" if db_path is not None else ""
     full = "database or disk is full" in exc if isinstance(exc, str) else disk_full(exc)
+    reason = unwritable_reason(db_path) if db_path is not None and not full else None
+    if reason is None and str(getattr(exc, "sqlite_errorname", "")).startswith("SQLITE_READONLY"):
+        reason = f"SQLite opened it read-only ({exc}): its file or folder was not writable then"
+    if reason is not None:
+        return (
+            f"the workspace's database{where} cannot be written: {reason}. Make it writable "
+            "again (the index and the session memory in it are intact; `chmod u+w`, "
+            "`chattr -i`, or remount the file system read-write), or set OCP_DB_PATH to a "
+            "writable place and restart the server"
+        )
     if full:
         what = f"the disk holding the workspace's database{where} is full"
     else:
@@ -131,7 +168,7 @@ def full_text(verb: str, db_path: Path | None = None, exc: BaseException | None 
     cause = storage_cause(exc if exc is not None else "database or disk is full", db_path)
     return (
         f"{verb} failed: {cause}. Nothing could be written; searches keep answering from the "
-        "index as it is, and the index catches up by itself once there is room."
+        "index as it is, and the index catches up by itself once it can be written again."
     )
 
 

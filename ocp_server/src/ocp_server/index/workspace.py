@@ -254,8 +254,8 @@ class WorkspaceIndex(ClosesOnExit):
                 raise
             finally:
                 self.building = False
-            if self._storage_recorded:
-                await self._storage_works()
+            if self._storage_recorded or self.storage_failure is not None:
+                await self._storage_works()  # (said here even when it could not be recorded)
         summary.db_bytes = self.db_size()
         self._checked = True
         self._updated.set()
@@ -688,6 +688,13 @@ class WorkspaceIndex(ClosesOnExit):
                     self._retry_now.clear()
                     self.watcher_error = redact_name_head(f"{type(exc).__name__}: {exc}", 500)
                     storage = self._search_may_retry = storage_failed(exc)
+                    if (
+                        storage
+                        and self.storage_failure is None
+                        and isinstance(exc, sqlite3.DatabaseError)
+                    ):
+                        # failed outside update()'s own handling (the lease's write): said too
+                        await self._storage_failed(exc)
                     logger.warning(
                         "the index watcher of %s failed (%s); retrying in %.1fs",
                         self.workspace,
