@@ -121,7 +121,9 @@ async def test_an_unreadable_database_says_deleting_it_loses_session_memory(
 
     db_path = tmp_path / ".ocp" / "ocp.db"
     db_path.parent.mkdir()
-    db_path.write_bytes(b"this is not a database" * 100)
+    # an SQLite database with damaged pages (one that is none at all is moved aside:
+    # test_corrupt_database.py)
+    db_path.write_bytes(b"SQLite format 3\0" + b"\xff" * 4080)
     with pytest.raises(DatabaseError) as caught:
         await connect(db_path)
     message = str(caught.value)

@@ -36,7 +36,7 @@ async def test_the_environment_is_not_read_when_the_error_is_worded(
 ) -> None:
     # The settings were read once; a variable set since does not change what db.py says.
     notes = tmp_path / "notes.txt"
-    notes.write_text("my notes, not a database\n" * 10)
+    notes.write_bytes(DAMAGED)
     monkeypatch.setenv("OCP_DB_PATH", str(notes))
     monkeypatch.setenv("OCP_TOOL_NAMES", "dotted")
     with pytest.raises(DatabaseError) as caught:

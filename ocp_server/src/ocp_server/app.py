@@ -43,6 +43,7 @@ from ocp_router.tokens import estimate_tokens
 from ocp_server import prompt as paid
 from ocp_server import views
 from ocp_server.brief import Brief
+from ocp_server.db import moved_aside_note
 from ocp_server.errors import CitationError, routing_error_text
 from ocp_server.errors import RouteFailure as RouteFailure  # re-exported
 from ocp_server.index.globs import scoped_glob
@@ -287,7 +288,11 @@ class AppState:
 
         # Refitted into less while over (the parts' estimates ran short), by more each time.
         out = await fitted(restore, sent, args.max_tokens)
-        return await views.restore_for_client(out, args.max_tokens, self.client, restore, sent)
+        out = await views.restore_for_client(out, args.max_tokens, self.client, restore, sent)
+        if moved := moved_aside_note(ws.index.db_path):  # why earlier memory is missing
+            note = "; ".join(filter(None, (moved, out.note)))
+            out = out.model_copy(update={"note": note, "brief": f"Note: {moved}\n\n{out.brief}"})
+        return out
 
     # ---- ocp_result_save --------------------------------------------------------------
     async def save(self, ws: Workspace, args: wire.SaveArgs) -> wire.SaveResult:
@@ -364,7 +369,10 @@ class AppState:
                 for m in result.merged
             ],
             forgotten=list(result.forgotten),
-            warnings=[*result.warnings, *(w for w in (unlearnt, taught_nothing) if w)],
+            warnings=[
+                *result.warnings,
+                *(w for w in (unlearnt, taught_nothing, moved_aside_note(ws.index.db_path)) if w),
+            ],
         )
         return views.redacted_result(out)  # warnings quote stored text: an earlier outcome
 

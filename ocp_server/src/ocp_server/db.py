@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import sqlite3
@@ -188,7 +189,11 @@ async def connect(db_path: Path, naming: DatabaseNaming | None = None) -> aiosql
     except sqlite3.OperationalError as exc:  # a DatabaseError too: not the file's fault
         await conn.close()
         if not _locked(exc):
-            raise _unwritable(db_path, exc) or _unreadable(db_path, exc, naming) from exc
+            if (unwritable := _unwritable(db_path, exc)) is not None:
+                raise unwritable from exc
+            if _moved_aside(db_path, exc, naming):
+                return await connect(db_path, naming)
+            raise _unreadable(db_path, exc, naming) from exc
         who = named_holders(db_path) or "another OCP process"
         raise DatabaseError(
             f"the OCP database at {db_path} stayed locked ({exc}): {who} held its write lock "
@@ -197,8 +202,63 @@ async def connect(db_path: Path, naming: DatabaseNaming | None = None) -> aiosql
         ) from exc
     except sqlite3.DatabaseError as exc:
         await conn.close()
+        if _moved_aside(db_path, exc, naming):
+            return await connect(db_path, naming)
         raise _unreadable(db_path, exc, naming) from exc
     return conn
+
+
+@dataclass(slots=True)
+class _MovedAside:
+    note: str  # what the tool answers say of it
+    searches: int = 0  # how many searches said it
+
+
+#: The databases this process moved aside because they were no database at all, by the path
+#: opened (moved_aside_note).
+_MOVED_ASIDE: dict[Path, _MovedAside] = {}
+#: Searches that say it (each restore and save does): enough to be seen, not a cost for ever.
+SEARCHES_TOLD = 5
+
+
+def moved_aside_note(db_path: Path, *, search: bool = False) -> str | None:
+    """What to tell the user of a database at `db_path` this process moved aside, or None
+    (a `search` after SEARCHES_TOLD others said it)."""
+    if (moved := _MOVED_ASIDE.get(db_path)) is None:
+        return None
+    if search:
+        if moved.searches >= SEARCHES_TOLD:
+            return None
+        moved.searches += 1
+    return moved.note
+
+
+def _moved_aside(db_path: Path, exc: sqlite3.DatabaseError, naming: DatabaseNaming) -> bool:
+    """Move a file at the database's own place that is no SQLite database at all (no SQLite
+    header: nothing SQLite could read of it, overwritten or never one) to
+    `<name>.corrupt-<time>`, with its side files, so that a new one is made there: whether it
+    was moved (or another process moved it already). Never deleted: it may be an OCP
+    database whose start was overwritten, its session memory in the rest. A file OCP_DB_PATH
+    names is left where it is (a file named by mistake), and so is a database with its
+    header and damaged pages (its memory may be recovered: `_unreadable` says how)."""
+    if naming.named_by_setting or _sqlite_header(db_path):
+        return False
+    target = db_path.with_name(f"{db_path.name}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}")
+    try:
+        for suffix in SIDE_FILES:
+            with contextlib.suppress(FileNotFoundError):
+                os.rename(f"{db_path}{suffix}", f"{target}{suffix}")
+    except OSError:
+        logger.warning("moving the unreadable database %s aside failed", db_path, exc_info=True)
+        return False
+    note = (
+        f"the workspace's database {db_path} was no SQLite database ({exc}) when this server "
+        f"opened it: it was moved aside to {target} (kept, not deleted) and a new one made, "
+        "its index built again. Session memory saved before it broke is not in the new one"
+    )
+    _MOVED_ASIDE[db_path] = _MovedAside(note)
+    logger.warning("%s", note)
+    return True
 
 
 #: What a path is, when it is neither a regular file nor a folder (stat.S_IFMT's kinds).
@@ -305,9 +365,14 @@ def _unreadable(db_path: Path, exc: sqlite3.DatabaseError, naming: DatabaseNamin
             "content is left as it is. Set OCP_DB_PATH to the OCP database's path, or to a "
             "new file's path (one is made), or unset it for <workspace>/.ocp/ocp.db."
         )
+    # An SQLite database with damaged pages (a file cut short, overwritten in places): left
+    # where it is, as its memory may be recovered from it; one with no header is moved aside
+    # by connect() (_moved_aside) unless OCP_DB_PATH names it.
     return DatabaseError(
-        f"the OCP database at {db_path} is unreadable ({exc}). It holds the index, which "
+        f"the OCP database at {db_path} is unreadable ({exc}): it is an SQLite database "
+        "with damaged pages (cut short, or overwritten in places). It holds the index, which "
         "`ocp-server index` builds again, and the session memory saved with "
-        f"{naming.save_tool}, which is lost with it: move it aside (with its -wal/-shm files) "
-        "and run `ocp-server index` again."
+        f"{naming.save_tool}, which is lost with it unless recovered from the file "
+        f"(`sqlite3 {db_path} .recover`): move it aside (with its -wal/-shm files) and run "
+        "`ocp-server index` again."
     )

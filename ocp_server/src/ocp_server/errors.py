@@ -47,6 +47,9 @@ __all__ = [
     "RootsMovedAway",
     "RouteFailure",
     "WorkspaceError",
+    "damaged_text",
+    "database_damaged",
+    "database_fault_text",
     "disk_full",
     "full_text",
     "storage_cause",
@@ -161,6 +164,36 @@ def storage_cause(exc: BaseException | str, db_path: Path | None = None) -> str:
         f"{what}. Free some space (or raise the limit), or set OCP_DB_PATH to a database on "
         "a disk with room and restart the server"
     )
+
+
+def database_damaged(exc: BaseException) -> bool:
+    """SQLite found the database's pages damaged while serving ("database disk image is
+    malformed": SQLITE_CORRUPT; "file is not a database": SQLITE_NOTADB)."""
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    return isinstance(exc, sqlite3.DatabaseError) and name.startswith(
+        ("SQLITE_CORRUPT", "SQLITE_NOTADB")
+    )
+
+
+def damaged_text(verb: str, db_path: Path | None, exc: BaseException) -> str:
+    """What the caller sees when a tool met damaged pages of the database: not a bug."""
+    where = f" ({db_path})" if db_path is not None else ""
+    old = f"{db_path}.old" if db_path is not None else "<database>.old"
+    return (
+        f"{verb} failed: the workspace's database{where} has damaged pages ({exc}). What is "
+        "in its other pages still answers (the session memory, often), and the server keeps "
+        "serving. To build the index anew, stop the server, move the database aside (to "
+        f"{old}, with its -wal/-shm files) and start it again; the session memory in the old "
+        f"file may be recovered with `sqlite3 {old} .recover`."
+    )
+
+
+def database_fault_text(verb: str, db_path: Path | None, exc: BaseException) -> str | None:
+    """What the caller sees when the disk refused the database (storage_failed) or its pages
+    are damaged (database_damaged); None for any other exception."""
+    if storage_failed(exc):
+        return full_text(verb, db_path, exc)
+    return damaged_text(verb, db_path, exc) if database_damaged(exc) else None
 
 
 def full_text(verb: str, db_path: Path | None = None, exc: BaseException | None = None) -> str:

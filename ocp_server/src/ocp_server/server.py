@@ -56,8 +56,7 @@ from ocp_server.errors import (
     RootsMovedAway,
     RouteFailure,
     WorkspaceError,
-    full_text,
-    storage_failed,
+    database_fault_text,
 )
 from ocp_server.mcp_config import SERVER_NAME
 from ocp_server.protocol_errors import ProtocolErrorsNamed
@@ -472,9 +471,9 @@ def build_server(
         except Exception as exc:  # a bug or a broken environment: never shown as bad input
             if _database_busy(exc):
                 return error_result(busy_text(spec.verb, ws.index.db_path if ws else None))
-            if storage_failed(exc):
+            if said := database_fault_text(spec.verb, ws.index.db_path if ws else None, exc):
                 logger.warning("tool %s failed: %s", spec.verb, exc)
-                return error_result(full_text(spec.verb, ws.index.db_path if ws else None, exc))
+                return error_result(said)
             logger.exception("tool %s failed", spec.verb)
             return error_result(internal_error_text(spec.verb, exc))
         if isinstance(out, wire.RouteResult):  # its prompt where this client's model reads

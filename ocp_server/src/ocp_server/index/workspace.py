@@ -34,7 +34,7 @@ import aiosqlite
 
 from ocp_router.closing import ClosesOnExit
 from ocp_router.redact_names import redact_name_head
-from ocp_server.db import DatabaseError, DatabaseNaming, connect
+from ocp_server.db import DatabaseError, DatabaseNaming, connect, moved_aside_note
 from ocp_server.errors import storage_cause, storage_failed
 from ocp_server.index import change_log, nested
 from ocp_server.index.current_snapshot import CurrentSnapshot
@@ -531,7 +531,8 @@ class WorkspaceIndex(ClosesOnExit):
         if behind and meta.last_update and not (full or retrying):
             # a checkout or pull the update running (or another window's) has not caught up
             note = "; ".join(filter(None, (HEAD_MOVED_NOTE, note)))
-        note = "; ".join(filter(None, (*full, retrying, note))) or None
+        moved = moved_aside_note(self.db_path, search=True)
+        note = "; ".join(filter(None, (moved, *full, retrying, note))) or None
         stale = bool(full or changed) or not meta.last_update or behind
         status = self._status(snap.n_files, snap.n_chunks, meta.last_update, stale, head)
         return SearchResponse(query, tuple(results), status, tuple(terms), note)
