@@ -566,3 +566,24 @@ def test_git_not_listing_the_files_in_time_is_said_once_and_they_are_listed_with
             assert "src/auth.py" in {c.path for c in listing.candidates}
     told = [r.getMessage() for r in caplog.records if "within 60 s" in r.getMessage()]
     assert len(told) == 1 and "listed without git" in told[0], told
+
+
+def test_every_path_of_a_workspace_under_the_file_limit_keeps_its_judgement_between_listings(
+    tmp_path: Path,
+) -> None:
+    # Each update judges every listed path in the same order: an LRU smaller than the
+    # workspace evicted each path before its next turn (100,000 files: no hit at all).
+    from ocp_server.settings import DEFAULT_MAX_FILES
+
+    assert files.PATHS_JUDGED >= DEFAULT_MAX_FILES
+    info = files._builtin_exclusion.cache_info()
+    assert info.maxsize == files.PATHS_JUDGED
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    for n in range(20):
+        (ws / f"judged_once_{n}.py").write_text("x = 1\n")
+    list_workspace(ws, max_file_bytes=1000)
+    before = files._builtin_exclusion.cache_info()
+    list_workspace(ws, max_file_bytes=1000)
+    after = files._builtin_exclusion.cache_info()
+    assert after.misses == before.misses and after.hits >= before.hits + 20

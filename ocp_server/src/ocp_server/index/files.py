@@ -182,7 +182,14 @@ def path_exclusion(rel: str, ocpignore: IgnoreRules | None = None) -> str | None
     return reason
 
 
-@lru_cache(maxsize=65536)
+#: Paths whose built-in exclusion is kept: more than OCP_MAX_FILES' default (200,000), as
+#: every update lists every path in the same order, and an LRU smaller than the workspace
+#: keeps none of them (65,536 on 100,000 files: no hit at all, and each listing judged every
+#: path again: 7.8 s against 2.4 s, interleaved; about 10 MB for 100,000 paths).
+PATHS_JUDGED = 1 << 18
+
+
+@lru_cache(maxsize=PATHS_JUDGED)
 def _builtin_exclusion(rel: str) -> str | None:
     parts = PurePosixPath(rel).parts
     if (outer := next((p for p in parts[:-1] if p in VENDORED_DIRS), None)) is not None:
