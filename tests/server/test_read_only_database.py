@@ -31,8 +31,11 @@ def _chattr(flag: str, paths: list[Path]) -> subprocess.CompletedProcess[str]:
 
 @contextmanager
 def _immutable(folder: Path) -> Iterator[None]:
-    """The database's files in `folder` immutable, and writable again on the way out."""
-    files = sorted(folder.glob("ocp.db*"))
+    """The database and its WAL in `folder` immutable, and writable again on the way out.
+    Not the `-shm` index: SQLite maps it, and a mapped page it cannot grow into is a SIGBUS
+    that kills the server (1 run in 3 under load), where a read-only remount would refuse
+    its opening instead."""
+    files = [p for p in sorted(folder.glob("ocp.db*")) if not p.name.endswith("-shm")]
     try:
         made = _chattr("+i", files)
     except OSError as exc:
