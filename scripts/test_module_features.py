@@ -235,6 +235,15 @@ VARIANTS: dict[str, tuple[list[wf.Column], tuple[str, ...]]] = {
     ),
     "exact names share": ([_col(exact_names, "share", rel=False)], ()),
     "exact names, the two rarest": ([_col(exact_names, "rare", rel=False)], ()),
+    # picked after seeing the rows above (flattered): the three best single columns
+    "the three best: code file bm25 in place, rarest term in names, exact names share": (
+        [
+            _col(code_file_bm25),
+            _col(rarest_in, "names", "holds", rel=False),
+            _col(exact_names, "share", rel=False),
+        ],
+        ("file_bm25",),
+    ),
 }
 
 
