@@ -32,6 +32,7 @@ from ocp_router._redact_values import (
     symbol_heavy_random,
     words_of_name,
 )
+from ocp_router._redact_wordpress import wordpress_key, wordpress_value
 
 __all__ = [
     "KEYWORDS",
@@ -44,7 +45,8 @@ __all__ = [
 # identifier and the rest of the assignment is matched in place.
 # "login" starts a user and a password ("login with admin:X"), not a name ("log in", "signed
 # in" have their own scan: _redact_phrases.sign_in_hits).
-KEYWORDS = ("pass", "pw", "secret", "token", "key", "cred", "login")
+# "salt" names WordPress's (AUTH_SALT...; _redact_wordpress), no other salt.
+KEYWORDS = ("pass", "pw", "secret", "token", "key", "cred", "login", "salt")
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.$-")
 _NAME_TAIL_RE = re.compile(r"[\w.$-]*")
 _MAX_NAME = 96  # longer runs of name characters are data (base64, minified code), not names
@@ -129,6 +131,7 @@ _CALL_TAIL_RE = re.compile(  # setPassword("x"), .password('x')
 )
 _SQL_TAIL_RE = re.compile(r"""[ \t]+(?P<value>'[^'\n]{1,512}'|"[^"\n]{1,512}")""")  # PASSWORD 'x'
 _SQL_BEFORE_RE = re.compile(r"(?i)\b(?:with|encrypted|unencrypted|set)[ \t]+$")
+_WP_CLI_BEFORE_RE = re.compile(r"\bwp[ \t]+config[ \t]+set[ \t]+$")  # wp config set NAME 'x'
 _SETTERS = frozenset("set with use put update change reset".split())
 _URL_PARAM_CUT_RE = re.compile(r"[&#\s\"'<>`]")
 _ADO_CUT_RE = re.compile(r"[;\"'\s]")
@@ -224,8 +227,8 @@ def assignment_hits(text: str, lowered: str, spans: list[tuple[int, int]]) -> It
         documented = name_class is None
         if documented:
             name_class = documented_class(name)
-        if name_class is None and name == "LOGGED_IN_KEY":
-            name_class = "secret"  # WordPress's (its NONCE_KEY's nonce is a key's qualifier)
+        if name_class is None and wordpress_key(words_of_name(name)):
+            name_class = "secret"  # LOGGED_IN_KEY, AUTH_SALT (NONCE_KEY's nonce qualifies a key)
         if name_class is None:
             continue
         m = _ASSIGN_TAIL_RE.match(text, name_end)
@@ -353,6 +356,8 @@ def _other_value(
         return None
     elif name.lower() == "password" and _SQL_BEFORE_RE.search(line_before(text, start)):
         m = _SQL_TAIL_RE.match(text, name_end)
+    elif _WP_CLI_BEFORE_RE.search(line_before(text, start)):
+        m = _SQL_TAIL_RE.match(text, name_end)
     elif name_class != "password":
         if documented:
             return None
@@ -364,6 +369,8 @@ def _other_value(
     raw = m.group("value")
     s, e = m.start("value") + 1, m.end("value") - 1
     v = raw[1:-1]
+    if wordpress_key(words) and wordpress_value(v):
+        return s, e, PRIORITY["generic_secret_assignment"]
     if before in "\"'" and _DEFINE_BEFORE_RE.search(line_before(text, start - 1)):
         return _defined_value(raw, s, e, words, name_class)
     if name_class == "password" and (plain_word(v) or any(c.isspace() for c in v)):
@@ -439,6 +446,8 @@ def _assignment_value(
     if q is not None:
         s, e, fstring = q
         v = text[s:e]
+        if wordpress_key(words) and wordpress_value(v):
+            return s, e, PRIORITY["generic_secret_assignment"]  # '…)f S/W$a|7…', spaces and all
         if fstring and "{" in v:
             return None
         if v.endswith(("-", "_")) and text[e + 1 : e + 4].lstrip().startswith("+"):

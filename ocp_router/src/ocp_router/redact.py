@@ -89,7 +89,9 @@ What is detected (kind in brackets):
     lexers keep ``token = "IDENTIFIER"``); in .env, log, YAML or INI fields also one a person
     chose, 8+ letters and digits (``token: hunter2secret99``; not ``bos_token1``, a name),
     or on .env, log, YAML and INI lines 8+ lower-case letters (two words; not ``required``);
-    in PHP's ``define()`` a password though it is a word, and WordPress's keys with spaces;
+    in PHP's ``define()`` a password though it is a word; WordPress's keys and salts
+    (``AUTH_KEY``, ``NONCE_SALT``, ``WORDPRESS_AUTH_SALT``, in define(), .env, YAML, JSON, ``wp
+    config set``) with their spaces (``_redact_wordpress``);
   - any other name containing key/secret/token/password/passwd/pwd/credential (``cache_key``,
     ``password_hash``): only a high-entropy value, 16+ characters of mixed classes, mostly
     alphanumeric, not words, not a URL (``generic_secret_assignment``).
@@ -225,6 +227,7 @@ from ocp_router import (
     _redact_tables,
     _redact_tokens,
     _redact_values,
+    _redact_wordpress,
     _redact_words,
 )
 from ocp_router._redact_assignments import KEYWORDS, assignment_hits, xml_hits
@@ -283,6 +286,7 @@ _SOURCES = tuple(
         _redact_split,
         _redact_hashes,
         _redact_rule_strings,
+        _redact_wordpress,
     )
 ) + (Path(__file__),)
 SOURCE_DIGEST = hashlib.blake2b(
