@@ -14,6 +14,7 @@ from collections.abc import Iterator
 
 from ocp_router import _redact_scan as _scan
 from ocp_router._redact_base import PRIORITY, Hit, line_before
+from ocp_router._redact_hashes import DIGEST_HINT, digest_hits
 from ocp_router._redact_values import (
     NAME_WORD_RE,
     high_entropy,
@@ -147,7 +148,9 @@ _NETRC_RE = re.compile(
     r"(?m)^[ \t]*(?:(?:machine|default|login)\b[^\n]*?[ \t])?password[ \t]+(?P<v>\S+)[ \t]*"
     r"(?:$|[ \t](?=machine|login|account|macdef|default))"
 )
-_PGPASS_HINT_RE = re.compile(r":(?:\d{1,5}|\*):[^\s:]+:[^\s:]+:")
+# A .pgpass line's port and the fields after it, or htdigest's digest (_redact_hashes): one
+# scan stopping at every colon for both.
+_COLON_RECORD_HINT_RE = re.compile(rf":(?:(?:\d{{1,5}}|\*):[^\s:]+:[^\s:]+:|{DIGEST_HINT})")
 _PGPASS_RE = re.compile(
     r"(?m)^[^\s:#][^\s:]*:(?:\d{1,5}|\*):[^\s:]+:[^\s:]+:(?P<v>(?:[^\s:\\]|\\.)+)[ \t]*\r?$"
 )
@@ -189,7 +192,7 @@ def _unquoted(text: str, s: int, e: int) -> tuple[int, int]:
 
 
 def phrase_hits(text: str, lowered: str, password_words: bool) -> Iterator[Hit]:
-    """Passwords without a name assigned, in SQL, PowerShell, netrc and .pgpass lines and
+    """Passwords without a name assigned, in SQL, PowerShell, netrc, .pgpass and htdigest lines and
     commands' flags; `password_words`: "pass" or "pw" is in `lowered` (the assignment scan
     knows). Sentences are `_redact_prose.prose_hits`'."""
     prio = PRIORITY["password_assignment"]
@@ -214,11 +217,12 @@ def phrase_hits(text: str, lowered: str, password_words: bool) -> Iterator[Hit]:
             s, e = m.span("v")
             if literal_password(text[s:e]):
                 yield s, e, prio
-    if _PGPASS_HINT_RE.search(text):
+    if _COLON_RECORD_HINT_RE.search(text):
         for m in _PGPASS_RE.finditer(text):
             s, e = m.span("v")
             if literal_password(text[s:e]):
                 yield s, e, prio
+        yield from digest_hits(text)
     for m in _command_words(lowered):
         if m.start() and (lowered[m.start() - 1].isalnum() or lowered[m.start() - 1] in "_./-"):
             continue

@@ -120,8 +120,9 @@ What is detected (kind in brackets):
 - Passwords without an assignment: prose ("the prod db password is ..."), ``IDENTIFIED BY
   '...'``, ``ConvertTo-SecureString "..."``, netrc ``password ...``, .pgpass lines, and
   commands that take one: ``mysql -p...``, ``sshpass -p``, ``docker/podman/helm login -p``,
-  ``redis-cli -a``, ``mongo -p`` (``password_assignment``); a password's hash on an htpasswd
-  or shadow line (``user:$apr1$...``, ``$2y$``, ``$6$``, ``{SHA}``; ``_redact_hashes``).
+  ``redis-cli -a``, ``mongo -p`` (``password_assignment``); a password's hash on an htpasswd,
+  htdigest or shadow line (``user:$apr1$...``, ``$2y$``, ``$6$``, ``{SHA}``, ``user:realm:<32
+  hex>``; ``_redact_hashes``).
 - High-entropy values under any name: 20+ characters with lower, upper and digits, not words,
   assigned (``"k": "0bK5..."``, ``signing: ZTzh...``, ``sessionid=6Wax...``), unless the name
   says it is random by nature (hash, digest, id, nonce, version...) (``high_entropy_string``).
