@@ -337,6 +337,12 @@ TOKEN_FORMATS: tuple[Format, ...] = (
     Format("htpasswd_apr1", "admin:{s}\n", _apr1),
     Format("htpasswd_bcrypt", "deploy:{s}\n", _bcrypt),
     Format("htpasswd_sha", "# .htpasswd\nalice:{s}\n", _sha1_b64),
+    # a `;` inside a connection string's password, unquoted (the format wants quotes)
+    Format(
+        "ado_semicolon",
+        'var cs = "Server=db;User Id=app;Password={s};Database=shop";\n',
+        lambda r: f"{mixed(ALNUM, 6)(r)}{r.choice('!#$%^*')};{mixed(ALNUM, 5)(r)}",
+    ),
     Format("htdigest", "# .htdigest\nadmin:Restricted Area:{s}\n", chars(HEX, 32)),
     Format("wordpress_auth_key", "define( 'AUTH_KEY',         '{s}' );\n", _WORDPRESS_KEY),
     Format("wordpress_logged_in_key", "define( 'LOGGED_IN_KEY', '{s}' );\n", _WORDPRESS_KEY),

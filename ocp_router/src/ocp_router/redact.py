@@ -62,7 +62,8 @@ What is detected (kind in brackets):
 - Connection strings: ``postgres://user:s3cret@host`` keeps scheme, user and host and loses
   only the password (which may hold a raw ``#``, ``/`` or ``@``), however short (``:42@``;
   not a placeholder ``:pw@`` or a mask ``:**@``); so do ``?password=``/``&token=`` URL
-  parameters and ``;Password=`` ADO/ODBC fields (``connection_string_password``).
+  parameters and ``;Password=`` ADO/ODBC fields (``connection_string_password``), past a
+  ``;`` inside the password when the piece after it is no ``Name=`` field (``p;w0rd;Db=x``).
 - AWS secret access keys: 40 base64 characters assigned to an ``aws_secret_access_key``-like
   name (``aws_secret_key``).
 - Assignments in code and config: ``password = "..."``, ``PASSWORD: ...`` (YAML),
