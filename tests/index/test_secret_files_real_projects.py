@@ -176,3 +176,30 @@ def test_a_hard_link_to_a_secret_file_is_a_secret_too(tmp_path: Path, in_git: bo
     assert found.isdisjoint({"notes.txt", "src/defaults.py", "config/mail.cfg"})
     assert {"src/main.py", "src/main_copy.py"} <= found
     assert listing.skipped["secret"] == 3  # the .gitignore applies outside git too
+
+
+@pytest.mark.parametrize("in_git", [True, False])
+def test_a_hard_link_to_a_secret_file_in_another_folder_is_a_secret_too(
+    tmp_path: Path, in_git: bool
+) -> None:
+    # A service's own `.env` (not ignored: the project has no .gitignore for it) and a deploy
+    # key, each linked from another folder, listed before the secret's name (docs/ sorts
+    # before services/) and after it (zz/). Before, only a name in the link's own folder or at
+    # the root was looked at, and the three links were indexed with the values in them.
+    ws = tmp_path / "ws"
+    for folder in ("services/api", "deploy/keys", "docs", "zz", "src"):
+        (ws / folder).mkdir(parents=True)
+    (ws / "services" / "api" / ".env").write_text("SMTP_PASS=zincoxide\n")
+    (ws / "deploy" / "keys" / "id_ed25519").write_text("not a key, but named as one\n")
+    os.link(ws / "services" / "api" / ".env", ws / "docs" / "api-settings.txt")
+    os.link(ws / "services" / "api" / ".env", ws / "zz" / "mail.cfg")
+    os.link(ws / "deploy" / "keys" / "id_ed25519", ws / "docs" / "deploy-key.txt")
+    (ws / "src" / "main.py").write_text("def main():\n    return 1\n")
+    os.link(ws / "src" / "main.py", ws / "docs" / "main_copy.py")  # linked, and no secret
+    if in_git:
+        git(ws, "init", "-q")
+    listing = list_workspace(ws)
+    found = {c.path for c in listing.candidates}
+    assert found == {"src/main.py", "docs/main_copy.py"}
+    # the two secret names and their three other names
+    assert listing.skipped["secret"] == 5

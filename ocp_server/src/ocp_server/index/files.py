@@ -21,7 +21,8 @@ Never indexed, whatever the ignore files say:
 - symlinks that lead outside the workspace, or whose target is excluded by the rules above
   (`settings.txt -> .env` is a secret, `x -> .git/config` is vendored), a symlinked folder
   on a file's way included (git lists `docs/a.md` after `docs` became a link); hard links to
-  a secret file in the same folder or at the root (`ln .env notes.txt`: SecretTwins).
+  a secret file listed anywhere, or in the same folder or at the root though git ignores it
+  (`ln .env notes.txt`: SecretTwins).
 - file names that are not valid UTF-8 (counted as `undecodable_name`: the database stores
   text, and one such name must not fail the batch it is in);
 - nested git repositories and submodules (counted and named, see nested.py).
@@ -458,6 +459,7 @@ def list_workspace(
     root = str(workspace)
     folders = RealFolders(workspace)
     twins = SecretTwins(workspace)
+    linked: dict[int, tuple[int, int]] = {}  # a candidate with other names: its identity
     for rel in paths:
         if rel in own_files.names:
             continue
@@ -466,6 +468,8 @@ def list_workspace(
             continue
         if reason := path_exclusion(rel, ocpignore):
             listing.skip(reason, rel)
+            if reason == "secret":
+                twins.saw(os.path.join(root, rel))
             continue
         real = folders.real(rel)  # a folder on the way may be a symlink now (git lists it)
         if real is None:
@@ -506,20 +510,48 @@ def list_workspace(
         if st.st_size > max_file_bytes:
             listing.skip("too_large")
             continue
+        if st.st_nlink > 1:
+            linked[len(listing.candidates)] = (st.st_dev, st.st_ino)
         listing.candidates.append(Candidate(rel, st.st_size, st.st_mtime_ns))
+    if linked and twins.seen:
+        # a secret name listed anywhere, before or after its other names
+        _drop_twins(listing, linked, twins.seen)
     return listing
+
+
+def _drop_twins(
+    listing: Listing, linked: dict[int, tuple[int, int]], secrets: set[tuple[int, int]]
+) -> None:
+    """Skips the candidates with other names (`linked`: a candidate's index, its identity)
+    one of which was listed as a secret's."""
+    dropped = {i for i, identity in linked.items() if identity in secrets}
+    if not dropped:
+        return
+    for i in sorted(dropped):
+        listing.skip("secret", listing.candidates[i].path)
+    listing.candidates = [c for i, c in enumerate(listing.candidates) if i not in dropped]
 
 
 class SecretTwins:
     """Hard links to secret files: `ln .env notes.txt` makes one file with two names, and its
     ordinary name must not get it indexed. A file with more than one link is a secret when
-    another name of it, in its own folder or at the workspace root (where secret files live,
-    ignored by git or not), is a secret by name. Asked only of files with links (st_nlink > 1:
-    rare outside package stores, which are vendored folders); each folder is read once."""
+    another name of it is a secret by name: in its own folder or at the workspace root (where
+    secret files live, ignored by git or not), read here; or anywhere the listing went, before
+    or after it (`seen`: the listing stats each secret-named file it skips, `saw`, and drops
+    the twins at its end). Asked only of files with links (st_nlink > 1: rare outside package
+    stores, which are vendored folders); each folder is read once."""
 
     def __init__(self, workspace: Path) -> None:
         self.workspace = workspace
         self._folders: dict[str, frozenset[tuple[int, int]]] = {}
+        self.seen: set[tuple[int, int]] = set()  # the listed secret files that have links
+
+    def saw(self, full: str) -> None:
+        """The listing skipped the file at `full` for its secret name."""
+        with contextlib.suppress(OSError):
+            st = os.lstat(full)
+            if st.st_nlink > 1 and stat.S_ISREG(st.st_mode):
+                self.seen.add((st.st_dev, st.st_ino))
 
     def secret(self, rel: str, st: os.stat_result) -> bool:
         me = (st.st_dev, st.st_ino)
