@@ -8,6 +8,7 @@ import re
 from collections.abc import Iterator
 
 from ocp_router._redact_base import MARKER_OPEN, PRIORITY, Hit, cut_at_escape, line_before
+from ocp_router._redact_fields import ado_value_end, closed_field
 from ocp_router._redact_line_kind import code_before, env_context, in_ini, label_context
 from ocp_router._redact_prose import (
     colon_in_sentence,
@@ -135,9 +136,6 @@ _WP_CLI_BEFORE_RE = re.compile(r"\bwp[ \t]+config[ \t]+set[ \t]+$")  # wp config
 _SETTERS = frozenset("set with use put update change reset".split())
 _URL_PARAM_CUT_RE = re.compile(r"[&#\s\"'<>`]")
 _ADO_CUT_RE = re.compile(r"[;\"'\s]")
-# A piece of an ADO/ODBC/JDBC string after `;` that is no field (no `=`, no space) and ends at
-# the next `;` or the string's end: the password's own (`Password=Xk9#mQ;v2Lp;Database=d`).
-_ADO_PIECE_RE = re.compile(r";([^;=\s\"'`\\]*)(?=[;\"'`\\\r\n]|$)")
 # YAML's block scalar indicators (`password: |`, `>-`, `|2+`): the value is on the next line.
 _BLOCK_SCALAR_RE = re.compile(r"[|>](?:[+-]?[1-9]?|[1-9][+-])")
 _BLOCK_LINE_RE = re.compile(r"[ \t]*(?:#[^\n]*)?\r?\n[ \t]+(?P<value>[^\n]{1,1024})")
@@ -293,42 +291,6 @@ def _dense_end(text: str, m: re.Match[str]) -> int:
             return min(len(text), end + 1100)
         end = nl + 1
     return end - 1
-
-
-_LINE_END_RE = re.compile(r"[ \t]*(?:\r?\n|$)")
-_NEXT_FIELD_RE = re.compile(r"[ \t]+[A-Za-z_][\w.-]*[=:]")  # `, user=app`
-
-
-def _closed_field(text: str, raw: str, end: int) -> str | None:
-    """For an unquoted `raw` ending at `end` after `NAME=` that ends in `,` or `)`: "" where
-    it is read as code (a keyword argument: `password=pw,`), else the value as a field reads
-    it. A password manager's value (symbols inside) is one whole: the rest of its line
-    (`DB_PASSWORD=wT)0;2…,R)`), or up to the `,` or `;` before more text (`password=Xy9$k…,
-    user=bob`; a `,` or `;` before that `,` is its own); any value is, up to a `,` the next
-    field follows (`db: password=amber-falcon, user=app`). A `)` is the value's: no
-    parenthesis is open before a field (env_context, label_context). None when `raw` ends
-    otherwise."""
-    if not raw.endswith((",", ")")):
-        return None
-    # one `,` parts fields: a `,` or `;` before it is the value's (`password=Xy9$k;, user=…`)
-    core = raw[:-1] if raw.endswith(",") else raw
-    symbols = symbol_heavy_random(core.rstrip(")"))
-    if _LINE_END_RE.match(text, end):
-        return raw if symbols else ""
-    if symbols or (raw.endswith(",") and _NEXT_FIELD_RE.match(text, end)):
-        return core
-    return ""
-
-
-def _ado_value_end(text: str, end: int) -> int:
-    """Where an ADO/ODBC field's unquoted value cut at the `;` at `end` ends: past the pieces
-    after it that are no field (a `;` inside the password, which the string should have
-    quoted), and one `;` of a `;;` (the value ended in it)."""
-    while (m := _ADO_PIECE_RE.match(text, end)) is not None:
-        if not m.group(1):
-            return end + 1 if text.startswith(";;", end) else end
-        end = m.end()
-    return end
 
 
 def _yaml_scalar_with_eq(text: str, m: re.Match[str], start: int) -> bool:
@@ -494,7 +456,7 @@ def _assignment_value(
             stop = (_URL_PARAM_CUT_RE if before in "?&" else _ADO_CUT_RE).search(raw)
             v = raw[: stop.start()] if stop else raw
             if before == ";" and raw[len(v) : len(v) + 1] == ";":
-                v = text[s : _ado_value_end(text, s + len(v))]
+                v = text[s : ado_value_end(text, s + len(v))]
         elif op == ":" and prefix in ("", "-") and not m.group("aop"):
             rest = text[vs : vs + 1024].split("\n", 1)[0]
             if lq:  # "password: X", inside a literal: the line ends with it
@@ -512,7 +474,7 @@ def _assignment_value(
         elif (
             op == "="
             and not spaced
-            and (closed := _closed_field(text, raw, s + len(raw))) != ""
+            and (closed := closed_field(text, raw, s + len(raw))) != ""
             and (
                 name.startswith("-")
                 or env_context(line_prefix[: len(line_prefix) - len(lq)])

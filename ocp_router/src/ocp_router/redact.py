@@ -188,13 +188,14 @@ takes about 7 ms (bench/bench_secrets.py measures it).
 The detectors live beside this module, one kind of evidence each: `_redact_tokens` (a token's
 own shape, from the table of `_redact_shapes`; `_redact_at_start` tries it at one place),
 `_redact_assignments` (the name a value is assigned to; `_redact_line_kind` says what kind of
-line holds it), `_redact_tables` (a name and a value in a Markdown table), `_redact_phrases`
-(the words around a value without a name: headers, URLs, commands), `_redact_prose` (sentences
-and notes, after a name or before one) and `_redact_values` (how any of them judges a value and
-a name, with `_redact_encoded`); `_redact_jwt` says which JWTs are examples, `_redact_words`
-whether a value reads as words; `_redact_base` holds the kinds they share. This module runs
-them, merges what they find and renders the markers. Over 600 lines: this docstring is the
-one list of what is detected and what is left, which the detectors' modules refer to.
+line holds it, `_redact_fields` where a field's value ends), `_redact_tables` (a name and a
+value in a Markdown table), `_redact_phrases` (the words around a value without a name:
+headers, URLs, commands), `_redact_prose` (sentences and notes, after a name or before one) and
+`_redact_values` (how any of them judges a value and a name, with `_redact_encoded`);
+`_redact_jwt` says which JWTs are examples, `_redact_words` whether a value reads as words;
+`_redact_base` holds the kinds they share. This module runs them, merges what they find and
+renders the markers. Over 600 lines: this docstring is the one list of what is detected and
+what is left, which the detectors' modules refer to.
 """
 
 from __future__ import annotations
@@ -215,6 +216,7 @@ from ocp_router import (
     _redact_base,
     _redact_calls,
     _redact_encoded,
+    _redact_fields,
     _redact_glued,
     _redact_hashes,
     _redact_jwt,
@@ -278,6 +280,7 @@ _SOURCES = tuple(
         _redact_at_start,
         _redact_tokens,
         _redact_assignments,
+        _redact_fields,
         _redact_line_kind,
         _redact_phrases,
         _redact_prose,

@@ -1,0 +1,49 @@
+"""Where a field's unquoted value ends (`NAME=value` in .env, log, config and connection
+strings), when the characters that part fields may be the value's own: a `,` or `)` closing
+it, a `;` inside a connection string's password."""
+
+from __future__ import annotations
+
+import re
+
+from ocp_router._redact_values import symbol_heavy_random
+
+__all__ = ["ado_value_end", "closed_field"]
+
+# A piece of an ADO/ODBC/JDBC string after `;` that is no field (no `=`, no space) and ends at
+# the next `;` or the string's end: the password's own (`Password=Xk9#mQ;v2Lp;Database=d`).
+_ADO_PIECE_RE = re.compile(r";([^;=\s\"'`\\]*)(?=[;\"'`\\\r\n]|$)")
+_LINE_END_RE = re.compile(r"[ \t]*(?:\r?\n|$)")
+_NEXT_FIELD_RE = re.compile(r"[ \t]+[A-Za-z_][\w.-]*[=:]")  # `, user=app`
+
+
+def closed_field(text: str, raw: str, end: int) -> str | None:
+    """For an unquoted `raw` ending at `end` after `NAME=` that ends in `,` or `)`: "" where
+    it is read as code (a keyword argument: `password=pw,`), else the value as a field reads
+    it. A password manager's value (symbols inside) is one whole: the rest of its line
+    (`DB_PASSWORD=wT)0;2…,R)`), or up to the `,` or `;` before more text (`password=Xy9$k…,
+    user=bob`; a `,` or `;` before that `,` is its own); any value is, up to a `,` the next
+    field follows (`db: password=amber-falcon, user=app`). A `)` is the value's: no
+    parenthesis is open before a field (env_context, label_context). None when `raw` ends
+    otherwise."""
+    if not raw.endswith((",", ")")):
+        return None
+    # one `,` parts fields: a `,` or `;` before it is the value's (`password=Xy9$k;, user=…`)
+    core = raw[:-1] if raw.endswith(",") else raw
+    symbols = symbol_heavy_random(core.rstrip(")"))
+    if _LINE_END_RE.match(text, end):
+        return raw if symbols else ""
+    if symbols or (raw.endswith(",") and _NEXT_FIELD_RE.match(text, end)):
+        return core
+    return ""
+
+
+def ado_value_end(text: str, end: int) -> int:
+    """Where an ADO/ODBC field's unquoted value cut at the `;` at `end` ends: past the pieces
+    after it that are no field (a `;` inside the password, which the string should have
+    quoted), and one `;` of a `;;` (the value ended in it)."""
+    while (m := _ADO_PIECE_RE.match(text, end)) is not None:
+        if not m.group(1):
+            return end + 1 if text.startswith(";;", end) else end
+        end = m.end()
+    return end
