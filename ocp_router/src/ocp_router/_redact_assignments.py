@@ -228,7 +228,11 @@ def assignment_hits(text: str, lowered: str, spans: list[tuple[int, int]]) -> It
         documented = name_class is None
         if documented:
             name_class = documented_class(name)
-        if name_class is None and wordpress_key(words_of_name(name)):
+        if (
+            name_class is None
+            and lowered.endswith(("_key", "salt"), start, name_end)  # most names are neither
+            and wordpress_key(words_of_name(name))
+        ):
             name_class = "secret"  # LOGGED_IN_KEY, AUTH_SALT (NONCE_KEY's nonce qualifies a key)
         if name_class is None:
             continue
