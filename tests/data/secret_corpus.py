@@ -347,16 +347,31 @@ TOKEN_FORMATS: tuple[Format, ...] = (
     Format("wordpress_auth_key", "define( 'AUTH_KEY',         '{s}' );\n", _WORDPRESS_KEY),
     Format("wordpress_logged_in_key", "define( 'LOGGED_IN_KEY', '{s}' );\n", _WORDPRESS_KEY),
     Format("wordpress_nonce_key", "define('NONCE_KEY', '{s}');\n", _WORDPRESS_KEY),
-    Format("wordpress_auth_salt", "define( 'AUTH_SALT',        '{s}' );\n", _WORDPRESS_KEY),
-    Format("wordpress_nonce_salt", "define('NONCE_SALT', '{s}');\n", _WORDPRESS_KEY),
-    Format("wordpress_salt_bedrock_env", "AUTH_KEY='x'\nSECURE_AUTH_SALT='{s}'\n", _WORDPRESS_KEY),
+    # the salts come with the keys (the eight are made and copied together): a key's line
+    # first, its value another sample's
     Format(
-        "wordpress_salt_compose",
-        "    environment:\n      WORDPRESS_LOGGED_IN_SALT: '{s}'\n",
+        "wordpress_auth_salt",
+        "define( 'NONCE_KEY',        'put your unique phrase here' );\n"
+        "define( 'AUTH_SALT',        '{s}' );\n",
         _WORDPRESS_KEY,
     ),
     Format(
-        "wordpress_salt_wp_cli", "wp config set AUTH_SALT '{s}' --type=constant\n", _WORDPRESS_KEY
+        "wordpress_nonce_salt",
+        "define('AUTH_KEY', getenv('AUTH_KEY'));\ndefine('NONCE_SALT', '{s}');\n",
+        _WORDPRESS_KEY,
+    ),
+    Format("wordpress_salt_bedrock_env", "AUTH_KEY='x'\nSECURE_AUTH_SALT='{s}'\n", _WORDPRESS_KEY),
+    Format(
+        "wordpress_salt_compose",
+        "    environment:\n      WORDPRESS_LOGGED_IN_KEY: ${LOGGED_IN_KEY}\n"
+        "      WORDPRESS_LOGGED_IN_SALT: '{s}'\n",
+        _WORDPRESS_KEY,
+    ),
+    Format(
+        "wordpress_salt_wp_cli",
+        'wp config set AUTH_KEY "$(openssl rand -base64 48)"\n'
+        "wp config set AUTH_SALT '{s}' --type=constant\n",
+        _WORDPRESS_KEY,
     ),
     Format("github_pat_classic", "token: {s}\n", prefixed("ghp_", mixed(ALNUM, 36))),
     Format("github_oauth", "GH_TOKEN={s}\n", prefixed("gho_", mixed(ALNUM, 36))),

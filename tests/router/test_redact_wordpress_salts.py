@@ -1,66 +1,125 @@
 """WordPress's keys and salts outside wp-config.php (itself a secret file, never indexed): the
 salts API's define() lines pasted into docs and plugins, Bedrock's .env, the official image's
-`WORDPRESS_AUTH_SALT` in a compose file, a deploy script's `wp config set`. Each value is 64
+`WORDPRESS_*_SALT` in a compose file, a deploy script's `wp config set`. Each value is 64
 random characters with symbols and spaces; before, a salt's name (AUTH_SALT...) named no
 secret, and a key's value with a space in it was kept outside define().
 
-Values are assembled at run time from pieces, so this file holds no literal secret."""
+The eight are made and copied together: salts are looked for where one of the keys is named
+(a pass over every other text spared). Values are generated at run time from a seeded RNG, so
+this file holds no literal secret."""
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
-from ocp_router.redact import redact
+from ocp_router.redact import named_values, redact
 
-# as wp_generate_password(64, true, true) makes them
-SALT = "Xq3;zH~p8:Lw!R%K#dN(F[v*Oy" + "C#=<M^J9?u-ck+@TbE)f S/W$a|7Gj2mY&hP_Q"
-UNSPACED = SALT.replace(" ", "")  # a .env value unquoted
-KEY = "k>9Fz=Q;uW|x2@Lm5 #pT!rB(7vN)" + "cH8a]J{w$3e-Y+gD<tV0?oM*qZ&sE_Xr"
+NAMES = (
+    "AUTH_KEY",
+    "SECURE_AUTH_KEY",
+    "LOGGED_IN_KEY",
+    "NONCE_KEY",
+    "AUTH_SALT",
+    "SECURE_AUTH_SALT",
+    "LOGGED_IN_SALT",
+    "NONCE_SALT",
+)
+_ALPHABET = (
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!@#$%^&*()-_ []{}<>~`+=,.;:/?|"
+)
+
+
+def _values(seed: int, spaces: bool = True) -> list[str]:
+    """Eight values as wp_generate_password(64, true, true) makes them (a space in each); or,
+    for a value left unquoted, without the characters a shell or YAML reads."""
+    rng = random.Random(seed)
+    alphabet = _ALPHABET if spaces else _ALPHABET.translate(str.maketrans("", "", " `$#{}[]"))
+    values = []
+    for _ in NAMES:
+        v = "".join(rng.choice(alphabet) for _ in range(64))
+        values.append(v[:20] + " " + v[21:] if spaces else v)
+    return values
+
+
+def _salts_api(vs: list[str]) -> str:  # https://api.wordpress.org/secret-key/1.1/salt/
+    return "".join(
+        f"define('{n}',{' ' * (17 - len(n))}'{v}');\n" for n, v in zip(NAMES, vs, strict=True)
+    )
+
+
+def _bedrock_env(vs: list[str]) -> str:
+    head = "DB_NAME='wp'\nWP_ENV='staging'\nWP_HOME='https://staging.acme.test'\n\n"
+    return head + "".join(f"{n}='{v}'\n" for n, v in zip(NAMES, vs, strict=True))
+
+
+def _compose(vs: list[str]) -> str:
+    head = "services:\n  wordpress:\n    image: wordpress:6.5\n    environment:\n"
+    return head + "".join(f"      WORDPRESS_{n}: '{v}'\n" for n, v in zip(NAMES, vs, strict=True))
+
+
+def _compose_list(vs: list[str]) -> str:
+    head = "services:\n  wordpress:\n    environment:\n"
+    return head + "".join(f"      - WORDPRESS_{n}={v}\n" for n, v in zip(NAMES, vs, strict=True))
+
+
+def _wp_cli(vs: list[str]) -> str:
+    head = "#!/bin/sh\nset -e\nwp config set DB_HOST db.internal\n"
+    return head + "".join(
+        f"wp config set {n} '{v}' --type=constant\n" for n, v in zip(NAMES, vs, strict=True)
+    )
+
+
+def _php_array(vs: list[str]) -> str:
+    body = "".join(f"    '{n}' => '{v}',\n" for n, v in zip(NAMES, vs, strict=True))
+    return f"<?php\nreturn [\n{body}];\n"
 
 
 @pytest.mark.parametrize(
-    ("text", "secret"),
+    ("render", "spaces"),
     [
-        # the salts API's output, pasted into a plugin's install docs
-        (f"define('AUTH_SALT',        '{SALT}');\n", SALT),
-        (f"define( 'SECURE_AUTH_SALT', '{SALT}' );\n", SALT),
-        (f"define('LOGGED_IN_SALT',   '{SALT}');\n", SALT),
-        (f"define('NONCE_SALT',       '{SALT}');\n", SALT),
-        # Bedrock's .env
-        (f"WP_HOME='https://acme.test'\nAUTH_SALT='{SALT}'\n", SALT),
-        (f"LOGGED_IN_KEY='{KEY}'\n", KEY),
-        (f'export NONCE_SALT="{SALT}"\n', SALT),
-        # the official image's settings in a compose file
-        (f"    environment:\n      WORDPRESS_AUTH_SALT: '{SALT}'\n", SALT),
-        (f"    environment:\n      WORDPRESS_NONCE_KEY: '{KEY}'\n", KEY),
-        (f"      - WORDPRESS_SECURE_AUTH_SALT={UNSPACED}\n", UNSPACED),
-        # a deploy script
-        (f"wp config set AUTH_SALT '{SALT}' --type=constant\n", SALT),
-        # a PHP array of them
-        (f"    'auth_salt' => '{SALT}',\n", SALT),
-        (f'{{"NONCE_SALT": "{SALT}"}}\n', SALT),
+        (_salts_api, True),
+        (_bedrock_env, True),
+        (_compose, True),
+        (_compose_list, False),  # unquoted: no space
+        (_wp_cli, True),
+        (_php_array, True),
     ],
 )
-def test_a_wordpress_key_or_salt_is_redacted_wherever_it_is_copied(text: str, secret: str) -> None:
+def test_wordpress_keys_and_salts_are_redacted_wherever_they_are_copied(
+    render: object, spaces: bool
+) -> None:
+    assert callable(render)
+    values = _values(7, spaces)
+    text = render(values)
     result = redact(text)
-    assert [text[r.start : r.end] for r in result.redactions] == [secret], result.text
-    assert result.redactions[0].kind == "generic_secret_assignment"
+    assert sorted(text[r.start : r.end] for r in result.redactions) == sorted(values), result.text
+    assert {r.kind for r in result.redactions} == {"generic_secret_assignment"}
+
+
+def test_a_salt_in_a_chunk_of_its_own_is_hidden_by_the_files_named_values() -> None:
+    # a search result cut from the file between the keys and the salts: the index hands its
+    # redaction the values the whole file names (index/file_secrets.py)
+    values = _values(11)
+    whole = _salts_api(values)
+    tail = whole[whole.index("define('AUTH_SALT'") :]
+    result = redact(tail, named_values(whole))
+    assert all(v not in result.text for v in values[4:]), result.text
 
 
 @pytest.mark.parametrize(
     "text",
     [
-        "define( 'AUTH_SALT',        'put your unique phrase here' );\n",
-        "define('NONCE_SALT', wp_generate_password(64, true, true));\n",
-        "AUTH_SALT='generateme'\n",  # Bedrock's .env.example
-        "      WORDPRESS_AUTH_SALT: ${WORDPRESS_AUTH_SALT}\n",
-        "AUTH_SALT=${AUTH_SALT:-$(openssl rand -base64 48)}\n",
-        "$salt = wp_salt('auth');\n",
-        "'auth_salt' => $this->auth_salt,\n",
-        'wp config set AUTH_SALT "$(openssl rand -base64 48)"\n',
+        "".join(f"define( '{n}', 'put your unique phrase here' );\n" for n in NAMES),
+        "".join(f"define('{n}', wp_generate_password(64, true, true));\n" for n in NAMES),
+        "".join(f"{n}='generateme'\n" for n in NAMES),  # Bedrock's .env.example
+        "".join(f"      WORDPRESS_{n}: ${{WORDPRESS_{n}}}\n" for n in NAMES),
+        "".join(f"Config::define('{n}', env('{n}'));\n" for n in NAMES),
+        "AUTH_KEY=${AUTH_KEY:-$(openssl rand -base64 48)}\nwp config shuffle-salts\n",
         # a password hash's salt is stored beside it, no secret
-        "salt = bcrypt.gensalt()\n",
-        "SALT = 'a8f5f167f44f4964e6c998dee827110c'\n",
+        "salt = bcrypt.gensalt()\nhashed = bcrypt.hashpw(password, salt)\n",
+        "SALT = 'a8f5f167f44f4964e6c998dee827110c'\ncache_key = 'k'\n",
         "user.salt = 'Xq3;zH~p8:Lw!R%K#dN(F[v*OyC#=<M^J9?u-ck'\n",
     ],
 )

@@ -23,6 +23,7 @@ PASSWORD = f"Xk9#mQ;{TAIL}"
 DEPLOY_SH = f"""#!/bin/sh
 # configure_wordpress: the staging site's constants
 wp config set DB_HOST db.internal
+wp config set AUTH_KEY "$(openssl rand -base64 48)"
 wp config set AUTH_SALT '{SALT}' --type=constant
 """
 AUTH_MD = f"""# Staging basic auth

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 
 from ocp_router._redact_base import MARKER_OPEN, PRIORITY, Hit, cut_at_escape, line_before
 from ocp_router._redact_fields import ado_value_end, closed_field
@@ -16,6 +16,7 @@ from ocp_router._redact_prose import (
     named_in_sentence,
     sentence_after_name,
 )
+from ocp_router._redact_scan import keyword_spans
 from ocp_router._redact_tables import before_cell_end, table_hits
 from ocp_router._redact_values import (
     TYPE_WORDS,
@@ -46,8 +47,7 @@ __all__ = [
 # identifier and the rest of the assignment is matched in place.
 # "login" starts a user and a password ("login with admin:X"), not a name ("log in", "signed
 # in" have their own scan: _redact_phrases.sign_in_hits).
-# "salt" names WordPress's (AUTH_SALT...; _redact_wordpress), no other salt.
-KEYWORDS = ("pass", "pw", "secret", "token", "key", "cred", "login", "salt")
+KEYWORDS = ("pass", "pw", "secret", "token", "key", "cred", "login")
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.$-")
 _NAME_TAIL_RE = re.compile(r"[\w.$-]*")
 _MAX_NAME = 96  # longer runs of name characters are data (base64, minified code), not names
@@ -182,6 +182,16 @@ def _quoted_span(raw: str, start: int) -> tuple[int, int, bool] | None:
 
 def assignment_hits(text: str, lowered: str, spans: list[tuple[int, int]]) -> Iterator[Hit]:
     """The secrets assigned to names; `spans` are where `KEYWORDS` occur in `lowered`."""
+    if (yield from _named(text, lowered, spans)):
+        # WordPress's salts (AUTH_SALT...) are made and copied with its keys (AUTH_KEY...):
+        # looked for where a key is named, which spares every other text a pass (+2%)
+        yield from _named(text, lowered, keyword_spans(lowered, ("salt",)))
+
+
+def _named(text: str, lowered: str, spans: list[tuple[int, int]]) -> Generator[Hit, None, bool]:
+    """The secrets assigned to the names at `spans`; returns whether one of WordPress's keys
+    was named."""
+    wordpress = False
     name_end = -1
     reach = -1  # where the values of the names so far end
     run = judged = 0  # where the run of values overlapping so far starts, and what was judged
@@ -222,18 +232,18 @@ def assignment_hits(text: str, lowered: str, spans: list[tuple[int, int]]) -> It
             if hit is not None:
                 yield hit
                 continue
+        wordpress_name = lowered.endswith(("_key", "salt"), start, name_end) and wordpress_key(
+            words_of_name(name)
+        )
+        wordpress = wordpress or wordpress_name
         name_class = classify_name(name)
         # a public key's or a digest's name: only the value it names is left (assignment_kind);
         # a sentence after it ("the PublicKeyToken is <hex>") is not read
         documented = name_class is None
         if documented:
             name_class = documented_class(name)
-        if (
-            name_class is None
-            and lowered.endswith(("_key", "salt"), start, name_end)  # most names are neither
-            and wordpress_key(words_of_name(name))
-        ):
-            name_class = "secret"  # LOGGED_IN_KEY, AUTH_SALT (NONCE_KEY's nonce qualifies a key)
+        if wordpress_name:
+            name_class = "secret"  # LOGGED_IN_KEY (generic by its "key"), AUTH_SALT (none)
         if name_class is None:
             continue
         m = _ASSIGN_TAIL_RE.match(text, name_end)
@@ -270,6 +280,7 @@ def assignment_hits(text: str, lowered: str, spans: list[tuple[int, int]]) -> It
             yield hit
     if dense is not None:
         yield from _dense_hits(text, dense, last)
+    return wordpress
 
 
 def _dense_hits(

@@ -11,7 +11,7 @@ from ocp_router._redact_values import symbol_heavy_random
 __all__ = ["ado_value_end", "closed_field"]
 
 # A piece of an ADO/ODBC/JDBC string after `;` that is no field (no `=`, no space) and ends at
-# the next `;` or the string's end: the password's own (`Password=Xk9#mQ;v2Lp;Database=d`).
+# the next `;` or the string's end: the password's own (`Password=…;…;Database=d`).
 _ADO_PIECE_RE = re.compile(r";([^;=\s\"'`\\]*)(?=[;\"'`\\\r\n]|$)")
 _LINE_END_RE = re.compile(r"[ \t]*(?:\r?\n|$)")
 _NEXT_FIELD_RE = re.compile(r"[ \t]+[A-Za-z_][\w.-]*[=:]")  # `, user=app`

@@ -249,6 +249,7 @@ from ocp_router._redact_phrases import (
 from ocp_router._redact_prose import named_after_hits, prose_hits, sign_in_hits
 from ocp_router._redact_repeats import occurrences
 from ocp_router._redact_tokens import discord_hits, gcp_hits, pattern_hits
+from ocp_router._redact_wordpress import wordpress_value
 
 __all__ = [
     "KINDS",
@@ -450,10 +451,11 @@ def named_values(text: str) -> dict[str, str]:
 
 
 def _distinctive(v: str) -> bool:
-    """Unlikely to occur by chance in ordinary text: no spaces, and a digit or a symbol."""
-    return not any(c.isspace() for c in v) and any(
-        c.isdigit() or not (c.isalpha() or c == "_") for c in v
-    )
+    """Unlikely to occur by chance in ordinary text: no spaces, and a digit or a symbol; or
+    machine-made with spaces among the symbols (WordPress's keys and salts)."""
+    if any(c.isspace() for c in v):
+        return wordpress_value(v)
+    return any(c.isdigit() or not (c.isalpha() or c == "_") for c in v)
 
 
 def _merge(hits: list[Hit]) -> list[Hit]:
