@@ -2,7 +2,9 @@
 defines, copied into deploy scripts, docs, .env files (Bedrock's `AUTH_SALT='...'`) and the
 official image's `WORDPRESS_AUTH_SALT=`. Each holds 64 random characters from an alphabet
 with symbols and the space; a salt there is a secret (it keys the login cookies' HMAC), unlike
-a password hash's salt stored beside it (`salt = bcrypt.gensalt()`)."""
+a password hash's salt stored beside it (`salt = bcrypt.gensalt()`). The eight are made and
+copied together: the salts are looked for in a text that names one of the keys
+(_redact_assignments.assignment_hits), sparing every other text a pass."""
 
 from __future__ import annotations
 

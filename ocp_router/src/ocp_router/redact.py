@@ -92,7 +92,7 @@ What is detected (kind in brackets):
     or on .env, log, YAML and INI lines 8+ lower-case letters (two words; not ``required``);
     in PHP's ``define()`` a password though it is a word; WordPress's keys and salts
     (``AUTH_KEY``, ``NONCE_SALT``, ``WORDPRESS_AUTH_SALT``, in define(), .env, YAML, JSON, ``wp
-    config set``) with their spaces (``_redact_wordpress``);
+    config set``) with their spaces, the salts in a text that names a key (``_redact_wordpress``);
   - any other name containing key/secret/token/password/passwd/pwd/credential (``cache_key``,
     ``password_hash``): only a high-entropy value, 16+ characters of mixed classes, mostly
     alphanumeric, not words, not a URL (``generic_secret_assignment``).
