@@ -337,7 +337,7 @@ def test_a_failed_local_attempt_names_its_backend_and_model_once(
 ) -> None:
     # A local model that is not pulled (the fake 404s it) and no paid credentials: the error
     # lists what was tried as "ollama qwen9: HTTP 404 ...", not "ollama qwen9: ollama qwen9: ...".
-    caplog.set_level(logging.INFO, logger="ocp_server.proxy.app")
+    caplog.set_level(logging.INFO, logger="ocp_server.proxy.serving")
     proxy = start_proxy(proxy_env | {"OCP_LOCAL_MODEL": "qwen9"})
     with httpx.Client(base_url=proxy.url, timeout=20) as http:
         a = http.post(

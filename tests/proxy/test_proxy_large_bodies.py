@@ -15,8 +15,7 @@ import pytest
 
 from ocp_server.collector import collecting as collector_on
 from ocp_server.off_loop import OFF_LOOP_CHARS
-from ocp_server.proxy import app as proxy_app
-from ocp_server.proxy import upstream
+from ocp_server.proxy import admission, base, paid, serving, upstream
 from ocp_server.proxy.boundary import redact_body
 from tests.proxy.conftest import RunningProxy
 from tests.proxy.test_proxy_faults import ANTHROPIC_HEADERS, OPENAI_HEADERS
@@ -24,10 +23,10 @@ from tests.proxy.test_proxy_sdks import HARD
 
 # The proxy's steps whose cost grows with the body, by the name it calls them by.
 WATCHED = [
-    (proxy_app, "parse_body"),
-    (proxy_app, "parse_payload"),
-    (proxy_app, "redact_body"),
-    (proxy_app, "estimate_tokens"),
+    (admission, "parse_body"),
+    (serving, "parse_payload"),
+    (paid, "redact_body"),
+    (base, "estimate_tokens"),
     (upstream, "request_bytes"),
 ]
 
@@ -103,7 +102,7 @@ def test_a_large_requests_redaction_runs_with_the_collector_paused(
         collecting.append(collector_on())
         return redact_body(body)
 
-    monkeypatch.setattr(proxy_app, "redact_body", watched)
+    monkeypatch.setattr(paid, "redact_body", watched)
     proxy = start_proxy(proxy_env, store=False)
     with httpx.Client(base_url=proxy.url, timeout=60) as http:
         for size in (1_000, 2 * OFF_LOOP_CHARS):

@@ -21,8 +21,7 @@ import pytest
 
 from ocp_router import OCPRouter
 from ocp_server.off_loop import OFF_LOOP_CHARS
-from ocp_server.proxy import app as proxy_app
-from ocp_server.proxy import upstream
+from ocp_server.proxy import admission, paid, serving, upstream
 from ocp_server.proxy.boundary import redact_body
 from tests.proxy.conftest import RunningProxy
 from tests.proxy.test_proxy_faults import ANTHROPIC_HEADERS, OPENAI_HEADERS
@@ -32,10 +31,10 @@ STALL = "please-stall-here"  # a request whose text holds this makes the patched
 
 # The steps whose cost grows with the body: (where the proxy finds it, its name).
 STEPS: list[tuple[Any, str]] = [
-    (proxy_app, "parse_body"),
-    (proxy_app, "parse_payload"),
+    (admission, "parse_body"),
+    (serving, "parse_payload"),
     (OCPRouter, "assess"),
-    (proxy_app, "redact_body"),
+    (paid, "redact_body"),
     (upstream, "request_bytes"),
 ]
 
@@ -136,7 +135,7 @@ def test_a_small_body_slow_to_work_on_holds_up_no_other_request(
     # Under 50,000 bytes every step ran on the event loop: 48 KB that redaction reads slowly
     # ("key=" over and over) held every other client 190-300 ms; a step that hung held them
     # for good. Here the redaction of a small body waits until a health check has come back.
-    monkeypatch.setattr(proxy_app, "redact_body", hang.wrap(redact_body))
+    monkeypatch.setattr(paid, "redact_body", hang.wrap(redact_body))
     proxy = start_proxy(proxy_env, store=False)
     slow: list[httpx.Response] = []
     path, body = "/v1/messages", _body("/v1/messages", SMALL + STALL)
@@ -163,14 +162,14 @@ def test_a_small_body_slow_to_work_on_holds_up_no_other_request(
 
 _HANGING_PROXY = """
 import sys, threading
-from ocp_server.proxy import app
-real, forever = app.redact_body, threading.Event()
+from ocp_server.proxy import paid
+real, forever = paid.redact_body, threading.Event()
 def redact_body(body):
     if "please-stall-here" in str(body.get("messages")):
         print("hanging", file=sys.stderr, flush=True)
         forever.wait()
     return real(body)
-app.redact_body = redact_body
+paid.redact_body = redact_body
 from ocp_server.cli import main
 sys.exit(main(sys.argv[1:]))
 """

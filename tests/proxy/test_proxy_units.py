@@ -12,11 +12,11 @@ import pytest
 
 from ocp_router.boundary import redact_all
 from ocp_server.proxy import anthropic, openai
-from ocp_server.proxy.app import _session_id
 from ocp_server.proxy.body import BodyError, parse_body
 from ocp_server.proxy.boundary import redact_body
 from ocp_server.proxy.chat import Event, ToolCall, Usage
 from ocp_server.proxy.local import _ollama_body, _openai_body
+from ocp_server.proxy.serving import _session_id
 from ocp_server.proxy.stops import StopWatch
 from ocp_server.proxy.upstream import UpstreamUnreachable, unreachable_message
 

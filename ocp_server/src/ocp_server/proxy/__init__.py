@@ -1,5 +1,5 @@
 """An Anthropic- and OpenAI-compatible proxy that routes an agent's own model requests:
-`ocp-server proxy`. See app.py for what happens to one request.
+`ocp-server proxy`. See serving.py for what happens to one request.
 
 Its names load on first use: the MCP server reads the proxy's settings (settings.py, to tell
 its own paid calls from the proxy's address) without Starlette and uvicorn.
