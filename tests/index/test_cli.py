@@ -125,8 +125,31 @@ def test_every_command_on_a_missing_workspace_says_it_is_not_a_folder(
 
 
 def test_index_of_a_path_that_is_no_folder_is_a_usage_error(tmp_path: Path) -> None:
-    done = run(tmp_path, "index", str(tmp_path / "nope"))
+    done = run_env(tmp_path, {}, "index", str(tmp_path / "nope"))
     assert done.returncode == 2 and "not a folder" in done.stderr
+
+
+def test_index_of_a_path_and_another_workspace_names_both_and_indexes_neither(
+    tmp_path: Path,
+) -> None:
+    # `index PATH --workspace OTHER` indexed PATH and said nothing about OTHER.
+    path, other = tmp_path / "path", tmp_path / "other"
+    for folder in (path, other):
+        folder.mkdir()
+        (folder / "a.py").write_text("def f():\n    return 1\n")
+    done = run_env(tmp_path, {}, "index", str(path), "--workspace", str(other))
+    assert done.returncode == 2 and not done.stdout
+    assert f"PATH {path}" in done.stderr and f"--workspace {other}" in done.stderr
+    assert not (path / ".ocp").exists() and not (other / ".ocp").exists()
+    before = run(other, "index", str(path))  # the option before the command: the same
+    assert before.returncode == 2 and "--workspace" in before.stderr
+
+
+def test_index_of_a_path_that_is_the_workspace_indexes_it(tmp_path: Path) -> None:
+    (tmp_path / "a.py").write_text("def f():\n    return 1\n")
+    done = run_env(tmp_path, {}, "index", ".", "--workspace", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / ".ocp" / "ocp.db").exists()
 
 
 def test_search_for_a_language_that_names_none_fails_in_one_line(workspace: Path) -> None:

@@ -192,7 +192,12 @@ def add_force(parser: argparse.ArgumentParser) -> None:
 
 def add_index_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     index = add_command(sub, "index", common, help="index the workspace (incremental)")
-    index.add_argument("path", nargs="?", help="workspace to index (default: the workspace)")
+    index.add_argument(
+        "path",
+        nargs="?",
+        help="workspace to index (default: the workspace); naming another folder than "
+        "--workspace is an error",
+    )
     add_force(index)
     index.set_defaults(handler="ocp_server.cli_index:run_index")
     search = add_command(sub, "search", common, help="search the workspace index")

@@ -82,8 +82,28 @@ def interrupted(workspace: Path) -> int:
     return EXIT_INTERRUPTED
 
 
+def _two_workspaces(args: argparse.Namespace) -> str | None:
+    """`index PATH --workspace OTHER` names two folders: which one the user meant is a guess
+    (PATH was taken and OTHER ignored without a word), so it is a usage error naming both.
+    The same folder named both ways is no conflict."""
+    flag = getattr(args, "workspace", None)
+    if not args.path or not flag:
+        return None
+    path, other = Path(args.path).expanduser().resolve(), Path(flag).expanduser().resolve()
+    if path == other:
+        return None
+    shown_path, shown_other = (redact_name(str(p)).text for p in (path, other))
+    return (
+        f"PATH {shown_path} and --workspace {shown_other} name two workspaces: give one "
+        "(PATH is this command's --workspace)"
+    )
+
+
 def run_index(args: argparse.Namespace, workspace: Path) -> int:
-    workspace = Path(args.path).resolve() if args.path else workspace
+    if conflict := _two_workspaces(args):
+        print(f"ocp-server index: error: {conflict}", file=sys.stderr)
+        return EXIT_USAGE
+    workspace = Path(args.path).expanduser().resolve() if args.path else workspace
     err = console(stderr=True)
     try:
         summary = asyncio.run(_index(workspace, args.force))
