@@ -15,6 +15,8 @@ import pytest
 from ocp_router import TaskClassifier, parse_payload
 from ocp_router.calibration import (
     CAP,
+    FILE_NAME,
+    MAX_TAUGHT,
     Calibration,
     CalibrationFile,
     Outcome,
@@ -72,15 +74,52 @@ def test_the_shift_is_capped_however_one_sided_the_outcomes() -> None:
     assert cal.shift("debug") == -CAP
 
 
-def test_an_outcome_replacing_another_on_the_same_route_takes_its_point_back() -> None:
+def test_an_outcome_saved_again_on_a_route_takes_back_the_point_that_route_taught() -> None:
     cal = Calibration()
-    cal.record("debug", 0.3, False, Outcome.GOOD)
-    cal.record("debug", 0.3, False, Outcome.BAD, replacing=Outcome.GOOD)
+    cal.record("debug", 0.3, False, Outcome.GOOD, trace_id="a")
+    cal.record("debug", 0.3, False, Outcome.BAD, trace_id="a")
     assert (cal.outcomes("debug"), cal.types["debug"].wanted_local) == (1, {})
     assert cal.types["debug"].wanted_paid == {"0.30": 1.0}
-    # A replaced outcome that said nothing about the tier takes nothing back.
-    cal.record("debug", 0.3, False, Outcome.BAD, replacing=Outcome.OVERKILL)
-    assert cal.types["debug"].wanted_paid == {"0.30": 2.0}
+    # Another route's point in the same bin is its own: nothing of it is taken back.
+    cal.record("debug", 0.3, False, Outcome.BAD, trace_id="b")
+    assert cal.take_back("a") and not cal.take_back("a")
+    assert cal.types["debug"].wanted_paid == {"0.30": 1.0}
+
+
+def test_a_point_taught_before_the_file_was_reset_is_not_taken_back(tmp_path: Path) -> None:
+    store = CalibrationFile(tmp_path / FILE_NAME)
+    assert store.learn("debug", 0.3, False, Outcome.GOOD, trace_id="a") is not None
+    (tmp_path / FILE_NAME).unlink()  # `ocp-server routing reset`
+    assert not store.take_back("a") and not (tmp_path / FILE_NAME).exists()
+    store.learn("debug", 0.3, False, Outcome.GOOD, trace_id="b")
+    store.learn("debug", 0.3, False, Outcome.BAD, trace_id="a")
+    cal = Calibration.load(tmp_path / FILE_NAME)
+    assert cal.types["debug"].wanted_local == {"0.30": 1.0}
+    assert cal.types["debug"].wanted_paid == {"0.30": 1.0}
+    assert set(cal.taught) == {"a", "b"}  # the file remembers both routes across a re-read
+
+
+def test_halving_a_types_points_halves_what_each_route_may_take_back() -> None:
+    cal = Calibration()
+    cal.record("debug", 0.3, False, Outcome.GOOD, trace_id="a")
+    for _ in range(400):
+        cal.record("debug", 0.7, False, Outcome.BAD)
+    assert cal.taught["a"].weight == 0.5 and cal.types["debug"].wanted_local == {"0.30": 0.5}
+    cal.record("debug", 0.3, False, Outcome.GOOD, trace_id="other")
+    assert cal.take_back("a")
+    assert cal.types["debug"].wanted_local == {"0.30": 1.0}  # "other"'s whole point stays
+    # The point that tips a type over 400 is halved with the rest, and so is its weight.
+    tipped = Calibration()
+    for i in range(401):
+        tipped.record("debug", 0.7, False, Outcome.BAD, trace_id=f"r{i}" if i == 400 else None)
+    assert tipped.taught["r400"].weight == 0.5 and tipped.types["debug"].outcomes == 200.5
+
+
+def test_the_file_remembers_the_latest_routes_only() -> None:
+    cal = Calibration()
+    for i in range(MAX_TAUGHT + 1):  # over four types: none passes 400 points and halves
+        cal.record(f"type{i % 4}", 0.3, False, Outcome.GOOD, trace_id=f"r{i}")
+    assert len(cal.taught) == MAX_TAUGHT and "r0" not in cal.taught and not cal.take_back("r0")
 
 
 def test_the_file_is_versioned_and_round_trips(tmp_path: Path) -> None:

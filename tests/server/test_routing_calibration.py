@@ -177,6 +177,69 @@ async def test_an_outcome_saved_again_on_a_route_replaces_the_point_the_first_ta
     assert sum(learned["wanted_paid"].values()) == 1 and learned["wanted_local"] == {}
 
 
+async def test_an_outcome_not_about_the_tier_takes_back_the_point_its_route_taught_before(
+    workspace: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    fake_ollama: FakeOllama,
+    fake_anthropic: FakeAnthropic,
+) -> None:
+    # "good" then "shipped" left the "good" point in force though "shipped" is the route's
+    # outcome now; "wrong" after it then replaced "shipped" (nothing) and the route counted
+    # one point for local and one for paid.
+    path = workspace.parent / "routing-calibration.json"
+    async with inproc_client(
+        workspace, monkeypatch, paid_env(fake_ollama, fake_anthropic)
+    ) as client:
+        trace = await _route(client, NEAR, "a")
+        kind = trace["task_type"]
+
+        async def save(outcome: str) -> dict[str, Any]:
+            out = await client.call_tool(
+                "ocp_result_save", {"trace_id": trace["trace_id"], "outcome": outcome}
+            )
+            assert out.structured_content is not None
+            return dict(out.structured_content)
+
+        assert (await save("good"))["saved"]["calibration"] == 1
+        shipped = await save("shipped to production")
+        assert shipped["saved"]["calibration"] == 0
+        assert any("taken back" in w for w in shipped["warnings"]), shipped["warnings"]
+        learned = json.loads(path.read_text("utf-8"))["task_types"][kind]
+        assert (learned["outcomes"], learned["wanted_local"]) == (0, {})
+        assert (await save("wrong: it missed the weekend case"))["saved"]["calibration"] == 1
+    learned = json.loads(path.read_text("utf-8"))["task_types"][kind]
+    assert learned["outcomes"] == 1 and learned["wanted_local"] == {}
+    assert sum(learned["wanted_paid"].values()) == 1
+
+
+async def test_an_outcome_after_a_reset_takes_back_no_other_routes_point(
+    workspace: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    fake_ollama: FakeOllama,
+    fake_anthropic: FakeAnthropic,
+) -> None:
+    # Route a's "good" was reset away; route b's "good" lands in the same score bin; a's
+    # "wrong" then took b's point back as if it were its own.
+    path = workspace.parent / "routing-calibration.json"
+    async with inproc_client(
+        workspace, monkeypatch, paid_env(fake_ollama, fake_anthropic)
+    ) as client:
+        a, b = await _route(client, NEAR, "a"), await _route(client, NEAR, "b")
+        assert a["task_type"] == b["task_type"]
+        for trace, outcome in ((a, "good"), (None, "reset"), (b, "good"), (a, "wrong")):
+            if trace is None:
+                assert main(["routing", "reset", "--workspace", str(workspace)]) == 0
+                continue
+            saved = await client.call_tool(
+                "ocp_result_save", {"trace_id": trace["trace_id"], "outcome": outcome}
+            )
+            assert saved.structured_content is not None
+            assert saved.structured_content["saved"]["calibration"] == 1
+    learned = json.loads(path.read_text("utf-8"))["task_types"][a["task_type"]]
+    assert learned["outcomes"] == 2
+    assert sum(learned["wanted_local"].values()) == 1 and sum(learned["wanted_paid"].values()) == 1
+
+
 async def test_an_outcome_on_a_dry_run_teaches_nothing(
     workspace: Path,
     monkeypatch: pytest.MonkeyPatch,

@@ -26,6 +26,11 @@ wanted-paid crosses one half, wherever the noise falls.
 The state is a small JSON file a person can read (points are kept as counts per score bin, at
 most 151 bins per task type, halved when a type passes 400 outcomes so recent ones weigh
 more). `ocp-server routing explain` prints it; `ocp-server routing reset` deletes it.
+
+The file also says which route (trace id) taught each of its latest points: the latest outcome
+saved on a route is the one in force, so a new one takes back the point its route taught
+before, and only that one (never another route's point in the same bin, nor a point a reset
+already deleted).
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ import math
 import os
 import re
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -57,6 +63,9 @@ CAP = 0.5  # the largest shift whatever the evidence
 NOISE = 0.15
 _GRID = tuple(round(-CAP + i * 0.01, 2) for i in range(int(round(2 * CAP / 0.01)) + 1))
 _HALVE_AT = 400.0
+# Routes whose point the file remembers, the latest ones: an outcome saved again on an older
+# route cannot take its point back (by then halving has shrunk it, or it is gone).
+MAX_TAUGHT = 200
 
 
 class Outcome(StrEnum):
@@ -118,24 +127,25 @@ class TypeCalibration:
     wanted_paid: dict[str, float] = field(default_factory=dict)
     wanted_local: dict[str, float] = field(default_factory=dict)
 
-    def add(self, score: float, paid: bool) -> None:
-        key = _bin(score)
+    def add(self, key: str, paid: bool) -> bool:
+        """Add one point to bin `key`; True when the type's points were halved."""
         side = self.wanted_paid if paid else self.wanted_local
         side[key] = side.get(key, 0.0) + 1.0
         self.outcomes += 1.0
-        if self.outcomes > _HALVE_AT:
-            for d in (self.wanted_paid, self.wanted_local):
-                for k in list(d):
-                    d[k] /= 2
-                    if d[k] < 0.25:
-                        del d[k]
-            self.outcomes = sum(self.wanted_paid.values()) + sum(self.wanted_local.values())
+        if self.outcomes <= _HALVE_AT:
+            return False
+        for d in (self.wanted_paid, self.wanted_local):
+            for k in list(d):
+                d[k] /= 2
+                if d[k] < 0.25:
+                    del d[k]
+        self.outcomes = sum(self.wanted_paid.values()) + sum(self.wanted_local.values())
+        return True
 
-    def remove(self, score: float, paid: bool) -> None:
-        """Take one point back (at most what its bin holds: halving may have shrunk it)."""
-        key = _bin(score)
+    def remove(self, key: str, paid: bool, weight: float) -> None:
+        """Take a point of `weight` back from bin `key` (at most what the bin holds)."""
         side = self.wanted_paid if paid else self.wanted_local
-        taken = min(1.0, side.get(key, 0.0))
+        taken = min(weight, side.get(key, 0.0))
         if side.get(key, 0.0) - taken <= 0.0:
             side.pop(key, None)
         else:
@@ -161,6 +171,17 @@ class TypeCalibration:
 
 
 @dataclass(slots=True)
+class Taught:
+    """The point one route's outcome added: its task type, score bin and side, and what it
+    weighs now (halving a type's points halves it)."""
+
+    task_type: str
+    key: str
+    paid: bool
+    weight: float = 1.0
+
+
+@dataclass(slots=True)
 class Calibration:
     """Threshold shifts per task type for one workspace. `shift(t)` is added to the
     threshold: negative sends more of that type to paid."""
@@ -168,6 +189,8 @@ class Calibration:
     base_threshold: float = DEFAULT_ROUTE_THRESHOLD
     types: dict[str, TypeCalibration] = field(default_factory=dict)
     updated: str | None = None
+    # trace id -> the point its latest outcome added, oldest first (at most MAX_TAUGHT)
+    taught: dict[str, Taught] = field(default_factory=dict)
 
     def shift(self, task_type: str) -> float:
         t = self.types.get(task_type)
@@ -184,21 +207,39 @@ class Calibration:
         routed_paid: bool,
         outcome: Outcome,
         *,
-        replacing: Outcome | None = None,
+        trace_id: str | None = None,
     ) -> bool:
-        """Learn from one outcome; `replacing`: the outcome saved before it on the same route,
-        whose point it takes back (the latest outcome of a route is the one in force). True
-        when either was about the tier (the state changed)."""
+        """Learn from one outcome saved on the route `trace_id`: the latest outcome of a route
+        is the one in force, so the point this route taught before is taken back first. True
+        when the state changed."""
         paid = wanted_paid(outcome, routed_paid)
-        was = wanted_paid(replacing, routed_paid) if replacing is not None else None
-        if paid is None and was is None:
-            return False
+        if paid is None:
+            return self.take_back(trace_id) if trace_id else False
+        if trace_id:
+            self.take_back(trace_id)
         t = self.types.setdefault(task_type, TypeCalibration())
-        clamped = min(2.0, max(-1.0, score))
-        if was is not None:
-            t.remove(clamped, was)
-        if paid is not None:
-            t.add(clamped, paid)
+        key = _bin(min(2.0, max(-1.0, score)))
+        if trace_id:
+            self.taught[trace_id] = Taught(task_type, key, paid)
+            while len(self.taught) > MAX_TAUGHT:
+                del self.taught[next(iter(self.taught))]
+        if t.add(key, paid):  # this point too
+            for taught in self.taught.values():
+                if taught.task_type == task_type:
+                    taught.weight /= 2
+            self.taught = {k: v for k, v in self.taught.items() if v.weight >= 0.25}
+        t.shift = t.fit(self.base_threshold)
+        self.updated = datetime.now(UTC).isoformat(timespec="seconds")
+        return True
+
+    def take_back(self, trace_id: str) -> bool:
+        """Take back the point route `trace_id` taught since the file was made (a reset
+        deletes it), if it taught one; True when it did."""
+        taught = self.taught.pop(trace_id, None)
+        t = self.types.get(taught.task_type) if taught is not None else None
+        if taught is None or t is None:
+            return False
+        t.remove(taught.key, taught.paid, taught.weight)
         t.shift = t.fit(self.base_threshold)
         self.updated = datetime.now(UTC).isoformat(timespec="seconds")
         return True
@@ -223,6 +264,15 @@ class Calibration:
                 }
                 for name, t in sorted(self.types.items())
             },
+            "taught_by_route": {
+                trace_id: {
+                    "task_type": t.task_type,
+                    "bin": t.key,
+                    "wanted": "paid" if t.paid else "local",
+                    "weight": t.weight,
+                }
+                for trace_id, t in self.taught.items()
+            },
         }
 
     @classmethod
@@ -239,6 +289,10 @@ class Calibration:
                 wanted_paid={str(k): float(v) for k, v in dict(t.get("wanted_paid", {})).items()},
                 wanted_local={str(k): float(v) for k, v in dict(t.get("wanted_local", {})).items()},
             )
+        # A file from before routes were remembered: its points stay, none is taken back.
+        for trace_id, t in dict(raw.get("taught_by_route") or {}).items():
+            key, paid = _bin(float(t["bin"])), t["wanted"] == "paid"
+            cal.taught[str(trace_id)] = Taught(str(t["task_type"]), key, paid, float(t["weight"]))
         return cal
 
     @classmethod
@@ -251,7 +305,7 @@ class Calibration:
             return cls(base_threshold)
         try:
             return cls.from_json(json.loads(text))
-        except (ValueError, TypeError, AttributeError) as exc:
+        except (ValueError, TypeError, AttributeError, KeyError) as exc:
             raise ValueError(
                 f"{path}: not a routing calibration ({exc}); fix it or run "
                 "`ocp-server routing reset`"
@@ -363,14 +417,37 @@ class CalibrationFile:
         routed_paid: bool,
         outcome: Outcome,
         *,
-        replacing: Outcome | None = None,
+        trace_id: str | None = None,
     ) -> Learned | None:
-        """Record one outcome (in place of `replacing`, as `Calibration.record`) and save;
-        None when it says nothing about the tier, when the file on disk is unreadable (it is
-        left for a person to look at), or when another writer held the lock past
-        `LOCK_TIMEOUT_S` (`error` says so)."""
+        """Record one outcome saved on route `trace_id` (in place of the point that route
+        taught before, as `Calibration.record`) and save; None when it says nothing about the
+        tier, when the file on disk is unreadable (it is left for a person to look at), or
+        when another writer held the lock past `LOCK_TIMEOUT_S` (`error` says so)."""
         if wanted_paid(outcome, routed_paid) is None:
             return None
+
+        def record(cal: Calibration) -> bool:
+            return cal.record(task_type, score, routed_paid, outcome, trace_id=trace_id)
+
+        changed = self._changed(record, create=True)
+        if changed is None:
+            return None
+        before, cal = changed
+        after = cal.base_threshold + cal.shift(task_type)
+        was = before.get(task_type, cal.base_threshold)  # a new type: the default
+        return Learned(task_type, was, after, cal.outcomes(task_type))
+
+    def take_back(self, trace_id: str) -> bool:
+        """Take back the point route `trace_id` taught (its latest outcome says nothing about
+        the tier) and save; True when there was one."""
+        return self._changed(lambda cal: cal.take_back(trace_id), create=False) is not None
+
+    def _changed(
+        self, change: Callable[[Calibration], bool], *, create: bool
+    ) -> tuple[dict[str, float], Calibration] | None:
+        """Apply `change` to the file's calibration under its lock and save it when it
+        changed: the thresholds before and the calibration after, or None (nothing changed,
+        no file and `create` False, an unreadable file, or the lock held too long)."""
         try:
             with calibration_lock(self.path):
                 # Re-read under the lock whatever the cached key says: another window may
@@ -378,16 +455,16 @@ class CalibrationFile:
                 self._key = None
                 cal = self.current()
                 if cal is None:
-                    if self.error is not None:
+                    if self.error is not None or not create:
                         return None
                     cal = Calibration(self.base_threshold)
-                before = cal.base_threshold + cal.shift(task_type)
-                cal.record(task_type, score, routed_paid, outcome, replacing=replacing)
+                before = {name: cal.base_threshold + t.shift for name, t in cal.types.items()}
+                if not change(cal):
+                    return None
                 cal.save(self.path)
                 st = self.path.stat()
         except Timeout:
             self.error = f"{self.path}: another writer held its lock over {LOCK_TIMEOUT_S:g} s"
             return None
         self._key, self._cal = (st.st_mtime_ns, st.st_size), cal
-        after = cal.base_threshold + cal.shift(task_type)
-        return Learned(task_type, before, after, cal.outcomes(task_type))
+        return before, cal

@@ -304,8 +304,6 @@ class AppState:
         # The short trace id shown everywhere (8 characters) names a trace as well as the
         # whole id, when it is unambiguous.
         trace_id = await ws.memory.full_trace_id(args.trace_id) if args.trace_id else None
-        # What this save's outcome replaces on its route, read before the save overwrites it.
-        previous = await ws.memory.trace_outcome(trace_id) if trace_id and args.outcome else None
 
         async def save() -> SaveOutcome:
             return await ws.memory.save(
@@ -334,7 +332,7 @@ class AppState:
             if not await ws.index.update_now():
                 raise
             result = await save()
-        learned, taught_nothing = await learn(ws, self._router, trace_id, args.outcome, previous)
+        learned, taught_nothing = await learn(ws, self._router, trace_id, args.outcome)
         unlearnt = unlearned(ws, trace_id, args.outcome, self.routing_error)
         saved = {
             "decisions": len(result.decision_ids),

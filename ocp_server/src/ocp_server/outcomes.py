@@ -25,22 +25,22 @@ async def learn(
     router: OCPRouter | None,
     trace_id: str | None,
     outcome: str | None,
-    previous: str | None = None,
 ) -> tuple[Learned | None, str | None]:
-    """Feed the outcome to `ws`'s calibration, in place of the `previous` outcome saved on
-    the same route (the latest is in force: its point is taken back), and on "that answer was
-    wrong" for a local answer lift the conversation to a paid tier in `router` (None: this run
-    routes nothing, a routing setting is invalid). With what was learned (None: nothing), the
-    save's warning when an outcome was given and taught nothing, saying why: saved without a
-    word, it read as taught (None: it taught, or `ws` has no calibration, which `unlearned`
-    explains)."""
+    """Feed the outcome to `ws`'s calibration, in place of the point the route taught before
+    (the latest outcome is in force: that point is taken back, whatever this one says), and on
+    "that answer was wrong" for a local answer lift the conversation to a paid tier in `router`
+    (None: this run routes nothing, a routing setting is invalid). With what was learned
+    (None: nothing), the save's warning when an outcome was given and taught nothing, saying
+    why: saved without a word, it read as taught (None: it taught, or `ws` has no calibration,
+    which `unlearned` explains)."""
     if not outcome or ws.calibration is None:
         return None, None
     kind = parse_outcome(outcome)
     if trace_id is None:
         return None, _nothing("no `trace_id` names the route it judges (pass the route's)")
     if kind is None:
-        return None, _nothing(f"it does not start with {OUTCOME_WORDS}")
+        why = f"it does not start with {OUTCOME_WORDS}"
+        return None, _nothing(why + await _taken_back(ws, trace_id))
     stored = await ws.memory.trace_json(trace_id)
     trace = (json.loads(stored) if stored else {}).get("trace") or {}
     if not trace:
@@ -62,9 +62,11 @@ async def learn(
     score = trace.get("raw_score")
     if not isinstance(score, int | float):
         score = float(trace.get("complexity_score") or 0.0)
-    replacing = parse_outcome(previous) if previous else None
+    if wanted_paid(kind, routed_paid) is None:
+        why = f"{kind.value!r} on a paid route says nothing about the tier"
+        return None, _nothing(why + await _taken_back(ws, trace_id))
     learned = await asyncio.to_thread(
-        functools.partial(ws.calibration.learn, replacing=replacing),
+        functools.partial(ws.calibration.learn, trace_id=trace_id),
         str(trace.get("task_type")),
         score,
         routed_paid,
@@ -74,9 +76,15 @@ async def learn(
         logger.info("routing calibration: %s", learned)
     if learned is not None:
         return learned, None
-    if wanted_paid(kind, routed_paid) is None:
-        return None, _nothing(f"{kind.value!r} on a paid route says nothing about the tier")
     return None, _nothing(ws.calibration.error or "its calibration file could not be written")
+
+
+async def _taken_back(ws: Workspace, trace_id: str) -> str:
+    """Take back the point an earlier outcome on route `trace_id` taught (the latest outcome
+    is in force, and this one says nothing about the tier); the words saying so, or ""."""
+    if ws.calibration is None or not await asyncio.to_thread(ws.calibration.take_back, trace_id):
+        return ""
+    return "; the point its route's earlier outcome taught is taken back (the latest is in force)"
 
 
 def _nothing(why: str) -> str:

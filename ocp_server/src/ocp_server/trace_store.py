@@ -357,11 +357,6 @@ class TraceStore:
         rows = await self._fetch("SELECT trace_json FROM traces WHERE id = ?", (trace_id,))
         return str(rows[0][0]) if rows else None
 
-    async def trace_outcome(self, trace_id: str) -> str | None:
-        """The outcome saved on a trace (the latest), or None."""
-        rows = await self._fetch("SELECT outcome FROM traces WHERE id = ?", (trace_id,))
-        return str(rows[0][0]) if rows and rows[0][0] else None
-
     async def is_dry_run(self, trace_id: str) -> bool:
         """Whether the trace is a dry run's: decided and built, no model called."""
         rows = await self._fetch("SELECT dry_run FROM traces WHERE id = ?", (trace_id,))
