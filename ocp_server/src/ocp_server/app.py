@@ -324,6 +324,7 @@ class AppState:
                 resolve=args.resolve,
                 forget_decisions=args.forget_decisions,
                 forget_notes=args.forget_notes,
+                scope=workspace_scope(ws.path, args.workspace),  # citations relative to it too
             )
 
         try:

@@ -30,6 +30,7 @@ from ocp_server.citations.lines import (
 )
 from ocp_server.citations.nested import nested_definitions
 from ocp_server.citations.parsing import parse_citation
+from ocp_server.citations.relative_to import files_ending_in, not_indexed, places
 from ocp_server.citations.renames import GitRenames
 from ocp_server.citations.suggestions import suggest
 from ocp_server.citations.values import Check, Definition, Located, Stored, Suggestion
@@ -271,23 +272,22 @@ class CodeView:
         return self._newest[path]
 
     # -- resolving ----------------------------------------------------------------------
-    async def resolve(self, raw: str) -> Located:
-        """The cited code now, or CitationError saying why not."""
+    async def resolve(self, raw: str, scope: str | None = None) -> Located:
+        """The cited code now, or CitationError saying why not (`scope`: as `places`)."""
         parsed = parse_citation(raw, self.workspace)
-        if parsed.path is not None:
-            await self._require_indexed(parsed.path)
+        cited = None if parsed.path is None else await self._indexed_path(raw, parsed.path, scope)
         if parsed.start is not None:
-            assert parsed.path is not None and parsed.end is not None
-            return await self._resolve_lines(parsed.path, parsed.start, parsed.end)
+            assert cited is not None and parsed.end is not None
+            return await self._resolve_lines(cited, parsed.start, parsed.end)
         assert parsed.symbol is not None
-        if parsed.path is not None:
-            found = await self._defined_in(parsed.path, parsed.symbol)
+        if cited is not None:
+            found = await self._defined_in(cited, parsed.symbol)
         else:
             found = []
             for path in await self.files_naming(parsed.symbol, parts=True):
                 found += await self._defined_in(path, parsed.symbol)
         if not found:
-            where = f"in {parsed.path}" if parsed.path else "in the index"
+            where = f"in {cited}" if cited else "in the index"
             # The index names no definition nested in a function: only its file is walked.
             nested = "" if parsed.path else f"; one nested in a function: path:{parsed.symbol}"
             raise CitationError(
@@ -315,14 +315,15 @@ class CodeView:
                 return True
         return False
 
-    async def _require_indexed(self, path: str) -> None:
-        if self.too_large(path) and self._by_its_name_indexable(path):  # skipped, or will be
-            raise CitationError(self._unreadable(path))
-        if not await self.indexed(path):
-            raise CitationError(
-                f"{path!r} is not in the workspace index (a file that does not exist, is "
-                "ignored or secret, or is not indexed yet): cite an indexed file"
-            )
+    async def _indexed_path(self, raw: str, path: str, scope: str | None) -> str:
+        """The indexed file a citation's `path` names, at the first of its `places`."""
+        for candidate in (tried := places(raw, path, scope)):
+            if self.too_large(candidate) and self._by_its_name_indexable(candidate):
+                raise CitationError(self._unreadable(candidate))  # skipped, or will be
+            if await self.indexed(candidate):
+                return candidate
+        meant = await files_ending_in(self.db, path, self.ocpignore)
+        raise CitationError(not_indexed(path, self.workspace, tried, meant))
 
     async def _resolve_lines(self, path: str, start: int, end: int) -> Located:
         lines = await self.lines(path)

@@ -19,11 +19,12 @@ class MemoryCites(MemoryForgets):
     """Resolving, suggesting and storing the citations of a save's memories."""
 
     async def _cite(
-        self, decisions: Sequence[DecisionIn], notes: Sequence[NoteIn]
+        self, decisions: Sequence[DecisionIn], notes: Sequence[NoteIn], scope: str | None = None
     ) -> tuple[dict[str, tuple[Located, ...]], list[SuggestedCitation], dict[str, tuple[int, int]]]:
-        """Resolve every citation (ValueError naming the first that fails) and suggest
-        citations for identifiers the texts name; both read the index and the files. Also
-        each cited file's signature as it was read (`CodeView.signature`)."""
+        """Resolve every citation (ValueError naming the first that fails; a path also under
+        `scope`, the sub-folder a scoped save names) and suggest citations for identifiers the
+        texts name; both read the index and the files. Also each cited file's signature as it
+        was read (`CodeView.signature`)."""
         wanted = [
             (f"decisions[{n}]", d.citations, f"{d.title}\n{d.decision}\n{d.rationale or ''}")
             for n, d in enumerate(decisions)
@@ -44,7 +45,7 @@ class MemoryCites(MemoryForgets):
                 found: dict[tuple[str, int, int], Located] = {}
                 for k, raw in enumerate(raws):
                     try:
-                        located = await view.resolve(raw)
+                        located = await view.resolve(raw, scope)
                     except CitationError as exc:
                         raise CitationError(f"{field}.citations[{k}]: {exc}") from None
                     found.setdefault((located.path, located.start_line, located.end_line), located)

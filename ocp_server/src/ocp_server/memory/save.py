@@ -51,6 +51,7 @@ class MemorySaves(MemoryCites, MemoryDuplicates):
         resolve: Sequence[int] = (),
         forget_decisions: Sequence[int] = (),
         forget_notes: Sequence[int] = (),
+        scope: str | None = None,
     ) -> SaveOutcome:
         """Persist what the next session should know, all in one transaction.
 
@@ -59,7 +60,8 @@ class MemorySaves(MemoryCites, MemoryDuplicates):
         resolved first; a decision or note near-identical to a live one merges into it (and
         says so). `forget_*` retire memories by id and erase their text. An unknown id, or a
         citation that cannot be resolved, raises ValueError naming the field, and nothing is
-        saved.
+        saved. `scope`: the sub-folder a scoped save names, under which a citation's path is
+        looked for when the workspace root holds none.
         """
         _check_decisions(decisions, forget_decisions)
         cites = sum(len(d.citations) for d in decisions) + sum(
@@ -90,7 +92,7 @@ class MemorySaves(MemoryCites, MemoryDuplicates):
                 given.summary,
             )
             note_ins = [n if isinstance(n, NoteIn) else NoteIn(n) for n in given.notes]
-            cited, suggested, signed = await self._cite(decisions, note_ins)
+            cited, suggested, signed = await self._cite(decisions, note_ins, scope)
             # How alike each item is to what it may merge into, worked out before the write
             # lock: comparing long texts takes seconds, and another process's save (a second
             # MCP client on this workspace) waits on the lock only 5 s. In the transaction
