@@ -805,7 +805,9 @@ async def test_a_build_interrupted_and_finished_by_a_small_update_is_no_longer_r
 
 async def test_a_corrupt_database_gets_a_clear_error(workspace: Path, tmp_path: Path) -> None:
     bad = tmp_path / "bad.db"
-    bad.write_bytes(b"this is not a database" * 100)
+    # an SQLite database with damaged pages (one that is none at all is moved aside:
+    # test_corrupt_database.py)
+    bad.write_bytes(b"SQLite format 3\0" + b"\xff" * 4080)
     with pytest.raises(DatabaseError, match="move it aside"):
         await WorkspaceIndex.open(workspace, bad)
 

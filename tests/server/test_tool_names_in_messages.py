@@ -81,7 +81,9 @@ async def test_an_unreadable_database_names_the_save_tool_as_advertised(tmp_path
     settings = ServerSettings.from_env({"OCP_TOOL_NAMES": "dotted"})
     db_path = tmp_path / ".ocp" / "ocp.db"
     db_path.parent.mkdir()
-    db_path.write_bytes(b"this is not a database" * 100)
+    # an SQLite database with damaged pages (one that is none at all is moved aside:
+    # test_corrupt_database.py)
+    db_path.write_bytes(b"SQLite format 3\0" + b"\xff" * 4080)
     with pytest.raises(DatabaseError) as caught:
         await connect(db_path, database_naming(settings))
     message = str(caught.value)
