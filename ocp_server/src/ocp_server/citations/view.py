@@ -371,11 +371,17 @@ class CodeView:
         lines = await self.lines(c.path)
         if lines is not None:
             if c.end_line <= len(lines):
-                if content_hash(lines[c.start_line - 1 : c.end_line]) == c.content_hash:
+                if content_hash(
+                    lines[c.start_line - 1 : c.end_line]
+                ) == c.content_hash and not await self._a_copy(c, lines, c.start_line, c.end_line):
                     return Check("valid", located(c.path, lines, c.start_line, c.end_line,
                                                    c.symbol, c.whole))  # fmt: skip
             found = await self._find(c, c.path, lines)
-            if found is not None and (c.whole or not edited_in_place(lines, c)):
+            if (
+                found is not None
+                and (c.whole or not edited_in_place(lines, c))
+                and not await self._a_copy(c, lines, found.start_line, found.end_line)
+            ):
                 return Check("moved", found)
         # Another file's copy of the cited code is where it went only when its own file no
         # longer defines it: changed where it still is, it is stale (a vendored or legacy
@@ -404,6 +410,25 @@ class CodeView:
                 return Check("moved", found)
         where, change = await self._what_changed(c, lines)
         return Check("stale", where, change)
+
+    async def _a_copy(self, c: Stored, lines: list[str], start: int, end: int) -> bool:
+        """Lines cited within `c.symbol`, found unchanged at start-end of its file in another
+        definition (or none), are a copy of them, not the cited code, when a definition of
+        that name there holds them changed: the function copied under a new name before the
+        cited one was edited where it is. With no such definition the lines are the code
+        itself (its function renamed). Found in a definition of that very name they are
+        taken as the cited ones: overloads share a name, and one edited is not the other."""
+        if not c.symbol or c.whole:
+            return False
+        defs = await self.definitions(c.path)
+        holder = holder_of(defs, start, end)
+        if holder is not None and matches(holder, c.symbol) == 2:
+            return False
+        named = [d for d in defs if matches(d, c.symbol) == 2]
+        if not named or any(find_block(lines, c, d.start_line, d.end_line) for d in named):
+            return False
+        old = normalized(c.content.splitlines())
+        return most_alike_stretch(named, lines, old)[0] is not None
 
     async def _find(self, c: Stored, path: str, lines: list[str]) -> Located | None:
         """The cited lines in this file, at another place."""
@@ -483,7 +508,10 @@ class CodeView:
                 now = located(c.path, lines, d.start_line, d.end_line, d.name, True)
                 what = "its lines" if not c.whole else f"`{c.symbol}`"
                 known = await self.known(c.path)
-                return now, f"{what} changed: " + describe_change(old, region(lines, d, c), known)
+                text = region(lines, d, c)
+                if not c.whole:  # the lines most like the cited ones, which may have shifted
+                    text = most_alike_stretch([d], lines, old)[1] or text
+                return now, f"{what} changed: " + describe_change(old, text, known)
             if (moved := await self._changed_elsewhere(c, old)) is not None:
                 return moved
             elsewhere = [p for p in await self.files_naming(c.symbol) if p != c.path]
