@@ -1123,6 +1123,13 @@ async def m039_proxy_local_error_types(db: aiosqlite.Connection) -> None:
         )
 
 
+async def m040_route_answer_kept(db: aiosqlite.Connection) -> None:
+    """A model's answer cut to fit what the calling client accepts of a tool's result
+    (client_limits.RESULT_TOKEN_LIMITS) is kept whole with its trace, as sent (redacted), for
+    the session restore tool to give the rest (`answer_of`). NULL: the answer went whole."""
+    await db.execute("ALTER TABLE traces ADD COLUMN answer TEXT")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     m001_index,
     m002_memory,
@@ -1161,6 +1168,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     m037_proxy_local_unavailable,
     m038_traces_proxied,
     m039_proxy_local_error_types,
+    m040_route_answer_kept,
 )
 
 

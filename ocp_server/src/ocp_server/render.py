@@ -23,19 +23,24 @@ class ToolAnswer:
     more: tuple[str, ...] = ()  # text blocks after the first
 
 
-def restore_answer(out: wire.RestoreResult) -> ToolAnswer:
+def restore_answer(out: wire.RestoreResult, client: str = "") -> ToolAnswer:
     """A restore's answer on the wire: the brief once, as the text block, and the same items
     as values in the structured content, its `brief` empty. Sent in both, the brief took a
-    third of the budget twice over for a client that shows the model both."""
-    return ToolAnswer(
-        render(out), {**out.model_dump(mode="json", exclude=_unsaid(out)), "brief": ""}
-    )
+    third of the budget twice over for a client that shows the model both. A part of a
+    route's answer (`answer_of`) goes once too, where the MCP client named `client` reads it
+    (as a route's answer does: `route_answer`)."""
+    structured = {**out.model_dump(mode="json", exclude=_unsaid(out)), "brief": ""}
+    if not out.answer:
+        return ToolAnswer(render(out), structured)
+    if client in STRUCTURED_ONLY_CLIENTS:
+        return ToolAnswer(f"{render(out)}\n\n(the answer is the result's `answer`)", structured)
+    return ToolAnswer(render(out), {**structured, "answer": ""}, (out.answer,))
 
 
 def _unsaid(out: wire.RestoreResult) -> set[str]:
-    """What a restore's answer leaves out: a note it has not (a smallest budget's room is
-    tight: 300 tokens hold one memory)."""
-    return {"note"} if out.note is None else set()
+    """What a restore's answer leaves out: a note or a route's answer it has not (a smallest
+    budget's room is tight: 300 tokens hold one memory)."""
+    return {name for name in ("note", "answer") if getattr(out, name) is None}
 
 
 def route_answer(out: wire.RouteResult, client: str) -> ToolAnswer:

@@ -140,7 +140,7 @@ async def _search(state: AppState, ws: Workspace | None, args: wire.SearchArgs) 
 
 async def _restore(state: AppState, ws: Workspace | None, args: wire.RestoreArgs) -> ToolAnswer:
     assert ws is not None
-    return restore_answer(await state.restore(ws, args))  # the brief sent once
+    return restore_answer(await state.restore(ws, args), state.client)  # the brief sent once
 
 
 async def _route(state: AppState, ws: Workspace | None, args: wire.RouteArgs) -> BaseModel:

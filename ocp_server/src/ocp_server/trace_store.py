@@ -98,6 +98,7 @@ class TraceRecord:
     attempts: tuple[AttemptRecord, ...] = ()
     dry_run: bool = False  # decided and built, no model called: neither an answer nor an error
     proxied: bool = False  # the routing proxy's (any client on the machine): briefs leave it out
+    answer: str | None = None  # a model's answer cut for the client's limit: kept whole (m040)
 
     @property
     def failed(self) -> bool:
@@ -328,13 +329,16 @@ class TraceStore:
                 )
             await self._index("trace", trace.id, f"{trace.request}\n{trace.outcome or ''}")
 
-    async def record_route(self, session_id: str, record: RouteRecord, trace_json: str) -> None:
-        """Store a route's record (`trace_json`: the whole result as the tool returned it)."""
+    async def record_route(
+        self, session_id: str, record: RouteRecord, trace_json: str, answer: str | None = None
+    ) -> None:
+        """Store a route's record (`trace_json`: the whole result as the tool returned it;
+        `answer`: its answer, kept whole when it was cut to fit the client)."""
         # Its request redacted in a worker thread: a request dense with secrets' names costs up
         # to 3 µs a character (60 µs before), redacted up to 48 KB of it and read for named
         # values up to 1 MB (redact_name_head), seconds held from every other call on the loop.
         row = await asyncio.to_thread(TraceRecord.of, record, trace_json=trace_json)
-        await self.record_trace(session_id, row)
+        await self.record_trace(session_id, replace(row, answer=answer))
 
     async def full_trace_id(self, trace_id: str) -> str:
         """The whole id of a trace named by its id or an unambiguous prefix of at least 8
@@ -356,6 +360,12 @@ class TraceStore:
         """The full stored trace, or None when there is no such trace."""
         rows = await self._fetch("SELECT trace_json FROM traces WHERE id = ?", (trace_id,))
         return str(rows[0][0]) if rows else None
+
+    async def kept_answer(self, trace_id: str) -> str | None:
+        """The whole answer of a route whose answer was cut to fit its client (m040), or None
+        when there is no such trace or its answer went whole."""
+        rows = await self._fetch("SELECT answer FROM traces WHERE id = ?", (trace_id,))
+        return str(rows[0][0]) if rows and rows[0][0] is not None else None
 
     async def is_dry_run(self, trace_id: str) -> bool:
         """Whether the trace is a dry run's: decided and built, no model called."""

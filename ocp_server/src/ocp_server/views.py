@@ -357,17 +357,27 @@ def context_lowered_note(asked: int, budget: int) -> str:
 ROUTE_RESULT_TOKENS = 2_000
 
 
-def route_for_client(out: wire.RouteResult, client: str) -> wire.RouteResult:
+def route_for_client(
+    out: wire.RouteResult, client: str, kept_by: str | None = None
+) -> wire.RouteResult:
     """A route's result for the MCP client named `client`: its body (the model's answer, or
     the prompt handed back) cut while its whole answer, the JSON that client's model reads,
     is over what that client accepts (RESULT_TOKEN_LIMITS); its note says what was left out
-    and what to do."""
+    and what to do. `kept_by`: the restore tool's name when the whole answer is kept with
+    the route's trace (m040), read on from there."""
     limit = RESULT_TOKEN_LIMITS.get(client)
     field = "answer" if out.answer is not None else "prompt"
     body = out.answer if out.answer is not None else out.prompt
     if limit is None or not body:
         return out
-    if field == "answer":
+    rest_from = ""
+    if field == "answer" and kept_by:
+        rest = (
+            f"the whole answer is kept: {kept_by} with answer_of='{out.trace.trace_id[:8]}' "
+            "and answer_from={kept} gives the rest"
+        )
+        rest_from = "{kept}"
+    elif field == "answer":
         rest = (
             "the rest was not kept: route again asking for what follows its last line, or for less"
         )
@@ -381,9 +391,38 @@ def route_for_client(out: wire.RouteResult, client: str) -> wire.RouteResult:
         said = _client_limit_said(
             f"The {field} was cut to its first {kept:,} of {len(body):,} characters"
         )
-        cut = out.model_copy(update={field: body[:kept], "note": f"{out.note} {said}; {rest}."})
+        said_rest = rest.replace(rest_from, str(kept)) if rest_from else rest
+        cut = out.model_copy(
+            update={field: body[:kept], "note": f"{out.note} {said}; {said_rest}."}
+        )
         whole = answer_tokens(cut.model_dump(mode="json"))
     return cut
+
+
+def answer_part(whole: str, start: int, room: int) -> str:
+    """The part of a kept route answer from its character `start` that fits `room` tokens
+    (OCP's estimate) as a JSON string, as a client reading the structured content has it
+    (its escapes count): cut by the share over, a cut or two."""
+    part = whole[start : start + max(0, room) * 4]
+    while part and (tokens := answer_tokens({"": part})) > room:
+        part = part[: max(0, len(part) * room // tokens - 1)]
+    return part
+
+
+def answer_result(
+    part: str, start: int, whole: int, trace_id: str, session_id: str
+) -> wire.RestoreResult:
+    """A restore's result giving a part of a kept route answer (`answer_of`), its note saying
+    which characters it holds and how to have the rest."""
+    end = start + len(part)
+    said = f"Characters {start:,}-{end:,} of the {whole:,} of route {trace_id[:8]}'s answer"
+    more = f"; the rest: answer_of='{trace_id[:8]}', answer_from={end}" if end < whole else ""
+    note = f"{said}{more or ' (its end)'}."
+    return wire.RestoreResult(
+        brief=note, decisions=[], stale=[], stale_count=0, state={}, open_items=[], notes=[],
+        sessions=[], traces=[], omitted={}, note=note, answer=part, expired=0, tokens=0,
+        truncated=end < whole, session_id=session_id, redacted=0,
+    )  # fmt: skip
 
 
 def restore_result(brief: Brief, session_id: str, note: str | None = None) -> wire.RestoreResult:

@@ -34,6 +34,16 @@ class RestoreArgs(WireIn):
         description="Memories whose cited code changed: 'list' them apart with what changed "
         "(within the budget), or only 'count' them.",
     )
+    answer_of: str | None = Field(
+        None,
+        max_length=64,
+        description="The rest of a model answer the route tool cut to fit what this client "
+        "accepts: that route's trace_id (its first 8 characters will do), as its note says. "
+        "Memory is not restored then.",
+    )
+    answer_from: WireInt = Field(
+        0, ge=0, description="With answer_of: the character of that answer to go on from."
+    )
     workspace: str | None = WorkspaceArg
 
 
@@ -128,6 +138,9 @@ class RestoreResult(WireOut):
         None,
         description="Why less than max_tokens was served (what the calling client accepts of "
         "a result), and how to have what was left out",
+    )
+    answer: str | None = Field(
+        None, description="With answer_of: the part of that route's answer asked for"
     )
     expired: int = Field(description="Memories that expired at this restore")
     tokens: int = Field(description="Estimated tokens of this whole result")
