@@ -1130,6 +1130,18 @@ async def m040_route_answer_kept(db: aiosqlite.Connection) -> None:
     await db.execute("ALTER TABLE traces ADD COLUMN answer TEXT")
 
 
+async def m041_rejudge_moved_citations(db: aiosqlite.Connection) -> None:
+    """Citations older servers found "moved" to a copy of the cited code (a file's copy while
+    its own file still defined it, a block repeated in its file) are judged again from where
+    they were saved at the next check (memory/checks.py); the files they point into lose their
+    signature as checked (-3, unconfirmed: no stat returns it) so that the check comes at the
+    next restore, not at their next edit. Once: later moves are judged so when they happen."""
+    await db.execute(
+        "UPDATE memory_files SET mtime_ns = -3 WHERE path IN (SELECT path FROM "
+        "memory_citations WHERE status = 'moved' AND active = 1)"
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     m001_index,
     m002_memory,
@@ -1169,6 +1181,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     m038_traces_proxied,
     m039_proxy_local_error_types,
     m040_route_answer_kept,
+    m041_rejudge_moved_citations,
 )
 
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ocp_server.citations import CodeView, Stored
+from ocp_server.citations import Check, CodeView, Stored
 from ocp_server.index.files import path_exclusion
 from ocp_server.memory.base import MemoryBase, Snapshot
 from ocp_server.memory.queries import STORED_CITATIONS, UNINDEXED, placeholders
@@ -82,12 +82,17 @@ class CitationChecks(MemoryBase):
                     f"{STORED_CITATIONS} WHERE id IN ({placeholders(len(ids))})", ids
                 )
             checked = {}
+            rejudged: dict[int, tuple[str, int, int]] = {}  # stale from where it was saved
             for row in rows:
                 stored = Stored(
                     row[0], row[1], row[2], row[3], row[4], bool(row[5]), row[6], row[7]
                 )
                 if stored.id not in checked:
                     checked[stored.id] = await view.check(stored)
+                    if row[9] == "moved" and checked[stored.id].status != "stale":
+                        saved = await _judged_where_saved(view, row)
+                        if saved is not None:
+                            checked[stored.id], rejudged[stored.id] = saved
             now = self.clock()
             moved_to: list[tuple[str, tuple[int, int]]] = []
             updates = []
@@ -97,9 +102,11 @@ class CitationChecks(MemoryBase):
                     continue
                 where, status = result.where, result.status
                 if status == "stale" or where is None:
+                    path, start, end = rejudged.get(row[0], (row[1], row[2], row[3]))
+                    moved_from = None if row[0] in rejudged else row[10]
                     updates.append(
                         (
-                            "stale", row[1], row[2], row[3], row[4], row[5], row[10],
+                            "stale", path, start, end, row[4], row[5], moved_from,
                             result.change, seen, now, row[0],
                         )
                     )  # fmt: skip
@@ -171,6 +178,30 @@ class ChecksDue:
     stale: bool  # stale citations not checked since the index's last update
     recheck: list[int]  # those of them whose symbol a newly indexed file defines
     seen: str  # the index's last update
+
+
+async def _judged_where_saved(
+    view: CodeView, row: Any
+) -> tuple[Check, tuple[str, int, int]] | None:
+    """A citation an earlier check found moved, judged again from where it was saved (a
+    STORED_CITATIONS row): stale there, with where it was saved, or None. Older servers took
+    a copy of the cited code for where it went (another file's copy while its own file still
+    defined it; a block its file repeats, edited where it is), and a file only the copy's
+    was signed for never had it checked again. A citation whose saved file is gone followed
+    it where it went (a rename): not judged again."""
+    path, _, lines = str(row[8] or "").rpartition(":")
+    start, _, end = lines.partition("-")
+    if not (path and start.isdigit() and end.isdigit()) or (path, int(start), int(end)) == (
+        row[1],
+        row[2],
+        row[3],
+    ):
+        return None
+    if await view.lines(path) is None:
+        return None
+    saved = Stored(row[0], path, int(start), int(end), row[4], bool(row[5]), row[6], row[7])
+    again = await view.check(saved)
+    return (again, (path, int(start), int(end))) if again.status == "stale" else None
 
 
 def _float(value: Any) -> float:
