@@ -42,13 +42,13 @@ from ocp_router.router import images_note
 from ocp_router.tokens import estimate_tokens
 from ocp_server import prompt as paid
 from ocp_server import views
+from ocp_server.answer_parts import answer_part
 from ocp_server.brief import Brief
-from ocp_server.client_limits import RESULT_TOKEN_LIMITS
 from ocp_server.db import moved_aside_note
-from ocp_server.errors import CitationError, InputError, routing_error_text
+from ocp_server.errors import CitationError, routing_error_text
 from ocp_server.errors import RouteFailure as RouteFailure  # re-exported
 from ocp_server.index.globs import scoped_glob
-from ocp_server.index.lexicon import MAX_QUERY_CHARS
+from ocp_server.index.lexicon import search_query
 from ocp_server.index.models import SearchResponse, SearchResult
 from ocp_server.ledger import WorkspaceLedger
 from ocp_server.memory import DecisionIn, NoteIn, SaveOutcome
@@ -258,9 +258,9 @@ class AppState:
         """The brief, sized so that the tool's answer (`render.restore_answer`: the brief as
         its text block, the items as values; a client may show the model both) fits
         `max_tokens`. The model has the brief too. With `answer_of`, a part of a route's
-        answer kept whole (`answer_part`) instead."""
+        answer kept whole instead (answer_parts.py)."""
         if args.answer_of is not None:
-            return await self.answer_part(ws, args)
+            return await answer_part(ws.memory, args, self.client, self.session_id)
         if self._restore_overhead is None:
             # The result's fixed part, its counts at five digits; what `omitted` may say is
             # reserved by the brief's fitter, which knows what each section holds.
@@ -299,26 +299,6 @@ class AppState:
             note = "; ".join(filter(None, (moved, out.note)))
             out = out.model_copy(update={"note": note, "brief": f"Note: {moved}\n\n{out.brief}"})
         return out
-
-    async def answer_part(self, ws: Workspace, args: wire.RestoreArgs) -> wire.RestoreResult:
-        """The part of a route's answer cut to fit this client (kept whole with its trace:
-        m040) from `answer_from`, within `max_tokens` and what this client accepts."""
-        assert args.answer_of is not None
-        trace_id = await ws.memory.full_trace_id(args.answer_of)
-        whole = await ws.memory.kept_answer(trace_id)
-        if whole is None:
-            raise InputError(
-                f"answer_of: no answer of a route {args.answer_of!r} is kept (only a model's "
-                "answer cut to fit what this client accepts of a result is)"
-            )
-        if args.answer_from > len(whole):
-            raise InputError(f"answer_from: the answer has {len(whole):,} characters")
-        budget = min(args.max_tokens, RESULT_TOKEN_LIMITS.get(self.client, args.max_tokens))
-        empty = views.answer_result("", args.answer_from, len(whole), trace_id, self.session_id)
-        room = budget - restore_tokens(empty.model_copy(update={"answer": "-"})) - 20
-        part = views.answer_part(whole, args.answer_from, room)
-        out = views.answer_result(part, args.answer_from, len(whole), trace_id, self.session_id)
-        return out.model_copy(update={"tokens": restore_tokens(out)})
 
     # ---- ocp_result_save --------------------------------------------------------------
     async def save(self, ws: Workspace, args: wire.SaveArgs) -> wire.SaveResult:
@@ -572,15 +552,13 @@ class AppState:
             trace=trace,
             redacted=hidden + in_trace,
         )
-        # An answer cut to fit what this client accepts is kept whole with its trace.
-        cut = views.route_for_client(out, self.client).answer != out.answer
         kept_by = None
         if ws is not None:
             # Shielded: a cancelled route is recorded before its cancellation goes on.
             with anyio.CancelScope(shield=cancelled is not None):
                 try:
-                    await self._record(ws, args, out, record, out.answer if cut else None)
-                    kept_by = wire.RESTORE.name_in(self.settings.tool_names) if cut else None
+                    if await self._record(ws, args, out, record):  # the whole answer kept
+                        kept_by = wire.RESTORE.name_in(self.settings.tool_names)
                 except SchemaTooNew as exc:
                     # The answer is the caller's (a paid one is paid for): it goes back,
                     # saying why it was not recorded.
@@ -589,43 +567,25 @@ class AppState:
             raise cancelled
         if answered_by == "none" and failure is not None:
             raise RouteFailure(out)
-        # within what this client accepts
-        return views.route_for_client(out, self.client, kept_by)
+        return views.route_for_client(out, self.client, kept_by)  # what this client accepts
 
     async def _record(
-        self,
-        ws: Workspace,
-        args: wire.RouteArgs,
-        out: wire.RouteResult,
-        record: RouteRecord,
-        answer: str | None = None,
-    ) -> None:
-        """Store the route; `answer`: its answer whole, when the client is sent it cut."""
+        self, ws: Workspace, args: wire.RouteArgs, out: wire.RouteResult, record: RouteRecord
+    ) -> bool:
+        """Store the route: with its answer whole when this client is sent it cut (True)."""
+        cut = views.route_for_client(out, self.client).answer != out.answer
+        answer = out.answer if cut else None
         session = args.session_id or self.session_id
         if args.session_id:
             await ws.memory.start_session(str(ws.path), session)
         trace_json = json.dumps(out.model_dump(mode="json", exclude={"answer", "prompt"}))
         if self.ledger is None:
             await ws.memory.record_route(session, record, trace_json, answer)
-            return
+            return cut
         # A wasted paid answer costs too; the daily budget counts it once.
         async with self.ledger.storing(record.cost_usd):
             await ws.memory.record_route(session, record, trace_json, answer)
-
-
-# What a search reads of a query: its first MAX_QUERY_CHARS characters, and no identifier or
-# file name is longer than MAX_TOKEN_CHARS. Bounding both before the search's regexes keeps a
-# pasted 400 KB request (or one unbroken 40,000-character token) from stalling the server.
-MAX_TOKEN_CHARS = 256
-
-
-def search_query(text: str) -> str:
-    """`text` as a search reads it: its first MAX_QUERY_CHARS characters, long tokens cut (the
-    words are what a search uses; the spacing between them is not)."""
-    head = text[:MAX_QUERY_CHARS]
-    if all(len(token) <= MAX_TOKEN_CHARS for token in head.split()):
-        return head
-    return " ".join(token[:MAX_TOKEN_CHARS] for token in head.split())
+        return cut
 
 
 def _payload_chars(args: wire.RouteArgs) -> int:

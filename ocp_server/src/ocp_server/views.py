@@ -399,32 +399,6 @@ def route_for_client(
     return cut
 
 
-def answer_part(whole: str, start: int, room: int) -> str:
-    """The part of a kept route answer from its character `start` that fits `room` tokens
-    (OCP's estimate) as a JSON string, as a client reading the structured content has it
-    (its escapes count): cut by the share over, a cut or two."""
-    part = whole[start : start + max(0, room) * 4]
-    while part and (tokens := answer_tokens({"": part})) > room:
-        part = part[: max(0, len(part) * room // tokens - 1)]
-    return part
-
-
-def answer_result(
-    part: str, start: int, whole: int, trace_id: str, session_id: str
-) -> wire.RestoreResult:
-    """A restore's result giving a part of a kept route answer (`answer_of`), its note saying
-    which characters it holds and how to have the rest."""
-    end = start + len(part)
-    said = f"Characters {start:,}-{end:,} of the {whole:,} of route {trace_id[:8]}'s answer"
-    more = f"; the rest: answer_of='{trace_id[:8]}', answer_from={end}" if end < whole else ""
-    note = f"{said}{more or ' (its end)'}."
-    return wire.RestoreResult(
-        brief=note, decisions=[], stale=[], stale_count=0, state={}, open_items=[], notes=[],
-        sessions=[], traces=[], omitted={}, note=note, answer=part, expired=0, tokens=0,
-        truncated=end < whole, session_id=session_id, redacted=0,
-    )  # fmt: skip
-
-
 def restore_result(brief: Brief, session_id: str, note: str | None = None) -> wire.RestoreResult:
     """A restore's result of `brief`, for the server session `session_id`."""
     return wire.RestoreResult(

@@ -7,14 +7,41 @@ import difflib
 from collections.abc import Sequence
 
 from ocp_router.redact import MARKER_OPEN
+from ocp_server.citations.definitions import matches
 from ocp_server.citations.lines import content_hash, normalized
 from ocp_server.citations.values import MAX_CONTENT, Definition, Located, Stored
 
-__all__ = ["find_block", "holder_of", "located", "most_alike", "most_alike_stretch", "region"]
+__all__ = [
+    "a_copy",
+    "find_block",
+    "holder_of",
+    "located",
+    "most_alike",
+    "most_alike_stretch",
+    "region",
+]
 
 CLOSE_ENOUGH = 0.5  # line similarity for "most alike now" in a stale summary
 MOST_ALIKE_TRIES = 40
 MAX_STRETCHES = 400  # places within a definition compared with cited lines that changed
+
+
+def a_copy(
+    defs: Sequence[Definition], lines: Sequence[str], c: Stored, symbol: str, start: int, end: int
+) -> bool:
+    """Lines cited within `symbol`, found unchanged at start-end of its file in another
+    definition (or none), are a copy of them, not the cited code, when a definition of
+    that name there holds them changed: the function copied under a new name before the
+    cited one was edited where it is. With no such definition the lines are the code
+    itself (its function renamed). Found in a definition of that very name they are
+    taken as the cited ones: overloads share a name, and one edited is not the other."""
+    holder = holder_of(defs, start, end)
+    if holder is not None and matches(holder, symbol) == 2:
+        return False
+    named = [d for d in defs if matches(d, symbol) == 2]
+    if not named or any(find_block(lines, c, d.start_line, d.end_line) for d in named):
+        return False
+    return most_alike_stretch(named, lines, normalized(c.content.splitlines()))[0] is not None
 
 
 def located(

@@ -10,6 +10,7 @@ nothing).
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -23,7 +24,7 @@ from ocp_server.index.languages import detect_language
 if TYPE_CHECKING:
     from tree_sitter import Node
 
-__all__ = ["nested_definitions"]
+__all__ = ["defining_lines", "nested_definitions"]
 
 MAX_DEPTH = 200  # syntax nesting walked; deeper is generated code, not a citation's target
 
@@ -87,3 +88,35 @@ def _spec(path: str, text: str) -> LanguageSpec | None:
     if spec is not None and spec.refine is not None:
         spec = SPECS[spec.refine(path, text)]
     return spec
+
+
+def defining_lines(text: str, name: str) -> list[int]:
+    """The lines (1-based) that look like they define `name`: the word after a keyword that
+    introduces a definition in the languages indexed (def, class, function, fn, func, ...), or
+    before `= function`, `= (...) =>`. A cheap filter before a syntax-tree walk, not a parse:
+    a line it lets through that defines nothing costs a walk, never a wrong answer."""
+    if not name.isidentifier() or name not in text:
+        return []
+    pattern = _DEFINING.get(name)
+    if pattern is None:
+        word = re.escape(name)
+        pattern = re.compile(
+            rf"\b(?:{_KEYWORDS})\s+{word}\b|\b{word}\s*=\s*(?:async\s+)?(?:function\b|\(|\w+\s*=>)"
+        )
+        if len(_DEFINING) > 256:
+            _DEFINING.clear()
+        _DEFINING[name] = pattern
+    found: list[int] = []
+    at = text.find(name)
+    while at >= 0:  # only the lines the name is on are matched (C-speed finds between)
+        start = text.rfind("\n", 0, at) + 1
+        end = text.find("\n", at)
+        end = len(text) if end < 0 else end
+        if pattern.search(text, start, end):
+            found.append(text.count("\n", 0, start) + 1)
+        at = text.find(name, end)
+    return found
+
+
+_KEYWORDS = "def|class|function|fn|func|fun|struct|interface|enum|trait|type|record|object|module"
+_DEFINING: dict[str, re.Pattern[str]] = {}

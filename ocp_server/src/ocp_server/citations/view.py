@@ -12,6 +12,7 @@ import aiosqlite
 
 from ocp_router.redact_names import redact_name_head
 from ocp_server.citations.blocks import (
+    a_copy,
     edited_in_place,
     find_block,
     holder_of,
@@ -28,7 +29,7 @@ from ocp_server.citations.lines import (
     split_lines,
     trimmed,
 )
-from ocp_server.citations.nested import nested_definitions
+from ocp_server.citations.nested import defining_lines, nested_definitions
 from ocp_server.citations.parsing import parse_citation
 from ocp_server.citations.relative_to import files_ending_in, not_indexed, places
 from ocp_server.citations.renames import GitRenames
@@ -184,7 +185,7 @@ class CodeView:
         functions = [d for d in defs if d.kind in FUNCTION_KINDS]
         if lines and functions:
             text = "\n".join(lines)
-            defining = _defining_lines(text, symbol.split(".", 1)[0])
+            defining = defining_lines(text, symbol.split(".", 1)[0])
             outer = tuple(
                 (d.start_line, d.end_line)
                 for d in functions
@@ -412,23 +413,10 @@ class CodeView:
         return Check("stale", where, change)
 
     async def _a_copy(self, c: Stored, lines: list[str], start: int, end: int) -> bool:
-        """Lines cited within `c.symbol`, found unchanged at start-end of its file in another
-        definition (or none), are a copy of them, not the cited code, when a definition of
-        that name there holds them changed: the function copied under a new name before the
-        cited one was edited where it is. With no such definition the lines are the code
-        itself (its function renamed). Found in a definition of that very name they are
-        taken as the cited ones: overloads share a name, and one edited is not the other."""
+        """`a_copy`, for lines cited within a definition (only they name what they copy)."""
         if not c.symbol or c.whole:
             return False
-        defs = await self.definitions(c.path)
-        holder = holder_of(defs, start, end)
-        if holder is not None and matches(holder, c.symbol) == 2:
-            return False
-        named = [d for d in defs if matches(d, c.symbol) == 2]
-        if not named or any(find_block(lines, c, d.start_line, d.end_line) for d in named):
-            return False
-        old = normalized(c.content.splitlines())
-        return most_alike_stretch(named, lines, old)[0] is not None
+        return a_copy(await self.definitions(c.path), lines, c, c.symbol, start, end)
 
     async def _find(self, c: Stored, path: str, lines: list[str]) -> Located | None:
         """The cited lines in this file, at another place."""
@@ -589,38 +577,6 @@ class CodeView:
         """Citations for the identifiers a text names that the index defines exactly once.
         `names`: `names_in(text)` when already worked out (suggestions.py)."""
         return await suggest(self, text, cited, names)
-
-
-def _defining_lines(text: str, name: str) -> list[int]:
-    """The lines (1-based) that look like they define `name`: the word after a keyword that
-    introduces a definition in the languages indexed (def, class, function, fn, func, ...), or
-    before `= function`, `= (...) =>`. A cheap filter before a syntax-tree walk, not a parse:
-    a line it lets through that defines nothing costs a walk, never a wrong answer."""
-    if not name.isidentifier() or name not in text:
-        return []
-    pattern = _DEFINING.get(name)
-    if pattern is None:
-        word = re.escape(name)
-        pattern = re.compile(
-            rf"\b(?:{_KEYWORDS})\s+{word}\b|\b{word}\s*=\s*(?:async\s+)?(?:function\b|\(|\w+\s*=>)"
-        )
-        if len(_DEFINING) > 256:
-            _DEFINING.clear()
-        _DEFINING[name] = pattern
-    found: list[int] = []
-    at = text.find(name)
-    while at >= 0:  # only the lines the name is on are matched (C-speed finds between)
-        start = text.rfind("\n", 0, at) + 1
-        end = text.find("\n", at)
-        end = len(text) if end < 0 else end
-        if pattern.search(text, start, end):
-            found.append(text.count("\n", 0, start) + 1)
-        at = text.find(name, end)
-    return found
-
-
-_KEYWORDS = "def|class|function|fn|func|fun|struct|interface|enum|trait|type|record|object|module"
-_DEFINING: dict[str, re.Pattern[str]] = {}
 
 
 def _like(text: str) -> str:

@@ -34,6 +34,7 @@ import zstandard
 __all__ = [
     "BodyBlob",
     "MAX_QUERY_CHARS",
+    "MAX_TOKEN_CHARS",
     "TILE_LINES",
     "body_blob",
     "body_blobs",
@@ -46,6 +47,7 @@ __all__ = [
     "name_hash",
     "pair_hash",
     "pairs",
+    "search_query",
     "spelt_hash",
     "tail_hash",
     "tails_of",
@@ -444,3 +446,18 @@ def names_blob(symbol: str | None, scope: str | None, defines: bool) -> bytes:
         found.update((defined_hash(defined), spelt_hash(defined)))
         found.update(tail_hash(tail) for tail in tails_of(defined))
     return np.fromiter(found, dtype="<u4", count=len(found)).tobytes()
+
+
+# What a search reads of a query: its first MAX_QUERY_CHARS characters, and no identifier or
+# file name is longer than MAX_TOKEN_CHARS. Bounding both before the search's regexes keeps a
+# pasted 400 KB request (or one unbroken 40,000-character token) from stalling the server.
+MAX_TOKEN_CHARS = 256
+
+
+def search_query(text: str) -> str:
+    """`text` as a search reads it: its first MAX_QUERY_CHARS characters, long tokens cut (the
+    words are what a search uses; the spacing between them is not)."""
+    head = text[:MAX_QUERY_CHARS]
+    if all(len(token) <= MAX_TOKEN_CHARS for token in head.split()):
+        return head
+    return " ".join(token[:MAX_TOKEN_CHARS] for token in head.split())
