@@ -75,6 +75,18 @@ def test_secret_names_are_judged_by_each_name_as_the_whole_path_regex_judges_the
     assert 0.2 * len(paths) < secret < 0.9 * len(paths)  # both verdicts well tried
 
 
+def test_plain_paths_are_split_as_pure_posix_path_parses_them() -> None:
+    paths = _paths()
+    assert sum(map(files._plain, paths)) > len(paths) // 4
+    for path in paths:
+        if files._plain(path):
+            assert tuple(path.split("/")) == PurePosixPath(path).parts, path
+    differ = [
+        p for p in paths if files._builtin_exclusion.__wrapped__(p) != _old_builtin_exclusion(p)
+    ]
+    assert differ == []
+
+
 def test_vendored_lockfile_and_generated_paths_keep_their_reasons() -> None:
     extra = [
         "node_modules/x/.env",

@@ -192,7 +192,9 @@ PATHS_JUDGED = 1 << 18
 
 @lru_cache(maxsize=PATHS_JUDGED)
 def _builtin_exclusion(rel: str) -> str | None:
-    parts = PurePosixPath(rel).parts
+    # git's and os.walk's paths are already in PurePosixPath's form; parsing them was an
+    # eighth of a first listing. Any other (a citation's `./a//b`) is parsed as before.
+    parts = rel.split("/") if _plain(rel) else PurePosixPath(rel).parts
     if (outer := next((p for p in parts[:-1] if p in VENDORED_DIRS), None)) is not None:
         return EDITOR_REASON if outer in EDITOR_DIRS else VENDORED_REASON
     name = parts[-1].lower() if parts else ""
@@ -205,6 +207,19 @@ def _builtin_exclusion(rel: str) -> str | None:
     if name.endswith(_GENERATED_SUFFIXES):
         return "generated"
     return None
+
+
+def _plain(rel: str) -> bool:
+    """`rel` splits on `/` into PurePosixPath(rel).parts: no empty name, `.` or leading `/`
+    (some plain paths answer False, `a./b`: they are parsed)."""
+    return bool(rel) and not (
+        "//" in rel
+        or "./" in rel
+        or rel[0] == "/"
+        or rel[-1] == "/"
+        or rel == "."
+        or rel[-2:] == "/."
+    )
 
 
 def content_exclusion(data: bytes, name: str) -> str | None:
