@@ -471,7 +471,7 @@ def list_workspace(
         )
         paths = list(walk)
     ocpignore = load_ocpignore(workspace, ignore_case=case)
-    root = str(workspace)
+    prefix = os.path.join(workspace, "")  # ends with one `/`, even for `/`
     folders = RealFolders(workspace)
     twins = SecretTwins(workspace)
     linked: dict[int, tuple[int, int]] = {}  # a candidate with other names: its identity
@@ -493,7 +493,7 @@ def list_workspace(
         if real != rel and (reason := path_exclusion(real, ocpignore)):
             listing.skip(reason, rel)
             continue
-        full = os.path.join(root, rel)
+        full = prefix + rel  # joined as text (real_paths.py): this runs once per file
         try:
             st = os.lstat(full)  # one stat per file: this loop runs on every update
             if stat.S_ISLNK(st.st_mode):

@@ -196,10 +196,11 @@ class _NameRules:
 
     def match(self, names: list[str]) -> bool:
         """Whether a pattern matches one of `names` (lower-cased), or a pair one after the other."""
+        if not self.exact.isdisjoint(names):
+            return True
         for name in names:
             if (
-                name in self.exact
-                or name.endswith(self.suffixes)
+                name.endswith(self.suffixes)
                 or name.startswith(self.prefixes)
                 or self.others.fullmatch(name) is not None
             ):
