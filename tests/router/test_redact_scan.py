@@ -256,3 +256,13 @@ def test_a_long_text_is_gated_a_window_at_a_time_and_misses_no_token(
             assert may_hold_token(text), (token, offset)
         assert may_hold_token(filler * 2 + " " + token)
     assert not may_hold_token(filler * 4)
+
+
+def test_one_search_of_the_gates_together_answers_as_each_gate_in_turn() -> None:
+    # A short text (a path, a name) is gated by one alternation of every gate
+    cuts = [shape[:i] + shape[j:] for shape in SHAPES for i, j in ((0, 3), (4, 6), (9, 9))]
+    texts = [CODE, *SHAPES, *cuts, *(f"{CODE}x = '{shape}'\n" for shape in SHAPES)]
+    texts += [f"backups/{shape}.json" for shape in SHAPES] + [s.lower() for s in SHAPES]
+    verdicts = {t: any(gate.search(t) is not None for gate in TOKEN_GATES) for t in texts}
+    assert {may_hold_token(t) for t in texts} == {True, False}
+    assert [t for t, v in verdicts.items() if may_hold_token(t) != v] == []
