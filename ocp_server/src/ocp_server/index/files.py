@@ -484,7 +484,7 @@ def list_workspace(
         if reason := path_exclusion(rel, ocpignore):
             listing.skip(reason, rel)
             if reason == "secret":
-                twins.saw(os.path.join(root, rel))
+                twins.saw(prefix + rel)
             continue
         real = folders.real(rel)  # a folder on the way may be a symlink now (git lists it)
         if real is None:
