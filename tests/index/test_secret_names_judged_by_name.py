@@ -103,3 +103,10 @@ def test_vendored_lockfile_and_generated_paths_keep_their_reasons() -> None:
     for path in extra:
         assert files._builtin_exclusion.__wrapped__(path) == _old_builtin_exclusion(path), path
     assert files._builtin_exclusion.__wrapped__("a/uv.lock") == "lockfile"
+
+
+def test_a_secret_file_under_a_folder_whose_name_holds_a_newline_is_a_secret() -> None:
+    # git tracks such names; the whole-path pattern's `.` stopped at the newline
+    assert files.path_exclusion("a\nb/.env") == "secret"
+    assert files.path_exclusion("notes\nold/keys/id_rsa") == "secret"
+    assert files.path_exclusion("a\nb/readme.md") is None

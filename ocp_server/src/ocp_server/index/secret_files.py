@@ -139,7 +139,9 @@ _SECRET_RE = re.compile(
         for p in pathspec.GitIgnoreSpec.from_lines(SECRET_PATTERNS).patterns
         if p.include and p.regex is not None
     ),
-    re.IGNORECASE,
+    # DOTALL: a name may hold a newline (git tracks `a\nb/.env`), and `*` matches it as
+    # gitignore's does; without it a secret under such a folder was listed
+    re.IGNORECASE | re.DOTALL,
 )
 assert _SECRET_RE.pattern, "the secret patterns compiled to nothing"
 
@@ -153,7 +155,7 @@ def secret_name(rel: str) -> bool:
 def _named(rel: str) -> bool:
     """Whether a secret pattern matches the path. _NAMES judges each of its names as _SECRET_RE
     does the whole path where the two agree: ASCII (lower() is then exactly IGNORECASE), no
-    newline (`.` stops at one, `$` matches before one) and no leading `/` (`(?:.+/)?` needs
+    newline (`$` matches before one) and no leading `/` (`(?:.+/)?` needs
     a character before it)."""
     if rel.isascii() and "\n" not in rel and rel[:1] != "/":
         return _NAMES.match(rel.lower().split("/"))
