@@ -74,7 +74,13 @@ def test_the_check_catches_a_new_wire_field_a_changed_default_and_a_tool_without
 
     class Drifted(OCPClient):
         async def restore(  # type: ignore[override]
-            self, query: str | None = None, *, max_tokens: int = 1000, workspace: str | None = None
+            self,
+            query: str | None = None,
+            *,
+            max_tokens: int = 1000,
+            workspace: str | None = None,
+            answer_of: str | None = None,
+            answer_from: int = 0,
         ) -> wire.RestoreResult:
             raise AssertionError("never called")
 

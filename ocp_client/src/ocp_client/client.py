@@ -385,9 +385,12 @@ class OCPClient(ClosesOnExit):
         max_tokens: int = 2000,
         stale: Literal["list", "count"] = "list",
         workspace: str | None = None,
+        answer_of: str | None = None,
+        answer_from: int = 0,
     ) -> wire.RestoreResult:
         """The brief of earlier sessions; `stale="count"` only counts memories whose cited
-        code changed instead of listing them."""
+        code changed instead of listing them. `answer_of` (a route's trace id) with
+        `answer_from` reads on in a model answer that was cut to fit the client instead."""
         return await self.run(wire.RESTORE, **_given(locals()))
 
     async def route(

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from ocp_router.backends.probe import ModelProbe, Probing
     from ocp_router.boundary import ContextProvider, PaidContext, PaidPrompt
     from ocp_router.budget import Budget, MemoryLedger, SpendLedger
-    from ocp_router.calibration import Calibration, Outcome, TypeCalibration
+    from ocp_router.calibration import Calibration, Outcome, Taught, TypeCalibration
     from ocp_router.classifier import ClassifyResult, Signal, TaskClassifier
     from ocp_router.config import RouterSettings, make_router
     from ocp_router.errors import (
@@ -129,6 +129,7 @@ _HOMES: dict[str, str] = {
     "Sticky": "ocp_router.sticky",
     "TaskClassifier": "ocp_router.classifier",
     "TaskType": "ocp_router._rules",
+    "Taught": "ocp_router.calibration",
     "Tier": "ocp_router.tiers",
     "Turn": "ocp_router.backends.base",
     "TypeCalibration": "ocp_router.calibration",
@@ -224,6 +225,7 @@ __all__ = [
     "Sticky",
     "TaskClassifier",
     "TaskType",
+    "Taught",
     "Tier",
     "Turn",
     "TypeCalibration",
