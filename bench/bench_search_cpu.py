@@ -72,6 +72,7 @@ _STAGES: list[tuple[ModuleType, str, str]] = [
     (search, "literal_chunks", "literal_chunks (a message's literals)"),
     (search, "_picks", "_picks (chunks of the best files)"),
     (search, "_rows", "_rows (the chunks' rows)"),
+    (search, "_members", "_members (a container's members)"),
     (search, "_matched_terms", "_matched_terms"),
     (workspace, "search_chunks", "search_chunks"),
     (workspace, "changed_on_disk", "changed_on_disk (cited files stat'ed)"),

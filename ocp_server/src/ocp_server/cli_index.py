@@ -20,7 +20,7 @@ from ocp_server.index.full_disk import updated_unless_full
 from ocp_server.index.languages import language_named
 from ocp_server.index.models import IndexSummary, SearchResponse
 from ocp_server.index.query import parse_query
-from ocp_server.render import hit_part
+from ocp_server.render import hit_part, members_line
 from ocp_server.settings import ServerSettings, tool_names_setting
 from ocp_server.status import index_report, render_report, routing_line
 from ocp_server.views import search_answer
@@ -252,7 +252,7 @@ def run_search(args: argparse.Namespace, workspace: Path) -> int:
         about = f"{hit['kind']} {hit['symbol'] or ''}  score {hit['score']:.2f}"
         out.print(f"[bold]{hit['citation']}[/bold]{hit_part(hit)}  {about}")
         preview = "\n".join(hit["text"].split("\n")[:8])
-        out.print(preview, markup=False, highlight=False)
+        out.print(preview + members_line(hit), markup=False, highlight=False)
         out.print()
     return 0
 

@@ -137,7 +137,19 @@ def search_text(out: dict[str, Any]) -> str:
 
 def _hit_text(hit: dict[str, Any]) -> str:
     label = f"{hit['kind']} {hit['symbol']}" if hit["symbol"] else hit["kind"]
-    return f"\n{one_line(hit['citation'])}{hit_part(hit)} — {one_line(label)}\n{hit['text']}"
+    text = f"\n{one_line(hit['citation'])}{hit_part(hit)} — {one_line(label)}\n{hit['text']}"
+    return text + members_line(hit)
+
+
+def members_line(hit: dict[str, Any]) -> str:
+    """A container hit's members after its text, `name start-end` each, and how many more
+    there are: the lines to open next."""
+    members = hit.get("members")
+    if not members:
+        return ""
+    listed = ", ".join(one_line(m) for m in members)
+    more = hit["members_total"] - len(members)
+    return f"\n[members: {listed}{f', and {more} more' if more > 0 else ''}]"
 
 
 def hit_part(hit: dict[str, Any]) -> str:

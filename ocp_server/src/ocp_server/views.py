@@ -503,6 +503,10 @@ def _search_structured(
             "part_of_line": None if r.part_of_line is None else r.part_of_line.model_dump(),
             "text": red.text,
             "redactions": len(red.redactions),
+            "members": [
+                f"{_shown_name(m.symbol, found)} {m.start_line}-{m.end_line}" for m in r.members
+            ],
+            "members_total": r.members_total,
         }
         for r, red in hits
     ]

@@ -64,6 +64,7 @@ from ocp_wire.save import (
 )
 from ocp_wire.search import (
     DEFAULT_SEARCH_RESULTS,
+    MAX_MEMBERS_LISTED,
     MAX_SEARCH_RESULTS,
     FileHits,
     IndexState,
@@ -92,6 +93,7 @@ __all__ = [
     "LinePart",
     "MAX_DB_ID",
     "MAX_ITEM_CHARS",
+    "MAX_MEMBERS_LISTED",
     "MAX_PAYLOAD_CHARS",
     "MAX_SEARCH_RESULTS",
     "MAX_STATE_KEYS",

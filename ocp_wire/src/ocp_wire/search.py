@@ -10,6 +10,8 @@ from ocp_wire.base import NOT_A_BOOLEAN, Redacted, WireIn, WireInt, WireOut, Wor
 
 #: The most results one search returns (the tool's `k`, the CLI's `-k`).
 MAX_SEARCH_RESULTS = 50
+# A container hit lists this many of its members at most (a class of 200 methods: its first).
+MAX_MEMBERS_LISTED = 24
 #: How many results a search returns unless asked (the tool, the client, the CLI, the index).
 DEFAULT_SEARCH_RESULTS = 8
 #: The bounds of a search's token budget (`max_tokens`, and OCP_SEARCH_TOKENS standing in for it).
@@ -81,6 +83,15 @@ class SearchHit(WireOut):
     )
     text: str
     redactions: int = Field(0, ge=0, description="Secret values hidden in `text`")
+    members: list[str] = Field(
+        default_factory=list,
+        description="When the hit is a container (class, struct, impl, ...) whose members are "
+        "chunks of their own after its header: each as `name start-end` (its lines), in file "
+        f"order, the first {MAX_MEMBERS_LISTED}",
+    )
+    members_total: int = Field(
+        0, ge=0, description="How many members the container has after its header, listed or not"
+    )
 
 
 class IndexState(WireOut):

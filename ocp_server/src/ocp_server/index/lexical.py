@@ -29,6 +29,7 @@ from ocp_server.index.filter_masks import FilterMasks
 from ocp_server.index.heap import return_freed_memory
 from ocp_server.index.languages import detect_language
 from ocp_server.index.lexicon import TERM_RECORD, TILE_LINES, term_hash, terms
+from ocp_server.index.members import FileOutlines
 from ocp_server.index.postings import Postings
 
 __all__ = [
@@ -182,6 +183,10 @@ class Snapshot:
         init=False,
         compare=False,
         repr=False,
+    )
+    #: The outlines of the files its container hits were in, for their members (members.py).
+    outlines: FileOutlines = field(
+        default_factory=FileOutlines, init=False, compare=False, repr=False
     )
     #: The masks of the `path_glob` and `language` filters its searches used (search.py).
     filters: FilterMasks = field(default_factory=FilterMasks, init=False, compare=False, repr=False)

@@ -12,6 +12,15 @@ from typing import NamedTuple
 from ocp_wire.search import LinePart
 
 
+class MemberRow(NamedTuple):
+    """A definition inside a container hit that is a chunk of its own (wire.Member)."""
+
+    symbol: str
+    kind: str
+    start_line: int
+    end_line: int
+
+
 class SearchResult(NamedTuple):
     path: str
     start_line: int
@@ -31,6 +40,10 @@ class SearchResult(NamedTuple):
     # set when `text` is only part of one line: a line longer than a chunk is cut into pieces
     # (chunking/cutter.py); the answer's own model, handed on as it is
     part_of_line: LinePart | None = None
+    # a container's header (a class whose methods are chunks of their own): its members after
+    # the header, in file order, the first MAX_MEMBERS_LISTED of `members_total`
+    members: tuple[MemberRow, ...] = ()
+    members_total: int = 0
 
     @property
     def citation(self) -> str:

@@ -33,7 +33,8 @@ from ocp_server.index.ignore_rules import IgnoreRules
 from ocp_server.index.lexical import ChunkRow, Snapshot
 from ocp_server.index.lexicon import unpack_text
 from ocp_server.index.literal_text import lifted, literal_chunks
-from ocp_server.index.models import SearchResult
+from ocp_server.index.members import CONTAINERS, members_of, members_tokens
+from ocp_server.index.models import MemberRow, SearchResult
 from ocp_server.index.query import parse_query
 from ocp_server.index.ranking import Ranked, rank
 from ocp_server.index.real_paths import real_relative
@@ -285,14 +286,15 @@ async def search_chunks(
     matched = _matched_terms(ranked, chunks, parsed.originals, snap.n_chunks)
     # a row gone was deleted since the snapshot was read (or its id is another file's now)
     found = [
-        (pick, rows[cid], file)
+        (pick, rows[cid], file, cid)
         for pick, cid, file in zip(picks, ids, files, strict=True)
         if cid in rows
     ]
     if not group_by_file:
         del found[k:]
+    members = await _members(read, snap, [(c, f) for _, r, f, c in found if r.kind in CONTAINERS])
 
-    def result(pick: _Pick, row: ChunkRow, file: int) -> SearchResult:
+    def result(pick: _Pick, row: ChunkRow, file: int, cid: int) -> SearchResult:
         # a piece of a line longer than a chunk: which of the line's characters it is
         at = row.line_from
         part = (
@@ -315,6 +317,8 @@ async def search_chunks(
             clean=bool(row.clean),
             known=row.known,
             part_of_line=part,
+            members=members[cid][0] if cid in members else (),
+            members_total=members[cid][1] if cid in members else 0,
         )
 
     if max_tokens is None:
@@ -322,22 +326,39 @@ async def search_chunks(
     # The budget is decided on the counts stored at index time.
     packed: list[SearchResult] = []
     used = 0
-    for pick, row, file in found:
+    for pick, row, file, cid in found:
         tokens = row.tokens
         if tokens is None:  # indexed before counts were stored
             tokens = estimate_tokens(row.text)
-        cost = tokens + 20
+        listed = members_tokens(members[cid][0]) if cid in members else 0
+        cost = tokens + listed + 20
         if used + cost <= max_tokens:
-            packed.append(result(pick, row, file))
+            packed.append(result(pick, row, file, cid))
             used += cost
             continue
         if pick is extra:
             continue  # not trimmed at the next files' cost
-        room = max_tokens - used - 20
-        if room >= _MIN_ROOM and (trimmed := _trimmed(result(pick, row, file), room, tokens)):
+        room = max_tokens - used - listed - 20
+        if room >= _MIN_ROOM and (trimmed := _trimmed(result(pick, row, file, cid), room, tokens)):
             packed.append(trimmed)
         break
     return packed, list(ranked.term_list)
+
+
+async def _members(
+    read: Reader, snap: Snapshot, containers: list[tuple[int, int]]
+) -> dict[int, tuple[tuple[MemberRow, ...], int]]:
+    """Per container hit's chunk id (with its file's snapshot index): its members (members.py)."""
+    if not containers:
+        return {}
+    file_ids: list[int] = snap.file_ids[[f for _, f in containers]].tolist()
+    outlines = await snap.outlines.read(read, file_ids)
+    out = {}
+    for (cid, _), file_id in zip(containers, file_ids, strict=True):
+        listed = members_of(outlines[file_id], cid)
+        if listed[1]:
+            out[cid] = listed
+    return out
 
 
 async def _rows(read: Reader, snap: Snapshot, chunks: list[int]) -> dict[int, ChunkRow]:

@@ -1,0 +1,121 @@
+"""A container hit's members: the definitions inside a class, an `impl` or a type that are
+chunks of their own.
+
+A class's header is a chunk of one line when its methods are chunks of their own
+(`chunking/walker.py`): without its members the hit says nothing of what the class holds. A
+member is a later chunk of the file whose scope is the container (`Outer.Inner` for a nested
+one). A container that was split (a class, an `impl`) holds the members up to its file's
+first chunk outside it (a second `impl` of the same type is that block's own); a type whose
+methods are written elsewhere (a Go or Rust struct) has every method of the file that names it.
+
+A file's outline (its chunks' names, kinds, scopes and lines, no text) is read once per
+snapshot and kept for its next searches: the same files come back search after search, and a
+query of its own costs more than the search's other reads."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import NamedTuple
+
+from ocp_router.tokens import estimate_tokens
+from ocp_server.index.models import MemberRow
+from ocp_wire.search import MAX_MEMBERS_LISTED
+
+__all__ = ["CONTAINERS", "FileOutlines", "OutlineRow", "members_of", "members_tokens"]
+
+# The kinds of chunk whose members may be chunks of their own after it (chunking's containers,
+# and the types Go's and Rust's methods name as their receiver).
+CONTAINERS = frozenset({"class", "interface", "enum", "module", "trait", "impl", "struct", "type"})
+# How many files' outlines a snapshot keeps, and how many of their rows in all.
+_OUTLINE_FILES = 512
+_OUTLINE_ROWS = 200_000
+
+Reader = Callable[[str, Sequence[object]], Awaitable[Iterable[sqlite3.Row]]]
+
+
+class OutlineRow(NamedTuple):
+    chunk_id: int
+    symbol: str | None
+    kind: str
+    scope: str | None
+    start_line: int
+    end_line: int
+
+
+class FileOutlines:
+    """The outlines a snapshot's searches read, by the file's database id; the oldest go first
+    past `max_files` files or `max_rows` rows. Chunks do not change within a snapshot's
+    generation, so neither do outlines."""
+
+    __slots__ = ("_outlines", "_rows", "max_files", "max_rows")
+
+    def __init__(self, max_files: int = _OUTLINE_FILES, max_rows: int = _OUTLINE_ROWS) -> None:
+        self.max_files = max_files
+        self.max_rows = max_rows
+        self._outlines: dict[int, tuple[OutlineRow, ...]] = {}
+        self._rows = 0
+
+    def get(self, file_id: int) -> tuple[OutlineRow, ...] | None:
+        return self._outlines.get(file_id)
+
+    def put(self, file_id: int, outline: tuple[OutlineRow, ...]) -> None:
+        if file_id in self._outlines or len(outline) > self.max_rows:
+            return
+        self._outlines[file_id] = outline
+        self._rows += len(outline)
+        while len(self._outlines) > self.max_files or self._rows > self.max_rows:
+            self._rows -= len(self._outlines.pop(next(iter(self._outlines))))
+
+    async def read(
+        self, read: Reader, file_ids: Iterable[int]
+    ) -> dict[int, tuple[OutlineRow, ...]]:
+        """The outlines of `file_ids`, kept ones first, the rest in one query."""
+        found = {f: o for f in set(file_ids) if (o := self._outlines.get(f)) is not None}
+        missing = [f for f in set(file_ids) if f not in found]
+        if missing:
+            fresh: dict[int, list[OutlineRow]] = {f: [] for f in missing}
+            for file_id, chunk_id, symbol, kind, scope, start, end in await read(
+                "SELECT file_id, id, symbol, kind, scope, start_line, end_line FROM chunks "
+                f"WHERE file_id IN ({','.join('?' * len(missing))}) ORDER BY file_id, start_line",
+                missing,
+            ):
+                fresh[file_id].append(OutlineRow(chunk_id, symbol, kind, scope, start, end))
+            for file_id, rows in fresh.items():
+                found[file_id] = outline = tuple(rows)
+                self.put(file_id, outline)
+        return found
+
+
+def members_of(outline: Sequence[OutlineRow], chunk_id: int) -> tuple[tuple[MemberRow, ...], int]:
+    """The members of chunk `chunk_id` of `outline` (its file's), their first
+    MAX_MEMBERS_LISTED, and how many there are."""
+    at = next((i for i, row in enumerate(outline) if row.chunk_id == chunk_id), None)
+    if at is None:
+        return (), 0
+    header = outline[at]
+    if header.symbol is None:
+        return (), 0
+    name = f"{header.scope}.{header.symbol}" if header.scope else header.symbol
+    nested = name + "."
+    inside: list[MemberRow] = []
+    anywhere: list[MemberRow] = []
+    within = True  # not yet past the container's first chunk outside it
+    for row in outline[at + 1 :]:
+        if row.start_line <= header.end_line:
+            continue
+        if row.scope != name and not (row.scope or "").startswith(nested):
+            within = False
+        if row.scope != name or row.symbol is None or row.kind == "preamble":
+            continue
+        member = MemberRow(row.symbol, row.kind, row.start_line, row.end_line)
+        anywhere.append(member)
+        if within:
+            inside.append(member)
+    chosen = inside or anywhere
+    return tuple(chosen[:MAX_MEMBERS_LISTED]), len(chosen)
+
+
+def members_tokens(members: Sequence[MemberRow]) -> int:
+    """What a container's member list costs an answer: a name and two line numbers each."""
+    return sum(estimate_tokens(m.symbol) + 4 for m in members)
