@@ -29,6 +29,19 @@ async def _route(client: Any, request: str, session: str) -> dict[str, Any]:
     return trace
 
 
+async def _save_outcome(client: Any, trace_id: str, outcome: str) -> dict[str, Any]:
+    """ocp_result_save's structured answer to an outcome saved on a route."""
+    out = await client.call_tool("ocp_result_save", {"trace_id": trace_id, "outcome": outcome})
+    assert not out.is_error and out.structured_content is not None, out.content
+    return dict(out.structured_content)
+
+
+def _learned(path: Path, task_type: str) -> dict[str, Any]:
+    """What the calibration file at `path` holds for `task_type`."""
+    learned: dict[str, Any] = json.loads(path.read_text("utf-8"))["task_types"][task_type]
+    return learned
+
+
 async def test_escalated_outcomes_move_the_threshold_and_reset_undoes_it(
     workspace: Path,
     monkeypatch: pytest.MonkeyPatch,
@@ -83,11 +96,8 @@ async def test_an_outcome_that_is_not_about_the_tier_teaches_nothing(
         workspace, monkeypatch, paid_env(fake_ollama, fake_anthropic)
     ) as client:
         trace = await _route(client, NEAR, "a")
-        saved = await client.call_tool(
-            "ocp_result_save", {"trace_id": trace["trace_id"], "outcome": "shipped in v2.3"}
-        )
-    assert saved.structured_content is not None
-    assert saved.structured_content["saved"]["calibration"] == 0
+        saved = await _save_outcome(client, trace["trace_id"], "shipped in v2.3")
+    assert saved["saved"]["calibration"] == 0
     assert not (workspace.parent / "routing-calibration.json").exists()
 
 
@@ -139,12 +149,9 @@ async def test_an_outcome_on_a_local_route_the_local_model_never_answered_teache
     async with inproc_client(workspace, monkeypatch, env) as client:
         trace = await _route(client, "what does git stash do", "a")
         assert trace["decision"] == "local" and trace["route_to"] == "agent"
-        saved = await client.call_tool(
-            "ocp_result_save", {"trace_id": trace["trace_id"], "outcome": "good"}
-        )
-    assert saved.structured_content is not None
-    assert saved.structured_content["saved"]["calibration"] == 0
-    assert saved.structured_content["warnings"] == [
+        saved = await _save_outcome(client, trace["trace_id"], "good")
+    assert saved["saved"]["calibration"] == 0
+    assert saved["warnings"] == [
         "the outcome taught routing nothing: the local model never answered its route "
         "(answered by your agent)"
     ]
@@ -166,13 +173,9 @@ async def test_an_outcome_saved_again_on_a_route_replaces_the_point_the_first_ta
         trace = await _route(client, NEAR, "a")
         assert trace["decision"] == "local" and trace["route_to"] == "local"
         for outcome in ("good", "good", "wrong: it missed the weekend case"):
-            saved = await client.call_tool(
-                "ocp_result_save", {"trace_id": trace["trace_id"], "outcome": outcome}
-            )
-            assert saved.structured_content is not None
-            assert saved.structured_content["saved"]["calibration"] == 1
-    stored = json.loads((workspace.parent / "routing-calibration.json").read_text("utf-8"))
-    learned = stored["task_types"][trace["task_type"]]
+            saved = await _save_outcome(client, trace["trace_id"], outcome)
+            assert saved["saved"]["calibration"] == 1
+    learned = _learned(workspace.parent / "routing-calibration.json", trace["task_type"])
     assert learned["outcomes"] == 1
     assert sum(learned["wanted_paid"].values()) == 1 and learned["wanted_local"] == {}
 
@@ -192,22 +195,16 @@ async def test_an_outcome_not_about_the_tier_takes_back_the_point_its_route_taug
     ) as client:
         trace = await _route(client, NEAR, "a")
         kind = trace["task_type"]
-
-        async def save(outcome: str) -> dict[str, Any]:
-            out = await client.call_tool(
-                "ocp_result_save", {"trace_id": trace["trace_id"], "outcome": outcome}
-            )
-            assert out.structured_content is not None
-            return dict(out.structured_content)
-
-        assert (await save("good"))["saved"]["calibration"] == 1
-        shipped = await save("shipped to production")
+        good = await _save_outcome(client, trace["trace_id"], "good")
+        assert good["saved"]["calibration"] == 1
+        shipped = await _save_outcome(client, trace["trace_id"], "shipped to production")
         assert shipped["saved"]["calibration"] == 0
         assert any("taken back" in w for w in shipped["warnings"]), shipped["warnings"]
-        learned = json.loads(path.read_text("utf-8"))["task_types"][kind]
+        learned = _learned(path, kind)
         assert (learned["outcomes"], learned["wanted_local"]) == (0, {})
-        assert (await save("wrong: it missed the weekend case"))["saved"]["calibration"] == 1
-    learned = json.loads(path.read_text("utf-8"))["task_types"][kind]
+        wrong = await _save_outcome(client, trace["trace_id"], "wrong: it missed the weekend case")
+        assert wrong["saved"]["calibration"] == 1
+    learned = _learned(path, kind)
     assert learned["outcomes"] == 1 and learned["wanted_local"] == {}
     assert sum(learned["wanted_paid"].values()) == 1
 
@@ -230,12 +227,9 @@ async def test_an_outcome_after_a_reset_takes_back_no_other_routes_point(
             if trace is None:
                 assert main(["routing", "reset", "--workspace", str(workspace)]) == 0
                 continue
-            saved = await client.call_tool(
-                "ocp_result_save", {"trace_id": trace["trace_id"], "outcome": outcome}
-            )
-            assert saved.structured_content is not None
-            assert saved.structured_content["saved"]["calibration"] == 1
-    learned = json.loads(path.read_text("utf-8"))["task_types"][a["task_type"]]
+            saved = await _save_outcome(client, trace["trace_id"], outcome)
+            assert saved["saved"]["calibration"] == 1
+    learned = _learned(path, a["task_type"])
     assert learned["outcomes"] == 2
     assert sum(learned["wanted_local"].values()) == 1 and sum(learned["wanted_paid"].values()) == 1
 
@@ -262,12 +256,9 @@ async def test_an_outcome_on_a_dry_run_teaches_nothing(
             )
             assert planned.structured_content is not None
             trace = planned.structured_content["trace"]
-            saved = await client.call_tool(
-                "ocp_result_save", {"trace_id": trace["trace_id"], "outcome": outcome}
-            )
-            assert saved.structured_content is not None
-            assert saved.structured_content["saved"]["calibration"] == 0
-            warnings.append(saved.structured_content["warnings"])
+            saved = await _save_outcome(client, trace["trace_id"], outcome)
+            assert saved["saved"]["calibration"] == 0
+            warnings.append(saved["warnings"])
     assert warnings == 3 * [
         ["the outcome taught routing nothing: its route was a dry run (no model answered)"]
     ]
