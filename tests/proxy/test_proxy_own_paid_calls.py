@@ -4,6 +4,7 @@ ANTHROPIC_BASE_URL (or OPENAI_BASE_URL): the server asks the endpoint who it is.
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -75,6 +76,32 @@ async def test_another_server_on_the_proxys_configured_port_is_not_taken_for_the
     settings = await around_own_proxy(RouterSettings.from_env(env), env)
     assert settings.anthropic_base_url == fake_anthropic.url
     assert [r.path for r in fake_anthropic.requests] == ["/health"]  # asked once, no more
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+async def test_the_proxys_own_port_with_nothing_listening_yet_is_still_taken_for_the_proxy() -> (
+    None
+):
+    # Asked at start, a proxy started after the MCP server answered nothing and the server's
+    # paid calls went through it once it was up (OCP_PROXY_PORT alone had named it before).
+    port = _free_port()
+    env = {
+        "ANTHROPIC_BASE_URL": f"http://127.0.0.1:{port}",
+        "OCP_PROXY_PORT": str(port),
+        "OCP_PROXY_ANTHROPIC_UPSTREAM": "https://elsewhere.example",
+    }
+    settings = await around_own_proxy(RouterSettings.from_env(env), env)
+    assert settings.anthropic_base_url == "https://elsewhere.example"
+    # nothing listening on another port is another endpoint, not the proxy
+    other = env | {"OCP_PROXY_PORT": str(port + 1 if port < 65535 else port - 1)}
+    kept = await around_own_proxy(RouterSettings.from_env(other), other)
+    assert kept.anthropic_base_url == f"http://127.0.0.1:{port}"
 
 
 @pytest.mark.parametrize(

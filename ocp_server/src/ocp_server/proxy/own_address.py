@@ -10,7 +10,9 @@ settings the proxy reads.
 
 Asked, not told by OCP_PROXY_PORT: the proxy started with another port (`--port`, another
 shell's settings) was missed, and another server on that port was taken for the proxy. Only
-this machine's addresses are asked: nothing leaves it for the question.
+this machine's addresses are asked: nothing leaves it for the question. Where nothing listens
+yet at the proxy's own address (OCP_PROXY_HOST / OCP_PROXY_PORT: the proxy started after this
+server, as an IDE's MCP servers may start before a shell's proxy), that address still names it.
 """
 
 from __future__ import annotations
@@ -38,9 +40,14 @@ SERVICE = "ocp-proxy"
 _ASK_TIMEOUT = 2.0
 _ANSWER_BYTES = 4096  # a /health answer is a few bytes; a long one is not the proxy's
 
-# The proxy's settings that say where it relays; its others (a token of the wrong length,
-# say) are the proxy's business, not the MCP server's.
-_READ = ("OCP_PROXY_ANTHROPIC_UPSTREAM", "OCP_PROXY_OPENAI_UPSTREAM")
+# The proxy's settings that say where it listens and where it relays; its others (a token of
+# the wrong length, say) are the proxy's business, not the MCP server's.
+_READ = (
+    "OCP_PROXY_HOST",
+    "OCP_PROXY_PORT",
+    "OCP_PROXY_ANTHROPIC_UPSTREAM",
+    "OCP_PROXY_OPENAI_UPSTREAM",
+)
 
 
 def on_this_machine(url: str) -> bool:
@@ -70,8 +77,9 @@ def _health_url(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}/health"
 
 
-async def is_own_proxy(url: str, client: httpx.AsyncClient) -> bool:
-    """`url` is served by an OCP proxy: its /health says so."""
+async def is_own_proxy(url: str, client: httpx.AsyncClient) -> bool | None:
+    """`url` is served by an OCP proxy: its /health says so; None when nothing listens there
+    (yet)."""
     try:
         async with client.stream("GET", _health_url(url)) as response:
             if response.status_code != 200:
@@ -81,13 +89,27 @@ async def is_own_proxy(url: str, client: httpx.AsyncClient) -> bool:
                 data += chunk
                 if len(data) > _ANSWER_BYTES:
                     return False
-    except httpx.HTTPError:  # nothing there (yet), or not a server that answers
+    except httpx.ConnectError:  # nothing listens there (yet)
+        return None
+    except httpx.HTTPError:  # not a server that answers
         return False
     try:
         said = json.loads(data)
     except ValueError:
         return False
     return isinstance(said, dict) and said.get("service") == SERVICE
+
+
+def _on_proxy_port(url: str, proxy: ProxySettings) -> bool:
+    """`url` is where the proxy's settings say it listens: its port, on loopback or its host."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:  # not a port: not the proxy's
+        return False
+    return port == proxy.port and (
+        is_loopback(parts.hostname or "") or parts.hostname == proxy.host
+    )
 
 
 async def around_own_proxy(
@@ -108,7 +130,13 @@ async def around_own_proxy(
     timeout = httpx.Timeout(_ASK_TIMEOUT)
     async with httpx.AsyncClient(timeout=timeout, trust_env=False) as client:
         said = await asyncio.gather(*(is_own_proxy(url, client) for url in asked))
-    own = {url for url, yes in zip(asked, said, strict=True) if yes}
+    # Nothing listening yet on the proxy's own port: the proxy started after this server (as
+    # OCP_PROXY_PORT alone told it before the question); a server that answers is asked.
+    own = {
+        url
+        for url, yes in zip(asked, said, strict=True)
+        if yes or (yes is None and _on_proxy_port(url, proxy))
+    }
     update = {
         field: upstream
         for field, (url, upstream) in endpoints.items()
