@@ -978,6 +978,52 @@ def test_a_streamed_local_answer_in_the_openai_dialect_opens_and_calls_tools_as_
     assert len(calls) - second - 1 > 1  # a long one comes in several pieces
 
 
+@pytest.mark.parametrize("calls_tools", [False, True])
+def test_a_local_answer_in_the_openai_dialect_has_openais_null_refusal_annotations_and_logprobs(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_ollama: FakeOllama,
+    fake_openai: FakeOpenAI,
+    calls_tools: bool,
+) -> None:
+    # A whole answer's message lacked `"refusal": null` and `"annotations": []`, and no choice,
+    # whole or streamed, had `"logprobs": null`: OpenAI sends all of them. The SDK's `to_dict`
+    # leaves out what the wire did not send, so it tells a null sent from one missing.
+    if calls_tools:
+        fake_ollama.reply = TWO_CALLS
+    proxy = start_proxy(proxy_env | {"OCP_LOCAL_TOOLS": "1"})
+    client = _openai(proxy)
+    body: dict[str, Any] = {"model": "gpt-4o", "messages": [{"role": "user", "content": SIMPLE}]}
+    if calls_tools:
+        body["tools"] = OPENAI_TOOLS
+    (choice,) = client.chat.completions.create(**body).choices
+    sent = choice.to_dict()
+    assert sent["logprobs"] is None and "logprobs" in sent
+    message = cast(dict[str, Any], sent["message"])
+    assert message["refusal"] is None and "refusal" in message
+    assert message["annotations"] == []
+    assert bool(message.get("tool_calls")) == calls_tools
+    raw = httpx.post(proxy.url + "/v1/chat/completions", json=body, timeout=20).json()
+    (raw_choice,) = raw["choices"]
+    assert raw_choice["logprobs"] is None and "logprobs" in raw_choice
+    raw_message = raw_choice["message"]
+    assert raw_message["refusal"] is None and "refusal" in raw_message
+    assert raw_message["annotations"] == []
+
+    streamed = body | {"stream": True, "stream_options": {"include_usage": True}}
+    choices = [c for chunk in client.chat.completions.create(**streamed) for c in chunk.choices]
+    assert len(choices) > 2
+    assert all("logprobs" in c.to_dict() and c.logprobs is None for c in choices)
+    raw_choices = []
+    with httpx.stream("POST", proxy.url + "/v1/chat/completions", json=streamed, timeout=20) as r:
+        for line in r.iter_lines():
+            if line.startswith("data: {"):
+                raw_choices += json.loads(line[6:])["choices"]
+    assert len(raw_choices) == len(choices)
+    assert all("logprobs" in c and c["logprobs"] is None for c in raw_choices)
+    assert fake_openai.requests == []
+
+
 def test_a_local_tool_call_in_the_anthropic_dialect_has_a_toolu_id_even_if_ollama_named_one(
     start_proxy: Callable[..., RunningProxy],
     proxy_env: dict[str, str],

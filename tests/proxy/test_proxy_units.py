@@ -265,7 +265,10 @@ def test_a_local_answer_with_a_tool_call_renders_as_openai_json() -> None:
                 "function": {"name": "read", "arguments": '{"p": "a"}'},
             }
         ],
+        "refusal": None,
+        "annotations": [],
     }
+    assert out["choices"][0]["logprobs"] is None
     assert out["usage"] == {"prompt_tokens": 10, "completion_tokens": 4, "total_tokens": 14}
 
 

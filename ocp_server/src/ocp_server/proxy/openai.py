@@ -261,12 +261,16 @@ def render_json(events: list[Event], model: str, completion_id: str) -> dict[str
     message: dict[str, Any] = {"role": "assistant", "content": None if calls and not text else text}
     if calls:
         message["tool_calls"] = calls
+    # As OpenAI answers: the message has `"refusal": null` and `"annotations": []`, the choice
+    # `"logprobs": null` (clients that read them find them, not a missing key).
+    message |= {"refusal": None, "annotations": []}
+    choice = {"index": 0, "message": message, "logprobs": None, "finish_reason": _finish(done)}
     return {
         "id": completion_id,
         "object": "chat.completion",
         "created": int(time.time()),
         "model": model,
-        "choices": [{"index": 0, "message": message, "finish_reason": _finish(done)}],
+        "choices": [choice],
         "usage": _usage(done.usage),
     }
 
@@ -304,7 +308,8 @@ async def render_stream(
     created = int(time.time())
 
     def chunk(delta: dict[str, Any], finish: str | None = None) -> bytes:
-        return frame([{"index": 0, "delta": delta, "finish_reason": finish}])
+        # every streamed choice has `"logprobs": null`, as OpenAI's do
+        return frame([{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}])
 
     def frame(choices: list[dict[str, Any]], usage: Usage | None = None) -> bytes:
         body: dict[str, Any] = {
