@@ -9,6 +9,7 @@ there), which is git, waiting; it then lets that git go by closing its end."""
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import os
 import threading
@@ -19,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from ocp_server.citations.renames import GitRenames
 from ocp_server.git_config_guard import UnreadableConfig, check_config
 from ocp_server.index.files import git_files, list_workspace
 from ocp_server.index.history import read_history
@@ -216,3 +218,25 @@ def test_ordinary_user_config_leaves_git_running(
     os.mkfifo(home / "xdg" / "git" / "ignore")
     check_config(ws)
     assert git_files(ws) == [".gitignore", "app.py"]
+
+
+@pytest.mark.parametrize("where", ["work-tree", "mailmap-file"])
+def test_a_pipe_named_mailmap_is_never_waited_on_for_history_or_renames(
+    tmp_path: Path, where: str
+) -> None:
+    # `git log` opens the work tree's .mailmap (git 2.23's default log.mailmap=true), or the
+    # file mailmap.file names, at its start: the first index's history waited GIT_TIMEOUT_S
+    # (30 s) on a pipe there, and came back empty.
+    ws = _repo(tmp_path)
+    git(ws, "mv", "app.py", "main.py")
+    git(ws, "commit", "-qm", "second")
+    if where == "work-tree":
+        pipe = ws / ".mailmap"
+    else:
+        pipe = tmp_path / "pipe"
+        git(ws, "config", "mailmap.file", str(pipe))
+    os.mkfifo(pipe)
+    history = _never_waits_on(pipe, lambda: read_history(ws, 10))
+    assert [c.message for c in history] == ["second", "first"]
+    renames = GitRenames(ws)
+    assert _never_waits_on(pipe, lambda: asyncio.run(renames.renamed_to("app.py"))) == ["main.py"]

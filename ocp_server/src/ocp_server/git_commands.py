@@ -11,6 +11,9 @@ commands only read, so each is run with those switched off, while the user's own
   taken for a program's name before git 2.36);
 - `-c core.hooksPath=<null device>`: no hook, should a command ever write the index;
 - `-c log.showSignature=false`;
+- `-c log.mailmap=false`: `git log` opens the work tree's `.mailmap` (and `mailmap.file`) at
+  its start, for author names no format of OCP's shows; a named pipe there waited for a
+  writer until the command's timeout;
 - `--no-ext-diff --no-textconv` for `diff` and `log` (filter drivers need no switch: OCP never
   diffs the work tree, and git reads a staged file from its blob when a filter would apply);
 - `--no-pager`; no inherited `GIT_DIR`, `GIT_WORK_TREE`, `GIT_INDEX_FILE` and the rest of the
@@ -41,6 +44,7 @@ _OFF = (
     ("core.fsmonitor", ""),
     ("core.hooksPath", os.devnull),
     ("log.showSignature", "false"),
+    ("log.mailmap", "false"),
 )
 _NO_DRIVERS = ("--no-ext-diff", "--no-textconv")
 _WITH_DRIVERS = frozenset({"diff", "log", "show"})
