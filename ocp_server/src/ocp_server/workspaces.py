@@ -16,6 +16,7 @@ from ocp_router.calibration import CalibrationFile
 from ocp_server.db import DatabaseNaming, connect
 from ocp_server.index.workspace import WorkspaceIndex
 from ocp_server.memory import MemoryStore
+from ocp_server.path_text import path_text
 from ocp_server.settings import ServerSettings
 from ocp_wire.tools import SAVE
 
@@ -104,7 +105,7 @@ async def open_workspace(
                 ttl_days=settings.memory_ttl_days,
                 max_file_bytes=settings.max_file_bytes,
             )
-            await memory.start_session(str(path), session_id)
+            await memory.start_session(path_text(path), session_id)
         except BaseException:
             await db.close()
             raise

@@ -73,6 +73,7 @@ from ocp_server.index.watched import (
     watch_limit_reached,
     workspace_removed,
 )
+from ocp_server.path_text import path_text
 from ocp_server.settings import workspace_db_path
 from ocp_server.transactions import begin, rollback
 from ocp_wire.search import DEFAULT_SEARCH_RESULTS
@@ -391,8 +392,8 @@ class WorkspaceIndex(ClosesOnExit):
         self, files: int, chunks: int, last: float | None, stale: bool, head: str | None
     ) -> IndexStatus:
         return IndexStatus(
-            str(self.workspace),
-            str(self.db_path),
+            path_text(self.workspace),
+            path_text(self.db_path),
             files,
             chunks,
             last,
@@ -797,7 +798,7 @@ async def _claim(db: aiosqlite.Connection, workspace: Path, db_path: Path) -> No
                 )
             )
         recorded = str(rows[0][0]) if rows else None
-        mine = str(workspace)
+        mine = path_text(workspace)
         # A workspace's own database (.ocp/ocp.db) follows it when the folder moves; any other
         # is taken over only when the workspace it holds is gone. Known by the file it is, not
         # by spelling: OCP_DB_PATH may spell it in another case (macOS, Windows) or by a link.
