@@ -1,15 +1,25 @@
-"""The database made read-only while the server runs, over real stdio. The machine's tests run
-as root, whom `chmod` does not stop, so the files get the immutable attribute (`chattr +i`):
-writes through the connections already open fail as on a file system remounted read-only
-(SQLite: "disk I/O error"), and access() refuses them, for root too. Each tool call keeps
+"""The database made read-only while the server runs, over real stdio: each tool call keeps
 answering, and says in words that the database cannot be written and what to do; the index
-catches up once it can be written again."""
+catches up once it can be written again.
+
+Made read-only as a user without chattr or a mount can: its files' write permission taken away
+(access() then refuses them to a server that is not root: run as `nobody` when the tests run as
+root, through setpriv) and the server's file-size limit set to 0 (prlimit: each write through
+the connections already open fails, "disk I/O error", as on a file system remounted
+read-only). The `-shm` index keeps its permission: SQLite maps it, as a read-only remount
+would let it."""
 
 from __future__ import annotations
 
 import asyncio
+import os
+import resource
+import shutil
 import sqlite3
+import stat
 import subprocess
+import sys
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,40 +32,100 @@ from tests.fakes import FakeOllama
 from tests.results import tool_text
 from tests.server.stdio_env import server_env, wait_for_index
 
+NOBODY = 65534
 
-def _chattr(flag: str, paths: list[Path]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["chattr", flag, *map(str, paths)], capture_output=True, text=True, check=False
+
+def _server_pids(db: Path) -> list[int]:
+    """The processes started with this database (the server, and any worker it started)."""
+    marker = f"OCP_DB_PATH={db}".encode() + b"\0"
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and int(entry) != os.getpid():
+            try:
+                environ = Path(f"/proc/{entry}/environ").read_bytes()
+            except OSError:
+                continue
+            if marker in environ:
+                found.append(int(entry))
+    return found
+
+
+def _prlimit(pid: int, limit: tuple[int, int] | None = None) -> tuple[int, int]:
+    """The file-size limit of `pid` (set to `limit` first, if given), asked as its own user:
+    root without CAP_SYS_RESOURCE may not touch another user's limits."""
+    uid = os.stat(f"/proc/{pid}").st_uid
+    if uid == os.geteuid():
+        return resource.prlimit(pid, resource.RLIMIT_FSIZE, *([limit] if limit else []))
+    code = (
+        "import resource, sys; "
+        f"print(*resource.prlimit({pid}, resource.RLIMIT_FSIZE, *{[limit] if limit else []}))"
     )
+    as_uid = ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups"]
+    done = subprocess.run([*as_uid, sys.executable, "-c", code], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise ProcessLookupError(done.stderr.strip())
+    soft, hard = map(int, done.stdout.split())
+    return soft, hard
 
 
 @contextmanager
-def _immutable(folder: Path) -> Iterator[None]:
-    """The database and its WAL in `folder` immutable, and writable again on the way out.
-    Not the `-shm` index: SQLite maps it, and a mapped page it cannot grow into is a SIGBUS
-    that kills the server (1 run in 3 under load), where a read-only remount would refuse
-    its opening instead."""
-    files = [p for p in sorted(folder.glob("ocp.db*")) if not p.name.endswith("-shm")]
+def _read_only(db: Path) -> Iterator[None]:
+    """The database and its WAL not writable, nor their folder, and the server's writes
+    refused; writable again on the way out."""
+    files = [p for p in sorted(db.parent.glob("ocp.db*")) if not p.name.endswith("-shm")]
+    pids = _server_pids(db)
+    assert pids, "the server's process was not found"
+    modes = {p: stat.S_IMODE(p.stat().st_mode) for p in [*files, db.parent]}
+    limits = {pid: _prlimit(pid) for pid in pids}
     try:
-        made = _chattr("+i", files)
-    except OSError as exc:
-        pytest.skip(f"no chattr: {exc}")
-    if made.returncode != 0:  # no CAP_LINUX_IMMUTABLE, or a file system without attributes
-        pytest.skip(f"chattr +i refused: {made.stderr.strip()}")
-    try:
+        for path, mode in modes.items():
+            path.chmod(mode & ~0o222)
+        for pid, (_, hard) in limits.items():
+            _prlimit(pid, (0, hard))
         yield
     finally:
-        _chattr("-i", files)
+        for pid, limit in limits.items():
+            try:
+                _prlimit(pid, limit)
+            except ProcessLookupError:
+                pass  # a worker that ended
+        for path, mode in modes.items():
+            path.chmod(mode)
+
+
+@pytest.fixture
+def unprivileged(workspace: Path) -> Iterator[tuple[Path, list[str]]]:
+    """The workspace, and the command that starts the server as a user access() refuses a
+    file without write permission: this one, or `nobody` (the workspace copied to a folder
+    `nobody` owns) when the tests run as root."""
+    server = [sys.executable, "-m", "ocp_server.cli"]
+    if os.geteuid() != 0:
+        yield workspace, server
+        return
+    if shutil.which("setpriv") is None:
+        pytest.skip("running as root without setpriv: no user the permissions refuse")
+    home = Path(tempfile.mkdtemp(prefix="ocp-read-only-"))
+    try:
+        home.chmod(0o755)
+        ws = home / "ws"
+        shutil.copytree(workspace, ws, symlinks=True)
+        for folder, _, names in os.walk(home):
+            for name in [folder, *(os.path.join(folder, n) for n in names)]:
+                os.lchown(name, NOBODY, NOBODY)
+        yield ws, ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", *server]
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
 
 
 async def test_a_database_made_read_only_mid_run_is_said_in_words_and_caught_up_after(
-    workspace: Path, fake_ollama: FakeOllama
+    unprivileged: tuple[Path, list[str]], fake_ollama: FakeOllama
 ) -> None:
-    env = server_env(workspace, fake_ollama)
+    workspace, command = unprivileged
+    env = server_env(workspace, fake_ollama, HOME=str(workspace.parent))
     db = Path(env["OCP_DB_PATH"])
-    async with OCPClient(env=env) as client:
+    async with OCPClient(command[0], command[1:], env=env) as client:
         await wait_for_index(client, "verify token")
-        with _immutable(db.parent):
+        with _read_only(db):
             # the watcher meets it first (its lease's write): the status says so
             (workspace / "src" / "late.py").write_text("def saved_while_read_only():\n    pass\n")
             async with asyncio.timeout(20):
