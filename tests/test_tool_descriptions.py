@@ -28,3 +28,13 @@ def test_the_save_tools_session_id_says_it_is_the_one_a_restore_returns() -> Non
     (save,) = [spec for spec in TOOLS if spec.underscore == "ocp_result_save"]
     described = save.args.model_json_schema()["properties"]["session_id"]["description"]
     assert "restore" in described
+
+
+def test_a_citation_says_its_path_may_be_relative_to_the_sub_folder_a_save_names() -> None:
+    # a scoped save takes auth.py:6-8 for src/auth.py (9a69e6e); the schema said only
+    # "path:start-end", and an agent saving with workspace=<root>/src had no way to know
+    (save,) = [spec for spec in TOOLS if spec.underscore == "ocp_result_save"]
+    defs = save.args.model_json_schema()["$defs"]
+    for model in ("DecisionArg", "NoteArg"):
+        described = defs[model]["properties"]["citations"]["description"]
+        assert "relative to the workspace root" in described and "sub-folder" in described

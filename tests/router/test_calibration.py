@@ -16,7 +16,7 @@ from ocp_router import TaskClassifier, parse_payload
 from ocp_router.calibration import (
     CAP,
     FILE_NAME,
-    MAX_TAUGHT,
+    MIN_WEIGHT,
     Calibration,
     CalibrationFile,
     Outcome,
@@ -115,11 +115,28 @@ def test_halving_a_types_points_halves_what_each_route_may_take_back() -> None:
     assert tipped.taught["r400"].weight == 0.5 and tipped.types["debug"].outcomes == 200.5
 
 
-def test_the_file_remembers_the_latest_routes_only() -> None:
+def test_an_outcome_saved_again_on_a_route_older_than_the_latest_200_takes_its_point_back(
+    tmp_path: Path,
+) -> None:
+    # The file remembered the latest 200 routes: r0's point still counted in full (no type
+    # had halved), yet its second outcome was added beside it, counted twice.
+    store = CalibrationFile(tmp_path / FILE_NAME)
+    for i in range(260):  # over four types: none passes 400 points and halves
+        store.learn(f"type{i % 4}", 0.3, False, Outcome.GOOD, trace_id=f"r{i}")
+    store.learn("type0", 0.3, False, Outcome.BAD, trace_id="r0")
+    cal = Calibration.load(tmp_path / FILE_NAME)
+    assert cal.types["type0"].wanted_local == {"0.30": 64.0}  # 65 good, r0's taken back
+    assert cal.types["type0"].wanted_paid == {"0.30": 1.0} and cal.outcomes("type0") == 65
+
+
+def test_a_route_is_forgotten_when_halving_shrinks_its_point_below_a_quarter() -> None:
     cal = Calibration()
-    for i in range(MAX_TAUGHT + 1):  # over four types: none passes 400 points and halves
-        cal.record(f"type{i % 4}", 0.3, False, Outcome.GOOD, trace_id=f"r{i}")
-    assert len(cal.taught) == MAX_TAUGHT and "r0" not in cal.taught and not cal.take_back("r0")
+    cal.record("debug", 0.3, False, Outcome.GOOD, trace_id="old")
+    for i in range(1_200):  # halved three times: "old" weighed 1, 0.5, 0.25, then 0.125
+        cal.record("debug", 0.7, False, Outcome.BAD, trace_id=f"r{i}")
+    assert "old" not in cal.taught and not cal.take_back("old")
+    assert all(t.weight >= MIN_WEIGHT for t in cal.taught.values())
+    assert len(cal.taught) <= 800  # bounded by the halving, not by a count of routes
 
 
 def test_the_file_is_versioned_and_round_trips(tmp_path: Path) -> None:

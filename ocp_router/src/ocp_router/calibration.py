@@ -27,10 +27,10 @@ The state is a small JSON file a person can read (points are kept as counts per 
 most 151 bins per task type, halved when a type passes 400 outcomes so recent ones weigh
 more). `ocp-server routing explain` prints it; `ocp-server routing reset` deletes it.
 
-The file also says which route (trace id) taught each of its latest points: the latest outcome
-saved on a route is the one in force, so a new one takes back the point its route taught
-before, and only that one (never another route's point in the same bin, nor a point a reset
-already deleted).
+The file also says which route (trace id) taught each of its points: the latest outcome saved
+on a route is the one in force, so a new one takes back the point its route taught before, and
+only that one (never another route's point in the same bin, nor a point a reset already
+deleted). A route is forgotten when its point is, as halving shrinks it below a quarter.
 """
 
 from __future__ import annotations
@@ -63,9 +63,11 @@ CAP = 0.5  # the largest shift whatever the evidence
 NOISE = 0.15
 _GRID = tuple(round(-CAP + i * 0.01, 2) for i in range(int(round(2 * CAP / 0.01)) + 1))
 _HALVE_AT = 400.0
-# Routes whose point the file remembers, the latest ones: an outcome saved again on an older
-# route cannot take its point back (by then halving has shrunk it, or it is gone).
-MAX_TAUGHT = 200
+# A point (and the route that taught it) is dropped when halving shrinks it below this. The
+# routes the file remembers are so bounded by the halving (at most about 800 per task type:
+# 401 points halved twice, 200 once and 200 new), not by their number: a cap of the latest
+# 200 routes forgot a route whose point still counted, and one saved on again counted twice.
+MIN_WEIGHT = 0.25
 
 
 class Outcome(StrEnum):
@@ -137,7 +139,7 @@ class TypeCalibration:
         for d in (self.wanted_paid, self.wanted_local):
             for k in list(d):
                 d[k] /= 2
-                if d[k] < 0.25:
+                if d[k] < MIN_WEIGHT:
                     del d[k]
         self.outcomes = sum(self.wanted_paid.values()) + sum(self.wanted_local.values())
         return True
@@ -189,7 +191,7 @@ class Calibration:
     base_threshold: float = DEFAULT_ROUTE_THRESHOLD
     types: dict[str, TypeCalibration] = field(default_factory=dict)
     updated: str | None = None
-    # trace id -> the point its latest outcome added, oldest first (at most MAX_TAUGHT)
+    # trace id -> the point its latest outcome added, oldest first, while it weighs MIN_WEIGHT
     taught: dict[str, Taught] = field(default_factory=dict)
 
     def shift(self, task_type: str) -> float:
@@ -221,13 +223,11 @@ class Calibration:
         key = _bin(min(2.0, max(-1.0, score)))
         if trace_id:
             self.taught[trace_id] = Taught(task_type, key, paid)
-            while len(self.taught) > MAX_TAUGHT:
-                del self.taught[next(iter(self.taught))]
         if t.add(key, paid):  # this point too
             for taught in self.taught.values():
                 if taught.task_type == task_type:
                     taught.weight /= 2
-            self.taught = {k: v for k, v in self.taught.items() if v.weight >= 0.25}
+            self.taught = {k: v for k, v in self.taught.items() if v.weight >= MIN_WEIGHT}
         t.shift = t.fit(self.base_threshold)
         self.updated = datetime.now(UTC).isoformat(timespec="seconds")
         return True

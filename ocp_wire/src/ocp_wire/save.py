@@ -24,8 +24,10 @@ Citations: Any = Field(
     default_factory=list,
     max_length=20,
     description="The code this is about: path:start-end (as the context search tool cites it), "
-    "path:symbol, or a symbol name (verify_token, SessionStore.rotate_session). Checked at "
-    "every restore: served as fact only while that code is unchanged or moved.",
+    "path:symbol, or a symbol name (verify_token, SessionStore.rotate_session). A path is "
+    "relative to the workspace root, or, when `workspace` names a sub-folder of it, to that "
+    "folder as well. Checked at every restore: served as fact only while that code is "
+    "unchanged or moved.",
 )
 CitationArg = Annotated[str, StringConstraints(min_length=1, max_length=500)]
 StateKey = Annotated[str, Field(min_length=1, max_length=MAX_STATE_KEY_CHARS)]
