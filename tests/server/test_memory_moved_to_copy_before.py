@@ -16,19 +16,22 @@ from ocp_server.app import AppState
 from ocp_server.migrations import m041_rejudge_moved_citations, migrate
 from ocp_server.workspaces import Workspace
 from tests.server.app_fixture import opened
-from tests.workspace_fixture import AUTH_PY
+from tests.workspace_fixture import AUTH_PY, git
 
 COMPARE = "return hmac.compare_digest(token, secret)"
 DECISION = {"title": "token check", "decision": "constant time", "citations": ["verify_token"]}
 
 
-async def _as_an_older_server_left_it(ws: Workspace, path: str, start: int, end: int) -> None:
-    """The citation moved to `path`:start-end, that file signed as checked as it is now."""
+async def _as_an_older_server_left_it(
+    ws: Workspace, path: str, start: int, end: int, symbol: str | None = None
+) -> None:
+    """The citation moved to `path`:start-end (named `symbol`, when the older check renamed it
+    after the copy), that file signed as checked as it is now."""
     db = ws.memory.db
     await db.execute(
         "UPDATE memory_citations SET status = 'moved', path = ?, start_line = ?, end_line = ?, "
-        "moved_from = cited",
-        (path, start, end),
+        "moved_from = cited, symbol = coalesce(?, symbol), namesakes = NULL",
+        (path, start, end, symbol),
     )
     stat = os.stat(ws.path / path)
     await db.execute("DELETE FROM memory_files")
@@ -69,6 +72,76 @@ async def test_a_function_moved_out_of_its_file_stays_moved_after_the_upgrade(
     start, end = AUTH_PY.index("def verify_token"), AUTH_PY.index("class SessionStore")
     (workspace / "src" / "tokens.py").write_text("import hmac\n\n\n" + AUTH_PY[start:end])
     (workspace / "src" / "auth.py").write_text(AUTH_PY[:start] + AUTH_PY[end:])
+    await ws.index.update()
+    await _as_an_older_server_left_it(ws, "src/tokens.py", 4, 6)
+    await migrate(ws.memory.db)
+    out = await app.restore(ws, wire.RestoreArgs(max_tokens=2_000))
+    (served,) = out.decisions
+    assert served.verified == "moved" and served.citations[0].citation == "src/tokens.py:4-6"
+
+
+HANDLE = """def handle(request):
+    user = request.user
+    if user is None:
+        raise PermissionError("no user on the request")
+    return respond(request)
+"""
+REFUSAL = 'raise PermissionError("no user on the request")'
+
+
+async def test_a_citation_an_older_server_moved_to_a_renamed_copy_in_its_file_is_stale(
+    app: AppState, workspace: Path
+) -> None:
+    # The older check found lines cited in `handle` in a copy pasted above it under another
+    # name, took that name for the citation's symbol, and so, judged again from where it was
+    # saved, the citation looked for `handle_v1`, found it unchanged: still moved.
+    mod = workspace / "mod.py"
+    mod.write_text("import settings\n\n\n" + HANDLE)
+    cited = {"title": "no user", "decision": "handle refuses", "citations": ["mod.py:5-7"]}
+    ws = await opened(app, workspace)
+    await app.save(ws, wire.SaveArgs(decisions=[wire.DecisionArg.model_validate(cited)]))
+    copy = HANDLE.replace("def handle", "def handle_v1")
+    edited = HANDLE.replace(REFUSAL, "return None")
+    mod.write_text("import settings\n\n\n# kept for the old callers\n" + copy + "\n\n" + edited)
+    await ws.index.update()
+    await _as_an_older_server_left_it(ws, "mod.py", 6, 8, "handle_v1")
+    await migrate(ws.memory.db)
+    out = await app.restore(ws, wire.RestoreArgs(max_tokens=2_000))
+    assert not out.decisions, out.brief
+    (stale,) = out.stale
+    assert stale.citations[0].citation == "mod.py:5-7", out.brief
+    assert f"-`{REFUSAL}` +`return None`" in out.brief, out.brief
+
+
+async def test_a_citation_an_older_server_moved_to_a_copy_is_stale_once_its_file_was_renamed(
+    app: AppState, workspace: Path
+) -> None:
+    # Judged again from where it was saved, the citation's saved file was gone (git mv):
+    # not judged at all, and it stayed 'moved' into the legacy copy.
+    ws = await opened(app, workspace)
+    await app.save(ws, wire.SaveArgs(decisions=[wire.DecisionArg.model_validate(DECISION)]))
+    (workspace / "src" / "legacy_auth.py").write_text(AUTH_PY)  # the copy, as cited
+    (workspace / "src" / "auth.py").write_text(AUTH_PY.replace(COMPARE, "return token == secret"))
+    git(workspace, "mv", "src/auth.py", "src/authn.py")
+    await ws.index.update()
+    await _as_an_older_server_left_it(ws, "src/legacy_auth.py", 6, 8)
+    await migrate(ws.memory.db)
+    out = await app.restore(ws, wire.RestoreArgs(max_tokens=2_000))
+    assert not out.decisions, out.brief
+    (stale,) = out.stale
+    assert stale.citations[0].citation.startswith("src/authn.py:"), out.brief
+    assert "return token == secret" in out.brief
+
+
+async def test_a_function_moved_out_of_a_file_renamed_since_stays_moved(
+    app: AppState, workspace: Path
+) -> None:
+    ws = await opened(app, workspace)
+    await app.save(ws, wire.SaveArgs(decisions=[wire.DecisionArg.model_validate(DECISION)]))
+    start, end = AUTH_PY.index("def verify_token"), AUTH_PY.index("class SessionStore")
+    (workspace / "src" / "tokens.py").write_text("import hmac\n\n\n" + AUTH_PY[start:end])
+    (workspace / "src" / "auth.py").write_text(AUTH_PY[:start] + AUTH_PY[end:])
+    git(workspace, "mv", "src/auth.py", "src/authn.py")
     await ws.index.update()
     await _as_an_older_server_left_it(ws, "src/tokens.py", 4, 6)
     await migrate(ws.memory.db)

@@ -1142,6 +1142,14 @@ async def m041_rejudge_moved_citations(db: aiosqlite.Connection) -> None:
     )
 
 
+async def m042_citation_namesakes(db: aiosqlite.Connection) -> None:
+    """How many definitions of its file bore a citation's symbol when it was last confirmed
+    (saved, or checked valid or moved): a copy of a function pasted under its own name at the
+    cited lines, the function itself edited, is told by one more of them (citations/
+    namesakes.py). NULL: saved before, not known until its next confirmation."""
+    await db.execute("ALTER TABLE memory_citations ADD COLUMN namesakes INTEGER")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     m001_index,
     m002_memory,
@@ -1182,6 +1190,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     m039_proxy_local_error_types,
     m040_route_answer_kept,
     m041_rejudge_moved_citations,
+    m042_citation_namesakes,
 )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -9,7 +11,9 @@ from ocp_server.citations.values import Definition
 from ocp_server.index.chunking import chunk_text
 from ocp_server.index.languages import detect_language
 
-__all__ = ["bare_name", "definitions", "matches"]
+__all__ = ["bare_name", "definitions", "matches", "overload_stub"]
+
+_OVERLOAD = re.compile(r"\s*@(?:\w+\.)*overload\b")
 
 
 @dataclass(slots=True)
@@ -64,3 +68,13 @@ def matches(d: Definition, symbol: str) -> int:
 
 def bare_name(symbol: str) -> str:
     return symbol.rsplit(".", 1)[-1].rsplit(" > ", 1)[-1]
+
+
+def overload_stub(lines: Sequence[str], d: Definition) -> bool:
+    """The definition is an `@overload` stub (its decorators, before its `def`, say so)."""
+    for line in lines[d.start_line - 1 : d.end_line]:
+        if not line.lstrip().startswith("@"):
+            return False
+        if _OVERLOAD.match(line):
+            return True
+    return False

@@ -22,6 +22,7 @@ class Located:
     whole: bool  # the lines are that whole definition
     content_hash: str
     content: str  # the lines, capped at MAX_CONTENT characters
+    namesakes: int | None = None  # definitions of the file bearing `symbol` (namesakes.py)
 
     @property
     def citation(self) -> str:
@@ -40,6 +41,8 @@ class Stored:
     whole: bool
     content_hash: str  # of the lines as they were, secrets included
     content: str  # the lines as memory keeps them: redacted, capped at MAX_CONTENT characters
+    # definitions of the file bearing `symbol` when last confirmed; None: not known (older)
+    namesakes: int | None = None
 
     @property
     def citation(self) -> str:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-import re
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from pathlib import Path, PurePosixPath
 
 import aiosqlite
@@ -21,7 +21,7 @@ from ocp_server.citations.blocks import (
     most_alike_stretch,
     region,
 )
-from ocp_server.citations.definitions import bare_name, definitions, matches
+from ocp_server.citations.definitions import bare_name, definitions, matches, overload_stub
 from ocp_server.citations.lines import (
     content_hash,
     describe_change,
@@ -29,6 +29,7 @@ from ocp_server.citations.lines import (
     split_lines,
     trimmed,
 )
+from ocp_server.citations.namesakes import changed_namesake, count_namesakes
 from ocp_server.citations.nested import defining_lines, nested_definitions
 from ocp_server.citations.parsing import parse_citation
 from ocp_server.citations.relative_to import files_ending_in, not_indexed, places
@@ -53,7 +54,6 @@ RENAME_TRIES = 20  # files looked in for lines whose file is gone (git mv)
 NEWEST_TRIES = 20
 NEWEST_BYTES = 4_000_000
 NEWEST_SEARCHES = 40  # citations looked for so in one save or restore (a folder deleted whole)
-_OVERLOAD = re.compile(r"\s*@(?:\w+\.)*overload\b")
 
 
 class CodeView:
@@ -87,7 +87,7 @@ class CodeView:
         self._nested: dict[tuple[str, str], list[Definition]] = {}
         self._known: dict[str, dict[str, str]] = {}
         self._newest_searches = 0
-        self._git = GitRenames(workspace)
+        self.git = GitRenames(workspace)  # where git says a gone file went
 
     @classmethod
     async def open(
@@ -227,7 +227,7 @@ class CodeView:
         and extension, newest first; at most RENAME_TRIES guesses."""
         if path in self._renamed:
             return self._renamed[path]
-        by_git = await self._git.renamed_to(path)
+        by_git = await self.git.renamed_to(path)
         old = PurePosixPath(path)
         folder = "" if old.parent == PurePosixPath(".") else f"{old.parent}/"
         rows = await self.db.execute_fetchall(
@@ -305,16 +305,16 @@ class CodeView:
         path, d = found[0]
         lines = await self.lines(path)
         assert lines is not None
-        return located(path, lines, d.start_line, d.end_line, d.name, True)
+        return await self.counted(located(path, lines, d.start_line, d.end_line, d.name, True))
+
+    async def counted(self, at: Located) -> Located:
+        """`at` with how many definitions of its file bear its symbol (namesakes.py)."""
+        defs = await self.definitions_of(at.path, at.symbol) if at.symbol else []
+        return replace(at, namesakes=count_namesakes(defs, at.symbol))
 
     async def overload_stub(self, path: str, d: Definition) -> bool:
         """The definition is an `@overload` stub (its decorators, before its `def`, say so)."""
-        for line in (await self.lines(path) or [])[d.start_line - 1 : d.end_line]:
-            if not line.lstrip().startswith("@"):
-                return False
-            if _OVERLOAD.match(line):
-                return True
-        return False
+        return overload_stub(await self.lines(path) or [], d)
 
     async def _indexed_path(self, raw: str, path: str, scope: str | None) -> str:
         """The indexed file a citation's `path` names, at the first of its `places`."""
@@ -341,7 +341,9 @@ class CodeView:
             if inside and (holder is None or d.end_line - d.start_line < holder[1] - holder[0]):
                 holder = (d.start_line, d.end_line, d.name)
         whole = holder is not None and (holder[0], holder[1]) == (start, end)
-        return located(path, lines, start, end, holder[2] if holder else None, whole)
+        return await self.counted(
+            located(path, lines, start, end, holder[2] if holder else None, whole)
+        )
 
     def _by_its_name_indexable(self, path: str) -> bool:
         """The path, and where it leads, are inside the workspace and not excluded by name (a
@@ -375,15 +377,15 @@ class CodeView:
                 if content_hash(
                     lines[c.start_line - 1 : c.end_line]
                 ) == c.content_hash and not await self._a_copy(c, lines, c.start_line, c.end_line):
-                    return Check("valid", located(c.path, lines, c.start_line, c.end_line,
-                                                   c.symbol, c.whole))  # fmt: skip
+                    at = located(c.path, lines, c.start_line, c.end_line, c.symbol, c.whole)
+                    return await self._namesake_changed(c, lines, at) or Check("valid", at)
             found = await self._find(c, c.path, lines)
             if (
                 found is not None
                 and (c.whole or not edited_in_place(lines, c))
                 and not await self._a_copy(c, lines, found.start_line, found.end_line)
             ):
-                return Check("moved", found)
+                return await self._namesake_changed(c, lines, found) or Check("moved", found)
         # Another file's copy of the cited code is where it went only when its own file no
         # longer defines it: changed where it still is, it is stale (a vendored or legacy
         # copy that still reads as cited is not the code the memory is about).
@@ -411,6 +413,19 @@ class CodeView:
                 return Check("moved", found)
         where, change = await self._what_changed(c, lines)
         return Check("stale", where, change)
+
+    async def _namesake_changed(self, c: Stored, lines: list[str], at: Located) -> Check | None:
+        """Stale, when the cited code found unchanged at `at` is a copy under the cited name
+        and the namesake added since holds it changed (namesakes.py)."""
+        defs = await self.definitions_of(c.path, c.symbol) if c.symbol else []
+        if (changed := changed_namesake(defs, lines, c, at.start_line, at.end_line)) is None:
+            return None
+        d, text = changed
+        now = located(c.path, lines, d.start_line, d.end_line, d.name, True)
+        diff = describe_change(normalized(c.content.splitlines()), text, await self.known(c.path))
+        what = f"`{c.symbol}`" if c.whole else "its lines"
+        copy = f"`{c.symbol}` is defined more often than when cited; {at.citation} reads as cited"
+        return Check("stale", now, f"{what} changed: {diff} ({copy})")
 
     async def _a_copy(self, c: Stored, lines: list[str], start: int, end: int) -> bool:
         """`a_copy`, for lines cited within a definition (only they name what they copy)."""
@@ -440,7 +455,7 @@ class CodeView:
         """A short block of a file that is gone (found just anywhere it proves nothing), where
         its file went: in the file git says it was renamed to, nearest its old place; in a
         file of its name in another folder (a plain `mv`), at its very lines."""
-        by_git = await self._git.renamed_to(c.path)
+        by_git = await self.git.renamed_to(c.path)
         name = PurePosixPath(c.path).name
         same_name = [p for p in await self.renamed_to(c.path) if PurePosixPath(p).name == name]
         for path in dict.fromkeys([*by_git[:1], *same_name]):
@@ -474,7 +489,7 @@ class CodeView:
             by_git: list[str] = []
             if self.stat(c.path) == (-1, -1):
                 # a rename git was told of is no deletion: say where the file went
-                by_git = (await self._git.renamed_to(c.path))[:1]
+                by_git = (await self.git.renamed_to(c.path))[:1]
                 gone = f"{c.path} was " + (f"renamed to {by_git[0]}" if by_git else "deleted")
             elif self.too_large(c.path):
                 gone = self._unreadable(c.path)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from ocp_server.citations import Check, CodeView, Stored
+from ocp_server.citations import Check, CodeView, Stored, normalized
+from ocp_server.citations.blocks import most_alike, most_alike_stretch
+from ocp_server.citations.definitions import matches
 from ocp_server.index.files import path_exclusion
 from ocp_server.memory.base import MemoryBase, Snapshot
 from ocp_server.memory.queries import STORED_CITATIONS, UNINDEXED, placeholders
@@ -85,7 +87,7 @@ class CitationChecks(MemoryBase):
             rejudged: dict[int, tuple[str, int, int]] = {}  # stale from where it was saved
             for row in rows:
                 stored = Stored(
-                    row[0], row[1], row[2], row[3], row[4], bool(row[5]), row[6], row[7]
+                    row[0], row[1], row[2], row[3], row[4], bool(row[5]), row[6], row[7], row[13]
                 )
                 if stored.id not in checked:
                     checked[stored.id] = await view.check(stored)
@@ -107,7 +109,7 @@ class CitationChecks(MemoryBase):
                     updates.append(
                         (
                             "stale", path, start, end, row[4], row[5], moved_from,
-                            result.change, seen, now, row[0],
+                            result.change, seen, now, row[13], row[0],
                         )
                     )  # fmt: skip
                     continue
@@ -119,10 +121,12 @@ class CitationChecks(MemoryBase):
                 if status == "valid" and row[9] == "moved" and where.citation != row[8]:
                     # still at the place it moved to, not back where it was saved
                     status, moved_from = "moved", row[10]
+                # confirmed: the namesakes of its file now are what a copy is told by later
+                namesakes = (await view.counted(where)).namesakes
                 updates.append(
                     (
                         status, where.path, where.start_line, where.end_line, where.symbol,
-                        int(where.whole), moved_from, None, seen, now, row[0],
+                        int(where.whole), moved_from, None, seen, now, namesakes, row[0],
                     )
                 )  # fmt: skip
                 if where.path != row[1]:
@@ -130,7 +134,7 @@ class CitationChecks(MemoryBase):
             await self.db.executemany(
                 "UPDATE memory_citations SET status = ?, path = ?, start_line = ?, end_line = ?, "
                 "symbol = ?, whole = ?, moved_from = ?, change = ?, index_seen = ?, "
-                "checked_at = ? WHERE id = ?",
+                "checked_at = ?, namesakes = ? WHERE id = ?",
                 updates,
             )
             if recheck or stale:
@@ -187,8 +191,11 @@ async def _judged_where_saved(
     STORED_CITATIONS row): stale there, with where it was saved, or None. Older servers took
     a copy of the cited code for where it went (another file's copy while its own file still
     defined it; a block its file repeats, edited where it is), and a file only the copy's
-    was signed for never had it checked again. A citation whose saved file is gone followed
-    it where it went (a rename): not judged again."""
+    was signed for never had it checked again. A citation whose saved file is gone is judged
+    in the file git says it became (a rename staged or committed); gone otherwise (deleted),
+    it followed its code where it went. One an older check renamed after a copy in its own
+    file (its symbol the copy's now) is judged again under the name of the definition there
+    most like the cited code, when that is another."""
     path, _, lines = str(row[8] or "").rpartition(":")
     start, _, end = lines.partition("-")
     if not (path and start.isdigit() and end.isdigit()) or (path, int(start), int(end)) == (
@@ -198,10 +205,28 @@ async def _judged_where_saved(
     ):
         return None
     if await view.lines(path) is None:
-        return None
+        went = (await view.git.renamed_to(path))[:1]
+        if not went or await view.lines(went[0]) is None:
+            return None
+        path = went[0]
     saved = Stored(row[0], path, int(start), int(end), row[4], bool(row[5]), row[6], row[7])
     again = await view.check(saved)
+    if again.status != "stale" and path == row[1] and saved.symbol:
+        named = await _most_alike_other(view, saved)
+        if named is not None:
+            again = await view.check(replace(saved, symbol=named))
     return (again, (path, int(start), int(end))) if again.status == "stale" else None
+
+
+async def _most_alike_other(view: CodeView, c: Stored) -> str | None:
+    """The name of the definition of `c`'s file, not named as `c`, most like the cited code
+    (its stretch most like the cited lines, for lines cited within one), if alike enough."""
+    lines = await view.lines(c.path)
+    assert lines is not None and c.symbol is not None
+    others = [d for d in await view.definitions(c.path) if matches(d, c.symbol) != 2]
+    old = normalized(c.content.splitlines())
+    alike = most_alike(others, lines, old) if c.whole else most_alike_stretch(others, lines, old)[0]
+    return alike.name if alike is not None else None
 
 
 def _float(value: Any) -> float:

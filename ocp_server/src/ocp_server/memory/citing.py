@@ -97,8 +97,8 @@ class MemoryCites(MemoryForgets):
         known = {c.path: await view.known(c.path) for c in new}
         await self.db.executemany(
             f"INSERT INTO memory_citations ({column}, cited, path, start_line, end_line, symbol, "
-            "whole, content_hash, content, index_seen, checked_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "whole, content_hash, content, index_seen, checked_at, namesakes) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (
                     owner,
@@ -113,6 +113,7 @@ class MemoryCites(MemoryForgets):
                     redacted(c.content, known[c.path]),
                     seen,
                     now,
+                    c.namesakes,
                 )
                 for c in new
             ],

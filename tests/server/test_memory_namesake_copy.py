@@ -1,0 +1,130 @@
+"""A decision cites `handle` (whole, or lines inside it); a copy of the function under the
+same name is pasted above it (kept for the old callers, shadowed), then `handle` itself is
+edited where it now is. The restore served the decision as valid at the copy, which sits at
+the very lines cited (or "moved" into it, lines added above): the copy has the cited name,
+and a definition of that name holding the lines was taken for the cited one (overloads
+share a name). The file defines `handle` once more than when the decision was saved, and
+the other one holds the cited code changed: stale, saying what changed. A file that already
+defined the name twice when it was saved (a definition per platform, overloads) keeps its
+citation valid over an edit elsewhere, and a namesake added that is not alike proves nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import ocp_wire as wire
+from ocp_server.app import AppState
+from tests.server.app_fixture import opened
+
+HANDLE = """def handle(request):
+    user = request.user
+    if user is None:
+        raise PermissionError("no user on the request")
+    limit = settings.rate_limit_for(user)
+    return respond(request, limit)
+"""
+HEAD = "import settings\n\n\n"
+TAIL = "\n\ndef respond(request, limit):\n    return (request, limit)\n"
+REFUSAL = 'raise PermissionError("no user on the request")'
+EDITED = HANDLE.replace(REFUSAL, "return None")
+
+
+async def _restored(
+    app: AppState, workspace: Path, before: str, cited: str, after: str
+) -> wire.RestoreResult:
+    mod = workspace / "mod.py"
+    mod.write_text(before)
+    ws = await opened(app, workspace)
+    decision = {"title": "no user", "decision": "handle refuses anonymous", "citations": [cited]}
+    await app.save(ws, wire.SaveArgs(decisions=[wire.DecisionArg.model_validate(decision)]))
+    mod.write_text(after)
+    await ws.index.update()
+    return await app.restore(ws, wire.RestoreArgs(max_tokens=2_000))
+
+
+@pytest.mark.parametrize("above", ["", 'OLD_CALLERS = ("billing",)\n\n\n'])
+@pytest.mark.parametrize("cited", ["mod.py:5-7", "mod.py:handle"])
+async def test_a_citation_is_stale_when_a_same_named_copy_sits_where_the_edited_code_was(
+    app: AppState, workspace: Path, above: str, cited: str
+) -> None:
+    after = HEAD + above + HANDLE + "\n\n" + EDITED + TAIL
+    out = await _restored(app, workspace, HEAD + HANDLE + TAIL, cited, after)
+    assert not out.decisions, out.brief
+    (stale,) = out.stale
+    assert f"-`{REFUSAL}` +`return None`" in out.brief, out.brief
+
+
+PER_PLATFORM = """import sys
+
+
+if sys.platform == "win32":
+    def handle(request):
+        user = request.user
+        if user is None:
+            raise PermissionError("no user on the request")
+        return user
+else:
+    def handle(request):
+        user = request.user
+        if user is None:
+            raise LookupError("no user on the request")
+        return user
+
+
+def respond(request):
+    return request
+"""
+
+
+async def test_a_name_defined_twice_when_saved_keeps_its_citation_over_an_edit_elsewhere(
+    app: AppState, workspace: Path
+) -> None:
+    after = PER_PLATFORM.replace("    return request\n", "    return (request, None)\n")
+    out = await _restored(app, workspace, PER_PLATFORM, "mod.py:6-8", after)
+    (served,) = out.decisions
+    assert served.verified == "valid" and served.citations[0].citation == "mod.py:6-8", out.brief
+
+
+async def test_a_namesake_added_that_is_not_alike_leaves_the_citation_valid(
+    app: AppState, workspace: Path
+) -> None:
+    other = "\n\ndef handle(request, retries):\n    return retry(request, retries)\n"
+    out = await _restored(
+        app, workspace, HEAD + HANDLE + TAIL, "mod.py:5-7", HEAD + HANDLE + other + TAIL
+    )
+    (served,) = out.decisions
+    assert served.verified == "valid" and served.citations[0].citation == "mod.py:5-7", out.brief
+
+
+async def test_a_same_named_copy_of_code_left_unchanged_leaves_the_citation_served(
+    app: AppState, workspace: Path
+) -> None:
+    after = HEAD + HANDLE + "\n\n" + HANDLE + TAIL
+    out = await _restored(app, workspace, HEAD + HANDLE + TAIL, "mod.py:5-7", after)
+    (served,) = out.decisions
+    assert served.verified == "valid", out.brief
+
+
+async def test_a_citation_saved_before_namesakes_were_counted_is_counted_at_its_next_check(
+    app: AppState, workspace: Path
+) -> None:
+    mod = workspace / "mod.py"
+    mod.write_text(HEAD + HANDLE + TAIL)
+    ws = await opened(app, workspace)
+    decision = {"title": "no user", "decision": "handle refuses", "citations": ["mod.py:5-7"]}
+    await app.save(ws, wire.SaveArgs(decisions=[wire.DecisionArg.model_validate(decision)]))
+    db = ws.memory.db
+    assert list(await db.execute_fetchall("SELECT namesakes FROM memory_citations")) == [(1,)]
+    await db.execute("UPDATE memory_citations SET namesakes = NULL")  # as m042 left it
+    await db.commit()
+    mod.write_text(HEAD + HANDLE + TAIL + "\n\ndef later():\n    return 1\n")
+    await ws.index.update()
+    out = await app.restore(ws, wire.RestoreArgs(max_tokens=2_000))
+    assert [d.verified for d in out.decisions] == ["valid"], out.brief
+    assert list(await db.execute_fetchall("SELECT namesakes FROM memory_citations")) == [(1,)]
+    mod.write_text(HEAD + HANDLE + "\n\n" + EDITED + TAIL)
+    await ws.index.update()
+    out = await app.restore(ws, wire.RestoreArgs(max_tokens=2_000))
+    assert not out.decisions and len(out.stale) == 1, out.brief
