@@ -148,3 +148,24 @@ async def test_a_function_moved_out_of_a_file_renamed_since_stays_moved(
     out = await app.restore(ws, wire.RestoreArgs(max_tokens=2_000))
     (served,) = out.decisions
     assert served.verified == "moved" and served.citations[0].citation == "src/tokens.py:4-6"
+
+
+async def test_a_function_renamed_as_it_moved_in_its_file_stays_moved_beside_one_alike(
+    app: AppState, workspace: Path
+) -> None:
+    # Judged again from where it was saved under the name of the definition most like it
+    # (for an older server's rename after a copy), a citation this server had confirmed
+    # moved with its function renamed was stale: `handle_admin` holds its lines changed.
+    mod = workspace / "mod.py"
+    admin = HANDLE.replace("def handle", "def handle_admin").replace("PermissionError", "KeyError")
+    mod.write_text("import settings\n\n\n" + HANDLE + "\n\n" + admin)
+    cited = {"title": "no user", "decision": "handle refuses", "citations": ["mod.py:5-7"]}
+    ws = await opened(app, workspace)
+    await app.save(ws, wire.SaveArgs(decisions=[wire.DecisionArg.model_validate(cited)]))
+    served = HANDLE.replace("def handle", "def serve")
+    for extra in ("", "\n\ndef later():\n    return 1\n"):
+        mod.write_text("import settings\n\nLIMIT = 3\n\n\n" + served + "\n\n" + admin + extra)
+        await ws.index.update()
+        out = await app.restore(ws, wire.RestoreArgs(max_tokens=2_000))
+        assert [d.verified for d in out.decisions] == ["moved"], out.brief
+        assert out.decisions[0].citations[0].citation == "mod.py:7-9", out.brief

@@ -194,8 +194,8 @@ async def _judged_where_saved(
     was signed for never had it checked again. A citation whose saved file is gone is judged
     in the file git says it became (a rename staged or committed); gone otherwise (deleted),
     it followed its code where it went. One an older check renamed after a copy in its own
-    file (its symbol the copy's now) is judged again under the name of the definition there
-    most like the cited code, when that is another."""
+    file (its symbol the copy's now; one this server never confirmed) is judged again under
+    the name of the definition there most like the cited code, when that is another."""
     path, _, lines = str(row[8] or "").rpartition(":")
     start, _, end = lines.partition("-")
     if not (path and start.isdigit() and end.isdigit()) or (path, int(start), int(end)) == (
@@ -211,7 +211,10 @@ async def _judged_where_saved(
         path = went[0]
     saved = Stored(row[0], path, int(start), int(end), row[4], bool(row[5]), row[6], row[7])
     again = await view.check(saved)
-    if again.status != "stale" and path == row[1] and saved.symbol:
+    if again.status != "stale" and path == row[1] and saved.symbol and row[13] is None:
+        # (namesakes NULL: not confirmed by a check that takes no copy for the cited code;
+        # one that is confirmed since may be a function renamed as it moved in its file,
+        # whose siblings may look alike)
         named = await _most_alike_other(view, saved)
         if named is not None:
             again = await view.check(replace(saved, symbol=named))
