@@ -160,6 +160,7 @@ class StaleBrief:
     text: str
     created_at: float
     citations: tuple[CitationState, ...]
+    rationale: str | None = None  # a decision's: what its changed code is judged by
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,8 +298,13 @@ def render_decision(item: Item) -> Rendered:
     cut = cut1 or cut2 or cut3
     if item.section == "stale":
         text, cut4 = cap(f"{title}: {decision}", CAP_STALE)
-        stale = StaleBrief("decision", r[0], title, decision, r[4], tuple(states))
-        return stale, f"- decision #{r[0]} **{text}**{_stale_tag(states)}", cut or cut4
+        # why it was decided is what tells whether the change breaks it (then supersede) or
+        # not (then save it again citing the code as it is)
+        why, cut5 = cap(rationale, CAP_STALE) if rationale else (None, False)
+        stale = StaleBrief("decision", r[0], title, decision, r[4], tuple(states), why)
+        because = f" — why: {why}" if why else ""
+        line = f"- decision #{r[0]} **{text}**{because}{_stale_tag(states)}"
+        return stale, line, cut or cut4 or cut5
     terse = item.shrink > 0
     if terse and any(c.moved_from for c in states):  # where moved code was: the first to go
         states, cut = [replace(c, moved_from=None) for c in states], True

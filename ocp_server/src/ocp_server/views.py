@@ -99,6 +99,7 @@ def stale_out(s: StaleBrief) -> wire.StaleOut:
         id=s.id,
         title=s.title,
         text=s.text,
+        rationale=s.rationale,
         citations=[_citation_out(c) for c in s.citations],
     )
 

@@ -100,6 +100,9 @@ class StaleOut(WireOut):
     id: int
     title: str | None
     text: str
+    rationale: str | None = Field(
+        None, description="A decision's why: what to judge the change by (supersede or re-save)"
+    )
     citations: list[CitationOut] = Field(description="stale ones say what changed")
 
 
