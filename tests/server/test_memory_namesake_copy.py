@@ -16,7 +16,9 @@ import pytest
 
 import ocp_wire as wire
 from ocp_server.app import AppState
+from ocp_server.migrations import m043_count_namesakes, migrate
 from tests.server.app_fixture import opened
+from tests.workspace_fixture import settled
 
 HANDLE = """def handle(request):
     user = request.user
@@ -123,6 +125,30 @@ async def test_a_citation_saved_before_namesakes_were_counted_is_counted_at_its_
     await ws.index.update()
     out = await app.restore(ws, wire.RestoreArgs(max_tokens=2_000))
     assert [d.verified for d in out.decisions] == ["valid"], out.brief
+    assert list(await db.execute_fetchall("SELECT namesakes FROM memory_citations")) == [(1,)]
+    mod.write_text(HEAD + HANDLE + "\n\n" + EDITED + TAIL)
+    await ws.index.update()
+    out = await app.restore(ws, wire.RestoreArgs(max_tokens=2_000))
+    assert not out.decisions and len(out.stale) == 1, out.brief
+
+
+async def test_a_citation_saved_before_namesakes_were_counted_is_counted_at_the_first_restore(
+    app: AppState, workspace: Path
+) -> None:
+    # Counted only at its file's next edit, a citation whose next edit was the paste itself
+    # took the copy for one of the namesakes it had when saved.
+    mod = workspace / "mod.py"
+    mod.write_text(HEAD + HANDLE + TAIL)
+    settled(workspace)  # signed as checked at the save, not left to check again (racy)
+    ws = await opened(app, workspace)
+    decision = {"title": "no user", "decision": "handle refuses", "citations": ["mod.py:5-7"]}
+    await app.save(ws, wire.SaveArgs(decisions=[wire.DecisionArg.model_validate(decision)]))
+    db = ws.memory.db
+    await db.execute("UPDATE memory_citations SET namesakes = NULL")  # as m042 left it
+    await db.execute("DELETE FROM _migrations WHERE name = ?", (m043_count_namesakes.__name__,))
+    await db.commit()
+    assert await migrate(db) == [m043_count_namesakes.__name__]
+    await app.restore(ws, wire.RestoreArgs(max_tokens=2_000))  # no edit since the save
     assert list(await db.execute_fetchall("SELECT namesakes FROM memory_citations")) == [(1,)]
     mod.write_text(HEAD + HANDLE + "\n\n" + EDITED + TAIL)
     await ws.index.update()

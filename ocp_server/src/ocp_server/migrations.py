@@ -1146,8 +1146,17 @@ async def m042_citation_namesakes(db: aiosqlite.Connection) -> None:
     """How many definitions of its file bore a citation's symbol when it was last confirmed
     (saved, or checked valid or moved): a copy of a function pasted under its own name at the
     cited lines, the function itself edited, is told by one more of them (citations/
-    namesakes.py). NULL: saved before, not known until its next confirmation."""
+    namesakes.py). NULL: saved before, not known until its next confirmation (m043)."""
     await db.execute("ALTER TABLE memory_citations ADD COLUMN namesakes INTEGER")
+
+
+async def m043_count_namesakes(db: aiosqlite.Connection) -> None:
+    """Every cited file loses its signature as checked (-3, unconfirmed), once, so the next
+    restore checks its citations: each confirmed gets its namesakes counted (m042) before a
+    copy is pasted, not at the next edit of its file, which may be the paste itself; and a
+    citation an older server served as valid at a copy of the cited code under another name
+    (c50e3ae) is judged by today's checks."""
+    await db.execute("UPDATE memory_files SET mtime_ns = -3")
 
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -1191,6 +1200,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     m040_route_answer_kept,
     m041_rejudge_moved_citations,
     m042_citation_namesakes,
+    m043_count_namesakes,
 )
 
 

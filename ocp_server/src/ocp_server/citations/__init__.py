@@ -27,8 +27,9 @@ stale until it shrinks.
 
 The package: `parsing` reads a citation, `view` (CodeView) resolves and checks it against the
 workspace, `blocks` finds cited lines again within a file, `definitions` names a file's
-definitions (`nested` those in function bodies, which the index does not name), `lines`
-compares and hashes lines, `suggestions` proposes citations for a text.
+definitions (`nested` those in function bodies, which the index does not name), `namesakes`
+tells a copy under the cited name from the cited code, `lines` compares and hashes lines,
+`suggestions` proposes citations for a text.
 """
 
 from __future__ import annotations
