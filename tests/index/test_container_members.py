@@ -5,6 +5,8 @@ holds, and the agent had to open the file to learn where its methods are."""
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -152,3 +154,70 @@ async def test_a_container_hits_members_come_from_the_kept_outline_the_second_ti
         again = (await index.search("Zephyrbar class", k=8)).results
     header = next(r for r in first if r.kind == "class")
     assert next(r for r in again if r.kind == "class").members == header.members
+
+
+def _outline_db() -> sqlite3.Connection:
+    """A chunks table of two files: file 1 a class with two methods, file 2 a function."""
+    db = sqlite3.connect(":memory:")
+    db.execute(
+        "CREATE TABLE chunks (id INTEGER PRIMARY KEY, file_id INTEGER, symbol TEXT, kind TEXT,"
+        " scope TEXT, start_line INTEGER, end_line INTEGER)"
+    )
+    db.executemany(
+        "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [
+            (10, 1, "Walrus", "class", None, 1, 1),
+            (11, 1, "swim", "method", "Walrus", 2, 4),
+            (12, 1, "dive", "method", "Walrus", 5, 9),
+            (20, 2, "alone", "function", None, 1, 3),
+        ],
+    )
+    return db
+
+
+async def test_a_containers_members_are_kept_while_its_files_outline_is_and_found_again_after() -> (
+    None
+):
+    db = _outline_db()
+    reads: list[list[object]] = []
+
+    async def read(sql: str, params: Sequence[object]) -> list[sqlite3.Row]:
+        reads.append(list(params))
+        return db.execute(sql, params).fetchall()
+
+    outlines = FileOutlines(max_files=1)
+    first = await outlines.members(read, [(10, 1), (20, 2)])
+    assert list(first) == [10]  # the function has no members: not listed
+    assert [m.symbol for m in first[10].members] == ["swim", "dive"]
+    assert first[10].total == 2 and first[10].tokens == members_tokens(first[10].members)
+    # file 1's outline was put out by file 2's (one file kept): read and found again
+    db.execute("UPDATE chunks SET symbol = 'float' WHERE id = 11")
+    again = await outlines.members(read, [(10, 1)])
+    assert [m.symbol for m in again[10].members] == ["float", "dive"]
+    # kept now: a change behind the snapshot's back is not read, nor is the outline
+    db.execute("UPDATE chunks SET symbol = 'sink' WHERE id = 12")
+    reads.clear()
+    kept = await outlines.members(read, [(10, 1)])
+    assert kept == again and reads == []
+
+
+async def test_a_member_name_holding_a_secret_a_chunk_told_is_hidden_after_a_clean_listing(
+    tmp_path: Path,
+) -> None:
+    value = "Zq8vN3xLp0Rw7Ty"
+    source = (
+        f"class Vault:\n    def mirror_{value}_handler(self):\n        return 1\n\n"
+        f'    def unlock(self):\n        password = "{value}"\n        return password\n'
+    )
+    async with built_index(tmp_path / "ws", {"vault.py": source}, tmp_path / "o.db") as index:
+        alone = search_answer(await index.search("Vault", k=1))
+        told = search_answer(await index.search("Vault unlock password", k=8))
+    # listed first with no secret in sight: the name as it is
+    (header,) = alone.structured["results"]
+    assert header["members"][0] == f"mirror_{value}_handler 2-3"
+    # the same members beside the chunk that tells the value: hidden in the name too
+    hits = told.structured["results"]
+    assert any(h["redactions"] for h in hits)
+    listed = _by_symbol(hits)[("class", "Vault")]["members"]
+    assert value not in " ".join(listed) and listed[1] == "unlock 5-7"
+    assert value not in told.text

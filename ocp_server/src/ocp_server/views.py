@@ -27,7 +27,7 @@ from ocp_server.brief import (
     TraceBrief,
 )
 from ocp_server.client_limits import CLAUDE_CODE_OUTPUT_TOKENS, RESULT_TOKEN_LIMITS
-from ocp_server.index.models import SearchResponse
+from ocp_server.index.models import MemberRow, SearchResponse
 from ocp_server.render import ToolAnswer, restore_answer, search_text
 from ocp_server.sent_budget import fitted
 
@@ -235,6 +235,18 @@ def _shown_name(name: str | None, found: Mapping[str, str]) -> str | None:
     if found and any(v in shown for v in found):
         shown = redact(shown, found).text
     return shown
+
+
+def _members_shown(members: tuple[MemberRow, ...], found: Mapping[str, str]) -> list[str]:
+    """A container hit's members as listed, `name start-end` each, their names as shown."""
+    if not found:
+        return list(_members_listed(members))
+    return [f"{_shown_name(m.symbol, found)} {m.start_line}-{m.end_line}" for m in members]
+
+
+@lru_cache(maxsize=1024)  # the same containers come back search after search, up to 24 each
+def _members_listed(members: tuple[MemberRow, ...]) -> tuple[str, ...]:
+    return tuple(f"{_shown_name(m.symbol, {})} {m.start_line}-{m.end_line}" for m in members)
 
 
 @lru_cache(maxsize=4096)  # the same symbols and scopes come back hit after hit (0.2 ms a search)
@@ -504,9 +516,7 @@ def _search_structured(
             "part_of_line": None if r.part_of_line is None else r.part_of_line.model_dump(),
             "text": red.text,
             "redactions": len(red.redactions),
-            "members": [
-                f"{_shown_name(m.symbol, found)} {m.start_line}-{m.end_line}" for m in r.members
-            ],
+            "members": _members_shown(r.members, found) if r.members else [],
             "members_total": r.members_total,
         }
         for r, red in hits

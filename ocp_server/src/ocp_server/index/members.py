@@ -10,7 +10,10 @@ methods are written elsewhere (a Go or Rust struct) has every method of the file
 
 A file's outline (its chunks' names, kinds, scopes and lines, no text) is read once per
 snapshot and kept for its next searches: the same files come back search after search, and a
-query of its own costs more than the search's other reads."""
+query of its own costs more than the search's other reads. So do the same container hits: a
+container's members (and what listing them costs) are kept beside its file's outline, found
+once while that outline is kept (a scan of the outline: a file of hundreds of chunks, as
+ripgrep's flag definitions, took most of the members' time)."""
 
 from __future__ import annotations
 
@@ -22,7 +25,7 @@ from ocp_router.tokens import estimate_tokens
 from ocp_server.index.models import MemberRow
 from ocp_wire.search import MAX_MEMBERS_LISTED
 
-__all__ = ["CONTAINERS", "FileOutlines", "OutlineRow", "members_of", "members_tokens"]
+__all__ = ["CONTAINERS", "FileOutlines", "Listed", "OutlineRow", "members_of", "members_tokens"]
 
 # The kinds of chunk whose members may be chunks of their own after it (chunking's containers,
 # and the types Go's and Rust's methods name as their receiver).
@@ -43,17 +46,29 @@ class OutlineRow(NamedTuple):
     end_line: int
 
 
+class Listed(NamedTuple):
+    """A container's members as a hit lists them: the first MAX_MEMBERS_LISTED, how many
+    there are, and the tokens the listed ones cost (`members_tokens`)."""
+
+    members: tuple[MemberRow, ...]
+    total: int
+    tokens: int
+
+
 class FileOutlines:
     """The outlines a snapshot's searches read, by the file's database id; the oldest go first
     past `max_files` files or `max_rows` rows. Chunks do not change within a snapshot's
-    generation, so neither do outlines."""
+    generation, so neither do outlines, nor the members found in one (kept with it, and
+    gone with it)."""
 
-    __slots__ = ("_outlines", "_rows", "max_files", "max_rows")
+    __slots__ = ("_listed", "_outlines", "_rows", "max_files", "max_rows")
 
     def __init__(self, max_files: int = _OUTLINE_FILES, max_rows: int = _OUTLINE_ROWS) -> None:
         self.max_files = max_files
         self.max_rows = max_rows
         self._outlines: dict[int, tuple[OutlineRow, ...]] = {}
+        # per kept outline's file: its container chunks' members found so far, by chunk id
+        self._listed: dict[int, dict[int, Listed]] = {}
         self._rows = 0
 
     def get(self, file_id: int) -> tuple[OutlineRow, ...] | None:
@@ -63,9 +78,39 @@ class FileOutlines:
         if file_id in self._outlines or len(outline) > self.max_rows:
             return
         self._outlines[file_id] = outline
+        self._listed[file_id] = {}
         self._rows += len(outline)
         while len(self._outlines) > self.max_files or self._rows > self.max_rows:
-            self._rows -= len(self._outlines.pop(next(iter(self._outlines))))
+            oldest = next(iter(self._outlines))
+            self._rows -= len(self._outlines.pop(oldest))
+            del self._listed[oldest]
+
+    async def members(
+        self, read: Reader, containers: Iterable[tuple[int, int]]
+    ) -> dict[int, Listed]:
+        """Per container chunk of `containers` (chunk id, file id) that has members: its
+        members (`members_of`), found in its file's outline or kept from an earlier search
+        while that outline is kept."""
+        out: dict[int, Listed] = {}
+        unknown: list[tuple[int, int]] = []
+        for chunk_id, file_id in containers:
+            kept = self._listed.get(file_id)
+            listed = None if kept is None else kept.get(chunk_id)
+            if listed is None:
+                unknown.append((chunk_id, file_id))
+            elif listed.total:
+                out[chunk_id] = listed
+        if not unknown:
+            return out
+        outlines = await self.read(read, [f for _, f in unknown])
+        for chunk_id, file_id in unknown:
+            members, total = members_of(outlines[file_id], chunk_id)
+            listed = Listed(members, total, members_tokens(members))
+            if (kept := self._listed.get(file_id)) is not None:  # its outline is kept
+                kept[chunk_id] = listed
+            if total:
+                out[chunk_id] = listed
+        return out
 
     async def read(
         self, read: Reader, file_ids: Iterable[int]

@@ -33,8 +33,8 @@ from ocp_server.index.ignore_rules import IgnoreRules
 from ocp_server.index.lexical import ChunkRow, Snapshot
 from ocp_server.index.lexicon import unpack_text
 from ocp_server.index.literal_text import lifted, literal_chunks
-from ocp_server.index.members import CONTAINERS, members_of, members_tokens
-from ocp_server.index.models import MemberRow, SearchResult
+from ocp_server.index.members import CONTAINERS, Listed
+from ocp_server.index.models import SearchResult
 from ocp_server.index.query import parse_query
 from ocp_server.index.ranking import Ranked, rank
 from ocp_server.index.real_paths import real_relative
@@ -317,8 +317,8 @@ async def search_chunks(
             clean=bool(row.clean),
             known=row.known,
             part_of_line=part,
-            members=members[cid][0] if cid in members else (),
-            members_total=members[cid][1] if cid in members else 0,
+            members=members[cid].members if cid in members else (),
+            members_total=members[cid].total if cid in members else 0,
         )
 
     if max_tokens is None:
@@ -330,7 +330,7 @@ async def search_chunks(
         tokens = row.tokens
         if tokens is None:  # indexed before counts were stored
             tokens = estimate_tokens(row.text)
-        listed = members_tokens(members[cid][0]) if cid in members else 0
+        listed = members[cid].tokens if cid in members else 0
         cost = tokens + listed + 20
         if used + cost <= max_tokens:
             packed.append(result(pick, row, file, cid))
@@ -347,18 +347,12 @@ async def search_chunks(
 
 async def _members(
     read: Reader, snap: Snapshot, containers: list[tuple[int, int]]
-) -> dict[int, tuple[tuple[MemberRow, ...], int]]:
+) -> dict[int, Listed]:
     """Per container hit's chunk id (with its file's snapshot index): its members (members.py)."""
     if not containers:
         return {}
     file_ids: list[int] = snap.file_ids[[f for _, f in containers]].tolist()
-    outlines = await snap.outlines.read(read, file_ids)
-    out = {}
-    for (cid, _), file_id in zip(containers, file_ids, strict=True):
-        listed = members_of(outlines[file_id], cid)
-        if listed[1]:
-            out[cid] = listed
-    return out
+    return await snap.outlines.members(read, zip((c for c, _ in containers), file_ids, strict=True))
 
 
 async def _rows(read: Reader, snap: Snapshot, chunks: list[int]) -> dict[int, ChunkRow]:
