@@ -261,6 +261,23 @@ async def test_an_outcome_for_a_trace_id_shorter_than_a_printed_one_says_how_lon
     assert "8 or more characters" in str(refused.value)
 
 
+async def test_a_routes_outcome_is_not_counted_among_the_saves_notes(store: MemoryStore) -> None:
+    # One note and a route's outcome were answered "Saved 2 notes", note ids 1 and 2, the
+    # first being the outcome's row, which no restore lists among the notes.
+    sid = await store.start_session("/ws")
+    await store.record_trace(sid, trace("t1", "explain the retry loop"))
+    saved = await store.save(
+        sid, trace_id="t1", outcome="good", notes=["the retry loop backs off twice"]
+    )
+    brief = await store.restore(max_tokens=20_000)
+    assert [(n.id, n.text) for n in brief.notes] == [
+        (saved.note_ids[0], "the retry loop backs off twice")
+    ]
+    assert len(saved.note_ids) == 1
+    assert saved.outcome_id not in (None, *saved.note_ids)
+    assert [t.outcome for t in brief.traces] == ["good"]
+
+
 async def test_restore_with_a_thousand_traces_stays_correct(
     store: MemoryStore, db: aiosqlite.Connection
 ) -> None:

@@ -321,14 +321,14 @@ async def test_forgotten_memories_leave_no_trace_in_the_database_file(
         raw = database_bytes(db_path)
         return [w for w in words if w.encode() in raw or w[-7:].encode() in raw]
 
-    assert traces() == list(words)
+    assert traces() == list(words) and saved.outcome_id is not None
     # Some SQLite builds zero deleted content by default (Debian's), others do not.
     await ws.memory.db.execute("PRAGMA secure_delete = OFF")
     forgotten = await app.save(
         ws,
         wire.SaveArgs(
             forget_decisions=saved.decision_ids,
-            forget_notes=[*saved.note_ids, *saved.open_item_ids],
+            forget_notes=[*saved.note_ids, saved.outcome_id, *saved.open_item_ids],
         ),
     )
     assert len(forgotten.forgotten) == 4 and forgotten.warnings == []

@@ -361,6 +361,7 @@ class AppState:
             decision_ids=list(result.decision_ids),
             note_ids=list(result.note_ids),
             open_item_ids=list(result.open_item_ids),
+            outcome_id=result.outcome_id,
             citations=[
                 wire.SavedCitationOut(item=c.field, citation=c.citation, symbol=c.symbol)
                 for c in result.citations

@@ -84,6 +84,8 @@ def render(out: BaseModel) -> str:
             lines.append("Note ids: " + ", ".join(map(str, out.note_ids)))
         if out.open_item_ids:
             lines.append("Open item ids: " + ", ".join(map(str, out.open_item_ids)))
+        if out.outcome_id is not None:
+            lines.append(f"Outcome id: {out.outcome_id} (forget_notes takes it)")
         lines.extend(
             f"Cited ({c.item}): {c.citation}" + (f" `{c.symbol}`" if c.symbol else "")
             for c in out.citations

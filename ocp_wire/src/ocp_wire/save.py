@@ -167,8 +167,13 @@ class SaveResult(WireOut):
     decision_ids: list[int] = Field(
         description="One per decision given, in order (merged ones: the id they merged into)"
     )
-    note_ids: list[int]
+    note_ids: list[int] = Field(
+        description="One per note given, in order (merged ones: the id they merged into)"
+    )
     open_item_ids: list[int]
+    outcome_id: int | None = Field(
+        None, description="The outcome's own id, for forget_notes (null: no outcome given)"
+    )
     citations: list[SavedCitationOut] = Field(description="Citations as resolved and stored")
     suggested: list[SuggestionOut] = Field(
         description="Citations the texts seem to want (identifiers the index defines once): "

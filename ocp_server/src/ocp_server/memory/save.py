@@ -125,9 +125,9 @@ class MemorySaves(MemoryCites, MemoryDuplicates):
                             (outcome.strip(), trace_id),
                         )
                 out.forgotten = await self._forget(now, forget_decisions, forget_notes, warnings)
-                if outcome and outcome.strip():
-                    out.note_ids.append(
-                        await self._note(session_id, now, "outcome", outcome.strip(), trace_id)
+                if outcome and outcome.strip():  # counted as the outcome, not among the notes
+                    out.outcome_id = await self._note(
+                        session_id, now, "outcome", outcome.strip(), trace_id
                     )
                 if summary and summary.strip():
                     await self._summarise(session_id, summary, now, trace_id, kept=True)
@@ -160,6 +160,7 @@ class MemorySaves(MemoryCites, MemoryDuplicates):
                 state=tuple(changes),
                 note_ids=tuple(out.note_ids),
                 open_item_ids=tuple(out.open_item_ids),
+                outcome_id=out.outcome_id,
                 resolved=tuple(resolved),
                 warnings=tuple(warnings),
                 merged=tuple(out.merged),
@@ -436,6 +437,7 @@ class _SaveOut:
     decision_ids: list[int] = field(default_factory=list)
     superseded: list[int] = field(default_factory=list)
     note_ids: list[int] = field(default_factory=list)
+    outcome_id: int | None = None
     open_item_ids: list[int] = field(default_factory=list)
     merged: list[Merged] = field(default_factory=list)
     forgotten: list[str] = field(default_factory=list)

@@ -70,6 +70,7 @@ class SaveOutcome:
     state: tuple[StateChange, ...] = ()  # keys whose value changed (unchanged ones are skipped)
     note_ids: tuple[int, ...] = ()
     open_item_ids: tuple[int, ...] = ()
+    outcome_id: int | None = None  # not a note of the save's: forget_notes takes it
     resolved: tuple[int, ...] = ()
     warnings: tuple[str, ...] = ()
     merged: tuple[Merged, ...] = ()
