@@ -46,7 +46,21 @@ def test_search_json_keeps_stdout_one_list_and_says_its_note_on_stderr(workspace
     done = run(workspace, "search", "verify token", "--glob", "*.rs", "--json")
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == []
-    assert "note: no indexed file matches `path_glob`" in done.stderr
+    assert "note: no indexed file matches `--glob` (of " in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "named"),
+    [("--glob", "*.rs", "`--glob`"), ("--language", "rust", "`--language`")],
+)
+def test_a_filter_that_matches_no_file_is_named_as_the_option_typed(
+    workspace: Path, option: str, value: str, named: str
+) -> None:
+    # Was: "no indexed file matches `path_glob`", the tool's field, which this command lacks.
+    done = run(workspace, "search", "verify token", option, value)
+    assert done.returncode == 0, done.stderr
+    assert f"no indexed file matches {named} (of " in done.stdout
+    assert "path_glob" not in done.stdout and "`language`" not in done.stdout
 
 
 def test_an_option_past_a_limit_is_echoed_clipped_as_the_tool_echoes_it(workspace: Path) -> None:

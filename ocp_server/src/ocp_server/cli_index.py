@@ -178,6 +178,14 @@ def _as_option(message: str) -> str:
     return f"{_OPTIONS[field]}{sep}{rest}" if sep and field in _OPTIONS else message
 
 
+def _note_as_options(note: str) -> str:
+    """A search's note naming the tool's fields (`path_glob`), said with the options the user
+    typed (`--glob`): there is no `path_glob` on this command line."""
+    for field in ("path_glob", "language"):
+        note = note.replace(f"`{field}`", f"`{_OPTIONS[field]}`")
+    return note
+
+
 async def _search(workspace: Path, args: SearchArgs, force: bool) -> SearchResponse:
     # Checked first: a bad --language is reported before anything is indexed.
     language = language_named(args.language) if args.language is not None else None
@@ -233,11 +241,11 @@ def run_search(args: argparse.Namespace, workspace: Path) -> int:
         rows = [SearchHit.model_validate(hit).model_dump(mode="json") for hit in hits]
         sys.stdout.write(json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
         if response.note:
-            print(f"note: {response.note}", file=sys.stderr)
+            print(f"note: {_note_as_options(response.note)}", file=sys.stderr)
         return 0
     out = console()
     if response.note:
-        out.print(f"[yellow]{response.note}[/yellow]")
+        out.print(_note_as_options(response.note), style="yellow", markup=False, highlight=False)
     if not hits and response.status.files == 0:  # not "no such code": nothing to search
         out.print(
             f"no results: no file of {workspace} is indexed (`ocp-server status` counts what "
