@@ -34,6 +34,24 @@ def test_defaults_match_the_seed_release_notes() -> None:
     assert s.route_mode is RouteMode.AUTO and s.local_backend == "ollama"
 
 
+async def test_an_openai_paid_backend_without_ocp_paid_model_is_refused_naming_it() -> None:
+    # Was: Anthropic's claude-sonnet-4-6 sent to the OpenAI-compatible endpoint, a 404 at
+    # every paid call (doctor: "not found"), each then answered by the local model.
+    env = {"OCP_PAID_BACKEND": "openai", "OPENAI_API_KEY": "sk-o"}
+    with pytest.raises(ConfigError) as refused:
+        await make_router(env)
+    message = str(refused.value)
+    assert message.startswith("OCP_PAID_MODEL is unset: with OCP_PAID_BACKEND=openai it must ")
+    assert "claude-sonnet-4-6, is Anthropic's id" in message
+    named = RouterSettings.from_env(env | {"OCP_PAID_MODEL": "claude-sonnet-4-6"})
+    assert named.paid_model == "claude-sonnet-4-6"  # an endpoint serving Claude, named
+    # with no key there is no paid backend, and nothing to name
+    assert RouterSettings.from_env({"OCP_PAID_BACKEND": "openai"}).paid_configured is False
+    # a reader that does not route (stats) keeps going, the variables named
+    read = RouterSettings.read_env(env)
+    assert read.error == message and "OCP_PAID_MODEL" in read.invalid
+
+
 async def test_make_router_builds_ollama_and_anthropic_from_env() -> None:
     router = await make_router(
         {
@@ -61,6 +79,7 @@ async def test_openai_compatible_local_slot_uses_the_local_base_url() -> None:
             "OCP_LOCAL_BACKEND": "openai",
             "OCP_LOCAL_BASE_URL": "http://127.0.0.1:9999/v1",
             "OCP_PAID_BACKEND": "openai",
+            "OCP_PAID_MODEL": "gpt-4.1",
             "OPENAI_API_KEY": "sk-o",
         }
     )

@@ -149,7 +149,7 @@ async def test_an_openai_backend_built_from_the_settings_is_told_of_them(
     refused_url: str,
 ) -> None:
     with FakeOpenAI(api_key="sk-right") as fake:
-        env = {"OCP_PAID_BACKEND": "openai", "OPENAI_API_KEY": "sk-wrong"}
+        env = {"OCP_PAID_BACKEND": "openai", "OPENAI_API_KEY": "sk-wrong", "OCP_PAID_MODEL": "m"}
         paid = build_paid(RouterSettings.from_env(env | {"OPENAI_BASE_URL": fake.base_url}))
         local = build_local(
             RouterSettings.from_env(
@@ -173,7 +173,12 @@ async def test_an_openai_backend_that_times_out_says_which_timeout_to_raise() ->
     with FakeOpenAI(delay=5.0) as slow:
         url = slow.base_url
         direct = await _openai_told(OpenAIBackend("m", base_url=url, timeout=0.2))
-        env = {"OCP_PAID_BACKEND": "openai", "OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": url}
+        env = {
+            "OCP_PAID_BACKEND": "openai",
+            "OCP_PAID_MODEL": "m",
+            "OPENAI_API_KEY": "sk-test",
+            "OPENAI_BASE_URL": url,
+        }
         paid = build_paid(RouterSettings.from_env(env | {"OCP_PAID_TIMEOUT": "0.2"}))
         local = build_local(
             RouterSettings.from_env(
@@ -241,7 +246,7 @@ async def test_a_top_decision_with_no_top_model_says_it_goes_to_mid_and_what_wou
     assert decision.tier.value == "mid"
     assert decision.reason.endswith("; mid: no top model is set (the `top_model` argument)")
     with FakeOpenAI() as fake:
-        env = {"OCP_PAID_BACKEND": "openai", "OPENAI_API_KEY": "sk-test"}
+        env = {"OCP_PAID_BACKEND": "openai", "OPENAI_API_KEY": "sk-test", "OCP_PAID_MODEL": "m"}
         async with await make_router(env | {"OPENAI_BASE_URL": fake.base_url}) as built:
             result = await built.route(_TOP_WORTHY)
     assert result.tier.value == "mid"
@@ -305,7 +310,8 @@ async def test_a_router_built_from_the_settings_is_told_of_them() -> None:
     told = await _router_told(router)
     assert told["mode"] == "OCP_ROUTE_MODE=paid"
     assert (
-        "(set ANTHROPIC_API_KEY, or OCP_PAID_BACKEND=openai with OPENAI_API_KEY); "
+        "(set ANTHROPIC_API_KEY, or OCP_PAID_BACKEND=openai with OPENAI_API_KEY and "
+        "OCP_PAID_MODEL); "
         "or set OCP_PAID_FALLBACK=local." in told["error"]
     )
     assert "no paid backend is configured (set ANTHROPIC_API_KEY" in told["note"]

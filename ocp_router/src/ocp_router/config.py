@@ -116,6 +116,20 @@ class RouterSettings(BaseModel):
             )
         return self
 
+    @model_validator(mode="after")
+    def _openai_paid_model_named(self) -> RouterSettings:
+        """An OpenAI-compatible paid backend has no model of its own to default to: the
+        default, Anthropic's id, was sent to it (a 404 at every paid call, which then fell
+        back to the local model)."""
+        if self.paid_configured and self.paid_backend == "openai":
+            if "paid_model" not in self.model_fields_set:
+                raise ValueError(
+                    "OCP_PAID_MODEL is unset: with OCP_PAID_BACKEND=openai it must name a model "
+                    "your OpenAI-compatible endpoint serves (gpt-4.1 on OpenAI's own; its "
+                    f"default, {ANTHROPIC_MODEL}, is Anthropic's id)"
+                )
+        return self
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> RouterSettings:
         env = os.environ if env is None else env

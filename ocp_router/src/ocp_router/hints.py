@@ -28,7 +28,9 @@ ROUTER_ARGUMENTS = RouterNames()
 
 ROUTER_SETTINGS = RouterNames(
     mode="OCP_ROUTE_MODE",
-    paid="set ANTHROPIC_API_KEY, or OCP_PAID_BACKEND=openai with OPENAI_API_KEY",
+    paid=(
+        "set ANTHROPIC_API_KEY, or OCP_PAID_BACKEND=openai with OPENAI_API_KEY and OCP_PAID_MODEL"
+    ),
     paid_fallback="set OCP_PAID_FALLBACK=local",
     prices="OCP_PRICES",
     daily_usd="OCP_DAILY_BUDGET_USD",

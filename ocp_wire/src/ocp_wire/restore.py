@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field, SerializerFunctionWrapHandler, model_serializer
+from pydantic import Field, SerializerFunctionWrapHandler, model_serializer, model_validator
 
 from ocp_wire.base import Redacted, WireIn, WireInt, WireOut, WorkspaceArg
 
@@ -45,6 +45,16 @@ class RestoreArgs(WireIn):
         0, ge=0, description="With answer_of: the character of that answer to go on from."
     )
     workspace: str | None = WorkspaceArg
+
+    @model_validator(mode="after")
+    def _answer_from_needs_answer_of(self) -> RestoreArgs:
+        # Alone it was dropped without a word: the memory brief came back, no answer's part.
+        if self.answer_from and self.answer_of is None:
+            raise ValueError(
+                f"`answer_from` ({self.answer_from}) is read only with `answer_of`, the route's "
+                "trace id its note names: give both, or leave `answer_from` out"
+            )
+        return self
 
 
 Verified = Literal["valid", "moved", "uncited"]
