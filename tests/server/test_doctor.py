@@ -38,6 +38,14 @@ async def test_ollama_model_present_with_tools_and_context_is_reported(workspace
     assert "context 131,072 tokens" in detail and "takes tools" in detail
     # It takes tools but OCP_LOCAL_TOOLS=0 sends tool conversations to the paid tier: a hint.
     assert found["local tools"][0] == "warn" and "OCP_LOCAL_TOOLS=1" in found["local tools"][1]
+    # Not "OCP_LOCAL_TOOLS=0", a value the user never set: said as left unset.
+    assert "takes tools but OCP_LOCAL_TOOLS unset (its default, 0) sends" in found["local tools"][1]
+
+
+async def test_a_local_tools_setting_turned_off_by_hand_is_named_as_set(workspace: Path) -> None:
+    with FakeOllama() as ollama:
+        found = await checks(workspace, OCP_OLLAMA_URL=ollama.url, OCP_LOCAL_TOOLS="0")
+    assert "takes tools but OCP_LOCAL_TOOLS=0 sends" in found["local tools"][1]
 
 
 async def test_a_missing_ollama_model_fails_with_the_pull_command(workspace: Path) -> None:

@@ -210,11 +210,17 @@ def _judge_local(probe: ModelProbe, rs: RouterSettings, role: str) -> list[Check
             )
         )
     elif not rs.local_tools and probe.tools:
+        # said as the user left it: "OCP_LOCAL_TOOLS=0" read as a value they had set
+        off = (
+            "OCP_LOCAL_TOOLS=0"
+            if "local_tools" in rs.model_fields_set
+            else ("OCP_LOCAL_TOOLS unset (its default, 0)")
+        )
         checks.append(
             Check(
                 "local tools",
                 "warn",
-                f"{probe.model} takes tools but OCP_LOCAL_TOOLS=0 sends every conversation with "
+                f"{probe.model} takes tools but {off} sends every conversation with "
                 "tools to the paid tier. To keep them local: set OCP_LOCAL_TOOLS=1",
             )
         )
@@ -312,7 +318,7 @@ NO_PAID = (
     "not configured: complex requests come back to your agent as an enriched prompt (it is "
     "already a paid model: nobody pays twice). For OCP to call a paid model itself, set "
     "ANTHROPIC_API_KEY (`ocp-server init --client … --paid` passes it through), or "
-    "OCP_PAID_BACKEND=openai with OPENAI_API_KEY"
+    "OCP_PAID_BACKEND=openai with OPENAI_API_KEY and OCP_PAID_MODEL (a model it serves)"
 )
 
 
