@@ -174,9 +174,17 @@ async def test_forcing_a_model_with_no_paid_backend_is_a_clear_error(
     fake_ollama: FakeOllama,
 ) -> None:
     router = make(fake_ollama, None)
-    with pytest.raises(ConfigError, match="no paid backend"):
+    with pytest.raises(ConfigError) as refused:
         await router.route(SIMPLE, model="gpt-9")
     await router.aclose()
+    assert router.local is not None
+    # Was: "model 'gpt-9' is not the local model and no paid backend is configured", not
+    # saying which the local model is nor what to do.
+    assert str(refused.value) == (
+        f"model 'gpt-9' is not the local model ({router.local.model}) and no paid backend is "
+        "configured to answer it: name the local model, leave `model` out, or pass OCPRouter "
+        "a `paid` backend"
+    )
 
 
 # ---- escalation ----------------------------------------------------------------------------

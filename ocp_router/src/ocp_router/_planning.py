@@ -66,9 +66,12 @@ class Planning(RouterBase):
                 raise ConfigError(
                     "model: it looks like it holds a secret (a key or token); pass a model name"
                 )
-            if self.paid is None:
+            if self.paid is None:  # what the local model is called, and how to have a paid one
+                local = f" ({self.local.model})" if self.local is not None else ""
                 raise ConfigError(
-                    f"model {model!r} is not the local model and no paid backend is configured"
+                    f"model {model!r} is not the local model{local} and no paid backend is "
+                    f"configured to answer it: name the local model, leave `model` out, or "
+                    f"{self.names.paid}"
                 )
             tier = Tier.TOP if model == self.top_model else Tier.MID
             return tier, model, f"model {model} forced by caller"
