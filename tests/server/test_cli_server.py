@@ -188,6 +188,17 @@ def test_since_accepts_days_hours_minutes_and_rejects_the_rest() -> None:
     assert parse_since(None) is None
     with pytest.raises(ValueError, match="--since"):
         parse_since("last week")
+    assert parse_since("07d", now=1_000_000.0) == 1_000_000.0 - 7 * 86400
+
+
+@pytest.mark.parametrize("nothing", ["0d", "0h", "00m"])
+def test_since_a_span_of_nothing_is_refused_not_reported_as_no_routes(nothing: str) -> None:
+    # Was: the routes since now, "0 routes in <workspace>" of one that had many.
+    with pytest.raises(ValueError) as refused:
+        parse_since(nothing, now=1_000_000.0)
+    assert str(refused.value) == (
+        f"--since: {nothing!r} is invalid: expected a whole number above 0 and d, h or m (7d)"
+    )
 
 
 def test_restore_builds_no_router_so_a_bad_router_variable_does_not_stop_it(

@@ -165,7 +165,9 @@ def run_restore(args: argparse.Namespace, workspace: Path) -> int:
     return 0
 
 
-_SINCE = re.compile(r"^(\d+)([dhm])$")
+# Above 0: "0d" asked for the routes since now, and the report said "0 routes" of a
+# workspace that had many.
+_SINCE = re.compile(r"^0*([1-9]\d*)([dhm])$")
 
 
 def parse_since(value: str | None, now: float | None = None) -> float | None:
@@ -173,7 +175,9 @@ def parse_since(value: str | None, now: float | None = None) -> float | None:
         return None
     match = _SINCE.match(value.strip())
     if not match:
-        raise ValueError(f"--since: {value!r} is invalid: expected a number and d, h or m (7d)")
+        raise ValueError(
+            f"--since: {value!r} is invalid: expected a whole number above 0 and d, h or m (7d)"
+        )
     seconds = int(match.group(1)) * {"d": 86400, "h": 3600, "m": 60}[match.group(2)]
     return (now or time.time()) - seconds
 
