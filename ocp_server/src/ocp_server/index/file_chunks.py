@@ -22,6 +22,7 @@ from ocp_server.index.lexical import DEFINITION_KINDS
 from ocp_server.index.lexicon import body_blobs, names_blob, pack_text
 from ocp_server.index.literal_pairs import literal_blobs
 from ocp_server.index.real_paths import inside
+from ocp_server.index.secret_files import secret_content_of_link
 
 __all__ = ["ChunkRecord", "Processed", "chunk_hash", "file_hash", "process_file"]
 
@@ -96,6 +97,8 @@ def process_file(
     name = candidate.path.rsplit("/", 1)[-1].lower()
     if reason := content_exclusion(data, name):
         return Processed(candidate, skip=reason)
+    if candidate.linked_outside and secret_content_of_link(data) is not None:
+        return Processed(candidate, skip="secret_content")  # `ln ~/app/.env defaults.py`
     digest = file_hash(data)
     if digest == known_hash:
         return Processed(candidate, content_hash=digest, read_at=read_at)

@@ -21,8 +21,9 @@ Never indexed, whatever the ignore files say:
 - symlinks that lead outside the workspace, or whose target is excluded by the rules above
   (`settings.txt -> .env` is a secret, `x -> .git/config` is vendored), a symlinked folder
   on a file's way included (git lists `docs/a.md` after `docs` became a link); hard links to
-  a secret file listed anywhere, or in the same folder or at the root though git ignores it
-  (`ln .env notes.txt`: SecretTwins).
+  a secret file anywhere in the workspace, git-ignored or not (`ln .env notes.txt`:
+  SecretTwins); one with names outside the workspace is judged by its content as a file of no
+  name (file_chunks.py).
 - file names that are not valid UTF-8 (counted as `undecodable_name`: the database stores
   text, and one such name must not fail the batch it is in);
 - nested git repositories and submodules (counted and named, see nested.py).
@@ -38,8 +39,9 @@ import os
 import shlex
 import stat
 import subprocess
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
 
@@ -158,6 +160,8 @@ class Candidate:
     path: str  # relative, posix
     size: int
     mtime_ns: int
+    # a hard link with names outside the workspace: its content is judged as a nameless file's
+    linked_outside: bool = False
 
 
 @dataclass(slots=True)
@@ -527,19 +531,24 @@ def list_workspace(
             continue
         if st.st_nlink > 1:
             linked[len(listing.candidates)] = (st.st_dev, st.st_ino)
+            twins.links[(st.st_dev, st.st_ino)] = st.st_nlink
         listing.candidates.append(Candidate(rel, st.st_size, st.st_mtime_ns))
-    if linked and twins.seen:
-        # a secret name listed anywhere, before or after its other names
-        _drop_twins(listing, linked, twins.seen)
+    if linked:
+        _judge_twins(listing, linked, twins)
     return listing
 
 
-def _drop_twins(
-    listing: Listing, linked: dict[int, tuple[int, int]], secrets: set[tuple[int, int]]
-) -> None:
+def _judge_twins(listing: Listing, linked: dict[int, tuple[int, int]], twins: SecretTwins) -> None:
     """Skips the candidates with other names (`linked`: a candidate's index, its identity)
-    one of which was listed as a secret's."""
+    one of which is a secret's: listed anywhere, before or after its other names, or where
+    the listing does not go (git-ignored: SecretTwins.unseen, asked only of files with names
+    the listing did not see); marks those with names outside the workspace."""
+    secrets, outside = twins.unseen(Counter(linked.values()), VENDORED_DIRS)
+    secrets |= twins.seen
     dropped = {i for i, identity in linked.items() if identity in secrets}
+    for i, identity in linked.items():
+        if identity in outside and i not in dropped:
+            listing.candidates[i] = replace(listing.candidates[i], linked_outside=True)
     if not dropped:
         return
     for i in sorted(dropped):

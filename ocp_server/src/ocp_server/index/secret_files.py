@@ -22,7 +22,13 @@ import pathspec
 from ocp_router.redact import finds_secret, may_hold_token, redact
 from ocp_router.redact_names import glued_tokens
 
-__all__ = ["FILE_RULES_DIGEST", "SECRET_PATTERNS", "secret_content", "secret_name"]
+__all__ = [
+    "FILE_RULES_DIGEST",
+    "SECRET_PATTERNS",
+    "secret_content",
+    "secret_content_of_link",
+    "secret_name",
+]
 
 #: These rules as this process imported them (this module's source): an index whose files were
 #: judged under other ones reads every file again, so that one a new content rule finds leaves
@@ -396,6 +402,13 @@ def secret_content(data: bytes, name: str = "") -> str | None:
         if first and _DOTENV_LINE_RE.match(first) and _dotenv_with_secret(data, name):
             return "dotenv"
     return None
+
+
+def secret_content_of_link(data: bytes) -> str | None:
+    """Which kind of secret a hard link's content is when the file has names outside the
+    workspace (`ln ~/app/.env defaults.py`): the name it has there is unknown, so it is judged
+    as a file of no name is (a dotenv file's whatever its own extension)."""
+    return secret_content(data, "")
 
 
 def _random_bytes_json(data: bytes) -> bool:

@@ -1,11 +1,14 @@
 """Hard links to secret files (files.py's listing asks): one file with two names, one of them
-a secret's."""
+a secret's, wherever in the workspace it is (a git-ignored `services/api/.env` linked as
+`docs/api.txt`); and files with names the workspace does not hold (a link to `~/app/.env`),
+whose content is then judged as a file of no name is (secret_files.secret_content_of_link)."""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import stat
+from collections.abc import Collection
 from pathlib import Path
 
 from ocp_server.index.secret_files import secret_name
@@ -19,13 +22,15 @@ class SecretTwins:
     another name of it is a secret by name: in its own folder or at the workspace root (where
     secret files live, ignored by git or not), read here; or anywhere the listing went, before
     or after it (`seen`: the listing stats each secret-named file it skips, `saw`, and drops
-    the twins at its end). Asked only of files with links (st_nlink > 1: rare outside package
-    stores, which are vendored folders); each folder is read once."""
+    the twins at its end); or anywhere else in the workspace (git-ignored: `unseen`, when a
+    file has names the listing did not see). Asked only of files with links (st_nlink > 1:
+    rare outside package stores, which are vendored folders); each folder is read once."""
 
     def __init__(self, workspace: Path) -> None:
         self.workspace = workspace
         self._folders: dict[str, frozenset[tuple[int, int]]] = {}
         self.seen: set[tuple[int, int]] = set()  # the listed secret files that have links
+        self.links: dict[tuple[int, int], int] = {}  # a linked candidate's identity: st_nlink
 
     def saw(self, full: str) -> None:
         """The listing skipped the file at `full` for its secret name."""
@@ -58,3 +63,40 @@ class SecretTwins:
             pass
         self._folders[folder] = frozenset(found)
         return self._folders[folder]
+
+    def unseen(
+        self, listed: dict[tuple[int, int], int], prune: Collection[str]
+    ) -> tuple[set[tuple[int, int]], set[tuple[int, int]]]:
+        """For linked candidates with names the listing did not see (`listed`: an identity, how
+        many of its names were listed; fewer than its links), every name of theirs in the
+        workspace, git-ignored ones too: the workspace walked once (folders named in `prune`,
+        git's and dependencies', left out), an entry's inode read from its folder (no stat),
+        stat'ed only when it matches. Returns the identities with a secret's name, and those
+        with names the walk did not find (outside the workspace, or in a pruned folder)."""
+        wanted = {
+            me: n for me, n in self.links.items() if listed.get(me, 0) < n and me not in self.seen
+        }
+        if not wanted:
+            return set(), set()
+        inodes = {ino for _, ino in wanted}
+        names: dict[tuple[int, int], list[str]] = {me: [] for me in wanted}
+        folders = [""]
+        while folders:
+            folder = folders.pop()
+            try:
+                with os.scandir(self.workspace / folder) as entries:
+                    for entry in entries:
+                        rel = f"{folder}/{entry.name}" if folder else entry.name
+                        with contextlib.suppress(OSError):
+                            if entry.is_dir(follow_symlinks=False):
+                                if entry.name not in prune:
+                                    folders.append(rel)
+                            elif entry.inode() in inodes:
+                                st = entry.stat(follow_symlinks=False)
+                                if (me := (st.st_dev, st.st_ino)) in names:
+                                    names[me].append(rel)
+            except OSError:
+                continue
+        secret = {me for me, rels in names.items() if any(map(secret_name, rels))}
+        outside = {me for me, rels in names.items() if len(rels) < wanted[me]} - secret
+        return secret, outside
