@@ -319,6 +319,14 @@ def chosen_token(r: random.Random) -> str:
     return f"{r.choice(WORDS)}{r.randint(1, 99)}{r.choice(WORDS)}{r.randint(10, 9999)}"
 
 
+def chosen_token_symbol(r: random.Random) -> str:
+    """A token or secret a person chose with a symbol: kettle82#falcon2494, Ocean6389!."""
+    if r.random() < 0.5:
+        return f"{r.choice(WORDS).capitalize()}{r.randint(1, 9999)}{r.choice('!#$%&*?@^~;')}"
+    sym = r.choice("!#%&*@^~;")
+    return f"{r.choice(WORDS)}{r.randint(1, 99)}{sym}{r.choice(WORDS)}{r.randint(10, 9999)}"
+
+
 def chosen_words(r: random.Random) -> str:
     """A secret a person chose from words alone (bronzeanvil), 8+ letters."""
     while len(v := r.choice(WORDS) + r.choice(WORDS)) < 8:
@@ -373,6 +381,9 @@ TOKEN_FORMATS: tuple[Format, ...] = (
         "wp config set AUTH_SALT '{s}' --type=constant\n",
         _WORDPRESS_KEY,
     ),
+    # a salt with no key named in the text: a line pasted alone, one set by `openssl rand`
+    Format("wordpress_salt_alone", "define('LOGGED_IN_SALT',   '{s}');\n", _WORDPRESS_KEY),
+    Format("wordpress_salt_hex_env", "NONCE_SALT={s}\n", chars(HEX, 64)),
     Format("github_pat_classic", "token: {s}\n", prefixed("ghp_", mixed(ALNUM, 36))),
     Format("github_oauth", "GH_TOKEN={s}\n", prefixed("gho_", mixed(ALNUM, 36))),
     Format(
@@ -812,6 +823,23 @@ TOKEN_FORMATS: tuple[Format, ...] = (
     # ... and in YAML or INI, which have no variables either.
     Format("yaml_chosen_token", "github:\n  token: {s}\n", chosen_token),
     Format("ini_chosen_secret", "[auth]\nsecret = {s}\n", chosen_token),
+    # ... with a symbol no name holds (kettle82#falcon2494, Ocean6389!), or a password
+    # manager's random characters with symbols, as a session or JWT secret
+    Format("dotenv_chosen_secret_symbol", "JWT_SECRET={s}\nDEBUG=false\n", chosen_token_symbol),
+    Format("yaml_token_symbol", "slack:\n  token: {s}\n", chosen_token_symbol),
+    Format(
+        "yaml_secret_password_manager",
+        'session:\n  secret: "{s}"\n',
+        mixed(ALNUM + SYMBOLS.replace('"', ""), 16),
+    ),
+    Format("code_api_secret_chosen", 'api_secret = "{s}"\n', chosen),
+    # user:password@host with '@' and ';' in the password, unencoded (the parser takes the
+    # last '@' before the path)
+    Format(
+        "url_at_semicolon_password",
+        "DATABASE_URL=postgres://app:{s}@db.internal:5432/shop\n",
+        lambda r: f"{mixed(ALNUM, 5)(r)}@{mixed(ALNUM, 4)(r)};{mixed(ALNUM, 5)(r)}",
+    ),
     # No name: a key passed to cryptography's Fernet, as Fernet.generate_key() writes it.
     Format(
         "fernet_key",

@@ -125,3 +125,66 @@ def test_a_salt_in_a_chunk_of_its_own_is_hidden_by_the_files_named_values() -> N
 )
 def test_salt_placeholders_lookups_and_other_salts_stay_visible(text: str) -> None:
     assert redact(text).redactions == (), redact(text).text
+
+
+SALTS = NAMES[4:]
+
+
+def _hex(seed: int) -> str:  # openssl rand -hex 32
+    return random.Random(seed).randbytes(32).hex()
+
+
+def _base64(seed: int) -> str:  # openssl rand -base64 48
+    import base64
+
+    return base64.b64encode(random.Random(seed).randbytes(48)).decode()
+
+
+@pytest.mark.parametrize(
+    "render",
+    [
+        lambda n, v: f"define('{n}',{' ' * (17 - len(n))}'{v}');\n",  # one line of the API's
+        lambda n, v: f"define( '{n}', \"{v.replace('$', '%')}\" );\n",
+        lambda n, v: f"{n}='{v}'\n",  # Bedrock's .env, the keys kept elsewhere
+        lambda n, v: f"    environment:\n      WORDPRESS_{n}: '{v}'\n",
+        lambda n, v: f"wp config set {n} '{v}' --type=constant\n",
+        lambda n, v: f"    '{n}' => '{v}',\n",
+    ],
+)
+def test_a_salt_without_its_keys_is_hidden_when_its_value_is_machine_made(
+    render: object,
+) -> None:
+    # Before, the salts were looked for only in a text naming one of WordPress's keys: a salt
+    # line pasted alone (or a chunk holding only the salts of a file never read whole) went out.
+    assert callable(render)
+    for n, v in zip(SALTS, _values(23), strict=False):
+        text = render(n, v.replace("'", "~").replace('"', "~").replace("\\", "~"))
+        result = redact(text)
+        assert len(result.redactions) == 1, result.text
+        assert "[REDACTED:generic_secret_assignment]" in result.text
+        assert text[result.redactions[0].start : result.redactions[0].end] in text
+
+
+@pytest.mark.parametrize("value", [_hex(5), _base64(5)])
+@pytest.mark.parametrize("name", SALTS)
+def test_a_salt_alone_made_by_openssl_is_hidden(name: str, value: str) -> None:
+    for text in (f"{name}={value}\n", f"define('{name}', '{value}');\n"):
+        result = redact(text)
+        assert value not in result.text, result.text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "define( 'AUTH_SALT', 'put your unique phrase here' );\n",
+        "NONCE_SALT='generateme'\n",
+        "LOGGED_IN_SALT=changeme\n",
+        'SECURE_AUTH_SALT = "secure-auth-salt-for-the-tests"\n',
+        "define('NONCE_SALT', wp_generate_password(64, true, true));\n",
+        "auth_salt_length = 64\nnonce_salt_bytes = 32\n",
+        # OAuth's, no WordPress salt: the rule reads the four names only
+        f"oauth_salt = '{_hex(9)[:32]}'\n",
+    ],
+)
+def test_a_salt_alone_that_is_no_machine_made_value_stays_visible(text: str) -> None:
+    assert redact(text).redactions == (), redact(text).text

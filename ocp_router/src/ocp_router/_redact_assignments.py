@@ -9,6 +9,7 @@ from collections.abc import Generator, Iterator
 
 from ocp_router._redact_base import MARKER_OPEN, PRIORITY, Hit, cut_at_escape, line_before
 from ocp_router._redact_fields import ado_value_end, closed_field
+from ocp_router._redact_flag_values import cli_value, triple_quoted_value
 from ocp_router._redact_line_kind import code_before, env_context, in_ini, label_context
 from ocp_router._redact_prose import (
     colon_in_sentence,
@@ -16,7 +17,7 @@ from ocp_router._redact_prose import (
     named_in_sentence,
     sentence_after_name,
 )
-from ocp_router._redact_scan import keyword_spans
+from ocp_router._redact_scan import contains, keyword_spans
 from ocp_router._redact_tables import before_cell_end, table_hits
 from ocp_router._redact_values import (
     TYPE_WORDS,
@@ -34,7 +35,12 @@ from ocp_router._redact_values import (
     symbol_heavy_random,
     words_of_name,
 )
-from ocp_router._redact_wordpress import wordpress_key, wordpress_value
+from ocp_router._redact_wordpress import (
+    lone_salt_name,
+    machine_made_salt,
+    wordpress_key,
+    wordpress_value,
+)
 
 __all__ = [
     "KEYWORDS",
@@ -107,7 +113,6 @@ _INNER_LITERAL_RE = re.compile(
     """,
     re.X,
 )
-_CLI_TAIL_RE = re.compile(r"""[ \t]+(?P<value>"[^"\n]*"|'[^'\n]*'|[^\s"'`-][^\s"'`]*)""")
 _XML_RE = re.compile(
     r"<(?P<name>[\w:.-]*?(?i:pass|pwd|secret|token|key|cred)[\w:.-]*)(?:\s[^<>]*)?>"
     r"(?P<value>[^<>\n]+)</(?P=name)>"
@@ -135,6 +140,9 @@ _SQL_BEFORE_RE = re.compile(r"(?i)\b(?:with|encrypted|unencrypted|set)[ \t]+$")
 _WP_CLI_BEFORE_RE = re.compile(r"\bwp[ \t]+config[ \t]+set[ \t]+$")  # wp config set NAME 'x'
 _SETTERS = frozenset("set with use put update change reset".split())
 _URL_PARAM_CUT_RE = re.compile(r"[&#\s\"'<>`]")
+# A YAML value a person chose ending in `;` (`token: Marble1372;`): letters, digits, a symbol
+# no code expression holds there; after no line of code (`password: hashed;` in a class is).
+_CHOSEN_THEN_SEMICOLON_RE = re.compile(r"(?=[^;]*[A-Za-z])(?=[^;]*[0-9])[\w!@#$%^&*?~+-]{5,};")
 _ADO_CUT_RE = re.compile(r"[;\"'\s]")
 # YAML's block scalar indicators (`password: |`, `>-`, `|2+`): the value is on the next line.
 _BLOCK_SCALAR_RE = re.compile(r"[|>](?:[+-]?[1-9]?|[1-9][+-])")
@@ -186,6 +194,13 @@ def assignment_hits(text: str, lowered: str, spans: list[tuple[int, int]]) -> It
         # WordPress's salts (AUTH_SALT...) are made and copied with its keys (AUTH_KEY...):
         # looked for where a key is named, which spares every other text a pass (+2%)
         yield from _named(text, lowered, keyword_spans(lowered, ("salt",)))
+    elif contains(lowered, "_salt"):
+        # a salt without its keys (one line pasted, a deploy step setting one): its name, and
+        # a value as WordPress's generator or `openssl rand` makes it, no word or placeholder
+        salts = [s for s in keyword_spans(lowered, ("salt",)) if lone_salt_name(lowered, s[0])]
+        for hit in _named(text, lowered, salts):
+            if machine_made_salt(text[hit[0] : hit[1]]):
+                yield hit
 
 
 def _named(text: str, lowered: str, spans: list[tuple[int, int]]) -> Generator[Hit, None, bool]:
@@ -271,7 +286,7 @@ def _named(text: str, lowered: str, spans: list[tuple[int, int]]) -> Generator[H
             judged += e - s
             hit = _assignment_value(text, m, start, name, name_class)
         elif name.startswith("-"):
-            hit = _cli_value(text, name_end, name, name_class)
+            hit = cli_value(text, name_end, name, name_class)
         else:
             hit = _other_value(text, start, name_end, name, name_class, documented)
             if hit is None and before_cell_end(text, name_end):
@@ -423,7 +438,7 @@ def _assignment_value(
     raw = m.group("value")
     vs = m.start("value")
     if raw in ('""', "''") and text.startswith(raw[0], m.end("value")):
-        return _triple_quoted_value(text, m.end("value") + 1, raw[0] * 3, words, name_class)
+        return triple_quoted_value(text, m.end("value") + 1, raw[0] * 3, words, name_class)
     if m.group("op") == ":" and _BLOCK_SCALAR_RE.fullmatch(raw):
         line = _BLOCK_LINE_RE.match(text, m.end("value"))
         if line is None:
@@ -478,7 +493,14 @@ def _assignment_value(
                 rest = cut_at_escape(text, vs, _before_quote(rest, lq), True)
             hash_at = re.search(r"\s#", rest)
             v = (rest[: hash_at.start()] if hash_at else rest).rstrip()
-            if v.endswith((",", ";", "{", "(")) and not symbol_heavy_random(v):
+            if (
+                v.endswith((",", ";", "{", "("))
+                and not symbol_heavy_random(v)
+                and not (
+                    _CHOSEN_THEN_SEMICOLON_RE.fullmatch(v)
+                    and not code_before(text, start - len(line_prefix))
+                )
+            ):
                 return None  # an object literal or a declaration in code, not YAML
             if any(c.isspace() for c in v):  # a sentence: "password: X until friday"
                 if v[0] in "\"'`" or name_class == "generic":
@@ -545,39 +567,6 @@ def _assignment_value(
     if kind is None:
         return None
     return s, e, PRIORITY["connection_string_password" if param else kind]
-
-
-def _triple_quoted_value(
-    text: str, start: int, quote: str, words: tuple[str, ...], name_class: str
-) -> Hit | None:
-    """A value in a triple-quoted string (TOML, Python) that opens at `start`: one word, on
-    the quotes' line or alone on the next."""
-    end = text.find(quote, start, start + 4096)
-    body = text[start:end] if end >= 0 else ""
-    v = body.strip()
-    if not v or any(c.isspace() for c in v) or is_reference(v, words, code=False):
-        return None
-    s = start + len(body) - len(body.lstrip())
-    kind = assignment_kind(name_class, v, True, words)
-    return None if kind is None else (s, s + len(v), PRIORITY[kind])
-
-
-def _cli_value(text: str, name_end: int, name: str, name_class: str) -> Hit | None:
-    """``--password value``: a flag followed by its value."""
-    m = _CLI_TAIL_RE.match(text, name_end)
-    if m is None:
-        return None
-    words = words_of_name(name)
-    raw = m.group("value")
-    s = m.start("value")
-    if raw[0] in "\"'":
-        s, v = s + 1, raw[1:-1]
-    else:
-        v = raw
-        if is_reference(v, words, code=False) or plain_word(v):
-            return None  # "use --password option": prose, not a value
-    kind = assignment_kind(name_class, v, raw[0] in "\"'", words)
-    return None if kind is None else (s, s + len(v), PRIORITY[kind])
 
 
 def xml_hits(text: str) -> Iterator[Hit]:

@@ -56,11 +56,16 @@ _CURL_USER_RE = re.compile(
     r"(?<![\w-])(?:-u|--user)[ \t]+[\"']?[^\s:\"']+:(?P<v>'[^'\n]+'|\"[^\"\n]+\"|[^\s\"']+)"
 )
 # user:password@host: the password may hold any character but a space or a quote (a raw '#'
-# or '/' included); it ends at the '@' that a host and a delimiter follow.
+# or '/' included); it ends at the '@' that a host and a delimiter follow, the last before the
+# path (as URL parsers split: `P@ss;w0rd@db` is the password `P@ss;w0rd`, not `P` and a host
+# `ss` ended by `;`).
 _CONN_RE = re.compile(
     r"://(?P<user>[^\s:/?#@'\"<>`]*):(?P<pw>[^\s'\"<>`]*?)@"
-    r"(?=[\w\[][\w.\[\]%-]*(?::\d+)?(?![\w@:]))"
+    r"(?=[\w\[][\w.\[\]%-]*(?::\d+)?(?![\w@:])(?![^\s'\"<>`/?@]*@[\w\[]))"
 )
+# `;name=` inside what reads as a password: JDBC's fields after a host and port
+# (`jdbc:sqlserver://db:1433;user=sa;password=…`), whose `password=` field is read as one.
+_FIELD_IN_PASSWORD_RE = re.compile(r";[ \t]*[A-Za-z][\w \t]*=")
 
 
 def auth_hits(text: str, lowered: str) -> Iterator[Hit]:
@@ -286,7 +291,7 @@ def neutral_hits(text: str) -> Iterator[Hit]:
 def connection_hits(text: str) -> Iterator[Hit]:
     for m in _CONN_RE.finditer(text):
         pw = m.group("pw")
-        if not pw or is_connection_placeholder(pw):
+        if not pw or is_connection_placeholder(pw) or _FIELD_IN_PASSWORD_RE.search(pw):
             continue
         yield m.start("pw"), m.end("pw"), PRIORITY["connection_string_password"]
 

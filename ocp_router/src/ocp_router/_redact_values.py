@@ -16,6 +16,7 @@ from urllib.parse import unquote
 from ocp_router._redact_base import MARKER_OPEN, MARKERS
 from ocp_router._redact_encoded import documented_value, encoded_prose
 from ocp_router._redact_rule_strings import validation_rules
+from ocp_router._redact_type_names import secret_type_name
 from ocp_router._redact_words import common_bigram_fraction, wordy
 
 __all__ = [
@@ -81,11 +82,6 @@ _TELLING_WORDS = frozenset(
     test testing fake dummy demo mock sample example invalid wrong bad placeholder""".split()
 )
 _PIECE_SPLIT_RE = re.compile(r"[-_. ]")
-# A class name's pieces: a capitalised word, an acronym (with the digits that end it), digits.
-_CAMEL_PIECE_RE = re.compile(r"[A-Z][a-z]+|[A-Z]+[0-9]*(?![a-z])|[0-9]+")
-_MODULE_RE = re.compile(r"[a-z_][a-z0-9_]*")
-_SECRET_KIND_WORDS = frozenset("password passwd secret token key credential credentials".split())
-_SECRET_KIND_RE = re.compile(r"Passw|Secret|Token|Key|Credential|PASSW|SECRET|TOKEN|KEY|CREDENTIAL")
 _BASE64_RE = re.compile(r"[A-Za-z0-9+/]{8,}={0,2}")
 TYPE_WORDS = frozenset(
     """str string bytes bytearray int integer bool boolean float double number any unknown
@@ -231,7 +227,7 @@ def is_placeholder(v: str, name_words: tuple[str, ...] = ()) -> bool:
         return True  # CHALLENGE_PASSWORD: "challengePassword"
     if _PATH_RE.fullmatch(s) and not looks_random(s):
         return True
-    if _made_up(s) or _basic_placeholder(s) or _secret_type_name(s) or validation_rules(s):
+    if _made_up(s) or _basic_placeholder(s) or secret_type_name(s) or validation_rules(s):
         return True
     return len(s) <= 40 and any(s in m for m in MARKERS)
 
@@ -255,34 +251,6 @@ def _made_up(s: str) -> bool:
             telling = True  # 0123456789abcdefghij
         elif not (p.isalpha() and p.islower() or len(p) == 1):
             return False
-    return telling
-
-
-def _secret_type_name(s: str) -> bool:
-    """A class that names a secret's kind, maybe after its module (`HTTPPasswordMgr`,
-    `rsa.RSAPrivateKey,`, `x25519.X25519PrivateKey`): a type annotation's, not a value. Its
-    pieces are capitalised words of three letters or more, acronyms (digits may end one:
-    X25519; one letter only first: IPasswordHasher) and a word naming a secret's kind; a number
-    after a word (`Password2024`) or random letters (`GmPwKTjOFWcFAr`) are a value."""
-    if _SECRET_KIND_RE.search(s) is None:
-        return False
-    *modules, cls = s.rstrip(",;").split(".")
-    if not all(_MODULE_RE.fullmatch(m) for m in modules):
-        return False
-    pieces = _CAMEL_PIECE_RE.findall(cls)
-    if len(pieces) < 2 or "".join(pieces) != cls:
-        return False
-    telling = False
-    for i, p in enumerate(pieces):
-        if p.lower() in _SECRET_KIND_WORDS:
-            telling = True
-        elif p.isdigit():
-            return False
-        elif p[1:].islower():
-            if len(p) < 3 or len(p) > 4 and not wordy(p):
-                return False  # Gm, Qwzrtk: random letters
-        elif i and len(p) == 1:
-            return False  # KTj: no acronym of one letter within a name
     return telling
 
 
@@ -490,7 +458,26 @@ def assignment_kind(
     if field and name_class == "secret" and (_WORD_DIGIT_MIX_RE.fullmatch(v) or words_only):
         if not (("_" in v or words_only) and names_a_secret(v)):  # bos_token1, authorization
             return "generic_secret_assignment"  # TOKEN=hunter2secret99, or two words chosen
+    if name_class == "secret" and (field or quoted) and _chosen_secret(v):
+        return "generic_secret_assignment"  # JWT_SECRET=kettle82#falcon2494, 'Ocean6389!'
     return None
+
+
+def _chosen_secret(v: str) -> bool:
+    """A secret or token a person chose, or a password manager made, as a password is told
+    (chosen_password): words and digits with a symbol no name holds (Ocean6389!,
+    raven70;cedar177), or random characters with symbols (4qUy}P0,)h&^,S$x); no spaces."""
+    return (
+        len(v) >= 8
+        and not any(c.isspace() for c in v)
+        and _REGEX_HINT_RE.search(v) is None
+        and chosen_password(v)
+    )
+
+
+# A regular expression, not a secret: a class with a range, an escape class, a group's flag
+# (h11's `token = r"[-!#$%&'*+.^_`|~0-9a-zA-Z]+"`).
+_REGEX_HINT_RE = re.compile(r"\[[^\]]*(?:0-9|a-z|A-Z)|\\[wdsbWDSpP]|\(\?[:=!<P]")
 
 
 _LONG_DIGITS_RE = re.compile(r"[0-9]{6}")
@@ -584,8 +571,11 @@ def is_connection_placeholder(pw: str) -> bool:
     if _made_up(unquote(pw)):
         return True  # a%20secret, hono-password-a: words naming what they stand for
     low = pw.lower()
-    if low in _PLACEHOLDER_WORDS or _example_password(low, "".join(filter(str.isalnum, low))):
-        return True  # postgres://user:pass@host, user:s3cret@host in documentation
+    core = "".join(filter(str.isalnum, low))
+    if core in _PLACEHOLDER_WORDS or _example_password(low, core):
+        # postgres://user:pass@host, user:s3cret@host in documentation; the word with symbols
+        # in it as an assignment's is read (p;a;s;s, pass!)
+        return True
     if is_filler(pw) and (len(pw) > 2 or not any(c.isalnum() for c in pw)):
         return True  # xxxx, '***', and '**' or '*' (a password a log masked: kombu's '**')
     return bool(_PLACEHOLDER_SUBSTR_RE.search(pw.lower()))

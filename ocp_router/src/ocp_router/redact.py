@@ -60,7 +60,9 @@ What is detected (kind in brackets):
   ``curl -u user:pass`` (``basic_auth``, the user is kept); npm's ``_auth=`` and Yarn's
   ``npmAuthIdent:`` when the base64 is of ``user:password`` (``basic_auth``).
 - Connection strings: ``postgres://user:s3cret@host`` keeps scheme, user and host and loses
-  only the password (which may hold a raw ``#``, ``/`` or ``@``), however short (``:42@``;
+  only the password (which may hold a raw ``#``, ``/`` or ``@``: it ends at the last ``@`` a
+  host follows, as URL parsers split ``P@ss;w0rd@db``; JDBC's ``://db:1433;user=…`` is no
+  such password, its ``;password=`` field is), however short (``:42@``;
   not a placeholder ``:pw@`` or a mask ``:**@``); so do ``?password=``/``&token=`` URL
   parameters and ``;Password=`` ADO/ODBC fields (``connection_string_password``), past a
   ``;`` inside the password when the piece after it is no ``Name=`` field (``p;w0rd;Db=x``).
@@ -90,9 +92,12 @@ What is detected (kind in brackets):
     lexers keep ``token = "IDENTIFIER"``); in .env, log, YAML or INI fields also one a person
     chose, 8+ letters and digits (``token: hunter2secret99``; not ``bos_token1``, a name),
     or on .env, log, YAML and INI lines 8+ lower-case letters (two words; not ``required``);
+    in those fields and in a literal, 8+ characters chosen as a password is, with a symbol
+    (``JWT_SECRET=kettle82#falcon2494``, ``secret: "4qUy}P0,)h&^,S$x"``; no regular expression);
     in PHP's ``define()`` a password though it is a word; WordPress's keys and salts
     (``AUTH_KEY``, ``NONCE_SALT``, ``WORDPRESS_AUTH_SALT``, in define(), .env, YAML, JSON, ``wp
-    config set``) with their spaces, the salts in a text that names a key (``_redact_wordpress``);
+    config set``) with their spaces, the salts in a text that names a key (``_redact_wordpress``),
+    or alone when the value is machine-made (the generator's, ``openssl rand``'s hex or base64);
   - any other name containing key/secret/token/password/passwd/pwd/credential (``cache_key``,
     ``password_hash``): only a high-entropy value, 16+ characters of mixed classes, mostly
     alphanumeric, not words, not a URL (``generic_secret_assignment``).
@@ -217,6 +222,7 @@ from ocp_router import (
     _redact_calls,
     _redact_encoded,
     _redact_fields,
+    _redact_flag_values,
     _redact_glued,
     _redact_hashes,
     _redact_jwt,
@@ -230,6 +236,7 @@ from ocp_router import (
     _redact_split,
     _redact_tables,
     _redact_tokens,
+    _redact_type_names,
     _redact_values,
     _redact_wordpress,
     _redact_words,
@@ -282,6 +289,7 @@ _SOURCES = tuple(
         _redact_tokens,
         _redact_assignments,
         _redact_fields,
+        _redact_flag_values,
         _redact_line_kind,
         _redact_phrases,
         _redact_prose,
@@ -293,6 +301,7 @@ _SOURCES = tuple(
         _redact_hashes,
         _redact_rule_strings,
         _redact_wordpress,
+        _redact_type_names,
     )
 ) + (Path(__file__),)
 SOURCE_DIGEST = hashlib.blake2b(

@@ -1,0 +1,46 @@
+"""Values `redact` reads after a secret's name in two more shapes: a command-line flag's
+(`--password value`) and a triple-quoted string's (TOML, Python)."""
+
+from __future__ import annotations
+
+import re
+
+from ocp_router._redact_base import PRIORITY, Hit
+from ocp_router._redact_values import assignment_kind, is_reference, plain_word, words_of_name
+
+__all__ = ["cli_value", "triple_quoted_value"]
+
+_CLI_TAIL_RE = re.compile(r"""[ \t]+(?P<value>"[^"\n]*"|'[^'\n]*'|[^\s"'`-][^\s"'`]*)""")
+
+
+def triple_quoted_value(
+    text: str, start: int, quote: str, words: tuple[str, ...], name_class: str
+) -> Hit | None:
+    """A value in a triple-quoted string (TOML, Python) that opens at `start`: one word, on
+    the quotes' line or alone on the next."""
+    end = text.find(quote, start, start + 4096)
+    body = text[start:end] if end >= 0 else ""
+    v = body.strip()
+    if not v or any(c.isspace() for c in v) or is_reference(v, words, code=False):
+        return None
+    s = start + len(body) - len(body.lstrip())
+    kind = assignment_kind(name_class, v, True, words)
+    return None if kind is None else (s, s + len(v), PRIORITY[kind])
+
+
+def cli_value(text: str, name_end: int, name: str, name_class: str) -> Hit | None:
+    """``--password value``: a flag followed by its value."""
+    m = _CLI_TAIL_RE.match(text, name_end)
+    if m is None:
+        return None
+    words = words_of_name(name)
+    raw = m.group("value")
+    s = m.start("value")
+    if raw[0] in "\"'":
+        s, v = s + 1, raw[1:-1]
+    else:
+        v = raw
+        if is_reference(v, words, code=False) or plain_word(v):
+            return None  # "use --password option": prose, not a value
+    kind = assignment_kind(name_class, v, raw[0] in "\"'", words)
+    return None if kind is None else (s, s + len(v), PRIORITY[kind])
