@@ -17,7 +17,11 @@ the files, and where there is one the lines, it should find:
   result should show one of those definitions;
 - message: an error message the code raises or returns (`raise UsageError("...")`,
   `errors.New`, `fmt.Errorf`, `new Error`, `err!`/`anyhow!`/`panic!`), its placeholders
-  (`{}`, `%q`, `${x}`) dropped, at least three words; the files holding it relevant, and its line.
+  (`{}`, `%q`, `${x}`) dropped, at least three words; the files holding it relevant, and its line;
+- question: a doc comment's first sentence, or a commit subject, put as a question an agent
+  asks about code ("how does the code ...", "where do we ...", "what part ...", "which code
+  ...?"): the function's file (and its lines), the source files the commit changed, or every
+  file it changed, tests included ("its tests too": what lifting the code costs).
 
 Per set and corpus: MRR@10 of files, and Hit@1 of lines (the first result's lines hold the
 method or the message, or it is one of the definitions wanted) where the set has them.
@@ -37,7 +41,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ocp_server.index.lexicon import identifier_key
+from ocp_server.index.lexicon import first_sentence, identifier_key
 from ocp_server.index.workspace import WorkspaceIndex
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -108,6 +112,45 @@ def message_cases(root: Path, files: list[str]) -> dict[str, list[Case]]:
         cases["message seen"].append(Case(seen, relevant, (f, line, line)))
     step = max(1, len(cases["message"]) // MAX_MESSAGES)
     return {name: found_cases[::step][:MAX_MESSAGES] for name, found_cases in cases.items()}
+
+
+#: How an agent asks about code in prose: each question starts at its own place in the cycle.
+_ASKED = ("how does the code {}", "where do we {}", "what part {}", "which code {}?")
+
+
+def _asked(text: str) -> str:
+    sentence = first_sentence(text).strip().rstrip(".")
+    form = _ASKED[zlib.crc32(sentence.encode()) % len(_ASKED)]
+    return form.format(sentence[:1].lower() + sentence[1:])
+
+
+def question_cases(corpus: str) -> dict[str, list[Case]]:
+    """Questions an agent asks about code: a doc comment's first sentence ("question, doc
+    comment": the function's file, and its lines), and a commit subject ("question, commit":
+    the source files it changed, not its tests; and "its tests too": every file it changed,
+    tests included, for what a question gives up), each put as a question (`_ASKED`)."""
+    queries = BENCH / "queries"
+    doc, commit, any_file = [], [], []
+    for line in (queries / f"{corpus}.docstrings.jsonl").read_text("utf-8").splitlines():
+        q = json.loads(line)
+        at = q["relevant_span"]
+        doc.append(
+            Case(
+                _asked(q["query"]),
+                set(q["relevant_files"]),
+                (at["path"], at["start_line"], at["end_line"]),
+            )
+        )
+    for line in (queries / f"{corpus}.commits.jsonl").read_text("utf-8").splitlines():
+        q = json.loads(line)
+        if q["relevant_nontest_files"]:
+            commit.append(Case(_asked(q["subject"]), set(q["relevant_nontest_files"]), None))
+        any_file.append(Case(_asked(q["subject"]), set(q["relevant_files"]), None))
+    return {
+        "question, doc comment": doc,
+        "question, commit": commit,
+        "question, commit, its tests too": any_file,
+    }
 
 
 #: What fills a message's placeholders as an agent sees it: a path, a number, a name, a flag,
@@ -204,6 +247,7 @@ async def corpus_table(
             sets["qualified"] = await qualified_cases(index, str(entry["name"]))
             sets["name's end"] = await name_end_cases(index)
             sets.update(message_cases(root, files))
+            sets.update(question_cases(str(entry["name"])))
             for set_name, cases in sets.items():
                 rr, shown = [], []
                 for case in cases:

@@ -141,6 +141,9 @@ _TEST_QUERY = re.compile(
     re.IGNORECASE,
 )
 _CHANGELOG_QUERY = re.compile(r"\b(?:change[-_ ]?logs?|release notes|news)\b", re.IGNORECASE)
+#: A question about the code ("how are environment variables read for options", "where do we
+#: retry?"): its answer is the code that does it, not the tests that exercise it.
+_QUESTION = re.compile(r"^\W*(?:how|where|what|which|why)\b|\?\s*$", re.IGNORECASE)
 _DOCS_QUERY = re.compile(
     r"\b(?:docs?|documentation|documented|readme|changelog|changes|guide|tutorial|manual|"
     r"config(?:uration)?|settings|yaml|yml|toml|json|ini|markdown|md|rst)\b",
@@ -198,6 +201,9 @@ class Query(NamedTuple):
     #: for a message: its phrases (adjacent term pairs) that do not touch a value the
     #: program filled in (`template_pieces`): the ones its template holds
     message_pairs: tuple[int, ...]
+    #: it asks how or where the code does something (`_QUESTION`), and not about tests,
+    #: docs or the changelog: the source files come first
+    asks_code: bool
     originals: dict[str, str]  # stemmed term -> the query word it came from
 
     @property
@@ -300,6 +306,9 @@ def parse_query(text: str) -> Query:
         if pair not in phrases:
             phrases[pair] = pair_hash(*pair)
     files = _files_named(text)
+    wants_docs = _asks(_DOCS_QUERY, said, lower)
+    wants_tests = _asks(_TEST_QUERY, said, lower)
+    wants_changelog = _asks(_CHANGELOG_QUERY, said, lower)
     only_files = bool(files) and _all_in(
         [w for w in named if not w.isdigit()], (f.name for f in files)
     )
@@ -312,9 +321,9 @@ def parse_query(text: str) -> Query:
         pair_keys=tuple(dict.fromkeys(phrases.values())),
         identifiers=tuple(dict.fromkeys(identifiers)),
         words=frozenset(w.lower() for w, _ in by_word),
-        wants_docs=_asks(_DOCS_QUERY, said, lower),
-        wants_tests=_asks(_TEST_QUERY, said, lower),
-        wants_changelog=_asks(_CHANGELOG_QUERY, said, lower),
+        wants_docs=wants_docs,
+        wants_tests=wants_tests,
+        wants_changelog=wants_changelog,
         lookup=lookup,
         definitions_first=definitions_first,
         only_names=only_names,
@@ -324,5 +333,7 @@ def parse_query(text: str) -> Query:
         only_files=only_files,
         message=message and not only_files,
         message_pairs=_template_pairs(said, phrases) if message and not only_files else (),
+        asks_code=_QUESTION.search(said) is not None
+        and not (wants_tests or wants_docs or wants_changelog),
         originals=originals,
     )

@@ -5,7 +5,7 @@ message -> files it changed, doc comment -> function; see `scripts/train_ranker.
 features `features.py` computes. The weights ship as data (`ranker_weights.json`): one vector
 for every query, and one added for each kind of query that weighs the evidence its own way
 (`query_kinds`: it writes code, it names a file). A lookup puts the files defining what it
-names first.
+names first; a question about the code ("how are ... read") puts its best code file first.
 """
 
 from __future__ import annotations
@@ -128,6 +128,19 @@ def rank(
     )
     w = load_weights().kept(_kinds(query, x)) if weights is None else weights
     scores = x @ w if len(cand) else np.zeros(0)
+    if query.asks_code and len(cand):
+        # "how are environment variables read for options" asks how the code does it: the
+        # best code file (the product's, or its examples' and docs' code) comes first, before
+        # a test whose name and help text share its words (`test_options.py`), which a
+        # change request ("Read envvars for options") would touch as well. The tests keep
+        # their places after it: every code file before them found the code more often
+        # (question sets of `scripts/agent_queries.py`) but lost more where a test was the
+        # file changed.
+        kind = snap.file_class[cand]
+        source = np.flatnonzero((kind == FileClass.CODE) | (kind == FileClass.AUX))
+        if len(source):
+            best = source[int(np.argmax(scores[source]))]
+            scores[best] += _span(scores) + 1.0
     if query.definitions_first and len(cand):
         # A lookup ("verifyToken", "where is parse_config defined") wants the definition
         # first; in longer requests a named identifier is one clue among others, and the
