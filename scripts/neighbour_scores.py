@@ -18,7 +18,11 @@ The neighbours, from the paths and the texts on disk (nothing here is in the ind
 - partner: the same stem less a test affix (`termui.py`, `test_termui.py`, `foo_test.go`,
   `foo.test.ts`), groups of at most GROUP_MAX, index files and common stems left out;
 - stem: the same file stem in another folder (`src/foo.rs`, `tests/foo.rs`), the same limits;
-- index: a folder's index file and the other files of the folder, both ways;
+- index: a folder's index file and the other files of the folder, both ways; index_heads:
+  the index file gets its folder's files, one way (2026-12-07);
+- declares: a file gets the modules it declares or re-exports (`mod x;`, `pub use x::`,
+  `from .x import`, `from './x'`, `require('./x')`), one way (2026-12-07: no variant above
+  the base either, docs/search-rounds.md);
 - refs_out / refs_in: g refers to f when g's text holds an identifier f defines (a definition
   chunk's symbol of 4+ characters defined in at most 2 files and written in at most
   max(10, files / 20) files);
@@ -94,6 +98,49 @@ async def _indexed(root: Path, commits: list[Commit]) -> tuple[Snapshot, list[tu
         return snap, symbols
 
 
+#: A module a file declares or re-exports by a relative name: Rust `mod x;` / `pub use x::...`
+#: / `pub use self::x::...`, Python `from .x import`, JS/TS `export ... from './x'`,
+#: `import ... from './x'`, `require('./x')`.
+_DECLARED = {
+    ".rs": re.compile(
+        r"^\s*(?:pub(?:\([^)]*\))?\s+)?(?:mod\s+(\w+)\s*;|use\s+(?:self::|crate::)?(\w+)::)",
+        re.M,
+    ),
+    ".py": re.compile(r"^\s*from\s+\.(\w+)(?:\.\w+)*\s+import\b", re.M),
+    ".js": re.compile(r"""(?:from\s+|require\(\s*)['"]\./([\w./-]+)['"]"""),
+}
+_DECLARED[".ts"] = _DECLARED[".tsx"] = _DECLARED[".mjs"] = _DECLARED[".js"]
+_CHILD_FORMS = {
+    ".rs": ("{}.rs", "{}/mod.rs"),
+    ".py": ("{}.py", "{}/__init__.py"),
+    ".js": ("{}", "{}.js", "{}.ts", "{}.tsx", "{}.mjs", "{}/index.js", "{}/index.ts"),
+}
+
+
+def declared(paths: tuple[str, ...], texts: list[str]) -> Graph:
+    """Per file: the files of the modules it declares or re-exports (`_DECLARED`), resolved
+    beside it (a Rust `foo.rs` declares into `foo/`); one direction, declarer -> module."""
+    at = {p: i for i, p in enumerate(paths)}
+    out: Graph = [set() for _ in paths]
+    for i, (p, text) in enumerate(zip(paths, texts, strict=True)):
+        ext = posixpath.splitext(p)[1]
+        pattern = _DECLARED.get(ext)
+        if pattern is None:
+            continue
+        here = posixpath.dirname(p)
+        if ext == ".rs" and file_stem(p) not in {"lib", "main", "mod"}:
+            here = posixpath.join(here, file_stem(p))
+        forms = _CHILD_FORMS.get(ext, _CHILD_FORMS[".js"])
+        for m in pattern.finditer(text):
+            name = next(g for g in m.groups() if g)
+            for form in forms:
+                j = at.get(posixpath.normpath(posixpath.join(here, form.format(name))))
+                if j is not None and j != i:
+                    out[i].add(j)
+                    break
+    return out
+
+
 def _partner_key(path: str) -> str:
     stem = file_stem(path)
     return path if stem in COMMON_STEMS else _TEST_AFFIX.sub("", stem)
@@ -111,6 +158,7 @@ def graphs(
     classes: npt.NDArray[np.int8],
     symbols: list[tuple[str, str]],
     identifiers: list[set[str]],
+    texts: list[str] | None = None,
 ) -> dict[str, Graph]:
     n = len(paths)
     partners = _groups(paths, _partner_key)
@@ -154,7 +202,13 @@ def graphs(
     refs = [a | b for a, b in zip(refs_out, refs_in, strict=True)]
     named = [a | b for a, b in zip(partner, stem, strict=True)]
     code, test = FileClass.CODE, FileClass.TEST
+    index_heads: Graph = [
+        index[i] if file_stem(p) in INDEX_NAMES else set() for i, p in enumerate(paths)
+    ]
+    declares = declared(paths, texts) if texts is not None else [set() for _ in paths]
     return {
+        "index_heads": index_heads,
+        "declares": declares,
         "partner": partner,
         "stem": stem,
         "index": index,
@@ -183,12 +237,13 @@ async def load_corpus(entry: dict[str, str], root: Path, mirrors: Path) -> Corpu
     when = {c.hash: c.time for c in commits}
     snapshot_time = max(when.values(), default=0) + 1
     snap, symbols = await _indexed(root, commits)
-    identifiers = []
+    identifiers, texts = [], []
     for p in snap.paths:
         try:
-            identifiers.append(set(_IDENTIFIER.findall((root / p).read_text("utf-8", "replace"))))
+            texts.append((root / p).read_text("utf-8", "replace"))
         except OSError:
-            identifiers.append(set())
+            texts.append("")
+        identifiers.append(set(_IDENTIFIER.findall(texts[-1])))
     queries = []
     for qset in SETS:
         for line in (BENCH / "queries" / f"{entry['name']}.{qset}.jsonl").read_text().splitlines():
@@ -202,7 +257,7 @@ async def load_corpus(entry: dict[str, str], root: Path, mirrors: Path) -> Corpu
                 kinds = query_kinds(query, x)
                 queries.append(Query(q["query"], qset, regime, kinds, cand, x, labels))
     classes = np.asarray(snap.file_class)
-    return Corpus(snap.paths, graphs(snap.paths, classes, symbols, identifiers), queries)
+    return Corpus(snap.paths, graphs(snap.paths, classes, symbols, identifiers, texts), queries)
 
 
 # ---- the columns and the table ------------------------------------------------------------
@@ -332,6 +387,10 @@ VARIANTS: dict[str, tuple[list[tuple[str, str]], str]] = {
     "stacked: partner max": ([("partner", "max")], "p"),
     "all top3": ([("all", "top3")], ""),
     "stacked to best: all max": ([("all", "max")], "best"),
+    # 2026-12-07: the file declaring or re-exporting a module gets that module's score
+    "index heads max": ([("index_heads", "max")], ""),
+    "declares max": ([("declares", "max")], ""),
+    "stacked: declares max": ([("declares", "max")], "p"),
     "stacked to best: partner, index, refs max": (
         [("partner", "max"), ("index", "max"), ("refs", "max")],
         "best",
