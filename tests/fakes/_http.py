@@ -488,11 +488,12 @@ class FakeServer:
 
     # -- lifecycle -----------------------------------------------------------------------------
 
-    def start(self) -> FakeServer:
+    def start(self, port: int = 0) -> FakeServer:
+        """Listen on 127.0.0.1:`port` (0: any free port)."""
         if self._server is not None:
             return self
         self._stopping.clear()
-        server = _Server(("127.0.0.1", 0), _Handler)
+        server = _Server(("127.0.0.1", port), _Handler)
         server.fake = self
         self._server = server
         self._thread = threading.Thread(

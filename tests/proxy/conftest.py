@@ -24,10 +24,15 @@ T = TypeVar("T")
 
 class RunningProxy:
     def __init__(
-        self, env: dict[str, str], workspace: Path | None, db: Path | None, **overrides: Any
+        self,
+        env: dict[str, str],
+        workspace: Path | None,
+        db: Path | None,
+        port: int = 0,
+        **overrides: Any,
     ) -> None:
         self.env = env
-        self.settings = ProxySettings.from_env(env, OCP_PROXY_PORT=0, **overrides)
+        self.settings = ProxySettings.from_env(env, OCP_PROXY_PORT=port, **overrides)
         self.workspace = workspace
         self.db = db
         self.proxy: Proxy | None = None
@@ -102,11 +107,15 @@ def proxy_env(
 def start_proxy(tmp_path: Path) -> Iterator[Callable[..., RunningProxy]]:
     started: list[RunningProxy] = []
 
-    def start(env: dict[str, str], *, store: bool = True, **overrides: Any) -> RunningProxy:
+    def start(
+        env: dict[str, str], *, store: bool = True, port: int = 0, **overrides: Any
+    ) -> RunningProxy:
+        """`port`: 0 for any free one."""
         workspace = tmp_path / "ws" if store else None
         if workspace is not None:
             workspace.mkdir(exist_ok=True)
-        running = RunningProxy(env, workspace, tmp_path / "ocp.db" if store else None, **overrides)
+        db = tmp_path / "ocp.db" if store else None
+        running = RunningProxy(env, workspace, db, port, **overrides)
         started.append(running)
         return running.start()
 

@@ -4,6 +4,7 @@ ANTHROPIC_BASE_URL (or OPENAI_BASE_URL): the server asks the endpoint who it is.
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from collections.abc import Callable
 from pathlib import Path
@@ -13,7 +14,15 @@ import httpx
 import pytest
 
 from ocp_router import RouterSettings
-from ocp_server.proxy.own_address import around_own_proxy, on_this_machine
+from ocp_router.backends.base import GenerateRequest
+from ocp_router.config import build_paid
+from ocp_server.proxy.own_address import (
+    AskedWhenCalled,
+    around_own_proxy,
+    asked_when_called,
+    on_this_machine,
+    sorted_endpoints,
+)
 from tests.fakes import FakeAnthropic, FakeOllama
 from tests.proxy.conftest import RunningProxy
 from tests.server.inproc import inproc_client, paid_env, text_of
@@ -118,3 +127,73 @@ async def test_the_proxys_own_port_with_nothing_listening_yet_is_still_taken_for
 )
 def test_only_endpoints_on_this_machine_are_asked_who_they_are(url: str, here: bool) -> None:
     assert on_this_machine(url) is here
+
+
+async def test_a_proxy_started_later_on_another_port_is_recognised_at_the_next_paid_call(
+    workspace: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_ollama: FakeOllama,
+    fake_anthropic: FakeAnthropic,
+) -> None:
+    # Asked once at start, a proxy started after the MCP server on a port the server was not
+    # told of (`--port`) answered nothing then, and every later paid call went through it.
+    port = _free_port()
+    env = paid_env(fake_ollama, fake_anthropic) | {
+        "ANTHROPIC_BASE_URL": f"http://127.0.0.1:{port}",
+        "OCP_PROXY_ANTHROPIC_UPSTREAM": fake_anthropic.url,
+    }
+    monkeypatch.delenv("OCP_PROXY_PORT", raising=False)  # the default, not `port`
+    async with inproc_client(workspace, monkeypatch, env) as client:
+        proxy_settings = proxy_env | {"ANTHROPIC_API_KEY": "sk-ant-test"}
+        proxy = await asyncio.to_thread(start_proxy, proxy_settings, store=False, port=port)
+        for request in ("design a distributed lock", "design a rate limiter"):
+            routed = await client.call_tool("ocp_model_route", {"request": request, "force": "top"})
+            assert not routed.is_error, text_of(routed)
+    sent = fake_anthropic.requests_to("/v1/messages")
+    assert len(sent) == 2 and not any("x-ocp-proxy" in r.headers for r in sent)
+    async with httpx.AsyncClient(base_url=proxy.url) as http:
+        served = (await http.get("/api/stats")).json()
+    assert served["recent"] == [], served
+
+
+async def test_another_server_started_later_where_nothing_listened_is_kept_and_asked_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The user's own gateway came up after the server: the paid calls go to it, and it is
+    # asked who it is once, not before every call.
+    port = _free_port()
+    env = {
+        "ANTHROPIC_API_KEY": "sk-ant-test",
+        "ANTHROPIC_BASE_URL": f"http://127.0.0.1:{port}",
+        "OCP_PAID_MODEL": "claude-sonnet-5-5",
+        "OCP_PROXY_ANTHROPIC_UPSTREAM": "https://elsewhere.example",
+    }
+    monkeypatch.delenv("OCP_PROXY_PORT", raising=False)
+    settings, unanswered = await sorted_endpoints(RouterSettings.from_env(env), env)
+    assert settings.anthropic_base_url == env["ANTHROPIC_BASE_URL"]
+    assert unanswered == {"anthropic_base_url": "https://elsewhere.example"}
+    paid = asked_when_called(build_paid(settings), settings, unanswered)
+    assert isinstance(paid, AskedWhenCalled)
+    wrapped = paid.backend
+    with FakeAnthropic() as gateway:
+        gateway.stop()
+        gateway.start(port)
+        try:
+            for prompt in ("one", "two"):
+                answer = await paid.generate(GenerateRequest(prompt, max_tokens=16))
+                assert answer.text
+        finally:
+            await paid.aclose()
+    assert paid.backend is wrapped
+    assert [r.path for r in gateway.requests] == ["/health", "/v1/messages", "/v1/messages"]
+
+
+def test_a_paid_endpoint_that_answered_at_start_is_not_asked_again() -> None:
+    settings = RouterSettings.from_env(
+        {"ANTHROPIC_API_KEY": "sk-ant-test", "ANTHROPIC_BASE_URL": "http://127.0.0.1:9"}
+    )
+    paid = build_paid(settings)
+    assert asked_when_called(paid, settings, {}) is paid
+    assert asked_when_called(None, settings, {"anthropic_base_url": "https://x.example"}) is None

@@ -56,7 +56,7 @@ from ocp_server.off_loop import off_loop
 from ocp_server.open_workspaces import OpenWorkspaces
 from ocp_server.outcomes import learn, unlearned
 from ocp_server.prompt import EnrichedPrompt
-from ocp_server.proxy.own_address import around_own_proxy
+from ocp_server.proxy.own_address import asked_when_called, sorted_endpoints
 from ocp_server.render import ToolAnswer, restore_tokens
 from ocp_server.route_record import Answerer, RouteRecord, local_unreachable
 from ocp_server.schema import SchemaTooNew
@@ -138,8 +138,12 @@ class AppState:
             return cls(settings, router)
         ledger = WorkspaceLedger()
         try:
-            router_settings = await around_own_proxy(router_settings or RouterSettings.from_env())
+            router_settings, unanswered = await sorted_endpoints(
+                router_settings or RouterSettings.from_env()
+            )
             router = await make_router(settings=router_settings, ledger=ledger)
+            # a proxy started later where nothing listened yet is recognised when it answers
+            router.paid = asked_when_called(router.paid, router_settings, unanswered)
         except ConfigError as exc:
             # Held for the route tool to answer with: searches, restores and saves read no
             # routing setting (a timeout's typo refused them all, leaving the user no tools).
