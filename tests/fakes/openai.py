@@ -72,7 +72,8 @@ class FakeOpenAI(FakeServer):
     ``models``: ids listed by ``/v1/models`` and accepted by chat (``None`` = accept any id,
     like llama.cpp's single-model server, and list ``["fake-model"]``).
     ``reply``: a string, a dict, or ``fn(messages, body) -> str | dict``; a dict may carry
-    ``content``, ``tool_calls`` (``[{"name", "arguments": {...}}]``) and ``finish_reason``.
+    ``content``, ``tool_calls`` (``[{"name", "arguments": {...}}]``), ``finish_reason`` and
+    ``usage`` (merged over the computed usage).
     Default: ``"openai answer: <first 40 chars of the last user message>"``.
     ``api_key``: when set, ``Authorization: Bearer <api_key>`` is required.
     ``silent_context``: a context window in tokens that a longer prompt is cut to fit without
@@ -310,6 +311,8 @@ class FakeOpenAI(FakeServer):
             "prompt_tokens_details": {"cached_tokens": 0},
             "completion_tokens_details": {"reasoning_tokens": 0},
         }
+        if isinstance(out.get("usage"), dict):  # a server's own figures (cached, reasoning)
+            usage |= out["usage"]
         cid = f"chatcmpl-{next(self._ids)}" + uuid.uuid4().hex[:12]
         created = int(time.time())
         model = body["model"]

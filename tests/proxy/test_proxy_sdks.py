@@ -4,6 +4,7 @@ local model (fake Ollama) and to the paid provider (fake Anthropic / fake OpenAI
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable, Iterator
 from typing import Any, cast
@@ -1022,6 +1023,67 @@ def test_a_local_answer_in_the_openai_dialect_has_openais_null_refusal_annotatio
     assert len(raw_choices) == len(choices)
     assert all("logprobs" in c and c["logprobs"] is None for c in raw_choices)
     assert fake_openai.requests == []
+
+
+def test_a_local_answer_in_the_openai_dialect_has_openais_fingerprint_tier_and_usage_details(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_openai: FakeOpenAI,
+) -> None:
+    # No `system_fingerprint`, no `service_tier`, and a usage without the breakdowns that
+    # Continue, Cline, the AI SDK and LiteLLM read (`prompt_tokens_details.cached_tokens`,
+    # `completion_tokens_details.reasoning_tokens`): OpenAI sends all of them, and streamed,
+    # `"usage": null` on every chunk but the last when the usage is asked for.
+    proxy = start_proxy(proxy_env)
+    client = _openai(proxy)
+    body: dict[str, Any] = {"model": "gpt-4o", "messages": [{"role": "user", "content": SIMPLE}]}
+    whole = client.chat.completions.create(**body)
+    fingerprint = whole.system_fingerprint
+    assert fingerprint is not None and re.fullmatch(r"fp_[0-9a-f]{10}", fingerprint)
+    assert whole.service_tier == "default"
+    assert whole.usage is not None and whole.usage.prompt_tokens > 0
+    details = whole.usage.prompt_tokens_details
+    assert details is not None and details.cached_tokens == 0
+    completion = whole.usage.completion_tokens_details
+    assert completion is not None and completion.reasoning_tokens == 0
+
+    streamed = body | {"stream": True, "stream_options": {"include_usage": True}}
+    chunks: list[dict[str, Any]] = []
+    with httpx.stream("POST", proxy.url + "/v1/chat/completions", json=streamed, timeout=20) as r:
+        for line in r.iter_lines():
+            if line.startswith("data: {"):
+                chunks.append(json.loads(line[6:]))
+    assert len(chunks) > 2
+    assert {c["system_fingerprint"] for c in chunks} == {fingerprint}
+    assert {c["service_tier"] for c in chunks} == {"default"}
+    assert all("usage" in c and c["usage"] is None for c in chunks[:-1])
+    last = chunks[-1]["usage"]
+    assert last["prompt_tokens_details"]["cached_tokens"] == 0
+    assert last["completion_tokens_details"]["reasoning_tokens"] == 0
+    assert fake_openai.requests == []
+
+
+def test_a_local_openai_compatible_servers_cached_and_reasoning_tokens_reach_the_client(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_openai: FakeOpenAI,
+) -> None:
+    # A local server that reports them (vLLM, llama.cpp): the client was told 0 of neither.
+    figures = {
+        "prompt_tokens_details": {"cached_tokens": 7},
+        "completion_tokens_details": {"reasoning_tokens": 3},
+    }
+    fake_openai.reply = {"content": "a local answer", "usage": figures}
+    local = {"OCP_LOCAL_BACKEND": "openai", "OCP_LOCAL_BASE_URL": fake_openai.base_url}
+    proxy = start_proxy(proxy_env | local)
+    body: dict[str, Any] = {"model": "gpt-4o", "messages": [{"role": "user", "content": SIMPLE}]}
+    usage = _openai(proxy).chat.completions.create(**body).usage
+    assert usage is not None
+    assert usage.prompt_tokens_details is not None
+    assert usage.prompt_tokens_details.cached_tokens == 7
+    assert usage.completion_tokens_details is not None
+    assert usage.completion_tokens_details.reasoning_tokens == 3
+    assert [r.path for r in fake_openai.requests_to("/v1/chat/completions")]  # answered locally
 
 
 def test_a_local_tool_call_in_the_anthropic_dialect_has_a_toolu_id_even_if_ollama_named_one(

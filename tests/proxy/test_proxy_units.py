@@ -269,7 +269,18 @@ def test_a_local_answer_with_a_tool_call_renders_as_openai_json() -> None:
         "annotations": [],
     }
     assert out["choices"][0]["logprobs"] is None
-    assert out["usage"] == {"prompt_tokens": 10, "completion_tokens": 4, "total_tokens": 14}
+    assert out["usage"] == {
+        "prompt_tokens": 10,
+        "completion_tokens": 4,
+        "total_tokens": 14,
+        "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+        "completion_tokens_details": {
+            "reasoning_tokens": 0,
+            "audio_tokens": 0,
+            "accepted_prediction_tokens": 0,
+            "rejected_prediction_tokens": 0,
+        },
+    }
 
 
 def test_paid_usage_counts_cached_input_for_cost() -> None:

@@ -101,6 +101,7 @@ class Usage:
     output_tokens: int = 0
     cache_read_tokens: int = 0
     cache_write_tokens: int = 0
+    reasoning_tokens: int = 0  # of output_tokens: a local server's own count, when it gives one
 
 
 # Why a request that demands a tool call is not answered locally: the local model is offered

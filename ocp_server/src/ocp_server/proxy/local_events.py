@@ -124,10 +124,7 @@ async def openai_events(lines: AsyncIterator[str]) -> AsyncIterator[Event]:
             error = obj["error"]
             raise BadAnswer(str(error.get("message") if isinstance(error, dict) else error))
         if isinstance(obj.get("usage"), dict):
-            u = obj["usage"]
-            usage = Usage(
-                token_count(u.get("prompt_tokens")), token_count(u.get("completion_tokens"))
-            )
+            usage = _openai_usage(obj["usage"])
         for item in _list(obj.get("choices"), "`choices`"):
             choice = _object(item, "a choice")
             delta = _object(choice.get("delta") or {}, "a choice's delta")
@@ -143,6 +140,22 @@ async def openai_events(lines: AsyncIterator[str]) -> AsyncIterator[Event]:
         yield Event("tool", tool=_tool_call(slot["id"], slot["name"], slot["arguments"]))
     reason = "tool_calls" if pending else ("length" if stop == "length" else "stop")
     yield Event("done", stop=reason, usage=usage)
+
+
+def _detail(usage: dict[str, Any], details: str, field: str) -> int:
+    part = usage.get(details)
+    return token_count(part.get(field)) if isinstance(part, dict) else 0
+
+
+def _openai_usage(u: dict[str, Any]) -> Usage:
+    """An OpenAI-compatible server's usage, with the cached prompt tokens and the reasoning
+    tokens it reports (vLLM, llama.cpp, LM Studio may; 0 when it does not)."""
+    return Usage(
+        token_count(u.get("prompt_tokens")),
+        token_count(u.get("completion_tokens")),
+        cache_read_tokens=_detail(u, "prompt_tokens_details", "cached_tokens"),
+        reasoning_tokens=_detail(u, "completion_tokens_details", "reasoning_tokens"),
+    )
 
 
 def _add_piece(pending: dict[int, dict[str, Any]], call: dict[str, Any]) -> None:

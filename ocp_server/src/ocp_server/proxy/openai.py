@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from collections.abc import AsyncIterator, Mapping
@@ -228,12 +229,35 @@ def _json_format(fmt: Any) -> dict[str, Any] | str | None:
 
 
 # ---- from a local model --------------------------------------------------------------------
-def _usage(usage: Usage) -> dict[str, int]:
+def _usage(usage: Usage) -> dict[str, Any]:
+    """As OpenAI reports it, with the breakdowns clients read for caching and reasoning
+    (Continue, Cline, the AI SDK, LiteLLM: `prompt_tokens_details.cached_tokens`,
+    `completion_tokens_details.reasoning_tokens`); a local answer has no audio and no
+    predicted output."""
     return {
         "prompt_tokens": usage.input_tokens,
         "completion_tokens": usage.output_tokens,
         "total_tokens": usage.input_tokens + usage.output_tokens,
+        "prompt_tokens_details": {"cached_tokens": usage.cache_read_tokens, "audio_tokens": 0},
+        "completion_tokens_details": {
+            "reasoning_tokens": usage.reasoning_tokens,
+            "audio_tokens": 0,
+            "accepted_prediction_tokens": 0,
+            "rejected_prediction_tokens": 0,
+        },
     }
+
+
+# A local answer is served at OpenAI's default tier, as a request that names none is.
+SERVICE_TIER = "default"
+
+
+def fingerprint(model: str) -> str:
+    """The local answer's `system_fingerprint`, in OpenAI's shape (`fp_` and 10 hex digits):
+    the backend configuration, here the local model, so a client that compares fingerprints
+    (determinism checks, tracing's gen_ai.response.system_fingerprint) sees it change with
+    the model."""
+    return "fp_" + hashlib.sha256(model.encode()).hexdigest()[:10]
 
 
 def _tool_calls(events: list[Event]) -> list[dict[str, Any]]:
@@ -272,6 +296,8 @@ def render_json(events: list[Event], model: str, completion_id: str) -> dict[str
         "model": model,
         "choices": [choice],
         "usage": _usage(done.usage),
+        "service_tier": SERVICE_TIER,
+        "system_fingerprint": fingerprint(model),
     }
 
 
@@ -306,6 +332,7 @@ async def render_stream(
     events: AsyncIterator[Event], model: str, completion_id: str, include_usage: bool
 ) -> AsyncIterator[bytes]:
     created = int(time.time())
+    system_fingerprint = fingerprint(model)
 
     def chunk(delta: dict[str, Any], finish: str | None = None) -> bytes:
         # every streamed choice has `"logprobs": null`, as OpenAI's do
@@ -317,10 +344,14 @@ async def render_stream(
             "object": "chat.completion.chunk",
             "created": created,
             "model": model,
+            "service_tier": SERVICE_TIER,
+            "system_fingerprint": system_fingerprint,
             "choices": choices,
         }
         if usage is not None:
             body["usage"] = _usage(usage)
+        elif include_usage:  # as OpenAI streams when asked: null on every chunk but the last
+            body["usage"] = None
         return f"data: {json.dumps(body, separators=(',', ':'))}\n\n".encode()
 
     # As OpenAI streams: the first delta has the role and `"refusal": null`, with content ""
