@@ -23,7 +23,9 @@ import httpx
 import pytest
 
 from ocp_server.cli import main
+from ocp_server.proxy import local_answer
 from tests.fakes.anthropic import FakeAnthropic
+from tests.fakes.ollama import FakeOllama
 from tests.proxy.conftest import RunningProxy
 from tests.proxy.test_proxy_faults import ANTHROPIC_HEADERS, SDK_MESSAGE, _chat, _messages
 from tests.proxy.test_proxy_sdks import HARD, SIMPLE
@@ -396,3 +398,25 @@ def test_an_upstream_error_quoting_a_key_is_shown_and_traced_redacted(
     assert '"status":401' in shown.replace(" ", "")
     assert "[REDACTED:anthropic_key]" in shown and "team[REDACTED:github_token]" in shown
     assert not [s for s in (key, body) if s in shown or s in stored]
+
+
+def test_a_local_models_error_quoting_a_key_is_logged_redacted(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_ollama: FakeOllama,
+    fake_anthropic: FakeAnthropic,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # The trace had the local failure redacted, the log line the same failure as it came: a
+    # local server (or a gateway in front of it) that quotes the key it refused put the key
+    # in the proxy's log.
+    caplog.set_level(logging.WARNING, logger=local_answer.__name__)
+    key = "sk-ant-api03-" + "Qm7sVb2XkLp9Rt4WnZc8Yd3Fg6Hj1Ka5Ue0" * 2 + "-x9AA"
+    fake_ollama.fail_mid_stream(f"invalid api key {key}", after=0)
+    proxy = start_proxy(proxy_env | {"ANTHROPIC_API_KEY": "sk-ant-test"})
+    with httpx.Client(base_url=proxy.url, timeout=20) as http:
+        answered = http.post("/v1/messages", json=_messages(text=SIMPLE), headers=ANTHROPIC_HEADERS)
+    assert answered.status_code == 200, answered.text  # the paid tier answered instead
+    logged = [r.getMessage() for r in caplog.records if r.name == local_answer.__name__]
+    assert any("invalid api key [REDACTED:anthropic_key]" in line for line in logged), logged
+    assert not [line for line in logged if key in line]

@@ -50,6 +50,7 @@ class LocalAnswer(ProxyBase):
 
         def failed(outcome: str, error: str, kind: str = "BackendResponseError") -> None:
             ms = round((time.perf_counter() - t0) * 1000, 3)
+            shown = redact_name_head(error, 300)  # redacted whole, then cut: no key's head
             record.attempts.append(
                 Attempted(
                     "local",
@@ -57,12 +58,13 @@ class LocalAnswer(ProxyBase):
                     target.model,
                     outcome,
                     ms,
-                    redact_name_head(error, 300),  # redacted whole, then cut: no key's head
+                    shown,
                     kind if outcome == "error" else None,
                 )
             )
+            # the log as the trace: a local server's error may quote the key it refused
             logger.warning(
-                "proxy %s: local %s %s failed: %s", record.id[:8], target.kind, target.model, error
+                "proxy %s: local %s %s failed: %s", record.id[:8], target.kind, target.model, shown
             )
 
         try:
