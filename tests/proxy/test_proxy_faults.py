@@ -9,7 +9,7 @@ import logging
 import sqlite3
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import anthropic
 import httpx
@@ -406,7 +406,7 @@ def test_a_paid_upstream_silent_past_its_timeout_names_the_timeout_setting(
     with httpx.Client(base_url=proxy.url, timeout=20) as http:
         response = http.post("/v1/messages", json=_messages(), headers=ANTHROPIC_HEADERS)
     said = response.json()["error"]["message"]
-    assert response.status_code == 502, said
+    assert response.status_code == 504, said
     assert "did not answer within 0.5 s (ReadTimeout)" in said, said
     assert "raise OCP_PROXY_UPSTREAM_TIMEOUT" in said, said
     assert "OCP_PROXY_ANTHROPIC_UPSTREAM" not in said, said
@@ -544,3 +544,47 @@ def test_an_openai_upstream_that_stalls_mid_stream_ends_with_an_error_chunk(
     last = json.loads(_sse_events(response.text)[-1][1])
     assert "sent nothing for 0.5 s mid-stream" in last["error"]["message"]
     assert "[DONE]" not in response.text
+
+
+def test_a_paid_upstream_silent_past_its_timeout_is_a_504_timeout_error_to_the_sdks(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_anthropic: FakeAnthropic,
+    fake_openai: FakeOpenAI,
+) -> None:
+    # A gateway whose upstream took the request and never answered said 502 and, to an
+    # Anthropic client, `api_error`: Anthropic's API answers a request it timed out on 504
+    # `timeout_error`, the type the SDK's GatewayTimeoutError and Claude Code's retry see.
+    fake_anthropic.delay = fake_openai.delay = 3.0
+    proxy = start_proxy(proxy_env | {"OCP_PROXY_UPSTREAM_TIMEOUT": "0.5"})
+    claude = anthropic.Anthropic(base_url=proxy.url, api_key="sk-ant-test", max_retries=0)
+    with pytest.raises(anthropic.APIStatusError) as refused:
+        claude.messages.create(**SDK_MESSAGE)
+    assert refused.value.status_code == 504
+    body = cast(dict[str, Any], refused.value.body)
+    assert body["error"]["type"] == "timeout_error", body
+    gpt = openai.OpenAI(base_url=proxy.url + "/v1", api_key="sk-openai", max_retries=0)
+    with pytest.raises(openai.APIStatusError) as failed:
+        gpt.chat.completions.create(**SDK_CHAT)
+    assert failed.value.status_code == 504
+    assert "raise OCP_PROXY_UPSTREAM_TIMEOUT" in failed.value.message
+
+
+@pytest.mark.parametrize(
+    ("status", "kind"), [(402, "billing_error"), (504, "timeout_error"), (529, "overloaded_error")]
+)
+def test_an_anthropic_error_too_long_to_relay_keeps_the_type_its_status_has(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_anthropic: FakeAnthropic,
+    status: int,
+    kind: str,
+) -> None:
+    # Replaced by the proxy's own words, a 402's error was an `invalid_request_error` and a
+    # 504's an `api_error`: the types Anthropic's API gives them are billing and timeout.
+    fake_anthropic.fail_next(status, body="x" * (70 * 1024))
+    proxy = start_proxy(proxy_env)
+    with httpx.Client(base_url=proxy.url, timeout=20) as http:
+        response = http.post("/v1/messages", json=_messages(), headers=ANTHROPIC_HEADERS)
+    assert response.status_code == status
+    assert response.json()["error"]["type"] == kind, response.text

@@ -26,6 +26,7 @@ from ocp_server.proxy.upstream import (
     open_upstream,
     relay_headers,
     unreachable_message,
+    unreachable_status,
     unreadable_encoding,
 )
 from ocp_server.proxy.whole_body import (
@@ -93,7 +94,7 @@ class TokenCounting(Admission):
                 exc,
                 self.settings.upstream_timeout,
             )
-            return error_answer(d, 502, said)
+            return error_answer(d, unreachable_status(exc), said)
         if unreadable := unreadable_encoding(response.headers, "Anthropic"):
             await response.aclose()
             return error_answer(d, 502, unreadable)

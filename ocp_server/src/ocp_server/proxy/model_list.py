@@ -18,6 +18,7 @@ from ocp_server.proxy.upstream import (
     failed_message,
     relay_headers,
     unreachable_message,
+    unreachable_status,
     unreadable_encoding,
 )
 from ocp_server.proxy.whole_body import ERROR_BODY_BYTES, HEAD_BYTES, error_too_long, read_head
@@ -90,7 +91,8 @@ class ModelListing(Admission):
         except httpx.HTTPError as exc:
             cause = UpstreamUnreachable(f"{type(exc).__name__}: {exc}".rstrip(": "))
             cause.__cause__ = exc
-            return error_answer(d, 502, unreachable_message(d.name, url, setting, cause, timeout))
+            said = unreachable_message(d.name, url, setting, cause, timeout)
+            return error_answer(d, unreachable_status(cause), said)
         try:
             if unreadable := unreadable_encoding(response.headers, d.name):
                 return error_answer(d, 502, unreadable)

@@ -44,6 +44,7 @@ from ocp_server.proxy.upstream import (
     relay_headers,
     relay_stream,
     unreachable_message,
+    unreachable_status,
     unreadable_encoding,
 )
 from ocp_server.proxy.whole_body import ERROR_BODY_BYTES, HEAD_BYTES, error_too_long, read_head
@@ -168,12 +169,12 @@ class PaidRelay(ProxyBase):
             return timed_out_answer(d, exc)
         except UpstreamUnreachable as exc:
             outcome.status, outcome.error = (
-                502,
+                unreachable_status(exc),
                 unreachable_message(d.name, url, setting, exc, self.settings.upstream_timeout),
             )
             # Timed out waiting for the answer: the request was read and worked on.
             await settle(isinstance(exc.__cause__, httpx.ReadTimeout))
-            return error_answer(d, 502, outcome.error)
+            return error_answer(d, outcome.status, outcome.error)
         except ClientGone:
             return await self._client_gone(d, outcome, settle)
         outcome.status = response.status_code

@@ -75,6 +75,20 @@ class UpstreamUnreachable(Exception):
     """The request never got an answer (connection refused, DNS, timeout before headers)."""
 
 
+def timed_out(exc: UpstreamUnreachable) -> bool:
+    """The upstream was reached and took the request, and no answer came in time (not a
+    connect that timed out: that is a host to check)."""
+    cause = exc.__cause__
+    return isinstance(cause, httpx.TimeoutException) and not isinstance(cause, httpx.ConnectTimeout)
+
+
+def unreachable_status(exc: UpstreamUnreachable) -> int:
+    """The status a request that got no answer is answered with: 504 (Gateway Timeout, which
+    Anthropic's API itself answers as a `timeout_error`) when the upstream was too slow, else
+    502."""
+    return 504 if timed_out(exc) else 502
+
+
 def unreachable_message(
     name: str, url: str, setting: str, exc: UpstreamUnreachable, timeout: float
 ) -> str:
@@ -83,8 +97,7 @@ def unreachable_message(
     "ReadTimeout" alone names neither. A connect that timed out is a host to check, not a
     timeout to raise (its bound is 10 s at most)."""
     shown = _shown(url)
-    cause = exc.__cause__
-    if isinstance(cause, httpx.TimeoutException) and not isinstance(cause, httpx.ConnectTimeout):
+    if timed_out(exc):
         return (
             f"the {name} upstream at {shown} did not answer within {timeout:g} s ({exc}); "
             "raise OCP_PROXY_UPSTREAM_TIMEOUT"
