@@ -5,6 +5,7 @@ ANTHROPIC_BASE_URL (or OPENAI_BASE_URL): the server asks the endpoint who it is.
 from __future__ import annotations
 
 import asyncio
+import copy
 import socket
 from collections.abc import Callable
 from pathlib import Path
@@ -188,6 +189,19 @@ async def test_another_server_started_later_where_nothing_listened_is_kept_and_a
             await paid.aclose()
     assert paid.backend is wrapped
     assert [r.path for r in gateway.requests] == ["/health", "/v1/messages", "/v1/messages"]
+
+
+def test_a_paid_backend_asked_when_called_copies_and_shows_its_backends_attributes() -> None:
+    settings = RouterSettings.from_env(
+        {"ANTHROPIC_API_KEY": "sk-ant-test", "ANTHROPIC_BASE_URL": "http://127.0.0.1:9"}
+    )
+    inner = build_paid(settings)
+    assert inner is not None
+    paid = AskedWhenCalled(inner, settings, "anthropic_base_url", "https://x.example")
+    assert paid.name == "anthropic" and paid.model == inner.model
+    assert paid.names is getattr(inner, "names")  # noqa: B009 - not on the protocol
+    copied = copy.copy(paid)  # looked up `_backend` on an object without one: recursion
+    assert copied.backend is inner
 
 
 def test_a_paid_endpoint_that_answered_at_start_is_not_asked_again() -> None:

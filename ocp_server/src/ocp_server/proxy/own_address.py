@@ -198,7 +198,11 @@ class AskedWhenCalled:
     def name(self) -> str:  # the trace's backend label is the wrapped backend's
         return str(getattr(self._backend, "name", type(self._backend).__name__))
 
-    def __getattr__(self, attr: str) -> Any:  # the wrapped backend's other attributes
+    def __getattr__(self, attr: str) -> Any:
+        """The wrapped backend's other public attributes (its probe, say). Private ones are
+        not looked up there: copy's and pickle's lookups before `__init__` would recurse."""
+        if attr.startswith("_"):
+            raise AttributeError(attr)
         return getattr(self._backend, attr)
 
     async def is_available(self) -> bool:
