@@ -35,6 +35,7 @@ from bench_search_latency import CACHE, CORPORA, K, _queries, index_copy  # noqa
 import ocp_server.app as app  # noqa: E402
 import ocp_server.index.search as search  # noqa: E402
 import ocp_server.index.workspace as workspace  # noqa: E402
+import ocp_server.index.workspace_search as workspace_search  # noqa: E402
 import ocp_server.views as views  # noqa: E402
 import ocp_wire as wire  # noqa: E402
 
@@ -74,9 +75,9 @@ _STAGES: list[tuple[ModuleType, str, str]] = [
     (search, "_rows", "_rows (the chunks' rows)"),
     (search, "_members", "_members (a container's members)"),
     (search, "_matched_terms", "_matched_terms"),
-    (workspace, "search_chunks", "search_chunks"),
-    (workspace, "changed_on_disk", "changed_on_disk (cited files stat'ed)"),
-    (workspace, "ignore_files_since", "ignore_files_since (.gitignore files)"),
+    (workspace_search, "search_chunks", "search_chunks"),
+    (workspace_search, "changed_on_disk", "changed_on_disk (cited files stat'ed)"),
+    (workspace_search, "ignore_files_since", "ignore_files_since (.gitignore files)"),
     (views, "search_answer", "views.search_answer (structured and text)"),
 ]
 _METHODS: list[tuple[type, str, str]] = [

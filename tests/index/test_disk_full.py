@@ -170,9 +170,9 @@ async def test_once_a_searchs_own_update_succeeds_the_index_is_no_longer_called_
     """Space freed while the watcher waits to retry (up to RETRY_MAX, 30 s): a search whose own
     update then indexes what changed said the index was stale, and the disk full, until the
     watcher's next retry. The watcher is woken to retry at once, and follows the disk again."""
-    from ocp_server.index import workspace as workspace_module
+    from ocp_server.index import workspace_watch
 
-    monkeypatch.setattr(workspace_module, "RETRY_FIRST", 600.0)  # no retry of its own here
+    monkeypatch.setattr(workspace_watch, "RETRY_FIRST", 600.0)  # no retry of its own here
     ws = _workspace(tmp_path)
     index = await WorkspaceIndex.open(ws, tmp_path / "ocp.db")
 
@@ -201,6 +201,7 @@ async def test_a_first_build_the_disk_is_too_full_for_is_not_waited_for(
     workspace: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from ocp_server.index import workspace as workspace_module
+    from ocp_server.index import workspace_watch
     from tests.server.inproc import inproc_client, text_of
 
     async def full_from_the_start(
@@ -213,7 +214,7 @@ async def test_a_first_build_the_disk_is_too_full_for_is_not_waited_for(
     monkeypatch.setattr(workspace_module, "connect", full_from_the_start)
     # No retry while the search runs: a retry build in progress would rightly say "still
     # being built", which is not what this test is about.
-    monkeypatch.setattr(workspace_module, "RETRY_FIRST", 600.0)
+    monkeypatch.setattr(workspace_watch, "RETRY_FIRST", 600.0)
     # The wait is long enough to be seen in the note ("waited 5.0s"), which a search that
     # waits out a build that failed says.
     async with inproc_client(workspace, monkeypatch, first_index_wait=5.0) as client:
@@ -231,9 +232,9 @@ async def test_searches_leave_a_first_build_that_fails_on_storage_to_the_watcher
     """Each search after a checkout ran the failing update again (reading every file changed
     to find the disk still full): one search tries after each of the watcher's failures (room
     may have been made), the others answer at once from the index as it is, and say why."""
-    from ocp_server.index import workspace as workspace_module
+    from ocp_server.index import workspace_watch
 
-    monkeypatch.setattr(workspace_module, "RETRY_FIRST", 600.0)  # no retry of its own here
+    monkeypatch.setattr(workspace_watch, "RETRY_FIRST", 600.0)  # no retry of its own here
     ws = _committed_workspace(tmp_path)
     index = await WorkspaceIndex.open(ws, tmp_path / "ocp.db")
     searching = asyncio.current_task()

@@ -22,7 +22,7 @@ from ocp_server import proc
 from ocp_server.db import DatabaseError
 from ocp_server.index import indexer as indexer_module
 from ocp_server.index import lease as lease_module
-from ocp_server.index import workspace as workspace_module
+from ocp_server.index import workspace_watch
 from ocp_server.index.files import Candidate, Listing, list_workspace
 from ocp_server.index.indexer import Progress, process_file
 from ocp_server.index.lease import LEASE_NAME, LEASE_SECONDS
@@ -84,7 +84,7 @@ async def test_a_file_saved_before_the_watcher_is_armed_is_indexed(
 async def test_the_watcher_survives_a_locked_database_and_indexes_later_edits(
     workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(workspace_module, "RETRY_FIRST", 0.1, raising=False)
+    monkeypatch.setattr(workspace_watch, "RETRY_FIRST", 0.1)
     index = await WorkspaceIndex.open(workspace, tmp_path / "ocp.db")
     real_update = index.update
     failures = 0

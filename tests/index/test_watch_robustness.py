@@ -90,7 +90,7 @@ def test_only_the_watch_limit_counts_as_the_watch_limit() -> None:
 async def test_polling_tries_file_watches_again_and_watches_once_they_are_back(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from ocp_server.index import workspace as workspace_module
+    from ocp_server.index import workspace_watch
 
     out_of_watches = [True]  # until another program lets its watches go
 
@@ -101,7 +101,7 @@ async def test_polling_tries_file_watches_again_and_watches_once_they_are_back(
         return RustNotify(paths, *args, **kwargs)
 
     monkeypatch.setattr(watchfiles.main, "RustNotify", limited)
-    monkeypatch.setattr(workspace_module, "INOTIFY_RETRY_S", 0.2)
+    monkeypatch.setattr(workspace_watch, "INOTIFY_RETRY_S", 0.2)
     ws = tmp_path / "ws"
     ws.mkdir()
     (ws / "a.py").write_text("def alpha():\n    pass\n")

@@ -3,7 +3,7 @@
 Behind two MCP tools: `ocp_result_save` (MemoryStore.save) persists summaries, decisions,
 versioned state, notes and open items, linked to a route trace when given; and
 `ocp_session_restore` (MemoryStore.restore) hands back a token-budgeted brief of it, ranked
-and rendered by brief.py. Sessions and every model route's trace live in the trace store
+and rendered by brief/. Sessions and every model route's trace live in the trace store
 (trace_store.py), which MemoryStore extends: one connection, one transaction discipline.
 
 One store, `MemoryStore` (store.py), on one connection, built from parts with one job each:

@@ -1,0 +1,85 @@
+"""A brief's sections, in order, with their headers, and its text: the title, each section's
+lines under its header, and last the line saying what was left out."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Final
+
+from ocp_server.brief.items import Item
+from ocp_server.brief.values import StaleMode
+
+__all__ = ["EMPTY", "HEADERS", "SECTION_NAMES", "TITLE", "brief_text", "left_out_line"]
+
+_SECTIONS: Final = (
+    ("decisions", "## Active decisions (supersede or forget by id)"),
+    ("stale", "## Stale: the code they cite changed (not facts; check, then supersede or forget)"),
+    ("open_items", "## Open items"),
+    ("state", "## State"),
+    ("sessions", "## Earlier sessions"),
+    ("notes", "## Notes (forget by id)"),
+    ("traces", "## Notable routes"),
+)
+SECTION_NAMES: Final = tuple(name for name, _ in _SECTIONS)
+HEADERS: Final = dict(_SECTIONS)
+_NOUNS: Final = {  # each section's items: one, many
+    "decisions": ("decision", "decisions"),
+    "stale": ("stale memory", "stale memories"),
+    "open_items": ("open item", "open items"),
+    "state": ("state key", "state keys"),
+    "sessions": ("session summary", "session summaries"),
+    "notes": ("note", "notes"),
+    "traces": ("notable route", "notable routes"),
+}
+TITLE: Final = "# Session memory"
+EMPTY: Final = "Nothing saved by earlier sessions yet."
+
+
+def left_out_line(
+    omitted: Mapping[str, int],
+    capped: frozenset[str],
+    max_tokens: int,
+    stale: int,
+    stale_mode: StaleMode,
+    expired: int,
+    compact: bool = False,
+) -> str:
+    """What the brief left out, in one line (empty when nothing was); `compact`: a total
+    instead of each section's count (`omitted` still has them)."""
+    parts = [_counted(n, *_NOUNS[s], at_least=s in capped) for s, n in omitted.items()]
+    if compact and parts:
+        more = any(s in capped for s in omitted)
+        sections = _counted(len(parts), "section", "sections")
+        parts = [f"{_counted(sum(omitted.values()), 'item', 'items', at_least=more)} of {sections}"]
+    notes = []
+    if parts:
+        notes.append(f"left out to fit max_tokens={max_tokens:,}: {', '.join(parts)}")
+    if stale_mode == "count" and stale:
+        stale_memories = _counted(stale, "stale memory", "stale memories")
+        notes.append(f"{stale_memories} (their cited code changed) not listed")
+    if expired:
+        memories = _counted(expired, "memory", "memories")
+        notes.append(f"{memories} expired (not served while valid for the TTL)")
+    if not notes:
+        return ""
+    text = "; ".join(notes)
+    return "_" + text[0].upper() + text[1:] + "._"
+
+
+def _counted(n: int, one: str, many: str, *, at_least: bool = False) -> str:
+    """`n` things in words: "1 state key", "2 state keys", "1+ state keys" (at least one)."""
+    return f"{n:,}{'+' * at_least} {one if n == 1 and not at_least else many}"
+
+
+def brief_text(chosen: Sequence[Item], footer: str) -> str:
+    if not chosen and not footer:
+        return ""
+    lines = [TITLE]
+    for section, header in _SECTIONS:
+        items = [i for i in chosen if i.section == section]
+        if items:
+            lines += ["", header]
+            lines += [i.made()[1] for i in items]
+    if footer:
+        lines += ["", footer]
+    return "\n".join(lines)
