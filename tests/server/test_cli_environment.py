@@ -90,3 +90,18 @@ def test_the_commands_workspace_is_the_settings_ocp_workspace(
     monkeypatch.setenv("OCP_WORKSPACE", "relative/folder")
     with pytest.raises(ConfigError, match="OCP_WORKSPACE='relative/folder' is invalid"):
         cli.command_workspace(None)
+
+
+def test_the_workspace_flag_stands_in_for_ocp_workspace_in_the_settings(tmp_path: Path) -> None:
+    env = {"OCP_WORKSPACE": "${workspaceFolder}", "CLAUDE_PROJECT_DIR": "${CLAUDE_PROJECT_DIR}"}
+    flagged = ServerSettings.from_env(env, workspace_flag=tmp_path)
+    assert flagged.workspace == tmp_path
+    assert flagged.workspace_named_by == "--workspace"
+    # the variable the flag replaces is not named as unexpanded; the other one still is
+    assert flagged.unexpanded_workspace == (("CLAUDE_PROJECT_DIR", "${CLAUDE_PROJECT_DIR}"),)
+    plain = ServerSettings.from_env(env)
+    assert plain.workspace is None and plain.workspace_named_by == "OCP_WORKSPACE"
+    assert [name for name, _ in plain.unexpanded_workspace] == [
+        "OCP_WORKSPACE",
+        "CLAUDE_PROJECT_DIR",
+    ]

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import dataclasses
 import functools
 import logging
-import os
 import platform
 import sys
 from collections.abc import Callable, Coroutine
@@ -369,10 +367,8 @@ def serve(workspace: str | None = None) -> int:
 
     `--workspace` (an MCP config's `"args": ["--workspace", "/path"]`) is OCP_WORKSPACE for
     this server, winning over the variable as it does for every command: the same checks
-    apply. It goes into the environment the settings are read from, not the process's."""
-    env = dict(os.environ)
-    if workspace:
-        env["OCP_WORKSPACE"] = str(Path(workspace).expanduser().resolve())
+    apply. It is given to the settings, not put in the process's environment."""
+    flag = Path(workspace).expanduser().resolve() if workspace else None
     if sys.stdin.isatty():  # typed by hand: an IDE's stdin is a pipe
         print(
             "ocp-server serves MCP over stdio, for an IDE to start (`ocp-server init --client "
@@ -383,9 +379,8 @@ def serve(workspace: str | None = None) -> int:
     from ocp_server.log_thread import flush_logs, log_from_a_thread
 
     try:
-        settings: ServerSettings | None = ServerSettings.from_env(env)
-        if workspace and settings is not None:  # errors name the flag the user wrote
-            settings = dataclasses.replace(settings, workspace_named_by="--workspace")
+        # errors name the flag the user wrote
+        settings: ServerSettings | None = ServerSettings.from_env(workspace_flag=flag)
         error = None
     except ConfigError as exc:
         print(f"ocp-server: {exc}", file=sys.stderr)

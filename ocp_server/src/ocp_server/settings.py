@@ -77,7 +77,7 @@ def columns_set(env: Mapping[str, str] | None = None) -> bool:
 
 def workspace_db_path(workspace: Path) -> Path:
     """The database a workspace keeps for itself when OCP_DB_PATH is unset: it follows the
-    folder when it moves (index/workspace.py)."""
+    folder when it moves (index/workspace.py, `_claim`)."""
     return workspace / ".ocp" / "ocp.db"
 
 
@@ -115,11 +115,16 @@ class ServerSettings:
         return self.db_path or workspace_db_path(workspace)
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> ServerSettings:
+    def from_env(
+        cls, env: Mapping[str, str] | None = None, *, workspace_flag: Path | None = None
+    ) -> ServerSettings:
+        """The settings `env` (the process's environment by default) gives. `workspace_flag`:
+        the server's `--workspace`, which wins over OCP_WORKSPACE and is named in its place
+        by errors."""
         env = os.environ if env is None else env
         names = tool_names_setting(env)
         db = env_value(env, "OCP_DB_PATH")
-        ws = workspace_setting(env)
+        ws = str(workspace_flag) if workspace_flag is not None else workspace_setting(env)
         cpd = env_value(env, "CLAUDE_PROJECT_DIR")
         default = cls()  # each variable's default is its field's
         return cls(
@@ -141,10 +146,12 @@ class ServerSettings:
             db_path=_absolute(db, "OCP_DB_PATH") if db else None,
             workspace=Path(ws).expanduser() if ws else None,
             claude_project_dir=Path(cpd).expanduser() if cpd else None,
+            workspace_named_by="OCP_WORKSPACE" if workspace_flag is None else "--workspace",
             unexpanded_workspace=tuple(
                 (name, value)
                 for name in ("OCP_WORKSPACE", "CLAUDE_PROJECT_DIR")
-                if (value := unexpanded(env, name)) is not None
+                if (name != "OCP_WORKSPACE" or workspace_flag is None)
+                and (value := unexpanded(env, name)) is not None
             ),
             first_index_wait=_seconds(
                 env, "OCP_FIRST_INDEX_WAIT", default.first_index_wait, maximum=300.0
