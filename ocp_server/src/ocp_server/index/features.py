@@ -82,86 +82,52 @@ __all__ = [
     "candidate_features",
 ]
 
-FEATURES: tuple[str, ...] = (
-    "file_bm25",
-    "file_bm25_flat",
-    "chunk_best",
-    "path",
-    "names",
-    "coverage",
-    "rare_coverage",
-    "stem_named",
-    "code",
-    "test",
-    "aux",
-    "prose",
-    "config",
-    "log_lines",
-    "log_definitions",
-    "subject_bm25",
-    "body_bm25",
-    "code_words_bm25",
-    "code_words_chunk",
-    "defines_named",
-    "phrases",
-    "chunk_coverage",
-    "test_asked",
-    "block_best",
-    "history_similar",
-    "history_changes",
-    "changelog",
-    "subject_window",
+#: How a feature is found: a per-file sum over the query's postings (`_file_sums`), the same
+#: for every query (`_file_constants`, in this order), or for the query's candidates alone.
+_SUM, _CONSTANT, _OWN = "sum", "constant", "own"
+#: Every feature, in the order of the shipped weights (ranker_weights.json): how it is found,
+#: and whether it is scaled by its maximum over the query's candidates ("rel" above).
+_TABLE: tuple[tuple[str, str, bool], ...] = (
+    ("file_bm25", _SUM, True),
+    ("file_bm25_flat", _SUM, True),
+    ("chunk_best", _SUM, True),
+    ("path", _SUM, True),
+    ("names", _SUM, True),
+    ("coverage", _SUM, False),
+    ("rare_coverage", _SUM, False),
+    ("stem_named", _SUM, False),
+    ("code", _CONSTANT, False),
+    ("test", _CONSTANT, False),
+    ("aux", _CONSTANT, False),
+    ("prose", _CONSTANT, False),
+    ("config", _CONSTANT, False),
+    ("log_lines", _CONSTANT, False),
+    ("log_definitions", _CONSTANT, False),
+    ("subject_bm25", _SUM, True),
+    ("body_bm25", _SUM, True),
+    ("code_words_bm25", _SUM, True),
+    ("code_words_chunk", _OWN, True),
+    ("defines_named", _SUM, False),
+    ("phrases", _SUM, False),
+    ("chunk_coverage", _OWN, False),
+    ("test_asked", _OWN, False),
+    ("block_best", _OWN, True),
+    ("history_similar", _OWN, True),
+    ("history_changes", _OWN, False),
+    ("changelog", _CONSTANT, False),
+    ("subject_window", _OWN, False),
 )
+FEATURES: tuple[str, ...] = tuple(name for name, _, _ in _TABLE)
 
 #: The features scaled by their maximum over the query's candidates ("rel" above).
-_RELATIVE = np.array(
-    [
-        FEATURES.index(name)
-        for name in (
-            "file_bm25",
-            "file_bm25_flat",
-            "chunk_best",
-            "path",
-            "names",
-            "subject_bm25",
-            "body_bm25",
-            "code_words_bm25",
-            "code_words_chunk",
-            "block_best",
-            "history_similar",
-        )
-    ]
-)
+_RELATIVE = np.array([at for at, (_, _, relative) in enumerate(_TABLE) if relative])
 #: The per-file sums `_file_sums` adds up for a query (each its feature's, before the
 #: feature's own scaling), and the features that are the same for every query
 #: (`_file_constants`); where they are in FEATURES.
-_PER_FILE: tuple[str, ...] = (
-    "file_bm25",
-    "file_bm25_flat",
-    "chunk_best",
-    "path",
-    "names",
-    "coverage",
-    "rare_coverage",
-    "stem_named",
-    "subject_bm25",
-    "body_bm25",
-    "code_words_bm25",
-    "defines_named",
-    "phrases",
-)
+_PER_FILE: tuple[str, ...] = tuple(name for name, how, _ in _TABLE if how == _SUM)
 _PER_FILE_AT = np.array([FEATURES.index(name) for name in _PER_FILE])
-_CONSTANT: tuple[str, ...] = (
-    "code",
-    "test",
-    "aux",
-    "prose",
-    "config",
-    "log_lines",
-    "log_definitions",
-    "changelog",
-)
-_CONSTANT_AT = np.array([FEATURES.index(name) for name in _CONSTANT])
+_CONSTANTS: tuple[str, ...] = tuple(name for name, how, _ in _TABLE if how == _CONSTANT)
+_CONSTANT_AT = np.array([FEATURES.index(name) for name in _CONSTANTS])
 (
     _TEST,
     _PROSE,
@@ -502,7 +468,7 @@ def _file_sums(sums: list[tuple[str, npt.NDArray[np.intp], Floats]], n_files: in
 
 
 def _file_constants(snap: Snapshot) -> Floats:
-    """Per `_CONSTANT` row and file: its value; computed on a snapshot's first search, not on
+    """Per `_CONSTANTS` row and file: its value; computed on a snapshot's first search, not on
     each."""
     key = ("file_constants",)
     found = snap.derived.get(key)
@@ -521,7 +487,7 @@ def _file_constants(snap: Snapshot) -> Floats:
             ],
             dtype=np.float64,
         )
-        assert found.shape[0] == len(_CONSTANT)
+        assert found.shape[0] == len(_CONSTANTS)
     return found
 
 
