@@ -59,6 +59,7 @@ from ocp_server.index.workspace import WorkspaceIndex  # noqa: E402
 from ocp_server.memory import MemoryStore, NoteIn  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "bench"))
+from cited_lines import lines_at, same_lines  # noqa: E402
 from memory_saves import SHAPES, SaveRun, max_saves  # noqa: E402
 
 SOURCES = ("ocp_router/src", "ocp_server/src", "bench")
@@ -68,29 +69,7 @@ SNAPSHOT = "5e3ca3eae9ea1c1ba68d25622f6272d7de7b583a"
 DEF = re.compile(r"^(?P<indent>[ \t]*)(?:async\s+)?(?:def|class)\s+(?P<name>\w+)", re.M)
 
 
-# ---- the oracle: what "the same lines" means, written apart from OCP ---------------------
-def same_lines(a: list[str], b: list[str]) -> bool:
-    def norm(lines: list[str]) -> str:
-        body = [ln.rstrip() for ln in lines]
-        while body and not body[0]:
-            body.pop(0)
-        while body and not body[-1]:
-            body.pop()
-        return textwrap.dedent("\n".join(body))
-
-    return norm(a) == norm(b)
-
-
-def lines_at(root: Path, citation: str) -> list[str] | None:
-    path, span = citation.rsplit(":", 1)
-    start, end = (int(x) for x in span.split("-"))
-    try:
-        lines = (root / path).read_text("utf-8").splitlines()
-    except OSError:
-        return None
-    return lines[start - 1 : end] if end <= len(lines) else None
-
-
+# ---- the oracle (cited_lines.py), and what it finds ------------------------------------
 def present_in(root: Path, path: str, saved: list[str]) -> bool:
     try:
         lines = (root / path).read_text("utf-8").splitlines()

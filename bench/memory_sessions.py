@@ -31,12 +31,12 @@ import re
 import subprocess
 import sys
 import tempfile
-import textwrap
 import time
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+from cited_lines import lines_at, norm
 from mcp import ClientSession, StdioServerParameters, stdio_client
 
 from ocp_router.tokens import estimate_tokens
@@ -47,26 +47,7 @@ MIRROR = Path("/work/.mirror/pallets+click/repo")
 PROBLEMS: list[str] = []
 
 
-# ---- the oracle --------------------------------------------------------------------------
-def norm(lines: list[str]) -> str:
-    body = [ln.rstrip() for ln in lines]
-    while body and not body[0]:
-        body.pop(0)
-    while body and not body[-1]:
-        body.pop()
-    return textwrap.dedent("\n".join(body))
-
-
-def lines_at(root: Path, citation: str) -> list[str] | None:
-    path, span = citation.rsplit(":", 1)
-    start, end = (int(x) for x in span.split("-"))
-    try:
-        lines = (root / path).read_text("utf-8").splitlines()
-    except OSError:
-        return None
-    return lines[start - 1 : end] if end <= len(lines) else None
-
-
+# ---- the oracle (cited_lines.py) ----------------------------------------------------------
 def defined_unchanged(root: Path, symbol: str | None, saved: list[str], whole: bool) -> str | None:
     """Where a definition named `symbol` (bare name) is the saved lines (`whole`), or holds
     them (lines inside one), if anywhere."""

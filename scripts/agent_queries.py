@@ -29,23 +29,19 @@ method or the message, or it is one of the definitions wanted) where the set has
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import re
-import sys
 import tempfile
 import zlib
 from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
+from ranker_corpora import BENCH, corpus_parser, corpus_root, manifest_corpora
 
 from ocp_server.index.lexicon import first_sentence, identifier_key
 from ocp_server.index.workspace import WorkspaceIndex
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from ranker_corpora import BENCH, CORPUS_CACHE, corpus_root  # noqa: E402
 
 PATH_EVERY = 7
 MAX_MESSAGES = 60
@@ -281,18 +277,12 @@ async def corpus_table(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument(
-        "--cache",
-        type=Path,
-        default=CORPUS_CACHE,
-        help="where the corpora are unpacked",
-    )
+    parser = corpus_parser(__doc__, mirrors=False)
     parser.add_argument("--show", metavar="SET", help="print each miss of one set")
     args = parser.parse_args(argv)
-    manifest = json.loads((BENCH / "manifest.json").read_text("utf-8"))
-    names = [str(e["name"]) for e in manifest["corpora"]]
-    tables = [asyncio.run(corpus_table(e, args.cache, args.show)) for e in manifest["corpora"]]
+    entries = manifest_corpora()
+    names = [str(e["name"]) for e in entries]
+    tables = [asyncio.run(corpus_table(e, args.cache, args.show)) for e in entries]
     print(f"| set | metric | {' | '.join(names)} | mean |")
     print("|---|---|" + "---|" * (len(names) + 1))
     for key in tables[0]:

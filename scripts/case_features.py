@@ -16,7 +16,6 @@ MRR@10 per held-out corpus and ripgrep's fitted on its own rows, as `miss_featur
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import re
 import tempfile
@@ -26,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import window_features as wf
 from miss_features import print_held_out
-from ranker_corpora import CORPUS_CACHE
+from ranker_corpora import corpus_parser
 
 from ocp_server.index.lexicon import code_words
 from ocp_server.index.query import Query
@@ -94,10 +93,7 @@ VARIANTS: dict[str, tuple[list[wf.Column], tuple[str, ...]]] = {
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("variants", nargs="*", choices=[[], *VARIANTS], default=[])
-    parser.add_argument("--cache", type=Path, default=CORPUS_CACHE)
-    parser.add_argument("--mirrors", type=Path, default=Path(__file__).parents[2] / ".mirror")
+    parser = corpus_parser(__doc__, VARIANTS)
     args = parser.parse_args(argv)
     print_held_out(args.variants or list(VARIANTS), VARIANTS, args.cache, args.mirrors)
     return 0

@@ -37,7 +37,6 @@ the per-kind weights 0.8005 -> 0.8016 with all extra; linear + 4 ReLU units 0.79
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import re
@@ -140,17 +139,12 @@ def make_query(subject: str, body: str) -> str:
 
 
 # ---- the walk -----------------------------------------------------------------------------
-def _mirror(entry: dict[str, Any], mirrors: Path) -> Path:
-    name = str(entry["repository"]).removeprefix("github.com/").replace("/", "+")
-    return mirrors / name / "repo"
-
-
 def scan(
     entry: dict[str, Any], mirrors: Path, rev: str = "", limit: int = 20000
 ) -> Iterator[dict[str, object]]:
     """Every non-merge commit before the snapshot (or `rev`), newest first, with why it is
     dropped ("" when kept)."""
-    repo = _mirror(entry, mirrors)
+    repo = rc.mirror_repo(entry, mirrors)
     rev = rev or entry["snapshot"]
     ext = tuple(entry["source_ext"])
     snap = set(
@@ -219,10 +213,6 @@ def scan(
         }
 
 
-def _manifest() -> list[dict[str, Any]]:
-    return list(json.loads((rc.BENCH / "manifest.json").read_text("utf-8"))["corpora"])
-
-
 def _shipped(name: str) -> list[dict[str, object]]:
     path = rc.BENCH / "queries" / f"{name}.commits.jsonl"
     return [json.loads(line) for line in path.read_text("utf-8").splitlines()]
@@ -232,7 +222,7 @@ def agree(mirrors: Path) -> None:
     """How many of each shipped set the generator reproduces from the same history."""
     print("| corpus | same commits | same query text and files |")
     print("|---|---|---|")
-    for entry in _manifest():
+    for entry in rc.manifest_corpora():
         shipped = {str(q["commit"]): q for q in _shipped(entry["name"])}
         mine: dict[str, dict[str, object]] = {}
         for c in scan(entry, mirrors):
@@ -251,7 +241,15 @@ def agree(mirrors: Path) -> None:
 
 def _parent(entry: dict[str, Any], mirrors: Path, sha: str) -> str:
     out = subprocess.run(
-        ["git", "-C", str(_mirror(entry, mirrors)), "rev-parse", "-q", "--verify", f"{sha}^"],
+        [
+            "git",
+            "-C",
+            str(rc.mirror_repo(entry, mirrors)),
+            "rev-parse",
+            "-q",
+            "--verify",
+            f"{sha}^",
+        ],
         capture_output=True,
         text=True,
         check=False,
@@ -265,7 +263,7 @@ def generate(mirrors: Path, cap: int, timed: bool) -> None:
     the parent of the previous round's oldest query (files must exist there, not at the
     benchmark's snapshot)."""
     OUT.mkdir(parents=True, exist_ok=True)
-    for entry in _manifest():
+    for entry in rc.manifest_corpora():
         shipped = _shipped(entry["name"])
         used = {str(q["commit"]) for q in shipped}
         oldest = str(shipped[-1]["commit"])
@@ -328,7 +326,7 @@ def _rows_at_snapshots(
     entry: dict[str, Any], cache: Path, mirrors: Path, queries: list[dict[str, object]]
 ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Rows for queries, each against its "snapshot" (empty: the benchmark's corpus)."""
-    repo = _mirror(entry, mirrors)
+    repo = rc.mirror_repo(entry, mirrors)
     rows: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     for rev in dict.fromkeys(str(q.get("snapshot", "")) for q in queries):
         group = [q for q in queries if str(q.get("snapshot", "")) == rev]
@@ -353,7 +351,7 @@ def build_features(cache: Path, mirrors: Path, timed: bool) -> None:
     stem = "timed" if timed else "extra"
     cols: dict[str, list[np.ndarray]] = {k: [] for k in ("x", "y", "query", "corpus", "qset")}
     kinds_rows, files_touched, n = [], [], 0
-    for c, entry in enumerate(_manifest()):
+    for c, entry in enumerate(rc.manifest_corpora()):
         extra = [json.loads(ln) for ln in (OUT / f"{entry['name']}.{stem}.jsonl").open()]
         own = _shipped(entry["name"])
         rows = _rows_at_snapshots(entry, cache, mirrors, own + extra)
@@ -532,11 +530,9 @@ def nested(pool: Pool, label: str, variant: Variant) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+    parser = rc.corpus_parser(__doc__)
     parser.add_argument("step", choices=("agree", "generate", "features", "loro"))
     parser.add_argument("--cap", type=int, default=600, help="extra queries per corpus")
-    parser.add_argument("--cache", type=Path, default=rc.CORPUS_CACHE)
-    parser.add_argument("--mirrors", type=Path, default=tr.ROOT.parent / ".mirror")
     parser.add_argument("--variants", nargs="*", default=[], help="letters or labels of VARIANTS")
     parser.add_argument("--nested", nargs="*", default=[], help="labels of VARIANTS")
     parser.add_argument(

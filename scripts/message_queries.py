@@ -24,24 +24,19 @@ its "chunk" is a window and hits the lines more easily than a chunk does).
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import importlib.util
-import json
 import re
-import sys
 import tempfile
 import zlib
 from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
+from ranker_corpora import BENCH, corpus_parser, corpus_root, manifest_corpora
 
 from ocp_server.index.lexicon import STOPWORDS, words
 from ocp_server.index.workspace import WorkspaceIndex
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from ranker_corpora import BENCH, CORPUS_CACHE, corpus_root  # noqa: E402
 
 #: At most this many messages a corpus, taken evenly through its files in path order.
 MAX_MESSAGES = 150
@@ -244,16 +239,15 @@ def table_rows(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--cache", type=Path, default=CORPUS_CACHE, help="unpacked corpora")
+    parser = corpus_parser(__doc__, mirrors=False)
     parser.add_argument("--bm25", action="store_true", help="add the benchmark's BM25")
     parser.add_argument("--show", metavar="CORPUS", help="print each miss of one corpus")
     parser.add_argument("--list", action="store_true", help="print the messages, no search")
     args = parser.parse_args(argv)
-    manifest = json.loads((BENCH / "manifest.json").read_text("utf-8"))
-    names = [str(e["name"]) for e in manifest["corpora"]]
+    entries = manifest_corpora()
+    names = [str(e["name"]) for e in entries]
     tables, counts = [], []
-    for entry in manifest["corpora"]:
+    for entry in entries:
         cases = corpus_messages(entry, args.cache)
         if args.list:
             for m in cases:

@@ -38,15 +38,13 @@ with weights fitted on its own rows (in sample: what the columns could give it a
 
 from __future__ import annotations
 
-import argparse
-import json
 import re
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import window_features as wf
-from ranker_corpora import BENCH, CORPUS_CACHE
+from ranker_corpora import corpus_parser, manifest_corpora
 from train_ranker import Data, fit, mrr_at_10
 
 from ocp_server.index.features import FEATURES
@@ -388,10 +386,7 @@ def blame_report() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("variants", nargs="*", choices=[[], *VARIANTS], default=[])
-    parser.add_argument("--cache", type=Path, default=CORPUS_CACHE)
-    parser.add_argument("--mirrors", type=Path, default=Path(__file__).parents[2] / ".mirror")
+    parser = corpus_parser(__doc__, VARIANTS)
     parser.add_argument("--blame", action="store_true", help="only the per-feature blame table")
     args = parser.parse_args(argv)
     if args.blame:
@@ -409,9 +404,7 @@ def print_held_out(
 ) -> None:
     """The table of `variants`' commit MRR@10, each corpus held out, and ripgrep in sample."""
     wf.VARIANTS = columns  # collect() reads the columns from there
-    names = [
-        str(e["name"]) for e in json.loads((BENCH / "manifest.json").read_text("utf-8"))["corpora"]
-    ]
+    names = [str(e["name"]) for e in manifest_corpora()]
     rows = wf.collect(variants, cache, mirrors)
     print("| variant | " + " | ".join(names) + " | mean | ripgrep in sample |")
     print("|---" * (len(names) + 3) + "|")

@@ -31,7 +31,6 @@ The neighbours, from the paths and the texts on disk (nothing here is in the ind
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import posixpath
@@ -44,15 +43,18 @@ from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
-from ranker_corpora import BENCH, CORPUS_CACHE, corpus_root, indexed_with_history
+from ranker_corpora import (
+    BENCH,
+    corpus_history,
+    corpus_parser,
+    corpus_root,
+    indexed_with_history,
+    manifest_corpora,
+)
 from train_ranker import NEGATIVES, SETS, Data, fit, mrr_at_10
 
 from ocp_server.index.features import FEATURES, candidate_features
-from ocp_server.index.history import (
-    DEFAULT_HISTORY_COMMITS,
-    Commit,
-    read_history,
-)
+from ocp_server.index.history import Commit
 from ocp_server.index.lexical import FileClass, Snapshot, file_stem
 from ocp_server.index.query import parse_query
 from ocp_server.index.ranking import QUERY_KINDS, query_kinds
@@ -232,8 +234,7 @@ def graphs(
 
 
 async def load_corpus(entry: dict[str, str], root: Path, mirrors: Path) -> Corpus:
-    repo = mirrors / entry["repository"].removeprefix("github.com/").replace("/", "+") / "repo"
-    commits = read_history(repo, DEFAULT_HISTORY_COMMITS, rev=entry["snapshot"])
+    commits = corpus_history(entry, mirrors)
     when = {c.hash: c.time for c in commits}
     snapshot_time = max(when.values(), default=0) + 1
     snap, symbols = await _indexed(root, commits)
@@ -399,15 +400,12 @@ VARIANTS: dict[str, tuple[list[tuple[str, str]], str]] = {
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("variants", nargs="*", choices=[[], *VARIANTS], default=[])
-    parser.add_argument("--cache", type=Path, default=CORPUS_CACHE)
-    parser.add_argument("--mirrors", type=Path, default=Path(__file__).parents[2] / ".mirror")
+    parser = corpus_parser(__doc__, VARIANTS)
     args = parser.parse_args(argv)
-    manifest = json.loads((BENCH / "manifest.json").read_text("utf-8"))
-    names = [str(e["name"]) for e in manifest["corpora"]]
+    entries = manifest_corpora()
+    names = [str(e["name"]) for e in entries]
     corpora = []
-    for entry in manifest["corpora"]:
+    for entry in entries:
         root = corpus_root(entry, args.cache)
         corpora.append(asyncio.run(load_corpus(entry, root, args.mirrors)))
         print(f"{entry['name']}: indexed", file=sys.stderr, flush=True)

@@ -1,15 +1,24 @@
 """The retrieval benchmark's corpora for the ranker scripts: where they are, unpacked once into
-a cache, and indexed with their history in a throwaway database."""
+a cache, their history read from the git mirrors of their repositories, and indexed with it in
+a throwaway database; the command line every measuring script shares."""
 
 from __future__ import annotations
 
+import argparse
+import json
 import tarfile
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
-from ocp_server.index.history import Commit, store_history
+from ocp_server.index.history import (
+    DEFAULT_HISTORY_COMMITS,
+    Commit,
+    read_history,
+    store_history,
+)
 from ocp_server.index.lexical import Snapshot
 from ocp_server.index.workspace import WorkspaceIndex
 
@@ -17,6 +26,52 @@ ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT.parent / "shared" / "bench" / "retrieval"
 # Where the corpora are unpacked (the default of every script's --cache).
 CORPUS_CACHE = Path.home() / ".cache" / "ocp-bench" / "ranker-corpora"
+# Bare clones of the corpora's repositories, <owner>+<name>/repo, for their history (the
+# default of every script's --mirrors).
+MIRRORS = ROOT.parent / ".mirror"
+
+
+def manifest_corpora() -> list[dict[str, Any]]:
+    """The benchmark's corpora, as its manifest lists them."""
+    corpora: list[dict[str, Any]] = json.loads((BENCH / "manifest.json").read_text("utf-8"))[
+        "corpora"
+    ]
+    return corpora
+
+
+def mirror_repo(entry: Mapping[str, object], mirrors: Path) -> Path:
+    """The git mirror of a manifest entry's repository, below `mirrors`."""
+    name = str(entry["repository"]).removeprefix("github.com/").replace("/", "+")
+    return mirrors / name / "repo"
+
+
+def corpus_history(entry: Mapping[str, object], mirrors: Path) -> list[Commit]:
+    """A corpus's history as the index reads it: its newest commits up to its snapshot."""
+    return read_history(
+        mirror_repo(entry, mirrors), DEFAULT_HISTORY_COMMITS, rev=str(entry["snapshot"])
+    )
+
+
+def corpus_parser(
+    doc: str | None, variants: Iterable[str] | None = None, *, mirrors: bool = True
+) -> argparse.ArgumentParser:
+    """A measuring script's command line: described by its docstring's first line, the
+    `variants` it compares (none named: all) when it has any, where the corpora are unpacked
+    (--cache) and, when it reads their history, where their repositories are (--mirrors)."""
+    parser = argparse.ArgumentParser(description=(doc or "").split("\n")[0])
+    if variants is not None:
+        parser.add_argument("variants", nargs="*", choices=[[], *variants], default=[])
+    parser.add_argument(
+        "--cache", type=Path, default=CORPUS_CACHE, help="where the corpora are unpacked"
+    )
+    if mirrors:
+        parser.add_argument(
+            "--mirrors",
+            type=Path,
+            default=MIRRORS,
+            help="bare clones of the corpora's repositories (<owner>+<name>/repo) for history",
+        )
+    return parser
 
 
 def corpus_root(entry: dict[str, object], cache: Path) -> Path:

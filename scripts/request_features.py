@@ -34,16 +34,14 @@ weights fitted on its own rows (in sample), as `miss_features.py` prints it:
 
 from __future__ import annotations
 
-import argparse
 import re
 from collections import Counter
 from collections.abc import Callable
-from pathlib import Path
 
 import miss_features as mf
 import numpy as np
 import window_features as wf
-from ranker_corpora import CORPUS_CACHE
+from ranker_corpora import corpus_parser
 
 from ocp_server.index.features import FEATURES
 from ocp_server.index.hits import K1, doc_sums, gather
@@ -228,10 +226,7 @@ VARIANTS: dict[str, tuple[list[wf.Column], tuple[str, ...]]] = {
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("variants", nargs="*", choices=[[], *VARIANTS], default=[])
-    parser.add_argument("--cache", type=Path, default=CORPUS_CACHE)
-    parser.add_argument("--mirrors", type=Path, default=Path(__file__).parents[2] / ".mirror")
+    parser = corpus_parser(__doc__, VARIANTS)
     args = parser.parse_args(argv)
     mf.print_held_out(args.variants or list(VARIANTS), VARIANTS, args.cache, args.mirrors)
     return 0

@@ -31,7 +31,6 @@ weights fitted on its own rows (in sample), as `miss_features.py` prints it:
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import re
@@ -40,7 +39,13 @@ from pathlib import Path
 import miss_features as mf
 import numpy as np
 import window_features as wf
-from ranker_corpora import BENCH, CORPUS_CACHE, corpus_root, indexed_snapshot
+from ranker_corpora import (
+    BENCH,
+    corpus_parser,
+    corpus_root,
+    indexed_snapshot,
+    manifest_corpora,
+)
 from request_features import _per_snapshot
 from train_ranker import Data, fit
 
@@ -359,8 +364,8 @@ def scope_table(cache: Path) -> None:
         " | every changed file | scope left in the query |"
     )
     print("|---" * 8 + "|")
-    manifest = json.loads((BENCH / "manifest.json").read_text("utf-8"))
-    for entry in manifest["corpora"]:
+    entries = manifest_corpora()
+    for entry in entries:
         root = corpus_root(entry, cache)
         files = [
             str(p.relative_to(root))
@@ -398,8 +403,8 @@ def misses(name: str, cache: Path) -> None:
     data = Data()
     w = fit(*data.subset(data.corpus != data.corpora.index(name)))
     n = len(FEATURES)
-    manifest = json.loads((BENCH / "manifest.json").read_text("utf-8"))
-    entry = next(e for e in manifest["corpora"] if e["name"] == name)
+    entries = manifest_corpora()
+    entry = next(e for e in entries if e["name"] == name)
     snap = asyncio.run(indexed_snapshot(corpus_root(entry, cache), []))
     rr, missed, scoped, changed_under, top_under = [], 0, 0, 0, 0
     for line in (BENCH / "queries" / f"{name}.commits.jsonl").read_text("utf-8").splitlines():
@@ -434,10 +439,7 @@ def misses(name: str, cache: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("variants", nargs="*", choices=[[], *VARIANTS], default=[])
-    parser.add_argument("--cache", type=Path, default=CORPUS_CACHE)
-    parser.add_argument("--mirrors", type=Path, default=Path(__file__).parents[2] / ".mirror")
+    parser = corpus_parser(__doc__, VARIANTS)
     parser.add_argument("--scopes", action="store_true", help="only the scope table")
     parser.add_argument("--misses", metavar="CORPUS", help="only CORPUS's held-out misses")
     parser.add_argument(

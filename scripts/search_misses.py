@@ -13,7 +13,6 @@ shipped weights were fitted on this corpus too.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import gzip
 import json
@@ -21,7 +20,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from ranker_corpora import BENCH, CORPUS_CACHE, corpus_root
+from ranker_corpora import BENCH, corpus_parser, corpus_root, manifest_corpora
 
 from ocp_server.index.query import parse_query
 from ocp_server.index.ranking import rank
@@ -52,8 +51,8 @@ def _files(hits: list[list[object]]) -> list[str]:
 
 
 async def _rows(name: str, cache: Path) -> list[Row]:
-    manifest = json.loads((BENCH / "manifest.json").read_text("utf-8"))
-    entry = next((e for e in manifest["corpora"] if e["name"] == name), None)
+    entries = manifest_corpora()
+    entry = next((e for e in entries if e["name"] == name), None)
     if entry is None:
         raise SystemExit(f"no corpus {name!r} in {BENCH / 'manifest.json'}")
     root = corpus_root(entry, cache)
@@ -78,15 +77,9 @@ async def _rows(name: str, cache: Path) -> list[Row]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = corpus_parser(__doc__, mirrors=False)
     parser.add_argument("corpus", help="a corpus of ../shared/bench/retrieval (e.g. ripgrep)")
     parser.add_argument("--show", type=int, default=30, help="how many queries to print")
-    parser.add_argument(
-        "--cache",
-        type=Path,
-        default=CORPUS_CACHE,
-        help="where the corpora are unpacked",
-    )
     args = parser.parse_args(argv)
     rows = asyncio.run(_rows(args.corpus, args.cache))
     n = max(len(rows), 1)

@@ -26,27 +26,23 @@ index).
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import importlib.util
 import json
 import re
-import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
+from ranker_corpora import BENCH, corpus_parser, corpus_root, indexed_snapshot, manifest_corpora
 
 from ocp_server.index.lexical import Snapshot
 from ocp_server.index.lexicon import STOPWORDS
 from ocp_server.index.query import Query, parse_query
 from ocp_server.index.ranking import rank
 from ocp_server.index.workspace import WorkspaceIndex
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from ranker_corpora import BENCH, CORPUS_CACHE, corpus_root, indexed_snapshot  # noqa: E402
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 _NAME_PART = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
@@ -164,24 +160,18 @@ def bm25_table(entry: dict[str, object]) -> dict[tuple[str, str], float]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument(
-        "--cache",
-        type=Path,
-        default=CORPUS_CACHE,
-        help="where the corpora are unpacked",
-    )
+    parser = corpus_parser(__doc__, mirrors=False)
     parser.add_argument("--bm25", action="store_true", help="add the benchmark's BM25")
     parser.add_argument(
         "--chunks", action="store_true", help="Hit@1 of the function's chunk, not of files"
     )
     args = parser.parse_args(argv)
-    manifest = json.loads((BENCH / "manifest.json").read_text("utf-8"))
-    names = [str(e["name"]) for e in manifest["corpora"]]
+    entries = manifest_corpora()
+    names = [str(e["name"]) for e in entries]
     measure = chunk_table if args.chunks else corpus_table
-    tables = [asyncio.run(measure(e, args.cache)) for e in manifest["corpora"]]
+    tables = [asyncio.run(measure(e, args.cache)) for e in entries]
     if args.bm25 and not args.chunks:
-        for table, entry in zip(tables, manifest["corpora"], strict=True):
+        for table, entry in zip(tables, entries, strict=True):
             table.update(bm25_table(entry))
     print(f"| set | rule | {' | '.join(names)} | mean |")
     print("|---|---|" + "---|" * (len(names) + 1))

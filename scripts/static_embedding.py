@@ -19,9 +19,7 @@ features), commits MRR@10 per held-out corpus. The figures are in docs/search-ro
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import json
 import shutil
 import sys
 import tempfile
@@ -30,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 from neighbour_scores import Corpus, Floats, Query, build, first_stage, load_corpus, loro_commits
-from ranker_corpora import BENCH, CORPUS_CACHE, corpus_root
+from ranker_corpora import corpus_parser, corpus_root, manifest_corpora
 from train_ranker import mrr_at_10
 
 from ocp_server.index.features import FEATURES
@@ -71,16 +69,14 @@ def file_vectors(model: object, root: Path, paths: tuple[str, ...]) -> list[tupl
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--cache", type=Path, default=CORPUS_CACHE)
-    parser.add_argument("--mirrors", type=Path, default=Path(__file__).parents[2] / ".mirror")
+    parser = corpus_parser(__doc__)
     args = parser.parse_args(argv)
     model = load_model()
-    manifest = json.loads((BENCH / "manifest.json").read_text("utf-8"))
-    names = [str(e["name"]) for e in manifest["corpora"]]
+    entries = manifest_corpora()
+    names = [str(e["name"]) for e in entries]
     corpora: list[Corpus] = []
     vectors = []
-    for entry in manifest["corpora"]:
+    for entry in entries:
         root = corpus_root(entry, args.cache)
         corpus = asyncio.run(load_corpus(entry, root, args.mirrors))
         corpora.append(corpus)

@@ -30,7 +30,6 @@ table is commits MRR@10 per held-out corpus and ripgrep's fitted on its own rows
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import re
 from collections.abc import Callable
@@ -40,9 +39,14 @@ from pathlib import Path
 import numpy as np
 import window_features as wf
 from miss_features import _rel, print_held_out
-from ranker_corpora import CORPUS_CACHE, indexed_with_history
+from ranker_corpora import (
+    corpus_history,
+    corpus_parser,
+    corpus_root,
+    indexed_with_history,
+    manifest_corpora,
+)
 
-from ocp_server.index.history import DEFAULT_HISTORY_COMMITS, read_history
 from ocp_server.index.hits import K1, bm25_postings, doc_sums, gather, length_norm
 from ocp_server.index.lexical import FileClass
 from ocp_server.index.lexicon import name_hash, term_hash, terms, unpack_text
@@ -72,8 +76,7 @@ def _in_test(symbol: str | None, scope: str | None, text: str) -> bool:
 async def _corpus(
     entry: dict[str, str], root: Path, mirrors: Path
 ) -> tuple[Corpus, dict[str, int]]:
-    repo = mirrors / entry["repository"].removeprefix("github.com/").replace("/", "+") / "repo"
-    commits = read_history(repo, DEFAULT_HISTORY_COMMITS, rev=entry["snapshot"])
+    commits = corpus_history(entry, mirrors)
     async with indexed_with_history(root, commits) as index:
         snap = await index.snapshot()
         cursor = await index.db.execute(
@@ -248,14 +251,10 @@ VARIANTS: dict[str, tuple[list[wf.Column], tuple[str, ...]]] = {
 
 
 def count_report(cache: Path, mirrors: Path) -> None:
-    import json
-
-    from ranker_corpora import BENCH, corpus_root
-
-    manifest = json.loads((BENCH / "manifest.json").read_text("utf-8"))
+    entries = manifest_corpora()
     print("| corpus | code files | with a test module | code chunks | in test modules |")
     print("|---|---|---|---|---|")
-    for entry in manifest["corpora"]:
+    for entry in entries:
         c, _ = asyncio.run(_corpus(entry, corpus_root(entry, cache), mirrors))
         code = c.snap.file_class == FileClass.CODE
         files = np.unique(c.snap.chunk_file[c.in_test])
@@ -268,10 +267,7 @@ def count_report(cache: Path, mirrors: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("variants", nargs="*", choices=[[], *VARIANTS], default=[])
-    parser.add_argument("--cache", type=Path, default=CORPUS_CACHE)
-    parser.add_argument("--mirrors", type=Path, default=Path(__file__).parents[2] / ".mirror")
+    parser = corpus_parser(__doc__, VARIANTS)
     parser.add_argument("--count", action="store_true", help="test-module chunks per corpus")
     args = parser.parse_args(argv)
     if args.count:

@@ -28,20 +28,22 @@ choice flatters it: for each held-out corpus, L2 is picked by LORO over the othe
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import sys
 from pathlib import Path
 
 import numpy as np
-from ranker_corpora import BENCH, CORPUS_CACHE, corpus_root, indexed_snapshot
+from ranker_corpora import (
+    BENCH,
+    corpus_history,
+    corpus_parser,
+    corpus_root,
+    indexed_snapshot,
+    manifest_corpora,
+)
 
 from ocp_server.index.features import FEATURES, candidate_features
-from ocp_server.index.history import (
-    DEFAULT_HISTORY_COMMITS,
-    read_history,
-)
 from ocp_server.index.query import parse_query
 from ocp_server.index.ranking import QUERY_KINDS, query_kinds
 
@@ -312,8 +314,7 @@ async def _corpus_features(
     history, 1 with the commits before the query's own (its history at the time: a time
     split)."""
     name = entry["name"]
-    repo = mirrors / entry["repository"].removeprefix("github.com/").replace("/", "+") / "repo"
-    commits = read_history(repo, DEFAULT_HISTORY_COMMITS, rev=entry["snapshot"])
+    commits = corpus_history(entry, mirrors)
     when = {c.hash: c.time for c in commits}
     snapshot_time = max(when.values(), default=0) + 1
     out = []
@@ -346,11 +347,11 @@ async def _corpus_features(
 
 
 def build_features(cache: Path, mirrors: Path) -> None:
-    manifest = json.loads((BENCH / "manifest.json").read_text("utf-8"))
+    entries = manifest_corpora()
     rows, labels, query, corpus, qset, regime, kinds = [], [], [], [], [], [], []
-    names = [str(e["name"]) for e in manifest["corpora"]]
+    names = [str(e["name"]) for e in entries]
     n = 0
-    for c, entry in enumerate(manifest["corpora"]):
+    for c, entry in enumerate(entries):
         root = corpus_root(entry, cache)
         for s, r, k, x, y in asyncio.run(_corpus_features(entry, root, mirrors)):
             rows.append(x)
@@ -561,23 +562,11 @@ def check(data: Data) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = corpus_parser(__doc__)
     parser.add_argument(
         "step", nargs="?", choices=("features", "train", "nested", "ceiling"), default="train"
     )
     parser.add_argument("--check", action="store_true", help="refit and compare; write nothing")
-    parser.add_argument(
-        "--cache",
-        type=Path,
-        default=CORPUS_CACHE,
-        help="where the corpora are unpacked",
-    )
-    parser.add_argument(
-        "--mirrors",
-        type=Path,
-        default=ROOT.parent / ".mirror",
-        help="bare clones of the corpora's repositories (<owner>+<name>/repo) for history",
-    )
     args = parser.parse_args(argv)
     if args.check:
         return check(Data())

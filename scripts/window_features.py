@@ -26,7 +26,6 @@ out, the rows kept as `train_ranker.py features` keeps them, both regimes, doc c
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import math
@@ -38,11 +37,17 @@ from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
-from ranker_corpora import BENCH, CORPUS_CACHE, corpus_root, indexed_with_history
+from ranker_corpora import (
+    BENCH,
+    corpus_history,
+    corpus_parser,
+    corpus_root,
+    indexed_with_history,
+    manifest_corpora,
+)
 from train_ranker import NEGATIVES, SETS, fit, mrr_at_10
 
 from ocp_server.index.features import FEATURES, candidate_features
-from ocp_server.index.history import DEFAULT_HISTORY_COMMITS, read_history
 from ocp_server.index.hits import K1, Hits, bm25_idf, bm25_postings, gather, length_norm
 from ocp_server.index.lexical import FileClass, Snapshot
 from ocp_server.index.lexicon import TILE_LINES, term_hash, terms
@@ -273,8 +278,7 @@ class Rows:
 async def _corpus(
     entry: dict[str, str], root: Path, mirrors: Path
 ) -> tuple[Corpus, dict[str, int]]:
-    repo = mirrors / entry["repository"].removeprefix("github.com/").replace("/", "+") / "repo"
-    commits = read_history(repo, DEFAULT_HISTORY_COMMITS, rev=entry["snapshot"])
+    commits = corpus_history(entry, mirrors)
     async with indexed_with_history(root, commits) as index:
         snap = await index.snapshot()
         cursor = await index.db.execute(
@@ -289,10 +293,10 @@ async def _corpus(
 
 
 def collect(variants: list[str], cache: Path, mirrors: Path) -> dict[str, Rows]:
-    manifest = json.loads((BENCH / "manifest.json").read_text("utf-8"))
+    entries = manifest_corpora()
     out = {v: Rows() for v in variants}
     n = 0
-    for ci, entry in enumerate(manifest["corpora"]):
+    for ci, entry in enumerate(entries):
         corpus, when = asyncio.run(_corpus(entry, corpus_root(entry, cache), mirrors))
         for size in (20, 50, 100):
             if any(v.startswith(f"text windows {size}") for v in variants):
@@ -351,15 +355,10 @@ def loro_commits(rows: Rows, n_corpora: int) -> list[float]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("variants", nargs="*", choices=[[], *VARIANTS], default=[])
-    parser.add_argument("--cache", type=Path, default=CORPUS_CACHE)
-    parser.add_argument("--mirrors", type=Path, default=Path(__file__).parents[2] / ".mirror")
+    parser = corpus_parser(__doc__, VARIANTS)
     args = parser.parse_args(argv)
     variants = args.variants or list(VARIANTS)
-    names = [
-        str(e["name"]) for e in json.loads((BENCH / "manifest.json").read_text("utf-8"))["corpora"]
-    ]
+    names = [str(e["name"]) for e in manifest_corpora()]
     rows = collect(variants, args.cache, args.mirrors)
     print("| variant | " + " | ".join(names) + " | mean |")
     print("|---" * (len(names) + 2) + "|")
