@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any
 
 import pytest
+from mcp import Client
 
 from ocp_router.calibration import Calibration, TypeCalibration, calibration_path
 from ocp_server.cli import build_parser, main
@@ -18,6 +21,30 @@ from tests.fakes import FakeAnthropic, FakeOllama
 from tests.server.inproc import inproc_client, paid_env
 
 NEAR = "debug the export job that fails on weekends"  # a request phase 1 scores just under 0.5
+
+#: `paid_server(env)`: a client of an in-process server on the test workspace whose local and
+#: paid models are the fakes, `env` set besides.
+PaidServer = Callable[..., AbstractAsyncContextManager[Client]]
+
+
+@pytest.fixture
+def paid_server(
+    workspace: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    fake_ollama: FakeOllama,
+    fake_anthropic: FakeAnthropic,
+) -> PaidServer:
+    def opened(env: dict[str, str] | None = None) -> AbstractAsyncContextManager[Client]:
+        paid = {**paid_env(fake_ollama, fake_anthropic), **(env or {})}
+        return inproc_client(workspace, monkeypatch, paid)
+
+    return opened
+
+
+@pytest.fixture
+def calibration_file(workspace: Path) -> Path:
+    """Where the test server keeps the workspace's routing calibration (by its OCP_DB_PATH)."""
+    return workspace.parent / "routing-calibration.json"
 
 
 async def _route(client: Any, request: str, session: str) -> dict[str, Any]:
@@ -44,15 +71,11 @@ def _learned(path: Path, task_type: str) -> dict[str, Any]:
 
 async def test_escalated_outcomes_move_the_threshold_and_reset_undoes_it(
     workspace: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    fake_ollama: FakeOllama,
-    fake_anthropic: FakeAnthropic,
+    paid_server: PaidServer,
+    calibration_file: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    path = workspace.parent / "routing-calibration.json"
-    async with inproc_client(
-        workspace, monkeypatch, paid_env(fake_ollama, fake_anthropic)
-    ) as client:
+    async with paid_server() as client:
         first = await _route(client, NEAR, "a")
         assert first["decision"] == "local"
         kind = first["task_type"]
@@ -69,7 +92,7 @@ async def test_escalated_outcomes_move_the_threshold_and_reset_undoes_it(
             assert saved.structured_content is not None
             assert saved.structured_content["saved"]["calibration"] == 1
         assert 1 <= taught < 6
-        stored = json.loads(path.read_text("utf-8"))
+        stored = json.loads(calibration_file.read_text("utf-8"))
         assert stored["format"] == "ocp-routing-calibration/1"
         assert stored["task_types"][kind]["shift"] < 0
         after = await _route(client, NEAR, "b")
@@ -79,7 +102,7 @@ async def test_escalated_outcomes_move_the_threshold_and_reset_undoes_it(
         assert main(["routing", "explain", "--workspace", str(workspace)]) == 0
         assert f"{kind} " in capsys.readouterr().out
         assert main(["routing", "reset", "--workspace", str(workspace)]) == 0
-        assert not path.exists()
+        assert not calibration_file.exists()
         # The running server reads the change on its next route: no restart.
         again = await _route(client, NEAR, "c")
         assert again["decision"] == "local"
@@ -87,29 +110,20 @@ async def test_escalated_outcomes_move_the_threshold_and_reset_undoes_it(
 
 
 async def test_an_outcome_that_is_not_about_the_tier_teaches_nothing(
-    workspace: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    fake_ollama: FakeOllama,
-    fake_anthropic: FakeAnthropic,
+    paid_server: PaidServer,
+    calibration_file: Path,
 ) -> None:
-    async with inproc_client(
-        workspace, monkeypatch, paid_env(fake_ollama, fake_anthropic)
-    ) as client:
+    async with paid_server() as client:
         trace = await _route(client, NEAR, "a")
         saved = await _save_outcome(client, trace["trace_id"], "shipped in v2.3")
     assert saved["saved"]["calibration"] == 0
-    assert not (workspace.parent / "routing-calibration.json").exists()
+    assert not calibration_file.exists()
 
 
 async def test_a_wrong_local_answer_lifts_only_its_conversation_to_paid(
-    workspace: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    fake_ollama: FakeOllama,
-    fake_anthropic: FakeAnthropic,
+    paid_server: PaidServer,
 ) -> None:
-    async with inproc_client(
-        workspace, monkeypatch, paid_env(fake_ollama, fake_anthropic)
-    ) as client:
+    async with paid_server() as client:
         local = await _route(client, "what does git stash do", "task-1")
         assert local["decision"] == "local" and local["session"] == "task-1"
         await client.call_tool(
@@ -123,13 +137,9 @@ async def test_a_wrong_local_answer_lifts_only_its_conversation_to_paid(
 
 
 async def test_sticky_upward_keeps_a_conversation_on_the_tier_it_reached(
-    workspace: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    fake_ollama: FakeOllama,
-    fake_anthropic: FakeAnthropic,
+    paid_server: PaidServer,
 ) -> None:
-    env = {**paid_env(fake_ollama, fake_anthropic), "OCP_STICKY": "upward"}
-    async with inproc_client(workspace, monkeypatch, env) as client:
+    async with paid_server({"OCP_STICKY": "upward"}) as client:
         hard = await _route(
             client, "design the architecture of our payment service: sharding, failover", "t"
         )
@@ -141,7 +151,7 @@ async def test_sticky_upward_keeps_a_conversation_on_the_tier_it_reached(
 
 
 async def test_an_outcome_on_a_local_route_the_local_model_never_answered_teaches_nothing(
-    workspace: Path, monkeypatch: pytest.MonkeyPatch, refused_url: str
+    workspace: Path, monkeypatch: pytest.MonkeyPatch, refused_url: str, calibration_file: Path
 ) -> None:
     # The local model was down and the agent answered the handed-back prompt: "good" judges
     # the agent's answer, and taught "local was right for this" before.
@@ -155,44 +165,35 @@ async def test_an_outcome_on_a_local_route_the_local_model_never_answered_teache
         "the outcome taught routing nothing: the local model never answered its route "
         "(answered by your agent)"
     ]
-    assert not (workspace.parent / "routing-calibration.json").exists()
+    assert not calibration_file.exists()
 
 
 async def test_an_outcome_saved_again_on_a_route_replaces_the_point_the_first_taught(
-    workspace: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    fake_ollama: FakeOllama,
-    fake_anthropic: FakeAnthropic,
+    paid_server: PaidServer,
+    calibration_file: Path,
 ) -> None:
     # The save says "the new one is current", yet each outcome on the same route added a
     # point: "good" corrected to "wrong" left one for local and one for paid, and an agent
     # saving "good" three times counted three.
-    async with inproc_client(
-        workspace, monkeypatch, paid_env(fake_ollama, fake_anthropic)
-    ) as client:
+    async with paid_server() as client:
         trace = await _route(client, NEAR, "a")
         assert trace["decision"] == "local" and trace["route_to"] == "local"
         for outcome in ("good", "good", "wrong: it missed the weekend case"):
             saved = await _save_outcome(client, trace["trace_id"], outcome)
             assert saved["saved"]["calibration"] == 1
-    learned = _learned(workspace.parent / "routing-calibration.json", trace["task_type"])
+    learned = _learned(calibration_file, trace["task_type"])
     assert learned["outcomes"] == 1
     assert sum(learned["wanted_paid"].values()) == 1 and learned["wanted_local"] == {}
 
 
 async def test_an_outcome_not_about_the_tier_takes_back_the_point_its_route_taught_before(
-    workspace: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    fake_ollama: FakeOllama,
-    fake_anthropic: FakeAnthropic,
+    paid_server: PaidServer,
+    calibration_file: Path,
 ) -> None:
     # "good" then "shipped" left the "good" point in force though "shipped" is the route's
     # outcome now; "wrong" after it then replaced "shipped" (nothing) and the route counted
     # one point for local and one for paid.
-    path = workspace.parent / "routing-calibration.json"
-    async with inproc_client(
-        workspace, monkeypatch, paid_env(fake_ollama, fake_anthropic)
-    ) as client:
+    async with paid_server() as client:
         trace = await _route(client, NEAR, "a")
         kind = trace["task_type"]
         good = await _save_outcome(client, trace["trace_id"], "good")
@@ -200,27 +201,23 @@ async def test_an_outcome_not_about_the_tier_takes_back_the_point_its_route_taug
         shipped = await _save_outcome(client, trace["trace_id"], "shipped to production")
         assert shipped["saved"]["calibration"] == 0
         assert any("taken back" in w for w in shipped["warnings"]), shipped["warnings"]
-        learned = _learned(path, kind)
+        learned = _learned(calibration_file, kind)
         assert (learned["outcomes"], learned["wanted_local"]) == (0, {})
         wrong = await _save_outcome(client, trace["trace_id"], "wrong: it missed the weekend case")
         assert wrong["saved"]["calibration"] == 1
-    learned = _learned(path, kind)
+    learned = _learned(calibration_file, kind)
     assert learned["outcomes"] == 1 and learned["wanted_local"] == {}
     assert sum(learned["wanted_paid"].values()) == 1
 
 
 async def test_an_outcome_after_a_reset_takes_back_no_other_routes_point(
     workspace: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    fake_ollama: FakeOllama,
-    fake_anthropic: FakeAnthropic,
+    paid_server: PaidServer,
+    calibration_file: Path,
 ) -> None:
     # Route a's "good" was reset away; route b's "good" lands in the same score bin; a's
     # "wrong" then took b's point back as if it were its own.
-    path = workspace.parent / "routing-calibration.json"
-    async with inproc_client(
-        workspace, monkeypatch, paid_env(fake_ollama, fake_anthropic)
-    ) as client:
+    async with paid_server() as client:
         a, b = await _route(client, NEAR, "a"), await _route(client, NEAR, "b")
         assert a["task_type"] == b["task_type"]
         for trace, outcome in ((a, "good"), (None, "reset"), (b, "good"), (a, "wrong")):
@@ -229,22 +226,18 @@ async def test_an_outcome_after_a_reset_takes_back_no_other_routes_point(
                 continue
             saved = await _save_outcome(client, trace["trace_id"], outcome)
             assert saved["saved"]["calibration"] == 1
-    learned = _learned(path, a["task_type"])
+    learned = _learned(calibration_file, a["task_type"])
     assert learned["outcomes"] == 2
     assert sum(learned["wanted_local"].values()) == 1 and sum(learned["wanted_paid"].values()) == 1
 
 
 async def test_an_outcome_on_a_dry_run_teaches_nothing(
-    workspace: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    fake_ollama: FakeOllama,
-    fake_anthropic: FakeAnthropic,
+    paid_server: PaidServer,
+    calibration_file: Path,
 ) -> None:
     # A dry run called no model: "overkill" on a paid one taught "local would do" and "good"
     # "paid was right", from answers nobody gave.
-    async with inproc_client(
-        workspace, monkeypatch, paid_env(fake_ollama, fake_anthropic)
-    ) as client:
+    async with paid_server() as client:
         warnings = []
         for request, outcome in (
             ("design the architecture of our payment service", "overkill"),
@@ -262,19 +255,15 @@ async def test_an_outcome_on_a_dry_run_teaches_nothing(
     assert warnings == 3 * [
         ["the outcome taught routing nothing: its route was a dry run (no model answered)"]
     ]
-    assert not (workspace.parent / "routing-calibration.json").exists()
+    assert not calibration_file.exists()
 
 
 async def test_an_outcome_that_cannot_teach_routing_is_saved_with_a_warning_saying_why(
-    workspace: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    fake_ollama: FakeOllama,
-    fake_anthropic: FakeAnthropic,
+    paid_server: PaidServer,
+    calibration_file: Path,
 ) -> None:
     # Saved without a word, an outcome on a forced route or with no trace read as taught.
-    async with inproc_client(
-        workspace, monkeypatch, paid_env(fake_ollama, fake_anthropic)
-    ) as client:
+    async with paid_server() as client:
         forced = await client.call_tool(
             "ocp_model_route",
             {"request": NEAR, "force": "local", "session_id": "a", "max_context_tokens": 0},
@@ -303,19 +292,14 @@ async def test_an_outcome_that_cannot_teach_routing_is_saved_with_a_warning_sayi
         [why + "it does not start with good, bad (or wrong), escalated or overkill"],
         [why + "'bad' on a paid route says nothing about the tier"],
     ]
-    assert not (workspace.parent / "routing-calibration.json").exists()
+    assert not calibration_file.exists()
 
 
 async def test_a_trace_id_in_capitals_or_with_dashes_names_its_trace(
-    workspace: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    fake_ollama: FakeOllama,
-    fake_anthropic: FakeAnthropic,
+    paid_server: PaidServer,
 ) -> None:
     # Ids are uuid hex stored lower case: one copied in capitals was "no trace is recorded".
-    async with inproc_client(
-        workspace, monkeypatch, paid_env(fake_ollama, fake_anthropic)
-    ) as client:
+    async with paid_server() as client:
         trace_id = (await _route(client, NEAR, "a"))["trace_id"]
         dashed = str(uuid.UUID(trace_id))
         for written in (trace_id.upper(), trace_id[:8].upper(), dashed.upper(), f" {dashed} "):
