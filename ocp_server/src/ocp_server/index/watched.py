@@ -28,7 +28,9 @@ command, cost nothing; of a folder outside the workspace (the home folder holdin
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
+import time
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass
@@ -42,8 +44,10 @@ from ocp_server.index.git_settings import IgnoreSources, ignore_sources
 from ocp_server.index.gitdirs import find_git_dirs
 from ocp_server.index.nested import is_repository
 from ocp_server.index.own_files import OwnFiles
+from ocp_server.index.polled import POLL_S, PolledFolders, decodable, holds_undecodable
 
 __all__ = [
+    "Folders",
     "GitWatch",
     "RelevantChanges",
     "git_watch",
@@ -57,6 +61,18 @@ __all__ = [
 # Listings tried when a listed folder is gone as watching starts; each try needs another
 # deletion in that instant, so after these the error goes to the watcher's retry and backoff.
 LISTINGS = 3
+# Seconds between two startings again after an event named an entry that is not UTF-8 (each
+# lists the folders again, and an update catches up): one such name coming and going all the
+# time costs no more than that.
+REARM_S = 1.0
+
+logger = logging.getLogger(__name__)
+
+
+class Folders(list[str]):
+    """The folders watchfiles watches; `polled`: those polled instead (polled.py)."""
+
+    polled: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,21 +131,32 @@ def git_watch(workspace: Path) -> GitWatch:
     )
 
 
-def watched_folders(workspace: Path, git: GitWatch | None = None) -> list[str]:
+def watched_folders(workspace: Path, git: GitWatch | None = None) -> Folders:
     """The workspace and every folder below it that is neither vendored, nor reached through
     a symlink, nor inside a nested repository (its top folder is watched: a `.git` removed
-    there makes its files the workspace's), and the folders of `git` (default: `git_watch`)."""
+    there makes its files the workspace's), nor named with bytes that are not UTF-8 (no file
+    in one is indexed), and the folders of `git` (default: `git_watch`). One whose path or
+    any entry's name is not UTF-8 is in `polled` instead (polled.py)."""
     folders: list[str] = []
+    polled: list[str] = []
     root = os.fspath(workspace)
     for dirpath, dirnames, filenames in os.walk(root):  # symlinked folders are not entered
-        folders.append(dirpath)
+        names = (dirpath, *dirnames, *filenames)
+        (folders if all(map(decodable, names)) else polled).append(dirpath)
         nested = ".git" in dirnames or ".git" in filenames
         if nested and dirpath != root and is_repository(dirpath):
             dirnames[:] = []  # its files are not indexed (nested.py)
             continue
-        dirnames[:] = sorted(d for d in dirnames if d not in VENDORED_DIRS)
+        dirnames[:] = sorted(d for d in dirnames if d not in VENDORED_DIRS and decodable(d))
     git = git_watch(workspace) if git is None else git
-    return list(dict.fromkeys((*folders, *git.folders)))
+    seen = {*folders, *polled}
+    for folder in dict.fromkeys(git.folders):
+        if folder not in seen:
+            odd = not decodable(folder) or holds_undecodable(folder)
+            (polled if odd else folders).append(folder)
+    listed = Folders(folders)
+    listed.polled = tuple(polled)
+    return listed
 
 
 class RelevantChanges:
@@ -190,16 +217,55 @@ async def watch_folders(
     workspace: Path, relevant: RelevantChanges, armed: Callable[[], None], **options: Any
 ) -> AsyncIterator[set[tuple[watchfiles.Change, str]]]:
     """watchfiles.awatch over `watched_folders(workspace)` (not recursive), keeping the changes
-    `relevant` says are; a listed folder deleted before watching starts is dropped by listing
-    again, up to LISTINGS times. `armed` is called once the watches are in place: a change
-    from then on raises an event."""
+    `relevant` says are, and those of the polled folders (polled.py). `armed` is called each
+    time the watches are in place: a change from then on raises an event (what changed before
+    is for an update to find).
+
+    An event naming an entry that is not UTF-8 in a watched folder (one made since the
+    listing) stops watchfiles: the folders are listed again (that folder is polled from then
+    on), watched again, and `armed` called again: the changes of the lost batch, and those
+    made meanwhile, are the update's it starts."""
+    rearmed = 0.0
+    while True:
+        try:
+            async for changes in _watch_listed(workspace, relevant, armed, **options):
+                yield changes
+            return
+        except Exception as exc:  # noqa: BLE001 - only watchfiles' decoding failure is handled
+            if not _undecodable(exc):
+                raise
+        logger.info("an entry named with bytes that are not UTF-8 appeared: watching again")
+        if (wait := rearmed + REARM_S - time.monotonic()) > 0:
+            await asyncio.sleep(wait)
+        rearmed = time.monotonic()
+
+
+def _undecodable(exc: BaseException) -> bool:
+    """Whether watchfiles failed on a path that is not UTF-8 (its error alone, or the only
+    errors of the task group it is raised from)."""
+    if isinstance(exc, BaseExceptionGroup):
+        return all(_undecodable(e) for e in exc.exceptions)
+    return str(exc).startswith("Unable to decode path")
+
+
+async def _watch_listed(
+    workspace: Path, relevant: RelevantChanges, armed: Callable[[], None], **options: Any
+) -> AsyncIterator[set[tuple[watchfiles.Change, str]]]:
+    """One listing's watch; a listed folder deleted before watching starts is dropped by
+    listing again, up to LISTINGS times."""
     loop = asyncio.get_running_loop()
     for listing in range(1, LISTINGS + 1):
         git = await asyncio.to_thread(git_watch, workspace)
         folders = await asyncio.to_thread(watched_folders, workspace, git)
         relevant.git = git
+        polled = await asyncio.to_thread(PolledFolders, folders.polled)
+        if polled.folders:  # woken at least every POLL_S to poll them
+            timeout = min(options.get("rust_timeout") or POLL_S * 1000, POLL_S * 1000)
+            awatch_options = {**options, "rust_timeout": int(timeout), "yield_on_timeout": True}
+        else:
+            awatch_options = options
         async with aclosing(
-            watchfiles.awatch(*folders, watch_filter=relevant, recursive=False, **options)
+            watchfiles.awatch(*folders, watch_filter=relevant, recursive=False, **awatch_options)
         ) as changes:
             # At its first step awatch places its watches (checking the folders exist), then
             # waits for changes in a thread: `armed` runs at that wait, as the loop's next turn.
@@ -213,10 +279,34 @@ async def watch_folders(
                 continue
             if first is None:  # stopped
                 return
-            yield first
-            async for more in changes:
-                yield more
+            if not polled.folders:
+                yield first
+                async for more in changes:
+                    yield more
+                return
+            async for batch in _with_polled(first, changes, polled, relevant, options):
+                yield batch
             return
+
+
+async def _with_polled(
+    first: set[tuple[watchfiles.Change, str]],
+    changes: AsyncIterator[set[tuple[watchfiles.Change, str]]],
+    polled: PolledFolders,
+    relevant: RelevantChanges,
+    options: dict[str, Any],
+) -> AsyncIterator[set[tuple[watchfiles.Change, str]]]:
+    """The watched folders' changes and the polled ones', polled at each wake-up; a wake-up
+    with none is told only as often as the caller asked (`rust_timeout`, `yield_on_timeout`)."""
+    told = time.monotonic()
+    quiet_s = options.get("rust_timeout") if options.get("yield_on_timeout") else None
+    batch: set[tuple[watchfiles.Change, str]] | None = first
+    while batch is not None:
+        batch |= {c for c in await asyncio.to_thread(polled.changes) if relevant(*c)}
+        if batch or (quiet_s is not None and time.monotonic() - told >= quiet_s / 1000):
+            yield batch
+            told = time.monotonic()
+        batch = await anext(changes, None)
 
 
 async def first_set(events: Sequence[asyncio.Event], seconds: float) -> None:

@@ -113,12 +113,12 @@ class WorkspaceWatch(WorkspaceUpdates):
         self.watcher_error = self._polling
         # The watches are in place only after that update and the listing of the folders: a
         # file saved in between (during a first build, or a listing slow on a loaded machine)
-        # raises no event. One more update, started once they are in place, catches it.
+        # raises no event. One more update, started once they are in place, catches it; and
+        # again each time they are placed again (watched.py: a name that is not UTF-8).
         catch_up: list[asyncio.Task[IndexSummary | None]] = []
 
         def armed() -> None:
-            if not catch_up:
-                catch_up.append(asyncio.create_task(self.update()))
+            catch_up.append(asyncio.create_task(self.update()))
 
         try:
             await self._watch_changes(stop, catch_up, armed)
@@ -142,8 +142,9 @@ class WorkspaceWatch(WorkspaceUpdates):
             force_polling=self._polling is not None,
             poll_delay_ms=POLL_MS,
         ):
-            if catch_up and catch_up[0].done():
-                catch_up[0].result()  # its failure (a locked database) goes to watch()'s retry
+            for task in [t for t in catch_up if t.done()]:
+                catch_up.remove(task)
+                task.result()  # its failure (a locked database) goes to watch()'s retry
             if stop.is_set() or new_folder(changes) or self._relevant.git.config_changed(changes):
                 break  # a new folder, git's config: watch() starts again, and lists them again
             if self._polling is not None and time.monotonic() >= self._inotify_again:
