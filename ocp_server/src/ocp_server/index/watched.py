@@ -10,7 +10,7 @@ subfolders: a symlink is never entered, and vendored folders (node_modules, .ven
 nothing. A folder made later is not in the list: its creation restarts the watcher
 (`new_folder`), which re-lists and catches up with an update. A folder deleted between the
 listing and the start of watching is not watched: the folders are listed again
-(`watch_folders`).
+(`watch_folders`). One holding a name that is not UTF-8 is polled instead (polled.py).
 
 Of git's metadata, only what changes which files the workspace holds or lists is followed
 (`GitWatch`), wherever git keeps it (gitdirs.py: a worktree's and a submodule's `.git` is a file
