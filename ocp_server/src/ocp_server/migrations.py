@@ -1159,6 +1159,16 @@ async def m043_count_namesakes(db: aiosqlite.Connection) -> None:
     await db.execute("UPDATE memory_files SET mtime_ns = -3")
 
 
+async def m044_decisions_superseded_by(db: aiosqlite.Connection) -> None:
+    """A restore says which decision each served one replaced (memory/queries.py
+    DECISION_ROWS): the one whose `superseded_by` names it, found by this index, not by
+    reading every decision for each one served."""
+    await db.execute(
+        "CREATE INDEX decisions_superseded_by ON decisions(superseded_by) "
+        "WHERE superseded_by IS NOT NULL"
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     m001_index,
     m002_memory,
@@ -1201,6 +1211,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     m041_rejudge_moved_citations,
     m042_citation_namesakes,
     m043_count_namesakes,
+    m044_decisions_superseded_by,
 )
 
 

@@ -24,6 +24,7 @@ from ocp_server.brief import (
     NoteBrief,
     SessionBrief,
     StaleBrief,
+    StateBrief,
     TraceBrief,
 )
 from ocp_server.client_limits import CLAUDE_CODE_OUTPUT_TOKENS, RESULT_TOKEN_LIMITS
@@ -40,6 +41,7 @@ __all__ = [
     "search_answer",
     "session_out",
     "stale_out",
+    "state_set_out",
     "trace_out",
     "value_tokens",
 ]
@@ -76,6 +78,7 @@ def decision_out(d: DecisionBrief) -> wire.DecisionOut:
         decided_at=_iso(d.created_at) or "",
         verified=d.verified,
         citations=[_citation_out(c) for c in d.citations],
+        supersedes=d.supersedes,
     )
 
 
@@ -101,7 +104,19 @@ def stale_out(s: StaleBrief) -> wire.StaleOut:
         text=s.text,
         rationale=s.rationale,
         citations=[_citation_out(c) for c in s.citations],
+        decided_at=_stale_date(s, "decision"),
+        noted_at=_stale_date(s, "note"),
     )
+
+
+def _stale_date(s: StaleBrief, kind: str) -> str | None:
+    """A stale memory's date when it is of `kind`: a decision's is `decided_at`, a note's
+    `noted_at`, as a served one's."""
+    return _iso(s.created_at) if s.kind == kind else None
+
+
+def state_set_out(s: StateBrief) -> wire.StateSetOut:
+    return wire.StateSetOut(set_at=_iso(s.set_at) or "", session_id=s.session_id)
 
 
 def session_out(s: SessionBrief) -> wire.SessionSummary:
@@ -134,6 +149,7 @@ def value_tokens(value: object) -> int:
             decided_at=_iso(value.created_at) or "",
             verified=value.verified,
             citations=[_citation_construct(c) for c in value.citations],
+            supersedes=value.supersedes,
         )
     elif isinstance(value, StaleBrief):
         out = wire.StaleOut.model_construct(
@@ -141,7 +157,10 @@ def value_tokens(value: object) -> int:
             id=value.id,
             title=value.title,
             text=value.text,
+            rationale=value.rationale,
             citations=[_citation_construct(c) for c in value.citations],
+            decided_at=_stale_date(value, "decision"),
+            noted_at=_stale_date(value, "note"),
         )
     elif isinstance(value, NoteBrief) and value.kind == "open_item":
         out = wire.OpenItemOut.model_construct(id=value.id, text=value.text)
@@ -157,8 +176,14 @@ def value_tokens(value: object) -> int:
         out = session_out(value) if isinstance(value, SessionBrief) else trace_out(value)
     if out is not None:
         return estimate_tokens(out.model_dump_json()) + 1
-    key, text = value if isinstance(value, tuple) else ("", "")  # a state key and its value
-    return estimate_tokens(json.dumps({key: text}, ensure_ascii=False)) + 1
+    if isinstance(value, StateBrief):  # its value in `state`, when it was set in `state_set`
+        set_out = state_set_out(value).model_dump()
+        return (
+            estimate_tokens(json.dumps({value.key: value.value}, ensure_ascii=False))
+            + estimate_tokens(json.dumps({value.key: set_out}, ensure_ascii=False))
+            + 2
+        )
+    return 0
 
 
 def _citation_construct(c: CitationState) -> wire.CitationOut:
@@ -420,6 +445,7 @@ def restore_result(brief: Brief, session_id: str, note: str | None = None) -> wi
         stale=[stale_out(s) for s in brief.stale],
         stale_count=brief.stale_count,
         state=dict(brief.state),
+        state_set={s.key: state_set_out(s) for s in brief.state_set},
         open_items=[open_item_out(o) for o in brief.open_items],
         notes=[note_out(n) for n in brief.notes],
         sessions=[session_out(s) for s in brief.sessions],

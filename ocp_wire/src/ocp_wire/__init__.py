@@ -35,6 +35,7 @@ from ocp_wire.restore import (
     RestoreResult,
     SessionSummary,
     StaleOut,
+    StateSetOut,
     TraceSummary,
     Verified,
 )
@@ -126,6 +127,7 @@ __all__ = [
     "SessionSummary",
     "StaleOut",
     "StateKey",
+    "StateSetOut",
     "StateValue",
     "SuggestionOut",
     "TOOL_SHAPES",

@@ -79,6 +79,16 @@ class CitationOut(WireOut):
         return out
 
 
+def _without(out: Any, names: tuple[str, ...]) -> Any:
+    """`out` without those of `names` that are null: optional fields left out, not sent as
+    null, in a result sized to a budget."""
+    if isinstance(out, dict):
+        for name in names:
+            if name in out and out[name] is None:
+                del out[name]
+    return out
+
+
 class DecisionOut(WireOut):
     id: int
     title: str
@@ -90,6 +100,15 @@ class DecisionOut(WireOut):
         "updated); uncited: nothing to check"
     )
     citations: list[CitationOut]
+    supersedes: int | None = Field(
+        None,
+        description="The id of the decision this one replaced (that one is no longer served); "
+        "left out when it replaced none",
+    )
+
+    @model_serializer(mode="wrap")
+    def _without_empty_supersedes(self, handler: SerializerFunctionWrapHandler) -> Any:
+        return _without(handler(self), ("supersedes",))
 
 
 class NoteOut(WireOut):
@@ -114,6 +133,17 @@ class StaleOut(WireOut):
         None, description="A decision's why: what to judge the change by (supersede or re-save)"
     )
     citations: list[CitationOut] = Field(description="stale ones say what changed")
+    decided_at: str | None = Field(None, description="A decision's: when it was saved")
+    noted_at: str | None = Field(None, description="A note's: when it was saved")
+
+    @model_serializer(mode="wrap")
+    def _without_other_kinds_date(self, handler: SerializerFunctionWrapHandler) -> Any:
+        return _without(handler(self), ("decided_at", "noted_at"))
+
+
+class StateSetOut(WireOut):
+    set_at: str = Field(description="When the key got its current value")
+    session_id: str = Field(description="The session that set it")
 
 
 class TraceSummary(WireOut):
@@ -142,6 +172,11 @@ class RestoreResult(WireOut):
     )
     stale_count: int = Field(description="All live memories whose cited code changed")
     state: dict[str, str]
+    state_set: dict[str, StateSetOut] = Field(
+        default_factory=dict,
+        description="When each key of `state` got its value, and by which session: a value "
+        "set weeks ago may no longer hold",
+    )
     open_items: list[OpenItemOut]
     notes: list[NoteOut]
     sessions: list[SessionSummary]

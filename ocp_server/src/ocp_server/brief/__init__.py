@@ -36,7 +36,7 @@ from ocp_server.brief.items import (
     render_trace,
 )
 from ocp_server.brief.sections import SECTION_NAMES
-from ocp_server.brief.text import cap, one_line, when
+from ocp_server.brief.text import ago, cap, one_line, when
 from ocp_server.brief.values import (
     Brief,
     CitationState,
@@ -46,6 +46,7 @@ from ocp_server.brief.values import (
     SessionBrief,
     StaleBrief,
     StaleMode,
+    StateBrief,
     TraceBrief,
     Verified,
 )
@@ -72,8 +73,10 @@ __all__ = [
     "SessionBrief",
     "StaleBrief",
     "StaleMode",
+    "StateBrief",
     "TraceBrief",
     "Verified",
+    "ago",
     "cap",
     "one_line",
     "ranked",

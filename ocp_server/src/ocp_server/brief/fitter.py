@@ -258,7 +258,8 @@ class Fitter:
         return Brief(
             decisions=values("decisions"),
             open_items=values("open_items"),
-            state=dict(values("state")),
+            state={s.key: s.value for s in values("state")},
+            state_set=values("state"),
             sessions=values("sessions"),
             notes=values("notes"),
             traces=values("traces"),

@@ -9,13 +9,14 @@ from dataclasses import dataclass, replace
 from typing import Any, Final
 
 from ocp_server.at_rest import redacted_after
-from ocp_server.brief.text import cap, one_line, when
+from ocp_server.brief.text import ago, cap, one_line, when
 from ocp_server.brief.values import (
     CitationState,
     DecisionBrief,
     NoteBrief,
     SessionBrief,
     StaleBrief,
+    StateBrief,
     TraceBrief,
     Verified,
 )
@@ -134,7 +135,8 @@ def _stale_tag(states: Sequence[CitationState]) -> str:
 
 
 def render_decision(item: Item) -> Rendered:
-    """row: (id, title, decision, rationale, created_at, session_id, trace_id, renewed_at)."""
+    """row: (id, title, decision, rationale, created_at, session_id, trace_id, renewed_at,
+    supersedes)."""
     r, states = item.row
     rationale_cap, decision_cap = item.caps or SHRUNK_DECISION[item.shrink]
     title, cut1 = cap(r[1], CAP_TITLE)
@@ -150,17 +152,21 @@ def render_decision(item: Item) -> Rendered:
         why, cut5 = cap(rationale, CAP_STALE) if rationale else (None, False)
         stale = StaleBrief("decision", r[0], title, decision, r[4], tuple(states), why)
         because = f" — why: {why}" if why else ""
-        line = f"- decision #{r[0]} **{text}**{because}{_stale_tag(states)}"
+        # dated: was it saved before or after the change?
+        line = f"- decision #{r[0]} ({when(r[4])}) **{text}**{because}{_stale_tag(states)}"
         return stale, line, cut or cut4 or cut5
     terse = item.shrink > 0
     if terse and any(c.moved_from for c in states):  # where moved code was: the first to go
         states, cut = [replace(c, moved_from=None) for c in states], True
     value = DecisionBrief(
-        r[0], title, decision, rationale, r[4], r[5], r[6], _verified(states), tuple(states), r[7]
-    )
+        r[0], title, decision, rationale, r[4], r[5], r[6], _verified(states), tuple(states), r[7],
+        r[8],
+    )  # fmt: skip
     # A rationale cut to nothing but its "…" is said by the structured form alone.
     why = f" — why: {rationale}" if rationale and not (terse and rationale == "…") else ""
-    date = "" if terse else f" ({when(r[4])})"
+    # which decision it replaced: that one is no longer served, and the agent may remember it
+    replaced = f"; replaces #{r[8]}" if r[8] is not None else ""
+    date = "" if terse else f" ({when(r[4])}{replaced})"
     line = f"- #{r[0]} **{title}**: {decision}{why}{date}{_citation_tag(states, terse)}"
     return value, line, cut
 
@@ -172,7 +178,8 @@ def render_note(item: Item) -> Rendered:
     if item.section == "stale":
         short, cut2 = cap(r[2], CAP_STALE)
         stale = StaleBrief("note", r[0], None, short, r[3], tuple(states))
-        return stale, f"- note #{r[0]}: {short}{_stale_tag(states)}", cut or cut2
+        line = f"- note #{r[0]} ({when(r[3])}): {short}{_stale_tag(states)}"
+        return stale, line, cut or cut2
     value = NoteBrief(r[0], r[1], text, r[3], r[4], r[5], _verified(states), tuple(states), r[6])
     if item.section == "open_items":
         return value, f"- #{r[0]} {text} ({when(r[3])})", cut
@@ -180,10 +187,12 @@ def render_note(item: Item) -> Rendered:
 
 
 def render_state(item: Item) -> Rendered:
-    """row: (key, value, updated_at, seq)."""
-    key, raw = item.row[0], item.row[1]
+    """row: (key, value, updated_at, seq, session_id, now): `now`, the restore's time, says
+    how long ago it was set."""
+    key, raw, set_at, _, session_id, now = item.row
     value, cut = cap(raw, CAP_STATE)
-    return (key, value), f"- `{one_line(key)}` = {value}", cut
+    line = f"- `{one_line(key)}` = {value} (set {ago(now - set_at)})"
+    return StateBrief(key, value, set_at, session_id), line, cut
 
 
 def render_session(item: Item) -> Rendered:

@@ -16,6 +16,7 @@ __all__ = [
     "SessionBrief",
     "StaleBrief",
     "StaleMode",
+    "StateBrief",
     "TraceBrief",
     "Verified",
 ]
@@ -60,6 +61,7 @@ class DecisionBrief:
     verified: Verified = "uncited"
     citations: tuple[CitationState, ...] = ()
     renewed_at: float = 0.0
+    supersedes: int | None = None  # the decision this one replaced (no longer served)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +90,17 @@ class StaleBrief:
     created_at: float
     citations: tuple[CitationState, ...]
     rationale: str | None = None  # a decision's: what its changed code is judged by
+
+
+@dataclass(frozen=True, slots=True)
+class StateBrief:
+    """A state key's current value, when it was set and by which session: a value set weeks
+    ago is not necessarily what holds now."""
+
+    key: str
+    value: str
+    set_at: float
+    session_id: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,3 +138,4 @@ class Brief:
     stale: tuple[StaleBrief, ...] = ()
     stale_count: int = 0  # live memories with a stale citation, listed or not
     expired: int = 0  # memories this restore found expired
+    state_set: tuple[StateBrief, ...] = ()  # `state`'s keys: when and by whom each was set

@@ -69,8 +69,10 @@ CITATIONS_OF: Final = (  # a memory's live citations as one JSON array (one roun
 )
 # Rows of decisions and notes with their citations: `{where}` (conditions, order, limit)
 # picks the rows first, so the citations are gathered for those rows only.
+# A decision's `supersedes` is the one whose superseded_by names it (m044 indexes that).
 DECISION_ROWS: Final = (
     "SELECT id, title, decision, rationale, created_at, session_id, trace_id, renewed_at, "
+    "(SELECT max(o.id) FROM decisions o WHERE o.superseded_by = decisions.id), "
     + CITATIONS_OF.format(column="decision_id", table="decisions")
     + ", stale FROM (SELECT * FROM decisions WHERE {where}) AS decisions"
 )
@@ -103,8 +105,10 @@ SOURCES: Final[dict[str, tuple[str, str, str, str, str, Callable[[Item], Rendere
         render_note,
     ),
     "state": (
-        "SELECT key, value, updated_at, seq FROM (SELECT key, value, updated_at, "
-        "rowid AS seq, max(version) FROM state GROUP BY key) WHERE {where}",  # max(version)
+        # the restore's time (:now) too: a line says how long ago its key was set
+        "SELECT key, value, updated_at, seq, session_id, :now FROM (SELECT key, value, "
+        "updated_at, rowid AS seq, session_id, max(version) FROM state GROUP BY key) "
+        "WHERE {where}",  # max(version)
         "1",
         "updated_at DESC, seq DESC",
         "key",

@@ -84,7 +84,7 @@ class MemoryRestores(CitationChecks):
         query = query.strip() if query and query.strip() else None
         now = self.clock()
         cut = now - self.ttl_seconds if self.ttl_seconds else float("-inf")
-        params = {"cut": cut, "ex": exclude_session or ""}
+        params = {"cut": cut, "ex": exclude_session or "", "now": now}
         fitter = Fitter(
             max_tokens,
             value_cost=value_cost,
