@@ -193,3 +193,7 @@ def test_a_result_without_the_new_fields_still_reads() -> None:
     out = wire.RestoreResult.model_validate(old)
     assert out.state_set == {} and out.decisions[0].supersedes is None
     assert out.stale[0].noted_at is None
+    # and what has nothing to say is left out again, not sent empty or null
+    dumped = json.loads(out.model_dump_json())
+    assert "state_set" not in dumped and "supersedes" not in dumped["decisions"][0]
+    assert not {"decided_at", "noted_at"} & set(dumped["stale"][0])

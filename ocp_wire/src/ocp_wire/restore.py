@@ -195,3 +195,12 @@ class RestoreResult(WireOut):
     truncated: bool
     session_id: str = Field(description="This server session (pass it to the result save tool)")
     redacted: int = Redacted
+
+    @model_serializer(mode="wrap")
+    def _without_empty_state_set(self, handler: SerializerFunctionWrapHandler) -> Any:
+        # Left out with no state to date: the smallest budget (300 tokens) has no token to
+        # spare for it.
+        out = handler(self)
+        if isinstance(out, dict) and out.get("state_set") == {}:
+            del out["state_set"]
+        return out
