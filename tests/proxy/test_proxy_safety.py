@@ -420,3 +420,28 @@ def test_a_local_models_error_quoting_a_key_is_logged_redacted(
     logged = [r.getMessage() for r in caplog.records if r.name == local_answer.__name__]
     assert any("invalid api key [REDACTED:anthropic_key]" in line for line in logged), logged
     assert not [line for line in logged if key in line]
+
+
+@pytest.mark.parametrize("dialect", ["anthropic", "openai"])
+def test_a_local_models_mid_stream_error_quoting_a_key_reaches_the_client_redacted(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_ollama: FakeOllama,
+    dialect: str,
+) -> None:
+    # After the first byte the error goes to the client, whose model is often a cloud one:
+    # the trace had it redacted, the stream's error event carried the key as it came.
+    key = "sk-ant-api03-" + "Qm7sVb2XkLp9Rt4WnZc8Yd3Fg6Hj1Ka5Ue0" * 2 + "-x9AA"
+    fake_ollama.fail_mid_stream(f"invalid api key {key}", after=2)
+    proxy = start_proxy(proxy_env)
+    with httpx.Client(base_url=proxy.url, timeout=20) as http:
+        if dialect == "anthropic":
+            body, headers = _messages(text=SIMPLE, stream=True), ANTHROPIC_HEADERS
+            answered = http.post("/v1/messages", json=body, headers=headers)
+        else:
+            answered = http.post("/v1/chat/completions", json=_chat(SIMPLE, stream=True))
+    assert answered.status_code == 200
+    last = [line for line in answered.text.splitlines() if line.startswith("data:")][-1]
+    said = json.loads(last[5:])["error"]["message"]
+    assert "failed mid-stream" in said and "invalid api key [REDACTED:anthropic_key]" in said
+    assert key not in answered.text

@@ -15,7 +15,7 @@ import anyio
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from ocp_router.redact_names import redact_name_head
+from ocp_router.redact_names import redact_name, redact_name_head
 from ocp_server.off_loop import WorkTimedOut
 from ocp_server.proxy import anthropic, openai
 from ocp_server.proxy.base import ProxyBase, body_size, tokens_of
@@ -172,7 +172,9 @@ class LocalAnswer(ProxyBase):
                 async for chunk in rendered:
                     yield chunk
             except LocalFailed as exc:
-                error = f"the local model failed mid-stream: {exc}"
+                # redacted as the trace is: the text goes to the client (an agent's cloud
+                # model), and a local server's error may quote the key it refused
+                error = f"the local model failed mid-stream: {redact_name(str(exc)).text}"
                 yield d.module.stream_error(error)
             finally:
                 with anyio.CancelScope(shield=True):  # cancelled by a hangup: close still
