@@ -278,3 +278,25 @@ def test_concurrent_requests_each_get_their_own_answer(
 
 async def _rows(proxy: Any) -> Any:
     return list(proxy.recorder.rows)
+
+
+# ---- count_tokens ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("model", [None, "", 7])
+def test_a_count_without_credentials_refuses_a_body_without_a_model_as_the_api_does(
+    start_proxy: Callable[..., RunningProxy], proxy_env: dict[str, str], model: object
+) -> None:
+    # `model` is required by the API (400 invalid_request_error); the estimate answered anyway,
+    # so a client that forgot it worked against the proxy and failed against the provider.
+    proxy = start_proxy(proxy_env, store=False)
+    body = {"messages": [{"role": "user", "content": "hello"}]}
+    if model is not None:
+        body["model"] = model  # type: ignore[assignment]
+    response = httpx.post(
+        proxy.url + "/v1/messages/count_tokens", json=body, headers=ANTHROPIC_HEADERS, timeout=30
+    )
+    assert response.status_code == 400, response.text
+    error = response.json()["error"]
+    assert error["type"] == "invalid_request_error"
+    assert error["message"].startswith("model: expected a model name")

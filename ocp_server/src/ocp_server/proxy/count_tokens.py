@@ -13,6 +13,7 @@ from ocp_server.off_loop import WorkTimedOut
 from ocp_server.proxy.admission import Admission, Refused
 from ocp_server.proxy.base import body_size, tokens_of
 from ocp_server.proxy.boundary import redact_body, redacted_error
+from ocp_server.proxy.chat import BadRequest, check_model
 from ocp_server.proxy.client_gone import ClientGone, unless_client_leaves
 from ocp_server.proxy.dialect import (
     ANTHROPIC,
@@ -56,6 +57,10 @@ class TokenCounting(Admission):
             return error_answer(d, exc.status, str(exc), exc.kind)
         if not isinstance(body, dict) or not isinstance(body.get("messages"), list):
             return error_answer(d, 400, "messages: expected a list of messages")
+        try:  # required by the API, which refuses a body without it: so does the estimate
+            check_model(body)
+        except BadRequest as exc:
+            return error_answer(d, 400, str(exc))
         creds = self._credentials(d, request.headers, consumed)
         if creds:
             await self._work("redaction", body_size(request), redact_body, body, building=True)
