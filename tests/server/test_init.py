@@ -46,7 +46,11 @@ def home(tmp_path: Path) -> Path:
 
 # The test suite runs from this checkout (an editable install), so init writes the checkout's
 # command: uvx builds ocp-server from it, with ocp-router and ocp-client from the same workspace.
-CHECKOUT = {"command": "uvx", "args": ["--from", str(REPO / "ocp_server"), "ocp-server"]}
+# `--compile-bytecode`, as the README's quick start installs: without it starts are slower.
+CHECKOUT = {
+    "command": "uvx",
+    "args": ["--compile-bytecode", "--from", str(REPO / "ocp_server"), "ocp-server"],
+}
 
 
 def test_claude_code_gets_project_mcp_json_no_key_and_the_approval(
@@ -348,23 +352,29 @@ def test_the_home_folder_is_not_a_workspace_to_wire(home: Path) -> None:
 # ---- how OCP was installed decides the command ------------------------------------------------
 
 
-def test_a_checkout_runs_through_uvx_from_the_checkout(tmp_path: Path) -> None:
+def test_a_checkout_runs_through_uvx_from_the_checkout_compiling_bytecode(tmp_path: Path) -> None:
     src = tmp_path / "ocp" / "ocp_server"
     src.mkdir(parents=True)
     (src / "pyproject.toml").write_text("[project]\nname = 'ocp-server'\n")
     editable = {"url": src.as_uri(), "dir_info": {"editable": True}}
     launch = detect_launch(prefix=tmp_path / "ocp" / ".venv", direct=editable)
-    assert (launch.how, launch.argv) == ("checkout", ["uvx", "--from", str(src), "ocp-server"])
+    assert (launch.how, launch.argv) == (
+        "checkout",
+        ["uvx", "--compile-bytecode", "--from", str(src), "ocp-server"],
+    )
     # `uvx --from <checkout>/ocp_server`: an ephemeral environment built from the folder.
     cached = tmp_path / "cache" / "uv" / "archive-v0" / "abc123"
     plain = {"url": src.as_uri(), "dir_info": {}}
     assert detect_launch(prefix=cached, direct=plain).argv == launch.argv
 
 
-def test_uvx_from_the_index_runs_this_version_again(tmp_path: Path) -> None:
+def test_uvx_from_the_index_runs_this_version_again_compiling_bytecode(tmp_path: Path) -> None:
     cached = tmp_path / ".cache" / "uv" / "archive-v0" / "xyz"
     launch = detect_launch(prefix=cached, direct=None)
-    assert (launch.how, launch.argv) == ("uvx", ["uvx", f"ocp-server@{__version__}"])
+    assert (launch.how, launch.argv) == (
+        "uvx",
+        ["uvx", "--compile-bytecode", f"ocp-server@{__version__}"],
+    )
     git = {
         "url": "https://github.com/example/ocp",
         "vcs_info": {"vcs": "git", "commit_id": "abc123"},
@@ -372,6 +382,7 @@ def test_uvx_from_the_index_runs_this_version_again(tmp_path: Path) -> None:
     }
     assert detect_launch(prefix=cached, direct=git).argv == [
         "uvx",
+        "--compile-bytecode",
         "--from",
         "git+https://github.com/example/ocp@abc123#subdirectory=ocp_server",
         "ocp-server",

@@ -1,10 +1,12 @@
 """How this ocp-server was installed, and so the command an IDE should run to start it.
 
 * From a checkout (`uv run` in the repository, or `uvx --from <checkout>/ocp_server`): the
-  IDE runs `uvx --from <checkout>/ocp_server ocp-server`, which builds the checkout as it is
-  (uv resolves ocp-router and ocp-wire from the same workspace).
+  IDE runs `uvx --compile-bytecode --from <checkout>/ocp_server ocp-server`, which builds the
+  checkout as it is (uv resolves ocp-router and ocp-wire from the same workspace).
 * From an index through uvx (`uvx ocp-server@0.4.0`): that environment lives in uv's cache
-  and may be cleaned away, so the IDE runs `uvx ocp-server@<this version>` again.
+  and may be cleaned away, so the IDE runs `uvx --compile-bytecode ocp-server@<this version>`.
+* Every uvx command compiles bytecode as uv installs (README, "The MCP server"): without it each
+  environment uv builds starts slower until Python has written its own cache.
 * Installed for good (pip, pipx, `uv tool install`, a virtualenv): the absolute path of the
   `ocp-server` entry point next to this interpreter.
 """
@@ -24,6 +26,7 @@ from urllib.parse import unquote, urlparse
 from ocp_server import __version__
 
 _UV_ARCHIVE = re.compile(r"^archive-v\d+$")  # uv's cache of ephemeral (uvx) environments
+_COMPILE = "--compile-bytecode"  # as the README's quick start installs
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,17 +115,17 @@ def detect_launch(
         return Launch(
             "checkout",
             uvx(absolute_uvx),
-            ("--from", str(source), "ocp-server"),
+            (_COMPILE, "--from", str(source), "ocp-server"),
             f"the checkout at {source}",
         )
     if ephemeral:
         vcs = _vcs_spec(direct)
         if vcs is not None:
-            return Launch("uvx", uvx(absolute_uvx), ("--from", vcs, "ocp-server"), vcs)
+            return Launch("uvx", uvx(absolute_uvx), (_COMPILE, "--from", vcs, "ocp-server"), vcs)
         return Launch(
             "uvx",
             uvx(absolute_uvx),
-            (f"ocp-server@{__version__}",),
+            (_COMPILE, f"ocp-server@{__version__}"),
             f"ocp-server {__version__} from the package index, through uvx",
         )
     script = entry_point(prefix)
