@@ -20,7 +20,7 @@ from ocp_router.redact import RedactingFilter
 from ocp_router.redact_names import NameRedactingFilter, redact_name
 from ocp_server import __version__
 from ocp_server.collector import importing
-from ocp_server.entry import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE
+from ocp_server.entry import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE, closed_output
 from ocp_server.hard_exit import end_process
 from ocp_server.mcp_config import CLIENTS
 from ocp_server.sdk_imports import import_server_sdk
@@ -337,7 +337,7 @@ def build_parser() -> argparse.ArgumentParser:
         f"a damaged database or routing calibration, files OCP writes); {EXIT_USAGE} a usage "
         "or configuration error (an option, an OCP_* variable, the workspace, a config file "
         f"init cannot merge into, --paid without the key it needs); {EXIT_INTERRUPTED} "
-        "interrupted (Ctrl-C).",
+        "interrupted (Ctrl-C). A reader that closes the pipe early (| head -1) ends it with 0.",
         parents=[common_options(top=True)],
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -485,4 +485,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        try:
+            status = main()
+        finally:
+            sys.stdout.flush()
+    except BrokenPipeError:  # as the `ocp-server` entry point (entry.py) ends
+        status = closed_output()
+    sys.exit(status)

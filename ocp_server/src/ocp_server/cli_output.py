@@ -51,6 +51,15 @@ def option_problems(exc: ValidationError, options: Mapping[str, str]) -> str:
     return "; ".join(problems)
 
 
+class _Console(Console):
+    """rich's Console, except that a closed pipe ends the command as every other write to it
+    does (entry.closed_output), not with rich's own exit status 1, which reads as a failure."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        raise BrokenPipeError("the reader closed the pipe")
+
+
 def console(
     *, stderr: bool = False, file: TextIO | None = None, env: Mapping[str, str] | None = None
 ) -> Console:
@@ -58,8 +67,8 @@ def console(
     the process's environment by default, sets COLUMNS)."""
     stream = file or (sys.stderr if stderr else sys.stdout)
     if stream.isatty() or columns_set(env):
-        return Console(file=stream, stderr=stderr and file is None)
-    return Console(file=stream, width=PIPE_WIDTH, soft_wrap=True, no_color=True)
+        return _Console(file=stream, stderr=stderr and file is None)
+    return _Console(file=stream, width=PIPE_WIDTH, soft_wrap=True, no_color=True)
 
 
 def format_seconds(seconds: float) -> str:

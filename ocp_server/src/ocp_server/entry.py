@@ -1,15 +1,31 @@
 """The `ocp-server` command: the CLI, loaded here so that a Ctrl-C while it is still loading
 (half a second of imports) ends it as a later one does, with exit status 130 and no
-KeyboardInterrupt traceback."""
+KeyboardInterrupt traceback; and a reader that closes the pipe (`| head -1`) ends it quietly."""
 
 from __future__ import annotations
 
-__all__ = ["EXIT_FAILURE", "EXIT_INTERRUPTED", "EXIT_USAGE", "main"]
+import os
+import sys
+
+__all__ = ["EXIT_FAILURE", "EXIT_INTERRUPTED", "EXIT_USAGE", "closed_output", "main"]
 
 # The commands' exit statuses besides 0.
 EXIT_FAILURE = 1  # the command could not do its work (a damaged file, a failed check)
 EXIT_USAGE = 2  # a bad option, setting or workspace: argparse's status for a usage error
 EXIT_INTERRUPTED = 130  # the shell's code for a command ended by Ctrl-C
+EXIT_READER_GONE = 0  # the reader took what it wanted (`| head -1`): nothing failed
+
+
+def closed_output() -> int:
+    """The end of a command whose reader closed its pipe: 0, as `set -o pipefail` scripts
+    expect of `cmd | head -1` (141, the shell's SIGPIPE code, would fail them). stdout is
+    pointed at /dev/null so the interpreter's last flush cannot print "Exception ignored"."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no stdout to repoint (closed, or not a file)
+        pass
+    return EXIT_READER_GONE
 
 
 def main() -> int:
@@ -19,6 +35,11 @@ def main() -> int:
         with importing():
             from ocp_server.cli import main as cli_main
 
-        return cli_main()
+        try:
+            return cli_main()
+        finally:  # a pipe's last block (argparse's --help exits), where a closed pipe is caught
+            sys.stdout.flush()
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        return closed_output()
