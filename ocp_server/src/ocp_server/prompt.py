@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 
 from ocp_router.tokens import estimate_tokens
 from ocp_server.brief import Brief
+from ocp_server.brief.sections import as_prompt_notes
 from ocp_server.index.models import SearchResult
 from ocp_server.sent_budget import fitted_counted
 
@@ -148,9 +149,10 @@ def brief_section(brief: Brief) -> str | None:
         or brief.notes
         or brief.traces
     )
-    if not remembered or not brief.text.strip():
+    notes = as_prompt_notes(brief.text)
+    if not remembered or not notes:
         return None
-    return NOTES_HEADER + brief.text.strip()
+    return NOTES_HEADER + notes
 
 
 async def brief_tokens(brief: Brief) -> int:
@@ -174,8 +176,8 @@ def build_prompt(request: str, hits: Sequence[SearchResult], brief: str | None) 
     if hits:
         parts.append(CONTEXT_HEADER)
         parts.extend(_block(_header(hit), hit, hit.text) for hit in hits)
-    if brief and brief.strip():
-        parts.append(NOTES_HEADER + brief.strip())
+    if brief and (notes := as_prompt_notes(brief)):  # as brief_section counts it
+        parts.append(NOTES_HEADER + notes)
     if not parts:
         return EnrichedPrompt(request, ())
     known = {v: kind for hit in hits for v, kind in hit.known}

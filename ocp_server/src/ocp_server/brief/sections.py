@@ -9,7 +9,15 @@ from typing import Final
 from ocp_server.brief.items import Item
 from ocp_server.brief.values import StaleMode
 
-__all__ = ["EMPTY", "HEADERS", "SECTION_NAMES", "TITLE", "brief_text", "left_out_line"]
+__all__ = [
+    "EMPTY",
+    "HEADERS",
+    "SECTION_NAMES",
+    "TITLE",
+    "as_prompt_notes",
+    "brief_text",
+    "left_out_line",
+]
 
 _SECTIONS: Final = (
     ("decisions", "## Active decisions (supersede or forget by id)"),
@@ -32,6 +40,17 @@ _NOUNS: Final = {  # each section's items: one, many
     "traces": ("notable route", "notable routes"),
 }
 TITLE: Final = "# Session memory"
+# The same sections inside an enriched prompt's "## Session notes": one level down, without
+# what tells restore's reader to supersede or forget (the prompt's reader answers a request).
+_PROMPT_HEADERS: Final = {
+    HEADERS["decisions"]: "### Active decisions",
+    HEADERS["stale"]: "### Stale: the code they cite changed (not facts; check before use)",
+    HEADERS["open_items"]: "### Open items",
+    HEADERS["state"]: "### State",
+    HEADERS["sessions"]: "### Earlier sessions",
+    HEADERS["notes"]: "### Notes",
+    HEADERS["traces"]: "### Notable routes",
+}
 EMPTY: Final = "Nothing saved by earlier sessions yet."
 
 
@@ -83,3 +102,17 @@ def brief_text(chosen: Sequence[Item], footer: str) -> str:
     if footer:
         lines += ["", footer]
     return "\n".join(lines)
+
+
+def as_prompt_notes(text: str) -> str:
+    """A brief's text as the body of an enriched prompt's session notes: without its title,
+    each section's header one level down and without restore's instructions. Only a whole
+    line after a blank one is a header (brief_text's layout): an item's line is kept as is."""
+    lines = text.strip().split("\n")
+    if lines and lines[0] == TITLE:
+        lines = lines[1:]
+    out = [
+        _PROMPT_HEADERS.get(line, line) if at == 0 or not lines[at - 1] else line
+        for at, line in enumerate(lines)
+    ]
+    return "\n".join(out).strip()
