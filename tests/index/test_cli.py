@@ -74,7 +74,10 @@ def test_search_with_a_malformed_glob_fails_naming_the_option(workspace: Path) -
     # the option the user typed, as for a glob too long (the tool's field is `path_glob`)
     done = run(workspace, "search", "verify token", "--glob", "{a,b")
     assert done.returncode == 2 and not done.stdout
+    # refused before a first index is built, so no progress line (after a second's indexing
+    # on a loaded machine) comes before it
     assert done.stderr.startswith("error: --glob: '{a,b' is malformed: unclosed alternate")
+    assert not (workspace / ".ocp").exists()
 
 
 @pytest.mark.parametrize(

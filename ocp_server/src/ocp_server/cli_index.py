@@ -17,6 +17,7 @@ from ocp_server.entry import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE
 from ocp_server.errors import DatabaseError, InputError
 from ocp_server.first_run import WorkspaceRefused, check_workspace, refuse_reason
 from ocp_server.index.full_disk import updated_unless_full
+from ocp_server.index.globs import relative_glob
 from ocp_server.index.languages import language_named
 from ocp_server.index.models import IndexSummary, SearchResponse
 from ocp_server.index.query import parse_query
@@ -187,8 +188,11 @@ def _note_as_options(note: str) -> str:
 
 
 async def _search(workspace: Path, args: SearchArgs, force: bool) -> SearchResponse:
-    # Checked first: a bad --language is reported before anything is indexed.
+    # Checked first: a bad --language or --glob is reported before anything is indexed (a
+    # first index takes minutes on a large repository, and its progress lines came first).
     language = language_named(args.language) if args.language is not None else None
+    if args.path_glob is not None:
+        relative_glob(workspace, args.path_glob)
     settings = _settings()
     await first_run_check(workspace, settings, force)  # a refused workspace said first
     async with await open_index(settings, workspace) as index:
