@@ -73,17 +73,33 @@ def test_every_token_format_is_redacted(fmt: Format) -> None:
     assert len(missed) <= 2, missed[:3]  # recall >= 99%
 
 
-def test_overall_recall_is_at_least_99_percent() -> None:
+#: The whole corpus's recall, measured on samples the tests above do not see (token formats
+#: seeded 1), in parts of about 20 formats: each part at least 99% means the whole is too (and
+#: no part hides below it behind the others). One test of all 47,800 samples ran past the
+#: 120-second test limit on a loaded 2-core machine; parts run on separate workers.
+_RECALL_PART = 20
+_RECALL_SAMPLES: tuple[tuple[Format, bool], ...] = tuple(
+    [(f, True) for f in PASSWORD_CONTEXTS] + [(f, False) for f in TOKEN_FORMATS]
+)
+_RECALL_PARTS = [
+    _RECALL_SAMPLES[i : i + _RECALL_PART] for i in range(0, len(_RECALL_SAMPLES), _RECALL_PART)
+]
+
+
+@pytest.mark.parametrize(
+    "part", _RECALL_PARTS, ids=lambda part: f"{part[0][0].name}..{part[-1][0].name}"
+)
+def test_recall_is_at_least_99_percent_in_every_part_of_the_corpus(
+    part: tuple[tuple[Format, bool], ...],
+) -> None:
     found = total = 0
-    for fmt in PASSWORD_CONTEXTS:
-        for text, secret in map(fmt.with_secret, PASSWORDS[:200]):
+    for fmt, is_password in part:
+        pairs = map(fmt.with_secret, PASSWORDS[:200]) if is_password else samples(fmt, 200, seed=1)
+        for text, secret in pairs:
             found += recalled(text, secret)
             total += 1
-    for fmt in TOKEN_FORMATS:
-        for text, secret in samples(fmt, 200, seed=1):
-            found += recalled(text, secret)
-            total += 1
-    assert found / total >= 0.99
+    assert total == 200 * len(part)
+    assert found / total >= 0.99, (found, total)
 
 
 # Ordinary code and text that mentions secrets without holding one: none of it may change.
