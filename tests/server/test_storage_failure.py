@@ -55,8 +55,16 @@ def test_a_first_build_the_disk_refuses_is_said_in_words_by_search_status_and_do
 ) -> None:
     ws = _workspace(tmp_path)
     db = ws / ".ocp" / "ocp.db"
+    # The first search waits for the build (up to OCP_FIRST_INDEX_WAIT) and is answered as soon
+    # as it fails on storage (`wait_built`). The default 5 s ran out on a loaded machine while
+    # the build was still writing its first 400 kB (the note said "still being built", as it
+    # rightly does for a build in progress): here up to 50 s, within the 60 s `call_tool` reads.
     raw = RawServer(
-        {"OCP_WORKSPACE": str(ws), "OCP_OLLAMA_URL": "http://127.0.0.1:9"},
+        {
+            "OCP_WORKSPACE": str(ws),
+            "OCP_OLLAMA_URL": "http://127.0.0.1:9",
+            "OCP_FIRST_INDEX_WAIT": "50",
+        },
         cwd=tmp_path,
         preexec=_limited,
     )
