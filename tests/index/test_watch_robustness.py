@@ -110,8 +110,13 @@ async def test_polling_tries_file_watches_again_and_watches_once_they_are_back(
         async with asyncio.timeout(60):
             while (await index.status()).watcher != "polling":
                 await asyncio.sleep(0.05)
-            await asyncio.sleep(0.5)  # tried again meanwhile, still out of watches
-            assert (await index.status()).watcher == "polling"
+            # tried again meanwhile (each try an update), still out of watches: polling
+            # throughout, never "starting" while a try is under way
+            seen = set()
+            for _ in range(50):
+                seen.add((await index.status()).watcher)
+                await asyncio.sleep(0.01)
+            assert seen == {"polling"}
             out_of_watches[0] = False
             while (await index.status()).watcher != "watching":
                 await asyncio.sleep(0.05)

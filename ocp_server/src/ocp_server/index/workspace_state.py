@@ -82,6 +82,7 @@ class WorkspaceState(ClosesOnExit):
         self.watcher_state = "off"
         self._polling: str | None = None  # why the watcher polls, once inotify failed
         self._inotify_again = 0.0  # when polling, the time.monotonic() to try inotify again
+        self._trying_watches = False  # polling, and file watches tried again meanwhile
         self.watcher_error: str | None = None
         # The last update's storage failure, in words (errors.storage_cause), until one works;
         # whether the database may hold its record.

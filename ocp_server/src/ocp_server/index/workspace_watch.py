@@ -58,13 +58,15 @@ class WorkspaceWatch(WorkspaceUpdates):
         delay = RETRY_FIRST
         try:
             while not stop.is_set():
-                self.watcher_state = "starting"
+                if self.watcher_state != "polling":  # polling till file watches are back
+                    self.watcher_state = "starting"
                 try:
                     await self._watch(stop)  # returns when stopped, or to watch a new folder
                     delay = RETRY_FIRST
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:  # noqa: BLE001 - a locked database, a folder gone…
+                    self._trying_watches = False  # still polling (below), or retrying
                     if self._polling is None and watch_limit_reached(exc):
                         # A quick retry brings no watches back (other watchers hold them):
                         # polling at once, rather than stale between retries, and inotify
@@ -118,6 +120,9 @@ class WorkspaceWatch(WorkspaceUpdates):
         catch_up: list[asyncio.Task[IndexSummary | None]] = []
 
         def armed() -> None:
+            if self._trying_watches:  # file watches are back: no longer polling
+                self._trying_watches = False
+                self.watcher_state = self._watching()
             catch_up.append(asyncio.create_task(self.update()))
 
         try:
@@ -149,6 +154,7 @@ class WorkspaceWatch(WorkspaceUpdates):
                 break  # a new folder, git's config: watch() starts again, and lists them again
             if self._polling is not None and time.monotonic() >= self._inotify_again:
                 self._polling = None  # watch() starts again, with inotify if it has watches
+                self._trying_watches = True
                 break
             # Its watches went with it (a folder made again there is not watched); its parent
             # is not watched, so watch() retries until it is back. Checked at every timeout
@@ -169,7 +175,7 @@ class WorkspaceWatch(WorkspaceUpdates):
                     )
 
     def _watching(self) -> str:
-        return "watching" if self._polling is None else "polling"
+        return "watching" if self._polling is None and not self._trying_watches else "polling"
 
     def _gone(self) -> str:
         return f"the workspace folder {self.workspace} was deleted; watched again once it is back"
