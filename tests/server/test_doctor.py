@@ -448,3 +448,15 @@ async def test_a_global_config_serving_this_project_is_ok(
     _global_config(home, "windsurf", entry)
     found = await checks(workspace, home, OCP_OLLAMA_URL=fake_ollama.url)
     assert found["Windsurf"][0] == "ok", found["Windsurf"]
+
+
+def test_mismatched_distributions_are_told_to_reinstall_as_init_launches_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The hint is the command an IDE config holds: init writes `uvx --compile-bytecode …`,
+    # and without the flag each start compiles the package again (slower first starts).
+    monkeypatch.setattr(doctor, "dist_version", lambda dist: "0.3.0")
+    check = doctor._versions()
+    assert check.status == "fail"
+    assert "ocp-router 0.3.0" in check.detail
+    assert f"`uvx --compile-bytecode ocp-server@{__version__}`" in check.detail

@@ -66,7 +66,8 @@ def _versions() -> Check:
             "versions",
             "fail",
             f"{line}: the distributions must be the same release. Reinstall them together: "
-            f"`uvx ocp-server@{__version__}` or `pip install -U 'ocp-server=={__version__}'`",
+            f"`uvx --compile-bytecode ocp-server@{__version__}` (as `ocp-server init` writes) "
+            f"or `pip install -U 'ocp-server=={__version__}'`",
         )
     return Check("versions", "ok", line)
 
