@@ -105,6 +105,9 @@ class ServerSettings:
     first_index_wait: float = 5.0
     # ocp_model_route calls that run at once; later ones wait their turn (see server.py).
     route_concurrency: int = 4
+    # The largest postings snapshot saved beside the database for a restart to read instead
+    # of the rows, in MiB (index/saved_snapshot.py); 0: none saved (one saved before deleted).
+    snapshot_mb: int = 1024
 
     def tool_name(self, shape: ToolShape[Any, Any]) -> str:
         """`shape`'s name as the tools are advertised (OCP_TOOL_NAMES), for every message."""
@@ -157,6 +160,7 @@ class ServerSettings:
                 env, "OCP_FIRST_INDEX_WAIT", default.first_index_wait, maximum=300.0
             ),
             route_concurrency=_int(env, "OCP_ROUTE_CONCURRENCY", default.route_concurrency, 1),
+            snapshot_mb=_int(env, "OCP_SNAPSHOT_MB", default.snapshot_mb, 0, 1 << 20),
         )
 
 

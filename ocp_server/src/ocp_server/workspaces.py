@@ -77,14 +77,20 @@ def database_naming(settings: ServerSettings) -> DatabaseNaming:
     )
 
 
-async def open_index(settings: ServerSettings, path: Path) -> WorkspaceIndex:
-    """The workspace's index (created on first use), with the settings' file limits."""
+async def open_index(
+    settings: ServerSettings, path: Path, *, save_snapshot: bool = False
+) -> WorkspaceIndex:
+    """The workspace's index (created on first use), with the settings' file limits;
+    `save_snapshot`: its postings are saved beside the database (a server's, not a CLI
+    command's: it would exit during the write)."""
     return await WorkspaceIndex.open(
         path,
         settings.db_path_for(path),
         max_file_bytes=settings.max_file_bytes,
         history_commits=settings.history_commits,
         naming=database_naming(settings),
+        saved_snapshot_bytes=settings.snapshot_mb << 20,
+        save_snapshot=save_snapshot,
     )
 
 
@@ -93,7 +99,7 @@ async def open_workspace(
 ) -> Workspace:
     """The index and memory of `path`, with `session_id` started; `watch` starts the task
     that keeps the index fresh as files change. Nothing is left open when it fails."""
-    index = await open_index(settings, path)
+    index = await open_index(settings, path, save_snapshot=True)
     try:
         # Memory has its own connection: the indexer runs transactions on the index's.
         db = await connect(settings.db_path_for(path), database_naming(settings))

@@ -15,11 +15,14 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["NO_OWN_FILES", "OwnFiles", "SIDE_FILES", "same_file"]
+__all__ = ["NO_OWN_FILES", "OwnFiles", "SIDE_FILES", "SNAPSHOT_FILES", "same_file"]
 
 #: The database, and the files SQLite keeps beside it (this module imports nothing of OCP's:
 #: the listing's importers need not load the database's).
 SIDE_FILES = ("", "-wal", "-shm", "-journal")
+#: The snapshot saved beside the database (`saved_snapshot`), and the one being written: not
+#: SQLite's (the database opens whatever they are), but OCP's own files all the same.
+SNAPSHOT_FILES = ("-snapshot", "-snapshot-new")
 
 Identity = tuple[int, int]  # (st_dev, st_ino)
 
@@ -43,13 +46,14 @@ class OwnFiles:
     @classmethod
     def of(cls, workspace: Path, db_path: Path) -> OwnFiles:
         """`db_path`'s files; their names in the workspace when its path is inside it."""
-        paths = tuple(f"{db_path}{s}" for s in SIDE_FILES)
+        paths = tuple(f"{db_path}{s}" for s in SIDE_FILES + SNAPSHOT_FILES)
         try:
             folder = db_path.parent.resolve().relative_to(workspace.resolve()).as_posix()
         except ValueError:  # outside, or inside by another spelling (identities() then)
             return cls(frozenset(), paths)
         prefix = "" if folder == "." else folder + "/"
-        return cls(frozenset(f"{prefix}{db_path.name}{s}" for s in SIDE_FILES), paths)
+        names = (f"{prefix}{db_path.name}{s}" for s in SIDE_FILES + SNAPSHOT_FILES)
+        return cls(frozenset(names), paths)
 
     def identities(self) -> frozenset[Identity]:
         """Those of the files that exist now: taken at each listing (SQLite makes the -wal and

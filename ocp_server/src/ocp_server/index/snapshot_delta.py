@@ -49,6 +49,7 @@ from ocp_server.index.lexical import (
     read_connection,
 )
 from ocp_server.index.postings import Postings
+from ocp_server.index.saved_snapshot import SnapshotKey, read_saved, snapshot_key
 
 __all__ = ["Loaded", "MAX_SHARE", "load_snapshot_since"]
 
@@ -63,14 +64,20 @@ MAX_SHARE = 0.1
 
 class Loaded(NamedTuple):
     snapshot: Snapshot
-    applied: bool  # built from the snapshot held and the changes since (else read whole)
-    lineage: str  # the database's (`change_log.lineage`), to be handed back with `snapshot`
+    #: how it was made: "full" (read whole), "delta" (the snapshot held, brought up to date),
+    #: "saved" (the saved one, as it is) or "saved+delta" (the saved one, brought up to date)
+    how: str
+    key: SnapshotKey  # the database's (its `lineage` to be handed back with `snapshot`)
 
 
-def load_snapshot_since(db_path: Path, held: list[Snapshot], lineage: str) -> Loaded:
+def load_snapshot_since(
+    db_path: Path, held: list[Snapshot], lineage: str, *, saved: bool = False
+) -> Loaded:
     """The snapshot of the database as it is now, built from the snapshot `held` holds (of
     the database of lineage `lineage`) and the changes recorded since (`change_log`) when they
-    are all there and few enough, else read whole. Blocking: run it in a thread.
+    are all there and few enough, else read whole. Holding none, and with `saved`, the
+    snapshot saved beside the database (`saved_snapshot`) is taken as held when it is of this
+    database. Blocking: run it in a thread.
 
     The old snapshot is taken out of `held` and let go table by table as the new ones are
     built: with no other reference to it (a search still running holds one), an update's
@@ -79,21 +86,27 @@ def load_snapshot_since(db_path: Path, held: list[Snapshot], lineage: str) -> Lo
     try:
         conn.execute("BEGIN")
         generation = change_log.current_generation(conn)
-        now = change_log.lineage(conn)
+        key = snapshot_key(conn)
+        how = "delta"
+        if saved and not held and (found := read_saved(db_path, key)) is not None:
+            if found.generation == generation:
+                conn.execute("COMMIT")
+                return Loaded(found, "saved", key)
+            held, lineage, how = [found], key.lineage, "saved+delta"
         change = (
             change_log.changes_since(conn, held[0].generation, generation)
-            if held and now == lineage
+            if held and key.lineage == lineage
             else None
         )
         if change is None or len(change.files) > MAX_SHARE * held[0].n_files:
             held.clear()
-            return Loaded(lexical.read_snapshot(conn, generation), False, now)
+            return Loaded(lexical.read_snapshot(conn, generation), "full", key)
         snapshot = _read_delta(conn, held, generation, change)
         conn.execute("COMMIT")
     finally:
         conn.close()
     return_freed_memory()  # the old tables' pages, as a full load hands back its own
-    return Loaded(snapshot, True, now)
+    return Loaded(snapshot, how, key)
 
 
 @dataclass(frozen=True, slots=True)

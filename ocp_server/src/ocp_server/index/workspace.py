@@ -41,7 +41,11 @@ class WorkspaceIndex(WorkspaceSearch, WorkspaceWatch):
         max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
         history_commits: int = DEFAULT_HISTORY_COMMITS,
         naming: DatabaseNaming | None = None,
+        saved_snapshot_bytes: int = 0,
+        save_snapshot: bool = False,
     ) -> WorkspaceIndex:
+        """`saved_snapshot_bytes`: the largest postings snapshot saved beside the database
+        (0: none), which this process writes when `save_snapshot` (saved_snapshot.py)."""
         workspace = workspace.resolve()
         if not workspace.is_dir():
             raise NotADirectoryError(f"workspace {workspace} is not a folder")
@@ -58,6 +62,8 @@ class WorkspaceIndex(WorkspaceSearch, WorkspaceWatch):
             db_path,
             max_file_bytes=max_file_bytes,
             history_commits=history_commits,
+            saved_snapshot_bytes=saved_snapshot_bytes,
+            save_snapshot=save_snapshot,
         )
 
 

@@ -57,6 +57,8 @@ class WorkspaceState(ClosesOnExit):
         *,
         max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
         history_commits: int = DEFAULT_HISTORY_COMMITS,
+        saved_snapshot_bytes: int = 0,
+        save_snapshot: bool = False,
     ) -> None:
         self.workspace = workspace
         self.db = db
@@ -103,9 +105,13 @@ class WorkspaceState(ClosesOnExit):
             own_files=OwnFiles.of(workspace, db_path),
             lease_owner=self.owner,
         )
-        self.snapshots = CurrentSnapshot(db_path)  # postings, for search
+        # postings, for search (saved beside the database: saved_snapshot.py)
+        self.snapshots = CurrentSnapshot(
+            db_path, saved_bytes=saved_snapshot_bytes, save=save_snapshot
+        )
 
     async def aclose(self) -> None:
+        await self.snapshots.aclose()
         if self._holds_lease:
             await release_lease(self.db, self.owner)
         if self._reader is not None:

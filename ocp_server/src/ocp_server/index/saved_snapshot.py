@@ -1,0 +1,338 @@
+"""The postings snapshot (`lexical.Snapshot`) saved in a file beside the database, so that a
+restart reads it instead of every chunk's row (100,000 files: about 1 s of CPU from the rows,
+0.05-0.2 s from the file; bench/bench_restart_search.py).
+
+It is a cache of the rows, never new data: written from a snapshot read from them (the files
+skipped, secrets among them, are in neither), and used only for what the database holds now.
+Its key is the database's lineage (`change_log.lineage`: made again at the same path, another
+one), the workspace the database holds, its schema version and the generation it was read at
+(`change_log.token`, with its stamp); the format's version and a digest of the modules that
+build a snapshot stand for the code. A file of another key, format or build, cut short or
+damaged is left unused (the caller reads the rows, and writes it again); one of an older
+generation of the same database is brought up to date as a held snapshot is
+(`snapshot_delta`).
+
+The format is numpy's `.npz` (a zip of `.npy` members, stored, never pickled: read with
+`allow_pickle=False`): a `header` member (JSON: format, build, key, generation, and how the
+snapshot's fields are laid out over the members) and one member per array; a tuple of strings
+is its UTF-8 text joined by NUL with a mask of its None; arrays two tables share (their keys)
+are stored once. Each member's CRC-32 is checked as it is read: a damaged file fails to read.
+It is written to `<database>-snapshot-new`, then renamed over `<database>-snapshot`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import sqlite3
+import threading
+import zipfile
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.lib.npyio import NpzFile
+
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None  # type: ignore[assignment]
+
+from ocp_server import __version__
+from ocp_server.db import FILE_MODE
+from ocp_server.index import change_log
+from ocp_server.index.commit_postings import History
+from ocp_server.index.lexical import Block, Snapshot
+from ocp_server.index.own_files import SNAPSHOT_FILES
+from ocp_server.index.postings import Postings
+
+__all__ = [
+    "FORMAT",
+    "SnapshotKey",
+    "read_saved",
+    "remove_saved",
+    "saved_path",
+    "snapshot_key",
+    "write_saved",
+]
+
+logger = logging.getLogger(__name__)
+
+#: The layout's version: a change of what a member holds moves it on (a change of the modules
+#: that build a snapshot is seen by their digest, `_build`).
+FORMAT = 1
+
+#: The modules whose code makes a snapshot what it is: a file another build of them wrote is
+#: not used (one read of the rows after an upgrade).
+_BUILDERS = ("lexical", "postings", "commit_postings", "lexicon", "languages", "saved_snapshot")
+
+_PARTS: dict[str, type] = {c.__name__: c for c in (Snapshot, Postings, Block, History)}
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotKey:
+    """What a saved snapshot is of, besides its generation."""
+
+    lineage: str  # the database's (`change_log.lineage`)
+    workspace: str  # the workspace the database holds (meta `workspace`)
+    schema: int  # PRAGMA user_version
+
+
+def snapshot_key(conn: sqlite3.Connection) -> SnapshotKey:
+    """The key of the database `conn` reads, in its transaction."""
+    rows = conn.execute("SELECT value FROM meta WHERE key = 'workspace'").fetchall()
+    ((schema,),) = conn.execute("PRAGMA user_version").fetchall()
+    return SnapshotKey(change_log.lineage(conn), str(rows[0][0]) if rows else "", int(schema))
+
+
+def saved_path(db_path: Path) -> Path:
+    return Path(f"{db_path}{SNAPSHOT_FILES[0]}")
+
+
+def _new_path(db_path: Path) -> Path:
+    return Path(f"{db_path}{SNAPSHOT_FILES[1]}")
+
+
+_build_digest: str | None = None
+
+
+def _build() -> str:
+    """A digest of this format, the package's version and the code of `_BUILDERS`."""
+    global _build_digest
+    if _build_digest is None:
+        digest = hashlib.blake2b(f"{FORMAT} {__version__}".encode(), digest_size=12)
+        here = Path(__file__).parent
+        for name in _BUILDERS:
+            try:
+                digest.update((here / f"{name}.py").read_bytes())
+            except OSError:  # installed without its sources: the version stands for them
+                digest.update(name.encode())
+        _build_digest = digest.hexdigest()
+    return _build_digest
+
+
+def _stamped(generation: str) -> bool:
+    """Whether a generation carries its stamp (`change_log.token`): only then does it name
+    one state of one database (an unstamped number may come back after a restore)."""
+    return "." in generation
+
+
+def _member(part: str, field: str) -> str:
+    """A field's member name: `chunk_body.keys`."""
+    return f"{part}.{field}" if part else field
+
+
+# ---- writing --------------------------------------------------------------------------------
+
+
+class _Layout:
+    """A snapshot's fields as members (`_put`): the JSON layout and the arrays."""
+
+    def __init__(self) -> None:
+        self.members: dict[str, np.ndarray] = {}
+        self._seen: dict[int, str] = {}  # id(array) -> its member: shared keys stored once
+
+    def put(self, name: str, value: object) -> Any:
+        if isinstance(value, np.ndarray):
+            if value.dtype.hasobject:
+                raise TypeError(f"{name}: an array of objects cannot be saved")
+            if (first := self._seen.get(id(value))) is not None:
+                return {"same": first}
+            self._seen[id(value)] = name
+            self.members[name] = value
+            return "array"
+        if isinstance(value, bool):
+            return {"bool": value}
+        if isinstance(value, str):
+            return {"str": value}
+        if isinstance(value, tuple):
+            return {"strings": self._strings(name, value)}
+        if isinstance(value, dict):  # the stems: str -> indexes
+            self._strings(f"{name}:keys", tuple(value))
+            values = list(value.values())
+            self.members[f"{name}:sizes"] = np.fromiter(map(len, values), np.int64, len(values))
+            joined = np.concatenate(values) if values else np.zeros(0, dtype=np.int64)
+            self.members[f"{name}:values"] = joined
+            return {"stems": len(values)}
+        kind = type(value).__name__
+        if _PARTS.get(kind) is type(value):
+            parts = {
+                f.name: self.put(_member(name, f.name), getattr(value, f.name))
+                for f in fields(value)  # type: ignore[arg-type]
+                if f.init
+            }
+            return {"of": kind, "fields": parts}
+        raise TypeError(f"{name}: a {kind} cannot be saved")
+
+    def _strings(self, name: str, values: tuple[str | None, ...]) -> int:
+        text = "\0".join(v or "" for v in values).encode("utf-8", "surrogatepass")
+        self.members[name] = np.frombuffer(text, dtype=np.uint8)
+        self.members[f"{name}:none"] = np.fromiter(
+            (v is None for v in values), dtype=bool, count=len(values)
+        )
+        return len(values)
+
+
+def write_saved(
+    db_path: Path,
+    snapshot: Snapshot,
+    key: SnapshotKey,
+    max_bytes: int,
+    stop: threading.Event | None = None,
+) -> bool:
+    """Save `snapshot` (read from the database of `key`) beside the database, replacing the
+    file at once when written whole; False when not written: larger than `max_bytes`, its
+    generation unstamped, another process writing one, or `stop` set meanwhile. Blocking."""
+    if not _stamped(snapshot.generation):
+        return False
+    layout = _Layout()
+    header = {
+        "format": FORMAT,
+        "build": _build(),
+        "generation": snapshot.generation,
+        "lineage": key.lineage,
+        "workspace": key.workspace,
+        "schema": key.schema,
+        "layout": layout.put("", snapshot),
+    }
+    if sum(a.nbytes for a in layout.members.values()) > max_bytes:
+        logger.info("the index's snapshot is larger than OCP_SNAPSHOT_MB: not saved")
+        return False
+    new = _new_path(db_path)
+    fd = _create(new)
+    if fd is None:
+        return False
+    stopped = False
+    try:
+        # renamed while its lock is held: no other writer can have it open for writing then
+        with os.fdopen(fd, "wb") as out:
+            with zipfile.ZipFile(out, "w", allowZip64=True) as zipped:
+                text = json.dumps(header).encode()
+                members = {"header": np.frombuffer(text, dtype=np.uint8), **layout.members}
+                for name, array in members.items():
+                    if stopped := stop is not None and stop.is_set():
+                        break
+                    with zipped.open(f"{name}.npy", "w", force_zip64=True) as member:
+                        np.lib.format.write_array(member, array, allow_pickle=False)
+            if stopped:
+                new.unlink()
+                return False
+            out.flush()
+            os.replace(new, saved_path(db_path))
+    except BaseException:
+        new.unlink(missing_ok=True)
+        raise
+    return True
+
+
+def _create(new: Path) -> int | None:
+    """The new file, open for this write alone: None while another process writes it (it
+    holds the file's lock; one a killed writer left is locked by no one, and written over).
+    Without flock (Windows) two processes saving at once may spoil the file: read, it fails
+    its checks and the rows are read."""
+    for _ in range(3):
+        fd = os.open(new, os.O_WRONLY | os.O_CREAT, FILE_MODE)
+        try:
+            if fcntl is not None:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            if os.path.samestat(os.fstat(fd), os.stat(new)):  # not renamed before the lock
+                os.ftruncate(fd, 0)
+                return fd
+        except BlockingIOError:  # another process writes it
+            os.close(fd)
+            return None
+        except FileNotFoundError:  # renamed by its writer: a new one is made
+            pass
+        except BaseException:
+            os.close(fd)
+            raise
+        os.close(fd)
+    return None
+
+
+def remove_saved(db_path: Path) -> None:
+    """Delete the saved snapshot (saving turned off)."""
+    saved_path(db_path).unlink(missing_ok=True)
+
+
+# ---- reading --------------------------------------------------------------------------------
+
+
+def read_saved(db_path: Path, key: SnapshotKey) -> Snapshot | None:
+    """The snapshot saved beside the database when it was read from the database of `key`
+    with this build, else None (none saved, another key, format or build; a file cut short,
+    damaged or unreadable: said in the log). Its generation may be older than the
+    database's: the caller checks it. Blocking."""
+    path = saved_path(db_path)
+    try:
+        # opened here: np.load leaves a file it opened open when it holds no array at all
+        with path.open("rb") as file, _npz(np.load(file, allow_pickle=False)) as npz:
+            header = json.loads(bytes(npz["header"]))
+            found = SnapshotKey(header["lineage"], header["workspace"], header["schema"])
+            if (header["format"], header["build"]) != (FORMAT, _build()) or found != key:
+                logger.info("the saved snapshot %s is of another index or build: unused", path)
+                return None
+            generation = header["generation"]
+            if not isinstance(generation, str) or not _stamped(generation):
+                return None
+            snapshot = _Reader(npz).get("", header["layout"])
+    except FileNotFoundError:
+        return None
+    except Exception as exc:  # noqa: BLE001 - a file cut short or damaged: the rows are read
+        logger.warning(
+            "the saved snapshot %s could not be read (%s): the index's rows are read", path, exc
+        )
+        return None
+    if not isinstance(snapshot, Snapshot) or snapshot.generation != generation:
+        logger.warning("the saved snapshot %s holds no snapshot: the index's rows are read", path)
+        return None
+    return snapshot
+
+
+def _npz(loaded: object) -> NpzFile:
+    if not isinstance(loaded, NpzFile):
+        raise ValueError("not an .npz file")
+    return loaded
+
+
+class _Reader:
+    """A layout's values from the members (`_Layout.put` backwards)."""
+
+    def __init__(self, npz: NpzFile) -> None:
+        self._npz = npz
+        self._arrays: dict[str, np.ndarray] = {}
+
+    def get(self, name: str, entry: Any) -> object:
+        if entry == "array":
+            array = self._arrays[name] = self._npz[name]
+            return array
+        if "same" in entry:
+            return self._arrays[entry["same"]]
+        if "bool" in entry:
+            return bool(entry["bool"])
+        if "str" in entry:
+            return str(entry["str"])
+        if "strings" in entry:
+            return self._strings(name, entry["strings"])
+        if "stems" in entry:
+            stems = self._strings(f"{name}:keys", entry["stems"])
+            sizes = self._npz[f"{name}:sizes"]
+            values = self._npz[f"{name}:values"]
+            ends = np.cumsum(sizes).tolist()
+            starts = [0, *ends[:-1]]
+            return {s: values[a:b] for s, a, b in zip(stems, starts, ends, strict=True)}
+        cls = _PARTS[entry["of"]]
+        return cls(**{f: self.get(_member(name, f), e) for f, e in entry["fields"].items()})
+
+    def _strings(self, name: str, count: int) -> tuple[str | None, ...]:
+        text = bytes(self._npz[name]).decode("utf-8", "surrogatepass")
+        none = self._npz[f"{name}:none"]
+        values = text.split("\0") if count else []
+        if len(values) != count or len(none) != count:
+            raise ValueError(f"{name}: {len(values)} strings, not {count}")
+        if not none.any():
+            return tuple(values)
+        return tuple(None if n else v for v, n in zip(values, none.tolist(), strict=True))

@@ -1,0 +1,293 @@
+"""The postings snapshot saved beside the database (`saved_snapshot`): a restart reads it
+instead of the rows and answers as from them; one a few updates old is brought up to date;
+one that is stale beyond the change log, of another database, workspace, schema or build,
+cut short or damaged is left unused (the rows are read); it holds nothing the rows do not, is
+not saved when turned off or too large, and is never listed as a workspace file."""
+
+from __future__ import annotations
+
+import logging
+import random
+import shutil
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ocp_server.index import lexical, saved_snapshot
+from ocp_server.index.files import list_workspace
+from ocp_server.index.own_files import OwnFiles
+from ocp_server.index.saved_snapshot import SnapshotKey, read_saved, saved_path
+from ocp_server.index.workspace import WorkspaceIndex
+from ocp_server.settings import ServerSettings
+from ocp_server.workspaces import open_index
+from tests.index.test_snapshot_delta import _answers, _edit, repo  # noqa: F401
+from tests.index.test_snapshot_load import _fields
+
+SAVED = 1 << 30
+
+
+async def _open(ws: Path, db: Path, *, save: bool = True, size: int = SAVED) -> WorkspaceIndex:
+    return await WorkspaceIndex.open(ws, db, saved_snapshot_bytes=size, save_snapshot=save)
+
+
+async def _saved_by_a_server(ws: Path, db: Path) -> list[object]:
+    """Build, search (the rows read: saved at once), wait for the save; the answers."""
+    async with await _open(ws, db) as index:
+        await index.update()
+        answers = await _answers(index)
+        assert index.snapshots.loads == {"full": 1}
+        await index.snapshots.saved()
+    assert saved_path(db).is_file()
+    return answers
+
+
+async def _restarted(ws: Path, db: Path) -> tuple[list[object], dict[str, int]]:
+    """A restart's answers (reading only: nothing saved again) and how its snapshot loaded."""
+    async with await _open(ws, db, save=False) as index:
+        answers = await _answers(index)
+        assert _fields(await index.snapshot()) == _fields(lexical.load_snapshot(db))
+        return answers, dict(index.snapshots.loads)
+
+
+async def test_a_restart_answers_from_the_saved_snapshot_as_from_the_rows(
+    repo: Path,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "ocp.db"
+    before = await _saved_by_a_server(repo, db)
+    answers, loads = await _restarted(repo, db)
+    assert loads == {"saved": 1}
+    assert answers == before
+    assert any(answers)
+    async with await _open(repo, db, save=False, size=SAVED) as index:  # the same, shared keys
+        snap = await index.snapshot()
+        assert snap.file_body.keys is snap.chunk_body.keys
+
+
+async def test_a_saved_snapshot_a_few_updates_old_is_brought_up_to_date(
+    repo: Path,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "ocp.db"
+    await _saved_by_a_server(repo, db)
+    _edit(repo / "pkg1" / "mod_1.py", "zqsavedlater")
+    async with await _open(repo, db, save=False) as index:  # an update no snapshot follows
+        await index.update()
+    answers, loads = await _restarted(repo, db)
+    assert loads == {"saved+delta": 1}
+    async with await _open(repo, db, save=False) as index:
+        found = await index.search("zqsavedlater", refresh=False)
+    assert [r.path for r in found.results] == ["pkg1/mod_1.py"]
+
+
+def _flip(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    for at in range(len(data) // 3, len(data) // 3 + 64):
+        data[at] ^= 0x5A
+    path.write_bytes(bytes(data))
+
+
+def _cut(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+
+
+def _garbage(path: Path) -> None:
+    path.write_bytes(random.Random(3).randbytes(5000))
+
+
+@pytest.mark.parametrize("damage", [_flip, _cut, _garbage, lambda p: p.write_bytes(b"")])
+async def test_a_damaged_saved_snapshot_is_left_unused_and_saved_again(
+    repo: Path,  # noqa: F811
+    tmp_path: Path,
+    damage: object,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    db = tmp_path / "ocp.db"
+    before = await _saved_by_a_server(repo, db)
+    assert callable(damage)
+    damage(saved_path(db))
+    with caplog.at_level(logging.WARNING, logger=saved_snapshot.__name__):
+        answers, loads = await _restarted(repo, db)
+    assert loads == {"full": 1}
+    assert answers == before
+    assert "could not be read" in caplog.text
+    # a server's next load writes it whole again
+    async with await _open(repo, db) as index:
+        await index.snapshot()
+        await index.snapshots.saved()
+    assert (await _restarted(repo, db))[1] == {"saved": 1}
+
+
+async def test_a_saved_snapshot_a_folder_or_unreadable_never_breaks_a_search(
+    repo: Path,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "ocp.db"
+    before = await _saved_by_a_server(repo, db)
+    saved_path(db).unlink()
+    saved_path(db).mkdir()
+    answers, loads = await _restarted(repo, db)
+    assert (answers, loads) == (before, {"full": 1})
+    async with await _open(repo, db) as index:  # a server cannot save there: it says so
+        await index.snapshot()
+        await index.snapshots.saved()
+        assert await _answers(index) == before
+
+
+async def test_a_saved_snapshot_stale_beyond_the_change_log_is_left_unused(
+    repo: Path,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "ocp.db"
+    await _saved_by_a_server(repo, db)
+    _edit(repo / "pkg1" / "mod_1.py", "zqstalemarker")
+    async with await _open(repo, db, save=False) as index:
+        await index.update()
+    with sqlite3.connect(db) as conn:
+        conn.execute("DELETE FROM index_changes")  # (pruned, or written by an older server)
+    answers, loads = await _restarted(repo, db)
+    assert loads == {"full": 1}
+    async with await _open(repo, db, save=False) as index:
+        found = await index.search("zqstalemarker", refresh=False)
+    assert [r.path for r in found.results] == ["pkg1/mod_1.py"]
+
+
+async def test_a_saved_snapshot_of_a_generation_restored_with_another_stamp_is_left_unused(
+    repo: Path,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "ocp.db"
+    await _saved_by_a_server(repo, db)
+    with sqlite3.connect(db) as conn:  # the same number, another state (a backup restored)
+        conn.execute("UPDATE index_stamps SET stamp = 'restored'")
+    assert (await _restarted(repo, db))[1] == {"full": 1}
+
+
+async def test_a_saved_snapshot_of_a_database_made_again_is_left_unused(
+    repo: Path,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "ocp.db"
+    await _saved_by_a_server(repo, db)
+    kept = saved_path(db).read_bytes()
+    for suffix in ("", "-wal", "-shm", "-snapshot"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    async with await _open(repo, db, save=False) as index:
+        await index.update()
+    saved_path(db).write_bytes(kept)
+    assert (await _restarted(repo, db))[1] == {"full": 1}
+
+
+async def test_a_saved_snapshot_of_another_workspace_is_left_unused(
+    repo: Path,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    # a workspace copied with its own database: the same lineage and generation, another
+    # workspace recorded (the copy's database takes it over)
+    ws_db = repo / ".ocp" / "ocp.db"
+    await _saved_by_a_server(repo, ws_db)
+    copy = tmp_path / "copy"
+    shutil.copytree(repo, copy, symlinks=True)
+    copied = copy / ".ocp" / "ocp.db"
+    assert saved_path(copied).is_file()
+    assert (await _restarted(copy, copied))[1] == {"full": 1}
+
+
+async def test_a_saved_snapshot_of_another_build_is_left_unused(
+    repo: Path,  # noqa: F811
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    db = tmp_path / "ocp.db"
+    await _saved_by_a_server(repo, db)
+    monkeypatch.setattr(saved_snapshot, "_build_digest", "another build")
+    assert (await _restarted(repo, db))[1] == {"full": 1}
+    monkeypatch.setattr(saved_snapshot, "_build_digest", None)
+    monkeypatch.setattr(saved_snapshot, "FORMAT", saved_snapshot.FORMAT + 1)
+    assert (await _restarted(repo, db))[1] == {"full": 1}
+
+
+async def test_a_saved_snapshot_is_read_only_for_its_own_key(
+    repo: Path,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "ocp.db"
+    await _saved_by_a_server(repo, db)
+    conn = lexical.read_connection(db)
+    key = saved_snapshot.snapshot_key(conn)
+    conn.close()
+    assert read_saved(db, key) is not None
+    for other in (
+        SnapshotKey("another lineage", key.workspace, key.schema),
+        SnapshotKey(key.lineage, "/another/workspace", key.schema),
+        SnapshotKey(key.lineage, key.workspace, key.schema + 1),
+    ):
+        assert read_saved(db, other) is None, other
+
+
+async def test_turned_off_nothing_is_saved_and_a_saved_one_is_deleted(
+    repo: Path,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "ocp.db"
+    await _saved_by_a_server(repo, db)
+    settings = ServerSettings.from_env({"OCP_SNAPSHOT_MB": "0", "OCP_DB_PATH": str(db)})
+    async with await open_index(settings, repo, save_snapshot=True) as index:
+        await index.snapshot()
+        await index.snapshots.saved()
+        assert index.snapshots.loads == {"full": 1}
+    assert not saved_path(db).exists()
+
+
+async def test_a_snapshot_larger_than_the_bound_is_not_saved(
+    repo: Path,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "ocp.db"
+    async with await _open(repo, db, size=1000) as index:
+        await index.update()
+        await index.snapshot()
+        await index.snapshots.saved()
+    assert not saved_path(db).exists()
+    assert not Path(f"{db}-snapshot-new").exists()
+
+
+async def test_the_saved_snapshot_holds_no_secret_and_no_skipped_file(tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    secret = "sk-ant-api03-" + "Q7x" * 30
+    (ws / "settings_prod.py").write_text(f'API_KEY = "{secret}"\ndef load_settings(): pass\n')
+    (ws / ".env").write_text(f"ANTHROPIC_API_KEY={secret}\n")
+    (ws / "billing.py").write_text("def compute_invoice(order):\n    return order.total\n")
+    db = tmp_path / "ocp.db"
+    async with await _open(ws, db) as index:
+        await index.update()
+        await index.snapshot()
+        await index.snapshots.saved()
+    data = saved_path(db).read_bytes()
+    assert secret.encode() not in data and b"Q7xQ7x" not in data
+    with sqlite3.connect(db) as conn:
+        indexed = [r[0] for r in conn.execute("SELECT path FROM files WHERE skip_reason IS NULL")]
+    assert ".env" not in indexed and b".env" not in data  # skipped: in no row either
+    conn = lexical.read_connection(db)
+    key = saved_snapshot.snapshot_key(conn)
+    conn.close()
+    saved = read_saved(db, key)
+    assert saved is not None and sorted(saved.paths) == sorted(indexed)
+
+
+def test_the_saved_snapshot_beside_a_database_in_the_workspace_is_no_workspace_file(
+    tmp_path: Path,
+) -> None:
+    ws = tmp_path / "ws"
+    (ws / "data").mkdir(parents=True)
+    (ws / "app.py").write_text("x = 1\n")
+    db = ws / "data" / "ocp.db"
+    for suffix in ("", "-snapshot", "-snapshot-new"):
+        Path(f"{db}{suffix}").write_bytes(np.arange(10).tobytes())
+    own = OwnFiles.of(ws, db)
+    listed = [c.path for c in list_workspace(ws, own_files=own).candidates]
+    assert listed == ["app.py"]
+    assert own.written(f"{db}-snapshot") and own.written(f"{db}-snapshot-new")
