@@ -10,6 +10,7 @@ import logging
 import random
 import shutil
 import sqlite3
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -291,3 +292,32 @@ def test_the_saved_snapshot_beside_a_database_in_the_workspace_is_no_workspace_f
     listed = [c.path for c in list_workspace(ws, own_files=own).candidates]
     assert listed == ["app.py"]
     assert own.written(f"{db}-snapshot") and own.written(f"{db}-snapshot-new")
+
+
+async def test_a_save_waits_for_no_other_writer_and_writes_over_a_killed_ones_file(
+    repo: Path,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    fcntl = pytest.importorskip("fcntl")  # (Windows has no flock: the file's checks remain)
+    db = tmp_path / "ocp.db"
+    async with await _open(repo, db, save=False) as index:
+        await index.update()
+        snap = await index.snapshot()
+    conn = lexical.read_connection(db)
+    key = saved_snapshot.snapshot_key(conn)
+    conn.close()
+    new = Path(f"{db}-snapshot-new")
+    new.write_bytes(b"half a file a killed server left")
+    with new.open("rb") as held:  # another process writing: it holds the lock
+        fcntl.flock(held, fcntl.LOCK_EX)
+        assert not saved_snapshot.write_saved(db, snap, key, SAVED)
+        assert not saved_path(db).exists()
+    stop = threading.Event()
+    stop.set()  # a server closing: the write gives up, its file removed
+    assert not saved_snapshot.write_saved(db, snap, key, SAVED, stop)
+    assert not new.exists() and not saved_path(db).exists()
+    new.write_bytes(b"half a file a killed server left")  # no one holds it: written over
+    assert saved_snapshot.write_saved(db, snap, key, SAVED)
+    assert not new.exists()
+    found = read_saved(db, key)
+    assert found is not None and _fields(found) == _fields(snap)

@@ -81,3 +81,22 @@ async def test_a_workspace_not_indexed_yet_is_not_read_ahead(tmp_path: Path) -> 
     finally:
         await _closed(ws)
     assert [r.path for r in found.results] == ["refund.py"]
+
+
+async def test_a_damaged_saved_snapshot_is_read_from_the_rows_and_saved_for_the_next_start(
+    tmp_path: Path,
+) -> None:
+    folder, db = _project(tmp_path)
+    async with await WorkspaceIndex.open(folder, db) as index:
+        await index.update()
+    Path(f"{db}-snapshot").write_bytes(b"PK\x03\x04" + bytes(range(256)) * 8)  # not a zip
+    for expected in ({"full": 1}, {"saved": 1}):  # the second start reads what the first saved
+        ws = await _opened(folder, db)
+        try:
+            await _settled(ws)
+            found = await ws.index.search("compute refund", refresh=False)
+            assert ws.index.snapshots.loads == expected
+            await ws.index.snapshots.saved()
+        finally:
+            await _closed(ws)
+        assert [r.path for r in found.results] == ["refund.py"]
