@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from ocp_router.errors import ConfigError
 from ocp_server.index import lexical, saved_snapshot
 from ocp_server.index.files import list_workspace
 from ocp_server.index.own_files import OwnFiles
@@ -321,3 +322,24 @@ async def test_a_save_waits_for_no_other_writer_and_writes_over_a_killed_ones_fi
     assert not new.exists()
     found = read_saved(db, key)
     assert found is not None and _fields(found) == _fields(snap)
+
+
+def test_the_snapshot_setting_is_a_size_in_mib_or_zero() -> None:
+    assert ServerSettings.from_env({}).snapshot_mb == 1024
+    assert ServerSettings.from_env({"OCP_SNAPSHOT_MB": "0"}).snapshot_mb == 0
+    for bad in ("-1", "off", "1.5"):
+        with pytest.raises(ConfigError, match=r"OCP_SNAPSHOT_MB='.*' is invalid: expected an"):
+            ServerSettings.from_env({"OCP_SNAPSHOT_MB": bad})
+
+
+async def test_an_index_opened_without_the_setting_neither_reads_nor_deletes_the_saved_one(
+    repo: Path,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    # (`ocp-server doctor` opens the index so)
+    db = tmp_path / "ocp.db"
+    await _saved_by_a_server(repo, db)
+    async with await WorkspaceIndex.open(repo, db) as index:
+        await index.snapshot()
+        assert index.snapshots.loads == {"full": 1}
+    assert (await _restarted(repo, db))[1] == {"saved": 1}

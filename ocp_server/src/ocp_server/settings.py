@@ -106,7 +106,8 @@ class ServerSettings:
     # ocp_model_route calls that run at once; later ones wait their turn (see server.py).
     route_concurrency: int = 4
     # The largest postings snapshot saved beside the database for a restart to read instead
-    # of the rows, in MiB (index/saved_snapshot.py); 0: none saved (one saved before deleted).
+    # of the rows, in MiB (index/saved_snapshot.py); 0: none read or saved (a server deletes
+    # one saved before).
     snapshot_mb: int = 1024
 
     def tool_name(self, shape: ToolShape[Any, Any]) -> str:

@@ -31,8 +31,8 @@ SAVE_EVERY = 300.0
 class CurrentSnapshot:
     def __init__(self, db_path: Path, *, saved_bytes: int = 0, save: bool = False) -> None:
         """`saved_bytes`: the largest snapshot saved beside the database (0: none is read or
-        written, and one saved before is deleted); `save`: this process writes it (a server;
-        a CLI command only reads it)."""
+        written); `save`: this process writes it (a server; a CLI command only reads it),
+        and with `saved_bytes` 0 deletes one saved before (turned off)."""
         self.db_path = db_path
         self._snapshot: Snapshot | None = None
         self._lineage = ""  # the database's the snapshot was read from (`change_log.lineage`)
@@ -41,6 +41,7 @@ class CurrentSnapshot:
         self.loads: Counter[str] = Counter()
         self._saved_bytes = saved_bytes
         self._save = save and saved_bytes > 0
+        self._remove = save and saved_bytes == 0
         self._key: SnapshotKey | None = None  # of the database the snapshot was read from
         self._saved_generation = ""  # the generation saved last (or found saved)
         self._saved_at = time.monotonic()  # when; a first save after updates waits SAVE_EVERY
@@ -82,7 +83,7 @@ class CurrentSnapshot:
 
     def _loaded(self, snapshot: Snapshot, how: str, first: bool) -> None:
         if self._saved_bytes == 0:
-            if first:  # turned off: none is left behind
+            if first and self._remove:  # turned off: none is left behind
                 remove_saved(self.db_path)
             return
         if how == "saved":

@@ -129,7 +129,7 @@ def _member(part: str, field: str) -> str:
 
 
 class _Layout:
-    """A snapshot's fields as members (`_put`): the JSON layout and the arrays."""
+    """A snapshot's fields as members (`put`): the JSON layout and the arrays."""
 
     def __init__(self) -> None:
         self.members: dict[str, np.ndarray] = {}
