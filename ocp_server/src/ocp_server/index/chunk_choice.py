@@ -13,7 +13,7 @@ from typing import NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-from ocp_server.index.hits import Floats, Hits, Ints, doc_sums, reduce_any, reduce_max
+from ocp_server.index.hits import Floats, Hits, Ints, doc_sums, reduce_add, reduce_any, reduce_max
 from ocp_server.index.lexical import Snapshot
 from ocp_server.index.lexicon import TILE_LINES
 from ocp_server.index.query import Query
@@ -71,7 +71,7 @@ class ChunkScores(NamedTuple):
         if not reduce_any(held):
             return best
         a, sizes, firsts = a[held], sizes[held], firsts[held]
-        total = int(sizes.sum())
+        total = int(reduce_add(sizes))
         at = np.arange(total) + (a - firsts).repeat(sizes)  # the files' chunks, one run each
         values = self.values[at]
         top = np.maximum.reduceat(values, firsts)
@@ -135,7 +135,9 @@ def whole_message(
     if not wanted or len(wanted) == len(query.pair_keys):
         return None, 0
     where, inside = at
-    template = np.isin(np.asarray(query.pair_keys, dtype=np.int64), np.asarray(wanted))
+    # a few keys: a set over them costs a tenth of np.isin's Python-level work
+    kept = set(wanted)
+    template = np.array([key in kept for key in query.pair_keys], dtype=bool)
     held = inside & template[pairs.term]
     whole = doc_sums(where[pairs.docs[held]], None, len(phrase)) >= len(wanted) - 1e-9
     return (whole, len(wanted)) if reduce_any(whole) else (None, 0)

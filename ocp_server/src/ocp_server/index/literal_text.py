@@ -323,7 +323,10 @@ def _scanned(
     for (mask, _), among in masks.items():
         holds = (held & np.uint64(mask)) == np.uint64(mask)
         if among is not None:
-            holds &= np.isin(chunks, among, assume_unique=True)
+            # np.isin's result by a mask over the chunks: its Python-level work cost more
+            member = np.zeros(snap.n_chunks, dtype=bool)
+            member[among] = True
+            holds &= member[chunks]
         wanted |= holds
     chunks = chunks[wanted]
     if not len(chunks):
@@ -484,12 +487,10 @@ async def _reranked(
     if template == " ".join(query.text.split()) or len(words(query.text)) > RERANK_WORDS:
         return none, []  # no value: the same ranking again; or a request, not a line printed
     # a window whose every chunk holding its phrases was read back holds in none
-    seen = np.asarray(read_back, dtype=np.intp)
-    live = [
-        i
-        for i, among in enumerate(phrased)
-        if among is None or not reduce_all(np.isin(among, seen, assume_unique=True))
-    ]
+    # np.isin's answer by a mask over the chunks: its Python-level work cost more
+    seen = np.zeros(snap.n_chunks, dtype=bool)
+    seen[read_back] = True
+    live = [i for i, among in enumerate(phrased) if among is None or not reduce_all(seen[among])]
     bare = parse_query(template)
     if bare.empty or not live:
         return none, []

@@ -122,8 +122,10 @@ def subject_window(snap: Snapshot, at: list[int], hits: Hits, weight: Floats, ca
     if len(could):
         tiles = np.unpackbits(by_byte.take(could, axis=1), axis=1, bitorder="little")
         share = reduce_add(tiles * steps[:, None], axis=0, dtype=np.uint16)
-        # a byte's 8 tiles side by side: one reduction over rows, not a reduceat of one
-        # segment a byte (numpy's reduceat pays per segment)
-        best[could] = reduce_max(share.reshape(-1, 8), axis=1)
+        # a byte's 8 tiles side by side: halved three times, the odd tiles against the even
+        # (a reduction over rows of 8, or a reduceat of one segment a byte, pays per row)
+        pairs = np.maximum(share[0::2], share[1::2])
+        pairs = np.maximum(pairs[0::2], pairs[1::2])
+        best[could] = np.maximum(pairs[0::2], pairs[1::2])
         bound = np.maximum.reduceat(best, edges)
     return bound / _SHARE_STEPS
