@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from contextlib import aclosing
 from dataclasses import dataclass, field, replace
@@ -39,11 +40,23 @@ class LocalFailed(Exception):
     def __init__(
         self, target: LocalTarget, detail: str, error_type: str = "BackendResponseError"
     ) -> None:
+        detail = without_userinfo(detail)
         super().__init__(f"{target.kind} {target.model}: {detail}")
         self.detail = detail
         # As the router names it (ocp_router.errors): BackendUnavailable only when the model
         # could not be reached, which the trace tells from a model that failed an answer.
         self.error_type = error_type
+
+
+# A URL's `user:password@` (OCP_OLLAMA_URL or OCP_LOCAL_BASE_URL with basic auth for a proxy in
+# front of the server), which a server's own error text or an exception's may quote; the
+# password is no secret pattern redaction knows ("hunter2").
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^\s/?#@]+@")
+
+
+def without_userinfo(text: str) -> str:
+    """`text` with every URL's user and password shown as `***`."""
+    return _USERINFO.sub(r"\1***@", text)
 
 
 @dataclass(frozen=True, slots=True)

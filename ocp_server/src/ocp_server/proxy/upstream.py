@@ -1,7 +1,8 @@
 """The paid tier: the client's body, with the tier's model and redacted, sent to the paid
 provider in the client's own dialect; the answer relayed as it came (status, headers that
 matter, body or stream byte for byte, but for an OpenAI stream's usage chunk the proxy asked
-for and the client did not), with the usage read on the way for cost.
+for and the client did not, and an in-stream error event's strings, redacted), with the usage
+read on the way for cost.
 
 An answer too long to hold (over HEAD_BYTES) is relayed as it comes, its usage found on the
 way; an error body too long to be an honest one (over ERROR_BODY_BYTES) is not relayed.
@@ -24,6 +25,7 @@ from httpx._decoders import SUPPORTED_DECODERS  # what `aiter_bytes` can decode
 
 from ocp_router.redact_names import redact_name_head
 from ocp_server.off_loop import off_loop_within
+from ocp_server.proxy.boundary import redacted_error
 from ocp_server.proxy.chat import Usage
 from ocp_server.proxy.json_field import TopLevelField
 from ocp_server.proxy.lines import LineBuffer, LineTooLong
@@ -312,11 +314,34 @@ async def relay_stream(
 
 
 def _shown_lines(complete: bytes, hidden: Callable[[bytes], bool] | None) -> bytes:
+    if b'"error"' in complete:  # (a key: inside a JSON string its quotes are escaped)
+        complete = b"".join(map(_redacted_error_line, complete.splitlines(keepends=True)))
     if hidden is None:
         return complete
     # An event's blank line left after its hidden `data:` line ends an event with no data,
     # which a server-sent events reader drops.
     return b"".join(line for line in complete.splitlines(keepends=True) if not hidden(line))
+
+
+def _redacted_error_line(line: bytes) -> bytes:
+    """An in-stream error event's `data:` line (Anthropic's `event: error`, OpenAI's error
+    chunk) with its strings redacted, as an error body is (boundary.redacted_error): the
+    provider's error may quote the key it refused, and the client's agent reads it. Any other
+    line as it came."""
+    data = line.rstrip(b"\r\n")
+    if not data.startswith(b"data:") or b'"error"' not in data:
+        return line
+    try:
+        event = json.loads(data[5:])
+    except ValueError:
+        return line
+    if not isinstance(event, dict) or "error" not in event:
+        return line
+    payload = data[5:].lstrip(b" ")
+    redacted = redacted_error(payload)
+    if redacted is payload:
+        return line
+    return b"data: " + redacted + line[len(data) :]
 
 
 def _scan(complete: bytes, outcome: Outcome, fold: Callable[[Any, Usage], Usage]) -> None:
