@@ -174,7 +174,8 @@ def test_an_upstream_that_stalls_mid_stream_ends_the_anthropic_stream_with_an_er
     assert events[0][0] == "message_start"
     name, data = events[-1]
     assert name == "error"
-    assert json.loads(data)["error"]["type"] == "api_error"
+    # a timeout, as the API's error types name it (the SDK's GatewayTimeoutErrorObject)
+    assert json.loads(data)["error"]["type"] == "timeout_error"
     assert "sent nothing for 0.5 s mid-stream" in json.loads(data)["error"]["message"]
     row = proxy.call(_last_row)
     url = fake_anthropic.url + "/v1/messages"

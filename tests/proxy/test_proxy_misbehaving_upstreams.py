@@ -178,6 +178,7 @@ def test_a_local_model_still_trickling_at_ocp_local_timeout_is_stopped(
     if stream:
         name, data = _sse_events(response.text)[-1]
         assert name == "error"
+        assert json.loads(data)["error"]["type"] == "timeout_error"
         assert "OCP_LOCAL_TIMEOUT" in json.loads(data)["error"]["message"]
         assert "OCP_LOCAL_TIMEOUT" in row["error"]
     else:

@@ -62,8 +62,11 @@ def error_body(
     return {"type": "error", "error": {"type": kind, "message": message}}
 
 
-def stream_error(message: str, kind: str = "api_error") -> bytes:
-    """The `error` event: how a failure after the first byte reaches the client."""
+def stream_error(message: str, *, timed_out: bool = False) -> bytes:
+    """The `error` event: how a failure after the first byte reaches the client. `timed_out`:
+    the upstream (or the local model) ran out of time, which the API's error types name
+    `timeout_error` (the SDK's GatewayTimeoutErrorObject); anything else is an `api_error`."""
+    kind = "timeout_error" if timed_out else "api_error"
     data = json.dumps(error_body(500, message, kind))
     return f"event: error\ndata: {data}\n\n".encode()
 

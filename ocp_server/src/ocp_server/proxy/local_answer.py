@@ -175,7 +175,7 @@ class LocalAnswer(ProxyBase):
                 # redacted as the trace is: the text goes to the client (an agent's cloud
                 # model), and a local server's error may quote the key it refused
                 error = f"the local model failed mid-stream: {redact_name(str(exc)).text}"
-                yield d.module.stream_error(error)
+                yield d.module.stream_error(error, timed_out=exc.error_type == "BackendTimeout")
             finally:
                 with anyio.CancelScope(shield=True):  # cancelled by a hangup: close still
                     await events.aclose()

@@ -63,10 +63,11 @@ def error_body(
     }
 
 
-def stream_error(message: str, kind: str = "server_error") -> bytes:
+def stream_error(message: str, *, timed_out: bool = False) -> bytes:
     """How a failure after the first byte reaches the client: an `error` chunk (what OpenAI
-    itself sends mid-stream; the SDK raises it), then the stream ends without `[DONE]`."""
-    body = {"error": {"message": message, "type": kind, "param": None, "code": None}}
+    itself sends mid-stream; the SDK raises it), then the stream ends without `[DONE]`. A
+    `server_error` whether or not it `timed_out` (OpenAI names no type of its own for that)."""
+    body = {"error": {"message": message, "type": "server_error", "param": None, "code": None}}
     return f"data: {json.dumps(body)}\n\n".encode()
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import anyio
 import httpx
@@ -67,6 +67,12 @@ def unreadable_encoding(headers: httpx.Headers, upstream: str) -> str | None:
         f"the {upstream} upstream answered in a content-encoding the proxy cannot read "
         f"({unknown}), though it asked for identity"
     )
+
+
+class StreamError(Protocol):
+    """A dialect's in-stream error event (`anthropic.stream_error`, `openai.stream_error`)."""
+
+    def __call__(self, message: str, *, timed_out: bool = False) -> bytes: ...
 
 
 class CutShort(Exception):
@@ -282,7 +288,7 @@ async def relay_stream(
     response: httpx.Response,
     outcome: Outcome,
     fold: Callable[[Any, Usage], Usage],
-    stream_error: Callable[[str], bytes],
+    stream_error: StreamError,
     failure: Callable[[httpx.HTTPError, str], str],
     hidden: Callable[[bytes], bool] | None = None,
 ) -> AsyncGenerator[bytes, None]:
@@ -307,7 +313,8 @@ async def relay_stream(
         yield stream_error(f"{outcome.error}; the answer is incomplete")
     except httpx.HTTPError as exc:
         outcome.error = failure(exc, "mid-stream")
-        yield stream_error(f"{outcome.error}; the answer is incomplete")
+        timed_out = isinstance(exc, httpx.TimeoutException)
+        yield stream_error(f"{outcome.error}; the answer is incomplete", timed_out=timed_out)
     finally:
         with anyio.CancelScope(shield=True):  # cancelled by a hangup: close still
             await response.aclose()
