@@ -140,6 +140,48 @@ def session_hint(body: Mapping[str, Any], headers: Mapping[str, str]) -> str | N
     return headers.get("x-claude-code-session-id")
 
 
+# A local answer's thinking block carries this `signature` (the field is required, and opaque
+# to clients). The API verifies a signature passed back and refuses one it did not make (a
+# 400, "Invalid `signature` in `thinking` block"): such blocks are taken out of a conversation
+# before it goes to the paid tier (`drop_local_thinking`).
+LOCAL_SIGNATURE = "ocp-local-thinking"
+
+
+def asks_for_thinking(body: Mapping[str, Any]) -> bool:
+    """Whether the client asked to see thinking: `thinking` enabled (a budget), adaptive or
+    between tools, and not `display: "omitted"`."""
+    config = body.get("thinking")
+    if not isinstance(config, dict):
+        return False
+    on = config.get("type") in ("enabled", "adaptive", "between_tools")
+    return on and config.get("display") != "omitted"
+
+
+def drop_local_thinking(body: dict[str, Any]) -> int:
+    """Take the thinking blocks of local answers (`LOCAL_SIGNATURE`) out of the assistant
+    turns of `body`, in place; how many there were."""
+    dropped = 0
+    for message in body.get("messages") or ():
+        if not isinstance(message, dict) or message.get("role") != "assistant":
+            continue
+        content = message.get("content")
+        if not isinstance(content, list):
+            continue
+        kept = [
+            b
+            for b in content
+            if not (
+                isinstance(b, dict)
+                and b.get("type") == "thinking"
+                and b.get("signature") == LOCAL_SIGNATURE
+            )
+        ]
+        if len(kept) < len(content):
+            dropped += len(content) - len(kept)
+            message["content"] = kept
+    return dropped
+
+
 # ---- to a local model ----------------------------------------------------------------------
 def to_chat(body: Mapping[str, Any]) -> Chat:
     messages: list[ChatMessage] = []
@@ -215,21 +257,33 @@ def to_chat(body: Mapping[str, Any]) -> Chat:
         tools=tools,
         watch=list(body.get("stop_sequences") or ()),  # (validated: strings)
         json_format=next((json_schema_of(spec) for _, spec in _output_formats(body)), None),
+        think=asks_for_thinking(body),
     )
 
 
 # ---- from a local model --------------------------------------------------------------------
-def _usage(usage: Usage) -> dict[str, int]:
-    return {
+def _usage(usage: Usage) -> dict[str, Any]:
+    out: dict[str, Any] = {
         "input_tokens": usage.input_tokens,
         "output_tokens": usage.output_tokens,
         "cache_creation_input_tokens": 0,
         "cache_read_input_tokens": 0,
     }
+    return out | _thinking_tokens(usage)
+
+
+def _thinking_tokens(usage: Usage) -> dict[str, Any]:
+    """The thinking's share of the output, as the API's `output_tokens_details` gives it,
+    when the model thought (counted in `output_tokens` whether or not it was relayed)."""
+    if not usage.reasoning_tokens:
+        return {}
+    return {"output_tokens_details": {"thinking_tokens": usage.reasoning_tokens}}
 
 
 def render_json(events: list[Event], model: str, message_id: str) -> dict[str, Any]:
     content: list[dict[str, Any]] = []
+    if thinking := "".join(e.text for e in events if e.kind == "thinking"):
+        content.append({"type": "thinking", "thinking": thinking, "signature": LOCAL_SIGNATURE})
     text = "".join(e.text for e in events if e.kind == "text")
     if text:
         content.append({"type": "text", "text": text})
@@ -265,16 +319,41 @@ def _event(kind: str, data: dict[str, Any]) -> bytes:
 async def render_stream(
     events: AsyncIterator[Event], model: str, message_id: str, input_tokens: int
 ) -> AsyncIterator[bytes]:
-    """The Messages event stream for a local answer: message_start, one block per text run
-    or tool call, message_delta with the stop reason and usage, message_stop."""
+    """The Messages event stream for a local answer: message_start, one block per thinking
+    run, text run or tool call, message_delta with the stop reason and usage, message_stop."""
     start = render_json([], model, message_id) | {"content": [], "stop_reason": None}
     start["usage"] = _usage(Usage(input_tokens, 1))
     yield _event("message_start", {"type": "message_start", "message": start})
-    index, text_open = 0, False
+    index, text_open, thinking_open = 0, False, False
     block: dict[str, Any]
     delta: dict[str, Any]
     async for e in events:
-        if e.kind == "text" and e.text:
+        if thinking_open and e.kind != "thinking":
+            # the signature comes just before the block's stop, as the API sends it
+            delta = {"type": "signature_delta", "signature": LOCAL_SIGNATURE}
+            yield _event(
+                "content_block_delta",
+                {"type": "content_block_delta", "index": index, "delta": delta},
+            )
+            yield _event("content_block_stop", {"type": "content_block_stop", "index": index})
+            index, thinking_open = index + 1, False
+        if e.kind == "thinking" and e.text:
+            if text_open:
+                yield _event("content_block_stop", {"type": "content_block_stop", "index": index})
+                index, text_open = index + 1, False
+            if not thinking_open:
+                block = {"type": "thinking", "thinking": "", "signature": ""}
+                yield _event(
+                    "content_block_start",
+                    {"type": "content_block_start", "index": index, "content_block": block},
+                )
+                thinking_open = True
+            delta = {"type": "thinking_delta", "thinking": e.text}
+            yield _event(
+                "content_block_delta",
+                {"type": "content_block_delta", "index": index, "delta": delta},
+            )
+        elif e.kind == "text" and e.text:
             if not text_open:
                 block = {"type": "text", "text": ""}
                 yield _event(
@@ -312,9 +391,10 @@ async def render_stream(
             if text_open:
                 yield _event("content_block_stop", {"type": "content_block_stop", "index": index})
             delta = {"stop_reason": _STOP.get(e.stop, "end_turn"), "stop_sequence": e.stop_sequence}
-            usage = {"output_tokens": e.usage.output_tokens}
+            usage: dict[str, Any] = {"output_tokens": e.usage.output_tokens}
             if e.usage.input_tokens:  # the model's count, over message_start's estimate
                 usage["input_tokens"] = e.usage.input_tokens
+            usage |= _thinking_tokens(e.usage)
             yield _event("message_delta", {"type": "message_delta", "delta": delta, "usage": usage})
             yield _event("message_stop", {"type": "message_stop"})
             # (no return: reading the events to their end frees the local connection)

@@ -77,6 +77,10 @@ class Chat:
     # json_object). Both local backends constrain their output to it (Ollama's `format`, an
     # OpenAI-compatible server's `response_format`).
     json_format: dict[str, Any] | str | None = None
+    # The client asked to see the model's thinking (Anthropic's `thinking`, OpenAI's
+    # `reasoning_effort`): Ollama is asked for it (`think`) and it is relayed; otherwise a
+    # thinking model's thinking is dropped (still counted in the output tokens).
+    think: bool = False
 
 
 # Chat.json_format for "any JSON object", as Ollama's `format` spells it.
@@ -101,7 +105,8 @@ class Usage:
     output_tokens: int = 0
     cache_read_tokens: int = 0
     cache_write_tokens: int = 0
-    reasoning_tokens: int = 0  # of output_tokens: a local server's own count, when it gives one
+    # of output_tokens: a local server's own count, else OCP's estimate of the thinking read
+    reasoning_tokens: int = 0
 
 
 # Why a request that demands a tool call is not answered locally: the local model is offered
@@ -119,9 +124,9 @@ def token_count(value: Any) -> int:
 
 @dataclass(frozen=True, slots=True)
 class Event:
-    """One piece of a local answer: `text`, a whole `tool` call, or `done` (with the stop
-    reason in OpenAI's words, stop | length | tool_calls, or stop_sequence with the client's
-    sequence that was reached, and the usage)."""
+    """One piece of a local answer: `text`, `thinking` (its text in `text`), a whole `tool`
+    call, or `done` (with the stop reason in OpenAI's words, stop | length | tool_calls, or
+    stop_sequence with the client's sequence that was reached, and the usage)."""
 
     kind: str
     text: str = ""

@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from ocp_server.off_loop import WorkTimedOut
+from ocp_server.proxy import anthropic
 from ocp_server.proxy.admission import Admission, Refused
 from ocp_server.proxy.base import body_size, tokens_of
 from ocp_server.proxy.boundary import redact_body, redacted_error
@@ -63,7 +64,8 @@ class TokenCounting(Admission):
             return error_answer(d, 400, str(exc))
         creds = self._credentials(d, request.headers, consumed)
         if creds:
-            await self._work("redaction", body_size(request), redact_body, body, building=True)
+            size = body_size(request)
+            await self._work("redaction", size, _for_upstream, body, building=True)
             headers = creds | self._forwarded(request.headers)
             counting = self._count_upstream(headers, body, body_size(request))
             try:
@@ -124,3 +126,10 @@ class TokenCounting(Admission):
         if status != 200:
             content = redacted_error(content)
         return Response(content, status, relay_headers(response.headers))
+
+
+def _for_upstream(body: dict[str, Any]) -> None:
+    """`body` as the provider may read it: local answers' thinking blocks out (it refuses
+    their signature, anthropic.drop_local_thinking) and redacted."""
+    anthropic.drop_local_thinking(body)
+    redact_body(body)

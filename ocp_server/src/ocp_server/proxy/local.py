@@ -73,6 +73,9 @@ class LocalTarget:
     explain: Callable[[httpx.HTTPError], Exception] | None = None
     # OCP_LOCAL_API_KEY, a bearer token for an OpenAI-compatible server that requires one
     api_key: str | None = field(default=None, repr=False)
+    # Models that answered `think` with Ollama's 400 "does not support thinking": asked
+    # without it from then on, while the proxy runs.
+    unthinking: set[str] = field(default_factory=set, compare=False, repr=False)
 
 
 async def unread_prompt(
@@ -94,7 +97,7 @@ async def unread_prompt(
     )
 
 
-def _ollama_body(chat: Chat, model: str) -> dict[str, Any]:
+def _ollama_body(chat: Chat, model: str, think: bool = False) -> dict[str, Any]:
     names = {c.id: c.name for m in chat.messages for c in m.tool_calls}
     messages = []
     for m in chat.messages:
@@ -124,7 +127,25 @@ def _ollama_body(chat: Chat, model: str) -> dict[str, Any]:
         body["tools"] = [{"type": "function", "function": t} for t in chat.tools]
     if chat.json_format is not None:  # a schema, or "json": Ollama constrains its output to it
         body["format"] = chat.json_format
+    if think:  # (a model without thinking answers 400 "does not support thinking")
+        body["think"] = True
     return body
+
+
+# What Ollama answers `think` with for a model that cannot think (a 400, server/routes.go).
+_NO_THINKING = "does not support thinking"
+
+
+class _CannotThink(Exception):
+    """The local model refused `think`: asked again without it."""
+
+
+async def _without_thinking(events: AsyncIterator[Event]) -> AsyncIterator[Event]:
+    """`events` but the model's thinking, which the client did not ask to see."""
+    async with aclosing(events):  # type: ignore[type-var]
+        async for event in events:
+            if event.kind != "thinking":
+                yield event
 
 
 def _openai_body(chat: Chat, model: str) -> dict[str, Any]:
@@ -183,9 +204,10 @@ async def stream_local(
     keeps trickling tokens is stopped too). Raises `LocalFailed`."""
     if chat.max_tokens is None and target.max_tokens is not None:
         chat = replace(chat, max_tokens=target.max_tokens)
+    think = chat.think and target.model not in target.unthinking
     if target.kind == "ollama":
         url = target.base_url.rstrip("/") + "/api/chat"
-        body = _ollama_body(chat, target.model)
+        body = _ollama_body(chat, target.model, think)
         parse = ollama_events
     else:
         url = target.base_url.rstrip("/") + "/chat/completions"
@@ -204,6 +226,8 @@ async def stream_local(
                 except BodyTooLarge as exc:
                     raise LocalFailed(target, f"HTTP {response.status_code}, {exc}") from None
                 text = raw.decode("utf-8", "replace")
+                if think and response.status_code == 400 and _NO_THINKING in text:
+                    raise _CannotThink
                 shown = redact_name_head(text, 300)  # redacted whole, then cut
                 # 404: the model is not pulled (Ollama) or the URL names no server's API
                 kind = "BackendUnavailable" if response.status_code == 404 else None
@@ -211,6 +235,8 @@ async def stream_local(
                     target, f"HTTP {response.status_code} {shown}", kind or "BackendResponseError"
                 )
             events = parse(_lines(response, target, deadline))
+            if not chat.think:
+                events = _without_thinking(events)
             if chat.watch:  # the client's sequences, matched here (stops.py)
                 prompt = "".join(m.content for m in chat.messages)
                 events = watch_stops(events, chat.watch, prompt)
@@ -233,6 +259,12 @@ async def stream_local(
         raise LocalFailed(target, detail, kind) from exc
     except BadAnswer as exc:
         raise LocalFailed(target, str(exc)) from exc
+    except _CannotThink:
+        target.unthinking.add(target.model)
+        again = stream_local(client, target, chat)
+        async with aclosing(again):
+            async for event in again:
+                yield event
 
 
 async def _by(deadline: float, target: LocalTarget, work: Awaitable[T]) -> T:

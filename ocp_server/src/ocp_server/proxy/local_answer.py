@@ -84,8 +84,18 @@ class LocalAnswer(ProxyBase):
             return error_answer(d, 499, record.error)
 
         events = stream_local(self.client, target, chat)
+
+        async def opening() -> tuple[list[Event], Event]:
+            """The thinking before the answer, held, and the answer's first event: an answer
+            that is all thinking is empty, and one that fails while thinking fails before the
+            first byte (both escalate)."""
+            held = []
+            while (event := await anext(events)).kind == "thinking":
+                held.append(event)
+            return held, event
+
         try:
-            first = await unless_client_leaves(request, anext(events))
+            held, first = await unless_client_leaves(request, opening())
         except LocalFailed as exc:
             failed("error", exc.detail, exc.error_type)
             return None
@@ -117,7 +127,7 @@ class LocalAnswer(ProxyBase):
         if not stream:
 
             async def collect() -> list[Event]:
-                return [first] + [e async for e in events]
+                return [*held, first] + [e async for e in events]
 
             try:
                 collected = await unless_client_leaves(request, collect())
@@ -143,6 +153,8 @@ class LocalAnswer(ProxyBase):
         seen: list[Event] = []
 
         async def tee() -> AsyncIterator[Event]:
+            for e in held:
+                yield e
             yield first
             async for e in events:
                 if e.kind == "done":  # streamed: too late to escalate, the trace says so

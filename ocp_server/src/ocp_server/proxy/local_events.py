@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from typing import Any
 
+from ocp_router import estimate_tokens
 from ocp_server.proxy.chat import Event, ToolCall, Usage, token_count
 
 
@@ -76,6 +78,7 @@ async def ollama_events(lines: AsyncIterator[str]) -> AsyncIterator[Event]:
     # Read to the end even after `done`: a response read to its end returns its connection
     # to the pool; one abandoned early is closed (a new connection per request).
     calls = done = False
+    thought: list[str] = []
     async for line in lines:
         if done or not line.strip():
             continue
@@ -83,6 +86,9 @@ async def ollama_events(lines: AsyncIterator[str]) -> AsyncIterator[Event]:
         if "error" in obj:
             raise BadAnswer(str(obj["error"]))
         message = _object(obj.get("message") or {}, "`message`")
+        if thinking := _text(message.get("thinking"), "`message.thinking`"):
+            thought.append(thinking)
+            yield Event("thinking", text=thinking)
         if text := _text(message.get("content"), "`message.content`"):
             yield Event("text", text=text)
         for call in _list(message.get("tool_calls"), "`message.tool_calls`"):
@@ -102,6 +108,7 @@ async def ollama_events(lines: AsyncIterator[str]) -> AsyncIterator[Event]:
             usage = Usage(
                 token_count(obj.get("prompt_eval_count")), token_count(obj.get("eval_count"))
             )
+            usage = _with_thinking(usage, thought)
             yield Event("done", stop="tool_calls" if calls else reason, usage=usage)
             done = True
     if not done:
@@ -112,6 +119,7 @@ async def openai_events(lines: AsyncIterator[str]) -> AsyncIterator[Event]:
     """An OpenAI-compatible `/chat/completions` stream. Raises BadAnswer."""
     stop: str | None = None
     usage = Usage()
+    thought: list[str] = []
     pending: dict[int, dict[str, Any]] = {}  # tool calls arrive in pieces, by index
     async for line in lines:
         if not line.startswith("data:"):
@@ -128,6 +136,10 @@ async def openai_events(lines: AsyncIterator[str]) -> AsyncIterator[Event]:
         for item in _list(obj.get("choices"), "`choices`"):
             choice = _object(item, "a choice")
             delta = _object(choice.get("delta") or {}, "a choice's delta")
+            # Ollama's /v1 sends a thinking model's reasoning as `delta.reasoning` (its own field)
+            if thinking := _text(delta.get("reasoning"), "`delta.reasoning`"):
+                thought.append(thinking)
+                yield Event("thinking", text=thinking)
             if text := _text(delta.get("content"), "`delta.content`"):
                 yield Event("text", text=text)
             for call in _list(delta.get("tool_calls"), "`delta.tool_calls`"):
@@ -139,7 +151,17 @@ async def openai_events(lines: AsyncIterator[str]) -> AsyncIterator[Event]:
     for slot in pending.values():
         yield Event("tool", tool=_tool_call(slot["id"], slot["name"], slot["arguments"]))
     reason = "tool_calls" if pending else ("length" if stop == "length" else "stop")
-    yield Event("done", stop=reason, usage=usage)
+    yield Event("done", stop=reason, usage=_with_thinking(usage, thought))
+
+
+def _with_thinking(usage: Usage, thought: list[str]) -> Usage:
+    """`usage` with its reasoning tokens: the server's own count, else (Ollama counts thinking
+    in `eval_count` without saying how much) OCP's estimate of the thinking it sent, at most
+    the output tokens."""
+    if usage.reasoning_tokens or not thought:
+        return usage
+    estimate = estimate_tokens("".join(thought))
+    return replace(usage, reasoning_tokens=min(estimate, usage.output_tokens))
 
 
 def _detail(usage: dict[str, Any], details: str, field: str) -> int:

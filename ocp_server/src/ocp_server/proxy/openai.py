@@ -219,7 +219,17 @@ def to_chat(body: Mapping[str, Any]) -> Chat:
         stop=_stops(body.get("stop")),
         tools=tools,
         json_format=_json_format(body.get("response_format")),
+        think=asks_for_reasoning(body),
     )
+
+
+def asks_for_reasoning(body: Mapping[str, Any]) -> bool:
+    """Whether the client asked for reasoning: `reasoning_effort` (or Ollama's
+    `reasoning.effort`) set to anything but "none"."""
+    effort = body.get("reasoning_effort")
+    if effort is None and isinstance(body.get("reasoning"), dict):
+        effort = body["reasoning"].get("effort")
+    return isinstance(effort, str) and effort != "none"
 
 
 def _json_format(fmt: Any) -> dict[str, Any] | str | None:
@@ -289,6 +299,10 @@ def render_json(events: list[Event], model: str, completion_id: str) -> dict[str
     # As OpenAI answers: the message has `"refusal": null` and `"annotations": []`, the choice
     # `"logprobs": null` (clients that read them find them, not a missing key).
     message |= {"refusal": None, "annotations": []}
+    if thinking := "".join(e.text for e in events if e.kind == "thinking"):
+        # OpenAI returns no reasoning text; Ollama's own field for it, which clients of
+        # OpenAI-compatible servers read
+        message["reasoning"] = thinking
     choice = {"index": 0, "message": message, "logprobs": None, "finish_reason": _finish(done)}
     return {
         "id": completion_id,
@@ -362,7 +376,12 @@ async def render_stream(
     first = True
     calls = 0
     async for e in events:
-        if e.kind == "text" and e.text:
+        if e.kind == "thinking" and e.text:
+            if first:
+                yield chunk({"role": "assistant", "content": "", "refusal": None})
+                first = False
+            yield chunk({"reasoning": e.text})  # Ollama's field (see render_json)
+        elif e.kind == "text" and e.text:
             if first:
                 yield chunk({"role": "assistant", "content": "", "refusal": None})
                 first = False

@@ -33,11 +33,12 @@ from ocp_router.payload import AgentPayload
 from ocp_router.phase1 import Assessment
 from ocp_router.redact_names import redact_name_head
 from ocp_router.tiers import Band
+from ocp_server.proxy import anthropic
 from ocp_server.proxy.admission import Admission, Refused
 from ocp_server.proxy.base import LOOP_HEADER, LOOPED, body_size
 from ocp_server.proxy.chat import BadRequest
 from ocp_server.proxy.client_gone import ClientGone, unless_client_leaves
-from ocp_server.proxy.dialect import Dialect, error_answer
+from ocp_server.proxy.dialect import ANTHROPIC, Dialect, error_answer
 from ocp_server.proxy.local_answer import LocalAnswer
 from ocp_server.proxy.paid import PaidRelay
 from ocp_server.proxy.recorder import ProxyRecord
@@ -175,6 +176,8 @@ class Serving(Admission, LocalAnswer, PaidRelay):
         """The conversation as the router reads it, its session and its judgement: one step
         off the event loop, not three (each hand-over to a thread and back waits on two
         wake-ups, milliseconds each on a loaded machine)."""
+        if d is ANTHROPIC:  # whichever tier answers: the paid one refuses their signature
+            anthropic.drop_local_thinking(body)
         payload = parse_payload(body)
         return payload, self._session(d, body, headers, payload), self.router.assess(payload)
 

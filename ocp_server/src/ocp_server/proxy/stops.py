@@ -63,6 +63,9 @@ async def watch_stops(
     sent: list[str] = []
     async with aclosing(events):  # type: ignore[type-var]
         async for event in events:
+            if event.kind == "thinking":  # not the answer's text: no sequence is sought in it
+                yield event
+                continue
             if event.kind != "text":
                 if held := watch.flush():
                     sent.append(held)

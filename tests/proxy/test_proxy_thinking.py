@@ -1,0 +1,233 @@
+"""A local model's thinking (Ollama's `message.thinking`, its /v1's `delta.reasoning`): relayed
+in the client's dialect when the client asked for it (Anthropic `thinking` blocks, OpenAI
+`reasoning`), dropped otherwise, counted in the usage either way."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+
+import anthropic
+import httpx
+import openai
+import pytest
+
+from ocp_server.proxy.anthropic import LOCAL_SIGNATURE
+from tests.fakes.anthropic import FakeAnthropic
+from tests.fakes.ollama import FakeOllama
+from tests.proxy.conftest import RunningProxy
+from tests.proxy.test_proxy_faults import (
+    ANTHROPIC_HEADERS,
+    _chat,
+    _last_row,
+    _messages,
+    _sse_events,
+)
+from tests.proxy.test_proxy_sdks import HARD, SIMPLE
+
+ADAPTIVE = {"type": "adaptive"}
+
+
+@pytest.fixture
+def thinking_ollama() -> Iterator[FakeOllama]:
+    """An Ollama whose model can think (`thinking` among its capabilities)."""
+    with FakeOllama(capabilities=["completion", "tools", "thinking"]) as fake:
+        yield fake
+
+
+def _local(proxy_env: dict[str, str], ollama: FakeOllama) -> dict[str, str]:
+    return proxy_env | {"OCP_OLLAMA_URL": ollama.url}
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_an_anthropic_client_that_asks_for_thinking_gets_the_local_models_thinking_block(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    thinking_ollama: FakeOllama,
+    stream: bool,
+) -> None:
+    proxy = start_proxy(_local(proxy_env, thinking_ollama))
+    client = anthropic.Anthropic(base_url=proxy.url, api_key="sk-ant-test", max_retries=0)
+    asked = {"model": "claude-opus-5-5", "max_tokens": 100, "thinking": ADAPTIVE}
+    messages = [{"role": "user", "content": SIMPLE}]
+    with client:
+        if stream:
+            with client.messages.stream(**asked, messages=messages) as events:  # type: ignore[arg-type]
+                message = events.get_final_message()
+        else:
+            message = client.messages.create(**asked, messages=messages)  # type: ignore[call-overload]
+    assert [b.type for b in message.content] == ["thinking", "text"]
+    thought = message.content[0]
+    assert thought.type == "thinking" and thought.thinking == f"thinking about: {SIMPLE}"
+    assert thought.signature == LOCAL_SIGNATURE
+    assert message.content[1].type == "text" and message.content[1].text.startswith("local answer")
+    details = message.usage.output_tokens_details
+    assert details is not None and 0 < details.thinking_tokens < message.usage.output_tokens
+    assert thinking_ollama.requests_to("/api/chat")[0].body["think"] is True
+    assert proxy.call(_last_row)["answered_tier"] == "local"
+
+
+def test_a_streamed_thinking_block_is_signed_just_before_it_stops(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    thinking_ollama: FakeOllama,
+) -> None:
+    # As the API streams it: the block starts empty, thinking_delta pieces, a signature_delta,
+    # content_block_stop, then the text block at the next index.
+    proxy = start_proxy(_local(proxy_env, thinking_ollama))
+    body = _messages(text=SIMPLE, stream=True, thinking=ADAPTIVE)
+    with httpx.Client(base_url=proxy.url, timeout=20) as http:
+        answered = http.post("/v1/messages", json=body, headers=ANTHROPIC_HEADERS)
+    events = [(name, json.loads(data)) for name, data in _sse_events(answered.text)]
+    blocks = [
+        (d["index"], d.get("content_block", d.get("delta", {})).get("type", name))
+        for name, d in events
+        if name and name.startswith("content_block")
+    ]
+    assert blocks[0] == (0, "thinking")
+    thinking = [kind for index, kind in blocks if index == 0]
+    assert set(thinking[1:-2]) == {"thinking_delta"}
+    assert thinking[-2:] == ["signature_delta", "content_block_stop"]
+    assert blocks[len(thinking)] == (1, "text")
+
+
+def test_thinking_the_client_did_not_ask_for_is_dropped_but_counted(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_ollama: FakeOllama,
+) -> None:
+    # A thinking model may think though not asked (`think` left out): the client, which did
+    # not ask, gets the answer alone; the output tokens still count the thinking.
+    def line(message: dict[str, str], **more: object) -> bytes:
+        obj = {"model": "llama3.2", "created_at": "2026-05-01T10:00:00Z", "message": message}
+        return (json.dumps(obj | {"done": False} | more) + "\n").encode()
+
+    lines = (
+        line({"role": "assistant", "content": "", "thinking": "221 = 13 * 17"}),
+        line({"role": "assistant", "content": "No."}),
+        line({"role": "assistant", "content": ""}, done=True, done_reason="stop",
+             prompt_eval_count=9, eval_count=12),
+    )  # fmt: skip
+    fake_ollama.raw_stream_next(lines, "application/x-ndjson", path="/api/chat")
+    proxy = start_proxy(proxy_env)
+    with httpx.Client(base_url=proxy.url, timeout=20) as http:
+        answered = http.post("/v1/messages", json=_messages(text=SIMPLE), headers=ANTHROPIC_HEADERS)
+    message = answered.json()
+    assert message["content"] == [{"type": "text", "text": "No."}]
+    assert message["usage"]["output_tokens"] == 12
+    assert "think" not in fake_ollama.requests_to("/api/chat")[0].body
+
+
+def test_a_model_that_cannot_think_is_asked_again_without_think(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_ollama: FakeOllama,
+) -> None:
+    # Ollama answers `think` for a model without the capability with a 400: that is no
+    # reason to pay for the answer. Asked again without it, and not asked with it again.
+    proxy = start_proxy(proxy_env)
+    with httpx.Client(base_url=proxy.url, timeout=20) as http:
+        for _ in range(2):
+            body = _messages(text=SIMPLE, thinking=ADAPTIVE)
+            answered = http.post("/v1/messages", json=body, headers=ANTHROPIC_HEADERS)
+            assert answered.json()["content"][0]["text"].startswith("local answer")
+    thinks = [r.body.get("think") for r in fake_ollama.requests_to("/api/chat")]
+    assert thinks == [True, None, None]
+    assert proxy.call(_last_row)["answered_tier"] == "local"
+
+
+def test_an_answer_that_is_all_thinking_is_empty_and_goes_paid(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    thinking_ollama: FakeOllama,
+) -> None:
+    thinking_ollama.reply = {"content": "", "thinking": "hmm"}
+    proxy = start_proxy(_local(proxy_env, thinking_ollama) | {"ANTHROPIC_API_KEY": "sk-ant-t"})
+    body = _messages(text=SIMPLE, stream=True, thinking=ADAPTIVE)
+    with httpx.Client(base_url=proxy.url, timeout=20) as http:
+        answered = http.post("/v1/messages", json=body, headers=ANTHROPIC_HEADERS)
+    assert answered.status_code == 200 and "hmm" not in answered.text
+    row = proxy.call(_last_row)
+    assert [a["outcome"] for a in row["attempts"]] == ["empty", "ok"]
+    assert row["answered_tier"] != "local"
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_an_openai_client_that_asks_for_reasoning_gets_it_and_its_token_count(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    thinking_ollama: FakeOllama,
+    stream: bool,
+) -> None:
+    proxy = start_proxy(_local(proxy_env, thinking_ollama))
+    with httpx.Client(base_url=proxy.url, timeout=20) as http:
+        body = _chat(SIMPLE, stream=stream, reasoning_effort="low")
+        if stream:
+            body["stream_options"] = {"include_usage": True}
+        answered = http.post("/v1/chat/completions", json=body)
+    if stream:
+        chunks = [json.loads(d) for _, d in _sse_events(answered.text) if d != "[DONE]"]
+        deltas = [c["choices"][0]["delta"] for c in chunks if c["choices"]]
+        reasoning = "".join(d.get("reasoning", "") for d in deltas)
+        text = "".join(d.get("content") or "" for d in deltas)
+        usage = chunks[-1]["usage"]
+    else:
+        message = answered.json()["choices"][0]["message"]
+        reasoning, text, usage = message["reasoning"], message["content"], answered.json()["usage"]
+    assert reasoning == f"thinking about: {SIMPLE}" and text.startswith("local answer")
+    assert 0 < usage["completion_tokens_details"]["reasoning_tokens"] < usage["completion_tokens"]
+    client = openai.OpenAI(base_url=proxy.url + "/v1", api_key="sk-openai", max_retries=0)
+    with client:  # the SDK reads the answer (the field is one it does not know)
+        done = client.chat.completions.create(
+            model="gpt-4o", messages=[{"role": "user", "content": SIMPLE}], reasoning_effort="low"
+        )
+    assert done.choices[0].message.content and done.choices[0].message.content.startswith("local")
+
+
+def test_a_local_thinking_block_is_taken_out_before_the_conversation_goes_paid(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_anthropic: FakeAnthropic,
+) -> None:
+    # The API verifies a thinking block's signature and refuses one it did not make (400
+    # "Invalid `signature` in `thinking` block"): a conversation that had a local answer with
+    # thinking would fail every paid turn after. The provider's own blocks pass as they are.
+    own = {"type": "thinking", "thinking": "earlier", "signature": "EqQBCkYIBxgCKkB"}
+    local = {"type": "thinking", "thinking": "local", "signature": LOCAL_SIGNATURE}
+    text = {"type": "text", "text": "an answer"}
+    messages = [
+        {"role": "user", "content": "first question"},
+        {"role": "assistant", "content": [own, text]},
+        {"role": "user", "content": "second question"},
+        {"role": "assistant", "content": [local, text]},
+        {"role": "user", "content": HARD},
+    ]
+    proxy = start_proxy(proxy_env)
+    body = _messages(thinking=ADAPTIVE) | {"messages": messages}
+    with httpx.Client(base_url=proxy.url, timeout=20) as http:
+        answered = http.post("/v1/messages", json=body, headers=ANTHROPIC_HEADERS)
+    assert answered.status_code == 200, answered.text
+    sent = fake_anthropic.requests_to("/v1/messages")[0].body["messages"]
+    assert sent[1]["content"] == [own, text]
+    assert sent[3]["content"] == [text]
+
+
+def test_a_local_thinking_block_is_taken_out_before_its_tokens_are_counted_upstream(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_anthropic: FakeAnthropic,
+) -> None:
+    local = {"type": "thinking", "thinking": "local", "signature": LOCAL_SIGNATURE}
+    text = {"type": "text", "text": "an answer"}
+    messages = [
+        {"role": "user", "content": "a question"},
+        {"role": "assistant", "content": [local, text]},
+        {"role": "user", "content": "another"},
+    ]
+    proxy = start_proxy(proxy_env)
+    body = {"model": "claude-opus-5-5", "messages": messages}
+    with httpx.Client(base_url=proxy.url, timeout=20) as http:
+        counted = http.post("/v1/messages/count_tokens", json=body, headers=ANTHROPIC_HEADERS)
+    assert counted.status_code == 200, counted.text
+    sent = fake_anthropic.requests_to("/v1/messages/count_tokens")[0].body["messages"]
+    assert sent[1]["content"] == [text]
