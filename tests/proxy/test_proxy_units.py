@@ -247,7 +247,12 @@ async def test_a_local_answer_with_a_tool_call_renders_as_an_anthropic_event_str
     assert block == {"type": "tool_use", "id": block["id"], "name": "read", "input": {}}
     assert events[6]["delta"] == {"type": "input_json_delta", "partial_json": '{"p": "a"}'}
     assert events[8]["delta"]["stop_reason"] == "tool_use"
-    assert events[8]["usage"] == {"output_tokens": 4, "input_tokens": 10}  # the model's count
+    # the model's count (cumulative, as the API's MessageDeltaUsage has it), none from a cache
+    assert events[8]["usage"] == {
+        "output_tokens": 4,
+        "input_tokens": 10,
+        "cache_read_input_tokens": 0,
+    }
 
 
 def test_a_local_answer_with_a_tool_call_renders_as_openai_json() -> None:

@@ -263,13 +263,16 @@ def to_chat(body: Mapping[str, Any]) -> Chat:
 
 # ---- from a local model --------------------------------------------------------------------
 def _usage(usage: Usage) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "input_tokens": usage.input_tokens,
-        "output_tokens": usage.output_tokens,
-        "cache_creation_input_tokens": 0,
-        "cache_read_input_tokens": 0,
-    }
-    return out | _thinking_tokens(usage)
+    out: dict[str, Any] = {"output_tokens": usage.output_tokens, "cache_creation_input_tokens": 0}
+    return out | _input_tokens(usage) | _thinking_tokens(usage)
+
+
+def _input_tokens(usage: Usage) -> dict[str, int]:
+    """The prompt as the API counts it: `input_tokens` is the part not read from the cache,
+    `cache_read_input_tokens` the part that was (a local OpenAI-compatible server's
+    `cached_tokens`; Ollama reports none)."""
+    cached = min(usage.cache_read_tokens, usage.input_tokens)
+    return {"input_tokens": usage.input_tokens - cached, "cache_read_input_tokens": cached}
 
 
 def _thinking_tokens(usage: Usage) -> dict[str, Any]:
@@ -393,7 +396,7 @@ async def render_stream(
             delta = {"stop_reason": _STOP.get(e.stop, "end_turn"), "stop_sequence": e.stop_sequence}
             usage: dict[str, Any] = {"output_tokens": e.usage.output_tokens}
             if e.usage.input_tokens:  # the model's count, over message_start's estimate
-                usage["input_tokens"] = e.usage.input_tokens
+                usage |= _input_tokens(e.usage)
             usage |= _thinking_tokens(e.usage)
             yield _event("message_delta", {"type": "message_delta", "delta": delta, "usage": usage})
             yield _event("message_stop", {"type": "message_stop"})
