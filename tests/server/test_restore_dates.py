@@ -71,8 +71,9 @@ async def test_a_state_value_says_when_and_by_which_session_it_was_set(
     brief = await store.restore(exclude_session=now)
 
     assert brief.state == {"current_task": "migrate billing", "branch": "feature/x"}
-    assert "- `current_task` = migrate billing (set 3 weeks ago)" in brief.text, brief.text
-    assert "- `branch` = feature/x (set 1 day ago)" in brief.text, brief.text
+    # with the date: the age is fixed when the brief is built, and a cached brief ages
+    assert "- `current_task` = migrate billing (set 3 weeks ago, 2026-09-21)" in brief.text
+    assert "- `branch` = feature/x (set 1 day ago, 2026-10-11)" in brief.text, brief.text
     out = views.restore_result(brief, now)
     sets = {k: (v.set_at, v.session_id) for k, v in out.state_set.items()}
     assert sets == {
@@ -197,3 +198,19 @@ def test_a_result_without_the_new_fields_still_reads() -> None:
     dumped = json.loads(out.model_dump_json())
     assert "state_set" not in dumped and "supersedes" not in dumped["decisions"][0]
     assert not {"decided_at", "noted_at"} & set(dumped["stale"][0])
+
+
+async def test_a_state_value_set_within_the_day_says_the_time_it_was_set(
+    db: aiosqlite.Connection,
+) -> None:
+    # "set 2 hours ago" in a brief cached for a day would be a day wrong: the time says it.
+    clock = Clock()
+    store = MemoryStore(db, clock=clock)
+    old = await store.start_session("/ws")
+    await store.save(old, state={"current_task": "migrate billing"})
+    clock.now += 2 * 3600 + 5
+    now = await store.start_session("/ws")
+
+    brief = await store.restore(exclude_session=now)
+
+    assert "- `current_task` = migrate billing (set 2 hours ago, 2026-09-21 14:13)" in brief.text

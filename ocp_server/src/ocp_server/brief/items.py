@@ -191,7 +191,10 @@ def render_state(item: Item) -> Rendered:
     how long ago it was set."""
     key, raw, set_at, _, session_id, now = item.row
     value, cut = cap(raw, CAP_STATE)
-    line = f"- `{one_line(key)}` = {value} (set {ago(now - set_at)})"
+    # The date too: the age is fixed when the brief is built, and a brief cached in a prompt
+    # ages ("set 3 weeks ago" read a month on); the day alone once it is a day old.
+    date = when(set_at) if now - set_at < 86_400 else when(set_at)[:10]
+    line = f"- `{one_line(key)}` = {value} (set {ago(now - set_at)}, {date})"
     return StateBrief(key, value, set_at, session_id), line, cut
 
 
