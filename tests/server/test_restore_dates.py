@@ -214,3 +214,22 @@ async def test_a_state_value_set_within_the_day_says_the_time_it_was_set(
     brief = await store.restore(exclude_session=now)
 
     assert "- `current_task` = migrate billing (set 2 hours ago, 2026-09-21 14:13)" in brief.text
+
+
+async def test_an_open_item_says_when_it_was_opened(db: aiosqlite.Connection) -> None:
+    # Decisions and notes had their date on the wire; an open item weeks old had none.
+    clock = Clock()
+    store = MemoryStore(db, clock=clock)
+    sid = await store.start_session("/ws")
+    await store.save(sid, open_items=["add a migration test for billing"])
+    clock.now += 21 * DAY
+    now = await store.start_session("/ws")
+
+    out = views.restore_result(await store.restore(exclude_session=now), now)
+
+    (item,) = out.open_items
+    assert item.opened_at == "2026-09-21T14:13:20Z"
+    assert json.loads(item.model_dump_json())["opened_at"] == "2026-09-21T14:13:20Z"
+    # optional on the wire: a result of an older server, without it, still reads
+    older = wire.OpenItemOut.model_validate({"id": 1, "text": "x"})
+    assert older.opened_at is None and "opened_at" not in older.model_dump()

@@ -93,7 +93,7 @@ def note_out(n: NoteBrief) -> wire.NoteOut:
 
 
 def open_item_out(n: NoteBrief) -> wire.OpenItemOut:
-    return wire.OpenItemOut(id=n.id, text=n.text)
+    return wire.OpenItemOut(id=n.id, text=n.text, opened_at=_iso(n.created_at))
 
 
 def stale_out(s: StaleBrief) -> wire.StaleOut:
@@ -163,7 +163,9 @@ def value_tokens(value: object) -> int:
             noted_at=_stale_date(value, "note"),
         )
     elif isinstance(value, NoteBrief) and value.kind == "open_item":
-        out = wire.OpenItemOut.model_construct(id=value.id, text=value.text)
+        out = wire.OpenItemOut.model_construct(
+            id=value.id, text=value.text, opened_at=_iso(value.created_at)
+        )
     elif isinstance(value, NoteBrief):
         out = wire.NoteOut.model_construct(
             id=value.id,

@@ -122,6 +122,13 @@ class NoteOut(WireOut):
 class OpenItemOut(WireOut):
     id: int
     text: str
+    opened_at: str | None = Field(
+        None, description="When it was opened (older servers leave it out)"
+    )
+
+    @model_serializer(mode="wrap")
+    def _without_empty_date(self, handler: SerializerFunctionWrapHandler) -> Any:
+        return _without(handler(self), ("opened_at",))
 
 
 class StaleOut(WireOut):
