@@ -58,7 +58,8 @@ async def test_a_short_cited_block_follows_its_file_renamed(
 async def test_a_short_block_in_a_file_of_another_name_git_does_not_know_of_stays_stale(
     workspace: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Two lines found in some other file prove nothing: that file may only repeat them.
+    # Two lines found in some other file prove nothing: that file may only repeat them. (The
+    # very same bytes under another name are the file renamed: test_citation_index_moves.py.)
     (workspace / "src" / "config.py").write_text(CONFIG)
     git(workspace, "add", "-A")
     git(workspace, "commit", "-qm", "config")
@@ -67,7 +68,7 @@ async def test_a_short_block_in_a_file_of_another_name_git_does_not_know_of_stay
         saved = await client.call_tool("ocp_result_save", {"notes": [NOTE]})
         assert not saved.is_error, text_of(saved)
         (workspace / "src" / "config.py").unlink()
-        (workspace / "src" / "defaults.py").write_text(CONFIG)
+        (workspace / "src" / "defaults.py").write_text(CONFIG + "\nDEBUG = False\n")
         await client.call_tool("ocp_context_search", {"query": "TIMEOUT"})  # re-indexed
         raw = await client.call_tool("ocp_session_restore", {})
     result = wire.RestoreResult.model_validate(raw.structured_content)

@@ -1169,6 +1169,24 @@ async def m044_decisions_superseded_by(db: aiosqlite.Connection) -> None:
     )
 
 
+async def m045_gone_files(db: aiosqlite.Connection) -> None:
+    """Files the index dropped, with their content hash, and the new file of the same bytes
+    each became (index/moves.py): a plain `mv` git does not know of is followed by citations."""
+    await _run(
+        db,
+        """
+        CREATE TABLE gone_files (
+            path TEXT PRIMARY KEY,              -- as files.path was
+            content_hash TEXT NOT NULL,         -- files.content_hash when it was dropped
+            gone_at REAL NOT NULL,
+            moved_to TEXT                       -- the new file of the same bytes, once seen
+        );
+        CREATE INDEX gone_files_hash ON gone_files(content_hash) WHERE moved_to IS NULL;
+        CREATE INDEX gone_files_at ON gone_files(gone_at);
+        """,
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     m001_index,
     m002_memory,
@@ -1212,6 +1230,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     m042_citation_namesakes,
     m043_count_namesakes,
     m044_decisions_superseded_by,
+    m045_gone_files,
 )
 
 

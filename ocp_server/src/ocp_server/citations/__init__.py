@@ -10,10 +10,10 @@ belong to. Checking finds the lines again:
 
 - valid: the same lines at the same place;
 - moved: the same lines elsewhere in the file, or in another indexed file that defines the
-  same symbol, or, when the file is gone, in one it was renamed to (where git says it went:
-  `renames`; else the same name elsewhere, or the same folder and extension; else, for a
-  plain `mv` git was not told of, the files of its extension indexed last): the citation
-  follows them;
+  same symbol, or, when the file is gone, in one it was renamed to (where git says it went,
+  else where the index saw it go, a plain `mv`: `renames`; else the same name elsewhere, or
+  the same folder and extension; else, for a plain `mv` git was not told of, the files of its
+  extension indexed last): the citation follows them;
 - stale: not found; `change` says what happened (a short diff against what is there now).
 
 Lines compare dedented with trailing blanks dropped: re-indenting a function (moving it into a

@@ -1,10 +1,14 @@
-"""Where git says a file went: the rename staged or committed that took a cited file away.
+"""Where a cited file that is gone went: as git says (`GitRenames`), else as the index saw it.
+
+Git knows a rename staged or committed; the index (index/moves.py) knows a plain `mv` git was
+never told of, or in a workspace without git: a file dropped as one of the same bytes came.
 
 Asked only for a cited file that is gone, with a few bounded git calls: the staged renames
 (`git diff --cached -M`), else the last commit that deleted the path (a pathspec-limited
 `git log`, which git walks cheaply) and the renames of that one commit (`git diff -M`). A
 file renamed again is followed, at most MAX_HOPS times. Not a git work tree, git missing,
-slow or failing: no answer, and the name-based guesses (`CodeView.renamed_to`) stand alone.
+slow or failing: no answer, and the index's moves and the name-based guesses
+(`CodeView.renamed_to`) stand alone.
 A save or restore spends at most GIT_BUDGET_S in git in all: after a refactor many cited files
 are gone at once, and each `git log` walks the history (0.2 s each in pytest's 17,000 commits).
 """
@@ -17,15 +21,32 @@ import subprocess
 import time
 from pathlib import Path
 
+import aiosqlite
+
 from ocp_server.git_commands import run_git
+from ocp_server.index.moves import MAX_HOPS, moved_to
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["GitRenames"]
+__all__ = ["GitRenames", "Renames"]
 
 GIT_TIMEOUT_S = 3.0  # each call
 GIT_BUDGET_S = 2.0  # all calls of one save or restore; then renames are guessed by name only
-MAX_HOPS = 3  # renames followed from the cited path
+
+
+class Renames:
+    """Where gone files went, as git says, else as the index saw them, each asked once."""
+
+    def __init__(self, workspace: Path, db: aiosqlite.Connection) -> None:
+        self.git = GitRenames(workspace)
+        self.db = db
+        self._went: dict[str, list[str]] = {}
+
+    async def renamed_to(self, path: str) -> list[str]:
+        """The paths `path` was renamed to, the latest first (empty when neither knows)."""
+        if path not in self._went:
+            self._went[path] = await self.git.renamed_to(path) or await moved_to(self.db, path)
+        return self._went[path]
 
 
 class GitRenames:

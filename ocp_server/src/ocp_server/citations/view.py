@@ -33,7 +33,7 @@ from ocp_server.citations.namesakes import changed_namesake, count_namesakes
 from ocp_server.citations.nested import defining_lines, nested_definitions
 from ocp_server.citations.parsing import parse_citation
 from ocp_server.citations.relative_to import files_ending_in, not_indexed, places
-from ocp_server.citations.renames import GitRenames
+from ocp_server.citations.renames import Renames
 from ocp_server.citations.suggestions import suggest
 from ocp_server.citations.values import Check, Definition, Located, Stored, Suggestion
 from ocp_server.errors import CitationError
@@ -87,7 +87,7 @@ class CodeView:
         self._nested: dict[tuple[str, str], list[Definition]] = {}
         self._known: dict[str, dict[str, str]] = {}
         self._newest_searches = 0
-        self.git = GitRenames(workspace)  # where git says a gone file went
+        self.moves = Renames(workspace, db)  # where git, or the index, says a gone file went
 
     @classmethod
     async def open(
@@ -222,12 +222,12 @@ class CodeView:
 
     async def renamed_to(self, path: str) -> list[str]:
         """Files that may be `path` renamed: where git says it went (a rename staged or
-        committed, into any folder), then, guessed by name (`mv` keeps the name or the
-        folder), indexed files of the same name in another folder, then of the same folder
-        and extension, newest first; at most RENAME_TRIES guesses."""
+        committed, into any folder) or the index saw it go (a plain `mv`), then, guessed by
+        name (`mv` keeps the name or the folder), indexed files of the same name in another
+        folder, then of the same folder and extension, newest first; at most RENAME_TRIES."""
         if path in self._renamed:
             return self._renamed[path]
-        by_git = await self.git.renamed_to(path)
+        went = await self.moves.renamed_to(path)
         old = PurePosixPath(path)
         folder = "" if old.parent == PurePosixPath(".") else f"{old.parent}/"
         rows = await self.db.execute_fetchall(
@@ -244,7 +244,7 @@ class CodeView:
             if p.name != old.name and (p.parent, p.suffix) == (old.parent, old.suffix)
         ]
         guessed = [p.as_posix() for p in (same_name + same_folder)[:RENAME_TRIES]]
-        self._renamed[path] = by_git + [p for p in guessed if p not in by_git]
+        self._renamed[path] = went + [p for p in guessed if p not in went]
         return self._renamed[path]
 
     async def newest_like(self, path: str) -> list[str]:
@@ -453,16 +453,16 @@ class CodeView:
 
     async def _find_short(self, c: Stored) -> Located | None:
         """A short block of a file that is gone (found just anywhere it proves nothing), where
-        its file went: in the file git says it was renamed to, nearest its old place; in a
+        its file went: in the file git or the index says it became, nearest its old place; in a
         file of its name in another folder (a plain `mv`), at its very lines."""
-        by_git = await self.git.renamed_to(c.path)
+        went = await self.moves.renamed_to(c.path)
         name = PurePosixPath(c.path).name
         same_name = [p for p in await self.renamed_to(c.path) if PurePosixPath(p).name == name]
-        for path in dict.fromkeys([*by_git[:1], *same_name]):
+        for path in dict.fromkeys([*went[:1], *same_name]):
             lines = await self.lines(path)
             if lines is None:
                 continue
-            if by_git[:1] == [path]:
+            if went[:1] == [path]:
                 at = find_block(lines, c, 1, len(lines))
             elif content_hash(lines[c.start_line - 1 : c.end_line]) == c.content_hash:
                 at = (c.start_line, c.end_line)
@@ -486,19 +486,19 @@ class CodeView:
     async def _what_changed(self, c: Stored, lines: list[str] | None) -> tuple[Located | None, str]:
         old = normalized(c.content.splitlines())
         if lines is None:
-            by_git: list[str] = []
+            went: list[str] = []
             if self.stat(c.path) == (-1, -1):
-                # a rename git was told of is no deletion: say where the file went
-                by_git = (await self.git.renamed_to(c.path))[:1]
-                gone = f"{c.path} was " + (f"renamed to {by_git[0]}" if by_git else "deleted")
+                # a rename known (to git or the index) is no deletion: say where the file went
+                went = (await self.moves.renamed_to(c.path))[:1]
+                gone = f"{c.path} was " + (f"renamed to {went[0]}" if went else "deleted")
             elif self.too_large(c.path):
                 gone = self._unreadable(c.path)
             else:
                 gone = f"{c.path} is no longer indexed"
-            # A file renamed (git mv) in the same change as an edit: say where it went.
+            # A file renamed (git mv, mv) in the same change as an edit: say where it went.
             moved = await self._changed_elsewhere(c, old) if c.symbol else None
-            if moved is None and c.symbol and by_git:
-                moved = await self._alike_in(c, by_git[0], old)
+            if moved is None and c.symbol and went:
+                moved = await self._alike_in(c, went[0], old)
             return (moved[0], f"{gone}; {moved[1]}") if moved else (None, gone)
         if c.symbol:
             defs = await self.definitions_of(c.path, c.symbol)

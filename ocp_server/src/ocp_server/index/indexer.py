@@ -37,6 +37,7 @@ from ocp_server.index.history import read_history, store_history
 from ocp_server.index.lease import LEASE_SECONDS, LeaseLost, renew_lease
 from ocp_server.index.limits import DEFAULT_HISTORY_COMMITS
 from ocp_server.index.models import IndexSummary
+from ocp_server.index.moves import pair_new, record_gone
 from ocp_server.index.own_files import NO_OWN_FILES, OwnFiles
 from ocp_server.transactions import begin
 
@@ -391,6 +392,7 @@ class Indexer:
         for start in range(0, len(file_ids), 500):
             ids = file_ids[start : start + 500]
             marks = ",".join("?" * len(ids))
+            await record_gone(self.db, ids, time.time())  # a plain `mv` is paired (moves.py)
             await self.db.execute(f"DELETE FROM chunks WHERE file_id IN ({marks})", ids)
             await self.db.execute(f"DELETE FROM files WHERE id IN ({marks})", ids)
         self.changes.files.update(file_ids)
@@ -468,6 +470,10 @@ class Indexer:
                 )
                 for p in changed
             ],
+        )
+        await pair_new(
+            self.db,
+            [(p.candidate.path, p.content_hash) for p in changed if p.candidate.path not in known],
         )
         paths = [p.candidate.path for p in changed]
         marks = ",".join("?" * len(paths))

@@ -192,7 +192,7 @@ async def _judged_where_saved(
     a copy of the cited code for where it went (another file's copy while its own file still
     defined it; a block its file repeats, edited where it is), and a file only the copy's
     was signed for never had it checked again. A citation whose saved file is gone is judged
-    in the file git says it became (a rename staged or committed); gone otherwise (deleted),
+    in the file git or the index says it became (git mv, mv); gone otherwise (deleted),
     it followed its code where it went. One an older check renamed after a copy in its own
     file (its symbol the copy's now; one this server never confirmed) is judged again under
     the name of the definition there most like the cited code, when that is another."""
@@ -205,7 +205,7 @@ async def _judged_where_saved(
     ):
         return None
     if await view.lines(path) is None:
-        went = (await view.git.renamed_to(path))[:1]
+        went = (await view.moves.renamed_to(path))[:1]
         if not went or await view.lines(went[0]) is None:
             return None
         path = went[0]

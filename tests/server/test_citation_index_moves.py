@@ -1,0 +1,101 @@
+"""A file renamed by a plain `mv` git does not know of (never added, or no git at all) is
+followed as the index saw it: one file gone and one of the very same content new in the same
+update (index/moves.py). Its short cited blocks, which found just anywhere prove nothing, were
+stale ("was deleted") though the same code sat under the new name; a copy made while the
+original stays is not followed."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from ocp_server.db import connect
+from ocp_server.index.workspace import WorkspaceIndex
+from ocp_server.memory import MemoryStore, NoteIn
+from tests.server.test_memory_citations import Clock, Repo
+
+CONFIG = "import os\n\n\nTIMEOUT = 10\nRETRIES = 3\n\n\ndef load():\n    return os.environ\n"
+
+
+@pytest.fixture(params=["no git", "git, never added"])
+async def repo(workspace: Path, request: pytest.FixtureRequest) -> AsyncIterator[Repo]:
+    if request.param == "no git":
+        shutil.rmtree(workspace / ".git")
+    db_path = workspace.parent / "ocp.db"
+    index = await WorkspaceIndex.open(workspace, db_path)
+    await index.update()
+    conn = await connect(db_path)
+    yield Repo(workspace, index, MemoryStore(conn, clock=Clock(), workspace=workspace), Clock())
+    await conn.close()
+    await index.close()
+
+
+async def _note(repo: Repo, citation: str) -> None:
+    sid = await repo.memory.start_session(str(repo.root), "s1")
+    note = NoteIn("timeouts are 10 s, with 3 retries", citations=(citation,))
+    await repo.memory.save(sid, notes=[note])
+
+
+async def test_a_short_block_follows_its_file_moved_to_a_new_folder_and_name(repo: Repo) -> None:
+    # Was: stale, "src/config.py was deleted" (neither git nor the name could tell).
+    repo.write("src/config.py", CONFIG)
+    await repo.reindex()
+    await _note(repo, "src/config.py:4-5")
+    (repo.root / "lib" / "net").mkdir(parents=True)
+    (repo.root / "src/config.py").rename(repo.root / "lib/net/limits.py")
+    await repo.reindex()
+    brief = await repo.memory.restore()
+    assert brief.stale == (), brief.stale[0].citations
+    (citation,) = brief.notes[0].citations
+    assert (citation.status, citation.citation, citation.moved_from) == (
+        "moved",
+        "lib/net/limits.py:4-5",
+        "src/config.py:4-5",
+    )
+
+
+async def test_a_moved_file_edited_later_is_still_followed_to_its_new_name(repo: Repo) -> None:
+    # The index saw the move before the edit: the file is where the cited block went, found
+    # there nearest its old lines (shifted by the line added above).
+    repo.write("src/config.py", CONFIG)
+    await repo.reindex()
+    await _note(repo, "src/config.py:4-5")
+    (repo.root / "src/config.py").rename(repo.root / "src/limits.py")
+    await repo.reindex()
+    repo.write("src/limits.py", '"""Limits."""\n' + CONFIG)
+    await repo.reindex()
+    brief = await repo.memory.restore()
+    assert brief.stale == (), brief.stale[0].citations
+    (citation,) = brief.notes[0].citations
+    assert (citation.status, citation.citation) == ("moved", "src/limits.py:5-6")
+
+
+async def test_a_copy_is_not_followed_while_its_original_stays(repo: Repo) -> None:
+    repo.write("src/config.py", CONFIG)
+    await repo.reindex()
+    await _note(repo, "src/config.py:4-5")
+    shutil.copy(repo.root / "src/config.py", repo.root / "src/limits.py")
+    repo.edit("src/config.py", "TIMEOUT = 10", "TIMEOUT = 30")
+    await repo.reindex()
+    brief = await repo.memory.restore()
+    assert brief.notes == ()
+    (stale,) = brief.stale
+    assert stale.citations[0].citation == "src/config.py:4-5"
+    assert "TIMEOUT = 30" in (stale.citations[0].change or "")
+
+
+async def test_a_file_that_only_repeats_the_lines_is_not_taken_for_the_moved_one(
+    repo: Repo,
+) -> None:
+    repo.write("src/config.py", CONFIG)
+    await repo.reindex()
+    await _note(repo, "src/config.py:4-5")
+    (repo.root / "src/config.py").unlink()
+    repo.write("src/defaults.py", CONFIG + "\nDEBUG = False\n")
+    await repo.reindex()
+    brief = await repo.memory.restore()
+    (stale,) = brief.stale
+    assert stale.citations[0].change == "src/config.py was deleted"
