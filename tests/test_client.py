@@ -81,6 +81,7 @@ def test_the_check_catches_a_new_wire_field_a_changed_default_and_a_tool_without
             workspace: str | None = None,
             answer_of: str | None = None,
             answer_from: int = 0,
+            decision: int | None = None,
         ) -> wire.RestoreResult:
             raise AssertionError("never called")
 
@@ -282,3 +283,12 @@ def test_a_timeout_that_is_not_a_positive_number_of_seconds_is_refused(timeout: 
 def test_an_env_value_that_is_not_a_string_is_named() -> None:
     with pytest.raises(TypeError, match=r"env\['OCP_MAX_FILES'\] must be a str, got 10 \(int\)"):
         OCPClient("python", env={"OCP_MAX_FILES": 10})  # type: ignore[dict-item]
+
+
+async def test_restore_sends_the_id_of_the_one_decision_to_show() -> None:
+    # A brief's `replaces #12` named a decision no tool could show; restore shows it by id.
+    client = _Recorder(SAVED)
+    client._error = True  # what the server answers does not matter here
+    with pytest.raises(OCPToolError):
+        await client.restore(decision=12)
+    assert client.sent[-1] == ("ocp_session_restore", {"decision": 12})

@@ -38,3 +38,10 @@ def test_a_citation_says_its_path_may_be_relative_to_the_sub_folder_a_save_names
     for model in ("DecisionArg", "NoteArg"):
         described = defs[model]["properties"]["citations"]["description"]
         assert "relative to the workspace root" in described and "sub-folder" in described
+
+
+def test_restores_decision_argument_says_it_shows_a_replaced_decision_too() -> None:
+    # a brief's `replaces #12` named a decision no tool could show
+    (restore,) = [spec for spec in TOOLS if spec.underscore == "ocp_session_restore"]
+    described = restore.args.model_json_schema()["properties"]["decision"]["description"]
+    assert "replaced" in described and "replaces #12" in described

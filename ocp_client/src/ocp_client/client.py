@@ -387,10 +387,12 @@ class OCPClient(ClosesOnExit):
         workspace: str | None = None,
         answer_of: str | None = None,
         answer_from: int = 0,
+        decision: int | None = None,
     ) -> wire.RestoreResult:
         """The brief of earlier sessions; `stale="count"` only counts memories whose cited
         code changed instead of listing them. `answer_of` (a route's trace id) with
-        `answer_from` reads on in a model answer that was cut to fit the client instead."""
+        `answer_from` reads on in a model answer that was cut to fit the client instead.
+        `decision`: that one decision alone, by id, a replaced one too (`replaces #12`)."""
         return await self.run(wire.RESTORE, **_given(locals()))
 
     async def route(

@@ -284,6 +284,7 @@ class AppState:
             brief = await ws.memory.restore(
                 query=args.query, max_tokens=budget, stale=args.stale, overhead=overhead,
                 value_cost=views.value_tokens, said_max_tokens=args.max_tokens,
+                decision=args.decision,
             )  # fmt: skip
             # Redacted before it is measured: a marker may be longer than what it hides.
             out = views.redacted_result(views.restore_result(brief, self.session_id, note))

@@ -79,6 +79,7 @@ def decision_out(d: DecisionBrief) -> wire.DecisionOut:
         verified=d.verified,
         citations=[_citation_out(c) for c in d.citations],
         supersedes=d.supersedes,
+        superseded_by=d.superseded_by,
     )
 
 
@@ -150,6 +151,7 @@ def value_tokens(value: object) -> int:
             verified=value.verified,
             citations=[_citation_construct(c) for c in value.citations],
             supersedes=value.supersedes,
+            superseded_by=value.superseded_by,
         )
     elif isinstance(value, StaleBrief):
         out = wire.StaleOut.model_construct(

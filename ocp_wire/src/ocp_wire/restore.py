@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import Field, SerializerFunctionWrapHandler, model_serializer, model_validator
 
 from ocp_wire.base import Redacted, WireIn, WireInt, WireOut, WorkspaceArg
+from ocp_wire.save import DbId
 
 # The smallest budget that always holds one short memory (a sentence-long note or decision,
 # one citing code included): the result's fixed part (its fields, counts and session id) and
@@ -43,6 +44,11 @@ class RestoreArgs(WireIn):
     )
     answer_from: WireInt = Field(
         0, ge=0, description="With answer_of: the character of that answer to go on from."
+    )
+    decision: DbId | None = Field(
+        None,
+        description="Show only the decision of this id, a replaced one too (what a decision's "
+        "`replaces #12` or `supersedes` names), saying which decision replaced it.",
     )
     workspace: str | None = WorkspaceArg
 
@@ -102,13 +108,18 @@ class DecisionOut(WireOut):
     citations: list[CitationOut]
     supersedes: int | None = Field(
         None,
-        description="The id of the decision this one replaced (that one is no longer served); "
-        "left out when it replaced none",
+        description="The id of the decision this one replaced (that one is no longer served; "
+        "restore's `decision` shows it); left out when it replaced none",
+    )
+    superseded_by: int | None = Field(
+        None,
+        description="Shown by its id (`decision`): the decision that replaced this one, "
+        "which is served instead; left out when none did",
     )
 
     @model_serializer(mode="wrap")
     def _without_empty_supersedes(self, handler: SerializerFunctionWrapHandler) -> Any:
-        return _without(handler(self), ("supersedes",))
+        return _without(handler(self), ("supersedes", "superseded_by"))
 
 
 class NoteOut(WireOut):

@@ -136,7 +136,7 @@ def _stale_tag(states: Sequence[CitationState]) -> str:
 
 def render_decision(item: Item) -> Rendered:
     """row: (id, title, decision, rationale, created_at, session_id, trace_id, renewed_at,
-    supersedes)."""
+    supersedes), and superseded_by when one decision is shown by its id."""
     r, states = item.row
     rationale_cap, decision_cap = item.caps or SHRUNK_DECISION[item.shrink]
     title, cut1 = cap(r[1], CAP_TITLE)
@@ -158,14 +158,16 @@ def render_decision(item: Item) -> Rendered:
     terse = item.shrink > 0
     if terse and any(c.moved_from for c in states):  # where moved code was: the first to go
         states, cut = [replace(c, moved_from=None) for c in states], True
+    by = r[9] if len(r) > 9 else None
     value = DecisionBrief(
         r[0], title, decision, rationale, r[4], r[5], r[6], _verified(states), tuple(states), r[7],
-        r[8],
+        r[8], by,
     )  # fmt: skip
     # A rationale cut to nothing but its "…" is said by the structured form alone.
     why = f" — why: {rationale}" if rationale and not (terse and rationale == "…") else ""
     # which decision it replaced: that one is no longer served, and the agent may remember it
     replaced = f"; replaces #{r[8]}" if r[8] is not None else ""
+    replaced += f"; replaced by #{by}, not served" if by is not None else ""
     date = "" if terse else f" ({when(r[4])}{replaced})"
     line = f"- #{r[0]} **{title}**: {decision}{why}{date}{_citation_tag(states, terse)}"
     return value, line, cut

@@ -49,7 +49,8 @@ class SessionBrief:
 
 @dataclass(frozen=True, slots=True)
 class DecisionBrief:
-    """An active decision served as a fact: `verified` is valid, moved or uncited."""
+    """An active decision served as a fact (or one asked for by its id, which may have been
+    replaced): `verified` is valid, moved or uncited."""
 
     id: int
     title: str
@@ -62,6 +63,7 @@ class DecisionBrief:
     citations: tuple[CitationState, ...] = ()
     renewed_at: float = 0.0
     supersedes: int | None = None  # the decision this one replaced (no longer served)
+    superseded_by: int | None = None  # one replaced, shown by its id: the one replacing it
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from ocp_server.brief import (
@@ -60,6 +61,7 @@ class MemoryRestores(CitationChecks):
         value_cost: Callable[[Any], int] | None = None,
         overhead: int = 0,
         said_max_tokens: int | None = None,
+        decision: int | None = None,
     ) -> Brief:
         """A brief of what earlier sessions left, never over `max_tokens` (estimated).
 
@@ -75,7 +77,8 @@ class MemoryRestores(CitationChecks):
         stale renews it; memories not renewed for the TTL expire here. `exclude_session`
         (usually the current one) leaves out that session's summary, notes and routes.
         `said_max_tokens`: the budget the text says it left out to fit (the caller's, when a
-        refit asks for less); `max_tokens` by default.
+        refit asks for less); `max_tokens` by default. `decision`: that decision alone, by its
+        id, a replaced one too (saying which replaced it), for a brief's `replaces #12`.
         """
         if max_tokens < 0:
             raise InputError("max_tokens: must be 0 or more")
@@ -102,6 +105,13 @@ class MemoryRestores(CitationChecks):
             async with self._transaction("BEGIN"):
                 snapshot = await self._snapshot(params)
                 due = None if checked else await self._checks_due(snapshot)
+                if due is None and decision is not None:
+                    item = await self._decision(decision)
+                    totals = {s: int(s == item.section) for s in snapshot.totals}
+                    snapshot = replace(snapshot, totals=totals)  # it alone: nothing left out
+                    fitter.expect(totals)
+                    fitter.offer([item])
+                    break
                 if due is None:
                     fitter.expect(
                         snapshot.totals,
@@ -149,6 +159,22 @@ class MemoryRestores(CitationChecks):
                 if len(page) < size:
                     break
                 offset, size = offset + size, fitter.page_size(section)
+
+    async def _decision(self, decision: int) -> Item:
+        """One decision not forgotten nor expired, active or replaced (which one replaced it
+        ends its row, as `render_decision` says it)."""
+        where = "id = :id AND retired IS NULL"
+        rows = await self._fetch(DECISION_ROWS.format(where=where), {"id": decision})
+        if not rows:
+            raise InputError(
+                f"decision: no decision #{decision} to show (forgotten and expired ones are "
+                "gone); the ids are those a restore or a save names"
+            )
+        by = await self._fetch("SELECT superseded_by FROM decisions WHERE id = ?", (decision,))
+        item = _memory_item("decision", rows[0])
+        row, states = item.row
+        item.row = ((*row, by[0][0]), states)
+        return item
 
     async def _page(
         self, section: str, params: Mapping[str, Any], limit: int, offset: int
