@@ -20,6 +20,8 @@ from ocp_router.calibration import (
     Calibration,
     CalibrationFile,
     Outcome,
+    Taught,
+    TypeCalibration,
     parse_outcome,
 )
 from ocp_router.phase1 import assess
@@ -208,3 +210,40 @@ def test_windows_saving_outcomes_at_once_lose_none(tmp_path: Path) -> None:
         p.join(timeout=60)
         assert p.exitcode == 0
     assert Calibration.load(path).outcomes("debug") == windows * each
+
+
+def _busy(routes: int) -> Calibration:
+    """A task type at its most: every score bin on both sides, `routes` routes remembered
+    under uuid4-long trace ids (as routes are named), a share of them halved."""
+    cal = Calibration()
+    t = cal.types.setdefault("coding", TypeCalibration(shift=-0.12, outcomes=399.0))
+    for n in range(-50, 101):
+        t.wanted_paid[f"{n * 0.02:.2f}"] = 1.5
+        t.wanted_local[f"{n * 0.02:.2f}"] = 0.75
+    for i in range(routes):
+        cal.taught[f"{i:032x}"] = Taught("coding", f"{(i % 151 - 50) * 0.02:.2f}", i % 3 == 0)
+        cal.taught[f"{i:032x}"].weight = (1.0, 0.5, 0.25)[i % 3]
+    return cal
+
+
+def test_a_busy_task_types_file_stays_near_50_kb(tmp_path: Path) -> None:
+    # About 800 routes a busy type remembers (halving bounds them): the file took 125 bytes a
+    # route, 104 KB at its peak (bench/bench_calibration_size.py).
+    _busy(800).save(tmp_path / FILE_NAME)
+    assert (tmp_path / FILE_NAME).stat().st_size < 64_000
+
+
+def test_the_routes_round_trip_and_a_file_of_the_older_layout_is_read(tmp_path: Path) -> None:
+    cal = _busy(30)
+    cal.save(tmp_path / FILE_NAME)
+    again = Calibration.load(tmp_path / FILE_NAME)
+    assert again.taught == cal.taught and again.types == cal.types
+    older = json.loads((tmp_path / FILE_NAME).read_text())
+    del older["routes"]
+    older["taught_by_route"] = {
+        "r1": {"task_type": "coding", "bin": "0.30", "wanted": "paid", "weight": 0.5}
+    }
+    (tmp_path / FILE_NAME).write_text(json.dumps(older))
+    assert Calibration.load(tmp_path / FILE_NAME).taught == {
+        "r1": Taught("coding", "0.30", True, 0.5)
+    }

@@ -27,7 +27,8 @@ The state is a small JSON file a person can read (points are kept as counts per 
 most 151 bins per task type, halved when a type passes 400 outcomes so recent ones weigh
 more). `ocp-server routing explain` prints it; `ocp-server routing reset` deletes it.
 
-The file also says which route (trace id) taught each of its points: the latest outcome saved
+The file also says which route (trace id) taught each of its points, one line a route (about
+50 KB for a busy task type at most: `bench/bench_calibration_size.py`): the latest outcome saved
 on a route is the one in force, so a new one takes back the point its route taught before, and
 only that one (never another route's point in the same bin, nor a point a reset already
 deleted). A route is forgotten when its point is, as halving shrinks it below a quarter.
@@ -264,14 +265,17 @@ class Calibration:
                 }
                 for name, t in sorted(self.types.items())
             },
-            "taught_by_route": {
-                trace_id: {
-                    "task_type": t.task_type,
-                    "bin": t.key,
-                    "wanted": "paid" if t.paid else "local",
-                    "weight": t.weight,
+            # Per task type, route -> [bin, wanted, weight if not 1], one line each: up to
+            # about 800 routes a busy type, so about 50 KB (a dict of four named fields each,
+            # `taught_by_route` before, took 125 bytes a route: 100 KB).
+            "routes": {
+                name: {
+                    trace_id: [t.key, "paid" if t.paid else "local"]
+                    + ([t.weight] if t.weight != 1.0 else [])
+                    for trace_id, t in self.taught.items()
+                    if t.task_type == name
                 }
-                for trace_id, t in self.taught.items()
+                for name in sorted({t.task_type for t in self.taught.values()})
             },
         }
 
@@ -290,9 +294,14 @@ class Calibration:
                 wanted_local={str(k): float(v) for k, v in dict(t.get("wanted_local", {})).items()},
             )
         # A file from before routes were remembered: its points stay, none is taken back.
-        for trace_id, t in dict(raw.get("taught_by_route") or {}).items():
+        for trace_id, t in dict(raw.get("taught_by_route") or {}).items():  # before "routes"
             key, paid = _bin(float(t["bin"])), t["wanted"] == "paid"
             cal.taught[str(trace_id)] = Taught(str(t["task_type"]), key, paid, float(t["weight"]))
+        for name, routes in dict(raw.get("routes") or {}).items():
+            for trace_id, (key, wanted, *weight) in dict(routes).items():
+                weighs = float(weight[0]) if weight else 1.0
+                point = Taught(str(name), _bin(float(key)), wanted == "paid", weighs)
+                cal.taught[str(trace_id)] = point
         return cal
 
     @classmethod
@@ -314,7 +323,7 @@ class Calibration:
     def save(self, path: Path) -> None:
         """Write atomically (a reader never sees half a file)."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        text = json.dumps(self.to_json(), indent=1) + "\n"
+        text = _json_text(self.to_json()) + "\n"
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".calibration-", suffix=".tmp")
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as f:
@@ -345,6 +354,16 @@ class Calibration:
                 f"{paid:g} wanted paid, {local:g} wanted local"
             )
         return "\n".join(lines)
+
+
+def _json_text(value: Any, depth: int = 0) -> str:
+    """`value` as JSON indented by one space a level, as `json.dumps(indent=1)`, but each
+    list on one line: a route's point is one line of the file, not five."""
+    if isinstance(value, dict) and value:
+        pad = " " * (depth + 1)
+        items = [f"{pad}{json.dumps(k)}: {_json_text(v, depth + 1)}" for k, v in value.items()]
+        return "{\n" + ",\n".join(items) + "\n" + " " * depth + "}"
+    return json.dumps(value)
 
 
 def calibration_path(state_dir: Path) -> Path:
