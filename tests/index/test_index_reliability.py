@@ -331,6 +331,27 @@ async def test_a_database_of_another_workspace_is_refused(workspace: Path, tmp_p
         pass
 
 
+async def test_a_database_of_a_workspace_with_a_name_that_is_not_utf8_is_refused_to_another(
+    workspace: Path, tmp_path: Path
+) -> None:
+    # The database records the path with `\\xff` escapes (path_text); the owner check looked
+    # for a folder named so, found none and let the other workspace take the database over.
+    odd = tmp_path / os.fsdecode(b"proj\xff")
+    workspace.rename(odd)
+    shared = tmp_path / "shared.db"
+    async with await WorkspaceIndex.open(odd, shared) as index:
+        await index.update()
+    other = tmp_path / "other"
+    other.mkdir()
+    with pytest.raises(DatabaseError, match=r"holds the workspace .*proj\\xff"):
+        await WorkspaceIndex.open(other, shared)
+    async with await WorkspaceIndex.open(odd, shared) as index:
+        assert (await index.search("verify_token")).results
+    odd.rename(tmp_path / "gone")  # the recorded folder is gone: the database is free again
+    async with await WorkspaceIndex.open(other, shared):
+        pass
+
+
 async def test_a_moved_workspaces_own_database_by_another_spelling_follows_it(
     workspace: Path, tmp_path: Path
 ) -> None:

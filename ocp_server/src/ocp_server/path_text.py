@@ -11,8 +11,13 @@ text, and a person reading it sees which byte it was.
 from __future__ import annotations
 
 import os
+import re
 
-__all__ = ["path_text"]
+__all__ = ["path_text", "text_path"]
+
+# backslashreplace writes each byte that is not UTF-8 (0x80-0xff) as `\\x` and two lower-case
+# hex digits
+_ESCAPED = re.compile(rb"\\x([89a-f][0-9a-f])")
 
 
 def path_text(path: str | os.PathLike[str]) -> str:
@@ -23,3 +28,14 @@ def path_text(path: str | os.PathLike[str]) -> str:
     except UnicodeEncodeError:
         return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
     return text
+
+
+def text_path(text: str) -> str:
+    """The path `path_text` gave `text` for: its `\\xNN` escapes back as the bytes they were
+    (as Python spells them: lone surrogates). A name that holds such an escape as text (a
+    backslash, an x, two digits) gives the same text as that byte: callers that must not miss
+    a folder look at both."""
+    if "\\x" not in text:
+        return text
+    raw = _ESCAPED.sub(lambda m: bytes([int(m[1], 16)]), text.encode("utf-8"))
+    return os.fsdecode(raw)

@@ -13,6 +13,7 @@ connection, its lock, the lease, the search's read-only reader): updating
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import aiosqlite
@@ -22,7 +23,7 @@ from ocp_server.index.limits import DEFAULT_HISTORY_COMMITS, DEFAULT_MAX_FILE_BY
 from ocp_server.index.own_files import same_file
 from ocp_server.index.workspace_search import WorkspaceSearch
 from ocp_server.index.workspace_watch import WorkspaceWatch
-from ocp_server.path_text import path_text
+from ocp_server.path_text import path_text, text_path
 from ocp_server.settings import workspace_db_path
 from ocp_server.transactions import begin, rollback
 
@@ -84,7 +85,7 @@ async def _claim(db: aiosqlite.Connection, workspace: Path, db_path: Path) -> No
         # is taken over only when the workspace it holds is gone. Known by the file it is, not
         # by spelling: OCP_DB_PATH may spell it in another case (macOS, Windows) or by a link.
         own = same_file(db_path, workspace_db_path(workspace))
-        if recorded not in (None, mine) and not own and Path(recorded).is_dir():
+        if recorded not in (None, mine) and not own and _is_folder(recorded):
             raise DatabaseError(
                 f"the OCP database at {db_path} holds the workspace {recorded}, not {mine}: "
                 "a database holds one workspace's index and memory, or search results and "
@@ -101,3 +102,10 @@ async def _claim(db: aiosqlite.Connection, workspace: Path, db_path: Path) -> No
     except BaseException:
         await rollback(db)
         raise
+
+
+def _is_folder(recorded: str) -> bool:
+    """Whether the workspace a database records is a folder: its path as written, or as the
+    path its escapes stand for (path_text: a folder whose name is not UTF-8 is recorded with
+    `\\xNN` escapes, and was taken for gone)."""
+    return any(os.path.isdir(path) for path in dict.fromkeys((recorded, text_path(recorded))))
