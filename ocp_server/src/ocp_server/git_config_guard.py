@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import logging
 import os
-import stat
 import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -40,6 +39,7 @@ from functools import cache, lru_cache
 from pathlib import Path
 
 from ocp_server.git_commands import read_config_file, system_config
+from ocp_server.index.git_waits import repository_waits, waits
 from ocp_server.index.gitdirs import find_git_dirs
 
 __all__ = ["UnreadableConfig", "check_config", "config_files"]
@@ -58,26 +58,6 @@ _named_in: dict[tuple[str, int, int, int], list[tuple[str, str]]] = {}
 class UnreadableConfig(OSError):
     """A config file git would read is a pipe or a device: git is not run (callers treat
     this as any other failure to start git)."""
-
-
-def _waits(path: Path) -> bool:
-    """Whether opening and reading `path` may wait or never end: it exists and is neither a
-    regular file nor a folder."""
-    try:
-        st = os.stat(path)
-    except (OSError, ValueError):
-        return False  # missing (git skips it) or a name no file can have
-    if stat.S_ISREG(st.st_mode) or stat.S_ISDIR(st.st_mode):
-        return False
-    return not _is_dev_null(st)
-
-
-def _is_dev_null(st: os.stat_result) -> bool:
-    try:
-        null = os.stat(os.devnull)
-    except OSError:
-        return False
-    return stat.S_ISCHR(st.st_mode) and st.st_rdev == null.st_rdev
 
 
 def _named(config: Path) -> list[tuple[str, str]]:
@@ -108,7 +88,7 @@ def _included(config: Path, named: str) -> Path:
 def _problem(config: Path, top: Path, depth: int, seen: dict[Path, set[str]]) -> str | None:
     """What in `config`, or in what it names, git would wait on. `seen` gets each config file
     read, with the keys it sets."""
-    if _waits(config):
+    if waits(config):
         return f"{config} is a pipe or a device"
     if depth > _MAX_DEPTH or config in seen or not config.is_file():
         return None
@@ -117,14 +97,14 @@ def _problem(config: Path, top: Path, depth: int, seen: dict[Path, set[str]]) ->
     for key, named in named_here:
         if key.startswith("include"):
             target = _included(config, named)
-            if _waits(target):
+            if waits(target):
                 return f"{target} (included by {config}) is a pipe or a device"
             if problem := _problem(target, top, depth + 1, seen):
                 return problem
         else:  # read relative to the work tree's top, where git runs its commands
             target = Path(os.path.expanduser(named))
             target = target if target.is_absolute() else top / target
-            if _waits(target):
+            if waits(target):
                 return f"{target} ({key} in {config}) is a pipe or a device"
     return None
 
@@ -201,14 +181,17 @@ def check_config(workspace: Path, env: Mapping[str, str] | None = None) -> None:
     problems = [_problem(config, top, 0, seen) for config in configs]
     if dirs is not None:
         exclude = dirs.common_dir / "info" / "exclude"
-        problems.append(f"{exclude} is a pipe or a device" if _waits(exclude) else None)
+        problems.append(f"{exclude} is a pipe or a device" if waits(exclude) else None)
+    # HEAD, the branch, packed-refs and the rest git opens in the repository (git_waits.py)
+    if (waiting := repository_waits(workspace, dirs, env)) is not None:
+        problems.append(f"{waiting} is a pipe or a device")
     # the user's own ignore and attributes files, unless a config names others (checked above)
     named = set().union(*seen.values())
     for key, default in (
         ("core.excludesfile", user.ignore),
         ("core.attributesfile", user.attributes),
     ):
-        if key not in named and default is not None and _waits(default):
+        if key not in named and default is not None and waits(default):
             problems.append(f"{default} is a pipe or a device")
     for problem in filter(None, problems):
         logger.warning("git is not run in %s: %s, which git would wait on", workspace, problem)
@@ -234,7 +217,7 @@ def config_files(workspace: Path, env: Mapping[str, str] | None = None) -> tuple
         if config in found or depth > _MAX_DEPTH:
             continue
         found[config] = None
-        if _waits(config) or not config.is_file():
+        if waits(config) or not config.is_file():
             continue
         pending += [
             (_included(config, named), depth + 1)

@@ -38,9 +38,10 @@ from ocp_server.citations.suggestions import suggest
 from ocp_server.citations.values import Check, Definition, Located, Stored, Suggestion
 from ocp_server.errors import CitationError
 from ocp_server.index.file_secrets import known_in_file
-from ocp_server.index.files import load_ocpignore, path_exclusion, read_regular
+from ocp_server.index.files import load_ocpignore, path_exclusion
 from ocp_server.index.ignore_rules import IgnoreRules
 from ocp_server.index.limits import DEFAULT_MAX_FILE_BYTES
+from ocp_server.index.regular_file import read_regular
 
 __all__ = ["CodeView"]
 

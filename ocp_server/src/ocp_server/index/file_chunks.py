@@ -16,12 +16,13 @@ from ocp_router.tokens import estimate_tokens
 from ocp_server.index.chunking import chunk_text
 from ocp_server.index.clean_text import is_clean
 from ocp_server.index.file_secrets import NONE, named_in_chunks
-from ocp_server.index.files import Candidate, content_exclusion, path_exclusion, read_regular
+from ocp_server.index.files import Candidate, content_exclusion, path_exclusion
 from ocp_server.index.languages import detect_language
 from ocp_server.index.lexical import DEFINITION_KINDS
 from ocp_server.index.lexicon import body_blobs, names_blob, pack_text
 from ocp_server.index.literal_pairs import literal_blobs
 from ocp_server.index.real_paths import inside
+from ocp_server.index.regular_file import read_regular
 from ocp_server.index.secret_files import secret_content_of_link
 
 __all__ = ["ChunkRecord", "Processed", "chunk_hash", "file_hash", "process_file"]

@@ -55,6 +55,7 @@ from ocp_server.index.limits import DEFAULT_MAX_FILE_BYTES
 from ocp_server.index.nested import NAMED_AT_MOST, NESTED_REASON, is_repository
 from ocp_server.index.own_files import NO_OWN_FILES, OwnFiles
 from ocp_server.index.real_paths import RealFolders
+from ocp_server.index.regular_file import read_regular
 from ocp_server.index.secret_files import secret_content, secret_name
 from ocp_server.index.secret_twins import SecretTwins
 
@@ -554,18 +555,6 @@ def _judge_twins(listing: Listing, linked: dict[int, tuple[int, int]], twins: Se
     for i in sorted(dropped):
         listing.skip("secret", listing.candidates[i].path)
     listing.candidates = [c for i, c in enumerate(listing.candidates) if i not in dropped]
-
-
-def read_regular(path: Path, max_bytes: int | None = None) -> bytes:
-    """The bytes of a regular file, at most `max_bytes` + 1 of them (more than `max_bytes`:
-    the file grew past the limit since the listing's stat). Anything else now at the path (a
-    FIFO or a device swapped in since that stat) raises OSError instead of blocking for ever
-    on the read."""
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # opening a FIFO does not wait for a writer
-    with open(fd, "rb") as file:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise OSError(f"{path} is not a regular file")
-        return file.read() if max_bytes is None else file.read(max_bytes + 1)
 
 
 def _decodable(rel: str) -> bool:

@@ -31,6 +31,7 @@ from pathlib import Path
 
 from ocp_server.git_commands import run_git
 from ocp_server.index.git_text import strip_line_ends
+from ocp_server.index.regular_file import read_regular
 
 __all__ = [
     "GitDirs",
@@ -40,6 +41,7 @@ __all__ = [
     "ignore_files_above",
     "is_git_dir",
     "linked_git_dir",
+    "searched_folders",
 ]
 
 
@@ -56,8 +58,7 @@ def linked_git_dir(dot_git: Path) -> Path | None:
     None when it is not such a file. Read as git reads it (setup.c, read_gitfile_gently): the
     whole file, only its trailing CRs and LFs taken off (a folder may end with NBSP)."""
     try:
-        with open(dot_git, "rb") as file:
-            data = strip_line_ends(file.read(_MAX_GITFILE))
+        data = strip_line_ends(read_regular(dot_git, _MAX_GITFILE)[:_MAX_GITFILE])
     except OSError:
         return None
     if not data.startswith(b"gitdir: ") or len(data) == 8:
@@ -73,7 +74,7 @@ def common_dir(git_dir: Path) -> Path:
     """The folder a worktree shares with the others (its `commondir` file, relative to
     `git_dir`); `git_dir` itself for a repository's main work tree or a submodule."""
     try:
-        named = os.fsdecode(strip_line_ends((git_dir / "commondir").read_bytes()))
+        named = os.fsdecode(strip_line_ends(read_regular(git_dir / "commondir")))
     except OSError:
         return git_dir
     return Path(os.path.normpath(git_dir / named)) if named else git_dir
@@ -106,7 +107,7 @@ def _ceilings(variable: str) -> frozenset[Path]:
     return frozenset(found)
 
 
-def _searched(workspace: Path, env: Mapping[str, str]) -> Iterator[Path]:
+def searched_folders(workspace: Path, env: Mapping[str, str]) -> Iterator[Path]:
     """The folders git looks in for a repository, from `workspace` up."""
     ceilings = _ceilings(env.get("GIT_CEILING_DIRECTORIES", ""))
     across = env.get("GIT_DISCOVERY_ACROSS_FILESYSTEM", "").lower() in {"1", "true", "yes", "on"}
@@ -129,7 +130,7 @@ def _searched(workspace: Path, env: Mapping[str, str]) -> Iterator[Path]:
 def find_git_dirs(workspace: Path, env: Mapping[str, str] | None = None) -> GitDirs | None:
     """The git folders of the repository git finds for `workspace` (None outside git, or
     where git fails at once: a `.git` file naming no git folder)."""
-    for folder in _searched(workspace, os.environ if env is None else env):
+    for folder in searched_folders(workspace, os.environ if env is None else env):
         dot_git = folder / ".git"
         # nor open a pipe named `.git`: it would wait for a writer
         if os.path.isfile(dot_git):

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ocp_server.index.git_text import packed_ref, ref_target, strip_line_ends
 from ocp_server.index.gitdirs import linked_git_dir
+from ocp_server.index.regular_file import read_regular
 
 __all__ = ["GitHead", "git_head"]
 
@@ -79,7 +80,7 @@ def _read_git_head(workspace: Path, sources: list[tuple[Path, _Stamp]]) -> str |
         sources.append((path, _stamp(path)))
         if sources[-1][1] is None:
             return None
-        return path.read_bytes()
+        return read_regular(path)  # a pipe named HEAD or as a branch would wait for ever
 
     try:
         # bytes, as git reads them (git_text): a branch's name may end with NBSP or hold U+2028

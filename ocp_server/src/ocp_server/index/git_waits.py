@@ -1,0 +1,103 @@
+"""The files of a repository git opens for OCP's commands, checked for pipes and devices.
+
+Git opens a file to read it without looking at what it is: a named pipe (a FIFO) waits for a
+writer, a terminal device for input, and the command with it until OCP's timeout (60 s for the
+index's file list, for ever for a plain `git rev-parse`). git_config_guard.py checks the config
+and ignore files; these are the others every command may read:
+
+- while git looks for the repository (setup.c), in each folder from the workspace up: the HEAD
+  of its `.git` folder (or of the folder a `.git` file names) and of the folder itself (a bare
+  repository), and beside each HEAD that is a file, `commondir`. A pipe named HEAD in a
+  workspace below its repository's top stops every command there;
+- in the repository found: `HEAD`, `index` (ls-files), `commondir`; in the folder its worktrees
+  share: `packed-refs` (read to resolve HEAD even when the branch's own file is there),
+  `shallow`, `info/grafts`, `objects/info/alternates`, the commit-graph files; and the branch
+  HEAD names (`git log HEAD` opens its ref file).
+
+`/dev/null` is git's empty file, read at once.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Mapping
+from pathlib import Path
+
+from ocp_server.index.git_text import ref_target
+from ocp_server.index.gitdirs import GitDirs, is_git_dir, linked_git_dir, searched_folders
+from ocp_server.index.regular_file import read_regular
+
+__all__ = ["repository_waits", "waits"]
+
+_OWN = ("HEAD", "index", "commondir")
+_SHARED = (
+    "packed-refs",
+    "shallow",
+    "info/grafts",
+    "objects/info/alternates",
+    "objects/info/commit-graph",
+    "objects/info/commit-graphs/commit-graph-chain",
+)
+
+
+def waits(path: Path) -> bool:
+    """Whether opening and reading `path` may wait or never end: it exists and is neither a
+    regular file nor a folder (nor `/dev/null`)."""
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):
+        return False  # missing (git skips it) or a name no file can have
+    if stat.S_ISREG(st.st_mode) or stat.S_ISDIR(st.st_mode):
+        return False
+    return not _is_dev_null(st)
+
+
+def _is_dev_null(st: os.stat_result) -> bool:
+    try:
+        null = os.stat(os.devnull)
+    except OSError:
+        return False
+    return stat.S_ISCHR(st.st_mode) and st.st_rdev == null.st_rdev
+
+
+def repository_waits(workspace: Path, dirs: GitDirs | None, env: Mapping[str, str]) -> Path | None:
+    """The first file of the repository git finds for `workspace` (`dirs`, find_git_dirs's
+    answer with `env`) that git would open and wait on, or None."""
+    if (found := _discovery_waits(workspace, env)) is not None:
+        return found
+    return None if dirs is None or dirs.bare else _repository_waits(dirs)
+
+
+def _discovery_waits(workspace: Path, env: Mapping[str, str]) -> Path | None:
+    for folder in searched_folders(workspace, env):
+        dot_git = folder / ".git"
+        if os.path.isfile(dot_git):
+            named = linked_git_dir(dot_git)
+            return _git_dir_waits(named) if named is not None else None  # git stops here
+        for candidate in (dot_git, folder):
+            if (found := _git_dir_waits(candidate)) is not None:
+                return found
+            if is_git_dir(candidate):
+                return None
+    return None
+
+
+def _git_dir_waits(candidate: Path) -> Path | None:
+    head = candidate / "HEAD"
+    if waits(head):
+        return head
+    commondir = candidate / "commondir"
+    return commondir if os.path.isfile(head) and waits(commondir) else None
+
+
+def _repository_waits(dirs: GitDirs) -> Path | None:
+    named = [dirs.git_dir / name for name in _OWN]
+    named += [dirs.common_dir / name for name in _SHARED]
+    try:
+        branch, symbolic = ref_target(read_regular(dirs.git_dir / "HEAD", 4096))
+    except OSError:
+        symbolic = False
+    if symbolic and branch.startswith("refs/"):
+        named.append(dirs.common_dir / branch)
+    return next((path for path in named if waits(path)), None)
