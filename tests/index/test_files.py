@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -498,6 +499,26 @@ def test_a_repository_git_refuses_is_listed_without_git_and_said_so(
     assert len(told) == 1, told
     assert f"git refuses the repository of {ws}: {said}" in told[0]
     assert hint in told[0] and "recent commits are not read" in told[0]
+
+
+def test_a_git_workspace_removed_while_it_is_served_is_said_to_be_gone(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # git says "cannot change to '<ws>'" when the folder is gone: the log said that git
+    # refused the repository, and to list its files without git, of a folder that is no more.
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    git(ws, "init", "-q")
+    (ws / "app.py").write_text("def serve():\n    return 1\n")
+    git(ws, "add", "-A")
+    git(ws, "commit", "-qm", "first")
+    shutil.rmtree(ws)
+    with caplog.at_level("INFO", logger=files.__name__):
+        assert not list_workspace(ws).candidates
+        list_workspace(ws)  # said once
+    told = [r.getMessage() for r in caplog.records]
+    gone = f"the workspace {ws} is gone (its folder was removed or moved): no file to list"
+    assert told == [gone]
 
 
 @pytest.mark.parametrize("repository", [False, True])

@@ -357,6 +357,12 @@ def _git_refused(workspace: Path, stderr: bytes) -> None:
     if reason.startswith("not a git repository") or (workspace, reason) in _TOLD:
         return
     _TOLD.add((workspace, reason))
+    if not os.path.isdir(workspace):  # "cannot change to '<workspace>'": no repository to refuse
+        logger.warning(
+            "the workspace %s is gone (its folder was removed or moved): no file to list",
+            workspace,
+        )
+        return
     hint = ""
     # "detected dubious ownership in repository at '<top>'" (the path may hold " at ")
     if "dubious ownership" in reason and (at := reason.find(" at '")) != -1:
