@@ -15,7 +15,9 @@ from typing import Any
 
 import pytest
 
+from ocp_server.index import watched as watched_module
 from ocp_server.index.models import IndexSummary
+from ocp_server.index.polled import PolledFolders
 from ocp_server.index.workspace import WorkspaceIndex
 from tests.index.watching import found, watched
 
@@ -99,3 +101,31 @@ async def test_a_workspace_whose_own_path_is_not_utf8_is_watched_by_polling(
         (ws / "src" / "new" / "c.py").write_text("def gamma_deeper():\n    pass\n")
         await _until_found(index, "gamma_deeper", "src/new/c.py")
         await _assert_watching(index)
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="Linux's /proc names the folder")
+async def test_a_workspace_whose_own_path_is_not_utf8_is_watched_by_the_os_not_polled(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every folder of it was polled: each entry stat'ed every second (0.5-0.8 s a poll for
+    # 3,000 folders). Watched through /proc/self/fd/<fd> (watch_alias.py), the edits are found
+    # by the OS's watches and the paths told are the workspace's own.
+    polled: list[tuple[str, ...]] = []
+
+    class Recorded(PolledFolders):
+        def __init__(self, folders: tuple[str, ...]) -> None:
+            super().__init__(folders)
+            polled.append(self.folders)
+
+    monkeypatch.setattr(watched_module, "PolledFolders", Recorded)
+    ws = _odd(tmp_path, b"\xdcbung")
+    (ws / "src" / "deep").mkdir(parents=True)
+    (ws / "src" / "deep" / "a.py").write_text("def alpha():\n    pass\n")
+    async with watched(ws, tmp_path / "db" / "ocp.db") as index:
+        (ws / "src" / "deep" / "a.py").write_text("def alpha_edited():\n    pass\n")
+        await _until_found(index, "alpha_edited", "src/deep/a.py")
+        (ws / "src" / "new").mkdir()
+        (ws / "src" / "new" / "c.py").write_text("def gamma_deeper():\n    pass\n")
+        await _until_found(index, "gamma_deeper", "src/new/c.py")
+        await _assert_watching(index)
+    assert polled and all(folders == () for folders in polled), polled

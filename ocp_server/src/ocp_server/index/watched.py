@@ -45,6 +45,7 @@ from ocp_server.index.gitdirs import find_git_dirs
 from ocp_server.index.nested import is_repository
 from ocp_server.index.own_files import OwnFiles
 from ocp_server.index.polled import POLL_S, PolledFolders, decodable, holds_undecodable
+from ocp_server.index.watch_alias import PathAlias
 
 __all__ = [
     "Folders",
@@ -131,18 +132,26 @@ def git_watch(workspace: Path) -> GitWatch:
     )
 
 
-def watched_folders(workspace: Path, git: GitWatch | None = None) -> Folders:
+def watched_folders(
+    workspace: Path, git: GitWatch | None = None, alias: PathAlias | None = None
+) -> Folders:
     """The workspace and every folder below it that is neither vendored, nor reached through
     a symlink, nor inside a nested repository (its top folder is watched: a `.git` removed
     there makes its files the workspace's), nor named with bytes that are not UTF-8 (no file
     in one is indexed), and the folders of `git` (default: `git_watch`). One whose path or
-    any entry's name is not UTF-8 is in `polled` instead (polled.py)."""
+    any entry's name is not UTF-8 is in `polled` instead (polled.py), but for a workspace
+    whose own path is not: watched by its `alias` (watch_alias.py) when one is given."""
     folders: list[str] = []
     polled: list[str] = []
     root = os.fspath(workspace)
+
+    def watchable(folder: str) -> bool:
+        return decodable(folder) or (alias is not None and alias.aliased(folder) is not None)
+
     for dirpath, dirnames, filenames in os.walk(root):  # symlinked folders are not entered
-        names = (dirpath, *dirnames, *filenames)
-        (folders if all(map(decodable, names)) else polled).append(dirpath)
+        names = (*dirnames, *filenames)
+        watched = watchable(dirpath) and all(map(decodable, names))
+        (folders if watched else polled).append(dirpath)
         nested = ".git" in dirnames or ".git" in filenames
         if nested and dirpath != root and is_repository(dirpath):
             dirnames[:] = []  # its files are not indexed (nested.py)
@@ -152,7 +161,7 @@ def watched_folders(workspace: Path, git: GitWatch | None = None) -> Folders:
     seen = {*folders, *polled}
     for folder in dict.fromkeys(git.folders):
         if folder not in seen:
-            odd = not decodable(folder) or holds_undecodable(folder)
+            odd = not watchable(folder) or holds_undecodable(folder)
             (polled if odd else folders).append(folder)
     listed = Folders(folders)
     listed.polled = tuple(polled)
@@ -253,10 +262,30 @@ async def _watch_listed(
 ) -> AsyncIterator[set[tuple[watchfiles.Change, str]]]:
     """One listing's watch; a listed folder deleted before watching starts is dropped by
     listing again, up to LISTINGS times."""
+    alias = PathAlias.open(workspace)
+    try:
+        async for batch in _watch_listings(workspace, relevant, armed, alias, **options):
+            yield batch if alias is None else {(c, alias.real(p)) for c, p in batch}
+    finally:
+        if alias is not None:
+            alias.close()
+
+
+async def _watch_listings(
+    workspace: Path,
+    relevant: RelevantChanges,
+    armed: Callable[[], None],
+    alias: PathAlias | None,
+    **options: Any,
+) -> AsyncIterator[set[tuple[watchfiles.Change, str]]]:
     loop = asyncio.get_running_loop()
+    watch_filter: Callable[[watchfiles.Change, str], bool] = relevant
+    if alias is not None:  # the filter sees the paths by the alias
+        watch_filter = lambda change, path: relevant(change, alias.real(path))  # noqa: E731
     for listing in range(1, LISTINGS + 1):
         git = await asyncio.to_thread(git_watch, workspace)
-        folders = await asyncio.to_thread(watched_folders, workspace, git)
+        folders = await asyncio.to_thread(watched_folders, workspace, git, alias)
+        paths = folders if alias is None else [alias.aliased(f) or f for f in folders]
         relevant.git = git
         polled = await asyncio.to_thread(PolledFolders, folders.polled)
         if polled.folders:  # woken at least every POLL_S to poll them
@@ -265,7 +294,7 @@ async def _watch_listed(
         else:
             awatch_options = options
         async with aclosing(
-            watchfiles.awatch(*folders, watch_filter=relevant, recursive=False, **awatch_options)
+            watchfiles.awatch(*paths, watch_filter=watch_filter, recursive=False, **awatch_options)
         ) as changes:
             # At its first step awatch places its watches (checking the folders exist), then
             # waits for changes in a thread: `armed` runs at that wait, as the loop's next turn.
