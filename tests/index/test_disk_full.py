@@ -6,7 +6,10 @@ not what a second, failed ROLLBACK would say."""
 from __future__ import annotations
 
 import asyncio
+import resource
 import sqlite3
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -260,3 +263,33 @@ async def test_searches_leave_a_first_build_that_fails_on_storage_to_the_watcher
         assert answer.note is not None and str(index.db_path) in answer.note
         assert "full" in answer.note and "OCP_DB_PATH" in answer.note
         assert answer.status.stale
+
+
+def test_a_disk_too_full_for_the_new_databases_tables_is_said_so_not_damaged_pages(
+    tmp_path: Path,
+) -> None:
+    # The database's tables need over 300 kB: a disk (here a file-size limit) that refuses
+    # them failed with "disk I/O error" while they were made, and the error said the database
+    # had damaged pages, to move it aside (memory lost) and index again.
+    ws = _workspace(tmp_path)
+
+    def limited() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (150_000, 150_000))
+
+    done = subprocess.run(
+        [sys.executable, "-m", "ocp_server.cli", "index", "--workspace", str(ws)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=limited,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "HOME": str(tmp_path),
+            "OCP_OLLAMA_URL": "http://127.0.0.1:9",
+        },
+    )
+    assert done.returncode != 0
+    said = done.stderr
+    assert "damaged pages" not in said and "move it aside" not in said, said
+    assert "disk I/O error" in said and "ulimit -f" in said and "Free some space" in said, said
+    assert str(ws / ".ocp" / "ocp.db") in said

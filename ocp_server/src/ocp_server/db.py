@@ -17,6 +17,7 @@ import aiosqlite
 
 from ocp_server.db_holders import named_holders
 from ocp_server.errors import DatabaseError as DatabaseError  # re-exported: index/ imports it here
+from ocp_server.errors import storage_cause, storage_failed
 from ocp_server.index.own_files import SIDE_FILES
 from ocp_server.migrations import migrate
 from ocp_wire.tools import SAVE
@@ -191,6 +192,11 @@ async def connect(db_path: Path, naming: DatabaseNaming | None = None) -> aiosql
         if not _locked(exc):
             if (unwritable := _unwritable(db_path, exc)) is not None:
                 raise unwritable from exc
+            if storage_failed(exc):  # the disk refused the tables (full, `ulimit -f`): no damage
+                raise DatabaseError(
+                    f"the OCP database at {db_path} could not be set up: "
+                    f"{storage_cause(exc, db_path)}"
+                ) from exc
             if _moved_aside(db_path, exc, naming):
                 return await connect(db_path, naming)
             raise _unreadable(db_path, exc, naming) from exc
