@@ -22,13 +22,15 @@ from ocp_server.launcher import Launch, detect_launch
 REPO = Path(__file__).resolve().parents[2]
 
 
-def init(ws: Path, *args: str, home: Path, **env: str) -> subprocess.CompletedProcess[str]:
+def init(
+    ws: Path, *args: str, home: Path, timeout: float = 120.0, **env: str
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "ocp_server.cli", "init", *args],
         cwd=ws,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=timeout,
         env={"PATH": os.environ["PATH"], "HOME": str(home), **env},
     )
 
@@ -305,8 +307,9 @@ def test_a_file_that_is_not_plain_json_is_left_alone(workspace: Path, home: Path
     [
         (b'{"mcpServers": {"\xff": {}}}', 2, "cannot read"),  # not UTF-8: what the file says
         (None, 1, "cannot read"),  # a folder where the file goes: reading it failed
+        (b"", 1, "cannot read"),  # a named pipe: reading it waited for a writer for ever
     ],
-    ids=["not_utf8", "a_folder"],
+    ids=["not_utf8", "a_folder", "a_pipe"],
 )
 def test_a_config_file_that_is_wrong_is_a_usage_error_and_one_unread_a_failure(
     workspace: Path, home: Path, content: bytes | None, status: int, said: str
@@ -314,12 +317,23 @@ def test_a_config_file_that_is_wrong_is_a_usage_error_and_one_unread_a_failure(
     path = workspace / ".mcp.json"
     if content is None:
         path.mkdir()
+    elif not content:
+        os.mkfifo(path)
     else:
         path.write_bytes(content)
-    done = init(workspace, "--client", "claude-code", "--no-check", home=home)
+    done = init(workspace, "--client", "claude-code", "--no-check", home=home, timeout=20)
     assert done.returncode == status, done.stderr
     assert done.stderr.startswith(f"error: {said} {path}") and "Traceback" not in done.stderr
-    assert content is None or path.read_bytes() == content
+    assert not content or path.read_bytes() == content
+    if content is not None and not content:  # doctor looks at the same file
+        doctor = subprocess.run(
+            [sys.executable, "-m", "ocp_server.cli", "doctor", "--workspace", str(workspace)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={"PATH": os.environ["PATH"], "HOME": str(home)},
+        )
+        assert "Traceback" not in doctor.stderr and "IDE config" in doctor.stdout
 
 
 def test_a_file_ocp_cannot_merge_into_is_named(workspace: Path, home: Path) -> None:

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ocp_router.env import env_value
+from ocp_server.index.regular_file import read_regular
 from ocp_server.launcher import Launch
 
 SERVER_NAME = "ocp"
@@ -226,7 +227,8 @@ def read_config(path: Path) -> dict[str, Any] | None:
     """The file's JSON object, None when there is no file; ConfigFileError when it is not
     plain JSON (comments included: rewriting the file would drop them)."""
     try:
-        text = path.read_text("utf-8")
+        # never waits on a named pipe (a pipe here held init and doctor for ever)
+        text = read_regular(path).decode("utf-8")
     except FileNotFoundError:
         return None
     except OSError as exc:
@@ -348,7 +350,7 @@ def write_config(path: Path, doc: Mapping[str, Any], *, private: bool = False) -
     if path.exists():
         backup = backup_path(path)
         hidden = without_our_key(old) if old is not None else None
-        backup.write_bytes(path.read_bytes() if hidden is None else render(hidden).encode())
+        backup.write_bytes(read_regular(path) if hidden is None else render(hidden).encode())
         mode = path.stat().st_mode & 0o777
         if private:
             mode &= 0o600
