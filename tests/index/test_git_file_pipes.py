@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from ocp_server import git_config_guard
 from ocp_server.git_config_guard import UnreadableConfig, check_config
 from ocp_server.index.files import list_workspace
 from ocp_server.index.gitdirs import common_dir
@@ -55,7 +56,9 @@ def _pipe_as(path: Path) -> Path:
 
 
 @pytest.mark.parametrize("what", ["HEAD", "branch", "packed-refs", "index", "HEAD-in-a-folder"])
-def test_a_pipe_among_the_repositorys_files_is_never_waited_on(tmp_path: Path, what: str) -> None:
+def test_a_pipe_among_the_repositorys_files_is_never_waited_on(
+    tmp_path: Path, what: str, caplog: pytest.LogCaptureFixture
+) -> None:
     ws = _repo(tmp_path)
     dot_git = ws / ".git"
     branch = (dot_git / "HEAD").read_text().removeprefix("ref: ").strip()
@@ -75,11 +78,15 @@ def test_a_pipe_among_the_repositorys_files_is_never_waited_on(tmp_path: Path, w
     _done_without_waiting(pipe, lambda: git_head(workspace))
     _done_without_waiting(pipe, GitHead(workspace))
     # git, for the listing and the history
-    with pytest.raises(UnreadableConfig, match=pipe.name):
-        check_config(workspace)
-    listing = _never_waits_on(pipe, lambda: list_workspace(workspace))
-    assert not listing.git and listing.candidates
-    assert _never_waits_on(pipe, lambda: read_history(workspace, 10)) == []
+    with caplog.at_level("WARNING", logger=git_config_guard.__name__):
+        with pytest.raises(UnreadableConfig, match=pipe.name):
+            check_config(workspace)
+        listing = _never_waits_on(pipe, lambda: list_workspace(workspace))
+        assert not listing.git and listing.candidates
+        assert _never_waits_on(pipe, lambda: read_history(workspace, 10)) == []
+    # said once, not before each git command
+    told = [r.getMessage() for r in caplog.records]
+    assert len(told) == 1 and f"{pipe} is a pipe or a device" in told[0], told
 
 
 def test_a_pipe_as_a_worktrees_commondir_is_never_waited_on(tmp_path: Path) -> None:

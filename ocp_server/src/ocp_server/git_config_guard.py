@@ -53,6 +53,8 @@ _LIST_TIMEOUT_S = 10.0
 # Includes nest at most this deep (git's own limit is 10: it fails past it).
 _MAX_DEPTH = 10
 _named_in: dict[tuple[str, int, int, int], list[tuple[str, str]]] = {}
+#: What the log said already: (workspace, problem).
+_TOLD: set[tuple[Path, str]] = set()
 
 
 class UnreadableConfig(OSError):
@@ -194,7 +196,9 @@ def check_config(workspace: Path, env: Mapping[str, str] | None = None) -> None:
         if key not in named and default is not None and waits(default):
             problems.append(f"{default} is a pipe or a device")
     for problem in filter(None, problems):
-        logger.warning("git is not run in %s: %s, which git would wait on", workspace, problem)
+        if (workspace, problem) not in _TOLD:  # once: it is checked before every git command
+            _TOLD.add((workspace, problem))
+            logger.warning("git is not run in %s: %s, which git would wait on", workspace, problem)
         raise UnreadableConfig(
             f"git not run: {problem}, which git would wait on (every command, until its timeout)"
         )
