@@ -106,3 +106,29 @@ def test_later_listings_do_not_run_git_while_the_pipe_is_there_and_do_once_it_is
         "sub/.gitignore",
         "sub/deep.py",
     }
+
+
+def test_a_pipe_as_a_nested_repositorys_head_gets_the_files_listed_without_git(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # `git ls-files --others` reads a nested repository's HEAD to tell it from a folder: a
+    # pipe there held every listing for git's 60 s (the stall check looked for .gitignore
+    # pipes alone), then again at each update.
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "app.py").write_text("def app():\n    pass\n")
+    git(ws, "init", "-q")
+    git(ws, "add", "-A")
+    git(ws, "commit", "-qm", "first")
+    git(ws, "init", "-q", "vendor")
+    pipe = ws / "vendor" / ".git" / "HEAD"
+    pipe.unlink()
+    os.mkfifo(pipe)
+    with caplog.at_level("WARNING", logger=files.__name__):
+        listing = _listed_within(ws, 30)
+        again = _listed_within(ws, 30)  # known: git is not run, nor waited on
+    assert not listing.git and not again.git
+    assert "app.py" in {c.path for c in listing.candidates}
+    told = [r.getMessage() for r in caplog.records if str(pipe) in r.getMessage()]
+    assert len(told) == 1 and "nested repository" in told[0], told
+    assert not _someone_reads(pipe)

@@ -329,7 +329,8 @@ def _git_would_wait(workspace: Path, pipes: tuple[Path, ...]) -> None:
     named = ", ".join(sorted(map(str, pipes[:NAMED_AT_MOST])))
     more = f" and {len(pipes) - NAMED_AT_MOST} more" if len(pipes) > NAMED_AT_MOST else ""
     logger.warning(
-        "%s: a named pipe (or a device) named .gitignore, which git would wait on for ever "
+        "%s: a named pipe (or a device) as a .gitignore or a nested repository's HEAD or "
+        "branch, which git would wait on for ever "
         "when listing the files of %s. They are listed without git (each regular .gitignore "
         "applies; info/exclude and the global excludes file do not) until it is removed or "
         "made a regular file.",

@@ -25,10 +25,16 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from ocp_server.index.git_text import ref_target
-from ocp_server.index.gitdirs import GitDirs, is_git_dir, linked_git_dir, searched_folders
+from ocp_server.index.gitdirs import (
+    GitDirs,
+    common_dir,
+    is_git_dir,
+    linked_git_dir,
+    searched_folders,
+)
 from ocp_server.index.regular_file import read_regular
 
-__all__ = ["repository_waits", "waits"]
+__all__ = ["nested_waits", "repository_waits", "waits"]
 
 _OWN = ("HEAD", "index", "commondir")
 _SHARED = (
@@ -101,3 +107,18 @@ def _repository_waits(dirs: GitDirs) -> Path | None:
     if symbolic and branch.startswith("refs/"):
         named.append(dirs.common_dir / branch)
     return next((path for path in named if waits(path)), None)
+
+
+def nested_waits(dot_git: Path) -> Path | None:
+    """The file of the repository `dot_git` (a nested repository's `.git` folder or file, met
+    while git lists the work tree around it) git would wait on: `ls-files --others` reads its
+    HEAD and the branch it names to tell a repository from a folder."""
+    if os.path.isfile(dot_git):
+        git_dir = linked_git_dir(dot_git)
+    else:
+        git_dir = dot_git if os.path.isdir(dot_git) else None
+    if git_dir is None:
+        return None
+    if (found := _git_dir_waits(git_dir)) is not None:
+        return found
+    return _repository_waits(GitDirs(dot_git.parent, git_dir, common_dir(git_dir)))

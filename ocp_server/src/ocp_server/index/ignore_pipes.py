@@ -12,6 +12,9 @@ stat per .gitignore). Those found are kept per workspace, and checked (a stat ea
 each later listing, with the .gitignore of each folder above the workspace up to its work
 tree's top: while one is still there, git is not run at all.
 
+A nested repository's HEAD or branch that is a pipe holds `ls-files --others` the same way
+(git reads them to tell a repository from a folder): looked for in the same walk.
+
 A .gitignore git itself never opens is not told apart (a pipe inside an ignored folder, or in
 a nested repository): such a workspace is listed without git too, which applies its regular
 .gitignore files all the same. A symbolic link named .gitignore is no problem: git 2.32 and
@@ -27,6 +30,7 @@ import time
 from pathlib import Path
 
 from ocp_server.git_commands import start_git
+from ocp_server.index.git_waits import nested_waits
 from ocp_server.index.gitdirs import find_git_dirs
 
 __all__ = [
@@ -75,10 +79,12 @@ def known_pipes(workspace: Path) -> tuple[Path, ...]:
 
 
 def look_for_pipes(workspace: Path) -> tuple[Path, ...]:
-    """Every .gitignore below `workspace` that is a pipe or a device, in no particular order
-    (a walk of its folders, `.git` folders left out)."""
+    """Every .gitignore below `workspace` that is a pipe or a device, and each file of a
+    nested repository git opens to tell it from a folder (its HEAD, its branch: git_waits.py)
+    that is one, in no particular order (a walk of its folders, `.git` folders left out)."""
     found: list[Path] = []
-    folders = [str(workspace)]
+    root = str(workspace)
+    folders = [root]
     while folders:
         folder = folders.pop()
         try:
@@ -87,7 +93,10 @@ def look_for_pipes(workspace: Path) -> tuple[Path, ...]:
                     if entry.name == _NAME:
                         if _waits(Path(entry.path)):
                             found.append(Path(entry.path))
-                    elif entry.name != ".git" and entry.is_dir(follow_symlinks=False):
+                    elif entry.name == ".git":
+                        if folder != root and (nested := nested_waits(Path(entry.path))):
+                            found.append(nested)
+                    elif entry.is_dir(follow_symlinks=False):
                         folders.append(entry.path)
         except OSError:
             continue  # unreadable: git cannot open its .gitignore either
