@@ -88,3 +88,53 @@ async def test_no_chunk_of_a_hard_link_to_a_dotenv_file_outside_the_workspace_is
         )
     assert {r[0] for r in rows} == {"config/lib.py"}
     assert summary is not None and summary.skipped.get("secret_content") == 1
+
+
+async def _indexed_paths(index: WorkspaceIndex) -> set[str]:
+    rows = await index.db.execute_fetchall(
+        "SELECT DISTINCT f.path FROM chunks c JOIN files f ON f.id = c.file_id"
+    )
+    return {r[0] for r in rows}
+
+
+async def test_a_dotenv_file_linked_from_outside_is_not_indexed_whatever_values_it_holds(
+    tmp_path: Path,
+) -> None:
+    """`ADMIN_PIN=4821` is a value no redaction rule knows: a file of dotenv lines whose other
+    name is outside the workspace is taken for the `.env` it most likely is there."""
+    ws = tmp_path / "ws"
+    (ws / "config").mkdir(parents=True)
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / ".env").write_text("# app settings\nADMIN_PIN=4821\nexport DOOR_CODE=7310\n")
+    (app / "consts.py").write_text("RETRIES = 3\nNAME = 'app'\n")
+    os.link(app / ".env", ws / "config" / "defaults.py")
+    os.link(app / "consts.py", ws / "config" / "consts.py")  # code: spaces around `=`
+    (ws / "config" / "local.py").write_text("ADMIN_PIN=4821\n")  # one name: its own judges it
+    async with await WorkspaceIndex.open(ws) as index:
+        summary = await index.update()
+        indexed = await _indexed_paths(index)
+    assert indexed == {"config/consts.py", "config/local.py"}
+    assert summary is not None and summary.skipped.get("secret_content") == 1
+
+
+async def test_a_file_linked_from_outside_after_it_was_indexed_leaves_the_index(
+    tmp_path: Path,
+) -> None:
+    """A new link changes the file's inode (ctime, link count), not its content or mtime: the
+    next update judges it again."""
+    ws = tmp_path / "ws"
+    (ws / "config").mkdir(parents=True)
+    (ws / "config" / "defaults.py").write_text(ENV)  # a .py: not read as a dotenv file
+    (ws / "config" / "lib.py").write_text("def helper():\n    return 2\n")
+    for f in (ws / "config").iterdir():  # written long before: not read again for a racy mtime
+        os.utime(f, (f.stat().st_mtime - 60, f.stat().st_mtime - 60))
+    app = tmp_path / "app"
+    app.mkdir()
+    async with await WorkspaceIndex.open(ws) as index:
+        await index.update()
+        assert await _indexed_paths(index) == {"config/defaults.py", "config/lib.py"}
+        os.link(ws / "config" / "defaults.py", app / ".env")
+        summary = await index.update()
+        assert await _indexed_paths(index) == {"config/lib.py"}
+    assert summary is not None and summary.skipped.get("secret_content") == 1

@@ -23,7 +23,7 @@ Never indexed, whatever the ignore files say:
   on a file's way included (git lists `docs/a.md` after `docs` became a link); hard links to
   a secret file anywhere in the workspace, git-ignored or not (`ln .env notes.txt`:
   SecretTwins); one with names outside the workspace is judged by its content as a file of no
-  name (file_chunks.py).
+  name, dotenv lines whatever their values (file_chunks.py), again when a link is made.
 - file names that are not valid UTF-8 (counted as `undecodable_name`: the database stores
   text, and one such name must not fail the batch it is in);
 - nested git repositories and submodules (counted and named, see nested.py).
@@ -163,6 +163,9 @@ class Candidate:
     mtime_ns: int
     # a hard link with names outside the workspace: its content is judged as a nameless file's
     linked_outside: bool = False
+    # a file with links: when its inode last changed (a link made or removed changes it, not
+    # the mtime), so the indexer judges it again (indexer._looks_changed); 0 for other files
+    ctime_ns: int = 0
 
 
 @dataclass(slots=True)
@@ -540,7 +543,8 @@ def list_workspace(
         if st.st_nlink > 1:
             linked[len(listing.candidates)] = (st.st_dev, st.st_ino)
             twins.links[(st.st_dev, st.st_ino)] = st.st_nlink
-        listing.candidates.append(Candidate(rel, st.st_size, st.st_mtime_ns))
+        ctime = st.st_ctime_ns if st.st_nlink > 1 else 0
+        listing.candidates.append(Candidate(rel, st.st_size, st.st_mtime_ns, ctime_ns=ctime))
     if linked:
         _judge_twins(listing, linked, twins)
     return listing

@@ -102,10 +102,15 @@ async def _claim_file_rules(db: aiosqlite.Connection) -> None:
 
 
 def _looks_changed(row: tuple[int, int, int, str, float] | None, candidate: Candidate) -> bool:
-    """Whether a listed file must be read: new, its stat changed, or racy (`_racy_window_ns`
-    from the time stored with it, see `_stored_at`)."""
+    """Whether a listed file must be read: new, its stat changed, racy (`_racy_window_ns`
+    from the time stored with it, see `_stored_at`), or a file with links whose inode changed
+    since (a link made to it outside the workspace has its content judged: files.py)."""
     if row is None or (row[1], row[2]) != (candidate.size, candidate.mtime_ns):
         return True
+    if candidate.ctime_ns and candidate.ctime_ns >= row[4] * 1e9 - _racy_window_ns(
+        candidate.ctime_ns
+    ):
+        return True  # (racy too: a link made just after the read may carry an older tick)
     return row[2] >= row[4] * 1e9 - _racy_window_ns(row[2])
 
 

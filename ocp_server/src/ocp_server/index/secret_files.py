@@ -337,10 +337,15 @@ def _dotenv_with_secret(data: bytes, name: str) -> bool:
     suffix = name[name.rfind(".") :] if "." in name.lstrip(".") else ""
     if suffix and suffix not in _DOTENV_SUFFIXES or len(data) > _DOTENV_MAX_BYTES:
         return False
-    lines = _meaningful_lines(data)
-    if not lines or sum(bool(_DOTENV_LINE_RE.match(ln)) for ln in lines) < 0.8 * len(lines):
+    return _dotenv_lines(data) and bool(redact(data.decode("utf-8", "replace")).redactions)
+
+
+def _dotenv_lines(data: bytes) -> bool:
+    """Most meaningful lines are a dotenv file's `NAME=value` (no space around the `=`)."""
+    if len(data) > _DOTENV_MAX_BYTES:
         return False
-    return bool(redact(data.decode("utf-8", "replace")).redactions)
+    lines = _meaningful_lines(data)
+    return bool(lines) and sum(bool(_DOTENV_LINE_RE.match(ln)) for ln in lines) >= 0.8 * len(lines)
 
 
 def secret_content(data: bytes, name: str = "") -> str | None:
@@ -407,8 +412,12 @@ def secret_content(data: bytes, name: str = "") -> str | None:
 def secret_content_of_link(data: bytes) -> str | None:
     """Which kind of secret a hard link's content is when the file has names outside the
     workspace (`ln ~/app/.env defaults.py`): the name it has there is unknown, so it is judged
-    as a file of no name is (a dotenv file's whatever its own extension)."""
-    return secret_content(data, "")
+    as a file of no name is, and a dotenv file's lines are one whatever values they hold
+    (`ADMIN_PIN=4821`, a value no redaction rule knows): its other name is most likely the
+    `.env` its values were kept in, a name that would keep it out."""
+    if kind := secret_content(data, ""):
+        return kind
+    return "dotenv" if _dotenv_lines(data) else None
 
 
 def _random_bytes_json(data: bytes) -> bool:
