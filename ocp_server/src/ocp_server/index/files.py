@@ -39,7 +39,7 @@ import os
 import shlex
 import stat
 import subprocess
-from collections import Counter
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -542,7 +542,7 @@ def list_workspace(
             continue
         if st.st_nlink > 1:
             linked[len(listing.candidates)] = (st.st_dev, st.st_ino)
-            twins.links[(st.st_dev, st.st_ino)] = st.st_nlink
+            twins.links[(st.st_dev, st.st_ino)] = (st.st_nlink, st.st_ctime_ns)
         ctime = st.st_ctime_ns if st.st_nlink > 1 else 0
         listing.candidates.append(Candidate(rel, st.st_size, st.st_mtime_ns, ctime_ns=ctime))
     if linked:
@@ -555,7 +555,10 @@ def _judge_twins(listing: Listing, linked: dict[int, tuple[int, int]], twins: Se
     one of which is a secret's: listed anywhere, before or after its other names, or where
     the listing does not go (git-ignored: SecretTwins.unseen, asked only of files with names
     the listing did not see); marks those with names outside the workspace."""
-    secrets, outside = twins.unseen(Counter(linked.values()), VENDORED_DIRS)
+    listed: dict[tuple[int, int], list[str]] = defaultdict(list)
+    for i, identity in linked.items():
+        listed[identity].append(listing.candidates[i].path)
+    secrets, outside = twins.unseen(listed, VENDORED_DIRS)
     secrets |= twins.seen
     dropped = {i for i, identity in linked.items() if identity in secrets}
     for i, identity in linked.items():

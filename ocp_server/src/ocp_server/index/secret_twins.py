@@ -24,13 +24,17 @@ class SecretTwins:
     or after it (`seen`: the listing stats each secret-named file it skips, `saw`, and drops
     the twins at its end); or anywhere else in the workspace (git-ignored: `unseen`, when a
     file has names the listing did not see). Asked only of files with links (st_nlink > 1:
-    rare outside package stores, which are vendored folders); each folder is read once."""
+    rare outside package stores, which are vendored folders); each folder is read once.
+    What a walk found is kept for the next listings (`_WALKS`) while the file's link count and
+    inode change time stay and its names found outside the listing are still there: a `cp
+    -al` copy of a tree (every file linked outside) is walked once, not at every update."""
 
     def __init__(self, workspace: Path) -> None:
         self.workspace = workspace
-        self._folders: dict[str, frozenset[tuple[int, int]]] = {}
+        self._folders: dict[str, dict[int, list[str]]] = {}
         self.seen: set[tuple[int, int]] = set()  # the listed secret files that have links
-        self.links: dict[tuple[int, int], int] = {}  # a linked candidate's identity: st_nlink
+        # a linked candidate's identity: its st_nlink and st_ctime_ns
+        self.links: dict[tuple[int, int], tuple[int, int]] = {}
 
     def saw(self, full: str) -> None:
         """The listing skipped the file at `full` for its secret name."""
@@ -42,42 +46,86 @@ class SecretTwins:
     def secret(self, rel: str, st: os.stat_result) -> bool:
         me = (st.st_dev, st.st_ino)
         folder = rel.rsplit("/", 1)[0] if "/" in rel else ""
-        return any(me in self._secrets_in(f) for f in {folder, ""})
+        for f in {folder, ""}:
+            for other in self._inodes_in(f).get(st.st_ino, ()):
+                if other != rel and secret_name(other):
+                    with contextlib.suppress(OSError):
+                        if _identity(os.lstat(self.workspace / other)) == me:
+                            return True
+        return False
 
-    def _secrets_in(self, folder: str) -> frozenset[tuple[int, int]]:
-        """The files of `folder` (relative, "" the root) that are secrets by name."""
+    def _inodes_in(self, folder: str) -> dict[int, list[str]]:
+        """The files of `folder` (relative, "" the root) by inode, read from the folder (no
+        stat): a name is judged only when its inode is a linked candidate's (secret_name
+        costs more than a folder entry does, and a linked tree has thousands)."""
         if (known := self._folders.get(folder)) is not None:
             return known
-        found = set()
-        try:
-            with os.scandir(self.workspace / folder) as entries:
-                for entry in entries:
-                    rel = f"{folder}/{entry.name}" if folder else entry.name
-                    if not secret_name(rel):
-                        continue
-                    with contextlib.suppress(OSError):
-                        linked = entry.stat(follow_symlinks=False)
-                        if stat.S_ISREG(linked.st_mode):
-                            found.add((linked.st_dev, linked.st_ino))
-        except OSError:
-            pass
-        self._folders[folder] = frozenset(found)
-        return self._folders[folder]
+        found: dict[int, list[str]] = {}
+        with contextlib.suppress(OSError), os.scandir(self.workspace / folder) as entries:
+            for entry in entries:
+                with contextlib.suppress(OSError):
+                    if entry.is_file(follow_symlinks=False):
+                        rel = f"{folder}/{entry.name}" if folder else entry.name
+                        found.setdefault(entry.inode(), []).append(rel)
+        self._folders[folder] = found
+        return found
 
     def unseen(
-        self, listed: dict[tuple[int, int], int], prune: Collection[str]
+        self, listed: dict[tuple[int, int], list[str]], prune: Collection[str]
     ) -> tuple[set[tuple[int, int]], set[tuple[int, int]]]:
-        """For linked candidates with names the listing did not see (`listed`: an identity, how
-        many of its names were listed; fewer than its links), every name of theirs in the
-        workspace, git-ignored ones too: the workspace walked once (folders named in `prune`,
-        git's and dependencies', left out), an entry's inode read from its folder (no stat),
-        stat'ed only when it matches. Returns the identities with a secret's name, and those
-        with names the walk did not find (outside the workspace, or in a pruned folder)."""
+        """For linked candidates with names the listing did not see (`listed`: an identity, its
+        names listed; fewer than its links), every name of theirs in the workspace, git-ignored
+        ones too: the workspace walked once (folders named in `prune`, git's and
+        dependencies', left out), an entry's inode read from its folder (no stat), stat'ed only
+        when it matches; or what the last walk found, when it still holds (`_known`). Returns
+        the identities with a secret's name, and those with names the walk did not find
+        (outside the workspace, or in a pruned folder)."""
         wanted = {
-            me: n for me, n in self.links.items() if listed.get(me, 0) < n and me not in self.seen
+            me: link
+            for me, link in self.links.items()
+            if len(listed.get(me, ())) < link[0] and me not in self.seen
         }
-        if not wanted:
-            return set(), set()
+        known = _WALKS.get(str(self.workspace), {})
+        names = {me: known[me][1] for me in wanted if self._known(me, wanted[me], known, listed)}
+        if missing := {me for me in wanted if me not in names}:
+            names |= self._walk(missing, prune)
+        _WALKS[str(self.workspace)] = {me: (wanted[me], names[me]) for me in wanted}
+        secret = {  # the listed names are no secret's: the listing judged them
+            me
+            for me, rels in names.items()
+            if any(secret_name(r) for r in rels if r not in listed.get(me, ()))
+        }
+        outside = {me for me, rels in names.items() if len(rels) < wanted[me][0]} - secret
+        return secret, outside
+
+    def _known(
+        self,
+        me: tuple[int, int],
+        link: tuple[int, int],
+        known: dict[tuple[int, int], tuple[tuple[int, int], tuple[str, ...]]],
+        listed: dict[tuple[int, int], list[str]],
+    ) -> bool:
+        """The names the last walk found for `me` still hold: its link count and ctime are
+        the same (a link made, removed or renamed changes them) and each name the listing did
+        not see is still there (a folder renamed on its way does not change the file)."""
+        was = known.get(me)
+        if was is None or was[0] != link:
+            return False
+        seen = set(listed.get(me, ()))
+        for rel in was[1]:
+            if rel in seen:
+                continue
+            try:
+                st = os.lstat(self.workspace / rel)
+            except OSError:
+                return False
+            if _identity(st) != me:
+                return False
+        return True
+
+    def _walk(
+        self, wanted: Collection[tuple[int, int]], prune: Collection[str]
+    ) -> dict[tuple[int, int], tuple[str, ...]]:
         inodes = {ino for _, ino in wanted}
         names: dict[tuple[int, int], list[str]] = {me: [] for me in wanted}
         folders = [""]
@@ -97,6 +145,14 @@ class SecretTwins:
                                     names[me].append(rel)
             except OSError:
                 continue
-        secret = {me for me, rels in names.items() if any(map(secret_name, rels))}
-        outside = {me for me, rels in names.items() if len(rels) < wanted[me]} - secret
-        return secret, outside
+        return {me: tuple(rels) for me, rels in names.items()}
+
+
+#: Per workspace, what the last walk found of each linked file (SecretTwins.unseen): its
+#: (st_nlink, st_ctime_ns) then, and its names in the workspace. Only the files of the last
+#: listing are kept, so it holds no more than a listing's linked files.
+_WALKS: dict[str, dict[tuple[int, int], tuple[tuple[int, int], tuple[str, ...]]]] = {}
+
+
+def _identity(st: os.stat_result) -> tuple[int, int]:
+    return st.st_dev, st.st_ino
