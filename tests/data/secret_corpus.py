@@ -196,6 +196,7 @@ PASSWORD_CONTEXTS: tuple[Format, ...] = (
     Format("python_kwargs", 'conn = psycopg2.connect(host="db", user="app", password="{s}")\n'),
     Format("url", "DATABASE_URL = 'postgres://app:{s}@db.internal:5432/app'\n", render=url_part),
     Format("php_define", "define('DB_PASSWORD', '{s}');\n"),
+    Format("php_putenv", "putenv('DB_PASSWORD={s}');\n"),
     Format(
         "dotnet_config", '<appSettings>\n  <add key="DbPassword" value="{s}" />\n', render=xml_text
     ),
@@ -404,6 +405,8 @@ TOKEN_FORMATS: tuple[Format, ...] = (
     # a salt with no key named in the text: a line pasted alone, one set by `openssl rand`
     Format("wordpress_salt_alone", "define('LOGGED_IN_SALT',   '{s}');\n", _WORDPRESS_KEY),
     Format("wordpress_salt_hex_env", "NONCE_SALT={s}\n", chars(HEX, 64)),
+    # set for the process (PHP's putenv): the literal is the variable's line, spaces and all
+    Format("wordpress_salt_putenv", "putenv('AUTH_SALT={s}');\n", _WORDPRESS_KEY),
     Format("github_pat_classic", "token: {s}\n", _GITHUB_CLASSIC),
     Format("github_oauth", "GH_TOKEN={s}\n", prefixed("gho_", mixed(ALNUM, 36))),
     Format("github_fine_grained", 'auth = "{s}"\n', _GITHUB_FINE_GRAINED),

@@ -8,7 +8,7 @@ import re
 from collections.abc import Generator, Iterator
 
 from ocp_router._redact_base import MARKER_OPEN, PRIORITY, Hit, cut_at_escape, line_before
-from ocp_router._redact_fields import ado_value_end, closed_field
+from ocp_router._redact_fields import ado_value_end, closed_field, putenv_value
 from ocp_router._redact_flag_values import cli_value, triple_quoted_value
 from ocp_router._redact_line_kind import code_before, env_context, in_ini, label_context
 from ocp_router._redact_prose import (
@@ -260,6 +260,9 @@ def _named(text: str, lowered: str, spans: list[tuple[int, int]]) -> Generator[H
         if wordpress_name:
             name_class = "secret"  # LOGGED_IN_KEY (generic by its "key"), AUTH_SALT (none)
         if name_class is None:
+            continue
+        if text.startswith("=", name_end) and (hit := putenv_value(text, start, name_end, name)):
+            yield hit  # putenv('AUTH_SALT=…'): no assignment read after it is
             continue
         m = _ASSIGN_TAIL_RE.match(text, name_end)
         if m is not None and m.group("aop") and _yaml_scalar_with_eq(text, m, start):

@@ -6,9 +6,17 @@ from __future__ import annotations
 
 import re
 
-from ocp_router._redact_values import symbol_heavy_random
+from ocp_router._redact_base import MARKER_OPEN, PRIORITY, Hit, line_before
+from ocp_router._redact_values import (
+    assignment_kind,
+    classify_name,
+    is_reference,
+    symbol_heavy_random,
+    words_of_name,
+)
+from ocp_router._redact_wordpress import wordpress_key, wordpress_value
 
-__all__ = ["ado_value_end", "closed_field"]
+__all__ = ["ado_value_end", "closed_field", "putenv_value"]
 
 # A piece of an ADO/ODBC/JDBC string after `;` that is no field (no `=`, no space) and ends at
 # the next `;` or the string's end: the password's own (`Password=…;…;Database=d`).
@@ -47,3 +55,35 @@ def ado_value_end(text: str, end: int) -> int:
             return end + 1 if text.startswith(";;", end) else end
         end = m.end()
     return end
+
+
+_PUTENV_BEFORE_RE = re.compile(r"\bputenv[ \t]*\([ \t]*$")
+_CALL_CLOSE_RE = {q: re.compile(re.escape(q) + r"[ \t]*\)") for q in "'\""}
+
+
+def putenv_value(text: str, start: int, name_end: int, name: str) -> Hit | None:
+    """The value of `putenv('NAME=value')` (C's, PHP's), the name from `start` (after the
+    quote) to `name_end` (an `=`): the literal is the variable's line, so the value runs to
+    the quote that closes the call, spaces, `=`, backquotes and `;` included (a password's, a
+    WordPress salt's; another secret with a space is left to the field rules, which read up
+    to it)."""
+    quote = text[start - 1] if start else ""
+    if quote not in ("'", '"') or not _PUTENV_BEFORE_RE.search(line_before(text, start - 1)):
+        return None
+    s = name_end + 1
+    nl = text.find("\n", s)
+    close = _CALL_CLOSE_RE[quote].search(text, s, len(text) if nl < 0 else nl)
+    if close is None or close.start() == s:
+        return None
+    e = close.start()
+    v = text[s:e]
+    words = words_of_name(name)
+    if wordpress_key(words) and wordpress_value(v):
+        return s, e, PRIORITY["generic_secret_assignment"]
+    name_class = classify_name(name) or ("secret" if wordpress_key(words) else None)
+    if name_class is None or (name_class != "password" and any(c.isspace() for c in v)):
+        return None
+    if MARKER_OPEN in v or is_reference(v, words, code=False):
+        return None  # putenv("DB_PASSWORD=$pw")
+    kind = assignment_kind(name_class, v, False, words, field=True)
+    return None if kind is None else (s, e, PRIORITY[kind])
