@@ -328,6 +328,12 @@ def chosen_token_symbol(r: random.Random) -> str:
     return f"{r.choice(WORDS)}{r.randint(1, 99)}{sym}{r.choice(WORDS)}{r.randint(10, 9999)}"
 
 
+def chosen_token_dotted(r: random.Random) -> str:
+    """A token or secret a person chose with a dot between its words and digits
+    (apple89.dragon7053): no host (a host's last label holds no digits), no version."""
+    return f"{r.choice(WORDS)}{r.randint(1, 99)}.{r.choice(WORDS)}{r.randint(10, 9999)}"
+
+
 def chosen_words(r: random.Random) -> str:
     """A secret a person chose from words alone (bronzeanvil), 8+ letters."""
     while len(v := r.choice(WORDS) + r.choice(WORDS)) < 8:
@@ -836,6 +842,9 @@ TOKEN_FORMATS: tuple[Format, ...] = (
     # manager's random characters with symbols, as a session or JWT secret
     Format("dotenv_chosen_secret_symbol", "JWT_SECRET={s}\nDEBUG=false\n", chosen_token_symbol),
     Format("yaml_token_symbol", "slack:\n  token: {s}\n", chosen_token_symbol),
+    Format("dotenv_chosen_secret_dotted", "APP_SECRET={s}\n", chosen_token_dotted),
+    Format("yaml_chosen_token_dotted", "github:\n  token: {s}\n", chosen_token_dotted),
+    Format("code_api_token_dotted", 'API_TOKEN = "{s}"\n', chosen_token_dotted),
     Format(
         "yaml_secret_password_manager",
         'session:\n  secret: "{s}"\n',

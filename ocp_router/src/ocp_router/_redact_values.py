@@ -460,6 +460,8 @@ def assignment_kind(
             return "generic_secret_assignment"  # TOKEN=hunter2secret99, or two words chosen
     if name_class == "secret" and (field or quoted) and _chosen_secret(v):
         return "generic_secret_assignment"  # JWT_SECRET=kettle82#falcon2494, 'Ocean6389!'
+    if name_class == "secret" and (field or quoted) and _DOTTED_CHOSEN_RE.fullmatch(v):
+        return "generic_secret_assignment"  # token: apple89.dragon7053
     return None
 
 
@@ -484,6 +486,13 @@ _LONG_DIGITS_RE = re.compile(r"[0-9]{6}")
 # Letters and digits, 8+ long, no dot (a host, a version, an attribute): where no name is a
 # variable, a secret a person chose, though it reads as words (hunter2secret99).
 _WORD_DIGIT_MIX_RE = re.compile(r"(?=[\w-]*[A-Za-z])(?=[\w-]*[0-9])[A-Za-z0-9][\w-]{7,}")
+# Words and digits joined by dots, each word 3+ letters, the last with 2+ digits: a secret a
+# person chose (apple89.dragon7053), not a host (its last label, a TLD, holds no digits:
+# db01.example.com), a version (v1.2.3, v1beta1) or a module path (a module2.attr rarely
+# stands under a token's name).
+_DOTTED_CHOSEN_RE = re.compile(
+    r"[A-Za-z]{3,}[0-9]+(?:\.[A-Za-z]{3,}[0-9]+)*\.[A-Za-z]{3,}[0-9]{2,}"
+)
 # A relative file path (folders, a name with an extension, maybe the lines cited): where a key
 # or a token is kept, not one. Tokens seldom end in '/', a name and a short lower-case extension;
 # one that also holds lower- and upper-case letters and digits stays a secret.
