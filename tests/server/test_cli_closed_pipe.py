@@ -56,6 +56,12 @@ def run_into_closed_pipe(
         ("search", "verify_token", "--json"),  # a buffered write, flushed at the end
         ("stats",),
         ("status",),
+        ("route", "explain verify_token", "--dry-run"),
+        ("route", "explain verify_token", "--dry-run", "--json"),
+        ("restore",),
+        ("restore", "--json"),
+        ("doctor",),
+        ("index",),
         ("--help",),  # argparse
     ],
     ids=lambda args: " ".join(args),
@@ -65,6 +71,16 @@ def test_a_closed_stdout_ends_the_command_with_0_and_nothing_on_stderr(
 ) -> None:
     done = run_into_closed_pipe(start, workspace, *args)
     assert (done.returncode, done.stderr) == (0, ""), done.stderr
+
+
+@pytest.mark.parametrize("start", STARTS.values(), ids=STARTS.keys())
+def test_init_print_into_a_closed_stdout_ends_with_0_and_only_its_file_names_on_stderr(
+    workspace: Path, start: list[str]
+) -> None:
+    """init --print names each file on stderr (`# <path>`) before its document on stdout."""
+    done = run_into_closed_pipe(start, workspace, "init", "--client", "cursor", "--print")
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == f"# {workspace / '.cursor' / 'mcp.json'}\n"
 
 
 def test_the_help_says_what_a_closed_pipe_ends_with(workspace: Path) -> None:
