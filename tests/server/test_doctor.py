@@ -300,12 +300,59 @@ async def test_a_config_running_another_release_through_uvx_is_a_warning_with_th
 
 
 @pytest.mark.parametrize(
-    "args", [[f"ocp-server@{__version__}"], ["--from", "/src/ocp_server", "ocp-server"]]
+    "args",
+    [
+        ["--compile-bytecode", f"ocp-server@{__version__}"],
+        ["--compile-bytecode", "--from", "/src/ocp_server", "ocp-server"],
+    ],
 )
 async def test_a_config_running_this_release_through_uvx_is_ok(
     workspace: Path, fake_ollama: FakeOllama, args: list[str]
 ) -> None:
     _vscode_runs_uvx(workspace, args)
+    found = await checks(workspace, OCP_OLLAMA_URL=fake_ollama.url)
+    assert found["VS Code"][0] == "ok", found["VS Code"]
+
+
+@pytest.mark.parametrize(
+    "args", [[f"ocp-server@{__version__}"], ["--from", "/src/ocp_server", "ocp-server"]]
+)
+async def test_a_uvx_config_without_compile_bytecode_is_a_warning_with_the_init_command(
+    workspace: Path, fake_ollama: FakeOllama, args: list[str]
+) -> None:
+    # An older init wrote `uvx ocp-server@<version>`: each new uv environment then starts
+    # slower (Python compiles as it imports). Doctor said "ok" for it.
+    _vscode_runs_uvx(workspace, args)
+    found = await checks(workspace, OCP_OLLAMA_URL=fake_ollama.url)
+    status, detail = found["VS Code"]
+    assert status == "warn", detail
+    assert "without --compile-bytecode" in detail and "starts slower" in detail
+    assert "Fix: run `ocp-server init --client vscode` again" in detail
+
+
+async def test_a_uvx_config_whose_env_has_uv_compile_bytecode_is_ok(
+    workspace: Path, fake_ollama: FakeOllama
+) -> None:
+    # uv's own variable does what the flag does.
+    _vscode_runs_uvx(workspace, [f"ocp-server@{__version__}"])
+    config = workspace / ".vscode" / "mcp.json"
+    doc = json.loads(config.read_text())
+    doc["servers"]["ocp"]["env"] = {"UV_COMPILE_BYTECODE": "1"}
+    config.write_text(json.dumps(doc))
+    found = await checks(workspace, OCP_OLLAMA_URL=fake_ollama.url)
+    assert found["VS Code"][0] == "ok", found["VS Code"]
+
+
+async def test_the_uvx_command_init_writes_is_one_doctor_finds_ok(
+    workspace: Path, fake_ollama: FakeOllama
+) -> None:
+    # init's launch and doctor's check agree: a config init writes is never flagged.
+    from ocp_server.launcher import detect_launch
+
+    prefix = workspace.parent / "cache" / "archive-v0" / "env"
+    launch = detect_launch(prefix=prefix, direct=None)
+    assert launch.how == "uvx"
+    _vscode_runs_uvx(workspace, list(launch.args))
     found = await checks(workspace, OCP_OLLAMA_URL=fake_ollama.url)
     assert found["VS Code"][0] == "ok", found["VS Code"]
 

@@ -33,6 +33,7 @@ from ocp_server.first_run import refuse_reason
 from ocp_server.index.files import git_files
 from ocp_server.index.ignore_probe import ignores_everything, ignores_everything_note
 from ocp_server.index.workspace import WorkspaceIndex
+from ocp_server.launcher import COMPILE_BYTECODE
 from ocp_server.mcp_config import find_ocp_entries
 from ocp_server.settings import ServerSettings, resolve_workspace
 from ocp_server.status import index_report
@@ -66,7 +67,7 @@ def _versions() -> Check:
             "versions",
             "fail",
             f"{line}: the distributions must be the same release. Reinstall them together: "
-            f"`uvx --compile-bytecode ocp-server@{__version__}` (as `ocp-server init` writes) "
+            f"`uvx {COMPILE_BYTECODE} ocp-server@{__version__}` (as `ocp-server init` writes) "
             f"or `pip install -U 'ocp-server=={__version__}'`",
         )
     return Check("versions", "ok", line)
@@ -386,6 +387,20 @@ def _uvx_release(entry: Mapping[str, Any]) -> str | None:
     return None if pinned == __version__ else f"ocp-server {pinned}"
 
 
+def _uvx_compiles(entry: Mapping[str, Any]) -> bool:
+    """Whether a config that starts ocp through `uvx` has uv compile bytecode as it installs
+    (what init writes): without it each environment uv builds, a first start
+    after every uv cache clean or release, imports slower until Python writes its own cache.
+    True for any other command (nothing of uv's to tell)."""
+    if Path(str(entry.get("command") or "")).name not in ("uvx", "uvx.exe"):
+        return True
+    if COMPILE_BYTECODE in (str(a) for a in entry.get("args") or []):
+        return True
+    # uv's own variable, in the entry's env, does the same (a uv.toml this cannot see may too).
+    flag = env_value(entry.get("env") or {}, "UV_COMPILE_BYTECODE") or ""
+    return flag.strip().lower() in ("1", "true", "yes", "on")
+
+
 def _served_workspace(entry: Mapping[str, Any]) -> Path | None:
     """The workspace an entry names for its server (`--workspace` among its args wins over
     OCP_WORKSPACE in its env, as the server reads them), resolved; None when it names none or
@@ -466,6 +481,18 @@ def _client_checks(workspace: Path | None, home: Path, env: Mapping[str, str]) -
                     f"{path} starts `{shown}`, which serves {served}, not this workspace "
                     f"({workspace}): the config is global, one project at a time. Fix: run "
                     f"`ocp-server init --client {client.name}` here to serve this one",
+                )
+            )
+            continue
+        if not _uvx_compiles(entry):
+            checks.append(
+                Check(
+                    client.title,
+                    "warn",
+                    f"{path} starts `{shown}`, without {COMPILE_BYTECODE} (an older `ocp-server "
+                    "init` wrote it so): each new uv environment, after a release or a cache "
+                    "clean, starts slower until Python has compiled it. Fix: run "
+                    f"`ocp-server init --client {client.name}` again",
                 )
             )
             continue

@@ -26,7 +26,7 @@ from urllib.parse import unquote, urlparse
 from ocp_server import __version__
 
 _UV_ARCHIVE = re.compile(r"^archive-v\d+$")  # uv's cache of ephemeral (uvx) environments
-_COMPILE = "--compile-bytecode"  # as the README's quick start installs
+COMPILE_BYTECODE = "--compile-bytecode"  # as the README's quick start installs
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,17 +115,19 @@ def detect_launch(
         return Launch(
             "checkout",
             uvx(absolute_uvx),
-            (_COMPILE, "--from", str(source), "ocp-server"),
+            (COMPILE_BYTECODE, "--from", str(source), "ocp-server"),
             f"the checkout at {source}",
         )
     if ephemeral:
         vcs = _vcs_spec(direct)
         if vcs is not None:
-            return Launch("uvx", uvx(absolute_uvx), (_COMPILE, "--from", vcs, "ocp-server"), vcs)
+            return Launch(
+                "uvx", uvx(absolute_uvx), (COMPILE_BYTECODE, "--from", vcs, "ocp-server"), vcs
+            )
         return Launch(
             "uvx",
             uvx(absolute_uvx),
-            (_COMPILE, f"ocp-server@{__version__}"),
+            (COMPILE_BYTECODE, f"ocp-server@{__version__}"),
             f"ocp-server {__version__} from the package index, through uvx",
         )
     script = entry_point(prefix)
