@@ -4,6 +4,7 @@ that restores ("supersede or forget by id"), redacted and within the brief's sha
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import ocp_wire as wire
@@ -43,3 +44,29 @@ async def test_the_prompts_session_notes_nest_the_briefs_sections_without_restor
         assert "supersede" not in notes and "forget" not in notes
         assert "hunter2pw" not in result.prompt
         assert estimate_tokens(notes) <= brief_share(budget - frame_tokens())
+
+
+async def test_what_the_prompts_session_notes_left_out_is_said_as_the_routes_budget(
+    app: AppState, workspace: Path
+) -> None:
+    # The notes ended with restore's "_Left out to fit max_tokens=N: …_", N the brief's share
+    # of the prompt: a budget the route's caller never set and cannot raise.
+    ws = await opened(app, workspace)
+    words = ["alpha", "bravo", "cobalt", "delta", "ember", "fjord", "garnet", "harbor", "indigo"]
+    notes = [  # each unlike the others (near-identical notes are merged into one)
+        wire.NoteArg(text=f"verify_token {a} {b}: " + " ".join(words[i:] + words[:i]) * 4)
+        for i, a in enumerate(words)
+        for b in words[i + 1 :]
+    ]
+    await app.save(ws, wire.SaveArgs(notes=notes))
+    budget = 2000
+    for dry_run in (True, False):
+        args = wire.RouteArgs(
+            request="verify_token", force="paid", max_context_tokens=budget, dry_run=dry_run
+        )
+        result = await app.route(ws, args)
+        assert result.prompt is not None and NOTES_HEADER in result.prompt, dry_run
+        last = _notes(result.prompt).split("\n")[-1]
+        assert last.startswith("_Left out to fit the context budget (max_context_tokens=2,000): ")
+        assert re.search(r": \d+ notes?\._$", last), last
+        assert "max_tokens=" not in result.prompt.replace("max_context_tokens=", "")

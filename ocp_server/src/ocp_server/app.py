@@ -43,7 +43,7 @@ from ocp_router.tokens import estimate_tokens
 from ocp_server import prompt as paid
 from ocp_server import views
 from ocp_server.answer_parts import answer_part
-from ocp_server.brief import Brief
+from ocp_server.brief import Brief, max_tokens_said
 from ocp_server.db import moved_aside_note
 from ocp_server.errors import CitationError, routing_error_text
 from ocp_server.errors import RouteFailure as RouteFailure  # re-exported
@@ -283,7 +283,7 @@ class AppState:
         async def restore(budget: int, note: str | None = None) -> wire.RestoreResult:
             brief = await ws.memory.restore(
                 query=args.query, max_tokens=budget, stale=args.stale, overhead=overhead,
-                value_cost=views.value_tokens, said_max_tokens=args.max_tokens,
+                value_cost=views.value_tokens, said_budget=max_tokens_said(args.max_tokens),
                 decision=args.decision,
             )  # fmt: skip
             # Redacted before it is measured: a marker may be longer than what it hides.
@@ -401,20 +401,17 @@ class AppState:
         if ws is None or budget <= 0:
             return paid.build_prompt(request, (), None)
         await self._first_index(ws, deadline)
-        index, memory = ws.index, ws.memory
+        index, memory, query = ws.index, ws.memory, search_query(request)
+        said = paid.context_budget_said(budget)  # what the brief left out: the route's terms
 
         async def search(limit: int) -> tuple[SearchResult, ...]:
             response = await index.search(
-                search_query(request),
-                k=12,
-                path_glob=path_glob,
-                max_tokens=limit,
-                refresh=not index.building,
+                query, k=12, path_glob=path_glob, max_tokens=limit, refresh=not index.building
             )
             return response.results
 
         async def restore(limit: int) -> Brief:
-            return await memory.restore(query=search_query(request), max_tokens=limit)
+            return await memory.restore(query=query, max_tokens=limit, said_budget=said)
 
         return await paid.enriched(request, budget, search, restore)
 

@@ -80,6 +80,12 @@ def context_share(budget: int) -> int:
     return budget - brief_share(budget)
 
 
+def context_budget_said(budget: int) -> str:
+    """A route's context budget as the prompt's session notes say what they left out to fit
+    it: the route's own terms, not restore's (its `max_tokens` is the brief's share)."""
+    return f"the context budget (max_context_tokens={budget:,})"
+
+
 def frame_tokens() -> int:
     """What the budget keeps for the prompt's fixed parts (the preamble, the headings and
     the separators between them) and for the rounding of its parts' counts."""

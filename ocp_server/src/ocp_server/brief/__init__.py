@@ -35,7 +35,7 @@ from ocp_server.brief.items import (
     render_state,
     render_trace,
 )
-from ocp_server.brief.sections import SECTION_NAMES
+from ocp_server.brief.sections import SECTION_NAMES, max_tokens_said
 from ocp_server.brief.text import ago, cap, one_line, when
 from ocp_server.brief.values import (
     Brief,
@@ -78,6 +78,7 @@ __all__ = [
     "Verified",
     "ago",
     "cap",
+    "max_tokens_said",
     "one_line",
     "ranked",
     "render_decision",

@@ -17,6 +17,7 @@ from ocp_server.brief.sections import (
     TITLE,
     brief_text,
     left_out_line,
+    max_tokens_said,
 )
 from ocp_server.brief.values import Brief, StaleMode
 
@@ -51,12 +52,12 @@ class Fitter:
         *,
         value_cost: Callable[[Any], int] | None = None,
         overhead: int = 0,
-        said_max_tokens: int | None = None,
+        said_budget: str | None = None,
     ) -> None:
         self.max_tokens = max_tokens
         # The budget the brief says it left out to fit: the caller's, when a refit of the
-        # result (AppState.restore) fits the brief into less.
-        self.said_max_tokens = max_tokens if said_max_tokens is None else said_max_tokens
+        # result (AppState.restore) fits the brief into less, or a route's prompt takes it.
+        self.said_budget = max_tokens_said(max_tokens) if said_budget is None else said_budget
         self.value_cost = value_cost
         self.overhead = overhead
         self.reserved = FOOTER_RESERVE
@@ -92,7 +93,7 @@ class Fitter:
         reserves = []
         for compact in (False, True):
             footer = left_out_line(
-                most, capped, self.said_max_tokens, stale, stale_mode, expired, compact
+                most, capped, self.said_budget, stale, stale_mode, expired, compact
             )
             reserves.append(counts + (estimate_tokens(footer) + 2 if footer else 0))  # + blank
         self.used += reserves[0] - self.reserved
@@ -146,7 +147,7 @@ class Fitter:
         return estimate_tokens(json.dumps(text, ensure_ascii=False)[1:-1])
 
     def _fits(self, cost: int) -> bool:
-        return self.used + cost <= self.max_tokens or self._shortenleft_out_line(cost)
+        return self.used + cost <= self.max_tokens or self._shorten_left_out_line(cost)
 
     def _shrunk(self, item: Item) -> int | None:
         """The cost of the brief's very first item at its longest shorter rendering that
@@ -182,7 +183,7 @@ class Fitter:
         item.caps, item.made_ = (None if lo == fit[part] else _with(fit, part, lo)), None
         return self._cost(item)  # last: it sets the item's value_cost at these caps
 
-    def _shortenleft_out_line(self, cost: int) -> bool:
+    def _shorten_left_out_line(self, cost: int) -> bool:
         """Say what was left out in short (a total) when that lets the very first item in:
         at the smallest budgets, with thousands left out in every section, the full line
         would take the room of the one memory the brief is for."""
@@ -229,7 +230,7 @@ class Fitter:
             footer = left_out_line(
                 omitted,
                 capped,
-                self.said_max_tokens,
+                self.said_budget,
                 stale_total,
                 stale_mode,
                 expired,

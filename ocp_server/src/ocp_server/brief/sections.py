@@ -17,6 +17,7 @@ __all__ = [
     "as_prompt_notes",
     "brief_text",
     "left_out_line",
+    "max_tokens_said",
 ]
 
 _SECTIONS: Final = (
@@ -57,14 +58,15 @@ EMPTY: Final = "Nothing saved by earlier sessions yet."
 def left_out_line(
     omitted: Mapping[str, int],
     capped: frozenset[str],
-    max_tokens: int,
+    budget: str,
     stale: int,
     stale_mode: StaleMode,
     expired: int,
     compact: bool = False,
 ) -> str:
-    """What the brief left out, in one line (empty when nothing was); `compact`: a total
-    instead of each section's count (`omitted` still has them)."""
+    """What the brief left out, in one line (empty when nothing was); `budget`: what it was
+    left out to fit, in the caller's terms (`max_tokens_said`); `compact`: a total instead of
+    each section's count (`omitted` still has them)."""
     parts = [_counted(n, *_NOUNS[s], at_least=s in capped) for s, n in omitted.items()]
     if compact and parts:
         more = any(s in capped for s in omitted)
@@ -72,7 +74,7 @@ def left_out_line(
         parts = [f"{_counted(sum(omitted.values()), 'item', 'items', at_least=more)} of {sections}"]
     notes = []
     if parts:
-        notes.append(f"left out to fit max_tokens={max_tokens:,}: {', '.join(parts)}")
+        notes.append(f"left out to fit {budget}: {', '.join(parts)}")
     if stale_mode == "count" and stale:
         stale_memories = _counted(stale, "stale memory", "stale memories")
         notes.append(f"{stale_memories} (their cited code changed) not listed")
@@ -83,6 +85,11 @@ def left_out_line(
         return ""
     text = "; ".join(notes)
     return "_" + text[0].upper() + text[1:] + "._"
+
+
+def max_tokens_said(max_tokens: int) -> str:
+    """restore's budget as its left-out line says it: `max_tokens=2,000`."""
+    return f"max_tokens={max_tokens:,}"
 
 
 def _counted(n: int, one: str, many: str, *, at_least: bool = False) -> str:

@@ -60,7 +60,7 @@ class MemoryRestores(CitationChecks):
         stale: StaleMode = "list",
         value_cost: Callable[[Any], int] | None = None,
         overhead: int = 0,
-        said_max_tokens: int | None = None,
+        said_budget: str | None = None,
         decision: int | None = None,
     ) -> Brief:
         """A brief of what earlier sessions left, never over `max_tokens` (estimated).
@@ -76,9 +76,10 @@ class MemoryRestores(CitationChecks):
         of the caller's result, so that the whole result fits. Serving a memory that is not
         stale renews it; memories not renewed for the TTL expire here. `exclude_session`
         (usually the current one) leaves out that session's summary, notes and routes.
-        `said_max_tokens`: the budget the text says it left out to fit (the caller's, when a
-        refit asks for less); `max_tokens` by default. `decision`: that decision alone, by its
-        id, a replaced one too (saying which replaced it), for a brief's `replaces #12`.
+        `said_budget`: the budget the text says it left out to fit, in the caller's terms (its
+        max_tokens when a refit asks for less, a route's context budget); `max_tokens=N` of
+        `max_tokens` by default. `decision`: that decision alone, by its id, a replaced one too
+        (saying which replaced it), for a brief's `replaces #12`.
         """
         if max_tokens < 0:
             raise InputError("max_tokens: must be 0 or more")
@@ -92,7 +93,7 @@ class MemoryRestores(CitationChecks):
             max_tokens,
             value_cost=value_cost,
             overhead=overhead,
-            said_max_tokens=said_max_tokens,
+            said_budget=said_budget,
         )
         sections = [s for s in SECTION_NAMES if stale == "list" or s != "stale"]
         # One read transaction: another window's save lands wholly before or after it,
