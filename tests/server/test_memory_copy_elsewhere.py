@@ -14,41 +14,34 @@ import pytest
 
 import ocp_wire as wire
 from ocp_server.app import AppState
-from tests.server.app_fixture import opened
-from tests.workspace_fixture import AUTH_PY
-
-COMPARE = "return hmac.compare_digest(token, secret)"
+from tests.server.copy_fixture import (
+    CHANGED,
+    copied_elsewhere_then_changed,
+    moved_out,
+    saved,
+    token_decision,
+)
 
 
 @pytest.mark.parametrize("citation", ["verify_token", "src/auth.py:6-8", "src/auth.py:8"])
 async def test_code_changed_in_place_is_stale_though_a_copy_elsewhere_still_reads_as_cited(
     app: AppState, workspace: Path, citation: str
 ) -> None:
-    ws = await opened(app, workspace)
-    decision = {"title": "token check", "decision": "constant time", "citations": [citation]}
-    await app.save(ws, wire.SaveArgs(decisions=[decision]))
-    (workspace / "src" / "legacy_auth.py").write_text(AUTH_PY)  # the copy, as cited
-    auth = workspace / "src" / "auth.py"
-    auth.write_text(AUTH_PY.replace(COMPARE, "return token == secret"))
+    ws = await saved(app, workspace, token_decision(citation))
+    copied_elsewhere_then_changed(workspace)
     await ws.index.update()
     out = await app.restore(ws, wire.RestoreArgs(max_tokens=2_000))
     assert not out.decisions, out.brief
     (stale,) = out.stale
     assert stale.citations[0].citation.startswith("src/auth.py:"), out.brief
-    assert "return token == secret" in out.brief
+    assert CHANGED in out.brief
 
 
 async def test_a_function_moved_out_of_its_file_is_found_where_it_went(
     app: AppState, workspace: Path
 ) -> None:
-    ws = await opened(app, workspace)
-    decision = {"title": "token check", "decision": "constant time", "citations": ["verify_token"]}
-    await app.save(ws, wire.SaveArgs(decisions=[decision]))
-    auth = workspace / "src" / "auth.py"
-    start = AUTH_PY.index("def verify_token")
-    end = AUTH_PY.index("class SessionStore")
-    (workspace / "src" / "tokens.py").write_text("import hmac\n\n\n" + AUTH_PY[start:end])
-    auth.write_text(AUTH_PY[:start] + AUTH_PY[end:])
+    ws = await saved(app, workspace, token_decision())
+    moved_out(workspace)
     await ws.index.update()
     out = await app.restore(ws, wire.RestoreArgs(max_tokens=2_000))
     (served,) = out.decisions

@@ -15,11 +15,20 @@ import ocp_wire as wire
 from ocp_server.app import AppState
 from ocp_server.migrations import m041_rejudge_moved_citations, migrate
 from ocp_server.workspaces import Workspace
-from tests.server.app_fixture import opened
-from tests.workspace_fixture import AUTH_PY, git
-
-COMPARE = "return hmac.compare_digest(token, secret)"
-DECISION = {"title": "token check", "decision": "constant time", "citations": ["verify_token"]}
+from tests.server.copy_fixture import (
+    CHANGED,
+    COPY,
+    EDITED,
+    HANDLE,
+    HEAD,
+    REFUSAL,
+    copied_elsewhere_then_changed,
+    handle_decision,
+    moved_out,
+    saved,
+    token_decision,
+)
+from tests.workspace_fixture import git
 
 
 async def _as_an_older_server_left_it(
@@ -45,13 +54,21 @@ async def _as_an_older_server_left_it(
     )
 
 
+async def _upgraded(
+    app: AppState, ws: Workspace, path: str, start: int, end: int, symbol: str | None = None
+) -> wire.RestoreResult:
+    """The restore after the upgrade (m041) of what an older server left (moved to `path`)."""
+    await ws.index.update()
+    await _as_an_older_server_left_it(ws, path, start, end, symbol)
+    await migrate(ws.memory.db)
+    return await app.restore(ws, wire.RestoreArgs(max_tokens=2_000))
+
+
 async def test_a_citation_an_older_server_moved_to_a_copy_is_stale_after_the_upgrade(
     app: AppState, workspace: Path
 ) -> None:
-    ws = await opened(app, workspace)
-    await app.save(ws, wire.SaveArgs(decisions=[wire.DecisionArg.model_validate(DECISION)]))
-    (workspace / "src" / "legacy_auth.py").write_text(AUTH_PY)  # the copy, as cited
-    (workspace / "src" / "auth.py").write_text(AUTH_PY.replace(COMPARE, "return token == secret"))
+    ws = await saved(app, workspace, token_decision())
+    copied_elsewhere_then_changed(workspace)
     await ws.index.update()
     await _as_an_older_server_left_it(ws, "src/legacy_auth.py", 6, 8)
     before = await app.restore(ws, wire.RestoreArgs(max_tokens=2_000))
@@ -61,32 +78,17 @@ async def test_a_citation_an_older_server_moved_to_a_copy_is_stale_after_the_upg
     assert not out.decisions, out.brief
     (stale,) = out.stale
     assert stale.citations[0].citation == "src/auth.py:6-8", out.brief
-    assert "return token == secret" in out.brief
+    assert CHANGED in out.brief
 
 
 async def test_a_function_moved_out_of_its_file_stays_moved_after_the_upgrade(
     app: AppState, workspace: Path
 ) -> None:
-    ws = await opened(app, workspace)
-    await app.save(ws, wire.SaveArgs(decisions=[wire.DecisionArg.model_validate(DECISION)]))
-    start, end = AUTH_PY.index("def verify_token"), AUTH_PY.index("class SessionStore")
-    (workspace / "src" / "tokens.py").write_text("import hmac\n\n\n" + AUTH_PY[start:end])
-    (workspace / "src" / "auth.py").write_text(AUTH_PY[:start] + AUTH_PY[end:])
-    await ws.index.update()
-    await _as_an_older_server_left_it(ws, "src/tokens.py", 4, 6)
-    await migrate(ws.memory.db)
-    out = await app.restore(ws, wire.RestoreArgs(max_tokens=2_000))
+    ws = await saved(app, workspace, token_decision())
+    moved_out(workspace)
+    out = await _upgraded(app, ws, "src/tokens.py", 4, 6)
     (served,) = out.decisions
     assert served.verified == "moved" and served.citations[0].citation == "src/tokens.py:4-6"
-
-
-HANDLE = """def handle(request):
-    user = request.user
-    if user is None:
-        raise PermissionError("no user on the request")
-    return respond(request)
-"""
-REFUSAL = 'raise PermissionError("no user on the request")'
 
 
 async def test_a_citation_an_older_server_moved_to_a_renamed_copy_in_its_file_is_stale(
@@ -96,17 +98,10 @@ async def test_a_citation_an_older_server_moved_to_a_renamed_copy_in_its_file_is
     # name, took that name for the citation's symbol, and so, judged again from where it was
     # saved, the citation looked for `handle_v1`, found it unchanged: still moved.
     mod = workspace / "mod.py"
-    mod.write_text("import settings\n\n\n" + HANDLE)
-    cited = {"title": "no user", "decision": "handle refuses", "citations": ["mod.py:5-7"]}
-    ws = await opened(app, workspace)
-    await app.save(ws, wire.SaveArgs(decisions=[wire.DecisionArg.model_validate(cited)]))
-    copy = HANDLE.replace("def handle", "def handle_v1")
-    edited = HANDLE.replace(REFUSAL, "return None")
-    mod.write_text("import settings\n\n\n# kept for the old callers\n" + copy + "\n\n" + edited)
-    await ws.index.update()
-    await _as_an_older_server_left_it(ws, "mod.py", 6, 8, "handle_v1")
-    await migrate(ws.memory.db)
-    out = await app.restore(ws, wire.RestoreArgs(max_tokens=2_000))
+    mod.write_text(HEAD + HANDLE)
+    ws = await saved(app, workspace, handle_decision("mod.py:5-7"))
+    mod.write_text(HEAD + "# kept for the old callers\n" + COPY + "\n\n" + EDITED)
+    out = await _upgraded(app, ws, "mod.py", 6, 8, "handle_v1")
     assert not out.decisions, out.brief
     (stale,) = out.stale
     assert stale.citations[0].citation == "mod.py:5-7", out.brief
@@ -118,34 +113,23 @@ async def test_a_citation_an_older_server_moved_to_a_copy_is_stale_once_its_file
 ) -> None:
     # Judged again from where it was saved, the citation's saved file was gone (git mv):
     # not judged at all, and it stayed 'moved' into the legacy copy.
-    ws = await opened(app, workspace)
-    await app.save(ws, wire.SaveArgs(decisions=[wire.DecisionArg.model_validate(DECISION)]))
-    (workspace / "src" / "legacy_auth.py").write_text(AUTH_PY)  # the copy, as cited
-    (workspace / "src" / "auth.py").write_text(AUTH_PY.replace(COMPARE, "return token == secret"))
+    ws = await saved(app, workspace, token_decision())
+    copied_elsewhere_then_changed(workspace)
     git(workspace, "mv", "src/auth.py", "src/authn.py")
-    await ws.index.update()
-    await _as_an_older_server_left_it(ws, "src/legacy_auth.py", 6, 8)
-    await migrate(ws.memory.db)
-    out = await app.restore(ws, wire.RestoreArgs(max_tokens=2_000))
+    out = await _upgraded(app, ws, "src/legacy_auth.py", 6, 8)
     assert not out.decisions, out.brief
     (stale,) = out.stale
     assert stale.citations[0].citation.startswith("src/authn.py:"), out.brief
-    assert "return token == secret" in out.brief
+    assert CHANGED in out.brief
 
 
 async def test_a_function_moved_out_of_a_file_renamed_since_stays_moved(
     app: AppState, workspace: Path
 ) -> None:
-    ws = await opened(app, workspace)
-    await app.save(ws, wire.SaveArgs(decisions=[wire.DecisionArg.model_validate(DECISION)]))
-    start, end = AUTH_PY.index("def verify_token"), AUTH_PY.index("class SessionStore")
-    (workspace / "src" / "tokens.py").write_text("import hmac\n\n\n" + AUTH_PY[start:end])
-    (workspace / "src" / "auth.py").write_text(AUTH_PY[:start] + AUTH_PY[end:])
+    ws = await saved(app, workspace, token_decision())
+    moved_out(workspace)
     git(workspace, "mv", "src/auth.py", "src/authn.py")
-    await ws.index.update()
-    await _as_an_older_server_left_it(ws, "src/tokens.py", 4, 6)
-    await migrate(ws.memory.db)
-    out = await app.restore(ws, wire.RestoreArgs(max_tokens=2_000))
+    out = await _upgraded(app, ws, "src/tokens.py", 4, 6)
     (served,) = out.decisions
     assert served.verified == "moved" and served.citations[0].citation == "src/tokens.py:4-6"
 
@@ -158,10 +142,8 @@ async def test_a_function_renamed_as_it_moved_in_its_file_stays_moved_beside_one
     # moved with its function renamed was stale: `handle_admin` holds its lines changed.
     mod = workspace / "mod.py"
     admin = HANDLE.replace("def handle", "def handle_admin").replace("PermissionError", "KeyError")
-    mod.write_text("import settings\n\n\n" + HANDLE + "\n\n" + admin)
-    cited = {"title": "no user", "decision": "handle refuses", "citations": ["mod.py:5-7"]}
-    ws = await opened(app, workspace)
-    await app.save(ws, wire.SaveArgs(decisions=[wire.DecisionArg.model_validate(cited)]))
+    mod.write_text(HEAD + HANDLE + "\n\n" + admin)
+    ws = await saved(app, workspace, handle_decision("mod.py:5-7"))
     served = HANDLE.replace("def handle", "def serve")
     for extra in ("", "\n\ndef later():\n    return 1\n"):
         mod.write_text("import settings\n\nLIMIT = 3\n\n\n" + served + "\n\n" + admin + extra)

@@ -17,33 +17,18 @@ import pytest
 import ocp_wire as wire
 from ocp_server.app import AppState
 from ocp_server.migrations import m043_count_namesakes, migrate
-from tests.server.app_fixture import opened
+from tests.server.copy_fixture import (
+    EDITED,
+    HANDLE,
+    HEAD,
+    MOD,
+    REFUSAL,
+    TAIL,
+    handle_decision,
+    restored,
+    saved,
+)
 from tests.workspace_fixture import settled
-
-HANDLE = """def handle(request):
-    user = request.user
-    if user is None:
-        raise PermissionError("no user on the request")
-    limit = settings.rate_limit_for(user)
-    return respond(request, limit)
-"""
-HEAD = "import settings\n\n\n"
-TAIL = "\n\ndef respond(request, limit):\n    return (request, limit)\n"
-REFUSAL = 'raise PermissionError("no user on the request")'
-EDITED = HANDLE.replace(REFUSAL, "return None")
-
-
-async def _restored(
-    app: AppState, workspace: Path, before: str, cited: str, after: str
-) -> wire.RestoreResult:
-    mod = workspace / "mod.py"
-    mod.write_text(before)
-    ws = await opened(app, workspace)
-    decision = {"title": "no user", "decision": "handle refuses anonymous", "citations": [cited]}
-    await app.save(ws, wire.SaveArgs(decisions=[wire.DecisionArg.model_validate(decision)]))
-    mod.write_text(after)
-    await ws.index.update()
-    return await app.restore(ws, wire.RestoreArgs(max_tokens=2_000))
 
 
 @pytest.mark.parametrize("above", ["", 'OLD_CALLERS = ("billing",)\n\n\n'])
@@ -52,7 +37,7 @@ async def test_a_citation_is_stale_when_a_same_named_copy_sits_where_the_edited_
     app: AppState, workspace: Path, above: str, cited: str
 ) -> None:
     after = HEAD + above + HANDLE + "\n\n" + EDITED + TAIL
-    out = await _restored(app, workspace, HEAD + HANDLE + TAIL, cited, after)
+    out = await restored(app, workspace, after, cited=cited)
     assert not out.decisions, out.brief
     (stale,) = out.stale
     assert f"-`{REFUSAL}` +`return None`" in out.brief, out.brief
@@ -84,7 +69,7 @@ async def test_a_name_defined_twice_when_saved_keeps_its_citation_over_an_edit_e
     app: AppState, workspace: Path
 ) -> None:
     after = PER_PLATFORM.replace("    return request\n", "    return (request, None)\n")
-    out = await _restored(app, workspace, PER_PLATFORM, "mod.py:6-8", after)
+    out = await restored(app, workspace, after, before=PER_PLATFORM, cited="mod.py:6-8")
     (served,) = out.decisions
     assert served.verified == "valid" and served.citations[0].citation == "mod.py:6-8", out.brief
 
@@ -93,9 +78,7 @@ async def test_a_namesake_added_that_is_not_alike_leaves_the_citation_valid(
     app: AppState, workspace: Path
 ) -> None:
     other = "\n\ndef handle(request, retries):\n    return retry(request, retries)\n"
-    out = await _restored(
-        app, workspace, HEAD + HANDLE + TAIL, "mod.py:5-7", HEAD + HANDLE + other + TAIL
-    )
+    out = await restored(app, workspace, HEAD + HANDLE + other + TAIL)
     (served,) = out.decisions
     assert served.verified == "valid" and served.citations[0].citation == "mod.py:5-7", out.brief
 
@@ -103,8 +86,7 @@ async def test_a_namesake_added_that_is_not_alike_leaves_the_citation_valid(
 async def test_a_same_named_copy_of_code_left_unchanged_leaves_the_citation_served(
     app: AppState, workspace: Path
 ) -> None:
-    after = HEAD + HANDLE + "\n\n" + HANDLE + TAIL
-    out = await _restored(app, workspace, HEAD + HANDLE + TAIL, "mod.py:5-7", after)
+    out = await restored(app, workspace, HEAD + HANDLE + "\n\n" + HANDLE + TAIL)
     (served,) = out.decisions
     assert served.verified == "valid", out.brief
 
@@ -113,15 +95,13 @@ async def test_a_citation_saved_before_namesakes_were_counted_is_counted_at_its_
     app: AppState, workspace: Path
 ) -> None:
     mod = workspace / "mod.py"
-    mod.write_text(HEAD + HANDLE + TAIL)
-    ws = await opened(app, workspace)
-    decision = {"title": "no user", "decision": "handle refuses", "citations": ["mod.py:5-7"]}
-    await app.save(ws, wire.SaveArgs(decisions=[wire.DecisionArg.model_validate(decision)]))
+    mod.write_text(MOD)
+    ws = await saved(app, workspace, handle_decision())
     db = ws.memory.db
     assert list(await db.execute_fetchall("SELECT namesakes FROM memory_citations")) == [(1,)]
     await db.execute("UPDATE memory_citations SET namesakes = NULL")  # as m042 left it
     await db.commit()
-    mod.write_text(HEAD + HANDLE + TAIL + "\n\ndef later():\n    return 1\n")
+    mod.write_text(MOD + "\n\ndef later():\n    return 1\n")
     await ws.index.update()
     out = await app.restore(ws, wire.RestoreArgs(max_tokens=2_000))
     assert [d.verified for d in out.decisions] == ["valid"], out.brief
@@ -138,11 +118,9 @@ async def test_a_citation_saved_before_namesakes_were_counted_is_counted_at_the_
     # Counted only at its file's next edit, a citation whose next edit was the paste itself
     # took the copy for one of the namesakes it had when saved.
     mod = workspace / "mod.py"
-    mod.write_text(HEAD + HANDLE + TAIL)
+    mod.write_text(MOD)
     settled(workspace)  # signed as checked at the save, not left to check again (racy)
-    ws = await opened(app, workspace)
-    decision = {"title": "no user", "decision": "handle refuses", "citations": ["mod.py:5-7"]}
-    await app.save(ws, wire.SaveArgs(decisions=[wire.DecisionArg.model_validate(decision)]))
+    ws = await saved(app, workspace, handle_decision())
     db = ws.memory.db
     await db.execute("UPDATE memory_citations SET namesakes = NULL")  # as m042 left it
     await db.execute("DELETE FROM _migrations WHERE name = ?", (m043_count_namesakes.__name__,))

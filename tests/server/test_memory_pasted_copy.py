@@ -12,41 +12,15 @@ from pathlib import Path
 
 import pytest
 
-import ocp_wire as wire
 from ocp_server.app import AppState
-from tests.server.app_fixture import opened
-
-HANDLE = """def handle(request):
-    user = request.user
-    if user is None:
-        raise PermissionError("no user on the request")
-    limit = settings.rate_limit_for(user)
-    return respond(request, limit)
-"""
-HEAD = "import settings\n\n\n"
-TAIL = "\n\ndef respond(request, limit):\n    return (request, limit)\n"
-REFUSAL = 'raise PermissionError("no user on the request")'
-CITED = "mod.py:5-7"  # the user check inside `handle` (lines 4-9)
-COPY = HANDLE.replace("def handle", "def handle_v1")
-
-
-async def _restored(app: AppState, workspace: Path, after: str) -> wire.RestoreResult:
-    mod = workspace / "mod.py"
-    mod.write_text(HEAD + HANDLE + TAIL)
-    ws = await opened(app, workspace)
-    decision = {"title": "no user", "decision": "handle refuses anonymous", "citations": [CITED]}
-    await app.save(ws, wire.SaveArgs(decisions=[wire.DecisionArg.model_validate(decision)]))
-    mod.write_text(after)
-    await ws.index.update()
-    return await app.restore(ws, wire.RestoreArgs(max_tokens=2_000))
+from tests.server.copy_fixture import COPY, EDITED, HANDLE, HEAD, REFUSAL, TAIL, restored
 
 
 @pytest.mark.parametrize("above", ["", "# kept for the old callers\n# until 2.0\n"])
 async def test_lines_of_a_function_edited_after_a_copy_of_it_was_pasted_above_are_stale(
     app: AppState, workspace: Path, above: str
 ) -> None:
-    edited = HANDLE.replace(REFUSAL, "return None")
-    out = await _restored(app, workspace, HEAD + above + COPY + "\n\n" + edited + TAIL)
+    out = await restored(app, workspace, HEAD + above + COPY + "\n\n" + EDITED + TAIL)
     assert not out.decisions, out.brief
     (stale,) = out.stale
     assert f"its lines changed: -`{REFUSAL}` +`return None`" in out.brief, out.brief
@@ -55,7 +29,7 @@ async def test_lines_of_a_function_edited_after_a_copy_of_it_was_pasted_above_ar
 async def test_lines_of_a_function_copied_but_not_edited_are_still_served(
     app: AppState, workspace: Path
 ) -> None:
-    out = await _restored(app, workspace, HEAD + "# old\n" + COPY + "\n\n" + HANDLE + TAIL)
+    out = await restored(app, workspace, HEAD + "# old\n" + COPY + "\n\n" + HANDLE + TAIL)
     (served,) = out.decisions
     assert served.verified == "moved" and served.citations[0].citation == "mod.py:14-16", out.brief
 
@@ -63,6 +37,6 @@ async def test_lines_of_a_function_copied_but_not_edited_are_still_served(
 async def test_lines_of_a_renamed_function_are_still_followed(
     app: AppState, workspace: Path
 ) -> None:
-    out = await _restored(app, workspace, HEAD + "# renamed\n" + COPY + TAIL)
+    out = await restored(app, workspace, HEAD + "# renamed\n" + COPY + TAIL)
     (served,) = out.decisions
     assert served.verified == "moved" and served.citations[0].citation == "mod.py:6-8", out.brief
