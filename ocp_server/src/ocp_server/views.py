@@ -58,9 +58,20 @@ def _iso_at(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
+_Out = TypeVar("_Out", bound=BaseModel)
+
+
 # ---- restore's items on the wire -------------------------------------------------------
-def _citation_out(c: CitationState) -> wire.CitationOut:
-    return wire.CitationOut(
+# Each item's view is built validated for the result, or as it is where it is only measured
+# (value_tokens: the fields are ours), from one mapping of its fields.
+def _built(model: type[_Out], validate: bool, **fields: Any) -> _Out:
+    return model(**fields) if validate else model.model_construct(**fields)
+
+
+def _citation_out(c: CitationState, validate: bool = True) -> wire.CitationOut:
+    return _built(
+        wire.CitationOut,
+        validate,
         citation=c.citation,
         symbol=c.symbol,
         status=c.status,
@@ -69,42 +80,48 @@ def _citation_out(c: CitationState) -> wire.CitationOut:
     )
 
 
-def decision_out(d: DecisionBrief) -> wire.DecisionOut:
-    return wire.DecisionOut(
+def decision_out(d: DecisionBrief, *, validate: bool = True) -> wire.DecisionOut:
+    return _built(
+        wire.DecisionOut,
+        validate,
         id=d.id,
         title=d.title,
         decision=d.decision,
         rationale=d.rationale,
         decided_at=_iso(d.created_at) or "",
         verified=d.verified,
-        citations=[_citation_out(c) for c in d.citations],
+        citations=[_citation_out(c, validate) for c in d.citations],
         supersedes=d.supersedes,
         superseded_by=d.superseded_by,
     )
 
 
-def note_out(n: NoteBrief) -> wire.NoteOut:
-    return wire.NoteOut(
+def note_out(n: NoteBrief, *, validate: bool = True) -> wire.NoteOut:
+    return _built(
+        wire.NoteOut,
+        validate,
         id=n.id,
         text=n.text,
         noted_at=_iso(n.created_at) or "",
         verified=n.verified,
-        citations=[_citation_out(c) for c in n.citations],
+        citations=[_citation_out(c, validate) for c in n.citations],
     )
 
 
-def open_item_out(n: NoteBrief) -> wire.OpenItemOut:
-    return wire.OpenItemOut(id=n.id, text=n.text, opened_at=_iso(n.created_at))
+def open_item_out(n: NoteBrief, *, validate: bool = True) -> wire.OpenItemOut:
+    return _built(wire.OpenItemOut, validate, id=n.id, text=n.text, opened_at=_iso(n.created_at))
 
 
-def stale_out(s: StaleBrief) -> wire.StaleOut:
-    return wire.StaleOut(
+def stale_out(s: StaleBrief, *, validate: bool = True) -> wire.StaleOut:
+    return _built(
+        wire.StaleOut,
+        validate,
         kind=s.kind,
         id=s.id,
         title=s.title,
         text=s.text,
         rationale=s.rationale,
-        citations=[_citation_out(c) for c in s.citations],
+        citations=[_citation_out(c, validate) for c in s.citations],
         decided_at=_stale_date(s, "decision"),
         noted_at=_stale_date(s, "note"),
     )
@@ -142,40 +159,13 @@ def value_tokens(value: object) -> int:
     Built without validation: it is only measured, and the fields are ours."""
     out: BaseModel | None = None
     if isinstance(value, DecisionBrief):
-        out = wire.DecisionOut.model_construct(
-            id=value.id,
-            title=value.title,
-            decision=value.decision,
-            rationale=value.rationale,
-            decided_at=_iso(value.created_at) or "",
-            verified=value.verified,
-            citations=[_citation_construct(c) for c in value.citations],
-            supersedes=value.supersedes,
-            superseded_by=value.superseded_by,
-        )
+        out = decision_out(value, validate=False)
     elif isinstance(value, StaleBrief):
-        out = wire.StaleOut.model_construct(
-            kind=value.kind,
-            id=value.id,
-            title=value.title,
-            text=value.text,
-            rationale=value.rationale,
-            citations=[_citation_construct(c) for c in value.citations],
-            decided_at=_stale_date(value, "decision"),
-            noted_at=_stale_date(value, "note"),
-        )
+        out = stale_out(value, validate=False)
     elif isinstance(value, NoteBrief) and value.kind == "open_item":
-        out = wire.OpenItemOut.model_construct(
-            id=value.id, text=value.text, opened_at=_iso(value.created_at)
-        )
+        out = open_item_out(value, validate=False)
     elif isinstance(value, NoteBrief):
-        out = wire.NoteOut.model_construct(
-            id=value.id,
-            text=value.text,
-            noted_at=_iso(value.created_at) or "",
-            verified=value.verified,
-            citations=[_citation_construct(c) for c in value.citations],
-        )
+        out = note_out(value, validate=False)
     elif isinstance(value, SessionBrief | TraceBrief):
         out = session_out(value) if isinstance(value, SessionBrief) else trace_out(value)
     if out is not None:
@@ -188,19 +178,6 @@ def value_tokens(value: object) -> int:
             + 2
         )
     return 0
-
-
-def _citation_construct(c: CitationState) -> wire.CitationOut:
-    return wire.CitationOut.model_construct(
-        citation=c.citation,
-        symbol=c.symbol,
-        status=c.status,
-        moved_from=c.moved_from,
-        change=c.change if c.status == "stale" else None,
-    )
-
-
-_Out = TypeVar("_Out", bound=BaseModel)
 
 
 def redacted_result(out: _Out) -> _Out:
@@ -571,7 +548,7 @@ def _search_structured(
         "results": results,
         "files": files,
         "index": {
-            "workspace": _name_redacted(status.workspace),  # a folder's name can hold a token
+            "workspace": redact_name(status.workspace).text,  # a folder's name can hold a token
             "files": status.files,
             "chunks": status.chunks,
             "last_update": _iso(status.last_update),
