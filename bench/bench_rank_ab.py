@@ -38,7 +38,16 @@ import ocp_server.index.ranking as this_ranking  # noqa: E402
 
 INDEX = Path("ocp_server/src/ocp_server/index")
 #: The modules a ranking is made of, each after those it imports.
-RANKING_MODULES = ("lexical", "query", "hits", "proximity", "features", "ranking")
+RANKING_MODULES = (
+    "file_kinds",
+    "chunk_columns",
+    "lexical",
+    "query",
+    "hits",
+    "proximity",
+    "features",
+    "ranking",
+)
 WEIGHTS = INDEX / "ranker_weights.json"
 
 

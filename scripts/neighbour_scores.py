@@ -54,8 +54,9 @@ from ranker_corpora import (
 from train_ranker import NEGATIVES, SETS, Data, fit, mrr_at_10
 
 from ocp_server.index.features import FEATURES, candidate_features
+from ocp_server.index.file_kinds import FileClass, file_stem
 from ocp_server.index.history import Commit
-from ocp_server.index.lexical import FileClass, Snapshot, file_stem
+from ocp_server.index.lexical import Snapshot
 from ocp_server.index.query import parse_query
 from ocp_server.index.ranking import QUERY_KINDS, query_kinds
 

@@ -44,8 +44,8 @@ import window_features as wf
 from ranker_corpora import corpus_parser
 
 from ocp_server.index.features import FEATURES
+from ocp_server.index.file_kinds import FileClass
 from ocp_server.index.hits import K1, doc_sums, gather
-from ocp_server.index.lexical import FileClass
 from ocp_server.index.lexicon import term_hash
 from ocp_server.index.literal_pairs import literal_key
 from ocp_server.index.query import Query

@@ -50,8 +50,8 @@ from request_features import _per_snapshot
 from train_ranker import Data, fit
 
 from ocp_server.index.features import FEATURES, candidate_features
+from ocp_server.index.file_kinds import FileClass
 from ocp_server.index.hits import K1, bm25_postings, doc_sums, gather, length_norm
-from ocp_server.index.lexical import FileClass
 from ocp_server.index.lexicon import term_hash, terms
 from ocp_server.index.query import Query, parse_query
 from ocp_server.index.ranking import query_kinds

@@ -47,8 +47,8 @@ from ranker_corpora import (
     manifest_corpora,
 )
 
+from ocp_server.index.file_kinds import FileClass
 from ocp_server.index.hits import K1, bm25_postings, doc_sums, gather, length_norm
-from ocp_server.index.lexical import FileClass
 from ocp_server.index.lexicon import name_hash, term_hash, terms, unpack_text
 from ocp_server.index.query import Query
 

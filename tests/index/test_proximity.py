@@ -15,8 +15,9 @@ import numpy.typing as npt
 import pytest
 
 from ocp_server.index import features, lexicon, proximity
+from ocp_server.index.chunk_columns import _tile_masks
 from ocp_server.index.hits import gather_all
-from ocp_server.index.lexical import Snapshot, _tile_masks
+from ocp_server.index.lexical import Snapshot
 from ocp_server.index.lexicon import (
     TERM_RECORD,
     TILE_LINES,

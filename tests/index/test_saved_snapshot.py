@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from ocp_router.errors import ConfigError
-from ocp_server.index import lexical, saved_snapshot
+from ocp_server.index import chunk_columns, lexical, saved_snapshot
 from ocp_server.index.files import list_workspace
 from ocp_server.index.own_files import OwnFiles
 from ocp_server.index.saved_snapshot import SnapshotKey, read_saved, saved_path
@@ -217,7 +217,7 @@ async def test_a_saved_snapshot_is_read_only_for_its_own_key(
 ) -> None:
     db = tmp_path / "ocp.db"
     await _saved_by_a_server(repo, db)
-    conn = lexical.read_connection(db)
+    conn = chunk_columns.read_connection(db)
     key = saved_snapshot.snapshot_key(conn)
     conn.close()
     assert read_saved(db, key) is not None
@@ -273,7 +273,7 @@ async def test_the_saved_snapshot_holds_no_secret_and_no_skipped_file(tmp_path: 
     with sqlite3.connect(db) as conn:
         indexed = [r[0] for r in conn.execute("SELECT path FROM files WHERE skip_reason IS NULL")]
     assert ".env" not in indexed and b".env" not in data  # skipped: in no row either
-    conn = lexical.read_connection(db)
+    conn = chunk_columns.read_connection(db)
     key = saved_snapshot.snapshot_key(conn)
     conn.close()
     saved = read_saved(db, key)
@@ -304,7 +304,7 @@ async def test_a_save_waits_for_no_other_writer_and_writes_over_a_killed_ones_fi
     async with await _open(repo, db, save=False) as index:
         await index.update()
         snap = await index.snapshot()
-    conn = lexical.read_connection(db)
+    conn = chunk_columns.read_connection(db)
     key = saved_snapshot.snapshot_key(conn)
     conn.close()
     new = Path(f"{db}-snapshot-new")

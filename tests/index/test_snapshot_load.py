@@ -1,4 +1,4 @@
-"""A snapshot reads the chunks' rows a batch at a time (`lexical.ChunkColumns`): how the rows
+"""A snapshot reads the chunks' rows a batch at a time (`chunk_columns.ChunkColumns`): how the rows
 fall into batches, whole batches of chunks of files no longer indexed included, changes none
 of its arrays."""
 
@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ocp_server.index import lexical
+from ocp_server.index import chunk_columns, lexical
 from ocp_server.index.workspace import WorkspaceIndex
 
 
@@ -51,5 +51,5 @@ async def test_a_snapshot_is_the_same_however_its_rows_are_batched(
     assert 0 < snapshot.n_chunks < chunks
     whole = _fields(snapshot)
     for rows in (1, 2, 3, chunks - 1, chunks):
-        monkeypatch.setattr(lexical, "_BATCH_ROWS", rows)
+        monkeypatch.setattr(chunk_columns, "_BATCH_ROWS", rows)
         assert _fields(lexical.load_snapshot(db_path)) == whole, rows

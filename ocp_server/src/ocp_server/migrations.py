@@ -25,7 +25,7 @@ from ocp_router.redact_names import glued_tokens
 from ocp_router.tokens import estimate_tokens
 from ocp_server.at_rest import redacted, redacted_decision, redacted_state
 from ocp_server.cjk_terms import cjk_pairs, with_cjk_pairs
-from ocp_server.index.lexical import DEFINITION_KINDS
+from ocp_server.index.chunk_columns import DEFINITION_KINDS
 from ocp_server.index.lexicon import names_blob, pack_text, unpack_text
 from ocp_server.index.literal_pairs import literal_blobs
 from ocp_server.index.terms import body_terms

@@ -49,6 +49,7 @@ from ocp_server.index.chunk_choice import (
     shown_from,
     whole_message,
 )
+from ocp_server.index.file_kinds import FileClass
 from ocp_server.index.hits import (
     Floats,
     Hits,
@@ -68,7 +69,7 @@ from ocp_server.index.hits import (
     reduce_max,
     saturated_weights,
 )
-from ocp_server.index.lexical import FileClass, Snapshot
+from ocp_server.index.lexical import Snapshot
 from ocp_server.index.lexicon import defined_hash, name_hash, term_hash
 from ocp_server.index.named_files import named_files
 from ocp_server.index.proximity import subject_window

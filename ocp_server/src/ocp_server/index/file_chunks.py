@@ -13,12 +13,12 @@ from pathlib import Path
 from typing import NamedTuple
 
 from ocp_router.tokens import estimate_tokens
+from ocp_server.index.chunk_columns import DEFINITION_KINDS
 from ocp_server.index.chunking import chunk_text
 from ocp_server.index.clean_text import is_clean
 from ocp_server.index.file_secrets import NONE, named_in_chunks
 from ocp_server.index.files import Candidate, content_exclusion, path_exclusion
 from ocp_server.index.languages import detect_language
-from ocp_server.index.lexical import DEFINITION_KINDS
 from ocp_server.index.lexicon import body_blobs, names_blob, pack_text
 from ocp_server.index.literal_pairs import literal_blobs
 from ocp_server.index.real_paths import inside

@@ -12,8 +12,6 @@ what kind of file it is (code, test, docs, config).
 
 from __future__ import annotations
 
-import posixpath
-import re
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -25,10 +23,16 @@ import numpy.typing as npt
 
 from ocp_server.index import change_log
 from ocp_server.index.answer_rows import ANSWER_ROWS_CHARS, ANSWER_ROWS_MAX, AnswerRows, ChunkRow
+from ocp_server.index.chunk_columns import (
+    CHUNK_COLUMNS,
+    ChunkColumns,
+    chunk_tile_masks,
+    read_connection,
+)
 from ocp_server.index.commit_postings import History, build_history, relative
+from ocp_server.index.file_kinds import file_classes, file_stem
 from ocp_server.index.filter_masks import FilterMasks
 from ocp_server.index.heap import return_freed_memory
-from ocp_server.index.languages import detect_language
 from ocp_server.index.lexicon import TERM_RECORD, TILE_LINES, term_hash, terms
 from ocp_server.index.members import FileOutlines
 from ocp_server.index.postings import Postings
@@ -38,70 +42,12 @@ __all__ = [
     "ANSWER_ROWS_MAX",
     "AnswerRows",
     "ChunkRow",
-    "FileClass",
     "Snapshot",
     "load_snapshot",
 ]
 
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
-
-DEFINITION_KINDS = frozenset(
-    {
-        "function",
-        "method",
-        "class",
-        "struct",
-        "interface",
-        "enum",
-        "trait",
-        "impl",
-        "module",
-        "type",
-        "constant",
-        "macro",
-    }
-)
-
-_PROSE = frozenset({"markdown", "text", "rst"})
-_CONFIG = frozenset({"json", "yaml", "toml", "ini", "xml", "csv", "html", "css", "diff"})
-_TEST_PATH = re.compile(
-    r"(?:^|/)(?:tests?|__tests__|specs?|testing|testdata)/|(?:^|/)test_[^/]*$|"
-    r"_test\.\w+$|_spec\.\w+$|\.(?:test|spec)\.\w+$|(?:^|/)conftest\.py$"
-)
-_AUX_PATH = re.compile(
-    r"(?:^|/)(?:docs?|examples?|samples?|demos?|bench(?:es|marks?)?|scripts?|tools|contrib)/"
-)
-
-
-class FileClass:
-    """What a file is, for ranking: code questions want code first."""
-
-    CODE = 0  # source
-    TEST = 1  # tests of the source
-    AUX = 2  # code beside the product: docs/, examples/, benchmarks/, scripts/
-    PROSE = 3  # markdown, reStructuredText, plain text, unknown kinds
-    CONFIG = 4  # json, yaml, toml, ini, xml, html, css, csv
-
-
-def classify_path(path: str, language: str | None) -> int:
-    lang = language if language is not None else detect_language(path)
-    if lang is None or lang in _PROSE:
-        return FileClass.PROSE
-    if lang in _CONFIG:
-        return FileClass.CONFIG
-    lower = path.lower()
-    if _TEST_PATH.search(lower):
-        return FileClass.TEST
-    if _AUX_PATH.search(lower):
-        return FileClass.AUX
-    return FileClass.CODE
-
-
-def file_stem(path: str) -> str:
-    """`src/click/termui.py` -> "termui"; `test/res.send.js` -> "res"."""
-    return posixpath.basename(path).split(".", 1)[0].lower()
-
 
 #: Blocks (see `Block`) span about this many lines.
 BLOCK_LINES = 50
@@ -213,148 +159,8 @@ class Snapshot:
         return len(self.paths)
 
 
-#: Chunk rows read at a time (`ChunkColumns`).
-_BATCH_ROWS = 4096
-_PACKED = ("terms", "pairs", "names")
-_NUMBERS = {
-    "ids": np.int64,
-    "file": np.int32,  # the file's place in the snapshot's files
-    "end_line": np.float32,
-    "defines": np.bool_,
-    "length": np.float32,
-    "start_line": np.int64,
-}
-
-
-class ChunkColumns:
-    """The chunks a snapshot is built from (`load_snapshot`'s query: of indexed files, by file
-    then line), a column each: the numbers as arrays, and each packed column (terms, pairs,
-    names) as one buffer with its rows' sizes. The rows are read a batch at a time: held all
-    at once they were a fifth of a load's peak memory (tuples and bytes objects around the
-    bytes the buffers hold), and `build_snapshot` takes each buffer as it uses it (`take`),
-    so none outlives its table."""
-
-    def __init__(self, cursor: sqlite3.Cursor, index_of: dict[int, int]) -> None:
-        numbers: dict[str, list[np.ndarray]] = {name: [] for name in _NUMBERS}
-        self._packed: dict[str, list[bytes]] = {name: [] for name in _PACKED}  # per batch
-        self._sizes: dict[str, list[int]] = {name: [] for name in _PACKED}
-        self._tiles: list[bytes | None] = []
-        self._literals: list[bytes | None] = []
-        while batch := cursor.fetchmany(_BATCH_ROWS):
-            rows = [r for r in batch if r[1] in index_of]
-            if not rows:
-                continue
-            cid, fid, end, kind, *packed, length, start, tiles, literals = zip(*rows, strict=True)
-            k = len(rows)
-            numbers["ids"].append(np.fromiter(cid, dtype=np.int64, count=k))
-            numbers["file"].append(np.fromiter(map(index_of.__getitem__, fid), np.int32, k))
-            numbers["end_line"].append(np.fromiter(end, dtype=np.float32, count=k))
-            defines = (c in DEFINITION_KINDS for c in kind)
-            numbers["defines"].append(np.fromiter(defines, dtype=bool, count=k))
-            numbers["length"].append(np.fromiter(length, dtype=np.float32, count=k))
-            numbers["start_line"].append(np.fromiter(start, dtype=np.int64, count=k))
-            for name, blobs in zip(_PACKED, packed, strict=True):
-                self._packed[name].append(b"".join(blobs))
-                self._sizes[name].extend(map(len, blobs))
-            self._tiles.extend(tiles)
-            self._literals.extend(literals)
-        joined = {
-            name: np.concatenate(parts) if parts else np.zeros(0, dtype=_NUMBERS[name])
-            for name, parts in numbers.items()
-        }
-        self.ids: Ints = joined["ids"]
-        self.file: npt.NDArray[np.int32] = joined["file"]
-        self.end_line: npt.NDArray[np.float32] = joined["end_line"]
-        self.defines: npt.NDArray[np.bool_] = joined["defines"]
-        self.length: npt.NDArray[np.float32] = joined["length"]
-        self.start_line: Ints = joined["start_line"]
-
-    def __len__(self) -> int:
-        return len(self.ids)
-
-    def take(self, name: str, dtype: np.dtype | str) -> tuple[np.ndarray, Ints]:
-        """A packed column as records of `dtype` (`_blobs`), and how many each row has; this
-        object lets the buffer go (the records hold it while they are used)."""
-        sizes = np.asarray(self._sizes.pop(name), dtype=np.int64)
-        data = b"".join(self._packed.pop(name))
-        return np.frombuffer(data, dtype=dtype), sizes // np.dtype(dtype).itemsize
-
-    def take_tiles(self) -> list[bytes | None]:
-        """Each row's tiles blob (or None), let go here as `take` does."""
-        tiles, self._tiles = self._tiles, []
-        return tiles
-
-    def take_literals(self) -> tuple[npt.NDArray[np.uint32], Ints, npt.NDArray[np.bool_]]:
-        """The literal pairs column (`literal_pairs`): its keys, how many each row has, and
-        whether the row has them (NULL: stored by an older server); let go as `take` does."""
-        blobs, self._literals = self._literals, []
-        known = np.fromiter((b is not None for b in blobs), dtype=bool, count=len(blobs))
-        keys = np.frombuffer(b"".join(b for b in blobs if b), dtype="<u4")
-        sizes = np.fromiter((len(b or b"") // 4 for b in blobs), dtype=np.int64, count=len(blobs))
-        return keys, sizes, known
-
-
-_all = np.logical_and.reduce
-
-
-def _tile_masks(blobs: list[bytes | None], per_chunk: Ints) -> tuple[npt.NDArray[np.uint64], bool]:
-    """`_chunk_tile_masks`, and whether every chunk with terms had its tiles."""
-    masks, tiled = _chunk_tile_masks(blobs, per_chunk)
-    return masks, bool(_all(tiled))
-
-
-def _chunk_tile_masks(
-    blobs: list[bytes | None], per_chunk: Ints
-) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.bool_]]:
-    """Per term record of every chunk, its tile mask as a u64, from the chunks' `tiles`
-    blobs (each record's mask in the chunk's width of 1 to 8 bytes); 0 for a chunk stored
-    without them, or with a blob that does not fit its records; and per chunk, whether it has
-    its tiles (or no terms).
-
-    The chunks of one width at a time: their blobs are one (records, width) matrix, copied
-    into their records' rows (work per record, not per byte)."""
-    lengths = np.fromiter((len(b or b"") for b in blobs), dtype=np.int64, count=len(blobs))
-    width = lengths // np.maximum(per_chunk, 1)
-    fits = (per_chunk > 0) & (width >= 1) & (width <= 8) & (width * per_chunk == lengths)
-    width = np.where(fits, width, 0)
-    first_record = np.cumsum(per_chunk) - per_chunk
-    out = np.zeros((int(per_chunk.sum()), 8), dtype=np.uint8)
-    for w in range(1, 9):
-        chunks = (width == w).nonzero()[0]
-        if not len(chunks):
-            continue
-        sizes = per_chunk[chunks]
-        total = int(sizes.sum())
-        rows = np.arange(total) + np.repeat(
-            first_record[chunks] - (np.cumsum(sizes) - sizes), sizes
-        )
-        held = b"".join([blobs[c] or b"" for c in chunks.tolist()])
-        out[rows, :w] = np.frombuffer(held, np.uint8).reshape(total, w)
-    return out.view("<u8").ravel(), fits | (per_chunk == 0)
-
-
 def _path_terms(path: str) -> list[str]:
     return terms(path.replace("/", " ").replace(".", " ").replace("-", " "))
-
-
-#: The load reads every chunk's row, through the file mapped into memory: in the 1 KiB pages of
-#: a database made since `db.PAGE_SIZE` (most rows spill into overflow pages) a read() per
-#: page made the load 6-9% slower in CPU than in 4 KiB pages, and mapped it costs the same.
-#: The connection is closed once read, and SQLite maps no more than the file holds.
-_LOAD_MMAP_BYTES = 1 << 30
-
-
-#: The columns `ChunkColumns` reads, in its order.
-CHUNK_COLUMNS = (
-    "id, file_id, end_line, kind, terms, pairs, names, length, start_line, tiles, literals"
-)
-
-
-def read_connection(db_path: Path) -> sqlite3.Connection:
-    """A read-only connection for loading a snapshot."""
-    conn = sqlite3.connect(f"{db_path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
-    conn.execute(f"PRAGMA mmap_size = {_LOAD_MMAP_BYTES}")
-    return conn
 
 
 def load_snapshot(db_path: Path) -> Snapshot:
@@ -395,9 +201,9 @@ def body_table(
     chunks: ChunkColumns, docs: npt.NDArray[np.int32]
 ) -> tuple[Postings, npt.NDArray[np.uint64], npt.NDArray[np.bool_]]:
     """The chunks' body terms (`chunks` numbered `docs`, ascending), each posting's tiles,
-    and per chunk whether it has its tiles (`_chunk_tile_masks`)."""
+    and per chunk whether it has its tiles (`chunk_tile_masks`)."""
     records, per_chunk = chunks.take("terms", TERM_RECORD)
-    masks, tiled = _chunk_tile_masks(chunks.take_tiles(), per_chunk)
+    masks, tiled = chunk_tile_masks(chunks.take_tiles(), per_chunk)
     body, tiles = Postings.build_with_masks(
         records["term"], np.repeat(docs, per_chunk), records["count"].astype(np.float32), masks
     )
@@ -440,14 +246,6 @@ def path_table(paths: Sequence[str], files: Sequence[int]) -> Postings:
             path_docs.extend(repeat(i, len(keys)))
     return Postings.build(
         np.asarray(path_keys, dtype=np.uint32), np.asarray(path_docs, dtype=np.int32)
-    )
-
-
-def file_classes(paths: Sequence[str], languages: Sequence[str | None]) -> npt.NDArray[np.int8]:
-    return np.fromiter(
-        (classify_path(p, lang) for p, lang in zip(paths, languages, strict=True)),
-        dtype=np.int8,
-        count=len(paths),
     )
 
 
@@ -567,7 +365,7 @@ def assemble(
         chunk_defines=chunks.defines,
         chunk_body=tables.chunk_body,
         chunk_tiles=tables.chunk_tiles,
-        tiles_complete=bool(_all(chunks.tiled)),
+        tiles_complete=bool(np.logical_and.reduce(chunks.tiled)),
         chunk_first_tile=(chunks.start - 1) // TILE_LINES,  # tiles count from line 1
         chunk_names=tables.chunk_names,
         chunk_pairs=tables.chunk_pairs,

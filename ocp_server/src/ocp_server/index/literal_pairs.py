@@ -20,8 +20,9 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
+from ocp_server.index.file_kinds import FileClass
 from ocp_server.index.hits import gather
-from ocp_server.index.lexical import FileClass, Snapshot
+from ocp_server.index.lexical import Snapshot
 
 __all__ = ["held_anywhere", "literal_blobs", "literal_key", "literal_keys", "literals_held"]
 

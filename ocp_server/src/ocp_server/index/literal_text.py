@@ -32,8 +32,9 @@ from typing import NamedTuple
 import numpy as np
 import numpy.typing as npt
 
+from ocp_server.index.file_kinds import FileClass
 from ocp_server.index.hits import gather, reduce_all, reduce_any
-from ocp_server.index.lexical import ChunkRow, FileClass, Snapshot
+from ocp_server.index.lexical import ChunkRow, Snapshot
 from ocp_server.index.lexicon import (
     STOPWORDS,
     defined_hash,

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ocp_server.index.lexical import Snapshot, file_stem
+from ocp_server.index.file_kinds import file_stem
+from ocp_server.index.lexical import Snapshot
 from ocp_server.index.query import Query
 
 __all__ = ["named_files"]

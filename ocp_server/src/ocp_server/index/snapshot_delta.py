@@ -30,11 +30,11 @@ import numpy.typing as npt
 
 from ocp_server.index import change_log, lexical
 from ocp_server.index.change_log import Change
+from ocp_server.index.chunk_columns import CHUNK_COLUMNS, ChunkColumns, read_connection
 from ocp_server.index.commit_postings import History, build_history
+from ocp_server.index.file_kinds import file_classes
 from ocp_server.index.heap import return_freed_memory
 from ocp_server.index.lexical import (
-    CHUNK_COLUMNS,
-    ChunkColumns,
     ChunkValues,
     FileValues,
     Snapshot,
@@ -42,11 +42,9 @@ from ocp_server.index.lexical import (
     assemble,
     block_of,
     body_table,
-    file_classes,
     keys_table,
     literals_table,
     path_table,
-    read_connection,
 )
 from ocp_server.index.postings import Postings
 from ocp_server.index.saved_snapshot import SnapshotKey, read_saved, snapshot_key
