@@ -11,11 +11,27 @@ import ocp_wire as wire
 from ocp_router.tokens import estimate_tokens
 from ocp_server.app import AppState
 from ocp_server.prompt import NOTES_HEADER, brief_share, frame_tokens
+from ocp_server.workspaces import Workspace
 from tests.server.app_fixture import opened
 
 
 def _notes(prompt: str) -> str:
     return prompt.split(NOTES_HEADER, 1)[1].split("\n\n## Request\n", 1)[0]
+
+
+async def _prompts(app: AppState, ws: Workspace, budget: int) -> list[wire.RouteResult]:
+    """The paid prompt (a dry run shows it), and the one handed back (the fixture has no
+    key), of a paid route of "verify_token" within `budget`."""
+    results = []
+    for dry_run in (True, False):
+        args = wire.RouteArgs(
+            request="verify_token", force="paid", max_context_tokens=budget, dry_run=dry_run
+        )
+        result = await app.route(ws, args)
+        assert result.prompt is not None and NOTES_HEADER in result.prompt, dry_run
+        assert result.answered_by == ("none" if dry_run else "agent")
+        results.append(result)
+    return results
 
 
 async def test_the_prompts_session_notes_nest_the_briefs_sections_without_restores_wording(
@@ -28,18 +44,12 @@ async def test_the_prompts_session_notes_nest_the_briefs_sections_without_restor
     note = wire.NoteArg(text="verify_token is called by the login handler")
     await app.save(ws, wire.SaveArgs(decisions=[decision], notes=[note]))
     budget = 4000
-    # the paid prompt (a dry run shows it), and the one handed back: the fixture has no key
-    for dry_run in (True, False):
-        args = wire.RouteArgs(
-            request="verify_token", force="paid", max_context_tokens=budget, dry_run=dry_run
-        )
-        result = await app.route(ws, args)
-        assert result.prompt is not None and NOTES_HEADER in result.prompt, dry_run
-        assert result.answered_by == ("none" if dry_run else "agent")
+    for result in await _prompts(app, ws, budget):
+        assert result.prompt is not None
         notes = _notes(result.prompt)
         assert "verify_token keeps HMAC" in notes and "login handler" in notes
         headings = [line for line in notes.split("\n") if line.startswith("#")]
-        assert headings == ["### Active decisions", "### Notes"], (dry_run, headings)
+        assert headings == ["### Active decisions", "### Notes"], (result.answered_by, headings)
         assert "Session memory" not in result.prompt
         assert "supersede" not in notes and "forget" not in notes
         assert "hunter2pw" not in result.prompt
@@ -59,13 +69,8 @@ async def test_what_the_prompts_session_notes_left_out_is_said_as_the_routes_bud
         for b in words[i + 1 :]
     ]
     await app.save(ws, wire.SaveArgs(notes=notes))
-    budget = 2000
-    for dry_run in (True, False):
-        args = wire.RouteArgs(
-            request="verify_token", force="paid", max_context_tokens=budget, dry_run=dry_run
-        )
-        result = await app.route(ws, args)
-        assert result.prompt is not None and NOTES_HEADER in result.prompt, dry_run
+    for result in await _prompts(app, ws, 2000):
+        assert result.prompt is not None
         last = _notes(result.prompt).split("\n")[-1]
         assert last.startswith("_Left out to fit the context budget (max_context_tokens=2,000): ")
         assert re.search(r": \d+ notes?\._$", last), last
