@@ -211,6 +211,24 @@ async def test_a_saved_snapshot_of_another_build_is_left_unused(
     assert (await _restarted(repo, db))[1] == {"full": 1}
 
 
+def test_a_change_to_any_module_of_the_index_package_makes_another_build(tmp_path: Path) -> None:
+    # The builders' code moved between modules once (lexical.py → chunk_columns.py, file_kinds.py)
+    # and a named list of builders missed it: a snapshot another code wrote would have been read.
+    package = tmp_path / "index"
+    shutil.copytree(
+        Path(saved_snapshot.__file__).parent, package, ignore=shutil.ignore_patterns("__pycache__")
+    )
+    before = saved_snapshot.code_digest(package)
+    assert saved_snapshot.code_digest(package) == before
+    for name in ("chunk_columns.py", "file_kinds.py", "filter_masks.py", "chunking/registry.py"):
+        module = package / name
+        text = module.read_text()
+        module.write_text(text + "\n# another build\n")
+        assert saved_snapshot.code_digest(package) != before, name
+        module.write_text(text)
+    assert saved_snapshot.code_digest(package) == before
+
+
 async def test_a_saved_snapshot_is_read_only_for_its_own_key(
     repo: Path,  # noqa: F811
     tmp_path: Path,

@@ -30,6 +30,7 @@ import sqlite3
 import threading
 import zipfile
 from dataclasses import dataclass, fields
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -65,9 +66,6 @@ logger = logging.getLogger(__name__)
 #: that build a snapshot is seen by their digest, `_build`).
 FORMAT = 1
 
-#: The modules whose code makes a snapshot what it is: a file another build of them wrote is
-#: not used (one read of the rows after an upgrade).
-_BUILDERS = ("lexical", "postings", "commit_postings", "lexicon", "languages", "saved_snapshot")
 
 _PARTS: dict[str, type] = {c.__name__: c for c in (Snapshot, Postings, Block, History)}
 
@@ -99,18 +97,30 @@ def _new_path(db_path: Path) -> Path:
 _build_digest: str | None = None
 
 
+def code_digest(package: Path) -> str:
+    """A digest of this format, the versions that build a snapshot and every module in `package`.
+
+    Every module of the index package and its subpackages (`chunking` classifies paths), not a
+    list of the builders: a list missed the modules the builders' code moved to
+    (`chunk_columns`, `file_kinds`), and a file written by other code must not be read. A
+    release changes the version anyway; this guards editable installs and upgrades of numpy
+    (the arrays) and PyStemmer (the terms).
+    """
+    versions = " ".join(version(name) for name in ("numpy", "PyStemmer"))
+    digest = hashlib.blake2b(f"{FORMAT} {__version__} {versions}".encode(), digest_size=12)
+    for module in sorted(package.rglob("*.py")):
+        digest.update(module.relative_to(package).as_posix().encode())
+        try:
+            digest.update(module.read_bytes())
+        except OSError:  # unreadable: its name stands for it, the version for the rest
+            pass
+    return digest.hexdigest()
+
+
 def _build() -> str:
-    """A digest of this format, the package's version and the code of `_BUILDERS`."""
     global _build_digest
     if _build_digest is None:
-        digest = hashlib.blake2b(f"{FORMAT} {__version__}".encode(), digest_size=12)
-        here = Path(__file__).parent
-        for name in _BUILDERS:
-            try:
-                digest.update((here / f"{name}.py").read_bytes())
-            except OSError:  # installed without its sources: the version stands for them
-                digest.update(name.encode())
-        _build_digest = digest.hexdigest()
+        _build_digest = code_digest(Path(__file__).parent)
     return _build_digest
 
 
