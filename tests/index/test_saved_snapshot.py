@@ -7,6 +7,7 @@ not saved when turned off or too large, and is never listed as a workspace file.
 from __future__ import annotations
 
 import logging
+import os
 import random
 import shutil
 import sqlite3
@@ -361,3 +362,65 @@ async def test_an_index_opened_without_the_setting_neither_reads_nor_deletes_the
         await index.snapshot()
         assert index.snapshots.loads == {"full": 1}
     assert (await _restarted(repo, db))[1] == {"saved": 1}
+
+
+def _key(db: Path) -> SnapshotKey:
+    conn = lexical.read_connection(db)
+    try:
+        return saved_snapshot.snapshot_key(conn)
+    finally:
+        conn.close()
+
+
+async def test_a_link_in_the_new_files_place_is_never_written_through(
+    repo: Path,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    # An `.ocp/` folder can be committed: a repository's link there must not make the save
+    # truncate and overwrite a file elsewhere (the user's, out of the workspace)
+    db = repo / ".ocp" / "ocp.db"
+    async with await _open(repo, db, save=False) as index:
+        await index.update()
+        snap = await index.snapshot()
+    victim = tmp_path / "victim.txt"
+    victim.write_text("the user's own file\n")
+    new = Path(f"{db}-snapshot-new")
+    new.symlink_to(victim)
+    assert not saved_snapshot.write_saved(db, snap, _key(db), SAVED)
+    assert victim.read_text() == "the user's own file\n"
+    assert new.is_symlink() and not saved_path(db).exists()
+
+
+def _unblocked(path: Path, call: object, *, reader: bool) -> list[object]:
+    """`call()` in a thread; should it still wait after a while on the pipe at `path` (an
+    open of a FIFO waits for its other end), that end is opened so that it returns (and the
+    test fails) instead of hanging the run."""
+    assert callable(call)
+    out: list[object] = []
+    thread = threading.Thread(target=lambda: out.append(call()), daemon=True)
+    thread.start()
+    thread.join(20)
+    if thread.is_alive():
+        flags = (os.O_RDONLY if reader else os.O_WRONLY) | os.O_NONBLOCK
+        os.close(os.open(path, flags))
+        thread.join(20)
+        pytest.fail(f"waited on the pipe at {path}")
+    return out
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes (Windows)")
+async def test_a_pipe_in_the_saved_snapshots_places_is_neither_waited_on_nor_used(
+    repo: Path,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "ocp.db"
+    async with await _open(repo, db, save=False) as index:
+        await index.update()
+        snap = await index.snapshot()
+    key = _key(db)
+    os.mkfifo(saved_path(db))
+    assert _unblocked(saved_path(db), lambda: read_saved(db, key), reader=False) == [None]
+    new = Path(f"{db}-snapshot-new")
+    os.mkfifo(new)
+    write = lambda: saved_snapshot.write_saved(db, snap, key, SAVED)  # noqa: E731
+    assert _unblocked(new, write, reader=True) == [False]

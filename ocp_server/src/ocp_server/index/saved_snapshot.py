@@ -27,6 +27,7 @@ import json
 import logging
 import os
 import sqlite3
+import stat
 import threading
 import zipfile
 from dataclasses import dataclass, fields
@@ -68,6 +69,11 @@ FORMAT = 1
 
 
 _PARTS: dict[str, type] = {c.__name__: c for c in (Snapshot, Postings, Block, History)}
+
+#: How both files are opened: never through a link (an `.ocp/` folder can be committed, and a
+#: link there would have a save overwrite the file it names), never waiting on a named pipe
+#: (opening one waits for its other end: the first search, or a server's close, for ever).
+_OPEN_FLAGS = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,7 +250,13 @@ def _create(new: Path) -> int | None:
     Without flock (Windows) two processes saving at once may spoil the file: read, it fails
     its checks and the rows are read."""
     for _ in range(3):
-        fd = os.open(new, os.O_WRONLY | os.O_CREAT, FILE_MODE)
+        try:
+            fd = os.open(new, os.O_WRONLY | os.O_CREAT | _OPEN_FLAGS, FILE_MODE)
+        except OSError as exc:  # a link (ELOOP), a pipe no one reads (ENXIO)
+            logger.warning("%s is no regular file (%s): the snapshot is not saved", new, exc)
+            return None
+        if not _regular(fd, new):
+            return None
         try:
             if fcntl is not None:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -263,6 +275,15 @@ def _create(new: Path) -> int | None:
     return None
 
 
+def _regular(fd: int, path: Path) -> bool:
+    """Whether `fd` is a regular file; closed, and said in the log, when not."""
+    if stat.S_ISREG(os.fstat(fd).st_mode):
+        return True
+    os.close(fd)
+    logger.warning("%s is no regular file: the index's snapshot is not read or saved", path)
+    return False
+
+
 def remove_saved(db_path: Path) -> None:
     """Delete the saved snapshot (saving turned off)."""
     saved_path(db_path).unlink(missing_ok=True)
@@ -279,7 +300,10 @@ def read_saved(db_path: Path, key: SnapshotKey) -> Snapshot | None:
     path = saved_path(db_path)
     try:
         # opened here: np.load leaves a file it opened open when it holds no array at all
-        with path.open("rb") as file, _npz(np.load(file, allow_pickle=False)) as npz:
+        fd = os.open(path, os.O_RDONLY | _OPEN_FLAGS)
+        if not _regular(fd, path):
+            return None
+        with os.fdopen(fd, "rb") as file, _npz(np.load(file, allow_pickle=False)) as npz:
             header = json.loads(bytes(npz["header"]))
             found = SnapshotKey(header["lineage"], header["workspace"], header["schema"])
             if (header["format"], header["build"]) != (FORMAT, _build()) or found != key:
