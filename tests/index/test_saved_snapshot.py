@@ -239,13 +239,13 @@ async def test_a_saved_snapshot_is_read_only_for_its_own_key(
     conn = chunk_columns.read_connection(db)
     key = saved_snapshot.snapshot_key(conn)
     conn.close()
-    assert read_saved(db, key) is not None
+    assert read_saved(db, key, SAVED) is not None
     for other in (
         SnapshotKey("another lineage", key.workspace, key.schema),
         SnapshotKey(key.lineage, "/another/workspace", key.schema),
         SnapshotKey(key.lineage, key.workspace, key.schema + 1),
     ):
-        assert read_saved(db, other) is None, other
+        assert read_saved(db, other, SAVED) is None, other
 
 
 async def test_turned_off_nothing_is_saved_and_a_saved_one_is_deleted(
@@ -295,7 +295,7 @@ async def test_the_saved_snapshot_holds_no_secret_and_no_skipped_file(tmp_path: 
     conn = chunk_columns.read_connection(db)
     key = saved_snapshot.snapshot_key(conn)
     conn.close()
-    saved = read_saved(db, key)
+    saved = read_saved(db, key, SAVED)
     assert saved is not None and sorted(saved.paths) == sorted(indexed)
 
 
@@ -339,7 +339,7 @@ async def test_a_save_waits_for_no_other_writer_and_writes_over_a_killed_ones_fi
     new.write_bytes(b"half a file a killed server left")  # no one holds it: written over
     assert saved_snapshot.write_saved(db, snap, key, SAVED)
     assert not new.exists()
-    found = read_saved(db, key)
+    found = read_saved(db, key, SAVED)
     assert found is not None and _fields(found) == _fields(snap)
 
 
@@ -419,8 +419,24 @@ async def test_a_pipe_in_the_saved_snapshots_places_is_neither_waited_on_nor_use
         snap = await index.snapshot()
     key = _key(db)
     os.mkfifo(saved_path(db))
-    assert _unblocked(saved_path(db), lambda: read_saved(db, key), reader=False) == [None]
+    assert _unblocked(saved_path(db), lambda: read_saved(db, key, SAVED), reader=False) == [None]
     new = Path(f"{db}-snapshot-new")
     os.mkfifo(new)
     write = lambda: saved_snapshot.write_saved(db, snap, key, SAVED)  # noqa: E731
     assert _unblocked(new, write, reader=True) == [False]
+
+
+async def test_a_saved_snapshot_larger_than_the_bound_is_neither_read_nor_kept(
+    repo: Path,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    # OCP_SNAPSHOT_MB lowered, or the index grown past it: the file saved before is stale for
+    # ever (no save replaces it), and read at every start only to be found so
+    db = tmp_path / "ocp.db"
+    before = await _saved_by_a_server(repo, db)
+    bound = saved_path(db).stat().st_size // 4
+    async with await _open(repo, db, size=bound) as index:
+        assert await _answers(index) == before
+        await index.snapshots.saved()
+        assert index.snapshots.loads == {"full": 1}
+    assert not saved_path(db).exists()

@@ -68,7 +68,7 @@ class CurrentSnapshot:
                 # last work item (and so its future's result) until the OS runs it again, on a
                 # loaded machine after the next reload began.
                 box: list[Loaded] = []
-                lineage, saved = self._lineage, first and self._saved_bytes > 0
+                lineage, saved = self._lineage, self._saved_bytes if first else 0
                 await asyncio.to_thread(
                     lambda: box.append(
                         load_snapshot_since(self.db_path, held, lineage, saved=saved)

@@ -215,6 +215,8 @@ def write_saved(
         "layout": layout.put("", snapshot),
     }
     if sum(a.nbytes for a in layout.members.values()) > max_bytes:
+        # one saved before is stale now, and would only be read at each start to be found so
+        remove_saved(db_path)
         logger.info("the index's snapshot is larger than OCP_SNAPSHOT_MB: not saved")
         return False
     new = _new_path(db_path)
@@ -292,11 +294,11 @@ def remove_saved(db_path: Path) -> None:
 # ---- reading --------------------------------------------------------------------------------
 
 
-def read_saved(db_path: Path, key: SnapshotKey) -> Snapshot | None:
+def read_saved(db_path: Path, key: SnapshotKey, max_bytes: int) -> Snapshot | None:
     """The snapshot saved beside the database when it was read from the database of `key`
-    with this build, else None (none saved, another key, format or build; a file cut short,
-    damaged or unreadable: said in the log). Its generation may be older than the
-    database's: the caller checks it. Blocking."""
+    with this build, else None (none saved, another key, format or build; its arrays larger
+    than `max_bytes`; a file cut short, damaged or unreadable: said in the log). Its
+    generation may be older than the database's: the caller checks it. Blocking."""
     path = saved_path(db_path)
     try:
         # opened here: np.load leaves a file it opened open when it holds no array at all
@@ -304,6 +306,9 @@ def read_saved(db_path: Path, key: SnapshotKey) -> Snapshot | None:
         if not _regular(fd, path):
             return None
         with os.fdopen(fd, "rb") as file, _npz(np.load(file, allow_pickle=False)) as npz:
+            if _array_bytes(npz) > max_bytes:  # (by the zip's directory: nothing read yet)
+                logger.info("the saved snapshot %s is larger than OCP_SNAPSHOT_MB: unused", path)
+                return None
             header = json.loads(bytes(npz["header"]))
             found = SnapshotKey(header["lineage"], header["workspace"], header["schema"])
             if (header["format"], header["build"]) != (FORMAT, _build()) or found != key:
@@ -324,6 +329,18 @@ def read_saved(db_path: Path, key: SnapshotKey) -> Snapshot | None:
         logger.warning("the saved snapshot %s holds no snapshot: the index's rows are read", path)
         return None
     return snapshot
+
+
+#: At most this much of a member is not its array: the `.npy` header (128 bytes for ours).
+_NPY_HEADER = 256
+
+
+def _array_bytes(npz: NpzFile) -> int:
+    """The arrays' bytes as the file's members declare them (at least)."""
+    if npz.zip is None:  # (closed)
+        raise ValueError("the file is closed")
+    members = [i for i in npz.zip.infolist() if i.filename != "header.npy"]
+    return sum(i.file_size for i in members) - _NPY_HEADER * len(members)
 
 
 def _npz(loaded: object) -> NpzFile:

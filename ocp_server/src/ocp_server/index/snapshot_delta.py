@@ -69,13 +69,13 @@ class Loaded(NamedTuple):
 
 
 def load_snapshot_since(
-    db_path: Path, held: list[Snapshot], lineage: str, *, saved: bool = False
+    db_path: Path, held: list[Snapshot], lineage: str, *, saved: int = 0
 ) -> Loaded:
     """The snapshot of the database as it is now, built from the snapshot `held` holds (of
     the database of lineage `lineage`) and the changes recorded since (`change_log`) when they
-    are all there and few enough, else read whole. Holding none, and with `saved`, the
-    snapshot saved beside the database (`saved_snapshot`) is taken as held when it is of this
-    database. Blocking: run it in a thread.
+    are all there and few enough, else read whole. Holding none, and with `saved` (its
+    largest size, in bytes), the snapshot saved beside the database (`saved_snapshot`) is
+    taken as held when it is of this database. Blocking: run it in a thread.
 
     The old snapshot is taken out of `held` and let go table by table as the new ones are
     built: with no other reference to it (a search still running holds one), an update's
@@ -86,7 +86,7 @@ def load_snapshot_since(
         generation = change_log.current_generation(conn)
         key = snapshot_key(conn)
         how = "delta"
-        if saved and not held and (found := read_saved(db_path, key)) is not None:
+        if saved and not held and (found := read_saved(db_path, key, saved)) is not None:
             if found.generation == generation:
                 conn.execute("COMMIT")
                 return Loaded(found, "saved", key)
