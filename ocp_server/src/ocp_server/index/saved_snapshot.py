@@ -7,8 +7,9 @@ skipped, secrets among them, are in neither), and used only for what the databas
 Its key is the database's lineage (`change_log.lineage`: made again at the same path, another
 one), the workspace the database holds, its schema version and the generation it was read at
 (`change_log.token`, with its stamp); the format's version and a digest of the modules that
-build a snapshot stand for the code. A file of another key, format or build, cut short or
-damaged is left unused (the caller reads the rows, and writes it again); one of an older
+build a snapshot stand for the code. A file of another key, format or build, larger than
+the bound (OCP_SNAPSHOT_MB), cut short or damaged, a link or no regular file is left unused
+(the caller reads the rows, and writes it again); one of an older
 generation of the same database is brought up to date as a held snapshot is
 (`snapshot_delta`).
 
