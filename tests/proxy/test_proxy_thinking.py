@@ -231,3 +231,26 @@ def test_a_local_thinking_block_is_taken_out_before_its_tokens_are_counted_upstr
     assert counted.status_code == 200, counted.text
     sent = fake_anthropic.requests_to("/v1/messages/count_tokens")[0].body["messages"]
     assert sent[1]["content"] == [text]
+
+
+def test_a_local_answer_that_was_only_thinking_leaves_no_empty_message_to_go_paid(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_anthropic: FakeAnthropic,
+) -> None:
+    # A local answer whose text began with the client's stop sequence is its thinking alone;
+    # taken out, the assistant turn would be empty, which the API refuses (400 "all messages
+    # must have non-empty content except for the optional final assistant message").
+    local = {"type": "thinking", "thinking": "local", "signature": LOCAL_SIGNATURE}
+    messages = [
+        {"role": "user", "content": "first question"},
+        {"role": "assistant", "content": [local]},
+        {"role": "user", "content": HARD},
+    ]
+    proxy = start_proxy(proxy_env)
+    body = _messages(thinking=ADAPTIVE) | {"messages": messages}
+    with httpx.Client(base_url=proxy.url, timeout=20) as http:
+        answered = http.post("/v1/messages", json=body, headers=ANTHROPIC_HEADERS)
+    assert answered.status_code == 200, answered.text
+    sent = fake_anthropic.requests_to("/v1/messages")[0].body["messages"]
+    assert sent == [messages[0], messages[2]]

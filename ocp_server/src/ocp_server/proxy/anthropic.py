@@ -159,9 +159,15 @@ def asks_for_thinking(body: Mapping[str, Any]) -> bool:
 
 def drop_local_thinking(body: dict[str, Any]) -> int:
     """Take the thinking blocks of local answers (`LOCAL_SIGNATURE`) out of the assistant
-    turns of `body`, in place; how many there were."""
+    turns of `body`, in place; how many there were. A turn that was nothing else (a local
+    answer cut at once by a stop sequence) goes with them, but for the last (the API refuses
+    an empty message anywhere else, and joins the user turns around it)."""
+    messages = body.get("messages")
+    if not isinstance(messages, list):
+        return 0
     dropped = 0
-    for message in body.get("messages") or ():
+    emptied: set[int] = set()
+    for i, message in enumerate(messages):
         if not isinstance(message, dict) or message.get("role") != "assistant":
             continue
         content = message.get("content")
@@ -179,6 +185,10 @@ def drop_local_thinking(body: dict[str, Any]) -> int:
         if len(kept) < len(content):
             dropped += len(content) - len(kept)
             message["content"] = kept
+            if not kept and i < len(messages) - 1:
+                emptied.add(i)
+    if emptied:
+        body["messages"] = [m for i, m in enumerate(messages) if i not in emptied]
     return dropped
 
 
