@@ -6,12 +6,12 @@ It is a cache of the rows, never new data: written from a snapshot read from the
 skipped, secrets among them, are in neither), and used only for what the database holds now.
 Its key is the database's lineage (`change_log.lineage`: made again at the same path, another
 one), the workspace the database holds, its schema version and the generation it was read at
-(`change_log.token`, with its stamp); the format's version and a digest of the modules that
-build a snapshot stand for the code. A file of another key, format or build, larger than
-the bound (OCP_SNAPSHOT_MB), cut short or damaged, a link or no regular file is left unused
-(the caller reads the rows, and writes it again); one of an older
-generation of the same database is brought up to date as a held snapshot is
-(`snapshot_delta`).
+(`change_log.token`, with its stamp); the format's version and a digest of the index
+package's code and numpy's and PyStemmer's versions stand for the code (`code_digest`). A
+file of another key, format or build, larger than the bound (OCP_SNAPSHOT_MB), cut short or
+damaged, a link or no regular file is left unused (the caller reads the rows, and writes it
+again); one of an older generation of the same database is brought up to date as a held
+snapshot is (`snapshot_delta`).
 
 The format is numpy's `.npz` (a zip of `.npy` members, stored, never pickled: read with
 `allow_pickle=False`): a `header` member (JSON: format, build, key, generation, and how the
