@@ -365,7 +365,7 @@ async def test_an_index_opened_without_the_setting_neither_reads_nor_deletes_the
 
 
 def _key(db: Path) -> SnapshotKey:
-    conn = lexical.read_connection(db)
+    conn = chunk_columns.read_connection(db)
     try:
         return saved_snapshot.snapshot_key(conn)
     finally:
