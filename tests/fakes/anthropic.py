@@ -322,6 +322,9 @@ class FakeAnthropic(FakeServer):
         pairing = self._check_tool_pairing(messages)
         if pairing is not None:
             return pairing
+        unsigned = self._check_thinking_turn(body, messages)
+        if unsigned is not None:
+            return unsigned
         system = body.get("system")
         if system is not None and not isinstance(system, (str, list)):
             return self._invalid("system: Input should be a valid string or list")
@@ -345,6 +348,39 @@ class FakeAnthropic(FakeServer):
         if self.models is not None and model not in self.models:
             return self.error_response(404, f"model: {model}")
         return body
+
+    def _check_thinking_turn(
+        self, body: dict[str, Any], messages: list[dict[str, Any]]
+    ) -> Response | None:
+        """With thinking on (asked for; the 5.x models' default is not modelled), the
+        assistant message whose tool calls the closing tool results answer must start with
+        a thinking block (the API's 400, quoted in public reports: n8n #22550, OpenRouter
+        ai-sdk-provider #162); Opus 5.5 cannot turn thinking off (reference A8; the error
+        text here is not the API's, which is not on record)."""
+        config = body.get("thinking")
+        kind = config.get("type") if isinstance(config, dict) else None
+        if kind == "disabled" and str(body.get("model", "")).startswith("claude-opus-5-5"):
+            return self._invalid(
+                "thinking.type.disabled: thinking cannot be disabled for this model"
+            )
+        if kind not in ("enabled", "adaptive") or len(messages) < 2:
+            return None
+        step, last = messages[-2], messages[-1]
+        results = [b for b in _blocks(last.get("content")) if b.get("type") == "tool_result"]
+        if step["role"] != "assistant" or last["role"] != "user" or not results:
+            return None
+        blocks = _blocks(step.get("content"))
+        first = blocks[0].get("type") if blocks else "text"
+        if first in ("thinking", "redacted_thinking"):
+            return None
+        return self._invalid(
+            f"messages.{len(messages) - 2}.content.0.type: Expected `thinking` or "
+            f"`redacted_thinking`, but found `{first}`. When `thinking` is enabled, a final "
+            "`assistant` message must start with a thinking block (preceeding the lastmost set "
+            "of `tool_use` and `tool_result` blocks). We recommend you include thinking blocks "
+            "from previous turns. To avoid this requirement, disable `thinking`. Please consult "
+            "our documentation at https://docs.claude.com/en/docs/build-with-claude/extended-thinking"
+        )
 
     def _check_tool_pairing(self, messages: list[dict[str, Any]]) -> Response | None:
         for i, m in enumerate(messages):

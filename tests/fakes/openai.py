@@ -51,6 +51,9 @@ _ERRORS: dict[int, tuple[str, str, str | None]] = {
     ),
     503: ("server_error", "The engine is currently overloaded, please try again later.", None),
 }
+_ASSISTANT_KEYS = frozenset(
+    {"role", "content", "name", "tool_calls", "refusal", "audio", "function_call", "annotations"}
+)
 _ROLES = {"system", "developer", "user", "assistant", "tool"}
 
 
@@ -241,6 +244,14 @@ class FakeOpenAI(FakeServer):
                     param="messages",
                 )
             if role == "assistant":
+                # OpenAI validates a message against its schema: an unknown field (Ollama's
+                # `reasoning`, say) is refused
+                if extra := sorted(set(m) - _ASSISTANT_KEYS):
+                    return self._error(
+                        400,
+                        f"Additional properties are not allowed ('{extra[0]}' was unexpected)"
+                        f" - 'messages.{i}'",
+                    )
                 pending = {str(tc.get("id")) for tc in m.get("tool_calls") or []}
         if self.models is not None and model not in self.models:
             return self._model_missing(model)

@@ -15,9 +15,11 @@ import pytest
 from ocp_server.proxy.anthropic import LOCAL_SIGNATURE
 from tests.fakes.anthropic import FakeAnthropic
 from tests.fakes.ollama import FakeOllama
+from tests.fakes.openai import FakeOpenAI
 from tests.proxy.conftest import RunningProxy
 from tests.proxy.test_proxy_faults import (
     ANTHROPIC_HEADERS,
+    OPENAI_HEADERS,
     _chat,
     _last_row,
     _messages,
@@ -254,3 +256,104 @@ def test_a_local_answer_that_was_only_thinking_leaves_no_empty_message_to_go_pai
     assert answered.status_code == 200, answered.text
     sent = fake_anthropic.requests_to("/v1/messages")[0].body["messages"]
     assert sent == [messages[0], messages[2]]
+
+
+def _local_tool_step(model: str, thinking: dict[str, str] | None = None) -> dict[str, object]:
+    """A conversation whose last step the local model took (its thinking, taken out before a
+    paid call, and a tool call), closed by the tool's result."""
+    local = {"type": "thinking", "thinking": "local", "signature": LOCAL_SIGNATURE}
+    call = {"type": "tool_use", "id": "toolu_1", "name": "read_file", "input": {"path": "a.py"}}
+    result = {"type": "tool_result", "tool_use_id": "toolu_1", "content": "print('a')"}
+    tool = {"name": "read_file", "input_schema": {"type": "object"}}
+    extra = {"thinking": thinking} if thinking else {}
+    return (
+        _messages(model)
+        | extra
+        | {
+            "tools": [tool],
+            "messages": [
+                {"role": "user", "content": HARD},
+                {"role": "assistant", "content": [local, call]},
+                {"role": "user", "content": [result]},
+            ],
+        }
+    )
+
+
+@pytest.mark.parametrize("thinking", [ADAPTIVE, None])
+def test_a_paid_step_after_a_local_tool_call_goes_with_thinking_off_and_says_why(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_anthropic: FakeAnthropic,
+    thinking: dict[str, str] | None,
+) -> None:
+    # With thinking on (asked for, or Sonnet 5's default) the API requires the assistant
+    # message before the tool results to start with a thinking block, and refuses the call
+    # otherwise (400 "a final `assistant` message must start with a thinking block"); the
+    # local step has none the API would take. Turning thinking off is its documented way out.
+    proxy = start_proxy(proxy_env | {"OCP_OLLAMA_URL": "http://127.0.0.1:9"})
+    body = _local_tool_step("claude-sonnet-5-5", thinking)
+    with httpx.Client(base_url=proxy.url, timeout=20) as http:
+        answered = http.post("/v1/messages", json=body, headers=ANTHROPIC_HEADERS)
+    assert answered.status_code == 200, answered.text
+    sent = fake_anthropic.requests_to("/v1/messages")[0].body
+    assert sent["thinking"] == {"type": "disabled"}
+    assert [b["type"] for b in sent["messages"][1]["content"]] == ["tool_use"]
+    row = proxy.call(_last_row)
+    assert "thinking turned off" in json.dumps(row["notes"])
+
+
+def test_a_paid_step_after_a_signed_tool_call_keeps_thinking_on(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_anthropic: FakeAnthropic,
+) -> None:
+    own = {"type": "thinking", "thinking": "earlier", "signature": "EqQBCkYIBxgCKkB"}
+    body = _local_tool_step("claude-sonnet-5-5", thinking=ADAPTIVE)
+    body["messages"][1]["content"][0] = own  # type: ignore[index]
+    proxy = start_proxy(proxy_env | {"OCP_OLLAMA_URL": "http://127.0.0.1:9"})
+    with httpx.Client(base_url=proxy.url, timeout=20) as http:
+        answered = http.post("/v1/messages", json=body, headers=ANTHROPIC_HEADERS)
+    assert answered.status_code == 200, answered.text
+    assert fake_anthropic.requests_to("/v1/messages")[0].body["thinking"] == ADAPTIVE
+
+
+def test_a_tool_loop_stays_local_when_the_paid_model_cannot_turn_thinking_off(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_anthropic: FakeAnthropic,
+) -> None:
+    # Opus 5.5 cannot turn thinking off (reference A8): its paid step would be refused either
+    # way, so the local model, which took the loop's last step, takes this one too.
+    proxy = start_proxy(proxy_env | {"OCP_PAID_MODEL": "claude-opus-5-5"})
+    body = _local_tool_step("claude-opus-5-5", thinking=ADAPTIVE)
+    with httpx.Client(base_url=proxy.url, timeout=20) as http:
+        answered = http.post("/v1/messages", json=body, headers=ANTHROPIC_HEADERS)
+    assert answered.status_code == 200, answered.text
+    assert not fake_anthropic.requests_to("/v1/messages")
+    assert "tool loop kept local" in json.dumps(proxy.call(_last_row)["notes"])
+
+
+def test_a_local_answers_reasoning_resent_by_an_openai_client_is_taken_out_before_going_paid(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_openai: FakeOpenAI,
+) -> None:
+    # A local answer's thinking comes in the message's `reasoning` (Ollama's field); a client
+    # that resends the message whole sends it along, and OpenAI refuses unknown fields.
+    env = proxy_env | {"OCP_PAID_BACKEND": "openai", "OCP_PAID_MODEL": "gpt-4o"}
+    env |= {"OCP_OLLAMA_URL": "http://127.0.0.1:9"}
+    proxy = start_proxy(env)
+    said = {"role": "assistant", "content": "an answer", "reasoning": "local thoughts"}
+    body = _chat() | {
+        "messages": [
+            {"role": "user", "content": "first question"},
+            said,
+            {"role": "user", "content": HARD},
+        ]
+    }
+    with httpx.Client(base_url=proxy.url, timeout=20) as http:
+        answered = http.post("/v1/chat/completions", json=body, headers=OPENAI_HEADERS)
+    assert answered.status_code == 200, answered.text
+    sent = fake_openai.requests_to("/v1/chat/completions")[0].body["messages"]
+    assert sent[1] == {"role": "assistant", "content": "an answer"}

@@ -232,6 +232,17 @@ def asks_for_reasoning(body: Mapping[str, Any]) -> bool:
     return isinstance(effort, str) and effort != "none"
 
 
+def drop_reasoning(body: dict[str, Any]) -> int:
+    """Take `reasoning` (the field a local answer's thinking came in, which clients resend in
+    the assistant message) out of the assistant messages of `body`, in place; how many there
+    were. A chat message has no such field and strict providers refuse unknown ones."""
+    dropped = 0
+    for message in body.get("messages") or []:
+        if isinstance(message, dict) and message.get("role") == "assistant":
+            dropped += message.pop("reasoning", None) is not None
+    return dropped
+
+
 def _json_format(fmt: Any) -> dict[str, Any] | str | None:
     """What a response_format asks of the answer's shape, as Chat.json_format holds it."""
     if isinstance(fmt, dict) and fmt.get("type") == "json_object":

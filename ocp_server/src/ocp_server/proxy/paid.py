@@ -94,6 +94,8 @@ class PaidRelay(ProxyBase):
         model = self.paid_model(d, tier, record.requested_model)
         size = body_size(request)
         body["model"] = model
+        if d is OPENAI and (dropped := openai.drop_reasoning(body)):
+            record.notes.append(f"paid: {dropped} local reasoning field(s) taken out")
         base = self.settings.anthropic_upstream if d is ANTHROPIC else self.settings.openai_upstream
         url = base.rstrip("/") + d.path
         # An upstream that refuses stream_options streams no usage: the input is estimated.

@@ -33,7 +33,7 @@ from ocp_router.payload import AgentPayload
 from ocp_router.phase1 import Assessment
 from ocp_router.redact_names import redact_name_head
 from ocp_router.tiers import Band
-from ocp_server.proxy import anthropic
+from ocp_server.proxy import anthropic, thinking_turn
 from ocp_server.proxy.admission import Admission, Refused
 from ocp_server.proxy.base import LOOP_HEADER, LOOPED, body_size
 from ocp_server.proxy.chat import BadRequest
@@ -121,6 +121,10 @@ class Serving(Admission, LocalAnswer, PaidRelay):
             if answered is not None:
                 return answered
             tier = Tier.MID
+        if d is ANTHROPIC and not self._thinking_settled(body, tier, record):
+            answered = await self._local(d, request, body, stream, record, finish, started)
+            if answered is not None:
+                return answered
         creds = self._credentials(d, headers, consumed)
         problem = await self._paid_blocked(creds)
         if problem is not None:
@@ -137,6 +141,26 @@ class Serving(Admission, LocalAnswer, PaidRelay):
             finish()
             return error_answer(d, record.status, problem + self._attempts_note(record))
         return await self._paid(d, request, body, tier, stream, creds, record, finish, started)
+
+    def _thinking_settled(self, body: dict[str, Any], tier: Tier, record: ProxyRecord) -> bool:
+        """Thinking turned off for a paid step that continues a tool loop with no thinking
+        block (thinking_turn.py), said in the trace; False when the model cannot turn it off
+        and the loop is to stay local (if not tried already)."""
+        model = self.paid_model(ANTHROPIC, tier, record.requested_model)
+        if not thinking_turn.needs_thinking_off(body, model):
+            return True
+        why = "the tool step it continues has no thinking block, which the API requires"
+        if thinking_turn.can_turn_off(model):
+            body["thinking"] = dict(thinking_turn.DISABLED)
+            record.notes.append(f"paid: thinking turned off for this step ({why})")
+            return True
+        if any(a.tier == "local" for a in record.attempts):
+            record.notes.append(f"paid: {model} cannot turn thinking off and {why}")
+            return True
+        record.notes.append(
+            f"local: tool loop kept local ({model} cannot turn thinking off; {why})"
+        )
+        return False
 
     def _finisher(self, record: ProxyRecord, started: float) -> Callable[[], None]:
         done = False
