@@ -22,7 +22,8 @@ from ocp_server.index.files import Candidate, Listing, list_workspace
 from ocp_server.index.indexer import process_file
 from ocp_server.index.models import IndexSummary
 from ocp_server.index.search import search_chunks
-from ocp_server.index.watched import GitWatch, RelevantChanges, git_watch, new_folder
+from ocp_server.index.watch_alias import PathAlias
+from ocp_server.index.watched import Folders, GitWatch, RelevantChanges, git_watch, new_folder
 from ocp_server.index.watched import watched_folders as real_watched_folders
 from ocp_server.index.workspace import WorkspaceIndex
 from tests.index.watching import armed, watcher_running
@@ -335,12 +336,14 @@ async def test_a_file_saved_before_the_watches_are_in_place_is_indexed_by_the_ca
             if len(started) >= 2:
                 caught_up.set()
 
-    def listed_then_saved(workspace: Path, git: GitWatch | None = None) -> list[str]:
+    def listed_then_saved(
+        workspace: Path, git: GitWatch | None = None, alias: PathAlias | None = None
+    ) -> Folders:
         if not (ws / "saved_meanwhile.py").exists():
             if len(started) >= 2:  # the catch-up already runs: the save comes after its scan
                 caught_up.wait(30)
             (ws / "saved_meanwhile.py").write_text("def saved_meanwhile():\n    pass\n")
-        return real_watched_folders(workspace, git)
+        return real_watched_folders(workspace, git, alias)
 
     index.update = counted  # type: ignore[method-assign]
     monkeypatch.setattr(watched_module, "watched_folders", listed_then_saved)
@@ -366,8 +369,10 @@ async def test_a_folder_deleted_before_the_watcher_starts_is_not_watched_and_not
     (ws / "main.py").write_text("def main():\n    pass\n")
     listed: list[set[str]] = []
 
-    def listed_then_deleted(workspace: Path, git: GitWatch | None = None) -> list[str]:
-        folders = real_watched_folders(workspace, git)
+    def listed_then_deleted(
+        workspace: Path, git: GitWatch | None = None, alias: PathAlias | None = None
+    ) -> Folders:
+        folders = real_watched_folders(workspace, git, alias)
         if not listed:
             shutil.rmtree(ws / "build")
         listed.append(set(folders))
