@@ -6,9 +6,10 @@ dev set (the 468 labeled requests of the held-out-source figures, less those for
 Each is routed by phase 1 (`ocp_router.assess`) with the workspace's calibration in force, and
 the user's outcome ("good", "wrong: …", "escalated: …", "overkill: …"; a share flipped at
 random) is saved through `CalibrationFile.learn` on the route's trace id: the calls
-`ocp_model_route` and `ocp_result_save` make, the file and its lock included. After `CHANGE` routes the user's needs
-change: a stronger local model takes the hard kinds (debugging, security…) up to a score of
-0.6, and the everyday kinds, which it wanted local up to 0.9-0.95, now go paid from 0.7.
+`ocp_model_route` and `ocp_result_save` make, the file and its lock included. After `CHANGE`
+routes the user's needs change: a stronger local model takes the hard kinds (debugging,
+security…) up to a score of 0.6, and the everyday kinds, which it wanted local up to
+0.9-0.95, now go paid from 0.7.
 
 Printed per scenario (mean over seeds, worst in brackets): routes until routing agrees with
 the user on `TARGET` of the requests, agreement at the end of each phase, and the most one
