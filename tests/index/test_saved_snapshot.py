@@ -275,6 +275,44 @@ async def test_a_snapshot_larger_than_the_bound_is_not_saved(
     assert not Path(f"{db}-snapshot-new").exists()
 
 
+async def test_a_saved_snapshot_larger_than_a_lowered_bound_is_deleted(
+    repo: Path,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "ocp.db"
+    before = await _saved_by_a_server(repo, db)
+    size = saved_path(db).stat().st_size
+    async with await _open(repo, db, size=size - 1) as index:  # OCP_SNAPSHOT_MB lowered
+        assert await _answers(index) == before
+        await index.snapshots.saved()
+    assert not saved_path(db).exists()
+    async with await _open(repo, db, size=size) as index:  # the file's size is within it
+        await _answers(index)
+        await index.snapshots.saved()
+    assert saved_path(db).stat().st_size <= size
+
+
+async def test_a_snapshot_grown_past_the_bound_leaves_no_older_one_saved(
+    repo: Path,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "ocp.db"
+    await _saved_by_a_server(repo, db)
+    async with await _open(repo, db, save=False) as index:
+        snapshot = await index.snapshot()
+    size = saved_path(db).stat().st_size
+    for bound in (1000, size - 1):  # under the arrays' bytes; over them, under the file's
+        assert not saved_snapshot.write_saved(db, snapshot, _key(db), bound)
+        assert not saved_path(db).exists()
+        assert not Path(f"{db}-snapshot-new").exists()
+        assert saved_snapshot.write_saved(db, snapshot, _key(db), size)
+
+
+def _key(db: Path) -> SnapshotKey:
+    with sqlite3.connect(db) as conn:
+        return saved_snapshot.snapshot_key(conn)
+
+
 async def test_the_saved_snapshot_holds_no_secret_and_no_skipped_file(tmp_path: Path) -> None:
     ws = tmp_path / "ws"
     ws.mkdir()

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ocp_server.daemon_thread import in_daemon_thread
 from ocp_server.index.lexical import Snapshot
-from ocp_server.index.saved_snapshot import SnapshotKey, remove_saved, write_saved
+from ocp_server.index.saved_snapshot import SnapshotKey, remove_over, remove_saved, write_saved
 from ocp_server.index.snapshot_delta import Loaded, load_snapshot_since
 
 __all__ = ["CurrentSnapshot", "SAVE_EVERY"]
@@ -86,6 +86,8 @@ class CurrentSnapshot:
             if first and self._remove:  # turned off: none is left behind
                 remove_saved(self.db_path)
             return
+        if first and self._save:  # a file a larger OCP_SNAPSHOT_MB let be written
+            remove_over(self.db_path, self._saved_bytes)
         if how == "saved":
             self._saved_generation = snapshot.generation
         elif self._save:

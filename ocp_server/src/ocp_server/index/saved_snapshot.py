@@ -56,6 +56,7 @@ __all__ = [
     "FORMAT",
     "SnapshotKey",
     "read_saved",
+    "remove_over",
     "remove_saved",
     "saved_path",
     "snapshot_key",
@@ -216,9 +217,7 @@ def write_saved(
         "layout": layout.put("", snapshot),
     }
     if sum(a.nbytes for a in layout.members.values()) > max_bytes:
-        # one saved before is stale now, and would only be read at each start to be found so
-        remove_saved(db_path)
-        logger.info("the index's snapshot is larger than OCP_SNAPSHOT_MB: not saved")
+        _too_large(db_path)  # one saved before is stale now: not left to be read at each start
         return False
     new = _new_path(db_path)
     fd = _create(new)
@@ -240,6 +239,10 @@ def write_saved(
                 new.unlink()
                 return False
             out.flush()
+            if out.tell() > max_bytes:  # the members' headers took it over the bound
+                new.unlink()
+                _too_large(db_path)
+                return False
             os.replace(new, saved_path(db_path))
     except BaseException:
         new.unlink(missing_ok=True)
@@ -290,6 +293,24 @@ def _regular(fd: int, path: Path) -> bool:
 def remove_saved(db_path: Path) -> None:
     """Delete the saved snapshot (saving turned off)."""
     saved_path(db_path).unlink(missing_ok=True)
+
+
+def remove_over(db_path: Path, max_bytes: int) -> None:
+    """Delete the saved snapshot when its file is larger than `max_bytes` (one an earlier,
+    larger `OCP_SNAPSHOT_MB` let be written): the bound holds for what is on disk."""
+    try:
+        size = saved_path(db_path).stat().st_size
+    except OSError:  # none saved (or unreadable: reading it fails the same way)
+        return
+    if size > max_bytes:
+        _too_large(db_path)
+
+
+def _too_large(db_path: Path) -> None:
+    """The snapshot is larger than OCP_SNAPSHOT_MB: none is saved, and one saved before (older,
+    and perhaps larger than the bound) is not left behind."""
+    logger.info("the index's snapshot is larger than OCP_SNAPSHOT_MB: not saved")
+    remove_saved(db_path)
 
 
 # ---- reading --------------------------------------------------------------------------------
