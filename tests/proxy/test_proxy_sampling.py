@@ -1,4 +1,5 @@
-"""Sampling fields out of their API's range (`temperature`, `top_p`, the stop sequences) are
+"""Sampling fields out of their API's range (`temperature`, `top_p`, the stop sequences, the
+thinking asked for: Anthropic's `thinking`, OpenAI's `reasoning_effort`) are
 a 400 in the client's dialect naming the field, as the provider answers them, before any
 model is asked: not forwarded to be refused upstream (a paid round trip), not handed to a
 local model that takes any value, and not a 500."""
@@ -33,6 +34,8 @@ OPENAI_BAD = [
     ("stop", 5, "expected one of a string or array of strings, but got an integer instead"),
     ("stop", {"s": "x"}, "but got an object instead"),
     ("stop", ["END", 3], "Invalid type for 'stop[1]': expected a string"),
+    ("reasoning_effort", "bogus", "expected one of 'none', 'minimal', 'low', 'medium', 'high'"),
+    ("reasoning_effort", 3, "'xhigh' or 'max', but got an integer instead"),
 ]
 
 ANTHROPIC_BAD = [
@@ -46,6 +49,24 @@ ANTHROPIC_BAD = [
     ("stop_sequences", ["END", 3], "stop_sequences.1: Input should be a valid string"),
     ("stop_sequences", [""], "stop_sequences: each stop sequence must be non-empty"),
     ("stop_sequences", [" \n"], "stop_sequences: each stop sequence must contain non-whitespace"),
+    ("thinking", "yes", "thinking: Input should be an object"),
+    ("thinking", {"type": "on"}, "thinking.type: Input should be 'enabled', 'disabled'"),
+    ("thinking", {"type": "enabled"}, "thinking.enabled.budget_tokens: Field required"),
+    (
+        "thinking",
+        {"type": "enabled", "budget_tokens": 512},
+        "thinking.enabled.budget_tokens: Input should be greater than or equal to 1024",
+    ),
+    (
+        "thinking",
+        {"type": "enabled", "budget_tokens": "2k"},
+        "thinking.enabled.budget_tokens: Input should be a valid integer",
+    ),
+    (
+        "thinking",
+        {"type": "adaptive", "display": "full"},
+        "thinking.adaptive.display: Input should be 'summarized' or 'omitted'",
+    ),
 ]
 
 
@@ -131,13 +152,37 @@ def test_an_anthropic_sampling_field_out_of_range_is_the_apis_400(
         ),
         ("/v1/chat/completions", OPENAI_HEADERS, _body("gpt-4o", SIMPLE, "stop", None)),
         (
+            "/v1/chat/completions",
+            OPENAI_HEADERS,
+            _body("gpt-4o", SIMPLE, "reasoning_effort", "none"),
+        ),
+        (
+            "/v1/messages",
+            ANTHROPIC_HEADERS,
+            _body(
+                "claude-opus-5-5", SIMPLE, "thinking", {"type": "enabled", "budget_tokens": 1024}
+            ),
+        ),
+        (
+            "/v1/messages",
+            ANTHROPIC_HEADERS,
+            _body("claude-opus-5-5", SIMPLE, "thinking", {"type": "between_tools"}),
+        ),
+        (
             "/v1/messages",
             ANTHROPIC_HEADERS,
             _body("claude-opus-5-5", SIMPLE, "stop_sequences", [" END"])
             | {"temperature": 1, "top_p": 1.0},
         ),
     ],
-    ids=["openai-edges", "openai-null-stop", "anthropic-edges"],
+    ids=[
+        "openai-edges",
+        "openai-null-stop",
+        "openai-no-reasoning",
+        "anthropic-least-thinking-budget",
+        "anthropic-thinking-between-tools",
+        "anthropic-edges",
+    ],
 )
 def test_sampling_fields_at_their_limits_are_answered(
     start_proxy: Callable[..., RunningProxy],

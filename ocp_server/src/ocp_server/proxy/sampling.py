@@ -1,8 +1,10 @@
 """The sampling fields each dialect range-checks as its provider does: `temperature`,
-`top_p` and the stop sequences. A value out of range is the provider's 400, in its words and
-naming the field, before any model is asked: forwarded, it costs a paid round trip to be
-refused; a local model takes any value (a temperature of 50, a stop "sequence" that is a
-number), and an integer too large for a float broke the translation (a 500).
+`top_p`, the stop sequences and the thinking asked for (Anthropic's `thinking`, OpenAI's
+`reasoning_effort`: a value the API refuses was read as thinking asked for, or none). A
+value out of range is the provider's 400, in its words and naming the field, before any
+model is asked: forwarded, it costs a paid round trip to be refused; a local model takes
+any value (a temperature of 50, a stop "sequence" that is a number), and an integer too
+large for a float broke the translation (a 500).
 
 The words are the APIs' own: OpenAI's `Invalid 'temperature': decimal above maximum value.
 Expected a value <= 2, but got 3 instead.` (with `param` and `code`), Anthropic's
@@ -18,6 +20,14 @@ from ocp_server.proxy.chat import BadRequest
 
 #: OpenAI's limit on `stop` (its API reference: "up to 4 sequences").
 OPENAI_MAX_STOPS = 4
+
+#: `reasoning_effort`'s values (the openai SDK's `ReasoningEffort`).
+OPENAI_EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh", "max")
+
+#: Anthropic's `thinking` configs by type (the anthropic SDK's `ThinkingConfigParam`), and
+#: the smallest `budget_tokens` of an `enabled` one (its docs: "Must be ≥1024").
+ANTHROPIC_THINKING = ("enabled", "disabled", "adaptive", "between_tools")
+MIN_THINKING_BUDGET = 1024
 
 
 def _number(value: Any) -> bool:
@@ -71,10 +81,31 @@ def _openai_decimal(body: Mapping[str, Any], field: str, high: int) -> None:
         )
 
 
+def _choices(values: tuple[str, ...]) -> str:
+    quoted = [f"'{v}'" for v in values]
+    return f"{', '.join(quoted[:-1])} or {quoted[-1]}"
+
+
+def _openai_effort(body: Mapping[str, Any]) -> None:
+    effort = body.get("reasoning_effort")
+    if effort is None or effort in OPENAI_EFFORTS:
+        return
+    kind, code = ("value", "invalid_value") if isinstance(effort, str) else ("type", "invalid_type")
+    got = f"'{_shown(effort)}'" if isinstance(effort, str) else _json_kind(effort)
+    raise BadRequest(
+        f"Invalid {kind} for 'reasoning_effort': expected one of {_choices(OPENAI_EFFORTS)}, "
+        f"but got {got} instead.",
+        param="reasoning_effort",
+        code=code,
+    )
+
+
 def check_openai(body: Mapping[str, Any]) -> None:
-    """`temperature` 0..2, `top_p` 0..1, `stop` a string or up to 4 of them (or null)."""
+    """`temperature` 0..2, `top_p` 0..1, `stop` a string or up to 4 of them (or null),
+    `reasoning_effort` one of its values (or null)."""
     _openai_decimal(body, "temperature", 2)
     _openai_decimal(body, "top_p", 1)
+    _openai_effort(body)
     stop = body.get("stop")
     if stop is None or isinstance(stop, str):
         return
@@ -113,11 +144,41 @@ def _anthropic_unit(body: Mapping[str, Any], field: str) -> None:
         raise BadRequest(f"{field}: range: 0..1 (got {_shown(value)})")
 
 
+def _anthropic_thinking(body: Mapping[str, Any]) -> None:
+    config = body.get("thinking")
+    if config is None:
+        return
+    if not isinstance(config, dict):
+        raise BadRequest("thinking: Input should be an object")
+    kind = config.get("type")
+    if kind not in ANTHROPIC_THINKING:
+        raise BadRequest(f"thinking.type: Input should be {_choices(ANTHROPIC_THINKING)}")
+    if kind == "enabled":
+        budget = config.get("budget_tokens")
+        if budget is None:
+            raise BadRequest("thinking.enabled.budget_tokens: Field required")
+        if not isinstance(budget, int) or isinstance(budget, bool):
+            raise BadRequest("thinking.enabled.budget_tokens: Input should be a valid integer")
+        if budget < MIN_THINKING_BUDGET:
+            raise BadRequest(
+                "thinking.enabled.budget_tokens: Input should be greater than or equal to "
+                f"{MIN_THINKING_BUDGET} (got {_shown(budget)})"
+            )
+    if kind in ("enabled", "adaptive") and config.get("display") not in (
+        None,
+        "summarized",
+        "omitted",
+    ):
+        raise BadRequest(f"thinking.{kind}.display: Input should be 'summarized' or 'omitted'")
+
+
 def check_anthropic(body: Mapping[str, Any]) -> None:
     """`temperature` and `top_p` 0..1; `stop_sequences` a list of strings, each with more
-    than whitespace in it."""
+    than whitespace in it; `thinking` one of the API's configs (an `enabled` one with a
+    budget of at least 1,024 tokens)."""
     _anthropic_unit(body, "temperature")
     _anthropic_unit(body, "top_p")
+    _anthropic_thinking(body)
     if "stop_sequences" not in body:
         return
     stops = body["stop_sequences"]
