@@ -69,6 +69,14 @@ def refuse_reason(
     return None
 
 
+def enclosing_index(workspace: Path) -> Path | None:
+    """The nearest folder above `workspace` that keeps its own index (`.ocp/ocp.db`), if any."""
+    for folder in workspace.resolve().parents:
+        if (folder / ".ocp" / "ocp.db").is_file():
+            return folder
+    return None
+
+
 def check_workspace(
     workspace: Path, *, max_files: int, force: bool = False, count: bool = True
 ) -> None:
@@ -76,5 +84,14 @@ def check_workspace(
     if force:
         return
     reason = refuse_reason(workspace, max_files=max_files, count=count)
+    if reason is None and count and (outer := enclosing_index(workspace)) is not None:
+        # run from a sub-folder of an indexed project: a second index of part of it
+        sub = workspace.resolve().relative_to(outer).as_posix()
+        reason = (
+            f"refusing to index {redact_name(str(workspace.resolve())).text}: it is inside "
+            f"{redact_name(str(outer)).text}, whose index holds its files. Run ocp-server "
+            f"there or pass --workspace {redact_name(str(outer)).text} (search --glob "
+            f"'{sub}/**' keeps to this folder){FORCE_HINT}."
+        )
     if reason is not None:
         raise WorkspaceRefused(reason)
