@@ -308,11 +308,6 @@ async def test_a_snapshot_grown_past_the_bound_leaves_no_older_one_saved(
         assert saved_snapshot.write_saved(db, snapshot, _key(db), size)
 
 
-def _key(db: Path) -> SnapshotKey:
-    with sqlite3.connect(db) as conn:
-        return saved_snapshot.snapshot_key(conn)
-
-
 async def test_the_saved_snapshot_holds_no_secret_and_no_skipped_file(tmp_path: Path) -> None:
     ws = tmp_path / "ws"
     ws.mkdir()
