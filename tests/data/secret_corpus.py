@@ -197,6 +197,9 @@ PASSWORD_CONTEXTS: tuple[Format, ...] = (
     Format("url", "DATABASE_URL = 'postgres://app:{s}@db.internal:5432/app'\n", render=url_part),
     Format("php_define", "define('DB_PASSWORD', '{s}');\n"),
     Format("php_putenv", "putenv('DB_PASSWORD={s}');\n"),
+    # set by a call, as define() does: the literal is the value, `$` and spaces too
+    Format("go_setenv", 'os.Setenv("DB_PASSWORD", "{s}")\n'),
+    Format("rust_set_var", 'std::env::set_var("DB_PASSWORD", "{s}");\n'),
     Format(
         "dotnet_config", '<appSettings>\n  <add key="DbPassword" value="{s}" />\n', render=xml_text
     ),
@@ -413,6 +416,12 @@ TOKEN_FORMATS: tuple[Format, ...] = (
     Format("wordpress_salt_hex_env", "NONCE_SALT={s}\n", chars(HEX, 64)),
     # set for the process (PHP's putenv): the literal is the variable's line, spaces and all
     Format("wordpress_salt_putenv", "putenv('AUTH_SALT={s}');\n", _WORDPRESS_KEY),
+    Format("wordpress_salt_environ", "os.environ['AUTH_SALT'] = '{s}'\n", _WORDPRESS_KEY),
+    Format("wordpress_salt_process_env", "process.env.NONCE_SALT = '{s}';\n", _WORDPRESS_KEY),
+    # a generator's value (a WordPress key's shape) made a password, set by a call
+    Format(
+        "generated_password_setenv", 'monkeypatch.setenv("DB_PASSWORD", "{s}")\n', _WORDPRESS_KEY
+    ),
     Format("github_pat_classic", "token: {s}\n", _GITHUB_CLASSIC),
     Format("github_oauth", "GH_TOKEN={s}\n", prefixed("gho_", mixed(ALNUM, 36))),
     Format("github_fine_grained", 'auth = "{s}"\n', _GITHUB_FINE_GRAINED),

@@ -125,7 +125,13 @@ _PAIR_TAIL_RE = re.compile(  # define('DB_PASSWORD', 'x'), setdefault("TOKEN", "
 )
 # One more string after a pair's value: the name and it are items of a list of strings
 _NEXT_STRING_RE = re.compile(r"""[ \t]*,\s*[bBrRuUfF]{0,2}["']""")
-_DEFINE_BEFORE_RE = re.compile(r"(?i)\bdefine[ \t]*\([ \t]*$")  # PHP: define('NAME', 'x')
+# A call that sets a constant or an environment variable to a literal: PHP's define('NAME',
+# 'x'), Go's os.Setenv, Rust's env::set_var, Python's os.putenv, os.environ.setdefault and
+# monkeypatch.setenv, .NET's SetEnvironmentVariable
+_DEFINE_BEFORE_RE = re.compile(
+    r"(?i)\b(?P<fn>define|setenv|set_var|os\.putenv|environ\.setdefault"
+    r"|SetEnvironmentVariable)[ \t]*\([ \t]*$"
+)
 _ATTR_TAIL_RE = re.compile(  # <add key="DbPassword" value="x" />
     r"""(?P<rq>["'])[ \t]+value[ \t]*=[ \t]*(?P<value>"[^"\n]{0,1024}"|'[^'\n]{0,1024}')"""
 )
@@ -382,8 +388,9 @@ def _other_value(
     v = raw[1:-1]
     if wordpress_key(words) and wordpress_value(v):
         return s, e, PRIORITY["generic_secret_assignment"]
-    if before in "\"'" and _DEFINE_BEFORE_RE.search(line_before(text, start - 1)):
-        return _defined_value(raw, s, e, words, name_class)
+    if before in "\"'" and (d := _DEFINE_BEFORE_RE.search(line_before(text, start - 1))):
+        php = d.group("fn").lower() == "define"
+        return _defined_value(raw, s, e, words, name_class, php)
     if name_class == "password" and (plain_word(v) or any(c.isspace() for c in v)):
         return None
     if (
@@ -399,16 +406,19 @@ def _other_value(
     return None if kind is None else (s, e, PRIORITY[kind])
 
 
-def _defined_value(raw: str, s: int, e: int, words: tuple[str, ...], name_class: str) -> Hit | None:
-    """define('DB_PASSWORD', 'x'): a PHP constant holds a literal, no list of strings, so a
-    password there is one though it reads as a word; WordPress's keys (AUTH_KEY, NONCE_KEY)
-    are 64 random characters that may hold spaces, `$` and braces."""
+def _defined_value(
+    raw: str, s: int, e: int, words: tuple[str, ...], name_class: str, php: bool
+) -> Hit | None:
+    """define('DB_PASSWORD', 'x'), os.Setenv("DB_PASSWORD", "x"): a constant or a variable
+    set to a literal, no list of strings, so a password there is one though it reads as a
+    word or holds spaces; WordPress's keys (AUTH_KEY, NONCE_KEY) are 64 random characters
+    that may hold spaces, `$` and braces. Only PHP (`php`) reads `$` in double quotes."""
     v = raw[1:-1]
     kind = "password_assignment" if name_class == "password" else "generic_secret_assignment"
     random = len(v) >= 16 and symbol_heavy_random(v.replace(" ", ""))
     if random and len(v) >= 32:
         return s, e, PRIORITY[kind]  # '$n~]_;x{…': a template's braces by chance
-    if is_placeholder(v, words) or (raw[0] == '"' and "$" in v):
+    if is_placeholder(v, words) or (php and raw[0] == '"' and "$" in v):
         return None  # 'put your unique phrase here', 'password_here', "$pw" (interpolated)
     if random or name_class == "password":
         return s, e, PRIORITY[kind]
