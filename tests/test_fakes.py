@@ -256,6 +256,52 @@ async def test_a_scripted_tool_use_round_trip_records_the_tool_result_sent_back(
         assert [r.body["stream"] for r in fake.requests] == [True, True]
 
 
+async def test_with_thinking_on_the_fakes_own_tool_step_comes_back_and_a_foreign_one_not() -> None:
+    # The API writes its own signed thinking block before a tool call when thinking is on; the
+    # fake does not, so its own step comes back without one (as Claude Code resends it) and must
+    # pass, while a step the fake never made (a local model's, through the proxy) is held to
+    # the API's rule.
+    script: list[dict[str, Any]] = [
+        {"tool_use": {"name": "lookup", "input": {}}},
+        {"text": "Done."},
+    ]
+    tools: list[ToolParam] = [{"name": "lookup", "input_schema": {"type": "object"}}]
+    adaptive: dict[str, Any] = {"thinking": {"type": "adaptive"}}
+    async with FakeAnthropic(script=script) as fake, claude(fake) as client:
+        first: list[MessageParam] = [{"role": "user", "content": "look it up"}]
+        turn1 = await client.messages.create(
+            model=SONNET, max_tokens=200, messages=first, tools=tools, extra_body=adaptive
+        )
+        own = next(b for b in turn1.content if b.type == "tool_use")
+        for step_id, accepted in ((own.id, True), ("toolu_made_elsewhere", False)):
+            history: list[MessageParam] = [
+                *first,
+                {
+                    "role": "assistant",
+                    "content": [{"type": "tool_use", "id": step_id, "name": "lookup", "input": {}}],
+                },
+                {
+                    "role": "user",
+                    "content": [{"type": "tool_result", "tool_use_id": step_id, "content": "x"}],
+                },
+            ]
+            if accepted:
+                turn2 = await client.messages.create(
+                    model=SONNET, max_tokens=200, messages=history, tools=tools, extra_body=adaptive
+                )
+                assert message_text(turn2) == "Done."
+            else:
+                with pytest.raises(anthropic.BadRequestError) as err:
+                    await client.messages.create(
+                        model=SONNET,
+                        max_tokens=200,
+                        messages=history,
+                        tools=tools,
+                        extra_body=adaptive,
+                    )
+                assert "must start with a thinking block" in err.value.message
+
+
 async def test_a_tool_result_without_a_matching_tool_use_is_a_bad_request(
     fake_anthropic: FakeAnthropic,
 ) -> None:

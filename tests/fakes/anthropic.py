@@ -140,6 +140,10 @@ class FakeAnthropic(FakeServer):
         self._cache: set[str] = set()
         self._ids = itertools.count(1)
         self._responses: list[dict[str, Any]] = []
+        # the tool calls this fake answered with: the API puts its own (signed) thinking block
+        # before them when thinking is on, which this fake does not write, so a step of its own
+        # is not held to the thinking-turn rule (a real client, Claude Code, resends it as is)
+        self._own_tool_ids: set[str] = set()
 
     # -- scripted mode helpers -------------------------------------------------------------------
 
@@ -373,6 +377,9 @@ class FakeAnthropic(FakeServer):
         first = blocks[0].get("type") if blocks else "text"
         if first in ("thinking", "redacted_thinking"):
             return None
+        called = {b.get("id") for b in blocks if b.get("type") == "tool_use"}
+        if called and called <= self._own_tool_ids:
+            return None  # this fake's own step: the API would have written its thinking first
         return self._invalid(
             f"messages.{len(messages) - 2}.content.0.type: Expected `thinking` or "
             f"`redacted_thinking`, but found `{first}`. When `thinking` is enabled, a final "
@@ -543,10 +550,12 @@ class FakeAnthropic(FakeServer):
                 content.append({"type": "text", "text": text})
         if stop_reason != "max_tokens":
             for k, tu in enumerate(tool_uses):
+                tool_id = tu.get("id") or f"toolu_{n:04d}{k:02d}" + uuid.uuid4().hex[:18]
+                self._own_tool_ids.add(tool_id)
                 content.append(
                     {
                         "type": "tool_use",
-                        "id": tu.get("id") or f"toolu_{n:04d}{k:02d}" + uuid.uuid4().hex[:18],
+                        "id": tool_id,
                         "name": tu["name"],
                         "input": tu.get("input", {}),
                     }
