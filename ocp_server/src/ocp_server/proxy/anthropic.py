@@ -329,6 +329,23 @@ def _event(kind: str, data: dict[str, Any]) -> bytes:
     return f"event: {kind}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n".encode()
 
 
+def _block_start(index: int, block: dict[str, Any]) -> bytes:
+    return _event(
+        "content_block_start",
+        {"type": "content_block_start", "index": index, "content_block": block},
+    )
+
+
+def _block_delta(index: int, delta: dict[str, Any]) -> bytes:
+    return _event(
+        "content_block_delta", {"type": "content_block_delta", "index": index, "delta": delta}
+    )
+
+
+def _block_stop(index: int) -> bytes:
+    return _event("content_block_stop", {"type": "content_block_stop", "index": index})
+
+
 async def render_stream(
     events: AsyncIterator[Event], model: str, message_id: str, input_tokens: int
 ) -> AsyncIterator[bytes]:
@@ -344,44 +361,29 @@ async def render_stream(
         if thinking_open and e.kind != "thinking":
             # the signature comes just before the block's stop, as the API sends it
             delta = {"type": "signature_delta", "signature": LOCAL_SIGNATURE}
-            yield _event(
-                "content_block_delta",
-                {"type": "content_block_delta", "index": index, "delta": delta},
-            )
-            yield _event("content_block_stop", {"type": "content_block_stop", "index": index})
+            yield _block_delta(index, delta)
+            yield _block_stop(index)
             index, thinking_open = index + 1, False
         if e.kind == "thinking" and e.text:
             if text_open:
-                yield _event("content_block_stop", {"type": "content_block_stop", "index": index})
+                yield _block_stop(index)
                 index, text_open = index + 1, False
             if not thinking_open:
                 block = {"type": "thinking", "thinking": "", "signature": ""}
-                yield _event(
-                    "content_block_start",
-                    {"type": "content_block_start", "index": index, "content_block": block},
-                )
+                yield _block_start(index, block)
                 thinking_open = True
             delta = {"type": "thinking_delta", "thinking": e.text}
-            yield _event(
-                "content_block_delta",
-                {"type": "content_block_delta", "index": index, "delta": delta},
-            )
+            yield _block_delta(index, delta)
         elif e.kind == "text" and e.text:
             if not text_open:
                 block = {"type": "text", "text": ""}
-                yield _event(
-                    "content_block_start",
-                    {"type": "content_block_start", "index": index, "content_block": block},
-                )
+                yield _block_start(index, block)
                 text_open = True
             delta = {"type": "text_delta", "text": e.text}
-            yield _event(
-                "content_block_delta",
-                {"type": "content_block_delta", "index": index, "delta": delta},
-            )
+            yield _block_delta(index, delta)
         elif e.kind == "tool" and e.tool is not None:
             if text_open:
-                yield _event("content_block_stop", {"type": "content_block_stop", "index": index})
+                yield _block_stop(index)
                 index, text_open = index + 1, False
             block = {
                 "type": "tool_use",
@@ -390,19 +392,13 @@ async def render_stream(
                 "input": {},
             }
             delta = {"type": "input_json_delta", "partial_json": json.dumps(e.tool.arguments)}
-            yield _event(
-                "content_block_start",
-                {"type": "content_block_start", "index": index, "content_block": block},
-            )
-            yield _event(
-                "content_block_delta",
-                {"type": "content_block_delta", "index": index, "delta": delta},
-            )
-            yield _event("content_block_stop", {"type": "content_block_stop", "index": index})
+            yield _block_start(index, block)
+            yield _block_delta(index, delta)
+            yield _block_stop(index)
             index += 1
         elif e.kind == "done":
             if text_open:
-                yield _event("content_block_stop", {"type": "content_block_stop", "index": index})
+                yield _block_stop(index)
             delta = {"stop_reason": _STOP.get(e.stop, "end_turn"), "stop_sequence": e.stop_sequence}
             usage: dict[str, Any] = {"output_tokens": e.usage.output_tokens}
             if e.usage.input_tokens:  # the model's count, over message_start's estimate
