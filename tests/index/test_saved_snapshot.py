@@ -12,6 +12,7 @@ import random
 import shutil
 import sqlite3
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -46,6 +47,19 @@ async def _saved_by_a_server(ws: Path, db: Path) -> list[object]:
     return answers
 
 
+@dataclass(frozen=True)
+class Saved:
+    db: Path
+    answers: list[object]
+
+
+@pytest.fixture
+async def saved(repo: Path, tmp_path: Path) -> Saved:  # noqa: F811
+    """A database a server built and searched, its snapshot saved beside it."""
+    db = tmp_path / "ocp.db"
+    return Saved(db, await _saved_by_a_server(repo, db))
+
+
 async def _restarted(ws: Path, db: Path) -> tuple[list[object], dict[str, int]]:
     """A restart's answers (reading only: nothing saved again) and how its snapshot loaded."""
     async with await _open(ws, db, save=False) as index:
@@ -56,10 +70,9 @@ async def _restarted(ws: Path, db: Path) -> tuple[list[object], dict[str, int]]:
 
 async def test_a_restart_answers_from_the_saved_snapshot_as_from_the_rows(
     repo: Path,  # noqa: F811
-    tmp_path: Path,
+    saved: Saved,
 ) -> None:
-    db = tmp_path / "ocp.db"
-    before = await _saved_by_a_server(repo, db)
+    db, before = saved.db, saved.answers
     answers, loads = await _restarted(repo, db)
     assert loads == {"saved": 1}
     assert answers == before
@@ -71,10 +84,9 @@ async def test_a_restart_answers_from_the_saved_snapshot_as_from_the_rows(
 
 async def test_a_saved_snapshot_a_few_updates_old_is_brought_up_to_date(
     repo: Path,  # noqa: F811
-    tmp_path: Path,
+    saved: Saved,
 ) -> None:
-    db = tmp_path / "ocp.db"
-    await _saved_by_a_server(repo, db)
+    db = saved.db
     _edit(repo / "pkg1" / "mod_1.py", "zqsavedlater")
     async with await _open(repo, db, save=False) as index:  # an update no snapshot follows
         await index.update()
@@ -103,12 +115,11 @@ def _garbage(path: Path) -> None:
 @pytest.mark.parametrize("damage", [_flip, _cut, _garbage, lambda p: p.write_bytes(b"")])
 async def test_a_damaged_saved_snapshot_is_left_unused_and_saved_again(
     repo: Path,  # noqa: F811
-    tmp_path: Path,
+    saved: Saved,
     damage: object,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    db = tmp_path / "ocp.db"
-    before = await _saved_by_a_server(repo, db)
+    db, before = saved.db, saved.answers
     assert callable(damage)
     damage(saved_path(db))
     with caplog.at_level(logging.WARNING, logger=saved_snapshot.__name__):
@@ -125,10 +136,9 @@ async def test_a_damaged_saved_snapshot_is_left_unused_and_saved_again(
 
 async def test_a_saved_snapshot_a_folder_or_unreadable_never_breaks_a_search(
     repo: Path,  # noqa: F811
-    tmp_path: Path,
+    saved: Saved,
 ) -> None:
-    db = tmp_path / "ocp.db"
-    before = await _saved_by_a_server(repo, db)
+    db, before = saved.db, saved.answers
     saved_path(db).unlink()
     saved_path(db).mkdir()
     answers, loads = await _restarted(repo, db)
@@ -141,10 +151,9 @@ async def test_a_saved_snapshot_a_folder_or_unreadable_never_breaks_a_search(
 
 async def test_a_saved_snapshot_stale_beyond_the_change_log_is_left_unused(
     repo: Path,  # noqa: F811
-    tmp_path: Path,
+    saved: Saved,
 ) -> None:
-    db = tmp_path / "ocp.db"
-    await _saved_by_a_server(repo, db)
+    db = saved.db
     _edit(repo / "pkg1" / "mod_1.py", "zqstalemarker")
     async with await _open(repo, db, save=False) as index:
         await index.update()
@@ -159,10 +168,9 @@ async def test_a_saved_snapshot_stale_beyond_the_change_log_is_left_unused(
 
 async def test_a_saved_snapshot_of_a_generation_restored_with_another_stamp_is_left_unused(
     repo: Path,  # noqa: F811
-    tmp_path: Path,
+    saved: Saved,
 ) -> None:
-    db = tmp_path / "ocp.db"
-    await _saved_by_a_server(repo, db)
+    db = saved.db
     with sqlite3.connect(db) as conn:  # the same number, another state (a backup restored)
         conn.execute("UPDATE index_stamps SET stamp = 'restored'")
     assert (await _restarted(repo, db))[1] == {"full": 1}
@@ -170,10 +178,9 @@ async def test_a_saved_snapshot_of_a_generation_restored_with_another_stamp_is_l
 
 async def test_a_saved_snapshot_of_a_database_made_again_is_left_unused(
     repo: Path,  # noqa: F811
-    tmp_path: Path,
+    saved: Saved,
 ) -> None:
-    db = tmp_path / "ocp.db"
-    await _saved_by_a_server(repo, db)
+    db = saved.db
     kept = saved_path(db).read_bytes()
     for suffix in ("", "-wal", "-shm", "-snapshot"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
@@ -200,11 +207,10 @@ async def test_a_saved_snapshot_of_another_workspace_is_left_unused(
 
 async def test_a_saved_snapshot_of_another_build_is_left_unused(
     repo: Path,  # noqa: F811
-    tmp_path: Path,
+    saved: Saved,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    db = tmp_path / "ocp.db"
-    await _saved_by_a_server(repo, db)
+    db = saved.db
     monkeypatch.setattr(saved_snapshot, "_build_digest", "another build")
     assert (await _restarted(repo, db))[1] == {"full": 1}
     monkeypatch.setattr(saved_snapshot, "_build_digest", None)
@@ -232,10 +238,9 @@ def test_a_change_to_any_module_of_the_index_package_makes_another_build(tmp_pat
 
 async def test_a_saved_snapshot_is_read_only_for_its_own_key(
     repo: Path,  # noqa: F811
-    tmp_path: Path,
+    saved: Saved,
 ) -> None:
-    db = tmp_path / "ocp.db"
-    await _saved_by_a_server(repo, db)
+    db = saved.db
     conn = chunk_columns.read_connection(db)
     key = saved_snapshot.snapshot_key(conn)
     conn.close()
@@ -250,10 +255,9 @@ async def test_a_saved_snapshot_is_read_only_for_its_own_key(
 
 async def test_turned_off_nothing_is_saved_and_a_saved_one_is_deleted(
     repo: Path,  # noqa: F811
-    tmp_path: Path,
+    saved: Saved,
 ) -> None:
-    db = tmp_path / "ocp.db"
-    await _saved_by_a_server(repo, db)
+    db = saved.db
     settings = ServerSettings.from_env({"OCP_SNAPSHOT_MB": "0", "OCP_DB_PATH": str(db)})
     async with await open_index(settings, repo, save_snapshot=True) as index:
         await index.snapshot()
@@ -277,10 +281,9 @@ async def test_a_snapshot_larger_than_the_bound_is_not_saved(
 
 async def test_a_saved_snapshot_larger_than_a_lowered_bound_is_deleted(
     repo: Path,  # noqa: F811
-    tmp_path: Path,
+    saved: Saved,
 ) -> None:
-    db = tmp_path / "ocp.db"
-    before = await _saved_by_a_server(repo, db)
+    db, before = saved.db, saved.answers
     size = saved_path(db).stat().st_size
     async with await _open(repo, db, size=size - 1) as index:  # OCP_SNAPSHOT_MB lowered
         assert await _answers(index) == before
@@ -294,10 +297,9 @@ async def test_a_saved_snapshot_larger_than_a_lowered_bound_is_deleted(
 
 async def test_a_snapshot_grown_past_the_bound_leaves_no_older_one_saved(
     repo: Path,  # noqa: F811
-    tmp_path: Path,
+    saved: Saved,
 ) -> None:
-    db = tmp_path / "ocp.db"
-    await _saved_by_a_server(repo, db)
+    db = saved.db
     async with await _open(repo, db, save=False) as index:
         snapshot = await index.snapshot()
     size = saved_path(db).stat().st_size
@@ -386,11 +388,10 @@ def test_the_snapshot_setting_is_a_size_in_mib_or_zero() -> None:
 
 async def test_an_index_opened_without_the_setting_neither_reads_nor_deletes_the_saved_one(
     repo: Path,  # noqa: F811
-    tmp_path: Path,
+    saved: Saved,
 ) -> None:
     # (`ocp-server doctor` opens the index so)
-    db = tmp_path / "ocp.db"
-    await _saved_by_a_server(repo, db)
+    db = saved.db
     async with await WorkspaceIndex.open(repo, db) as index:
         await index.snapshot()
         assert index.snapshots.loads == {"full": 1}
@@ -461,12 +462,11 @@ async def test_a_pipe_in_the_saved_snapshots_places_is_neither_waited_on_nor_use
 
 async def test_a_saved_snapshot_larger_than_the_bound_is_neither_read_nor_kept(
     repo: Path,  # noqa: F811
-    tmp_path: Path,
+    saved: Saved,
 ) -> None:
     # OCP_SNAPSHOT_MB lowered, or the index grown past it: the file saved before is stale for
     # ever (no save replaces it), and read at every start only to be found so
-    db = tmp_path / "ocp.db"
-    before = await _saved_by_a_server(repo, db)
+    db, before = saved.db, saved.answers
     bound = saved_path(db).stat().st_size // 4
     async with await _open(repo, db, size=bound) as index:
         assert await _answers(index) == before
