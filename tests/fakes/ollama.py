@@ -319,7 +319,14 @@ class FakeOllama(FakeServer):
         think = body.get("think")
         if think is None or think is False:
             return None
-        if isinstance(think, str) and think not in ("low", "medium", "high", "max"):
+        version = _version_tuple(self.version)
+        if isinstance(think, str) and version < (0, 11, 1):  # `think` was a bool
+            return self._err(
+                400,
+                "json: cannot unmarshal string into Go struct field ChatRequest.think of type bool",
+            )
+        levels = ("low", "medium", "high") + (("max",) if version >= (0, 22) else ())
+        if isinstance(think, str) and think not in levels:
             return self._err(400, f'invalid think value: "{think}"')
         if not isinstance(think, (bool, str)):
             return self._err(400, "json: cannot unmarshal think value")

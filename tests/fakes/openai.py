@@ -55,6 +55,10 @@ _ASSISTANT_KEYS = frozenset(
     {"role", "content", "name", "tool_calls", "refusal", "audio", "function_call", "annotations"}
 )
 _ROLES = {"system", "developer", "user", "assistant", "tool"}
+# Where a thinking model's reasoning comes: llama.cpp's and vLLM's field, then Ollama's /v1's.
+_REASONING_FIELDS = ("reasoning_content", "reasoning")
+# `reasoning_effort`'s values (the openai SDK's ReasoningEffort); another is a 400.
+_EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh", "max")
 
 
 def _text_of(content: Any) -> str:
@@ -76,7 +80,10 @@ class FakeOpenAI(FakeServer):
     like llama.cpp's single-model server, and list ``["fake-model"]``).
     ``reply``: a string, a dict, or ``fn(messages, body) -> str | dict``; a dict may carry
     ``content``, ``tool_calls`` (``[{"name", "arguments": {...}}]``), ``finish_reason`` and
-    ``usage`` (merged over the computed usage).
+    ``usage`` (merged over the computed usage), and a thinking model's reasoning under the
+    field a server sends it in: ``reasoning_content`` (llama.cpp with ``--reasoning-format``,
+    vLLM) or ``reasoning`` (Ollama's ``/v1``), streamed in deltas before the content and in
+    the whole message beside it, counted in ``completion_tokens``.
     Default: ``"openai answer: <first 40 chars of the last user message>"``.
     ``api_key``: when set, ``Authorization: Bearer <api_key>`` is required.
     ``silent_context``: a context window in tokens that a longer prompt is cut to fit without
@@ -262,6 +269,14 @@ class FakeOpenAI(FakeServer):
                     400, f"Invalid '{key}': integer below minimum value. Expected a value >= 1.",
                     param=key, code="integer_below_min_value",
                 )  # fmt: skip
+        effort = body.get("reasoning_effort")
+        if effort is not None and effort not in _EFFORTS:
+            return self._error(
+                400,
+                f"Invalid value: '{effort}'. Supported values are: "
+                + ", ".join(f"'{e}'" for e in _EFFORTS) + ".",
+                param="reasoning_effort", code="invalid_value",
+            )  # fmt: skip
         return body
 
     # -- /v1/chat/completions --------------------------------------------------------------------
@@ -312,7 +327,9 @@ class FakeOpenAI(FakeServer):
         prompt_tokens = sum(count_tokens(_text_of(m.get("content"))) for m in messages)
         if self.silent_context is not None:
             prompt_tokens = min(prompt_tokens, self.silent_context)
-        completion_tokens = count_tokens(content or "") + sum(
+        thought = {k: str(out[k]) for k in _REASONING_FIELDS if out.get(k)}
+        completion_tokens = sum(count_tokens(t) for t in thought.values())
+        completion_tokens += count_tokens(content or "") + sum(
             count_tokens(tc["function"]["arguments"]) for tc in tool_calls
         )
         usage = {
@@ -331,13 +348,22 @@ class FakeOpenAI(FakeServer):
             include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
             return StreamResponse(
                 self._chunks(
-                    cid, created, model, content, tool_calls, finish, usage, include_usage
-                ),
+                    cid,
+                    created,
+                    model,
+                    content,
+                    tool_calls,
+                    finish,
+                    usage,
+                    include_usage,
+                    thought,
+                ),  # fmt: skip
                 "text/event-stream; charset=utf-8",
             )
         message: dict[str, Any] = {"role": "assistant", "content": content, "refusal": None}
         if tool_calls:
             message["tool_calls"] = tool_calls
+        message |= thought
         return json_response(
             200,
             {
@@ -356,6 +382,7 @@ class FakeOpenAI(FakeServer):
     def _chunks(
         self, cid: str, created: int, model: str, content: str | None,
         tool_calls: list[dict[str, Any]], finish: str, usage: dict[str, Any], include_usage: bool,
+        thought: dict[str, str],
     ) -> Iterator[bytes]:  # fmt: skip
         def chunk(choices: list[dict[str, Any]], usage_value: Any = None) -> bytes:
             obj: dict[str, Any] = {
@@ -376,6 +403,9 @@ class FakeOpenAI(FakeServer):
             )
 
         yield delta({"role": "assistant", "content": "", "refusal": None})
+        for key, text in thought.items():
+            for piece in pieces(text):
+                yield delta({key: piece})
         for piece in pieces(content or ""):
             yield delta({"content": piece})
         for k, tc in enumerate(tool_calls):

@@ -19,9 +19,10 @@ from ocp_server.proxy.chat import (
     check_model,
     check_stream_flag,
     json_schema_of,
+    local_tool_id,
     text_of,
+    think_level,
     token_count,
-    wire_id,
 )
 from ocp_server.proxy.sampling import check_anthropic
 
@@ -260,6 +261,7 @@ def to_chat(body: Mapping[str, Any]) -> Chat:
     if forbidden:  # tool_choice none: no tool call may come back (Ollama has no tool_choice)
         tools = []
     temperature = body.get("temperature")
+    think = asks_for_thinking(body)
     return Chat(
         messages,
         max_tokens=body.get("max_tokens"),
@@ -267,8 +269,15 @@ def to_chat(body: Mapping[str, Any]) -> Chat:
         tools=tools,
         watch=list(body.get("stop_sequences") or ()),  # (validated: strings)
         json_format=next((json_schema_of(spec) for _, spec in _output_formats(body)), None),
-        think=asks_for_thinking(body),
+        think=think,
+        effort=think_level(_effort(body)) if think else None,
     )
+
+
+def _effort(body: Mapping[str, Any]) -> Any:
+    """`output_config.effort` (validated: sampling.py), or None."""
+    config = body.get("output_config")
+    return config.get("effort") if isinstance(config, dict) else None
 
 
 # ---- from a local model --------------------------------------------------------------------
@@ -305,7 +314,7 @@ def render_json(events: list[Event], model: str, message_id: str) -> dict[str, A
             content.append(
                 {
                     "type": "tool_use",
-                    "id": wire_id("toolu_01", 22),
+                    "id": local_tool_id("toolu_01", 22),
                     "name": e.tool.name,
                     "input": e.tool.arguments,
                 }
@@ -387,7 +396,7 @@ async def render_stream(
                 index, text_open = index + 1, False
             block = {
                 "type": "tool_use",
-                "id": wire_id("toolu_01", 22),
+                "id": local_tool_id("toolu_01", 22),
                 "name": e.tool.name,
                 "input": {},
             }

@@ -24,6 +24,8 @@ from ocp_server.proxy.dialect import (
     Dialect,
     dialect_of,
     error_answer,
+    new_request_id,
+    request_id,
     timed_out_answer,
 )
 from ocp_server.proxy.loopback import is_loopback
@@ -45,14 +47,20 @@ class Proxy(Serving, TokenCounting, ModelListing):
         return await self._guarded(request, OPENAI)
 
     async def _guarded(self, request: Request, d: Dialect) -> Response:
-        """A bug of ours is still an answer in the client's dialect, not a bare 500 page."""
+        """A bug of ours is still an answer in the client's dialect, not a bare 500 page.
+        Every answer names the request (`d.request_id_header`): OCP's id, which its trace and
+        log lines carry, unless it relays a paid upstream's own (the trace has both)."""
+        trace_id = new_request_id()
         try:
-            return await self._serve(request, d)
+            response = await self._serve(request, d, trace_id)
         except WorkTimedOut as exc:  # before the request's trace began (later ones end it)
-            return timed_out_answer(d, exc)
+            response = timed_out_answer(d, exc)
         except Exception as exc:  # noqa: BLE001 - the top-level handler
-            logger.exception("proxy: the request failed")
-            return error_answer(d, 500, f"the OCP proxy failed: {type(exc).__name__}")
+            logger.exception("proxy %s: the request failed", request_id(trace_id))
+            response = error_answer(d, 500, f"the OCP proxy failed: {type(exc).__name__}")
+        if d.request_id_header not in response.headers:
+            response.headers[d.request_id_header] = request_id(trace_id)
+        return response
 
     async def ui(self, request: Request) -> Response:
         try:

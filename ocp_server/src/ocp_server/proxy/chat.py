@@ -7,6 +7,7 @@ renders back (see anthropic.py, openai.py).
 
 from __future__ import annotations
 
+import hashlib
 import math
 import secrets
 import string
@@ -41,6 +42,35 @@ def wire_id(prefix: str, length: int = 24) -> str:
     client may check the prefix, so a local answer's ids are the dialect's, whatever the local
     server named them."""
     return prefix + "".join(secrets.choice(_ID_ALPHABET) for _ in range(length))
+
+
+# A local answer's tool-call ids end in a check of the rest (a BLAKE2 digest of it, in the
+# id's alphabet): a request that resends the step is known to carry the local model's step
+# (thinking_turn.py), not a paid model's whose thinking block the client left out. A provider's
+# random id passes the check once in 62**6 (about 5.7e10).
+_CHECK = 6
+
+
+def _check(text: str) -> str:
+    digest = int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big")
+    out = []
+    for _ in range(_CHECK):
+        digest, i = divmod(digest, len(_ID_ALPHABET))
+        out.append(_ID_ALPHABET[i])
+    return "".join(out)
+
+
+def local_tool_id(prefix: str, length: int = 24) -> str:
+    """`wire_id`, marked as a local answer's (`is_local_tool_id`)."""
+    head = wire_id(prefix, length - _CHECK)
+    return head + _check(head)
+
+
+def is_local_tool_id(value: Any) -> bool:
+    """Whether `value` is an id `local_tool_id` made."""
+    if not isinstance(value, str) or len(value) <= _CHECK:
+        return False
+    return _check(value[:-_CHECK]) == value[-_CHECK:]
 
 
 @dataclass(slots=True)
@@ -81,6 +111,29 @@ class Chat:
     # `reasoning_effort`): Ollama is asked for it (`think`) and it is relayed; otherwise a
     # thinking model's thinking is dropped (still counted in the output tokens).
     think: bool = False
+    # The thinking effort asked for, as an Ollama `think` level (`think_level`): sent instead
+    # of `think: true` (Ollama) or as `reasoning_effort` (an OpenAI-compatible server); None:
+    # the model's default.
+    effort: str | None = None
+
+
+#: The level each effort of the clients' APIs (OpenAI's `reasoning_effort`, Anthropic's
+#: `output_config.effort`) is sent to a local model as: Ollama's own `think` levels ("low",
+#: "medium", "high", "max": ../shared/reference ollama-api.md §6, which its `/v1` also takes as
+#: `reasoning_effort`), the nearest for those it has not ("minimal", "xhigh").
+THINK_LEVELS = {
+    "minimal": "low",
+    "low": "low",
+    "medium": "medium",
+    "high": "high",
+    "xhigh": "high",
+    "max": "max",
+}
+
+
+def think_level(effort: Any) -> str | None:
+    """The `think` level for a (validated) effort, None for none or no effort."""
+    return THINK_LEVELS.get(effort) if isinstance(effort, str) else None
 
 
 # Chat.json_format for "any JSON object", as Ollama's `format` spells it.

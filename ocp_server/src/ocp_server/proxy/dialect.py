@@ -3,6 +3,7 @@ one a request is in, and errors answered in it."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import ModuleType
@@ -20,10 +21,26 @@ class Dialect:
     name: str
     module: ModuleType
     path: str  # the upstream path, appended to the upstream base URL
+    # The response header its API names each request by (Anthropic's API overview: "request-id:
+    # a globally unique identifier for the request"; OpenAI's "x-request-id"), which its SDK
+    # shows with every error (`request_id`, `_request_id`).
+    request_id_header: str
 
 
-ANTHROPIC = Dialect("anthropic", anthropic, "/v1/messages")
-OPENAI = Dialect("openai", openai, "/chat/completions")
+ANTHROPIC = Dialect("anthropic", anthropic, "/v1/messages", "request-id")
+OPENAI = Dialect("openai", openai, "/chat/completions", "x-request-id")
+
+
+def new_request_id() -> str:
+    """The id of one proxied request: its trace's id, and (`request_id`) in its answer's
+    header and every log line about it."""
+    return uuid.uuid4().hex
+
+
+def request_id(trace_id: str) -> str:
+    """A request's id as its answer's header gives it: OCP's own, marked so (a provider's
+    support knows nothing of it)."""
+    return "req_ocp_" + trace_id
 
 
 def error_answer(

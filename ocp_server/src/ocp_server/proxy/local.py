@@ -76,6 +76,9 @@ class LocalTarget:
     # Models that answered `think` with Ollama's 400 "does not support thinking": asked
     # without it from then on, while the proxy runs.
     unthinking: set[str] = field(default_factory=set, compare=False, repr=False)
+    # Models whose Ollama answered a `think` level with a 400 (older than v0.11.1, or "max"
+    # before v0.22.0): asked with `think: true` from then on.
+    levelless: set[str] = field(default_factory=set, compare=False, repr=False)
 
 
 async def unread_prompt(
@@ -97,7 +100,7 @@ async def unread_prompt(
     )
 
 
-def _ollama_body(chat: Chat, model: str, think: bool = False) -> dict[str, Any]:
+def _ollama_body(chat: Chat, model: str, think: bool | str = False) -> dict[str, Any]:
     names = {c.id: c.name for m in chat.messages for c in m.tool_calls}
     messages = []
     for m in chat.messages:
@@ -128,7 +131,7 @@ def _ollama_body(chat: Chat, model: str, think: bool = False) -> dict[str, Any]:
     if chat.json_format is not None:  # a schema, or "json": Ollama constrains its output to it
         body["format"] = chat.json_format
     if think:  # (a model without thinking answers 400 "does not support thinking")
-        body["think"] = True
+        body["think"] = think  # true, or a level ("low", "medium", "high", "max")
     return body
 
 
@@ -140,6 +143,17 @@ class _CannotThink(Exception):
     """The local model refused `think`: asked again without it."""
 
 
+class _NoLevels(Exception):
+    """A 400 about the level sent. Ollama's levels came with v0.11.1 ("max" with v0.22.0): an
+    older server fails to decode one (Go's "cannot unmarshal string into Go struct field
+    ChatRequest.think of type bool"). Asked again without it (`think: true` to Ollama)."""
+
+
+# How such a 400 names the field: Ollama's (Go's decoding error, or "invalid think value"),
+# an OpenAI-compatible server's that refuses `reasoning_effort`.
+_ABOUT_LEVELS = re.compile(r"think|reasoning_effort")
+
+
 async def _without_thinking(events: AsyncIterator[Event]) -> AsyncIterator[Event]:
     """`events` but the model's thinking, which the client did not ask to see."""
     async with aclosing(events):  # type: ignore[type-var]
@@ -148,7 +162,7 @@ async def _without_thinking(events: AsyncIterator[Event]) -> AsyncIterator[Event
                 yield event
 
 
-def _openai_body(chat: Chat, model: str) -> dict[str, Any]:
+def _openai_body(chat: Chat, model: str, level: str | None = None) -> dict[str, Any]:
     messages = []
     for m in chat.messages:
         out: dict[str, Any] = {"role": m.role}
@@ -185,6 +199,8 @@ def _openai_body(chat: Chat, model: str) -> dict[str, Any]:
         body["stop"] = chat.stop
     if chat.tools:
         body["tools"] = [{"type": "function", "function": t} for t in chat.tools]
+    if level:  # OpenAI's field, which Ollama's /v1 takes with its own levels
+        body["reasoning_effort"] = level
     if chat.json_format == ANY_JSON:
         body["response_format"] = {"type": "json_object"}
     elif isinstance(chat.json_format, dict):
@@ -205,13 +221,14 @@ async def stream_local(
     if chat.max_tokens is None and target.max_tokens is not None:
         chat = replace(chat, max_tokens=target.max_tokens)
     think = chat.think and target.model not in target.unthinking
+    level = chat.effort if think and target.model not in target.levelless else None
     if target.kind == "ollama":
         url = target.base_url.rstrip("/") + "/api/chat"
-        body = _ollama_body(chat, target.model, think)
+        body = _ollama_body(chat, target.model, level or think)
         parse = ollama_events
     else:
         url = target.base_url.rstrip("/") + "/chat/completions"
-        body = _openai_body(chat, target.model)
+        body = _openai_body(chat, target.model, level)
         parse = openai_events
     deadline = asyncio.get_running_loop().time() + target.timeout
     timeout = httpx.Timeout(target.timeout, connect=min(target.timeout, 5.0))
@@ -228,6 +245,8 @@ async def stream_local(
                 text = raw.decode("utf-8", "replace")
                 if think and response.status_code == 400 and _NO_THINKING in text:
                     raise _CannotThink
+                if level and response.status_code == 400 and _ABOUT_LEVELS.search(text):
+                    raise _NoLevels
                 shown = redact_name_head(text, 300)  # redacted whole, then cut
                 # 404: the model is not pulled (Ollama) or the URL names no server's API
                 kind = "BackendUnavailable" if response.status_code == 404 else None
@@ -259,8 +278,8 @@ async def stream_local(
         raise LocalFailed(target, detail, kind) from exc
     except BadAnswer as exc:
         raise LocalFailed(target, str(exc)) from exc
-    except _CannotThink:
-        target.unthinking.add(target.model)
+    except (_CannotThink, _NoLevels) as exc:
+        (target.unthinking if isinstance(exc, _CannotThink) else target.levelless).add(target.model)
         again = stream_local(client, target, chat)
         async with aclosing(again):
             async for event in again:

@@ -64,7 +64,11 @@ class LocalAnswer(ProxyBase):
             )
             # the log as the trace: a local server's error may quote the key it refused
             logger.warning(
-                "proxy %s: local %s %s failed: %s", record.id[:8], target.kind, target.model, shown
+                "proxy %s: local %s %s failed: %s",
+                record.request_id,
+                target.kind,
+                target.model,
+                shown,
             )
 
         try:

@@ -136,8 +136,7 @@ async def openai_events(lines: AsyncIterator[str]) -> AsyncIterator[Event]:
         for item in _list(obj.get("choices"), "`choices`"):
             choice = _object(item, "a choice")
             delta = _object(choice.get("delta") or {}, "a choice's delta")
-            # Ollama's /v1 sends a thinking model's reasoning as `delta.reasoning` (its own field)
-            if thinking := _text(delta.get("reasoning"), "`delta.reasoning`"):
+            if thinking := _reasoning(delta):
                 thought.append(thinking)
                 yield Event("thinking", text=thinking)
             if text := _text(delta.get("content"), "`delta.content`"):
@@ -152,6 +151,14 @@ async def openai_events(lines: AsyncIterator[str]) -> AsyncIterator[Event]:
         yield Event("tool", tool=_tool_call(slot["id"], slot["name"], slot["arguments"]))
     reason = "tool_calls" if pending else ("length" if stop == "length" else "stop")
     yield Event("done", stop=reason, usage=_with_thinking(usage, thought))
+
+
+def _reasoning(delta: dict[str, Any]) -> str:
+    """A delta's thinking: Ollama's /v1 sends it as `reasoning` (its own field), llama.cpp
+    (`--reasoning-format`) and vLLM as `reasoning_content`. vLLM from 0.11 may send both with
+    the same text (`reasoning` its new name): read once."""
+    said = _text(delta.get("reasoning"), "`delta.reasoning`")
+    return said or _text(delta.get("reasoning_content"), "`delta.reasoning_content`")
 
 
 def _with_thinking(usage: Usage, thought: list[str]) -> Usage:

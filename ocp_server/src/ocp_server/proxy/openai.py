@@ -23,9 +23,10 @@ from ocp_server.proxy.chat import (
     check_stream_flag,
     check_token_limit,
     json_schema_of,
+    local_tool_id,
     text_of,
+    think_level,
     token_count,
-    wire_id,
 )
 from ocp_server.proxy.sampling import check_openai
 
@@ -220,15 +221,22 @@ def to_chat(body: Mapping[str, Any]) -> Chat:
         tools=tools,
         json_format=_json_format(body.get("response_format")),
         think=asks_for_reasoning(body),
+        effort=think_level(_effort(body)),
     )
+
+
+def _effort(body: Mapping[str, Any]) -> Any:
+    """`reasoning_effort`, else Ollama's `reasoning.effort` (both validated: sampling.py)."""
+    effort = body.get("reasoning_effort")
+    if effort is None and isinstance(body.get("reasoning"), dict):
+        effort = body["reasoning"].get("effort")
+    return effort
 
 
 def asks_for_reasoning(body: Mapping[str, Any]) -> bool:
     """Whether the client asked for reasoning: `reasoning_effort` (or Ollama's
     `reasoning.effort`) set to anything but "none"."""
-    effort = body.get("reasoning_effort")
-    if effort is None and isinstance(body.get("reasoning"), dict):
-        effort = body["reasoning"].get("effort")
+    effort = _effort(body)
     return isinstance(effort, str) and effort != "none"
 
 
@@ -285,7 +293,7 @@ def fingerprint(model: str) -> str:
 def _tool_calls(events: list[Event]) -> list[dict[str, Any]]:
     return [
         {
-            "id": wire_id("call_"),
+            "id": local_tool_id("call_"),
             "type": "function",
             "function": {"name": e.tool.name, "arguments": json.dumps(e.tool.arguments)},
         }
@@ -400,7 +408,7 @@ async def render_stream(
         elif e.kind == "tool" and e.tool is not None:
             call = {
                 "index": calls,
-                "id": wire_id("call_"),
+                "id": local_tool_id("call_"),
                 "type": "function",
                 "function": {"name": e.tool.name, "arguments": ""},
             }

@@ -120,7 +120,7 @@ class PaidRelay(ProxyBase):
         def failure(exc: httpx.HTTPError, where: str) -> str:
             """A begun answer's failed read, in words (httpx's names its internals)."""
             logger.warning(
-                "proxy %s: the %s upstream failed %s: %r", record.id[:8], d.name, where, exc
+                "proxy %s: the %s upstream failed %s: %r", record.request_id, d.name, where, exc
             )
             return failed_message(d.name, url, setting, exc, self.settings.upstream_timeout, where)
 
@@ -186,6 +186,8 @@ class PaidRelay(ProxyBase):
             await settle()
             return error_answer(d, 502, outcome.error)
         relayed = relay_headers(response.headers)
+        if said := response.headers.get(d.request_id_header):  # relayed as the request's id
+            record.upstream_request_id = redact_name_head(said, 200)
         is_stream = response.headers.get("content-type", "").startswith("text/event-stream")
         if response.status_code != 200 or not is_stream:
             limit = HEAD_BYTES if response.status_code == 200 else ERROR_BODY_BYTES

@@ -72,6 +72,10 @@ class ProxyRecord:
     first_byte_ms: float | None = None
     status: int = 0
     error: str | None = None
+    # The id the client's answer names it by (dialect.request_id), and a paid upstream's own,
+    # relayed in its place, when it sent one
+    request_id: str = ""
+    upstream_request_id: str | None = None
     notes: list[str] = field(default_factory=list)
     attempts: list[Attempted] = field(default_factory=list)
     request_text: str = ""  # the user turn; stored only with OCP_TRACE_CONTENT=1
@@ -195,7 +199,7 @@ class Recorder:
                 self.written += 1
             except Exception:  # noqa: BLE001 - a trace that cannot be stored must not stop the proxy
                 self.write_errors += 1
-                logger.exception("proxy: could not store the trace of %s", record.id[:8])
+                logger.exception("proxy: could not store the trace of %s", record.request_id)
 
     async def _write(self, r: ProxyRecord) -> None:
         assert self.memory is not None

@@ -1,6 +1,7 @@
 """The sampling fields each dialect range-checks as its provider does: `temperature`,
-`top_p`, the stop sequences and the thinking asked for (Anthropic's `thinking`, OpenAI's
-`reasoning_effort`: a value the API refuses was read as thinking asked for, or none). A
+`top_p`, the stop sequences and the thinking asked for (Anthropic's `thinking` and
+`output_config.effort`, OpenAI's `reasoning_effort`: a value the API refuses was read as
+thinking asked for, or none, and sent to a local model as no level it knows). A
 value out of range is the provider's 400, in its words and naming the field, before any
 model is asked: forwarded, it costs a paid round trip to be refused; a local model takes
 any value (a temperature of 50, a stop "sequence" that is a number), and an integer too
@@ -28,6 +29,9 @@ OPENAI_EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh", "max")
 #: the smallest `budget_tokens` of an `enabled` one (its docs: "Must be ≥1024").
 ANTHROPIC_THINKING = ("enabled", "disabled", "adaptive", "between_tools")
 MIN_THINKING_BUDGET = 1024
+
+#: `output_config.effort`'s values (the anthropic SDK's `OutputConfigParam`).
+ANTHROPIC_EFFORTS = ("low", "medium", "high", "xhigh", "max")
 
 
 def _number(value: Any) -> bool:
@@ -86,26 +90,42 @@ def _choices(values: tuple[str, ...]) -> str:
     return f"{', '.join(quoted[:-1])} or {quoted[-1]}"
 
 
-def _openai_effort(body: Mapping[str, Any]) -> None:
-    effort = body.get("reasoning_effort")
+def _openai_effort(effort: Any, field: str) -> None:
     if effort is None or effort in OPENAI_EFFORTS:
         return
     kind, code = ("value", "invalid_value") if isinstance(effort, str) else ("type", "invalid_type")
     got = f"'{_shown(effort)}'" if isinstance(effort, str) else _json_kind(effort)
     raise BadRequest(
-        f"Invalid {kind} for 'reasoning_effort': expected one of {_choices(OPENAI_EFFORTS)}, "
+        f"Invalid {kind} for '{field}': expected one of {_choices(OPENAI_EFFORTS)}, "
         f"but got {got} instead.",
-        param="reasoning_effort",
+        param=field,
         code=code,
     )
 
 
+def _openai_reasoning(body: Mapping[str, Any]) -> None:
+    """`reasoning_effort`, and Ollama's `reasoning` object (its `/v1` reads `reasoning.effort`
+    as well), each effort one of OpenAI's."""
+    _openai_effort(body.get("reasoning_effort"), "reasoning_effort")
+    reasoning = body.get("reasoning")
+    if reasoning is None:
+        return
+    if not isinstance(reasoning, dict):
+        raise BadRequest(
+            f"Invalid type for 'reasoning': expected an object, but got {_json_kind(reasoning)} "
+            "instead.",
+            param="reasoning",
+            code="invalid_type",
+        )
+    _openai_effort(reasoning.get("effort"), "reasoning.effort")
+
+
 def check_openai(body: Mapping[str, Any]) -> None:
     """`temperature` 0..2, `top_p` 0..1, `stop` a string or up to 4 of them (or null),
-    `reasoning_effort` one of its values (or null)."""
+    `reasoning_effort` (and Ollama's `reasoning.effort`) one of its values (or null)."""
     _openai_decimal(body, "temperature", 2)
     _openai_decimal(body, "top_p", 1)
-    _openai_effort(body)
+    _openai_reasoning(body)
     stop = body.get("stop")
     if stop is None or isinstance(stop, str):
         return
@@ -172,13 +192,25 @@ def _anthropic_thinking(body: Mapping[str, Any]) -> None:
         raise BadRequest(f"thinking.{kind}.display: Input should be 'summarized' or 'omitted'")
 
 
+def _anthropic_effort(body: Mapping[str, Any]) -> None:
+    config = body.get("output_config")
+    if not isinstance(config, dict) or config.get("effort") is None:
+        return
+    if config["effort"] not in ANTHROPIC_EFFORTS:
+        raise BadRequest(
+            f"output_config.effort: Input should be {_choices(ANTHROPIC_EFFORTS)} "
+            f"(got {_shown(config['effort'])})"
+        )
+
+
 def check_anthropic(body: Mapping[str, Any]) -> None:
     """`temperature` and `top_p` 0..1; `stop_sequences` a list of strings, each with more
     than whitespace in it; `thinking` one of the API's configs (an `enabled` one with a
-    budget of at least 1,024 tokens)."""
+    budget of at least 1,024 tokens); `output_config.effort` one of its levels."""
     _anthropic_unit(body, "temperature")
     _anthropic_unit(body, "top_p")
     _anthropic_thinking(body)
+    _anthropic_effort(body)
     if "stop_sequences" not in body:
         return
     stops = body["stop_sequences"]

@@ -20,7 +20,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -38,7 +37,7 @@ from ocp_server.proxy.admission import Admission, Refused
 from ocp_server.proxy.base import LOOP_HEADER, LOOPED, body_size
 from ocp_server.proxy.chat import BadRequest
 from ocp_server.proxy.client_gone import ClientGone, unless_client_leaves
-from ocp_server.proxy.dialect import ANTHROPIC, Dialect, error_answer
+from ocp_server.proxy.dialect import ANTHROPIC, Dialect, error_answer, request_id
 from ocp_server.proxy.local_answer import LocalAnswer
 from ocp_server.proxy.paid import PaidRelay
 from ocp_server.proxy.recorder import ProxyRecord
@@ -49,15 +48,16 @@ logger = logging.getLogger(__name__)
 class Serving(Admission, LocalAnswer, PaidRelay):
     """A request decided and answered: `_serve`."""
 
-    async def _serve(self, request: Request, d: Dialect) -> Response:
+    async def _serve(self, request: Request, d: Dialect, trace_id: str) -> Response:
+        """`trace_id`: the request's id (dialect.new_request_id)."""
         started = time.perf_counter()
         headers = request.headers
         if headers.get(LOOP_HEADER):
-            return error_answer(d, 508, LOOPED)
+            return self._refused(d, trace_id, 508, LOOPED)
         try:
             consumed = self._check_token(request)
             body = d.module.validate(await self._read_body(request))
-            payload, session, assessment = await self._work(
+            payload, session, assessment, local_step = await self._work(
                 "reading and judgement of the conversation",
                 body_size(request),
                 self._read_conversation,
@@ -67,18 +67,19 @@ class Serving(Admission, LocalAnswer, PaidRelay):
                 building=True,
             )
         except Refused as exc:
-            return error_answer(d, exc.status, str(exc), exc.kind)
+            return self._refused(d, trace_id, exc.status, str(exc), exc.kind)
         except BadRequest as exc:
-            return error_answer(d, 400, str(exc), param=exc.param, code=exc.code)
+            return self._refused(d, trace_id, 400, str(exc), param=exc.param, code=exc.code)
         except PayloadError as exc:
-            return error_answer(d, 400, str(exc))
+            return self._refused(d, trace_id, 400, str(exc))
         requested = body["model"]
         stream = body.get("stream") is True
 
         def new_record(tier: str, reason: str, phase: str, pin_state: str) -> ProxyRecord:
             cls = assessment.classify
             return ProxyRecord(
-                id=uuid.uuid4().hex,
+                id=trace_id,
+                request_id=request_id(trace_id),
                 started_at=time.time(),
                 dialect=d.name,
                 client=redact_name_head(headers.get("user-agent") or "", 60),
@@ -121,7 +122,7 @@ class Serving(Admission, LocalAnswer, PaidRelay):
             if answered is not None:
                 return answered
             tier = Tier.MID
-        if d is ANTHROPIC and not self._thinking_settled(body, tier, record):
+        if d is ANTHROPIC and not self._thinking_settled(body, tier, record, local_step):
             answered = await self._local(d, request, body, stream, record, finish, started)
             if answered is not None:
                 return answered
@@ -142,14 +143,17 @@ class Serving(Admission, LocalAnswer, PaidRelay):
             return error_answer(d, record.status, problem + self._attempts_note(record))
         return await self._paid(d, request, body, tier, stream, creds, record, finish, started)
 
-    def _thinking_settled(self, body: dict[str, Any], tier: Tier, record: ProxyRecord) -> bool:
+    def _thinking_settled(
+        self, body: dict[str, Any], tier: Tier, record: ProxyRecord, local_step: bool
+    ) -> bool:
         """Thinking turned off for a paid step that continues a tool loop with no thinking
-        block (thinking_turn.py), said in the trace; False when the model cannot turn it off
-        and the loop is to stay local (if not tried already)."""
+        block (thinking_turn.py), said in the trace with whose step it was (`local_step`: the
+        local model's); False when the model cannot turn it off and the loop is to stay local
+        (if not tried already)."""
         model = self.paid_model(ANTHROPIC, tier, record.requested_model)
         if not thinking_turn.needs_thinking_off(body, model):
             return True
-        why = "the tool step it continues has no thinking block, which the API requires"
+        why = thinking_turn.unsigned_step_why(local_step)
         if thinking_turn.can_turn_off(model):
             body["thinking"] = dict(thinking_turn.DISABLED)
             record.notes.append(f"paid: thinking turned off for this step ({why})")
@@ -175,9 +179,11 @@ class Serving(Admission, LocalAnswer, PaidRelay):
             answered = (
                 f"{record.answered_tier}/{record.model}" if record.answered_tier else "no answer"
             )
+            upstream = record.upstream_request_id
             logger.info(
-                "proxy %s %s: %s -> %s %d+%d tokens, %s in %.0f ms",
-                record.id[:8],
+                "proxy %s%s %s: %s -> %s %d+%d tokens, %s in %.0f ms",
+                record.request_id,
+                f" (upstream {upstream})" if upstream else "",
                 record.dialect,
                 record.tier,
                 answered,
@@ -190,20 +196,41 @@ class Serving(Admission, LocalAnswer, PaidRelay):
         return finish
 
     @staticmethod
+    def _refused(
+        d: Dialect,
+        trace_id: str,
+        status: int,
+        message: str,
+        kind: str | None = None,
+        *,
+        param: str | None = None,
+        code: str | None = None,
+    ) -> Response:
+        """A request refused before it was decided (not traced): logged with its id, which
+        its answer's header carries, so a client's error can be found here."""
+        shown = redact_name_head(message, 200)
+        logger.info("proxy %s %s: refused, %d %s", request_id(trace_id), d.name, status, shown)
+        return error_answer(d, status, message, kind, param=param, code=code)
+
+    @staticmethod
     def _attempts_note(record: ProxyRecord) -> str:
         failed = [f"{a.backend} {a.model}: {a.error}" for a in record.attempts if a.error]
         return f" (tried: {'; '.join(failed)})" if failed else ""
 
     def _read_conversation(
         self, d: Dialect, body: dict[str, Any], headers: Mapping[str, str]
-    ) -> tuple[AgentPayload, str, Assessment]:
-        """The conversation as the router reads it, its session and its judgement: one step
+    ) -> tuple[AgentPayload, str, Assessment, bool]:
+        """The conversation as the router reads it, its session, its judgement and whether
+        it continues a tool step of the local model's (thinking_turn.local_step): one step
         off the event loop, not three (each hand-over to a thread and back waits on two
         wake-ups, milliseconds each on a loaded machine)."""
+        local_step = False
         if d is ANTHROPIC:  # whichever tier answers: the paid one refuses their signature
+            local_step = thinking_turn.local_step(body["messages"], anthropic.LOCAL_SIGNATURE)
             anthropic.drop_local_thinking(body)
         payload = parse_payload(body)
-        return payload, self._session(d, body, headers, payload), self.router.assess(payload)
+        session = self._session(d, body, headers, payload)
+        return payload, session, self.router.assess(payload), local_step
 
     def _session(
         self, d: Dialect, body: Mapping[str, Any], headers: Mapping[str, str], payload: Any

@@ -9,6 +9,12 @@ every time. The documented way out is to send that call with thinking disabled; 
 that cannot turn it off (Opus 5.5, ../shared/reference A8) keeps the loop on the local tier.
 A tool loop is one assistant turn, and the API asks one thinking configuration per turn:
 thinking stays off for every paid step until the loop ends (each such step has none either).
+
+Whose step it was is read from the request: a local answer's step carries ids that
+`local_tool_id` made (and, when it thought, a thinking block with OCP's signature, which the
+proxy takes out); a paid model's step without its signed thinking block is one the client
+resent without it (some clients drop thinking blocks from the history), and the trace says so
+rather than blame the local model.
 """
 
 from __future__ import annotations
@@ -17,7 +23,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["DISABLED", "can_turn_off", "needs_thinking_off"]
+from ocp_server.proxy.chat import is_local_tool_id
+
+__all__ = ["DISABLED", "can_turn_off", "local_step", "needs_thinking_off", "unsigned_step_why"]
 
 DISABLED = {"type": "disabled"}
 _THINKING_BLOCKS = frozenset({"thinking", "redacted_thinking"})
@@ -56,6 +64,39 @@ def _unsigned_tool_step(messages: Any) -> bool:
         return True  # a string or nothing: no thinking block either
     first = content[0]
     return not (isinstance(first, dict) and first.get("type") in _THINKING_BLOCKS)
+
+
+def local_step(messages: Any, signature: str) -> bool:
+    """Whether the assistant message the closing tool results answer is a local answer's: a
+    tool call with a local id, or a thinking block signed `signature` (read before the proxy
+    takes such blocks out)."""
+    if not isinstance(messages, list) or len(messages) < 2:
+        return False
+    step = messages[-2]
+    content = step.get("content") if isinstance(step, dict) else None
+    if not isinstance(content, list):
+        return False
+    for block in content:
+        if not isinstance(block, dict):
+            continue
+        if block.get("type") == "tool_use" and is_local_tool_id(block.get("id")):
+            return True
+        if block.get("type") == "thinking" and block.get("signature") == signature:
+            return True
+    return False
+
+
+def unsigned_step_why(local: bool) -> str:
+    """Why the step needs thinking off, in the trace's words: whose step it was."""
+    if local:
+        return (
+            "the tool step it continues is the local model's, which has no thinking block the "
+            "API takes, and the API requires one"
+        )
+    return (
+        "the client resent the tool step it continues without its signed thinking block, "
+        "which the API requires"
+    )
 
 
 def needs_thinking_off(body: Mapping[str, Any], model: str) -> bool:
