@@ -121,22 +121,6 @@ def test_a_folder_over_OCP_MAX_FILES_is_refused_before_its_first_index_only(
     assert run(workspace, "search", "verify", OCP_MAX_FILES="3").returncode == 0
 
 
-def test_a_sub_folder_of_an_indexed_project_is_refused_before_a_second_index(
-    workspace: Path,
-) -> None:
-    # `cd src && ocp-server search x` built a second index of src/ in src/.ocp, beside the
-    # project's own, instead of saying where the project's index is.
-    assert run(workspace, "index").returncode == 0
-    sub = next(p for p in workspace.iterdir() if p.is_dir() and not p.name.startswith("."))
-    done = run(sub, "search", "verify token", home=workspace.parent)
-    assert done.returncode == 2, done.stderr
-    assert f"it is inside {workspace.resolve()}" in done.stderr, done.stderr
-    assert f"--glob '{sub.name}/**'" in done.stderr and "--force" in done.stderr
-    assert not (sub / ".ocp").exists()
-    assert run(sub, "search", "verify token", "--force").returncode == 0
-    assert run(workspace, "search", "verify token", "--glob", f"{sub.name}/**").returncode == 0
-
-
 def test_bad_OCP_MAX_FILES_names_the_variable(workspace: Path) -> None:
     done = run(workspace, "index", OCP_MAX_FILES="lots")
     assert done.returncode != 0 and "OCP_MAX_FILES='lots' is invalid" in done.stderr

@@ -15,7 +15,12 @@ from ocp_router.redact_names import redact_name
 from ocp_server.cli_output import IndexProgress, console, option_problems
 from ocp_server.entry import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE
 from ocp_server.errors import DatabaseError, InputError
-from ocp_server.first_run import WorkspaceRefused, check_workspace, refuse_reason
+from ocp_server.first_run import (
+    WorkspaceRefused,
+    answering_index,
+    check_workspace,
+    refuse_reason,
+)
 from ocp_server.index.full_disk import updated_unless_full
 from ocp_server.index.globs import relative_glob
 from ocp_server.index.languages import language_named
@@ -58,6 +63,22 @@ async def first_run_check(workspace: Path, settings: ServerSettings, force: bool
     if force or await _files_indexed(workspace) > 0:
         return
     check_workspace(workspace, max_files=settings.max_files)
+
+
+def answering(args: argparse.Namespace, folder: Path, *, scoped: bool) -> tuple[Path, str | None]:
+    """The workspace whose index answers this command run in `folder`, and the sub-folder
+    it keeps to (first_run.answering_index), said on stderr when that is a project above
+    `folder`: its output is that project's. `scoped`: the command keeps to the sub-folder
+    (a search, a route's context); the others (index, status, memory) are the project's."""
+    own_force = isinstance(getattr(args, "force", None), bool)  # route's --force is a tier
+    workspace, scope = answering_index(folder, _settings(), force=own_force and args.force)
+    if scope is not None:
+        shown, outer = (redact_name(str(p)).text for p in (folder, workspace))
+        kept = f", scoped to {scope}/" if scoped else ""
+        hint = " (--force builds a separate index of this folder)" if own_force else ""
+        said = f"ocp-server: {shown} is inside {outer}: its index answers{kept}{hint}"
+        print(said, file=sys.stderr)
+    return workspace, scope
 
 
 async def _index(workspace: Path, force: bool) -> IndexSummary | None:
@@ -104,7 +125,8 @@ def run_index(args: argparse.Namespace, workspace: Path) -> int:
     if conflict := _two_workspaces(args):
         print(f"ocp-server index: error: {conflict}", file=sys.stderr)
         return EXIT_USAGE
-    workspace = Path(args.path).expanduser().resolve() if args.path else workspace
+    folder = Path(args.path).expanduser().resolve() if args.path else workspace
+    workspace, _ = answering(args, folder, scoped=False)
     err = console(stderr=True)
     try:
         summary = asyncio.run(_index(workspace, args.force))
@@ -187,12 +209,15 @@ def _note_as_options(note: str) -> str:
     return note
 
 
-async def _search(workspace: Path, args: SearchArgs, force: bool) -> SearchResponse:
+async def _search(
+    workspace: Path, args: SearchArgs, force: bool, scope: str | None
+) -> SearchResponse:
     # Checked first: a bad --language or --glob is reported before anything is indexed (a
     # first index takes minutes on a large repository, and its progress lines came first).
     language = language_named(args.language) if args.language is not None else None
     if args.path_glob is not None:
-        relative_glob(workspace, args.path_glob)
+        folder = workspace / scope if scope else workspace
+        relative_glob(folder, args.path_glob, scoped=scope is not None)
     settings = _settings()
     await first_run_check(workspace, settings, force)  # a refused workspace said first
     async with await open_index(settings, workspace) as index:
@@ -216,6 +241,7 @@ async def _search(workspace: Path, args: SearchArgs, force: bool) -> SearchRespo
             path_glob=args.path_glob,
             language=language,
             max_tokens=settings.search_tokens,
+            scope=scope,
         )
 
 
@@ -223,8 +249,9 @@ def run_search(args: argparse.Namespace, workspace: Path) -> int:
     if not 1 <= args.k <= MAX_SEARCH_RESULTS:
         print(f"error: -k must be from 1 to {MAX_SEARCH_RESULTS}, got {args.k}", file=sys.stderr)
         return EXIT_USAGE
+    workspace, scope = answering(args, workspace, scoped=True)
     try:
-        response = asyncio.run(_search(workspace, _search_args(args), args.force))
+        response = asyncio.run(_search(workspace, _search_args(args), args.force, scope))
     except KeyboardInterrupt:
         return interrupted(workspace)
     except WorkspaceRefused as exc:
@@ -292,6 +319,7 @@ def _routing_error() -> str | None:
 
 
 def run_status(args: argparse.Namespace, workspace: Path) -> int:
+    workspace, _ = answering(args, workspace, scoped=False)
     try:
         report = asyncio.run(_status(workspace))
     except (DatabaseError, NotADirectoryError) as exc:

@@ -21,7 +21,7 @@ from ocp_router.config import RouterSettings
 from ocp_router.errors import ConfigError
 from ocp_router.redact_names import redact_name
 from ocp_server.app import AppState
-from ocp_server.cli_index import first_run_check, interrupted
+from ocp_server.cli_index import answering, first_run_check, interrupted
 from ocp_server.cli_output import console, option_problems
 from ocp_server.doctor import run_checks
 from ocp_server.entry import EXIT_FAILURE, EXIT_USAGE
@@ -58,10 +58,15 @@ def _bad_option(exc: ValidationError) -> int:
     return EXIT_USAGE
 
 
-async def _route(args: argparse.Namespace, workspace: Path) -> wire.RouteResult:
+async def _route(args: argparse.Namespace, workspace: Path, scope: str | None) -> wire.RouteResult:
     # Checked first: a bad option is reported before anything is opened or indexed.
     route_args = wire.RouteArgs(
-        request=args.text, force=args.force, model=args.model, dry_run=args.dry_run
+        request=args.text,
+        force=args.force,
+        model=args.model,
+        dry_run=args.dry_run,
+        # the tool's `workspace` naming the sub-folder: its context comes from there
+        workspace=str(workspace / scope) if scope else None,
     )
     settings = _settings(workspace)
     try:
@@ -118,8 +123,9 @@ def run_route(args: argparse.Namespace, workspace: Path) -> int:
 
 def _run_route(args: argparse.Namespace, workspace: Path) -> tuple[int, str]:
     """The exit status, and the result as printed ("" when there is none)."""
+    workspace, scope = answering(args, workspace, scoped=True)
     try:
-        result = asyncio.run(_route(args, workspace))
+        result = asyncio.run(_route(args, workspace, scope))
     except KeyboardInterrupt:
         return interrupted(workspace), ""
     except WorkspaceRefused as exc:
@@ -153,6 +159,7 @@ async def _restore(args: argparse.Namespace, workspace: Path) -> wire.RestoreRes
 
 
 def run_restore(args: argparse.Namespace, workspace: Path) -> int:
+    workspace, _ = answering(args, workspace, scoped=False)  # memory is the project's
     try:
         result = asyncio.run(_restore(args, workspace))
     except ValidationError as exc:
@@ -208,6 +215,7 @@ def run_stats(args: argparse.Namespace, workspace: Path) -> int:
     except ValueError as exc:  # a bad option, as argparse's own are: status 2
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    workspace, _ = answering(args, workspace, scoped=False)
     try:
         stats = asyncio.run(_stats(since, workspace))
     except (DatabaseError, WorkspaceError, ValueError) as exc:

@@ -5,7 +5,9 @@ Run by accident in the wrong folder, `ocp-server search foo` would otherwise wal
 below it and write a database of gigabytes next to it. The server already refuses `/` and the
 home folder as an implicit working directory (settings.resolve_workspace), and every other
 folder it refuses (system folders, shared roots such as /tmp, credential folders) the CLI
-refuses too: `ocp-server route --workspace /etc` indexed /etc into /etc/.ocp.
+refuses too: `ocp-server route --workspace /etc` indexed /etc into /etc/.ocp. A folder
+inside a project that has its own index is answered by that index (`answering_index`): a
+second index of part of the project only when forced.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from pathlib import Path
 
 from ocp_router.redact_names import redact_name
 from ocp_server.index.files import count_files
-from ocp_server.settings import refusal
+from ocp_server.settings import ServerSettings, refusal, workspace_db_path, workspace_scope
 
 
 class WorkspaceRefused(Exception):
@@ -70,11 +72,27 @@ def refuse_reason(
 
 
 def enclosing_index(workspace: Path) -> Path | None:
-    """The nearest folder above `workspace` that keeps its own index (`.ocp/ocp.db`), if any."""
+    """The nearest folder above `workspace` that keeps its own index, if any."""
     for folder in workspace.resolve().parents:
-        if (folder / ".ocp" / "ocp.db").is_file():
+        if workspace_db_path(folder).is_file():
             return folder
     return None
+
+
+def answering_index(
+    folder: Path, settings: ServerSettings, *, force: bool = False
+) -> tuple[Path, str | None]:
+    """The workspace whose index answers a command run in `folder`, and the sub-folder it is
+    scoped to (None: the workspace itself). A folder inside a project that has its own index
+    is answered by that index, scoped to it, as the server answers a tool's `workspace`
+    naming a sub-folder (settings.workspace_scope); a second index of part of the project is
+    built only when forced, and a folder that has one (or a single OCP_DB_PATH) keeps it."""
+    if force or settings.db_path is not None or workspace_db_path(folder).exists():
+        return folder, None
+    outer = enclosing_index(folder)
+    if outer is None:
+        return folder, None
+    return outer, workspace_scope(outer, str(folder))
 
 
 def check_workspace(
@@ -83,15 +101,5 @@ def check_workspace(
     """Raise WorkspaceRefused when `workspace` needs --force and it was not given."""
     if force:
         return
-    reason = refuse_reason(workspace, max_files=max_files, count=count)
-    if reason is None and count and (outer := enclosing_index(workspace)) is not None:
-        # run from a sub-folder of an indexed project: a second index of part of it
-        sub = workspace.resolve().relative_to(outer).as_posix()
-        reason = (
-            f"refusing to index {redact_name(str(workspace.resolve())).text}: it is inside "
-            f"{redact_name(str(outer)).text}, whose index holds its files. Run ocp-server "
-            f"there or pass --workspace {redact_name(str(outer)).text} (search --glob "
-            f"'{sub}/**' keeps to this folder){FORCE_HINT}."
-        )
-    if reason is not None:
+    if (reason := refuse_reason(workspace, max_files=max_files, count=count)) is not None:
         raise WorkspaceRefused(reason)

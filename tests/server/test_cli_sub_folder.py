@@ -1,0 +1,116 @@
+"""The CLI run in a sub-folder of a project that has its own index: that index answers, a
+search kept to the folder (as the server scopes a tool's `workspace` naming a sub-folder),
+said on stderr; `--force` builds a separate index of the folder."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def run(cwd: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "ocp_server.cli", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PATH": os.environ["PATH"], "HOME": str(cwd.parent.parent), **env},
+    )
+
+
+@pytest.fixture
+def indexed(workspace: Path) -> Path:
+    """The fixture's project, indexed at its top (src/auth.py and web/billing.ts both
+    mention verifying tokens)."""
+    done = run(workspace, "index")
+    assert done.returncode == 0, done.stderr
+    return workspace
+
+
+def said_inside(stderr: str, sub: Path, project: Path) -> bool:
+    return f"{sub.resolve()} is inside {project.resolve()}: its index answers" in stderr
+
+
+def test_a_search_in_a_sub_folder_is_answered_by_the_projects_index_kept_to_that_folder(
+    indexed: Path,
+) -> None:
+    # It was refused (exit 2), saying to pass --workspace and --glob 'src/**'.
+    src = indexed / "src"
+    done = run(src, "search", "verify token", "--json")
+    assert done.returncode == 0, done.stderr
+    paths = {hit["path"] for hit in json.loads(done.stdout)}
+    assert paths == {"src/auth.py"}, paths  # not web/billing.ts nor README.md
+    assert said_inside(done.stderr, src, indexed) and "scoped to src/" in done.stderr
+    assert not (src / ".ocp").exists()  # no second index
+    # the whole project's search still finds the others
+    top = run(indexed, "search", "verify token", "--json")
+    assert {hit["path"] for hit in json.loads(top.stdout)} > {"src/auth.py"}
+    assert "is inside" not in top.stderr
+
+
+def test_a_glob_given_in_a_sub_folder_is_relative_to_it(indexed: Path) -> None:
+    web = indexed / "web"
+    done = run(web, "search", "verify token", "--glob", "*.ts", "--json")
+    assert done.returncode == 0, done.stderr
+    assert {hit["path"] for hit in json.loads(done.stdout)} == {"web/billing.ts"}
+    assert run(web, "search", "verify token", "--glob", "*.py", "--json").stdout.strip() == "[]"
+
+
+def test_force_still_builds_a_separate_index_of_the_sub_folder(indexed: Path) -> None:
+    src = indexed / "src"
+    done = run(src, "search", "verify token", "--force", "--json")
+    assert done.returncode == 0, done.stderr
+    assert (src / ".ocp" / "ocp.db").is_file()
+    assert "is inside" not in done.stderr
+    # paths of its own index: relative to src/
+    assert {hit["path"] for hit in json.loads(done.stdout)} == {"auth.py"}
+    # from then on the folder's own index answers
+    again = run(src, "search", "verify token", "--json")
+    assert {hit["path"] for hit in json.loads(again.stdout)} == {"auth.py"}
+    assert "is inside" not in again.stderr
+
+
+def test_index_and_status_in_a_sub_folder_are_the_projects(indexed: Path) -> None:
+    src = indexed / "src"
+    (src / "tokens.py").write_text("def revoke_token(token):\n    return None\n")
+    index = run(src, "index")
+    assert index.returncode == 0, index.stderr
+    assert said_inside(index.stderr, src, indexed) and "--force" in index.stderr
+    assert not (src / ".ocp").exists()
+    # `index PATH` naming the sub-folder, too
+    named = run(indexed, "index", "src")
+    assert named.returncode == 0 and said_inside(named.stderr, src, indexed), named.stderr
+    status = run(src, "status", "--json")
+    assert status.returncode == 0, status.stderr
+    report = json.loads(status.stdout)  # was {"indexed": false, ...} of src/
+    assert report["workspace"] == str(indexed.resolve())
+    assert report["files"] == json.loads(run(indexed, "status", "--json").stdout)["files"]
+    assert said_inside(status.stderr, src, indexed)
+    found = run(indexed, "search", "revoke token", "--json")
+    assert "src/tokens.py" in {hit["path"] for hit in json.loads(found.stdout)}
+
+
+def test_restore_and_route_in_a_sub_folder_use_the_projects_workspace(indexed: Path) -> None:
+    src = indexed / "src"
+    restore = run(src, "restore", "--json")
+    assert restore.returncode == 0, restore.stderr
+    assert said_inside(restore.stderr, src, indexed)
+    assert not (src / ".ocp").exists()  # restore made src/.ocp, an empty memory of its own
+    # route was refused like search; now its context is the project's, from src/
+    route = run(src, "route", "explain verify_token", "--dry-run")
+    assert route.returncode == 0, route.stderr
+    assert said_inside(route.stderr, src, indexed) and "scoped to src/" in route.stderr
+    assert not (src / ".ocp").exists()
+
+
+def test_a_folder_outside_any_indexed_project_says_nothing_of_one(workspace: Path) -> None:
+    done = run(workspace / "src", "search", "verify token", "--json")
+    assert done.returncode == 0, done.stderr
+    assert "is inside" not in done.stderr
+    assert (workspace / "src" / ".ocp" / "ocp.db").is_file()  # its own first index
