@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 
 from ocp_router import _arguments
+from ocp_router.backends._endpoint import Endpoint, Hints
 from ocp_router.backends._http import (
     CHECK_TIMEOUT,
     CONTEXT_HINT,
@@ -21,13 +22,9 @@ from ocp_router.backends._http import (
     LineTooLong,
     StreamTooLong,
     UndecodableBody,
-    capped_body,
     capped_lines,
-    capped_send,
     malformed,
     shown_url,
-    status_error,
-    transport_error,
     without_credentials,
 )
 from ocp_router.backends.base import (
@@ -94,6 +91,8 @@ class OllamaBackend(ClosingBackend):
             client,
         )
         self._cuts = SilentCutCheck(self.base_url)
+        hints = Hints(reach=self._start_hint, auth=self._auth_hint, missing=self._pull_hint)
+        self._server = Endpoint(self._http, self.base_url, backend=self.name, hints=hints)
 
     @property
     def model(self) -> str:
@@ -121,25 +120,7 @@ class OllamaBackend(ClosingBackend):
 
     async def check(self) -> None:
         """Raise a BackendError that says what to do when the server or model is missing."""
-        try:
-            response = await capped_send(
-                self._client,
-                "GET",
-                f"{self.base_url}/api/tags",
-                backend=self.name,
-                timeout=CHECK_TIMEOUT,
-            )
-        except httpx.HTTPError as exc:
-            raise transport_error(
-                exc, backend=self.name, url=self.base_url, hint=self._start_hint
-            ) from exc
-        if response.status_code != 200:
-            raise status_error(
-                response,
-                backend=self.name,
-                auth_hint=self._auth_hint,
-                model_hint=self._pull_hint,
-            )
+        response = await self._server.send("GET", "/api/tags", timeout=CHECK_TIMEOUT)
         try:
             names = {m.get("name") or m.get("model") for m in response.json().get("models", [])}
         except (json.JSONDecodeError, AttributeError) as exc:
@@ -157,44 +138,19 @@ class OllamaBackend(ClosingBackend):
         BackendError with the fix when the server cannot be reached."""
         model = model or self._model
         try:
-            tags = await capped_send(
-                self._client,
-                "GET",
-                f"{self.base_url}/api/tags",
-                backend=self.name,
-                timeout=PROBE_TIMEOUT,
-            )
-            if tags.status_code != 200:
-                raise status_error(
-                    tags, backend=self.name, auth_hint=self._auth_hint, model_hint=self._pull_hint
-                )
+            tags = await self._server.send("GET", "/api/tags", timeout=PROBE_TIMEOUT)
             names = tuple(
                 str(m.get("name") or m.get("model")) for m in tags.json().get("models", [])
             )
             present = _full_name(model) in names or model in names
             if not present:
                 return ModelProbe(self.name, self.shown_url, model, False, names)
-            show = await capped_send(
-                self._client,
-                "POST",
-                f"{self.base_url}/api/show",
-                backend=self.name,
-                json={"model": model},
-                timeout=PROBE_TIMEOUT,
+            show = await self._server.send(
+                "POST", "/api/show", checked=False, json={"model": model}, timeout=PROBE_TIMEOUT
             )
             info = show.json() if show.status_code == 200 else {}
-            ps = await capped_send(
-                self._client,
-                "GET",
-                f"{self.base_url}/api/ps",
-                backend=self.name,
-                timeout=PROBE_TIMEOUT,
-            )
+            ps = await self._server.send("GET", "/api/ps", checked=False, timeout=PROBE_TIMEOUT)
             loaded = ps.json().get("models", []) if ps.status_code == 200 else []
-        except httpx.HTTPError as exc:
-            raise transport_error(
-                exc, backend=self.name, url=self.base_url, hint=self._start_hint
-            ) from exc
         except (json.JSONDecodeError, AttributeError) as exc:
             raise malformed(self.name, "/api/tags, /api/show or /api/ps is not JSON") from exc
         caps = info.get("capabilities") if isinstance(info, dict) else None
@@ -230,7 +186,7 @@ class OllamaBackend(ClosingBackend):
     def transport_failure(self, exc: httpx.HTTPError) -> BackendError:
         """`exc`, met talking to this server, as this backend says it: what failed and its
         fix, naming the setting (for a caller that talks to the server itself: the proxy)."""
-        return transport_error(exc, backend=self.name, url=self.base_url, hint=self._start_hint)
+        return self._server.transport_failure(exc)
 
     @property
     def _start_hint(self) -> str:
@@ -277,10 +233,6 @@ class OllamaBackend(ClosingBackend):
                 f"{self.names.timeout} or use a smaller model.",
                 backend=self.name,
             ) from exc
-        except httpx.HTTPError as exc:
-            raise transport_error(
-                exc, backend=self.name, url=self.base_url, hint=self._start_hint
-            ) from exc
         read = int(final.get("prompt_eval_count", 0))
         await self._check_read_whole(request, read)
         return GenerateResponse(
@@ -310,16 +262,7 @@ class OllamaBackend(ClosingBackend):
 
     async def _stream(self, request: GenerateRequest) -> tuple[dict[str, Any], str]:
         parts: list[str] = []
-        async with self._client.stream(
-            "POST", f"{self.base_url}/api/chat", json=self._body(request)
-        ) as response:
-            if response.status_code != 200:
-                raise status_error(
-                    await capped_body(response, backend=self.name),
-                    backend=self.name,
-                    auth_hint=self._auth_hint,
-                    model_hint=self._pull_hint,
-                )
+        async with self._server.stream("POST", "/api/chat", json=self._body(request)) as response:
             try:
                 async with aclosing(capped_lines(response)) as lines:
                     async for line in lines:

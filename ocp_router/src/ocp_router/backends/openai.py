@@ -15,18 +15,16 @@ from typing import Any
 import httpx
 
 from ocp_router import _arguments
+from ocp_router.backends._endpoint import Endpoint, Hints
 from ocp_router.backends._http import (
     CHECK_TIMEOUT,
     CONTEXT_HINT,
     IDENTITY,
     PROBE_TIMEOUT,
     ClientOnFirstUse,
-    capped_send,
     hide_key,
     malformed,
     shown_url,
-    status_error,
-    transport_error,
     without_credentials,
 )
 from ocp_router.backends.base import (
@@ -88,6 +86,10 @@ class OpenAIBackend(ClosingBackend):
             auth,
             client,
         )
+        hints = Hints(reach=self._url_hint, auth=self._key_hint, missing=self._missing_hint(model))
+        self._server = Endpoint(
+            self._http, self.base_url, backend=self.name, hints=hints, key=api_key
+        )
 
     @property
     def model(self) -> str:
@@ -96,23 +98,15 @@ class OpenAIBackend(ClosingBackend):
     def __repr__(self) -> str:  # never show the key
         return f"OpenAIBackend(model={self._model!r}, base_url={self.shown_url!r})"
 
-    @property
-    def _client(self) -> httpx.AsyncClient:
-        return self._http.get()
-
     async def aclose(self) -> None:
         await self._http.aclose()
 
     async def is_available(self) -> bool:
         try:
-            response = await capped_send(
-                self._client,
-                "GET",
-                f"{self.base_url}/models",
-                backend=self.name,
-                timeout=CHECK_TIMEOUT,
+            response = await self._server.send(
+                "GET", "/models", checked=False, timeout=CHECK_TIMEOUT
             )
-        except (httpx.HTTPError, BackendError):
+        except BackendError:
             return False
         return response.status_code == 200
 
@@ -143,27 +137,15 @@ class OpenAIBackend(ClosingBackend):
                 f"{self.names.timeout}.",
                 backend=self.name,
             ) from exc
-        except httpx.HTTPError as exc:
-            raise transport_error(
-                exc, backend=self.name, url=self.base_url, hint=self._url_hint
-            ) from exc
         if response.status_code != 200:
-            raise status_error(
-                response,
-                backend=self.name,
-                auth_hint=self._key_hint,
-                model_hint=self._missing_hint(model),
-                key=self._key,
-            )
+            raise self._server.status_failure(response, self._missing_hint(model))
         answer = self._parse(response, started, model)
         if self.cut_check:
             self._check_read_whole(request, answer.prompt_tokens, model)
         return answer
 
     async def _post_chat(self, body: dict[str, Any]) -> httpx.Response:
-        return await capped_send(
-            self._client, "POST", f"{self.base_url}/chat/completions", backend=self.name, json=body
-        )
+        return await self._server.send("POST", "/chat/completions", checked=False, json=body)
 
     def _check_read_whole(self, request: GenerateRequest, read: int, model: str) -> None:
         """A server with no version to ask (unlike Ollama's, ollama_version.py): a count far
@@ -193,7 +175,7 @@ class OpenAIBackend(ClosingBackend):
     def transport_failure(self, exc: httpx.HTTPError) -> BackendError:
         """`exc`, met talking to this server, as this backend says it: what failed and its
         fix, naming the setting (for a caller that talks to the server itself: the proxy)."""
-        return transport_error(exc, backend=self.name, url=self.base_url, hint=self._url_hint)
+        return self._server.transport_failure(exc)
 
     @property
     def _url_hint(self) -> str:
@@ -209,26 +191,12 @@ class OpenAIBackend(ClosingBackend):
         `max_model_len`, OpenRouter `context_length`, LM Studio `max_context_length`). With
         `tools`, a one-token chat offering one tool tells whether it takes tools."""
         model = model or self._model
-        try:
-            response = await capped_send(
-                self._client,
-                "GET",
-                f"{self.base_url}/models",
-                backend=self.name,
-                timeout=PROBE_TIMEOUT,
-            )
-        except httpx.HTTPError as exc:
-            raise transport_error(
-                exc, backend=self.name, url=self.base_url, hint=self._url_hint
-            ) from exc
-        if response.status_code != 200:
-            raise status_error(
-                response,
-                backend=self.name,
-                auth_hint=self._key_hint,
-                model_hint=f"Check {self.names.base_url}: {self.shown_url}/models does not exist.",
-                key=self._key,
-            )
+        response = await self._server.send(
+            "GET",
+            "/models",
+            missing=f"Check {self.names.base_url}: {self.shown_url}/models does not exist.",
+            timeout=PROBE_TIMEOUT,
+        )
         try:
             listed = [m for m in response.json().get("data", []) if isinstance(m, dict)]
         except (json.JSONDecodeError, AttributeError) as exc:
@@ -279,15 +247,10 @@ class OpenAIBackend(ClosingBackend):
             ],
         }
         try:
-            response = await capped_send(
-                self._client,
-                "POST",
-                f"{self.base_url}/chat/completions",
-                backend=self.name,
-                json=body,
-                timeout=self.timeout,
+            response = await self._server.send(
+                "POST", "/chat/completions", checked=False, json=body, timeout=self.timeout
             )
-        except (httpx.HTTPError, BackendError):
+        except BackendError:
             return None
         if response.status_code == 200:
             return True
