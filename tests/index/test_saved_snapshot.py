@@ -279,6 +279,32 @@ async def test_a_snapshot_larger_than_the_bound_is_not_saved(
     assert not Path(f"{db}-snapshot-new").exists()
 
 
+async def test_a_saved_snapshot_is_on_the_disk_before_its_name_is(
+    repo: Path,  # noqa: F811
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # What a crash between the two would leave cannot be made in a test; the order can be
+    # seen: the new file's bytes synced (fsync of its descriptor), then renamed over the old.
+    db = tmp_path / "ocp.db"
+    done: list[str] = []
+    fsync, replace = os.fsync, os.replace
+
+    def synced(fd: int) -> None:
+        if os.path.samestat(os.fstat(fd), os.stat(f"{db}-snapshot-new")):
+            done.append("fsync new")
+        fsync(fd)
+
+    def renamed(src: object, dst: object) -> None:
+        done.append(f"rename {Path(str(src)).name}")
+        replace(src, dst)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "fsync", synced)  # the module calls os.fsync
+    monkeypatch.setattr(os, "replace", renamed)
+    await _saved_by_a_server(repo, db)
+    assert done == ["fsync new", "rename ocp.db-snapshot-new"]
+
+
 async def test_a_saved_snapshot_larger_than_a_lowered_bound_is_deleted(
     repo: Path,  # noqa: F811
     saved: Saved,

@@ -97,6 +97,7 @@ async def index_report(index: WorkspaceIndex, *, watching: bool = False) -> wire
             total=total,
             started_at=started,
         )
+    saved = await index.snapshots.saved_file()
     failed = workers_failed(await _meta(index, WORKERS_META_KEY))
     storage = await _storage_failed(index)
     return wire.IndexReport(
@@ -118,6 +119,15 @@ async def index_report(index: WorkspaceIndex, *, watching: bool = False) -> wire
         build=build,
         watcher=watcher,
         storage_failed=None if storage is None else redact_name(storage).text,
+        saved_snapshot=None
+        if saved is None
+        else wire.SavedSnapshotState(
+            state=saved.state,
+            key_matches=saved.key_matches,
+            bytes=saved.size,
+            saved_at=_iso(saved.modified) or "",
+            age_seconds=max(0, round(time.time() - saved.modified)),
+        ),
         # A worker's words may quote a path.
         workers_failed=(
             None
@@ -166,6 +176,8 @@ def render_report(report: wire.IndexReport, tool_names: ToolNameStyle) -> str:
         note = "" if b.state == "building" else ": the next update completes it"
         lines.append(f"build      {b.state}: {b.done:,}/{b.total:,} files{pct}{note}")
     lines.append(f"watcher    {report.watcher.detail}")
+    if (saved := report.saved_snapshot) is not None:
+        lines.append(f"snapshot   {_snapshot_line(saved)}")
     if report.storage_failed:
         lines.append(f"storage    the last update failed: {report.storage_failed}")
     if report.routing_error:
@@ -176,6 +188,31 @@ def render_report(report: wire.IndexReport, tool_names: ToolNameStyle) -> str:
             "slowly (the server's log on stderr has the workers' own words)"
         )
     return "\n".join(lines)
+
+
+#: What each state of the saved snapshot means for the next start.
+_SNAPSHOT_STATES = {
+    "current": "of the index as it is: the next start reads it",
+    "older": "of an earlier state of this index: the next start brings it up to date",
+    "other": "of another database or build: unused, the next start reads the rows",
+    "too_large": "larger than OCP_SNAPSHOT_MB: unused, the next start reads the rows",
+    "damaged": "cut short or damaged: unused, the next start reads the rows",
+}
+
+
+def _age(seconds: int) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def _snapshot_line(saved: wire.SavedSnapshotState) -> str:
+    key = "its key matches" if saved.key_matches else "its key does not match"
+    return (
+        f"{saved.bytes / 1e6:.1f} MB saved {_age(saved.age_seconds)} ago, {key}; "
+        f"{_SNAPSHOT_STATES[saved.state]}"
+    )
 
 
 def routing_line(error: str, tool_names: ToolNameStyle) -> str:

@@ -74,7 +74,13 @@ from ocp_wire.search import (
     SearchHit,
     SearchResult,
 )
-from ocp_wire.status import STATUS_URI, BuildState, IndexReport, WatcherState
+from ocp_wire.status import (
+    STATUS_URI,
+    BuildState,
+    IndexReport,
+    SavedSnapshotState,
+    WatcherState,
+)
 from ocp_wire.tools import RESTORE, ROUTE, SAVE, SEARCH, TOOL_SHAPES, ToolShape
 
 __version__ = version("ocp-wire")
@@ -121,6 +127,7 @@ __all__ = [
     "SaveArgs",
     "SaveResult",
     "SavedCitationOut",
+    "SavedSnapshotState",
     "SearchArgs",
     "SearchHit",
     "SearchResult",

@@ -29,6 +29,21 @@ class WatcherState(WireOut):
     detail: str
 
 
+class SavedSnapshotState(WireOut):
+    state: Literal["current", "older", "other", "too_large", "damaged"] = Field(
+        description="current: of the index as it is, a restart reads it; older: of an earlier "
+        "state of this index, a restart brings it up to date; other (another database or "
+        "build), too_large (over OCP_SNAPSHOT_MB), damaged (cut short or unreadable): unused, "
+        "a restart reads the index's rows"
+    )
+    key_matches: bool = Field(
+        description="Of this database (lineage, workspace, schema) and this build"
+    )
+    bytes: int
+    saved_at: str = Field(description="ISO time the file was last written")
+    age_seconds: int
+
+
 class IndexReport(WireOut):
     workspace: str
     database: str
@@ -63,6 +78,11 @@ class IndexReport(WireOut):
         default=None,
         description="Why the last update could not write the database (a full disk, a "
         "file-size limit, a disk I/O error) and what to do, with when; None once one works",
+    )
+    saved_snapshot: SavedSnapshotState | None = Field(
+        default=None,
+        description="The search snapshot a server saved beside the database for its next "
+        "start (`<database>-snapshot`); None when there is none",
     )
     workers_failed: str | None = Field(
         default=None,

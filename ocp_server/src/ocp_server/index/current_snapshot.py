@@ -16,8 +16,19 @@ from collections import Counter
 from pathlib import Path
 
 from ocp_server.daemon_thread import in_daemon_thread
+from ocp_server.index import change_log
+from ocp_server.index.chunk_columns import read_connection
 from ocp_server.index.lexical import Snapshot
-from ocp_server.index.saved_snapshot import SnapshotKey, remove_over, remove_saved, write_saved
+from ocp_server.index.saved_snapshot import (
+    SavedFile,
+    SnapshotKey,
+    remove_over,
+    remove_saved,
+    saved_file,
+    saved_path,
+    snapshot_key,
+    write_saved,
+)
 from ocp_server.index.snapshot_delta import Loaded, load_snapshot_since
 
 __all__ = ["CurrentSnapshot", "SAVE_EVERY"]
@@ -80,6 +91,22 @@ class CurrentSnapshot:
                 self.loads[how] += 1
                 self._loaded(current, how, first)
             return current
+
+    async def saved_file(self) -> SavedFile | None:
+        """The snapshot saved beside the database, against the database as it is now (for
+        `ocp-server status`); None when none is saved."""
+        if not saved_path(self.db_path).exists():
+            return None
+        return await asyncio.to_thread(self._saved_file)
+
+    def _saved_file(self) -> SavedFile | None:
+        conn = read_connection(self.db_path)
+        try:
+            conn.execute("BEGIN")  # the key and the generation of one state
+            key, generation = snapshot_key(conn), change_log.current_generation(conn)
+        finally:
+            conn.close()
+        return saved_file(self.db_path, key, generation, self._saved_bytes)
 
     def _loaded(self, snapshot: Snapshot, how: str, first: bool) -> None:
         if self._saved_bytes == 0:

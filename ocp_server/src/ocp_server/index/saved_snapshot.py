@@ -18,7 +18,9 @@ The format is numpy's `.npz` (a zip of `.npy` members, stored, never pickled: re
 snapshot's fields are laid out over the members) and one member per array; a tuple of strings
 is its UTF-8 text joined by NUL with a mask of its None; arrays two tables share (their keys)
 are stored once. Each member's CRC-32 is checked as it is read: a damaged file fails to read.
-It is written to `<database>-snapshot-new`, then renamed over `<database>-snapshot`.
+It is written to `<database>-snapshot-new`, flushed to the disk (fsync), then renamed over
+`<database>-snapshot`: renamed first, a crash could leave the new name on a file cut short,
+which its checks find only after a restart paid for reading it, and then the rows.
 """
 
 from __future__ import annotations
@@ -54,10 +56,12 @@ from ocp_server.index.postings import Postings
 
 __all__ = [
     "FORMAT",
+    "SavedFile",
     "SnapshotKey",
     "read_saved",
     "remove_over",
     "remove_saved",
+    "saved_file",
     "saved_path",
     "snapshot_key",
     "write_saved",
@@ -243,6 +247,7 @@ def write_saved(
                 new.unlink()
                 _too_large(db_path)
                 return False
+            os.fsync(out.fileno())  # its bytes on the disk before its name is
             os.replace(new, saved_path(db_path))
     except BaseException:
         new.unlink(missing_ok=True)
@@ -314,6 +319,57 @@ def _too_large(db_path: Path) -> None:
 
 
 # ---- reading --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SavedFile:
+    """What the saved snapshot's file is, as `ocp-server status` says it (its header alone
+    read: a member damaged further in is found by the read)."""
+
+    size: int  # bytes
+    modified: float  # its mtime
+    #: current: of this database as it is now; older: of this database, an earlier generation
+    #: (brought up to date when read); other: another database, schema, format or build;
+    #: too_large: over OCP_SNAPSHOT_MB; damaged: cut short, damaged or no regular file. The
+    #: last three are unused: a restart reads the rows.
+    state: str
+    key_matches: bool  # of this database (lineage, workspace, schema) and this build
+
+
+def saved_file(
+    db_path: Path, key: SnapshotKey, generation: str, max_bytes: int
+) -> SavedFile | None:
+    """The saved snapshot's file beside the database of `key`, now at `generation`; None when
+    there is none. Blocking."""
+    path = saved_path(db_path)
+    try:
+        fd = os.open(path, os.O_RDONLY | _OPEN_FLAGS)
+    except FileNotFoundError:
+        return None
+    except OSError:  # a link, a pipe no one writes
+        info = path.lstat()
+        return SavedFile(info.st_size, info.st_mtime, "damaged", False)
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        return SavedFile(info.st_size, info.st_mtime, "damaged", False)
+    try:
+        with os.fdopen(fd, "rb") as file, _npz(np.load(file, allow_pickle=False)) as npz:
+            too_large = max(info.st_size, _array_bytes(npz)) > max_bytes
+            header = json.loads(bytes(npz["header"]))
+            found = SnapshotKey(header["lineage"], header["workspace"], header["schema"])
+            build = (header["format"], header["build"]) == (FORMAT, _build())
+            saved_generation = header["generation"]
+    except Exception:  # noqa: BLE001 - cut short or damaged: what the read would find
+        return SavedFile(info.st_size, info.st_mtime, "damaged", False)
+    matches = build and found == key
+    if too_large:
+        state = "too_large"
+    elif not matches:
+        state = "other"
+    else:
+        state = "current" if saved_generation == generation else "older"
+    return SavedFile(info.st_size, info.st_mtime, state, matches)
 
 
 def read_saved(db_path: Path, key: SnapshotKey, max_bytes: int) -> Snapshot | None:
