@@ -5,23 +5,17 @@ said on stderr; `--force` builds a separate index of the folder."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.server.test_cli_first_run import run as run_in
 
-def run(cwd: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "ocp_server.cli", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={"PATH": os.environ["PATH"], "HOME": str(cwd.parent.parent), **env},
-    )
+
+def run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """The CLI run in `cwd`, the home folder above the workspace's."""
+    return run_in(cwd, *args, home=cwd.parent.parent)
 
 
 @pytest.fixture
