@@ -18,6 +18,12 @@ from ocp_server.memory import MemoryStore, NoteIn
 from tests.server.test_memory_citations import Clock, Repo
 
 CONFIG = "import os\n\n\nTIMEOUT = 10\nRETRIES = 3\n\n\ndef load():\n    return os.environ\n"
+# Another module that happens to repeat the cited lines (and the import).
+OTHER = (
+    "import os\n\n\nTIMEOUT = 10\nRETRIES = 3\n\n\n"
+    "def fetch(url):\n    for attempt in range(RETRIES):\n        pass\n\n\n"
+    "def retry_later(task):\n    task.delay(TIMEOUT)\n"
+)
 
 
 @pytest.fixture(params=["no git", "git, never added"])
@@ -87,14 +93,78 @@ async def test_a_copy_is_not_followed_while_its_original_stays(repo: Repo) -> No
     assert "TIMEOUT = 30" in (stale.citations[0].change or "")
 
 
-async def test_a_file_that_only_repeats_the_lines_is_not_taken_for_the_moved_one(
+async def test_a_short_block_follows_its_file_moved_and_edited_before_the_index_saw_it(
     repo: Repo,
 ) -> None:
+    # Was: stale, "src/config.py was deleted": the new file's bytes are not the old ones, so
+    # only the lines the two share tell it is the same file (index/edited_moves.py).
+    repo.write("src/config.py", CONFIG)
+    await repo.reindex()
+    await _note(repo, "src/config.py:4-5")
+    (repo.root / "lib").mkdir()
+    (repo.root / "src/config.py").rename(repo.root / "lib/limits.py")
+    repo.write("lib/limits.py", '"""Limits."""\n' + CONFIG + "\n\ndef save():\n    pass\n")
+    await repo.reindex()
+    brief = await repo.memory.restore()
+    assert brief.stale == (), brief.stale[0].citations
+    (citation,) = brief.notes[0].citations
+    assert (citation.status, citation.citation, citation.moved_from) == (
+        "moved",
+        "lib/limits.py:5-6",
+        "src/config.py:4-5",
+    )
+
+
+async def test_a_file_that_merely_shares_the_cited_lines_is_not_taken_for_the_moved_one(
+    repo: Repo,
+) -> None:
+    # The cited lines, and an import, in a file that is otherwise another: not the one moved.
     repo.write("src/config.py", CONFIG)
     await repo.reindex()
     await _note(repo, "src/config.py:4-5")
     (repo.root / "src/config.py").unlink()
-    repo.write("src/defaults.py", CONFIG + "\nDEBUG = False\n")
+    repo.write("src/defaults.py", OTHER)
+    await repo.reindex()
+    brief = await repo.memory.restore()
+    (stale,) = brief.stale
+    assert stale.citations[0].change == "src/config.py was deleted"
+
+
+async def test_a_copy_is_followed_once_its_original_is_removed_in_a_later_update(
+    repo: Repo,
+) -> None:
+    # Was: stale, "src/config.py was deleted": the copy was indexed before the original
+    # went, so it was no new file to pair the gone one with.
+    repo.write("src/config.py", CONFIG)
+    await repo.reindex()
+    await _note(repo, "src/config.py:4-5")
+    (repo.root / "lib").mkdir()
+    shutil.copy(repo.root / "src/config.py", repo.root / "lib/limits.py")
+    await repo.reindex()
+    brief = await repo.memory.restore()
+    assert brief.notes[0].citations[0].citation == "src/config.py:4-5"  # the original stays
+    (repo.root / "src/config.py").unlink()
+    await repo.reindex()
+    brief = await repo.memory.restore()
+    assert brief.stale == (), brief.stale[0].citations
+    (citation,) = brief.notes[0].citations
+    assert (citation.status, citation.citation, citation.moved_from) == (
+        "moved",
+        "lib/limits.py:4-5",
+        "src/config.py:4-5",
+    )
+
+
+async def test_a_file_moved_and_edited_into_two_alike_files_is_followed_to_neither(
+    repo: Repo,
+) -> None:
+    # Two new files each as like the gone one: which one it became is a guess.
+    repo.write("src/config.py", CONFIG)
+    await repo.reindex()
+    await _note(repo, "src/config.py:4-5")
+    (repo.root / "src/config.py").unlink()
+    repo.write("src/limits.py", CONFIG + "\nDEBUG = False\n")
+    repo.write("src/bounds.py", CONFIG + "\nDEBUG = True\n")
     await repo.reindex()
     brief = await repo.memory.restore()
     (stale,) = brief.stale

@@ -63,4 +63,5 @@ async def test_lines_of_a_moved_file_edited_there_are_stale_not_found_in_another
     brief = await repo.memory.restore()
     assert brief.decisions == ()
     (stale,) = brief.stale
-    assert stale.citations[0].change == "src/settings.py was deleted"
+    # the file renamed and edited (much the same lines): where it went is said, not "deleted"
+    assert stale.citations[0].change == "src/settings.py was renamed to lib/timeouts.py"

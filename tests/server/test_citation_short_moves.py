@@ -11,6 +11,7 @@ import pytest
 
 import ocp_wire as wire
 from tests.server.inproc import inproc_client, text_of
+from tests.server.test_citation_index_moves import OTHER
 from tests.workspace_fixture import git
 
 CONFIG = "import os\n\n\nTIMEOUT = 10\nRETRIES = 3\n\n\ndef load():\n    return os.environ\n"
@@ -59,7 +60,8 @@ async def test_a_short_block_in_a_file_of_another_name_git_does_not_know_of_stay
     workspace: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Two lines found in some other file prove nothing: that file may only repeat them. (The
-    # very same bytes under another name are the file renamed: test_citation_index_moves.py.)
+    # same bytes, or much the same lines, under another name are the file renamed:
+    # test_citation_index_moves.py.)
     (workspace / "src" / "config.py").write_text(CONFIG)
     git(workspace, "add", "-A")
     git(workspace, "commit", "-qm", "config")
@@ -68,7 +70,7 @@ async def test_a_short_block_in_a_file_of_another_name_git_does_not_know_of_stay
         saved = await client.call_tool("ocp_result_save", {"notes": [NOTE]})
         assert not saved.is_error, text_of(saved)
         (workspace / "src" / "config.py").unlink()
-        (workspace / "src" / "defaults.py").write_text(CONFIG + "\nDEBUG = False\n")
+        (workspace / "src" / "defaults.py").write_text(OTHER)
         await client.call_tool("ocp_context_search", {"query": "TIMEOUT"})  # re-indexed
         raw = await client.call_tool("ocp_session_restore", {})
     result = wire.RestoreResult.model_validate(raw.structured_content)

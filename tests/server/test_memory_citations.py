@@ -496,7 +496,9 @@ async def test_a_file_renamed_with_its_cited_function_changed_says_where_it_is_n
     await repo.reindex()
     (stale,) = (await repo.memory.restore()).stale
     assert stale.citations[0].change == (
-        "src/auth.py was deleted; `verify_token` is now in src/session.py:6-8, changed: "
+        # much the same lines under a new name: the file renamed (index/edited_moves.py)
+        "src/auth.py was renamed to src/session.py; `verify_token` is now in "
+        "src/session.py:6-8, changed: "
         "-`return hmac.compare_digest(token, secret)` +`return token == secret`"
     )
 

@@ -29,6 +29,7 @@ import aiosqlite
 from ocp_server.index import nested, secret_files
 from ocp_server.index.change_log import ChangeLog, next_generation
 from ocp_server.index.clean_text import fill_flags, forget_other_rules
+from ocp_server.index.edited_moves import EditedMoves
 from ocp_server.index.file_chunks import Processed, process_file
 from ocp_server.index.file_pool import Workers, file_pool, note_workers
 from ocp_server.index.file_secrets import claim_named, named_with_our_rules
@@ -147,6 +148,7 @@ class Indexer:
         self.git_head = git_head
         self.history_commits = history_commits
         self.changes = ChangeLog()  # what the running write changes, recorded with it
+        self.edited = EditedMoves({})  # the update's dropped files, by their lines
 
     async def update(self, progress: Progress | None = None) -> IndexSummary:
         """Index what changed. LeaseLost when another process took the lease over meanwhile
@@ -224,6 +226,9 @@ class Indexer:
         todo = [c for c in listing.candidates if _looks_changed(known.get(c.path), c)]
         if progress is not None:
             progress(0, len(todo))
+        # a file moved and edited at once is paired by its lines (edited_moves.py)
+        new = [c.path for c in todo if c.path not in known]
+        self.edited = await EditedMoves.before_drop(self.db, removed, new)
         if removed:
             await self._transaction(self._delete_files, removed)
             summary.removed = len(removed)
@@ -394,10 +399,10 @@ class Indexer:
             raise
 
     async def _delete_files(self, file_ids: list[int]) -> bool:
+        await record_gone(self.db, file_ids, time.time())  # a plain `mv` is paired (moves.py)
         for start in range(0, len(file_ids), 500):
             ids = file_ids[start : start + 500]
             marks = ",".join("?" * len(ids))
-            await record_gone(self.db, ids, time.time())  # a plain `mv` is paired (moves.py)
             await self.db.execute(f"DELETE FROM chunks WHERE file_id IN ({marks})", ids)
             await self.db.execute(f"DELETE FROM files WHERE id IN ({marks})", ids)
         self.changes.files.update(file_ids)
@@ -476,10 +481,9 @@ class Indexer:
                 for p in changed
             ],
         )
-        await pair_new(
-            self.db,
-            [(p.candidate.path, p.content_hash) for p in changed if p.candidate.path not in known],
-        )
+        new = [p for p in changed if p.candidate.path not in known]
+        await pair_new(self.db, [(p.candidate.path, p.content_hash) for p in new])
+        await self.edited.pair(self.db, new)
         paths = [p.candidate.path for p in changed]
         marks = ",".join("?" * len(paths))
         file_ids = {

@@ -5,9 +5,11 @@ this: the update that lists the workspace after it finds the old path gone and t
 new, with the same content hash. The index records each file it drops (its path and hash)
 and pairs it with a new file of the same hash written since, so a citation of the old path
 can follow the file (citations/view.py `CodeView.moved_to`) even after the new one is edited.
-A copy is never paired while its original stays: only a dropped file is. Two dropped files
-of one content (two empty `__init__.py` moved with their folders) pair only by their name;
-left ambiguous, neither is followed. Nor is a file of another extension (`.py` to `.txt`).
+A copy is never paired while its original stays: only a dropped file is, with a new file or
+with a copy indexed before it went (`cp` in one update, `rm` in a later one). Two dropped
+files of one content (two empty `__init__.py` moved with their folders) pair only by their
+name; left ambiguous, neither is followed. Nor is a file of another extension (`.py` to
+`.txt`). A file moved and edited at once is paired by its lines (edited_moves.py).
 """
 
 from __future__ import annotations
@@ -40,11 +42,42 @@ async def record_gone(db: aiosqlite.Connection, file_ids: Sequence[int], now: fl
             (now, *ids),
         )
     if file_ids:
+        await _pair_kept(db, file_ids, now)
         await db.execute(
             "DELETE FROM gone_files WHERE gone_at < "
             "(SELECT gone_at FROM gone_files ORDER BY gone_at DESC LIMIT 1 OFFSET ?)",
             (KEEP_GONE,),
         )
+
+
+async def _pair_kept(db: aiosqlite.Connection, file_ids: Sequence[int], now: float) -> None:
+    """Pair the files just dropped (`file_ids`, recorded gone at `now`) with the indexed files
+    that stay and hold their very bytes: a copy made before its original went, in an earlier
+    update, was no new file for `pair_new` to pair it with."""
+    dropped = set(file_ids)
+    gone: defaultdict[str, list[str]] = defaultdict(list)
+    for path, content_hash in await db.execute_fetchall(
+        "SELECT path, content_hash FROM gone_files WHERE gone_at = ? AND moved_to IS NULL",
+        (now,),
+    ):
+        gone[str(content_hash)].append(str(path))
+    if not gone:
+        return
+    kept: defaultdict[str, list[str]] = defaultdict(list)
+    hashes = list(gone)
+    for start in range(0, len(hashes), _BATCH):
+        part = hashes[start : start + _BATCH]
+        for file_id, path, content_hash in await db.execute_fetchall(
+            "SELECT id, path, content_hash FROM files WHERE skip_reason IS NULL "
+            f"AND content_hash IN ({_marks(part)})",
+            part,
+        ):
+            if int(file_id) not in dropped:
+                kept[str(content_hash)].append(str(path))
+    pairs: list[tuple[str, str]] = []
+    for content_hash, olds in gone.items():
+        pairs += _paired(olds, kept[content_hash])
+    await db.executemany("UPDATE gone_files SET moved_to = ? WHERE path = ?", pairs)
 
 
 async def pair_new(db: aiosqlite.Connection, written: Sequence[tuple[str, str]]) -> None:

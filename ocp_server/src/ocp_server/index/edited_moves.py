@@ -1,0 +1,142 @@
+"""Files the index saw move and change at once: one gone, one new, much the same lines.
+
+A plain `mv` git was never told of, with an edit before the index saw it (the file renamed
+in an editor and saved, or edited while no server ran), leaves no file of the very same
+bytes (index/moves.py pairs those), so its citations had only their own content to go by,
+and a block too short to prove anything found anywhere went stale. Within one update, each
+file dropped is compared with the new files of its extension by their lines, as git's
+rename detection compares them, and paired with the one it shares most with when that is
+at least SAME_FILE of the larger file's distinct lines (git's default, `-M50%`: what `git
+status` would call a rename had git been told) and MIN_SHARED lines: a file that only
+repeats a few of its lines (the cited ones, an import) is another file. One more alike to
+two, or two to one, is a guess: neither is paired.
+
+Bounded: only an update that drops files and adds some of their extension reads any, at
+most SKETCHED files each way, their texts as the index stored them (its chunks), unpacked
+once. The comparison lives for one update; a file that comes later is not a move.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import PurePosixPath
+from typing import Final
+
+import aiosqlite
+
+from ocp_server.index.file_chunks import Processed
+from ocp_server.index.lexicon import unpack_text
+
+__all__ = ["EditedMoves", "MIN_SHARED", "SAME_FILE", "SKETCHED", "similarity"]
+
+SAME_FILE: Final = 0.5  # shared distinct lines over the larger file's: git's -M50%
+MIN_SHARED: Final = 3  # below this, a small file's few common lines prove nothing
+SKETCHED: Final = 200  # files read on each side in one update
+_BATCH: Final = 500  # SQLite's bound parameters a statement
+
+
+class EditedMoves:
+    """The distinct lines of the files one update dropped, to pair with the new ones."""
+
+    def __init__(self, gone: dict[str, frozenset[str]]) -> None:
+        self.gone = gone  # path -> its distinct lines (stripped, not blank)
+        self._compared = 0
+
+    @classmethod
+    async def before_drop(
+        cls, db: aiosqlite.Connection, file_ids: Sequence[int], new_paths: Iterable[str]
+    ) -> EditedMoves:
+        """The lines of the files `file_ids` about to be dropped whose extension one of
+        `new_paths` (the update's files new to the index) has: read while their chunks are
+        still stored."""
+        kinds = {PurePosixPath(p).suffix for p in new_paths}
+        if not kinds:
+            return cls({})
+        texts: dict[str, list[str]] = {}
+        for start in range(0, len(file_ids), _BATCH):
+            ids = list(file_ids[start : start + _BATCH])
+            rows = await db.execute_fetchall(
+                "SELECT f.path, c.text FROM files f JOIN chunks c ON c.file_id = f.id "
+                f"WHERE f.id IN ({','.join('?' * len(ids))}) AND f.skip_reason IS NULL "
+                "ORDER BY f.id",
+                ids,
+            )
+            for path, text in rows:
+                path = str(path)
+                if PurePosixPath(path).suffix not in kinds:
+                    continue
+                if path not in texts and len(texts) >= SKETCHED:
+                    continue
+                texts.setdefault(path, []).append(unpack_text(bytes(text)))
+        return cls({path: _lines(parts) for path, parts in texts.items()})
+
+    async def pair(self, db: aiosqlite.Connection, written: Sequence[Processed]) -> None:
+        """Pair the dropped files not paired yet (by their bytes, moves.py) with the most
+        alike of `written`, files new to the index just chunked, when alike enough."""
+        if not self.gone or self._compared >= SKETCHED:
+            return
+        kinds = {PurePosixPath(p).suffix for p in self.gone}
+        new: dict[str, frozenset[str]] = {}
+        for p in written:
+            if p.chunks is None or PurePosixPath(p.candidate.path).suffix not in kinds:
+                continue
+            if self._compared >= SKETCHED:
+                break
+            self._compared += 1
+            new[p.candidate.path] = _lines(unpack_text(c.text) for c in p.chunks)
+        if not new:
+            return
+        paths = list(self.gone)
+        unpaired: set[str] = set()
+        for start in range(0, len(paths), _BATCH):
+            part = paths[start : start + _BATCH]
+            unpaired |= {
+                str(r[0])
+                for r in await db.execute_fetchall(
+                    "SELECT path FROM gone_files WHERE moved_to IS NULL "
+                    f"AND path IN ({','.join('?' * len(part))})",
+                    part,
+                )
+            }
+        pairs = _pairs({p: s for p, s in self.gone.items() if p in unpaired}, new)
+        await db.executemany("UPDATE gone_files SET moved_to = ? WHERE path = ?", pairs)
+        for _, old in pairs:
+            del self.gone[old]
+
+
+def similarity(old: frozenset[str], new: frozenset[str]) -> float:
+    """Distinct lines the two share over the larger one's (0 below MIN_SHARED shared)."""
+    shared = len(old & new)
+    return shared / max(len(old), len(new)) if shared >= MIN_SHARED else 0.0
+
+
+def _pairs(
+    gone: dict[str, frozenset[str]], new: dict[str, frozenset[str]]
+) -> list[tuple[str, str]]:
+    """(new, old) for each dropped file whose most alike new file of its extension is alike
+    enough and has no other dropped file as alike (nor it another new one)."""
+    best_new: dict[str, tuple[float, list[str]]] = {}
+    best_old: dict[str, tuple[float, list[str]]] = {}
+    for old, old_lines in gone.items():
+        suffix = PurePosixPath(old).suffix
+        for path, lines in new.items():
+            if PurePosixPath(path).suffix != suffix:
+                continue
+            score = similarity(old_lines, lines)
+            if score < SAME_FILE:
+                continue
+            for best, key, other in ((best_new, old, path), (best_old, path, old)):
+                top = best.get(key)
+                if top is None or score > top[0]:
+                    best[key] = (score, [other])
+                elif score == top[0]:
+                    top[1].append(other)
+    return [
+        (news[0], old)
+        for old, (_, news) in best_new.items()
+        if len(news) == 1 and best_old[news[0]][1] == [old]
+    ]
+
+
+def _lines(texts: Iterable[str]) -> frozenset[str]:
+    return frozenset(s for text in texts for line in text.splitlines() if (s := line.strip()))
