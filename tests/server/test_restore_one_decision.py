@@ -65,3 +65,32 @@ async def test_an_unknown_decision_id_is_refused_naming_the_argument(
 def test_a_decision_id_below_one_is_refused() -> None:
     with pytest.raises(ValueError, match="decision"):
         wire.RestoreArgs.model_validate({"decision": 0})
+
+
+@pytest.mark.parametrize("stale", ["list", "count"])
+async def test_a_stale_decision_asked_for_by_its_id_is_shown_marked_stale_whatever_the_policy(
+    app: AppState, workspace: Path, stale: str
+) -> None:
+    # Was: with stale="count" the decision asked for was dropped (stale ones only counted),
+    # and the brief said nothing of it.
+    ws = await opened(app, workspace)
+    args = {"title": "Tokens", "decision": "constant time", "citations": ["verify_token"]}
+    saved = await app.save(ws, wire.SaveArgs.model_validate({"decisions": [args]}))
+    (decision_id,) = saved.decision_ids
+    auth = workspace / "src" / "auth.py"
+    auth.write_text(auth.read_text().replace("hmac.compare_digest(token, secret)", "token == s"))
+
+    out = await app.restore(
+        ws,
+        wire.RestoreArgs.model_validate(
+            {"decision": decision_id, "stale": stale, "max_tokens": 300}
+        ),
+    )
+
+    assert out.decisions == []
+    (shown,) = out.stale
+    assert (shown.kind, shown.id, shown.text) == ("decision", decision_id, "constant time")
+    assert f"- decision #{decision_id} " in out.brief
+    assert "not listed" not in out.brief, out.brief
+    assert "token == s" in out.brief  # what changed, as a stale memory says it
+    assert out.omitted == {}

@@ -107,6 +107,7 @@ class MemoryRestores(CitationChecks):
                 snapshot = await self._snapshot(params)
                 due = None if checked else await self._checks_due(snapshot)
                 if due is None and decision is not None:
+                    stale = "list"  # the one asked for is shown, stale or not: none is counted
                     item = await self._decision(decision)
                     totals = {s: int(s == item.section) for s in snapshot.totals}
                     snapshot = replace(snapshot, totals=totals)  # it alone: nothing left out
