@@ -26,6 +26,7 @@ from ocp_server.server import TOOLS, ToolSpec
 
 TOOL_NAMES = [spec.underscore for spec in TOOLS] + [spec.verb for spec in TOOLS]
 MAX_ERROR_TEXT = 2_100  # the server caps error texts at 2,000 characters plus a note
+NO_SUCH_DECISION = 1_000_000  # ids from here on are more than any fuzzing run saves
 
 # ---- values -----------------------------------------------------------------------------------
 _text = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), min_size=0, max_size=60)
@@ -87,7 +88,16 @@ VALID: dict[str, st.SearchStrategy[dict[str, Any]]] = {
         },
     ),
     "ocp_session_restore": st.fixed_dictionaries(
-        {}, optional={"query": _prose, "max_tokens": st.integers(300, 20_000)}
+        {},
+        optional={
+            "query": _prose,
+            "max_tokens": st.integers(300, 20_000),
+            "stale": st.sampled_from(["list", "count"]),
+            # ids the saves made (shown), and ones no save can have made (refused)
+            "decision": st.one_of(
+                st.integers(1, 40), st.integers(NO_SUCH_DECISION, wire.MAX_DB_ID)
+            ),
+        },
     ),
     "ocp_model_route": st.one_of(
         st.fixed_dictionaries(
@@ -193,6 +203,9 @@ def must_refuse(case: Case) -> bool:
         try:
             parse_payload(args.messages, system=args.system, tools=args.tools)
         except PayloadError:
+            return True
+    if isinstance(args, wire.RestoreArgs) and args.answer_of is None:
+        if args.decision is not None and args.decision >= NO_SUCH_DECISION:
             return True
     if isinstance(args, wire.SaveArgs):
         if args.trace_id is not None or any(d.supersedes for d in args.decisions):
@@ -337,4 +350,23 @@ def check_answer(case: Case, result: CallToolResult) -> str | None:
         output: BaseModel = spec.output.model_validate(result.structured_content)
     except ValidationError as exc:
         return f"structured content that does not match the output schema: {exc}"
+    if isinstance(output, wire.RestoreResult):
+        return _decision_shown(case, output)
     return None if output is not None else "no structured content"
+
+
+def _decision_shown(case: Case, out: wire.RestoreResult) -> str | None:
+    """A restore asking for one decision by id shows that one alone, as the brief's first
+    item (active or stale, whatever the stale policy and budget), or refuses."""
+    assert case.spec is not None
+    args = case.spec.args.model_validate(case.arguments)
+    if not isinstance(args, wire.RestoreArgs) or args.decision is None or args.answer_of:
+        return None
+    shown = [d.id for d in out.decisions] + [s.id for s in out.stale if s.kind == "decision"]
+    if shown != [args.decision]:
+        return f"decision {args.decision} asked for; shown: {shown}"
+    if out.notes or out.state or out.open_items or out.omitted or "left out" in out.brief:
+        return f"decision {args.decision} asked for; more shown or left out: {out.brief!r}"
+    if "not listed" in out.brief:  # the one asked for is listed, stale or not
+        return f"decision {args.decision} asked for; the brief counts one as not listed"
+    return None
