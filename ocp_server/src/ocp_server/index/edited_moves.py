@@ -12,8 +12,9 @@ repeats a few of its lines (the cited ones, an import) is another file. One more
 two, or two to one, is a guess: neither is paired.
 
 Bounded: only an update that drops files and adds some of their extension reads any, at
-most SKETCHED files each way, their texts as the index stored them (its chunks), unpacked
-once. The comparison lives for one update; a file that comes later is not a move.
+most SKETCHED files and SKETCHED_CHARS characters each way, their texts as the index stored
+them (its chunks), unpacked once. The comparison lives for one update: a file that comes
+in a later one is not taken for a move.
 """
 
 from __future__ import annotations
@@ -27,11 +28,12 @@ import aiosqlite
 from ocp_server.index.file_chunks import Processed
 from ocp_server.index.lexicon import unpack_text
 
-__all__ = ["EditedMoves", "MIN_SHARED", "SAME_FILE", "SKETCHED", "similarity"]
+__all__ = ["EditedMoves", "MIN_SHARED", "SAME_FILE", "SKETCHED", "SKETCHED_CHARS", "similarity"]
 
 SAME_FILE: Final = 0.5  # shared distinct lines over the larger file's: git's -M50%
 MIN_SHARED: Final = 3  # below this, a small file's few common lines prove nothing
 SKETCHED: Final = 200  # files read on each side in one update
+SKETCHED_CHARS: Final = 8_000_000  # and their text, on each side
 _BATCH: Final = 500  # SQLite's bound parameters a statement
 
 
@@ -40,7 +42,8 @@ class EditedMoves:
 
     def __init__(self, gone: dict[str, frozenset[str]]) -> None:
         self.gone = gone  # path -> its distinct lines (stripped, not blank)
-        self._compared = 0
+        self._compared = 0  # new files read, and their characters: SKETCHED, SKETCHED_CHARS
+        self._chars = 0
 
     @classmethod
     async def before_drop(
@@ -53,6 +56,7 @@ class EditedMoves:
         if not kinds:
             return cls({})
         texts: dict[str, list[str]] = {}
+        chars = 0
         for start in range(0, len(file_ids), _BATCH):
             ids = list(file_ids[start : start + _BATCH])
             rows = await db.execute_fetchall(
@@ -65,25 +69,28 @@ class EditedMoves:
                 path = str(path)
                 if PurePosixPath(path).suffix not in kinds:
                     continue
-                if path not in texts and len(texts) >= SKETCHED:
+                if path not in texts and (len(texts) >= SKETCHED or chars >= SKETCHED_CHARS):
                     continue
                 texts.setdefault(path, []).append(unpack_text(bytes(text)))
+                chars += len(texts[path][-1])
         return cls({path: _lines(parts) for path, parts in texts.items()})
 
     async def pair(self, db: aiosqlite.Connection, written: Sequence[Processed]) -> None:
         """Pair the dropped files not paired yet (by their bytes, moves.py) with the most
         alike of `written`, files new to the index just chunked, when alike enough."""
-        if not self.gone or self._compared >= SKETCHED:
+        if not self.gone or self._compared >= SKETCHED or self._chars >= SKETCHED_CHARS:
             return
         kinds = {PurePosixPath(p).suffix for p in self.gone}
         new: dict[str, frozenset[str]] = {}
         for p in written:
             if p.chunks is None or PurePosixPath(p.candidate.path).suffix not in kinds:
                 continue
-            if self._compared >= SKETCHED:
+            if self._compared >= SKETCHED or self._chars >= SKETCHED_CHARS:
                 break
+            texts = [unpack_text(c.text) for c in p.chunks]
             self._compared += 1
-            new[p.candidate.path] = _lines(unpack_text(c.text) for c in p.chunks)
+            self._chars += sum(map(len, texts))
+            new[p.candidate.path] = _lines(texts)
         if not new:
             return
         paths = list(self.gone)
