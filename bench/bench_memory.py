@@ -1,7 +1,7 @@
 """Memory under refactoring: are stale memories ever served as valid? And max-size saves.
 
     uv run python bench/bench_memory.py [--memories 1000] [--edits 100] [--seed 16]
-        [--max-saves 4] [--part all|refactoring|saves] [--sources pinned|current]
+        [--max-saves 4] [--part all|refactoring|saves] [--sources pinned|current] [--file-moves]
 
 A sample repository (a git copy of this repository's Python sources, as of commit SNAPSHOT:
 pinned, so that figures stay comparable across rounds; `--sources current` takes the working
@@ -9,7 +9,10 @@ tree instead) gets MEMORIES memories,
 each citing code the way agents do: a definition by name, `path:start-end` of a definition
 or of a few lines inside one. Then EDITS random edits land, with a full restore every ten:
 body changes, renames, deletions, functions moved to other files, lines inserted above,
-trailing blanks added, files deleted, files reverted. After each restore every memory served
+trailing blanks added, files deleted, files reverted (with `--file-moves`, also files moved by
+a plain `mv` into a new folder and edited before the index sees them, and files copied whose
+original goes in a later batch, and a fifth of the memories cite a line or two outside any
+definition). After each restore every memory served
 as a fact (valid or moved) is compared with the file on disk at the place it names, by an
 oracle written here, independent of OCP's checks: the lines there must be the lines saved.
 
@@ -155,10 +158,48 @@ def spans(text: str) -> list[tuple[str, int, int, int, int]]:
 class Editor:
     """Random refactoring steps on the sample repository."""
 
-    def __init__(self, root: Path, rnd: random.Random) -> None:
+    def __init__(self, root: Path, rnd: random.Random, file_moves: bool = False) -> None:
         self.root, self.rnd = root, rnd
         self.edited: set[str] = set()
         self.moves = 0
+        self.file_moves = file_moves  # also files moved and edited, copied then removed
+        self.went: dict[str, str] = {}  # a file moved or copied (then removed) -> where to
+        self.copied: list[Path] = []  # originals copied in this batch, removed in a later one
+        self.ready: list[Path] = []  # ... copied in an earlier batch
+
+    def new_batch(self) -> None:
+        """The index saw this batch: a copy made in it may lose its original from now on."""
+        self.ready, self.copied = self.ready + self.copied, []
+
+    def _went(self, old: Path, new: Path) -> None:
+        old_rel, new_rel = (str(p.relative_to(self.root)) for p in (old, new))
+        self.went = {k: new_rel if v == old_rel else v for k, v in self.went.items()}
+        self.went[old_rel] = new_rel
+
+    def where_now(self, rel: str) -> str | None:
+        return self.went.get(rel)
+
+    def move_file(self, kind: str) -> str:
+        """`mvedit`: a plain `mv` into a new folder under a new name, a header line added
+        before the index sees it; `cprm`: a copy, its original removed in a later batch."""
+        if kind == "cprm" and self.ready:
+            original = self.ready.pop()
+            if original.exists():
+                original.unlink()
+                self.edited.add(str(original.relative_to(self.root)))
+            return kind
+        path = self.rnd.choice([p for p in self.files() if p not in self.copied + self.ready])
+        self.moves += 1
+        target = self.root / ("renamed" if kind == "mvedit" else "copies") / f"f{self.moves}.py"
+        target.parent.mkdir(exist_ok=True)
+        if kind == "mvedit":
+            path.rename(target)
+            self.write(target, ["# moved by a refactor", *_lines(target)])
+        else:
+            shutil.copy(path, target)
+            self.copied.append(path)
+        self._went(path, target)
+        return kind
 
     def files(self) -> list[Path]:
         return sorted(p for p in self.root.rglob("*.py") if ".git" not in p.parts)
@@ -177,10 +218,13 @@ class Editor:
         self.edited.add(str(path.relative_to(self.root)))
 
     def step(self) -> str:
-        kind = self.rnd.choices(
-            ["body", "shift", "move", "rename", "delete", "blanks", "unlink", "revert"],
-            weights=[30, 20, 15, 10, 5, 10, 3, 7],
-        )[0]
+        kinds = ["body", "shift", "move", "rename", "delete", "blanks", "unlink", "revert"]
+        weights = [30, 20, 15, 10, 5, 10, 3, 7]
+        if self.file_moves:
+            kinds, weights = [*kinds, "mvedit", "cprm"], [*weights, 8, 8]
+        kind = self.rnd.choices(kinds, weights=weights)[0]
+        if kind in ("mvedit", "cprm"):
+            return self.move_file(kind)
         if kind == "shift":
             path = self.rnd.choice(self.files())
             self.write(path, ["# a new header", "# added by a refactor", "", *_lines(path)])
@@ -227,9 +271,21 @@ def _lines(path: Path) -> list[str]:
 
 # ---- the run -------------------------------------------------------------------------------
 async def save_memories(
-    memory: MemoryStore, conn: aiosqlite.Connection, root: Path, count: int, rnd: random.Random
+    memory: MemoryStore,
+    conn: aiosqlite.Connection,
+    root: Path,
+    count: int,
+    rnd: random.Random,
+    module_lines: bool = False,
 ) -> dict[int, list[str]]:
-    """Notes citing code three ways; returns note id -> the lines saved."""
+    """Notes citing code three ways (with `module_lines`, a fifth of them a line or two outside
+    any definition instead: an import, a constant); returns note id -> the lines saved."""
+    outside = list(
+        await conn.execute_fetchall(
+            "SELECT f.path, c.start_line, c.end_line FROM chunks c "
+            "JOIN files f ON f.id = c.file_id WHERE c.symbol IS NULL AND f.path LIKE '%.py'"
+        )
+    )
     rows = list(
         await conn.execute_fetchall(
             "SELECT f.path, c.start_line, c.end_line, c.symbol, c.scope FROM chunks c "
@@ -242,7 +298,11 @@ async def save_memories(
     while len(saved) < count:
         path, start, end, symbol, scope = rnd.choice(rows)
         way = rnd.random()
-        if way < 0.4:
+        if module_lines and rnd.random() < 0.2:
+            path, start, end = rnd.choice(outside)
+            a = rnd.randrange(start, end + 1)
+            cite, symbol = f"{path}:{a}-{min(end, a + rnd.randrange(0, 2))}", "lines"
+        elif way < 0.4:
             cite = f"{path}:{scope + '.' if scope else ''}{symbol}"
         elif way < 0.7 or end - start < 4:
             cite = f"{path}:{start}-{end}"
@@ -269,13 +329,14 @@ async def run(
     saves: int = 4,
     part: str = "all",
     sources: str = "pinned",
+    file_moves: bool = False,
 ) -> None:
     root = make_repo(sources)
     try:
         if part in ("all", "saves"):
             await run_saves(root, saves)
         if part in ("all", "refactoring"):
-            await run_refactoring(root, memories, edits, seed)
+            await run_refactoring(root, memories, edits, seed, file_moves)
     finally:
         if keep:
             print(f"the sample repository and its database are kept in {root.parent}")
@@ -317,7 +378,9 @@ async def run_saves(root: Path, saves: int) -> None:
     Console(width=170).print(table)
 
 
-async def run_refactoring(root: Path, memories: int, edits: int, seed: int) -> None:
+async def run_refactoring(
+    root: Path, memories: int, edits: int, seed: int, file_moves: bool = False
+) -> None:
     rnd = random.Random(seed)
     db_path = root.parent / "ocp.db"
     index = await WorkspaceIndex.open(root, db_path)
@@ -326,25 +389,27 @@ async def run_refactoring(root: Path, memories: int, edits: int, seed: int) -> N
     # TTL off: this measures checking, not expiry.
     memory = MemoryStore(conn, workspace=root, ttl_days=0)
     t0 = time.perf_counter()
-    saved = await save_memories(memory, conn, root, memories, rnd)
+    saved = await save_memories(memory, conn, root, memories, rnd, file_moves)
     save_ms = (time.perf_counter() - t0) * 1000 / memories
-    editor = Editor(root, rnd)
+    editor = Editor(root, rnd, file_moves)
     kinds: Counter[str] = Counter()
     wrong: list[str] = []
     served = stale = moved = 0
     missed: list[str] = []
+    lost: list[str] = []  # stale, yet the lines are unchanged where their file went
     checks: list[float] = []
     checks_cpu: list[float] = []  # this process's CPU: less at the mercy of a shared machine
     for batch in range(0, edits, 10):
         for _ in range(min(10, edits - batch)):
             kinds[editor.step()] += 1
         await index.update()
+        editor.new_batch()
         t0, c0 = time.perf_counter(), time.process_time()
         brief = await memory.restore(max_tokens=10**8)
         checks.append((time.perf_counter() - t0) * 1000)
         checks_cpu.append((time.process_time() - c0) * 1000)
         assert len(brief.notes) + len(brief.stale) == memories, "every memory is accounted"
-        served, stale, moved, missed = len(brief.notes), len(brief.stale), 0, []
+        served, stale, moved, missed, lost = len(brief.notes), len(brief.stale), 0, [], []
         for note in brief.notes:
             (citation,) = note.citations
             moved += citation.status == "moved"
@@ -356,6 +421,9 @@ async def run_refactoring(root: Path, memories: int, edits: int, seed: int) -> N
             path = citation.citation.rsplit(":", 1)[0]
             if present_in(root, path, saved[item.id]):
                 missed.append(f"note #{item.id} {citation}")
+            went = editor.where_now(path)
+            if went is not None and present_in(root, went, saved[item.id]):
+                lost.append(f"note #{item.id} {citation} (its file went to {went})")
     warm, warm_cpu, checking = [], [], []
     for i in range(20):
         t0, c0 = time.perf_counter(), time.process_time()
@@ -377,6 +445,7 @@ async def run_refactoring(root: Path, memories: int, edits: int, seed: int) -> N
         ("  of which moved (citation followed the code)", f"{moved:,}"),
         ("listed stale after the last edit", f"{stale:,}"),
         ("  stale, yet the lines are unchanged in the same file", f"{len(missed):,}"),
+        ("  stale, yet unchanged in the file it became (mv, cp)", f"{len(lost):,}"),
         ("edits by kind", ", ".join(f"{k} {n}" for k, n in sorted(kinds.items()))),
         ("save with one citation, mean", f"{save_ms:.1f} ms"),
         ("restore checking each batch of 10 edits, median", f"{statistics.median(checks):.0f} ms"),
@@ -394,6 +463,8 @@ async def run_refactoring(root: Path, memories: int, edits: int, seed: int) -> N
         print("WRONG:", line)
     for line in missed[:5]:
         print("stale, lines still in the file:", line)
+    for line in lost[:5]:
+        print("stale, lines unchanged where the file went:", line)
     if wrong:
         raise SystemExit(1)
 
@@ -412,6 +483,12 @@ def main() -> None:
         default="pinned",
         help=f"the sample repository: this repository's sources at {SNAPSHOT[:12]}, or now",
     )
+    parser.add_argument(
+        "--file-moves",
+        action="store_true",
+        help="also files moved by a plain mv and edited, copied then their original removed; "
+        "a fifth of the memories cite lines outside any definition",
+    )
     args = parser.parse_args()
     asyncio.run(
         run(
@@ -422,6 +499,7 @@ def main() -> None:
             saves=args.max_saves,
             part=args.part,
             sources=args.sources,
+            file_moves=args.file_moves,
         )
     )
 
