@@ -40,6 +40,7 @@ from mcp_types import methods as _methods  # noqa: E402
 from mcp_types.jsonrpc import JSONRPCResponse  # noqa: E402
 
 import ocp_wire as wire  # noqa: E402
+from ocp_server.index.clean_text import RULES_DIGEST  # noqa: E402
 from ocp_server.jsonrpc_line import check_line, encode_message  # noqa: E402
 from ocp_server.settings import resolve_workspace  # noqa: E402
 from ocp_server.tool_answers import as_sent, tool_result  # noqa: E402
@@ -51,7 +52,7 @@ async def _corpus(name: str, cache: Path, rounds: int) -> dict[str, float]:
     root = cache / "corpora" / name
     built = cache / "work" / "ocp" / name / "ocp.db"
     queries = _queries(name)
-    warning = stale_rules(built)
+    warning = stale_rules("this checkout", RULES_DIGEST, built)
     if warning:
         print(warning, file=sys.stderr)
     stages: dict[str, list[float]] = defaultdict(list)

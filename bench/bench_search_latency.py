@@ -200,23 +200,46 @@ async def index_copy(
             await state.aclose()
 
 
-def stale_rules(db: Path) -> str | None:
-    """A warning when `db` holds chunk flags found under other redaction rules than this
-    checkout's (index/clean_text.py): its servers then redact every chunk they return, and a
-    search costs more than on a fresh index (ripgrep, each query once in process: 4.8 against
-    3.9 ms of CPU). run.py builds the indexes anew."""
-    from ocp_server.index.clean_text import RULES_DIGEST, RULES_KEY
+#: What a server's environment reports as its redaction rules (index/clean_text.py).
+_DIGEST_PROBE = "from ocp_server.index.clean_text import RULES_DIGEST; print(RULES_DIGEST)"
 
+
+def rules_digest(cmd: str) -> str | None:
+    """The redaction rules' digest of the checkout an `ocp-server` command runs (the Python
+    beside it, as `--mcp-only`'s server uses), or None when it cannot be asked."""
+    python = Path(shutil.which(cmd) or cmd).parent / "python"
+    try:
+        done = subprocess.run(
+            [str(python), "-c", _DIGEST_PROBE], capture_output=True, text=True, timeout=60
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return (done.stdout.strip() or None) if done.returncode == 0 else None
+
+
+def index_digest(db: Path) -> str | None:
+    """The redaction rules the chunk flags of `db` were found with (None: none recorded)."""
     conn = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True)
     try:
-        rows = conn.execute("SELECT value FROM meta WHERE key = ?", (RULES_KEY,)).fetchall()
+        rows = conn.execute("SELECT value FROM meta WHERE key = ?", ("redaction_rules",))
+        found = rows.fetchall()
     finally:
         conn.close()
-    if rows and rows[0][0] == RULES_DIGEST:
+    return str(found[0][0]) if found else None
+
+
+def stale_rules(label: str, server: str | None, db: Path) -> str | None:
+    """A warning when `db` holds chunk flags found under other redaction rules than its
+    server's (`server`, its RULES_DIGEST): the server then redacts every chunk it returns
+    until a background pass has flagged them again, and a search costs more than on a fresh
+    index (ripgrep, each query once in process: 4.8 against 3.9 ms of CPU). A main that moved
+    on since run.py built the cache does this to A. run.py builds the indexes anew."""
+    if server is None or index_digest(db) == server:
         return None
     return (
-        f"warning: {db} was built under other redaction rules than this checkout's: searches "
-        "redact every chunk again (slower than a fresh index); run run.py to build it anew"
+        f"warning: {label}'s server has other redaction rules than {db} was built under: "
+        "its searches redact every chunk again (slower than on a fresh index); rebuild the "
+        "cache with run.py from a checkout with its rules (rebased on it)"
     )
 
 
@@ -263,6 +286,13 @@ def main() -> None:
     args = parser.parse_args()
     cache = args.cache.expanduser()
     b_cache = args.b_cache.expanduser() if args.b_cache else cache
+    digests = {label: rules_digest(getattr(args, label)) for label in ("a", "b")}
+    if None not in digests.values() and digests["a"] != digests["b"]:
+        print(
+            "warning: A and B have different redaction rules (RULES_DIGEST): at most one of "
+            "them matches the cache's indexes, and the other redacts every chunk again",
+            file=sys.stderr,
+        )
     print(f"load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} (1, 5 min)")
     print(
         "| corpus | queries | A p50 ms | A p95 ms | A CPU ms/query "
@@ -290,11 +320,8 @@ def main() -> None:
             else [None] * len(queries)
         )
         for label, index in own.items():
-            # the rules digest is this checkout's: another checkout's server and index are
-            # its own business (their rules may differ from these and match each other)
-            if Path(getattr(args, label)).resolve().is_relative_to(ROOT):
-                if warning := stale_rules(index):
-                    print(warning, file=sys.stderr)
+            if warning := stale_rules(label.upper(), digests[label], index):
+                print(warning, file=sys.stderr)
         with tempfile.TemporaryDirectory(prefix="ocp-lat-") as tmp:
             servers = []
             first: list[float] = []
