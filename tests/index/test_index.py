@@ -19,6 +19,7 @@ import pytest
 from ocp_server.db import DatabaseError
 from ocp_server.errors import InputError
 from ocp_server.index import indexer as indexer_module
+from ocp_server.index.chunk_columns import READ_MMAP_BYTES
 from ocp_server.index.workspace import WorkspaceIndex
 from ocp_server.status import index_report
 from tests.workspace_fixture import git, settled
@@ -106,6 +107,17 @@ async def test_search_reads_what_the_indexers_connection_just_committed(
     await index.update()
     top = (await index.search("frobnicate_widgets")).results[0]
     assert top.path == "src/widgets.py" and top.symbol == "frobnicate_widgets"
+
+
+async def test_search_reads_chunks_through_the_database_mapped_into_memory(
+    index: WorkspaceIndex,
+) -> None:
+    # a first-time chunk's row walks its overflow pages: mapped, not a read() per page
+    await index.update()
+    assert (await index.search("verify_token")).results
+    assert index._reader is not None
+    ((mapped,),) = index._reader.execute("PRAGMA mmap_size").fetchall()
+    assert mapped == READ_MMAP_BYTES
 
 
 async def test_search_reads_what_another_process_committed_since_its_last_search(

@@ -18,6 +18,7 @@ __all__ = [
     "CHUNK_COLUMNS",
     "ChunkColumns",
     "DEFINITION_KINDS",
+    "READ_MMAP_BYTES",
     "chunk_tile_masks",
     "read_connection",
 ]
@@ -164,8 +165,9 @@ def chunk_tile_masks(
 #: The load reads every chunk's row, through the file mapped into memory: in the 1 KiB pages of
 #: a database made since `db.PAGE_SIZE` (most rows spill into overflow pages) a read() per
 #: page made the load 6-9% slower in CPU than in 4 KiB pages, and mapped it costs the same.
-#: The connection is closed once read, and SQLite maps no more than the file holds.
-_LOAD_MMAP_BYTES = 1 << 30
+#: The connection is closed once read, and SQLite maps no more than the file holds. The
+#: searches' read-only connection maps it too (workspace_state.py).
+READ_MMAP_BYTES = 1 << 30
 
 
 #: The columns `ChunkColumns` reads, in its order.
@@ -177,5 +179,5 @@ CHUNK_COLUMNS = (
 def read_connection(db_path: Path) -> sqlite3.Connection:
     """A read-only connection for loading a snapshot."""
     conn = sqlite3.connect(f"{db_path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
-    conn.execute(f"PRAGMA mmap_size = {_LOAD_MMAP_BYTES}")
+    conn.execute(f"PRAGMA mmap_size = {READ_MMAP_BYTES}")
     return conn

@@ -21,6 +21,7 @@ import aiosqlite
 
 from ocp_router.closing import ClosesOnExit
 from ocp_server.index import change_log, nested
+from ocp_server.index.chunk_columns import READ_MMAP_BYTES
 from ocp_server.index.current_snapshot import CurrentSnapshot
 from ocp_server.index.git_settings import IgnoreSources
 from ocp_server.index.githead import GitHead
@@ -170,6 +171,9 @@ class WorkspaceState(ClosesOnExit):
         if self._reader is None:
             uri = f"{self.db_path.resolve().as_uri()}?mode=ro"
             self._reader = sqlite3.connect(uri, uri=True, timeout=0.05, isolation_level=None)
+            # A search's first read of a chunk walks its row's overflow pages (1 KiB pages):
+            # mapped, not a read() each (pytest's first-time queries: about 50 µs less a query)
+            self._reader.execute(f"PRAGMA mmap_size = {READ_MMAP_BYTES}")
         return self._reader
 
     def _data_version(self) -> int | None:
