@@ -247,3 +247,21 @@ def test_the_routes_round_trip_and_a_file_of_the_older_layout_is_read(tmp_path: 
     assert Calibration.load(tmp_path / FILE_NAME).taught == {
         "r1": Taught("coding", "0.30", True, 0.5)
     }
+
+
+@pytest.mark.parametrize(
+    ("score", "routed_paid", "outcome"),
+    [(0.45, False, Outcome.BAD), (0.3, False, Outcome.ESCALATED), (0.55, True, Outcome.OVERKILL)],
+)
+def test_a_threshold_moves_no_further_than_the_outcomes_lie(
+    score: float, routed_paid: bool, outcome: Outcome
+) -> None:
+    # 200 "wrong" at 0.45 took the threshold to 0.06: everything from 0.06 up went paid,
+    # though no outcome said anything of a request under 0.43.
+    cal = Calibration()
+    for _ in range(200):
+        cal.record("debug", score, routed_paid, outcome)
+    threshold = cal.base_threshold + cal.shift("debug")
+    wants_paid = not routed_paid
+    assert abs(threshold - score) <= 0.02 + 1e-9
+    assert (score >= threshold) == wants_paid  # the request they judged goes where they said

@@ -156,12 +156,21 @@ class TypeCalibration:
         self.outcomes = max(0.0, self.outcomes - taken)
 
     def fit(self, base: float) -> float:
-        """The shift of `base` that best explains the points (MAP on a 0.01 grid)."""
+        """The shift of `base` that best explains the points (MAP on a 0.01 grid), moving the
+        threshold no further than the evidence lies: down to the lowest score that wanted
+        paid, up to the highest that wanted local (the logistic model alone would take 200
+        "wrong" outcomes at 0.45 to a threshold of 0.06, where no outcome says anything)."""
         points = [(float(k), n, 1.0) for k, n in self.wanted_paid.items()]
         points += [(float(k), n, 0.0) for k, n in self.wanted_local.items()]
+        # A bin holds the scores within BIN/2 of its key: the bound routes all of them over.
+        lowest = min((s for s, _, y in points if y), default=base) - BIN / 2
+        highest = max((s for s, _, y in points if not y), default=base) + BIN / 2
+        lo, hi = min(base, lowest) - 1e-9, max(base, highest) + 1e-9
         best, best_loss = 0.0, math.inf
         for shift in _GRID:
             tau = base + shift
+            if not lo <= tau <= hi:
+                continue
             loss = shift * shift / (2 * PRIOR_SD * PRIOR_SD)
             for score, n, y in points:
                 z = SLOPE * (score - tau)
