@@ -11,11 +11,16 @@ routes the user's needs change: a stronger local model takes the hard kinds (deb
 security…) up to a score of 0.6, and the everyday kinds, which it wanted local up to
 0.9-0.95, now go paid from 0.7.
 
+A second table: the user switches local model after `CHANGE` routes (to a stronger one, with
+the needs above) and back after `SWITCH_BACK` more, with the calibration kept per local model
+(as shipped) or one for every model (as before); `--new-model-from-others F` measures a model
+not seen yet starting from the last model's points scaled by F rather than from the defaults.
+
 Printed per scenario (mean over seeds, worst in brackets): routes until routing agrees with
 the user on `TARGET` of the requests, agreement at the end of each phase, and the most one
 noisy (flipped) outcome moved a threshold once 100 routes had been learned:
 
-    uv run python bench/bench_calibration.py [--seeds N]
+    uv run python bench/bench_calibration.py [--seeds N] [--only change|switch]
 
 docs/routing-rounds.md keeps what ways of forgetting old outcomes this measured, and why none
 was kept.
@@ -36,12 +41,19 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from ocp_router import AgentPayload, TaskClassifier, Tier, assess, parse_payload  # noqa: E402
-from ocp_router.calibration import CalibrationFile, Outcome, parse_outcome  # noqa: E402
+from ocp_router.calibration import (  # noqa: E402
+    Calibration,
+    Outcome,
+    TypeCalibration,
+    parse_outcome,
+)
+from ocp_router.calibration_file import NO_MODEL, CalibrationFile, Calibrations  # noqa: E402
 from tests.data.simulated_user import PREFERENCES  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
 TARGET = 0.95
-CHANGE = 600  # routes before the user's needs change
+CHANGE = 600  # routes before the user's needs change (or they switch local model)
+SWITCH_BACK = 400  # routes on the stronger model, and then on the weaker one again
 STEPS = 1200
 CHECK = 10  # agreement is measured every this many routes
 NOTES = {
@@ -71,61 +83,83 @@ def dev_requests(classifier: TaskClassifier) -> list[Request]:
     return out
 
 
-def routed_paid(r: Request, classifier: TaskClassifier, file: CalibrationFile) -> bool:
-    return assess(r.payload, classifier, calibration=file.current()).tier is not Tier.LOCAL
+def routed_paid(r: Request, classifier: TaskClassifier, file: CalibrationFile, model: str) -> bool:
+    return assess(r.payload, classifier, calibration=file.current(model)).tier is not Tier.LOCAL
 
 
 def agreement(
-    reqs: list[Request], classifier: TaskClassifier, file: CalibrationFile, prefs: dict[str, float]
+    reqs: list[Request],
+    classifier: TaskClassifier,
+    file: CalibrationFile,
+    prefs: dict[str, float],
+    model: str = NO_MODEL,
 ) -> float:
     ok = sum(
-        routed_paid(r, classifier, file) == (r.raw_score >= prefs.get(r.task_type, 0.5))
+        routed_paid(r, classifier, file, model) == (r.raw_score >= prefs.get(r.task_type, 0.5))
         for r in reqs
     )
     return ok / len(reqs)
 
 
 @dataclass
+class Phase:
+    routes: int
+    prefs: dict[str, float]
+    model: str  # the local model the user runs (model_key)
+
+
+@dataclass
 class Run:
-    first: int | None = None  # routes until agreement reached TARGET
-    after_change: int | None = None  # routes after the change until it did again
-    end_first: float = 0.0
-    end: float = 0.0
-    swing: float = 0.0  # the most one flipped outcome moved a threshold, after 100 routes
+    reached: list[int | None]  # per phase: routes into it until agreement reached TARGET
+    ends: list[float]  # per phase: agreement at its end
+    swing: float = 0.0  # the most one flipped outcome moved a threshold, routes 100-600
 
 
 def simulate(
-    reqs: list[Request], classifier: TaskClassifier, *, noise: float, seed: int, root: Path
+    reqs: list[Request],
+    classifier: TaskClassifier,
+    phases: list[Phase],
+    *,
+    noise: float,
+    seed: int,
+    root: Path,
+    keyed: bool = True,
 ) -> Run:
+    """`keyed` False: every outcome teaches one calibration whatever the model (as before
+    calibrations were kept per local model)."""
     rng = random.Random(seed)
-    file = CalibrationFile(root / f"cal-{seed}-{noise}.json")
-    changed = {t: 0.6 if v < file.base_threshold else 0.7 for t, v in PREFERENCES.items()}
-    run = Run()
-    for i in range(1, STEPS + 1):
-        prefs = PREFERENCES if i <= CHANGE else changed
-        r = rng.choice(reqs)
-        paid = routed_paid(r, classifier, file)
-        wants = r.raw_score >= prefs.get(r.task_type, 0.5)
-        flipped = rng.random() < noise
-        wants = wants != flipped
-        if paid:
-            kind = Outcome.GOOD if wants else Outcome.OVERKILL
-        else:
-            kind = rng.choice((Outcome.BAD, Outcome.ESCALATED)) if wants else Outcome.GOOD
-        note = NOTES[kind]
-        assert parse_outcome(note) is kind
-        learned = file.learn(r.task_type, r.raw_score, paid, kind, trace_id=f"{seed}-{i}")
-        if learned is not None and flipped and 100 < i <= CHANGE:
-            run.swing = max(run.swing, abs(learned.after - learned.before))
-        if i % CHECK == 0:
-            a = agreement(reqs, classifier, file, prefs)
-            if i <= CHANGE and run.first is None and a >= TARGET:
-                run.first = i
-            if i > CHANGE and run.after_change is None and a >= TARGET:
-                run.after_change = i - CHANGE
-            if i == CHANGE:
-                run.end_first = a
-            run.end = a
+    file = CalibrationFile(root / f"cal-{seed}-{noise}-{keyed}-{len(phases)}.json")
+    file.path.unlink(missing_ok=True)
+    run = Run([], [])
+    i = 0
+    for phase in phases:
+        model = phase.model if keyed else NO_MODEL
+        reached: int | None = None
+        a = 0.0
+        for j in range(1, phase.routes + 1):
+            i += 1
+            r = rng.choice(reqs)
+            paid = routed_paid(r, classifier, file, model)
+            wants = r.raw_score >= phase.prefs.get(r.task_type, 0.5)
+            flipped = rng.random() < noise
+            wants = wants != flipped
+            if paid:
+                kind = Outcome.GOOD if wants else Outcome.OVERKILL
+            else:
+                kind = rng.choice((Outcome.BAD, Outcome.ESCALATED)) if wants else Outcome.GOOD
+            note = NOTES[kind]
+            assert parse_outcome(note) is kind
+            learned = file.learn(
+                r.task_type, r.raw_score, paid, kind, trace_id=f"{seed}-{i}", model=model
+            )
+            if learned is not None and flipped and 100 < i <= CHANGE:
+                run.swing = max(run.swing, abs(learned.after - learned.before))
+            if j % CHECK == 0:
+                a = agreement(reqs, classifier, file, phase.prefs, model)
+                if reached is None and a >= TARGET:
+                    reached = j
+        run.reached.append(reached)
+        run.ends.append(a)
     return run
 
 
@@ -137,39 +171,114 @@ def _routes(values: list[int | None]) -> str:
     return f"{statistics.mean(ints):.0f} ({max(ints)})"
 
 
+WEAK, STRONG = "llama3.2:1b @ http://localhost:11434", "qwen2.5-coder:32b @ http://localhost:11434"
+
+
+def stronger(file_base: float = 0.5) -> dict[str, float]:
+    """The user's needs with a stronger local model: the hard kinds paid from 0.6, the
+    everyday ones from 0.7."""
+    return {t: 0.6 if v < file_base else 0.7 for t, v in PREFERENCES.items()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=4)
+    parser.add_argument("--only", choices=("change", "switch"), help="one of the two tables")
+    parser.add_argument(
+        "--new-model-from-others",
+        type=float,
+        metavar="FACTOR",
+        help="measured, not kept: a model not seen yet starts from the points of the model "
+        "taught last, scaled by FACTOR, rather than from the defaults",
+    )
     args = parser.parse_args()
+    if args.new_model_from_others is not None:
+        _start_new_models_from_others(args.new_model_from_others)
     classifier = TaskClassifier()
     reqs = dev_requests(classifier)
+    seeds = range(args.seeds)
     print(
-        f"{len(reqs)} dev requests (not forced); the user's needs change "
-        f"after {CHANGE} routes; routes until {TARGET:.0%} agreement, mean (worst) of "
-        f"{args.seeds} seeds"
+        f"{len(reqs)} dev requests (not forced); routes until {TARGET:.0%} agreement, mean "
+        f"(worst) of {args.seeds} seeds"
     )
     print(f"at the start (defaults): {_start(reqs, classifier):.3f} agreement")
-    header = ("outcome noise", "routes to match", f"at {CHANGE}", "after change", "at end", "swing")
-    print(" | ".join(header))
     with tempfile.TemporaryDirectory() as tmp:
-        for noise in (0.0, 0.1, 0.2):
-            runs = [
-                simulate(reqs, classifier, noise=noise, seed=s, root=Path(tmp))
-                for s in range(args.seeds)
+        if args.only != "switch":
+            print(f"\nthe user's needs change after {CHANGE} routes (the same local model)")
+            header = ("noise", "routes to match", f"at {CHANGE}", "after change", "at end", "swing")
+            print(" | ".join(header))
+            change = [
+                Phase(CHANGE, PREFERENCES, WEAK),
+                Phase(STEPS - CHANGE, stronger(), WEAK),
             ]
+            for noise in (0.0, 0.1, 0.2):
+                runs = [
+                    simulate(reqs, classifier, change, noise=noise, seed=s, root=Path(tmp))
+                    for s in seeds
+                ]
+                print(
+                    " | ".join(
+                        (
+                            f"{noise:.0%}",
+                            _routes([r.reached[0] for r in runs]),
+                            f"{statistics.mean(r.ends[0] for r in runs):.3f}",
+                            _routes([r.reached[1] for r in runs]),
+                            f"{statistics.mean(r.ends[1] for r in runs):.3f}",
+                            f"{max(r.swing for r in runs):.2f}",
+                        )
+                    ),
+                    flush=True,
+                )
+        if args.only != "change":
             print(
-                " | ".join(
-                    (
-                        f"{noise:.0%}",
-                        _routes([r.first for r in runs]),
-                        f"{statistics.mean(r.end_first for r in runs):.3f}",
-                        _routes([r.after_change for r in runs]),
-                        f"{statistics.mean(r.end for r in runs):.3f}",
-                        f"{max(r.swing for r in runs):.2f}",
-                    )
-                ),
-                flush=True,
+                f"\nthe user switches local model after {CHANGE} routes (to a stronger one: "
+                f"needs as above), and back after {SWITCH_BACK} more; routes into each model's "
+                "run until it matches, and agreement at its end"
             )
+            print("calibration | noise | weak | strong | weak again")
+            switch = [
+                Phase(CHANGE, PREFERENCES, WEAK),
+                Phase(SWITCH_BACK, stronger(), STRONG),
+                Phase(SWITCH_BACK, PREFERENCES, WEAK),
+            ]
+            # A new model's start changes nothing for one calibration shared by every model.
+            shared = () if args.new_model_from_others is not None else (False,)
+            for keyed in (*shared, True):
+                for noise in (0.0, 0.1, 0.2):
+                    runs = [
+                        simulate(
+                            reqs,
+                            classifier,
+                            switch,
+                            noise=noise,
+                            seed=s,
+                            root=Path(tmp),
+                            keyed=keyed,
+                        )
+                        for s in seeds
+                    ]
+                    cells = [
+                        f"{_routes([r.reached[k] for r in runs])}, "
+                        f"{statistics.mean(r.ends[k] for r in runs):.3f}"
+                        for k in range(3)
+                    ]
+                    label = "per local model" if keyed else "one for every model"
+                    print(" | ".join((label, f"{noise:.0%}", *cells)), flush=True)
+
+
+def _start_new_models_from_others(factor: float) -> None:
+    def new_model(self: Calibrations) -> Calibration:
+        cal = Calibration(self.base_threshold)
+        last = list(self.models.values())[-1] if self.models else None
+        for name, t in (last.types if last is not None else {}).items():
+            paid = {k: v * factor for k, v in t.wanted_paid.items()}
+            local = {k: v * factor for k, v in t.wanted_local.items()}
+            mine = TypeCalibration(0.0, sum(paid.values()) + sum(local.values()), paid, local)
+            mine.shift = mine.fit(cal.base_threshold)
+            cal.types[name] = mine
+        return cal
+
+    Calibrations.new_model = new_model  # type: ignore[method-assign]
 
 
 def _start(reqs: list[Request], classifier: TaskClassifier) -> float:

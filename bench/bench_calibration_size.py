@@ -16,7 +16,8 @@ import time
 import uuid
 from pathlib import Path
 
-from ocp_router.calibration import CalibrationFile, Outcome
+from ocp_router.calibration import Outcome
+from ocp_router.calibration_file import CalibrationFile
 
 
 def main() -> None:

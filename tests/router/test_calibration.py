@@ -15,19 +15,27 @@ import pytest
 from ocp_router import TaskClassifier, parse_payload
 from ocp_router.calibration import (
     CAP,
-    FILE_NAME,
     MIN_WEIGHT,
     Calibration,
-    CalibrationFile,
     Outcome,
     Taught,
     TypeCalibration,
     parse_outcome,
 )
+from ocp_router.calibration_file import FILE_NAME, NO_MODEL, CalibrationFile, Calibrations
 from ocp_router.phase1 import assess
 from ocp_router.sticky import TierFloors
 from ocp_router.tiers import Tier
 from tests.data.simulated_user import PREFERENCES, learning_curve, requests
+
+
+def _load(path: Path) -> Calibration:
+    """What the file at `path` holds for outcomes saved without a model."""
+    return Calibrations.load(path).models[NO_MODEL]
+
+
+def _save(cal: Calibration, path: Path) -> None:
+    Calibrations(models={NO_MODEL: cal}).save(path)
 
 
 @pytest.mark.parametrize(
@@ -95,7 +103,7 @@ def test_a_point_taught_before_the_file_was_reset_is_not_taken_back(tmp_path: Pa
     assert not store.take_back("a") and not (tmp_path / FILE_NAME).exists()
     store.learn("debug", 0.3, False, Outcome.GOOD, trace_id="b")
     store.learn("debug", 0.3, False, Outcome.BAD, trace_id="a")
-    cal = Calibration.load(tmp_path / FILE_NAME)
+    cal = _load(tmp_path / FILE_NAME)
     assert cal.types["debug"].wanted_local == {"0.30": 1.0}
     assert cal.types["debug"].wanted_paid == {"0.30": 1.0}
     assert set(cal.taught) == {"a", "b"}  # the file remembers both routes across a re-read
@@ -126,7 +134,7 @@ def test_an_outcome_saved_again_on_a_route_older_than_the_latest_200_takes_its_p
     for i in range(260):  # over four types: none passes 400 points and halves
         store.learn(f"type{i % 4}", 0.3, False, Outcome.GOOD, trace_id=f"r{i}")
     store.learn("type0", 0.3, False, Outcome.BAD, trace_id="r0")
-    cal = Calibration.load(tmp_path / FILE_NAME)
+    cal = _load(tmp_path / FILE_NAME)
     assert cal.types["type0"].wanted_local == {"0.30": 64.0}  # 65 good, r0's taken back
     assert cal.types["type0"].wanted_paid == {"0.30": 1.0} and cal.outcomes("type0") == 65
 
@@ -144,11 +152,11 @@ def test_a_route_is_forgotten_when_halving_shrinks_its_point_below_a_quarter() -
 def test_the_file_is_versioned_and_round_trips(tmp_path: Path) -> None:
     cal = Calibration()
     cal.record("debug", 0.3, False, Outcome.BAD)
-    cal.save(tmp_path / "c.json")
+    _save(cal, tmp_path / "c.json")
     raw = json.loads((tmp_path / "c.json").read_text("utf-8"))
-    assert raw["format"] == "ocp-routing-calibration/1"
-    assert raw["task_types"]["debug"]["wanted_paid"] == {"0.30": 1.0}
-    assert Calibration.load(tmp_path / "c.json") == cal
+    assert raw["format"] == "ocp-routing-calibration/2"
+    assert raw["models"][NO_MODEL]["task_types"]["debug"]["wanted_paid"] == {"0.30": 1.0}
+    assert _load(tmp_path / "c.json") == cal
 
 
 def test_an_unreadable_file_is_reported_and_left_alone(tmp_path: Path) -> None:
@@ -209,7 +217,7 @@ def test_windows_saving_outcomes_at_once_lose_none(tmp_path: Path) -> None:
     for p in procs:
         p.join(timeout=60)
         assert p.exitcode == 0
-    assert Calibration.load(path).outcomes("debug") == windows * each
+    assert _load(path).outcomes("debug") == windows * each
 
 
 def _busy(routes: int) -> Calibration:
@@ -229,24 +237,75 @@ def _busy(routes: int) -> Calibration:
 def test_a_busy_task_types_file_stays_near_50_kb(tmp_path: Path) -> None:
     # About 800 routes a busy type remembers (halving bounds them): the file took 125 bytes a
     # route, 104 KB at its peak (bench/bench_calibration_size.py).
-    _busy(800).save(tmp_path / FILE_NAME)
+    _save(_busy(800), tmp_path / FILE_NAME)
     assert (tmp_path / FILE_NAME).stat().st_size < 64_000
 
 
 def test_the_routes_round_trip_and_a_file_of_the_older_layout_is_read(tmp_path: Path) -> None:
     cal = _busy(30)
-    cal.save(tmp_path / FILE_NAME)
-    again = Calibration.load(tmp_path / FILE_NAME)
+    _save(cal, tmp_path / FILE_NAME)
+    again = _load(tmp_path / FILE_NAME)
     assert again.taught == cal.taught and again.types == cal.types
-    older = json.loads((tmp_path / FILE_NAME).read_text())
+    older = json.loads((tmp_path / FILE_NAME).read_text())["models"][NO_MODEL]
+    older["format"] = "ocp-routing-calibration/1"
     del older["routes"]
     older["taught_by_route"] = {
         "r1": {"task_type": "coding", "bin": "0.30", "wanted": "paid", "weight": 0.5}
     }
     (tmp_path / FILE_NAME).write_text(json.dumps(older))
-    assert Calibration.load(tmp_path / FILE_NAME).taught == {
-        "r1": Taught("coding", "0.30", True, 0.5)
-    }
+    assert _load(tmp_path / FILE_NAME).taught == {"r1": Taught("coding", "0.30", True, 0.5)}
+
+
+def test_outcomes_for_one_local_model_do_not_move_anothers_threshold(tmp_path: Path) -> None:
+    weak, strong = "llama3.2:1b @ http://127.0.0.1:11434", "qwen2.5-coder:32b @ http://gpu:11434"
+    store = CalibrationFile(tmp_path / FILE_NAME)
+    for i in range(30):
+        learned = store.learn("debug", 0.3, False, Outcome.ESCALATED, trace_id=f"w{i}", model=weak)
+        assert learned is not None and learned.model == weak
+    weak_cal = store.current(weak)
+    assert weak_cal is not None and weak_cal.shift("debug") < -0.15
+    assert store.current(strong) is None  # the defaults
+    learned = store.learn("debug", 0.7, True, Outcome.OVERKILL, trace_id="s0", model=strong)
+    assert learned is not None and learned.before == 0.5 and learned.after >= 0.5
+    # Each model's lessons stay its own, across a re-read of the file.
+    again = CalibrationFile(tmp_path / FILE_NAME)
+    weak_again, strong_again = again.current(weak), again.current(strong)
+    assert weak_again is not None and weak_again.shift("debug") == weak_cal.shift("debug")
+    assert strong_again is not None and strong_again.outcomes("debug") == 1
+
+
+def test_a_file_of_format_1_is_used_by_any_model_until_one_learns_and_takes_it_over(
+    tmp_path: Path,
+) -> None:
+    cal = Calibration()
+    for _ in range(20):
+        cal.record("debug", 0.3, False, Outcome.ESCALATED)
+    old = cal.to_json() | {"format": "ocp-routing-calibration/1", "base_threshold": 0.5}
+    (tmp_path / FILE_NAME).write_text(json.dumps(old), "utf-8")
+    store = CalibrationFile(tmp_path / FILE_NAME)
+    for model in ("a", "b"):  # its outcomes carry no model: the one in use is the likeliest
+        seen = store.current(model)
+        assert seen is not None and seen.shift("debug") == cal.shift("debug")
+    learned = store.learn("debug", 0.3, False, Outcome.GOOD, trace_id="t", model="a")
+    assert learned is not None and learned.before == 0.5 + cal.shift("debug")
+    taken = store.current("a")
+    assert taken is not None and taken.outcomes("debug") == 21
+    assert store.current("b") is None  # "a" took them over: "b" starts from the defaults
+    assert list(Calibrations.load(tmp_path / FILE_NAME).models) == ["a"]
+
+
+def test_the_file_keeps_the_models_taught_most_recently(tmp_path: Path) -> None:
+    store = CalibrationFile(tmp_path / FILE_NAME)
+    for model in ("m0", "m1", "m2", "m3", "m4", "m1", "m5"):
+        store.learn("debug", 0.3, False, Outcome.GOOD, trace_id=model, model=model)
+    assert list(Calibrations.load(tmp_path / FILE_NAME).models) == ["m3", "m4", "m1", "m5"]
+
+
+def test_an_outcome_saved_again_takes_back_its_point_from_the_model_it_taught() -> None:
+    cals = Calibrations()
+    cals.record("a", "debug", 0.3, False, Outcome.GOOD, trace_id="t")
+    cals.record("b", "debug", 0.3, False, Outcome.BAD, trace_id="t")
+    assert cals.models["a"].outcomes("debug") == 0 and cals.models["b"].outcomes("debug") == 1
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 from mcp import Client
 
-from ocp_router.calibration import Calibration, TypeCalibration, calibration_path
+from ocp_router.calibration import Calibration, TypeCalibration
+from ocp_router.calibration_file import Calibrations, calibration_path
 from ocp_server.cli import build_parser, main
 from tests.fakes import FakeAnthropic, FakeOllama
 from tests.server.inproc import inproc_client, paid_env
@@ -64,8 +65,9 @@ async def _save_outcome(client: Any, trace_id: str, outcome: str) -> dict[str, A
 
 
 def _learned(path: Path, task_type: str) -> dict[str, Any]:
-    """What the calibration file at `path` holds for `task_type`."""
-    learned: dict[str, Any] = json.loads(path.read_text("utf-8"))["task_types"][task_type]
+    """What the calibration file at `path` holds for `task_type` (of its one local model)."""
+    (model,) = json.loads(path.read_text("utf-8"))["models"].values()
+    learned: dict[str, Any] = model["task_types"][task_type]
     return learned
 
 
@@ -93,8 +95,8 @@ async def test_escalated_outcomes_move_the_threshold_and_reset_undoes_it(
             assert saved.structured_content["saved"]["calibration"] == 1
         assert 1 <= taught < 6
         stored = json.loads(calibration_file.read_text("utf-8"))
-        assert stored["format"] == "ocp-routing-calibration/1"
-        assert stored["task_types"][kind]["shift"] < 0
+        assert stored["format"] == "ocp-routing-calibration/2"
+        assert _learned(calibration_file, kind)["shift"] < 0
         after = await _route(client, NEAR, "b")
         assert after["decision"] == "paid"
         assert any("calibration" in r and "turned local into paid" in r for r in after["reasons"])
@@ -107,6 +109,32 @@ async def test_escalated_outcomes_move_the_threshold_and_reset_undoes_it(
         again = await _route(client, NEAR, "c")
         assert again["decision"] == "local"
         assert not any("calibration" in r for r in again["reasons"])
+
+
+async def test_what_one_local_model_taught_does_not_move_another_models_routes(
+    paid_server: PaidServer, fake_ollama: FakeOllama, calibration_file: Path
+) -> None:
+    # One calibration for every model: outcomes on a weak model's answers went on sending
+    # the strong model's work to paid after OCP_LOCAL_MODEL changed.
+    fake_ollama.models.append("qwen2.5-coder:32b")
+    async with paid_server() as client:
+        for i in range(6):
+            trace = await _route(client, NEAR, f"s{i}")
+            if trace["decision"] == "paid":
+                break
+            await _save_outcome(client, trace["trace_id"], "escalated: re-asked on paid")
+        weak = await _route(client, NEAR, "a")
+        assert weak["decision"] == "paid" and weak["local_model"] == f"llama3.2 @ {fake_ollama.url}"
+    async with paid_server({"OCP_LOCAL_MODEL": "qwen2.5-coder:32b"}) as client:
+        strong = await _route(client, NEAR, "b")
+        assert strong["local_model"] == f"qwen2.5-coder:32b @ {fake_ollama.url}"
+        assert strong["decision"] == "local"
+        assert not any("calibration" in r for r in strong["reasons"])
+    async with paid_server({"OCP_LOCAL_MODEL": "llama3.2"}) as client:  # back: lessons kept
+        assert (await _route(client, NEAR, "c"))["decision"] == "paid"
+    assert list(json.loads(calibration_file.read_text("utf-8"))["models"]) == [
+        f"llama3.2 @ {fake_ollama.url}"
+    ]
 
 
 async def test_an_outcome_that_is_not_about_the_tier_teaches_nothing(
@@ -322,7 +350,9 @@ def test_routing_explain_shows_the_threshold_in_force_not_the_default(
     # to the threshold in force now.
     cal = Calibration()
     cal.types["debug"] = TypeCalibration(shift=-0.1, outcomes=4.0)
-    cal.save(calibration_path(tmp_path / ".ocp"))
+    Calibrations(models={"llama3.2 @ http://127.0.0.1:11434": cal}).save(
+        calibration_path(tmp_path / ".ocp")
+    )
     assert main(["routing", "explain", "--workspace", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "Default threshold 0.30" in out and "debug        threshold 0.20" in out

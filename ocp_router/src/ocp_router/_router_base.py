@@ -12,6 +12,7 @@ from ocp_router import _arguments as arguments
 from ocp_router.backends.base import GenerateRequest, ModelBackend
 from ocp_router.boundary import PaidPrompt
 from ocp_router.budget import Budget, MemoryLedger, SpendLedger
+from ocp_router.calibration_file import NO_MODEL, model_key
 from ocp_router.classifier import TaskClassifier
 from ocp_router.closing import ClosesOnExit
 from ocp_router.errors import ConfigError
@@ -129,6 +130,15 @@ class RouterBase(ClosesOnExit):
         if tier is Tier.TOP and self.top_model:
             return self.top_model
         return self.mid_model or "none"
+
+    @property
+    def calibration_key(self) -> str:
+        """The local model routes are decided against, with where it runs: what an outcome
+        on a route calibrates (calibration_file.model_key)."""
+        local = self.local
+        if local is None:
+            return NO_MODEL
+        return model_key(local.model, getattr(local, "base_url", None))
 
     def _is_local_model(self, model: str) -> bool:
         """Whether `model` names the local model, also as its server spells it (Ollama's

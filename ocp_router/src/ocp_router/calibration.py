@@ -23,11 +23,12 @@ little and a few dozen consistent ones move it most of the way. Noisy outcomes (
 says "wrong" about a fine answer) cancel out rather than drift it: the fitted boundary is where
 wanted-paid crosses one half, wherever the noise falls.
 
-The state is a small JSON file a person can read (points are kept as counts per score bin, at
-most 151 bins per task type, halved when a type passes 400 outcomes so recent ones weigh
-more). `ocp-server routing explain` prints it; `ocp-server routing reset` deletes it.
+The points are kept as counts per score bin, at most 151 bins per task type, halved when a
+type passes 400 outcomes so recent ones weigh more. A `Calibration` is what one local model
+learned: calibration_file keeps one per local model in a small JSON file a person can read
+(`ocp-server routing explain` prints it; `ocp-server routing reset` deletes it).
 
-The file also says which route (trace id) taught each of its points, one line a route (about
+It also says which route (trace id) taught each of its points, one line a route (about
 50 KB for a busy task type at most: `bench/bench_calibration_size.py`): the latest outcome saved
 on a route is the one in force, so a new one takes back the point its route taught before, and
 only that one (never another route's point in the same bin, nor a point a reset already
@@ -36,24 +37,15 @@ deleted). A route is forgotten when its point is, as halving shrinks it below a 
 
 from __future__ import annotations
 
-import json
 import math
-import os
 import re
-import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from pathlib import Path
 from typing import Any
-
-from filelock import FileLock, Timeout
 
 from ocp_router.tiers import DEFAULT_ROUTE_THRESHOLD
 
-FORMAT = "ocp-routing-calibration/1"
-FILE_NAME = "routing-calibration.json"
 BIN = 0.02
 SLOPE = 12.0  # of the logistic model of wanted-paid against the score
 PRIOR_SD = 0.15  # how far from the default a shift may go on weak evidence
@@ -254,15 +246,9 @@ class Calibration:
         self.updated = datetime.now(UTC).isoformat(timespec="seconds")
         return True
 
-    # ---- the file -------------------------------------------------------------------------
+    # ---- one model's part of the file (calibration_file.Calibrations writes the file) -----
     def to_json(self) -> dict[str, Any]:
         return {
-            "format": FORMAT,
-            "about": "Per task type: the local/paid threshold shift learned from outcomes "
-            "(negative: more paid). Delete this file, or run `ocp-server routing reset`, "
-            "to go back to the defaults.",
-            "base_threshold": self.base_threshold,
-            "prior": {"sd": PRIOR_SD, "cap": CAP, "slope": SLOPE, "bin": BIN},
             "updated": self.updated,
             "task_types": {
                 name: {
@@ -289,12 +275,11 @@ class Calibration:
         }
 
     @classmethod
-    def from_json(cls, raw: dict[str, Any]) -> Calibration:
-        if raw.get("format") != FORMAT:
-            raise ValueError(f"format: expected {FORMAT!r}, got {raw.get('format')!r}")
-        cal = cls(
-            float(raw.get("base_threshold", DEFAULT_ROUTE_THRESHOLD)), updated=raw.get("updated")
-        )
+    def from_json(
+        cls, raw: dict[str, Any], base_threshold: float = DEFAULT_ROUTE_THRESHOLD
+    ) -> Calibration:
+        """One model's part of the file, or the whole of a file of format 1 (one for all)."""
+        cal = cls(base_threshold, updated=raw.get("updated"))
         for name, t in dict(raw.get("task_types") or {}).items():
             cal.types[str(name)] = TypeCalibration(
                 shift=max(-CAP, min(CAP, float(t.get("shift", 0.0)))),
@@ -313,46 +298,9 @@ class Calibration:
                 cal.taught[str(trace_id)] = point
         return cal
 
-    @classmethod
-    def load(cls, path: Path, base_threshold: float = DEFAULT_ROUTE_THRESHOLD) -> Calibration:
-        """The calibration stored at `path`; a fresh one when there is no file. A file that
-        cannot be read raises ValueError naming it (it is never silently replaced)."""
-        try:
-            text = path.read_text("utf-8")
-        except FileNotFoundError:
-            return cls(base_threshold)
-        try:
-            return cls.from_json(json.loads(text))
-        except (ValueError, TypeError, AttributeError, KeyError) as exc:
-            raise ValueError(
-                f"{path}: not a routing calibration ({exc}); fix it or run "
-                "`ocp-server routing reset`"
-            ) from exc
-
-    def save(self, path: Path) -> None:
-        """Write atomically (a reader never sees half a file)."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        text = _json_text(self.to_json()) + "\n"
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".calibration-", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(text)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-
-    def explain(self) -> str:
-        """What a person reads in `ocp-server routing explain`."""
-        if not self.types:
-            return (
-                f"No outcomes learned yet: every task type uses the default threshold "
-                f"{self.base_threshold:.2f}."
-            )
-        lines = [
-            f"Default threshold {self.base_threshold:.2f}; shifts learned from outcomes "
-            f"(prior sd {PRIOR_SD}, cap ±{CAP}), last changed {self.updated or 'never'}:"
-        ]
+    def explain(self) -> list[str]:
+        """A line per task type, as `ocp-server routing explain` prints them."""
+        lines = []
         for name, t in sorted(self.types.items()):
             paid = sum(t.wanted_paid.values())
             local = sum(t.wanted_local.values())
@@ -362,137 +310,4 @@ class Calibration:
                 f"({t.shift:+.2f}, {direction}) from {t.outcomes:g} outcomes: "
                 f"{paid:g} wanted paid, {local:g} wanted local"
             )
-        return "\n".join(lines)
-
-
-def _json_text(value: Any, depth: int = 0) -> str:
-    """`value` as JSON indented by one space a level, as `json.dumps(indent=1)`, but each
-    list on one line: a route's point is one line of the file, not five."""
-    if isinstance(value, dict) and value:
-        pad = " " * (depth + 1)
-        items = [f"{pad}{json.dumps(k)}: {_json_text(v, depth + 1)}" for k, v in value.items()]
-        return "{\n" + ",\n".join(items) + "\n" + " " * depth + "}"
-    return json.dumps(value)
-
-
-def calibration_path(state_dir: Path) -> Path:
-    """Where a workspace's calibration lives: next to its database."""
-    return state_dir / FILE_NAME
-
-
-# How long a writer waits for another window's read-modify-write (a fit takes milliseconds).
-LOCK_TIMEOUT_S = 10.0
-
-
-def calibration_lock(path: Path, timeout: float = LOCK_TIMEOUT_S) -> FileLock:
-    """The lock every writer of the calibration at `path` holds for its whole
-    read-modify-write (an OS file lock on `<file>.lock`, so it holds across processes: every
-    window of the IDE runs its own server on the same workspace)."""
-    return FileLock(path.with_name(path.name + ".lock"), timeout=timeout)
-
-
-@dataclass(frozen=True, slots=True)
-class Learned:
-    """What one outcome did to a task type's threshold."""
-
-    task_type: str
-    before: float
-    after: float
-    outcomes: int
-
-    def __str__(self) -> str:
-        return (
-            f"{self.task_type} threshold {self.before:.2f} -> {self.after:.2f} "
-            f"({self.outcomes} outcomes)"
-        )
-
-
-class CalibrationFile:
-    """A workspace's calibration on disk. Re-read whenever the file changes, so
-    `ocp-server routing reset` takes effect on the next route without a restart. A writer
-    holds `calibration_lock` while it re-reads, updates and saves the file, so outcomes saved at
-    the same instant by several windows (processes) all count.
-    """
-
-    def __init__(self, path: Path, base_threshold: float = DEFAULT_ROUTE_THRESHOLD) -> None:
-        self.path = path
-        self.base_threshold = base_threshold
-        self._key: tuple[int, int] | None = None
-        self._cal: Calibration | None = None
-        self.error: str | None = None  # why the file could not be read, if it could not
-
-    def current(self) -> Calibration | None:
-        """The calibration in force; None when there is none (no file, or an unreadable one:
-        routing then uses the defaults and `error` says why)."""
-        try:
-            st = self.path.stat()
-        except FileNotFoundError:
-            self._key, self._cal, self.error = None, None, None
-            return None
-        key = (st.st_mtime_ns, st.st_size)
-        if key != self._key:
-            self._key = key
-            try:
-                self._cal, self.error = Calibration.load(self.path, self.base_threshold), None
-            except ValueError as exc:
-                self._cal, self.error = None, str(exc)
-        return self._cal
-
-    def learn(
-        self,
-        task_type: str,
-        score: float,
-        routed_paid: bool,
-        outcome: Outcome,
-        *,
-        trace_id: str | None = None,
-    ) -> Learned | None:
-        """Record one outcome saved on route `trace_id` (in place of the point that route
-        taught before, as `Calibration.record`) and save; None when it says nothing about the
-        tier, when the file on disk is unreadable (it is left for a person to look at), or
-        when another writer held the lock past `LOCK_TIMEOUT_S` (`error` says so)."""
-        if wanted_paid(outcome, routed_paid) is None:
-            return None
-
-        def record(cal: Calibration) -> bool:
-            return cal.record(task_type, score, routed_paid, outcome, trace_id=trace_id)
-
-        changed = self._changed(record, create=True)
-        if changed is None:
-            return None
-        before, cal = changed
-        after = cal.base_threshold + cal.shift(task_type)
-        was = before.get(task_type, cal.base_threshold)  # a new type: the default
-        return Learned(task_type, was, after, cal.outcomes(task_type))
-
-    def take_back(self, trace_id: str) -> bool:
-        """Take back the point route `trace_id` taught (its latest outcome says nothing about
-        the tier) and save; True when there was one."""
-        return self._changed(lambda cal: cal.take_back(trace_id), create=False) is not None
-
-    def _changed(
-        self, change: Callable[[Calibration], bool], *, create: bool
-    ) -> tuple[dict[str, float], Calibration] | None:
-        """Apply `change` to the file's calibration under its lock and save it when it
-        changed: the thresholds before and the calibration after, or None (nothing changed,
-        no file and `create` False, an unreadable file, or the lock held too long)."""
-        try:
-            with calibration_lock(self.path):
-                # Re-read under the lock whatever the cached key says: another window may
-                # have saved within the same mtime tick and size.
-                self._key = None
-                cal = self.current()
-                if cal is None:
-                    if self.error is not None or not create:
-                        return None
-                    cal = Calibration(self.base_threshold)
-                before = {name: cal.base_threshold + t.shift for name, t in cal.types.items()}
-                if not change(cal):
-                    return None
-                cal.save(self.path)
-                st = self.path.stat()
-        except Timeout:
-            self.error = f"{self.path}: another writer held its lock over {LOCK_TIMEOUT_S:g} s"
-            return None
-        self._key, self._cal = (st.st_mtime_ns, st.st_size), cal
-        return before, cal
+        return lines

@@ -29,7 +29,7 @@ from ocp_router import (
     RoutingFailed,
     parse_payload,
 )
-from ocp_router.calibration import (
+from ocp_router.calibration_file import (
     CalibrationFile,
     calibration_path,
 )
@@ -437,7 +437,7 @@ class AppState:
             force=args.force,
             model=args.model,
             session=args.session_id,
-            calibration=ws.calibration.current() if ws and ws.calibration else None,
+            calibration=ws.calibration_for(router.calibration_key) if ws else None,
         )
         request = payload.user_turn
         budget = (

@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from ocp_router.calibration import Calibration, calibration_lock, calibration_path
+from ocp_router.calibration_file import Calibrations, calibration_lock, calibration_path
 from ocp_router.config import RouterSettings
 from ocp_router.errors import ConfigError
 from ocp_server.entry import EXIT_FAILURE
@@ -22,7 +22,7 @@ def _path(workspace: Path) -> Path:
 def run_explain(args: argparse.Namespace, workspace: Path) -> int:
     path = _path(workspace)
     try:
-        cal = Calibration.load(path)
+        cal = Calibrations.load(path)
     except ValueError as exc:  # a file OCP wrote, damaged: a failure (1), as a damaged
         # database is; not a usage or configuration error (2), no option or setting fixes it
         print(f"error: {exc}", file=sys.stderr)

@@ -10,7 +10,8 @@ import json
 import logging
 
 from ocp_router import OCPRouter, Tier
-from ocp_router.calibration import Learned, Outcome, parse_outcome, wanted_paid
+from ocp_router.calibration import Outcome, parse_outcome, wanted_paid
+from ocp_router.calibration_file import NO_MODEL, Learned
 from ocp_server.workspaces import Workspace
 
 logger = logging.getLogger(__name__)
@@ -65,8 +66,11 @@ async def learn(
     if wanted_paid(kind, routed_paid) is None:
         why = f"{kind.value!r} on a paid route says nothing about the tier"
         return None, _nothing(why + await _taken_back(ws, trace_id))
+    # The model the route was decided against; a trace from before they were recorded: the
+    # local model routing uses now (the likeliest), else none.
+    model = trace.get("local_model") or (router.calibration_key if router else NO_MODEL)
     learned = await asyncio.to_thread(
-        functools.partial(ws.calibration.learn, trace_id=trace_id),
+        functools.partial(ws.calibration.learn, trace_id=trace_id, model=str(model)),
         str(trace.get("task_type")),
         score,
         routed_paid,

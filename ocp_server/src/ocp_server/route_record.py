@@ -84,6 +84,8 @@ class RouteRecord:
     fell_back: bool
     complexity_score: float
     raw_score: float | None  # phase 1's score before the workspace's calibration shifted it
+    # The local model (and endpoint) the route was decided against: what its outcome teaches.
+    local_model: str | None = None
     session: str | None  # the conversation the route belongs to (pins, floors)
     threshold: float
     confidence: float
@@ -169,6 +171,7 @@ class RouteRecord:
             fell_back=bool(result and result.fell_back and not result.escalated),
             complexity_score=c.complexity_score,
             raw_score=a.raw_score,
+            local_model=router.calibration_key if router.local is not None else None,
             session=decision.session,
             threshold=c.threshold,
             confidence=c.confidence,

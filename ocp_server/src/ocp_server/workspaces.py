@@ -12,7 +12,8 @@ from pathlib import Path
 
 import anyio
 
-from ocp_router.calibration import CalibrationFile
+from ocp_router.calibration import Calibration
+from ocp_router.calibration_file import CalibrationFile
 from ocp_server.db import DatabaseNaming, connect
 from ocp_server.index.workspace import WorkspaceIndex
 from ocp_server.memory import MemoryStore
@@ -45,6 +46,10 @@ class Workspace:
     closed: bool = False
     users: int = 0  # tool calls and reads using it now (AppState.hold)
     retired: bool = False  # no longer a configured folder: closed once its last user is done
+
+    def calibration_for(self, model: str) -> Calibration | None:
+        """The thresholds learned for local model `model` (a `model_key`); None: defaults."""
+        return self.calibration.current(model) if self.calibration is not None else None
 
     async def reusable(self) -> bool:
         """False once its database file was deleted or replaced (a `.ocp/` removed by

@@ -159,6 +159,11 @@ class RouteTrace(WireOut):
     raw_score: float | None = Field(
         None, description="Phase 1's score unclamped, before calibration (what outcomes teach)"
     )
+    local_model: str | None = Field(
+        None,
+        description="The local model (and its endpoint) the route was decided against: the "
+        "calibration an outcome on it teaches",
+    )
     session: str | None = Field(None, description="The conversation key (sticky tiers, pins)")
     threshold: float
     confidence: float
