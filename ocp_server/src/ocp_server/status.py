@@ -128,6 +128,9 @@ async def index_report(index: WorkspaceIndex, *, watching: bool = False) -> wire
             saved_at=_iso(saved.modified) or "",
             age_seconds=max(0, round(time.time() - saved.modified)),
         ),
+        workspace_gone=None
+        if status.workspace_gone is None
+        else redact_name(status.workspace_gone).text,
         # A worker's words may quote a path.
         workers_failed=(
             None
@@ -180,6 +183,8 @@ def render_report(report: wire.IndexReport, tool_names: ToolNameStyle) -> str:
         lines.append(f"snapshot   {_snapshot_line(saved)}")
     if report.storage_failed:
         lines.append(f"storage    the last update failed: {report.storage_failed}")
+    if report.workspace_gone:
+        lines.append(f"gone       {report.workspace_gone}")
     if report.routing_error:
         lines.append(routing_line(report.routing_error, tool_names))
     if report.workers_failed:

@@ -84,6 +84,12 @@ class IndexReport(WireOut):
         description="The search snapshot a server saved beside the database for its next "
         "start (`<database>-snapshot`); None when there is none",
     )
+    workspace_gone: str | None = Field(
+        default=None,
+        description="Why the workspace folder counts as gone (removed, moved away, its drive "
+        "unmounted): the index is kept as it was and updated once it is back; None while it "
+        "is there",
+    )
     workers_failed: str | None = Field(
         default=None,
         description="Why the last update that wanted worker processes read its files in one "

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import aiosqlite
 
-from ocp_server.index import nested, secret_files
+from ocp_server.index import nested, secret_files, workspace_root
 from ocp_server.index.change_log import ChangeLog, next_generation
 from ocp_server.index.clean_text import fill_flags, forget_other_rules
 from ocp_server.index.edited_moves import EditedMoves
@@ -179,12 +179,16 @@ class Indexer:
         # HEAD before the listing: a checkout finishing during the update then leaves the old
         # HEAD recorded, and the next search indexes again (after, it recorded the new one).
         head = self.git_head()
+        device = await workspace_root.recorded_device(self.db)
         listing = await asyncio.to_thread(
             list_workspace,
             self.workspace,
             max_file_bytes=self.max_file_bytes,
             own_files=self.own_files,
         )
+        # Gone (a listing of nothing), or an unmounted drive's empty mount point: none deleted.
+        if why := workspace_root.gone_reason(self.workspace, device, not listing.candidates):
+            raise workspace_root.WorkspaceGone(why)
         summary.git = listing.git
         summary.skipped = dict(listing.skipped)
         known: _Known = {
@@ -269,7 +273,8 @@ class Indexer:
                 )
         await self.db.execute(
             "INSERT INTO meta VALUES ('last_update', ?), ('git_head', ?), ('skipped', ?), "
-            f"('{nested.META_KEY}', ?), ('{VENDORED_META_KEY}', ?) "
+            f"('{nested.META_KEY}', ?), ('{VENDORED_META_KEY}', ?), "
+            f"('{workspace_root.DEVICE_META_KEY}', ?) "
             "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
             # What the listing skipped by path; files skipped for their content have rows.
             (
@@ -278,6 +283,7 @@ class Indexer:
                 json.dumps(listing.skipped, sort_keys=True),
                 nested.named(listing.nested),
                 nested.named(listing.vendored),
+                str(workspace_root.device_of(self.workspace) or ""),
             ),
         )
         # Also a build interrupted before (a kill, a full disk) that this update completed,

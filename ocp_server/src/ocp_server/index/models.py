@@ -63,6 +63,7 @@ class IndexStatus(NamedTuple):
     watcher: str = "off"  # off, starting, watching, polling, standby, retrying, stopped
     watcher_error: str | None = None  # the last failure, while retrying
     storage_failure: str | None = None  # the last update's, in words (errors.storage_cause)
+    workspace_gone: str | None = None  # why the workspace folder counts as gone (workspace_root)
 
 
 class SearchResponse(NamedTuple):

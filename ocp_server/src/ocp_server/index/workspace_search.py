@@ -12,7 +12,7 @@ from functools import partial
 from ocp_server.db import moved_aside_note
 from ocp_server.index import nested
 from ocp_server.index.files import load_ocpignore
-from ocp_server.index.full_disk import storage_note, updated_unless_full, watcher_note
+from ocp_server.index.full_disk import gone_note, storage_note, updated_unless_full, watcher_note
 from ocp_server.index.git_settings import GIT_CONFIG, IgnoreSources, ignore_sources
 from ocp_server.index.globs import relative_glob, scoped_glob
 from ocp_server.index.ignore_rules import IgnoreRules
@@ -135,6 +135,8 @@ class WorkspaceSearch(WorkspaceUpdates):
             self._search_may_retry = False
         elif self.storage_failure is not None:  # an earlier update's
             full.append(storage_note(self.storage_failure))
+        if self.workspace_gone is not None:  # said instead of the watcher's retries
+            full.append(gone_note(self.workspace_gone))
         retrying = None if full else watcher_note(self.watcher_state, self.watcher_error)
         if self.watcher_state == "starting" and not self._checked and meta.last_update:
             note = "; ".join(filter(None, (CHECKING_NOTE, note)))

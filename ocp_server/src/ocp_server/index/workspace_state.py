@@ -92,6 +92,8 @@ class WorkspaceState(ClosesOnExit):
         self.storage_failure: str | None = None
         self._storage_recorded = True  # another process's may be there: cleared at the first
         self._search_may_retry = False  # (storage_wait)
+        # Why the workspace folder counts as gone (workspace_root.py), until an update works.
+        self.workspace_gone: str | None = None
         self._checked = False  # an update finished in this process (CHECKING_NOTE)
         self._git_head = GitHead(workspace)  # read again only when .git changed
         self._relevant = RelevantChanges(workspace, db_path)  # the watcher's filter

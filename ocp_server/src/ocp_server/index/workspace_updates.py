@@ -18,6 +18,7 @@ from ocp_server.index.indexer import Progress
 from ocp_server.index.lease import LeaseLost
 from ocp_server.index.models import IndexStatus, IndexSummary
 from ocp_server.index.on_disk import changed_on_disk, idle
+from ocp_server.index.workspace_root import WorkspaceGone
 from ocp_server.index.workspace_state import WorkspaceState
 from ocp_server.path_text import path_text
 from ocp_server.transactions import begin, rollback
@@ -56,8 +57,14 @@ class WorkspaceUpdates(WorkspaceState):
                 if storage_failed(exc):
                     await self._storage_failed(exc)
                 raise
+            except WorkspaceGone as exc:
+                self.folder_gone(str(exc))
+                raise
             finally:
                 self.building = False
+            if self.workspace_gone is not None:
+                logger.info("the workspace folder %s is back", path_text(self.workspace))
+                self.workspace_gone = None
             if self._storage_recorded or self.storage_failure is not None:
                 await self._storage_works()  # (said here even when it could not be recorded)
         summary.db_bytes = self.db_size()
@@ -67,6 +74,13 @@ class WorkspaceUpdates(WorkspaceState):
             self.watcher_state, self.watcher_error = "starting", self._polling
             self._retry_now.set()  # the watcher retries now, not up to RETRY_MAX later
         return summary
+
+    def folder_gone(self, why: str) -> None:
+        """Keep why the workspace folder counts as gone, for the status and searches; said
+        once in the log until it is back."""
+        if self.workspace_gone is None:
+            logger.warning("%s", why)
+        self.workspace_gone = why
 
     async def _storage_failed(self, exc: sqlite3.DatabaseError) -> None:
         """Keep the cause of an update's storage failure for searches and the status, and
@@ -178,13 +192,17 @@ class WorkspaceUpdates(WorkspaceState):
             chunks,
             last,
             # nothing follows the disk meanwhile
-            stale or self.watcher_state == "retrying" or self.storage_failure is not None,
+            stale
+            or self.watcher_state == "retrying"
+            or self.storage_failure is not None
+            or self.workspace_gone is not None,
             self.building,
             head,
             self._holds_lease,
             self.watcher_state,
             self.watcher_error,
             self.storage_failure,
+            self.workspace_gone,
         )
 
     async def catch_up(self, cited: Iterable[str]) -> bool:

@@ -24,6 +24,7 @@ from ocp_server.index.watched import (
     watch_limit_reached,
     workspace_removed,
 )
+from ocp_server.index.workspace_root import gone_reason
 from ocp_server.index.workspace_updates import WorkspaceUpdates
 
 __all__ = ["WorkspaceWatch"]
@@ -178,7 +179,9 @@ class WorkspaceWatch(WorkspaceUpdates):
         return "watching" if self._polling is None and not self._trying_watches else "polling"
 
     def _gone(self) -> str:
-        return f"the workspace folder {self.workspace} was deleted; watched again once it is back"
+        said = f"the workspace folder {self.workspace} was deleted; watched again once it is back"
+        self.folder_gone(gone_reason(self.workspace, None, listed_nothing=False) or said)
+        return said
 
     async def _storage_pause(self, stop: asyncio.Event, seconds: float) -> None:
         """The watcher's pause after a storage failure: `seconds`, or until ROOM_MADE_BYTES

@@ -1,0 +1,155 @@
+"""A workspace folder that goes away while it is served (removed, moved away, its drive
+unmounted) lists no file: an update stops there rather than take that for every file
+deleted, and the index is still whole when the folder comes back."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from ocp_server.index.workspace import WorkspaceIndex
+from ocp_server.index.workspace_root import WorkspaceGone
+from ocp_server.status import index_report
+from tests.index.built import write_files
+from tests.workspace_fixture import git
+
+FILES = {
+    "app.py": "def serve_alpha():\n    return 1\n",
+    "lib/util.py": "def helper_beta():\n    return 2\n",
+}
+
+
+@pytest.mark.parametrize("db_inside", [False, True], ids=["db_elsewhere", "db_in_workspace"])
+async def test_a_workspace_moved_away_and_back_keeps_its_index(
+    tmp_path: Path, db_inside: bool
+) -> None:
+    ws = write_files(tmp_path / "ws", FILES)
+    # .ocp/ocp.db moves away with the folder: the open database follows it
+    index = await WorkspaceIndex.open(ws, None if db_inside else tmp_path / "db" / "ocp.db")
+    try:
+        assert (await index.update()) is not None
+        ws.rename(tmp_path / "away")  # a mount gone, a folder renamed in a file manager
+        with pytest.raises(WorkspaceGone, match="is gone"):
+            await index.update()
+        status = await index.status()
+        assert status.files == 2 and status.stale
+        assert status.workspace_gone is not None and str(ws) in status.workspace_gone
+        report = await index_report(index)
+        assert report.workspace_gone == status.workspace_gone
+        if not db_inside:  # (a database moved away with the folder is not found by its path)
+            # a search answers from the index as it was, and says why
+            found = await index.search("serve_alpha")
+            assert [r.path for r in found.results][:1] == ["app.py"]
+            assert found.note is not None and "is gone" in found.note
+        (tmp_path / "away").rename(ws)
+        summary = await index.update()
+        assert summary is not None
+        assert (summary.files, summary.removed, summary.changed) == (2, 0, 0)
+        assert (await index.status()).workspace_gone is None
+    finally:
+        await index.close()
+
+
+async def test_a_git_workspace_removed_and_checked_out_again_keeps_its_rows(
+    tmp_path: Path,
+) -> None:
+    ws = write_files(tmp_path / "ws", FILES)
+    git(ws, "init", "-q")
+    git(ws, "add", "-A")
+    git(ws, "commit", "-qm", "first")
+    shutil.copytree(ws / ".git", tmp_path / "saved.git")
+    index = await WorkspaceIndex.open(ws, tmp_path / "db" / "ocp.db")
+    try:
+        await index.update()
+        ids = list(await index.db.execute_fetchall("SELECT id, path FROM files ORDER BY path"))
+        shutil.rmtree(ws)
+        with pytest.raises(WorkspaceGone):
+            await index.update()
+        assert list(await index.db.execute_fetchall("SELECT id, path FROM files ORDER BY path"))
+        ws.mkdir()
+        shutil.copytree(tmp_path / "saved.git", ws / ".git")
+        git(ws, "checkout", "-q", "--", ".")
+        summary = await index.update()
+        assert summary is not None and summary.removed == 0
+        # the same rows: memories' citations of them still resolve
+        assert (
+            list(await index.db.execute_fetchall("SELECT id, path FROM files ORDER BY path")) == ids
+        )
+    finally:
+        await index.close()
+
+
+async def test_a_workspace_emptied_in_place_is_indexed_as_empty(tmp_path: Path) -> None:
+    # Every file deleted from a folder that is still there (the same drive) is what it says.
+    ws = write_files(tmp_path / "ws", FILES)
+    index = await WorkspaceIndex.open(ws, tmp_path / "db" / "ocp.db")
+    try:
+        await index.update()
+        (ws / "app.py").unlink()
+        shutil.rmtree(ws / "lib")
+        summary = await index.update()
+        assert summary is not None and (summary.files, summary.removed) == (0, 2)
+        assert (await index.status()).workspace_gone is None
+    finally:
+        await index.close()
+
+
+_UNMOUNTED = textwrap.dedent(
+    """
+    import asyncio, subprocess, sys
+    from pathlib import Path
+    from ocp_server.index.workspace import WorkspaceIndex
+    from ocp_server.index.workspace_root import WorkspaceGone
+
+    store, ws, db = (Path(p) for p in sys.argv[1:4])
+
+    def mount(*args):
+        subprocess.run(["mount", *args], check=True)
+
+    async def main():
+        mount("-t", "tmpfs", "none", str(store))
+        (store / "app.py").write_text("def serve_alpha():\\n    return 1\\n")
+        mount("--bind", str(store), str(ws))
+        index = await WorkspaceIndex.open(ws, db)
+        await index.update()
+        subprocess.run(["umount", str(ws)], check=True)  # the empty folder below is left
+        try:
+            await index.update()
+            print("updated", (await index.status()).files)
+        except WorkspaceGone as exc:
+            print("gone", (await index.status()).files, exc)
+        mount("--bind", str(store), str(ws))
+        summary = await index.update()
+        print("back", summary.files, summary.changed)
+        await index.close()
+
+    asyncio.run(main())
+    """
+)
+
+
+def test_a_workspace_whose_drive_is_unmounted_keeps_its_index(tmp_path: Path) -> None:
+    # A mount point left empty: the folder is there, on another device than when indexed.
+    # Run in a mount namespace of its own (unshare -m), so nothing outside it sees the mounts.
+    if subprocess.run(["unshare", "-m", "true"], capture_output=True).returncode != 0:
+        pytest.skip("no mount namespace here (unshare -m needs CAP_SYS_ADMIN)")
+    store, ws = tmp_path / "store", tmp_path / "ws"
+    store.mkdir()
+    ws.mkdir()
+    done = subprocess.run(
+        ["unshare", "-m", "--propagation", "private", sys.executable, "-c", _UNMOUNTED]
+        + [str(store), str(ws), str(tmp_path / "db" / "ocp.db")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("gone 1 "), lines
+    assert "unmounted" in lines[0]
+    assert lines[1] == "back 1 0"
