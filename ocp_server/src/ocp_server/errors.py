@@ -47,7 +47,9 @@ __all__ = [
     "RootsMovedAway",
     "RouteFailure",
     "WorkspaceError",
+    "busy_text",
     "damaged_text",
+    "database_busy",
     "database_damaged",
     "database_fault_text",
     "disk_full",
@@ -202,6 +204,31 @@ def full_text(verb: str, db_path: Path | None = None, exc: BaseException | None 
     return (
         f"{verb} failed: {cause}. Nothing could be written; searches keep answering from the "
         "index as it is, and the index catches up by itself once it can be written again."
+    )
+
+
+def database_busy(exc: BaseException) -> bool:
+    """SQLite gave up waiting for another connection's write lock (BUSY_TIMEOUT_MS)."""
+    return isinstance(exc, sqlite3.OperationalError) and str(exc).startswith(
+        ("database is locked", "database is busy")
+    )
+
+
+def busy_text(verb: str, db_path: Path | None = None) -> str:
+    """What the caller sees when another process kept the database locked: not a bug. Names
+    that process when it can be known (db_holders.py)."""
+    from ocp_server import db  # loaded by then; not at start (it brings the index's imports)
+    from ocp_server.db_holders import named_holders
+
+    who = named_holders(db_path) if db_path is not None else None
+    holder = (
+        f"another process ({who})"
+        if who
+        else "another OCP process (an index build, a second IDE window)"
+    )
+    return (
+        f"{verb} failed: the workspace's database is busy: {holder} held its write lock for "
+        f"over {db.BUSY_TIMEOUT_MS / 1000:g} s. The call did not complete; try again."
     )
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-import sqlite3
 import time
 import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -25,6 +24,7 @@ from mcp.server.context import CallNext, HandlerResult, ServerMiddleware, Server
 from mcp.server.lowlevel.server import Server
 from mcp.shared.exceptions import MCPDeprecationWarning, MCPError
 from mcp.types import (
+    INTERNAL_ERROR,
     INVALID_PARAMS,
     CallToolRequestParams,
     CallToolResult,
@@ -56,6 +56,8 @@ from ocp_server.errors import (
     RootsMovedAway,
     RouteFailure,
     WorkspaceError,
+    busy_text,
+    database_busy,
     database_fault_text,
 )
 from ocp_server.mcp_config import SERVER_NAME
@@ -249,29 +251,17 @@ def internal_error_text(verb: str, exc: BaseException) -> str:
     )
 
 
-def _database_busy(exc: BaseException) -> bool:
-    """SQLite gave up waiting for another connection's write lock (BUSY_TIMEOUT_MS)."""
-    return isinstance(exc, sqlite3.OperationalError) and str(exc).startswith(
-        ("database is locked", "database is busy")
-    )
-
-
-def busy_text(verb: str, db_path: Path | None = None) -> str:
-    """What the caller sees when another process kept the database locked: not a bug. Names
-    that process when it can be known (db_holders.py)."""
-    from ocp_server import db  # loaded by then; not at start (it brings the index's imports)
-    from ocp_server.db_holders import named_holders
-
-    who = named_holders(db_path) if db_path is not None else None
-    holder = (
-        f"another process ({who})"
-        if who
-        else "another OCP process (an index build, a second IDE window)"
-    )
-    return (
-        f"{verb} failed: the workspace's database is busy: {holder} held its write lock for "
-        f"over {db.BUSY_TIMEOUT_MS / 1000:g} s. The call did not complete; try again."
-    )
+def failure_text(verb: str, db_path: Path | None, exc: BaseException) -> str:
+    """What the caller sees of an exception a tool call or a resource read ended in (inside
+    its `except`): a busy or refused database is said as such; anything else is a bug,
+    logged with its traceback."""
+    if database_busy(exc):
+        return busy_text(verb, db_path)
+    if said := database_fault_text(verb, db_path, exc):
+        logger.warning("%s failed: %s", verb, exc)
+        return said
+    logger.exception("%s failed", verb)
+    return internal_error_text(verb, exc)
 
 
 def config_error_text(error: str) -> str:
@@ -469,13 +459,7 @@ def build_server(
         except (InputError, ConfigError) as exc:  # bad references in arguments (unknown id, …)
             return error_result(str(exc))
         except Exception as exc:  # a bug or a broken environment: never shown as bad input
-            if _database_busy(exc):
-                return error_result(busy_text(spec.verb, ws.index.db_path if ws else None))
-            if said := database_fault_text(spec.verb, ws.index.db_path if ws else None, exc):
-                logger.warning("tool %s failed: %s", spec.verb, exc)
-                return error_result(said)
-            logger.exception("tool %s failed", spec.verb)
-            return error_result(internal_error_text(spec.verb, exc))
+            return error_result(failure_text(spec.verb, ws.index.db_path if ws else None, exc))
         if isinstance(out, wire.RouteResult):  # its prompt where this client's model reads
             out = route_answer(out, client_name)
         return tool_result(out)
@@ -497,16 +481,23 @@ def build_server(
             raise MCPError(
                 INVALID_PARAMS, config_error_text(ctx.lifespan_context.config_error or "")
             )
+        # A failure is a JSON-RPC error with a code: the SDK sends any other exception's as 0.
         try:
             ws = await workspace_for(ctx, state, None)
         except WorkspaceError as exc:
             raise MCPError(INVALID_PARAMS, str(exc)) from exc
+        except (DatabaseError, OSError) as exc:  # its message names the database and why
+            said = f"cannot open the workspace's index: {exc}"
+            raise MCPError(INTERNAL_ERROR, clip(said, MAX_ERROR_CHARS)) from exc
         from ocp_server.status import index_report  # loaded with the app (see _load_app)
 
         watching = ws.watcher is not None and not ws.watcher.done()
         state.workspaces.hold(ws)
         try:
             report = await index_report(ws.index, watching=watching)
+        except Exception as exc:  # a busy or damaged database, a bug
+            said = failure_text(f"reading {STATUS_URI}", ws.index.db_path, exc)
+            raise MCPError(INTERNAL_ERROR, clip(said, MAX_ERROR_CHARS)) from exc
         finally:
             await state.workspaces.release(ws)
         text = report.model_copy(update={"routing_error": state.routing_error}).model_dump_json()
