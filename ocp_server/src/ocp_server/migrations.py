@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import os
 import re
 import sqlite3
 import time
@@ -29,6 +30,7 @@ from ocp_server.index.chunk_columns import DEFINITION_KINDS
 from ocp_server.index.lexicon import names_blob, pack_text, unpack_text
 from ocp_server.index.literal_pairs import literal_blobs
 from ocp_server.index.terms import body_terms
+from ocp_server.path_text import path_text, text_path
 from ocp_server.schema import stored_version
 from ocp_server.transactions import begin, rollback
 
@@ -1187,6 +1189,25 @@ async def m045_gone_files(db: aiosqlite.Connection) -> None:
     )
 
 
+async def m046_unambiguous_workspace_paths(db: aiosqlite.Connection) -> None:
+    """The workspace recorded (meta, sessions) by an older server as text holding a `\\xNN`
+    escape of its name's own (a folder named `proj\\xff` as text), which now stands for that
+    byte (path_text.py): written in today's form when that folder is there and the byte's is
+    not; else left to stand for the byte, as it most likely did."""
+    rows = await db.execute_fetchall(
+        "SELECT value FROM meta WHERE key = 'workspace' UNION SELECT workspace FROM sessions"
+    )
+    for (text,) in rows:
+        if not isinstance(text, str) or path_text(text) == text:
+            continue  # no escape in it: stored as it always was
+        if os.path.isdir(text) and not os.path.isdir(text_path(text)):
+            now = path_text(text)
+            await db.execute(
+                "UPDATE meta SET value = ? WHERE key = 'workspace' AND value = ?", (now, text)
+            )
+            await db.execute("UPDATE sessions SET workspace = ? WHERE workspace = ?", (now, text))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     m001_index,
     m002_memory,
@@ -1231,6 +1252,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     m043_count_namesakes,
     m044_decisions_superseded_by,
     m045_gone_files,
+    m046_unambiguous_workspace_paths,
 )
 
 

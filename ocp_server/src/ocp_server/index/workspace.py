@@ -105,7 +105,8 @@ async def _claim(db: aiosqlite.Connection, workspace: Path, db_path: Path) -> No
 
 
 def _is_folder(recorded: str) -> bool:
-    """Whether the workspace a database records is a folder: its path as written, or as the
-    path its escapes stand for (path_text: a folder whose name is not UTF-8 is recorded with
-    `\\xNN` escapes, and was taken for gone)."""
-    return any(os.path.isdir(path) for path in dict.fromkeys((recorded, text_path(recorded))))
+    """Whether the workspace a database records is a folder: the path its escapes stand for
+    (path_text: a folder whose name is not UTF-8 is recorded with `\\xNN` escapes, and was
+    taken for gone; read as written, a folder named by those escapes as text was taken for
+    it)."""
+    return os.path.isdir(text_path(recorded))
