@@ -12,7 +12,15 @@ and ignore files; these are the others every command may read:
 - in the repository found: `HEAD`, `index` (ls-files), `commondir`; in the folder its worktrees
   share: `packed-refs` (read to resolve HEAD even when the branch's own file is there),
   `shallow`, `info/grafts`, `objects/info/alternates`, the commit-graph files; and the branch
-  HEAD names (`git log HEAD` opens its ref file).
+  HEAD names (`git log HEAD` opens its ref file);
+- what `git log` and `git diff --cached` open to read objects and the index's other half: a
+  split index's `sharedindex.*` (the listing waited its 60 s), each file of `objects/pack`
+  and `objects/info/commit-graphs`, each replace ref (`refs/replace/`), and in each alternate
+  object store `info/alternates` names (nested up to git's depth of 5; a relative one from
+  the objects folder naming it) the same: its own `info/alternates` and packs. Folders are
+  listed, nothing is opened or stat'ed but links (a link is followed: one leading out of the
+  repository to a pipe waits as much). A loose object that is a pipe is not looked for (one
+  stat per object before every command): git waits on it until the command's timeout.
 
 `/dev/null` is git's empty file, read at once.
 """
@@ -21,7 +29,7 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from ocp_server.index.git_text import ref_target
@@ -45,6 +53,8 @@ _SHARED = (
     "objects/info/commit-graph",
     "objects/info/commit-graphs/commit-graph-chain",
 )
+#: How deep git follows alternates' own alternates (its `link_alt_odb_entries`).
+_ALTERNATES_DEPTH = 5
 
 
 def waits(path: Path) -> bool:
@@ -106,7 +116,57 @@ def _repository_waits(dirs: GitDirs) -> Path | None:
         symbolic = False
     if symbolic and branch.startswith("refs/"):
         named.append(dirs.common_dir / branch)
-    return next((path for path in named if waits(path)), None)
+    if found := next((path for path in named if waits(path)), None):
+        return found
+    listed = (
+        _odd_entries(dirs.git_dir, "sharedindex."),
+        _odd_entries(dirs.common_dir / "refs" / "replace", walk=True),
+        _store_waits(dirs.common_dir / "objects", 0),
+    )
+    return next((path for found in listed for path in found), None)
+
+
+def _store_waits(objects: Path, depth: int) -> Iterator[Path]:
+    """The files of an object store (`objects`) and of its alternates git would wait on."""
+    yield from _odd_entries(objects / "pack")
+    yield from _odd_entries(objects / "info" / "commit-graphs")
+    alternates = objects / "info" / "alternates"
+    if depth > 0 and waits(alternates):  # (the repository's own is among _SHARED)
+        yield alternates
+        return
+    if depth >= _ALTERNATES_DEPTH:
+        return
+    try:
+        lines = read_regular(alternates, 1 << 16).decode("utf-8", "surrogateescape").splitlines()
+    except OSError:
+        return  # none (or not readable: git skips it too)
+    for line in lines:
+        if line.strip() and not line.startswith(("#", '"')):  # (a quoted path: rare, left)
+            store = objects / line.strip()  # absolute, or relative to `objects`
+            if os.path.isdir(store):
+                yield from _store_waits(store, depth + 1)
+
+
+def _odd_entries(folder: Path, prefix: str = "", *, walk: bool = False) -> Iterator[Path]:
+    """The entries of `folder` (named `prefix`…; its sub-folders too with `walk`) git would
+    wait on: neither a regular file nor a folder by their directory entry, or a link that
+    `waits`. Nothing is stat'ed but links."""
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return
+    for entry in entries:
+        if not entry.name.startswith(prefix):
+            continue
+        path = Path(entry.path)
+        if entry.is_symlink():
+            if waits(path):
+                yield path
+        elif entry.is_dir(follow_symlinks=False):
+            if walk:
+                yield from _odd_entries(path, walk=True)
+        elif not entry.is_file(follow_symlinks=False) and waits(path):
+            yield path
 
 
 def nested_waits(dot_git: Path) -> Path | None:
