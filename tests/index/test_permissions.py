@@ -36,7 +36,7 @@ if os.geteuid() == 0:
     # since a machine's "/" need not let nobody through (this one's is 0600); git is outside
     # it, so the listing is git's as root (tracked files do not depend on who lists them).
     tracked = files.git_files(top / name)
-    files.git_files = lambda workspace: tracked
+    files.git_files = lambda workspace, **_: tracked
     os.chroot(top)
     os.chdir("/")
     os.setgroups([])

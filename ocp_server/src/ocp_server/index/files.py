@@ -58,6 +58,7 @@ from ocp_server.index.real_paths import RealFolders
 from ocp_server.index.regular_file import read_regular
 from ocp_server.index.secret_files import secret_content, secret_name
 from ocp_server.index.secret_twins import SecretTwins
+from ocp_server.index.unreadable import git_unreadable, tell_unreadable, walk_folder
 
 logger = logging.getLogger(__name__)
 
@@ -269,16 +270,19 @@ def _ignore_rules(path: Path, ignore_case: bool) -> IgnoreRules:
     return IgnoreRules(ignore_patterns(read_regular(path)), ignore_case=ignore_case)
 
 
-def git_files(workspace: Path, *, tell: bool = True) -> list[str] | None:
+def git_files(
+    workspace: Path, *, tell: bool = True, unreadable: Callable[[str, str], None] | None = None
+) -> list[str] | None:
     """Tracked plus untracked-not-ignored files, or None when this is not a git work tree, or
     is a folder below a work tree's top in which git lists no file. Below a BUILD_DIRS folder,
     tracked files only. `tell`: log, once, when git's rules ignore every new file here
-    (ignore_probe.py; doctor says it in its own words)."""
+    (ignore_probe.py; doctor says it in its own words). `unreadable` is told of each folder
+    git could not open (relative to the workspace, and why)."""
     if pipes := known_pipes(workspace):
         _git_would_wait(workspace, pipes)
         return None
     try:
-        out = ls_files(workspace)
+        out, err = ls_files(workspace)
         top = (
             run_git(workspace, "rev-parse", "--show-prefix", timeout=10, check=True)
             .stdout.decode("utf-8", "surrogateescape")
@@ -295,6 +299,9 @@ def git_files(workspace: Path, *, tell: bool = True) -> list[str] | None:
         return None
     except (OSError, subprocess.SubprocessError):
         return None
+    if unreadable is not None:  # (named relative to the workspace, where git ran)
+        for folder, why in git_unreadable(err):
+            unreadable(folder, why)
     entries = out.decode("utf-8", "surrogateescape").split("\0")
     if top and not any(e[2:].startswith(top) for e in entries if e):
         # A repository above that lists nothing here, tracked or not ignored (a home folder's
@@ -476,13 +483,22 @@ def list_workspace(
     listing = Listing()
     own_identities = own_files.identities()
     case = git_settings.ignore_case(workspace)
-    paths = git_files(workspace)
+
+    def unreadable(folder: str, why: str) -> None:
+        # counted like a file (git lists tracked files in it, and each one's stat fails)
+        listing.skip("unreadable")
+        tell_unreadable(workspace, folder, why)
+
+    paths = git_files(workspace, unreadable=unreadable)
     listing.git = paths is not None
     if paths is None:
-        # A folder that cannot be read is counted, like a file (git lists tracked files in
-        # it, and each one's stat fails).
         walk = _iter_walk_with_gitignore(
-            workspace, lambda _: listing.skip("unreadable"), ignore_case=case
+            workspace,
+            # (a folder gone meanwhile is not unreadable: the workspace, removed, says so)
+            lambda e: (
+                None if isinstance(e, FileNotFoundError) else unreadable(*walk_folder(workspace, e))
+            ),
+            ignore_case=case,
         )
         paths = list(walk)
     ocpignore = load_ocpignore(workspace, ignore_case=case)

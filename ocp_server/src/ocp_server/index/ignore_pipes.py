@@ -125,8 +125,9 @@ class WaitsOnPipes(Exception):
         self.pipes = pipes
 
 
-def ls_files(workspace: Path) -> bytes:
-    """`git ls-files` of tracked plus untracked-not-ignored files, tagged. Raises
+def ls_files(workspace: Path) -> tuple[bytes, bytes]:
+    """`git ls-files` of tracked plus untracked-not-ignored files, tagged, and what git wrote
+    on stderr (its warnings: a folder it could not open, unreadable.py). Raises
     WaitsOnPipes when git has not answered in a while and a .gitignore is a pipe it would
     wait on for ever (ignore_pipes.py), TimeoutExpired after GIT_LIST_TIMEOUT_S, and
     CalledProcessError or OSError as run_git does."""
@@ -151,4 +152,4 @@ def ls_files(workspace: Path) -> bytes:
     if len(_USUAL_S) > 64:
         _USUAL_S.clear()
     _USUAL_S[workspace] = time.monotonic() - started
-    return out
+    return out, err
