@@ -1,9 +1,10 @@
 """The config guard's cost per git command (git_config_guard.check_config), two checkouts
 interleaved: each round runs one process per checkout's Python, which times 400 calls in a
-small repository (the guard's cost does not depend on how many files it tracks).
+small repository (the guard's cost does not depend on how many files it tracks), or in
+`--repo` (the folders it lists, objects/pack among them, grow with a repository's history).
 
     uv run python bench/bench_git_guard_ab.py --a /work/main/.venv/bin/python \\
-        --b .venv/bin/python [--rounds 7]
+        --b .venv/bin/python [--rounds 7] [--repo PATH]
 """
 
 from __future__ import annotations
@@ -34,12 +35,15 @@ def main() -> None:
     parser.add_argument("--a", required=True)
     parser.add_argument("--b", required=True)
     parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--repo", type=Path, help="an existing repository to time it in")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        ws = Path(tmp) / "ws"
-        (ws / "src").mkdir(parents=True)
-        (ws / "src" / "app.py").write_text("x = 1\n")
-        for command in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "first"]):
+        ws = args.repo or Path(tmp) / "ws"
+        commands = (["init", "-q"], ["add", "-A"], ["commit", "-qm", "first"])
+        if args.repo is None:
+            (ws / "src").mkdir(parents=True)
+            (ws / "src" / "app.py").write_text("x = 1\n")
+        for command in commands if args.repo is None else ():
             subprocess.run(
                 ["git", "-c", "user.email=b@example.com", "-c", "user.name=b", *command],
                 cwd=ws,

@@ -155,18 +155,14 @@ def _odd_entries(folder: Path, prefix: str = "", *, walk: bool = False) -> Itera
         entries = list(os.scandir(folder))
     except OSError:
         return
-    for entry in entries:
-        if not entry.name.startswith(prefix):
+    for entry in entries:  # (a pack folder may hold hundreds: regular files cost least)
+        if entry.is_file(follow_symlinks=False) or not entry.name.startswith(prefix):
             continue
-        path = Path(entry.path)
-        if entry.is_symlink():
-            if waits(path):
-                yield path
-        elif entry.is_dir(follow_symlinks=False):
+        if entry.is_dir(follow_symlinks=False):
             if walk:
-                yield from _odd_entries(path, walk=True)
-        elif not entry.is_file(follow_symlinks=False) and waits(path):
-            yield path
+                yield from _odd_entries(Path(entry.path), walk=True)
+        elif waits(Path(entry.path)):  # a link (followed), a pipe, a device
+            yield Path(entry.path)
 
 
 def nested_waits(dot_git: Path) -> Path | None:
