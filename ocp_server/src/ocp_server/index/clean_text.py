@@ -23,6 +23,7 @@ import aiosqlite
 
 from ocp_router.redact import SOURCE_DIGEST, finds_secret
 from ocp_server.index.lexicon import unpack_text
+from ocp_server.index.meta import read_meta, write_meta
 from ocp_server.transactions import begin, rollback
 
 __all__ = ["RULES_DIGEST", "RULES_KEY", "fill_flags", "forget_other_rules", "is_clean"]
@@ -49,14 +50,10 @@ def is_clean(text: str) -> bool:
 async def forget_other_rules(db: aiosqlite.Connection) -> bool:
     """In a transaction: when the flags were found with other rules, forget them and claim
     them for ours (chunks written from now on carry flags found with ours). True when so."""
-    rows = list(await db.execute_fetchall("SELECT value FROM meta WHERE key = ?", (RULES_KEY,)))
-    if rows and rows[0][0] == RULES_DIGEST:
+    if await read_meta(db, RULES_KEY) == RULES_DIGEST:
         return False
     await db.execute("UPDATE chunks SET clean = NULL WHERE clean IS NOT NULL")
-    await db.execute(
-        "INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-        (RULES_KEY, RULES_DIGEST),
-    )
+    await write_meta(db, RULES_KEY, RULES_DIGEST)
     return True
 
 

@@ -28,6 +28,7 @@ import aiosqlite
 from ocp_router.redact import named_values, occurrences
 from ocp_server.index.clean_text import RULES_DIGEST
 from ocp_server.index.lexicon import unpack_text
+from ocp_server.index.meta import read_meta, write_meta
 
 __all__ = [
     "NONE",
@@ -89,16 +90,10 @@ async def known_in_file(db: aiosqlite.Connection, path: str) -> dict[str, str]:
 
 async def named_with_our_rules(db: aiosqlite.Connection) -> bool:
     """The chunks' named values were found with this process's redaction rules."""
-    rows = list(
-        await db.execute_fetchall("SELECT value FROM meta WHERE key = ?", (NAMED_RULES_KEY,))
-    )
-    return bool(rows) and rows[0][0] == RULES_DIGEST
+    return await read_meta(db, NAMED_RULES_KEY) == RULES_DIGEST
 
 
 async def claim_named(db: aiosqlite.Connection) -> None:
     """Record that every file's named values were found with this process's rules (after an
     update that read again every file whose were not)."""
-    await db.execute(
-        "INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-        (NAMED_RULES_KEY, RULES_DIGEST),
-    )
+    await write_meta(db, NAMED_RULES_KEY, RULES_DIGEST)

@@ -37,6 +37,7 @@ from ocp_server.index.files import VENDORED_META_KEY, Candidate, list_workspace
 from ocp_server.index.history import read_history, store_history
 from ocp_server.index.lease import LEASE_SECONDS, LeaseLost, renew_lease
 from ocp_server.index.limits import DEFAULT_HISTORY_COMMITS
+from ocp_server.index.meta import read_meta, write_meta
 from ocp_server.index.models import IndexSummary
 from ocp_server.index.moves import pair_new, record_gone
 from ocp_server.index.own_files import NO_OWN_FILES, OwnFiles
@@ -84,22 +85,8 @@ def _racy_window_ns(mtime_ns: int) -> int:
     return int((RACY_FINE_SECONDS if fine else RACY_SECONDS) * 1e9)
 
 
+#: The secret-file rules (secret_files.py) the files were judged with.
 FILE_RULES_KEY = "secret_file_rules"
-
-
-async def _judged_with_our_file_rules(db: aiosqlite.Connection) -> bool:
-    """The files were judged secret or not with this process's rules (secret_files.py)."""
-    rows = list(
-        await db.execute_fetchall("SELECT value FROM meta WHERE key = ?", (FILE_RULES_KEY,))
-    )
-    return bool(rows) and rows[0][0] == secret_files.FILE_RULES_DIGEST
-
-
-async def _claim_file_rules(db: aiosqlite.Connection) -> None:
-    await db.execute(
-        "INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-        (FILE_RULES_KEY, secret_files.FILE_RULES_DIGEST),
-    )
 
 
 def _looks_changed(row: tuple[int, int, int, str, float] | None, candidate: Candidate) -> bool:
@@ -219,12 +206,14 @@ class Indexer:
             }
         # Files judged under other secret-file rules are read again (not chunked again when
         # unchanged): one a content rule added since finds (a `token.json`) leaves the index.
-        if not await _judged_with_our_file_rules(self.db):
+        if await read_meta(self.db, FILE_RULES_KEY) != secret_files.FILE_RULES_DIGEST:
             if known:
                 known = {p: (v[0], -1, -1, v[3], v[4]) for p, v in known.items()}
             else:  # an empty index: every file is judged with ours from its first transaction,
                 # so a first build killed midway resumes instead of reading every file again
-                await self._transaction(_claim_file_rules, self.db)
+                await self._transaction(
+                    write_meta, self.db, FILE_RULES_KEY, secret_files.FILE_RULES_DIGEST
+                )
         listed = {c.path for c in listing.candidates}
         removed = [known[p][0] for p in known if p not in listed]
         todo = [c for c in listing.candidates if _looks_changed(known.get(c.path), c)]
@@ -294,7 +283,8 @@ class Indexer:
             await note_workers(self.db, workers.failure)
         await self._update_history(head)
         await claim_named(self.db)  # ours now: every file whose were not was read again
-        await _claim_file_rules(self.db)  # likewise: every file was judged with ours
+        # likewise: every file was judged with ours
+        await write_meta(self.db, FILE_RULES_KEY, secret_files.FILE_RULES_DIGEST)
         await fill_flags(self.db)
         rows = await self.db.execute_fetchall(
             "SELECT (SELECT count(*) FROM files WHERE skip_reason IS NULL),"
@@ -323,21 +313,14 @@ class Indexer:
     async def _update_history(self, head: str | None) -> None:
         """Read the recent commits again when HEAD moved (or history was switched off)."""
         wanted = f"{head}:{self.history_commits}" if head else ""
-        rows = list(
-            await self.db.execute_fetchall("SELECT value FROM meta WHERE key = 'history_head'")
-        )
-        if (rows[0][0] if rows else "") == wanted:
+        if (await read_meta(self.db, "history_head") or "") == wanted:
             return
         commits = await asyncio.to_thread(read_history, self.workspace, self.history_commits)
 
         async def write() -> bool:
             changed = await store_history(self.db, commits)
             self.changes.history = changed
-            await self.db.execute(
-                "INSERT INTO meta VALUES ('history_head', ?) "
-                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                (wanted,),
-            )
+            await write_meta(self.db, "history_head", wanted)
             return changed
 
         await self._transaction(write)
@@ -427,11 +410,7 @@ class Indexer:
             await renew_lease(self.db, self.lease_owner)
         now = time.time()
         if build is not None:
-            await self.db.execute(
-                "INSERT INTO meta VALUES ('build', ?) "
-                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                (json.dumps(build),),
-            )
+            await write_meta(self.db, "build", json.dumps(build))
         gone: list[int] = []
         remembered: list[Processed] = []
         for p in processed:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import aiosqlite
 
+from ocp_server.index.meta import read_meta
 from ocp_server.path_text import path_text
 
 __all__ = ["DEVICE_META_KEY", "WorkspaceGone", "device_of", "gone_reason", "recorded_device"]
@@ -38,10 +39,8 @@ def device_of(workspace: Path) -> int | None:
 
 async def recorded_device(db: aiosqlite.Connection) -> int | None:
     """The workspace folder's device at the last update, None before one recorded it."""
-    rows = list(
-        await db.execute_fetchall("SELECT value FROM meta WHERE key = ?", (DEVICE_META_KEY,))
-    )
-    return int(rows[0][0]) if rows and str(rows[0][0]).isdigit() else None
+    value = await read_meta(db, DEVICE_META_KEY)
+    return int(value) if value is not None and value.isdigit() else None
 
 
 def gone_reason(workspace: Path, recorded_device: int | None, listed_nothing: bool) -> str | None:
