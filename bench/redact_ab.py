@@ -3,7 +3,8 @@
     uv run python bench/redact_ab.py                    # this checkout against main
     uv run python bench/redact_ab.py --base REV --site-packages --rounds 5
 
-Both versions' redaction modules (ocp_router/redact.py and its _redact_*.py parts) are
+Both versions' redaction modules (ocp_router/redact.py, its _redact_*.py parts and
+redact_names.py) are
 copied into a scratch folder as two packages, the base from `git archive REV` and the new
 one from this work tree, and loaded in one process. Then:
 
@@ -11,7 +12,8 @@ one from this work tree, and loaded in one process. Then:
    of this checkout's .venv site-packages) cut into 3,000-character pieces, the same pieces
    with a password planted, and the secret corpus's samples (tests/data/secret_corpus.py)
    are redacted by both. Every piece whose output differs is counted and the first few are
-   printed: on text without secrets a new rule should change nothing.
+   printed: on text without secrets a new rule should change nothing. With --names, the
+   same for `redact_name` (errors, log lines, names: tokens glued to a word too).
 2. Speed: CPU time (process_time) per 100 KB over the six corpora's files, each file timed
    best of 5 with each version, the order alternating file by file, for several rounds.
    Uncached (`_redact`): the cache of recent texts would time a dictionary look-up.
@@ -45,7 +47,7 @@ PIECE = 3000
 _TEXT_SUFFIXES = frozenset(
     ".py .pyi .md .rst .txt .json .yaml .yml .toml .cfg .ini .js .ts .go .rs .sh .html".split()
 )
-_REDACT_FILE = re.compile(r"(?:redact|_redact_\w+)\.py")
+_REDACT_FILE = re.compile(r"(?:redact|redact_names|_redact_\w+)\.py")
 
 Redact = Callable[[str], tuple[str, tuple[tuple[str, int, int], ...]]]
 
@@ -83,6 +85,16 @@ def _sources_here() -> dict[str, str]:
 def _runner(module: ModuleType) -> Redact:
     def run(text: str) -> tuple[str, tuple[tuple[str, int, int], ...]]:
         result = module._redact(text, None)
+        return result.text, tuple((r.kind, r.start, r.end) for r in result.redactions)
+
+    return run
+
+
+def _name_runner(package: str) -> Redact:
+    redact_name = importlib.import_module(f"{package}.redact_names").redact_name
+
+    def run(text: str) -> tuple[str, tuple[tuple[str, int, int], ...]]:
+        result = redact_name(text)
         return result.text, tuple((r.kind, r.start, r.end) for r in result.redactions)
 
     return run
@@ -157,6 +169,7 @@ def main() -> None:
     parser.add_argument("--site-packages", action="store_true", help="identity on them too")
     parser.add_argument("--rounds", type=int, default=3, help="speed rounds (0: none)")
     parser.add_argument("--show", type=int, default=20, help="differing pieces to print")
+    parser.add_argument("--names", action="store_true", help="identity of redact_name too")
     args = parser.parse_args()
     scratch = Path(tempfile.mkdtemp(prefix="redact-ab-"))
     sys.path.insert(0, str(scratch))
@@ -166,8 +179,8 @@ def main() -> None:
     print(f"identity against {args.base}:")
     n, d = identity(base, new, pieces(corpora, plant=True), args.show)
     print(f"six corpora, pieces and pieces with a password: {len(d)} of {n} differ")
+    site = [Path(p) for p in sys.path if p.endswith("site-packages")][:1]
     if args.site_packages:
-        site = [Path(p) for p in sys.path if p.endswith("site-packages")][:1]
         n, d = identity(base, new, pieces(site, plant=False), args.show)
         print(f"site-packages pieces: {len(d)} of {n} differ")
     corpus = ((f"{f.name}#{i}", t) for f in FORMATS for i, (t, _) in enumerate(samples(f, 40)))
@@ -176,6 +189,16 @@ def main() -> None:
     print(f"secret corpus samples: {len(d)} of {n} differ (new rules add here), by format:")
     for name, count in sorted(by_format.items()):
         print(f"  {name}: {count} of 40")
+    if args.names:
+        base_n, new_n = _name_runner("redact_base"), _name_runner("redact_new")
+        n, d = identity(base_n, new_n, pieces(corpora, plant=True), args.show)
+        print(f"redact_name, six corpora's pieces and pieces with a password: {len(d)} of {n}")
+        if args.site_packages:
+            n, d = identity(base_n, new_n, pieces(site, plant=False), args.show)
+            print(f"redact_name, site-packages pieces: {len(d)} of {n} differ")
+        corpus = ((f"{f.name}#{i}", t) for f in FORMATS for i, (t, _) in enumerate(samples(f, 40)))
+        n, d = identity(base_n, new_n, corpus, args.show)
+        print(f"redact_name, secret corpus samples: {len(d)} of {n} differ")
     if args.rounds:
         texts = [t for root in corpora for _, t in text_files(root)]
         print(f"speed over {sum(map(len, texts)) / 1e6:.1f} MB, per-file best of 5:")

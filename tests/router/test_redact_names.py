@@ -94,3 +94,59 @@ def test_each_glued_prefix_is_read_over_a_bounded_stretch_of_a_long_text(
     shown = names.redact_name(f"{decoys} then cfgghp_{body} and more {decoys}").text
     assert "cfg[REDACTED:github_token] and more" in shown
     assert max(read) <= 8192, max(read)
+
+
+def _reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The length of every stretch after a glued prefix read as `redact` reads a text."""
+    import ocp_router.redact_names as names
+    from ocp_router.redact import _detect as detect
+
+    read: list[int] = []
+
+    def counting(text: str) -> object:
+        read.append(len(text))
+        return detect(text)
+
+    monkeypatch.setattr(names, "detect", counting)
+    return read
+
+
+# Secrets' names and glued prefixes one after another: a prefix every few characters, each
+# read with the 512 after it, cost up to 150 µs a character (a trace's head of it, 26 s).
+DENSE = {
+    "all hidden": f"password=x{AKIA}" * 2_000,
+    "nothing hidden": ("key: x" + "AIza ") * 5_000,
+}
+
+
+@pytest.mark.parametrize("name", list(DENSE))
+def test_the_stretches_read_after_glued_prefixes_add_up_to_about_the_texts_length(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ocp_router.redact_names import GLUED_READ_FACTOR, GLUED_READ_SLACK
+
+    text = DENSE[name]
+    read = _reads(monkeypatch)
+    redact_name(text)
+    assert sum(read) <= GLUED_READ_FACTOR * len(text) + GLUED_READ_SLACK + 8192, name
+
+
+def test_no_glued_prefix_inside_a_secret_already_hidden_is_read(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    read = _reads(monkeypatch)
+    result = redact_name(DENSE["all hidden"])
+    assert AKIA not in result.text and result.text.startswith("password=[REDACTED")
+    assert read == []
+
+
+def test_a_glued_token_past_what_is_read_in_full_is_found_by_its_shape(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from ocp_router.redact_names import GLUED_READ_FACTOR, GLUED_READ_SLACK
+
+    text = DENSE["nothing hidden"] + f"\nsaved as cfg{GHP}.json and keys{AKIA}.txt\n"
+    read = _reads(monkeypatch)
+    shown = redact_name(text).text
+    assert sum(read) >= GLUED_READ_FACTOR * len(text) + GLUED_READ_SLACK  # the budget spent
+    assert "cfg[REDACTED:github_token].json and keys[REDACTED:aws_access_key].txt" in shown

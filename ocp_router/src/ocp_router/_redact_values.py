@@ -16,6 +16,7 @@ from urllib.parse import unquote
 from ocp_router._redact_base import MARKER_OPEN, MARKERS
 from ocp_router._redact_encoded import documented_value, encoded_prose
 from ocp_router._redact_rule_strings import validation_rules
+from ocp_router._redact_sequences import in_runs, sequential
 from ocp_router._redact_type_names import secret_type_name
 from ocp_router._redact_words import common_bigram_fraction, wordy
 
@@ -141,29 +142,6 @@ def looks_random(v: str, min_len: int = 16) -> bool:
 
 #: Characters besides the repeated one that make "0000000000000001234567Aa" a value, not filler.
 _FILLER_REST = 8
-_RUN_MIN = 4  # a run of letters or digits in sequence (abcd, 6543) at least this long...
-_SEQUENCE_SHARE = 0.6  # ...covering this share of a value of 8+ letters and digits: typed
-
-
-def _in_runs(core: str, least: int) -> int:
-    """How many characters of `core` lie in runs of `least`+ that step by one (abcdefg, 12345,
-    9876)."""
-    inside = [False] * len(core)
-    start = 0
-    for i in range(1, len(core) + 1):
-        if i < len(core):
-            d = ord(core[i]) - ord(core[i - 1])
-            if d in (1, -1) and (i - start == 1 or d == ord(core[i - 1]) - ord(core[i - 2])):
-                continue
-        if i - start >= least:
-            inside[start:i] = [True] * (i - start)
-        start = i - 1 if i < len(core) and d in (1, -1) else i
-    return sum(inside)
-
-
-def _sequential(core: str) -> bool:
-    """Letters and digits typed in order ("abcdefg12345", "0123456789abcdefghij"), not drawn."""
-    return len(core) >= 8 and _in_runs(core, _RUN_MIN) >= _SEQUENCE_SHARE * len(core)
 
 
 def is_filler(v: str) -> bool:
@@ -175,7 +153,7 @@ def is_filler(v: str) -> bool:
         # mostly one character, and what is left too short to be a secret by itself
         or (dominant >= 0.6 * len(core) and len(core) - dominant < _FILLER_REST)
         or "xxxx" in core
-        or _sequential(core)
+        or sequential(core)
         or v.endswith("EXAMPLE")  # AWS's documented AKIAIOSFODNN7EXAMPLE (gitleaks allows it)
         or "..." in v
         or "\u2026" in v
@@ -245,9 +223,9 @@ def _made_up(s: str) -> bool:
     for p in pieces:
         if p.lower() in _TELLING_WORDS:
             telling = True
-        elif p.isdigit() and len(p) >= 3 and _in_runs(p, 3) == len(p):
+        elif p.isdigit() and len(p) >= 3 and in_runs(p, 3) == len(p):
             telling = True  # 123, 123456
-        elif _sequential(p):
+        elif sequential(p):
             telling = True  # 0123456789abcdefghij
         elif not (p.isalpha() and p.islower() or len(p) == 1):
             return False

@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping
+from bisect import bisect_right
+from collections.abc import Mapping, Sequence
 
-from ocp_router._redact_at_start import glued_after_at_start
+from ocp_router._redact_at_start import glued_after_at_start, tokens_at_start
+from ocp_router._redact_base import Hit
 from ocp_router._redact_values import wordy
 from ocp_router.redact import (
     KINDS,
@@ -34,6 +36,8 @@ from ocp_router.redact import (
 from ocp_router.redact import _detect as detect  # the hits, without a cache entry per name
 
 __all__ = [
+    "GLUED_READ_FACTOR",
+    "GLUED_READ_SLACK",
     "HEAD_MARGIN",
     "HEAD_NAMED_READ",
     "NameRedactingFilter",
@@ -72,22 +76,45 @@ _GLUED_PREFIX_RE = re.compile(
 # them costs its length squared (a 50 KB query of decoys took 40 s).
 _TAIL = 512
 _LONG_TAIL = 8192
+#: How much those stretches add up to, in multiples of the text and this, before the rest of
+#: the prefixes are judged by their token's shape alone: ordinary text reads far less.
+GLUED_READ_FACTOR = 1
+GLUED_READ_SLACK = 4 * _LONG_TAIL
 
 
-def glued_tokens(text: str) -> list[Redaction]:
-    """The tokens in `text` glued to the word before them, in order (`redact` finds none)."""
+def _by_shape(text: str) -> list[Hit]:
+    return list(tokens_at_start(text))
+
+
+def glued_tokens(text: str, hidden: Sequence[tuple[int, int]] = ()) -> list[Redaction]:
+    """The tokens in `text` glued to the word before them, in order (`redact` finds none).
+
+    `hidden`: spans already redacted, in order and apart; no token is looked for from a
+    prefix inside one (it would overlap what is hidden). Each prefix's stretch is read as
+    `redact` reads a text, until the stretches read add up to GLUED_READ_FACTOR times the
+    text (and GLUED_READ_SLACK); past that, by the token's shape alone (`tokens_at_start`).
+    A text of secrets' names and prefixes one after another (`key: xAIza key: xAIza …`) has
+    a prefix every few characters, each read with the 512 after it: up to 150 µs a
+    character, where ordinary text costs 0.1 (bench/redact_dense_length.py)."""
     found: list[Redaction] = []
     if not may_hold_token(text):
         return found
+    starts = [s for s, _ in hidden]
+    budget = GLUED_READ_FACTOR * len(text) + GLUED_READ_SLACK
     for m in _GLUED_PREFIX_RE.finditer(text):
         start = m.start()
         if not start or not text[start - 1].isascii() or not text[start - 1].isalnum():
             continue
         if found and start < found[-1].end:
             continue
-        hits = [h for h in detect(text[start : start + _TAIL]) if h[0] == 0]
+        if (i := bisect_right(starts, start)) and start < hidden[i - 1][1]:
+            continue
+        judge = detect if budget > 0 else _by_shape
+        budget -= len(stretch := text[start : start + _TAIL])
+        hits = [h for h in judge(stretch) if h[0] == 0]
         if any(h[1] == _TAIL for h in hits):  # a longer token (a GitHub App's JWT) is cut
-            hits = [h for h in detect(text[start : start + _LONG_TAIL]) if h[0] == 0]
+            budget -= len(stretch := text[start : start + _LONG_TAIL])
+            hits = [h for h in judge(stretch) if h[0] == 0]
         if hits:
             end, prio = max(h[1] for h in hits), min(h[2] for h in hits)
             body = text[m.end() : start + end]
@@ -112,7 +139,9 @@ def redact_name(text: str, known: Mapping[str, str] | None = None) -> RedactionR
     to a word; every redaction's offsets are in `text`. `known`: as `redact`'s."""
     first = redact(text, known)
     spans = [(r.start, r.end) for r in first.redactions]
-    glued = [g for g in glued_tokens(text) if not any(s < g.end and g.start < e for s, e in spans)]
+    glued = [
+        g for g in glued_tokens(text, spans) if not any(s < g.end and g.start < e for s, e in spans)
+    ]
     if not glued:
         return first
     found = sorted((*first.redactions, *glued), key=lambda r: r.start)
