@@ -337,6 +337,13 @@ def chosen_token_dotted(r: random.Random) -> str:
     return f"{r.choice(WORDS)}{r.randint(1, 99)}.{r.choice(WORDS)}{r.randint(10, 9999)}"
 
 
+def chosen_with_space(r: random.Random) -> str:
+    """Word1234! with a space typed inside the word: W illow8241., Emb er3335?."""
+    word = r.choice(WORDS).capitalize()
+    cut = r.randint(1, len(word) - 1)
+    return f"{word[:cut]} {word[cut:]}{r.randint(1, 9999)}{r.choice('!@#$%&*?.')}"
+
+
 def chosen_words(r: random.Random) -> str:
     """A secret a person chose from words alone (bronzeanvil), 8+ letters."""
     while len(v := r.choice(WORDS) + r.choice(WORDS)) < 8:
@@ -422,6 +429,19 @@ TOKEN_FORMATS: tuple[Format, ...] = (
     Format(
         "generated_password_setenv", 'monkeypatch.setenv("DB_PASSWORD", "{s}")\n', _WORDPRESS_KEY
     ),
+    # ... and in an ordinary assignment under a password's or a token's name: the whole quoted
+    # literal is the value, `${`, `$L` and spaces too
+    Format("generated_password_assigned", "DB_PASSWORD = '{s}'\n", _WORDPRESS_KEY),
+    Format("generated_password_environ", 'os.environ["DB_PASSWORD"] = "{s}"\n', _WORDPRESS_KEY),
+    Format("generated_password_export", "export DB_PASSWORD='{s}'\n", _WORDPRESS_KEY),
+    Format("generated_password_process_env", 'process.env.DB_PASSWORD = "{s}";\n', _WORDPRESS_KEY),
+    Format("generated_token_assigned", "API_TOKEN = '{s}'\n", _WORDPRESS_KEY),
+    # a password a person chose with a space typed into it (W illow8241.)
+    Format("spaced_password_assigned", "DB_PASSWORD = '{s}'\n", chosen_with_space),
+    Format("spaced_password_environ", 'os.environ["DB_PASSWORD"] = "{s}"\n', chosen_with_space),
+    Format("spaced_password_export", 'export DB_PASSWORD="{s}"\n', chosen_with_space),
+    Format("spaced_password_process_env", 'process.env.DB_PASSWORD = "{s}";\n', chosen_with_space),
+    Format("spaced_token_assigned", 'API_TOKEN = "{s}"\n', chosen_with_space),
     Format("github_pat_classic", "token: {s}\n", _GITHUB_CLASSIC),
     Format("github_oauth", "GH_TOKEN={s}\n", prefixed("gho_", mixed(ALNUM, 36))),
     Format("github_fine_grained", 'auth = "{s}"\n', _GITHUB_FINE_GRAINED),

@@ -9,6 +9,7 @@ import base64
 import binascii
 import math
 import re
+import string
 from collections import Counter
 from functools import lru_cache
 from urllib.parse import unquote
@@ -417,6 +418,9 @@ def assignment_kind(
     """The kind for value `v` assigned to a name of this class, or None to leave it. A
     `field` is a .env, shell, log/config, YAML or INI line's value, where no name is a
     variable."""
+    if quoted and name_class in ("password", "secret") and spaced_random(v):
+        # '…${ ;59o%…': a generator's value whose `$`, braces and spaces read as a template
+        return "password_assignment" if name_class == "password" else "generic_secret_assignment"
     if is_placeholder(v, name_words) or _PUBLISHABLE_RE.fullmatch(v):
         return None
     if documented_name(name_words) and documented_value(v):
@@ -424,7 +428,7 @@ def assignment_kind(
     if quoted and UPPER_SNAKE_RE.fullmatch(v) and name_class != "password":
         return None  # api_key_env = "OPENAI_API_KEY": the name of a variable
     if name_class == "password":
-        if quoted and " " in v and v[0].isupper() and v.rstrip()[-1] in ".!?:":
+        if quoted and _message(v):
             return None  # errors.password = "Use at least 12 characters.": a message
         return "password_assignment"
     v = v.removeprefix("django-insecure-")  # Django's generated keys say so
@@ -440,7 +444,25 @@ def assignment_kind(
         return "generic_secret_assignment"  # JWT_SECRET=kettle82#falcon2494, 'Ocean6389!'
     if name_class == "secret" and (field or quoted) and _DOTTED_CHOSEN_RE.fullmatch(v):
         return "generic_secret_assignment"  # token: apple89.dragon7053
+    if name_class == "secret" and quoted and " " in v and not _message(v):
+        if _chosen_secret(v.replace(" ", "")):
+            return "generic_secret_assignment"  # API_TOKEN = "T ulip8978%": the literal whole
     return None
+
+
+def spaced_random(v: str) -> bool:
+    """32+ random characters with symbols, spaces among them (WordPress's generator's)."""
+    return len(v) >= 32 and symbol_heavy_random(v.replace(" ", ""))
+
+
+def _message(v: str) -> bool:
+    """A sentence ("Use at least 12 characters."): capitalised, closed by punctuation, and
+    made of words and numbers; a piece of letters and digits glued ("W illow8241.") is a
+    password a space was typed into."""
+    if " " not in v or not v[0].isupper() or v.rstrip()[-1] not in ".!?:":
+        return False
+    pieces = (p.strip(string.punctuation) for p in v.split())
+    return all(p.isalpha() or p.isdigit() or not p for p in pieces)
 
 
 def _chosen_secret(v: str) -> bool:
