@@ -446,7 +446,7 @@ def assignment_kind(
         return "generic_secret_assignment"  # token: apple89.dragon7053
     if name_class == "secret" and quoted and " " in v and not _message(v):
         if _chosen_secret(v.replace(" ", "")):
-            return "generic_secret_assignment"  # API_TOKEN = "T ulip8978%": the literal whole
+            return "generic_secret_assignment"  # a chosen token a space was typed into
     return None
 
 
