@@ -88,7 +88,7 @@ class Attempting(Spending):
             wasted = await self._charge(response, model) if tier.paid else 0.0
             run.attempts.append(
                 Attempt(
-                    tier, name, model, "empty", response.duration_ms, "empty answer", None, wasted
+                    tier, name, model, "empty", response.duration_ms, _empty(response), None, wasted
                 )
             )
             if wasted:
@@ -119,3 +119,13 @@ class Attempting(Spending):
         )
         if cost:
             await self.ledger.add(cost)
+
+
+def _empty(response: GenerateResponse) -> str:
+    """Why an answer was blank: a thinking model that spent its tokens thinking says so."""
+    if not response.thinking.strip():
+        return "empty answer"
+    return (
+        f"empty answer: only thinking came ({response.reasoning_tokens} tokens, "
+        f"stop reason {response.stop_reason or 'none'})"
+    )

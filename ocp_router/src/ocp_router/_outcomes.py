@@ -95,6 +95,8 @@ class Outcomes(Spending):
             cache_read_tokens=response.cache_read_tokens,
             notes=tuple(run.notes),
             paid=run.paid,
+            thinking=response.thinking,
+            reasoning_tokens=response.reasoning_tokens,
         )
 
     def _failure(self, decision: Decision, run: _Run, trace_id: str) -> RoutingFailed:

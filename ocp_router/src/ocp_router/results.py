@@ -87,6 +87,8 @@ class RouteResult:
     cache_read_tokens: int = 0
     notes: tuple[str, ...] = ()
     paid: PaidPrompt | None = None  # what a paid tier was sent (built only if one was tried)
+    thinking: str = ""  # a thinking model's reasoning, apart from `text`
+    reasoning_tokens: int = 0  # of completion_tokens, the thinking's
 
     @property
     def route_to(self) -> Route:

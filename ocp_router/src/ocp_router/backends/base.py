@@ -81,7 +81,9 @@ def chat_messages(request: GenerateRequest, *, system_inline: bool) -> list[dict
 
 @dataclass(frozen=True, slots=True)
 class GenerateResponse:
-    """A complete answer with its usage. `duration_ms` is wall time measured by the backend."""
+    """A complete answer with its usage. `duration_ms` is wall time measured by the backend.
+    `thinking`: a thinking model's reasoning, apart from the answer `text`; `reasoning_tokens`:
+    the part of `completion_tokens` it took (the server's count, else an estimate)."""
 
     text: str
     model: str
@@ -91,6 +93,8 @@ class GenerateResponse:
     stop_reason: str | None = None
     cache_read_tokens: int = 0
     cache_write_tokens: int = 0
+    thinking: str = ""
+    reasoning_tokens: int = 0
 
 
 @runtime_checkable

@@ -37,6 +37,7 @@ from ocp_router.backends.base import (
     chat_messages,
 )
 from ocp_router.backends.probe import ModelProbe
+from ocp_router.backends.reasoning import reasoning_text, reasoning_tokens
 from ocp_router.errors import (
     BackendContextExceeded,
     BackendError,
@@ -277,16 +278,15 @@ class OpenAIBackend(ClosingBackend):
         try:
             data = response.json()
             choice = data["choices"][0]
-            text = choice["message"].get("content") or ""
+            message = choice["message"]
+            text = message.get("content") or ""
             usage = data.get("usage") or {}
             if not isinstance(usage, dict):
                 usage = {}
-            details = usage.get("prompt_tokens_details") or {}
-            if not isinstance(details, dict):
-                details = {}
             prompt_tokens = int(usage.get("prompt_tokens") or 0)
             completion_tokens = int(usage.get("completion_tokens") or 0)
-            cached = int(details.get("cached_tokens") or 0)
+            cached = int(_detail(usage, "prompt_tokens_details", "cached_tokens"))
+            reported = int(_detail(usage, "completion_tokens_details", "reasoning_tokens"))
         except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
             shown = redact_name_head(hide_key(response.text, self._key), 80)
             raise malformed(self.name, f"no choices[0].message in {shown!r}") from exc
@@ -294,6 +294,10 @@ class OpenAIBackend(ClosingBackend):
             raise BackendResponseError(
                 "the server answered with non-text content", backend=self.name
             )
+        try:  # a thinking model's reasoning: llama.cpp, vLLM, Ollama's /v1 (reasoning.py)
+            thinking = reasoning_text(message)
+        except ValueError as exc:
+            raise malformed(self.name, str(exc)) from exc
         return GenerateResponse(
             text=text,
             model=str(data.get("model") or model),
@@ -302,4 +306,12 @@ class OpenAIBackend(ClosingBackend):
             duration_ms=round((time.perf_counter() - started) * 1000, 3),
             stop_reason=choice.get("finish_reason"),
             cache_read_tokens=cached,
+            thinking=thinking,
+            reasoning_tokens=reasoning_tokens(reported, thinking, completion_tokens),
         )
+
+
+def _detail(usage: dict[str, Any], details: str, field: str) -> Any:
+    """`usage[details][field]` (a breakdown OpenAI sends and local servers may not), or 0."""
+    part = usage.get(details)
+    return (part.get(field) or 0) if isinstance(part, dict) else 0

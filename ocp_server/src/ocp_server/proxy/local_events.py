@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator
 from dataclasses import replace
 from typing import Any
 
-from ocp_router import estimate_tokens
+from ocp_router.backends.reasoning import reasoning_text, reasoning_tokens
 from ocp_server.proxy.chat import Event, ToolCall, Usage, token_count
 
 
@@ -154,21 +154,19 @@ async def openai_events(lines: AsyncIterator[str]) -> AsyncIterator[Event]:
 
 
 def _reasoning(delta: dict[str, Any]) -> str:
-    """A delta's thinking: Ollama's /v1 sends it as `reasoning` (its own field), llama.cpp
-    (`--reasoning-format`) and vLLM as `reasoning_content`. vLLM from 0.11 may send both with
-    the same text (`reasoning` its new name): read once."""
-    said = _text(delta.get("reasoning"), "`delta.reasoning`")
-    return said or _text(delta.get("reasoning_content"), "`delta.reasoning_content`")
+    """A delta's thinking (the router library's reading, shared with its OpenAI backend)."""
+    try:
+        return reasoning_text(delta, "delta")
+    except ValueError as exc:
+        raise BadAnswer(str(exc)) from exc
 
 
 def _with_thinking(usage: Usage, thought: list[str]) -> Usage:
     """`usage` with its reasoning tokens: the server's own count, else (Ollama counts thinking
     in `eval_count` without saying how much) OCP's estimate of the thinking it sent, at most
     the output tokens."""
-    if usage.reasoning_tokens or not thought:
-        return usage
-    estimate = estimate_tokens("".join(thought))
-    return replace(usage, reasoning_tokens=min(estimate, usage.output_tokens))
+    counted = reasoning_tokens(usage.reasoning_tokens, "".join(thought), usage.output_tokens)
+    return replace(usage, reasoning_tokens=counted)
 
 
 def _detail(usage: dict[str, Any], details: str, field: str) -> int:
