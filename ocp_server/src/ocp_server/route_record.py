@@ -97,6 +97,7 @@ class RouteRecord:
     backend: str | None
     prompt_tokens: int
     completion_tokens: int
+    reasoning_tokens: int = 0  # of completion_tokens, a thinking model's reasoning
     duration_ms: float
     estimated_cost_usd: float | None
     cost_usd: float | None  # all the route was billed: answer_cost_usd + failed_cost_usd
@@ -185,6 +186,7 @@ class RouteRecord:
             backend=result.backend if result else None,
             prompt_tokens=result.prompt_tokens if result else router.input_tokens(planned),
             completion_tokens=result.completion_tokens if result else 0,
+            reasoning_tokens=result.reasoning_tokens if result else 0,
             duration_ms=result.duration_ms if result else 0.0,
             estimated_cost_usd=estimate,
             cost_usd=result.cost_usd if result else failed,

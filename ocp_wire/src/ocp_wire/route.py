@@ -175,6 +175,11 @@ class RouteTrace(WireOut):
     backend: str | None
     prompt_tokens: int
     completion_tokens: int
+    reasoning_tokens: int = Field(
+        0,
+        description="Of completion_tokens, a thinking model's reasoning (the server's count, "
+        "else an estimate)",
+    )
     duration_ms: float
     estimated_cost_usd: float | None = Field(
         description="Upper bound before the call: input plus a full max_tokens answer"
