@@ -12,7 +12,8 @@ from ocp_router import _arguments as arguments
 from ocp_router.backends.base import GenerateRequest, ModelBackend
 from ocp_router.boundary import PaidPrompt
 from ocp_router.budget import Budget, MemoryLedger, SpendLedger
-from ocp_router.calibration_file import NO_MODEL, model_key
+from ocp_router.calibration_file import NO_MODEL
+from ocp_router.calibration_keys import model_key
 from ocp_router.classifier import TaskClassifier
 from ocp_router.closing import ClosesOnExit
 from ocp_router.errors import ConfigError

@@ -246,6 +246,23 @@ class Calibration:
         self.updated = datetime.now(UTC).isoformat(timespec="seconds")
         return True
 
+    def merged(self, other: Calibration) -> Calibration:
+        """This and `other` as one (two keys found to name the same model): the points of
+        both, each type refitted; `other`'s route wins where both taught the same one."""
+        for name, theirs in other.types.items():
+            t = self.types.setdefault(name, TypeCalibration())
+            for mine, more in (
+                (t.wanted_paid, theirs.wanted_paid),
+                (t.wanted_local, theirs.wanted_local),
+            ):
+                for key, n in more.items():
+                    mine[key] = mine.get(key, 0.0) + n
+            t.outcomes += theirs.outcomes
+            t.shift = t.fit(self.base_threshold)
+        self.taught |= other.taught
+        self.updated = max(filter(None, (self.updated, other.updated)), default=None)
+        return self
+
     # ---- one model's part of the file (calibration_file.Calibrations writes the file) -----
     def to_json(self) -> dict[str, Any]:
         return {

@@ -11,6 +11,10 @@ A file of format 1 (before models were recorded) says nothing of which model its
 judged: they are kept under `NO_MODEL`, routing uses them for any model that has learned nothing
 of its own, and the first model that learns takes them over (the common case: the user has not
 switched since). An outcome saved without a model (an old trace) goes there too.
+
+Keys are normalized (calibration_keys.py: `llama3.2` is `llama3.2:latest`, a URL's trailing
+slash dropped); a key stored, or carried by a trace, before that is read as the normalized
+one, and two that meet are merged.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from ocp_router.calibration import (
     Outcome,
     wanted_paid,
 )
+from ocp_router.calibration_keys import canonical_key
 from ocp_router.tiers import DEFAULT_ROUTE_THRESHOLD
 
 FORMAT = "ocp-routing-calibration/2"
@@ -43,12 +48,6 @@ NO_MODEL = "(model not recorded)"
 # Each model's part is bounded by its halving (about 50 KB at a busy task type's peak), so the
 # file by this many of them.
 MAX_MODELS = 4
-
-
-def model_key(model: str, endpoint: str | None = None) -> str:
-    """What a local model's calibration is filed under: its name, and where it runs (the same
-    name on another server may be another build or quantization)."""
-    return f"{model} @ {endpoint}" if endpoint else model
 
 
 @dataclass(slots=True)
@@ -62,7 +61,7 @@ class Calibrations:
     def of(self, model: str) -> Calibration | None:
         """The calibration routing uses for `model`: its own, else what was learned without a
         model (a file of format 1), else None (the defaults)."""
-        own = self.models.get(model)
+        own = self.models.get(canonical_key(model))
         return own if own is not None else self.models.get(NO_MODEL)
 
     def record(
@@ -82,6 +81,7 @@ class Calibrations:
             return self.take_back(trace_id) if trace_id else False
         if trace_id:
             self.take_back(trace_id)
+        model = canonical_key(model)
         cal = self.models.pop(model, None)
         if cal is None:  # new: take over what was learned without a model, else the defaults
             cal = self.models.pop(NO_MODEL, None)
@@ -121,10 +121,12 @@ class Calibrations:
             return cls(base, {NO_MODEL: Calibration.from_json(raw, base)})
         if fmt != FORMAT:
             raise ValueError(f"format: expected {FORMAT!r}, got {fmt!r}")
-        models = {
-            str(key): Calibration.from_json(dict(part), base)
-            for key, part in dict(raw.get("models") or {}).items()
-        }
+        models: dict[str, Calibration] = {}
+        for key, part in dict(raw.get("models") or {}).items():
+            cal = Calibration.from_json(dict(part), base)
+            # a key written before keys were normalized: two spellings of one model merge
+            same = models.pop(key := canonical_key(str(key)), None)
+            models[key] = same.merged(cal) if same is not None else cal
         return cls(base, models)
 
     @classmethod
@@ -168,6 +170,7 @@ class Calibrations:
             f"Default threshold {self.base_threshold:.2f}; shifts learned from outcomes per "
             f"local model (prior sd {PRIOR_SD}, cap ±{CAP}):"
         ]
+        current = canonical_key(current) if current is not None else None
         for key, cal in reversed(self.models.items()):
             cal.base_threshold = self.base_threshold
             now = " (in use)" if key == current else ""
@@ -277,6 +280,7 @@ class CalibrationFile:
         `LOCK_TIMEOUT_S` (`error` says so)."""
         if wanted_paid(outcome, routed_paid) is None:
             return None
+        model = canonical_key(model)
 
         def record(cals: Calibrations) -> bool:
             return cals.record(model, task_type, score, routed_paid, outcome, trace_id=trace_id)

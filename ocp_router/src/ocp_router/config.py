@@ -29,6 +29,7 @@ from ocp_router.backends.ollama import DEFAULT_URL as OLLAMA_URL
 from ocp_router.backends.ollama import OllamaBackend
 from ocp_router.backends.openai import DEFAULT_URL as OPENAI_URL
 from ocp_router.backends.openai import OpenAIBackend
+from ocp_router.calibration_keys import model_key
 from ocp_router.classifier import TaskClassifier
 from ocp_router.env import HTTP_URL, HTTP_URL_EXPECTED
 from ocp_router.env import env_value as env_value  # the one rule, re-exported
@@ -267,6 +268,15 @@ def _accepted(alias: str) -> str | None:
     if len(bounds) == 2 and bounds[0].startswith(">=") and bounds[1].startswith("<="):
         return f"{base} from {bounds[0][3:]} to {bounds[1][3:]}"
     return " ".join([base, *bounds])
+
+
+def local_calibration_key(settings: RouterSettings) -> str:
+    """The key the local model these settings build files its calibration under, as
+    `OCPRouter.calibration_key` gives it for `build_local(settings)`, without building it."""
+    ollama = settings.local_backend == "ollama"
+    return model_key(
+        settings.local_model, settings.ollama_url if ollama else settings.local_base_url
+    )
 
 
 def build_local(settings: RouterSettings) -> ModelBackend:

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from ocp_router.calibration_file import Calibrations, calibration_lock, calibration_path
-from ocp_router.config import RouterSettings
+from ocp_router.config import RouterSettings, local_calibration_key
 from ocp_router.errors import ConfigError
 from ocp_server.entry import EXIT_FAILURE
 from ocp_server.settings import ServerSettings, tool_names_setting
@@ -27,19 +27,21 @@ def run_explain(args: argparse.Namespace, workspace: Path) -> int:
         # database is; not a usage or configuration error (2), no option or setting fixes it
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_FAILURE
+    read = RouterSettings.read_env()
+    # The local model the settings route with now: whose thresholds are in use.
+    in_use = local_calibration_key(read.settings)
     if args.json:
-        sys.stdout.write(json.dumps(cal.to_json(), indent=1) + "\n")
+        sys.stdout.write(json.dumps({**cal.to_json(), "in_use": in_use}, indent=1) + "\n")
         return 0
     # The router adds each learned shift to OCP_ROUTE_THRESHOLD as it is now, whatever
     # threshold the file was written under: say the thresholds that route.
-    read = RouterSettings.read_env()
     if not read.valid("route_threshold"):
         raise ConfigError(read.error or "OCP_ROUTE_THRESHOLD is invalid")
     if read.error is not None:  # not this command's setting: said, and the rest shown
         print(routing_line(read.error, tool_names_setting()), file=sys.stderr)
     cal.base_threshold = read.settings.route_threshold
     where = str(path) if path.exists() else f"{path} (not written yet)"
-    sys.stdout.write(f"{where}\n{cal.explain()}\n")
+    sys.stdout.write(f"{where}\n{cal.explain(in_use)}\n")
     return 0
 
 
