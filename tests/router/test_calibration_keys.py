@@ -63,22 +63,37 @@ def test_keys_stored_in_old_spellings_are_read_as_one_model_and_written_back_as_
     one = _taught(tmp_path / "one.json", "x").current("x")
     assert one is not None
     part = one.to_json()
+    routes = {t: {f"other-{r}": p for r, p in rs.items()} for t, rs in part["routes"].items()}
+    other = {**part, "routes": routes}  # the same points, taught by other routes
     # two windows on the old code filed the same model under two keys
     path.write_text(
         json.dumps(
             {
                 "format": FORMAT,
                 "base_threshold": 0.5,
-                "models": {f"llama3.2 @ {OLLAMA}/": part, f"llama3.2:latest @ {OLLAMA}": part},
+                "models": {f"llama3.2 @ {OLLAMA}/": part, f"llama3.2:latest @ {OLLAMA}": other},
             }
         )
     )
     cals = Calibrations.load(path)
     assert list(cals.models) == [f"llama3.2 @ {OLLAMA}"]
-    assert cals.models[f"llama3.2 @ {OLLAMA}"].outcomes("debug") == 2 * one.outcomes("debug")
+    merged = cals.models[f"llama3.2 @ {OLLAMA}"]
+    assert merged.outcomes("debug") == 2 * one.outcomes("debug")
+    assert len(merged.taught) == 2 * len(one.taught)  # each route can still be taken back
     store = CalibrationFile(path)
     store.learn("debug", 0.4, False, Outcome.BAD, trace_id="new", model=f"llama3.2 @ {OLLAMA}")
     assert list(json.loads(path.read_text())["models"]) == [f"llama3.2 @ {OLLAMA}"]
+
+
+def test_one_route_found_under_both_old_keys_counts_once(tmp_path: Path) -> None:
+    one = _taught(tmp_path / "one.json", "x").current("x")
+    assert one is not None
+    path = tmp_path / "cal.json"
+    keys = (f"llama3.2 @ {OLLAMA}", f"llama3.2:latest @ {OLLAMA}")
+    raw = {"format": FORMAT, "models": {key: one.to_json() for key in keys}}
+    path.write_text(json.dumps(raw))
+    merged = Calibrations.load(path).models[keys[0]]
+    assert merged.outcomes("debug") == one.outcomes("debug")
 
 
 def test_a_password_in_the_endpoint_is_not_part_of_the_key(tmp_path: Path) -> None:

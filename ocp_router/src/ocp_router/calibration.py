@@ -248,7 +248,12 @@ class Calibration:
 
     def merged(self, other: Calibration) -> Calibration:
         """This and `other` as one (two keys found to name the same model): the points of
-        both, each type refitted; `other`'s route wins where both taught the same one."""
+        both, each type refitted; `other`'s point wins where both hold one of the same route
+        (a route teaches one model at a time, so only a hand-edited file has both)."""
+        for trace_id in self.taught.keys() & other.taught.keys():
+            point = self.taught.pop(trace_id)
+            if (t := self.types.get(point.task_type)) is not None:
+                t.remove(point.key, point.paid, point.weight)
         for name, theirs in other.types.items():
             t = self.types.setdefault(name, TypeCalibration())
             for mine, more in (
