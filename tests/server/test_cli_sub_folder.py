@@ -108,3 +108,24 @@ def test_a_folder_outside_any_indexed_project_says_nothing_of_one(workspace: Pat
     assert done.returncode == 0, done.stderr
     assert "is inside" not in done.stderr
     assert (workspace / "src" / ".ocp" / "ocp.db").is_file()  # its own first index
+
+
+def test_an_index_of_the_home_folder_does_not_answer_for_the_projects_below_it(
+    tmp_path: Path,
+) -> None:
+    # The home folder, indexed once with --force, answered every project under it (and
+    # `ocp-server index` in any of them walked the whole home folder again).
+    home = tmp_path / "home"
+    (home / "notes").mkdir(parents=True)
+    (home / "notes" / "todo.py").write_text("def verify_token(): pass\n")
+    forced = run_in(home, "index", "--force", home=home)
+    assert forced.returncode == 0, forced.stderr
+    project = home / "code" / "app"
+    project.mkdir(parents=True)
+    (project / "auth.py").write_text("def verify_token(token):\n    return token\n")
+    for args in (("index",), ("search", "verify token", "--json")):
+        done = run_in(project, *args, home=home)
+        assert done.returncode == 0, done.stderr
+        assert "is inside" not in done.stderr
+    assert (project / ".ocp" / "ocp.db").is_file()  # its own index
+    assert {hit["path"] for hit in json.loads(done.stdout)} == {"auth.py"}

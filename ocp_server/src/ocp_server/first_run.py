@@ -72,10 +72,13 @@ def refuse_reason(
 
 
 def enclosing_index(workspace: Path) -> Path | None:
-    """The nearest folder above `workspace` that keeps its own index, if any."""
+    """The nearest folder above `workspace` that keeps its own index, if any. One the CLI
+    refuses without --force (the home folder, `/`, a shared root) is no project: indexed
+    once when forced, it would answer for every project below it."""
     for folder in workspace.resolve().parents:
         if workspace_db_path(folder).is_file():
-            return folder
+            forced = refuse_reason(folder, max_files=0, count=False) is not None
+            return None if forced else folder
     return None
 
 
