@@ -129,3 +129,23 @@ def test_an_index_of_the_home_folder_does_not_answer_for_the_projects_below_it(
         assert "is inside" not in done.stderr
     assert (project / ".ocp" / "ocp.db").is_file()  # its own index
     assert {hit["path"] for hit in json.loads(done.stdout)} == {"auth.py"}
+
+
+@pytest.mark.parametrize("left_out", ["scratch", ".venv", "drafts"])
+def test_a_sub_folder_the_project_leaves_out_is_not_answered_by_its_index(
+    workspace: Path, left_out: str
+) -> None:
+    # git ignores scratch/, .venv is vendored, .ocpignore names drafts/: the project's index
+    # holds none of their files, and answered every search there with nothing.
+    (workspace / ".gitignore").write_text("scratch/\n")
+    (workspace / ".ocpignore").write_text("drafts/\n")
+    for name in ("scratch", "drafts"):
+        (workspace / name).mkdir()
+        (workspace / name / "x.py").write_text("def verify_token(): pass\n")
+    project = run(workspace, "index")
+    assert project.returncode == 0, project.stderr
+    folder = workspace / left_out
+    done = run(folder, "search", "verify token", "--json")
+    assert done.returncode == 0, done.stderr
+    assert "is inside" not in done.stderr
+    assert {hit["path"] for hit in json.loads(done.stdout)} == {"x.py"}  # its own index

@@ -12,10 +12,12 @@ second index of part of the project only when forced.
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 from ocp_router.redact_names import redact_name
-from ocp_server.index.files import count_files
+from ocp_server.git_commands import run_git
+from ocp_server.index.files import count_files, load_ocpignore, path_exclusion
 from ocp_server.settings import ServerSettings, refusal, workspace_db_path, workspace_scope
 
 
@@ -88,14 +90,33 @@ def answering_index(
     """The workspace whose index answers a command run in `folder`, and the sub-folder it is
     scoped to (None: the workspace itself). A folder inside a project that has its own index
     is answered by that index, scoped to it, as the server answers a tool's `workspace`
-    naming a sub-folder (settings.workspace_scope); a second index of part of the project is
+    naming a sub-folder (settings.workspace_scope), unless the project leaves the folder
+    out (its index would answer nothing there); a second index of part of the project is
     built only when forced, and a folder that has one (or a single OCP_DB_PATH) keeps it."""
     if force or settings.db_path is not None or workspace_db_path(folder).exists():
         return folder, None
     outer = enclosing_index(folder)
     if outer is None:
         return folder, None
-    return outer, workspace_scope(outer, str(folder))
+    scope = workspace_scope(outer, str(folder))
+    if scope is not None and _left_out(outer, scope):
+        return folder, None  # the project's index holds none of its files
+    return outer, scope
+
+
+_GIT_TIMEOUT = 10.0
+
+
+def _left_out(project: Path, sub: str) -> bool:
+    """Whether `project` never indexes the files of its sub-folder `sub`: one vendored
+    (`node_modules`, `.venv`), in its .ocpignore, or one git ignores there."""
+    if path_exclusion(f"{sub}/x", load_ocpignore(project)) is not None:
+        return True
+    try:  # 0: ignored; 1: not; 128: no repository (or git failed)
+        done = run_git(project, "check-ignore", "-q", "--", sub, timeout=_GIT_TIMEOUT)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return done.returncode == 0
 
 
 def check_workspace(
