@@ -169,3 +169,23 @@ async def test_a_file_moved_and_edited_into_two_alike_files_is_followed_to_neith
     brief = await repo.memory.restore()
     (stale,) = brief.stale
     assert stale.citations[0].change == "src/config.py was deleted"
+
+
+async def test_a_file_moved_unchanged_is_not_also_taken_for_a_deleted_look_alike(
+    repo: Repo,
+) -> None:
+    # config.py moved as it was, and its near-copy config_old.py deleted in the same update:
+    # lib/limits.py is config.py (its very bytes); config_old.py went nowhere. Was: the
+    # near-copy was paired with lib/limits.py too (the file moved unchanged was left out of
+    # the comparison, so the look-alike had no rival), and its citation followed there.
+    repo.write("src/config.py", CONFIG)
+    repo.write("src/config_old.py", CONFIG + "\nDEBUG = True\n")
+    await repo.reindex()
+    await _note(repo, "src/config_old.py:4-5")
+    (repo.root / "lib").mkdir()
+    (repo.root / "src/config.py").rename(repo.root / "lib/limits.py")
+    (repo.root / "src/config_old.py").unlink()
+    await repo.reindex()
+    brief = await repo.memory.restore()
+    (stale,) = brief.stale
+    assert stale.citations[0].change == "src/config_old.py was deleted"

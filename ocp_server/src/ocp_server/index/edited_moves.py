@@ -9,7 +9,8 @@ rename detection compares them, and paired with the one it shares most with when
 at least SAME_FILE of the larger file's distinct lines (git's default, `-M50%`: what `git
 status` would call a rename had git been told) and MIN_SHARED lines: a file that only
 repeats a few of its lines (the cited ones, an import) is another file. One more alike to
-two, or two to one, is a guess: neither is paired.
+two, or two to one, is a guess: neither is paired. A new file another dropped file became
+by its very bytes (moves.py) is that one's, not a look-alike's.
 
 Bounded: only an update that drops files and adds some of their extension reads any, at
 most SKETCHED files and SKETCHED_CHARS characters each way, their texts as the index stored
@@ -81,9 +82,16 @@ class EditedMoves:
         if not self.gone or self._compared >= SKETCHED or self._chars >= SKETCHED_CHARS:
             return
         kinds = {PurePosixPath(p).suffix for p in self.gone}
+        alike = [
+            p
+            for p in written
+            if p.chunks is not None and PurePosixPath(p.candidate.path).suffix in kinds
+        ]
+        # a file a dropped one became by its very bytes (moves.py) is that one: no other's
+        taken = await _targets(db, [p.candidate.path for p in alike])
         new: dict[str, frozenset[str]] = {}
-        for p in written:
-            if p.chunks is None or PurePosixPath(p.candidate.path).suffix not in kinds:
+        for p in alike:
+            if p.candidate.path in taken or p.chunks is None:
                 continue
             if self._compared >= SKETCHED or self._chars >= SKETCHED_CHARS:
                 break
@@ -109,6 +117,19 @@ class EditedMoves:
         await db.executemany("UPDATE gone_files SET moved_to = ? WHERE path = ?", pairs)
         for _, old in pairs:
             del self.gone[old]
+
+
+async def _targets(db: aiosqlite.Connection, paths: Sequence[str]) -> set[str]:
+    """Those of `paths` a dropped file is paired with already."""
+    taken: set[str] = set()
+    for start in range(0, len(paths), _BATCH):
+        part = list(paths[start : start + _BATCH])
+        rows = await db.execute_fetchall(
+            f"SELECT moved_to FROM gone_files WHERE moved_to IN ({','.join('?' * len(part))})",
+            part,
+        )
+        taken |= {str(r[0]) for r in rows}
+    return taken
 
 
 def similarity(old: frozenset[str], new: frozenset[str]) -> float:
