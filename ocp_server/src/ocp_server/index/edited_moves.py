@@ -56,24 +56,27 @@ class EditedMoves:
         kinds = {PurePosixPath(p).suffix for p in new_paths}
         if not kinds:
             return cls({})
-        texts: dict[str, list[str]] = {}
-        chars = 0
+        chosen: list[tuple[int, str]] = []  # (id, path): their paths first, then their text
         for start in range(0, len(file_ids), _BATCH):
             ids = list(file_ids[start : start + _BATCH])
             rows = await db.execute_fetchall(
-                "SELECT f.path, c.text FROM files f JOIN chunks c ON c.file_id = f.id "
-                f"WHERE f.id IN ({','.join('?' * len(ids))}) AND f.skip_reason IS NULL "
-                "ORDER BY f.id",
+                f"SELECT id, path FROM files WHERE id IN ({','.join('?' * len(ids))}) "
+                "AND skip_reason IS NULL ORDER BY id",
                 ids,
             )
-            for path, text in rows:
-                path = str(path)
-                if PurePosixPath(path).suffix not in kinds:
-                    continue
-                if path not in texts and (len(texts) >= SKETCHED or chars >= SKETCHED_CHARS):
-                    continue
-                texts.setdefault(path, []).append(unpack_text(bytes(text)))
-                chars += len(texts[path][-1])
+            chosen += [(int(i), str(p)) for i, p in rows if PurePosixPath(str(p)).suffix in kinds]
+            if len(chosen) >= SKETCHED:
+                break
+        texts: dict[str, list[str]] = {}
+        chars = 0
+        for file_id, path in chosen[:SKETCHED]:
+            if chars >= SKETCHED_CHARS:
+                break
+            rows = await db.execute_fetchall(
+                "SELECT text FROM chunks WHERE file_id = ?", (file_id,)
+            )
+            texts[path] = [unpack_text(bytes(r[0])) for r in rows]
+            chars += sum(map(len, texts[path]))
         return cls({path: _lines(parts) for path, parts in texts.items()})
 
     async def pair(self, db: aiosqlite.Connection, written: Sequence[Processed]) -> None:
