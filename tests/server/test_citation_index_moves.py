@@ -189,3 +189,22 @@ async def test_a_file_moved_unchanged_is_not_also_taken_for_a_deleted_look_alike
     brief = await repo.memory.restore()
     (stale,) = brief.stale
     assert stale.citations[0].change == "src/config_old.py was deleted"
+
+
+async def test_a_file_moved_beside_an_old_copy_of_it_is_followed_where_it_went(
+    repo: Repo,
+) -> None:
+    # An older copy of config.py stays; config.py itself is moved (and later edited). Was:
+    # the copy was paired with it as the file dropped (before the new one was written), the
+    # move never was, and the citation followed the copy, not the file.
+    repo.write("src/config.py", CONFIG)
+    repo.write("src/config_copy.py", CONFIG)
+    await repo.reindex()
+    await _note(repo, "src/config.py:4-5")
+    (repo.root / "lib").mkdir()
+    (repo.root / "src/config.py").rename(repo.root / "lib/limits.py")
+    await repo.reindex()
+    brief = await repo.memory.restore()
+    assert brief.stale == (), brief.stale[0].citations
+    (citation,) = brief.notes[0].citations
+    assert (citation.status, citation.citation) == ("moved", "lib/limits.py:4-5")

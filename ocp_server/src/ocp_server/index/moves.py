@@ -21,7 +21,7 @@ from typing import Final
 
 import aiosqlite
 
-__all__ = ["KEEP_GONE", "MAX_HOPS", "moved_to", "pair_new", "record_gone"]
+__all__ = ["KEEP_GONE", "MAX_HOPS", "moved_to", "pair_kept", "pair_new", "record_gone"]
 
 KEEP_GONE: Final = 20_000  # dropped files remembered, the last dropped kept
 MAX_HOPS: Final = 3  # moves followed from a path, as git's renames are (citations/renames.py)
@@ -42,7 +42,6 @@ async def record_gone(db: aiosqlite.Connection, file_ids: Sequence[int], now: fl
             (now, *ids),
         )
     if file_ids:
-        await _pair_kept(db, file_ids, now)
         await db.execute(
             "DELETE FROM gone_files WHERE gone_at < "
             "(SELECT gone_at FROM gone_files ORDER BY gone_at DESC LIMIT 1 OFFSET ?)",
@@ -50,15 +49,15 @@ async def record_gone(db: aiosqlite.Connection, file_ids: Sequence[int], now: fl
         )
 
 
-async def _pair_kept(db: aiosqlite.Connection, file_ids: Sequence[int], now: float) -> None:
-    """Pair the files just dropped (`file_ids`, recorded gone at `now`) with the indexed files
-    that stay and hold their very bytes: a copy made before its original went, in an earlier
-    update, was no new file for `pair_new` to pair it with."""
-    dropped = set(file_ids)
+async def pair_kept(db: aiosqlite.Connection, since: float) -> None:
+    """Pair the files dropped since `since` (this update) and not paired with a new file
+    (`pair_new`) with the indexed files holding their very bytes: a copy made before its
+    original went, in an earlier update, was no new file to pair it with. Run once the
+    update's files are written: a file moved beside an older copy of it is the new one."""
     gone: defaultdict[str, list[str]] = defaultdict(list)
     for path, content_hash in await db.execute_fetchall(
-        "SELECT path, content_hash FROM gone_files WHERE gone_at = ? AND moved_to IS NULL",
-        (now,),
+        "SELECT path, content_hash FROM gone_files WHERE gone_at >= ? AND moved_to IS NULL",
+        (since,),
     ):
         gone[str(content_hash)].append(str(path))
     if not gone:
@@ -67,13 +66,12 @@ async def _pair_kept(db: aiosqlite.Connection, file_ids: Sequence[int], now: flo
     hashes = list(gone)
     for start in range(0, len(hashes), _BATCH):
         part = hashes[start : start + _BATCH]
-        for file_id, path, content_hash in await db.execute_fetchall(
-            "SELECT id, path, content_hash FROM files WHERE skip_reason IS NULL "
+        for path, content_hash in await db.execute_fetchall(
+            "SELECT path, content_hash FROM files WHERE skip_reason IS NULL "
             f"AND content_hash IN ({_marks(part)})",
             part,
         ):
-            if int(file_id) not in dropped:
-                kept[str(content_hash)].append(str(path))
+            kept[str(content_hash)].append(str(path))
     pairs: list[tuple[str, str]] = []
     for content_hash, olds in gone.items():
         pairs += _paired(olds, kept[content_hash])
