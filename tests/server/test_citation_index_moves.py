@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from ocp_server.db import connect
+from ocp_server.index import indexer
 from ocp_server.index.workspace import WorkspaceIndex
 from ocp_server.memory import MemoryStore, NoteIn
 from tests.server.test_memory_citations import Clock, Repo
@@ -208,3 +209,23 @@ async def test_a_file_moved_beside_an_old_copy_of_it_is_followed_where_it_went(
     assert brief.stale == (), brief.stale[0].citations
     (citation,) = brief.notes[0].citations
     assert (citation.status, citation.citation) == ("moved", "lib/limits.py:4-5")
+
+
+async def test_a_file_moved_and_edited_is_paired_with_its_most_alike_in_any_batch(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The update writes its files in batches (BATCH_FILES, 200): a file half like the gone
+    # one, written in an earlier batch than the one the gone file became, was taken for it
+    # (each batch was compared alone, the first alike enough won).
+    monkeypatch.setattr(indexer, "BATCH_FILES", 1)
+    repo.write("src/config.py", CONFIG)
+    await repo.reindex()
+    await _note(repo, "src/config.py:4-5")
+    (repo.root / "src/config.py").unlink()
+    repo.write("a/draft.py", "import os\nTIMEOUT = 10\nRETRIES = 3\nDEBUG = 1\nNAME = 'x'\n")
+    repo.write("lib/limits.py", '"""Limits."""\n' + CONFIG)
+    await repo.reindex()
+    brief = await repo.memory.restore()
+    assert brief.stale == (), brief.stale[0].citations
+    (citation,) = brief.notes[0].citations
+    assert (citation.status, citation.citation) == ("moved", "lib/limits.py:5-6")

@@ -14,12 +14,14 @@ by its very bytes (moves.py) is that one's, not a look-alike's.
 
 Bounded: only an update that drops files and adds some of their extension reads any, at
 most SKETCHED files and SKETCHED_CHARS characters each way, their texts as the index stored
-them (its chunks), unpacked once. The comparison lives for one update: a file that comes
-in a later one is not taken for a move.
+them (its chunks), unpacked once. The comparison lives for one update, made once all its
+files are written (one most alike in a later batch is not passed over): a file that comes
+in a later update is not taken for a move.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Sequence
 from pathlib import PurePosixPath
 from typing import Final
@@ -28,6 +30,7 @@ import aiosqlite
 
 from ocp_server.index.file_chunks import Processed
 from ocp_server.index.lexicon import unpack_text
+from ocp_server.index.moves import pair_kept
 
 __all__ = ["EditedMoves", "MIN_SHARED", "SAME_FILE", "SKETCHED", "SKETCHED_CHARS", "similarity"]
 
@@ -43,6 +46,8 @@ class EditedMoves:
 
     def __init__(self, gone: dict[str, frozenset[str]]) -> None:
         self.gone = gone  # path -> its distinct lines (stripped, not blank)
+        self.since = time.time()  # the update's dropped files are recorded gone after this
+        self.new: dict[str, frozenset[str]] = {}  # the update's new files, likewise (`add`)
         self._compared = 0  # new files read, and their characters: SKETCHED, SKETCHED_CHARS
         self._chars = 0
 
@@ -79,47 +84,51 @@ class EditedMoves:
             chars += sum(map(len, texts[path]))
         return cls({path: _lines(parts) for path, parts in texts.items()})
 
-    async def pair(self, db: aiosqlite.Connection, written: Sequence[Processed]) -> None:
-        """Pair the dropped files not paired yet (by their bytes, moves.py) with the most
-        alike of `written`, files new to the index just chunked, when alike enough."""
-        if not self.gone or self._compared >= SKETCHED or self._chars >= SKETCHED_CHARS:
-            return
+    def add(self, written: Sequence[Processed]) -> None:
+        """Keep the lines of `written`, files new to the index just chunked, of a dropped
+        file's extension (within SKETCHED, SKETCHED_CHARS), for `pair` once all are."""
         kinds = {PurePosixPath(p).suffix for p in self.gone}
-        alike = [
-            p
-            for p in written
-            if p.chunks is not None and PurePosixPath(p.candidate.path).suffix in kinds
-        ]
-        # a file a dropped one became by its very bytes (moves.py) is that one: no other's
-        taken = await _targets(db, [p.candidate.path for p in alike])
-        new: dict[str, frozenset[str]] = {}
-        for p in alike:
-            if p.candidate.path in taken or p.chunks is None:
+        for p in written:
+            if p.chunks is None or PurePosixPath(p.candidate.path).suffix not in kinds:
                 continue
             if self._compared >= SKETCHED or self._chars >= SKETCHED_CHARS:
-                break
+                return
             texts = [unpack_text(c.text) for c in p.chunks]
             self._compared += 1
             self._chars += sum(map(len, texts))
-            new[p.candidate.path] = _lines(texts)
-        if not new:
-            return
-        paths = list(self.gone)
-        unpaired: set[str] = set()
-        for start in range(0, len(paths), _BATCH):
-            part = paths[start : start + _BATCH]
-            unpaired |= {
-                str(r[0])
-                for r in await db.execute_fetchall(
-                    "SELECT path FROM gone_files WHERE moved_to IS NULL "
-                    f"AND path IN ({','.join('?' * len(part))})",
-                    part,
-                )
-            }
-        pairs = _pairs({p: s for p, s in self.gone.items() if p in unpaired}, new)
-        await db.executemany("UPDATE gone_files SET moved_to = ? WHERE path = ?", pairs)
-        for _, old in pairs:
-            del self.gone[old]
+            self.new[p.candidate.path] = _lines(texts)
+
+    async def pair(self, db: aiosqlite.Connection) -> None:
+        """Pair the dropped files not paired yet (by their bytes, moves.py) with the most
+        alike of the new files `add` kept, of all the update's batches, when alike enough;
+        then those still unpaired with a copy indexed before (moves.pair_kept). Run once the
+        update's files are written: a file moved beside an older copy is the new one."""
+        # a file a dropped one became by its very bytes (moves.py) is that one: no other's
+        taken = await _targets(db, list(self.new))
+        new = {p: lines for p, lines in self.new.items() if p not in taken}
+        if self.gone and new:
+            await _pair_alike(db, self.gone, new)
+        await pair_kept(db, self.since)  # then those left with a copy indexed before they went
+
+
+async def _pair_alike(
+    db: aiosqlite.Connection, gone: dict[str, frozenset[str]], new: dict[str, frozenset[str]]
+) -> None:
+    """Pair those of `gone` not paired yet with their most alike of `new`, if alike enough."""
+    paths = list(gone)
+    unpaired: set[str] = set()
+    for start in range(0, len(paths), _BATCH):
+        part = paths[start : start + _BATCH]
+        unpaired |= {
+            str(r[0])
+            for r in await db.execute_fetchall(
+                "SELECT path FROM gone_files WHERE moved_to IS NULL "
+                f"AND path IN ({','.join('?' * len(part))})",
+                part,
+            )
+        }
+    pairs = _pairs({p: s for p, s in gone.items() if p in unpaired}, new)
+    await db.executemany("UPDATE gone_files SET moved_to = ? WHERE path = ?", pairs)
 
 
 async def _targets(db: aiosqlite.Connection, paths: Sequence[str]) -> set[str]:

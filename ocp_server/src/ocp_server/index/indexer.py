@@ -39,7 +39,7 @@ from ocp_server.index.lease import LEASE_SECONDS, LeaseLost, renew_lease
 from ocp_server.index.limits import DEFAULT_HISTORY_COMMITS
 from ocp_server.index.meta import read_meta, write_meta
 from ocp_server.index.models import IndexSummary
-from ocp_server.index.moves import pair_kept, pair_new, record_gone
+from ocp_server.index.moves import pair_new, record_gone
 from ocp_server.index.own_files import NO_OWN_FILES, OwnFiles
 from ocp_server.transactions import begin
 
@@ -222,7 +222,6 @@ class Indexer:
         # a file moved and edited at once is paired by its lines (edited_moves.py)
         new = [c.path for c in todo if c.path not in known]
         self.edited = await EditedMoves.before_drop(self.db, removed, new)
-        dropped_at = time.time()  # the files this update drops are recorded gone from now
         if removed:
             await self._transaction(self._delete_files, removed)
             summary.removed = len(removed)
@@ -261,8 +260,8 @@ class Indexer:
                 await self._transaction(
                     self._write, processed, known, head, summary, build if track else None
                 )
-        # a copy indexed before its original went: once the new files had their turn
-        await self._transaction(pair_kept, self.db, dropped_at)
+        # moves with edits, and copies indexed before their original went: once all is written
+        await self._transaction(self.edited.pair, self.db)
         await self.db.execute(
             "INSERT INTO meta VALUES ('last_update', ?), ('git_head', ?), ('skipped', ?), "
             f"('{nested.META_KEY}', ?), ('{VENDORED_META_KEY}', ?), "
@@ -471,7 +470,7 @@ class Indexer:
         )
         new = [p for p in changed if p.candidate.path not in known]
         await pair_new(self.db, [(p.candidate.path, p.content_hash) for p in new])
-        await self.edited.pair(self.db, new)
+        self.edited.add(new)
         paths = [p.candidate.path for p in changed]
         marks = ",".join("?" * len(paths))
         file_ids = {
