@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.server.test_cli_first_run import run as run_in
+from tests.workspace_fixture import git
 
 
 def run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -149,3 +150,26 @@ def test_a_sub_folder_the_project_leaves_out_is_not_answered_by_its_index(
     assert done.returncode == 0, done.stderr
     assert "is inside" not in done.stderr
     assert {hit["path"] for hit in json.loads(done.stdout)} == {"x.py"}  # its own index
+
+
+def test_a_nested_git_repository_in_an_indexed_project_is_its_own_project(indexed: Path) -> None:
+    # The project's index never holds a nested repository's files (git lists it as one
+    # folder): it answered `no indexed file is in lib/`, and a search there found nothing.
+    lib = indexed / "lib"
+    lib.mkdir()
+    (lib / "widget.py").write_text("def frobnicate_widget(x):\n    return x * 2\n")
+    git(lib, "init", "-q")
+    git(lib, "add", "-A")
+    git(lib, "commit", "-qm", "widget")
+    done = run(lib, "search", "frobnicate widget", "--json")
+    assert done.returncode == 0, done.stderr
+    assert "is inside" not in done.stderr
+    assert {hit["path"] for hit in json.loads(done.stdout)} == {"widget.py"}
+    assert (lib / ".ocp" / "ocp.db").is_file()
+    # a folder inside it is answered by its index, not the project's above
+    (lib / "pkg").mkdir()
+    (lib / "pkg" / "gear.py").write_text("def turn_gear(n):\n    return n + 1\n")
+    inner = run(lib / "pkg", "search", "turn gear", "--json")
+    assert inner.returncode == 0, inner.stderr
+    assert said_inside(inner.stderr, lib / "pkg", lib), inner.stderr
+    assert {hit["path"] for hit in json.loads(inner.stdout)} == {"pkg/gear.py"}

@@ -74,13 +74,21 @@ def refuse_reason(
 
 
 def enclosing_index(workspace: Path) -> Path | None:
-    """The nearest folder above `workspace` that keeps its own index, if any. One the CLI
-    refuses without --force (the home folder, `/`, a shared root) is no project: indexed
-    once when forced, it would answer for every project below it."""
-    for folder in workspace.resolve().parents:
+    """The nearest folder above `workspace` that keeps its own index, if any, within the same
+    git work tree: a nested repository or submodule (a `.git` of its own, folder or file) is
+    a project of its own, whose files the index above never holds (git lists it as one
+    folder), so its own index answers there. One the CLI refuses without --force (the home
+    folder, `/`, a shared root) is no project: indexed once when forced, it would answer for
+    every project below it."""
+    here = workspace.resolve()
+    if (here / ".git").exists():
+        return None
+    for folder in here.parents:
         if workspace_db_path(folder).is_file():
             forced = refuse_reason(folder, max_files=0, count=False) is not None
             return None if forced else folder
+        if (folder / ".git").exists():
+            return None
     return None
 
 
