@@ -173,3 +173,21 @@ def test_a_nested_git_repository_in_an_indexed_project_is_its_own_project(indexe
     assert inner.returncode == 0, inner.stderr
     assert said_inside(inner.stderr, lib / "pkg", lib), inner.stderr
     assert {hit["path"] for hit in json.loads(inner.stdout)} == {"pkg/gear.py"}
+
+
+def test_routing_explain_and_reset_in_a_sub_folder_are_the_projects_calibration(
+    indexed: Path,
+) -> None:
+    # A route run in src/ learns into the project's calibration; explain read src/.ocp's
+    # (never written) and reset said there was nothing to reset.
+    src = indexed / "src"
+    calibration = indexed / ".ocp" / "routing-calibration.json"
+    calibration.write_text(run(indexed, "routing", "explain", "--json").stdout)
+    explain = run(src, "routing", "explain")
+    assert explain.returncode == 0, explain.stderr
+    assert explain.stdout.splitlines()[0] == str(calibration.resolve()), explain.stdout
+    assert said_inside(explain.stderr, src, indexed)
+    reset = run(src, "routing", "reset")
+    assert reset.returncode == 0, reset.stderr
+    assert not calibration.exists(), reset.stdout
+    assert not (src / ".ocp").exists()

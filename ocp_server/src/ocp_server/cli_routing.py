@@ -10,17 +10,21 @@ from pathlib import Path
 from ocp_router.calibration_file import Calibrations, calibration_lock, calibration_path
 from ocp_router.config import RouterSettings, local_calibration_key
 from ocp_router.errors import ConfigError
+from ocp_server.cli_index import answering
 from ocp_server.entry import EXIT_FAILURE
 from ocp_server.settings import ServerSettings, tool_names_setting
 from ocp_server.status import routing_line
 
 
-def _path(workspace: Path) -> Path:
+def _path(args: argparse.Namespace, workspace: Path) -> Path:
+    """The calibration a route run here learns into: in a sub-folder of an indexed project,
+    the project's (a route there is the project's, cli_index.answering), said on stderr."""
+    workspace, _ = answering(args, workspace, scoped=False)
     return calibration_path(ServerSettings.from_env().db_path_for(workspace).parent)
 
 
 def run_explain(args: argparse.Namespace, workspace: Path) -> int:
-    path = _path(workspace)
+    path = _path(args, workspace)
     try:
         cal = Calibrations.load(path)
     except ValueError as exc:  # a file OCP wrote, damaged: a failure (1), as a damaged
@@ -46,7 +50,7 @@ def run_explain(args: argparse.Namespace, workspace: Path) -> int:
 
 
 def run_reset(args: argparse.Namespace, workspace: Path) -> int:
-    path = _path(workspace)
+    path = _path(args, workspace)
     if not path.exists():
         sys.stdout.write(f"nothing to reset: {path} does not exist\n")
         return 0
