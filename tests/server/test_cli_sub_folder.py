@@ -191,3 +191,19 @@ def test_routing_explain_and_reset_in_a_sub_folder_are_the_projects_calibration(
     assert reset.returncode == 0, reset.stderr
     assert not calibration.exists(), reset.stdout
     assert not (src / ".ocp").exists()
+
+
+def test_doctor_in_a_sub_folder_says_which_index_command_builds_its_own(indexed: Path) -> None:
+    # It said to run `ocp-server index`, which in a sub-folder updates the project's index:
+    # the warning stayed, whatever the user ran.
+    src = indexed / "src"
+    done = run(src, "doctor", "--json")
+    index = next(c for c in json.loads(done.stdout) if c["check"] == "index")
+    assert index["status"] == "warn", index
+    assert "`ocp-server index --force`" in index["detail"], index
+    assert str(indexed.resolve()) in index["detail"], index
+    built = run(src, "index", "--force")
+    assert built.returncode == 0, built.stderr
+    after = run(src, "doctor", "--json")
+    index = next(c for c in json.loads(after.stdout) if c["check"] == "index")
+    assert "no index yet" not in index["detail"], index

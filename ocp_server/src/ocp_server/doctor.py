@@ -29,7 +29,7 @@ from ocp_router.errors import BackendError, ConfigError
 from ocp_router.tokens import CHARS_PER_TOKEN
 from ocp_server import __version__
 from ocp_server.errors import DatabaseError, WorkspaceError
-from ocp_server.first_run import refuse_reason
+from ocp_server.first_run import enclosing_index, refuse_reason
 from ocp_server.index.files import git_files
 from ocp_server.index.ignore_probe import ignores_everything, ignores_everything_note
 from ocp_server.index.workspace import WorkspaceIndex
@@ -91,12 +91,18 @@ async def _workspace_checks(settings: ServerSettings, flag: Path | None) -> list
         return checks
     db = settings.db_path_for(path)
     if not db.exists():
+        now = "or run `ocp-server index` now"
+        if settings.db_path is None and (outer := enclosing_index(path)) is not None:
+            # here `ocp-server index` updates the project's index (cli_index.answering)
+            now = (
+                f"or run `ocp-server index --force` now (without --force the CLI here uses the "
+                f"index of {outer}, which a server started here does not)"
+            )
         checks.append(
             Check(
                 "index",
                 "warn",
-                f"no index yet ({db}): the server builds it when your IDE starts it, or run "
-                "`ocp-server index` now",
+                f"no index yet ({db}): the server builds it when your IDE starts it, {now}",
             )
         )
         return checks
