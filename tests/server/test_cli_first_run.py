@@ -17,8 +17,10 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
+from ocp_server import proc
 from ocp_server.cli_output import IndexProgress
 from ocp_server.index.files import count_files, list_workspace
+from ocp_server.index.lease import LEASE_NAME
 from ocp_server.index.workspace import WorkspaceIndex
 from tests.workspace_fixture import git
 
@@ -410,3 +412,33 @@ def test_the_workspace_option_says_where_each_mode_looks_without_it() -> None:
     command = " ".join(sub.choices["status"].format_help().split())
     assert "(default: OCP_WORKSPACE, else the current directory)" in command
     assert "CLAUDE_PROJECT_DIR" not in command
+
+
+def test_a_search_while_another_process_builds_the_first_index_says_it_may_be_incomplete(
+    workspace: Path,
+) -> None:
+    # Two `ocp-server search` at once on a project never indexed: the second answered from
+    # the files the first had indexed so far, saying nothing of it.
+    assert run(workspace, "index").returncode == 0
+    db = sqlite3.connect(workspace / ".ocp" / "ocp.db")
+    pid = os.getpid()  # this test's process holds the lease, as a live indexer would
+    db.execute(
+        "INSERT INTO leases (name, owner, pid, expires_at, started, host) VALUES "
+        "(?, 'other', ?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET owner = excluded.owner, "
+        "pid = excluded.pid, expires_at = excluded.expires_at, started = excluded.started, "
+        "host = excluded.host",
+        (LEASE_NAME, pid, time.time() + 600, proc.start_token(pid), proc.host()),
+    )
+    build = {"done": 3, "total": 40, "started_at": time.time()}
+    db.execute(
+        "INSERT INTO meta VALUES ('build', ?) ON CONFLICT(key) DO UPDATE SET value = "
+        "excluded.value",
+        (json.dumps(build),),
+    )
+    db.commit()
+    db.close()
+    done = run(workspace, "search", "verify token", "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout), "what is indexed so far answers"
+    said = " ".join(done.stderr.split())
+    assert "still being built by another process (3 of 40 files so far)" in said, done.stderr

@@ -222,18 +222,28 @@ async def _search(
     await first_run_check(workspace, settings, force)  # a refused workspace said first
     async with await open_index(settings, workspace) as index:
         status = await index.status()
+        full: list[str] = []
         if status.files == 0:
             with IndexProgress(console(stderr=True)) as progress:
-                await index.update(progress.update)
+                indexed = await index.update(progress.update) is not None
         else:
             # What changed since the last index (`status` says a search indexes it when no
             # server watches): an incremental update reads only files whose size or mtime
             # moved. Where a server holds the lease it keeps the index fresh: None, at once.
             # A full disk is no error here, as for the server's searches: the index as it is.
-            full: list[str] = []
-            await updated_unless_full(index.update, settings.db_path_for(workspace), full)
-            for note in full:
-                console(stderr=True).print(f"[yellow]{note}[/yellow]")
+            db_path = settings.db_path_for(workspace)
+            indexed = await updated_unless_full(index.update, db_path, full)
+        # another process holds the lease: its first build, under way, is said (the server's
+        # searches say theirs; this one answered from a part of the files, silently)
+        build = None if indexed or full else (await index_report(index)).build
+        if build is not None and build.state == "building":
+            full.append(
+                f"the first index of this workspace is still being built by another process "
+                f"({build.done:,} of {build.total:,} files so far): results may be incomplete; "
+                "ask again once it is done (`ocp-server status` shows it)"
+            )
+        for note in full:
+            console(stderr=True).print(f"[yellow]{note}[/yellow]", soft_wrap=True)
         # The tool's budget (OCP_SEARCH_TOKENS), so this shows what the agent's search sees.
         return await index.search(
             args.query,
