@@ -5,9 +5,13 @@ said on stderr; `--force` builds a separate index of the folder."""
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
+import sys
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.server.test_cli_first_run import run as run_in
@@ -207,3 +211,38 @@ def test_doctor_in_a_sub_folder_says_which_index_command_builds_its_own(indexed:
     after = run(src, "doctor", "--json")
     index = next(c for c in json.loads(after.stdout) if c["check"] == "index")
     assert "no index yet" not in index["detail"], index
+
+
+def test_a_proxy_started_in_a_sub_folder_traces_into_the_projects_store(indexed: Path) -> None:
+    # It made src/.ocp, a store of its own, which `ocp-server stats` there (the project's
+    # since 96a6d988) never read: its routes were counted nowhere.
+    src = indexed / "src"
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(indexed.parent.parent),
+        "OCP_OLLAMA_URL": "http://127.0.0.1:9",  # nothing there: a 401, traced
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ocp_server.cli", "proxy", "--port", "0"],
+        cwd=src,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+        env=env,
+    )
+    try:
+        assert proc.stderr is not None
+        said = [proc.stderr.readline()]
+        while said[-1] and "proxy on " not in said[-1]:
+            said.append(proc.stderr.readline())
+        url = said[-1].split("proxy on ", 1)[1].split()[0]
+        body = {"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]}
+        answer = httpx.post(f"{url}/v1/chat/completions", json=body, timeout=60)
+        assert answer.status_code == 401, answer.text
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=60)
+    assert said_inside("".join(said), src, indexed), said
+    assert not (src / ".ocp").exists()
+    stats = run(src, "stats", "--json")
+    assert json.loads(stats.stdout)["proxied_routes"] == 1, stats.stdout

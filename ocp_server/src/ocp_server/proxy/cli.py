@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from types import FrameType
 
+from ocp_server.cli_index import answering
 from ocp_server.entry import EXIT_FAILURE, EXIT_USAGE
 from ocp_server.proxy.service import ProxyListenError, serve
 from ocp_server.proxy.settings import ProxySettings
@@ -45,6 +46,9 @@ def run_proxy(args: argparse.Namespace, workspace: Path) -> int:
     # uvicorn, once shut down gracefully, raises the signal that stopped it again: SIGTERM's
     # default action ended the process there, before the queued traces were written and the
     # store closed. As Ctrl-C, it now unwinds through them.
+    # In a sub-folder of an indexed project its traces go to the project's store, the one
+    # `ocp-server stats` reads there (cli_index.answering), not a store of the sub-folder's.
+    workspace, _ = answering(args, workspace, scoped=False)
     previous = signal.signal(signal.SIGTERM, _stop)
     try:
         asyncio.run(serve(settings, workspace, on_listening=_announce))
