@@ -103,6 +103,8 @@ def answering_index(
     built only when forced, and a folder that has one (or a single OCP_DB_PATH) keeps it."""
     if force or settings.db_path is not None or workspace_db_path(folder).exists():
         return folder, None
+    if not folder.is_dir():  # refused as it is (`index README.md`, a typo), not the project's
+        return folder, None
     outer = enclosing_index(folder)
     if outer is None:
         return folder, None
