@@ -13,14 +13,10 @@ from rich.table import Table
 
 from ocp_router.redact_names import redact_name
 from ocp_server.cli_output import IndexProgress, console, option_problems
+from ocp_server.enclosing import answering_index
 from ocp_server.entry import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE
 from ocp_server.errors import DatabaseError, InputError
-from ocp_server.first_run import (
-    WorkspaceRefused,
-    answering_index,
-    check_workspace,
-    refuse_reason,
-)
+from ocp_server.first_run import WorkspaceRefused, check_workspace, refuse_reason
 from ocp_server.index.full_disk import updated_unless_full
 from ocp_server.index.globs import relative_glob
 from ocp_server.index.languages import language_named
@@ -67,7 +63,7 @@ async def first_run_check(workspace: Path, settings: ServerSettings, force: bool
 
 def answering(args: argparse.Namespace, folder: Path, *, scoped: bool) -> tuple[Path, str | None]:
     """The workspace whose index answers this command run in `folder`, and the sub-folder
-    it keeps to (first_run.answering_index), said on stderr when that is a project above
+    it keeps to (enclosing.answering_index), said on stderr when that is a project above
     `folder`: its output is that project's. `scoped`: the command keeps to the sub-folder
     (a search, a route's context); the others (index, status, memory) are the project's."""
     own_force = isinstance(getattr(args, "force", None), bool)  # route's --force is a tier

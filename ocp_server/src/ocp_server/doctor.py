@@ -28,8 +28,9 @@ from ocp_router.env import env_value
 from ocp_router.errors import BackendError, ConfigError
 from ocp_router.tokens import CHARS_PER_TOKEN
 from ocp_server import __version__
+from ocp_server.enclosing import enclosing_index
 from ocp_server.errors import DatabaseError, WorkspaceError
-from ocp_server.first_run import enclosing_index, refuse_reason
+from ocp_server.first_run import refuse_reason
 from ocp_server.index.files import git_files
 from ocp_server.index.ignore_probe import ignores_everything, ignores_everything_note
 from ocp_server.index.workspace import WorkspaceIndex

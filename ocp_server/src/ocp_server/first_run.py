@@ -6,19 +6,17 @@ below it and write a database of gigabytes next to it. The server already refuse
 home folder as an implicit working directory (settings.resolve_workspace), and every other
 folder it refuses (system folders, shared roots such as /tmp, credential folders) the CLI
 refuses too: `ocp-server route --workspace /etc` indexed /etc into /etc/.ocp. A folder
-inside a project that has its own index is answered by that index (`answering_index`): a
-second index of part of the project only when forced.
+inside a project that has its own index is answered by that index (enclosing.py): a second
+index of part of the project only when forced.
 """
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 from ocp_router.redact_names import redact_name
-from ocp_server.git_commands import run_git
-from ocp_server.index.files import count_files, load_ocpignore, path_exclusion
-from ocp_server.settings import ServerSettings, refusal, workspace_db_path, workspace_scope
+from ocp_server.index.files import count_files
+from ocp_server.settings import refusal
 
 
 class WorkspaceRefused(Exception):
@@ -71,62 +69,6 @@ def refuse_reason(
                 "folders in an .ocpignore file, raise OCP_MAX_FILES, or pass --force."
             )
     return None
-
-
-def enclosing_index(workspace: Path) -> Path | None:
-    """The nearest folder above `workspace` that keeps its own index, if any, within the same
-    git work tree: a nested repository or submodule (a `.git` of its own, folder or file) is
-    a project of its own, whose files the index above never holds (git lists it as one
-    folder), so its own index answers there. One the CLI refuses without --force (the home
-    folder, `/`, a shared root) is no project: indexed once when forced, it would answer for
-    every project below it."""
-    here = workspace.resolve()
-    if (here / ".git").exists():
-        return None
-    for folder in here.parents:
-        if workspace_db_path(folder).is_file():
-            forced = refuse_reason(folder, max_files=0, count=False) is not None
-            return None if forced else folder
-        if (folder / ".git").exists():
-            return None
-    return None
-
-
-def answering_index(
-    folder: Path, settings: ServerSettings, *, force: bool = False
-) -> tuple[Path, str | None]:
-    """The workspace whose index answers a command run in `folder`, and the sub-folder it is
-    scoped to (None: the workspace itself). A folder inside a project that has its own index
-    is answered by that index, scoped to it, as the server answers a tool's `workspace`
-    naming a sub-folder (settings.workspace_scope), unless the project leaves the folder
-    out (its index would answer nothing there); a second index of part of the project is
-    built only when forced, and a folder that has one (or a single OCP_DB_PATH) keeps it."""
-    if force or settings.db_path is not None or workspace_db_path(folder).exists():
-        return folder, None
-    if not folder.is_dir():  # refused as it is (`index README.md`, a typo), not the project's
-        return folder, None
-    outer = enclosing_index(folder)
-    if outer is None:
-        return folder, None
-    scope = workspace_scope(outer, str(folder))
-    if scope is not None and _left_out(outer, scope):
-        return folder, None  # the project's index holds none of its files
-    return outer, scope
-
-
-_GIT_TIMEOUT = 10.0
-
-
-def _left_out(project: Path, sub: str) -> bool:
-    """Whether `project` never indexes the files of its sub-folder `sub`: one vendored
-    (`node_modules`, `.venv`), in its .ocpignore, or one git ignores there."""
-    if path_exclusion(f"{sub}/x", load_ocpignore(project)) is not None:
-        return True
-    try:  # 0: ignored; 1: not; 128: no repository (or git failed)
-        done = run_git(project, "check-ignore", "-q", "--", sub, timeout=_GIT_TIMEOUT)
-    except (OSError, subprocess.SubprocessError):
-        return False
-    return done.returncode == 0
 
 
 def check_workspace(

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import anyio
 from mcp.server.context import ServerRequestContext
 
+from ocp_server.enclosing import answering_index
 from ocp_server.errors import WorkspaceError
 from ocp_server.settings import ServerSettings, configured_folders
 
@@ -71,7 +72,8 @@ class Runtime:
             folders = configured_folders(settings, self.roots, cwd)
         except WorkspaceError:  # a refused OCP_WORKSPACE: no tool opens anything
             folders = []
-        await state.workspaces.keep_only(folders)
+        # a folder inside an indexed project is served by the project's workspace (enclosing.py)
+        await state.workspaces.keep_only([answering_index(f, settings)[0] for f in folders])
 
 
 async def _ask_roots(ctx: ServerRequestContext[Runtime]) -> list[str] | None:

@@ -50,6 +50,7 @@ from ocp_server.argument_errors import argument_error, clip, echo
 from ocp_server.client_limits import tool_meta
 from ocp_server.collector import importing
 from ocp_server.daemon_thread import in_daemon_thread
+from ocp_server.enclosing import ServerAnswering
 from ocp_server.errors import (
     DatabaseError,
     InputError,
@@ -295,6 +296,7 @@ def build_server(
     # A route waiting here is told its place in line when the client asked for progress
     # (turns.py): the client's own timeout for the call runs while it waits.
     turns = {wire.ROUTE.name: Turns(listed.route_concurrency)}
+    answering = ServerAnswering(listed)  # a folder inside an indexed project: its index
 
     async def start(runtime: Runtime) -> None:
         assert settings is not None
@@ -321,7 +323,8 @@ def build_server(
             except WorkspaceError:
                 path = None
             if path is not None:
-                warm = asyncio.create_task(state.workspace(path), name="open workspace")
+                opened = state.workspace(answering(path)[0])
+                warm = asyncio.create_task(opened, name="open workspace")
                 warm.add_done_callback(_log_failure)
                 background.add(warm)
 
@@ -362,7 +365,9 @@ def build_server(
 
     async def workspace_for(
         ctx: ServerRequestContext[Runtime], state: AppState, argument: str | None
-    ) -> Workspace:
+    ) -> tuple[Workspace, Path | None]:
+        """The workspace a call opens, and the folder it keeps to when that workspace is a
+        project above the one configured (enclosing.py), else None."""
         assert settings is not None
         if not argument and (
             settings.workspace is not None or settings.claude_project_dir is not None
@@ -374,11 +379,13 @@ def build_server(
             roots = await ctx.lifespan_context.client_roots(ctx)
             path = resolve_workspace(settings, argument, roots, cwd)
         try:
-            return await state.workspace(path)
+            opened, inside = answering(path)
+            return await state.workspace(opened), inside
         except RootsMovedAway:  # between resolving the folder and opening it
             roots = await ctx.lifespan_context.client_roots(ctx)
             path = resolve_after_roots_moved(settings, argument, path, roots, cwd)
-            return await state.workspace(path)
+            opened, inside = answering(path)
+            return await state.workspace(opened), inside
 
     async def on_call_tool(
         ctx: ServerRequestContext[Runtime], params: CallToolRequestParams
@@ -412,7 +419,10 @@ def build_server(
         ws: Workspace | None = None
         argument = getattr(args, "workspace", None)
         try:
-            ws = await workspace_for(ctx, state, argument)
+            ws, inside = await workspace_for(ctx, state, argument)
+            if inside is not None and not argument and "workspace" in type(args).model_fields:
+                # kept to the configured folder, as if the call's `workspace` named it
+                args = args.model_copy(update={"workspace": str(inside)})
         except WorkspaceError as exc:
             # A route can go without a workspace (no context, no memory), unless the caller
             # named one: a refused `workspace` is never ignored.
@@ -483,7 +493,7 @@ def build_server(
             )
         # A failure is a JSON-RPC error with a code: the SDK sends any other exception's as 0.
         try:
-            ws = await workspace_for(ctx, state, None)
+            ws, _ = await workspace_for(ctx, state, None)  # the status is the project's
         except WorkspaceError as exc:
             raise MCPError(INVALID_PARAMS, str(exc)) from exc
         except (DatabaseError, OSError) as exc:  # its message names the database and why

@@ -1,0 +1,104 @@
+"""The MCP server whose workspace is a sub-folder of a project that has its own index (a
+monorepo's package opened alone in an editor): the project's index answers, its tools kept
+to the folder as if their `workspace` named it, said once on stderr; no second index is
+built. Over stdio, with the MCP SDK's client (OCPClient)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import ocp_wire as wire
+from ocp_client import OCPClient
+from tests.fakes import FakeOllama
+from tests.server.test_cli_sub_folder import run
+
+
+@pytest.fixture
+def indexed(workspace: Path) -> Path:
+    """The fixture's project, indexed at its top by the CLI (src/auth.py and web/billing.ts
+    both mention verifying tokens)."""
+    done = run(workspace, "index")
+    assert done.returncode == 0, done.stderr
+    return workspace
+
+
+def own_index(ollama: FakeOllama, **env: str) -> dict[str, str]:
+    """No OCP_DB_PATH: each workspace keeps its database in its own `.ocp` folder."""
+    return {"OCP_OLLAMA_URL": ollama.url, **env}
+
+
+def said(stderr: str, sub: Path, project: Path) -> int:
+    return stderr.count(f"{sub.resolve()} is inside {project.resolve()}: its index answers")
+
+
+async def test_a_server_opened_in_a_sub_folder_searches_the_projects_index_kept_to_it(
+    indexed: Path, fake_ollama: FakeOllama, capfd: pytest.CaptureFixture[str]
+) -> None:
+    # Was: src/ opened as a workspace of its own, indexed again into src/.ocp (paths
+    # relative to it: auth.py), and nothing said.
+    src = indexed / "src"
+    async with OCPClient(env=own_index(fake_ollama, OCP_WORKSPACE=str(src))) as client:
+        first = await client.search("verify token")
+        again = await client.search("verify token")
+    for result in (first, again):
+        assert {hit.path for hit in result.results} == {"src/auth.py"}  # not web/billing.ts
+    assert not (src / ".ocp").exists()
+    stderr = capfd.readouterr().err
+    assert said(stderr, src, indexed) == 1 and "scoped to src/" in stderr
+    assert "ocp-server index --force" in stderr  # how to get a separate index
+
+
+async def test_the_working_directory_in_a_sub_folder_is_served_the_same_way(
+    indexed: Path, fake_ollama: FakeOllama, capfd: pytest.CaptureFixture[str]
+) -> None:
+    web = indexed / "web"
+    async with OCPClient(env=own_index(fake_ollama), cwd=web) as client:
+        result = await client.search("verify token", path_glob="*.ts")
+        nothing = await client.search("verify token", path_glob="*.py")
+    assert {hit.path for hit in result.results} == {"web/billing.ts"}  # a glob relative to web/
+    assert nothing.results == []
+    assert not (web / ".ocp").exists()
+    assert said(capfd.readouterr().err, web, indexed) == 1
+
+
+async def test_memory_saved_from_a_sub_folder_is_the_projects(
+    indexed: Path, fake_ollama: FakeOllama
+) -> None:
+    # One memory per project: a decision taken in the package is restored at the top, its
+    # citation (relative to the folder, as for a tool's `workspace`) the project's path.
+    src = indexed / "src"
+    decision = wire.DecisionArg(
+        title="token comparison",
+        decision="verify_token compares in constant time",
+        citations=["auth.py:6-8"],
+    )
+    async with OCPClient(env=own_index(fake_ollama, OCP_WORKSPACE=str(src))) as client:
+        await client.save(decisions=[decision])
+    async with OCPClient(env=own_index(fake_ollama, OCP_WORKSPACE=str(indexed))) as client:
+        restored = await client.restore()
+    (kept,) = restored.decisions
+    assert [c.citation for c in kept.citations] == ["src/auth.py:6-8"]
+
+
+async def test_a_sub_folder_indexed_with_force_keeps_its_own_index(
+    indexed: Path, fake_ollama: FakeOllama, capfd: pytest.CaptureFixture[str]
+) -> None:
+    src = indexed / "src"
+    assert run(src, "index", "--force").returncode == 0
+    async with OCPClient(env=own_index(fake_ollama, OCP_WORKSPACE=str(src))) as client:
+        result = await client.search("verify token")
+    assert {hit.path for hit in result.results} == {"auth.py"}  # its own paths
+    assert "is inside" not in capfd.readouterr().err
+
+
+async def test_a_single_database_named_by_ocp_db_path_is_used_as_before(
+    indexed: Path, fake_ollama: FakeOllama, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    src = indexed / "src"
+    env = own_index(fake_ollama, OCP_WORKSPACE=str(src), OCP_DB_PATH=str(tmp_path / "one.db"))
+    async with OCPClient(env=env) as client:
+        result = await client.search("verify token")
+    assert {hit.path for hit in result.results} <= {"auth.py"}
+    assert "is inside" not in capfd.readouterr().err
