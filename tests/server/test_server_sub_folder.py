@@ -1,17 +1,25 @@
 """The MCP server whose workspace is a sub-folder of a project that has its own index (a
 monorepo's package opened alone in an editor): the project's index answers, its tools kept
 to the folder as if their `workspace` named it, said once on stderr; no second index is
-built. Over stdio, with the MCP SDK's client (OCPClient)."""
+built. Over stdio, with the MCP SDK's client (OCPClient); the client's roots in process."""
 
 from __future__ import annotations
 
+import asyncio
+import warnings
 from pathlib import Path
 
 import pytest
+from mcp import Client
+from mcp.types import ListRootsResult, Root
 
 import ocp_wire as wire
 from ocp_client import OCPClient
+from ocp_server.open_workspaces import OpenWorkspaces
+from ocp_server.server import build_server
+from ocp_server.settings import ServerSettings
 from tests.fakes import FakeOllama
+from tests.server.inproc import text_of
 from tests.server.test_cli_sub_folder import run
 
 
@@ -102,3 +110,41 @@ async def test_a_single_database_named_by_ocp_db_path_is_used_as_before(
         result = await client.search("verify token")
     assert {hit.path for hit in result.results} <= {"auth.py"}
     assert "is inside" not in capfd.readouterr().err
+
+
+async def test_a_client_root_in_a_sub_folder_is_still_served_after_the_roots_change(
+    indexed: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The project's workspace is not among the roots (its sub-folder is): the roots' change
+    # must not retire it as a folder the client closed. (In process: the client's roots.)
+    monkeypatch.setenv("OCP_OLLAMA_URL", "http://127.0.0.1:9")
+    src = indexed / "src"
+
+    async def list_roots(context: object) -> ListRootsResult:
+        return ListRootsResult(roots=[Root(uri=src.as_uri())])
+
+    kept: list[list[Path]] = []
+    real_keep_only = OpenWorkspaces.keep_only
+
+    async def keep_only(self: OpenWorkspaces, folders: list[Path]) -> list[Path]:
+        gone = await real_keep_only(self, folders)
+        kept.append(folders)
+        return gone
+
+    monkeypatch.setattr(OpenWorkspaces, "keep_only", keep_only)
+    server = build_server(ServerSettings(first_index_wait=60.0), cwd=tmp_path)
+    async with Client(
+        server, list_roots_callback=list_roots, read_timeout_seconds=60, mode="legacy"
+    ) as client:
+        before = await client.call_tool("ocp_context_search", {"query": "verify token"})
+        with warnings.catch_warnings():  # roots are deprecated in MCP's next version
+            warnings.simplefilter("ignore")
+            await client.send_roots_list_changed()
+        async with asyncio.timeout(30):  # until the server asked for them and applied them
+            while not kept:
+                await asyncio.sleep(0.01)
+        after = await client.call_tool("ocp_context_search", {"query": "verify token"})
+    for result in (before, after):
+        assert not result.is_error, text_of(result)
+        assert "src/auth.py" in text_of(result) and "web/billing.ts" not in text_of(result)
+    assert not (src / ".ocp").exists()
