@@ -14,9 +14,6 @@ import logging
 import subprocess
 from pathlib import Path
 
-from ocp_server.first_run import refuse_reason
-from ocp_server.git_commands import run_git
-from ocp_server.index.files import load_ocpignore, path_exclusion
 from ocp_server.settings import ServerSettings, workspace_db_path, workspace_scope
 
 __all__ = ["ServerAnswering", "answering_index", "enclosing_index"]
@@ -31,6 +28,8 @@ def enclosing_index(workspace: Path) -> Path | None:
     folder), so its own index answers there. One the CLI refuses without --force (the home
     folder, `/`, a shared root) is no project: indexed once when forced, it would answer for
     every project below it."""
+    from ocp_server.first_run import refuse_reason  # (pathspec: not before a server's first call)
+
     here = workspace.resolve()
     if (here / ".git").exists():
         return None
@@ -71,6 +70,9 @@ _GIT_TIMEOUT = 10.0
 def _left_out(project: Path, sub: str) -> bool:
     """Whether `project` never indexes the files of its sub-folder `sub`: one vendored
     (`node_modules`, `.venv`), in its .ocpignore, or one git ignores there."""
+    from ocp_server.git_commands import run_git
+    from ocp_server.index.files import load_ocpignore, path_exclusion
+
     if path_exclusion(f"{sub}/x", load_ocpignore(project)) is not None:
         return True
     try:  # 0: ignored; 1: not; 128: no repository (or git failed)
