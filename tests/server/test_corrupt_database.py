@@ -8,9 +8,14 @@ internal error."""
 from __future__ import annotations
 
 import sqlite3
+import time
 from pathlib import Path
 
+import pytest
+
 from ocp_client import OCPClient
+from ocp_server.db import connect
+from ocp_server.index.own_files import SIDE_FILES
 from tests.fakes import FakeOllama
 from tests.results import tool_text
 from tests.server.stdio_env import wait_for_index
@@ -32,6 +37,12 @@ async def _index_and_remember(workspace: Path, ollama: FakeOllama) -> Path:
     return db
 
 
+def _moved_aside(db: Path) -> list[Path]:
+    """The databases moved aside from `db` (not the side files SQLite keeps beside each)."""
+    sides = tuple(s for s in SIDE_FILES if s)
+    return [p for p in db.parent.glob(f"{db.name}.corrupt-*") if not p.name.endswith(sides)]
+
+
 async def test_a_file_that_is_no_database_is_moved_aside_and_a_new_one_made(
     workspace: Path, fake_ollama: FakeOllama
 ) -> None:
@@ -41,8 +52,8 @@ async def test_a_file_that_is_no_database_is_moved_aside_and_a_new_one_made(
     async with OCPClient(env=_env(workspace, fake_ollama)) as client:
         result = await wait_for_index(client, "verify token")
         restored = await client.call("ocp_session_restore", {})
-    aside = list(db.parent.glob("ocp.db.corrupt-*"))
-    assert [p.name for p in aside if not p.name.endswith(("-wal", "-shm"))] == [aside[0].name]
+    aside = _moved_aside(db)
+    assert len(aside) == 1, aside
     assert aside[0].read_bytes() == garbage  # kept as it was
     assert result.results[0].citation == "src/auth.py:6-8"
     assert result.note is not None and str(aside[0]) in result.note
@@ -69,3 +80,19 @@ async def test_a_database_with_damaged_pages_is_said_so_and_its_memory_still_ser
     assert "has damaged pages" in text and str(db) in text and ".recover" in text
     assert not restored.is_error and "tokens are checked in auth" in tool_text(restored)
     assert db.exists() and not list(db.parent.glob("ocp.db.corrupt-*"))  # left where it is
+
+
+async def test_databases_moved_aside_within_one_second_are_all_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the names carry the time to the second: a second move then must not take the first's name
+    monkeypatch.setattr(time, "strftime", lambda *_: "20260101-000000")
+    db = tmp_path / ".ocp" / "ocp.db"
+    db.parent.mkdir()
+    garbage = [f"overwritten, time {n}\n".encode() * 200 for n in range(3)]
+    for text in garbage:
+        for suffix in SIDE_FILES:
+            Path(f"{db}{suffix}").unlink(missing_ok=True)
+        db.write_bytes(text)
+        await (await connect(db)).close()
+    assert sorted(p.read_bytes() for p in _moved_aside(db)) == sorted(garbage)

@@ -239,19 +239,41 @@ def moved_aside_note(db_path: Path, *, search: bool = False) -> str | None:
     return moved.note
 
 
+def _aside_name(db_path: Path) -> Path:
+    """A free `<name>.corrupt-<time>[-<n>]` beside `db_path`, taken by making it empty (the
+    move renames over it): a second move within the same second, by this process or another,
+    must not rename over the first one kept."""
+    stem = db_path.with_name(f"{db_path.name}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}")
+    for n in range(1, 1000):
+        target = stem if n == 1 else stem.with_name(f"{stem.name}-{n}")
+        if any(os.path.lexists(f"{target}{suffix}") for suffix in SIDE_FILES[1:]):
+            continue  # side files of one kept before
+        try:
+            os.close(os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        except FileExistsError:
+            continue
+        return target
+    raise FileExistsError(f"{stem} and 998 more names beside it are taken")
+
+
 def _moved_aside(db_path: Path, exc: sqlite3.DatabaseError, naming: DatabaseNaming) -> bool:
     """Move a file at the database's own place that is no SQLite database at all (no SQLite
     header: nothing SQLite could read of it, overwritten or never one) to
-    `<name>.corrupt-<time>`, with its side files, so that a new one is made there: whether it
-    was moved (or another process moved it already). Never deleted: it may be an OCP
-    database whose start was overwritten, its session memory in the rest. A file OCP_DB_PATH
-    names is left where it is (a file named by mistake), and so is a database with its
-    header and damaged pages (its memory may be recovered: `_unreadable` says how)."""
+    `<name>.corrupt-<time>` (`-<n>` after it when taken), with its side files, so that a new one
+    is made there: whether it was moved (or another process moved it already). Never deleted:
+    it may be an OCP database whose start was overwritten, its session memory in the rest. A
+    file OCP_DB_PATH names is left where it is (a file named by mistake), and so is a database
+    with its header and damaged pages (its memory may be recovered: `_unreadable` says how)."""
     if naming.named_by_setting or _sqlite_header(db_path):
         return False
-    target = db_path.with_name(f"{db_path.name}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}")
     try:
-        for suffix in SIDE_FILES:
+        target = _aside_name(db_path)
+        try:
+            os.rename(db_path, target)
+        except FileNotFoundError:  # another process moved it first: its own name kept it
+            target.unlink()
+            return True
+        for suffix in SIDE_FILES[1:]:
             with contextlib.suppress(FileNotFoundError):
                 os.rename(f"{db_path}{suffix}", f"{target}{suffix}")
     except OSError:
