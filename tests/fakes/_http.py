@@ -69,11 +69,19 @@ __all__ = [
 ]
 
 
+#: The sockets behind closed_port's ports, bound for the rest of the test process.
+_HELD: list[socket.socket] = []
+
+
 def closed_port() -> int:
-    """A TCP port on 127.0.0.1 with nothing listening (bound, read, closed again)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
+    """A TCP port on 127.0.0.1 with nothing listening: bound, never listening, and kept bound
+    for the rest of the process. A port bound and closed again was free for the next bind: a
+    fake another xdist worker started then could take it and answer (a local model "refused"
+    answering 200)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    _HELD.append(sock)
+    port: int = sock.getsockname()[1]
     return port
 
 

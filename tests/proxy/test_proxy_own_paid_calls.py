@@ -25,6 +25,7 @@ from ocp_server.proxy.own_address import (
     sorted_endpoints,
 )
 from tests.fakes import FakeAnthropic, FakeOllama
+from tests.fakes._http import closed_port
 from tests.proxy.conftest import RunningProxy
 from tests.server.inproc import inproc_client, paid_env, text_of
 
@@ -100,7 +101,7 @@ async def test_the_proxys_own_port_with_nothing_listening_yet_is_still_taken_for
 ):
     # Asked at start, a proxy started after the MCP server answered nothing and the server's
     # paid calls went through it once it was up (OCP_PROXY_PORT alone had named it before).
-    port = _free_port()
+    port = closed_port()  # kept bound: no other worker's fake can answer there
     env = {
         "ANTHROPIC_BASE_URL": f"http://127.0.0.1:{port}",
         "OCP_PROXY_PORT": str(port),
@@ -140,7 +141,7 @@ async def test_a_proxy_started_later_on_another_port_is_recognised_at_the_next_p
 ) -> None:
     # Asked once at start, a proxy started after the MCP server on a port the server was not
     # told of (`--port`) answered nothing then, and every later paid call went through it.
-    port = _free_port()
+    port = _free_port()  # bound by a server below
     env = paid_env(fake_ollama, fake_anthropic) | {
         "ANTHROPIC_BASE_URL": f"http://127.0.0.1:{port}",
         "OCP_PROXY_ANTHROPIC_UPSTREAM": fake_anthropic.url,
@@ -164,7 +165,7 @@ async def test_another_server_started_later_where_nothing_listened_is_kept_and_a
 ) -> None:
     # The user's own gateway came up after the server: the paid calls go to it, and it is
     # asked who it is once, not before every call.
-    port = _free_port()
+    port = _free_port()  # bound by a server below
     env = {
         "ANTHROPIC_API_KEY": "sk-ant-test",
         "ANTHROPIC_BASE_URL": f"http://127.0.0.1:{port}",
