@@ -72,7 +72,9 @@ def _prlimit(pid: int, limit: tuple[int, int] | None = None) -> tuple[int, int]:
 def _read_only(db: Path) -> Iterator[None]:
     """The database and its WAL not writable, nor their folder, and the server's writes
     refused; writable again on the way out."""
-    files = [p for p in sorted(db.parent.glob("ocp.db*")) if not p.name.endswith("-shm")]
+    # not the snapshot being written: the server renames it over the saved one meanwhile
+    passing = ("-shm", "-snapshot-new")
+    files = [p for p in sorted(db.parent.glob("ocp.db*")) if not p.name.endswith(passing)]
     pids = _server_pids(db)
     assert pids, "the server's process was not found"
     modes = {p: stat.S_IMODE(p.stat().st_mode) for p in [*files, db.parent]}
