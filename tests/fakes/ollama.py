@@ -99,6 +99,9 @@ class FakeOllama(FakeServer):
     not served from the prompt cache (the part after the prefix shared with the model's last
     prompt), as Ollama builds on llama-server did until mid-2026 (ollama/ollama#16428); a
     repeated prompt then counts 1.
+    ``thinks_unasked``: a model with the ``thinking`` capability sends its ``thinking`` also
+    when the request has no ``think`` (ollama-api.md leaves that default unstated; OCP does
+    not send ``think``), in the same fields as when asked.
     """
 
     def __init__(
@@ -109,6 +112,7 @@ class FakeOllama(FakeServer):
         *,
         version: str = "0.32.15",
         counts_cached_prompt: bool = True,
+        thinks_unasked: bool = False,
         context_length: int | dict[str, int] = 131072,
         default_num_ctx: int = 4096,
         embedding_dim: int = 16,
@@ -121,6 +125,7 @@ class FakeOllama(FakeServer):
         self._capabilities = capabilities
         self.version = version
         self.counts_cached_prompt = counts_cached_prompt
+        self.thinks_unasked = thinks_unasked
         self._cached_prompt: dict[str, str] = {}  # model -> the prompt its cache holds
         self.context_length = context_length
         self.default_num_ctx = default_num_ctx
@@ -362,10 +367,15 @@ class FakeOllama(FakeServer):
         content = str(out.get("content") or "")
         if body.get("format") and not out.get("tool_calls"):
             content = structured_reply(content, body["format"], snippet(last_user))
+        thinks = bool(body.get("think")) or (
+            self.thinks_unasked
+            and body.get("think") is None
+            and "thinking" in self.capabilities_of(model)
+        )
         thinking = out.get("thinking")
-        if body.get("think") and thinking is None:
+        if thinks and thinking is None:
             thinking = f"thinking about: {snippet(last_user)}"
-        if not body.get("think"):
+        if not thinks:
             thinking = None
         done_reason = out.get("done_reason", "stop")
         for stop in opts.get("stop") or []:

@@ -38,6 +38,12 @@ from ocp_router.backends.base import (
 )
 from ocp_router.backends.ollama_version import SilentCutCheck
 from ocp_router.backends.probe import ModelProbe
+from ocp_router.backends.reasoning import (
+    OLLAMA_FIELDS,
+    reasoning_text,
+    reasoning_tokens,
+    split_think_tag,
+)
 from ocp_router.errors import (
     BackendContextExceeded,
     BackendError,
@@ -226,7 +232,7 @@ class OllamaBackend(ClosingBackend):
         started = time.perf_counter()
         try:
             async with asyncio.timeout(self.timeout):
-                final, text = await self._stream(request)
+                final, text, thinking = await self._stream(request)
         except TimeoutError as exc:
             raise BackendTimeout(
                 f"ollama ({self._model}) gave no complete answer within {self.timeout:g}s; raise "
@@ -235,13 +241,19 @@ class OllamaBackend(ClosingBackend):
             ) from exc
         read = int(final.get("prompt_eval_count", 0))
         await self._check_read_whole(request, read)
+        if not thinking:  # a model whose thinking Ollama does not parse: inline in `content`
+            text, thinking = split_think_tag(text)
+        completion_tokens = int(final.get("eval_count", 0))
         return GenerateResponse(
             text=text,
             model=str(final.get("model") or request.model or self._model),
             prompt_tokens=read,
-            completion_tokens=int(final.get("eval_count", 0)),
+            completion_tokens=completion_tokens,
             duration_ms=round((time.perf_counter() - started) * 1000, 3),
             stop_reason=final.get("done_reason"),
+            thinking=thinking,
+            # Ollama counts thinking in eval_count without saying how much: estimated
+            reasoning_tokens=reasoning_tokens(0, thinking, completion_tokens),
         )
 
     async def _check_read_whole(self, request: GenerateRequest, read: int) -> None:
@@ -260,8 +272,11 @@ class OllamaBackend(ClosingBackend):
             backend=self.name,
         )
 
-    async def _stream(self, request: GenerateRequest) -> tuple[dict[str, Any], str]:
+    async def _stream(self, request: GenerateRequest) -> tuple[dict[str, Any], str, str]:
+        """The final line, the answer and the thinking (`message.thinking`, in lines of its
+        own before the answer's when the model thinks)."""
         parts: list[str] = []
+        thoughts: list[str] = []
         async with self._server.stream("POST", "/api/chat", json=self._body(request)) as response:
             try:
                 async with aclosing(capped_lines(response)) as lines:
@@ -273,8 +288,12 @@ class OllamaBackend(ClosingBackend):
                         if not isinstance(message, dict):
                             raise malformed(self.name, "stream line's message is not an object")
                         parts.append(str(message.get("content") or ""))
+                        try:
+                            thoughts.append(reasoning_text(message, "message", OLLAMA_FIELDS))
+                        except ValueError as exc:
+                            raise malformed(self.name, str(exc)) from exc
                         if chunk.get("done"):
-                            return chunk, "".join(parts)
+                            return chunk, "".join(parts), "".join(thoughts)
             except (LineTooLong, StreamTooLong, UndecodableBody) as exc:
                 raise malformed(self.name, str(exc)) from exc
         raise malformed(self.name, "stream ended without a final done line")

@@ -37,7 +37,7 @@ from ocp_router.backends.base import (
     chat_messages,
 )
 from ocp_router.backends.probe import ModelProbe
-from ocp_router.backends.reasoning import reasoning_text, reasoning_tokens
+from ocp_router.backends.reasoning import reasoning_text, reasoning_tokens, split_think_tag
 from ocp_router.errors import (
     BackendContextExceeded,
     BackendError,
@@ -298,6 +298,8 @@ class OpenAIBackend(ClosingBackend):
             thinking = reasoning_text(message)
         except ValueError as exc:
             raise malformed(self.name, str(exc)) from exc
+        if not thinking:  # llama.cpp with --reasoning-format none: inline in `content`
+            text, thinking = split_think_tag(text)
         return GenerateResponse(
             text=text,
             model=str(data.get("model") or model),

@@ -1,0 +1,152 @@
+"""A thinking model behind Ollama's native /api/chat (`message.thinking`, streamed in lines of
+its own before the answer's), and thinking inline as a `<think>…</think>` block at the start
+of the answer (a model whose thinking the server does not parse): the answer and the thinking
+come apart, the thinking counted, as the OpenAI backend does (test_openai_thinking.py)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+
+from ocp_router import (
+    BackendResponseError,
+    GenerateRequest,
+    MockBackend,
+    OCPRouter,
+    OllamaBackend,
+    OpenAIBackend,
+)
+from tests.fakes import FakeOllama, FakeOpenAI
+
+THOUGHT = "221 is 13 times 17, so it is not prime; check 13 first since 11 fails"
+QWEN = "qwen3:4b"
+
+
+@pytest.fixture
+def thinker() -> Iterator[FakeOllama]:
+    """A thinking model on a server that thinks unasked (OCP does not send `think`)."""
+    with FakeOllama([QWEN], capabilities=["completion", "thinking"], thinks_unasked=True) as f:
+        yield f
+
+
+async def test_the_answer_and_the_thinking_come_apart_and_the_thinking_is_counted(
+    thinker: FakeOllama,
+) -> None:
+    thinker.reply = {"content": "No: 221 = 13 x 17.", "thinking": THOUGHT}
+    async with OllamaBackend(QWEN, base_url=thinker.url) as backend:
+        response = await backend.generate(GenerateRequest(prompt="is 221 prime?"))
+    assert response.text == "No: 221 = 13 x 17."
+    assert response.thinking == THOUGHT  # joined from its streamed pieces
+    # Ollama counts the thinking in eval_count without saying how much: OCP's estimate
+    assert 0 < response.reasoning_tokens < response.completion_tokens
+
+
+async def test_think_is_not_sent(thinker: FakeOllama) -> None:
+    # whether a model thinks stays the server's (and the model's) default
+    async with OllamaBackend(QWEN, base_url=thinker.url) as backend:
+        await backend.generate(GenerateRequest(prompt="is 221 prime?"))
+    chat = thinker.requests_to("/api/chat")
+    assert chat and "think" not in chat[-1].body
+
+
+async def test_thinking_that_is_not_text_is_a_response_error_naming_the_field(
+    thinker: FakeOllama,
+) -> None:
+    line = {
+        "model": QWEN,
+        "created_at": "2026-12-07T07:00:00Z",
+        "message": {"role": "assistant", "content": "No.", "thinking": ["13", "17"]},
+        "done": True,
+        "done_reason": "stop",
+        "eval_count": 3,
+    }
+    thinker.fail_next(200, body=json.dumps(line) + "\n", path="/api/chat")
+    async with OllamaBackend(QWEN, base_url=thinker.url) as backend:
+        with pytest.raises(BackendResponseError, match=r"`message\.thinking`"):
+            await backend.generate(GenerateRequest(prompt="is 221 prime?"))
+
+
+async def test_a_route_answered_by_ollama_carries_the_thinking_apart(
+    thinker: FakeOllama,
+) -> None:
+    thinker.reply = {"content": "Use a set.", "thinking": THOUGHT}
+    local = OllamaBackend(QWEN, base_url=thinker.url)
+    router = OCPRouter(local=local, paid=MockBackend(lambda r: "paid", model="p"))
+    try:
+        result = await router.route("rename this variable")
+    finally:
+        await router.aclose()
+    assert result.text == "Use a set." and result.thinking == THOUGHT
+    assert 0 < result.reasoning_tokens <= result.completion_tokens
+
+
+async def test_an_ollama_answer_that_is_only_thinking_is_empty_and_says_so(
+    thinker: FakeOllama,
+) -> None:
+    # num_predict ran out while the model was still thinking: no answer text at all
+    thinker.reply = {"content": "", "thinking": THOUGHT, "done_reason": "length"}
+    local = OllamaBackend(QWEN, base_url=thinker.url)
+    router = OCPRouter(local=local, paid=MockBackend(lambda r: "paid", model="p"))
+    try:
+        result = await router.route("rename this variable")
+    finally:
+        await router.aclose()
+    first = result.attempts[0]
+    assert first.outcome == "empty" and result.text == "paid"
+    assert first.error is not None and "only thinking" in first.error
+    assert "stop reason length" in first.error
+
+
+async def test_a_think_block_at_the_start_of_an_ollama_answer_is_thinking(
+    fake_ollama: FakeOllama,
+) -> None:
+    fake_ollama.reply = f"<think>\n{THOUGHT}\n</think>\n\nNo: 221 = 13 x 17."
+    async with OllamaBackend("llama3.2", base_url=fake_ollama.url) as backend:
+        response = await backend.generate(GenerateRequest(prompt="is 221 prime?"))
+    assert response.text == "No: 221 = 13 x 17."
+    assert response.thinking == THOUGHT
+    assert 0 < response.reasoning_tokens < response.completion_tokens
+
+
+async def test_a_think_block_at_the_start_of_an_openai_answer_is_thinking(
+    fake_openai: FakeOpenAI,
+) -> None:
+    # llama.cpp with --reasoning-format none leaves the block in `content`
+    fake_openai.reply = {"content": f"<think>{THOUGHT}</think>No: 221 = 13 x 17."}
+    async with OpenAIBackend("qwen3", base_url=fake_openai.base_url) as backend:
+        response = await backend.generate(GenerateRequest(prompt="is 221 prime?"))
+    assert response.text == "No: 221 = 13 x 17."
+    assert response.thinking == THOUGHT
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        f"<think>{THOUGHT}",  # never closed (cut off by num_predict, or the answer itself)
+        "Write <think>x</think> in the template.",  # not at the start: the answer's own
+    ],
+)
+async def test_content_without_a_leading_closed_think_block_stays_the_answer(
+    fake_ollama: FakeOllama, content: str
+) -> None:
+    fake_ollama.reply = content
+    async with OllamaBackend("llama3.2", base_url=fake_ollama.url) as backend:
+        response = await backend.generate(GenerateRequest(prompt="is 221 prime?"))
+    assert response.text == content and response.thinking == ""
+
+
+async def test_a_think_block_only_is_an_empty_answer_that_says_only_thinking(
+    fake_ollama: FakeOllama,
+) -> None:
+    fake_ollama.reply = {"content": f"<think>{THOUGHT}</think>", "done_reason": "length"}
+    local = OllamaBackend("llama3.2", base_url=fake_ollama.url)
+    router = OCPRouter(local=local, paid=MockBackend(lambda r: "paid", model="p"))
+    try:
+        result = await router.route("rename this variable")
+    finally:
+        await router.aclose()
+    first = result.attempts[0]
+    assert first.outcome == "empty" and first.error is not None
+    assert "only thinking" in first.error
