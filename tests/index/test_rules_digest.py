@@ -64,6 +64,7 @@ def _digests_after_editing_each(root: Path, parts: list[str]) -> list[str]:
         "    source = pathlib.Path(r.__file__).with_name(part + '.py')\n"
         "    source.write_text(source.read_text() + '\\n# other rules\\n')\n"
         "    r = importlib.reload(r)\n"
+        "    importlib.reload(sys.modules['ocp_router.redact_names'])\n"  # the names' rules too
         "    print(importlib.reload(clean_text).RULES_DIGEST)\n"
     )
     done = subprocess.run(
@@ -83,3 +84,13 @@ def test_the_rules_digest_changes_with_every_part_of_the_rules(tmp_path: Path) -
         assert after != before, part
     # and a fresh process reading the files as the last edit left them agrees
     assert _digest(tmp_path, edit_after_import=False) == digests[-1]
+
+
+def test_the_rules_digest_changes_with_the_rules_names_are_redacted_by(tmp_path: Path) -> None:
+    # The index flags the symbols and scopes `redact_name` leaves unchanged: other rules for
+    # names (redact_names.py) must not trust them.
+    shutil.copytree(Path(ocp_router.__file__).parent, tmp_path / "ocp_router")
+    before = _digest(tmp_path, edit_after_import=False)
+    names = tmp_path / "ocp_router" / "redact_names.py"
+    names.write_text(names.read_text() + "\n# other rules for names\n")
+    assert _digest(tmp_path, edit_after_import=False) != before

@@ -19,8 +19,10 @@ from pydantic import BaseModel
 
 import ocp_wire as wire
 from ocp_router.redact import RedactingFilter
+from ocp_router.redact_names import redact_name
 from ocp_server.app import AppState
 from ocp_server.cli import OUR_LOGGERS, configure_logging
+from ocp_server.index.clean_text import NAMES_CLEAN, TEXT_CLEAN
 from ocp_server.workspaces import Workspace
 from tests.server.app_fixture import opened
 
@@ -281,8 +283,9 @@ async def test_the_index_knows_which_chunks_redaction_leaves_unchanged(
 
     ws = await opened(state, workspace)
     flags = await chunk_flags(ws)
-    assert 0 in flags["src/config.py"]  # the chunk with the password and the key
-    assert flags["src/auth.py"] == {1}
+    # the chunk with the password and the key: its text not clean, its names clean
+    assert NAMES_CLEAN in flags["src/config.py"]
+    assert flags["src/auth.py"] == {TEXT_CLEAN | NAMES_CLEAN}
     rows = await ws.index.db.execute_fetchall(
         "SELECT value FROM meta WHERE key = 'redaction_rules'"
     )
@@ -303,7 +306,67 @@ async def test_flags_found_with_other_redaction_rules_are_not_trusted_and_are_fo
     assert PASSWORD not in dumped(result) and STRIPE not in dumped(result)
     await ws.index.update()  # this process's rules find them again
     flags = await chunk_flags(ws)
-    assert 0 in flags["src/config.py"] and flags["src/auth.py"] == {1}
+    assert NAMES_CLEAN in flags["src/config.py"]
+    assert flags["src/auth.py"] == {TEXT_CLEAN | NAMES_CLEAN}
+
+
+GITHUB = "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
+GLUED_NAME = f"mirror{GITHUB}_handler"  # a token glued inside an identifier
+
+
+def with_a_glued_name(workspace: Path) -> None:
+    (workspace / "src" / "mirror.py").write_text(
+        f"def {GLUED_NAME}(remote):\n    return remote.mirror()\n"
+    )
+
+
+async def test_names_redaction_leaves_unchanged_are_flagged_and_not_redacted_again(
+    state: AppState, workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A search's first sight of a symbol or scope cost a `redact_name` (~20 µs of detectors):
+    # the index finds once which names it leaves unchanged.
+    from ocp_server import views
+
+    with_a_glued_name(workspace)
+    ws = await opened(state, workspace)
+    flags = await chunk_flags(ws)
+    assert flags["src/mirror.py"] == {0}  # its name holds the token
+    assert flags["src/auth.py"] == {TEXT_CLEAN | NAMES_CLEAN}
+    asked: list[str] = []  # the symbols and scopes redacted as names
+
+    def counted(name: str) -> str:
+        asked.append(name)
+        return redact_name(name).text
+
+    monkeypatch.setattr(views, "_name_redacted", counted)
+    clean = await state.search(ws, wire.SearchArgs(query="verify_token"))
+    assert clean.results[0].symbol == "verify_token"
+    assert "verify_token" not in asked
+    glued = await state.search(ws, wire.SearchArgs(query="mirror remote"))
+    hit = next(r for r in glued.results if r.path == "src/mirror.py")
+    assert hit.symbol == "mirror[REDACTED:github_token]_handler" and GLUED_NAME in asked
+    assert GITHUB not in dumped(glued)
+
+
+async def test_names_flagged_clean_under_other_redaction_rules_are_redacted_again(
+    state: AppState, workspace: Path
+) -> None:
+    from ocp_server import views
+
+    with_a_glued_name(workspace)
+    ws = await opened(state, workspace)
+    db = ws.index.db
+    # As if other rules had found every text and name clean: a search must not believe them.
+    await db.execute("UPDATE chunks SET clean = ?", (TEXT_CLEAN | NAMES_CLEAN,))
+    await db.execute("UPDATE meta SET value = 'other rules' WHERE key = 'redaction_rules'")
+    await db.commit()
+    views._name_redacted.cache_clear()
+    result = await state.search(ws, wire.SearchArgs(query="mirror remote"))
+    hit = next(r for r in result.results if r.path == "src/mirror.py")
+    assert hit.symbol == "mirror[REDACTED:github_token]_handler"
+    assert GITHUB not in dumped(result)
+    await ws.index.update()  # this process's rules find them again
+    assert (await chunk_flags(ws))["src/mirror.py"] == {0}
 
 
 async def test_chunks_indexed_without_flags_get_them_at_the_next_update(
@@ -317,7 +380,8 @@ async def test_chunks_indexed_without_flags_get_them_at_the_next_update(
     assert STRIPE not in dumped(result) and result.results[0].redactions == 2
     await ws.index.update()
     flags = await chunk_flags(ws)
-    assert 0 in flags["src/config.py"] and flags["src/auth.py"] == {1}
+    assert NAMES_CLEAN in flags["src/config.py"]
+    assert flags["src/auth.py"] == {TEXT_CLEAN | NAMES_CLEAN}
 
 
 async def test_a_chunk_cut_to_fit_the_token_budget_is_not_taken_as_clean(

@@ -14,10 +14,12 @@ often than a key.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 from bisect import bisect_right
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 from ocp_router._redact_at_start import glued_after_at_start, tokens_at_start
 from ocp_router._redact_base import Hit
@@ -33,6 +35,7 @@ from ocp_router.redact import (
     named_values,
     redact,
 )
+from ocp_router.redact import SOURCE_DIGEST as TEXT_SOURCE_DIGEST
 from ocp_router.redact import _detect as detect  # the hits, without a cache entry per name
 
 __all__ = [
@@ -40,12 +43,19 @@ __all__ = [
     "GLUED_READ_SLACK",
     "HEAD_MARGIN",
     "HEAD_NAMED_READ",
+    "SOURCE_DIGEST",
     "NameRedactingFilter",
     "glued_tokens",
     "name_holds_secret",
     "redact_name",
     "redact_name_head",
 ]
+
+#: The rules `redact_name` runs, as this process imported them: `redact`'s and this module's
+#: (an index stores which names it leaves unchanged, under the rules that found so).
+SOURCE_DIGEST = hashlib.blake2b(
+    TEXT_SOURCE_DIGEST.encode() + Path(__file__).read_bytes(), digest_size=12
+).hexdigest()
 
 #: How much more than it keeps `redact_name_head` reads: a secret that starts in what is kept
 #: ends within this (the longest fixed-length token, a GitHub App's ~520 character ghs_ JWT,

@@ -231,13 +231,14 @@ def _values(text: str, result: RedactionResult) -> list[str]:
     return [text[r.start : r.end] for r in result.redactions if r.end > r.start]
 
 
-def _shown_name(name: str | None, found: Mapping[str, str]) -> str | None:
-    """A hit's symbol or scope as shown: redacted as a name, and a secret its chunk's text
-    was found to hold hidden in it too (a token glued inside an identifier, `mirrorghp_<token>
-    _handler`, is found where the code quotes it alone)."""
+def _shown_name(name: str | None, found: Mapping[str, str], clean: bool = False) -> str | None:
+    """A hit's symbol or scope as shown: redacted as a name (unless the index found
+    `redact_name` leaves it `clean`), and a secret its chunk's text was found to hold hidden in
+    it too (a token glued inside an identifier, `mirrorghp_<token>_handler`, is found where the
+    code quotes it alone)."""
     if not name:
         return name
-    shown = _name_redacted(name)
+    shown = name if clean else _name_redacted(name)
     if found and any(v in shown for v in found):
         shown = redact(shown, found).text
     return shown
@@ -513,9 +514,9 @@ def _search_structured(
             "path": r.path,
             "start_line": r.start_line,
             "end_line": r.end_line,
-            "symbol": _shown_name(r.symbol, found),
+            "symbol": _shown_name(r.symbol, found, r.names_clean),
             "kind": r.kind,
-            "scope": _shown_name(r.scope, found),
+            "scope": _shown_name(r.scope, found, r.names_clean),
             "language": r.language,
             "score": r.score,
             "matched_terms": [t for t in r.matched_terms if shown_terms[t]],

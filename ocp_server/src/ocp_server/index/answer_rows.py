@@ -22,6 +22,7 @@ class ChunkRow(NamedTuple):
     known: tuple[tuple[str, str], ...] = ()
     # a piece of a line longer than a chunk: the character of the line its text starts at
     line_from: int | None = None
+    names_clean: bool = False  # `redact_name` leaves its symbol and scope as they are
 
 
 class AnswerRows:

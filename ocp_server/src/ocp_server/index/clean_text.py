@@ -3,13 +3,16 @@
 Every text a search returns is redacted (`ocp_router.redact`), and redacting a chunk costs
 about as much as ranking a query: a cold search of twenty chunks spent milliseconds on it. So
 each chunk is redacted once, when it is indexed, and `chunks.clean` says whether that found
-nothing (1), something (0), or is not known (NULL). A search redacts again every chunk that is
-not clean, and every text it changes (a chunk cut to fit a token budget).
+nothing, something, or is not known (NULL): bit TEXT_CLEAN for the text, bit NAMES_CLEAN for
+its symbol and scope as `redact_name` reads them (a search's first sight of a name cost ~20 µs
+of detectors, a dozen names a query). A search redacts again every text and name not flagged
+clean, and every text it changes (a chunk cut to fit a token budget).
 
 The flags hold for one set of redaction rules: `meta.redaction_rules` names the rules they were
-found with (a digest of the redaction module's source and of Python's version, whose `re` runs
-the patterns), and a search trusts a flag only under its own rules. An update by a process
-with other rules forgets every flag first, then finds them again with its own.
+found with (a digest of the redaction modules' source, the names' included, of Python's
+version, whose `re` runs the patterns, and of what the flag's bits mean), and a search trusts a
+flag only under its own rules. An update by a process with other rules forgets every flag
+first, then finds them again with its own.
 """
 
 from __future__ import annotations
@@ -17,25 +20,41 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import sys
+from functools import lru_cache
 from typing import Any
 
 import aiosqlite
 
-from ocp_router.redact import SOURCE_DIGEST, finds_secret
+from ocp_router.redact import finds_secret
+from ocp_router.redact_names import SOURCE_DIGEST, redact_name
 from ocp_server.index.lexicon import unpack_text
 from ocp_server.index.meta import read_meta, write_meta
 from ocp_server.transactions import begin, rollback
 
-__all__ = ["RULES_DIGEST", "RULES_KEY", "fill_flags", "forget_other_rules", "is_clean"]
+__all__ = [
+    "NAMES_CLEAN",
+    "RULES_DIGEST",
+    "RULES_KEY",
+    "TEXT_CLEAN",
+    "chunk_flag",
+    "fill_flags",
+    "forget_other_rules",
+    "is_clean",
+]
 
 RULES_KEY = "redaction_rules"
+TEXT_CLEAN = 1  # redaction finds nothing in the text (nor a value its file names)
+NAMES_CLEAN = 2  # `redact_name` leaves its symbol and its scope as they are
+# What the bits mean, in the digest: flags stored when they meant something else are not ours.
+_FLAG_BITS = "text=1,names=2"
 FILL_BATCH = 2_000  # chunks flagged per transaction
 
 
 def _rules_digest() -> str:
     # the source as imported (SOURCE_DIGEST), not as the file is now: this module loads later
     version = f"{sys.version_info.major}.{sys.version_info.minor}"
-    return hashlib.blake2b(f"{SOURCE_DIGEST}\0{version}".encode(), digest_size=12).hexdigest()
+    named = f"{SOURCE_DIGEST}\0{version}\0{_FLAG_BITS}"
+    return hashlib.blake2b(named.encode(), digest_size=12).hexdigest()
 
 
 #: The redaction rules of this process, as `meta.redaction_rules` names them.
@@ -45,6 +64,23 @@ RULES_DIGEST = _rules_digest()
 def is_clean(text: str) -> bool:
     """Redaction finds nothing in `text` (asked without filling the searches' redaction cache)."""
     return not finds_secret(text)
+
+
+@lru_cache(maxsize=8192)  # a scope recurs in every chunk of its class
+def _name_unchanged(name: str) -> bool:
+    return redact_name(name).text == name  # what a search shows of it (views._name_redacted)
+
+
+def chunk_flag(
+    text: str, symbol: str | None, scope: str | None, *, holds_named: bool = False
+) -> int:
+    """A chunk's `clean` flag: TEXT_CLEAN when redaction finds nothing in `text` and it
+    does not hold a value its file names (`holds_named`), NAMES_CLEAN when `redact_name`
+    leaves its symbol and scope unchanged."""
+    flag = 0 if holds_named or not is_clean(text) else TEXT_CLEAN
+    if all(not n or _name_unchanged(n) for n in (symbol, scope)):
+        flag |= NAMES_CLEAN
+    return flag
 
 
 async def forget_other_rules(db: aiosqlite.Connection) -> bool:
@@ -58,8 +94,9 @@ async def forget_other_rules(db: aiosqlite.Connection) -> bool:
 
 
 def _flags(rows: list[Any]) -> list[tuple[int, int, bytes]]:
-    """(flag, id, stored text) of each (id, stored text) row, for `UPDATE ... WHERE`."""
-    return [(int(is_clean(unpack_text(text))), cid, text) for cid, text in rows]
+    """(flag, id, stored text) of each (id, stored text, symbol, scope) row, for
+    `UPDATE ... WHERE` (a search finds the values a file names in its chunks' texts itself)."""
+    return [(chunk_flag(unpack_text(t), sym, scope), cid, t) for cid, t, sym, scope in rows]
 
 
 async def fill_flags(db: aiosqlite.Connection) -> int:
@@ -71,7 +108,8 @@ async def fill_flags(db: aiosqlite.Connection) -> int:
     while True:
         rows = list(
             await db.execute_fetchall(
-                "SELECT id, text FROM chunks WHERE clean IS NULL AND id > ? ORDER BY id LIMIT ?",
+                "SELECT id, text, symbol, scope FROM chunks WHERE clean IS NULL AND id > ?"
+                " ORDER BY id LIMIT ?",
                 (after, FILL_BATCH),
             )
         )

@@ -15,7 +15,7 @@ from typing import NamedTuple
 from ocp_router.tokens import estimate_tokens
 from ocp_server.index.chunk_columns import DEFINITION_KINDS
 from ocp_server.index.chunking import chunk_text
-from ocp_server.index.clean_text import is_clean
+from ocp_server.index.clean_text import chunk_flag
 from ocp_server.index.file_secrets import NONE, named_in_chunks
 from ocp_server.index.files import Candidate, content_exclusion, path_exclusion
 from ocp_server.index.languages import detect_language
@@ -48,7 +48,7 @@ class ChunkRecord(NamedTuple):
     literals: bytes  # the word pairs its string literals may hold (literal_pairs)
     length: int
     tokens: int  # estimate_tokens(text): a search's token budget needs no counting
-    clean: bool  # redaction finds nothing in the text, nor a value its file names (clean_text)
+    clean: int  # what redaction leaves unchanged: the text, the names (clean_text.chunk_flag)
     named: str  # where the values its file names as secrets occur in it (file_secrets)
     line_from: int | None  # a piece of a long line: the character it starts at (Chunk)
 
@@ -134,7 +134,7 @@ def process_file(
                 literal,
                 blob.length,
                 estimate_tokens(c.text),
-                spans == NONE and is_clean(c.text),
+                chunk_flag(c.text, c.symbol, c.scope, holds_named=spans != NONE),
                 spans,
                 c.line_from,
             )

@@ -44,6 +44,8 @@ class SearchResult(NamedTuple):
     # the header, in file order, the first MAX_MEMBERS_LISTED of `members_total`
     members: tuple[MemberRow, ...] = ()
     members_total: int = 0
+    # `redact_name` is known to leave `symbol` and `scope` as they are (index/clean_text.py)
+    names_clean: bool = False
 
     @property
     def citation(self) -> str:

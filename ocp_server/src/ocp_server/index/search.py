@@ -25,7 +25,7 @@ import numpy.typing as npt
 
 from ocp_router.redact import named_values
 from ocp_router.tokens import estimate_tokens
-from ocp_server.index.clean_text import RULES_DIGEST, RULES_KEY
+from ocp_server.index.clean_text import NAMES_CLEAN, RULES_DIGEST, RULES_KEY, TEXT_CLEAN
 from ocp_server.index.file_secrets import known_in
 from ocp_server.index.files import path_exclusion
 from ocp_server.index.globs import HINT, HINT_SCOPED, glob_matcher, scoped_glob
@@ -319,6 +319,7 @@ async def search_chunks(
             part_of_line=part,
             members=members[cid].members if cid in members else (),
             members_total=members[cid].total if cid in members else 0,
+            names_clean=row.names_clean,
         )
 
     if max_tokens is None:
@@ -389,8 +390,9 @@ async def _rows(read: Reader, snap: Snapshot, chunks: list[int]) -> dict[int, Ch
             text = unpack_text(stored)
             known = known_in(text, named)
             # a chunk that repeats a value its file names is not clean, whatever its flag
-            clean = int(flag == 1 and bool(ours) and not known)
-            row = ChunkRow(start, end, symbol, kind, scope, text, tokens, clean, known, at)
+            clean = int(bool(ours) and flag is not None and flag & TEXT_CLEAN and not known)
+            names = bool(ours) and flag is not None and bool(flag & NAMES_CLEAN)
+            row = ChunkRow(start, end, symbol, kind, scope, text, tokens, clean, known, at, names)
             rows[cid] = row
             if flag is not None and ours:
                 kept.put(cid, row)
