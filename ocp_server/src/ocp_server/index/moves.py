@@ -62,20 +62,10 @@ async def pair_kept(db: aiosqlite.Connection, since: float) -> None:
         gone[str(content_hash)].append(str(path))
     if not gone:
         return
-    kept: defaultdict[str, list[str]] = defaultdict(list)
-    hashes = list(gone)
-    for start in range(0, len(hashes), _BATCH):
-        part = hashes[start : start + _BATCH]
-        for path, content_hash in await db.execute_fetchall(
-            "SELECT path, content_hash FROM files WHERE skip_reason IS NULL "
-            f"AND content_hash IN ({_marks(part)})",
-            part,
-        ):
-            kept[str(content_hash)].append(str(path))
-    pairs: list[tuple[str, str]] = []
-    for content_hash, olds in gone.items():
-        pairs += _paired(olds, kept[content_hash])
-    await db.executemany("UPDATE gone_files SET moved_to = ? WHERE path = ?", pairs)
+    kept = await _paths_by_hash(
+        db, "SELECT path, content_hash FROM files WHERE skip_reason IS NULL", list(gone)
+    )
+    await _record_pairs(db, gone, kept)
 
 
 async def pair_new(db: aiosqlite.Connection, written: Sequence[tuple[str, str]]) -> None:
@@ -90,19 +80,36 @@ async def pair_new(db: aiosqlite.Connection, written: Sequence[tuple[str, str]])
     new: defaultdict[str, list[str]] = defaultdict(list)
     for path, content_hash in written:
         new[content_hash].append(path)
-    gone: defaultdict[str, list[str]] = defaultdict(list)
-    hashes = list(new)
+    gone = await _paths_by_hash(
+        db, "SELECT path, content_hash FROM gone_files WHERE moved_to IS NULL", list(new)
+    )
+    await _record_pairs(db, gone, new)
+
+
+async def _paths_by_hash(
+    db: aiosqlite.Connection, select: str, hashes: list[str]
+) -> defaultdict[str, list[str]]:
+    """The paths of `select`'s (path, content_hash) rows whose hash is one of `hashes`, by
+    hash (`select` ends in a WHERE condition the hashes are ANDed to; asked in batches)."""
+    found: defaultdict[str, list[str]] = defaultdict(list)
     for start in range(0, len(hashes), _BATCH):
         part = hashes[start : start + _BATCH]
         for path, content_hash in await db.execute_fetchall(
-            "SELECT path, content_hash FROM gone_files WHERE moved_to IS NULL "
-            f"AND content_hash IN ({_marks(part)})",
-            part,
+            f"{select} AND content_hash IN ({_marks(part)})", part
         ):
-            gone[str(content_hash)].append(str(path))
+            found[str(content_hash)].append(str(path))
+    return found
+
+
+async def _record_pairs(
+    db: aiosqlite.Connection,
+    gone: dict[str, list[str]],
+    targets: defaultdict[str, list[str]],
+) -> None:
+    """Record where each gone file of a content went among `targets` of the same content."""
     pairs: list[tuple[str, str]] = []
     for content_hash, olds in gone.items():
-        pairs += _paired(olds, new[content_hash])
+        pairs += _paired(olds, targets[content_hash])
     await db.executemany("UPDATE gone_files SET moved_to = ? WHERE path = ?", pairs)
 
 
