@@ -46,30 +46,38 @@ async def _note(repo: Repo, citation: str) -> None:
     await repo.memory.save(sid, notes=[note])
 
 
-async def test_a_short_block_follows_its_file_moved_to_a_new_folder_and_name(repo: Repo) -> None:
-    # Was: stale, "src/config.py was deleted" (neither git nor the name could tell).
+async def _config_cited(repo: Repo) -> None:
+    """src/config.py indexed, and a note citing its two constants (lines 4-5)."""
     repo.write("src/config.py", CONFIG)
     await repo.reindex()
     await _note(repo, "src/config.py:4-5")
+
+
+async def _followed_to(repo: Repo, citation: str) -> None:
+    """The note's citation of src/config.py:4-5 followed the file to `citation`."""
+    brief = await repo.memory.restore()
+    assert brief.stale == (), brief.stale[0].citations
+    (cited,) = brief.notes[0].citations
+    assert (cited.status, cited.citation, cited.moved_from) == (
+        "moved",
+        citation,
+        "src/config.py:4-5",
+    )
+
+
+async def test_a_short_block_follows_its_file_moved_to_a_new_folder_and_name(repo: Repo) -> None:
+    # Was: stale, "src/config.py was deleted" (neither git nor the name could tell).
+    await _config_cited(repo)
     (repo.root / "lib" / "net").mkdir(parents=True)
     (repo.root / "src/config.py").rename(repo.root / "lib/net/limits.py")
     await repo.reindex()
-    brief = await repo.memory.restore()
-    assert brief.stale == (), brief.stale[0].citations
-    (citation,) = brief.notes[0].citations
-    assert (citation.status, citation.citation, citation.moved_from) == (
-        "moved",
-        "lib/net/limits.py:4-5",
-        "src/config.py:4-5",
-    )
+    await _followed_to(repo, "lib/net/limits.py:4-5")
 
 
 async def test_a_moved_file_edited_later_is_still_followed_to_its_new_name(repo: Repo) -> None:
     # The index saw the move before the edit: the file is where the cited block went, found
     # there nearest its old lines (shifted by the line added above).
-    repo.write("src/config.py", CONFIG)
-    await repo.reindex()
-    await _note(repo, "src/config.py:4-5")
+    await _config_cited(repo)
     (repo.root / "src/config.py").rename(repo.root / "src/limits.py")
     await repo.reindex()
     repo.write("src/limits.py", '"""Limits."""\n' + CONFIG)
@@ -81,9 +89,7 @@ async def test_a_moved_file_edited_later_is_still_followed_to_its_new_name(repo:
 
 
 async def test_a_copy_is_not_followed_while_its_original_stays(repo: Repo) -> None:
-    repo.write("src/config.py", CONFIG)
-    await repo.reindex()
-    await _note(repo, "src/config.py:4-5")
+    await _config_cited(repo)
     shutil.copy(repo.root / "src/config.py", repo.root / "src/limits.py")
     repo.edit("src/config.py", "TIMEOUT = 10", "TIMEOUT = 30")
     await repo.reindex()
@@ -99,30 +105,19 @@ async def test_a_short_block_follows_its_file_moved_and_edited_before_the_index_
 ) -> None:
     # Was: stale, "src/config.py was deleted": the new file's bytes are not the old ones, so
     # only the lines the two share tell it is the same file (index/edited_moves.py).
-    repo.write("src/config.py", CONFIG)
-    await repo.reindex()
-    await _note(repo, "src/config.py:4-5")
+    await _config_cited(repo)
     (repo.root / "lib").mkdir()
     (repo.root / "src/config.py").rename(repo.root / "lib/limits.py")
     repo.write("lib/limits.py", '"""Limits."""\n' + CONFIG + "\n\ndef save():\n    pass\n")
     await repo.reindex()
-    brief = await repo.memory.restore()
-    assert brief.stale == (), brief.stale[0].citations
-    (citation,) = brief.notes[0].citations
-    assert (citation.status, citation.citation, citation.moved_from) == (
-        "moved",
-        "lib/limits.py:5-6",
-        "src/config.py:4-5",
-    )
+    await _followed_to(repo, "lib/limits.py:5-6")
 
 
 async def test_a_file_that_merely_shares_the_cited_lines_is_not_taken_for_the_moved_one(
     repo: Repo,
 ) -> None:
     # The cited lines, and an import, in a file that is otherwise another: not the one moved.
-    repo.write("src/config.py", CONFIG)
-    await repo.reindex()
-    await _note(repo, "src/config.py:4-5")
+    await _config_cited(repo)
     (repo.root / "src/config.py").unlink()
     repo.write("src/defaults.py", OTHER)
     await repo.reindex()
@@ -136,9 +131,7 @@ async def test_a_copy_is_followed_once_its_original_is_removed_in_a_later_update
 ) -> None:
     # Was: stale, "src/config.py was deleted": the copy was indexed before the original
     # went, so it was no new file to pair the gone one with.
-    repo.write("src/config.py", CONFIG)
-    await repo.reindex()
-    await _note(repo, "src/config.py:4-5")
+    await _config_cited(repo)
     (repo.root / "lib").mkdir()
     shutil.copy(repo.root / "src/config.py", repo.root / "lib/limits.py")
     await repo.reindex()
@@ -146,23 +139,14 @@ async def test_a_copy_is_followed_once_its_original_is_removed_in_a_later_update
     assert brief.notes[0].citations[0].citation == "src/config.py:4-5"  # the original stays
     (repo.root / "src/config.py").unlink()
     await repo.reindex()
-    brief = await repo.memory.restore()
-    assert brief.stale == (), brief.stale[0].citations
-    (citation,) = brief.notes[0].citations
-    assert (citation.status, citation.citation, citation.moved_from) == (
-        "moved",
-        "lib/limits.py:4-5",
-        "src/config.py:4-5",
-    )
+    await _followed_to(repo, "lib/limits.py:4-5")
 
 
 async def test_a_file_moved_and_edited_into_two_alike_files_is_followed_to_neither(
     repo: Repo,
 ) -> None:
     # Two new files each as like the gone one: which one it became is a guess.
-    repo.write("src/config.py", CONFIG)
-    await repo.reindex()
-    await _note(repo, "src/config.py:4-5")
+    await _config_cited(repo)
     (repo.root / "src/config.py").unlink()
     repo.write("src/limits.py", CONFIG + "\nDEBUG = False\n")
     repo.write("src/bounds.py", CONFIG + "\nDEBUG = True\n")
@@ -218,9 +202,7 @@ async def test_a_file_moved_and_edited_is_paired_with_its_most_alike_in_any_batc
     # one, written in an earlier batch than the one the gone file became, was taken for it
     # (each batch was compared alone, the first alike enough won).
     monkeypatch.setattr(indexer, "BATCH_FILES", 1)
-    repo.write("src/config.py", CONFIG)
-    await repo.reindex()
-    await _note(repo, "src/config.py:4-5")
+    await _config_cited(repo)
     (repo.root / "src/config.py").unlink()
     repo.write("a/draft.py", "import os\nTIMEOUT = 10\nRETRIES = 3\nDEBUG = 1\nNAME = 'x'\n")
     repo.write("lib/limits.py", '"""Limits."""\n' + CONFIG)
