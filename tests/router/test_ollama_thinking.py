@@ -13,12 +13,11 @@ import pytest
 from ocp_router import (
     BackendResponseError,
     GenerateRequest,
-    MockBackend,
-    OCPRouter,
     OllamaBackend,
     OpenAIBackend,
 )
 from tests.fakes import FakeOllama, FakeOpenAI
+from tests.router.test_openai_thinking import routed_by
 
 THOUGHT = "221 is 13 times 17, so it is not prime; check 13 first since 11 fails"
 QWEN = "qwen3:4b"
@@ -73,11 +72,7 @@ async def test_a_route_answered_by_ollama_carries_the_thinking_apart(
 ) -> None:
     thinker.reply = {"content": "Use a set.", "thinking": THOUGHT}
     local = OllamaBackend(QWEN, base_url=thinker.url)
-    router = OCPRouter(local=local, paid=MockBackend(lambda r: "paid", model="p"))
-    try:
-        result = await router.route("rename this variable")
-    finally:
-        await router.aclose()
+    result = await routed_by(local)
     assert result.text == "Use a set." and result.thinking == THOUGHT
     assert 0 < result.reasoning_tokens <= result.completion_tokens
 
@@ -88,11 +83,7 @@ async def test_an_ollama_answer_that_is_only_thinking_is_empty_and_says_so(
     # num_predict ran out while the model was still thinking: no answer text at all
     thinker.reply = {"content": "", "thinking": THOUGHT, "done_reason": "length"}
     local = OllamaBackend(QWEN, base_url=thinker.url)
-    router = OCPRouter(local=local, paid=MockBackend(lambda r: "paid", model="p"))
-    try:
-        result = await router.route("rename this variable")
-    finally:
-        await router.aclose()
+    result = await routed_by(local)
     first = result.attempts[0]
     assert first.outcome == "empty" and result.text == "paid"
     assert first.error is not None and "only thinking" in first.error
@@ -142,11 +133,7 @@ async def test_a_think_block_only_is_an_empty_answer_that_says_only_thinking(
 ) -> None:
     fake_ollama.reply = {"content": f"<think>{THOUGHT}</think>", "done_reason": "length"}
     local = OllamaBackend("llama3.2", base_url=fake_ollama.url)
-    router = OCPRouter(local=local, paid=MockBackend(lambda r: "paid", model="p"))
-    try:
-        result = await router.route("rename this variable")
-    finally:
-        await router.aclose()
+    result = await routed_by(local)
     first = result.attempts[0]
     assert first.outcome == "empty" and first.error is not None
     assert "only thinking" in first.error

@@ -9,12 +9,23 @@ from ocp_router import (
     BackendResponseError,
     GenerateRequest,
     MockBackend,
+    ModelBackend,
     OCPRouter,
     OpenAIBackend,
+    RouteResult,
 )
 from tests.fakes import FakeOpenAI
 
 THOUGHT = "221 is 13 times 17, so it is not prime; check 13 first since 11 fails"
+
+
+async def routed_by(local: ModelBackend) -> RouteResult:
+    """A simple request routed with `local` as the local tier (a mock paid tier)."""
+    router = OCPRouter(local=local, paid=MockBackend(lambda r: "paid", model="p"))
+    try:
+        return await router.route("rename this variable")
+    finally:
+        await router.aclose()
 
 
 @pytest.mark.parametrize("field", ["reasoning_content", "reasoning"])
@@ -76,11 +87,7 @@ async def test_a_route_answered_locally_carries_the_thinking_apart(
 ) -> None:
     fake_openai.reply = {"content": "Use a set.", "reasoning": THOUGHT}
     local = OpenAIBackend("qwen3", base_url=fake_openai.base_url)
-    router = OCPRouter(local=local, paid=MockBackend(lambda r: "paid", model="p"))
-    try:
-        result = await router.route("rename this variable")
-    finally:
-        await router.aclose()
+    result = await routed_by(local)
     assert result.text == "Use a set." and result.thinking == THOUGHT
     assert 0 < result.reasoning_tokens <= result.completion_tokens
 
@@ -91,11 +98,7 @@ async def test_a_local_answer_that_is_only_thinking_is_empty_and_says_so(
     # max_tokens ran out while the model was still thinking: no answer text at all
     fake_openai.reply = {"content": "", "reasoning_content": THOUGHT, "finish_reason": "length"}
     local = OpenAIBackend("qwen3", base_url=fake_openai.base_url)
-    router = OCPRouter(local=local, paid=MockBackend(lambda r: "paid", model="p"))
-    try:
-        result = await router.route("rename this variable")
-    finally:
-        await router.aclose()
+    result = await routed_by(local)
     first = result.attempts[0]
     assert first.outcome == "empty" and result.text == "paid"
     assert first.error is not None and "only thinking" in first.error
