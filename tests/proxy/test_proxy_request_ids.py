@@ -137,3 +137,46 @@ def test_a_request_that_loops_back_still_names_its_request(
         )
     assert looped.status_code == 508
     assert looped.headers["request-id"].startswith("req_ocp_")
+
+
+# ---- the routes that answer without routing -------------------------------------------------
+def _without_keys(env: dict[str, str]) -> dict[str, str]:
+    """No API key in the environment (the client sends none): answered by the proxy itself."""
+    return env | {"ANTHROPIC_API_KEY": "", "OPENAI_API_KEY": ""}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"model": "claude-opus-5-5", "messages": [{"role": "user", "content": SIMPLE}]},
+        {"model": "claude-opus-5-5", "messages": "not a list"},  # refused: a 400
+    ],
+)
+def test_a_token_count_names_its_request(
+    start_proxy: Callable[..., RunningProxy], proxy_env: dict[str, str], body: dict[str, object]
+) -> None:
+    proxy = start_proxy(_without_keys(proxy_env))
+    headers = {"anthropic-version": "2023-06-01", "content-type": "application/json"}
+    with httpx.Client(base_url=proxy.url, timeout=20) as http:
+        answered = http.post("/v1/messages/count_tokens", json=body, headers=headers)
+    assert answered.headers["request-id"].startswith("req_ocp_"), answered.headers
+    assert "x-request-id" not in answered.headers
+
+
+@pytest.mark.parametrize(
+    ("headers", "header"),
+    [({"anthropic-version": "2023-06-01"}, "request-id"), ({}, "x-request-id")],
+)
+@pytest.mark.parametrize("path", ["/v1/models", "/v1/models/llama3.2", "/v1/models/no-such"])
+def test_a_model_list_or_model_names_its_request_in_its_dialects_header(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    headers: dict[str, str],
+    header: str,
+    path: str,
+) -> None:
+    proxy = start_proxy(_without_keys(proxy_env))
+    with httpx.Client(base_url=proxy.url, timeout=20) as http:
+        answered = http.get(path, headers=headers)
+    assert answered.status_code == (404 if "no-such" in path else 200), answered.text
+    assert answered.headers[header].startswith("req_ocp_"), answered.headers

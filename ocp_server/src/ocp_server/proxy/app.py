@@ -24,12 +24,13 @@ from ocp_server.proxy.dialect import (
     Dialect,
     dialect_of,
     error_answer,
+    named,
     new_request_id,
     request_id,
     timed_out_answer,
 )
 from ocp_server.proxy.loopback import is_loopback
-from ocp_server.proxy.model_list import ModelListing
+from ocp_server.proxy.model_list import ModelListing, models_dialect
 from ocp_server.proxy.origin import LoopbackOnly
 from ocp_server.proxy.own_address import SERVICE
 from ocp_server.proxy.serving import Serving
@@ -58,9 +59,18 @@ class Proxy(Serving, TokenCounting, ModelListing):
         except Exception as exc:  # noqa: BLE001 - the top-level handler
             logger.exception("proxy %s: the request failed", request_id(trace_id))
             response = error_answer(d, 500, f"the OCP proxy failed: {type(exc).__name__}")
-        if d.request_id_header not in response.headers:
-            response.headers[d.request_id_header] = request_id(trace_id)
-        return response
+        return named(d, response, trace_id)
+
+    # Answers that route nothing name their request too, as every answer of the API does
+    # (an SDK shows it with an error): a token count, the model list and one model of it.
+    async def count_tokens(self, request: Request) -> Response:
+        return named(ANTHROPIC, await super().count_tokens(request))
+
+    async def models(self, request: Request) -> Response:
+        return named(models_dialect(request), await super().models(request))
+
+    async def model(self, request: Request) -> Response:
+        return named(models_dialect(request), await super().model(request))
 
     async def ui(self, request: Request) -> Response:
         try:
@@ -124,4 +134,4 @@ async def _no_route(request: Request, exc: Exception) -> Response:
         "/v1/messages, /v1/messages/count_tokens, /v1/chat/completions and GET /v1/models[/{id}])"
     )
     headers = getattr(exc, "headers", None) or {}
-    return JSONResponse(d.module.error_body(status, message), status, headers)
+    return named(d, JSONResponse(d.module.error_body(status, message), status, headers))

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from types import ModuleType
 
 import httpx
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 
 from ocp_server.off_loop import WorkTimedOut
 from ocp_server.proxy import anthropic, openai
@@ -41,6 +41,14 @@ def request_id(trace_id: str) -> str:
     """A request's id as its answer's header gives it: OCP's own, marked so (a provider's
     support knows nothing of it)."""
     return "req_ocp_" + trace_id
+
+
+def named(d: Dialect, response: Response, trace_id: str | None = None) -> Response:
+    """`response` naming its request in `d`'s header: OCP's id (`trace_id`'s, else a new one),
+    unless it relays a paid upstream's own (the id its provider's support knows)."""
+    if d.request_id_header not in response.headers:
+        response.headers[d.request_id_header] = request_id(trace_id or new_request_id())
+    return response
 
 
 def error_answer(

@@ -24,6 +24,12 @@ from ocp_server.proxy.upstream import (
 from ocp_server.proxy.whole_body import ERROR_BODY_BYTES, HEAD_BYTES, error_too_long, read_head
 
 
+def models_dialect(request: Request) -> Dialect:
+    """The dialect a model list is asked in: Anthropic's when the client sends its
+    `anthropic-version`, else OpenAI's."""
+    return ANTHROPIC if "anthropic-version" in request.headers else OPENAI
+
+
 class ModelListing(Admission):
     """The model list routes."""
 
@@ -32,7 +38,7 @@ class ModelListing(Admission):
         when the paid backend speaks it; else its upstream's own list, relayed (a paid request
         in that dialect goes there with the model it names, so another name would fail there),
         or only the local model when there are no credentials to ask with."""
-        d = ANTHROPIC if "anthropic-version" in request.headers else OPENAI
+        d = models_dialect(request)
         try:
             consumed = self._check_token(request)
         except Refused as exc:
@@ -45,7 +51,7 @@ class ModelListing(Admission):
     async def model(self, request: Request) -> Response:
         """One model of the list, as OpenAI's and Anthropic's APIs both answer it (an SDK's
         `models.retrieve`); one the proxy does not list is not found, in the dialect's words."""
-        d = ANTHROPIC if "anthropic-version" in request.headers else OPENAI
+        d = models_dialect(request)
         try:
             consumed = self._check_token(request)
         except Refused as exc:
