@@ -9,6 +9,9 @@ Behaviour knobs shared by every fake:
 
 * ``delay``: seconds to wait before answering any request (slow mode).
 * ``stream_delay``: seconds to wait between two chunks of a stream.
+* ``piece_chars``: a stream's text (an answer's, its thinking's) in pieces of this many
+  characters, which cut words and tags anywhere, as a tokenizer's pieces may (``<thi`` then
+  ``nk>``); None: a word a piece.
 * ``in_flight``, ``most_in_flight``: requests being answered now, and at most so far.
 * ``hangups``: while it waits (``delay``, ``stream_delay``) the fake watches the client's
   socket; a client that closes it is recorded here (``Hangup``: path and monotonic time) and
@@ -474,6 +477,7 @@ class FakeServer:
     def __init__(self, *, delay: float = 0.0, stream_delay: float = 0.0) -> None:
         self.delay = delay
         self.stream_delay = stream_delay
+        self.piece_chars: int | None = None
         self._lock = threading.Lock()
         self._requests: list[Recorded] = []
         self._faults: list[_Fault] = []

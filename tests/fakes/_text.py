@@ -16,11 +16,14 @@ def count_tokens(text: str) -> int:
     return len(text.split())
 
 
-def pieces(text: str) -> list[str]:
-    """Split ``text`` into stream pieces, one token each, keeping the whitespace.
+def pieces(text: str, size: int | None = None) -> list[str]:
+    """Split ``text`` into stream pieces, one token each, keeping the whitespace; ``size``:
+    pieces of that many characters instead, cutting words and tags anywhere.
 
     ``"".join(pieces(t)) == t`` always holds.
     """
+    if size is not None:
+        return [text[i : i + size] for i in range(0, len(text), size)]
     parts = _PIECE.findall(text)
     consumed = sum(len(p) for p in parts)
     if consumed < len(text):

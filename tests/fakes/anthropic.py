@@ -626,7 +626,7 @@ class FakeAnthropic(FakeServer):
                         "content_block": {"type": "text", "text": ""},
                     },
                 )
-                for piece in pieces(block["text"]):
+                for piece in pieces(block["text"], self.piece_chars):
                     yield event(
                         "content_block_delta",
                         {"type": "content_block_delta", "index": i,
@@ -638,7 +638,7 @@ class FakeAnthropic(FakeServer):
                     {"type": "content_block_start", "index": i,
                      "content_block": {"type": "thinking", "thinking": "", "signature": ""}},
                 )  # fmt: skip
-                for piece in pieces(block["thinking"]):
+                for piece in pieces(block["thinking"], self.piece_chars):
                     yield event(
                         "content_block_delta",
                         {"type": "content_block_delta", "index": i,

@@ -501,7 +501,7 @@ class FakeOllama(FakeServer):
         def line(obj: dict[str, Any]) -> bytes:
             return (json.dumps(obj) + "\n").encode()
 
-        for piece in pieces(out["thinking"] or ""):
+        for piece in pieces(out["thinking"] or "", self.piece_chars):
             yield line(
                 {
                     "model": model,
@@ -510,7 +510,7 @@ class FakeOllama(FakeServer):
                     "done": False,
                 }
             )
-        for piece in pieces(out["content"]):
+        for piece in pieces(out["content"], self.piece_chars):
             yield line(
                 {
                     "model": model,
@@ -592,7 +592,7 @@ class FakeOllama(FakeServer):
     def _generate_lines(
         self, model: str, out: dict[str, Any], context: list[int], body: dict[str, Any]
     ) -> Iterator[bytes]:
-        for piece in pieces(out["thinking"] or ""):
+        for piece in pieces(out["thinking"] or "", self.piece_chars):
             obj: dict[str, Any] = {
                 "model": model,
                 "created_at": _now(),
@@ -601,7 +601,7 @@ class FakeOllama(FakeServer):
             }
             obj["done"] = False
             yield (json.dumps(obj) + "\n").encode()
-        for piece in pieces(out["content"]):
+        for piece in pieces(out["content"], self.piece_chars):
             obj = {"model": model, "created_at": _now(), "response": piece, "done": False}
             yield (json.dumps(obj) + "\n").encode()
         final: dict[str, Any] = {"model": model, "created_at": _now(), "response": "", "done": True}

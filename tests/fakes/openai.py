@@ -404,9 +404,9 @@ class FakeOpenAI(FakeServer):
 
         yield delta({"role": "assistant", "content": "", "refusal": None})
         for key, text in thought.items():
-            for piece in pieces(text):
+            for piece in pieces(text, self.piece_chars):
                 yield delta({key: piece})
-        for piece in pieces(content or ""):
+        for piece in pieces(content or "", self.piece_chars):
             yield delta({"content": piece})
         for k, tc in enumerate(tool_calls):
             yield delta(

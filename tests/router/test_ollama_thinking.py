@@ -6,6 +6,7 @@ come apart, the thinking counted, as the OpenAI backend does (test_openai_thinki
 from __future__ import annotations
 
 import json
+import random
 from collections.abc import Iterator
 
 import pytest
@@ -16,6 +17,7 @@ from ocp_router import (
     OllamaBackend,
     OpenAIBackend,
 )
+from ocp_router.backends.reasoning import ThinkTags, split_think_tag
 from tests.fakes import FakeOllama, FakeOpenAI
 from tests.router.test_openai_thinking import routed_by
 
@@ -137,3 +139,26 @@ async def test_a_think_block_only_is_an_empty_answer_that_says_only_thinking(
     first = result.attempts[0]
     assert first.outcome == "empty" and first.error is not None
     assert "only thinking" in first.error
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        f"  <think>\n{THOUGHT} </thi nk>\n</think>\n\nNo: <think> stays.",
+        f"<think>{THOUGHT}",
+        "Write <think>x</think> in the template.",
+        "<thin",
+        "   ",
+        "<think></think>ok",
+    ],
+)
+def test_a_streamed_answer_cut_anywhere_splits_as_the_whole_answer_does(content: str) -> None:
+    # the proxy reads a stream by ThinkTags; the backends a whole answer by split_think_tag
+    for seed in range(50):
+        rng = random.Random(seed)
+        tags, answer, thinking, at = ThinkTags(), "", "", 0
+        while at < len(content):
+            size = rng.randint(0, 4)
+            said, thought = tags.feed(content[at : at + size])
+            answer, thinking, at = answer + said, thinking + thought, at + size
+        assert (answer + tags.end(), thinking) == split_think_tag(content)

@@ -12,6 +12,7 @@ from ocp_router._tokens import estimate_tokens
 __all__ = [
     "OLLAMA_FIELDS",
     "REASONING_FIELDS",
+    "ThinkTags",
     "reasoning_text",
     "reasoning_tokens",
     "split_think_tag",
@@ -49,14 +50,71 @@ def split_think_tag(content: str) -> tuple[str, str]:
     """`(answer, thinking)` of a whole answer whose thinking came inline, as a
     `<think>…</think>` block at its start (llama.cpp with `--reasoning-format none`, a model
     whose template Ollama does not parse). Without both tags the content is all answer: a
-    `<think>` never closed may be the answer itself, or cut off (max_tokens)."""
-    head = content.lstrip()
-    if not head.startswith(_OPEN):
-        return content, ""
-    end = head.find(_CLOSE, len(_OPEN))
-    if end < 0:
-        return content, ""
-    return head[end + len(_CLOSE) :].lstrip(), head[len(_OPEN) : end].strip()
+    `<think>` never closed may be the answer itself, or cut off (max_tokens). The rule is
+    `ThinkTags`', which reads a streamed answer by it."""
+    tags = ThinkTags()
+    answer, thinking = tags.feed(content)
+    return answer + tags.end(), thinking
+
+
+class ThinkTags:
+    """A leading `<think>…</think>` block taken out of an answer read piece by piece, whose
+    pieces may cut a tag anywhere (`<thi` then `nk>`): `feed` each piece, then `end`. The
+    thinking is held until its block closes (`</think>`) and comes out whole and stripped; the
+    answer after it starts at its first non-blank character. Only the answer's first
+    characters wait, until they show whether they open a block; then the rest passes through."""
+
+    def __init__(self) -> None:
+        self._state = _START
+        self._held = ""  # the text not given out yet, as it came
+        self._inside = 0  # where the block's text starts in `_held`
+        self._searched = 0  # where the search for `</think>` goes on from
+
+    def feed(self, text: str) -> tuple[str, str]:
+        """`(answer, thinking)` that may go out now, after `text`."""
+        if self._state == _ANSWER:
+            return text, ""
+        self._held += text
+        held = self._held
+        if self._state == _START:
+            head = held.lstrip()
+            if len(head) < len(_OPEN) and _OPEN.startswith(head):
+                return "", ""  # blank, or a tag begun: not known yet
+            if not head.startswith(_OPEN):
+                return self._answer(held), ""
+            self._state = _THINKING
+            self._inside = self._searched = len(held) - len(head) + len(_OPEN)
+        if self._state == _THINKING:
+            end = held.find(_CLOSE, self._searched)
+            if end < 0:  # a tag cut at the piece's end is found with the next piece
+                self._searched = max(self._inside, len(held) - len(_CLOSE) + 1)
+                return "", ""
+            thinking = held[self._inside : end].strip()
+            self._state, self._held = _AFTER, held[end + len(_CLOSE) :]
+            return self._after(), thinking
+        return self._after(), ""
+
+    def end(self) -> str:
+        """The answer held back, once no more comes: blanks at its start, or a block never
+        closed, which is all answer (as `split_think_tag` reads it)."""
+        held = self._held if self._state in (_START, _THINKING) else ""
+        self._state, self._held = _ANSWER, ""
+        return held
+
+    def _after(self) -> str:
+        """The answer after the block, from its first non-blank character."""
+        answer = self._held.lstrip()
+        self._held = ""
+        if answer:
+            self._state = _ANSWER
+        return answer
+
+    def _answer(self, text: str) -> str:
+        self._state, self._held = _ANSWER, ""
+        return text
+
+
+_START, _THINKING, _AFTER, _ANSWER = "start", "thinking", "after", "answer"
 
 
 def reasoning_tokens(reported: int, thinking: str, output_tokens: int) -> int:

@@ -24,7 +24,7 @@ from ocp_router.redact_names import redact_name_head
 from ocp_router.tokens import unread_tokens
 from ocp_server.proxy.chat import ANY_JSON, Chat, Event
 from ocp_server.proxy.lines import LineBuffer, LineTooLong
-from ocp_server.proxy.local_events import BadAnswer, ollama_events, openai_events
+from ocp_server.proxy.local_events import BadAnswer, ollama_events, openai_events, think_tags
 from ocp_server.proxy.stops import watch_stops
 from ocp_server.proxy.whole_body import BodyTooLarge, read_whole
 
@@ -253,7 +253,7 @@ async def stream_local(
                 raise LocalFailed(
                     target, f"HTTP {response.status_code} {shown}", kind or "BackendResponseError"
                 )
-            events = parse(_lines(response, target, deadline))
+            events = think_tags(parse(_lines(response, target, deadline)))
             if not chat.think:
                 events = _without_thinking(events)
             if chat.watch:  # the client's sequences, matched here (stops.py)

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 from dataclasses import replace
 from typing import Any
 
-from ocp_router.backends.reasoning import reasoning_text, reasoning_tokens
+from ocp_router.backends.reasoning import ThinkTags, reasoning_text, reasoning_tokens
 from ocp_server.proxy.chat import Event, ToolCall, Usage, token_count
 
 
@@ -151,6 +152,33 @@ async def openai_events(lines: AsyncIterator[str]) -> AsyncIterator[Event]:
         yield Event("tool", tool=_tool_call(slot["id"], slot["name"], slot["arguments"]))
     reason = "tool_calls" if pending else ("length" if stop == "length" else "stop")
     yield Event("done", stop=reason, usage=_with_thinking(usage, thought))
+
+
+async def think_tags(events: AsyncIterator[Event]) -> AsyncIterator[Event]:
+    """`events` with a `<think>…</think>` block at the start of the answer's text as thinking
+    (a model whose template the server does not parse, llama.cpp with `--reasoning-format
+    none`), its tags cut anywhere by the stream's pieces (`ThinkTags`, the router backends'
+    rule), and counted in the `done` usage as theirs is. Thinking sent in its own field leaves
+    the text as it is, as the backends read it."""
+    tags = ThinkTags()
+    thought: list[str] = []
+    fielded = False  # thinking came in the server's own field
+    async with aclosing(events):  # type: ignore[type-var]
+        async for event in events:
+            if event.kind == "text" and not fielded:
+                answer, thinking = tags.feed(event.text)
+                if thinking:
+                    thought.append(thinking)
+                    yield Event("thinking", text=thinking)
+                if answer:
+                    yield Event("text", text=answer)
+                continue
+            fielded = fielded or event.kind == "thinking"
+            if held := tags.end():  # a block never closed, or blanks, before what follows
+                yield Event("text", text=held)
+            if event.kind == "done" and thought:
+                event = replace(event, usage=_with_thinking(event.usage, thought))
+            yield event
 
 
 def _reasoning(delta: dict[str, Any]) -> str:
