@@ -261,7 +261,7 @@ def to_chat(body: Mapping[str, Any]) -> Chat:
     if forbidden:  # tool_choice none: no tool call may come back (Ollama has no tool_choice)
         tools = []
     temperature = body.get("temperature")
-    think = asks_for_thinking(body)
+    thinks, effort, notes = _thinking_asked(body)
     return Chat(
         messages,
         max_tokens=body.get("max_tokens"),
@@ -269,9 +269,32 @@ def to_chat(body: Mapping[str, Any]) -> Chat:
         tools=tools,
         watch=list(body.get("stop_sequences") or ()),  # (validated: strings)
         json_format=next((json_schema_of(spec) for _, spec in _output_formats(body)), None),
-        think=think,
-        effort=think_level(_effort(body)) if think else None,
+        think=asks_for_thinking(body),
+        thinks=thinks,
+        effort=effort,
+        notes=notes,
     )
+
+
+def _thinking_asked(body: Mapping[str, Any]) -> tuple[bool | None, str | None, tuple[str, ...]]:
+    """Whether the local model is asked to think (`Chat.thinks`), at what level, and what of
+    it is not sent. An effort without `thinking` is sent as the level (on Claude 5 models
+    thinking is adaptive by default, the effort its depth); with thinking disabled it is not:
+    the level is a local model's only effort setting, and it would turn thinking on."""
+    config = body.get("thinking")
+    kind = config.get("type") if isinstance(config, dict) else None
+    effort = _effort(body)
+    if kind == "disabled":
+        notes = (
+            (
+                f"local: output_config.effort {effort!r} not sent: a local model's only effort "
+                "setting is its thinking level, and thinking is disabled (sent as off)",
+            )
+            if effort is not None
+            else ()
+        )
+        return False, None, notes
+    return (True if kind is not None else None), think_level(effort), ()
 
 
 def _effort(body: Mapping[str, Any]) -> Any:

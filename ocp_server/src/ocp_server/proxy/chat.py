@@ -108,13 +108,20 @@ class Chat:
     # OpenAI-compatible server's `response_format`).
     json_format: dict[str, Any] | str | None = None
     # The client asked to see the model's thinking (Anthropic's `thinking`, OpenAI's
-    # `reasoning_effort`): Ollama is asked for it (`think`) and it is relayed; otherwise a
-    # thinking model's thinking is dropped (still counted in the output tokens).
+    # `reasoning_effort`): it is relayed; otherwise a thinking model's thinking is dropped
+    # (still counted in the output tokens).
     think: bool = False
+    # Whether the model is asked to think, seen or not: True (Anthropic's `thinking` on, an
+    # OpenAI effort), False (asked not to: `thinking: disabled`, `reasoning_effort: "none"`,
+    # sent as Ollama's `think: false`, an OpenAI-compatible server's "none"), None (nothing
+    # said: the model's default, which for a thinking model in Ollama is to think).
+    thinks: bool | None = None
     # The thinking effort asked for, as an Ollama `think` level (`think_level`): sent instead
     # of `think: true` (Ollama) or as `reasoning_effort` (an OpenAI-compatible server); None:
     # the model's default.
     effort: str | None = None
+    # What of the request the local model is not sent, and why (the trace's notes).
+    notes: tuple[str, ...] = ()
 
 
 #: The level each effort of the clients' APIs (OpenAI's `reasoning_effort`, Anthropic's

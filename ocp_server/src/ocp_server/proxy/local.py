@@ -100,7 +100,7 @@ async def unread_prompt(
     )
 
 
-def _ollama_body(chat: Chat, model: str, think: bool | str = False) -> dict[str, Any]:
+def _ollama_body(chat: Chat, model: str, think: bool | str | None = None) -> dict[str, Any]:
     names = {c.id: c.name for m in chat.messages for c in m.tool_calls}
     messages = []
     for m in chat.messages:
@@ -130,8 +130,8 @@ def _ollama_body(chat: Chat, model: str, think: bool | str = False) -> dict[str,
         body["tools"] = [{"type": "function", "function": t} for t in chat.tools]
     if chat.json_format is not None:  # a schema, or "json": Ollama constrains its output to it
         body["format"] = chat.json_format
-    if think:  # (a model without thinking answers 400 "does not support thinking")
-        body["think"] = think  # true, or a level ("low", "medium", "high", "max")
+    if think is not None:  # (a model without thinking answers 400 to true or a level)
+        body["think"] = think  # true, false, or a level ("low", "medium", "high", "max")
     return body
 
 
@@ -220,14 +220,16 @@ async def stream_local(
     keeps trickling tokens is stopped too). Raises `LocalFailed`."""
     if chat.max_tokens is None and target.max_tokens is not None:
         chat = replace(chat, max_tokens=target.max_tokens)
-    think = chat.think and target.model not in target.unthinking
-    level = chat.effort if think and target.model not in target.levelless else None
+    think = _think(chat, target)
     if target.kind == "ollama":
         url = target.base_url.rstrip("/") + "/api/chat"
-        body = _ollama_body(chat, target.model, level or think)
+        body = _ollama_body(chat, target.model, think)
+        level = think if isinstance(think, str) else None
         parse = ollama_events
-    else:
+    else:  # OpenAI's field, with Ollama's /v1's values: its levels, and "none" for off
         url = target.base_url.rstrip("/") + "/chat/completions"
+        level = "none" if think is False else think if isinstance(think, str) else None
+        level = level if target.model not in target.levelless else None
         body = _openai_body(chat, target.model, level)
         parse = openai_events
     deadline = asyncio.get_running_loop().time() + target.timeout
@@ -284,6 +286,20 @@ async def stream_local(
         async with aclosing(again):
             async for event in again:
                 yield event
+
+
+def _think(chat: Chat, target: LocalTarget) -> bool | str | None:
+    """What the local model is asked of thinking: its level, True (think, at its default
+    level), False (do not think; Ollama refuses only a model that cannot think asked to), or
+    None (nothing said). A model that refused levels is asked True (or nothing, when only an
+    effort was said); one that cannot think is asked nothing but to stay off."""
+    if chat.thinks is False:
+        return False
+    if target.model in target.unthinking:
+        return None
+    if chat.effort and target.model not in target.levelless:
+        return chat.effort
+    return True if chat.thinks else None
 
 
 async def _by(deadline: float, target: LocalTarget, work: Awaitable[T]) -> T:

@@ -76,6 +76,7 @@ class LocalAnswer(ProxyBase):
         except BadRequest as exc:
             failed("error", str(exc), "BadRequest")
             return None
+        record.notes.extend(n for n in chat.notes if n not in record.notes)
 
         def left() -> Response:
             ms = round((time.perf_counter() - t0) * 1000, 3)

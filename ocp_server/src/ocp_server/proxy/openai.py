@@ -221,6 +221,7 @@ def to_chat(body: Mapping[str, Any]) -> Chat:
         tools=tools,
         json_format=_json_format(body.get("response_format")),
         think=asks_for_reasoning(body),
+        thinks=_thinks(_effort(body)),
         effort=think_level(_effort(body)),
     )
 
@@ -231,6 +232,12 @@ def _effort(body: Mapping[str, Any]) -> Any:
     if effort is None and isinstance(body.get("reasoning"), dict):
         effort = body["reasoning"].get("effort")
     return effort
+
+
+def _thinks(effort: Any) -> bool | None:
+    """Whether the local model is asked to think (`Chat.thinks`): not for "none", yes for any
+    other effort, nothing said without one."""
+    return None if not isinstance(effort, str) else effort != "none"
 
 
 def asks_for_reasoning(body: Mapping[str, Any]) -> bool:
