@@ -8,6 +8,7 @@ import asyncio
 import functools
 import json
 import logging
+from typing import Any
 
 from ocp_router import OCPRouter, Tier
 from ocp_router.calibration import Outcome, parse_outcome, wanted_paid
@@ -19,6 +20,32 @@ logger = logging.getLogger(__name__)
 
 #: What an outcome must start with to teach routing (calibration.parse_outcome's words).
 OUTCOME_WORDS = "good, bad (or wrong), escalated or overkill"
+
+
+def route_facts(
+    *,
+    decision: str,
+    answered_tier: str | None,
+    session: str | None,
+    task_type: str,
+    raw_score: float | None,
+    complexity_score: float,
+    local_model: str | None,
+    forced: bool = False,
+) -> dict[str, Any]:
+    """What `learn` reads of a route's stored trace (its `trace`), by the names the route
+    tool's trace gives them (wire.RouteTrace): the routing proxy stores its requests' so, and
+    an outcome on one teaches as on a route of the tool's."""
+    return {
+        "decision": decision,
+        "answered_tier": answered_tier,
+        "session": session,
+        "task_type": task_type,
+        "raw_score": raw_score,
+        "complexity_score": complexity_score,
+        "local_model": local_model,
+        "forced": forced,
+    }
 
 
 async def learn(

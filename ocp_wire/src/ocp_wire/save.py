@@ -53,11 +53,17 @@ class NoteArg(WireIn):
 
 _HEX_ID = re.compile(r"[0-9a-fA-F]+(?:-[0-9a-fA-F]+)*")
 
+#: What the routing proxy's answers name a request by before its trace's id (`request-id`,
+#: `x-request-id`: `req_ocp_<trace id>`), which a client's SDK shows it as.
+PROXY_REQUEST_PREFIX = "req_ocp_"
+
 
 def _trace_id_as_stored(value: str | None) -> str | None:
     """A trace id (uuid4 hex, stored lower case) in any case, or with a uuid's dashes, as
-    stored: `8F3A...` was "no trace is recorded". Anything else is left for the lookup to
-    name."""
+    stored: `8F3A...` was "no trace is recorded"; a proxied request's id (`req_ocp_<id>`) as
+    its trace's. Anything else is left for the lookup to name."""
+    if value is not None and value.startswith(PROXY_REQUEST_PREFIX):
+        value = value[len(PROXY_REQUEST_PREFIX) :]
     if value is not None and _HEX_ID.fullmatch(value):
         return value.replace("-", "").lower()
     return value

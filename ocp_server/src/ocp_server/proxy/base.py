@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from importlib.resources import files
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 from starlette.requests import Request
@@ -21,6 +21,9 @@ from ocp_server.proxy.dialect import ANTHROPIC, Dialect
 from ocp_server.proxy.local import LocalTarget
 from ocp_server.proxy.recorder import Recorder
 from ocp_server.proxy.settings import ProxySettings
+
+if TYPE_CHECKING:  # the proxy reads its calibration; opened by service.py
+    from ocp_server.workspaces import Workspace
 
 T = TypeVar("T")
 
@@ -44,8 +47,11 @@ class ProxyBase:
         router_settings: RouterSettings,
         recorder: Recorder,
         client: httpx.AsyncClient,
+        workspace: Workspace | None = None,
     ) -> None:
+        """`workspace`: where routing's calibration is read (None: the defaults)."""
         self.settings = settings
+        self.workspace = workspace
         self.router = router
         self.router_settings = router_settings
         self.recorder = recorder

@@ -14,6 +14,7 @@ from starlette.responses import JSONResponse, Response
 from ocp_server.off_loop import WorkTimedOut
 from ocp_server.proxy import anthropic, openai
 from ocp_server.proxy.upstream import relay_headers
+from ocp_wire.save import PROXY_REQUEST_PREFIX
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +41,7 @@ def new_request_id() -> str:
 def request_id(trace_id: str) -> str:
     """A request's id as its answer's header gives it: OCP's own, marked so (a provider's
     support knows nothing of it)."""
-    return "req_ocp_" + trace_id
+    return PROXY_REQUEST_PREFIX + trace_id
 
 
 def named(d: Dialect, response: Response, trace_id: str | None = None) -> Response:

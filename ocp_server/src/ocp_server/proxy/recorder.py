@@ -18,6 +18,7 @@ from typing import Any
 from ocp_router.redact_names import redact_name
 from ocp_server.at_rest import redacted_head
 from ocp_server.ledger import WorkspaceLedger
+from ocp_server.outcomes import route_facts
 from ocp_server.route_record import UNAVAILABLE
 from ocp_server.savings import LATENCY_EDGES_MS
 from ocp_server.trace_store import AttemptRecord, TraceRecord, TraceStore
@@ -61,6 +62,10 @@ class ProxyRecord:
     pin_state: str = ""
     task_type: str = ""
     complexity: float = 0.0
+    # phase 1's score before the workspace's calibration shifted it, and the local model (and
+    # endpoint) the route was decided against: what an outcome saved on it teaches (outcomes.py)
+    raw_score: float | None = None
+    local_model: str | None = None
     input_tokens: int = 0
     output_tokens: int = 0
     cache_read_tokens: int = 0
@@ -136,6 +141,20 @@ def _redact_outside_texts(record: ProxyRecord) -> None:
     record.notes = [redact_name(note).text for note in record.notes]
 
 
+def _learnable(r: ProxyRecord) -> dict[str, Any]:
+    """The route's facts an outcome saved on it (`ocp_result_save`, its request id as the
+    trace id) teaches routing from, as the route tool's traces carry them."""
+    return route_facts(
+        decision="local" if r.tier == "local" else "paid",
+        answered_tier=r.answered_tier,
+        session=r.session,
+        task_type=r.task_type,
+        raw_score=r.raw_score,
+        complexity_score=r.complexity,
+        local_model=r.local_model,
+    )
+
+
 _RANK = {"local": 0, "mid": 1, "top": 2}
 _ROW_FIELDS = tuple(
     f.name for f in fields(ProxyRecord) if f.name not in ("request_text", "attempts", "notes")
@@ -208,7 +227,7 @@ class Recorder:
             self._sessions.add(r.session)
         answered = r.answered_tier
         route_to = "local" if answered == "local" else "paid" if answered else "none"
-        detail = r.row() | {"source": "proxy"}
+        detail = r.row() | {"source": "proxy", "trace": _learnable(r)}
         for key in ("id", "started_at"):
             detail.pop(key)
         # Kept as memory keeps texts (at_rest.py): a token glued to a word is one too.

@@ -94,9 +94,10 @@ async def open_proxy(
     )
     recorder: Recorder | None = None
     try:
-        memory = None
-        if workspace is not None:
-            memory = (await state.workspace(workspace, watch=False)).memory
+        memory = opened = None
+        if workspace is not None:  # its trace store, and the calibration routing learned
+            opened = await state.workspace(workspace, watch=False)
+            memory = opened.memory
         recorder = Recorder(
             memory,
             str(workspace or ""),
@@ -106,7 +107,7 @@ async def open_proxy(
         )
         recorder.start()
         await imported
-        yield Proxy(settings, router, router_settings, recorder, client)
+        yield Proxy(settings, router, router_settings, recorder, client, opened)
     finally:
         if recorder is not None:
             await recorder.aclose()

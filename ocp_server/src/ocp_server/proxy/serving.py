@@ -28,6 +28,7 @@ from starlette.responses import Response
 
 from ocp_router import PaidFallback, PayloadError, Tier, parse_payload
 from ocp_router.budget import usd, usd_limit
+from ocp_router.calibration import Calibration
 from ocp_router.payload import AgentPayload
 from ocp_router.phase1 import Assessment
 from ocp_router.redact_names import redact_name_head
@@ -57,6 +58,9 @@ class Serving(Admission, LocalAnswer, PaidRelay):
         try:
             consumed = self._check_token(request)
             body = d.module.validate(await self._read_body(request))
+            # what the workspace learned of the local model's answers (`ocp_model_route`'s)
+            ws = self.workspace
+            calibration = ws.calibration_for(self.router.calibration_key) if ws else None
             payload, session, assessment, local_step = await self._work(
                 "reading and judgement of the conversation",
                 body_size(request),
@@ -64,6 +68,7 @@ class Serving(Admission, LocalAnswer, PaidRelay):
                 d,
                 body,
                 headers,
+                calibration,
                 building=True,
             )
         except Refused as exc:
@@ -74,6 +79,7 @@ class Serving(Admission, LocalAnswer, PaidRelay):
             return self._refused(d, trace_id, 400, str(exc))
         requested = body["model"]
         stream = body.get("stream") is True
+        local_model = self.router.calibration_key if self.router.local is not None else None
 
         def new_record(tier: str, reason: str, phase: str, pin_state: str) -> ProxyRecord:
             cls = assessment.classify
@@ -93,6 +99,8 @@ class Serving(Admission, LocalAnswer, PaidRelay):
                 pin_state=pin_state,
                 task_type=cls.task_type.value,
                 complexity=cls.complexity_score,
+                raw_score=assessment.raw_score,
+                local_model=local_model,
                 request_text=payload.user_turn if self.settings.trace_content else "",
             )
 
@@ -218,7 +226,11 @@ class Serving(Admission, LocalAnswer, PaidRelay):
         return f" (tried: {'; '.join(failed)})" if failed else ""
 
     def _read_conversation(
-        self, d: Dialect, body: dict[str, Any], headers: Mapping[str, str]
+        self,
+        d: Dialect,
+        body: dict[str, Any],
+        headers: Mapping[str, str],
+        calibration: Calibration | None,
     ) -> tuple[AgentPayload, str, Assessment, bool]:
         """The conversation as the router reads it, its session, its judgement and whether
         it continues a tool step of the local model's (thinking_turn.local_step): one step
@@ -230,7 +242,7 @@ class Serving(Admission, LocalAnswer, PaidRelay):
             anthropic.drop_local_thinking(body)
         payload = parse_payload(body)
         session = self._session(d, body, headers, payload)
-        return payload, session, self.router.assess(payload), local_step
+        return payload, session, self.router.assess(payload, calibration), local_step
 
     def _session(
         self, d: Dialect, body: Mapping[str, Any], headers: Mapping[str, str], payload: Any

@@ -1,0 +1,117 @@
+"""The routing proxy routes by the workspace's calibration for its local model, as
+`ocp_model_route` does, and an outcome saved on a proxied request (named by its request id)
+teaches that model's calibration as one saved on a routed request does."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from ocp_router import parse_payload
+from ocp_router.calibration import Outcome
+from ocp_router.calibration_file import CalibrationFile, calibration_path
+from ocp_router.calibration_keys import model_key
+from ocp_router.phase1 import Assessment
+from ocp_server.proxy import Proxy
+from tests.fakes import FakeAnthropic, FakeOllama
+from tests.proxy.conftest import RunningProxy
+from tests.proxy.test_proxy_faults import ANTHROPIC_HEADERS, _last_row, _messages
+from tests.server.inproc import inproc_client, paid_env
+
+NEAR = "debug the export job that fails on weekends"  # a request phase 1 scores just under 0.5
+
+
+def _phase1_only(proxy_env: dict[str, str]) -> dict[str, str]:
+    return proxy_env | {"OCP_CLASSIFIER_MODEL": "none"}
+
+
+def _assessed(proxy: RunningProxy, text: str) -> Assessment:
+    async def assess(p: Proxy) -> Assessment:
+        return p.router.assess(parse_payload(_messages(text=text)))
+
+    return proxy.call(assess)
+
+
+def _escalated(state_dir: Path, near: Assessment, model: str) -> None:
+    """What `ocp_result_save` teaches of local model `model` when its answers to requests
+    scored as `near` were escalated, eight times."""
+    learned = CalibrationFile(calibration_path(state_dir))
+    kind = near.classify.task_type.value
+    for i in range(8):
+        learned.learn(kind, near.raw_score, False, Outcome.ESCALATED, trace_id=f"t{i}", model=model)
+
+
+def test_a_calibration_learned_for_the_local_model_routes_the_proxys_requests(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_ollama: FakeOllama,
+    fake_anthropic: FakeAnthropic,
+    tmp_path: Path,
+) -> None:
+    proxy = start_proxy(_phase1_only(proxy_env))
+    with httpx.Client(base_url=proxy.url, timeout=20) as http:
+        first = http.post("/v1/messages", json=_messages(text=NEAR), headers=ANTHROPIC_HEADERS)
+        assert first.status_code == 200, first.text
+        assert proxy.call(_last_row)["tier"] == "local"
+        _escalated(tmp_path, _assessed(proxy, NEAR), model_key("llama3.2", fake_ollama.url))
+        again = http.post("/v1/messages", json=_messages(text=NEAR), headers=ANTHROPIC_HEADERS)
+    assert again.status_code == 200, again.text
+    row = proxy.call(_last_row)
+    assert row["tier"] != "local" and row["answered_tier"] != "local"
+    assert "turned local into paid" in row["reason"], row["reason"]
+    assert fake_anthropic.requests_to("/v1/messages")
+
+
+def test_what_another_local_model_learned_does_not_route_the_proxy(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_ollama: FakeOllama,
+    tmp_path: Path,
+) -> None:
+    proxy = start_proxy(_phase1_only(proxy_env))
+    other = model_key("qwen2.5-coder:32b", fake_ollama.url)
+    _escalated(tmp_path, _assessed(proxy, NEAR), other)
+    with httpx.Client(base_url=proxy.url, timeout=20) as http:
+        answered = http.post("/v1/messages", json=_messages(text=NEAR), headers=ANTHROPIC_HEADERS)
+    assert answered.status_code == 200, answered.text
+    assert proxy.call(_last_row)["tier"] == "local"
+
+
+@pytest.mark.parametrize("named_by", ["request id", "trace id"])
+async def test_an_outcome_saved_on_a_proxied_request_teaches_its_local_models_calibration(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_ollama: FakeOllama,
+    fake_anthropic: FakeAnthropic,
+    workspace: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    named_by: str,
+) -> None:
+    proxy = start_proxy(_phase1_only(proxy_env))
+    async with httpx.AsyncClient(base_url=proxy.url, timeout=20) as http:
+        answered = await http.post(
+            "/v1/messages", json=_messages(text=NEAR), headers=ANTHROPIC_HEADERS
+        )
+    assert answered.status_code == 200, answered.text
+    said = answered.headers["request-id"]  # what the client (its SDK's `_request_id`) sees
+    row = proxy.call(_last_row)
+    assert row["answered_tier"] == "local"
+    proxy.stop()  # its queued traces written
+    env = paid_env(fake_ollama, fake_anthropic) | {"OCP_CLASSIFIER_MODEL": "none"}
+    trace_id = said if named_by == "request id" else row["request_id"].removeprefix("req_ocp_")
+    async with inproc_client(workspace, monkeypatch, env) as client:
+        out = await client.call_tool(
+            "ocp_result_save",
+            {"trace_id": trace_id, "outcome": "escalated: re-asked on the paid model"},
+        )
+    assert not out.is_error and out.structured_content is not None, out.content
+    saved: dict[str, Any] = out.structured_content
+    assert saved["saved"]["calibration"] == 1, saved["warnings"]
+    stored = json.loads(calibration_path(workspace.parent).read_text("utf-8"))
+    learned = stored["models"][f"llama3.2 @ {fake_ollama.url}"]["task_types"]
+    assert learned[row["task_type"]]["outcomes"] == 1
