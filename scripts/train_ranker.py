@@ -308,6 +308,11 @@ EVEN = 0.75
 #: `scripts/import_features.py`; 2026-12-07, morning): file / best chunk BM25 without import
 #: lines 0.8178 / 0.8171; public names 0.8167, in place of names 0.8134; a folder's index file
 #: as a class 0.8199 (+0.0020, every corpus level or up), x path 0.8160; depth 0.8173.
+#: Nor did that index-file column against three random columns on the same rows, nor a file's
+#: import in-degree (against 0.8179; `scripts/prior_checks.py`; 2026-12-07, evening): index
+#: file +0.0020 [-0.0004, +0.0048] paired bootstrap, random columns -0.0002 / -0.0013 / -0.0021,
+#: index file beside random 1 0.8179; nested 0.8183 against 0.8169 (+0.0014 [-0.0024,
+#: +0.0052], hono .812 -> .806); log(1 + files importing its stem) 0.8167, with index 0.8183.
 
 
 # ---- features -----------------------------------------------------------------------------
