@@ -11,6 +11,7 @@ from ocp_router._redact_base import MARKER_OPEN, PRIORITY, Hit, cut_at_escape, l
 from ocp_router._redact_fields import ado_value_end, closed_field, putenv_value
 from ocp_router._redact_flag_values import cli_value, triple_quoted_value
 from ocp_router._redact_line_kind import code_before, env_context, in_ini, label_context
+from ocp_router._redact_name_class import classify_name, documented_class, words_of_name
 from ocp_router._redact_prose import (
     colon_in_sentence,
     creds_pair_hit,
@@ -24,16 +25,14 @@ from ocp_router._redact_values import (
     UPPER_SNAKE_RE,
     assignment_kind,
     chosen_password,
-    classify_name,
-    documented_class,
     is_filler,
     is_placeholder,
     is_reference,
     is_template,
     names_a_secret,
     plain_word,
+    spaced_random,
     symbol_heavy_random,
-    words_of_name,
 )
 from ocp_router._redact_wordpress import (
     lone_salt_name,
@@ -415,7 +414,7 @@ def _defined_value(
     that may hold spaces, `$` and braces. Only PHP (`php`) reads `$` in double quotes."""
     v = raw[1:-1]
     kind = "password_assignment" if name_class == "password" else "generic_secret_assignment"
-    random = len(v) >= 16 and symbol_heavy_random(v.replace(" ", ""))
+    random = spaced_random(v, 16)
     if random and len(v) >= 32:
         return s, e, PRIORITY[kind]  # '$n~]_;x{…': a template's braces by chance
     if is_placeholder(v, words) or (php and raw[0] == '"' and "$" in v):

@@ -25,15 +25,13 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import NamedTuple
 
 from ocp_router._redact_base import PRIORITY, Hit
+from ocp_router._redact_name_class import classify_name, documented_class, words_of_name
 from ocp_router._redact_values import (
     assignment_kind,
-    classify_name,
     common_bigram_fraction,
-    documented_class,
     is_filler,
     literal_password,
     looks_random,
-    words_of_name,
 )
 
 __all__ = ["CALLS", "CALL_GATE", "Call", "call_hits", "calls_in", "keyed_element_hits"]

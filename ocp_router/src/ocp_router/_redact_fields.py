@@ -7,13 +7,8 @@ from __future__ import annotations
 import re
 
 from ocp_router._redact_base import MARKER_OPEN, PRIORITY, Hit, line_before
-from ocp_router._redact_values import (
-    assignment_kind,
-    classify_name,
-    is_reference,
-    symbol_heavy_random,
-    words_of_name,
-)
+from ocp_router._redact_name_class import classify_name, words_of_name
+from ocp_router._redact_values import assignment_kind, is_reference, symbol_heavy_random
 from ocp_router._redact_wordpress import wordpress_key, wordpress_value
 
 __all__ = ["ado_value_end", "closed_field", "putenv_value"]

@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 
 from ocp_router._redact_base import PRIORITY, Hit
-from ocp_router._redact_values import assignment_kind, is_reference, plain_word, words_of_name
+from ocp_router._redact_name_class import words_of_name
+from ocp_router._redact_values import assignment_kind, is_reference, plain_word
 
 __all__ = ["cli_value", "triple_quoted_value"]
 

@@ -25,7 +25,8 @@ import hmac
 import json
 import re
 
-from ocp_router._redact_values import classify_name, is_filler
+from ocp_router._redact_name_class import classify_name
+from ocp_router._redact_values import is_filler
 from ocp_router._redact_words import wordy
 
 __all__ = ["JWT_RE", "example_jwt", "example_spans"]

@@ -15,8 +15,8 @@ from collections.abc import Iterator
 from ocp_router import _redact_scan as _scan
 from ocp_router._redact_base import PRIORITY, Hit, line_before
 from ocp_router._redact_hashes import DIGEST_HINT, digest_hits
+from ocp_router._redact_name_class import NAME_WORD_RE
 from ocp_router._redact_values import (
-    NAME_WORD_RE,
     high_entropy,
     is_connection_placeholder,
     is_filler,
@@ -255,6 +255,10 @@ _RUN_RES = (re.compile(":" + _RUN), re.compile("=" + _RUN))  # [:=]: see merged_
 _NEUTRAL_OP_RE = re.compile(
     r"(?P<name>[A-Za-z_][\w.-]{0,63})[\"']?\]?[ \t]*(?<![=!<>])(?::=|=>|=|:)[ \t]*$"
 )
+# Up to the last character in a window no name nor its operator holds: the name's match starts
+# after it (tried from the window's start, a 96-character window cost 6,000 steps a value, half
+# the time of a .env file of secrets).
+_BEFORE_NAME_RE = re.compile(r".*[^\w.\-\"'\] \t:=>]", re.S)
 # Names of values that are random by nature and not secret.
 _NEUTRAL_SKIP = frozenset(
     """sha sha1 sha256 sha384 sha512 md5 hash hashes digest checksum integrity etag fingerprint
@@ -280,7 +284,10 @@ def neutral_hits(text: str) -> Iterator[Hit]:
         q = text[s - 1] if s and text[s - 1] in "\"'`" else ""
         if q and text[e : e + 1] != q:
             continue
-        a = _NEUTRAL_OP_RE.search(text, max(0, s - len(q) - 96), s - len(q))
+        lo, hi = max(0, s - len(q) - 96), s - len(q)
+        # `$` matches before a last newline: that one is no character of the match
+        before = _BEFORE_NAME_RE.match(text, lo, hi - (text[hi - 1 : hi] == "\n"))
+        a = _NEUTRAL_OP_RE.search(text, before.end() if before else lo, hi)
         if a is None:
             continue
         if random_by_nature(a.group("name")):

@@ -13,15 +13,14 @@ import re
 from collections.abc import Iterator
 
 from ocp_router._redact_base import PRIORITY, Hit, cut_at_escape, line_before
+from ocp_router._redact_name_class import classify_name, words_of_name
 from ocp_router._redact_values import (
     chosen_password,
-    classify_name,
     literal_password,
     looks_random,
     machine_made,
     names_a_secret,
     plain_word,
-    words_of_name,
 )
 
 __all__ = [

@@ -11,14 +11,9 @@ import re
 from collections.abc import Iterator
 
 from ocp_router._redact_base import PRIORITY, Hit
+from ocp_router._redact_name_class import classify_name, words_of_name
 from ocp_router._redact_phrases import random_by_nature
-from ocp_router._redact_values import (
-    chosen_password,
-    classify_name,
-    high_entropy,
-    machine_made,
-    words_of_name,
-)
+from ocp_router._redact_values import chosen_password, high_entropy, machine_made
 
 __all__ = ["before_cell_end", "table_hits"]
 

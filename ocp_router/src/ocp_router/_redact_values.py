@@ -1,6 +1,6 @@
-"""How `redact` judges a value and the name it is assigned to: placeholders, templates and
-references (left alone), machine-made randomness and words, and which names hold passwords or
-secrets.
+"""How `redact` judges a value assigned to a name: placeholders, templates and references
+(left alone), machine-made randomness and words, and the kind a name's class makes of it
+(which names hold passwords or secrets: _redact_name_class.py).
 """
 
 from __future__ import annotations
@@ -11,27 +11,24 @@ import math
 import re
 import string
 from collections import Counter
-from functools import lru_cache
 from urllib.parse import unquote
 
 from ocp_router._redact_base import MARKER_OPEN, MARKERS
 from ocp_router._redact_encoded import documented_value, encoded_prose
+from ocp_router._redact_memo import remembered
+from ocp_router._redact_name_class import classify_name, documented_name
 from ocp_router._redact_rule_strings import validation_rules
 from ocp_router._redact_sequences import in_runs, sequential
 from ocp_router._redact_type_names import secret_type_name
 from ocp_router._redact_words import common_bigram_fraction, wordy
 
 __all__ = [
-    "NAME_WORD_RE",
     "TYPE_WORDS",
     "UPPER_SNAKE_RE",
     "assignment_kind",
     "char_classes",
     "chosen_password",
-    "classify_name",
     "common_bigram_fraction",
-    "documented_class",
-    "documented_name",
     "high_entropy",
     "is_connection_placeholder",
     "is_filler",
@@ -43,8 +40,8 @@ __all__ = [
     "machine_made",
     "names_a_secret",
     "plain_word",
+    "spaced_random",
     "symbol_heavy_random",
-    "words_of_name",
     "wordy",
 ]
 
@@ -130,6 +127,7 @@ def _entropy(v: str) -> float:
     return -sum(c / n * math.log2(c / n) for c in Counter(v).values())
 
 
+@remembered
 def looks_random(v: str, min_len: int = 16) -> bool:
     """A machine-made credential rather than words, a path or a URL."""
     if len(v) < min_len or any(c.isspace() for c in v) or _SCHEME_RE.match(v):
@@ -145,6 +143,7 @@ def looks_random(v: str, min_len: int = 16) -> bool:
 _FILLER_REST = 8
 
 
+@remembered
 def is_filler(v: str) -> bool:
     """A token body that is obviously not real: xxxx, 0000, ****, '...'."""
     core = "".join(c for c in v.lower() if c.isalnum())
@@ -162,6 +161,7 @@ def is_filler(v: str) -> bool:
     )
 
 
+@remembered
 def symbol_heavy_random(v: str) -> bool:
     """Random characters with symbols: what a password manager makes ("D1@rY!Nm$C|r^")."""
     if len(v) < 8 or any(c.isspace() for c in v) or "://" in v:
@@ -170,6 +170,7 @@ def symbol_heavy_random(v: str) -> bool:
     return symbols >= 2 and char_classes(v) >= 2 and not wordy(v)
 
 
+@remembered
 def is_template(v: str) -> bool:
     """A template or interpolation (${X}, {{ x }}, %(x)s, {name}), not a literal that happens
     to contain a brace pair."""
@@ -179,6 +180,7 @@ def is_template(v: str) -> bool:
     return not (symbol_heavy_random(rest) or looks_random(rest, 10))
 
 
+@remembered
 def is_placeholder(v: str, name_words: tuple[str, ...] = ()) -> bool:
     """Empty, a template/lookup, an obvious placeholder, or text a marker contains."""
     s = v.strip()
@@ -272,6 +274,7 @@ def _random_name(v: str) -> bool:
     )
 
 
+@remembered
 def is_reference(
     v: str, name_words: tuple[str, ...], code: bool = True, yaml: bool = False
 ) -> bool:
@@ -320,98 +323,7 @@ def is_reference(
     return len(core) < 8 or wordy(core)
 
 
-NAME_WORD_RE = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
-_FILLER_WORDS = frozenset(
-    "value val str string b64 base64 hex raw plain plaintext literal data bytes text".split()
-)
-_PASSWORD_HEADS = frozenset("password passwd pwd pass passphrase passcode pw pword".split())
-_SECRET_HEADS = frozenset("secret token apikey credential credentials creds cred".split())
-# A name ending in key is a credential's name with one of these before it (api_key,
-# SECRET_KEY, session_key); other keys (cache_key, sort_key) only hold high-entropy secrets.
-_KEY_QUALIFIERS = frozenset(
-    """api secret access private auth client signing sign encryption encrypt master hmac jwt
-    aes crypto cipher license subscription webhook consumer deploy storage shared root admin
-    bot app application service account session cookie nonce""".split()
-)
-_GENERIC_WORDS = frozenset({"key", "keys", "secrets", "tokens"})
-# A name ending in one of these holds a digest of its other words' value.
-_DIGEST_WORDS = frozenset("sha md5 digest checksum fingerprint crc".split())
-
-
-# "pass" names a password after one of these (DB_PASS, ansible_become_pass, rootPass); alone
-# it is as often a pass of something (first_pass, test_pass, render_pass).
-_PASS_QUALIFIERS = frozenset(
-    """db database user admin root mysql postgres pg redis smtp mail email ftp sftp ssh ldap
-    api app auth login become sudo vault keystore store trust service account bind rabbitmq
-    amqp mongo wifi proxy http basic client server master super default new old current
-    confirm sa my web site git registry docker""".split()
-)
-
-
-def _head_class(word: str, before: str | None = None) -> str | None:
-    if word == "pass" and before is not None and before not in _PASS_QUALIFIERS:
-        return None
-    if word in _PASSWORD_HEADS or word.endswith(("password", "passwd", "passphrase")):
-        return "password"
-    if word in _SECRET_HEADS or word.endswith(
-        ("secret", "token", "apikey", "secretkey", "accesskey", "privatekey")
-    ):
-        return "secret"
-    return None
-
-
-@lru_cache(maxsize=4096)
-def words_of_name(name: str) -> tuple[str, ...]:
-    words = [w.lower() for w in NAME_WORD_RE.findall(name) if not w.isdigit()]
-    while words and words[-1] in _FILLER_WORDS:
-        words.pop()
-    return tuple(words)
-
-
-@lru_cache(maxsize=4096)
-def documented_name(words: tuple[str, ...]) -> bool:
-    """A public key's name (.NET's PublicKeyToken, public_key_id), or a key's digest
-    (key_sha256, signing_key_fingerprint): what it holds is published or random, no secret.
-    A password's digest (password_sha256) is not: a weak password is found from it; nor a
-    name that says more after the public key (public_key_api_token, public_key_private_key)
-    or names a secret beside it (client_secret_public_key)."""
-    for i in range(len(words) - 1):
-        if words[i] == "public" and words[i + 1] == "key":
-            if any(w in ("secret", "private") or _head_class(w) == "password" for w in words):
-                return False
-            after = words[i + 2 :]
-            # nothing after the pair names a secret, but .NET's PublicKeyToken
-            return after == ("token",) or not any(_head_class(w) for w in after)
-    return words[-1] in _DIGEST_WORDS and not any(_head_class(w) == "password" for w in words[:-1])
-
-
-@lru_cache(maxsize=4096)
-def classify_name(name: str) -> str | None:
-    """password or secret (by the last word), generic (a secret word elsewhere), or None;
-    None for a documented name too (a public key's, a digest's: `documented_name`)."""
-    words = words_of_name(name)
-    if not words or documented_name(words):
-        return None
-    return _class_of(words)
-
-
-def documented_class(name: str) -> str | None:
-    """The class a documented name's words give, None for any other (see `assignment_kind`)."""
-    words = words_of_name(name)
-    return _class_of(words) if words and documented_name(words) else None
-
-
-def _class_of(words: tuple[str, ...]) -> str | None:
-    head = _head_class(words[-1], words[-2] if len(words) >= 2 else None)
-    if head:
-        return head
-    if words[-1] == "key" and len(words) >= 2 and words[-2] in _KEY_QUALIFIERS:
-        return "secret"
-    if any(w in _GENERIC_WORDS or _head_class(w) for w in words):
-        return "generic"
-    return None
-
-
+@remembered
 def assignment_kind(
     name_class: str, v: str, quoted: bool, name_words: tuple[str, ...], *, field: bool = False
 ) -> str | None:
@@ -450,9 +362,10 @@ def assignment_kind(
     return None
 
 
-def spaced_random(v: str) -> bool:
-    """32+ random characters with symbols, spaces among them (WordPress's generator's)."""
-    return len(v) >= 32 and symbol_heavy_random(v.replace(" ", ""))
+def spaced_random(v: str, min_len: int = 32) -> bool:
+    """`min_len`+ random characters with symbols, spaces among them (WordPress's generator's,
+    32+ by default: a hand-made one is shorter)."""
+    return len(v) >= min_len and symbol_heavy_random(v.replace(" ", ""))
 
 
 def _message(v: str) -> bool:
@@ -538,6 +451,7 @@ _ENV_REF_RE = re.compile(r"\$\{?[A-Za-z_]\w*\}?")
 _NAME_SYMBOLS = frozenset("._-/:")  # what names, versions and paths hold besides letters
 
 
+@remembered
 def chosen_password(v: str) -> bool:
     """What a person picks as a password, told from a word, a version or a product name
     (Argon2id, 1Password, v2.3.1): letters and a digit, and a symbol no name holds, or one a
@@ -558,6 +472,7 @@ def chosen_password(v: str) -> bool:
     return bool(symbols) and _LOWER_RE.search(v) is not None and _UPPER_RE.search(v) is not None
 
 
+@remembered
 def high_entropy(v: str) -> bool:
     if v.islower() or v.isupper() or _DIGIT_RE.search(v) is None or v.startswith("//"):
         return False  # most long runs in code: snake_case, paths, CONSTANT_NAMES, ://hosts
@@ -590,6 +505,7 @@ def is_connection_placeholder(pw: str) -> bool:
     return bool(_PLACEHOLDER_SUBSTR_RE.search(pw.lower()))
 
 
+@remembered
 def machine_made(v: str, words: tuple[str, ...]) -> bool:
     """A value quoted in prose under a name with these words is a machine-made secret."""
     if not v or is_placeholder(v, words) or MARKER_OPEN in v or is_reference(v, words):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from ocp_router._redact_values import looks_random, symbol_heavy_random
+from ocp_router._redact_values import looks_random, spaced_random
 
 __all__ = ["lone_salt_name", "machine_made_salt", "wordpress_key", "wordpress_value"]
 
@@ -37,7 +37,7 @@ def wordpress_key(words: tuple[str, ...]) -> bool:
 def wordpress_value(v: str) -> bool:
     """What WordPress's generator makes: random characters with symbols, spaces among them
     (not 'put your unique phrase here')."""
-    return len(v) >= _MIN_VALUE and symbol_heavy_random(v.replace(" ", ""))
+    return spaced_random(v, _MIN_VALUE)
 
 
 def lone_salt_name(lowered: str, salt_at: int) -> bool:

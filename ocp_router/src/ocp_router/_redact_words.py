@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import re
 
+from ocp_router._redact_memo import remembered
+
 __all__ = ["common_bigram_fraction", "wordy"]
 
 _WORD_SEG_RE = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
@@ -46,6 +48,7 @@ def common_bigram_fraction(v: str) -> float:
     return sum(p in _COMMON_BIGRAMS for p in pairs) / len(pairs)
 
 
+@remembered
 def wordy(v: str) -> bool:
     """Made of words (user_profile_v2, types-pywin32) rather than random characters.
 

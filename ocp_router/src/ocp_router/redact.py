@@ -227,6 +227,8 @@ from ocp_router import (
     _redact_hashes,
     _redact_jwt,
     _redact_line_kind,
+    _redact_memo,
+    _redact_name_class,
     _redact_phrases,
     _redact_prose,
     _redact_repeats,
@@ -280,9 +282,11 @@ _SOURCES = tuple(
     Path(module.__file__ or "")
     for module in (
         _redact_base,
+        _redact_memo,
         _redact_words,
         _redact_encoded,
         _redact_sequences,
+        _redact_name_class,
         _redact_values,
         _redact_glued,
         _redact_jwt,
