@@ -89,10 +89,12 @@ def auth_hits(text: str, lowered: str) -> Iterator[Hit]:
             if "curl" not in line_before(lowered, m.start()):
                 continue
             s, e = m.span("v")
-            if text[s] in "'\"":
+            quote = text[s]
+            if quote in "'\"":
                 s, e = s + 1, e - 1
             v = text[s:e]
-            if not is_placeholder(v) and not v.startswith("$"):
+            # in single quotes the shell expands nothing: '$Pf|>aI…' is the password itself
+            if not is_placeholder(v) and not (v.startswith("$") and quote != "'"):
                 yield s, e, PRIORITY["basic_auth"]
 
 
@@ -153,6 +155,7 @@ _NETRC_RE = re.compile(
     r"(?m)^[ \t]*(?:(?:machine|default|login)\b[^\n]*?[ \t])?password[ \t]+(?P<v>\S+)[ \t]*"
     r"(?:$|[ \t](?=machine|login|account|macdef|default))"
 )
+_NETRC_ENTRY_RE = re.compile(r"[ \t]*(?:machine|default)\b")
 # A .pgpass line's port and the fields after it, or htdigest's digest (_redact_hashes): one
 # scan stopping at every colon for both.
 _COLON_RECORD_HINT_RE = re.compile(rf":(?:(?:\d{{1,5}}|\*):[^\s:]+:[^\s:]+:|{DIGEST_HINT})")
@@ -220,7 +223,10 @@ def phrase_hits(text: str, lowered: str, password_words: bool) -> Iterator[Hit]:
     ):
         for m in _NETRC_RE.finditer(lowered):
             s, e = m.span("v")
-            if literal_password(text[s:e]):
+            v = text[s:e]
+            # an entry (`machine HOST …`) names it: a word there is a password too
+            entry = _NETRC_ENTRY_RE.match(lowered, m.start()) is not None
+            if literal_password(v) or (entry and _flag_password(v, False)):
                 yield s, e, prio
     if _COLON_RECORD_HINT_RE.search(text):
         for m in _PGPASS_RE.finditer(text):
@@ -241,9 +247,18 @@ def phrase_hits(text: str, lowered: str, password_words: bool) -> Iterator[Hit]:
                 continue
             for f in flag_re.finditer(line):
                 s, e = _unquoted(text, m.end() + f.start("v"), m.end() + f.end("v"))
-                if literal_password(text[s:e]):
+                if _flag_password(text[s:e], text[s - 1] == "'"):
                     yield s, e, prio
             break
+
+
+def _flag_password(v: str, single_quoted: bool) -> bool:
+    """The value of a command's password flag (or a .netrc entry's) is a password, though it
+    reads as a word (the flag names it); not a placeholder, a template or a variable the
+    shell expands (`$X`, `"$X"`; in single quotes `$` is a character like any other)."""
+    if is_placeholder(v, ("password",)) or (v[0] == "$" and not single_quoted):
+        return False
+    return not is_reference(v, ("password",), code=False)
 
 
 # ---- high-entropy values under any name -----------------------------------------------------

@@ -285,7 +285,8 @@ TOKEN_PATTERNS: tuple[TokenPattern, ...] = (
     TokenPattern(
         "google_oauth",
         re.compile(r"GOCSPX-(?<![A-Za-z0-9-]GOCSPX-)[A-Za-z0-9_-]{28}(?![\w-])"),
-        check=_after_prefix,
+        # no name starts with GOCSPX-: a body that reads as words is a secret's too
+        check=_filled_after(7),
     ),
     TokenPattern(
         "google_oauth",

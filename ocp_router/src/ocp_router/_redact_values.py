@@ -490,8 +490,8 @@ def high_entropy(v: str) -> bool:
 
 
 def is_connection_placeholder(pw: str) -> bool:
-    if "[REDACTED" in pw or _TEMPLATE_RE.search(pw) or (pw[0] == "<" and pw[-1] == ">"):
-        return True
+    if "[REDACTED" in pw or is_template(pw) or (pw[0] == "<" and pw[-1] == ">"):
+        return True  # ${PG_PASS}, {password}; not nKOy$(1KTI=y)MFS, random around a `$(`
     if _made_up(unquote(pw)):
         return True  # a%20secret, hono-password-a: words naming what they stand for
     low = pw.lower()
