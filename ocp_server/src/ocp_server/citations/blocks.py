@@ -4,7 +4,7 @@ holding it, and the definition most alike when it changed."""
 from __future__ import annotations
 
 import difflib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from ocp_router.redact import MARKER_OPEN
 from ocp_server.citations.definitions import matches
@@ -12,18 +12,22 @@ from ocp_server.citations.lines import content_hash, normalized
 from ocp_server.citations.values import MAX_CONTENT, Definition, Located, Stored
 
 __all__ = [
+    "MIN_LOOSE_BLOCK",
     "a_copy",
     "find_block",
     "holder_of",
     "located",
+    "loose_place",
     "most_alike",
     "most_alike_stretch",
+    "only_place",
     "region",
 ]
 
 CLOSE_ENOUGH = 0.5  # line similarity for "most alike now" in a stale summary
 MOST_ALIKE_TRIES = 40
 MAX_STRETCHES = 400  # places within a definition compared with cited lines that changed
+MIN_LOOSE_BLOCK = 40  # characters a block needs to be looked for anywhere in its file
 
 
 def a_copy(
@@ -66,8 +70,33 @@ def edited_in_place(lines: Sequence[str], c: Stored) -> bool:
 
 
 def find_block(lines: Sequence[str], c: Stored, lo: int, hi: int) -> tuple[int, int] | None:
-    """Where the cited block is within lines lo..hi, nearest the old place first. Places to
-    hash are where its anchor line fits (`_anchor`); every place when it has none."""
+    """Where the cited block is within lines lo..hi, nearest the old place first."""
+    return next(_places(lines, c, lo, hi), None)
+
+
+def loose_place(lines: Sequence[str], c: Stored, own: bool) -> tuple[int, int] | None:
+    """Where the cited block is anywhere in a file (`own`: its own, else the one its file
+    became), nearest the old place; a short one (found just anywhere it proves nothing)
+    only at its one place in its own file."""
+    if len(normalized(c.content.splitlines())) >= MIN_LOOSE_BLOCK:
+        return find_block(lines, c, 1, len(lines))
+    return only_place(lines, c) if own else None
+
+
+def only_place(lines: Sequence[str], c: Stored) -> tuple[int, int] | None:
+    """The one place of the file holding the cited block, None when it is in none or in
+    several: a short block (an import, a constant) proves where it went only when no other
+    place could be it. Nor does one of punctuation alone (a closing bracket, quotes)."""
+    if not any(ch.isalnum() for ch in c.content):
+        return None
+    places = _places(lines, c, 1, len(lines))
+    first, second = next(places, None), next(places, None)
+    return first if second is None else None
+
+
+def _places(lines: Sequence[str], c: Stored, lo: int, hi: int) -> Iterator[tuple[int, int]]:
+    """The places of the cited block within lines lo..hi, nearest the old place first. Places
+    to hash are where its anchor line fits (`_anchor`); every place when it has none."""
     size = c.end_line - c.start_line + 1
     span = range(lo, hi - size + 2)
     anchor = _anchor(c.content, size)
@@ -78,8 +107,7 @@ def find_block(lines: Sequence[str], c: Stored, lo: int, hi: int) -> tuple[int, 
         starts = [i for i in span if _fits(lines[i - 1 + k].strip(), text, how)]
     for i in sorted(starts, key=lambda i: abs(i - c.start_line)):
         if content_hash(lines[i - 1 : i - 1 + size]) == c.content_hash:
-            return i, i + size - 1
-    return None
+            yield i, i + size - 1
 
 
 def _anchor(kept: str, size: int) -> tuple[int, str, str] | None:

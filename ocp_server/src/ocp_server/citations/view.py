@@ -12,11 +12,13 @@ import aiosqlite
 
 from ocp_router.redact_names import redact_name_head
 from ocp_server.citations.blocks import (
+    MIN_LOOSE_BLOCK,
     a_copy,
     edited_in_place,
     find_block,
     holder_of,
     located,
+    loose_place,
     most_alike,
     most_alike_stretch,
     region,
@@ -46,7 +48,6 @@ from ocp_server.index.regular_file import read_regular
 __all__ = ["CodeView"]
 
 MAX_CITED_LINES = 2_000
-MIN_LOOSE_BLOCK = 40  # characters a block needs to be looked for anywhere in its file
 FUNCTION_KINDS = frozenset({"function", "method"})  # what the index does not look into
 FILES_NAMING = 50  # files looked in for a definition the index names (as files_defining)
 RENAME_TRIES = 20  # files looked in for lines whose file is gone (git mv)
@@ -475,11 +476,9 @@ class CodeView:
         return None
 
     async def _find_loose(self, c: Stored, path: str, lines: list[str]) -> Located | None:
-        """The cited block anywhere in this file (its own, or the one it was renamed to)."""
-        if len(normalized(c.content.splitlines())) < MIN_LOOSE_BLOCK:
-            return None  # a short block found anywhere else proves nothing
-        at = find_block(lines, c, 1, len(lines))
-        if at is None:
+        """The cited block anywhere in this file (its own, or the one it was renamed to); a
+        short one (found just anywhere it proves nothing) only at its one place in its own."""
+        if (at := loose_place(lines, c, own=path == c.path)) is None:
             return None
         holder = holder_of(await self.definitions(path), at[0], at[1])
         return located(path, lines, at[0], at[1], holder.name if holder else None, False)
