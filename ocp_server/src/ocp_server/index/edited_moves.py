@@ -12,11 +12,16 @@ repeats a few of its lines (the cited ones, an import) is another file. One more
 two, or two to one, is a guess: neither is paired. A new file another dropped file became
 by its very bytes (moves.py) is that one's, not a look-alike's.
 
-Bounded: only an update that drops files and adds some of their extension reads any, at
-most SKETCHED files and SKETCHED_CHARS characters each way, their texts as the index stored
-them (its chunks), unpacked once. The comparison lives for one update, made once all its
-files are written (one most alike in a later batch is not passed over): a file that comes
-in a later update is not taken for a move.
+The two halves of a move may come in separate updates: a file deleted, then written anew
+under another name by a later call; a file saved under a new name, the old one deleted
+after. The lines of the files recent updates dropped and added (`Recent`) are kept for
+WINDOW_S seconds and compared with the next updates' files: a file that comes later than
+that is not taken for a move.
+
+Bounded: at most SKETCHED files and SKETCHED_CHARS characters each way are read in one
+update, and kept, their texts as the index stored them (its chunks), unpacked once. A first
+build keeps none. The comparison is made once all the update's files are written (one most
+alike in a later batch is not passed over), of pairs with a file of this update only.
 """
 
 from __future__ import annotations
@@ -32,20 +37,61 @@ from ocp_server.index.file_chunks import Processed
 from ocp_server.index.lexicon import unpack_text
 from ocp_server.index.moves import pair_kept
 
-__all__ = ["EditedMoves", "MIN_SHARED", "SAME_FILE", "SKETCHED", "SKETCHED_CHARS", "similarity"]
+__all__ = [
+    "EditedMoves",
+    "MIN_SHARED",
+    "Recent",
+    "SAME_FILE",
+    "SKETCHED",
+    "SKETCHED_CHARS",
+    "WINDOW_S",
+    "similarity",
+]
 
 SAME_FILE: Final = 0.5  # shared distinct lines over the larger file's: git's -M50%
 MIN_SHARED: Final = 3  # below this, a small file's few common lines prove nothing
 SKETCHED: Final = 200  # files read on each side in one update
 SKETCHED_CHARS: Final = 8_000_000  # and their text, on each side
+WINDOW_S: Final = 60.0  # a move's halves seen by updates this far apart are still paired
 _BATCH: Final = 500  # SQLite's bound parameters a statement
+
+
+class Recent:
+    """The lines of the files recent updates dropped and added, for WINDOW_S seconds: at most
+    SKETCHED files and SKETCHED_CHARS characters each way, the oldest let go first."""
+
+    def __init__(self) -> None:
+        # path -> (when kept, its distinct lines, their characters), the oldest first
+        self.gone: dict[str, tuple[float, frozenset[str], int]] = {}
+        self.new: dict[str, tuple[float, frozenset[str], int]] = {}
+
+    def keep(
+        self, now: float, gone: dict[str, frozenset[str]], new: dict[str, frozenset[str]]
+    ) -> None:
+        for side, kept in ((self.gone, gone), (self.new, new)):
+            for path, lines in kept.items():
+                side.pop(path, None)
+                side[path] = (now, lines, sum(map(len, lines)))
+            chars = sum(c for _, _, c in side.values())
+            for path, (at, _, c) in list(side.items()):
+                if at >= now - WINDOW_S and len(side) <= SKETCHED and chars <= SKETCHED_CHARS:
+                    break
+                del side[path]
+                chars -= c
+
+    def lines(
+        self, side: dict[str, tuple[float, frozenset[str], int]]
+    ) -> dict[str, frozenset[str]]:
+        now = time.time()
+        return {p: lines for p, (at, lines, _) in side.items() if at >= now - WINDOW_S}
 
 
 class EditedMoves:
     """The distinct lines of the files one update dropped, to pair with the new ones."""
 
-    def __init__(self, gone: dict[str, frozenset[str]]) -> None:
+    def __init__(self, gone: dict[str, frozenset[str]], recent: Recent | None = None) -> None:
         self.gone = gone  # path -> its distinct lines (stripped, not blank)
+        self.recent = recent or Recent()  # the earlier updates' (kept on the indexer)
         self.since = time.time()  # the update's dropped files are recorded gone after this
         self.new: dict[str, frozenset[str]] = {}  # the update's new files, likewise (`add`)
         self._compared = 0  # new files read, and their characters: SKETCHED, SKETCHED_CHARS
@@ -53,14 +99,12 @@ class EditedMoves:
 
     @classmethod
     async def before_drop(
-        cls, db: aiosqlite.Connection, file_ids: Sequence[int], new_paths: Iterable[str]
+        cls, db: aiosqlite.Connection, file_ids: Sequence[int], recent: Recent
     ) -> EditedMoves:
-        """The lines of the files `file_ids` about to be dropped whose extension one of
-        `new_paths` (the update's files new to the index) has: read while their chunks are
-        still stored."""
-        kinds = {PurePosixPath(p).suffix for p in new_paths}
-        if not kinds:
-            return cls({})
+        """The lines of the files `file_ids` about to be dropped: read while their chunks are
+        still stored (a file new in a later update may be one of them, edited)."""
+        if not file_ids:
+            return cls({}, recent)
         chosen: list[tuple[int, str]] = []  # (id, path): their paths first, then their text
         for start in range(0, len(file_ids), _BATCH):
             ids = list(file_ids[start : start + _BATCH])
@@ -69,7 +113,7 @@ class EditedMoves:
                 "AND skip_reason IS NULL ORDER BY id",
                 ids,
             )
-            chosen += [(int(i), str(p)) for i, p in rows if PurePosixPath(str(p)).suffix in kinds]
+            chosen += [(int(i), str(p)) for i, p in rows]
             if len(chosen) >= SKETCHED:
                 break
         texts: dict[str, list[str]] = {}
@@ -82,14 +126,13 @@ class EditedMoves:
             )
             texts[path] = [unpack_text(bytes(r[0])) for r in rows]
             chars += sum(map(len, texts[path]))
-        return cls({path: _lines(parts) for path, parts in texts.items()})
+        return cls({path: _lines(parts) for path, parts in texts.items()}, recent)
 
     def add(self, written: Sequence[Processed]) -> None:
-        """Keep the lines of `written`, files new to the index just chunked, of a dropped
-        file's extension (within SKETCHED, SKETCHED_CHARS), for `pair` once all are."""
-        kinds = {PurePosixPath(p).suffix for p in self.gone}
+        """Keep the lines of `written`, files new to the index just chunked (within SKETCHED,
+        SKETCHED_CHARS), for `pair` once all are, and the updates to come."""
         for p in written:
-            if p.chunks is None or PurePosixPath(p.candidate.path).suffix not in kinds:
+            if p.chunks is None:
                 continue
             if self._compared >= SKETCHED or self._chars >= SKETCHED_CHARS:
                 return
@@ -103,18 +146,28 @@ class EditedMoves:
         alike of the new files `add` kept, of all the update's batches, when alike enough;
         then those still unpaired with a copy indexed before (moves.pair_kept). Run once the
         update's files are written: a file moved beside an older copy is the new one."""
-        # a file a dropped one became by its very bytes (moves.py) is that one: no other's
-        taken = await _targets(db, list(self.new))
-        new = {p: lines for p, lines in self.new.items() if p not in taken}
-        if self.gone and new:
-            await _pair_alike(db, self.gone, new)
+        fresh = {*self.gone, *self.new}  # pairs of earlier updates' files were tried then
+        if fresh:
+            gone = {**self.recent.lines(self.recent.gone), **self.gone}
+            earlier = self.recent.lines(self.recent.new)
+            new = {**await _indexed(db, earlier), **self.new}
+            # a file a dropped one became by its very bytes (moves.py) is that one: no other's
+            taken = await _targets(db, list(new))
+            new = {p: lines for p, lines in new.items() if p not in taken and p not in gone}
+            if gone and new:
+                await _pair_alike(db, gone, new, fresh)
+            self.recent.keep(time.time(), self.gone, self.new)
         await pair_kept(db, self.since)  # then those left with a copy indexed before they went
 
 
 async def _pair_alike(
-    db: aiosqlite.Connection, gone: dict[str, frozenset[str]], new: dict[str, frozenset[str]]
+    db: aiosqlite.Connection,
+    gone: dict[str, frozenset[str]],
+    new: dict[str, frozenset[str]],
+    fresh: set[str],
 ) -> None:
-    """Pair those of `gone` not paired yet with their most alike of `new`, if alike enough."""
+    """Pair those of `gone` not paired yet with their most alike of `new`, if alike enough
+    (of each two compared, one `fresh`: this update's)."""
     paths = list(gone)
     unpaired: set[str] = set()
     for start in range(0, len(paths), _BATCH):
@@ -127,8 +180,23 @@ async def _pair_alike(
                 part,
             )
         }
-    pairs = _pairs({p: s for p, s in gone.items() if p in unpaired}, new)
+    pairs = _pairs({p: s for p, s in gone.items() if p in unpaired}, new, fresh)
     await db.executemany("UPDATE gone_files SET moved_to = ? WHERE path = ?", pairs)
+
+
+async def _indexed(
+    db: aiosqlite.Connection, files: dict[str, frozenset[str]]
+) -> dict[str, frozenset[str]]:
+    """Those of `files` still indexed (one gone since, or no longer indexed, is no target)."""
+    paths, held = list(files), set()
+    for start in range(0, len(paths), _BATCH):
+        part = paths[start : start + _BATCH]
+        rows = await db.execute_fetchall(
+            f"SELECT path FROM files WHERE skip_reason IS NULL AND path IN ({_marks(part)})",
+            part,
+        )
+        held |= {str(r[0]) for r in rows}
+    return {p: lines for p, lines in files.items() if p in held}
 
 
 async def _targets(db: aiosqlite.Connection, paths: Sequence[str]) -> set[str]:
@@ -151,16 +219,17 @@ def similarity(old: frozenset[str], new: frozenset[str]) -> float:
 
 
 def _pairs(
-    gone: dict[str, frozenset[str]], new: dict[str, frozenset[str]]
+    gone: dict[str, frozenset[str]], new: dict[str, frozenset[str]], fresh: set[str]
 ) -> list[tuple[str, str]]:
     """(new, old) for each dropped file whose most alike new file of its extension is alike
-    enough and has no other dropped file as alike (nor it another new one)."""
+    enough and has no other dropped file as alike (nor it another new one); only pairs with
+    one of `fresh` are compared (two files of earlier updates were, then)."""
     best_new: dict[str, tuple[float, list[str]]] = {}
     best_old: dict[str, tuple[float, list[str]]] = {}
     for old, old_lines in gone.items():
         suffix = PurePosixPath(old).suffix
         for path, lines in new.items():
-            if PurePosixPath(path).suffix != suffix:
+            if PurePosixPath(path).suffix != suffix or (old not in fresh and path not in fresh):
                 continue
             score = similarity(old_lines, lines)
             if score < SAME_FILE:
@@ -176,6 +245,10 @@ def _pairs(
         for old, (_, news) in best_new.items()
         if len(news) == 1 and best_old[news[0]][1] == [old]
     ]
+
+
+def _marks(values: Sequence[object]) -> str:
+    return ",".join("?" * len(values))
 
 
 def _lines(texts: Iterable[str]) -> frozenset[str]:

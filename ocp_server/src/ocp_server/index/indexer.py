@@ -29,7 +29,7 @@ import aiosqlite
 from ocp_server.index import nested, secret_files, workspace_root
 from ocp_server.index.change_log import ChangeLog, next_generation
 from ocp_server.index.clean_text import fill_flags, forget_other_rules
-from ocp_server.index.edited_moves import EditedMoves
+from ocp_server.index.edited_moves import EditedMoves, Recent
 from ocp_server.index.file_chunks import Processed, process_file
 from ocp_server.index.file_pool import Workers, file_pool, note_workers
 from ocp_server.index.file_secrets import claim_named, named_with_our_rules
@@ -135,7 +135,8 @@ class Indexer:
         self.git_head = git_head
         self.history_commits = history_commits
         self.changes = ChangeLog()  # what the running write changes, recorded with it
-        self.edited = EditedMoves({})  # the update's dropped files, by their lines
+        self.recent = Recent()  # the files recent updates dropped and added, by their lines
+        self.edited = EditedMoves({}, self.recent)  # the update's dropped files, likewise
 
     async def update(self, progress: Progress | None = None) -> IndexSummary:
         """Index what changed. LeaseLost when another process took the lease over meanwhile
@@ -219,9 +220,8 @@ class Indexer:
         todo = [c for c in listing.candidates if _looks_changed(known.get(c.path), c)]
         if progress is not None:
             progress(0, len(todo))
-        # a file moved and edited at once is paired by its lines (edited_moves.py)
-        new = [c.path for c in todo if c.path not in known]
-        self.edited = await EditedMoves.before_drop(self.db, removed, new)
+        # a file moved and edited is paired by its lines (edited_moves.py)
+        self.edited = await EditedMoves.before_drop(self.db, removed, self.recent)
         if removed:
             await self._transaction(self._delete_files, removed)
             summary.removed = len(removed)
@@ -389,8 +389,9 @@ class Indexer:
                 pass  # cancelled while COMMIT ran: it went through, nothing to roll back
             raise
 
-    async def _delete_files(self, file_ids: list[int]) -> bool:
-        await record_gone(self.db, file_ids, time.time())  # a plain `mv` is paired (moves.py)
+    async def _delete_files(self, file_ids: list[int], went: bool = True) -> bool:
+        if went:  # a plain `mv` is paired (moves.py)
+            await record_gone(self.db, file_ids, time.time())
         for start in range(0, len(file_ids), 500):
             ids = file_ids[start : start + 500]
             marks = ",".join("?" * len(ids))
@@ -414,16 +415,20 @@ class Indexer:
         if build is not None:
             await write_meta(self.db, "build", json.dumps(build))
         gone: list[int] = []
+        dropped: list[int] = []  # skipped where they stand (a secret gained): not gone
         remembered: list[Processed] = []
         for p in processed:
             if p.skip:
                 summary.skipped[p.skip] = summary.skipped.get(p.skip, 0) + 1
                 if p.candidate.path in known:
-                    gone.append(known[p.candidate.path][0])
+                    was = known[p.candidate.path][0]
+                    (gone if p.skip == "vanished" else dropped).append(was)
                 if p.skip not in ("vanished", "unreadable"):
                     remembered.append(p)
         if gone:
             await self._delete_files(gone)
+        if dropped:  # a file still there is neither moved nor deleted (moves.py)
+            await self._delete_files(dropped, went=False)
         if remembered:
             # Remember files skipped for their content, so they are not read again until
             # their size or mtime changes.
@@ -447,7 +452,7 @@ class Indexer:
             )
         changed = [p for p in live if p.chunks is not None]
         if not changed:
-            return bool(gone)
+            return bool(gone or dropped)
         summary.changed += len(changed)
         await self.db.executemany(
             "INSERT INTO files (path, size, mtime_ns, content_hash, language, git_head, indexed_at)"
@@ -469,8 +474,9 @@ class Indexer:
             ],
         )
         new = [p for p in changed if p.candidate.path not in known]
-        await pair_new(self.db, [(p.candidate.path, p.content_hash) for p in new])
-        self.edited.add(new)
+        await pair_new(self.db, [(p.candidate.path, p.content_hash, p.candidate.size) for p in new])
+        if known:  # (a first build moves nothing: its files are kept for no pairing)
+            self.edited.add(new)
         paths = [p.candidate.path for p in changed]
         marks = ",".join("?" * len(paths))
         file_ids = {

@@ -9,22 +9,35 @@ A copy is never paired while its original stays: only a dropped file is, with a 
 with a copy indexed before it went (`cp` in one update, `rm` in a later one). Two dropped
 files of one content (two empty `__init__.py` moved with their folders) pair only by their
 name; left ambiguous, neither is followed. Nor is a file of another extension (`.py` to
-`.txt`). A file moved and edited at once is paired by its lines (edited_moves.py).
+`.txt`). Bytes of a tiny file (under MIN_PAIRED_BYTES: an empty `__init__.py`, one import)
+are common to files that are not one another: such a new file is paired only by its very
+name (a folder renamed), and a tiny copy is never followed. A file skipped where it stands
+(it gained a secret) is not gone (indexer.py). A file moved and edited at once is paired by
+its lines (edited_moves.py).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 from pathlib import PurePosixPath
 from typing import Final
 
 import aiosqlite
 
-__all__ = ["KEEP_GONE", "MAX_HOPS", "moved_to", "pair_kept", "pair_new", "record_gone"]
+__all__ = [
+    "KEEP_GONE",
+    "MAX_HOPS",
+    "MIN_PAIRED_BYTES",
+    "moved_to",
+    "pair_kept",
+    "pair_new",
+    "record_gone",
+]
 
 KEEP_GONE: Final = 20_000  # dropped files remembered, the last dropped kept
 MAX_HOPS: Final = 3  # moves followed from a path, as git's renames are (citations/renames.py)
+MIN_PAIRED_BYTES: Final = 64  # smaller files' bytes are no one file's (empty, one import)
 _BATCH: Final = 500  # SQLite's bound parameters a statement
 
 
@@ -63,27 +76,34 @@ async def pair_kept(db: aiosqlite.Connection, since: float) -> None:
     if not gone:
         return
     kept = await _paths_by_hash(
-        db, "SELECT path, content_hash FROM files WHERE skip_reason IS NULL", list(gone)
+        db,
+        "SELECT path, content_hash FROM files WHERE skip_reason IS NULL "
+        f"AND size >= {MIN_PAIRED_BYTES}",  # a tiny copy is any file's: never followed
+        list(gone),
     )
     await _record_pairs(db, gone, kept)
 
 
-async def pair_new(db: aiosqlite.Connection, written: Sequence[tuple[str, str]]) -> None:
-    """Pair the files just written at paths new to the index, (path, content hash) each,
-    with the dropped files of their content not paired yet: one each, or one by its name."""
+async def pair_new(db: aiosqlite.Connection, written: Sequence[tuple[str, str, int]]) -> None:
+    """Pair the files just written at paths new to the index, (path, content hash, size)
+    each, with the dropped files of their content not paired yet: one each, or one by its
+    name (a tiny file only by its name)."""
     if not written:
         return
-    new_at = [p for p, _ in written]
+    new_at = [p for p, _, _ in written]
     for start in range(0, len(new_at), _BATCH):  # back where it was: no longer gone
         part = new_at[start : start + _BATCH]
         await db.execute(f"DELETE FROM gone_files WHERE path IN ({_marks(part)})", part)
     new: defaultdict[str, list[str]] = defaultdict(list)
-    for path, content_hash in written:
+    tiny: set[str] = set()
+    for path, content_hash, size in written:
         new[content_hash].append(path)
+        if size < MIN_PAIRED_BYTES:
+            tiny.add(content_hash)
     gone = await _paths_by_hash(
         db, "SELECT path, content_hash FROM gone_files WHERE moved_to IS NULL", list(new)
     )
-    await _record_pairs(db, gone, new)
+    await _record_pairs(db, gone, new, tiny)
 
 
 async def _paths_by_hash(
@@ -105,11 +125,13 @@ async def _record_pairs(
     db: aiosqlite.Connection,
     gone: dict[str, list[str]],
     targets: defaultdict[str, list[str]],
+    tiny: Set[str] = frozenset(),
 ) -> None:
-    """Record where each gone file of a content went among `targets` of the same content."""
+    """Record where each gone file of a content went among `targets` of the same content
+    (of a `tiny` content, only to a file of its name)."""
     pairs: list[tuple[str, str]] = []
     for content_hash, olds in gone.items():
-        pairs += _paired(olds, targets[content_hash])
+        pairs += _paired(olds, targets[content_hash], by_name=content_hash in tiny)
     await db.executemany("UPDATE gone_files SET moved_to = ? WHERE path = ?", pairs)
 
 
@@ -132,15 +154,16 @@ async def moved_to(db: aiosqlite.Connection, path: str) -> list[str]:
     return hops[::-1]
 
 
-def _paired(olds: list[str], news: list[str]) -> list[tuple[str, str]]:
-    """(new, old) for each pairing that is not a guess: one of each, else by file name. A
-    file of another kind (`settings.py` to `settings.txt`) is not the code it was."""
+def _paired(olds: list[str], news: list[str], by_name: bool = False) -> list[tuple[str, str]]:
+    """(new, old) for each pairing that is not a guess: one of each (unless `by_name`), else
+    by file name. A file of another kind (`settings.py` to `settings.txt`) is not the code
+    it was."""
     pairs = []
     for old in olds:
         at = PurePosixPath(old)
         kin_old = [o for o in olds if PurePosixPath(o).suffix == at.suffix]
         kin_new = [n for n in news if PurePosixPath(n).suffix == at.suffix]
-        if len(kin_old) == 1 and len(kin_new) == 1:
+        if len(kin_old) == 1 and len(kin_new) == 1 and not by_name:
             pairs.append((kin_new[0], old))
             continue
         same_old = [o for o in kin_old if PurePosixPath(o).name == at.name]
