@@ -44,7 +44,7 @@ async def test_a_folder_of_many_files_dropped_is_read_no_further_than_the_bound(
             return rows
 
         monkeypatch.setattr(db, "execute_fetchall", counted)
-        moves = await EditedMoves.before_drop(db, ids, Recent())
+        moves = await EditedMoves.before_drop(db, ids, ["new/m.py"], Recent())
         assert len(moves.gone) == 3
         paths = list(moves.gone)
         marks = ",".join("?" * len(paths))
@@ -56,3 +56,80 @@ async def test_a_folder_of_many_files_dropped_is_read_no_further_than_the_bound(
         assert len(fetched) == list(theirs)[0][0]  # those 3 files' chunks, not the 30's
     finally:
         await db.close()
+
+
+def _module(i: int, header: str = "") -> str:
+    body = "".join(f"def f_{i}_{j}(x):\n    return x * {j} + {i}\n\n\n" for j in range(6))
+    return f"{header}import os\n\n\n{body}"
+
+
+async def test_a_folder_moved_and_edited_past_the_bound_has_its_files_of_a_new_name_read_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Was: the first SKETCHED dropped files by id were read, whichever files came new: of a
+    # big folder moved and edited (a package renamed, its imports fixed), those past the
+    # bound were never paired (200 of 500).
+    ws = tmp_path / "ws"
+    (ws / "old").mkdir(parents=True)
+    (ws / "keep.py").write_text("KEPT = 1\n")
+    for i in range(8):
+        (ws / "old" / f"m{i}.py").write_text(_module(i))
+    index = await WorkspaceIndex.open(ws, tmp_path / "ocp.db")
+    try:
+        await index.update()
+        monkeypatch.setattr(edited_moves, "SKETCHED", 3)
+        for i in range(8):
+            (ws / "old" / f"m{i}.py").unlink()
+        (ws / "new").mkdir()
+        for i in (5, 6, 7):  # the last three moved and edited, the rest deleted
+            (ws / "new" / f"m{i}.py").write_text(_module(i, "# moved\n"))
+        await index.update()
+    finally:
+        await index.close()
+    db = await connect(tmp_path / "ocp.db")
+    try:
+        rows = await db.execute_fetchall(
+            "SELECT path, moved_to FROM gone_files WHERE moved_to IS NOT NULL ORDER BY path"
+        )
+        assert [tuple(r) for r in rows] == [(f"old/m{i}.py", f"new/m{i}.py") for i in (5, 6, 7)]
+    finally:
+        await db.close()
+
+
+async def test_files_moved_and_edited_are_compared_only_with_those_sharing_a_rare_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Was: every dropped file was compared with every new one (a line all of them hold, an
+    # import, made each a candidate): quadratic in a folder of thousands moved.
+    ws = tmp_path / "ws"
+    (ws / "old").mkdir(parents=True)
+    (ws / "keep.py").write_text("KEPT = 1\n")
+    for i in range(30):
+        (ws / "old" / f"m{i}.py").write_text(_module(i))
+    compared: list[int] = []
+    real = edited_moves.similarity
+
+    def counted(old: Any, new: Any) -> float:
+        compared.append(1)
+        return real(old, new)
+
+    index = await WorkspaceIndex.open(ws, tmp_path / "ocp.db")
+    try:
+        await index.update()
+        monkeypatch.setattr(edited_moves, "similarity", counted)
+        (ws / "old").rename(ws / "new")
+        for i in range(30):
+            path = ws / "new" / f"m{i}.py"
+            path.write_text("# moved\n" + path.read_text())
+        await index.update()
+    finally:
+        await index.close()
+    db = await connect(tmp_path / "ocp.db")
+    try:
+        rows = await db.execute_fetchall(
+            "SELECT count(*) FROM gone_files WHERE moved_to = replace(path, 'old/', 'new/')"
+        )
+        assert list(rows)[0][0] == 30  # each paired with itself
+    finally:
+        await db.close()
+    assert len(compared) <= 30 * 2  # not 30 * 30

@@ -19,14 +19,18 @@ WINDOW_S seconds and compared with the next updates' files: a file that comes la
 that is not taken for a move.
 
 Bounded: at most SKETCHED files and SKETCHED_CHARS characters each way are read in one
-update, and kept, their texts as the index stored them (its chunks), unpacked once. A first
-build keeps none. The comparison is made once all the update's files are written (one most
-alike in a later batch is not passed over), of pairs with a file of this update only.
+update (the dropped files of a new file's name first), their texts as the index stored them
+(its chunks), unpacked once; their lines are kept as hashes, at most KEPT_LINES each way. A
+first build keeps none. The comparison is made once all the update's files are written (one
+most alike in a later batch is not passed over), of pairs with a file of this update only,
+and only of files that share a line few dropped files have (not an import every one has):
+a folder of thousands moved is not compared every file with every file.
 """
 
 from __future__ import annotations
 
 import time
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from pathlib import PurePosixPath
 from typing import Final
@@ -38,7 +42,9 @@ from ocp_server.index.lexicon import unpack_text
 from ocp_server.index.moves import pair_kept
 
 __all__ = [
+    "COMMON",
     "EditedMoves",
+    "KEPT_LINES",
     "MIN_SHARED",
     "Recent",
     "SAME_FILE",
@@ -50,72 +56,79 @@ __all__ = [
 
 SAME_FILE: Final = 0.5  # shared distinct lines over the larger file's: git's -M50%
 MIN_SHARED: Final = 3  # below this, a small file's few common lines prove nothing
-SKETCHED: Final = 200  # files read on each side in one update
+SKETCHED: Final = 2_000  # files read on each side in one update
 SKETCHED_CHARS: Final = 8_000_000  # and their text, on each side
 WINDOW_S: Final = 60.0  # a move's halves seen by updates this far apart are still paired
+KEPT_LINES: Final = 100_000  # distinct lines kept for later updates, each way (some MB)
+COMMON: Final = 8  # a line more dropped files hold (an import) points to none of them
 _BATCH: Final = 500  # SQLite's bound parameters a statement
+
+
+Lines = frozenset[int]  # a file's distinct lines (stripped, not blank), hashed
 
 
 class Recent:
     """The lines of the files recent updates dropped and added, for WINDOW_S seconds: at most
-    SKETCHED files and SKETCHED_CHARS characters each way, the oldest let go first."""
+    SKETCHED files and KEPT_LINES lines each way, the oldest let go first."""
 
     def __init__(self) -> None:
-        # path -> (when kept, its distinct lines, their characters), the oldest first
-        self.gone: dict[str, tuple[float, frozenset[str], int]] = {}
-        self.new: dict[str, tuple[float, frozenset[str], int]] = {}
+        # path -> (when kept, its distinct lines), the oldest first
+        self.gone: dict[str, tuple[float, Lines]] = {}
+        self.new: dict[str, tuple[float, Lines]] = {}
 
-    def keep(
-        self, now: float, gone: dict[str, frozenset[str]], new: dict[str, frozenset[str]]
-    ) -> None:
+    def keep(self, now: float, gone: dict[str, Lines], new: dict[str, Lines]) -> None:
         for side, kept in ((self.gone, gone), (self.new, new)):
             for path, lines in kept.items():
                 side.pop(path, None)
-                side[path] = (now, lines, sum(map(len, lines)))
-            chars = sum(c for _, _, c in side.values())
-            for path, (at, _, c) in list(side.items()):
-                if at >= now - WINDOW_S and len(side) <= SKETCHED and chars <= SKETCHED_CHARS:
+                side[path] = (now, lines)
+            held = sum(len(lines) for _, lines in side.values())
+            for path, (at, lines) in list(side.items()):
+                if at >= now - WINDOW_S and len(side) <= SKETCHED and held <= KEPT_LINES:
                     break
                 del side[path]
-                chars -= c
+                held -= len(lines)
 
-    def lines(
-        self, side: dict[str, tuple[float, frozenset[str], int]]
-    ) -> dict[str, frozenset[str]]:
+    @staticmethod
+    def lines(side: dict[str, tuple[float, Lines]]) -> dict[str, Lines]:
         now = time.time()
-        return {p: lines for p, (at, lines, _) in side.items() if at >= now - WINDOW_S}
+        return {p: lines for p, (at, lines) in side.items() if at >= now - WINDOW_S}
 
 
 class EditedMoves:
     """The distinct lines of the files one update dropped, to pair with the new ones."""
 
-    def __init__(self, gone: dict[str, frozenset[str]], recent: Recent | None = None) -> None:
+    def __init__(self, gone: dict[str, Lines], recent: Recent | None = None) -> None:
         self.gone = gone  # path -> its distinct lines (stripped, not blank)
         self.recent = recent or Recent()  # the earlier updates' (kept on the indexer)
         self.since = time.time()  # the update's dropped files are recorded gone after this
-        self.new: dict[str, frozenset[str]] = {}  # the update's new files, likewise (`add`)
+        self.new: dict[str, Lines] = {}  # the update's new files, likewise (`add`)
         self._compared = 0  # new files read, and their characters: SKETCHED, SKETCHED_CHARS
         self._chars = 0
 
     @classmethod
     async def before_drop(
-        cls, db: aiosqlite.Connection, file_ids: Sequence[int], recent: Recent
+        cls,
+        db: aiosqlite.Connection,
+        file_ids: Sequence[int],
+        new_paths: Iterable[str],
+        recent: Recent,
     ) -> EditedMoves:
         """The lines of the files `file_ids` about to be dropped: read while their chunks are
-        still stored (a file new in a later update may be one of them, edited)."""
+        still stored (a file new in a later update may be one of them, edited), those of a
+        name one of `new_paths` (the update's files new to the index) has first."""
         if not file_ids:
             return cls({}, recent)
         chosen: list[tuple[int, str]] = []  # (id, path): their paths first, then their text
         for start in range(0, len(file_ids), _BATCH):
             ids = list(file_ids[start : start + _BATCH])
             rows = await db.execute_fetchall(
-                f"SELECT id, path FROM files WHERE id IN ({','.join('?' * len(ids))}) "
+                f"SELECT id, path FROM files WHERE id IN ({_marks(ids)}) "
                 "AND skip_reason IS NULL ORDER BY id",
                 ids,
             )
             chosen += [(int(i), str(p)) for i, p in rows]
-            if len(chosen) >= SKETCHED:
-                break
+        names = {PurePosixPath(p).name for p in new_paths}
+        chosen.sort(key=lambda row: PurePosixPath(row[1]).name not in names)  # (stable)
         texts: dict[str, list[str]] = {}
         chars = 0
         for file_id, path in chosen[:SKETCHED]:
@@ -162,8 +175,8 @@ class EditedMoves:
 
 async def _pair_alike(
     db: aiosqlite.Connection,
-    gone: dict[str, frozenset[str]],
-    new: dict[str, frozenset[str]],
+    gone: dict[str, Lines],
+    new: dict[str, Lines],
     fresh: set[str],
 ) -> None:
     """Pair those of `gone` not paired yet with their most alike of `new`, if alike enough
@@ -184,9 +197,7 @@ async def _pair_alike(
     await db.executemany("UPDATE gone_files SET moved_to = ? WHERE path = ?", pairs)
 
 
-async def _indexed(
-    db: aiosqlite.Connection, files: dict[str, frozenset[str]]
-) -> dict[str, frozenset[str]]:
+async def _indexed(db: aiosqlite.Connection, files: dict[str, Lines]) -> dict[str, Lines]:
     """Those of `files` still indexed (one gone since, or no longer indexed, is no target)."""
     paths, held = list(files), set()
     for start in range(0, len(paths), _BATCH):
@@ -212,26 +223,30 @@ async def _targets(db: aiosqlite.Connection, paths: Sequence[str]) -> set[str]:
     return taken
 
 
-def similarity(old: frozenset[str], new: frozenset[str]) -> float:
+def similarity(old: Lines, new: Lines) -> float:
     """Distinct lines the two share over the larger one's (0 below MIN_SHARED shared)."""
     shared = len(old & new)
     return shared / max(len(old), len(new)) if shared >= MIN_SHARED else 0.0
 
 
-def _pairs(
-    gone: dict[str, frozenset[str]], new: dict[str, frozenset[str]], fresh: set[str]
-) -> list[tuple[str, str]]:
+def _pairs(gone: dict[str, Lines], new: dict[str, Lines], fresh: set[str]) -> list[tuple[str, str]]:
     """(new, old) for each dropped file whose most alike new file of its extension is alike
     enough and has no other dropped file as alike (nor it another new one); only pairs with
-    one of `fresh` are compared (two files of earlier updates were, then)."""
+    one of `fresh` are compared (two files of earlier updates were, then), and that share a
+    line at most COMMON dropped files hold (a file alike enough to one shares such lines)."""
+    holding: defaultdict[int, list[str]] = defaultdict(list)  # line -> the dropped files
+    for old, old_lines in gone.items():
+        for line in old_lines:
+            holding[line].append(old)
     best_new: dict[str, tuple[float, list[str]]] = {}
     best_old: dict[str, tuple[float, list[str]]] = {}
-    for old, old_lines in gone.items():
-        suffix = PurePosixPath(old).suffix
-        for path, lines in new.items():
-            if PurePosixPath(path).suffix != suffix or (old not in fresh and path not in fresh):
+    for path, lines in new.items():
+        suffix = PurePosixPath(path).suffix
+        olds = {o for line in lines if len(h := holding.get(line, [])) <= COMMON for o in h}
+        for old in sorted(olds):
+            if PurePosixPath(old).suffix != suffix or (old not in fresh and path not in fresh):
                 continue
-            score = similarity(old_lines, lines)
+            score = similarity(gone[old], lines)
             if score < SAME_FILE:
                 continue
             for best, key, other in ((best_new, old, path), (best_old, path, old)):
@@ -251,5 +266,5 @@ def _marks(values: Sequence[object]) -> str:
     return ",".join("?" * len(values))
 
 
-def _lines(texts: Iterable[str]) -> frozenset[str]:
-    return frozenset(s for text in texts for line in text.splitlines() if (s := line.strip()))
+def _lines(texts: Iterable[str]) -> Lines:
+    return frozenset(hash(s) for text in texts for line in text.splitlines() if (s := line.strip()))

@@ -221,7 +221,8 @@ class Indexer:
         if progress is not None:
             progress(0, len(todo))
         # a file moved and edited is paired by its lines (edited_moves.py)
-        self.edited = await EditedMoves.before_drop(self.db, removed, self.recent)
+        new = [c.path for c in todo if c.path not in known]
+        self.edited = await EditedMoves.before_drop(self.db, removed, new, self.recent)
         if removed:
             await self._transaction(self._delete_files, removed)
             summary.removed = len(removed)
