@@ -74,3 +74,19 @@ async def test_a_short_block_of_punctuation_alone_is_not_followed(repo: Repo) ->
     brief = await repo.memory.restore()
     assert brief.decisions == ()
     assert brief.stale[0].citations[0].status == "stale"
+
+
+async def test_a_short_block_cited_in_a_definition_gone_is_not_followed_to_another(
+    repo: Repo,
+) -> None:
+    # Lines a definition held are looked for in it (by its name): the same short line in
+    # another function, the cited one deleted, is not where they went.
+    text = "import os\n\n\ndef load():\n    x = 1\n    return os.environ\n"
+    repo.write("src/env.py", text)
+    await repo.reindex()
+    await repo.decide("src/env.py:6-6", title="Env", decision="load reads the environment")
+    repo.write("src/env.py", HEADER + "import os\n\n\ndef env():\n    return os.environ\n")
+    await repo.reindex()
+    brief = await repo.memory.restore()
+    assert brief.decisions == ()
+    assert brief.stale[0].citations[0].status == "stale"

@@ -75,9 +75,10 @@ def find_block(lines: Sequence[str], c: Stored, lo: int, hi: int) -> tuple[int, 
 
 
 def loose_place(lines: Sequence[str], c: Stored, own: bool) -> tuple[int, int] | None:
-    """Where the cited block is anywhere in a file (`own`: its own, else the one its file
-    became), nearest the old place; a short one (found just anywhere it proves nothing)
-    only at its one place in its own file."""
+    """Where the cited block is anywhere in a file (`own`: its own, the block outside any
+    definition; else the one its file became), nearest the old place; a short one (found just
+    anywhere it proves nothing) only at its one place in its own file. (Lines a definition
+    held are looked for in it, by its name: a short one elsewhere proves nothing either.)"""
     if len(normalized(c.content.splitlines())) >= MIN_LOOSE_BLOCK:
         return find_block(lines, c, 1, len(lines))
     return only_place(lines, c) if own else None

@@ -478,7 +478,7 @@ class CodeView:
     async def _find_loose(self, c: Stored, path: str, lines: list[str]) -> Located | None:
         """The cited block anywhere in this file (its own, or the one it was renamed to); a
         short one (found just anywhere it proves nothing) only at its one place in its own."""
-        if (at := loose_place(lines, c, own=path == c.path)) is None:
+        if (at := loose_place(lines, c, own=path == c.path and not c.symbol)) is None:
             return None
         holder = holder_of(await self.definitions(path), at[0], at[1])
         return located(path, lines, at[0], at[1], holder.name if holder else None, False)
