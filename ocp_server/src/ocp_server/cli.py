@@ -19,6 +19,7 @@ from ocp_router.errors import ConfigError
 from ocp_router.redact import RedactingFilter
 from ocp_router.redact_names import NameRedactingFilter, redact_name
 from ocp_server import __version__
+from ocp_server.cli_waits import DEFAULT_WAIT
 from ocp_server.collector import importing
 from ocp_server.entry import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE, closed_output
 from ocp_server.hard_exit import end_process
@@ -197,6 +198,21 @@ def add_index_commands(sub: Any, common: argparse.ArgumentParser) -> None:
         "--workspace is an error",
     )
     add_force(index)
+    index.add_argument(
+        "--wait",
+        type=float,
+        default=DEFAULT_WAIT,
+        metavar="SECONDS",
+        help="while another ocp-server process indexes this workspace, wait up to SECONDS "
+        "for it to finish (default %(default).0f); still indexing then: exit status 1",
+    )
+    index.add_argument(
+        "--no-wait",
+        dest="wait",
+        action="store_const",
+        const=0.0,
+        help="do not wait: exit status 1 at once while another process indexes",
+    )
     index.set_defaults(handler="ocp_server.cli_index:run_index")
     search = add_command(sub, "search", common, help="search the workspace index")
     search.add_argument("query", help="what to look for: words, a symbol name, a question")

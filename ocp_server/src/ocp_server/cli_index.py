@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import sys
+import time
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -13,6 +14,7 @@ from rich.table import Table
 
 from ocp_router.redact_names import redact_name
 from ocp_server.cli_output import IndexProgress, console, option_problems
+from ocp_server.cli_waits import OtherIndexer
 from ocp_server.enclosing import answering_index
 from ocp_server.entry import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE
 from ocp_server.errors import DatabaseError, InputError
@@ -77,12 +79,32 @@ def answering(args: argparse.Namespace, folder: Path, *, scoped: bool) -> tuple[
     return workspace, scope
 
 
-async def _index(workspace: Path, force: bool) -> IndexSummary | None:
+#: How often `index` looks again at another process's indexing it waits for.
+_WAIT_POLL = 0.5
+
+
+async def _index(workspace: Path, force: bool, wait: float) -> IndexSummary | OtherIndexer:
+    """This process's update, or, when another process holds the lease, what it is doing
+    once waited for (up to `wait` seconds): a script's next search must not find half an
+    index because `index` returned at once."""
     settings = _settings()
     await first_run_check(workspace, settings, force)
     async with await open_index(settings, workspace) as index:
         with IndexProgress(console(stderr=True)) as progress:
-            return await index.update(progress.update)
+            deadline = time.monotonic() + wait
+            said = False
+            while True:
+                if (summary := await index.update(progress.update)) is not None:
+                    return summary  # the lease was free (or freed): this process indexed
+                report = await index_report(index)
+                other = OtherIndexer.of(report, waited=wait)
+                if not other.busy or time.monotonic() >= deadline:
+                    return other
+                if not said:
+                    said = True
+                    print(f"ocp-server: {other.waiting()}", file=sys.stderr, flush=True)
+                progress.update(report.build.done, report.build.total)
+                await asyncio.sleep(_WAIT_POLL)
 
 
 def interrupted(workspace: Path) -> int:
@@ -125,7 +147,7 @@ def run_index(args: argparse.Namespace, workspace: Path) -> int:
     workspace, _ = answering(args, folder, scoped=False)
     err = console(stderr=True)
     try:
-        summary = asyncio.run(_index(workspace, args.force))
+        summary = asyncio.run(_index(workspace, args.force, args.wait))
     except KeyboardInterrupt:
         return interrupted(workspace)
     except WorkspaceRefused as exc:
@@ -134,9 +156,9 @@ def run_index(args: argparse.Namespace, workspace: Path) -> int:
     except (DatabaseError, NotADirectoryError) as exc:
         err.print(f"[red]error:[/red] {exc}", soft_wrap=True)
         return _status_of(exc)
-    if summary is None:
-        err.print("another ocp-server process is indexing this workspace; nothing to do")
-        return 0
+    if isinstance(summary, OtherIndexer):
+        print(f"ocp-server: {summary.outcome()}", file=sys.stderr)
+        return EXIT_FAILURE if summary.failed else 0
     # Names read as names (redact_names.py): a folder's name can hold a token.
     table = Table(title=f"index of {redact_name(str(workspace)).text}", show_header=False)
     table.add_row("files", f"{summary.files:,}")
