@@ -15,14 +15,14 @@ from ocp_server.settings import ServerSettings, workspace_db_path
 from ocp_server.workspaces import open_index
 
 
-def status(ws: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def status(ws: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     done = subprocess.run(
         [sys.executable, "-m", "ocp_server.cli", "status", *args],
         cwd=ws,
         capture_output=True,
         text=True,
         timeout=120,
-        env={"PATH": os.environ["PATH"], "HOME": str(ws.parent)},
+        env={"PATH": os.environ["PATH"], "HOME": str(ws.parent), **env},
     )
     assert done.returncode == 0, done.stderr
     return done
@@ -99,3 +99,13 @@ def test_status_without_a_saved_snapshot_says_none(workspace: Path) -> None:
     )
     assert json.loads(status(workspace, "--json").stdout)["saved_snapshot"] is None
     assert "snapshot   " not in status(workspace).stdout
+
+
+async def test_status_with_snapshots_turned_off_says_so_not_too_large(workspace: Path) -> None:
+    # OCP_SNAPSHOT_MB=0 turns snapshots off: the one saved before is no larger than a bound.
+    await saved_by_a_server(workspace)
+    saved = json.loads(status(workspace, "--json", OCP_SNAPSHOT_MB="0").stdout)["saved_snapshot"]
+    assert saved["state"] == "off" and saved["key_matches"] is True
+    text = status(workspace, OCP_SNAPSHOT_MB="0").stdout
+    assert "snapshots are off (OCP_SNAPSHOT_MB=0)" in text and "deletes it" in text
+    assert "larger than" not in text

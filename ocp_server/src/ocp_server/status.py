@@ -201,6 +201,8 @@ _SNAPSHOT_STATES = {
     "older": "of an earlier state of this index: the next start brings it up to date",
     "other": "of another database or build: unused, the next start reads the rows",
     "too_large": "larger than OCP_SNAPSHOT_MB: unused, the next start reads the rows",
+    "off": "snapshots are off (OCP_SNAPSHOT_MB=0): unused, the next start reads the rows "
+    "and deletes it",
     "damaged": "cut short or damaged: unused, the next start reads the rows",
 }
 

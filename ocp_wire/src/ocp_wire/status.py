@@ -30,11 +30,12 @@ class WatcherState(WireOut):
 
 
 class SavedSnapshotState(WireOut):
-    state: Literal["current", "older", "other", "too_large", "damaged"] = Field(
+    state: Literal["current", "older", "other", "too_large", "off", "damaged"] = Field(
         description="current: of the index as it is, a restart reads it; older: of an earlier "
         "state of this index, a restart brings it up to date; other (another database or "
-        "build), too_large (over OCP_SNAPSHOT_MB), damaged (cut short or unreadable): unused, "
-        "a restart reads the index's rows"
+        "build), too_large (over OCP_SNAPSHOT_MB), off (OCP_SNAPSHOT_MB=0: snapshots are "
+        "off, a restart deletes it), damaged (cut short or unreadable): unused, a restart "
+        "reads the index's rows"
     )
     key_matches: bool = Field(
         description="Of this database (lineage, workspace, schema) and this build"

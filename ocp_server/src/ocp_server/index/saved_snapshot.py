@@ -330,8 +330,9 @@ class SavedFile:
     modified: float  # its mtime
     #: current: of this database as it is now; older: of this database, an earlier generation
     #: (brought up to date when read); other: another database, schema, format or build;
-    #: too_large: over OCP_SNAPSHOT_MB; damaged: cut short, damaged or no regular file. The
-    #: last three are unused: a restart reads the rows.
+    #: too_large: over OCP_SNAPSHOT_MB; off: OCP_SNAPSHOT_MB is 0 (a server deletes it);
+    #: damaged: cut short, damaged or no regular file. The last four are unused: a restart
+    #: reads the rows.
     state: str
     key_matches: bool  # of this database (lineage, workspace, schema) and this build
 
@@ -363,7 +364,9 @@ def saved_file(
     except Exception:  # noqa: BLE001 - cut short or damaged: what the read would find
         return SavedFile(info.st_size, info.st_mtime, "damaged", False)
     matches = build and found == key
-    if too_large:
+    if max_bytes == 0:  # not "larger than OCP_SNAPSHOT_MB": snapshots are off
+        state = "off"
+    elif too_large:
         state = "too_large"
     elif not matches:
         state = "other"
