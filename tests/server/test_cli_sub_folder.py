@@ -255,3 +255,25 @@ def test_index_naming_no_folder_inside_a_project_is_refused(indexed: Path, path:
     done = run(indexed, "index", path)
     assert done.returncode == 2, done.stderr
     assert "is not a folder" in done.stderr and "is inside" not in done.stderr, done.stderr
+
+
+@pytest.mark.parametrize("inside", [".git", ".git/refs"])
+def test_commands_in_the_projects_git_folder_are_refused_naming_the_project(
+    indexed: Path, inside: str
+) -> None:
+    # `index --force` in .git indexed git's own files into .git/.ocp (an index no server
+    # serves), and the refusals said "--force accepts it anyway" without naming the project.
+    folder = indexed / inside
+    project = str(indexed.resolve())
+    for args in (
+        ("index", "--force"),
+        ("search", "verify token"),
+        ("search", "--force", "verify token"),
+    ):
+        done = run(folder, *args)
+        said = " ".join(done.stderr.split())
+        assert done.returncode == 2, (args, done.stderr)
+        assert f"inside the .git folder of the project {project}" in said, (args, said)
+        assert f"`cd {project}`" in said and "--force accepts" not in said, (args, said)
+    assert not (folder / ".ocp").exists()
+    assert not (indexed / ".git" / ".ocp").exists()

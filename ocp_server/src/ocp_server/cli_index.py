@@ -18,7 +18,7 @@ from ocp_server.cli_waits import OtherIndexer
 from ocp_server.enclosing import answering_index
 from ocp_server.entry import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE
 from ocp_server.errors import DatabaseError, InputError
-from ocp_server.first_run import WorkspaceRefused, check_workspace, refuse_reason
+from ocp_server.first_run import WorkspaceRefused, check_workspace, in_git_folder, refuse_reason
 from ocp_server.index.full_disk import updated_unless_full
 from ocp_server.index.globs import relative_glob
 from ocp_server.index.languages import language_named
@@ -58,6 +58,7 @@ async def first_run_check(workspace: Path, settings: ServerSettings, force: bool
     more than OCP_MAX_FILES files unless forced. Runs before the database is created."""
     if not workspace.is_dir():
         raise NotADirectoryError(f"workspace {workspace} is not a folder")
+    in_git_folder(workspace)  # an index of it made before answers nothing either
     if force or await _files_indexed(workspace) > 0:
         return
     check_workspace(workspace, max_files=settings.max_files)

@@ -30,6 +30,7 @@ from ocp_server.mcp_config import (
     render,
     write_config,
 )
+from ocp_server.settings import git_folder_work_tree
 
 CHECK_TIMEOUT = 300.0  # a first `uvx` run may download and build for a while
 
@@ -127,7 +128,8 @@ def run_init(args: argparse.Namespace, workspace: Path) -> int:
         _say(f"error: the workspace {workspace} is not a folder", file=sys.stderr)
         return EXIT_USAGE
     reason = refuse_reason(workspace, max_files=0, count=False, verb="serve")
-    if reason is not None and not args.force:
+    # --force accepts / or the home folder, never git's own folder (no server serves it)
+    if reason is not None and (not args.force or git_folder_work_tree(workspace) is not None):
         _say(f"ocp-server: {reason}", file=sys.stderr)
         return EXIT_USAGE
     launch = detect_launch(absolute_uvx=not client.project)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ocp_router.redact_names import redact_name
 from ocp_server.index.files import count_files
-from ocp_server.settings import refusal
+from ocp_server.settings import git_folder_work_tree, refusal
 
 
 class WorkspaceRefused(Exception):
@@ -54,7 +54,15 @@ def refuse_reason(
             "more, and its index would be huge. Run ocp-server in a project folder or pass "
             f"--workspace PATH{force_hint}."
         )
-    if why := refusal(path):
+    if (why := refusal(path)) and (tree := git_folder_work_tree(path)) is not None:
+        # no --force: no server would ever serve an index of git's own files
+        project = redact_name(str(tree)).text
+        return (
+            f"refusing to {verb} {shown}: it is inside the .git folder of the project "
+            f"{project} (git's own files: objects, hooks, its config; no work tree). Run "
+            f"ocp-server in the project's root: `cd {project}`."
+        )
+    if why:
         return (
             f"refusing to {verb} {shown}: it {why} (the index would read and store every file "
             "in it, secrets included; the server refuses it as a workspace). Run ocp-server "
@@ -74,8 +82,19 @@ def refuse_reason(
 def check_workspace(
     workspace: Path, *, max_files: int, force: bool = False, count: bool = True
 ) -> None:
-    """Raise WorkspaceRefused when `workspace` needs --force and it was not given."""
+    """Raise WorkspaceRefused when `workspace` needs --force and it was not given (a folder
+    inside a project's .git is refused even so)."""
     if force:
+        in_git_folder(workspace)
         return
     if (reason := refuse_reason(workspace, max_files=max_files, count=count)) is not None:
+        raise WorkspaceRefused(reason)
+
+
+def in_git_folder(workspace: Path) -> None:
+    """Raise WorkspaceRefused for a folder inside a project's `.git`, --force or not: `index
+    --force` there indexed git's own files, an index no server serves."""
+    path = workspace.resolve()
+    if git_folder_work_tree(path) is not None and refusal(path) is not None:
+        reason = refuse_reason(path, max_files=0, count=False)
         raise WorkspaceRefused(reason)

@@ -288,7 +288,18 @@ def _refusal(path: Path, home_dir: str) -> str | None:
     if (dirs := find_git_dirs(path)) is not None and dirs.bare:
         # git's own files (objects, hooks, a config that may hold a remote's credentials):
         # git runs here without a work tree, and a listing would be of those files
+        if (tree := git_folder_work_tree(path)) is not None:
+            return f"is git's own folder of the project {tree} (inside its .git: no work tree)"
         return "is in a git folder (a bare repository, or a .git folder): it has no work tree"
+    return None
+
+
+def git_folder_work_tree(path: Path) -> Path | None:
+    """The project whose `.git` folder holds `path` (`/p/.git/refs` → `/p`), else None (a
+    bare repository has no project). Run in `.git`, a command meant its project."""
+    for folder in (path, *path.parents):
+        if folder.name == ".git":
+            return folder.parent
     return None
 
 
