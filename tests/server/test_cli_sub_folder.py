@@ -197,15 +197,25 @@ def test_routing_explain_and_reset_in_a_sub_folder_are_the_projects_calibration(
     assert not (src / ".ocp").exists()
 
 
-def test_doctor_in_a_sub_folder_says_which_index_command_builds_its_own(indexed: Path) -> None:
-    # It said to run `ocp-server index`, which in a sub-folder updates the project's index:
-    # the warning stayed, whatever the user ran.
+def test_doctor_in_a_sub_folder_checks_the_projects_index_that_answers_there(
+    indexed: Path,
+) -> None:
+    # It warned "no index yet (src/.ocp/ocp.db)" and said a server started here would not use
+    # the project's index, which it does (enclosing.py): the folder described as its own
+    # workspace. Now it names the project, checks its index, and says how to get one apart.
     src = indexed / "src"
     done = run(src, "doctor", "--json")
-    index = next(c for c in json.loads(done.stdout) if c["check"] == "index")
-    assert index["status"] == "warn", index
-    assert "`ocp-server index --force`" in index["detail"], index
-    assert str(indexed.resolve()) in index["detail"], index
+    checks = {c["check"]: c for c in json.loads(done.stdout)}
+    project, index = checks["project"], checks["index"]
+    assert project["status"] == "ok", project
+    assert f"{src.resolve()} is inside {indexed.resolve()}" in project["detail"], project
+    assert (
+        "scoped to src/" in project["detail"]
+        and "`ocp-server index --force`" in (project["detail"])
+    )
+    assert index["status"] == "ok", index
+    assert str(indexed.resolve() / ".ocp" / "ocp.db") in index["detail"], index
+    assert "no index yet" not in index["detail"] and "does not" not in index["detail"]
     built = run(src, "index", "--force")
     assert built.returncode == 0, built.stderr
     after = run(src, "doctor", "--json")
@@ -277,3 +287,23 @@ def test_commands_in_the_projects_git_folder_are_refused_naming_the_project(
         assert f"`cd {project}`" in said and "--force accepts" not in said, (args, said)
     assert not (folder / ".ocp").exists()
     assert not (indexed / ".git" / ".ocp").exists()
+
+
+def test_init_in_a_sub_folder_names_the_project_whose_index_answers_and_the_config_read(
+    indexed: Path,
+) -> None:
+    # init wrote src/.mcp.json and said nothing of the project: the user could not tell the
+    # server would answer from the project's index, nor that Claude Code opened at the
+    # project does not read src/.mcp.json.
+    src = indexed / "src"
+    done = run(src, "init", "--client", "claude-code", "--no-check")
+    assert done.returncode == 0, done.stderr
+    said = " ".join(done.stdout.split())
+    project = indexed.resolve()
+    assert f"{src.resolve()} is inside {project}, which has its own index" in said, said
+    assert "scoped to src/" in said
+    assert f"opened at {project} it reads {project / '.mcp.json'} instead" in said, said
+    assert (src / ".mcp.json").is_file()
+    assert f"added to {project / '.git' / 'info' / 'exclude'}," in said, said  # not src/../.git
+    plain = run(indexed, "init", "--client", "claude-code", "--no-check")
+    assert "is inside" not in plain.stdout, plain.stdout

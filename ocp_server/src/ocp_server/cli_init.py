@@ -194,5 +194,35 @@ def run_init(args: argparse.Namespace, workspace: Path) -> int:
             )
     else:
         _say("no API key passed: complex requests come back to your agent as an enriched prompt")
+    if (said := _enclosing_note(client, workspace, env)) is not None:
+        _say(said)
     _say("next: " + client.next_step.format(ws=workspace))
     return 0
+
+
+def _enclosing_note(client: Client, workspace: Path, env: Mapping[str, str]) -> str | None:
+    """What a server started in `workspace` serves when it lies inside a project with its own
+    index (enclosing.py), as doctor says it; for a client whose config lives in the project,
+    which file it reads opened at that project instead. None otherwise."""
+    from ocp_router.errors import ConfigError
+    from ocp_server.enclosing import answering_index
+    from ocp_server.settings import ServerSettings
+
+    try:
+        project, scope = answering_index(workspace, ServerSettings.from_env(env))
+    except ConfigError:  # the server says that one at its start (and doctor too)
+        return None
+    if scope is None:
+        return None
+    note = (
+        f"note: {workspace} is inside {project}, which has its own index: the server started "
+        f"here answers from it, scoped to {scope}/ (searches and routes keep to the folder; "
+        "memory is the project's; `ocp-server index --force` here builds a separate index)"
+    )
+    if client.project:
+        other = client.config_path(project, Path.home(), env)
+        note += (
+            f". {client.title} reads the config written here when opened in {workspace}; "
+            f"opened at {project} it reads {other} instead: run init there for that"
+        )
+    return note

@@ -28,7 +28,7 @@ from ocp_router.env import env_value
 from ocp_router.errors import BackendError, ConfigError
 from ocp_router.tokens import CHARS_PER_TOKEN
 from ocp_server import __version__
-from ocp_server.enclosing import enclosing_index
+from ocp_server.enclosing import answering_index
 from ocp_server.errors import DatabaseError, WorkspaceError
 from ocp_server.first_run import refuse_reason
 from ocp_server.index.files import git_files
@@ -90,25 +90,34 @@ async def _workspace_checks(settings: ServerSettings, flag: Path | None) -> list
     if reason := refuse_reason(path, max_files=settings.max_files, count=False):
         checks.append(Check("index", "warn", reason))
         return checks
-    db = settings.db_path_for(path)
-    if not db.exists():
-        now = "or run `ocp-server index` now"
-        if settings.db_path is None and (outer := enclosing_index(path)) is not None:
-            # here `ocp-server index` updates the project's index (cli_index.answering)
-            now = (
-                f"or run `ocp-server index --force` now (without --force the CLI here uses the "
-                f"index of {outer}, which a server started here does not)"
+    # A folder inside a project with its own index is served by that index, by the server
+    # and the CLI alike (enclosing.py): its state is the one to check.
+    answered, scope = answering_index(path, settings)
+    if scope is not None:
+        checks.append(
+            Check(
+                "project",
+                "ok",
+                f"{path} is inside {answered}: a server or command started here answers from "
+                f"that project's index, scoped to {scope}/ (memory is the project's). For a "
+                "separate index of this folder run `ocp-server index --force` here",
             )
+        )
+    db = settings.db_path_for(answered)
+    if not db.exists():
         checks.append(
             Check(
                 "index",
                 "warn",
-                f"no index yet ({db}): the server builds it when your IDE starts it, {now}",
+                f"no index yet ({db}): the server builds it when your IDE starts it, or run "
+                "`ocp-server index` now",
             )
         )
         return checks
     try:
-        async with await WorkspaceIndex.open(path, db, naming=database_naming(settings)) as index:
+        async with await WorkspaceIndex.open(
+            answered, db, naming=database_naming(settings)
+        ) as index:
             report = await index_report(index)
     except (DatabaseError, OSError) as exc:
         return [*checks, Check("index", "fail", f"{db}: {exc}")]

@@ -6,6 +6,7 @@ only when git does not ignore the file already."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -37,7 +38,8 @@ def ensure_ignored(workspace: Path) -> tuple[str, Path | None] | None:
         )
     except (OSError, subprocess.SubprocessError):
         return None
-    exclude = workspace / found.stdout.decode().strip()  # relative to the workspace, or absolute
+    # relative to the workspace, or absolute; said without the `..` of a sub-folder's
+    exclude = Path(os.path.normpath(workspace / found.stdout.decode().strip()))
     text = exclude.read_text() if exclude.is_file() else ""
     exclude.parent.mkdir(parents=True, exist_ok=True)
     with exclude.open("a") as out:
