@@ -130,7 +130,7 @@ async def test_which_decision_was_replaced_is_found_by_an_index(
 ) -> None:
     select = DECISION_ROWS.format(where=f"{DECISIONS} LIMIT 10")
     plan = await db.execute_fetchall(
-        f"EXPLAIN QUERY PLAN {select}", {"cut": 0.0, "ex": "", "now": 0.0}
+        f"EXPLAIN QUERY PLAN {select}", {"cut": 0.0, "ex": "", "now": 0.0, "scope": None}
     )
     details = " | ".join(str(row[-1]) for row in plan)
     assert "decisions_superseded_by" in details, details

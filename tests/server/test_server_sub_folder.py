@@ -90,6 +90,38 @@ async def test_memory_saved_from_a_sub_folder_is_the_projects(
     assert [c.citation for c in kept.citations] == ["src/auth.py:6-8"]
 
 
+async def test_a_restore_in_a_sub_folder_keeps_to_decisions_citing_it_and_uncited_ones(
+    indexed: Path, fake_ollama: FakeOllama
+) -> None:
+    # Was: a server opened on web/ restored src/'s decisions too (every package's memory in
+    # each package's brief). Now: the decisions citing code in the folder, and those citing
+    # none (about the project); the project's top still restores all three.
+    decisions = [
+        wire.DecisionArg(
+            title="token comparison",
+            decision="verify_token compares in constant time",
+            citations=["src/auth.py:6-8"],
+        ),
+        wire.DecisionArg(
+            title="invoice totals",
+            decision="invoices keep their totals in cents",
+            citations=["web/billing.ts:1-3"],
+        ),
+        wire.DecisionArg(title="release policy", decision="every release is tagged by CI"),
+    ]
+    top = own_index(fake_ollama, OCP_WORKSPACE=str(indexed))
+    async with OCPClient(env=top) as client:
+        await client.save(decisions=decisions)
+    web = own_index(fake_ollama, OCP_WORKSPACE=str(indexed / "web"))
+    async with OCPClient(env=web) as client:
+        in_web = await client.restore()
+    async with OCPClient(env=top) as client:
+        everywhere = await client.restore()
+    assert {d.title for d in in_web.decisions} == {"invoice totals", "release policy"}
+    assert "token comparison" not in in_web.brief
+    assert len(everywhere.decisions) == 3
+
+
 async def test_a_sub_folder_indexed_with_force_keeps_its_own_index(
     indexed: Path, fake_ollama: FakeOllama, capfd: pytest.CaptureFixture[str]
 ) -> None:

@@ -284,7 +284,7 @@ class AppState:
             brief = await ws.memory.restore(
                 query=args.query, max_tokens=budget, stale=args.stale, overhead=overhead,
                 value_cost=views.value_tokens, said_budget=max_tokens_said(args.max_tokens),
-                decision=args.decision,
+                decision=args.decision, scope=workspace_scope(ws.path, args.workspace),
             )  # fmt: skip
             # Redacted before it is measured: a marker may be longer than what it hides.
             out = views.redacted_result(views.restore_result(brief, self.session_id, note))

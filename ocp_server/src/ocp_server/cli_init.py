@@ -217,7 +217,8 @@ def _enclosing_note(client: Client, workspace: Path, env: Mapping[str, str]) -> 
     note = (
         f"note: {workspace} is inside {project}, which has its own index: the server started "
         f"here answers from it, scoped to {scope}/ (searches and routes keep to the folder; "
-        "memory is the project's; `ocp-server index --force` here builds a separate index)"
+        "memory is the project's, a restore keeps to the folder's decisions and uncited ones; "
+        "`ocp-server index --force` here builds a separate index)"
     )
     if client.project:
         other = client.config_path(project, Path.home(), env)

@@ -148,8 +148,12 @@ def _run_route(args: argparse.Namespace, workspace: Path) -> tuple[int, str]:
     return 0, text
 
 
-async def _restore(args: argparse.Namespace, workspace: Path) -> wire.RestoreResult:
-    restore_args = wire.RestoreArgs(query=args.query, max_tokens=args.max_tokens)
+async def _restore(
+    args: argparse.Namespace, workspace: Path, scope: str | None
+) -> wire.RestoreResult:
+    # in a sub-folder, kept to it as the server's restore there is (queries.IN_SCOPE)
+    folder = str(workspace / scope) if scope else None
+    restore_args = wire.RestoreArgs(query=args.query, max_tokens=args.max_tokens, workspace=folder)
     state = await AppState.create(_settings(workspace), routing=False)
     try:
         ws = await state.workspace(workspace, watch=False)
@@ -159,9 +163,9 @@ async def _restore(args: argparse.Namespace, workspace: Path) -> wire.RestoreRes
 
 
 def run_restore(args: argparse.Namespace, workspace: Path) -> int:
-    workspace, _ = answering(args, workspace, scoped=False)  # memory is the project's
+    workspace, scope = answering(args, workspace, scoped=True)
     try:
-        result = asyncio.run(_restore(args, workspace))
+        result = asyncio.run(_restore(args, workspace, scope))
     except ValidationError as exc:
         return _bad_option(exc)
     except (DatabaseError, WorkspaceError, ValueError) as exc:

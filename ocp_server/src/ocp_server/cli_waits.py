@@ -58,7 +58,7 @@ class OtherIndexer:
     def _who(self) -> str:
         if self.pid is None:
             return "another ocp-server process"
-        return f"ocp-server process {self.pid}"
+        return f"another ocp-server process (pid {self.pid})"
 
     def _so_far(self) -> str:
         return f" ({self.done:,} of {self.total:,} files so far)" if self.total else ""

@@ -99,8 +99,9 @@ async def _workspace_checks(settings: ServerSettings, flag: Path | None) -> list
                 "project",
                 "ok",
                 f"{path} is inside {answered}: a server or command started here answers from "
-                f"that project's index, scoped to {scope}/ (memory is the project's). For a "
-                "separate index of this folder run `ocp-server index --force` here",
+                f"that project's index, scoped to {scope}/ (memory is the project's; a restore "
+                "keeps to the folder's decisions and uncited ones). For a separate index of "
+                "this folder run `ocp-server index --force` here",
             )
         )
     db = settings.db_path_for(answered)

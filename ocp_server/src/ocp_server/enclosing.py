@@ -100,8 +100,9 @@ class ServerAnswering:
             self._said.add(folder)
             logger.info(
                 "%s is inside %s: its index answers, scoped to %s/ (searches and routes keep "
-                "to the folder; memory is the project's). For a separate index of this folder "
-                "run `ocp-server index --force` in it, or set OCP_DB_PATH",
+                "to the folder; memory is the project's, a restore keeping to the folder's "
+                "decisions and uncited ones). For a separate index of this folder run "
+                "`ocp-server index --force` in it, or set OCP_DB_PATH",
                 folder,
                 workspace,
                 scope,

@@ -26,7 +26,7 @@ class CitationChecks(MemoryBase):
             return 0
         async with self._lock:  # reads only; a stale answer just means a check next time
             if snapshot is None:
-                snapshot = await self._snapshot({"cut": float("-inf"), "ex": ""})
+                snapshot = await self._snapshot({"cut": float("-inf"), "ex": "", "scope": None})
             due = await self._checks_due(snapshot)
         return await self._check(due) if due else 0
 

@@ -52,7 +52,16 @@ NOTABLE: Final = (
     "NOT proxied AND (answered_by IS NULL OR route_to != decision OR route_to = 'paid' OR "
     "outcome IS NOT NULL)"
 )
-DECISIONS: Final = f"status = 'active' AND {LIVE} AND renewed_at >= :cut"
+# A restore kept to a sub-folder (:scope, 'pkg/api'; NULL: the whole workspace) serves the
+# decisions that cite code in it, and those that cite no code (about the project as a whole):
+# a package opened alone was briefed on every other package's decisions.
+IN_SCOPE: Final = (
+    "(:scope IS NULL OR NOT EXISTS (SELECT 1 FROM memory_citations s WHERE s.decision_id = "
+    "decisions.id AND s.active = 1) OR EXISTS (SELECT 1 FROM memory_citations s WHERE "
+    "s.decision_id = decisions.id AND s.active = 1 AND "
+    "substr(s.path, 1, length(:scope) + 1) = :scope || '/'))"
+)
+DECISIONS: Final = f"status = 'active' AND {LIVE} AND renewed_at >= :cut AND {IN_SCOPE}"
 # Also the condition of the partial index notes_shown: keep the same text.
 NOTE_KINDS: Final = "(kind = 'note' OR (kind = 'outcome' AND trace_id IS NULL))"
 NOTES: Final = f"{NOTE_KINDS} AND {LIVE} AND renewed_at >= :cut AND session_id != :ex"

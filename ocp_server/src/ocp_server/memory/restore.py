@@ -62,6 +62,7 @@ class MemoryRestores(CitationChecks):
         overhead: int = 0,
         said_budget: str | None = None,
         decision: int | None = None,
+        scope: str | None = None,
     ) -> Brief:
         """A brief of what earlier sessions left, never over `max_tokens` (estimated).
 
@@ -79,7 +80,9 @@ class MemoryRestores(CitationChecks):
         `said_budget`: the budget the text says it left out to fit, in the caller's terms (its
         max_tokens when a refit asks for less, a route's context budget); `max_tokens=N` of
         `max_tokens` by default. `decision`: that decision alone, by its id, a replaced one too
-        (saying which replaced it), for a brief's `replaces #12`.
+        (saying which replaced it), for a brief's `replaces #12`. `scope`: the sub-folder
+        the restore keeps to ('pkg/api'): decisions that cite code elsewhere only are left
+        out (queries.IN_SCOPE); the other sections are the workspace's.
         """
         if max_tokens < 0:
             raise InputError("max_tokens: must be 0 or more")
@@ -88,7 +91,7 @@ class MemoryRestores(CitationChecks):
         query = query.strip() if query and query.strip() else None
         now = self.clock()
         cut = now - self.ttl_seconds if self.ttl_seconds else float("-inf")
-        params = {"cut": cut, "ex": exclude_session or "", "now": now}
+        params = {"cut": cut, "ex": exclude_session or "", "now": now, "scope": scope}
         fitter = Fitter(
             max_tokens,
             value_cost=value_cost,
