@@ -119,3 +119,10 @@ def test_index_while_a_server_only_watches_the_complete_index_succeeds(workspace
         f"another ocp-server process (pid {os.getpid()}) indexes and watches this workspace" in said
     )
     assert "waiting" not in said
+
+
+def test_index_wait_takes_seconds_only(workspace: Path) -> None:
+    for bad in ("nan", "-1", "soon"):
+        done = run(workspace, "index", "--wait", bad)
+        assert done.returncode == 2, done.stderr
+        assert f"--wait: expected seconds, 0 or more, got '{bad}'" in done.stderr

@@ -200,7 +200,7 @@ def add_index_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     add_force(index)
     index.add_argument(
         "--wait",
-        type=float,
+        type=wait_seconds,
         default=DEFAULT_WAIT,
         metavar="SECONDS",
         help="while another ocp-server process indexes this workspace, wait up to SECONDS "
@@ -283,6 +283,17 @@ def add_server_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     doctor.add_argument("--json", action="store_true", help="print the checks as JSON")
     doctor.set_defaults(handler="ocp_server.cli_server:run_doctor")
+
+
+def wait_seconds(text: str) -> float:
+    """`index --wait`: seconds, 0 or more and finite (`nan` waited for ever)."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected seconds, 0 or more, got {text!r}")
+    return seconds
 
 
 def port_number(text: str) -> int:
