@@ -487,3 +487,17 @@ def test_init_names_a_folder_holding_a_token_redacted(tmp_path: Path, home: Path
     windsurf = init(ws, "--client", "windsurf", "--no-check", home=home)
     assert windsurf.returncode == 0, windsurf.stderr
     assert body not in windsurf.stdout + windsurf.stderr
+
+
+def test_init_says_a_project_config_naming_this_machines_path_is_not_the_teams(
+    workspace: Path, home: Path
+) -> None:
+    # The README said `.mcp.json` was left for you to commit for the team, while it named
+    # this machine's checkout or install (an absolute path): committed, it started nothing
+    # on a teammate's machine, and init said nothing of it.
+    done = init(workspace, "--client", "claude-code", "--no-check", home=home)
+    assert done.returncode == 0, done.stderr
+    said = " ".join(done.stdout.split())
+    assert ".mcp.json names this machine's ocp-server, a path your team may not have" in said
+    glob = init(workspace, "--client", "windsurf", "--no-check", home=home)  # not the team's
+    assert "your team" not in glob.stdout, glob.stdout

@@ -182,6 +182,13 @@ def run_init(args: argparse.Namespace, workspace: Path) -> int:
     if client.approved_in_local_settings:  # its approval, which is this machine's alone
         _say_ignored(workspace)
     _say(f"{client.title} starts ocp with: {launch.shown()}  ({launch.detail})")
+    if client.project and launch.how != "uvx":
+        # A project's config is the team's to commit; a path of this machine is not theirs.
+        _say(
+            f"note: {results[0].path.name} names this machine's ocp-server, a path your team "
+            "may not have: commit it only if they install it there too (a config written by "
+            "init run through `uvx ocp-server@VERSION` runs on any machine with uv)"
+        )
     if args.paid:
         _say("paid calls: OCP reads ANTHROPIC_API_KEY (leave --paid out to never pay twice)")
         if client.expands_key_from_env and env_value(env, "ANTHROPIC_API_KEY") is None:
