@@ -1208,65 +1208,6 @@ async def m046_unambiguous_workspace_paths(db: aiosqlite.Connection) -> None:
             await db.execute("UPDATE sessions SET workspace = ? WHERE workspace = ?", (now, text))
 
 
-# The chunks table's columns in the order m047 stores them: the small ones first, then the
-# text, then the packed columns only a snapshot's load reads (declared as m001 and the
-# migrations after it added them).
-_CHUNK_COLUMNS_ORDERED = (
-    ("id", "INTEGER PRIMARY KEY"),
-    ("file_id", "INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE"),
-    ("start_line", "INTEGER NOT NULL"),
-    ("end_line", "INTEGER NOT NULL"),
-    ("line_from", "INTEGER"),
-    ("kind", "TEXT NOT NULL"),
-    ("symbol", "TEXT"),
-    ("scope", "TEXT"),
-    ("tokens", "INTEGER"),
-    ("clean", "INTEGER"),
-    ("named", "TEXT"),
-    ("length", "INTEGER"),
-    ("content_hash", "TEXT NOT NULL"),  # of kind, symbol, scope and text
-    ("text", "TEXT NOT NULL"),  # packed (index/lexicon.pack_text)
-    ("terms", "BLOB"),
-    ("pairs", "BLOB"),
-    ("names", "BLOB"),
-    ("tiles", "BLOB"),
-    ("literals", "BLOB"),
-)
-
-
-async def m047_chunks_small_columns_first(db: aiosqlite.Connection) -> None:
-    """The chunks table is stored again with its small columns before its blobs (text first
-    of them): with 1 KB pages a third of the rows spill into overflow pages, and a search's
-    read of a hit's row (search.py `_rows`: its lines, names, token count and flags after the
-    text) walked its whole chain to reach the columns the later migrations appended after
-    every blob. The rows keep their ids (saved snapshots stay valid), and every index and
-    trigger on the table is made again as it was (SQLite's way of changing a table's
-    layout: a new table, the rows copied, the old one dropped, the new one renamed). The
-    old table's pages go to the free list, which later writes reuse."""
-    kept = [
-        str(sql)
-        for (sql,) in await db.execute_fetchall(
-            "SELECT sql FROM sqlite_master WHERE tbl_name = 'chunks'"
-            " AND type IN ('index', 'trigger') AND sql IS NOT NULL ORDER BY rowid"
-        )
-    ]
-    # (the columns there are: a test may run the migrations without one that adds a column)
-    there = {str(r[1]): str(r[2]) for r in await db.execute_fetchall("PRAGMA table_info(chunks)")}
-    known = dict(_CHUNK_COLUMNS_ORDERED)
-    ordered = [(n, d) for n, d in _CHUNK_COLUMNS_ORDERED if n in there]
-    ordered += [(n, d) for n, d in there.items() if n not in known]
-    columns = ", ".join(name for name, _ in ordered)
-    declared = ",\n    ".join(f"{name} {kind}".rstrip() for name, kind in ordered)
-    await db.execute(f"CREATE TABLE chunks_m047 (\n    {declared}\n)")
-    await db.execute(
-        f"INSERT INTO chunks_m047 ({columns}) SELECT {columns} FROM chunks ORDER BY id"
-    )
-    await db.execute("DROP TABLE chunks")
-    await db.execute("ALTER TABLE chunks_m047 RENAME TO chunks")
-    for sql in kept:
-        await db.execute(sql)
-
-
 MIGRATIONS: tuple[Migration, ...] = (
     m001_index,
     m002_memory,
@@ -1312,7 +1253,6 @@ MIGRATIONS: tuple[Migration, ...] = (
     m044_decisions_superseded_by,
     m045_gone_files,
     m046_unambiguous_workspace_paths,
-    m047_chunks_small_columns_first,
 )
 
 
