@@ -243,6 +243,19 @@ def stale_rules(label: str, server: str | None, db: Path) -> str | None:
     )
 
 
+def shared_index_rules(digests: dict[str, str | None], shared: bool) -> str | None:
+    """A warning when A and B read the same indexes (`shared`: no `--b-cache` of B's own) but
+    have different redaction rules: at most one of them matches those indexes' flags. With
+    an index of each server's own, `stale_rules` checks each against its server instead."""
+    if not shared or None in digests.values() or digests["a"] == digests["b"]:
+        return None
+    return (
+        "warning: A and B have different redaction rules (RULES_DIGEST) and read the same "
+        "indexes: at most one of them matches their flags, and the other redacts every chunk "
+        "again (build B's with run.py --cmd B --cache DIR, and pass --b-cache DIR)"
+    )
+
+
 def _p(values: list[float], q: float) -> float:
     values = sorted(values)
     return values[min(len(values) - 1, int(len(values) * q))]
@@ -287,12 +300,8 @@ def main() -> None:
     cache = args.cache.expanduser()
     b_cache = args.b_cache.expanduser() if args.b_cache else cache
     digests = {label: rules_digest(getattr(args, label)) for label in ("a", "b")}
-    if None not in digests.values() and digests["a"] != digests["b"]:
-        print(
-            "warning: A and B have different redaction rules (RULES_DIGEST): at most one of "
-            "them matches the cache's indexes, and the other redacts every chunk again",
-            file=sys.stderr,
-        )
+    if warning := shared_index_rules(digests, b_cache.resolve() == cache.resolve()):
+        print(warning, file=sys.stderr)
     print(f"load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} (1, 5 min)")
     print(
         "| corpus | queries | A p50 ms | A p95 ms | A CPU ms/query "
