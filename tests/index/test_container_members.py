@@ -157,14 +157,17 @@ async def test_a_container_hits_members_come_from_the_kept_outline_the_second_ti
 
 
 def _outline_db() -> sqlite3.Connection:
-    """A chunks table of two files: file 1 a class with two methods, file 2 a function."""
+    """A chunks table of two files: file 1 a class with two methods, file 2 a function (no
+    redaction flags known)."""
     db = sqlite3.connect(":memory:")
     db.execute(
         "CREATE TABLE chunks (id INTEGER PRIMARY KEY, file_id INTEGER, symbol TEXT, kind TEXT,"
-        " scope TEXT, start_line INTEGER, end_line INTEGER)"
+        " scope TEXT, start_line INTEGER, end_line INTEGER, clean INTEGER)"
     )
+    db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
     db.executemany(
-        "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO chunks (id, file_id, symbol, kind, scope, start_line, end_line)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
         [
             (10, 1, "Walrus", "class", None, 1, 1),
             (11, 1, "swim", "method", "Walrus", 2, 4),

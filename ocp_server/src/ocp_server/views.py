@@ -248,12 +248,17 @@ def _members_shown(members: tuple[MemberRow, ...], found: Mapping[str, str]) -> 
     """A container hit's members as listed, `name start-end` each, their names as shown."""
     if not found:
         return list(_members_listed(members))
-    return [f"{_shown_name(m.symbol, found)} {m.start_line}-{m.end_line}" for m in members]
+    return [
+        f"{_shown_name(m.symbol, found, m.names_clean)} {m.start_line}-{m.end_line}"
+        for m in members
+    ]
 
 
 @lru_cache(maxsize=1024)  # the same containers come back search after search, up to 24 each
 def _members_listed(members: tuple[MemberRow, ...]) -> tuple[str, ...]:
-    return tuple(f"{_shown_name(m.symbol, {})} {m.start_line}-{m.end_line}" for m in members)
+    return tuple(
+        f"{_shown_name(m.symbol, {}, m.names_clean)} {m.start_line}-{m.end_line}" for m in members
+    )
 
 
 @lru_cache(maxsize=4096)  # the same symbols and scopes come back hit after hit (0.2 ms a search)

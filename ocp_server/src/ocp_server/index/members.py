@@ -22,6 +22,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import NamedTuple
 
 from ocp_router.tokens import estimate_tokens
+from ocp_server.index.clean_text import NAMES_CLEAN, RULES_DIGEST, RULES_KEY
 from ocp_server.index.models import MemberRow
 from ocp_wire.search import MAX_MEMBERS_LISTED
 
@@ -44,6 +45,8 @@ class OutlineRow(NamedTuple):
     scope: str | None
     start_line: int
     end_line: int
+    # its chunk's NAMES_CLEAN flag, found under this process's redaction rules (clean_text.py)
+    names_clean: bool = False
 
 
 class Listed(NamedTuple):
@@ -120,12 +123,19 @@ class FileOutlines:
         missing = [f for f in set(file_ids) if f not in found]
         if missing:
             fresh: dict[int, list[OutlineRow]] = {f: [] for f in missing}
-            for file_id, chunk_id, symbol, kind, scope, start, end in await read(
-                "SELECT file_id, id, symbol, kind, scope, start_line, end_line FROM chunks "
-                f"WHERE file_id IN ({','.join('?' * len(missing))}) ORDER BY file_id, start_line",
-                missing,
+            # A flag counts only when found with this process's rules; one filled in later
+            # without a new generation is not seen while the outline is kept: a name redacted
+            # again, no more.
+            for file_id, chunk_id, symbol, kind, scope, start, end, clean in await read(
+                "SELECT file_id, id, symbol, kind, scope, start_line, end_line, "
+                "coalesce(clean & ?, 0) != 0 AND (SELECT value FROM meta WHERE key = ?) IS ? "
+                f"FROM chunks WHERE file_id IN ({','.join('?' * len(missing))}) "
+                "ORDER BY file_id, start_line",
+                [NAMES_CLEAN, RULES_KEY, RULES_DIGEST, *missing],
             ):
-                fresh[file_id].append(OutlineRow(chunk_id, symbol, kind, scope, start, end))
+                fresh[file_id].append(
+                    OutlineRow(chunk_id, symbol, kind, scope, start, end, bool(clean))
+                )
             for file_id, rows in fresh.items():
                 found[file_id] = outline = tuple(rows)
                 self.put(file_id, outline)
@@ -153,7 +163,7 @@ def members_of(outline: Sequence[OutlineRow], chunk_id: int) -> tuple[tuple[Memb
             within = False
         if row.scope != name or row.symbol is None or row.kind == "preamble":
             continue
-        member = MemberRow(row.symbol, row.kind, row.start_line, row.end_line)
+        member = MemberRow(row.symbol, row.kind, row.start_line, row.end_line, row.names_clean)
         anywhere.append(member)
         if within:
             inside.append(member)

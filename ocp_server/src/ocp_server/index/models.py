@@ -19,6 +19,7 @@ class MemberRow(NamedTuple):
     kind: str
     start_line: int
     end_line: int
+    names_clean: bool = False  # `redact_name` leaves its symbol as it is (index/clean_text.py)
 
 
 class SearchResult(NamedTuple):
