@@ -36,6 +36,7 @@ from ocp_router.redact import (
     redact,
 )
 from ocp_router.redact import SOURCE_DIGEST as TEXT_SOURCE_DIGEST
+from ocp_router.redact import SOURCE_TEXTS as TEXT_SOURCE_TEXTS
 from ocp_router.redact import _detect as detect  # the hits, without a cache entry per name
 
 __all__ = [
@@ -45,6 +46,7 @@ __all__ = [
     "HEAD_NAMED_READ",
     "NameRedactingFilter",
     "SOURCE_DIGEST",
+    "SOURCE_TEXTS",
     "glued_tokens",
     "name_holds_secret",
     "redact_name",
@@ -53,8 +55,9 @@ __all__ = [
 
 #: The rules `redact_name` runs, as this process imported them: `redact`'s and this module's
 #: (an index stores which names it leaves unchanged, under the rules that found so).
+SOURCE_TEXTS = (*TEXT_SOURCE_TEXTS, Path(__file__).read_bytes())  # the sources' bytes, read once
 SOURCE_DIGEST = hashlib.blake2b(
-    TEXT_SOURCE_DIGEST.encode() + Path(__file__).read_bytes(), digest_size=12
+    TEXT_SOURCE_DIGEST.encode() + SOURCE_TEXTS[-1], digest_size=12
 ).hexdigest()
 
 #: How much more than it keeps `redact_name_head` reads: a secret that starts in what is kept

@@ -31,6 +31,7 @@ from ocp_server.index.lexicon import unpack_text
 from ocp_server.index.meta import read_meta, write_meta
 
 __all__ = [
+    "NAMED_RULES_KEY",
     "NONE",
     "claim_named",
     "known_in",

@@ -32,7 +32,7 @@ from ocp_server.index.clean_text import fill_flags, forget_other_rules
 from ocp_server.index.edited_moves import EditedMoves, Recent
 from ocp_server.index.file_chunks import Processed, process_file
 from ocp_server.index.file_pool import Workers, file_pool, note_workers
-from ocp_server.index.file_secrets import claim_named, named_with_our_rules
+from ocp_server.index.file_secrets import NAMED_RULES_KEY, claim_named, named_with_our_rules
 from ocp_server.index.files import VENDORED_META_KEY, Candidate, list_workspace
 from ocp_server.index.history import read_history, store_history
 from ocp_server.index.lease import LEASE_SECONDS, LeaseLost, renew_lease
@@ -305,7 +305,10 @@ class Indexer:
         return summary
 
     async def _forget_other_rules(self) -> None:
-        await forget_other_rules(self.db)
+        claimed_from = await forget_other_rules(self.db)
+        if claimed_from is not None and await read_meta(self.db, NAMED_RULES_KEY) == claimed_from:
+            # found under rules whose code is ours (their comments differ): ours too
+            await claim_named(self.db)
         if await named_with_our_rules(self.db):
             return
         if not list(await self.db.execute_fetchall("SELECT 1 FROM chunks LIMIT 1")):
