@@ -1,5 +1,7 @@
 """One local model, spelled two ways, is one calibration: Ollama's default tag (`llama3.2` is
-`llama3.2:latest`) and the endpoint URL as typed (case, default port, trailing slash)."""
+`llama3.2:latest`), the name's case (Ollama looks names up ignoring it), the server's native
+API or its OpenAI-compatible `/v1`, and the endpoint URL as typed (case, default port,
+trailing slash)."""
 
 from __future__ import annotations
 
@@ -31,6 +33,9 @@ def _taught(path: Path, model: str) -> CalibrationFile:
         (f"llama3.2 @ {OLLAMA}", f"llama3.2 @ {OLLAMA}/"),
         (f"llama3.2 @ {OLLAMA}", "llama3.2 @ HTTP://LocalHost:11434/"),
         ("qwen3 @ http://gpu-box/v1/", "qwen3 @ http://gpu-box:80/v1"),
+        (f"Llama3:8B @ {OLLAMA}", f"llama3:8b @ {OLLAMA}"),  # Ollama ignores the case
+        (f"llama3.2 @ {OLLAMA}", f"llama3.2 @ {OLLAMA}/v1"),  # its OpenAI-compatible layer
+        (f"llama3.2 @ {OLLAMA}/v1/", f"LLAMA3.2:latest @ {OLLAMA}"),
     ],
 )
 def test_two_spellings_of_one_model_and_server_share_a_calibration(
@@ -47,7 +52,7 @@ def test_two_spellings_of_one_model_and_server_share_a_calibration(
     [
         (f"llama3.2 @ {OLLAMA}", "llama3.2 @ http://127.0.0.1:11434"),  # maybe not one server
         (f"llama3.2 @ {OLLAMA}", f"llama3.2:1b @ {OLLAMA}"),  # another tag, another model
-        (f"llama3.2 @ {OLLAMA}", f"llama3.2 @ {OLLAMA}/v1"),  # another API of the server
+        (f"llama3.2 @ {OLLAMA}", f"llama3.2 @ {OLLAMA}/v2"),  # another path, maybe a proxy
         ("m @ http://gpu-box:8000/v1", "m @ http://gpu-box:8001/v1"),
     ],
 )
@@ -112,6 +117,24 @@ def test_the_router_files_both_spellings_of_the_local_model_under_one_key() -> N
         ]
     }
     assert keys == {f"llama3.2 @ {OLLAMA}"}
+
+
+def test_the_router_files_ollamas_native_api_and_its_v1_under_one_key() -> None:
+    native = RouterSettings.model_validate(
+        {"OCP_LOCAL_MODEL": "Llama3:8B", "OCP_OLLAMA_URL": OLLAMA}
+    )
+    compatible = RouterSettings.model_validate(
+        {
+            "OCP_LOCAL_BACKEND": "openai",
+            "OCP_LOCAL_MODEL": "llama3:8b",
+            "OCP_LOCAL_BASE_URL": f"{OLLAMA}/v1",
+        }
+    )
+    keys = {
+        OCPRouter(local=build_local(settings), paid=None).calibration_key
+        for settings in (native, compatible)
+    } | {local_calibration_key(native), local_calibration_key(compatible)}
+    assert keys == {f"llama3:8b @ {OLLAMA}"}
 
 
 def test_a_registry_port_is_no_tag_and_other_tags_stay() -> None:

@@ -61,6 +61,14 @@ async def test_is_available_when_server_up_and_model_pulled(fake_ollama: FakeOll
     await backend.aclose()
 
 
+async def test_the_model_named_in_another_case_is_the_one_pulled(fake_ollama: FakeOllama) -> None:
+    # Ollama answers `Llama3.2` with the pulled `llama3.2:latest` (it ignores case, from
+    # v0.5.2): neither the check nor the probe may call it missing.
+    async with OllamaBackend("Llama3.2", base_url=fake_ollama.url) as backend:
+        assert await backend.is_available() is True
+        assert (await backend.probe()).present
+
+
 async def test_refused_connection_says_to_start_ollama(refused_url: str) -> None:
     backend = OllamaBackend("llama3.2", base_url=refused_url)
     assert await backend.is_available() is False

@@ -16,6 +16,7 @@ from ocp_router import (
     RouteMode,
     RoutingFailed,
     Tier,
+    parse_payload,
 )
 from ocp_router.backends.anthropic import AnthropicBackend
 from ocp_router.errors import ConfigError
@@ -78,6 +79,17 @@ async def test_a_forced_model_holding_a_token_is_refused_before_any_call() -> No
             await router.route("explain this function", model=model)
         assert model not in str(refused.value)
     assert sent == []
+    await router.aclose()
+
+
+@pytest.mark.parametrize("named", ["Llama3.2", "LLAMA3.2:Latest"])
+async def test_the_local_model_named_in_another_case_stays_local(named: str) -> None:
+    # Ollama looks a name up ignoring its case (ollama-api.md §1: getExistingName): the
+    # local model under another case is no paid model's name, and the request stays here.
+    paid = MockBackend(lambda r: "paid", model="claude-sonnet-4-6")
+    router = OCPRouter(local=OllamaBackend("llama3.2"), paid=paid)
+    decision = await router.plan(parse_payload("explain this function"), model=named)
+    assert decision.tier is Tier.LOCAL and decision.forced
     await router.aclose()
 
 

@@ -64,6 +64,12 @@ def _full_name(model: str) -> str:
     return model if ":" in model.rsplit("/", 1)[-1] else f"{model}:latest"
 
 
+def _folded(model: str) -> str:
+    """`model` as Ollama looks it up: the default tag added, ASCII case ignored (from v0.5.2
+    its handlers match each part of a name case-insensitively to the model pulled)."""
+    return _full_name(model).lower()
+
+
 class OllamaBackend(ClosingBackend):
     """Ollama's native API. `timeout` bounds a whole answer, including model load."""
 
@@ -106,8 +112,9 @@ class OllamaBackend(ClosingBackend):
 
     def same_model(self, name: str) -> bool:
         """Whether `name` is this backend's model as Ollama reads names: `llama3.2` is
-        `llama3.2:latest` (what `ollama list` shows, and what Ollama answers under)."""
-        return _full_name(name) == _full_name(self._model)
+        `llama3.2:latest` (what `ollama list` shows, and what Ollama answers under), and
+        `Llama3.2` is `llama3.2`."""
+        return _folded(name) == _folded(self._model)
 
     @property
     def _client(self) -> httpx.AsyncClient:
@@ -131,7 +138,7 @@ class OllamaBackend(ClosingBackend):
             names = {m.get("name") or m.get("model") for m in response.json().get("models", [])}
         except (json.JSONDecodeError, AttributeError) as exc:
             raise malformed(self.name, "/api/tags is not a model list") from exc
-        if _full_name(self._model) not in names and self._model not in names:
+        if not any(isinstance(n, str) and self.same_model(n) for n in names):
             raise BackendUnavailable(
                 f"model {self._model!r} is not pulled in Ollama at "
                 f"{self.shown_url}. {self._pull_hint}",
@@ -148,7 +155,7 @@ class OllamaBackend(ClosingBackend):
             names = tuple(
                 str(m.get("name") or m.get("model")) for m in tags.json().get("models", [])
             )
-            present = _full_name(model) in names or model in names
+            present = any(_folded(n) == _folded(model) for n in names)
             if not present:
                 return ModelProbe(self.name, self.shown_url, model, False, names)
             show = await self._server.send(
@@ -168,7 +175,7 @@ class OllamaBackend(ClosingBackend):
                     context = value
         loaded_context = None
         for m in loaded if isinstance(loaded, list) else []:
-            if isinstance(m, dict) and m.get("name") in (model, _full_name(model)):
+            if isinstance(m, dict) and _folded(str(m.get("name"))) == _folded(model):
                 value = m.get("context_length")
                 loaded_context = value if isinstance(value, int) else None
         return ModelProbe(
