@@ -100,8 +100,10 @@ class FakeOllama(FakeServer):
     prompt), as Ollama builds on llama-server did until mid-2026 (ollama/ollama#16428); a
     repeated prompt then counts 1.
     ``thinks_unasked``: a model with the ``thinking`` capability sends its ``thinking`` also
-    when the request has no ``think`` (ollama-api.md leaves that default unstated; OCP does
-    not send ``think``), in the same fields as when asked.
+    when the request has no ``think``, in the same fields as when asked: Ollama's default
+    from v0.12.4 (ollama-api.md does not say it; ollama/ollama server/routes.go, ChatHandler,
+    sets a missing ``think`` to true for such a model, 90d429f5a); before, the model's
+    template decided.
     """
 
     def __init__(

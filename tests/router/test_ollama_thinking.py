@@ -14,8 +14,10 @@ import pytest
 from ocp_router import (
     BackendResponseError,
     GenerateRequest,
+    OCPRouter,
     OllamaBackend,
     OpenAIBackend,
+    Tier,
 )
 from ocp_router.backends.reasoning import ThinkTags, split_think_tag
 from tests.fakes import FakeOllama, FakeOpenAI
@@ -44,12 +46,55 @@ async def test_the_answer_and_the_thinking_come_apart_and_the_thinking_is_counte
     assert 0 < response.reasoning_tokens < response.completion_tokens
 
 
-async def test_think_is_not_sent(thinker: FakeOllama) -> None:
-    # whether a model thinks stays the server's (and the model's) default
+async def test_think_is_not_sent_when_the_request_asks_nothing(thinker: FakeOllama) -> None:
+    # whether a model thinks stays the server's default (from v0.12.4: it does, if it can)
     async with OllamaBackend(QWEN, base_url=thinker.url) as backend:
         await backend.generate(GenerateRequest(prompt="is 221 prime?"))
     chat = thinker.requests_to("/api/chat")
     assert chat and "think" not in chat[-1].body
+
+
+@pytest.mark.parametrize(
+    ("asked", "think"),
+    [
+        ({"reasoning_effort": "xhigh"}, "high"),  # the nearest level Ollama has
+        ({"reasoning_effort": "none"}, False),
+        ({"reasoning": {"effort": "low"}}, "low"),  # Ollama's /v1 spelling
+        ({"output_config": {"effort": "max"}}, "max"),  # Anthropic's effort
+        ({"thinking": {"type": "enabled", "budget_tokens": 2048}}, True),
+        ({"thinking": {"type": "disabled"}}, False),
+        ({"think": "medium"}, "medium"),  # Ollama's own field
+    ],
+)
+async def test_the_thinking_a_request_body_asks_is_sent_as_think(
+    thinker: FakeOllama, asked: dict[str, object], think: object
+) -> None:
+    body = {"messages": [{"role": "user", "content": "rename this variable"}], **asked}
+    router = OCPRouter(local=OllamaBackend(QWEN, base_url=thinker.url), paid=None)
+    async with router:
+        result = await router.route(body)
+    assert result.decision.tier is Tier.LOCAL
+    assert thinker.requests_to("/api/chat")[-1].body["think"] == think
+
+
+async def test_a_model_that_cannot_think_is_asked_again_without_think() -> None:
+    with FakeOllama([QWEN], capabilities=["completion"]) as fake:
+        async with OllamaBackend(QWEN, base_url=fake.url) as backend:
+            first = await backend.generate(GenerateRequest(prompt="hi", think="high"))
+            await backend.generate(GenerateRequest(prompt="hi again", think=True))
+        sent = [r.body.get("think") for r in fake.requests_to("/api/chat")]
+    assert first.text  # answered: the 400 ("does not support thinking") cost one request
+    assert sent == ["high", None, None]  # and it is not asked to think again
+
+
+async def test_a_server_before_levels_is_asked_again_with_true() -> None:
+    with FakeOllama([QWEN], capabilities=["completion", "thinking"], version="0.10.1") as fake:
+        async with OllamaBackend(QWEN, base_url=fake.url) as backend:
+            first = await backend.generate(GenerateRequest(prompt="hi", think="low"))
+            await backend.generate(GenerateRequest(prompt="hi again", think="high"))
+        sent = [r.body.get("think") for r in fake.requests_to("/api/chat")]
+    assert first.thinking  # it thought, asked with `true`
+    assert sent == ["low", True, True]
 
 
 async def test_thinking_that_is_not_text_is_a_response_error_naming_the_field(

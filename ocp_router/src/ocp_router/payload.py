@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ocp_router.backends.base import Turn
+from ocp_router.backends.reasoning import asked_think
 from ocp_router.errors import ConfigError
 
 
@@ -61,10 +62,18 @@ class AgentPayload:
     tool_calls: int = 0
     tool_results: int = 0
     images: int = 0
+    # What the body asks of the local model's thinking, as Ollama's `think` (asked_think);
+    # None: nothing, the server's default.
+    think: bool | str | None = None
 
     @classmethod
     def of(
-        cls, system: str, messages: tuple[Message, ...], tools: tuple[str, ...], tools_chars: int
+        cls,
+        system: str,
+        messages: tuple[Message, ...],
+        tools: tuple[str, ...],
+        tools_chars: int,
+        think: bool | str | None = None,
     ) -> AgentPayload:
         chars = calls = results = images = 0
         for m in messages:
@@ -73,7 +82,7 @@ class AgentPayload:
             results += m.tool_results
             images += m.images
         total = len(system) + tools_chars + chars
-        return cls(system, messages, tools, tools_chars, total, calls, results, images)
+        return cls(system, messages, tools, tools_chars, total, calls, results, images, think)
 
     @property
     def turns(self) -> int:
@@ -393,6 +402,7 @@ def parse_payload(
             parsed.append(message)
     if not parsed:
         raise PayloadError("messages: expected at least one user or assistant message")
+    think = asked_think(payload) if isinstance(payload, Mapping) else None
     return AgentPayload.of(
-        "\n\n".join(s for s in systems if s), tuple(parsed), *_tool_names(body_tools)
+        "\n\n".join(s for s in systems if s), tuple(parsed), *_tool_names(body_tools), think
     )

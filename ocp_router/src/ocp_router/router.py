@@ -165,7 +165,11 @@ class OCPRouter(Planning, Attempting, Outcomes):
                         backend = self.local
                         reserved = 0.0
                         request = GenerateRequest(
-                            local_prompt, system, self.local_max_tokens, history=history
+                            local_prompt,
+                            system,
+                            self.local_max_tokens,
+                            history=history,
+                            think=payload.think,
                         )
                     try:
                         response = await self._try(tier, backend, request, run, decision)

@@ -47,6 +47,9 @@ class GenerateRequest:
     `system` an optional system prompt. `model` overrides the backend's model for this request
     (one paid client serves every paid tier). `json_schema` asks for structured output where
     the backend supports it (Ollama `format`, OpenAI-compatible `response_format`).
+    `think` is Ollama's: True or False (think, or not), a level ("low", "medium", "high",
+    "max"), or None: not sent, the server's default (from Ollama v0.12.4 a model that can
+    think does: `think: true`; before, its template decided).
     """
 
     prompt: str
@@ -56,6 +59,7 @@ class GenerateRequest:
     history: tuple[Turn, ...] = ()
     model: str | None = None
     json_schema: dict[str, Any] | None = None
+    think: bool | str | None = None
 
 
 def chat_messages(request: GenerateRequest, *, system_inline: bool) -> list[dict[str, str]]:

@@ -103,6 +103,10 @@ class OllamaBackend(ClosingBackend):
             client,
         )
         self._cuts = SilentCutCheck(self.base_url)
+        # What the server refused of `think` (a 400 naming it), not asked again: any thinking
+        # (the model cannot think), or a level (a server before v0.11.1 takes only true/false).
+        self._no_thinking = False
+        self._no_levels = False
         hints = Hints(reach=self._start_hint, auth=self._auth_hint, missing=self._pull_hint)
         self._server = Endpoint(self._http, self.base_url, backend=self.name, hints=hints)
 
@@ -229,17 +233,43 @@ class OllamaBackend(ClosingBackend):
         }
         if request.json_schema is not None:
             body["format"] = request.json_schema
+        if (think := self._think(request.think)) is not None:
+            body["think"] = think
         if options:
             body["options"] = options
         if self.keep_alive is not None:
             body["keep_alive"] = self.keep_alive
         return body
 
+    def _think(self, asked: bool | str | None) -> bool | str | None:
+        """`think` as sent, given what the server refused before (None: not sent)."""
+        if asked is None or (self._no_thinking and asked is not False):
+            return None
+        return True if isinstance(asked, str) and self._no_levels else asked
+
+    def _refused_think(self, exc: BackendResponseError, asked: bool | str | None) -> bool:
+        """Whether `exc` is the server refusing `think` (a 400 naming it), remembered so it
+        is not sent so again; False for any other error."""
+        sent = self._think(asked)
+        if exc.status_code != 400 or sent in (None, False) or "think" not in str(exc):
+            return False
+        if "does not support thinking" in str(exc) or not isinstance(sent, str):
+            self._no_thinking = True
+        else:
+            self._no_levels = True
+        logger.info("ollama at %s refused think=%r: %s", self.shown_url, sent, exc)
+        return True
+
     async def generate(self, request: GenerateRequest) -> GenerateResponse:
         started = time.perf_counter()
         try:
             async with asyncio.timeout(self.timeout):
-                final, text, thinking = await self._stream(request)
+                try:
+                    final, text, thinking = await self._stream(request)
+                except BackendResponseError as exc:
+                    if not self._refused_think(exc, request.think):
+                        raise
+                    final, text, thinking = await self._stream(request)
         except TimeoutError as exc:
             raise BackendTimeout(
                 f"ollama ({self._model}) gave no complete answer within {self.timeout:g}s; raise "

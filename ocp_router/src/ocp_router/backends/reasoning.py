@@ -12,7 +12,9 @@ from ocp_router._tokens import estimate_tokens
 __all__ = [
     "OLLAMA_FIELDS",
     "REASONING_FIELDS",
+    "THINK_LEVELS",
     "ThinkTags",
+    "asked_think",
     "reasoning_text",
     "reasoning_tokens",
     "split_think_tag",
@@ -26,6 +28,43 @@ REASONING_FIELDS = ("reasoning", "reasoning_content")
 OLLAMA_FIELDS = ("thinking",)
 
 _OPEN, _CLOSE = "<think>", "</think>"
+
+#: The `think` level each effort of the clients' APIs (OpenAI's `reasoning_effort`,
+#: Anthropic's `output_config.effort`) is sent to Ollama as: its own levels ("low", "medium",
+#: "high", "max": ollama-api.md §3), the nearest for those it has not ("minimal", "xhigh").
+THINK_LEVELS = {
+    "minimal": "low",
+    "low": "low",
+    "medium": "medium",
+    "high": "high",
+    "xhigh": "high",
+    "max": "max",
+}
+
+
+def asked_think(body: Mapping[str, Any]) -> bool | str | None:
+    """What a request body asks of a model's thinking, as Ollama's `think`: Ollama's own
+    `think`; else an effort (OpenAI's `reasoning_effort` or `reasoning.effort`, Anthropic's
+    `output_config.effort`) as its level, "none" as False; else Anthropic's `thinking`
+    (`disabled`: False, any other type: True); None when it asks nothing (or nothing
+    Ollama has a word for)."""
+    think = body.get("think")
+    if isinstance(think, bool) or think in THINK_LEVELS.values():
+        return think
+    reasoning, config = body.get("reasoning"), body.get("output_config")
+    for effort in (
+        body.get("reasoning_effort"),
+        reasoning.get("effort") if isinstance(reasoning, Mapping) else None,
+        config.get("effort") if isinstance(config, Mapping) else None,
+    ):
+        if effort == "none":
+            return False
+        if isinstance(effort, str) and effort in THINK_LEVELS:
+            return THINK_LEVELS[effort]
+    thinking = body.get("thinking")
+    if isinstance(thinking, Mapping) and isinstance(thinking.get("type"), str):
+        return bool(thinking["type"] != "disabled")
+    return None
 
 
 def reasoning_text(
