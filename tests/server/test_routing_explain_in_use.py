@@ -60,7 +60,8 @@ def test_a_model_with_nothing_learned_is_said_to_use_the_defaults(
     monkeypatch.setenv("OCP_LOCAL_MODEL", "qwen3")
     monkeypatch.setenv("OCP_LOCAL_BASE_URL", "http://127.0.0.1:8080/v1/")
     out = _explain(tmp_path, capsys)
-    assert "qwen3 @ http://127.0.0.1:8080/v1 (in use): nothing learned yet; it uses none" in out
+    # the key drops `/v1` (an OpenAI-compatible layer is its server: calibration_keys.py)
+    assert "qwen3 @ http://127.0.0.1:8080 (in use): nothing learned yet; it uses none" in out
     assert f"{WEAK} (in use)" not in out
 
 
