@@ -21,9 +21,10 @@ the user on `TARGET` of the requests, agreement at the end of each phase, and th
 noisy (flipped) outcome moved a threshold once 100 routes had been learned:
 
     uv run python bench/bench_calibration.py [--seeds N] [--only change|switch]
+        [--change-evidence RATIO] [--forget FACTOR]
 
-docs/routing-rounds.md keeps what ways of forgetting old outcomes this measured, and why none
-was kept.
+docs/routing-rounds.md keeps what ways of forgetting old outcomes this measured, which one was
+kept (forgetting when the latest outcomes disagree) and what its settings measured.
 """
 
 from __future__ import annotations
@@ -40,7 +41,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from ocp_router import AgentPayload, TaskClassifier, Tier, assess, parse_payload  # noqa: E402
+from ocp_router import (  # noqa: E402
+    AgentPayload,
+    TaskClassifier,
+    Tier,
+    assess,
+    calibration,
+    parse_payload,
+)
 from ocp_router.calibration import (  # noqa: E402
     Calibration,
     Outcome,
@@ -191,7 +199,25 @@ def main() -> None:
         help="measured, not kept: a model not seen yet starts from the points of the model "
         "taught last, scaled by FACTOR, rather than from the defaults",
     )
+    parser.add_argument(
+        "--change-evidence",
+        type=float,
+        metavar="RATIO",
+        help="measured: the log-likelihood ratio by which the latest outcomes must disagree "
+        f"before older ones are forgotten (shipped: {calibration.CHANGE_EVIDENCE:g}; 1e9: never, "
+        "as before)",
+    )
+    parser.add_argument(
+        "--forget",
+        type=float,
+        metavar="FACTOR",
+        help=f"measured: what older outcomes then weigh (shipped: {calibration.FORGET:g})",
+    )
     args = parser.parse_args()
+    if args.change_evidence is not None:
+        calibration.CHANGE_EVIDENCE = args.change_evidence
+    if args.forget is not None:
+        calibration.FORGET = args.forget
     if args.new_model_from_others is not None:
         _start_new_models_from_others(args.new_model_from_others)
     classifier = TaskClassifier()

@@ -73,8 +73,11 @@ def learning_curve(
     steps: int,
     seed: int,
     marks: tuple[int, ...],
+    traced: bool = False,
 ) -> tuple[dict[int, float], Calibration]:
-    """Agreement after each number of outcomes in `marks`, and the final calibration."""
+    """Agreement after each number of outcomes in `marks`, and the final calibration.
+    `traced`: each outcome saved on a route of its own (a trace id), as the server saves
+    them, which lets the calibration tell its latest outcomes."""
     rng = random.Random(seed)
     cal = Calibration()
     curve = {0: agreement(cal, reqs, prefs)} if 0 in marks else {}
@@ -84,7 +87,8 @@ def learning_curve(
         wants = r.raw_score >= prefs.get(r.task_type, cal.base_threshold)
         if rng.random() < noise:
             wants = not wants
-        cal.record(r.task_type, r.raw_score, routed, outcome(routed, wants, rng))
+        trace_id = f"route-{i}" if traced else None
+        cal.record(r.task_type, r.raw_score, routed, outcome(routed, wants, rng), trace_id=trace_id)
         if i in marks:
             curve[i] = agreement(cal, reqs, prefs)
     return curve, cal

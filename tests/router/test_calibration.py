@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import random
 import time
 from pathlib import Path
 
@@ -26,7 +27,7 @@ from ocp_router.calibration_file import FILE_NAME, NO_MODEL, CalibrationFile, Ca
 from ocp_router.phase1 import assess
 from ocp_router.sticky import TierFloors
 from ocp_router.tiers import Tier
-from tests.data.simulated_user import PREFERENCES, learning_curve, requests
+from tests.data.simulated_user import PREFERENCES, learning_curve, outcome, requests
 
 
 def _load(path: Path) -> Calibration:
@@ -75,6 +76,38 @@ def test_flipped_outcomes_do_not_make_it_drift() -> None:
     # stays where it was (shifts of types with no request near the threshold may wander,
     # which changes no decision).
     assert curve[0] == 1.0 and min(curve.values()) >= 0.95
+
+
+def test_flipped_outcomes_saved_on_routes_do_not_make_it_drift() -> None:
+    # as above, each outcome on a route of its own: what tells a change of mind (the latest
+    # outcomes) must not take one flipped outcome in five for one
+    reqs = requests()
+    defaults = {t: 0.5 for t in PREFERENCES}
+    for seed in (5, 6):
+        curve, _ = learning_curve(
+            reqs, defaults, noise=0.2, steps=600, seed=seed, marks=(100, 300, 600), traced=True
+        )
+        assert min(curve.values()) >= 0.95
+
+
+def test_a_user_whose_needs_change_on_the_same_model_is_followed_within_150_outcomes() -> None:
+    # debugging paid from 0.25 for 300 outcomes, then (a stronger build behind the same
+    # name) paid only from 0.6: the old outcomes must not hold the threshold down for as
+    # many new ones again (on the old code it was 0.37 after 150, 0.53 after 400)
+    rng = random.Random(2)
+    cal = Calibration()
+    scores = [i / 50 for i in range(-5, 51)]
+    route = 0
+    for paid_from, outcomes in ((0.25, 300), (0.6, 150)):
+        for _ in range(outcomes):
+            route += 1
+            score = rng.choice(scores)
+            routed = score >= cal.base_threshold + cal.shift("debug")
+            wants = score >= paid_from
+            cal.record("debug", score, routed, outcome(routed, wants, rng), trace_id=f"r{route}")
+        if paid_from == 0.25:
+            assert abs(cal.base_threshold + cal.shift("debug") - 0.25) <= 0.03
+    assert cal.base_threshold + cal.shift("debug") >= 0.5
 
 
 def test_the_shift_is_capped_however_one_sided_the_outcomes() -> None:

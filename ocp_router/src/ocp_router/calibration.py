@@ -24,9 +24,12 @@ says "wrong" about a fine answer) cancel out rather than drift it: the fitted bo
 wanted-paid crosses one half, wherever the noise falls.
 
 The points are kept as counts per score bin, at most 151 bins per task type, halved when a
-type passes 400 outcomes so recent ones weigh more. A `Calibration` is what one local model
-learned: calibration_file keeps one per local model in a small JSON file a person can read
-(`ocp-server routing explain` prints it; `ocp-server routing reset` deletes it).
+type passes 400 outcomes so recent ones weigh more, and all but the latest halved when the
+latest say the user's threshold moved (`changed_mind`: a user whose needs change on the same
+local model is otherwise followed only once new outcomes outnumber the old). A `Calibration`
+is what one local model learned: calibration_file keeps one per local model in a small JSON
+file a person can read (`ocp-server routing explain` prints it; `ocp-server routing reset`
+deletes it).
 
 It also says which route (trace id) taught each of its points, one line a route (about
 50 KB for a busy task type at most: `bench/bench_calibration_size.py`): the latest outcome saved
@@ -39,6 +42,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -61,6 +65,14 @@ _HALVE_AT = 400.0
 # 401 points halved twice, 200 once and 200 new), not by their number: a cap of the latest
 # 200 routes forgot a route whose point still counted, and one saved on again counted twice.
 MIN_WEIGHT = 0.25
+# A user whose needs change on the same local model (other work, a new build behind the same
+# name) is followed when a type's latest 20, 40, 80 or 160 outcomes are explained better by a
+# threshold of their own than by all its points, by CHANGE_EVIDENCE: the older points then
+# weigh FORGET as much, again on each outcome while that holds. Several lengths: the outcomes
+# since a change are what tells it, however many there are (docs/routing-rounds.md).
+WINDOWS = (20, 40, 80, 160)
+CHANGE_EVIDENCE = 6.0
+FORGET = 0.5
 
 
 class Outcome(StrEnum):
@@ -152,26 +164,61 @@ class TypeCalibration:
         threshold no further than the evidence lies: down to the lowest score that wanted
         paid, up to the highest that wanted local (the logistic model alone would take 200
         "wrong" outcomes at 0.45 to a threshold of 0.06, where no outcome says anything)."""
-        points = [(float(k), n, 1.0) for k, n in self.wanted_paid.items()]
-        points += [(float(k), n, 0.0) for k, n in self.wanted_local.items()]
-        # A bin holds the scores within BIN/2 of its key: the bound routes all of them over.
-        lowest = min((s for s, _, y in points if y), default=base) - BIN / 2
-        highest = max((s for s, _, y in points if not y), default=base) + BIN / 2
-        lo, hi = min(base, lowest) - 1e-9, max(base, highest) + 1e-9
+        points = [(float(k), n, True) for k, n in self.wanted_paid.items()]
+        points += [(float(k), n, False) for k, n in self.wanted_local.items()]
         best, best_loss = 0.0, math.inf
-        for shift in _GRID:
-            tau = base + shift
-            if not lo <= tau <= hi:
-                continue
-            loss = shift * shift / (2 * PRIOR_SD * PRIOR_SD)
-            for score, n, y in points:
-                z = SLOPE * (score - tau)
-                z = z if y else -z
-                p = 1.0 / (1.0 + math.exp(-z)) if z > -30 else 0.0
-                loss -= n * math.log(NOISE + (1 - 2 * NOISE) * p)
+        for shift in _within(points, base):
+            loss = shift * shift / (2 * PRIOR_SD * PRIOR_SD) + _misfit(points, base + shift)
             if loss < best_loss - 1e-12:
                 best, best_loss = shift, loss
         return best
+
+    def forget_older(self, recent: list[Taught], factor: float) -> None:
+        """Scale every point but the `recent` ones by `factor` (a point left under
+        MIN_WEIGHT is dropped)."""
+        kept: dict[tuple[bool, str], float] = {}
+        for p in recent:
+            kept[p.paid, p.key] = kept.get((p.paid, p.key), 0.0) + p.weight
+        for paid, side in ((True, self.wanted_paid), (False, self.wanted_local)):
+            for key in list(side):
+                mine = min(kept.get((paid, key), 0.0), side[key])
+                side[key] = mine + (side[key] - mine) * factor
+                if side[key] < MIN_WEIGHT:
+                    del side[key]
+        self.outcomes = sum(self.wanted_paid.values()) + sum(self.wanted_local.values())
+
+
+def _within(points: list[tuple[float, float, bool]], base: float) -> list[float]:
+    """The shifts of `base` on the grid that move the threshold no further than `points`
+    (score, weight, wanted paid) lie: down to the lowest that wanted paid, up to the highest
+    that wanted local."""
+    # A bin holds the scores within BIN/2 of its key: the bound routes all of them over.
+    lowest = min((s for s, _, y in points if y), default=base) - BIN / 2
+    highest = max((s for s, _, y in points if not y), default=base) + BIN / 2
+    lo, hi = min(base, lowest) - 1e-9, max(base, highest) + 1e-9
+    return [shift for shift in _GRID if lo <= base + shift <= hi]
+
+
+def _misfit(points: list[tuple[float, float, bool]], tau: float) -> float:
+    """How badly threshold `tau` explains `points` (score, weight, wanted paid): their
+    negative log-likelihood under the logistic model with its noise floor."""
+    loss = 0.0
+    for score, n, paid in points:
+        z = SLOPE * (score - tau)
+        z = z if paid else -z
+        p = 1.0 / (1.0 + math.exp(-z)) if z > -30 else 0.0
+        loss -= n * math.log(NOISE + (1 - 2 * NOISE) * p)
+    return loss
+
+
+def changed_mind(points: list[tuple[float, float, bool]], tau: float, base: float) -> bool:
+    """Whether a type's latest outcomes (`points`) say the user's threshold is no longer
+    `tau`, the one all its points give: a threshold of their own (as far as they lie, as
+    `fit` bounds it) explains them better by CHANGE_EVIDENCE, a log-likelihood ratio (the
+    noise floor bounds what one flipped outcome adds to it: about 1.7)."""
+    at_tau = _misfit(points, tau)
+    within = _within(points, base)
+    return any(at_tau - _misfit(points, base + s) > CHANGE_EVIDENCE for s in within)
 
 
 @dataclass(slots=True)
@@ -183,6 +230,14 @@ class Taught:
     key: str
     paid: bool
     weight: float = 1.0
+
+
+def _binned(taught: list[Taught]) -> list[tuple[float, float, bool]]:
+    """The points `taught`, as (score, weight, wanted paid) summed per bin and side."""
+    sums: dict[tuple[str, bool], float] = {}
+    for p in taught:
+        sums[p.key, p.paid] = sums.get((p.key, p.paid), 0.0) + p.weight
+    return [(float(key), n, paid) for (key, paid), n in sums.items()]
 
 
 @dataclass(slots=True)
@@ -226,13 +281,38 @@ class Calibration:
         if trace_id:
             self.taught[trace_id] = Taught(task_type, key, paid)
         if t.add(key, paid):  # this point too
-            for taught in self.taught.values():
-                if taught.task_type == task_type:
-                    taught.weight /= 2
-            self.taught = {k: v for k, v in self.taught.items() if v.weight >= MIN_WEIGHT}
+            self._scale_routes(task_type, 0.5)
         t.shift = t.fit(self.base_threshold)
+        latest = self._latest(task_type, WINDOWS[-1])
+        tau = self.base_threshold + t.shift
+        for n in WINDOWS:
+            recent = latest[:n]
+            if len(recent) == n and changed_mind(_binned(recent), tau, self.base_threshold):
+                t.forget_older(recent, FORGET)
+                self._scale_routes(task_type, FORGET, keep=recent)
+                t.shift = t.fit(self.base_threshold)
+                break
         self.updated = datetime.now(UTC).isoformat(timespec="seconds")
         return True
+
+    def _latest(self, task_type: str, n: int) -> list[Taught]:
+        """The points the latest `n` routes of `task_type` taught (routes with a trace id)."""
+        out: list[Taught] = []
+        for p in reversed(self.taught.values()):
+            if p.task_type == task_type:
+                out.append(p)
+                if len(out) == n:
+                    break
+        return out
+
+    def _scale_routes(self, task_type: str, factor: float, keep: Sequence[Taught] = ()) -> None:
+        """What each route of `task_type` (but those in `keep`) may take back, times
+        `factor`; a route left under MIN_WEIGHT is forgotten."""
+        kept = {id(p) for p in keep}
+        for p in self.taught.values():
+            if p.task_type == task_type and id(p) not in kept:
+                p.weight *= factor
+        self.taught = {k: v for k, v in self.taught.items() if v.weight >= MIN_WEIGHT}
 
     def take_back(self, trace_id: str) -> bool:
         """Take back the point route `trace_id` taught since the file was made (a reset
