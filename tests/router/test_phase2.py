@@ -113,6 +113,17 @@ async def test_ollama_request_carries_the_schema_as_format_with_a_small_budget(
     assert sent_instructions(body)
 
 
+async def test_the_verdict_is_asked_of_ollama_without_thinking() -> None:
+    # From v0.12.4 Ollama has a model that can think do so unless told not to: its thinking
+    # would spend the verdict's few tokens before any verdict came.
+    with FakeOllama(["qwen3:4b"], capabilities=["completion", "thinking"]) as fake:
+        fake.reply = TOP
+        async with OllamaBackend("qwen3:4b", base_url=fake.url) as backend:
+            await LLMClassifier(backend, max_tokens=48).classify(*judged("explain closures"))
+        (body,) = [r.body for r in fake.requests_to("/api/chat")]
+    assert body["think"] is False
+
+
 async def test_openai_request_carries_a_json_schema_response_format(
     fake_openai: FakeOpenAI,
 ) -> None:

@@ -157,6 +157,9 @@ class LLMClassifier:
             temperature=0.0,
             model=self.model,
             json_schema=dict(VERDICT_SCHEMA),
+            # Ollama from v0.12.4 has a model that can think do so unless told not to; its
+            # thinking would spend the verdict's few tokens (ignored by other backends).
+            think=False,
         )
         loop = asyncio.get_running_loop()
         started = loop.time()
