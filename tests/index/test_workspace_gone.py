@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from ocp_server.errors import DatabaseError
 from ocp_server.index.workspace import WorkspaceIndex
 from ocp_server.index.workspace_root import WorkspaceGone
 from ocp_server.status import index_report
@@ -41,16 +42,32 @@ async def test_a_workspace_moved_away_and_back_keeps_its_index(
         assert status.workspace_gone is not None and str(ws) in status.workspace_gone
         report = await index_report(index)
         assert report.workspace_gone == status.workspace_gone
-        if not db_inside:  # (a database moved away with the folder is not found by its path)
-            # a search answers from the index as it was, and says why
-            found = await index.search("serve_alpha")
-            assert [r.path for r in found.results][:1] == ["app.py"]
-            assert found.note is not None and "is gone" in found.note
+        # a search answers from the index as it was, and says why; a database that moved
+        # away with the folder (.ocp/ocp.db) is read where it went, not by its old path
+        found = await index.search("serve_alpha")
+        assert [r.path for r in found.results][:1] == ["app.py"]
+        assert found.note is not None and "is gone" in found.note
         (tmp_path / "away").rename(ws)
         summary = await index.update()
         assert summary is not None
         assert (summary.files, summary.removed, summary.changed) == (2, 0, 0)
         assert (await index.status()).workspace_gone is None
+    finally:
+        await index.close()
+
+
+async def test_a_search_whose_database_was_removed_with_the_folder_names_it(
+    tmp_path: Path,
+) -> None:
+    # Its first search read the rows by the database's path: "unable to open database file"
+    ws = write_files(tmp_path / "ws", FILES)
+    index = await WorkspaceIndex.open(ws)
+    try:
+        await index.update()
+        shutil.rmtree(ws)
+        with pytest.raises(DatabaseError, match="is not there any more") as caught:
+            await index.search("serve_alpha")
+        assert str(ws / ".ocp" / "ocp.db") in str(caught.value)
     finally:
         await index.close()
 

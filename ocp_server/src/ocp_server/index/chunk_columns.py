@@ -14,6 +14,8 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from ocp_server.index.database_file import current_path
+
 __all__ = [
     "CHUNK_COLUMNS",
     "ChunkColumns",
@@ -177,7 +179,9 @@ CHUNK_COLUMNS = (
 
 
 def read_connection(db_path: Path) -> sqlite3.Connection:
-    """A read-only connection for loading a snapshot."""
-    conn = sqlite3.connect(f"{db_path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+    """A read-only connection for loading a snapshot (of the database where it is now:
+    database_file.py)."""
+    uri = f"{current_path(db_path).resolve().as_uri()}?mode=ro"
+    conn = sqlite3.connect(uri, uri=True, timeout=30)
     conn.execute(f"PRAGMA mmap_size = {READ_MMAP_BYTES}")
     return conn

@@ -23,6 +23,7 @@ from ocp_router.closing import ClosesOnExit
 from ocp_server.index import change_log, nested
 from ocp_server.index.chunk_columns import READ_MMAP_BYTES
 from ocp_server.index.current_snapshot import CurrentSnapshot
+from ocp_server.index.database_file import current_path, remember_opened
 from ocp_server.index.git_settings import IgnoreSources
 from ocp_server.index.githead import GitHead
 from ocp_server.index.ignore_rules import IgnoreRules
@@ -64,6 +65,7 @@ class WorkspaceState(ClosesOnExit):
         self.workspace = workspace
         self.db = db
         self.db_path = db_path
+        remember_opened(db_path)  # found again if it moves away with the workspace
         self.owner = uuid.uuid4().hex
         self.building = False
         self._built = False  # whether built() has seen a complete index
@@ -171,7 +173,7 @@ class WorkspaceState(ClosesOnExit):
 
     def _reader_connection(self) -> sqlite3.Connection:
         if self._reader is None:
-            uri = f"{self.db_path.resolve().as_uri()}?mode=ro"
+            uri = f"{current_path(self.db_path).resolve().as_uri()}?mode=ro"
             self._reader = sqlite3.connect(uri, uri=True, timeout=0.05, isolation_level=None)
             # A search's first read of a chunk walks its row's overflow pages (1 KiB pages):
             # mapped, not a read() each (pytest's first-time queries: about 50 µs less a query)
