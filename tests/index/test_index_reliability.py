@@ -64,9 +64,11 @@ async def test_a_file_saved_before_the_watcher_is_armed_is_indexed(
     real_update = index.update
     saved = False
 
-    async def save_after_listing(progress: Progress | None = None) -> IndexSummary | None:
+    async def save_after_listing(
+        progress: Progress | None = None, *, max_files: int | None = None
+    ) -> IndexSummary | None:
         nonlocal saved
-        summary = await real_update(progress)
+        summary = await real_update(progress, max_files=max_files)
         if not saved:
             saved = True
             (workspace / "src" / "between.py").write_text("def saved_before_armed():\n    pass\n")

@@ -7,9 +7,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 import ocp_wire as wire
 from ocp_client import OCPClient
 from ocp_server.app import AppState
+from ocp_server.errors import CitationError
+from ocp_server.index import workspace_updates
 from tests.fakes import FakeOllama
 from tests.server.app_fixture import opened
 from tests.server.stdio_env import server_env
@@ -100,6 +104,28 @@ async def test_a_save_citing_a_function_written_since_the_last_update_finds_it(
     assert [(c.citation, c.symbol) for c in saved.citations] == [
         ("src/limits.py:4-8", "clamp_window")
     ]
+
+
+async def test_a_save_after_more_changes_than_its_update_reads_leaves_them_to_the_watcher(
+    app: AppState, workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A save whose citation the index could not resolve ran a whole update inside the save:
+    # on a big workspace just checked out, every changed file read before it answered.
+    monkeypatch.setattr(workspace_updates, "SAVE_UPDATE_FILES", 3, raising=False)
+    ws = await opened(app, workspace)
+    before = (await ws.index.status()).files
+    (workspace / "src" / "limits.py").write_text(LIMITS_PY)
+    for n in range(4):  # with limits.py, five changed files: more than the save reads
+        (workspace / "src" / f"more_{n}.py").write_text(f"def more_{n}():\n    return {n}\n")
+    note = wire.NoteArg(text="clamp_window keeps windows in range", citations=["clamp_window"])
+    with pytest.raises(CitationError, match="clamp_window"):
+        await app.save(ws, wire.SaveArgs(notes=[note]))
+    assert (await ws.index.status()).files == before  # nothing read in the save
+    # within the bound, the save's update reads them and the citation resolves
+    monkeypatch.setattr(workspace_updates, "SAVE_UPDATE_FILES", 5)
+    saved = await app.save(ws, wire.SaveArgs(notes=[note]))
+    assert [c.symbol for c in saved.citations] == ["clamp_window"]
+    assert (await ws.index.status()).files == before + 5
 
 
 async def test_a_function_renamed_in_a_file_git_moved_is_stale_naming_both_new_names(

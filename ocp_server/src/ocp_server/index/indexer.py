@@ -44,7 +44,7 @@ from ocp_server.index.own_files import NO_OWN_FILES, OwnFiles
 from ocp_server.transactions import begin
 
 # process_file lives in file_chunks; read through this module, where tests replace it
-__all__ = ["BATCH_FILES", "Indexer", "Progress", "process_file"]
+__all__ = ["BATCH_FILES", "Indexer", "Progress", "TooManyChanges", "process_file"]
 
 logger = logging.getLogger(__name__)
 
@@ -113,6 +113,15 @@ def _stored_at(p: Processed, now: float) -> float:
     return now
 
 
+class TooManyChanges(Exception):
+    """An update bounded to `max_files` found more changed files to read: it stopped before
+    writing anything (the next unbounded update, the watcher's, reads them)."""
+
+    def __init__(self, changed: int, max_files: int) -> None:
+        super().__init__(f"{changed} changed files to read, more than {max_files}")
+        self.changed = changed
+
+
 class Indexer:
     """Runs updates against one open database. Callers hold the indexing lease."""
 
@@ -138,15 +147,19 @@ class Indexer:
         self.recent = Recent()  # the files recent updates dropped and added, by their lines
         self.edited = EditedMoves({}, self.recent)  # the update's dropped files, likewise
 
-    async def update(self, progress: Progress | None = None) -> IndexSummary:
+    async def update(
+        self, progress: Progress | None = None, *, max_files: int | None = None
+    ) -> IndexSummary:
         """Index what changed. LeaseLost when another process took the lease over meanwhile
-        (this one stalled past it), at the next batch it would have written."""
+        (this one stalled past it), at the next batch it would have written. With
+        `max_files`, TooManyChanges when more files than that changed, and the commits are
+        not read again (a save's update: `update_now`)."""
         if self.lease_owner is None:
-            return await self._update(progress)
+            return await self._update(progress, max_files)
         # renewed all along, however long the listing or a batch takes (and at each batch)
         keeping = asyncio.create_task(self._keep_lease(self.lease_owner))
         try:
-            return await self._update(progress)
+            return await self._update(progress, max_files)
         finally:
             keeping.cancel()
             await asyncio.gather(keeping, return_exceptions=True)
@@ -161,7 +174,7 @@ class Indexer:
             except sqlite3.Error:  # busy: the next try, or the next batch's renewal
                 logger.debug("could not renew the indexing lease", exc_info=True)
 
-    async def _update(self, progress: Progress | None) -> IndexSummary:
+    async def _update(self, progress: Progress | None, max_files: int | None) -> IndexSummary:
         started = time.perf_counter()
         summary = IndexSummary()
         # HEAD before the listing: a checkout finishing during the update then leaves the old
@@ -218,6 +231,8 @@ class Indexer:
         listed = {c.path for c in listing.candidates}
         removed = [known[p][0] for p in known if p not in listed]
         todo = [c for c in listing.candidates if _looks_changed(known.get(c.path), c)]
+        if max_files is not None and len(todo) > max_files:
+            raise TooManyChanges(len(todo), max_files)  # nothing written yet
         if progress is not None:
             progress(0, len(todo))
         # a file moved and edited is paired by its lines (edited_moves.py)
@@ -284,7 +299,8 @@ class Indexer:
         summary.workers_failed = workers.failure
         if workers.wanted:  # kept until workers are wanted again: `ocp-server status` says it
             await note_workers(self.db, workers.failure)
-        await self._update_history(head)
+        if max_files is None:  # (a bounded update leaves `git log` to the next one)
+            await self._update_history(head)
         await claim_named(self.db)  # ours now: every file whose were not was read again
         # likewise: every file was judged with ours
         await write_meta(self.db, FILE_RULES_KEY, secret_files.FILE_RULES_DIGEST)

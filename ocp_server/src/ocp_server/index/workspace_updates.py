@@ -14,7 +14,7 @@ from collections.abc import Iterable
 
 from ocp_server.errors import storage_cause, storage_failed
 from ocp_server.index.full_disk import STORAGE_META_KEY, updated_unless_full
-from ocp_server.index.indexer import Progress
+from ocp_server.index.indexer import Progress, TooManyChanges
 from ocp_server.index.lease import LeaseLost
 from ocp_server.index.models import IndexStatus, IndexSummary
 from ocp_server.index.on_disk import changed_on_disk, idle
@@ -23,7 +23,11 @@ from ocp_server.index.workspace_state import WorkspaceState
 from ocp_server.path_text import path_text
 from ocp_server.transactions import begin, rollback
 
-__all__ = ["WorkspaceUpdates"]
+__all__ = ["SAVE_UPDATE_FILES", "WorkspaceUpdates"]
+
+#: The most changed files a save's update reads (update_now): a save citing a function just
+#: written finds it, one made after a checkout of thousands of files is not held up by them.
+SAVE_UPDATE_FILES = 200
 
 logger = logging.getLogger(__name__)
 
@@ -32,8 +36,11 @@ class WorkspaceUpdates(WorkspaceState):
     """Updates of the index: only the lease holder indexes (lease.py)."""
 
     # ---- indexing ---------------------------------------------------------------------
-    async def update(self, progress: Progress | None = None) -> IndexSummary | None:
-        """Index what changed. None when another process holds the lease (it indexes)."""
+    async def update(
+        self, progress: Progress | None = None, *, max_files: int | None = None
+    ) -> IndexSummary | None:
+        """Index what changed. None when another process holds the lease (it indexes).
+        `max_files`: at most that many changed files read, else TooManyChanges (indexer.py)."""
         async with self._lock:
             if not await self._acquire_lease():
                 return None
@@ -48,7 +55,7 @@ class WorkspaceUpdates(WorkspaceState):
 
             self.progress = (0, 0)
             try:
-                summary = await self._indexer.update(record)
+                summary = await self._indexer.update(record, max_files=max_files)
             except LeaseLost:
                 logger.info("another process took the indexing lease over: it indexes now")
                 self._holds_lease = False
@@ -227,7 +234,15 @@ class WorkspaceUpdates(WorkspaceState):
         """Index what changed now, when this process may (no first build here, no update
         running past a brief wait); whether it did. A save whose citation the index could
         not resolve asks this before it says so: a function written a moment ago is not
-        indexed until the watcher's next turn (or the one running now, waited for)."""
+        indexed until the watcher's next turn (or the one running now, waited for). Bounded,
+        as a save must stay quick: when more than SAVE_UPDATE_FILES files changed (a
+        checkout, a pull), nothing is read here, and the watcher's update reads them."""
         if self.building or not await idle(self._lock):
             return False
-        return await updated_unless_full(self.update, self.db_path, [])
+        try:
+            return await updated_unless_full(
+                lambda: self.update(max_files=SAVE_UPDATE_FILES), self.db_path, []
+            )
+        except TooManyChanges as exc:
+            logger.info("a save's citation waits for the watcher's update: %s", exc)
+            return False
