@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from ocp_server import git_commands
 from ocp_server.git_config_guard import UnreadableConfig, check_config
+from ocp_server.index import history
 from ocp_server.index.files import list_workspace
 from ocp_server.index.history import read_history
 from tests.index.test_git_file_pipes import _pipe_as, _repo
@@ -76,4 +78,29 @@ def test_a_repository_with_those_files_regular_is_still_read_by_git(tmp_path: Pa
     (ws / ".git/refs/replace").mkdir()  # as `git replace` leaves it once its refs are deleted
     check_config(ws)
     assert list_workspace(ws).git
+    assert [c.message for c in read_history(ws, 10)] == ["first"]
+
+
+def test_a_loose_object_that_is_a_pipe_holds_git_once_then_never(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A loose object is not looked for before every command (256 folders each time): git
+    # opened a pipe there and waited the command's timeout, at every update (history's 30 s)
+    ws = _repo(tmp_path)
+    head = git(ws, "rev-parse", "HEAD").strip()
+    loose = ws / ".git" / "objects" / head[:2] / head[2:]
+    kept = loose.read_bytes()
+    pipe = _pipe_as(loose)
+    monkeypatch.setattr(history, "GIT_TIMEOUT_S", 10.0)  # (the old code's wait, shortened)
+    monkeypatch.setattr(git_commands, "STALL_S", 0.2, raising=False)
+    # the first command git holds is stopped once its stall finds the pipe...
+    assert read_history(ws, 10) == []
+    with pytest.raises(UnreadableConfig, match=f"{head[2:]} .*is a pipe or a device"):
+        check_config(ws)
+    # ...and no later one opens it
+    assert _never_waits_on(pipe, lambda: read_history(ws, 10)) == []
+    # once it is a regular file again (an object fetched again), git runs as before
+    pipe.unlink()
+    loose.write_bytes(kept)
+    check_config(ws)
     assert [c.message for c in read_history(ws, 10)] == ["first"]

@@ -29,9 +29,11 @@ from __future__ import annotations
 
 import os
 import subprocess
+import time
 from pathlib import Path
 
 __all__ = [
+    "STALL_S",
     "git_command",
     "git_env",
     "read_config_file",
@@ -39,6 +41,9 @@ __all__ = [
     "start_git",
     "system_config",
 ]
+
+#: How long a command may run before the repository's loose objects are looked at for pipes.
+STALL_S = 2.0
 
 _OFF = (
     ("core.fsmonitor", ""),
@@ -108,20 +113,38 @@ def run_git(
     workspace: Path, subcommand: str, *args: str, timeout: float, check: bool = False
 ) -> subprocess.CompletedProcess[bytes]:
     """Run the hardened command, output captured as bytes. Raises OSError when git cannot be
-    started or when the repository's config reaches a pipe or a device (git_config_guard.py),
-    subprocess.TimeoutExpired, and CalledProcessError when `check` and it failed."""
+    started or when the repository's config reaches a pipe or a device (git_config_guard.py;
+    a loose object that is one, once the command ran STALL_S), subprocess.TimeoutExpired,
+    and CalledProcessError when `check` and it failed."""
     # (imported here: the guard finds the repository through a module that runs git by this one)
-    from ocp_server.git_config_guard import check_config
+    from ocp_server.git_config_guard import check_config, look_for_stalls
 
     check_config(workspace)
-    return subprocess.run(
-        git_command(workspace, subcommand, *args),
-        capture_output=True,
+    argv = git_command(workspace, subcommand, *args)
+    started = time.monotonic()
+    with subprocess.Popen(
+        argv,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         stdin=subprocess.DEVNULL,
-        timeout=timeout,
-        check=check,
         env=git_env(),
-    )
+    ) as git:
+        try:
+            try:
+                out, err = git.communicate(timeout=min(STALL_S, timeout))
+            except subprocess.TimeoutExpired:
+                # A loose object that is a pipe held the command until its timeout (checked
+                # only now: a listing of every object folder); raises UnreadableConfig
+                look_for_stalls(workspace)
+                left = timeout - (time.monotonic() - started)
+                out, err = git.communicate(timeout=max(left, 0.0))
+        except (subprocess.TimeoutExpired, OSError):
+            git.kill()
+            git.communicate()
+            raise
+    if check and git.returncode:
+        raise subprocess.CalledProcessError(git.returncode, argv, out, err)
+    return subprocess.CompletedProcess(argv, git.returncode, out, err)
 
 
 def start_git(workspace: Path, subcommand: str, *args: str) -> subprocess.Popen[bytes]:

@@ -39,10 +39,10 @@ from functools import cache, lru_cache
 from pathlib import Path
 
 from ocp_server.git_commands import read_config_file, system_config
-from ocp_server.index.git_waits import repository_waits, waits
+from ocp_server.index.git_waits import loose_object_waits, repository_waits, waits
 from ocp_server.index.gitdirs import find_git_dirs
 
-__all__ = ["UnreadableConfig", "check_config", "config_files"]
+__all__ = ["UnreadableConfig", "check_config", "config_files", "look_for_stalls"]
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +55,8 @@ _MAX_DEPTH = 10
 _named_in: dict[tuple[str, int, int, int], list[tuple[str, str]]] = {}
 #: What the log said already: (workspace, problem).
 _TOLD: set[tuple[Path, str]] = set()
+#: Per workspace: the loose objects found to be pipes or devices (look_for_stalls).
+_STALLS: dict[Path, tuple[Path, ...]] = {}
 
 
 class UnreadableConfig(OSError):
@@ -187,6 +189,11 @@ def check_config(workspace: Path, env: Mapping[str, str] | None = None) -> None:
     # HEAD, the branch, packed-refs and the rest git opens in the repository (git_waits.py)
     if (waiting := repository_waits(workspace, dirs, env)) is not None:
         problems.append(f"{waiting} is a pipe or a device")
+    # loose objects a command that stalled found (a stat each while they are there)
+    if stalls := tuple(p for p in _STALLS.get(workspace, ()) if waits(p)):
+        problems.append(f"{stalls[0]} (a loose object) is a pipe or a device")
+    else:
+        _STALLS.pop(workspace, None)
     # the user's own ignore and attributes files, unless a config names others (checked above)
     named = set().union(*seen.values())
     for key, default in (
@@ -202,6 +209,19 @@ def check_config(workspace: Path, env: Mapping[str, str] | None = None) -> None:
         raise UnreadableConfig(
             f"git not run: {problem}, which git would wait on (every command, until its timeout)"
         )
+
+
+def look_for_stalls(workspace: Path) -> None:
+    """A git command in `workspace` has not ended for a while: raises UnreadableConfig (and
+    `check_config` does before every later command) when a loose object of its repository
+    is a pipe or a device, which git opens and waits on until the command's timeout."""
+    dirs = find_git_dirs(workspace)
+    if dirs is None or not (found := loose_object_waits(dirs)):
+        return
+    if len(_STALLS) >= 64:
+        _STALLS.clear()
+    _STALLS[workspace] = found
+    check_config(workspace)
 
 
 def config_files(workspace: Path, env: Mapping[str, str] | None = None) -> tuple[Path, ...]:

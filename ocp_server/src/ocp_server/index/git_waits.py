@@ -19,8 +19,11 @@ and ignore files; these are the others every command may read:
   object store `info/alternates` names (nested up to git's depth of 5; a relative one from
   the objects folder naming it) the same: its own `info/alternates` and packs. Folders are
   listed, nothing is opened or stat'ed but links (a link is followed: one leading out of the
-  repository to a pipe waits as much). A loose object that is a pipe is not looked for (one
-  stat per object before every command): git waits on it until the command's timeout.
+  repository to a pipe waits as much).
+
+A loose object that is a pipe is not looked for before every command (a listing of 256
+folders each time): only when a command has not ended within git_config_guard's STALL_S,
+with `loose_object_waits`; those found are then checked before every later command.
 
 `/dev/null` is git's empty file, read at once.
 """
@@ -28,6 +31,7 @@ and ignore files; these are the others every command may read:
 from __future__ import annotations
 
 import os
+import re
 import stat
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -42,7 +46,7 @@ from ocp_server.index.gitdirs import (
 )
 from ocp_server.index.regular_file import read_regular
 
-__all__ = ["nested_waits", "repository_waits", "waits"]
+__all__ = ["loose_object_waits", "nested_waits", "repository_waits", "waits"]
 
 _OWN = ("HEAD", "index", "commondir")
 _SHARED = (
@@ -53,6 +57,8 @@ _SHARED = (
     "objects/info/commit-graph",
     "objects/info/commit-graphs/commit-graph-chain",
 )
+#: A loose object's folder: the first two hex digits of its name.
+_LOOSE = re.compile(r"[0-9a-f]{2}")
 #: How deep git follows alternates' own alternates (its `link_alt_odb_entries`).
 _ALTERNATES_DEPTH = 5
 
@@ -163,6 +169,42 @@ def _odd_entries(folder: Path, prefix: str = "", *, walk: bool = False) -> Itera
                 yield from _odd_entries(Path(entry.path), walk=True)
         elif waits(Path(entry.path)):  # a link (followed), a pipe, a device
             yield Path(entry.path)
+
+
+def loose_object_waits(dirs: GitDirs) -> tuple[Path, ...]:
+    """The loose objects (`objects/xx/…`) of the repository and of the object stores its
+    `info/alternates` names that git would wait on: a listing of each object folder, nothing
+    stat'ed but links and what is no regular file."""
+    found: list[Path] = []
+    stores = [dirs.common_dir / "objects"]
+    seen: set[Path] = set()
+    while stores and len(seen) <= _ALTERNATES_DEPTH:
+        objects = stores.pop()
+        if objects in seen:
+            continue
+        seen.add(objects)
+        try:
+            folders = [e.path for e in os.scandir(objects) if _LOOSE.fullmatch(e.name)]
+        except OSError:
+            continue
+        for folder in folders:
+            found.extend(_odd_entries(Path(folder)))
+        stores.extend(_alternates(objects))
+    return tuple(found)
+
+
+def _alternates(objects: Path) -> list[Path]:
+    """The object stores `objects/info/alternates` names (a regular file; none otherwise)."""
+    try:
+        text = read_regular(objects / "info" / "alternates", 1 << 16)
+    except OSError:
+        return []
+    lines = text.decode("utf-8", "surrogateescape").splitlines()
+    return [
+        objects / line.strip()  # absolute, or relative to `objects`
+        for line in lines
+        if line.strip() and not line.startswith(("#", '"'))
+    ]
 
 
 def nested_waits(dot_git: Path) -> Path | None:
