@@ -47,6 +47,7 @@ async def test_a_workspace_moved_away_and_back_keeps_its_index(
         found = await index.search("serve_alpha")
         assert [r.path for r in found.results][:1] == ["app.py"]
         assert found.note is not None and "is gone" in found.note
+        assert "changed on disk" not in found.note  # (its files are not there to change)
         (tmp_path / "away").rename(ws)
         summary = await index.update()
         assert summary is not None

@@ -61,8 +61,8 @@ from ocp_server.render import ToolAnswer, restore_tokens
 from ocp_server.route_record import Answerer, RouteRecord, local_unreachable
 from ocp_server.schema import SchemaTooNew
 from ocp_server.sent_budget import fitted
-from ocp_server.settings import ServerSettings, workspace_scope
-from ocp_server.workspaces import Workspace, open_workspace
+from ocp_server.settings import ServerSettings, kept_index, workspace_scope
+from ocp_server.workspaces import Workspace, folder_needed, open_workspace
 
 logger = logging.getLogger(__name__)
 
@@ -111,6 +111,7 @@ class AppState:
         self.ledger = ledger
         self.session_id = uuid.uuid4().hex
         self.workspaces = OpenWorkspaces(self.session_id, self._open)
+        self.kept = kept_index(settings, self.workspaces.open_paths)  # a folder gone: its index
         self._restore_overhead: int | None = None
         # Why the router could not be made from its settings (a ConfigError's text), if so.
         self.routing_error: str | None = None
@@ -309,6 +310,7 @@ class AppState:
     async def save(self, ws: Workspace, args: wire.SaveArgs) -> wire.SaveResult:
         session = args.session_id or self.session_id
         if args.cites_code:  # citations resolve against the index: wait as a search would
+            folder_needed(ws.path, "citations are checked against its files")
             await self._first_index(ws)
         if args.session_id:
             await ws.memory.start_session(str(ws.path), session)

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import functools
 import logging
+import os
 import platform
 import sys
 from collections.abc import Callable, Coroutine
@@ -45,12 +46,15 @@ def version_line() -> str:
     return f"ocp-server {__version__} ({', '.join(parts)})"
 
 
-def command_workspace(flag: str | None, *, check_env: bool = True) -> Path:
+def command_workspace(
+    flag: str | None, *, check_env: bool = True, kept: Callable[[Path], bool] | None = None
+) -> Path:
     """`--workspace`, else `OCP_WORKSPACE`, else the current directory.
 
     A bad OCP_WORKSPACE is a ConfigError naming it (the user may have left it exported from
     another project), and a relative one is refused as the server and `doctor` refuse it: the
-    CLI would otherwise answer for a folder the IDE's server never opens."""
+    CLI would otherwise answer for a folder the IDE's server never opens. One that is not
+    there is taken when `kept` says its index is kept (a command that reads it)."""
     if flag:
         return Path(flag).expanduser().resolve()
     env = workspace_setting()
@@ -63,9 +67,24 @@ def command_workspace(flag: str | None, *, check_env: bool = True) -> Path:
             f"OCP_WORKSPACE={shown!r} is invalid: expected an absolute path (the server refuses "
             "a relative one)"
         )
-    if check_env and not path.is_dir():
+    if check_env and not path.is_dir() and not _gone_and_kept(path, kept):
         raise ConfigError(f"OCP_WORKSPACE={shown!r} is invalid: expected an existing folder")
     return path.resolve()
+
+
+def _gone_and_kept(path: Path, kept: Callable[[Path], bool] | None) -> bool:
+    """Whether `path` is not there at all and `kept` says its index is kept."""
+    return kept is not None and not os.path.lexists(path) and kept(path.resolve())
+
+
+def _kept_index(command: str) -> Callable[[Path], bool] | None:
+    """For the commands that read a kept index (status, search; index says the folder is
+    gone): whether a folder that is not there has its database (OCP_DB_PATH)."""
+    if command not in _READS_KEPT:
+        return None
+    from ocp_server.settings import ServerSettings, kept_index
+
+    return kept_index(ServerSettings.from_env())
 
 
 def configure_logging(verbosity: int = 0, *, serving: bool = True) -> None:
@@ -445,6 +464,9 @@ def _handler(args: argparse.Namespace) -> Callable[[argparse.Namespace, Path], i
 _OWN_WORKSPACE_CHECK = frozenset({"init", "doctor"})
 # ... and a refused one: status says why it is not indexed; index and search take --force.
 _OWN_REFUSAL = _OWN_WORKSPACE_CHECK | {"status", "index", "search"}
+# A workspace folder that is not there, its index kept: status and search read it as it was
+# (saying the folder is gone), index says so (settings.kept_index, as the server serves it).
+_READS_KEPT = frozenset({"status", "index", "search"})
 
 
 def _refused(args: argparse.Namespace, workspace: Path) -> str | None:
@@ -492,11 +514,12 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     own_check = args.command in _OWN_WORKSPACE_CHECK
     try:  # doctor lists a bad OCP_WORKSPACE among its checks, as the server would see it
-        workspace = command_workspace(args.workspace, check_env=args.command != "doctor")
+        kept = _kept_index(args.command)
+        workspace = command_workspace(args.workspace, check_env=args.command != "doctor", kept=kept)
     except ConfigError as exc:
         print(f"ocp-server: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    if not own_check and not workspace.is_dir():
+    if not own_check and not workspace.is_dir() and not _gone_and_kept(workspace, kept):
         shown = redact_name(str(workspace)).text  # a folder's name can hold a token
         print(f"error: workspace {shown} is not a folder", file=sys.stderr)
         return EXIT_USAGE  # as for a bad OCP_WORKSPACE: a usage error (argparse's status)

@@ -24,6 +24,7 @@ from ocp_server.index.globs import relative_glob
 from ocp_server.index.languages import language_named
 from ocp_server.index.models import IndexSummary, SearchResponse
 from ocp_server.index.query import parse_query
+from ocp_server.index.workspace_root import WorkspaceGone
 from ocp_server.render import hit_part, members_line
 from ocp_server.settings import ServerSettings, tool_names_setting
 from ocp_server.status import index_report, render_report, routing_line
@@ -55,8 +56,11 @@ def _status_of(exc: DatabaseError | NotADirectoryError) -> int:
 
 async def first_run_check(workspace: Path, settings: ServerSettings, force: bool) -> None:
     """Before a first index (nothing indexed yet), refuse /, the home folder and folders with
-    more than OCP_MAX_FILES files unless forced. Runs before the database is created."""
+    more than OCP_MAX_FILES files unless forced. Runs before the database is created. A
+    folder that is not there with its database kept is read as it was (WorkspaceIndex.open)."""
     if not workspace.is_dir():
+        if settings.db_path_for(workspace).is_file():
+            return
         raise NotADirectoryError(f"workspace {workspace} is not a folder")
     in_git_folder(workspace)  # an index of it made before answers nothing either
     if force or await _files_indexed(workspace) > 0:
@@ -157,6 +161,9 @@ def run_index(args: argparse.Namespace, workspace: Path) -> int:
     except (DatabaseError, NotADirectoryError) as exc:
         err.print(f"[red]error:[/red] {exc}", soft_wrap=True)
         return _status_of(exc)
+    except WorkspaceGone as exc:  # its index kept: nothing to index until it is back
+        err.print(f"[red]error:[/red] {exc}", soft_wrap=True)
+        return EXIT_FAILURE
     if isinstance(summary, OtherIndexer):
         print(f"ocp-server: {summary.outcome()}", file=sys.stderr)
         return EXIT_FAILURE if summary.failed else 0

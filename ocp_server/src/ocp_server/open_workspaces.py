@@ -37,6 +37,9 @@ class OpenWorkspaces:
     def open_now(self) -> list[Workspace]:
         return [ws for ws in self._by_path.values() if not ws.closed]
 
+    def open_paths(self) -> list[Path]:
+        return [ws.path for ws in self.open_now()]
+
     async def get(self, path: Path, *, watch: bool = True) -> Workspace:
         """The open workspace for `path`, opening it (and starting its indexer) on first use.
         Opening runs to the end even when the caller is cancelled, and what it opened is then

@@ -69,7 +69,7 @@ class Runtime:
         if state is None:
             return
         try:
-            folders = configured_folders(settings, self.roots, cwd)
+            folders = configured_folders(settings, self.roots, cwd, state.kept)
         except WorkspaceError:  # a refused OCP_WORKSPACE: no tool opens anything
             folders = []
         # a folder inside an indexed project is served by the project's workspace (enclosing.py)

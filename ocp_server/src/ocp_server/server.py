@@ -319,7 +319,7 @@ def build_server(
             # client's roots come before the working directory, and they can only be asked
             # once the session is up.
             try:
-                path: Path | None = resolve_workspace(settings, None, None, cwd)
+                path: Path | None = resolve_workspace(settings, None, None, cwd, state.kept)
             except WorkspaceError:
                 path = None
             if path is not None:
@@ -372,7 +372,7 @@ def build_server(
         if not argument and (
             settings.workspace is not None or settings.claude_project_dir is not None
         ):
-            path = resolve_workspace(settings, None, None, cwd)  # the environment comes first
+            path = resolve_workspace(settings, None, None, cwd, state.kept)  # env comes first
         else:
             # The client's roots come before the working directory, and bound the folders a
             # `workspace` argument may name.

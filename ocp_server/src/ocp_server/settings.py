@@ -18,7 +18,7 @@ import functools
 import os
 import stat
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -343,11 +343,27 @@ def resolved_folder(path: Path) -> Path | None:
     return resolved
 
 
-def _usable(path: Path, source: str) -> Path:
+#: Whether a folder that is not there has an index kept for it (`kept_index`).
+Kept = Callable[[Path], bool]
+
+
+def kept_index(settings: ServerSettings, open_now: Callable[[], Iterable[Path]] = tuple) -> Kept:
+    """A missing folder's index is kept when it is open (`open_now()`: its own `.ocp/`
+    moved away with it, and is read where it went) or its database is there (OCP_DB_PATH)."""
+    return lambda folder: folder in open_now() or settings.db_path_for(folder).is_file()
+
+
+def _usable(path: Path, source: str, kept: Kept | None = None) -> Path:
     path = path.expanduser()
     if not path.is_absolute():
         raise WorkspaceError(f"{source} must be an absolute path, got {str(path)!r}")
     resolved = resolved_folder(path)
+    if resolved is None and kept is not None and not os.path.lexists(path):
+        # Gone (a drive not mounted yet, a folder moved away) with its index kept: served
+        # from the index as it was, each answer saying so, until the folder is back
+        missing = path.resolve()
+        if refusal(missing) is None and kept(missing):
+            return missing
     if resolved is None:
         raise WorkspaceError(f"{source} {str(path)!r} is not an existing folder")
     if why := refusal(resolved):
@@ -367,16 +383,20 @@ def root_to_path(uri: str) -> Path | None:
 
 
 def configured_folders(
-    settings: ServerSettings, roots: list[str] | None, cwd: Path | None = None
+    settings: ServerSettings,
+    roots: list[str] | None,
+    cwd: Path | None = None,
+    kept: Kept | None = None,
 ) -> list[Path]:
     """The folders the user configured, in the documented order: OCP_WORKSPACE,
     CLAUDE_PROJECT_DIR, the client's roots; the working directory only when none is set. A
-    configured folder that is refused raises WorkspaceError; a refused root is left out."""
+    configured folder that is refused raises WorkspaceError; a refused root is left out.
+    `kept`: a configured folder that is not there counts when it says its index is kept."""
     folders: list[Path] = []
     if settings.workspace is not None:
-        folders.append(_usable(settings.workspace, settings.workspace_named_by))
+        folders.append(_usable(settings.workspace, settings.workspace_named_by, kept))
     if settings.claude_project_dir is not None:
-        folders.append(_usable(settings.claude_project_dir, "CLAUDE_PROJECT_DIR"))
+        folders.append(_usable(settings.claude_project_dir, "CLAUDE_PROJECT_DIR", kept))
     for uri in roots or []:
         path = root_to_path(uri)
         resolved = resolved_folder(path) if path is not None else None
@@ -416,13 +436,14 @@ def resolve_workspace(
     argument: str | None,
     roots: list[str] | None,
     cwd: Path | None = None,
+    kept: Kept | None = None,
 ) -> Path:
     """The workspace to open for a tool call; WorkspaceError (saying what to do) if none.
 
     Without `argument`, the first configured folder. With one (a tool's `workspace`), the
     innermost configured folder that contains it: a tool never opens, or creates files in,
-    a folder the user did not configure."""
-    folders = configured_folders(settings, roots, cwd)
+    a folder the user did not configure. `kept`: as configured_folders takes it."""
+    folders = configured_folders(settings, roots, cwd, kept)
     if not argument:
         if folders:
             return folders[0]

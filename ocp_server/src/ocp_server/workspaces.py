@@ -15,6 +15,7 @@ import anyio
 from ocp_router.calibration import Calibration
 from ocp_router.calibration_file import CalibrationFile
 from ocp_server.db import DatabaseNaming, connect
+from ocp_server.errors import WorkspaceError
 from ocp_server.index.workspace import WorkspaceIndex
 from ocp_server.memory import MemoryStore
 from ocp_server.path_text import path_text
@@ -24,6 +25,7 @@ from ocp_wire.tools import SAVE
 __all__ = [
     "Workspace",
     "close_workspace",
+    "folder_needed",
     "open_index",
     "open_workspace",
     "stop_workspace",
@@ -57,8 +59,11 @@ class Workspace:
         nobody opens again, so it is stopped and closed, and the caller opens it afresh."""
         if self.closed:
             return False
-        if self.database is None or _file_identity(self.index.db_path) == self.database:
+        found = _file_identity(self.index.db_path)
+        if self.database is None or found == self.database:
             return True
+        if found is None and not self.path.is_dir():
+            return True  # gone with its folder (`.ocp/`): served as it was, nothing to reopen
         logger.warning("the database of %s was deleted or replaced: opening it again", self.path)
         stop_workspace(self)
         with anyio.CancelScope(shield=True):
@@ -97,6 +102,17 @@ async def open_index(
         saved_snapshot_bytes=settings.snapshot_mb << 20,
         save_snapshot=save_snapshot,
     )
+
+
+def folder_needed(path: Path, why: str) -> None:
+    """WorkspaceError when the workspace folder is not there (served from its index as it
+    was: settings.kept_index) for what needs its files (`why`); nothing was written."""
+    if not path.is_dir():
+        raise WorkspaceError(
+            f"the workspace folder {path_text(path)} is not there (removed, moved away or its "
+            f"drive not mounted): {why}, so nothing was saved. Save without them, or again "
+            "once the folder is back"
+        )
 
 
 async def open_workspace(

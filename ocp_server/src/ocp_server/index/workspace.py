@@ -21,6 +21,7 @@ import aiosqlite
 from ocp_server.db import DatabaseError, DatabaseNaming, connect
 from ocp_server.index.limits import DEFAULT_HISTORY_COMMITS, DEFAULT_MAX_FILE_BYTES
 from ocp_server.index.own_files import same_file
+from ocp_server.index.workspace_root import gone_reason
 from ocp_server.index.workspace_search import WorkspaceSearch
 from ocp_server.index.workspace_watch import WorkspaceWatch
 from ocp_server.path_text import path_text, text_path
@@ -48,16 +49,19 @@ class WorkspaceIndex(WorkspaceSearch, WorkspaceWatch):
         """`saved_snapshot_bytes`: the largest postings snapshot saved beside the database
         (0: none), which this process writes when `save_snapshot` (saved_snapshot.py)."""
         workspace = workspace.resolve()
-        if not workspace.is_dir():
-            raise NotADirectoryError(f"workspace {workspace} is not a folder")
         db_path = db_path or workspace_db_path(workspace)
+        # A folder not there (a drive not mounted yet) whose database is: its index is served
+        # as it was, said gone (status, searches) until an update finds the folder back
+        gone = None if workspace.is_dir() else gone_reason(workspace, None, listed_nothing=True)
+        if gone is not None and (os.path.lexists(workspace) or not db_path.is_file()):
+            raise NotADirectoryError(f"workspace {workspace} is not a folder")
         db = await connect(db_path, naming)
         try:
             await _claim(db, workspace, db_path)
         except BaseException:
             await db.close()
             raise
-        return cls(
+        index = cls(
             workspace,
             db,
             db_path,
@@ -66,6 +70,9 @@ class WorkspaceIndex(WorkspaceSearch, WorkspaceWatch):
             saved_snapshot_bytes=saved_snapshot_bytes,
             save_snapshot=save_snapshot,
         )
+        if gone is not None:
+            index.folder_gone(gone)
+        return index
 
 
 async def _claim(db: aiosqlite.Connection, workspace: Path, db_path: Path) -> None:

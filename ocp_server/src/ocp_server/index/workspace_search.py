@@ -104,7 +104,9 @@ class WorkspaceSearch(WorkspaceUpdates):
 
         snap, results, terms = await search_at(meta.generation)
         cited = [r.path for r in results]
-        changed = await changed_on_disk(self._stored, self.workspace, cited)
+        # (a folder gone has no file that changed: its note says why instead)
+        gone = self.workspace_gone is not None or not self.workspace.is_dir()
+        changed = [] if gone else await changed_on_disk(self._stored, self.workspace, cited)
         ignores = ignore_files_since(self.workspace, cited, meta.last_update, sources.files)
         if self._config_written(sources, meta.last_update):
             ignores.insert(0, GIT_CONFIG)
