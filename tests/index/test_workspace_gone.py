@@ -171,3 +171,24 @@ def test_a_workspace_whose_drive_is_unmounted_keeps_its_index(tmp_path: Path) ->
     assert lines[0].startswith("gone 1 "), lines
     assert "unmounted" in lines[0]
     assert lines[1] == "back 1 0"
+
+
+async def test_a_missing_folder_opens_only_a_database_that_holds_it(tmp_path: Path) -> None:
+    # A folder that is not there is served from its kept index; a database holding another
+    # workspace is not taken over by a mistyped one
+    ws = write_files(tmp_path / "ws", FILES)
+    db = tmp_path / "db" / "ocp.db"
+    index = await WorkspaceIndex.open(ws, db)
+    await index.update()
+    await index.close()
+    ws.rename(tmp_path / "away")
+    kept = await WorkspaceIndex.open(ws, db)
+    try:
+        assert (await kept.status()).workspace_gone is not None
+    finally:
+        await kept.close()
+    with pytest.raises(NotADirectoryError):
+        await WorkspaceIndex.open(tmp_path / "typo", db)
+    with pytest.raises(NotADirectoryError):
+        await WorkspaceIndex.open(tmp_path / "typo", tmp_path / "none.db")
+    assert not (tmp_path / "none.db").exists()

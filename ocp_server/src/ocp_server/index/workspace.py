@@ -57,7 +57,7 @@ class WorkspaceIndex(WorkspaceSearch, WorkspaceWatch):
             raise NotADirectoryError(f"workspace {workspace} is not a folder")
         db = await connect(db_path, naming)
         try:
-            await _claim(db, workspace, db_path)
+            await _claim(db, workspace, db_path, gone=gone is not None)
         except BaseException:
             await db.close()
             raise
@@ -75,8 +75,11 @@ class WorkspaceIndex(WorkspaceSearch, WorkspaceWatch):
         return index
 
 
-async def _claim(db: aiosqlite.Connection, workspace: Path, db_path: Path) -> None:
-    """Record which workspace a database holds; refuse one that holds another workspace."""
+async def _claim(
+    db: aiosqlite.Connection, workspace: Path, db_path: Path, *, gone: bool = False
+) -> None:
+    """Record which workspace a database holds; refuse one that holds another workspace.
+    `gone`: the folder is not there, and only a database holding it is opened for it."""
     await begin(db)
     try:
         rows = list(await db.execute_fetchall("SELECT value FROM meta WHERE key = 'workspace'"))
@@ -88,6 +91,8 @@ async def _claim(db: aiosqlite.Connection, workspace: Path, db_path: Path) -> No
             )
         recorded = str(rows[0][0]) if rows else None
         mine = path_text(workspace)
+        if gone and recorded != mine:  # (a mistyped folder takes no other one's database)
+            raise NotADirectoryError(f"workspace {workspace} is not a folder")
         # A workspace's own database (.ocp/ocp.db) follows it when the folder moves; any other
         # is taken over only when the workspace it holds is gone. Known by the file it is, not
         # by spelling: OCP_DB_PATH may spell it in another case (macOS, Windows) or by a link.
