@@ -244,10 +244,10 @@ async def test_searches_leave_a_first_build_that_fails_on_storage_to_the_watcher
     by_search: list[object] = []
     update = index._indexer.update
 
-    async def counted(*args: object) -> object:
+    async def counted(*args: object, **kwargs: object) -> object:
         if asyncio.current_task() is searching:  # the test's own task: a search's update
             by_search.append(args)
-        return await update(*args)  # type: ignore[arg-type]
+        return await update(*args, **kwargs)  # type: ignore[arg-type]
 
     def committed() -> None:
         (ws / "src" / "rotate.py").write_text("def rotate_session(old):\n    return old\n" * 80)

@@ -26,9 +26,9 @@ async def test_a_search_during_the_check_after_a_restart_says_changes_may_be_mis
     checked = asyncio.Event()
     update = index._indexer.update
 
-    async def held(*args: object) -> object:
+    async def held(*args: object, **kwargs: object) -> object:
         await checked.wait()
-        return await update(*args)  # type: ignore[arg-type]
+        return await update(*args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(index._indexer, "update", held)
     async with watcher_running(index):
