@@ -5,16 +5,17 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Any
 
 import aiosqlite
 import pytest
 
 from ocp_router.redact_names import redact_name
+from ocp_server import git_commands
 from ocp_server.citations import renames
 from ocp_server.db import connect
 from ocp_server.index.workspace import WorkspaceIndex
@@ -1043,16 +1044,15 @@ async def test_a_restore_after_many_cited_files_went_spends_a_bounded_time_in_gi
     git(repo.root, "rm", "-q", "src/a.py", "src/b.py", "src/c.py", "src/d.py")
     git(repo.root, "commit", "-qm", "gone")
     await repo.reindex()
-    run = subprocess.run
-    asked: list[list[str]] = []
+    run = git_commands.run_git
+    asked: list[tuple[str, ...]] = []
 
-    def slow_git(command: list[str], **kwargs: object) -> object:
-        if command[0] == "git":
-            asked.append(command)
-            time.sleep(0.3)  # a long history
-        return run(command, **kwargs)  # type: ignore[call-overload]
+    def slow_git(workspace: Path, *args: str, **kwargs: Any) -> Any:
+        asked.append(args)
+        time.sleep(0.3)  # a long history
+        return run(workspace, *args, **kwargs)
 
-    monkeypatch.setattr(subprocess, "run", slow_git)  # as renames.py calls it
+    monkeypatch.setattr(renames, "run_git", slow_git)  # as renames.py calls it
     monkeypatch.setattr(renames, "GIT_BUDGET_S", 0.5, raising=False)
     restored = await repo.memory.restore()
     assert len(asked) == 2, asked  # 0.6 s spent: no more
