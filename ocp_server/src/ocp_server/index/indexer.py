@@ -36,7 +36,7 @@ from ocp_server.index.file_secrets import NAMED_RULES_KEY, claim_named, named_wi
 from ocp_server.index.files import VENDORED_META_KEY, Candidate, list_workspace
 from ocp_server.index.history import read_history, store_history
 from ocp_server.index.lease import LEASE_SECONDS, LeaseLost, renew_lease
-from ocp_server.index.limits import DEFAULT_HISTORY_COMMITS
+from ocp_server.index.limits import DEFAULT_HISTORY_COMMITS, TooManyChanges
 from ocp_server.index.meta import read_meta, write_meta
 from ocp_server.index.models import IndexSummary
 from ocp_server.index.moves import pair_new, record_gone
@@ -44,7 +44,7 @@ from ocp_server.index.own_files import NO_OWN_FILES, OwnFiles
 from ocp_server.transactions import begin
 
 # process_file lives in file_chunks; read through this module, where tests replace it
-__all__ = ["BATCH_FILES", "Indexer", "Progress", "TooManyChanges", "process_file"]
+__all__ = ["BATCH_FILES", "Indexer", "Progress", "process_file"]
 
 logger = logging.getLogger(__name__)
 
@@ -111,15 +111,6 @@ def _stored_at(p: Processed, now: float) -> float:
     if p.read_at * 1e9 - mtime < _racy_window_ns(mtime):
         return min(p.read_at, now)
     return now
-
-
-class TooManyChanges(Exception):
-    """An update bounded to `max_files` found more changed files to read: it stopped before
-    writing anything (the next unbounded update, the watcher's, reads them)."""
-
-    def __init__(self, changed: int, max_files: int) -> None:
-        super().__init__(f"{changed} changed files to read, more than {max_files}")
-        self.changed = changed
 
 
 class Indexer:

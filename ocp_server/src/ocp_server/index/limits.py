@@ -1,8 +1,17 @@
-"""The index's default limits, defined once: the settings read them too, before the server
-answers `initialize`, so this module imports nothing (the index's other modules load numpy,
-pathspec and the redactor)."""
+"""The index's default limits, defined once, and the error of an update past its bound: the
+settings read the limits too, before the server answers `initialize`, so this module imports
+nothing (the index's other modules load numpy, pathspec and the redactor)."""
 
 from typing import Final
 
 DEFAULT_MAX_FILE_BYTES: Final = 1_000_000  # OCP_MAX_FILE_BYTES: larger files are not indexed
 DEFAULT_HISTORY_COMMITS: Final = 5000  # OCP_HISTORY_COMMITS: recent commits read for ranking
+
+
+class TooManyChanges(Exception):
+    """An update bounded to `max_files` found more changed files to read: it stopped before
+    writing anything (the next unbounded update, the watcher's, reads them)."""
+
+    def __init__(self, changed: int, max_files: int) -> None:
+        super().__init__(f"{changed} changed files to read, more than {max_files}")
+        self.changed = changed

@@ -14,8 +14,9 @@ from collections.abc import Iterable
 
 from ocp_server.errors import storage_cause, storage_failed
 from ocp_server.index.full_disk import STORAGE_META_KEY, updated_unless_full
-from ocp_server.index.indexer import Progress, TooManyChanges
+from ocp_server.index.indexer import Progress
 from ocp_server.index.lease import LeaseLost
+from ocp_server.index.limits import TooManyChanges
 from ocp_server.index.models import IndexStatus, IndexSummary
 from ocp_server.index.on_disk import changed_on_disk, idle
 from ocp_server.index.workspace_root import WorkspaceGone
@@ -40,7 +41,7 @@ class WorkspaceUpdates(WorkspaceState):
         self, progress: Progress | None = None, *, max_files: int | None = None
     ) -> IndexSummary | None:
         """Index what changed. None when another process holds the lease (it indexes).
-        `max_files`: at most that many changed files read, else TooManyChanges (indexer.py)."""
+        `max_files`: at most that many changed files read, else TooManyChanges (limits.py)."""
         async with self._lock:
             if not await self._acquire_lease():
                 return None
