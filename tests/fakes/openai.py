@@ -89,6 +89,8 @@ class FakeOpenAI(FakeServer):
     ``silent_context``: a context window in tokens that a longer prompt is cut to fit without
     an error, ``usage.prompt_tokens`` saying what was read (LM Studio's context overflow
     policy, Ollama's ``/v1``, which cannot be told ``truncate: false``); ``None``: no cut.
+    ``efforts``: the ``reasoning_effort`` values it takes, another a 400 naming the field
+    (default OpenAI's; an older vLLM's: ``("low", "medium", "high")``).
     ``.base_url`` is ``<url>/v1``, what OpenAI-style clients take.
     """
 
@@ -106,6 +108,7 @@ class FakeOpenAI(FakeServer):
         self.reply = reply
         self.api_key = api_key
         self.silent_context: int | None = None
+        self.efforts: tuple[str, ...] = _EFFORTS
         self._ids = itertools.count(1)
 
     @property
@@ -270,11 +273,11 @@ class FakeOpenAI(FakeServer):
                     param=key, code="integer_below_min_value",
                 )  # fmt: skip
         effort = body.get("reasoning_effort")
-        if effort is not None and effort not in _EFFORTS:
+        if effort is not None and effort not in self.efforts:
             return self._error(
                 400,
                 f"Invalid value: '{effort}'. Supported values are: "
-                + ", ".join(f"'{e}'" for e in _EFFORTS) + ".",
+                + ", ".join(f"'{e}'" for e in self.efforts) + ".",
                 param="reasoning_effort", code="invalid_value",
             )  # fmt: skip
         return body

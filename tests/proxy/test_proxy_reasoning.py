@@ -13,6 +13,7 @@ import anthropic
 import httpx
 import pytest
 
+from ocp_server.proxy import Proxy
 from ocp_server.proxy.chat import wire_id
 from tests.fakes.ollama import FakeOllama
 from tests.fakes.openai import FakeOpenAI
@@ -207,6 +208,33 @@ def test_a_local_server_that_refuses_reasoning_effort_is_asked_again_without_it(
     sent = [r.body.get("reasoning_effort") for r in fake_openai.requests_to("/v1/chat/completions")]
     assert sent == ["medium", None, None]
     assert proxy.call(_last_row)["answered_tier"] == "local"
+    later, first = (row["notes"] for row in proxy.call(_recent_rows))
+    assert any("refused reasoning_effort 'medium'" in note for note in first), first
+    assert any("reasoning_effort 'medium' not sent" in note for note in later), later
+
+
+async def _recent_rows(proxy: Proxy) -> list[dict[str, Any]]:
+    """Every recorded request, the newest first."""
+    rows: list[dict[str, Any]] = proxy.recorder.summary({})["recent"]
+    return rows
+
+
+def test_a_local_server_that_refuses_one_effort_is_still_sent_the_others(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_openai: FakeOpenAI,
+) -> None:
+    # An older vLLM takes "low", "medium" and "high" alone: its "none" refused says nothing
+    # of the levels it takes.
+    fake_openai.efforts = ("low", "medium", "high")
+    proxy = start_proxy(_openai_local(proxy_env, fake_openai))
+    with httpx.Client(base_url=proxy.url, timeout=20) as http:
+        for effort in ("none", "high"):
+            body = _chat(text=SIMPLE) | {"reasoning_effort": effort}
+            answered = http.post("/v1/chat/completions", json=body, headers=OPENAI_HEADERS)
+            assert answered.status_code == 200, answered.text
+    sent = [r.body.get("reasoning_effort") for r in fake_openai.requests_to("/v1/chat/completions")]
+    assert sent == ["none", None, "high"]
 
 
 def test_an_ollama_too_old_for_think_levels_is_asked_again_with_think_true(
@@ -225,6 +253,23 @@ def test_an_ollama_too_old_for_think_levels_is_asked_again_with_think_true(
     assert first.json()["choices"][0]["message"]["reasoning"].startswith("thinking about")
     assert sent == ["high", True, True]  # asked once with the level, then no more
     assert proxy.call(_last_row)["answered_tier"] == "local"
+
+
+def test_an_ollama_that_refuses_max_is_still_sent_the_levels_it_knows(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+) -> None:
+    # "max" came with Ollama v0.22.0, the other levels with v0.11.1.
+    with FakeOllama(capabilities=["completion", "thinking"], version="0.21.0") as ollama:
+        proxy = start_proxy(proxy_env | {"OCP_OLLAMA_URL": ollama.url})
+        with httpx.Client(base_url=proxy.url, timeout=20) as http:
+            for effort in ("max", "high"):
+                body = _chat(text=SIMPLE) | {"reasoning": {"effort": effort}}
+                answered = http.post("/v1/chat/completions", json=body, headers=OPENAI_HEADERS)
+                assert answered.status_code == 200, answered.text
+        sent = [r.body["think"] for r in ollama.requests_to("/api/chat")]
+    assert sent == ["max", True, "high"]
+    assert "refused think 'max'" in " ".join(proxy.call(_recent_rows)[1]["notes"])
 
 
 @pytest.mark.parametrize(

@@ -76,9 +76,12 @@ class LocalTarget:
     # Models that answered `think` with Ollama's 400 "does not support thinking": asked
     # without it from then on, while the proxy runs.
     unthinking: set[str] = field(default_factory=set, compare=False, repr=False)
-    # Models whose Ollama answered a `think` level with a 400 (older than v0.11.1, or "max"
-    # before v0.22.0): asked with `think: true` from then on.
-    levelless: set[str] = field(default_factory=set, compare=False, repr=False)
+    # (model, level) pairs the server answered with a 400 naming the field: Ollama's `think`
+    # (older than v0.11.1, or "max" before v0.22.0; asked `think: true` instead), an
+    # OpenAI-compatible server's `reasoning_effort` (an older vLLM takes "low" to "high"
+    # alone; asked without it). Per level, as a server may refuse one and take the others:
+    # one that takes none costs a refused request per level, at most five.
+    refused_levels: set[tuple[str, str]] = field(default_factory=set, compare=False, repr=False)
 
 
 async def unread_prompt(
@@ -139,19 +142,22 @@ def _ollama_body(chat: Chat, model: str, think: bool | str | None = None) -> dic
 _NO_THINKING = "does not support thinking"
 
 
-class _CannotThink(Exception):
-    """The local model refused `think`: asked again without it."""
+class _AskAgain(Exception):
+    """The server refused what it was asked of thinking, remembered on the target: asked
+    again without it. `str()` is the trace's note. Either the model cannot think (Ollama's
+    "does not support thinking" to `think`), or a 400 about the level sent: Ollama's levels
+    came with v0.11.1 ("max" with v0.22.0), and an older server fails to decode one (Go's
+    "cannot unmarshal string into Go struct field ChatRequest.think of type bool")."""
 
 
-class _NoLevels(Exception):
-    """A 400 about the level sent. Ollama's levels came with v0.11.1 ("max" with v0.22.0): an
-    older server fails to decode one (Go's "cannot unmarshal string into Go struct field
-    ChatRequest.think of type bool"). Asked again without it (`think: true` to Ollama)."""
-
-
-# How such a 400 names the field: Ollama's (Go's decoding error, or "invalid think value"),
-# an OpenAI-compatible server's that refuses `reasoning_effort`.
+# How a 400 about the level names the field: Ollama's (Go's decoding error, or "invalid
+# think value"), an OpenAI-compatible server's that refuses `reasoning_effort`.
 _ABOUT_LEVELS = re.compile(r"think|reasoning_effort")
+
+
+def _note(notes: list[str], note: str) -> None:
+    if note not in notes:
+        notes.append(note)
 
 
 async def _without_thinking(events: AsyncIterator[Event]) -> AsyncIterator[Event]:
@@ -213,23 +219,29 @@ def _openai_body(chat: Chat, model: str, level: str | None = None) -> dict[str, 
 
 
 async def stream_local(
-    client: httpx.AsyncClient, target: LocalTarget, chat: Chat
+    client: httpx.AsyncClient, target: LocalTarget, chat: Chat, notes: list[str]
 ) -> AsyncGenerator[Event, None]:
     """The local answer as events, ending with exactly one `done`, all within
     `target.timeout` (OCP_LOCAL_TIMEOUT bounds the whole answer, not one read: a model that
-    keeps trickling tokens is stopped too). Raises `LocalFailed`."""
+    keeps trickling tokens is stopped too). What of the request the server refused, now or
+    earlier, is added to `notes` (the trace's). Raises `LocalFailed`."""
     if chat.max_tokens is None and target.max_tokens is not None:
         chat = replace(chat, max_tokens=target.max_tokens)
     think = _think(chat, target)
+    # OpenAI's field, with Ollama's /v1's values: its levels, and "none" for off
+    level = "none" if think is False and target.kind == "openai" else None
+    level = think if isinstance(think, str) else level
+    field_name = "think" if target.kind == "ollama" else "reasoning_effort"
+    if level is not None and (target.model, level) in target.refused_levels:
+        _note(notes, f"local: {field_name} {level!r} not sent ({target.kind} refused it earlier)")
+        think = (True if chat.thinks else None) if isinstance(think, str) else think
+        level = None
     if target.kind == "ollama":
         url = target.base_url.rstrip("/") + "/api/chat"
         body = _ollama_body(chat, target.model, think)
-        level = think if isinstance(think, str) else None
         parse = ollama_events
-    else:  # OpenAI's field, with Ollama's /v1's values: its levels, and "none" for off
+    else:
         url = target.base_url.rstrip("/") + "/chat/completions"
-        level = "none" if think is False else think if isinstance(think, str) else None
-        level = level if target.model not in target.levelless else None
         body = _openai_body(chat, target.model, level)
         parse = openai_events
     deadline = asyncio.get_running_loop().time() + target.timeout
@@ -245,11 +257,15 @@ async def stream_local(
                 except BodyTooLarge as exc:
                     raise LocalFailed(target, f"HTTP {response.status_code}, {exc}") from None
                 text = raw.decode("utf-8", "replace")
-                if think and response.status_code == 400 and _NO_THINKING in text:
-                    raise _CannotThink
-                if level and response.status_code == 400 and _ABOUT_LEVELS.search(text):
-                    raise _NoLevels
                 shown = redact_name_head(text, 300)  # redacted whole, then cut
+                if think and response.status_code == 400 and _NO_THINKING in text:
+                    target.unthinking.add(target.model)
+                    why = f"{target.kind} refused {field_name} (HTTP 400 {shown})"
+                    raise _AskAgain(f"local: {why}; asked again without it")
+                if level and response.status_code == 400 and _ABOUT_LEVELS.search(text):
+                    target.refused_levels.add((target.model, level))
+                    why = f"{target.kind} refused {field_name} {level!r} (HTTP 400 {shown})"
+                    raise _AskAgain(f"local: {why}; asked again without the level, as from now on")
                 # 404: the model is not pulled (Ollama) or the URL names no server's API
                 kind = "BackendUnavailable" if response.status_code == 404 else None
                 raise LocalFailed(
@@ -280,9 +296,9 @@ async def stream_local(
         raise LocalFailed(target, detail, kind) from exc
     except BadAnswer as exc:
         raise LocalFailed(target, str(exc)) from exc
-    except (_CannotThink, _NoLevels) as exc:
-        (target.unthinking if isinstance(exc, _CannotThink) else target.levelless).add(target.model)
-        again = stream_local(client, target, chat)
+    except _AskAgain as exc:
+        _note(notes, str(exc))
+        again = stream_local(client, target, chat, notes)
         async with aclosing(again):
             async for event in again:
                 yield event
@@ -291,15 +307,13 @@ async def stream_local(
 def _think(chat: Chat, target: LocalTarget) -> bool | str | None:
     """What the local model is asked of thinking: its level, True (think, at its default
     level), False (do not think; Ollama refuses only a model that cannot think asked to), or
-    None (nothing said). A model that refused levels is asked True (or nothing, when only an
-    effort was said); one that cannot think is asked nothing but to stay off."""
+    None (nothing said). One that cannot think is asked nothing but to stay off. (A level
+    the server refused is taken out by the caller.)"""
     if chat.thinks is False:
         return False
     if target.model in target.unthinking:
         return None
-    if chat.effort and target.model not in target.levelless:
-        return chat.effort
-    return True if chat.thinks else None
+    return chat.effort or (True if chat.thinks else None)
 
 
 async def _by(deadline: float, target: LocalTarget, work: Awaitable[T]) -> T:

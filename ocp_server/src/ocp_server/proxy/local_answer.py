@@ -88,7 +88,7 @@ class LocalAnswer(ProxyBase):
             finish()
             return error_answer(d, 499, record.error)
 
-        events = stream_local(self.client, target, chat)
+        events = stream_local(self.client, target, chat, record.notes)
 
         async def opening() -> tuple[list[Event], Event]:
             """The thinking before the answer, held, and the answer's first event: an answer
