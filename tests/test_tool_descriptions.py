@@ -45,3 +45,11 @@ def test_restores_decision_argument_says_it_shows_a_replaced_decision_too() -> N
     (restore,) = [spec for spec in TOOLS if spec.underscore == "ocp_session_restore"]
     described = restore.args.model_json_schema()["properties"]["decision"]["description"]
     assert "replaced" in described and "replaces #12" in described
+
+
+def test_the_save_tools_trace_id_says_it_takes_the_proxys_request_ids() -> None:
+    # the validator takes `req_ocp_<id>` (what a proxied answer's request-id header and an
+    # SDK's error show), but the schema said only "Link to a route trace"
+    (save,) = [spec for spec in TOOLS if spec.underscore == "ocp_result_save"]
+    described = save.args.model_json_schema()["properties"]["trace_id"]["description"]
+    assert "req_ocp_" in described and "proxy" in described

@@ -71,7 +71,11 @@ def _trace_id_as_stored(value: str | None) -> str | None:
 
 class SaveArgs(WireIn):
     trace_id: Annotated[str | None, AfterValidator(_trace_id_as_stored)] = Field(
-        None, max_length=64, description="Link to a route trace"
+        None,
+        max_length=64,
+        description="The routed request this outcome is about: a route's trace_id (its "
+        "first 8 characters will do), or a request the routing proxy routed, by the id its "
+        "answer carries (req_ocp_…, the request-id header an SDK shows)",
     )
     outcome: str | None = Field(
         None,
